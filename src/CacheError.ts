@@ -1,0 +1,50 @@
+/** Every way a Reprise call can fail. The strings are part of the API and survive the worker boundary. */
+export const CACHE_ERROR_CODES = [
+  'invalid_config',
+  'invalid_event',
+  'invalid_argument',
+  'unknown_content_type',
+  'invalid_value',
+  'not_cloneable',
+  'quota_exceeded',
+  'storage_unavailable',
+  'closed',
+  'worker_failed',
+] as const;
+
+export type CacheErrorCode = (typeof CACHE_ERROR_CODES)[number];
+
+/** One problem found while validating input: where (a dotted path, '' for the root) and what. */
+export interface CacheErrorIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface CacheErrorOptions {
+  cause?: unknown;
+  issues?: readonly CacheErrorIssue[];
+}
+
+export class CacheError extends Error {
+  override readonly name = 'CacheError';
+  readonly code: CacheErrorCode;
+  readonly issues: readonly CacheErrorIssue[];
+
+  constructor(code: CacheErrorCode, message: string, options: CacheErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.issues = options.issues ?? [];
+  }
+}
+
+const codes: ReadonlySet<string> = new Set(CACHE_ERROR_CODES);
+
+/**
+ * True for a CacheError from this or another copy of the library (another bundle, a worker realm):
+ * the check is structural, like Comlink's, because `instanceof` fails across realms.
+ */
+export function isCacheError(value: unknown, code?: CacheErrorCode): value is CacheError {
+  if (!(value instanceof Error) || value.name !== 'CacheError') return false;
+  const actual = (value as { code?: unknown }).code;
+  return typeof actual === 'string' && codes.has(actual) && (code === undefined || actual === code);
+}

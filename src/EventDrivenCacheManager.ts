@@ -1,0 +1,35 @@
+import { createCacheEvent, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
+import type { ContentType } from './contentType';
+import { Handlers, type Logger } from './Handlers';
+import { parse } from './parse';
+import { shouldInvalidateForEvent } from './shouldInvalidateForEvent';
+import type { SmartCacheConfig } from './SmartCacheConfig';
+
+export type CacheEventHandler = (event: CacheEvent) => unknown;
+
+/** Routes library events to handlers and answers which content types an event invalidates. */
+export class EventDrivenCacheManager {
+  readonly config: SmartCacheConfig;
+  readonly #handlers: Handlers<EventType, [CacheEvent]>;
+
+  constructor(config: SmartCacheConfig, options: { logger?: Logger } = {}) {
+    this.config = config;
+    this.#handlers = new Handlers(options.logger);
+  }
+
+  /** Returns a function that unregisters the handler. */
+  registerEventHandler(eventType: EventType, handler: CacheEventHandler): () => void {
+    return this.#handlers.add(parse(eventTypeSchema, eventType, 'invalid_event', 'event type'), handler);
+  }
+
+  /** Validates the event and calls each handler of its type in order; a failing handler is reported, not thrown. */
+  emitEvent(input: CacheEventInput): CacheEvent {
+    const event = createCacheEvent(input);
+    this.#handlers.run([event.eventType], event);
+    return event;
+  }
+
+  shouldInvalidateForEvent(type: ContentType, event: Pick<CacheEvent, 'eventType'>): boolean {
+    return shouldInvalidateForEvent(this.config, type, event.eventType);
+  }
+}

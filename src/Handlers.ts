@@ -1,0 +1,53 @@
+/** Where Reprise reports a failure it must not throw, such as a handler that threw. */
+export interface Logger {
+  error(message: string, error: unknown): void;
+}
+
+type Handler<A extends unknown[]> = (...args: A) => unknown;
+
+/**
+ * Handlers keyed by what they listen to, run in registration order. One that throws (or rejects) is
+ * reported to the logger and the others still run: a bad listener must not break invalidation.
+ */
+export class Handlers<K extends string, A extends unknown[]> {
+  #entries: { key: K; handler: Handler<A> }[] = [];
+  readonly #logger: Logger;
+
+  constructor(logger: Logger = console) {
+    this.#logger = logger;
+  }
+
+  /** Returns the unsubscribe function; calling it twice is harmless. */
+  add(key: K, handler: Handler<A>): () => void {
+    const entry = { key, handler };
+    this.#entries = [...this.#entries, entry];
+    return () => {
+      this.#entries = this.#entries.filter((other) => other !== entry);
+    };
+  }
+
+  /** Runs the handlers registered under any of `keys`; returns how many failed synchronously. */
+  run(keys: readonly K[], ...args: A): number {
+    let failed = 0;
+    // The list is replaced, never mutated, so handlers that unsubscribe while running are safe.
+    for (const { key, handler } of this.#entries) {
+      if (!keys.includes(key)) continue;
+      try {
+        const result = handler(...args);
+        if (result instanceof Promise) result.catch((error: unknown) => this.#report(key, error));
+      } catch (error) {
+        failed++;
+        this.#report(key, error);
+      }
+    }
+    return failed;
+  }
+
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  #report(key: K, error: unknown): void {
+    this.#logger.error(`Reprise: a handler for ${key} failed`, error);
+  }
+}

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+
+/** How entries of a content type stop being valid. The strings are part of the API. */
+export const INVALIDATION_STRATEGIES = ['time_based', 'event_driven', 'fingerprint_based', 'hybrid'] as const;
+
+export const invalidationStrategySchema = z.enum(INVALIDATION_STRATEGIES);
+
+export type InvalidationStrategy = z.infer<typeof invalidationStrategySchema>;
+
+/** Hybrid is both fingerprint-validated and event-invalidated. */
+export function usesFingerprintValidation(strategy: InvalidationStrategy): boolean {
+  return strategy === 'fingerprint_based' || strategy === 'hybrid';
+}
+
+export function usesEventInvalidation(strategy: InvalidationStrategy): boolean {
+  return strategy === 'event_driven' || strategy === 'hybrid';
+}

@@ -1,0 +1,27 @@
+import type { z } from 'zod';
+import { CacheError, type CacheErrorCode, type CacheErrorIssue } from './CacheError';
+
+/** Validates `input` at a trust boundary; on failure throws one CacheError naming every bad path. */
+export function parse<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  code: CacheErrorCode,
+  subject: string,
+): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = toIssues(result.error.issues);
+  const listed = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));
+  throw new CacheError(code, `Invalid ${subject}: ${listed.join('; ')}`, { issues, cause: result.error });
+}
+
+function toIssues(zodIssues: readonly z.core.$ZodIssue[]): CacheErrorIssue[] {
+  return zodIssues.flatMap((issue) => {
+    const path = issue.path.map(String).join('.');
+    // zod reports unknown keys once for their parent; name each of them as its own bad path.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path: path ? `${path}.${key}` : key, message: 'unknown field' }));
+    }
+    return [{ path, message: issue.message }];
+  });
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { CACHE_ERROR_CODES, CacheError, isCacheError } from '../src/index';
+
+describe('CacheError', () => {
+  it('carries a code, issues and a cause', () => {
+    const cause = new Error('inner');
+    const error = new CacheError('invalid_value', 'bad', { cause, issues: [{ path: 'a', message: 'b' }] });
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe('CacheError');
+    expect(error.code).toBe('invalid_value');
+    expect(error.cause).toBe(cause);
+    expect(error.issues).toEqual([{ path: 'a', message: 'b' }]);
+  });
+
+  it('has the ten codes of the spec', () => {
+    expect([...CACHE_ERROR_CODES].sort()).toEqual(
+      [
+        'invalid_config',
+        'invalid_event',
+        'invalid_argument',
+        'unknown_content_type',
+        'invalid_value',
+        'not_cloneable',
+        'quota_exceeded',
+        'storage_unavailable',
+        'closed',
+        'worker_failed',
+      ].sort(),
+    );
+  });
+
+  it('isCacheError recognises one from another realm by shape, and checks the code', () => {
+    const foreign = Object.assign(new Error('x'), { name: 'CacheError', code: 'closed' });
+    expect(isCacheError(foreign)).toBe(true);
+    expect(isCacheError(foreign, 'closed')).toBe(true);
+    expect(isCacheError(foreign, 'quota_exceeded')).toBe(false);
+    expect(isCacheError(Object.assign(new Error('x'), { name: 'CacheError', code: 'nope' }))).toBe(false);
+    expect(isCacheError(new Error('x'))).toBe(false);
+    expect(isCacheError({ name: 'CacheError', code: 'closed' })).toBe(false);
+  });
+});

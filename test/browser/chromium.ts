@@ -1,0 +1,67 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { inject } from 'vitest';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface Browser {
+  context: BrowserContext;
+  userDataDir: string;
+  /** Opens a page of the Vite server and records what it logs as an error. */
+  open(path: string): Promise<TestPage>;
+  /** Closes Chromium; the profile stays, so `launch({ userDataDir })` restarts the same browser. */
+  close(): Promise<void>;
+  /** Closes Chromium and deletes the profile. */
+  dispose(): Promise<void>;
+}
+
+export interface TestPage {
+  page: Page;
+  errors: string[];
+}
+
+/** Debian's Chromium with the flags this machine needs, on a fresh (or the given) profile. */
+export async function launch(options: { userDataDir?: string } = {}): Promise<Browser> {
+  const userDataDir = options.userDataDir ?? (await mkdtemp(join(tmpdir(), 'reprise-chromium-')));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+  });
+  const baseUrl = inject('baseUrl');
+  const browser: Browser = {
+    context,
+    userDataDir,
+    async open(path) {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'error') errors.push(message.text());
+      });
+      page.on('pageerror', (error) => errors.push(String(error)));
+      page.on('response', (response) => {
+        if (response.status() >= 400) errors.push(`${response.status()} ${response.url()}`);
+      });
+      await page.goto(`${baseUrl}${path}`);
+      return { page, errors };
+    },
+    close: () => context.close(),
+    async dispose() {
+      await context.close();
+      await rm(userDataDir, { recursive: true, force: true });
+    },
+  };
+  return browser;
+}

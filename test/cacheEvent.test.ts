@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { EVENT_TYPES, createCacheEvent, isCacheError, type CacheEventInput } from '../src/index';
+
+function eventError(input: unknown) {
+  try {
+    createCacheEvent(input as CacheEventInput);
+  } catch (error) {
+    if (isCacheError(error, 'invalid_event')) return error;
+    throw error;
+  }
+  throw new Error('expected invalid_event');
+}
+
+describe('createCacheEvent', () => {
+  it('knows the six event types', () => {
+    expect(EVENT_TYPES).toEqual([
+      'track_added',
+      'track_removed',
+      'track_modified',
+      'fingerprint_changed',
+      'library_sync',
+      'manual_invalidation',
+    ]);
+  });
+
+  it.each(['track_added', 'track_removed', 'track_modified'] as const)('%s requires trackId', (eventType) => {
+    expect(eventError({ eventType }).message).toBe(`Invalid event: trackId: trackId required for ${eventType}`);
+    expect(eventError({ eventType, trackId: '   ' }).message).toContain(`trackId required for ${eventType}`);
+    expect(eventError({ eventType, trackId: 42 }).issues).toEqual([
+      { path: 'trackId', message: `trackId required for ${eventType}` },
+    ]);
+    expect(createCacheEvent({ eventType, trackId: 't1' })).toEqual({ eventType, trackId: 't1' });
+  });
+
+  it('fingerprint_changed requires fingerprint, trackId is optional', () => {
+    expect(eventError({ eventType: 'fingerprint_changed', trackId: 't1' }).message).toContain(
+      'fingerprint required for fingerprint_changed',
+    );
+    expect(createCacheEvent({ eventType: 'fingerprint_changed', fingerprint: 'abc' })).toEqual({
+      eventType: 'fingerprint_changed',
+      fingerprint: 'abc',
+    });
+  });
+
+  it('library_sync and manual_invalidation need nothing else', () => {
+    expect(createCacheEvent({ eventType: 'library_sync' })).toEqual({ eventType: 'library_sync' });
+    expect(createCacheEvent({ eventType: 'manual_invalidation', trackId: 't9' })).toEqual({
+      eventType: 'manual_invalidation',
+      trackId: 't9',
+    });
+  });
+
+  it('keeps metadata', () => {
+    const event = createCacheEvent({ eventType: 'track_modified', trackId: 't1', metadata: { artist: 'A', album: 'B' } });
+    expect(event.metadata).toEqual({ artist: 'A', album: 'B' });
+  });
+
+  it('names an unknown event type and the ones that exist', () => {
+    const error = eventError({ eventType: 'track_played', trackId: 't1' });
+    expect(error.message).toContain('unknown event type "track_played"');
+    expect(error.message).toContain('manual_invalidation');
+    expect(error.issues[0]?.path).toBe('eventType');
+  });
+
+  it('rejects what is not an event at all', () => {
+    for (const input of [undefined, null, 'track_removed', 7, []]) expect(eventError(input).code).toBe('invalid_event');
+  });
+
+  it('rejects unknown fields and badly typed ones', () => {
+    expect(eventError({ eventType: 'library_sync', trackID: 'x' }).issues).toEqual([{ path: 'trackID', message: 'unknown field' }]);
+    expect(eventError({ eventType: 'library_sync', metadata: 'x' }).issues[0]?.path).toBe('metadata');
+    expect(eventError({ eventType: 'manual_invalidation', trackId: '' }).issues[0]?.path).toBe('trackId');
+  });
+});
