@@ -17,6 +17,7 @@ export default defineConfig({
           environment: 'node',
           include: ['test/**/*.test.ts'],
           exclude: ['test/browser/**', 'test/bench/**'],
+          setupFiles: ['test/setup/idbClasses.ts'],
         },
       },
       {

@@ -17,3 +17,22 @@ export type { Logger } from './Handlers';
 export { albumKey } from './albumKey';
 export { fingerprintTrack } from './fingerprintTrack';
 export type { TrackIdentity } from './fingerprintTrack';
+export { createCache } from './createCache';
+export type { CreateCacheOptions } from './createCache';
+export type {
+  Cache,
+  CacheEventListener,
+  CacheStats,
+  CleanupReport,
+  EmitReport,
+  EventContext,
+  GetManyOptions,
+  GetOptions,
+  Schemas,
+  SetManyEntry,
+  SetManyOptions,
+  SetOptions,
+  TypeStats,
+  ValueIn,
+  ValueOf,
+} from './Cache';

@@ -1,14 +1,12 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { CacheError, type CacheErrorCode, type CacheErrorIssue } from './CacheError';
 
-/** Validates `input` at a trust boundary; on failure throws one CacheError naming every bad path. */
-export function parse<S extends z.ZodType>(
-  schema: S,
-  input: unknown,
-  code: CacheErrorCode,
-  subject: string,
-): z.output<S> {
-  const result = schema.safeParse(input);
+/**
+ * Validates `input` at a trust boundary (with any zod schema, classic or mini); on failure throws one
+ * CacheError naming every bad path.
+ */
+export function parse<S extends z.core.$ZodType>(schema: S, input: unknown, code: CacheErrorCode, subject: string): z.output<S> {
+  const result = z.safeParse(schema, input);
   if (result.success) return result.data;
   const issues = toIssues(result.error.issues);
   const listed = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));

@@ -1,0 +1,107 @@
+import type { z } from 'zod';
+import type { CacheEvent, CacheEventInput, EventType } from './cacheEvent';
+import type { ContentType } from './contentType';
+
+/** Optional zod schemas per content type: values are checked on write and on read, and typed by them. */
+export type Schemas = { readonly [T in ContentType]?: z.core.$ZodType };
+
+/** What `get` returns for a type: the schema's output type, or `unknown` without a schema. */
+export type ValueOf<S extends Schemas, T extends ContentType> = S[T] extends z.core.$ZodType ? z.output<S[T]> : unknown;
+/** What `set` takes for a type: the schema's input type, or `unknown` without a schema. */
+export type ValueIn<S extends Schemas, T extends ContentType> = S[T] extends z.core.$ZodType ? z.input<S[T]> : unknown;
+
+export interface GetOptions {
+  /** For fingerprint-validated types: a stored entry with another fingerprint is a miss, and is deleted. */
+  fingerprint?: string;
+}
+
+export interface GetManyOptions {
+  /** One fingerprint per key (or `undefined` to skip the check for that key). */
+  fingerprints?: readonly (string | undefined)[];
+}
+
+export interface SetOptions {
+  /** The track (or tracks) the entry belongs to: track events remove it. */
+  trackId?: string | readonly string[];
+  /** The album the entry belongs to: track events that name the album remove it (successful_api_metadata). */
+  album?: { artist: string; album: string };
+  /** The fingerprint the value was computed from: fingerprint_changed with it removes the entry. */
+  fingerprint?: string;
+  /** Overrides the type's TTL for this entry. */
+  ttlSeconds?: number;
+}
+
+export interface SetManyEntry<V = unknown> extends SetOptions {
+  key: string;
+  value: V;
+}
+
+export interface SetManyOptions {
+  /** Called as entries are written: `done` of `total`, ending with `total, total`. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface EmitReport {
+  eventType: EventType;
+  /** Entries removed per content type the event applies to. */
+  invalidated: Partial<Record<ContentType, number>>;
+}
+
+export interface EventContext {
+  source: 'local' | 'remote';
+  invalidated: Partial<Record<ContentType, number>>;
+}
+
+export type CacheEventListener = (event: CacheEvent, context: EventContext) => unknown;
+
+export interface TypeStats {
+  entries: number;
+  bytes: number;
+  /** maxSizeMb × 2²⁰, or null without a budget. */
+  maxBytes: number | null;
+  hits: number;
+  misses: number;
+  evictions: number;
+  expirations: number;
+  invalidations: number;
+  corrupt: number;
+  storage: 'indexeddb' | 'memory';
+}
+
+export interface CacheStats {
+  types: Record<ContentType, TypeStats>;
+  /** Why persistent types are kept in memory instead of IndexedDB, or null when they are not. */
+  degraded: string | null;
+  /** Malformed messages from other tabs that were dropped. */
+  droppedMessages: number;
+}
+
+export interface CleanupReport {
+  expired: number;
+  evicted: number;
+}
+
+export interface Cache<S extends Schemas = Schemas> {
+  get<T extends ContentType>(type: T, key: string, options?: GetOptions): Promise<ValueOf<S, T> | undefined>;
+  getMany<T extends ContentType>(type: T, keys: readonly string[], options?: GetManyOptions): Promise<(ValueOf<S, T> | undefined)[]>;
+  set<T extends ContentType>(type: T, key: string, value: ValueIn<S, T>, options?: SetOptions): Promise<void>;
+  /** All or nothing: when one entry is rejected, none is written. */
+  setMany<T extends ContentType>(type: T, entries: readonly SetManyEntry<ValueIn<S, T>>[], options?: SetManyOptions): Promise<void>;
+  /** Read-through: concurrent calls for one key share one fetcher call; a failing fetcher caches nothing. */
+  getOrSet<T extends ContentType>(
+    type: T,
+    key: string,
+    fetcher: () => ValueIn<S, T> | Promise<ValueIn<S, T>>,
+    options?: SetOptions,
+  ): Promise<ValueOf<S, T>>;
+  delete(type: ContentType, key: string): Promise<boolean>;
+  clear(type?: ContentType): Promise<void>;
+  /** Validates the event, removes the entries it makes stale here and in every other tab, and reports counts. */
+  emit(event: CacheEventInput): Promise<EmitReport>;
+  /** Runs after invalidation, for local and remote events; returns the unsubscribe function. */
+  on(eventType: EventType | '*', listener: CacheEventListener): () => void;
+  stats(): Promise<CacheStats>;
+  cleanup(): Promise<CleanupReport>;
+  /** Later calls reject with `closed`. */
+  close(): Promise<void>;
+}

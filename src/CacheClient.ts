@@ -1,0 +1,239 @@
+import { z } from 'zod';
+import type {
+  Cache,
+  CacheEventListener,
+  CacheStats,
+  CleanupReport,
+  EmitReport,
+  EventContext,
+  GetManyOptions,
+  GetOptions,
+  Schemas,
+  SetManyEntry,
+  SetManyOptions,
+  SetOptions,
+  ValueIn,
+  ValueOf,
+} from './Cache';
+import {
+  entrySchema,
+  fetcherSchema,
+  getManyArgsSchema,
+  getOptionsSchema,
+  keySchema,
+  listenerSchema,
+  setManyOptionsSchema,
+  setOptionsSchema,
+} from './cacheArgs';
+import { createCacheEvent, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
+import { CacheError } from './CacheError';
+import { parseContentType, type ContentType } from './contentType';
+import { Handlers, type Logger } from './Handlers';
+import { parse } from './parse';
+import type { EngineApi, EntryInput } from './protocol';
+import { yieldToEventLoop } from './yieldToEventLoop';
+
+/** Entries validated (and sent, with a worker) per step of a big setMany, so no step holds the main thread for long. */
+export const SET_MANY_CHUNK = 2000;
+
+export interface CacheClientOptions {
+  schemas?: Schemas | undefined;
+  logger?: Logger | undefined;
+  /** Runs after the engine closed (terminates a worker). */
+  onClose?: () => void;
+}
+
+/**
+ * The public `Cache`: validates every argument, applies value schemas, shares concurrent `getOrSet`
+ * fetches and runs `on` listeners, over an engine that is either in-process or behind a worker.
+ */
+export class CacheClient<S extends Schemas = Schemas> implements Cache<S> {
+  readonly #engine: EngineApi;
+  readonly #schemas: Schemas;
+  readonly #listeners: Handlers<EventType | '*', [CacheEvent, EventContext]>;
+  readonly #inflight = new Map<string, Promise<unknown>>();
+  readonly #onClose: (() => void) | undefined;
+  #closed = false;
+  #batches = 0;
+
+  constructor(engine: EngineApi, options: CacheClientOptions = {}) {
+    this.#engine = engine;
+    this.#schemas = options.schemas ?? {};
+    this.#listeners = new Handlers(options.logger);
+    this.#onClose = options.onClose;
+  }
+
+  async get<T extends ContentType>(type: T, key: string, options?: GetOptions): Promise<ValueOf<S, T> | undefined> {
+    this.#checkOpen();
+    parseContentType(type);
+    parse(keySchema, key, 'invalid_argument', 'key');
+    const { fingerprint } = parse(getOptionsSchema, options ?? {}, 'invalid_argument', 'get options');
+    const [value] = await this.#read(type, [key], fingerprint === undefined ? undefined : [fingerprint]);
+    return value;
+  }
+
+  async getMany<T extends ContentType>(type: T, keys: readonly string[], options?: GetManyOptions): Promise<(ValueOf<S, T> | undefined)[]> {
+    this.#checkOpen();
+    parseContentType(type);
+    const args = parse(getManyArgsSchema, { keys, options }, 'invalid_argument', 'getMany arguments');
+    const fingerprints = args.options?.fingerprints;
+    if (fingerprints && fingerprints.length !== keys.length) {
+      throw new CacheError('invalid_argument', `getMany: ${fingerprints.length} fingerprints for ${keys.length} keys`);
+    }
+    return this.#read(type, args.keys, fingerprints);
+  }
+
+  async set<T extends ContentType>(type: T, key: string, value: ValueIn<S, T>, options?: SetOptions): Promise<void> {
+    this.#checkOpen();
+    parseContentType(type);
+    parse(keySchema, key, 'invalid_argument', 'key');
+    const parsed = parse(setOptionsSchema, options ?? {}, 'invalid_argument', 'set options');
+    await this.#engine.setMany(type, [this.#toInput(type, { ...parsed, key, value }, 'value')]);
+  }
+
+  async setMany<T extends ContentType>(
+    type: T,
+    entries: readonly SetManyEntry<ValueIn<S, T>>[],
+    options?: SetManyOptions,
+  ): Promise<void> {
+    this.#checkOpen();
+    parseContentType(type);
+    const { onProgress } = parse(setManyOptionsSchema, options ?? {}, 'invalid_argument', 'setMany options');
+    if (!Array.isArray(entries)) throw new CacheError('invalid_argument', 'setMany entries must be an array');
+    const inputs = (from: number) =>
+      entries
+        .slice(from, from + SET_MANY_CHUNK)
+        .map((entry, offset) =>
+          this.#toInput(type, parse(entrySchema, entry, 'invalid_argument', `entry ${from + offset}`), `entry ${from + offset}`),
+        );
+    if (entries.length <= SET_MANY_CHUNK) {
+      await this.#engine.setMany(type, inputs(0), onProgress);
+      return;
+    }
+    // Validate and hand over in chunks, yielding between them; the engine writes everything in one transaction.
+    const batch = `batch-${++this.#batches}`;
+    try {
+      for (let from = 0; from < entries.length; from += SET_MANY_CHUNK) {
+        await this.#engine.stage(batch, inputs(from));
+        await yieldToEventLoop();
+      }
+      await this.#engine.commit(batch, type, onProgress);
+    } catch (error) {
+      await this.#engine.discard(batch).catch(() => {});
+      throw error;
+    }
+  }
+
+  getOrSet<T extends ContentType>(
+    type: T,
+    key: string,
+    fetcher: () => ValueIn<S, T> | Promise<ValueIn<S, T>>,
+    options?: SetOptions,
+  ): Promise<ValueOf<S, T>> {
+    const id = JSON.stringify([type, key]);
+    const pending = this.#inflight.get(id);
+    if (pending) return pending as Promise<ValueOf<S, T>>;
+    const run = (async () => {
+      parse(fetcherSchema, fetcher, 'invalid_argument', 'fetcher');
+      const parsed = parse(setOptionsSchema, options ?? {}, 'invalid_argument', 'getOrSet options');
+      const cached = await this.get(type, key, parsed.fingerprint === undefined ? {} : { fingerprint: parsed.fingerprint });
+      if (cached !== undefined) return cached;
+      const input = this.#toInput(type, { ...parsed, key, value: await fetcher() }, 'fetched value');
+      this.#checkOpen();
+      await this.#engine.setMany(type, [input]);
+      return input.value as ValueOf<S, T>;
+    })();
+    this.#inflight.set(id, run);
+    const settle = () => this.#inflight.delete(id);
+    run.then(settle, settle);
+    return run;
+  }
+
+  async delete(type: ContentType, key: string): Promise<boolean> {
+    this.#checkOpen();
+    parseContentType(type);
+    parse(keySchema, key, 'invalid_argument', 'key');
+    return this.#engine.delete(type, key);
+  }
+
+  async clear(type?: ContentType): Promise<void> {
+    this.#checkOpen();
+    if (type !== undefined) parseContentType(type);
+    await this.#engine.clear(type);
+  }
+
+  async emit(input: CacheEventInput): Promise<EmitReport> {
+    this.#checkOpen();
+    const event = createCacheEvent(input);
+    const report = await this.#engine.emit(event);
+    this.#listeners.run([event.eventType, '*'], event, { source: 'local', invalidated: report.invalidated });
+    return report;
+  }
+
+  on(eventType: EventType | '*', listener: CacheEventListener): () => void {
+    this.#checkOpen();
+    if (eventType !== '*') parse(eventTypeSchema, eventType, 'invalid_event', 'event type');
+    parse(listenerSchema, listener, 'invalid_argument', 'listener');
+    return this.#listeners.add(eventType, listener);
+  }
+
+  /** Runs the listeners for an event another tab emitted (the engine calls this). */
+  receive(event: CacheEvent, invalidated: EmitReport['invalidated']): void {
+    if (!this.#closed) this.#listeners.run([event.eventType, '*'], event, { source: 'remote', invalidated });
+  }
+
+  async stats(): Promise<CacheStats> {
+    this.#checkOpen();
+    return this.#engine.stats();
+  }
+
+  async cleanup(): Promise<CleanupReport> {
+    this.#checkOpen();
+    return this.#engine.cleanup();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#engine.close();
+    } finally {
+      this.#onClose?.();
+    }
+  }
+
+  /** Reads values and checks them against the type's schema: one that no longer parses is a miss, deleted and counted as corrupt. */
+  async #read<T extends ContentType>(type: T, keys: string[], fingerprints?: (string | undefined)[]): Promise<(ValueOf<S, T> | undefined)[]> {
+    const values = await this.#engine.getMany(type, keys, fingerprints);
+    const schema = this.#schemas[type];
+    if (!schema) return values as ValueOf<S, T>[];
+    const corrupt: string[] = [];
+    const checked = values.map((value, index) => {
+      if (value === undefined) return undefined;
+      const result = z.safeParse(schema, value);
+      if (result.success) return result.data as ValueOf<S, T>;
+      corrupt.push(keys[index]!);
+      return undefined;
+    });
+    if (corrupt.length) await this.#engine.discardCorrupt(type, corrupt);
+    return checked;
+  }
+
+  /** Normalises one entry and checks its value: defined, and valid for the type's schema (whose output is stored). */
+  #toInput(type: ContentType, entry: z.output<typeof entrySchema>, what: string): EntryInput {
+    const { key, value, trackId, album, fingerprint, ttlSeconds } = entry;
+    if (value === undefined) throw new CacheError('invalid_value', `${what} for ${type} "${key}" is undefined; store null for "nothing"`);
+    const input: EntryInput = { key, value };
+    const schema = this.#schemas[type];
+    if (schema) input.value = parse(schema, value, 'invalid_value', `${what} for ${type} "${key}"`);
+    if (trackId !== undefined) input.trackIds = typeof trackId === 'string' ? [trackId] : [...new Set(trackId)];
+    if (album) input.album = album;
+    if (fingerprint !== undefined) input.fingerprint = fingerprint;
+    if (ttlSeconds !== undefined) input.ttlSeconds = ttlSeconds;
+    return input;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new CacheError('closed', 'This cache is closed');
+  }
+}

@@ -1,0 +1,51 @@
+/** Fixed cost of an object or array container, on top of its contents. */
+const CONTAINER = 16;
+
+/**
+ * An estimate of the bytes a value occupies once stored: strings at two bytes per UTF-16 unit (their
+ * in-memory size, an upper bound for IndexedDB), numbers at eight, containers at their contents plus a
+ * small overhead. Binary data counts its byte length. Shared and cyclic references count once, as
+ * structured cloning stores them once.
+ */
+export function estimateBytes(value: unknown): number {
+  const seen = new Set<object>();
+  const walk = (item: unknown): number => {
+    switch (typeof item) {
+      case 'string':
+        return 2 * item.length;
+      case 'number':
+        return 8;
+      case 'boolean':
+        return 4;
+      case 'bigint':
+        return 8 + Math.ceil(item.toString(16).length / 2);
+      case 'object': {
+        if (item === null) return 0;
+        if (seen.has(item)) return 0;
+        seen.add(item);
+        if (ArrayBuffer.isView(item)) return item.byteLength;
+        if (item instanceof ArrayBuffer) return item.byteLength;
+        if (typeof Blob !== 'undefined' && item instanceof Blob) return item.size;
+        if (item instanceof Date) return 8;
+        if (item instanceof RegExp) return 2 * item.source.length;
+        let total = CONTAINER;
+        if (item instanceof Map) {
+          for (const [key, entry] of item) total += walk(key) + walk(entry);
+        } else if (item instanceof Set) {
+          for (const entry of item) total += walk(entry);
+        } else if (Array.isArray(item)) {
+          for (const entry of item) total += walk(entry);
+        } else {
+          for (const key in item) {
+            if (Object.hasOwn(item, key)) total += 2 * key.length + walk((item as Record<string, unknown>)[key]);
+          }
+        }
+        return total;
+      }
+      default:
+        // undefined, and what cannot be stored at all (functions, symbols) and is rejected elsewhere.
+        return 0;
+    }
+  };
+  return walk(value);
+}

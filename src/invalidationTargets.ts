@@ -1,0 +1,50 @@
+import { albumKey } from './albumKey';
+import type { CacheEvent } from './cacheEvent';
+import { CONTENT_TYPES, type ContentType } from './contentType';
+import { shouldInvalidateForEvent } from './shouldInvalidateForEvent';
+import type { SmartCacheConfig } from './SmartCacheConfig';
+
+/** A set of entries an event removes, each found through one index. */
+export type InvalidationTarget =
+  | { type: ContentType; by: 'track'; trackId: string }
+  | { type: ContentType; by: 'album'; albumKey: string }
+  | { type: ContentType; by: 'fingerprint'; fingerprint: string; trackId?: string }
+  | { type: ContentType; by: 'all' };
+
+/** The content types an event applies to under `config` (it may remove nothing from them). */
+export function affectedTypes(config: SmartCacheConfig, event: Pick<CacheEvent, 'eventType'>): ContentType[] {
+  return CONTENT_TYPES.filter((type) => shouldInvalidateForEvent(config, type, event.eventType));
+}
+
+/** What an event removes, as index lookups: pure, so every store and every tab applies the same rules. */
+export function invalidationTargets(config: SmartCacheConfig, event: CacheEvent): InvalidationTarget[] {
+  return affectedTypes(config, event).flatMap((type): InvalidationTarget[] => {
+    switch (event.eventType) {
+      case 'track_removed':
+      case 'track_modified': {
+        const targets: InvalidationTarget[] = [{ type, by: 'track', trackId: event.trackId }];
+        const album = albumOf(event.metadata);
+        if (album !== undefined && type === 'successful_api_metadata') targets.push({ type, by: 'album', albumKey: album });
+        return targets;
+      }
+      case 'fingerprint_changed':
+        return [
+          event.trackId === undefined
+            ? { type, by: 'fingerprint', fingerprint: event.fingerprint }
+            : { type, by: 'fingerprint', fingerprint: event.fingerprint, trackId: event.trackId },
+        ];
+      case 'manual_invalidation':
+        return [event.trackId === undefined ? { type, by: 'all' } : { type, by: 'track', trackId: event.trackId }];
+      case 'library_sync':
+        return [{ type, by: 'all' }];
+      case 'track_added':
+        return [];
+    }
+  });
+}
+
+function albumOf(metadata: Record<string, unknown> | undefined): string | undefined {
+  const artist = metadata?.['artist'];
+  const album = metadata?.['album'];
+  return typeof artist === 'string' && typeof album === 'string' ? albumKey(artist, album) : undefined;
+}

@@ -1,0 +1,238 @@
+// The behaviour every Store must have, written once and run against both stores: in Node by Vitest
+// (test/stores.test.ts) and in Chromium against native IndexedDB (test/browser/stores.test.ts). It uses
+// its own tiny assertions so that it runs in a plain page too.
+import type { ContentType } from '../../src/contentType';
+import type { Budget, Store, StoredEntry } from '../../worker/Store';
+
+export interface ContractContext {
+  /** A fresh, empty store. */
+  store: Store;
+  /** Whether entries survive `reopen` (IndexedDB) or not (memory). */
+  persistent: boolean;
+  /** Closes the store and opens the same storage again. */
+  reopen: () => Promise<Store>;
+}
+
+export type ContractCase = (context: ContractContext) => Promise<void>;
+
+export class ContractFailure extends Error {
+  override name = 'ContractFailure';
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : item === undefined
+        ? '<undefined>'
+        : item,
+  );
+}
+
+export function same(actual: unknown, expected: unknown, what: string): void {
+  const [a, b] = [canonical(actual), canonical(expected)];
+  if (a !== b) throw new ContractFailure(`${what}: expected ${b}, got ${a}`);
+}
+
+export function check(condition: unknown, what: string): asserts condition {
+  if (!condition) throw new ContractFailure(what);
+}
+
+const T: ContentType = 'track_metadata';
+const S: ContentType = 'successful_api_metadata';
+const A: ContentType = 'album_year';
+
+let clock = 1_000_000;
+
+/** An entry of the given size; `at` sets both its write time and last access. */
+export function entry(type: ContentType, key: string, options: Partial<StoredEntry> & { at?: number } = {}): StoredEntry {
+  const { at = ++clock, ...rest } = options;
+  return { type, key, value: { key, payload: `value of ${key}` }, bytes: 100, expiresAt: at + 3_600_000, lastAccess: at, ...rest };
+}
+
+const keysOf = (entries: (StoredEntry | undefined)[]) => entries.map((found) => found?.key);
+
+async function usageOf(store: Store, type: ContentType) {
+  const [usage] = await store.usage([type]);
+  return usage;
+}
+
+/** Recounts entries and bytes from what is stored under `keys`, to compare with the tracked usage. */
+async function recount(store: Store, type: ContentType, keys: Iterable<string>) {
+  const found = (await store.read(type, [...keys])).filter((item): item is StoredEntry => item !== undefined);
+  return { entries: found.length, bytes: found.reduce((sum, item) => sum + item.bytes, 0) };
+}
+
+export const storeContract: Record<string, ContractCase> = {
+  async 'reads what was written, in key order, undefined for misses'({ store }) {
+    await store.write(T, [entry(T, 'a'), entry(T, 'b', { value: [1, 2, 3] })], null, clock);
+    const found = await store.read(T, ['b', 'missing', 'a']);
+    same(keysOf(found), ['b', undefined, 'a'], 'keys');
+    same(found[0]?.value, [1, 2, 3], 'value');
+    same(keysOf(await store.read(S, ['a'])), [undefined], 'types are separate');
+  },
+
+  async 'replaces an entry with the same key and keeps usage exact'({ store }) {
+    await store.write(T, [entry(T, 'a', { bytes: 100 }), entry(T, 'b', { bytes: 50 })], null, clock);
+    await store.write(T, [entry(T, 'a', { bytes: 300, value: 'new' })], null, clock);
+    same(await usageOf(store, T), { entries: 2, bytes: 350 }, 'usage');
+    same((await store.read(T, ['a']))[0]?.value, 'new', 'value');
+    same(await usageOf(store, S), { entries: 0, bytes: 0 }, 'other type');
+  },
+
+  async 'keeps entries across a reopen only when persistent'({ store, persistent, reopen }) {
+    await store.write(T, [entry(T, 'a')], null, clock);
+    const again = await reopen();
+    same(keysOf(await again.read(T, ['a'])), [persistent ? 'a' : undefined], 'after reopen');
+    same((await usageOf(again, T))?.entries, persistent ? 1 : 0, 'usage after reopen');
+  },
+
+  async 'removes keys, only those passing the condition'({ store }) {
+    await store.write(T, [entry(T, 'a', { fingerprint: 'x' }), entry(T, 'b', { fingerprint: 'y' }), entry(T, 'c')], null, clock);
+    same(await store.remove(T, ['a', 'b', 'zzz'], (found) => found.fingerprint === 'x'), 1, 'removed with condition');
+    same(await store.remove(T, ['b', 'c']), 2, 'removed without');
+    same(keysOf(await store.read(T, ['a', 'b', 'c'])), [undefined, undefined, undefined], 'left');
+    same(await usageOf(store, T), { entries: 0, bytes: 0 }, 'usage');
+  },
+
+  async 'invalidates by track, including entries tagged with several tracks'({ store }) {
+    await store.write(T, [entry(T, 'a', { trackIds: ['t1'] }), entry(T, 'b', { trackIds: ['t2', 't1'] }), entry(T, 'c', { trackIds: ['t2'] })], null, clock);
+    await store.write(S, [entry(S, 'a', { trackIds: ['t1'] })], null, clock);
+    same(await store.invalidate([{ type: T, by: 'track', trackId: 't1' }]), { [T]: 2 }, 'counts');
+    same(keysOf(await store.read(T, ['a', 'b', 'c'])), [undefined, undefined, 'c'], 'left in type');
+    same(keysOf(await store.read(S, ['a'])), ['a'], 'other type untouched');
+    same(await usageOf(store, T), { entries: 1, bytes: 100 }, 'usage');
+  },
+
+  async 'invalidates by album key and by fingerprint, optionally of one track'({ store }) {
+    await store.write(
+      S,
+      [entry(S, 'x', { albumKey: 'k1' }), entry(S, 'y', { albumKey: 'k2' }), entry(S, 'z', { albumKey: 'k1', trackIds: ['t9'] })],
+      null,
+      clock,
+    );
+    await store.write(T, [entry(T, 'f1', { fingerprint: 'F', trackIds: ['t1'] }), entry(T, 'f2', { fingerprint: 'F', trackIds: ['t2'] }), entry(T, 'f3', { fingerprint: 'G' })], null, clock);
+    same(await store.invalidate([{ type: S, by: 'album', albumKey: 'k1' }]), { [S]: 2 }, 'album');
+    same(keysOf(await store.read(S, ['x', 'y', 'z'])), [undefined, 'y', undefined], 'album left');
+    same(await store.invalidate([{ type: T, by: 'fingerprint', fingerprint: 'F', trackId: 't2' }]), { [T]: 1 }, 'fingerprint of a track');
+    same(await store.invalidate([{ type: T, by: 'fingerprint', fingerprint: 'F' }]), { [T]: 1 }, 'fingerprint');
+    same(keysOf(await store.read(T, ['f1', 'f2', 'f3'])), [undefined, undefined, 'f3'], 'fingerprint left');
+  },
+
+  async 'counts an entry found by two targets once'({ store }) {
+    await store.write(S, [entry(S, 'x', { albumKey: 'k1', trackIds: ['t1'] })], null, clock);
+    const counts = await store.invalidate([
+      { type: S, by: 'track', trackId: 't1' },
+      { type: S, by: 'album', albumKey: 'k1' },
+    ]);
+    same(counts, { [S]: 1 }, 'counts');
+    same(await usageOf(store, S), { entries: 0, bytes: 0 }, 'usage');
+  },
+
+  async 'invalidates a whole type'({ store }) {
+    await store.write(A, [entry(A, 'a'), entry(A, 'b')], null, clock);
+    await store.write(T, [entry(T, 'a')], null, clock);
+    same(await store.invalidate([{ type: A, by: 'all' }]), { [A]: 2 }, 'counts');
+    same(await usageOf(store, A), { entries: 0, bytes: 0 }, 'usage');
+    same(keysOf(await store.read(T, ['a'])), ['a'], 'other type untouched');
+  },
+
+  async 'clears the given types only'({ store }) {
+    await store.write(A, [entry(A, 'a')], null, clock);
+    await store.write(T, [entry(T, 'a')], null, clock);
+    await store.clear([A]);
+    same(keysOf(await store.read(A, ['a'])), [undefined], 'cleared');
+    same(keysOf(await store.read(T, ['a'])), ['a'], 'kept');
+    same(await usageOf(store, A), { entries: 0, bytes: 0 }, 'usage');
+  },
+
+  async 'evicts expired entries first, then the least recently used, down to the low-water mark'({ store }) {
+    const budget: Budget = { maxBytes: 1000, lowWater: 800 };
+    const now = 1000;
+    await store.write(T, [entry(T, 'old', { at: 1 }), entry(T, 'expired', { at: 50, expiresAt: now - 1 })], budget, now);
+    const fresh = Array.from({ length: 6 }, (_, index) => entry(T, `fresh${index}`, { at: 100 + index }));
+    await store.write(T, fresh, budget, now);
+    // 8 × 100 bytes = 800: at the mark, nothing to evict yet.
+    same((await usageOf(store, T))?.bytes, 800, 'at the mark');
+    const removed = await store.write(T, [entry(T, 'new', { at: now })], budget, now);
+    same(removed, { expired: 1, evicted: 0 }, 'the expired one goes first');
+    const again = await store.write(T, [entry(T, 'newer', { at: now + 1 })], budget, now);
+    same(again, { expired: 0, evicted: 1 }, 'then the least recently used');
+    same(keysOf(await store.read(T, ['old', 'expired', 'fresh0'])), [undefined, undefined, 'fresh0'], 'which ones');
+    const usage = await usageOf(store, T);
+    check(usage && usage.bytes <= budget.lowWater, `bytes ${usage?.bytes} ≤ low water`);
+  },
+
+  async 'never evicts the entries of the write itself'({ store }) {
+    const budget: Budget = { maxBytes: 1000, lowWater: 500 };
+    await store.write(T, [entry(T, 'old')], budget, clock);
+    const batch = Array.from({ length: 7 }, (_, index) => entry(T, `b${index}`));
+    const removed = await store.write(T, batch, budget, clock);
+    same(removed.evicted, 1, 'evicted the older entry');
+    same(keysOf(await store.read(T, batch.map((item) => item.key))), batch.map((item) => item.key), 'batch kept, above the mark');
+  },
+
+  async 'spares an entry that was read recently'({ store }) {
+    const budget: Budget = { maxBytes: 1000, lowWater: 800 };
+    await store.write(T, Array.from({ length: 8 }, (_, index) => entry(T, `k${index}`, { at: 10 + index })), budget, 100);
+    store.touch(T, 'k0', 200);
+    await store.write(T, [entry(T, 'new', { at: 300 })], budget, 300);
+    same(keysOf(await store.read(T, ['k0', 'k1'])), ['k0', undefined], 'k0 was read, so k1 goes');
+  },
+
+  async 'cleanup removes every expired entry and evicts types above their mark'({ store }) {
+    const now = 10_000;
+    await store.write(T, [entry(T, 'e1', { at: 1, expiresAt: now }), entry(T, 'e2', { at: 2, expiresAt: now - 5 }), entry(T, 'live', { at: 3, expiresAt: now + 1 })], null, 0);
+    await store.write(A, Array.from({ length: 5 }, (_, index) => entry(A, `a${index}`, { at: index })), null, 0);
+    const result = await store.cleanup(
+      new Map([
+        [T, null],
+        [A, { maxBytes: 400, lowWater: 300 }],
+      ]),
+      now,
+    );
+    same(result, { [T]: { expired: 2, evicted: 0 }, [A]: { expired: 0, evicted: 2 } }, 'report');
+    same(keysOf(await store.read(T, ['e1', 'e2', 'live'])), [undefined, undefined, 'live'], 'expired exactly at expiresAt');
+    same(await usageOf(store, A), { entries: 3, bytes: 300 }, 'evicted down to the mark');
+  },
+
+  async 'frees room for a quota error: expired first, then LRU of the types in order'({ store }) {
+    const now = 10_000;
+    await store.write(A, [entry(A, 'expired', { at: 1, expiresAt: now - 1 }), entry(A, 'live', { at: 2 })], null, 0);
+    await store.write(T, [entry(T, 't-old', { at: 3 }), entry(T, 't-new', { at: 4 })], null, 0);
+    const freed = await store.free([T, A], 200, now);
+    same(freed, { [T]: { expired: 0, evicted: 1 }, [A]: { expired: 1, evicted: 0 } }, 'freed');
+    same(keysOf(await store.read(T, ['t-old', 't-new'])), [undefined, 't-new'], 'type written first');
+    same(keysOf(await store.read(A, ['live'])), ['live'], 'others spared once enough is free');
+  },
+
+  async 'keeps usage equal to a recount after 2,000 random operations'({ store }) {
+    let seed = 42;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const pick = <V>(items: readonly V[]): V => items[Math.floor(random() * items.length)]!;
+    const types = [T, S, A] as const;
+    const keys = Array.from({ length: 60 }, (_, index) => `k${index}`);
+    const tracks = ['t1', 't2', 't3', 't4'];
+    const budget: Budget = { maxBytes: 6000, lowWater: 4000 };
+    let now = 0;
+    for (let step = 0; step < 2000; step++) {
+      now += 1000;
+      const type = pick(types);
+      const roll = random();
+      if (roll < 0.5) {
+        const batch = Array.from({ length: 1 + Math.floor(random() * 4) }, () =>
+          entry(type, pick(keys), { at: now, bytes: 20 + Math.floor(random() * 400), expiresAt: now + Math.floor(random() * 50_000), trackIds: [pick(tracks)], albumKey: pick(['x', 'y']), fingerprint: pick(['F', 'G']) }),
+        );
+        const unique = [...new Map(batch.map((item) => [item.key, item])).values()];
+        await store.write(type, unique, random() < 0.5 ? budget : null, now);
+      } else if (roll < 0.65) await store.remove(type, [pick(keys), pick(keys)]);
+      else if (roll < 0.8) await store.invalidate([{ type, by: 'track', trackId: pick(tracks) }, { type, by: 'album', albumKey: pick(['x', 'y']) }]);
+      else if (roll < 0.85) await store.invalidate([{ type, by: 'fingerprint', fingerprint: pick(['F', 'G']), trackId: pick(tracks) }]);
+      else if (roll < 0.9) await store.cleanup(new Map([[type, budget]]), now);
+      else if (roll < 0.93) await store.free([type], 500, now);
+      else if (roll < 0.95) await store.invalidate([{ type, by: 'all' }]);
+      else store.touch(type, pick(keys), now);
+    }
+    for (const type of types) same(await usageOf(store, type), await recount(store, type, keys), `usage of ${type}`);
+  },
+};

@@ -1,0 +1,345 @@
+import type { CacheStats, CleanupReport, EmitReport, TypeStats } from '../src/Cache';
+import type { CacheEvent } from '../src/cacheEvent';
+import { CacheError, isCacheError } from '../src/CacheError';
+import { CONTENT_TYPES, isPersistentType, type ContentType } from '../src/contentType';
+import type { Logger } from '../src/Handlers';
+import { affectedTypes, invalidationTargets, type InvalidationTarget } from '../src/invalidationTargets';
+import type { EngineApi, EntryInput, Progress } from '../src/protocol';
+import type { SmartCacheConfig } from '../src/SmartCacheConfig';
+import { IdbStore, isOpenFailure } from './IdbStore';
+import { MemoryStore } from './MemoryStore';
+import type { Budget, Counts, Removed, Store, StoredEntry } from './Store';
+import { toEntry } from './toEntry';
+
+export interface EngineOptions {
+  /** Names the IndexedDB database. */
+  name: string;
+  config: SmartCacheConfig;
+  /** The factory to open IndexedDB with; without one, every type lives in memory and stats say why. */
+  indexedDB?: IDBFactory | undefined;
+  /** Milliseconds since the epoch, like Date.now. */
+  now?: (() => number) | undefined;
+  /** Copy values in and out of the memory store: needed in-process, where the caller shares our heap. */
+  cloneValues: boolean;
+  logger?: Logger | undefined;
+}
+
+type Counters = Omit<TypeStats, 'entries' | 'bytes' | 'maxBytes' | 'storage'>;
+
+const MIB = 2 ** 20;
+
+/**
+ * The cache itself: routes each content type to its store, applies TTL, fingerprints, events and byte
+ * budgets, and counts what happens. A plain object, the same in a worker, in-process and in tests.
+ */
+export class Engine implements EngineApi {
+  readonly #config: SmartCacheConfig;
+  readonly #now: () => number;
+  readonly #logger: Logger;
+  readonly #memory: MemoryStore;
+  #idb: IdbStore | null;
+  #degraded: string | null;
+  #closed = false;
+  readonly #counters = {} as Record<ContentType, Counters>;
+  readonly #batches = new Map<string, EntryInput[]>();
+  readonly #timer: ReturnType<typeof setInterval>;
+  droppedMessages = 0;
+
+  private constructor(options: EngineOptions, idb: IdbStore | null, degraded: string | null) {
+    this.#config = options.config;
+    this.#now = options.now ?? Date.now;
+    this.#logger = options.logger ?? console;
+    this.#memory = new MemoryStore({ clone: options.cloneValues });
+    this.#idb = idb;
+    this.#degraded = degraded;
+    for (const type of CONTENT_TYPES) {
+      this.#counters[type] = { hits: 0, misses: 0, evictions: 0, expirations: 0, invalidations: 0, corrupt: 0 };
+    }
+    this.#timer = setInterval(() => {
+      this.cleanup().catch((error: unknown) => this.#logger.error('Reprise: periodic cleanup failed', error));
+    }, this.#config.cleanupIntervalSeconds * 1000);
+    // In Node, a cache must not keep the process alive.
+    (this.#timer as { unref?: () => void }).unref?.();
+  }
+
+  /** Opens IndexedDB through the given factory; when that fails, works in memory and says why. */
+  static async create(options: EngineOptions): Promise<Engine> {
+    if (!options.indexedDB) return new Engine(options, null, 'IndexedDB is not available in this environment');
+    try {
+      return new Engine(options, await IdbStore.open({ name: options.name, indexedDB: options.indexedDB }), null);
+    } catch (error) {
+      return new Engine(options, null, reasonOf(error));
+    }
+  }
+
+  async getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[]): Promise<unknown[]> {
+    this.#checkOpen();
+    return this.#withStore(type, async (store) => {
+      const entries = await store.read(type, keys);
+      const now = this.#now();
+      const counters = this.#count(type);
+      const validates = this.#config.shouldUseFingerprintValidation(type);
+      const expired: string[] = [];
+      const mismatched = new Map<string, string>();
+      const values = entries.map((entry, index) => {
+        const fingerprint = fingerprints?.[index];
+        if (!entry) {
+          counters.misses++;
+          return undefined;
+        }
+        if (entry.expiresAt <= now) expired.push(entry.key);
+        else if (validates && fingerprint !== undefined && entry.fingerprint !== fingerprint) mismatched.set(entry.key, fingerprint);
+        else {
+          counters.hits++;
+          store.touch(type, entry.key, now);
+          return entry.value;
+        }
+        counters.misses++;
+        return undefined;
+      });
+      // Removed only if still stale: another tab may have rewritten the entry since it was read.
+      if (expired.length) counters.expirations += await store.remove(type, expired, (entry) => entry.expiresAt <= now);
+      if (mismatched.size) {
+        counters.invalidations += await store.remove(type, [...mismatched.keys()], (entry) => entry.fingerprint !== mismatched.get(entry.key));
+      }
+      return values;
+    });
+  }
+
+  async setMany(type: ContentType, inputs: EntryInput[], onProgress?: Progress): Promise<void> {
+    this.#checkOpen();
+    const policy = this.#config.getPolicy(type);
+    const now = this.#now();
+    // The last of several entries with one key wins, as if they had been written one by one.
+    const entries = [...new Map(inputs.map((input) => [input.key, toEntry(type, input, policy, now)])).values()];
+    const budget = budgetOf(policy.maxSizeMb, policy.cleanupThreshold);
+    let total = 0;
+    for (const entry of entries) {
+      if (budget && entry.bytes > budget.maxBytes) {
+        throw new CacheError(
+          'invalid_value',
+          `Value for ${type} "${entry.key}" takes about ${entry.bytes} bytes, more than the type's whole budget of ${budget.maxBytes}`,
+        );
+      }
+      total += entry.bytes;
+    }
+    if (budget && total > budget.maxBytes) {
+      throw new CacheError(
+        'invalid_value',
+        `These ${entries.length} ${type} entries take about ${total} bytes together, more than the type's whole budget of ${budget.maxBytes}`,
+      );
+    }
+    const progress = onProgress && ((written: number) => onProgress(written, entries.length));
+    const removed = await this.#withStore(type, (store) => this.#write(store, type, entries, budget, now, total, progress));
+    this.#countRemoved(type, removed);
+  }
+
+  async stage(batch: string, entries: EntryInput[]): Promise<void> {
+    this.#checkOpen();
+    const staged = this.#batches.get(batch);
+    if (staged) staged.push(...entries);
+    else this.#batches.set(batch, entries);
+  }
+
+  async commit(batch: string, type: ContentType, onProgress?: Progress): Promise<void> {
+    const entries = this.#batches.get(batch) ?? [];
+    this.#batches.delete(batch);
+    await this.setMany(type, entries, onProgress);
+  }
+
+  async discard(batch: string): Promise<void> {
+    this.#batches.delete(batch);
+  }
+
+  async delete(type: ContentType, key: string): Promise<boolean> {
+    this.#checkOpen();
+    return (await this.#withStore(type, (store) => store.remove(type, [key]))) > 0;
+  }
+
+  async clear(type?: ContentType): Promise<void> {
+    this.#checkOpen();
+    const types = type ? [type] : [...CONTENT_TYPES];
+    await this.#byStore(types, (store, mine) => store.clear(mine));
+  }
+
+  async emit(event: CacheEvent): Promise<EmitReport> {
+    this.#checkOpen();
+    const targets = invalidationTargets(this.#config, event);
+    const counts = await this.#invalidate(targets);
+    const invalidated: Counts = {};
+    for (const type of affectedTypes(this.#config, event)) {
+      invalidated[type] = counts[type] ?? 0;
+      this.#count(type).invalidations += counts[type] ?? 0;
+    }
+    return { eventType: event.eventType, invalidated };
+  }
+
+  async stats(): Promise<CacheStats> {
+    this.#checkOpen();
+    const types = {} as Record<ContentType, TypeStats>;
+    await this.#byStore([...CONTENT_TYPES], async (store, mine) => {
+      const usage = await store.usage(mine);
+      mine.forEach((type, index) => {
+        const policy = this.#config.getPolicy(type);
+        types[type] = {
+          entries: usage[index]?.entries ?? 0,
+          bytes: usage[index]?.bytes ?? 0,
+          maxBytes: policy.maxSizeMb === null ? null : policy.maxSizeMb * MIB,
+          ...this.#count(type),
+          storage: store.kind,
+        };
+      });
+    });
+    const ordered = Object.fromEntries(CONTENT_TYPES.map((type) => [type, types[type]])) as Record<ContentType, TypeStats>;
+    return { types: ordered, degraded: this.#degraded, droppedMessages: this.droppedMessages };
+  }
+
+  async cleanup(): Promise<CleanupReport> {
+    this.#checkOpen();
+    const report = { expired: 0, evicted: 0 };
+    const now = this.#now();
+    await this.#byStore([...CONTENT_TYPES], async (store, mine) => {
+      const budgets = new Map(mine.map((type) => {
+        const policy = this.#config.getPolicy(type);
+        return [type, budgetOf(policy.maxSizeMb, policy.cleanupThreshold)] as const;
+      }));
+      const removed = await store.cleanup(budgets, now);
+      for (const type of mine) {
+        this.#countRemoved(type, removed[type]);
+        report.expired += removed[type]?.expired ?? 0;
+        report.evicted += removed[type]?.evicted ?? 0;
+      }
+    });
+    return report;
+  }
+
+  async discardCorrupt(type: ContentType, keys: string[]): Promise<void> {
+    this.#checkOpen();
+    await this.#withStore(type, (store) => store.remove(type, keys));
+    const counters = this.#count(type);
+    counters.corrupt += keys.length;
+    counters.hits -= keys.length;
+    counters.misses += keys.length;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#batches.clear();
+    this.#idb?.close();
+    this.#memory.close();
+  }
+
+  /** Writes; on a quota error frees room (expired, then LRU of this type, then of the other persistent types) and retries once. */
+  async #write(
+    store: Store,
+    type: ContentType,
+    entries: StoredEntry[],
+    budget: Budget | null,
+    now: number,
+    bytes: number,
+    onProgress?: (written: number) => void,
+  ): Promise<Removed> {
+    try {
+      return await store.write(type, entries, budget, now, onProgress);
+    } catch (error) {
+      if (!isCacheError(error, 'quota_exceeded')) throw error;
+      const others = CONTENT_TYPES.filter((other) => other !== type && isPersistentType(other));
+      const freed = await store.free([type, ...others], bytes, now);
+      let count = 0;
+      for (const [freedType, removed] of Object.entries(freed) as [ContentType, Removed][]) {
+        this.#countRemoved(freedType, removed);
+        count += removed.expired + removed.evicted;
+      }
+      try {
+        return await store.write(type, entries, budget, now, onProgress);
+      } catch (retryError) {
+        if (!isCacheError(retryError, 'quota_exceeded')) throw retryError;
+        throw new CacheError(
+          'quota_exceeded',
+          `Storage quota exceeded writing ${entries.length} ${type} entries, even after evicting ${count} entries; nothing was written`,
+          { cause: retryError },
+        );
+      }
+    }
+  }
+
+  async #invalidate(targets: readonly InvalidationTarget[]): Promise<Counts> {
+    const counts: Counts = {};
+    await this.#byStore(
+      targets.map((target) => target.type),
+      async (store, types) => {
+        const mine = targets.filter((target) => types.includes(target.type));
+        for (const [type, count] of Object.entries(await store.invalidate(mine)) as [ContentType, number][]) {
+          counts[type] = (counts[type] ?? 0) + count;
+        }
+      },
+    );
+    return counts;
+  }
+
+  #storeOf(type: ContentType): Store {
+    return this.#idb && isPersistentType(type) ? this.#idb : this.#memory;
+  }
+
+  /** Runs `operation` on the type's store; if IndexedDB can no longer be opened, degrades to memory and runs it there. */
+  async #withStore<T>(type: ContentType, operation: (store: Store) => Promise<T>): Promise<T> {
+    const store = this.#storeOf(type);
+    try {
+      return await operation(store);
+    } catch (error) {
+      if (store !== this.#idb || !isOpenFailure(error)) throw error;
+      this.#degrade(reasonOf(error));
+      return operation(this.#memory);
+    }
+  }
+
+  /** Groups types by store and runs `operation` once per store with its types. */
+  async #byStore(types: readonly ContentType[], operation: (store: Store, types: ContentType[]) => Promise<void>): Promise<void> {
+    const unique = [...new Set(types)];
+    const groups = new Map<Store, ContentType[]>();
+    for (const type of unique) {
+      const store = this.#storeOf(type);
+      groups.set(store, [...(groups.get(store) ?? []), type]);
+    }
+    for (const [store, mine] of groups) {
+      try {
+        await operation(store, mine);
+      } catch (error) {
+        if (store !== this.#idb || !isOpenFailure(error)) throw error;
+        this.#degrade(reasonOf(error));
+        await operation(this.#memory, mine);
+      }
+    }
+  }
+
+  #degrade(reason: string): void {
+    this.#logger.error(`Reprise: IndexedDB is unusable, keeping persistent types in memory (${reason})`, undefined);
+    this.#idb?.close();
+    this.#idb = null;
+    this.#degraded = reason;
+  }
+
+  #count(type: ContentType): Counters {
+    return this.#counters[type];
+  }
+
+  #countRemoved(type: ContentType, removed: Removed | undefined): void {
+    const counters = this.#count(type);
+    counters.expirations += removed?.expired ?? 0;
+    counters.evictions += removed?.evicted ?? 0;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new CacheError('closed', 'This cache is closed');
+  }
+}
+
+function budgetOf(maxSizeMb: number | null, threshold: number): Budget | null {
+  return maxSizeMb === null ? null : { maxBytes: maxSizeMb * MIB, lowWater: maxSizeMb * MIB * threshold };
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,206 @@
+import type { ContentType } from '../src/contentType';
+import type { InvalidationTarget } from '../src/invalidationTargets';
+import type { Budget, Counts, Removed, Store, StoredEntry, Usage } from './Store';
+import { toCacheError } from './storageError';
+
+/** One content type's entries, in least-recently-used-first order, with the indexes events use. */
+class Table {
+  readonly entries = new Map<string, StoredEntry>();
+  bytes = 0;
+  readonly #byTrack = new Map<string, Set<string>>();
+  readonly #byAlbum = new Map<string, Set<string>>();
+  readonly #byFingerprint = new Map<string, Set<string>>();
+
+  put(entry: StoredEntry): void {
+    this.delete(entry.key);
+    this.entries.set(entry.key, entry);
+    this.bytes += entry.bytes;
+    for (const trackId of entry.trackIds ?? []) link(this.#byTrack, trackId, entry.key);
+    if (entry.albumKey !== undefined) link(this.#byAlbum, entry.albumKey, entry.key);
+    if (entry.fingerprint !== undefined) link(this.#byFingerprint, entry.fingerprint, entry.key);
+  }
+
+  delete(key: string): boolean {
+    const entry = this.entries.get(key);
+    if (!entry) return false;
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
+    for (const trackId of entry.trackIds ?? []) unlink(this.#byTrack, trackId, key);
+    if (entry.albumKey !== undefined) unlink(this.#byAlbum, entry.albumKey, key);
+    if (entry.fingerprint !== undefined) unlink(this.#byFingerprint, entry.fingerprint, key);
+    return true;
+  }
+
+  touch(key: string, at: number): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    entry.lastAccess = Math.max(entry.lastAccess, at);
+    // Re-inserting moves it to the most recently used end.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+  }
+
+  /** Keys a target finds, through the indexes: never a scan, except for `all`. */
+  find(target: InvalidationTarget): Iterable<string> {
+    switch (target.by) {
+      case 'track':
+        return this.#byTrack.get(target.trackId) ?? [];
+      case 'album':
+        return this.#byAlbum.get(target.albumKey) ?? [];
+      case 'fingerprint': {
+        const keys = [...(this.#byFingerprint.get(target.fingerprint) ?? [])];
+        const { trackId } = target;
+        return trackId === undefined ? keys : keys.filter((key) => this.entries.get(key)?.trackIds?.includes(trackId));
+      }
+      case 'all':
+        return this.entries.keys();
+    }
+  }
+
+  /**
+   * Deletes entries until the type is at or below `target` bytes: expired first, then least recently
+   * used (or only one of the two passes), never those in `spare`.
+   */
+  shrink(target: number, now: number, options: { spare?: ReadonlySet<string>; only?: keyof Removed } = {}): Removed {
+    const removed = { expired: 0, evicted: 0 };
+    for (const pass of options.only ? [options.only] : (['expired', 'evicted'] as const)) {
+      // Deleting from a Map while iterating it is well defined: deleted entries are simply not visited.
+      for (const entry of this.entries.values()) {
+        if (this.bytes <= target) return removed;
+        if (options.spare?.has(entry.key) || (pass === 'expired' && entry.expiresAt > now)) continue;
+        this.delete(entry.key);
+        removed[pass]++;
+      }
+    }
+    return removed;
+  }
+}
+
+function link(index: Map<string, Set<string>>, value: string, key: string): void {
+  let keys = index.get(value);
+  if (!keys) index.set(value, (keys = new Set()));
+  keys.add(key);
+}
+
+function unlink(index: Map<string, Set<string>>, value: string, key: string): void {
+  const keys = index.get(value);
+  keys?.delete(key);
+  if (keys?.size === 0) index.delete(value);
+}
+
+/**
+ * Entries kept in this tab's memory. With `clone`, values are copied in and out so that callers in the
+ * same thread cannot change what is cached; in a worker, postMessage has already copied them.
+ */
+export class MemoryStore implements Store {
+  readonly kind = 'memory';
+  readonly #tables = new Map<ContentType, Table>();
+  readonly #clone: (value: unknown) => unknown;
+
+  constructor(options: { clone: boolean }) {
+    this.#clone = options.clone ? (value) => structuredClone(value) : (value) => value;
+  }
+
+  async read(type: ContentType, keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
+    const table = this.#tables.get(type);
+    return keys.map((key) => {
+      const entry = table?.entries.get(key);
+      return entry && { ...entry, value: this.#clone(entry.value) };
+    });
+  }
+
+  async write(
+    type: ContentType,
+    entries: readonly StoredEntry[],
+    budget: Budget | null,
+    now: number,
+    onProgress?: (written: number) => void,
+  ): Promise<Removed> {
+    let copies: StoredEntry[];
+    try {
+      // Copy everything before changing anything: one value that cannot be cloned writes nothing.
+      copies = entries.map((entry) => ({ ...entry, value: this.#clone(entry.value) }));
+    } catch (error) {
+      throw toCacheError(error, `writing ${type}`);
+    }
+    const table = this.#table(type);
+    for (const entry of copies) table.put(entry);
+    onProgress?.(copies.length);
+    if (!budget || table.bytes <= budget.lowWater) return { expired: 0, evicted: 0 };
+    return table.shrink(budget.lowWater, now, { spare: new Set(copies.map((entry) => entry.key)) });
+  }
+
+  async remove(type: ContentType, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<number> {
+    const table = this.#tables.get(type);
+    let removed = 0;
+    for (const key of keys) {
+      const entry = table?.entries.get(key);
+      if (entry && (!when || when(entry)) && table?.delete(key)) removed++;
+    }
+    return removed;
+  }
+
+  async invalidate(targets: readonly InvalidationTarget[]): Promise<Counts> {
+    const counts: Counts = {};
+    for (const target of targets) {
+      const table = this.#tables.get(target.type);
+      let removed = 0;
+      for (const key of [...(table?.find(target) ?? [])]) if (table?.delete(key)) removed++;
+      counts[target.type] = (counts[target.type] ?? 0) + removed;
+    }
+    return counts;
+  }
+
+  async clear(types: readonly ContentType[]): Promise<void> {
+    for (const type of types) this.#tables.delete(type);
+  }
+
+  async cleanup(budgets: ReadonlyMap<ContentType, Budget | null>, now: number): Promise<Partial<Record<ContentType, Removed>>> {
+    const result: Partial<Record<ContentType, Removed>> = {};
+    for (const [type, budget] of budgets) {
+      const table = this.#tables.get(type);
+      if (!table) continue;
+      const { expired } = table.shrink(0, now, { only: 'expired' });
+      const evicted = budget && table.bytes > budget.lowWater ? table.shrink(budget.lowWater, now).evicted : 0;
+      result[type] = { expired, evicted };
+    }
+    return result;
+  }
+
+  async free(types: readonly ContentType[], bytes: number, now: number): Promise<Partial<Record<ContentType, Removed>>> {
+    const removed: Partial<Record<ContentType, Removed>> = {};
+    let freed = 0;
+    for (const pass of ['expired', 'evicted'] as const) {
+      for (const type of types) {
+        const table = this.#tables.get(type);
+        if (!table || freed >= bytes) continue;
+        const before = table.bytes;
+        const counts = (removed[type] ??= { expired: 0, evicted: 0 });
+        counts[pass] += table.shrink(before - (bytes - freed), now, { only: pass })[pass];
+        freed += before - table.bytes;
+      }
+    }
+    return removed;
+  }
+
+  touch(type: ContentType, key: string, at: number): void {
+    this.#tables.get(type)?.touch(key, at);
+  }
+
+  async usage(types: readonly ContentType[]): Promise<Usage[]> {
+    return types.map((type) => {
+      const table = this.#tables.get(type);
+      return { entries: table?.entries.size ?? 0, bytes: table?.bytes ?? 0 };
+    });
+  }
+
+  close(): void {
+    this.#tables.clear();
+  }
+
+  #table(type: ContentType): Table {
+    let table = this.#tables.get(type);
+    if (!table) this.#tables.set(type, (table = new Table()));
+    return table;
+  }
+}

@@ -1,0 +1,72 @@
+import type { ContentType } from '../src/contentType';
+import type { InvalidationTarget } from '../src/invalidationTargets';
+
+/** One cached value with what the engine needs to expire, validate, find and evict it. */
+export interface StoredEntry {
+  type: ContentType;
+  key: string;
+  value: unknown;
+  /** The estimated stored size; the store keeps the sum per type exactly. */
+  bytes: number;
+  /** Epoch milliseconds; the entry is expired from this instant on. */
+  expiresAt: number;
+  /** Epoch milliseconds of the last write or read, for least-recently-used eviction. */
+  lastAccess: number;
+  trackIds?: string[];
+  albumKey?: string;
+  fingerprint?: string;
+}
+
+/** A type's byte budget: writes evict down to `lowWater` once above it, and never leave more than `maxBytes`. */
+export interface Budget {
+  maxBytes: number;
+  lowWater: number;
+}
+
+export interface Usage {
+  entries: number;
+  bytes: number;
+}
+
+/** Entries a store removed to make room: expired ones first, then the least recently used. */
+export interface Removed {
+  expired: number;
+  evicted: number;
+}
+
+export type Counts = Partial<Record<ContentType, number>>;
+
+/**
+ * Where entries live. Every method is atomic: it happens completely or not at all, and the bytes and
+ * entries per type change in the same step as the entries. Two implementations: memory, IndexedDB.
+ */
+export interface Store {
+  readonly kind: 'indexeddb' | 'memory';
+  /** Entries in key order, `undefined` where there is none; expiry is the caller's business. */
+  read(type: ContentType, keys: readonly string[]): Promise<(StoredEntry | undefined)[]>;
+  /**
+   * Puts the entries (replacing those with the same keys); with a budget, then evicts other entries of
+   * the type, expired first, down to `lowWater`.
+   */
+  write(
+    type: ContentType,
+    entries: readonly StoredEntry[],
+    budget: Budget | null,
+    now: number,
+    onProgress?: (written: number) => void,
+  ): Promise<Removed>;
+  /** Deletes the keys whose current entry passes `when` (all of them without it); returns how many. */
+  remove(type: ContentType, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<number>;
+  /** Deletes what the targets find, through indexes; returns counts per type. */
+  invalidate(targets: readonly InvalidationTarget[]): Promise<Counts>;
+  clear(types: readonly ContentType[]): Promise<void>;
+  /** Removes every expired entry of the types, then evicts each type above its budget's low-water mark. */
+  cleanup(budgets: ReadonlyMap<ContentType, Budget | null>, now: number): Promise<Partial<Record<ContentType, Removed>>>;
+  /** Frees about `bytes` for a write that hit the storage quota: expired entries, then LRU of `types` in order. */
+  free(types: readonly ContentType[], bytes: number, now: number): Promise<Partial<Record<ContentType, Removed>>>;
+  /** Records a read, so least-recently-used eviction spares the entry. */
+  touch(type: ContentType, key: string, at: number): void;
+  /** Entries and bytes of each type, in the order asked. */
+  usage(types: readonly ContentType[]): Promise<Usage[]>;
+  close(): void;
+}

@@ -1,0 +1,34 @@
+import { CacheError } from '../src/CacheError';
+
+function nameOf(error: unknown): string | undefined {
+  return error instanceof Error || (typeof DOMException !== 'undefined' && error instanceof DOMException)
+    ? (error as { name: string }).name
+    : undefined;
+}
+
+/**
+ * The connection is gone but a new one may work: the browser closed it (storage cleared, a crash of
+ * its backend), or we closed it for another tab's upgrade while this call was starting.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  const name = nameOf(error);
+  if (name === 'InvalidStateError') return true;
+  return name === 'UnknownError' && /connection|backing store|lost/i.test((error as Error).message);
+}
+
+/** Maps what IndexedDB or structured cloning threw onto Reprise's codes, at the storage boundary (like Dexie's mapError). */
+export function toCacheError(error: unknown, doing: string): CacheError {
+  if (error instanceof CacheError) return error;
+  const name = nameOf(error);
+  const detail = error instanceof Error ? `${name}: ${error.message}` : String(error);
+  switch (name) {
+    case 'QuotaExceededError':
+      return new CacheError('quota_exceeded', `Storage quota exceeded while ${doing} (${detail})`, { cause: error });
+    case 'DataCloneError':
+      return new CacheError('not_cloneable', `Value cannot be stored while ${doing}: it is not structured-cloneable (${detail})`, {
+        cause: error,
+      });
+    default:
+      return new CacheError('storage_unavailable', `IndexedDB failed while ${doing} (${detail})`, { cause: error });
+  }
+}

@@ -1,0 +1,36 @@
+import { albumKey } from '../src/albumKey';
+import type { CachePolicy } from '../src/cachePolicy';
+import type { ContentType } from '../src/contentType';
+import { estimateBytes } from '../src/estimateBytes';
+import type { EntryInput } from '../src/protocol';
+import type { StoredEntry } from './Store';
+
+/** Bookkeeping stored with every entry (type, times, key paths), on top of its value and tags. */
+const ENTRY_OVERHEAD = 64;
+
+/** The entry to store for an input: TTL from the input or the policy, tags, and its estimated size. */
+export function toEntry(type: ContentType, input: EntryInput, policy: CachePolicy, now: number): StoredEntry {
+  const entry: StoredEntry = {
+    type,
+    key: input.key,
+    value: input.value,
+    bytes: 0,
+    expiresAt: now + (input.ttlSeconds ?? policy.ttlSeconds) * 1000,
+    lastAccess: now,
+  };
+  let tags = 0;
+  if (input.trackIds?.length) {
+    entry.trackIds = input.trackIds;
+    for (const trackId of input.trackIds) tags += 2 * trackId.length;
+  }
+  if (input.album) {
+    entry.albumKey = albumKey(input.album.artist, input.album.album);
+    tags += 2 * entry.albumKey.length;
+  }
+  if (input.fingerprint !== undefined) {
+    entry.fingerprint = input.fingerprint;
+    tags += 2 * input.fingerprint.length;
+  }
+  entry.bytes = ENTRY_OVERHEAD + 2 * input.key.length + tags + estimateBytes(input.value);
+  return entry;
+}
