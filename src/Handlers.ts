@@ -26,18 +26,19 @@ export class Handlers<K extends string, A extends unknown[]> {
     };
   }
 
-  /** Runs the handlers registered under any of `keys`; returns how many failed synchronously. */
-  run(keys: readonly K[], ...args: A): number {
+  /** Runs the handlers registered under any of `keys` (the first names the failure); returns how many failed synchronously. */
+  run(keys: readonly [K, ...K[]], ...args: A): number {
     let failed = 0;
+    const [name] = keys;
     // The list is replaced, never mutated, so handlers that unsubscribe while running are safe.
     for (const { key, handler } of this.#entries) {
       if (!keys.includes(key)) continue;
       try {
         const result = handler(...args);
-        if (result instanceof Promise) result.catch((error: unknown) => this.#report(key, error));
+        if (result instanceof Promise) result.catch((error: unknown) => this.#report(name, error));
       } catch (error) {
         failed++;
-        this.#report(key, error);
+        this.#report(name, error);
       }
     }
     return failed;
@@ -47,7 +48,7 @@ export class Handlers<K extends string, A extends unknown[]> {
     return this.#entries.length;
   }
 
-  #report(key: K, error: unknown): void {
-    this.#logger.error(`Reprise: a handler for ${key} failed`, error);
+  #report(name: K, error: unknown): void {
+    this.#logger.error(`Reprise: a handler for ${name} failed`, error);
   }
 }

@@ -67,6 +67,7 @@ export class IdbStore implements Store {
   #db: Promise<IDBPDatabase<RepriseSchema>> | null = null;
   #touches = new Map<ContentType, Map<string, number>>();
   #pendingTouches = 0;
+  #flushing = false;
 
   private constructor(options: IdbStoreOptions) {
     this.#options = options;
@@ -237,12 +238,17 @@ export class IdbStore implements Store {
     if (!touched.has(key)) this.#pendingTouches++;
     touched.set(key, at);
     // Reads stay read-only transactions; their times are written back in batches.
-    if (this.#pendingTouches >= MAX_PENDING_TOUCHES) {
-      void this.#transact('recording reads', ['entries'], 'readwrite', async (tx) => {
+    if (this.#pendingTouches >= MAX_PENDING_TOUCHES && !this.#flushing) {
+      this.#flushing = true;
+      this.#transact('recording reads', ['entries'], 'readwrite', async (tx) => {
         for (const type of [...this.#touches.keys()]) await this.#flushTouches(tx, type);
-      }).catch(() => {
-        // Losing access times only makes eviction less precise; the next write records them again.
-      });
+      })
+        .catch(() => {
+          // Losing access times only makes eviction less precise.
+        })
+        .finally(() => {
+          this.#flushing = false;
+        });
     }
   }
 

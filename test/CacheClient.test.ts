@@ -1,0 +1,316 @@
+import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { SET_MANY_CHUNK } from '../src/CacheClient';
+import { isCacheError, type Cache, type ContentType } from '../src/index';
+import { openCache, rejection } from './support/openCache';
+
+async function code(promise: Promise<unknown>) {
+  const error = await rejection(promise);
+  expect(isCacheError(error)).toBe(true);
+  return error.code;
+}
+
+describe('get, set, delete, clear', () => {
+  it('returns what was set, a copy that callers cannot change', async () => {
+    const { cache } = await openCache();
+    for (const type of ['track_metadata', 'generic'] as const) {
+      const value = { title: 'Song', tags: ['a'] };
+      await cache.set(type, 'k', value);
+      value.tags.push('changed after set');
+      const read = (await cache.get(type, 'k')) as typeof value;
+      expect(read).toEqual({ title: 'Song', tags: ['a'] });
+      read.title = 'changed after get';
+      expect(await cache.get(type, 'k')).toEqual({ title: 'Song', tags: ['a'] });
+    }
+  });
+
+  it('stores null, and structured-cloneable values such as Map, Date and bytes', async () => {
+    const { cache } = await openCache();
+    const value = { map: new Map([['a', 1]]), when: new Date(0), bytes: new Uint8Array([1, 2]) };
+    await cache.set('track_metadata', 'rich', value);
+    await cache.set('generic', 'nothing', null);
+    expect(await cache.get('track_metadata', 'rich')).toEqual(value);
+    expect(await cache.get('generic', 'nothing')).toBeNull();
+  });
+
+  it('delete says whether there was an entry; clear empties one type or all', async () => {
+    const { cache } = await openCache();
+    await cache.set('generic', 'a', 1);
+    await cache.set('album_year', 'b', 2);
+    await cache.set('track_metadata', 'c', 3);
+    expect(await cache.delete('generic', 'a')).toBe(true);
+    expect(await cache.delete('generic', 'a')).toBe(false);
+    await cache.clear('album_year');
+    expect(await cache.get('album_year', 'b')).toBeUndefined();
+    expect(await cache.get('track_metadata', 'c')).toBe(3);
+    await cache.clear();
+    expect(await cache.get('track_metadata', 'c')).toBeUndefined();
+    const { types } = await cache.stats();
+    expect(Object.values(types).every((stats) => stats.entries === 0 && stats.bytes === 0)).toBe(true);
+  });
+
+  it('counts hits and misses per type', async () => {
+    const { cache } = await openCache();
+    await cache.set('generic', 'a', 1);
+    await cache.getMany('generic', ['a', 'b', 'a']);
+    expect((await cache.stats()).types.generic).toMatchObject({ hits: 2, misses: 1, entries: 1 });
+  });
+
+  it('reports maxBytes as maxSizeMb × 2^20', async () => {
+    const { cache } = await openCache({ config: { caching: { policies: { generic: { maxSizeMb: null } } } } });
+    const { types } = await cache.stats();
+    expect(types.track_metadata.maxBytes).toBe(100 * 2 ** 20);
+    expect(types.failed_api_lookup.maxBytes).toBe(5 * 2 ** 20);
+    expect(types.generic.maxBytes).toBeNull();
+  });
+});
+
+describe('getMany and setMany', () => {
+  it('getMany returns values in key order with undefined for misses', async () => {
+    const { cache } = await openCache();
+    await cache.setMany('track_metadata', [
+      { key: 'a', value: 1 },
+      { key: 'b', value: 2 },
+    ]);
+    expect(await cache.getMany('track_metadata', ['b', 'x', 'a'])).toEqual([2, undefined, 1]);
+    expect(await cache.getMany('track_metadata', [])).toEqual([]);
+  });
+
+  it('setMany reports progress, ending with total of total, and the last entry for a key wins', async () => {
+    const { cache } = await openCache();
+    const progress = vi.fn();
+    const entries = Array.from({ length: 2500 }, (_, index) => ({ key: `k${index % 2400}`, value: index }));
+    await cache.setMany('track_metadata', entries, { onProgress: progress });
+    expect(progress).toHaveBeenLastCalledWith(2400, 2400);
+    const calls = progress.mock.calls.map(([done]) => done as number);
+    expect(calls).toEqual([...calls].sort((a, b) => a - b));
+    expect(await cache.get('track_metadata', 'k0')).toBe(2400);
+    expect((await cache.stats()).types.track_metadata.entries).toBe(2400);
+  });
+
+  it.each([10, SET_MANY_CHUNK * 2 + 7])('setMany of %i entries with one bad entry writes none', async (count) => {
+    const { cache } = await openCache();
+    const good = Array.from({ length: count }, (_, index) => ({ key: `k${index}`, value: index }));
+    const bad = [...good];
+    bad[count - 3] = { key: '', value: 1 };
+    const error = await rejection(cache.setMany('track_metadata', bad));
+    expect(error).toMatchObject({ code: 'invalid_argument' });
+    expect(error.message).toContain(`entry ${count - 3}`);
+    expect((await cache.stats()).types.track_metadata.entries).toBe(0);
+    await cache.setMany('track_metadata', good);
+    expect((await cache.stats()).types.track_metadata.entries).toBe(count);
+  });
+
+  it.each(['track_metadata', 'generic'] as const)('%s: a value that cannot be cloned rejects with not_cloneable and writes nothing', async (type) => {
+    const { cache } = await openCache();
+    await cache.set(type, 'before', 0);
+    expect(await code(cache.set(type, 'fn', () => 1))).toBe('not_cloneable');
+    const entries = [
+      { key: 'a', value: 1 },
+      { key: 'b', value: { nested: Symbol('no') } },
+      { key: 'c', value: 3 },
+    ];
+    expect(await code(cache.setMany(type, entries))).toBe('not_cloneable');
+    expect(await cache.getMany(type, ['before', 'a', 'b', 'c'])).toEqual([0, undefined, undefined, undefined]);
+    expect((await cache.stats()).types[type].entries).toBe(1);
+  });
+});
+
+describe('getOrSet', () => {
+  it('calls the fetcher once for concurrent calls and caches the value', async () => {
+    const { cache } = await openCache();
+    let resolve!: (value: string) => void;
+    const fetcher = vi.fn(() => new Promise<string>((done) => (resolve = done)));
+    const calls = [1, 2, 3].map(() => cache.getOrSet('successful_api_metadata', 'k', fetcher, { trackId: 't1' }));
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    resolve('fetched');
+    expect(await Promise.all(calls)).toEqual(['fetched', 'fetched', 'fetched']);
+    expect(await cache.getOrSet('successful_api_metadata', 'k', fetcher)).toBe('fetched');
+    expect(fetcher).toHaveBeenCalledTimes(1);
+    await cache.emit({ eventType: 'track_removed', trackId: 't1' });
+    expect(await cache.get('successful_api_metadata', 'k')).toBeUndefined();
+  });
+
+  it('a failing fetcher rejects every waiter, caches nothing, and the next call fetches again', async () => {
+    const { cache } = await openCache();
+    const failure = new Error('API down');
+    const failing = vi.fn(async () => {
+      throw failure;
+    });
+    const calls = [cache.getOrSet('generic', 'k', failing), cache.getOrSet('generic', 'k', failing)];
+    for (const call of calls) expect(await rejection(call)).toBe(failure);
+    expect(failing).toHaveBeenCalledTimes(1);
+    expect(await cache.get('generic', 'k')).toBeUndefined();
+    expect(await cache.getOrSet('generic', 'k', () => 'ok')).toBe('ok');
+  });
+
+  it('different keys do not share a fetch', async () => {
+    const { cache } = await openCache();
+    const fetcher = vi.fn(async () => 'v');
+    await Promise.all([cache.getOrSet('generic', 'a', fetcher), cache.getOrSet('generic', 'b', fetcher), cache.getOrSet('album_year', 'a', fetcher)]);
+    expect(fetcher).toHaveBeenCalledTimes(3);
+  });
+
+  it('rejects a fetcher that returns undefined', async () => {
+    const { cache } = await openCache();
+    expect(await code(cache.getOrSet('generic', 'k', () => undefined))).toBe('invalid_value');
+  });
+});
+
+describe('schemas', () => {
+  const schemas = { album_year: z.object({ year: z.number().int() }), generic: z.string() };
+
+  it('validate values on write: a bad one is rejected with its path, and nothing is written', async () => {
+    const { cache } = await openCache({ schemas });
+    const error = await rejection(cache.set('album_year', 'k', { year: 'soon' } as never));
+    expect(error.code).toBe('invalid_value');
+    expect(error.issues?.[0]?.path).toBe('year');
+    expect(await code(cache.setMany('album_year', [{ key: 'a', value: { year: 1 } }, { key: 'b', value: { year: 1.5 } }]))).toBe('invalid_value');
+    expect((await cache.stats()).types.album_year.entries).toBe(0);
+  });
+
+  it('type what get returns', async () => {
+    const { cache } = await openCache({ schemas });
+    await cache.set('album_year', 'k', { year: 1999 });
+    const value = await cache.get('album_year', 'k');
+    expect(value?.year).toBe(1999);
+  });
+
+  it('on read: a stored value that no longer parses is a miss, is deleted and counted as corrupt', async () => {
+    const { cache, indexedDB, clock } = await openCache();
+    await cache.set('album_year', 'old-format', { released: 1999 });
+    await cache.set('album_year', 'good', { year: 2001 });
+    const { createCache } = await import('../src/index');
+    const strict = await createCache({ worker: false, indexedDB, now: clock.now, schemas });
+    expect(await strict.getMany('album_year', ['old-format', 'good'])).toEqual([undefined, { year: 2001 }]);
+    expect((await strict.stats()).types.album_year).toMatchObject({ corrupt: 1, entries: 1, hits: 1, misses: 1 });
+  });
+});
+
+describe('events and listeners', () => {
+  it('emit reports counts and runs local listeners after invalidation', async () => {
+    const { cache } = await openCache();
+    await cache.set('track_metadata', 'k', 1, { trackId: 't1' });
+    const seen: unknown[] = [];
+    cache.on('track_removed', async (event, context) => {
+      seen.push([event.eventType, context, await cache.get('track_metadata', 'k')]);
+    });
+    cache.on('*', (event, context) => seen.push(['*', event.eventType, context.source]));
+    cache.on('library_sync', () => seen.push('not this one'));
+    const report = await cache.emit({ eventType: 'track_removed', trackId: 't1' });
+    expect(report).toEqual({ eventType: 'track_removed', invalidated: { track_metadata: 1, successful_api_metadata: 0 } });
+    await vi.waitFor(() => expect(seen).toHaveLength(2));
+    expect(seen).toContainEqual(['track_removed', { source: 'local', invalidated: report.invalidated }, undefined]);
+    expect(seen).toContainEqual(['*', 'track_removed', 'local']);
+  });
+
+  it('a listener that throws is reported and does not stop the others or the emit', async () => {
+    const { cache, logger } = await openCache();
+    const after = vi.fn();
+    cache.on('*', () => {
+      throw new Error('listener bug');
+    });
+    cache.on('*', after);
+    await cache.emit({ eventType: 'library_sync' });
+    expect(after).toHaveBeenCalledTimes(1);
+    expect(logger.error).toHaveBeenCalledWith(expect.stringContaining('library_sync'), expect.any(Error));
+  });
+
+  it('unsubscribe stops a listener', async () => {
+    const { cache } = await openCache();
+    const listener = vi.fn();
+    const off = cache.on('library_sync', listener);
+    off();
+    await cache.emit({ eventType: 'library_sync' });
+    expect(listener).not.toHaveBeenCalled();
+  });
+});
+
+describe('bad input: a CacheError with a code, and nothing written', () => {
+  const cases: [string, (cache: Cache) => Promise<unknown>, string][] = [
+    ['an unknown content type', (cache) => cache.get('podcast' as ContentType, 'k'), 'unknown_content_type'],
+    ['an unknown content type on set', (cache) => cache.set('podcast' as ContentType, 'k', 1), 'unknown_content_type'],
+    ['an empty key', (cache) => cache.get('generic', ''), 'invalid_argument'],
+    ['a key that is not a string', (cache) => cache.set('generic', 7 as never, 1), 'invalid_argument'],
+    ['keys that are not an array', (cache) => cache.getMany('generic', 'k' as never), 'invalid_argument'],
+    ['fingerprints not matching the keys', (cache) => cache.getMany('generic', ['a'], { fingerprints: ['x', 'y'] }), 'invalid_argument'],
+    ['an unknown set option', (cache) => cache.set('generic', 'k', 1, { ttl: 5 } as never), 'invalid_argument'],
+    ['a blank trackId', (cache) => cache.set('generic', 'k', 1, { trackId: ' ' }), 'invalid_argument'],
+    ['a negative ttlSeconds', (cache) => cache.set('generic', 'k', 1, { ttlSeconds: -1 }), 'invalid_argument'],
+    ['an album without artist', (cache) => cache.set('generic', 'k', 1, { album: { album: 'x' } as never }), 'invalid_argument'],
+    ['an undefined value', (cache) => cache.set('generic', 'k', undefined), 'invalid_value'],
+    ['entries that are not an array', (cache) => cache.setMany('generic', {} as never), 'invalid_argument'],
+    ['onProgress that is not a function', (cache) => cache.setMany('generic', [], { onProgress: 1 } as never), 'invalid_argument'],
+    ['a fetcher that is not a function', (cache) => cache.getOrSet('generic', 'k', 'v' as never), 'invalid_argument'],
+    ['an invalid event', (cache) => cache.emit({ eventType: 'track_removed' } as never), 'invalid_event'],
+    ['an unknown event type', (cache) => cache.emit({ eventType: 'play' } as never), 'invalid_event'],
+    ['clear of an unknown type', (cache) => cache.clear('podcast' as ContentType), 'unknown_content_type'],
+  ];
+
+  it.each(cases)('%s', async (_what, call, expected) => {
+    const { cache } = await openCache();
+    expect(await code(call(cache))).toBe(expected);
+    const { types } = await cache.stats();
+    expect(Object.values(types).every((stats) => stats.entries === 0)).toBe(true);
+  });
+
+  it('rejects instead of throwing synchronously', async () => {
+    const { cache } = await openCache();
+    let promise: Promise<unknown> | undefined;
+    expect(() => {
+      promise = cache.get('podcast' as ContentType, '');
+    }).not.toThrow();
+    expect(await code(promise!)).toBe('unknown_content_type');
+  });
+
+  it('on with an unknown event type or a non-function throws at once', async () => {
+    const { cache } = await openCache();
+    expect(() => cache.on('play' as never, () => {})).toThrow(expect.objectContaining({ code: 'invalid_event' }));
+    expect(() => cache.on('*', 'x' as never)).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
+  });
+});
+
+describe('close', () => {
+  it('later calls reject with closed; closing twice is fine', async () => {
+    const { cache } = await openCache();
+    await cache.close();
+    await cache.close();
+    for (const call of [
+      cache.get('generic', 'k'),
+      cache.set('generic', 'k', 1),
+      cache.getMany('generic', ['k']),
+      cache.setMany('generic', []),
+      cache.getOrSet('generic', 'k', () => 1),
+      cache.delete('generic', 'k'),
+      cache.clear(),
+      cache.emit({ eventType: 'library_sync' }),
+      cache.stats(),
+      cache.cleanup(),
+    ]) {
+      expect(await code(call)).toBe('closed');
+    }
+    expect(() => cache.on('*', () => {})).toThrow(expect.objectContaining({ code: 'closed' }));
+  });
+});
+
+describe('transactions', () => {
+  it('getMany reads in one transaction, setMany writes in one, however many entries', async () => {
+    const { IDBDatabase } = await import('fake-indexeddb');
+    const { cache } = await openCache();
+    const entries = Array.from({ length: SET_MANY_CHUNK * 3 }, (_, index) => ({ key: `k${index}`, value: index }));
+    const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    try {
+      await cache.setMany('track_metadata', entries);
+      expect(transaction.mock.calls.map(([stores, mode]) => [stores, mode])).toEqual([[['entries', 'usage'], 'readwrite']]);
+      transaction.mockClear();
+      const values = await cache.getMany('track_metadata', entries.map((entry) => entry.key));
+      expect(values).toEqual(entries.map((entry) => entry.value));
+      // Reads stay read-only; their access times are written back later, in one batch of their own.
+      const reads = transaction.mock.calls.filter(([, mode]) => mode !== 'readwrite');
+      expect(reads.map(([stores, mode]) => [stores, mode])).toEqual([[['entries'], 'readonly']]);
+      expect(transaction.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      transaction.mockRestore();
+    }
+  });
+});

@@ -1,0 +1,449 @@
+import { IDBFactory, forceCloseDatabase } from 'fake-indexeddb';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CONTENT_TYPES,
+  HOUR,
+  MINUTE,
+  createCache,
+  isCacheError,
+  type Cache,
+  type CacheEventInput,
+  type ContentType,
+} from '../src/index';
+import { brokenFactory, countRecordsRead, failCommits, failPuts, trackedFactory } from './support/faultyIndexedDB';
+import { openCache, rejection } from './support/openCache';
+
+const restores: (() => void)[] = [];
+afterEach(() => {
+  while (restores.length) restores.pop()?.();
+});
+
+const PERSISTENT: ContentType[] = ['track_metadata', 'successful_api_metadata', 'album_year'];
+const TEMPORARY: ContentType[] = ['failed_api_lookup', 'negative_result', 'generic'];
+
+describe('persistent and temporary types', () => {
+  it('a second cache on the same IndexedDB sees every persistent entry and no temporary one', async () => {
+    const { cache, indexedDB, clock } = await openCache();
+    for (const type of CONTENT_TYPES) await cache.set(type, 'k', { type });
+    const reloaded = await createCache({ worker: false, indexedDB, now: clock.now });
+    for (const type of PERSISTENT) expect(await reloaded.get(type, 'k')).toEqual({ type });
+    for (const type of TEMPORARY) expect(await reloaded.get(type, 'k')).toBeUndefined();
+    await cache.close();
+    const afterClose = await createCache({ worker: false, indexedDB, now: clock.now });
+    expect(await afterClose.get('track_metadata', 'k')).toEqual({ type: 'track_metadata' });
+  });
+
+  it('stats say where each type lives', async () => {
+    const { cache } = await openCache();
+    const { types, degraded, droppedMessages } = await cache.stats();
+    for (const type of PERSISTENT) expect(types[type].storage).toBe('indexeddb');
+    for (const type of TEMPORARY) expect(types[type].storage).toBe('memory');
+    expect(degraded).toBeNull();
+    expect(droppedMessages).toBe(0);
+  });
+});
+
+describe('TTL', () => {
+  it.each(CONTENT_TYPES)('%s entries expire exactly at their TTL', async (type) => {
+    const { cache, clock } = await openCache({ config: { caching: { negativeResultTtl: 2 * HOUR } } });
+    const ttl = new (await import('../src/index')).SmartCacheConfig({ caching: { negativeResultTtl: 2 * HOUR } }).getTtl(type);
+    await cache.set(type, 'k', 'v');
+    clock.advance(ttl * 1000 - 1);
+    expect(await cache.get(type, 'k')).toBe('v');
+    clock.advance(1);
+    expect(await cache.get(type, 'k')).toBeUndefined();
+    const stats = (await cache.stats()).types[type];
+    expect(stats).toMatchObject({ entries: 0, bytes: 0, expirations: 1, hits: 1, misses: 1 });
+  });
+
+  it('a ttlSeconds on set overrides the policy', async () => {
+    const { cache, clock } = await openCache();
+    await cache.set('track_metadata', 'short', 'v', { ttlSeconds: 10 });
+    await cache.set('generic', 'long', 'v', { ttlSeconds: 2 * HOUR });
+    clock.advance(10_000);
+    expect(await cache.get('track_metadata', 'short')).toBeUndefined();
+    clock.advance(HOUR * 1000);
+    expect(await cache.get('generic', 'long')).toBe('v');
+  });
+
+  it('the sweep removes expired entries of every store and counts them', async () => {
+    const { cache, clock } = await openCache();
+    await cache.setMany('generic', [
+      { key: 'a', value: 1 },
+      { key: 'b', value: 2 },
+    ]);
+    await cache.set('album_year', 'x', 1999, { ttlSeconds: 60 });
+    await cache.set('album_year', 'y', 2001);
+    clock.advance(5 * MINUTE * 1000);
+    expect(await cache.cleanup()).toEqual({ expired: 3, evicted: 0 });
+    const { types } = await cache.stats();
+    expect(types.generic).toMatchObject({ entries: 0, bytes: 0, expirations: 2 });
+    expect(types.album_year).toMatchObject({ entries: 1, expirations: 1 });
+    expect(await cache.get('album_year', 'y')).toBe(2001);
+  });
+
+  it('runs the sweep every cleanupIntervalSeconds', async () => {
+    const { vi } = await import('vitest');
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const { cache, clock } = await openCache({ config: { caching: { cleanupIntervalSeconds: 60 } } });
+      await cache.set('generic', 'a', 1, { ttlSeconds: 30 });
+      clock.advance(30_000);
+      await vi.advanceTimersByTimeAsync(60_000);
+      await vi.waitFor(async () => expect((await cache.stats()).types.generic.expirations).toBe(1));
+      await cache.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('fingerprint validation', () => {
+  it('album_year (hybrid): another fingerprint is a miss and deletes the entry', async () => {
+    const { cache } = await openCache();
+    await cache.set('album_year', 'abba/gold', 1992, { fingerprint: 'F1' });
+    expect(await cache.get('album_year', 'abba/gold', { fingerprint: 'F1' })).toBe(1992);
+    expect(await cache.get('album_year', 'abba/gold')).toBe(1992);
+    expect(await cache.get('album_year', 'abba/gold', { fingerprint: 'F2' })).toBeUndefined();
+    expect(await cache.get('album_year', 'abba/gold', { fingerprint: 'F1' })).toBeUndefined();
+    expect((await cache.stats()).types.album_year).toMatchObject({ entries: 0, hits: 2, misses: 2, invalidations: 1 });
+  });
+
+  it('an entry stored without a fingerprint fails a fingerprinted read', async () => {
+    const { cache } = await openCache();
+    await cache.set('album_year', 'k', 1);
+    expect(await cache.get('album_year', 'k', { fingerprint: 'F' })).toBeUndefined();
+  });
+
+  it('types without fingerprint validation ignore the fingerprint', async () => {
+    const { cache } = await openCache();
+    await cache.set('track_metadata', 't', 'v', { fingerprint: 'F1' });
+    expect(await cache.get('track_metadata', 't', { fingerprint: 'F2' })).toBe('v');
+  });
+
+  it('a type configured fingerprint_based validates too, in memory', async () => {
+    const { cache } = await openCache({ config: { caching: { policies: { generic: { invalidationStrategy: 'fingerprint_based' } } } } });
+    await cache.set('generic', 'k', 'v', { fingerprint: 'A' });
+    expect(await cache.getMany('generic', ['k', 'k'], { fingerprints: ['A', 'B'] })).toEqual(['v', undefined]);
+    expect(await cache.get('generic', 'k')).toBeUndefined();
+  });
+});
+
+describe('event invalidation, end to end (the seed table)', () => {
+  /** Five entries per type: of track t1, of t2, of an album, and two with fingerprint F1 of tracks t3 and t4. */
+  async function seeded(config?: Parameters<typeof openCache>[0]) {
+    const opened = await openCache(config);
+    for (const type of CONTENT_TYPES) {
+      await cache(opened.cache).setMany(type, [
+        { key: 'track', value: 1, trackId: 't1' },
+        { key: 'other', value: 2, trackId: ['t2', 't5'] },
+        { key: 'album', value: 3, album: { artist: 'ABBA', album: 'Gold' } },
+        { key: 'fp', value: 4, fingerprint: 'F1', trackId: 't3' },
+        { key: 'fp-t4', value: 5, fingerprint: 'F1', trackId: 't4' },
+      ]);
+    }
+    return opened;
+  }
+  const cache = (value: Cache) => value;
+  const ALL = ['track', 'other', 'album', 'fp', 'fp-t4'];
+
+  async function removedBy(event: CacheEventInput, config?: Parameters<typeof openCache>[0]) {
+    const { cache } = await seeded(config);
+    const report = await cache.emit(event);
+    const removed: Partial<Record<ContentType, string[]>> = {};
+    for (const type of CONTENT_TYPES) {
+      const values = await cache.getMany(type, ALL);
+      const gone = ALL.filter((_, index) => values[index] === undefined);
+      if (gone.length) removed[type] = gone;
+    }
+    return { removed, report };
+  }
+
+  it('track_added removes nothing', async () => {
+    expect(await removedBy({ eventType: 'track_added', trackId: 't1' })).toEqual({
+      removed: {},
+      report: { eventType: 'track_added', invalidated: {} },
+    });
+  });
+
+  it.each(['track_removed', 'track_modified'] as const)('%s removes the track in track_metadata and successful_api_metadata', async (eventType) => {
+    expect(await removedBy({ eventType, trackId: 't1' })).toEqual({
+      removed: { track_metadata: ['track'], successful_api_metadata: ['track'] },
+      report: { eventType, invalidated: { track_metadata: 1, successful_api_metadata: 1 } },
+    });
+  });
+
+  it.each(['track_removed', 'track_modified'] as const)('%s with artist and album also removes that album from successful_api_metadata', async (eventType) => {
+    const { removed, report } = await removedBy({ eventType, trackId: 't1', metadata: { artist: '  abba ', album: 'GOLD' } });
+    expect(removed).toEqual({ track_metadata: ['track'], successful_api_metadata: ['track', 'album'] });
+    expect(report.invalidated).toEqual({ track_metadata: 1, successful_api_metadata: 2 });
+  });
+
+  it('a track tagged with several ids is removed by any of them', async () => {
+    const { removed } = await removedBy({ eventType: 'track_removed', trackId: 't5' });
+    expect(removed).toEqual({ track_metadata: ['other'], successful_api_metadata: ['other'] });
+  });
+
+  it('fingerprint_changed removes track_metadata stored with the stale fingerprint', async () => {
+    expect(await removedBy({ eventType: 'fingerprint_changed', fingerprint: 'F1' })).toEqual({
+      removed: { track_metadata: ['fp', 'fp-t4'] },
+      report: { eventType: 'fingerprint_changed', invalidated: { track_metadata: 2 } },
+    });
+  });
+
+  it('fingerprint_changed with a trackId removes only that track’s entries', async () => {
+    const { removed } = await removedBy({ eventType: 'fingerprint_changed', fingerprint: 'F1', trackId: 't4' });
+    expect(removed).toEqual({ track_metadata: ['fp-t4'] });
+  });
+
+  it('library_sync removes every album_year entry', async () => {
+    expect(await removedBy({ eventType: 'library_sync' })).toEqual({
+      removed: { album_year: ALL },
+      report: { eventType: 'library_sync', invalidated: { album_year: 5 } },
+    });
+  });
+
+  it('manual_invalidation with a trackId removes that track in every event-invalidated type', async () => {
+    expect(await removedBy({ eventType: 'manual_invalidation', trackId: 't1' })).toEqual({
+      removed: { track_metadata: ['track'], successful_api_metadata: ['track'], album_year: ['track'] },
+      report: { eventType: 'manual_invalidation', invalidated: { track_metadata: 1, successful_api_metadata: 1, album_year: 1 } },
+    });
+  });
+
+  it('manual_invalidation without a trackId empties every event-invalidated type', async () => {
+    const { removed, report } = await removedBy({ eventType: 'manual_invalidation' });
+    expect(removed).toEqual({ track_metadata: ALL, successful_api_metadata: ALL, album_year: ALL });
+    expect(report.invalidated).toEqual({ track_metadata: 5, successful_api_metadata: 5, album_year: 5 });
+  });
+
+  it('follows a configured strategy, in memory too', async () => {
+    const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const }, track_metadata: { invalidationStrategy: 'time_based' as const } } } };
+    const { removed } = await removedBy({ eventType: 'manual_invalidation', trackId: 't1' }, { config });
+    expect(removed).toEqual({ successful_api_metadata: ['track'], album_year: ['track'], generic: ['track'] });
+  });
+
+  it('counts invalidations in stats', async () => {
+    const { cache } = await seeded();
+    await cache.emit({ eventType: 'library_sync' });
+    expect((await cache.stats()).types.album_year).toMatchObject({ entries: 0, bytes: 0, invalidations: 5 });
+  });
+
+  it('finds entries through indexes: an event touching 5 entries among 20,000 reads those 5', async () => {
+    const { cache } = await openCache();
+    const entries = Array.from({ length: 20_000 }, (_, index) => ({
+      key: `k${index}`,
+      value: { title: `Song ${index}` },
+      trackId: index % 4000 === 0 ? 'target' : `t${index}`,
+    }));
+    await cache.setMany('track_metadata', entries);
+    let report: unknown;
+    const read = await countRecordsRead(async () => {
+      report = await cache.emit({ eventType: 'track_removed', trackId: 'target' });
+    });
+    expect(report).toEqual({ eventType: 'track_removed', invalidated: { track_metadata: 5, successful_api_metadata: 0 } });
+    expect(read).toBe(5);
+    expect((await cache.stats()).types.track_metadata.entries).toBe(19_995);
+  }, 60_000);
+});
+
+describe('byte budgets', () => {
+  // 0.01 MiB ≈ 10 kB: each value below is about 1 kB, so 30 writes are three times the budget.
+  const config = {
+    caching: { policies: { track_metadata: { maxSizeMb: 0.01 }, generic: { maxSizeMb: 0.01 } } },
+  };
+  const value = (index: number) => ({ index, text: 'x'.repeat(450) });
+
+  it.each(['track_metadata', 'generic'] as const)('%s never exceeds its budget after a write, and cleanup brings it under the mark', async (type) => {
+    const { cache } = await openCache({ config });
+    const maxBytes = 0.01 * 2 ** 20;
+    for (let index = 0; index < 30; index++) {
+      await cache.set(type, `k${index}`, value(index));
+      const stats = (await cache.stats()).types[type];
+      expect(stats.maxBytes).toBe(maxBytes);
+      expect(stats.bytes).toBeLessThanOrEqual(maxBytes);
+    }
+    await cache.cleanup();
+    const stats = (await cache.stats()).types[type];
+    expect(stats.bytes).toBeLessThanOrEqual(0.8 * maxBytes);
+    expect(stats.evictions).toBeGreaterThan(10);
+    expect(await cache.get(type, 'k29')).toEqual(value(29));
+  });
+
+  it.each(['track_metadata', 'generic'] as const)('%s spares recently read entries', async (type) => {
+    const { cache, clock } = await openCache({ config });
+    for (let index = 0; index < 30; index++) {
+      clock.advance(1000);
+      await cache.set(type, `k${index}`, value(index));
+      expect(await cache.get(type, 'k0')).toEqual(value(0));
+    }
+    expect(await cache.get(type, 'k1')).toBeUndefined();
+  });
+
+  it('evicts expired entries before live ones', async () => {
+    const { cache, clock } = await openCache({ config });
+    await cache.set('track_metadata', 'short', value(0), { ttlSeconds: 1 });
+    for (let index = 1; index < 8; index++) await cache.set('track_metadata', `k${index}`, value(index));
+    clock.advance(2000);
+    // The eighth ~1 kB entry passes the 80 % mark: the expired entry goes, though it is not the oldest read.
+    await cache.set('track_metadata', 'k8', value(8));
+    const stats = (await cache.stats()).types.track_metadata;
+    expect(stats).toMatchObject({ expirations: 1, evictions: 0 });
+    expect(await cache.get('track_metadata', 'k1')).toEqual(value(1));
+  });
+
+  it('rejects a value larger than the whole budget, and a batch that cannot fit, writing nothing', async () => {
+    const { cache } = await openCache({ config });
+    await cache.set('generic', 'keep', 1);
+    const big = await rejection(cache.set('generic', 'big', 'x'.repeat(6000)));
+    expect(big).toMatchObject({ code: 'invalid_value' });
+    expect(big.message).toContain('budget');
+    const batch = Array.from({ length: 12 }, (_, index) => ({ key: `b${index}`, value: value(index) }));
+    expect(await rejection(cache.setMany('track_metadata', batch))).toMatchObject({ code: 'invalid_value' });
+    expect((await cache.stats()).types.track_metadata.entries).toBe(0);
+    expect(await cache.get('generic', 'keep')).toBe(1);
+  });
+
+  it('a type without a budget (maxSizeMb null) is never evicted', async () => {
+    const { cache } = await openCache({ config: { caching: { policies: { generic: { maxSizeMb: null } } } } });
+    await cache.setMany('generic', Array.from({ length: 100 }, (_, index) => ({ key: `k${index}`, value: 'x'.repeat(10_000) })));
+    const stats = (await cache.stats()).types.generic;
+    expect(stats).toMatchObject({ entries: 100, maxBytes: null, evictions: 0 });
+  });
+});
+
+describe('quota errors', () => {
+  const config = { caching: { policies: { track_metadata: { maxSizeMb: null } } } };
+
+  it.each([
+    ['at commit', () => failCommits(1)],
+    ['from put', () => failPuts(2)],
+  ])('%s: evicts the least recently used and retries once', async (_how, fault) => {
+    const { cache, clock } = await openCache({ config });
+    await cache.set('track_metadata', 'old', 'o'.repeat(200));
+    clock.advance(1000);
+    await cache.set('track_metadata', 'recent', 'r');
+    restores.push(fault());
+    await cache.setMany('track_metadata', [
+      { key: 'new1', value: 1 },
+      { key: 'new2', value: 2 },
+    ]);
+    expect(await cache.getMany('track_metadata', ['old', 'recent', 'new1', 'new2'])).toEqual([undefined, 'r', 1, 2]);
+    expect((await cache.stats()).types.track_metadata).toMatchObject({ entries: 3, evictions: 1 });
+  });
+
+  it('frees expired entries of every type first, then the least recently used of the type written', async () => {
+    const { cache, clock } = await openCache({ config });
+    await cache.set('album_year', 'expired', 1, { ttlSeconds: 1 });
+    await cache.set('album_year', 'live', 2);
+    await cache.set('successful_api_metadata', 'other', 3);
+    await cache.set('track_metadata', 'big', 'x'.repeat(500));
+    clock.advance(2000);
+    restores.push(failCommits(1));
+    await cache.set('track_metadata', 'new', 'y'.repeat(100));
+    const { types } = await cache.stats();
+    expect(types.album_year).toMatchObject({ entries: 1, expirations: 1, evictions: 0 });
+    expect(types.track_metadata).toMatchObject({ entries: 1, evictions: 1 });
+    expect(types.successful_api_metadata).toMatchObject({ entries: 1, evictions: 0 });
+  });
+
+  it('then the other persistent types, when the type written has too little', async () => {
+    const { cache, clock } = await openCache({ config });
+    await cache.set('successful_api_metadata', 'older', 'x'.repeat(300));
+    clock.advance(1000);
+    await cache.set('album_year', 'newer', 'x'.repeat(300));
+    restores.push(failCommits(1));
+    await cache.set('track_metadata', 'new', 'y'.repeat(100));
+    const { types } = await cache.stats();
+    expect(types.successful_api_metadata).toMatchObject({ entries: 0, evictions: 1 });
+    expect(types.album_year).toMatchObject({ entries: 1, evictions: 0 });
+    expect(await cache.get('track_metadata', 'new')).toBe('y'.repeat(100));
+  });
+
+  it('when the retry fails too, rejects with quota_exceeded and writes nothing', async () => {
+    const { cache } = await openCache({ config });
+    await cache.set('track_metadata', 'before', 0);
+    restores.push(failCommits(2));
+    const error = await rejection(
+      cache.setMany('track_metadata', [
+        { key: 'a', value: 1 },
+        { key: 'b', value: 2 },
+      ]),
+    );
+    expect(isCacheError(error, 'quota_exceeded')).toBe(true);
+    expect(await cache.getMany('track_metadata', ['a', 'b'])).toEqual([undefined, undefined]);
+    const stats = (await cache.stats()).types.track_metadata;
+    expect(stats.entries).toBe(0);
+    expect(stats.bytes).toBe(0);
+  });
+});
+
+describe('storage faults', () => {
+  it('works in memory when IndexedDB cannot be opened, and says why', async () => {
+    const cache = await createCache({ worker: false, indexedDB: brokenFactory() });
+    await cache.set('track_metadata', 'k', 'v');
+    expect(await cache.get('track_metadata', 'k')).toBe('v');
+    const stats = await cache.stats();
+    expect(stats.degraded).toMatch(/IndexedDB is disabled/);
+    expect(stats.types.track_metadata.storage).toBe('memory');
+  });
+
+  it('works in memory where there is no IndexedDB at all', async () => {
+    const cache = await createCache({ worker: false });
+    await cache.set('album_year', 'k', 1);
+    expect(await cache.get('album_year', 'k')).toBe(1);
+    expect((await cache.stats()).degraded).toMatch(/not available/);
+  });
+
+  it('a database deleted from another tab is closed, reopened and used again', async () => {
+    const indexedDB = new IDBFactory();
+    const { cache } = await openCache({ indexedDB });
+    await cache.set('track_metadata', 'k', 'v');
+    await new Promise<void>((resolve, reject) => {
+      const request = indexedDB.deleteDatabase('reprise');
+      request.onsuccess = () => resolve();
+      request.onerror = () => reject(request.error);
+    });
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+    await cache.set('track_metadata', 'k', 'again');
+    expect(await cache.get('track_metadata', 'k')).toBe('again');
+    expect((await cache.stats()).degraded).toBeNull();
+  });
+
+  it('a newer version opened in another tab closes this connection, and the cache goes on in memory', async () => {
+    const indexedDB = new IDBFactory();
+    const { cache, logger } = await openCache({ indexedDB });
+    await cache.set('track_metadata', 'k', 'v');
+    const newer = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('reprise', 2);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    await cache.set('track_metadata', 'k2', 'v2');
+    expect(await cache.get('track_metadata', 'k2')).toBe('v2');
+    const stats = await cache.stats();
+    expect(stats.degraded).toMatch(/VersionError/);
+    expect(stats.types.track_metadata.storage).toBe('memory');
+    expect(logger.error).toHaveBeenCalledWith(expect.stringContaining('in memory'), undefined);
+    newer.close();
+  });
+
+  it('a lost connection is reopened and the operation retried', async () => {
+    const { factory, connections } = trackedFactory();
+    const { cache } = await openCache({ indexedDB: factory });
+    await cache.set('track_metadata', 'k', 'v');
+    for (const connection of connections) forceCloseDatabase(connection as never);
+    expect(await cache.get('track_metadata', 'k')).toBe('v');
+    await cache.set('track_metadata', 'k2', 'v2');
+    expect(connections.length).toBe(2);
+    expect((await cache.stats()).degraded).toBeNull();
+  });
+
+  it('another failure of a write rejects with storage_unavailable and writes nothing', async () => {
+    const { cache } = await openCache();
+    restores.push(failCommits(1, 'UnknownError'));
+    const error = await rejection(cache.set('track_metadata', 'k', 'v'));
+    expect(isCacheError(error, 'storage_unavailable')).toBe(true);
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+    expect((await cache.stats()).degraded).toBeNull();
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { SmartCacheConfig, albumKey, createCacheEvent } from '../src/index';
+import { affectedTypes, invalidationTargets } from '../src/invalidationTargets';
+
+const config = new SmartCacheConfig();
+const targets = (input: Parameters<typeof createCacheEvent>[0]) => invalidationTargets(config, createCacheEvent(input));
+
+describe('invalidationTargets', () => {
+  it('track_removed: by track in both metadata types, by album only in successful_api_metadata', () => {
+    expect(targets({ eventType: 'track_removed', trackId: 't', metadata: { artist: 'A', album: 'B' } })).toEqual([
+      { type: 'track_metadata', by: 'track', trackId: 't' },
+      { type: 'successful_api_metadata', by: 'track', trackId: 't' },
+      { type: 'successful_api_metadata', by: 'album', albumKey: albumKey('A', 'B') },
+    ]);
+  });
+
+  it('ignores album metadata that is not a pair of strings', () => {
+    expect(targets({ eventType: 'track_modified', trackId: 't', metadata: { artist: 'A' } })).toHaveLength(2);
+    expect(targets({ eventType: 'track_modified', trackId: 't', metadata: { artist: 'A', album: 7 } })).toHaveLength(2);
+  });
+
+  it('fingerprint_changed: by fingerprint in track_metadata, narrowed to the track when given', () => {
+    expect(targets({ eventType: 'fingerprint_changed', fingerprint: 'F' })).toEqual([{ type: 'track_metadata', by: 'fingerprint', fingerprint: 'F' }]);
+    expect(targets({ eventType: 'fingerprint_changed', fingerprint: 'F', trackId: 't' })).toEqual([
+      { type: 'track_metadata', by: 'fingerprint', fingerprint: 'F', trackId: 't' },
+    ]);
+  });
+
+  it('library_sync: all of album_year; manual_invalidation: a track or everything of the event-invalidated types', () => {
+    expect(targets({ eventType: 'library_sync' })).toEqual([{ type: 'album_year', by: 'all' }]);
+    expect(targets({ eventType: 'manual_invalidation' })).toEqual([
+      { type: 'track_metadata', by: 'all' },
+      { type: 'successful_api_metadata', by: 'all' },
+      { type: 'album_year', by: 'all' },
+    ]);
+    expect(targets({ eventType: 'manual_invalidation', trackId: 't' }).map((target) => target.by)).toEqual(['track', 'track', 'track']);
+  });
+
+  it('track_added: nothing', () => {
+    expect(targets({ eventType: 'track_added', trackId: 't' })).toEqual([]);
+    expect(affectedTypes(config, { eventType: 'track_added' })).toEqual([]);
+  });
+});
