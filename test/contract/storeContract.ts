@@ -2,6 +2,8 @@
 // (test/stores.test.ts) and in Chromium against native IndexedDB (test/browser/stores.test.ts). It uses
 // its own tiny assertions so that it runs in a plain page too.
 import type { ContentType } from '../../src/contentType';
+import { IdbStore } from '../../worker/IdbStore';
+import { MemoryStore } from '../../worker/MemoryStore';
 import type { Budget, Store, StoredEntry } from '../../worker/Store';
 
 export interface ContractContext {
@@ -236,3 +238,26 @@ export const storeContract: Record<string, ContractCase> = {
     for (const type of types) same(await usageOf(store, type), await recount(store, type, keys), `usage of ${type}`);
   },
 };
+
+/** The two stores the contract runs against: IndexedDB through `indexedDB`, and memory. */
+export function contractStores(indexedDB: IDBFactory): Record<string, () => Promise<ContractContext>> {
+  let databases = 0;
+  const context = async (open: () => Promise<Store>, persistent: boolean): Promise<ContractContext> => {
+    let store = await open();
+    return {
+      store,
+      persistent,
+      reopen: async () => {
+        store.close();
+        return (store = await open());
+      },
+    };
+  };
+  return {
+    IdbStore: () => {
+      const name = `contract-${++databases}-${Math.random().toString(36).slice(2)}`;
+      return context(() => IdbStore.open({ name, indexedDB }), true);
+    },
+    MemoryStore: () => context(async () => new MemoryStore({ clone: true }), false),
+  };
+}

@@ -1,8 +1,5 @@
 // Runs the shared store contract against native IndexedDB and the memory store, for test/browser/stores.test.ts.
-import { IdbStore } from '../../../worker/IdbStore';
-import { MemoryStore } from '../../../worker/MemoryStore';
-import type { Store } from '../../../worker/Store';
-import { storeContract, type ContractContext } from '../../contract/storeContract';
+import { contractStores, storeContract } from '../../contract/storeContract';
 
 export interface ContractResult {
   store: string;
@@ -16,38 +13,9 @@ declare global {
   }
 }
 
-let databases = 0;
-
-const makers: Record<string, () => Promise<ContractContext>> = {
-  async IdbStore() {
-    const name = `contract-${Date.now()}-${++databases}`;
-    const open = () => IdbStore.open({ name, indexedDB });
-    let store: Store = await open();
-    return {
-      store,
-      persistent: true,
-      reopen: async () => {
-        store.close();
-        return (store = await open());
-      },
-    };
-  },
-  async MemoryStore() {
-    let store: Store = new MemoryStore({ clone: true });
-    return {
-      store,
-      persistent: false,
-      reopen: async () => {
-        store.close();
-        return (store = new MemoryStore({ clone: true }));
-      },
-    };
-  },
-};
-
 window.runStoreContract = async () => {
   const results: ContractResult[] = [];
-  for (const [store, make] of Object.entries(makers)) {
+  for (const [store, make] of Object.entries(contractStores(indexedDB))) {
     for (const [name, run] of Object.entries(storeContract)) {
       try {
         await run(await make());
