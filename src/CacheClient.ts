@@ -30,7 +30,7 @@ import { CacheError } from './CacheError';
 import { parseContentType, type ContentType } from './contentType';
 import { Handlers, type Logger } from './Handlers';
 import { parse } from './parse';
-import type { EngineApi, EntryInput } from './protocol';
+import type { ClientCallbacks, EngineApi, EntryInput } from './protocol';
 import { yieldToEventLoop } from './yieldToEventLoop';
 
 /** Entries validated (and sent, with a worker) per step of a big setMany, so no step holds the main thread for long. */
@@ -47,19 +47,22 @@ export interface CacheClientOptions {
  * The public `Cache`: validates every argument, applies value schemas, shares concurrent `getOrSet`
  * fetches and runs `on` listeners, over an engine that is either in-process or behind a worker.
  */
-export class CacheClient<S extends Schemas = Schemas> implements Cache<S> {
+export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, ClientCallbacks {
   readonly #engine: EngineApi;
   readonly #schemas: Schemas;
   readonly #listeners: Handlers<EventType | '*', [CacheEvent, EventContext]>;
   readonly #inflight = new Map<string, Promise<unknown>>();
   readonly #onClose: (() => void) | undefined;
+  readonly #logger: Logger;
+  readonly #progress = new Map<string, { report: (done: number, total: number) => void; done: number }>();
   #closed = false;
   #batches = 0;
 
   constructor(engine: EngineApi, options: CacheClientOptions = {}) {
     this.#engine = engine;
     this.#schemas = options.schemas ?? {};
-    this.#listeners = new Handlers(options.logger);
+    this.#logger = options.logger ?? console;
+    this.#listeners = new Handlers(this.#logger);
     this.#onClose = options.onClose;
   }
 
@@ -106,21 +109,29 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S> {
         .map((entry, offset) =>
           this.#toInput(type, parse(entrySchema, entry, 'invalid_argument', `entry ${from + offset}`), `entry ${from + offset}`),
         );
-    if (entries.length <= SET_MANY_CHUNK) {
-      await this.#engine.setMany(type, inputs(0), onProgress);
-      return;
-    }
-    // Validate and hand over in chunks, yielding between them; the engine writes everything in one transaction.
     const batch = `batch-${++this.#batches}`;
+    if (onProgress) this.#progress.set(batch, { report: onProgress, done: 0 });
     try {
-      for (let from = 0; from < entries.length; from += SET_MANY_CHUNK) {
-        await this.#engine.stage(batch, inputs(from));
-        await yieldToEventLoop();
+      if (entries.length <= SET_MANY_CHUNK) {
+        await this.#engine.setMany(type, inputs(0), onProgress && batch);
+      } else {
+        // Validate and hand over in chunks, yielding between them; the engine writes everything in one transaction.
+        try {
+          for (let from = 0; from < entries.length; from += SET_MANY_CHUNK) {
+            await this.#engine.stage(batch, inputs(from));
+            await yieldToEventLoop();
+          }
+          await this.#engine.commit(batch, type);
+        } catch (error) {
+          await this.#engine.discard(batch).catch(() => {});
+          throw error;
+        }
       }
-      await this.#engine.commit(batch, type, onProgress);
-    } catch (error) {
-      await this.#engine.discard(batch).catch(() => {});
-      throw error;
+      // The last report comes from here: the engine's may arrive after its answer, on another port.
+      const total = new Set(entries.map((entry) => entry.key)).size;
+      this.progress(batch, total, total);
+    } finally {
+      this.#progress.delete(batch);
     }
   }
 
@@ -178,8 +189,20 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S> {
   }
 
   /** Runs the listeners for an event another tab emitted (the engine calls this). */
-  receive(event: CacheEvent, invalidated: EmitReport['invalidated']): void {
+  remoteEvent(event: CacheEvent, invalidated: EmitReport['invalidated']): void {
     if (!this.#closed) this.#listeners.run([event.eventType, '*'], event, { source: 'remote', invalidated });
+  }
+
+  /** Reports a batch's progress to its onProgress (the engine calls this), once per step and always forward. */
+  progress(batch: string, done: number, total: number): void {
+    const progress = this.#progress.get(batch);
+    if (!progress || done <= progress.done) return;
+    progress.done = done;
+    try {
+      progress.report(done, total);
+    } catch (error) {
+      this.#logger.error('Reprise: onProgress failed', error);
+    }
   }
 
   async stats(): Promise<CacheStats> {

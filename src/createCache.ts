@@ -6,7 +6,10 @@ import type { CacheConfig } from './configSchema';
 import { contentTypeSchema } from './contentType';
 import type { Logger } from './Handlers';
 import { parse } from './parse';
+import type { ClientCallbacks, EngineApi } from './protocol';
 import { SmartCacheConfig } from './SmartCacheConfig';
+import { watchLifecycle } from './watchLifecycle';
+import { WorkerEngine } from './WorkerEngine';
 
 export interface CreateCacheOptions<S extends Schemas = Schemas> {
   /** Namespaces the IndexedDB database and the BroadcastChannel; 'reprise' by default. */
@@ -55,13 +58,45 @@ export async function createCache<S extends Schemas = Schemas>(options: CreateCa
   const parsed = parse(optionsSchema, options, 'invalid_argument', 'createCache options');
   const config = options.config instanceof SmartCacheConfig ? options.config : new SmartCacheConfig(options.config);
   const name = parsed.name ?? 'reprise';
-  const engine = await Engine.create({
-    name,
-    config,
-    indexedDB: options.indexedDB ?? globalThis.indexedDB,
-    now: options.now,
-    cloneValues: true,
-    logger: options.logger,
-  });
-  return new CacheClient<S>(engine, { schemas: options.schemas, logger: options.logger });
+  const logger = options.logger ?? console;
+  // The engine reports back to a client that is built after it: forward until then.
+  let client: CacheClient<S> | undefined;
+  const callbacks: ClientCallbacks = {
+    remoteEvent: (event, invalidated) => client?.remoteEvent(event, invalidated),
+    progress: (batch, done, total) => client?.progress(batch, done, total),
+  };
+  const worker = parsed.worker ?? 'auto';
+  let engine: EngineApi;
+  if (worker === false || (worker === 'auto' && typeof Worker === 'undefined')) {
+    engine = await Engine.create({
+      name,
+      config,
+      indexedDB: options.indexedDB ?? globalThis.indexedDB,
+      now: options.now,
+      cloneValues: true,
+      logger,
+      client: callbacks,
+      openChannel: typeof BroadcastChannel === 'undefined' ? undefined : () => new BroadcastChannel(name),
+      locks: typeof navigator === 'undefined' ? undefined : navigator.locks,
+    });
+  } else {
+    engine = await WorkerEngine.start({
+      // Written out in full so that Vite (and the app's bundler) sees the worker and emits it.
+      createWorker: worker === 'auto' ? () => new Worker(new URL('../worker/entry.ts', import.meta.url), { type: 'module', name: 'reprise' }) : worker,
+      open: { name, config: config.toJSON() },
+      client: callbacks,
+      logger,
+    });
+  }
+  if (parsed.persist) requestPersistence(logger);
+  const unwatch = watchLifecycle(engine, (error) => logger.error('Reprise: following the page lifecycle failed', error));
+  client = new CacheClient<S>(engine, { schemas: options.schemas, logger, onClose: unwatch });
+  return client;
+}
+
+/** navigator.storage.persist() exists on the main thread only: a worker cannot ask. */
+function requestPersistence(logger: Logger): void {
+  const storage = typeof navigator === 'undefined' ? undefined : navigator.storage;
+  if (!storage?.persist) return;
+  storage.persist().catch((error: unknown) => logger.error('Reprise: navigator.storage.persist() failed', error));
 }

@@ -2,6 +2,7 @@
 // so the engine receives only well-formed arguments; values are structured-cloned on the way.
 import type { CacheEvent } from './cacheEvent';
 import type { CacheStats, CleanupReport, EmitReport } from './Cache';
+import type { CacheConfig } from './configSchema';
 import type { ContentType } from './contentType';
 
 /** One entry to write, as the client normalised it. */
@@ -14,15 +15,14 @@ export interface EntryInput {
   ttlSeconds?: number;
 }
 
-export type Progress = (done: number, total: number) => void;
-
 /** The engine's methods, called directly in-process or through Comlink from the main thread. */
 export interface EngineApi {
   getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[]): Promise<unknown[]>;
-  setMany(type: ContentType, entries: EntryInput[], onProgress?: Progress): Promise<void>;
+  /** With `batch`, progress is reported to the client under that id. */
+  setMany(type: ContentType, entries: EntryInput[], batch?: string): Promise<void>;
   /** Big batches arrive in chunks and are written in one transaction by `commit`. */
   stage(batch: string, entries: EntryInput[]): Promise<void>;
-  commit(batch: string, type: ContentType, onProgress?: Progress): Promise<void>;
+  commit(batch: string, type: ContentType): Promise<void>;
   discard(batch: string): Promise<void>;
   delete(type: ContentType, key: string): Promise<boolean>;
   clear(type?: ContentType): Promise<void>;
@@ -31,8 +31,30 @@ export interface EngineApi {
   cleanup(): Promise<CleanupReport>;
   /** A value that no longer matches its schema: delete it and count it as corrupt (and as a miss). */
   discardCorrupt(type: ContentType, keys: string[]): Promise<void>;
+  /** The page is being frozen: stop listening to other tabs. */
+  suspend(): Promise<void>;
+  /** The page is back (resumed, or restored from the back/forward cache): listen again and catch up from the log. */
+  resume(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** How the engine tells the client about events emitted in other tabs. */
-export type RemoteEventListener = (event: CacheEvent, invalidated: EmitReport['invalidated']) => void;
+/** How the engine calls back into the main thread. */
+export interface ClientCallbacks {
+  /** An event emitted in another tab was applied here. */
+  remoteEvent(event: CacheEvent, invalidated: EmitReport['invalidated']): void;
+  /** `done` of `total` entries of a batch are written. */
+  progress(batch: string, done: number, total: number): void;
+}
+
+/** What the main thread sends to open an engine in a worker. */
+export interface WorkerOpenOptions {
+  name: string;
+  config: CacheConfig;
+  /** A Web Lock the worker holds while it lives: the main thread learns of its death when it is released. */
+  lock: string | null;
+}
+
+/** What the worker entry exposes: one call that opens the engine and returns it (as a Comlink proxy). */
+export interface WorkerHost {
+  open(options: WorkerOpenOptions, client: ClientCallbacks): Promise<EngineApi>;
+}

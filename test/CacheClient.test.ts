@@ -177,11 +177,10 @@ describe('schemas', () => {
   });
 
   it('on read: a stored value that no longer parses is a miss, is deleted and counted as corrupt', async () => {
-    const { cache, indexedDB, clock } = await openCache();
+    const { cache, indexedDB, clock, name } = await openCache();
     await cache.set('album_year', 'old-format', { released: 1999 });
     await cache.set('album_year', 'good', { year: 2001 });
-    const { createCache } = await import('../src/index');
-    const strict = await createCache({ worker: false, indexedDB, now: clock.now, schemas });
+    const { cache: strict } = await openCache({ indexedDB, clock, name, schemas });
     expect(await strict.getMany('album_year', ['old-format', 'good'])).toEqual([undefined, { year: 2001 }]);
     expect((await strict.stats()).types.album_year).toMatchObject({ corrupt: 1, entries: 1, hits: 1, misses: 1 });
   });

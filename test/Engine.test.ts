@@ -1,4 +1,4 @@
-import { IDBFactory, forceCloseDatabase } from 'fake-indexeddb';
+import { forceCloseDatabase } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CONTENT_TYPES,
@@ -11,7 +11,7 @@ import {
   type ContentType,
 } from '../src/index';
 import { brokenFactory, countRecordsRead, failCommits, failPuts, trackedFactory } from './support/faultyIndexedDB';
-import { openCache, rejection } from './support/openCache';
+import { openCache, rejection, uniqueName } from './support/openCache';
 
 const restores: (() => void)[] = [];
 afterEach(() => {
@@ -23,13 +23,13 @@ const TEMPORARY: ContentType[] = ['failed_api_lookup', 'negative_result', 'gener
 
 describe('persistent and temporary types', () => {
   it('a second cache on the same IndexedDB sees every persistent entry and no temporary one', async () => {
-    const { cache, indexedDB, clock } = await openCache();
+    const { cache, indexedDB, clock, name } = await openCache();
     for (const type of CONTENT_TYPES) await cache.set(type, 'k', { type });
-    const reloaded = await createCache({ worker: false, indexedDB, now: clock.now });
+    const { cache: reloaded } = await openCache({ indexedDB, clock, name });
     for (const type of PERSISTENT) expect(await reloaded.get(type, 'k')).toEqual({ type });
     for (const type of TEMPORARY) expect(await reloaded.get(type, 'k')).toBeUndefined();
     await cache.close();
-    const afterClose = await createCache({ worker: false, indexedDB, now: clock.now });
+    const { cache: afterClose } = await openCache({ indexedDB, clock, name });
     expect(await afterClose.get('track_metadata', 'k')).toEqual({ type: 'track_metadata' });
   });
 
@@ -379,7 +379,7 @@ describe('quota errors', () => {
 
 describe('storage faults', () => {
   it('works in memory when IndexedDB cannot be opened, and says why', async () => {
-    const cache = await createCache({ worker: false, indexedDB: brokenFactory() });
+    const { cache } = await openCache({ indexedDB: brokenFactory() });
     await cache.set('track_metadata', 'k', 'v');
     expect(await cache.get('track_metadata', 'k')).toBe('v');
     const stats = await cache.stats();
@@ -388,18 +388,17 @@ describe('storage faults', () => {
   });
 
   it('works in memory where there is no IndexedDB at all', async () => {
-    const cache = await createCache({ worker: false });
+    const cache = await createCache({ worker: false, name: uniqueName() });
     await cache.set('album_year', 'k', 1);
     expect(await cache.get('album_year', 'k')).toBe(1);
     expect((await cache.stats()).degraded).toMatch(/not available/);
   });
 
   it('a database deleted from another tab is closed, reopened and used again', async () => {
-    const indexedDB = new IDBFactory();
-    const { cache } = await openCache({ indexedDB });
+    const { cache, indexedDB, name } = await openCache();
     await cache.set('track_metadata', 'k', 'v');
     await new Promise<void>((resolve, reject) => {
-      const request = indexedDB.deleteDatabase('reprise');
+      const request = indexedDB.deleteDatabase(name);
       request.onsuccess = () => resolve();
       request.onerror = () => reject(request.error);
     });
@@ -410,11 +409,10 @@ describe('storage faults', () => {
   });
 
   it('a newer version opened in another tab closes this connection, and the cache goes on in memory', async () => {
-    const indexedDB = new IDBFactory();
-    const { cache, logger } = await openCache({ indexedDB });
+    const { cache, logger, indexedDB, name } = await openCache();
     await cache.set('track_metadata', 'k', 'v');
     const newer = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open('reprise', 2);
+      const request = indexedDB.open(name, 2);
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     });

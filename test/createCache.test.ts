@@ -44,8 +44,8 @@ describe('createCache', () => {
   it('opens IndexedDB through the factory it is given, not a global one', async () => {
     expect(globalThis.indexedDB).toBeUndefined();
     const indexedDB = new IDBFactory();
-    const cache = await createCache({ worker: false, indexedDB });
+    const cache = await createCache({ worker: false, indexedDB, name: 'only-here' });
     await cache.set('album_year', 'k', 1);
-    expect((await indexedDB.databases()).map((db) => db.name)).toEqual(['reprise']);
+    expect((await indexedDB.databases()).map((db) => db.name)).toEqual(['only-here']);
   });
 });

@@ -3,12 +3,13 @@ import type { CacheEvent } from '../src/cacheEvent';
 import { CacheError, isCacheError } from '../src/CacheError';
 import { CONTENT_TYPES, isPersistentType, type ContentType } from '../src/contentType';
 import type { Logger } from '../src/Handlers';
-import { affectedTypes, invalidationTargets, type InvalidationTarget } from '../src/invalidationTargets';
-import type { EngineApi, EntryInput, Progress } from '../src/protocol';
+import { affectedTypes, invalidationTargets } from '../src/invalidationTargets';
+import type { ClientCallbacks, EngineApi, EntryInput } from '../src/protocol';
 import type { SmartCacheConfig } from '../src/SmartCacheConfig';
 import { IdbStore, isOpenFailure } from './IdbStore';
 import { MemoryStore } from './MemoryStore';
 import type { Budget, Counts, Removed, Store, StoredEntry } from './Store';
+import { TabSync, type ChannelLike } from './TabSync';
 import { toEntry } from './toEntry';
 
 export interface EngineOptions {
@@ -22,7 +23,18 @@ export interface EngineOptions {
   /** Copy values in and out of the memory store: needed in-process, where the caller shares our heap. */
   cloneValues: boolean;
   logger?: Logger | undefined;
+  /** Opens the channel to the other tabs (a BroadcastChannel named after the cache). */
+  openChannel?: (() => ChannelLike) | undefined;
+  /** Web Locks, so that the periodic cleanup runs in one tab at a time. */
+  locks?: LockManager | undefined;
+  /** Where remote events and write progress are reported. */
+  client?: ClientCallbacks | undefined;
 }
+
+/** Logged events are kept at least this long, so that frozen tabs can replay them... */
+const LOG_RETENTION_MS = 24 * 60 * 60 * 1000;
+/** ...and the newest ones whatever their age. */
+const LOG_KEEP = 1000;
 
 type Counters = Omit<TypeStats, 'entries' | 'bytes' | 'maxBytes' | 'storage'>;
 
@@ -33,19 +45,22 @@ const MIB = 2 ** 20;
  * budgets, and counts what happens. A plain object, the same in a worker, in-process and in tests.
  */
 export class Engine implements EngineApi {
+  readonly #options: EngineOptions;
   readonly #config: SmartCacheConfig;
   readonly #now: () => number;
   readonly #logger: Logger;
   readonly #memory: MemoryStore;
+  readonly #sync: TabSync;
+  readonly #tabId = crypto.randomUUID();
   #idb: IdbStore | null;
   #degraded: string | null;
   #closed = false;
   readonly #counters = {} as Record<ContentType, Counters>;
   readonly #batches = new Map<string, EntryInput[]>();
   readonly #timer: ReturnType<typeof setInterval>;
-  droppedMessages = 0;
 
   private constructor(options: EngineOptions, idb: IdbStore | null, degraded: string | null) {
+    this.#options = options;
     this.#config = options.config;
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger ?? console;
@@ -55,25 +70,36 @@ export class Engine implements EngineApi {
     for (const type of CONTENT_TYPES) {
       this.#counters[type] = { hits: 0, misses: 0, evictions: 0, expirations: 0, invalidations: 0, corrupt: 0 };
     }
-    this.#timer = setInterval(() => {
-      this.cleanup().catch((error: unknown) => this.#logger.error('Reprise: periodic cleanup failed', error));
-    }, this.#config.cleanupIntervalSeconds * 1000);
+    this.#sync = new TabSync({
+      tabId: this.#tabId,
+      openChannel: options.openChannel,
+      log: () => this.#idb,
+      apply: (event, invalidated) => this.#applyRemote(event, invalidated),
+      forgetUnseen: () => this.#forgetUnseen(),
+      logger: this.#logger,
+    });
+    this.#timer = setInterval(() => this.#periodicCleanup(), this.#config.cleanupIntervalSeconds * 1000);
     // In Node, a cache must not keep the process alive.
     (this.#timer as { unref?: () => void }).unref?.();
   }
 
-  /** Opens IndexedDB through the given factory; when that fails, works in memory and says why. */
+  /** Opens IndexedDB through the given factory (when that fails, works in memory and says why) and joins the other tabs. */
   static async create(options: EngineOptions): Promise<Engine> {
-    if (!options.indexedDB) return new Engine(options, null, 'IndexedDB is not available in this environment');
-    try {
-      return new Engine(options, await IdbStore.open({ name: options.name, indexedDB: options.indexedDB }), null);
-    } catch (error) {
-      return new Engine(options, null, reasonOf(error));
+    let engine: Engine;
+    if (!options.indexedDB) engine = new Engine(options, null, 'IndexedDB is not available in this environment');
+    else {
+      try {
+        engine = new Engine(options, await IdbStore.open({ name: options.name, indexedDB: options.indexedDB }), null);
+      } catch (error) {
+        engine = new Engine(options, null, reasonOf(error));
+      }
     }
+    await engine.#sync.start();
+    return engine;
   }
 
   async getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[]): Promise<unknown[]> {
-    this.#checkOpen();
+    await this.#ready();
     return this.#withStore(type, async (store) => {
       const entries = await store.read(type, keys);
       const now = this.#now();
@@ -106,8 +132,8 @@ export class Engine implements EngineApi {
     });
   }
 
-  async setMany(type: ContentType, inputs: EntryInput[], onProgress?: Progress): Promise<void> {
-    this.#checkOpen();
+  async setMany(type: ContentType, inputs: EntryInput[], batch?: string): Promise<void> {
+    await this.#ready();
     const policy = this.#config.getPolicy(type);
     const now = this.#now();
     // The last of several entries with one key wins, as if they had been written one by one.
@@ -129,9 +155,11 @@ export class Engine implements EngineApi {
         `These ${entries.length} ${type} entries take about ${total} bytes together, more than the type's whole budget of ${budget.maxBytes}`,
       );
     }
-    const progress = onProgress && ((written: number) => onProgress(written, entries.length));
+    const { client } = this.#options;
+    const progress = batch === undefined || !client ? undefined : (written: number) => this.#notify(() => client.progress(batch, written, entries.length));
     const removed = await this.#withStore(type, (store) => this.#write(store, type, entries, budget, now, total, progress));
     this.#countRemoved(type, removed);
+    progress?.(entries.length);
   }
 
   async stage(batch: string, entries: EntryInput[]): Promise<void> {
@@ -141,10 +169,10 @@ export class Engine implements EngineApi {
     else this.#batches.set(batch, entries);
   }
 
-  async commit(batch: string, type: ContentType, onProgress?: Progress): Promise<void> {
+  async commit(batch: string, type: ContentType): Promise<void> {
     const entries = this.#batches.get(batch) ?? [];
     this.#batches.delete(batch);
-    await this.setMany(type, entries, onProgress);
+    await this.setMany(type, entries, batch);
   }
 
   async discard(batch: string): Promise<void> {
@@ -152,30 +180,40 @@ export class Engine implements EngineApi {
   }
 
   async delete(type: ContentType, key: string): Promise<boolean> {
-    this.#checkOpen();
+    await this.#ready();
     return (await this.#withStore(type, (store) => store.remove(type, [key]))) > 0;
   }
 
   async clear(type?: ContentType): Promise<void> {
-    this.#checkOpen();
+    await this.#ready();
     const types = type ? [type] : [...CONTENT_TYPES];
     await this.#byStore(types, (store, mine) => store.clear(mine));
   }
 
+  /** Invalidates IndexedDB and logs the event in one transaction, then this tab's memory tier, then tells the other tabs. */
   async emit(event: CacheEvent): Promise<EmitReport> {
-    this.#checkOpen();
+    await this.#ready();
     const targets = invalidationTargets(this.#config, event);
-    const counts = await this.#invalidate(targets);
-    const invalidated: Counts = {};
-    for (const type of affectedTypes(this.#config, event)) {
-      invalidated[type] = counts[type] ?? 0;
-      this.#count(type).invalidations += counts[type] ?? 0;
+    const shared = this.#idb && targets.filter((target) => this.#storeOf(target.type) !== this.#memory);
+    let persistent: Counts = {};
+    let seq: number | null = null;
+    if (shared) {
+      try {
+        ({ counts: persistent, seq } = await this.#idb!.invalidate(shared, { event, origin: this.#tabId, at: this.#now() }));
+      } catch (error) {
+        if (!isOpenFailure(error)) throw error;
+        this.#degrade(reasonOf(error));
+      }
     }
-    return { eventType: event.eventType, invalidated };
+    const local = await this.#invalidateMemory(event);
+    this.#countInvalidations(persistent);
+    this.#countInvalidations(local);
+    this.#sync.publish(event, seq, persistent);
+    return { eventType: event.eventType, invalidated: this.#report(event, { ...persistent, ...local }) };
   }
 
   async stats(): Promise<CacheStats> {
-    this.#checkOpen();
+    await this.#ready();
     const types = {} as Record<ContentType, TypeStats>;
     await this.#byStore([...CONTENT_TYPES], async (store, mine) => {
       const usage = await store.usage(mine);
@@ -191,11 +229,11 @@ export class Engine implements EngineApi {
       });
     });
     const ordered = Object.fromEntries(CONTENT_TYPES.map((type) => [type, types[type]])) as Record<ContentType, TypeStats>;
-    return { types: ordered, degraded: this.#degraded, droppedMessages: this.droppedMessages };
+    return { types: ordered, degraded: this.#degraded, droppedMessages: this.#sync.droppedMessages };
   }
 
   async cleanup(): Promise<CleanupReport> {
-    this.#checkOpen();
+    await this.#ready();
     const report = { expired: 0, evicted: 0 };
     const now = this.#now();
     await this.#byStore([...CONTENT_TYPES], async (store, mine) => {
@@ -214,7 +252,7 @@ export class Engine implements EngineApi {
   }
 
   async discardCorrupt(type: ContentType, keys: string[]): Promise<void> {
-    this.#checkOpen();
+    await this.#ready();
     await this.#withStore(type, (store) => store.remove(type, keys));
     const counters = this.#count(type);
     counters.corrupt += keys.length;
@@ -222,10 +260,20 @@ export class Engine implements EngineApi {
     counters.misses += keys.length;
   }
 
+  async suspend(): Promise<void> {
+    this.#sync.suspend();
+  }
+
+  async resume(): Promise<void> {
+    this.#checkOpen();
+    await this.#sync.resume();
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    this.#sync.close();
     this.#batches.clear();
     this.#idb?.close();
     this.#memory.close();
@@ -265,18 +313,65 @@ export class Engine implements EngineApi {
     }
   }
 
-  async #invalidate(targets: readonly InvalidationTarget[]): Promise<Counts> {
-    const counts: Counts = {};
-    await this.#byStore(
-      targets.map((target) => target.type),
-      async (store, types) => {
-        const mine = targets.filter((target) => types.includes(target.type));
-        for (const [type, count] of Object.entries(await store.invalidate(mine)) as [ContentType, number][]) {
-          counts[type] = (counts[type] ?? 0) + count;
-        }
-      },
-    );
-    return counts;
+  /** Applies an event to the memory tier (every type there, persistent ones too while degraded). */
+  async #invalidateMemory(event: CacheEvent): Promise<Counts> {
+    const targets = invalidationTargets(this.#config, event).filter((target) => this.#storeOf(target.type) === this.#memory);
+    return targets.length ? (await this.#memory.invalidate(targets)).counts : {};
+  }
+
+  /** The counts for every type the event applies to, zero where it removed nothing. */
+  #report(event: CacheEvent, counts: Counts): Counts {
+    return Object.fromEntries(affectedTypes(this.#config, event).map((type) => [type, counts[type] ?? 0]));
+  }
+
+  #countInvalidations(counts: Counts): void {
+    for (const [type, count] of Object.entries(counts) as [ContentType, number][]) this.#count(type).invalidations += count;
+  }
+
+  /** Another tab's event: IndexedDB is already done (shared), so apply it to this tab's memory tier and tell the client. */
+  async #applyRemote(event: CacheEvent, persistent: Counts): Promise<void> {
+    if (this.#closed) return;
+    const local = await this.#invalidateMemory(event);
+    this.#countInvalidations(local);
+    const invalidated = this.#report(event, { ...persistent, ...local });
+    const { client } = this.#options;
+    if (client) this.#notify(() => client.remoteEvent(event, invalidated));
+  }
+
+  /** Events this tab never saw are gone from the log: drop what any event could have invalidated here. */
+  async #forgetUnseen(): Promise<void> {
+    const types = CONTENT_TYPES.filter((type) => this.#storeOf(type) === this.#memory && this.#config.shouldUseEventInvalidation(type));
+    const { counts } = await this.#memory.invalidate(types.map((type) => ({ type, by: 'all' })));
+    this.#countInvalidations(counts);
+  }
+
+  /** Cleanup and log trimming, in one tab at a time when Web Locks are there. */
+  #periodicCleanup(): void {
+    const run = async () => {
+      await this.cleanup();
+      await this.#idb?.trimEvents(this.#now() - LOG_RETENTION_MS, LOG_KEEP);
+    };
+    const { locks, name } = this.#options;
+    const done = locks ? locks.request(`${name}:cleanup`, { ifAvailable: true }, (lock) => (lock ? run() : undefined)) : run();
+    Promise.resolve(done).catch((error: unknown) => {
+      if (!this.#closed) this.#logger.error('Reprise: periodic cleanup failed', error);
+    });
+  }
+
+  /** Calls back into the client; a callback that fails (a listener, a dead port) is reported, never thrown. */
+  #notify(call: () => unknown): void {
+    try {
+      Promise.resolve(call()).catch((error: unknown) => this.#logger.error('Reprise: a client callback failed', error));
+    } catch (error) {
+      this.#logger.error('Reprise: a client callback failed', error);
+    }
+  }
+
+  /** Every call waits until events from other tabs received so far are applied. */
+  async #ready(): Promise<void> {
+    this.#checkOpen();
+    await this.#sync.settled;
+    this.#checkOpen();
   }
 
   #storeOf(type: ContentType): Store {

@@ -4,7 +4,7 @@ import type { CacheEvent } from '../src/cacheEvent';
 import type { ContentType } from '../src/contentType';
 import type { InvalidationTarget } from '../src/invalidationTargets';
 import { allSettled, committed, settled, walk } from './requests';
-import type { Budget, Counts, Removed, Store, StoredEntry, Usage } from './Store';
+import type { Budget, Counts, Invalidated, Removed, Store, StoredEntry, Usage } from './Store';
 import { isConnectionLost, toCacheError } from './storageError';
 
 export const DB_VERSION = 1;
@@ -18,12 +18,21 @@ interface EntryRecord extends StoredEntry {
 
 /** One event in the log other tabs catch up from. */
 export interface LoggedEvent {
-  seq?: number;
+  seq: number;
   event: CacheEvent;
   /** The tab that emitted it. */
   origin: string;
+  /** Epoch milliseconds. */
   at: number;
+  /** What it removed from IndexedDB. */
   invalidated: Counts;
+}
+
+/** What a tab catching up reads: the events after its last one, and how far the log has been trimmed. */
+export interface LogTail {
+  events: LoggedEvent[];
+  /** Events up to this sequence number are gone; a tab that had not seen them cannot replay them. */
+  trimmedThrough: number;
 }
 
 export interface RepriseSchema extends DBSchema {
@@ -41,6 +50,7 @@ export interface RepriseSchema extends DBSchema {
   /** Entries and bytes per type, changed in the same transaction as the entries, so every tab agrees. */
   usage: { key: ContentType; value: Usage };
   events: { key: number; value: LoggedEvent };
+  meta: { key: 'trimmedThrough'; value: number };
 }
 
 export interface IdbStoreOptions {
@@ -151,7 +161,7 @@ export class IdbStore implements Store {
     });
   }
 
-  invalidate(targets: readonly InvalidationTarget[], log?: LoggedEvent): Promise<Counts> {
+  invalidate(targets: readonly InvalidationTarget[], log?: Omit<LoggedEvent, 'seq' | 'invalidated'>): Promise<Invalidated> {
     return this.#transact('invalidating', ['entries', 'usage', 'events'], 'readwrite', async (tx) => {
       const store = tx.objectStore('entries');
       const counts: Counts = {};
@@ -179,8 +189,9 @@ export class IdbStore implements Store {
         counts[type] = (counts[type] ?? 0) + removed;
       }
       for (const [type, usage] of usages) tx.objectStore('usage').put(usage, type);
-      if (log) tx.objectStore('events').add(log);
-      return counts;
+      // Logged in the same transaction: an event is in the log exactly when its invalidation happened.
+      const seq = log ? ((await settled(tx.objectStore('events').add({ ...log, invalidated: counts }))) as number) : null;
+      return { counts, seq };
     });
   }
 
@@ -261,40 +272,46 @@ export class IdbStore implements Store {
     });
   }
 
-  /** Events logged after `seq`, oldest first. */
-  eventsAfter(seq: number): Promise<LoggedEvent[]> {
-    return this.#transact('reading the event log', ['events'], 'readonly', async (tx) => {
-      const store = tx.objectStore('events');
-      return (await settled(store.getAll(IDBKeyRange.lowerBound(seq, true)))) as LoggedEvent[];
+  /** Events logged after `seq`, oldest first, and how far the log has been trimmed. */
+  eventsAfter(seq: number): Promise<LogTail> {
+    return this.#transact('reading the event log', ['events', 'meta'], 'readonly', async (tx) => {
+      const events = tx.objectStore('events').getAll(IDBKeyRange.lowerBound(seq, true)) as IDBRequest<LoggedEvent[]>;
+      const trimmed = tx.objectStore('meta').get('trimmedThrough') as IDBRequest<number | undefined>;
+      await allSettled([events, trimmed]);
+      return { events: events.result, trimmedThrough: trimmed.result ?? 0 };
     });
   }
 
   /** The newest logged event's sequence number, 0 for an empty log. */
   lastEventSeq(): Promise<number> {
     return this.#transact('reading the event log', ['events'], 'readonly', async (tx) => {
-      const store = tx.objectStore('events');
-      const cursor = await settled(store.openKeyCursor(null, 'prev'));
+      const cursor = await settled(tx.objectStore('events').openKeyCursor(null, 'prev'));
       return typeof cursor?.key === 'number' ? cursor.key : 0;
     });
   }
 
-  /** Deletes logged events older than `before` (epoch ms), keeping the newest `keep` whatever their age. */
+  /** Deletes events logged before `before` (epoch ms), but never the newest `keep`; returns how many. */
   trimEvents(before: number, keep: number): Promise<number> {
-    return this.#transact('trimming the event log', ['events'], 'readwrite', async (tx) => {
+    return this.#transact('trimming the event log', ['events', 'meta'], 'readwrite', async (tx) => {
       const store = tx.objectStore('events');
-      const keys = (await settled(store.getAllKeys())) as number[];
-      let trimmed = 0;
-      const candidates = keys.slice(0, Math.max(0, keys.length - keep));
-      const records = candidates.map((key) => store.get(key) as IDBRequest<LoggedEvent | undefined>);
-      await allSettled(records);
-      for (const request of records) {
-        const record = request.result;
-        if (record?.seq !== undefined && record.at < before) {
-          store.delete(record.seq);
-          trimmed++;
+      // Walk from the newest back: past the `keep` newest, the first event older than `before` marks the cut.
+      let seen = 0;
+      let cut = 0;
+      await walk(store.openCursor(null, 'prev'), (cursor) => {
+        const event = cursor.value as LoggedEvent;
+        if (++seen > keep && event.at < before) {
+          cut = event.seq;
+          return false;
         }
-      }
-      return trimmed;
+        return true;
+      });
+      if (!cut) return 0;
+      const count = await settled(store.count(IDBKeyRange.upperBound(cut)));
+      store.delete(IDBKeyRange.upperBound(cut));
+      const meta = tx.objectStore('meta');
+      const previous = ((await settled(meta.get('trimmedThrough'))) as number | undefined) ?? 0;
+      meta.put(Math.max(previous, cut), 'trimmedThrough');
+      return count;
     });
   }
 
@@ -368,7 +385,7 @@ export class IdbStore implements Store {
    */
   async #transact<T>(
     doing: string,
-    stores: ('entries' | 'usage' | 'events')[],
+    stores: ('entries' | 'usage' | 'events' | 'meta')[],
     mode: IDBTransactionMode,
     body: (tx: IDBTransaction) => Promise<T>,
   ): Promise<T> {
@@ -477,6 +494,7 @@ function upgrade(db: IDBDatabase, oldVersion: number): void {
     entries.createIndex('access', ['type', 'lastAccess']);
     db.createObjectStore('usage');
     db.createObjectStore('events', { keyPath: 'seq', autoIncrement: true });
+    db.createObjectStore('meta');
   }
 }
 

@@ -1,6 +1,6 @@
 import type { ContentType } from '../src/contentType';
 import type { InvalidationTarget } from '../src/invalidationTargets';
-import type { Budget, Counts, Removed, Store, StoredEntry, Usage } from './Store';
+import type { Budget, Counts, Invalidated, Removed, Store, StoredEntry, Usage } from './Store';
 import { toCacheError } from './storageError';
 
 /** One content type's entries, in least-recently-used-first order, with the indexes events use. */
@@ -140,7 +140,7 @@ export class MemoryStore implements Store {
     return removed;
   }
 
-  async invalidate(targets: readonly InvalidationTarget[]): Promise<Counts> {
+  async invalidate(targets: readonly InvalidationTarget[]): Promise<Invalidated> {
     const counts: Counts = {};
     for (const target of targets) {
       const table = this.#tables.get(target.type);
@@ -148,7 +148,7 @@ export class MemoryStore implements Store {
       for (const key of [...(table?.find(target) ?? [])]) if (table?.delete(key)) removed++;
       counts[target.type] = (counts[target.type] ?? 0) + removed;
     }
-    return counts;
+    return { counts, seq: null };
   }
 
   async clear(types: readonly ContentType[]): Promise<void> {

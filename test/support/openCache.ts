@@ -14,13 +14,24 @@ export function fakeClock(start = Date.UTC(2026, 0, 1)) {
   };
 }
 
-/** An in-process cache on its own fake IndexedDB, with a hand-moved clock and a logger that records. */
-export async function openCache<S extends Schemas = Schemas>(options: CreateCacheOptions<S> = {}) {
-  const clock = fakeClock();
-  const indexedDB = options.indexedDB ?? new IDBFactory();
+let caches = 0;
+
+/** A name no other test uses: caches of one name talk to each other over Node's BroadcastChannel. */
+export function uniqueName(): string {
+  return `test-${process.pid}-${++caches}`;
+}
+
+/**
+ * An in-process cache on its own fake IndexedDB, with a hand-moved clock and a logger that records.
+ * Pass `name` and `indexedDB` of another to open a second tab of the same cache.
+ */
+export async function openCache<S extends Schemas = Schemas>(options: CreateCacheOptions<S> & { clock?: ReturnType<typeof fakeClock> } = {}) {
+  const { clock = fakeClock(), ...rest } = options;
+  const indexedDB = rest.indexedDB ?? new IDBFactory();
+  const name = rest.name ?? uniqueName();
   const logger = { error: vi.fn() };
-  const cache = await createCache<S>({ worker: false, indexedDB, now: clock.now, logger, ...options });
-  return { cache, clock, indexedDB, logger };
+  const cache = await createCache<S>({ worker: false, now: clock.now, logger, ...rest, indexedDB, name });
+  return { cache, clock, indexedDB, logger, name };
 }
 
 /** The rejection of a promise that must reject. */

@@ -1,0 +1,257 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { launch, type Browser } from './chromium';
+import { openTab, waitForEvents } from './tabs';
+
+let browser: Browser;
+let names = 0;
+const uniqueName = () => `tabs-${Date.now()}-${++names}`;
+
+beforeEach(async () => {
+  browser = await launch();
+});
+
+afterEach(async () => {
+  await browser.dispose();
+});
+
+describe('three tabs', () => {
+  it('an event emitted in one removes the matching entries in the other two and runs their listeners', async () => {
+    const name = uniqueName();
+    const [a, b, c] = [await openTab(browser, name), await openTab(browser, name), await openTab(browser, name)];
+    await a!.page.evaluate(async () => {
+      await window.tab.cache!.set('track_metadata', 'song', { title: 'Song' }, { trackId: 't1' });
+    });
+    for (const { page } of [b!, c!]) {
+      await page.evaluate(async () => {
+        const cache = window.tab.cache!;
+        await cache.set('generic', 'mine', 'memory', { trackId: 't1' });
+        await cache.set('generic', 'other', 'memory', { trackId: 't2' });
+      });
+    }
+    const report = await a!.page.evaluate(() => window.tab.cache!.emit({ eventType: 'manual_invalidation', trackId: 't1' }));
+    expect(report.invalidated).toMatchObject({ track_metadata: 1 });
+    for (const { page, errors } of [b!, c!]) {
+      await waitForEvents(page, 1);
+      const seen = await page.evaluate(async () => {
+        const cache = window.tab.cache!;
+        return {
+          event: window.tab.events[0],
+          values: [await cache.get('track_metadata', 'song'), ...(await cache.getMany('generic', ['mine', 'other']))],
+        };
+      });
+      expect(seen.event).toMatchObject({
+        event: { eventType: 'manual_invalidation', trackId: 't1' },
+        context: { source: 'remote', invalidated: { track_metadata: 1, generic: 1 } },
+      });
+      expect(seen.values).toEqual([undefined, undefined, 'memory']);
+      expect(errors).toEqual([]);
+    }
+  });
+
+  it('after 200 random events and writes spread over the tabs, every tab answers the same for every key', async () => {
+    const name = uniqueName();
+    const tabs = [await openTab(browser, name), await openTab(browser, name), await openTab(browser, name)];
+    let seed = 7;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const keys = Array.from({ length: 30 }, (_, index) => `k${index}`);
+    const tracks = ['t1', 't2', 't3', 't4', 't5'];
+    const fingerprints = ['F1', 'F2'];
+    let events = 0;
+    let invalidated = 0;
+    for (let step = 0; step < 200; step++) {
+      const roll = random();
+      if (roll < 0.35) {
+        // A persistent write in one tab: the others read it from the shared IndexedDB.
+        const entry = { type: pick(['track_metadata', 'successful_api_metadata', 'album_year'] as const), key: pick(keys), value: step, trackId: pick(tracks), fingerprint: pick(fingerprints), album: pick(['A', 'B']) };
+        await pick(tabs).page.evaluate(
+          (entry) => window.tab.cache!.set(entry.type, entry.key, entry.value, { trackId: entry.trackId, fingerprint: entry.fingerprint, album: { artist: 'X', album: entry.album } }),
+          entry,
+        );
+      } else if (roll < 0.6) {
+        // A memory write, made in every tab alike, so that their memory tiers can be compared.
+        const entry = { key: pick(keys), value: step, trackId: pick(tracks) };
+        for (const { page } of tabs) await page.evaluate((entry) => window.tab.cache!.set('generic', entry.key, entry.value, { trackId: entry.trackId }), entry);
+      } else {
+        const event = pick([
+          { eventType: 'track_removed', trackId: pick(tracks) },
+          { eventType: 'track_modified', trackId: pick(tracks), metadata: { artist: 'X', album: pick(['A', 'B']) } },
+          { eventType: 'fingerprint_changed', fingerprint: pick(fingerprints) },
+          { eventType: 'manual_invalidation', trackId: pick(tracks) },
+          { eventType: 'library_sync' },
+          { eventType: 'track_added', trackId: pick(tracks) },
+        ] as const);
+        const report = await pick(tabs).page.evaluate((event) => window.tab.cache!.emit(event), event);
+        invalidated += Object.values(report.invalidated).reduce((sum, count) => sum + (count ?? 0), 0);
+        events++;
+        // Every tab applies the event before the next write, so that writes and events keep one order everywhere.
+        for (const { page } of tabs) await waitForEvents(page, events);
+      }
+    }
+    const answers = await Promise.all(
+      tabs.map(({ page }) =>
+        page.evaluate(async (keys) => {
+          const cache = window.tab.cache!;
+          const types = ['track_metadata', 'successful_api_metadata', 'album_year', 'generic'] as const;
+          return Object.fromEntries(await Promise.all(types.map(async (type) => [type, await cache.getMany(type, keys)] as const)));
+        }, keys),
+      ),
+    );
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+    expect(events).toBeGreaterThan(50);
+    expect(invalidated).toBeGreaterThan(20);
+    for (const { errors } of tabs) expect(errors).toEqual([]);
+  });
+});
+
+describe('a tab that misses messages', () => {
+  it('frozen while events are emitted, then resumed, never returns an entry those events invalidated', async () => {
+    const name = uniqueName();
+    const emitter = await openTab(browser, name);
+    const frozen = await openTab(browser, name);
+    await frozen.page.evaluate(async () => {
+      const cache = window.tab.cache!;
+      for (const track of ['t1', 't2', 't3']) await cache.set('generic', track, `memory ${track}`, { trackId: track });
+    });
+    const cdp = await browser.context.newCDPSession(frozen.page);
+    await cdp.send('Page.enable');
+    // Headless Chromium accepts this but neither freezes a visible page nor fires `freeze` (BroadcastChannel
+    // messages would still arrive), so the test also fires the lifecycle event Chromium fires when it
+    // freezes a hidden tab. Reprise's handler closes the tab's channel: the events below cannot reach it.
+    await frozen.page.evaluate(() => document.dispatchEvent(new Event('freeze')));
+    await cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
+    await emitter.page.evaluate(async () => {
+      await window.tab.cache!.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+      await window.tab.cache!.emit({ eventType: 'manual_invalidation', trackId: 't2' });
+    });
+    // Long enough for the messages to have been delivered, had the channel been open.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await cdp.send('Page.setWebLifecycleState', { state: 'active' });
+    const missed = await frozen.page.evaluate(() => window.tab.events.length);
+    await frozen.page.evaluate(() => document.dispatchEvent(new Event('resume')));
+    const after = await frozen.page.evaluate(async () => ({
+      values: await window.tab.cache!.getMany('generic', ['t1', 't2', 't3']),
+      events: window.tab.events.map(({ event, context, at }) => ({ trackId: event.trackId, source: context.source, at })),
+      resumedAt: window.tab.resumedAt,
+    }));
+    expect(missed).toBe(0);
+    expect(after.values).toEqual([undefined, undefined, 'memory t3']);
+    expect(after.events.map(({ trackId, source }) => [trackId, source])).toEqual([
+      ['t1', 'remote'],
+      ['t2', 'remote'],
+    ]);
+    // They arrived through the log after the tab resumed, not over the channel while it was frozen.
+    expect(after.resumedAt).not.toBeNull();
+    for (const { at } of after.events) expect(at).toBeGreaterThanOrEqual(after.resumedAt!);
+    expect(frozen.errors).toEqual([]);
+  });
+});
+
+describe('persistence', () => {
+  it('persistent entries survive a reload and a browser restart; temporary ones do not', async () => {
+    const name = uniqueName();
+    const write = async () => {
+      const { page } = await openTab(browser, name);
+      await page.evaluate(async () => {
+        const cache = window.tab.cache!;
+        await cache.set('track_metadata', 'p', 'persistent');
+        await cache.set('album_year', 'y', 1999);
+        await cache.set('generic', 't', 'temporary');
+        await cache.set('negative_result', 'n', 'temporary');
+      });
+      return page;
+    };
+    const read = (page: import('playwright-core').Page) =>
+      page.evaluate(async () => {
+        const cache = window.tab.cache!;
+        return [await cache.get('track_metadata', 'p'), await cache.get('album_year', 'y'), await cache.get('generic', 't'), await cache.get('negative_result', 'n')];
+      });
+    const page = await write();
+    await page.reload();
+    await page.waitForFunction(() => 'tab' in window);
+    await page.evaluate((name) => window.tab.open({ name }), name);
+    expect(await read(page)).toEqual(['persistent', 1999, undefined, undefined]);
+
+    await browser.close();
+    browser = await launch({ userDataDir: browser.userDataDir });
+    const { page: restarted } = await openTab(browser, name);
+    expect(await read(restarted)).toEqual(['persistent', 1999, undefined, undefined]);
+  });
+});
+
+describe('the worker boundary', () => {
+  it('CacheError codes arrive intact on the main thread', async () => {
+    const { page } = await openTab(browser, uniqueName(), { caching: { policies: { generic: { maxSizeMb: 0.001 } } } });
+    const codes = await page.evaluate(async () => {
+      const cache = window.tab.cache!;
+      const attempt = async (call: () => Promise<unknown>) => {
+        try {
+          await call();
+          return 'resolved';
+        } catch (error) {
+          return { code: (error as { code?: string }).code, real: error instanceof window.Reprise.CacheError, message: (error as Error).message };
+        }
+      };
+      return {
+        // Thrown inside the worker by the engine: the budget check.
+        tooBig: await attempt(() => cache.set('generic', 'big', 'x'.repeat(2000))),
+        // Thrown by postMessage on the main thread.
+        notCloneable: await attempt(() => cache.set('track_metadata', 'fn', () => 1)),
+        // Thrown by the client before anything is sent.
+        badKey: await attempt(() => cache.get('generic', '')),
+      };
+    });
+    expect(codes.tooBig).toMatchObject({ code: 'invalid_value', real: true, message: expect.stringContaining('budget') });
+    expect(codes.notCloneable).toMatchObject({ code: 'not_cloneable', real: true });
+    expect(codes.badKey).toMatchObject({ code: 'invalid_argument', real: true });
+  });
+
+  it('a terminated worker fails the pending calls with worker_failed, then the cache works again', async () => {
+    const { page } = await openTab(browser, uniqueName());
+    const result = await page.evaluate(async () => {
+      const cache = window.tab.cache!;
+      await cache.set('track_metadata', 'kept', 'in IndexedDB');
+      const pending = cache.get('track_metadata', 'kept');
+      window.tab.workers[0]!.terminate();
+      let code: string | undefined;
+      try {
+        await pending;
+      } catch (error) {
+        code = (error as { code?: string }).code;
+      }
+      await cache.set('generic', 'after', 'works');
+      return { code, workers: window.tab.workers.length, after: await cache.get('generic', 'after'), kept: await cache.get('track_metadata', 'kept') };
+    });
+    expect(result).toEqual({ code: 'worker_failed', workers: 2, after: 'works', kept: 'in IndexedDB' });
+  });
+
+  it('a page that opens the database with a higher version makes the other tabs let go without hanging', async () => {
+    const name = uniqueName();
+    const old = await openTab(browser, name);
+    await old.page.evaluate(() => window.tab.cache!.set('track_metadata', 'k', 'v'));
+    const upgrader = await browser.open('/test/browser/pages/blank.html');
+    const upgraded = await upgrader.page.evaluate(
+      (name) =>
+        new Promise<number>((resolve, reject) => {
+          const request = indexedDB.open(name, 2);
+          request.onsuccess = () => {
+            resolve(request.result.version);
+            request.result.close();
+          };
+          request.onerror = () => reject(request.error);
+          request.onblocked = () => reject(new Error('blocked: the other tab did not close its connection'));
+        }),
+      name,
+    );
+    expect(upgraded).toBe(2);
+    const stats = await old.page.evaluate(async () => {
+      const cache = window.tab.cache!;
+      await cache.set('track_metadata', 'k2', 'still works');
+      return { value: await cache.get('track_metadata', 'k2'), stats: await cache.stats() };
+    });
+    expect(stats.value).toBe('still works');
+    expect(stats.stats.degraded).toMatch(/VersionError/);
+    expect(stats.stats.types.track_metadata.storage).toBe('memory');
+  });
+});

@@ -1,0 +1,38 @@
+// The worker: only wiring. It exposes one `open` that builds the engine with this thread's IndexedDB,
+// BroadcastChannel and Web Locks, and hands it back to the main thread as a Comlink proxy.
+import * as Comlink from 'comlink';
+import { registerCacheErrorTransfer } from '../src/cacheErrorTransfer';
+import type { WorkerHost } from '../src/protocol';
+import { SmartCacheConfig } from '../src/SmartCacheConfig';
+import { Engine } from './Engine';
+
+registerCacheErrorTransfer();
+
+/** Takes the lock and keeps it until this worker dies, which is when the main thread's request for it is granted. */
+function holdUntilDeath(lock: string): Promise<void> {
+  return new Promise((held) => {
+    void navigator.locks.request(lock, () => {
+      held();
+      return new Promise<never>(() => {});
+    });
+  });
+}
+
+const host: WorkerHost = {
+  async open({ name, config, lock }, client) {
+    if (lock && typeof navigator.locks !== 'undefined') await holdUntilDeath(lock);
+    const engine = await Engine.create({
+      name,
+      config: new SmartCacheConfig(config),
+      indexedDB: typeof indexedDB === 'undefined' ? undefined : indexedDB,
+      // Values reach the worker through postMessage, which has already copied them.
+      cloneValues: false,
+      client,
+      openChannel: typeof BroadcastChannel === 'undefined' ? undefined : () => new BroadcastChannel(name),
+      locks: typeof navigator.locks === 'undefined' ? undefined : navigator.locks,
+    });
+    return Comlink.proxy(engine);
+  },
+};
+
+Comlink.expose(host);
