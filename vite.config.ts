@@ -1,13 +1,46 @@
+import type { BuildEnvironmentOptions, Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 
+/**
+ * In the library build Vite writes the worker's URL in a shape meant to be left alone
+ * (`new URL(new URL("assets/…", import.meta.url).href, "" + import.meta.url)`). An app's bundler must
+ * process it, to emit the worker: write the plain `new URL("./assets/…", import.meta.url)` that Vite,
+ * webpack and Parcel recognise.
+ */
+const workerUrlForApps: Plugin = {
+  name: 'reprise:worker-url-for-apps',
+  apply: 'build',
+  renderChunk(code) {
+    const pattern =
+      /new URL\(\s*(?:\/\*\s*@vite-ignore\s*\*\/\s*)?new URL\("(?:\.\/)?(assets\/[^"]+\.js)", import\.meta\.url\)\.href,\s*"" \+ import\.meta\.url\s*\)/g;
+    return pattern.test(code) ? { code: code.replace(pattern, 'new URL("./$1", import.meta.url)'), map: null } : null;
+  },
+};
+
+/** `vite build --mode lib`: the library as ESM, its dependencies left to the app, the worker as an asset of its own. */
+const library: BuildEnvironmentOptions = {
+  outDir: 'dist/lib',
+  target: 'es2022',
+  emptyOutDir: true,
+  sourcemap: true,
+  lib: { entry: 'src/index.ts', formats: ['es'], fileName: 'reprise' },
+  rollupOptions: { external: ['idb', 'comlink', 'zod'] },
+};
+
+/** `vite build`: the demo as static files. */
+const demo: BuildEnvironmentOptions = { outDir: 'dist/demo', target: 'es2022', emptyOutDir: true };
+
 // One config for the demo (dev and static build), the library build and both test suites.
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
+  // Relative, so that the library finds its worker next to itself wherever it is installed.
+  base: mode === 'lib' ? './' : '/',
+  plugins: mode === 'lib' ? [workerUrlForApps] : [],
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
   worker: { format: 'es' },
   // Pre-bundled up front: discovering them on a test page's first load would make Vite reload it mid-test.
   optimizeDeps: { include: ['idb', 'comlink', 'zod'] },
-  build: { outDir: 'dist/demo', target: 'es2022' },
+  build: mode === 'lib' ? library : demo,
   test: {
     projects: [
       {
@@ -35,4 +68,4 @@ export default defineConfig({
       },
     ],
   },
-});
+}));
