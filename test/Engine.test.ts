@@ -98,6 +98,42 @@ describe('TTL', () => {
   });
 });
 
+describe('the periodic cleanup', () => {
+  it('runs in one tab at a time: it takes the Web Lock if available and skips the round if not', async () => {
+    const { vi } = await import('vitest');
+    const { IDBFactory } = await import('fake-indexeddb');
+    const { Engine } = await import('../worker/Engine');
+    const { SmartCacheConfig } = await import('../src/index');
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      let heldElsewhere = true;
+      const request = vi.fn((_name: string, _options: LockOptions, callback: (lock: Lock | null) => unknown) =>
+        Promise.resolve(callback(heldElsewhere ? null : ({ name: _name, mode: 'exclusive' } as Lock))),
+      );
+      let time = 0;
+      const engine = await Engine.create({
+        name: uniqueName(),
+        config: new SmartCacheConfig({ caching: { cleanupIntervalSeconds: 60 } }),
+        indexedDB: new IDBFactory(),
+        now: () => time,
+        cloneValues: true,
+        locks: { request } as unknown as LockManager,
+      });
+      await engine.setMany('generic', [{ key: 'a', value: 1, ttlSeconds: 1 }]);
+      time = 2000;
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(request).toHaveBeenCalledWith(expect.stringMatching(/:cleanup$/), { ifAvailable: true }, expect.any(Function));
+      expect((await engine.stats()).types.generic.expirations).toBe(0);
+      heldElsewhere = false;
+      await vi.advanceTimersByTimeAsync(60_000);
+      await vi.waitFor(async () => expect((await engine.stats()).types.generic.expirations).toBe(1));
+      await engine.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('fingerprint validation', () => {
   it('album_year (hybrid): another fingerprint is a miss and deletes the entry', async () => {
     const { cache } = await openCache();
