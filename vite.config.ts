@@ -66,6 +66,22 @@ export default defineConfig(({ mode }) => ({
           hookTimeout: 60_000,
         },
       },
+      // `npm run bench` only (`--mode bench`): measurements, not tests; never part of `npm test`.
+      ...(mode === 'bench'
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'bench',
+                environment: 'node',
+                include: ['test/bench/benchmarks.ts'],
+                globalSetup: ['test/browser/serve.ts'],
+                testTimeout: 30 * 60_000,
+                hookTimeout: 60_000,
+              },
+            },
+          ]
+        : []),
     ],
   },
 }));

@@ -1,0 +1,342 @@
+// The benchmark, in the page: each function builds fresh databases, measures one thing for one
+// library and cleans up. test/bench/benchmarks.ts drives it from Node and compares the figures.
+import Dexie from 'dexie';
+import * as keyval from 'idb-keyval';
+import { createCache, type Cache, type CacheConfig } from '../../src/index';
+import type { RawRequest } from './rawWorker';
+import { trackRecords, type TrackRecord } from './records';
+
+export type Library = 'reprise' | 'raw' | 'dexie' | 'idb-keyval';
+
+export interface Timing {
+  ms: number;
+  /** The longest task the Long Tasks API saw on the main thread (0 if none reached 50 ms). */
+  longestTask: number;
+  /** The longest gap between ticks of a 10 ms interval on the main thread. */
+  longestGap: number;
+}
+
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  samples: number;
+}
+
+let databases = 0;
+const uniqueName = (what: string) => `bench-${what}-${Date.now()}-${++databases}`;
+const now = () => performance.now();
+
+export function percentiles(samples: number[]): Percentiles {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+  return { p50: at(0.5), p95: at(0.95), samples: sorted.length };
+}
+
+function deleteDatabase(name: string): Promise<void> {
+  return new Promise((resolve) => {
+    const request = indexedDB.deleteDatabase(name);
+    request.onsuccess = request.onerror = request.onblocked = () => resolve();
+  });
+}
+
+/** Watches the main thread while `run` runs: Long Tasks API entries, and the gaps of a 10 ms ticker. */
+async function watched(run: () => Promise<unknown>): Promise<Timing> {
+  let longestTask = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) longestTask = Math.max(longestTask, entry.duration);
+  });
+  observer.observe({ type: 'longtask', buffered: false });
+  let last = now();
+  let longestGap = 0;
+  const ticker = setInterval(() => {
+    const tick = now();
+    longestGap = Math.max(longestGap, tick - last);
+    last = tick;
+  }, 10);
+  const start = now();
+  await run();
+  const ms = now() - start;
+  clearInterval(ticker);
+  longestGap = Math.max(longestGap, now() - last);
+  // Long task entries are delivered asynchronously.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  observer.takeRecords().forEach((entry) => (longestTask = Math.max(longestTask, entry.duration)));
+  observer.disconnect();
+  return { ms, longestTask, longestGap };
+}
+
+/** The floor's worker, behind a promise per request. */
+class RawClient {
+  readonly #worker = new Worker(new URL('./rawWorker.ts', import.meta.url), { type: 'module' });
+  readonly #pending = new Map<number, (reply: { result?: unknown; error?: string }) => void>();
+  #ids = 0;
+
+  constructor() {
+    this.#worker.onmessage = ({ data }: MessageEvent<{ id: number; result?: unknown; error?: string }>) => this.#pending.get(data.id)?.(data);
+  }
+
+  async call(request: RawRequest extends infer R ? (R extends RawRequest ? Omit<R, 'id'> : never) : never): Promise<unknown> {
+    const id = ++this.#ids;
+    const reply = await new Promise<{ result?: unknown; error?: string }>((resolve) => {
+      this.#pending.set(id, resolve);
+      this.#worker.postMessage({ ...request, id });
+    });
+    this.#pending.delete(id);
+    if (reply.error) throw new Error(reply.error);
+    return reply.result;
+  }
+
+  terminate(): void {
+    this.#worker.terminate();
+  }
+}
+
+/** One library, opened on a fresh database, with the operations the benchmark needs. */
+interface Subject {
+  write(records: TrackRecord[]): Promise<unknown>;
+  getMany(keys: string[]): Promise<unknown[]>;
+  get(key: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+async function openSubject(library: Library, config?: CacheConfig): Promise<Subject> {
+  const name = uniqueName(library);
+  switch (library) {
+    case 'reprise': {
+      const cache = await createCache({ name, ...(config ? { config } : {}) });
+      return {
+        write: (records) => cache.setMany('track_metadata', records.map((record) => ({ key: record.key, value: record, trackId: record.trackId }))),
+        getMany: (keys) => cache.getMany('track_metadata', keys),
+        get: (key) => cache.get('track_metadata', key),
+        close: async () => {
+          await cache.close();
+          await deleteDatabase(name);
+        },
+      };
+    }
+    case 'raw': {
+      const raw = new RawClient();
+      await raw.call({ op: 'open', name });
+      return {
+        write: (records) => raw.call({ op: 'put', records }),
+        getMany: (keys) => raw.call({ op: 'getMany', keys }) as Promise<unknown[]>,
+        get: async (key) => ((await raw.call({ op: 'getMany', keys: [key] })) as unknown[])[0],
+        close: async () => {
+          await raw.call({ op: 'close' });
+          raw.terminate();
+          await deleteDatabase(name);
+        },
+      };
+    }
+    case 'dexie': {
+      const db = new Dexie(name);
+      // The same lookup Reprise keeps for track events: an index on the track id.
+      db.version(1).stores({ tracks: 'key, trackId' });
+      await db.open();
+      const table = db.table<TrackRecord, string>('tracks');
+      return {
+        write: (records) => table.bulkPut(records),
+        getMany: (keys) => table.bulkGet(keys),
+        get: (key) => table.get(key),
+        close: async () => {
+          db.close();
+          await deleteDatabase(name);
+        },
+      };
+    }
+    case 'idb-keyval': {
+      const store = keyval.createStore(name, 'keyval');
+      return {
+        write: (records) => keyval.setMany(records.map((record) => [record.key, record]), store),
+        getMany: (keys) => keyval.getMany(keys, store),
+        get: (key) => keyval.get(key, store),
+        close: () => deleteDatabase(name),
+      };
+    }
+  }
+}
+
+function randomKeys(stored: number, count: number, seed: number): string[] {
+  let state = seed;
+  return Array.from({ length: count }, () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return `track-${state % stored}`;
+  });
+}
+
+/** Writes in chunks, so that a big fill is not itself what is measured. */
+async function fill(subject: Subject, count: number): Promise<void> {
+  for (let from = 0; from < count; from += 20_000) await subject.write(trackRecords(Math.min(20_000, count - from), from));
+}
+
+const bench = {
+  /** 1 and 6: one bulk write of `count` records into an empty store, with the main thread watched. */
+  async bulkWrite(library: Library, count: number): Promise<Timing> {
+    const subject = await openSubject(library);
+    const records = trackRecords(count);
+    try {
+      return await watched(() => subject.write(records));
+    } finally {
+      await subject.close();
+    }
+  },
+
+  /** 2: getMany of `count` random keys from `stored` records; one figure per round. */
+  async getMany(library: Library, stored: number, count: number, rounds: number): Promise<number[]> {
+    const subject = await openSubject(library);
+    try {
+      await fill(subject, stored);
+      await subject.getMany(randomKeys(stored, count, 1));
+      const times: number[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const keys = randomKeys(stored, count, round + 2);
+        const start = now();
+        const values = await subject.getMany(keys);
+        times.push(now() - start);
+        if (values.length !== count || values.some((value) => value === undefined)) throw new Error(`${library} getMany missed keys`);
+      }
+      return times;
+    } finally {
+      await subject.close();
+    }
+  },
+
+  /** 3: sequential point gets of random keys; `memory` reads Reprise's in-memory type (generic). */
+  async pointGets(library: Library | 'reprise-memory', stored: number, count: number): Promise<Percentiles> {
+    if (library === 'reprise-memory') {
+      const name = uniqueName('memory');
+      const cache = await createCache({ name });
+      try {
+        const records = trackRecords(stored);
+        await cache.setMany('generic', records.map((record) => ({ key: record.key, value: record })));
+        return await timeGets((key) => cache.get('generic', key), stored, count);
+      } finally {
+        await cache.close();
+        await deleteDatabase(name);
+      }
+    }
+    const subject = await openSubject(library);
+    try {
+      await fill(subject, stored);
+      return await timeGets((key) => subject.get(key), stored, count);
+    } finally {
+      await subject.close();
+    }
+  },
+
+  /** 4: one track_removed per round, each for a track that has 10 entries, among `stored` entries. */
+  async eventCost(stored: number, rounds: number): Promise<Percentiles & { removed: number }> {
+    const name = uniqueName('events');
+    const cache = await createCache({ name });
+    try {
+      for (let from = 0; from < stored; from += 20_000) {
+        const records = trackRecords(Math.min(20_000, stored - from), from);
+        await cache.setMany(
+          'track_metadata',
+          records.map((record, offset) => {
+            const index = from + offset;
+            return { key: record.key, value: record, trackId: index < rounds * 10 ? `hot${Math.floor(index / 10)}` : record.trackId };
+          }),
+        );
+      }
+      const times: number[] = [];
+      let removed = 0;
+      for (let round = 0; round < rounds; round++) {
+        const start = now();
+        const report = await cache.emit({ eventType: 'track_removed', trackId: `hot${round}` });
+        times.push(now() - start);
+        removed += report.invalidated.track_metadata ?? 0;
+      }
+      return { ...percentiles(times), removed };
+    } finally {
+      await cache.close();
+      await deleteDatabase(name);
+    }
+  },
+
+  /** 7: writing twice the budget of track_metadata (eviction running) against the same writes under a big budget. */
+  async budgetWrite(budgetMb: number, evicting: boolean): Promise<{ ms: number; entries: number; bytes: number; evictions: number }> {
+    const name = uniqueName('budget');
+    const cache = await createCache({ name, config: { caching: { policies: { track_metadata: { maxSizeMb: evicting ? budgetMb : 100 * budgetMb } } } } });
+    try {
+      const perEntry = 800;
+      const total = Math.ceil((2 * budgetMb * 2 ** 20) / perEntry);
+      const start = now();
+      for (let from = 0; from < total; from += 1000) {
+        const records = trackRecords(Math.min(1000, total - from), from);
+        await cache.setMany('track_metadata', records.map((record) => ({ key: record.key, value: record, trackId: record.trackId })));
+      }
+      const ms = now() - start;
+      const stats = (await cache.stats()).types.track_metadata;
+      return { ms, entries: stats.entries, bytes: stats.bytes, evictions: stats.evictions };
+    } finally {
+      await cache.close();
+      await deleteDatabase(name);
+    }
+  },
+
+  /** 5, receiving side: a tab that records when each event reaches its listener, and acknowledges it. */
+  async listen(name: string): Promise<void> {
+    const cache = await createCache({ name });
+    const acks = new BroadcastChannel(`${name}-acks`);
+    const arrivals: number[] = [];
+    cache.on('*', (event) => {
+      arrivals.push(performance.timeOrigin + now());
+      acks.postMessage(event.trackId);
+    });
+    receiving = { cache, arrivals };
+  },
+
+  arrivals(): number[] {
+    return receiving?.arrivals ?? [];
+  },
+
+  /** 5, emitting side: emits one event at a time and waits for `listeners` acknowledgements before the next. */
+  async emitMany(name: string, count: number, listeners: number): Promise<number[]> {
+    const cache = await createCache({ name });
+    const acks = new BroadcastChannel(`${name}-acks`);
+    const started: number[] = [];
+    try {
+      for (let index = 0; index < count; index++) {
+        const acked = new Promise<void>((resolve) => {
+          let left = listeners;
+          acks.onmessage = () => {
+            if (--left === 0) resolve();
+          };
+        });
+        started.push(performance.timeOrigin + now());
+        await cache.emit({ eventType: 'track_modified', trackId: `t${index}` });
+        await acked;
+      }
+      return started;
+    } finally {
+      acks.close();
+      await cache.close();
+    }
+  },
+
+  userAgent: () => navigator.userAgent,
+};
+
+let receiving: { cache: Cache; arrivals: number[] } | undefined;
+
+async function timeGets(get: (key: string) => Promise<unknown>, stored: number, count: number): Promise<Percentiles> {
+  const keys = randomKeys(stored, count + 100, 9);
+  for (const key of keys.slice(0, 100)) await get(key);
+  const times: number[] = [];
+  for (const key of keys.slice(100)) {
+    const start = now();
+    const value = await get(key);
+    times.push(now() - start);
+    if (value === undefined) throw new Error(`missed ${key}`);
+  }
+  return percentiles(times);
+}
+
+declare global {
+  interface Window {
+    bench: typeof bench;
+  }
+}
+
+window.bench = bench;
