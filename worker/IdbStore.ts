@@ -11,10 +11,12 @@ export const DB_VERSION = 1;
 
 type TypedKey<T> = [ContentType, T];
 
-/** An entry as stored: `trackKeys` feeds the multi-entry index that finds a track's entries per type. */
-interface EntryRecord extends StoredEntry {
-  trackKeys?: TypedKey<string>[];
-}
+/**
+ * An entry as stored. `trackKeys` (instead of `trackIds`) feeds the multi-entry index that finds a
+ * track's entries per type; `expiry` is there only for entries that can expire, so that entries kept
+ * "forever" cost no expiry index write.
+ */
+type EntryRecord = Omit<StoredEntry, 'trackIds' | 'expires'> & { trackKeys?: TypedKey<string>[]; expiry?: number };
 
 /** One event in the log other tabs catch up from. */
 export interface LoggedEvent {
@@ -64,11 +66,15 @@ export interface IdbStoreOptions {
 
 /** Records per batch of requests: small enough that no batch holds a thread for long. */
 const CHUNK = 1000;
-/** Reads remembered before they are written back as last-access times. */
-const MAX_PENDING_TOUCHES = 500;
+/**
+ * Reads are remembered, not written: their times are recorded when eviction needs them (in its own
+ * transaction), or in the background once this many are waiting.
+ */
+const MAX_PENDING_TOUCHES = 20_000;
 
+/** Every key of one type, in the store and in every index: arrays sort after numbers and strings. */
 const typeRange = (type: ContentType) => IDBKeyRange.bound([type], [type, []]);
-const numberRange = (type: ContentType, upTo = Infinity) => IDBKeyRange.bound([type, -Infinity], [type, upTo]);
+const expiredRange = (type: ContentType, now: number) => IDBKeyRange.bound([type], [type, now, Infinity]);
 
 /** The persistent store: one database per cache name, opened through the given factory. */
 export class IdbStore implements Store {
@@ -95,7 +101,7 @@ export class IdbStore implements Store {
       const store = tx.objectStore('entries');
       const requests = keys.map((key) => store.get([type, key]) as IDBRequest<EntryRecord | undefined>);
       await allSettled(requests);
-      return requests.map((request) => request.result);
+      return requests.map((request) => request.result && fromRecord(request.result));
     });
   }
 
@@ -151,7 +157,7 @@ export class IdbStore implements Store {
       let removed = 0;
       for (const request of requests) {
         const entry = request.result;
-        if (!entry || (when && !when(entry))) continue;
+        if (!entry || (when && !when(fromRecord(entry)))) continue;
         store.delete([type, entry.key]);
         forget(usage, entry);
         removed++;
@@ -336,16 +342,19 @@ export class IdbStore implements Store {
     only?: keyof Removed,
   ): Promise<Removed> {
     const removed = { expired: 0, evicted: 0 };
-    const index = (name: 'expiry' | 'access') => tx.objectStore('entries').index(name);
+    const store = tx.objectStore('entries');
     for (const pass of only ? [only] : (['expired', 'evicted'] as const)) {
       if (usage.bytes <= target) break;
       if (pass === 'evicted') await this.#flushTouches(tx, type);
-      const range = pass === 'expired' ? numberRange(type, now) : numberRange(type);
-      await walk(index(pass === 'expired' ? 'expiry' : 'access').openCursor(range), (cursor) => {
-        const entry = cursor.value as EntryRecord;
-        if (!spare?.has(entry.key)) {
-          cursor.delete();
-          forget(usage, entry);
+      const index = store.index(pass === 'expired' ? 'expiry' : 'access');
+      const range = pass === 'expired' ? expiredRange(type, now) : typeRange(type);
+      await walk(index.openKeyCursor(range), (cursor) => {
+        const [, , bytes] = cursor.key as [ContentType, number, number];
+        const primaryKey = cursor.primaryKey as TypedKey<string>;
+        if (!spare?.has(primaryKey[1])) {
+          store.delete(primaryKey);
+          usage.entries--;
+          usage.bytes -= bytes;
           removed[pass]++;
         }
         return usage.bytes > target;
@@ -396,7 +405,8 @@ export class IdbStore implements Store {
         tx = unwrap(await connection).transaction(stores, mode, { durability: 'relaxed' });
         const done = committed(tx);
         const result = await body(tx);
-        await done;
+        // What a read returns is settled once its requests succeed; waiting for `complete` only adds latency.
+        if (mode === 'readwrite') await done;
         return result;
       } catch (error) {
         try {
@@ -490,21 +500,28 @@ function upgrade(db: IDBDatabase, oldVersion: number): void {
     entries.createIndex('track', 'trackKeys', { multiEntry: true });
     entries.createIndex('album', ['type', 'albumKey']);
     entries.createIndex('fingerprint', ['type', 'fingerprint']);
-    entries.createIndex('expiry', ['type', 'expiresAt']);
-    entries.createIndex('access', ['type', 'lastAccess']);
+    entries.createIndex('expiry', ['type', 'expiry', 'bytes']);
+    entries.createIndex('access', ['type', 'lastAccess', 'bytes']);
     db.createObjectStore('usage');
     db.createObjectStore('events', { keyPath: 'seq', autoIncrement: true });
     db.createObjectStore('meta');
   }
 }
 
-function toRecord(entry: StoredEntry): EntryRecord {
-  return entry.trackIds?.length
-    ? { ...entry, trackKeys: entry.trackIds.map((trackId): TypedKey<string> => [entry.type, trackId]) }
-    : entry;
+function toRecord({ trackIds, expires, ...entry }: StoredEntry): EntryRecord {
+  const record: EntryRecord = entry;
+  if (trackIds?.length) record.trackKeys = trackIds.map((trackId): TypedKey<string> => [entry.type, trackId]);
+  if (expires) record.expiry = entry.expiresAt;
+  return record;
 }
 
-function forget(usage: Usage, entry: StoredEntry): void {
+function fromRecord({ trackKeys, expiry, ...record }: EntryRecord): StoredEntry {
+  const entry: StoredEntry = { ...record, expires: expiry !== undefined };
+  if (trackKeys) entry.trackIds = trackKeys.map(([, trackId]) => trackId);
+  return entry;
+}
+
+function forget(usage: Usage, entry: { bytes: number }): void {
   usage.entries--;
   usage.bytes -= entry.bytes;
 }
@@ -519,7 +536,7 @@ async function find(store: IDBObjectStore, target: Exclude<InvalidationTarget, {
     case 'fingerprint': {
       const found = (await settled(store.index('fingerprint').getAll([type, target.fingerprint]))) as EntryRecord[];
       const { trackId } = target;
-      return trackId === undefined ? found : found.filter((entry) => entry.trackIds?.includes(trackId));
+      return trackId === undefined ? found : found.filter((entry) => entry.trackKeys?.some(([, id]) => id === trackId));
     }
   }
 }

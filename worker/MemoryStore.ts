@@ -67,7 +67,8 @@ class Table {
       // Deleting from a Map while iterating it is well defined: deleted entries are simply not visited.
       for (const entry of this.entries.values()) {
         if (this.bytes <= target) return removed;
-        if (options.spare?.has(entry.key) || (pass === 'expired' && entry.expiresAt > now)) continue;
+        // Like the IndexedDB expiry index, the sweep leaves out entries kept "forever"; reads still check them.
+        if (options.spare?.has(entry.key) || (pass === 'expired' && !(entry.expires && entry.expiresAt <= now))) continue;
         this.delete(entry.key);
         removed[pass]++;
       }

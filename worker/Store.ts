@@ -10,6 +10,8 @@ export interface StoredEntry {
   bytes: number;
   /** Epoch milliseconds; the entry is expired from this instant on. */
   expiresAt: number;
+  /** False for a TTL of INFINITE_TTL or more: such an entry is left out of the expiry index (reads still check it). */
+  expires: boolean;
   /** Epoch milliseconds of the last write or read, for least-recently-used eviction. */
   lastAccess: number;
   trackIds?: string[];

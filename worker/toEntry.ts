@@ -2,6 +2,7 @@ import { albumKey } from '../src/albumKey';
 import type { CachePolicy } from '../src/cachePolicy';
 import type { ContentType } from '../src/contentType';
 import { estimateBytes } from '../src/estimateBytes';
+import { INFINITE_TTL } from '../src/time';
 import type { EntryInput } from '../src/protocol';
 import type { StoredEntry } from './Store';
 
@@ -10,12 +11,14 @@ const ENTRY_OVERHEAD = 64;
 
 /** The entry to store for an input: TTL from the input or the policy, tags, and its estimated size. */
 export function toEntry(type: ContentType, input: EntryInput, policy: CachePolicy, now: number): StoredEntry {
+  const ttlSeconds = input.ttlSeconds ?? policy.ttlSeconds;
   const entry: StoredEntry = {
     type,
     key: input.key,
     value: input.value,
     bytes: 0,
-    expiresAt: now + (input.ttlSeconds ?? policy.ttlSeconds) * 1000,
+    expiresAt: now + ttlSeconds * 1000,
+    expires: ttlSeconds < INFINITE_TTL,
     lastAccess: now,
   };
   let tags = 0;

@@ -49,7 +49,7 @@ let clock = 1_000_000;
 /** An entry of the given size; `at` sets both its write time and last access. */
 export function entry(type: ContentType, key: string, options: Partial<StoredEntry> & { at?: number } = {}): StoredEntry {
   const { at = ++clock, ...rest } = options;
-  return { type, key, value: { key, payload: `value of ${key}` }, bytes: 100, expiresAt: at + 3_600_000, lastAccess: at, ...rest };
+  return { type, key, value: { key, payload: `value of ${key}` }, bytes: 100, expiresAt: at + 3_600_000, expires: true, lastAccess: at, ...rest };
 }
 
 const keysOf = (entries: (StoredEntry | undefined)[]) => entries.map((found) => found?.key);
@@ -163,6 +163,12 @@ export const storeContract: Record<string, ContractCase> = {
     same(keysOf(await store.read(T, ['old', 'expired', 'fresh0'])), [undefined, undefined, 'fresh0'], 'which ones');
     const usage = await usageOf(store, T);
     check(usage && usage.bytes <= budget.lowWater, `bytes ${usage?.bytes} ≤ low water`);
+  },
+
+  async 'leaves entries that never expire out of the sweep, whatever their expiresAt'({ store }) {
+    await store.write(T, [entry(T, 'forever', { at: 1, expiresAt: 5, expires: false }), entry(T, 'mortal', { at: 2, expiresAt: 5 })], null, 0);
+    same(await store.cleanup(new Map([[T, null]]), 10), { [T]: { expired: 1, evicted: 0 } }, 'report');
+    same(keysOf(await store.read(T, ['forever', 'mortal'])), ['forever', undefined], 'left');
   },
 
   async 'never evicts the entries of the write itself'({ store }) {
