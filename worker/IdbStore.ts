@@ -76,6 +76,22 @@ const MAX_PENDING_TOUCHES = 20_000;
 const typeRange = (type: ContentType) => IDBKeyRange.bound([type], [type, []]);
 const expiredRange = (type: ContentType, now: number) => IDBKeyRange.bound([type], [type, now, Infinity]);
 
+type StoreName = 'entries' | 'usage' | 'events' | 'meta';
+
+/** An entry eviction may remove, as planned from an index, with its size from the index key. */
+interface Candidate {
+  key: string;
+  bytes: number;
+  pass: keyof Removed;
+}
+
+interface PlanOptions {
+  passes?: (keyof Removed)[];
+  spare?: ReadonlySet<string> | undefined;
+}
+
+const none = (): Removed => ({ expired: 0, evicted: 0 });
+
 /** The persistent store: one database per cache name, opened through the given factory. */
 export class IdbStore implements Store {
   readonly kind = 'indexeddb';
@@ -84,6 +100,8 @@ export class IdbStore implements Store {
   #touches = new Map<ContentType, Map<string, number>>();
   #pendingTouches = 0;
   #flushing = false;
+  /** The bytes per type this tab last saw, to know when a write may need evictions planned. */
+  readonly #knownBytes = new Map<ContentType, number>();
 
   private constructor(options: IdbStoreOptions) {
     this.#options = options;
@@ -92,7 +110,12 @@ export class IdbStore implements Store {
   /** Opens the database; rejects with `storage_unavailable` when it cannot be used. */
   static async open(options: IdbStoreOptions): Promise<IdbStore> {
     const store = new IdbStore(options);
-    await store.#connection();
+    await store.#transact('reading usage', ['usage'], 'readonly', async (tx) => {
+      const usage = tx.objectStore('usage');
+      const [types, values] = [usage.getAllKeys(), usage.getAll()] as [IDBRequest<ContentType[]>, IDBRequest<Usage[]>];
+      await allSettled([types, values]);
+      types.result.forEach((type, index) => store.#knownBytes.set(type, values.result[index]?.bytes ?? 0));
+    });
     return store;
   }
 
@@ -105,13 +128,22 @@ export class IdbStore implements Store {
     });
   }
 
-  write(
+  async write(
     type: ContentType,
     entries: readonly StoredEntry[],
     budget: Budget | null,
     now: number,
     onProgress?: (written: number) => void,
   ): Promise<Removed> {
+    const spare = new Set(entries.map((entry) => entry.key));
+    const incoming = entries.reduce((sum, entry) => sum + entry.bytes, 0);
+    const known = this.#knownBytes.get(type) ?? 0;
+    // Plan evictions ahead only when this write may need them (by the last size this tab saw); when
+    // another tab has filled the type since, the write plans inside its own transaction instead.
+    const plan =
+      budget && known + incoming > budget.lowWater
+        ? await this.#plan(type, (usage) => usage.bytes + incoming - budget.lowWater, now, { spare })
+        : [];
     return this.#transact(`writing ${type}`, ['entries', 'usage'], 'readwrite', async (tx) => {
       const store = tx.objectStore('entries');
       const usage = await this.#usage(tx, type);
@@ -131,19 +163,13 @@ export class IdbStore implements Store {
         if (replacing) {
           for (let i = 0; i < requests.length; i += 2) {
             const old = requests[i]?.result as EntryRecord | undefined;
-            if (old) {
-              usage.entries--;
-              usage.bytes -= old.bytes;
-            }
+            if (old) forget(usage, old);
           }
         }
         onProgress?.(Math.min(start + CHUNK, entries.length));
       }
-      let removed: Removed = { expired: 0, evicted: 0 };
-      if (budget && usage.bytes > budget.lowWater) {
-        removed = await this.#shrink(tx, type, usage, budget.lowWater, now, new Set(entries.map((entry) => entry.key)));
-      }
-      tx.objectStore('usage').put(usage, type);
+      const removed = budget && usage.bytes > budget.lowWater ? await this.#shrink(tx, type, usage, budget.lowWater, now, plan, spare) : none();
+      this.#putUsage(tx, type, usage);
       return removed;
     });
   }
@@ -162,91 +188,136 @@ export class IdbStore implements Store {
         forget(usage, entry);
         removed++;
       }
-      if (removed) tx.objectStore('usage').put(usage, type);
+      if (removed) this.#putUsage(tx, type, usage);
       return removed;
     });
   }
 
   invalidate(targets: readonly InvalidationTarget[], log?: Omit<LoggedEvent, 'seq' | 'invalidated'>): Promise<Invalidated> {
-    return this.#transact('invalidating', ['entries', 'usage', 'events'], 'readwrite', async (tx) => {
-      const store = tx.objectStore('entries');
-      const counts: Counts = {};
-      const usages = new Map<ContentType, Usage>();
-      const deleted = new Set<string>();
-      for (const target of targets) {
-        const { type } = target;
-        const usage = usages.get(type) ?? (await this.#usage(tx, type));
-        usages.set(type, usage);
-        let removed = 0;
-        if (target.by === 'all') {
-          removed = usage.entries;
-          store.delete(typeRange(type));
-          usage.entries = usage.bytes = 0;
-        } else {
-          for (const entry of await find(store, target)) {
-            const id = JSON.stringify([type, entry.key]);
-            if (deleted.has(id)) continue;
+    return this.#afterReading(
+      'finding what an event invalidates',
+      ['entries'],
+      // Which entries each target finds, through its index: keys only, nothing deserialised.
+      (tx) => Promise.all(targets.map((target) => (target.by === 'all' ? [] : findKeys(tx.objectStore('entries'), target)))),
+      'invalidating',
+      ['entries', 'usage', 'events'],
+      async (tx, found) => {
+        const store = tx.objectStore('entries');
+        // Every read of this transaction at once (usage of each type, each entry found), then the writes.
+        const types = [...new Set(targets.map((target) => target.type))];
+        const usageReads = types.map((type) => tx.objectStore('usage').get(type) as IDBRequest<Usage | undefined>);
+        const entryReads = targets.map((target, index) =>
+          (found[index] ?? []).map((key) => store.get([target.type, key]) as IDBRequest<EntryRecord | undefined>),
+        );
+        await allSettled([...usageReads, ...entryReads.flat()]);
+        const usages = new Map(types.map((type, index) => [type, usageReads[index]?.result ?? { entries: 0, bytes: 0 }]));
+        const counts: Counts = {};
+        const deleted = new Set<string>();
+        for (const [index, target] of targets.entries()) {
+          const { type } = target;
+          const usage = usages.get(type)!;
+          let removed = 0;
+          if (target.by === 'all') {
+            removed = usage.entries;
+            store.delete(typeRange(type));
+            usage.entries = usage.bytes = 0;
+          }
+          for (const read of entryReads[index] ?? []) {
+            const record = read.result;
+            const id = record && JSON.stringify([type, record.key]);
+            // Read again here, so the bytes are exact and an entry rewritten since it was found is spared.
+            if (!record || !id || deleted.has(id) || target.by === 'all' || !matches(record, target)) continue;
             deleted.add(id);
-            store.delete([type, entry.key]);
-            forget(usage, entry);
+            store.delete([type, record.key]);
+            forget(usage, record);
             removed++;
           }
+          counts[type] = (counts[type] ?? 0) + removed;
         }
-        counts[type] = (counts[type] ?? 0) + removed;
-      }
-      for (const [type, usage] of usages) tx.objectStore('usage').put(usage, type);
-      // Logged in the same transaction: an event is in the log exactly when its invalidation happened.
-      const seq = log ? ((await settled(tx.objectStore('events').add({ ...log, invalidated: counts }))) as number) : null;
-      return { counts, seq };
-    });
+        for (const [type, usage] of usages) this.#putUsage(tx, type, usage);
+        // Logged in the same transaction: an event is in the log exactly when its invalidation happened.
+        const added = log ? (tx.objectStore('events').add({ ...log, invalidated: counts }) as IDBRequest<number>) : null;
+        return { counts, seq: () => added?.result ?? null };
+      },
+    ).then(({ counts, seq }) => ({ counts, seq: seq() }));
   }
 
   clear(types: readonly ContentType[]): Promise<void> {
     return this.#transact('clearing', ['entries', 'usage'], 'readwrite', async (tx) => {
       for (const type of types) {
         tx.objectStore('entries').delete(typeRange(type));
-        tx.objectStore('usage').put({ entries: 0, bytes: 0 }, type);
+        this.#putUsage(tx, type, { entries: 0, bytes: 0 });
         this.#dropTouches(type);
       }
     });
   }
 
   cleanup(budgets: ReadonlyMap<ContentType, Budget | null>, now: number): Promise<Partial<Record<ContentType, Removed>>> {
-    return this.#transact('cleaning up', ['entries', 'usage'], 'readwrite', async (tx) => {
-      const result: Partial<Record<ContentType, Removed>> = {};
-      for (const [type, budget] of budgets) {
-        const usage = await this.#usage(tx, type);
-        const { expired } = await this.#shrink(tx, type, usage, 0, now, undefined, 'expired');
-        const { evicted } =
-          budget && usage.bytes > budget.lowWater
-            ? await this.#shrink(tx, type, usage, budget.lowWater, now, undefined, 'evicted')
-            : { evicted: 0 };
-        if (expired || evicted) tx.objectStore('usage').put(usage, type);
-        result[type] = { expired, evicted };
-      }
-      return result;
-    });
+    const types = [...budgets.keys()];
+    return this.#afterReading(
+      'planning a cleanup',
+      ['entries', 'usage'],
+      (tx) =>
+        Promise.all(
+          types.map(async (type) => {
+            const expired = await this.#planIn(tx, type, Infinity, now, { passes: ['expired'] });
+            const budget = budgets.get(type);
+            const usage = await this.#usage(tx, type);
+            const left = usage.bytes - expired.reduce((sum, candidate) => sum + candidate.bytes, 0);
+            const spare = new Set(expired.map((candidate) => candidate.key));
+            const evict = budget ? await this.#planIn(tx, type, left - budget.lowWater, now, { passes: ['evicted'], spare }) : [];
+            return { expired, evict };
+          }),
+        ),
+      'cleaning up',
+      ['entries', 'usage'],
+      async (tx, plans) => {
+        const result: Partial<Record<ContentType, Removed>> = {};
+        for (const [index, type] of types.entries()) {
+          const usage = await this.#usage(tx, type);
+          const budget = budgets.get(type);
+          const { expired } = await this.#remove(tx, type, usage, plans[index]?.expired ?? [], -Infinity, now);
+          const { evicted } = budget && usage.bytes > budget.lowWater ? await this.#shrink(tx, type, usage, budget.lowWater, now, plans[index]?.evict ?? []) : none();
+          if (expired || evicted) this.#putUsage(tx, type, usage);
+          result[type] = { expired, evicted };
+        }
+        return result;
+      },
+    );
   }
 
   free(types: readonly ContentType[], bytes: number, now: number): Promise<Partial<Record<ContentType, Removed>>> {
-    return this.#transact('freeing space', ['entries', 'usage'], 'readwrite', async (tx) => {
-      const removed: Partial<Record<ContentType, Removed>> = {};
-      const usages = new Map<ContentType, Usage>();
-      let freed = 0;
-      for (const pass of ['expired', 'evicted'] as const) {
-        for (const type of types) {
-          if (freed >= bytes) break;
-          const usage = usages.get(type) ?? (await this.#usage(tx, type));
-          usages.set(type, usage);
-          const before = usage.bytes;
-          const counts = (removed[type] ??= { expired: 0, evicted: 0 });
-          counts[pass] += (await this.#shrink(tx, type, usage, before - (bytes - freed), now, undefined, pass))[pass];
-          freed += before - usage.bytes;
+    return this.#afterReading(
+      'planning to free space',
+      ['entries'],
+      async (tx) => {
+        // Expired entries of every type first, then the least recently used, type by type.
+        const plans = new Map<ContentType, Candidate[]>(types.map((type) => [type, []]));
+        let planned = 0;
+        for (const pass of ['expired', 'evicted'] as const) {
+          for (const type of types) {
+            if (planned >= bytes) break;
+            const spare = new Set(plans.get(type)!.map((candidate) => candidate.key));
+            const more = await this.#planIn(tx, type, bytes - planned, now, { passes: [pass], spare });
+            plans.get(type)!.push(...more);
+            planned += more.reduce((sum, candidate) => sum + candidate.bytes, 0);
+          }
         }
-      }
-      for (const [type, usage] of usages) tx.objectStore('usage').put(usage, type);
-      return removed;
-    });
+        return plans;
+      },
+      'freeing space',
+      ['entries', 'usage'],
+      async (tx, plans) => {
+        const removed: Partial<Record<ContentType, Removed>> = {};
+        for (const [type, plan] of plans) {
+          if (!plan.length) continue;
+          const usage = await this.#usage(tx, type);
+          removed[type] = await this.#remove(tx, type, usage, plan, -Infinity, now);
+          this.#putUsage(tx, type, usage);
+        }
+        return removed;
+      },
+    );
   }
 
   touch(type: ContentType, key: string, at: number): void {
@@ -328,37 +399,79 @@ export class IdbStore implements Store {
   }
 
   /**
-   * Deletes entries of `type` until it holds at most `target` bytes: expired first (through the expiry
-   * index), then least recently used (through the access index), never those in `spare`. Reads not yet
-   * written back are recorded first, so recently read entries are spared.
+   * Plans which entries of `type` to remove to free `need(usage)` bytes: expired ones through the expiry
+   * index, then the least recently used through the access index (whose keys carry the sizes, so no
+   * value is read), leaving out `spare` and entries read since the last write-back. In a read-only
+   * transaction of its own: in Chromium, every delete of a read-write transaction that has read an index
+   * is several times slower.
    */
-  async #shrink(
-    tx: IDBTransaction,
-    type: ContentType,
-    usage: Usage,
-    target: number,
-    now: number,
-    spare?: ReadonlySet<string>,
-    only?: keyof Removed,
-  ): Promise<Removed> {
-    const removed = { expired: 0, evicted: 0 };
-    const store = tx.objectStore('entries');
-    for (const pass of only ? [only] : (['expired', 'evicted'] as const)) {
-      if (usage.bytes <= target) break;
-      if (pass === 'evicted') await this.#flushTouches(tx, type);
-      const index = store.index(pass === 'expired' ? 'expiry' : 'access');
+  #plan(type: ContentType, need: (usage: Usage) => number, now: number, options: PlanOptions = {}): Promise<Candidate[]> {
+    return this.#transact(`planning evictions in ${type}`, ['entries', 'usage'], 'readonly', async (tx) =>
+      this.#planIn(tx, type, need(await this.#usage(tx, type)), now, options),
+    );
+  }
+
+  async #planIn(tx: IDBTransaction, type: ContentType, need: number, now: number, { passes = ['expired', 'evicted'], spare }: PlanOptions): Promise<Candidate[]> {
+    const plan: Candidate[] = [];
+    if (need <= 0) return plan;
+    const touched = this.#touches.get(type);
+    const planned = new Set<string>();
+    let bytes = 0;
+    for (const pass of passes) {
+      if (bytes >= need) break;
+      const index = tx.objectStore('entries').index(pass === 'expired' ? 'expiry' : 'access');
       const range = pass === 'expired' ? expiredRange(type, now) : typeRange(type);
       await walk(index.openKeyCursor(range), (cursor) => {
-        const [, , bytes] = cursor.key as [ContentType, number, number];
-        const primaryKey = cursor.primaryKey as TypedKey<string>;
-        if (!spare?.has(primaryKey[1])) {
-          store.delete(primaryKey);
-          usage.entries--;
-          usage.bytes -= bytes;
-          removed[pass]++;
+        const [, , size] = cursor.key as [ContentType, number, number];
+        const [, key] = cursor.primaryKey as TypedKey<string>;
+        if (!spare?.has(key) && !planned.has(key) && !(pass === 'evicted' && touched?.has(key))) {
+          plan.push({ key, bytes: size, pass });
+          planned.add(key);
+          bytes += size;
         }
-        return usage.bytes > target;
+        return bytes < need;
       });
+    }
+    return plan;
+  }
+
+  /**
+   * Removes planned entries, in order, while the type holds more than `target` bytes; an expired one only
+   * if it still is. Each is read first, so the bytes stay exact if another tab rewrote it meanwhile.
+   */
+  async #remove(tx: IDBTransaction, type: ContentType, usage: Usage, plan: readonly Candidate[], target: number, now: number, spare?: ReadonlySet<string>): Promise<Removed> {
+    const removed = none();
+    if (!plan.length || usage.bytes <= target) return removed;
+    const store = tx.objectStore('entries');
+    const reads = plan.map(({ key }) => store.get([type, key]) as IDBRequest<EntryRecord | undefined>);
+    await allSettled(reads);
+    for (const [index, { pass }] of plan.entries()) {
+      if (usage.bytes <= target) break;
+      const record = reads[index]?.result;
+      if (!record || spare?.has(record.key)) continue;
+      const expired = record.expiry !== undefined && record.expiry <= now;
+      if (pass === 'expired' && !expired) continue;
+      store.delete([type, record.key]);
+      forget(usage, record);
+      removed[expired ? 'expired' : 'evicted']++;
+    }
+    return removed;
+  }
+
+  /**
+   * Brings `type` down to `target` bytes: the planned removals first; if they fall short (another tab
+   * wrote since the plan), it plans again inside this transaction — slower, but exact. Reads not yet
+   * written back are recorded first, so recently read entries are spared.
+   */
+  async #shrink(tx: IDBTransaction, type: ContentType, usage: Usage, target: number, now: number, plan: readonly Candidate[], spare?: ReadonlySet<string>): Promise<Removed> {
+    await this.#flushTouches(tx, type);
+    const removed = await this.#remove(tx, type, usage, plan, target, now, spare);
+    if (usage.bytes > target) {
+      const planned = new Set(plan.map((candidate) => candidate.key));
+      const again = await this.#planIn(tx, type, usage.bytes - target, now, { spare: new Set([...(spare ?? []), ...planned]) });
+      const more = await this.#remove(tx, type, usage, again, target, now, spare);
+      removed.expired += more.expired;
+      removed.evicted += more.evicted;
     }
     return removed;
   }
@@ -384,7 +497,27 @@ export class IdbStore implements Store {
   }
 
   async #usage(tx: IDBTransaction, type: ContentType): Promise<Usage> {
-    return ((await settled(tx.objectStore('usage').get(type))) as Usage | undefined) ?? { entries: 0, bytes: 0 };
+    const usage = ((await settled(tx.objectStore('usage').get(type))) as Usage | undefined) ?? { entries: 0, bytes: 0 };
+    this.#knownBytes.set(type, usage.bytes);
+    return usage;
+  }
+
+  #putUsage(tx: IDBTransaction, type: ContentType, usage: Usage): void {
+    tx.objectStore('usage').put(usage, type);
+    this.#knownBytes.set(type, usage.bytes);
+  }
+
+  /** Reads in a read-only transaction, then writes in a read-write one (see #plan for why not in one). */
+  async #afterReading<R, T>(
+    reading: string,
+    readStores: StoreName[],
+    read: (tx: IDBTransaction) => Promise<R>,
+    writing: string,
+    writeStores: StoreName[],
+    write: (tx: IDBTransaction, found: R) => Promise<T>,
+  ): Promise<T> {
+    const found = await this.#transact(reading, readStores, 'readonly', read);
+    return this.#transact(writing, writeStores, 'readwrite', (tx) => write(tx, found));
   }
 
   /**
@@ -394,7 +527,7 @@ export class IdbStore implements Store {
    */
   async #transact<T>(
     doing: string,
-    stores: ('entries' | 'usage' | 'events' | 'meta')[],
+    stores: StoreName[],
     mode: IDBTransactionMode,
     body: (tx: IDBTransaction) => Promise<T>,
   ): Promise<T> {
@@ -526,17 +659,23 @@ function forget(usage: Usage, entry: { bytes: number }): void {
   usage.bytes -= entry.bytes;
 }
 
-async function find(store: IDBObjectStore, target: Exclude<InvalidationTarget, { by: 'all' }>): Promise<EntryRecord[]> {
+/** Primary keys of the entries a target finds through its index. */
+async function findKeys(store: IDBObjectStore, target: Exclude<InvalidationTarget, { by: 'all' }>): Promise<string[]> {
   const { type } = target;
+  const query: TypedKey<string> = [type, target.by === 'track' ? target.trackId : target.by === 'album' ? target.albumKey : target.fingerprint];
+  const keys = (await settled(store.index(target.by).getAllKeys(query))) as TypedKey<string>[];
+  return keys.map(([, key]) => key);
+}
+
+/** Whether a stored entry is still one the target removes (the fingerprint target narrowed to its track). */
+function matches(record: EntryRecord, target: Exclude<InvalidationTarget, { by: 'all' }>): boolean {
+  const hasTrack = (trackId: string) => record.trackKeys?.some(([, id]) => id === trackId) ?? false;
   switch (target.by) {
     case 'track':
-      return (await settled(store.index('track').getAll([type, target.trackId]))) as EntryRecord[];
+      return hasTrack(target.trackId);
     case 'album':
-      return (await settled(store.index('album').getAll([type, target.albumKey]))) as EntryRecord[];
-    case 'fingerprint': {
-      const found = (await settled(store.index('fingerprint').getAll([type, target.fingerprint]))) as EntryRecord[];
-      const { trackId } = target;
-      return trackId === undefined ? found : found.filter((entry) => entry.trackKeys?.some(([, id]) => id === trackId));
-    }
+      return record.albumKey === target.albumKey;
+    case 'fingerprint':
+      return record.fingerprint === target.fingerprint && (target.trackId === undefined || hasTrack(target.trackId));
   }
 }

@@ -11,6 +11,8 @@ import type { Library, Percentiles, Timing } from './page';
 
 const LIBRARIES: Library[] = ['reprise', 'raw', 'dexie', 'idb-keyval'];
 const RUNS = { 10_000: 5, 100_000: 3 } as const;
+/** `BENCH=2,3 npm run bench` runs only those measures (while profiling); the report needs them all. */
+const ONLY = new Set((process.env['BENCH'] ?? '1,2,3,4,5,6,7').split(',').map(Number));
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -40,7 +42,7 @@ it('measures Reprise against the peers', async () => {
 
     // 1 and 6. Bulk writes, round-robin over the libraries so that noise spreads evenly.
     const writes: Record<string, Record<string, Timing[]>> = {};
-    for (const count of [10_000, 100_000] as const) {
+    for (const count of ONLY.has(1) || ONLY.has(6) ? ([10_000, 100_000] as const) : []) {
       writes[count] = Object.fromEntries(LIBRARIES.map((library) => [library, [] as Timing[]]));
       for (let run = 0; run < RUNS[count]; run++) {
         for (const library of LIBRARIES) {
@@ -52,7 +54,7 @@ it('measures Reprise against the peers', async () => {
     }
     raw['bulkWrite'] = writes;
     const writeMs = (count: number, library: Library) => median(writes[count]![library]!.map((timing) => timing.ms));
-    for (const count of [10_000, 100_000]) {
+    for (const count of ONLY.has(1) ? [10_000, 100_000] : []) {
       const [reprise, floor, dexie, keyval] = LIBRARIES.map((library) => writeMs(count, library)) as [number, number, number, number];
       const peers = `floor ${fixed(floor)} ms · Dexie ${fixed(dexie)} ms · idb-keyval ${fixed(keyval)} ms`;
       row(`1. setMany ${count / 1000}k, ÷ floor`, `${fixed(reprise)} ms`, peers, reprise / floor, 1.3);
@@ -61,6 +63,7 @@ it('measures Reprise against the peers', async () => {
 
     // 2. getMany of 1,000 random keys from 10,000.
     const reads: Record<string, number[]> = {};
+    if (ONLY.has(2)) {
     for (const library of LIBRARIES) {
       reads[library] = await page.evaluate(({ library }) => window.bench.getMany(library, 10_000, 1000, 15), { library });
       log(`getMany 1000 ${library}: median ${fixed(median(reads[library]!))} ms`);
@@ -68,9 +71,11 @@ it('measures Reprise against the peers', async () => {
     raw['getMany'] = reads;
     const [readReprise, readFloor, readDexie, readKeyval] = LIBRARIES.map((library) => median(reads[library]!)) as [number, number, number, number];
     row('2. getMany 1,000 of 10k, ÷ floor', `${fixed(readReprise, 2)} ms`, `floor ${fixed(readFloor, 2)} ms · Dexie ${fixed(readDexie, 2)} ms · idb-keyval ${fixed(readKeyval, 2)} ms`, readReprise / readFloor, 1.5);
+    }
 
     // 3. Point gets.
     const gets: Record<string, Percentiles> = {};
+    if (ONLY.has(3)) {
     for (const library of ['reprise', 'reprise-memory', 'idb-keyval'] as const) {
       gets[library] = await page.evaluate(({ library }) => window.bench.pointGets(library, 10_000, 1000), { library });
       log(`point get ${library}: p50 ${fixed(gets[library]!.p50, 3)} ms, p95 ${fixed(gets[library]!.p95, 3)} ms`);
@@ -79,19 +84,23 @@ it('measures Reprise against the peers', async () => {
     const keyvalGet = `idb-keyval p50 ${fixed(gets['idb-keyval']!.p50, 3)} · p95 ${fixed(gets['idb-keyval']!.p95, 3)} ms`;
     row('3. get p50, persistent type', `${fixed(gets['reprise']!.p50, 3)} ms (p95 ${fixed(gets['reprise']!.p95, 3)})`, keyvalGet, gets['reprise']!.p50, 0.5, 'ms');
     row('3. get p50, memory type', `${fixed(gets['reprise-memory']!.p50, 3)} ms (p95 ${fixed(gets['reprise-memory']!.p95, 3)})`, keyvalGet, gets['reprise-memory']!.p50, 0.25, 'ms');
+    }
 
     // 4. One track_removed removing 10 entries, with 10k and 100k stored.
     const events: Record<string, Percentiles & { removed: number }> = {};
-    for (const stored of [10_000, 100_000]) {
+    for (const stored of ONLY.has(4) ? [10_000, 100_000] : []) {
       events[stored] = await page.evaluate(({ stored }) => window.bench.eventCost(stored, 30), { stored });
       log(`event among ${stored}: p50 ${fixed(events[stored]!.p50, 2)} ms, removed ${events[stored]!.removed}`);
     }
     raw['event'] = events;
-    const [small, large] = [events[10_000]!, events[100_000]!];
-    row('4. track_removed (10 entries) among 100k', `${fixed(large.p50, 2)} ms (10k: ${fixed(small.p50, 2)} ms)`, '', large.p50, 5, 'ms');
-    row('4. same, ratio 100k ÷ 10k', fixed(large.p50 / small.p50, 2), '', large.p50 / small.p50, 1.5);
+    if (ONLY.has(4)) {
+      const [small, large] = [events[10_000]!, events[100_000]!];
+      row('4. track_removed (10 entries) among 100k', `${fixed(large.p50, 2)} ms (10k: ${fixed(small.p50, 2)} ms)`, '', large.p50, 5, 'ms');
+      row('4. same, ratio 100k ÷ 10k', fixed(large.p50 / small.p50, 2), '', large.p50 / small.p50, 1.5);
+    }
 
     // 5. Cross-tab latency, three tabs.
+    if (ONLY.has(5)) {
     const name = `bench-tabs-${Date.now()}`;
     const listeners = [await browser.open('/test/bench/page.html'), await browser.open('/test/bench/page.html')];
     for (const { page: listener } of listeners) {
@@ -109,15 +118,16 @@ it('measures Reprise against the peers', async () => {
     raw['crossTab'] = { ...crossTab, latencies };
     log(`cross-tab: p50 ${fixed(crossTab.p50, 2)} ms, p95 ${fixed(crossTab.p95, 2)} ms over ${crossTab.samples}`);
     row('5. emit → remote listener p95 (3 tabs)', `${fixed(crossTab.p95, 2)} ms (p50 ${fixed(crossTab.p50, 2)})`, '', crossTab.p95, 20, 'ms');
+    }
 
     // 6. Longest main-thread task during the 100k bulk write.
     const longest = (library: Library) => Math.max(...writes[100_000]![library]!.map((timing) => timing.longestTask));
     const gap = (library: Library) => Math.max(...writes[100_000]![library]!.map((timing) => timing.longestGap));
-    row('6. longest main-thread task, setMany 100k', `${fixed(longest('reprise'))} ms (gap ${fixed(gap('reprise'))})`, `Dexie ${fixed(longest('dexie'))} ms (gap ${fixed(gap('dexie'))})`, longest('reprise'), 50, 'ms');
+    if (ONLY.has(6)) row('6. longest main-thread task, setMany 100k', `${fixed(longest('reprise'))} ms (gap ${fixed(gap('reprise'))})`, `Dexie ${fixed(longest('dexie'))} ms (gap ${fixed(gap('dexie'))})`, longest('reprise'), 50, 'ms');
 
     // 7. Writing twice the byte budget against the same writes under budget.
     const budget: Record<string, { ms: number; entries: number; bytes: number; evictions: number }[]> = { evicting: [], under: [] };
-    for (let run = 0; run < 3; run++) {
+    for (let run = 0; run < (ONLY.has(7) ? 3 : 0); run++) {
       for (const evicting of [true, false]) {
         const result = await page.evaluate(({ evicting }) => window.bench.budgetWrite(4, evicting), { evicting });
         budget[evicting ? 'evicting' : 'under']!.push(result);
@@ -126,7 +136,7 @@ it('measures Reprise against the peers', async () => {
     }
     raw['budget'] = budget;
     const [evicting, under] = [median(budget['evicting']!.map((run) => run.ms)), median(budget['under']!.map((run) => run.ms))];
-    row('7. write 2× budget ÷ under budget', `${fixed(evicting)} ms`, `under budget ${fixed(under)} ms`, evicting / under, 1.5);
+    if (ONLY.has(7)) row('7. write 2× budget ÷ under budget', `${fixed(evicting)} ms`, `under budget ${fixed(under)} ms`, evicting / under, 1.5);
     expect(budget['evicting']!.every((run) => run.evictions > 0 && run.bytes <= 4 * 2 ** 20)).toBe(true);
 
     // The report.
@@ -142,6 +152,7 @@ it('measures Reprise against the peers', async () => {
     ];
     console.log(`\n${lines.join('\n')}\n`);
     await mkdir('test-results', { recursive: true });
+    if (ONLY.size < 7) return;
     const report = { date, chromium: chromium.trim(), machine, node: process.version, rows, raw };
     await writeFile(`test-results/bench-${date}.json`, JSON.stringify(report, null, 2));
     await writeFile('test-results/bench-latest.json', JSON.stringify(report, null, 2));
