@@ -103,12 +103,14 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Clien
     parseContentType(type);
     const { onProgress } = parse(setManyOptionsSchema, options ?? {}, 'invalid_argument', 'setMany options');
     if (!Array.isArray(entries)) throw new CacheError('invalid_argument', 'setMany entries must be an array');
+    // The distinct keys, for the last progress report: counted chunk by chunk, like the validation.
+    const keys = new Set<string>();
     const inputs = (from: number) =>
-      entries
-        .slice(from, from + SET_MANY_CHUNK)
-        .map((entry, offset) =>
-          this.#toInput(type, parse(entrySchema, entry, 'invalid_argument', `entry ${from + offset}`), `entry ${from + offset}`),
-        );
+      entries.slice(from, from + SET_MANY_CHUNK).map((entry, offset) => {
+        const input = this.#toInput(type, parse(entrySchema, entry, 'invalid_argument', `entry ${from + offset}`), `entry ${from + offset}`);
+        keys.add(input.key);
+        return input;
+      });
     const batch = `batch-${++this.#batches}`;
     if (onProgress) this.#progress.set(batch, { report: onProgress, done: 0 });
     try {
@@ -128,8 +130,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Clien
         }
       }
       // The last report comes from here: the engine's may arrive after its answer, on another port.
-      const total = new Set(entries.map((entry) => entry.key)).size;
-      this.progress(batch, total, total);
+      this.progress(batch, keys.size, keys.size);
     } finally {
       this.#progress.delete(batch);
     }

@@ -149,6 +149,9 @@ export class IdbStore implements Store {
       const usage = await this.#usage(tx, type);
       // In an empty type nothing is replaced, so the old entries need not be read.
       const replacing = usage.entries > 0;
+      // One chunk is issued while the one before completes: the backend never runs dry, and no task
+      // issues more than a chunk (structured cloning happens in put, on this thread).
+      let previous: Promise<void> = Promise.resolve();
       for (let start = 0; start < entries.length; start += CHUNK) {
         const chunk = entries.slice(start, start + CHUNK);
         const requests: IDBRequest[] = [];
@@ -159,15 +162,20 @@ export class IdbStore implements Store {
           usage.entries++;
           usage.bytes += entry.bytes;
         }
-        await allSettled(requests);
-        if (replacing) {
-          for (let i = 0; i < requests.length; i += 2) {
-            const old = requests[i]?.result as EntryRecord | undefined;
-            if (old) forget(usage, old);
+        const written = Math.min(start + CHUNK, entries.length);
+        const done = allSettled(requests).then(() => {
+          if (replacing) {
+            for (let i = 0; i < requests.length; i += 2) {
+              const old = requests[i]?.result as EntryRecord | undefined;
+              if (old) forget(usage, old);
+            }
           }
-        }
-        onProgress?.(Math.min(start + CHUNK, entries.length));
+          onProgress?.(written);
+        });
+        await previous;
+        previous = done;
       }
+      await previous;
       const removed = budget && usage.bytes > budget.lowWater ? await this.#shrink(tx, type, usage, budget.lowWater, now, plan, spare) : none();
       this.#putUsage(tx, type, usage);
       return removed;
