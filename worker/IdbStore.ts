@@ -544,10 +544,10 @@ export class IdbStore implements Store {
       let tx: IDBTransaction | undefined;
       try {
         tx = unwrap(await connection).transaction(stores, mode, { durability: 'relaxed' });
-        const done = committed(tx);
-        const result = await body(tx);
         // What a read returns is settled once its requests succeed; waiting for `complete` only adds latency.
-        if (mode === 'readwrite') await done;
+        const done = mode === 'readwrite' ? committed(tx) : undefined;
+        const result = await body(tx);
+        await done;
         return result;
       } catch (error) {
         try {

@@ -226,6 +226,23 @@ describe('the worker boundary', () => {
     expect(result).toEqual({ code: 'worker_failed', workers: 2, after: 'works', kept: 'in IndexedDB' });
   });
 
+  it('persist: true asks navigator.storage.persist() from the main thread', async () => {
+    const { page } = await browser.open('/test/browser/pages/reprise.html');
+    await page.waitForFunction(() => 'tab' in window);
+    const asked = await page.evaluate(async (name) => {
+      let calls = 0;
+      const persist = navigator.storage.persist.bind(navigator.storage);
+      navigator.storage.persist = () => {
+        calls++;
+        return persist();
+      };
+      await window.tab.open({ name, persist: true });
+      await window.tab.cache!.set('track_metadata', 'k', 1);
+      return { calls, value: await window.tab.cache!.get('track_metadata', 'k') };
+    }, uniqueName());
+    expect(asked).toEqual({ calls: 1, value: 1 });
+  });
+
   it('a page that opens the database with a higher version makes the other tabs let go without hanging', async () => {
     const name = uniqueName();
     const old = await openTab(browser, name);
