@@ -1,20 +1,187 @@
-import { SmartCacheConfig } from '../src/index';
+// The demo page: a music library read through a Reprise cache, and an inspector of that cache.
+// Wiring only; each part lives in its own module. URL parameters: see readDemoOptions.
+import './styles.css';
+import { createCache, fingerprintTrack, SmartCacheConfig, type CacheEventInput, type CacheStats } from '../src/index';
+import { CacheInspector } from './CacheInspector';
+import { DEMO_CONFIG } from './demoConfig';
+import { readDemoOptions } from './demoOptions';
+import { DEMO_SCHEMAS } from './demoSchemas';
+import { EventControls, type EventActions } from './EventControls';
+import { EventLog } from './EventLog';
+import { generateLibrary } from './generateLibrary';
+import { HitRateChart } from './HitRateChart';
+import { Library, type LibraryTrack } from './Library';
+import { answeredByCache, lookupTrack, type DemoCache } from './lookupTrack';
+import { MetadataApi } from './MetadataApi';
+import { renderTrackRow } from './renderTrackRow';
+import { TrackDetails } from './TrackDetails';
+import { VirtualList } from './VirtualList';
 
-// Data is always rendered as text, never as HTML.
-const config = new SmartCacheConfig();
-const body = document.querySelector('#policies tbody');
-for (const policy of Object.values(config.getAllPolicies())) {
-  const row = document.createElement('tr');
-  for (const text of [
-    policy.contentType,
-    config.formatTtl(policy.ttlSeconds),
-    policy.invalidationStrategy,
-    policy.maxSizeMb === null ? 'none' : `${policy.maxSizeMb} MB`,
-    SmartCacheConfig.isPersistentCache(policy.contentType) ? 'IndexedDB' : 'memory',
-  ]) {
-    const cell = document.createElement('td');
-    cell.textContent = text;
-    row.append(cell);
+declare global {
+  interface Window {
+    /** For the DevTools console: `await demo.cache.stats()`. */
+    demo: { cache: DemoCache; library: Library; api: MetadataApi; config: SmartCacheConfig };
   }
-  body?.append(row);
 }
+
+/** How often the inspector polls `stats()` (and the chart takes a sample). */
+const POLL_MS = 500;
+
+const mount = (id: string): HTMLElement => {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`index.html has no #${id}`);
+  return node;
+};
+
+const options = readDemoOptions(location.search);
+const config = new SmartCacheConfig(DEMO_CONFIG);
+const library = new Library(generateLibrary({ seed: options.seed, count: options.tracks }));
+const api = new MetadataApi(options);
+const status = mount('status');
+
+let cache: DemoCache;
+try {
+  cache = await createCache({ name: options.name, config, schemas: DEMO_SCHEMAS });
+} catch (error) {
+  status.textContent = `The cache could not start: ${error instanceof Error ? error.message : String(error)}`;
+  throw error;
+}
+window.demo = { cache, library, api, config };
+
+let selected: LibraryTrack | null = null;
+let lookups = 0;
+
+const details = new TrackDetails(() => {
+  if (selected) void lookUp(selected);
+});
+const list = new VirtualList<LibraryTrack>({
+  label: 'Tracks',
+  rowHeight: 44,
+  rowId: (track) => `track-${track.id}`,
+  renderRow: renderTrackRow,
+  onChoose: (track) => {
+    selected = track;
+    controls.update(track);
+    if (track.removed) details.showRemoved(track);
+    else void lookUp(track);
+  },
+});
+const inspector = new CacheInspector(config);
+const chart = new HitRateChart(POLL_MS);
+const log = new EventLog((trackId) => library.get(trackId)?.title);
+
+const emit = async (event: CacheEventInput) => {
+  await cache.emit(event);
+  await refresh();
+};
+const actions: EventActions = {
+  modify: (track) => emit({ eventType: 'track_modified', trackId: track.id, metadata: { artist: track.artist, album: track.album } }),
+  // The event carries the fingerprint the entries were stored with: the file's, before the change.
+  changeFingerprint: async (track) => emit({ eventType: 'fingerprint_changed', trackId: track.id, fingerprint: await fingerprintTrack(library.identity(track)) }),
+  remove: (track) => emit({ eventType: 'track_removed', trackId: track.id }),
+  restore: (track) => emit({ eventType: 'track_added', trackId: track.id }),
+  invalidateTrack: (track) => emit({ eventType: 'manual_invalidation', trackId: track.id }),
+  sync: () => emit({ eventType: 'library_sync' }),
+  invalidateAll: () => emit({ eventType: 'manual_invalidation' }),
+  async cleanup() {
+    const { expired, evicted } = await cache.cleanup();
+    log.addAction('cleanup()', `${expired} expired and ${evicted} evicted entries removed`);
+    await refresh();
+  },
+  async clear() {
+    await cache.clear();
+    log.addAction('clear()', 'every content type emptied: IndexedDB (shared by all tabs) and this tab’s memory');
+    await refresh();
+  },
+};
+const controls = new EventControls(actions, (action, error) => {
+  log.addAction('error', `${action} failed: ${error instanceof Error ? error.message : String(error)}`);
+});
+
+// Events change the library (in every tab alike), and may take the selected track's entries away.
+cache.on('*', (event, context) => {
+  const changed = library.apply(event);
+  if (changed) list.refresh();
+  log.addEvent(event, context);
+  if (selected && (event.trackId === undefined || event.trackId === selected.id)) {
+    const who = context.source === 'remote' ? 'Another tab' : 'This tab';
+    if (selected.removed) details.showRemoved(selected);
+    else if (event.eventType === 'track_added') details.showPrompt(selected, `${who} restored this track.`);
+    else details.markStale(`${who} emitted ${event.eventType}`);
+  }
+  controls.update(selected);
+  void refresh();
+});
+
+async function lookUp(track: LibraryTrack): Promise<void> {
+  const lookup = ++lookups;
+  details.showLoading(track);
+  try {
+    const result = await lookupTrack(cache, api, library, track);
+    if (lookup === lookups) details.show(result);
+  } catch (error) {
+    if (lookup === lookups) details.showFailure(track, error);
+  }
+  await refresh();
+}
+
+const lookUpVisible = mount('lookup-visible') as HTMLButtonElement;
+const batchStatus = mount('batch-status');
+lookUpVisible.addEventListener('click', async () => {
+  if (lookUpVisible.getAttribute('aria-busy') === 'true') return;
+  const tracks = list.visibleItems().filter((track) => !track.removed);
+  lookUpVisible.setAttribute('aria-busy', 'true');
+  batchStatus.textContent = `Looking up ${tracks.length} tracks…`;
+  const started = performance.now();
+  const settled = await Promise.allSettled(tracks.map((track) => lookupTrack(cache, api, library, track)));
+  const results = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+  const cached = results.filter(answeredByCache).length;
+  batchStatus.textContent =
+    `${results.length} tracks in ${Math.round(performance.now() - started)} ms: ` +
+    `${cached} from the cache alone, ${results.length - cached} fetched` +
+    (results.length < tracks.length ? `, ${tracks.length - results.length} failed` : '');
+  lookUpVisible.removeAttribute('aria-busy');
+  await refresh();
+});
+
+// stats() answers may overtake one another: only the newest request's answer is shown. Never rejects:
+// it runs after every action and on a timer, and a failure is shown in the status line instead.
+let requested = 0;
+let shown = 0;
+async function refresh(sample = false): Promise<void> {
+  const request = ++requested;
+  let stats: CacheStats;
+  try {
+    stats = await cache.stats();
+  } catch (error) {
+    status.textContent = `stats() failed: ${error instanceof Error ? error.message : String(error)}`;
+    return;
+  }
+  if (request < shown) return;
+  shown = request;
+  inspector.update(stats);
+  if (sample) chart.sample(totalsOf(stats));
+  mount('api-calls').textContent = String(api.calls);
+  status.textContent = stats.degraded
+    ? `Cache “${options.name}” · module Worker · IndexedDB unusable, all in memory (${stats.degraded})`
+    : `Cache “${options.name}” · module Worker · IndexedDB shared by your tabs`;
+}
+
+function totalsOf(stats: CacheStats) {
+  const all = Object.values(stats.types);
+  return { hits: all.reduce((sum, type) => sum + type.hits, 0), misses: all.reduce((sum, type) => sum + type.misses, 0) };
+}
+
+mount('tracks').replaceChildren(list.element);
+mount('details').replaceChildren(details.element);
+mount('inspector-table').replaceChildren(inspector.element);
+mount('hit-rate').replaceChildren(chart.element);
+mount('controls').replaceChildren(controls.element);
+mount('log').replaceChildren(log.element);
+mount('library-count').textContent = `${library.tracks.length.toLocaleString('en')} tracks, virtualised`;
+(mount('second-tab') as HTMLAnchorElement).href = location.href;
+list.setItems(library.tracks);
+
+await refresh(true);
+setInterval(() => void refresh(true), POLL_MS);
+document.body.dataset['ready'] = 'true';

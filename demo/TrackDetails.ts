@@ -1,0 +1,105 @@
+import type { ContentType } from '../src/index';
+import { element } from './element';
+import { formatDuration } from './formatDuration';
+import type { LibraryTrack } from './Library';
+import { answeredByCache, type Source, type TrackLookup } from './lookupTrack';
+
+type State = 'idle' | 'loading' | 'done' | 'removed' | 'failed';
+
+/**
+ * The selected track and where each part of it came from: the cache, or its origin (the file, the
+ * API). `data-state`, `data-part`, `data-from` and `data-status` say the same for tests and styles.
+ */
+export class TrackDetails {
+  readonly element: HTMLElement;
+  readonly #onLookUp: () => void;
+
+  constructor(onLookUp: () => void) {
+    this.#onLookUp = onLookUp;
+    this.element = element('section', { class: 'details', 'aria-label': 'Selected track', 'aria-live': 'polite' });
+    this.#render('idle', null, element('p', { class: 'hint' }, 'No track selected yet. Choose one in the list to look it up.'));
+  }
+
+  showLoading(track: LibraryTrack): void {
+    this.#render('loading', track, element('p', { class: 'hint' }, 'Looking it up…'));
+  }
+
+  /** A track that can be looked up (again), with a line saying why it is not shown. */
+  showPrompt(track: LibraryTrack, text: string): void {
+    this.#render('idle', track, element('p', { class: 'hint' }, text));
+  }
+
+  showRemoved(track: LibraryTrack): void {
+    this.#render('removed', track, element('p', { class: 'hint' }, 'This track was removed from the library: nothing is looked up for it. “Restore track” adds it back.'));
+  }
+
+  showFailure(track: LibraryTrack, error: unknown): void {
+    this.#render('failed', track, element('p', { class: 'error' }, `The lookup failed: ${error instanceof Error ? error.message : String(error)}`));
+  }
+
+  show(lookup: TrackLookup): void {
+    const { track, tags, api, albumYear } = lookup;
+    const apiPart =
+      api.status === 'found'
+        ? part('api', 'API metadata', 'successful_api_metadata', api.from, [
+            `${api.metadata.genre} · ${api.metadata.bpm} bpm · ${api.metadata.key}`,
+            element('span', { class: 'summary' }, `${api.metadata.label}. ${api.metadata.summary}`),
+          ])
+        : part('api', api.status === 'not_found' ? 'API: not found' : 'API: error', api.status === 'not_found' ? 'negative_result' : 'failed_api_lookup', api.from, [
+            api.status === 'not_found' ? 'The API has no match for this track; the answer is remembered until it expires.' : `${api.message}: remembered until it expires, then asked again.`,
+          ]);
+    apiPart.dataset['status'] = api.status;
+    const parts = [
+      part('tags', 'File tags', 'track_metadata', tags.from, [`${tags.value.format} · ${tags.value.bitrateKbps} kbps · revision ${tags.value.revision}`]),
+      apiPart,
+      albumYear && part('year', 'Album year', 'album_year', albumYear.from, [String(albumYear.year)]),
+    ];
+    const fromCache = answeredByCache(lookup);
+    const ms = Math.max(0, Math.round(lookup.elapsedMs));
+    this.#render(
+      'done',
+      track,
+      element('dl', { class: 'parts' }, ...parts),
+      element(
+        'p',
+        { class: `timing ${fromCache ? 'timing-hit' : 'timing-miss'}` },
+        fromCache ? `Answered by the cache alone in ${ms} ms.` : `Took ${ms} ms: the cache asked the file or the API.`,
+      ),
+      element('p', { class: 'fingerprint' }, `Fingerprint ${lookup.fingerprint.slice(0, 16)}…`),
+    );
+  }
+
+  /** An event removed cache entries of this track (or of every track): the parts shown may be gone. */
+  markStale(what: string): void {
+    if (this.element.dataset['state'] !== 'done') return;
+    this.element.querySelector('.stale')?.remove();
+    this.element.append(element('p', { class: 'stale' }, `${what} — look it up again to see what the cache still has.`));
+  }
+
+  #render(state: State, track: LibraryTrack | null, ...body: Node[]): void {
+    this.element.dataset['state'] = state;
+    if (track) this.element.dataset['trackId'] = track.id;
+    else delete this.element.dataset['trackId'];
+    const again = element('button', { type: 'button', class: 'secondary' }, 'Look up again');
+    again.addEventListener('click', this.#onLookUp);
+    this.element.replaceChildren(
+      ...(track
+        ? [
+            element('div', { class: 'details-head' }, element('h3', {}, track.title), state === 'loading' || state === 'removed' ? '' : again),
+            element('p', { class: 'meta' }, `${track.artist} — ${track.album} · track ${track.trackNumber} · ${formatDuration(track.durationSeconds)}`),
+          ]
+        : []),
+      ...body,
+    );
+  }
+}
+
+function part(name: string, title: string, type: ContentType, from: Source, body: (string | Node)[]): HTMLElement {
+  const source = from === 'cache' ? 'cache hit' : name === 'tags' ? 'read from file' : 'from API';
+  return element(
+    'div',
+    { class: 'part', 'data-part': name, 'data-from': from },
+    element('dt', {}, `${title} `, element('code', {}, type)),
+    element('dd', {}, element('span', { class: `source source-${from}` }, source), ...body.map((item) => (typeof item === 'string' ? element('span', {}, item) : item))),
+  );
+}

@@ -1,0 +1,96 @@
+import { albumKey, fingerprintTrack, type Cache } from '../src/index';
+import type { ApiMetadata, DEMO_SCHEMAS, TrackTags } from './demoSchemas';
+import type { Library, LibraryTrack } from './Library';
+import { ApiLookupError, type MetadataApi } from './MetadataApi';
+
+export type DemoCache = Cache<typeof DEMO_SCHEMAS>;
+
+/** Where an answer came from: the cache, or its origin (the file's tags, the API). */
+export type Source = 'cache' | 'origin';
+
+export type ApiAnswer =
+  | { status: 'found'; metadata: ApiMetadata; from: Source }
+  | { status: 'not_found' | 'error'; message: string; from: Source };
+
+export interface TrackLookup {
+  track: LibraryTrack;
+  fingerprint: string;
+  tags: { value: TrackTags; from: Source };
+  api: ApiAnswer;
+  /** Looked up for tracks the API found. */
+  albumYear: { year: number; from: Source } | null;
+  /** How long the whole lookup took, in milliseconds. */
+  elapsedMs: number;
+}
+
+/**
+ * Everything the player shows for a track, read through the cache: the file's tags (track_metadata,
+ * stored with the file's fingerprint), the API's metadata (successful_api_metadata, tagged with the
+ * track and its album), and the album's year (album_year). An API answer of "not found" is cached
+ * in negative_result and an error in failed_api_lookup, and both are checked before calling the API
+ * again. The second lookup of a track is answered by the cache alone.
+ */
+export async function lookupTrack(cache: DemoCache, api: MetadataApi, library: Library, track: LibraryTrack): Promise<TrackLookup> {
+  const started = performance.now();
+  const fingerprint = await fingerprintTrack(library.identity(track));
+  let tagsFrom: Source = 'cache';
+  const tags = await cache.getOrSet(
+    'track_metadata',
+    track.id,
+    () => {
+      tagsFrom = 'origin';
+      return library.readTags(track);
+    },
+    { trackId: track.id, fingerprint },
+  );
+  const apiAnswer = await askApi(cache, api, track);
+  let albumYear: TrackLookup['albumYear'] = null;
+  if (apiAnswer.status === 'found') {
+    let yearFrom: Source = 'cache';
+    const year = await cache.getOrSet('album_year', albumKey(track.artist, track.album), () => {
+      yearFrom = 'origin';
+      return api.albumYear(track.artist, track.album);
+    });
+    albumYear = { year, from: yearFrom };
+  }
+  return { track, fingerprint, tags: { value: tags, from: tagsFrom }, api: apiAnswer, albumYear, elapsedMs: performance.now() - started };
+}
+
+/** Whether the cache answered every part of a lookup, without the file or the API. */
+export function answeredByCache({ tags, api, albumYear }: TrackLookup): boolean {
+  return tags.from === 'cache' && api.from === 'cache' && albumYear?.from !== 'origin';
+}
+
+/** Thrown out of the fetcher for an answer already cached as not found or failed: getOrSet then caches nothing. */
+class CachedAnswer extends Error {
+  constructor(readonly answer: ApiAnswer) {
+    super(answer.status);
+  }
+}
+
+async function askApi(cache: DemoCache, api: MetadataApi, track: LibraryTrack): Promise<ApiAnswer> {
+  let from: Source = 'cache';
+  try {
+    const metadata = await cache.getOrSet(
+      'successful_api_metadata',
+      track.id,
+      async () => {
+        const notFound = await cache.get('negative_result', track.id);
+        if (notFound) throw new CachedAnswer({ status: 'not_found', message: 'Not found (remembered)', from: 'cache' });
+        const failure = await cache.get('failed_api_lookup', track.id);
+        if (failure) throw new CachedAnswer({ status: 'error', message: failure.message, from: 'cache' });
+        from = 'origin';
+        return api.lookup(track);
+      },
+      { trackId: track.id, album: { artist: track.artist, album: track.album } },
+    );
+    return { status: 'found', metadata, from };
+  } catch (error) {
+    if (error instanceof CachedAnswer) return error.answer;
+    if (!(error instanceof ApiLookupError)) throw error;
+    const at = Date.now();
+    if (error.kind === 'not_found') await cache.set('negative_result', track.id, { status: 404, at }, { trackId: track.id });
+    else await cache.set('failed_api_lookup', track.id, { status: error.status, message: error.message, at }, { trackId: track.id });
+    return { status: error.kind, message: error.message, from: 'origin' };
+  }
+}

@@ -1,0 +1,437 @@
+// The demo page (index.html + demo/) in Chromium, driven like a user would: clicks, keys, two tabs.
+import { stat } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CONTENT_TYPES, SmartCacheConfig, type ContentType } from '../../src/index';
+import { DEMO_CONFIG } from '../../demo/demoConfig';
+import { DEFAULT_DEMO_OPTIONS } from '../../demo/demoOptions';
+import { generateLibrary } from '../../demo/generateLibrary';
+import { MetadataApi, type ApiOutcome } from '../../demo/MetadataApi';
+import { launch, type Browser, type TestPage } from './chromium';
+
+// The page's defaults: the same library and API answers as the page generates.
+const tracks = generateLibrary({ seed: DEFAULT_DEMO_OPTIONS.seed, count: DEFAULT_DEMO_OPTIONS.tracks });
+const api = new MetadataApi({ seed: DEFAULT_DEMO_OPTIONS.seed, latency: { min: 0, max: 0 } });
+
+/** The index of the `nth` of the library's tracks the API answers with `outcome`. */
+const indexOf = (outcome: ApiOutcome, nth = 0): number => tracks.flatMap((track, index) => (api.outcome(track.id) === outcome ? [index] : []))[nth]!;
+/** The first track the API finds on another album than track `index`. */
+const onOtherAlbum = (index: number): number =>
+  tracks.findIndex((track) => track.album !== tracks[index]!.album && api.outcome(track.id) === 'found');
+
+// Tracks 0 and 1 are found and share an album; the others each answer differently.
+const FOUND = indexOf('found');
+const ALBUM_MATE = indexOf('found', 1);
+const OTHER_ALBUM = onOtherAlbum(FOUND);
+const NOT_FOUND = indexOf('not_found');
+const FAILING = indexOf('error');
+
+let browser: Browser;
+let pages: Page[] = [];
+let names = 0;
+const uniqueName = () => `demo-${Date.now()}-${++names}`;
+
+beforeAll(async () => {
+  expect(tracks[ALBUM_MATE]!.album).toBe(tracks[FOUND]!.album);
+  browser = await launch();
+});
+
+afterEach(async () => {
+  await Promise.all(pages.map((page) => page.close()));
+  pages = [];
+});
+
+afterAll(async () => {
+  await browser.dispose();
+});
+
+/** Opens the demo on a cache of its own (or the given name), with an API that answers at once. */
+async function openDemo(name = uniqueName()): Promise<TestPage> {
+  const tab = await browser.open(`/?name=${name}&latency=0`);
+  pages.push(tab.page);
+  await tab.page.setViewportSize({ width: 1280, height: 800 });
+  await tab.page.waitForFunction(() => document.body.dataset['ready'] === 'true');
+  return tab;
+}
+
+type Stat = 'entries' | 'bytes' | 'hits' | 'misses' | 'invalidations' | 'evictions' | 'expirations';
+type Stats = Record<ContentType | 'total', Record<Stat, number>>;
+type ExpectedStats = Partial<Record<ContentType | 'total', Partial<Record<Stat, number>>>>;
+
+/** The inspector's numbers, as the page shows them (each cell's raw `data-value`). */
+function readStats(page: Page): Promise<Stats> {
+  return page.evaluate(
+    () =>
+      Object.fromEntries(
+        [...document.querySelectorAll<HTMLElement>('tr[data-type]')].map((row) => [
+          row.dataset['type'],
+          Object.fromEntries([...row.querySelectorAll<HTMLElement>('[data-stat]')].map((cell) => [cell.dataset['stat'], Number(cell.dataset['value'])])),
+        ]),
+      ) as Stats,
+  );
+}
+
+/** Waits until the inspector shows the expected numbers, then asserts them (a timeout shows the difference). */
+async function expectStats(page: Page, expected: ExpectedStats): Promise<void> {
+  await page
+    .waitForFunction(
+      (expected) =>
+        Object.entries(expected).every(([type, stats]) =>
+          Object.entries(stats ?? {}).every(
+            ([stat, value]) => document.querySelector(`tr[data-type="${type}"] [data-stat="${stat}"]`)?.getAttribute('data-value') === String(value),
+          ),
+        ),
+      expected,
+      { timeout: 5_000 },
+    )
+    .catch(() => {});
+  expect(await readStats(page)).toMatchObject(expected);
+}
+
+interface Shown {
+  state: string | undefined;
+  tags: string | undefined;
+  api: string | undefined;
+  apiStatus: string | undefined;
+  year: string | undefined;
+  timing: string | undefined;
+}
+
+/** The list row of the track at `index` (rendered while in view or active). */
+const rowOf = (page: Page, index: number) => page.locator(`[role="option"][data-track-id="${tracks[index]!.id}"]`);
+
+/** Chooses the track at `index` (a click on its row, or ↓ from the top and Enter) and waits for its lookup. */
+async function choose(page: Page, index: number, via: 'click' | 'keyboard' = 'click'): Promise<Shown> {
+  const id = tracks[index]!.id;
+  await page.bringToFront();
+  if (via === 'click') await rowOf(page, index).click();
+  else {
+    await page.getByRole('listbox', { name: 'Tracks' }).focus();
+    await page.keyboard.press('Home');
+    for (let step = 0; step < index; step++) await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+  }
+  await page.waitForFunction(
+    (id) => {
+      const details = document.querySelector<HTMLElement>('.details');
+      return details?.dataset['trackId'] === id && details.dataset['state'] !== 'loading';
+    },
+    id,
+    { timeout: 10_000 },
+  );
+  return shown(page);
+}
+
+/** What the selected track's panel shows: where each part came from. */
+function shown(page: Page): Promise<Shown> {
+  return page.evaluate(() => {
+    const details = document.querySelector<HTMLElement>('.details')!;
+    const part = (name: string) => details.querySelector<HTMLElement>(`[data-part="${name}"]`)?.dataset;
+    return {
+      state: details.dataset['state'],
+      tags: part('tags')?.['from'],
+      api: part('api')?.['from'],
+      apiStatus: part('api')?.['status'],
+      year: part('year')?.['from'],
+      timing: details.querySelector('.timing')?.textContent ?? undefined,
+    };
+  });
+}
+
+/** Presses an event or maintenance button by its visible name. */
+async function press(page: Page, name: string): Promise<void> {
+  // A page in the background gets few animation frames, and Playwright waits for some before clicking.
+  await page.bringToFront();
+  await page.getByRole('button', { name: new RegExp(`^${name}`) }).click();
+}
+
+interface LogLine {
+  source: string | undefined;
+  event: string | undefined;
+  text: string;
+  invalidated: Record<string, number>;
+}
+
+/** The event log's lines, newest first. */
+function readLog(page: Page): Promise<LogLine[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>('[role="log"] li')].map((line) => ({
+      source: line.dataset['source'],
+      event: line.dataset['event'],
+      text: line.textContent ?? '',
+      invalidated: Object.fromEntries(
+        [...line.querySelectorAll<HTMLElement>('[data-invalidated]')].map((count) => [count.dataset['invalidated'], Number(count.dataset['value'])]),
+      ),
+    })),
+  );
+}
+
+/** Waits for a log line of `event` from `source`, and returns the newest one. */
+async function logLine(page: Page, source: 'local' | 'remote', event: string): Promise<LogLine> {
+  await page
+    .waitForFunction(({ source, event }) => !!document.querySelector(`[role="log"] li[data-source="${source}"][data-event="${event}"]`), { source, event }, { timeout: 5_000 })
+    .catch(() => {});
+  const line = (await readLog(page)).find((candidate) => candidate.source === source && candidate.event === event);
+  expect(line, `a ${source} ${event} line in ${JSON.stringify(await readLog(page))}`).toBeDefined();
+  return line!;
+}
+
+describe('the demo page', () => {
+  it('loads without console errors and shows the header, a virtualised list of 2,000 tracks and the inspector', async () => {
+    const { page, errors } = await openDemo();
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Reprise');
+    const list = page.getByRole('listbox', { name: 'Tracks' });
+    const options = list.getByRole('option');
+    const rendered = await options.count();
+    expect(rendered).toBeGreaterThan(5);
+    expect(rendered).toBeLessThan(40);
+    await expect(options.first().getAttribute('aria-setsize')).resolves.toBe('2000');
+    await expect(options.first().textContent()).resolves.toContain(tracks[0]!.title);
+
+    // Scrolled to the end, it shows the last track and still only a few rows.
+    await list.evaluate((element) => (element.scrollTop = element.scrollHeight));
+    const last = tracks[tracks.length - 1]!;
+    await page.locator(`[role="option"][data-track-id="${last.id}"]`).waitFor();
+    expect(await options.count()).toBeLessThan(40);
+
+    // TTL and strategy of every type come from the demo's SmartCacheConfig.
+    const config = new SmartCacheConfig(DEMO_CONFIG);
+    const policies = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('tbody tr[data-type]')].map((row) => ({
+        type: row.dataset['type'],
+        ttl: row.querySelector('[data-policy="ttl"]')?.textContent,
+        strategy: row.querySelector('[data-policy="strategy"]')?.textContent,
+        budget: row.querySelector('[role="meter"]')?.getAttribute('aria-valuemax'),
+      })),
+    );
+    expect(policies).toEqual(
+      CONTENT_TYPES.map((type) => ({
+        type,
+        ttl: config.formatTtl(config.getTtl(type)),
+        strategy: config.getPolicy(type).invalidationStrategy,
+        budget: String(config.getPolicy(type).maxSizeMb! * 2 ** 20),
+      })),
+    );
+    await expectStats(page, { total: { entries: 0, hits: 0, misses: 0 } });
+    expect(errors).toEqual([]);
+  });
+
+  it('asks the API on the first lookup of a track, and answers the second from the cache alone', async () => {
+    const { page, errors } = await openDemo();
+    expect(await choose(page, FOUND)).toMatchObject({ state: 'done', tags: 'origin', api: 'origin', apiStatus: 'found', year: 'origin' });
+    await expectStats(page, {
+      track_metadata: { entries: 1, hits: 0, misses: 1 },
+      successful_api_metadata: { entries: 1, hits: 0, misses: 1 },
+      album_year: { entries: 1, hits: 0, misses: 1 },
+    });
+    expect(await choose(page, FOUND)).toMatchObject({ tags: 'cache', api: 'cache', year: 'cache', timing: expect.stringContaining('cache alone') });
+    await expectStats(page, {
+      track_metadata: { entries: 1, hits: 1, misses: 1 },
+      successful_api_metadata: { entries: 1, hits: 1, misses: 1 },
+      album_year: { entries: 1, hits: 1, misses: 1 },
+    });
+    await expect(page.locator('#api-calls').textContent()).resolves.toBe('2');
+
+    // "Not found" goes to negative_result, and is remembered too.
+    expect(await choose(page, NOT_FOUND)).toMatchObject({ api: 'origin', apiStatus: 'not_found' });
+    await expectStats(page, { negative_result: { entries: 1, hits: 0 }, successful_api_metadata: { entries: 1 } });
+    expect(await choose(page, NOT_FOUND)).toMatchObject({ tags: 'cache', api: 'cache', apiStatus: 'not_found' });
+    await expectStats(page, { negative_result: { entries: 1, hits: 1 } });
+    await expect(page.locator('#api-calls').textContent()).resolves.toBe('3');
+
+    // The hit-rate chart draws a line once there were reads.
+    await page.waitForFunction(() => (document.querySelector('.chart-line')?.getAttribute('d') ?? '').startsWith('M'));
+    expect(errors).toEqual([]);
+  });
+
+  it('looks up every visible track at once; the second time the cache answers them all', async () => {
+    const { page, errors } = await openDemo();
+    const status = page.locator('#batch-status');
+    await page.getByRole('button', { name: 'Look up visible tracks' }).click();
+    await page.waitForFunction(() => /ms:/.test(document.querySelector('#batch-status')?.textContent ?? ''));
+    const first = (await status.textContent())!;
+    const looked = Number(first.match(/^(\d+) tracks/)?.[1]);
+    expect(looked).toBeGreaterThan(5);
+    expect(first).toContain(`0 from the cache alone, ${looked} fetched`);
+    await expectStats(page, { track_metadata: { entries: looked } });
+    await page.getByRole('button', { name: 'Look up visible tracks' }).click();
+    await page.waitForFunction((first) => (document.querySelector('#batch-status')?.textContent ?? first) !== first && /ms:/.test(document.querySelector('#batch-status')!.textContent!), first);
+    await expect(status.textContent()).resolves.toContain(`${looked} tracks in`);
+    await expect(status.textContent()).resolves.toContain(`${looked} from the cache alone, 0 fetched`);
+    await expectStats(page, { track_metadata: { entries: looked, hits: looked, misses: looked } });
+    expect(errors).toEqual([]);
+  });
+
+  it('works from the keyboard: Tab to the list, arrows and Enter choose a track, Enter and Space press buttons', async () => {
+    const { page, errors } = await openDemo();
+    await page.locator('#lookup-visible').focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('role'))).toBe('listbox');
+    // A track the API fails on: the error goes to failed_api_lookup.
+    expect(await choose(page, FAILING, 'keyboard')).toMatchObject({ state: 'done', apiStatus: 'error', api: 'origin' });
+    const id = tracks[FAILING]!.id;
+    await expect(page.getByRole('listbox').getAttribute('aria-activedescendant')).resolves.toBe(`track-${id}`);
+    await expect(rowOf(page, FAILING).getAttribute('aria-selected')).resolves.toBe('true');
+    await expectStats(page, { failed_api_lookup: { entries: 1 }, successful_api_metadata: { entries: 0 } });
+    expect(await choose(page, FAILING, 'keyboard')).toMatchObject({ apiStatus: 'error', api: 'cache' });
+
+    await page.getByRole('button', { name: /^Library sync/ }).focus();
+    await page.keyboard.press('Enter');
+    await logLine(page, 'local', 'library_sync');
+    await page.getByRole('button', { name: /^Run cleanup/ }).focus();
+    await page.keyboard.press('Space');
+    await logLine(page, 'local', 'cleanup()');
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('each event button changes the inspector as the events say (SPEC §3)', () => {
+  it('Modify track (track_modified) removes the track’s entries and its album’s API metadata', async () => {
+    const { page, errors } = await openDemo();
+    for (const index of [OTHER_ALBUM, ALBUM_MATE, FOUND]) await choose(page, index);
+    await expectStats(page, { track_metadata: { entries: 3 }, successful_api_metadata: { entries: 3 }, album_year: { entries: 2 } });
+    await press(page, 'Modify track');
+    const line = await logLine(page, 'local', 'track_modified');
+    expect(line.invalidated).toEqual({ track_metadata: 1, successful_api_metadata: 2 });
+    await expectStats(page, {
+      track_metadata: { entries: 2, invalidations: 1 },
+      successful_api_metadata: { entries: 1, invalidations: 2 },
+      album_year: { entries: 2, invalidations: 0 },
+    });
+    await expect(rowOf(page, FOUND).locator('.badge').textContent()).resolves.toBe('edited ×1');
+    expect(await choose(page, FOUND)).toMatchObject({ tags: 'origin', api: 'origin', year: 'cache' });
+    expect(errors).toEqual([]);
+  });
+
+  it('Remove track (track_removed) removes the track’s entries; Restore track (track_added) removes nothing', async () => {
+    const { page, errors } = await openDemo();
+    for (const index of [OTHER_ALBUM, FOUND]) await choose(page, index);
+    await expectStats(page, { track_metadata: { entries: 2 }, successful_api_metadata: { entries: 2 }, album_year: { entries: 2 } });
+    await press(page, 'Remove track');
+    expect((await logLine(page, 'local', 'track_removed')).invalidated).toEqual({ track_metadata: 1, successful_api_metadata: 1 });
+    await expectStats(page, { track_metadata: { entries: 1 }, successful_api_metadata: { entries: 1 }, album_year: { entries: 2 } });
+    const row = rowOf(page, FOUND);
+    await expect(row.getAttribute('class')).resolves.toContain('removed');
+    expect((await shown(page)).state).toBe('removed');
+    await expect(page.getByRole('button', { name: /^Remove track/ }).isDisabled()).resolves.toBe(true);
+
+    await press(page, 'Restore track');
+    const added = await logLine(page, 'local', 'track_added');
+    expect(added.invalidated).toEqual({});
+    expect(added.text).toContain('invalidates nothing');
+    await expectStats(page, { track_metadata: { entries: 1, invalidations: 1 }, successful_api_metadata: { entries: 1, invalidations: 1 } });
+    await expect(row.getAttribute('class')).resolves.not.toContain('removed');
+    expect(errors).toEqual([]);
+  });
+
+  it('Change fingerprint (fingerprint_changed) removes the track_metadata stored with the old fingerprint, nothing else', async () => {
+    const { page, errors } = await openDemo();
+    for (const index of [OTHER_ALBUM, FOUND]) await choose(page, index);
+    await expectStats(page, { track_metadata: { entries: 2 }, successful_api_metadata: { entries: 2 } });
+    await press(page, 'Change fingerprint');
+    expect((await logLine(page, 'local', 'fingerprint_changed')).invalidated).toEqual({ track_metadata: 1 });
+    await expectStats(page, { track_metadata: { entries: 1, invalidations: 1 }, successful_api_metadata: { entries: 2, invalidations: 0 }, album_year: { entries: 2 } });
+    // The tags are read again (under the new fingerprint); the API's answer is still cached.
+    expect(await choose(page, FOUND)).toMatchObject({ tags: 'origin', api: 'cache', year: 'cache' });
+    expect(errors).toEqual([]);
+  });
+
+  it('Library sync (library_sync) empties album_year, nothing else', async () => {
+    const { page, errors } = await openDemo();
+    for (const index of [OTHER_ALBUM, FOUND]) await choose(page, index);
+    await expectStats(page, { album_year: { entries: 2 } });
+    await press(page, 'Library sync');
+    expect((await logLine(page, 'local', 'library_sync')).invalidated).toEqual({ album_year: 2 });
+    await expectStats(page, { album_year: { entries: 0, invalidations: 2 }, track_metadata: { entries: 2 }, successful_api_metadata: { entries: 2 } });
+    expect(await choose(page, FOUND)).toMatchObject({ tags: 'cache', api: 'cache', year: 'origin' });
+    expect(errors).toEqual([]);
+  });
+
+  it('Invalidate track and Invalidate everything (manual_invalidation) empty the event-driven types, for one track or all', async () => {
+    const { page, errors } = await openDemo();
+    for (const index of [NOT_FOUND, OTHER_ALBUM, FOUND]) await choose(page, index);
+    await expectStats(page, { track_metadata: { entries: 3 }, successful_api_metadata: { entries: 2 }, album_year: { entries: 2 }, negative_result: { entries: 1 } });
+    await press(page, 'Invalidate track');
+    expect((await logLine(page, 'local', 'manual_invalidation')).invalidated).toEqual({ track_metadata: 1, successful_api_metadata: 1, album_year: 0 });
+    await expectStats(page, { track_metadata: { entries: 2 }, successful_api_metadata: { entries: 1 }, album_year: { entries: 2 }, negative_result: { entries: 1 } });
+
+    await press(page, 'Invalidate everything');
+    await page.waitForFunction(() => document.querySelectorAll('[role="log"] li[data-event="manual_invalidation"]').length === 2);
+    expect((await readLog(page))[0]).toMatchObject({ event: 'manual_invalidation', invalidated: { track_metadata: 2, successful_api_metadata: 1, album_year: 2 } });
+    // negative_result is time-based: events leave it alone.
+    await expectStats(page, { track_metadata: { entries: 0 }, successful_api_metadata: { entries: 0 }, album_year: { entries: 0 }, negative_result: { entries: 1 } });
+    expect(errors).toEqual([]);
+  });
+
+  it('Run cleanup reports what it removed; Clear cache empties every type', async () => {
+    const { page, errors } = await openDemo();
+    for (const index of [NOT_FOUND, FOUND]) await choose(page, index);
+    await expectStats(page, { total: { entries: 5 } });
+    await press(page, 'Run cleanup');
+    expect((await logLine(page, 'local', 'cleanup()')).text).toContain('0 expired and 0 evicted');
+    await expectStats(page, { total: { entries: 5 } });
+    await press(page, 'Clear cache');
+    await logLine(page, 'local', 'clear()');
+    await expectStats(page, Object.fromEntries([...CONTENT_TYPES, 'total'].map((type) => [type, { entries: 0, bytes: 0 }])));
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('two tabs', () => {
+  it('show each other’s events live, marked remote, and the invalidated entries are gone in both', async () => {
+    const name = uniqueName();
+    const a = await openDemo(name);
+    const b = await openDemo(name);
+    await choose(a.page, FOUND);
+    // Persistent entries live in IndexedDB, shared: the other tab counts them, and reads them as hits.
+    await expectStats(b.page, { track_metadata: { entries: 1 }, successful_api_metadata: { entries: 1 }, album_year: { entries: 1 } });
+    expect(await choose(b.page, FOUND)).toMatchObject({ tags: 'cache', api: 'cache', year: 'cache' });
+
+    await press(a.page, 'Modify track');
+    expect((await logLine(a.page, 'local', 'track_modified')).invalidated).toEqual({ track_metadata: 1, successful_api_metadata: 1 });
+    const remote = await logLine(b.page, 'remote', 'track_modified');
+    expect(remote.invalidated).toEqual({ track_metadata: 1, successful_api_metadata: 1 });
+    expect(remote.text).toContain(tracks[FOUND]!.title);
+    await expectStats(b.page, { track_metadata: { entries: 0 }, successful_api_metadata: { entries: 0 }, album_year: { entries: 1 } });
+    // The other tab's library follows the event too, and its panel says the entries changed.
+    await expect(rowOf(b.page, FOUND).locator('.badge').textContent()).resolves.toBe('edited ×1');
+    await expect(b.page.locator('.details .stale').textContent()).resolves.toContain('Another tab emitted track_modified');
+
+    await press(b.page, 'Library sync');
+    expect((await logLine(a.page, 'remote', 'library_sync')).invalidated).toEqual({ album_year: 1 });
+    await expectStats(a.page, { album_year: { entries: 0 } });
+    expect((await readLog(b.page)).map((line) => [line.source, line.event])).toEqual([
+      ['local', 'library_sync'],
+      ['remote', 'track_modified'],
+    ]);
+    expect(a.errors).toEqual([]);
+    expect(b.errors).toEqual([]);
+  });
+});
+
+describe('a screenshot for people to look at', () => {
+  it('saves test-results/demo.png of the page in use', async () => {
+    const name = uniqueName();
+    const { page, errors } = await openDemo(name);
+    const other = await openDemo(name);
+    await page.bringToFront();
+    await page.getByRole('button', { name: 'Look up visible tracks' }).click();
+    await page.waitForFunction(() => /ms:/.test(document.querySelector('#batch-status')?.textContent ?? ''));
+    await page.getByRole('button', { name: 'Look up visible tracks' }).click();
+    await page.waitForFunction(() => /from the cache alone, 0 fetched/.test(document.querySelector('#batch-status')?.textContent ?? ''));
+    await choose(page, ALBUM_MATE);
+    await press(page, 'Modify track');
+    await logLine(page, 'local', 'track_modified');
+    await press(other.page, 'Library sync');
+    await logLine(page, 'remote', 'library_sync');
+    await choose(page, FOUND);
+    await choose(page, FOUND);
+    // A few samples of the hit-rate chart.
+    await page.waitForTimeout(2_000);
+    const path = 'test-results/demo.png';
+    await page.screenshot({ path, fullPage: true });
+    expect((await stat(path)).size).toBeGreaterThan(20_000);
+    expect(errors).toEqual([]);
+    expect(other.errors).toEqual([]);
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { SmartCacheConfig } from '../src/index';
+import { DEMO_CONFIG } from '../demo/demoConfig';
+import { DEMO_SCHEMAS } from '../demo/demoSchemas';
+import { generateLibrary } from '../demo/generateLibrary';
+import { Library } from '../demo/Library';
+import { lookupTrack } from '../demo/lookupTrack';
+import { MetadataApi, type ApiOutcome } from '../demo/MetadataApi';
+import { openCache } from './support/openCache';
+
+async function setup() {
+  const { cache } = await openCache({ config: new SmartCacheConfig(DEMO_CONFIG), schemas: DEMO_SCHEMAS });
+  const library = new Library(generateLibrary({ seed: 1, count: 200 }));
+  const api = new MetadataApi({ seed: 1, latency: { min: 0, max: 0 } });
+  const trackWith = (outcome: ApiOutcome) => library.tracks.find((track) => api.outcome(track.id) === outcome)!;
+  return { cache, library, api, trackWith };
+}
+
+describe('lookupTrack', () => {
+  it('asks the file and the API the first time, and only the cache the second', async () => {
+    const { cache, library, api, trackWith } = await setup();
+    const track = trackWith('found');
+    const first = await lookupTrack(cache, api, library, track);
+    expect(first).toMatchObject({ tags: { from: 'origin' }, api: { status: 'found', from: 'origin' }, albumYear: { from: 'origin' } });
+    expect(api.calls).toBe(2);
+    const second = await lookupTrack(cache, api, library, track);
+    expect(second).toMatchObject({ tags: { from: 'cache' }, api: { status: 'found', from: 'cache' }, albumYear: { from: 'cache', year: first.albumYear!.year } });
+    expect(api.calls).toBe(2);
+    const { types } = await cache.stats();
+    expect([types.track_metadata.entries, types.successful_api_metadata.entries, types.album_year.entries]).toEqual([1, 1, 1]);
+    expect(types.successful_api_metadata).toMatchObject({ hits: 1, misses: 1 });
+  });
+
+  it('tags the entries so that track events, fingerprint changes and library syncs find them', async () => {
+    const { cache, library, api, trackWith } = await setup();
+    const track = trackWith('found');
+    const { fingerprint } = await lookupTrack(cache, api, library, track);
+    expect((await cache.emit({ eventType: 'fingerprint_changed', fingerprint })).invalidated).toEqual({ track_metadata: 1 });
+    expect((await cache.emit({ eventType: 'library_sync' })).invalidated).toEqual({ album_year: 1 });
+    expect((await cache.emit({ eventType: 'track_removed', trackId: track.id })).invalidated).toEqual({ track_metadata: 0, successful_api_metadata: 1 });
+  });
+
+  it('remembers "not found" in negative_result and errors in failed_api_lookup, without asking the API again', async () => {
+    const { cache, library, api, trackWith } = await setup();
+    const missing = trackWith('not_found');
+    const failing = trackWith('error');
+    expect((await lookupTrack(cache, api, library, missing)).api).toMatchObject({ status: 'not_found', from: 'origin' });
+    expect((await lookupTrack(cache, api, library, failing)).api).toMatchObject({ status: 'error', from: 'origin' });
+    expect(api.calls).toBe(2);
+    expect((await lookupTrack(cache, api, library, missing)).api).toMatchObject({ status: 'not_found', from: 'cache' });
+    expect((await lookupTrack(cache, api, library, failing)).api).toMatchObject({ status: 'error', from: 'cache' });
+    expect(api.calls).toBe(2);
+    const { types } = await cache.stats();
+    expect([types.negative_result.entries, types.failed_api_lookup.entries, types.successful_api_metadata.entries, types.album_year.entries]).toEqual([1, 1, 0, 0]);
+  });
+});
