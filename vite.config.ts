@@ -39,7 +39,11 @@ export default defineConfig(({ mode }) => ({
   preview: { host: '127.0.0.1' },
   worker: { format: 'es' },
   // Pre-bundled up front: discovering them on a test page's first load would make Vite reload it mid-test.
-  optimizeDeps: { include: ['idb', 'comlink', 'zod'] },
+  // The scan covers our own pages only: the consumer fixture imports the packed 'reprise', installed elsewhere.
+  optimizeDeps: {
+    include: ['idb', 'comlink', 'zod'],
+    entries: ['index.html', 'test/browser/pages/*.html', 'test/bench/*.html'],
+  },
   build: mode === 'lib' ? library : demo,
   test: {
     projects: [
