@@ -300,13 +300,13 @@ describe('transactions', () => {
     const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction');
     try {
       await cache.setMany('track_metadata', entries);
-      expect(transaction.mock.calls.map(([stores, mode]) => [stores, mode])).toEqual([[['entries', 'usage'], 'readwrite']]);
+      expect(transaction.mock.calls.map(([stores, mode]) => [stores, mode])).toEqual([[['track_metadata', 'usage'], 'readwrite']]);
       transaction.mockClear();
       const values = await cache.getMany('track_metadata', entries.map((entry) => entry.key));
       expect(values).toEqual(entries.map((entry) => entry.value));
       // Reads stay read-only; their access times are written back later, in one batch of their own.
       const reads = transaction.mock.calls.filter(([, mode]) => mode !== 'readwrite');
-      expect(reads.map(([stores, mode]) => [stores, mode])).toEqual([[['entries'], 'readonly']]);
+      expect(reads.map(([stores, mode]) => [stores, mode])).toEqual([[['track_metadata'], 'readonly']]);
       expect(transaction.mock.calls.length).toBeLessThanOrEqual(2);
     } finally {
       transaction.mockRestore();

@@ -1,7 +1,7 @@
 import { unwrap, wrap, type DBSchema, type IDBPDatabase } from 'idb';
 import { CacheError } from '../src/CacheError';
 import type { CacheEvent } from '../src/cacheEvent';
-import type { ContentType } from '../src/contentType';
+import { CONTENT_TYPES, type ContentType } from '../src/contentType';
 import type { InvalidationTarget } from '../src/invalidationTargets';
 import { allSettled, committed, settled, walk } from './requests';
 import type { Budget, Counts, Invalidated, Removed, Store, StoredEntry, Usage } from './Store';
@@ -9,14 +9,12 @@ import { isConnectionLost, toCacheError } from './storageError';
 
 export const DB_VERSION = 1;
 
-type TypedKey<T> = [ContentType, T];
-
 /**
- * An entry as stored. `trackKeys` (instead of `trackIds`) feeds the multi-entry index that finds a
- * track's entries per type; `expiry` is there only for entries that can expire, so that entries kept
- * "forever" cost no expiry index write.
+ * An entry as stored, in the object store of its content type (one per type: each index then has a
+ * plain key, which makes every write noticeably cheaper than a [type, …] compound key would). `expiry`
+ * is there only for entries that can expire, so that entries kept "forever" cost no expiry index write.
  */
-type EntryRecord = Omit<StoredEntry, 'trackIds' | 'expires'> & { trackKeys?: TypedKey<string>[]; expiry?: number };
+type EntryRecord = Omit<StoredEntry, 'type' | 'expires'> & { expiry?: number };
 
 /** One event in the log other tabs catch up from. */
 export interface LoggedEvent {
@@ -37,23 +35,19 @@ export interface LogTail {
   trimmedThrough: number;
 }
 
-export interface RepriseSchema extends DBSchema {
-  entries: {
-    key: TypedKey<string>;
-    value: EntryRecord;
-    indexes: {
-      track: TypedKey<string>;
-      album: TypedKey<string>;
-      fingerprint: TypedKey<string>;
-      expiry: TypedKey<number>;
-      access: TypedKey<number>;
-    };
-  };
-  /** Entries and bytes per type, changed in the same transaction as the entries, so every tab agrees. */
-  usage: { key: ContentType; value: Usage };
-  events: { key: number; value: LoggedEvent };
-  meta: { key: 'trimmedThrough'; value: number };
+interface EntryStore {
+  key: string;
+  value: EntryRecord;
+  indexes: { track: string; album: string; fingerprint: string; expiry: number; access: number };
 }
+
+export type RepriseSchema = DBSchema &
+  Record<ContentType, EntryStore> & {
+    /** Entries and bytes per type, changed in the same transaction as the entries, so every tab agrees. */
+    usage: { key: ContentType; value: Usage };
+    events: { key: number; value: LoggedEvent };
+    meta: { key: 'trimmedThrough'; value: number };
+  };
 
 export interface IdbStoreOptions {
   name: string;
@@ -72,16 +66,11 @@ const CHUNK = 1000;
  */
 const MAX_PENDING_TOUCHES = 20_000;
 
-/** Every key of one type, in the store and in every index: arrays sort after numbers and strings. */
-const typeRange = (type: ContentType) => IDBKeyRange.bound([type], [type, []]);
-const expiredRange = (type: ContentType, now: number) => IDBKeyRange.bound([type], [type, now, Infinity]);
+type StoreName = ContentType | 'usage' | 'events' | 'meta';
 
-type StoreName = 'entries' | 'usage' | 'events' | 'meta';
-
-/** An entry eviction may remove, as planned from an index, with its size from the index key. */
+/** An entry eviction may remove, as planned from an index (before its record is read). */
 interface Candidate {
   key: string;
-  bytes: number;
   pass: keyof Removed;
 }
 
@@ -100,8 +89,8 @@ export class IdbStore implements Store {
   #touches = new Map<ContentType, Map<string, number>>();
   #pendingTouches = 0;
   #flushing = false;
-  /** The bytes per type this tab last saw, to know when a write may need evictions planned. */
-  readonly #knownBytes = new Map<ContentType, number>();
+  /** The size per type this tab last saw, to know when a write may need evictions planned. */
+  readonly #known = new Map<ContentType, Usage>();
 
   private constructor(options: IdbStoreOptions) {
     this.#options = options;
@@ -114,17 +103,17 @@ export class IdbStore implements Store {
       const usage = tx.objectStore('usage');
       const [types, values] = [usage.getAllKeys(), usage.getAll()] as [IDBRequest<ContentType[]>, IDBRequest<Usage[]>];
       await allSettled([types, values]);
-      types.result.forEach((type, index) => store.#knownBytes.set(type, values.result[index]?.bytes ?? 0));
+      types.result.forEach((type, index) => store.#known.set(type, values.result[index] ?? { entries: 0, bytes: 0 }));
     });
     return store;
   }
 
   read(type: ContentType, keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
-    return this.#transact(`reading ${type}`, ['entries'], 'readonly', async (tx) => {
-      const store = tx.objectStore('entries');
-      const requests = keys.map((key) => store.get([type, key]) as IDBRequest<EntryRecord | undefined>);
+    return this.#transact(`reading ${type}`, [type], 'readonly', async (tx) => {
+      const store = tx.objectStore(type);
+      const requests = keys.map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
       await allSettled(requests);
-      return requests.map((request) => request.result && fromRecord(request.result));
+      return requests.map((request) => request.result && fromRecord(type, request.result));
     });
   }
 
@@ -137,15 +126,15 @@ export class IdbStore implements Store {
   ): Promise<Removed> {
     const spare = new Set(entries.map((entry) => entry.key));
     const incoming = entries.reduce((sum, entry) => sum + entry.bytes, 0);
-    const known = this.#knownBytes.get(type) ?? 0;
+    const known = this.#known.get(type)?.bytes ?? 0;
     // Plan evictions ahead only when this write may need them (by the last size this tab saw); when
     // another tab has filled the type since, the write plans inside its own transaction instead.
     const plan =
       budget && known + incoming > budget.lowWater
         ? await this.#plan(type, (usage) => usage.bytes + incoming - budget.lowWater, now, { spare })
         : [];
-    return this.#transact(`writing ${type}`, ['entries', 'usage'], 'readwrite', async (tx) => {
-      const store = tx.objectStore('entries');
+    return this.#transact(`writing ${type}`, [type, 'usage'], 'readwrite', async (tx) => {
+      const store = tx.objectStore(type);
       const usage = await this.#usage(tx, type);
       // In an empty type nothing is replaced, so the old entries need not be read.
       const replacing = usage.entries > 0;
@@ -157,7 +146,7 @@ export class IdbStore implements Store {
         const requests: IDBRequest[] = [];
         for (const entry of chunk) {
           // Requests run in order: this get sees the entry the put below replaces.
-          if (replacing) requests.push(store.get([type, entry.key]));
+          if (replacing) requests.push(store.get(entry.key));
           requests.push(store.put(toRecord(entry)));
           usage.entries++;
           usage.bytes += entry.bytes;
@@ -183,17 +172,17 @@ export class IdbStore implements Store {
   }
 
   remove(type: ContentType, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<number> {
-    return this.#transact(`removing from ${type}`, ['entries', 'usage'], 'readwrite', async (tx) => {
-      const store = tx.objectStore('entries');
+    return this.#transact(`removing from ${type}`, [type, 'usage'], 'readwrite', async (tx) => {
+      const store = tx.objectStore(type);
       const usage = await this.#usage(tx, type);
-      const requests = keys.map((key) => store.get([type, key]) as IDBRequest<EntryRecord | undefined>);
+      const requests = keys.map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
       await allSettled(requests);
       let removed = 0;
       for (const request of requests) {
-        const entry = request.result;
-        if (!entry || (when && !when(fromRecord(entry)))) continue;
-        store.delete([type, entry.key]);
-        forget(usage, entry);
+        const record = request.result;
+        if (!record || (when && !when(fromRecord(type, record)))) continue;
+        store.delete(record.key);
+        forget(usage, record);
         removed++;
       }
       if (removed) this.#putUsage(tx, type, usage);
@@ -202,20 +191,20 @@ export class IdbStore implements Store {
   }
 
   invalidate(targets: readonly InvalidationTarget[], log?: Omit<LoggedEvent, 'seq' | 'invalidated'>): Promise<Invalidated> {
+    const types = [...new Set(targets.map((target) => target.type))];
+    const searched = [...new Set(targets.filter((target) => target.by !== 'all').map((target) => target.type))];
     return this.#afterReading(
       'finding what an event invalidates',
-      ['entries'],
+      searched,
       // Which entries each target finds, through its index: keys only, nothing deserialised.
-      (tx) => Promise.all(targets.map((target) => (target.by === 'all' ? [] : findKeys(tx.objectStore('entries'), target)))),
+      (tx) => Promise.all(targets.map((target) => (target.by === 'all' ? [] : findKeys(tx.objectStore(target.type), target)))),
       'invalidating',
-      ['entries', 'usage', 'events'],
+      [...types, 'usage', 'events'],
       async (tx, found) => {
-        const store = tx.objectStore('entries');
         // Every read of this transaction at once (usage of each type, each entry found), then the writes.
-        const types = [...new Set(targets.map((target) => target.type))];
         const usageReads = types.map((type) => tx.objectStore('usage').get(type) as IDBRequest<Usage | undefined>);
         const entryReads = targets.map((target, index) =>
-          (found[index] ?? []).map((key) => store.get([target.type, key]) as IDBRequest<EntryRecord | undefined>),
+          (found[index] ?? []).map((key) => tx.objectStore(target.type).get(key) as IDBRequest<EntryRecord | undefined>),
         );
         await allSettled([...usageReads, ...entryReads.flat()]);
         const usages = new Map(types.map((type, index) => [type, usageReads[index]?.result ?? { entries: 0, bytes: 0 }]));
@@ -223,22 +212,24 @@ export class IdbStore implements Store {
         const deleted = new Set<string>();
         for (const [index, target] of targets.entries()) {
           const { type } = target;
+          const store = tx.objectStore(type);
           const usage = usages.get(type)!;
           let removed = 0;
           if (target.by === 'all') {
             removed = usage.entries;
-            store.delete(typeRange(type));
+            store.clear();
             usage.entries = usage.bytes = 0;
-          }
-          for (const read of entryReads[index] ?? []) {
-            const record = read.result;
-            const id = record && JSON.stringify([type, record.key]);
-            // Read again here, so the bytes are exact and an entry rewritten since it was found is spared.
-            if (!record || !id || deleted.has(id) || target.by === 'all' || !matches(record, target)) continue;
-            deleted.add(id);
-            store.delete([type, record.key]);
-            forget(usage, record);
-            removed++;
+          } else {
+            for (const read of entryReads[index] ?? []) {
+              const record = read.result;
+              const id = record && JSON.stringify([type, record.key]);
+              // Read again here, so the bytes are exact and an entry rewritten since it was found is spared.
+              if (!record || !id || deleted.has(id) || !matches(record, target)) continue;
+              deleted.add(id);
+              store.delete(record.key);
+              forget(usage, record);
+              removed++;
+            }
           }
           counts[type] = (counts[type] ?? 0) + removed;
         }
@@ -251,9 +242,9 @@ export class IdbStore implements Store {
   }
 
   clear(types: readonly ContentType[]): Promise<void> {
-    return this.#transact('clearing', ['entries', 'usage'], 'readwrite', async (tx) => {
+    return this.#transact('clearing', [...types, 'usage'], 'readwrite', async (tx) => {
       for (const type of types) {
-        tx.objectStore('entries').delete(typeRange(type));
+        tx.objectStore(type).clear();
         this.#putUsage(tx, type, { entries: 0, bytes: 0 });
         this.#dropTouches(type);
       }
@@ -264,21 +255,21 @@ export class IdbStore implements Store {
     const types = [...budgets.keys()];
     return this.#afterReading(
       'planning a cleanup',
-      ['entries', 'usage'],
+      [...types, 'usage'],
       (tx) =>
         Promise.all(
           types.map(async (type) => {
-            const expired = await this.#planIn(tx, type, Infinity, now, { passes: ['expired'] });
-            const budget = budgets.get(type);
             const usage = await this.#usage(tx, type);
-            const left = usage.bytes - expired.reduce((sum, candidate) => sum + candidate.bytes, 0);
+            const expired = await this.#planIn(tx, type, Infinity, usage, now, { passes: ['expired'] });
+            const budget = budgets.get(type);
+            const left = usage.bytes - expired.length * average(usage);
             const spare = new Set(expired.map((candidate) => candidate.key));
-            const evict = budget ? await this.#planIn(tx, type, left - budget.lowWater, now, { passes: ['evicted'], spare }) : [];
+            const evict = budget ? await this.#planIn(tx, type, left - budget.lowWater, usage, now, { passes: ['evicted'], spare }) : [];
             return { expired, evict };
           }),
         ),
       'cleaning up',
-      ['entries', 'usage'],
+      [...types, 'usage'],
       async (tx, plans) => {
         const result: Partial<Record<ContentType, Removed>> = {};
         for (const [index, type] of types.entries()) {
@@ -297,32 +288,40 @@ export class IdbStore implements Store {
   free(types: readonly ContentType[], bytes: number, now: number): Promise<Partial<Record<ContentType, Removed>>> {
     return this.#afterReading(
       'planning to free space',
-      ['entries'],
+      [...types, 'usage'],
       async (tx) => {
         // Expired entries of every type first, then the least recently used, type by type.
-        const plans = new Map<ContentType, Candidate[]>(types.map((type) => [type, []]));
+        const steps: { type: ContentType; plan: Candidate[] }[] = [];
         let planned = 0;
         for (const pass of ['expired', 'evicted'] as const) {
           for (const type of types) {
             if (planned >= bytes) break;
-            const spare = new Set(plans.get(type)!.map((candidate) => candidate.key));
-            const more = await this.#planIn(tx, type, bytes - planned, now, { passes: [pass], spare });
-            plans.get(type)!.push(...more);
-            planned += more.reduce((sum, candidate) => sum + candidate.bytes, 0);
+            const usage = await this.#usage(tx, type);
+            const plan = await this.#planIn(tx, type, bytes - planned, usage, now, { passes: [pass] });
+            steps.push({ type, plan });
+            planned += plan.length * average(usage);
           }
         }
-        return plans;
+        return steps;
       },
       'freeing space',
-      ['entries', 'usage'],
-      async (tx, plans) => {
+      [...types, 'usage'],
+      async (tx, steps) => {
         const removed: Partial<Record<ContentType, Removed>> = {};
-        for (const [type, plan] of plans) {
-          if (!plan.length) continue;
-          const usage = await this.#usage(tx, type);
-          removed[type] = await this.#remove(tx, type, usage, plan, -Infinity, now);
-          this.#putUsage(tx, type, usage);
+        const usages = new Map<ContentType, Usage>();
+        let freed = 0;
+        for (const { type, plan } of steps) {
+          if (freed >= bytes) break;
+          const usage = usages.get(type) ?? (await this.#usage(tx, type));
+          usages.set(type, usage);
+          const before = usage.bytes;
+          const step = await this.#remove(tx, type, usage, plan, before - (bytes - freed), now);
+          const counts = (removed[type] ??= none());
+          counts.expired += step.expired;
+          counts.evicted += step.evicted;
+          freed += before - usage.bytes;
         }
+        for (const [type, usage] of usages) this.#putUsage(tx, type, usage);
         return removed;
       },
     );
@@ -333,11 +332,11 @@ export class IdbStore implements Store {
     if (!touched) this.#touches.set(type, (touched = new Map()));
     if (!touched.has(key)) this.#pendingTouches++;
     touched.set(key, at);
-    // Reads stay read-only transactions; their times are written back in batches.
     if (this.#pendingTouches >= MAX_PENDING_TOUCHES && !this.#flushing) {
       this.#flushing = true;
-      this.#transact('recording reads', ['entries'], 'readwrite', async (tx) => {
-        for (const type of [...this.#touches.keys()]) await this.#flushTouches(tx, type);
+      const types = [...this.#touches.keys()];
+      this.#transact('recording reads', types, 'readwrite', async (tx) => {
+        for (const type of types) await this.#flushTouches(tx, type);
       })
         .catch(() => {
           // Losing access times only makes eviction less precise.
@@ -408,36 +407,43 @@ export class IdbStore implements Store {
 
   /**
    * Plans which entries of `type` to remove to free `need(usage)` bytes: expired ones through the expiry
-   * index, then the least recently used through the access index (whose keys carry the sizes, so no
-   * value is read), leaving out `spare` and entries read since the last write-back. In a read-only
-   * transaction of its own: in Chromium, every delete of a read-write transaction that has read an index
-   * is several times slower.
+   * index, then the least recently used through the access index (key cursors: no value is read),
+   * leaving out `spare` and entries read since the last write-back. Sizes are estimated from the
+   * type's average; the removal reads each record and keeps the bytes exact. In a read-only transaction
+   * of its own: in Chromium, every delete of a read-write transaction that has read an index is several
+   * times slower.
    */
   #plan(type: ContentType, need: (usage: Usage) => number, now: number, options: PlanOptions = {}): Promise<Candidate[]> {
-    return this.#transact(`planning evictions in ${type}`, ['entries', 'usage'], 'readonly', async (tx) =>
-      this.#planIn(tx, type, need(await this.#usage(tx, type)), now, options),
-    );
+    return this.#transact(`planning evictions in ${type}`, [type, 'usage'], 'readonly', async (tx) => {
+      const usage = await this.#usage(tx, type);
+      return this.#planIn(tx, type, need(usage), usage, now, options);
+    });
   }
 
-  async #planIn(tx: IDBTransaction, type: ContentType, need: number, now: number, { passes = ['expired', 'evicted'], spare }: PlanOptions): Promise<Candidate[]> {
+  async #planIn(
+    tx: IDBTransaction,
+    type: ContentType,
+    need: number,
+    usage: Usage,
+    now: number,
+    { passes = ['expired', 'evicted'], spare }: PlanOptions,
+  ): Promise<Candidate[]> {
     const plan: Candidate[] = [];
     if (need <= 0) return plan;
+    // A quarter more than the average suggests, since sizes vary; a short plan is completed later.
+    const wanted = Number.isFinite(need) ? Math.ceil((1.25 * need) / average(usage)) + 1 : Infinity;
     const touched = this.#touches.get(type);
     const planned = new Set<string>();
-    let bytes = 0;
     for (const pass of passes) {
-      if (bytes >= need) break;
-      const index = tx.objectStore('entries').index(pass === 'expired' ? 'expiry' : 'access');
-      const range = pass === 'expired' ? expiredRange(type, now) : typeRange(type);
-      await walk(index.openKeyCursor(range), (cursor) => {
-        const [, , size] = cursor.key as [ContentType, number, number];
-        const [, key] = cursor.primaryKey as TypedKey<string>;
+      if (plan.length >= wanted) break;
+      const index = tx.objectStore(type).index(pass === 'expired' ? 'expiry' : 'access');
+      await walk(index.openKeyCursor(pass === 'expired' ? IDBKeyRange.upperBound(now) : null), (cursor) => {
+        const key = cursor.primaryKey as string;
         if (!spare?.has(key) && !planned.has(key) && !(pass === 'evicted' && touched?.has(key))) {
-          plan.push({ key, bytes: size, pass });
+          plan.push({ key, pass });
           planned.add(key);
-          bytes += size;
         }
-        return bytes < need;
+        return plan.length < wanted;
       });
     }
     return plan;
@@ -447,11 +453,19 @@ export class IdbStore implements Store {
    * Removes planned entries, in order, while the type holds more than `target` bytes; an expired one only
    * if it still is. Each is read first, so the bytes stay exact if another tab rewrote it meanwhile.
    */
-  async #remove(tx: IDBTransaction, type: ContentType, usage: Usage, plan: readonly Candidate[], target: number, now: number, spare?: ReadonlySet<string>): Promise<Removed> {
+  async #remove(
+    tx: IDBTransaction,
+    type: ContentType,
+    usage: Usage,
+    plan: readonly Candidate[],
+    target: number,
+    now: number,
+    spare?: ReadonlySet<string>,
+  ): Promise<Removed> {
     const removed = none();
     if (!plan.length || usage.bytes <= target) return removed;
-    const store = tx.objectStore('entries');
-    const reads = plan.map(({ key }) => store.get([type, key]) as IDBRequest<EntryRecord | undefined>);
+    const store = tx.objectStore(type);
+    const reads = plan.map(({ key }) => store.get(key) as IDBRequest<EntryRecord | undefined>);
     await allSettled(reads);
     for (const [index, { pass }] of plan.entries()) {
       if (usage.bytes <= target) break;
@@ -459,7 +473,7 @@ export class IdbStore implements Store {
       if (!record || spare?.has(record.key)) continue;
       const expired = record.expiry !== undefined && record.expiry <= now;
       if (pass === 'expired' && !expired) continue;
-      store.delete([type, record.key]);
+      store.delete(record.key);
       forget(usage, record);
       removed[expired ? 'expired' : 'evicted']++;
     }
@@ -468,18 +482,28 @@ export class IdbStore implements Store {
 
   /**
    * Brings `type` down to `target` bytes: the planned removals first; if they fall short (another tab
-   * wrote since the plan), it plans again inside this transaction — slower, but exact. Reads not yet
-   * written back are recorded first, so recently read entries are spared.
+   * wrote since the plan, or sizes were above average), it plans again inside this transaction —
+   * slower, but exact. Reads not yet written back are recorded first, so recently read entries are spared.
    */
-  async #shrink(tx: IDBTransaction, type: ContentType, usage: Usage, target: number, now: number, plan: readonly Candidate[], spare?: ReadonlySet<string>): Promise<Removed> {
+  async #shrink(
+    tx: IDBTransaction,
+    type: ContentType,
+    usage: Usage,
+    target: number,
+    now: number,
+    plan: readonly Candidate[],
+    spare?: ReadonlySet<string>,
+  ): Promise<Removed> {
     await this.#flushTouches(tx, type);
     const removed = await this.#remove(tx, type, usage, plan, target, now, spare);
-    if (usage.bytes > target) {
-      const planned = new Set(plan.map((candidate) => candidate.key));
-      const again = await this.#planIn(tx, type, usage.bytes - target, now, { spare: new Set([...(spare ?? []), ...planned]) });
+    while (usage.bytes > target) {
+      const tried = new Set([...(spare ?? []), ...plan.map((candidate) => candidate.key)]);
+      const again = await this.#planIn(tx, type, usage.bytes - target, usage, now, { spare: tried });
+      if (!again.length) break;
       const more = await this.#remove(tx, type, usage, again, target, now, spare);
       removed.expired += more.expired;
       removed.evicted += more.evicted;
+      plan = [...plan, ...again];
     }
     return removed;
   }
@@ -487,8 +511,8 @@ export class IdbStore implements Store {
   async #flushTouches(tx: IDBTransaction, type: ContentType): Promise<void> {
     const touched = this.#dropTouches(type);
     if (!touched?.size) return;
-    const store = tx.objectStore('entries');
-    const reads = [...touched.keys()].map((key) => store.get([type, key]) as IDBRequest<EntryRecord | undefined>);
+    const store = tx.objectStore(type);
+    const reads = [...touched.keys()].map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
     await allSettled(reads);
     for (const read of reads) {
       const entry = read.result;
@@ -506,16 +530,19 @@ export class IdbStore implements Store {
 
   async #usage(tx: IDBTransaction, type: ContentType): Promise<Usage> {
     const usage = ((await settled(tx.objectStore('usage').get(type))) as Usage | undefined) ?? { entries: 0, bytes: 0 };
-    this.#knownBytes.set(type, usage.bytes);
+    this.#known.set(type, { ...usage });
     return usage;
   }
 
   #putUsage(tx: IDBTransaction, type: ContentType, usage: Usage): void {
     tx.objectStore('usage').put(usage, type);
-    this.#knownBytes.set(type, usage.bytes);
+    this.#known.set(type, { ...usage });
   }
 
-  /** Reads in a read-only transaction, then writes in a read-write one (see #plan for why not in one). */
+  /**
+   * Reads in a read-only transaction, then writes in a read-write one (see #plan for why not in one).
+   * With no store to read, `read` runs without a transaction (it must not use it then).
+   */
   async #afterReading<R, T>(
     reading: string,
     readStores: StoreName[],
@@ -524,7 +551,7 @@ export class IdbStore implements Store {
     writeStores: StoreName[],
     write: (tx: IDBTransaction, found: R) => Promise<T>,
   ): Promise<T> {
-    const found = await this.#transact(reading, readStores, 'readonly', read);
+    const found = readStores.length ? await this.#transact(reading, readStores, 'readonly', read) : await read(undefined as never);
     return this.#transact(writing, writeStores, 'readwrite', (tx) => write(tx, found));
   }
 
@@ -637,29 +664,29 @@ function unavailable(name: string, error: unknown): CacheError {
 
 function upgrade(db: IDBDatabase, oldVersion: number): void {
   if (oldVersion < 1) {
-    const entries = db.createObjectStore('entries', { keyPath: ['type', 'key'] });
-    entries.createIndex('track', 'trackKeys', { multiEntry: true });
-    entries.createIndex('album', ['type', 'albumKey']);
-    entries.createIndex('fingerprint', ['type', 'fingerprint']);
-    entries.createIndex('expiry', ['type', 'expiry', 'bytes']);
-    entries.createIndex('access', ['type', 'lastAccess', 'bytes']);
+    for (const type of CONTENT_TYPES) {
+      const entries = db.createObjectStore(type, { keyPath: 'key' });
+      entries.createIndex('track', 'trackIds', { multiEntry: true });
+      entries.createIndex('album', 'albumKey');
+      entries.createIndex('fingerprint', 'fingerprint');
+      entries.createIndex('expiry', 'expiry');
+      entries.createIndex('access', 'lastAccess');
+    }
     db.createObjectStore('usage');
     db.createObjectStore('events', { keyPath: 'seq', autoIncrement: true });
     db.createObjectStore('meta');
   }
 }
 
-function toRecord({ trackIds, expires, ...entry }: StoredEntry): EntryRecord {
+function toRecord({ type: _type, expires, ...entry }: StoredEntry): EntryRecord {
   const record: EntryRecord = entry;
-  if (trackIds?.length) record.trackKeys = trackIds.map((trackId): TypedKey<string> => [entry.type, trackId]);
+  if (!record.trackIds?.length) delete record.trackIds;
   if (expires) record.expiry = entry.expiresAt;
   return record;
 }
 
-function fromRecord({ trackKeys, expiry, ...record }: EntryRecord): StoredEntry {
-  const entry: StoredEntry = { ...record, expires: expiry !== undefined };
-  if (trackKeys) entry.trackIds = trackKeys.map(([, trackId]) => trackId);
-  return entry;
+function fromRecord(type: ContentType, { expiry, ...record }: EntryRecord): StoredEntry {
+  return { ...record, type, expires: expiry !== undefined };
 }
 
 function forget(usage: Usage, entry: { bytes: number }): void {
@@ -667,23 +694,25 @@ function forget(usage: Usage, entry: { bytes: number }): void {
   usage.bytes -= entry.bytes;
 }
 
-/** Primary keys of the entries a target finds through its index. */
+/** The average entry size of a type, to estimate how many entries free a number of bytes. */
+function average(usage: Usage): number {
+  return usage.entries > 0 ? Math.max(1, usage.bytes / usage.entries) : 1;
+}
+
+/** Keys of the entries a target finds through its index. */
 async function findKeys(store: IDBObjectStore, target: Exclude<InvalidationTarget, { by: 'all' }>): Promise<string[]> {
-  const { type } = target;
-  const query: TypedKey<string> = [type, target.by === 'track' ? target.trackId : target.by === 'album' ? target.albumKey : target.fingerprint];
-  const keys = (await settled(store.index(target.by).getAllKeys(query))) as TypedKey<string>[];
-  return keys.map(([, key]) => key);
+  const query = target.by === 'track' ? target.trackId : target.by === 'album' ? target.albumKey : target.fingerprint;
+  return (await settled(store.index(target.by).getAllKeys(query))) as string[];
 }
 
 /** Whether a stored entry is still one the target removes (the fingerprint target narrowed to its track). */
 function matches(record: EntryRecord, target: Exclude<InvalidationTarget, { by: 'all' }>): boolean {
-  const hasTrack = (trackId: string) => record.trackKeys?.some(([, id]) => id === trackId) ?? false;
   switch (target.by) {
     case 'track':
-      return hasTrack(target.trackId);
+      return record.trackIds?.includes(target.trackId) ?? false;
     case 'album':
       return record.albumKey === target.albumKey;
     case 'fingerprint':
-      return record.fingerprint === target.fingerprint && (target.trackId === undefined || hasTrack(target.trackId));
+      return record.fingerprint === target.fingerprint && (target.trackId === undefined || (record.trackIds?.includes(target.trackId) ?? false));
   }
 }

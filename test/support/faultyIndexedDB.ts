@@ -1,5 +1,6 @@
 // Ways to make fake-indexeddb fail like a real browser does, for fault tests.
 import { IDBFactory, IDBIndex, IDBObjectStore, IDBTransaction } from 'fake-indexeddb';
+import { CONTENT_TYPES } from '../../src/contentType';
 
 interface FakeTransaction {
   _requests: unknown[];
@@ -9,6 +10,9 @@ interface FakeTransaction {
 }
 
 type Restore = () => void;
+
+/** The object stores that hold cache entries: one per content type. */
+const isEntryStore = (name: string) => (CONTENT_TYPES as readonly string[]).includes(name);
 
 /** Patches a method on a prototype until the returned function restores it. */
 function patch<T extends object, K extends keyof T>(target: T, key: K, replacement: (original: T[K]) => T[K]): Restore {
@@ -20,7 +24,7 @@ function patch<T extends object, K extends keyof T>(target: T, key: K, replaceme
 }
 
 /**
- * Makes the next `times` transactions that put into `entries` abort at commit with `name`
+ * Makes the next `times` transactions that put entries abort at commit with `name`
  * (QuotaExceededError by default): how Chromium usually reports a full disk. Transactions that only
  * delete (eviction) commit normally. Returns the restore function.
  */
@@ -31,7 +35,7 @@ export function failCommits(times: number, name = 'QuotaExceededError'): Restore
   const transaction = IDBTransaction.prototype as unknown as FakeTransaction;
   const restorePut = patch(store, 'put', (put) =>
     function (this: IDBObjectStore, ...args: unknown[]) {
-      if (this.name === 'entries' && left > 0 && !doomed.has(this.transaction)) {
+      if (isEntryStore(this.name) && left > 0 && !doomed.has(this.transaction)) {
         left--;
         doomed.add(this.transaction);
       }
@@ -54,14 +58,14 @@ export function failCommits(times: number, name = 'QuotaExceededError'): Restore
   };
 }
 
-/** Makes the `nth` put into `entries` (counting from 1) throw `name` synchronously, `times` times. */
+/** Makes the `nth` put of an entry (counting from 1) throw `name` synchronously, `times` times. */
 export function failPuts(nth: number, times = 1, name = 'QuotaExceededError'): Restore {
   let seen = 0;
   let left = times;
   const store = IDBObjectStore.prototype as unknown as { put(this: IDBObjectStore, ...args: unknown[]): IDBRequest };
   return patch(store, 'put', (put) =>
     function (this: IDBObjectStore, ...args: unknown[]) {
-      if (this.name === 'entries' && left > 0 && ++seen === nth) {
+      if (isEntryStore(this.name) && left > 0 && ++seen === nth) {
         left--;
         seen = 0;
         throw new DOMException('The quota has been exceeded.', name);
@@ -98,7 +102,7 @@ export function brokenFactory(name = 'InvalidStateError', message = 'IndexedDB i
 
 /**
  * Counts cache entries IndexedDB hands back while `run` runs: every record of get/getAll results and
- * every cursor step, on the entries store and its indexes. Proves a lookup went through an index.
+ * every cursor step, on the entry stores and their indexes. Proves a lookup went through an index.
  */
 export async function countRecordsRead(run: () => Promise<unknown>): Promise<number> {
   let read = 0;
@@ -109,7 +113,7 @@ export async function countRecordsRead(run: () => Promise<unknown>): Promise<num
       prototype[method] = function (this: unknown, ...args: unknown[]) {
         const request = original.apply(this, args);
         const store = (this as { objectStore?: IDBObjectStore }).objectStore ?? (this as IDBObjectStore);
-        if (store.name !== 'entries') return request;
+        if (!isEntryStore(store.name)) return request;
         request.addEventListener('success', () => {
           const result: unknown = request.result;
           read += Array.isArray(result) ? result.length : result ? 1 : 0;
