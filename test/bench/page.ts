@@ -232,33 +232,40 @@ const bench = {
     }
   },
 
-  /** 4: one track_removed per round, each for a track that has 10 entries, among `stored` entries. */
-  async eventCost(stored: number, rounds: number): Promise<Percentiles & { removed: number }> {
-    const name = uniqueName('events');
-    const cache = await createCache({ name });
+  /**
+   * 4: one track_removed per round, each for a track that has 10 entries, in caches holding each of
+   * `sizes` entries. Rounds alternate between the caches, so that a noisy moment hits them alike.
+   */
+  async eventCosts(sizes: number[], rounds: number): Promise<(Percentiles & { stored: number; removed: number })[]> {
+    const caches = await Promise.all(sizes.map(async (stored) => ({ stored, name: uniqueName('events'), times: [] as number[], removed: 0 })));
+    const opened = await Promise.all(caches.map(({ name }) => createCache({ name })));
     try {
-      for (let from = 0; from < stored; from += 20_000) {
-        const records = trackRecords(Math.min(20_000, stored - from), from);
-        await cache.setMany(
-          'track_metadata',
-          records.map((record, offset) => {
-            const index = from + offset;
-            return { key: record.key, value: record, trackId: index < rounds * 10 ? `hot${Math.floor(index / 10)}` : record.trackId };
-          }),
-        );
+      for (const [index, { stored }] of caches.entries()) {
+        for (let from = 0; from < stored; from += 20_000) {
+          const records = trackRecords(Math.min(20_000, stored - from), from);
+          await opened[index]!.setMany(
+            'track_metadata',
+            records.map((record, offset) => {
+              const at = from + offset;
+              return { key: record.key, value: record, trackId: at < rounds * 10 ? `hot${Math.floor(at / 10)}` : record.trackId };
+            }),
+          );
+        }
       }
-      const times: number[] = [];
-      let removed = 0;
       for (let round = 0; round < rounds; round++) {
-        const start = now();
-        const report = await cache.emit({ eventType: 'track_removed', trackId: `hot${round}` });
-        times.push(now() - start);
-        removed += report.invalidated.track_metadata ?? 0;
+        for (const [index, cache] of opened.entries()) {
+          const start = now();
+          const report = await cache.emit({ eventType: 'track_removed', trackId: `hot${round}` });
+          caches[index]!.times.push(now() - start);
+          caches[index]!.removed += report.invalidated.track_metadata ?? 0;
+        }
       }
-      return { ...percentiles(times), removed };
+      return caches.map(({ stored, times, removed }) => ({ ...percentiles(times), stored, removed }));
     } finally {
-      await cache.close();
-      await deleteDatabase(name);
+      for (const [index, cache] of opened.entries()) {
+        await cache.close();
+        await deleteDatabase(caches[index]!.name);
+      }
     }
   },
 
