@@ -1,3 +1,4 @@
+import { IDBDatabase } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { SET_MANY_CHUNK } from '../src/CacheClient';
@@ -294,7 +295,6 @@ describe('close', () => {
 
 describe('transactions', () => {
   it('getMany reads in one transaction, setMany writes in one, however many entries', async () => {
-    const { IDBDatabase } = await import('fake-indexeddb');
     const { cache } = await openCache();
     const entries = Array.from({ length: SET_MANY_CHUNK * 3 }, (_, index) => ({ key: `k${index}`, value: index }));
     const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction');

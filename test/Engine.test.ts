@@ -1,9 +1,11 @@
-import { forceCloseDatabase } from 'fake-indexeddb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { IDBFactory, forceCloseDatabase } from 'fake-indexeddb';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Engine } from '../worker/Engine';
 import {
   CONTENT_TYPES,
   HOUR,
   MINUTE,
+  SmartCacheConfig,
   createCache,
   isCacheError,
   type Cache,
@@ -46,7 +48,7 @@ describe('persistent and temporary types', () => {
 describe('TTL', () => {
   it.each(CONTENT_TYPES)('%s entries expire exactly at their TTL', async (type) => {
     const { cache, clock } = await openCache({ config: { caching: { negativeResultTtl: 2 * HOUR } } });
-    const ttl = new (await import('../src/index')).SmartCacheConfig({ caching: { negativeResultTtl: 2 * HOUR } }).getTtl(type);
+    const ttl = new SmartCacheConfig({ caching: { negativeResultTtl: 2 * HOUR } }).getTtl(type);
     await cache.set(type, 'k', 'v');
     clock.advance(ttl * 1000 - 1);
     expect(await cache.get(type, 'k')).toBe('v');
@@ -82,8 +84,10 @@ describe('TTL', () => {
     expect(await cache.get('album_year', 'y')).toBe(2001);
   });
 
+});
+
+describe('the periodic cleanup', () => {
   it('runs the sweep every cleanupIntervalSeconds', async () => {
-    const { vi } = await import('vitest');
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     try {
       const { cache, clock } = await openCache({ config: { caching: { cleanupIntervalSeconds: 60 } } });
@@ -96,19 +100,13 @@ describe('TTL', () => {
       vi.useRealTimers();
     }
   });
-});
 
-describe('the periodic cleanup', () => {
   it('runs in one tab at a time: it takes the Web Lock if available and skips the round if not', async () => {
-    const { vi } = await import('vitest');
-    const { IDBFactory } = await import('fake-indexeddb');
-    const { Engine } = await import('../worker/Engine');
-    const { SmartCacheConfig } = await import('../src/index');
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     try {
       let heldElsewhere = true;
-      const request = vi.fn((_name: string, _options: LockOptions, callback: (lock: Lock | null) => unknown) =>
-        Promise.resolve(callback(heldElsewhere ? null : ({ name: _name, mode: 'exclusive' } as Lock))),
+      const request = vi.fn((name: string, _options: LockOptions, callback: (lock: Lock | null) => unknown) =>
+        Promise.resolve(callback(heldElsewhere ? null : ({ name, mode: 'exclusive' } as Lock))),
       );
       let time = 0;
       const engine = await Engine.create({
