@@ -1,4 +1,4 @@
-// The packed library, installed by an app: `npm pack` (which builds it), install the tarball into the
+// The packed library, installed by an app: build it, `npm pack`, install the tarball into the
 // fixture app in a temporary folder, build the app with its own Vite, serve it and use it in Chromium.
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -18,8 +18,10 @@ let browser: Browser;
 
 beforeAll(async () => {
   folder = await mkdtemp(join(tmpdir(), 'reprise-consumer-'));
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', folder], { cwd: root });
-  const [{ filename }] = JSON.parse(stdout.slice(stdout.indexOf('['))) as [{ filename: string }];
+  // Built first, then packed without scripts: npm pack's --json output then holds nothing but JSON.
+  await run('npm', ['run', 'build:lib'], { cwd: root });
+  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', folder], { cwd: root });
+  const [{ filename }] = JSON.parse(stdout) as [{ filename: string }];
   const app = join(folder, 'app');
   await cp(new URL('../fixtures/consumer', import.meta.url).pathname, app, { recursive: true });
   const { devDependencies } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
@@ -46,7 +48,7 @@ afterAll(async () => {
 describe('the packed tarball in an app', () => {
   it('installs with its worker, types and nothing else', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root });
-    const [{ files }] = JSON.parse(stdout.slice(stdout.indexOf('['))) as [{ files: { path: string }[] }];
+    const [{ files }] = JSON.parse(stdout) as [{ files: { path: string }[] }];
     const paths = files.map((file) => file.path);
     expect(paths).toContain('dist/lib/reprise.js');
     expect(paths.some((path) => /^dist\/lib\/assets\/entry-[\w-]+\.js$/.test(path))).toBe(true);
