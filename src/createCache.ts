@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { Engine } from '../worker/Engine';
 import type { Cache, Schemas } from './Cache';
 import { CacheClient } from './CacheClient';
 import type { CacheConfig } from './configSchema';
@@ -68,6 +67,8 @@ export async function createCache<S extends Schemas = Schemas>(options: CreateCa
   const worker = parsed.worker ?? 'auto';
   let engine: EngineApi;
   if (worker === false || (worker === 'auto' && typeof Worker === 'undefined')) {
+    // Loaded on demand: an app that runs the engine in its worker does not ship it on the main thread.
+    const { Engine } = await import('../worker/Engine');
     engine = await Engine.create({
       name,
       config,

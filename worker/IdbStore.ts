@@ -190,17 +190,20 @@ export class IdbStore implements Store {
     });
   }
 
-  invalidate(targets: readonly InvalidationTarget[], log?: Omit<LoggedEvent, 'seq' | 'invalidated'>): Promise<Invalidated> {
+  async invalidate(targets: readonly InvalidationTarget[], log?: Omit<LoggedEvent, 'seq' | 'invalidated'>): Promise<Invalidated> {
     const types = [...new Set(targets.map((target) => target.type))];
     const searched = [...new Set(targets.filter((target) => target.by !== 'all').map((target) => target.type))];
-    return this.#afterReading(
-      'finding what an event invalidates',
-      searched,
-      // Which entries each target finds, through its index: keys only, nothing deserialised.
-      (tx) => Promise.all(targets.map((target) => (target.by === 'all' ? [] : findKeys(tx.objectStore(target.type), target)))),
+    // Which entries each target finds, through its index (keys only, nothing deserialised), read-only: see #plan.
+    const found = searched.length
+      ? await this.#transact('finding what an event invalidates', searched, 'readonly', (tx) =>
+          Promise.all(targets.map((target) => (target.by === 'all' ? [] : findKeys(tx.objectStore(target.type), target)))),
+        )
+      : targets.map((): string[] => []);
+    const { counts, seq } = await this.#transact(
       'invalidating',
       [...types, 'usage', 'events'],
-      async (tx, found) => {
+      'readwrite',
+      async (tx) => {
         // Every read of this transaction at once (usage of each type, each entry found), then the writes.
         const usageReads = types.map((type) => tx.objectStore('usage').get(type) as IDBRequest<Usage | undefined>);
         const entryReads = targets.map((target, index) =>
@@ -238,7 +241,9 @@ export class IdbStore implements Store {
         const added = log ? (tx.objectStore('events').add({ ...log, invalidated: counts }) as IDBRequest<number>) : null;
         return { counts, seq: () => added?.result ?? null };
       },
-    ).then(({ counts, seq }) => ({ counts, seq: seq() }));
+    );
+    // The log's sequence number is known once the transaction has committed.
+    return { counts, seq: seq() };
   }
 
   clear(types: readonly ContentType[]): Promise<void> {
@@ -539,10 +544,7 @@ export class IdbStore implements Store {
     this.#known.set(type, { ...usage });
   }
 
-  /**
-   * Reads in a read-only transaction, then writes in a read-write one (see #plan for why not in one).
-   * With no store to read, `read` runs without a transaction (it must not use it then).
-   */
+  /** Reads in a read-only transaction, then writes in a read-write one (see #plan for why not in one). */
   async #afterReading<R, T>(
     reading: string,
     readStores: StoreName[],
@@ -551,7 +553,7 @@ export class IdbStore implements Store {
     writeStores: StoreName[],
     write: (tx: IDBTransaction, found: R) => Promise<T>,
   ): Promise<T> {
-    const found = readStores.length ? await this.#transact(reading, readStores, 'readonly', read) : await read(undefined as never);
+    const found = await this.#transact(reading, readStores, 'readonly', read);
     return this.#transact(writing, writeStores, 'readwrite', (tx) => write(tx, found));
   }
 
