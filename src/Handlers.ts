@@ -44,10 +44,6 @@ export class Handlers<K extends string, A extends unknown[]> {
     return failed;
   }
 
-  get size(): number {
-    return this.#entries.length;
-  }
-
   #report(name: K, error: unknown): void {
     this.#logger.error(`Reprise: a handler for ${name} failed`, error);
   }

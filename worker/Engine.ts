@@ -201,8 +201,7 @@ export class Engine implements EngineApi {
       try {
         ({ counts: persistent, seq } = await this.#idb!.invalidate(shared, { event, origin: this.#tabId, at: this.#now() }));
       } catch (error) {
-        if (!isOpenFailure(error)) throw error;
-        this.#degrade(reasonOf(error));
+        this.#degradeOrThrow(this.#idb, error);
       }
     }
     const local = await this.#invalidateMemory(event);
@@ -384,8 +383,7 @@ export class Engine implements EngineApi {
     try {
       return await operation(store);
     } catch (error) {
-      if (store !== this.#idb || !isOpenFailure(error)) throw error;
-      this.#degrade(reasonOf(error));
+      this.#degradeOrThrow(store, error);
       return operation(this.#memory);
     }
   }
@@ -402,11 +400,16 @@ export class Engine implements EngineApi {
       try {
         await operation(store, mine);
       } catch (error) {
-        if (store !== this.#idb || !isOpenFailure(error)) throw error;
-        this.#degrade(reasonOf(error));
+        this.#degradeOrThrow(store, error);
         await operation(this.#memory, mine);
       }
     }
+  }
+
+  /** After a failure in `store`: rethrows, unless it is IndexedDB that can no longer be opened — then degrades to memory. */
+  #degradeOrThrow(store: Store | null, error: unknown): void {
+    if (store === null || store !== this.#idb || !isOpenFailure(error)) throw error;
+    this.#degrade(reasonOf(error));
   }
 
   #degrade(reason: string): void {

@@ -54,8 +54,6 @@ export interface IdbStoreOptions {
   indexedDB: IDBFactory;
   /** How long to wait for tabs holding an older version open before giving up on IndexedDB. */
   blockedTimeoutMs?: number;
-  /** Another tab upgraded or deleted the database, so this connection closed; the next call reopens. */
-  onVersionChange?: () => void;
 }
 
 /** Records per batch of requests: small enough that no batch holds a thread for long. */
@@ -603,7 +601,6 @@ export class IdbStore implements Store {
       db.addEventListener('versionchange', () => {
         db.close();
         drop();
-        this.#options.onVersionChange?.();
       });
       // The browser closed the connection (storage cleared, backend failure).
       db.addEventListener('close', drop);
