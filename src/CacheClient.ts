@@ -28,7 +28,8 @@ import {
 import { createCacheEvent, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
 import { CacheError } from './CacheError';
 import { parseContentType, type ContentType } from './contentType';
-import { Handlers, type Logger } from './Handlers';
+import { Handlers } from './Handlers';
+import type { Logger } from './Logger';
 import { parse } from './parse';
 import type { ClientCallbacks, EngineApi, EntryInput } from './protocol';
 import { yieldToEventLoop } from './yieldToEventLoop';

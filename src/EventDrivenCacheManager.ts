@@ -1,6 +1,7 @@
 import { createCacheEvent, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
 import type { ContentType } from './contentType';
-import { Handlers, type Logger } from './Handlers';
+import { Handlers } from './Handlers';
+import type { Logger } from './Logger';
 import { parse } from './parse';
 import { shouldInvalidateForEvent } from './shouldInvalidateForEvent';
 import type { SmartCacheConfig } from './SmartCacheConfig';

@@ -1,7 +1,4 @@
-/** Where Reprise reports a failure it must not throw, such as a handler that threw. */
-export interface Logger {
-  error(message: string, error: unknown): void;
-}
+import type { Logger } from './Logger';
 
 type Handler<A extends unknown[]> = (...args: A) => unknown;
 

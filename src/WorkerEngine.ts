@@ -4,7 +4,7 @@ import type { CacheEvent } from './cacheEvent';
 import { CacheError, isCacheError } from './CacheError';
 import { registerCacheErrorTransfer } from './cacheErrorTransfer';
 import type { ContentType } from './contentType';
-import type { Logger } from './Handlers';
+import type { Logger } from './Logger';
 import type { ClientCallbacks, EngineApi, EntryInput, WorkerHost, WorkerOpenOptions } from './protocol';
 
 export interface WorkerEngineOptions {

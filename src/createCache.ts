@@ -3,7 +3,7 @@ import type { Cache, Schemas } from './Cache';
 import { CacheClient } from './CacheClient';
 import type { CacheConfig } from './configSchema';
 import { contentTypeSchema } from './contentType';
-import type { Logger } from './Handlers';
+import type { Logger } from './Logger';
 import { parse } from './parse';
 import type { ClientCallbacks, EngineApi } from './protocol';
 import { SmartCacheConfig } from './SmartCacheConfig';

@@ -13,7 +13,7 @@ export { EVENT_TYPES, createCacheEvent } from './cacheEvent';
 export type { CacheEvent, CacheEventInput, EventType } from './cacheEvent';
 export { EventDrivenCacheManager } from './EventDrivenCacheManager';
 export type { CacheEventHandler } from './EventDrivenCacheManager';
-export type { Logger } from './Handlers';
+export type { Logger } from './Logger';
 export { albumKey } from './albumKey';
 export { fingerprintTrack } from './fingerprintTrack';
 export type { TrackIdentity } from './fingerprintTrack';

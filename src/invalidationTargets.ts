@@ -43,6 +43,20 @@ export function invalidationTargets(config: SmartCacheConfig, event: CacheEvent)
   });
 }
 
+/** Whether an entry with these tags is one the target removes (every entry of its type for `all`). */
+export function targetMatches(target: InvalidationTarget, entry: { trackIds?: readonly string[]; albumKey?: string; fingerprint?: string }): boolean {
+  switch (target.by) {
+    case 'track':
+      return entry.trackIds?.includes(target.trackId) ?? false;
+    case 'album':
+      return entry.albumKey === target.albumKey;
+    case 'fingerprint':
+      return entry.fingerprint === target.fingerprint && (target.trackId === undefined || (entry.trackIds?.includes(target.trackId) ?? false));
+    case 'all':
+      return true;
+  }
+}
+
 function albumOf(metadata: Record<string, unknown> | undefined): string | undefined {
   const artist = metadata?.['artist'];
   const album = metadata?.['album'];

@@ -118,9 +118,9 @@ describe('events across tabs', () => {
     await engineB.suspend();
     await a.emit({ eventType: 'manual_invalidation', trackId: 't9' });
     await a.emit({ eventType: 'manual_invalidation', trackId: 't8' });
-    const log = await IdbStore.open({ name, indexedDB });
-    expect(await log.trimEvents(Date.now() + 1, 0)).toBe(2);
-    log.close();
+    const store = await IdbStore.open({ name, indexedDB });
+    expect(await store.log.trim(Date.now() + 1, 0)).toBe(2);
+    store.close();
     await engineB.resume();
     expect(await b.getMany('generic', ['x', 'unrelated'])).toEqual([undefined, undefined]);
     expect(await b.get('negative_result', 'kept')).toBe(3);
@@ -153,14 +153,15 @@ describe('the event log', () => {
   it('keeps the newest events and those younger than the retention, and records how far it was trimmed', async () => {
     const { a, name, indexedDB } = await twoTabs();
     for (let index = 0; index < 5; index++) await a.emit({ eventType: 'library_sync' });
-    const log = await IdbStore.open({ name, indexedDB });
-    const { events } = await log.eventsAfter(0);
+    const store = await IdbStore.open({ name, indexedDB });
+    const { log } = store;
+    const { events } = await log.after(0);
     expect(events.map((event) => event.seq)).toEqual([1, 2, 3, 4, 5]);
-    expect(await log.trimEvents(0, 0)).toBe(0);
-    expect(await log.trimEvents(Date.now() + 1, 2)).toBe(3);
-    expect(await log.eventsAfter(0)).toMatchObject({ trimmedThrough: 3, events: [{ seq: 4 }, { seq: 5 }] });
-    expect(await log.lastEventSeq()).toBe(5);
-    log.close();
+    expect(await log.trim(0, 0)).toBe(0);
+    expect(await log.trim(Date.now() + 1, 2)).toBe(3);
+    expect(await log.after(0)).toMatchObject({ trimmedThrough: 3, events: [{ seq: 4 }, { seq: 5 }] });
+    expect(await log.head()).toBe(5);
+    store.close();
   });
 });
 

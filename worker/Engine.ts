@@ -2,11 +2,12 @@ import type { CacheStats, CleanupReport, EmitReport, TypeStats } from '../src/Ca
 import type { CacheEvent } from '../src/cacheEvent';
 import { CacheError, isCacheError } from '../src/CacheError';
 import { CONTENT_TYPES, isPersistentType, type ContentType } from '../src/contentType';
-import type { Logger } from '../src/Handlers';
+import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets } from '../src/invalidationTargets';
 import type { ClientCallbacks, EngineApi, EntryInput } from '../src/protocol';
 import type { SmartCacheConfig } from '../src/SmartCacheConfig';
-import { IdbStore, isOpenFailure } from './IdbStore';
+import { isOpenFailure } from './Database';
+import { IdbStore } from './IdbStore';
 import { MemoryStore } from './MemoryStore';
 import type { Budget, Counts, Removed, Store, StoredEntry } from './Store';
 import { TabSync, type ChannelLike } from './TabSync';
@@ -73,7 +74,7 @@ export class Engine implements EngineApi {
     this.#sync = new TabSync({
       tabId: this.#tabId,
       openChannel: options.openChannel,
-      log: () => this.#idb,
+      log: () => this.#idb?.log ?? null,
       apply: (event, invalidated) => this.#applyRemote(event, invalidated),
       forgetUnseen: () => this.#forgetUnseen(),
       logger: this.#logger,
@@ -199,7 +200,7 @@ export class Engine implements EngineApi {
     let seq: number | null = null;
     if (shared) {
       try {
-        ({ counts: persistent, seq } = await this.#idb!.invalidate(shared, { event, origin: this.#tabId, at: this.#now() }));
+        ({ counts: persistent, seq } = await this.#idb!.invalidateAndLog(shared, { event, origin: this.#tabId, at: this.#now() }));
       } catch (error) {
         this.#degradeOrThrow(this.#idb, error);
       }
@@ -315,7 +316,7 @@ export class Engine implements EngineApi {
   /** Applies an event to the memory tier (every type there, persistent ones too while degraded). */
   async #invalidateMemory(event: CacheEvent): Promise<Counts> {
     const targets = invalidationTargets(this.#config, event).filter((target) => this.#storeOf(target.type) === this.#memory);
-    return targets.length ? (await this.#memory.invalidate(targets)).counts : {};
+    return targets.length ? this.#memory.invalidate(targets) : {};
   }
 
   /** The counts for every type the event applies to, zero where it removed nothing. */
@@ -340,7 +341,7 @@ export class Engine implements EngineApi {
   /** Events this tab never saw are gone from the log: drop what any event could have invalidated here. */
   async #forgetUnseen(): Promise<void> {
     const types = CONTENT_TYPES.filter((type) => this.#storeOf(type) === this.#memory && this.#config.shouldUseEventInvalidation(type));
-    const { counts } = await this.#memory.invalidate(types.map((type) => ({ type, by: 'all' })));
+    const counts = await this.#memory.invalidate(types.map((type) => ({ type, by: 'all' })));
     this.#countInvalidations(counts);
   }
 
@@ -348,7 +349,7 @@ export class Engine implements EngineApi {
   #periodicCleanup(): void {
     const run = async () => {
       await this.cleanup();
-      await this.#idb?.trimEvents(this.#now() - LOG_RETENTION_MS, LOG_KEEP);
+      await this.#idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP);
     };
     const { locks, name } = this.#options;
     const done = locks ? locks.request(`${name}:cleanup`, { ifAvailable: true }, (lock) => (lock ? run() : undefined)) : run();

@@ -1,6 +1,6 @@
 import type { ContentType } from '../src/contentType';
-import type { InvalidationTarget } from '../src/invalidationTargets';
-import type { Budget, Counts, Invalidated, Removed, Store, StoredEntry, Usage } from './Store';
+import { targetMatches, type InvalidationTarget } from '../src/invalidationTargets';
+import type { Budget, Counts, Removed, Store, StoredEntry, Usage } from './Store';
 import { toCacheError } from './storageError';
 
 /** One content type's entries, in least-recently-used-first order, with the indexes events use. */
@@ -49,8 +49,7 @@ class Table {
         return this.#byAlbum.get(target.albumKey) ?? [];
       case 'fingerprint': {
         const keys = [...(this.#byFingerprint.get(target.fingerprint) ?? [])];
-        const { trackId } = target;
-        return trackId === undefined ? keys : keys.filter((key) => this.entries.get(key)?.trackIds?.includes(trackId));
+        return keys.filter((key) => targetMatches(target, this.entries.get(key) ?? {}));
       }
       case 'all':
         return this.entries.keys();
@@ -141,7 +140,7 @@ export class MemoryStore implements Store {
     return removed;
   }
 
-  async invalidate(targets: readonly InvalidationTarget[]): Promise<Invalidated> {
+  async invalidate(targets: readonly InvalidationTarget[]): Promise<Counts> {
     const counts: Counts = {};
     for (const target of targets) {
       const table = this.#tables.get(target.type);
@@ -149,7 +148,7 @@ export class MemoryStore implements Store {
       for (const key of [...(table?.find(target) ?? [])]) if (table?.delete(key)) removed++;
       counts[target.type] = (counts[target.type] ?? 0) + removed;
     }
-    return { counts, seq: null };
+    return counts;
   }
 
   async clear(types: readonly ContentType[]): Promise<void> {

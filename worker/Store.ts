@@ -38,12 +38,6 @@ export interface Removed {
 
 export type Counts = Partial<Record<ContentType, number>>;
 
-/** What an invalidation removed, and where it was logged for other tabs (null: not logged). */
-export interface Invalidated {
-  counts: Counts;
-  seq: number | null;
-}
-
 /**
  * Where entries live. Every method is atomic: it happens completely or not at all, and the bytes and
  * entries per type change in the same step as the entries. Two implementations: memory, IndexedDB.
@@ -66,7 +60,7 @@ export interface Store {
   /** Deletes the keys whose current entry passes `when` (all of them without it); returns how many. */
   remove(type: ContentType, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<number>;
   /** Deletes what the targets find, through indexes; returns counts per type. */
-  invalidate(targets: readonly InvalidationTarget[]): Promise<Invalidated>;
+  invalidate(targets: readonly InvalidationTarget[]): Promise<Counts>;
   clear(types: readonly ContentType[]): Promise<void>;
   /** Removes every expired entry of the types, then evicts each type above its budget's low-water mark. */
   cleanup(budgets: ReadonlyMap<ContentType, Budget | null>, now: number): Promise<Partial<Record<ContentType, Removed>>>;

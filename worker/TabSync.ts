@@ -1,7 +1,7 @@
 import type { CacheEvent } from '../src/cacheEvent';
 import { CHANNEL_VERSION, channelMessageSchema, type ChannelMessage } from '../src/channelMessage';
-import type { Logger } from '../src/Handlers';
-import type { LogTail } from './IdbStore';
+import type { Logger } from '../src/Logger';
+import type { EventLog } from './EventLog';
 import type { Counts } from './Store';
 
 /** The part of BroadcastChannel Reprise uses (Node has one too, so tabs can be simulated in tests). */
@@ -11,18 +11,12 @@ export interface ChannelLike {
   close(): void;
 }
 
-/** The IndexedDB event log tabs catch up from. */
-export interface EventLog {
-  eventsAfter(seq: number): Promise<LogTail>;
-  lastEventSeq(): Promise<number>;
-}
-
 export interface TabSyncOptions {
   tabId: string;
   /** Opens this cache's channel; undefined where there is no BroadcastChannel. */
   openChannel: (() => ChannelLike) | undefined;
   /** The log, while IndexedDB is usable. */
-  log: () => EventLog | null;
+  log: () => Pick<EventLog, 'after' | 'head'> | null;
   /** Applies another tab's event to this tab (its memory tier, its listeners). */
   apply: (event: CacheEvent, invalidated: Counts) => Promise<void>;
   /** Events this tab missed were trimmed from the log: forget whatever they might have invalidated. */
@@ -48,7 +42,7 @@ export class TabSync {
 
   /** Starts listening. A new tab's memory tier is empty, so the events logged before it opened are not its business. */
   async start(): Promise<void> {
-    this.#lastSeen = (await this.#options.log()?.lastEventSeq()) ?? 0;
+    this.#lastSeen = (await this.#options.log()?.head()) ?? 0;
     this.#listen();
   }
 
@@ -119,7 +113,7 @@ export class TabSync {
   async #catchUp(): Promise<void> {
     const log = this.#options.log();
     if (!log) return;
-    const { events, trimmedThrough } = await log.eventsAfter(this.#lastSeen);
+    const { events, trimmedThrough } = await log.after(this.#lastSeen);
     if (trimmedThrough > this.#lastSeen) await this.#options.forgetUnseen();
     for (const logged of events) {
       this.#lastSeen = logged.seq;

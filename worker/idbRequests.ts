@@ -1,7 +1,7 @@
 // Raw IndexedDB requests for the hot paths: one listener per batch instead of one promise per record.
 
 /** Resolves with the request's result; a failed request rejects (and, left unhandled, aborts its transaction). */
-export function settled<T>(request: IDBRequest<T>): Promise<T> {
+export function requestDone<T>(request: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
@@ -13,13 +13,13 @@ export function settled<T>(request: IDBRequest<T>): Promise<T> {
  * were made, so when the last succeeds, all have. Awaiting it keeps the transaction alive, and each
  * batch runs in a task of its own, so the thread is never held for long.
  */
-export async function allSettled(requests: readonly IDBRequest[]): Promise<void> {
+export async function requestsDone(requests: readonly IDBRequest[]): Promise<void> {
   const last = requests[requests.length - 1];
-  if (last) await settled(last);
+  if (last) await requestDone(last);
 }
 
 /** Visits each record of a cursor until `visit` returns false. */
-export function walk<C extends IDBCursor>(request: IDBRequest<C | null>, visit: (cursor: C) => boolean): Promise<void> {
+export function walkCursor<C extends IDBCursor>(request: IDBRequest<C | null>, visit: (cursor: C) => boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     request.onerror = () => reject(request.error);
     request.onsuccess = () => {
@@ -35,7 +35,7 @@ export function walk<C extends IDBCursor>(request: IDBRequest<C | null>, visit: 
  * here, at commit). Made at the start of a transaction and awaited at its end, so it is marked handled
  * meanwhile: an early throw must not leave an unhandled rejection behind.
  */
-export function committed(tx: IDBTransaction): Promise<void> {
+export function transactionDone(tx: IDBTransaction): Promise<void> {
   const done = new Promise<void>((resolve, reject) => {
     tx.oncomplete = () => resolve();
     tx.onabort = () => reject(tx.error ?? new DOMException('Transaction aborted', 'AbortError'));

@@ -1,0 +1,144 @@
+import { unwrap, wrap, type IDBPDatabase } from 'idb';
+import { CacheError } from '../src/CacheError';
+import { DB_VERSION, upgrade, type RepriseSchema, type StoreName } from './databaseSchema';
+import { transactionDone } from './idbRequests';
+import { isConnectionLost, toCacheError } from './storageError';
+
+export interface DatabaseOptions {
+  name: string;
+  indexedDB: IDBFactory;
+  /** How long to wait for tabs holding an older version open before giving up on IndexedDB. */
+  blockedTimeoutMs?: number;
+}
+
+/**
+ * One cache's IndexedDB database: opened through the given factory, reopened when another tab upgrades
+ * or deletes it or the browser closes it, and used one committed transaction at a time.
+ */
+export class Database {
+  readonly #options: DatabaseOptions;
+  #db: Promise<IDBPDatabase<RepriseSchema>> | null = null;
+
+  constructor(options: DatabaseOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Runs `body` in one transaction on a live connection and resolves once it has committed. Whatever
+   * throws aborts the transaction, so nothing of it is written; a lost connection is reopened and the
+   * whole transaction retried once.
+   */
+  async transact<T>(doing: string, stores: StoreName[], mode: IDBTransactionMode, body: (tx: IDBTransaction) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const connection = this.#connection();
+      let tx: IDBTransaction | undefined;
+      try {
+        tx = unwrap(await connection).transaction(stores, mode, { durability: 'relaxed' });
+        // What a read returns is settled once its requests succeed; waiting for `complete` only adds latency.
+        const done = mode === 'readwrite' ? transactionDone(tx) : undefined;
+        const result = await body(tx);
+        await done;
+        return result;
+      } catch (error) {
+        try {
+          tx?.abort();
+        } catch {
+          // Already committed or aborted.
+        }
+        if (attempt === 0 && isConnectionLost(error)) {
+          if (this.#db === connection) this.#db = null;
+          continue;
+        }
+        throw toCacheError(error, doing);
+      }
+    }
+  }
+
+  /** Reads in a read-only transaction, then writes in a read-write one: in Chromium, every delete of a read-write transaction that has read an index is several times slower. */
+  async afterReading<R, T>(
+    reading: string,
+    readStores: StoreName[],
+    read: (tx: IDBTransaction) => Promise<R>,
+    writing: string,
+    writeStores: StoreName[],
+    write: (tx: IDBTransaction, found: R) => Promise<T>,
+  ): Promise<T> {
+    const found = await this.transact(reading, readStores, 'readonly', read);
+    return this.transact(writing, writeStores, 'readwrite', (tx) => write(tx, found));
+  }
+
+  close(): void {
+    const db = this.#db;
+    this.#db = null;
+    void db?.then((connection) => connection.close()).catch(() => {});
+  }
+
+  #connection(): Promise<IDBPDatabase<RepriseSchema>> {
+    if (this.#db) return this.#db;
+    const opening = openDatabase(this.#options).then((db) => {
+      const drop = () => {
+        if (this.#db === opening) this.#db = null;
+      };
+      // Another tab wants a newer version (or to delete the database): let it, and reopen on the next call.
+      db.addEventListener('versionchange', () => {
+        db.close();
+        drop();
+      });
+      // The browser closed the connection (storage cleared, backend failure).
+      db.addEventListener('close', drop);
+      return db;
+    });
+    this.#db = opening;
+    opening.catch(() => {
+      if (this.#db === opening) this.#db = null;
+    });
+    return opening;
+  }
+}
+
+function openDatabase({ name, indexedDB, blockedTimeoutMs = 3000 }: DatabaseOptions): Promise<IDBPDatabase<RepriseSchema>> {
+  return new Promise((resolve, reject) => {
+    let request: IDBOpenDBRequest;
+    try {
+      // idb's openDB reads the global indexedDB; open through the injected factory and wrap the request.
+      request = indexedDB.open(name, DB_VERSION);
+    } catch (error) {
+      reject(unavailable(name, error));
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let gaveUp = false;
+    request.onupgradeneeded = (event) => upgrade(request.result, event.oldVersion);
+    request.onblocked = () => {
+      timer ??= setTimeout(() => {
+        gaveUp = true;
+        reject(unavailable(name, new Error('blocked by another tab holding an older version open')));
+      }, blockedTimeoutMs);
+    };
+    (wrap(request) as Promise<IDBPDatabase<RepriseSchema>>).then(
+      (db) => {
+        clearTimeout(timer);
+        if (gaveUp) db.close();
+        else resolve(db);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(unavailable(name, error));
+      },
+    );
+  });
+}
+
+const openFailures = new WeakSet<Error>();
+
+/** Whether the error means the database cannot be opened at all (rather than one operation failing). */
+export function isOpenFailure(error: unknown): boolean {
+  return error instanceof Error && openFailures.has(error);
+}
+
+function unavailable(name: string, error: unknown): CacheError {
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const failure = new CacheError('storage_unavailable', `IndexedDB "${name}" cannot be opened (${reason})`, { cause: error });
+  openFailures.add(failure);
+  return failure;
+}

@@ -1,0 +1,55 @@
+import type { ContentType } from '../src/contentType';
+import type { EntryRecord } from './databaseSchema';
+import { requestsDone } from './idbRequests';
+
+/**
+ * Reads remembered, not written: a read stays a read-only transaction, and its time is written to the
+ * entry (for least-recently-used eviction) later, in bulk.
+ */
+export class ReadTimes {
+  readonly #times = new Map<ContentType, Map<string, number>>();
+  #pending = 0;
+
+  /** How many entries have a read time not yet written. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  get types(): ContentType[] {
+    return [...this.#times.keys()];
+  }
+
+  touch(type: ContentType, key: string, at: number): void {
+    let times = this.#times.get(type);
+    if (!times) this.#times.set(type, (times = new Map()));
+    if (!times.has(key)) this.#pending++;
+    times.set(key, at);
+  }
+
+  /** Whether the entry was read since its read time was last written. */
+  has(type: ContentType, key: string): boolean {
+    return this.#times.get(type)?.has(key) ?? false;
+  }
+
+  /** Forgets the type's read times (its entries are gone), returning them. */
+  drop(type: ContentType): Map<string, number> | undefined {
+    const times = this.#times.get(type);
+    this.#times.delete(type);
+    this.#pending -= times?.size ?? 0;
+    return times;
+  }
+
+  /** Writes the type's read times into its entries, inside `tx` (read-write on the type's store). */
+  async writeInto(tx: IDBTransaction, type: ContentType): Promise<void> {
+    const times = this.drop(type);
+    if (!times?.size) return;
+    const store = tx.objectStore(type);
+    const reads = [...times.keys()].map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
+    await requestsDone(reads);
+    for (const read of reads) {
+      const entry = read.result;
+      const at = entry && times.get(entry.key);
+      if (entry && at !== undefined && at > entry.lastAccess) store.put({ ...entry, lastAccess: at });
+    }
+  }
+}

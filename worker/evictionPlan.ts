@@ -1,0 +1,114 @@
+import type { ContentType } from '../src/contentType';
+import type { EntryRecord } from './databaseSchema';
+import { requestsDone, walkCursor } from './idbRequests';
+import type { ReadTimes } from './ReadTimes';
+import type { Removed, Usage } from './Store';
+import { averageBytes, forget } from './usage';
+
+/** An entry eviction may remove, as planned from an index (before its record is read). */
+export interface Candidate {
+  key: string;
+  pass: keyof Removed;
+}
+
+export interface PlanOptions {
+  passes?: (keyof Removed)[];
+  spare?: ReadonlySet<string> | undefined;
+  /** Entries read since their read time was last written are recently used: never planned for eviction. */
+  readTimes?: ReadTimes | undefined;
+}
+
+export const noneRemoved = (): Removed => ({ expired: 0, evicted: 0 });
+
+/**
+ * Plans which entries of `type` to remove to free `need` bytes: expired ones through the expiry index,
+ * then the least recently used through the access index (key cursors: no value is read). Sizes are
+ * estimated from the type's average; the removal reads each record and keeps the bytes exact.
+ */
+export async function planEvictions(
+  tx: IDBTransaction,
+  type: ContentType,
+  need: number,
+  usage: Usage,
+  now: number,
+  { passes = ['expired', 'evicted'], spare, readTimes }: PlanOptions = {},
+): Promise<Candidate[]> {
+  const plan: Candidate[] = [];
+  if (need <= 0) return plan;
+  // A quarter more than the average suggests, since sizes vary; a short plan is completed later.
+  const wanted = Number.isFinite(need) ? Math.ceil((1.25 * need) / averageBytes(usage)) + 1 : Infinity;
+  const planned = new Set<string>();
+  for (const pass of passes) {
+    if (plan.length >= wanted) break;
+    const index = tx.objectStore(type).index(pass === 'expired' ? 'expiry' : 'access');
+    await walkCursor(index.openKeyCursor(pass === 'expired' ? IDBKeyRange.upperBound(now) : null), (cursor) => {
+      const key = cursor.primaryKey as string;
+      if (!spare?.has(key) && !planned.has(key) && !(pass === 'evicted' && readTimes?.has(type, key))) {
+        plan.push({ key, pass });
+        planned.add(key);
+      }
+      return plan.length < wanted;
+    });
+  }
+  return plan;
+}
+
+/**
+ * Removes planned entries, in order, while the type holds more than `target` bytes; an expired one only
+ * if it still is. Each is read first, so the bytes stay exact if another tab rewrote it meanwhile.
+ */
+export async function removePlanned(
+  tx: IDBTransaction,
+  type: ContentType,
+  usage: Usage,
+  plan: readonly Candidate[],
+  target: number,
+  now: number,
+  spare?: ReadonlySet<string>,
+): Promise<Removed> {
+  const removed = noneRemoved();
+  if (!plan.length || usage.bytes <= target) return removed;
+  const store = tx.objectStore(type);
+  const reads = plan.map(({ key }) => store.get(key) as IDBRequest<EntryRecord | undefined>);
+  await requestsDone(reads);
+  for (const [index, { pass }] of plan.entries()) {
+    if (usage.bytes <= target) break;
+    const record = reads[index]?.result;
+    if (!record || spare?.has(record.key)) continue;
+    const expired = record.expiry !== undefined && record.expiry <= now;
+    if (pass === 'expired' && !expired) continue;
+    store.delete(record.key);
+    forget(usage, record);
+    removed[expired ? 'expired' : 'evicted']++;
+  }
+  return removed;
+}
+
+/**
+ * Brings `type` down to `target` bytes: the planned removals first; if they fall short (another tab
+ * wrote since the plan, or sizes were above average), it plans again inside this transaction — slower,
+ * but exact. Read times not yet written are written first, so recently read entries are spared.
+ */
+export async function shrinkType(
+  tx: IDBTransaction,
+  type: ContentType,
+  usage: Usage,
+  target: number,
+  now: number,
+  plan: readonly Candidate[],
+  readTimes: ReadTimes,
+  spare?: ReadonlySet<string>,
+): Promise<Removed> {
+  await readTimes.writeInto(tx, type);
+  const removed = await removePlanned(tx, type, usage, plan, target, now, spare);
+  while (usage.bytes > target) {
+    const tried = new Set([...(spare ?? []), ...plan.map((candidate) => candidate.key)]);
+    const again = await planEvictions(tx, type, usage.bytes - target, usage, now, { spare: tried });
+    if (!again.length) break;
+    const more = await removePlanned(tx, type, usage, again, target, now, spare);
+    removed.expired += more.expired;
+    removed.evicted += more.evicted;
+    plan = [...plan, ...again];
+  }
+  return removed;
+}

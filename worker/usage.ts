@@ -1,0 +1,14 @@
+import type { Usage } from './Store';
+
+export const noUsage = (): Usage => ({ entries: 0, bytes: 0 });
+
+/** Takes a removed entry out of its type's usage. */
+export function forget(usage: Usage, entry: { bytes: number }): void {
+  usage.entries--;
+  usage.bytes -= entry.bytes;
+}
+
+/** The average entry size of a type, to estimate how many entries free a number of bytes. */
+export function averageBytes(usage: Usage): number {
+  return usage.entries > 0 ? Math.max(1, usage.bytes / usage.entries) : 1;
+}
