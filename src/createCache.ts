@@ -8,7 +8,8 @@ import { parse } from './parse';
 import type { ClientCallbacks, EngineApi } from './protocol';
 import { SmartCacheConfig } from './SmartCacheConfig';
 import { watchLifecycle } from './watchLifecycle';
-import { WorkerEngine } from './WorkerEngine';
+import { connectWorker } from './connectWorker';
+import { RemoteEngine } from './RemoteEngine';
 
 export interface CreateCacheOptions<S extends Schemas = Schemas> {
   /** Namespaces the IndexedDB database and the BroadcastChannel; 'reprise' by default. */
@@ -81,13 +82,10 @@ export async function createCache<S extends Schemas = Schemas>(options: CreateCa
       locks: typeof navigator === 'undefined' ? undefined : navigator.locks,
     });
   } else {
-    engine = await WorkerEngine.start({
-      // Written out in full so that Vite (and the app's bundler) sees the worker and emits it.
-      createWorker: worker === 'auto' ? () => new Worker(new URL('../worker/entry.ts', import.meta.url), { type: 'module', name: 'reprise' }) : worker,
-      open: { name, config: config.toJSON() },
-      client: callbacks,
-      logger,
-    });
+    // Written out in full so that Vite (and the app's bundler) sees the worker and emits it.
+    const createWorker =
+      worker === 'auto' ? () => new Worker(new URL('../worker/entry.ts', import.meta.url), { type: 'module', name: 'reprise' }) : worker;
+    engine = await RemoteEngine.start({ connect: () => connectWorker(createWorker, { name, config: config.toJSON() }, callbacks), logger });
   }
   if (parsed.persist) requestPersistence(logger);
   const unwatch = watchLifecycle(engine, (error) => logger.error('Reprise: following the page lifecycle failed', error));

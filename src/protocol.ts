@@ -46,6 +46,15 @@ export interface ClientCallbacks {
   progress(batch: string, done: number, total: number): void;
 }
 
+/** An engine behind a boundary that can die (a Worker), as the main thread holds it. */
+export interface EngineConnection {
+  engine: EngineApi;
+  /** Rejects with `worker_failed` when the engine's thread dies. */
+  died: Promise<never>;
+  /** Stops the engine's thread. */
+  terminate(): void;
+}
+
 /** What the main thread sends to open an engine in a worker. */
 export interface WorkerOpenOptions {
   name: string;

@@ -1,0 +1,141 @@
+import type { CacheStats, CleanupReport, EmitReport } from './Cache';
+import type { CacheEvent } from './cacheEvent';
+import { CacheError, isCacheError } from './CacheError';
+import type { ContentType } from './contentType';
+import type { Logger } from './Logger';
+import type { EngineApi, EngineConnection, EntryInput } from './protocol';
+
+export interface RemoteEngineOptions {
+  /** Starts a new engine behind its boundary (a Worker): called at start and after each death. */
+  connect: () => Promise<EngineConnection>;
+  logger: Logger;
+}
+
+/**
+ * The main thread's proxy of the engine running in a worker. Every call races the worker's death: a
+ * worker that crashes or is terminated fails its pending calls with `worker_failed`, and the next call
+ * connects a new one.
+ */
+export class RemoteEngine implements EngineApi {
+  readonly #options: RemoteEngineOptions;
+  #connection: Promise<EngineConnection> | null = null;
+  #closed = false;
+
+  private constructor(options: RemoteEngineOptions) {
+    this.#options = options;
+  }
+
+  /** Connects the first engine; rejects with `worker_failed` if it cannot start. */
+  static async start(options: RemoteEngineOptions): Promise<RemoteEngine> {
+    const engine = new RemoteEngine(options);
+    await engine.#current();
+    return engine;
+  }
+
+  getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[]): Promise<unknown[]> {
+    return this.#call((engine) => engine.getMany(type, keys, fingerprints));
+  }
+
+  setMany(type: ContentType, entries: EntryInput[], batch?: string): Promise<void> {
+    return this.#call((engine) => engine.setMany(type, entries, batch));
+  }
+
+  stage(batch: string, entries: EntryInput[]): Promise<void> {
+    return this.#call((engine) => engine.stage(batch, entries));
+  }
+
+  commit(batch: string, type: ContentType): Promise<void> {
+    return this.#call((engine) => engine.commit(batch, type));
+  }
+
+  discard(batch: string): Promise<void> {
+    return this.#call((engine) => engine.discard(batch));
+  }
+
+  delete(type: ContentType, key: string): Promise<boolean> {
+    return this.#call((engine) => engine.delete(type, key));
+  }
+
+  clear(type?: ContentType): Promise<void> {
+    return this.#call((engine) => engine.clear(type));
+  }
+
+  emit(event: CacheEvent): Promise<EmitReport> {
+    return this.#call((engine) => engine.emit(event));
+  }
+
+  stats(): Promise<CacheStats> {
+    return this.#call((engine) => engine.stats());
+  }
+
+  cleanup(): Promise<CleanupReport> {
+    return this.#call((engine) => engine.cleanup());
+  }
+
+  discardCorrupt(type: ContentType, keys: string[]): Promise<void> {
+    return this.#call((engine) => engine.discardCorrupt(type, keys));
+  }
+
+  suspend(): Promise<void> {
+    return this.#call((engine) => engine.suspend());
+  }
+
+  resume(): Promise<void> {
+    return this.#call((engine) => engine.resume());
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const connection = await this.#connection?.catch(() => null);
+    if (!connection) return;
+    try {
+      await Promise.race([connection.engine.close(), connection.died]);
+    } catch {
+      // A dead worker has nothing left to close.
+    } finally {
+      connection.terminate();
+      this.#connection = null;
+    }
+  }
+
+  async #call<T>(run: (engine: EngineApi) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new CacheError('closed', 'This cache is closed');
+    const connection = await this.#current();
+    try {
+      return await Promise.race([run(connection.engine), connection.died]);
+    } catch (error) {
+      throw toClientError(error);
+    }
+  }
+
+  #current(): Promise<EngineConnection> {
+    if (!this.#connection) {
+      const connecting = this.#options.connect();
+      this.#connection = connecting;
+      connecting.then(
+        (connection) =>
+          connection.died.catch((error: unknown) => {
+            // Forget the dead worker at once, so the next call starts a new one.
+            if (this.#connection === connecting) this.#connection = null;
+            if (!this.#closed) this.#options.logger.error('Reprise: the cache worker died; the next call starts a new one', error);
+          }),
+        () => {
+          if (this.#connection === connecting) this.#connection = null;
+        },
+      );
+    }
+    return this.#connection;
+  }
+}
+
+/** Errors as the caller should see them: a value postMessage could not clone is `not_cloneable`. */
+function toClientError(error: unknown): unknown {
+  if (isCacheError(error)) return error;
+  if (error instanceof Error && error.name === 'DataCloneError') {
+    return new CacheError('not_cloneable', `Value cannot be sent to the cache worker: it is not structured-cloneable (${error.message})`, {
+      cause: error,
+    });
+  }
+  return error;
+}
