@@ -345,6 +345,23 @@ describe('byte budgets', () => {
   });
 });
 
+describe('byte counts stay exact', () => {
+  it.each(CONTENT_TYPES)('%s: a key given twice to getMany, once expired and once mismatched, is removed and counted once', async (type) => {
+    const { cache, clock } = await openCache({ config: { caching: { policies: { [type]: { invalidationStrategy: 'hybrid' } } } } });
+    await cache.set(type, 'gone', 'v', { ttlSeconds: 1 });
+    await cache.set(type, 'other', 'w', { fingerprint: 'F1' });
+    await cache.set(type, 'kept', 'x');
+    clock.advance(1000);
+    expect(await cache.getMany(type, ['gone', 'gone'])).toEqual([undefined, undefined]);
+    expect(await cache.getMany(type, ['other', 'other'], { fingerprints: ['F2', 'F2'] })).toEqual([undefined, undefined]);
+    const stats = (await cache.stats()).types[type];
+    expect(stats).toMatchObject({ entries: 1, expirations: 1, invalidations: 1 });
+    expect(await cache.get(type, 'kept')).toBe('x');
+    await cache.delete(type, 'kept');
+    expect((await cache.stats()).types[type]).toMatchObject({ entries: 0, bytes: 0 });
+  });
+});
+
 describe('quota errors', () => {
   const config = { caching: { policies: { track_metadata: { maxSizeMb: null } } } };
 

@@ -57,6 +57,8 @@ export class IdbStore implements Store {
     now: number,
     onProgress?: (written: number) => void,
   ): Promise<Removed> {
+    // The last of several entries with one key wins; the usage must count that key once.
+    entries = lastOfEachKey(entries);
     const spare = new Set(entries.map((entry) => entry.key));
     const incoming = entries.reduce((sum, entry) => sum + entry.bytes, 0);
     const known = this.#known.get(type)?.bytes ?? 0;
@@ -114,7 +116,8 @@ export class IdbStore implements Store {
     return this.#db.transact(`removing from ${type}`, [type, 'usage'], 'readwrite', async (tx) => {
       const store = tx.objectStore(type);
       const usage = await this.#usage(tx, type);
-      const requests = keys.map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
+      // Each key once: two reads of one record before its delete would subtract its bytes twice.
+      const requests = [...new Set(keys)].map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
       await requestsDone(requests);
       let removed = 0;
       for (const request of requests) {
@@ -322,6 +325,11 @@ export class IdbStore implements Store {
     tx.objectStore('usage').put(usage, type);
     this.#known.set(type, { ...usage });
   }
+}
+
+function lastOfEachKey(entries: readonly StoredEntry[]): readonly StoredEntry[] {
+  const keys = new Set(entries.map((entry) => entry.key));
+  return keys.size === entries.length ? entries : [...new Map(entries.map((entry) => [entry.key, entry])).values()];
 }
 
 /** Keys of the entries a target finds through its index. */

@@ -97,6 +97,17 @@ export const storeContract: Record<string, ContractCase> = {
     same(await usageOf(store, T), { entries: 0, bytes: 0 }, 'usage');
   },
 
+  async 'counts a key given twice in one call once'({ store }) {
+    await store.write(T, [entry(T, 'a', { bytes: 100 }), entry(T, 'a', { bytes: 40 })], null, clock);
+    same(await usageOf(store, T), { entries: 1, bytes: 40 }, 'usage after writing a key twice');
+    same(keysOf(await store.read(T, ['a', 'a'])), ['a', 'a'], 'read twice');
+    same(await store.remove(T, ['a', 'a'], () => true), 1, 'removed with a condition');
+    same(await usageOf(store, T), { entries: 0, bytes: 0 }, 'usage after removing it twice');
+    await store.write(T, [entry(T, 'b'), entry(T, 'c')], null, clock);
+    same(await store.remove(T, ['b', 'c', 'b']), 2, 'removed without');
+    same(await usageOf(store, T), { entries: 0, bytes: 0 }, 'usage after removing a key twice');
+  },
+
   async 'invalidates by track, including entries tagged with several tracks'({ store }) {
     await store.write(T, [entry(T, 'a', { trackIds: ['t1'] }), entry(T, 'b', { trackIds: ['t2', 't1'] }), entry(T, 'c', { trackIds: ['t2'] })], null, clock);
     await store.write(S, [entry(S, 'a', { trackIds: ['t1'] })], null, clock);
