@@ -154,7 +154,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Clien
       const input = this.#toInput(type, { ...parsed, key, value: await fetcher() }, 'fetched value');
       this.#checkOpen();
       await this.#engine.setMany(type, [input]);
-      return input.value as ValueOf<S, T>;
+      return this.#output(type, input.value) as ValueOf<S, T>;
     })();
     this.#inflight.set(id, run);
     const settle = () => this.#inflight.delete(id);
@@ -244,18 +244,27 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Clien
     return checked;
   }
 
-  /** Normalises one entry and checks its value: defined, and valid for the type's schema (whose output is stored). */
+  /**
+   * Normalises one entry and checks its value: defined, and valid for the type's schema. The value is
+   * stored as given, not as the schema's output: every read parses it again, so a schema with a
+   * transform round-trips (its output need not be valid input, nor even cloneable).
+   */
   #toInput(type: ContentType, entry: z.output<typeof entrySchema>, what: string): EntryInput {
     const { key, value, trackId, album, fingerprint, ttlSeconds } = entry;
     if (value === undefined) throw new CacheError('invalid_value', `${what} for ${type} "${key}" is undefined; store null for "nothing"`);
     const input: EntryInput = { key, value };
-    const schema = this.#schemas[type];
-    if (schema) input.value = parse(schema, value, 'invalid_value', `${what} for ${type} "${key}"`);
+    this.#output(type, value, `${what} for ${type} "${key}"`);
     if (trackId !== undefined) input.trackIds = typeof trackId === 'string' ? [trackId] : [...new Set(trackId)];
     if (album) input.album = album;
     if (fingerprint !== undefined) input.fingerprint = fingerprint;
     if (ttlSeconds !== undefined) input.ttlSeconds = ttlSeconds;
     return input;
+  }
+
+  /** What the type's schema makes of a value (the value itself without a schema); `invalid_value` if it does not parse. */
+  #output(type: ContentType, value: unknown, what = `value for ${type}`): unknown {
+    const schema = this.#schemas[type];
+    return schema ? parse(schema, value, 'invalid_value', what) : value;
   }
 
   #checkOpen(): void {

@@ -187,6 +187,28 @@ describe('schemas', () => {
   });
 });
 
+describe('schemas with a transform', () => {
+  // The stored value is what the caller gave; every read returns what the schema makes of it.
+  const schemas = {
+    album_year: z.object({ year: z.string().transform(Number) }),
+    generic: z.string().transform((text) => text.length),
+  };
+
+  it.each(['album_year', 'generic'] as const)('%s: get after set returns what the schema made of the value, and nothing is corrupt', async (type) => {
+    const { cache } = await openCache({ schemas });
+    const given = type === 'album_year' ? { year: '1999' } : 'abcd';
+    const made = type === 'album_year' ? { year: 1999 } : 4;
+    await cache.set(type, 'k', given as never);
+    expect(await cache.get(type, 'k')).toEqual(made);
+    expect(await cache.get(type, 'k')).toEqual(made);
+    await cache.setMany(type, [{ key: 'm', value: given as never }]);
+    expect(await cache.getMany(type, ['k', 'm'])).toEqual([made, made]);
+    expect(await cache.getOrSet(type, 'f', () => given as never)).toEqual(made);
+    expect(await cache.get(type, 'f')).toEqual(made);
+    expect((await cache.stats()).types[type]).toMatchObject({ corrupt: 0, entries: 3 });
+  });
+});
+
 describe('events and listeners', () => {
   it('emit reports counts and runs local listeners after invalidation', async () => {
     const { cache } = await openCache();
