@@ -124,7 +124,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Clien
             await this.#engine.stage(batch, inputs(from));
             await yieldToEventLoop();
           }
-          await this.#engine.commit(batch, type);
+          await this.#engine.commit(batch, type, entries.length);
         } catch (error) {
           await this.#engine.discard(batch).catch(() => {});
           throw error;

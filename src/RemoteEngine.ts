@@ -44,8 +44,8 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.stage(batch, entries));
   }
 
-  commit(batch: string, type: ContentType): Promise<void> {
-    return this.#call((engine) => engine.commit(batch, type));
+  commit(batch: string, type: ContentType, count: number): Promise<void> {
+    return this.#call((engine) => engine.commit(batch, type, count));
   }
 
   discard(batch: string): Promise<void> {

@@ -22,7 +22,11 @@ export interface EngineApi {
   setMany(type: ContentType, entries: EntryInput[], batch?: string): Promise<void>;
   /** Big batches arrive in chunks and are written in one transaction by `commit`. */
   stage(batch: string, entries: EntryInput[]): Promise<void>;
-  commit(batch: string, type: ContentType): Promise<void>;
+  /**
+   * Writes the `count` entries staged under `batch`; rejects with `worker_failed`, writing nothing, when
+   * this engine holds another number of them (part was staged in a worker that died since).
+   */
+  commit(batch: string, type: ContentType, count: number): Promise<void>;
   discard(batch: string): Promise<void>;
   delete(type: ContentType, key: string): Promise<boolean>;
   clear(type?: ContentType): Promise<void>;

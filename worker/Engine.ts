@@ -170,9 +170,16 @@ export class Engine implements EngineApi {
     else this.#batches.set(batch, entries);
   }
 
-  async commit(batch: string, type: ContentType): Promise<void> {
+  async commit(batch: string, type: ContentType, count: number): Promise<void> {
     const entries = this.#batches.get(batch) ?? [];
     this.#batches.delete(batch);
+    // The batch may have been staged partly in a worker that died since: then this one lacks entries.
+    if (entries.length !== count) {
+      throw new CacheError(
+        'worker_failed',
+        `The cache worker stopped while this setMany was being sent (${entries.length} of its ${count} entries reached the new one); nothing was written`,
+      );
+    }
     await this.setMany(type, entries, batch);
   }
 

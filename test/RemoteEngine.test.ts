@@ -1,0 +1,68 @@
+import { IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import { SET_MANY_CHUNK } from '../src/CacheClient';
+import { inProcessWorkers, openRemoteCache } from './support/inProcessWorkers';
+import { fakeClock, rejection, uniqueName } from './support/openCache';
+
+const entries = (count: number) => Array.from({ length: count }, (_, index) => ({ key: `k${index}`, value: index }));
+
+describe('a worker that dies', () => {
+  it('fails the pending calls with worker_failed, and the next call starts a new worker', async () => {
+    const { cache, workers } = await openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), now: fakeClock().now });
+    await cache.set('track_metadata', 'k', 1);
+    const pending = cache.get('track_metadata', 'k');
+    workers[0]!.kill();
+    expect(await rejection(pending)).toMatchObject({ code: 'worker_failed' });
+    expect(await cache.get('track_metadata', 'k')).toBe(1);
+    expect(workers).toHaveLength(2);
+  });
+
+  it.each(['track_metadata', 'generic'] as const)(
+    '%s: between two chunks of a setMany, the call rejects with worker_failed and writes none of it',
+    async (type) => {
+      let stages = 0;
+      const { cache, workers } = await openRemoteCache({
+        name: uniqueName(),
+        indexedDB: new IDBFactory(),
+        now: fakeClock().now,
+        // The first chunk reaches the worker, which dies before the second is sent.
+        beforeCall: (method, _args, worker) => {
+          if (method === 'stage' && ++stages === 1) setImmediate(() => worker.kill());
+        },
+      });
+      const batch = entries(3 * SET_MANY_CHUNK);
+      const error = await rejection(cache.setMany(type, batch));
+      expect(error).toMatchObject({ code: 'worker_failed' });
+      expect(workers.length).toBeGreaterThan(1);
+      expect(await cache.getMany(type, batch.map((entry) => entry.key))).toEqual(batch.map(() => undefined));
+      expect((await cache.stats()).types[type].entries).toBe(0);
+    },
+  );
+
+  it('between a setMany’s last chunk and its commit, the commit does not resolve on a worker that never saw the chunks', async () => {
+    let stages = 0;
+    const { cache } = await openRemoteCache({
+      name: uniqueName(),
+      indexedDB: new IDBFactory(),
+      now: fakeClock().now,
+      beforeCall: (method, _args, worker) => {
+        if (method === 'stage' && ++stages === 2) setImmediate(() => worker.kill());
+      },
+    });
+    const batch = entries(2 * SET_MANY_CHUNK + 1);
+    expect(await rejection(cache.setMany('album_year', batch))).toMatchObject({ code: 'worker_failed' });
+    expect((await cache.stats()).types.album_year.entries).toBe(0);
+  });
+});
+
+describe('inProcessWorkers', () => {
+  it('copies arguments and results like postMessage', async () => {
+    const { cache } = await openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), now: fakeClock().now });
+    const value = { nested: [1, 2] };
+    await cache.set('generic', 'k', value);
+    value.nested.push(3);
+    const read = (await cache.get('generic', 'k')) as typeof value;
+    expect(read).toEqual({ nested: [1, 2] });
+    expect(inProcessWorkers).toBeTypeOf('function');
+  });
+});

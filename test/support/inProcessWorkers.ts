@@ -1,0 +1,110 @@
+// Engines "in a worker" without a Worker: each connection runs a real Engine in this thread behind a
+// boundary that copies every argument and result (as postMessage does) and that a test can kill.
+import { vi } from 'vitest';
+import { CacheClient } from '../../src/CacheClient';
+import { CacheError } from '../../src/CacheError';
+import type { Schemas } from '../../src/Cache';
+import type { ClientCallbacks, EngineApi, EngineConnection } from '../../src/protocol';
+import { RemoteEngine } from '../../src/RemoteEngine';
+import { SmartCacheConfig } from '../../src/SmartCacheConfig';
+import type { CacheConfig } from '../../src/configSchema';
+import { Engine, type EngineOptions } from '../../worker/Engine';
+
+export interface InProcessWorker {
+  readonly engine: Engine;
+  /** The worker dies: its pending and later calls fail with worker_failed, and it runs no more calls. */
+  kill(): void;
+  readonly dead: boolean;
+}
+
+type Method = keyof EngineApi;
+
+export interface InProcessWorkersOptions {
+  /** Called before each call reaches a worker's engine; may kill it (or another) first. */
+  beforeCall?: (method: Method, args: unknown[], worker: InProcessWorker) => void | Promise<void>;
+  /** Called when a worker is killed, to end what a real dead worker could no longer do (its transactions). */
+  onKill?: (worker: InProcessWorker) => void;
+}
+
+const copy = <T>(value: T): T => (value === undefined ? value : structuredClone(value));
+
+/** Connects engines built by `open`, one per connection; `workers` lists them in start order. */
+export function inProcessWorkers(open: (client: ClientCallbacks) => Promise<Engine>, options: InProcessWorkersOptions = {}) {
+  const workers: InProcessWorker[] = [];
+  const connect = (client: ClientCallbacks) => async (): Promise<EngineConnection> => {
+    let fail!: (error: CacheError) => void;
+    const died = new Promise<never>((_, reject) => (fail = reject));
+    died.catch(() => {});
+    let dead = false;
+    // A dead worker's callbacks never reach the page.
+    const callbacks: ClientCallbacks = {
+      remoteEvent: (...args) => (dead ? undefined : client.remoteEvent(...copy(args))),
+      progress: (...args) => (dead ? undefined : client.progress(...args)),
+    };
+    const engine = await open(callbacks);
+    const worker: InProcessWorker = {
+      engine,
+      get dead() {
+        return dead;
+      },
+      kill() {
+        if (dead) return;
+        dead = true;
+        fail(new CacheError('worker_failed', 'The cache worker stopped'));
+        options.onKill?.(worker);
+        void engine.close();
+      },
+    };
+    workers.push(worker);
+    const remote = new Proxy({} as EngineApi, {
+      get: (_, method: Method) =>
+        async (...args: unknown[]) => {
+          await options.beforeCall?.(method, args, worker);
+          if (dead) return died;
+          const result = await (engine[method] as (...args: unknown[]) => Promise<unknown>)(...copy(args));
+          // An answer the page would never receive.
+          if (dead) return died;
+          return copy(result);
+        },
+    });
+    return { engine: remote, died, terminate: () => worker.kill() };
+  };
+  return { workers, connect };
+}
+
+export interface RemoteCacheOptions<S extends Schemas> extends InProcessWorkersOptions {
+  name: string;
+  indexedDB?: IDBFactory;
+  config?: CacheConfig;
+  schemas?: S;
+  now?: () => number;
+  engine?: Partial<EngineOptions>;
+}
+
+/** A cache whose engine runs "in a worker" (see above), as createCache builds one with a real Worker. */
+export async function openRemoteCache<S extends Schemas = Schemas>(options: RemoteCacheOptions<S>) {
+  const logger = { error: vi.fn() };
+  let client: CacheClient<S> | undefined;
+  const callbacks: ClientCallbacks = {
+    remoteEvent: (event, invalidated) => client?.remoteEvent(event, invalidated),
+    progress: (batch, done, total) => client?.progress(batch, done, total),
+  };
+  const config = new SmartCacheConfig(options.config);
+  const { workers, connect } = inProcessWorkers(
+    (client) =>
+      Engine.create({
+        name: options.name,
+        config: new SmartCacheConfig(config.toJSON()),
+        indexedDB: options.indexedDB,
+        now: options.now,
+        cloneValues: false,
+        logger,
+        client,
+        ...options.engine,
+      }),
+    options,
+  );
+  const engine = await RemoteEngine.start({ connect: connect(callbacks), logger });
+  client = new CacheClient<S>(engine, { schemas: options.schemas, logger });
+  return { cache: client, workers, logger };
+}
