@@ -1,12 +1,25 @@
 // Ways to make fake-indexeddb fail like a real browser does, for fault tests.
-import { IDBFactory, IDBIndex, IDBObjectStore, IDBTransaction } from 'fake-indexeddb';
+import { forceCloseDatabase, IDBFactory, IDBIndex, IDBObjectStore, IDBOpenDBRequest, IDBTransaction, IDBVersionChangeEvent } from 'fake-indexeddb';
 import { CONTENT_TYPES } from '../../src/contentType';
 
-interface FakeTransaction {
-  _requests: unknown[];
-  _state: string;
+// fake-indexeddb internals this file relies on (version 6).
+interface FakeTransaction extends IDBTransaction {
+  _requests: { operation: () => unknown; request: IDBRequest }[];
+  _state: 'active' | 'inactive' | 'committing' | 'finished';
+  error: DOMException | null;
   _abort(name: string | null): void;
   _start(): void;
+}
+
+interface FakeDatabase extends IDBDatabase {
+  _closePending: boolean;
+  _rawDatabase: { transactions: FakeTransaction[] };
+}
+
+interface FakeRequest {
+  readyState: IDBRequestReadyState;
+  result: unknown;
+  error: DOMException | null;
 }
 
 type Restore = () => void;
@@ -21,6 +34,65 @@ function patch<T extends object, K extends keyof T>(target: T, key: K, replaceme
   return () => {
     target[key] = original;
   };
+}
+
+/** A fault that can be disarmed, and tells whether it has happened. */
+export type Fault = Restore & { fired(): boolean };
+
+type WriteMethod = 'put' | 'add' | 'delete';
+
+/** Runs after every put/add/delete request is queued. */
+const requestHooks = new Set<(method: WriteMethod, store: IDBObjectStore, request: IDBRequest) => void>();
+/** Runs when a read-write transaction has no request left, i.e. is about to commit; a name aborts it. */
+const commitHooks = new Set<(tx: FakeTransaction) => string | undefined>();
+
+// Installed once, at import, so that patches layered on top of them (failPuts, failCommits) restore to them.
+{
+  const store = IDBObjectStore.prototype as unknown as Record<WriteMethod, (this: IDBObjectStore, ...args: unknown[]) => IDBRequest>;
+  for (const method of ['put', 'add', 'delete'] as const) {
+    const original = store[method];
+    store[method] = function (this: IDBObjectStore, ...args: unknown[]) {
+      const request = original.apply(this, args);
+      for (const hook of requestHooks) hook(method, this, request);
+      return request;
+    };
+  }
+  const transaction = IDBTransaction.prototype as unknown as FakeTransaction;
+  const start = transaction._start;
+  transaction._start = function (this: FakeTransaction) {
+    if (this._requests.length === 0 && this._state !== 'finished' && this.mode !== 'readonly') {
+      for (const hook of commitHooks) {
+        const name = hook(this);
+        if (name !== undefined) return this._abort(name);
+      }
+    }
+    start.call(this);
+  };
+}
+
+/** fake-indexeddb dispatches only its own event class, which it does not export; its IDBVersionChangeEvent extends it. */
+const FakeEvent = Object.getPrototypeOf(IDBVersionChangeEvent) as new (type: string, init?: EventInit) => Event;
+
+/** The types declare forceCloseDatabase as taking the class; it takes a connection. */
+const forceClose = forceCloseDatabase as unknown as (db: IDBDatabase) => void;
+
+/** fake-indexeddb's own scheduling in Node, so that our tasks interleave with its tasks in FIFO order. */
+const queueTask = (task: () => void) => void setImmediate(task);
+
+const domException = (name: string) =>
+  new DOMException(name === 'QuotaExceededError' ? 'The quota has been exceeded.' : `Injected ${name}`, name);
+
+/** Settles a request with `error` the way IndexedDB does: an error event that bubbles and can be canceled. */
+function failNow(request: IDBRequest, error: DOMException): void {
+  Object.assign(request as unknown as FakeRequest, { readyState: 'done', result: undefined, error });
+  request.dispatchEvent(new FakeEvent('error', { bubbles: true, cancelable: true }));
+}
+
+/** An open (or delete) request that fails asynchronously, as browsers report an unusable IndexedDB: never by throwing. */
+function failedOpen(error: DOMException): IDBOpenDBRequest {
+  const request = new IDBOpenDBRequest();
+  queueTask(() => failNow(request, error));
+  return request;
 }
 
 /**
@@ -131,4 +203,190 @@ export async function countRecordsRead(run: () => Promise<unknown>): Promise<num
     for (const restore of restores) restore();
   }
   return read;
+}
+
+/**
+ * Makes the `nth` put, add or delete (counting from 1, from now) on a store `stores` accepts (the entry
+ * stores by default) fail as Chromium fails a write: the call returns a request as usual; when the
+ * transaction reaches it, the request gets a `name` DOMException and a cancelable, bubbling error event,
+ * and unless a listener calls preventDefault the transaction aborts with that same error and rolls back.
+ * Fires once; `fired()` says whether the request has run (a transaction aborted earlier never runs it).
+ * A request already chosen still fails after restore: it was issued while armed.
+ */
+export function failRequest(options: { nth: number; name?: string; stores?: (storeName: string) => boolean }): Fault {
+  const { nth, name = 'QuotaExceededError', stores = isEntryStore } = options;
+  let seen = 0;
+  let fired = false;
+  const hook = (_method: WriteMethod, store: IDBObjectStore, request: IDBRequest) => {
+    if (!stores(store.name) || ++seen !== nth) return;
+    requestHooks.delete(hook);
+    const tx = store.transaction as FakeTransaction;
+    const queued = tx._requests.find((entry) => entry.request === request);
+    if (!queued) throw new Error('failRequest: fake-indexeddb no longer queues requests in transaction._requests');
+    const error = domException(name);
+    // fake-indexeddb's _start treats a throwing operation exactly as a failed request (error event, then abort).
+    queued.operation = () => {
+      fired = true;
+      // The spec aborts with the request's error itself; fake-indexeddb would make a new DOMException.
+      const abort = tx._abort;
+      tx._abort = (abortName) => {
+        abort.call(tx, abortName);
+        if (abortName === name) tx.error = error;
+      };
+      queueMicrotask(() => Reflect.deleteProperty(tx, '_abort'));
+      throw error;
+    };
+  };
+  requestHooks.add(hook);
+  return Object.assign(() => void requestHooks.delete(hook), { fired: () => fired });
+}
+
+/**
+ * Makes the next read-write transaction that `when` selects (by default: one that put or added an entry)
+ * abort at commit with `name`, after all its requests succeeded: how Chromium reports a full disk when it
+ * flushes. Fires once. (`failCommits(times)` does the same for the next `times` entry-writing transactions.)
+ */
+export function failCommit(options: { name?: string; when?: (tx: IDBTransaction) => boolean } = {}): Fault {
+  const { name = 'QuotaExceededError', when } = options;
+  const wrote = new WeakSet<IDBTransaction>();
+  let fired = false;
+  const onWrite = (method: WriteMethod, store: IDBObjectStore) => {
+    if (method !== 'delete' && isEntryStore(store.name)) wrote.add(store.transaction);
+  };
+  const onCommit = (tx: FakeTransaction) => {
+    if (!(when ? when(tx) : wrote.has(tx))) return undefined;
+    fired = true;
+    restore();
+    return name;
+  };
+  const restore = () => {
+    requestHooks.delete(onWrite);
+    commitHooks.delete(onCommit);
+  };
+  if (!when) requestHooks.add(onWrite);
+  commitHooks.add(onCommit);
+  return Object.assign(restore, { fired: () => fired });
+}
+
+/** One simulated tab's view of an IndexedDB that many tabs share. */
+export interface Tab {
+  factory: IDBFactory;
+  /** The worker or tab died: its transactions abort, its connections close silently, it never opens again. */
+  kill(): void;
+  /** The browser closed this tab's connections under it (cleared site data, backend failure): they get `close`. */
+  loseConnection(): void;
+  /** From now on opening fails with a `name` error event, as in a private window without IndexedDB. */
+  refuse(name?: string): void;
+  /** This tab's connections that are still open. */
+  connections(): IDBDatabase[];
+}
+
+/** Aborts the unfinished transactions of `db` as a browser aborts those of a context it tears down. */
+function abortTransactions(db: IDBDatabase): void {
+  for (const tx of [...(db as FakeDatabase)._rawDatabase.transactions]) {
+    if (tx.db === db && tx._state !== 'finished') tx._abort('AbortError');
+  }
+}
+
+/** A tab of `inner`: opens through it, remembers its connections (a transaction belongs to its `tx.db`). */
+export function tabFactory(inner: IDBFactory): Tab {
+  const opened = new Set<IDBDatabase>();
+  let dead = false;
+  let refused: string | undefined;
+  const unavailable = () =>
+    dead
+      ? new DOMException('The context that opened IndexedDB is gone.', 'AbortError')
+      : refused === undefined
+        ? undefined
+        : new DOMException('IndexedDB is not available.', refused);
+  const connections = () => [...opened].filter((db) => !(db as FakeDatabase)._closePending);
+
+  const factory: IDBFactory = {
+    open(name: string, version?: number) {
+      const error = unavailable();
+      if (error) return failedOpen(error);
+      const request = inner.open(name, version);
+      // Added before the caller's listeners, so they run first: a tab that died meanwhile gets no connection.
+      request.addEventListener('upgradeneeded', (event) => {
+        if (!dead) return void opened.add(request.result);
+        event.stopImmediatePropagation();
+        (request.transaction as FakeTransaction)._abort('AbortError'); // the open then fails with AbortError
+      });
+      request.addEventListener('success', (event) => {
+        if (!dead) return void opened.add(request.result);
+        event.stopImmediatePropagation();
+        request.result.close();
+        failNow(request, new DOMException('The context that opened IndexedDB is gone.', 'AbortError'));
+      });
+      return request;
+    },
+    deleteDatabase(name: string) {
+      const error = unavailable();
+      return error ? failedOpen(error) : inner.deleteDatabase(name);
+    },
+    databases() {
+      const error = unavailable();
+      return error ? Promise.reject(error) : inner.databases();
+    },
+    cmp: (first: unknown, second: unknown) => inner.cmp(first, second),
+  };
+
+  return {
+    factory,
+    connections,
+    kill() {
+      dead = true;
+      for (const db of connections()) {
+        abortTransactions(db);
+        db.close(); // nobody is left to hear a close event
+      }
+    },
+    loseConnection() {
+      const lost = connections();
+      for (const db of lost) {
+        abortTransactions(db);
+        db.close(); // close pending at once: the tab can start no transaction on it any more
+      }
+      // 'close' comes after the abort events. It waits for every transaction of the database, other tabs' too.
+      queueTask(() => lost.forEach(forceClose));
+    },
+    refuse(name = 'InvalidStateError') {
+      refused = name;
+    },
+  };
+}
+
+/**
+ * Cleared site data: deletes `name` through `inner`. Open connections get `versionchange`; resolves when
+ * the delete succeeds, even after being blocked for a while. A connection that never closes keeps the delete
+ * (and every later open of `name`) waiting, as in a browser: rejects after `turns` event-loop turns.
+ */
+export function deleteUnderTabs(inner: IDBFactory, name: string, options: { turns?: number } = {}): Promise<void> {
+  const { turns = 1000 } = options;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let blocked = false;
+    const settle = (error?: Error | null) => {
+      if (settled) return;
+      settled = true;
+      if (error) reject(error);
+      else resolve();
+    };
+    const request = inner.deleteDatabase(name);
+    request.addEventListener('success', () => settle());
+    request.addEventListener('error', () => settle(request.error ?? new Error(`deleteUnderTabs: deleting "${name}" failed`)));
+    request.addEventListener('blocked', () => (blocked = true));
+    let left = turns;
+    const tick = () => {
+      if (settled) return;
+      if (left-- > 0) return queueTask(tick);
+      settle(
+        new Error(
+          `deleteUnderTabs: deleting "${name}" ${blocked ? 'is blocked' : 'has not finished'} after ${turns} event-loop turns; ` +
+            'some connection ignores versionchange and never closes',
+        ),
+      );
+    };
+    queueTask(tick);
+  });
 }

@@ -1,0 +1,329 @@
+// The fault injectors must fail the way browsers do: asynchronously, through events, rolling data back.
+import { IDBFactory } from 'fake-indexeddb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { deleteUnderTabs, failCommit, failRequest, tabFactory, type Fault } from './support/faultyIndexedDB';
+
+const STORES = ['track_metadata', 'album_year', 'usage'];
+
+let databases = 0;
+const dbName = () => `faulty-${++databases}`;
+
+const faults: Fault[] = [];
+afterEach(() => {
+  for (const fault of faults.splice(0)) fault();
+});
+function arm(fault: Fault): Fault {
+  faults.push(fault);
+  return fault;
+}
+
+/** One event-loop turn, as fake-indexeddb schedules its tasks. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Opens a database with the test stores, noting the old version of any upgrade in `upgrades`. */
+function open(factory: IDBFactory, name: string, upgrades: number[] = []): Promise<IDBDatabase> {
+  const request = factory.open(name);
+  request.onupgradeneeded = (event) => {
+    upgrades.push(event.oldVersion);
+    for (const store of STORES) if (!request.result.objectStoreNames.contains(store)) request.result.createObjectStore(store);
+  };
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+/** How an open request ends, listening only after `open` returned: proves the outcome comes asynchronously. */
+function outcome(request: IDBOpenDBRequest) {
+  const events: string[] = [];
+  for (const type of ['upgradeneeded', 'success', 'error', 'blocked']) request.addEventListener(type, () => events.push(type));
+  return new Promise<{ events: string[]; error: DOMException | null }>((resolve) => {
+    request.addEventListener('success', () => resolve({ events, error: null }));
+    request.addEventListener('error', () => resolve({ events, error: request.error }));
+  });
+}
+
+/** The event a transaction ends with. */
+function finished(tx: IDBTransaction): Promise<'complete' | 'abort'> {
+  return new Promise((resolve) => {
+    tx.addEventListener('complete', () => resolve('complete'));
+    tx.addEventListener('abort', () => resolve('abort'));
+  });
+}
+
+/** The name of the error a request ends with, or 'success'. */
+function settled(request: IDBRequest): Promise<string> {
+  return new Promise((resolve) => {
+    request.addEventListener('success', () => resolve('success'));
+    request.addEventListener('error', () => resolve(request.error?.name ?? 'no error'));
+  });
+}
+
+async function write(db: IDBDatabase, store: string, entries: [number, unknown][]): Promise<'complete' | 'abort'> {
+  const tx = db.transaction(store, 'readwrite');
+  for (const [key, value] of entries) tx.objectStore(store).put(value, key);
+  return finished(tx);
+}
+
+function readAll(db: IDBDatabase, store: string): Promise<unknown[]> {
+  const request = db.transaction(store).objectStore(store).getAll();
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+describe('failRequest', () => {
+  it.each([1, 3, 5])('fails put %i of 5 asynchronously, aborts the transaction with its error and rolls it back', async (nth) => {
+    const db = await open(new IDBFactory(), dbName());
+    const fault = arm(failRequest({ nth }));
+    const tx = db.transaction(['track_metadata', 'usage'], 'readwrite');
+    const bubbled: string[] = [];
+    tx.addEventListener('error', (event) => bubbled.push(`tx:${(event.target as IDBRequest).error?.name}`));
+    db.addEventListener('error', (event) => bubbled.push(`db:${(event.target as IDBRequest).error?.name}`));
+    const ended = finished(tx);
+    const requests = [1, 2, 3, 4, 5].map((key) => tx.objectStore('track_metadata').put({ key }, key));
+    expect(requests.map((request) => request.readyState)).toEqual(Array(5).fill('pending'));
+    const results = await Promise.all(requests.map(settled));
+
+    expect(results).toEqual([...Array(nth - 1).fill('success'), 'QuotaExceededError', ...Array(5 - nth).fill('AbortError')]);
+    expect(await ended).toBe('abort');
+    expect(tx.error?.name).toBe('QuotaExceededError');
+    expect(tx.error).toBe(requests[nth - 1]?.error);
+    expect(bubbled.slice(0, 2)).toEqual(['tx:QuotaExceededError', 'db:QuotaExceededError']);
+    expect(fault.fired()).toBe(true);
+    expect(await readAll(db, 'track_metadata')).toEqual([]);
+  });
+
+  it('lets the transaction commit the other writes when the error event is canceled', async () => {
+    const db = await open(new IDBFactory(), dbName());
+    arm(failRequest({ nth: 2 }));
+    const tx = db.transaction('track_metadata', 'readwrite');
+    const requests = [1, 2, 3, 4, 5].map((key) => tx.objectStore('track_metadata').put(key, key));
+    let cancelable = false;
+    requests[1]!.onerror = (event) => {
+      cancelable = event.cancelable;
+      event.preventDefault();
+    };
+
+    expect(await finished(tx)).toBe('complete');
+    expect(cancelable).toBe(true);
+    expect(tx.error).toBeNull();
+    expect(await readAll(db, 'track_metadata')).toEqual([1, 3, 4, 5]);
+  });
+
+  it('counts puts, adds and deletes on the entry stores only, across transactions, and fires once', async () => {
+    const db = await open(new IDBFactory(), dbName());
+    const fault = arm(failRequest({ nth: 2, name: 'UnknownError' }));
+    const first = db.transaction(['usage', 'track_metadata'], 'readwrite');
+    first.objectStore('usage').put('not counted', 1);
+    first.objectStore('track_metadata').delete(1); // the 1st
+    expect(await finished(first)).toBe('complete');
+    expect(fault.fired()).toBe(false);
+
+    const second = db.transaction('album_year', 'readwrite');
+    const add = second.objectStore('album_year').add(1999, 'album'); // the 2nd
+    expect(await settled(add)).toBe('UnknownError');
+    expect(await finished(second)).toBe('abort');
+    expect(second.error?.name).toBe('UnknownError');
+    expect(fault.fired()).toBe(true);
+
+    expect(await write(db, 'album_year', [[1, 1999], [2, 2000]])).toBe('complete');
+  });
+
+  it('selects stores with `stores`, and does nothing once restored', async () => {
+    const db = await open(new IDBFactory(), dbName());
+    const usage = arm(failRequest({ nth: 1, stores: (name) => name === 'usage' }));
+    expect(await write(db, 'track_metadata', [[1, 'a']])).toBe('complete');
+    expect(await write(db, 'usage', [[1, 'b']])).toBe('abort');
+    expect(usage.fired()).toBe(true);
+
+    const restored = failRequest({ nth: 1 });
+    restored();
+    expect(await write(db, 'track_metadata', [[2, 'c']])).toBe('complete');
+    expect(restored.fired()).toBe(false);
+  });
+});
+
+describe('failCommit', () => {
+  it('aborts a transaction that wrote entries at commit, after every request succeeded', async () => {
+    const db = await open(new IDBFactory(), dbName());
+    const fault = arm(failCommit());
+    const eviction = db.transaction('track_metadata', 'readwrite');
+    eviction.objectStore('track_metadata').delete(1);
+    expect(await finished(eviction)).toBe('complete'); // deletes free space: they commit
+
+    const tx = db.transaction('track_metadata', 'readwrite');
+    const requests = [1, 2].map((key) => tx.objectStore('track_metadata').put(key, key));
+    const ended = finished(tx);
+    expect(await Promise.all(requests.map(settled))).toEqual(['success', 'success']);
+    expect(await ended).toBe('abort');
+    expect(tx.error?.name).toBe('QuotaExceededError');
+    expect(fault.fired()).toBe(true);
+    expect(await readAll(db, 'track_metadata')).toEqual([]);
+    expect(await write(db, 'track_metadata', [[1, 1]])).toBe('complete');
+  });
+
+  it('fails the transaction `when` selects, with `name`', async () => {
+    const db = await open(new IDBFactory(), dbName());
+    arm(failCommit({ name: 'UnknownError', when: (tx) => tx.objectStoreNames.contains('usage') }));
+    expect(await write(db, 'track_metadata', [[1, 1]])).toBe('complete');
+    const tx = db.transaction('usage', 'readwrite');
+    tx.objectStore('usage').put(1, 1);
+    expect(await finished(tx)).toBe('abort');
+    expect(tx.error?.name).toBe('UnknownError');
+    expect(await readAll(db, 'usage')).toEqual([]);
+  });
+});
+
+describe('tabFactory', () => {
+  it('kill aborts the dead tab’s transactions only, and its later opens fail asynchronously', async () => {
+    const inner = new IDBFactory();
+    const [a, b] = [tabFactory(inner), tabFactory(inner)];
+    const name = dbName();
+    const dbA = await open(a.factory, name);
+    const dbB = await open(b.factory, name);
+    expect(await write(dbA, 'track_metadata', [[1, 'kept']])).toBe('complete');
+
+    const tx = dbA.transaction('track_metadata', 'readwrite');
+    const [first, , last] = [2, 3, 4].map((key) => tx.objectStore('track_metadata').put('lost', key));
+    const txB = dbB.transaction('album_year', 'readwrite');
+    txB.objectStore('album_year').put(1999, 1);
+    const ended = [finished(tx), finished(txB), settled(last!)];
+    await settled(first!); // the transaction is in flight: one record written, two queued
+    a.kill();
+
+    expect(await Promise.all(ended)).toEqual(['abort', 'complete', 'AbortError']);
+    expect(tx.error?.name).toBe('AbortError');
+    expect(a.connections()).toEqual([]);
+    expect(() => dbA.transaction('usage')).toThrow(expect.objectContaining({ name: 'InvalidStateError' }));
+
+    const later = a.factory.open(name);
+    expect(later.readyState).toBe('pending');
+    expect(await outcome(later)).toEqual({ events: ['error'], error: expect.objectContaining({ name: 'AbortError' }) });
+
+    expect(await readAll(dbB, 'track_metadata')).toEqual(['kept']);
+    expect(await readAll(dbB, 'album_year')).toEqual([1999]);
+    expect(await write(dbB, 'track_metadata', [[5, 'b']])).toBe('complete');
+    expect(b.connections()).toEqual([dbB]);
+  });
+
+  it('kill stops pending opens from yielding a connection, even mid-upgrade', async () => {
+    const inner = new IDBFactory();
+    const name = dbName();
+    const fresh = dbName();
+    (await open(inner, name)).close();
+    const a = tabFactory(inner);
+    const pending = outcome(a.factory.open(name));
+    const upgrading = a.factory.open(fresh);
+    let upgraded = false;
+    upgrading.onupgradeneeded = () => (upgraded = true);
+    const upgradingOutcome = outcome(upgrading);
+    a.kill();
+
+    expect(await pending).toEqual({ events: ['error'], error: expect.objectContaining({ name: 'AbortError' }) });
+    expect((await upgradingOutcome).error?.name).toBe('AbortError');
+    expect(upgraded).toBe(false);
+
+    // No zombie connection blocks the next version, and the aborted creation left nothing behind.
+    const b = tabFactory(inner);
+    const v2 = b.factory.open(name, 2);
+    expect((await outcome(v2)).events).toEqual(['upgradeneeded', 'success']);
+    const created = b.factory.open(fresh);
+    let oldVersion = -1;
+    created.onupgradeneeded = (event) => (oldVersion = event.oldVersion);
+    expect((await outcome(created)).error).toBeNull();
+    expect(oldVersion).toBe(0);
+  });
+
+  it.each([false, true])('loseConnection aborts the tab’s transactions, then fires close; the tab can reopen (another tab busy: %s)', async (busy) => {
+    const inner = new IDBFactory();
+    const [a, b] = [tabFactory(inner), tabFactory(inner)];
+    const name = dbName();
+    const dbA = await open(a.factory, name);
+    const dbB = await open(b.factory, name);
+    const events: string[] = [];
+    const closed = new Promise<void>((resolve) => dbA.addEventListener('close', () => resolve()));
+    dbA.addEventListener('close', () => events.push('close'));
+    dbB.addEventListener('close', () => events.push('close B'));
+
+    const tx = dbA.transaction('track_metadata', 'readwrite');
+    tx.addEventListener('abort', () => events.push(`abort:${tx.error?.name}`));
+    const [first] = [1, 2].map((key) => tx.objectStore('track_metadata').put('lost', key));
+    // Another tab's transaction in flight: fake-indexeddb delays 'close' until it ends, which it must.
+    const endedB = busy ? write(dbB, 'album_year', [[1, 1], [2, 2], [3, 3]]) : 'complete';
+    await settled(first!);
+    a.loseConnection();
+
+    expect(a.connections()).toEqual([]);
+    expect(() => dbA.transaction('usage')).toThrow(expect.objectContaining({ name: 'InvalidStateError' }));
+    await closed;
+    expect(events).toEqual(['abort:AbortError', 'close']);
+    expect(await endedB).toBe('complete');
+
+    const again = await open(a.factory, name);
+    expect(a.connections()).toEqual([again]);
+    expect(await readAll(again, 'track_metadata')).toEqual([]);
+    expect(await readAll(again, 'album_year')).toEqual(busy ? [1, 2, 3] : []);
+  });
+
+  it('refuse makes opens fail with an error event, never a throw', async () => {
+    const inner = new IDBFactory();
+    const [a, b] = [tabFactory(inner), tabFactory(inner)];
+    a.refuse();
+    const request = a.factory.open(dbName());
+    expect(request.readyState).toBe('pending');
+    expect(await outcome(request)).toEqual({ events: ['error'], error: expect.objectContaining({ name: 'InvalidStateError' }) });
+    b.refuse('SecurityError');
+    expect((await outcome(b.factory.open(dbName()))).error?.name).toBe('SecurityError');
+    expect((await outcome(tabFactory(inner).factory.open(dbName()))).error).toBeNull();
+  });
+});
+
+describe('deleteUnderTabs', () => {
+  it('deletes once the tabs close on versionchange; a reopen gets an empty database at version 1', async () => {
+    const inner = new IDBFactory();
+    const a = tabFactory(inner);
+    const name = dbName();
+    const db = await open(a.factory, name);
+    expect(await write(db, 'track_metadata', [[1, 'x']])).toBe('complete');
+    let newVersion: number | null | undefined;
+    db.onversionchange = (event) => {
+      newVersion = event.newVersion;
+      db.close();
+    };
+
+    await deleteUnderTabs(inner, name);
+    expect(newVersion).toBeNull();
+    expect(await inner.databases()).toEqual([]);
+    const upgrades: number[] = [];
+    const reopened = await open(a.factory, name, upgrades);
+    expect([upgrades, reopened.version]).toEqual([[0], 1]);
+    expect(await readAll(reopened, 'track_metadata')).toEqual([]);
+  });
+
+  it('waits while blocked by a tab that closes late', async () => {
+    const inner = new IDBFactory();
+    const name = dbName();
+    const db = await open(tabFactory(inner).factory, name);
+    let deleted = false;
+    db.onversionchange = async () => {
+      for (let i = 0; i < 10; i++) await turn();
+      expect(deleted).toBe(false);
+      db.close();
+    };
+    await deleteUnderTabs(inner, name).then(() => (deleted = true));
+    expect(await inner.databases()).toEqual([]);
+  });
+
+  it('rejects after a bounded number of turns when a tab never closes', async () => {
+    const inner = new IDBFactory();
+    const name = dbName();
+    const db = await open(tabFactory(inner).factory, name);
+    await expect(deleteUnderTabs(inner, name, { turns: 50 })).rejects.toThrow(/is blocked after 50 event-loop turns/);
+    // The delete still waits, as in a browser, and goes through once the connection closes.
+    db.close();
+    const reopened = outcome(inner.open(name));
+    expect((await reopened).events).toEqual(['upgradeneeded', 'success']);
+  });
+});
