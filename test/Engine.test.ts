@@ -12,7 +12,7 @@ import {
   type CacheEventInput,
   type ContentType,
 } from '../src/index';
-import { brokenFactory, countRecordsRead, failCommits, failPuts, trackedFactory } from './support/faultyIndexedDB';
+import { brokenFactory, countRecordsRead, failCommit, failCommits, failRequest, trackedFactory } from './support/faultyIndexedDB';
 import { openCache, rejection, uniqueName } from './support/openCache';
 
 const restores: (() => void)[] = [];
@@ -367,7 +367,8 @@ describe('quota errors', () => {
 
   it.each([
     ['at commit', () => failCommits(1)],
-    ['from put', () => failPuts(2)],
+    ['from the first put request', () => failRequest({ nth: 1 })],
+    ['from the last put request', () => failRequest({ nth: 2 })],
   ])('%s: evicts the least recently used and retries once', async (_how, fault) => {
     const { cache, clock } = await openCache({ config });
     await cache.set('track_metadata', 'old', 'o'.repeat(200));
@@ -380,6 +381,33 @@ describe('quota errors', () => {
     ]);
     expect(await cache.getMany('track_metadata', ['old', 'recent', 'new1', 'new2'])).toEqual([undefined, 'r', 1, 2]);
     expect((await cache.stats()).types.track_metadata).toMatchObject({ entries: 3, evictions: 1 });
+  });
+
+  // 2,500 entries are written in three chunks of requests; any one of them may fail.
+  const batch = Array.from({ length: 2500 }, (_, index) => ({ key: `n${index}`, value: index }));
+
+  it.each([1, 999, 1000, 1001, 1250, 2500])(
+    'a QuotaExceededError from put request %i of a 2,500-entry setMany (aborting its transaction) evicts and retries: all are written',
+    async (nth) => {
+      const { cache } = await openCache({ config });
+      await cache.setMany('successful_api_metadata', Array.from({ length: 50 }, (_, index) => ({ key: `old${index}`, value: 'o'.repeat(2000) })));
+      const fault = failRequest({ nth });
+      restores.push(fault);
+      await cache.setMany('track_metadata', batch);
+      expect(fault.fired()).toBe(true);
+      expect(await cache.getMany('track_metadata', batch.map((entry) => entry.key))).toEqual(batch.map((entry) => entry.value));
+      expect((await cache.stats()).types.successful_api_metadata.evictions).toBeGreaterThan(0);
+    },
+  );
+
+  it('a QuotaExceededError from a middle request, then at the retry’s commit: quota_exceeded, and none of the batch is written', async () => {
+    const { cache } = await openCache({ config });
+    await cache.set('track_metadata', 'before', 0);
+    restores.push(failRequest({ nth: 1250 }), failCommit());
+    const error = await rejection(cache.setMany('track_metadata', batch));
+    expect(error).toMatchObject({ code: 'quota_exceeded' });
+    expect((await cache.getMany('track_metadata', batch.map((entry) => entry.key))).filter((value) => value !== undefined)).toEqual([]);
+    expect((await cache.stats()).types.track_metadata).toMatchObject({ entries: 0, bytes: 0 });
   });
 
   it('frees expired entries of every type first, then the least recently used of the type written', async () => {

@@ -2,7 +2,7 @@ import { unwrap, wrap, type IDBPDatabase } from 'idb';
 import { CacheError } from '../src/CacheError';
 import { DB_VERSION, upgrade, type RepriseSchema, type StoreName } from './databaseSchema';
 import { transactionDone } from './idbRequests';
-import { isConnectionLost, toCacheError } from './storageError';
+import { isConnectionLost, nameOf, toCacheError } from './storageError';
 
 export interface DatabaseOptions {
   name: string;
@@ -39,12 +39,14 @@ export class Database {
         const result = await body(tx);
         await done;
         return result;
-      } catch (error) {
+      } catch (thrown) {
         try {
           tx?.abort();
         } catch {
           // Already committed or aborted.
         }
+        // A request that awaited the abort of its transaction knows only "AbortError"; the transaction knows why.
+        const error = nameOf(thrown) === 'AbortError' && tx?.error ? tx.error : thrown;
         if (attempt === 0 && isConnectionLost(error)) {
           if (this.#db === connection) this.#db = null;
           continue;

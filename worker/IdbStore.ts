@@ -99,6 +99,8 @@ export class IdbStore implements Store {
           }
           onProgress?.(written);
         });
+        // Awaited below, unless an earlier chunk fails first: then its failure must not go unhandled.
+        done.catch(() => {});
         await previous;
         previous = done;
       }

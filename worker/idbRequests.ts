@@ -9,13 +9,20 @@ export function requestDone<T>(request: IDBRequest<T>): Promise<T> {
 }
 
 /**
- * Waits for the last of a batch of requests of one transaction: requests complete in the order they
- * were made, so when the last succeeds, all have. Awaiting it keeps the transaction alive, and each
- * batch runs in a task of its own, so the thread is never held for long.
+ * Waits for a batch of requests of one transaction: requests complete in the order they were made, so
+ * when the last succeeds, all have. A failure rejects with that request's own error (a quota error in
+ * the middle of a batch, say), not with the AbortError the later requests get when it aborts the
+ * transaction — as idb and Dexie do. Awaiting it keeps the transaction alive, and each batch runs in a
+ * task of its own, so the thread is never held for long.
  */
-export async function requestsDone(requests: readonly IDBRequest[]): Promise<void> {
+export function requestsDone(requests: readonly IDBRequest[]): Promise<void> {
   const last = requests[requests.length - 1];
-  if (last) await requestDone(last);
+  if (!last) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const fail = (event: Event) => reject((event.target as IDBRequest).error);
+    for (const request of requests) request.onerror = fail;
+    last.onsuccess = () => resolve();
+  });
 }
 
 /** Visits each record of a cursor until `visit` returns false. */

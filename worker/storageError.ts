@@ -1,6 +1,7 @@
 import { CacheError } from '../src/CacheError';
 
-function nameOf(error: unknown): string | undefined {
+/** The name of an Error or DOMException (they are not always Errors across realms). */
+export function nameOf(error: unknown): string | undefined {
   return error instanceof Error || (typeof DOMException !== 'undefined' && error instanceof DOMException)
     ? (error as { name: string }).name
     : undefined;

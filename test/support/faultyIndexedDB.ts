@@ -46,7 +46,7 @@ const requestHooks = new Set<(method: WriteMethod, store: IDBObjectStore, reques
 /** Runs when a read-write transaction has no request left, i.e. is about to commit; a name aborts it. */
 const commitHooks = new Set<(tx: FakeTransaction) => string | undefined>();
 
-// Installed once, at import, so that patches layered on top of them (failPuts, failCommits) restore to them.
+// Installed once, at import, so that patches layered on top of them (failCommits) restore to them.
 {
   const store = IDBObjectStore.prototype as unknown as Record<WriteMethod, (this: IDBObjectStore, ...args: unknown[]) => IDBRequest>;
   for (const method of ['put', 'add', 'delete'] as const) {
@@ -128,23 +128,6 @@ export function failCommits(times: number, name = 'QuotaExceededError'): Restore
     restorePut();
     restoreStart();
   };
-}
-
-/** Makes the `nth` put of an entry (counting from 1) throw `name` synchronously, `times` times. */
-export function failPuts(nth: number, times = 1, name = 'QuotaExceededError'): Restore {
-  let seen = 0;
-  let left = times;
-  const store = IDBObjectStore.prototype as unknown as { put(this: IDBObjectStore, ...args: unknown[]): IDBRequest };
-  return patch(store, 'put', (put) =>
-    function (this: IDBObjectStore, ...args: unknown[]) {
-      if (isEntryStore(this.name) && left > 0 && ++seen === nth) {
-        left--;
-        seen = 0;
-        throw new DOMException('The quota has been exceeded.', name);
-      }
-      return put.apply(this, args);
-    },
-  );
 }
 
 /** A factory that hands out real fake-indexeddb connections and remembers them, so tests can break them. */
