@@ -24,7 +24,7 @@ const library: BuildEnvironmentOptions = {
   emptyOutDir: true,
   sourcemap: true,
   lib: { entry: 'src/index.ts', formats: ['es'], fileName: 'reprise' },
-  rollupOptions: { external: ['idb', 'comlink', 'zod'] },
+  rollupOptions: { external: ['idb', 'comlink', 'zod', /^@noble\/hashes\//] },
 };
 
 /** `vite build`: the demo as static files. */

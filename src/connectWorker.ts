@@ -1,6 +1,7 @@
 import * as Comlink from 'comlink';
 import { CacheError } from './CacheError';
 import { registerCacheErrorTransfer } from './cacheErrorTransfer';
+import { randomId } from './randomId';
 import type { ClientCallbacks, EngineApi, EngineConnection, WorkerHost, WorkerOpenOptions } from './protocol';
 
 /**
@@ -29,7 +30,7 @@ export async function connectWorker(
   const terminate = () => worker.terminate();
   died.catch(terminate);
   const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
-  const lock = locks ? `reprise:${open.name}:worker:${crypto.randomUUID()}` : null;
+  const lock = locks ? `reprise:${open.name}:worker:${randomId()}` : null;
   const host = Comlink.wrap<WorkerHost>(worker);
   // The engine comes back as a proxy of its own; the host's wrapper is only needed for this call.
   let engine: EngineApi;

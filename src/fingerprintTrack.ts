@@ -1,3 +1,5 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { z } from 'zod';
 import { parse } from './parse';
 
@@ -26,6 +28,7 @@ export async function fingerprintTrack(track: TrackIdentity): Promise<string> {
         .sort(([a], [b]) => (a < b ? -1 : 1)),
     ),
   );
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonical));
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
+  // @noble/hashes rather than Web Crypto: `crypto.subtle` is missing on plain-http pages, and one
+  // implementation gives the same hex everywhere.
+  return bytesToHex(sha256(new TextEncoder().encode(canonical)));
 }

@@ -5,6 +5,7 @@ import { CONTENT_TYPES, isPersistentType, type ContentType } from '../src/conten
 import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets } from '../src/invalidationTargets';
 import type { ClientCallbacks, EngineApi, EntryInput } from '../src/protocol';
+import { randomId } from '../src/randomId';
 import type { SmartCacheConfig } from '../src/SmartCacheConfig';
 import { isOpenFailure } from './Database';
 import { IdbStore } from './IdbStore';
@@ -52,7 +53,7 @@ export class Engine implements EngineApi {
   readonly #logger: Logger;
   readonly #memory: MemoryStore;
   readonly #sync: TabSync;
-  readonly #tabId = crypto.randomUUID();
+  readonly #tabId = randomId();
   #idb: IdbStore | null;
   #degraded: string | null;
   #closed = false;
