@@ -229,15 +229,15 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Clien
 
   /** Reads values and checks them against the type's schema: one that no longer parses is a miss, deleted and counted as corrupt. */
   async #read<T extends ContentType>(type: T, keys: string[], fingerprints?: (string | undefined)[]): Promise<(ValueOf<S, T> | undefined)[]> {
-    const values = await this.#engine.getMany(type, keys, fingerprints);
+    const found = await this.#engine.getMany(type, keys, fingerprints);
     const schema = this.#schemas[type];
-    if (!schema) return values as ValueOf<S, T>[];
-    const corrupt: string[] = [];
-    const checked = values.map((value, index) => {
-      if (value === undefined) return undefined;
-      const result = z.safeParse(schema, value);
+    if (!schema) return found.map((item) => item?.value as ValueOf<S, T> | undefined);
+    const corrupt: { key: string; revision: number | undefined }[] = [];
+    const checked = found.map((item, index) => {
+      if (item === undefined) return undefined;
+      const result = z.safeParse(schema, item.value);
       if (result.success) return result.data as ValueOf<S, T>;
-      corrupt.push(keys[index]!);
+      corrupt.push({ key: keys[index]!, revision: item.revision });
       return undefined;
     });
     if (corrupt.length) await this.#engine.discardCorrupt(type, corrupt);

@@ -3,7 +3,7 @@ import type { CacheEvent } from './cacheEvent';
 import { CacheError, isCacheError } from './CacheError';
 import type { ContentType } from './contentType';
 import type { Logger } from './Logger';
-import type { EngineApi, EngineConnection, EntryInput } from './protocol';
+import type { EngineApi, EngineConnection, EntryInput, Found } from './protocol';
 
 export interface RemoteEngineOptions {
   /** Starts a new engine behind its boundary (a Worker): called at start and after each death. */
@@ -32,7 +32,7 @@ export class RemoteEngine implements EngineApi {
     return engine;
   }
 
-  getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[]): Promise<unknown[]> {
+  getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[]): Promise<(Found | undefined)[]> {
     return this.#call((engine) => engine.getMany(type, keys, fingerprints));
   }
 
@@ -72,8 +72,8 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.cleanup());
   }
 
-  discardCorrupt(type: ContentType, keys: string[]): Promise<void> {
-    return this.#call((engine) => engine.discardCorrupt(type, keys));
+  discardCorrupt(type: ContentType, found: { key: string; revision: number | undefined }[]): Promise<void> {
+    return this.#call((engine) => engine.discardCorrupt(type, found));
   }
 
   suspend(): Promise<void> {

@@ -15,9 +15,15 @@ export interface EntryInput {
   ttlSeconds?: number;
 }
 
+/** A value read, and which write of its key it is (see `discardCorrupt`). */
+export interface Found {
+  value: unknown;
+  revision: number | undefined;
+}
+
 /** The engine's methods, called directly in-process or through Comlink from the main thread. */
 export interface EngineApi {
-  getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[]): Promise<unknown[]>;
+  getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[]): Promise<(Found | undefined)[]>;
   /** With `batch`, progress is reported to the client under that id. */
   setMany(type: ContentType, entries: EntryInput[], batch?: string): Promise<void>;
   /** Big batches arrive in chunks and are written in one transaction by `commit`. */
@@ -33,8 +39,11 @@ export interface EngineApi {
   emit(event: CacheEvent): Promise<EmitReport>;
   stats(): Promise<CacheStats>;
   cleanup(): Promise<CleanupReport>;
-  /** A value that no longer matches its schema: delete it and count it as corrupt (and as a miss). */
-  discardCorrupt(type: ContentType, keys: string[]): Promise<void>;
+  /**
+   * Values that no longer match their schema: count each as corrupt (and as a miss), and delete the
+   * entry if it is still the write that was read (another tab may have rewritten it since).
+   */
+  discardCorrupt(type: ContentType, found: { key: string; revision: number | undefined }[]): Promise<void>;
   /** The page is being frozen: stop listening to other tabs. */
   suspend(): Promise<void>;
   /** The page is back (resumed, or restored from the back/forward cache): listen again and catch up from the log. */

@@ -1,9 +1,10 @@
-import { IDBDatabase } from 'fake-indexeddb';
+import { IDBDatabase, IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { SET_MANY_CHUNK } from '../src/CacheClient';
 import { isCacheError, type Cache, type ContentType } from '../src/index';
-import { openCache, rejection } from './support/openCache';
+import { openRemoteCache } from './support/inProcessWorkers';
+import { openCache, rejection, uniqueName } from './support/openCache';
 
 async function code(promise: Promise<unknown>) {
   const error = await rejection(promise);
@@ -184,6 +185,29 @@ describe('schemas', () => {
     const { cache: strict } = await openCache({ indexedDB, clock, name, schemas });
     expect(await strict.getMany('album_year', ['old-format', 'good'])).toEqual([undefined, { year: 2001 }]);
     expect((await strict.stats()).types.album_year).toMatchObject({ corrupt: 1, entries: 1, hits: 1, misses: 1 });
+  });
+});
+
+describe('a value found corrupt', () => {
+  it('is deleted only if no other tab has rewritten it since it was read', async () => {
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    const { cache: other, clock } = await openCache({ indexedDB, name });
+    await other.set('album_year', 'k', { released: 1999 });
+    const { cache } = await openRemoteCache({
+      name,
+      indexedDB,
+      now: clock.now,
+      schemas: { album_year: z.object({ year: z.number() }) },
+      // Between this tab's read and its discard, the other tab writes a good value.
+      beforeCall: async (method) => {
+        if (method === 'discardCorrupt') await other.set('album_year', 'k', { year: 2001 });
+      },
+    });
+    expect(await cache.get('album_year', 'k')).toBeUndefined();
+    expect(await cache.get('album_year', 'k')).toEqual({ year: 2001 });
+    expect(await other.get('album_year', 'k')).toEqual({ year: 2001 });
+    expect((await cache.stats()).types.album_year).toMatchObject({ corrupt: 1, entries: 1 });
   });
 });
 

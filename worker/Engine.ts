@@ -4,7 +4,7 @@ import { CacheError, isCacheError } from '../src/CacheError';
 import { CONTENT_TYPES, isPersistentType, type ContentType } from '../src/contentType';
 import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets } from '../src/invalidationTargets';
-import type { ClientCallbacks, EngineApi, EntryInput } from '../src/protocol';
+import type { ClientCallbacks, EngineApi, EntryInput, Found } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { SmartCacheConfig } from '../src/SmartCacheConfig';
 import { isOpenFailure } from './Database';
@@ -100,7 +100,7 @@ export class Engine implements EngineApi {
     return engine;
   }
 
-  async getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[]): Promise<unknown[]> {
+  async getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[]): Promise<(Found | undefined)[]> {
     await this.#ready();
     return this.#withStore(type, async (store) => {
       const entries = await store.read(type, keys);
@@ -120,7 +120,7 @@ export class Engine implements EngineApi {
         else {
           counters.hits++;
           store.touch(type, entry.key, now);
-          return entry.value;
+          return { value: entry.value, revision: entry.revision };
         }
         counters.misses++;
         return undefined;
@@ -259,13 +259,14 @@ export class Engine implements EngineApi {
     return report;
   }
 
-  async discardCorrupt(type: ContentType, keys: string[]): Promise<void> {
+  async discardCorrupt(type: ContentType, found: { key: string; revision: number | undefined }[]): Promise<void> {
     await this.#ready();
-    await this.#withStore(type, (store) => store.remove(type, keys));
+    const revisions = new Map(found.map(({ key, revision }) => [key, revision]));
+    await this.#withStore(type, (store) => store.remove(type, [...revisions.keys()], (entry) => entry.revision === revisions.get(entry.key)));
     const counters = this.#count(type);
-    counters.corrupt += keys.length;
-    counters.hits -= keys.length;
-    counters.misses += keys.length;
+    counters.corrupt += found.length;
+    counters.hits -= found.length;
+    counters.misses += found.length;
   }
 
   async suspend(): Promise<void> {

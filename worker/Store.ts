@@ -12,6 +12,8 @@ export interface StoredEntry {
   expiresAt: number;
   /** False for a TTL of INFINITE_TTL or more: such an entry is left out of the expiry index (reads still check it). */
   expires: boolean;
+  /** Tells this write of the entry from any other (random): a later step acts on the entry only if it is still this one. */
+  revision?: number;
   /** Epoch milliseconds of the last write or read, for least-recently-used eviction. */
   lastAccess: number;
   trackIds?: string[];

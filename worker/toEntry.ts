@@ -19,6 +19,7 @@ export function toEntry(type: ContentType, input: EntryInput, policy: CachePolic
     bytes: 0,
     expiresAt: now + ttlSeconds * 1000,
     expires: ttlSeconds < INFINITE_TTL,
+    revision: Math.floor(Math.random() * 2 ** 53),
     lastAccess: now,
   };
   let tags = 0;
