@@ -116,7 +116,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Clien
     if (onProgress) this.#progress.set(batch, { report: onProgress, done: 0 });
     try {
       if (entries.length <= SET_MANY_CHUNK) {
-        await this.#engine.setMany(type, inputs(0), onProgress && batch);
+        await this.#engine.setMany(type, inputs(0), { batch: onProgress && batch });
       } else {
         // Validate and hand over in chunks, yielding between them; the engine writes everything in one transaction.
         try {
@@ -151,9 +151,11 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Clien
       const parsed = parse(setOptionsSchema, options ?? {}, 'invalid_argument', 'getOrSet options');
       const cached = await this.get(type, key, parsed.fingerprint === undefined ? {} : { fingerprint: parsed.fingerprint });
       if (cached !== undefined) return cached;
+      // Taken before the fetch: a value an event made stale while it was fetched is returned, not stored.
+      const since = await this.#engine.mark(type);
       const input = this.#toInput(type, { ...parsed, key, value: await fetcher() }, 'fetched value');
       this.#checkOpen();
-      await this.#engine.setMany(type, [input]);
+      await this.#engine.setMany(type, [input], { since });
       return this.#output(type, input.value) as ValueOf<S, T>;
     })();
     this.#inflight.set(id, run);

@@ -3,7 +3,7 @@ import type { CacheEvent } from './cacheEvent';
 import { CacheError, isCacheError } from './CacheError';
 import type { ContentType } from './contentType';
 import type { Logger } from './Logger';
-import type { EngineApi, EngineConnection, EntryInput, Found } from './protocol';
+import type { EngineApi, EngineConnection, EntryInput, Found, Mark, SetManyOptions } from './protocol';
 
 export interface RemoteEngineOptions {
   /** Starts a new engine behind its boundary (a Worker): called at start and after each death. */
@@ -36,8 +36,12 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.getMany(type, keys, fingerprints));
   }
 
-  setMany(type: ContentType, entries: EntryInput[], batch?: string): Promise<void> {
-    return this.#call((engine) => engine.setMany(type, entries, batch));
+  setMany(type: ContentType, entries: EntryInput[], options?: SetManyOptions): Promise<void> {
+    return this.#call((engine) => engine.setMany(type, entries, options));
+  }
+
+  mark(type: ContentType): Promise<Mark> {
+    return this.#call((engine) => engine.mark(type));
   }
 
   stage(batch: string, entries: EntryInput[]): Promise<void> {

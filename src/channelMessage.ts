@@ -3,19 +3,29 @@ import { cacheEventSchema } from './cacheEvent';
 import { contentTypeSchema } from './contentType';
 
 /** Bumped when the message shape changes: a tab drops (and counts) messages of another version. */
-export const CHANNEL_VERSION = 1;
+export const CHANNEL_VERSION = 2;
 
-/** What one tab tells the others over the BroadcastChannel: an event it emitted and applied. */
-export const channelMessageSchema = z.strictObject({
-  v: z.literal(CHANNEL_VERSION),
-  kind: z.literal('event'),
-  /** The emitting tab, which ignores its own messages. */
+const counts = z.partialRecord(contentTypeSchema, z.number().int().nonnegative());
+
+/** Where a change is in the IndexedDB log: null when the tab that made it has no IndexedDB (then a tab that has logs it). */
+const logged = {
+  /** The emitting tab, which ignores its own messages (or takes them as an acknowledgement: see TabSync). */
   origin: z.string().min(1),
-  /** The event's place in the IndexedDB log, or null when the emitting tab has no IndexedDB. */
+  /** Names this change across tabs, so that one relayed through several tabs applies once. */
+  id: z.string().min(1),
+  /** The database the change is logged in: a database deleted and recreated starts another epoch. */
+  epoch: z.string().min(1).nullable(),
   seq: z.number().int().positive().nullable(),
-  event: cacheEventSchema,
-  /** What it removed from IndexedDB (shared by all tabs); each tab adds its own memory tier. */
-  invalidated: z.partialRecord(contentTypeSchema, z.number().int().nonnegative()),
-});
+};
+
+/** What one tab tells the others over the BroadcastChannel. Messages are hints: the log in IndexedDB is the truth. */
+export const channelMessageSchema = z.discriminatedUnion('kind', [
+  /** An event it emitted and applied; `invalidated` is what it removed from IndexedDB (each tab adds its own memory tier). */
+  z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('event'), ...logged, event: cacheEventSchema, invalidated: counts }),
+  /** A `clear` of these types. */
+  z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('clear'), ...logged, types: z.array(contentTypeSchema).min(1) }),
+  /** A tab that can log changes opened: tabs holding changes nobody has logged yet send them again. */
+  z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('hello'), origin: z.string().min(1) }),
+]);
 
 export type ChannelMessage = z.output<typeof channelMessageSchema>;

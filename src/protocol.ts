@@ -21,11 +21,25 @@ export interface Found {
   revision: number | undefined;
 }
 
+/**
+ * Where a store's changes stood at some moment (opaque to the client): the position of the IndexedDB
+ * log, or the count of the memory store's changes. A write guarded by it skips what later changes remove.
+ */
+export type Mark = { log: { epoch: string | null; seq: number } } | { journal: number };
+
+export interface SetManyOptions {
+  /** With it, progress is reported to the client under this id. */
+  batch?: string | undefined;
+  /** getOrSet's write: leave out an entry that a change made since this mark (the fetch's start) removes. */
+  since?: Mark | undefined;
+}
+
 /** The engine's methods, called directly in-process or through Comlink from the main thread. */
 export interface EngineApi {
   getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[]): Promise<(Found | undefined)[]>;
-  /** With `batch`, progress is reported to the client under that id. */
-  setMany(type: ContentType, entries: EntryInput[], batch?: string): Promise<void>;
+  setMany(type: ContentType, entries: EntryInput[], options?: SetManyOptions): Promise<void>;
+  /** Where the type's store stands now: taken when a fetch starts, given to the write of what it fetched. */
+  mark(type: ContentType): Promise<Mark>;
   /** Big batches arrive in chunks and are written in one transaction by `commit`. */
   stage(batch: string, entries: EntryInput[]): Promise<void>;
   /**

@@ -159,6 +159,61 @@ describe('getOrSet', () => {
   });
 });
 
+describe('getOrSet never stores a value an event made stale during its fetch', () => {
+  /** A fetcher that waits until the test lets it answer. */
+  function gatedFetcher(value: unknown) {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const started = vi.fn();
+    return {
+      fetcher: async () => {
+        started();
+        await gate;
+        return value;
+      },
+      started,
+      release,
+    };
+  }
+
+  const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
+
+  it.each(['successful_api_metadata', 'generic'] as const)('%s: an event of this tab, emitted while fetching', async (type) => {
+    const { cache } = await openCache({ config });
+    const gated = gatedFetcher('fetched');
+    const pending = cache.getOrSet(type, 'k', gated.fetcher, { trackId: 't1' });
+    await vi.waitFor(() => expect(gated.started).toHaveBeenCalled());
+    await cache.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    gated.release();
+    expect(await pending).toBe('fetched');
+    expect(await cache.get(type, 'k')).toBeUndefined();
+  });
+
+  it.each(['successful_api_metadata', 'generic'] as const)('%s: an event of another tab, emitted while fetching', async (type) => {
+    const { cache, indexedDB, name, clock } = await openCache({ config });
+    const { cache: other } = await openCache({ indexedDB, name, clock, config });
+    const gated = gatedFetcher('fetched');
+    const pending = cache.getOrSet(type, 'k', gated.fetcher, { trackId: 't1' });
+    await vi.waitFor(() => expect(gated.started).toHaveBeenCalled());
+    await other.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    gated.release();
+    expect(await pending).toBe('fetched');
+    expect(await cache.get(type, 'k')).toBeUndefined();
+    expect(await other.get(type, 'k')).toBeUndefined();
+  });
+
+  it('an event that does not concern the value lets it be stored', async () => {
+    const { cache } = await openCache({ config });
+    const gated = gatedFetcher('fetched');
+    const pending = cache.getOrSet('successful_api_metadata', 'k', gated.fetcher, { trackId: 't1' });
+    await vi.waitFor(() => expect(gated.started).toHaveBeenCalled());
+    await cache.emit({ eventType: 'track_removed', trackId: 't2' });
+    gated.release();
+    expect(await pending).toBe('fetched');
+    expect(await cache.get('successful_api_metadata', 'k')).toBe('fetched');
+  });
+});
+
 describe('schemas', () => {
   const schemas = { album_year: z.object({ year: z.number().int() }), generic: z.string() };
 

@@ -7,14 +7,32 @@ import { CHANNEL_VERSION } from '../src/channelMessage';
 import { SmartCacheConfig, type CacheEvent, type EventContext } from '../src/index';
 import { Engine } from '../worker/Engine';
 import { IdbStore } from '../worker/IdbStore';
-import { brokenFactory } from './support/faultyIndexedDB';
+import type { ChannelLike } from '../worker/TabSync';
+import { brokenFactory, deleteUnderTabs } from './support/faultyIndexedDB';
 import { uniqueName } from './support/openCache';
 
 // `generic` (a memory type) is made event-driven, so that events reach each tab's memory tier.
 const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
 
+/**
+ * A channel that silently loses what arrives while `lose` is set, as a tab does that misses messages
+ * with no lifecycle event to tell it.
+ */
+function lossyChannel(name: string) {
+  const state = { lose: false };
+  const open = (): ChannelLike => {
+    const channel = new BroadcastChannel(name);
+    return {
+      postMessage: (message) => channel.postMessage(message),
+      addEventListener: (type, listener) => channel.addEventListener(type, (event) => state.lose || listener(event as MessageEvent)),
+      close: () => channel.close(),
+    };
+  };
+  return Object.assign(state, { open });
+}
+
 /** One tab: an engine as createCache wires it in-process, and the client; the engine stands in for the page lifecycle. */
-async function openTab(name: string, indexedDB: IDBFactory) {
+async function openTab(name: string, indexedDB: IDBFactory, openChannel: () => ChannelLike = () => new BroadcastChannel(name)) {
   let cache: CacheClient | undefined;
   const logger = { error: vi.fn() };
   const engine = await Engine.create({
@@ -27,7 +45,7 @@ async function openTab(name: string, indexedDB: IDBFactory) {
       remoteEvent: (event, invalidated) => cache?.remoteEvent(event, invalidated),
       progress: (batch, done, total) => cache?.progress(batch, done, total),
     },
-    openChannel: () => new BroadcastChannel(name),
+    openChannel,
   });
   cache = new CacheClient(engine, { logger });
   return { cache, engine, logger };
@@ -149,18 +167,112 @@ describe('events across tabs', () => {
   });
 });
 
+describe('messages are hints, IndexedDB is the truth', () => {
+  it('a tab that silently lost an event’s message never answers from its memory tier what the event invalidated', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: a } = await openTab(name, indexedDB);
+    const lossy = lossyChannel(name);
+    const { cache: b } = await openTab(name, indexedDB, lossy.open);
+    await b.set('generic', 'x', 1, { trackId: 't1' });
+    await b.set('generic', 'y', 2, { trackId: 't2' });
+    lossy.lose = true;
+    await a.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    // No waiting: the event is logged once emit resolves, and b checks the log before it answers.
+    expect(await b.getMany('generic', ['x', 'y'])).toEqual([undefined, 2]);
+  });
+
+  it('events keep flowing after the database is deleted under the tabs and recreated', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: a } = await openTab(name, indexedDB);
+    const { cache: b } = await openTab(name, indexedDB);
+    const { seen, listener } = recorder();
+    b.on('*', listener);
+    for (const trackId of ['t1', 't2', 't3']) await a.emit({ eventType: 'manual_invalidation', trackId });
+    await vi.waitFor(() => expect(seen).toHaveLength(3));
+    await deleteUnderTabs(indexedDB, name);
+    await b.set('generic', 'x', 1, { trackId: 't9' });
+    await a.emit({ eventType: 'manual_invalidation', trackId: 't9' });
+    await vi.waitFor(() => expect(seen).toHaveLength(4));
+    expect(seen[3]?.[0]).toEqual({ eventType: 'manual_invalidation', trackId: 't9' });
+    expect(await b.get('generic', 'x')).toBeUndefined();
+  });
+
+  it('an event emitted by a tab that cannot open IndexedDB reaches the shared data through a tab that can', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: healthy } = await openTab(name, indexedDB);
+    const { cache: degraded } = await openTab(name, brokenFactory());
+    expect((await degraded.stats()).degraded).not.toBeNull();
+    await healthy.set('track_metadata', 'k', 1, { trackId: 't1' });
+    await healthy.set('track_metadata', 'other', 2, { trackId: 't2' });
+    const { seen, listener } = recorder();
+    healthy.on('*', listener);
+    await degraded.emit({ eventType: 'track_removed', trackId: 't1' });
+    await vi.waitFor(() => expect(seen).toHaveLength(1));
+    expect(seen[0]?.[1]).toMatchObject({ source: 'remote', invalidated: { track_metadata: 1 } });
+    expect(await healthy.getMany('track_metadata', ['k', 'other'])).toEqual([undefined, 2]);
+    const { cache: later } = await openTab(name, indexedDB);
+    expect(await later.getMany('track_metadata', ['k', 'other'])).toEqual([undefined, 2]);
+    // Heard once, although the healthy tab both received it and logged it.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toHaveLength(1);
+  });
+
+  it('an event emitted while no tab could log it reaches the shared data when a tab that can opens', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const first = await openTab(name, indexedDB);
+    await first.cache.set('track_metadata', 'k', 1, { trackId: 't1' });
+    await first.cache.close();
+    const { cache: degraded } = await openTab(name, brokenFactory());
+    await degraded.emit({ eventType: 'track_removed', trackId: 't1' });
+    const { cache: healthy } = await openTab(name, indexedDB);
+    await vi.waitFor(async () => expect(await healthy.get('track_metadata', 'k')).toBeUndefined());
+  });
+
+  it('clear() clears the type in every tab, memory tiers too', async () => {
+    const { a, b } = await twoTabs();
+    await b.set('negative_result', 'n', 1);
+    await b.set('failed_api_lookup', 'f', 2);
+    await a.set('track_metadata', 't', 3);
+    await a.clear('negative_result');
+    await vi.waitFor(async () => expect(await b.get('negative_result', 'n')).toBeUndefined());
+    await a.clear();
+    await vi.waitFor(async () => expect(await b.get('failed_api_lookup', 'f')).toBeUndefined());
+    expect(await b.get('track_metadata', 't')).toBeUndefined();
+  });
+
+  it('a clear whose message was lost reaches the tab with the next event, from the log', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: a } = await openTab(name, indexedDB);
+    const lossy = lossyChannel(name);
+    const { cache: b } = await openTab(name, indexedDB, lossy.open);
+    await b.set('negative_result', 'n', 1);
+    lossy.lose = true;
+    await a.clear('negative_result');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    lossy.lose = false;
+    await a.emit({ eventType: 'track_added', trackId: 't1' });
+    await vi.waitFor(async () => expect(await b.get('negative_result', 'n')).toBeUndefined());
+  });
+});
+
 describe('the event log', () => {
   it('keeps the newest events and those younger than the retention, and records how far it was trimmed', async () => {
     const { a, name, indexedDB } = await twoTabs();
     for (let index = 0; index < 5; index++) await a.emit({ eventType: 'library_sync' });
     const store = await IdbStore.open({ name, indexedDB });
     const { log } = store;
-    const { events } = await log.after(0);
-    expect(events.map((event) => event.seq)).toEqual([1, 2, 3, 4, 5]);
+    const { changes, epoch } = await log.after(0);
+    expect(changes.map((change) => change.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(epoch).toMatch(/^[0-9a-f]{32}$/);
     expect(await log.trim(0, 0)).toBe(0);
     expect(await log.trim(Date.now() + 1, 2)).toBe(3);
-    expect(await log.after(0)).toMatchObject({ trimmedThrough: 3, events: [{ seq: 4 }, { seq: 5 }] });
-    expect(await log.head()).toBe(5);
+    expect(await log.after(0)).toMatchObject({ trimmedThrough: 3, changes: [{ seq: 4 }, { seq: 5 }] });
+    expect(await log.head()).toEqual({ epoch, seq: 5 });
     store.close();
   });
 });

@@ -3,15 +3,17 @@ import type { CacheEvent } from '../src/cacheEvent';
 import { CacheError, isCacheError } from '../src/CacheError';
 import { CONTENT_TYPES, isPersistentType, type ContentType } from '../src/contentType';
 import type { Logger } from '../src/Logger';
-import { affectedTypes, invalidationTargets } from '../src/invalidationTargets';
-import type { ClientCallbacks, EngineApi, EntryInput, Found } from '../src/protocol';
+import { affectedTypes, invalidationTargets, type InvalidationTarget } from '../src/invalidationTargets';
+import type { ClientCallbacks, EngineApi, EntryInput, Found, Mark, SetManyOptions } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { SmartCacheConfig } from '../src/SmartCacheConfig';
 import { isOpenFailure } from './Database';
 import { IdbStore } from './IdbStore';
 import { MemoryStore } from './MemoryStore';
-import type { Budget, Counts, Removed, Store, StoredEntry } from './Store';
-import { TabSync, type ChannelLike } from './TabSync';
+import { changeRemoves, type Change } from './Change';
+import type { LoggedChange } from './databaseSchema';
+import type { Budget, Counts, Removed, Store, StoredEntry, WriteGuard, WriteOptions } from './Store';
+import { TabSync, type ChannelLike, type SharedChange } from './TabSync';
 import { toEntry } from './toEntry';
 
 export interface EngineOptions {
@@ -76,7 +78,8 @@ export class Engine implements EngineApi {
       tabId: this.#tabId,
       openChannel: options.openChannel,
       log: () => this.#idb?.log ?? null,
-      apply: (event, invalidated) => this.#applyRemote(event, invalidated),
+      apply: (change, invalidated) => this.#applyRemote(change, invalidated),
+      relay: (shared, after) => this.#relay(shared, after),
       forgetUnseen: () => this.#forgetUnseen(),
       logger: this.#logger,
     });
@@ -102,6 +105,7 @@ export class Engine implements EngineApi {
 
   async getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[]): Promise<(Found | undefined)[]> {
     await this.#ready();
+    await this.#current(type);
     return this.#withStore(type, async (store) => {
       const entries = await store.read(type, keys);
       const now = this.#now();
@@ -134,7 +138,7 @@ export class Engine implements EngineApi {
     });
   }
 
-  async setMany(type: ContentType, inputs: EntryInput[], batch?: string): Promise<void> {
+  async setMany(type: ContentType, inputs: EntryInput[], { batch, since }: SetManyOptions = {}): Promise<void> {
     await this.#ready();
     const policy = this.#config.getPolicy(type);
     const now = this.#now();
@@ -158,10 +162,21 @@ export class Engine implements EngineApi {
       );
     }
     const { client } = this.#options;
-    const progress = batch === undefined || !client ? undefined : (written: number) => this.#notify(() => client.progress(batch, written, entries.length));
-    const removed = await this.#withStore(type, (store) => this.#write(store, type, entries, budget, now, total, progress));
+    const onProgress = batch === undefined || !client ? undefined : (written: number) => this.#notify(() => client.progress(batch, written, entries.length));
+    let guard: WriteGuard | undefined;
+    if (since) {
+      guard = { mark: since, removes: (change, entry) => changeRemoves(this.#config, change, entry) };
+      // What other tabs logged must have reached the memory tier before its journal is checked.
+      await this.#current(type);
+    }
+    const removed = await this.#withStore(type, (store) => this.#write(store, type, entries, budget, now, total, { onProgress, guard }));
     this.#countRemoved(type, removed);
-    progress?.(entries.length);
+    onProgress?.(entries.length);
+  }
+
+  async mark(type: ContentType): Promise<Mark> {
+    await this.#ready();
+    return this.#withStore(type, (store) => store.mark());
   }
 
   async stage(batch: string, entries: EntryInput[]): Promise<void> {
@@ -181,7 +196,7 @@ export class Engine implements EngineApi {
         `The cache worker stopped while this setMany was being sent (${entries.length} of its ${count} entries reached the new one); nothing was written`,
       );
     }
-    await this.setMany(type, entries, batch);
+    await this.setMany(type, entries, { batch });
   }
 
   async discard(batch: string): Promise<void> {
@@ -193,30 +208,24 @@ export class Engine implements EngineApi {
     return (await this.#withStore(type, (store) => store.remove(type, [key]))) > 0;
   }
 
+  /** Clears the types in IndexedDB and logs it, then in this tab's memory tier, then tells the other tabs (which clear theirs). */
   async clear(type?: ContentType): Promise<void> {
     await this.#ready();
     const types = type ? [type] : [...CONTENT_TYPES];
-    await this.#byStore(types, (store, mine) => store.clear(mine));
+    const change: Change = { kind: 'clear', types };
+    const { shared } = await this.#applyShared(change, types.map((type) => ({ type, by: 'all' })));
+    await this.#memory.clear(types.filter((type) => this.#storeOf(type) === this.#memory));
+    this.#sync.publish(shared);
   }
 
   /** Invalidates IndexedDB and logs the event in one transaction, then this tab's memory tier, then tells the other tabs. */
   async emit(event: CacheEvent): Promise<EmitReport> {
     await this.#ready();
-    const targets = invalidationTargets(this.#config, event);
-    const shared = this.#idb && targets.filter((target) => this.#storeOf(target.type) !== this.#memory);
-    let persistent: Counts = {};
-    let seq: number | null = null;
-    if (shared) {
-      try {
-        ({ counts: persistent, seq } = await this.#idb!.invalidateAndLog(shared, { event, origin: this.#tabId, at: this.#now() }));
-      } catch (error) {
-        this.#degradeOrThrow(this.#idb, error);
-      }
-    }
+    const { shared, counts: persistent } = await this.#applyShared({ kind: 'event', event }, invalidationTargets(this.#config, event));
     const local = await this.#invalidateMemory(event);
     this.#countInvalidations(persistent);
     this.#countInvalidations(local);
-    this.#sync.publish(event, seq, persistent);
+    this.#sync.publish(shared);
     return { eventType: event.eventType, invalidated: this.#report(event, { ...persistent, ...local }) };
   }
 
@@ -288,6 +297,41 @@ export class Engine implements EngineApi {
     this.#memory.close();
   }
 
+  /**
+   * Applies a change made here to IndexedDB (the targets of its persistent types) and logs it, in one
+   * transaction; without IndexedDB, it stays unlogged until a tab that has it hears of it.
+   */
+  async #applyShared(change: Change, targets: InvalidationTarget[]): Promise<{ shared: SharedChange; counts: Counts }> {
+    const shared: SharedChange = { change, id: randomId(), origin: this.#tabId, epoch: null, seq: null, invalidated: {} };
+    const idb = this.#idb;
+    if (!idb) return { shared, counts: {} };
+    try {
+      const persistent = targets.filter((target) => this.#storeOf(target.type) === idb);
+      const { record, epoch } = await idb.invalidateAndLog(persistent, { ...logged(change), id: shared.id, origin: this.#tabId, at: this.#now() });
+      Object.assign(shared, { epoch, seq: record.seq, invalidated: record.invalidated });
+      return { shared, counts: record.invalidated };
+    } catch (error) {
+      this.#degradeOrThrow(idb, error);
+      return { shared, counts: {} };
+    }
+  }
+
+  /** Logs another tab's change that it could not (it has no IndexedDB), applying it to IndexedDB — once, whoever relays it. */
+  #relay(shared: SharedChange, after: number): Promise<{ record: LoggedChange; epoch: string | null }> {
+    const { change } = shared;
+    const targets: InvalidationTarget[] =
+      change.kind === 'event' ? invalidationTargets(this.#config, change.event) : change.types.map((type) => ({ type, by: 'all' }));
+    const idb = this.#idb;
+    if (!idb) throw new CacheError('storage_unavailable', 'IndexedDB is no longer usable in this tab');
+    const persistent = targets.filter((target) => this.#storeOf(target.type) === idb);
+    return idb.invalidateAndLog(persistent, { ...logged(change), id: shared.id, origin: shared.origin, at: this.#now() }, after);
+  }
+
+  /** Before reading or guarding a memory-tier type that events invalidate: apply what other tabs logged (their message may be lost). */
+  async #current(type: ContentType): Promise<void> {
+    if (this.#storeOf(type) === this.#memory && this.#config.shouldUseEventInvalidation(type)) await this.#sync.current();
+  }
+
   /** Writes; on a quota error frees room (expired, then LRU of this type, then of the other persistent types) and retries once. */
   async #write(
     store: Store,
@@ -296,10 +340,10 @@ export class Engine implements EngineApi {
     budget: Budget | null,
     now: number,
     bytes: number,
-    onProgress?: (written: number) => void,
+    options: WriteOptions,
   ): Promise<Removed> {
     try {
-      return await store.write(type, entries, budget, now, onProgress);
+      return await store.write(type, entries, budget, now, options);
     } catch (error) {
       if (!isCacheError(error, 'quota_exceeded')) throw error;
       const others = CONTENT_TYPES.filter((other) => other !== type && isPersistentType(other));
@@ -310,7 +354,7 @@ export class Engine implements EngineApi {
         count += removed.expired + removed.evicted;
       }
       try {
-        return await store.write(type, entries, budget, now, onProgress);
+        return await store.write(type, entries, budget, now, options);
       } catch (retryError) {
         if (!isCacheError(retryError, 'quota_exceeded')) throw retryError;
         throw new CacheError(
@@ -337,9 +381,11 @@ export class Engine implements EngineApi {
     for (const [type, count] of Object.entries(counts) as [ContentType, number][]) this.#count(type).invalidations += count;
   }
 
-  /** Another tab's event: IndexedDB is already done (shared), so apply it to this tab's memory tier and tell the client. */
-  async #applyRemote(event: CacheEvent, persistent: Counts): Promise<void> {
+  /** Another tab's change: IndexedDB is already done (shared), so apply it to this tab's memory tier and tell the client. */
+  async #applyRemote(change: Change, persistent: Counts): Promise<void> {
     if (this.#closed) return;
+    if (change.kind === 'clear') return this.#memory.clear(change.types.filter((type) => this.#storeOf(type) === this.#memory));
+    const { event } = change;
     const local = await this.#invalidateMemory(event);
     this.#countInvalidations(local);
     const invalidated = this.#report(event, { ...persistent, ...local });
@@ -442,6 +488,11 @@ export class Engine implements EngineApi {
   #checkOpen(): void {
     if (this.#closed) throw new CacheError('closed', 'This cache is closed');
   }
+}
+
+/** The fields of a log record that say what the change was. */
+function logged(change: Change): Pick<LoggedChange, 'event' | 'cleared'> {
+  return change.kind === 'event' ? { event: change.event } : { cleared: change.types };
 }
 
 function budgetOf(maxSizeMb: number | null, threshold: number): Budget | null {

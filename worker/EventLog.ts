@@ -1,17 +1,29 @@
+import { randomId } from '../src/randomId';
 import type { Database } from './Database';
-import type { LoggedEvent } from './databaseSchema';
+import type { LoggedChange } from './databaseSchema';
 import { requestDone, requestsDone, walkCursor } from './idbRequests';
 
-/** What a tab catching up reads: the events after its last one, and how far the log has been trimmed. */
+/**
+ * A place in the log. `epoch` names the database: one deleted under the tabs (cleared site data) and
+ * recreated starts its sequence numbers again, under another epoch.
+ */
+export interface LogPosition {
+  epoch: string | null;
+  seq: number;
+}
+
+/** What a tab catching up reads: the changes after its position, and how far the log has been trimmed. */
 export interface LogTail {
-  events: LoggedEvent[];
-  /** Events up to this sequence number are gone; a tab that had not seen them cannot replay them. */
+  epoch: string | null;
+  changes: LoggedChange[];
+  /** Changes up to this sequence number are gone; a tab that had not seen them cannot replay them. */
   trimmedThrough: number;
 }
 
 /**
- * The events every tab has emitted, in IndexedDB: an event is appended in the same transaction as its
- * invalidation, so it is in the log exactly when it happened, and tabs that missed its message replay it.
+ * The changes every tab has made (events, clears), in IndexedDB: each is appended in the transaction
+ * that applies it, so it is in the log exactly when it happened, and tabs that missed its message
+ * replay it.
  */
 export class EventLog {
   readonly #db: Database;
@@ -20,40 +32,57 @@ export class EventLog {
     this.#db = db;
   }
 
-  /** Adds an event inside the transaction that applies it; its sequence number is the request's result once committed. */
-  static append(tx: IDBTransaction, event: Omit<LoggedEvent, 'seq'>): IDBRequest<IDBValidKey> {
-    return tx.objectStore('events').add(event);
+  /** Adds a change inside the transaction that applies it; its sequence number is the request's result once committed. */
+  static append(tx: IDBTransaction, change: Omit<LoggedChange, 'seq'>): IDBRequest<IDBValidKey> {
+    return tx.objectStore('events').add(change);
   }
 
-  /** Events logged after `seq`, oldest first, and how far the log has been trimmed. */
+  /** Inside `tx` (events and meta in scope): the epoch, the changes after `seq`, and how far the log was trimmed. */
+  static async tail(tx: IDBTransaction, seq: number): Promise<LogTail> {
+    const changes = tx.objectStore('events').getAll(IDBKeyRange.lowerBound(seq, true)) as IDBRequest<LoggedChange[]>;
+    const meta = tx.objectStore('meta');
+    const trimmed = meta.get('trimmedThrough') as IDBRequest<number | undefined>;
+    const epoch = meta.get('epoch') as IDBRequest<string | undefined>;
+    await requestsDone([changes, trimmed, epoch]);
+    return { epoch: epoch.result ?? null, changes: changes.result, trimmedThrough: trimmed.result ?? 0 };
+  }
+
+  /** Inside `tx` (meta in scope): the database's epoch. */
+  static async epoch(tx: IDBTransaction): Promise<string | null> {
+    return ((await requestDone(tx.objectStore('meta').get('epoch'))) as string | undefined) ?? null;
+  }
+
+  /** The changes logged after `seq`, oldest first. */
   after(seq: number): Promise<LogTail> {
+    return this.#db.transact('reading the event log', ['events', 'meta'], 'readonly', (tx) => EventLog.tail(tx, seq));
+  }
+
+  /** The newest change's position (seq 0 for an empty log). */
+  head(): Promise<LogPosition> {
     return this.#db.transact('reading the event log', ['events', 'meta'], 'readonly', async (tx) => {
-      const events = tx.objectStore('events').getAll(IDBKeyRange.lowerBound(seq, true)) as IDBRequest<LoggedEvent[]>;
-      const trimmed = tx.objectStore('meta').get('trimmedThrough') as IDBRequest<number | undefined>;
-      await requestsDone([events, trimmed]);
-      return { events: events.result, trimmedThrough: trimmed.result ?? 0 };
+      const [cursor, epoch] = await Promise.all([requestDone(tx.objectStore('events').openKeyCursor(null, 'prev')), EventLog.epoch(tx)]);
+      return { epoch, seq: typeof cursor?.key === 'number' ? cursor.key : 0 };
     });
   }
 
-  /** The newest logged event's sequence number, 0 for an empty log. */
-  head(): Promise<number> {
-    return this.#db.transact('reading the event log', ['events'], 'readonly', async (tx) => {
-      const cursor = await requestDone(tx.objectStore('events').openKeyCursor(null, 'prev'));
-      return typeof cursor?.key === 'number' ? cursor.key : 0;
+  /** Gives a database made by Reprise 0.1 (which had no epoch) one; two tabs doing it at once agree on the first. */
+  ensureEpoch(): Promise<void> {
+    return this.#db.transact('naming the database', ['meta'], 'readwrite', async (tx) => {
+      if ((await EventLog.epoch(tx)) === null) tx.objectStore('meta').put(randomId(), 'epoch');
     });
   }
 
-  /** Deletes events logged before `before` (epoch ms), but never the newest `keep`; returns how many. */
+  /** Deletes changes logged before `before` (epoch ms), but never the newest `keep`; returns how many. */
   trim(before: number, keep: number): Promise<number> {
     return this.#db.transact('trimming the event log', ['events', 'meta'], 'readwrite', async (tx) => {
       const store = tx.objectStore('events');
-      // Walk from the newest back: past the `keep` newest, the first event older than `before` marks the cut.
+      // Walk from the newest back: past the `keep` newest, the first change older than `before` marks the cut.
       let seen = 0;
       let cut = 0;
       await walkCursor(store.openCursor(null, 'prev'), (cursor) => {
-        const event = cursor.value as LoggedEvent;
-        if (++seen > keep && event.at < before) {
-          cut = event.seq;
+        const change = cursor.value as LoggedChange;
+        if (++seen > keep && change.at < before) {
+          cut = change.seq;
           return false;
         }
         return true;

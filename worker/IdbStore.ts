@@ -1,12 +1,12 @@
 import type { ContentType } from '../src/contentType';
 import { targetMatches, type InvalidationTarget } from '../src/invalidationTargets';
 import { Database, type DatabaseOptions } from './Database';
-import { fromRecord, toRecord, type EntryRecord, type LoggedEvent } from './databaseSchema';
+import { changeOf, fromRecord, toRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
 import { EventLog } from './EventLog';
 import { planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
 import { requestDone, requestsDone } from './idbRequests';
 import { ReadTimes } from './ReadTimes';
-import type { Budget, Counts, Removed, Store, StoredEntry, Usage } from './Store';
+import type { Budget, Counts, Mark, Removed, Store, StoredEntry, Usage, WriteGuard, WriteOptions } from './Store';
 import { averageBytes, forget, noUsage } from './usage';
 
 /** Records per batch of requests: small enough that no batch holds a thread for long. */
@@ -32,12 +32,14 @@ export class IdbStore implements Store {
   /** Opens the database; rejects with `storage_unavailable` when it cannot be used. */
   static async open(options: DatabaseOptions): Promise<IdbStore> {
     const store = new IdbStore(new Database(options));
-    await store.#db.transact('reading usage', ['usage'], 'readonly', async (tx) => {
+    const epoch = await store.#db.transact('reading usage', ['usage', 'meta'], 'readonly', async (tx) => {
       const usage = tx.objectStore('usage');
       const [types, values] = [usage.getAllKeys(), usage.getAll()] as [IDBRequest<ContentType[]>, IDBRequest<Usage[]>];
       await requestsDone([types, values]);
       types.result.forEach((type, index) => store.#known.set(type, values.result[index] ?? noUsage()));
+      return EventLog.epoch(tx);
     });
+    if (epoch === null) await store.log.ensureEpoch();
     return store;
   }
 
@@ -50,13 +52,8 @@ export class IdbStore implements Store {
     });
   }
 
-  async write(
-    type: ContentType,
-    entries: readonly StoredEntry[],
-    budget: Budget | null,
-    now: number,
-    onProgress?: (written: number) => void,
-  ): Promise<Removed> {
+  async write(type: ContentType, entries: readonly StoredEntry[], budget: Budget | null, now: number, options: WriteOptions = {}): Promise<Removed> {
+    const { onProgress, guard } = options;
     // The last of several entries with one key wins; the usage must count that key once.
     entries = lastOfEachKey(entries);
     const spare = new Set(entries.map((entry) => entry.key));
@@ -71,7 +68,9 @@ export class IdbStore implements Store {
             return planEvictions(tx, type, usage.bytes + incoming - budget.lowWater, usage, now, { spare, readTimes: this.#readTimes });
           })
         : [];
-    return this.#db.transact(`writing ${type}`, [type, 'usage'], 'readwrite', async (tx) => {
+    return this.#db.transact(`writing ${type}`, guard ? [type, 'usage', 'events', 'meta'] : [type, 'usage'], 'readwrite', async (tx) => {
+      // Read in the write's own transaction: a change logged after this cannot have removed what it writes.
+      if (guard) entries = await unremoved(tx, entries, guard);
       const store = tx.objectStore(type);
       const usage = await this.#usage(tx, type);
       // In an empty type nothing is replaced, so the old entries need not be read.
@@ -134,18 +133,32 @@ export class IdbStore implements Store {
     });
   }
 
+  mark(): Promise<Mark> {
+    return this.log.head().then((log) => ({ log }));
+  }
+
   async invalidate(targets: readonly InvalidationTarget[]): Promise<Counts> {
-    return (await this.invalidateAndLog(targets)).counts;
+    return (await this.#invalidate(targets)).counts;
   }
 
   /**
-   * Removes what the targets find and, with `log`, appends the event to the log in the same
-   * transaction; its sequence number is known once that has committed.
+   * Removes what the targets find and appends the change to the log, in one transaction. With
+   * `unlessLoggedAfter`, a change already logged after that position under the same id (relayed by
+   * another tab) is returned as logged, and nothing is done again.
    */
   async invalidateAndLog(
     targets: readonly InvalidationTarget[],
-    log?: Omit<LoggedEvent, 'seq' | 'invalidated'>,
-  ): Promise<{ counts: Counts; seq: number | null }> {
+    change: Omit<LoggedChange, 'seq' | 'invalidated'>,
+    unlessLoggedAfter?: number,
+  ): Promise<{ record: LoggedChange; epoch: string | null }> {
+    const { counts, logged, epoch } = await this.#invalidate(targets, { change, unlessLoggedAfter });
+    return { record: logged ?? { ...change, seq: 0, invalidated: counts }, epoch };
+  }
+
+  async #invalidate(
+    targets: readonly InvalidationTarget[],
+    log?: { change: Omit<LoggedChange, 'seq' | 'invalidated'>; unlessLoggedAfter: number | undefined },
+  ): Promise<{ counts: Counts; logged: LoggedChange | null; epoch: string | null }> {
     const types = [...new Set(targets.map((target) => target.type))];
     const searched = [...new Set(targets.filter((target) => target.by !== 'all').map((target) => target.type))];
     // Which entries each target finds, through its index (keys only, nothing deserialised), read-only:
@@ -155,7 +168,14 @@ export class IdbStore implements Store {
           Promise.all(targets.map((target) => (target.by === 'all' ? [] : findKeys(tx.objectStore(target.type), target)))),
         )
       : targets.map((): string[] => []);
-    const { counts, seq } = await this.#db.transact('invalidating', [...types, 'usage', 'events'], 'readwrite', async (tx) => {
+    const stores: StoreName[] = log ? [...types, 'usage', 'events', 'meta'] : [...types, 'usage'];
+    const result = await this.#db.transact('invalidating', stores, 'readwrite', async (tx) => {
+      const epoch = log ? await EventLog.epoch(tx) : null;
+      if (log?.change.id !== undefined && log.unlessLoggedAfter !== undefined) {
+        const { changes } = await EventLog.tail(tx, log.unlessLoggedAfter);
+        const already = changes.find((logged) => logged.id === log.change.id);
+        if (already) return { counts: already.invalidated, logged: () => already, epoch };
+      }
       // Every read of this transaction at once (usage of each type, each entry found), then the writes.
       const usageReads = types.map((type) => tx.objectStore('usage').get(type) as IDBRequest<Usage | undefined>);
       const entryReads = targets.map((target, index) =>
@@ -188,12 +208,17 @@ export class IdbStore implements Store {
         }
         counts[type] = (counts[type] ?? 0) + removed;
       }
-      for (const [type, usage] of usages) this.#putUsage(tx, type, usage);
-      // Logged in the same transaction: an event is in the log exactly when its invalidation happened.
-      const added = log ? EventLog.append(tx, { ...log, invalidated: counts }) : null;
-      return { counts, seq: () => (added?.result as number | undefined) ?? null };
+      for (const [type, usage] of usages) {
+        this.#putUsage(tx, type, usage);
+        if (usage.entries === 0) this.#readTimes.drop(type);
+      }
+      // Logged in the same transaction: a change is in the log exactly when it happened.
+      const record = log && { ...log.change, invalidated: counts };
+      const added = record && EventLog.append(tx, record);
+      return { counts, logged: () => (record && added ? { ...record, seq: added.result as number } : null), epoch };
     });
-    return { counts, seq: seq() };
+    // The log's sequence number is known once the transaction has committed.
+    return { counts: result.counts, logged: result.logged(), epoch: result.epoch };
   }
 
   clear(types: readonly ContentType[]): Promise<void> {
@@ -327,6 +352,15 @@ export class IdbStore implements Store {
     tx.objectStore('usage').put(usage, type);
     this.#known.set(type, { ...usage });
   }
+}
+
+/** The entries no change logged since the guard's mark removes; none if the log no longer tells (recreated, or trimmed since). */
+async function unremoved(tx: IDBTransaction, entries: readonly StoredEntry[], { mark, removes }: WriteGuard): Promise<readonly StoredEntry[]> {
+  if (!('log' in mark)) return [];
+  const { epoch, changes, trimmedThrough } = await EventLog.tail(tx, mark.log.seq);
+  if (epoch !== mark.log.epoch || trimmedThrough > mark.log.seq) return [];
+  const since = changes.map(changeOf);
+  return since.length ? entries.filter((entry) => !since.some((change) => removes(change, entry))) : entries;
 }
 
 function lastOfEachKey(entries: readonly StoredEntry[]): readonly StoredEntry[] {

@@ -1,6 +1,6 @@
 import type { ContentType } from '../src/contentType';
 import { targetMatches, type InvalidationTarget } from '../src/invalidationTargets';
-import type { Budget, Counts, Removed, Store, StoredEntry, Usage } from './Store';
+import type { Budget, Counts, Mark, Removed, Store, StoredEntry, Usage, WriteOptions } from './Store';
 import { toCacheError } from './storageError';
 
 /** One content type's entries, in least-recently-used-first order, with the indexes events use. */
@@ -76,6 +76,9 @@ class Table {
   }
 }
 
+/** Changes remembered for guarded writes: a fetch outlasting this many changes does not store its value. */
+const JOURNAL_SIZE = 1000;
+
 function link(index: Map<string, Set<string>>, value: string, key: string): void {
   let keys = index.get(value);
   if (!keys) index.set(value, (keys = new Set()));
@@ -96,6 +99,9 @@ export class MemoryStore implements Store {
   readonly kind = 'memory';
   readonly #tables = new Map<ContentType, Table>();
   readonly #clone: (value: unknown) => unknown;
+  /** The latest invalidations and clears, numbered, for guarded writes; older ones are forgotten. */
+  readonly #journal: { n: number; targets: readonly InvalidationTarget[] }[] = [];
+  #changes = 0;
 
   constructor(options: { clone: boolean }) {
     this.#clone = options.clone ? (value) => structuredClone(value) : (value) => value;
@@ -109,13 +115,7 @@ export class MemoryStore implements Store {
     });
   }
 
-  async write(
-    type: ContentType,
-    entries: readonly StoredEntry[],
-    budget: Budget | null,
-    now: number,
-    onProgress?: (written: number) => void,
-  ): Promise<Removed> {
+  async write(type: ContentType, entries: readonly StoredEntry[], budget: Budget | null, now: number, options: WriteOptions = {}): Promise<Removed> {
     let copies: StoredEntry[];
     try {
       // Copy everything before changing anything: one value that cannot be cloned writes nothing.
@@ -123,9 +123,10 @@ export class MemoryStore implements Store {
     } catch (error) {
       throw toCacheError(error, `writing ${type}`);
     }
+    if (options.guard) copies = copies.filter((entry) => !this.#removedSince(options.guard!.mark, entry));
     const table = this.#table(type);
     for (const entry of copies) table.put(entry);
-    onProgress?.(copies.length);
+    options.onProgress?.(entries.length);
     if (!budget || table.bytes <= budget.lowWater) return { expired: 0, evicted: 0 };
     return table.shrink(budget.lowWater, now, { spare: new Set(copies.map((entry) => entry.key)) });
   }
@@ -140,7 +141,12 @@ export class MemoryStore implements Store {
     return removed;
   }
 
+  async mark(): Promise<Mark> {
+    return { journal: this.#changes };
+  }
+
   async invalidate(targets: readonly InvalidationTarget[]): Promise<Counts> {
+    this.#record(targets);
     const counts: Counts = {};
     for (const target of targets) {
       const table = this.#tables.get(target.type);
@@ -152,6 +158,7 @@ export class MemoryStore implements Store {
   }
 
   async clear(types: readonly ContentType[]): Promise<void> {
+    this.#record(types.map((type) => ({ type, by: 'all' })));
     for (const type of types) this.#tables.delete(type);
   }
 
@@ -196,6 +203,17 @@ export class MemoryStore implements Store {
 
   close(): void {
     this.#tables.clear();
+  }
+
+  #record(targets: readonly InvalidationTarget[]): void {
+    this.#journal.push({ n: ++this.#changes, targets });
+    if (this.#journal.length > JOURNAL_SIZE) this.#journal.shift();
+  }
+
+  /** Whether a change since `mark` removes the entry: when the journal no longer reaches back that far, assume one does. */
+  #removedSince(mark: Mark, entry: StoredEntry): boolean {
+    if (!('journal' in mark) || mark.journal < this.#changes - this.#journal.length) return true;
+    return this.#journal.some(({ n, targets }) => n > mark.journal && targets.some((target) => target.type === entry.type && targetMatches(target, entry)));
   }
 
   #table(type: ContentType): Table {

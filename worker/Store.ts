@@ -1,5 +1,7 @@
 import type { ContentType } from '../src/contentType';
 import type { InvalidationTarget } from '../src/invalidationTargets';
+import type { Change } from './Change';
+import type { Mark } from '../src/protocol';
 
 /** One cached value with what the engine needs to expire, validate, find and evict it. */
 export interface StoredEntry {
@@ -38,7 +40,23 @@ export interface Removed {
   evicted: number;
 }
 
+export type { Mark };
+
 export type Counts = Partial<Record<ContentType, number>>;
+
+
+/** Keeps a write from storing what a change made since `mark` removes (getOrSet's no stale write-back). */
+export interface WriteGuard {
+  mark: Mark;
+  /** Whether a logged change removes the entry (the memory store keeps what its changes removed instead). */
+  removes: (change: Change, entry: StoredEntry) => boolean;
+}
+
+export interface WriteOptions {
+  /** Called as entries are written, with how many are. */
+  onProgress?: ((written: number) => void) | undefined;
+  guard?: WriteGuard | undefined;
+}
 
 /**
  * Where entries live. Every method is atomic: it happens completely or not at all, and the bytes and
@@ -49,16 +67,13 @@ export interface Store {
   /** Entries in key order, `undefined` where there is none; expiry is the caller's business. */
   read(type: ContentType, keys: readonly string[]): Promise<(StoredEntry | undefined)[]>;
   /**
-   * Puts the entries (replacing those with the same keys); with a budget, then evicts other entries of
-   * the type, expired first, down to `lowWater`.
+   * Puts the entries (replacing those with the same keys; the last of one key wins); with a budget, then
+   * evicts other entries of the type, expired first, down to `lowWater`. With a guard, leaves out the
+   * entries a change made since its mark removes.
    */
-  write(
-    type: ContentType,
-    entries: readonly StoredEntry[],
-    budget: Budget | null,
-    now: number,
-    onProgress?: (written: number) => void,
-  ): Promise<Removed>;
+  write(type: ContentType, entries: readonly StoredEntry[], budget: Budget | null, now: number, options?: WriteOptions): Promise<Removed>;
+  /** Where this store's changes stand now: a write guarded by it skips what later changes remove. */
+  mark(): Promise<Mark>;
   /** Deletes the keys whose current entry passes `when` (all of them without it); returns how many. */
   remove(type: ContentType, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<number>;
   /** Deletes what the targets find, through indexes; returns counts per type. */

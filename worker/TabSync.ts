@@ -1,7 +1,8 @@
-import type { CacheEvent } from '../src/cacheEvent';
 import { CHANNEL_VERSION, channelMessageSchema, type ChannelMessage } from '../src/channelMessage';
 import type { Logger } from '../src/Logger';
-import type { EventLog } from './EventLog';
+import type { Change } from './Change';
+import { changeOf, type LoggedChange } from './databaseSchema';
+import type { EventLog, LogPosition } from './EventLog';
 import type { Counts } from './Store';
 
 /** The part of BroadcastChannel Reprise uses (Node has one too, so tabs can be simulated in tests). */
@@ -11,61 +12,100 @@ export interface ChannelLike {
   close(): void;
 }
 
+/** A change as tabs tell each other about it: who made it, its id, and where it is logged (`seq` null: nowhere yet). */
+export interface SharedChange {
+  change: Change;
+  id: string;
+  origin: string;
+  epoch: string | null;
+  seq: number | null;
+  /** What it removed from IndexedDB. */
+  invalidated: Counts;
+}
+
 export interface TabSyncOptions {
   tabId: string;
   /** Opens this cache's channel; undefined where there is no BroadcastChannel. */
   openChannel: (() => ChannelLike) | undefined;
   /** The log, while IndexedDB is usable. */
   log: () => Pick<EventLog, 'after' | 'head'> | null;
-  /** Applies another tab's event to this tab (its memory tier, its listeners). */
-  apply: (event: CacheEvent, invalidated: Counts) => Promise<void>;
-  /** Events this tab missed were trimmed from the log: forget whatever they might have invalidated. */
+  /** Applies another tab's change to this tab (its memory tier, its listeners). */
+  apply: (change: Change, invalidated: Counts) => Promise<void>;
+  /**
+   * Applies to IndexedDB, and logs, a change made by a tab that has no IndexedDB — unless another tab
+   * already logged it after `after`; returns it as logged.
+   */
+  relay: (change: SharedChange, after: number) => Promise<{ record: LoggedChange; epoch: string | null }>;
+  /** Changes this tab missed are gone from the log: forget whatever they might have invalidated. */
   forgetUnseen: () => Promise<void>;
   logger: Logger;
 }
 
+/** Ids of changes applied, to apply each once; old ones are forgotten. */
+const REMEMBERED_IDS = 10_000;
+/** Changes of a tab without IndexedDB kept until a tab with IndexedDB logs them. */
+const MAX_UNLOGGED = 1000;
+
 /**
- * Keeps this tab in step with the others. Emitted events are logged in IndexedDB (by the engine) and
- * broadcast here; received ones are validated, applied in log order, and a gap in that order — or a
- * resume after a freeze — replays the log from the last event this tab saw.
+ * Keeps this tab in step with the others. Messages are hints; the IndexedDB log is the truth. Changes
+ * this tab makes are logged (by the engine) and broadcast here; received ones are validated and applied
+ * in log order, and a gap in that order, another database epoch, a resume after a freeze, or a read of
+ * an event-invalidated memory type replays the log from this tab's position. A change made by a tab
+ * without IndexedDB is logged by the first tab with IndexedDB that hears of it.
  */
 export class TabSync {
   readonly #options: TabSyncOptions;
   #channel: ChannelLike | null = null;
-  #lastSeen = 0;
+  #position: LogPosition = { epoch: null, seq: 0 };
   #queue: Promise<void> = Promise.resolve();
+  readonly #applied = new Set<string>();
+  /** This tab's changes that no tab has logged yet (this tab has no IndexedDB). */
+  readonly #unlogged = new Map<string, SharedChange>();
   droppedMessages = 0;
 
   constructor(options: TabSyncOptions) {
     this.#options = options;
   }
 
-  /** Starts listening. A new tab's memory tier is empty, so the events logged before it opened are not its business. */
+  /** Starts listening. A new tab's memory tier is empty, so the changes logged before it opened are not its business. */
   async start(): Promise<void> {
-    this.#lastSeen = (await this.#options.log()?.head()) ?? 0;
+    const log = this.#options.log();
+    if (log) this.#position = await log.head();
     this.#listen();
+    if (log) this.#post({ v: CHANNEL_VERSION, kind: 'hello', origin: this.#options.tabId });
   }
 
-  /** Settles once every event received so far is applied: calls wait for it, so a tab never answers from a stale memory tier. */
+  /** Settles once every message received so far is applied: calls wait for it. */
   get settled(): Promise<void> {
     return this.#queue;
   }
 
-  /** Tells the other tabs about an event this tab emitted and applied (logged as `seq`). */
-  publish(event: CacheEvent, seq: number | null, invalidated: Counts): void {
-    const message: ChannelMessage = { v: CHANNEL_VERSION, kind: 'event', origin: this.#options.tabId, seq, event, invalidated };
-    try {
-      this.#channel?.postMessage(message);
-    } catch (error) {
-      // The other tabs will replay it from the log when they notice the gap.
-      this.#options.logger.error('Reprise: could not broadcast an event', error);
-    }
+  /** Tells the other tabs about a change this tab made and applied. */
+  publish(shared: SharedChange): void {
+    this.#remember(shared.id);
+    if (shared.seq === null && this.#unlogged.size < MAX_UNLOGGED) this.#unlogged.set(shared.id, shared);
+    this.#post(toMessage(shared));
+    const { epoch, seq } = shared;
     if (seq !== null) {
       this.#enqueue(async () => {
-        if (seq === this.#lastSeen + 1) this.#lastSeen = seq;
+        if (epoch === this.#position.epoch && seq === this.#position.seq + 1) this.#position.seq = seq;
         else await this.#catchUp();
       });
     }
+  }
+
+  /**
+   * Applies every change logged so far that this tab has not: before answering from the memory tier,
+   * because a message may be lost without any lifecycle event to say so.
+   */
+  async current(): Promise<void> {
+    const log = this.#options.log();
+    if (!log) return;
+    await this.settled;
+    const head = await log.head();
+    if (head.epoch === this.#position.epoch && head.seq <= this.#position.seq) return;
+    this.#enqueue(() => this.#catchUp());
+    await this.settled;
   }
 
   /** The page is being frozen: stop listening; `resume` replays what was missed. */
@@ -93,39 +133,102 @@ export class TabSync {
     this.#channel = channel;
   }
 
+  #post(message: ChannelMessage): void {
+    try {
+      this.#channel?.postMessage(message);
+    } catch (error) {
+      // The other tabs will replay it from the log when they notice the gap.
+      this.#options.logger.error('Reprise: could not broadcast a change', error);
+    }
+  }
+
   #receive(data: unknown): void {
     const parsed = channelMessageSchema.safeParse(data);
     if (!parsed.success) {
       this.droppedMessages++;
       return;
     }
-    const { origin, seq, event, invalidated } = parsed.data;
-    if (origin === this.#options.tabId) return;
-    this.#enqueue(async () => {
-      if (seq === null || !this.#options.log()) return this.#options.apply(event, invalidated);
-      if (seq <= this.#lastSeen) return; // Already replayed from the log.
-      if (seq !== this.#lastSeen + 1) return this.#catchUp();
-      this.#lastSeen = seq;
-      return this.#options.apply(event, invalidated);
-    });
+    const message = parsed.data;
+    if (message.kind === 'hello') {
+      if (message.origin !== this.#options.tabId) this.#resendUnlogged();
+      return;
+    }
+    if (message.origin === this.#options.tabId) {
+      // Another tab logged a change this tab could not: it is in the shared data now.
+      if (message.seq !== null) this.#unlogged.delete(message.id);
+      return;
+    }
+    const shared = fromMessage(message);
+    this.#enqueue(() => this.#take(shared));
+    // A tab with IndexedDB is listening: it may log what nobody has yet.
+    if (message.seq !== null) this.#resendUnlogged();
+  }
+
+  async #take(shared: SharedChange): Promise<void> {
+    if (this.#applied.has(shared.id)) return;
+    if (!this.#options.log()) {
+      this.#remember(shared.id);
+      return this.#options.apply(shared.change, shared.invalidated);
+    }
+    const { epoch, seq } = shared;
+    if (seq === null) {
+      // Made by a tab without IndexedDB: log it, so that it reaches the shared data (once, whoever logs it).
+      const { record, epoch: logged } = await this.#options.relay(shared, this.#position.seq);
+      this.#post(toMessage({ ...shared, epoch: logged, seq: record.seq, invalidated: record.invalidated }));
+      return this.#catchUp();
+    }
+    if (epoch === this.#position.epoch && seq <= this.#position.seq) return; // Replayed from the log already.
+    if (epoch !== this.#position.epoch || seq !== this.#position.seq + 1) return this.#catchUp();
+    this.#position.seq = seq;
+    this.#remember(shared.id);
+    return this.#options.apply(shared.change, shared.invalidated);
   }
 
   async #catchUp(): Promise<void> {
     const log = this.#options.log();
     if (!log) return;
-    const { events, trimmedThrough } = await log.after(this.#lastSeen);
-    if (trimmedThrough > this.#lastSeen) await this.#options.forgetUnseen();
-    for (const logged of events) {
-      this.#lastSeen = logged.seq;
-      if (logged.origin !== this.#options.tabId) await this.#options.apply(logged.event, logged.invalidated);
+    let tail = await log.after(this.#position.seq);
+    if (tail.epoch !== this.#position.epoch) {
+      // The database was deleted and recreated: what this tab had not applied of the old one is lost.
+      await this.#options.forgetUnseen();
+      this.#position = { epoch: tail.epoch, seq: 0 };
+      tail = await log.after(0);
     }
-    this.#lastSeen = Math.max(this.#lastSeen, trimmedThrough);
+    if (tail.trimmedThrough > this.#position.seq) await this.#options.forgetUnseen();
+    for (const record of tail.changes) {
+      this.#position.seq = record.seq;
+      if (record.origin === this.#options.tabId || (record.id !== undefined && this.#applied.has(record.id))) continue;
+      if (record.id !== undefined) this.#remember(record.id);
+      await this.#options.apply(changeOf(record), record.invalidated);
+    }
+    this.#position.seq = Math.max(this.#position.seq, tail.trimmedThrough);
   }
 
-  /** Remote work runs one step at a time, in arrival order. */
+  #resendUnlogged(): void {
+    for (const shared of this.#unlogged.values()) this.#post(toMessage(shared));
+  }
+
+  #remember(id: string): void {
+    this.#applied.add(id);
+    if (this.#applied.size > REMEMBERED_IDS) this.#applied.delete(this.#applied.values().next().value!);
+  }
+
+  /** Work from other tabs runs one step at a time, in arrival order. */
   #enqueue(step: () => Promise<void>): void {
     this.#queue = this.#queue.then(step).catch((error: unknown) => {
-      this.#options.logger.error('Reprise: applying an event from another tab failed', error);
+      this.#options.logger.error('Reprise: applying a change from another tab failed', error);
     });
   }
+}
+
+function toMessage({ change, id, origin, epoch, seq, invalidated }: SharedChange): ChannelMessage {
+  const logged = { v: CHANNEL_VERSION, origin, id, epoch, seq } as const;
+  return change.kind === 'event' ? { ...logged, kind: 'event', event: change.event, invalidated } : { ...logged, kind: 'clear', types: change.types };
+}
+
+function fromMessage(message: Exclude<ChannelMessage, { kind: 'hello' }>): SharedChange {
+  const { origin, id, epoch, seq } = message;
+  return message.kind === 'event'
+    ? { change: { kind: 'event', event: message.event }, id, origin, epoch, seq, invalidated: message.invalidated }
+    : { change: { kind: 'clear', types: message.types }, id, origin, epoch, seq, invalidated: {} };
 }

@@ -1,6 +1,8 @@
 import type { DBSchema } from 'idb';
 import type { CacheEvent } from '../src/cacheEvent';
 import { CONTENT_TYPES, type ContentType } from '../src/contentType';
+import { randomId } from '../src/randomId';
+import type { Change } from './Change';
 import type { Counts, StoredEntry, Usage } from './Store';
 
 /** The version of the database layout below; `upgrade` brings any older database to it, keeping its entries. */
@@ -13,16 +15,24 @@ export const DB_VERSION = 1;
  */
 export type EntryRecord = Omit<StoredEntry, 'type' | 'expires'> & { expiry?: number };
 
-/** One event in the log other tabs catch up from. */
-export interface LoggedEvent {
+/** One change in the log other tabs catch up from: an event (with what it removed), or a clear. */
+export interface LoggedChange {
   seq: number;
-  event: CacheEvent;
-  /** The tab that emitted it. */
+  /** Names the change across tabs (absent in logs written by Reprise 0.1). */
+  id?: string;
+  /** The tab that made it. */
   origin: string;
   /** Epoch milliseconds. */
   at: number;
+  event?: CacheEvent;
+  cleared?: ContentType[];
   /** What it removed from IndexedDB. */
   invalidated: Counts;
+}
+
+/** The change a log record holds. */
+export function changeOf(record: LoggedChange): Change {
+  return record.cleared ? { kind: 'clear', types: record.cleared } : { kind: 'event', event: record.event! };
 }
 
 interface EntryStore {
@@ -35,8 +45,9 @@ export type RepriseSchema = DBSchema &
   Record<ContentType, EntryStore> & {
     /** Entries and bytes per type, changed in the same transaction as the entries, so every tab agrees. */
     usage: { key: ContentType; value: Usage };
-    events: { key: number; value: LoggedEvent };
-    meta: { key: 'trimmedThrough'; value: number };
+    events: { key: number; value: LoggedChange };
+    /** `trimmedThrough`: the log's first missing sequence number; `epoch`: names this database, made anew when it is recreated. */
+    meta: { key: 'trimmedThrough' | 'epoch'; value: number | string };
   };
 
 export type StoreName = ContentType | 'usage' | 'events' | 'meta';
@@ -54,7 +65,7 @@ export function upgrade(db: IDBDatabase, oldVersion: number): void {
     }
     db.createObjectStore('usage');
     db.createObjectStore('events', { keyPath: 'seq', autoIncrement: true });
-    db.createObjectStore('meta');
+    db.createObjectStore('meta').put(randomId(), 'epoch');
   }
 }
 

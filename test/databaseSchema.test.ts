@@ -1,0 +1,58 @@
+import { IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it, vi } from 'vitest';
+import { CONTENT_TYPES } from '../src/index';
+import { openCache, uniqueName } from './support/openCache';
+
+/** Writes a database exactly as Reprise 0.1 left it: version 1, no epoch, records without revisions, an event log. */
+async function databaseOf01(indexedDB: IDBFactory, name: string, at: number): Promise<void> {
+  const request = indexedDB.open(name, 1);
+  request.onupgradeneeded = () => {
+    const db = request.result;
+    for (const type of CONTENT_TYPES) {
+      const entries = db.createObjectStore(type, { keyPath: 'key' });
+      entries.createIndex('track', 'trackIds', { multiEntry: true });
+      entries.createIndex('album', 'albumKey');
+      entries.createIndex('fingerprint', 'fingerprint');
+      entries.createIndex('expiry', 'expiry');
+      entries.createIndex('access', 'lastAccess');
+    }
+    db.createObjectStore('usage');
+    db.createObjectStore('events', { keyPath: 'seq', autoIncrement: true });
+    db.createObjectStore('meta');
+  };
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const tx = db.transaction(['track_metadata', 'album_year', 'usage', 'events'], 'readwrite');
+  tx.objectStore('track_metadata').put({ key: 'song', value: { title: 'Song' }, bytes: 100, expiresAt: at + 1e12, lastAccess: at, trackIds: ['t1'] });
+  tx.objectStore('track_metadata').put({ key: 'other', value: { title: 'Other' }, bytes: 120, expiresAt: at + 1e12, lastAccess: at, trackIds: ['t2'] });
+  tx.objectStore('album_year').put({ key: 'album', value: 1999, bytes: 80, expiresAt: at + 1e9, expiry: at + 1e9, lastAccess: at, fingerprint: 'F' });
+  tx.objectStore('usage').put({ entries: 2, bytes: 220 }, 'track_metadata');
+  tx.objectStore('usage').put({ entries: 1, bytes: 80 }, 'album_year');
+  tx.objectStore('events').add({ event: { eventType: 'library_sync' }, origin: 'old-tab', at, invalidated: { album_year: 0 } });
+  await new Promise((resolve) => (tx.oncomplete = resolve));
+  db.close();
+}
+
+describe('the database', () => {
+  it('written by Reprise 0.1 (version 1) keeps every entry, its usage, and events keep flowing', async () => {
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    const start = Date.UTC(2026, 0, 1);
+    await databaseOf01(indexedDB, name, start);
+    const { cache: a, clock } = await openCache({ indexedDB, name });
+    const { cache: b } = await openCache({ indexedDB, name, clock });
+    expect(await a.getMany('track_metadata', ['song', 'other'])).toEqual([{ title: 'Song' }, { title: 'Other' }]);
+    expect(await a.get('album_year', 'album', { fingerprint: 'F' })).toBe(1999);
+    const { types } = await a.stats();
+    expect(types.track_metadata).toMatchObject({ entries: 2, bytes: 220 });
+    expect(types.album_year).toMatchObject({ entries: 1, bytes: 80 });
+    const seen = vi.fn();
+    b.on('*', seen);
+    await a.emit({ eventType: 'track_removed', trackId: 't1' });
+    await vi.waitFor(() => expect(seen).toHaveBeenCalledTimes(1));
+    expect(await b.getMany('track_metadata', ['song', 'other'])).toEqual([undefined, { title: 'Other' }]);
+    expect((await b.stats()).types.track_metadata).toMatchObject({ entries: 1, bytes: 120 });
+  });
+});
