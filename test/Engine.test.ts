@@ -13,7 +13,8 @@ import {
   type ContentType,
 } from '../src/index';
 import { brokenFactory, countRecordsRead, failCommit, failCommits, failRequest, trackedFactory } from './support/faultyIndexedDB';
-import { openCache, rejection, uniqueName } from './support/openCache';
+import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
+import { CacheClient } from '../src/CacheClient';
 
 const restores: (() => void)[] = [];
 afterEach(() => {
@@ -311,6 +312,67 @@ describe('byte budgets', () => {
       expect(await cache.get(type, 'k0')).toEqual(value(0));
     }
     expect(await cache.get(type, 'k1')).toBeUndefined();
+  });
+
+  describe('least recently used across tabs and reloads', () => {
+    /** A tab as createCache wires it in-process, with the engine's deferred work run when the test says. */
+    async function openTab(name: string, indexedDB: IDBFactory, clock: ReturnType<typeof fakeClock>) {
+      const deferred: (() => void)[] = [];
+      const engine = await Engine.create({
+        name,
+        config: new SmartCacheConfig(config),
+        indexedDB,
+        now: clock.now,
+        cloneValues: true,
+        schedule: (run) => void deferred.push(run),
+      });
+      const runDeferred = async () => {
+        for (const run of deferred.splice(0)) run();
+        // What it started runs on fake-indexeddb's own tasks.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      };
+      return { cache: new CacheClient(engine), runDeferred };
+    }
+
+    it('a read in one tab spares the entry from an eviction run by another', async () => {
+      const indexedDB = new IDBFactory();
+      const name = uniqueName();
+      const clock = fakeClock();
+      const writer = await openTab(name, indexedDB, clock);
+      const reader = await openTab(name, indexedDB, clock);
+      for (let index = 0; index < 7; index++) {
+        clock.advance(1000);
+        await writer.cache.set('track_metadata', `k${index}`, value(index));
+      }
+      clock.advance(1000);
+      expect(await reader.cache.get('track_metadata', 'k0')).toEqual(value(0));
+      await reader.runDeferred();
+      for (let index = 7; index < 9; index++) {
+        clock.advance(1000);
+        await writer.cache.set('track_metadata', `k${index}`, value(index));
+      }
+      expect(await writer.cache.getMany('track_metadata', ['k0', 'k1'])).toEqual([value(0), undefined]);
+    });
+
+    it('a read before a reload (close, reopen) still counts', async () => {
+      const indexedDB = new IDBFactory();
+      const name = uniqueName();
+      const clock = fakeClock();
+      const first = await openTab(name, indexedDB, clock);
+      for (let index = 0; index < 7; index++) {
+        clock.advance(1000);
+        await first.cache.set('track_metadata', `k${index}`, value(index));
+      }
+      clock.advance(1000);
+      expect(await first.cache.get('track_metadata', 'k0')).toEqual(value(0));
+      await first.cache.close();
+      const reloaded = await openTab(name, indexedDB, clock);
+      for (let index = 7; index < 9; index++) {
+        clock.advance(1000);
+        await reloaded.cache.set('track_metadata', `k${index}`, value(index));
+      }
+      expect(await reloaded.cache.getMany('track_metadata', ['k0', 'k1'])).toEqual([value(0), undefined]);
+    });
   });
 
   it('evicts expired entries before live ones', async () => {

@@ -29,6 +29,8 @@ export interface EngineOptions {
   logger?: Logger | undefined;
   /** Opens the channel to the other tabs (a BroadcastChannel named after the cache). */
   openChannel?: (() => ChannelLike) | undefined;
+  /** Runs deferred work (writing read times) about `ms` later; setTimeout by default. */
+  schedule?: ((run: () => void, ms: number) => void) | undefined;
   /** Web Locks, so that the periodic cleanup runs in one tab at a time. */
   locks?: LockManager | undefined;
   /** Where remote events and write progress are reported. */
@@ -94,7 +96,7 @@ export class Engine implements EngineApi {
     if (!options.indexedDB) engine = new Engine(options, null, 'IndexedDB is not available in this environment');
     else {
       try {
-        engine = new Engine(options, await IdbStore.open({ name: options.name, indexedDB: options.indexedDB }), null);
+        engine = new Engine(options, await IdbStore.open({ name: options.name, indexedDB: options.indexedDB, schedule: options.schedule }), null);
       } catch (error) {
         engine = new Engine(options, null, reasonOf(error));
       }
@@ -278,8 +280,10 @@ export class Engine implements EngineApi {
     counters.misses += found.length;
   }
 
+  /** The page is being frozen or hidden: stop listening, and record reads while the page can still run. */
   async suspend(): Promise<void> {
     this.#sync.suspend();
+    await this.#idb?.writeReadTimes();
   }
 
   async resume(): Promise<void> {
@@ -293,6 +297,8 @@ export class Engine implements EngineApi {
     clearInterval(this.#timer);
     this.#sync.close();
     this.#batches.clear();
+    // Reads made in this session keep counting for eviction after a reload.
+    await this.#idb?.writeReadTimes();
     this.#idb?.close();
     this.#memory.close();
   }

@@ -11,8 +11,17 @@ import { averageBytes, forget, noUsage } from './usage';
 
 /** Records per batch of requests: small enough that no batch holds a thread for long. */
 const CHUNK = 1000;
-/** Read times are written when eviction needs them, or in the background once this many are waiting. */
+/**
+ * Read times are written in the background this long after a read (so that other tabs' evictions and
+ * later sessions follow them), when eviction needs them, before a close, or at once when this many wait.
+ */
+const READ_TIMES_DELAY_MS = 1000;
 const MAX_PENDING_READS = 20_000;
+
+export interface IdbStoreOptions extends DatabaseOptions {
+  /** Runs `run` about `ms` later (setTimeout by default; injected so that simulations stay deterministic). */
+  schedule?: ((run: () => void, ms: number) => void) | undefined;
+}
 
 /** The persistent store: one object store per content type in the cache's database. */
 export class IdbStore implements Store {
@@ -20,18 +29,21 @@ export class IdbStore implements Store {
   readonly #db: Database;
   readonly log: EventLog;
   readonly #readTimes = new ReadTimes();
-  #writingReadTimes = false;
+  readonly #schedule: (run: () => void, ms: number) => void;
+  #readTimesDue = false;
+  #writingReadTimes: Promise<void> | null = null;
   /** The size per type this tab last saw, to know when a write may need evictions planned. */
   readonly #known = new Map<ContentType, Usage>();
 
-  private constructor(db: Database) {
+  private constructor(db: Database, schedule: (run: () => void, ms: number) => void) {
     this.#db = db;
+    this.#schedule = schedule;
     this.log = new EventLog(db);
   }
 
   /** Opens the database; rejects with `storage_unavailable` when it cannot be used. */
-  static async open(options: DatabaseOptions): Promise<IdbStore> {
-    const store = new IdbStore(new Database(options));
+  static async open({ schedule = later, ...options }: IdbStoreOptions): Promise<IdbStore> {
+    const store = new IdbStore(new Database(options), schedule);
     const epoch = await store.#db.transact('reading usage', ['usage', 'meta'], 'readonly', async (tx) => {
       const usage = tx.objectStore('usage');
       const [types, values] = [usage.getAllKeys(), usage.getAll()] as [IDBRequest<ContentType[]>, IDBRequest<Usage[]>];
@@ -314,10 +326,21 @@ export class IdbStore implements Store {
 
   touch(type: ContentType, key: string, at: number): void {
     this.#readTimes.touch(type, key, at);
-    if (this.#readTimes.pending < MAX_PENDING_READS || this.#writingReadTimes) return;
-    this.#writingReadTimes = true;
+    if (this.#readTimes.pending >= MAX_PENDING_READS) void this.writeReadTimes();
+    else if (!this.#readTimesDue) {
+      this.#readTimesDue = true;
+      this.#schedule(() => {
+        this.#readTimesDue = false;
+        void this.writeReadTimes();
+      }, READ_TIMES_DELAY_MS);
+    }
+  }
+
+  /** Writes the read times still waiting into their entries, one such write at a time; never rejects. */
+  writeReadTimes(): Promise<void> {
     const types = this.#readTimes.types;
-    this.#db
+    if (this.#writingReadTimes || !types.length) return this.#writingReadTimes ?? Promise.resolve();
+    this.#writingReadTimes = this.#db
       .transact('recording reads', types, 'readwrite', async (tx) => {
         for (const type of types) await this.#readTimes.writeInto(tx, type);
       })
@@ -325,8 +348,9 @@ export class IdbStore implements Store {
         // Losing read times only makes eviction less precise.
       })
       .finally(() => {
-        this.#writingReadTimes = false;
+        this.#writingReadTimes = null;
       });
+    return this.#writingReadTimes;
   }
 
   usage(types: readonly ContentType[]): Promise<Usage[]> {
@@ -352,6 +376,12 @@ export class IdbStore implements Store {
     tx.objectStore('usage').put(usage, type);
     this.#known.set(type, { ...usage });
   }
+}
+
+function later(run: () => void, ms: number): void {
+  const timer = setTimeout(run, ms);
+  // In Node, a cache must not keep the process alive.
+  (timer as { unref?: () => void }).unref?.();
 }
 
 /** The entries no change logged since the guard's mark removes; none if the log no longer tells (recreated, or trimmed since). */
