@@ -42,6 +42,8 @@ export interface CacheClientOptions {
   logger?: Logger | undefined;
   /** Runs after the engine closed (terminates a worker). */
   onClose?: () => void;
+  /** Entries per step of a big setMany (SET_MANY_CHUNK); smaller in simulations, to cross chunks cheaply. */
+  setManyChunk?: number;
 }
 
 /**
@@ -56,6 +58,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Clien
   readonly #onClose: (() => void) | undefined;
   readonly #logger: Logger;
   readonly #progress = new Map<string, { report: (done: number, total: number) => void; done: number }>();
+  readonly #chunk: number;
   #closed = false;
   #batches = 0;
 
@@ -65,6 +68,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Clien
     this.#logger = options.logger ?? console;
     this.#listeners = new Handlers(this.#logger);
     this.#onClose = options.onClose;
+    this.#chunk = options.setManyChunk ?? SET_MANY_CHUNK;
   }
 
   async get<T extends ContentType>(type: T, key: string, options?: GetOptions): Promise<ValueOf<S, T> | undefined> {
@@ -107,7 +111,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Clien
     // The distinct keys, for the last progress report: counted chunk by chunk, like the validation.
     const keys = new Set<string>();
     const inputs = (from: number) =>
-      entries.slice(from, from + SET_MANY_CHUNK).map((entry, offset) => {
+      entries.slice(from, from + this.#chunk).map((entry, offset) => {
         const input = this.#toInput(type, parse(entrySchema, entry, 'invalid_argument', `entry ${from + offset}`), `entry ${from + offset}`);
         keys.add(input.key);
         return input;
@@ -115,12 +119,12 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Clien
     const batch = `batch-${++this.#batches}`;
     if (onProgress) this.#progress.set(batch, { report: onProgress, done: 0 });
     try {
-      if (entries.length <= SET_MANY_CHUNK) {
+      if (entries.length <= this.#chunk) {
         await this.#engine.setMany(type, inputs(0), { batch: onProgress && batch });
       } else {
         // Validate and hand over in chunks, yielding between them; the engine writes everything in one transaction.
         try {
-          for (let from = 0; from < entries.length; from += SET_MANY_CHUNK) {
+          for (let from = 0; from < entries.length; from += this.#chunk) {
             await this.#engine.stage(batch, inputs(from));
             await yieldToEventLoop();
           }

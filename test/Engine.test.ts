@@ -102,6 +102,18 @@ describe('the periodic cleanup', () => {
     }
   });
 
+  it('an interval longer than timers allow (2^31 - 1 ms, about 24.8 days) does not make it run at once', async () => {
+    const setIntervalSpy = vi.spyOn(globalThis, 'setInterval');
+    try {
+      const { cache } = await openCache({ config: { caching: { cleanupIntervalSeconds: 365 * 86_400 } } });
+      const delays = setIntervalSpy.mock.calls.map(([, delay]) => delay);
+      expect(delays).toEqual([2 ** 31 - 1]);
+      await cache.close();
+    } finally {
+      setIntervalSpy.mockRestore();
+    }
+  });
+
   it('runs in one tab at a time: it takes the Web Lock if available and skips the round if not', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     try {

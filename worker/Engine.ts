@@ -31,6 +31,8 @@ export interface EngineOptions {
   openChannel?: (() => ChannelLike) | undefined;
   /** Runs deferred work (writing read times) about `ms` later; setTimeout by default. */
   schedule?: ((run: () => void, ms: number) => void) | undefined;
+  /** IndexedDB requests per batch (see IdbStore). */
+  requestChunk?: number | undefined;
   /** Web Locks, so that the periodic cleanup runs in one tab at a time. */
   locks?: LockManager | undefined;
   /** Where remote events and write progress are reported. */
@@ -85,7 +87,8 @@ export class Engine implements EngineApi {
       forgetUnseen: () => this.#forgetUnseen(),
       logger: this.#logger,
     });
-    this.#timer = setInterval(() => this.#periodicCleanup(), this.#config.cleanupIntervalSeconds * 1000);
+    // Timers take at most 2^31 - 1 ms: above, browsers and Node fire them at once, every time.
+    this.#timer = setInterval(() => this.#periodicCleanup(), Math.min(this.#config.cleanupIntervalSeconds * 1000, 2 ** 31 - 1));
     // In Node, a cache must not keep the process alive.
     (this.#timer as { unref?: () => void }).unref?.();
   }
@@ -96,7 +99,7 @@ export class Engine implements EngineApi {
     if (!options.indexedDB) engine = new Engine(options, null, 'IndexedDB is not available in this environment');
     else {
       try {
-        engine = new Engine(options, await IdbStore.open({ name: options.name, indexedDB: options.indexedDB, schedule: options.schedule }), null);
+        engine = new Engine(options, await IdbStore.open({ name: options.name, indexedDB: options.indexedDB, schedule: options.schedule, chunk: options.requestChunk }), null);
       } catch (error) {
         engine = new Engine(options, null, reasonOf(error));
       }

@@ -10,7 +10,7 @@ import type { Budget, Counts, Mark, Removed, Store, StoredEntry, Usage, WriteGua
 import { averageBytes, forget, noUsage } from './usage';
 
 /** Records per batch of requests: small enough that no batch holds a thread for long. */
-const CHUNK = 1000;
+const REQUEST_CHUNK = 1000;
 /**
  * Read times are written in the background this long after a read (so that other tabs' evictions and
  * later sessions follow them), when eviction needs them, before a close, or at once when this many wait.
@@ -21,6 +21,8 @@ const MAX_PENDING_READS = 20_000;
 export interface IdbStoreOptions extends DatabaseOptions {
   /** Runs `run` about `ms` later (setTimeout by default; injected so that simulations stay deterministic). */
   schedule?: ((run: () => void, ms: number) => void) | undefined;
+  /** Records per batch of requests (REQUEST_CHUNK); smaller in simulations, to fail any batch cheaply. */
+  chunk?: number | undefined;
 }
 
 /** The persistent store: one object store per content type in the cache's database. */
@@ -30,20 +32,22 @@ export class IdbStore implements Store {
   readonly log: EventLog;
   readonly #readTimes = new ReadTimes();
   readonly #schedule: (run: () => void, ms: number) => void;
+  readonly #chunk: number;
   #readTimesDue = false;
   #writingReadTimes: Promise<void> | null = null;
   /** The size per type this tab last saw, to know when a write may need evictions planned. */
   readonly #known = new Map<ContentType, Usage>();
 
-  private constructor(db: Database, schedule: (run: () => void, ms: number) => void) {
+  private constructor(db: Database, schedule: (run: () => void, ms: number) => void, chunk: number) {
     this.#db = db;
     this.#schedule = schedule;
+    this.#chunk = chunk;
     this.log = new EventLog(db);
   }
 
   /** Opens the database; rejects with `storage_unavailable` when it cannot be used. */
-  static async open({ schedule = later, ...options }: IdbStoreOptions): Promise<IdbStore> {
-    const store = new IdbStore(new Database(options), schedule);
+  static async open({ schedule = later, chunk = REQUEST_CHUNK, ...options }: IdbStoreOptions): Promise<IdbStore> {
+    const store = new IdbStore(new Database(options), schedule, chunk);
     const epoch = await store.#db.transact('reading usage', ['usage', 'meta'], 'readonly', async (tx) => {
       const usage = tx.objectStore('usage');
       const [types, values] = [usage.getAllKeys(), usage.getAll()] as [IDBRequest<ContentType[]>, IDBRequest<Usage[]>];
@@ -90,8 +94,8 @@ export class IdbStore implements Store {
       // One chunk is issued while the one before completes: the backend never runs dry, and no task
       // issues more than a chunk (structured cloning happens in put, on this thread).
       let previous: Promise<void> = Promise.resolve();
-      for (let start = 0; start < entries.length; start += CHUNK) {
-        const chunk = entries.slice(start, start + CHUNK);
+      for (let start = 0; start < entries.length; start += this.#chunk) {
+        const chunk = entries.slice(start, start + this.#chunk);
         const requests: IDBRequest[] = [];
         for (const entry of chunk) {
           // Requests run in order: this get sees the entry the put below replaces.
@@ -100,7 +104,7 @@ export class IdbStore implements Store {
           usage.entries++;
           usage.bytes += entry.bytes;
         }
-        const written = Math.min(start + CHUNK, entries.length);
+        const written = Math.min(start + this.#chunk, entries.length);
         const done = requestsDone(requests).then(() => {
           if (replacing) {
             for (let i = 0; i < requests.length; i += 2) {
