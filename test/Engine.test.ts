@@ -12,7 +12,7 @@ import {
   type CacheEventInput,
   type ContentType,
 } from '../src/index';
-import { brokenFactory, countRecordsRead, failCommit, failCommits, failRequest, trackedFactory } from './support/faultyIndexedDB';
+import { brokenFactory, countRecordsRead, failCommit, failCommits, failRequest, tabFactory, trackedFactory } from './support/faultyIndexedDB';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { CacheClient } from '../src/CacheClient';
 
@@ -538,6 +538,30 @@ describe('storage faults', () => {
     const stats = await cache.stats();
     expect(stats.degraded).toMatch(/IndexedDB is disabled/);
     expect(stats.types.track_metadata.storage).toBe('memory');
+  });
+
+  it('a connection lost while the cache opens (its first transaction aborted) does not keep the cache in memory', async () => {
+    const inner = new IDBFactory();
+    const tab = tabFactory(inner);
+    let first = true;
+    const factory = {
+      ...tab.factory,
+      open(name: string, version?: number) {
+        const request = tab.factory.open(name, version);
+        request.addEventListener('success', () => {
+          // The browser closes the connection under the tab right after it opened (site data cleared, say).
+          if (first) setImmediate(() => tab.loseConnection());
+          first = false;
+        });
+        return request;
+      },
+    } as IDBFactory;
+    const { cache, indexedDB, name, clock } = await openCache({ indexedDB: factory });
+    expect((await cache.stats()).degraded).toBeNull();
+    await cache.set('track_metadata', 'k', 1);
+    const { cache: other } = await openCache({ indexedDB: inner, name, clock });
+    expect(await other.get('track_metadata', 'k')).toBe(1);
+    expect(indexedDB).toBe(factory);
   });
 
   it('works in memory where there is no IndexedDB at all', async () => {

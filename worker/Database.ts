@@ -18,6 +18,7 @@ export interface DatabaseOptions {
 export class Database {
   readonly #options: DatabaseOptions;
   #db: Promise<IDBPDatabase<RepriseSchema>> | null = null;
+  #closed = false;
 
   constructor(options: DatabaseOptions) {
     this.#options = options;
@@ -30,6 +31,8 @@ export class Database {
    */
   async transact<T>(doing: string, stores: StoreName[], mode: IDBTransactionMode, body: (tx: IDBTransaction) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
+      // A closed cache's call still in flight must not open the database again (and hold it open).
+      if (this.#closed) throw new CacheError('closed', 'This cache is closed');
       const connection = this.#connection();
       let tx: IDBTransaction | undefined;
       try {
@@ -70,6 +73,7 @@ export class Database {
   }
 
   close(): void {
+    this.#closed = true;
     const db = this.#db;
     this.#db = null;
     void db?.then((connection) => connection.close()).catch(() => {});

@@ -101,7 +101,9 @@ export class Engine implements EngineApi {
       try {
         engine = new Engine(options, await IdbStore.open({ name: options.name, indexedDB: options.indexedDB, schedule: options.schedule, chunk: options.requestChunk }), null);
       } catch (error) {
+        if (!isOpenFailure(error)) throw error;
         engine = new Engine(options, null, reasonOf(error));
+        engine.#logger.error(`Reprise: IndexedDB cannot be opened, keeping persistent types in memory (${reasonOf(error)})`, error);
       }
     }
     await engine.#sync.start();

@@ -1,6 +1,6 @@
 import type { ContentType } from '../src/contentType';
 import { targetMatches, type InvalidationTarget } from '../src/invalidationTargets';
-import { Database, type DatabaseOptions } from './Database';
+import { Database, isOpenFailure, type DatabaseOptions } from './Database';
 import { changeOf, fromRecord, toRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
 import { EventLog } from './EventLog';
 import { planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
@@ -48,14 +48,21 @@ export class IdbStore implements Store {
   /** Opens the database; rejects with `storage_unavailable` when it cannot be used. */
   static async open({ schedule = later, chunk = REQUEST_CHUNK, ...options }: IdbStoreOptions): Promise<IdbStore> {
     const store = new IdbStore(new Database(options), schedule, chunk);
-    const epoch = await store.#db.transact('reading usage', ['usage', 'meta'], 'readonly', async (tx) => {
-      const usage = tx.objectStore('usage');
-      const [types, values] = [usage.getAllKeys(), usage.getAll()] as [IDBRequest<ContentType[]>, IDBRequest<Usage[]>];
-      await requestsDone([types, values]);
-      types.result.forEach((type, index) => store.#known.set(type, values.result[index] ?? noUsage()));
-      return EventLog.epoch(tx);
-    });
-    if (epoch === null) await store.log.ensureEpoch();
+    // Only a database that cannot be opened fails the open: what these read is a hint, and a transaction
+    // lost on the way (the connection closed under it) is no reason to give IndexedDB up.
+    const tolerate = (error: unknown) => {
+      if (isOpenFailure(error)) throw error;
+    };
+    const epoch = await store.#db
+      .transact('reading usage', ['usage', 'meta'], 'readonly', async (tx) => {
+        const usage = tx.objectStore('usage');
+        const [types, values] = [usage.getAllKeys(), usage.getAll()] as [IDBRequest<ContentType[]>, IDBRequest<Usage[]>];
+        await requestsDone([types, values]);
+        types.result.forEach((type, index) => store.#known.set(type, values.result[index] ?? noUsage()));
+        return EventLog.epoch(tx);
+      })
+      .catch(tolerate);
+    if (epoch === null) await store.log.ensureEpoch().catch(tolerate);
     return store;
   }
 

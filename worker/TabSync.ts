@@ -56,7 +56,8 @@ const MAX_UNLOGGED = 1000;
 export class TabSync {
   readonly #options: TabSyncOptions;
   #channel: ChannelLike | null = null;
-  #position: LogPosition = { epoch: null, seq: 0 };
+  /** The last logged change applied here; null while unknown (the log could not be read at start). */
+  #position: LogPosition | null = null;
   #queue: Promise<void> = Promise.resolve();
   readonly #applied = new Set<string>();
   /** This tab's changes that no tab has logged yet (this tab has no IndexedDB). */
@@ -70,7 +71,8 @@ export class TabSync {
   /** Starts listening. A new tab's memory tier is empty, so the changes logged before it opened are not its business. */
   async start(): Promise<void> {
     const log = this.#options.log();
-    if (log) this.#position = await log.head();
+    // If the log cannot be read now, the first catch-up starts from its end (see #catchUp).
+    if (log) this.#position = await log.head().catch(() => null);
     this.#listen();
     if (log) this.#post({ v: CHANNEL_VERSION, kind: 'hello', origin: this.#options.tabId });
   }
@@ -88,7 +90,7 @@ export class TabSync {
     const { epoch, seq } = shared;
     if (seq !== null) {
       this.#enqueue(async () => {
-        if (epoch === this.#position.epoch && seq === this.#position.seq + 1) this.#position.seq = seq;
+        if (this.#position && epoch === this.#position.epoch && seq === this.#position.seq + 1) this.#position.seq = seq;
         else await this.#catchUp();
       });
     }
@@ -103,7 +105,7 @@ export class TabSync {
     if (!log) return;
     await this.settled;
     const head = await log.head();
-    if (head.epoch === this.#position.epoch && head.seq <= this.#position.seq) return;
+    if (this.#position && head.epoch === this.#position.epoch && head.seq <= this.#position.seq) return;
     this.#enqueue(() => this.#catchUp());
     await this.settled;
   }
@@ -173,13 +175,14 @@ export class TabSync {
     const { epoch, seq } = shared;
     if (seq === null) {
       // Made by a tab without IndexedDB: log it, so that it reaches the shared data (once, whoever logs it).
-      const { record, epoch: logged } = await this.#options.relay(shared, this.#position.seq);
+      const { record, epoch: logged } = await this.#options.relay(shared, this.#position?.seq ?? 0);
       this.#post(toMessage({ ...shared, epoch: logged, seq: record.seq, invalidated: record.invalidated }));
       return this.#catchUp();
     }
-    if (epoch === this.#position.epoch && seq <= this.#position.seq) return; // Replayed from the log already.
-    if (epoch !== this.#position.epoch || seq !== this.#position.seq + 1) return this.#catchUp();
-    this.#position.seq = seq;
+    const position = this.#position;
+    if (position && epoch === position.epoch && seq <= position.seq) return; // Replayed from the log already.
+    if (!position || epoch !== position.epoch || seq !== position.seq + 1) return this.#catchUp();
+    position.seq = seq;
     this.#remember(shared.id);
     return this.#options.apply(shared.change, shared.invalidated);
   }
@@ -187,21 +190,29 @@ export class TabSync {
   async #catchUp(): Promise<void> {
     const log = this.#options.log();
     if (!log) return;
-    let tail = await log.after(this.#position.seq);
-    if (tail.epoch !== this.#position.epoch) {
+    if (!this.#position) {
+      // Where this tab started in the log is unknown: start from its end, forgetting what changes before may have invalidated.
+      const head = await log.head();
+      await this.#options.forgetUnseen();
+      this.#position = head;
+      return;
+    }
+    const position = this.#position;
+    let tail = await log.after(position.seq);
+    if (tail.epoch !== position.epoch) {
       // The database was deleted and recreated: what this tab had not applied of the old one is lost.
       await this.#options.forgetUnseen();
-      this.#position = { epoch: tail.epoch, seq: 0 };
+      Object.assign(position, { epoch: tail.epoch, seq: 0 });
       tail = await log.after(0);
     }
-    if (tail.trimmedThrough > this.#position.seq) await this.#options.forgetUnseen();
+    if (tail.trimmedThrough > position.seq) await this.#options.forgetUnseen();
     for (const record of tail.changes) {
-      this.#position.seq = record.seq;
+      position.seq = record.seq;
       if (record.origin === this.#options.tabId || (record.id !== undefined && this.#applied.has(record.id))) continue;
       if (record.id !== undefined) this.#remember(record.id);
       await this.#options.apply(changeOf(record), record.invalidated);
     }
-    this.#position.seq = Math.max(this.#position.seq, tail.trimmedThrough);
+    position.seq = Math.max(position.seq, tail.trimmedThrough);
   }
 
   #resendUnlogged(): void {
