@@ -564,6 +564,27 @@ describe('storage faults', () => {
     expect(indexedDB).toBe(factory);
   });
 
+  it('an open whose upgrade is aborted under it (the connection closed meanwhile) is tried again, not given up for memory', async () => {
+    const inner = new IDBFactory();
+    const tab = tabFactory(inner);
+    let upgrades = 0;
+    const factory = {
+      ...tab.factory,
+      open(name: string, version?: number) {
+        const request = tab.factory.open(name, version);
+        request.addEventListener('upgradeneeded', () => {
+          if (++upgrades === 1) tab.loseConnection();
+        });
+        return request;
+      },
+    } as IDBFactory;
+    const { cache } = await openCache({ indexedDB: factory });
+    expect(upgrades).toBe(2);
+    expect((await cache.stats()).degraded).toBeNull();
+    await cache.set('album_year', 'k', 1);
+    expect(await cache.get('album_year', 'k')).toBe(1);
+  });
+
   it('works in memory where there is no IndexedDB at all', async () => {
     const cache = await createCache({ worker: false, name: uniqueName() });
     await cache.set('album_year', 'k', 1);

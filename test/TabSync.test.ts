@@ -128,7 +128,7 @@ describe('events across tabs', () => {
     ]);
   });
 
-  it('a tab whose missed events were trimmed from the log forgets what they could have invalidated', async () => {
+  it('a tab whose missed changes were trimmed from the log forgets its memory tier (a clear could have removed any of it)', async () => {
     const { a, b, engineB, name, indexedDB } = await twoTabs();
     await b.set('generic', 'x', 1, { trackId: 't1' });
     await b.set('generic', 'unrelated', 2);
@@ -141,7 +141,7 @@ describe('events across tabs', () => {
     store.close();
     await engineB.resume();
     expect(await b.getMany('generic', ['x', 'unrelated'])).toEqual([undefined, undefined]);
-    expect(await b.get('negative_result', 'kept')).toBe(3);
+    expect(await b.get('negative_result', 'kept')).toBeUndefined();
   });
 
   it('a tab opened later starts from the end of the log', async () => {
@@ -155,6 +155,20 @@ describe('events across tabs', () => {
     await first.cache.emit({ eventType: 'manual_invalidation' });
     await vi.waitFor(() => expect(seen).toHaveLength(1));
     expect(seen[0]?.[0].eventType).toBe('manual_invalidation');
+  });
+
+  it('a tab without IndexedDB, resumed after missing messages, forgets its memory tier (it has no log to replay)', async () => {
+    const name = uniqueName();
+    const { cache: a } = await openTab(name, brokenFactory());
+    const { cache: b, engine: engineB } = await openTab(name, brokenFactory());
+    await b.set('track_metadata', 'k', 1, { trackId: 't1' });
+    await b.set('negative_result', 'n', 2);
+    await engineB.suspend();
+    await a.emit({ eventType: 'track_removed', trackId: 't1' });
+    await a.clear('negative_result');
+    await engineB.resume();
+    expect(await b.get('track_metadata', 'k')).toBeUndefined();
+    expect(await b.get('negative_result', 'n')).toBeUndefined();
   });
 
   it('tabs without IndexedDB still hear each other', async () => {

@@ -81,19 +81,22 @@ export class Database {
 
   #connection(): Promise<IDBPDatabase<RepriseSchema>> {
     if (this.#db) return this.#db;
-    const opening = openDatabase(this.#options).then((db) => {
-      const drop = () => {
-        if (this.#db === opening) this.#db = null;
-      };
-      // Another tab wants a newer version (or to delete the database): let it, and reopen on the next call.
-      db.addEventListener('versionchange', () => {
-        db.close();
-        drop();
+    // An open aborted under us (the connection closed during its upgrade, say) is tried once more.
+    const opening = openDatabase(this.#options)
+      .catch((error: unknown) => (isTransient(error) ? openDatabase(this.#options) : Promise.reject(error)))
+      .then((db) => {
+        const drop = () => {
+          if (this.#db === opening) this.#db = null;
+        };
+        // Another tab wants a newer version (or to delete the database): let it, and reopen on the next call.
+        db.addEventListener('versionchange', () => {
+          db.close();
+          drop();
+        });
+        // The browser closed the connection (storage cleared, backend failure).
+        db.addEventListener('close', drop);
+        return db;
       });
-      // The browser closed the connection (storage cleared, backend failure).
-      db.addEventListener('close', drop);
-      return db;
-    });
     this.#db = opening;
     opening.catch(() => {
       if (this.#db === opening) this.#db = null;
@@ -133,6 +136,11 @@ function openDatabase({ name, indexedDB, blockedTimeoutMs = 3000 }: DatabaseOpti
       },
     );
   });
+}
+
+function isTransient(error: unknown): boolean {
+  const name = nameOf((error as { cause?: unknown }).cause);
+  return name === 'AbortError' || name === 'UnknownError';
 }
 
 const openFailures = new WeakSet<Error>();

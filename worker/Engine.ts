@@ -404,9 +404,13 @@ export class Engine implements EngineApi {
     if (client) this.#notify(() => client.remoteEvent(event, invalidated));
   }
 
-  /** Events this tab never saw are gone from the log: drop what any event could have invalidated here. */
+  /**
+   * Changes this tab missed cannot be replayed (the log was trimmed or recreated, or there is no log):
+   * any of them may have removed anything the memory tier holds (a clear reaches every type), so it is
+   * all forgotten. Counted as invalidations.
+   */
   async #forgetUnseen(): Promise<void> {
-    const types = CONTENT_TYPES.filter((type) => this.#storeOf(type) === this.#memory && this.#config.shouldUseEventInvalidation(type));
+    const types = CONTENT_TYPES.filter((type) => this.#storeOf(type) === this.#memory);
     const counts = await this.#memory.invalidate(types.map((type) => ({ type, by: 'all' })));
     this.#countInvalidations(counts);
   }

@@ -36,7 +36,7 @@ export interface TabSyncOptions {
    * already logged it after `after`; returns it as logged.
    */
   relay: (change: SharedChange, after: number) => Promise<{ record: LoggedChange; epoch: string | null }>;
-  /** Changes this tab missed are gone from the log: forget whatever they might have invalidated. */
+  /** Changes this tab missed cannot be replayed: forget whatever they might have removed. */
   forgetUnseen: () => Promise<void>;
   logger: Logger;
 }
@@ -116,9 +116,10 @@ export class TabSync {
     this.#channel = null;
   }
 
+  /** Listens again and replays what was missed; a tab without the log cannot, and forgets instead. */
   resume(): Promise<void> {
     this.#listen();
-    this.#enqueue(() => this.#catchUp());
+    this.#enqueue(() => (this.#options.log() ? this.#catchUp() : this.#options.forgetUnseen()));
     return this.settled;
   }
 
