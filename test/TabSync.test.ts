@@ -196,6 +196,18 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(await b.getMany('generic', ['x', 'y'])).toEqual([undefined, 2]);
   });
 
+  it('an event this tab had not heard of yet does not remove what it writes after the event (memory tier)', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: a } = await openTab(name, indexedDB);
+    const lossy = lossyChannel(name);
+    const { cache: b } = await openTab(name, indexedDB, lossy.open);
+    lossy.lose = true;
+    await a.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    await b.set('generic', 'x', 'written after the event', { trackId: 't1' });
+    expect(await b.get('generic', 'x')).toBe('written after the event');
+  });
+
   it('events keep flowing after the database is deleted under the tabs and recreated', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();

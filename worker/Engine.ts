@@ -170,12 +170,10 @@ export class Engine implements EngineApi {
     }
     const { client } = this.#options;
     const onProgress = batch === undefined || !client ? undefined : (written: number) => this.#notify(() => client.progress(batch, written, entries.length));
-    let guard: WriteGuard | undefined;
-    if (since) {
-      guard = { mark: since, removes: (change, entry) => changeRemoves(this.#config, change, entry) };
-      // What other tabs logged must have reached the memory tier before its journal is checked.
-      await this.#current(type);
-    }
+    const guard: WriteGuard | undefined = since && { mark: since, removes: (change, entry) => changeRemoves(this.#config, change, entry) };
+    // What other tabs logged must reach the memory tier before it is written: applied later, an older
+    // change would remove this newer entry (and a guard checks the memory store's journal).
+    await this.#current(type);
     const removed = await this.#withStore(type, (store) => this.#write(store, type, entries, budget, now, total, { onProgress, guard }));
     this.#countRemoved(type, removed);
     onProgress?.(entries.length);
