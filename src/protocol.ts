@@ -23,9 +23,11 @@ export interface Found {
 
 /**
  * Where a store's changes stood at some moment (opaque to the client): the position of the IndexedDB
- * log, or the count of the memory store's changes. A write guarded by it skips what later changes remove.
+ * log, or the count of one memory store's changes (a memory store of another worker, started since,
+ * cannot tell what changed: it stores nothing under such a mark). A write guarded by it skips what
+ * later changes remove.
  */
-export type Mark = { log: { epoch: string | null; seq: number } } | { journal: number };
+export type Mark = { log: { epoch: string | null; seq: number } } | { journal: number; store: string };
 
 export interface SetManyOptions {
   /** With it, progress is reported to the client under this id. */

@@ -1,8 +1,8 @@
 import { IDBFactory } from 'fake-indexeddb';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SET_MANY_CHUNK } from '../src/CacheClient';
 import { inProcessWorkers, openRemoteCache } from './support/inProcessWorkers';
-import { fakeClock, rejection, uniqueName } from './support/openCache';
+import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 
 const entries = (count: number) => Array.from({ length: count }, (_, index) => ({ key: `k${index}`, value: index }));
 
@@ -52,6 +52,36 @@ describe('a worker that dies', () => {
     const batch = entries(2 * SET_MANY_CHUNK + 1);
     expect(await rejection(cache.setMany('album_year', batch))).toMatchObject({ code: 'worker_failed' });
     expect((await cache.stats()).types.album_year.entries).toBe(0);
+  });
+});
+
+describe('getOrSet across a worker’s death', () => {
+  it('does not store in the new worker a value that an event made stale while the old one fetched it', async () => {
+    const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    const clock = fakeClock();
+    const { cache, workers } = await openRemoteCache({ name, indexedDB, now: clock.now, config });
+    const { cache: other } = await openCache({ name, indexedDB, clock, config });
+    let release!: () => void;
+    const fetched = new Promise<void>((resolve) => (release = resolve));
+    let started = false;
+    const pending = cache.getOrSet(
+      'generic',
+      'k',
+      async () => {
+        started = true;
+        await fetched;
+        return 'fetched';
+      },
+      { trackId: 't1' },
+    );
+    await vi.waitFor(() => expect(started).toBe(true));
+    workers[0]!.kill();
+    await other.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    release();
+    expect(await pending).toBe('fetched');
+    expect(await cache.get('generic', 'k')).toBeUndefined();
   });
 });
 

@@ -1,5 +1,6 @@
 import type { ContentType } from '../src/contentType';
 import { targetMatches, type InvalidationTarget } from '../src/invalidationTargets';
+import { randomId } from '../src/randomId';
 import type { Budget, Counts, Mark, Removed, Store, StoredEntry, Usage, WriteOptions } from './Store';
 import { toCacheError } from './storageError';
 
@@ -102,6 +103,8 @@ export class MemoryStore implements Store {
   /** The latest invalidations and clears, numbered, for guarded writes; older ones are forgotten. */
   readonly #journal: { n: number; targets: readonly InvalidationTarget[] }[] = [];
   #changes = 0;
+  /** Names this store in its marks: a mark taken in another worker's memory says nothing about this one. */
+  readonly #id = randomId();
 
   constructor(options: { clone: boolean }) {
     this.#clone = options.clone ? (value) => structuredClone(value) : (value) => value;
@@ -142,7 +145,7 @@ export class MemoryStore implements Store {
   }
 
   async mark(): Promise<Mark> {
-    return { journal: this.#changes };
+    return { journal: this.#changes, store: this.#id };
   }
 
   async invalidate(targets: readonly InvalidationTarget[]): Promise<Counts> {
@@ -212,7 +215,7 @@ export class MemoryStore implements Store {
 
   /** Whether a change since `mark` removes the entry: when the journal no longer reaches back that far, assume one does. */
   #removedSince(mark: Mark, entry: StoredEntry): boolean {
-    if (!('journal' in mark) || mark.journal < this.#changes - this.#journal.length) return true;
+    if (!('journal' in mark) || mark.store !== this.#id || mark.journal < this.#changes - this.#journal.length) return true;
     return this.#journal.some(({ n, targets }) => n > mark.journal && targets.some((target) => target.type === entry.type && targetMatches(target, entry)));
   }
 
