@@ -70,6 +70,21 @@ export default defineConfig(({ mode }) => ({
           hookTimeout: 60_000,
         },
       },
+      // `npm run soak` only (`--mode soak`): the simulation over many seeds; never part of `npm test`.
+      ...(mode === 'soak'
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'soak',
+                environment: 'node',
+                include: ['test/simulation/soak.ts'],
+                setupFiles: ['test/setup/idbClasses.ts'],
+                testTimeout: 6 * 60 * 60_000,
+              },
+            },
+          ]
+        : []),
       // `npm run bench` only (`--mode bench`): measurements, not tests; never part of `npm test`.
       ...(mode === 'bench'
         ? [

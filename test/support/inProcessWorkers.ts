@@ -22,6 +22,8 @@ type Method = keyof EngineApi;
 export interface InProcessWorkersOptions {
   /** Called before each call reaches a worker's engine; may kill it (or another) first. */
   beforeCall?: (method: Method, args: unknown[], worker: InProcessWorker) => void | Promise<void>;
+  /** Called when a worker has started. */
+  onStart?: (worker: InProcessWorker) => void;
   /** Called when a worker is killed, to end what a real dead worker could no longer do (its transactions). */
   onKill?: (worker: InProcessWorker) => void;
 }
@@ -56,6 +58,7 @@ export function inProcessWorkers(open: (client: ClientCallbacks) => Promise<Engi
       },
     };
     workers.push(worker);
+    options.onStart?.(worker);
     const remote = new Proxy({} as EngineApi, {
       get: (_, method: Method) =>
         async (...args: unknown[]) => {

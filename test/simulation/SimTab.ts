@@ -1,0 +1,161 @@
+// One simulated browser tab: a real CacheClient over a real RemoteEngine, whose "worker" is a real
+// Engine in this thread behind a copying, killable boundary (test/support/inProcessWorkers), opening
+// IndexedDB through its own view of the shared fake-indexeddb factory, talking over the simulated
+// channel, holding simulated Web Locks. A killed worker takes its transactions, channel and locks with it.
+import { CacheClient } from '../../src/CacheClient';
+import type { CacheConfig } from '../../src/configSchema';
+import type { ClientCallbacks } from '../../src/protocol';
+import { RemoteEngine } from '../../src/RemoteEngine';
+import { SmartCacheConfig } from '../../src/SmartCacheConfig';
+import { Engine } from '../../worker/Engine';
+import { inProcessWorkers, type InProcessWorker } from '../support/inProcessWorkers';
+import { tabFactory, type Tab } from '../support/faultyIndexedDB';
+import type { Random } from './random';
+import type { SimLocks } from './SimLocks';
+import type { SimNetwork } from './SimNetwork';
+
+export interface SimWorld {
+  name: string;
+  inner: IDBFactory;
+  network: SimNetwork;
+  locks: SimLocks;
+  now: () => number;
+  random: Random;
+  config: CacheConfig;
+  /** Errors the library reported through its logger (never thrown): kept for the failure report. */
+  logged: string[];
+}
+
+/** Entries per setMany step and IndexedDB requests per batch: small, so that every run crosses chunks. */
+export const SIM_SET_MANY_CHUNK = 8;
+export const SIM_REQUEST_CHUNK = 5;
+
+interface Worker {
+  readonly name: string;
+  readonly idb: Tab;
+  handle?: InProcessWorker;
+}
+
+export class SimTab {
+  readonly id: string;
+  /** Refused IndexedDB (a private window): every type lives in its workers' memory. */
+  readonly degraded: boolean;
+  readonly #world: SimWorld;
+  #workers = 0;
+  #current: Worker | null = null;
+  cache!: CacheClient;
+  #remote!: RemoteEngine;
+  /** Changes when the memory tier is lost: a worker died or the page reloaded. */
+  generation = 0;
+  suspended = false;
+
+  private constructor(world: SimWorld, id: string, degraded: boolean) {
+    this.#world = world;
+    this.id = id;
+    this.degraded = degraded;
+  }
+
+  static async open(world: SimWorld, id: string, degraded: boolean): Promise<SimTab> {
+    const tab = new SimTab(world, id, degraded);
+    await tab.#openCache();
+    return tab;
+  }
+
+  /** The current worker's name on the simulated channel. */
+  get channelName(): string {
+    return this.#current?.name ?? this.id;
+  }
+
+  /** The worker dies now (crash, terminate): its calls fail, its memory is gone, the next call starts another. */
+  kill(): void {
+    this.#current?.handle?.kill();
+  }
+
+  /** The browser closes this tab's current connections under it (cleared site data, a backend failure). */
+  loseConnection(): void {
+    this.#current?.idb.loseConnection();
+  }
+
+  /** Closes the page's cache and opens a new one, as a reload does. */
+  async reload(): Promise<void> {
+    const old = this.cache;
+    this.generation++;
+    // Calls made meanwhile go to the closing cache and are rejected with `closed`, as on a page being unloaded.
+    await old.close().catch(() => {});
+    this.suspended = false;
+    await this.#openCache();
+  }
+
+  suspend(): Promise<void> {
+    this.suspended = true;
+    return this.#remote.suspend();
+  }
+
+  resume(): Promise<void> {
+    this.suspended = false;
+    return this.#remote.resume();
+  }
+
+  async close(): Promise<void> {
+    await this.cache.close().catch(() => {});
+  }
+
+  async #openCache(): Promise<void> {
+    const world = this.#world;
+    let client: CacheClient | undefined;
+    const callbacks: ClientCallbacks = {
+      remoteEvent: (event, invalidated) => client?.remoteEvent(event, invalidated),
+      progress: (batch, done, total) => client?.progress(batch, done, total),
+    };
+    const logger = { error: (message: string, error: unknown) => world.logged.push(`${this.id}: ${message} ${String(error)}`) };
+    const config = new SmartCacheConfig(world.config);
+    const schedule = world.random.fork();
+    const workerOf = new WeakMap<Engine, Worker>();
+    const workers = inProcessWorkers(
+      (client) => {
+        const worker: Worker = { name: `${this.id}/w${++this.#workers}`, idb: tabFactory(world.inner) };
+        if (this.degraded) worker.idb.refuse();
+        this.#current = worker;
+        return Engine.create({
+          name: world.name,
+          config: new SmartCacheConfig(config.toJSON()),
+          indexedDB: worker.idb.factory,
+          now: world.now,
+          cloneValues: false,
+          logger,
+          client,
+          openChannel: world.network.opener(worker.name),
+          locks: world.locks.manager(worker.name),
+          // Deferred work runs a few turns later, as the seed says: deterministic, unlike timers.
+          schedule: (run) => afterTurns(1 + schedule.int(20), run),
+          requestChunk: SIM_REQUEST_CHUNK,
+        }).then((engine) => {
+          workerOf.set(engine, worker);
+          return engine;
+        });
+      },
+      {
+        onStart: (handle) => {
+          const worker = workerOf.get(handle.engine);
+          if (worker) worker.handle = handle;
+        },
+        onKill: (handle) => {
+          const worker = workerOf.get(handle.engine);
+          if (!worker) return;
+          if (worker === this.#current) this.generation++;
+          worker.idb.kill();
+          world.network.kill(worker.name);
+          world.locks.kill(worker.name);
+        },
+      },
+    );
+    this.#remote = await RemoteEngine.start({ connect: workers.connect(callbacks), logger });
+    client = new CacheClient(this.#remote, { logger, setManyChunk: SIM_SET_MANY_CHUNK });
+    this.cache = client;
+  }
+}
+
+export function afterTurns(turns: number, run: () => void): void {
+  if (turns <= 0) run();
+  else setImmediate(() => afterTurns(turns - 1, run));
+}

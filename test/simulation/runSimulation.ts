@@ -1,0 +1,776 @@
+// A seeded run of several simulated tabs making random calls under browser-like faults, checked
+// against the reference model after every call and at every settle. Deterministic for a seed: every
+// source of order (fake-indexeddb, the channel, the locks, deferred work) runs on setImmediate turns.
+import { IDBFactory } from 'fake-indexeddb';
+import type { CacheEvent } from '../../src/cacheEvent';
+import { CACHE_ERROR_CODES, isCacheError, type CacheErrorCode } from '../../src/CacheError';
+import type { CacheConfig } from '../../src/configSchema';
+import { CONTENT_TYPES, isPersistentType, type ContentType } from '../../src/contentType';
+import { SmartCacheConfig } from '../../src/SmartCacheConfig';
+import { INFINITE_TTL } from '../../src/time';
+import { deleteUnderTabs, failCommit, failRequest } from '../support/faultyIndexedDB';
+import { Model, type Outcome, type ReadContext, type Reach, type Remover, type Tags, type WriteRecord } from './Model';
+import { Random } from './random';
+import { SimLocks } from './SimLocks';
+import { SimNetwork } from './SimNetwork';
+import { afterTurns, SimTab, type SimWorld } from './SimTab';
+
+export interface SimulationOptions {
+  seed: number;
+  /** Calls and faults to make (default 150). */
+  steps?: number;
+}
+
+export interface SimulationReport {
+  seed: number;
+  steps: number;
+  calls: number;
+  rejected: Partial<Record<CacheErrorCode | 'fetch', number>>;
+  faults: Record<string, number>;
+  settles: number;
+}
+
+export class SimulationFailure extends Error {
+  override name = 'SimulationFailure';
+}
+
+const KEYS = ['k0', 'k1', 'k2', 'k3', 'k4'];
+const TRACKS = ['t1', 't2', 't3', 't4'];
+const FINGERPRINTS = ['F1', 'F2', 'F3'];
+const ALBUMS = [
+  { artist: 'Ann', album: 'One' },
+  { artist: ' ann ', album: 'ONE' },
+  { artist: 'Bo', album: 'Two' },
+];
+/** A budget small enough that writes evict (about six entries of the largest values here). */
+const TIGHT_MB = 0.004;
+
+class FetchFailed extends Error {}
+
+interface Fault {
+  codes: readonly CacheErrorCode[];
+  start: number;
+  end: number | null;
+}
+
+interface Call {
+  what: string;
+  tab: SimTab;
+  start: number;
+  promise: Promise<unknown>;
+}
+
+/** The replay command printed with every failure. */
+export const replayCommand = (seed: number) => `SIM_SEED=${seed} npm run soak`;
+
+export async function runSimulation({ seed, steps = 150 }: SimulationOptions): Promise<SimulationReport> {
+  const random = new Random(seed);
+  const tight = new Set<ContentType>(CONTENT_TYPES.filter(() => random.chance(0.25)));
+  const config: CacheConfig = {
+    caching: {
+      cleanupIntervalSeconds: 86_400,
+      negativeResultTtl: random.pick([30, 600, 86_400]),
+      policies: Object.fromEntries(
+        CONTENT_TYPES.map((type) => [
+          type,
+          {
+            ...(tight.has(type) ? { maxSizeMb: TIGHT_MB } : {}),
+            // Memory types that events reach, in most runs: the path where messages are only hints.
+            ...(type === 'generic' && random.chance(0.7) ? { invalidationStrategy: 'event_driven' as const } : {}),
+            ...(type === 'failed_api_lookup' && random.chance(0.3) ? { invalidationStrategy: 'hybrid' as const } : {}),
+          },
+        ]),
+      ),
+    },
+  };
+  const smart = new SmartCacheConfig(config);
+  const model = new Model(smart);
+  let clock = Date.UTC(2026, 0, 1);
+  const world: SimWorld = {
+    name: `sim-${seed}`,
+    inner: new IDBFactory(),
+    network: new SimNetwork(random.fork(), { maxDelayTicks: random.int(5), duplicate: random.pick([0, 0, 0.05]), reorder: random.chance(0.7) }),
+    locks: new SimLocks(),
+    now: () => clock,
+    random: random.fork(),
+    config,
+    logged: [],
+  };
+  const tabs: SimTab[] = [];
+  const tabCount = 2 + random.int(3);
+  const degradedTab = random.chance(0.25) ? random.int(tabCount) : -1;
+  for (let index = 0; index < tabCount; index++) tabs.push(await SimTab.open(world, `tab${index}`, index === degradedTab));
+
+  const report: SimulationReport = { seed, steps, calls: 0, rejected: {}, faults: {}, settles: 0 };
+  const faults: Fault[] = [];
+  const settles: number[] = [];
+  const pending = new Set<Call>();
+  const restores: (() => void)[] = [];
+  const batches: { name: string; writes: WriteRecord[] }[] = [];
+  let step = 0;
+  let fresh = 0;
+  const history: string[] = [];
+
+  let failure: SimulationFailure | undefined;
+  const fail = (message: string): never => {
+    // The first failure is the one reported, wherever it was found (often in a call's callback).
+    failure ??= new SimulationFailure(
+      [
+        `Simulation seed ${seed} failed at step ${step}: ${message}`,
+        `Replay: ${replayCommand(seed)}`,
+        `Last calls:\n  ${history.slice(-(Number(process.env["SIM_HISTORY"] ?? 25))).join('\n  ')}`,
+        world.logged.length ? `Logged by the library:\n  ${world.logged.slice(-10).join('\n  ')}` : '',
+      ].join('\n'),
+    );
+    throw failure;
+  };
+  const count = (what: string) => (report.faults[what] = (report.faults[what] ?? 0) + 1);
+  const openFault = (codes: CacheErrorCode[], what: string): Fault => {
+    count(what);
+    const fault = { codes, start: model.tick(), end: null };
+    faults.push(fault);
+    return fault;
+  };
+  const locOf = (tab: SimTab, type: ContentType) => (tab.degraded || !isPersistentType(type) ? `mem:${tab.id}#${tab.generation}` : 'idb');
+  const tabOfLoc = (loc: string) => (loc === 'idb' ? undefined : tabs.find((tab) => loc.startsWith(`mem:${tab.id}#`)));
+  /** The first settle that started after `time`: from its end on, everything before it has reached every tab. */
+  const settledAfter = (time: number): 'later' | number => {
+    const settle = settles.find((at) => at > time);
+    return settle === undefined ? 'later' : settle;
+  };
+
+  /**
+   * When a change made by `origin` (removing `removes(write)`) is certainly applied in `loc`: at once in
+   * IndexedDB and the origin's own memory, and in other tabs' memory when their reads check the log
+   * (event-invalidated types, tabs with IndexedDB); otherwise once a settle has delivered everything.
+   */
+  const changeReach =
+    (origin: SimTab, originLoc: (type: ContentType) => string, remover: () => Remover, removes: (write: WriteRecord) => boolean): Reach =>
+    (loc, write) => {
+      if (!removes(write)) return 'no';
+      const { end, outcome } = remover();
+      if (outcome !== 'ok' || end === null) return 'maybe';
+      if (loc === originLoc(write.type)) return end;
+      if (origin.degraded) return settledAfter(end);
+      if (loc === 'idb') return end;
+      const reader = tabOfLoc(loc);
+      if (reader && !reader.degraded && smart.shouldUseEventInvalidation(write.type)) return end;
+      return settledAfter(end);
+    };
+
+  const checkRejection = (call: Call, error: unknown, end: number): CacheErrorCode | 'fetch' => {
+    if (error instanceof FetchFailed) return 'fetch';
+    if (!isCacheError(error) || !(CACHE_ERROR_CODES as readonly string[]).includes(error.code)) {
+      return fail(`${call.what} rejected with something other than a CacheError: ${String(error)}`);
+    }
+    const explained = faults.some((fault) => fault.codes.includes(error.code) && fault.start <= end && (fault.end === null || fault.end >= call.start));
+    if (!explained) fail(`${call.what} rejected with ${error.code}, which no fault explains: ${error.message}`);
+    return error.code;
+  };
+
+  /** Starts a call; `settle` turns its result into the model's facts (and checks them). */
+  const call = (tab: SimTab, what: string, run: () => Promise<unknown>, settle: (outcome: Outcome, value: unknown, start: number, end: number) => void) => {
+    const start = model.tick();
+    const description = `${tab.id} ${what}`;
+    history.push(`[${start}] ${description}`);
+    report.calls++;
+    const entry: Call = { what: description, tab, start, promise: Promise.resolve() };
+    entry.promise = run().then(
+      (value) => {
+        const end = model.tick();
+        history.push(`[${end}] ${description} -> ${summary(value)}`);
+        settle('ok', value, start, end);
+      },
+      (error: unknown) => {
+        const end = model.tick();
+        history.push(`[${end}] ${description} rejected: ${String(error)}`);
+        const code = checkRejection(entry, error, end);
+        report.rejected[code] = (report.rejected[code] ?? 0) + 1;
+        settle(code === 'worker_failed' ? 'maybe' : 'fail', undefined, start, end);
+      },
+    );
+    // A failed check has been recorded in `failure`, and ends the run at the next step.
+    entry.promise = entry.promise.catch(() => {});
+    pending.add(entry);
+    void entry.promise.finally(() => pending.delete(entry));
+    return entry;
+  };
+
+  /** A read's facts; `loc` is where it was sent when it started (a worker may die, a page reload, meanwhile). */
+  const readContext = (loc: string, type: ContentType, key: string, start: number, end: number, clockStart: number, fingerprint?: string): ReadContext => ({
+    loc,
+    type,
+    key,
+    start,
+    end,
+    clockStart,
+    clockEnd: clock,
+    fingerprint,
+    evictionProne: tight.has(type),
+  });
+
+  const checkRead = (what: string, read: ReadContext, value: unknown, extra: readonly { w: number }[] = []) => {
+    if (value === undefined) {
+      const lost = model.mustFind(read);
+      if (lost) fail(`${what}: missed ${read.type} "${read.key}", which write w${lost.id} (${lost.start}–${lost.end}) certainly left there${explain(read)}`);
+      return;
+    }
+    const w = (value as { w?: unknown } | null)?.w;
+    if (extra.some((token) => token.w === w)) return;
+    const visible = model.visible(read);
+    if (!visible.some((write) => write.value.w === w)) {
+      const known = model.writesOf(read.loc, read.type, read.key).find((write) => write.value.w === w);
+      fail(
+        `${what}: returned w${String(w)} for ${read.type} "${read.key}" in ${read.loc}, ${
+          known ? `a value that was certainly replaced, removed or expired (written ${known.start}–${known.end}, ${known.outcome})` : 'a value never written there'
+        }; visible: ${visible.map((write) => `w${write.id}`).join(', ') || 'none'}${explain(read)}`,
+      );
+    }
+  };
+
+  /** The model's view of a read's key: its writes, and the removals that may reach them. */
+  const explain = (read: ReadContext) => {
+    const writes = model.writesOf(read.loc, read.type, read.key);
+    const lines = writes.map(
+      (write) =>
+        `w${write.id} ${write.start}–${write.end} ${write.outcome}${write.fetchStart === undefined ? '' : ` fetch@${write.fetchStart}`} expires ${write.expiresMin}..${write.expiresMax} ${JSON.stringify(write.tags)}; removals: ${
+          model.removers
+            .map((remover) => [remover, remover.reach(read.loc, write)] as const)
+            .filter(([, reach]) => reach !== 'no')
+            .map(([remover, reach]) => `${remover.what} ${remover.start}–${remover.end} ${remover.outcome} (${reach})`)
+            .join('; ') || 'none'
+        }`,
+    );
+    return `\nThe model's ${read.loc} ${read.type} "${read.key}" (read ${read.start}–${read.end}, clock ${read.clockStart}–${read.clockEnd}):\n  ${lines.join('\n  ')}`;
+  };
+
+  const randomTags = (): Tags => {
+    const tags: { trackIds: string[]; album?: Tags['album']; fingerprint?: string } = { trackIds: [] };
+    if (random.chance(0.7)) tags.trackIds = random.chance(0.2) ? [random.pick(TRACKS), random.pick(TRACKS)] : [random.pick(TRACKS)];
+    if (random.chance(0.3)) tags.album = random.pick(ALBUMS);
+    if (random.chance(0.4)) tags.fingerprint = random.pick(FINGERPRINTS);
+    return tags;
+  };
+  const setOptions = (tags: Tags, ttlSeconds: number | undefined) => ({
+    ...(tags.trackIds.length ? { trackId: tags.trackIds.length === 1 ? tags.trackIds[0]! : [...tags.trackIds] } : {}),
+    ...(tags.album ? { album: tags.album } : {}),
+    ...(tags.fingerprint ? { fingerprint: tags.fingerprint } : {}),
+    ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
+  });
+  const ttlOf = (type: ContentType, ttlSeconds: number | undefined) => ttlSeconds ?? smart.getTtl(type);
+  const randomTtl = () => (random.chance(0.6) ? undefined : random.pick([2, 30, 600, INFINITE_TTL]));
+  const valueOf = (token: { w: number }) => ({ w: token.w, pad: 'x'.repeat(random.pick([0, 10, 100, 300])) });
+
+  /** Records writes when their call starts; their outcome and expiry bounds when it ends. */
+  const recordWrites = (tab: SimTab, type: ContentType, entries: { key: string; token: { w: number }; tags: Tags; ttl: number | undefined }[], batch?: string) => {
+    const start = model.time + 1;
+    const loc = locOf(tab, type);
+    const last = new Map(entries.map((entry) => [entry.key, entry]));
+    return [...last.values()].map(({ key, token, tags, ttl }) => {
+      const seconds = ttlOf(type, ttl);
+      return model.write({
+        loc,
+        type,
+        key,
+        value: token,
+        tags,
+        expiresMin: seconds >= INFINITE_TTL ? Infinity : clock + seconds * 1000,
+        expiresMax: Infinity,
+        start,
+        end: null,
+        outcome: 'pending',
+        ...(batch ? { batch } : {}),
+      });
+    });
+  };
+  const finishWrites = (writes: WriteRecord[], type: ContentType, ttls: Map<string, number | undefined>, outcome: Outcome, end: number) => {
+    for (const write of writes) {
+      const seconds = ttlOf(type, ttls.get(write.key));
+      write.end = end;
+      write.outcome = outcome;
+      if (seconds < INFINITE_TTL) write.expiresMax = clock + seconds * 1000;
+    }
+  };
+
+  const pickTab = () => random.pick(tabs);
+  const pickType = () => random.pick(CONTENT_TYPES);
+
+  const actions: [number, () => Promise<void> | void][] = [
+    [
+      22,
+      () => {
+        const tab = pickTab();
+        const type = pickType();
+        const key = random.pick(KEYS);
+        const fingerprint = smart.shouldUseFingerprintValidation(type) && random.chance(0.3) ? random.pick(FINGERPRINTS) : undefined;
+        const clockStart = clock;
+        const loc = locOf(tab, type);
+        let remover: Remover | undefined;
+        const run = () => tab.cache.get(type, key, fingerprint === undefined ? undefined : { fingerprint });
+        const started = call(tab, `get ${type} ${key}${fingerprint ? ` fp=${fingerprint}` : ''}`, run, (outcome, value, start, end) => {
+          if (remover) Object.assign(remover, { end, outcome: outcome === 'ok' ? 'maybe' : outcome });
+          if (outcome === 'ok') checkRead(`get ${type} ${key}`, readContext(loc, type, key, start, end, clockStart, fingerprint), value);
+        });
+        // A read with another fingerprint deletes the entry it finds.
+        if (fingerprint !== undefined) {
+          remover = model.remove({
+            what: 'fingerprint read',
+            start: started.start,
+            end: null,
+            outcome: 'pending',
+            reach: (at, write) => (at === loc && write.type === type && write.key === key && write.tags.fingerprint !== fingerprint ? 'maybe' : 'no'),
+          });
+        }
+      },
+    ],
+    [
+      8,
+      () => {
+        const tab = pickTab();
+        const type = pickType();
+        const keys = Array.from({ length: 1 + random.int(4) }, () => random.pick(KEYS));
+        const clockStart = clock;
+        const loc = locOf(tab, type);
+        call(tab, `getMany ${type} ${keys.join(',')}`, () => tab.cache.getMany(type, keys), (outcome, value, start, end) => {
+          if (outcome !== 'ok') return;
+          const values = value as unknown[];
+          keys.forEach((key, index) => checkRead(`getMany ${type} ${key}`, readContext(loc, type, key, start, end, clockStart), values[index]));
+        });
+      },
+    ],
+    [
+      14,
+      () => {
+        const tab = pickTab();
+        const type = pickType();
+        const key = random.pick(KEYS);
+        const tags = randomTags();
+        const ttl = randomTtl();
+        const token = model.nextValue();
+        const [write] = recordWrites(tab, type, [{ key, token, tags, ttl }]);
+        call(tab, `set ${type} ${key}=w${token.w} ${JSON.stringify(setOptions(tags, ttl))}`, () => tab.cache.set(type, key, valueOf(token), setOptions(tags, ttl)), (outcome, _value, _start, end) =>
+          finishWrites([write!], type, new Map([[key, ttl]]), outcome, end),
+        );
+      },
+    ],
+    [
+      6,
+      () => {
+        const tab = pickTab();
+        const type = pickType();
+        // Repeated keys in one call: the last entry of a key wins.
+        const entries = Array.from({ length: 1 + random.int(tight.has(type) ? 3 : 12) }, () => ({
+          key: random.pick(KEYS),
+          token: model.nextValue(),
+          tags: randomTags(),
+          ttl: randomTtl(),
+        }));
+        const writes = recordWrites(tab, type, entries);
+        const ttls = new Map(entries.map((entry) => [entry.key, entry.ttl]));
+        const input = entries.map((entry) => ({ key: entry.key, value: valueOf(entry.token), ...setOptions(entry.tags, entry.ttl) }));
+        call(tab, `setMany ${type} ${entries.map((entry) => `${entry.key}=w${entry.token.w}`).join(',')}`, () => tab.cache.setMany(type, input), (outcome, _value, _start, end) =>
+          finishWrites(writes, type, ttls, outcome, end),
+        );
+      },
+    ],
+    [
+      3,
+      () => {
+        // Fresh keys no other call writes, over several setMany steps and request batches: all or nothing.
+        const tab = pickTab();
+        const roomy = CONTENT_TYPES.filter((candidate) => !tight.has(candidate));
+        if (!roomy.length) return;
+        const type = random.pick(roomy);
+        const name = `b${++fresh}`;
+        const entries = Array.from({ length: 9 + random.int(25) }, (_, index) => ({ key: `${name}-${index}`, token: model.nextValue(), tags: { trackIds: [] }, ttl: INFINITE_TTL }));
+        const writes = recordWrites(tab, type, entries, name);
+        batches.push({ name, writes });
+        const ttls = new Map(entries.map((entry) => [entry.key, entry.ttl]));
+        const input = entries.map((entry) => ({ key: entry.key, value: valueOf(entry.token), ttlSeconds: INFINITE_TTL }));
+        call(tab, `setMany ${type} batch ${name} of ${entries.length}`, () => tab.cache.setMany(type, input), (outcome, _value, _start, end) =>
+          finishWrites(writes, type, ttls, outcome, end),
+        );
+      },
+    ],
+    [
+      10,
+      () => {
+        const tab = pickTab();
+        const type = pickType();
+        const key = random.pick(KEYS);
+        const tags = randomTags();
+        const ttl = randomTtl();
+        const token = model.nextValue();
+        const clockStart = clock;
+        const loc = locOf(tab, type);
+        let fetched: WriteRecord | undefined;
+        const fetcher = async () => {
+          // The write is the model's from the moment the fetch starts; it may be skipped (no stale write-back).
+          const fetchStart = model.tick();
+          history.push(`[${fetchStart}] ${tab.id} fetch of ${type} ${key} starts: w${token.w}`);
+          const seconds = ttlOf(type, ttl);
+          fetched = model.write({
+            loc,
+            type,
+            key,
+            value: token,
+            tags,
+            expiresMin: seconds >= INFINITE_TTL ? Infinity : clock + seconds * 1000,
+            expiresMax: Infinity,
+            start: fetchStart,
+            end: null,
+            outcome: 'pending',
+            fetchStart,
+          });
+          await new Promise<void>((resolve) => afterTurns(random.int(8), resolve));
+          if (random.chance(0.1)) {
+            fetched.outcome = 'fail';
+            throw new FetchFailed('the API is down');
+          }
+          return valueOf(token);
+        };
+        call(tab, `getOrSet ${type} ${key} (w${token.w})`, () => tab.cache.getOrSet(type, key, fetcher, setOptions(tags, ttl)), (outcome, value, start, end) => {
+          if (fetched && fetched.outcome === 'pending') finishWrites([fetched], type, new Map([[key, ttl]]), outcome, end);
+          if (outcome !== 'ok') return;
+          // A value fetched by another call of this tab for the same key (shared in flight) is fine too.
+          const shared = model
+            .writesOf(loc, type, key)
+            .filter((write) => write.fetchStart !== undefined && write.outcome !== 'fail' && write.start < end && (write.end === null || write.end >= start))
+            .map((write) => write.value);
+          checkRead(`getOrSet ${type} ${key}`, readContext(loc, type, key, start, end, clockStart), value, shared);
+        });
+      },
+    ],
+    [
+      5,
+      () => {
+        const tab = pickTab();
+        const type = pickType();
+        const key = random.pick(KEYS);
+        const loc = locOf(tab, type);
+        const remover = model.remove({ what: `delete ${type} ${key}`, start: model.time + 1, end: null, outcome: 'pending', reach: () => 'no' });
+        remover.reach = (at, write) => {
+          if (at !== loc || write.type !== type || write.key !== key) return 'no';
+          return remover.outcome === 'ok' && remover.end !== null ? remover.end : 'maybe';
+        };
+        call(tab, `delete ${type} ${key}`, () => tab.cache.delete(type, key), (outcome, _value, _start, end) => Object.assign(remover, { end, outcome }));
+      },
+    ],
+    [
+      9,
+      () => {
+        const tab = pickTab();
+        const event = randomEvent(random);
+        const remover: Remover = model.remove({ what: `emit ${JSON.stringify(event)}`, start: model.time + 1, end: null, outcome: 'pending', event: true, reach: () => 'no' });
+        const origin = locOf.bind(null, tab);
+        remover.reach = changeReach(tab, origin, () => remover, (write) => model.eventRemoves(event, write.type, write.tags));
+        call(tab, `emit ${JSON.stringify(event)}`, () => tab.cache.emit(event), (outcome, _value, _start, end) => Object.assign(remover, { end, outcome }));
+      },
+    ],
+    [
+      1,
+      () => {
+        const tab = pickTab();
+        const type = random.chance(0.5) ? pickType() : undefined;
+        const types = type ? [type] : [...CONTENT_TYPES];
+        const remover: Remover = model.remove({ what: `clear ${type ?? 'all'}`, start: model.time + 1, end: null, outcome: 'pending', reach: () => 'no' });
+        const origin = locOf.bind(null, tab);
+        remover.reach = changeReach(tab, origin, () => remover, (write) => types.includes(write.type));
+        call(tab, `clear ${type ?? 'all'}`, () => tab.cache.clear(type), (outcome, _value, _start, end) => Object.assign(remover, { end, outcome }));
+      },
+    ],
+    [
+      2,
+      () => {
+        const tab = pickTab();
+        call(tab, 'cleanup', () => tab.cache.cleanup(), () => {});
+      },
+    ],
+    [
+      2,
+      () => {
+        const tab = pickTab();
+        call(tab, 'stats', () => tab.cache.stats(), (outcome, value) => {
+          if (outcome !== 'ok') return;
+          checkStats(value as Awaited<ReturnType<SimTab['cache']['stats']>>);
+        });
+      },
+    ],
+    // Faults, the way browsers produce them.
+    [
+      5,
+      () => {
+        clock += random.pick([500, 1500, 5000, 31_000, 601_000, 3_600_000]);
+        model.tick();
+        history.push(`clock +, now ${clock}`);
+      },
+    ],
+    [
+      2,
+      () => {
+        // A request that fails with QuotaExceededError and aborts its transaction (any request of any batch), or an abort at commit.
+        openFault(['quota_exceeded'], 'quota');
+        const fault = random.chance(0.7) ? failRequest({ nth: 1 + random.int(14) }) : failCommit();
+        restores.push(fault);
+        evictionWindow('quota fault');
+        history.push('fault: quota');
+      },
+    ],
+    [
+      1,
+      () => {
+        openFault(['storage_unavailable'], 'abort at commit');
+        restores.push(failCommit({ name: 'UnknownError' }));
+        history.push('fault: abort at commit');
+      },
+    ],
+    [
+      2,
+      () => {
+        const tab = pickTab();
+        const fault = openFault(['worker_failed'], 'dead worker');
+        history.push(`fault: ${tab.id}'s worker dies`);
+        tab.kill();
+        fault.end = model.tick();
+      },
+    ],
+    [
+      1,
+      () => {
+        const tab = pickTab();
+        openFault(['storage_unavailable'], 'lost connection');
+        history.push(`fault: ${tab.id} loses its connection`);
+        tab.loseConnection();
+      },
+    ],
+    [
+      1,
+      async () => {
+        // Site data cleared under the tabs: the database is deleted (versionchange) and recreated by the next call.
+        const fault = openFault(['storage_unavailable'], 'database deleted');
+        history.push('fault: the database is deleted under the tabs');
+        const remover = model.remove({ what: 'database deleted', start: fault.start, end: null, outcome: 'pending', reach: () => 'no' });
+        remover.reach = (loc) => {
+          if (loc === 'idb') return remover.end === null ? 'maybe' : remover.end;
+          // Tabs that missed changes of the old database forget their memory tier.
+          return 'maybe';
+        };
+        await deleteUnderTabs(world.inner, world.name).catch((error: unknown) => fail(`deleting the database did not finish: ${String(error)}`));
+        remover.end = model.tick();
+        remover.outcome = 'ok';
+        // Each tab forgets when it notices the new database, which may be as late as the next settle.
+        evictionWindow('database recreated', (loc) => (loc !== 'idb' ? 'maybe' : 'no'), true);
+      },
+    ],
+    [
+      1,
+      async () => {
+        const tab = pickTab();
+        // Calls in flight when the page goes away are closed, or lose their worker.
+        const fault = openFault(['closed', 'worker_failed'], 'reload');
+        history.push(`fault: ${tab.id} reloads`);
+        await tab.reload();
+        fault.end = model.tick();
+      },
+    ],
+    [
+      1,
+      () => {
+        // Messages lost with no lifecycle event: the tab's current worker drops some of what reaches it. (A
+        // tab without IndexedDB has no log to recover from them: a documented limit, not simulated.)
+        const healthy = tabs.filter((candidate) => !candidate.degraded);
+        if (!healthy.length) return;
+        const tab = random.pick(healthy);
+        count('lossy');
+        world.network.setLossy(tab.channelName, random.pick([0.3, 1]));
+        history.push(`fault: ${tab.id} loses messages`);
+      },
+    ],
+    [
+      1,
+      async () => {
+        const tab = pickTab();
+        count('freeze');
+        history.push(`${tab.id} ${tab.suspended ? 'resumes' : 'freezes'}`);
+        await (tab.suspended ? resume(tab) : tab.suspend()).catch(() => {});
+      },
+    ],
+    [3, () => quiesce()],
+    [2, () => settle()],
+  ];
+
+  /** A tab without IndexedDB has no log to replay what it missed while frozen: it forgets its memory tier. */
+  async function resume(tab: SimTab): Promise<void> {
+    const forgotten = tab.degraded ? model.remove({ what: `${tab.id} forgets on resume`, start: model.tick(), end: null, outcome: 'pending', reach: () => 'no' }) : null;
+    const loc = `mem:${tab.id}#${tab.generation}`;
+    try {
+      await tab.resume();
+    } finally {
+      if (forgotten) {
+        Object.assign(forgotten, { end: model.tick(), outcome: 'ok' });
+        forgotten.reach = (at) => (at === loc ? forgotten.end! : 'no');
+      }
+    }
+  }
+
+  function evictionWindow(what: string, reach: Reach = (loc, write) => (loc === 'idb' && isPersistentType(write.type) ? 'maybe' : 'no'), untilSettled = false): void {
+    model.remove({ what, start: model.tick(), end: null, outcome: 'maybe', reach, untilSettled });
+  }
+
+  function checkStats(stats: Awaited<ReturnType<SimTab['cache']['stats']>>): void {
+    for (const type of CONTENT_TYPES) {
+      const { entries, bytes, maxBytes } = stats.types[type];
+      if (entries < 0 || bytes < 0 || (entries === 0) !== (bytes === 0)) fail(`stats of ${type} are impossible: ${entries} entries, ${bytes} bytes`);
+      if (maxBytes !== null && bytes > maxBytes) fail(`${type} holds ${bytes} bytes, above its budget of ${maxBytes}`);
+    }
+  }
+
+  /** Waits for every call in flight; ends the faults armed meanwhile. */
+  async function quiesce(settled = false): Promise<void> {
+    while (pending.size) await Promise.all([...pending].map((entry) => entry.promise));
+    for (const restore of restores.splice(0)) restore();
+    const at = model.tick();
+    for (const fault of faults) if (fault.end === null) fault.end = at;
+    model.closeWindows(at, settled);
+  }
+
+  /**
+   * Lets everything reach every tab (no loss, every message delivered, every queue drained, changes of
+   * tabs without IndexedDB relayed), then checks what only holds at rest: the byte counts every tab
+   * reports equal a recount of the database, no type is above its budget, and every fresh batch is
+   * all or nothing.
+   */
+  async function settle(): Promise<void> {
+    await quiesce();
+    report.settles++;
+    for (const tab of tabs) {
+      world.network.setLossy(tab.channelName, 0);
+      if (tab.suspended) await resume(tab).catch(() => {});
+    }
+    for (let round = 0; round < 3; round++) {
+      await world.network.drain();
+      // A change nobody logged yet is sent again when a tab with IndexedDB is heard from.
+      const healthy = tabs.find((tab) => !tab.degraded);
+      if (healthy) await healthy.cache.emit({ eventType: 'track_added', trackId: 'settle' }).catch(() => {});
+      await world.network.drain();
+      for (const tab of tabs) await tab.cache.stats().catch(() => {});
+    }
+    await quiesce(true);
+    settles.push(model.tick());
+    history.push(`[${model.time}] settled`);
+    await checkAtRest();
+  }
+
+  async function checkAtRest(): Promise<void> {
+    const stored = await readDatabase(world.inner, world.name);
+    for (const tab of tabs) {
+      const stats = await tab.cache.stats().catch((error: unknown) => fail(`stats failed at rest in ${tab.id}: ${String(error)}`));
+      checkStats(stats);
+      if (tab.degraded) continue;
+      for (const type of CONTENT_TYPES.filter(isPersistentType)) {
+        const counted = stored.get(type) ?? { entries: 0, bytes: 0 };
+        const { entries, bytes } = stats.types[type];
+        if (entries !== counted.entries || bytes !== counted.bytes) {
+          fail(
+            `${tab.id} reports ${entries} entries / ${bytes} bytes of ${type} (in ${stats.types[type].storage}${stats.degraded ? `: ${stats.degraded}` : ''}); the database holds ${counted.entries} / ${counted.bytes}`,
+          );
+        }
+      }
+    }
+    for (const { name, writes } of batches.splice(0)) {
+      const [first] = writes;
+      if (!first || first.loc !== 'idb') continue;
+      const touched = writes.some((write) => model.mayRemove('idb', write, write.start, model.time));
+      if (touched) continue;
+      const present = writes.filter((write) => stored.get(write.type)?.values.get(write.key) === write.value.w).length;
+      const expected = first.outcome === 'ok' ? [writes.length] : first.outcome === 'fail' ? [0] : [0, writes.length];
+      if (!expected.includes(present)) fail(`batch ${name} (${first.outcome}) is partly stored: ${present} of ${writes.length} entries`);
+    }
+  }
+
+  const total = actions.reduce((sum, [weight]) => sum + weight, 0);
+  try {
+    for (step = 1; step <= steps; step++) {
+      let roll = random.int(total);
+      const action = actions.find(([weight]) => (roll -= weight) < 0)![1];
+      await action();
+      await new Promise<void>((resolve) => afterTurns(random.int(6), resolve));
+      if (failure) throw failure;
+    }
+    await settle();
+    if (failure) throw failure;
+  } finally {
+    for (const restore of restores.splice(0)) restore();
+    await Promise.allSettled([...pending].map((entry) => entry.promise));
+    for (const tab of tabs) await tab.close();
+  }
+  return report;
+}
+
+function randomEvent(random: Random): CacheEvent {
+  const trackId = random.pick(TRACKS);
+  switch (random.int(7)) {
+    case 0:
+      return { eventType: 'track_added', trackId };
+    case 1:
+      return { eventType: 'track_removed', trackId };
+    case 2: {
+      const album = random.pick(ALBUMS);
+      return { eventType: 'track_modified', trackId, metadata: { artist: album.artist, album: album.album } };
+    }
+    case 3:
+      return random.chance(0.5)
+        ? { eventType: 'fingerprint_changed', fingerprint: random.pick(FINGERPRINTS) }
+        : { eventType: 'fingerprint_changed', fingerprint: random.pick(FINGERPRINTS), trackId };
+    case 4:
+      return { eventType: 'library_sync' };
+    case 5:
+      return { eventType: 'manual_invalidation', trackId };
+    default:
+      return { eventType: 'manual_invalidation' };
+  }
+}
+
+/** What the database holds, read directly (no Reprise code): per type, entries, bytes and each key's value token. */
+async function readDatabase(factory: IDBFactory, name: string): Promise<Map<ContentType, { entries: number; bytes: number; values: Map<string, unknown> }>> {
+  // Opening a database that does not exist would create an empty one, which the tabs would then use.
+  if (!(await factory.databases()).some((database) => database.name === name)) return new Map();
+  const request = factory.open(name);
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  try {
+    const result = new Map<ContentType, { entries: number; bytes: number; values: Map<string, unknown> }>();
+    const types = CONTENT_TYPES.filter((type) => db.objectStoreNames.contains(type));
+    if (!types.length) return result;
+    const tx = db.transaction(types, 'readonly');
+    await Promise.all(
+      types.map(
+        (type) =>
+          new Promise<void>((resolve, reject) => {
+            const all = tx.objectStore(type).getAll();
+            all.onsuccess = () => {
+              const records = all.result as { key: string; bytes: number; value: { w?: unknown } }[];
+              result.set(type, {
+                entries: records.length,
+                bytes: records.reduce((sum, record) => sum + record.bytes, 0),
+                values: new Map(records.map((record) => [record.key, record.value?.w])),
+              });
+              resolve();
+            };
+            all.onerror = () => reject(all.error);
+          }),
+      ),
+    );
+    return result;
+  } finally {
+    db.close();
+  }
+}
+
+function summary(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  const text = JSON.stringify(value, (_key, item: unknown) => (typeof item === 'string' && item.length > 12 ? `${item.slice(0, 3)}…` : item));
+  return text && text.length > 160 ? `${text.slice(0, 160)}…` : String(text);
+}
