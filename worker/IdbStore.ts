@@ -185,12 +185,13 @@ export class IdbStore implements Store {
     const types = [...new Set(targets.map((target) => target.type))];
     const searched = [...new Set(targets.filter((target) => target.by !== 'all').map((target) => target.type))];
     // Which entries each target finds, through its index (keys only, nothing deserialised), read-only:
-    // see Database.afterReading.
-    const found = searched.length
-      ? await this.#db.transact('finding what an event invalidates', searched, 'readonly', (tx) =>
-          Promise.all(targets.map((target) => (target.by === 'all' ? [] : findKeys(tx.objectStore(target.type), target)))),
-        )
-      : targets.map((): string[] => []);
+    // see Database.afterReading. The usage versions tell the removal whether a write came in between.
+    const { found, versions } = searched.length
+      ? await this.#db.transact('finding what an event invalidates', [...searched, 'usage'], 'readonly', async (tx) => ({
+          found: await Promise.all(targets.map((target) => (target.by === 'all' ? [] : findKeys(tx.objectStore(target.type), target)))),
+          versions: new Map(await Promise.all(searched.map(async (type) => [type, (await this.#usage(tx, type)).version] as const))),
+        }))
+      : { found: targets.map((): string[] => []), versions: new Map<ContentType, number | undefined>() };
     const stores: StoreName[] = log ? [...types, 'usage', 'events', 'meta'] : [...types, 'usage'];
     const result = await this.#db.transact('invalidating', stores, 'readwrite', async (tx) => {
       const epoch = log ? await EventLog.epoch(tx) : null;
@@ -201,11 +202,18 @@ export class IdbStore implements Store {
       }
       // Every read of this transaction at once (usage of each type, each entry found), then the writes.
       const usageReads = types.map((type) => tx.objectStore('usage').get(type) as IDBRequest<Usage | undefined>);
-      const entryReads = targets.map((target, index) =>
-        (found[index] ?? []).map((key) => tx.objectStore(target.type).get(key) as IDBRequest<EntryRecord | undefined>),
-      );
+      const read = (target: InvalidationTarget, keys: readonly string[]) =>
+        keys.map((key) => tx.objectStore(target.type).get(key) as IDBRequest<EntryRecord | undefined>);
+      const entryReads = targets.map((target, index) => read(target, found[index] ?? []));
       await requestsDone([...usageReads, ...entryReads.flat()]);
       const usages = new Map(types.map((type, index) => [type, usageReads[index]?.result ?? noUsage()]));
+      // A type written since the lookup may hold entries it did not find: look again, here (slower, but rare).
+      for (const [index, target] of targets.entries()) {
+        if (target.by === 'all' || usages.get(target.type)?.version === versions.get(target.type)) continue;
+        const reads = read(target, await findKeys(tx.objectStore(target.type), target));
+        await requestsDone(reads);
+        entryReads[index] = reads;
+      }
       const counts: Counts = {};
       const deleted = new Set<string>();
       for (const [index, target] of targets.entries()) {
@@ -369,7 +377,7 @@ export class IdbStore implements Store {
       const store = tx.objectStore('usage');
       const requests = types.map((type) => store.get(type) as IDBRequest<Usage | undefined>);
       await requestsDone(requests);
-      return requests.map((request) => request.result ?? noUsage());
+      return requests.map((request) => ({ entries: request.result?.entries ?? 0, bytes: request.result?.bytes ?? 0 }));
     });
   }
 
@@ -384,6 +392,8 @@ export class IdbStore implements Store {
   }
 
   #putUsage(tx: IDBTransaction, type: ContentType, usage: Usage): void {
+    // Random rather than counted: a type cleared, or a database recreated, cannot repeat an earlier version.
+    usage.version = Math.floor(Math.random() * 2 ** 53);
     tx.objectStore('usage').put(usage, type);
     this.#known.set(type, { ...usage });
   }

@@ -57,6 +57,8 @@ interface Call {
   what: string;
   tab: SimTab;
   start: number;
+  /** Faults from this time on may explain a rejection: a getOrSet that joined another's fetch shares its fate. */
+  since: number;
   promise: Promise<unknown>;
 }
 
@@ -163,18 +165,24 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     if (!isCacheError(error) || !(CACHE_ERROR_CODES as readonly string[]).includes(error.code)) {
       return fail(`${call.what} rejected with something other than a CacheError: ${String(error)}`);
     }
-    const explained = faults.some((fault) => fault.codes.includes(error.code) && fault.start <= end && (fault.end === null || fault.end >= call.start));
+    const explained = faults.some((fault) => fault.codes.includes(error.code) && fault.start <= end && (fault.end === null || fault.end >= call.since));
     if (!explained) fail(`${call.what} rejected with ${error.code}, which no fault explains: ${error.message}`);
     return error.code;
   };
 
   /** Starts a call; `settle` turns its result into the model's facts (and checks them). */
-  const call = (tab: SimTab, what: string, run: () => Promise<unknown>, settle: (outcome: Outcome, value: unknown, start: number, end: number) => void) => {
+  const call = (
+    tab: SimTab,
+    what: string,
+    run: () => Promise<unknown>,
+    settle: (outcome: Outcome, value: unknown, start: number, end: number) => void,
+    since?: number,
+  ) => {
     const start = model.tick();
     const description = `${tab.id} ${what}`;
     history.push(`[${start}] ${description}`);
     report.calls++;
-    const entry: Call = { what: description, tab, start, promise: Promise.resolve() };
+    const entry: Call = { what: description, tab, start, since: since ?? start, promise: Promise.resolve() };
     entry.promise = run().then(
       (value) => {
         const end = model.tick();
@@ -292,14 +300,28 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     }
   };
 
+  const sharedRuns = new Map<string, { start: number; token: { w: number } }>();
+  const clients = new WeakMap<object, number>();
+  let clientCount = 0;
+  const clientId = (client: object) => {
+    let id = clients.get(client);
+    if (id === undefined) clients.set(client, (id = ++clientCount));
+    return id;
+  };
   const pickTab = () => random.pick(tabs);
+  /** A frozen page runs no script: calls come from the others. */
+  const pickAwake = () => {
+    const awake = tabs.filter((tab) => !tab.suspended);
+    return awake.length ? random.pick(awake) : undefined;
+  };
   const pickType = () => random.pick(CONTENT_TYPES);
 
   const actions: [number, () => Promise<void> | void][] = [
     [
       22,
       () => {
-        const tab = pickTab();
+        const tab = pickAwake();
+        if (!tab) return;
         const type = pickType();
         const key = random.pick(KEYS);
         const fingerprint = smart.shouldUseFingerprintValidation(type) && random.chance(0.3) ? random.pick(FINGERPRINTS) : undefined;
@@ -326,7 +348,8 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     [
       8,
       () => {
-        const tab = pickTab();
+        const tab = pickAwake();
+        if (!tab) return;
         const type = pickType();
         const keys = Array.from({ length: 1 + random.int(4) }, () => random.pick(KEYS));
         const clockStart = clock;
@@ -341,7 +364,8 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     [
       14,
       () => {
-        const tab = pickTab();
+        const tab = pickAwake();
+        if (!tab) return;
         const type = pickType();
         const key = random.pick(KEYS);
         const tags = randomTags();
@@ -356,7 +380,8 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     [
       6,
       () => {
-        const tab = pickTab();
+        const tab = pickAwake();
+        if (!tab) return;
         const type = pickType();
         // Repeated keys in one call: the last entry of a key wins.
         const entries = Array.from({ length: 1 + random.int(tight.has(type) ? 3 : 12) }, () => ({
@@ -377,7 +402,8 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
       3,
       () => {
         // Fresh keys no other call writes, over several setMany steps and request batches: all or nothing.
-        const tab = pickTab();
+        const tab = pickAwake();
+        if (!tab) return;
         const roomy = CONTENT_TYPES.filter((candidate) => !tight.has(candidate));
         if (!roomy.length) return;
         const type = random.pick(roomy);
@@ -395,7 +421,8 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     [
       10,
       () => {
-        const tab = pickTab();
+        const tab = pickAwake();
+        if (!tab) return;
         const type = pickType();
         const key = random.pick(KEYS);
         const tags = randomTags();
@@ -429,22 +456,28 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
           }
           return valueOf(token);
         };
-        call(tab, `getOrSet ${type} ${key} (w${token.w})`, () => tab.cache.getOrSet(type, key, fetcher, setOptions(tags, ttl)), (outcome, value, start, end) => {
-          if (fetched && fetched.outcome === 'pending') finishWrites([fetched], type, new Map([[key, ttl]]), outcome, end);
-          if (outcome !== 'ok') return;
-          // A value fetched by another call of this tab for the same key (shared in flight) is fine too.
-          const shared = model
-            .writesOf(loc, type, key)
-            .filter((write) => write.fetchStart !== undefined && write.outcome !== 'fail' && write.start < end && (write.end === null || write.end >= start))
-            .map((write) => write.value);
-          checkRead(`getOrSet ${type} ${key}`, readContext(loc, type, key, start, end, clockStart), value, shared);
-        });
+        // Concurrent calls of one client for one key share the first one's fetch, and its outcome.
+        const runId = `${clientId(tab.cache)}|${type}|${key}`;
+        const joined = sharedRuns.get(runId);
+        const started = call(
+          tab,
+          `getOrSet ${type} ${key} (w${token.w})${joined ? ` joining w${joined.token.w}` : ''}`,
+          () => tab.cache.getOrSet(type, key, fetcher, setOptions(tags, ttl)),
+          (outcome, value, start, end) => {
+            if (sharedRuns.get(runId)?.token === token) sharedRuns.delete(runId);
+            if (fetched && fetched.outcome === 'pending') finishWrites([fetched], type, new Map([[key, ttl]]), outcome, end);
+            if (outcome === 'ok') checkRead(`getOrSet ${type} ${key}`, readContext(loc, type, key, start, end, clockStart), value, [joined?.token ?? token]);
+          },
+          joined?.start,
+        );
+        if (!joined) sharedRuns.set(runId, { start: started.start, token });
       },
     ],
     [
       5,
       () => {
-        const tab = pickTab();
+        const tab = pickAwake();
+        if (!tab) return;
         const type = pickType();
         const key = random.pick(KEYS);
         const loc = locOf(tab, type);
@@ -459,7 +492,8 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     [
       9,
       () => {
-        const tab = pickTab();
+        const tab = pickAwake();
+        if (!tab) return;
         const event = randomEvent(random);
         const remover: Remover = model.remove({ what: `emit ${JSON.stringify(event)}`, start: model.time + 1, end: null, outcome: 'pending', event: true, reach: () => 'no' });
         const origin = locOf.bind(null, tab);
@@ -470,7 +504,8 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     [
       1,
       () => {
-        const tab = pickTab();
+        const tab = pickAwake();
+        if (!tab) return;
         const type = random.chance(0.5) ? pickType() : undefined;
         const types = type ? [type] : [...CONTENT_TYPES];
         const remover: Remover = model.remove({ what: `clear ${type ?? 'all'}`, start: model.time + 1, end: null, outcome: 'pending', reach: () => 'no' });
@@ -482,14 +517,16 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     [
       2,
       () => {
-        const tab = pickTab();
+        const tab = pickAwake();
+        if (!tab) return;
         call(tab, 'cleanup', () => tab.cache.cleanup(), () => {});
       },
     ],
     [
       2,
       () => {
-        const tab = pickTab();
+        const tab = pickAwake();
+        if (!tab) return;
         call(tab, 'stats', () => tab.cache.stats(), (outcome, value) => {
           if (outcome !== 'ok') return;
           checkStats(value as Awaited<ReturnType<SimTab['cache']['stats']>>);

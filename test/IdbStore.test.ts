@@ -1,0 +1,25 @@
+import { IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import { IdbStore } from '../worker/IdbStore';
+import { entry } from './contract/storeContract';
+import { uniqueName } from './support/openCache';
+
+describe('IdbStore', () => {
+  it('an invalidation removes an entry written while it was looking up what to remove', async () => {
+    const store = await IdbStore.open({ name: uniqueName(), indexedDB: new IDBFactory() });
+    await store.write('track_metadata', [entry('track_metadata', 'before', { trackIds: ['t1'] })], null, 0);
+    // The lookup runs in a read-only transaction of its own; this write commits before the removal's.
+    const invalidated = store.invalidateAndLog([{ type: 'track_metadata', by: 'track', trackId: 't1' }], {
+      id: 'e1',
+      origin: 'test',
+      at: 0,
+      event: { eventType: 'track_removed', trackId: 't1' },
+    });
+    const written = store.write('track_metadata', [entry('track_metadata', 'during', { trackIds: ['t1'] })], null, 0);
+    const [{ record }] = await Promise.all([invalidated, written]);
+    expect(record.invalidated).toEqual({ track_metadata: 2 });
+    expect((await store.read('track_metadata', ['before', 'during'])).map((found) => found?.key)).toEqual([undefined, undefined]);
+    expect(await store.usage(['track_metadata'])).toEqual([{ entries: 0, bytes: 0 }]);
+    store.close();
+  });
+});
