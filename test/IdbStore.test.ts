@@ -22,4 +22,19 @@ describe('IdbStore', () => {
     expect(await store.usage(['track_metadata'])).toEqual([{ entries: 0, bytes: 0 }]);
     store.close();
   });
+
+  it('a relayed change already logged under its id, however long ago, is not applied again', async () => {
+    const store = await IdbStore.open({ name: uniqueName(), indexedDB: new IDBFactory() });
+    const relayed = { id: 'from-a-tab-without-indexeddb', origin: 'degraded', at: 0, event: { eventType: 'library_sync' as const } };
+    const first = await store.invalidateAndLog([{ type: 'album_year', by: 'all' }], relayed, true);
+    for (let index = 0; index < 3; index++) {
+      await store.invalidateAndLog([], { id: `later-${index}`, origin: 'test', at: 0, event: { eventType: 'track_added', trackId: 't' } });
+    }
+    await store.write('album_year', [entry('album_year', 'written after')], null, 0);
+    const again = await store.invalidateAndLog([{ type: 'album_year', by: 'all' }], relayed, true);
+    expect(again.record.seq).toBe(first.record.seq);
+    expect((await store.read('album_year', ['written after']))[0]?.key).toBe('written after');
+    expect((await store.log.after(0)).changes.map((change) => change.id)).toEqual([relayed.id, 'later-0', 'later-1', 'later-2']);
+    store.close();
+  });
 });

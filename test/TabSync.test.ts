@@ -171,6 +171,19 @@ describe('events across tabs', () => {
     expect(await b.get('negative_result', 'n')).toBeUndefined();
   });
 
+  it('a change finished while the page was frozen is sent when it resumes', async () => {
+    const name = uniqueName();
+    const { cache: a, engine: engineA } = await openTab(name, brokenFactory());
+    const { cache: b } = await openTab(name, brokenFactory());
+    await b.set('track_metadata', 'k', 1, { trackId: 't1' });
+    await engineA.suspend();
+    await a.emit({ eventType: 'track_removed', trackId: 't1' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await b.get('track_metadata', 'k')).toBe(1);
+    await engineA.resume();
+    await vi.waitFor(async () => expect(await b.get('track_metadata', 'k')).toBeUndefined());
+  });
+
   it('tabs without IndexedDB still hear each other', async () => {
     const name = uniqueName();
     const first = await openTab(name, brokenFactory());

@@ -83,7 +83,7 @@ export class Engine implements EngineApi {
       openChannel: options.openChannel,
       log: () => this.#idb?.log ?? null,
       apply: (change, invalidated) => this.#applyRemote(change, invalidated),
-      relay: (shared, after) => this.#relay(shared, after),
+      relay: (shared) => this.#relay(shared),
       forgetUnseen: () => this.#forgetUnseen(),
       logger: this.#logger,
     });
@@ -326,14 +326,14 @@ export class Engine implements EngineApi {
   }
 
   /** Logs another tab's change that it could not (it has no IndexedDB), applying it to IndexedDB — once, whoever relays it. */
-  #relay(shared: SharedChange, after: number): Promise<{ record: LoggedChange; epoch: string | null }> {
+  #relay(shared: SharedChange): Promise<{ record: LoggedChange; epoch: string | null }> {
     const { change } = shared;
     const targets: InvalidationTarget[] =
       change.kind === 'event' ? invalidationTargets(this.#config, change.event) : change.types.map((type) => ({ type, by: 'all' }));
     const idb = this.#idb;
     if (!idb) throw new CacheError('storage_unavailable', 'IndexedDB is no longer usable in this tab');
     const persistent = targets.filter((target) => this.#storeOf(target.type) === idb);
-    return idb.invalidateAndLog(persistent, { ...logged(change), id: shared.id, origin: shared.origin, at: this.#now() }, after);
+    return idb.invalidateAndLog(persistent, { ...logged(change), id: shared.id, origin: shared.origin, at: this.#now() }, true);
   }
 
   /** Before reading or guarding a memory-tier type that events invalidate: apply what other tabs logged (their message may be lost). */

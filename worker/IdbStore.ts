@@ -165,22 +165,22 @@ export class IdbStore implements Store {
   }
 
   /**
-   * Removes what the targets find and appends the change to the log, in one transaction. With
-   * `unlessLoggedAfter`, a change already logged after that position under the same id (relayed by
-   * another tab) is returned as logged, and nothing is done again.
+   * Removes what the targets find and appends the change to the log, in one transaction. A relayed
+   * change (made by a tab without IndexedDB) that some tab has logged already under its id is returned
+   * as logged, and nothing is done again.
    */
   async invalidateAndLog(
     targets: readonly InvalidationTarget[],
     change: Omit<LoggedChange, 'seq' | 'invalidated'>,
-    unlessLoggedAfter?: number,
+    relayed = false,
   ): Promise<{ record: LoggedChange; epoch: string | null }> {
-    const { counts, logged, epoch } = await this.#invalidate(targets, { change, unlessLoggedAfter });
+    const { counts, logged, epoch } = await this.#invalidate(targets, { change, relayed });
     return { record: logged ?? { ...change, seq: 0, invalidated: counts }, epoch };
   }
 
   async #invalidate(
     targets: readonly InvalidationTarget[],
-    log?: { change: Omit<LoggedChange, 'seq' | 'invalidated'>; unlessLoggedAfter: number | undefined },
+    log?: { change: Omit<LoggedChange, 'seq' | 'invalidated'>; relayed: boolean },
   ): Promise<{ counts: Counts; logged: LoggedChange | null; epoch: string | null }> {
     const types = [...new Set(targets.map((target) => target.type))];
     const searched = [...new Set(targets.filter((target) => target.by !== 'all').map((target) => target.type))];
@@ -195,8 +195,9 @@ export class IdbStore implements Store {
     const stores: StoreName[] = log ? [...types, 'usage', 'events', 'meta'] : [...types, 'usage'];
     const result = await this.#db.transact('invalidating', stores, 'readwrite', async (tx) => {
       const epoch = log ? await EventLog.epoch(tx) : null;
-      if (log?.change.id !== undefined && log.unlessLoggedAfter !== undefined) {
-        const { changes } = await EventLog.tail(tx, log.unlessLoggedAfter);
+      if (log?.relayed && log.change.id !== undefined) {
+        // The whole log (a thousand records or a day at most): the tab relaying may be a new worker that did before.
+        const { changes } = await EventLog.tail(tx, 0);
         const already = changes.find((logged) => logged.id === log.change.id);
         if (already) return { counts: already.invalidated, logged: () => already, epoch };
       }

@@ -32,10 +32,10 @@ export interface TabSyncOptions {
   /** Applies another tab's change to this tab (its memory tier, its listeners). */
   apply: (change: Change, invalidated: Counts) => Promise<void>;
   /**
-   * Applies to IndexedDB, and logs, a change made by a tab that has no IndexedDB — unless another tab
-   * already logged it after `after`; returns it as logged.
+   * Applies to IndexedDB, and logs, a change made by a tab that has no IndexedDB — unless a tab already
+   * logged it; returns it as logged.
    */
-  relay: (change: SharedChange, after: number) => Promise<{ record: LoggedChange; epoch: string | null }>;
+  relay: (change: SharedChange) => Promise<{ record: LoggedChange; epoch: string | null }>;
   /** Changes this tab missed cannot be replayed: forget whatever they might have removed. */
   forgetUnseen: () => Promise<void>;
   logger: Logger;
@@ -62,7 +62,10 @@ export class TabSync {
   readonly #applied = new Set<string>();
   /** This tab's changes that no tab has logged yet (this tab has no IndexedDB). */
   readonly #unlogged = new Map<string, SharedChange>();
+  /** What this tab had to say while suspended (a call that finished as the page froze): sent on resume. */
+  #outbox: ChannelMessage[] = [];
   droppedMessages = 0;
+  #closed = false;
 
   constructor(options: TabSyncOptions) {
     this.#options = options;
@@ -124,6 +127,7 @@ export class TabSync {
   }
 
   close(): void {
+    this.#closed = true;
     this.suspend();
   }
 
@@ -134,11 +138,16 @@ export class TabSync {
     // In Node, an open channel would keep the process alive.
     (channel as { unref?: () => void }).unref?.();
     this.#channel = channel;
+    for (const message of this.#outbox.splice(0)) this.#post(message);
   }
 
   #post(message: ChannelMessage): void {
+    if (!this.#channel) {
+      if (this.#options.openChannel && !this.#closed && this.#outbox.length < MAX_UNLOGGED) this.#outbox.push(message);
+      return;
+    }
     try {
-      this.#channel?.postMessage(message);
+      this.#channel.postMessage(message);
     } catch (error) {
       // The other tabs will replay it from the log when they notice the gap.
       this.#options.logger.error('Reprise: could not broadcast a change', error);
@@ -176,7 +185,7 @@ export class TabSync {
     const { epoch, seq } = shared;
     if (seq === null) {
       // Made by a tab without IndexedDB: log it, so that it reaches the shared data (once, whoever logs it).
-      const { record, epoch: logged } = await this.#options.relay(shared, this.#position?.seq ?? 0);
+      const { record, epoch: logged } = await this.#options.relay(shared);
       this.#post(toMessage({ ...shared, epoch: logged, seq: record.seq, invalidated: record.invalidated }));
       return this.#catchUp();
     }
