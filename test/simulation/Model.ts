@@ -45,7 +45,7 @@ export interface WriteRecord {
  * 'later' (at any time from its start until a settle delivers it: a message to another tab); or the
  * logical time from which it certainly has (a settle's, for a change carried by messages).
  */
-export type Reach = (loc: string, write: WriteRecord) => 'no' | 'maybe' | 'later' | number;
+export type Reach = (loc: string, write: WriteRecord) => 'no' | 'maybe' | 'later' | { maybeUntil: number } | number;
 
 export interface Remover {
   what: string;
@@ -198,7 +198,14 @@ export class Model {
       const reach = remover.reach(loc, write);
       if (reach === 'no') return false;
       // A change carried by messages may take effect in another tab until the settle that delivers it.
-      const end = reach === 'later' ? null : typeof reach === 'number' && remover.end !== null ? Math.max(remover.end, reach) : remover.end;
+      const end =
+        reach === 'later'
+          ? null
+          : typeof reach === 'object'
+            ? reach.maybeUntil
+            : typeof reach === 'number' && remover.end !== null
+              ? Math.max(remover.end, reach)
+              : remover.end;
       return end === null || end > from;
     });
   }

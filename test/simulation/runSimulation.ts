@@ -151,6 +151,11 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     (loc, write) => {
       if (!removes(write)) return 'no';
       const { end, outcome } = remover();
+      if (origin.degraded && loc !== originLoc(write.type) && outcome !== 'fail') {
+        // Carried by messages, logged by whichever tab relays it: in effect at any time until a settle.
+        const settled = end === null ? 'later' : settledAfter(end);
+        if (outcome !== 'ok') return typeof settled === 'number' ? { maybeUntil: settled } : settled;
+      }
       if (outcome !== 'ok' || end === null) return 'maybe';
       if (loc === originLoc(write.type)) return end;
       if (origin.degraded) return settledAfter(end);
@@ -300,7 +305,7 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     }
   };
 
-  const sharedRuns = new Map<string, { start: number; token: { w: number } }>();
+  const sharedRuns = new Map<string, { start: number; token: { w: number }; clock: number; fingerprint: string | undefined }>();
   const clients = new WeakMap<object, number>();
   let clientCount = 0;
   const clientId = (client: object) => {
@@ -327,22 +332,12 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
         const fingerprint = smart.shouldUseFingerprintValidation(type) && random.chance(0.3) ? random.pick(FINGERPRINTS) : undefined;
         const clockStart = clock;
         const loc = locOf(tab, type);
-        let remover: Remover | undefined;
+        const remover = fingerprintRead(loc, type, key, fingerprint);
         const run = () => tab.cache.get(type, key, fingerprint === undefined ? undefined : { fingerprint });
-        const started = call(tab, `get ${type} ${key}${fingerprint ? ` fp=${fingerprint}` : ''}`, run, (outcome, value, start, end) => {
+        call(tab, `get ${type} ${key}${fingerprint ? ` fp=${fingerprint}` : ''}`, run, (outcome, value, start, end) => {
           if (remover) Object.assign(remover, { end, outcome: outcome === 'ok' ? 'maybe' : outcome });
           if (outcome === 'ok') checkRead(`get ${type} ${key}`, readContext(loc, type, key, start, end, clockStart, fingerprint), value);
         });
-        // A read with another fingerprint deletes the entry it finds.
-        if (fingerprint !== undefined) {
-          remover = model.remove({
-            what: 'fingerprint read',
-            start: started.start,
-            end: null,
-            outcome: 'pending',
-            reach: (at, write) => (at === loc && write.type === type && write.key === key && write.tags.fingerprint !== fingerprint ? 'maybe' : 'no'),
-          });
-        }
       },
     ],
     [
@@ -430,6 +425,8 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
         const token = model.nextValue();
         const clockStart = clock;
         const loc = locOf(tab, type);
+        // getOrSet reads with the fingerprint it will store: another one is a miss, and deletes the entry.
+        const remover = smart.shouldUseFingerprintValidation(type) ? fingerprintRead(loc, type, key, tags.fingerprint) : undefined;
         let fetched: WriteRecord | undefined;
         const fetcher = async () => {
           // The write is the model's from the moment the fetch starts; it may be skipped (no stale write-back).
@@ -465,12 +462,15 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
           () => tab.cache.getOrSet(type, key, fetcher, setOptions(tags, ttl)),
           (outcome, value, start, end) => {
             if (sharedRuns.get(runId)?.token === token) sharedRuns.delete(runId);
+            if (remover) Object.assign(remover, { end, outcome: outcome === 'fail' ? 'fail' : 'maybe' });
             if (fetched && fetched.outcome === 'pending') finishWrites([fetched], type, new Map([[key, ttl]]), outcome, end);
-            if (outcome === 'ok') checkRead(`getOrSet ${type} ${key}`, readContext(loc, type, key, start, end, clockStart), value, [joined?.token ?? token]);
+            // A call that joined another's fetch got what that call read, with that call's options.
+            const [from, clockFrom, fingerprint] = joined ? [joined.start, joined.clock, joined.fingerprint] : [start, clockStart, tags.fingerprint];
+            if (outcome === 'ok') checkRead(`getOrSet ${type} ${key}`, readContext(loc, type, key, from, end, clockFrom, fingerprint), value, [joined?.token ?? token]);
           },
           joined?.start,
         );
-        if (!joined) sharedRuns.set(runId, { start: started.start, token });
+        if (!joined) sharedRuns.set(runId, { start: started.start, token, clock: clockStart, fingerprint: tags.fingerprint });
       },
     ],
     [
@@ -648,6 +648,18 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
         forgotten.reach = (at) => (at === loc ? forgotten.end! : 'no');
       }
     }
+  }
+
+  /** A read with a fingerprint deletes the entry it finds stored with another (or none), on types that check them. */
+  function fingerprintRead(loc: string, type: ContentType, key: string, fingerprint: string | undefined): Remover | undefined {
+    if (fingerprint === undefined || !smart.shouldUseFingerprintValidation(type)) return undefined;
+    return model.remove({
+      what: 'fingerprint read',
+      start: model.time + 1,
+      end: null,
+      outcome: 'pending',
+      reach: (at, write) => (at === loc && write.type === type && write.key === key && write.tags.fingerprint !== fingerprint ? 'maybe' : 'no'),
+    });
   }
 
   function evictionWindow(what: string, reach: Reach = (loc, write) => (loc === 'idb' && isPersistentType(write.type) ? 'maybe' : 'no'), untilSettled = false): void {
