@@ -13,6 +13,7 @@ import { MemoryStore } from './MemoryStore';
 import { changeRemoves, type Change } from './Change';
 import type { LoggedChange } from './databaseSchema';
 import type { Budget, Counts, Removed, Store, StoredEntry, WriteGuard, WriteOptions } from './Store';
+import { later, type Schedule } from './schedule';
 import { TabSync, type ChannelLike, type SharedChange } from './TabSync';
 import { toEntry } from './toEntry';
 
@@ -29,8 +30,8 @@ export interface EngineOptions {
   logger?: Logger | undefined;
   /** Opens the channel to the other tabs (a BroadcastChannel named after the cache). */
   openChannel?: (() => ChannelLike) | undefined;
-  /** Runs deferred work (writing read times) about `ms` later; setTimeout by default. */
-  schedule?: ((run: () => void, ms: number) => void) | undefined;
+  /** Runs deferred work (writing read times, waiting for a relay) about `ms` later; setTimeout by default. */
+  schedule?: Schedule | undefined;
   /** IndexedDB requests per batch (see IdbStore). */
   requestChunk?: number | undefined;
   /** Web Locks, so that the periodic cleanup runs in one tab at a time. */
@@ -84,6 +85,7 @@ export class Engine implements EngineApi {
       log: () => this.#idb?.log ?? null,
       apply: (change, invalidated) => this.#applyRemote(change, invalidated),
       relay: (shared) => this.#relay(shared),
+      schedule: options.schedule ?? later,
       forgetUnseen: () => this.#forgetUnseen(),
       logger: this.#logger,
     });
@@ -220,7 +222,7 @@ export class Engine implements EngineApi {
     const change: Change = { kind: 'clear', types };
     const { shared } = await this.#applyShared(change, types.map((type) => ({ type, by: 'all' })));
     await this.#memory.clear(types.filter((type) => this.#storeOf(type) === this.#memory));
-    this.#sync.publish(shared);
+    await this.#sync.publish(shared);
   }
 
   /** Invalidates IndexedDB and logs the event in one transaction, then this tab's memory tier, then tells the other tabs. */
@@ -230,7 +232,7 @@ export class Engine implements EngineApi {
     const local = await this.#invalidateMemory(event);
     this.#countInvalidations(persistent);
     this.#countInvalidations(local);
-    this.#sync.publish(shared);
+    await this.#sync.publish(shared);
     return { eventType: event.eventType, invalidated: this.#report(event, { ...persistent, ...local }) };
   }
 

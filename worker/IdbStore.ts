@@ -6,6 +6,7 @@ import { EventLog } from './EventLog';
 import { planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
 import { requestDone, requestsDone } from './idbRequests';
 import { ReadTimes } from './ReadTimes';
+import { later, type Schedule } from './schedule';
 import type { Budget, Counts, Mark, Removed, Store, StoredEntry, Usage, WriteGuard, WriteOptions } from './Store';
 import { averageBytes, forget, noUsage } from './usage';
 
@@ -19,8 +20,8 @@ const READ_TIMES_DELAY_MS = 1000;
 const MAX_PENDING_READS = 20_000;
 
 export interface IdbStoreOptions extends DatabaseOptions {
-  /** Runs `run` about `ms` later (setTimeout by default; injected so that simulations stay deterministic). */
-  schedule?: ((run: () => void, ms: number) => void) | undefined;
+  /** For writing read times later (setTimeout by default). */
+  schedule?: Schedule | undefined;
   /** Records per batch of requests (REQUEST_CHUNK); smaller in simulations, to fail any batch cheaply. */
   chunk?: number | undefined;
 }
@@ -31,14 +32,14 @@ export class IdbStore implements Store {
   readonly #db: Database;
   readonly log: EventLog;
   readonly #readTimes = new ReadTimes();
-  readonly #schedule: (run: () => void, ms: number) => void;
+  readonly #schedule: Schedule;
   readonly #chunk: number;
   #readTimesDue = false;
   #writingReadTimes: Promise<void> | null = null;
   /** The size per type this tab last saw, to know when a write may need evictions planned. */
   readonly #known = new Map<ContentType, Usage>();
 
-  private constructor(db: Database, schedule: (run: () => void, ms: number) => void, chunk: number) {
+  private constructor(db: Database, schedule: Schedule, chunk: number) {
     this.#db = db;
     this.#schedule = schedule;
     this.#chunk = chunk;
@@ -398,12 +399,6 @@ export class IdbStore implements Store {
     tx.objectStore('usage').put(usage, type);
     this.#known.set(type, { ...usage });
   }
-}
-
-function later(run: () => void, ms: number): void {
-  const timer = setTimeout(run, ms);
-  // In Node, a cache must not keep the process alive.
-  (timer as { unref?: () => void }).unref?.();
 }
 
 /** The entries no change logged since the guard's mark removes; none if the log no longer tells (recreated, or trimmed since). */

@@ -3,6 +3,7 @@ import type { Logger } from '../src/Logger';
 import type { Change } from './Change';
 import { changeOf, type LoggedChange } from './databaseSchema';
 import type { EventLog, LogPosition } from './EventLog';
+import type { Schedule } from './schedule';
 import type { Counts } from './Store';
 
 /** The part of BroadcastChannel Reprise uses (Node has one too, so tabs can be simulated in tests). */
@@ -38,6 +39,7 @@ export interface TabSyncOptions {
   relay: (change: SharedChange) => Promise<{ record: LoggedChange; epoch: string | null }>;
   /** Changes this tab missed cannot be replayed: forget whatever they might have removed. */
   forgetUnseen: () => Promise<void>;
+  schedule: Schedule;
   logger: Logger;
 }
 
@@ -45,6 +47,8 @@ export interface TabSyncOptions {
 const REMEMBERED_IDS = 10_000;
 /** Changes of a tab without IndexedDB kept until a tab with IndexedDB logs them. */
 const MAX_UNLOGGED = 1000;
+/** How long a change of a tab without IndexedDB waits for a tab that has it to log it, before it resolves anyway. */
+const RELAY_WAIT_MS = 500;
 
 /**
  * Keeps this tab in step with the others. Messages are hints; the IndexedDB log is the truth. Changes
@@ -64,6 +68,8 @@ export class TabSync {
   readonly #unlogged = new Map<string, SharedChange>();
   /** What this tab had to say while suspended (a call that finished as the page froze): sent on resume. */
   #outbox: ChannelMessage[] = [];
+  /** Changes of this tab waiting for another tab to log them. */
+  readonly #relayed = new Map<string, () => void>();
   droppedMessages = 0;
   #closed = false;
 
@@ -85,10 +91,13 @@ export class TabSync {
     return this.#queue;
   }
 
-  /** Tells the other tabs about a change this tab made and applied. */
-  publish(shared: SharedChange): void {
+  /**
+   * Tells the other tabs about a change this tab made and applied. One this tab could not log (it has no
+   * IndexedDB) resolves once a tab that has IndexedDB has logged it — so that it is in the shared data
+   * when the call resolves — or after RELAY_WAIT_MS when none answers (it is sent again when one does).
+   */
+  async publish(shared: SharedChange): Promise<void> {
     this.#remember(shared.id);
-    if (shared.seq === null && this.#unlogged.size < MAX_UNLOGGED) this.#unlogged.set(shared.id, shared);
     this.#post(toMessage(shared));
     const { epoch, seq } = shared;
     if (seq !== null) {
@@ -96,7 +105,14 @@ export class TabSync {
         if (this.#position && epoch === this.#position.epoch && seq === this.#position.seq + 1) this.#position.seq = seq;
         else await this.#catchUp();
       });
+      return;
     }
+    if (this.#unlogged.size >= MAX_UNLOGGED || !this.#options.openChannel) return;
+    this.#unlogged.set(shared.id, shared);
+    await new Promise<void>((resolve) => {
+      this.#relayed.set(shared.id, resolve);
+      this.#options.schedule(resolve, RELAY_WAIT_MS);
+    }).finally(() => this.#relayed.delete(shared.id));
   }
 
   /**
@@ -167,7 +183,10 @@ export class TabSync {
     }
     if (message.origin === this.#options.tabId) {
       // Another tab logged a change this tab could not: it is in the shared data now.
-      if (message.seq !== null) this.#unlogged.delete(message.id);
+      if (message.seq !== null) {
+        this.#unlogged.delete(message.id);
+        this.#relayed.get(message.id)?.();
+      }
       return;
     }
     const shared = fromMessage(message);
