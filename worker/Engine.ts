@@ -66,7 +66,7 @@ export class Engine implements EngineApi {
   #closed = false;
   readonly #counters = {} as Record<ContentType, Counters>;
   readonly #batches = new Map<string, EntryInput[]>();
-  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #schedule: Schedule;
 
   private constructor(options: EngineOptions, idb: IdbStore | null, degraded: string | null) {
     this.#options = options;
@@ -85,14 +85,11 @@ export class Engine implements EngineApi {
       log: () => this.#idb?.log ?? null,
       apply: (change, invalidated) => this.#applyRemote(change, invalidated),
       relay: (shared) => this.#relay(shared),
-      schedule: options.schedule ?? later,
+      schedule: (this.#schedule = options.schedule ?? later),
       forgetUnseen: () => this.#forgetUnseen(),
       logger: this.#logger,
     });
-    // Timers take at most 2^31 - 1 ms: above, browsers and Node fire them at once, every time.
-    this.#timer = setInterval(() => this.#periodicCleanup(), Math.min(this.#config.cleanupIntervalSeconds * 1000, 2 ** 31 - 1));
-    // In Node, a cache must not keep the process alive.
-    (this.#timer as { unref?: () => void }).unref?.();
+    this.#schedulePeriodicCleanup();
   }
 
   /** Opens IndexedDB through the given factory (when that fails, works in memory and says why) and joins the other tabs. */
@@ -299,7 +296,6 @@ export class Engine implements EngineApi {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#timer);
     this.#sync.close();
     this.#batches.clear();
     // Reads made in this session keep counting for eviction after a reload.
@@ -417,15 +413,23 @@ export class Engine implements EngineApi {
 
   /** Cleanup and log trimming, in one tab at a time when Web Locks are there. */
   #periodicCleanup(): void {
+    if (this.#closed) return;
     const run = async () => {
       await this.cleanup();
       await this.#idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP);
     };
     const { locks, name } = this.#options;
     const done = locks ? locks.request(`${name}:cleanup`, { ifAvailable: true }, (lock) => (lock ? run() : undefined)) : run();
-    Promise.resolve(done).catch((error: unknown) => {
-      if (!this.#closed) this.#logger.error('Reprise: periodic cleanup failed', error);
-    });
+    Promise.resolve(done)
+      .catch((error: unknown) => {
+        if (!this.#closed) this.#logger.error('Reprise: periodic cleanup failed', error);
+      })
+      .finally(() => this.#schedulePeriodicCleanup());
+  }
+
+  #schedulePeriodicCleanup(): void {
+    // Timers take at most 2^31 - 1 ms: above, browsers and Node fire them at once.
+    if (!this.#closed) this.#schedule(() => this.#periodicCleanup(), Math.min(this.#config.cleanupIntervalSeconds * 1000, 2 ** 31 - 1));
   }
 
   /** Calls back into the client; a callback that fails (a listener, a dead port) is reported, never thrown. */

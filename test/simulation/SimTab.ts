@@ -3,6 +3,7 @@
 // IndexedDB through its own view of the shared fake-indexeddb factory, talking over the simulated
 // channel, holding simulated Web Locks. A killed worker takes its transactions, channel and locks with it.
 import { CacheClient } from '../../src/CacheClient';
+import type { CacheEvent } from '../../src/cacheEvent';
 import type { CacheConfig } from '../../src/configSchema';
 import type { ClientCallbacks } from '../../src/protocol';
 import { RemoteEngine } from '../../src/RemoteEngine';
@@ -48,6 +49,8 @@ export class SimTab {
   /** Changes when the memory tier is lost: a worker died or the page reloaded. */
   generation = 0;
   suspended = false;
+  /** What this tab's `on('*')` listener was told. */
+  readonly heard: { event: CacheEvent; source: 'local' | 'remote' }[] = [];
 
   private constructor(world: SimWorld, id: string, degraded: boolean) {
     this.#world = world;
@@ -126,8 +129,9 @@ export class SimTab {
           client,
           openChannel: world.network.opener(worker.name),
           locks: world.locks.manager(worker.name),
-          // Deferred work runs a few turns later, as the seed says: deterministic, unlike timers.
-          schedule: (run) => afterTurns(1 + schedule.int(20), run),
+          // Deferred work runs some turns later, as the seed says: deterministic, unlike timers. A turn
+          // stands for about 50 ms (a few calls), up to a few hundred turns.
+          schedule: (run, ms) => afterTurns(1 + schedule.int(Math.min(400, Math.ceil(ms / 50))), run),
           requestChunk: SIM_REQUEST_CHUNK,
         }).then((engine) => {
           workerOf.set(engine, worker);
@@ -152,6 +156,8 @@ export class SimTab {
     this.#remote = await RemoteEngine.start({ connect: workers.connect(callbacks), logger });
     client = new CacheClient(this.#remote, { logger, setManyChunk: SIM_SET_MANY_CHUNK });
     this.cache = client;
+    // Listeners run for every event, local or remote; the simulation checks what they are told.
+    client.on('*', (event, context) => this.heard.push({ event, source: context.source }));
   }
 }
 

@@ -70,7 +70,8 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
   const tight = new Set<ContentType>(CONTENT_TYPES.filter(() => random.chance(0.25)));
   const config: CacheConfig = {
     caching: {
-      cleanupIntervalSeconds: 86_400,
+      // The periodic cleanup runs every few hundred turns (see SimTab), one tab at a time through Web Locks.
+      cleanupIntervalSeconds: random.pick([5, 30, 300]),
       negativeResultTtl: random.pick([30, 600, 86_400]),
       policies: Object.fromEntries(
         CONTENT_TYPES.map((type) => [
@@ -133,6 +134,9 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     faults.push(fault);
     return fault;
   };
+  /** When each tab lost its worker (killed, reloaded): what it had not sent yet is lost with it. */
+  const deaths = new Map<SimTab, number[]>();
+  const died = (tab: SimTab) => deaths.set(tab, [...(deaths.get(tab) ?? []), model.tick()]);
   const locOf = (tab: SimTab, type: ContentType) => (tab.degraded || !isPersistentType(type) ? `mem:${tab.id}#${tab.generation}` : 'idb');
   const tabOfLoc = (loc: string) => (loc === 'idb' ? undefined : tabs.find((tab) => loc.startsWith(`mem:${tab.id}#`)));
   /** The first settle that started after `time`: from its end on, everything before it has reached every tab. */
@@ -152,9 +156,11 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
       if (!removes(write)) return 'no';
       const { end, outcome } = remover();
       if (origin.degraded && loc !== originLoc(write.type) && outcome !== 'fail') {
-        // Carried by messages, logged by whichever tab relays it: in effect at any time until a settle.
+        // Carried by messages, logged by whichever tab relays it: in effect at any time until a settle;
+        // certainly by then only if the change was a success and its worker lived to send it again.
         const settled = end === null ? 'later' : settledAfter(end);
-        if (outcome !== 'ok') return typeof settled === 'number' ? { maybeUntil: settled } : settled;
+        const died = end !== null && (deaths.get(origin) ?? []).some((at) => at > end && (settled === 'later' || at < settled));
+        if (outcome !== 'ok' || died) return typeof settled === 'number' ? { maybeUntil: settled } : settled;
       }
       if (outcome !== 'ok' || end === null) return 'maybe';
       if (loc === originLoc(write.type)) return end;
@@ -462,7 +468,8 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
           () => tab.cache.getOrSet(type, key, fetcher, setOptions(tags, ttl)),
           (outcome, value, start, end) => {
             if (sharedRuns.get(runId)?.token === token) sharedRuns.delete(runId);
-            if (remover) Object.assign(remover, { end, outcome: outcome === 'fail' ? 'fail' : 'maybe' });
+            // Its read may have deleted the entry even if what came after failed.
+            if (remover) Object.assign(remover, { end, outcome: 'maybe' });
             if (fetched && fetched.outcome === 'pending') finishWrites([fetched], type, new Map([[key, ttl]]), outcome, end);
             // A call that joined another's fetch got what that call read, with that call's options.
             const [from, clockFrom, fingerprint] = joined ? [joined.start, joined.clock, joined.fingerprint] : [start, clockStart, tags.fingerprint];
@@ -496,7 +503,9 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
         if (!tab) return;
         const event = randomEvent(random);
         const remover: Remover = model.remove({ what: `emit ${JSON.stringify(event)}`, start: model.time + 1, end: null, outcome: 'pending', event: true, reach: () => 'no' });
-        const origin = locOf.bind(null, tab);
+        // Where the change applies at once: the origin's stores as they are now (its memory dies with its worker).
+        const originLocs = new Map(CONTENT_TYPES.map((type) => [type, locOf(tab, type)]));
+        const origin = (type: ContentType) => originLocs.get(type)!;
         remover.reach = changeReach(tab, origin, () => remover, (write) => model.eventRemoves(event, write.type, write.tags));
         call(tab, `emit ${JSON.stringify(event)}`, () => tab.cache.emit(event), (outcome, _value, _start, end) => Object.assign(remover, { end, outcome }));
       },
@@ -509,7 +518,9 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
         const type = random.chance(0.5) ? pickType() : undefined;
         const types = type ? [type] : [...CONTENT_TYPES];
         const remover: Remover = model.remove({ what: `clear ${type ?? 'all'}`, start: model.time + 1, end: null, outcome: 'pending', reach: () => 'no' });
-        const origin = locOf.bind(null, tab);
+        // Where the change applies at once: the origin's stores as they are now (its memory dies with its worker).
+        const originLocs = new Map(CONTENT_TYPES.map((type) => [type, locOf(tab, type)]));
+        const origin = (type: ContentType) => originLocs.get(type)!;
         remover.reach = changeReach(tab, origin, () => remover, (write) => types.includes(write.type));
         call(tab, `clear ${type ?? 'all'}`, () => tab.cache.clear(type), (outcome, _value, _start, end) => Object.assign(remover, { end, outcome }));
       },
@@ -568,6 +579,7 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
         const fault = openFault(['worker_failed'], 'dead worker');
         history.push(`fault: ${tab.id}'s worker dies`);
         tab.kill();
+        died(tab);
         fault.end = model.tick();
       },
     ],
@@ -606,6 +618,7 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
         // Calls in flight when the page goes away are closed, or lose their worker.
         const fault = openFault(['closed', 'worker_failed'], 'reload');
         history.push(`fault: ${tab.id} reloads`);
+        died(tab);
         await tab.reload();
         fault.end = model.tick();
       },
@@ -711,20 +724,38 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
   }
 
   async function checkAtRest(): Promise<void> {
-    const stored = await readDatabase(world.inner, world.name);
-    for (const tab of tabs) {
-      const stats = await tab.cache.stats().catch((error: unknown) => fail(`stats failed at rest in ${tab.id}: ${String(error)}`));
-      checkStats(stats);
-      if (tab.degraded) continue;
-      for (const type of CONTENT_TYPES.filter(isPersistentType)) {
-        const counted = stored.get(type) ?? { entries: 0, bytes: 0 };
-        const { entries, bytes } = stats.types[type];
-        if (entries !== counted.entries || bytes !== counted.bytes) {
-          fail(
-            `${tab.id} reports ${entries} entries / ${bytes} bytes of ${type} (in ${stats.types[type].storage}${stats.degraded ? `: ${stats.degraded}` : ''}); the database holds ${counted.entries} / ${counted.bytes}`,
-          );
+    // The usage records equal a recount, in one snapshot. What each tab reports equals it too, unless
+    // background work (a periodic cleanup) changed the database in between: then look again, a few times.
+    let stored = await readDatabase(world.inner, world.name);
+    const checkUsage = () => {
+      for (const [type, counted] of stored) {
+        if (counted.usage.entries !== counted.entries || counted.usage.bytes !== counted.bytes) {
+          fail(`the usage record of ${type} says ${counted.usage.entries} entries / ${counted.usage.bytes} bytes; the database holds ${counted.entries} / ${counted.bytes}`);
         }
       }
+    };
+    checkUsage();
+    for (let attempt = 1; ; attempt++) {
+      const mismatches: string[] = [];
+      for (const tab of tabs) {
+        const stats = await tab.cache.stats().catch((error: unknown) => fail(`stats failed at rest in ${tab.id}: ${String(error)}`));
+        checkStats(stats);
+        if (tab.degraded) continue;
+        for (const type of CONTENT_TYPES.filter(isPersistentType)) {
+          const counted = stored.get(type) ?? { entries: 0, bytes: 0 };
+          const { entries, bytes } = stats.types[type];
+          if (entries !== counted.entries || bytes !== counted.bytes) {
+            mismatches.push(
+              `${tab.id} reports ${entries} entries / ${bytes} bytes of ${type} (in ${stats.types[type].storage}${stats.degraded ? `: ${stats.degraded}` : ''}); the database holds ${counted.entries} / ${counted.bytes}`,
+            );
+          }
+        }
+      }
+      if (!mismatches.length) break;
+      if (attempt === 5) fail(mismatches.join('; '));
+      await new Promise<void>((resolve) => afterTurns(50, resolve));
+      stored = await readDatabase(world.inner, world.name);
+      checkUsage();
     }
     for (const { name, writes } of batches.splice(0)) {
       const [first] = writes;
@@ -781,7 +812,15 @@ function randomEvent(random: Random): CacheEvent {
 }
 
 /** What the database holds, read directly (no Reprise code): per type, entries, bytes and each key's value token. */
-async function readDatabase(factory: IDBFactory, name: string): Promise<Map<ContentType, { entries: number; bytes: number; values: Map<string, unknown> }>> {
+interface Stored {
+  entries: number;
+  bytes: number;
+  values: Map<string, unknown>;
+  /** The type's usage record, read in the same transaction. */
+  usage: { entries: number; bytes: number };
+}
+
+async function readDatabase(factory: IDBFactory, name: string): Promise<Map<ContentType, Stored>> {
   // Opening a database that does not exist would create an empty one, which the tabs would then use.
   if (!(await factory.databases()).some((database) => database.name === name)) return new Map();
   const request = factory.open(name);
@@ -790,25 +829,28 @@ async function readDatabase(factory: IDBFactory, name: string): Promise<Map<Cont
     request.onerror = () => reject(request.error);
   });
   try {
-    const result = new Map<ContentType, { entries: number; bytes: number; values: Map<string, unknown> }>();
+    const result = new Map<ContentType, Stored>();
     const types = CONTENT_TYPES.filter((type) => db.objectStoreNames.contains(type));
     if (!types.length) return result;
-    const tx = db.transaction(types, 'readonly');
+    const tx = db.transaction([...types, 'usage'], 'readonly');
     await Promise.all(
       types.map(
         (type) =>
           new Promise<void>((resolve, reject) => {
             const all = tx.objectStore(type).getAll();
-            all.onsuccess = () => {
+            const usage = tx.objectStore('usage').get(type);
+            usage.onsuccess = () => {
               const records = all.result as { key: string; bytes: number; value: { w?: unknown } }[];
+              const { entries = 0, bytes = 0 } = (usage.result ?? {}) as { entries?: number; bytes?: number };
               result.set(type, {
                 entries: records.length,
                 bytes: records.reduce((sum, record) => sum + record.bytes, 0),
                 values: new Map(records.map((record) => [record.key, record.value?.w])),
+                usage: { entries, bytes },
               });
               resolve();
             };
-            all.onerror = () => reject(all.error);
+            usage.onerror = () => reject(usage.error);
           }),
       ),
     );
