@@ -586,6 +586,27 @@ describe('storage faults', () => {
     expect(await cache.get('album_year', 'k')).toBe(1);
   });
 
+  it('opens aborted twice in a row fail that attempt only; the cache stays on IndexedDB and the next open works', async () => {
+    const inner = new IDBFactory();
+    const tab = tabFactory(inner);
+    let upgrades = 0;
+    const factory = {
+      ...tab.factory,
+      open(name: string, version?: number) {
+        const request = tab.factory.open(name, version);
+        request.addEventListener('upgradeneeded', () => {
+          if (++upgrades <= 2) tab.loseConnection();
+        });
+        return request;
+      },
+    } as IDBFactory;
+    const { cache } = await openCache({ indexedDB: factory });
+    expect(upgrades).toBe(3);
+    expect((await cache.stats()).degraded).toBeNull();
+    await cache.set('album_year', 'k', 1);
+    expect((await cache.stats()).types.album_year).toMatchObject({ entries: 1, storage: 'indexeddb' });
+  });
+
   it('works in memory where there is no IndexedDB at all', async () => {
     const cache = await createCache({ worker: false, name: uniqueName() });
     await cache.set('album_year', 'k', 1);

@@ -19,6 +19,8 @@ export class Database {
   readonly #options: DatabaseOptions;
   #db: Promise<IDBPDatabase<RepriseSchema>> | null = null;
   #closed = false;
+  /** Opens in a row that failed in a way that may pass (aborted, unknown error). */
+  #transientFailures = 0;
 
   constructor(options: DatabaseOptions) {
     this.#options = options;
@@ -81,9 +83,20 @@ export class Database {
 
   #connection(): Promise<IDBPDatabase<RepriseSchema>> {
     if (this.#db) return this.#db;
-    // An open aborted under us (the connection closed during its upgrade, say) is tried once more.
+    // An open aborted under us (the connection closed during its upgrade, say) is tried once more; such
+    // failures send the cache to memory only when they go on (see isOpenFailure).
     const opening = openDatabase(this.#options)
-      .catch((error: unknown) => (isTransient(error) ? openDatabase(this.#options) : Promise.reject(error)))
+      .catch((error: unknown) => (isOpenFailure(error) ? Promise.reject(error) : openDatabase(this.#options)))
+      .then(
+        (db) => {
+          this.#transientFailures = 0;
+          return db;
+        },
+        (error: unknown) => {
+          if (!isOpenFailure(error) && ++this.#transientFailures >= TRANSIENT_FAILURES_TO_GIVE_UP) openFailures.add(error as Error);
+          throw error;
+        },
+      )
       .then((db) => {
         const drop = () => {
           if (this.#db === opening) this.#db = null;
@@ -138,14 +151,15 @@ function openDatabase({ name, indexedDB, blockedTimeoutMs = 3000 }: DatabaseOpti
   });
 }
 
-function isTransient(error: unknown): boolean {
-  const name = nameOf((error as { cause?: unknown }).cause);
-  return name === 'AbortError' || name === 'UnknownError';
-}
+/** Opens failing this many times in a row, in a way that may pass, mean IndexedDB is not usable after all. */
+const TRANSIENT_FAILURES_TO_GIVE_UP = 3;
 
 const openFailures = new WeakSet<Error>();
 
-/** Whether the error means the database cannot be opened at all (rather than one operation failing). */
+/**
+ * Whether the error means the database cannot be opened at all (refused, VersionError, blocked by an
+ * older tab), rather than this once (an open aborted under us), or one operation failing.
+ */
 export function isOpenFailure(error: unknown): boolean {
   return error instanceof Error && openFailures.has(error);
 }
@@ -153,6 +167,7 @@ export function isOpenFailure(error: unknown): boolean {
 function unavailable(name: string, error: unknown): CacheError {
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   const failure = new CacheError('storage_unavailable', `IndexedDB "${name}" cannot be opened (${reason})`, { cause: error });
-  openFailures.add(failure);
+  const cause = nameOf(error);
+  if (cause !== 'AbortError' && cause !== 'UnknownError') openFailures.add(failure);
   return failure;
 }
