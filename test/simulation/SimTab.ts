@@ -19,7 +19,7 @@ export interface SimWorld {
   name: string;
   inner: IDBFactory;
   network: SimNetwork;
-  locks: SimLocks;
+  locks: SimLocks | null;
   now: () => number;
   random: Random;
   config: CacheConfig;
@@ -128,7 +128,7 @@ export class SimTab {
           logger,
           client,
           openChannel: world.network.opener(worker.name),
-          locks: world.locks.manager(worker.name),
+          locks: world.locks?.manager(worker.name),
           // Deferred work runs some turns later, as the seed says: deterministic, unlike timers. A turn
           // stands for about 50 ms (a few calls), up to a few hundred turns.
           schedule: (run, ms) => afterTurns(1 + schedule.int(Math.min(400, Math.ceil(ms / 50))), run),
@@ -149,7 +149,7 @@ export class SimTab {
           if (worker === this.#current) this.generation++;
           worker.idb.kill();
           world.network.kill(worker.name);
-          world.locks.kill(worker.name);
+          world.locks?.kill(worker.name);
         },
       },
     );

@@ -93,7 +93,8 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     name: `sim-${seed}`,
     inner: new IDBFactory(),
     network: new SimNetwork(random.fork(), { maxDelayTicks: random.int(5), duplicate: random.pick([0, 0, 0.05]), reorder: random.chance(0.7) }),
-    locks: new SimLocks(),
+    // Plain-http pages have no Web Locks.
+    locks: random.chance(0.8) ? new SimLocks() : null,
     now: () => clock,
     random: random.fork(),
     config,
