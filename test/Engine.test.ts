@@ -24,6 +24,27 @@ afterEach(() => {
 const PERSISTENT: ContentType[] = ['track_metadata', 'successful_api_metadata', 'album_year'];
 const TEMPORARY: ContentType[] = ['failed_api_lookup', 'negative_result', 'generic'];
 
+/**
+ * A factory whose connections the browser closes under the tab at the given moment of the first `times`
+ * opens: during the upgrade (which aborts the open), or right after the open succeeded.
+ */
+function losingConnection(when: 'upgradeneeded' | 'success', times: number) {
+  const inner = new IDBFactory();
+  const tab = tabFactory(inner);
+  const opens = { count: 0 };
+  const factory = {
+    ...tab.factory,
+    open(name: string, version?: number) {
+      const request = tab.factory.open(name, version);
+      request.addEventListener(when, () => {
+        if (++opens.count <= times) setImmediate(() => tab.loseConnection());
+      });
+      return request;
+    },
+  } as IDBFactory;
+  return { factory, inner, opens };
+}
+
 describe('persistent and temporary types', () => {
   it('a second cache on the same IndexedDB sees every persistent entry and no temporary one', async () => {
     const { cache, indexedDB, clock, name } = await openCache();
@@ -542,66 +563,27 @@ describe('storage faults', () => {
   });
 
   it('a connection lost while the cache opens (its first transaction aborted) does not keep the cache in memory', async () => {
-    const inner = new IDBFactory();
-    const tab = tabFactory(inner);
-    let first = true;
-    const factory = {
-      ...tab.factory,
-      open(name: string, version?: number) {
-        const request = tab.factory.open(name, version);
-        request.addEventListener('success', () => {
-          // The browser closes the connection under the tab right after it opened (site data cleared, say).
-          if (first) setImmediate(() => tab.loseConnection());
-          first = false;
-        });
-        return request;
-      },
-    } as IDBFactory;
-    const { cache, indexedDB, name, clock } = await openCache({ indexedDB: factory });
+    const { factory, inner } = losingConnection('success', 1);
+    const { cache, name, clock } = await openCache({ indexedDB: factory });
     expect((await cache.stats()).degraded).toBeNull();
     await cache.set('track_metadata', 'k', 1);
     const { cache: other } = await openCache({ indexedDB: inner, name, clock });
     expect(await other.get('track_metadata', 'k')).toBe(1);
-    expect(indexedDB).toBe(factory);
   });
 
   it('an open whose upgrade is aborted under it (the connection closed meanwhile) is tried again, not given up for memory', async () => {
-    const inner = new IDBFactory();
-    const tab = tabFactory(inner);
-    let upgrades = 0;
-    const factory = {
-      ...tab.factory,
-      open(name: string, version?: number) {
-        const request = tab.factory.open(name, version);
-        request.addEventListener('upgradeneeded', () => {
-          if (++upgrades === 1) tab.loseConnection();
-        });
-        return request;
-      },
-    } as IDBFactory;
+    const { factory, opens } = losingConnection('upgradeneeded', 1);
     const { cache } = await openCache({ indexedDB: factory });
-    expect(upgrades).toBe(2);
+    expect(opens.count).toBe(2);
     expect((await cache.stats()).degraded).toBeNull();
     await cache.set('album_year', 'k', 1);
     expect(await cache.get('album_year', 'k')).toBe(1);
   });
 
   it('opens aborted twice in a row fail that attempt only; the cache stays on IndexedDB and the next open works', async () => {
-    const inner = new IDBFactory();
-    const tab = tabFactory(inner);
-    let upgrades = 0;
-    const factory = {
-      ...tab.factory,
-      open(name: string, version?: number) {
-        const request = tab.factory.open(name, version);
-        request.addEventListener('upgradeneeded', () => {
-          if (++upgrades <= 2) tab.loseConnection();
-        });
-        return request;
-      },
-    } as IDBFactory;
+    const { factory, opens } = losingConnection('upgradeneeded', 2);
     const { cache } = await openCache({ indexedDB: factory });
-    expect(upgrades).toBe(3);
+    expect(opens.count).toBe(3);
     expect((await cache.stats()).degraded).toBeNull();
     await cache.set('album_year', 'k', 1);
     expect((await cache.stats()).types.album_year).toMatchObject({ entries: 1, storage: 'indexeddb' });

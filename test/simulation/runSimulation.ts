@@ -282,26 +282,30 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
   const valueOf = (token: { w: number }) => ({ w: token.w, pad: 'x'.repeat(random.pick([0, 10, 100, 300])) });
 
   /** Records writes when their call starts; their outcome and expiry bounds when it ends. */
+  /** A write in flight, from `start`: its expiry's lower bound is known now, its upper one when it ends. */
+  const pendingWrite = (loc: string, type: ContentType, key: string, token: { w: number }, tags: Tags, ttl: number | undefined, start: number, more: Partial<WriteRecord> = {}) => {
+    const seconds = ttlOf(type, ttl);
+    return model.write({
+      loc,
+      type,
+      key,
+      value: token,
+      tags,
+      expiresMin: seconds >= INFINITE_TTL ? Infinity : clock + seconds * 1000,
+      expiresMax: Infinity,
+      start,
+      end: null,
+      outcome: 'pending',
+      ...more,
+    });
+  };
+
+  /** Records writes when their call starts; their outcome and expiry bounds when it ends. */
   const recordWrites = (tab: SimTab, type: ContentType, entries: { key: string; token: { w: number }; tags: Tags; ttl: number | undefined }[], batch?: string) => {
     const start = model.time + 1;
     const loc = locOf(tab, type);
     const last = new Map(entries.map((entry) => [entry.key, entry]));
-    return [...last.values()].map(({ key, token, tags, ttl }) => {
-      const seconds = ttlOf(type, ttl);
-      return model.write({
-        loc,
-        type,
-        key,
-        value: token,
-        tags,
-        expiresMin: seconds >= INFINITE_TTL ? Infinity : clock + seconds * 1000,
-        expiresMax: Infinity,
-        start,
-        end: null,
-        outcome: 'pending',
-        ...(batch ? { batch } : {}),
-      });
-    });
+    return [...last.values()].map(({ key, token, tags, ttl }) => pendingWrite(loc, type, key, token, tags, ttl, start, batch ? { batch } : {}));
   };
   const finishWrites = (writes: WriteRecord[], type: ContentType, ttls: Map<string, number | undefined>, outcome: Outcome, end: number) => {
     for (const write of writes) {
@@ -327,6 +331,11 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     return awake.length ? random.pick(awake) : undefined;
   };
   const pickType = () => random.pick(CONTENT_TYPES);
+  /** One value to write, by an awake tab: where, what, with which tags and TTL. */
+  const draft = () => {
+    const tab = pickAwake();
+    return tab && { tab, type: pickType(), key: random.pick(KEYS), tags: randomTags(), ttl: randomTtl(), token: model.nextValue() };
+  };
 
   const actions: [number, () => Promise<void> | void][] = [
     [
@@ -366,13 +375,9 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     [
       14,
       () => {
-        const tab = pickAwake();
-        if (!tab) return;
-        const type = pickType();
-        const key = random.pick(KEYS);
-        const tags = randomTags();
-        const ttl = randomTtl();
-        const token = model.nextValue();
+        const drafted = draft();
+        if (!drafted) return;
+        const { tab, type, key, tags, ttl, token } = drafted;
         const [write] = recordWrites(tab, type, [{ key, token, tags, ttl }]);
         call(tab, `set ${type} ${key}=w${token.w} ${JSON.stringify(setOptions(tags, ttl))}`, () => tab.cache.set(type, key, valueOf(token), setOptions(tags, ttl)), (outcome, _value, _start, end) =>
           finishWrites([write!], type, new Map([[key, ttl]]), outcome, end),
@@ -423,13 +428,9 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     [
       10,
       () => {
-        const tab = pickAwake();
-        if (!tab) return;
-        const type = pickType();
-        const key = random.pick(KEYS);
-        const tags = randomTags();
-        const ttl = randomTtl();
-        const token = model.nextValue();
+        const drafted = draft();
+        if (!drafted) return;
+        const { tab, type, key, tags, ttl, token } = drafted;
         const clockStart = clock;
         const loc = locOf(tab, type);
         // getOrSet reads with the fingerprint it will store: another one is a miss, and deletes the entry.
@@ -439,20 +440,7 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
           // The write is the model's from the moment the fetch starts; it may be skipped (no stale write-back).
           const fetchStart = model.tick();
           history.push(`[${fetchStart}] ${tab.id} fetch of ${type} ${key} starts: w${token.w}`);
-          const seconds = ttlOf(type, ttl);
-          fetched = model.write({
-            loc,
-            type,
-            key,
-            value: token,
-            tags,
-            expiresMin: seconds >= INFINITE_TTL ? Infinity : clock + seconds * 1000,
-            expiresMax: Infinity,
-            start: fetchStart,
-            end: null,
-            outcome: 'pending',
-            fetchStart,
-          });
+          fetched = pendingWrite(loc, type, key, token, tags, ttl, fetchStart, { fetchStart });
           await new Promise<void>((resolve) => afterTurns(random.int(8), resolve));
           if (random.chance(0.1)) {
             fetched.outcome = 'fail';
