@@ -24,8 +24,11 @@ export const channelMessageSchema = z.discriminatedUnion('kind', [
   z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('event'), ...logged, event: cacheEventSchema, invalidated: counts }),
   /** A `clear` of these types. */
   z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('clear'), ...logged, types: z.array(contentTypeSchema).min(1) }),
-  /** A tab that can log changes opened: tabs holding changes nobody has logged yet send them again. */
-  z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('hello'), origin: z.string().min(1) }),
+  /**
+   * A tab opened. `logs`: it has IndexedDB, so tabs holding changes nobody has logged yet send them
+   * again; a tab that has not answers a tab that has with a hello of its own, so that each knows.
+   */
+  z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('hello'), origin: z.string().min(1), logs: z.boolean() }),
 ]);
 
 export type ChannelMessage = z.output<typeof channelMessageSchema>;

@@ -184,6 +184,22 @@ describe('events across tabs', () => {
     await vi.waitFor(async () => expect(await b.get('track_metadata', 'k')).toBeUndefined());
   });
 
+  it('a tab without IndexedDB that has heard of no tab with IndexedDB does not wait for one to log its event', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const name = uniqueName();
+      const { cache: alone } = await openTab(name, brokenFactory());
+      const turns = async (count: number) => {
+        for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
+        return 'still waiting';
+      };
+      // Its half-second wait would never end here: the clock does not move.
+      expect(await Promise.race([alone.emit({ eventType: 'library_sync' }).then(() => 'resolved'), turns(50)])).toBe('resolved');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('tabs without IndexedDB still hear each other', async () => {
     const name = uniqueName();
     const first = await openTab(name, brokenFactory());

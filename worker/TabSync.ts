@@ -70,6 +70,8 @@ export class TabSync {
   #outbox: ChannelMessage[] = [];
   /** Changes of this tab waiting for another tab to log them. */
   readonly #relayed = new Map<string, () => void>();
+  /** Whether a tab with IndexedDB has been heard from: only then is a change of this tab worth waiting for. */
+  #loggerHeard = false;
   droppedMessages = 0;
   #closed = false;
 
@@ -83,7 +85,7 @@ export class TabSync {
     // If the log cannot be read now, the first catch-up starts from its end (see #catchUp).
     if (log) this.#position = await log.head().catch(() => null);
     this.#listen();
-    if (log) this.#post({ v: CHANNEL_VERSION, kind: 'hello', origin: this.#options.tabId });
+    this.#hello();
   }
 
   /** Settles once every message received so far is applied: calls wait for it. */
@@ -93,8 +95,9 @@ export class TabSync {
 
   /**
    * Tells the other tabs about a change this tab made and applied. One this tab could not log (it has no
-   * IndexedDB) resolves once a tab that has IndexedDB has logged it — so that it is in the shared data
-   * when the call resolves — or after RELAY_WAIT_MS when none answers (it is sent again when one does).
+   * IndexedDB) resolves, when a tab that has IndexedDB has been heard from, once such a tab has logged
+   * it — so that it is in the shared data when the call resolves — or after RELAY_WAIT_MS when none
+   * answers; it is sent again whenever one is heard from, until one logs it.
    */
   async publish(shared: SharedChange): Promise<void> {
     this.#remember(shared.id);
@@ -109,6 +112,7 @@ export class TabSync {
     }
     if (this.#unlogged.size >= MAX_UNLOGGED || !this.#options.openChannel) return;
     this.#unlogged.set(shared.id, shared);
+    if (!this.#loggerHeard) return;
     await new Promise<void>((resolve) => {
       this.#relayed.set(shared.id, resolve);
       this.#options.schedule(resolve, RELAY_WAIT_MS);
@@ -178,7 +182,10 @@ export class TabSync {
     }
     const message = parsed.data;
     if (message.kind === 'hello') {
-      if (message.origin !== this.#options.tabId) this.#resendUnlogged();
+      if (message.origin === this.#options.tabId) return;
+      if (message.logs) this.#heardLogger();
+      // A tab that logs and one that does not must know of each other; two of a kind need not.
+      else if (this.#options.log()) this.#hello();
       return;
     }
     if (message.origin === this.#options.tabId) {
@@ -191,8 +198,17 @@ export class TabSync {
     }
     const shared = fromMessage(message);
     this.#enqueue(() => this.#take(shared));
-    // A tab with IndexedDB is listening: it may log what nobody has yet.
-    if (message.seq !== null) this.#resendUnlogged();
+    if (message.seq !== null) this.#heardLogger();
+  }
+
+  #hello(): void {
+    this.#post({ v: CHANNEL_VERSION, kind: 'hello', origin: this.#options.tabId, logs: this.#options.log() !== null });
+  }
+
+  /** A tab with IndexedDB is listening: it may log what nobody has yet, and this tab's next changes are worth waiting for. */
+  #heardLogger(): void {
+    this.#loggerHeard = true;
+    this.#resendUnlogged();
   }
 
   async #take(shared: SharedChange): Promise<void> {
