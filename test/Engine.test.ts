@@ -627,6 +627,19 @@ describe('storage faults', () => {
     newer.close();
   });
 
+  it('a newer version opened in another tab: a read of a memory type that checks the log goes on in memory too', async () => {
+    const { cache, indexedDB, name } = await openCache({ config: { caching: { policies: { generic: { invalidationStrategy: 'event_driven' } } } } });
+    await cache.set('generic', 'k', 'v');
+    const newer = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name, 2);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    expect(await cache.get('generic', 'k')).toBe('v');
+    expect((await cache.stats()).degraded).toMatch(/VersionError/);
+    newer.close();
+  });
+
   it('a lost connection is reopened and the operation retried', async () => {
     const { factory, connections } = trackedFactory();
     const { cache } = await openCache({ indexedDB: factory });

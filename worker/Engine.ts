@@ -336,7 +336,13 @@ export class Engine implements EngineApi {
 
   /** Before reading or guarding a memory-tier type that events invalidate: apply what other tabs logged (their message may be lost). */
   async #current(type: ContentType): Promise<void> {
-    if (this.#storeOf(type) === this.#memory && this.#config.shouldUseEventInvalidation(type)) await this.#sync.current();
+    if (this.#storeOf(type) !== this.#memory || !this.#config.shouldUseEventInvalidation(type)) return;
+    try {
+      await this.#sync.current();
+    } catch (error) {
+      // IndexedDB gone for good: no log to check, as in any tab without IndexedDB.
+      this.#degradeOrThrow(this.#idb, error);
+    }
   }
 
   /** Writes; on a quota error frees room (expired, then LRU of this type, then of the other persistent types) and retries once. */
