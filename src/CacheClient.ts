@@ -141,18 +141,22 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Clien
     }
   }
 
-  getOrSet<T extends ContentType>(
+  async getOrSet<T extends ContentType>(
     type: T,
     key: string,
     fetcher: () => ValueIn<S, T> | Promise<ValueIn<S, T>>,
     options?: SetOptions,
   ): Promise<ValueOf<S, T>> {
+    this.#checkOpen();
+    parseContentType(type);
+    parse(keySchema, key, 'invalid_argument', 'key');
+    parse(fetcherSchema, fetcher, 'invalid_argument', 'fetcher');
+    const parsed = parse(setOptionsSchema, options ?? {}, 'invalid_argument', 'getOrSet options');
+    // Concurrent calls for one key share one fetch (the first caller's fetcher and options).
     const id = JSON.stringify([type, key]);
     const pending = this.#inflight.get(id);
     if (pending) return pending as Promise<ValueOf<S, T>>;
     const run = (async () => {
-      parse(fetcherSchema, fetcher, 'invalid_argument', 'fetcher');
-      const parsed = parse(setOptionsSchema, options ?? {}, 'invalid_argument', 'getOrSet options');
       const cached = await this.get(type, key, parsed.fingerprint === undefined ? {} : { fingerprint: parsed.fingerprint });
       if (cached !== undefined) return cached;
       // Taken before the fetch: a value an event made stale while it was fetched is returned, not stored.

@@ -4,7 +4,13 @@ import { z } from 'zod';
 
 const nonBlank = (what: string) => z.string({ error: `${what} must be a non-blank string` }).regex(/\S/, { error: `${what} must be a non-blank string` });
 
-export const keySchema = z.string({ error: 'key must be a non-empty string' }).min(1, { error: 'key must be a non-empty string' });
+/** Keys are ids and URLs; a longer one is a mistake (and would cost every index it is in). */
+export const MAX_KEY_LENGTH = 4096;
+
+export const keySchema = z
+  .string({ error: 'key must be a non-empty string' })
+  .min(1, { error: 'key must be a non-empty string' })
+  .max(MAX_KEY_LENGTH, { error: `key must be at most ${MAX_KEY_LENGTH} characters` });
 
 export const getOptionsSchema = z.strictObject({ fingerprint: nonBlank('fingerprint').optional() });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeValue } from './describeValue';
 import { parse } from './parse';
 
 /** What can happen to a music library. The strings are part of the API. */
@@ -12,7 +13,7 @@ export const EVENT_TYPES = [
 ] as const;
 
 const unknownEventType = (value: unknown) =>
-  `unknown event type ${JSON.stringify(value) ?? String(value)}; expected one of ${EVENT_TYPES.join(', ')}`;
+  `unknown event type ${describeValue(value)}; expected one of ${EVENT_TYPES.join(', ')}`;
 
 export const eventTypeSchema = z.enum(EVENT_TYPES, { error: (issue) => unknownEventType(issue.input) });
 

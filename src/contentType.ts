@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CacheError } from './CacheError';
+import { describeValue } from './describeValue';
 
 /** The kinds of value Reprise caches; each has its own policy. The strings are part of the API. */
 export const CONTENT_TYPES = [
@@ -32,6 +33,6 @@ export function parseContentType(value: unknown): ContentType {
   if (result.success) return result.data;
   throw new CacheError(
     'unknown_content_type',
-    `Unknown content type ${JSON.stringify(value) ?? String(value)}; expected one of ${CONTENT_TYPES.join(', ')}`,
+    `Unknown content type ${describeValue(value)}; expected one of ${CONTENT_TYPES.join(', ')}`,
   );
 }

@@ -1,0 +1,29 @@
+/**
+ * A short, safe rendering of any value for an error message: JSON where it can be, and never a throw
+ * (BigInts, cycles, symbols and functions defeat JSON.stringify, and bad input is full of them).
+ */
+export function describeValue(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+    case 'bigint':
+      return `${value}n`;
+    case 'symbol':
+      return value.toString();
+    case 'function':
+      return 'a function';
+    case 'undefined':
+      return 'undefined';
+    case 'object': {
+      if (value === null) return 'null';
+      try {
+        const text = JSON.stringify(value);
+        return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+      } catch {
+        return Array.isArray(value) ? 'an array' : 'an object';
+      }
+    }
+    default:
+      return String(value);
+  }
+}
