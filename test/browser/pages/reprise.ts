@@ -1,6 +1,7 @@
 // Puts the library on window, with a small harness, so browser tests can drive it with page.evaluate.
 import * as Reprise from '../../../src/index';
 import type { Cache, CacheEvent, CreateCacheOptions, EventContext } from '../../../src/index';
+import { fuzz, holdings } from './fuzzCalls';
 
 export interface SeenEvent {
   event: CacheEvent;
@@ -22,6 +23,10 @@ declare global {
   interface Window {
     Reprise: typeof Reprise;
     tab: Tab;
+    fuzz: typeof fuzz;
+    holdings: typeof holdings;
+    /** Entries and bytes per type, and the values of some keys, read straight from IndexedDB (no Reprise code). */
+    recount(name: string, keys?: Record<string, string[]>): Promise<Record<string, { entries: number; bytes: number; usage: { entries: number; bytes: number }; values: unknown[] }>>;
   }
 }
 
@@ -49,3 +54,40 @@ document.addEventListener('resume', () => (tab.resumedAt = now()));
 
 window.Reprise = Reprise;
 window.tab = tab;
+window.fuzz = fuzz;
+window.holdings = holdings;
+window.recount = async (name, keys = {}) => {
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const request = indexedDB.open(name);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  try {
+    const types = [...db.objectStoreNames].filter((store) => Reprise.CONTENT_TYPES.includes(store as Reprise.ContentType));
+    const tx = db.transaction([...types, 'usage'], 'readonly');
+    const requests = types.map((type) => ({
+      type,
+      all: tx.objectStore(type).getAll(),
+      usage: tx.objectStore('usage').get(type),
+      found: (keys[type] ?? []).map((key) => tx.objectStore(type).get(key)),
+    }));
+    await new Promise((resolve, reject) => {
+      tx.oncomplete = resolve;
+      tx.onabort = () => reject(tx.error);
+    });
+    const result: Awaited<ReturnType<Window['recount']>> = {};
+    for (const { type, all, usage, found } of requests) {
+      const records = all.result as { bytes: number }[];
+      const counted = (usage.result ?? { entries: 0, bytes: 0 }) as { entries: number; bytes: number };
+      result[type] = {
+        entries: records.length,
+        bytes: records.reduce((sum, record) => sum + record.bytes, 0),
+        usage: { entries: counted.entries, bytes: counted.bytes },
+        values: found.map((request) => (request.result as { value?: unknown } | undefined)?.value),
+      };
+    }
+    return result;
+  } finally {
+    db.close();
+  }
+};
