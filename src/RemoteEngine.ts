@@ -106,11 +106,26 @@ export class RemoteEngine implements EngineApi {
   async #call<T>(run: (engine: EngineApi) => Promise<T>): Promise<T> {
     if (this.#closed) throw new CacheError('closed', 'This cache is closed');
     const connection = await this.#current();
+    const watchdog = connection.probe && setTimeout(() => this.#probe(connection), PROBE_AFTER_MS);
     try {
       return await Promise.race([run(connection.engine), connection.died]);
     } catch (error) {
       throw toClientError(error);
+    } finally {
+      clearTimeout(watchdog);
     }
+  }
+
+  /** A call has waited long: a worker that does not answer a ping either is dead (its death went unseen). */
+  #probe(connection: EngineConnection): void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const silent = new Promise<'silent'>((resolve) => (timer = setTimeout(() => resolve('silent'), PROBE_TIMEOUT_MS)));
+    void Promise.race([connection.probe!().then(() => 'alive' as const, () => 'silent' as const), silent, connection.died.catch(() => 'alive' as const)]).then(
+      (answer) => {
+        clearTimeout(timer);
+        if (answer === 'silent') connection.terminate();
+      },
+    );
   }
 
   #current(): Promise<EngineConnection> {
@@ -132,6 +147,10 @@ export class RemoteEngine implements EngineApi {
     return this.#connection;
   }
 }
+
+/** How long a call may wait before the worker is probed (where its death cannot be observed), and how long the probe. */
+const PROBE_AFTER_MS = 2000;
+const PROBE_TIMEOUT_MS = 3000;
 
 /** Errors as the caller should see them: a value postMessage could not clone is `not_cloneable`. */
 function toClientError(error: unknown): unknown {

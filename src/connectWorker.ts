@@ -2,11 +2,17 @@ import * as Comlink from 'comlink';
 import { CacheError } from './CacheError';
 import { registerCacheErrorTransfer } from './cacheErrorTransfer';
 import { randomId } from './randomId';
-import type { ClientCallbacks, EngineApi, EngineConnection, WorkerHost, WorkerOpenOptions } from './protocol';
+import { ENGINE_METHODS, type ClientCallbacks, type EngineApi, type EngineConnection, type WorkerHost, type WorkerOpenOptions } from './protocol';
 
 /**
  * Starts a module Worker and opens the engine in it, through Comlink. The connection's `died` rejects
- * with `worker_failed` when the worker fails to load, crashes or is terminated.
+ * with `worker_failed` when the worker fails to load, crashes or is terminated (seen through a Web Lock
+ * the worker holds; without Web Locks, through `probe`).
+ *
+ * Comlink makes a proxy for every property read of a remote object and releases the worker's end when
+ * it is garbage collected, from a FinalizationRegistry: JavaScript run in a page that may sit in the
+ * back/forward cache, which evicts it. So every proxy is made once, here, and kept as long as the
+ * connection.
  */
 export async function connectWorker(
   createWorker: () => Worker,
@@ -27,20 +33,26 @@ export async function connectWorker(
     fail(new CacheError('worker_failed', `The cache worker failed: ${event.message || 'it could not start'}`));
   });
   worker.addEventListener('messageerror', () => fail(new CacheError('worker_failed', 'The cache worker sent a message that could not be read')));
-  const terminate = () => worker.terminate();
-  died.catch(terminate);
+  const terminate = () => {
+    worker.terminate();
+    fail(new CacheError('worker_failed', 'The cache worker was terminated'));
+  };
+  died.catch(() => worker.terminate());
   const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
   const lock = locks ? `reprise:${open.name}:worker:${randomId()}` : null;
   const host = Comlink.wrap<WorkerHost>(worker);
-  // The engine comes back as a proxy of its own; the host's wrapper is only needed for this call.
-  let engine: EngineApi;
+  const [openEngine, ping] = [host.open, host.ping];
+  let remote: Comlink.Remote<EngineApi>;
   try {
-    engine = (await Promise.race([host.open({ ...open, lock }, Comlink.proxy(client)), died])) as unknown as EngineApi;
+    remote = (await Promise.race([openEngine({ ...open, lock }, Comlink.proxy(client)), died])) as unknown as Comlink.Remote<EngineApi>;
   } catch (error) {
     terminate();
     throw error;
   }
+  const engine = Object.fromEntries(ENGINE_METHODS.map((method) => [method, remote[method]])) as unknown as EngineApi;
   // The worker holds this lock while it lives, so the request is granted exactly when it dies (terminate included).
   if (locks && lock) void locks.request(lock, () => fail(new CacheError('worker_failed', 'The cache worker stopped')));
-  return { engine, died, terminate };
+  const connection: EngineConnection & { proxies?: unknown[] } = { engine, died, terminate, proxies: [host, openEngine, ping, remote] };
+  if (!locks) connection.probe = () => ping();
+  return connection;
 }

@@ -67,6 +67,29 @@ export interface EngineApi {
   close(): Promise<void>;
 }
 
+/** Every method of EngineApi, for transports that need them listed (a compile error when one is missing). */
+export const ENGINE_METHODS = [
+  'getMany',
+  'setMany',
+  'mark',
+  'stage',
+  'commit',
+  'discard',
+  'delete',
+  'clear',
+  'emit',
+  'stats',
+  'cleanup',
+  'discardCorrupt',
+  'suspend',
+  'resume',
+  'close',
+] as const satisfies readonly (keyof EngineApi)[];
+
+type Missing = Exclude<keyof EngineApi, (typeof ENGINE_METHODS)[number]>;
+const allListed: Missing extends never ? true : Missing = true;
+void allListed;
+
 /** How the engine calls back into the main thread. */
 export interface ClientCallbacks {
   /** An event emitted in another tab was applied here. */
@@ -78,10 +101,15 @@ export interface ClientCallbacks {
 /** An engine behind a boundary that can die (a Worker), as the main thread holds it. */
 export interface EngineConnection {
   engine: EngineApi;
-  /** Rejects with `worker_failed` when the engine's thread dies. */
+  /** Rejects with `worker_failed` when the engine's thread dies, or is terminated. */
   died: Promise<never>;
   /** Stops the engine's thread. */
   terminate(): void;
+  /**
+   * Answers while the thread lives. Given where its death cannot be observed (no Web Locks): a call
+   * that takes long makes the caller probe, and a thread that does not answer is taken for dead.
+   */
+  probe?: () => Promise<void>;
 }
 
 /** What the main thread sends to open an engine in a worker. */
@@ -95,4 +123,6 @@ export interface WorkerOpenOptions {
 /** What the worker entry exposes: one call that opens the engine and returns it (as a Comlink proxy). */
 export interface WorkerHost {
   open(options: WorkerOpenOptions, client: ClientCallbacks): Promise<EngineApi>;
+  /** Answers at once: the worker is alive. */
+  ping(): Promise<void>;
 }

@@ -1,6 +1,8 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { SET_MANY_CHUNK } from '../src/CacheClient';
+import type { EngineApi } from '../src/protocol';
+import { RemoteEngine } from '../src/RemoteEngine';
 import { inProcessWorkers, openRemoteCache } from './support/inProcessWorkers';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 
@@ -82,6 +84,47 @@ describe('getOrSet across a worker’s death', () => {
     release();
     expect(await pending).toBe('fetched');
     expect(await cache.get('generic', 'k')).toBeUndefined();
+  });
+});
+
+describe('a worker whose death cannot be observed (no Web Locks)', () => {
+  /** A connection whose engine never answers, and whose probe answers or not. */
+  function silentConnection(probeAnswers: boolean) {
+    let fail!: (error: Error) => void;
+    const died = new Promise<never>((_, reject) => (fail = reject));
+    died.catch(() => {});
+    const terminate = vi.fn(() => fail(Object.assign(new Error('The cache worker was terminated'), { name: 'CacheError', code: 'worker_failed' })));
+    const engine = new Proxy({} as EngineApi, { get: () => () => new Promise(() => {}) });
+    const probe = () => (probeAnswers ? Promise.resolve() : new Promise<void>(() => {}));
+    return { connection: { engine, died, terminate, probe }, terminate };
+  }
+
+  it('is probed when a call takes long; one that does not answer is terminated, and the call fails with worker_failed', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { connection, terminate } = silentConnection(false);
+      const engine = await RemoteEngine.start({ connect: async () => connection, logger: { error: vi.fn() } });
+      const call = engine.getMany('generic', ['k']);
+      const outcome = rejection(call);
+      await vi.advanceTimersByTimeAsync(6000);
+      expect(terminate).toHaveBeenCalledOnce();
+      expect(await outcome).toMatchObject({ code: 'worker_failed' });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('one that answers the probe is left to finish its call', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { connection, terminate } = silentConnection(true);
+      const engine = await RemoteEngine.start({ connect: async () => connection, logger: { error: vi.fn() } });
+      void engine.getMany('generic', ['k']);
+      await vi.advanceTimersByTimeAsync(6000);
+      expect(terminate).not.toHaveBeenCalled();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

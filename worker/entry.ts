@@ -33,6 +33,7 @@ const host: WorkerHost = {
     });
     return Comlink.proxy(engine);
   },
+  async ping() {},
 };
 
 Comlink.expose(host);

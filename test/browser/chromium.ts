@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { inject } from 'vitest';
+import { PLAIN_HTTP_HOST } from './serve';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -32,15 +33,22 @@ export interface TestPage {
   errors: string[];
 }
 
+export interface LaunchOptions {
+  /** A profile to reuse (a browser restart); a fresh one by default. */
+  userDataDir?: string;
+  /** Serve the pages from http://reprise.test:…, which is not a secure context (no Web Locks, no crypto.subtle). */
+  plainHttp?: boolean;
+}
+
 /** Debian's Chromium with the flags this machine needs, on a fresh (or the given) profile. */
-export async function launch(options: { userDataDir?: string } = {}): Promise<Browser> {
+export async function launch(options: LaunchOptions = {}): Promise<Browser> {
   const userDataDir = options.userDataDir ?? (await mkdtemp(join(tmpdir(), 'reprise-chromium-')));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_FLAGS,
+    args: options.plainHttp ? [...CHROMIUM_FLAGS, `--host-resolver-rules=MAP ${PLAIN_HTTP_HOST} 127.0.0.1`] : CHROMIUM_FLAGS,
   });
-  const baseUrl = inject('baseUrl');
+  const baseUrl = options.plainHttp ? inject('baseUrl').replace('127.0.0.1', PLAIN_HTTP_HOST) : inject('baseUrl');
   const browser: Browser = {
     context,
     userDataDir,

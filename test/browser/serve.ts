@@ -1,6 +1,9 @@
 import type { TestProject } from 'vitest/node';
 import { createServer } from 'vite';
 
+/** A host name mapped to 127.0.0.1 for pages that must not be a secure context. */
+export const PLAIN_HTTP_HOST = 'reprise.test';
+
 declare module 'vitest' {
   export interface ProvidedContext {
     baseUrl: string;
@@ -11,7 +14,8 @@ declare module 'vitest' {
 export default async function serve(project: TestProject) {
   const server = await createServer({
     configFile: new URL('../../vite.config.ts', import.meta.url).pathname,
-    server: { host: '127.0.0.1', port: 0, strictPort: true, hmr: false },
+    // reprise.test: the same server as a plain-http (not secure) origin, through Chromium's host resolver rules.
+    server: { host: '127.0.0.1', port: 0, strictPort: true, hmr: false, allowedHosts: [PLAIN_HTTP_HOST] },
     logLevel: 'warn',
   });
   await server.listen();

@@ -1,0 +1,65 @@
+// A page served over plain http is not a secure context: no crypto.randomUUID, no crypto.subtle, no
+// Web Locks. Reprise must work there like anywhere else, dead-worker detection included.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { launch, type Browser } from './chromium';
+import { openTab, waitForEvents } from './tabs';
+
+let browser: Browser;
+
+beforeEach(async () => {
+  browser = await launch({ plainHttp: true });
+});
+
+afterEach(async () => {
+  await browser.dispose();
+});
+
+describe('on a plain-http page', () => {
+  it('works across two tabs, fingerprints like a secure page, and notices a dead worker without Web Locks', async () => {
+    const name = `http-${Date.now()}`;
+    const a = await openTab(browser, name);
+    const b = await openTab(browser, name);
+    const context = await a.page.evaluate(() => ({
+      url: location.origin,
+      secure: isSecureContext,
+      randomUUID: typeof (crypto as Partial<Crypto>).randomUUID,
+      subtle: typeof (crypto as Partial<Crypto>).subtle,
+      locks: typeof (navigator as Partial<Navigator>).locks,
+    }));
+    console.log('plain-http page:', JSON.stringify(context));
+    expect(context).toMatchObject({ secure: false, randomUUID: 'undefined', subtle: 'undefined', locks: 'undefined' });
+    expect(context.url).toMatch(/^http:\/\/reprise\.test:\d+$/);
+
+    await a.page.evaluate(async () => {
+      const cache = window.tab.cache!;
+      await cache.set('track_metadata', 'song', { title: 'Song' }, { trackId: 't1' });
+      await cache.set('album_year', 'album', 1999);
+    });
+    expect(await b.page.evaluate(() => window.tab.cache!.getMany('track_metadata', ['song']))).toEqual([{ title: 'Song' }]);
+    await b.page.evaluate(() => window.tab.cache!.set('generic', 'mine', 'b', { trackId: 't1' }));
+    await a.page.evaluate(() => window.tab.cache!.emit({ eventType: 'manual_invalidation', trackId: 't1' }));
+    await waitForEvents(b.page, 1);
+    expect(await b.page.evaluate(async () => [await window.tab.cache!.get('track_metadata', 'song'), await window.tab.cache!.get('generic', 'mine')])).toEqual([
+      undefined,
+      undefined,
+    ]);
+    expect(await a.page.evaluate(() => window.tab.cache!.cleanup())).toEqual({ expired: 0, evicted: 0 });
+    // sha256('{"location":"l","persistentId":"p"}'), as on a secure page.
+    expect(await a.page.evaluate(() => window.Reprise.fingerprintTrack({ persistentId: 'p', location: 'l' }))).toBe(
+      '9ad297530bab62d49dd0e6f921d9ccb959a74c1dda4a740d525cced3e1fd46c4',
+    );
+
+    const dead = await a.page.evaluate(async () => {
+      const started = performance.now();
+      window.tab.workers.at(-1)!.terminate();
+      const code = await window.tab.cache!.get('album_year', 'album').then(
+        () => 'answered',
+        (error: { code?: string }) => error.code,
+      );
+      return { code, seconds: (performance.now() - started) / 1000, after: await window.tab.cache!.get('album_year', 'album'), workers: window.tab.workers.length };
+    });
+    console.log('a worker terminated on a plain-http page:', JSON.stringify(dead));
+    expect(dead).toMatchObject({ code: 'worker_failed', after: 1999, workers: 2 });
+    expect(dead.seconds).toBeLessThan(10);
+  });
+});
