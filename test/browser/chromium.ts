@@ -38,6 +38,8 @@ export interface LaunchOptions {
   userDataDir?: string;
   /** Serve the pages from http://reprise.test:…, which is not a secure context (no Web Locks, no crypto.subtle). */
   plainHttp?: boolean;
+  /** Let the back/forward cache work (Playwright turns it off by default). */
+  backForwardCache?: boolean;
 }
 
 /** Debian's Chromium with the flags this machine needs, on a fresh (or the given) profile. */
@@ -47,6 +49,7 @@ export async function launch(options: LaunchOptions = {}): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     args: options.plainHttp ? [...CHROMIUM_FLAGS, `--host-resolver-rules=MAP ${PLAIN_HTTP_HOST} 127.0.0.1`] : CHROMIUM_FLAGS,
+    ...(options.backForwardCache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}),
   });
   const baseUrl = options.plainHttp ? inject('baseUrl').replace('127.0.0.1', PLAIN_HTTP_HOST) : inject('baseUrl');
   const browser: Browser = {

@@ -1,0 +1,101 @@
+// The back/forward cache: a page using Reprise must stay eligible (as far as Reprise is concerned) and
+// catch up when restored. Playwright disables the cache by default; these tests turn it back on, and
+// read Chromium's own reasons for not restoring a page (Page.backForwardCacheNotUsed).
+import type { CDPSession, Page } from 'playwright-core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { launch, type Browser } from './chromium';
+import { openTab, waitForEvents } from './tabs';
+
+let browser: Browser;
+
+beforeEach(async () => {
+  browser = await launch({ backForwardCache: true });
+});
+
+afterEach(async () => {
+  await browser.dispose();
+});
+
+/** Chromium's reasons for not restoring pages, as they come. */
+async function watchBackForwardCache(page: Page): Promise<{ cdp: CDPSession; reasons: string[] }> {
+  const cdp = await browser.context.newCDPSession(page);
+  await cdp.send('Page.enable');
+  const reasons: string[] = [];
+  cdp.on('Page.backForwardCacheNotUsed', (event) => {
+    for (const explanation of event.notRestoredExplanations) reasons.push(`${explanation.type}: ${explanation.reason}`);
+  });
+  await page.evaluate(() => {
+    const shown: boolean[] = [];
+    Object.assign(window, { shown });
+    window.addEventListener('pageshow', (event) => shown.push(event.persisted));
+  });
+  return { cdp, reasons };
+}
+
+/** Navigates to another page of the origin, collects garbage (twice, a second apart) while away, and goes back. */
+async function awayAndBack(page: Page, cdp: CDPSession, whileAway: () => Promise<void> = async () => {}): Promise<boolean> {
+  const url = page.url();
+  await page.goto(url.replace(/[^/]*$/, 'blank.html'));
+  for (let round = 0; round < 2; round++) {
+    await cdp.send('HeapProfiler.collectGarbage');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  await whileAway();
+  // A page restored from the cache fires no load event: wait for the navigation to commit only.
+  await page.goBack({ waitUntil: 'commit' });
+  await page.waitForFunction(() => 'shown' in window);
+  const shown = await page.evaluate(() => (window as unknown as { shown: boolean[] }).shown);
+  return shown.includes(true);
+}
+
+describe('the back/forward cache', () => {
+  it('restores a page that made many calls, like the same page without Reprise, after garbage collection while cached', async () => {
+    const without = await browser.open('/test/browser/pages/reprise.html');
+    const plain = await watchBackForwardCache(without.page);
+    const restoredWithout = await awayAndBack(without.page, plain.cdp);
+
+    const results: { restored: boolean; reasons: string[] }[] = [];
+    for (let round = 0; round < 3; round++) {
+      const { page } = await openTab(browser, `bfcache-${Date.now()}-${round}`);
+      await page.evaluate(async () => {
+        const cache = window.tab.cache!;
+        for (let index = 0; index < 40; index++) {
+          await cache.set('generic', `k${index}`, index);
+          await cache.get('track_metadata', `k${index}`);
+          await cache.getMany('generic', [`k${index}`, 'none']);
+        }
+        await cache.emit({ eventType: 'track_added', trackId: 't1' });
+        await cache.stats();
+      });
+      const { cdp, reasons } = await watchBackForwardCache(page);
+      results.push({ restored: await awayAndBack(page, cdp), reasons });
+      await page.close();
+    }
+    console.log('back/forward cache: without Reprise', JSON.stringify({ restored: restoredWithout, reasons: plain.reasons }), 'with Reprise', JSON.stringify(results));
+    expect(restoredWithout).toBe(true);
+    for (const result of results) expect(result).toEqual({ restored: true, reasons: [] });
+  });
+
+  it('a restored page catches up on an event another tab emitted while it was cached', async () => {
+    const name = `bfcache-${Date.now()}`;
+    const a = await openTab(browser, name);
+    const b = await openTab(browser, name);
+    await a.page.evaluate(async () => {
+      await window.tab.cache!.set('generic', 'mine', 'a', { trackId: 't1' });
+      await window.tab.cache!.set('generic', 'other', 'a', { trackId: 't2' });
+    });
+    const { cdp, reasons } = await watchBackForwardCache(a.page);
+    const restored = await awayAndBack(a.page, cdp, async () => {
+      await b.page.evaluate(() => window.tab.cache!.emit({ eventType: 'manual_invalidation', trackId: 't1' }));
+    });
+    await waitForEvents(a.page, 1);
+    const seen = await a.page.evaluate(async () => ({
+      event: window.tab.events[0],
+      values: await window.tab.cache!.getMany('generic', ['mine', 'other']),
+    }));
+    console.log('restored after another tab emitted:', JSON.stringify({ restored, reasons, seen: seen.event?.context }));
+    expect({ restored, reasons }).toEqual({ restored: true, reasons: [] });
+    expect(seen.event).toMatchObject({ event: { eventType: 'manual_invalidation', trackId: 't1' }, context: { source: 'remote' } });
+    expect(seen.values).toEqual([undefined, 'a']);
+  });
+});
