@@ -1,5 +1,6 @@
 import { IDBFactory } from 'fake-indexeddb';
-import { describe, expect, it } from 'vitest';
+import { IDBObjectStore } from 'fake-indexeddb';
+import { describe, expect, it, vi } from 'vitest';
 import { IdbStore } from '../worker/IdbStore';
 import { entry } from './contract/storeContract';
 import { uniqueName } from './support/openCache';
@@ -35,6 +36,29 @@ describe('IdbStore', () => {
     expect(again.record.seq).toBe(first.record.seq);
     expect((await store.read('album_year', ['written after']))[0]?.key).toBe('written after');
     expect((await store.log.after(0)).changes.map((change) => change.id)).toEqual([relayed.id, 'later-0', 'later-1', 'later-2']);
+    store.close();
+  });
+
+  it('frees room over the quota with deletes only (a browser over its quota refuses any put), and usage is recounted exactly', async () => {
+    const store = await IdbStore.open({ name: uniqueName(), indexedDB: new IDBFactory() });
+    await store.write('album_year', Array.from({ length: 20 }, (_, index) => entry('album_year', `a${index}`, { bytes: 100 + index })), null, 0);
+    await store.write('track_metadata', [entry('track_metadata', 't', { bytes: 500 })], null, 0);
+    const puts = vi.spyOn(IDBObjectStore.prototype, 'put');
+    try {
+      const freed = await store.free(['album_year', 'track_metadata'], 300, 0);
+      expect(puts).not.toHaveBeenCalled();
+      expect(freed.album_year?.evicted).toBeGreaterThan(0);
+    } finally {
+      puts.mockRestore();
+    }
+    const left = (await store.read('album_year', Array.from({ length: 20 }, (_, index) => `a${index}`))).filter((found) => found !== undefined);
+    const bytes = left.reduce((sum, found) => sum + found!.bytes, 0);
+    expect(await store.usage(['album_year', 'track_metadata'])).toEqual([
+      { entries: left.length, bytes },
+      { entries: 1, bytes: 500 },
+    ]);
+    await store.write('album_year', [entry('album_year', 'after', { bytes: 50 })], null, 0);
+    expect(await store.usage(['album_year'])).toEqual([{ entries: left.length + 1, bytes: bytes + 50 }]);
     store.close();
   });
 });

@@ -4,7 +4,7 @@ import { Database, isOpenFailure, type DatabaseOptions } from './Database';
 import { changeOf, fromRecord, toRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
 import { EventLog } from './EventLog';
 import { planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
-import { requestDone, requestsDone } from './idbRequests';
+import { requestDone, requestsDone, walkCursor } from './idbRequests';
 import { ReadTimes } from './ReadTimes';
 import { later, type Schedule } from './schedule';
 import type { Budget, Counts, Mark, Removed, Store, StoredEntry, Usage, WriteGuard, WriteOptions } from './Store';
@@ -208,7 +208,8 @@ export class IdbStore implements Store {
         keys.map((key) => tx.objectStore(target.type).get(key) as IDBRequest<EntryRecord | undefined>);
       const entryReads = targets.map((target, index) => read(target, found[index] ?? []));
       await requestsDone([...usageReads, ...entryReads.flat()]);
-      const usages = new Map(types.map((type, index) => [type, usageReads[index]?.result ?? noUsage()]));
+      const usages = new Map<ContentType, Usage>();
+      for (const [index, type] of types.entries()) usages.set(type, usageReads[index]?.result ?? (await recount(tx, type)));
       // A type written since the lookup may hold entries it did not find: look again, here (slower, but rare).
       for (const [index, target] of targets.entries()) {
         if (target.by === 'all' || usages.get(target.type)?.version === versions.get(target.type)) continue;
@@ -303,11 +304,20 @@ export class IdbStore implements Store {
     );
   }
 
+  /**
+   * After a QuotaExceededError: removes twice `bytes`, and at least a quarter of what the types hold: a
+   * full disk (or a spent share of it) rarely gets back under its limit by the size of one write, sizes
+   * are estimates, and the browser counts its own overhead.
+   * Deletes only: a browser over its quota refuses any transaction that puts, even one that frees more
+   * than it writes. So the types' usage records are deleted too, and recounted when next needed.
+   */
   free(types: readonly ContentType[], bytes: number, now: number): Promise<Partial<Record<ContentType, Removed>>> {
     return this.#db.afterReading(
       'planning to free space',
       [...types, 'usage'],
       async (tx) => {
+        const held = await Promise.all(types.map((type) => this.#usage(tx, type)));
+        bytes = Math.max(2 * bytes, 0.25 * held.reduce((sum, usage) => sum + usage.bytes, 0));
         // Expired entries of every type first, then the least recently used, type by type.
         const steps: { type: ContentType; plan: Candidate[] }[] = [];
         let planned = 0;
@@ -339,7 +349,10 @@ export class IdbStore implements Store {
           counts.evicted += step.evicted;
           freed += before - usage.bytes;
         }
-        for (const [type, usage] of usages) this.#putUsage(tx, type, usage);
+        for (const [type, usage] of usages) {
+          tx.objectStore('usage').delete(type);
+          this.#known.set(type, { ...usage });
+        }
         return removed;
       },
     );
@@ -375,12 +388,14 @@ export class IdbStore implements Store {
   }
 
   usage(types: readonly ContentType[]): Promise<Usage[]> {
-    return this.#db.transact('reading usage', ['usage'], 'readonly', async (tx) => {
-      const store = tx.objectStore('usage');
-      const requests = types.map((type) => store.get(type) as IDBRequest<Usage | undefined>);
-      await requestsDone(requests);
-      return requests.map((request) => ({ entries: request.result?.entries ?? 0, bytes: request.result?.bytes ?? 0 }));
-    });
+    return this.#db.transact('reading usage', [...types, 'usage'], 'readonly', (tx) =>
+      Promise.all(
+        types.map(async (type) => {
+          const { entries, bytes } = await this.#usage(tx, type);
+          return { entries, bytes };
+        }),
+      ),
+    );
   }
 
   close(): void {
@@ -388,7 +403,7 @@ export class IdbStore implements Store {
   }
 
   async #usage(tx: IDBTransaction, type: ContentType): Promise<Usage> {
-    const usage = ((await requestDone(tx.objectStore('usage').get(type))) as Usage | undefined) ?? noUsage();
+    const usage = ((await requestDone(tx.objectStore('usage').get(type))) as Usage | undefined) ?? (await recount(tx, type));
     this.#known.set(type, { ...usage });
     return usage;
   }
@@ -399,6 +414,22 @@ export class IdbStore implements Store {
     tx.objectStore('usage').put(usage, type);
     this.#known.set(type, { ...usage });
   }
+}
+
+/**
+ * A type's usage, counted from its entries: for a type whose usage record is missing (freed over the
+ * quota, see `free`). An empty type costs one count.
+ */
+async function recount(tx: IDBTransaction, type: ContentType): Promise<Usage> {
+  const store = tx.objectStore(type);
+  const usage = noUsage();
+  if ((await requestDone(store.count())) === 0) return usage;
+  await walkCursor(store.openCursor(), (cursor) => {
+    usage.entries++;
+    usage.bytes += (cursor.value as EntryRecord).bytes;
+    return true;
+  });
+  return usage;
 }
 
 /** The entries no change logged since the guard's mark removes; none if the log no longer tells (recreated, or trimmed since). */

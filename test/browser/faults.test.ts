@@ -1,8 +1,22 @@
 // Faults only a real browser shows, in Chromium: a worker terminated in the middle of a big setMany,
 // and bad calls through the worker boundary. Each test prints what it saw, so its figures can be read.
+import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { launch, type Browser } from './chromium';
 import { openTab } from './tabs';
+
+/** SIGKILL every process of the Chromium that runs on this profile, as a crash or a power cut would. */
+function killChromium(userDataDir: string): number {
+  const pids = execFileSync('pgrep', ['-f', `user-data-dir=${userDataDir}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  for (const pid of pids) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // Gone already: a child of one killed before it.
+    }
+  }
+  return pids.length;
+}
 
 let browser: Browser;
 let names = 0;
@@ -64,6 +78,124 @@ describe('a worker terminated in the middle of a multi-chunk setMany', () => {
     expect([trials.stats.entries, trials.stats.bytes]).toEqual([trials.counted?.entries, trials.counted?.bytes]);
     expect([trials.counted?.usage.entries, trials.counted?.usage.bytes]).toEqual([trials.counted?.entries, trials.counted?.bytes]);
     expect(errors.filter((error) => !/worker died|worker stopped/.test(error))).toEqual([]);
+  });
+});
+
+describe('the browser killed in the middle of a write', () => {
+  it('keeps all or none of a 20,000-entry setMany, byte counts exact, and works on after a restart', async () => {
+    const name = uniqueName();
+    const { page } = await openTab(browser, name);
+    await page.evaluate(() => {
+      const entries = Array.from({ length: 20_000 }, (_, index) => ({ key: `k${index}`, value: { index, text: 'x'.repeat(100) }, trackId: `t${index % 50}` }));
+      Object.assign(window, { progress: 0 });
+      void window.tab.cache!.setMany('track_metadata', entries, { onProgress: (done) => Object.assign(window, { progress: done }) }).catch(() => {});
+    });
+    await page.waitForFunction(() => (window as unknown as { progress: number }).progress > 0, undefined, { polling: 5 });
+    const progress = await page.evaluate(() => (window as unknown as { progress: number }).progress).catch(() => -1);
+    const killed = killChromium(browser.userDataDir);
+    await browser.context.close().catch(() => {});
+    browser = await launch({ userDataDir: browser.userDataDir });
+    const { page: restarted, errors } = await openTab(browser, name);
+    const after = await restarted.evaluate(async (name) => {
+      const cache = window.tab.cache!;
+      const keys = Array.from({ length: 20_000 }, (_, index) => `k${index}`);
+      const present = (await cache.getMany('track_metadata', keys)).filter((value) => value !== undefined).length;
+      const stats = (await cache.stats()).types.track_metadata;
+      const counted = (await window.recount(name))['track_metadata'];
+      await cache.set('track_metadata', 'later', 'written after the restart', { trackId: 't1' });
+      const emitted = await cache.emit({ eventType: 'track_removed', trackId: 't1' });
+      const cleaned = await cache.cleanup();
+      const recounted = (await window.recount(name))['track_metadata'];
+      const final = (await cache.stats()).types.track_metadata;
+      return { present, stats: [stats.entries, stats.bytes], counted: [counted?.entries, counted?.bytes], emitted: emitted.invalidated, cleaned, later: await cache.get('track_metadata', 'later'), final: [final.entries, final.bytes], recounted: [recounted?.entries, recounted?.bytes] };
+    }, name);
+    console.log('browser killed mid-setMany:', JSON.stringify({ progressWhenKilled: progress, processesKilled: killed, ...after }));
+    expect(killed).toBeGreaterThan(0);
+    expect([0, 20_000]).toContain(after.present);
+    expect(after.stats).toEqual(after.counted);
+    expect(after.final).toEqual(after.recounted);
+    expect(after.later).toBeUndefined();
+    expect(after.emitted.track_metadata).toBe(after.present === 0 ? 1 : 1 + 400);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('a real quota', () => {
+  it('a write that does not fit evicts or fails with quota_exceeded writing none of it; once room is made, writes work again', async () => {
+    const name = uniqueName();
+    const { page } = await browser.open('/test/browser/pages/reprise.html');
+    const cdp = await browser.context.newCDPSession(page);
+    const origin = new URL(page.url()).origin;
+    // Before the cache opens: IndexedDB takes the quota in force when its connection opens.
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 4 * 2 ** 20 });
+    await page.waitForFunction(() => 'tab' in window);
+    await page.evaluate((name) => window.tab.open({ name }), name);
+    const full = await page.evaluate(async () => {
+      const cache = window.tab.cache!;
+      const code = (promise: Promise<unknown>) =>
+        promise.then(
+          () => 'resolved',
+          (error: { code?: string }) => error.code ?? String(error),
+        );
+      // Random letters: IndexedDB compresses values, and a quota is about what is stored.
+      const blob = (size: number) => {
+        let text = '';
+        for (let done = 0; done < size; done += 50_000) {
+          const bytes = crypto.getRandomValues(new Uint8Array(Math.min(50_000, size - done)));
+          text += String.fromCharCode(...bytes.map((byte) => 97 + (byte % 26)));
+        }
+        return text;
+      };
+      // Fill the persistent types until a write fails.
+      let filled = 0;
+      let firstFailure = '';
+      for (let index = 0; index < 200 && !firstFailure; index++) {
+        const result = await code(cache.set(index % 2 ? 'successful_api_metadata' : 'album_year', `fill-${index}`, blob(50_000)));
+        if (result === 'resolved') filled++;
+        else firstFailure = result;
+      }
+      const single = await code(cache.set('track_metadata', 'big', blob(1_500_000)));
+      const singleStored = (await cache.get('track_metadata', 'big')) !== undefined;
+      const batch = [
+        { key: 'b0', value: 'small' },
+        { key: 'b1', value: blob(1_500_000) },
+        { key: 'b2', value: 'small' },
+      ];
+      const many = await code(cache.setMany('track_metadata', batch));
+      const manyStored = (await cache.getMany('track_metadata', ['b0', 'b1', 'b2'])).map((value) => value !== undefined);
+      const small = await code(cache.set('album_year', 'small-while-full', 1999));
+      const smallStored = (await cache.get('album_year', 'small-while-full')) !== undefined;
+      const { types, degraded } = await cache.stats();
+      const evictions = types.album_year.evictions + types.successful_api_metadata.evictions + types.track_metadata.evictions;
+      return { filled, firstFailure, single, singleStored, many, manyStored, small, smallStored, degraded, evictions };
+    });
+    // Room is made (the user frees disk): the same cache writes again, without a reload.
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 64 * 2 ** 20 });
+    const after = await page.evaluate(async (name) => {
+      const cache = window.tab.cache!;
+      await cache.set('album_year', 'small-after', 1999);
+      await cache.setMany('track_metadata', [{ key: 'after-0', value: 'x'.repeat(100_000) }, { key: 'after-1', value: 1 }]);
+      const read = [await cache.get('album_year', 'small-after'), ...(await cache.getMany('track_metadata', ['after-0', 'after-1']))].map((value) => value !== undefined);
+      const stats = await cache.stats();
+      const counted = await window.recount(name);
+      const exact = ['track_metadata', 'successful_api_metadata', 'album_year'].every(
+        (type) => stats.types[type as 'album_year'].entries === counted[type]?.entries && stats.types[type as 'album_year'].bytes === counted[type]?.bytes,
+      );
+      return { read, degraded: stats.degraded, exact };
+    }, name);
+    console.log('a 4 MiB quota:', JSON.stringify(full), 'then 64 MiB:', JSON.stringify(after));
+    expect(full.filled).toBeGreaterThan(0);
+    expect(full.firstFailure).toBe('quota_exceeded');
+    expect(full.evictions).toBeGreaterThan(0);
+    for (const [outcome, stored] of [
+      [full.single, [full.singleStored]],
+      [full.many, full.manyStored],
+      [full.small, [full.smallStored]],
+    ] as const) {
+      expect(outcome === 'resolved' ? stored.every(Boolean) : outcome === 'quota_exceeded' && !stored.some(Boolean)).toBe(true);
+    }
+    expect(full.degraded).toBeNull();
+    expect(after).toEqual({ read: [true, true, true], degraded: null, exact: true });
   });
 });
 
