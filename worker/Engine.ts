@@ -360,7 +360,11 @@ export class Engine implements EngineApi {
     } catch (error) {
       if (!isCacheError(error, 'quota_exceeded')) throw error;
       const others = CONTENT_TYPES.filter((other) => other !== type && isPersistentType(other));
-      const freed = await store.free([type, ...others], bytes, now);
+      // Twice the write, and at least a quarter of what is held: a full disk (or a spent share of it)
+      // rarely gets back under its limit by the size of one write, sizes are estimates, and the
+      // browser counts its own overhead.
+      const held = (await store.usage([type, ...others])).reduce((sum, usage) => sum + usage.bytes, 0);
+      const freed = await store.free([type, ...others], Math.max(2 * bytes, held / 4), now);
       let count = 0;
       for (const [freedType, removed] of Object.entries(freed) as [ContentType, Removed][]) {
         this.#countRemoved(freedType, removed);

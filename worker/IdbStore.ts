@@ -305,19 +305,15 @@ export class IdbStore implements Store {
   }
 
   /**
-   * After a QuotaExceededError: removes twice `bytes`, and at least a quarter of what the types hold: a
-   * full disk (or a spent share of it) rarely gets back under its limit by the size of one write, sizes
-   * are estimates, and the browser counts its own overhead.
-   * Deletes only: a browser over its quota refuses any transaction that puts, even one that frees more
-   * than it writes. So the types' usage records are deleted too, and recounted when next needed.
+   * After a QuotaExceededError: removes about `bytes`. Deletes only: a browser over its quota refuses
+   * any transaction that puts, even one that frees more than it writes. So the types' usage records are
+   * deleted too, and recounted when next needed.
    */
   free(types: readonly ContentType[], bytes: number, now: number): Promise<Partial<Record<ContentType, Removed>>> {
     return this.#db.afterReading(
       'planning to free space',
       [...types, 'usage'],
       async (tx) => {
-        const held = await Promise.all(types.map((type) => this.#usage(tx, type)));
-        bytes = Math.max(2 * bytes, 0.25 * held.reduce((sum, usage) => sum + usage.bytes, 0));
         // Expired entries of every type first, then the least recently used, type by type.
         const steps: { type: ContentType; plan: Candidate[] }[] = [];
         let planned = 0;
