@@ -2,7 +2,7 @@
 // BroadcastChannel and Web Locks, and hands it back to the main thread as a Comlink proxy.
 import * as Comlink from 'comlink';
 import { registerCacheErrorTransfer } from '../src/cacheErrorTransfer';
-import type { WorkerHost } from '../src/protocol';
+import type { ClientCallbacks, WorkerHost } from '../src/protocol';
 import { SmartCacheConfig } from '../src/SmartCacheConfig';
 import { Engine } from './Engine';
 
@@ -19,8 +19,10 @@ function holdUntilDeath(lock: string): Promise<void> {
 }
 
 const host: WorkerHost = {
-  async open({ name, config, lock }, client) {
+  async open({ name, config, lock }, remoteClient) {
     if (lock && typeof navigator.locks !== 'undefined') await holdUntilDeath(lock);
+    // Each of Comlink's proxies made once and kept (see src/connectWorker.ts): no release message later.
+    const client: ClientCallbacks = { remoteEvent: remoteClient.remoteEvent, progress: remoteClient.progress };
     const engine = await Engine.create({
       name,
       config: new SmartCacheConfig(config),
