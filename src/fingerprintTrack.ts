@@ -1,34 +1,97 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { z } from 'zod';
-import { parse } from './parse';
+import { CacheError, type CacheErrorIssue } from './CacheError';
+import { describeValue } from './describeValue';
+import { pythonJson } from './pythonJson';
 
-const required = (field: string) => z.string({ error: `${field} required` }).regex(/\S/, { error: `${field} must not be blank` });
-const moment = z.union([z.number().finite(), z.string(), z.date().transform((date) => date.toISOString())]);
+/**
+ * What identifies a file's content; other fields of a track object are ignored. Loose on purpose, like
+ * the original tool: its input often comes from AppleScript or JSON.
+ */
+export interface TrackIdentity {
+  persistentId: string | number;
+  location: string | number;
+  /** Bytes; a numeric string counts as its number; absent, `null` or `""` as 0. */
+  fileSize?: number | string | null;
+  /** Seconds; as fileSize. */
+  duration?: number | string | null;
+  /** Trimmed; a number is taken as its decimal string, a Date as its ISO string; absent or `null` as `""`. */
+  dateModified?: string | number | Date | null;
+  dateAdded?: string | number | Date | null;
+}
 
-/** What identifies a file's content; other fields of a track object are ignored. */
-export const trackIdentitySchema = z.object({
-  persistentId: required('persistentId'),
-  location: required('location'),
-  fileSize: z.number().finite().nonnegative().optional(),
-  duration: z.number().finite().nonnegative().optional(),
-  dateModified: moment.optional(),
-  dateAdded: moment.optional(),
-});
+type Field = keyof TrackIdentity;
+type Normalize = (value: unknown) => string | number;
 
-export type TrackIdentity = z.input<typeof trackIdentitySchema>;
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 
-/** SHA-256 (hex) of the identity's canonical JSON: sorted keys, absent fields left out. */
+class Problem extends Error {}
+
+function text(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value.trim();
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString();
+  throw new Problem(`expected a string, a finite number or a valid Date, got ${describeValue(value)}`);
+}
+
+function required(value: unknown): string {
+  const normalized = text(value);
+  if (normalized === '') throw new Problem('required, and must not be blank');
+  return normalized;
+}
+
+/** A float, as the original tool's `float(value) if value else 0.0`, but an unparsable value is an error, not 0. */
+function numeric(value: unknown): number {
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string') {
+    const trimmed = value.trim();
+    if (trimmed === '') return 0;
+    const parsed = Number(trimmed);
+    if (DECIMAL.test(trimmed) && Number.isFinite(parsed)) return parsed;
+  }
+  throw new Problem(`expected a finite number or a numeric string, got ${describeValue(value)}`);
+}
+
+// Hashed under the original tool's snake_case names, so that the same track gives the same hex.
+const FIELDS: readonly (readonly [Field, string, Normalize])[] = [
+  ['persistentId', 'persistent_id', required],
+  ['location', 'location', required],
+  ['fileSize', 'file_size', numeric],
+  ['duration', 'duration', numeric],
+  ['dateModified', 'date_modified', text],
+  ['dateAdded', 'date_added', text],
+];
+
+/**
+ * SHA-256 (hex) of the identity's canonical JSON, byte for byte what the original Python tool hashed.
+ * @noble/hashes rather than Web Crypto: `crypto.subtle` is missing on plain-http pages, and one
+ * implementation gives the same hex everywhere.
+ */
 export async function fingerprintTrack(track: TrackIdentity): Promise<string> {
-  const identity = parse(trackIdentitySchema, track, 'invalid_argument', 'track identity');
-  const canonical = JSON.stringify(
-    Object.fromEntries(
-      Object.entries(identity)
-        .filter(([, value]) => value !== undefined)
-        .sort(([a], [b]) => (a < b ? -1 : 1)),
-    ),
-  );
-  // @noble/hashes rather than Web Crypto: `crypto.subtle` is missing on plain-http pages, and one
-  // implementation gives the same hex everywhere.
-  return bytesToHex(sha256(new TextEncoder().encode(canonical)));
+  return bytesToHex(sha256(new TextEncoder().encode(pythonJson(canonicalIdentity(track)))));
+}
+
+function canonicalIdentity(track: unknown): Record<string, string | number> {
+  if (typeof track !== 'object' || track === null) {
+    throw new CacheError('invalid_argument', `Invalid track identity: expected an object, got ${describeValue(track)}`, {
+      issues: [{ path: '', message: 'expected an object' }],
+    });
+  }
+  const canonical: Record<string, string | number> = {};
+  const issues: CacheErrorIssue[] = [];
+  for (const [field, name, normalize] of FIELDS) {
+    try {
+      canonical[name] = normalize((track as Record<Field, unknown>)[field]);
+    } catch (error) {
+      // A Problem is ours; anything else came from the input itself (a getter that threw).
+      issues.push({ path: field, message: error instanceof Problem ? error.message : `could not be read (${error instanceof Error ? error.message : describeValue(error)})` });
+    }
+  }
+  if (issues.length > 0) {
+    const listed = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
+    throw new CacheError('invalid_argument', `Invalid track identity: ${listed}`, { issues });
+  }
+  return canonical;
 }

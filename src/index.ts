@@ -17,6 +17,7 @@ export type { Logger } from './Logger';
 export { albumKey } from './albumKey';
 export { fingerprintTrack } from './fingerprintTrack';
 export type { TrackIdentity } from './fingerprintTrack';
+export { isFingerprint } from './isFingerprint';
 export { createCache } from './createCache';
 export type { CreateCacheOptions } from './createCache';
 export type {
