@@ -4,6 +4,7 @@ import { Engine } from '../worker/Engine';
 import {
   CONTENT_TYPES,
   HOUR,
+  INFINITE_TTL,
   MINUTE,
   SmartCacheConfig,
   createCache,
@@ -68,16 +69,48 @@ describe('persistent and temporary types', () => {
 });
 
 describe('TTL', () => {
-  it.each(CONTENT_TYPES)('%s entries expire exactly at their TTL', async (type) => {
-    const { cache, clock } = await openCache({ config: { caching: { negativeResultTtl: 2 * HOUR } } });
-    const ttl = new SmartCacheConfig({ caching: { negativeResultTtl: 2 * HOUR } }).getTtl(type);
+  const negativeResultTtl = 2 * HOUR;
+  const config = new SmartCacheConfig({ caching: { negativeResultTtl } });
+  const finite = CONTENT_TYPES.filter((type) => config.getTtl(type) < INFINITE_TTL);
+  const eternal = CONTENT_TYPES.filter((type) => config.getTtl(type) >= INFINITE_TTL);
+
+  it.each(finite)('%s entries expire exactly at their TTL', async (type) => {
+    const { cache, clock } = await openCache({ config: { caching: { negativeResultTtl } } });
     await cache.set(type, 'k', 'v');
-    clock.advance(ttl * 1000 - 1);
+    clock.advance(config.getTtl(type) * 1000 - 1);
     expect(await cache.get(type, 'k')).toBe('v');
     clock.advance(1);
     expect(await cache.get(type, 'k')).toBeUndefined();
     const stats = (await cache.stats()).types[type];
     expect(stats).toMatchObject({ entries: 0, bytes: 0, expirations: 1, hits: 1, misses: 1 });
+  });
+
+  it.each(eternal)('%s entries (TTL INFINITE_TTL) never expire, on read or in the sweep', async (type) => {
+    expect(eternal).toEqual(['track_metadata', 'successful_api_metadata']);
+    const { cache, clock } = await openCache();
+    await cache.set(type, 'k', 'v');
+    clock.advance(3 * INFINITE_TTL * 1000);
+    expect(await cache.cleanup()).toEqual({ expired: 0, evicted: 0 });
+    expect(await cache.get(type, 'k')).toBe('v');
+    expect((await cache.stats()).types[type]).toMatchObject({ entries: 1, expirations: 0, hits: 1 });
+  });
+
+  it.each(CONTENT_TYPES)('%s: a ttlSeconds at or above INFINITE_TTL never expires, one below does, on read and in the sweep', async (type) => {
+    const { cache, clock } = await openCache();
+    await cache.set(type, 'at', 'v', { ttlSeconds: INFINITE_TTL });
+    await cache.set(type, 'above', 'v', { ttlSeconds: INFINITE_TTL + 1 });
+    await cache.setMany(type, [
+      { key: 'many', value: 'v', ttlSeconds: 10 * INFINITE_TTL },
+      { key: 'below', value: 'v', ttlSeconds: INFINITE_TTL - 1 },
+      { key: 'read-below', value: 'v', ttlSeconds: INFINITE_TTL - 1 },
+    ]);
+    clock.advance(INFINITE_TTL * 1000);
+    expect(await cache.get(type, 'read-below')).toBeUndefined();
+    expect(await cache.cleanup()).toEqual({ expired: 1, evicted: 0 });
+    clock.advance(20 * INFINITE_TTL * 1000);
+    expect(await cache.cleanup()).toEqual({ expired: 0, evicted: 0 });
+    expect(await cache.getMany(type, ['at', 'above', 'many', 'below'])).toEqual(['v', 'v', 'v', undefined]);
+    expect((await cache.stats()).types[type]).toMatchObject({ entries: 3, expirations: 2 });
   });
 
   it('a ttlSeconds on set overrides the policy', async () => {

@@ -9,6 +9,7 @@ import { randomId } from '../src/randomId';
 import type { SmartCacheConfig } from '../src/SmartCacheConfig';
 import { isOpenFailure } from './Database';
 import { IdbStore } from './IdbStore';
+import { isExpired } from './isExpired';
 import { MemoryStore } from './MemoryStore';
 import { changeRemoves, type Change } from './Change';
 import type { LoggedChange } from './databaseSchema';
@@ -125,7 +126,7 @@ export class Engine implements EngineApi {
           counters.misses++;
           return undefined;
         }
-        if (entry.expiresAt <= now) expired.push(entry.key);
+        if (isExpired(entry, now)) expired.push(entry.key);
         else if (validates && fingerprint !== undefined && entry.fingerprint !== fingerprint) mismatched.set(entry.key, fingerprint);
         else {
           counters.hits++;
@@ -136,7 +137,7 @@ export class Engine implements EngineApi {
         return undefined;
       });
       // Removed only if still stale: another tab may have rewritten the entry since it was read.
-      if (expired.length) counters.expirations += await store.remove(type, expired, (entry) => entry.expiresAt <= now);
+      if (expired.length) counters.expirations += await store.remove(type, expired, (entry) => isExpired(entry, now));
       if (mismatched.size) {
         counters.invalidations += await store.remove(type, [...mismatched.keys()], (entry) => entry.fingerprint !== mismatched.get(entry.key));
       }

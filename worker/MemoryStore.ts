@@ -2,6 +2,7 @@ import type { ContentType } from '../src/contentType';
 import { targetMatches, type InvalidationTarget } from '../src/invalidationTargets';
 import { randomId } from '../src/randomId';
 import type { Budget, Counts, Mark, Removed, Store, StoredEntry, Usage, WriteOptions } from './Store';
+import { isExpired } from './isExpired';
 import { toCacheError } from './storageError';
 
 /** One content type's entries, in least-recently-used-first order, with the indexes events use. */
@@ -67,8 +68,7 @@ class Table {
       // Deleting from a Map while iterating it is well defined: deleted entries are simply not visited.
       for (const entry of this.entries.values()) {
         if (this.bytes <= target) return removed;
-        // Like the IndexedDB expiry index, the sweep leaves out entries kept "forever"; reads still check them.
-        if (options.spare?.has(entry.key) || (pass === 'expired' && !(entry.expires && entry.expiresAt <= now))) continue;
+        if (options.spare?.has(entry.key) || (pass === 'expired' && !isExpired(entry, now))) continue;
         this.delete(entry.key);
         removed[pass]++;
       }

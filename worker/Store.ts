@@ -12,7 +12,7 @@ export interface StoredEntry {
   bytes: number;
   /** Epoch milliseconds; the entry is expired from this instant on. */
   expiresAt: number;
-  /** False for a TTL of INFINITE_TTL or more: such an entry is left out of the expiry index (reads still check it). */
+  /** False for a TTL of INFINITE_TTL or more: such an entry never expires, and is left out of the expiry index. */
   expires: boolean;
   /** Tells this write of the entry from any other (random): a later step acts on the entry only if it is still this one. */
   revision?: number;
