@@ -1,14 +1,17 @@
-import type { z } from 'zod';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { CacheEvent, CacheEventInput, EventType } from './cacheEvent';
 import type { ContentType } from './contentType';
 
-/** Optional zod schemas per content type: values are checked on write and on read, and typed by them. */
-export type Schemas = { readonly [T in ContentType]?: z.core.$ZodType };
+/**
+ * Optional schemas per content type, any Standard Schema v1 validator (zod ≥ 3.24, zod 4, valibot,
+ * arktype…): values are checked on write and on read, and typed by them.
+ */
+export type Schemas = { readonly [T in ContentType]?: StandardSchemaV1 };
 
 /** What `get` returns for a type: the schema's output type, or `unknown` without a schema. */
-export type ValueOf<S extends Schemas, T extends ContentType> = S[T] extends z.core.$ZodType ? z.output<S[T]> : unknown;
+export type ValueOf<S extends Schemas, T extends ContentType> = S[T] extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S[T]> : unknown;
 /** What `set` takes for a type: the schema's input type, or `unknown` without a schema. */
-export type ValueIn<S extends Schemas, T extends ContentType> = S[T] extends z.core.$ZodType ? z.input<S[T]> : unknown;
+export type ValueIn<S extends Schemas, T extends ContentType> = S[T] extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S[T]> : unknown;
 
 export interface GetOptions {
   /** For fingerprint-validated types: a stored entry with another fingerprint is a miss, and is deleted. */

@@ -32,6 +32,7 @@ import { Handlers } from './Handlers';
 import type { Logger } from './Logger';
 import { parse } from './parse';
 import type { ClientCallbacks, EngineApi, EntryInput } from './protocol';
+import { checkValue, validateValue } from './validateValue';
 import { yieldToEventLoop } from './yieldToEventLoop';
 
 /** Entries validated (and sent, with a worker) per step of a big setMany, so no step holds the main thread for long. */
@@ -50,7 +51,7 @@ export interface CacheClientOptions {
  * The public `Cache`: validates every argument, applies value schemas, shares concurrent `getOrSet`
  * fetches and runs `on` listeners, over an engine that is either in-process or behind a worker.
  */
-export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, ClientCallbacks {
+export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<ClientCallbacks, 'remoteEvent' | 'progress'> {
   readonly #engine: EngineApi;
   readonly #schemas: Schemas;
   readonly #listeners: Handlers<EventType | '*', [CacheEvent, EventContext]>;
@@ -96,7 +97,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Clien
     parseContentType(type);
     parse(keySchema, key, 'invalid_argument', 'key');
     const parsed = parse(setOptionsSchema, options ?? {}, 'invalid_argument', 'set options');
-    await this.#engine.setMany(type, [this.#toInput(type, { ...parsed, key, value }, 'value')]);
+    await this.#engine.setMany(type, [await this.#toInput(type, { ...parsed, key, value }, 'value')]);
   }
 
   async setMany<T extends ContentType>(
@@ -110,22 +111,25 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Clien
     if (!Array.isArray(entries)) throw new CacheError('invalid_argument', 'setMany entries must be an array');
     // The distinct keys, for the last progress report: counted chunk by chunk, like the validation.
     const keys = new Set<string>();
-    const inputs = (from: number) =>
-      entries.slice(from, from + this.#chunk).map((entry, offset) => {
-        const input = this.#toInput(type, parse(entrySchema, entry, 'invalid_argument', `entry ${from + offset}`), `entry ${from + offset}`);
+    const inputs = async (from: number) => {
+      const chunk: EntryInput[] = [];
+      for (let index = from; index < Math.min(from + this.#chunk, entries.length); index++) {
+        const input = await this.#toInput(type, parse(entrySchema, entries[index], 'invalid_argument', `entry ${index}`), `entry ${index}`);
         keys.add(input.key);
-        return input;
-      });
+        chunk.push(input);
+      }
+      return chunk;
+    };
     const batch = `batch-${++this.#batches}`;
     if (onProgress) this.#progress.set(batch, { report: onProgress, done: 0 });
     try {
       if (entries.length <= this.#chunk) {
-        await this.#engine.setMany(type, inputs(0), { batch: onProgress && batch });
+        await this.#engine.setMany(type, await inputs(0), { batch: onProgress && batch });
       } else {
         // Validate and hand over in chunks, yielding between them; the engine writes everything in one transaction.
         try {
           for (let from = 0; from < entries.length; from += this.#chunk) {
-            await this.#engine.stage(batch, inputs(from));
+            await this.#engine.stage(batch, await inputs(from));
             await yieldToEventLoop();
           }
           await this.#engine.commit(batch, type, entries.length);
@@ -161,10 +165,10 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Clien
       if (cached !== undefined) return cached;
       // Taken before the fetch: a value an event made stale while it was fetched is returned, not stored.
       const since = await this.#engine.mark(type);
-      const input = this.#toInput(type, { ...parsed, key, value: await fetcher() }, 'fetched value');
+      const input = await this.#toInput(type, { ...parsed, key, value: await fetcher() }, 'fetched value');
       this.#checkOpen();
       await this.#engine.setMany(type, [input], { since });
-      return this.#output(type, input.value) as ValueOf<S, T>;
+      return (await this.#output(type, input.value)) as ValueOf<S, T>;
     })();
     this.#inflight.set(id, run);
     const settle = () => this.#inflight.delete(id);
@@ -243,13 +247,15 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Clien
     const schema = this.#schemas[type];
     if (!schema) return found.map((item) => item?.value as ValueOf<S, T> | undefined);
     const corrupt: { key: string; revision: number | undefined }[] = [];
-    const checked = found.map((item, index) => {
-      if (item === undefined) return undefined;
-      const result = z.safeParse(schema, item.value);
-      if (result.success) return result.data as ValueOf<S, T>;
-      corrupt.push({ key: keys[index]!, revision: item.revision });
-      return undefined;
-    });
+    const checked: (ValueOf<S, T> | undefined)[] = [];
+    for (const [index, item] of found.entries()) {
+      const check = item && (await checkValue(schema, item.value));
+      if (check?.ok) checked.push(check.value as ValueOf<S, T>);
+      else {
+        checked.push(undefined);
+        if (item) corrupt.push({ key: keys[index]!, revision: item.revision });
+      }
+    }
     if (corrupt.length) await this.#engine.discardCorrupt(type, corrupt);
     return checked;
   }
@@ -259,11 +265,11 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Clien
    * stored as given, not as the schema's output: every read parses it again, so a schema with a
    * transform round-trips (its output need not be valid input, nor even cloneable).
    */
-  #toInput(type: ContentType, entry: z.output<typeof entrySchema>, what: string): EntryInput {
+  async #toInput(type: ContentType, entry: z.output<typeof entrySchema>, what: string): Promise<EntryInput> {
     const { key, value, trackId, album, fingerprint, ttlSeconds } = entry;
     if (value === undefined) throw new CacheError('invalid_value', `${what} for ${type} "${key}" is undefined; store null for "nothing"`);
     const input: EntryInput = { key, value };
-    this.#output(type, value, `${what} for ${type} "${key}"`);
+    await this.#output(type, value, `${what} for ${type} "${key}"`);
     if (trackId !== undefined) input.trackIds = typeof trackId === 'string' ? [trackId] : [...new Set(trackId)];
     if (album) input.album = album;
     if (fingerprint !== undefined) input.fingerprint = fingerprint;
@@ -272,9 +278,9 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Clien
   }
 
   /** What the type's schema makes of a value (the value itself without a schema); `invalid_value` if it does not parse. */
-  #output(type: ContentType, value: unknown, what = `value for ${type}`): unknown {
+  async #output(type: ContentType, value: unknown, what = `value for ${type}`): Promise<unknown> {
     const schema = this.#schemas[type];
-    return schema ? parse(schema, value, 'invalid_value', what) : value;
+    return schema ? validateValue(schema, value, what) : value;
   }
 
   #checkOpen(): void {

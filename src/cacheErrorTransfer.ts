@@ -11,36 +11,43 @@ interface SerializedCacheError {
 
 let registered = false;
 
+function serialize(error: CacheError): SerializedCacheError {
+  const issues = error.issues.map(({ path, message }) => ({ path, message }));
+  return { isCacheError: true, code: error.code, message: error.message, issues, stack: error.stack };
+}
+
+function deserialize(serialized: unknown): CacheError | undefined {
+  const candidate = serialized as Partial<SerializedCacheError> | null;
+  if (candidate?.isCacheError !== true || !candidate.code || typeof candidate.message !== 'string') return undefined;
+  const error = new CacheError(candidate.code, candidate.message, { issues: candidate.issues ?? [] });
+  if (candidate.stack) error.stack = candidate.stack;
+  return error;
+}
+
 /**
- * Comlink sends a thrown error as name, message and stack only, so a CacheError's `code` would be lost.
- * This replaces its 'throw' handler with one that carries code and issues and rebuilds a real CacheError
- * on the other side; other throws go through Comlink's own handler. Both sides must register it.
+ * Comlink sends a thrown error as name, message and stack only, and structured clone drops a
+ * CacheError's name and `code`. This replaces Comlink's 'throw' handler with one that carries code and
+ * issues and rebuilds a real CacheError on the other side (other throws go through Comlink's own), and
+ * adds one for a CacheError passed as a value (the worker's log reports). Both sides must register it.
  */
 export function registerCacheErrorTransfer(): void {
   if (registered) return;
   registered = true;
   const original = transferHandlers.get('throw') as TransferHandler<{ value: unknown }, unknown>;
-  const handler: TransferHandler<{ value: unknown }, unknown> = {
+  const thrown: TransferHandler<{ value: unknown }, unknown> = {
     canHandle: (value): value is { value: unknown } => original.canHandle(value),
-    serialize(thrown) {
-      const { value } = thrown;
-      if (!isCacheError(value)) return original.serialize(thrown);
-      const serialized: SerializedCacheError = {
-        isCacheError: true,
-        code: value.code,
-        message: value.message,
-        issues: value.issues.map(({ path, message }) => ({ path, message })),
-        stack: value.stack,
-      };
-      return [serialized, []];
-    },
+    serialize: (wrapper) => (isCacheError(wrapper.value) ? [serialize(wrapper.value), []] : original.serialize(wrapper)),
     deserialize(serialized) {
-      const candidate = serialized as Partial<SerializedCacheError> | null;
-      if (candidate?.isCacheError !== true || !candidate.code || typeof candidate.message !== 'string') return original.deserialize(serialized);
-      const error = new CacheError(candidate.code, candidate.message, { issues: candidate.issues ?? [] });
-      if (candidate.stack) error.stack = candidate.stack;
+      const error = deserialize(serialized);
+      if (!error) return original.deserialize(serialized);
       throw error;
     },
   };
-  transferHandlers.set('throw', handler);
+  transferHandlers.set('throw', thrown);
+  const value: TransferHandler<CacheError, SerializedCacheError> = {
+    canHandle: (candidate): candidate is CacheError => isCacheError(candidate),
+    serialize: (error) => [serialize(error), []],
+    deserialize: (serialized) => deserialize(serialized) ?? new CacheError('worker_failed', 'An unreadable error came from the worker'),
+  };
+  transferHandlers.set('reprise-cache-error', value as TransferHandler<unknown, unknown>);
 }

@@ -1,12 +1,15 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { z } from 'zod';
 import type { Cache, Schemas } from './Cache';
 import { CacheClient } from './CacheClient';
+import { CacheError } from './CacheError';
 import type { CacheConfig } from './configSchema';
 import { contentTypeSchema } from './contentType';
 import type { Logger } from './Logger';
 import { parse } from './parse';
 import type { ClientCallbacks, EngineApi } from './protocol';
 import { SmartCacheConfig } from './SmartCacheConfig';
+import { isStandardSchema } from './validateValue';
 import { watchLifecycle } from './watchLifecycle';
 import { connectWorker } from './connectWorker';
 import { RemoteEngine } from './RemoteEngine';
@@ -15,17 +18,17 @@ export interface CreateCacheOptions<S extends Schemas = Schemas> {
   /** Namespaces the IndexedDB database and the BroadcastChannel; 'reprise' by default. */
   name?: string;
   config?: CacheConfig | SmartCacheConfig;
-  /** zod schemas per content type: values are validated on write and read, and typed by them. */
+  /** Schemas per content type, any Standard Schema v1 validator (zod, valibot, arktype…): values are validated on write and read, and typed by them. */
   schemas?: S;
   /** 'auto' (default): a module Worker where the platform has one; false: in-process; or a factory for your own Worker. */
   worker?: 'auto' | false | (() => Worker);
   /** Ask the browser to keep this origin's storage under pressure (navigator.storage.persist). */
   persist?: boolean;
-  /** For the in-process engine: the IndexedDB factory to use (the global one by default). */
+  /** In-process only (`worker: false`, or where there is no Worker): the IndexedDB factory to use (the global one by default). */
   indexedDB?: IDBFactory;
-  /** For the in-process engine: the clock, in epoch milliseconds like Date.now. */
+  /** In-process only: the clock, in epoch milliseconds like Date.now. */
   now?: () => number;
-  /** Where failures that cannot be thrown (a listener that threw) are reported; console by default. */
+  /** Where failures that cannot be thrown (a listener that threw, the worker's own reports) go; console by default. */
   logger?: Logger;
 }
 
@@ -37,7 +40,7 @@ const optionsSchema = z.strictObject({
   schemas: z
     .partialRecord(
       contentTypeSchema,
-      z.custom<z.core.$ZodType>((value) => value instanceof z.core.$ZodType, { error: 'expected a zod schema' }),
+      z.custom<StandardSchemaV1>(isStandardSchema, { error: 'expected a Standard Schema v1 validator (zod ≥ 3.24, valibot, arktype…)' }),
     )
     .optional(),
   worker: z
@@ -64,10 +67,21 @@ export async function createCache<S extends Schemas = Schemas>(options: CreateCa
   const callbacks: ClientCallbacks = {
     remoteEvent: (event, invalidated) => client?.remoteEvent(event, invalidated),
     progress: (batch, done, total) => client?.progress(batch, done, total),
+    log: (message, error) => logger.error(message, error),
   };
   const worker = parsed.worker ?? 'auto';
+  const inProcess = worker === false || (worker === 'auto' && typeof Worker === 'undefined');
+  // A worker has its own IndexedDB and clock, and neither a factory nor a function can be sent to it.
+  const inProcessOnly = (['indexedDB', 'now'] as const).filter((option) => options[option] !== undefined);
+  if (!inProcess && inProcessOnly.length) {
+    throw new CacheError(
+      'invalid_argument',
+      `${inProcessOnly.join(' and ')} ${inProcessOnly.length > 1 ? 'apply' : 'applies'} only to the in-process engine: pass worker: false, or leave ${inProcessOnly.length > 1 ? 'them' : 'it'} out`,
+      { issues: inProcessOnly.map((path) => ({ path, message: 'applies only with worker: false' })) },
+    );
+  }
   let engine: EngineApi;
-  if (worker === false || (worker === 'auto' && typeof Worker === 'undefined')) {
+  if (inProcess) {
     // Loaded on demand: an app that runs the engine in its worker does not ship it on the main thread.
     const { Engine } = await import('../worker/Engine');
     engine = await Engine.create({
@@ -96,6 +110,9 @@ export async function createCache<S extends Schemas = Schemas>(options: CreateCa
 /** navigator.storage.persist() exists on the main thread only: a worker cannot ask. */
 function requestPersistence(logger: Logger): void {
   const storage = typeof navigator === 'undefined' ? undefined : navigator.storage;
-  if (!storage?.persist) return;
+  if (!storage?.persist) {
+    logger.error('Reprise: persist was asked, but there is no navigator.storage.persist() here; storage stays best-effort', undefined);
+    return;
+  }
   storage.persist().catch((error: unknown) => logger.error('Reprise: navigator.storage.persist() failed', error));
 }

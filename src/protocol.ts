@@ -96,6 +96,8 @@ export interface ClientCallbacks {
   remoteEvent(event: CacheEvent, invalidated: EmitReport['invalidated']): void;
   /** `done` of `total` entries of a batch are written. */
   progress(batch: string, done: number, total: number): void;
+  /** A failure the engine could not throw to a caller, for the app's logger. */
+  log(message: string, error: unknown): void;
 }
 
 /** An engine behind a boundary that can die (a Worker), as the main thread holds it. */

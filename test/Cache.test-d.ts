@@ -31,3 +31,29 @@ untyped.on('*', (event, context) => {
   expectTypeOf(event.eventType).toEqualTypeOf<'track_added' | 'track_removed' | 'track_modified' | 'fingerprint_changed' | 'library_sync' | 'manual_invalidation'>();
   expectTypeOf(context).toEqualTypeOf<EventContext>();
 });
+
+// Any Standard Schema v1 validator types its content type: zod 3, zod/mini, valibot, arktype.
+{
+  const zod3 = await import('zod/v3');
+  const mini = await import('zod/mini');
+  const v = await import('valibot');
+  const { type } = await import('arktype');
+  const cache = await createCache({
+    schemas: {
+      album_year: zod3.z.object({ year: zod3.z.string().transform(Number) }),
+      generic: mini.z.object({ title: mini.z.string() }),
+      track_metadata: v.object({ title: v.string(), seconds: v.pipe(v.string(), v.transform(Number)) }),
+      negative_result: type({ reason: "'not_found' | 'error'" }),
+    },
+  });
+  expectTypeOf(cache.get('album_year', 'k')).resolves.toEqualTypeOf<{ year: number } | undefined>();
+  expectTypeOf(cache.set<'album_year'>).parameter(2).toEqualTypeOf<{ year: string }>();
+  expectTypeOf(cache.get('generic', 'k')).resolves.toEqualTypeOf<{ title: string } | undefined>();
+  expectTypeOf(cache.get('track_metadata', 'k')).resolves.toEqualTypeOf<{ title: string; seconds: number } | undefined>();
+  expectTypeOf(cache.set<'track_metadata'>).parameter(2).toEqualTypeOf<{ title: string; seconds: string }>();
+  expectTypeOf(cache.get('negative_result', 'k')).resolves.toEqualTypeOf<{ reason: 'not_found' | 'error' } | undefined>();
+  // @ts-expect-error valibot's output type is not its input type
+  void cache.set('track_metadata', 'k', { title: 'a', seconds: 5 });
+  // @ts-expect-error arktype's union
+  void cache.set('negative_result', 'k', { reason: 'gone' });
+}

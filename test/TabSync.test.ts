@@ -44,6 +44,7 @@ async function openTab(name: string, indexedDB: IDBFactory, openChannel: () => C
     client: {
       remoteEvent: (event, invalidated) => cache?.remoteEvent(event, invalidated),
       progress: (batch, done, total) => cache?.progress(batch, done, total),
+      log: logger.error,
     },
     openChannel,
   });

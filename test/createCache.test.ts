@@ -1,7 +1,12 @@
 import { IDBFactory } from 'fake-indexeddb';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SmartCacheConfig, createCache, isCacheError, type CreateCacheOptions } from '../src/index';
-import { rejection } from './support/openCache';
+import { openRemoteCache } from './support/inProcessWorkers';
+import { rejection, uniqueName } from './support/openCache';
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
 
 describe('createCache', () => {
   it('rejects an invalid config with invalid_config naming each bad path', async () => {
@@ -18,6 +23,8 @@ describe('createCache', () => {
     ['a bad worker option', { worker: 'always' }],
     ['a schema for an unknown type', { schemas: { podcast: {} } }],
     ['something that is not a schema', { schemas: { generic: { parse: () => 1 } } }],
+    ['a Standard Schema of another version', { schemas: { generic: { '~standard': { version: 2, vendor: 'x', validate: () => ({ value: 1 }) } } } }],
+    ['a Standard Schema without validate', { schemas: { generic: { '~standard': { version: 1, vendor: 'x' } } } }],
     ['an indexedDB without open', { indexedDB: {} }],
     ['a clock that is not a function', { now: 5 }],
   ])('rejects %s with invalid_argument', async (_what, options) => {
@@ -28,7 +35,7 @@ describe('createCache', () => {
   it('uses a SmartCacheConfig instance as given', async () => {
     const config = new SmartCacheConfig();
     config.updatePolicy('generic', { maxSizeMb: 1 });
-    const cache = await createCache({ worker: false, config });
+    const cache = await createCache({ worker: false, indexedDB: new IDBFactory(), config });
     expect((await cache.stats()).types.generic.maxBytes).toBe(2 ** 20);
   });
 
@@ -47,5 +54,85 @@ describe('createCache', () => {
     const cache = await createCache({ worker: false, indexedDB, name: 'only-here' });
     await cache.set('album_year', 'k', 1);
     expect((await indexedDB.databases()).map((db) => db.name)).toEqual(['only-here']);
+  });
+});
+
+describe('options that cannot apply are errors, not silence', () => {
+  const fakeWorker = () => {
+    throw new Error('no worker may start for options that are rejected');
+  };
+
+  it.each<[string, Partial<CreateCacheOptions>, string[]]>([
+    ['indexedDB', { indexedDB: new IDBFactory() }, ['indexedDB']],
+    ['now', { now: () => 0 }, ['now']],
+    ['indexedDB and now', { indexedDB: new IDBFactory(), now: () => 0 }, ['indexedDB', 'now']],
+  ])('%s with a worker factory: invalid_argument, and no worker is started', async (_what, options, paths) => {
+    const createWorker = vi.fn(fakeWorker);
+    const error = await rejection(createCache({ worker: createWorker as () => Worker, ...options }));
+    expect(isCacheError(error, 'invalid_argument')).toBe(true);
+    expect(error.message).toContain('only to the in-process engine: pass worker: false');
+    expect(error.issues?.map((issue) => issue.path)).toEqual(paths);
+    expect(createWorker).not.toHaveBeenCalled();
+  });
+
+  it("indexedDB with worker 'auto' where there is a Worker: invalid_argument", async () => {
+    vi.stubGlobal('Worker', class {});
+    const error = await rejection(createCache({ indexedDB: new IDBFactory() }));
+    expect(isCacheError(error, 'invalid_argument')).toBe(true);
+  });
+
+  it("indexedDB and now apply where 'auto' runs in-process (no Worker, as in Node)", async () => {
+    expect(typeof Worker).toBe('undefined');
+    const indexedDB = new IDBFactory();
+    const cache = await createCache({ indexedDB, now: () => Date.UTC(2030, 0, 1), name: uniqueName() });
+    await cache.set('album_year', 'k', 1);
+    expect((await indexedDB.databases()).length).toBe(1);
+  });
+
+  it('worker: false without any IndexedDB says so once through the logger, and stats say why', async () => {
+    expect(globalThis.indexedDB).toBeUndefined();
+    const logger = { error: vi.fn() };
+    const cache = await createCache({ worker: false, logger, name: uniqueName() });
+    await cache.set('track_metadata', 'k', 1);
+    await cache.get('track_metadata', 'k');
+    await cache.cleanup();
+    expect(logger.error).toHaveBeenCalledTimes(1);
+    const [message, error] = logger.error.mock.calls[0] as [string, unknown];
+    expect(message).toMatch(/IndexedDB is not available here.*persistent types are kept in memory/);
+    expect(isCacheError(error, 'storage_unavailable')).toBe(true);
+    const stats = await cache.stats();
+    expect(stats.degraded).toMatch(/IndexedDB is not available/);
+    expect(stats.types.track_metadata.storage).toBe('memory');
+  });
+
+  it('persist: true where there is no navigator.storage.persist says so through the logger', async () => {
+    const logger = { error: vi.fn() };
+    await createCache({ worker: false, indexedDB: new IDBFactory(), persist: true, logger, name: uniqueName() });
+    expect(logger.error).toHaveBeenCalledWith(expect.stringContaining('no navigator.storage.persist()'), undefined);
+  });
+
+  it('persist: true asks navigator.storage.persist once, from the calling thread', async () => {
+    const persist = vi.fn(async () => true);
+    vi.stubGlobal('navigator', { storage: { persist } });
+    const logger = { error: vi.fn() };
+    await createCache({ worker: false, indexedDB: new IDBFactory(), persist: true, logger, name: uniqueName() });
+    expect(persist).toHaveBeenCalledTimes(1);
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+});
+
+describe("the worker's own reports", () => {
+  it('reach the logger given to createCache, with a CacheError still a CacheError', async () => {
+    // A database of a newer version: the worker cannot open it, keeps persistent types in memory and says so.
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    await new Promise((resolve) => Object.assign(indexedDB.open(name, 99), { onsuccess: resolve }));
+    const { cache, logger } = await openRemoteCache({ name, indexedDB });
+    await vi.waitFor(() => expect(logger.error).toHaveBeenCalled());
+    const [message, error] = logger.error.mock.calls[0] as [string, unknown];
+    expect(message).toMatch(/^Reprise: IndexedDB cannot be opened, keeping persistent types in memory/);
+    expect(isCacheError(error, 'storage_unavailable')).toBe(true);
+    expect((error as Error).message).toMatch(/version/i);
+    expect((await cache.stats()).degraded).not.toBeNull();
   });
 });

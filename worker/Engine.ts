@@ -96,8 +96,14 @@ export class Engine implements EngineApi {
   /** Opens IndexedDB through the given factory (when that fails, works in memory and says why) and joins the other tabs. */
   static async create(options: EngineOptions): Promise<Engine> {
     let engine: Engine;
-    if (!options.indexedDB) engine = new Engine(options, null, 'IndexedDB is not available in this environment');
-    else {
+    if (!options.indexedDB) {
+      engine = new Engine(options, null, 'IndexedDB is not available in this environment');
+      // Said once, at creation: otherwise an app would not learn that its "persistent" types die with the page.
+      engine.#logger.error(
+        'Reprise: IndexedDB is not available here (pass indexedDB to use another factory), so persistent types are kept in memory and lost with the page',
+        new CacheError('storage_unavailable', 'IndexedDB is not available in this environment'),
+      );
+    } else {
       try {
         engine = new Engine(options, await IdbStore.open({ name: options.name, indexedDB: options.indexedDB, schedule: options.schedule, chunk: options.requestChunk }), null);
       } catch (error) {

@@ -5,6 +5,7 @@ import { registerCacheErrorTransfer } from '../src/cacheErrorTransfer';
 import type { ClientCallbacks, WorkerHost } from '../src/protocol';
 import { SmartCacheConfig } from '../src/SmartCacheConfig';
 import { Engine } from './Engine';
+import { remoteLogger } from './remoteLogger';
 
 registerCacheErrorTransfer();
 
@@ -22,7 +23,7 @@ const host: WorkerHost = {
   async open({ name, config, lock }, remoteClient) {
     if (lock && typeof navigator.locks !== 'undefined') await holdUntilDeath(lock);
     // Each of Comlink's proxies made once and kept (see src/connectWorker.ts): no release message later.
-    const client: ClientCallbacks = { remoteEvent: remoteClient.remoteEvent, progress: remoteClient.progress };
+    const client: ClientCallbacks = { remoteEvent: remoteClient.remoteEvent, progress: remoteClient.progress, log: remoteClient.log };
     const engine = await Engine.create({
       name,
       config: new SmartCacheConfig(config),
@@ -30,6 +31,7 @@ const host: WorkerHost = {
       // Values reach the worker through postMessage, which has already copied them.
       cloneValues: false,
       client,
+      logger: remoteLogger(client.log),
       openChannel: typeof BroadcastChannel === 'undefined' ? undefined : () => new BroadcastChannel(name),
       locks: typeof navigator.locks === 'undefined' ? undefined : navigator.locks,
     });

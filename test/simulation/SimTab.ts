@@ -109,6 +109,7 @@ export class SimTab {
     const callbacks: ClientCallbacks = {
       remoteEvent: (event, invalidated) => client?.remoteEvent(event, invalidated),
       progress: (batch, done, total) => client?.progress(batch, done, total),
+      log: (message, error) => logger.error(message, error),
     };
     const logger = { error: (message: string, error: unknown) => world.logged.push(`${this.id}: ${message} ${String(error)}`) };
     const config = new SmartCacheConfig(world.config);

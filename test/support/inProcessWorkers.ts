@@ -9,6 +9,7 @@ import { RemoteEngine } from '../../src/RemoteEngine';
 import { SmartCacheConfig } from '../../src/SmartCacheConfig';
 import type { CacheConfig } from '../../src/configSchema';
 import { Engine, type EngineOptions } from '../../worker/Engine';
+import { remoteLogger } from '../../worker/remoteLogger';
 
 export interface InProcessWorker {
   readonly engine: Engine;
@@ -42,6 +43,7 @@ export function inProcessWorkers(open: (client: ClientCallbacks) => Promise<Engi
     const callbacks: ClientCallbacks = {
       remoteEvent: (...args) => (dead ? undefined : client.remoteEvent(...copy(args))),
       progress: (...args) => (dead ? undefined : client.progress(...args)),
+      log: (...args) => (dead ? undefined : client.log(...args)),
     };
     const engine = await open(callbacks);
     const worker: InProcessWorker = {
@@ -91,6 +93,7 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
   const callbacks: ClientCallbacks = {
     remoteEvent: (event, invalidated) => client?.remoteEvent(event, invalidated),
     progress: (batch, done, total) => client?.progress(batch, done, total),
+    log: (message, error) => logger.error(message, error),
   };
   const config = new SmartCacheConfig(options.config);
   const { workers, connect } = inProcessWorkers(
@@ -101,7 +104,8 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
         indexedDB: options.indexedDB,
         now: options.now,
         cloneValues: false,
-        logger,
+        // As in the real worker: the engine's reports travel to the page's logger.
+        logger: remoteLogger(client.log),
         client,
         ...options.engine,
       }),
