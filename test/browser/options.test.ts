@@ -1,0 +1,66 @@
+// Options in a real page: those that cannot apply to a worker are refused before one starts, and the
+// worker's own reports reach the page's logger.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch, type Browser } from './chromium';
+
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launch();
+});
+
+afterAll(async () => {
+  await browser.dispose();
+});
+
+describe('createCache options in Chromium', () => {
+  it('indexedDB or now with the default worker: invalid_argument, and no worker starts', async () => {
+    const { page, errors } = await browser.open('/test/browser/pages/reprise.html');
+    await page.waitForFunction(() => 'Reprise' in window);
+    const codes = await page.evaluate(async () => {
+      const attempt = (options: Parameters<typeof window.Reprise.createCache>[0]) =>
+        window.Reprise.createCache(options).then(
+          () => 'resolved',
+          (error: unknown) => (window.Reprise.isCacheError(error) ? `${error.code}: ${error.message}` : String(error)),
+        );
+      return [await attempt({ name: 'refused', indexedDB }), await attempt({ name: 'refused', now: () => Date.now() })];
+    });
+    console.log('refused options:', codes);
+    expect(codes).toEqual([
+      'invalid_argument: indexedDB applies only to the in-process engine: pass worker: false, or leave it out',
+      'invalid_argument: now applies only to the in-process engine: pass worker: false, or leave it out',
+    ]);
+    expect(page.workers()).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it("the worker's report that it cannot open IndexedDB reaches the page's logger as a CacheError", async () => {
+    const { page } = await browser.open('/test/browser/pages/reprise.html');
+    await page.waitForFunction(() => 'tab' in window);
+    const seen = await page.evaluate(async () => {
+      const name = `newer-${Math.random()}`;
+      // A newer version of the app left its database here: the worker's open fails with a VersionError.
+      await new Promise((resolve, reject) => {
+        const request = indexedDB.open(name, 99);
+        request.onsuccess = () => resolve(request.result.close());
+        request.onerror = () => reject(request.error);
+      });
+      const logged: { message: string; name: unknown; code: unknown; text: unknown }[] = [];
+      const logger = {
+        error: (message: string, error: unknown) =>
+          void logged.push({ message, name: (error as Error)?.name, code: (error as { code?: unknown })?.code, text: (error as Error)?.message }),
+      };
+      await window.tab.open({ name, logger });
+      await window.tab.cache!.set('track_metadata', 'k', 1);
+      const started = performance.now();
+      while (logged.length === 0 && performance.now() - started < 5000) await new Promise((resolve) => setTimeout(resolve, 20));
+      return { logged, degraded: (await window.tab.cache!.stats()).degraded, value: await window.tab.cache!.get('track_metadata', 'k') };
+    });
+    console.log("worker's report on the page:", JSON.stringify(seen));
+    expect(seen.logged).toHaveLength(1);
+    expect(seen.logged[0]).toMatchObject({ name: 'CacheError', code: 'storage_unavailable' });
+    expect(seen.logged[0]?.message).toMatch(/^Reprise: IndexedDB cannot be opened, keeping persistent types in memory/);
+    expect(seen.degraded).toMatch(/version/i);
+    expect(seen.value).toBe(1);
+  });
+});
