@@ -1,5 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Cache, Schemas } from './Cache';
 import { CacheClient } from './CacheClient';
 import { CacheError } from './CacheError';
@@ -35,25 +35,25 @@ export interface CreateCacheOptions<S extends Schemas = Schemas> {
 const isFunction = (value: unknown) => typeof value === 'function';
 
 const optionsSchema = z.strictObject({
-  name: z.string().regex(/\S/, { error: 'name must be a non-blank string' }).optional(),
-  config: z.unknown().optional(),
-  schemas: z
-    .partialRecord(
+  name: z.optional(z.string().check(z.regex(/\S/, { error: 'name must be a non-blank string' }))),
+  config: z.optional(z.unknown()),
+  schemas: z.optional(
+    z.partialRecord(
       contentTypeSchema,
       z.custom<StandardSchemaV1>(isStandardSchema, { error: 'expected a Standard Schema v1 validator (zod ≥ 3.24, valibot, arktype…)' }),
-    )
-    .optional(),
-  worker: z
-    .union([z.literal('auto'), z.literal(false), z.custom<() => Worker>(isFunction)], {
+    ),
+  ),
+  worker: z.optional(
+    z.union([z.literal('auto'), z.literal(false), z.custom<() => Worker>(isFunction)], {
       error: "worker must be 'auto', false or a function that returns a Worker",
-    })
-    .optional(),
-  persist: z.boolean().optional(),
-  indexedDB: z
-    .custom<IDBFactory>((value) => typeof (value as IDBFactory | null)?.open === 'function', { error: 'expected an IDBFactory' })
-    .optional(),
-  now: z.custom<() => number>(isFunction, { error: 'now must be a function returning epoch milliseconds' }).optional(),
-  logger: z.custom<Logger>((value) => typeof (value as Logger | null)?.error === 'function', { error: 'logger needs an error method' }).optional(),
+    }),
+  ),
+  persist: z.optional(z.boolean()),
+  indexedDB: z.optional(
+    z.custom<IDBFactory>((value) => typeof (value as IDBFactory | null)?.open === 'function', { error: 'expected an IDBFactory' }),
+  ),
+  now: z.optional(z.custom<() => number>(isFunction, { error: 'now must be a function returning epoch milliseconds' })),
+  logger: z.optional(z.custom<Logger>((value) => typeof (value as Logger | null)?.error === 'function', { error: 'logger needs an error method' })),
 });
 
 /** Opens a cache: in a module Worker by default in browsers, in-process with `worker: false` or where there is no Worker. */
