@@ -32,6 +32,7 @@ import { Handlers } from './Handlers';
 import type { Logger } from './Logger';
 import { parse } from './parse';
 import type { ClientCallbacks, EngineApi, EntryInput } from './protocol';
+import { isPromiseLike } from './isPromiseLike';
 import { checkValue, validateValue } from './validateValue';
 import { yieldToEventLoop } from './yieldToEventLoop';
 
@@ -97,7 +98,8 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     parseContentType(type);
     parse(keySchema, key, 'invalid_argument', 'key');
     const parsed = parse(setOptionsSchema, options ?? {}, 'invalid_argument', 'set options');
-    await this.#engine.setMany(type, [await this.#toInput(type, { ...parsed, key, value }, 'value')]);
+    const input = this.#toInput(type, { ...parsed, key, value }, 'value');
+    await this.#engine.setMany(type, [isPromiseLike(input) ? await input : input]);
   }
 
   async setMany<T extends ContentType>(
@@ -111,25 +113,36 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     if (!Array.isArray(entries)) throw new CacheError('invalid_argument', 'setMany entries must be an array');
     // The distinct keys, for the last progress report: counted chunk by chunk, like the validation.
     const keys = new Set<string>();
-    const inputs = async (from: number) => {
+    // Synchronous while the validators are: an await per entry would cost a microtask each.
+    const inputs = (from: number): EntryInput[] | Promise<EntryInput[]> => {
       const chunk: EntryInput[] = [];
-      for (let index = from; index < Math.min(from + this.#chunk, entries.length); index++) {
-        const input = await this.#toInput(type, parse(entrySchema, entries[index], 'invalid_argument', `entry ${index}`), `entry ${index}`);
+      const end = Math.min(from + this.#chunk, entries.length);
+      const add = (input: EntryInput) => {
         keys.add(input.key);
         chunk.push(input);
-      }
-      return chunk;
+      };
+      const fill = (start: number): EntryInput[] | Promise<EntryInput[]> => {
+        for (let index = start; index < end; index++) {
+          const input = this.#toInput(type, parse(entrySchema, entries[index], 'invalid_argument', `entry ${index}`), `entry ${index}`);
+          if (isPromiseLike(input)) return input.then((settled) => (add(settled), fill(index + 1)));
+          add(input);
+        }
+        return chunk;
+      };
+      return fill(from);
     };
     const batch = `batch-${++this.#batches}`;
     if (onProgress) this.#progress.set(batch, { report: onProgress, done: 0 });
     try {
       if (entries.length <= this.#chunk) {
-        await this.#engine.setMany(type, await inputs(0), { batch: onProgress && batch });
+        const all = inputs(0);
+        await this.#engine.setMany(type, isPromiseLike(all) ? await all : all, { batch: onProgress && batch });
       } else {
         // Validate and hand over in chunks, yielding between them; the engine writes everything in one transaction.
         try {
           for (let from = 0; from < entries.length; from += this.#chunk) {
-            await this.#engine.stage(batch, await inputs(from));
+            const chunk = inputs(from);
+            await this.#engine.stage(batch, isPromiseLike(chunk) ? await chunk : chunk);
             await yieldToEventLoop();
           }
           await this.#engine.commit(batch, type, entries.length);
@@ -165,7 +178,8 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
       if (cached !== undefined) return cached;
       // Taken before the fetch: a value an event made stale while it was fetched is returned, not stored.
       const since = await this.#engine.mark(type);
-      const input = await this.#toInput(type, { ...parsed, key, value: await fetcher() }, 'fetched value');
+      const checked = this.#toInput(type, { ...parsed, key, value: await fetcher() }, 'fetched value');
+      const input = isPromiseLike(checked) ? await checked : checked;
       this.#checkOpen();
       await this.#engine.setMany(type, [input], { since });
       return (await this.#output(type, input.value)) as ValueOf<S, T>;
@@ -249,7 +263,8 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     const corrupt: { key: string; revision: number | undefined }[] = [];
     const checked: (ValueOf<S, T> | undefined)[] = [];
     for (const [index, item] of found.entries()) {
-      const check = item && (await checkValue(schema, item.value));
+      const pending = item && checkValue(schema, item.value);
+      const check = isPromiseLike(pending) ? await pending : pending;
       if (check?.ok) checked.push(check.value as ValueOf<S, T>);
       else {
         checked.push(undefined);
@@ -265,20 +280,20 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
    * stored as given, not as the schema's output: every read parses it again, so a schema with a
    * transform round-trips (its output need not be valid input, nor even cloneable).
    */
-  async #toInput(type: ContentType, entry: z.output<typeof entrySchema>, what: string): Promise<EntryInput> {
+  #toInput(type: ContentType, entry: z.output<typeof entrySchema>, what: string): EntryInput | Promise<EntryInput> {
     const { key, value, trackId, album, fingerprint, ttlSeconds } = entry;
     if (value === undefined) throw new CacheError('invalid_value', `${what} for ${type} "${key}" is undefined; store null for "nothing"`);
     const input: EntryInput = { key, value };
-    await this.#output(type, value, `${what} for ${type} "${key}"`);
+    const checked = this.#output(type, value, `${what} for ${type} "${key}"`);
     if (trackId !== undefined) input.trackIds = typeof trackId === 'string' ? [trackId] : [...new Set(trackId)];
     if (album) input.album = album;
     if (fingerprint !== undefined) input.fingerprint = fingerprint;
     if (ttlSeconds !== undefined) input.ttlSeconds = ttlSeconds;
-    return input;
+    return isPromiseLike(checked) ? Promise.resolve(checked).then(() => input) : input;
   }
 
-  /** What the type's schema makes of a value (the value itself without a schema); `invalid_value` if it does not parse. */
-  async #output(type: ContentType, value: unknown, what = `value for ${type}`): Promise<unknown> {
+  /** What the type's schema makes of a value (the value itself without a schema): a promise for an async schema; `invalid_value` if it does not pass. */
+  #output(type: ContentType, value: unknown, what = `value for ${type}`): unknown {
     const schema = this.#schemas[type];
     return schema ? validateValue(schema, value, what) : value;
   }

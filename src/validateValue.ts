@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { CacheError, type CacheErrorIssue } from './CacheError';
 import { describeValue } from './describeValue';
+import { isPromiseLike } from './isPromiseLike';
 
 export type ValueCheck = { ok: true; value: unknown } | { ok: false; issues: CacheErrorIssue[]; cause?: unknown };
 
@@ -10,24 +11,39 @@ export function isStandardSchema(value: unknown): value is StandardSchemaV1 {
   return typeof props === 'object' && props !== null && props.version === 1 && typeof props.validate === 'function';
 }
 
-/** Runs a Standard Schema validator, sync or async; a validator that throws is a failed check, with its error as cause. */
-export async function checkValue(schema: StandardSchemaV1, value: unknown): Promise<ValueCheck> {
+/**
+ * Runs a Standard Schema validator. A sync validator answers synchronously, so a call validates and
+ * reaches the engine in one go (no microtask between them, and no await per entry of a big batch); an
+ * async one answers with a promise. A validator that throws is a failed check, with its error as cause.
+ */
+export function checkValue(schema: StandardSchemaV1, value: unknown): ValueCheck | Promise<ValueCheck> {
   try {
-    const result = await schema['~standard'].validate(value);
-    if (!result.issues) return { ok: true, value: result.value };
-    return { ok: false, issues: result.issues.map(toIssue) };
+    const result = schema['~standard'].validate(value);
+    return isPromiseLike(result) ? Promise.resolve(result).then(toCheck, threw) : toCheck(result);
   } catch (error) {
-    const message = error instanceof Error ? error.message : describeValue(error);
-    return { ok: false, issues: [{ path: '', message: `the schema threw: ${message}` }], cause: error };
+    return threw(error);
   }
 }
 
-/** What the schema makes of `value`; `invalid_value` naming every bad path if it does not pass. */
-export async function validateValue(schema: StandardSchemaV1, value: unknown, what: string): Promise<unknown> {
-  const check = await checkValue(schema, value);
+/** What the schema makes of `value` (a promise for an async validator); `invalid_value` naming every bad path if it does not pass. */
+export function validateValue(schema: StandardSchemaV1, value: unknown, what: string): unknown {
+  const check = checkValue(schema, value);
+  return isPromiseLike(check) ? check.then((settled) => unwrap(settled, what)) : unwrap(check, what);
+}
+
+function unwrap(check: ValueCheck, what: string): unknown {
   if (check.ok) return check.value;
   const listed = check.issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));
   throw new CacheError('invalid_value', `Invalid ${what}: ${listed.join('; ')}`, { issues: check.issues, cause: check.cause });
+}
+
+function toCheck(result: StandardSchemaV1.Result<unknown>): ValueCheck {
+  return result.issues ? { ok: false, issues: result.issues.map(toIssue) } : { ok: true, value: result.value };
+}
+
+function threw(error: unknown): ValueCheck {
+  const message = error instanceof Error ? error.message : describeValue(error);
+  return { ok: false, issues: [{ path: '', message: `the schema threw: ${message}` }], cause: error };
 }
 
 function toIssue(issue: StandardSchemaV1.Issue): CacheErrorIssue {
