@@ -85,6 +85,10 @@ export default defineConfig(({ mode }) => ({
             },
           ]
         : []),
+      // `npm run size` only (`--mode size`): prints what an app ships; the Node suite checks it against Dexie.
+      ...(mode === 'size'
+        ? [{ extends: true as const, test: { name: 'size', environment: 'node', include: ['test/bench/size.ts'], testTimeout: 120_000 } }]
+        : []),
       // `npm run bench` only (`--mode bench`): measurements, not tests; never part of `npm test`.
       ...(mode === 'bench'
         ? [
