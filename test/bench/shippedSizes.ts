@@ -1,9 +1,11 @@
 // What an app ships for Reprise, next to what it ships for Dexie, measured the same way: the library
-// is built with the project's own config (`vite build --mode lib`), installed into a scratch
-// node_modules as a package, and two minimal apps that import it (`import { createCache } from
-// 'reprise'`, `import Dexie from 'dexie'`) are built by Vite with its defaults, as a user would.
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// is built with the project's own config (`vite build --mode lib`), installed as a package into a
+// scratch app's node_modules beside its dependencies and Dexie, and two minimal apps (`import {
+// createCache } from 'reprise'`, `import Dexie from 'dexie'`) are built by Vite with its defaults, as a
+// user would.
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { brotliCompressSync, gzipSync, constants } from 'node:zlib';
 import { build, type Rolldown } from 'vite';
 
@@ -57,14 +59,18 @@ console.log(await db.table('items').get('key'));
 } as const;
 
 export async function measureShippedSizes(options: MeasureOptions = {}): Promise<ShippedSizes> {
-  // Inside the project's node_modules, so that the package's own imports (zod, idb, comlink) and dexie
-  // resolve from the project's dependencies, as they would from an app's.
-  await mkdir(join(root, 'node_modules/.cache'), { recursive: true });
-  const scratch = await mkdtemp(join(root, 'node_modules/.cache/reprise-size-'));
+  // Outside the project, whose package.json Vite would take for 'reprise' itself (a self-reference).
+  const scratch = await mkdtemp(join(tmpdir(), 'reprise-size-'));
   try {
     const pkg = join(scratch, 'node_modules/reprise');
     await mkdir(pkg, { recursive: true });
     await cp(join(root, 'package.json'), join(pkg, 'package.json'));
+    // The package's dependencies and Dexie, as installed for the project.
+    const { dependencies } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    for (const name of [...Object.keys(dependencies), 'dexie']) {
+      await mkdir(dirname(join(scratch, 'node_modules', name)), { recursive: true });
+      await symlink(join(root, 'node_modules', name), join(scratch, 'node_modules', name), 'dir');
+    }
     const library = join(pkg, 'dist/lib');
     if (options.library) await cp(options.library, library, { recursive: true });
     else await build({ root, configFile: join(root, 'vite.config.ts'), mode: 'lib', logLevel: 'silent', build: { outDir: library } });
