@@ -24,7 +24,8 @@ const library: BuildEnvironmentOptions = {
   emptyOutDir: true,
   sourcemap: true,
   lib: { entry: 'src/index.ts', formats: ['es'], fileName: 'reprise' },
-  rollupOptions: { external: ['idb', 'comlink', 'zod', /^@noble\/hashes\//] },
+  // zod's entry points (zod, zod/mini) are the app's dependency, like idb and comlink.
+  rollupOptions: { external: ['idb', 'comlink', /^zod(\/|$)/, /^@noble\/hashes\//] },
 };
 
 /** `vite build`: the demo as static files. */

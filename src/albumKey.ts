@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { parse } from './parse';
 
 const albumArgs = z.tuple([z.string({ error: 'artist must be a string' }), z.string({ error: 'album must be a string' })]);
