@@ -23,7 +23,8 @@ const library: BuildEnvironmentOptions = {
   outDir: 'dist/lib',
   target: 'es2022',
   emptyOutDir: true,
-  sourcemap: true,
+  // The published code is readable ESM, one file per module; maps would be most of the tarball.
+  sourcemap: false,
   lib: { entry: 'src/index.ts', formats: ['es'], fileName: (_, name) => (name === 'src/index' ? 'reprise.js' : `${name}.js`) },
   rollupOptions: {
     // zod's entry points (zod, zod/mini) are the app's dependency, like idb and comlink.
