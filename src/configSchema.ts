@@ -15,6 +15,8 @@ export const policyPatchSchema = z.strictObject({
 });
 
 export type PolicyPatch = z.input<typeof policyPatchSchema>;
+/** A patch once validated. */
+export type ValidPolicyPatch = z.output<typeof policyPatchSchema>;
 
 const policiesSchema = z.strictObject(
   Object.fromEntries(CONTENT_TYPES.map((type) => [type, z.optional(policyPatchSchema)])) as Record<
@@ -35,3 +37,5 @@ export const cacheConfigSchema = z.strictObject({
 
 /** What `SmartCacheConfig` and `createCache` accept; every field is optional. */
 export type CacheConfig = z.input<typeof cacheConfigSchema>;
+/** A config once validated: what a PolicyTable is built from, and what the page sends its worker. */
+export type ValidConfig = z.output<typeof cacheConfigSchema>;
