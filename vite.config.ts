@@ -3,17 +3,18 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * In the library build Vite writes the worker's URL in a shape meant to be left alone
- * (`new URL(new URL("assets/…", import.meta.url).href, "" + import.meta.url)`). An app's bundler must
- * process it, to emit the worker: write the plain `new URL("./assets/…", import.meta.url)` that Vite,
- * webpack and Parcel recognise.
+ * (`new URL(new URL("../assets/…", import.meta.url).href, "" + import.meta.url)`). An app's bundler must
+ * process it, to emit the worker: write the plain `new URL("../assets/…", import.meta.url)` (relative
+ * to the module) that Vite, webpack and Parcel recognise.
  */
 const workerUrlForApps: Plugin = {
   name: 'reprise:worker-url-for-apps',
   apply: 'build',
   renderChunk(code) {
     const pattern =
-      /new URL\(\s*(?:\/\*\s*@vite-ignore\s*\*\/\s*)?new URL\("(?:\.\/)?(assets\/[^"]+\.js)", import\.meta\.url\)\.href,\s*"" \+ import\.meta\.url\s*\)/g;
-    return pattern.test(code) ? { code: code.replace(pattern, 'new URL("./$1", import.meta.url)'), map: null } : null;
+      /new URL\(\s*(?:\/\*\s*@vite-ignore\s*\*\/\s*)?new URL\("(?:\.\/)?((?:\.\.\/)*assets\/[^"]+\.js)", import\.meta\.url\)\.href,\s*"" \+ import\.meta\.url\s*\)/g;
+    const relative = (path: string) => (path.startsWith('../') ? path : `./${path}`);
+    return pattern.test(code) ? { code: code.replace(pattern, (_, path: string) => `new URL("${relative(path)}", import.meta.url)`), map: null } : null;
   },
 };
 
@@ -22,9 +23,16 @@ const library: BuildEnvironmentOptions = {
   outDir: 'dist/lib',
   target: 'es2022',
   emptyOutDir: true,
-  sourcemap: true,
-  lib: { entry: 'src/index.ts', formats: ['es'], fileName: 'reprise' },
-  rollupOptions: { external: ['idb', 'comlink', 'zod', /^@noble\/hashes\//] },
+  // The published code is readable ESM, one file per module; maps would be most of the tarball.
+  sourcemap: false,
+  lib: { entry: 'src/index.ts', formats: ['es'], fileName: (_, name) => (name === 'src/index' ? 'reprise.js' : `${name}.js`) },
+  rollupOptions: {
+    // zod's entry points (zod, zod/mini) are the app's dependency, like idb and comlink.
+    external: ['idb', 'comlink', /^zod(\/|$)/, /^@noble\/hashes\//],
+    // One file per module: with `sideEffects: false` an app's bundler drops every module it does not
+    // use (fingerprintTrack and its hashing, the model classes), which it cannot do inside one file.
+    output: { preserveModules: true, preserveModulesRoot: '.' },
+  },
 };
 
 /** `vite build`: the demo as static files. */
@@ -84,6 +92,10 @@ export default defineConfig(({ mode }) => ({
               },
             },
           ]
+        : []),
+      // `npm run size` only (`--mode size`): prints what an app ships; the Node suite checks it against Dexie.
+      ...(mode === 'size'
+        ? [{ extends: true as const, test: { name: 'size', environment: 'node', include: ['test/bench/size.ts'], testTimeout: 120_000 } }]
         : []),
       // `npm run bench` only (`--mode bench`): measurements, not tests; never part of `npm test`.
       ...(mode === 'bench'

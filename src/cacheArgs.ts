@@ -1,29 +1,35 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 
 // Schemas for the public API's arguments: parsed on the main thread, before anything crosses to the engine.
 
-const nonBlank = (what: string) => z.string({ error: `${what} must be a non-blank string` }).regex(/\S/, { error: `${what} must be a non-blank string` });
+const nonBlank = (what: string) => {
+  const error = `${what} must be a non-blank string`;
+  return z.string({ error }).check(z.regex(/\S/, { error }));
+};
 
 /** Keys are ids and URLs; a longer one is a mistake (and would cost every index it is in). */
 export const MAX_KEY_LENGTH = 4096;
 
 export const keySchema = z
   .string({ error: 'key must be a non-empty string' })
-  .min(1, { error: 'key must be a non-empty string' })
-  .max(MAX_KEY_LENGTH, { error: `key must be at most ${MAX_KEY_LENGTH} characters` });
+  .check(
+    z.minLength(1, { error: 'key must be a non-empty string' }),
+    z.maxLength(MAX_KEY_LENGTH, { error: `key must be at most ${MAX_KEY_LENGTH} characters` }),
+  );
 
-export const getOptionsSchema = z.strictObject({ fingerprint: nonBlank('fingerprint').optional() });
+export const getOptionsSchema = z.strictObject({ fingerprint: z.optional(nonBlank('fingerprint')) });
 
 export const getManyArgsSchema = z.strictObject({
   keys: z.array(keySchema, { error: 'keys must be an array of non-empty strings' }),
-  options: z.strictObject({ fingerprints: z.array(nonBlank('fingerprint').optional()).optional() }).optional(),
+  options: z.optional(z.strictObject({ fingerprints: z.optional(z.array(z.optional(nonBlank('fingerprint')))) })),
 });
 
 const setOptionsShape = {
-  trackId: z.union([nonBlank('trackId'), z.array(nonBlank('trackId'))], { error: 'trackId must be a non-blank string or an array of them' }).optional(),
-  album: z.strictObject({ artist: z.string(), album: z.string() }).optional(),
-  fingerprint: nonBlank('fingerprint').optional(),
-  ttlSeconds: z.number().finite().positive().optional(),
+  trackId: z.optional(z.union([nonBlank('trackId'), z.array(nonBlank('trackId'))], { error: 'trackId must be a non-blank string or an array of them' })),
+  album: z.optional(z.strictObject({ artist: z.string(), album: z.string() })),
+  fingerprint: z.optional(nonBlank('fingerprint')),
+  // zod 4's numbers are finite.
+  ttlSeconds: z.optional(z.number().check(z.positive())),
 };
 
 export const setOptionsSchema = z.strictObject(setOptionsShape);
@@ -33,7 +39,7 @@ export const entrySchema = z.strictObject({ key: keySchema, value: z.unknown(), 
 const isFunction = (value: unknown) => typeof value === 'function';
 
 export const setManyOptionsSchema = z.strictObject({
-  onProgress: z.custom<(done: number, total: number) => void>(isFunction, { error: 'onProgress must be a function' }).optional(),
+  onProgress: z.optional(z.custom<(done: number, total: number) => void>(isFunction, { error: 'onProgress must be a function' })),
 });
 
 export const fetcherSchema = z.custom<() => unknown>(isFunction, { error: 'fetcher must be a function' });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { describeValue } from './describeValue';
 import { parse } from './parse';
 
@@ -21,10 +21,10 @@ export type EventType = z.infer<typeof eventTypeSchema>;
 
 const id = (field: string, required?: EventType) => {
   const error = required ? `${field} required for ${required}` : `${field} must be a non-blank string`;
-  return z.string({ error }).regex(/\S/, { error });
+  return z.string({ error }).check(z.regex(/\S/, { error }));
 };
 
-const variant = <T extends EventType, TrackId extends z.ZodType, Fingerprint extends z.ZodType>(
+const variant = <T extends EventType, TrackId extends z.ZodMiniType, Fingerprint extends z.ZodMiniType>(
   eventType: T,
   trackId: TrackId,
   fingerprint: Fingerprint,
@@ -33,11 +33,11 @@ const variant = <T extends EventType, TrackId extends z.ZodType, Fingerprint ext
     eventType: z.literal(eventType),
     trackId,
     fingerprint,
-    metadata: z.record(z.string(), z.unknown()).optional(),
+    metadata: z.optional(z.record(z.string(), z.unknown())),
   });
 
-const trackEvent = <T extends EventType>(eventType: T) => variant(eventType, id('trackId', eventType), id('fingerprint').optional());
-const libraryEvent = <T extends EventType>(eventType: T) => variant(eventType, id('trackId').optional(), id('fingerprint').optional());
+const trackEvent = <T extends EventType>(eventType: T) => variant(eventType, id('trackId', eventType), z.optional(id('fingerprint')));
+const libraryEvent = <T extends EventType>(eventType: T) => variant(eventType, z.optional(id('trackId')), z.optional(id('fingerprint')));
 
 /** A library event: track events need `trackId`, `fingerprint_changed` needs the stale `fingerprint`. */
 export const cacheEventSchema = z.discriminatedUnion(
@@ -46,7 +46,7 @@ export const cacheEventSchema = z.discriminatedUnion(
     trackEvent('track_added'),
     trackEvent('track_removed'),
     trackEvent('track_modified'),
-    variant('fingerprint_changed', id('trackId').optional(), id('fingerprint', 'fingerprint_changed')),
+    variant('fingerprint_changed', z.optional(id('trackId')), id('fingerprint', 'fingerprint_changed')),
     libraryEvent('library_sync'),
     libraryEvent('manual_invalidation'),
   ],

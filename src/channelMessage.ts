@@ -1,21 +1,23 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { cacheEventSchema } from './cacheEvent';
 import { contentTypeSchema } from './contentType';
 
 /** Bumped when the message shape changes: a tab drops (and counts) messages of another version. */
 export const CHANNEL_VERSION = 2;
 
-const counts = z.partialRecord(contentTypeSchema, z.number().int().nonnegative());
+const counts = z.partialRecord(contentTypeSchema, z.number().check(z.int(), z.nonnegative()));
+
+const nonEmpty = () => z.string().check(z.minLength(1));
 
 /** Where a change is in the IndexedDB log: null when the tab that made it has no IndexedDB (then a tab that has logs it). */
 const logged = {
   /** The emitting tab, which ignores its own messages (or takes them as an acknowledgement: see TabSync). */
-  origin: z.string().min(1),
+  origin: nonEmpty(),
   /** Names this change across tabs, so that one relayed through several tabs applies once. */
-  id: z.string().min(1),
+  id: nonEmpty(),
   /** The database the change is logged in: a database deleted and recreated starts another epoch. */
-  epoch: z.string().min(1).nullable(),
-  seq: z.number().int().positive().nullable(),
+  epoch: z.nullable(nonEmpty()),
+  seq: z.nullable(z.number().check(z.int(), z.positive())),
 };
 
 /** What one tab tells the others over the BroadcastChannel. Messages are hints: the log in IndexedDB is the truth. */
@@ -23,12 +25,12 @@ export const channelMessageSchema = z.discriminatedUnion('kind', [
   /** An event it emitted and applied; `invalidated` is what it removed from IndexedDB (each tab adds its own memory tier). */
   z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('event'), ...logged, event: cacheEventSchema, invalidated: counts }),
   /** A `clear` of these types. */
-  z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('clear'), ...logged, types: z.array(contentTypeSchema).min(1) }),
+  z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('clear'), ...logged, types: z.array(contentTypeSchema).check(z.minLength(1)) }),
   /**
    * A tab opened. `logs`: it has IndexedDB, so tabs holding changes nobody has logged yet send them
    * again; a tab that has not answers a tab that has with a hello of its own, so that each knows.
    */
-  z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('hello'), origin: z.string().min(1), logs: z.boolean() }),
+  z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('hello'), origin: nonEmpty(), logs: z.boolean() }),
 ]);
 
 export type ChannelMessage = z.output<typeof channelMessageSchema>;

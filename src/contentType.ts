@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { CacheError } from './CacheError';
 import { describeValue } from './describeValue';
 

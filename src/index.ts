@@ -8,7 +8,8 @@ export { DAY, DEFAULT_NEGATIVE_RESULT_TTL, HOUR, INFINITE_TTL, MINUTE, MONTH, WE
 export { DEFAULT_CLEANUP_THRESHOLD } from './cachePolicy';
 export type { CachePolicy } from './cachePolicy';
 export type { CacheConfig, PolicyPatch } from './configSchema';
-export { SmartCacheConfig, DEFAULT_CLEANUP_INTERVAL_SECONDS } from './SmartCacheConfig';
+export { SmartCacheConfig } from './SmartCacheConfig';
+export { DEFAULT_CLEANUP_INTERVAL_SECONDS } from './PolicyTable';
 export { EVENT_TYPES, createCacheEvent } from './cacheEvent';
 export type { CacheEvent, CacheEventInput, EventType } from './cacheEvent';
 export { EventDrivenCacheManager } from './EventDrivenCacheManager';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 
 /** How entries of a content type stop being valid. The strings are part of the API. */
 export const INVALIDATION_STRATEGIES = ['time_based', 'event_driven', 'fingerprint_based', 'hybrid'] as const;

@@ -1,8 +1,8 @@
-import { albumKey } from './albumKey';
+import { albumKeyOf } from './albumKey';
 import type { CacheEvent } from './cacheEvent';
 import { CONTENT_TYPES, type ContentType } from './contentType';
 import { shouldInvalidateForEvent } from './shouldInvalidateForEvent';
-import type { SmartCacheConfig } from './SmartCacheConfig';
+import type { PolicyTable } from './PolicyTable';
 
 /** A set of entries an event removes, each found through one index. */
 export type InvalidationTarget =
@@ -12,12 +12,12 @@ export type InvalidationTarget =
   | { type: ContentType; by: 'all' };
 
 /** The content types an event applies to under `config` (it may remove nothing from them). */
-export function affectedTypes(config: SmartCacheConfig, event: Pick<CacheEvent, 'eventType'>): ContentType[] {
+export function affectedTypes(config: PolicyTable, event: Pick<CacheEvent, 'eventType'>): ContentType[] {
   return CONTENT_TYPES.filter((type) => shouldInvalidateForEvent(config, type, event.eventType));
 }
 
 /** What an event removes, as index lookups: pure, so every store and every tab applies the same rules. */
-export function invalidationTargets(config: SmartCacheConfig, event: CacheEvent): InvalidationTarget[] {
+export function invalidationTargets(config: PolicyTable, event: CacheEvent): InvalidationTarget[] {
   return affectedTypes(config, event).flatMap((type): InvalidationTarget[] => {
     switch (event.eventType) {
       case 'track_removed':
@@ -60,5 +60,5 @@ export function targetMatches(target: InvalidationTarget, entry: { trackIds?: re
 function albumOf(metadata: Record<string, unknown> | undefined): string | undefined {
   const artist = metadata?.['artist'];
   const album = metadata?.['album'];
-  return typeof artist === 'string' && typeof album === 'string' ? albumKey(artist, album) : undefined;
+  return typeof artist === 'string' && typeof album === 'string' ? albumKeyOf(artist, album) : undefined;
 }

@@ -1,12 +1,23 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { CacheError, type CacheErrorCode, type CacheErrorIssue } from './CacheError';
+
+/**
+ * zod/mini loads no locale, so its own messages would all read "Invalid input": fall back to zod's
+ * English ones (what full zod installs), unless the app configured its own with `z.config`. Given per
+ * parse, because `z.config` would change every zod schema of the app.
+ */
+const english = z.locales.en().localeError;
+const messages: z.core.$ZodErrorMap = (issue) => {
+  const { customError, localeError } = z.config();
+  return customError || localeError ? undefined : english(issue);
+};
 
 /**
  * Validates `input` at a trust boundary (with any zod schema, classic or mini); on failure throws one
  * CacheError naming every bad path.
  */
 export function parse<S extends z.core.$ZodType>(schema: S, input: unknown, code: CacheErrorCode, subject: string): z.output<S> {
-  const result = z.safeParse(schema, input);
+  const result = z.safeParse(schema, input, { error: messages });
   if (result.success) return result.data;
   const issues = toIssues(result.error.issues);
   const listed = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));

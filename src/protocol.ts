@@ -2,7 +2,7 @@
 // so the engine receives only well-formed arguments; values are structured-cloned on the way.
 import type { CacheEvent } from './cacheEvent';
 import type { CacheStats, CleanupReport, EmitReport } from './Cache';
-import type { CacheConfig } from './configSchema';
+import type { ValidConfig } from './configSchema';
 import type { ContentType } from './contentType';
 
 /** One entry to write, as the client normalised it. */
@@ -117,7 +117,8 @@ export interface EngineConnection {
 /** What the main thread sends to open an engine in a worker. */
 export interface WorkerOpenOptions {
   name: string;
-  config: CacheConfig;
+  /** Validated by the page: the worker builds its PolicyTable from it without parsing it again. */
+  config: ValidConfig;
   /** A Web Lock the worker holds while it lives: the main thread learns of its death when it is released. */
   lock: string | null;
 }

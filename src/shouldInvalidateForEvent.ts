@@ -1,6 +1,6 @@
 import type { ContentType } from './contentType';
 import type { EventType } from './cacheEvent';
-import type { SmartCacheConfig } from './SmartCacheConfig';
+import type { PolicyTable } from './PolicyTable';
 
 /** Which events make which types stale, for types that use event invalidation. */
 const RULES: Partial<Record<ContentType, ReadonlySet<EventType>>> = {
@@ -10,7 +10,7 @@ const RULES: Partial<Record<ContentType, ReadonlySet<EventType>>> = {
 };
 
 /** Whether an event of `eventType` invalidates entries of `type` under `config`. */
-export function shouldInvalidateForEvent(config: SmartCacheConfig, type: ContentType, eventType: EventType): boolean {
+export function shouldInvalidateForEvent(config: PolicyTable, type: ContentType, eventType: EventType): boolean {
   if (!config.shouldUseEventInvalidation(type)) return false;
   if (eventType === 'manual_invalidation') return true;
   return RULES[type]?.has(eventType) ?? false;

@@ -1,14 +1,14 @@
 import type { CacheEvent } from '../src/cacheEvent';
 import type { ContentType } from '../src/contentType';
 import { invalidationTargets, targetMatches } from '../src/invalidationTargets';
-import type { SmartCacheConfig } from '../src/SmartCacheConfig';
+import type { PolicyTable } from '../src/PolicyTable';
 import type { StoredEntry } from './Store';
 
 /** What every tab must apply, wherever it was made: a library event, or a `clear` of some types. */
 export type Change = { kind: 'event'; event: CacheEvent } | { kind: 'clear'; types: ContentType[] };
 
 /** Whether `change` removes `entry` under `config`. */
-export function changeRemoves(config: SmartCacheConfig, change: Change, entry: StoredEntry): boolean {
+export function changeRemoves(config: PolicyTable, change: Change, entry: StoredEntry): boolean {
   if (change.kind === 'clear') return change.types.includes(entry.type);
   return invalidationTargets(config, change.event).some((target) => target.type === entry.type && targetMatches(target, entry));
 }

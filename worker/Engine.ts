@@ -6,7 +6,7 @@ import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets, type InvalidationTarget } from '../src/invalidationTargets';
 import type { ClientCallbacks, EngineApi, EntryInput, Found, Mark, SetManyOptions } from '../src/protocol';
 import { randomId } from '../src/randomId';
-import type { SmartCacheConfig } from '../src/SmartCacheConfig';
+import type { PolicyTable } from '../src/PolicyTable';
 import { isOpenFailure } from './Database';
 import { IdbStore } from './IdbStore';
 import { isExpired } from './isExpired';
@@ -21,7 +21,7 @@ import { toEntry } from './toEntry';
 export interface EngineOptions {
   /** Names the IndexedDB database. */
   name: string;
-  config: SmartCacheConfig;
+  config: PolicyTable;
   /** The factory to open IndexedDB with; without one, every type lives in memory and stats say why. */
   indexedDB?: IDBFactory | undefined;
   /** Milliseconds since the epoch, like Date.now. */
@@ -56,7 +56,7 @@ const MIB = 2 ** 20;
  */
 export class Engine implements EngineApi {
   readonly #options: EngineOptions;
-  readonly #config: SmartCacheConfig;
+  readonly #config: PolicyTable;
   readonly #now: () => number;
   readonly #logger: Logger;
   readonly #memory: MemoryStore;

@@ -3,7 +3,7 @@
 import * as Comlink from 'comlink';
 import { registerCacheErrorTransfer } from '../src/cacheErrorTransfer';
 import type { ClientCallbacks, WorkerHost } from '../src/protocol';
-import { SmartCacheConfig } from '../src/SmartCacheConfig';
+import { PolicyTable } from '../src/PolicyTable';
 import { Engine } from './Engine';
 import { remoteLogger } from './remoteLogger';
 
@@ -26,7 +26,7 @@ const host: WorkerHost = {
     const client: ClientCallbacks = { remoteEvent: remoteClient.remoteEvent, progress: remoteClient.progress, log: remoteClient.log };
     const engine = await Engine.create({
       name,
-      config: new SmartCacheConfig(config),
+      config: new PolicyTable(config),
       indexedDB: typeof indexedDB === 'undefined' ? undefined : indexedDB,
       // Values reach the worker through postMessage, which has already copied them.
       cloneValues: false,

@@ -1,4 +1,4 @@
-import { albumKey } from '../src/albumKey';
+import { albumKeyOf } from '../src/albumKey';
 import type { CachePolicy } from '../src/cachePolicy';
 import type { ContentType } from '../src/contentType';
 import { estimateBytes } from '../src/estimateBytes';
@@ -28,7 +28,7 @@ export function toEntry(type: ContentType, input: EntryInput, policy: CachePolic
     for (const trackId of input.trackIds) tags += 2 * trackId.length;
   }
   if (input.album) {
-    entry.albumKey = albumKey(input.album.artist, input.album.album);
+    entry.albumKey = albumKeyOf(input.album.artist, input.album.album);
     tags += 2 * entry.albumKey.length;
   }
   if (input.fingerprint !== undefined) {

@@ -8,11 +8,13 @@ import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 import { CHROMIUM, launch } from '../browser/chromium';
 import type { Library, Percentiles, Timing } from './page';
+import { measureShippedSizes, sizeTable } from './shippedSizes';
 
 const LIBRARIES: Library[] = ['reprise', 'raw', 'dexie', 'idb-keyval'];
 const RUNS = { 10_000: 5, 100_000: 3 } as const;
 /** `BENCH=2,3 npm run bench` runs only those measures (while profiling); the report needs them all. */
-const ONLY = new Set((process.env['BENCH'] ?? '1,2,3,4,5,6,7').split(',').map(Number));
+const MEASURES = 8;
+const ONLY = new Set((process.env['BENCH'] ?? Array.from({ length: MEASURES }, (_, index) => index + 1).join(',')).split(',').map(Number));
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -135,6 +137,22 @@ it('measures Reprise against the peers', async () => {
     if (ONLY.has(7)) row('7. write 2× budget ÷ under budget', `${fixed(evicting)} ms`, `under budget ${fixed(under)} ms`, evicting / under, 1.5);
     expect(budget['evicting']!.every((run) => run.evictions > 0 && run.bytes <= 4 * 2 ** 20)).toBe(true);
 
+    // 8. What an app ships (main thread + worker, min + gzip), against Dexie, both built by Vite here.
+    const sizes = ONLY.has(8) ? await measureShippedSizes() : undefined;
+    if (sizes) {
+      raw['shippedSizes'] = sizes;
+      const kB = (bytes: number) => `${fixed(bytes / 1000)} kB`;
+      const { reprise, dexie } = sizes;
+      rows.push({
+        measure: '8. shipped JS, min + gzip, ÷ Dexie',
+        reprise: `${kB(reprise.total.gzip)} (main ${kB(reprise.main.gzip)} + worker ${kB(reprise.worker.gzip)})`,
+        peers: `Dexie ${kB(dexie.total.gzip)}`,
+        value: reprise.total.gzip / dexie.total.gzip,
+        target: '< 1×',
+        met: reprise.total.gzip < dexie.total.gzip,
+      });
+    }
+
     // The report.
     const { stdout: chromium } = await promisify(execFile)(CHROMIUM, ['--version']);
     const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB`;
@@ -145,10 +163,11 @@ it('measures Reprise against the peers', async () => {
       '| measure | Reprise | peers in the same run | value | target | met |',
       '|---|---|---|---|---|---|',
       ...rows.map((entry) => `| ${entry.measure} | ${entry.reprise} | ${entry.peers} | ${fixed(entry.value, 2)} | ${entry.target} | ${entry.met ? 'yes' : '**no**'} |`),
+      ...(sizes ? ['', ...sizeTable(sizes)] : []),
     ];
     console.log(`\n${lines.join('\n')}\n`);
     await mkdir('test-results', { recursive: true });
-    if (ONLY.size < 7) return;
+    if (ONLY.size < MEASURES) return;
     const report = { date, chromium: chromium.trim(), machine, node: process.version, rows, raw };
     await writeFile(`test-results/bench-${date}.json`, JSON.stringify(report, null, 2));
     await writeFile('test-results/bench-latest.json', JSON.stringify(report, null, 2));
