@@ -97,7 +97,16 @@ export interface Cache<S extends Schemas = Schemas> {
     fetcher: () => ValueIn<S, T> | Promise<ValueIn<S, T>>,
     options?: SetOptions,
   ): Promise<ValueOf<S, T>>;
+  /** Whether a live (unexpired) entry exists; counts no hit or miss. */
+  has(type: ContentType, key: string): Promise<boolean>;
+  /** Whether there was an entry. */
   delete(type: ContentType, key: string): Promise<boolean>;
+  /** Removes those entries in one transaction; returns how many there were. */
+  deleteMany(type: ContentType, keys: readonly string[]): Promise<number>;
+  /** Live keys, sorted, optionally only those starting with `prefix`. */
+  keys(type: ContentType, options?: ListOptions): Promise<string[]>;
+  /** Live entries sorted by key, optionally only those whose key starts with `prefix`; values are checked by the type's schema like `get`'s. */
+  entries<T extends ContentType>(type: T, options?: ListOptions): Promise<[string, ValueOf<S, T>][]>;
   clear(type?: ContentType): Promise<void>;
   /** Validates the event, removes the entries it makes stale here and in every other tab, and reports counts. */
   emit(event: CacheEventInput): Promise<EmitReport>;
@@ -107,4 +116,18 @@ export interface Cache<S extends Schemas = Schemas> {
   cleanup(): Promise<CleanupReport>;
   /** Later calls reject with `closed`. */
   close(): Promise<void>;
+  /** `close()`, for `await using cache = await createCache()`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+declare global {
+  interface SymbolConstructor {
+    /** `await using`'s symbol (ES2026), declared for apps whose TypeScript lib does not have it yet. */
+    readonly asyncDispose: unique symbol;
+  }
+}
+
+export interface ListOptions {
+  /** Only keys that start with it. */
+  prefix?: string;
 }

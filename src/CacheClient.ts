@@ -8,6 +8,7 @@ import type {
   EventContext,
   GetManyOptions,
   GetOptions,
+  ListOptions,
   Schemas,
   SetManyEntry,
   SetManyOptions,
@@ -21,6 +22,8 @@ import {
   getManyArgsSchema,
   getOptionsSchema,
   keySchema,
+  keysSchema,
+  listOptionsSchema,
   listenerSchema,
   setManyOptionsSchema,
   setOptionsSchema,
@@ -31,10 +34,13 @@ import { parseContentType, type ContentType } from './contentType';
 import { Handlers } from './Handlers';
 import type { Logger } from './Logger';
 import { parse } from './parse';
-import type { ClientCallbacks, EngineApi, EntryInput } from './protocol';
+import type { ClientCallbacks, EngineApi, EntryInput, Found } from './protocol';
 import { isPromiseLike } from './isPromiseLike';
 import { checkValue, validateValue } from './validateValue';
 import { yieldToEventLoop } from './yieldToEventLoop';
+
+/** Where the platform has no Symbol.asyncDispose yet, the one TypeScript's and esbuild's `await using` fall back to. */
+const asyncDispose: typeof Symbol.asyncDispose = (Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose')) as typeof Symbol.asyncDispose;
 
 /** Entries validated (and sent, with a worker) per step of a big setMany, so no step holds the main thread for long. */
 export const SET_MANY_CHUNK = 2000;
@@ -190,11 +196,41 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     return run;
   }
 
-  async delete(type: ContentType, key: string): Promise<boolean> {
+  async has(type: ContentType, key: string): Promise<boolean> {
     this.#checkOpen();
     parseContentType(type);
     parse(keySchema, key, 'invalid_argument', 'key');
-    return this.#engine.delete(type, key);
+    return this.#engine.has(type, key);
+  }
+
+  async delete(type: ContentType, key: string): Promise<boolean> {
+    return (await this.deleteMany(type, [key])) > 0;
+  }
+
+  async deleteMany(type: ContentType, keys: readonly string[]): Promise<number> {
+    this.#checkOpen();
+    parseContentType(type);
+    const valid = parse(keysSchema, keys, 'invalid_argument', 'keys');
+    return valid.length === 0 ? 0 : this.#engine.deleteMany(type, valid);
+  }
+
+  async keys(type: ContentType, options?: ListOptions): Promise<string[]> {
+    this.#checkOpen();
+    parseContentType(type);
+    const { prefix } = parse(listOptionsSchema, options ?? {}, 'invalid_argument', 'keys options');
+    return this.#engine.keys(type, prefix);
+  }
+
+  async entries<T extends ContentType>(type: T, options?: ListOptions): Promise<[string, ValueOf<S, T>][]> {
+    this.#checkOpen();
+    parseContentType(type);
+    const { prefix } = parse(listOptionsSchema, options ?? {}, 'invalid_argument', 'entries options');
+    const listed = await this.#engine.entries(type, prefix);
+    const checked = await this.#checked(type, listed.map(({ key }) => key), listed);
+    return listed.flatMap(({ key }, index) => {
+      const entry = checked[index];
+      return entry ? [[key, entry.value] as [string, ValueOf<S, T>]] : [];
+    });
   }
 
   async clear(type?: ContentType): Promise<void> {
@@ -245,6 +281,11 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     return this.#engine.cleanup();
   }
 
+  /** `await using cache = await createCache()` closes it at the end of the block. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -258,14 +299,19 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
   /** Reads values and checks them against the type's schema: one that no longer parses is a miss, deleted and counted as corrupt. */
   async #read<T extends ContentType>(type: T, keys: string[], fingerprints?: (string | undefined)[]): Promise<(ValueOf<S, T> | undefined)[]> {
     const found = await this.#engine.getMany(type, keys, fingerprints);
+    return (await this.#checked(type, keys, found)).map((checked) => checked?.value);
+  }
+
+  /** Each value as the type's schema makes it, or undefined for a miss and a value the schema refuses (deleted and counted as corrupt). */
+  async #checked<T extends ContentType>(type: T, keys: readonly string[], found: readonly (Found | undefined)[]): Promise<({ value: ValueOf<S, T> } | undefined)[]> {
     const schema = this.#schemas[type];
-    if (!schema) return found.map((item) => item?.value as ValueOf<S, T> | undefined);
+    if (!schema) return found.map((item) => item && { value: item.value as ValueOf<S, T> });
     const corrupt: { key: string; revision: number | undefined }[] = [];
-    const checked: (ValueOf<S, T> | undefined)[] = [];
+    const checked: ({ value: ValueOf<S, T> } | undefined)[] = [];
     for (const [index, item] of found.entries()) {
       const pending = item && checkValue(schema, item.value);
       const check = isPromiseLike(pending) ? await pending : pending;
-      if (check?.ok) checked.push(check.value as ValueOf<S, T>);
+      if (check?.ok) checked.push({ value: check.value as ValueOf<S, T> });
       else {
         checked.push(undefined);
         if (item) corrupt.push({ key: keys[index]!, revision: item.revision });
@@ -274,6 +320,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     if (corrupt.length) await this.#engine.discardCorrupt(type, corrupt);
     return checked;
   }
+
 
   /**
    * Normalises one entry and checks its value: defined, and valid for the type's schema. The value is

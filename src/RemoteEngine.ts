@@ -3,7 +3,7 @@ import type { CacheEvent } from './cacheEvent';
 import { CacheError, isCacheError } from './CacheError';
 import type { ContentType } from './contentType';
 import type { Logger } from './Logger';
-import type { EngineApi, EngineConnection, EntryInput, Found, Mark, SetManyOptions } from './protocol';
+import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, SetManyOptions } from './protocol';
 
 export interface RemoteEngineOptions {
   /** Starts a new engine behind its boundary (a Worker): called at start and after each death. */
@@ -56,8 +56,20 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.discard(batch));
   }
 
-  delete(type: ContentType, key: string): Promise<boolean> {
-    return this.#call((engine) => engine.delete(type, key));
+  has(type: ContentType, key: string): Promise<boolean> {
+    return this.#call((engine) => engine.has(type, key));
+  }
+
+  keys(type: ContentType, prefix?: string): Promise<string[]> {
+    return this.#call((engine) => engine.keys(type, prefix));
+  }
+
+  entries(type: ContentType, prefix?: string): Promise<Listed[]> {
+    return this.#call((engine) => engine.entries(type, prefix));
+  }
+
+  deleteMany(type: ContentType, keys: string[]): Promise<number> {
+    return this.#call((engine) => engine.deleteMany(type, keys));
   }
 
   clear(type?: ContentType): Promise<void> {

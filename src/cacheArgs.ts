@@ -17,10 +17,14 @@ export const keySchema = z
     z.maxLength(MAX_KEY_LENGTH, { error: `key must be at most ${MAX_KEY_LENGTH} characters` }),
   );
 
+export const keysSchema = z.array(keySchema, { error: 'keys must be an array of non-empty strings' });
+
+export const listOptionsSchema = z.strictObject({ prefix: z.optional(z.string({ error: 'prefix must be a string' })) });
+
 export const getOptionsSchema = z.strictObject({ fingerprint: z.optional(nonBlank('fingerprint')) });
 
 export const getManyArgsSchema = z.strictObject({
-  keys: z.array(keySchema, { error: 'keys must be an array of non-empty strings' }),
+  keys: keysSchema,
   options: z.optional(z.strictObject({ fingerprints: z.optional(z.array(z.optional(nonBlank('fingerprint')))) })),
 });
 

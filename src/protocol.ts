@@ -21,6 +21,11 @@ export interface Found {
   revision: number | undefined;
 }
 
+/** An entry as `entries` lists it. */
+export interface Listed extends Found {
+  key: string;
+}
+
 /**
  * Where a store's changes stood at some moment (opaque to the client): the position of the IndexedDB
  * log, or the count of one memory store's changes (a memory store of another worker, started since,
@@ -50,7 +55,14 @@ export interface EngineApi {
    */
   commit(batch: string, type: ContentType, count: number): Promise<void>;
   discard(batch: string): Promise<void>;
-  delete(type: ContentType, key: string): Promise<boolean>;
+  /** Whether a live (unexpired) entry exists; counts no hit or miss. */
+  has(type: ContentType, key: string): Promise<boolean>;
+  /** Live keys in key order, only those starting with `prefix` when given. */
+  keys(type: ContentType, prefix?: string): Promise<string[]>;
+  /** Live entries in key order (with their revisions, for `discardCorrupt`), only those whose key starts with `prefix` when given. */
+  entries(type: ContentType, prefix?: string): Promise<Listed[]>;
+  /** Removes the keys' entries in one transaction; how many there were. */
+  deleteMany(type: ContentType, keys: string[]): Promise<number>;
   clear(type?: ContentType): Promise<void>;
   emit(event: CacheEvent): Promise<EmitReport>;
   stats(): Promise<CacheStats>;
@@ -75,7 +87,10 @@ export const ENGINE_METHODS = [
   'stage',
   'commit',
   'discard',
-  'delete',
+  'has',
+  'keys',
+  'entries',
+  'deleteMany',
   'clear',
   'emit',
   'stats',

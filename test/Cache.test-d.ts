@@ -12,6 +12,13 @@ expectTypeOf(typed.getMany('generic', ['a'])).resolves.toEqualTypeOf<(string | u
 expectTypeOf(typed.get('track_metadata', 'k')).resolves.toEqualTypeOf<unknown>();
 expectTypeOf(typed.getOrSet('album_year', 'k', () => ({ year: 1999 }))).resolves.toEqualTypeOf<{ year: number }>();
 
+// Listing: keys are strings, entries are typed by the schema.
+expectTypeOf(typed.keys('album_year', { prefix: 'a' })).resolves.toEqualTypeOf<string[]>();
+expectTypeOf(typed.entries('album_year')).resolves.toEqualTypeOf<[string, { year: number }][]>();
+expectTypeOf(typed.has('generic', 'k')).resolves.toEqualTypeOf<boolean>();
+expectTypeOf(typed.deleteMany('generic', ['a', 'b'])).resolves.toEqualTypeOf<number>();
+expectTypeOf(typed[Symbol.asyncDispose]()).resolves.toEqualTypeOf<void>();
+
 // Writes take the schema's input type.
 expectTypeOf(typed.set).toBeCallableWith('album_year', 'k', { year: 1999 });
 // @ts-expect-error a string is not an album_year value

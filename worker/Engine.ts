@@ -4,7 +4,7 @@ import { CacheError, isCacheError } from '../src/CacheError';
 import { CONTENT_TYPES, isPersistentType, type ContentType } from '../src/contentType';
 import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets, type InvalidationTarget } from '../src/invalidationTargets';
-import type { ClientCallbacks, EngineApi, EntryInput, Found, Mark, SetManyOptions } from '../src/protocol';
+import type { ClientCallbacks, EngineApi, EntryInput, Found, Listed, Mark, SetManyOptions } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { PolicyTable } from '../src/PolicyTable';
 import { isOpenFailure } from './Database';
@@ -214,9 +214,30 @@ export class Engine implements EngineApi {
     this.#batches.delete(batch);
   }
 
-  async delete(type: ContentType, key: string): Promise<boolean> {
+  async has(type: ContentType, key: string): Promise<boolean> {
     await this.#ready();
-    return (await this.#withStore(type, (store) => store.remove(type, [key]))) > 0;
+    await this.#current(type);
+    const [entry] = await this.#withStore(type, (store) => store.read(type, [key]));
+    return entry !== undefined && !isExpired(entry, this.#now());
+  }
+
+  async keys(type: ContentType, prefix?: string): Promise<string[]> {
+    await this.#ready();
+    await this.#current(type);
+    return this.#withStore(type, (store) => store.liveKeys(type, this.#now(), prefix));
+  }
+
+  async entries(type: ContentType, prefix?: string): Promise<Listed[]> {
+    await this.#ready();
+    await this.#current(type);
+    const entries = await this.#withStore(type, (store) => store.list(type, prefix));
+    const now = this.#now();
+    return entries.filter((entry) => !isExpired(entry, now)).map(({ key, value, revision }) => ({ key, value, revision }));
+  }
+
+  async deleteMany(type: ContentType, keys: string[]): Promise<number> {
+    await this.#ready();
+    return this.#withStore(type, (store) => store.remove(type, keys));
   }
 
   /** Clears the types in IndexedDB and logs it, then in this tab's memory tier, then tells the other tabs (which clear theirs). */

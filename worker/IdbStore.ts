@@ -5,6 +5,7 @@ import { changeOf, fromRecord, toRecord, type EntryRecord, type LoggedChange, ty
 import { EventLog } from './EventLog';
 import { planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
 import { requestDone, requestsDone, walkCursor } from './idbRequests';
+import { prefixRange } from './prefixRange';
 import { ReadTimes } from './ReadTimes';
 import { later, type Schedule } from './schedule';
 import type { Budget, Counts, Mark, Removed, Store, StoredEntry, Usage, WriteGuard, WriteOptions } from './Store';
@@ -134,6 +135,24 @@ export class IdbStore implements Store {
           : noneRemoved();
       this.#putUsage(tx, type, usage);
       return removed;
+    });
+  }
+
+  list(type: ContentType, prefix?: string): Promise<StoredEntry[]> {
+    return this.#db.transact(`listing ${type}`, [type], 'readonly', async (tx) => {
+      const records = (await requestDone(tx.objectStore(type).getAll(prefixRange(prefix)))) as EntryRecord[];
+      return records.map((record) => fromRecord(type, record));
+    });
+  }
+
+  liveKeys(type: ContentType, now: number, prefix?: string): Promise<string[]> {
+    return this.#db.transact(`listing ${type}`, [type], 'readonly', async (tx) => {
+      const store = tx.objectStore(type);
+      // Keys only: the expired ones come from the expiry index, not from reading every value.
+      const [keys, expired] = [store.getAllKeys(prefixRange(prefix)), store.index('expiry').getAllKeys(IDBKeyRange.upperBound(now))];
+      await requestsDone([keys, expired]);
+      const gone = new Set(expired.result as string[]);
+      return (keys.result as string[]).filter((key) => !gone.has(key));
     });
   }
 

@@ -134,6 +134,16 @@ export class MemoryStore implements Store {
     return table.shrink(budget.lowWater, now, { spare: new Set(copies.map((entry) => entry.key)) });
   }
 
+  async list(type: ContentType, prefix = ''): Promise<StoredEntry[]> {
+    const entries = [...(this.#tables.get(type)?.entries.values() ?? [])].filter((entry) => entry.key.startsWith(prefix));
+    return entries.sort(byKey).map((entry) => ({ ...entry, value: this.#clone(entry.value) }));
+  }
+
+  async liveKeys(type: ContentType, now: number, prefix = ''): Promise<string[]> {
+    const entries = [...(this.#tables.get(type)?.entries.values() ?? [])];
+    return entries.filter((entry) => entry.key.startsWith(prefix) && !isExpired(entry, now)).sort(byKey).map((entry) => entry.key);
+  }
+
   async remove(type: ContentType, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<number> {
     const table = this.#tables.get(type);
     let removed = 0;
@@ -224,4 +234,9 @@ export class MemoryStore implements Store {
     if (!table) this.#tables.set(type, (table = new Table()));
     return table;
   }
+}
+
+/** UTF-16 code unit order, as IndexedDB orders string keys. */
+function byKey(a: { key: string }, b: { key: string }): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }

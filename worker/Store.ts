@@ -76,6 +76,10 @@ export interface Store {
   write(type: ContentType, entries: readonly StoredEntry[], budget: Budget | null, now: number, options?: WriteOptions): Promise<Removed>;
   /** Where this store's changes stand now: a write guarded by it skips what later changes remove. */
   mark(): Promise<Mark>;
+  /** The type's entries whose key starts with `prefix` (every entry without one), in key order; expiry is the caller's business. */
+  list(type: ContentType, prefix?: string): Promise<StoredEntry[]>;
+  /** The keys of the type's entries not expired at `now` that start with `prefix`, in key order, read without their values. */
+  liveKeys(type: ContentType, now: number, prefix?: string): Promise<string[]>;
   /** Deletes the keys whose current entry passes `when` (all of them without it); returns how many. */
   remove(type: ContentType, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<number>;
   /** Deletes what the targets find, through indexes; returns counts per type. */

@@ -1,0 +1,151 @@
+// has, deleteMany, keys, entries and `await using` (SPEC §3b), on persistent and memory types.
+import { IDBDatabase } from 'fake-indexeddb';
+import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { HOUR, isCacheError, type ContentType } from '../src/index';
+import { openCache, rejection } from './support/openCache';
+
+const TYPES: ContentType[] = ['track_metadata', 'generic'];
+
+describe.each(TYPES)('%s', (type) => {
+  it('has: true for a live entry, false for a missing or expired one, counting no hit or miss', async () => {
+    const { cache, clock } = await openCache();
+    await cache.set(type, 'live', 1);
+    await cache.set(type, 'short', 2, { ttlSeconds: 10 });
+    await cache.set(type, 'nothing', null);
+    clock.advance(10_000);
+    expect(await Promise.all(['live', 'nothing', 'short', 'absent'].map((key) => cache.has(type, key)))).toEqual([true, true, false, false]);
+    expect((await cache.stats()).types[type]).toMatchObject({ hits: 0, misses: 0 });
+  });
+
+  it('deleteMany removes the entries and returns how many there were; counts follow', async () => {
+    const { cache } = await openCache();
+    await cache.setMany(type, ['a', 'b', 'c', 'd'].map((key) => ({ key, value: key.repeat(100) })));
+    const before = (await cache.stats()).types[type].bytes;
+    expect(await cache.deleteMany(type, ['a', 'c', 'a', 'zz'])).toBe(2);
+    expect(await cache.deleteMany(type, [])).toBe(0);
+    expect(await cache.getMany(type, ['a', 'b', 'c', 'd'])).toEqual([undefined, 'b'.repeat(100), undefined, 'd'.repeat(100)]);
+    const after = (await cache.stats()).types[type];
+    expect(after.entries).toBe(2);
+    expect(after.bytes).toBe(before / 2);
+    expect(await cache.delete(type, 'b')).toBe(true);
+    expect(await cache.delete(type, 'b')).toBe(false);
+  });
+
+  it('keys: live keys in code-unit order, optionally by prefix', async () => {
+    const { cache, clock } = await openCache();
+    const keys = ['b', 'a/2', 'a/10', 'A', 'a', 'é', '\uffff', 'a\uffff', 'a\uffffb', 'ab', 'expired/1'];
+    await cache.setMany(type, keys.map((key) => ({ key, value: key, ttlSeconds: key.startsWith('expired') ? 1 : HOUR })));
+    clock.advance(1000);
+    const sorted = keys.filter((key) => !key.startsWith('expired')).sort();
+    expect(await cache.keys(type)).toEqual(sorted);
+    expect(await cache.keys(type, {})).toEqual(sorted);
+    expect(await cache.keys(type, { prefix: '' })).toEqual(sorted);
+    expect(await cache.keys(type, { prefix: 'a' })).toEqual(['a', 'a/10', 'a/2', 'ab', 'a\uffff', 'a\uffffb']);
+    expect(await cache.keys(type, { prefix: 'a/' })).toEqual(['a/10', 'a/2']);
+    expect(await cache.keys(type, { prefix: 'a\uffff' })).toEqual(['a\uffff', 'a\uffffb']);
+    expect(await cache.keys(type, { prefix: '\uffff' })).toEqual(['\uffff']);
+    expect(await cache.keys(type, { prefix: 'expired' })).toEqual([]);
+    expect(await cache.keys(type, { prefix: 'zzz' })).toEqual([]);
+  });
+
+  it('entries: live [key, value] pairs sorted by key, optionally by prefix', async () => {
+    const { cache, clock } = await openCache();
+    await cache.setMany(type, [
+      { key: 'track/2', value: { n: 2 } },
+      { key: 'track/1', value: { n: 1 } },
+      { key: 'album/1', value: { n: 3 } },
+      { key: 'track/old', value: { n: 0 }, ttlSeconds: 1 },
+    ]);
+    clock.advance(1000);
+    expect(await cache.entries(type)).toEqual([
+      ['album/1', { n: 3 }],
+      ['track/1', { n: 1 }],
+      ['track/2', { n: 2 }],
+    ]);
+    expect(await cache.entries(type, { prefix: 'track/' })).toEqual([
+      ['track/1', { n: 1 }],
+      ['track/2', { n: 2 }],
+    ]);
+    const [[, value]] = (await cache.entries(type, { prefix: 'album' })) as [[string, { n: number }]];
+    value.n = 99;
+    expect(await cache.get(type, 'album/1')).toEqual({ n: 3 });
+  });
+
+  it('bad arguments reject with a code and change nothing', async () => {
+    const { cache } = await openCache();
+    await cache.set(type, 'k', 1);
+    const cases: [() => Promise<unknown>, string][] = [
+      [() => cache.has(type, ''), 'invalid_argument'],
+      [() => cache.has('podcast' as ContentType, 'k'), 'unknown_content_type'],
+      [() => cache.deleteMany(type, 'k' as never), 'invalid_argument'],
+      [() => cache.deleteMany(type, ['k', ''] as never), 'invalid_argument'],
+      [() => cache.deleteMany(type, [5] as never), 'invalid_argument'],
+      [() => cache.keys(type, { prefix: 5 } as never), 'invalid_argument'],
+      [() => cache.keys(type, { start: 'a' } as never), 'invalid_argument'],
+      [() => cache.entries(type, 'a' as never), 'invalid_argument'],
+      [() => cache.entries('podcast' as ContentType), 'unknown_content_type'],
+    ];
+    for (const [call, code] of cases) expect(isCacheError(await rejection(call()), code as never)).toBe(true);
+    expect(await cache.keys(type)).toEqual(['k']);
+  });
+});
+
+describe('entries and schemas', () => {
+  it('returns what the schema made of each value; a value it refuses is left out, deleted and counted corrupt', async () => {
+    const { cache: plain, indexedDB, name, clock } = await openCache();
+    await plain.setMany('track_metadata', [
+      { key: 'good', value: { year: '1999' } },
+      { key: 'old', value: { released: 1999 } },
+    ]);
+    const { cache } = await openCache({ indexedDB, name, clock, schemas: { track_metadata: z.object({ year: z.string().transform(Number) }) } });
+    expect(await cache.entries('track_metadata')).toEqual([['good', { year: 1999 }]]);
+    expect((await cache.stats()).types.track_metadata).toMatchObject({ corrupt: 1, entries: 1 });
+    expect(await cache.keys('track_metadata')).toEqual(['good']);
+  });
+
+  it('on a memory type too', async () => {
+    let accept = true;
+    const schemas = { generic: z.any().refine(() => accept).pipe(z.unknown()) };
+    const { cache } = await openCache({ schemas });
+    await cache.set('generic', 'a', { year: 1 });
+    await cache.set('generic', 'b', { year: 2 });
+    accept = false;
+    expect(await cache.entries('generic')).toEqual([]);
+    expect((await cache.stats()).types.generic).toMatchObject({ corrupt: 2, entries: 0 });
+  });
+});
+
+describe('one transaction', () => {
+  it('deleteMany removes any number of entries in one transaction; keys and entries read in one', async () => {
+    const { cache, name } = await openCache();
+    await cache.setMany('album_year', Array.from({ length: 3000 }, (_, index) => ({ key: `k${index}`, value: index })));
+    const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    const mine = () =>
+      transaction.mock.calls.filter((_, index) => (transaction.mock.contexts[index] as IDBDatabase).name === name).map(([stores, mode]) => [stores, mode]);
+    try {
+      expect(await cache.deleteMany('album_year', Array.from({ length: 2000 }, (_, index) => `k${index}`))).toBe(2000);
+      expect(mine()).toEqual([[['album_year', 'usage'], 'readwrite']]);
+      transaction.mockClear();
+      expect(await cache.keys('album_year')).toHaveLength(1000);
+      expect(await cache.entries('album_year', { prefix: 'k29' })).toHaveLength(100);
+      expect(mine()).toEqual([
+        [['album_year'], 'readonly'],
+        [['album_year'], 'readonly'],
+      ]);
+    } finally {
+      transaction.mockRestore();
+    }
+  });
+});
+
+describe('await using', () => {
+  it('closes the cache at the end of the block', async () => {
+    const { cache: opened } = await openCache();
+    {
+      await using cache = opened;
+      await cache.set('generic', 'k', 1);
+    }
+    expect(isCacheError(await rejection(opened.get('generic', 'k')), 'closed')).toBe(true);
+  });
+});
