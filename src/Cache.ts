@@ -34,6 +34,36 @@ export interface SetOptions {
   ttlSeconds?: number;
 }
 
+export interface ResolveOptions extends SetOptions {
+  /** Serve an entry this many seconds past its TTL at once (`source: 'stale'`) while it is refreshed; the policy's by default. */
+  staleWhileRevalidateSeconds?: number;
+  /** Skip the cache: fetch, store, return. */
+  forceFresh?: boolean;
+  /** This caller stops waiting when it aborts: the call rejects with `aborted`. */
+  signal?: AbortSignal;
+}
+
+/** What a fetcher is given. */
+export interface FetcherContext<V = unknown> {
+  /** Aborts when every caller waiting on this fetch has aborted. */
+  signal: AbortSignal;
+  /** The expired value being refreshed, or undefined. */
+  stale: V | undefined;
+  /** Return the value to the callers without caching it. */
+  skipStore(): void;
+}
+
+export type Fetcher<In = unknown, Out = unknown> = (context: FetcherContext<Out>) => In | Promise<In>;
+
+/** Where `resolve`'s value came from. */
+export type ResolveSource = 'cache' | 'stale' | 'fetch' | 'shared';
+
+export interface Resolved<V = unknown> {
+  value: V;
+  /** 'cache': a live entry; 'stale': an expired one, served while it is refreshed; 'fetch': this call's fetcher; 'shared': another caller's fetch. */
+  source: ResolveSource;
+}
+
 export interface SetManyEntry<V = unknown> extends SetOptions {
   key: string;
   value: V;
@@ -91,12 +121,14 @@ export interface Cache<S extends Schemas = Schemas> {
   /** All or nothing: when one entry is rejected, none is written. */
   setMany<T extends ContentType>(type: T, entries: readonly SetManyEntry<ValueIn<S, T>>[], options?: SetManyOptions): Promise<void>;
   /** Read-through: concurrent calls for one key share one fetcher call; a failing fetcher caches nothing. */
-  getOrSet<T extends ContentType>(
+  getOrSet<T extends ContentType>(type: T, key: string, fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>, options?: ResolveOptions): Promise<ValueOf<S, T>>;
+  /** `getOrSet`, saying where the value came from. */
+  resolve<T extends ContentType>(
     type: T,
     key: string,
-    fetcher: () => ValueIn<S, T> | Promise<ValueIn<S, T>>,
-    options?: SetOptions,
-  ): Promise<ValueOf<S, T>>;
+    fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
+    options?: ResolveOptions,
+  ): Promise<Resolved<ValueOf<S, T>>>;
   /** Whether a live (unexpired) entry exists; counts no hit or miss. */
   has(type: ContentType, key: string): Promise<boolean>;
   /** Whether there was an entry. */

@@ -7,8 +7,11 @@ import type {
   EmitReport,
   EventContext,
   GetManyOptions,
+  Fetcher,
   GetOptions,
   ListOptions,
+  ResolveOptions,
+  Resolved,
   Schemas,
   SetManyEntry,
   SetManyOptions,
@@ -24,6 +27,7 @@ import {
   keySchema,
   keysSchema,
   listOptionsSchema,
+  resolveOptionsSchema,
   listenerSchema,
   setManyOptionsSchema,
   setOptionsSchema,
@@ -36,6 +40,7 @@ import type { Logger } from './Logger';
 import { parse } from './parse';
 import type { ClientCallbacks, EngineApi, EntryInput, Found } from './protocol';
 import { isPromiseLike } from './isPromiseLike';
+import { abortedError, SharedFetch } from './SharedFetch';
 import { checkValue, validateValue } from './validateValue';
 import { yieldToEventLoop } from './yieldToEventLoop';
 
@@ -62,7 +67,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
   readonly #engine: EngineApi;
   readonly #schemas: Schemas;
   readonly #listeners: Handlers<EventType | '*', [CacheEvent, EventContext]>;
-  readonly #inflight = new Map<string, Promise<unknown>>();
+  readonly #inflight = new Map<string, SharedFetch<unknown>>();
   readonly #onClose: (() => void) | undefined;
   readonly #logger: Logger;
   readonly #progress = new Map<string, { report: (done: number, total: number) => void; done: number }>();
@@ -167,34 +172,73 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
   async getOrSet<T extends ContentType>(
     type: T,
     key: string,
-    fetcher: () => ValueIn<S, T> | Promise<ValueIn<S, T>>,
-    options?: SetOptions,
+    fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
+    options?: ResolveOptions,
   ): Promise<ValueOf<S, T>> {
+    return (await this.#resolve(type, key, fetcher, options, 'getOrSet')).value;
+  }
+
+  resolve<T extends ContentType>(
+    type: T,
+    key: string,
+    fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
+    options?: ResolveOptions,
+  ): Promise<Resolved<ValueOf<S, T>>> {
+    return this.#resolve(type, key, fetcher, options, 'resolve');
+  }
+
+  async #resolve<T extends ContentType>(
+    type: T,
+    key: string,
+    fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
+    options: ResolveOptions | undefined,
+    method: string,
+  ): Promise<Resolved<ValueOf<S, T>>> {
     this.#checkOpen();
     parseContentType(type);
     parse(keySchema, key, 'invalid_argument', 'key');
     parse(fetcherSchema, fetcher, 'invalid_argument', 'fetcher');
-    const parsed = parse(setOptionsSchema, options ?? {}, 'invalid_argument', 'getOrSet options');
-    // Concurrent calls for one key share one fetch (the first caller's fetcher and options).
+    const { signal, forceFresh, staleWhileRevalidateSeconds: _window, ...write } = parse(resolveOptionsSchema, options ?? {}, 'invalid_argument', `${method} options`);
+    if (signal?.aborted) throw abortedError(signal);
+    // Concurrent calls for one key share one fetch: the first caller's fetcher and options.
     const id = JSON.stringify([type, key]);
-    const pending = this.#inflight.get(id);
-    if (pending) return pending as Promise<ValueOf<S, T>>;
-    const run = (async () => {
-      const cached = await this.get(type, key, parsed.fingerprint === undefined ? {} : { fingerprint: parsed.fingerprint });
-      if (cached !== undefined) return cached;
-      // Taken before the fetch: a value an event made stale while it was fetched is returned, not stored.
-      const since = await this.#engine.mark(type);
-      const checked = this.#toInput(type, { ...parsed, key, value: await fetcher() }, 'fetched value');
-      const input = isPromiseLike(checked) ? await checked : checked;
-      this.#checkOpen();
-      await this.#engine.setMany(type, [input], { since });
-      return (await this.#output(type, input.value)) as ValueOf<S, T>;
-    })();
-    this.#inflight.set(id, run);
+    const shared = () => this.#inflight.get(id) as SharedFetch<ValueOf<S, T>> | undefined;
+    const joined = shared();
+    if (joined) return { value: await joined.join(signal), source: 'shared' };
+    if (!forceFresh) {
+      const [cached] = await this.#read(type, [key], write.fingerprint === undefined ? undefined : [write.fingerprint]);
+      if (cached !== undefined) return { value: cached, source: 'cache' };
+      // Another call may have started fetching while this one read.
+      const started = shared();
+      if (started) return { value: await started.join(signal), source: 'shared' };
+    }
+    const fetch = new SharedFetch((fetchSignal) => this.#fetchAndStore(type, key, fetcher, write, fetchSignal, undefined));
+    this.#inflight.set(id, fetch);
     const settle = () => this.#inflight.delete(id);
-    run.then(settle, settle);
-    return run;
+    fetch.result.then(settle, settle);
+    return { value: await fetch.join(signal), source: 'fetch' };
   }
+
+  /** Runs a fetcher and stores what it returns, unless it said skipStore or an event made it stale meanwhile (no stale write-back). */
+  async #fetchAndStore<T extends ContentType>(
+    type: T,
+    key: string,
+    fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
+    options: Omit<z.output<typeof entrySchema>, 'key' | 'value'>,
+    signal: AbortSignal,
+    stale: ValueOf<S, T> | undefined,
+  ): Promise<ValueOf<S, T>> {
+    // Taken before the fetch: a value an event made stale while it was fetched is returned, not stored.
+    const since = await this.#engine.mark(type);
+    let store = true;
+    const value = await fetcher({ signal, stale, skipStore: () => void (store = false) });
+    const checked = this.#toInput(type, { ...options, key, value }, 'fetched value');
+    const input = isPromiseLike(checked) ? await checked : checked;
+    this.#checkOpen();
+    if (store) await this.#engine.setMany(type, [input], { since });
+    return (await this.#output(type, input.value)) as ValueOf<S, T>;
+  }
+
 
   async has(type: ContentType, key: string): Promise<boolean> {
     this.#checkOpen();

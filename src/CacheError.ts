@@ -10,6 +10,7 @@ export const CACHE_ERROR_CODES = [
   'storage_unavailable',
   'closed',
   'worker_failed',
+  'aborted',
 ] as const;
 
 export type CacheErrorCode = (typeof CACHE_ERROR_CODES)[number];

@@ -38,6 +38,13 @@ const setOptionsShape = {
 
 export const setOptionsSchema = z.strictObject(setOptionsShape);
 
+export const resolveOptionsSchema = z.strictObject({
+  ...setOptionsShape,
+  staleWhileRevalidateSeconds: z.optional(z.number().check(z.nonnegative())),
+  forceFresh: z.optional(z.boolean()),
+  signal: z.optional(z.custom<AbortSignal>((value) => value instanceof AbortSignal, { error: 'signal must be an AbortSignal' })),
+});
+
 export const entrySchema = z.strictObject({ key: keySchema, value: z.unknown(), ...setOptionsShape });
 
 const isFunction = (value: unknown) => typeof value === 'function';

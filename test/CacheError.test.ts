@@ -12,7 +12,7 @@ describe('CacheError', () => {
     expect(error.issues).toEqual([{ path: 'a', message: 'b' }]);
   });
 
-  it('has the ten codes of the spec', () => {
+  it('has the eleven codes of the spec (aborted new in 0.2)', () => {
     expect([...CACHE_ERROR_CODES].sort()).toEqual(
       [
         'invalid_config',
@@ -25,6 +25,7 @@ describe('CacheError', () => {
         'storage_unavailable',
         'closed',
         'worker_failed',
+        'aborted',
       ].sort(),
     );
   });

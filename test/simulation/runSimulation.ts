@@ -316,7 +316,8 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     }
   };
 
-  const sharedRuns = new Map<string, { start: number; token: { w: number }; clock: number; fingerprint: string | undefined }>();
+  /** getOrSet calls per client and key: a call may return the fetch of any that overlapped it. */
+  const sharedRuns = new Map<string, SharedRun[]>();
   const clients = new WeakMap<object, number>();
   let clientCount = 0;
   const clientId = (client: object) => {
@@ -448,25 +449,29 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
           }
           return valueOf(token);
         };
-        // Concurrent calls of one client for one key share the first one's fetch, and its outcome.
+        // Concurrent calls of one client for one key share one fetch: each reads for itself (with its own
+        // fingerprint), and one that misses may return what another call's fetch got while it ran.
         const runId = `${clientId(tab.cache)}|${type}|${key}`;
-        const joined = sharedRuns.get(runId);
-        const started = call(
+        const runs = sharedRuns.get(runId) ?? [];
+        sharedRuns.set(runId, runs);
+        const inFlight = runs.filter((run) => run.end === null);
+        const run: SharedRun = { token, start: model.time + 1, end: null };
+        runs.push(run);
+        if (runs.length > 20) runs.splice(0, runs.length - 20);
+        call(
           tab,
-          `getOrSet ${type} ${key} (w${token.w})${joined ? ` joining w${joined.token.w}` : ''}`,
+          `getOrSet ${type} ${key} (w${token.w})${inFlight.length ? ` while w${inFlight.map((other) => other.token.w).join(', w')} fetch` : ''}`,
           () => tab.cache.getOrSet(type, key, fetcher, setOptions(tags, ttl)),
           (outcome, value, start, end) => {
-            if (sharedRuns.get(runId)?.token === token) sharedRuns.delete(runId);
+            run.end = end;
             // Its read may have deleted the entry even if what came after failed.
             if (remover) Object.assign(remover, { end, outcome: 'maybe' });
             if (fetched && fetched.outcome === 'pending') finishWrites([fetched], type, new Map([[key, ttl]]), outcome, end);
-            // A call that joined another's fetch got what that call read, with that call's options.
-            const [from, clockFrom, fingerprint] = joined ? [joined.start, joined.clock, joined.fingerprint] : [start, clockStart, tags.fingerprint];
-            if (outcome === 'ok') checkRead(`getOrSet ${type} ${key}`, readContext(loc, type, key, from, end, clockFrom, fingerprint), value, [joined?.token ?? token]);
+            const overlapping = runs.filter((other) => other.start <= end && (other.end === null || other.end >= start));
+            if (outcome === 'ok') checkRead(`getOrSet ${type} ${key}`, readContext(loc, type, key, start, end, clockStart, tags.fingerprint), value, overlapping.map((other) => other.token));
           },
-          joined?.start,
+          inFlight.length ? Math.min(...inFlight.map((other) => other.start)) : undefined,
         );
-        if (!joined) sharedRuns.set(runId, { start: started.start, token, clock: clockStart, fingerprint: tags.fingerprint });
       },
     ],
     [
@@ -854,4 +859,10 @@ function summary(value: unknown): string {
   if (value === undefined) return 'undefined';
   const text = JSON.stringify(value, (_key, item: unknown) => (typeof item === 'string' && item.length > 12 ? `${item.slice(0, 3)}…` : item));
   return text && text.length > 160 ? `${text.slice(0, 160)}…` : String(text);
+}
+
+interface SharedRun {
+  token: { w: number };
+  start: number;
+  end: number | null;
 }

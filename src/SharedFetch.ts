@@ -1,0 +1,41 @@
+import { CacheError } from './CacheError';
+
+/** The rejection of a caller that stopped waiting: its signal's reason as cause. */
+export function abortedError(signal: AbortSignal): CacheError {
+  return new CacheError('aborted', 'The call was aborted by its signal', { cause: signal.reason });
+}
+
+/**
+ * One fetch that several callers wait on. A caller whose signal aborts stops waiting at once (its call
+ * rejects with `aborted`); the fetcher's own signal aborts once every caller has stopped waiting, so a
+ * fetch nobody wants any more can stop. A fetch with no caller (a background refresh) never aborts.
+ */
+export class SharedFetch<T> {
+  readonly #controller = new AbortController();
+  #waiting = 0;
+  readonly result: Promise<T>;
+
+  constructor(run: (signal: AbortSignal) => Promise<T>) {
+    this.result = run(this.#controller.signal);
+    // Seen by the callers through join; a fetch every caller left must not report an unhandled rejection.
+    this.result.catch(() => {});
+  }
+
+  join(signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(abortedError(signal));
+    this.#waiting++;
+    if (!signal) return this.result;
+    return new Promise<T>((resolve, reject) => {
+      const leave = () => {
+        reject(abortedError(signal));
+        if (--this.#waiting === 0) this.#controller.abort(abortedError(signal));
+      };
+      signal.addEventListener('abort', leave, { once: true });
+      const stop = () => signal.removeEventListener('abort', leave);
+      this.result.then(
+        (value) => (stop(), resolve(value)),
+        (error: unknown) => (stop(), reject(error)),
+      );
+    });
+  }
+}

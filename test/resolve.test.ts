@@ -1,0 +1,124 @@
+// resolve and getOrSet (SPEC §3b): where a value came from, the fetcher's context, forceFresh, and
+// callers that stop waiting. (Stale-while-revalidate and fetches shared across tabs have their own files.)
+import { describe, expect, it, vi } from 'vitest';
+import { isCacheError, type FetcherContext } from '../src/index';
+import { openCache, rejection } from './support/openCache';
+
+function gate<T>() {
+  let open!: (value: T) => void;
+  let fail!: (error: unknown) => void;
+  const promise = new Promise<T>((resolve, reject) => ((open = resolve), (fail = reject)));
+  return { promise, open, fail };
+}
+
+describe.each(['track_metadata', 'generic'] as const)('%s', (type) => {
+  it("says where the value came from: 'fetch', then 'cache'; concurrent callers 'shared'", async () => {
+    const { cache } = await openCache();
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = cache.resolve(type, 'k', fetcher);
+    const second = cache.resolve(type, 'k', fetcher);
+    const third = cache.getOrSet(type, 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    reply.open('v');
+    expect(await Promise.all([first, second, third])).toEqual([
+      { value: 'v', source: 'fetch' },
+      { value: 'v', source: 'shared' },
+      'v',
+    ]);
+    expect(await cache.resolve(type, 'k', fetcher)).toEqual({ value: 'v', source: 'cache' });
+    expect(fetcher).toHaveBeenCalledTimes(1);
+  });
+
+  it('gives the fetcher a signal, no stale value for a miss, and skipStore', async () => {
+    const { cache } = await openCache();
+    let seen: FetcherContext | undefined;
+    const value = await cache.getOrSet(type, 'k', (context) => {
+      seen = context;
+      context.skipStore();
+      return 'not stored';
+    });
+    expect(value).toBe('not stored');
+    expect(seen?.signal).toBeInstanceOf(AbortSignal);
+    expect(seen?.signal.aborted).toBe(false);
+    expect(seen?.stale).toBeUndefined();
+    expect(await cache.get(type, 'k')).toBeUndefined();
+    expect((await cache.stats()).types[type].entries).toBe(0);
+    expect(await cache.resolve(type, 'k', () => 'stored')).toEqual({ value: 'stored', source: 'fetch' });
+    expect(await cache.get(type, 'k')).toBe('stored');
+  });
+
+  it('forceFresh skips the cache, fetches and stores', async () => {
+    const { cache } = await openCache();
+    await cache.set(type, 'k', 'old');
+    expect(await cache.resolve(type, 'k', () => 'new', { forceFresh: true })).toEqual({ value: 'new', source: 'fetch' });
+    expect(await cache.get(type, 'k')).toBe('new');
+  });
+
+  it("a caller's signal: it alone rejects with aborted; the fetch goes on for the others and is stored", async () => {
+    const { cache } = await openCache();
+    const reply = gate<string>();
+    let fetchSignal: AbortSignal | undefined;
+    const fetcher = vi.fn(({ signal }: FetcherContext) => ((fetchSignal = signal), reply.promise));
+    const leaving = new AbortController();
+    const first = cache.resolve(type, 'k', fetcher, { signal: leaving.signal });
+    const second = cache.resolve(type, 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    leaving.abort(new Error('user left'));
+    const error = await rejection(first);
+    expect(isCacheError(error, 'aborted')).toBe(true);
+    expect((error.cause as Error).message).toBe('user left');
+    expect(fetchSignal?.aborted).toBe(false);
+    reply.open('v');
+    expect(await second).toEqual({ value: 'v', source: 'shared' });
+    expect(await cache.get(type, 'k')).toBe('v');
+  });
+
+  it("the fetcher's signal aborts once every waiting caller has aborted; a failing fetch caches nothing", async () => {
+    const { cache } = await openCache();
+    let fetchSignal: AbortSignal | undefined;
+    const fetcher = ({ signal }: FetcherContext) =>
+      new Promise<string>((_, reject) => {
+        fetchSignal = signal;
+        signal.addEventListener('abort', () => reject(signal.reason));
+      });
+    const [a, b] = [new AbortController(), new AbortController()];
+    const calls = [cache.getOrSet(type, 'k', fetcher, { signal: a.signal }), cache.getOrSet(type, 'k', fetcher, { signal: b.signal })];
+    await vi.waitFor(() => expect(fetchSignal).toBeDefined());
+    a.abort();
+    await Promise.resolve();
+    expect(fetchSignal?.aborted).toBe(false);
+    b.abort();
+    expect(fetchSignal?.aborted).toBe(true);
+    for (const call of calls) expect(isCacheError(await rejection(call), 'aborted')).toBe(true);
+    expect(await cache.has(type, 'k')).toBe(false);
+    // The next call fetches again.
+    expect(await cache.resolve(type, 'k', () => 'again')).toEqual({ value: 'again', source: 'fetch' });
+  });
+
+  it('a signal aborted before the call rejects at once, without fetching', async () => {
+    const { cache } = await openCache();
+    const fetcher = vi.fn(() => 'v');
+    const error = await rejection(cache.resolve(type, 'k', fetcher, { signal: AbortSignal.abort() }));
+    expect(isCacheError(error, 'aborted')).toBe(true);
+    expect(fetcher).not.toHaveBeenCalled();
+  });
+
+  it('a failing fetch reaches every caller waiting on it, and caches nothing', async () => {
+    const { cache } = await openCache();
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const calls = [cache.resolve(type, 'k', fetcher), cache.resolve(type, 'k', fetcher)];
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    reply.fail(new Error('API down'));
+    for (const call of calls) expect((await rejection(call)).message).toBe('API down');
+    expect(await cache.has(type, 'k')).toBe(false);
+  });
+
+  it('bad options reject with invalid_argument', async () => {
+    const { cache } = await openCache();
+    for (const options of [{ signal: {} }, { forceFresh: 'yes' }, { staleWhileRevalidateSeconds: -1 }, { staleWhileRevalidateSeconds: Number.NaN }, { ttl: 5 }]) {
+      expect(isCacheError(await rejection(cache.resolve(type, 'k', () => 1, options as never)), 'invalid_argument')).toBe(true);
+    }
+  });
+});
