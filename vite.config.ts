@@ -15,6 +15,16 @@ const workerUrlForApps: Plugin = {
       /new URL\(\s*(?:\/\*\s*@vite-ignore\s*\*\/\s*)?new URL\("(?:\.\/)?(assets\/[^"]+\.js)", import\.meta\.url\)\.href,\s*"" \+ import\.meta\.url\s*\)/g;
     return pattern.test(code) ? { code: code.replace(pattern, 'new URL("./$1", import.meta.url)'), map: null } : null;
   },
+  // Another Vite writes another shape (Vite 6 as `"" + new URL(…).href`), which webpack takes for a
+  // folder of possible workers and so bundles every file beside the library: fail the build instead.
+  generateBundle(_, bundle) {
+    for (const chunk of Object.values(bundle)) {
+      if (chunk.type !== 'chunk' || !chunk.code.includes('new Worker(')) continue;
+      if (!/new Worker\(new URL\("\.\/assets\/[^"]+\.js", import\.meta\.url\)/.test(chunk.code)) {
+        this.error(`${chunk.fileName}: the worker's URL is not in the plain new URL("./assets/…", import.meta.url) shape that apps' bundlers recognise`);
+      }
+    }
+  },
 };
 
 /** `vite build --mode lib`: the library as ESM, its dependencies left to the app, the worker as an asset of its own. */
