@@ -73,7 +73,7 @@ export default defineConfig(({ mode }) => ({
           name: 'browser',
           environment: 'node',
           include: ['test/browser/**/*.test.ts'],
-          globalSetup: ['test/browser/serve.ts'],
+          globalSetup: ['test/browser/serve.ts', 'test/browser/packedConsumers.ts'],
           // Every file drives its own Chromium; two cores cannot run several at once reliably.
           fileParallelism: false,
           testTimeout: 60_000,
