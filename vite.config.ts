@@ -16,6 +16,16 @@ const workerUrlForApps: Plugin = {
     const relative = (path: string) => (path.startsWith('../') ? path : `./${path}`);
     return pattern.test(code) ? { code: code.replace(pattern, (_, path: string) => `new URL("${relative(path)}", import.meta.url)`), map: null } : null;
   },
+  // Another Vite writes another shape (Vite 6 as `"" + new URL(…).href`), which webpack takes for a
+  // folder of possible workers and so bundles every file beside the library: fail the build instead.
+  generateBundle(_, bundle) {
+    for (const chunk of Object.values(bundle)) {
+      if (chunk.type !== 'chunk' || !chunk.code.includes('new Worker(')) continue;
+      if (!/new Worker\(new URL\("(?:\.\/|(?:\.\.\/)+)assets\/[^"]+\.js", import\.meta\.url\)/.test(chunk.code)) {
+        this.error(`${chunk.fileName}: the worker's URL is not in the plain new URL("../assets/…", import.meta.url) shape that apps' bundlers recognise`);
+      }
+    }
+  },
 };
 
 /** `vite build --mode lib`: the library as ESM, its dependencies left to the app, the worker as an asset of its own. */
@@ -71,7 +81,7 @@ export default defineConfig(({ mode }) => ({
           name: 'browser',
           environment: 'node',
           include: ['test/browser/**/*.test.ts'],
-          globalSetup: ['test/browser/serve.ts'],
+          globalSetup: ['test/browser/serve.ts', 'test/browser/packedConsumers.ts'],
           // Every file drives its own Chromium; two cores cannot run several at once reliably.
           fileParallelism: false,
           testTimeout: 60_000,

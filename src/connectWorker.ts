@@ -5,9 +5,20 @@ import { randomId } from './randomId';
 import { ENGINE_METHODS, type ClientCallbacks, type EngineApi, type EngineConnection, type WorkerHost, type WorkerOpenOptions } from './protocol';
 
 /**
+ * What to do when the default worker's script cannot be loaded. The browser says nothing useful (an
+ * `error` event without a message), and the usual cause is a dev server that moved the library away
+ * from its worker file: Vite 6 and 7 pre-bundle dependencies with esbuild, which leaves
+ * `new URL('./assets/…', import.meta.url)` pointing into their deps folder, where no worker is.
+ */
+export const WORKER_START_HINT =
+  "If this app runs on the dev server of Vite 6 or 7, add `optimizeDeps: { exclude: ['reprise'] }` to its vite.config: " +
+  "their dependency pre-bundling moves Reprise away from its worker file (Vite 8 and production builds need nothing)";
+
+/**
  * Starts a module Worker and opens the engine in it, through Comlink. The connection's `died` rejects
  * with `worker_failed` when the worker fails to load, crashes or is terminated (seen through a Web Lock
- * the worker holds; without Web Locks, through `probe`).
+ * the worker holds; without Web Locks, through `probe`). A worker that fails before it has answered
+ * is one that did not start: its error names `startHint`, when given.
  *
  * Comlink makes a proxy for every property read of a remote object and releases the worker's end when
  * it is garbage collected, from a FinalizationRegistry: JavaScript run in a page that may sit in the
@@ -18,6 +29,7 @@ export async function connectWorker(
   createWorker: () => Worker,
   open: Omit<WorkerOpenOptions, 'lock'>,
   client: ClientCallbacks,
+  startHint?: string,
 ): Promise<EngineConnection> {
   registerCacheErrorTransfer();
   let worker: Worker;
@@ -28,9 +40,13 @@ export async function connectWorker(
   }
   let fail!: (error: CacheError) => void;
   const died = new Promise<never>((_, reject) => (fail = reject));
+  let started = false;
   worker.addEventListener('error', (event) => {
     event.preventDefault?.();
-    fail(new CacheError('worker_failed', `The cache worker failed: ${event.message || 'it could not start'}`));
+    const message = started
+      ? `The cache worker failed: ${event.message || 'it stopped'}`
+      : `The cache worker could not start (${event.message || 'its script could not be loaded'})${startHint ? `. ${startHint}` : ''}`;
+    fail(new CacheError('worker_failed', message));
   });
   worker.addEventListener('messageerror', () => fail(new CacheError('worker_failed', 'The cache worker sent a message that could not be read')));
   const terminate = () => {
@@ -49,6 +65,7 @@ export async function connectWorker(
     terminate();
     throw error;
   }
+  started = true;
   const engine = Object.fromEntries(ENGINE_METHODS.map((method) => [method, remote[method]])) as unknown as EngineApi;
   // The worker holds this lock while it lives, so the request is granted exactly when it dies (terminate included).
   if (locks && lock) void locks.request(lock, () => fail(new CacheError('worker_failed', 'The cache worker stopped')));

@@ -11,7 +11,7 @@ import type { ClientCallbacks, EngineApi } from './protocol';
 import { SmartCacheConfig } from './SmartCacheConfig';
 import { isStandardSchema } from './validateValue';
 import { watchLifecycle } from './watchLifecycle';
-import { connectWorker } from './connectWorker';
+import { connectWorker, WORKER_START_HINT } from './connectWorker';
 import { RemoteEngine } from './RemoteEngine';
 
 export interface CreateCacheOptions<S extends Schemas = Schemas> {
@@ -97,9 +97,11 @@ export async function createCache<S extends Schemas = Schemas>(options: CreateCa
     });
   } else {
     // Written out in full so that Vite (and the app's bundler) sees the worker and emits it.
+    // Its own name: webpack names the worker's chunk after it, which must not be the library's.
     const createWorker =
-      worker === 'auto' ? () => new Worker(new URL('../worker/entry.ts', import.meta.url), { type: 'module', name: 'reprise' }) : worker;
-    engine = await RemoteEngine.start({ connect: () => connectWorker(createWorker, { name, config: config.toJSON() }, callbacks), logger });
+      worker === 'auto' ? () => new Worker(new URL('../worker/entry.ts', import.meta.url), { type: 'module', name: 'reprise-worker' }) : worker;
+    const startHint = worker === 'auto' ? WORKER_START_HINT : undefined;
+    engine = await RemoteEngine.start({ connect: () => connectWorker(createWorker, { name, config: config.toJSON() }, callbacks, startHint), logger });
   }
   if (parsed.persist) requestPersistence(logger);
   const unwatch = watchLifecycle(engine, (error) => logger.error('Reprise: following the page lifecycle failed', error));

@@ -1,13 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { connectWorker, WORKER_START_HINT } from '../src/connectWorker';
 import { createCache } from '../src/index';
 import { rejection } from './support/openCache';
 
 /** A Worker whose script fails to load, as a worker URL that 404s does: an `error` event, no messages. */
 class WorkerThatFailsToLoad extends EventTarget {
   terminated = false;
-  constructor() {
+  constructor(message: string | undefined) {
     super();
-    setTimeout(() => this.dispatchEvent(Object.assign(new Event('error', { cancelable: true }), { message: 'Failed to fetch a worker script' })), 5);
+    setTimeout(() => this.dispatchEvent(Object.assign(new Event('error', { cancelable: true }), { message })), 5);
   }
   postMessage(): void {}
   terminate(): void {
@@ -29,7 +30,7 @@ describe('connectWorker', () => {
     const error = await rejection(
       createCache({
         worker: () => {
-          const worker = new WorkerThatFailsToLoad();
+          const worker = new WorkerThatFailsToLoad('Failed to fetch a worker script');
           workers.push(worker);
           return worker as unknown as Worker;
         },
@@ -41,5 +42,18 @@ describe('connectWorker', () => {
     for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
     expect(unhandled).toEqual([]);
     expect(workers.map((worker) => worker.terminated)).toEqual([true]);
+  });
+
+  it("a worker whose script cannot be loaded (Chromium's error event has no message) names the start hint, the fix for Vite 6 and 7's dev server", async () => {
+    process.on('unhandledRejection', record);
+    const error = await rejection(
+      connectWorker(() => new WorkerThatFailsToLoad(undefined) as unknown as Worker, { name: 'hint', config: {} }, { remoteEvent() {}, progress() {}, log() {} }, WORKER_START_HINT),
+    );
+    console.log('connectWorker rejected with:', error.message);
+    expect(error).toMatchObject({ code: 'worker_failed' });
+    expect(error.message).toContain('could not start (its script could not be loaded)');
+    expect(error.message).toContain("add `optimizeDeps: { exclude: ['reprise'] }` to its vite.config");
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(unhandled).toEqual([]);
   });
 });

@@ -1,0 +1,82 @@
+// The packed tarball in apps served as static files: a webpack 5 production build, and a page with
+// no bundler at all (an import map to the installed files). Each on 127.0.0.1 and on a plain-http
+// origin (http://reprise.test: no Web Locks, no crypto.subtle), in Chromium.
+import { copyFile, readdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { Configuration, Stats } from 'webpack';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch, type Browser } from './chromium';
+import { STARTED, useConsumerApp } from './consumerApp';
+import { apps, freePort } from './packedConsumers';
+import { PLAIN_HTTP_HOST } from './serve';
+
+let folder: string;
+let emitted: string[];
+let origin: string;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  folder = await apps();
+  emitted = await buildWithWebpack(join(folder, 'webpack'));
+  // A plain static server over the apps folder (Vite's preview: files as they are, 404 for what is missing).
+  const { preview } = await import('vite');
+  const server = await preview({
+    root: folder,
+    configFile: false,
+    appType: 'mpa',
+    build: { outDir: folder },
+    preview: { host: '127.0.0.1', port: await freePort(), strictPort: true, allowedHosts: [PLAIN_HTTP_HOST] },
+    logLevel: 'warn',
+  });
+  origin = (server.resolvedUrls?.local[0] ?? '').replace(/\/$/, '');
+  close = () => server.close();
+}, 240_000);
+
+afterAll(async () => {
+  await close?.();
+});
+
+/** `webpack` with the app's webpack.config.js, as `npx webpack` would; the names of the files it wrote. */
+async function buildWithWebpack(app: string): Promise<string[]> {
+  const webpack = createRequire(join(folder, 'package.json'))('webpack') as (config: Configuration, done: (error: Error | null, stats?: Stats) => void) => void;
+  const config = ((await import(join(app, 'webpack.config.js'))) as { default: Configuration }).default;
+  const stats = await new Promise<Stats>((resolve, reject) => webpack(config, (error, result) => (error || !result ? reject(error) : resolve(result))));
+  if (stats.hasErrors()) throw new Error(stats.toString('errors-only'));
+  // webpack writes no HTML of its own: the page that loads its bundle.
+  await copyFile(join(app, 'webpack.html'), join(app, 'dist/index.html'));
+  return (await readdir(join(app, 'dist'))).sort();
+}
+
+describe.each([
+  ['127.0.0.1', false],
+  [`${PLAIN_HTTP_HOST} (plain http)`, true],
+] as const)('served as static files from %s', (_, plainHttp) => {
+  let browser: Browser;
+  const at = (path: string) => (plainHttp ? origin.replace('127.0.0.1', PLAIN_HTTP_HOST) : origin) + path;
+
+  beforeAll(async () => {
+    browser = await launch({ plainHttp });
+  });
+
+  afterAll(async () => {
+    await browser?.dispose();
+  });
+
+  it('webpack 5, production build: the worker is its own chunk, reprise-worker.js; values survive a reload, events reach another tab', async () => {
+    console.log('webpack wrote', emitted);
+    const seen = await useConsumerApp(browser.context, at('/webpack/dist/index.html'));
+    console.log(at('/webpack/dist/'), JSON.stringify(seen));
+    expect(seen).toMatchObject({ started: true, secureContext: !plainHttp, ...STARTED });
+    expect(seen.started && seen.workers).toEqual(['/webpack/dist/reprise-worker.js']);
+    // Only the app's chunks: nothing else of the package (its types, its maps) came along.
+    expect(emitted.filter((file) => !/^(main|reprise-worker|\d+)\.js(\.LICENSE\.txt)?$/.test(file) && file !== 'index.html')).toEqual([]);
+  });
+
+  it('no bundler: a <script type="module"> page with an import map to the installed files', async () => {
+    const seen = await useConsumerApp(browser.context, at('/nobundler/index.html'));
+    console.log(at('/nobundler/'), JSON.stringify(seen));
+    expect(seen).toMatchObject({ started: true, secureContext: !plainHttp, ...STARTED });
+    expect(seen.started && seen.workers).toEqual([expect.stringMatching(/^\/node_modules\/reprise\/dist\/lib\/assets\/entry-[\w-]+\.js$/)]);
+  });
+});

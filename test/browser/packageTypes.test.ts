@@ -1,0 +1,85 @@
+// The packed tarball's files and types, as an app's tools see them: what it holds, what
+// @arethetypeswrong/cli says of its types, and a TypeScript app (test/fixtures/consumer/types)
+// checked with skipLibCheck off under nodenext and bundler resolution. No browser here: these live
+// beside the Chromium package tests because they share one `npm pack` and one install.
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { apps, packedTarball, root, run } from './packedConsumers';
+
+let tarball: string;
+let folder: string;
+
+beforeAll(async () => {
+  tarball = await packedTarball();
+  folder = await apps();
+}, 240_000);
+
+/** Runs the apps' TypeScript on a tsconfig; its exit code and output. */
+async function tsc(project: string): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout } = await run(process.execPath, [join(folder, 'node_modules/typescript/bin/tsc'), '-p', project]);
+    return { code: 0, output: stdout };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string };
+    return { code: failed.code, output: failed.stdout };
+  }
+}
+
+describe('the packed tarball', () => {
+  it('holds the library, its worker, one bundled .d.ts and the README, and its manifest points at them', async () => {
+    const { stdout } = await run('tar', ['-tzf', tarball]);
+    const paths = stdout.trim().split('\n').map((path) => path.replace(/^package\//, ''));
+    console.log('the tarball holds', paths);
+    expect(paths).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/lib/reprise.js', 'dist/lib/reprise.d.ts']));
+    expect(paths.filter((path) => /^dist\/lib\/assets\/entry-[\w-]+\.js$/.test(path))).toHaveLength(1);
+    expect(paths.filter((path) => path.endsWith('.d.ts'))).toEqual(['dist/lib/reprise.d.ts']);
+    expect(paths.filter((path) => !path.startsWith('dist/lib/') && !['package.json', 'README.md'].includes(path))).toEqual([]);
+    const manifest = JSON.parse(await readFile(join(folder, 'node_modules/reprise/package.json'), 'utf8')) as Record<string, unknown>;
+    expect(manifest).toMatchObject({
+      type: 'module',
+      types: './dist/lib/reprise.d.ts',
+      exports: { '.': { types: './dist/lib/reprise.d.ts', import: './dist/lib/reprise.js' } },
+    });
+  });
+
+  it('@arethetypeswrong/cli finds no problem for node16 (ESM) and bundler resolution (ESM only: node10 and require are not offered)', async () => {
+    // attw exits non-zero on any problem outside the profile; the JSON says what it resolved.
+    const { stdout } = await run(join(root, 'node_modules/.bin/attw'), [tarball, '--profile', 'esm-only', '--format', 'json']);
+    const { analysis, problems } = JSON.parse(stdout) as {
+      analysis: { entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string } }> }> };
+      problems: Record<string, { resolutionKind?: string }[]>;
+    };
+    const resolved = Object.fromEntries(Object.entries(analysis.entrypoints['.']!.resolutions).map(([kind, { resolution }]) => [kind, resolution?.fileName]));
+    console.log('attw resolved', resolved, 'problems', JSON.stringify(problems));
+    expect(resolved['node16-esm']).toBe('/node_modules/reprise/dist/lib/reprise.d.ts');
+    expect(resolved['bundler']).toBe('/node_modules/reprise/dist/lib/reprise.d.ts');
+    const outsideProfile = Object.values(problems)
+      .flat()
+      .filter((problem) => problem.resolutionKind !== 'node10' && problem.resolutionKind !== 'node16-cjs');
+    expect(outsideProfile).toEqual([]);
+  });
+
+  it.each(['nodenext', 'bundler'])('type-checks a TypeScript app under %s resolution with skipLibCheck off: real types, wrong calls are errors', async (resolution) => {
+    const { code, output } = await tsc(join(folder, `types/tsconfig.${resolution}.json`));
+    console.log(`tsc (${resolution}) exited ${code}`, output);
+    expect({ code, output }).toEqual({ code: 0, output: '' });
+  });
+
+  it('that type test fails when the types are `any`', async () => {
+    // The same app against a package whose every export is `any`, as Reprise's types were under nodenext.
+    const degraded = join(folder, 'types-any');
+    await cp(join(folder, 'types'), degraded, { recursive: true });
+    const fake = join(degraded, 'node_modules/reprise');
+    await mkdir(fake, { recursive: true });
+    await writeFile(join(fake, 'package.json'), JSON.stringify({ name: 'reprise', type: 'module', types: './index.d.ts', exports: { '.': { types: './index.d.ts' } } }));
+    const names = ['CacheError', 'createCache', 'createCacheEvent', 'isCacheError', 'SmartCacheConfig'];
+    const types = ['Cache', 'CacheError', 'CacheErrorCode', 'CacheStats'];
+    await writeFile(join(fake, 'index.d.ts'), [...names.map((name) => `export declare const ${name}: any;`), ...types.map((name) => `export type ${name} = any;`)].join('\n'));
+    const { code, output } = await tsc(join(degraded, 'tsconfig.nodenext.json'));
+    console.log(`tsc (nodenext, types degraded to any) exited ${code}`, output);
+    expect(code).not.toBe(0);
+    expect(output).toContain("error TS2578: Unused '@ts-expect-error' directive.");
+    expect(output).toMatch(/error TS2344: Type 'false' does not satisfy the constraint 'true'/);
+  });
+});

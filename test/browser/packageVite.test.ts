@@ -1,0 +1,86 @@
+// The packed tarball in a Vite app, with no configuration for Reprise: Vite 6, 7 and 8, each as a
+// dev server and as a production build served by `vite preview`, in Chromium.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch, type Browser } from './chromium';
+import { STARTED, useConsumerApp } from './consumerApp';
+import { apps, freePort, type Bundler } from './packedConsumers';
+
+type Vite = typeof import('vite');
+type ViteBundler = Extract<Bundler, `vite${number}`>;
+
+let folder: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  folder = await apps();
+  browser = await launch();
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.dispose();
+});
+
+/** The app's own Vite, its own vite.config.js (where to listen, nothing else). */
+async function vite(bundler: ViteBundler) {
+  const root = join(folder, bundler);
+  const api = (await import(join(folder, 'node_modules', bundler, 'dist/node/index.js'))) as Vite;
+  // The apps share one node_modules: each Vite keeps its pre-bundled dependencies apart.
+  const config = { root, configFile: join(root, 'vite.config.js'), cacheDir: join(root, '.vite'), logLevel: 'warn' as const };
+  return { api, config };
+}
+
+async function devServer(bundler: ViteBundler, extra: { optimizeDeps?: { exclude: string[] } } = {}) {
+  const { api, config } = await vite(bundler);
+  const server = await api.createServer({ ...config, ...extra, server: { port: await freePort(), strictPort: true } });
+  await server.listen();
+  return { url: server.resolvedUrls?.local[0] ?? '', close: () => server.close() };
+}
+
+async function buildAndPreview(bundler: ViteBundler) {
+  const { api, config } = await vite(bundler);
+  await api.build(config);
+  const server = await api.preview({ ...config, preview: { port: await freePort(), strictPort: true } });
+  return { url: server.resolvedUrls?.local[0] ?? '', close: () => server.close() };
+}
+
+async function useApp(server: { url: string; close: () => Promise<void> }) {
+  try {
+    const seen = await useConsumerApp(browser.context, server.url);
+    console.log(server.url, JSON.stringify(seen));
+    return seen;
+  } finally {
+    await server.close();
+  }
+}
+
+describe.each(['vite6', 'vite7', 'vite8'] as const)('the packed tarball in a %s app', (bundler) => {
+  it('built and previewed: the worker loads, values survive a reload, events reach another tab, nothing goes unhandled', async () => {
+    const seen = await useApp(await buildAndPreview(bundler));
+    expect(seen).toMatchObject({ started: true, ...STARTED });
+    expect(seen.started && seen.workers).toEqual([expect.stringMatching(/\/assets\/entry-[\w-]+\.js$/)]);
+  });
+});
+
+describe('the packed tarball on a Vite dev server', () => {
+  it('Vite 8: works with no configuration', async () => {
+    const seen = await useApp(await devServer('vite8'));
+    expect(seen).toMatchObject({ started: true, ...STARTED });
+    // Vite 8 pre-bundles Reprise and points the worker's URL back into the package.
+    expect(seen.started && seen.workers).toEqual([expect.stringMatching(/\/node_modules\/reprise\/dist\/lib\/assets\/entry-[\w-]+\.js$/)]);
+  });
+
+  it.each(['vite6', 'vite7'] as const)(
+    "%s: createCache rejects with worker_failed naming the one-line fix, and nothing is left unhandled (esbuild's pre-bundling moves Reprise away from its worker)",
+    async (bundler) => {
+      const seen = await useApp(await devServer(bundler));
+      expect(seen).toMatchObject({ started: false, error: { code: 'worker_failed' }, errors: [] });
+      expect(!seen.started && seen.error.message).toContain("add `optimizeDeps: { exclude: ['reprise'] }` to its vite.config");
+    },
+  );
+
+  it.each(['vite6', 'vite7'] as const)('%s: with the fix the error names, it works', async (bundler) => {
+    const seen = await useApp(await devServer(bundler, { optimizeDeps: { exclude: ['reprise'] } }));
+    expect(seen).toMatchObject({ started: true, ...STARTED });
+  });
+});
