@@ -198,7 +198,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     parseContentType(type);
     parse(keySchema, key, 'invalid_argument', 'key');
     parse(fetcherSchema, fetcher, 'invalid_argument', 'fetcher');
-    const { signal, forceFresh, staleWhileRevalidateSeconds: _window, ...write } = parse(resolveOptionsSchema, options ?? {}, 'invalid_argument', `${method} options`);
+    const { signal, forceFresh, staleWhileRevalidateSeconds, ...write } = parse(resolveOptionsSchema, options ?? {}, 'invalid_argument', `${method} options`);
     if (signal?.aborted) throw abortedError(signal);
     // Concurrent calls for one key share one fetch: the first caller's fetcher and options.
     const id = JSON.stringify([type, key]);
@@ -206,17 +206,34 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     const joined = shared();
     if (joined) return { value: await joined.join(signal), source: 'shared' };
     if (!forceFresh) {
-      const [cached] = await this.#read(type, [key], write.fingerprint === undefined ? undefined : [write.fingerprint]);
-      if (cached !== undefined) return { value: cached, source: 'cache' };
+      const fingerprints = write.fingerprint === undefined ? undefined : [write.fingerprint];
+      const found = await this.#engine.getMany(type, [key], fingerprints, { staleSeconds: staleWhileRevalidateSeconds });
+      const [cached] = await this.#checked(type, [key], found);
+      if (cached && !found[0]?.stale) return { value: cached.value, source: 'cache' };
+      if (cached) {
+        // Served at once; refreshed in the background, by one fetch (a failure is logged, and nothing cached).
+        if (!shared()) {
+          this.#startFetch(id, (fetchSignal) => this.#fetchAndStore(type, key, fetcher, write, fetchSignal, cached.value)).result.catch((error: unknown) =>
+            this.#logger.error(`Reprise: refreshing the stale ${type} "${key}" failed`, error),
+          );
+        }
+        return { value: cached.value, source: 'stale' };
+      }
       // Another call may have started fetching while this one read.
       const started = shared();
       if (started) return { value: await started.join(signal), source: 'shared' };
     }
-    const fetch = new SharedFetch((fetchSignal) => this.#fetchAndStore(type, key, fetcher, write, fetchSignal, undefined));
+    const fetch = this.#startFetch(id, (fetchSignal) => this.#fetchAndStore(type, key, fetcher, write, fetchSignal, undefined));
+    return { value: await fetch.join(signal), source: 'fetch' };
+  }
+
+  /** Registers a fetch that later callers for its key join, until it settles. */
+  #startFetch<V>(id: string, run: (signal: AbortSignal) => Promise<V>): SharedFetch<V> {
+    const fetch = new SharedFetch(run);
     this.#inflight.set(id, fetch);
     const settle = () => this.#inflight.delete(id);
     fetch.result.then(settle, settle);
-    return { value: await fetch.join(signal), source: 'fetch' };
+    return fetch;
   }
 
   /** Runs a fetcher and stores what it returns, unless it said skipStore or an event made it stale meanwhile (no stale write-back). */

@@ -35,6 +35,11 @@ export class PolicyTable {
     return this.#policy(type).ttlSeconds;
   }
 
+  /** Seconds past its TTL an entry is kept and may be served stale by getOrSet/resolve while it is refreshed. */
+  getStaleWhileRevalidate(type: ContentType): number {
+    return this.#policy(type).staleWhileRevalidateSeconds;
+  }
+
   getCleanupThreshold(type: ContentType): number {
     return this.#policy(type).cleanupThreshold;
   }

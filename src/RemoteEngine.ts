@@ -3,7 +3,7 @@ import type { CacheEvent } from './cacheEvent';
 import { CacheError, isCacheError } from './CacheError';
 import type { ContentType } from './contentType';
 import type { Logger } from './Logger';
-import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, SetManyOptions } from './protocol';
+import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, ReadThrough, SetManyOptions } from './protocol';
 
 export interface RemoteEngineOptions {
   /** Starts a new engine behind its boundary (a Worker): called at start and after each death. */
@@ -32,8 +32,8 @@ export class RemoteEngine implements EngineApi {
     return engine;
   }
 
-  getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[]): Promise<(Found | undefined)[]> {
-    return this.#call((engine) => engine.getMany(type, keys, fingerprints));
+  getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
+    return this.#call((engine) => engine.getMany(type, keys, fingerprints, readThrough));
   }
 
   setMany(type: ContentType, entries: EntryInput[], options?: SetManyOptions): Promise<void> {

@@ -11,6 +11,8 @@ export interface CachePolicy {
   maxSizeMb: number | null;
   /** A write that leaves the type above `cleanupThreshold × maxSizeMb` evicts back below that mark. */
   cleanupThreshold: number;
+  /** Past its TTL, an entry may still be served by getOrSet/resolve this long while it is refreshed (and the sweep keeps it). */
+  staleWhileRevalidateSeconds: number;
   description: string;
 }
 
@@ -30,6 +32,7 @@ export function defaultPolicies(negativeResultTtl = DEFAULT_NEGATIVE_RESULT_TTL)
     invalidationStrategy,
     maxSizeMb,
     cleanupThreshold: DEFAULT_CLEANUP_THRESHOLD,
+    staleWhileRevalidateSeconds: 0,
     description,
   });
   return {

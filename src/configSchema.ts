@@ -11,6 +11,7 @@ export const policyPatchSchema = z.strictObject({
   invalidationStrategy: z.optional(invalidationStrategySchema),
   maxSizeMb: z.optional(z.nullable(z.number().check(z.positive()))),
   cleanupThreshold: z.optional(z.number().check(z.gt(0, { error: 'must be above 0' }), z.lte(1, { error: 'must be at most 1' }))),
+  staleWhileRevalidateSeconds: z.optional(z.number().check(z.nonnegative())),
   description: z.optional(z.string()),
 });
 

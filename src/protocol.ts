@@ -19,6 +19,13 @@ export interface EntryInput {
 export interface Found {
   value: unknown;
   revision: number | undefined;
+  /** Past its TTL, served within a read-through's stale-while-revalidate window. */
+  stale?: true;
+}
+
+/** A read for getOrSet/resolve: how long past its TTL an entry may be served stale (the policy's window by default). */
+export interface ReadThrough {
+  staleSeconds?: number | undefined;
 }
 
 /** An entry as `entries` lists it. */
@@ -43,7 +50,8 @@ export interface SetManyOptions {
 
 /** The engine's methods, called directly in-process or through Comlink from the main thread. */
 export interface EngineApi {
-  getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[]): Promise<(Found | undefined)[]>;
+  /** For a read-through, an entry past its TTL but within its stale window is returned, marked stale. */
+  getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]>;
   setMany(type: ContentType, entries: EntryInput[], options?: SetManyOptions): Promise<void>;
   /** Where the type's store stands now: taken when a fetch starts, given to the write of what it fetched. */
   mark(type: ContentType): Promise<Mark>;

@@ -52,6 +52,7 @@ describe('the default policy table', () => {
       invalidationStrategy: strategy,
       maxSizeMb: mb,
       cleanupThreshold: 0.8,
+      staleWhileRevalidateSeconds: 0,
       description: expect.any(String),
     });
     expect(config.getTtl(type)).toBe(ttl);

@@ -4,7 +4,7 @@ import { CacheError, isCacheError } from '../src/CacheError';
 import { CONTENT_TYPES, isPersistentType, type ContentType } from '../src/contentType';
 import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets, type InvalidationTarget } from '../src/invalidationTargets';
-import type { ClientCallbacks, EngineApi, EntryInput, Found, Listed, Mark, SetManyOptions } from '../src/protocol';
+import type { ClientCallbacks, EngineApi, EntryInput, Found, Listed, Mark, ReadThrough, SetManyOptions } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { PolicyTable } from '../src/PolicyTable';
 import { isOpenFailure } from './Database';
@@ -13,7 +13,7 @@ import { isExpired } from './isExpired';
 import { MemoryStore } from './MemoryStore';
 import { changeRemoves, type Change } from './Change';
 import type { LoggedChange } from './databaseSchema';
-import type { Budget, Counts, Removed, Store, StoredEntry, WriteGuard, WriteOptions } from './Store';
+import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Removed, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
 import { later, type Schedule } from './schedule';
 import { TabSync, type ChannelLike, type SharedChange } from './TabSync';
 import { toEntry } from './toEntry';
@@ -116,12 +116,16 @@ export class Engine implements EngineApi {
     return engine;
   }
 
-  async getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[]): Promise<(Found | undefined)[]> {
+  async getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
     await this.#ready();
     await this.#current(type);
     return this.#withStore(type, async (store) => {
       const entries = await store.read(type, keys);
       const now = this.#now();
+      // Past its TTL an entry is a miss, but it is kept through the type's stale-while-revalidate
+      // window; a read-through may serve it stale within its own window.
+      const removable = cutoffOf(this.#expiredBy(now), type);
+      const servable = readThrough ? now - (readThrough.staleSeconds ?? this.#config.getStaleWhileRevalidate(type)) * 1000 : now;
       const counters = this.#count(type);
       const validates = this.#config.shouldUseFingerprintValidation(type);
       const expired: string[] = [];
@@ -132,18 +136,21 @@ export class Engine implements EngineApi {
           counters.misses++;
           return undefined;
         }
-        if (isExpired(entry, now)) expired.push(entry.key);
-        else if (validates && fingerprint !== undefined && entry.fingerprint !== fingerprint) mismatched.set(entry.key, fingerprint);
-        else {
+        const mismatch = validates && fingerprint !== undefined && entry.fingerprint !== fingerprint;
+        if (!mismatch && !isExpired(entry, servable)) {
           counters.hits++;
           store.touch(type, entry.key, now);
-          return { value: entry.value, revision: entry.revision };
+          const found: Found = { value: entry.value, revision: entry.revision };
+          if (isExpired(entry, now)) found.stale = true;
+          return found;
         }
+        if (isExpired(entry, removable)) expired.push(entry.key);
+        else if (mismatch) mismatched.set(entry.key, fingerprint);
         counters.misses++;
         return undefined;
       });
       // Removed only if still stale: another tab may have rewritten the entry since it was read.
-      if (expired.length) counters.expirations += await store.remove(type, expired, (entry) => isExpired(entry, now));
+      if (expired.length) counters.expirations += await store.remove(type, expired, (entry) => isExpired(entry, removable));
       if (mismatched.size) {
         counters.invalidations += await store.remove(type, [...mismatched.keys()], (entry) => entry.fingerprint !== mismatched.get(entry.key));
       }
@@ -180,7 +187,7 @@ export class Engine implements EngineApi {
     // What other tabs logged must reach the memory tier before it is written: applied later, an older
     // change would remove this newer entry (and a guard checks the memory store's journal).
     await this.#current(type);
-    const removed = await this.#withStore(type, (store) => this.#write(store, type, entries, budget, now, total, { onProgress, guard }));
+    const removed = await this.#withStore(type, (store) => this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard }));
     this.#countRemoved(type, removed);
     onProgress?.(entries.length);
   }
@@ -290,7 +297,7 @@ export class Engine implements EngineApi {
         const policy = this.#config.getPolicy(type);
         return [type, budgetOf(policy.maxSizeMb, policy.cleanupThreshold)] as const;
       }));
-      const removed = await store.cleanup(budgets, now);
+      const removed = await store.cleanup(budgets, this.#expiredBy(now));
       for (const type of mine) {
         this.#countRemoved(type, removed[type]);
         report.expired += removed[type]?.expired ?? 0;
@@ -379,12 +386,12 @@ export class Engine implements EngineApi {
     type: ContentType,
     entries: StoredEntry[],
     budget: Budget | null,
-    now: number,
+    expiredBy: ExpiredBy,
     bytes: number,
     options: WriteOptions,
   ): Promise<Removed> {
     try {
-      return await store.write(type, entries, budget, now, options);
+      return await store.write(type, entries, budget, expiredBy, options);
     } catch (error) {
       if (!isCacheError(error, 'quota_exceeded')) throw error;
       const others = CONTENT_TYPES.filter((other) => other !== type && isPersistentType(other));
@@ -392,14 +399,14 @@ export class Engine implements EngineApi {
       // rarely gets back under its limit by the size of one write, sizes are estimates, and the
       // browser counts its own overhead.
       const held = (await store.usage([type, ...others])).reduce((sum, usage) => sum + usage.bytes, 0);
-      const freed = await store.free([type, ...others], Math.max(2 * bytes, held / 4), now);
+      const freed = await store.free([type, ...others], Math.max(2 * bytes, held / 4), expiredBy);
       let count = 0;
       for (const [freedType, removed] of Object.entries(freed) as [ContentType, Removed][]) {
         this.#countRemoved(freedType, removed);
         count += removed.expired + removed.evicted;
       }
       try {
-        return await store.write(type, entries, budget, now, options);
+        return await store.write(type, entries, budget, expiredBy, options);
       } catch (retryError) {
         if (!isCacheError(retryError, 'quota_exceeded')) throw retryError;
         throw new CacheError(
@@ -471,6 +478,11 @@ export class Engine implements EngineApi {
   }
 
   /** Calls back into the client; a callback that fails (a listener, a dead port) is reported, never thrown. */
+  /** Before when each type's entries are gone for good: their TTL, and then the type's stale-while-revalidate window. */
+  #expiredBy(now: number): ExpiredBy {
+    return (type) => now - this.#config.getStaleWhileRevalidate(type) * 1000;
+  }
+
   #notify(call: () => unknown): void {
     try {
       Promise.resolve(call()).catch((error: unknown) => this.#logger.error('Reprise: a client callback failed', error));

@@ -8,7 +8,7 @@ import { requestDone, requestsDone, walkCursor } from './idbRequests';
 import { prefixRange } from './prefixRange';
 import { ReadTimes } from './ReadTimes';
 import { later, type Schedule } from './schedule';
-import type { Budget, Counts, Mark, Removed, Store, StoredEntry, Usage, WriteGuard, WriteOptions } from './Store';
+import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
 import { averageBytes, forget, noUsage } from './usage';
 
 /** Records per batch of requests: small enough that no batch holds a thread for long. */
@@ -77,8 +77,9 @@ export class IdbStore implements Store {
     });
   }
 
-  async write(type: ContentType, entries: readonly StoredEntry[], budget: Budget | null, now: number, options: WriteOptions = {}): Promise<Removed> {
+  async write(type: ContentType, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
     const { onProgress, guard } = options;
+    const now = cutoffOf(expiredBy, type);
     // The last of several entries with one key wins; the usage must count that key once.
     entries = lastOfEachKey(entries);
     const spare = new Set(entries.map((entry) => entry.key));
@@ -284,7 +285,7 @@ export class IdbStore implements Store {
     });
   }
 
-  cleanup(budgets: ReadonlyMap<ContentType, Budget | null>, now: number): Promise<Partial<Record<ContentType, Removed>>> {
+  cleanup(budgets: ReadonlyMap<ContentType, Budget | null>, expiredBy: ExpiredBy): Promise<Partial<Record<ContentType, Removed>>> {
     const types = [...budgets.keys()];
     return this.#db.afterReading(
       'planning a cleanup',
@@ -293,6 +294,7 @@ export class IdbStore implements Store {
         Promise.all(
           types.map(async (type) => {
             const usage = await this.#usage(tx, type);
+            const now = cutoffOf(expiredBy, type);
             const expired = await planEvictions(tx, type, Infinity, usage, now, { passes: ['expired'] });
             const budget = budgets.get(type);
             const left = usage.bytes - expired.length * averageBytes(usage);
@@ -310,6 +312,7 @@ export class IdbStore implements Store {
         for (const [index, type] of types.entries()) {
           const usage = await this.#usage(tx, type);
           const budget = budgets.get(type);
+          const now = cutoffOf(expiredBy, type);
           const { expired } = await removePlanned(tx, type, usage, plans[index]?.expired ?? [], -Infinity, now);
           const { evicted } =
             budget && usage.bytes > budget.lowWater
@@ -328,7 +331,7 @@ export class IdbStore implements Store {
    * any transaction that puts, even one that frees more than it writes. So the types' usage records are
    * deleted too, and recounted when next needed.
    */
-  free(types: readonly ContentType[], bytes: number, now: number): Promise<Partial<Record<ContentType, Removed>>> {
+  free(types: readonly ContentType[], bytes: number, expiredBy: ExpiredBy): Promise<Partial<Record<ContentType, Removed>>> {
     return this.#db.afterReading(
       'planning to free space',
       [...types, 'usage'],
@@ -340,7 +343,7 @@ export class IdbStore implements Store {
           for (const type of types) {
             if (planned >= bytes) break;
             const usage = await this.#usage(tx, type);
-            const plan = await planEvictions(tx, type, bytes - planned, usage, now, { passes: [pass], readTimes: this.#readTimes });
+            const plan = await planEvictions(tx, type, bytes - planned, usage, cutoffOf(expiredBy, type), { passes: [pass], readTimes: this.#readTimes });
             steps.push({ type, plan });
             planned += plan.length * averageBytes(usage);
           }
@@ -358,7 +361,7 @@ export class IdbStore implements Store {
           const usage = usages.get(type) ?? (await this.#usage(tx, type));
           usages.set(type, usage);
           const before = usage.bytes;
-          const step = await removePlanned(tx, type, usage, plan, before - (bytes - freed), now);
+          const step = await removePlanned(tx, type, usage, plan, before - (bytes - freed), cutoffOf(expiredBy, type));
           const counts = (removed[type] ??= noneRemoved());
           counts.expired += step.expired;
           counts.evicted += step.evicted;

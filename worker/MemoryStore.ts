@@ -1,7 +1,7 @@
 import type { ContentType } from '../src/contentType';
 import { targetMatches, type InvalidationTarget } from '../src/invalidationTargets';
 import { randomId } from '../src/randomId';
-import type { Budget, Counts, Mark, Removed, Store, StoredEntry, Usage, WriteOptions } from './Store';
+import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteOptions } from './Store';
 import { isExpired } from './isExpired';
 import { toCacheError } from './storageError';
 
@@ -118,7 +118,7 @@ export class MemoryStore implements Store {
     });
   }
 
-  async write(type: ContentType, entries: readonly StoredEntry[], budget: Budget | null, now: number, options: WriteOptions = {}): Promise<Removed> {
+  async write(type: ContentType, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
     let copies: StoredEntry[];
     try {
       // Copy everything before changing anything: one value that cannot be cloned writes nothing.
@@ -131,7 +131,7 @@ export class MemoryStore implements Store {
     for (const entry of copies) table.put(entry);
     options.onProgress?.(entries.length);
     if (!budget || table.bytes <= budget.lowWater) return { expired: 0, evicted: 0 };
-    return table.shrink(budget.lowWater, now, { spare: new Set(copies.map((entry) => entry.key)) });
+    return table.shrink(budget.lowWater, cutoffOf(expiredBy, type), { spare: new Set(copies.map((entry) => entry.key)) });
   }
 
   async list(type: ContentType, prefix = ''): Promise<StoredEntry[]> {
@@ -175,11 +175,12 @@ export class MemoryStore implements Store {
     for (const type of types) this.#tables.delete(type);
   }
 
-  async cleanup(budgets: ReadonlyMap<ContentType, Budget | null>, now: number): Promise<Partial<Record<ContentType, Removed>>> {
+  async cleanup(budgets: ReadonlyMap<ContentType, Budget | null>, expiredBy: ExpiredBy): Promise<Partial<Record<ContentType, Removed>>> {
     const result: Partial<Record<ContentType, Removed>> = {};
     for (const [type, budget] of budgets) {
       const table = this.#tables.get(type);
       if (!table) continue;
+      const now = cutoffOf(expiredBy, type);
       const { expired } = table.shrink(0, now, { only: 'expired' });
       const evicted = budget && table.bytes > budget.lowWater ? table.shrink(budget.lowWater, now).evicted : 0;
       result[type] = { expired, evicted };
@@ -187,7 +188,7 @@ export class MemoryStore implements Store {
     return result;
   }
 
-  async free(types: readonly ContentType[], bytes: number, now: number): Promise<Partial<Record<ContentType, Removed>>> {
+  async free(types: readonly ContentType[], bytes: number, expiredBy: ExpiredBy): Promise<Partial<Record<ContentType, Removed>>> {
     const removed: Partial<Record<ContentType, Removed>> = {};
     let freed = 0;
     for (const pass of ['expired', 'evicted'] as const) {
@@ -196,7 +197,7 @@ export class MemoryStore implements Store {
         if (!table || freed >= bytes) continue;
         const before = table.bytes;
         const counts = (removed[type] ??= { expired: 0, evicted: 0 });
-        counts[pass] += table.shrink(before - (bytes - freed), now, { only: pass })[pass];
+        counts[pass] += table.shrink(before - (bytes - freed), cutoffOf(expiredBy, type), { only: pass })[pass];
         freed += before - table.bytes;
       }
     }

@@ -46,6 +46,18 @@ export type { Mark };
 
 export type Counts = Partial<Record<ContentType, number>>;
 
+/**
+ * The instant before which a type's entries count as expired for removal (by the sweep, eviction and
+ * reads): now, less the type's stale-while-revalidate window, in which an expired entry is kept to be
+ * served stale while it is refreshed.
+ */
+export type ExpiredBy = number | ((type: ContentType) => number);
+
+/** The cutoff for one type (a number is the same for every type). */
+export function cutoffOf(expiredBy: ExpiredBy, type: ContentType): number {
+  return typeof expiredBy === 'number' ? expiredBy : expiredBy(type);
+}
+
 
 /** Keeps a write from storing what a change made since `mark` removes (getOrSet's no stale write-back). */
 export interface WriteGuard {
@@ -73,7 +85,7 @@ export interface Store {
    * evicts other entries of the type, expired first, down to `lowWater`. With a guard, leaves out the
    * entries a change made since its mark removes.
    */
-  write(type: ContentType, entries: readonly StoredEntry[], budget: Budget | null, now: number, options?: WriteOptions): Promise<Removed>;
+  write(type: ContentType, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options?: WriteOptions): Promise<Removed>;
   /** Where this store's changes stand now: a write guarded by it skips what later changes remove. */
   mark(): Promise<Mark>;
   /** The type's entries whose key starts with `prefix` (every entry without one), in key order; expiry is the caller's business. */
@@ -86,9 +98,9 @@ export interface Store {
   invalidate(targets: readonly InvalidationTarget[]): Promise<Counts>;
   clear(types: readonly ContentType[]): Promise<void>;
   /** Removes every expired entry of the types, then evicts each type above its budget's low-water mark. */
-  cleanup(budgets: ReadonlyMap<ContentType, Budget | null>, now: number): Promise<Partial<Record<ContentType, Removed>>>;
+  cleanup(budgets: ReadonlyMap<ContentType, Budget | null>, expiredBy: ExpiredBy): Promise<Partial<Record<ContentType, Removed>>>;
   /** Frees about `bytes` for a write that hit the storage quota: expired entries, then LRU of `types` in order. */
-  free(types: readonly ContentType[], bytes: number, now: number): Promise<Partial<Record<ContentType, Removed>>>;
+  free(types: readonly ContentType[], bytes: number, expiredBy: ExpiredBy): Promise<Partial<Record<ContentType, Removed>>>;
   /** Records a read, so least-recently-used eviction spares the entry. */
   touch(type: ContentType, key: string, at: number): void;
   /** Entries and bytes of each type, in the order asked. */

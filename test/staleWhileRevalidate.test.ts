@@ -1,0 +1,100 @@
+// Stale while revalidate (SPEC §3b): past its TTL but within the window, getOrSet/resolve serve an
+// entry at once and refresh it in the background; nothing else returns it; the sweep keeps it.
+import { describe, expect, it, vi } from 'vitest';
+import { SmartCacheConfig, type CacheConfig, type FetcherContext } from '../src/index';
+import { openCache } from './support/openCache';
+
+const WINDOW = 60;
+const config = (type: string): CacheConfig => ({ caching: { policies: { [type]: { staleWhileRevalidateSeconds: WINDOW } } } });
+
+describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type) => {
+  it("serves the expired entry at once ('stale'), refreshes it once in the background with the stale value, then serves the new one", async () => {
+    const { cache, clock } = await openCache({ config: config(type) });
+    await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(15_000);
+    const contexts: FetcherContext[] = [];
+    const fetcher = vi.fn(async (context: FetcherContext) => (contexts.push(context), 'new'));
+    expect(await cache.resolve(type, 'k', fetcher)).toEqual({ value: 'old', source: 'stale' });
+    expect(await cache.getOrSet(type, 'k', fetcher)).toBeDefined();
+    await vi.waitFor(async () => expect(await cache.get(type, 'k')).toBe('new'));
+    expect(fetcher).toHaveBeenCalledTimes(1);
+    expect(contexts[0]?.stale).toBe('old');
+    expect(await cache.resolve(type, 'k', fetcher)).toEqual({ value: 'new', source: 'cache' });
+  });
+
+  it('get, getMany, has, keys and entries never return a stale entry; the sweep keeps it until the window ends', async () => {
+    const { cache, clock } = await openCache({ config: config(type) });
+    await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(15_000);
+    expect(await cache.get(type, 'k')).toBeUndefined();
+    expect(await cache.getMany(type, ['k'])).toEqual([undefined]);
+    expect(await cache.has(type, 'k')).toBe(false);
+    expect(await cache.keys(type)).toEqual([]);
+    expect(await cache.entries(type)).toEqual([]);
+    expect(await cache.cleanup()).toEqual({ expired: 0, evicted: 0 });
+    expect((await cache.stats()).types[type].entries).toBe(1);
+    expect(await cache.resolve(type, 'k', () => new Promise<string>(() => {}))).toEqual({ value: 'old', source: 'stale' });
+    clock.advance(WINDOW * 1000);
+    expect(await cache.cleanup()).toEqual({ expired: 1, evicted: 0 });
+    expect((await cache.stats()).types[type].entries).toBe(0);
+  });
+
+  it('past the window, resolve fetches while the caller waits', async () => {
+    const { cache, clock } = await openCache({ config: config(type) });
+    await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(10_000 + WINDOW * 1000);
+    expect(await cache.resolve(type, 'k', () => 'new')).toEqual({ value: 'new', source: 'fetch' });
+  });
+
+  it('a failing refresh is logged and caches nothing: the stale entry is served until the window ends', async () => {
+    const { cache, clock, logger } = await openCache({ config: config(type) });
+    await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(15_000);
+    const failing = vi.fn(async () => {
+      throw new Error('API down');
+    });
+    expect(await cache.resolve(type, 'k', failing)).toEqual({ value: 'old', source: 'stale' });
+    await vi.waitFor(() => expect(logger.error).toHaveBeenCalledWith(`Reprise: refreshing the stale ${type} "k" failed`, expect.objectContaining({ message: 'API down' })));
+    expect(await cache.resolve(type, 'k', failing)).toEqual({ value: 'old', source: 'stale' });
+  });
+
+  it('the per-call option: 0 turns stale serving off; a longer window than the policy serves what is still kept', async () => {
+    const { cache, clock } = await openCache({ config: config(type) });
+    await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(15_000);
+    const fetched = await cache.resolve(type, 'k', () => 'fresh', { staleWhileRevalidateSeconds: 0 });
+    expect(fetched).toEqual({ value: 'fresh', source: 'fetch' });
+  });
+});
+
+describe('the policy field', () => {
+  it('is set by config and updatePolicy, 0 by default, validated, and listed', () => {
+    const smart = new SmartCacheConfig({ caching: { policies: { generic: { staleWhileRevalidateSeconds: 30 } } } });
+    expect(smart.getPolicy('generic').staleWhileRevalidateSeconds).toBe(30);
+    expect(smart.getStaleWhileRevalidate('album_year')).toBe(0);
+    expect(smart.updatePolicy('album_year', { staleWhileRevalidateSeconds: 3600 }).staleWhileRevalidateSeconds).toBe(3600);
+    expect(smart.getAllPolicies().album_year.staleWhileRevalidateSeconds).toBe(3600);
+    expect(new SmartCacheConfig(smart.toJSON()).getStaleWhileRevalidate('album_year')).toBe(3600);
+    for (const bad of [-1, Number.NaN, '60']) {
+      expect(() => new SmartCacheConfig({ caching: { policies: { generic: { staleWhileRevalidateSeconds: bad as number } } } })).toThrowError(
+        expect.objectContaining({ code: 'invalid_config' }),
+      );
+    }
+  });
+
+  it('without a policy window, a per-call window serves an expired entry still kept (nothing swept or read it away yet), and refreshes it', async () => {
+    const { cache, clock } = await openCache();
+    await cache.set('generic', 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(15_000);
+    expect(await cache.resolve('generic', 'k', () => 'new', { staleWhileRevalidateSeconds: 30 })).toEqual({ value: 'old', source: 'stale' });
+    await vi.waitFor(async () => expect(await cache.get('generic', 'k')).toBe('new'));
+  });
+
+  it('without a policy window, an expired entry that a get has read away is fetched', async () => {
+    const { cache, clock } = await openCache();
+    await cache.set('generic', 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(15_000);
+    expect(await cache.get('generic', 'k')).toBeUndefined();
+    expect(await cache.resolve('generic', 'k', () => 'new', { staleWhileRevalidateSeconds: 30 })).toEqual({ value: 'new', source: 'fetch' });
+  });
+});
