@@ -34,15 +34,25 @@ import {
 } from './cacheArgs';
 import { createCacheEvent, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
 import { CacheError } from './CacheError';
-import { parseContentType, type ContentType } from './contentType';
+import { isPersistentType, parseContentType, type ContentType } from './contentType';
 import { Handlers } from './Handlers';
 import type { Logger } from './Logger';
 import { parse } from './parse';
 import type { ClientCallbacks, EngineApi, EntryInput, Found } from './protocol';
+import { FetchLocks, type Led } from './FetchLocks';
 import { isPromiseLike } from './isPromiseLike';
 import { abortedError, SharedFetch } from './SharedFetch';
 import { checkValue, validateValue } from './validateValue';
 import { yieldToEventLoop } from './yieldToEventLoop';
+
+/** A write's options as validated. */
+type WriteArgs = Omit<z.output<typeof entrySchema>, 'key' | 'value'>;
+
+/** A fetch's value, and whether another tab fetched it. */
+interface Fetched<V> {
+  value: V;
+  shared: boolean;
+}
 
 /** Where the platform has no Symbol.asyncDispose yet, the one TypeScript's and esbuild's `await using` fall back to. */
 const asyncDispose: typeof Symbol.asyncDispose = (Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose')) as typeof Symbol.asyncDispose;
@@ -57,6 +67,8 @@ export interface CacheClientOptions {
   onClose?: () => void;
   /** Entries per step of a big setMany (SET_MANY_CHUNK); smaller in simulations, to cross chunks cheaply. */
   setManyChunk?: number;
+  /** Makes one fetch per key for all tabs; without it, one per tab. */
+  fetchLocks?: FetchLocks;
 }
 
 /**
@@ -72,6 +84,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
   readonly #logger: Logger;
   readonly #progress = new Map<string, { report: (done: number, total: number) => void; done: number }>();
   readonly #chunk: number;
+  readonly #fetchLocks: FetchLocks;
   #closed = false;
   #batches = 0;
 
@@ -82,6 +95,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     this.#listeners = new Handlers(this.#logger);
     this.#onClose = options.onClose;
     this.#chunk = options.setManyChunk ?? SET_MANY_CHUNK;
+    this.#fetchLocks = options.fetchLocks ?? new FetchLocks({ name: '', locks: undefined, openChannel: undefined });
   }
 
   async get<T extends ContentType>(type: T, key: string, options?: GetOptions): Promise<ValueOf<S, T> | undefined> {
@@ -200,11 +214,12 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     parse(fetcherSchema, fetcher, 'invalid_argument', 'fetcher');
     const { signal, forceFresh, staleWhileRevalidateSeconds, ...write } = parse(resolveOptionsSchema, options ?? {}, 'invalid_argument', `${method} options`);
     if (signal?.aborted) throw abortedError(signal);
-    // Concurrent calls for one key share one fetch: the first caller's fetcher and options.
+    // Concurrent calls for one key share one fetch (the first caller's fetcher and options), in this tab
+    // and, through FetchLocks, across tabs.
     const id = JSON.stringify([type, key]);
-    const shared = () => this.#inflight.get(id) as SharedFetch<ValueOf<S, T>> | undefined;
+    const shared = () => this.#inflight.get(id) as SharedFetch<Fetched<ValueOf<S, T>>> | undefined;
     const joined = shared();
-    if (joined) return { value: await joined.join(signal), source: 'shared' };
+    if (joined) return { value: (await joined.join(signal)).value, source: 'shared' };
     if (!forceFresh) {
       const fingerprints = write.fingerprint === undefined ? undefined : [write.fingerprint];
       const found = await this.#engine.getMany(type, [key], fingerprints, { staleSeconds: staleWhileRevalidateSeconds });
@@ -213,7 +228,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
       if (cached) {
         // Served at once; refreshed in the background, by one fetch (a failure is logged, and nothing cached).
         if (!shared()) {
-          this.#startFetch(id, (fetchSignal) => this.#fetchAndStore(type, key, fetcher, write, fetchSignal, cached.value)).result.catch((error: unknown) =>
+          this.#startFetch(id, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, cached.value)).result.catch((error: unknown) =>
             this.#logger.error(`Reprise: refreshing the stale ${type} "${key}" failed`, error),
           );
         }
@@ -221,10 +236,39 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
       }
       // Another call may have started fetching while this one read.
       const started = shared();
-      if (started) return { value: await started.join(signal), source: 'shared' };
+      if (started) return { value: (await started.join(signal)).value, source: 'shared' };
     }
-    const fetch = this.#startFetch(id, (fetchSignal) => this.#fetchAndStore(type, key, fetcher, write, fetchSignal, undefined));
-    return { value: await fetch.join(signal), source: 'fetch' };
+    const fetch = this.#startFetch(id, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, undefined));
+    const { value, shared: fromAnotherTab } = await fetch.join(signal);
+    return { value, source: fromAnotherTab ? 'shared' : 'fetch' };
+  }
+
+  /** This tab's fetch of a key, or the one another tab is making (see FetchLocks). */
+  async #fetchEverywhere<T extends ContentType>(
+    type: T,
+    key: string,
+    fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
+    options: WriteArgs,
+    signal: AbortSignal,
+    stale: ValueOf<S, T> | undefined,
+  ): Promise<Fetched<ValueOf<S, T>>> {
+    // Guards what another tab sends: a value an event made stale since this call began is not stored.
+    const since = await this.#engine.mark(type);
+    return this.#fetchLocks.run(type, key, {
+      signal,
+      lead: () => this.#fetchAndStore(type, key, fetcher, options, signal, stale),
+      read: async () => {
+        const found = await this.#engine.getMany(type, [key], options.fingerprint === undefined ? undefined : [options.fingerprint]);
+        return (await this.#checked(type, [key], found))[0];
+      },
+      receive: async (value, cached) => {
+        const checked = this.#toInput(type, { ...options, key, value }, 'value fetched by another tab');
+        const input = isPromiseLike(checked) ? await checked : checked;
+        // Kept in that tab's memory tier: in this one's too; not kept at all (skipStore): nowhere.
+        if (cached) await this.#engine.setMany(type, [input], { since });
+        return (await this.#output(type, input.value)) as ValueOf<S, T>;
+      },
+    });
   }
 
   /** Registers a fetch that later callers for its key join, until it settles. */
@@ -241,10 +285,10 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     type: T,
     key: string,
     fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
-    options: Omit<z.output<typeof entrySchema>, 'key' | 'value'>,
+    options: WriteArgs,
     signal: AbortSignal,
     stale: ValueOf<S, T> | undefined,
-  ): Promise<ValueOf<S, T>> {
+  ): Promise<Led<ValueOf<S, T>>> {
     // Taken before the fetch: a value an event made stale while it was fetched is returned, not stored.
     const since = await this.#engine.mark(type);
     let store = true;
@@ -253,8 +297,10 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     const input = isPromiseLike(checked) ? await checked : checked;
     this.#checkOpen();
     if (store) await this.#engine.setMany(type, [input], { since });
-    return (await this.#output(type, input.value)) as ValueOf<S, T>;
+    // Other tabs read it from the store only where it is shared (IndexedDB); from memory they get it in the message.
+    return { value: (await this.#output(type, input.value)) as ValueOf<S, T>, stored: store && isPersistentType(type), cached: store };
   }
+
 
 
   async has(type: ContentType, key: string): Promise<boolean> {

@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import type { Cache, Schemas } from './Cache';
 import { CacheClient } from './CacheClient';
 import { CacheError } from './CacheError';
+import { FetchLocks } from './FetchLocks';
 import type { CacheConfig } from './configSchema';
 import { contentTypeSchema } from './contentType';
 import type { Logger } from './Logger';
@@ -105,7 +106,12 @@ export async function createCache<S extends Schemas = Schemas>(options: CreateCa
   }
   if (parsed.persist) requestPersistence(logger);
   const unwatch = watchLifecycle(engine, (error) => logger.error('Reprise: following the page lifecycle failed', error));
-  client = new CacheClient<S>(engine, { schemas: options.schemas, logger, onClose: unwatch });
+  const fetchLocks = new FetchLocks({
+    name,
+    locks: typeof navigator === 'undefined' ? undefined : navigator.locks,
+    openChannel: typeof BroadcastChannel === 'undefined' ? undefined : () => new BroadcastChannel(`reprise-fetch:${name}`),
+  });
+  client = new CacheClient<S>(engine, { schemas: options.schemas, logger, onClose: unwatch, fetchLocks });
   return client;
 }
 

@@ -1,0 +1,115 @@
+import { abortedError } from './SharedFetch';
+import { describeError, fetchOutcomeSchema, rebuildError, type FetchOutcome } from './fetchOutcome';
+
+/** A BroadcastChannel, as much of it as this uses. */
+export interface FetchChannel {
+  postMessage(message: unknown): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
+  close(): void;
+}
+
+export interface FetchLocksOptions {
+  /** The cache's name: locks and the channel are per cache. */
+  name: string;
+  /** navigator.locks; without it every tab fetches for itself. */
+  locks: LockManager | undefined;
+  openChannel: (() => FetchChannel) | undefined;
+}
+
+/** What a fetch gave: the value, whether the others can read it from the store, and whether it was cached at all. */
+export interface Led<T> {
+  value: T;
+  stored: boolean;
+  cached: boolean;
+}
+
+export interface FetchRun<T> {
+  /** Fetches (and stores) here. */
+  lead: () => Promise<Led<T>>;
+  /** What the fetching tab stored, as this tab reads it (undefined when it is not there). */
+  read: () => Promise<{ value: T } | undefined>;
+  /** The value another tab fetched without storing it where this one can read it: cached there in its memory, or not at all (skipStore). */
+  receive: (value: unknown, cached: boolean) => Promise<T>;
+  /** This tab's callers have all left. */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * After the lock is granted, how long a waiting tab waits for the fetching tab's message, which may
+ * arrive just after the lock: a failure must reach every waiter. Past it, a tab that finds nothing
+ * fetches for itself.
+ */
+const OUTCOME_GRACE_MS = 250;
+
+/**
+ * One fetch per key for all tabs of a cache (SPEC §3b). A Web Lock per (cache, type, key) elects the
+ * tab that fetches; the others wait until it is released, then read what it stored, or take the value
+ * or the error it announced on the fetch channel. A tab whose fetcher's callers all left, or that died,
+ * leaves the key to the next waiting tab, which fetches for itself. Without Web Locks (plain-http
+ * pages) each tab fetches for itself.
+ */
+export class FetchLocks {
+  readonly #options: FetchLocksOptions;
+
+  constructor(options: FetchLocksOptions) {
+    this.#options = options;
+  }
+
+  /** The value, and whether it came from another tab's fetch. */
+  async run<T>(type: string, key: string, run: FetchRun<T>): Promise<{ value: T; shared: boolean }> {
+    const { locks, openChannel, name } = this.#options;
+    if (!locks || !openChannel) return { value: (await run.lead()).value, shared: false };
+    const lock = `reprise:${name}:fetch:${JSON.stringify([type, key])}`;
+    const channel = openChannel();
+    const outcomes: FetchOutcome[] = [];
+    let heard: (() => void) | undefined;
+    channel.addEventListener('message', (event) => {
+      const outcome = fetchOutcomeSchema.safeParse(event.data);
+      if (!outcome.success || outcome.data.lock !== lock) return;
+      outcomes.push(outcome.data);
+      heard?.();
+    });
+    const lead = async (): Promise<{ value: T; shared: boolean }> => {
+      try {
+        const led = await run.lead();
+        const { stored, cached } = led;
+        channel.postMessage({ kind: 'fetched', lock, ok: true, stored, cached, ...(stored ? {} : { value: led.value }) } satisfies FetchOutcome);
+        return { value: led.value, shared: false };
+      } catch (error) {
+        const aborted = run.signal?.aborted ?? false;
+        channel.postMessage({ kind: 'fetched', lock, ok: false, aborted, error: describeError(error) } satisfies FetchOutcome);
+        throw error;
+      }
+    };
+    try {
+      const led = await locks.request(lock, { ifAvailable: true }, (held) => (held ? lead() : null));
+      if (led) return led;
+      // Another tab is fetching: wait until it is done, holding the lock from then on (a tab that has
+      // to fetch after all does so before the next waiter looks).
+      return await locks.request(lock, run.signal ? { signal: run.signal } : {}, async () => {
+        const stored = await run.read();
+        if (stored) return { value: stored.value, shared: true };
+        const outcome = outcomes.at(-1) ?? (await this.#next(() => outcomes.at(-1), (wake) => (heard = wake)));
+        if (outcome?.ok === false && !outcome.aborted) throw rebuildError(outcome.error);
+        if (outcome?.ok === true && !outcome.stored) return { value: await run.receive(outcome.value, outcome.cached), shared: true };
+        return lead();
+      });
+    } catch (error) {
+      if (run.signal?.aborted && (error as Error | null)?.name === 'AbortError') throw abortedError(run.signal);
+      throw error;
+    } finally {
+      channel.close();
+    }
+  }
+
+  /** The outcome once heard, or undefined after the grace period. */
+  #next(current: () => FetchOutcome | undefined, onHeard: (wake: () => void) => void): Promise<FetchOutcome | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(current()), OUTCOME_GRACE_MS);
+      onHeard(() => {
+        clearTimeout(timer);
+        resolve(current());
+      });
+    });
+  }
+}

@@ -1,0 +1,35 @@
+import { z } from 'zod/mini';
+import { CACHE_ERROR_CODES, CacheError } from './CacheError';
+
+/** What the tab that fetched a key tells the tabs waiting on it, over the fetch channel. */
+export const fetchOutcomeSchema = z.discriminatedUnion('ok', [
+  /**
+   * Fetched. `stored`: the others read it from the shared store; otherwise `value` travels here, and
+   * `cached` says whether the fetching tab kept it (in its memory) or not at all (skipStore).
+   */
+  z.strictObject({ kind: z.literal('fetched'), lock: z.string(), ok: z.literal(true), stored: z.boolean(), cached: z.boolean(), value: z.optional(z.unknown()) }),
+  /** Failed; `aborted`: every caller in its tab left, so a waiting tab fetches for itself. */
+  z.strictObject({
+    kind: z.literal('fetched'),
+    lock: z.string(),
+    ok: z.literal(false),
+    aborted: z.boolean(),
+    error: z.strictObject({ name: z.string(), message: z.string(), code: z.optional(z.enum(CACHE_ERROR_CODES)) }),
+  }),
+]);
+
+export type FetchOutcome = z.output<typeof fetchOutcomeSchema>;
+
+/** An error as it can cross tabs: a CacheError keeps its code; others their name and message. */
+export function describeError(error: unknown): Extract<FetchOutcome, { ok: false }>['error'] {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const code = (error as { code?: unknown }).code;
+  const known = error.name === 'CacheError' && (CACHE_ERROR_CODES as readonly unknown[]).includes(code);
+  return known ? { name: 'CacheError', message: error.message, code: code as CacheError['code'] } : { name: error.name, message: error.message };
+}
+
+/** The error a waiting tab rethrows for the fetching tab's failure. */
+export function rebuildError({ name, message, code }: Extract<FetchOutcome, { ok: false }>['error']): Error {
+  if (code) return new CacheError(code, message);
+  return Object.assign(new Error(message), { name });
+}

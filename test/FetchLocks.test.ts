@@ -1,0 +1,140 @@
+// One fetch per key for all tabs (SPEC §3b): tabs simulated in one Node process, on one fake
+// IndexedDB, with Web Locks after the spec (test/simulation/SimLocks) and Node's BroadcastChannel.
+import { IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it, vi } from 'vitest';
+import { CacheClient } from '../src/CacheClient';
+import { FetchLocks } from '../src/FetchLocks';
+import { SmartCacheConfig, isCacheError, type ContentType, type FetcherContext } from '../src/index';
+import { Engine } from '../worker/Engine';
+import { SimLocks } from './simulation/SimLocks';
+import { rejection, uniqueName } from './support/openCache';
+
+async function openTabs(count: number, options: { locks?: SimLocks | null } = {}) {
+  const name = uniqueName();
+  const indexedDB = new IDBFactory();
+  const locks = options.locks === undefined ? new SimLocks() : options.locks;
+  return Promise.all(
+    Array.from({ length: count }, async (_, index) => {
+      const logger = { error: vi.fn() };
+      let client: CacheClient | undefined;
+      const engine = await Engine.create({
+        name,
+        config: new SmartCacheConfig(),
+        indexedDB,
+        cloneValues: true,
+        logger,
+        client: {
+          remoteEvent: (event, invalidated) => client?.remoteEvent(event, invalidated),
+          progress: () => {},
+          log: logger.error,
+        },
+        openChannel: () => new BroadcastChannel(name),
+      });
+      const fetchLocks = new FetchLocks({
+        name,
+        locks: locks?.manager(`tab${index}`),
+        openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`),
+      });
+      client = new CacheClient(engine, { logger, fetchLocks });
+      return { cache: client, tab: `tab${index}`, locks };
+    }),
+  );
+}
+
+function gate<T>() {
+  let open!: (value: T) => void;
+  let fail!: (error: unknown) => void;
+  const promise = new Promise<T>((resolve, reject) => ((open = resolve), (fail = reject)));
+  return { promise, open, fail };
+}
+
+describe.each<ContentType>(['album_year', 'generic'])('%s across three tabs', (type) => {
+  it("three tabs asking at once call the fetcher once in total: 'fetch' once, 'shared' twice, every tab holds the value", async () => {
+    const tabs = await openTabs(3);
+    const reply = gate<{ year: number }>();
+    const fetcher = vi.fn(() => reply.promise);
+    const calls = tabs.map(({ cache }) => cache.resolve(type, 'k', fetcher));
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    reply.open({ year: 1999 });
+    const results = await Promise.all(calls);
+    expect(results.map((result) => result.value)).toEqual([{ year: 1999 }, { year: 1999 }, { year: 1999 }]);
+    expect(results.map((result) => result.source).sort()).toEqual(['fetch', 'shared', 'shared']);
+    expect(fetcher).toHaveBeenCalledTimes(1);
+    for (const { cache } of tabs) expect(await cache.get(type, 'k')).toEqual({ year: 1999 });
+  });
+
+  it('a failing shared fetch reaches every caller in every tab, and caches nothing', async () => {
+    const tabs = await openTabs(3);
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const calls = tabs.flatMap(({ cache }) => [cache.getOrSet(type, 'k', fetcher), cache.getOrSet(type, 'k', fetcher)]);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    reply.fail(Object.assign(new Error('API down'), { name: 'ApiError' }));
+    for (const call of calls) expect(await rejection(call)).toMatchObject({ name: 'ApiError', message: 'API down' });
+    expect(fetcher).toHaveBeenCalledTimes(1);
+    for (const { cache } of tabs) expect(await cache.has(type, 'k')).toBe(false);
+  });
+
+  it('a CacheError from the fetching tab keeps its code in the others', async () => {
+    const tabs = await openTabs(2);
+    const reply = gate<unknown>();
+    const fetcher = vi.fn(() => reply.promise);
+    const calls = tabs.map(({ cache }) => cache.getOrSet(type, 'k', fetcher));
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    reply.open(undefined);
+    for (const call of calls) expect(isCacheError(await rejection(call), 'invalid_value')).toBe(true);
+  });
+
+  it('when every caller of the fetching tab leaves, its fetch aborts and a waiting tab fetches for itself', async () => {
+    const tabs = await openTabs(2);
+    const leaving = new AbortController();
+    const signals: AbortSignal[] = [];
+    const fetcher = vi.fn(
+      ({ signal }: FetcherContext) =>
+        new Promise<string>((resolve, reject) => {
+          signals.push(signal);
+          if (signals.length > 1) resolve('from the second tab');
+          signal.addEventListener('abort', () => reject(signal.reason));
+        }),
+    );
+    const first = tabs[0]!.cache.resolve(type, 'k', fetcher, { signal: leaving.signal });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const second = tabs[1]!.cache.resolve(type, 'k', fetcher);
+    leaving.abort();
+    expect(isCacheError(await rejection(first), 'aborted')).toBe(true);
+    expect(await second).toEqual({ value: 'from the second tab', source: 'fetch' });
+    expect(fetcher).toHaveBeenCalledTimes(2);
+  });
+
+  it('when the fetching tab dies, a waiting tab fetches for itself', async () => {
+    const tabs = await openTabs(2);
+    const fetcher = vi.fn(() => new Promise<string>(() => {}));
+    void tabs[0]!.cache.resolve(type, 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const second = tabs[1]!.cache.resolve(type, 'k', () => 'mine');
+    tabs[0]!.locks!.kill('tab0');
+    expect(await second).toEqual({ value: 'mine', source: 'fetch' });
+  });
+
+  it('skipStore in the fetching tab: the others get its value, and nobody stores it', async () => {
+    const tabs = await openTabs(2);
+    const reply = gate<string>();
+    const fetcher = vi.fn((context: FetcherContext) => (context.skipStore(), reply.promise));
+    const calls = tabs.map(({ cache }) => cache.resolve(type, 'k', fetcher));
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    reply.open('once');
+    expect((await Promise.all(calls)).map((result) => result.value)).toEqual(['once', 'once']);
+    expect(fetcher).toHaveBeenCalledTimes(1);
+    for (const { cache } of tabs) expect(await cache.has(type, 'k')).toBe(false);
+  });
+});
+
+describe('without Web Locks (plain-http pages)', () => {
+  it('each tab fetches for itself', async () => {
+    const tabs = await openTabs(3, { locks: null });
+    const fetcher = vi.fn(async () => 'v');
+    const results = await Promise.all(tabs.map(({ cache }) => cache.resolve('generic', 'k', fetcher)));
+    expect(results.map((result) => result.source)).toEqual(['fetch', 'fetch', 'fetch']);
+    expect(fetcher).toHaveBeenCalledTimes(3);
+  });
+});
