@@ -1,0 +1,70 @@
+// One fetch for all tabs, in real Chromium: Web Locks elect the tab that fetches, the others wait and
+// take what it stored (or the value or error it announced).
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { launch, type Browser, type TestPage } from './chromium';
+import { openTab } from './tabs';
+
+let browser: Browser;
+let names = 0;
+const uniqueName = () => `fetch-${Date.now()}-${++names}`;
+
+beforeEach(async () => {
+  browser = await launch();
+});
+
+afterEach(async () => {
+  await browser.dispose();
+});
+
+/** Each tab asks for the key at once, with a fetcher that answers (or fails) after 300 ms and counts its calls. */
+async function askAtOnce(tabs: TestPage[], type: string, fail: boolean) {
+  return Promise.all(
+    tabs.map(({ page }) =>
+      page.evaluate(
+        async ({ type, fail }) => {
+          (window as unknown as { fetcherCalls: number }).fetcherCalls ??= 0;
+          const fetcher = async () => {
+            (window as unknown as { fetcherCalls: number }).fetcherCalls++;
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            if (fail) throw new Error('API down');
+            return { year: 1999 };
+          };
+          const result = await window.tab.cache!.resolve(type as 'album_year', 'k', fetcher).then(
+            (resolved) => ({ ok: true as const, ...resolved }),
+            (error: Error) => ({ ok: false as const, message: error.message }),
+          );
+          return { result, calls: (window as unknown as { fetcherCalls: number }).fetcherCalls, has: await window.tab.cache!.has(type as 'album_year', 'k') };
+        },
+        { type, fail },
+      ),
+    ),
+  );
+}
+
+describe.each(['album_year', 'generic'])('%s: three tabs asking for one key at once', (type) => {
+  it("call the fetcher once in total: source 'fetch' once and 'shared' twice, and every tab holds the value", async () => {
+    const name = uniqueName();
+    const tabs = [await openTab(browser, name), await openTab(browser, name), await openTab(browser, name)];
+    const seen = await askAtOnce(tabs, type, false);
+    console.log(`${type}, three tabs at once:`, JSON.stringify(seen));
+    expect(seen.reduce((sum, { calls }) => sum + calls, 0)).toBe(1);
+    expect(seen.map(({ result }) => (result.ok ? result.source : result.message)).sort()).toEqual(['fetch', 'shared', 'shared']);
+    for (const { result, has } of seen) {
+      expect(result).toMatchObject({ ok: true, value: { year: 1999 } });
+      expect(has).toBe(true);
+    }
+    for (const { errors } of tabs) expect(errors).toEqual([]);
+  });
+
+  it('a failing shared fetch reaches every caller, and nothing is cached', async () => {
+    const name = uniqueName();
+    const tabs = [await openTab(browser, name), await openTab(browser, name), await openTab(browser, name)];
+    const seen = await askAtOnce(tabs, type, true);
+    console.log(`${type}, a failing fetch:`, JSON.stringify(seen));
+    expect(seen.reduce((sum, { calls }) => sum + calls, 0)).toBe(1);
+    for (const { result, has } of seen) {
+      expect(result).toEqual({ ok: false, message: 'API down' });
+      expect(has).toBe(false);
+    }
+  });
+});
