@@ -64,6 +64,20 @@ export interface Resolved<V = unknown> {
   source: ResolveSource;
 }
 
+/** How a key changed. */
+export type ChangeKind = 'set' | 'delete' | 'invalidate' | 'evict' | 'expire' | 'clear';
+
+/** What `watch` listeners get: `keys: null` means any key of the type (a bulk write, a clear). */
+export interface CacheChange {
+  type: ContentType;
+  keys: string[] | null;
+  kind: ChangeKind;
+  /** 'local': made by this tab; 'remote': by another tab. */
+  source: 'local' | 'remote';
+}
+
+export type WatchListener = (change: CacheChange) => void;
+
 export interface SetManyEntry<V = unknown> extends SetOptions {
   key: string;
   value: V;
@@ -142,6 +156,11 @@ export interface Cache<S extends Schemas = Schemas> {
   clear(type?: ContentType): Promise<void>;
   /** Validates the event, removes the entries it makes stale here and in every other tab, and reports counts. */
   emit(event: CacheEventInput): Promise<EmitReport>;
+  /**
+   * Runs `listener` after any change of that key (or, with null, of any key of the type), in this tab or
+   * another; returns the unsubscribe function. A change of a tab's memory tier reaches only its watchers.
+   */
+  watch(type: ContentType, key: string | null, listener: WatchListener): () => void;
   /** Runs after invalidation, for local and remote events; returns the unsubscribe function. */
   on(eventType: EventType | '*', listener: CacheEventListener): () => void;
   stats(): Promise<CacheStats>;

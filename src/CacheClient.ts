@@ -7,6 +7,7 @@ import type {
   EmitReport,
   EventContext,
   GetManyOptions,
+  CacheChange,
   Fetcher,
   GetOptions,
   ListOptions,
@@ -18,6 +19,7 @@ import type {
   SetOptions,
   ValueIn,
   ValueOf,
+  WatchListener,
 } from './Cache';
 import {
   entrySchema,
@@ -75,10 +77,12 @@ export interface CacheClientOptions {
  * The public `Cache`: validates every argument, applies value schemas, shares concurrent `getOrSet`
  * fetches and runs `on` listeners, over an engine that is either in-process or behind a worker.
  */
-export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<ClientCallbacks, 'remoteEvent' | 'progress'> {
+export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<ClientCallbacks, 'remoteEvent' | 'progress' | 'changed'> {
   readonly #engine: EngineApi;
   readonly #schemas: Schemas;
   readonly #listeners: Handlers<EventType | '*', [CacheEvent, EventContext]>;
+  /** Watchers by type, each with its key (null: every key). */
+  readonly #watchers: Handlers<ContentType, [CacheChange]>;
   readonly #inflight = new Map<string, SharedFetch<unknown>>();
   readonly #onClose: (() => void) | undefined;
   readonly #logger: Logger;
@@ -93,6 +97,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     this.#schemas = options.schemas ?? {};
     this.#logger = options.logger ?? console;
     this.#listeners = new Handlers(this.#logger);
+    this.#watchers = new Handlers(this.#logger);
     this.#onClose = options.onClose;
     this.#chunk = options.setManyChunk ?? SET_MANY_CHUNK;
     this.#fetchLocks = options.fetchLocks ?? new FetchLocks({ name: '', locks: undefined, openChannel: undefined });
@@ -359,6 +364,20 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     if (eventType !== '*') parse(eventTypeSchema, eventType, 'invalid_event', 'event type');
     parse(listenerSchema, listener, 'invalid_argument', 'listener');
     return this.#listeners.add(eventType, listener);
+  }
+
+  watch(type: ContentType, key: string | null, listener: WatchListener): () => void {
+    this.#checkOpen();
+    parseContentType(type);
+    if (key !== null) parse(keySchema, key, 'invalid_argument', 'key');
+    parse(listenerSchema, listener, 'invalid_argument', 'listener');
+    return this.#watchers.add(type, (change) => (key === null || change.keys === null || change.keys.includes(key) ? listener(change) : undefined));
+  }
+
+  /** Runs the watchers of changed entries (the engine calls this, once per task). */
+  changed(changes: CacheChange[]): void {
+    if (this.#closed) return;
+    for (const change of changes) this.#watchers.run([change.type], change);
   }
 
   /** Runs the listeners for an event another tab emitted (the engine calls this). */

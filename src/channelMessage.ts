@@ -2,6 +2,9 @@ import { z } from 'zod/mini';
 import { cacheEventSchema } from './cacheEvent';
 import { contentTypeSchema } from './contentType';
 
+/** Keys in one change message at most: past it a change says "any key of the type" (see worker/ChangeFeed). */
+export const MAX_CHANGE_KEYS = 100;
+
 /** Bumped when the message shape changes: a tab drops (and counts) messages of another version. */
 export const CHANNEL_VERSION = 2;
 
@@ -31,6 +34,21 @@ export const channelMessageSchema = z.discriminatedUnion('kind', [
    * again; a tab that has not answers a tab that has with a hello of its own, so that each knows.
    */
   z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('hello'), origin: nonEmpty(), logs: z.boolean() }),
+  /** Entries of shared data it changed (for `watch`): keys null means any key of the type. Not logged: a lost one is lost. */
+  z.strictObject({
+    v: z.literal(CHANNEL_VERSION),
+    kind: z.literal('changed'),
+    origin: nonEmpty(),
+    changes: z
+      .array(
+        z.strictObject({
+          type: contentTypeSchema,
+          kind: z.enum(['set', 'delete', 'invalidate', 'evict', 'expire', 'clear']),
+          keys: z.nullable(z.array(z.string()).check(z.maxLength(MAX_CHANGE_KEYS))),
+        }),
+      )
+      .check(z.minLength(1)),
+  }),
 ]);
 
 export type ChannelMessage = z.output<typeof channelMessageSchema>;

@@ -69,6 +69,7 @@ export async function createCache<S extends Schemas = Schemas>(options: CreateCa
     remoteEvent: (event, invalidated) => client?.remoteEvent(event, invalidated),
     progress: (batch, done, total) => client?.progress(batch, done, total),
     log: (message, error) => logger.error(message, error),
+    changed: (changes) => client?.changed(changes),
   };
   const worker = parsed.worker ?? 'auto';
   const inProcess = worker === false || (worker === 'auto' && typeof Worker === 'undefined');

@@ -23,6 +23,8 @@ export { createCache } from './createCache';
 export type { CreateCacheOptions } from './createCache';
 export type {
   Cache,
+  CacheChange,
+  ChangeKind,
   CacheEventListener,
   CacheStats,
   CleanupReport,
@@ -43,4 +45,5 @@ export type {
   TypeStats,
   ValueIn,
   ValueOf,
+  WatchListener,
 } from './Cache';

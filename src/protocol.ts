@@ -1,7 +1,7 @@
 // What crosses the worker boundary, declared once. The client validates everything before it is sent,
 // so the engine receives only well-formed arguments; values are structured-cloned on the way.
 import type { CacheEvent } from './cacheEvent';
-import type { CacheStats, CleanupReport, EmitReport } from './Cache';
+import type { CacheChange, CacheStats, CleanupReport, EmitReport } from './Cache';
 import type { ValidConfig } from './configSchema';
 import type { ContentType } from './contentType';
 
@@ -121,6 +121,8 @@ export interface ClientCallbacks {
   progress(batch: string, done: number, total: number): void;
   /** A failure the engine could not throw to a caller, for the app's logger. */
   log(message: string, error: unknown): void;
+  /** Entries changed, here or in another tab (coalesced per task), for `watch`. */
+  changed(changes: CacheChange[]): void;
 }
 
 /** An engine behind a boundary that can die (a Worker), as the main thread holds it. */

@@ -27,6 +27,7 @@ async function openTabs(count: number, options: { locks?: SimLocks | null } = {}
           remoteEvent: (event, invalidated) => client?.remoteEvent(event, invalidated),
           progress: () => {},
           log: logger.error,
+          changed: (changes) => client?.changed(changes),
         },
         openChannel: () => new BroadcastChannel(name),
       });

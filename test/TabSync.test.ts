@@ -45,6 +45,7 @@ async function openTab(name: string, indexedDB: IDBFactory, openChannel: () => C
       remoteEvent: (event, invalidated) => cache?.remoteEvent(event, invalidated),
       progress: (batch, done, total) => cache?.progress(batch, done, total),
       log: logger.error,
+      changed: (changes) => cache?.changed(changes),
     },
     openChannel,
   });

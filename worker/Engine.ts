@@ -1,4 +1,4 @@
-import type { CacheStats, CleanupReport, EmitReport, TypeStats } from '../src/Cache';
+import type { CacheChange, CacheStats, ChangeKind, CleanupReport, EmitReport, TypeStats } from '../src/Cache';
 import type { CacheEvent } from '../src/cacheEvent';
 import { CacheError, isCacheError } from '../src/CacheError';
 import { CONTENT_TYPES, isPersistentType, type ContentType } from '../src/contentType';
@@ -17,6 +17,7 @@ import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Removed, type 
 import { later, type Schedule } from './schedule';
 import { TabSync, type ChannelLike, type SharedChange } from './TabSync';
 import { toEntry } from './toEntry';
+import { ChangeFeed } from './ChangeFeed';
 
 export interface EngineOptions {
   /** Names the IndexedDB database. */
@@ -68,6 +69,7 @@ export class Engine implements EngineApi {
   readonly #counters = {} as Record<ContentType, Counters>;
   readonly #batches = new Map<string, EntryInput[]>();
   readonly #schedule: Schedule;
+  readonly #feed: ChangeFeed;
 
   private constructor(options: EngineOptions, idb: IdbStore | null, degraded: string | null) {
     this.#options = options;
@@ -88,7 +90,18 @@ export class Engine implements EngineApi {
       relay: (shared) => this.#relay(shared),
       schedule: (this.#schedule = options.schedule ?? later),
       forgetUnseen: () => this.#forgetUnseen(),
+      changed: (changes) => {
+        for (const { type, kind, keys } of changes) this.#feed.add(type, kind, keys, 'remote', false);
+      },
       logger: this.#logger,
+    });
+    this.#feed = new ChangeFeed({
+      deliver: (changes) => {
+        const { client } = this.#options;
+        if (client && !this.#closed) this.#notify(() => client.changed(changes));
+      },
+      broadcast: (changes) => this.#sync.announce(changes),
+      schedule: this.#schedule,
     });
     this.#schedulePeriodicCleanup();
   }
@@ -150,9 +163,15 @@ export class Engine implements EngineApi {
         return undefined;
       });
       // Removed only if still stale: another tab may have rewritten the entry since it was read.
-      if (expired.length) counters.expirations += await store.remove(type, expired, (entry) => isExpired(entry, removable));
+      if (expired.length) {
+        const removed = await store.remove(type, expired, (entry) => isExpired(entry, removable));
+        counters.expirations += removed;
+        if (removed) this.#changed(store, type, 'expire', expired);
+      }
       if (mismatched.size) {
-        counters.invalidations += await store.remove(type, [...mismatched.keys()], (entry) => entry.fingerprint !== mismatched.get(entry.key));
+        const removed = await store.remove(type, [...mismatched.keys()], (entry) => entry.fingerprint !== mismatched.get(entry.key));
+        counters.invalidations += removed;
+        if (removed) this.#changed(store, type, 'invalidate', mismatched.keys());
       }
       return values;
     });
@@ -187,7 +206,11 @@ export class Engine implements EngineApi {
     // What other tabs logged must reach the memory tier before it is written: applied later, an older
     // change would remove this newer entry (and a guard checks the memory store's journal).
     await this.#current(type);
-    const removed = await this.#withStore(type, (store) => this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard }));
+    const removed = await this.#withStore(type, async (store) => {
+      const removed = await this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard });
+      this.#changed(store, type, 'set', entries.map((entry) => entry.key));
+      return removed;
+    });
     this.#countRemoved(type, removed);
     onProgress?.(entries.length);
   }
@@ -244,7 +267,11 @@ export class Engine implements EngineApi {
 
   async deleteMany(type: ContentType, keys: string[]): Promise<number> {
     await this.#ready();
-    return this.#withStore(type, (store) => store.remove(type, keys));
+    return this.#withStore(type, async (store) => {
+      const removed = await store.remove(type, keys);
+      if (removed) this.#changed(store, type, 'delete', keys);
+      return removed;
+    });
   }
 
   /** Clears the types in IndexedDB and logs it, then in this tab's memory tier, then tells the other tabs (which clear theirs). */
@@ -254,6 +281,7 @@ export class Engine implements EngineApi {
     const change: Change = { kind: 'clear', types };
     const { shared } = await this.#applyShared(change, types.map((type) => ({ type, by: 'all' })));
     await this.#memory.clear(types.filter((type) => this.#storeOf(type) === this.#memory));
+    for (const type of types) this.#feed.add(type, 'clear', null, 'local', false);
     await this.#sync.publish(shared);
   }
 
@@ -264,6 +292,8 @@ export class Engine implements EngineApi {
     const local = await this.#invalidateMemory(event);
     this.#countInvalidations(persistent);
     this.#countInvalidations(local);
+    // The other tabs learn of it from the event itself.
+    this.#invalidated({ ...persistent, ...local }, 'local');
     await this.#sync.publish(shared);
     return { eventType: event.eventType, invalidated: this.#report(event, { ...persistent, ...local }) };
   }
@@ -310,7 +340,10 @@ export class Engine implements EngineApi {
   async discardCorrupt(type: ContentType, found: { key: string; revision: number | undefined }[]): Promise<void> {
     await this.#ready();
     const revisions = new Map(found.map(({ key, revision }) => [key, revision]));
-    await this.#withStore(type, (store) => store.remove(type, [...revisions.keys()], (entry) => entry.revision === revisions.get(entry.key)));
+    await this.#withStore(type, async (store) => {
+      const removed = await store.remove(type, [...revisions.keys()], (entry) => entry.revision === revisions.get(entry.key));
+      if (removed) this.#changed(store, type, 'delete', revisions.keys());
+    });
     const counters = this.#count(type);
     counters.corrupt += found.length;
     counters.hits -= found.length;
@@ -436,10 +469,15 @@ export class Engine implements EngineApi {
   /** Another tab's change: IndexedDB is already done (shared), so apply it to this tab's memory tier and tell the client. */
   async #applyRemote(change: Change, persistent: Counts): Promise<void> {
     if (this.#closed) return;
-    if (change.kind === 'clear') return this.#memory.clear(change.types.filter((type) => this.#storeOf(type) === this.#memory));
+    if (change.kind === 'clear') {
+      await this.#memory.clear(change.types.filter((type) => this.#storeOf(type) === this.#memory));
+      for (const type of change.types) this.#feed.add(type, 'clear', null, 'remote', false);
+      return;
+    }
     const { event } = change;
     const local = await this.#invalidateMemory(event);
     this.#countInvalidations(local);
+    this.#invalidated({ ...persistent, ...local }, 'remote');
     const invalidated = this.#report(event, { ...persistent, ...local });
     const { client } = this.#options;
     if (client) this.#notify(() => client.remoteEvent(event, invalidated));
@@ -454,6 +492,17 @@ export class Engine implements EngineApi {
     const types = CONTENT_TYPES.filter((type) => this.#storeOf(type) === this.#memory);
     const counts = await this.#memory.invalidate(types.map((type) => ({ type, by: 'all' })));
     this.#countInvalidations(counts);
+    this.#invalidated(counts, 'remote');
+  }
+
+  /** Tells watchers that entries of these types were invalidated (any key: events find entries through indexes). */
+  #invalidated(counts: Counts, source: CacheChange['source']): void {
+    for (const [type, count] of Object.entries(counts) as [ContentType, number][]) if (count) this.#feed.add(type, 'invalidate', null, source, false);
+  }
+
+  /** A change made here: for this tab's watchers, and for the other tabs' when it is in IndexedDB, which they share. */
+  #changed(store: Store, type: ContentType, kind: ChangeKind, keys: Iterable<string> | null): void {
+    this.#feed.add(type, kind, keys, 'local', store === this.#idb);
   }
 
   /** Cleanup and log trimming, in one tab at a time when Web Locks are there. */
@@ -552,6 +601,9 @@ export class Engine implements EngineApi {
     const counters = this.#count(type);
     counters.expirations += removed?.expired ?? 0;
     counters.evictions += removed?.evicted ?? 0;
+    const shared = this.#storeOf(type) === this.#idb;
+    if (removed?.expired) this.#feed.add(type, 'expire', null, 'local', shared);
+    if (removed?.evicted) this.#feed.add(type, 'evict', null, 'local', shared);
   }
 
   #checkOpen(): void {

@@ -1,6 +1,7 @@
 import { CHANNEL_VERSION, channelMessageSchema, type ChannelMessage } from '../src/channelMessage';
 import type { Logger } from '../src/Logger';
 import type { Change } from './Change';
+import type { SharedCacheChange } from './ChangeFeed';
 import { changeOf, type LoggedChange } from './databaseSchema';
 import type { EventLog, LogPosition } from './EventLog';
 import type { Schedule } from './schedule';
@@ -39,6 +40,8 @@ export interface TabSyncOptions {
   relay: (change: SharedChange) => Promise<{ record: LoggedChange; epoch: string | null }>;
   /** Changes this tab missed cannot be replayed: forget whatever they might have removed. */
   forgetUnseen: () => Promise<void>;
+  /** Another tab changed entries of shared data (for `watch`). */
+  changed: (changes: SharedCacheChange[]) => void;
   schedule: Schedule;
   logger: Logger;
 }
@@ -151,6 +154,11 @@ export class TabSync {
     this.suspend();
   }
 
+  /** Tells the other tabs which entries of shared data this tab changed; a hint for their watchers, never logged. */
+  announce(changes: SharedCacheChange[]): void {
+    if (this.#channel) this.#post({ v: CHANNEL_VERSION, kind: 'changed', origin: this.#options.tabId, changes });
+  }
+
   #listen(): void {
     if (this.#channel || !this.#options.openChannel) return;
     const channel = this.#options.openChannel();
@@ -181,6 +189,10 @@ export class TabSync {
       return;
     }
     const message = parsed.data;
+    if (message.kind === 'changed') {
+      if (message.origin !== this.#options.tabId) this.#options.changed(message.changes);
+      return;
+    }
     if (message.kind === 'hello') {
       if (message.origin === this.#options.tabId) return;
       if (message.logs) this.#heardLogger();
@@ -282,7 +294,7 @@ function toMessage({ change, id, origin, epoch, seq, invalidated }: SharedChange
   return change.kind === 'event' ? { ...logged, kind: 'event', event: change.event, invalidated } : { ...logged, kind: 'clear', types: change.types };
 }
 
-function fromMessage(message: Exclude<ChannelMessage, { kind: 'hello' }>): SharedChange {
+function fromMessage(message: Extract<ChannelMessage, { kind: 'event' | 'clear' }>): SharedChange {
   const { origin, id, epoch, seq } = message;
   return message.kind === 'event'
     ? { change: { kind: 'event', event: message.event }, id, origin, epoch, seq, invalidated: message.invalidated }

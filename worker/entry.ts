@@ -23,7 +23,7 @@ const host: WorkerHost = {
   async open({ name, config, lock }, remoteClient) {
     if (lock && typeof navigator.locks !== 'undefined') await holdUntilDeath(lock);
     // Each of Comlink's proxies made once and kept (see src/connectWorker.ts): no release message later.
-    const client: ClientCallbacks = { remoteEvent: remoteClient.remoteEvent, progress: remoteClient.progress, log: remoteClient.log };
+    const client: ClientCallbacks = { remoteEvent: remoteClient.remoteEvent, progress: remoteClient.progress, log: remoteClient.log, changed: remoteClient.changed };
     const engine = await Engine.create({
       name,
       config: new PolicyTable(config),

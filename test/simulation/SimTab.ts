@@ -110,6 +110,7 @@ export class SimTab {
       remoteEvent: (event, invalidated) => client?.remoteEvent(event, invalidated),
       progress: (batch, done, total) => client?.progress(batch, done, total),
       log: (message, error) => logger.error(message, error),
+      changed: (changes) => client?.changed(changes),
     };
     const logger = { error: (message: string, error: unknown) => world.logged.push(`${this.id}: ${message} ${String(error)}`) };
     const config = new SmartCacheConfig(world.config);
@@ -132,7 +133,7 @@ export class SimTab {
           locks: world.locks?.manager(worker.name),
           // Deferred work runs some turns later, as the seed says: deterministic, unlike timers. A turn
           // stands for about 50 ms (a few calls), up to a few hundred turns.
-          schedule: (run, ms) => afterTurns(1 + schedule.int(Math.min(400, Math.ceil(ms / 50))), run),
+          schedule: (run, ms) => afterTurns(1 + schedule.int(Math.max(1, Math.min(400, Math.ceil(ms / 50)))), run),
           requestChunk: SIM_REQUEST_CHUNK,
         }).then((engine) => {
           workerOf.set(engine, worker);

@@ -44,6 +44,7 @@ export function inProcessWorkers(open: (client: ClientCallbacks) => Promise<Engi
       remoteEvent: (...args) => (dead ? undefined : client.remoteEvent(...copy(args))),
       progress: (...args) => (dead ? undefined : client.progress(...args)),
       log: (...args) => (dead ? undefined : client.log(...args)),
+      changed: (...args) => (dead ? undefined : client.changed(...copy(args))),
     };
     const engine = await open(callbacks);
     const worker: InProcessWorker = {
@@ -94,6 +95,7 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
     remoteEvent: (event, invalidated) => client?.remoteEvent(event, invalidated),
     progress: (batch, done, total) => client?.progress(batch, done, total),
     log: (message, error) => logger.error(message, error),
+    changed: (changes) => client?.changed(changes),
   };
   const config = new SmartCacheConfig(options.config);
   const { workers, connect } = inProcessWorkers(

@@ -1,0 +1,190 @@
+// watch (SPEC §3b): every kind of change reaches the watchers of its key (or of its type), in this tab
+// and, for shared data, events and clears, in every other tab; coalesced per task.
+import { IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it, vi } from 'vitest';
+import { CacheClient } from '../src/CacheClient';
+import { SmartCacheConfig, isCacheError, type CacheChange, type CacheConfig, type ContentType } from '../src/index';
+import { Engine } from '../worker/Engine';
+import { openCache, rejection, uniqueName } from './support/openCache';
+
+async function openTabs(count: number, config: CacheConfig = {}) {
+  const name = uniqueName();
+  const indexedDB = new IDBFactory();
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const logger = { error: vi.fn() };
+      let client: CacheClient | undefined;
+      const engine = await Engine.create({
+        name,
+        config: new SmartCacheConfig(config),
+        indexedDB,
+        cloneValues: true,
+        logger,
+        client: {
+          remoteEvent: (event, invalidated) => client?.remoteEvent(event, invalidated),
+          progress: () => {},
+          log: logger.error,
+          changed: (changes) => client?.changed(changes),
+        },
+        openChannel: () => new BroadcastChannel(name),
+      });
+      client = new CacheClient(engine, { logger });
+      return client;
+    }),
+  );
+}
+
+function watcher() {
+  const seen: CacheChange[] = [];
+  return { seen, listener: (change: CacheChange) => void seen.push(change) };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+describe.each<ContentType>(['album_year', 'generic'])('%s in this tab', (type) => {
+  it('set, delete, deleteMany and clear reach the watchers of the key and of the type, as local', async () => {
+    const { cache } = await openCache();
+    const [key, other, all] = [watcher(), watcher(), watcher()];
+    cache.watch(type, 'k', key.listener);
+    cache.watch(type, 'other', other.listener);
+    cache.watch(type, null, all.listener);
+    await cache.set(type, 'k', 1);
+    await settle();
+    await cache.delete(type, 'k');
+    await settle();
+    await cache.set(type, 'k', 2);
+    await settle();
+    await cache.deleteMany(type, ['k', 'absent']);
+    await settle();
+    await cache.clear(type);
+    await settle();
+    expect(key.seen.map(({ kind, keys }) => [kind, keys])).toEqual([
+      ['set', ['k']],
+      ['delete', ['k']],
+      ['set', ['k']],
+      ['delete', ['absent', 'k']],
+      ['clear', null],
+    ]);
+    expect(other.seen.map(({ kind }) => kind)).toEqual(['clear']);
+    expect(all.seen).toHaveLength(5);
+    expect(all.seen.every((change) => change.source === 'local' && change.type === type)).toBe(true);
+  });
+
+  it('an event invalidation, an expiry and an eviction reach the watchers', async () => {
+    const config = { caching: { policies: { [type]: { invalidationStrategy: 'event_driven' as const, maxSizeMb: 0.01 } } } };
+    const { cache, clock } = await openCache({ config });
+    const all = watcher();
+    cache.watch(type, null, all.listener);
+    await cache.set(type, 'tagged', 1, { trackId: 't1' });
+    await cache.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    await cache.set(type, 'short', 1, { ttlSeconds: 1 });
+    clock.advance(1000);
+    await cache.get(type, 'short');
+    for (let round = 0; round < 4; round++) {
+      await cache.setMany(type, Array.from({ length: 10 }, (_, index) => ({ key: `big${round}-${index}`, value: 'x'.repeat(400) })));
+    }
+    await settle();
+    const kinds = all.seen.map(({ kind, keys }) => [kind, keys && keys.length > 3 ? 'many' : keys]);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        ['invalidate', null],
+        ['expire', ['short']],
+        ['evict', null],
+      ]),
+    );
+  });
+
+  it('changes of one task arrive together: a write of two keys is one change; a bulk write is "any key"', async () => {
+    const { cache } = await openCache();
+    const all = watcher();
+    cache.watch(type, null, all.listener);
+    await cache.setMany(type, [
+      { key: 'b', value: 2 },
+      { key: 'a', value: 1 },
+    ]);
+    await settle();
+    expect(all.seen.map(({ kind, keys }) => [kind, keys])).toEqual([['set', ['a', 'b']]]);
+    all.seen.length = 0;
+    await cache.setMany(type, Array.from({ length: 500 }, (_, index) => ({ key: `k${index}`, value: index })));
+    await settle();
+    expect(all.seen.map(({ kind, keys }) => [kind, keys])).toEqual([['set', null]]);
+  });
+});
+
+describe('watchers in other tabs', () => {
+  it("see another tab's set, delete, invalidation and clear of shared data as remote", async () => {
+    const [a, b] = await openTabs(2);
+    const key = watcher();
+    b!.watch('track_metadata', 'song', key.listener);
+    await a!.set('track_metadata', 'song', 1, { trackId: 't1' });
+    await vi.waitFor(() => expect(key.seen).toHaveLength(1));
+    await a!.delete('track_metadata', 'song');
+    await vi.waitFor(() => expect(key.seen).toHaveLength(2));
+    await a!.set('track_metadata', 'song', 2, { trackId: 't1' });
+    await vi.waitFor(() => expect(key.seen).toHaveLength(3));
+    await a!.emit({ eventType: 'track_removed', trackId: 't1' });
+    await vi.waitFor(() => expect(key.seen).toHaveLength(4));
+    await a!.clear('track_metadata');
+    await vi.waitFor(() => expect(key.seen).toHaveLength(5));
+    expect(key.seen).toEqual([
+      { type: 'track_metadata', kind: 'set', keys: ['song'], source: 'remote' },
+      { type: 'track_metadata', kind: 'delete', keys: ['song'], source: 'remote' },
+      { type: 'track_metadata', kind: 'set', keys: ['song'], source: 'remote' },
+      { type: 'track_metadata', kind: 'invalidate', keys: null, source: 'remote' },
+      { type: 'track_metadata', kind: 'clear', keys: null, source: 'remote' },
+    ]);
+  });
+
+  it("a memory type's writes stay in their tab; events and clears reach every tab's memory tier", async () => {
+    const [a, b] = await openTabs(2, { caching: { policies: { generic: { invalidationStrategy: 'event_driven' } } } });
+    const seen = watcher();
+    b!.watch('generic', null, seen.listener);
+    await b!.set('generic', 'mine', 1, { trackId: 't1' });
+    await a!.set('generic', 'theirs', 1, { trackId: 't1' });
+    await settle();
+    expect(seen.seen.map(({ kind, source }) => [kind, source])).toEqual([['set', 'local']]);
+    await a!.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    await vi.waitFor(() => expect(seen.seen).toHaveLength(2));
+    expect(seen.seen[1]).toEqual({ type: 'generic', kind: 'invalidate', keys: null, source: 'remote' });
+    expect(await b!.get('generic', 'mine')).toBeUndefined();
+  });
+});
+
+describe('watch itself', () => {
+  it('unsubscribes; a listener that throws is logged and the others still run', async () => {
+    const { cache, logger } = await openCache();
+    const [kept, dropped] = [watcher(), watcher()];
+    cache.watch('generic', null, () => {
+      throw new Error('listener bug');
+    });
+    cache.watch('generic', null, kept.listener);
+    const off = cache.watch('generic', null, dropped.listener);
+    off();
+    off();
+    await cache.set('generic', 'k', 1);
+    await settle();
+    expect(kept.seen).toHaveLength(1);
+    expect(dropped.seen).toHaveLength(0);
+    expect(logger.error).toHaveBeenCalledWith(expect.stringContaining('generic'), expect.objectContaining({ message: 'listener bug' }));
+  });
+
+  it('bad arguments throw a CacheError at once', async () => {
+    const { cache } = await openCache();
+    for (const [call, code] of [
+      [() => cache.watch('podcast' as ContentType, null, () => {}), 'unknown_content_type'],
+      [() => cache.watch('generic', '', () => {}), 'invalid_argument'],
+      [() => cache.watch('generic', 5 as never, () => {}), 'invalid_argument'],
+      [() => cache.watch('generic', null, 'no' as never), 'invalid_argument'],
+    ] as const) {
+      let thrown: unknown;
+      try {
+        call();
+      } catch (error) {
+        thrown = error;
+      }
+      expect(isCacheError(thrown, code)).toBe(true);
+    }
+    await cache.close();
+    expect(isCacheError(await rejection(Promise.resolve().then(() => cache.watch('generic', null, () => {}))), 'closed')).toBe(true);
+  });
+});

@@ -1,0 +1,63 @@
+import type { CacheChange, ChangeKind } from '../src/Cache';
+import type { ContentType } from '../src/contentType';
+import { MAX_CHANGE_KEYS } from '../src/channelMessage';
+import type { Schedule } from './schedule';
+
+/** A change as tabs tell each other (more keys than MAX_CHANGE_KEYS become "any key": a bulk write stays one small message); the receiving tab adds `source`. */
+export type SharedCacheChange = Omit<CacheChange, 'source'>;
+
+
+export interface ChangeFeedOptions {
+  /** To this tab's watchers. */
+  deliver: (changes: CacheChange[]) => void;
+  /** To the other tabs' watchers: changes of shared data only. */
+  broadcast: (changes: SharedCacheChange[]) => void;
+  schedule: Schedule;
+}
+
+interface Pending {
+  type: ContentType;
+  kind: ChangeKind;
+  source: CacheChange['source'];
+  shared: boolean;
+  keys: Set<string> | null;
+}
+
+/**
+ * Collects the changes of one task and hands them on together: one call to the page, one message to
+ * the other tabs, with the keys of a type and kind merged (and "any key" past MAX_CHANGE_KEYS).
+ */
+export class ChangeFeed {
+  readonly #options: ChangeFeedOptions;
+  readonly #pending = new Map<string, Pending>();
+  #scheduled = false;
+
+  constructor(options: ChangeFeedOptions) {
+    this.#options = options;
+  }
+
+  /** `keys` null: any key of the type. `shared`: the change is in data every tab reads (IndexedDB). */
+  add(type: ContentType, kind: ChangeKind, keys: Iterable<string> | null, source: CacheChange['source'], shared: boolean): void {
+    const id = `${type}|${kind}|${source}|${shared}`;
+    const pending = this.#pending.get(id) ?? { type, kind, source, shared, keys: new Set<string>() };
+    this.#pending.set(id, pending);
+    if (keys === null) pending.keys = null;
+    else if (pending.keys) for (const key of keys) pending.keys.add(key);
+    if (pending.keys && pending.keys.size > MAX_CHANGE_KEYS) pending.keys = null;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      this.#options.schedule(() => this.flush(), 0);
+    }
+  }
+
+  flush(): void {
+    this.#scheduled = false;
+    if (!this.#pending.size) return;
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    const changes = pending.map(({ type, kind, source, keys }) => ({ type, kind, source, keys: keys && [...keys].sort() }));
+    this.#options.deliver(changes);
+    const shared = pending.filter((change) => change.shared && change.source === 'local');
+    if (shared.length) this.#options.broadcast(shared.map(({ type, kind, keys }) => ({ type, kind, keys: keys && [...keys].sort() })));
+  }
+}
