@@ -7,8 +7,9 @@ import { answeredByCache, type Source, type TrackLookup } from './lookupTrack';
 type State = 'idle' | 'loading' | 'done' | 'removed' | 'failed';
 
 /**
- * The selected track and where each part of it came from: the cache, or its origin (the file, the
- * API). `data-state`, `data-part`, `data-from` and `data-status` say the same for tests and styles.
+ * The selected track and where each part of it came from, as `resolve` says: the cache (fresh or
+ * stale), this lookup's fetch from the file or the API, or another lookup's fetch. `data-state`,
+ * `data-part`, `data-from` and `data-status` say the same for tests and styles.
  */
 export class TrackDetails {
   readonly element: HTMLElement;
@@ -95,7 +96,8 @@ export class TrackDetails {
 }
 
 function part(name: string, title: string, type: ContentType, from: Source, body: (string | Node)[]): HTMLElement {
-  const source = from === 'cache' ? 'cache hit' : name === 'tags' ? 'read from file' : 'from API';
+  const origin = name === 'tags' ? 'read from file' : 'from API';
+  const source = { cache: 'cache hit', stale: 'stale, refreshing', shared: `shared (${origin} by another lookup)`, fetch: origin }[from];
   return element(
     'div',
     { class: 'part', 'data-part': name, 'data-from': from },

@@ -1,12 +1,16 @@
-import { albumKey, fingerprintTrack, type Cache } from '../src/index';
+import { albumKey, fingerprintTrack, type Cache, type ResolveSource } from '../src/index';
 import type { ApiMetadata, DEMO_SCHEMAS, TrackTags } from './demoSchemas';
 import type { Library, LibraryTrack } from './Library';
 import { ApiLookupError, type MetadataApi } from './MetadataApi';
 
 export type DemoCache = Cache<typeof DEMO_SCHEMAS>;
 
-/** Where an answer came from: the cache, or its origin (the file's tags, the API). */
-export type Source = 'cache' | 'origin';
+/**
+ * Where an answer came from, as `resolve` says: the cache, the cache past its TTL while it is refreshed
+ * ('stale'), this lookup's own fetch from the origin (the file's tags, the API), or a fetch another lookup
+ * (in this tab or another) was already making ('shared').
+ */
+export type Source = ResolveSource;
 
 export type ApiAnswer =
   | { status: 'found'; metadata: ApiMetadata; from: Source }
@@ -33,32 +37,20 @@ export interface TrackLookup {
 export async function lookupTrack(cache: DemoCache, api: MetadataApi, library: Library, track: LibraryTrack): Promise<TrackLookup> {
   const started = performance.now();
   const fingerprint = await fingerprintTrack(library.identity(track));
-  let tagsFrom: Source = 'cache';
-  const tags = await cache.getOrSet(
-    'track_metadata',
-    track.id,
-    () => {
-      tagsFrom = 'origin';
-      return library.readTags(track);
-    },
-    { trackId: track.id, fingerprint },
-  );
+  const tags = await cache.resolve('track_metadata', track.id, () => library.readTags(track), { trackId: track.id, fingerprint });
   const apiAnswer = await askApi(cache, api, track);
   let albumYear: TrackLookup['albumYear'] = null;
   if (apiAnswer.status === 'found') {
-    let yearFrom: Source = 'cache';
-    const year = await cache.getOrSet('album_year', albumKey(track.artist, track.album), () => {
-      yearFrom = 'origin';
-      return api.albumYear(track.artist, track.album);
-    });
-    albumYear = { year, from: yearFrom };
+    const year = await cache.resolve('album_year', albumKey(track.artist, track.album), () => api.albumYear(track.artist, track.album));
+    albumYear = { year: year.value, from: year.source };
   }
-  return { track, fingerprint, tags: { value: tags, from: tagsFrom }, api: apiAnswer, albumYear, elapsedMs: performance.now() - started };
+  return { track, fingerprint, tags: { value: tags.value, from: tags.source }, api: apiAnswer, albumYear, elapsedMs: performance.now() - started };
 }
 
 /** Whether the cache answered every part of a lookup, without the file or the API. */
 export function answeredByCache({ tags, api, albumYear }: TrackLookup): boolean {
-  return tags.from === 'cache' && api.from === 'cache' && albumYear?.from !== 'origin';
+  const cached = (from: Source) => from === 'cache' || from === 'stale';
+  return cached(tags.from) && cached(api.from) && (!albumYear || cached(albumYear.from));
 }
 
 /** Thrown out of the fetcher for an answer already cached as not found or failed: getOrSet then caches nothing. */
@@ -69,9 +61,8 @@ class CachedAnswer extends Error {
 }
 
 async function askApi(cache: DemoCache, api: MetadataApi, track: LibraryTrack): Promise<ApiAnswer> {
-  let from: Source = 'cache';
   try {
-    const metadata = await cache.getOrSet(
+    const { value: metadata, source } = await cache.resolve(
       'successful_api_metadata',
       track.id,
       async () => {
@@ -79,18 +70,17 @@ async function askApi(cache: DemoCache, api: MetadataApi, track: LibraryTrack): 
         if (notFound) throw new CachedAnswer({ status: 'not_found', message: 'Not found (remembered)', from: 'cache' });
         const failure = await cache.get('failed_api_lookup', track.id);
         if (failure) throw new CachedAnswer({ status: 'error', message: failure.message, from: 'cache' });
-        from = 'origin';
         return api.lookup(track);
       },
       { trackId: track.id, album: { artist: track.artist, album: track.album } },
     );
-    return { status: 'found', metadata, from };
+    return { status: 'found', metadata, from: source };
   } catch (error) {
     if (error instanceof CachedAnswer) return error.answer;
     if (!(error instanceof ApiLookupError)) throw error;
     const at = Date.now();
     if (error.kind === 'not_found') await cache.set('negative_result', track.id, { status: 404, at }, { trackId: track.id });
     else await cache.set('failed_api_lookup', track.id, { status: error.status, message: error.message, at }, { trackId: track.id });
-    return { status: error.kind, message: error.message, from: 'origin' };
+    return { status: error.kind, message: error.message, from: 'fetch' };
   }
 }

@@ -21,7 +21,7 @@ describe('lookupTrack', () => {
     const { cache, library, api, trackWith } = await setup();
     const track = trackWith('found');
     const first = await lookupTrack(cache, api, library, track);
-    expect(first).toMatchObject({ tags: { from: 'origin' }, api: { status: 'found', from: 'origin' }, albumYear: { from: 'origin' } });
+    expect(first).toMatchObject({ tags: { from: 'fetch' }, api: { status: 'found', from: 'fetch' }, albumYear: { from: 'fetch' } });
     expect(api.calls).toBe(2);
     const second = await lookupTrack(cache, api, library, track);
     expect(second).toMatchObject({ tags: { from: 'cache' }, api: { status: 'found', from: 'cache' }, albumYear: { from: 'cache', year: first.albumYear!.year } });
@@ -44,8 +44,8 @@ describe('lookupTrack', () => {
     const { cache, library, api, trackWith } = await setup();
     const missing = trackWith('not_found');
     const failing = trackWith('error');
-    expect((await lookupTrack(cache, api, library, missing)).api).toMatchObject({ status: 'not_found', from: 'origin' });
-    expect((await lookupTrack(cache, api, library, failing)).api).toMatchObject({ status: 'error', from: 'origin' });
+    expect((await lookupTrack(cache, api, library, missing)).api).toMatchObject({ status: 'not_found', from: 'fetch' });
+    expect((await lookupTrack(cache, api, library, failing)).api).toMatchObject({ status: 'error', from: 'fetch' });
     expect(api.calls).toBe(2);
     expect((await lookupTrack(cache, api, library, missing)).api).toMatchObject({ status: 'not_found', from: 'cache' });
     expect((await lookupTrack(cache, api, library, failing)).api).toMatchObject({ status: 'error', from: 'cache' });

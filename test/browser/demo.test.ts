@@ -218,7 +218,7 @@ describe('the demo page', () => {
 
   it('asks the API on the first lookup of a track, and answers the second from the cache alone', async () => {
     const { page, errors } = await openDemo();
-    expect(await choose(page, FOUND)).toMatchObject({ state: 'done', tags: 'origin', api: 'origin', apiStatus: 'found', year: 'origin' });
+    expect(await choose(page, FOUND)).toMatchObject({ state: 'done', tags: 'fetch', api: 'fetch', apiStatus: 'found', year: 'fetch' });
     await expectStats(page, {
       track_metadata: { entries: 1, hits: 0, misses: 1 },
       successful_api_metadata: { entries: 1, hits: 0, misses: 1 },
@@ -233,7 +233,7 @@ describe('the demo page', () => {
     await expect(page.locator('#api-calls').textContent()).resolves.toBe('2');
 
     // "Not found" goes to negative_result, and is remembered too.
-    expect(await choose(page, NOT_FOUND)).toMatchObject({ api: 'origin', apiStatus: 'not_found' });
+    expect(await choose(page, NOT_FOUND)).toMatchObject({ api: 'fetch', apiStatus: 'not_found' });
     await expectStats(page, { negative_result: { entries: 1, hits: 0 }, successful_api_metadata: { entries: 1 } });
     expect(await choose(page, NOT_FOUND)).toMatchObject({ tags: 'cache', api: 'cache', apiStatus: 'not_found' });
     await expectStats(page, { negative_result: { entries: 1, hits: 1 } });
@@ -268,7 +268,7 @@ describe('the demo page', () => {
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('role'))).toBe('listbox');
     // A track the API fails on: the error goes to failed_api_lookup.
-    expect(await choose(page, FAILING, 'keyboard')).toMatchObject({ state: 'done', apiStatus: 'error', api: 'origin' });
+    expect(await choose(page, FAILING, 'keyboard')).toMatchObject({ state: 'done', apiStatus: 'error', api: 'fetch' });
     const id = tracks[FAILING]!.id;
     await expect(page.getByRole('listbox').getAttribute('aria-activedescendant')).resolves.toBe(`track-${id}`);
     await expect(rowOf(page, FAILING).getAttribute('aria-selected')).resolves.toBe('true');
@@ -299,7 +299,7 @@ describe('each event button changes the inspector as the events say (SPEC §3)',
       album_year: { entries: 2, invalidations: 0 },
     });
     await expect(rowOf(page, FOUND).locator('.badge').textContent()).resolves.toBe('edited ×1');
-    expect(await choose(page, FOUND)).toMatchObject({ tags: 'origin', api: 'origin', year: 'cache' });
+    expect(await choose(page, FOUND)).toMatchObject({ tags: 'fetch', api: 'fetch', year: 'cache' });
     expect(errors).toEqual([]);
   });
 
@@ -332,7 +332,7 @@ describe('each event button changes the inspector as the events say (SPEC §3)',
     expect((await logLine(page, 'local', 'fingerprint_changed')).invalidated).toEqual({ track_metadata: 1 });
     await expectStats(page, { track_metadata: { entries: 1, invalidations: 1 }, successful_api_metadata: { entries: 2, invalidations: 0 }, album_year: { entries: 2 } });
     // The tags are read again (under the new fingerprint); the API's answer is still cached.
-    expect(await choose(page, FOUND)).toMatchObject({ tags: 'origin', api: 'cache', year: 'cache' });
+    expect(await choose(page, FOUND)).toMatchObject({ tags: 'fetch', api: 'cache', year: 'cache' });
     expect(errors).toEqual([]);
   });
 
@@ -343,7 +343,7 @@ describe('each event button changes the inspector as the events say (SPEC §3)',
     await press(page, 'Library sync');
     expect((await logLine(page, 'local', 'library_sync')).invalidated).toEqual({ album_year: 2 });
     await expectStats(page, { album_year: { entries: 0, invalidations: 2 }, track_metadata: { entries: 2 }, successful_api_metadata: { entries: 2 } });
-    expect(await choose(page, FOUND)).toMatchObject({ tags: 'cache', api: 'cache', year: 'origin' });
+    expect(await choose(page, FOUND)).toMatchObject({ tags: 'cache', api: 'cache', year: 'fetch' });
     expect(errors).toEqual([]);
   });
 
