@@ -22,7 +22,7 @@ interface TypeRow {
 }
 
 /**
- * One row per content type: its policy (TTL, strategy, budget and cleanup threshold, all read from the
+ * One row per content type: its policy (TTL and stale-while-revalidate window, strategy, budget and cleanup threshold, all read from the
  * `SmartCacheConfig` the cache was opened with) and its live numbers from `stats()`, with the bytes
  * drawn against the budget. Every number is in a cell with `data-stat` and its raw `data-value`.
  */
@@ -56,6 +56,9 @@ export class CacheInspector {
             'td',
             { class: 'policy' },
             element('span', { 'data-policy': 'ttl' }, config.formatTtl(policy.ttlSeconds)),
+            policy.staleWhileRevalidateSeconds > 0
+              ? element('span', { 'data-policy': 'stale', title: 'served stale while it is refreshed, this long past its TTL' }, `+${config.formatTtl(policy.staleWhileRevalidateSeconds)} stale`)
+              : null,
             element('span', { 'data-policy': 'strategy', class: `strategy strategy-${policy.invalidationStrategy}` }, policy.invalidationStrategy),
           ),
           cell('entries', document.createTextNode('0')),

@@ -7,8 +7,8 @@ const kib = (size: number) => size / 1024;
 /**
  * The demo's cache config. Budgets are small, so the bytes bars move with every lookup and a few
  * hundred lookups reach the cleanup threshold and evict; failed lookups and negative results expire
- * within minutes, so expiry and cleanup can be watched. TTLs and strategies of the other types stay
- * the library's defaults.
+ * within minutes, so expiry and cleanup can be watched, and album years are served stale while they
+ * are refreshed. TTLs and strategies of the other types stay the library's defaults.
  */
 export const DEMO_CONFIG = {
   caching: {
@@ -18,7 +18,8 @@ export const DEMO_CONFIG = {
       track_metadata: { maxSizeMb: kib(100) },
       successful_api_metadata: { maxSizeMb: kib(200) },
       failed_api_lookup: { ttlSeconds: 30, maxSizeMb: kib(10) },
-      album_year: { maxSizeMb: kib(20) },
+      // Years go stale after two minutes and are then served for five more while they are refreshed.
+      album_year: { maxSizeMb: kib(20), ttlSeconds: 2 * MINUTE, staleWhileRevalidateSeconds: 5 * MINUTE },
       negative_result: { maxSizeMb: kib(10) },
       generic: { maxSizeMb: kib(50) },
     },

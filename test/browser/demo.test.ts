@@ -194,12 +194,13 @@ describe('the demo page', () => {
     await page.locator(`[role="option"][data-track-id="${last.id}"]`).waitFor();
     expect(await options.count()).toBeLessThan(40);
 
-    // TTL and strategy of every type come from the demo's SmartCacheConfig.
+    // TTL, stale window and strategy of every type come from the demo's SmartCacheConfig.
     const config = new SmartCacheConfig(DEMO_CONFIG);
     const policies = await page.evaluate(() =>
       [...document.querySelectorAll<HTMLElement>('tbody tr[data-type]')].map((row) => ({
         type: row.dataset['type'],
         ttl: row.querySelector('[data-policy="ttl"]')?.textContent,
+        stale: row.querySelector('[data-policy="stale"]')?.textContent ?? null,
         strategy: row.querySelector('[data-policy="strategy"]')?.textContent,
         budget: row.querySelector('[role="meter"]')?.getAttribute('aria-valuemax'),
       })),
@@ -208,6 +209,7 @@ describe('the demo page', () => {
       CONTENT_TYPES.map((type) => ({
         type,
         ttl: config.formatTtl(config.getTtl(type)),
+        stale: config.getStaleWhileRevalidate(type) > 0 ? `+${config.formatTtl(config.getStaleWhileRevalidate(type))} stale` : null,
         strategy: config.getPolicy(type).invalidationStrategy,
         budget: String(config.getPolicy(type).maxSizeMb! * 2 ** 20),
       })),

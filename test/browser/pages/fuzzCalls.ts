@@ -111,6 +111,16 @@ function calls(seed: number, count: number): Call[] {
     () => ({ what: 'delete bad key', run: (cache) => cache.delete('generic', r.pick(badKeys()) as never) }),
     () => ({ what: 'clear', run: (cache) => cache.clear(r.pick(badTypes().filter((value) => value !== undefined)) as never) }),
     () => ({ what: 'emit', run: (cache) => cache.emit(r.pick(badEvents()) as never) }),
+    () => ({ what: 'has', run: (cache) => cache.has(r.pick(badTypes()) as never, key() as never) }),
+    () => ({ what: 'has bad key', run: (cache) => cache.has('album_year', r.pick(badKeys()) as never) }),
+    () => ({ what: 'deleteMany bad keys', run: (cache) => cache.deleteMany(type() as never, r.pick([null, 'k', [r.pick(badKeys())], 10n, [cyclic()]]) as never) }),
+    () => ({ what: 'keys bad options', run: (cache) => cache.keys(type() as never, r.pick([{ prefix: 5 }, { prefix: 10n }, { start: 'a' }, 'a', cyclic()]) as never) }),
+    () => ({ what: 'entries bad type', run: (cache) => cache.entries(r.pick(badTypes()) as never) }),
+    () => ({
+      what: 'resolve bad options',
+      run: (cache) =>
+        cache.resolve('generic', 'res', () => 1 as never, r.pick([{ signal: {} }, { forceFresh: 'yes' }, { staleWhileRevalidateSeconds: -1 }, { staleWhileRevalidateSeconds: NaN }, { signal: AbortSignal.abort() }]) as never),
+    }),
   ];
   return Array.from({ length: count }, (_, index) => {
     // One call in ten is a valid write, of a value the comparison cache writes too.
