@@ -1,9 +1,7 @@
 import { z } from 'zod/mini';
 import { cacheEventSchema } from './cacheEvent';
 import { contentTypeSchema } from './contentType';
-
-/** Bumped when the message shape changes: a tab drops (and counts) messages of another version. */
-export const CHANNEL_VERSION = 2;
+import { CHANNEL_VERSION } from './TabChannel';
 
 const counts = z.partialRecord(contentTypeSchema, z.number().check(z.int(), z.nonnegative()));
 

@@ -1,8 +1,10 @@
 import * as Comlink from 'comlink';
 import { CacheError } from './CacheError';
 import { registerCacheErrorTransfer } from './cacheErrorTransfer';
+import { channelRelay } from './channelRelay';
 import { randomId } from './randomId';
 import { ENGINE_METHODS, type ClientCallbacks, type EngineApi, type EngineConnection, type WorkerHost, type WorkerOpenOptions } from './protocol';
+import type { OpenTabChannel } from './TabChannel';
 
 /**
  * Starts a module Worker and opens the engine in it, through Comlink. The connection's `died` rejects
@@ -13,11 +15,15 @@ import { ENGINE_METHODS, type ClientCallbacks, type EngineApi, type EngineConnec
  * it is garbage collected, from a FinalizationRegistry: JavaScript run in a page that may sit in the
  * back/forward cache, which evicts it. So every proxy is made once, here, and kept as long as the
  * connection.
+ *
+ * The worker's channels to the other tabs run through this page (`openChannel`, see channelRelay),
+ * which checks their messages.
  */
 export async function connectWorker(
   createWorker: () => Worker,
-  open: Omit<WorkerOpenOptions, 'lock'>,
+  open: Omit<WorkerOpenOptions, 'lock' | 'relay'>,
   client: ClientCallbacks,
+  openChannel?: OpenTabChannel,
 ): Promise<EngineConnection> {
   registerCacheErrorTransfer();
   let worker: Worker;
@@ -40,16 +46,25 @@ export async function connectWorker(
   died.catch(() => worker.terminate());
   const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
   const lock = locks ? `reprise:${open.name}:worker:${randomId()}` : null;
+  // Closed with the worker: a new worker gets a relay of its own.
+  const relay = openChannel && channelRelay(openChannel);
+  died.catch(() => relay?.close());
+  const options = Comlink.transfer({ ...open, lock, relay: relay?.port ?? null }, relay ? [relay.port] : []);
   const host = Comlink.wrap<WorkerHost>(worker);
   const [openEngine, ping] = [host.open, host.ping];
   let remote: Comlink.Remote<EngineApi>;
   try {
-    remote = (await Promise.race([openEngine({ ...open, lock }, Comlink.proxy(client)), died])) as unknown as Comlink.Remote<EngineApi>;
+    remote = (await Promise.race([openEngine(options, Comlink.proxy(client)), died])) as unknown as Comlink.Remote<EngineApi>;
   } catch (error) {
     terminate();
     throw error;
   }
   const engine = Object.fromEntries(ENGINE_METHODS.map((method) => [method, remote[method]])) as unknown as EngineApi;
+  if (relay) {
+    const { suspend } = engine;
+    // Stops listening at once: a page going into the back/forward cache may not run again before the worker answers.
+    engine.suspend = () => (relay.pause(), suspend());
+  }
   // The worker holds this lock while it lives, so the request is granted exactly when it dies (terminate included).
   if (locks && lock) void locks.request(lock, () => fail(new CacheError('worker_failed', 'The cache worker stopped')));
   const connection: EngineConnection & { proxies?: unknown[] } = { engine, died, terminate, proxies: [host, openEngine, ping, remote] };

@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import type { Cache, Schemas } from './Cache';
 import { CacheClient } from './CacheClient';
 import { CacheError } from './CacheError';
+import { checkedChannel } from './checkedChannel';
 import type { CacheConfig } from './configSchema';
 import { contentTypeSchema } from './contentType';
 import type { Logger } from './Logger';
@@ -80,6 +81,8 @@ export async function createCache<S extends Schemas = Schemas>(options: CreateCa
       { issues: inProcessOnly.map((path) => ({ path, message: 'applies only with worker: false' })) },
     );
   }
+  // Every message from another tab is checked here, on the page (or in-process); a worker gets them through connectWorker.
+  const openChannel = typeof BroadcastChannel === 'undefined' ? undefined : checkedChannel(() => new BroadcastChannel(name));
   let engine: EngineApi;
   if (inProcess) {
     // Loaded on demand: an app that runs the engine in its worker does not ship it on the main thread.
@@ -92,14 +95,14 @@ export async function createCache<S extends Schemas = Schemas>(options: CreateCa
       cloneValues: true,
       logger,
       client: callbacks,
-      openChannel: typeof BroadcastChannel === 'undefined' ? undefined : () => new BroadcastChannel(name),
+      openChannel,
       locks: typeof navigator === 'undefined' ? undefined : navigator.locks,
     });
   } else {
     // Written out in full so that Vite (and the app's bundler) sees the worker and emits it.
     const createWorker =
       worker === 'auto' ? () => new Worker(new URL('../worker/entry.ts', import.meta.url), { type: 'module', name: 'reprise' }) : worker;
-    engine = await RemoteEngine.start({ connect: () => connectWorker(createWorker, { name, config: config.toJSON() }, callbacks), logger });
+    engine = await RemoteEngine.start({ connect: () => connectWorker(createWorker, { name, config: config.toJSON() }, callbacks, openChannel), logger });
   }
   if (parsed.persist) requestPersistence(logger);
   const unwatch = watchLifecycle(engine, (error) => logger.error('Reprise: following the page lifecycle failed', error));

@@ -6,6 +6,7 @@ import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets, type InvalidationTarget } from '../src/invalidationTargets';
 import type { ClientCallbacks, EngineApi, EntryInput, Found, Mark, SetManyOptions } from '../src/protocol';
 import { randomId } from '../src/randomId';
+import type { OpenTabChannel } from '../src/TabChannel';
 import type { PolicyTable } from '../src/PolicyTable';
 import { isOpenFailure } from './Database';
 import { IdbStore } from './IdbStore';
@@ -15,7 +16,7 @@ import { changeRemoves, type Change } from './Change';
 import type { LoggedChange } from './databaseSchema';
 import type { Budget, Counts, Removed, Store, StoredEntry, WriteGuard, WriteOptions } from './Store';
 import { later, type Schedule } from './schedule';
-import { TabSync, type ChannelLike, type SharedChange } from './TabSync';
+import { TabSync, type SharedChange } from './TabSync';
 import { toEntry } from './toEntry';
 
 export interface EngineOptions {
@@ -29,8 +30,8 @@ export interface EngineOptions {
   /** Copy values in and out of the memory store: needed in-process, where the caller shares our heap. */
   cloneValues: boolean;
   logger?: Logger | undefined;
-  /** Opens the channel to the other tabs (a BroadcastChannel named after the cache). */
-  openChannel?: (() => ChannelLike) | undefined;
+  /** Opens the channel to the other tabs (a BroadcastChannel named after the cache, its messages checked: see src/checkedChannel.ts). */
+  openChannel?: OpenTabChannel | undefined;
   /** Runs deferred work (writing read times, waiting for a relay) about `ms` later; setTimeout by default. */
   schedule?: Schedule | undefined;
   /** IndexedDB requests per batch (see IdbStore). */
