@@ -27,7 +27,8 @@ import {
 } from './cacheArgs';
 import { createCacheEvent, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
 import { CacheError } from './CacheError';
-import { parseContentType, type ContentType } from './contentType';
+import type { ContentType } from './contentType';
+import { parseContentType } from './contentTypeSchema';
 import { Handlers } from './Handlers';
 import type { Logger } from './Logger';
 import { parse } from './parse';

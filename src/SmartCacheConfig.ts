@@ -1,6 +1,7 @@
 import type { CachePolicy } from './cachePolicy';
 import { cacheConfigSchema, policyPatchSchema, type CacheConfig, type PolicyPatch } from './configSchema';
-import { isPersistentType, parseContentType, type ContentType } from './contentType';
+import { isPersistentType, type ContentType } from './contentType';
+import { parseContentType } from './contentTypeSchema';
 import { parse } from './parse';
 import { PolicyTable } from './PolicyTable';
 import { DAY, HOUR, INFINITE_TTL, MINUTE } from './time';
@@ -9,6 +10,11 @@ import { DAY, HOUR, INFINITE_TTL, MINUTE } from './time';
 export class SmartCacheConfig extends PolicyTable {
   constructor(config?: CacheConfig) {
     super(parse(cacheConfigSchema, config ?? {}, 'invalid_config', 'config'));
+  }
+
+  /** Every lookup checks its type: a type from an app's code may be anything. */
+  protected override known(type: ContentType): ContentType {
+    return parseContentType(type);
   }
 
   /** Persistent types live in IndexedDB and survive reloads; the others live in one tab's memory. */

@@ -1,6 +1,6 @@
 import { z } from 'zod/mini';
 import { cacheEventSchema } from './cacheEvent';
-import { contentTypeSchema } from './contentType';
+import { contentTypeSchema } from './contentTypeSchema';
 import { CHANNEL_VERSION } from './TabChannel';
 
 const counts = z.partialRecord(contentTypeSchema, z.number().check(z.int(), z.nonnegative()));

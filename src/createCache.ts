@@ -5,7 +5,7 @@ import { CacheClient } from './CacheClient';
 import { CacheError } from './CacheError';
 import { checkedChannel } from './checkedChannel';
 import type { CacheConfig } from './configSchema';
-import { contentTypeSchema } from './contentType';
+import { contentTypeSchema } from './contentTypeSchema';
 import type { Logger } from './Logger';
 import { parse } from './parse';
 import type { ClientCallbacks, EngineApi } from './protocol';
