@@ -37,6 +37,7 @@ it('names the values allowed, and the bounds of lengths', () => {
     } catch (error) {
       return error as Error;
     }
+    return undefined;
   })();
   expect(error?.message).toBe('Invalid policy: strategy: expected one of "time_based", "hybrid", got "often"; tags: expected array length <= 1, got ["a","b"]');
 });
