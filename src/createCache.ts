@@ -9,7 +9,8 @@ import { contentTypeSchema } from './contentTypeSchema';
 import type { Logger } from './Logger';
 import { parse } from './parse';
 import type { ClientCallbacks, EngineApi } from './protocol';
-import { SmartCacheConfig } from './SmartCacheConfig';
+import type { SmartCacheConfig } from './SmartCacheConfig';
+import { cacheConfigSchema } from './configSchema';
 import { isStandardSchema } from './validateValue';
 import { watchLifecycle } from './watchLifecycle';
 import { connectWorker } from './connectWorker';
@@ -60,7 +61,10 @@ const optionsSchema = z.strictObject({
 /** Opens a cache: in a module Worker by default in browsers, in-process with `worker: false` or where there is no Worker. */
 export async function createCache<S extends Schemas = Schemas>(options: CreateCacheOptions<S> = {}): Promise<Cache<S>> {
   const parsed = parse(optionsSchema, options, 'invalid_argument', 'createCache options');
-  const config = options.config instanceof SmartCacheConfig ? options.config : new SmartCacheConfig(options.config);
+  // A SmartCacheConfig is read through its toJSON, as JSON.stringify would: most apps never use the
+  // class, and createCache does not import it. Either way the config is validated here, on the page.
+  const table = typeof (options.config as SmartCacheConfig | undefined)?.toJSON === 'function' ? (options.config as SmartCacheConfig) : undefined;
+  const config = parse(cacheConfigSchema, table?.toJSON() ?? options.config ?? {}, 'invalid_config', 'config');
   const name = parsed.name ?? 'reprise';
   const logger = options.logger ?? console;
   // The engine reports back to a client that is built after it: forward until then.
@@ -89,7 +93,8 @@ export async function createCache<S extends Schemas = Schemas>(options: CreateCa
     const { Engine } = await import('../worker/Engine');
     engine = await Engine.create({
       name,
-      config,
+      // The instance itself: a later updatePolicy reaches the engine, as it always has in-process.
+      config: table ?? config,
       indexedDB: options.indexedDB ?? globalThis.indexedDB,
       now: options.now,
       cloneValues: true,
@@ -102,7 +107,7 @@ export async function createCache<S extends Schemas = Schemas>(options: CreateCa
     // Written out in full so that Vite (and the app's bundler) sees the worker and emits it.
     const createWorker =
       worker === 'auto' ? () => new Worker(new URL('../worker/entry.ts', import.meta.url), { type: 'module', name: 'reprise' }) : worker;
-    engine = await RemoteEngine.start({ connect: () => connectWorker(createWorker, { name, config: config.toJSON() }, callbacks, openChannel), logger });
+    engine = await RemoteEngine.start({ connect: () => connectWorker(createWorker, { name, config }, callbacks, openChannel), logger });
   }
   if (parsed.persist) requestPersistence(logger);
   const unwatch = watchLifecycle(engine, (error) => logger.error('Reprise: following the page lifecycle failed', error));

@@ -37,6 +37,9 @@ describe('createCache', () => {
     config.updatePolicy('generic', { maxSizeMb: 1 });
     const cache = await createCache({ worker: false, indexedDB: new IDBFactory(), config });
     expect((await cache.stats()).types.generic.maxBytes).toBe(2 ** 20);
+    // In-process, the engine keeps the instance: a later change reaches it.
+    config.updatePolicy('generic', { maxSizeMb: 2 });
+    expect((await cache.stats()).types.generic.maxBytes).toBe(2 * 2 ** 20);
   });
 
   it('namespaces the database by name', async () => {

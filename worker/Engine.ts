@@ -1,5 +1,6 @@
 import type { CacheStats, CleanupReport, EmitReport, TypeStats } from '../src/Cache';
 import type { CacheEvent } from '../src/cacheEvent';
+import type { ValidConfig } from '../src/configSchema';
 import { CacheError, isCacheError } from '../src/CacheError';
 import { CONTENT_TYPES, isPersistentType, type ContentType } from '../src/contentType';
 import type { Logger } from '../src/Logger';
@@ -7,7 +8,7 @@ import { affectedTypes, invalidationTargets, type InvalidationTarget } from '../
 import type { ClientCallbacks, EngineApi, EntryInput, Found, Mark, SetManyOptions } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { OpenTabChannel } from '../src/TabChannel';
-import type { PolicyTable } from '../src/PolicyTable';
+import { PolicyTable } from '../src/PolicyTable';
 import { isOpenFailure } from './Database';
 import { IdbStore } from './IdbStore';
 import { isExpired } from './isExpired';
@@ -22,7 +23,8 @@ import { toEntry } from './toEntry';
 export interface EngineOptions {
   /** Names the IndexedDB database. */
   name: string;
-  config: PolicyTable;
+  /** The policies, or a valid config to build them from (what the page sends a worker). */
+  config: PolicyTable | ValidConfig;
   /** The factory to open IndexedDB with; without one, every type lives in memory and stats say why. */
   indexedDB?: IDBFactory | undefined;
   /** Milliseconds since the epoch, like Date.now. */
@@ -72,7 +74,7 @@ export class Engine implements EngineApi {
 
   private constructor(options: EngineOptions, idb: IdbStore | null, degraded: string | null) {
     this.#options = options;
-    this.#config = options.config;
+    this.#config = options.config instanceof PolicyTable ? options.config : new PolicyTable(options.config);
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger ?? console;
     this.#memory = new MemoryStore({ clone: options.cloneValues });

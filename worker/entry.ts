@@ -4,7 +4,6 @@
 import * as Comlink from 'comlink';
 import { registerCacheErrorTransfer } from '../src/cacheErrorTransfer';
 import type { ClientCallbacks, WorkerHost } from '../src/protocol';
-import { PolicyTable } from '../src/PolicyTable';
 import { Engine } from './Engine';
 import { relayedChannel } from './relayedChannel';
 import { remoteLogger } from './remoteLogger';
@@ -28,7 +27,7 @@ const host: WorkerHost = {
     const client: ClientCallbacks = { remoteEvent: remoteClient.remoteEvent, progress: remoteClient.progress, log: remoteClient.log };
     const engine = await Engine.create({
       name,
-      config: new PolicyTable(config),
+      config,
       indexedDB: typeof indexedDB === 'undefined' ? undefined : indexedDB,
       // Values reach the worker through postMessage, which has already copied them.
       cloneValues: false,
