@@ -5,9 +5,9 @@ import { CacheClient } from './CacheClient';
 import { CacheError } from './CacheError';
 import { checkedChannel } from './checkedChannel';
 import type { CacheConfig } from './configSchema';
-import { contentTypeSchema } from './contentTypeSchema';
 import type { Logger } from './Logger';
 import { parse } from './parse';
+import { contentTypeRecord } from './plainRecord';
 import type { ClientCallbacks, EngineApi } from './protocol';
 import type { SmartCacheConfig } from './SmartCacheConfig';
 import { cacheConfigSchema } from './configSchema';
@@ -40,8 +40,7 @@ const optionsSchema = z.strictObject({
   name: z.optional(z.string().check(z.regex(/\S/, { error: 'name must be a non-blank string' }))),
   config: z.optional(z.unknown()),
   schemas: z.optional(
-    z.partialRecord(
-      contentTypeSchema,
+    contentTypeRecord(
       z.custom<StandardSchemaV1>(isStandardSchema, { error: 'expected a Standard Schema v1 validator (zod ≥ 3.24, valibot, arktype…)' }),
     ),
   ),

@@ -22,6 +22,7 @@ describe('createCache', () => {
     ['a blank name', { name: ' ' }],
     ['a bad worker option', { worker: 'always' }],
     ['a schema for an unknown type', { schemas: { podcast: {} } }],
+    ['schemas that are not a plain object', { schemas: new Map([['generic', {}]]) }],
     ['something that is not a schema', { schemas: { generic: { parse: () => 1 } } }],
     ['a Standard Schema of another version', { schemas: { generic: { '~standard': { version: 2, vendor: 'x', validate: () => ({ value: 1 }) } } } }],
     ['a Standard Schema without validate', { schemas: { generic: { '~standard': { version: 1, vendor: 'x' } } } }],
