@@ -1,5 +1,5 @@
 import { defaultPolicies, type CachePolicy } from './cachePolicy';
-import type { CacheConfig, ValidConfig, ValidPolicyPatch } from './configSchema';
+import type { ValidConfig, ValidPolicyPatch } from './configSchema';
 import { CONTENT_TYPES, type ContentType } from './contentType';
 import { usesEventInvalidation, usesFingerprintValidation } from './invalidationStrategy';
 import { DEFAULT_NEGATIVE_RESULT_TTL } from './time';
@@ -9,7 +9,8 @@ export const DEFAULT_CLEANUP_INTERVAL_SECONDS = 300;
 /**
  * The policy of every content type, built from a config that is valid already: the public
  * `SmartCacheConfig` validates it first, and the worker rebuilds the page's config with this class
- * alone, so the config is parsed once and the worker ships no config schema.
+ * alone, so the config is parsed once and the worker ships no config schema. What only apps ask
+ * (`getTtl`, `getAllPolicies`, `toJSON`…) is SmartCacheConfig's.
  */
 export class PolicyTable {
   readonly negativeResultTtl: number;
@@ -31,41 +32,12 @@ export class PolicyTable {
     return { ...this.#policy(type) };
   }
 
-  getTtl(type: ContentType): number {
-    return this.#policy(type).ttlSeconds;
-  }
-
-  getCleanupThreshold(type: ContentType): number {
-    return this.#policy(type).cleanupThreshold;
-  }
-
   shouldUseFingerprintValidation(type: ContentType): boolean {
     return usesFingerprintValidation(this.#policy(type).invalidationStrategy);
   }
 
   shouldUseEventInvalidation(type: ContentType): boolean {
     return usesEventInvalidation(this.#policy(type).invalidationStrategy);
-  }
-
-  /** Every policy, as a copy that can be changed without changing the config. */
-  getAllPolicies(): Record<ContentType, CachePolicy> {
-    return Object.fromEntries(CONTENT_TYPES.map((type) => [type, this.getPolicy(type)])) as Record<ContentType, CachePolicy>;
-  }
-
-  /** The config as plain data that rebuilds an equal config (for a worker, or to log). */
-  toJSON(): CacheConfig {
-    return {
-      caching: {
-        negativeResultTtl: this.negativeResultTtl,
-        cleanupIntervalSeconds: this.cleanupIntervalSeconds,
-        policies: Object.fromEntries(
-          CONTENT_TYPES.map((type) => {
-            const { contentType: _, ...fields } = this.#policies[type];
-            return [type, fields];
-          }),
-        ),
-      },
-    };
   }
 
   /** Changes the fields the (valid) patch sets; returns a copy of the new policy. */
