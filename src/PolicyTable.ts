@@ -17,10 +17,11 @@ export class PolicyTable {
   readonly cleanupIntervalSeconds: number;
   readonly #policies: Record<ContentType, CachePolicy>;
 
-  constructor({ caching = {} }: ValidConfig) {
+  /** `descriptions`: of the default policies (SmartCacheConfig's); the engine's table has none. */
+  constructor({ caching = {} }: ValidConfig, descriptions?: Partial<Record<ContentType, string>>) {
     this.negativeResultTtl = caching.negativeResultTtl ?? DEFAULT_NEGATIVE_RESULT_TTL;
     this.cleanupIntervalSeconds = caching.cleanupIntervalSeconds ?? DEFAULT_CLEANUP_INTERVAL_SECONDS;
-    this.#policies = defaultPolicies(this.negativeResultTtl);
+    this.#policies = defaultPolicies(this.negativeResultTtl, descriptions);
     for (const type of CONTENT_TYPES) {
       const patch = caching.policies?.[type];
       if (patch) this.patch(type, patch);

@@ -1,4 +1,4 @@
-import type { CachePolicy } from './cachePolicy';
+import { DEFAULT_DESCRIPTIONS, type CachePolicy } from './cachePolicy';
 import { cacheConfigSchema, policyPatchSchema, type CacheConfig, type PolicyPatch } from './configSchema';
 import { CONTENT_TYPES, isPersistentType, type ContentType } from './contentType';
 import { parseContentType } from './contentTypeSchema';
@@ -9,7 +9,7 @@ import { DAY, HOUR, INFINITE_TTL, MINUTE } from './time';
 /** The policy of every content type, validated once at construction. */
 export class SmartCacheConfig extends PolicyTable {
   constructor(config?: CacheConfig) {
-    super(parse(cacheConfigSchema, config ?? {}, 'invalid_config', 'config'));
+    super(parse(cacheConfigSchema, config ?? {}, 'invalid_config', 'config'), DEFAULT_DESCRIPTIONS);
   }
 
   /** Every lookup checks its type: a type from an app's code may be anything. */

@@ -52,7 +52,7 @@ describe('the default policy table', () => {
       invalidationStrategy: strategy,
       maxSizeMb: mb,
       cleanupThreshold: 0.8,
-      description: expect.any(String),
+      description: expect.stringMatching(/\w/),
     });
     expect(config.getTtl(type)).toBe(ttl);
     expect(config.getCleanupThreshold(type)).toBe(0.8);
