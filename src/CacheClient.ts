@@ -36,7 +36,8 @@ import {
 } from './cacheArgs';
 import { createCacheEvent, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
 import { CacheError } from './CacheError';
-import { isPersistentType, parseContentType, type ContentType } from './contentType';
+import { isPersistentType, type ContentType } from './contentType';
+import { parseContentType } from './contentTypeSchema';
 import { Handlers } from './Handlers';
 import type { Logger } from './Logger';
 import { parse } from './parse';

@@ -1,6 +1,6 @@
 import { defaultPolicies, type CachePolicy } from './cachePolicy';
-import type { CacheConfig, ValidConfig, ValidPolicyPatch } from './configSchema';
-import { CONTENT_TYPES, parseContentType, type ContentType } from './contentType';
+import type { ValidConfig, ValidPolicyPatch } from './configSchema';
+import { CONTENT_TYPES, type ContentType } from './contentType';
 import { usesEventInvalidation, usesFingerprintValidation } from './invalidationStrategy';
 import { DEFAULT_NEGATIVE_RESULT_TTL } from './time';
 
@@ -9,17 +9,19 @@ export const DEFAULT_CLEANUP_INTERVAL_SECONDS = 300;
 /**
  * The policy of every content type, built from a config that is valid already: the public
  * `SmartCacheConfig` validates it first, and the worker rebuilds the page's config with this class
- * alone, so the config is parsed once and the worker ships no config schema.
+ * alone, so the config is parsed once and the worker ships no config schema. What only apps ask
+ * (`getTtl`, `getAllPolicies`, `toJSON`…) is SmartCacheConfig's.
  */
 export class PolicyTable {
   readonly negativeResultTtl: number;
   readonly cleanupIntervalSeconds: number;
   readonly #policies: Record<ContentType, CachePolicy>;
 
-  constructor({ caching = {} }: ValidConfig) {
+  /** `descriptions`: of the default policies (SmartCacheConfig's); the engine's table has none. */
+  constructor({ caching = {} }: ValidConfig, descriptions?: Partial<Record<ContentType, string>>) {
     this.negativeResultTtl = caching.negativeResultTtl ?? DEFAULT_NEGATIVE_RESULT_TTL;
     this.cleanupIntervalSeconds = caching.cleanupIntervalSeconds ?? DEFAULT_CLEANUP_INTERVAL_SECONDS;
-    this.#policies = defaultPolicies(this.negativeResultTtl);
+    this.#policies = defaultPolicies(this.negativeResultTtl, descriptions);
     for (const type of CONTENT_TYPES) {
       const patch = caching.policies?.[type];
       if (patch) this.patch(type, patch);
@@ -31,17 +33,9 @@ export class PolicyTable {
     return { ...this.#policy(type) };
   }
 
-  getTtl(type: ContentType): number {
-    return this.#policy(type).ttlSeconds;
-  }
-
   /** Seconds past its TTL an entry is kept and may be served stale by getOrSet/resolve while it is refreshed. */
   getStaleWhileRevalidate(type: ContentType): number {
     return this.#policy(type).staleWhileRevalidateSeconds;
-  }
-
-  getCleanupThreshold(type: ContentType): number {
-    return this.#policy(type).cleanupThreshold;
   }
 
   shouldUseFingerprintValidation(type: ContentType): boolean {
@@ -52,27 +46,6 @@ export class PolicyTable {
     return usesEventInvalidation(this.#policy(type).invalidationStrategy);
   }
 
-  /** Every policy, as a copy that can be changed without changing the config. */
-  getAllPolicies(): Record<ContentType, CachePolicy> {
-    return Object.fromEntries(CONTENT_TYPES.map((type) => [type, this.getPolicy(type)])) as Record<ContentType, CachePolicy>;
-  }
-
-  /** The config as plain data that rebuilds an equal config (for a worker, or to log). */
-  toJSON(): CacheConfig {
-    return {
-      caching: {
-        negativeResultTtl: this.negativeResultTtl,
-        cleanupIntervalSeconds: this.cleanupIntervalSeconds,
-        policies: Object.fromEntries(
-          CONTENT_TYPES.map((type) => {
-            const { contentType: _, ...fields } = this.#policies[type];
-            return [type, fields];
-          }),
-        ),
-      },
-    };
-  }
-
   /** Changes the fields the (valid) patch sets; returns a copy of the new policy. */
   protected patch(type: ContentType, patch: ValidPolicyPatch): CachePolicy {
     const policy = this.#policy(type);
@@ -80,7 +53,15 @@ export class PolicyTable {
     return { ...policy };
   }
 
+  /**
+   * The type, as one this table knows. Here it is trusted: the worker's table gets types the page has
+   * checked (so the worker ships no validator); `SmartCacheConfig`, which apps call, checks them.
+   */
+  protected known(type: ContentType): ContentType {
+    return type;
+  }
+
   #policy(type: ContentType): CachePolicy {
-    return this.#policies[parseContentType(type)];
+    return this.#policies[this.known(type)];
   }
 }

@@ -18,35 +18,36 @@ export interface CachePolicy {
 
 export const DEFAULT_CLEANUP_THRESHOLD = 0.8;
 
-/** The policy table every config starts from. */
-export function defaultPolicies(negativeResultTtl = DEFAULT_NEGATIVE_RESULT_TTL): Record<ContentType, CachePolicy> {
-  const policy = (
-    contentType: ContentType,
-    ttlSeconds: number,
-    invalidationStrategy: InvalidationStrategy,
-    maxSizeMb: number,
-    description: string,
-  ): CachePolicy => ({
+/** What each type is for, as SmartCacheConfig describes it (the engine, which never shows a description, does without). */
+export const DEFAULT_DESCRIPTIONS: Readonly<Record<ContentType, string>> = {
+  track_metadata: 'Track metadata, valid until the track changes',
+  successful_api_metadata: 'Successful metadata API responses, valid until the track or album changes',
+  failed_api_lookup: 'Failed API lookups, retried after an hour',
+  album_year: 'Album release years, refreshed monthly or on library sync',
+  negative_result: 'Lookups that found nothing',
+  generic: 'Anything else, kept for five minutes',
+};
+
+/** The policy table every config starts from; a type without a description here has an empty one. */
+export function defaultPolicies(
+  negativeResultTtl = DEFAULT_NEGATIVE_RESULT_TTL,
+  descriptions: Partial<Record<ContentType, string>> = {},
+): Record<ContentType, CachePolicy> {
+  const policy = (contentType: ContentType, ttlSeconds: number, invalidationStrategy: InvalidationStrategy, maxSizeMb: number): CachePolicy => ({
     contentType,
     ttlSeconds,
     invalidationStrategy,
     maxSizeMb,
     cleanupThreshold: DEFAULT_CLEANUP_THRESHOLD,
     staleWhileRevalidateSeconds: 0,
-    description,
+    description: descriptions[contentType] ?? '',
   });
   return {
-    track_metadata: policy('track_metadata', INFINITE_TTL, 'event_driven', 100, 'Track metadata, valid until the track changes'),
-    successful_api_metadata: policy(
-      'successful_api_metadata',
-      INFINITE_TTL,
-      'event_driven',
-      30,
-      'Successful metadata API responses, valid until the track or album changes',
-    ),
-    failed_api_lookup: policy('failed_api_lookup', HOUR, 'time_based', 5, 'Failed API lookups, retried after an hour'),
-    album_year: policy('album_year', MONTH, 'hybrid', 20, 'Album release years, refreshed monthly or on library sync'),
-    negative_result: policy('negative_result', negativeResultTtl, 'time_based', 10, 'Lookups that found nothing'),
-    generic: policy('generic', 5 * MINUTE, 'time_based', 30, 'Anything else, kept for five minutes'),
+    track_metadata: policy('track_metadata', INFINITE_TTL, 'event_driven', 100),
+    successful_api_metadata: policy('successful_api_metadata', INFINITE_TTL, 'event_driven', 30),
+    failed_api_lookup: policy('failed_api_lookup', HOUR, 'time_based', 5),
+    album_year: policy('album_year', MONTH, 'hybrid', 20),
+    negative_result: policy('negative_result', negativeResultTtl, 'time_based', 10),
+    generic: policy('generic', 5 * MINUTE, 'time_based', 30),
   };
 }

@@ -1,14 +1,11 @@
 import { z } from 'zod/mini';
 import { cacheEventSchema } from './cacheEvent';
-import { contentTypeSchema } from './contentType';
+import { contentTypeSchema } from './contentTypeSchema';
+import { contentTypeRecord } from './plainRecord';
+import { CHANNEL_VERSION, MAX_CHANGE_KEYS } from './TabChannel';
 
-/** Keys in one change message at most: past it a change says "any key of the type" (see worker/ChangeFeed). */
-export const MAX_CHANGE_KEYS = 100;
-
-/** Bumped when the message shape changes: a tab drops (and counts) messages of another version. */
-export const CHANNEL_VERSION = 2;
-
-const counts = z.partialRecord(contentTypeSchema, z.number().check(z.int(), z.nonnegative()));
+// Number.isSafeInteger is what zod's int check tests; z.int() would add zod's number formats to the page for these two.
+const count = z.number().check(z.refine(Number.isSafeInteger), z.nonnegative());
 
 const nonEmpty = () => z.string().check(z.minLength(1));
 
@@ -20,13 +17,13 @@ const logged = {
   id: nonEmpty(),
   /** The database the change is logged in: a database deleted and recreated starts another epoch. */
   epoch: z.nullable(nonEmpty()),
-  seq: z.nullable(z.number().check(z.int(), z.positive())),
+  seq: z.nullable(z.number().check(z.refine(Number.isSafeInteger), z.positive())),
 };
 
 /** What one tab tells the others over the BroadcastChannel. Messages are hints: the log in IndexedDB is the truth. */
-export const channelMessageSchema = z.discriminatedUnion('kind', [
+export const channelMessageSchema = z.union([
   /** An event it emitted and applied; `invalidated` is what it removed from IndexedDB (each tab adds its own memory tier). */
-  z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('event'), ...logged, event: cacheEventSchema, invalidated: counts }),
+  z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('event'), ...logged, event: cacheEventSchema, invalidated: contentTypeRecord(count) }),
   /** A `clear` of these types. */
   z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('clear'), ...logged, types: z.array(contentTypeSchema).check(z.minLength(1)) }),
   /**

@@ -1,6 +1,6 @@
 import { z } from 'zod/mini';
 import { CONTENT_TYPES, type ContentType } from './contentType';
-import { invalidationStrategySchema } from './invalidationStrategy';
+import { INVALIDATION_STRATEGIES } from './invalidationStrategy';
 
 // zod 4's numbers are finite.
 const seconds = z.number().check(z.positive());
@@ -8,7 +8,7 @@ const seconds = z.number().check(z.positive());
 /** The fields of one policy a config or `updatePolicy` may change. */
 export const policyPatchSchema = z.strictObject({
   ttlSeconds: z.optional(seconds),
-  invalidationStrategy: z.optional(invalidationStrategySchema),
+  invalidationStrategy: z.optional(z.enum(INVALIDATION_STRATEGIES)),
   maxSizeMb: z.optional(z.nullable(z.number().check(z.positive()))),
   cleanupThreshold: z.optional(z.number().check(z.gt(0, { error: 'must be above 0' }), z.lte(1, { error: 'must be at most 1' }))),
   staleWhileRevalidateSeconds: z.optional(z.number().check(z.nonnegative())),

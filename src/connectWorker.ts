@@ -1,8 +1,10 @@
 import * as Comlink from 'comlink';
 import { CacheError } from './CacheError';
 import { registerCacheErrorTransfer } from './cacheErrorTransfer';
+import { channelRelay } from './channelRelay';
 import { randomId } from './randomId';
 import { ENGINE_METHODS, type ClientCallbacks, type EngineApi, type EngineConnection, type WorkerHost, type WorkerOpenOptions } from './protocol';
+import type { OpenTabChannel } from './TabChannel';
 
 /**
  * What to do when the default worker's script cannot be loaded. The browser says nothing useful (an
@@ -24,12 +26,15 @@ export const WORKER_START_HINT =
  * it is garbage collected, from a FinalizationRegistry: JavaScript run in a page that may sit in the
  * back/forward cache, which evicts it. So every proxy is made once, here, and kept as long as the
  * connection.
+ *
+ * The worker's channels to the other tabs run through this page (`openChannel`, see channelRelay),
+ * which checks their messages. `startHint`: what to tell the user when the worker's script cannot load.
  */
 export async function connectWorker(
   createWorker: () => Worker,
-  open: Omit<WorkerOpenOptions, 'lock'>,
+  open: Omit<WorkerOpenOptions, 'lock' | 'relay'>,
   client: ClientCallbacks,
-  startHint?: string,
+  { openChannel, startHint }: { openChannel?: OpenTabChannel; startHint?: string } = {},
 ): Promise<EngineConnection> {
   registerCacheErrorTransfer();
   let worker: Worker;
@@ -56,17 +61,26 @@ export async function connectWorker(
   died.catch(() => worker.terminate());
   const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
   const lock = locks ? `reprise:${open.name}:worker:${randomId()}` : null;
+  // Closed with the worker: a new worker gets a relay of its own.
+  const relay = openChannel && channelRelay(openChannel);
+  died.catch(() => relay?.close());
+  const options = Comlink.transfer({ ...open, lock, relay: relay?.port ?? null }, relay ? [relay.port] : []);
   const host = Comlink.wrap<WorkerHost>(worker);
   const [openEngine, ping] = [host.open, host.ping];
   let remote: Comlink.Remote<EngineApi>;
   try {
-    remote = (await Promise.race([openEngine({ ...open, lock }, Comlink.proxy(client)), died])) as unknown as Comlink.Remote<EngineApi>;
+    remote = (await Promise.race([openEngine(options, Comlink.proxy(client)), died])) as unknown as Comlink.Remote<EngineApi>;
   } catch (error) {
     terminate();
     throw error;
   }
   started = true;
   const engine = Object.fromEntries(ENGINE_METHODS.map((method) => [method, remote[method]])) as unknown as EngineApi;
+  if (relay) {
+    const { suspend } = engine;
+    // Stops listening at once: a page going into the back/forward cache may not run again before the worker answers.
+    engine.suspend = () => (relay.pause(), suspend());
+  }
   // The worker holds this lock while it lives, so the request is granted exactly when it dies (terminate included).
   if (locks && lock) void locks.request(lock, () => fail(new CacheError('worker_failed', 'The cache worker stopped')));
   const connection: EngineConnection & { proxies?: unknown[] } = { engine, died, terminate, proxies: [host, openEngine, ping, remote] };

@@ -3,13 +3,15 @@ import * as z from 'zod/mini';
 import type { Cache, Schemas } from './Cache';
 import { CacheClient } from './CacheClient';
 import { CacheError } from './CacheError';
+import { checkedChannel } from './checkedChannel';
 import { FetchLocks } from './FetchLocks';
 import type { CacheConfig } from './configSchema';
-import { contentTypeSchema } from './contentType';
 import type { Logger } from './Logger';
 import { parse } from './parse';
+import { contentTypeRecord } from './plainRecord';
 import type { ClientCallbacks, EngineApi } from './protocol';
-import { SmartCacheConfig } from './SmartCacheConfig';
+import type { SmartCacheConfig } from './SmartCacheConfig';
+import { cacheConfigSchema } from './configSchema';
 import { isStandardSchema } from './validateValue';
 import { watchLifecycle } from './watchLifecycle';
 import { connectWorker, WORKER_START_HINT } from './connectWorker';
@@ -39,8 +41,7 @@ const optionsSchema = z.strictObject({
   name: z.optional(z.string().check(z.regex(/\S/, { error: 'name must be a non-blank string' }))),
   config: z.optional(z.unknown()),
   schemas: z.optional(
-    z.partialRecord(
-      contentTypeSchema,
+    contentTypeRecord(
       z.custom<StandardSchemaV1>(isStandardSchema, { error: 'expected a Standard Schema v1 validator (zod ≥ 3.24, valibot, arktype…)' }),
     ),
   ),
@@ -60,7 +61,10 @@ const optionsSchema = z.strictObject({
 /** Opens a cache: in a module Worker by default in browsers, in-process with `worker: false` or where there is no Worker. */
 export async function createCache<S extends Schemas = Schemas>(options: CreateCacheOptions<S> = {}): Promise<Cache<S>> {
   const parsed = parse(optionsSchema, options, 'invalid_argument', 'createCache options');
-  const config = options.config instanceof SmartCacheConfig ? options.config : new SmartCacheConfig(options.config);
+  // A SmartCacheConfig is read through its toJSON, as JSON.stringify would: most apps never use the
+  // class, and createCache does not import it. Either way the config is validated here, on the page.
+  const table = typeof (options.config as SmartCacheConfig | undefined)?.toJSON === 'function' ? (options.config as SmartCacheConfig) : undefined;
+  const config = parse(cacheConfigSchema, table?.toJSON() ?? options.config ?? {}, 'invalid_config', 'config');
   const name = parsed.name ?? 'reprise';
   const logger = options.logger ?? console;
   // The engine reports back to a client that is built after it: forward until then.
@@ -82,19 +86,22 @@ export async function createCache<S extends Schemas = Schemas>(options: CreateCa
       { issues: inProcessOnly.map((path) => ({ path, message: 'applies only with worker: false' })) },
     );
   }
+  // Every message from another tab is checked here, on the page (or in-process); a worker gets them through connectWorker.
+  const openChannel = typeof BroadcastChannel === 'undefined' ? undefined : checkedChannel(() => new BroadcastChannel(name));
   let engine: EngineApi;
   if (inProcess) {
     // Loaded on demand: an app that runs the engine in its worker does not ship it on the main thread.
     const { Engine } = await import('../worker/Engine');
     engine = await Engine.create({
       name,
-      config,
+      // The instance itself: a later updatePolicy reaches the engine, as it always has in-process.
+      config: table ?? config,
       indexedDB: options.indexedDB ?? globalThis.indexedDB,
       now: options.now,
       cloneValues: true,
       logger,
       client: callbacks,
-      openChannel: typeof BroadcastChannel === 'undefined' ? undefined : () => new BroadcastChannel(name),
+      openChannel,
       locks: typeof navigator === 'undefined' ? undefined : navigator.locks,
     });
   } else {
@@ -103,7 +110,7 @@ export async function createCache<S extends Schemas = Schemas>(options: CreateCa
     const createWorker =
       worker === 'auto' ? () => new Worker(new URL('../worker/entry.ts', import.meta.url), { type: 'module', name: 'reprise-worker' }) : worker;
     const startHint = worker === 'auto' ? WORKER_START_HINT : undefined;
-    engine = await RemoteEngine.start({ connect: () => connectWorker(createWorker, { name, config: config.toJSON() }, callbacks, startHint), logger });
+    engine = await RemoteEngine.start({ connect: () => connectWorker(createWorker, { name, config }, callbacks, { openChannel, startHint }), logger });
   }
   if (parsed.persist) requestPersistence(logger);
   const unwatch = watchLifecycle(engine, (error) => logger.error('Reprise: following the page lifecycle failed', error));

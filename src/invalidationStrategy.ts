@@ -1,11 +1,7 @@
-import { z } from 'zod/mini';
-
 /** How entries of a content type stop being valid. The strings are part of the API. */
 export const INVALIDATION_STRATEGIES = ['time_based', 'event_driven', 'fingerprint_based', 'hybrid'] as const;
 
-export const invalidationStrategySchema = z.enum(INVALIDATION_STRATEGIES);
-
-export type InvalidationStrategy = z.infer<typeof invalidationStrategySchema>;
+export type InvalidationStrategy = (typeof INVALIDATION_STRATEGIES)[number];
 
 /** Hybrid is both fingerprint-validated and event-invalidated. */
 export function usesFingerprintValidation(strategy: InvalidationStrategy): boolean {

@@ -1,4 +1,4 @@
-import { albumKeyOf } from './albumKey';
+import { albumKeyOf } from './albumKeyOf';
 import type { CacheEvent } from './cacheEvent';
 import { CONTENT_TYPES, type ContentType } from './contentType';
 import { shouldInvalidateForEvent } from './shouldInvalidateForEvent';

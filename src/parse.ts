@@ -1,15 +1,32 @@
 import { z } from 'zod/mini';
 import { CacheError, type CacheErrorCode, type CacheErrorIssue } from './CacheError';
+import { describeValue } from './describeValue';
 
 /**
- * zod/mini loads no locale, so its own messages would all read "Invalid input": fall back to zod's
- * English ones (what full zod installs), unless the app configured its own with `z.config`. Given per
- * parse, because `z.config` would change every zod schema of the app.
+ * zod/mini loads no locale, so its own messages would all read "Invalid input". Reprise's schemas give
+ * their own for most checks; for the rest these say what was expected and what was given, in a few
+ * lines where zod's English locale costs the page about 1 kB (min + gzip). An app's own messages
+ * (`z.config`) win, as with full zod. Given per parse, because `z.config` would change every zod
+ * schema of the app.
  */
-const english = z.locales.en().localeError;
 const messages: z.core.$ZodErrorMap = (issue) => {
   const { customError, localeError } = z.config();
-  return customError || localeError ? undefined : english(issue);
+  if (customError || localeError) return undefined;
+  const got = `, got ${describeValue(issue.input)}`;
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected}${got}`;
+    case 'invalid_value':
+      return `expected ${issue.values.length > 1 ? 'one of ' : ''}${issue.values.map(describeValue).join(', ')}${got}`;
+    case 'too_small':
+    case 'too_big': {
+      const [bound, than] = issue.code === 'too_small' ? [issue.minimum, '>'] : [issue.maximum, '<'];
+      const length = issue.origin === 'number' || issue.origin === 'bigint' ? '' : ' length';
+      return `expected ${issue.origin}${length} ${than}${issue.inclusive ? '=' : ''} ${bound}${got}`;
+    }
+    default:
+      return `invalid ${issue.code === 'invalid_key' ? 'key' : 'value'}${got}`;
+  }
 };
 
 /**

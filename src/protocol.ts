@@ -2,6 +2,7 @@
 // so the engine receives only well-formed arguments; values are structured-cloned on the way.
 import type { CacheEvent } from './cacheEvent';
 import type { CacheChange, CacheStats, CleanupReport, EmitReport } from './Cache';
+import type { ChannelMessage } from './channelMessage';
 import type { ValidConfig } from './configSchema';
 import type { ContentType } from './contentType';
 
@@ -146,7 +147,19 @@ export interface WorkerOpenOptions {
   config: ValidConfig;
   /** A Web Lock the worker holds while it lives: the main thread learns of its death when it is released. */
   lock: string | null;
+  /**
+   * The page's end of the worker's channels to the other tabs, null where the page has no
+   * BroadcastChannel: the worker sends a MessagePort over it for each channel it opens, and the page
+   * (`channelRelay`) joins that port to a BroadcastChannel whose messages it checks.
+   */
+  relay: MessagePort | null;
 }
+
+/** On a relayed channel's port, from the page: `'listening'` once its BroadcastChannel is open, then each message of another tab (null: a malformed one, dropped). */
+export type RelayedMessage = 'listening' | ChannelMessage | null;
+
+/** On a relayed channel's port, from the worker: a message for the other tabs, or null to close the channel. */
+export type RelayRequest = ChannelMessage | null;
 
 /** What the worker entry exposes: one call that opens the engine and returns it (as a Comlink proxy). */
 export interface WorkerHost {

@@ -8,6 +8,7 @@ import { SmartCacheConfig, isCacheError, type ContentType, type FetcherContext }
 import { Engine } from '../worker/Engine';
 import { SimLocks } from './simulation/SimLocks';
 import { rejection, uniqueName } from './support/openCache';
+import { checkedChannel } from '../src/checkedChannel';
 
 async function openTabs(count: number, options: { locks?: SimLocks | null } = {}) {
   const name = uniqueName();
@@ -29,7 +30,7 @@ async function openTabs(count: number, options: { locks?: SimLocks | null } = {}
           log: logger.error,
           changed: (changes) => client?.changed(changes),
         },
-        openChannel: () => new BroadcastChannel(name),
+        openChannel: checkedChannel(() => new BroadcastChannel(name)),
       });
       const fetchLocks = new FetchLocks({
         name,

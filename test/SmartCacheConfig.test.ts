@@ -53,7 +53,7 @@ describe('the default policy table', () => {
       maxSizeMb: mb,
       cleanupThreshold: 0.8,
       staleWhileRevalidateSeconds: 0,
-      description: expect.any(String),
+      description: expect.stringMatching(/\w/),
     });
     expect(config.getTtl(type)).toBe(ttl);
     expect(config.getCleanupThreshold(type)).toBe(0.8);

@@ -3,11 +3,11 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { CacheClient } from '../src/CacheClient';
-import { CHANNEL_VERSION } from '../src/channelMessage';
+import { checkedChannel } from '../src/checkedChannel';
 import { SmartCacheConfig, type CacheEvent, type EventContext } from '../src/index';
 import { Engine } from '../worker/Engine';
 import { IdbStore } from '../worker/IdbStore';
-import type { ChannelLike } from '../worker/TabSync';
+import { CHANNEL_VERSION, type ChannelLike, type OpenTabChannel } from '../src/TabChannel';
 import { brokenFactory, deleteUnderTabs } from './support/faultyIndexedDB';
 import { uniqueName } from './support/openCache';
 
@@ -20,19 +20,19 @@ const config = { caching: { policies: { generic: { invalidationStrategy: 'event_
  */
 function lossyChannel(name: string) {
   const state = { lose: false };
-  const open = (): ChannelLike => {
+  const open = checkedChannel((): ChannelLike => {
     const channel = new BroadcastChannel(name);
     return {
       postMessage: (message) => channel.postMessage(message),
       addEventListener: (type, listener) => channel.addEventListener(type, (event) => state.lose || listener(event as MessageEvent)),
       close: () => channel.close(),
     };
-  };
+  });
   return Object.assign(state, { open });
 }
 
 /** One tab: an engine as createCache wires it in-process, and the client; the engine stands in for the page lifecycle. */
-async function openTab(name: string, indexedDB: IDBFactory, openChannel: () => ChannelLike = () => new BroadcastChannel(name)) {
+async function openTab(name: string, indexedDB: IDBFactory, openChannel: OpenTabChannel = checkedChannel(() => new BroadcastChannel(name))) {
   let cache: CacheClient | undefined;
   const logger = { error: vi.fn() };
   const engine = await Engine.create({

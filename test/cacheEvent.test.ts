@@ -63,12 +63,30 @@ describe('createCacheEvent', () => {
   });
 
   it('rejects what is not an event at all', () => {
-    for (const input of [undefined, null, 'track_removed', 7, []]) expect(eventError(input).code).toBe('invalid_event');
+    for (const input of [undefined, null, 'track_removed', 7, []]) {
+      expect(eventError(input).issues).toEqual([{ path: '', message: 'expected an event object such as { eventType: "track_removed", trackId }' }]);
+    }
+  });
+
+  it('names every problem of the event type given', () => {
+    expect(eventError({ eventType: 'track_added', trackId: 1, fingerprint: 2, x: 1 }).issues).toEqual([
+      { path: 'trackId', message: 'trackId required for track_added' },
+      { path: 'fingerprint', message: 'fingerprint must be a non-blank string' },
+      { path: 'x', message: 'unknown field' },
+    ]);
+    expect(eventError({ eventType: 'fingerprint_changed', trackId: 't1' }).issues).toEqual([
+      { path: 'fingerprint', message: 'fingerprint required for fingerprint_changed' },
+    ]);
   });
 
   it('rejects unknown fields and badly typed ones', () => {
     expect(eventError({ eventType: 'library_sync', trackID: 'x' }).issues).toEqual([{ path: 'trackID', message: 'unknown field' }]);
     expect(eventError({ eventType: 'library_sync', metadata: 'x' }).issues[0]?.path).toBe('metadata');
+    // metadata is a record: a plain object, not a Map or a Date.
+    for (const metadata of [new Map([['artist', 'A']]), new Date(0), ['A']]) {
+      expect(eventError({ eventType: 'library_sync', metadata }).issues).toEqual([{ path: 'metadata', message: expect.stringContaining('expected a plain object') }]);
+    }
+    expect(createCacheEvent({ eventType: 'library_sync', metadata: Object.assign(Object.create(null), { artist: 'A' }) }).metadata).toEqual({ artist: 'A' });
     expect(eventError({ eventType: 'manual_invalidation', trackId: '' }).issues[0]?.path).toBe('trackId');
   });
 });

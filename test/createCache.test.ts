@@ -22,6 +22,7 @@ describe('createCache', () => {
     ['a blank name', { name: ' ' }],
     ['a bad worker option', { worker: 'always' }],
     ['a schema for an unknown type', { schemas: { podcast: {} } }],
+    ['schemas that are not a plain object', { schemas: new Map([['generic', {}]]) }],
     ['something that is not a schema', { schemas: { generic: { parse: () => 1 } } }],
     ['a Standard Schema of another version', { schemas: { generic: { '~standard': { version: 2, vendor: 'x', validate: () => ({ value: 1 }) } } } }],
     ['a Standard Schema without validate', { schemas: { generic: { '~standard': { version: 1, vendor: 'x' } } } }],
@@ -37,6 +38,9 @@ describe('createCache', () => {
     config.updatePolicy('generic', { maxSizeMb: 1 });
     const cache = await createCache({ worker: false, indexedDB: new IDBFactory(), config });
     expect((await cache.stats()).types.generic.maxBytes).toBe(2 ** 20);
+    // In-process, the engine keeps the instance: a later change reaches it.
+    config.updatePolicy('generic', { maxSizeMb: 2 });
+    expect((await cache.stats()).types.generic.maxBytes).toBe(2 * 2 ** 20);
   });
 
   it('namespaces the database by name', async () => {

@@ -1,17 +1,13 @@
 // The size goal (SPEC §5): what an app ships for Reprise, main thread and worker, minified and
-// gzipped, smaller than what it ships for Dexie, both built by Vite in this run (no stored figure).
-// Not reached yet (43.6 kB against 31.1 kB when this was written): until it is, this test holds the
-// line near the ratio reached, so that nothing grows unnoticed, and prints the table.
+// gzipped, is smaller than what it ships for Dexie, both built by Vite in this run (no stored figure).
+// The table is printed either way, and is the failure message.
 import { expect, it } from 'vitest';
 import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
 
-/** Reprise ÷ Dexie, gzip, as reached; the goal is below 1. */
-const REACHED_RATIO = 1.5;
-
-it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
+it('an app ships less JavaScript for Reprise (main thread + worker, min + gzip) than for Dexie', async () => {
   const sizes = await measureShippedSizes();
   const report = sizeTable(sizes).join('\n');
   console.log(report);
   expect(sizes.reprise.worker.gzip, report).toBeGreaterThan(0);
-  expect(sizes.reprise.total.gzip / sizes.dexie.total.gzip, report).toBeLessThan(REACHED_RATIO);
+  expect(sizes.reprise.total.gzip, report).toBeLessThan(sizes.dexie.total.gzip);
 }, 60_000);

@@ -6,6 +6,7 @@ import { CacheClient } from '../src/CacheClient';
 import { SmartCacheConfig, isCacheError, type CacheChange, type CacheConfig, type ContentType } from '../src/index';
 import { Engine } from '../worker/Engine';
 import { openCache, rejection, uniqueName } from './support/openCache';
+import { checkedChannel } from '../src/checkedChannel';
 
 async function openTabs(count: number, config: CacheConfig = {}) {
   const name = uniqueName();
@@ -26,7 +27,7 @@ async function openTabs(count: number, config: CacheConfig = {}) {
           log: logger.error,
           changed: (changes) => client?.changed(changes),
         },
-        openChannel: () => new BroadcastChannel(name),
+        openChannel: checkedChannel(() => new BroadcastChannel(name)),
       });
       client = new CacheClient(engine, { logger });
       return client;

@@ -1,6 +1,6 @@
 import type { CacheChange, ChangeKind } from '../src/Cache';
 import type { ContentType } from '../src/contentType';
-import { MAX_CHANGE_KEYS } from '../src/channelMessage';
+import { MAX_CHANGE_KEYS } from '../src/TabChannel';
 import type { Schedule } from './schedule';
 
 /** A change as tabs tell each other (more keys than MAX_CHANGE_KEYS become "any key": a bulk write stays one small message); the receiving tab adds `source`. */

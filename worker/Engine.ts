@@ -1,12 +1,14 @@
 import type { CacheChange, CacheStats, ChangeKind, CleanupReport, EmitReport, TypeStats } from '../src/Cache';
 import type { CacheEvent } from '../src/cacheEvent';
+import type { ValidConfig } from '../src/configSchema';
 import { CacheError, isCacheError } from '../src/CacheError';
 import { CONTENT_TYPES, isPersistentType, type ContentType } from '../src/contentType';
 import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets, type InvalidationTarget } from '../src/invalidationTargets';
 import type { ClientCallbacks, EngineApi, EntryInput, Found, Listed, Mark, ReadThrough, SetManyOptions } from '../src/protocol';
 import { randomId } from '../src/randomId';
-import type { PolicyTable } from '../src/PolicyTable';
+import type { OpenTabChannel } from '../src/TabChannel';
+import { PolicyTable } from '../src/PolicyTable';
 import { isOpenFailure } from './Database';
 import { IdbStore } from './IdbStore';
 import { isExpired } from './isExpired';
@@ -15,14 +17,15 @@ import { changeRemoves, type Change } from './Change';
 import type { LoggedChange } from './databaseSchema';
 import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Removed, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
 import { later, type Schedule } from './schedule';
-import { TabSync, type ChannelLike, type SharedChange } from './TabSync';
+import { TabSync, type SharedChange } from './TabSync';
 import { toEntry } from './toEntry';
 import { ChangeFeed } from './ChangeFeed';
 
 export interface EngineOptions {
   /** Names the IndexedDB database. */
   name: string;
-  config: PolicyTable;
+  /** The policies, or a valid config to build them from (what the page sends a worker). */
+  config: PolicyTable | ValidConfig;
   /** The factory to open IndexedDB with; without one, every type lives in memory and stats say why. */
   indexedDB?: IDBFactory | undefined;
   /** Milliseconds since the epoch, like Date.now. */
@@ -30,8 +33,8 @@ export interface EngineOptions {
   /** Copy values in and out of the memory store: needed in-process, where the caller shares our heap. */
   cloneValues: boolean;
   logger?: Logger | undefined;
-  /** Opens the channel to the other tabs (a BroadcastChannel named after the cache). */
-  openChannel?: (() => ChannelLike) | undefined;
+  /** Opens the channel to the other tabs (a BroadcastChannel named after the cache, its messages checked: see src/checkedChannel.ts). */
+  openChannel?: OpenTabChannel | undefined;
   /** Runs deferred work (writing read times, waiting for a relay) about `ms` later; setTimeout by default. */
   schedule?: Schedule | undefined;
   /** IndexedDB requests per batch (see IdbStore). */
@@ -73,7 +76,7 @@ export class Engine implements EngineApi {
 
   private constructor(options: EngineOptions, idb: IdbStore | null, degraded: string | null) {
     this.#options = options;
-    this.#config = options.config;
+    this.#config = options.config instanceof PolicyTable ? options.config : new PolicyTable(options.config);
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger ?? console;
     this.#memory = new MemoryStore({ clone: options.cloneValues });

@@ -1,18 +1,12 @@
-import { CHANNEL_VERSION, channelMessageSchema, type ChannelMessage } from '../src/channelMessage';
+import type { ChannelMessage } from '../src/channelMessage';
 import type { Logger } from '../src/Logger';
+import { CHANNEL_VERSION, type OpenTabChannel, type TabChannel } from '../src/TabChannel';
 import type { Change } from './Change';
 import type { SharedCacheChange } from './ChangeFeed';
 import { changeOf, type LoggedChange } from './databaseSchema';
 import type { EventLog, LogPosition } from './EventLog';
 import type { Schedule } from './schedule';
 import type { Counts } from './Store';
-
-/** The part of BroadcastChannel Reprise uses (Node has one too, so tabs can be simulated in tests). */
-export interface ChannelLike {
-  postMessage(message: unknown): void;
-  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
-  close(): void;
-}
 
 /** A change as tabs tell each other about it: who made it, its id, and where it is logged (`seq` null: nowhere yet). */
 export interface SharedChange {
@@ -27,8 +21,8 @@ export interface SharedChange {
 
 export interface TabSyncOptions {
   tabId: string;
-  /** Opens this cache's channel; undefined where there is no BroadcastChannel. */
-  openChannel: (() => ChannelLike) | undefined;
+  /** Opens this cache's channel, whose messages are checked already (see src/checkedChannel.ts); undefined where there is no BroadcastChannel. */
+  openChannel: OpenTabChannel | undefined;
   /** The log, while IndexedDB is usable. */
   log: () => Pick<EventLog, 'after' | 'head'> | null;
   /** Applies another tab's change to this tab (its memory tier, its listeners). */
@@ -55,14 +49,14 @@ const RELAY_WAIT_MS = 500;
 
 /**
  * Keeps this tab in step with the others. Messages are hints; the IndexedDB log is the truth. Changes
- * this tab makes are logged (by the engine) and broadcast here; received ones are validated and applied
- * in log order, and a gap in that order, another database epoch, a resume after a freeze, or a read of
- * an event-invalidated memory type replays the log from this tab's position. A change made by a tab
+ * this tab makes are logged (by the engine) and broadcast here; received ones (checked by the channel)
+ * are applied in log order, and a gap in that order, another database epoch, a resume after a freeze,
+ * or a read of an event-invalidated memory type replays the log from this tab's position. A change made by a tab
  * without IndexedDB is logged by the first tab with IndexedDB that hears of it.
  */
 export class TabSync {
   readonly #options: TabSyncOptions;
-  #channel: ChannelLike | null = null;
+  #channel: TabChannel | null = null;
   /** The last logged change applied here; null while unknown (the log could not be read at start). */
   #position: LogPosition | null = null;
   #queue: Promise<void> = Promise.resolve();
@@ -87,8 +81,9 @@ export class TabSync {
     const log = this.#options.log();
     // If the log cannot be read now, the first catch-up starts from its end (see #catchUp).
     if (log) this.#position = await log.head().catch(() => null);
-    this.#listen();
+    const listening = this.#listen();
     this.#hello();
+    await listening;
   }
 
   /** Settles once every message received so far is applied: calls wait for it. */
@@ -144,8 +139,12 @@ export class TabSync {
 
   /** Listens again and replays what was missed; a tab without the log cannot, and forgets instead. */
   resume(): Promise<void> {
-    this.#listen();
-    this.#enqueue(() => (this.#options.log() ? this.#catchUp() : this.#options.forgetUnseen()));
+    const listening = this.#listen();
+    // Replayed once the channel listens: what was missed until then is in the log, what comes after arrives.
+    this.#enqueue(async () => {
+      await listening;
+      return this.#options.log() ? this.#catchUp() : this.#options.forgetUnseen();
+    });
     return this.settled;
   }
 
@@ -159,14 +158,13 @@ export class TabSync {
     if (this.#channel) this.#post({ v: CHANNEL_VERSION, kind: 'changed', origin: this.#options.tabId, changes });
   }
 
-  #listen(): void {
-    if (this.#channel || !this.#options.openChannel) return;
-    const channel = this.#options.openChannel();
-    channel.addEventListener('message', (event) => this.#receive(event.data));
-    // In Node, an open channel would keep the process alive.
-    (channel as { unref?: () => void }).unref?.();
+  /** Opens the channel (unless it is open); settles once it listens. */
+  #listen(): Promise<void> | undefined {
+    if (this.#channel || !this.#options.openChannel) return this.#channel?.ready;
+    const channel: TabChannel = this.#options.openChannel((message) => this.#channel === channel && this.#receive(message));
     this.#channel = channel;
     for (const message of this.#outbox.splice(0)) this.#post(message);
+    return channel.ready;
   }
 
   #post(message: ChannelMessage): void {
@@ -175,20 +173,19 @@ export class TabSync {
       return;
     }
     try {
-      this.#channel.postMessage(message);
+      this.#channel.post(message);
     } catch (error) {
       // The other tabs will replay it from the log when they notice the gap.
       this.#options.logger.error('Reprise: could not broadcast a change', error);
     }
   }
 
-  #receive(data: unknown): void {
-    const parsed = channelMessageSchema.safeParse(data);
-    if (!parsed.success) {
+  /** A message from another tab, checked already: null if it was malformed. */
+  #receive(message: ChannelMessage | null): void {
+    if (!message) {
       this.droppedMessages++;
       return;
     }
-    const message = parsed.data;
     if (message.kind === 'changed') {
       if (message.origin !== this.#options.tabId) this.#options.changed(message.changes);
       return;

@@ -1,10 +1,11 @@
-// The worker: only wiring. It exposes one `open` that builds the engine with this thread's IndexedDB,
-// BroadcastChannel and Web Locks, and hands it back to the main thread as a Comlink proxy.
+// The worker: only wiring. It exposes one `open` that builds the engine with this thread's IndexedDB
+// and Web Locks and the page's relay of the channel to the other tabs, and hands it back to the main
+// thread as a Comlink proxy.
 import * as Comlink from 'comlink';
 import { registerCacheErrorTransfer } from '../src/cacheErrorTransfer';
 import type { ClientCallbacks, WorkerHost } from '../src/protocol';
-import { PolicyTable } from '../src/PolicyTable';
 import { Engine } from './Engine';
+import { relayedChannel } from './relayedChannel';
 import { remoteLogger } from './remoteLogger';
 
 registerCacheErrorTransfer();
@@ -20,19 +21,20 @@ function holdUntilDeath(lock: string): Promise<void> {
 }
 
 const host: WorkerHost = {
-  async open({ name, config, lock }, remoteClient) {
+  async open({ name, config, lock, relay }, remoteClient) {
     if (lock && typeof navigator.locks !== 'undefined') await holdUntilDeath(lock);
     // Each of Comlink's proxies made once and kept (see src/connectWorker.ts): no release message later.
     const client: ClientCallbacks = { remoteEvent: remoteClient.remoteEvent, progress: remoteClient.progress, log: remoteClient.log, changed: remoteClient.changed };
     const engine = await Engine.create({
       name,
-      config: new PolicyTable(config),
+      config,
       indexedDB: typeof indexedDB === 'undefined' ? undefined : indexedDB,
       // Values reach the worker through postMessage, which has already copied them.
       cloneValues: false,
       client,
       logger: remoteLogger(client.log),
-      openChannel: typeof BroadcastChannel === 'undefined' ? undefined : () => new BroadcastChannel(name),
+      // Through the page, which checks every message (see src/channelRelay.ts).
+      openChannel: relay ? relayedChannel(relay) : undefined,
       locks: typeof navigator.locks === 'undefined' ? undefined : navigator.locks,
     });
     return Comlink.proxy(engine);

@@ -1,4 +1,4 @@
-import { albumKeyOf } from '../src/albumKey';
+import { albumKeyOf } from '../src/albumKeyOf';
 import type { CachePolicy } from '../src/cachePolicy';
 import type { ContentType } from '../src/contentType';
 import { estimateBytes } from '../src/estimateBytes';

@@ -3,6 +3,7 @@
 // IndexedDB through its own view of the shared fake-indexeddb factory, talking over the simulated
 // channel, holding simulated Web Locks. A killed worker takes its transactions, channel and locks with it.
 import { CacheClient } from '../../src/CacheClient';
+import { checkedChannel } from '../../src/checkedChannel';
 import type { CacheEvent } from '../../src/cacheEvent';
 import type { CacheConfig } from '../../src/configSchema';
 import type { ClientCallbacks } from '../../src/protocol';
@@ -129,7 +130,8 @@ export class SimTab {
           cloneValues: false,
           logger,
           client,
-          openChannel: world.network.opener(worker.name),
+          // Checked as the page checks them (a stranger may post malformed messages).
+          openChannel: checkedChannel(world.network.opener(worker.name)),
           locks: world.locks?.manager(worker.name),
           // Deferred work runs some turns later, as the seed says: deterministic, unlike timers. A turn
           // stands for about 50 ms (a few calls), up to a few hundred turns.

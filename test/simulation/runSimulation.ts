@@ -7,6 +7,7 @@ import { CACHE_ERROR_CODES, isCacheError, type CacheErrorCode } from '../../src/
 import type { CacheConfig } from '../../src/configSchema';
 import { CONTENT_TYPES, isPersistentType, type ContentType } from '../../src/contentType';
 import { SmartCacheConfig } from '../../src/SmartCacheConfig';
+import { CHANNEL_VERSION } from '../../src/TabChannel';
 import { INFINITE_TTL } from '../../src/time';
 import { deleteUnderTabs, failCommit, failRequest } from '../support/faultyIndexedDB';
 import { Model, type Outcome, type ReadContext, type Reach, type Remover, type Tags, type WriteRecord } from './Model';
@@ -46,6 +47,23 @@ const ALBUMS = [
 const TIGHT_MB = 0.004;
 
 class FetchFailed extends Error {}
+
+/** The channel name of whoever posts MALFORMED messages. */
+const STRANGER = 'stranger';
+const validEvent = { v: CHANNEL_VERSION, kind: 'event', origin: STRANGER, id: 'x', epoch: null, seq: null, event: { eventType: 'library_sync' }, invalidated: {} };
+/** What the channel may carry besides Reprise's messages: each must be dropped and counted, and change nothing. */
+const MALFORMED: unknown[] = [
+  'hello',
+  null,
+  42,
+  { ...validEvent, v: CHANNEL_VERSION + 1 },
+  { ...validEvent, event: { eventType: 'track_removed' } },
+  { ...validEvent, extra: true },
+  { ...validEvent, seq: -1 },
+  { ...validEvent, invalidated: { generic: 0.5 } },
+  { v: CHANNEL_VERSION, kind: 'clear', origin: STRANGER, id: 'y', epoch: null, seq: null, types: ['podcast'] },
+  { v: CHANNEL_VERSION, kind: 'hello', origin: '', logs: true },
+];
 
 interface Fault {
   codes: readonly CacheErrorCode[];
@@ -135,6 +153,8 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     faults.push(fault);
     return fault;
   };
+  /** Posts malformed messages on the channel (see MALFORMED). */
+  let stranger: ReturnType<ReturnType<SimNetwork['opener']>> | undefined;
   /** When each tab lost its worker (killed, reloaded): what it had not sent yet is lost with it. */
   const deaths = new Map<SimTab, number[]>();
   const died = (tab: SimTab) => deaths.set(tab, [...(deaths.get(tab) ?? []), model.tick()]);
@@ -639,6 +659,17 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
         await (tab.suspended ? resume(tab) : tab.suspend()).catch(() => {});
       },
     ],
+    [
+      1,
+      () => {
+        // Something else on the channel (another script, a tab of another version): every tab it reaches
+        // drops the message and counts it (checked at rest), and nothing else changes.
+        const message = random.pick(MALFORMED);
+        count('malformed message');
+        history.push(`a stranger posts ${JSON.stringify(message)}`);
+        (stranger ??= world.network.opener(STRANGER)()).postMessage(message);
+      },
+    ],
     [3, () => quiesce()],
     [2, () => settle()],
   ];
@@ -735,6 +766,9 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
       for (const tab of tabs) {
         const stats = await tab.cache.stats().catch((error: unknown) => fail(`stats failed at rest in ${tab.id}: ${String(error)}`));
         checkStats(stats);
+        // Counted by the tab's current worker: the stranger's messages that reached its channel.
+        const malformed = world.network.deliveries.filter((delivery) => delivery.from === STRANGER && delivery.to === tab.channelName).length;
+        if (stats.droppedMessages !== malformed) fail(`${tab.id} counts ${stats.droppedMessages} dropped messages; ${malformed} malformed ones reached it`);
         if (tab.degraded) continue;
         for (const type of CONTENT_TYPES.filter(isPersistentType)) {
           const counted = stored.get(type) ?? { entries: 0, bytes: 0 };

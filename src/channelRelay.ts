@@ -1,0 +1,63 @@
+import type { RelayedMessage, RelayRequest } from './protocol';
+import type { OpenTabChannel, TabChannel } from './TabChannel';
+import { unref } from './unref';
+
+/** The page's side of its worker's channels to the other tabs. */
+export interface ChannelRelay {
+  /** The worker's end, sent to it as it opens (`WorkerOpenOptions.relay`). */
+  readonly port: MessagePort;
+  /**
+   * The page is being frozen or hidden: stop listening now. The worker closes its channels when its own
+   * `suspend` reaches it, which a page entering the back/forward cache may no longer see happen.
+   */
+  pause(): void;
+  /** The worker died, or the cache closed. */
+  close(): void;
+}
+
+/**
+ * Joins each channel the worker opens (a MessagePort sent over `port`) to a channel of this page
+ * opened with `openChannel` (a `checkedChannel`, which validates every message), until the worker
+ * closes it: so the worker ships no validator, and worker and in-process engines share one validation
+ * path. One BroadcastChannel per channel of the worker keeps TabSync's rules exact: the worker learns
+ * it listens (`'listening'`) only once the BroadcastChannel is open, and nothing reaches a channel it
+ * closed — it catches up from the log when it opens the next one.
+ */
+export function channelRelay(openChannel: OpenTabChannel): ChannelRelay {
+  const { port1: requests, port2: port } = new MessageChannel();
+  const relayed = new Set<Pick<ChannelRelay, 'pause' | 'close'>>();
+  requests.onmessage = ({ data: worker }: MessageEvent<MessagePort>) => {
+    const tell = (message: RelayedMessage) => worker.postMessage(message);
+    let channel: TabChannel | null = openChannel(tell);
+    const relay = {
+      pause() {
+        channel?.close();
+        channel = null;
+      },
+      close() {
+        relay.pause();
+        worker.close();
+        relayed.delete(relay);
+      },
+    };
+    relayed.add(relay);
+    worker.onmessage = ({ data }: MessageEvent<RelayRequest>) => {
+      if (data === null) return relay.close();
+      // Paused, while the worker's suspend is on its way: what it says still goes out, as it would have.
+      const to = channel ?? openChannel(() => {});
+      to.post(data);
+      if (to !== channel) to.close();
+    };
+    tell('listening');
+    unref(worker);
+  };
+  unref(requests);
+  return {
+    port,
+    pause: () => relayed.forEach((relay) => relay.pause()),
+    close() {
+      relayed.forEach((relay) => relay.close());
+      requests.close();
+    },
+  };
+}

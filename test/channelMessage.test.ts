@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { channelMessageSchema } from '../src/channelMessage';
+import { CHANNEL_VERSION } from '../src/TabChannel';
+
+const event = { v: CHANNEL_VERSION, kind: 'event', origin: 'tab', id: 'c1', epoch: 'e1', seq: 3, event: { eventType: 'track_removed', trackId: 't1' }, invalidated: { track_metadata: 2 } };
+const clear = { v: CHANNEL_VERSION, kind: 'clear', origin: 'tab', id: 'c2', epoch: null, seq: null, types: ['generic'] };
+const hello = { v: CHANNEL_VERSION, kind: 'hello', origin: 'tab', logs: true };
+const accepts = (message: unknown) => channelMessageSchema.safeParse(message).success;
+
+describe('channelMessageSchema', () => {
+  it('accepts the three kinds of message, as sent', () => {
+    for (const message of [event, clear, hello, { ...event, epoch: null, seq: null, invalidated: {} }]) {
+      expect(channelMessageSchema.safeParse(message)).toEqual({ success: true, data: message });
+    }
+  });
+
+  it.each<[string, unknown]>([
+    ['another version', { ...hello, v: CHANNEL_VERSION + 1 }],
+    ['an unknown kind', { ...hello, kind: 'bye' }],
+    ['a field of another kind', { ...hello, types: ['generic'] }],
+    ['an unknown field', { ...clear, extra: 1 }],
+    ['a malformed event', { ...event, event: { eventType: 'track_removed' } }],
+    ['a sequence number that is not a positive integer', { ...event, seq: 1.5 }],
+    ['a sequence number beyond the safe integers', { ...event, seq: 2 ** 53 }],
+    ['a count of an unknown type', { ...event, invalidated: { podcast: 1 } }],
+    ['a negative count', { ...event, invalidated: { generic: -1 } }],
+    ['a count that is not an integer', { ...event, invalidated: { generic: 0.5 } }],
+    ['a count left undefined', { ...event, invalidated: { generic: undefined } }],
+    ['counts that are not a plain object', { ...event, invalidated: new Date(0) }],
+    ['a clear of no type', { ...clear, types: [] }],
+    ['an empty origin', { ...hello, origin: '' }],
+    ['no message at all', null],
+  ])('rejects %s', (_what, message) => {
+    expect(accepts(message)).toBe(false);
+  });
+});

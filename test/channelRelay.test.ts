@@ -1,0 +1,218 @@
+// The worker's channels to the other tabs run through the page: here both sides run in one Node process,
+// joined by real MessageChannels, with Node's BroadcastChannel for the tabs (test/browser/ does it in
+// Chromium, with a real worker).
+import { IDBFactory } from 'fake-indexeddb';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CacheClient } from '../src/CacheClient';
+import type { ChannelMessage } from '../src/channelMessage';
+import { channelRelay, type ChannelRelay } from '../src/channelRelay';
+import { checkedChannel } from '../src/checkedChannel';
+import { SmartCacheConfig, type CacheEvent, type EventContext } from '../src/index';
+import { CHANNEL_VERSION, type OpenTabChannel } from '../src/TabChannel';
+import { Engine } from '../worker/Engine';
+import { relayedChannel } from '../worker/relayedChannel';
+import { uniqueName } from './support/openCache';
+
+const hello = (origin: string): ChannelMessage => ({ v: CHANNEL_VERSION, kind: 'hello', origin, logs: true });
+
+/** A few turns of the event loop: long enough for a message to cross a port or a channel. */
+const turns = async (count = 10) => {
+  for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
+};
+
+/** The page's checked channels, each recorded so that a test can see it opened and closed. */
+function pageChannels(name: string) {
+  const opened: { closed: boolean }[] = [];
+  const check = checkedChannel(() => new BroadcastChannel(name));
+  const open: OpenTabChannel = (receive) => {
+    const channel = check(receive);
+    const record = { closed: false };
+    opened.push(record);
+    return {
+      ...channel,
+      close() {
+        record.closed = true;
+        channel.close();
+      },
+    };
+  };
+  return { open, opened };
+}
+
+/** Another tab's plain BroadcastChannel, recording what it hears. */
+function otherTab(name: string) {
+  const channel = new BroadcastChannel(name);
+  const heard: unknown[] = [];
+  channel.addEventListener('message', (event) => heard.push((event as MessageEvent).data));
+  cleanups.push(() => channel.close());
+  return { channel, heard };
+}
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+function relayOf(open: OpenTabChannel): ChannelRelay {
+  const relay = channelRelay(open);
+  cleanups.push(() => relay.close());
+  return relay;
+}
+
+describe('channelRelay and relayedChannel', () => {
+  it('the worker’s channel is ready once the page listens, and gets every message of another tab checked: valid ones as sent, malformed ones as null', async () => {
+    const name = uniqueName();
+    const page = pageChannels(name);
+    const relay = relayOf(page.open);
+    const received: (ChannelMessage | null)[] = [];
+    const channel = relayedChannel(relay.port)((message) => received.push(message));
+    await channel.ready;
+    expect(page.opened).toEqual([{ closed: false }]);
+    const other = otherTab(name);
+    for (const message of [hello('x'), 'hello', { ...hello('x'), v: 99 }, null, hello('y')]) other.channel.postMessage(message);
+    await vi.waitFor(() => expect(received).toHaveLength(5));
+    expect(received).toEqual([hello('x'), null, null, null, hello('y')]);
+  });
+
+  it('what the worker posts reaches the other tabs', async () => {
+    const name = uniqueName();
+    const relay = relayOf(pageChannels(name).open);
+    const other = otherTab(name);
+    const channel = relayedChannel(relay.port)(() => {});
+    channel.post(hello('worker'));
+    await vi.waitFor(() => expect(other.heard).toEqual([hello('worker')]));
+  });
+
+  it('a channel the worker closed receives nothing more, and the page closes its BroadcastChannel', async () => {
+    const name = uniqueName();
+    const page = pageChannels(name);
+    const relay = relayOf(page.open);
+    const received: unknown[] = [];
+    const channel = relayedChannel(relay.port)((message) => received.push(message));
+    await channel.ready;
+    channel.close();
+    await channel.ready;
+    const other = otherTab(name);
+    other.channel.postMessage(hello('late'));
+    await vi.waitFor(() => expect(page.opened).toEqual([{ closed: true }]));
+    await turns();
+    expect(received).toEqual([]);
+  });
+
+  it('paused by the page, it stops listening at once, still sends what the worker says, and closes when the worker does', async () => {
+    const name = uniqueName();
+    const page = pageChannels(name);
+    const relay = relayOf(page.open);
+    const received: unknown[] = [];
+    const channel = relayedChannel(relay.port)((message) => received.push(message));
+    await channel.ready;
+    const other = otherTab(name);
+    relay.pause();
+    expect(page.opened).toEqual([{ closed: true }]);
+    other.channel.postMessage(hello('while paused'));
+    // The worker has not heard of the pause yet: what it says still goes out (through a channel opened for it).
+    channel.post(hello('worker'));
+    await vi.waitFor(() => expect(other.heard).toEqual([hello('worker')]));
+    channel.close();
+    await turns();
+    expect(received).toEqual([]);
+    expect(page.opened.every((record) => record.closed)).toBe(true);
+  });
+
+  it('each channel the worker opens is a BroadcastChannel of its own; closing the relay (a dead worker, a closed cache) closes them all', async () => {
+    const name = uniqueName();
+    const page = pageChannels(name);
+    const relay = relayOf(page.open);
+    const open = relayedChannel(relay.port);
+    const first = open(() => {});
+    await first.ready;
+    first.close();
+    const second = open(() => {});
+    await second.ready;
+    await vi.waitFor(() => expect(page.opened).toEqual([{ closed: true }, { closed: false }]));
+    relay.close();
+    expect(page.opened).toEqual([{ closed: true }, { closed: true }]);
+  });
+});
+
+describe('an engine whose channel runs through the page', () => {
+  const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
+
+  /** A tab: an engine on the shared database, and the client; `relayed` puts its channel behind a page relay. */
+  async function openTab(name: string, indexedDB: IDBFactory, relayed: boolean) {
+    let cache: CacheClient | undefined;
+    const logger = { error: vi.fn() };
+    const check = checkedChannel(() => new BroadcastChannel(name));
+    const relay = relayed ? relayOf(check) : null;
+    const engine = await Engine.create({
+      name,
+      config: new SmartCacheConfig(config),
+      indexedDB,
+      cloneValues: true,
+      logger,
+      client: {
+        remoteEvent: (event, invalidated) => cache?.remoteEvent(event, invalidated),
+        progress: (batch, done, total) => cache?.progress(batch, done, total),
+        log: logger.error,
+        changed: (changes) => cache?.changed(changes),
+      },
+      openChannel: relay ? relayedChannel(relay.port) : check,
+    });
+    cleanups.push(() => void engine.close());
+    cache = new CacheClient(engine, { logger });
+    const seen: [CacheEvent, EventContext][] = [];
+    cache.on('*', (event, context) => void seen.push([event, context]));
+    // What connectWorker does on suspend: the page stops listening at once, then the worker hears of it.
+    const suspend = () => (relay?.pause(), engine.suspend());
+    return { cache, engine, seen, suspend, logger };
+  }
+
+  it('hears events of other tabs as remote, and is heard by them', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const page = await openTab(name, indexedDB, false);
+    const worker = await openTab(name, indexedDB, true);
+    await worker.cache.set('generic', 'x', 1, { trackId: 't1' });
+    await page.cache.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    await vi.waitFor(() => expect(worker.seen.map(([event, context]) => [event.trackId, context.source])).toEqual([['t1', 'remote']]));
+    expect(await worker.cache.get('generic', 'x')).toBeUndefined();
+    await worker.cache.emit({ eventType: 'library_sync' });
+    await vi.waitFor(() => expect(page.seen.map(([event, context]) => [event.eventType, context.source])).toEqual([['manual_invalidation', 'local'], ['library_sync', 'remote']]));
+  });
+
+  it('counts the malformed messages the page dropped', async () => {
+    const name = uniqueName();
+    const worker = await openTab(name, new IDBFactory(), true);
+    const other = otherTab(name);
+    const valid = { v: CHANNEL_VERSION, kind: 'event', origin: 'x', id: 'e1', epoch: null, seq: null, event: { eventType: 'library_sync' }, invalidated: {} };
+    for (const garbage of ['hello', 42, { ...valid, v: 99 }, { ...valid, event: { eventType: 'track_removed' } }, { ...valid, extra: 1 }]) {
+      other.channel.postMessage(garbage);
+    }
+    await vi.waitFor(async () => expect((await worker.cache.stats()).droppedMessages).toBe(5));
+    expect(worker.seen).toEqual([]);
+  });
+
+  it('suspended, it misses the messages of other tabs and catches up from the log when resumed', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const page = await openTab(name, indexedDB, false);
+    const worker = await openTab(name, indexedDB, true);
+    await worker.cache.set('generic', 'x', 1, { trackId: 't1' });
+    await worker.cache.set('generic', 'y', 2, { trackId: 't2' });
+    await worker.suspend();
+    await page.cache.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    await page.cache.emit({ eventType: 'manual_invalidation', trackId: 't2' });
+    await turns();
+    expect(worker.seen).toEqual([]);
+    await worker.engine.resume();
+    expect(await worker.cache.getMany('generic', ['x', 'y'])).toEqual([undefined, undefined]);
+    expect(worker.seen.map(([event, context]) => [event.trackId, context.source])).toEqual([
+      ['t1', 'remote'],
+      ['t2', 'remote'],
+    ]);
+    // Listening again: the next event arrives as a message.
+    await page.cache.emit({ eventType: 'library_sync' });
+    await vi.waitFor(() => expect(worker.seen).toHaveLength(3));
+    expect(worker.logger.error).not.toHaveBeenCalled();
+  });
+});
