@@ -1,17 +1,28 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { CacheEvent, CacheEventInput, EventType } from './cacheEvent';
-import type { ContentType } from './contentType';
+import type { ContentType, TypeName } from './contentType';
 
 /**
- * Optional schemas per content type, any Standard Schema v1 validator (zod ≥ 3.24, zod 4, valibot,
- * arktype…): values are checked on write and on read, and typed by them.
+ * Optional schemas per content type (built-in or custom), any Standard Schema v1 validator (zod ≥ 3.24,
+ * zod 4, valibot, arktype…): values are checked on write and on read, and typed by them.
  */
-export type Schemas = { readonly [T in ContentType]?: StandardSchemaV1 };
+export type Schemas = { readonly [type: string]: StandardSchemaV1 | undefined };
+
+/** The content types of a cache: the built-in ones and the custom names `N` of its config. */
+export type CacheType<N extends string = never> = ContentType | N;
 
 /** What `get` returns for a type: the schema's output type, or `unknown` without a schema. */
-export type ValueOf<S extends Schemas, T extends ContentType> = S[T] extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S[T]> : unknown;
+export type ValueOf<S extends Schemas, T extends string> = T extends keyof S
+  ? S[T] extends StandardSchemaV1
+    ? StandardSchemaV1.InferOutput<S[T]>
+    : unknown
+  : unknown;
 /** What `set` takes for a type: the schema's input type, or `unknown` without a schema. */
-export type ValueIn<S extends Schemas, T extends ContentType> = S[T] extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S[T]> : unknown;
+export type ValueIn<S extends Schemas, T extends string> = T extends keyof S
+  ? S[T] extends StandardSchemaV1
+    ? StandardSchemaV1.InferInput<S[T]>
+    : unknown
+  : unknown;
 
 export interface GetOptions {
   /** For fingerprint-validated types: a stored entry with another fingerprint is a miss, and is deleted. */
@@ -69,7 +80,7 @@ export type ChangeKind = 'set' | 'delete' | 'invalidate' | 'evict' | 'expire' | 
 
 /** What `watch` listeners get: `keys: null` means any key of the type (a bulk write, a clear). */
 export interface CacheChange {
-  type: ContentType;
+  type: TypeName;
   keys: string[] | null;
   kind: ChangeKind;
   /** 'local': made by this tab; 'remote': by another tab. */
@@ -91,12 +102,12 @@ export interface SetManyOptions {
 export interface EmitReport {
   eventType: EventType;
   /** Entries removed per content type the event applies to. */
-  invalidated: Partial<Record<ContentType, number>>;
+  invalidated: Partial<Record<TypeName, number>>;
 }
 
 export interface EventContext {
   source: 'local' | 'remote';
-  invalidated: Partial<Record<ContentType, number>>;
+  invalidated: Partial<Record<TypeName, number>>;
 }
 
 export type CacheEventListener = (event: CacheEvent, context: EventContext) => unknown;
@@ -115,8 +126,9 @@ export interface TypeStats {
   storage: 'indexeddb' | 'memory';
 }
 
-export interface CacheStats {
-  types: Record<ContentType, TypeStats>;
+export interface CacheStats<N extends string = never> {
+  /** Every type of the cache, built-in then custom. */
+  types: Record<CacheType<N>, TypeStats>;
   /** Why persistent types are kept in memory instead of IndexedDB, or null when they are not. */
   degraded: string | null;
   /** Malformed messages from other tabs that were dropped. */
@@ -128,42 +140,43 @@ export interface CleanupReport {
   evicted: number;
 }
 
-export interface Cache<S extends Schemas = Schemas> {
-  get<T extends ContentType>(type: T, key: string, options?: GetOptions): Promise<ValueOf<S, T> | undefined>;
-  getMany<T extends ContentType>(type: T, keys: readonly string[], options?: GetManyOptions): Promise<(ValueOf<S, T> | undefined)[]>;
-  set<T extends ContentType>(type: T, key: string, value: ValueIn<S, T>, options?: SetOptions): Promise<void>;
+/** A cache with schemas `S` and custom content types named `N` (from a config literal). */
+export interface Cache<S extends Schemas = Schemas, N extends string = never> {
+  get<T extends CacheType<N>>(type: T, key: string, options?: GetOptions): Promise<ValueOf<S, T> | undefined>;
+  getMany<T extends CacheType<N>>(type: T, keys: readonly string[], options?: GetManyOptions): Promise<(ValueOf<S, T> | undefined)[]>;
+  set<T extends CacheType<N>>(type: T, key: string, value: ValueIn<S, T>, options?: SetOptions): Promise<void>;
   /** All or nothing: when one entry is rejected, none is written. */
-  setMany<T extends ContentType>(type: T, entries: readonly SetManyEntry<ValueIn<S, T>>[], options?: SetManyOptions): Promise<void>;
+  setMany<T extends CacheType<N>>(type: T, entries: readonly SetManyEntry<ValueIn<S, T>>[], options?: SetManyOptions): Promise<void>;
   /** Read-through: concurrent calls for one key share one fetcher call; a failing fetcher caches nothing. */
-  getOrSet<T extends ContentType>(type: T, key: string, fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>, options?: ResolveOptions): Promise<ValueOf<S, T>>;
+  getOrSet<T extends CacheType<N>>(type: T, key: string, fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>, options?: ResolveOptions): Promise<ValueOf<S, T>>;
   /** `getOrSet`, saying where the value came from. */
-  resolve<T extends ContentType>(
+  resolve<T extends CacheType<N>>(
     type: T,
     key: string,
     fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
     options?: ResolveOptions,
   ): Promise<Resolved<ValueOf<S, T>>>;
   /** Whether a live (unexpired) entry exists; counts no hit or miss. */
-  has(type: ContentType, key: string): Promise<boolean>;
+  has(type: CacheType<N>, key: string): Promise<boolean>;
   /** Whether there was an entry. */
-  delete(type: ContentType, key: string): Promise<boolean>;
+  delete(type: CacheType<N>, key: string): Promise<boolean>;
   /** Removes those entries in one transaction; returns how many there were. */
-  deleteMany(type: ContentType, keys: readonly string[]): Promise<number>;
+  deleteMany(type: CacheType<N>, keys: readonly string[]): Promise<number>;
   /** Live keys, sorted, optionally only those starting with `prefix`. */
-  keys(type: ContentType, options?: ListOptions): Promise<string[]>;
+  keys(type: CacheType<N>, options?: ListOptions): Promise<string[]>;
   /** Live entries sorted by key, optionally only those whose key starts with `prefix`; values are checked by the type's schema like `get`'s. */
-  entries<T extends ContentType>(type: T, options?: ListOptions): Promise<[string, ValueOf<S, T>][]>;
-  clear(type?: ContentType): Promise<void>;
+  entries<T extends CacheType<N>>(type: T, options?: ListOptions): Promise<[string, ValueOf<S, T>][]>;
+  clear(type?: CacheType<N>): Promise<void>;
   /** Validates the event, removes the entries it makes stale here and in every other tab, and reports counts. */
   emit(event: CacheEventInput): Promise<EmitReport>;
   /**
    * Runs `listener` after any change of that key (or, with null, of any key of the type), in this tab or
    * another; returns the unsubscribe function. A change of a tab's memory tier reaches only its watchers.
    */
-  watch(type: ContentType, key: string | null, listener: WatchListener): () => void;
+  watch(type: CacheType<N>, key: string | null, listener: WatchListener): () => void;
   /** Runs after invalidation, for local and remote events; returns the unsubscribe function. */
   on(eventType: EventType | '*', listener: CacheEventListener): () => void;
-  stats(): Promise<CacheStats>;
+  stats(): Promise<CacheStats<N>>;
   cleanup(): Promise<CleanupReport>;
   /** Later calls reject with `closed`. */
   close(): Promise<void>;

@@ -1,5 +1,6 @@
 import { z } from 'zod/mini';
 import type {
+  CacheType,
   Cache,
   CacheEventListener,
   CacheStats,
@@ -36,7 +37,7 @@ import {
 } from './cacheArgs';
 import { createCacheEvent, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
 import { CacheError } from './CacheError';
-import { isPersistentType, type ContentType } from './contentType';
+import { CONTENT_TYPES, isPersistentType, type TypeName } from './contentType';
 import { parseContentType } from './contentTypeSchema';
 import { Handlers } from './Handlers';
 import type { Logger } from './Logger';
@@ -72,24 +73,28 @@ export interface CacheClientOptions {
   setManyChunk?: number;
   /** Makes one fetch per key for all tabs; without it, one per tab. */
   fetchLocks?: FetchLocks;
+  /** The cache's content types, each with whether it is persistent (see typesOf); the six built-in ones by default. */
+  types?: ReadonlyMap<TypeName, boolean> | undefined;
 }
 
 /**
  * The public `Cache`: validates every argument, applies value schemas, shares concurrent `getOrSet`
  * fetches and runs `on` listeners, over an engine that is either in-process or behind a worker.
  */
-export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<ClientCallbacks, 'remoteEvent' | 'progress' | 'changed'> {
+export class CacheClient<S extends Schemas = Schemas, N extends string = never> implements Cache<S, N>, Pick<ClientCallbacks, 'remoteEvent' | 'progress' | 'changed'> {
   readonly #engine: EngineApi;
   readonly #schemas: Schemas;
   readonly #listeners: Handlers<EventType | '*', [CacheEvent, EventContext]>;
   /** Watchers by type, each with its key (null: every key). */
-  readonly #watchers: Handlers<ContentType, [CacheChange]>;
+  readonly #watchers: Handlers<TypeName, [CacheChange]>;
   readonly #inflight = new Map<string, SharedFetch<unknown>>();
   readonly #onClose: (() => void) | undefined;
   readonly #logger: Logger;
   readonly #progress = new Map<string, { report: (done: number, total: number) => void; done: number }>();
   readonly #chunk: number;
   readonly #fetchLocks: FetchLocks;
+  readonly #types: ReadonlyMap<TypeName, boolean>;
+  readonly #typeNames: readonly TypeName[];
   #closed = false;
   #batches = 0;
 
@@ -102,20 +107,22 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     this.#onClose = options.onClose;
     this.#chunk = options.setManyChunk ?? SET_MANY_CHUNK;
     this.#fetchLocks = options.fetchLocks ?? new FetchLocks({ name: '', locks: undefined, openChannel: undefined });
+    this.#types = options.types ?? new Map(CONTENT_TYPES.map((type) => [type, isPersistentType(type)]));
+    this.#typeNames = [...this.#types.keys()];
   }
 
-  async get<T extends ContentType>(type: T, key: string, options?: GetOptions): Promise<ValueOf<S, T> | undefined> {
+  async get<T extends CacheType<N>>(type: T, key: string, options?: GetOptions): Promise<ValueOf<S, T> | undefined> {
     this.#checkOpen();
-    parseContentType(type);
+    this.#known(type);
     parse(keySchema, key, 'invalid_argument', 'key');
     const { fingerprint } = parse(getOptionsSchema, options ?? {}, 'invalid_argument', 'get options');
     const [value] = await this.#read(type, [key], fingerprint === undefined ? undefined : [fingerprint]);
     return value;
   }
 
-  async getMany<T extends ContentType>(type: T, keys: readonly string[], options?: GetManyOptions): Promise<(ValueOf<S, T> | undefined)[]> {
+  async getMany<T extends CacheType<N>>(type: T, keys: readonly string[], options?: GetManyOptions): Promise<(ValueOf<S, T> | undefined)[]> {
     this.#checkOpen();
-    parseContentType(type);
+    this.#known(type);
     const args = parse(getManyArgsSchema, { keys, options }, 'invalid_argument', 'getMany arguments');
     const fingerprints = args.options?.fingerprints;
     if (fingerprints && fingerprints.length !== keys.length) {
@@ -124,22 +131,22 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     return this.#read(type, args.keys, fingerprints);
   }
 
-  async set<T extends ContentType>(type: T, key: string, value: ValueIn<S, T>, options?: SetOptions): Promise<void> {
+  async set<T extends CacheType<N>>(type: T, key: string, value: ValueIn<S, T>, options?: SetOptions): Promise<void> {
     this.#checkOpen();
-    parseContentType(type);
+    this.#known(type);
     parse(keySchema, key, 'invalid_argument', 'key');
     const parsed = parse(setOptionsSchema, options ?? {}, 'invalid_argument', 'set options');
     const input = this.#toInput(type, { ...parsed, key, value }, 'value');
     await this.#engine.setMany(type, [isPromiseLike(input) ? await input : input]);
   }
 
-  async setMany<T extends ContentType>(
+  async setMany<T extends CacheType<N>>(
     type: T,
     entries: readonly SetManyEntry<ValueIn<S, T>>[],
     options?: SetManyOptions,
   ): Promise<void> {
     this.#checkOpen();
-    parseContentType(type);
+    this.#known(type);
     const { onProgress } = parse(setManyOptionsSchema, options ?? {}, 'invalid_argument', 'setMany options');
     if (!Array.isArray(entries)) throw new CacheError('invalid_argument', 'setMany entries must be an array');
     // The distinct keys, for the last progress report: counted chunk by chunk, like the validation.
@@ -189,7 +196,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     }
   }
 
-  async getOrSet<T extends ContentType>(
+  async getOrSet<T extends CacheType<N>>(
     type: T,
     key: string,
     fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
@@ -198,7 +205,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     return (await this.#resolve(type, key, fetcher, options, 'getOrSet')).value;
   }
 
-  resolve<T extends ContentType>(
+  resolve<T extends CacheType<N>>(
     type: T,
     key: string,
     fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
@@ -207,7 +214,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     return this.#resolve(type, key, fetcher, options, 'resolve');
   }
 
-  async #resolve<T extends ContentType>(
+  async #resolve<T extends CacheType<N>>(
     type: T,
     key: string,
     fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
@@ -215,7 +222,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     method: string,
   ): Promise<Resolved<ValueOf<S, T>>> {
     this.#checkOpen();
-    parseContentType(type);
+    this.#known(type);
     parse(keySchema, key, 'invalid_argument', 'key');
     parse(fetcherSchema, fetcher, 'invalid_argument', 'fetcher');
     const { signal, forceFresh, staleWhileRevalidateSeconds, ...write } = parse(resolveOptionsSchema, options ?? {}, 'invalid_argument', `${method} options`);
@@ -250,7 +257,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
   }
 
   /** This tab's fetch of a key, or the one another tab is making (see FetchLocks). */
-  async #fetchEverywhere<T extends ContentType>(
+  async #fetchEverywhere<T extends CacheType<N>>(
     type: T,
     key: string,
     fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
@@ -287,7 +294,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
   }
 
   /** Runs a fetcher and stores what it returns, unless it said skipStore or an event made it stale meanwhile (no stale write-back). */
-  async #fetchAndStore<T extends ContentType>(
+  async #fetchAndStore<T extends CacheType<N>>(
     type: T,
     key: string,
     fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
@@ -304,39 +311,39 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     this.#checkOpen();
     if (store) await this.#engine.setMany(type, [input], { since });
     // Other tabs read it from the store only where it is shared (IndexedDB); from memory they get it in the message.
-    return { value: (await this.#output(type, input.value)) as ValueOf<S, T>, stored: store && isPersistentType(type), cached: store };
+    return { value: (await this.#output(type, input.value)) as ValueOf<S, T>, stored: store && this.#types.get(type) === true, cached: store };
   }
 
 
 
-  async has(type: ContentType, key: string): Promise<boolean> {
+  async has(type: CacheType<N>, key: string): Promise<boolean> {
     this.#checkOpen();
-    parseContentType(type);
+    this.#known(type);
     parse(keySchema, key, 'invalid_argument', 'key');
     return this.#engine.has(type, key);
   }
 
-  async delete(type: ContentType, key: string): Promise<boolean> {
+  async delete(type: CacheType<N>, key: string): Promise<boolean> {
     return (await this.deleteMany(type, [key])) > 0;
   }
 
-  async deleteMany(type: ContentType, keys: readonly string[]): Promise<number> {
+  async deleteMany(type: CacheType<N>, keys: readonly string[]): Promise<number> {
     this.#checkOpen();
-    parseContentType(type);
+    this.#known(type);
     const valid = parse(keysSchema, keys, 'invalid_argument', 'keys');
     return valid.length === 0 ? 0 : this.#engine.deleteMany(type, valid);
   }
 
-  async keys(type: ContentType, options?: ListOptions): Promise<string[]> {
+  async keys(type: CacheType<N>, options?: ListOptions): Promise<string[]> {
     this.#checkOpen();
-    parseContentType(type);
+    this.#known(type);
     const { prefix } = parse(listOptionsSchema, options ?? {}, 'invalid_argument', 'keys options');
     return this.#engine.keys(type, prefix);
   }
 
-  async entries<T extends ContentType>(type: T, options?: ListOptions): Promise<[string, ValueOf<S, T>][]> {
+  async entries<T extends CacheType<N>>(type: T, options?: ListOptions): Promise<[string, ValueOf<S, T>][]> {
     this.#checkOpen();
-    parseContentType(type);
+    this.#known(type);
     const { prefix } = parse(listOptionsSchema, options ?? {}, 'invalid_argument', 'entries options');
     const listed = await this.#engine.entries(type, prefix);
     const checked = await this.#checked(type, listed.map(({ key }) => key), listed);
@@ -346,9 +353,9 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     });
   }
 
-  async clear(type?: ContentType): Promise<void> {
+  async clear(type?: CacheType<N>): Promise<void> {
     this.#checkOpen();
-    if (type !== undefined) parseContentType(type);
+    if (type !== undefined) this.#known(type);
     await this.#engine.clear(type);
   }
 
@@ -367,9 +374,9 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     return this.#listeners.add(eventType, listener);
   }
 
-  watch(type: ContentType, key: string | null, listener: WatchListener): () => void {
+  watch(type: CacheType<N>, key: string | null, listener: WatchListener): () => void {
     this.#checkOpen();
-    parseContentType(type);
+    this.#known(type);
     if (key !== null) parse(keySchema, key, 'invalid_argument', 'key');
     parse(listenerSchema, listener, 'invalid_argument', 'listener');
     return this.#watchers.add(type, (change) => (key === null || change.keys === null || change.keys.includes(key) ? listener(change) : undefined));
@@ -398,9 +405,9 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
     }
   }
 
-  async stats(): Promise<CacheStats> {
+  async stats(): Promise<CacheStats<N>> {
     this.#checkOpen();
-    return this.#engine.stats();
+    return (await this.#engine.stats()) as CacheStats<N>;
   }
 
   async cleanup(): Promise<CleanupReport> {
@@ -424,13 +431,13 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
   }
 
   /** Reads values and checks them against the type's schema: one that no longer parses is a miss, deleted and counted as corrupt. */
-  async #read<T extends ContentType>(type: T, keys: string[], fingerprints?: (string | undefined)[]): Promise<(ValueOf<S, T> | undefined)[]> {
+  async #read<T extends CacheType<N>>(type: T, keys: string[], fingerprints?: (string | undefined)[]): Promise<(ValueOf<S, T> | undefined)[]> {
     const found = await this.#engine.getMany(type, keys, fingerprints);
     return (await this.#checked(type, keys, found)).map((checked) => checked?.value);
   }
 
   /** Each value as the type's schema makes it, or undefined for a miss and a value the schema refuses (deleted and counted as corrupt). */
-  async #checked<T extends ContentType>(type: T, keys: readonly string[], found: readonly (Found | undefined)[]): Promise<({ value: ValueOf<S, T> } | undefined)[]> {
+  async #checked<T extends CacheType<N>>(type: T, keys: readonly string[], found: readonly (Found | undefined)[]): Promise<({ value: ValueOf<S, T> } | undefined)[]> {
     const schema = this.#schemas[type];
     if (!schema) return found.map((item) => item && { value: item.value as ValueOf<S, T> });
     const corrupt: { key: string; revision: number | undefined }[] = [];
@@ -454,7 +461,7 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
    * stored as given, not as the schema's output: every read parses it again, so a schema with a
    * transform round-trips (its output need not be valid input, nor even cloneable).
    */
-  #toInput(type: ContentType, entry: z.output<typeof entrySchema>, what: string): EntryInput | Promise<EntryInput> {
+  #toInput(type: TypeName, entry: z.output<typeof entrySchema>, what: string): EntryInput | Promise<EntryInput> {
     const { key, value, trackId, album, fingerprint, ttlSeconds } = entry;
     if (value === undefined) throw new CacheError('invalid_value', `${what} for ${type} "${key}" is undefined; store null for "nothing"`);
     const input: EntryInput = { key, value };
@@ -467,7 +474,12 @@ export class CacheClient<S extends Schemas = Schemas> implements Cache<S>, Pick<
   }
 
   /** What the type's schema makes of a value (the value itself without a schema): a promise for an async schema; `invalid_value` if it does not pass. */
-  #output(type: ContentType, value: unknown, what = `value for ${type}`): unknown {
+  /** Checks that the type is one of this cache's: `unknown_content_type` otherwise. */
+  #known(type: unknown): void {
+    parseContentType(type, this.#typeNames);
+  }
+
+  #output(type: TypeName, value: unknown, what = `value for ${type}`): unknown {
     const schema = this.#schemas[type];
     return schema ? validateValue(schema, value, what) : value;
   }

@@ -1,5 +1,5 @@
 import { createCacheEvent, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
-import type { ContentType } from './contentType';
+import type { TypeName } from './contentType';
 import { Handlers } from './Handlers';
 import type { Logger } from './Logger';
 import { parse } from './parse';
@@ -30,7 +30,7 @@ export class EventDrivenCacheManager {
     return event;
   }
 
-  shouldInvalidateForEvent(type: ContentType, event: Pick<CacheEvent, 'eventType'>): boolean {
+  shouldInvalidateForEvent(type: TypeName, event: Pick<CacheEvent, 'eventType'>): boolean {
     return shouldInvalidateForEvent(this.config, type, event.eventType);
   }
 }

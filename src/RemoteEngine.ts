@@ -1,7 +1,7 @@
 import type { CacheStats, CleanupReport, EmitReport } from './Cache';
 import type { CacheEvent } from './cacheEvent';
 import { CacheError, isCacheError } from './CacheError';
-import type { ContentType } from './contentType';
+import type { TypeName } from './contentType';
 import type { Logger } from './Logger';
 import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, ReadThrough, SetManyOptions } from './protocol';
 
@@ -32,15 +32,15 @@ export class RemoteEngine implements EngineApi {
     return engine;
   }
 
-  getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
+  getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
     return this.#call((engine) => engine.getMany(type, keys, fingerprints, readThrough));
   }
 
-  setMany(type: ContentType, entries: EntryInput[], options?: SetManyOptions): Promise<void> {
+  setMany(type: TypeName, entries: EntryInput[], options?: SetManyOptions): Promise<void> {
     return this.#call((engine) => engine.setMany(type, entries, options));
   }
 
-  mark(type: ContentType): Promise<Mark> {
+  mark(type: TypeName): Promise<Mark> {
     return this.#call((engine) => engine.mark(type));
   }
 
@@ -48,7 +48,7 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.stage(batch, entries));
   }
 
-  commit(batch: string, type: ContentType, count: number): Promise<void> {
+  commit(batch: string, type: TypeName, count: number): Promise<void> {
     return this.#call((engine) => engine.commit(batch, type, count));
   }
 
@@ -56,23 +56,23 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.discard(batch));
   }
 
-  has(type: ContentType, key: string): Promise<boolean> {
+  has(type: TypeName, key: string): Promise<boolean> {
     return this.#call((engine) => engine.has(type, key));
   }
 
-  keys(type: ContentType, prefix?: string): Promise<string[]> {
+  keys(type: TypeName, prefix?: string): Promise<string[]> {
     return this.#call((engine) => engine.keys(type, prefix));
   }
 
-  entries(type: ContentType, prefix?: string): Promise<Listed[]> {
+  entries(type: TypeName, prefix?: string): Promise<Listed[]> {
     return this.#call((engine) => engine.entries(type, prefix));
   }
 
-  deleteMany(type: ContentType, keys: string[]): Promise<number> {
+  deleteMany(type: TypeName, keys: string[]): Promise<number> {
     return this.#call((engine) => engine.deleteMany(type, keys));
   }
 
-  clear(type?: ContentType): Promise<void> {
+  clear(type?: TypeName): Promise<void> {
     return this.#call((engine) => engine.clear(type));
   }
 
@@ -88,7 +88,7 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.cleanup());
   }
 
-  discardCorrupt(type: ContentType, found: { key: string; revision: number | undefined }[]): Promise<void> {
+  discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[]): Promise<void> {
     return this.#call((engine) => engine.discardCorrupt(type, found));
   }
 

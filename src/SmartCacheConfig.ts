@@ -1,54 +1,70 @@
 import { DEFAULT_DESCRIPTIONS, type CachePolicy } from './cachePolicy';
-import { cacheConfigSchema, policyPatchSchema, type CacheConfig, type PolicyPatch } from './configSchema';
-import { CONTENT_TYPES, isPersistentType, type ContentType } from './contentType';
+import { CONTENT_TYPES } from './contentType';
+import type { CacheType } from './Cache';
+import { cacheConfigSchema, policyPatchSchema, type CacheConfig, type CacheConfigOf, type PolicyPatch } from './configSchema';
+import { isBuiltInType, isPersistentType, type TypeName } from './contentType';
 import { parseContentType } from './contentTypeSchema';
 import { parse } from './parse';
 import { PolicyTable } from './PolicyTable';
 import { DAY, HOUR, INFINITE_TTL, MINUTE } from './time';
 
-/** The policy of every content type, validated once at construction. */
-export class SmartCacheConfig extends PolicyTable {
-  constructor(config?: CacheConfig) {
+/** The policy of every content type (built-in, and custom ones named `N`), validated once at construction. */
+export class SmartCacheConfig<N extends string = never> extends PolicyTable {
+  constructor(config?: CacheConfigOf<N>) {
     super(parse(cacheConfigSchema, config ?? {}, 'invalid_config', 'config'), DEFAULT_DESCRIPTIONS);
   }
 
   /** Every lookup checks its type: a type from an app's code may be anything. */
-  protected override known(type: ContentType): ContentType {
-    return parseContentType(type);
+  protected override known(type: TypeName): TypeName {
+    return this.has(type) ? type : parseContentType(type, this.types);
   }
 
-  /** Persistent types live in IndexedDB and survive reloads; the others live in one tab's memory. */
-  static isPersistentCache(type: ContentType): boolean {
-    return isPersistentType(parseContentType(type));
+  /** Persistent types live in IndexedDB and survive reloads; the others live in one tab's memory. Custom types included. */
+  override isPersistent(type: CacheType<N>): boolean {
+    return super.isPersistent(type);
   }
 
-  getTtl(type: ContentType): number {
+  /** Whether one of the six built-in types is persistent (a custom type: ask a config's `isPersistent`). */
+  static isPersistentCache(type: TypeName): boolean {
+    return isPersistentType(parseContentType(type, CONTENT_TYPES));
+  }
+
+  getTtl(type: TypeName): number {
     return this.getPolicy(type).ttlSeconds;
   }
 
-  getCleanupThreshold(type: ContentType): number {
+  getCleanupThreshold(type: TypeName): number {
     return this.getPolicy(type).cleanupThreshold;
   }
 
-  /** Every policy, as a copy that can be changed without changing the config. */
-  getAllPolicies(): Record<ContentType, CachePolicy> {
-    return Object.fromEntries(CONTENT_TYPES.map((type) => [type, this.getPolicy(type)])) as Record<ContentType, CachePolicy>;
+  /** Every policy (built-in types, then custom ones), as a copy that can be changed without changing the config. */
+  getAllPolicies(): Record<CacheType<N>, CachePolicy> {
+    return Object.fromEntries(this.types.map((type) => [type, this.getPolicy(type)])) as Record<CacheType<N>, CachePolicy>;
   }
 
   /** The config as plain data that rebuilds an equal config (for a worker, or to log). */
   toJSON(): CacheConfig {
-    const policies = Object.fromEntries(
-      CONTENT_TYPES.map((type) => {
-        const { contentType: _, ...fields } = this.getPolicy(type);
-        return [type, fields];
-      }),
-    );
-    return { caching: { negativeResultTtl: this.negativeResultTtl, cleanupIntervalSeconds: this.cleanupIntervalSeconds, policies } };
+    const fields = (type: TypeName) => {
+      const { contentType: _, ...policy } = this.getPolicy(type);
+      return policy;
+    };
+    const builtIn = this.types.filter(isBuiltInType);
+    const custom = this.types.filter((type) => !isBuiltInType(type));
+    const policies = Object.fromEntries(builtIn.map((type) => [type, fields(type)]));
+    const customTypes = Object.fromEntries(custom.map((type) => [type, fields(type) as Required<ReturnType<typeof fields>>]));
+    return {
+      caching: {
+        negativeResultTtl: this.negativeResultTtl,
+        cleanupIntervalSeconds: this.cleanupIntervalSeconds,
+        policies,
+        ...(custom.length ? { customTypes } : {}),
+      },
+    };
   }
 
   /** Changes some fields of a type's policy; the patch is validated like the config. Returns the new policy. */
-  updatePolicy(type: ContentType, patch: PolicyPatch): CachePolicy {
-    const known = parseContentType(type);
+  updatePolicy(type: TypeName, patch: PolicyPatch): CachePolicy {
+    const known = parseContentType(type, this.types);
     return this.patch(known, parse(policyPatchSchema, patch, 'invalid_config', `policy patch for ${type}`));
   }
 

@@ -1,10 +1,11 @@
-import type { ContentType } from './contentType';
+import type { EventType } from './cacheEvent';
+import type { TypeName } from './contentType';
 import type { InvalidationStrategy } from './invalidationStrategy';
 import { DEFAULT_NEGATIVE_RESULT_TTL, HOUR, INFINITE_TTL, MINUTE, MONTH } from './time';
 
 /** How one content type is cached. */
 export interface CachePolicy {
-  contentType: ContentType;
+  contentType: TypeName;
   ttlSeconds: number;
   invalidationStrategy: InvalidationStrategy;
   /** The type's byte budget in MiB; null means no budget. */
@@ -14,12 +15,16 @@ export interface CachePolicy {
   /** Past its TTL, an entry may still be served by getOrSet/resolve this long while it is refreshed (and the sweep keeps it). */
   staleWhileRevalidateSeconds: number;
   description: string;
+  /** Custom types only: whether its entries live in IndexedDB (true) or in one tab's memory. */
+  persistent?: boolean;
+  /** Custom types only: the events besides manual_invalidation that remove its entries (with event invalidation). */
+  invalidatedBy?: EventType[];
 }
 
 export const DEFAULT_CLEANUP_THRESHOLD = 0.8;
 
 /** What each type is for, as SmartCacheConfig describes it (the engine, which never shows a description, does without). */
-export const DEFAULT_DESCRIPTIONS: Readonly<Record<ContentType, string>> = {
+export const DEFAULT_DESCRIPTIONS: Readonly<Record<TypeName, string>> = {
   track_metadata: 'Track metadata, valid until the track changes',
   successful_api_metadata: 'Successful metadata API responses, valid until the track or album changes',
   failed_api_lookup: 'Failed API lookups, retried after an hour',
@@ -31,9 +36,9 @@ export const DEFAULT_DESCRIPTIONS: Readonly<Record<ContentType, string>> = {
 /** The policy table every config starts from; a type without a description here has an empty one. */
 export function defaultPolicies(
   negativeResultTtl = DEFAULT_NEGATIVE_RESULT_TTL,
-  descriptions: Partial<Record<ContentType, string>> = {},
-): Record<ContentType, CachePolicy> {
-  const policy = (contentType: ContentType, ttlSeconds: number, invalidationStrategy: InvalidationStrategy, maxSizeMb: number): CachePolicy => ({
+  descriptions: Partial<Record<TypeName, string>> = {},
+): Record<TypeName, CachePolicy> {
+  const policy = (contentType: TypeName, ttlSeconds: number, invalidationStrategy: InvalidationStrategy, maxSizeMb: number): CachePolicy => ({
     contentType,
     ttlSeconds,
     invalidationStrategy,

@@ -1,11 +1,8 @@
 import { z } from 'zod/mini';
 import { cacheEventSchema } from './cacheEvent';
 import { contentTypeSchema } from './contentTypeSchema';
-import { contentTypeRecord } from './plainRecord';
+import { countsByType } from './plainRecord';
 import { CHANNEL_VERSION, MAX_CHANGE_KEYS } from './TabChannel';
-
-// Number.isSafeInteger is what zod's int check tests; z.int() would add zod's number formats to the page for these two.
-const count = z.number().check(z.refine(Number.isSafeInteger), z.nonnegative());
 
 const nonEmpty = () => z.string().check(z.minLength(1));
 
@@ -23,7 +20,7 @@ const logged = {
 /** What one tab tells the others over the BroadcastChannel. Messages are hints: the log in IndexedDB is the truth. */
 export const channelMessageSchema = z.union([
   /** An event it emitted and applied; `invalidated` is what it removed from IndexedDB (each tab adds its own memory tier). */
-  z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('event'), ...logged, event: cacheEventSchema, invalidated: contentTypeRecord(count) }),
+  z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('event'), ...logged, event: cacheEventSchema, invalidated: countsByType() }),
   /** A `clear` of these types. */
   z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('clear'), ...logged, types: z.array(contentTypeSchema).check(z.minLength(1)) }),
   /**

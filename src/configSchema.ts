@@ -1,5 +1,6 @@
 import { z } from 'zod/mini';
-import { CONTENT_TYPES, type ContentType } from './contentType';
+import { eventTypeSchema } from './cacheEvent';
+import { CONTENT_TYPES, CUSTOM_TYPE_NAME, isBuiltInType, type ContentType } from './contentType';
 import { INVALIDATION_STRATEGIES } from './invalidationStrategy';
 
 // zod 4's numbers are finite.
@@ -26,17 +27,40 @@ const policiesSchema = z.strictObject(
   >,
 );
 
+/** A type of the app's own: a whole policy, whether it is persistent, and which library events remove its entries. */
+export const customTypeSchema = z.strictObject({
+  persistent: z.boolean(),
+  ttlSeconds: seconds,
+  invalidationStrategy: z.enum(INVALIDATION_STRATEGIES),
+  maxSizeMb: z.nullable(z.number().check(z.positive())),
+  cleanupThreshold: policyPatchSchema.shape.cleanupThreshold,
+  staleWhileRevalidateSeconds: policyPatchSchema.shape.staleWhileRevalidateSeconds,
+  description: z.optional(z.string()),
+  /** Events other than manual_invalidation that remove its entries (with event invalidation); none by default. */
+  invalidatedBy: z.optional(z.array(eventTypeSchema)),
+});
+
+export type CustomTypeConfig = z.input<typeof customTypeSchema>;
+
+const customTypeName = z.string().check(
+  z.regex(CUSTOM_TYPE_NAME, { error: (issue) => `a custom type's name must match ${String(CUSTOM_TYPE_NAME)}, got ${JSON.stringify(issue.input)}` }),
+  z.refine((name) => !isBuiltInType(name), { error: (issue) => `${JSON.stringify(issue.input)} is a built-in content type` }),
+);
+
 export const cacheConfigSchema = z.strictObject({
   caching: z.optional(
     z.strictObject({
       negativeResultTtl: z.optional(seconds),
       cleanupIntervalSeconds: z.optional(seconds),
       policies: z.optional(policiesSchema),
+      customTypes: z.optional(z.record(customTypeName, customTypeSchema)),
     }),
   ),
 });
 
 /** What `SmartCacheConfig` and `createCache` accept; every field is optional. */
 export type CacheConfig = z.input<typeof cacheConfigSchema>;
+/** A config whose custom types are named `N`: from a literal, TypeScript infers the names. */
+export type CacheConfigOf<N extends string> = CacheConfig & { caching?: { customTypes?: Record<N, CustomTypeConfig> } };
 /** A config once validated: what a PolicyTable is built from, and what the page sends its worker. */
 export type ValidConfig = z.output<typeof cacheConfigSchema>;

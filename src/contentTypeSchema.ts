@@ -1,17 +1,18 @@
 import { z } from 'zod/mini';
 import { CacheError } from './CacheError';
-import { CONTENT_TYPES, type ContentType } from './contentType';
+import { CUSTOM_TYPE_NAME, type TypeName } from './contentType';
 import { describeValue } from './describeValue';
 
-// Apart from CONTENT_TYPES: the worker, which receives checked types only, ships no validator for them.
-export const contentTypeSchema = z.enum(CONTENT_TYPES);
+// Apart from contentType.ts: the worker, which receives checked types only, ships no validator for them.
 
-/** The value as a content type, or `unknown_content_type` naming the six that exist. */
-export function parseContentType(value: unknown): ContentType {
-  const result = contentTypeSchema.safeParse(value);
-  if (result.success) return result.data;
-  throw new CacheError(
-    'unknown_content_type',
-    `Unknown content type ${describeValue(value)}; expected one of ${CONTENT_TYPES.join(', ')}`,
-  );
+/**
+ * A content type's name as other tabs send it: any well-formed name (built-in names are well-formed
+ * too), since another tab may have custom types this one does not know; the engine ignores those.
+ */
+export const contentTypeSchema = z.string().check(z.regex(CUSTOM_TYPE_NAME));
+
+/** The value as one of `known` (the cache's content types), or `unknown_content_type` naming them. */
+export function parseContentType(value: unknown, known: readonly TypeName[]): TypeName {
+  if (typeof value === 'string' && known.includes(value)) return value;
+  throw new CacheError('unknown_content_type', `Unknown content type ${describeValue(value)}; expected one of ${known.join(', ')}`);
 }

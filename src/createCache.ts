@@ -1,26 +1,28 @@
-import type { StandardSchemaV1 } from '@standard-schema/spec';
 import * as z from 'zod/mini';
 import type { Cache, Schemas } from './Cache';
 import { CacheClient } from './CacheClient';
 import { CacheError } from './CacheError';
 import { checkedChannel } from './checkedChannel';
 import { FetchLocks } from './FetchLocks';
-import type { CacheConfig } from './configSchema';
+import type { CacheConfigOf } from './configSchema';
 import type { Logger } from './Logger';
 import { parse } from './parse';
-import { contentTypeRecord } from './plainRecord';
+import { plainRecord } from './plainRecord';
+import { typesOf } from './typesOf';
 import type { ClientCallbacks, EngineApi } from './protocol';
 import type { SmartCacheConfig } from './SmartCacheConfig';
+import type { TypeName } from './contentType';
 import { cacheConfigSchema } from './configSchema';
 import { isStandardSchema } from './validateValue';
 import { watchLifecycle } from './watchLifecycle';
 import { connectWorker, WORKER_START_HINT } from './connectWorker';
 import { RemoteEngine } from './RemoteEngine';
 
-export interface CreateCacheOptions<S extends Schemas = Schemas> {
+export interface CreateCacheOptions<S extends Schemas = Schemas, N extends string = never> {
   /** Namespaces the IndexedDB database and the BroadcastChannel; 'reprise' by default. */
   name?: string;
-  config?: CacheConfig | SmartCacheConfig;
+  /** The policies, and the app's own content types (`caching.customTypes`), whose names `Cache` then knows. */
+  config?: CacheConfigOf<N> | SmartCacheConfig<N>;
   /** Schemas per content type, any Standard Schema v1 validator (zod, valibot, arktype…): values are validated on write and read, and typed by them. */
   schemas?: S;
   /** 'auto' (default): a module Worker where the platform has one; false: in-process; or a factory for your own Worker. */
@@ -40,11 +42,7 @@ const isFunction = (value: unknown) => typeof value === 'function';
 const optionsSchema = z.strictObject({
   name: z.optional(z.string().check(z.regex(/\S/, { error: 'name must be a non-blank string' }))),
   config: z.optional(z.unknown()),
-  schemas: z.optional(
-    contentTypeRecord(
-      z.custom<StandardSchemaV1>(isStandardSchema, { error: 'expected a Standard Schema v1 validator (zod ≥ 3.24, valibot, arktype…)' }),
-    ),
-  ),
+  schemas: z.optional(plainRecord()),
   worker: z.optional(
     z.union([z.literal('auto'), z.literal(false), z.custom<() => Worker>(isFunction)], {
       error: "worker must be 'auto', false or a function that returns a Worker",
@@ -59,16 +57,18 @@ const optionsSchema = z.strictObject({
 });
 
 /** Opens a cache: in a module Worker by default in browsers, in-process with `worker: false` or where there is no Worker. */
-export async function createCache<S extends Schemas = Schemas>(options: CreateCacheOptions<S> = {}): Promise<Cache<S>> {
+export async function createCache<S extends Schemas = Schemas, N extends string = never>(options: CreateCacheOptions<S, N> = {}): Promise<Cache<S, N>> {
   const parsed = parse(optionsSchema, options, 'invalid_argument', 'createCache options');
   // A SmartCacheConfig is read through its toJSON, as JSON.stringify would: most apps never use the
   // class, and createCache does not import it. Either way the config is validated here, on the page.
   const table = typeof (options.config as SmartCacheConfig | undefined)?.toJSON === 'function' ? (options.config as SmartCacheConfig) : undefined;
   const config = parse(cacheConfigSchema, table?.toJSON() ?? options.config ?? {}, 'invalid_config', 'config');
+  const types = typesOf(config);
+  checkSchemas(options.schemas ?? {}, types);
   const name = parsed.name ?? 'reprise';
   const logger = options.logger ?? console;
   // The engine reports back to a client that is built after it: forward until then.
-  let client: CacheClient<S> | undefined;
+  let client: CacheClient<S, N> | undefined;
   const callbacks: ClientCallbacks = {
     remoteEvent: (event, invalidated) => client?.remoteEvent(event, invalidated),
     progress: (batch, done, total) => client?.progress(batch, done, total),
@@ -119,8 +119,23 @@ export async function createCache<S extends Schemas = Schemas>(options: CreateCa
     locks: typeof navigator === 'undefined' ? undefined : navigator.locks,
     openChannel: typeof BroadcastChannel === 'undefined' ? undefined : () => new BroadcastChannel(`reprise-fetch:${name}`),
   });
-  client = new CacheClient<S>(engine, { schemas: options.schemas, logger, onClose: unwatch, fetchLocks });
+  client = new CacheClient<S, N>(engine, { schemas: options.schemas, types, logger, onClose: unwatch, fetchLocks });
   return client;
+}
+
+/** Each schema is a Standard Schema validator, for a content type of this cache (built-in, or custom in its config). */
+function checkSchemas(schemas: Schemas, types: ReadonlyMap<TypeName, boolean>): void {
+  const issues = Object.entries(schemas).flatMap(([type, schema]) => {
+    const problem = !types.has(type)
+      ? `unknown content type; expected one of ${[...types.keys()].join(', ')}`
+      : schema !== undefined && !isStandardSchema(schema)
+        ? 'expected a Standard Schema v1 validator (zod ≥ 3.24, valibot, arktype…)'
+        : undefined;
+    return problem ? [{ path: `schemas.${type}`, message: problem }] : [];
+  });
+  if (issues.length) {
+    throw new CacheError('invalid_argument', `Invalid createCache options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`, { issues });
+  }
 }
 
 /** navigator.storage.persist() exists on the main thread only: a worker cannot ask. */

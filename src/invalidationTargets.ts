@@ -1,19 +1,19 @@
 import { albumKeyOf } from './albumKeyOf';
 import type { CacheEvent } from './cacheEvent';
-import { CONTENT_TYPES, type ContentType } from './contentType';
+import { isBuiltInType, type TypeName } from './contentType';
 import { shouldInvalidateForEvent } from './shouldInvalidateForEvent';
 import type { PolicyTable } from './PolicyTable';
 
 /** A set of entries an event removes, each found through one index. */
 export type InvalidationTarget =
-  | { type: ContentType; by: 'track'; trackId: string }
-  | { type: ContentType; by: 'album'; albumKey: string }
-  | { type: ContentType; by: 'fingerprint'; fingerprint: string; trackId?: string }
-  | { type: ContentType; by: 'all' };
+  | { type: TypeName; by: 'track'; trackId: string }
+  | { type: TypeName; by: 'album'; albumKey: string }
+  | { type: TypeName; by: 'fingerprint'; fingerprint: string; trackId?: string }
+  | { type: TypeName; by: 'all' };
 
 /** The content types an event applies to under `config` (it may remove nothing from them). */
-export function affectedTypes(config: PolicyTable, event: Pick<CacheEvent, 'eventType'>): ContentType[] {
-  return CONTENT_TYPES.filter((type) => shouldInvalidateForEvent(config, type, event.eventType));
+export function affectedTypes(config: PolicyTable, event: Pick<CacheEvent, 'eventType'>): TypeName[] {
+  return config.types.filter((type) => shouldInvalidateForEvent(config, type, event.eventType));
 }
 
 /** What an event removes, as index lookups: pure, so every store and every tab applies the same rules. */
@@ -24,7 +24,8 @@ export function invalidationTargets(config: PolicyTable, event: CacheEvent): Inv
       case 'track_modified': {
         const targets: InvalidationTarget[] = [{ type, by: 'track', trackId: event.trackId }];
         const album = albumOf(event.metadata);
-        if (album !== undefined && type === 'successful_api_metadata') targets.push({ type, by: 'album', albumKey: album });
+        // Albums tag successful_api_metadata entries, and those of custom types (which may be tagged alike).
+        if (album !== undefined && (type === 'successful_api_metadata' || !isBuiltInType(type))) targets.push({ type, by: 'album', albumKey: album });
         return targets;
       }
       case 'fingerprint_changed':

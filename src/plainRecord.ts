@@ -1,5 +1,5 @@
 import { z } from 'zod/mini';
-import { CONTENT_TYPES, type ContentType } from './contentType';
+import { CUSTOM_TYPE_NAME } from './contentType';
 import { describeValue } from './describeValue';
 
 // Records without zod's record schema, the largest piece of zod/mini an app would ship for Reprise:
@@ -12,8 +12,14 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> => z.co
 export const plainRecord = () =>
   z.custom<Record<string, unknown>>(isPlainObject, { error: (issue) => `expected a plain object, got ${describeValue(issue.input)}` });
 
-/** A plain object whose keys are content types, each with a `value`: `z.partialRecord(contentTypeSchema, value)`. */
-export function contentTypeRecord<T extends z.ZodMiniType>(value: T) {
-  const shape = Object.fromEntries(CONTENT_TYPES.map((type) => [type, z.exactOptional(value)])) as Record<ContentType, z.ZodMiniExactOptional<T>>;
-  return z.pipe(plainRecord(), z.strictObject(shape));
-}
+/**
+ * Counts per content type, as other tabs send them: a plain object whose keys are well-formed type
+ * names (another tab may know types this one does not) and whose values are counts. Valid or not, no
+ * more: a malformed message is dropped whole.
+ */
+export const countsByType = () =>
+  z.custom<Record<string, number>>(
+    (value) =>
+      isPlainObject(value) &&
+      Object.entries(value).every(([type, count]) => CUSTOM_TYPE_NAME.test(type) && Number.isSafeInteger(count) && (count as number) >= 0),
+  );

@@ -4,7 +4,7 @@ import type { CacheEvent } from './cacheEvent';
 import type { CacheChange, CacheStats, CleanupReport, EmitReport } from './Cache';
 import type { ChannelMessage } from './channelMessage';
 import type { ValidConfig } from './configSchema';
-import type { ContentType } from './contentType';
+import type { TypeName } from './contentType';
 
 /** One entry to write, as the client normalised it. */
 export interface EntryInput {
@@ -52,35 +52,36 @@ export interface SetManyOptions {
 /** The engine's methods, called directly in-process or through Comlink from the main thread. */
 export interface EngineApi {
   /** For a read-through, an entry past its TTL but within its stale window is returned, marked stale. */
-  getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]>;
-  setMany(type: ContentType, entries: EntryInput[], options?: SetManyOptions): Promise<void>;
+  getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]>;
+  setMany(type: TypeName, entries: EntryInput[], options?: SetManyOptions): Promise<void>;
   /** Where the type's store stands now: taken when a fetch starts, given to the write of what it fetched. */
-  mark(type: ContentType): Promise<Mark>;
+  mark(type: TypeName): Promise<Mark>;
   /** Big batches arrive in chunks and are written in one transaction by `commit`. */
   stage(batch: string, entries: EntryInput[]): Promise<void>;
   /**
    * Writes the `count` entries staged under `batch`; rejects with `worker_failed`, writing nothing, when
    * this engine holds another number of them (part was staged in a worker that died since).
    */
-  commit(batch: string, type: ContentType, count: number): Promise<void>;
+  commit(batch: string, type: TypeName, count: number): Promise<void>;
   discard(batch: string): Promise<void>;
   /** Whether a live (unexpired) entry exists; counts no hit or miss. */
-  has(type: ContentType, key: string): Promise<boolean>;
+  has(type: TypeName, key: string): Promise<boolean>;
   /** Live keys in key order, only those starting with `prefix` when given. */
-  keys(type: ContentType, prefix?: string): Promise<string[]>;
+  keys(type: TypeName, prefix?: string): Promise<string[]>;
   /** Live entries in key order (with their revisions, for `discardCorrupt`), only those whose key starts with `prefix` when given. */
-  entries(type: ContentType, prefix?: string): Promise<Listed[]>;
+  entries(type: TypeName, prefix?: string): Promise<Listed[]>;
   /** Removes the keys' entries in one transaction; how many there were. */
-  deleteMany(type: ContentType, keys: string[]): Promise<number>;
-  clear(type?: ContentType): Promise<void>;
+  deleteMany(type: TypeName, keys: string[]): Promise<number>;
+  clear(type?: TypeName): Promise<void>;
   emit(event: CacheEvent): Promise<EmitReport>;
-  stats(): Promise<CacheStats>;
+  /** Every type of the engine's config. */
+  stats(): Promise<CacheStats<string>>;
   cleanup(): Promise<CleanupReport>;
   /**
    * Values that no longer match their schema: count each as corrupt (and as a miss), and delete the
    * entry if it is still the write that was read (another tab may have rewritten it since).
    */
-  discardCorrupt(type: ContentType, found: { key: string; revision: number | undefined }[]): Promise<void>;
+  discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[]): Promise<void>;
   /** The page is being frozen: stop listening to other tabs. */
   suspend(): Promise<void>;
   /** The page is back (resumed, or restored from the back/forward cache): listen again and catch up from the log. */

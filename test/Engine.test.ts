@@ -643,11 +643,13 @@ describe('storage faults', () => {
     expect((await cache.stats()).degraded).toBeNull();
   });
 
-  it('a newer version opened in another tab closes this connection, and the cache goes on in memory', async () => {
+  it('a newer layout opened in another tab closes this connection, and the cache goes on in memory', async () => {
     const { cache, logger, indexedDB, name } = await openCache();
     await cache.set('track_metadata', 'k', 'v');
     const newer = await new Promise<IDBDatabase>((resolve, reject) => {
       const request = indexedDB.open(name, 2);
+      // A newer Reprise that changed the layout marks it (adding custom types' stores bumps versions too).
+      request.onupgradeneeded = () => request.result.createObjectStore('layout:2');
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     });
@@ -660,11 +662,13 @@ describe('storage faults', () => {
     newer.close();
   });
 
-  it('a newer version opened in another tab: a read of a memory type that checks the log goes on in memory too', async () => {
+  it('a newer layout opened in another tab: a read of a memory type that checks the log goes on in memory too', async () => {
     const { cache, indexedDB, name } = await openCache({ config: { caching: { policies: { generic: { invalidationStrategy: 'event_driven' } } } } });
     await cache.set('generic', 'k', 'v');
     const newer = await new Promise<IDBDatabase>((resolve, reject) => {
       const request = indexedDB.open(name, 2);
+      // A newer Reprise that changed the layout marks it (adding custom types' stores bumps versions too).
+      request.onupgradeneeded = () => request.result.createObjectStore('layout:2');
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     });

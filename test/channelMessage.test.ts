@@ -14,6 +14,11 @@ describe('channelMessageSchema', () => {
     }
   });
 
+  it("accepts another tab's custom types, which this tab may not have (its engine ignores them)", () => {
+    expect(accepts({ ...event, invalidated: { artwork: 3, track_metadata: 0 } })).toBe(true);
+    expect(accepts({ ...clear, types: ['lyrics'] })).toBe(true);
+  });
+
   it.each<[string, unknown]>([
     ['another version', { ...hello, v: CHANNEL_VERSION + 1 }],
     ['an unknown kind', { ...hello, kind: 'bye' }],
@@ -22,7 +27,8 @@ describe('channelMessageSchema', () => {
     ['a malformed event', { ...event, event: { eventType: 'track_removed' } }],
     ['a sequence number that is not a positive integer', { ...event, seq: 1.5 }],
     ['a sequence number beyond the safe integers', { ...event, seq: 2 ** 53 }],
-    ['a count of an unknown type', { ...event, invalidated: { podcast: 1 } }],
+    ['a count of an ill-formed type name', { ...event, invalidated: { 'Pod cast': 1 } }],
+    ['a clear of an ill-formed type name', { ...clear, types: ['generic', '__proto__x!'] }],
     ['a negative count', { ...event, invalidated: { generic: -1 } }],
     ['a count that is not an integer', { ...event, invalidated: { generic: 0.5 } }],
     ['a count left undefined', { ...event, invalidated: { generic: undefined } }],

@@ -1,11 +1,11 @@
 import type { CacheEvent } from '../src/cacheEvent';
-import type { ContentType } from '../src/contentType';
+import type { TypeName } from '../src/contentType';
 import { invalidationTargets, targetMatches } from '../src/invalidationTargets';
 import type { PolicyTable } from '../src/PolicyTable';
 import type { StoredEntry } from './Store';
 
 /** What every tab must apply, wherever it was made: a library event, or a `clear` of some types. */
-export type Change = { kind: 'event'; event: CacheEvent } | { kind: 'clear'; types: ContentType[] };
+export type Change = { kind: 'event'; event: CacheEvent } | { kind: 'clear'; types: TypeName[] };
 
 /** Whether `change` removes `entry` under `config`. */
 export function changeRemoves(config: PolicyTable, change: Change, entry: StoredEntry): boolean {

@@ -1,5 +1,5 @@
 import type { CacheChange, ChangeKind } from '../src/Cache';
-import type { ContentType } from '../src/contentType';
+import type { TypeName } from '../src/contentType';
 import { MAX_CHANGE_KEYS } from '../src/TabChannel';
 import type { Schedule } from './schedule';
 
@@ -16,7 +16,7 @@ export interface ChangeFeedOptions {
 }
 
 interface Pending {
-  type: ContentType;
+  type: TypeName;
   kind: ChangeKind;
   source: CacheChange['source'];
   shared: boolean;
@@ -37,7 +37,7 @@ export class ChangeFeed {
   }
 
   /** `keys` null: any key of the type. `shared`: the change is in data every tab reads (IndexedDB). */
-  add(type: ContentType, kind: ChangeKind, keys: Iterable<string> | null, source: CacheChange['source'], shared: boolean): void {
+  add(type: TypeName, kind: ChangeKind, keys: Iterable<string> | null, source: CacheChange['source'], shared: boolean): void {
     const id = `${type}|${kind}|${source}|${shared}`;
     const pending = this.#pending.get(id) ?? { type, kind, source, shared, keys: new Set<string>() };
     this.#pending.set(id, pending);

@@ -1,6 +1,7 @@
 import { unwrap, wrap, type IDBPDatabase } from 'idb';
 import { CacheError } from '../src/CacheError';
-import { DB_VERSION, upgrade, type RepriseSchema, type StoreName } from './databaseSchema';
+import type { TypeName } from '../src/contentType';
+import { LAYOUT, layoutOf, neededStores, upgrade, type RepriseSchema, type StoreName } from './databaseSchema';
 import { transactionDone } from './idbRequests';
 import { isConnectionLost, nameOf, toCacheError } from './storageError';
 
@@ -9,6 +10,8 @@ export interface DatabaseOptions {
   indexedDB: IDBFactory;
   /** How long to wait for tabs holding an older version open before giving up on IndexedDB. */
   blockedTimeoutMs?: number;
+  /** The persistent custom types, each of which needs an object store (see `neededStores`). */
+  customTypes?: readonly TypeName[];
 }
 
 /**
@@ -118,19 +121,54 @@ export class Database {
   }
 }
 
-function openDatabase({ name, indexedDB, blockedTimeoutMs = 3000 }: DatabaseOptions): Promise<IDBPDatabase<RepriseSchema>> {
+/** Version bumps in a row that may lose a race with other tabs adding stores before the open gives up. */
+const MAX_UPGRADES = 5;
+
+/**
+ * Opens the database at its current version; when it lacks a store this cache needs (a new custom
+ * type), opens it again one version up, in which `upgrade` adds what is missing. Another tab adding
+ * stores at the same moment takes that version first (VersionError, or the stores still missing): then
+ * it starts over from the new current version.
+ */
+async function openDatabase(options: DatabaseOptions): Promise<IDBPDatabase<RepriseSchema>> {
+  const needed = neededStores(options.customTypes ?? []);
+  let version: number | undefined;
+  for (let attempt = 0; ; attempt++) {
+    let db: IDBPDatabase<RepriseSchema>;
+    try {
+      db = await openAt(options, version);
+    } catch (error) {
+      if (version === undefined || attempt >= MAX_UPGRADES || nameOf((error as Error).cause) !== 'VersionError') throw error;
+      version = undefined;
+      continue;
+    }
+    const layout = layoutOf(db.objectStoreNames);
+    if (layout > LAYOUT) {
+      db.close();
+      const newer = Object.assign(new Error(`the database has layout ${layout}, from a newer Reprise; this one knows ${LAYOUT}`), { name: 'VersionError' });
+      throw unavailable(options.name, newer);
+    }
+    if (needed.every((name) => db.objectStoreNames.contains(name as never))) return db;
+    db.close();
+    if (attempt >= MAX_UPGRADES) throw unavailable(options.name, new Error(`could not add object stores for ${needed.join(', ')}`));
+    version = db.version + 1;
+  }
+}
+
+/** One open request, at `version` (or the current one, 1 for a new database). */
+function openAt({ name, indexedDB, blockedTimeoutMs = 3000, customTypes = [] }: DatabaseOptions, version: number | undefined): Promise<IDBPDatabase<RepriseSchema>> {
   return new Promise((resolve, reject) => {
     let request: IDBOpenDBRequest;
     try {
       // idb's openDB reads the global indexedDB; open through the injected factory and wrap the request.
-      request = indexedDB.open(name, DB_VERSION);
+      request = version === undefined ? indexedDB.open(name) : indexedDB.open(name, version);
     } catch (error) {
       reject(unavailable(name, error));
       return;
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     let gaveUp = false;
-    request.onupgradeneeded = (event) => upgrade(request.result, event.oldVersion);
+    request.onupgradeneeded = () => upgrade(request.result, customTypes);
     request.onblocked = () => {
       timer ??= setTimeout(() => {
         gaveUp = true;

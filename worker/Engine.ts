@@ -2,7 +2,7 @@ import type { CacheChange, CacheStats, ChangeKind, CleanupReport, EmitReport, Ty
 import type { CacheEvent } from '../src/cacheEvent';
 import type { ValidConfig } from '../src/configSchema';
 import { CacheError, isCacheError } from '../src/CacheError';
-import { CONTENT_TYPES, isPersistentType, type ContentType } from '../src/contentType';
+import { isBuiltInType, type TypeName } from '../src/contentType';
 import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets, type InvalidationTarget } from '../src/invalidationTargets';
 import type { ClientCallbacks, EngineApi, EntryInput, Found, Listed, Mark, ReadThrough, SetManyOptions } from '../src/protocol';
@@ -69,22 +69,20 @@ export class Engine implements EngineApi {
   #idb: IdbStore | null;
   #degraded: string | null;
   #closed = false;
-  readonly #counters = {} as Record<ContentType, Counters>;
+  /** Per type; made on first use (a change from another tab may name a custom type this tab does not have). */
+  readonly #counters = new Map<TypeName, Counters>();
   readonly #batches = new Map<string, EntryInput[]>();
   readonly #schedule: Schedule;
   readonly #feed: ChangeFeed;
 
   private constructor(options: EngineOptions, idb: IdbStore | null, degraded: string | null) {
     this.#options = options;
-    this.#config = options.config instanceof PolicyTable ? options.config : new PolicyTable(options.config);
+    this.#config = policyTableOf(options.config);
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger ?? console;
     this.#memory = new MemoryStore({ clone: options.cloneValues });
     this.#idb = idb;
     this.#degraded = degraded;
-    for (const type of CONTENT_TYPES) {
-      this.#counters[type] = { hits: 0, misses: 0, evictions: 0, expirations: 0, invalidations: 0, corrupt: 0 };
-    }
     this.#sync = new TabSync({
       tabId: this.#tabId,
       openChannel: options.openChannel,
@@ -121,7 +119,10 @@ export class Engine implements EngineApi {
       );
     } else {
       try {
-        engine = new Engine(options, await IdbStore.open({ name: options.name, indexedDB: options.indexedDB, schedule: options.schedule, chunk: options.requestChunk }), null);
+        const config = policyTableOf(options.config);
+        const customTypes = config.types.filter((type) => !isBuiltInType(type) && config.isPersistent(type));
+        const idb = await IdbStore.open({ name: options.name, indexedDB: options.indexedDB, schedule: options.schedule, chunk: options.requestChunk, customTypes });
+        engine = new Engine({ ...options, config }, idb, null);
       } catch (error) {
         if (!isOpenFailure(error)) throw error;
         engine = new Engine(options, null, reasonOf(error));
@@ -132,7 +133,7 @@ export class Engine implements EngineApi {
     return engine;
   }
 
-  async getMany(type: ContentType, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
+  async getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
     await this.#ready();
     await this.#current(type);
     return this.#withStore(type, async (store) => {
@@ -180,7 +181,7 @@ export class Engine implements EngineApi {
     });
   }
 
-  async setMany(type: ContentType, inputs: EntryInput[], { batch, since }: SetManyOptions = {}): Promise<void> {
+  async setMany(type: TypeName, inputs: EntryInput[], { batch, since }: SetManyOptions = {}): Promise<void> {
     await this.#ready();
     const policy = this.#config.getPolicy(type);
     const now = this.#now();
@@ -218,7 +219,7 @@ export class Engine implements EngineApi {
     onProgress?.(entries.length);
   }
 
-  async mark(type: ContentType): Promise<Mark> {
+  async mark(type: TypeName): Promise<Mark> {
     await this.#ready();
     return this.#withStore(type, (store) => store.mark());
   }
@@ -230,7 +231,7 @@ export class Engine implements EngineApi {
     else this.#batches.set(batch, entries);
   }
 
-  async commit(batch: string, type: ContentType, count: number): Promise<void> {
+  async commit(batch: string, type: TypeName, count: number): Promise<void> {
     const entries = this.#batches.get(batch) ?? [];
     this.#batches.delete(batch);
     // The batch may have been staged partly in a worker that died since: then this one lacks entries.
@@ -247,20 +248,20 @@ export class Engine implements EngineApi {
     this.#batches.delete(batch);
   }
 
-  async has(type: ContentType, key: string): Promise<boolean> {
+  async has(type: TypeName, key: string): Promise<boolean> {
     await this.#ready();
     await this.#current(type);
     const [entry] = await this.#withStore(type, (store) => store.read(type, [key]));
     return entry !== undefined && !isExpired(entry, this.#now());
   }
 
-  async keys(type: ContentType, prefix?: string): Promise<string[]> {
+  async keys(type: TypeName, prefix?: string): Promise<string[]> {
     await this.#ready();
     await this.#current(type);
     return this.#withStore(type, (store) => store.liveKeys(type, this.#now(), prefix));
   }
 
-  async entries(type: ContentType, prefix?: string): Promise<Listed[]> {
+  async entries(type: TypeName, prefix?: string): Promise<Listed[]> {
     await this.#ready();
     await this.#current(type);
     const entries = await this.#withStore(type, (store) => store.list(type, prefix));
@@ -268,7 +269,7 @@ export class Engine implements EngineApi {
     return entries.filter((entry) => !isExpired(entry, now)).map(({ key, value, revision }) => ({ key, value, revision }));
   }
 
-  async deleteMany(type: ContentType, keys: string[]): Promise<number> {
+  async deleteMany(type: TypeName, keys: string[]): Promise<number> {
     await this.#ready();
     return this.#withStore(type, async (store) => {
       const removed = await store.remove(type, keys);
@@ -278,9 +279,9 @@ export class Engine implements EngineApi {
   }
 
   /** Clears the types in IndexedDB and logs it, then in this tab's memory tier, then tells the other tabs (which clear theirs). */
-  async clear(type?: ContentType): Promise<void> {
+  async clear(type?: TypeName): Promise<void> {
     await this.#ready();
-    const types = type ? [type] : [...CONTENT_TYPES];
+    const types = type ? [type] : [...this.#config.types];
     const change: Change = { kind: 'clear', types };
     const { shared } = await this.#applyShared(change, types.map((type) => ({ type, by: 'all' })));
     await this.#memory.clear(types.filter((type) => this.#storeOf(type) === this.#memory));
@@ -303,8 +304,8 @@ export class Engine implements EngineApi {
 
   async stats(): Promise<CacheStats> {
     await this.#ready();
-    const types = {} as Record<ContentType, TypeStats>;
-    await this.#byStore([...CONTENT_TYPES], async (store, mine) => {
+    const types = {} as Record<TypeName, TypeStats>;
+    await this.#byStore(this.#config.types, async (store, mine) => {
       const usage = await store.usage(mine);
       mine.forEach((type, index) => {
         const policy = this.#config.getPolicy(type);
@@ -317,7 +318,7 @@ export class Engine implements EngineApi {
         };
       });
     });
-    const ordered = Object.fromEntries(CONTENT_TYPES.map((type) => [type, types[type]])) as Record<ContentType, TypeStats>;
+    const ordered = Object.fromEntries(this.#config.types.map((type) => [type, types[type]])) as Record<TypeName, TypeStats>;
     return { types: ordered, degraded: this.#degraded, droppedMessages: this.#sync.droppedMessages };
   }
 
@@ -325,7 +326,7 @@ export class Engine implements EngineApi {
     await this.#ready();
     const report = { expired: 0, evicted: 0 };
     const now = this.#now();
-    await this.#byStore([...CONTENT_TYPES], async (store, mine) => {
+    await this.#byStore(this.#config.types, async (store, mine) => {
       const budgets = new Map(mine.map((type) => {
         const policy = this.#config.getPolicy(type);
         return [type, budgetOf(policy.maxSizeMb, policy.cleanupThreshold)] as const;
@@ -340,7 +341,7 @@ export class Engine implements EngineApi {
     return report;
   }
 
-  async discardCorrupt(type: ContentType, found: { key: string; revision: number | undefined }[]): Promise<void> {
+  async discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[]): Promise<void> {
     await this.#ready();
     const revisions = new Map(found.map(({ key, revision }) => [key, revision]));
     await this.#withStore(type, async (store) => {
@@ -406,7 +407,7 @@ export class Engine implements EngineApi {
   }
 
   /** Before reading or guarding a memory-tier type that events invalidate: apply what other tabs logged (their message may be lost). */
-  async #current(type: ContentType): Promise<void> {
+  async #current(type: TypeName): Promise<void> {
     if (this.#storeOf(type) !== this.#memory || !this.#config.shouldUseEventInvalidation(type)) return;
     try {
       await this.#sync.current();
@@ -419,7 +420,7 @@ export class Engine implements EngineApi {
   /** Writes; on a quota error frees room (expired, then LRU of this type, then of the other persistent types) and retries once. */
   async #write(
     store: Store,
-    type: ContentType,
+    type: TypeName,
     entries: StoredEntry[],
     budget: Budget | null,
     expiredBy: ExpiredBy,
@@ -430,14 +431,14 @@ export class Engine implements EngineApi {
       return await store.write(type, entries, budget, expiredBy, options);
     } catch (error) {
       if (!isCacheError(error, 'quota_exceeded')) throw error;
-      const others = CONTENT_TYPES.filter((other) => other !== type && isPersistentType(other));
+      const others = this.#config.types.filter((other) => other !== type && this.#config.isPersistent(other));
       // Twice the write, and at least a quarter of what is held: a full disk (or a spent share of it)
       // rarely gets back under its limit by the size of one write, sizes are estimates, and the
       // browser counts its own overhead.
       const held = (await store.usage([type, ...others])).reduce((sum, usage) => sum + usage.bytes, 0);
       const freed = await store.free([type, ...others], Math.max(2 * bytes, held / 4), expiredBy);
       let count = 0;
-      for (const [freedType, removed] of Object.entries(freed) as [ContentType, Removed][]) {
+      for (const [freedType, removed] of Object.entries(freed) as [TypeName, Removed][]) {
         this.#countRemoved(freedType, removed);
         count += removed.expired + removed.evicted;
       }
@@ -466,15 +467,17 @@ export class Engine implements EngineApi {
   }
 
   #countInvalidations(counts: Counts): void {
-    for (const [type, count] of Object.entries(counts) as [ContentType, number][]) this.#count(type).invalidations += count;
+    for (const [type, count] of Object.entries(counts) as [TypeName, number][]) this.#count(type).invalidations += count;
   }
 
   /** Another tab's change: IndexedDB is already done (shared), so apply it to this tab's memory tier and tell the client. */
   async #applyRemote(change: Change, persistent: Counts): Promise<void> {
     if (this.#closed) return;
     if (change.kind === 'clear') {
-      await this.#memory.clear(change.types.filter((type) => this.#storeOf(type) === this.#memory));
-      for (const type of change.types) this.#feed.add(type, 'clear', null, 'remote', false);
+      // Another tab's custom types that this one does not have are not its business.
+      const types = change.types.filter((type) => this.#config.has(type));
+      await this.#memory.clear(types.filter((type) => this.#storeOf(type) === this.#memory));
+      for (const type of types) this.#feed.add(type, 'clear', null, 'remote', false);
       return;
     }
     const { event } = change;
@@ -492,7 +495,7 @@ export class Engine implements EngineApi {
    * all forgotten. Counted as invalidations.
    */
   async #forgetUnseen(): Promise<void> {
-    const types = CONTENT_TYPES.filter((type) => this.#storeOf(type) === this.#memory);
+    const types = this.#config.types.filter((type) => this.#storeOf(type) === this.#memory);
     const counts = await this.#memory.invalidate(types.map((type) => ({ type, by: 'all' })));
     this.#countInvalidations(counts);
     this.#invalidated(counts, 'remote');
@@ -500,11 +503,11 @@ export class Engine implements EngineApi {
 
   /** Tells watchers that entries of these types were invalidated (any key: events find entries through indexes). */
   #invalidated(counts: Counts, source: CacheChange['source']): void {
-    for (const [type, count] of Object.entries(counts) as [ContentType, number][]) if (count) this.#feed.add(type, 'invalidate', null, source, false);
+    for (const [type, count] of Object.entries(counts) as [TypeName, number][]) if (count) this.#feed.add(type, 'invalidate', null, source, false);
   }
 
   /** A change made here: for this tab's watchers, and for the other tabs' when it is in IndexedDB, which they share. */
-  #changed(store: Store, type: ContentType, kind: ChangeKind, keys: Iterable<string> | null): void {
+  #changed(store: Store, type: TypeName, kind: ChangeKind, keys: Iterable<string> | null): void {
     this.#feed.add(type, kind, keys, 'local', store === this.#idb);
   }
 
@@ -550,12 +553,13 @@ export class Engine implements EngineApi {
     this.#checkOpen();
   }
 
-  #storeOf(type: ContentType): Store {
-    return this.#idb && isPersistentType(type) ? this.#idb : this.#memory;
+  #storeOf(type: TypeName): Store {
+    // A type this config does not have (another tab's custom type, named by its message) is in no store of this tab.
+    return this.#idb && this.#config.has(type) && this.#config.isPersistent(type) ? this.#idb : this.#memory;
   }
 
   /** Runs `operation` on the type's store; if IndexedDB can no longer be opened, degrades to memory and runs it there. */
-  async #withStore<T>(type: ContentType, operation: (store: Store) => Promise<T>): Promise<T> {
+  async #withStore<T>(type: TypeName, operation: (store: Store) => Promise<T>): Promise<T> {
     const store = this.#storeOf(type);
     try {
       return await operation(store);
@@ -566,9 +570,9 @@ export class Engine implements EngineApi {
   }
 
   /** Groups types by store and runs `operation` once per store with its types. */
-  async #byStore(types: readonly ContentType[], operation: (store: Store, types: ContentType[]) => Promise<void>): Promise<void> {
+  async #byStore(types: readonly TypeName[], operation: (store: Store, types: TypeName[]) => Promise<void>): Promise<void> {
     const unique = [...new Set(types)];
-    const groups = new Map<Store, ContentType[]>();
+    const groups = new Map<Store, TypeName[]>();
     for (const type of unique) {
       const store = this.#storeOf(type);
       groups.set(store, [...(groups.get(store) ?? []), type]);
@@ -596,11 +600,13 @@ export class Engine implements EngineApi {
     this.#degraded = reason;
   }
 
-  #count(type: ContentType): Counters {
-    return this.#counters[type];
+  #count(type: TypeName): Counters {
+    let counters = this.#counters.get(type);
+    if (!counters) this.#counters.set(type, (counters = { hits: 0, misses: 0, evictions: 0, expirations: 0, invalidations: 0, corrupt: 0 }));
+    return counters;
   }
 
-  #countRemoved(type: ContentType, removed: Removed | undefined): void {
+  #countRemoved(type: TypeName, removed: Removed | undefined): void {
     const counters = this.#count(type);
     counters.expirations += removed?.expired ?? 0;
     counters.evictions += removed?.evicted ?? 0;
@@ -621,6 +627,10 @@ function logged(change: Change): Pick<LoggedChange, 'event' | 'cleared'> {
 
 function budgetOf(maxSizeMb: number | null, threshold: number): Budget | null {
   return maxSizeMb === null ? null : { maxBytes: maxSizeMb * MIB, lowWater: maxSizeMb * MIB * threshold };
+}
+
+function policyTableOf(config: PolicyTable | ValidConfig): PolicyTable {
+  return config instanceof PolicyTable ? config : new PolicyTable(config);
 }
 
 function reasonOf(error: unknown): string {

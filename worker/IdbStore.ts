@@ -1,7 +1,7 @@
-import type { ContentType } from '../src/contentType';
+import type { TypeName } from '../src/contentType';
 import { targetMatches, type InvalidationTarget } from '../src/invalidationTargets';
 import { Database, isOpenFailure, type DatabaseOptions } from './Database';
-import { changeOf, fromRecord, toRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
+import { changeOf, entryStore, fromRecord, toRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
 import { EventLog } from './EventLog';
 import { planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
 import { requestDone, requestsDone, walkCursor } from './idbRequests';
@@ -38,7 +38,7 @@ export class IdbStore implements Store {
   #readTimesDue = false;
   #writingReadTimes: Promise<void> | null = null;
   /** The size per type this tab last saw, to know when a write may need evictions planned. */
-  readonly #known = new Map<ContentType, Usage>();
+  readonly #known = new Map<TypeName, Usage>();
 
   private constructor(db: Database, schedule: Schedule, chunk: number) {
     this.#db = db;
@@ -58,7 +58,7 @@ export class IdbStore implements Store {
     const epoch = await store.#db
       .transact('reading usage', ['usage', 'meta'], 'readonly', async (tx) => {
         const usage = tx.objectStore('usage');
-        const [types, values] = [usage.getAllKeys(), usage.getAll()] as [IDBRequest<ContentType[]>, IDBRequest<Usage[]>];
+        const [types, values] = [usage.getAllKeys(), usage.getAll()] as [IDBRequest<TypeName[]>, IDBRequest<Usage[]>];
         await requestsDone([types, values]);
         types.result.forEach((type, index) => store.#known.set(type, values.result[index] ?? noUsage()));
         return EventLog.epoch(tx);
@@ -68,16 +68,16 @@ export class IdbStore implements Store {
     return store;
   }
 
-  read(type: ContentType, keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
-    return this.#db.transact(`reading ${type}`, [type], 'readonly', async (tx) => {
-      const store = tx.objectStore(type);
+  read(type: TypeName, keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
+    return this.#db.transact(`reading ${type}`, [entryStore(type)], 'readonly', async (tx) => {
+      const store = tx.objectStore(entryStore(type));
       const requests = keys.map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
       await requestsDone(requests);
       return requests.map((request) => request.result && fromRecord(type, request.result));
     });
   }
 
-  async write(type: ContentType, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
+  async write(type: TypeName, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
     const { onProgress, guard } = options;
     const now = cutoffOf(expiredBy, type);
     // The last of several entries with one key wins; the usage must count that key once.
@@ -89,15 +89,15 @@ export class IdbStore implements Store {
     // another tab has filled the type since, the write plans inside its own transaction instead.
     const plan =
       budget && known + incoming > budget.lowWater
-        ? await this.#db.transact(`planning evictions in ${type}`, [type, 'usage'], 'readonly', async (tx) => {
+        ? await this.#db.transact(`planning evictions in ${type}`, [entryStore(type), 'usage'], 'readonly', async (tx) => {
             const usage = await this.#usage(tx, type);
             return planEvictions(tx, type, usage.bytes + incoming - budget.lowWater, usage, now, { spare, readTimes: this.#readTimes });
           })
         : [];
-    return this.#db.transact(`writing ${type}`, guard ? [type, 'usage', 'events', 'meta'] : [type, 'usage'], 'readwrite', async (tx) => {
+    return this.#db.transact(`writing ${type}`, guard ? [entryStore(type), 'usage', 'events', 'meta'] : [entryStore(type), 'usage'], 'readwrite', async (tx) => {
       // Read in the write's own transaction: a change logged after this cannot have removed what it writes.
       if (guard) entries = await unremoved(tx, entries, guard);
-      const store = tx.objectStore(type);
+      const store = tx.objectStore(entryStore(type));
       const usage = await this.#usage(tx, type);
       // In an empty type nothing is replaced, so the old entries need not be read.
       const replacing = usage.entries > 0;
@@ -139,16 +139,16 @@ export class IdbStore implements Store {
     });
   }
 
-  list(type: ContentType, prefix?: string): Promise<StoredEntry[]> {
-    return this.#db.transact(`listing ${type}`, [type], 'readonly', async (tx) => {
-      const records = (await requestDone(tx.objectStore(type).getAll(prefixRange(prefix)))) as EntryRecord[];
+  list(type: TypeName, prefix?: string): Promise<StoredEntry[]> {
+    return this.#db.transact(`listing ${type}`, [entryStore(type)], 'readonly', async (tx) => {
+      const records = (await requestDone(tx.objectStore(entryStore(type)).getAll(prefixRange(prefix)))) as EntryRecord[];
       return records.map((record) => fromRecord(type, record));
     });
   }
 
-  liveKeys(type: ContentType, now: number, prefix?: string): Promise<string[]> {
-    return this.#db.transact(`listing ${type}`, [type], 'readonly', async (tx) => {
-      const store = tx.objectStore(type);
+  liveKeys(type: TypeName, now: number, prefix?: string): Promise<string[]> {
+    return this.#db.transact(`listing ${type}`, [entryStore(type)], 'readonly', async (tx) => {
+      const store = tx.objectStore(entryStore(type));
       // Keys only: the expired ones come from the expiry index, not from reading every value.
       const [keys, expired] = [store.getAllKeys(prefixRange(prefix)), store.index('expiry').getAllKeys(IDBKeyRange.upperBound(now))];
       await requestsDone([keys, expired]);
@@ -157,9 +157,9 @@ export class IdbStore implements Store {
     });
   }
 
-  remove(type: ContentType, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<number> {
-    return this.#db.transact(`removing from ${type}`, [type, 'usage'], 'readwrite', async (tx) => {
-      const store = tx.objectStore(type);
+  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<number> {
+    return this.#db.transact(`removing from ${type}`, [entryStore(type), 'usage'], 'readwrite', async (tx) => {
+      const store = tx.objectStore(entryStore(type));
       const usage = await this.#usage(tx, type);
       // Each key once: two reads of one record before its delete would subtract its bytes twice.
       const requests = [...new Set(keys)].map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
@@ -208,12 +208,12 @@ export class IdbStore implements Store {
     // Which entries each target finds, through its index (keys only, nothing deserialised), read-only:
     // see Database.afterReading. The usage versions tell the removal whether a write came in between.
     const { found, versions } = searched.length
-      ? await this.#db.transact('finding what an event invalidates', [...searched, 'usage'], 'readonly', async (tx) => ({
-          found: await Promise.all(targets.map((target) => (target.by === 'all' ? [] : findKeys(tx.objectStore(target.type), target)))),
+      ? await this.#db.transact('finding what an event invalidates', [...searched.map(entryStore), 'usage'], 'readonly', async (tx) => ({
+          found: await Promise.all(targets.map((target) => (target.by === 'all' ? [] : findKeys(tx.objectStore(entryStore(target.type)), target)))),
           versions: new Map(await Promise.all(searched.map(async (type) => [type, (await this.#usage(tx, type)).version] as const))),
         }))
-      : { found: targets.map((): string[] => []), versions: new Map<ContentType, number | undefined>() };
-    const stores: StoreName[] = log ? [...types, 'usage', 'events', 'meta'] : [...types, 'usage'];
+      : { found: targets.map((): string[] => []), versions: new Map<TypeName, number | undefined>() };
+    const stores: StoreName[] = log ? [...types.map(entryStore), 'usage', 'events', 'meta'] : [...types.map(entryStore), 'usage'];
     const result = await this.#db.transact('invalidating', stores, 'readwrite', async (tx) => {
       const epoch = log ? await EventLog.epoch(tx) : null;
       if (log?.relayed && log.change.id !== undefined) {
@@ -225,15 +225,15 @@ export class IdbStore implements Store {
       // Every read of this transaction at once (usage of each type, each entry found), then the writes.
       const usageReads = types.map((type) => tx.objectStore('usage').get(type) as IDBRequest<Usage | undefined>);
       const read = (target: InvalidationTarget, keys: readonly string[]) =>
-        keys.map((key) => tx.objectStore(target.type).get(key) as IDBRequest<EntryRecord | undefined>);
+        keys.map((key) => tx.objectStore(entryStore(target.type)).get(key) as IDBRequest<EntryRecord | undefined>);
       const entryReads = targets.map((target, index) => read(target, found[index] ?? []));
       await requestsDone([...usageReads, ...entryReads.flat()]);
-      const usages = new Map<ContentType, Usage>();
+      const usages = new Map<TypeName, Usage>();
       for (const [index, type] of types.entries()) usages.set(type, usageReads[index]?.result ?? (await recount(tx, type)));
       // A type written since the lookup may hold entries it did not find: look again, here (slower, but rare).
       for (const [index, target] of targets.entries()) {
         if (target.by === 'all' || usages.get(target.type)?.version === versions.get(target.type)) continue;
-        const reads = read(target, await findKeys(tx.objectStore(target.type), target));
+        const reads = read(target, await findKeys(tx.objectStore(entryStore(target.type)), target));
         await requestsDone(reads);
         entryReads[index] = reads;
       }
@@ -241,7 +241,7 @@ export class IdbStore implements Store {
       const deleted = new Set<string>();
       for (const [index, target] of targets.entries()) {
         const { type } = target;
-        const store = tx.objectStore(type);
+        const store = tx.objectStore(entryStore(type));
         const usage = usages.get(type)!;
         let removed = 0;
         if (target.by === 'all') {
@@ -275,21 +275,21 @@ export class IdbStore implements Store {
     return { counts: result.counts, logged: result.logged(), epoch: result.epoch };
   }
 
-  clear(types: readonly ContentType[]): Promise<void> {
-    return this.#db.transact('clearing', [...types, 'usage'], 'readwrite', async (tx) => {
+  clear(types: readonly TypeName[]): Promise<void> {
+    return this.#db.transact('clearing', [...types.map(entryStore), 'usage'], 'readwrite', async (tx) => {
       for (const type of types) {
-        tx.objectStore(type).clear();
+        tx.objectStore(entryStore(type)).clear();
         this.#putUsage(tx, type, noUsage());
         this.#readTimes.drop(type);
       }
     });
   }
 
-  cleanup(budgets: ReadonlyMap<ContentType, Budget | null>, expiredBy: ExpiredBy): Promise<Partial<Record<ContentType, Removed>>> {
+  cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy): Promise<Partial<Record<TypeName, Removed>>> {
     const types = [...budgets.keys()];
     return this.#db.afterReading(
       'planning a cleanup',
-      [...types, 'usage'],
+      [...types.map(entryStore), 'usage'],
       (tx) =>
         Promise.all(
           types.map(async (type) => {
@@ -306,9 +306,9 @@ export class IdbStore implements Store {
           }),
         ),
       'cleaning up',
-      [...types, 'usage'],
+      [...types.map(entryStore), 'usage'],
       async (tx, plans) => {
-        const result: Partial<Record<ContentType, Removed>> = {};
+        const result: Partial<Record<TypeName, Removed>> = {};
         for (const [index, type] of types.entries()) {
           const usage = await this.#usage(tx, type);
           const budget = budgets.get(type);
@@ -331,13 +331,13 @@ export class IdbStore implements Store {
    * any transaction that puts, even one that frees more than it writes. So the types' usage records are
    * deleted too, and recounted when next needed.
    */
-  free(types: readonly ContentType[], bytes: number, expiredBy: ExpiredBy): Promise<Partial<Record<ContentType, Removed>>> {
+  free(types: readonly TypeName[], bytes: number, expiredBy: ExpiredBy): Promise<Partial<Record<TypeName, Removed>>> {
     return this.#db.afterReading(
       'planning to free space',
-      [...types, 'usage'],
+      [...types.map(entryStore), 'usage'],
       async (tx) => {
         // Expired entries of every type first, then the least recently used, type by type.
-        const steps: { type: ContentType; plan: Candidate[] }[] = [];
+        const steps: { type: TypeName; plan: Candidate[] }[] = [];
         let planned = 0;
         for (const pass of ['expired', 'evicted'] as const) {
           for (const type of types) {
@@ -351,10 +351,10 @@ export class IdbStore implements Store {
         return steps;
       },
       'freeing space',
-      [...types, 'usage'],
+      [...types.map(entryStore), 'usage'],
       async (tx, steps) => {
-        const removed: Partial<Record<ContentType, Removed>> = {};
-        const usages = new Map<ContentType, Usage>();
+        const removed: Partial<Record<TypeName, Removed>> = {};
+        const usages = new Map<TypeName, Usage>();
         let freed = 0;
         for (const { type, plan } of steps) {
           if (freed >= bytes) break;
@@ -376,7 +376,7 @@ export class IdbStore implements Store {
     );
   }
 
-  touch(type: ContentType, key: string, at: number): void {
+  touch(type: TypeName, key: string, at: number): void {
     this.#readTimes.touch(type, key, at);
     if (this.#readTimes.pending >= MAX_PENDING_READS) void this.writeReadTimes();
     else if (!this.#readTimesDue) {
@@ -393,7 +393,7 @@ export class IdbStore implements Store {
     const types = this.#readTimes.types;
     if (this.#writingReadTimes || !types.length) return this.#writingReadTimes ?? Promise.resolve();
     this.#writingReadTimes = this.#db
-      .transact('recording reads', types, 'readwrite', async (tx) => {
+      .transact('recording reads', types.map(entryStore), 'readwrite', async (tx) => {
         for (const type of types) await this.#readTimes.writeInto(tx, type);
       })
       .catch(() => {
@@ -405,8 +405,8 @@ export class IdbStore implements Store {
     return this.#writingReadTimes;
   }
 
-  usage(types: readonly ContentType[]): Promise<Usage[]> {
-    return this.#db.transact('reading usage', [...types, 'usage'], 'readonly', (tx) =>
+  usage(types: readonly TypeName[]): Promise<Usage[]> {
+    return this.#db.transact('reading usage', [...types.map(entryStore), 'usage'], 'readonly', (tx) =>
       Promise.all(
         types.map(async (type) => {
           const { entries, bytes } = await this.#usage(tx, type);
@@ -420,13 +420,13 @@ export class IdbStore implements Store {
     this.#db.close();
   }
 
-  async #usage(tx: IDBTransaction, type: ContentType): Promise<Usage> {
+  async #usage(tx: IDBTransaction, type: TypeName): Promise<Usage> {
     const usage = ((await requestDone(tx.objectStore('usage').get(type))) as Usage | undefined) ?? (await recount(tx, type));
     this.#known.set(type, { ...usage });
     return usage;
   }
 
-  #putUsage(tx: IDBTransaction, type: ContentType, usage: Usage): void {
+  #putUsage(tx: IDBTransaction, type: TypeName, usage: Usage): void {
     // Random rather than counted: a type cleared, or a database recreated, cannot repeat an earlier version.
     usage.version = Math.floor(Math.random() * 2 ** 53);
     tx.objectStore('usage').put(usage, type);
@@ -438,8 +438,8 @@ export class IdbStore implements Store {
  * A type's usage, counted from its entries: for a type whose usage record is missing (freed over the
  * quota, see `free`). An empty type costs one count.
  */
-async function recount(tx: IDBTransaction, type: ContentType): Promise<Usage> {
-  const store = tx.objectStore(type);
+async function recount(tx: IDBTransaction, type: TypeName): Promise<Usage> {
+  const store = tx.objectStore(entryStore(type));
   const usage = noUsage();
   if ((await requestDone(store.count())) === 0) return usage;
   await walkCursor(store.openCursor(), (cursor) => {

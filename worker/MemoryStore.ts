@@ -1,4 +1,4 @@
-import type { ContentType } from '../src/contentType';
+import type { TypeName } from '../src/contentType';
 import { targetMatches, type InvalidationTarget } from '../src/invalidationTargets';
 import { randomId } from '../src/randomId';
 import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteOptions } from './Store';
@@ -98,7 +98,7 @@ function unlink(index: Map<string, Set<string>>, value: string, key: string): vo
  */
 export class MemoryStore implements Store {
   readonly kind = 'memory';
-  readonly #tables = new Map<ContentType, Table>();
+  readonly #tables = new Map<TypeName, Table>();
   readonly #clone: (value: unknown) => unknown;
   /** The latest invalidations and clears, numbered, for guarded writes; older ones are forgotten. */
   readonly #journal: { n: number; targets: readonly InvalidationTarget[] }[] = [];
@@ -110,7 +110,7 @@ export class MemoryStore implements Store {
     this.#clone = options.clone ? (value) => structuredClone(value) : (value) => value;
   }
 
-  async read(type: ContentType, keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
+  async read(type: TypeName, keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
     const table = this.#tables.get(type);
     return keys.map((key) => {
       const entry = table?.entries.get(key);
@@ -118,7 +118,7 @@ export class MemoryStore implements Store {
     });
   }
 
-  async write(type: ContentType, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
+  async write(type: TypeName, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
     let copies: StoredEntry[];
     try {
       // Copy everything before changing anything: one value that cannot be cloned writes nothing.
@@ -134,17 +134,17 @@ export class MemoryStore implements Store {
     return table.shrink(budget.lowWater, cutoffOf(expiredBy, type), { spare: new Set(copies.map((entry) => entry.key)) });
   }
 
-  async list(type: ContentType, prefix = ''): Promise<StoredEntry[]> {
+  async list(type: TypeName, prefix = ''): Promise<StoredEntry[]> {
     const entries = [...(this.#tables.get(type)?.entries.values() ?? [])].filter((entry) => entry.key.startsWith(prefix));
     return entries.sort(byKey).map((entry) => ({ ...entry, value: this.#clone(entry.value) }));
   }
 
-  async liveKeys(type: ContentType, now: number, prefix = ''): Promise<string[]> {
+  async liveKeys(type: TypeName, now: number, prefix = ''): Promise<string[]> {
     const entries = [...(this.#tables.get(type)?.entries.values() ?? [])];
     return entries.filter((entry) => entry.key.startsWith(prefix) && !isExpired(entry, now)).sort(byKey).map((entry) => entry.key);
   }
 
-  async remove(type: ContentType, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<number> {
+  async remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<number> {
     const table = this.#tables.get(type);
     let removed = 0;
     for (const key of keys) {
@@ -170,13 +170,13 @@ export class MemoryStore implements Store {
     return counts;
   }
 
-  async clear(types: readonly ContentType[]): Promise<void> {
+  async clear(types: readonly TypeName[]): Promise<void> {
     this.#record(types.map((type) => ({ type, by: 'all' })));
     for (const type of types) this.#tables.delete(type);
   }
 
-  async cleanup(budgets: ReadonlyMap<ContentType, Budget | null>, expiredBy: ExpiredBy): Promise<Partial<Record<ContentType, Removed>>> {
-    const result: Partial<Record<ContentType, Removed>> = {};
+  async cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy): Promise<Partial<Record<TypeName, Removed>>> {
+    const result: Partial<Record<TypeName, Removed>> = {};
     for (const [type, budget] of budgets) {
       const table = this.#tables.get(type);
       if (!table) continue;
@@ -188,8 +188,8 @@ export class MemoryStore implements Store {
     return result;
   }
 
-  async free(types: readonly ContentType[], bytes: number, expiredBy: ExpiredBy): Promise<Partial<Record<ContentType, Removed>>> {
-    const removed: Partial<Record<ContentType, Removed>> = {};
+  async free(types: readonly TypeName[], bytes: number, expiredBy: ExpiredBy): Promise<Partial<Record<TypeName, Removed>>> {
+    const removed: Partial<Record<TypeName, Removed>> = {};
     let freed = 0;
     for (const pass of ['expired', 'evicted'] as const) {
       for (const type of types) {
@@ -204,11 +204,11 @@ export class MemoryStore implements Store {
     return removed;
   }
 
-  touch(type: ContentType, key: string, at: number): void {
+  touch(type: TypeName, key: string, at: number): void {
     this.#tables.get(type)?.touch(key, at);
   }
 
-  async usage(types: readonly ContentType[]): Promise<Usage[]> {
+  async usage(types: readonly TypeName[]): Promise<Usage[]> {
     return types.map((type) => {
       const table = this.#tables.get(type);
       return { entries: table?.entries.size ?? 0, bytes: table?.bytes ?? 0 };
@@ -230,7 +230,7 @@ export class MemoryStore implements Store {
     return this.#journal.some(({ n, targets }) => n > mark.journal && targets.some((target) => target.type === entry.type && targetMatches(target, entry)));
   }
 
-  #table(type: ContentType): Table {
+  #table(type: TypeName): Table {
     let table = this.#tables.get(type);
     if (!table) this.#tables.set(type, (table = new Table()));
     return table;

@@ -1,13 +1,14 @@
-import type { ContentType } from '../src/contentType';
+import type { TypeName } from '../src/contentType';
 import type { EntryRecord } from './databaseSchema';
 import { requestsDone } from './idbRequests';
+import { entryStore } from './databaseSchema';
 
 /**
  * Reads remembered, not written: a read stays a read-only transaction, and its time is written to the
  * entry (for least-recently-used eviction) later, in bulk.
  */
 export class ReadTimes {
-  readonly #times = new Map<ContentType, Map<string, number>>();
+  readonly #times = new Map<TypeName, Map<string, number>>();
   #pending = 0;
 
   /** How many entries have a read time not yet written. */
@@ -15,11 +16,11 @@ export class ReadTimes {
     return this.#pending;
   }
 
-  get types(): ContentType[] {
+  get types(): TypeName[] {
     return [...this.#times.keys()];
   }
 
-  touch(type: ContentType, key: string, at: number): void {
+  touch(type: TypeName, key: string, at: number): void {
     let times = this.#times.get(type);
     if (!times) this.#times.set(type, (times = new Map()));
     if (!times.has(key)) this.#pending++;
@@ -27,12 +28,12 @@ export class ReadTimes {
   }
 
   /** Whether the entry was read since its read time was last written. */
-  has(type: ContentType, key: string): boolean {
+  has(type: TypeName, key: string): boolean {
     return this.#times.get(type)?.has(key) ?? false;
   }
 
   /** Forgets the type's read times (its entries are gone), returning them. */
-  drop(type: ContentType): Map<string, number> | undefined {
+  drop(type: TypeName): Map<string, number> | undefined {
     const times = this.#times.get(type);
     this.#times.delete(type);
     this.#pending -= times?.size ?? 0;
@@ -40,10 +41,10 @@ export class ReadTimes {
   }
 
   /** Writes the type's read times into its entries, inside `tx` (read-write on the type's store). */
-  async writeInto(tx: IDBTransaction, type: ContentType): Promise<void> {
+  async writeInto(tx: IDBTransaction, type: TypeName): Promise<void> {
     const times = this.drop(type);
     if (!times?.size) return;
-    const store = tx.objectStore(type);
+    const store = tx.objectStore(entryStore(type));
     const reads = [...times.keys()].map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
     await requestsDone(reads);
     for (const read of reads) {

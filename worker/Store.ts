@@ -1,11 +1,11 @@
-import type { ContentType } from '../src/contentType';
+import type { TypeName } from '../src/contentType';
 import type { InvalidationTarget } from '../src/invalidationTargets';
 import type { Change } from './Change';
 import type { Mark } from '../src/protocol';
 
 /** One cached value with what the engine needs to expire, validate, find and evict it. */
 export interface StoredEntry {
-  type: ContentType;
+  type: TypeName;
   key: string;
   value: unknown;
   /** The estimated stored size; the store keeps the sum per type exactly. */
@@ -44,17 +44,17 @@ export interface Removed {
 
 export type { Mark };
 
-export type Counts = Partial<Record<ContentType, number>>;
+export type Counts = Partial<Record<TypeName, number>>;
 
 /**
  * The instant before which a type's entries count as expired for removal (by the sweep, eviction and
  * reads): now, less the type's stale-while-revalidate window, in which an expired entry is kept to be
  * served stale while it is refreshed.
  */
-export type ExpiredBy = number | ((type: ContentType) => number);
+export type ExpiredBy = number | ((type: TypeName) => number);
 
 /** The cutoff for one type (a number is the same for every type). */
-export function cutoffOf(expiredBy: ExpiredBy, type: ContentType): number {
+export function cutoffOf(expiredBy: ExpiredBy, type: TypeName): number {
   return typeof expiredBy === 'number' ? expiredBy : expiredBy(type);
 }
 
@@ -79,31 +79,31 @@ export interface WriteOptions {
 export interface Store {
   readonly kind: 'indexeddb' | 'memory';
   /** Entries in key order, `undefined` where there is none; expiry is the caller's business. */
-  read(type: ContentType, keys: readonly string[]): Promise<(StoredEntry | undefined)[]>;
+  read(type: TypeName, keys: readonly string[]): Promise<(StoredEntry | undefined)[]>;
   /**
    * Puts the entries (replacing those with the same keys; the last of one key wins); with a budget, then
    * evicts other entries of the type, expired first, down to `lowWater`. With a guard, leaves out the
    * entries a change made since its mark removes.
    */
-  write(type: ContentType, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options?: WriteOptions): Promise<Removed>;
+  write(type: TypeName, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options?: WriteOptions): Promise<Removed>;
   /** Where this store's changes stand now: a write guarded by it skips what later changes remove. */
   mark(): Promise<Mark>;
   /** The type's entries whose key starts with `prefix` (every entry without one), in key order; expiry is the caller's business. */
-  list(type: ContentType, prefix?: string): Promise<StoredEntry[]>;
+  list(type: TypeName, prefix?: string): Promise<StoredEntry[]>;
   /** The keys of the type's entries not expired at `now` that start with `prefix`, in key order, read without their values. */
-  liveKeys(type: ContentType, now: number, prefix?: string): Promise<string[]>;
+  liveKeys(type: TypeName, now: number, prefix?: string): Promise<string[]>;
   /** Deletes the keys whose current entry passes `when` (all of them without it); returns how many. */
-  remove(type: ContentType, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<number>;
+  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<number>;
   /** Deletes what the targets find, through indexes; returns counts per type. */
   invalidate(targets: readonly InvalidationTarget[]): Promise<Counts>;
-  clear(types: readonly ContentType[]): Promise<void>;
+  clear(types: readonly TypeName[]): Promise<void>;
   /** Removes every expired entry of the types, then evicts each type above its budget's low-water mark. */
-  cleanup(budgets: ReadonlyMap<ContentType, Budget | null>, expiredBy: ExpiredBy): Promise<Partial<Record<ContentType, Removed>>>;
+  cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy): Promise<Partial<Record<TypeName, Removed>>>;
   /** Frees about `bytes` for a write that hit the storage quota: expired entries, then LRU of `types` in order. */
-  free(types: readonly ContentType[], bytes: number, expiredBy: ExpiredBy): Promise<Partial<Record<ContentType, Removed>>>;
+  free(types: readonly TypeName[], bytes: number, expiredBy: ExpiredBy): Promise<Partial<Record<TypeName, Removed>>>;
   /** Records a read, so least-recently-used eviction spares the entry. */
-  touch(type: ContentType, key: string, at: number): void;
+  touch(type: TypeName, key: string, at: number): void;
   /** Entries and bytes of each type, in the order asked. */
-  usage(types: readonly ContentType[]): Promise<Usage[]>;
+  usage(types: readonly TypeName[]): Promise<Usage[]>;
   close(): void;
 }

@@ -288,7 +288,7 @@ export class TabSync {
 
 function toMessage({ change, id, origin, epoch, seq, invalidated }: SharedChange): ChannelMessage {
   const logged = { v: CHANNEL_VERSION, origin, id, epoch, seq } as const;
-  return change.kind === 'event' ? { ...logged, kind: 'event', event: change.event, invalidated } : { ...logged, kind: 'clear', types: change.types };
+  return change.kind === 'event' ? { ...logged, kind: 'event', event: change.event, invalidated: invalidated as Record<string, number> } : { ...logged, kind: 'clear', types: change.types };
 }
 
 function fromMessage(message: Extract<ChannelMessage, { kind: 'event' | 'clear' }>): SharedChange {

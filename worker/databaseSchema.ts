@@ -1,12 +1,9 @@
 import type { DBSchema } from 'idb';
 import type { CacheEvent } from '../src/cacheEvent';
-import { CONTENT_TYPES, type ContentType } from '../src/contentType';
+import { CONTENT_TYPES, isBuiltInType, type ContentType, type TypeName } from '../src/contentType';
 import { randomId } from '../src/randomId';
 import type { Change } from './Change';
 import type { Counts, StoredEntry, Usage } from './Store';
-
-/** The version of the database layout below; `upgrade` brings any older database to it, keeping its entries. */
-export const DB_VERSION = 1;
 
 /**
  * An entry as stored, in the object store of its content type (one per type: each index then has a
@@ -25,7 +22,7 @@ export interface LoggedChange {
   /** Epoch milliseconds. */
   at: number;
   event?: CacheEvent;
-  cleared?: ContentType[];
+  cleared?: TypeName[];
   /** What it removed from IndexedDB. */
   invalidated: Counts;
 }
@@ -44,28 +41,69 @@ interface EntryStore {
 export type RepriseSchema = DBSchema &
   Record<ContentType, EntryStore> & {
     /** Entries and bytes per type, changed in the same transaction as the entries, so every tab agrees. */
-    usage: { key: ContentType; value: Usage };
+    usage: { key: TypeName; value: Usage };
     events: { key: number; value: LoggedChange };
-    /** `trimmedThrough`: the log's first missing sequence number; `epoch`: names this database, made anew when it is recreated. */
+    /**
+     * `trimmedThrough`: the log's first missing sequence number; `epoch`: names this database, made anew
+     * when it is recreated.
+     */
     meta: { key: 'trimmedThrough' | 'epoch'; value: number | string };
   };
 
-export type StoreName = ContentType | 'usage' | 'events' | 'meta';
+export type StoreName = ContentType | 'usage' | 'events' | 'meta' | `custom:${string}`;
 
-/** Creates what a database of an older version (0: a new one) lacks. */
-export function upgrade(db: IDBDatabase, oldVersion: number): void {
-  if (oldVersion < 1) {
-    for (const type of CONTENT_TYPES) {
-      const entries = db.createObjectStore(type, { keyPath: 'key' });
+/**
+ * The layout of the stores and records below. The database's own version only counts object stores
+ * added (one per persistent custom type, see `neededStores`), so a tab opens it at whatever version it
+ * has. A later layout will mark the database with an empty object store named `layout:N`: a database
+ * so marked above LAYOUT (by a newer Reprise) is refused as a VersionError, with no transaction needed
+ * to tell.
+ */
+export const LAYOUT = 1;
+
+/** The layout a database is marked with (see LAYOUT): the highest `layout:N` store, or 1. */
+export function layoutOf(storeNames: DOMStringList): number {
+  let layout = 1;
+  for (const name of Array.from(storeNames)) {
+    const marked = /^layout:(\d+)$/.exec(name);
+    if (marked) layout = Math.max(layout, Number(marked[1]));
+  }
+  return layout;
+}
+
+/**
+ * The object store of a type's entries: the type's name for a built-in type. A custom type's name is
+ * prefixed, so that no custom type can be taken for the `usage`, `events` or `meta` store.
+ */
+export function entryStore(type: TypeName): StoreName {
+  return isBuiltInType(type) ? type : `custom:${type}`;
+}
+
+/**
+ * The object stores a database needs for these (persistent) custom types: the layout's own, and one
+ * per type. A database lacking some gets them from `upgrade`, in a version one above its own, and keeps
+ * every entry it has: adding a custom type (in any tab) never loses anything. Stores are never removed,
+ * so tabs opened with different custom types only ever add to the database.
+ */
+export function neededStores(customTypes: readonly TypeName[]): StoreName[] {
+  return [...CONTENT_TYPES, ...customTypes].map(entryStore).concat('usage', 'events', 'meta');
+}
+
+/** Creates the stores of `neededStores(customTypes)` that the database lacks (in a new one, all of them). */
+export function upgrade(db: IDBDatabase, customTypes: readonly TypeName[]): void {
+  for (const name of neededStores(customTypes)) {
+    if (db.objectStoreNames.contains(name)) continue;
+    if (name === 'usage') db.createObjectStore('usage');
+    else if (name === 'events') db.createObjectStore('events', { keyPath: 'seq', autoIncrement: true });
+    else if (name === 'meta') db.createObjectStore('meta').put(randomId(), 'epoch');
+    else {
+      const entries = db.createObjectStore(name, { keyPath: 'key' });
       entries.createIndex('track', 'trackIds', { multiEntry: true });
       entries.createIndex('album', 'albumKey');
       entries.createIndex('fingerprint', 'fingerprint');
       entries.createIndex('expiry', 'expiry');
       entries.createIndex('access', 'lastAccess');
     }
-    db.createObjectStore('usage');
-    db.createObjectStore('events', { keyPath: 'seq', autoIncrement: true });
-    db.createObjectStore('meta').put(randomId(), 'epoch');
   }
 }
 
@@ -76,6 +114,6 @@ export function toRecord({ type: _type, expires, ...entry }: StoredEntry): Entry
   return record;
 }
 
-export function fromRecord(type: ContentType, { expiry, ...record }: EntryRecord): StoredEntry {
+export function fromRecord(type: TypeName, { expiry, ...record }: EntryRecord): StoredEntry {
   return { ...record, type, expires: expiry !== undefined };
 }

@@ -1,9 +1,10 @@
-import type { ContentType } from '../src/contentType';
+import type { TypeName } from '../src/contentType';
 import type { EntryRecord } from './databaseSchema';
 import { requestsDone, walkCursor } from './idbRequests';
 import type { ReadTimes } from './ReadTimes';
 import type { Removed, Usage } from './Store';
 import { averageBytes, forget } from './usage';
+import { entryStore } from './databaseSchema';
 
 /** An entry eviction may remove, as planned from an index (before its record is read). */
 export interface Candidate {
@@ -27,7 +28,7 @@ export const noneRemoved = (): Removed => ({ expired: 0, evicted: 0 });
  */
 export async function planEvictions(
   tx: IDBTransaction,
-  type: ContentType,
+  type: TypeName,
   need: number,
   usage: Usage,
   now: number,
@@ -40,7 +41,7 @@ export async function planEvictions(
   const planned = new Set<string>();
   for (const pass of passes) {
     if (plan.length >= wanted) break;
-    const index = tx.objectStore(type).index(pass === 'expired' ? 'expiry' : 'access');
+    const index = tx.objectStore(entryStore(type)).index(pass === 'expired' ? 'expiry' : 'access');
     await walkCursor(index.openKeyCursor(pass === 'expired' ? IDBKeyRange.upperBound(now) : null), (cursor) => {
       const key = cursor.primaryKey as string;
       if (!spare?.has(key) && !planned.has(key) && !(pass === 'evicted' && readTimes?.has(type, key))) {
@@ -59,7 +60,7 @@ export async function planEvictions(
  */
 export async function removePlanned(
   tx: IDBTransaction,
-  type: ContentType,
+  type: TypeName,
   usage: Usage,
   plan: readonly Candidate[],
   target: number,
@@ -68,7 +69,7 @@ export async function removePlanned(
 ): Promise<Removed> {
   const removed = noneRemoved();
   if (!plan.length || usage.bytes <= target) return removed;
-  const store = tx.objectStore(type);
+  const store = tx.objectStore(entryStore(type));
   const reads = plan.map(({ key }) => store.get(key) as IDBRequest<EntryRecord | undefined>);
   await requestsDone(reads);
   for (const [index, { pass }] of plan.entries()) {
@@ -91,7 +92,7 @@ export async function removePlanned(
  */
 export async function shrinkType(
   tx: IDBTransaction,
-  type: ContentType,
+  type: TypeName,
   usage: Usage,
   target: number,
   now: number,

@@ -1,6 +1,6 @@
 import { albumKeyOf } from '../src/albumKeyOf';
 import type { CachePolicy } from '../src/cachePolicy';
-import type { ContentType } from '../src/contentType';
+import type { TypeName } from '../src/contentType';
 import { estimateBytes } from '../src/estimateBytes';
 import { INFINITE_TTL } from '../src/time';
 import type { EntryInput } from '../src/protocol';
@@ -10,7 +10,7 @@ import type { StoredEntry } from './Store';
 const ENTRY_OVERHEAD = 64;
 
 /** The entry to store for an input: TTL from the input or the policy, tags, and its estimated size. */
-export function toEntry(type: ContentType, input: EntryInput, policy: CachePolicy, now: number): StoredEntry {
+export function toEntry(type: TypeName, input: EntryInput, policy: CachePolicy, now: number): StoredEntry {
   const ttlSeconds = input.ttlSeconds ?? policy.ttlSeconds;
   const entry: StoredEntry = {
     type,

@@ -82,7 +82,7 @@ describe('three tabs', () => {
           { eventType: 'track_added', trackId: pick(tracks) },
         ] as const);
         const report = await pick(tabs).page.evaluate((event) => window.tab.cache!.emit(event), event);
-        invalidated += Object.values(report.invalidated).reduce((sum, count) => sum + (count ?? 0), 0);
+        invalidated += Object.values(report.invalidated).reduce<number>((sum, count) => sum + (count ?? 0), 0);
         events++;
         // Every tab applies the event before the next write, so that writes and events keep one order everywhere.
         for (const { page } of tabs) await waitForEvents(page, events);

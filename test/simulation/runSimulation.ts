@@ -61,7 +61,7 @@ const MALFORMED: unknown[] = [
   { ...validEvent, extra: true },
   { ...validEvent, seq: -1 },
   { ...validEvent, invalidated: { generic: 0.5 } },
-  { v: CHANNEL_VERSION, kind: 'clear', origin: STRANGER, id: 'y', epoch: null, seq: null, types: ['podcast'] },
+  { v: CHANNEL_VERSION, kind: 'clear', origin: STRANGER, id: 'y', epoch: null, seq: null, types: ['Not a type!'] },
   { v: CHANNEL_VERSION, kind: 'hello', origin: '', logs: true },
 ];
 
