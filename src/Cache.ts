@@ -8,7 +8,11 @@ import type { ContentType, TypeName } from './contentType';
  */
 export type Schemas = { readonly [type: string]: StandardSchemaV1 | undefined };
 
-/** The content types of a cache: the built-in ones and the custom names `N` of its config. */
+/**
+ * The content types of a cache: the built-in ones and the custom names `N` of its config. From a config
+ * whose type does not name them (a `CacheConfig` variable), `N` is `never`: the custom types still work,
+ * named through a cast, and the cache stays a plain `Cache`.
+ */
 export type CacheType<N extends string = never> = ContentType | N;
 
 /** What `get` returns for a type: the schema's output type, or `unknown` without a schema. */

@@ -407,7 +407,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
 
   async stats(): Promise<CacheStats<N>> {
     this.#checkOpen();
-    return (await this.#engine.stats()) as CacheStats<N>;
+    return (await this.#engine.stats()) as unknown as CacheStats<N>;
   }
 
   async cleanup(): Promise<CleanupReport> {

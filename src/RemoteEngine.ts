@@ -80,7 +80,7 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.emit(event));
   }
 
-  stats(): Promise<CacheStats> {
+  stats(): Promise<CacheStats<string>> {
     return this.#call((engine) => engine.stats());
   }
 

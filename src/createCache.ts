@@ -56,8 +56,13 @@ const optionsSchema = z.strictObject({
   logger: z.optional(z.custom<Logger>((value) => typeof (value as Logger | null)?.error === 'function', { error: 'logger needs an error method' })),
 });
 
+/** The custom type names a config literal gives; none when its type says only "some string". */
+export type LiteralNames<N extends string> = string extends N ? never : N;
+
 /** Opens a cache: in a module Worker by default in browsers, in-process with `worker: false` or where there is no Worker. */
-export async function createCache<S extends Schemas = Schemas, N extends string = never>(options: CreateCacheOptions<S, N> = {}): Promise<Cache<S, N>> {
+export async function createCache<S extends Schemas = Schemas, N extends string = never>(
+  options: CreateCacheOptions<S, N> = {},
+): Promise<Cache<S, LiteralNames<N>>> {
   const parsed = parse(optionsSchema, options, 'invalid_argument', 'createCache options');
   // A SmartCacheConfig is read through its toJSON, as JSON.stringify would: most apps never use the
   // class, and createCache does not import it. Either way the config is validated here, on the page.
@@ -68,7 +73,7 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
   const name = parsed.name ?? 'reprise';
   const logger = options.logger ?? console;
   // The engine reports back to a client that is built after it: forward until then.
-  let client: CacheClient<S, N> | undefined;
+  let client: CacheClient<S, LiteralNames<N>> | undefined;
   const callbacks: ClientCallbacks = {
     remoteEvent: (event, invalidated) => client?.remoteEvent(event, invalidated),
     progress: (batch, done, total) => client?.progress(batch, done, total),
@@ -119,7 +124,7 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
     locks: typeof navigator === 'undefined' ? undefined : navigator.locks,
     openChannel: typeof BroadcastChannel === 'undefined' ? undefined : () => new BroadcastChannel(`reprise-fetch:${name}`),
   });
-  client = new CacheClient<S, N>(engine, { schemas: options.schemas, types, logger, onClose: unwatch, fetchLocks });
+  client = new CacheClient<S, LiteralNames<N>>(engine, { schemas: options.schemas, types, logger, onClose: unwatch, fetchLocks });
   return client;
 }
 

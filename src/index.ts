@@ -1,13 +1,13 @@
 export { CacheError, CACHE_ERROR_CODES, isCacheError } from './CacheError';
 export type { CacheErrorCode, CacheErrorIssue } from './CacheError';
 export { CONTENT_TYPES } from './contentType';
-export type { ContentType } from './contentType';
+export type { ContentType, TypeName } from './contentType';
 export { INVALIDATION_STRATEGIES } from './invalidationStrategy';
 export type { InvalidationStrategy } from './invalidationStrategy';
 export { DAY, DEFAULT_NEGATIVE_RESULT_TTL, HOUR, INFINITE_TTL, MINUTE, MONTH, WEEK } from './time';
 export { DEFAULT_CLEANUP_THRESHOLD } from './cachePolicy';
 export type { CachePolicy } from './cachePolicy';
-export type { CacheConfig, PolicyPatch } from './configSchema';
+export type { CacheConfig, CacheConfigOf, CustomTypeConfig, PolicyPatch } from './configSchema';
 export { SmartCacheConfig } from './SmartCacheConfig';
 export { DEFAULT_CLEANUP_INTERVAL_SECONDS } from './PolicyTable';
 export { EVENT_TYPES, createCacheEvent } from './cacheEvent';
@@ -24,6 +24,7 @@ export type { CreateCacheOptions } from './createCache';
 export type {
   Cache,
   CacheChange,
+  CacheType,
   ChangeKind,
   CacheEventListener,
   CacheStats,

@@ -1,7 +1,7 @@
 // Type tests, checked by `npm run typecheck` (tsc): what users see of the API's types.
 import { expectTypeOf } from 'vitest';
 import { z } from 'zod';
-import { createCache, type Cache, type CacheStats, type EmitReport, type EventContext } from '../src/index';
+import { SmartCacheConfig, createCache, type Cache, type CacheConfig, type CacheStats, type CacheType, type EmitReport, type EventContext, type Resolved, type TypeStats } from '../src/index';
 
 declare const schemas: { album_year: z.ZodObject<{ year: z.ZodNumber }>; generic: z.ZodString };
 const typed = await createCache({ schemas });
@@ -63,4 +63,47 @@ untyped.on('*', (event, context) => {
   void cache.set('track_metadata', 'k', { title: 'a', seconds: 5 });
   // @ts-expect-error arktype's union
   void cache.set('negative_result', 'k', { reason: 'gone' });
+}
+
+// Custom content types: the names of a config literal become content types, typed by their schemas.
+{
+  const v = await import('valibot');
+  const cache = await createCache({
+    config: {
+      caching: {
+        customTypes: {
+          artwork: { persistent: true, ttlSeconds: 3600, invalidationStrategy: 'event_driven', maxSizeMb: 5, invalidatedBy: ['track_removed'] },
+          lyrics: { persistent: false, ttlSeconds: 60, invalidationStrategy: 'time_based', maxSizeMb: null },
+        },
+      },
+    },
+    schemas: { artwork: z.instanceof(Blob), lyrics: v.object({ text: v.string() }) },
+  });
+  expectTypeOf(cache.get('artwork', 'k')).resolves.toEqualTypeOf<Blob | undefined>();
+  expectTypeOf(cache.get('lyrics', 'k')).resolves.toEqualTypeOf<{ text: string } | undefined>();
+  expectTypeOf(cache.resolve('artwork', 'k', () => new Blob())).resolves.toEqualTypeOf<Resolved<Blob>>();
+  expectTypeOf(cache.get('album_year', 'k')).resolves.toEqualTypeOf<unknown>();
+  expectTypeOf(cache.stats()).resolves.toHaveProperty('types').toHaveProperty('artwork').toEqualTypeOf<TypeStats>();
+  cache.watch('lyrics', null, () => {});
+  // @ts-expect-error a lyrics value is an object with text
+  void cache.set('lyrics', 'k', 'la la');
+  // @ts-expect-error not one of this cache's types
+  void cache.get('podcast', 'k');
+  // A cache with custom types is still a Cache of its schemas where only built-in types are used.
+  const plain: Cache<typeof cache extends Cache<infer S, string> ? S : never> = cache;
+  void plain;
+
+  // From a SmartCacheConfig, the names come along too.
+  const config = new SmartCacheConfig({ caching: { customTypes: { covers: { persistent: true, ttlSeconds: 60, invalidationStrategy: 'hybrid', maxSizeMb: 1 } } } });
+  expectTypeOf(config.isPersistent).parameter(0).toEqualTypeOf<CacheType<'covers'>>();
+  const fromClass = await createCache({ config });
+  expectTypeOf(fromClass.keys).toBeCallableWith('covers');
+  // @ts-expect-error not one of its types
+  void fromClass.keys('cover');
+
+  // A config typed only as CacheConfig names no custom type: the cache is a plain Cache.
+  const loose: CacheConfig = {};
+  const fromLoose: Cache = await createCache({ config: loose });
+  // @ts-expect-error a custom name is unknown to the type of a loose config
+  void fromLoose.get('artwork', 'k');
 }

@@ -302,7 +302,7 @@ export class Engine implements EngineApi {
     return { eventType: event.eventType, invalidated: this.#report(event, { ...persistent, ...local }) };
   }
 
-  async stats(): Promise<CacheStats> {
+  async stats(): Promise<CacheStats<string>> {
     await this.#ready();
     const types = {} as Record<TypeName, TypeStats>;
     await this.#byStore(this.#config.types, async (store, mine) => {

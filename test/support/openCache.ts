@@ -25,12 +25,14 @@ export function uniqueName(): string {
  * An in-process cache on its own fake IndexedDB, with a hand-moved clock and a logger that records.
  * Pass `name` and `indexedDB` of another to open a second tab of the same cache.
  */
-export async function openCache<S extends Schemas = Schemas>(options: CreateCacheOptions<S> & { clock?: ReturnType<typeof fakeClock> } = {}) {
+export async function openCache<S extends Schemas = Schemas, N extends string = never>(
+  options: CreateCacheOptions<S, N> & { clock?: ReturnType<typeof fakeClock> } = {},
+) {
   const { clock = fakeClock(), ...rest } = options;
   const indexedDB = rest.indexedDB ?? new IDBFactory();
   const name = rest.name ?? uniqueName();
   const logger = { error: vi.fn() };
-  const cache = await createCache<S>({ worker: false, now: clock.now, logger, ...rest, indexedDB, name });
+  const cache = await createCache<S, N>({ worker: false, now: clock.now, logger, ...rest, indexedDB, name });
   return { cache, clock, indexedDB, logger, name };
 }
 

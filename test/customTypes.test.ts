@@ -1,0 +1,254 @@
+// Content types of the app's own (SPEC §3b): config, policies, events, budgets, stats, schemas, and
+// the database they share with the built-in types and with tabs that have other custom types.
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { HOUR, SmartCacheConfig, isCacheError, type CacheConfig, type CustomTypeConfig } from '../src/index';
+import { openCache, rejection } from './support/openCache';
+
+const artwork = (persistent: boolean, extra: Partial<CustomTypeConfig> = {}): CustomTypeConfig => ({
+  persistent,
+  ttlSeconds: HOUR,
+  invalidationStrategy: 'event_driven',
+  maxSizeMb: 1,
+  invalidatedBy: ['track_removed', 'track_modified', 'fingerprint_changed', 'library_sync'],
+  ...extra,
+});
+
+const withArtwork = (persistent: boolean, extra?: Partial<CustomTypeConfig>) => ({ caching: { customTypes: { artwork: artwork(persistent, extra) } } });
+
+describe('the config', () => {
+  it.each<[string, unknown, string]>([
+    ['a name with a capital', { Art: artwork(true) }, 'caching.customTypes.Art'],
+    ['a name with a dash', { 'cover-art': artwork(true) }, 'caching.customTypes.cover-art'],
+    ['a name starting with a digit', { '1art': artwork(true) }, 'caching.customTypes.1art'],
+    ['an empty name', { '': artwork(true) }, 'caching.customTypes.'],
+    ['a built-in name', { generic: artwork(true) }, 'caching.customTypes.generic'],
+    ['no persistent flag', { art: { ...artwork(true), persistent: undefined } }, 'caching.customTypes.art.persistent'],
+    ['a TTL of zero', { art: { ...artwork(true), ttlSeconds: 0 } }, 'caching.customTypes.art.ttlSeconds'],
+    ['an unknown strategy', { art: { ...artwork(true), invalidationStrategy: 'lru' } }, 'caching.customTypes.art.invalidationStrategy'],
+    ['an unknown event', { art: { ...artwork(true), invalidatedBy: ['track_played'] } }, 'caching.customTypes.art.invalidatedBy.0'],
+    ['an unknown field', { art: { ...artwork(true), color: 'red' } }, 'caching.customTypes.art.color'],
+  ])('rejects %s with invalid_config naming the path', async (_what, customTypes, path) => {
+    const error = await rejection(openCache({ config: { caching: { customTypes } } as CacheConfig }));
+    expect(isCacheError(error, 'invalid_config')).toBe(true);
+    expect(error.issues?.map((issue) => issue.path)).toContain(path);
+    expect(() => new SmartCacheConfig({ caching: { customTypes } } as CacheConfig)).toThrow(expect.objectContaining({ code: 'invalid_config' }));
+  });
+
+  it('gives a custom type a whole policy, with defaults for the optional fields', () => {
+    const config = new SmartCacheConfig({ caching: { customTypes: { artwork: artwork(true), lyrics: { persistent: false, ttlSeconds: 60, invalidationStrategy: 'time_based', maxSizeMb: null } } } });
+    expect(config.getPolicy('lyrics')).toEqual({
+      contentType: 'lyrics',
+      persistent: false,
+      ttlSeconds: 60,
+      invalidationStrategy: 'time_based',
+      maxSizeMb: null,
+      cleanupThreshold: 0.8,
+      staleWhileRevalidateSeconds: 0,
+      description: '',
+      invalidatedBy: [],
+    });
+    expect(Object.keys(config.getAllPolicies())).toEqual([
+      'track_metadata',
+      'successful_api_metadata',
+      'failed_api_lookup',
+      'album_year',
+      'negative_result',
+      'generic',
+      'artwork',
+      'lyrics',
+    ]);
+    expect(config.getTtl('artwork')).toBe(HOUR);
+    expect(config.formatTtl(config.getTtl('lyrics'))).toBe('1m');
+    // The whole config survives its JSON form (what the page sends its worker).
+    expect(new SmartCacheConfig(config.toJSON()).getAllPolicies()).toEqual(config.getAllPolicies());
+  });
+
+  it('isPersistent answers for every type; the static isPersistentCache keeps the seed’s answer for the six built-in ones', () => {
+    const config = new SmartCacheConfig({ caching: { customTypes: { artwork: artwork(true), lyrics: artwork(false) } } });
+    expect([config.isPersistent('artwork'), config.isPersistent('lyrics'), config.isPersistent('track_metadata'), config.isPersistent('generic')]).toEqual([true, false, true, false]);
+    expect(SmartCacheConfig.isPersistentCache('album_year')).toBe(true);
+    expect(() => SmartCacheConfig.isPersistentCache('artwork')).toThrow(expect.objectContaining({ code: 'unknown_content_type' }));
+    expect(() => config.isPersistent('podcast' as never)).toThrow(expect.objectContaining({ code: 'unknown_content_type' }));
+  });
+
+  it('updatePolicy changes a custom type’s policy like a built-in one', () => {
+    const config = new SmartCacheConfig(withArtwork(true));
+    expect(config.updatePolicy('artwork', { ttlSeconds: 5, staleWhileRevalidateSeconds: 60 })).toMatchObject({ contentType: 'artwork', ttlSeconds: 5, staleWhileRevalidateSeconds: 60, persistent: true });
+    expect(config.getTtl('artwork')).toBe(5);
+  });
+
+  it('shouldInvalidateForEvent: manual_invalidation with event invalidation; other events only when invalidatedBy lists them', async () => {
+    const { EventDrivenCacheManager } = await import('../src/index');
+    const config = new SmartCacheConfig({
+      caching: {
+        customTypes: {
+          listed: artwork(true, { invalidatedBy: ['library_sync'] }),
+          unlisted: artwork(true, { invalidatedBy: undefined }),
+          timed: artwork(true, { invalidationStrategy: 'time_based' }),
+          hybrid: artwork(false, { invalidationStrategy: 'hybrid', invalidatedBy: ['track_removed'] }),
+        },
+      },
+    });
+    const manager = new EventDrivenCacheManager(config);
+    const should = (type: string, eventType: 'library_sync' | 'manual_invalidation' | 'track_removed') => manager.shouldInvalidateForEvent(type, { eventType });
+    expect([should('listed', 'library_sync'), should('listed', 'manual_invalidation'), should('listed', 'track_removed')]).toEqual([true, true, false]);
+    expect([should('unlisted', 'library_sync'), should('unlisted', 'manual_invalidation')]).toEqual([false, true]);
+    expect([should('timed', 'library_sync'), should('timed', 'manual_invalidation')]).toEqual([false, false]);
+    expect([should('hybrid', 'track_removed'), should('hybrid', 'manual_invalidation'), should('hybrid', 'library_sync')]).toEqual([true, true, false]);
+  });
+
+  it('a type the config does not have is unknown_content_type in every call, and a schema for it is invalid_argument', async () => {
+    const { cache } = await openCache({ config: withArtwork(true) });
+    for (const call of [() => cache.get('lyrics' as never, 'k'), () => cache.set('lyrics' as never, 'k', 1 as never), () => cache.keys('lyrics' as never), () => cache.clear('lyrics' as never)]) {
+      expect(isCacheError(await rejection(call()), 'unknown_content_type')).toBe(true);
+    }
+    const error = await rejection(openCache({ config: withArtwork(true), schemas: { lyrics: z.string() } }));
+    expect(isCacheError(error, 'invalid_argument')).toBe(true);
+    expect(error.issues?.map((issue) => issue.path)).toEqual(['schemas.lyrics']);
+  });
+});
+
+describe.each([true, false])('a custom type (persistent: %s)', (persistent) => {
+  it('stores, lists and watches like a built-in type, in the store its config says', async () => {
+    const { cache } = await openCache({ config: withArtwork(persistent) });
+    const changes: unknown[] = [];
+    cache.watch('artwork', null, (change) => changes.push(change));
+    await cache.set('artwork', 'a1', { bytes: [1, 2, 3] });
+    expect(await cache.get('artwork', 'a1')).toEqual({ bytes: [1, 2, 3] });
+    expect(await cache.has('artwork', 'a1')).toBe(true);
+    expect(await cache.keys('artwork')).toEqual(['a1']);
+    expect(await cache.resolve('artwork', 'a2', () => 'fetched')).toEqual({ value: 'fetched', source: 'fetch' });
+    expect(await cache.resolve('artwork', 'a2', () => 'again')).toEqual({ value: 'fetched', source: 'cache' });
+    const stats = await cache.stats();
+    expect(stats.types.artwork).toMatchObject({ entries: 2, hits: 2, storage: persistent ? 'indexeddb' : 'memory', maxBytes: 2 ** 20 });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(changes).toContainEqual({ type: 'artwork', keys: ['a1'], kind: 'set', source: 'local' });
+  });
+
+  it('expires by its TTL, and is validated by its fingerprint with fingerprint_based', async () => {
+    const { cache, clock } = await openCache({ config: withArtwork(persistent, { invalidationStrategy: 'hybrid', ttlSeconds: 60 }) });
+    await cache.set('artwork', 'old', 1);
+    clock.advance(60_000);
+    expect(await cache.get('artwork', 'old')).toBeUndefined();
+    const fingerprinted = await openCache({ config: withArtwork(persistent, { invalidationStrategy: 'fingerprint_based' }) });
+    await fingerprinted.cache.set('artwork', 'k', 1, { fingerprint: 'a'.repeat(64) });
+    expect(await fingerprinted.cache.get('artwork', 'k', { fingerprint: 'b'.repeat(64) })).toBeUndefined();
+    expect(await fingerprinted.cache.has('artwork', 'k')).toBe(false);
+  });
+
+  it('events remove exactly what they would remove from a built-in type: tags, albums, fingerprints, everything', async () => {
+    const { cache } = await openCache({ config: withArtwork(persistent) });
+    const album = { artist: 'Ann', album: 'One' };
+    await cache.set('artwork', 't1', 1, { trackId: 't1' });
+    await cache.set('artwork', 't2', 2, { trackId: ['t2', 't3'] });
+    await cache.set('artwork', 'album', 3, { album });
+    await cache.set('artwork', 'print', 4, { fingerprint: 'f'.repeat(64), trackId: 't4' });
+    await cache.set('artwork', 'other', 5, { trackId: 't9' });
+    expect((await cache.emit({ eventType: 'track_removed', trackId: 't3' })).invalidated).toMatchObject({ artwork: 1 });
+    expect((await cache.emit({ eventType: 'track_modified', trackId: 't8', metadata: album })).invalidated).toMatchObject({ artwork: 1 });
+    expect((await cache.emit({ eventType: 'fingerprint_changed', trackId: 't4', fingerprint: 'f'.repeat(64) })).invalidated).toMatchObject({ artwork: 1 });
+    expect(await cache.keys('artwork')).toEqual(['other', 't1']);
+    expect((await cache.emit({ eventType: 'manual_invalidation', trackId: 't1' })).invalidated).toMatchObject({ artwork: 1 });
+    expect((await cache.emit({ eventType: 'library_sync' })).invalidated).toMatchObject({ artwork: 1 });
+    expect(await cache.keys('artwork')).toEqual([]);
+    expect((await cache.stats()).types.artwork.invalidations).toBe(5);
+  });
+
+  it('an event it does not list leaves it alone; manual_invalidation without a track clears it', async () => {
+    const { cache } = await openCache({ config: withArtwork(persistent, { invalidatedBy: [] }) });
+    await cache.set('artwork', 'k', 1, { trackId: 't1' });
+    const report = await cache.emit({ eventType: 'track_removed', trackId: 't1' });
+    expect(report.invalidated).not.toHaveProperty('artwork');
+    expect(await cache.get('artwork', 'k')).toBe(1);
+    expect((await cache.emit({ eventType: 'manual_invalidation' })).invalidated).toMatchObject({ artwork: 1 });
+  });
+
+  it('keeps within its own budget, evicting the least recently used', async () => {
+    const { cache, clock } = await openCache({ config: withArtwork(persistent, { maxSizeMb: 0.01, cleanupThreshold: 0.5 }) });
+    for (let i = 0; i < 10; i++) {
+      await cache.set('artwork', `k${i}`, 'x'.repeat(2000));
+      clock.advance(1000);
+    }
+    const { artwork: stats, track_metadata } = (await cache.stats()).types;
+    expect(stats.bytes).toBeLessThanOrEqual(0.01 * 2 ** 20);
+    expect(stats.evictions).toBeGreaterThan(0);
+    expect(await cache.get('artwork', 'k9')).toBe('x'.repeat(2000));
+    expect(await cache.get('artwork', 'k0')).toBeUndefined();
+    expect(track_metadata.entries).toBe(0);
+  });
+
+  it('its schema checks and types its values', async () => {
+    const { cache } = await openCache({ config: withArtwork(persistent), schemas: { artwork: z.object({ width: z.number() }) } });
+    await cache.set('artwork', 'k', { width: 300 });
+    const value: { width: number } | undefined = await cache.get('artwork', 'k');
+    expect(value).toEqual({ width: 300 });
+    expect(isCacheError(await rejection(cache.set('artwork', 'bad', { width: 'wide' } as never)), 'invalid_value')).toBe(true);
+  });
+
+  it('clear() clears it with the built-in types; clear(type) only it', async () => {
+    const { cache } = await openCache({ config: withArtwork(persistent) });
+    await cache.set('artwork', 'k', 1);
+    await cache.set('generic', 'k', 1);
+    await cache.clear('artwork');
+    expect([await cache.has('artwork', 'k'), await cache.has('generic', 'k')]).toEqual([false, true]);
+    await cache.set('artwork', 'k', 1);
+    await cache.clear();
+    expect([await cache.has('artwork', 'k'), await cache.has('generic', 'k')]).toEqual([false, false]);
+  });
+});
+
+describe('in the database', () => {
+  it('a persistent custom type survives a reload', async () => {
+    const first = await openCache({ config: withArtwork(true) });
+    await first.cache.set('artwork', 'k', { cover: 'blue' }, { trackId: 't1' });
+    await first.cache.close();
+    const { cache } = await openCache({ config: withArtwork(true), indexedDB: first.indexedDB, name: first.name });
+    expect(await cache.get('artwork', 'k')).toEqual({ cover: 'blue' });
+    expect((await cache.stats()).types.artwork).toMatchObject({ entries: 1, storage: 'indexeddb' });
+    expect((await cache.emit({ eventType: 'track_removed', trackId: 't1' })).invalidated).toMatchObject({ artwork: 1 });
+  });
+
+  it('adding a custom type to an existing database keeps every entry, and so does opening it without the type again', async () => {
+    const before = await openCache();
+    await before.cache.setMany('track_metadata', [{ key: 'a', value: 1, trackId: 't1' }, { key: 'b', value: 2 }]);
+    await before.cache.close();
+    const same = { indexedDB: before.indexedDB, name: before.name };
+    const withType = await openCache({ ...same, config: withArtwork(true) });
+    expect(await withType.cache.getMany('track_metadata', ['a', 'b'])).toEqual([1, 2]);
+    await withType.cache.set('artwork', 'k', 'cover');
+    await withType.cache.close();
+    const without = await openCache(same);
+    expect(await without.cache.getMany('track_metadata', ['a', 'b'])).toEqual([1, 2]);
+    expect((await without.cache.stats()).degraded).toBeNull();
+    await without.cache.close();
+    const again = await openCache({ ...same, config: withArtwork(true) });
+    expect(await again.cache.get('artwork', 'k')).toBe('cover');
+    expect((await again.cache.stats()).types.track_metadata.entries).toBe(2);
+  });
+
+  it('tabs opened with different custom types do not break each other', async () => {
+    const a = await openCache({ config: { caching: { customTypes: { artwork: artwork(true) } } } });
+    await a.cache.set('artwork', 'k', 'cover', { trackId: 't1' });
+    await a.cache.set('track_metadata', 'k', 'meta', { trackId: 't1' });
+    // Tab B adds its own type's store (a version up) while tab A holds the database open.
+    const b = await openCache({ config: { caching: { customTypes: { lyrics: artwork(true) } } }, indexedDB: a.indexedDB, name: a.name });
+    await b.cache.set('lyrics', 'k', 'la la', { trackId: 't2' });
+    expect(await a.cache.get('artwork', 'k')).toBe('cover');
+    expect(await b.cache.get('track_metadata', 'k')).toBe('meta');
+    await a.cache.set('artwork', 'k2', 'cover 2');
+    const remote = new Promise((resolve) => b.cache.on('track_removed', (_event, context) => resolve(context)));
+    expect((await a.cache.emit({ eventType: 'track_removed', trackId: 't1' })).invalidated).toEqual({ track_metadata: 1, successful_api_metadata: 0, artwork: 1 });
+    expect(await remote).toMatchObject({ source: 'remote' });
+    expect(await b.cache.get('track_metadata', 'k')).toBeUndefined();
+    // Each tab applies its own config's rules: B's lyrics go by B's events.
+    expect((await b.cache.emit({ eventType: 'track_removed', trackId: 't2' })).invalidated).toMatchObject({ lyrics: 1 });
+    await b.cache.clear();
+    expect(await a.cache.get('artwork', 'k2')).toBe('cover 2');
+    const [statsA, statsB] = [await a.cache.stats(), await b.cache.stats()];
+    expect(Object.keys(statsA.types)).toContain('artwork');
+    expect(Object.keys(statsA.types)).not.toContain('lyrics');
+    expect([statsA.degraded, statsB.degraded, statsA.droppedMessages, statsB.droppedMessages]).toEqual([null, null, 0, 0]);
+    expect([a.logger.error, b.logger.error].map((error) => error.mock.calls)).toEqual([[], []]);
+  });
+});
