@@ -1,4 +1,4 @@
-import { SmartCacheConfig, type CacheStats, type ContentType, type TypeStats } from '../src/index';
+import type { CacheStats, SmartCacheConfig, TypeName, TypeStats } from '../src/index';
 import { element } from './element';
 import { formatBytes } from './formatBytes';
 
@@ -28,14 +28,14 @@ interface TypeRow {
  */
 export class CacheInspector {
   readonly element: HTMLTableElement;
-  readonly #rows = new Map<ContentType, TypeRow>();
+  readonly #rows = new Map<TypeName, TypeRow>();
   readonly #total = new Map<Counter | 'bytes', HTMLElement>();
 
-  constructor(config: SmartCacheConfig) {
+  constructor(config: SmartCacheConfig<string>) {
     const body = element('tbody');
     for (const policy of Object.values(config.getAllPolicies())) {
       const type = policy.contentType;
-      const storage = element('span', { class: 'storage' }, SmartCacheConfig.isPersistentCache(type) ? 'IndexedDB' : 'memory');
+      const storage = element('span', { class: 'storage' }, config.isPersistent(type) ? 'IndexedDB' : 'memory');
       const fill = element('span', { class: 'bar-fill' });
       const threshold = element('span', { class: 'bar-threshold', title: `cleanup threshold ${Math.round(policy.cleanupThreshold * 100)}%` });
       threshold.style.left = `${policy.cleanupThreshold * 100}%`;
@@ -51,7 +51,7 @@ export class CacheInspector {
         element(
           'tr',
           { 'data-type': type, title: policy.description },
-          element('th', { scope: 'row' }, element('code', {}, type), storage),
+          element('th', { scope: 'row' }, element('code', {}, type), storage, policy.persistent === undefined ? null : element('span', { class: 'custom' }, 'custom type')),
           element(
             'td',
             { class: 'policy' },
@@ -95,10 +95,11 @@ export class CacheInspector {
     );
   }
 
-  update(stats: CacheStats): void {
+  update(stats: CacheStats<string>): void {
     const totals = new Map<Counter | 'bytes', number>();
     for (const [type, row] of this.#rows) {
       const numbers = stats.types[type];
+      if (!numbers) continue;
       for (const stat of ['entries', ...COUNTERS.map(({ stat }) => stat)] as const) {
         setNumber(row.cells.get(stat), numbers[stat], String(numbers[stat]));
         totals.set(stat, (totals.get(stat) ?? 0) + numbers[stat]);

@@ -1,4 +1,4 @@
-import type { ContentType } from '../src/index';
+import type { TypeName } from '../src/index';
 import { element } from './element';
 import { formatDuration } from './formatDuration';
 import type { LibraryTrack } from './Library';
@@ -14,6 +14,9 @@ type State = 'idle' | 'loading' | 'done' | 'removed' | 'failed';
 export class TrackDetails {
   readonly element: HTMLElement;
   readonly #onLookUp: () => void;
+  /** The object URL of the cover shown, revoked when the next render replaces it; and the one about to be shown. */
+  #coverUrl: string | null = null;
+  #nextCoverUrl: string | null = null;
 
   constructor(onLookUp: () => void) {
     this.#onLookUp = onLookUp;
@@ -39,7 +42,7 @@ export class TrackDetails {
   }
 
   show(lookup: TrackLookup): void {
-    const { track, tags, api, albumYear } = lookup;
+    const { track, tags, api, albumYear, cover } = lookup;
     const apiPart =
       api.status === 'found'
         ? part('api', 'API metadata', 'successful_api_metadata', api.from, [
@@ -54,6 +57,7 @@ export class TrackDetails {
       part('tags', 'File tags', 'track_metadata', tags.from, [`${tags.value.format} · ${tags.value.bitrateKbps} kbps · revision ${tags.value.revision}`]),
       apiPart,
       albumYear && part('year', 'Album year', 'album_year', albumYear.from, [String(albumYear.year)]),
+      part('cover', 'Album cover', 'artwork', cover.from, [this.#cover(cover.image, track)]),
     ];
     const fromCache = answeredByCache(lookup);
     const ms = Math.max(0, Math.round(lookup.elapsedMs));
@@ -77,7 +81,18 @@ export class TrackDetails {
     this.element.append(element('p', { class: 'stale' }, `${what} — look it up again to see what the cache still has.`));
   }
 
+  #cover(image: Blob, track: LibraryTrack): HTMLElement {
+    const url = URL.createObjectURL(image);
+    const img = element('img', { class: 'cover', src: url, width: 96, height: 96, alt: `Cover of ${track.album}` });
+    img.dataset['bytes'] = String(image.size);
+    this.#nextCoverUrl = url;
+    return element('span', {}, img, ` ${image.type}, ${image.size.toLocaleString('en')} bytes`);
+  }
+
   #render(state: State, track: LibraryTrack | null, ...body: Node[]): void {
+    if (this.#coverUrl) URL.revokeObjectURL(this.#coverUrl);
+    this.#coverUrl = this.#nextCoverUrl;
+    this.#nextCoverUrl = null;
     this.element.dataset['state'] = state;
     if (track) this.element.dataset['trackId'] = track.id;
     else delete this.element.dataset['trackId'];
@@ -95,8 +110,8 @@ export class TrackDetails {
   }
 }
 
-function part(name: string, title: string, type: ContentType, from: Source, body: (string | Node)[]): HTMLElement {
-  const origin = name === 'tags' ? 'read from file' : 'from API';
+function part(name: string, title: string, type: TypeName, from: Source, body: (string | Node)[]): HTMLElement {
+  const origin = name === 'tags' ? 'read from file' : name === 'cover' ? 'drawn' : 'from API';
   const source = { cache: 'cache hit', stale: 'stale, refreshing', shared: `shared (${origin} by another lookup)`, fetch: origin }[from];
   return element(
     'div',

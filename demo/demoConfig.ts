@@ -1,5 +1,5 @@
 import type { CacheConfig } from '../src/index';
-import { MINUTE } from '../src/index';
+import { DAY, MINUTE } from '../src/index';
 
 /** A budget in KiB, as the MiB the config counts in. */
 const kib = (size: number) => size / 1024;
@@ -8,7 +8,8 @@ const kib = (size: number) => size / 1024;
  * The demo's cache config. Budgets are small, so the bytes bars move with every lookup and a few
  * hundred lookups reach the cleanup threshold and evict; failed lookups and negative results expire
  * within minutes, so expiry and cleanup can be watched, and album years are served stale while they
- * are refreshed. TTLs and strategies of the other types stay the library's defaults.
+ * are refreshed. TTLs and strategies of the other types stay the library's defaults. `artwork` is a
+ * content type of the demo's own.
  */
 export const DEMO_CONFIG = {
   caching: {
@@ -22,6 +23,18 @@ export const DEMO_CONFIG = {
       album_year: { maxSizeMb: kib(20), ttlSeconds: 2 * MINUTE, staleWhileRevalidateSeconds: 5 * MINUTE },
       negative_result: { maxSizeMb: kib(10) },
       generic: { maxSizeMb: kib(50) },
+    },
+    customTypes: {
+      // The demo's own type: generated album covers, as PNG Blobs, in IndexedDB. A changed album
+      // (track_modified naming it) or a library sync draws them again.
+      artwork: {
+        persistent: true,
+        ttlSeconds: DAY,
+        invalidationStrategy: 'hybrid',
+        maxSizeMb: kib(64),
+        invalidatedBy: ['track_modified', 'library_sync'],
+        description: 'Album covers (PNG Blobs), drawn again when the album changes',
+      },
     },
   },
 } satisfies CacheConfig;

@@ -42,6 +42,7 @@ export const DEMO_SCHEMAS = {
   failed_api_lookup: apiFailure,
   negative_result: notFound,
   album_year: z.number().int(),
+  artwork: z.instanceof(Blob),
 } satisfies Schemas;
 
 export type TrackTags = z.infer<typeof trackTags>;

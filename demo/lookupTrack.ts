@@ -1,9 +1,11 @@
 import { albumKey, fingerprintTrack, type Cache, type ResolveSource } from '../src/index';
+import type { DEMO_CONFIG } from './demoConfig';
 import type { ApiMetadata, DEMO_SCHEMAS, TrackTags } from './demoSchemas';
+import { drawCover } from './drawCover';
 import type { Library, LibraryTrack } from './Library';
 import { ApiLookupError, type MetadataApi } from './MetadataApi';
 
-export type DemoCache = Cache<typeof DEMO_SCHEMAS>;
+export type DemoCache = Cache<typeof DEMO_SCHEMAS, keyof (typeof DEMO_CONFIG)['caching']['customTypes']>;
 
 /**
  * Where an answer came from, as `resolve` says: the cache, the cache past its TTL while it is refreshed
@@ -23,6 +25,8 @@ export interface TrackLookup {
   api: ApiAnswer;
   /** Looked up for tracks the API found. */
   albumYear: { year: number; from: Source } | null;
+  /** The album's cover (the demo's own `artwork` type), drawn once per album. */
+  cover: { image: Blob; from: Source };
   /** How long the whole lookup took, in milliseconds. */
   elapsedMs: number;
 }
@@ -32,7 +36,8 @@ export interface TrackLookup {
  * stored with the file's fingerprint), the API's metadata (successful_api_metadata, tagged with the
  * track and its album), and the album's year (album_year). An API answer of "not found" is cached
  * in negative_result and an error in failed_api_lookup, and both are checked before calling the API
- * again. The second lookup of a track is answered by the cache alone.
+ * again. The album's cover is the demo's own content type, `artwork`: a Blob, drawn once per album.
+ * The second lookup of a track is answered by the cache alone.
  */
 export async function lookupTrack(cache: DemoCache, api: MetadataApi, library: Library, track: LibraryTrack): Promise<TrackLookup> {
   const started = performance.now();
@@ -44,13 +49,23 @@ export async function lookupTrack(cache: DemoCache, api: MetadataApi, library: L
     const year = await cache.resolve('album_year', albumKey(track.artist, track.album), () => api.albumYear(track.artist, track.album));
     albumYear = { year: year.value, from: year.source };
   }
-  return { track, fingerprint, tags: { value: tags.value, from: tags.source }, api: apiAnswer, albumYear, elapsedMs: performance.now() - started };
+  const album = { artist: track.artist, album: track.album };
+  const cover = await cache.resolve('artwork', albumKey(track.artist, track.album), () => drawCover(track.artist, track.album), { album });
+  return {
+    track,
+    fingerprint,
+    tags: { value: tags.value, from: tags.source },
+    api: apiAnswer,
+    albumYear,
+    cover: { image: cover.value, from: cover.source },
+    elapsedMs: performance.now() - started,
+  };
 }
 
 /** Whether the cache answered every part of a lookup, without the file or the API. */
-export function answeredByCache({ tags, api, albumYear }: TrackLookup): boolean {
+export function answeredByCache({ tags, api, albumYear, cover }: TrackLookup): boolean {
   const cached = (from: Source) => from === 'cache' || from === 'stale';
-  return cached(tags.from) && cached(api.from) && (!albumYear || cached(albumYear.from));
+  return cached(tags.from) && cached(api.from) && (!albumYear || cached(albumYear.from)) && cached(cover.from);
 }
 
 /** Thrown out of the fetcher for an answer already cached as not found or failed: getOrSet then caches nothing. */

@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CONTENT_TYPES, SmartCacheConfig, type ContentType } from '../../src/index';
+import { albumKey, SmartCacheConfig, type TypeName } from '../../src/index';
 import { DEMO_CONFIG } from '../../demo/demoConfig';
 import { DEFAULT_DEMO_OPTIONS } from '../../demo/demoOptions';
 import { generateLibrary } from '../../demo/generateLibrary';
@@ -55,8 +55,11 @@ async function openDemo(name = uniqueName()): Promise<TestPage> {
 }
 
 type Stat = 'entries' | 'bytes' | 'hits' | 'misses' | 'invalidations' | 'evictions' | 'expirations';
-type Stats = Record<ContentType | 'total', Record<Stat, number>>;
-type ExpectedStats = Partial<Record<ContentType | 'total', Partial<Record<Stat, number>>>>;
+type Stats = Record<TypeName | 'total', Record<Stat, number>>;
+type ExpectedStats = Partial<Record<TypeName | 'total', Partial<Record<Stat, number>>>>;
+
+/** How many albums the tracks at these indexes are on: the demo draws one cover (artwork entry) per album. */
+const albumsOf = (indexes: number[]) => new Set(indexes.map((index) => albumKey(tracks[index]!.artist, tracks[index]!.album))).size;
 
 /** The inspector's numbers, as the page shows them (each cell's raw `data-value`). */
 function readStats(page: Page): Promise<Stats> {
@@ -94,6 +97,7 @@ interface Shown {
   api: string | undefined;
   apiStatus: string | undefined;
   year: string | undefined;
+  cover: string | undefined;
   timing: string | undefined;
 }
 
@@ -133,6 +137,7 @@ function shown(page: Page): Promise<Shown> {
       api: part('api')?.['from'],
       apiStatus: part('api')?.['status'],
       year: part('year')?.['from'],
+      cover: part('cover')?.['from'],
       timing: details.querySelector('.timing')?.textContent ?? undefined,
     };
   });
@@ -206,7 +211,7 @@ describe('the demo page', () => {
       })),
     );
     expect(policies).toEqual(
-      CONTENT_TYPES.map((type) => ({
+      config.types.map((type) => ({
         type,
         ttl: config.formatTtl(config.getTtl(type)),
         stale: config.getStaleWhileRevalidate(type) > 0 ? `+${config.formatTtl(config.getStaleWhileRevalidate(type))} stale` : null,
@@ -220,13 +225,14 @@ describe('the demo page', () => {
 
   it('asks the API on the first lookup of a track, and answers the second from the cache alone', async () => {
     const { page, errors } = await openDemo();
-    expect(await choose(page, FOUND)).toMatchObject({ state: 'done', tags: 'fetch', api: 'fetch', apiStatus: 'found', year: 'fetch' });
+    expect(await choose(page, FOUND)).toMatchObject({ state: 'done', tags: 'fetch', api: 'fetch', apiStatus: 'found', year: 'fetch', cover: 'fetch' });
     await expectStats(page, {
       track_metadata: { entries: 1, hits: 0, misses: 1 },
       successful_api_metadata: { entries: 1, hits: 0, misses: 1 },
       album_year: { entries: 1, hits: 0, misses: 1 },
+      artwork: { entries: 1, hits: 0, misses: 1 },
     });
-    expect(await choose(page, FOUND)).toMatchObject({ tags: 'cache', api: 'cache', year: 'cache', timing: expect.stringContaining('cache alone') });
+    expect(await choose(page, FOUND)).toMatchObject({ tags: 'cache', api: 'cache', year: 'cache', cover: 'cache', timing: expect.stringContaining('cache alone') });
     await expectStats(page, {
       track_metadata: { entries: 1, hits: 1, misses: 1 },
       successful_api_metadata: { entries: 1, hits: 1, misses: 1 },
@@ -287,6 +293,36 @@ describe('the demo page', () => {
   });
 });
 
+describe('the demo’s own content type, artwork', () => {
+  it('draws one cover per album, keeps it as a Blob in IndexedDB within its own budget, and still has it after a reload', async () => {
+    const name = uniqueName();
+    const { page, errors } = await openDemo(name);
+    expect(await choose(page, FOUND)).toMatchObject({ cover: 'fetch' });
+    // Its album mate's cover is the same entry.
+    expect(await choose(page, ALBUM_MATE)).toMatchObject({ cover: 'cache' });
+    const cover = () =>
+      page.evaluate(async () => {
+        const img = document.querySelector<HTMLImageElement>('.details img.cover')!;
+        await img.decode();
+        return { width: img.naturalWidth, bytes: Number(img.dataset['bytes']), src: img.src.slice(0, 5) };
+      });
+    expect(await cover()).toMatchObject({ width: 96, src: 'blob:' });
+    expect((await cover()).bytes).toBeGreaterThan(100);
+    const row = page.locator('tr[data-type="artwork"]');
+    await expect(row.locator('.storage').textContent()).resolves.toBe('IndexedDB');
+    await expect(row.locator('.custom').textContent()).resolves.toBe('custom type');
+    await expect(row.locator('[role="meter"]').getAttribute('aria-valuemax')).resolves.toBe(String(64 * 1024));
+    await expectStats(page, { artwork: { entries: 1, hits: 1, misses: 1 } });
+    expect((await readStats(page)).artwork!.bytes).toBeGreaterThan(100);
+
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset['ready'] === 'true');
+    expect(await choose(page, FOUND)).toMatchObject({ cover: 'cache' });
+    expect(await cover()).toMatchObject({ width: 96 });
+    expect(errors).toEqual([]);
+  });
+});
+
 describe('each event button changes the inspector as the events say (SPEC §3)', () => {
   it('Modify track (track_modified) removes the track’s entries and its album’s API metadata', async () => {
     const { page, errors } = await openDemo();
@@ -294,14 +330,16 @@ describe('each event button changes the inspector as the events say (SPEC §3)',
     await expectStats(page, { track_metadata: { entries: 3 }, successful_api_metadata: { entries: 3 }, album_year: { entries: 2 } });
     await press(page, 'Modify track');
     const line = await logLine(page, 'local', 'track_modified');
-    expect(line.invalidated).toEqual({ track_metadata: 1, successful_api_metadata: 2 });
+    // The demo's own artwork type lists track_modified: the album's cover goes with its metadata.
+    expect(line.invalidated).toEqual({ track_metadata: 1, successful_api_metadata: 2, artwork: 1 });
     await expectStats(page, {
       track_metadata: { entries: 2, invalidations: 1 },
       successful_api_metadata: { entries: 1, invalidations: 2 },
       album_year: { entries: 2, invalidations: 0 },
+      artwork: { entries: 1, invalidations: 1 },
     });
     await expect(rowOf(page, FOUND).locator('.badge').textContent()).resolves.toBe('edited ×1');
-    expect(await choose(page, FOUND)).toMatchObject({ tags: 'fetch', api: 'fetch', year: 'cache' });
+    expect(await choose(page, FOUND)).toMatchObject({ tags: 'fetch', api: 'fetch', year: 'cache', cover: 'fetch' });
     expect(errors).toEqual([]);
   });
 
@@ -338,14 +376,14 @@ describe('each event button changes the inspector as the events say (SPEC §3)',
     expect(errors).toEqual([]);
   });
 
-  it('Library sync (library_sync) empties album_year, nothing else', async () => {
+  it('Library sync (library_sync) empties album_year and the demo’s artwork, nothing else', async () => {
     const { page, errors } = await openDemo();
     for (const index of [OTHER_ALBUM, FOUND]) await choose(page, index);
     await expectStats(page, { album_year: { entries: 2 } });
     await press(page, 'Library sync');
-    expect((await logLine(page, 'local', 'library_sync')).invalidated).toEqual({ album_year: 2 });
-    await expectStats(page, { album_year: { entries: 0, invalidations: 2 }, track_metadata: { entries: 2 }, successful_api_metadata: { entries: 2 } });
-    expect(await choose(page, FOUND)).toMatchObject({ tags: 'cache', api: 'cache', year: 'fetch' });
+    expect((await logLine(page, 'local', 'library_sync')).invalidated).toEqual({ album_year: 2, artwork: 2 });
+    await expectStats(page, { album_year: { entries: 0, invalidations: 2 }, track_metadata: { entries: 2 }, successful_api_metadata: { entries: 2 }, artwork: { entries: 0 } });
+    expect(await choose(page, FOUND)).toMatchObject({ tags: 'cache', api: 'cache', year: 'fetch', cover: 'fetch' });
     expect(errors).toEqual([]);
   });
 
@@ -354,12 +392,16 @@ describe('each event button changes the inspector as the events say (SPEC §3)',
     for (const index of [NOT_FOUND, OTHER_ALBUM, FOUND]) await choose(page, index);
     await expectStats(page, { track_metadata: { entries: 3 }, successful_api_metadata: { entries: 2 }, album_year: { entries: 2 }, negative_result: { entries: 1 } });
     await press(page, 'Invalidate track');
-    expect((await logLine(page, 'local', 'manual_invalidation')).invalidated).toEqual({ track_metadata: 1, successful_api_metadata: 1, album_year: 0 });
+    // Covers are tagged with their album, not a track: invalidating a track leaves them.
+    expect((await logLine(page, 'local', 'manual_invalidation')).invalidated).toEqual({ track_metadata: 1, successful_api_metadata: 1, album_year: 0, artwork: 0 });
     await expectStats(page, { track_metadata: { entries: 2 }, successful_api_metadata: { entries: 1 }, album_year: { entries: 2 }, negative_result: { entries: 1 } });
 
     await press(page, 'Invalidate everything');
     await page.waitForFunction(() => document.querySelectorAll('[role="log"] li[data-event="manual_invalidation"]').length === 2);
-    expect((await readLog(page))[0]).toMatchObject({ event: 'manual_invalidation', invalidated: { track_metadata: 2, successful_api_metadata: 1, album_year: 2 } });
+    expect((await readLog(page))[0]).toMatchObject({
+      event: 'manual_invalidation',
+      invalidated: { track_metadata: 2, successful_api_metadata: 1, album_year: 2, artwork: albumsOf([NOT_FOUND, OTHER_ALBUM, FOUND]) },
+    });
     // negative_result is time-based: events leave it alone.
     await expectStats(page, { track_metadata: { entries: 0 }, successful_api_metadata: { entries: 0 }, album_year: { entries: 0 }, negative_result: { entries: 1 } });
     expect(errors).toEqual([]);
@@ -368,13 +410,14 @@ describe('each event button changes the inspector as the events say (SPEC §3)',
   it('Run cleanup reports what it removed; Clear cache empties every type', async () => {
     const { page, errors } = await openDemo();
     for (const index of [NOT_FOUND, FOUND]) await choose(page, index);
-    await expectStats(page, { total: { entries: 5 } });
+    const entries = 5 + albumsOf([NOT_FOUND, FOUND]);
+    await expectStats(page, { total: { entries } });
     await press(page, 'Run cleanup');
     expect((await logLine(page, 'local', 'cleanup()')).text).toContain('0 expired and 0 evicted');
-    await expectStats(page, { total: { entries: 5 } });
+    await expectStats(page, { total: { entries } });
     await press(page, 'Clear cache');
     await logLine(page, 'local', 'clear()');
-    await expectStats(page, Object.fromEntries([...CONTENT_TYPES, 'total'].map((type) => [type, { entries: 0, bytes: 0 }])));
+    await expectStats(page, Object.fromEntries([...new SmartCacheConfig(DEMO_CONFIG).types, 'total'].map((type) => [type, { entries: 0, bytes: 0 }])));
     expect(errors).toEqual([]);
   });
 });
@@ -390,9 +433,9 @@ describe('two tabs', () => {
     expect(await choose(b.page, FOUND)).toMatchObject({ tags: 'cache', api: 'cache', year: 'cache' });
 
     await press(a.page, 'Modify track');
-    expect((await logLine(a.page, 'local', 'track_modified')).invalidated).toEqual({ track_metadata: 1, successful_api_metadata: 1 });
+    expect((await logLine(a.page, 'local', 'track_modified')).invalidated).toEqual({ track_metadata: 1, successful_api_metadata: 1, artwork: 1 });
     const remote = await logLine(b.page, 'remote', 'track_modified');
-    expect(remote.invalidated).toEqual({ track_metadata: 1, successful_api_metadata: 1 });
+    expect(remote.invalidated).toEqual({ track_metadata: 1, successful_api_metadata: 1, artwork: 1 });
     expect(remote.text).toContain(tracks[FOUND]!.title);
     await expectStats(b.page, { track_metadata: { entries: 0 }, successful_api_metadata: { entries: 0 }, album_year: { entries: 1 } });
     // The other tab's library follows the event too, and its panel says the entries changed.
@@ -400,7 +443,7 @@ describe('two tabs', () => {
     await expect(b.page.locator('.details .stale').textContent()).resolves.toContain('Another tab emitted track_modified');
 
     await press(b.page, 'Library sync');
-    expect((await logLine(a.page, 'remote', 'library_sync')).invalidated).toEqual({ album_year: 1 });
+    expect((await logLine(a.page, 'remote', 'library_sync')).invalidated).toEqual({ album_year: 1, artwork: 0 });
     await expectStats(a.page, { album_year: { entries: 0 } });
     expect((await readLog(b.page)).map((line) => [line.source, line.event])).toEqual([
       ['local', 'library_sync'],
