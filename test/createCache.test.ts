@@ -127,16 +127,20 @@ describe('options that cannot apply are errors, not silence', () => {
 
 describe("the worker's own reports", () => {
   it('reach the logger given to createCache, with a CacheError still a CacheError', async () => {
-    // A database of a newer version: the worker cannot open it, keeps persistent types in memory and says so.
+    // A database of a newer Reprise's layout: the worker cannot use it, keeps persistent types in memory and says so.
     const indexedDB = new IDBFactory();
     const name = uniqueName();
-    await new Promise((resolve) => Object.assign(indexedDB.open(name, 99), { onsuccess: resolve }));
+    await new Promise<void>((resolve) => {
+      const request = indexedDB.open(name, 99);
+      request.onupgradeneeded = () => request.result.createObjectStore('layout:2');
+      request.onsuccess = () => (request.result.close(), resolve());
+    });
     const { cache, logger } = await openRemoteCache({ name, indexedDB });
     await vi.waitFor(() => expect(logger.error).toHaveBeenCalled());
     const [message, error] = logger.error.mock.calls[0] as [string, unknown];
     expect(message).toMatch(/^Reprise: IndexedDB cannot be opened, keeping persistent types in memory/);
     expect(isCacheError(error, 'storage_unavailable')).toBe(true);
-    expect((error as Error).message).toMatch(/version/i);
+    expect((error as Error).message).toMatch(/VersionError.*newer Reprise/);
     expect((await cache.stats()).degraded).not.toBeNull();
   });
 });

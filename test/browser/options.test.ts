@@ -39,9 +39,10 @@ describe('createCache options in Chromium', () => {
     await page.waitForFunction(() => 'tab' in window);
     const seen = await page.evaluate(async () => {
       const name = `newer-${Math.random()}`;
-      // A newer version of the app left its database here: the worker's open fails with a VersionError.
+      // A newer Reprise left its database here, marked with its layout: the worker refuses it with a VersionError.
       await new Promise((resolve, reject) => {
         const request = indexedDB.open(name, 99);
+        request.onupgradeneeded = () => request.result.createObjectStore('layout:2');
         request.onsuccess = () => resolve(request.result.close());
         request.onerror = () => reject(request.error);
       });

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { launch, type Browser } from './chromium';
-import { openTab, waitForEvents } from './tabs';
+import type { CacheConfig } from '../../src/index';
+import { TAB_CONFIG, openTab, waitForEvents } from './tabs';
 
 let browser: Browser;
 let names = 0;
@@ -243,7 +244,7 @@ describe('the worker boundary', () => {
     expect(asked).toEqual({ calls: 1, value: 1 });
   });
 
-  it('a page that opens the database with a higher version makes the other tabs let go without hanging', async () => {
+  it('a page that opens the database with a newer layout makes the other tabs let go without hanging, and go on in memory', async () => {
     const name = uniqueName();
     const old = await openTab(browser, name);
     await old.page.evaluate(() => window.tab.cache!.set('track_metadata', 'k', 'v'));
@@ -252,6 +253,8 @@ describe('the worker boundary', () => {
       (name) =>
         new Promise<number>((resolve, reject) => {
           const request = indexedDB.open(name, 2);
+          // How a newer Reprise marks a layout this one does not know (see worker/databaseSchema.ts).
+          request.onupgradeneeded = () => request.result.createObjectStore('layout:2');
           request.onsuccess = () => {
             resolve(request.result.version);
             request.result.close();
@@ -270,5 +273,49 @@ describe('the worker boundary', () => {
     expect(stats.value).toBe('still works');
     expect(stats.stats.degraded).toMatch(/VersionError/);
     expect(stats.stats.types.track_metadata.storage).toBe('memory');
+  });
+
+  it('a tab opened with a custom type adds its store while another tab works on: nothing is lost, nobody degrades', async () => {
+    const name = uniqueName();
+    const plain = await openTab(browser, name);
+    await plain.page.evaluate(() => window.tab.cache!.set('track_metadata', 'k', 'before'));
+    const config = {
+      ...TAB_CONFIG,
+      caching: { ...TAB_CONFIG.caching, customTypes: { artwork: { persistent: true, ttlSeconds: 3600, invalidationStrategy: 'hybrid', maxSizeMb: 1, invalidatedBy: ['track_removed'] } } },
+    } satisfies CacheConfig;
+    const custom = await openTab(browser, name, config);
+    const written = await custom.page.evaluate(async () => {
+      const cache = window.tab.cache!;
+      const blob = new Blob([new Uint8Array(3000).fill(7)], { type: 'image/png' });
+      await cache.set('artwork' as never, 'cover', blob as never, { trackId: 't1' });
+      return { before: await cache.get('track_metadata', 'k'), stats: await cache.stats() };
+    });
+    expect(written.before).toBe('before');
+    expect(written.stats.degraded).toBeNull();
+    expect((written.stats.types as Record<string, { entries: number; storage: string }>)['artwork']).toMatchObject({ entries: 1, storage: 'indexeddb' });
+    // The first tab reopened the database at its new version, and knows nothing of artwork.
+    const plainSide = await plain.page.evaluate(async () => {
+      const cache = window.tab.cache!;
+      await cache.set('track_metadata', 'k2', 'after');
+      const report = await cache.emit({ eventType: 'track_removed', trackId: 't1' });
+      return { value: await cache.get('track_metadata', 'k2'), stats: await cache.stats(), report };
+    });
+    expect(plainSide.value).toBe('after');
+    expect(plainSide.stats.degraded).toBeNull();
+    expect(Object.keys(plainSide.stats.types)).not.toContain('artwork');
+    expect(plainSide.report.invalidated).not.toHaveProperty('artwork');
+    // The cover, a Blob in IndexedDB, survives a reload of its tab; its own tab's events remove it.
+    await custom.page.reload();
+    await custom.page.waitForFunction(() => 'tab' in window);
+    await custom.page.evaluate(({ name, config }) => window.tab.open({ name, config }), { name, config });
+    const reloaded = await custom.page.evaluate(async () => {
+      const cache = window.tab.cache!;
+      const cover = (await cache.get('artwork' as never, 'cover')) as Blob | undefined;
+      const size = cover?.size;
+      const report = await cache.emit({ eventType: 'track_removed', trackId: 't1' });
+      return { size, type: cover?.type, report, after: await cache.has('artwork' as never, 'cover') };
+    });
+    expect(reloaded).toMatchObject({ size: 3000, type: 'image/png', report: { invalidated: { artwork: 1 } }, after: false });
+    expect([plain.errors, custom.errors]).toEqual([[], []]);
   });
 });
