@@ -71,6 +71,11 @@ export class PolicyTable {
     return usesEventInvalidation(this.#policy(type).invalidationStrategy);
   }
 
+  /** A patch checked already (by SmartCacheConfig.updatePolicy, on the page): how the worker's table follows it. */
+  applyPatch(type: TypeName, patch: ValidPolicyPatch): void {
+    this.patch(type, patch);
+  }
+
   /** Changes the fields the (valid) patch sets; returns a copy of the new policy. */
   protected patch(type: TypeName, patch: ValidPolicyPatch): CachePolicy {
     const policy = this.#policy(type);

@@ -2,6 +2,7 @@ import type { CacheStats, CleanupReport, EmitReport } from './Cache';
 import type { CacheEvent } from './cacheEvent';
 import { CacheError, isCacheError } from './CacheError';
 import type { TypeName } from './contentType';
+import type { ValidPolicyPatch } from './configSchema';
 import type { Logger } from './Logger';
 import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, ReadThrough, SetManyOptions } from './protocol';
 
@@ -90,6 +91,10 @@ export class RemoteEngine implements EngineApi {
 
   discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[]): Promise<void> {
     return this.#call((engine) => engine.discardCorrupt(type, found));
+  }
+
+  updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void> {
+    return this.#call((engine) => engine.updatePolicy(type, patch));
   }
 
   suspend(): Promise<void> {

@@ -6,6 +6,7 @@ import { isBuiltInType, isPersistentType, type TypeName } from './contentType';
 import { parseContentType } from './contentTypeSchema';
 import { parse } from './parse';
 import { PolicyTable } from './PolicyTable';
+import { policyUpdates } from './policyUpdates';
 import { DAY, HOUR, INFINITE_TTL, MINUTE } from './time';
 
 /** The policy of every content type (built-in, and custom ones named `N`), validated once at construction. */
@@ -65,7 +66,11 @@ export class SmartCacheConfig<N extends string = never> extends PolicyTable {
   /** Changes some fields of a type's policy; the patch is validated like the config. Returns the new policy. */
   updatePolicy(type: TypeName, patch: PolicyPatch): CachePolicy {
     const known = parseContentType(type, this.types);
-    return this.patch(known, parse(policyPatchSchema, patch, 'invalid_config', `policy patch for ${type}`));
+    const valid = parse(policyPatchSchema, patch, 'invalid_config', `policy patch for ${type}`);
+    const policy = this.patch(known, valid);
+    // Caches whose engine runs in a worker apply it there too.
+    for (const listener of policyUpdates.get(this) ?? []) listener(known, valid);
+    return policy;
   }
 
   /** A TTL for people: "expired", "∞ (infinite)", or a whole number of its largest unit ("3d", "2h", "5m", "9s"). */

@@ -4,10 +4,11 @@ import { CacheClient } from './CacheClient';
 import { CacheError } from './CacheError';
 import { checkedChannel } from './checkedChannel';
 import { FetchLocks } from './FetchLocks';
-import type { CacheConfigOf } from './configSchema';
+import type { CacheConfigOf, ValidConfig } from './configSchema';
 import type { Logger } from './Logger';
 import { parse } from './parse';
 import { plainRecord } from './plainRecord';
+import { followPolicyUpdates } from './policyUpdates';
 import { typesOf } from './typesOf';
 import type { ClientCallbacks, EngineApi } from './protocol';
 import type { SmartCacheConfig } from './SmartCacheConfig';
@@ -94,6 +95,8 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
   // Every message from another tab is checked here, on the page (or in-process); a worker gets them through connectWorker.
   const openChannel = typeof BroadcastChannel === 'undefined' ? undefined : checkedChannel(() => new BroadcastChannel(name));
   let engine: EngineApi;
+  /** What closing the cache stops. */
+  const onClose: (() => void)[] = [];
   if (inProcess) {
     // Loaded on demand: an app that runs the engine in its worker does not ship it on the main thread.
     const { Engine } = await import('../worker/Engine');
@@ -115,16 +118,25 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
     const createWorker =
       worker === 'auto' ? () => new Worker(new URL('../worker/entry.ts', import.meta.url), { type: 'module', name: 'reprise-worker' }) : worker;
     const startHint = worker === 'auto' ? WORKER_START_HINT : undefined;
-    engine = await RemoteEngine.start({ connect: () => connectWorker(createWorker, { name, config }, callbacks, { openChannel, startHint }), logger });
+    // Each worker (a restarted one too) gets the config as it is then: `updatePolicy` may have changed it.
+    const current = () => (table ? (table.toJSON() as ValidConfig) : config);
+    engine = await RemoteEngine.start({ connect: () => connectWorker(createWorker, { name, config: current() }, callbacks, { openChannel, startHint }), logger });
+    if (table) {
+      const remote = engine;
+      const stop = followPolicyUpdates(table, (type, patch) => {
+        remote.updatePolicy(type, patch).catch((error: unknown) => logger.error(`Reprise: the worker could not follow updatePolicy(${type})`, error));
+      });
+      onClose.push(stop);
+    }
   }
   if (parsed.persist) requestPersistence(logger);
-  const unwatch = watchLifecycle(engine, (error) => logger.error('Reprise: following the page lifecycle failed', error));
+  onClose.push(watchLifecycle(engine, (error) => logger.error('Reprise: following the page lifecycle failed', error)));
   const fetchLocks = new FetchLocks({
     name,
     locks: typeof navigator === 'undefined' ? undefined : navigator.locks,
     openChannel: typeof BroadcastChannel === 'undefined' ? undefined : () => new BroadcastChannel(`reprise-fetch:${name}`),
   });
-  client = new CacheClient<S, LiteralNames<N>>(engine, { schemas: options.schemas, types, logger, onClose: unwatch, fetchLocks });
+  client = new CacheClient<S, LiteralNames<N>>(engine, { schemas: options.schemas, types, logger, onClose: () => onClose.forEach((stop) => stop()), fetchLocks });
   return client;
 }
 

@@ -3,7 +3,7 @@
 import type { CacheEvent } from './cacheEvent';
 import type { CacheChange, CacheStats, CleanupReport, EmitReport } from './Cache';
 import type { ChannelMessage } from './channelMessage';
-import type { ValidConfig } from './configSchema';
+import type { ValidConfig, ValidPolicyPatch } from './configSchema';
 import type { TypeName } from './contentType';
 
 /** One entry to write, as the client normalised it. */
@@ -82,6 +82,8 @@ export interface EngineApi {
    * entry if it is still the write that was read (another tab may have rewritten it since).
    */
   discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[]): Promise<void>;
+  /** The app changed a policy (`SmartCacheConfig.updatePolicy`, checked on the page): follow it. */
+  updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void>;
   /** The page is being frozen: stop listening to other tabs. */
   suspend(): Promise<void>;
   /** The page is back (resumed, or restored from the back/forward cache): listen again and catch up from the log. */
@@ -106,6 +108,7 @@ export const ENGINE_METHODS = [
   'stats',
   'cleanup',
   'discardCorrupt',
+  'updatePolicy',
   'suspend',
   'resume',
   'close',

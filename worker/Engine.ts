@@ -1,6 +1,6 @@
 import type { CacheChange, CacheStats, ChangeKind, CleanupReport, EmitReport, TypeStats } from '../src/Cache';
 import type { CacheEvent } from '../src/cacheEvent';
-import type { ValidConfig } from '../src/configSchema';
+import type { ValidConfig, ValidPolicyPatch } from '../src/configSchema';
 import { CacheError, isCacheError } from '../src/CacheError';
 import { isBuiltInType, type TypeName } from '../src/contentType';
 import type { Logger } from '../src/Logger';
@@ -355,6 +355,11 @@ export class Engine implements EngineApi {
   }
 
   /** The page is being frozen or hidden: stop listening, and record reads while the page can still run. */
+  async updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void> {
+    this.#checkOpen();
+    this.#config.applyPatch(type, patch);
+  }
+
   async suspend(): Promise<void> {
     this.#sync.suspend();
     await this.#idb?.writeReadTimes();

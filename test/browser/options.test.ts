@@ -64,4 +64,34 @@ describe('createCache options in Chromium', () => {
     expect(seen.degraded).toMatch(/version/i);
     expect(seen.value).toBe(1);
   });
+
+  it("updatePolicy on the SmartCacheConfig a cache was opened with reaches its worker, and a restarted worker", async () => {
+    const { page, errors } = await browser.open('/test/browser/pages/reprise.html');
+    await page.waitForFunction(() => 'tab' in window);
+    const removed = await page.evaluate(async () => {
+      const config = new window.Reprise.SmartCacheConfig({ caching: { customTypes: { art: { persistent: true, ttlSeconds: 60, invalidationStrategy: 'time_based', maxSizeMb: 1 } } } });
+      await window.tab.open({ name: `update-${Math.random()}`, config });
+      const cache = window.tab.cache!;
+      const everything = async () => {
+        await cache.set('generic', 'k', 1);
+        await cache.set('art' as never, 'k', 1 as never);
+        const { invalidated } = await cache.emit({ eventType: 'manual_invalidation' });
+        return { generic: invalidated.generic ?? null, art: invalidated['art'] ?? null };
+      };
+      // generic and art are time-based: events leave them alone...
+      const before = await everything();
+      // ...until the app makes them event-driven, in the worker too.
+      config.updatePolicy('generic', { invalidationStrategy: 'event_driven' });
+      config.updatePolicy('art', { invalidationStrategy: 'hybrid' });
+      const after = await everything();
+      // A new worker starts from the config as it is now.
+      window.tab.workers.at(-1)!.terminate();
+      await cache.stats().catch(() => {});
+      const restarted = await everything();
+      return { before, after, restarted, workers: window.tab.workers.length };
+    });
+    expect(removed).toEqual({ before: { generic: null, art: null }, after: { generic: 1, art: 1 }, restarted: { generic: 1, art: 1 }, workers: 2 });
+    // The worker terminated on purpose is the one thing the default logger reports.
+    expect(errors.filter((error) => !error.startsWith('Reprise: the cache worker died'))).toEqual([]);
+  });
 });
