@@ -45,6 +45,7 @@ import { parse } from './parse';
 import type { ClientCallbacks, EngineApi, EntryInput, Found } from './protocol';
 import { FetchLocks, type Led } from './FetchLocks';
 import { isPromiseLike } from './isPromiseLike';
+import { ReadBatcher } from './ReadBatcher';
 import { abortedError, SharedFetch } from './SharedFetch';
 import { checkValue, validateValue } from './validateValue';
 import { yieldToEventLoop } from './yieldToEventLoop';
@@ -95,6 +96,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   readonly #fetchLocks: FetchLocks;
   readonly #types: ReadonlyMap<TypeName, boolean>;
   readonly #typeNames: readonly TypeName[];
+  /** Concurrent gets of a type, read together. */
+  readonly #reads: ReadBatcher;
   #closed = false;
   #batches = 0;
 
@@ -109,6 +112,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#fetchLocks = options.fetchLocks ?? new FetchLocks({ name: '', locks: undefined, openChannel: undefined });
     this.#types = options.types ?? new Map(CONTENT_TYPES.map((type) => [type, isPersistentType(type)]));
     this.#typeNames = [...this.#types.keys()];
+    this.#reads = new ReadBatcher((type, keys, fingerprints) => this.#engine.getMany(type, keys, fingerprints));
   }
 
   async get<T extends CacheType<N>>(type: T, key: string, options?: GetOptions): Promise<ValueOf<S, T> | undefined> {
@@ -116,8 +120,9 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#known(type);
     parse(keySchema, key, 'invalid_argument', 'key');
     const { fingerprint } = parse(getOptionsSchema, options ?? {}, 'invalid_argument', 'get options');
-    const [value] = await this.#read(type, [key], fingerprint === undefined ? undefined : [fingerprint]);
-    return value;
+    const found = await this.#reads.read(type, key, fingerprint);
+    const [checked] = await this.#checked(type, [key], [found]);
+    return checked?.value;
   }
 
   async getMany<T extends CacheType<N>>(type: T, keys: readonly string[], options?: GetManyOptions): Promise<(ValueOf<S, T> | undefined)[]> {

@@ -1,0 +1,57 @@
+import type { TypeName } from './contentType';
+import type { Found } from './protocol';
+
+/** Keys per batch at most: past it, a new batch starts (the engine reads them in one transaction each). */
+const MAX_BATCH = 1000;
+
+type Read = (type: TypeName, keys: string[], fingerprints: (string | undefined)[] | undefined) => Promise<(Found | undefined)[]>;
+
+interface Batch {
+  keys: string[];
+  fingerprints: (string | undefined)[];
+  settle: { resolve: (found: Found | undefined) => void; reject: (error: unknown) => void }[];
+}
+
+/**
+ * Gets of one type issued in the same task go to the engine as one getMany: one round trip to the
+ * worker and one transaction, as a list rendering its rows would ask. Each caller gets its own key's
+ * answer; a failure of the read reaches each of them.
+ */
+export class ReadBatcher {
+  readonly #read: Read;
+  readonly #open = new Map<TypeName, Batch>();
+
+  constructor(read: Read) {
+    this.#read = read;
+  }
+
+  read(type: TypeName, key: string, fingerprint: string | undefined): Promise<Found | undefined> {
+    let batch = this.#open.get(type);
+    if (!batch) {
+      const started: Batch = (batch = { keys: [], fingerprints: [], settle: [] });
+      this.#open.set(type, started);
+      // After the current task's synchronous code: every get it issues joins.
+      queueMicrotask(() => this.#flush(type, started));
+    }
+    const joined = batch;
+    const answer = new Promise<Found | undefined>((resolve, reject) => joined.settle.push({ resolve, reject }));
+    joined.keys.push(key);
+    joined.fingerprints.push(fingerprint);
+    if (joined.keys.length >= MAX_BATCH) this.#flush(type, joined);
+    return answer;
+  }
+
+  #flush(type: TypeName, batch: Batch): void {
+    if (this.#open.get(type) === batch) this.#open.delete(type);
+    // A full batch is flushed at once, and then again (with nothing left) at its microtask.
+    const settle = batch.settle.splice(0);
+    if (!settle.length) return;
+    const { keys, fingerprints } = batch;
+    batch.keys = [];
+    batch.fingerprints = [];
+    this.#read(type, keys, fingerprints.some((fingerprint) => fingerprint !== undefined) ? fingerprints : undefined).then(
+      (found) => settle.forEach(({ resolve }, index) => resolve(found[index])),
+      (error: unknown) => settle.forEach(({ reject }) => reject(error)),
+    );
+  }
+}

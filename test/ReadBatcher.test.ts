@@ -1,0 +1,80 @@
+// Concurrent gets of a type in one task are one getMany: one round trip, one transaction.
+import { IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { CacheClient } from '../src/CacheClient';
+import { isCacheError } from '../src/CacheError';
+import type { EngineApi } from '../src/protocol';
+import { SmartCacheConfig } from '../src/SmartCacheConfig';
+import { Engine } from '../worker/Engine';
+import { rejection, uniqueName } from './support/openCache';
+
+/** A client over a real engine whose getMany calls are counted. */
+async function openCounted(options: { schemas?: Record<string, z.ZodType> } = {}) {
+  // Hybrid: track_metadata checks fingerprints on read.
+  const config = new SmartCacheConfig({ caching: { policies: { track_metadata: { invalidationStrategy: 'hybrid' } } } });
+  const engine = await Engine.create({ name: uniqueName(), config, indexedDB: new IDBFactory(), cloneValues: true, logger: { error: vi.fn() } });
+  const getMany = vi.fn(engine.getMany.bind(engine));
+  const methods = Object.getOwnPropertyNames(Engine.prototype).filter((name) => name !== 'constructor') as (keyof EngineApi)[];
+  const counted = Object.fromEntries(
+    methods.map((name) => [name, name === 'getMany' ? getMany : (engine[name] as (...args: unknown[]) => unknown).bind(engine)]),
+  ) as unknown as EngineApi;
+  return { cache: new CacheClient(counted, { schemas: options.schemas }), getMany };
+}
+
+describe('concurrent gets', () => {
+  it.each(['track_metadata', 'generic'] as const)('%s: 50 gets in one task are one getMany, each answered with its own key', async (type) => {
+    const { cache, getMany } = await openCounted();
+    await cache.setMany(type, Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, value: i })));
+    getMany.mockClear();
+    const keys = Array.from({ length: 50 }, (_, i) => `k${i % 45}`);
+    const values = await Promise.all(keys.map((key) => cache.get(type, key)));
+    expect(values).toEqual(keys.map((_, i) => (i % 45 < 40 ? i % 45 : undefined)));
+    expect(getMany).toHaveBeenCalledTimes(1);
+    expect(getMany.mock.calls[0]?.[1]).toHaveLength(50);
+    const stats = (await cache.stats()).types[type];
+    expect({ hits: stats.hits, misses: stats.misses }).toEqual({ hits: 45, misses: 5 });
+  });
+
+  it('types apart, and gets of later tasks apart', async () => {
+    const { cache, getMany } = await openCounted();
+    await Promise.all([cache.get('generic', 'a'), cache.get('album_year', 'b'), cache.get('generic', 'c')]);
+    expect(getMany.mock.calls.map(([type, keys]) => [type, keys])).toEqual([
+      ['generic', ['a', 'c']],
+      ['album_year', ['b']],
+    ]);
+    await cache.get('generic', 'd');
+    await cache.get('generic', 'e');
+    expect(getMany).toHaveBeenCalledTimes(4);
+  });
+
+  it('each get keeps its own fingerprint check and its own schema check', async () => {
+    const { cache, getMany } = await openCounted({ schemas: { track_metadata: z.object({ title: z.string() }) } });
+    const [print, other] = ['a'.repeat(64), 'b'.repeat(64)];
+    await cache.set('track_metadata', 'ok', { title: 'ok' }, { fingerprint: print });
+    await cache.set('track_metadata', 'changed', { title: 'changed' }, { fingerprint: print });
+    getMany.mockClear();
+    const [ok, changed, unchecked] = await Promise.all([
+      cache.get('track_metadata', 'ok', { fingerprint: print }),
+      cache.get('track_metadata', 'changed', { fingerprint: other }),
+      cache.get('track_metadata', 'ok'),
+    ]);
+    expect([ok, changed, unchecked]).toEqual([{ title: 'ok' }, undefined, { title: 'ok' }]);
+    expect(getMany).toHaveBeenCalledTimes(1);
+    expect(getMany.mock.calls[0]?.[2]).toEqual([print, other, undefined]);
+    expect(await cache.has('track_metadata', 'changed')).toBe(false);
+  });
+
+  it('a failed read reaches every get of the batch; a bad argument fails only its own get, before any read', async () => {
+    const { cache, getMany } = await openCounted();
+    getMany.mockRejectedValueOnce(new Error('gone'));
+    const outcomes = await Promise.allSettled([cache.get('generic', 'a'), cache.get('generic', 'b')]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+    const [bad, good] = await Promise.allSettled([cache.get('generic', ''), cache.get('generic', 'b')]);
+    expect(bad.status === 'rejected' && isCacheError(bad.reason, 'invalid_argument')).toBe(true);
+    expect(good).toEqual({ status: 'fulfilled', value: undefined });
+    expect(getMany.mock.calls.at(-1)?.[1]).toEqual(['b']);
+    await cache.close();
+    expect(isCacheError(await rejection(cache.get('generic', 'a')), 'closed')).toBe(true);
+  });
+});
