@@ -39,7 +39,14 @@ export interface TrackLookup {
  * again. The album's cover is the demo's own content type, `artwork`: a Blob, drawn once per album.
  * The second lookup of a track is answered by the cache alone.
  */
-export async function lookupTrack(cache: DemoCache, api: MetadataApi, library: Library, track: LibraryTrack): Promise<TrackLookup> {
+export async function lookupTrack(
+  cache: DemoCache,
+  api: MetadataApi,
+  library: Library,
+  track: LibraryTrack,
+  /** Draws a cover (a canvas in the page; Node tests pass their own). */
+  draw: (artist: string, album: string) => Promise<Blob> = drawCover,
+): Promise<TrackLookup> {
   const started = performance.now();
   const fingerprint = await fingerprintTrack(library.identity(track));
   const tags = await cache.resolve('track_metadata', track.id, () => library.readTags(track), { trackId: track.id, fingerprint });
@@ -50,7 +57,7 @@ export async function lookupTrack(cache: DemoCache, api: MetadataApi, library: L
     albumYear = { year: year.value, from: year.source };
   }
   const album = { artist: track.artist, album: track.album };
-  const cover = await cache.resolve('artwork', albumKey(track.artist, track.album), () => drawCover(track.artist, track.album), { album });
+  const cover = await cache.resolve('artwork', albumKey(track.artist, track.album), () => draw(track.artist, track.album), { album });
   return {
     track,
     fingerprint,

@@ -3,10 +3,14 @@ import { SmartCacheConfig } from '../src/index';
 import { DEMO_CONFIG } from '../demo/demoConfig';
 import { DEMO_SCHEMAS } from '../demo/demoSchemas';
 import { generateLibrary } from '../demo/generateLibrary';
-import { Library } from '../demo/Library';
-import { lookupTrack } from '../demo/lookupTrack';
+import { Library, type LibraryTrack } from '../demo/Library';
+import { lookupTrack as lookupInPage, type DemoCache } from '../demo/lookupTrack';
 import { MetadataApi, type ApiOutcome } from '../demo/MetadataApi';
 import { openCache } from './support/openCache';
+
+/** Node has no canvas: covers are a few bytes of PNG-typed Blob. */
+const draw = async (artist: string, album: string) => new Blob([`${artist}/${album}`], { type: 'image/png' });
+const lookupTrack = (cache: DemoCache, api: MetadataApi, library: Library, track: LibraryTrack) => lookupInPage(cache, api, library, track, draw);
 
 async function setup() {
   const { cache } = await openCache({ config: new SmartCacheConfig(DEMO_CONFIG), schemas: DEMO_SCHEMAS });
@@ -21,10 +25,12 @@ describe('lookupTrack', () => {
     const { cache, library, api, trackWith } = await setup();
     const track = trackWith('found');
     const first = await lookupTrack(cache, api, library, track);
-    expect(first).toMatchObject({ tags: { from: 'fetch' }, api: { status: 'found', from: 'fetch' }, albumYear: { from: 'fetch' } });
+    expect(first).toMatchObject({ tags: { from: 'fetch' }, api: { status: 'found', from: 'fetch' }, albumYear: { from: 'fetch' }, cover: { from: 'fetch' } });
+    expect(first.cover.image).toBeInstanceOf(Blob);
     expect(api.calls).toBe(2);
     const second = await lookupTrack(cache, api, library, track);
-    expect(second).toMatchObject({ tags: { from: 'cache' }, api: { status: 'found', from: 'cache' }, albumYear: { from: 'cache', year: first.albumYear!.year } });
+    expect(second).toMatchObject({ tags: { from: 'cache' }, api: { status: 'found', from: 'cache' }, albumYear: { from: 'cache', year: first.albumYear!.year }, cover: { from: 'cache' } });
+    expect(await second.cover.image.text()).toBe(`${track.artist}/${track.album}`);
     expect(api.calls).toBe(2);
     const { types } = await cache.stats();
     expect([types.track_metadata.entries, types.successful_api_metadata.entries, types.album_year.entries]).toEqual([1, 1, 1]);
@@ -36,7 +42,7 @@ describe('lookupTrack', () => {
     const track = trackWith('found');
     const { fingerprint } = await lookupTrack(cache, api, library, track);
     expect((await cache.emit({ eventType: 'fingerprint_changed', fingerprint })).invalidated).toEqual({ track_metadata: 1 });
-    expect((await cache.emit({ eventType: 'library_sync' })).invalidated).toEqual({ album_year: 1 });
+    expect((await cache.emit({ eventType: 'library_sync' })).invalidated).toEqual({ album_year: 1, artwork: 1 });
     expect((await cache.emit({ eventType: 'track_removed', trackId: track.id })).invalidated).toEqual({ track_metadata: 0, successful_api_metadata: 1 });
   });
 
