@@ -13,7 +13,7 @@ import { measureShippedSizes, sizeTable } from './shippedSizes';
 const LIBRARIES: Library[] = ['reprise', 'raw', 'dexie', 'idb-keyval'];
 const RUNS = { 10_000: 5, 100_000: 3 } as const;
 /** `BENCH=2,3 npm run bench` runs only those measures (while profiling); the report needs them all. */
-const MEASURES = 8;
+const MEASURES = 9;
 const ONLY = new Set((process.env['BENCH'] ?? Array.from({ length: MEASURES }, (_, index) => index + 1).join(',')).split(',').map(Number));
 
 const median = (values: number[]) => {
@@ -151,6 +151,15 @@ it('measures Reprise against the peers', async () => {
         target: '< 1×',
         met: reprise.total.gzip < dexie.total.gzip,
       });
+    }
+
+    // 9. A list rendering 50 rows: 50 concurrent gets against one getMany of the same 50 keys.
+    if (ONLY.has(9)) {
+      const list = await page.evaluate(() => window.bench.listRender(10_000, 50, 40));
+      raw['listRender'] = list;
+      const [gets, getMany] = [median(list.gets), median(list.getMany)];
+      log(`list render: 50 gets ${fixed(gets, 2)} ms, getMany ${fixed(getMany, 2)} ms`);
+      row('9. 50 concurrent get ÷ one getMany of 50', `${fixed(gets, 2)} ms`, `getMany ${fixed(getMany, 2)} ms`, gets / getMany, 1.2);
     }
 
     // The report.

@@ -209,6 +209,30 @@ const bench = {
     }
   },
 
+  /**
+   * 9: a list rendering its rows: `count` concurrent gets (one per row) against one getMany of the same
+   * keys, alternating, `rounds` times each; Reprise's persistent type. Milliseconds per round.
+   */
+  async listRender(stored: number, count: number, rounds: number): Promise<{ gets: number[]; getMany: number[] }> {
+    const subject = await openSubject('reprise');
+    try {
+      await fill(subject, stored);
+      const times = { gets: [] as number[], getMany: [] as number[] };
+      for (let round = 0; round < rounds; round++) {
+        const keys = randomKeys(stored, count, round + 100);
+        for (const way of round % 2 ? (['getMany', 'gets'] as const) : (['gets', 'getMany'] as const)) {
+          const start = now();
+          const values = way === 'gets' ? await Promise.all(keys.map((key) => subject.get(key))) : await subject.getMany(keys);
+          times[way].push(now() - start);
+          if (values.some((value) => value === undefined)) throw new Error(`list render (${way}) missed keys`);
+        }
+      }
+      return times;
+    } finally {
+      await subject.close();
+    }
+  },
+
   /** 3: sequential point gets of random keys; `memory` reads Reprise's in-memory type (generic). */
   async pointGets(library: Library | 'reprise-memory', stored: number, count: number): Promise<Percentiles> {
     if (library === 'reprise-memory') {
