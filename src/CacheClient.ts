@@ -36,7 +36,8 @@ import {
   setOptionsSchema,
 } from './cacheArgs';
 import { createCacheEvent, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
-import { CacheError } from './CacheError';
+import { CacheError, isCacheError } from './CacheError';
+import { randomId } from './randomId';
 import { CONTENT_TYPES, isPersistentType, type TypeName } from './contentType';
 import { parseContentType } from './contentTypeSchema';
 import { Handlers } from './Handlers';
@@ -175,11 +176,15 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       return fill(from);
     };
     const batch = `batch-${++this.#batches}`;
+    // Names the write in IndexedDB: if the worker dies after it committed but before it answered, the
+    // next worker can tell, and the call resolves (it happened) instead of rejecting.
+    const commitId = randomId();
     if (onProgress) this.#progress.set(batch, { report: onProgress, done: 0 });
     try {
       if (entries.length <= this.#chunk) {
         const all = inputs(0);
-        await this.#engine.setMany(type, isPromiseLike(all) ? await all : all, { batch: onProgress && batch });
+        const ready = isPromiseLike(all) ? await all : all;
+        await this.#happened(commitId, () => this.#engine.setMany(type, ready, { batch: onProgress && batch, commitId }));
       } else {
         // Validate and hand over in chunks, yielding between them; the engine writes everything in one transaction.
         try {
@@ -188,7 +193,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
             await this.#engine.stage(batch, isPromiseLike(chunk) ? await chunk : chunk);
             await yieldToEventLoop();
           }
-          await this.#engine.commit(batch, type, entries.length);
+          await this.#happened(commitId, () => this.#engine.commit(batch, type, entries.length, commitId));
         } catch (error) {
           await this.#engine.discard(batch).catch(() => {});
           throw error;
@@ -479,6 +484,18 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   }
 
   /** What the type's schema makes of a value (the value itself without a schema): a promise for an async schema; `invalid_value` if it does not pass. */
+  /**
+   * Runs a write marked `commitId`. When its worker dies before answering, the write may have committed
+   * all the same: the next worker says whether it did, and then the call resolves.
+   */
+  async #happened(commitId: string, write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      if (!isCacheError(error, 'worker_failed') || !(await this.#engine.committed(commitId).catch(() => false))) throw error;
+    }
+  }
+
   /** Checks that the type is one of this cache's: `unknown_content_type` otherwise. */
   #known(type: unknown): void {
     parseContentType(type, this.#typeNames);

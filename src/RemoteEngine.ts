@@ -49,8 +49,12 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.stage(batch, entries));
   }
 
-  commit(batch: string, type: TypeName, count: number): Promise<void> {
-    return this.#call((engine) => engine.commit(batch, type, count));
+  commit(batch: string, type: TypeName, count: number, commitId?: string): Promise<void> {
+    return this.#call((engine) => engine.commit(batch, type, count, commitId));
+  }
+
+  committed(commitId: string): Promise<boolean> {
+    return this.#call((engine) => engine.committed(commitId));
   }
 
   discard(batch: string): Promise<void> {

@@ -47,6 +47,11 @@ export interface SetManyOptions {
   batch?: string | undefined;
   /** getOrSet's write: leave out an entry that a change made since this mark (the fetch's start) removes. */
   since?: Mark | undefined;
+  /**
+   * Marks the write in IndexedDB under this id, in its own transaction: a client whose worker died
+   * before answering asks the next one (`committed`) whether it happened.
+   */
+  commitId?: string | undefined;
 }
 
 /** The engine's methods, called directly in-process or through Comlink from the main thread. */
@@ -62,7 +67,9 @@ export interface EngineApi {
    * Writes the `count` entries staged under `batch`; rejects with `worker_failed`, writing nothing, when
    * this engine holds another number of them (part was staged in a worker that died since).
    */
-  commit(batch: string, type: TypeName, count: number): Promise<void>;
+  commit(batch: string, type: TypeName, count: number, commitId?: string): Promise<void>;
+  /** Whether a write marked `commitId` (see SetManyOptions) is in IndexedDB; false where there is none. */
+  committed(commitId: string): Promise<boolean>;
   discard(batch: string): Promise<void>;
   /** Whether a live (unexpired) entry exists; counts no hit or miss. */
   has(type: TypeName, key: string): Promise<boolean>;
@@ -98,6 +105,7 @@ export const ENGINE_METHODS = [
   'mark',
   'stage',
   'commit',
+  'committed',
   'discard',
   'has',
   'keys',

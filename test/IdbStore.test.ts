@@ -61,4 +61,14 @@ describe('IdbStore', () => {
     expect(await store.usage(['album_year'])).toEqual([{ entries: left.length + 1, bytes: bytes + 50 }]);
     store.close();
   });
+
+  it('a write marked with a commit id can be asked about; the mark goes with the log it is as old as', async () => {
+    const store = await IdbStore.open({ name: uniqueName(), indexedDB: new IDBFactory() });
+    await store.write('track_metadata', [entry('track_metadata', 'k')], null, 0, { commit: { id: 'old', at: 1000 } });
+    await store.write('track_metadata', [entry('track_metadata', 'k2')], null, 0, { commit: { id: 'new', at: 3000 } });
+    expect([await store.committed('old'), await store.committed('new'), await store.committed('never')]).toEqual([true, true, false]);
+    await store.log.trim(2000, 0);
+    expect([await store.committed('old'), await store.committed('new')]).toEqual([false, true]);
+    store.close();
+  });
 });

@@ -57,6 +57,39 @@ describe('a worker that dies', () => {
   });
 });
 
+describe('a worker that dies after a write committed, before it answered', () => {
+  it.each([
+    ['one step', 10],
+    ['several chunks', 2 * SET_MANY_CHUNK + 1],
+  ])('a persistent setMany (%s) resolves, since it happened; the entries are there', async (_what, count) => {
+    const { cache, workers } = await openRemoteCache({
+      name: uniqueName(),
+      indexedDB: new IDBFactory(),
+      now: fakeClock().now,
+      afterCall: (method, _args, worker) => {
+        if (method === 'setMany' || method === 'commit') worker.kill();
+      },
+    });
+    const batch = entries(count);
+    await cache.setMany('album_year', batch);
+    expect(workers.length).toBeGreaterThan(1);
+    expect((await cache.stats()).types.album_year.entries).toBe(count);
+  });
+
+  it('a memory-type setMany rejects with worker_failed: its entries died with the worker', async () => {
+    const { cache } = await openRemoteCache({
+      name: uniqueName(),
+      indexedDB: new IDBFactory(),
+      now: fakeClock().now,
+      afterCall: (method, _args, worker) => {
+        if (method === 'setMany') worker.kill();
+      },
+    });
+    expect(await rejection(cache.setMany('generic', entries(10)))).toMatchObject({ code: 'worker_failed' });
+    expect((await cache.stats()).types.generic.entries).toBe(0);
+  });
+});
+
 describe('getOrSet across a worker’s death', () => {
   it('does not store in the new worker a value that an event made stale while the old one fetched it', async () => {
     const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };

@@ -181,7 +181,7 @@ export class Engine implements EngineApi {
     });
   }
 
-  async setMany(type: TypeName, inputs: EntryInput[], { batch, since }: SetManyOptions = {}): Promise<void> {
+  async setMany(type: TypeName, inputs: EntryInput[], { batch, since, commitId }: SetManyOptions = {}): Promise<void> {
     await this.#ready();
     const policy = this.#config.getPolicy(type);
     const now = this.#now();
@@ -211,7 +211,7 @@ export class Engine implements EngineApi {
     // change would remove this newer entry (and a guard checks the memory store's journal).
     await this.#current(type);
     const removed = await this.#withStore(type, async (store) => {
-      const removed = await this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard });
+      const removed = await this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard, commit: commitId === undefined ? undefined : { id: commitId, at: now } });
       this.#changed(store, type, 'set', entries.map((entry) => entry.key));
       return removed;
     });
@@ -231,7 +231,7 @@ export class Engine implements EngineApi {
     else this.#batches.set(batch, entries);
   }
 
-  async commit(batch: string, type: TypeName, count: number): Promise<void> {
+  async commit(batch: string, type: TypeName, count: number, commitId?: string): Promise<void> {
     const entries = this.#batches.get(batch) ?? [];
     this.#batches.delete(batch);
     // The batch may have been staged partly in a worker that died since: then this one lacks entries.
@@ -241,7 +241,12 @@ export class Engine implements EngineApi {
         `The cache worker stopped while this setMany was being sent (${entries.length} of its ${count} entries reached the new one); nothing was written`,
       );
     }
-    await this.setMany(type, entries, { batch });
+    await this.setMany(type, entries, { batch, commitId });
+  }
+
+  async committed(commitId: string): Promise<boolean> {
+    await this.#ready();
+    return this.#idb ? this.#idb.committed(commitId) : false;
   }
 
   async discard(batch: string): Promise<void> {

@@ -78,7 +78,7 @@ export class IdbStore implements Store {
   }
 
   async write(type: TypeName, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
-    const { onProgress, guard } = options;
+    const { onProgress, guard, commit } = options;
     const now = cutoffOf(expiredBy, type);
     // The last of several entries with one key wins; the usage must count that key once.
     entries = lastOfEachKey(entries);
@@ -94,7 +94,8 @@ export class IdbStore implements Store {
             return planEvictions(tx, type, usage.bytes + incoming - budget.lowWater, usage, now, { spare, readTimes: this.#readTimes });
           })
         : [];
-    return this.#db.transact(`writing ${type}`, guard ? [entryStore(type), 'usage', 'events', 'meta'] : [entryStore(type), 'usage'], 'readwrite', async (tx) => {
+    const stores: StoreName[] = guard ? [entryStore(type), 'usage', 'events', 'meta'] : commit ? [entryStore(type), 'usage', 'meta'] : [entryStore(type), 'usage'];
+    return this.#db.transact(`writing ${type}`, stores, 'readwrite', async (tx) => {
       // Read in the write's own transaction: a change logged after this cannot have removed what it writes.
       if (guard) entries = await unremoved(tx, entries, guard);
       const store = tx.objectStore(entryStore(type));
@@ -135,8 +136,14 @@ export class IdbStore implements Store {
           ? await shrinkType(tx, type, usage, budget.lowWater, now, plan, this.#readTimes, spare)
           : noneRemoved();
       this.#putUsage(tx, type, usage);
+      if (commit) tx.objectStore('meta').put(commit.at, `commit:${commit.id}`);
       return removed;
     });
+  }
+
+  /** Whether a write marked `id` committed (see WriteOptions.commit). */
+  committed(id: string): Promise<boolean> {
+    return this.#db.transact('reading a commit mark', ['meta'], 'readonly', async (tx) => (await requestDone(tx.objectStore('meta').get(`commit:${id}`))) !== undefined);
   }
 
   list(type: TypeName, prefix?: string): Promise<StoredEntry[]> {

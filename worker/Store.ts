@@ -70,6 +70,8 @@ export interface WriteOptions {
   /** Called as entries are written, with how many are. */
   onProgress?: ((written: number) => void) | undefined;
   guard?: WriteGuard | undefined;
+  /** IndexedDB: also record that this write happened, under `id`, at `at` (epoch ms), in its transaction. */
+  commit?: { id: string; at: number } | undefined;
 }
 
 /**

@@ -45,9 +45,10 @@ export type RepriseSchema = DBSchema &
     events: { key: number; value: LoggedChange };
     /**
      * `trimmedThrough`: the log's first missing sequence number; `epoch`: names this database, made anew
-     * when it is recreated.
+     * when it is recreated; `commit:<id>`: when a write marked with that id committed (see
+     * SetManyOptions.commitId), kept as long as the event log.
      */
-    meta: { key: 'trimmedThrough' | 'epoch'; value: number | string };
+    meta: { key: 'trimmedThrough' | 'epoch' | `commit:${string}`; value: number | string };
   };
 
 export type StoreName = ContentType | 'usage' | 'events' | 'meta' | `custom:${string}`;

@@ -23,6 +23,8 @@ type Method = keyof EngineApi;
 export interface InProcessWorkersOptions {
   /** Called before each call reaches a worker's engine; may kill it (or another) first. */
   beforeCall?: (method: Method, args: unknown[], worker: InProcessWorker) => void | Promise<void>;
+  /** Called when a worker's engine has answered a call, before the answer reaches the page; may kill it. */
+  afterCall?: (method: Method, args: unknown[], worker: InProcessWorker) => void;
   /** Called when a worker has started. */
   onStart?: (worker: InProcessWorker) => void;
   /** Called when a worker is killed, to end what a real dead worker could no longer do (its transactions). */
@@ -68,6 +70,7 @@ export function inProcessWorkers(open: (client: ClientCallbacks) => Promise<Engi
           await options.beforeCall?.(method, args, worker);
           if (dead) return died;
           const result = await (engine[method] as (...args: unknown[]) => Promise<unknown>)(...copy(args));
+          options.afterCall?.(method, args, worker);
           // An answer the page would never receive.
           if (dead) return died;
           return copy(result);
