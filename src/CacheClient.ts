@@ -142,8 +142,10 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#known(type);
     parse(keySchema, key, 'invalid_argument', 'key');
     const parsed = parse(setOptionsSchema, options ?? {}, 'invalid_argument', 'set options');
-    const input = this.#toInput(type, { ...parsed, key, value }, 'value');
-    await this.#engine.setMany(type, [isPromiseLike(input) ? await input : input]);
+    const pending = this.#toInput(type, { ...parsed, key, value }, 'value');
+    const input = isPromiseLike(pending) ? await pending : pending;
+    const commitId = randomId();
+    await this.#happened(commitId, () => this.#engine.setMany(type, [input], { commitId }));
   }
 
   async setMany<T extends CacheType<N>>(
@@ -319,7 +321,10 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     const checked = this.#toInput(type, { ...options, key, value }, 'fetched value');
     const input = isPromiseLike(checked) ? await checked : checked;
     this.#checkOpen();
-    if (store) await this.#engine.setMany(type, [input], { since });
+    if (store) {
+      const commitId = randomId();
+      await this.#happened(commitId, () => this.#engine.setMany(type, [input], { since, commitId }));
+    }
     // Other tabs read it from the store only where it is shared (IndexedDB); from memory they get it in the message.
     return { value: (await this.#output(type, input.value)) as ValueOf<S, T>, stored: store && this.#types.get(type) === true, cached: store };
   }

@@ -76,6 +76,20 @@ describe('a worker that dies after a write committed, before it answered', () =>
     expect((await cache.stats()).types.album_year.entries).toBe(count);
   });
 
+  it('so does a persistent set', async () => {
+    const { cache, workers } = await openRemoteCache({
+      name: uniqueName(),
+      indexedDB: new IDBFactory(),
+      now: fakeClock().now,
+      afterCall: (method, _args, worker) => {
+        if (method === 'setMany') worker.kill();
+      },
+    });
+    await cache.set('track_metadata', 'k', 'v');
+    expect(workers.length).toBe(2);
+    expect(await cache.get('track_metadata', 'k')).toBe('v');
+  });
+
   it('a memory-type setMany rejects with worker_failed: its entries died with the worker', async () => {
     const { cache } = await openRemoteCache({
       name: uniqueName(),
