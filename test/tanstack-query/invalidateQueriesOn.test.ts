@@ -4,7 +4,7 @@
 import { QueryClient, QueryObserver, type QueryKey } from '@tanstack/query-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Cache } from '../../src/index';
-import { invalidateQueriesOn } from '../../src/tanstack-query';
+import { invalidateQueriesOn, type QueryKeysOf } from '../../src/tanstack-query';
 import { openCache } from '../support/openCache';
 
 const cleanups: (() => void)[] = [];
@@ -36,13 +36,13 @@ describe('invalidateQueriesOn', () => {
     const fetchYear = vi.fn(async () => year);
     const tabs = [tabWithAlbumYear(first.cache, fetchYear), tabWithAlbumYear(second.cache, fetchYear)];
     await vi.waitFor(() => expect(tabs.map((tab) => tab.seen)).toEqual([[1971], [1971]]));
-    const mapped = vi.fn((event: { eventType: string }) => (event.eventType === 'library_sync' ? [['albumYear']] : []));
+    const mapped = vi.fn<QueryKeysOf>((event) => (event.eventType === 'library_sync' ? [['albumYear']] : []));
     for (const [index, tab] of tabs.entries()) cleanups.push(invalidateQueriesOn([first, second][index]!.cache, tab.client, mapped));
 
     year = 1972;
     await first.cache.emit({ eventType: 'library_sync' });
     await vi.waitFor(() => expect(tabs.map((tab) => tab.seen)).toEqual([[1971, 1972], [1971, 1972]]));
-    expect(mapped.mock.calls.map(([event, context]) => [event.eventType, (context as { source: string }).source]).sort()).toEqual([
+    expect(mapped.mock.calls.map(([event, context]) => [event.eventType, context.source]).sort()).toEqual([
       ['library_sync', 'local'],
       ['library_sync', 'remote'],
     ]);
