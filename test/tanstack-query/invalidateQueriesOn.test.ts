@@ -72,6 +72,11 @@ describe('invalidateQueriesOn', () => {
     cleanups.push(invalidateQueriesOn(cache, client, (event) => [['tracks', event.trackId]]));
     await cache.emit({ eventType: 'track_modified', trackId: 't1' });
     await vi.waitFor(() => expect(client.getQueryState(['tracks', 't1'])?.isInvalidated).toBe(true));
+    // Even a query fresh forever fetches again once invalidated; another one is left alone.
+    client.setQueryData(['tracks', 't2'], 'kept');
+    const fresh = { staleTime: Infinity, queryFn: async () => 'new' };
+    expect(await client.fetchQuery({ queryKey: ['tracks', 't1'], ...fresh })).toBe('new');
+    expect(await client.fetchQuery({ queryKey: ['tracks', 't2'], ...fresh })).toBe('kept');
   });
 
   it('bad arguments throw invalid_argument; a mapping that returns no array is reported and the other listeners still run', async () => {
