@@ -69,11 +69,11 @@ describe('invalidateQueriesOn', () => {
     const client = new QueryClient();
     cleanups.push(() => client.clear());
     client.setQueryData(['tracks', 't1'], 'old');
+    client.setQueryData(['tracks', 't2'], 'kept');
     cleanups.push(invalidateQueriesOn(cache, client, (event) => [['tracks', event.trackId]]));
     await cache.emit({ eventType: 'track_modified', trackId: 't1' });
     await vi.waitFor(() => expect(client.getQueryState(['tracks', 't1'])?.isInvalidated).toBe(true));
-    // Even a query fresh forever fetches again once invalidated; another one is left alone.
-    client.setQueryData(['tracks', 't2'], 'kept');
+    // Even a query fresh forever fetches again once invalidated; another track's is left alone.
     const fresh = { staleTime: Infinity, queryFn: async () => 'new' };
     expect(await client.fetchQuery({ queryKey: ['tracks', 't1'], ...fresh })).toBe('new');
     expect(await client.fetchQuery({ queryKey: ['tracks', 't2'], ...fresh })).toBe('kept');
