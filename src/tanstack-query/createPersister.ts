@@ -1,7 +1,7 @@
 import type { DehydratedState } from '@tanstack/query-core';
 import type { Cache, ContentType } from 'reprise';
 import { CacheError } from '../CacheError';
-import { persistentTypeCheck } from './persistentType';
+import { persistentTypeCheck } from './persistentTypeCheck';
 
 /** What `persistQueryClient` saves: the same shape as `PersistedClient` of @tanstack/query-persist-client-core. */
 export interface PersistedClient {

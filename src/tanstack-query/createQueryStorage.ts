@@ -1,6 +1,6 @@
 import type { Cache, ContentType } from 'reprise';
 import { CacheError } from '../CacheError';
-import { persistentTypeCheck } from './persistentType';
+import { persistentTypeCheck } from './persistentTypeCheck';
 
 /**
  * The `storage` of `experimental_createQueryPersister`: one entry per query. `V` is what its

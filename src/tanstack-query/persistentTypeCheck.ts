@@ -11,7 +11,7 @@ import { CacheError } from '../CacheError';
  * tell one from the other: the check then lets every known type pass. Nothing survives a reload in
  * such a browser whatever the type, and the mistake is already caught wherever IndexedDB works.
  */
-export async function checkPersistentType(cache: Cache, type: ContentType): Promise<void> {
+async function checkPersistentType(cache: Cache, type: ContentType): Promise<void> {
   const stats = await cache.stats();
   const typeStats = (stats.types as Partial<typeof stats.types>)[type];
   if (typeStats === undefined) throw new CacheError('unknown_content_type', `unknown content type "${String(type)}"`);
