@@ -35,10 +35,16 @@ const library: BuildEnvironmentOptions = {
   emptyOutDir: true,
   // The published code is readable ESM, one file per module; maps would be most of the tarball.
   sourcemap: false,
-  lib: { entry: 'src/index.ts', formats: ['es'], fileName: (_, name) => (name === 'src/index' ? 'reprise.js' : `${name}.js`) },
+  // Two entries: the library, and its TanStack Query adapter (`reprise/tanstack-query`), which the main entry never imports.
+  lib: {
+    entry: ['src/index.ts', 'src/tanstack-query/index.ts'],
+    formats: ['es'],
+    fileName: (_, name) => ({ 'src/index': 'reprise.js', 'src/tanstack-query/index': 'tanstack-query.js' })[name] ?? `${name}.js`,
+  },
   rollupOptions: {
     // zod's entry points (zod, zod/mini) are the app's dependency, like idb and comlink.
-    external: ['idb', 'comlink', /^zod(\/|$)/, /^@noble\/hashes\//],
+    // @tanstack/query-core is the adapter's optional peer (it imports only its types).
+    external: ['idb', 'comlink', /^zod(\/|$)/, /^@noble\/hashes\//, /^@tanstack\//],
     // One file per module: with `sideEffects: false` an app's bundler drops every module it does not
     // use (fingerprintTrack and its hashing, the model classes), which it cannot do inside one file.
     output: { preserveModules: true, preserveModulesRoot: '.' },

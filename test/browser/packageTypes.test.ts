@@ -27,20 +27,28 @@ async function tsc(project: string): Promise<{ code: number; output: string }> {
 }
 
 describe('the packed tarball', () => {
-  it('holds the library, its worker, one bundled .d.ts and the README, and its manifest points at them', async () => {
+  it('holds the library, its worker, one bundled .d.ts per entry and the README, and its manifest points at them', async () => {
     const { stdout } = await run('tar', ['-tzf', tarball]);
     const paths = stdout.trim().split('\n').map((path) => path.replace(/^package\//, ''));
     console.log('the tarball holds', paths);
-    expect(paths).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/lib/reprise.js', 'dist/lib/reprise.d.ts']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['package.json', 'README.md', 'dist/lib/reprise.js', 'dist/lib/reprise.d.ts', 'dist/lib/tanstack-query.js', 'dist/lib/tanstack-query.d.ts']),
+    );
     expect(paths.filter((path) => /^dist\/lib\/assets\/entry-[\w-]+\.js$/.test(path))).toHaveLength(1);
-    expect(paths.filter((path) => path.endsWith('.d.ts'))).toEqual(['dist/lib/reprise.d.ts']);
+    expect(paths.filter((path) => path.endsWith('.d.ts')).sort()).toEqual(['dist/lib/reprise.d.ts', 'dist/lib/tanstack-query.d.ts']);
     expect(paths.filter((path) => !path.startsWith('dist/lib/') && !['package.json', 'README.md'].includes(path))).toEqual([]);
     const manifest = JSON.parse(await readFile(join(folder, 'node_modules/reprise/package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest).toMatchObject({
       type: 'module',
       types: './dist/lib/reprise.d.ts',
-      exports: { '.': { types: './dist/lib/reprise.d.ts', import: './dist/lib/reprise.js' } },
+      exports: {
+        '.': { types: './dist/lib/reprise.d.ts', import: './dist/lib/reprise.js' },
+        './tanstack-query': { types: './dist/lib/tanstack-query.d.ts', import: './dist/lib/tanstack-query.js' },
+      },
+      peerDependencies: { '@tanstack/query-core': '>=5' },
+      peerDependenciesMeta: { '@tanstack/query-core': { optional: true } },
     });
+    expect(manifest).not.toHaveProperty(['dependencies', '@tanstack/query-core']);
   });
 
   it('@arethetypeswrong/cli finds no problem for node16 (ESM) and bundler resolution (ESM only: node10 and require are not offered)', async () => {
@@ -50,10 +58,17 @@ describe('the packed tarball', () => {
       analysis: { entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string } }> }> };
       problems: Record<string, { resolutionKind?: string }[]>;
     };
-    const resolved = Object.fromEntries(Object.entries(analysis.entrypoints['.']!.resolutions).map(([kind, { resolution }]) => [kind, resolution?.fileName]));
-    console.log('attw resolved', resolved, 'problems', JSON.stringify(problems));
-    expect(resolved['node16-esm']).toBe('/node_modules/reprise/dist/lib/reprise.d.ts');
-    expect(resolved['bundler']).toBe('/node_modules/reprise/dist/lib/reprise.d.ts');
+    const resolved = (entrypoint: string) =>
+      Object.fromEntries(Object.entries(analysis.entrypoints[entrypoint]!.resolutions).map(([kind, { resolution }]) => [kind, resolution?.fileName]));
+    console.log('attw resolved', resolved('.'), resolved('./tanstack-query'), 'problems', JSON.stringify(problems));
+    expect(Object.keys(analysis.entrypoints).sort()).toEqual(['.', './tanstack-query']);
+    for (const [entrypoint, file] of [
+      ['.', 'reprise.d.ts'],
+      ['./tanstack-query', 'tanstack-query.d.ts'],
+    ] as const) {
+      expect(resolved(entrypoint)['node16-esm']).toBe(`/node_modules/reprise/dist/lib/${file}`);
+      expect(resolved(entrypoint)['bundler']).toBe(`/node_modules/reprise/dist/lib/${file}`);
+    }
     const outsideProfile = Object.values(problems)
       .flat()
       .filter((problem) => problem.resolutionKind !== 'node10' && problem.resolutionKind !== 'node16-cjs');
@@ -72,14 +87,17 @@ describe('the packed tarball', () => {
     await cp(join(folder, 'types'), degraded, { recursive: true });
     const fake = join(degraded, 'node_modules/reprise');
     await mkdir(fake, { recursive: true });
-    await writeFile(join(fake, 'package.json'), JSON.stringify({ name: 'reprise', type: 'module', types: './index.d.ts', exports: { '.': { types: './index.d.ts' } } }));
-    const names = ['CacheError', 'createCache', 'createCacheEvent', 'isCacheError', 'SmartCacheConfig'];
-    const types = ['Cache', 'CacheError', 'CacheErrorCode', 'CacheStats'];
-    await writeFile(join(fake, 'index.d.ts'), [...names.map((name) => `export declare const ${name}: any;`), ...types.map((name) => `export type ${name} = any;`)].join('\n'));
+    const exports = { '.': { types: './index.d.ts' }, './tanstack-query': { types: './tanstack-query.d.ts' } };
+    await writeFile(join(fake, 'package.json'), JSON.stringify({ name: 'reprise', type: 'module', types: './index.d.ts', exports }));
+    const anyModule = (names: string[], types: string[]) =>
+      [...names.map((name) => `export declare const ${name}: any;`), ...types.map((name) => `export type ${name} = any;`)].join('\n');
+    await writeFile(join(fake, 'index.d.ts'), anyModule(['CacheError', 'createCache', 'createCacheEvent', 'isCacheError', 'SmartCacheConfig'], ['Cache', 'CacheError', 'CacheErrorCode', 'CacheStats']));
+    await writeFile(join(fake, 'tanstack-query.d.ts'), anyModule(['createPersister', 'createQueryStorage', 'invalidateQueriesOn'], ['Persister', 'QueryStorage']));
     const { code, output } = await tsc(join(degraded, 'tsconfig.nodenext.json'));
     console.log(`tsc (nodenext, types degraded to any) exited ${code}`, output);
     expect(code).not.toBe(0);
     expect(output).toContain("error TS2578: Unused '@ts-expect-error' directive.");
     expect(output).toMatch(/error TS2344: Type 'false' does not satisfy the constraint 'true'/);
+    expect(output).not.toContain('TS2307');
   });
 });

@@ -1,7 +1,7 @@
 // The packed library as apps get it. One `npm pack` and one install of the consumer apps
-// (test/fixtures/consumer) serve every package test of a run; they are made on first use, so a run
-// of other browser tests pays nothing. The browser project runs its files one at a time, so no two
-// files make them at once.
+// (test/fixtures/consumer; test/fixtures/react-query has its own) serve every package test of a run;
+// they are made on first use, so a run of other browser tests pays nothing. The browser project runs
+// its files one at a time, so no two files make them at once.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -67,12 +67,33 @@ export async function apps(): Promise<string> {
     vite8: `npm:vite@${project.devDependencies['vite']!}`,
     webpack: project.devDependencies['webpack']!,
     typescript: project.devDependencies['typescript']!,
+    // For the types of reprise/tanstack-query (its optional peer).
+    '@tanstack/query-core': project.devDependencies['@tanstack/query-core']!,
   };
   await writeFile(join(folder, 'package.json'), JSON.stringify(manifest, null, 2));
   await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: folder });
   for (const bundler of ['vite6', 'vite7', 'vite8', 'webpack'] satisfies Bundler[]) {
     await cp(join(folder, 'app'), join(folder, bundler), { recursive: true });
   }
+  return folder;
+}
+
+/**
+ * test/fixtures/react-query with the tarball, its React and TanStack packages (the workspace's pins,
+ * which `npm install` in the project has cached) and the project's Vite, installed from npm's cache
+ * (once per run): `<folder>/react-query/`.
+ */
+export async function reactQueryApp(): Promise<string> {
+  const tarball = await packedTarball();
+  const folder = join(inject('packFolder'), 'react-query');
+  if (existsSync(join(folder, 'node_modules'))) return folder;
+  await cp(join(fixtures, 'react-query'), folder, { recursive: true, filter: (path) => !path.includes('/node_modules') });
+  const project = await readJson<Manifest>(join(root, 'package.json'));
+  const manifest = await readJson<Manifest>(join(folder, 'package.json'));
+  manifest.dependencies = { ...manifest.dependencies, reprise: `file:${tarball}` };
+  manifest.devDependencies = { vite: project.devDependencies['vite']! };
+  await writeFile(join(folder, 'package.json'), JSON.stringify(manifest, null, 2));
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: folder });
   return folder;
 }
 

@@ -1,0 +1,8 @@
+// `reprise/tanstack-query`: TanStack Query (@tanstack/query-core ≥ 5) on top of a Reprise cache.
+// Nothing here is part of the main entry; it only uses the public `Cache` and `CacheError`.
+export { createPersister } from './createPersister';
+export type { PersistedClient, Persister, PersisterOptions } from './createPersister';
+export { createQueryStorage } from './createQueryStorage';
+export type { QueryStorage } from './createQueryStorage';
+export { invalidateQueriesOn } from './invalidateQueriesOn';
+export type { QueryKeysOf } from './invalidateQueriesOn';

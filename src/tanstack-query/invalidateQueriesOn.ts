@@ -1,0 +1,22 @@
+import type { QueryClient, QueryKey } from '@tanstack/query-core';
+import type { Cache, CacheEvent, EventContext } from 'reprise';
+import { CacheError } from '../CacheError';
+
+/** The query keys an event makes stale; each invalidates its queries the way `invalidateQueries` matches keys (by prefix). */
+export type QueryKeysOf = (event: CacheEvent, context: EventContext) => readonly QueryKey[];
+
+/**
+ * Every library event, emitted here or in another tab (or caught up after a tab missed it), invalidates
+ * the queries `toQueryKeys(event)` names, after the cache has removed its own stale entries: a refetch
+ * whose queryFn reads through the cache then fetches anew. Returns the unsubscribe function.
+ */
+export function invalidateQueriesOn(cache: Cache, queryClient: Pick<QueryClient, 'invalidateQueries'>, toQueryKeys: QueryKeysOf): () => void {
+  if (typeof queryClient?.invalidateQueries !== 'function') throw new CacheError('invalid_argument', 'invalidateQueriesOn: queryClient must be a QueryClient');
+  if (typeof toQueryKeys !== 'function') throw new CacheError('invalid_argument', 'invalidateQueriesOn: toQueryKeys must be a function from an event to query keys');
+  return cache.on('*', (event, context) => {
+    const queryKeys = toQueryKeys(event, context);
+    if (!Array.isArray(queryKeys)) throw new CacheError('invalid_argument', `invalidateQueriesOn: toQueryKeys returned ${typeof queryKeys} for ${event.eventType}, expected an array of query keys`);
+    // A rejection is reported by the cache's listener isolation, like a failing `on` listener.
+    return Promise.all(queryKeys.map((queryKey) => queryClient.invalidateQueries({ queryKey })));
+  });
+}

@@ -1,0 +1,31 @@
+import type { Cache, ContentType } from 'reprise';
+import { CacheError } from '../CacheError';
+
+/**
+ * Resolves when `type` keeps its entries across reloads; rejects with `invalid_argument` when it is a
+ * temporary type (its entries live in one tab's memory, so persisting queries there would silently
+ * restore nothing), with `unknown_content_type` when the cache has no such type.
+ *
+ * Asked of the cache's own stats, not of the policy table, so that it holds for custom types too.
+ * A cache that could not open IndexedDB (`stats().degraded`) keeps every type in memory and so cannot
+ * tell one from the other: the check then lets every known type pass. Nothing survives a reload in
+ * such a browser whatever the type, and the mistake is already caught wherever IndexedDB works.
+ */
+async function checkPersistentType(cache: Cache, type: ContentType): Promise<void> {
+  const stats = await cache.stats();
+  const typeStats = (stats.types as Partial<typeof stats.types>)[type];
+  if (typeStats === undefined) throw new CacheError('unknown_content_type', `unknown content type "${String(type)}"`);
+  if (typeStats.storage !== 'indexeddb' && stats.degraded === null) {
+    throw new CacheError('invalid_argument', `content type "${type}" is temporary: TanStack Query needs a persistent type to survive a reload`);
+  }
+}
+
+/** `checkPersistentType`, asked once: a success is remembered, a failure asked again next time. */
+export function persistentTypeCheck(cache: Cache, type: ContentType): () => Promise<void> {
+  let passed: Promise<void> | undefined;
+  return () =>
+    (passed ??= checkPersistentType(cache, type).catch((error: unknown) => {
+      passed = undefined;
+      throw error;
+    }));
+}

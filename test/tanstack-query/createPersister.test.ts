@@ -1,0 +1,116 @@
+// createPersister with a real QueryClient and TanStack's own persistQueryClientSave/Restore, on a
+// real in-process cache (fake-indexeddb): what comes back after a "reload" (the cache closed and
+// opened again on the same database), and what a wrong type or key does.
+import { QueryClient } from '@tanstack/query-core';
+import { persistQueryClientRestore, persistQueryClientSave } from '@tanstack/query-persist-client-core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { createCache } from '../../src/createCache';
+import { createPersister } from '../../src/tanstack-query';
+import { openCache, rejection, uniqueName } from '../support/openCache';
+
+const clients: QueryClient[] = [];
+function queryClient(): QueryClient {
+  const client = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false } } });
+  clients.push(client);
+  return client;
+}
+afterEach(() => {
+  for (const client of clients.splice(0)) client.clear();
+});
+
+/** A query function that counts its calls. */
+const counted = <T>(value: T) => vi.fn(async () => value);
+
+describe('createPersister', () => {
+  it('after a reload both queries come back from the persister, and nothing is fetched again', async () => {
+    const { cache, name, indexedDB, clock } = await openCache();
+    const before = queryClient();
+    const album = counted({ title: 'Blue' });
+    const track = counted({ title: 'River' });
+    await before.fetchQuery({ queryKey: ['album', 'a1'], queryFn: album });
+    await before.fetchQuery({ queryKey: ['track', 't1'], queryFn: track });
+    await persistQueryClientSave({ queryClient: before, persister: createPersister(cache, { type: 'successful_api_metadata' }) });
+    await cache.close();
+
+    // The reload: a new cache on the same database, a new QueryClient.
+    const { cache: reopened } = await openCache({ name, indexedDB, clock });
+    const after = queryClient();
+    await persistQueryClientRestore({ queryClient: after, persister: createPersister(reopened, { type: 'successful_api_metadata' }) });
+    expect(after.getQueryData(['album', 'a1'])).toEqual({ title: 'Blue' });
+    expect(after.getQueryData(['track', 't1'])).toEqual({ title: 'River' });
+    await after.fetchQuery({ queryKey: ['album', 'a1'], queryFn: album });
+    await after.fetchQuery({ queryKey: ['track', 't1'], queryFn: track });
+    expect([album.mock.calls.length, track.mock.calls.length]).toEqual([1, 1]);
+  });
+
+  it("is one entry under the key, 'tanstack-query' by default; removeClient deletes it", async () => {
+    const { cache } = await openCache();
+    const client = queryClient();
+    client.setQueryData(['k'], 1);
+    const persister = createPersister(cache, { type: 'track_metadata' });
+    const named = createPersister(cache, { type: 'track_metadata', key: 'player' });
+    await persistQueryClientSave({ queryClient: client, persister });
+    await persistQueryClientSave({ queryClient: client, persister: named, buster: 'v2' });
+    expect(await cache.keys('track_metadata')).toEqual(['player', 'tanstack-query']);
+    expect(await named.restoreClient()).toMatchObject({ buster: 'v2', clientState: { queries: [{ queryKey: ['k'], state: { data: 1 } }] } });
+    await persister.removeClient();
+    expect(await cache.keys('track_metadata')).toEqual(['player']);
+    expect(await persister.restoreClient()).toBeUndefined();
+  });
+
+  it('restores nothing from a value under its key that is not a persisted client', async () => {
+    const { cache } = await openCache();
+    await cache.set('album_year', 'tanstack-query', { timestamp: 'yesterday' });
+    const persister = createPersister(cache, { type: 'album_year' });
+    const after = queryClient();
+    await persistQueryClientRestore({ queryClient: after, persister });
+    expect(after.getQueryCache().getAll()).toEqual([]);
+    // The next save replaces it.
+    after.setQueryData(['k'], 1);
+    await persistQueryClientSave({ queryClient: after, persister });
+    expect(await persister.restoreClient()).toMatchObject({ clientState: { queries: [{ queryKey: ['k'] }] } });
+  });
+
+  it('a temporary type: every call rejects with invalid_argument and nothing is written', async () => {
+    const { cache } = await openCache();
+    const persister = createPersister(cache, { type: 'generic' });
+    const client = queryClient();
+    client.setQueryData(['k'], 1);
+    const failure = await rejection(persistQueryClientSave({ queryClient: client, persister }));
+    expect(failure).toMatchObject({ name: 'CacheError', code: 'invalid_argument' });
+    expect(failure.message).toMatch(/"generic" is temporary/);
+    expect(await rejection(persister.restoreClient())).toMatchObject({ code: 'invalid_argument' });
+    expect(await rejection(persister.removeClient())).toMatchObject({ code: 'invalid_argument' });
+    expect(await cache.keys('generic')).toEqual([]);
+  });
+
+  it('an unknown type rejects with unknown_content_type; a missing type or an empty key throws invalid_argument at once', async () => {
+    const { cache } = await openCache();
+    expect(await rejection(createPersister(cache, { type: 'podcast' as never }).restoreClient())).toMatchObject({ code: 'unknown_content_type' });
+    expect(() => createPersister(cache, { type: 'track_metadata', key: '' })).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
+    expect(() => createPersister(cache, {} as never)).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
+    expect(() => createPersister(cache, undefined as never)).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
+  });
+
+  it('a cache degraded to memory (no IndexedDB) accepts persistent and temporary types alike: it cannot tell them apart', async () => {
+    const cache = await createCache({ worker: false, name: uniqueName(), logger: { error: () => {} } });
+    expect((await cache.stats()).degraded).not.toBeNull();
+    for (const type of ['track_metadata', 'generic'] as const) {
+      const persister = createPersister(cache, { type });
+      const client = queryClient();
+      client.setQueryData(['k'], type);
+      await persistQueryClientSave({ queryClient: client, persister });
+      expect(await persister.restoreClient()).toMatchObject({ clientState: { queries: [{ state: { data: type } }] } });
+    }
+  });
+
+  it('takes a cache typed by schemas, persisting in a type without one', async () => {
+    const { cache } = await openCache({ schemas: { track_metadata: z.object({ title: z.string() }) } });
+    const persister = createPersister(cache, { type: 'album_year' });
+    const client = queryClient();
+    client.setQueryData(['k'], 1);
+    await persistQueryClientSave({ queryClient: client, persister });
+    expect(await persister.restoreClient()).toMatchObject({ clientState: { queries: [{ queryKey: ['k'] }] } });
+  });
+});

@@ -1,0 +1,92 @@
+// createQueryStorage as the storage of TanStack's experimental_createQueryPersister (one entry per
+// query), with a real QueryClient on a real in-process cache (fake-indexeddb).
+import { QueryClient } from '@tanstack/query-core';
+import { experimental_createQueryPersister, type PersistedQuery } from '@tanstack/query-persist-client-core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createQueryStorage } from '../../src/tanstack-query';
+import { openCache, rejection } from '../support/openCache';
+
+const clients: QueryClient[] = [];
+afterEach(() => {
+  for (const client of clients.splice(0)) client.clear();
+});
+
+/** A QueryClient whose queries persist through `persister`, fresh forever (only a miss fetches). */
+function queryClient(persister: ReturnType<typeof experimental_createQueryPersister<never>>['persisterFn']): QueryClient {
+  const client = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false, persister } } });
+  clients.push(client);
+  return client;
+}
+
+const ALBUM_KEY = 'tanstack-query-["album","a1"]';
+
+describe('createQueryStorage', () => {
+  it('with the default JSON: each query is an entry, and after a reload it comes back without a fetch', async () => {
+    const { cache, name, indexedDB, clock } = await openCache();
+    const persister = experimental_createQueryPersister({ storage: createQueryStorage(cache, 'successful_api_metadata') });
+    const queryFn = vi.fn(async () => ({ title: 'Blue' }));
+    await queryClient(persister.persisterFn).fetchQuery({ queryKey: ['album', 'a1'], queryFn });
+    await vi.waitFor(async () => expect(await cache.keys('successful_api_metadata')).toEqual([ALBUM_KEY]));
+    expect(JSON.parse((await cache.get('successful_api_metadata', ALBUM_KEY)) as string)).toMatchObject({ queryKey: ['album', 'a1'], state: { data: { title: 'Blue' } } });
+    await cache.close();
+
+    const { cache: reopened } = await openCache({ name, indexedDB, clock });
+    const restored = experimental_createQueryPersister({ storage: createQueryStorage(reopened, 'successful_api_metadata') });
+    expect(await queryClient(restored.persisterFn).fetchQuery({ queryKey: ['album', 'a1'], queryFn })).toEqual({ title: 'Blue' });
+    expect(queryFn).toHaveBeenCalledTimes(1);
+  });
+
+  it('with serialize and deserialize left out (identity), stores the persisted query itself, as IndexedDB can', async () => {
+    const { cache } = await openCache();
+    const storage = createQueryStorage<PersistedQuery>(cache, 'track_metadata');
+    const persister = experimental_createQueryPersister<PersistedQuery>({ storage, serialize: (query) => query, deserialize: (query) => query });
+    await queryClient(persister.persisterFn).fetchQuery({ queryKey: ['track', 't1'], queryFn: async () => ({ title: 'River', seconds: 184 }) });
+    await vi.waitFor(async () => expect(await storage.entries()).toHaveLength(1));
+    expect(await cache.get('track_metadata', 'tanstack-query-["track","t1"]')).toMatchObject({
+      queryHash: '["track","t1"]',
+      queryKey: ['track', 't1'],
+      state: { data: { title: 'River', seconds: 184 }, status: 'success' },
+    });
+  });
+
+  it('entries: restoreQueries brings back every stored query; persisterGc drops busted ones; other keys of the type are left alone', async () => {
+    const { cache } = await openCache();
+    const storage = createQueryStorage(cache, 'album_year');
+    await cache.set('album_year', 'not-a-query', 1999);
+    const old = experimental_createQueryPersister({ storage, buster: 'v1' });
+    const client = queryClient(old.persisterFn);
+    await client.fetchQuery({ queryKey: ['year', 'a1'], queryFn: async () => 1971 });
+    await client.fetchQuery({ queryKey: ['year', 'a2'], queryFn: async () => 1984 });
+    await vi.waitFor(async () => expect(await cache.keys('album_year')).toHaveLength(3));
+
+    const fresh = queryClient(old.persisterFn);
+    await old.restoreQueries(fresh);
+    expect([fresh.getQueryData(['year', 'a1']), fresh.getQueryData(['year', 'a2'])]).toEqual([1971, 1984]);
+
+    await experimental_createQueryPersister({ storage, buster: 'v2' }).persisterGc();
+    expect(await cache.keys('album_year')).toEqual(['not-a-query']);
+  });
+
+  it('removeItem deletes the entry; a missing one reads as undefined', async () => {
+    const { cache } = await openCache();
+    const storage = createQueryStorage(cache, 'track_metadata');
+    await storage.setItem('q', '"v"');
+    expect(await storage.getItem('q')).toBe('"v"');
+    await storage.removeItem('q');
+    expect(await storage.getItem('q')).toBeUndefined();
+    expect(await cache.keys('track_metadata')).toEqual([]);
+  });
+
+  it('a temporary type: the storage rejects with invalid_argument, so does the query using it, and nothing is written', async () => {
+    const { cache } = await openCache();
+    const storage = createQueryStorage(cache, 'negative_result');
+    expect(await rejection(storage.setItem('q', 'v'))).toMatchObject({ name: 'CacheError', code: 'invalid_argument' });
+    expect(await rejection(storage.entries())).toMatchObject({ code: 'invalid_argument' });
+    const persister = experimental_createQueryPersister({ storage });
+    const failure = await rejection(queryClient(persister.persisterFn).fetchQuery({ queryKey: ['q'], queryFn: async () => 1 }));
+    expect(failure).toMatchObject({ code: 'invalid_argument' });
+    expect(failure.message).toMatch(/"negative_result" is temporary/);
+    expect(await cache.keys('negative_result')).toEqual([]);
+    expect(() => createQueryStorage(cache, undefined as never)).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
+  });
+});

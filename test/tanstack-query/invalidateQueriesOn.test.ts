@@ -1,0 +1,94 @@
+// invalidateQueriesOn with real QueryClients: a library event, emitted in this tab or another (two
+// in-process caches of one name on one database, talking over Node's BroadcastChannel), refetches
+// the queries it maps to; their queryFn reads through the cache, so they fetch anew.
+import { QueryClient, QueryObserver, type QueryKey } from '@tanstack/query-core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Cache } from '../../src/index';
+import { invalidateQueriesOn, type QueryKeysOf } from '../../src/tanstack-query';
+import { openCache } from '../support/openCache';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+/** A tab's QueryClient with a mounted (active) query for an album's year, read through the cache. */
+function tabWithAlbumYear(cache: Cache, fetchYear: () => Promise<number>) {
+  const client = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false } } });
+  const queryKey: QueryKey = ['albumYear', 'a1'];
+  const observer = new QueryObserver(client, { queryKey, queryFn: () => cache.getOrSet('album_year', 'a1', fetchYear) });
+  // Each value the query got (a refetch that brings the same value again shows twice).
+  const seen: unknown[] = [];
+  let updatedAt = 0;
+  const unsubscribe = observer.subscribe((result) => {
+    if (result.status === 'success' && result.dataUpdatedAt !== updatedAt) seen.push(result.data);
+    updatedAt = result.dataUpdatedAt;
+  });
+  cleanups.push(unsubscribe, () => client.clear());
+  return { client, seen, queryKey };
+}
+
+describe('invalidateQueriesOn', () => {
+  it('an event in one tab refetches the mapped query in both; each reads the new value through the cache', async () => {
+    const first = await openCache();
+    const second = await openCache({ name: first.name, indexedDB: first.indexedDB, clock: first.clock });
+    let year = 1971;
+    const fetchYear = vi.fn(async () => year);
+    const tabs = [tabWithAlbumYear(first.cache, fetchYear), tabWithAlbumYear(second.cache, fetchYear)];
+    await vi.waitFor(() => expect(tabs.map((tab) => tab.seen)).toEqual([[1971], [1971]]));
+    const mapped = vi.fn<QueryKeysOf>((event) => (event.eventType === 'library_sync' ? [['albumYear']] : []));
+    for (const [index, tab] of tabs.entries()) cleanups.push(invalidateQueriesOn([first, second][index]!.cache, tab.client, mapped));
+
+    year = 1972;
+    await first.cache.emit({ eventType: 'library_sync' });
+    await vi.waitFor(() => expect(tabs.map((tab) => tab.seen)).toEqual([[1971, 1972], [1971, 1972]]));
+    expect(mapped.mock.calls.map(([event, context]) => [event.eventType, context.source]).sort()).toEqual([
+      ['library_sync', 'local'],
+      ['library_sync', 'remote'],
+    ]);
+    // Once for the first read in each tab (no Web Locks in Node), then once or twice for the refetch.
+    expect(fetchYear.mock.calls.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('an event it maps to nothing refetches nothing; after unsubscribing, nothing is refetched', async () => {
+    const { cache } = await openCache();
+    const fetchYear = vi.fn(async () => 1971);
+    const tab = tabWithAlbumYear(cache, fetchYear);
+    await vi.waitFor(() => expect(tab.seen).toEqual([1971]));
+    const unsubscribe = invalidateQueriesOn(cache, tab.client, (event) => (event.eventType === 'library_sync' ? [tab.queryKey] : []));
+    await cache.emit({ eventType: 'track_added', trackId: 't1' });
+    unsubscribe();
+    await cache.emit({ eventType: 'library_sync' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(tab.client.getQueryState(tab.queryKey)?.isInvalidated).toBe(false);
+    expect(fetchYear).toHaveBeenCalledTimes(1);
+  });
+
+  it('a mapped query that is not mounted is marked invalid and refetched on its next use', async () => {
+    const { cache } = await openCache();
+    const client = new QueryClient();
+    cleanups.push(() => client.clear());
+    client.setQueryData(['tracks', 't1'], 'old');
+    client.setQueryData(['tracks', 't2'], 'kept');
+    cleanups.push(invalidateQueriesOn(cache, client, (event) => [['tracks', event.trackId]]));
+    await cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    await vi.waitFor(() => expect(client.getQueryState(['tracks', 't1'])?.isInvalidated).toBe(true));
+    // Even a query fresh forever fetches again once invalidated; another track's is left alone.
+    const fresh = { staleTime: Infinity, queryFn: async () => 'new' };
+    expect(await client.fetchQuery({ queryKey: ['tracks', 't1'], ...fresh })).toBe('new');
+    expect(await client.fetchQuery({ queryKey: ['tracks', 't2'], ...fresh })).toBe('kept');
+  });
+
+  it('bad arguments throw invalid_argument; a mapping that returns no array is reported and the other listeners still run', async () => {
+    const { cache, logger } = await openCache();
+    const client = new QueryClient();
+    expect(() => invalidateQueriesOn(cache, client, undefined as never)).toThrow(expect.objectContaining({ name: 'CacheError', code: 'invalid_argument' }));
+    expect(() => invalidateQueriesOn(cache, {} as never, () => [])).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
+    cleanups.push(invalidateQueriesOn(cache, client, () => 'album' as never));
+    const after = vi.fn();
+    cleanups.push(cache.on('*', after));
+    await cache.emit({ eventType: 'library_sync' });
+    await vi.waitFor(() => expect(after).toHaveBeenCalledTimes(1));
+    expect(logger.error).toHaveBeenCalledWith(expect.stringContaining('a handler for'), expect.objectContaining({ code: 'invalid_argument' }));
+  });
+});
