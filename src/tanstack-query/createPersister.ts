@@ -1,5 +1,5 @@
 import type { DehydratedState } from '@tanstack/query-core';
-import type { Cache, ContentType } from 'reprise';
+import type { Cache, CacheType, Schemas } from 'reprise';
 import { CacheError } from '../CacheError';
 import { persistentTypeCheck } from './persistentTypeCheck';
 
@@ -17,9 +17,9 @@ export interface Persister {
   removeClient(): Promise<void>;
 }
 
-export interface PersisterOptions {
-  /** A persistent content type (else every call rejects with `invalid_argument`). */
-  type: ContentType;
+export interface PersisterOptions<N extends string = never> {
+  /** A persistent content type, built-in or the cache's own (else every call rejects with `invalid_argument`). */
+  type: CacheType<N>;
   /** The entry's key; 'tanstack-query' by default. */
   key?: string;
 }
@@ -28,8 +28,8 @@ export interface PersisterOptions {
  * The whole query client as one entry of `type`. Every call first makes sure the type is persistent;
  * a stored value that is not a persisted client (written by something else) restores as nothing.
  */
-export function createPersister(cache: Cache, options: PersisterOptions): Persister {
-  const { type, key = 'tanstack-query' } = options ?? ({} as Partial<PersisterOptions>);
+export function createPersister<N extends string = never>(cache: Cache<Schemas, N>, options: PersisterOptions<N>): Persister {
+  const { type, key = 'tanstack-query' } = options ?? ({} as Partial<PersisterOptions<N>>);
   if (typeof type !== 'string') throw new CacheError('invalid_argument', 'createPersister: options.type must be a persistent content type');
   if (typeof key !== 'string' || key === '') throw new CacheError('invalid_argument', 'createPersister: options.key must be a non-empty string');
   const ready = persistentTypeCheck(cache, type);

@@ -1,4 +1,4 @@
-import type { Cache, ContentType } from 'reprise';
+import type { Cache, CacheType, Schemas } from 'reprise';
 import { CacheError } from '../CacheError';
 import { persistentTypeCheck } from './persistentTypeCheck';
 
@@ -16,7 +16,7 @@ export interface QueryStorage<V = string> {
 }
 
 /** Queries as entries of `type`, which must be persistent (else every call rejects with `invalid_argument`). */
-export function createQueryStorage<V = string>(cache: Cache, type: ContentType): QueryStorage<V> {
+export function createQueryStorage<V = string, N extends string = never>(cache: Cache<Schemas, N>, type: CacheType<N>): QueryStorage<V> {
   if (typeof type !== 'string') throw new CacheError('invalid_argument', 'createQueryStorage: type must be a persistent content type');
   const ready = persistentTypeCheck(cache, type);
   return {

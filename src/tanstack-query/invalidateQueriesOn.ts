@@ -1,5 +1,5 @@
 import type { QueryClient, QueryKey } from '@tanstack/query-core';
-import type { Cache, CacheEvent, EventContext } from 'reprise';
+import type { Cache, CacheEvent, EventContext, Schemas } from 'reprise';
 import { CacheError } from '../CacheError';
 
 /** The query keys an event makes stale; each invalidates its queries the way `invalidateQueries` matches keys (by prefix). */
@@ -10,7 +10,7 @@ export type QueryKeysOf = (event: CacheEvent, context: EventContext) => readonly
  * the queries `toQueryKeys(event)` names, after the cache has removed its own stale entries: a refetch
  * whose queryFn reads through the cache then fetches anew. Returns the unsubscribe function.
  */
-export function invalidateQueriesOn(cache: Cache, queryClient: Pick<QueryClient, 'invalidateQueries'>, toQueryKeys: QueryKeysOf): () => void {
+export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schemas, N>, queryClient: Pick<QueryClient, 'invalidateQueries'>, toQueryKeys: QueryKeysOf): () => void {
   if (typeof queryClient?.invalidateQueries !== 'function') throw new CacheError('invalid_argument', 'invalidateQueriesOn: queryClient must be a QueryClient');
   if (typeof toQueryKeys !== 'function') throw new CacheError('invalid_argument', 'invalidateQueriesOn: toQueryKeys must be a function from an event to query keys');
   return cache.on('*', (event, context) => {

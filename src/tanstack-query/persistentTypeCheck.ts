@@ -1,4 +1,4 @@
-import type { Cache, ContentType } from 'reprise';
+import type { Cache, CacheType, Schemas } from 'reprise';
 import { CacheError } from '../CacheError';
 
 /**
@@ -11,7 +11,7 @@ import { CacheError } from '../CacheError';
  * tell one from the other: the check then lets every known type pass. Nothing survives a reload in
  * such a browser whatever the type, and the mistake is already caught wherever IndexedDB works.
  */
-async function checkPersistentType(cache: Cache, type: ContentType): Promise<void> {
+async function checkPersistentType<N extends string>(cache: Cache<Schemas, N>, type: CacheType<N>): Promise<void> {
   const stats = await cache.stats();
   const typeStats = (stats.types as Partial<typeof stats.types>)[type];
   if (typeStats === undefined) throw new CacheError('unknown_content_type', `unknown content type "${String(type)}"`);
@@ -21,7 +21,7 @@ async function checkPersistentType(cache: Cache, type: ContentType): Promise<voi
 }
 
 /** `checkPersistentType`, asked once: a success is remembered, a failure asked again next time. */
-export function persistentTypeCheck(cache: Cache, type: ContentType): () => Promise<void> {
+export function persistentTypeCheck<N extends string>(cache: Cache<Schemas, N>, type: CacheType<N>): () => Promise<void> {
   let passed: Promise<void> | undefined;
   return () =>
     (passed ??= checkPersistentType(cache, type).catch((error: unknown) => {
