@@ -77,7 +77,16 @@ export class CacheInspector {
     this.element = element(
       'table',
       { class: 'inspector' },
-      element('caption', {}, 'Per content type: policy from the SmartCacheConfig, live numbers from stats() in this tab'),
+      element(
+        'caption',
+        {},
+        'Per content type: policy from the SmartCacheConfig, live numbers from stats() in this tab. ',
+        element(
+          'span',
+          { class: 'budget-note' },
+          'The demo’s budgets are deliberately small (KiB, where the library’s defaults are MB) so that a few hundred lookups reach the cleanup threshold and you can watch eviction.',
+        ),
+      ),
       element(
         'thead',
         {},

@@ -16,7 +16,14 @@ export class EventLog {
   /** `describeTrack` names a track for people (its title), when the library knows it. */
   constructor(describeTrack: (trackId: string) => string | undefined) {
     this.#describeTrack = describeTrack;
-    this.element = element('ol', { class: 'log', role: 'log', 'aria-label': 'Event log' });
+    this.element = element('ol', {
+      class: 'log',
+      role: 'log',
+      'aria-label': 'Event log',
+      // Shown while the log is empty (see styles.css).
+      'data-empty':
+        'Nothing yet. Library events emitted here (the buttons above) or in another tab of this cache appear here, newest first, with what each removed; so do cleanup() and clear().',
+    });
   }
 
   addEvent(event: CacheEvent, { source, invalidated }: EventContext): void {

@@ -220,6 +220,10 @@ describe('the demo page', () => {
       })),
     );
     await expectStats(page, { total: { entries: 0, hits: 0, misses: 0 } });
+    // What a new user reads before doing anything: where events will show, and why the budgets are small.
+    const emptyLog = await page.evaluate(() => getComputedStyle(document.querySelector('[role="log"]')!, '::before').content);
+    expect(emptyLog).toContain('Library events emitted here');
+    await expect(page.locator('.inspector caption .budget-note').textContent()).resolves.toContain('deliberately small (KiB');
     expect(errors).toEqual([]);
   });
 
