@@ -251,4 +251,17 @@ describe('in the database', () => {
     expect([statsA.degraded, statsB.degraded, statsA.droppedMessages, statsB.droppedMessages]).toEqual([null, null, 0, 0]);
     expect([a.logger.error, b.logger.error].map((error) => error.mock.calls)).toEqual([[], []]);
   });
+
+  it('tabs opening at once, each adding a custom type of its own, all get their stores and keep IndexedDB', async () => {
+    const first = await openCache();
+    const same = { indexedDB: first.indexedDB, name: first.name };
+    const names = ['art', 'lyrics', 'covers', 'notes'];
+    const tabs = await Promise.all(names.map((type) => openCache({ ...same, config: { caching: { customTypes: { [type]: artwork(true) } } } as CacheConfig })));
+    await Promise.all(tabs.map(({ cache }, index) => cache.set(names[index] as never, 'k', index as never)));
+    for (const [index, { cache }] of tabs.entries()) {
+      expect(await cache.get(names[index] as never, 'k')).toBe(index);
+      expect((await cache.stats()).degraded).toBeNull();
+    }
+    expect((await first.cache.stats()).degraded).toBeNull();
+  });
 });
