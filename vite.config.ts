@@ -1,4 +1,5 @@
 import type { BuildEnvironmentOptions, Plugin } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -54,11 +55,43 @@ const library: BuildEnvironmentOptions = {
 /** `vite build`: the demo as static files. */
 const demo: BuildEnvironmentOptions = { outDir: 'dist/demo', target: 'es2022', emptyOutDir: true };
 
+/**
+ * The built demo is an installable PWA that works offline: a web manifest, and a Workbox service
+ * worker (vite-plugin-pwa) that precaches the page, its scripts (the cache's worker included) and
+ * styles, and answers every navigation with the page. Only for `vite build`: the dev server and the
+ * test pages have none.
+ */
+const offlineDemo = () =>
+  VitePWA({
+    registerType: 'autoUpdate',
+    includeAssets: ['reprise.svg'],
+    manifest: {
+      name: 'Reprise — a cache for web music players',
+      short_name: 'Reprise',
+      description: 'A music library read through a Reprise cache, with a live inspector; works offline.',
+      start_url: '.',
+      scope: '.',
+      display: 'standalone',
+      background_color: '#0e1116',
+      theme_color: '#0e1116',
+      icons: [{ src: 'reprise.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' }],
+    },
+    workbox: {
+      globPatterns: ['**/*.{js,css,html,svg,webmanifest}'],
+      navigateFallback: 'index.html',
+      // The first visit's page is controlled at once, so it works offline without a second visit.
+      clientsClaim: true,
+      skipWaiting: true,
+    },
+  });
+
 // One config for the demo (dev and static build), the library build and both test suites.
-export default defineConfig(({ mode }) => ({
+export default defineConfig(({ command, mode }) => ({
   // Relative, so that the library finds its worker next to itself wherever it is installed.
   base: mode === 'lib' ? './' : '/',
-  plugins: mode === 'lib' ? [workerUrlForApps] : [],
+  plugins: mode === 'lib' ? [workerUrlForApps] : command === 'build' ? [offlineDemo()] : [],
+  // public/ holds the demo's icon: nothing of it goes into the library.
+  publicDir: mode === 'lib' ? false : 'public',
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
   worker: { format: 'es' },
