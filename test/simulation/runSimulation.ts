@@ -589,7 +589,12 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     [
       2,
       () => {
-        const tab = pickTab();
+        // A frozen tab's changes wait in its worker until it resumes; a worker that dies then takes them
+        // along, and a tab without IndexedDB has no log to learn them from: a documented limit (README,
+        // Guarantees), not simulated.
+        const candidates = tabs.some((other) => other.degraded) ? tabs.filter((candidate) => !candidate.suspended) : tabs;
+        if (!candidates.length) return;
+        const tab = random.pick(candidates);
         const fault = openFault(['worker_failed'], 'dead worker');
         history.push(`fault: ${tab.id}'s worker dies`);
         tab.kill();
