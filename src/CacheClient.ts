@@ -145,7 +145,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     const pending = this.#toInput(type, { ...parsed, key, value }, 'value');
     const input = isPromiseLike(pending) ? await pending : pending;
     const commitId = randomId();
-    await this.#happened(commitId, () => this.#engine.setMany(type, [input], { commitId }));
+    await this.#happened(type, commitId, () => this.#engine.setMany(type, [input], { commitId }));
   }
 
   async setMany<T extends CacheType<N>>(
@@ -186,7 +186,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       if (entries.length <= this.#chunk) {
         const all = inputs(0);
         const ready = isPromiseLike(all) ? await all : all;
-        await this.#happened(commitId, () => this.#engine.setMany(type, ready, { batch: onProgress && batch, commitId }));
+        await this.#happened(type, commitId, () => this.#engine.setMany(type, ready, { batch: onProgress && batch, commitId }));
       } else {
         // Validate and hand over in chunks, yielding between them; the engine writes everything in one transaction.
         try {
@@ -195,7 +195,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
             await this.#engine.stage(batch, isPromiseLike(chunk) ? await chunk : chunk);
             await yieldToEventLoop();
           }
-          await this.#happened(commitId, () => this.#engine.commit(batch, type, entries.length, commitId));
+          await this.#happened(type, commitId, () => this.#engine.commit(batch, type, entries.length, commitId));
         } catch (error) {
           await this.#engine.discard(batch).catch(() => {});
           throw error;
@@ -323,7 +323,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#checkOpen();
     if (store) {
       const commitId = randomId();
-      await this.#happened(commitId, () => this.#engine.setMany(type, [input], { since, commitId }));
+      await this.#happened(type, commitId, () => this.#engine.setMany(type, [input], { since, commitId }));
     }
     // Other tabs read it from the store only where it is shared (IndexedDB); from memory they get it in the message.
     return { value: (await this.#output(type, input.value)) as ValueOf<S, T>, stored: store && this.#types.get(type) === true, cached: store };
@@ -493,11 +493,11 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
    * Runs a write marked `commitId`. When its worker dies before answering, the write may have committed
    * all the same: the next worker says whether it did, and then the call resolves.
    */
-  async #happened(commitId: string, write: () => Promise<void>): Promise<void> {
+  async #happened(type: TypeName, commitId: string, write: () => Promise<void>): Promise<void> {
     try {
       await write();
     } catch (error) {
-      if (!isCacheError(error, 'worker_failed') || !(await this.#engine.committed(commitId).catch(() => false))) throw error;
+      if (!isCacheError(error, 'worker_failed') || !(await this.#engine.committed(type, commitId).catch(() => false))) throw error;
     }
   }
 

@@ -53,8 +53,8 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.commit(batch, type, count, commitId));
   }
 
-  committed(commitId: string): Promise<boolean> {
-    return this.#call((engine) => engine.committed(commitId));
+  committed(type: TypeName, commitId: string): Promise<boolean> {
+    return this.#call((engine) => engine.committed(type, commitId));
   }
 
   discard(batch: string): Promise<void> {

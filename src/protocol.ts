@@ -68,8 +68,8 @@ export interface EngineApi {
    * this engine holds another number of them (part was staged in a worker that died since).
    */
   commit(batch: string, type: TypeName, count: number, commitId?: string): Promise<void>;
-  /** Whether a write marked `commitId` (see SetManyOptions) is in IndexedDB; false where there is none. */
-  committed(commitId: string): Promise<boolean>;
+  /** Whether a write of `type` marked `commitId` (see SetManyOptions) is in IndexedDB; false where there is none. */
+  committed(type: TypeName, commitId: string): Promise<boolean>;
   discard(batch: string): Promise<void>;
   /** Whether a live (unexpired) entry exists; counts no hit or miss. */
   has(type: TypeName, key: string): Promise<boolean>;

@@ -649,7 +649,7 @@ describe('storage faults', () => {
     const newer = await new Promise<IDBDatabase>((resolve, reject) => {
       const request = indexedDB.open(name, 2);
       // A newer Reprise that changed the layout marks it (adding custom types' stores bumps versions too).
-      request.onupgradeneeded = () => request.result.createObjectStore('layout:2');
+      request.onupgradeneeded = () => request.result.createObjectStore('layout:3');
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     });
@@ -668,7 +668,7 @@ describe('storage faults', () => {
     const newer = await new Promise<IDBDatabase>((resolve, reject) => {
       const request = indexedDB.open(name, 2);
       // A newer Reprise that changed the layout marks it (adding custom types' stores bumps versions too).
-      request.onupgradeneeded = () => request.result.createObjectStore('layout:2');
+      request.onupgradeneeded = () => request.result.createObjectStore('layout:3');
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     });

@@ -62,13 +62,20 @@ describe('IdbStore', () => {
     store.close();
   });
 
-  it('a write marked with a commit id can be asked about; the mark goes with the log it is as old as', async () => {
+  it('a write marked with a commit id can be asked about, in its own type; old marks are trimmed', async () => {
     const store = await IdbStore.open({ name: uniqueName(), indexedDB: new IDBFactory() });
     await store.write('track_metadata', [entry('track_metadata', 'k')], null, 0, { commit: { id: 'old', at: 1000 } });
     await store.write('track_metadata', [entry('track_metadata', 'k2')], null, 0, { commit: { id: 'new', at: 3000 } });
-    expect([await store.committed('old'), await store.committed('new'), await store.committed('never')]).toEqual([true, true, false]);
-    await store.log.trim(2000, 0);
-    expect([await store.committed('old'), await store.committed('new')]).toEqual([false, true]);
+    const committed = (...ids: string[]) => Promise.all(ids.map((id) => store.committed('track_metadata', id)));
+    expect(await committed('old', 'new', 'never')).toEqual([true, true, false]);
+    expect(await store.committed('album_year', 'old')).toBe(false);
+    // Marks are neither entries nor counted, and a clear leaves them.
+    expect(await store.liveKeys('track_metadata', 0)).toEqual(['k', 'k2']);
+    expect(await store.usage(['track_metadata'])).toEqual([{ entries: 2, bytes: 2 * entry('track_metadata', 'k').bytes }]);
+    await store.clear(['track_metadata']);
+    expect(await committed('old', 'new')).toEqual([true, true]);
+    await store.trimCommitMarks(['track_metadata'], 2000);
+    expect(await committed('old', 'new')).toEqual([false, true]);
     store.close();
   });
 });

@@ -132,7 +132,7 @@ describe("the worker's own reports", () => {
     const name = uniqueName();
     await new Promise<void>((resolve) => {
       const request = indexedDB.open(name, 99);
-      request.onupgradeneeded = () => request.result.createObjectStore('layout:2');
+      request.onupgradeneeded = () => request.result.createObjectStore('layout:3');
       request.onsuccess = () => (request.result.close(), resolve());
     });
     const { cache, logger } = await openRemoteCache({ name, indexedDB });

@@ -1,7 +1,7 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { CONTENT_TYPES } from '../src/index';
-import { openCache, uniqueName } from './support/openCache';
+import { fakeClock, openCache, uniqueName } from './support/openCache';
 
 /** Writes a database exactly as Reprise 0.1 left it: version 1, no epoch, records without revisions, an event log. */
 async function databaseOf01(indexedDB: IDBFactory, name: string, at: number): Promise<void> {
@@ -54,5 +54,50 @@ describe('the database', () => {
     await vi.waitFor(() => expect(seen).toHaveBeenCalledTimes(1));
     expect(await b.getMany('track_metadata', ['song', 'other'])).toEqual([undefined, { title: 'Other' }]);
     expect((await b.stats()).types.track_metadata).toMatchObject({ entries: 1, bytes: 120 });
+  });
+
+  it('of layout 1 (a usage store) moves each usage record into its type’s store, keeps every entry and custom store, and drops the usage store', async () => {
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    const start = Date.UTC(2026, 0, 1);
+    await databaseOf01(indexedDB, name, start);
+    // An early 0.2 database, still layout 1, that had gained a custom type's store and its usage.
+    await new Promise<void>((resolve, reject) => {
+      const request = indexedDB.open(name, 2);
+      request.onupgradeneeded = () => {
+        const art = request.result.createObjectStore('custom:art', { keyPath: 'key' });
+        for (const index of ['track', 'album', 'fingerprint', 'expiry', 'access']) art.createIndex(index, index === 'track' ? 'trackIds' : index, { multiEntry: index === 'track' });
+        art.put({ key: 'cover', value: 'blue', bytes: 40, expiresAt: start + 1e9, expiry: start + 1e9, lastAccess: start });
+        request.transaction!.objectStore('usage').put({ entries: 1, bytes: 40 }, 'art');
+      };
+      request.onsuccess = () => (request.result.close(), resolve());
+      request.onerror = () => reject(request.error);
+    });
+    const config = { caching: { customTypes: { art: { persistent: true, ttlSeconds: 3600, invalidationStrategy: 'time_based' as const, maxSizeMb: 1 } } } };
+    const { cache } = await openCache({ indexedDB, name, config, clock: fakeClock(start) });
+    expect(await cache.get('art', 'cover')).toBe('blue');
+    expect(await cache.getMany('track_metadata', ['song', 'other'])).toEqual([{ title: 'Song' }, { title: 'Other' }]);
+    const { types } = await cache.stats();
+    expect([types.track_metadata, types.album_year, types.art].map(({ entries, bytes }) => [entries, bytes])).toEqual([
+      [2, 220],
+      [1, 80],
+      [1, 40],
+    ]);
+    await cache.close();
+    // Read without Reprise: the layout mark, no usage store, each usage record in its type's store under key 0.
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    expect([db.objectStoreNames.contains('layout:2'), db.objectStoreNames.contains('usage')]).toEqual([true, false]);
+    const tx = db.transaction(['track_metadata', 'custom:art'], 'readonly');
+    const usage = [tx.objectStore('track_metadata').get(0), tx.objectStore('custom:art').get(0)];
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    expect(usage.map((request) => request.result)).toEqual([
+      { key: 0, entries: 2, bytes: 220 },
+      { key: 0, entries: 1, bytes: 40 },
+    ]);
+    db.close();
   });
 });

@@ -168,7 +168,7 @@ function openAt({ name, indexedDB, blockedTimeoutMs = 3000, customTypes = [] }: 
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     let gaveUp = false;
-    request.onupgradeneeded = () => upgrade(request.result, customTypes);
+    request.onupgradeneeded = () => upgrade(request.result, request.transaction!, customTypes);
     request.onblocked = () => {
       timer ??= setTimeout(() => {
         gaveUp = true;

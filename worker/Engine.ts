@@ -244,9 +244,9 @@ export class Engine implements EngineApi {
     await this.setMany(type, entries, { batch, commitId });
   }
 
-  async committed(commitId: string): Promise<boolean> {
+  async committed(type: TypeName, commitId: string): Promise<boolean> {
     await this.#ready();
-    return this.#idb ? this.#idb.committed(commitId) : false;
+    return this.#idb && this.#storeOf(type) === this.#idb ? this.#idb.committed(type, commitId) : false;
   }
 
   async discard(batch: string): Promise<void> {
@@ -527,6 +527,7 @@ export class Engine implements EngineApi {
     const run = async () => {
       await this.cleanup();
       await this.#idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP);
+      await this.#idb?.trimCommitMarks(this.#config.types.filter((type) => this.#storeOf(type) === this.#idb), this.#now() - LOG_RETENTION_MS);
     };
     const { locks, name } = this.#options;
     const done = locks ? locks.request(`${name}:cleanup`, { ifAvailable: true }, (lock) => (lock ? run() : undefined)) : run();

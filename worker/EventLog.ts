@@ -72,14 +72,9 @@ export class EventLog {
     });
   }
 
-  /** Deletes changes logged before `before` (epoch ms), but never the newest `keep`, and commit marks before it; returns how many changes. */
+  /** Deletes changes logged before `before` (epoch ms), but never the newest `keep`; returns how many. */
   trim(before: number, keep: number): Promise<number> {
     return this.#db.transact('trimming the event log', ['events', 'meta'], 'readwrite', async (tx) => {
-      // Commit marks (see IdbStore.write) as old as the changes trimmed: no client waits that long for an answer.
-      await walkCursor(tx.objectStore('meta').openCursor(IDBKeyRange.bound('commit:', 'commit:\uffff')), (cursor) => {
-        if ((cursor.value as number) < before) cursor.delete();
-        return true;
-      });
       const store = tx.objectStore('events');
       // Walk from the newest back: past the `keep` newest, the first change older than `before` marks the cut.
       let seen = 0;

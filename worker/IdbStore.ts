@@ -1,7 +1,7 @@
 import type { TypeName } from '../src/contentType';
 import { targetMatches, type InvalidationTarget } from '../src/invalidationTargets';
 import { Database, isOpenFailure, type DatabaseOptions } from './Database';
-import { changeOf, entryStore, fromRecord, toRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
+import { changeOf, commitKey, commitMarks, entryKeys, entryStore, fromRecord, toRecord, USAGE_KEY, usageOf, type UsageRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
 import { EventLog } from './EventLog';
 import { planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
 import { requestDone, requestsDone, walkCursor } from './idbRequests';
@@ -55,15 +55,9 @@ export class IdbStore implements Store {
     const tolerate = (error: unknown) => {
       if (isOpenFailure(error)) throw error;
     };
-    const epoch = await store.#db
-      .transact('reading usage', ['usage', 'meta'], 'readonly', async (tx) => {
-        const usage = tx.objectStore('usage');
-        const [types, values] = [usage.getAllKeys(), usage.getAll()] as [IDBRequest<TypeName[]>, IDBRequest<Usage[]>];
-        await requestsDone([types, values]);
-        types.result.forEach((type, index) => store.#known.set(type, values.result[index] ?? noUsage()));
-        return EventLog.epoch(tx);
-      })
-      .catch(tolerate);
+    // The sizes this tab knows (#known) start empty: a write that finds its type fuller than it thought
+    // plans its evictions inside its own transaction.
+    const epoch = await store.#db.transact('reading the epoch', ['meta'], 'readonly', (tx) => EventLog.epoch(tx)).catch(tolerate);
     if (epoch === null) await store.log.ensureEpoch().catch(tolerate);
     return store;
   }
@@ -89,12 +83,13 @@ export class IdbStore implements Store {
     // another tab has filled the type since, the write plans inside its own transaction instead.
     const plan =
       budget && known + incoming > budget.lowWater
-        ? await this.#db.transact(`planning evictions in ${type}`, [entryStore(type), 'usage'], 'readonly', async (tx) => {
+        ? await this.#db.transact(`planning evictions in ${type}`, [entryStore(type)], 'readonly', async (tx) => {
             const usage = await this.#usage(tx, type);
             return planEvictions(tx, type, usage.bytes + incoming - budget.lowWater, usage, now, { spare, readTimes: this.#readTimes });
           })
         : [];
-    const stores: StoreName[] = guard ? [entryStore(type), 'usage', 'events', 'meta'] : commit ? [entryStore(type), 'usage', 'meta'] : [entryStore(type), 'usage'];
+    // Its own store only (usage and commit marks are in it): a write of one type never waits for another type's.
+    const stores: StoreName[] = guard ? [entryStore(type), 'events', 'meta'] : [entryStore(type)];
     return this.#db.transact(`writing ${type}`, stores, 'readwrite', async (tx) => {
       // Read in the write's own transaction: a change logged after this cannot have removed what it writes.
       if (guard) entries = await unremoved(tx, entries, guard);
@@ -136,14 +131,28 @@ export class IdbStore implements Store {
           ? await shrinkType(tx, type, usage, budget.lowWater, now, plan, this.#readTimes, spare)
           : noneRemoved();
       this.#putUsage(tx, type, usage);
-      if (commit) tx.objectStore('meta').put(commit.at, `commit:${commit.id}`);
+      if (commit) store.put({ key: commitKey(commit.id), at: commit.at });
       return removed;
     });
   }
 
-  /** Whether a write marked `id` committed (see WriteOptions.commit). */
-  committed(id: string): Promise<boolean> {
-    return this.#db.transact('reading a commit mark', ['meta'], 'readonly', async (tx) => (await requestDone(tx.objectStore('meta').get(`commit:${id}`))) !== undefined);
+  /** Whether a write of `type` marked `id` committed (see WriteOptions.commit). */
+  committed(type: TypeName, id: string): Promise<boolean> {
+    return this.#db.transact('reading a commit mark', [entryStore(type)], 'readonly', async (tx) => {
+      return (await requestDone(tx.objectStore(entryStore(type)).get(commitKey(id)))) !== undefined;
+    });
+  }
+
+  /** Deletes the commit marks of these types made before `before` (epoch ms): no client waits that long for an answer. */
+  trimCommitMarks(types: readonly TypeName[], before: number): Promise<void> {
+    return this.#db.transact('trimming commit marks', types.map(entryStore), 'readwrite', async (tx) => {
+      for (const type of types) {
+        await walkCursor(tx.objectStore(entryStore(type)).openCursor(commitMarks()), (cursor) => {
+          if ((cursor.value as { at: number }).at < before) cursor.delete();
+          return true;
+        });
+      }
+    });
   }
 
   list(type: TypeName, prefix?: string): Promise<StoredEntry[]> {
@@ -165,7 +174,7 @@ export class IdbStore implements Store {
   }
 
   remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<number> {
-    return this.#db.transact(`removing from ${type}`, [entryStore(type), 'usage'], 'readwrite', async (tx) => {
+    return this.#db.transact(`removing from ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
       const store = tx.objectStore(entryStore(type));
       const usage = await this.#usage(tx, type);
       // Each key once: two reads of one record before its delete would subtract its bytes twice.
@@ -215,12 +224,12 @@ export class IdbStore implements Store {
     // Which entries each target finds, through its index (keys only, nothing deserialised), read-only:
     // see Database.afterReading. The usage versions tell the removal whether a write came in between.
     const { found, versions } = searched.length
-      ? await this.#db.transact('finding what an event invalidates', [...searched.map(entryStore), 'usage'], 'readonly', async (tx) => ({
+      ? await this.#db.transact('finding what an event invalidates', searched.map(entryStore), 'readonly', async (tx) => ({
           found: await Promise.all(targets.map((target) => (target.by === 'all' ? [] : findKeys(tx.objectStore(entryStore(target.type)), target)))),
           versions: new Map(await Promise.all(searched.map(async (type) => [type, (await this.#usage(tx, type)).version] as const))),
         }))
       : { found: targets.map((): string[] => []), versions: new Map<TypeName, number | undefined>() };
-    const stores: StoreName[] = log ? [...types.map(entryStore), 'usage', 'events', 'meta'] : [...types.map(entryStore), 'usage'];
+    const stores: StoreName[] = log ? [...types.map(entryStore), 'events', 'meta'] : types.map(entryStore);
     const result = await this.#db.transact('invalidating', stores, 'readwrite', async (tx) => {
       const epoch = log ? await EventLog.epoch(tx) : null;
       if (log?.relayed && log.change.id !== undefined) {
@@ -230,13 +239,13 @@ export class IdbStore implements Store {
         if (already) return { counts: already.invalidated, logged: () => already, epoch };
       }
       // Every read of this transaction at once (usage of each type, each entry found), then the writes.
-      const usageReads = types.map((type) => tx.objectStore('usage').get(type) as IDBRequest<Usage | undefined>);
+      const usageReads = types.map((type) => tx.objectStore(entryStore(type)).get(USAGE_KEY) as IDBRequest<UsageRecord | undefined>);
       const read = (target: InvalidationTarget, keys: readonly string[]) =>
         keys.map((key) => tx.objectStore(entryStore(target.type)).get(key) as IDBRequest<EntryRecord | undefined>);
       const entryReads = targets.map((target, index) => read(target, found[index] ?? []));
       await requestsDone([...usageReads, ...entryReads.flat()]);
       const usages = new Map<TypeName, Usage>();
-      for (const [index, type] of types.entries()) usages.set(type, usageReads[index]?.result ?? (await recount(tx, type)));
+      for (const [index, type] of types.entries()) usages.set(type, usageOf(usageReads[index]?.result) ?? (await recount(tx, type)));
       // A type written since the lookup may hold entries it did not find: look again, here (slower, but rare).
       for (const [index, target] of targets.entries()) {
         if (target.by === 'all' || usages.get(target.type)?.version === versions.get(target.type)) continue;
@@ -253,7 +262,8 @@ export class IdbStore implements Store {
         let removed = 0;
         if (target.by === 'all') {
           removed = usage.entries;
-          store.clear();
+          // Entries only: the usage record is rewritten below, and commit marks stay.
+          store.delete(entryKeys());
           usage.entries = usage.bytes = 0;
         } else {
           for (const read of entryReads[index] ?? []) {
@@ -283,9 +293,9 @@ export class IdbStore implements Store {
   }
 
   clear(types: readonly TypeName[]): Promise<void> {
-    return this.#db.transact('clearing', [...types.map(entryStore), 'usage'], 'readwrite', async (tx) => {
+    return this.#db.transact('clearing', types.map(entryStore), 'readwrite', async (tx) => {
       for (const type of types) {
-        tx.objectStore(entryStore(type)).clear();
+        tx.objectStore(entryStore(type)).delete(entryKeys());
         this.#putUsage(tx, type, noUsage());
         this.#readTimes.drop(type);
       }
@@ -296,7 +306,7 @@ export class IdbStore implements Store {
     const types = [...budgets.keys()];
     return this.#db.afterReading(
       'planning a cleanup',
-      [...types.map(entryStore), 'usage'],
+      types.map(entryStore),
       (tx) =>
         Promise.all(
           types.map(async (type) => {
@@ -313,7 +323,7 @@ export class IdbStore implements Store {
           }),
         ),
       'cleaning up',
-      [...types.map(entryStore), 'usage'],
+      types.map(entryStore),
       async (tx, plans) => {
         const result: Partial<Record<TypeName, Removed>> = {};
         for (const [index, type] of types.entries()) {
@@ -341,7 +351,7 @@ export class IdbStore implements Store {
   free(types: readonly TypeName[], bytes: number, expiredBy: ExpiredBy): Promise<Partial<Record<TypeName, Removed>>> {
     return this.#db.afterReading(
       'planning to free space',
-      [...types.map(entryStore), 'usage'],
+      types.map(entryStore),
       async (tx) => {
         // Expired entries of every type first, then the least recently used, type by type.
         const steps: { type: TypeName; plan: Candidate[] }[] = [];
@@ -358,7 +368,7 @@ export class IdbStore implements Store {
         return steps;
       },
       'freeing space',
-      [...types.map(entryStore), 'usage'],
+      types.map(entryStore),
       async (tx, steps) => {
         const removed: Partial<Record<TypeName, Removed>> = {};
         const usages = new Map<TypeName, Usage>();
@@ -375,7 +385,7 @@ export class IdbStore implements Store {
           freed += before - usage.bytes;
         }
         for (const [type, usage] of usages) {
-          tx.objectStore('usage').delete(type);
+          tx.objectStore(entryStore(type)).delete(USAGE_KEY);
           this.#known.set(type, { ...usage });
         }
         return removed;
@@ -413,7 +423,7 @@ export class IdbStore implements Store {
   }
 
   usage(types: readonly TypeName[]): Promise<Usage[]> {
-    return this.#db.transact('reading usage', [...types.map(entryStore), 'usage'], 'readonly', (tx) =>
+    return this.#db.transact('reading usage', types.map(entryStore), 'readonly', (tx) =>
       Promise.all(
         types.map(async (type) => {
           const { entries, bytes } = await this.#usage(tx, type);
@@ -428,7 +438,7 @@ export class IdbStore implements Store {
   }
 
   async #usage(tx: IDBTransaction, type: TypeName): Promise<Usage> {
-    const usage = ((await requestDone(tx.objectStore('usage').get(type))) as Usage | undefined) ?? (await recount(tx, type));
+    const usage = usageOf((await requestDone(tx.objectStore(entryStore(type)).get(USAGE_KEY))) as UsageRecord | undefined) ?? (await recount(tx, type));
     this.#known.set(type, { ...usage });
     return usage;
   }
@@ -436,7 +446,7 @@ export class IdbStore implements Store {
   #putUsage(tx: IDBTransaction, type: TypeName, usage: Usage): void {
     // Random rather than counted: a type cleared, or a database recreated, cannot repeat an earlier version.
     usage.version = Math.floor(Math.random() * 2 ** 53);
-    tx.objectStore('usage').put(usage, type);
+    tx.objectStore(entryStore(type)).put({ ...usage, key: USAGE_KEY });
     this.#known.set(type, { ...usage });
   }
 }
@@ -448,8 +458,8 @@ export class IdbStore implements Store {
 async function recount(tx: IDBTransaction, type: TypeName): Promise<Usage> {
   const store = tx.objectStore(entryStore(type));
   const usage = noUsage();
-  if ((await requestDone(store.count())) === 0) return usage;
-  await walkCursor(store.openCursor(), (cursor) => {
+  if ((await requestDone(store.count(entryKeys()))) === 0) return usage;
+  await walkCursor(store.openCursor(entryKeys()), (cursor) => {
     usage.entries++;
     usage.bytes += (cursor.value as EntryRecord).bytes;
     return true;

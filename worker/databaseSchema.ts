@@ -40,27 +40,55 @@ interface EntryStore {
 
 export type RepriseSchema = DBSchema &
   Record<ContentType, EntryStore> & {
-    /** Entries and bytes per type, changed in the same transaction as the entries, so every tab agrees. */
-    usage: { key: TypeName; value: Usage };
     events: { key: number; value: LoggedChange };
     /**
      * `trimmedThrough`: the log's first missing sequence number; `epoch`: names this database, made anew
-     * when it is recreated; `commit:<id>`: when a write marked with that id committed (see
-     * SetManyOptions.commitId), kept as long as the event log.
+     * when it is recreated.
      */
-    meta: { key: 'trimmedThrough' | 'epoch' | `commit:${string}`; value: number | string };
+    meta: { key: 'trimmedThrough' | 'epoch'; value: number | string };
   };
 
-export type StoreName = ContentType | 'usage' | 'events' | 'meta' | `custom:${string}`;
+export type StoreName = ContentType | 'events' | 'meta' | `custom:${string}` | `layout:${number}`;
 
 /**
- * The layout of the stores and records below. The database's own version only counts object stores
- * added (one per persistent custom type, see `neededStores`), so a tab opens it at whatever version it
- * has. A later layout will mark the database with an empty object store named `layout:N`: a database
- * so marked above LAYOUT (by a newer Reprise) is refused as a VersionError, with no transaction needed
- * to tell.
+ * The layout of the stores and records below, marked by an empty object store named `layout:N` (1
+ * when there is none: Reprise 0.1, and 0.2 before usage records moved). The database's own version
+ * only counts object stores added (one per persistent custom type, the marks), so a tab opens it at
+ * whatever version it has; a database marked above LAYOUT (by a newer Reprise) is refused as a
+ * VersionError, with no transaction needed to tell.
+ *
+ * Layout 2: each type's usage record and commit marks live in the type's own store, beside its
+ * entries, so that a write touches that store alone and writes of different types never wait for one
+ * another (layout 1 kept usage in one `usage` store that every write shared).
  */
-export const LAYOUT = 1;
+export const LAYOUT = 2;
+
+/** A type's usage record, in its own store under this key: a number, which no entry key (a string) can be. */
+export const USAGE_KEY = 0;
+
+export type UsageRecord = Usage & { key: typeof USAGE_KEY };
+
+/** A usage record as the type's Usage (undefined when there is none: then it is counted). */
+export function usageOf(record: UsageRecord | undefined): Usage | undefined {
+  if (!record) return undefined;
+  const { key: _, ...usage } = record;
+  return usage;
+}
+
+/** The key of a commit mark (see WriteOptions.commit) in its type's store: an array, after every string key. */
+export function commitKey(id: string): [string, string] {
+  return ['commit', id];
+}
+
+/** Every commit mark of a store. */
+export function commitMarks(): IDBKeyRange {
+  return IDBKeyRange.bound(['commit'], ['commit', []]);
+}
+
+/** Every entry of a store, and nothing else: the string keys (numbers sort before them, arrays after). */
+export function entryKeys(): IDBKeyRange {
+  return IDBKeyRange.bound('', [], false, true);
+}
 
 /** The layout a database is marked with (see LAYOUT): the highest `layout:N` store, or 1. */
 export function layoutOf(storeNames: DOMStringList): number {
@@ -87,14 +115,18 @@ export function entryStore(type: TypeName): StoreName {
  * so tabs opened with different custom types only ever add to the database.
  */
 export function neededStores(customTypes: readonly TypeName[]): StoreName[] {
-  return [...CONTENT_TYPES, ...customTypes].map(entryStore).concat('usage', 'events', 'meta');
+  return [...CONTENT_TYPES, ...customTypes].map(entryStore).concat('events', 'meta', `layout:${LAYOUT}`);
 }
 
-/** Creates the stores of `neededStores(customTypes)` that the database lacks (in a new one, all of them). */
-export function upgrade(db: IDBDatabase, customTypes: readonly TypeName[]): void {
+/**
+ * Creates the stores of `neededStores(customTypes)` that the database lacks (in a new one, all of
+ * them), in its upgrade transaction `tx`; a layout-1 database's usage records move into their types'
+ * stores, and its `usage` store goes.
+ */
+export function upgrade(db: IDBDatabase, tx: IDBTransaction, customTypes: readonly TypeName[]): void {
   for (const name of neededStores(customTypes)) {
     if (db.objectStoreNames.contains(name)) continue;
-    if (name === 'usage') db.createObjectStore('usage');
+    if (name.startsWith('layout:')) db.createObjectStore(name);
     else if (name === 'events') db.createObjectStore('events', { keyPath: 'seq', autoIncrement: true });
     else if (name === 'meta') db.createObjectStore('meta').put(randomId(), 'epoch');
     else {
@@ -106,6 +138,23 @@ export function upgrade(db: IDBDatabase, customTypes: readonly TypeName[]): void
       entries.createIndex('access', 'lastAccess');
     }
   }
+  if (db.objectStoreNames.contains('usage')) moveUsage(db, tx);
+}
+
+/** Layout 1 → 2: each type's usage record into its own store (a type whose store is not here is dropped: it is recounted when it comes). */
+function moveUsage(db: IDBDatabase, tx: IDBTransaction): void {
+  const cursor = tx.objectStore('usage').openCursor();
+  cursor.onsuccess = () => {
+    const current = cursor.result;
+    if (!current) {
+      db.deleteObjectStore('usage');
+      return;
+    }
+    const type = String(current.key);
+    const store = entryStore(type);
+    if (db.objectStoreNames.contains(store)) tx.objectStore(store).put({ ...(current.value as Usage), key: USAGE_KEY });
+    current.continue();
+  };
 }
 
 export function toRecord({ type: _type, expires, ...entry }: StoredEntry): EntryRecord {

@@ -866,13 +866,14 @@ async function readDatabase(factory: IDBFactory, name: string): Promise<Map<Cont
     const result = new Map<ContentType, Stored>();
     const types = CONTENT_TYPES.filter((type) => db.objectStoreNames.contains(type));
     if (!types.length) return result;
-    const tx = db.transaction([...types, 'usage'], 'readonly');
+    // Layout 2: in each type's store, entries under string keys, the usage record under 0 (and commit marks under arrays).
+    const tx = db.transaction(types, 'readonly');
     await Promise.all(
       types.map(
         (type) =>
           new Promise<void>((resolve, reject) => {
-            const all = tx.objectStore(type).getAll();
-            const usage = tx.objectStore('usage').get(type);
+            const all = tx.objectStore(type).getAll(IDBKeyRange.bound('', [], false, true));
+            const usage = tx.objectStore(type).get(0);
             usage.onsuccess = () => {
               const records = all.result as { key: string; bytes: number; value: { w?: unknown } }[];
               const record = usage.result as { entries: number; bytes: number } | undefined;

@@ -1,5 +1,5 @@
 // Ways to make fake-indexeddb fail like a real browser does, for fault tests.
-import { forceCloseDatabase, IDBFactory, IDBIndex, IDBObjectStore, IDBOpenDBRequest, IDBTransaction, IDBVersionChangeEvent } from 'fake-indexeddb';
+import { forceCloseDatabase, IDBCursor, IDBFactory, IDBIndex, IDBObjectStore, IDBOpenDBRequest, IDBTransaction, IDBVersionChangeEvent } from 'fake-indexeddb';
 import { CONTENT_TYPES } from '../../src/contentType';
 
 // fake-indexeddb internals this file relies on (version 6).
@@ -156,8 +156,8 @@ export function brokenFactory(name = 'InvalidStateError', message = 'IndexedDB i
 }
 
 /**
- * Counts cache entries IndexedDB hands back while `run` runs: every record of get/getAll results and
- * every cursor step, on the entry stores and their indexes. Proves a lookup went through an index.
+ * Counts cache entries IndexedDB hands back while `run` runs: every entry of get/getAll results and
+ * every cursor step on one, on the entry stores and their indexes. Proves a lookup went through an index.
  */
 export async function countRecordsRead(run: () => Promise<unknown>): Promise<number> {
   let read = 0;
@@ -169,9 +169,13 @@ export async function countRecordsRead(run: () => Promise<unknown>): Promise<num
         const request = original.apply(this, args);
         const store = (this as { objectStore?: IDBObjectStore }).objectStore ?? (this as IDBObjectStore);
         if (!isEntryStore(store.name)) return request;
+        // Entries only: a type's usage record (key 0) and commit marks (array keys) share its store.
+        const isEntry = (record: unknown) => typeof (record as { key?: unknown } | undefined)?.key === 'string';
         request.addEventListener('success', () => {
           const result: unknown = request.result;
-          read += Array.isArray(result) ? result.length : result ? 1 : 0;
+          if (Array.isArray(result)) read += result.filter(isEntry).length;
+          else if (result instanceof IDBCursor) read += typeof result.primaryKey === 'string' ? 1 : 0;
+          else read += isEntry(result) ? 1 : 0;
         });
         return request;
       };

@@ -64,11 +64,12 @@ window.recount = async (name, keys = {}) => {
   });
   try {
     const types = [...db.objectStoreNames].filter((store) => Reprise.CONTENT_TYPES.includes(store as Reprise.ContentType));
-    const tx = db.transaction([...types, 'usage'], 'readonly');
+    // Layout 2: in each type's store, entries under string keys, the usage record under 0 (and commit marks under arrays).
+    const tx = db.transaction(types, 'readonly');
     const requests = types.map((type) => ({
       type,
-      all: tx.objectStore(type).getAll(),
-      usage: tx.objectStore('usage').get(type),
+      all: tx.objectStore(type).getAll(IDBKeyRange.bound('', [], false, true)),
+      usage: tx.objectStore(type).get(0),
       found: (keys[type] ?? []).map((key) => tx.objectStore(type).get(key)),
     }));
     await new Promise((resolve, reject) => {
