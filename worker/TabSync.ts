@@ -54,6 +54,9 @@ const RELAY_WAIT_MS = 500;
  * or a read of an event-invalidated memory type replays the log from this tab's position. A change made by a tab
  * without IndexedDB is logged by the first tab with IndexedDB that hears of it.
  */
+/** Reads of the log's head at start before giving up on knowing where this tab starts. */
+const START_READS = 3;
+
 export class TabSync {
   readonly #options: TabSyncOptions;
   #channel: TabChannel | null = null;
@@ -79,8 +82,9 @@ export class TabSync {
   /** Starts listening. A new tab's memory tier is empty, so the changes logged before it opened are not its business. */
   async start(): Promise<void> {
     const log = this.#options.log();
-    // If the log cannot be read now, the first catch-up starts from its end (see #catchUp).
-    if (log) this.#position = await log.head().catch(() => null);
+    // A read that fails once (a connection closed under it aborts it) is tried again: without a position,
+    // the first catch-up must forget the whole memory tier, writes made since the start included (see #catchUp).
+    for (let attempt = 0; log && !this.#position && attempt < START_READS; attempt++) this.#position = await log.head().catch(() => null);
     const listening = this.#listen();
     this.#hello();
     await listening;
