@@ -647,7 +647,7 @@ describe('storage faults', () => {
     const { cache, logger, indexedDB, name } = await openCache();
     await cache.set('track_metadata', 'k', 'v');
     const newer = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open(name, 2);
+      const request = indexedDB.open(name, 3);
       // A newer Reprise that changed the layout marks it (adding custom types' stores bumps versions too).
       request.onupgradeneeded = () => request.result.createObjectStore('layout:3');
       request.onsuccess = () => resolve(request.result);
@@ -666,7 +666,7 @@ describe('storage faults', () => {
     const { cache, indexedDB, name } = await openCache({ config: { caching: { policies: { generic: { invalidationStrategy: 'event_driven' } } } } });
     await cache.set('generic', 'k', 'v');
     const newer = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open(name, 2);
+      const request = indexedDB.open(name, 3);
       // A newer Reprise that changed the layout marks it (adding custom types' stores bumps versions too).
       request.onupgradeneeded = () => request.result.createObjectStore('layout:3');
       request.onsuccess = () => resolve(request.result);

@@ -100,4 +100,16 @@ describe('the database', () => {
     ]);
     db.close();
   });
+
+  it('made by 0.2 is refused by Reprise 0.1 (which opens version 1 exactly) with a VersionError, not used with stores it does not know', async () => {
+    const { cache, indexedDB, name } = await openCache();
+    await cache.set('track_metadata', 'k', 1);
+    await cache.close();
+    const error = await new Promise<DOMException | null>((resolve) => {
+      const request = indexedDB.open(name, 1);
+      request.onsuccess = () => (request.result.close(), resolve(null));
+      request.onerror = () => resolve(request.error);
+    });
+    expect(error?.name).toBe('VersionError');
+  });
 });

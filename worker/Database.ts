@@ -125,14 +125,21 @@ export class Database {
 const MAX_UPGRADES = 5;
 
 /**
- * Opens the database at its current version; when it lacks a store this cache needs (a new custom
- * type), opens it again one version up, in which `upgrade` adds what is missing. Another tab adding
+ * The lowest version this layout lives at. Reprise 0.1 opens version 1 exactly: at 2 or more it gets a
+ * VersionError and keeps its types in memory, instead of using stores it does not know.
+ */
+const FIRST_VERSION = 2;
+
+/**
+ * Opens the database at its current version (at least FIRST_VERSION); when it lacks a store this cache
+ * needs (a new custom type, a layout mark), opens it again one version up, in which `upgrade` adds what is missing. Another tab adding
  * stores at the same moment takes that version first (VersionError, or the stores still missing): then
  * it starts over from the new current version.
  */
 async function openDatabase(options: DatabaseOptions): Promise<IDBPDatabase<RepriseSchema>> {
   const needed = neededStores(options.customTypes ?? []);
-  let version: number | undefined;
+  // FIRST_VERSION makes a new database there directly; one already above it answers with a VersionError.
+  let version: number | undefined = FIRST_VERSION;
   for (let attempt = 0; ; attempt++) {
     let db: IDBPDatabase<RepriseSchema>;
     try {
@@ -151,7 +158,7 @@ async function openDatabase(options: DatabaseOptions): Promise<IDBPDatabase<Repr
     if (needed.every((name) => db.objectStoreNames.contains(name as never))) return db;
     db.close();
     if (attempt >= MAX_UPGRADES) throw unavailable(options.name, new Error(`could not add object stores for ${needed.join(', ')}`));
-    version = db.version + 1;
+    version = Math.max(db.version + 1, FIRST_VERSION);
   }
 }
 

@@ -252,7 +252,7 @@ describe('the worker boundary', () => {
     const upgraded = await upgrader.page.evaluate(
       (name) =>
         new Promise<number>((resolve, reject) => {
-          const request = indexedDB.open(name, 2);
+          const request = indexedDB.open(name, 3);
           // How a newer Reprise marks a layout this one does not know (see worker/databaseSchema.ts).
           request.onupgradeneeded = () => request.result.createObjectStore('layout:3');
           request.onsuccess = () => {
@@ -264,7 +264,7 @@ describe('the worker boundary', () => {
         }),
       name,
     );
-    expect(upgraded).toBe(2);
+    expect(upgraded).toBe(3);
     const stats = await old.page.evaluate(async () => {
       const cache = window.tab.cache!;
       await cache.set('track_metadata', 'k2', 'still works');
