@@ -355,7 +355,86 @@ const bench = {
   },
 
   userAgent: () => navigator.userAgent,
+
+  /**
+   * 10, tab A: opens `name` (Reprise, or Dexie with the same two tables as `probe`) and imports `count`
+   * track records in one call. Returns when it started and ended (comparable across pages).
+   */
+  async importAll(library: 'reprise' | 'dexie', name: string, count: number): Promise<{ startedAt: number; endedAt: number }> {
+    const records = trackRecords(count);
+    const store = await openProbed(library, name);
+    try {
+      const prepared = library === 'reprise' ? records.map((record) => ({ key: record.key, value: record, trackId: record.trackId })) : records;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const startedAt = performance.timeOrigin + now();
+      await store.importTracks(prepared);
+      return { startedAt, endedAt: performance.timeOrigin + now() };
+    } finally {
+      await store.close();
+    }
+  },
+
+  /**
+   * 10, tab B: while `window.stopProbe` is unset, three loops side by side, each a call then 20 ms: a
+   * get of a track stored before, an event that removes nothing (Reprise: track_removed of an unknown
+   * track; Dexie: the same delete by index), a write of another type (album_year; Dexie: another
+   * table). Each sample: when it started (comparable across pages), how long it took.
+   */
+  async probe(library: 'reprise' | 'dexie', name: string): Promise<Record<'get' | 'emit' | 'write', { at: number; ms: number }[]>> {
+    const store = await openProbed(library, name);
+    const samples = { get: [] as { at: number; ms: number }[], emit: [] as { at: number; ms: number }[], write: [] as { at: number; ms: number }[] };
+    try {
+      await store.prepare();
+      (window as { probing?: boolean }).probing = true;
+      // Three loops side by side: one call held back does not hold back the others' samples.
+      await Promise.all(
+        (['get', 'emit', 'write'] as const).map(async (kind) => {
+          for (let round = 0; !(window as { stopProbe?: boolean }).stopProbe; round++) {
+            const at = performance.timeOrigin + now();
+            await store[kind](round);
+            samples[kind].push({ at, ms: performance.timeOrigin + now() - at });
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        }),
+      );
+      return samples;
+    } finally {
+      await store.close();
+    }
+  },
 };
+
+/** What measure 10 does to one library's database, from either tab. */
+async function openProbed(library: 'reprise' | 'dexie', name: string) {
+  if (library === 'reprise') {
+    const cache = await createCache({ name });
+    return {
+      importTracks: (entries: unknown) => cache.setMany('track_metadata', entries as SetManyEntry[]),
+      prepare: () => cache.set('track_metadata', 'probe', { title: 'probe' }),
+      get: async () => {
+        if ((await cache.get('track_metadata', 'probe')) === undefined) throw new Error('probe entry missing');
+      },
+      emit: (round: number) => cache.emit({ eventType: 'track_removed', trackId: `nobody-${round}` }),
+      write: (round: number) => cache.set('album_year', `album-${round}`, 1990 + (round % 30)),
+      close: () => cache.close(),
+    };
+  }
+  const db = new Dexie(name);
+  db.version(1).stores({ tracks: 'key, trackId', years: 'key' });
+  await db.open();
+  const tracks = db.table<TrackRecord, string>('tracks');
+  const years = db.table<{ key: string; year: number }, string>('years');
+  return {
+    importTracks: (records: unknown) => tracks.bulkPut(records as TrackRecord[]),
+    prepare: () => tracks.put({ ...trackRecords(1)[0]!, key: 'probe' }),
+    get: async () => {
+      if ((await tracks.get('probe')) === undefined) throw new Error('probe record missing');
+    },
+    emit: (round: number) => tracks.where('trackId').equals(`nobody-${round}`).delete(),
+    write: (round: number) => years.put({ key: `album-${round}`, year: 1990 + (round % 30) }),
+    close: async () => db.close(),
+  };
+}
 
 let receiving: { cache: Cache; arrivals: number[] } | undefined;
 
