@@ -45,6 +45,8 @@ export type CustomTypeConfig = z.input<typeof customTypeSchema>;
 const customTypeName = z.string().check(
   z.regex(CUSTOM_TYPE_NAME, { error: (issue) => `a custom type's name must match ${String(CUSTOM_TYPE_NAME)}, got ${JSON.stringify(issue.input)}` }),
   z.refine((name) => !isBuiltInType(name), { error: (issue) => `${JSON.stringify(issue.input)} is a built-in content type` }),
+  // Counts and reports are plain objects keyed by type: a name every object already has would read as a count.
+  z.refine((name) => !(name in Object.prototype), { error: (issue) => `${JSON.stringify(issue.input)} is reserved (every JavaScript object has it)` }),
 );
 
 export const cacheConfigSchema = z.strictObject({
