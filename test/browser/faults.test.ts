@@ -51,8 +51,10 @@ describe('a worker terminated in the middle of a multi-chunk setMany', () => {
             () => 'resolved',
             (error: { code?: string }) => error.code ?? String(error),
           );
-        setTimeout(() => window.tab.workers.at(-1)!.terminate(), delay);
+        // Read only once the worker is gone: a termination landing in the reads (or in the final stats) would fail them instead.
+        const terminated = new Promise<void>((resolve) => setTimeout(() => (window.tab.workers.at(-1)!.terminate(), resolve()), delay));
         const outcome = await call;
+        await terminated;
         // A call made before the death is noticed fails too; the next one starts a new worker.
         const keys = entries.map((entry) => entry.key);
         const values = await window.tab.cache!.getMany('track_metadata', keys).catch((error: { code?: string }) => {
