@@ -2,13 +2,11 @@
 // IndexedDB, with Web Locks after the spec (test/simulation/SimLocks) and Node's BroadcastChannel.
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
-import { CacheClient } from '../src/CacheClient';
 import { FetchLocks } from '../src/FetchLocks';
-import { SmartCacheConfig, isCacheError, type ContentType, type FetcherContext } from '../src/index';
-import { Engine } from '../worker/Engine';
+import { isCacheError, type ContentType, type FetcherContext } from '../src/index';
 import { SimLocks } from './simulation/SimLocks';
 import { rejection, uniqueName } from './support/openCache';
-import { checkedChannel } from '../src/checkedChannel';
+import { engineTab } from './support/engineTab';
 
 async function openTabs(count: number, options: { locks?: SimLocks | null } = {}) {
   const name = uniqueName();
@@ -16,29 +14,13 @@ async function openTabs(count: number, options: { locks?: SimLocks | null } = {}
   const locks = options.locks === undefined ? new SimLocks() : options.locks;
   return Promise.all(
     Array.from({ length: count }, async (_, index) => {
-      const logger = { error: vi.fn() };
-      let client: CacheClient | undefined;
-      const engine = await Engine.create({
-        name,
-        config: new SmartCacheConfig(),
-        indexedDB,
-        cloneValues: true,
-        logger,
-        client: {
-          remoteEvent: (event, invalidated) => client?.remoteEvent(event, invalidated),
-          progress: () => {},
-          log: logger.error,
-          changed: (changes) => client?.changed(changes),
-        },
-        openChannel: checkedChannel(() => new BroadcastChannel(name)),
-      });
       const fetchLocks = new FetchLocks({
         name,
         locks: locks?.manager(`tab${index}`),
         openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`),
       });
-      client = new CacheClient(engine, { logger, fetchLocks });
-      return { cache: client, tab: `tab${index}`, locks };
+      const { cache } = await engineTab({ name, indexedDB, fetchLocks });
+      return { cache, tab: `tab${index}`, locks };
     }),
   );
 }

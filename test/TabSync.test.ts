@@ -2,14 +2,13 @@
 // own BroadcastChannel, exactly as in a browser (where test/browser/tabs.test.ts does it for real).
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
-import { CacheClient } from '../src/CacheClient';
 import { checkedChannel } from '../src/checkedChannel';
-import { SmartCacheConfig, type CacheEvent, type EventContext } from '../src/index';
-import { Engine } from '../worker/Engine';
+import { type CacheEvent, type EventContext } from '../src/index';
 import { IdbStore } from '../worker/IdbStore';
 import { CHANNEL_VERSION, type ChannelLike, type OpenTabChannel } from '../src/TabChannel';
 import { brokenFactory, deleteUnderTabs } from './support/faultyIndexedDB';
 import { uniqueName } from './support/openCache';
+import { engineTab } from './support/engineTab';
 
 // `generic` (a memory type) is made event-driven, so that events reach each tab's memory tier.
 const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
@@ -32,25 +31,8 @@ function lossyChannel(name: string) {
 }
 
 /** One tab: an engine as createCache wires it in-process, and the client; the engine stands in for the page lifecycle. */
-async function openTab(name: string, indexedDB: IDBFactory, openChannel: OpenTabChannel = checkedChannel(() => new BroadcastChannel(name))) {
-  let cache: CacheClient | undefined;
-  const logger = { error: vi.fn() };
-  const engine = await Engine.create({
-    name,
-    config: new SmartCacheConfig(config),
-    indexedDB,
-    cloneValues: true,
-    logger,
-    client: {
-      remoteEvent: (event, invalidated) => cache?.remoteEvent(event, invalidated),
-      progress: (batch, done, total) => cache?.progress(batch, done, total),
-      log: logger.error,
-      changed: (changes) => cache?.changed(changes),
-    },
-    openChannel,
-  });
-  cache = new CacheClient(engine, { logger });
-  return { cache, engine, logger };
+function openTab(name: string, indexedDB: IDBFactory, openChannel?: OpenTabChannel) {
+  return engineTab({ name, indexedDB, config, openChannel });
 }
 
 async function twoTabs(indexedDB: IDBFactory = new IDBFactory()) {

@@ -3,15 +3,14 @@
 // Chromium, with a real worker).
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CacheClient } from '../src/CacheClient';
 import type { ChannelMessage } from '../src/channelMessage';
 import { channelRelay, type ChannelRelay } from '../src/channelRelay';
 import { checkedChannel } from '../src/checkedChannel';
-import { SmartCacheConfig, type CacheEvent, type EventContext } from '../src/index';
+import { type CacheEvent, type EventContext } from '../src/index';
 import { CHANNEL_VERSION, type OpenTabChannel } from '../src/TabChannel';
-import { Engine } from '../worker/Engine';
 import { relayedChannel } from '../worker/relayedChannel';
 import { uniqueName } from './support/openCache';
+import { engineTab } from './support/engineTab';
 
 const hello = (origin: string): ChannelMessage => ({ v: CHANNEL_VERSION, kind: 'hello', origin, logs: true });
 
@@ -140,26 +139,10 @@ describe('an engine whose channel runs through the page', () => {
 
   /** A tab: an engine on the shared database, and the client; `relayed` puts its channel behind a page relay. */
   async function openTab(name: string, indexedDB: IDBFactory, relayed: boolean) {
-    let cache: CacheClient | undefined;
-    const logger = { error: vi.fn() };
     const check = checkedChannel(() => new BroadcastChannel(name));
     const relay = relayed ? relayOf(check) : null;
-    const engine = await Engine.create({
-      name,
-      config: new SmartCacheConfig(config),
-      indexedDB,
-      cloneValues: true,
-      logger,
-      client: {
-        remoteEvent: (event, invalidated) => cache?.remoteEvent(event, invalidated),
-        progress: (batch, done, total) => cache?.progress(batch, done, total),
-        log: logger.error,
-        changed: (changes) => cache?.changed(changes),
-      },
-      openChannel: relay ? relayedChannel(relay.port) : check,
-    });
+    const { cache, engine, logger } = await engineTab({ name, indexedDB, config, openChannel: relay ? relayedChannel(relay.port) : check });
     cleanups.push(() => void engine.close());
-    cache = new CacheClient(engine, { logger });
     const seen: [CacheEvent, EventContext][] = [];
     cache.on('*', (event, context) => void seen.push([event, context]));
     // What connectWorker does on suspend: the page stops listening at once, then the worker hears of it.

@@ -2,36 +2,15 @@
 // and, for shared data, events and clears, in every other tab; coalesced per task.
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
-import { CacheClient } from '../src/CacheClient';
-import { SmartCacheConfig, isCacheError, type CacheChange, type CacheConfig, type ContentType } from '../src/index';
-import { Engine } from '../worker/Engine';
+import { isCacheError, type CacheChange, type CacheConfig, type ContentType } from '../src/index';
 import { openCache, rejection, uniqueName } from './support/openCache';
-import { checkedChannel } from '../src/checkedChannel';
+import { engineTab } from './support/engineTab';
 
 async function openTabs(count: number, config: CacheConfig = {}) {
   const name = uniqueName();
   const indexedDB = new IDBFactory();
   return Promise.all(
-    Array.from({ length: count }, async () => {
-      const logger = { error: vi.fn() };
-      let client: CacheClient | undefined;
-      const engine = await Engine.create({
-        name,
-        config: new SmartCacheConfig(config),
-        indexedDB,
-        cloneValues: true,
-        logger,
-        client: {
-          remoteEvent: (event, invalidated) => client?.remoteEvent(event, invalidated),
-          progress: () => {},
-          log: logger.error,
-          changed: (changes) => client?.changed(changes),
-        },
-        openChannel: checkedChannel(() => new BroadcastChannel(name)),
-      });
-      client = new CacheClient(engine, { logger });
-      return client;
-    }),
+    Array.from({ length: count }, async () => (await engineTab({ name, indexedDB, config })).cache),
   );
 }
 

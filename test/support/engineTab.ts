@@ -1,0 +1,42 @@
+import { vi } from 'vitest';
+import { CacheClient } from '../../src/CacheClient';
+import { checkedChannel } from '../../src/checkedChannel';
+import type { CacheConfig } from '../../src/configSchema';
+import type { FetchLocks } from '../../src/FetchLocks';
+import { SmartCacheConfig } from '../../src/SmartCacheConfig';
+import type { OpenTabChannel } from '../../src/TabChannel';
+import { Engine } from '../../worker/Engine';
+
+export interface EngineTabOptions {
+  name: string;
+  indexedDB: IDBFactory;
+  config?: CacheConfig;
+  /** The channel to the other tabs: Node's BroadcastChannel named after the cache, checked, by default. */
+  openChannel?: OpenTabChannel;
+  fetchLocks?: FetchLocks;
+}
+
+/**
+ * One tab as createCache wires it in-process: an engine on `indexedDB` that reports back to the
+ * client built over it, and a logger that records. Tabs of one name talk over Node's BroadcastChannel.
+ */
+export async function engineTab({ name, indexedDB, config = {}, openChannel, fetchLocks }: EngineTabOptions) {
+  let cache: CacheClient | undefined;
+  const logger = { error: vi.fn() };
+  const engine = await Engine.create({
+    name,
+    config: new SmartCacheConfig(config),
+    indexedDB,
+    cloneValues: true,
+    logger,
+    client: {
+      remoteEvent: (event, invalidated) => cache?.remoteEvent(event, invalidated),
+      progress: (batch, done, total) => cache?.progress(batch, done, total),
+      log: logger.error,
+      changed: (changes) => cache?.changed(changes),
+    },
+    openChannel: openChannel ?? checkedChannel(() => new BroadcastChannel(name)),
+  });
+  cache = new CacheClient(engine, { logger, fetchLocks });
+  return { cache, engine, logger };
+}
