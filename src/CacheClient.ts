@@ -38,7 +38,7 @@ import {
 import { createCacheEvent, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
 import { CacheError, isCacheError } from './CacheError';
 import { randomId } from './randomId';
-import { CONTENT_TYPES, isPersistentType, type TypeName } from './contentType';
+import type { TypeName } from './contentType';
 import { parseContentType } from './contentTypeSchema';
 import { Handlers } from './Handlers';
 import type { Logger } from './Logger';
@@ -47,6 +47,7 @@ import type { ClientCallbacks, EngineApi, EntryInput, Found } from './protocol';
 import { FetchLocks, type Led } from './FetchLocks';
 import { isPromiseLike } from './isPromiseLike';
 import { ReadBatcher } from './ReadBatcher';
+import { typesOf } from './typesOf';
 import { abortedError, SharedFetch } from './SharedFetch';
 import { checkValue, validateValue } from './validateValue';
 import { yieldToEventLoop } from './yieldToEventLoop';
@@ -111,7 +112,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#onClose = options.onClose;
     this.#chunk = options.setManyChunk ?? SET_MANY_CHUNK;
     this.#fetchLocks = options.fetchLocks ?? new FetchLocks({ name: '', locks: undefined, openChannel: undefined });
-    this.#types = options.types ?? new Map(CONTENT_TYPES.map((type) => [type, isPersistentType(type)]));
+    this.#types = options.types ?? typesOf({});
     this.#typeNames = [...this.#types.keys()];
     this.#reads = new ReadBatcher((type, keys, fingerprints) => this.#engine.getMany(type, keys, fingerprints));
   }
@@ -144,8 +145,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     const parsed = parse(setOptionsSchema, options ?? {}, 'invalid_argument', 'set options');
     const pending = this.#toInput(type, { ...parsed, key, value }, 'value');
     const input = isPromiseLike(pending) ? await pending : pending;
-    const commitId = randomId();
-    await this.#happened(type, commitId, () => this.#engine.setMany(type, [input], { commitId }));
+    await this.#happened(type, (commitId) => this.#engine.setMany(type, [input], { commitId }));
   }
 
   async setMany<T extends CacheType<N>>(
@@ -178,15 +178,12 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       return fill(from);
     };
     const batch = `batch-${++this.#batches}`;
-    // Names the write in IndexedDB: if the worker dies after it committed but before it answered, the
-    // next worker can tell, and the call resolves (it happened) instead of rejecting.
-    const commitId = randomId();
     if (onProgress) this.#progress.set(batch, { report: onProgress, done: 0 });
     try {
       if (entries.length <= this.#chunk) {
         const all = inputs(0);
         const ready = isPromiseLike(all) ? await all : all;
-        await this.#happened(type, commitId, () => this.#engine.setMany(type, ready, { batch: onProgress && batch, commitId }));
+        await this.#happened(type, (commitId) => this.#engine.setMany(type, ready, { batch: onProgress && batch, commitId }));
       } else {
         // Validate and hand over in chunks, yielding between them; the engine writes everything in one transaction.
         try {
@@ -195,7 +192,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
             await this.#engine.stage(batch, isPromiseLike(chunk) ? await chunk : chunk);
             await yieldToEventLoop();
           }
-          await this.#happened(type, commitId, () => this.#engine.commit(batch, type, entries.length, commitId));
+          await this.#happened(type, (commitId) => this.#engine.commit(batch, type, entries.length, commitId));
         } catch (error) {
           await this.#engine.discard(batch).catch(() => {});
           throw error;
@@ -321,10 +318,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     const checked = this.#toInput(type, { ...options, key, value }, 'fetched value');
     const input = isPromiseLike(checked) ? await checked : checked;
     this.#checkOpen();
-    if (store) {
-      const commitId = randomId();
-      await this.#happened(type, commitId, () => this.#engine.setMany(type, [input], { since, commitId }));
-    }
+    if (store) await this.#happened(type, (commitId) => this.#engine.setMany(type, [input], { since, commitId }));
     // Other tabs read it from the store only where it is shared (IndexedDB); from memory they get it in the message.
     return { value: (await this.#output(type, input.value)) as ValueOf<S, T>, stored: store && this.#types.get(type) === true, cached: store };
   }
@@ -490,12 +484,14 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
 
   /** What the type's schema makes of a value (the value itself without a schema): a promise for an async schema; `invalid_value` if it does not pass. */
   /**
-   * Runs a write marked `commitId`. When its worker dies before answering, the write may have committed
+   * Runs a write under a new commit id, which the engine marks in IndexedDB with it (see
+   * SetManyOptions.commitId). When its worker dies before answering, the write may have committed
    * all the same: the next worker says whether it did, and then the call resolves.
    */
-  async #happened(type: TypeName, commitId: string, write: () => Promise<void>): Promise<void> {
+  async #happened(type: TypeName, write: (commitId: string) => Promise<void>): Promise<void> {
+    const commitId = randomId();
     try {
-      await write();
+      await write(commitId);
     } catch (error) {
       if (!isCacheError(error, 'worker_failed') || !(await this.#engine.committed(type, commitId).catch(() => false))) throw error;
     }
