@@ -16,6 +16,7 @@ import {
 import { brokenFactory, countRecordsRead, failCommit, failCommits, failRequest, tabFactory, trackedFactory } from './support/faultyIndexedDB';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { CacheClient } from '../src/CacheClient';
+import { LAYOUT } from '../worker/databaseSchema';
 
 const restores: (() => void)[] = [];
 afterEach(() => {
@@ -649,7 +650,7 @@ describe('storage faults', () => {
     const newer = await new Promise<IDBDatabase>((resolve, reject) => {
       const request = indexedDB.open(name, 3);
       // A newer Reprise that changed the layout marks it (adding custom types' stores bumps versions too).
-      request.onupgradeneeded = () => request.result.createObjectStore('layout:3');
+      request.onupgradeneeded = () => request.result.createObjectStore(`layout:${LAYOUT + 1}`);
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     });
@@ -668,7 +669,7 @@ describe('storage faults', () => {
     const newer = await new Promise<IDBDatabase>((resolve, reject) => {
       const request = indexedDB.open(name, 3);
       // A newer Reprise that changed the layout marks it (adding custom types' stores bumps versions too).
-      request.onupgradeneeded = () => request.result.createObjectStore('layout:3');
+      request.onupgradeneeded = () => request.result.createObjectStore(`layout:${LAYOUT + 1}`);
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     });

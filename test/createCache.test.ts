@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SmartCacheConfig, createCache, isCacheError, type CreateCacheOptions } from '../src/index';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { rejection, uniqueName } from './support/openCache';
+import { LAYOUT } from '../worker/databaseSchema';
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -132,7 +133,7 @@ describe("the worker's own reports", () => {
     const name = uniqueName();
     await new Promise<void>((resolve) => {
       const request = indexedDB.open(name, 99);
-      request.onupgradeneeded = () => request.result.createObjectStore('layout:3');
+      request.onupgradeneeded = () => request.result.createObjectStore(`layout:${LAYOUT + 1}`);
       request.onsuccess = () => (request.result.close(), resolve());
     });
     const { cache, logger } = await openRemoteCache({ name, indexedDB });

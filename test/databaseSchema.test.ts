@@ -2,6 +2,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { CONTENT_TYPES } from '../src/index';
 import { fakeClock, openCache, uniqueName } from './support/openCache';
+import { LAYOUT } from '../worker/databaseSchema';
 
 /** Writes a database exactly as Reprise 0.1 left it: version 1, no epoch, records without revisions, an event log. */
 async function databaseOf01(indexedDB: IDBFactory, name: string, at: number): Promise<void> {
@@ -90,7 +91,7 @@ describe('the database', () => {
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     });
-    expect([db.objectStoreNames.contains('layout:2'), db.objectStoreNames.contains('usage')]).toEqual([true, false]);
+    expect([db.objectStoreNames.contains(`layout:${LAYOUT}`), db.objectStoreNames.contains('usage')]).toEqual([true, false]);
     const tx = db.transaction(['track_metadata', 'custom:art'], 'readonly');
     const usage = [tx.objectStore('track_metadata').get(0), tx.objectStore('custom:art').get(0)];
     await new Promise((resolve) => (tx.oncomplete = resolve));

@@ -2,13 +2,14 @@
 // gzipped, smaller than what it ships for Dexie, both built by Vite in this run (no stored figure).
 // Not reached (36.2 kB against 31.1 kB, 1.16×, when this was written: zod/mini and Comlink on the
 // page, Comlink and idb in the worker, and 0.2's reading through, one fetch for all tabs, watching and
-// custom types): until it is, this test holds the line near the ratio reached, so that nothing grows
-// unnoticed, and prints the table (`npm run size` prints it too).
+// custom types; 38.5 kB, 1.24×, once imports became chunked yet all or nothing, issue 13): until it is,
+// this test holds the line near the ratio reached, so that nothing grows unnoticed, and prints the
+// table (`npm run size` prints it too).
 import { expect, it } from 'vitest';
 import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
 
 /** Reprise ÷ Dexie, gzip, as reached; the goal is below 1. */
-const REACHED_RATIO = 1.2;
+const REACHED_RATIO = 1.26;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();

@@ -39,6 +39,8 @@ export interface EngineOptions {
   schedule?: Schedule | undefined;
   /** IndexedDB requests per batch (see IdbStore). */
   requestChunk?: number | undefined;
+  /** Entries per transaction of a big setMany, which is written as an import above that (see IdbStore.import). */
+  importChunk?: number | undefined;
   /** Web Locks, so that the periodic cleanup runs in one tab at a time. */
   locks?: LockManager | undefined;
   /** Where remote events and write progress are reported. */
@@ -121,8 +123,21 @@ export class Engine implements EngineApi {
       try {
         const config = policyTableOf(options.config);
         const customTypes = config.types.filter((type) => !isBuiltInType(type) && config.isPersistent(type));
-        const idb = await IdbStore.open({ name: options.name, indexedDB: options.indexedDB, schedule: options.schedule, chunk: options.requestChunk, customTypes });
+        const idb = await IdbStore.open({
+          name: options.name,
+          indexedDB: options.indexedDB,
+          schedule: options.schedule,
+          chunk: options.requestChunk,
+          importChunk: options.importChunk,
+          locks: options.locks,
+          customTypes,
+        });
         engine = new Engine({ ...options, config }, idb, null);
+        // An import a crash (or a dead worker) left behind is invisible already; rolling it back frees its room.
+        await idb.sweepImports(engine.#persistentTypes()).catch((error: unknown) => {
+          if (isOpenFailure(error)) throw error;
+          engine.#logger.error('Reprise: rolling back an unfinished import failed (it stays invisible)', error);
+        });
       } catch (error) {
         if (!isOpenFailure(error)) throw error;
         engine = new Engine(options, null, reasonOf(error));
@@ -527,7 +542,8 @@ export class Engine implements EngineApi {
     const run = async () => {
       await this.cleanup();
       await this.#idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP);
-      await this.#idb?.trimCommitMarks(this.#config.types.filter((type) => this.#storeOf(type) === this.#idb), this.#now() - LOG_RETENTION_MS);
+      await this.#idb?.trimCommitMarks(this.#persistentTypes(), this.#now() - LOG_RETENTION_MS);
+      await this.#idb?.sweepImports(this.#persistentTypes());
     };
     const { locks, name } = this.#options;
     const done = locks ? locks.request(`${name}:cleanup`, { ifAvailable: true }, (lock) => (lock ? run() : undefined)) : run();
@@ -562,6 +578,11 @@ export class Engine implements EngineApi {
     this.#checkOpen();
     await this.#sync.settled;
     this.#checkOpen();
+  }
+
+  /** The types this tab keeps in IndexedDB. */
+  #persistentTypes(): TypeName[] {
+    return this.#config.types.filter((type) => this.#storeOf(type) === this.#idb);
   }
 
   #storeOf(type: TypeName): Store {

@@ -10,6 +10,9 @@ import { ReadTimes } from './ReadTimes';
 import { later, type Schedule } from './schedule';
 import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
 import { averageBytes, forget, noUsage } from './usage';
+import { BatchStates, batchKey, batchLockName, batchRecords, heldBytes, isPending, keyChunkKey, keyChunksOf, allKeyChunks, pendingBatches, plainOf, visibleOf, type BatchRecord, type KeyChunk } from './importBatch';
+import { CacheError } from '../src/CacheError';
+import { randomId } from '../src/randomId';
 
 /** Records per batch of requests: small enough that no batch holds a thread for long. */
 const REQUEST_CHUNK = 1000;
@@ -19,12 +22,31 @@ const REQUEST_CHUNK = 1000;
  */
 const READ_TIMES_DELAY_MS = 1000;
 const MAX_PENDING_READS = 20_000;
+/**
+ * Entries per transaction of an import (a setMany bigger than this): short enough that other calls get
+ * through between two of them (tens of milliseconds), big enough that their overhead stays small.
+ */
+const IMPORT_CHUNK = 1000;
+/** How often an import looks whether another one of its type, in another tab, is done (without Web Locks). */
+const IMPORT_WAIT_MS = 250;
+/** Without Web Locks, an import that wrote no step while another waited this many times (ten seconds) is taken for dead. */
+const STALE_POLLS = 40;
+
+/** What a tab saw of an import's progress: its step count, and how many looks in a row saw no new step. */
+interface Silence {
+  beat: number;
+  polls: number;
+}
 
 export interface IdbStoreOptions extends DatabaseOptions {
   /** For writing read times later (setTimeout by default). */
   schedule?: Schedule | undefined;
   /** Records per batch of requests (REQUEST_CHUNK); smaller in simulations, to fail any batch cheaply. */
   chunk?: number | undefined;
+  /** Entries per transaction of an import (IMPORT_CHUNK). */
+  importChunk?: number | undefined;
+  /** Web Locks: an import holds one while it is open, so that other tabs know it is alive. */
+  locks?: LockManager | undefined;
 }
 
 /** The persistent store: one object store per content type in the cache's database. */
@@ -35,21 +57,31 @@ export class IdbStore implements Store {
   readonly #readTimes = new ReadTimes();
   readonly #schedule: Schedule;
   readonly #chunk: number;
+  readonly #importChunk: number;
+  readonly #name: string;
+  readonly #locks: LockManager | undefined;
+  readonly #batches = new BatchStates();
+  /** Imports of other tabs seen by the sweeps, without Web Locks (see #deadAmong). */
+  readonly #silence = new Map<string, Silence>();
   #readTimesDue = false;
   #writingReadTimes: Promise<void> | null = null;
   /** The size per type this tab last saw, to know when a write may need evictions planned. */
   readonly #known = new Map<TypeName, Usage>();
 
-  private constructor(db: Database, schedule: Schedule, chunk: number) {
+  private constructor(db: Database, options: IdbStoreOptions) {
     this.#db = db;
-    this.#schedule = schedule;
-    this.#chunk = chunk;
+    this.#schedule = options.schedule ?? later;
+    this.#chunk = options.chunk ?? REQUEST_CHUNK;
+    this.#importChunk = options.importChunk ?? IMPORT_CHUNK;
+    this.#name = options.name;
+    this.#locks = options.locks;
     this.log = new EventLog(db);
   }
 
   /** Opens the database; rejects with `storage_unavailable` when it cannot be used. */
-  static async open({ schedule = later, chunk = REQUEST_CHUNK, ...options }: IdbStoreOptions): Promise<IdbStore> {
-    const store = new IdbStore(new Database(options), schedule, chunk);
+  static async open(options: IdbStoreOptions): Promise<IdbStore> {
+    const { schedule: _schedule, chunk: _chunk, importChunk: _importChunk, locks: _locks, ...databaseOptions } = options;
+    const store = new IdbStore(new Database(databaseOptions), options);
     // Only a database that cannot be opened fails the open: what these read is a hint, and a transaction
     // lost on the way (the connection closed under it) is no reason to give IndexedDB up.
     const tolerate = (error: unknown) => {
@@ -67,12 +99,19 @@ export class IdbStore implements Store {
       const store = tx.objectStore(entryStore(type));
       const requests = keys.map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
       await requestsDone(requests);
-      return requests.map((request) => request.result && fromRecord(type, request.result));
+      const records = requests.map((request) => request.result);
+      const pending = await this.#batches.pendingAmong(store, records);
+      return records.map((record) => {
+        const visible = record && visibleOf(record, pending);
+        return visible && fromRecord(type, visible);
+      });
     });
   }
 
   async write(type: TypeName, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
     const { onProgress, guard, commit } = options;
+    // A big write is an import (short transactions); a guarded one is small (getOrSet's).
+    if (!guard && entries.length > this.#importChunk) return this.import(type, entries, budget, expiredBy, options);
     const now = cutoffOf(expiredBy, type);
     // The last of several entries with one key wins; the usage must count that key once.
     entries = lastOfEachKey(entries);
@@ -100,6 +139,7 @@ export class IdbStore implements Store {
       // One chunk is issued while the one before completes: the backend never runs dry, and no task
       // issues more than a chunk (structured cloning happens in put, on this thread).
       let previous: Promise<void> = Promise.resolve();
+      const inBatches: EntryRecord[] = [];
       for (let start = 0; start < entries.length; start += this.#chunk) {
         const chunk = entries.slice(start, start + this.#chunk);
         const requests: IDBRequest[] = [];
@@ -116,6 +156,7 @@ export class IdbStore implements Store {
             for (let i = 0; i < requests.length; i += 2) {
               const old = requests[i]?.result as EntryRecord | undefined;
               if (old) forget(usage, old);
+              if (old?.batch !== undefined) inBatches.push(old);
             }
           }
           onProgress?.(written);
@@ -126,6 +167,7 @@ export class IdbStore implements Store {
         previous = done;
       }
       await previous;
+      await this.#writeUnderImports(store, inBatches, entries, usage);
       const removed =
         budget && usage.bytes > budget.lowWater
           ? await shrinkType(tx, type, usage, budget.lowWater, now, plan, this.#readTimes, spare)
@@ -134,6 +176,303 @@ export class IdbStore implements Store {
       if (commit) store.put({ key: commitKey(commit.id), at: commit.at });
       return removed;
     });
+  }
+
+  /**
+   * Writes a big setMany as an import: in transactions of `importChunk` entries, which other calls
+   * interleave with, yet all or nothing (see importBatch.ts). Resolves once it has committed; an import
+   * an event or clear since its start made (partly) stale leaves those entries out, as a guarded write does.
+   */
+  async import(type: TypeName, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
+    const { onProgress, commit } = options;
+    entries = lastOfEachKey(entries);
+    const id = randomId();
+    const release = await this.#holdBatchLock(id);
+    try {
+      await this.#begin(type, id);
+      try {
+        const removed = noneRemoved();
+        const written = new Set<string>();
+        for (let start = 0, step = 0; start < entries.length; start += this.#importChunk, step++) {
+          const chunk = entries.slice(start, start + this.#importChunk);
+          for (const entry of chunk) written.add(entry.key);
+          const more = await this.#db.transact(`importing ${type}`, [entryStore(type)], 'readwrite', (tx) =>
+            this.#importStep(tx, type, id, step, chunk, budget, cutoffOf(expiredBy, type), written),
+          );
+          removed.expired += more.expired;
+          removed.evicted += more.evicted;
+          onProgress?.(Math.min(start + this.#importChunk, entries.length));
+        }
+        let outcome: 'committed' | 'rolled back' | 'more';
+        do outcome = await this.#db.transact(`committing an import of ${type}`, [entryStore(type)], 'readwrite', (tx) => this.#commitImport(tx, type, id, commit));
+        while (outcome === 'more');
+        if (outcome === 'rolled back') await this.#rollBack(type, id);
+        else void this.#normalize(type, id).catch(() => {
+          // Left for the next sweep: priors only cost room meanwhile.
+        });
+        return removed;
+      } catch (error) {
+        // Nothing of it may show: if rolling it back fails too, it stays pending (invisible) until the next sweep.
+        await this.#abort(type, id).catch(() => {});
+        throw error;
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /** One step of an import: its entries, each with the entry it replaces as its prior, and the keys it wrote. */
+  async #importStep(
+    tx: IDBTransaction,
+    type: TypeName,
+    id: string,
+    step: number,
+    chunk: readonly StoredEntry[],
+    budget: Budget | null,
+    now: number,
+    written: ReadonlySet<string>,
+  ): Promise<Removed> {
+    const store = tx.objectStore(entryStore(type));
+    const batchRead = store.get(batchKey(id)) as IDBRequest<BatchRecord | undefined>;
+    const olds = chunk.map((entry) => store.get(entry.key) as IDBRequest<EntryRecord | undefined>);
+    await requestsDone([batchRead, ...olds]);
+    const batch = batchRead.result;
+    if (batch?.state !== 'open') throw rolledBack(type);
+    const usage = await this.#usage(tx, type);
+    let priors = 0;
+    for (const [index, entry] of chunk.entries()) {
+      const old = olds[index]?.result;
+      const record: EntryRecord = { ...toRecord(entry), batch: id };
+      // No other import of the type is pending (see #begin): a replaced record is plain, or of a committed import.
+      if (old) {
+        record.prior = plainOf(old);
+        record.priorAfter = batch.targets.length;
+        priors++;
+      } else usage.entries++;
+      usage.bytes += heldBytes(record) - (old ? heldBytes(old) : 0);
+      store.put(record);
+    }
+    store.put({ key: keyChunkKey(id, step), keys: chunk.map((entry) => entry.key), priors } satisfies KeyChunk);
+    store.put({ ...batch, beat: batch.beat + 1 } satisfies BatchRecord);
+    // Other entries make room as it goes (an import's own are not evicted: they are pending).
+    const removed = budget && usage.bytes > budget.lowWater ? await shrinkType(tx, type, usage, budget.lowWater, now, [], this.#readTimes, written) : noneRemoved();
+    this.#putUsage(tx, type, usage);
+    return removed;
+  }
+
+  /**
+   * The commit of an import: its batch record goes, so its entries are what reads see — less those an
+   * event since its start removes, which get their priors back first (a step's worth per transaction:
+   * 'more' means call again); after a clear, the whole batch is rolled back instead.
+   */
+  async #commitImport(tx: IDBTransaction, type: TypeName, id: string, commit: WriteOptions['commit']): Promise<'committed' | 'rolled back' | 'more'> {
+    const store = tx.objectStore(entryStore(type));
+    const batch = (await requestDone(store.get(batchKey(id)))) as BatchRecord | undefined;
+    if (!batch) {
+      // Committed already by a first try of this transaction whose answer was lost with its connection
+      // (its key chunks are still there), or rolled back by another tab.
+      if ((await requestDone(store.getKey(keyChunksOf(id)))) !== undefined) return 'committed';
+      throw rolledBack(type);
+    }
+    if (batch.state !== 'open') throw rolledBack(type);
+    const usage = await this.#usage(tx, type);
+    const outcome = batch.targets.some((target) => target.by === 'all') ? 'rolled back' : 'committed';
+    let restored = 0;
+    const pending = new Map([[id, batch]]);
+    for (let index = batch.applied ?? 0; outcome === 'committed' && index < batch.targets.length; index++) {
+      const target = batch.targets[index]!;
+      if (target.by === 'all') break;
+      const reads = (await findKeys(store, target)).map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
+      await requestsDone(reads);
+      for (const read of reads) {
+        const record = read.result;
+        if (!record || record.batch !== id || !targetMatches(target, record)) continue;
+        if (++restored > this.#importChunk) {
+          // Enough for one transaction: this target is looked up again in the next (what is restored no longer matches).
+          store.put({ ...batch, applied: index } satisfies BatchRecord);
+          this.#putUsage(tx, type, usage);
+          return 'more';
+        }
+        restorePrior(store, usage, record, pending);
+      }
+    }
+    if (outcome === 'rolled back') store.put({ ...batch, state: 'aborted' } satisfies BatchRecord);
+    else store.delete(batchKey(id));
+    // The call happened either way (its entries were written, then invalidated): a client that lost the answer may ask.
+    if (commit) store.put({ key: commitKey(commit.id), at: commit.at });
+    this.#putUsage(tx, type, usage);
+    return outcome;
+  }
+
+  /** Marks an import that failed as rolled back, then rolls it back. */
+  async #abort(type: TypeName, id: string): Promise<void> {
+    const pending = await this.#db.transact(`abandoning an import of ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
+      const store = tx.objectStore(entryStore(type));
+      const batch = (await requestDone(store.get(batchKey(id)))) as BatchRecord | undefined;
+      if (batch?.state === 'open') store.put({ ...batch, state: 'aborted' } satisfies BatchRecord);
+      return batch !== undefined;
+    });
+    if (pending) await this.#rollBack(type, id);
+  }
+
+  /**
+   * Starts an import: writes its batch record, once no other import of the type is pending (an import
+   * of it in another tab is waited for; one whose tab is gone is rolled back first).
+   */
+  async #begin(type: TypeName, id: string): Promise<void> {
+    const silence = new Map<string, Silence>();
+    for (;;) {
+      const others = await this.#db.transact(`starting an import of ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
+        const store = tx.objectStore(entryStore(type));
+        const pending = await pendingBatches(store);
+        if (!pending.size) store.put({ key: batchKey(id), state: 'open', beat: 0, targets: [] } satisfies BatchRecord);
+        return pending;
+      });
+      if (!others.size) return;
+      const dead = await this.#deadAmong(others, silence, STALE_POLLS);
+      for (const other of dead) await this.#abort(type, other);
+      const live = [...others.keys()].find((other) => !dead.has(other));
+      if (live === undefined) continue;
+      if (this.#locks) await this.#locks.request(batchLockName(this.#name, live), async () => {});
+      else await new Promise((resolve) => this.#schedule(() => resolve(undefined), IMPORT_WAIT_MS));
+    }
+  }
+
+  /**
+   * The batches among these whose tab is gone: with Web Locks, those whose lock nobody holds (each
+   * import holds its lock from before its batch record is written, and these were read before asking);
+   * without, those that wrote no step while `silence` watched them, `patience` looks in a row.
+   */
+  async #deadAmong(batches: ReadonlyMap<string, BatchRecord>, silence: Map<string, Silence>, patience: number): Promise<Set<string>> {
+    const held = this.#locks && (await this.#locks.query()).held;
+    const names = new Set(held?.map((lock) => lock.name));
+    const dead = new Set<string>();
+    for (const [id, batch] of batches) {
+      if (batch.state === 'aborted') dead.add(id);
+      else if (held) {
+        if (!names.has(batchLockName(this.#name, id))) dead.add(id);
+      } else {
+        const seen = silence.get(id);
+        const polls = seen?.beat === batch.beat ? seen.polls + 1 : 0;
+        silence.set(id, { beat: batch.beat, polls });
+        if (polls >= patience) dead.add(id);
+      }
+    }
+    for (const id of silence.keys()) if (!batches.has(id)) silence.delete(id);
+    return dead;
+  }
+
+  /** Takes the lock that tells other tabs an import is alive; resolves with its release. */
+  #holdBatchLock(id: string): Promise<() => void> {
+    const locks = this.#locks;
+    if (!locks) return Promise.resolve(() => {});
+    return new Promise((resolve, reject) => {
+      let release!: () => void;
+      const released = new Promise<void>((done) => (release = done));
+      locks.request(batchLockName(this.#name, id), () => (resolve(release), released)).catch(reject);
+    });
+  }
+
+  /** Gives each entry an import wrote its prior back, a step at a time; the batch record goes last. */
+  async #rollBack(type: TypeName, id: string): Promise<void> {
+    for (;;) {
+      const done = await this.#db.transact(`rolling back an import of ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
+        const store = tx.objectStore(entryStore(type));
+        const batchRead = store.get(batchKey(id)) as IDBRequest<BatchRecord | undefined>;
+        const chunkRead = store.get(keyChunksOf(id)) as IDBRequest<KeyChunk | undefined>;
+        await requestsDone([batchRead, chunkRead]);
+        const batch = batchRead.result;
+        const chunk = chunkRead.result;
+        // No batch record: it committed (its chunks are normalized instead), or is rolled back already.
+        if (!batch) return true;
+        if (!chunk) {
+          store.delete(batchKey(id));
+          return true;
+        }
+        const usage = await this.#usage(tx, type);
+        const reads = chunk.keys.map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
+        await requestsDone(reads);
+        const pending = new Map([[id, batch]]);
+        for (const read of reads) if (read.result?.batch === id) restorePrior(store, usage, read.result, pending);
+        store.delete(chunk.key);
+        this.#putUsage(tx, type, usage);
+        return false;
+      });
+      if (done) return;
+    }
+  }
+
+  /** Drops the priors a committed import left in its records, a step at a time. */
+  async #normalize(type: TypeName, id: string): Promise<void> {
+    for (;;) {
+      const done = await this.#db.transact(`tidying an import of ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
+        const store = tx.objectStore(entryStore(type));
+        if ((await requestDone(store.getKey(batchKey(id)))) !== undefined) return true;
+        // Chunks that replaced nothing only go; the first that did is tidied in this transaction.
+        let chunk: KeyChunk | undefined;
+        await walkCursor(store.openCursor(keyChunksOf(id)), (cursor) => {
+          const value = cursor.value as KeyChunk;
+          if (value.priors > 0) chunk = value;
+          else cursor.delete();
+          return chunk === undefined;
+        });
+        if (!chunk) return true;
+        const usage = await this.#usage(tx, type);
+        const reads = chunk.keys.map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
+        await requestsDone(reads);
+        for (const read of reads) {
+          const record = read.result;
+          if (record?.batch !== id || !record.prior) continue;
+          usage.bytes -= record.prior.bytes;
+          store.put(plainOf(record));
+        }
+        store.delete(chunk.key);
+        this.#putUsage(tx, type, usage);
+        return false;
+      });
+      if (done) return;
+    }
+  }
+
+  /**
+   * Finishes what imports left in these types: rolls back those whose tab is gone (a crash, a dead
+   * worker) and tidies those committed. On open, and with the periodic cleanup.
+   */
+  async sweepImports(types: readonly TypeName[]): Promise<void> {
+    const found = await this.#db.transact('finding unfinished imports', types.map(entryStore), 'readonly', (tx) =>
+      Promise.all(
+        types.map(async (type) => {
+          const store = tx.objectStore(entryStore(type));
+          const [batches, chunks] = await Promise.all([pendingBatches(store), requestDone(store.getAllKeys(allKeyChunks())) as Promise<KeyChunk['key'][]>]);
+          return { type, batches, chunked: new Set(chunks.map((key) => key[1])) };
+        }),
+      ),
+    );
+    for (const { type, batches, chunked } of found) {
+      // Without Web Locks, a batch is dead once it wrote nothing from one sweep to the next (minutes apart).
+      for (const id of await this.#deadAmong(batches, this.#silence, 1)) await this.#abort(type, id);
+      for (const id of chunked) if (!batches.has(id)) await this.#normalize(type, id);
+    }
+  }
+
+  /**
+   * A write over an import's entry not yet committed writes under it: its prior becomes the new entry
+   * (what reads see until the import commits, after which the import's entry wins).
+   */
+  async #writeUnderImports(store: IDBObjectStore, replaced: readonly EntryRecord[], entries: readonly StoredEntry[], usage: Usage): Promise<void> {
+    if (!replaced.length) return;
+    const pending = await this.#batches.pendingAmong(store, replaced);
+    if (!pending.size) return;
+    const written = new Map(entries.map((entry) => [entry.key, entry]));
+    for (const old of replaced) {
+      const entry = written.get(old.key);
+      const batch = old.batch === undefined ? undefined : pending.get(old.batch);
+      if (!entry || !batch) continue;
+      const prior = toRecord(entry);
+      store.put({ ...plainOf(old), batch: old.batch, prior, priorAfter: batch.targets.length } satisfies EntryRecord);
+      // The write counted its entry and forgot the old record; the import's entry stays.
+      usage.bytes += old.bytes;
+    }
   }
 
   /** Whether a write of `type` marked `id` committed (see WriteOptions.commit). */
@@ -157,17 +496,31 @@ export class IdbStore implements Store {
 
   list(type: TypeName, prefix?: string): Promise<StoredEntry[]> {
     return this.#db.transact(`listing ${type}`, [entryStore(type)], 'readonly', async (tx) => {
-      const records = (await requestDone(tx.objectStore(entryStore(type)).getAll(prefixRange(prefix)))) as EntryRecord[];
-      return records.map((record) => fromRecord(type, record));
+      const store = tx.objectStore(entryStore(type));
+      const records = (await requestDone(store.getAll(prefixRange(prefix)))) as EntryRecord[];
+      const pending = await this.#batches.pendingAmong(store, records);
+      return records.flatMap((record) => {
+        const visible = visibleOf(record, pending);
+        return visible ? [fromRecord(type, visible)] : [];
+      });
     });
   }
 
   liveKeys(type: TypeName, now: number, prefix?: string): Promise<string[]> {
     return this.#db.transact(`listing ${type}`, [entryStore(type)], 'readonly', async (tx) => {
       const store = tx.objectStore(entryStore(type));
-      // Keys only: the expired ones come from the expiry index, not from reading every value.
-      const [keys, expired] = [store.getAllKeys(prefixRange(prefix)), store.index('expiry').getAllKeys(IDBKeyRange.upperBound(now))];
-      await requestsDone([keys, expired]);
+      // Keys only: the expired ones come from the expiry index, not from reading every value; while an
+      // import is pending, its records' keys and expiry are not what reads see, so values are read.
+      const [keys, expired, batches] = [store.getAllKeys(prefixRange(prefix)), store.index('expiry').getAllKeys(IDBKeyRange.upperBound(now)), store.count(batchRecords())];
+      await requestsDone([keys, expired, batches]);
+      if (batches.result > 0) {
+        const records = (await requestDone(store.getAll(prefixRange(prefix)))) as EntryRecord[];
+        const pending = await pendingBatches(store);
+        return records.flatMap((record) => {
+          const visible = visibleOf(record, pending);
+          return visible && !(visible.expiry !== undefined && visible.expiry <= now) ? [visible.key] : [];
+        });
+      }
       const gone = new Set(expired.result as string[]);
       return (keys.result as string[]).filter((key) => !gone.has(key));
     });
@@ -180,12 +533,18 @@ export class IdbStore implements Store {
       // Each key once: two reads of one record before its delete would subtract its bytes twice.
       const requests = [...new Set(keys)].map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
       await requestsDone(requests);
+      const pending = await this.#batches.pendingAmong(store, requests.map((request) => request.result));
       let removed = 0;
       for (const request of requests) {
         const record = request.result;
-        if (!record || (when && !when(fromRecord(type, record)))) continue;
-        store.delete(record.key);
-        forget(usage, record);
+        const visible = record && visibleOf(record, pending);
+        if (!record || !visible || (when && !when(fromRecord(type, visible)))) continue;
+        // An import's entry not yet committed stays: what is removed is the entry reads see, its prior.
+        if (isPending(record, pending)) dropPrior(store, usage, record);
+        else {
+          store.delete(record.key);
+          forget(usage, record);
+        }
         removed++;
       }
       if (removed) this.#putUsage(tx, type, usage);
@@ -246,6 +605,8 @@ export class IdbStore implements Store {
       await requestsDone([...usageReads, ...entryReads.flat()]);
       const usages = new Map<TypeName, Usage>();
       for (const [index, type] of types.entries()) usages.set(type, usageOf(usageReads[index]?.result) ?? (await recount(tx, type)));
+      // Imports of these types not yet committed: this change applies to them too (see importBatch.ts).
+      const pending = new Map(await Promise.all(types.map(async (type) => [type, await pendingBatches(tx.objectStore(entryStore(type)))] as const)));
       // A type written since the lookup may hold entries it did not find: look again, here (slower, but rare).
       for (const [index, target] of targets.entries()) {
         if (target.by === 'all' || usages.get(target.type)?.version === versions.get(target.type)) continue;
@@ -266,14 +627,23 @@ export class IdbStore implements Store {
           store.delete(entryKeys());
           usage.entries = usage.bytes = 0;
         } else {
+          const batches = pending.get(type)!;
           for (const read of entryReads[index] ?? []) {
             const record = read.result;
             const id = record && JSON.stringify([type, record.key]);
             // Read again here, so the bytes are exact and an entry rewritten since it was found is spared.
             if (!record || !id || deleted.has(id) || !targetMatches(target, record)) continue;
             deleted.add(id);
-            store.delete(record.key);
-            forget(usage, record);
+            if (isPending(record, batches)) {
+              // An import's entry (found by its tags) goes when the import commits; its prior, which
+              // reads see until then, goes now if the target finds it too.
+              const visible = visibleOf(record, batches);
+              if (!visible || !targetMatches(target, visible)) continue;
+              dropPrior(store, usage, record);
+            } else {
+              store.delete(record.key);
+              forget(usage, record);
+            }
             removed++;
           }
         }
@@ -282,6 +652,10 @@ export class IdbStore implements Store {
       for (const [type, usage] of usages) {
         this.#putUsage(tx, type, usage);
         if (usage.entries === 0) this.#readTimes.drop(type);
+      }
+      for (const [type, batches] of pending) {
+        const mine = targets.filter((target) => target.type === type);
+        for (const batch of batches.values()) tx.objectStore(entryStore(type)).put({ ...batch, targets: [...batch.targets, ...mine] });
       }
       // Logged in the same transaction: a change is in the log exactly when it happened.
       const record = log && { ...log.change, invalidated: counts };
@@ -295,9 +669,12 @@ export class IdbStore implements Store {
   clear(types: readonly TypeName[]): Promise<void> {
     return this.#db.transact('clearing', types.map(entryStore), 'readwrite', async (tx) => {
       for (const type of types) {
-        tx.objectStore(entryStore(type)).delete(entryKeys());
+        const store = tx.objectStore(entryStore(type));
+        store.delete(entryKeys());
         this.#putUsage(tx, type, noUsage());
         this.#readTimes.drop(type);
+        // An import pending in the type is cleared too: it is rolled back when it would commit.
+        for (const batch of (await pendingBatches(store)).values()) store.put({ ...batch, targets: [...batch.targets, { type, by: 'all' }] });
       }
     });
   }
@@ -461,7 +838,7 @@ async function recount(tx: IDBTransaction, type: TypeName): Promise<Usage> {
   if ((await requestDone(store.count(entryKeys()))) === 0) return usage;
   await walkCursor(store.openCursor(entryKeys()), (cursor) => {
     usage.entries++;
-    usage.bytes += (cursor.value as EntryRecord).bytes;
+    usage.bytes += heldBytes(cursor.value as EntryRecord);
     return true;
   });
   return usage;
@@ -485,4 +862,31 @@ function lastOfEachKey(entries: readonly StoredEntry[]): readonly StoredEntry[] 
 async function findKeys(store: IDBObjectStore, target: Exclude<InvalidationTarget, { by: 'all' }>): Promise<string[]> {
   const query = target.by === 'track' ? target.trackId : target.by === 'album' ? target.albumKey : target.fingerprint;
   return (await requestDone(store.index(target.by).getAllKeys(query))) as string[];
+}
+
+/** An import's record reads as its prior again (or goes, if it has none, or an event since removed it). */
+function restorePrior(store: IDBObjectStore, usage: Usage, record: EntryRecord, pending: ReadonlyMap<string, BatchRecord>): void {
+  const visible = visibleOf(record, pending);
+  if (visible) {
+    store.put(visible);
+    usage.bytes += visible.bytes - heldBytes(record);
+  } else {
+    store.delete(record.key);
+    forget(usage, record);
+  }
+}
+
+/** Removes the entry reads see in an import's record (its prior), keeping the import's own. */
+function dropPrior(store: IDBObjectStore, usage: Usage, record: EntryRecord): void {
+  const { prior, priorAfter: _, ...rest } = record;
+  if (!prior) return;
+  store.put(rest);
+  usage.bytes -= prior.bytes;
+}
+
+function rolledBack(type: TypeName): CacheError {
+  return new CacheError(
+    'storage_unavailable',
+    `This setMany of ${type} was rolled back before it committed (another tab took it for abandoned, or cleared it); nothing of it was written`,
+  );
 }

@@ -10,7 +10,14 @@ import type { Counts, StoredEntry, Usage } from './Store';
  * plain key, which makes every write noticeably cheaper than a [type, …] compound key would). `expiry`
  * is there only for entries that can expire, so that entries kept "forever" cost no expiry index write.
  */
-export type EntryRecord = Omit<StoredEntry, 'type' | 'expires'> & { expiry?: number };
+export type PlainRecord = Omit<StoredEntry, 'type' | 'expires'> & { expiry?: number };
+
+/**
+ * An entry record, which an import not yet committed may have written (see importBatch.ts): `batch` names
+ * it, `prior` is the entry it replaced (what reads see meanwhile), and `priorAfter` how many of the
+ * batch's targets were logged when that prior was written (only later ones can remove it).
+ */
+export type EntryRecord = PlainRecord & { batch?: string; prior?: PlainRecord; priorAfter?: number };
 
 /** One change in the log other tabs catch up from: an event (with what it removed), or a clear. */
 export interface LoggedChange {
@@ -60,8 +67,13 @@ export type StoreName = ContentType | 'events' | 'meta' | `custom:${string}` | `
  * Layout 2: each type's usage record and commit marks live in the type's own store, beside its
  * entries, so that a write touches that store alone and writes of different types never wait for one
  * another (layout 1 kept usage in one `usage` store that every write shared).
+ *
+ * Layout 3: an entry record may belong to an import not yet committed (`batch`, `prior`), and a type's
+ * store may hold that import's batch record and key chunks (importBatch.ts). Code of layout 2 would
+ * read such records as committed, so it must not open this database. Its usage counts what records
+ * hold, priors included.
  */
-export const LAYOUT = 2;
+export const LAYOUT = 3;
 
 /** A type's usage record, in its own store under this key: a number, which no entry key (a string) can be. */
 export const USAGE_KEY = 0;
@@ -164,6 +176,6 @@ export function toRecord({ type: _type, expires, ...entry }: StoredEntry): Entry
   return record;
 }
 
-export function fromRecord(type: TypeName, { expiry, ...record }: EntryRecord): StoredEntry {
+export function fromRecord(type: TypeName, { expiry, batch: _batch, prior: _prior, priorAfter: _after, ...record }: EntryRecord): StoredEntry {
   return { ...record, type, expires: expiry !== undefined };
 }

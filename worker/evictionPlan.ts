@@ -5,6 +5,7 @@ import type { ReadTimes } from './ReadTimes';
 import type { Removed, Usage } from './Store';
 import { averageBytes, forget } from './usage';
 import { entryStore } from './databaseSchema';
+import { BatchStates, isPending } from './importBatch';
 
 /** An entry eviction may remove, as planned from an index (before its record is read). */
 export interface Candidate {
@@ -72,10 +73,12 @@ export async function removePlanned(
   const store = tx.objectStore(entryStore(type));
   const reads = plan.map(({ key }) => store.get(key) as IDBRequest<EntryRecord | undefined>);
   await requestsDone(reads);
+  // An import's entries are never evicted before it commits (it would no longer be all or nothing).
+  const pending = await new BatchStates().pendingAmong(store, reads.map((read) => read.result));
   for (const [index, { pass }] of plan.entries()) {
     if (usage.bytes <= target) break;
     const record = reads[index]?.result;
-    if (!record || spare?.has(record.key)) continue;
+    if (!record || spare?.has(record.key) || isPending(record, pending)) continue;
     const expired = record.expiry !== undefined && record.expiry <= now;
     if (pass === 'expired' && !expired) continue;
     store.delete(record.key);

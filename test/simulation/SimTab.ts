@@ -31,6 +31,8 @@ export interface SimWorld {
 /** Entries per setMany step and IndexedDB requests per batch: small, so that every run crosses chunks. */
 export const SIM_SET_MANY_CHUNK = 8;
 export const SIM_REQUEST_CHUNK = 5;
+/** Entries per import transaction: a setMany of more is an import of several steps (see IdbStore.import). */
+export const SIM_IMPORT_CHUNK = 4;
 
 interface Worker {
   readonly name: string;
@@ -137,6 +139,7 @@ export class SimTab {
           // stands for about 50 ms (a few calls), up to a few hundred turns.
           schedule: (run, ms) => afterTurns(1 + schedule.int(Math.max(1, Math.min(400, Math.ceil(ms / 50)))), run),
           requestChunk: SIM_REQUEST_CHUNK,
+          importChunk: SIM_IMPORT_CHUNK,
         }).then((engine) => {
           workerOf.set(engine, worker);
           return engine;

@@ -15,6 +15,8 @@ import { Random } from './random';
 import { SimLocks } from './SimLocks';
 import { SimNetwork } from './SimNetwork';
 import { afterTurns, SimTab, type SimWorld } from './SimTab';
+import type { EntryRecord } from '../../worker/databaseSchema';
+import { batchRecords, heldBytes, visibleOf, type BatchRecord } from '../../worker/importBatch';
 
 export interface SimulationOptions {
   seed: number;
@@ -866,21 +868,25 @@ async function readDatabase(factory: IDBFactory, name: string): Promise<Map<Cont
     const result = new Map<ContentType, Stored>();
     const types = CONTENT_TYPES.filter((type) => db.objectStoreNames.contains(type));
     if (!types.length) return result;
-    // Layout 2: in each type's store, entries under string keys, the usage record under 0 (and commit marks under arrays).
+    // Layout 3: in each type's store, entries under string keys, the usage record under 0 (and commit marks and imports' records under arrays).
     const tx = db.transaction(types, 'readonly');
     await Promise.all(
       types.map(
         (type) =>
           new Promise<void>((resolve, reject) => {
             const all = tx.objectStore(type).getAll(IDBKeyRange.bound('', [], false, true));
+            const batches = tx.objectStore(type).getAll(batchRecords());
             const usage = tx.objectStore(type).get(0);
             usage.onsuccess = () => {
-              const records = all.result as { key: string; bytes: number; value: { w?: unknown } }[];
+              const records = all.result as EntryRecord[];
               const record = usage.result as { entries: number; bytes: number } | undefined;
+              // An import not yet committed holds records whose entry is not what reads see (importBatch.ts).
+              const pending = new Map((batches.result as BatchRecord[]).map((batch) => [batch.key[1], batch]));
+              const visible = records.flatMap((record) => visibleOf(record, pending) ?? []);
               result.set(type, {
                 entries: records.length,
-                bytes: records.reduce((sum, record) => sum + record.bytes, 0),
-                values: new Map(records.map((record) => [record.key, record.value?.w])),
+                bytes: records.reduce((sum, record) => sum + heldBytes(record), 0),
+                values: new Map(visible.map((record) => [record.key, (record.value as { w?: unknown } | undefined)?.w])),
                 usage: record ? { entries: record.entries, bytes: record.bytes } : null,
               });
               resolve();

@@ -5,7 +5,7 @@ import type { CacheConfig } from '../../src/configSchema';
 import type { FetchLocks } from '../../src/FetchLocks';
 import { SmartCacheConfig } from '../../src/SmartCacheConfig';
 import type { OpenTabChannel } from '../../src/TabChannel';
-import { Engine } from '../../worker/Engine';
+import { Engine, type EngineOptions } from '../../worker/Engine';
 
 export interface EngineTabOptions {
   name: string;
@@ -14,13 +14,15 @@ export interface EngineTabOptions {
   /** The channel to the other tabs: Node's BroadcastChannel named after the cache, checked, by default. */
   openChannel?: OpenTabChannel;
   fetchLocks?: FetchLocks;
+  /** More engine options (an injected clock, Web Locks, chunk sizes). */
+  engine?: Partial<EngineOptions>;
 }
 
 /**
  * One tab as createCache wires it in-process: an engine on `indexedDB` that reports back to the
  * client built over it, and a logger that records. Tabs of one name talk over Node's BroadcastChannel.
  */
-export async function engineTab({ name, indexedDB, config = {}, openChannel, fetchLocks }: EngineTabOptions) {
+export async function engineTab({ name, indexedDB, config = {}, openChannel, fetchLocks, engine: more }: EngineTabOptions) {
   let cache: CacheClient | undefined;
   const logger = { error: vi.fn() };
   const engine = await Engine.create({
@@ -36,6 +38,7 @@ export async function engineTab({ name, indexedDB, config = {}, openChannel, fet
       changed: (changes) => cache?.changed(changes),
     },
     openChannel: openChannel ?? checkedChannel(() => new BroadcastChannel(name)),
+    ...more,
   });
   cache = new CacheClient(engine, { logger, fetchLocks });
   return { cache, engine, logger };

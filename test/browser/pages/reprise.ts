@@ -64,7 +64,7 @@ window.recount = async (name, keys = {}) => {
   });
   try {
     const types = [...db.objectStoreNames].filter((store) => Reprise.CONTENT_TYPES.includes(store as Reprise.ContentType));
-    // Layout 2: in each type's store, entries under string keys, the usage record under 0 (and commit marks under arrays).
+    // Layout 3: in each type's store, entries under string keys, the usage record under 0 (and commit marks under arrays).
     const tx = db.transaction(types, 'readonly');
     const requests = types.map((type) => ({
       type,
@@ -78,11 +78,12 @@ window.recount = async (name, keys = {}) => {
     });
     const result: Awaited<ReturnType<Window['recount']>> = {};
     for (const { type, all, usage, found } of requests) {
-      const records = all.result as { bytes: number }[];
+      const records = all.result as { bytes: number; prior?: { bytes: number } }[];
       const counted = (usage.result ?? { entries: 0, bytes: 0 }) as { entries: number; bytes: number };
       result[type] = {
         entries: records.length,
-        bytes: records.reduce((sum, record) => sum + record.bytes, 0),
+        // An import's record holds the entry it replaces until that is tidied away (worker/importBatch.ts).
+        bytes: records.reduce((sum, record) => sum + record.bytes + (record.prior?.bytes ?? 0), 0),
         usage: { entries: counted.entries, bytes: counted.bytes },
         values: found.map((request) => (request.result as { value?: unknown } | undefined)?.value),
       };

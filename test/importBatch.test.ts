@@ -1,0 +1,288 @@
+// Issue 13, item 2: a big setMany (an import) commits in short transactions, yet stays all or nothing —
+// when a step fails, when its worker dies, across tabs — and events, clears and writes made during it
+// apply as documented in worker/importBatch.ts. Two or three engines ("tabs") share one IndexedDB.
+import { IDBFactory } from 'fake-indexeddb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CacheError, isCacheError } from '../src/CacheError';
+import type { CacheConfig } from '../src/configSchema';
+import { entryStore } from '../worker/databaseSchema';
+import { heldBytes } from '../worker/importBatch';
+import type { EntryRecord } from '../worker/databaseSchema';
+import { engineTab } from './support/engineTab';
+import { fakeLocks } from './support/fakeLocks';
+import { failCommit, failRequest, tabFactory, type Fault } from './support/faultyIndexedDB';
+
+/** Entries per import transaction here: an import of 100 takes ten. */
+const CHUNK = 10;
+
+let names = 0;
+const closers: (() => Promise<void>)[] = [];
+const faults: Fault[] = [];
+
+afterEach(async () => {
+  for (const fault of faults.splice(0)) fault();
+  for (const close of closers.splice(0)) await close().catch(() => {});
+});
+
+/** Tabs of one cache over one IndexedDB, each with its own connections and Web Locks (unless `locks` is false). */
+function browserOf({ locks = true }: { locks?: boolean } = {}) {
+  const inner = new IDBFactory();
+  const name = `imports-${Date.now()}-${++names}`;
+  const registry = fakeLocks();
+  const open = async (config: CacheConfig = {}) => {
+    const tab = tabFactory(inner);
+    const agent = registry.agent();
+    const opened = await engineTab({ name, indexedDB: tab.factory, config, engine: { importChunk: CHUNK, locks: locks ? agent.locks : undefined, schedule: (run, ms) => void setTimeout(run, ms / 100) } });
+    closers.push(() => opened.cache.close());
+    return {
+      ...opened,
+      /** The tab's worker dies: its transactions abort, its connections close, its locks go. */
+      kill() {
+        tab.kill();
+        agent.kill();
+        void opened.engine.close();
+      },
+    };
+  };
+  return { inner, name, open };
+}
+
+const entries = (count: number, value: string, from = 0) =>
+  Array.from({ length: count }, (_, index) => ({ key: `k${from + index}`, value: `${value}${from + index}`, trackId: `t${(from + index) % 5}` }));
+
+const keys = (count: number) => Array.from({ length: count }, (_, index) => `k${index}`);
+
+/** What the database holds for a type, read without Reprise: entries and bytes counted, the usage record, the import records left. */
+async function raw(indexedDB: IDBFactory, name: string, type = 'track_metadata') {
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const request = indexedDB.open(name);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  try {
+    const tx = db.transaction(entryStore(type), 'readonly');
+    const store = tx.objectStore(entryStore(type));
+    const all = store.getAll(IDBKeyRange.bound('', [], false, true));
+    const usage = store.get(0);
+    const batches = store.getAllKeys(IDBKeyRange.bound(['batch'], ['batchkeys', []]));
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    const records = all.result as EntryRecord[];
+    const { entries, bytes } = (usage.result ?? { entries: 0, bytes: 0 }) as { entries: number; bytes: number };
+    return {
+      counted: [records.length, records.reduce((sum, record) => sum + heldBytes(record), 0)],
+      usage: [entries, bytes],
+      importRecords: batches.result.length,
+      priors: records.filter((record) => record.prior !== undefined).length,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+describe('an import (a setMany of more entries than one transaction takes)', () => {
+  it('is written in short transactions, and reads in another tab see all of it or none of it, never part', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    const b = await browser.open();
+    await a.cache.setMany('track_metadata', entries(50, 'old'));
+    const snapshots: Promise<(string | undefined)[]>[] = [];
+    const listings: Promise<string[]>[] = [];
+    await a.cache.setMany('track_metadata', entries(100, 'new'), {
+      onProgress: () => {
+        snapshots.push(b.cache.getMany('track_metadata', keys(100)) as Promise<(string | undefined)[]>);
+        listings.push(b.cache.keys('track_metadata'));
+      },
+    });
+    const old = keys(100).map((_, index) => (index < 50 ? `old${index}` : undefined));
+    const all = keys(100).map((_, index) => `new${index}`);
+    const seen = await Promise.all(snapshots);
+    expect(seen.length).toBe(10);
+    for (const snapshot of seen) expect([old, all]).toContainEqual(snapshot);
+    // The first steps are long done before the import commits.
+    expect(seen[0]).toEqual(old);
+    for (const listing of await Promise.all(listings)) expect([keys(50).sort(), keys(100).sort()]).toContainEqual(listing.sort());
+    expect(await b.cache.getMany('track_metadata', keys(100))).toEqual(all);
+    await expect.poll(() => raw(browser.inner, browser.name)).toMatchObject({ counted: [100, expect.any(Number)], importRecords: 0, priors: 0 });
+    const after = await raw(browser.inner, browser.name);
+    expect(after.usage).toEqual(after.counted);
+    expect((await b.cache.stats()).types.track_metadata).toMatchObject({ entries: 100, bytes: after.counted[1] });
+  });
+
+  it('that fails in a middle step (a request fails and aborts its transaction) rejects, and every entry and byte count is as before', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    const b = await browser.open();
+    await a.cache.setMany('track_metadata', entries(50, 'old'));
+    const before = await raw(browser.inner, browser.name);
+    // The 45th entry written: in the fifth step.
+    faults.push(failRequest({ nth: 45, name: 'UnknownError' }));
+    const error = await a.cache.setMany('track_metadata', entries(100, 'new')).catch((error: unknown) => error);
+    expect(isCacheError(error, 'storage_unavailable')).toBe(true);
+    expect(await b.cache.getMany('track_metadata', keys(100))).toEqual(keys(100).map((_, index) => (index < 50 ? `old${index}` : undefined)));
+    expect(await raw(browser.inner, browser.name)).toEqual(before);
+    expect((await a.cache.stats()).types.track_metadata).toMatchObject({ entries: 50, bytes: before.counted[1] });
+  });
+
+  it('whose step fails at commit rejects, and nothing of it remains', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    await a.cache.setMany('track_metadata', entries(50, 'old'));
+    const before = await raw(browser.inner, browser.name);
+    let steps = 0;
+    faults.push(failCommit({ name: 'QuotaExceededError', when: (tx) => tx.objectStoreNames.contains('track_metadata') && ++steps === 4 }));
+    // A quota error is retried once after freeing room; the second attempt fails at commit too.
+    faults.push(failCommit({ name: 'UnknownError', when: (tx) => tx.objectStoreNames.contains('track_metadata') && steps > 4 && ++steps === 8 }));
+    const outcome = await a.cache.setMany('track_metadata', entries(100, 'new')).then(
+      () => 'resolved',
+      (error: unknown) => (error as CacheError).code,
+    );
+    const values = await a.cache.getMany('track_metadata', keys(100));
+    if (outcome === 'resolved') expect(values).toEqual(keys(100).map((_, index) => `new${index}`));
+    else {
+      expect(values).toEqual(keys(100).map((_, index) => (index < 50 ? `old${index}` : undefined)));
+      expect(await raw(browser.inner, browser.name)).toMatchObject({ counted: before.counted, usage: before.usage, importRecords: 0 });
+    }
+    const after = await raw(browser.inner, browser.name);
+    expect(after.usage).toEqual(after.counted);
+  });
+
+  it('whose worker dies in the middle is never seen, and the next tab to open rolls it back', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    const b = await browser.open();
+    await b.cache.setMany('track_metadata', entries(50, 'old'));
+    const before = await raw(browser.inner, browser.name);
+    let steps = 0;
+    const call = a.cache.setMany('track_metadata', entries(100, 'new'), {
+      onProgress: () => {
+        if (++steps === 4) a.kill();
+      },
+    });
+    await call.catch(() => {});
+    const old = keys(100).map((_, index) => (index < 50 ? `old${index}` : undefined));
+    expect(await b.cache.getMany('track_metadata', keys(100))).toEqual(old);
+    // Its records are there, pending: invisible to every read and listing.
+    expect((await raw(browser.inner, browser.name)).importRecords).toBeGreaterThan(0);
+    expect((await b.cache.keys('track_metadata')).sort()).toEqual(keys(50).sort());
+    expect((await b.cache.entries('track_metadata')).length).toBe(50);
+    const c = await browser.open();
+    expect(await raw(browser.inner, browser.name)).toEqual(before);
+    expect(await c.cache.getMany('track_metadata', keys(100))).toEqual(old);
+    // And a new import of the type goes through.
+    await c.cache.setMany('track_metadata', entries(30, 'again', 100));
+    expect(await b.cache.get('track_metadata', 'k129')).toBe('again129');
+  });
+
+  it('without Web Locks: one whose tab died is left invisible until an import of its type has seen it write nothing for a while, and rolls it back', async () => {
+    const browser = browserOf({ locks: false });
+    const a = await browser.open();
+    await a.cache.setMany('track_metadata', entries(20, 'old'));
+    const before = await raw(browser.inner, browser.name);
+    let steps = 0;
+    await a.cache
+      .setMany('track_metadata', entries(100, 'new'), {
+        onProgress: () => {
+          if (++steps === 3) a.kill();
+        },
+      })
+      .catch(() => {});
+    // A tab opening now cannot tell a dead import from a live one: it leaves it alone (and invisible).
+    const b = await browser.open();
+    expect((await raw(browser.inner, browser.name)).importRecords).toBeGreaterThan(0);
+    expect(await b.cache.getMany('track_metadata', ['k0', 'k50'])).toEqual(['old0', undefined]);
+    expect((await b.cache.stats()).types.track_metadata.entries).toBeGreaterThan(20);
+    // The next import of the type waits, sees no step written, rolls it back and goes on.
+    await b.cache.setMany('track_metadata', entries(30, 'again', 100));
+    const after = await raw(browser.inner, browser.name);
+    expect(after.counted[0]).toBe(50);
+    expect([after.usage, after.importRecords]).toEqual([after.counted, expect.any(Number)]);
+    expect(await b.cache.getMany('track_metadata', ['k0', 'k50', 'k129'])).toEqual(['old0', undefined, 'again129']);
+    expect(before.counted[0]).toBe(20);
+  });
+
+  it('in another tab, of the same type, is waited for: both land whole', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    const b = await browser.open();
+    const order: string[] = [];
+    await Promise.all([
+      a.cache.setMany('track_metadata', entries(60, 'a')).then(() => order.push('a')),
+      b.cache.setMany('track_metadata', entries(60, 'b', 30)).then(() => order.push('b')),
+    ]);
+    const values = await a.cache.getMany('track_metadata', keys(90));
+    // Keys 30–59 are in both: the import that committed last wins them, whole.
+    const last = order[1]!;
+    expect(values).toEqual(keys(90).map((_, index) => (index < 30 ? `a${index}` : index >= 60 ? `b${index}` : `${last}${index}`)));
+    await expect.poll(async () => (await raw(browser.inner, browser.name)).importRecords).toBe(0);
+    const after = await raw(browser.inner, browser.name);
+    expect([after.usage, after.priors]).toEqual([after.counted, 0]);
+  });
+});
+
+describe('calls made during an import', () => {
+  /** Runs an import of 100 entries in tab A, calling `during` (in tab B) once its fifth step is written. */
+  async function importWith(during: (b: Awaited<ReturnType<ReturnType<typeof browserOf>['open']>>) => Promise<void>) {
+    const browser = browserOf();
+    const a = await browser.open();
+    const b = await browser.open();
+    await a.cache.setMany('track_metadata', entries(50, 'old'));
+    let steps = 0;
+    let called: Promise<void> | undefined;
+    await a.cache.setMany('track_metadata', entries(100, 'new'), {
+      onProgress: () => {
+        if (++steps === 5) called = during(b);
+      },
+    });
+    await called;
+    await expect.poll(async () => (await raw(browser.inner, browser.name)).importRecords).toBe(0);
+    const after = await raw(browser.inner, browser.name);
+    expect(after.usage).toEqual(after.counted);
+    return { a, b, browser, after };
+  }
+
+  it('an event removes what it finds now, and at commit the import’s entries it finds, written before it or after it', async () => {
+    let during: unknown[] = [];
+    const { b } = await importWith(async (b) => {
+      const report = await b.cache.emit({ eventType: 'track_removed', trackId: 't1' });
+      // What reads saw of track t1 (10 of the 50 old entries) is gone at once.
+      expect(report.invalidated.track_metadata).toBe(10);
+      during = await b.cache.getMany('track_metadata', keys(100));
+    });
+    expect(during).toEqual(keys(100).map((_, index) => (index < 50 && index % 5 !== 1 ? `old${index}` : undefined)));
+    // After the commit: the import's entries of track t1 (20 of them, half written after the event) are left out.
+    expect(await b.cache.getMany('track_metadata', keys(100))).toEqual(keys(100).map((_, index) => (index % 5 === 1 ? undefined : `new${index}`)));
+  });
+
+  it('a clear removes everything reads see, and the import then commits nothing (it resolves: it was cleared)', async () => {
+    let during: unknown[] = [];
+    const { b, after } = await importWith(async (b) => {
+      await b.cache.clear('track_metadata');
+      during = await b.cache.getMany('track_metadata', keys(100));
+    });
+    expect(during.every((value) => value === undefined)).toBe(true);
+    expect(await b.cache.getMany('track_metadata', keys(100))).toEqual(keys(100).map(() => undefined));
+    expect(after.counted).toEqual([0, 0]);
+  });
+
+  it('a write of an imported key is read until the import commits, then the import’s entry', async () => {
+    let during: unknown;
+    const { b, after } = await importWith(async (b) => {
+      await b.cache.set('track_metadata', 'k3', 'written during');
+      await b.cache.set('track_metadata', 'k97', 'written during');
+      during = await b.cache.getMany('track_metadata', ['k3', 'k97']);
+    });
+    expect(during).toEqual(['written during', 'written during']);
+    expect(await b.cache.getMany('track_metadata', ['k3', 'k97'])).toEqual(['new3', 'new97']);
+    expect(after.priors).toBe(0);
+  });
+
+  it('a delete of an imported key removes what reads see; the import’s entry comes with its commit', async () => {
+    let during: unknown;
+    const { b } = await importWith(async (b) => {
+      expect(await b.cache.deleteMany('track_metadata', ['k2', 'k60'])).toBe(1);
+      during = await b.cache.getMany('track_metadata', ['k2', 'k60']);
+    });
+    expect(during).toEqual([undefined, undefined]);
+    expect(await b.cache.getMany('track_metadata', ['k2', 'k60'])).toEqual(['new2', 'new60']);
+  });
+});

@@ -1,0 +1,101 @@
+import { targetMatches, type InvalidationTarget } from '../src/invalidationTargets';
+import { requestDone } from './idbRequests';
+import type { EntryRecord, PlainRecord } from './databaseSchema';
+
+/**
+ * A big setMany (an import) is written in many short transactions, so that other calls interleave, and
+ * stays all or nothing through a batch record in its type's store:
+ *
+ * - While the batch is *pending* (its record there, open or being rolled back), each entry it wrote
+ *   carries `batch: id` and, if it replaced one, that entry as `prior`. Reads see the prior (or
+ *   nothing): the import is invisible until it commits.
+ * - Its commit is one small transaction that deletes the batch record: from then on the same records
+ *   read as the import's entries. Priors left behind are dropped later (`normalizing`), in small steps.
+ * - A batch never committed (its tab crashed, its worker died, a write of it failed) is rolled back:
+ *   each record it wrote gets its prior back, in small steps, and the batch record goes last.
+ *
+ * Events and clears during an import are appended to its batch record (`targets`): reads hide a prior
+ * they remove, and the commit leaves out the import's entries they remove (an event says their data may
+ * be stale, like getOrSet's guard), a step at a time before the batch record goes — or, after a clear,
+ * rolls the whole batch back (the import resolves: it happened, then was cleared).
+ */
+export interface BatchRecord {
+  key: [typeof BATCH, string];
+  state: 'open' | 'aborted';
+  /** Steps written: without Web Locks, a batch whose count stays the same for a while is taken for dead. */
+  beat: number;
+  /** What events and clears of the type removed while the batch was pending, in order. */
+  targets: InvalidationTarget[];
+  /** How many of the targets its commit has applied to its entries so far (it does so a step at a time). */
+  applied?: number;
+}
+
+/** The keys one step of an import wrote (to roll back or normalize it), and how many replaced an entry. */
+export interface KeyChunk {
+  key: [typeof KEYS, string, number];
+  keys: string[];
+  priors: number;
+}
+
+const BATCH = 'batch';
+const KEYS = 'batchkeys';
+
+export const batchKey = (id: string): BatchRecord['key'] => [BATCH, id];
+export const keyChunkKey = (id: string, step: number): KeyChunk['key'] => [KEYS, id, step];
+
+/** Every batch record of a store (array keys: after every entry). */
+export const batchRecords = (): IDBKeyRange => IDBKeyRange.bound([BATCH], [BATCH, []]);
+/** The key chunks of one batch. */
+export const keyChunksOf = (id: string): IDBKeyRange => IDBKeyRange.bound([KEYS, id], [KEYS, id, []]);
+/** Every key chunk of a store. */
+export const allKeyChunks = (): IDBKeyRange => IDBKeyRange.bound([KEYS], [KEYS, []]);
+
+/** The Web Lock an importing worker holds while its batch is open: when it is free, the batch is dead. */
+export const batchLockName = (database: string, id: string): string => `${database}:import:${id}`;
+
+/** The pending batches of a store, by id. */
+export async function pendingBatches(store: IDBObjectStore): Promise<Map<string, BatchRecord>> {
+  const records = (await requestDone(store.getAll(batchRecords()))) as BatchRecord[];
+  return new Map(records.map((record) => [record.key[1], record]));
+}
+
+/**
+ * Which batches named by records are pending, looked up only for records naming a batch not known to
+ * have committed (a committed batch never becomes pending again: ids are random).
+ */
+export class BatchStates {
+  readonly #committed = new Set<string>();
+
+  async pendingAmong(store: IDBObjectStore, records: readonly (EntryRecord | undefined)[]): Promise<ReadonlyMap<string, BatchRecord>> {
+    if (!records.some((record) => record?.batch !== undefined && !this.#committed.has(record.batch))) return NONE;
+    const pending = await pendingBatches(store);
+    for (const record of records) if (record?.batch !== undefined && !pending.has(record.batch)) this.#committed.add(record.batch);
+    return pending;
+  }
+}
+
+const NONE: ReadonlyMap<string, BatchRecord> = new Map();
+
+export function isPending(record: EntryRecord, pending: ReadonlyMap<string, BatchRecord>): boolean {
+  return record.batch !== undefined && pending.has(record.batch);
+}
+
+/** The entry a record holds as reads see it: its prior while its batch is pending (unless an event since removed it). */
+export function visibleOf(record: EntryRecord, pending: ReadonlyMap<string, BatchRecord>): PlainRecord | undefined {
+  const batch = record.batch === undefined ? undefined : pending.get(record.batch);
+  if (!batch) return plainOf(record);
+  const { prior } = record;
+  if (!prior) return undefined;
+  const since = batch.targets.slice(record.priorAfter ?? 0);
+  return since.some((target) => targetMatches(target, prior)) ? undefined : prior;
+}
+
+/** The entry without what an import added to its record. */
+export function plainOf({ batch: _batch, prior: _prior, priorAfter: _after, ...entry }: EntryRecord): PlainRecord {
+  return entry;
+}
+
+/** The bytes a record holds: its entry's, and its prior's until that is dropped. */
+export function heldBytes(record: EntryRecord): number {
+  return record.bytes + (record.prior?.bytes ?? 0);
+}
