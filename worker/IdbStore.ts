@@ -193,11 +193,12 @@ export class IdbStore implements Store {
       try {
         const removed = noneRemoved();
         const written = new Set<string>();
+        const created = { records: 0 };
         for (let start = 0, step = 0; start < entries.length; start += this.#importChunk, step++) {
           const chunk = entries.slice(start, start + this.#importChunk);
           for (const entry of chunk) written.add(entry.key);
           const more = await this.#db.transact(`importing ${type}`, [entryStore(type)], 'readwrite', (tx) =>
-            this.#importStep(tx, type, id, step, chunk, budget, cutoffOf(expiredBy, type), written),
+            this.#importStep(tx, type, id, step, chunk, budget, cutoffOf(expiredBy, type), written, created),
           );
           removed.expired += more.expired;
           removed.evicted += more.evicted;
@@ -231,14 +232,17 @@ export class IdbStore implements Store {
     budget: Budget | null,
     now: number,
     written: ReadonlySet<string>,
+    created: { records: number },
   ): Promise<Removed> {
     const store = tx.objectStore(entryStore(type));
     const batchRead = store.get(batchKey(id)) as IDBRequest<BatchRecord | undefined>;
-    const olds = chunk.map((entry) => store.get(entry.key) as IDBRequest<EntryRecord | undefined>);
-    await requestsDone([batchRead, ...olds]);
+    const usage = await this.#usage(tx, type);
     const batch = batchRead.result;
     if (batch?.state !== 'open') throw rolledBack(type);
-    const usage = await this.#usage(tx, type);
+    // When every record of the type is one this import created (none of which can have gone: nothing
+    // but an event or a clear, which the batch would list, removes a pending record), nothing is replaced.
+    const olds = batch.targets.length === 0 && usage.entries === created.records ? [] : chunk.map((entry) => store.get(entry.key) as IDBRequest<EntryRecord | undefined>);
+    await requestsDone(olds);
     let priors = 0;
     for (const [index, entry] of chunk.entries()) {
       const old = olds[index]?.result;
@@ -248,7 +252,10 @@ export class IdbStore implements Store {
         record.prior = plainOf(old);
         record.priorAfter = batch.targets.length;
         priors++;
-      } else usage.entries++;
+      } else {
+        usage.entries++;
+        created.records++;
+      }
       usage.bytes += heldBytes(record) - (old ? heldBytes(old) : 0);
       store.put(record);
     }

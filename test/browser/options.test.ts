@@ -42,7 +42,7 @@ describe('createCache options in Chromium', () => {
       // A newer Reprise left its database here, marked with its layout: the worker refuses it with a VersionError.
       await new Promise((resolve, reject) => {
         const request = indexedDB.open(name, 99);
-        request.onupgradeneeded = () => request.result.createObjectStore('layout:3');
+        request.onupgradeneeded = () => request.result.createObjectStore('layout:99');
         request.onsuccess = () => resolve(request.result.close());
         request.onerror = () => reject(request.error);
       });

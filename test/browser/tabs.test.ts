@@ -254,7 +254,7 @@ describe('the worker boundary', () => {
         new Promise<number>((resolve, reject) => {
           const request = indexedDB.open(name, 3);
           // How a newer Reprise marks a layout this one does not know (see worker/databaseSchema.ts).
-          request.onupgradeneeded = () => request.result.createObjectStore('layout:3');
+          request.onupgradeneeded = () => request.result.createObjectStore('layout:99');
           request.onsuccess = () => {
             resolve(request.result.version);
             request.result.close();
