@@ -193,16 +193,34 @@ export class IdbStore implements Store {
       try {
         const removed = noneRemoved();
         const written = new Set<string>();
-        const created = { records: 0 };
-        for (let start = 0, step = 0; start < entries.length; start += this.#importChunk, step++) {
-          const chunk = entries.slice(start, start + this.#importChunk);
-          for (const entry of chunk) written.add(entry.key);
-          const more = await this.#db.transact(`importing ${type}`, [entryStore(type)], 'readwrite', (tx) =>
-            this.#importStep(tx, type, id, step, chunk, budget, cutoffOf(expiredBy, type), written, created),
-          );
-          removed.expired += more.expired;
-          removed.evicted += more.evicted;
-          onProgress?.(Math.min(start + this.#importChunk, entries.length));
+        const steps: Promise<void>[] = [];
+        try {
+          for (let start = 0, step = 0; start < entries.length; start += this.#importChunk, step++) {
+            const chunk = entries.slice(start, start + this.#importChunk);
+            for (const entry of chunk) written.add(entry.key);
+            let requestsDone!: () => void;
+            const ready = new Promise<void>((resolve) => (requestsDone = resolve));
+            const done = this.#db
+              .transact(`importing ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
+                const result = await this.#importStep(tx, type, id, step, chunk, budget, cutoffOf(expiredBy, type), written);
+                requestsDone();
+                return result;
+              })
+              .then((more) => {
+                removed.expired += more.expired;
+                removed.evicted += more.evicted;
+                onProgress?.(Math.min(start + this.#importChunk, entries.length));
+              });
+            done.catch(() => {});
+            steps.push(done);
+            // The next step's transaction is made once this one's requests are done: it starts the moment
+            // this one commits (no round trip in between), and what other tabs asked for meanwhile goes first.
+            await Promise.race([ready, done]);
+          }
+          await Promise.all(steps);
+        } finally {
+          // None may still be running when the import is rolled back.
+          await Promise.allSettled(steps);
         }
         let outcome: 'committed' | 'rolled back' | 'more';
         do outcome = await this.#db.transact(`committing an import of ${type}`, [entryStore(type)], 'readwrite', (tx) => this.#commitImport(tx, type, id, commit));
@@ -232,7 +250,6 @@ export class IdbStore implements Store {
     budget: Budget | null,
     now: number,
     written: ReadonlySet<string>,
-    created: { records: number },
   ): Promise<Removed> {
     const store = tx.objectStore(entryStore(type));
     const batchRead = store.get(batchKey(id)) as IDBRequest<BatchRecord | undefined>;
@@ -241,9 +258,11 @@ export class IdbStore implements Store {
     if (batch?.state !== 'open') throw rolledBack(type);
     // When every record of the type is one this import created (none of which can have gone: nothing
     // but an event or a clear, which the batch would list, removes a pending record), nothing is replaced.
-    const olds = batch.targets.length === 0 && usage.entries === created.records ? [] : chunk.map((entry) => store.get(entry.key) as IDBRequest<EntryRecord | undefined>);
+    const olds = batch.targets.length === 0 && usage.entries === batch.created ? [] : chunk.map((entry) => store.get(entry.key) as IDBRequest<EntryRecord | undefined>);
     await requestsDone(olds);
     let priors = 0;
+    let created = 0;
+    let held = 0;
     for (const [index, entry] of chunk.entries()) {
       const old = olds[index]?.result;
       const record: EntryRecord = { ...toRecord(entry), batch: id };
@@ -254,16 +273,20 @@ export class IdbStore implements Store {
         priors++;
       } else {
         usage.entries++;
-        created.records++;
+        created++;
       }
+      held += heldBytes(record);
       usage.bytes += heldBytes(record) - (old ? heldBytes(old) : 0);
       store.put(record);
     }
     store.put({ key: keyChunkKey(id, step), keys: chunk.map((entry) => entry.key), priors } satisfies KeyChunk);
-    store.put({ ...batch, beat: batch.beat + 1 } satisfies BatchRecord);
-    // Other entries make room as it goes (an import's own are not evicted: they are pending).
-    const removed = budget && usage.bytes > budget.lowWater ? await shrinkType(tx, type, usage, budget.lowWater, now, [], this.#readTimes, written) : noneRemoved();
-    this.#putUsage(tx, type, usage);
+    const next: BatchRecord = { ...batch, beat: batch.beat + 1, created: batch.created + created, held: batch.held + held };
+    store.put(next);
+    // Other entries make room as it goes; the import's own are pending, not evictable, so no lower than they hold.
+    const target = budget && Math.max(budget.lowWater, next.held);
+    const removed = target !== null && usage.bytes > target ? await shrinkType(tx, type, usage, target, now, [], this.#readTimes, written) : noneRemoved();
+    // Done once every request is (the next step starts then: see import).
+    await requestDone(this.#putUsage(tx, type, usage));
     return removed;
   }
 
@@ -332,7 +355,7 @@ export class IdbStore implements Store {
       const others = await this.#db.transact(`starting an import of ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
         const store = tx.objectStore(entryStore(type));
         const pending = await pendingBatches(store);
-        if (!pending.size) store.put({ key: batchKey(id), state: 'open', beat: 0, targets: [] } satisfies BatchRecord);
+        if (!pending.size) store.put({ key: batchKey(id), state: 'open', beat: 0, created: 0, held: 0, targets: [] } satisfies BatchRecord);
         return pending;
       });
       if (!others.size) return;
@@ -827,11 +850,12 @@ export class IdbStore implements Store {
     return usage;
   }
 
-  #putUsage(tx: IDBTransaction, type: TypeName, usage: Usage): void {
+  #putUsage(tx: IDBTransaction, type: TypeName, usage: Usage): IDBRequest {
     // Random rather than counted: a type cleared, or a database recreated, cannot repeat an earlier version.
     usage.version = Math.floor(Math.random() * 2 ** 53);
-    tx.objectStore(entryStore(type)).put({ ...usage, key: USAGE_KEY });
+    const request = tx.objectStore(entryStore(type)).put({ ...usage, key: USAGE_KEY });
     this.#known.set(type, { ...usage });
+    return request;
   }
 }
 

@@ -24,6 +24,9 @@ export interface BatchRecord {
   state: 'open' | 'aborted';
   /** Steps written: without Web Locks, a batch whose count stays the same for a while is taken for dead. */
   beat: number;
+  /** Records it created (where there was none), and the bytes its records hold, as written. */
+  created: number;
+  held: number;
   /** What events and clears of the type removed while the batch was pending, in order. */
   targets: InvalidationTarget[];
   /** How many of the targets its commit has applied to its entries so far (it does so a step at a time). */
