@@ -102,6 +102,49 @@ describe('the database', () => {
     db.close();
   });
 
+  it('of layout 2 (before imports) gets its layout mark and keeps every entry, usage record and commit mark', async () => {
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    const start = Date.UTC(2026, 0, 1);
+    // As layout 2 left it: version 2, each type's usage under key 0 in its own store, a commit mark, the `layout:2` mark.
+    await new Promise<void>((resolve, reject) => {
+      const request = indexedDB.open(name, 2);
+      request.onupgradeneeded = () => {
+        const db = request.result;
+        for (const type of CONTENT_TYPES) {
+          const entries = db.createObjectStore(type, { keyPath: 'key' });
+          for (const index of ['track', 'album', 'fingerprint', 'expiry', 'access']) entries.createIndex(index, { track: 'trackIds', album: 'albumKey', access: 'lastAccess' }[index] ?? index, { multiEntry: index === 'track' });
+        }
+        db.createObjectStore('events', { keyPath: 'seq', autoIncrement: true });
+        db.createObjectStore('meta').put('epoch-of-layout-2', 'epoch');
+        db.createObjectStore('layout:2');
+        const tracks = request.transaction!.objectStore('track_metadata');
+        tracks.put({ key: 'song', value: { title: 'Song' }, bytes: 100, expiresAt: start + 1e12, lastAccess: start, trackIds: ['t1'], revision: 1 });
+        tracks.put({ key: 0, entries: 1, bytes: 100 });
+        tracks.put({ key: ['commit', 'c1'], at: start });
+      };
+      request.onsuccess = () => (request.result.close(), resolve());
+      request.onerror = () => reject(request.error);
+    });
+    const { cache } = await openCache({ indexedDB, name, clock: fakeClock(start) });
+    expect(await cache.get('track_metadata', 'song')).toEqual({ title: 'Song' });
+    expect((await cache.stats()).types.track_metadata).toMatchObject({ entries: 1, bytes: 100 });
+    await cache.setMany('track_metadata', Array.from({ length: 1500 }, (_, index) => ({ key: `k${index}`, value: index })));
+    expect((await cache.stats()).types.track_metadata.entries).toBe(1501);
+    await cache.close();
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    expect([db.version, db.objectStoreNames.contains(`layout:${LAYOUT}`)]).toEqual([3, true]);
+    const tx = db.transaction('track_metadata', 'readonly');
+    const mark = tx.objectStore('track_metadata').get(['commit', 'c1']);
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    expect(mark.result).toEqual({ key: ['commit', 'c1'], at: start });
+    db.close();
+  });
+
   it('made by 0.2 is refused by Reprise 0.1 (which opens version 1 exactly) with a VersionError, not used with stores it does not know', async () => {
     const { cache, indexedDB, name } = await openCache();
     await cache.set('track_metadata', 'k', 1);

@@ -10,9 +10,8 @@ import { ReadTimes } from './ReadTimes';
 import { later, type Schedule } from './schedule';
 import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
 import { averageBytes, forget, noUsage } from './usage';
-import { BatchStates, batchKey, batchLockName, batchRecords, heldBytes, isPending, keyChunkKey, keyChunksOf, allKeyChunks, pendingBatches, plainOf, visibleOf, type BatchRecord, type KeyChunk } from './importBatch';
+import { BatchStates, newBatchId, type BatchId, batchKey, batchLockName, batchRecords, heldBytes, isPending, keyChunkKey, keyChunksOf, allKeyChunks, pendingBatches, plainOf, visibleOf, type BatchRecord, type KeyChunk } from './importBatch';
 import { CacheError } from '../src/CacheError';
-import { randomId } from '../src/randomId';
 
 /** Records per batch of requests: small enough that no batch holds a thread for long. */
 const REQUEST_CHUNK = 1000;
@@ -62,7 +61,7 @@ export class IdbStore implements Store {
   readonly #locks: LockManager | undefined;
   readonly #batches = new BatchStates();
   /** Imports of other tabs seen by the sweeps, without Web Locks (see #deadAmong). */
-  readonly #silence = new Map<string, Silence>();
+  readonly #silence = new Map<BatchId, Silence>();
   #readTimesDue = false;
   #writingReadTimes: Promise<void> | null = null;
   /** The size per type this tab last saw, to know when a write may need evictions planned. */
@@ -186,7 +185,7 @@ export class IdbStore implements Store {
   async import(type: TypeName, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
     const { onProgress, commit } = options;
     entries = lastOfEachKey(entries);
-    const id = randomId();
+    const id = newBatchId();
     const release = await this.#holdBatchLock(id);
     try {
       await this.#begin(type, id);
@@ -244,7 +243,7 @@ export class IdbStore implements Store {
   async #importStep(
     tx: IDBTransaction,
     type: TypeName,
-    id: string,
+    id: BatchId,
     step: number,
     chunk: readonly StoredEntry[],
     budget: Budget | null,
@@ -265,7 +264,8 @@ export class IdbStore implements Store {
     let held = 0;
     for (const [index, entry] of chunk.entries()) {
       const old = olds[index]?.result;
-      const record: EntryRecord = { ...toRecord(entry), batch: id };
+      const record: EntryRecord = toRecord(entry);
+      record.batch = id;
       // No other import of the type is pending (see #begin): a replaced record is plain, or of a committed import.
       if (old) {
         record.prior = plainOf(old);
@@ -295,7 +295,7 @@ export class IdbStore implements Store {
    * event since its start removes, which get their priors back first (a step's worth per transaction:
    * 'more' means call again); after a clear, the whole batch is rolled back instead.
    */
-  async #commitImport(tx: IDBTransaction, type: TypeName, id: string, commit: WriteOptions['commit']): Promise<'committed' | 'rolled back' | 'more'> {
+  async #commitImport(tx: IDBTransaction, type: TypeName, id: BatchId, commit: WriteOptions['commit']): Promise<'committed' | 'rolled back' | 'more'> {
     const store = tx.objectStore(entryStore(type));
     const batch = (await requestDone(store.get(batchKey(id)))) as BatchRecord | undefined;
     if (!batch) {
@@ -335,7 +335,7 @@ export class IdbStore implements Store {
   }
 
   /** Marks an import that failed as rolled back, then rolls it back. */
-  async #abort(type: TypeName, id: string): Promise<void> {
+  async #abort(type: TypeName, id: BatchId): Promise<void> {
     const pending = await this.#db.transact(`abandoning an import of ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
       const store = tx.objectStore(entryStore(type));
       const batch = (await requestDone(store.get(batchKey(id)))) as BatchRecord | undefined;
@@ -349,8 +349,8 @@ export class IdbStore implements Store {
    * Starts an import: writes its batch record, once no other import of the type is pending (an import
    * of it in another tab is waited for; one whose tab is gone is rolled back first).
    */
-  async #begin(type: TypeName, id: string): Promise<void> {
-    const silence = new Map<string, Silence>();
+  async #begin(type: TypeName, id: BatchId): Promise<void> {
+    const silence = new Map<BatchId, Silence>();
     for (;;) {
       const others = await this.#db.transact(`starting an import of ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
         const store = tx.objectStore(entryStore(type));
@@ -373,10 +373,10 @@ export class IdbStore implements Store {
    * import holds its lock from before its batch record is written, and these were read before asking);
    * without, those that wrote no step while `silence` watched them, `patience` looks in a row.
    */
-  async #deadAmong(batches: ReadonlyMap<string, BatchRecord>, silence: Map<string, Silence>, patience: number): Promise<Set<string>> {
+  async #deadAmong(batches: ReadonlyMap<BatchId, BatchRecord>, silence: Map<BatchId, Silence>, patience: number): Promise<Set<BatchId>> {
     const held = this.#locks && (await this.#locks.query()).held;
     const names = new Set(held?.map((lock) => lock.name));
-    const dead = new Set<string>();
+    const dead = new Set<BatchId>();
     for (const [id, batch] of batches) {
       if (batch.state === 'aborted') dead.add(id);
       else if (held) {
@@ -393,7 +393,7 @@ export class IdbStore implements Store {
   }
 
   /** Takes the lock that tells other tabs an import is alive; resolves with its release. */
-  #holdBatchLock(id: string): Promise<() => void> {
+  #holdBatchLock(id: BatchId): Promise<() => void> {
     const locks = this.#locks;
     if (!locks) return Promise.resolve(() => {});
     return new Promise((resolve, reject) => {
@@ -404,7 +404,7 @@ export class IdbStore implements Store {
   }
 
   /** Gives each entry an import wrote its prior back, a step at a time; the batch record goes last. */
-  async #rollBack(type: TypeName, id: string): Promise<void> {
+  async #rollBack(type: TypeName, id: BatchId): Promise<void> {
     for (;;) {
       const done = await this.#db.transact(`rolling back an import of ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
         const store = tx.objectStore(entryStore(type));
@@ -433,7 +433,7 @@ export class IdbStore implements Store {
   }
 
   /** Drops the priors a committed import left in its records, a step at a time. */
-  async #normalize(type: TypeName, id: string): Promise<void> {
+  async #normalize(type: TypeName, id: BatchId): Promise<void> {
     for (;;) {
       const done = await this.#db.transact(`tidying an import of ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
         const store = tx.objectStore(entryStore(type));
@@ -896,7 +896,7 @@ async function findKeys(store: IDBObjectStore, target: Exclude<InvalidationTarge
 }
 
 /** An import's record reads as its prior again (or goes, if it has none, or an event since removed it). */
-function restorePrior(store: IDBObjectStore, usage: Usage, record: EntryRecord, pending: ReadonlyMap<string, BatchRecord>): void {
+function restorePrior(store: IDBObjectStore, usage: Usage, record: EntryRecord, pending: ReadonlyMap<BatchId, BatchRecord>): void {
   const visible = visibleOf(record, pending);
   if (visible) {
     store.put(visible);

@@ -17,7 +17,7 @@ export type PlainRecord = Omit<StoredEntry, 'type' | 'expires'> & { expiry?: num
  * it, `prior` is the entry it replaced (what reads see meanwhile), and `priorAfter` how many of the
  * batch's targets were logged when that prior was written (only later ones can remove it).
  */
-export type EntryRecord = PlainRecord & { batch?: string; prior?: PlainRecord; priorAfter?: number };
+export type EntryRecord = PlainRecord & { batch?: number; prior?: PlainRecord; priorAfter?: number };
 
 /** One change in the log other tabs catch up from: an event (with what it removed), or a clear. */
 export interface LoggedChange {
