@@ -185,7 +185,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
         const ready = isPromiseLike(all) ? await all : all;
         await this.#happened(type, (commitId) => this.#engine.setMany(type, ready, { batch: onProgress && batch, commitId }));
       } else {
-        // Validate and hand over in chunks, yielding between them; the engine writes everything in one transaction.
+        // Validate and hand over in chunks, yielding between them; the engine writes it all or nothing (above
+        // a thousand entries as an import, in short transactions: see worker/importBatch.ts).
         try {
           for (let from = 0; from < entries.length; from += this.#chunk) {
             const chunk = inputs(from);
