@@ -8,12 +8,13 @@ import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 import { CHROMIUM, launch } from '../browser/chromium';
 import type { Library, Percentiles, Timing } from './page';
+import { measureColdStart } from './coldStart';
 import { measureShippedSizes, sizeTable } from './shippedSizes';
 
 const LIBRARIES: Library[] = ['reprise', 'raw', 'dexie', 'idb-keyval'];
 const RUNS = { 10_000: 5, 100_000: 3 } as const;
 /** `BENCH=2,3 npm run bench` runs only those measures (while profiling); the report needs them all. */
-const MEASURES = 10;
+const MEASURES = 11;
 const ONLY = new Set((process.env['BENCH'] ?? Array.from({ length: MEASURES }, (_, index) => index + 1).join(',')).split(',').map(Number));
 
 const median = (values: number[]) => {
@@ -219,6 +220,15 @@ it('measures Reprise against the peers', async () => {
         }
       }
       raw['importProbe'] = probes;
+    }
+
+    // 11. Cold start, in production builds: createCache → first get, against Dexie's open → first get.
+    if (ONLY.has(11)) {
+      const cold = await measureColdStart(browser, 5);
+      log(`cold start (ms): ${JSON.stringify(cold)}`);
+      raw['coldStart'] = cold;
+      const [reprise, dexie] = [median(cold.reprise), median(cold.dexie)];
+      row('11. cold start: createCache → first get (production build)', `${fixed(reprise)} ms`, `Dexie open → first get ${fixed(dexie)} ms`, reprise / dexie, 1);
     }
 
     // The report.

@@ -59,8 +59,19 @@ console.log(await db.table('items').get('key'));
 } as const;
 
 export async function measureShippedSizes(options: MeasureOptions = {}): Promise<ShippedSizes> {
-  // Outside the project, whose package.json Vite would take for 'reprise' itself (a self-reference).
-  const scratch = await mkdtemp(join(tmpdir(), 'reprise-size-'));
+  return inScratchApps(options, async (scratch) => {
+    const [reprise, dexie] = await Promise.all([measureApp(scratch, 'reprise'), measureApp(scratch, 'dexie')]);
+    return { reprise, dexie };
+  });
+}
+
+/**
+ * Runs `use` with a scratch folder, outside the project (whose package.json Vite would take for
+ * 'reprise' itself), where apps can import 'reprise' as a package built from the sources, its
+ * dependencies and Dexie; removes it afterwards.
+ */
+export async function inScratchApps<T>(options: MeasureOptions, use: (scratch: string) => Promise<T>): Promise<T> {
+  const scratch = await mkdtemp(join(tmpdir(), 'reprise-apps-'));
   try {
     const pkg = join(scratch, 'node_modules/reprise');
     await mkdir(pkg, { recursive: true });
@@ -74,8 +85,7 @@ export async function measureShippedSizes(options: MeasureOptions = {}): Promise
     const library = join(pkg, 'dist/lib');
     if (options.library) await cp(options.library, library, { recursive: true });
     else await build({ root, configFile: join(root, 'vite.config.ts'), mode: 'lib', logLevel: 'silent', build: { outDir: library } });
-    const [reprise, dexie] = await Promise.all([measureApp(scratch, 'reprise'), measureApp(scratch, 'dexie')]);
-    return { reprise, dexie };
+    return await use(scratch);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
