@@ -292,8 +292,9 @@ export class IdbStore implements Store {
 
   /**
    * The commit of an import: its batch record goes, so its entries are what reads see — less those an
-   * event since its start removes, which get their priors back first (a step's worth per transaction:
-   * 'more' means call again); after a clear, the whole batch is rolled back instead.
+   * event since its start removes, which go first, with what they replaced (as if the event came just
+   * after the import: a step's worth per transaction, 'more' means call again); after a clear, the
+   * whole batch is rolled back instead.
    */
   async #commitImport(tx: IDBTransaction, type: TypeName, id: BatchId, commit: WriteOptions['commit']): Promise<'committed' | 'rolled back' | 'more'> {
     const store = tx.objectStore(entryStore(type));
@@ -307,8 +308,7 @@ export class IdbStore implements Store {
     if (batch.state !== 'open') throw rolledBack(type);
     const usage = await this.#usage(tx, type);
     const outcome = batch.targets.some((target) => target.by === 'all') ? 'rolled back' : 'committed';
-    let restored = 0;
-    const pending = new Map([[id, batch]]);
+    let removed = 0;
     for (let index = batch.applied ?? 0; outcome === 'committed' && index < batch.targets.length; index++) {
       const target = batch.targets[index]!;
       if (target.by === 'all') break;
@@ -317,13 +317,15 @@ export class IdbStore implements Store {
       for (const read of reads) {
         const record = read.result;
         if (!record || record.batch !== id || !targetMatches(target, record)) continue;
-        if (++restored > this.#importChunk) {
-          // Enough for one transaction: this target is looked up again in the next (what is restored no longer matches).
+        if (++removed > this.#importChunk) {
+          // Enough for one transaction: this target is looked up again in the next (what is removed is gone).
           store.put({ ...batch, applied: index } satisfies BatchRecord);
           this.#putUsage(tx, type, usage);
           return 'more';
         }
-        restorePrior(store, usage, record, pending);
+        // Not its prior back: the import replaced that (a resolved setMany happened), then the event removed it.
+        store.delete(record.key);
+        forget(usage, record);
       }
     }
     if (outcome === 'rolled back') store.put({ ...batch, state: 'aborted' } satisfies BatchRecord);
