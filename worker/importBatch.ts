@@ -10,14 +10,15 @@ import type { EntryRecord, PlainRecord } from './databaseSchema';
  *   carries `batch: id` and, if it replaced one, that entry as `prior`. Reads see the prior (or
  *   nothing): the import is invisible until it commits.
  * - Its commit is one small transaction that deletes the batch record: from then on the same records
- *   read as the import's entries. Priors left behind are dropped later (`normalizing`), in small steps.
+ *   read as the import's entries. Priors left behind are dropped later (tidying), in small steps.
  * - A batch never committed (its tab crashed, its worker died, a write of it failed) is rolled back:
  *   each record it wrote gets its prior back, in small steps, and the batch record goes last.
  *
  * Events and clears during an import are appended to its batch record (`targets`): reads hide a prior
- * they remove, and the commit leaves out the import's entries they remove (an event says their data may
- * be stale, like getOrSet's guard), a step at a time before the batch record goes — or, after a clear,
- * rolls the whole batch back (the import resolves: it happened, then was cleared).
+ * they remove, and the commit removes the import's entries they find, with what those replaced, a
+ * step at a time before the batch record goes (as if the event came just after the import: its data
+ * may be stale, so it is not kept) — or, after a clear, rolls the whole batch back (the import
+ * resolves: it happened, then was cleared).
  */
 export interface BatchRecord {
   key: [typeof BATCH, BatchId];
