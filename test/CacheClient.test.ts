@@ -395,7 +395,7 @@ describe('close', () => {
 });
 
 describe('transactions', () => {
-  it('getMany reads in one transaction, however many entries; setMany writes in transactions of a thousand, on its own store', async () => {
+  it('getMany reads in one transaction, however many entries; a big setMany writes in several short ones, on its own store', async () => {
     const { cache, name } = await openCache();
     const entries = Array.from({ length: SET_MANY_CHUNK * 3 }, (_, index) => ({ key: `k${index}`, value: index }));
     const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction');
@@ -404,10 +404,10 @@ describe('transactions', () => {
       transaction.mock.calls.filter((_, index) => (transaction.mock.contexts[index] as IDBDatabase).name === name).map(([stores, mode]) => [stores, mode]);
     try {
       await cache.setMany('track_metadata', entries);
-      // An import (more entries than one transaction takes): short transactions, each on its own store only
-      // (the usage record, the commit mark and the import's batch record are in it) — a start, one per
-      // thousand entries, a commit; then, in the background, one tidying its key lists.
-      await vi.waitFor(() => expect(mine().length).toBe(entries.length / 1000 + 3));
+      // An import (more than a thousand entries): short transactions, each on its own store only (the usage
+      // record, the commit mark and the import's batch record are in it) — a start, steps (the first of
+      // 500 entries, then sized by how long the last took), a commit; then one tidying its key lists.
+      await vi.waitFor(() => expect(mine().length).toBeGreaterThanOrEqual(5));
       expect(new Set(mine().map((call) => JSON.stringify(call)))).toEqual(new Set([JSON.stringify([['track_metadata'], 'readwrite'])]));
       transaction.mockClear();
       const values = await cache.getMany('track_metadata', entries.map((entry) => entry.key));

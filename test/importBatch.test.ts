@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CacheError, isCacheError } from '../src/CacheError';
 import type { CacheConfig } from '../src/configSchema';
 import { entryStore } from '../worker/databaseSchema';
-import { heldBytes } from '../worker/importBatch';
+import { heldBytes, IMPORT_STEP_MS, nextStepSize } from '../worker/importBatch';
 import type { EntryRecord } from '../worker/databaseSchema';
 import { engineTab } from './support/engineTab';
 import { fakeLocks } from './support/fakeLocks';
@@ -284,5 +284,15 @@ describe('calls made during an import', () => {
     });
     expect(during).toEqual([undefined, undefined]);
     expect(await b.cache.getMany('track_metadata', ['k2', 'k60'])).toEqual(['new2', 'new60']);
+  });
+});
+
+describe('the size of an import’s steps', () => {
+  it('follows how long the last step took, halfway towards the target, within bounds', () => {
+    expect(nextStepSize(500, IMPORT_STEP_MS)).toBe(500);
+    expect(nextStepSize(500, IMPORT_STEP_MS * 4)).toBe(250);
+    expect(nextStepSize(500, IMPORT_STEP_MS / 4)).toBe(1000);
+    expect(nextStepSize(500, 100_000)).toBe(100);
+    expect(nextStepSize(4000, 0)).toBe(5000);
   });
 });

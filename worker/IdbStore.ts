@@ -10,7 +10,7 @@ import { ReadTimes } from './ReadTimes';
 import { later, type Schedule } from './schedule';
 import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
 import { averageBytes, forget, noUsage } from './usage';
-import { BatchStates, newBatchId, type BatchId, batchKey, batchLockName, batchRecords, heldBytes, isPending, keyChunkKey, keyChunksOf, allKeyChunks, pendingBatches, plainOf, visibleOf, type BatchRecord, type KeyChunk } from './importBatch';
+import { BatchStates, IMPORT_STEPS, nextStepSize, newBatchId, type BatchId, batchKey, batchLockName, batchRecords, heldBytes, isPending, keyChunkKey, keyChunksOf, allKeyChunks, pendingBatches, plainOf, visibleOf, type BatchRecord, type KeyChunk } from './importBatch';
 import { CacheError } from '../src/CacheError';
 
 /** Records per batch of requests: small enough that no batch holds a thread for long. */
@@ -21,11 +21,9 @@ const REQUEST_CHUNK = 1000;
  */
 const READ_TIMES_DELAY_MS = 1000;
 const MAX_PENDING_READS = 20_000;
-/**
- * Entries per transaction of an import (a setMany bigger than this): short enough that other calls get
- * through between two of them (tens of milliseconds), big enough that their overhead stays small.
- */
+/** A setMany of more entries than this is an import, written in steps (short transactions). */
 const IMPORT_CHUNK = 1000;
+
 /** How often an import looks whether another one of its type, in another tab, is done (without Web Locks). */
 const IMPORT_WAIT_MS = 250;
 /** Without Web Locks, an import that wrote no step while another waited this many times (ten seconds) is taken for dead. */
@@ -42,7 +40,7 @@ export interface IdbStoreOptions extends DatabaseOptions {
   schedule?: Schedule | undefined;
   /** Records per batch of requests (REQUEST_CHUNK); smaller in simulations, to fail any batch cheaply. */
   chunk?: number | undefined;
-  /** Entries per transaction of an import (IMPORT_CHUNK). */
+  /** Imports above this many entries, in steps of exactly this many (IMPORT_CHUNK; then steps follow IMPORT_STEP_MS). */
   importChunk?: number | undefined;
   /** Web Locks: an import holds one while it is open, so that other tabs know it is alive. */
   locks?: LockManager | undefined;
@@ -57,6 +55,8 @@ export class IdbStore implements Store {
   readonly #schedule: Schedule;
   readonly #chunk: number;
   readonly #importChunk: number;
+  /** Entries per step of an import, when fixed (by the importChunk option). */
+  readonly #fixedSteps: number | undefined;
   readonly #name: string;
   readonly #locks: LockManager | undefined;
   readonly #batches = new BatchStates();
@@ -72,6 +72,7 @@ export class IdbStore implements Store {
     this.#schedule = options.schedule ?? later;
     this.#chunk = options.chunk ?? REQUEST_CHUNK;
     this.#importChunk = options.importChunk ?? IMPORT_CHUNK;
+    this.#fixedSteps = options.importChunk;
     this.#name = options.name;
     this.#locks = options.locks;
     this.log = new EventLog(db);
@@ -194,21 +195,25 @@ export class IdbStore implements Store {
         const written = new Set<string>();
         const steps: Promise<void>[] = [];
         try {
-          for (let start = 0, step = 0; start < entries.length; start += this.#importChunk, step++) {
-            const chunk = entries.slice(start, start + this.#importChunk);
+          let size = this.#fixedSteps ?? IMPORT_STEPS.first;
+          for (let start = 0, end = 0, step = 0; start < entries.length; start = end, step++) {
+            const chunk = entries.slice(start, start + size);
+            end = start + chunk.length;
             for (const entry of chunk) written.add(entry.key);
             let requestsDone!: () => void;
             const ready = new Promise<void>((resolve) => (requestsDone = resolve));
             const done = this.#db
               .transact(`importing ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
+                const began = performance.now();
                 const result = await this.#importStep(tx, type, id, step, chunk, budget, cutoffOf(expiredBy, type), written);
+                size = this.#fixedSteps ?? nextStepSize(chunk.length, performance.now() - began);
                 requestsDone();
                 return result;
               })
               .then((more) => {
                 removed.expired += more.expired;
                 removed.evicted += more.evicted;
-                onProgress?.(Math.min(start + this.#importChunk, entries.length));
+                onProgress?.(end);
               });
             done.catch(() => {});
             steps.push(done);

@@ -62,6 +62,20 @@ export const keyChunksOf = (id: BatchId): IDBKeyRange => IDBKeyRange.bound([KEYS
 /** Every key chunk of a store. */
 export const allKeyChunks = (): IDBKeyRange => IDBKeyRange.bound([KEYS], [KEYS, []]);
 
+/**
+ * How long each step of an import aims to take: short enough that other calls get through between two
+ * of them, long enough that their overhead stays small. Steps are sized by what the last one took,
+ * within IMPORT_STEPS (entries): a fast machine writes bigger steps than a slow one.
+ */
+export const IMPORT_STEP_MS = 50;
+export const IMPORT_STEPS = { first: 500, min: 100, max: 5000 } as const;
+
+/** The size of an import's next step, from the last one's (square root: halfway to the target, so one slow step does not swing it). */
+export function nextStepSize(entries: number, ms: number): number {
+  const scaled = Math.round(entries * Math.sqrt(IMPORT_STEP_MS / Math.max(ms, 1)));
+  return Math.min(IMPORT_STEPS.max, Math.max(IMPORT_STEPS.min, scaled));
+}
+
 /** The Web Lock an importing worker holds while its batch is open: when it is free, the batch is dead. */
 export const batchLockName = (database: string, id: BatchId): string => `${database}:import:${id}`;
 
