@@ -10,7 +10,7 @@ import { ReadTimes } from './ReadTimes';
 import { later, type Schedule } from './schedule';
 import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
 import { averageBytes, forget, noUsage } from './usage';
-import { BatchStates, IMPORT_STEPS, nextStepSize, newBatchId, type BatchId, batchKey, batchLockName, batchRecords, heldBytes, isPending, keyChunkKey, keyChunksOf, allKeyChunks, pendingBatches, plainOf, visibleOf, type BatchRecord, type KeyChunk } from './importBatch';
+import { BatchStates, byId, IMPORT_STEPS, nextStepSize, newBatchId, type BatchId, batchKey, batchLockName, batchRecords, heldBytes, isPending, keyChunkKey, keyChunksOf, allKeyChunks, pendingBatches, plainOf, visibleOf, type BatchRecord, type KeyChunk } from './importBatch';
 import { CacheError } from '../src/CacheError';
 
 /** Records per batch of requests: small enough that no batch holds a thread for long. */
@@ -179,8 +179,8 @@ export class IdbStore implements Store {
   }
 
   /**
-   * Writes a big setMany as an import: in transactions of `importChunk` entries, which other calls
-   * interleave with, yet all or nothing (see importBatch.ts). Resolves once it has committed; an import
+   * Writes a big setMany as an import: in steps, one short transaction each (sized by nextStepSize, or
+   * `importChunk` entries when given), which other calls interleave with, yet all or nothing (see importBatch.ts). Resolves once it has committed; an import
    * an event or clear since its start made (partly) stale leaves those entries out, as a guarded write does.
    */
   async import(type: TypeName, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
@@ -411,40 +411,34 @@ export class IdbStore implements Store {
   }
 
   /** Gives each entry an import wrote its prior back, a step at a time; the batch record goes last. */
-  async #rollBack(type: TypeName, id: BatchId): Promise<void> {
-    for (;;) {
-      const done = await this.#db.transact(`rolling back an import of ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
-        const store = tx.objectStore(entryStore(type));
+  #rollBack(type: TypeName, id: BatchId): Promise<void> {
+    let pending = new Map<BatchId, BatchRecord>();
+    return this.#byKeyChunk(
+      'rolling back an import of',
+      type,
+      id,
+      async (store) => {
         const batchRead = store.get(batchKey(id)) as IDBRequest<BatchRecord | undefined>;
         const chunkRead = store.get(keyChunksOf(id)) as IDBRequest<KeyChunk | undefined>;
         await requestsDone([batchRead, chunkRead]);
-        const batch = batchRead.result;
-        const chunk = chunkRead.result;
         // No batch record: it committed (its chunks are normalized instead), or is rolled back already.
-        if (!batch) return true;
-        if (!chunk) {
-          store.delete(batchKey(id));
-          return true;
-        }
-        const usage = await this.#usage(tx, type);
-        const reads = chunk.keys.map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
-        await requestsDone(reads);
-        const pending = new Map([[id, batch]]);
-        for (const read of reads) if (read.result?.batch === id) restorePrior(store, usage, read.result, pending);
-        store.delete(chunk.key);
-        this.#putUsage(tx, type, usage);
-        return false;
-      });
-      if (done) return;
-    }
+        if (!batchRead.result) return undefined;
+        if (!chunkRead.result) store.delete(batchKey(id));
+        pending = new Map([[id, batchRead.result]]);
+        return chunkRead.result;
+      },
+      (store, usage, record) => restorePrior(store, usage, record, pending),
+    );
   }
 
   /** Drops the priors a committed import left in its records, a step at a time. */
-  async #normalize(type: TypeName, id: BatchId): Promise<void> {
-    for (;;) {
-      const done = await this.#db.transact(`tidying an import of ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
-        const store = tx.objectStore(entryStore(type));
-        if ((await requestDone(store.getKey(batchKey(id)))) !== undefined) return true;
+  #normalize(type: TypeName, id: BatchId): Promise<void> {
+    return this.#byKeyChunk(
+      'tidying an import of',
+      type,
+      id,
+      async (store) => {
+        if ((await requestDone(store.getKey(batchKey(id)))) !== undefined) return undefined;
         // Chunks that replaced nothing only go; the first that did is tidied in this transaction.
         let chunk: KeyChunk | undefined;
         await walkCursor(store.openCursor(keyChunksOf(id)), (cursor) => {
@@ -453,16 +447,36 @@ export class IdbStore implements Store {
           else cursor.delete();
           return chunk === undefined;
         });
+        return chunk;
+      },
+      (store, usage, record) => {
+        if (!record.prior) return;
+        usage.bytes -= record.prior.bytes;
+        store.put(plainOf(record));
+      },
+    );
+  }
+
+  /**
+   * Works through an import's key chunks, one transaction each, until `next` finds none left to handle:
+   * `each` handles every record of the import among the chunk's keys, then the chunk goes.
+   */
+  async #byKeyChunk(
+    doing: string,
+    type: TypeName,
+    id: BatchId,
+    next: (store: IDBObjectStore) => Promise<KeyChunk | undefined>,
+    each: (store: IDBObjectStore, usage: Usage, record: EntryRecord) => void,
+  ): Promise<void> {
+    for (;;) {
+      const done = await this.#db.transact(`${doing} ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
+        const store = tx.objectStore(entryStore(type));
+        const chunk = await next(store);
         if (!chunk) return true;
         const usage = await this.#usage(tx, type);
         const reads = chunk.keys.map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
         await requestsDone(reads);
-        for (const read of reads) {
-          const record = read.result;
-          if (record?.batch !== id || !record.prior) continue;
-          usage.bytes -= record.prior.bytes;
-          store.put(plainOf(record));
-        }
+        for (const read of reads) if (read.result?.batch === id) each(store, usage, read.result);
         store.delete(chunk.key);
         this.#putUsage(tx, type, usage);
         return false;
@@ -548,11 +562,11 @@ export class IdbStore implements Store {
       const store = tx.objectStore(entryStore(type));
       // Keys only: the expired ones come from the expiry index, not from reading every value; while an
       // import is pending, its records' keys and expiry are not what reads see, so values are read.
-      const [keys, expired, batches] = [store.getAllKeys(prefixRange(prefix)), store.index('expiry').getAllKeys(IDBKeyRange.upperBound(now)), store.count(batchRecords())];
+      const [keys, expired, batches] = [store.getAllKeys(prefixRange(prefix)), store.index('expiry').getAllKeys(IDBKeyRange.upperBound(now)), store.getAll(batchRecords())];
       await requestsDone([keys, expired, batches]);
-      if (batches.result > 0) {
+      const pending = byId(batches.result as BatchRecord[]);
+      if (pending.size) {
         const records = (await requestDone(store.getAll(prefixRange(prefix)))) as EntryRecord[];
-        const pending = await pendingBatches(store);
         return records.flatMap((record) => {
           const visible = visibleOf(record, pending);
           return visible && !(visible.expiry !== undefined && visible.expiry <= now) ? [visible.key] : [];
@@ -636,14 +650,15 @@ export class IdbStore implements Store {
       }
       // Every read of this transaction at once (usage of each type, each entry found), then the writes.
       const usageReads = types.map((type) => tx.objectStore(entryStore(type)).get(USAGE_KEY) as IDBRequest<UsageRecord | undefined>);
+      // Imports of these types not yet committed: this change applies to them too (see importBatch.ts).
+      const batchReads = types.map((type) => tx.objectStore(entryStore(type)).getAll(batchRecords()) as IDBRequest<BatchRecord[]>);
       const read = (target: InvalidationTarget, keys: readonly string[]) =>
         keys.map((key) => tx.objectStore(entryStore(target.type)).get(key) as IDBRequest<EntryRecord | undefined>);
       const entryReads = targets.map((target, index) => read(target, found[index] ?? []));
-      await requestsDone([...usageReads, ...entryReads.flat()]);
+      await requestsDone([...usageReads, ...batchReads, ...entryReads.flat()]);
       const usages = new Map<TypeName, Usage>();
       for (const [index, type] of types.entries()) usages.set(type, usageOf(usageReads[index]?.result) ?? (await recount(tx, type)));
-      // Imports of these types not yet committed: this change applies to them too (see importBatch.ts).
-      const pending = new Map(await Promise.all(types.map(async (type) => [type, await pendingBatches(tx.objectStore(entryStore(type)))] as const)));
+      const pending = new Map(types.map((type, index) => [type, byId(batchReads[index]?.result ?? [])]));
       // A type written since the lookup may hold entries it did not find: look again, here (slower, but rare).
       for (const [index, target] of targets.entries()) {
         if (target.by === 'all' || usages.get(target.type)?.version === versions.get(target.type)) continue;

@@ -81,7 +81,11 @@ export const batchLockName = (database: string, id: BatchId): string => `${datab
 
 /** The pending batches of a store, by id. */
 export async function pendingBatches(store: IDBObjectStore): Promise<Map<BatchId, BatchRecord>> {
-  const records = (await requestDone(store.getAll(batchRecords()))) as BatchRecord[];
+  return byId((await requestDone(store.getAll(batchRecords()))) as BatchRecord[]);
+}
+
+/** Batch records (as `getAll(batchRecords())` reads them) by id. */
+export function byId(records: readonly BatchRecord[]): Map<BatchId, BatchRecord> {
   return new Map(records.map((record) => [record.key[1], record]));
 }
 
