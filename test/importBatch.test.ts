@@ -52,6 +52,9 @@ const entries = (count: number, value: string, from = 0) =>
 
 const keys = (count: number) => Array.from({ length: count }, (_, index) => `k${index}`);
 
+/** What reads of k0–k99 give after `entries(50, 'old')`, and before an import of `entries(100, 'new')` commits. */
+const old = keys(100).map((_, index) => (index < 50 ? `old${index}` : undefined));
+
 /** What the database holds for a type, read without Reprise: entries and bytes counted, the usage record, the import records left. */
 async function raw(indexedDB: IDBFactory, name: string, type = 'track_metadata') {
   const db = await new Promise<IDBDatabase>((resolve, reject) => {
@@ -93,7 +96,6 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
         listings.push(b.cache.keys('track_metadata'));
       },
     });
-    const old = keys(100).map((_, index) => (index < 50 ? `old${index}` : undefined));
     const all = keys(100).map((_, index) => `new${index}`);
     const seen = await Promise.all(snapshots);
     expect(seen.length).toBe(10);
@@ -118,7 +120,7 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
     faults.push(failRequest({ nth: 45, name: 'UnknownError' }));
     const error = await a.cache.setMany('track_metadata', entries(100, 'new')).catch((error: unknown) => error);
     expect(isCacheError(error, 'storage_unavailable')).toBe(true);
-    expect(await b.cache.getMany('track_metadata', keys(100))).toEqual(keys(100).map((_, index) => (index < 50 ? `old${index}` : undefined)));
+    expect(await b.cache.getMany('track_metadata', keys(100))).toEqual(old);
     expect(await raw(browser.inner, browser.name)).toEqual(before);
     expect((await a.cache.stats()).types.track_metadata).toMatchObject({ entries: 50, bytes: before.counted[1] });
   });
@@ -139,7 +141,7 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
     const values = await a.cache.getMany('track_metadata', keys(100));
     if (outcome === 'resolved') expect(values).toEqual(keys(100).map((_, index) => `new${index}`));
     else {
-      expect(values).toEqual(keys(100).map((_, index) => (index < 50 ? `old${index}` : undefined)));
+      expect(values).toEqual(old);
       expect(await raw(browser.inner, browser.name)).toMatchObject({ counted: before.counted, usage: before.usage, importRecords: 0 });
     }
     const after = await raw(browser.inner, browser.name);
@@ -159,7 +161,6 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
       },
     });
     await call.catch(() => {});
-    const old = keys(100).map((_, index) => (index < 50 ? `old${index}` : undefined));
     expect(await b.cache.getMany('track_metadata', keys(100))).toEqual(old);
     // Its records are there, pending: invisible to every read and listing.
     expect((await raw(browser.inner, browser.name)).importRecords).toBeGreaterThan(0);
