@@ -6,21 +6,21 @@ import { entry } from './contract/storeContract';
 import { uniqueName } from './support/openCache';
 
 describe('IdbStore', () => {
-  it('an invalidation removes an entry written while it was looking up what to remove', async () => {
+  it('an invalidation and a write called just after it apply in call order: the write stays, usage exact', async () => {
     const store = await IdbStore.open({ name: uniqueName(), indexedDB: new IDBFactory() });
     await store.write('track_metadata', [entry('track_metadata', 'before', { trackIds: ['t1'] })], null, 0);
-    // The lookup runs in a read-only transaction of its own; this write commits before the removal's.
+    // The lookup and the removal are one transaction: nothing written between them can be missed or half-counted.
     const invalidated = store.invalidateAndLog([{ type: 'track_metadata', by: 'track', trackId: 't1' }], {
       id: 'e1',
       origin: 'test',
       at: 0,
       event: { eventType: 'track_removed', trackId: 't1' },
     });
-    const written = store.write('track_metadata', [entry('track_metadata', 'during', { trackIds: ['t1'] })], null, 0);
+    const written = store.write('track_metadata', [entry('track_metadata', 'after', { trackIds: ['t1'], bytes: 300 })], null, 0);
     const [{ record }] = await Promise.all([invalidated, written]);
-    expect(record.invalidated).toEqual({ track_metadata: 2 });
-    expect((await store.read('track_metadata', ['before', 'during'])).map((found) => found?.key)).toEqual([undefined, undefined]);
-    expect(await store.usage(['track_metadata'])).toEqual([{ entries: 0, bytes: 0 }]);
+    expect(record.invalidated).toEqual({ track_metadata: 1 });
+    expect((await store.read('track_metadata', ['before', 'after'])).map((found) => found?.key)).toEqual([undefined, 'after']);
+    expect(await store.usage(['track_metadata'])).toEqual([{ entries: 1, bytes: 300 }]);
     store.close();
   });
 

@@ -222,11 +222,14 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
 
 describe('calls made during an import', () => {
   /** Runs an import of 100 entries in tab A, calling `during` (in tab B) once its fifth step is written. */
-  async function importWith(during: (b: Awaited<ReturnType<ReturnType<typeof browserOf>['open']>>) => Promise<void>) {
+  type Tab = Awaited<ReturnType<ReturnType<typeof browserOf>['open']>>;
+
+  async function importWith(during: (b: Tab) => Promise<void>, before?: (a: Tab, b: Tab) => void) {
     const browser = browserOf();
     const a = await browser.open();
     const b = await browser.open();
     await a.cache.setMany('track_metadata', entries(50, 'old'));
+    before?.(a, b);
     let steps = 0;
     let called: Promise<void> | undefined;
     await a.cache.setMany('track_metadata', entries(100, 'new'), {
@@ -252,6 +255,30 @@ describe('calls made during an import', () => {
     expect(during).toEqual(keys(100).map((_, index) => (index < 50 && index % 5 !== 1 ? `old${index}` : undefined)));
     // After the commit: the import's entries of track t1 (20 of them, half written after the event) are left out.
     expect(await b.cache.getMany('track_metadata', keys(100))).toEqual(keys(100).map((_, index) => (index % 5 === 1 ? undefined : `new${index}`)));
+  });
+
+  it('an event during it: watchers hear of the import, then of what the event removed from it; stats count those', async () => {
+    const heard: { tab: string; kind: string; keys: number | null }[] = [];
+    const { a, b } = await importWith(
+      async (b) => {
+        await b.cache.emit({ eventType: 'track_removed', trackId: 't1' });
+      },
+      (a, b) => {
+        for (const [tab, cache] of [['a', a.cache], ['b', b.cache]] as const) {
+          cache.watch('track_metadata', null, (change) => heard.push({ tab, kind: change.kind, keys: change.keys?.length ?? null }));
+        }
+      },
+    );
+    await expect.poll(() => heard.filter((change) => change.tab === 'b').at(-1)?.kind).toBe('invalidate');
+    // In the importing tab, the import's 100 keys are set, then the 20 of track t1 invalidated (any key of the type).
+    const mine = heard.filter((change) => change.tab === 'a');
+    expect(mine.slice(-2)).toEqual([
+      { tab: 'a', kind: 'set', keys: 100 },
+      { tab: 'a', kind: 'invalidate', keys: null },
+    ]);
+    // The importing tab counts the 20 it removed at commit; the emitting tab the 10 it removed at once.
+    expect((await a.cache.stats()).types.track_metadata.invalidations).toBe(20);
+    expect((await b.cache.stats()).types.track_metadata.invalidations).toBe(10);
   });
 
   it('a clear removes everything reads see, and the import then commits nothing (it resolves: it was cleared)', async () => {

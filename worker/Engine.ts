@@ -228,6 +228,11 @@ export class Engine implements EngineApi {
     const removed = await this.#withStore(type, async (store) => {
       const removed = await this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard, commit: commitId === undefined ? undefined : { id: commitId, at: now } });
       this.#changed(store, type, 'set', entries.map((entry) => entry.key));
+      if (removed.invalidated) {
+        // Events during an import removed some of its entries as it committed: after it, as they apply.
+        this.#countInvalidations({ [type]: removed.invalidated });
+        this.#changed(store, type, 'invalidate', null);
+      }
       return removed;
     });
     this.#countRemoved(type, removed);

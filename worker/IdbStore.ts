@@ -227,8 +227,13 @@ export class IdbStore implements Store {
           await Promise.allSettled(steps);
         }
         let outcome: 'committed' | 'rolled back' | 'more';
-        do outcome = await this.#db.transact(`committing an import of ${type}`, [entryStore(type)], 'readwrite', (tx) => this.#commitImport(tx, type, id, commit));
-        while (outcome === 'more');
+        let invalidated = 0;
+        do {
+          const committing = await this.#db.transact(`committing an import of ${type}`, [entryStore(type)], 'readwrite', (tx) => this.#commitImport(tx, type, id, commit));
+          outcome = committing.outcome;
+          invalidated += committing.removed;
+        } while (outcome === 'more');
+        if (invalidated) removed.invalidated = invalidated;
         if (outcome === 'rolled back') await this.#rollBack(type, id);
         else void this.#normalize(type, id).catch(() => {
           // Left for the next sweep: priors only cost room meanwhile.
@@ -301,13 +306,18 @@ export class IdbStore implements Store {
    * after the import: a step's worth per transaction, 'more' means call again); after a clear, the
    * whole batch is rolled back instead.
    */
-  async #commitImport(tx: IDBTransaction, type: TypeName, id: BatchId, commit: WriteOptions['commit']): Promise<'committed' | 'rolled back' | 'more'> {
+  async #commitImport(
+    tx: IDBTransaction,
+    type: TypeName,
+    id: BatchId,
+    commit: WriteOptions['commit'],
+  ): Promise<{ outcome: 'committed' | 'rolled back' | 'more'; removed: number }> {
     const store = tx.objectStore(entryStore(type));
     const batch = (await requestDone(store.get(batchKey(id)))) as BatchRecord | undefined;
     if (!batch) {
       // Committed already by a first try of this transaction whose answer was lost with its connection
       // (its key chunks are still there), or rolled back by another tab.
-      if ((await requestDone(store.getKey(keyChunksOf(id)))) !== undefined) return 'committed';
+      if ((await requestDone(store.getKey(keyChunksOf(id)))) !== undefined) return { outcome: 'committed', removed: 0 };
       throw rolledBack(type);
     }
     if (batch.state !== 'open') throw rolledBack(type);
@@ -317,17 +327,15 @@ export class IdbStore implements Store {
     for (let index = batch.applied ?? 0; outcome === 'committed' && index < batch.targets.length; index++) {
       const target = batch.targets[index]!;
       if (target.by === 'all') break;
-      const reads = (await findKeys(store, target)).map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
-      await requestsDone(reads);
-      for (const read of reads) {
-        const record = read.result;
-        if (!record || record.batch !== id || !targetMatches(target, record)) continue;
-        if (++removed > this.#importChunk) {
+      for (const record of await requestDone(findRecords(store, target))) {
+        if (record.batch !== id || !targetMatches(target, record)) continue;
+        if (removed === this.#importChunk) {
           // Enough for one transaction: this target is looked up again in the next (what is removed is gone).
           store.put({ ...batch, applied: index } satisfies BatchRecord);
           this.#putUsage(tx, type, usage);
-          return 'more';
+          return { outcome: 'more', removed };
         }
+        removed++;
         // Not its prior back: the import replaced that (a resolved setMany happened), then the event removed it.
         store.delete(record.key);
         forget(usage, record);
@@ -338,7 +346,7 @@ export class IdbStore implements Store {
     // The call happened either way (its entries were written, then invalidated): a client that lost the answer may ask.
     if (commit) store.put({ key: commitKey(commit.id), at: commit.at });
     this.#putUsage(tx, type, usage);
-    return outcome;
+    return { outcome, removed };
   }
 
   /** Marks an import that failed as rolled back, then rolls it back. */
@@ -630,42 +638,25 @@ export class IdbStore implements Store {
     log?: { change: Omit<LoggedChange, 'seq' | 'invalidated'>; relayed: boolean },
   ): Promise<{ counts: Counts; logged: LoggedChange | null; epoch: string | null }> {
     const types = [...new Set(targets.map((target) => target.type))];
-    const searched = [...new Set(targets.filter((target) => target.by !== 'all').map((target) => target.type))];
-    // Which entries each target finds, through its index (keys only, nothing deserialised), read-only:
-    // see Database.afterReading. The usage versions tell the removal whether a write came in between.
-    const { found, versions } = searched.length
-      ? await this.#db.transact('finding what an event invalidates', searched.map(entryStore), 'readonly', async (tx) => ({
-          found: await Promise.all(targets.map((target) => (target.by === 'all' ? [] : findKeys(tx.objectStore(entryStore(target.type)), target)))),
-          versions: new Map(await Promise.all(searched.map(async (type) => [type, (await this.#usage(tx, type)).version] as const))),
-        }))
-      : { found: targets.map((): string[] => []), versions: new Map<TypeName, number | undefined>() };
     const stores: StoreName[] = log ? [...types.map(entryStore), 'events', 'meta'] : types.map(entryStore);
+    // One transaction, its reads all at once: an event's round trips are most of what it costs.
     const result = await this.#db.transact('invalidating', stores, 'readwrite', async (tx) => {
-      const epoch = log ? await EventLog.epoch(tx) : null;
-      if (log?.relayed && log.change.id !== undefined) {
-        // The whole log (a thousand records or a day at most): the tab relaying may be a new worker that did before.
-        const { changes } = await EventLog.tail(tx, 0);
-        const already = changes.find((logged) => logged.id === log.change.id);
-        if (already) return { counts: already.invalidated, logged: () => already, epoch };
-      }
-      // Every read of this transaction at once (usage of each type, each entry found), then the writes.
+      const epochRead = log && (tx.objectStore('meta').get('epoch') as IDBRequest<string | undefined>);
+      // A relayed change (made by a tab without IndexedDB) some tab logged already under its id is not
+      // applied again: the whole log (a thousand records or a day at most), as the relaying tab may be a new worker.
+      const logRead = log?.relayed && log.change.id !== undefined && (tx.objectStore('events').getAll() as IDBRequest<LoggedChange[]>);
       const usageReads = types.map((type) => tx.objectStore(entryStore(type)).get(USAGE_KEY) as IDBRequest<UsageRecord | undefined>);
       // Imports of these types not yet committed: this change applies to them too (see importBatch.ts).
       const batchReads = types.map((type) => tx.objectStore(entryStore(type)).getAll(batchRecords()) as IDBRequest<BatchRecord[]>);
-      const read = (target: InvalidationTarget, keys: readonly string[]) =>
-        keys.map((key) => tx.objectStore(entryStore(target.type)).get(key) as IDBRequest<EntryRecord | undefined>);
-      const entryReads = targets.map((target, index) => read(target, found[index] ?? []));
-      await requestsDone([...usageReads, ...batchReads, ...entryReads.flat()]);
+      // What each target finds, through its index.
+      const entryReads = targets.map((target) => (target.by === 'all' ? null : findRecords(tx.objectStore(entryStore(target.type)), target)));
+      await requestsDone([...(epochRead ? [epochRead] : []), ...(logRead ? [logRead] : []), ...usageReads, ...batchReads, ...entryReads.flatMap((read) => (read ? [read] : []))]);
+      const epoch = epochRead?.result ?? null;
+      const already = logRead && logRead.result.find((logged) => logged.id === log.change.id);
+      if (already) return { counts: already.invalidated, logged: () => already, epoch };
       const usages = new Map<TypeName, Usage>();
       for (const [index, type] of types.entries()) usages.set(type, usageOf(usageReads[index]?.result) ?? (await recount(tx, type)));
       const pending = new Map(types.map((type, index) => [type, byId(batchReads[index]?.result ?? [])]));
-      // A type written since the lookup may hold entries it did not find: look again, here (slower, but rare).
-      for (const [index, target] of targets.entries()) {
-        if (target.by === 'all' || usages.get(target.type)?.version === versions.get(target.type)) continue;
-        const reads = read(target, await findKeys(tx.objectStore(entryStore(target.type)), target));
-        await requestsDone(reads);
-        entryReads[index] = reads;
-      }
       const counts: Counts = {};
       const deleted = new Set<string>();
       for (const [index, target] of targets.entries()) {
@@ -680,11 +671,9 @@ export class IdbStore implements Store {
           usage.entries = usage.bytes = 0;
         } else {
           const batches = pending.get(type)!;
-          for (const read of entryReads[index] ?? []) {
-            const record = read.result;
-            const id = record && JSON.stringify([type, record.key]);
-            // Read again here, so the bytes are exact and an entry rewritten since it was found is spared.
-            if (!record || !id || deleted.has(id) || !targetMatches(target, record)) continue;
+          for (const record of entryReads[index]?.result ?? []) {
+            const id = JSON.stringify([type, record.key]);
+            if (deleted.has(id) || !targetMatches(target, record)) continue;
             deleted.add(id);
             if (isPending(record, batches)) {
               // An import's entry (found by its tags) goes when the import commits; its prior, which
@@ -911,10 +900,10 @@ function lastOfEachKey(entries: readonly StoredEntry[]): readonly StoredEntry[] 
   return keys.size === entries.length ? entries : [...new Map(entries.map((entry) => [entry.key, entry])).values()];
 }
 
-/** Keys of the entries a target finds through its index. */
-async function findKeys(store: IDBObjectStore, target: Exclude<InvalidationTarget, { by: 'all' }>): Promise<string[]> {
+/** The records a target finds through its index. */
+function findRecords(store: IDBObjectStore, target: Exclude<InvalidationTarget, { by: 'all' }>): IDBRequest<EntryRecord[]> {
   const query = target.by === 'track' ? target.trackId : target.by === 'album' ? target.albumKey : target.fingerprint;
-  return (await requestDone(store.index(target.by).getAllKeys(query))) as string[];
+  return store.index(target.by).getAll(query) as IDBRequest<EntryRecord[]>;
 }
 
 /** An import's record reads as its prior again (or goes, if it has none, or an event since removed it). */

@@ -62,7 +62,7 @@ class Table {
    * Deletes entries until the type is at or below `target` bytes: expired first, then least recently
    * used (or only one of the two passes), never those in `spare`.
    */
-  shrink(target: number, now: number, options: { spare?: ReadonlySet<string>; only?: keyof Removed } = {}): Removed {
+  shrink(target: number, now: number, options: { spare?: ReadonlySet<string>; only?: 'expired' | 'evicted' } = {}): Removed {
     const removed = { expired: 0, evicted: 0 };
     for (const pass of options.only ? [options.only] : (['expired', 'evicted'] as const)) {
       // Deleting from a Map while iterating it is well defined: deleted entries are simply not visited.

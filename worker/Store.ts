@@ -40,6 +40,8 @@ export interface Usage {
 export interface Removed {
   expired: number;
   evicted: number;
+  /** An import's own entries that events made during it removed when it committed. */
+  invalidated?: number;
 }
 
 export type { Mark };
