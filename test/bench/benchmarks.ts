@@ -60,8 +60,9 @@ it('measures Reprise against the peers', async () => {
     for (const count of ONLY.has(1) ? [10_000, 100_000] : []) {
       const [reprise, floor, dexie, keyval] = LIBRARIES.map((library) => writeMs(count, library)) as [number, number, number, number];
       const peers = `floor ${fixed(floor)} ms · Dexie ${fixed(dexie)} ms · idb-keyval ${fixed(keyval)} ms`;
-      row(`1. setMany ${count / 1000}k, ÷ floor`, `${fixed(reprise)} ms`, peers, reprise / floor, 1.3);
-      row(`1. setMany ${count / 1000}k, ÷ Dexie`, `${fixed(reprise)} ms`, `Dexie ${fixed(dexie)} ms`, reprise / dexie, 1.0);
+      // Issue 13's targets for 100k; 10k keeps 0.1's.
+      row(`1. setMany ${count / 1000}k, ÷ floor`, `${fixed(reprise)} ms`, peers, reprise / floor, count === 100_000 ? 1.15 : 1.3);
+      row(`1. setMany ${count / 1000}k, ÷ Dexie`, `${fixed(reprise)} ms`, `Dexie ${fixed(dexie)} ms`, reprise / dexie, count === 100_000 ? 0.95 : 1.0);
     }
 
     // 2. getMany of 1,000 random keys from 10,000.
@@ -85,7 +86,7 @@ it('measures Reprise against the peers', async () => {
     }
     raw['pointGet'] = gets;
     const keyvalGet = `idb-keyval p50 ${fixed(gets['idb-keyval']!.p50, 3)} · p95 ${fixed(gets['idb-keyval']!.p95, 3)} ms`;
-    row('3. get p50, persistent type', `${fixed(gets['reprise']!.p50, 3)} ms (p95 ${fixed(gets['reprise']!.p95, 3)})`, keyvalGet, gets['reprise']!.p50, 0.5, 'ms');
+    row('3. get p50, persistent type, ÷ idb-keyval p50', `${fixed(gets['reprise']!.p50, 3)} ms (p95 ${fixed(gets['reprise']!.p95, 3)})`, keyvalGet, gets['reprise']!.p50 / gets['idb-keyval']!.p50, 1);
     row('3. get p50, memory type', `${fixed(gets['reprise-memory']!.p50, 3)} ms (p95 ${fixed(gets['reprise-memory']!.p95, 3)})`, keyvalGet, gets['reprise-memory']!.p50, 0.25, 'ms');
     }
 
@@ -94,7 +95,7 @@ it('measures Reprise against the peers', async () => {
       const [small, large] = await page.evaluate(() => window.bench.eventCosts([10_000, 100_000], 60));
       raw['event'] = { small, large };
       log(`event among 10k: p50 ${fixed(small!.p50, 2)} ms, among 100k: p50 ${fixed(large!.p50, 2)} ms, removed ${small!.removed} and ${large!.removed}`);
-      row('4. track_removed (10 entries) among 100k', `${fixed(large!.p50, 2)} ms (10k: ${fixed(small!.p50, 2)} ms)`, '', large!.p50, 5, 'ms');
+      row('4. track_removed (10 entries) among 100k', `${fixed(large!.p50, 2)} ms (10k: ${fixed(small!.p50, 2)} ms)`, '', large!.p50, 3, 'ms');
       row('4. same, ratio 100k ÷ 10k', fixed(large!.p50 / small!.p50, 2), '', large!.p50 / small!.p50, 1.5);
     }
 
@@ -135,7 +136,7 @@ it('measures Reprise against the peers', async () => {
     }
     raw['budget'] = budget;
     const [evicting, under] = [median(budget['evicting']!.map((run) => run.ms)), median(budget['under']!.map((run) => run.ms))];
-    if (ONLY.has(7)) row('7. write 2× budget ÷ under budget', `${fixed(evicting)} ms`, `under budget ${fixed(under)} ms`, evicting / under, 1.5);
+    if (ONLY.has(7)) row('7. write 2× budget ÷ under budget', `${fixed(evicting)} ms`, `under budget ${fixed(under)} ms`, evicting / under, 1.3);
     expect(budget['evicting']!.every((run) => run.evictions > 0 && run.bytes <= 4 * 2 ** 20)).toBe(true);
 
     // 8. What an app ships (main thread + worker, min + gzip), against Dexie, both built by Vite here.
