@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CacheError, isCacheError } from '../src/CacheError';
 import type { CacheConfig } from '../src/configSchema';
 import { entryStore } from '../worker/databaseSchema';
-import { heldBytes, IMPORT_STEP_MS, nextStepSize } from '../worker/importBatch';
+import { IMPORT_STEP_MS, nextStepSize } from '../worker/importBatch';
 import type { EntryRecord } from '../worker/databaseSchema';
 import { engineTab } from './support/engineTab';
 import { fakeLocks } from './support/fakeLocks';
@@ -72,7 +72,8 @@ async function raw(indexedDB: IDBFactory, name: string, type = 'track_metadata')
     const records = all.result as EntryRecord[];
     const { entries, bytes } = (usage.result ?? { entries: 0, bytes: 0 }) as { entries: number; bytes: number };
     return {
-      counted: [records.length, records.reduce((sum, record) => sum + heldBytes(record), 0)],
+      // Usage counts each record's own entry, never a prior (importBatch.ts).
+      counted: [records.length, records.reduce((sum, record) => sum + record.bytes, 0)],
       usage: [entries, bytes],
       importRecords: batches.result.length,
       priors: records.filter((record) => record.prior !== undefined).length,
@@ -108,6 +109,19 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
     const after = await raw(browser.inner, browser.name);
     expect(after.usage).toEqual(after.counted);
     expect((await b.cache.stats()).types.track_metadata).toMatchObject({ entries: 100, bytes: after.counted[1] });
+  });
+
+  it('that replaces a type\'s entries leaves it within its budget once it resolves (what it replaced is not counted)', async () => {
+    const browser = browserOf();
+    // 40 entries of about 1 kB in a budget of 64 kB: the import's 40 new ones and the 40 they replace would not fit.
+    const a = await browser.open({ caching: { policies: { track_metadata: { maxSizeMb: 1 / 16 } } } });
+    const big = (value: string) => Array.from({ length: 40 }, (_, index) => ({ key: `k${index}`, value: `${value}${index}`.padEnd(500, '.') }));
+    await a.cache.setMany('track_metadata', big('old'));
+    await a.cache.setMany('track_metadata', big('new'));
+    const stats = (await a.cache.stats()).types.track_metadata;
+    expect(stats.bytes).toBeLessThanOrEqual(stats.maxBytes!);
+    expect(stats).toMatchObject({ entries: 40, evictions: 0 });
+    expect(await a.cache.getMany('track_metadata', keys(40))).toEqual(big('new').map((entry) => entry.value));
   });
 
   it('that fails in a middle step (a request fails and aborts its transaction) rejects, and every entry and byte count is as before', async () => {

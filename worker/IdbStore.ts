@@ -10,7 +10,7 @@ import { ReadTimes } from './ReadTimes';
 import { later, type Schedule } from './schedule';
 import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
 import { averageBytes, forget, noUsage } from './usage';
-import { BatchStates, byId, IMPORT_STEPS, nextStepSize, newBatchId, type BatchId, batchKey, batchLockName, batchRecords, heldBytes, isPending, keyChunkKey, keyChunksOf, allKeyChunks, pendingBatches, plainOf, visibleOf, type BatchRecord, type KeyChunk } from './importBatch';
+import { BatchStates, byId, IMPORT_STEPS, nextStepSize, newBatchId, type BatchId, batchKey, batchLockName, batchRecords, isPending, keyChunkKey, keyChunksOf, allKeyChunks, pendingBatches, plainOf, visibleOf, type BatchRecord, type KeyChunk } from './importBatch';
 import { CacheError } from '../src/CacheError';
 
 /** Records per batch of requests: small enough that no batch holds a thread for long. */
@@ -285,8 +285,8 @@ export class IdbStore implements Store {
         usage.entries++;
         created++;
       }
-      held += heldBytes(record);
-      usage.bytes += heldBytes(record) - (old ? heldBytes(old) : 0);
+      held += record.bytes;
+      usage.bytes += record.bytes - (old ? old.bytes : 0);
       store.put(record);
     }
     store.put({ key: keyChunkKey(id, step), keys: chunk.map((entry) => entry.key), priors } satisfies KeyChunk);
@@ -457,10 +457,9 @@ export class IdbStore implements Store {
         });
         return chunk;
       },
-      (store, usage, record) => {
-        if (!record.prior) return;
-        usage.bytes -= record.prior.bytes;
-        store.put(plainOf(record));
+      (store, _usage, record) => {
+        // Priors are not counted: usage stays as it is.
+        if (record.prior) store.put(plainOf(record));
       },
     );
   }
@@ -529,8 +528,8 @@ export class IdbStore implements Store {
       if (!entry || !batch) continue;
       const prior = toRecord(entry);
       store.put({ ...plainOf(old), batch: old.batch, prior, priorAfter: batch.targets.length } satisfies EntryRecord);
-      // The write counted its entry and forgot the old record; the import's entry stays.
-      usage.bytes += old.bytes;
+      // The write counted its entry in place of the import's; the import's entry stays, and usage counts it (not priors).
+      usage.bytes += old.bytes - entry.bytes;
     }
   }
 
@@ -599,7 +598,7 @@ export class IdbStore implements Store {
         const visible = record && visibleOf(record, pending);
         if (!record || !visible || (when && !when(fromRecord(type, visible)))) continue;
         // An import's entry not yet committed stays: what is removed is the entry reads see, its prior.
-        if (isPending(record, pending)) dropPrior(store, usage, record);
+        if (isPending(record, pending)) dropPrior(store, record);
         else {
           store.delete(record.key);
           forget(usage, record);
@@ -680,7 +679,7 @@ export class IdbStore implements Store {
               // reads see until then, goes now if the target finds it too.
               const visible = visibleOf(record, batches);
               if (!visible || !targetMatches(target, visible)) continue;
-              dropPrior(store, usage, record);
+              dropPrior(store, record);
             } else {
               store.delete(record.key);
               forget(usage, record);
@@ -880,7 +879,7 @@ async function recount(tx: IDBTransaction, type: TypeName): Promise<Usage> {
   if ((await requestDone(store.count(entryKeys()))) === 0) return usage;
   await walkCursor(store.openCursor(entryKeys()), (cursor) => {
     usage.entries++;
-    usage.bytes += heldBytes(cursor.value as EntryRecord);
+    usage.bytes += (cursor.value as EntryRecord).bytes;
     return true;
   });
   return usage;
@@ -911,19 +910,17 @@ function restorePrior(store: IDBObjectStore, usage: Usage, record: EntryRecord, 
   const visible = visibleOf(record, pending);
   if (visible) {
     store.put(visible);
-    usage.bytes += visible.bytes - heldBytes(record);
+    usage.bytes += visible.bytes - record.bytes;
   } else {
     store.delete(record.key);
     forget(usage, record);
   }
 }
 
-/** Removes the entry reads see in an import's record (its prior), keeping the import's own. */
-function dropPrior(store: IDBObjectStore, usage: Usage, record: EntryRecord): void {
+/** Removes the entry reads see in an import's record (its prior), keeping the import's own (usage, which counts that, stays). */
+function dropPrior(store: IDBObjectStore, record: EntryRecord): void {
   const { prior, priorAfter: _, ...rest } = record;
-  if (!prior) return;
-  store.put(rest);
-  usage.bytes -= prior.bytes;
+  if (prior) store.put(rest);
 }
 
 function rolledBack(type: TypeName): CacheError {

@@ -14,6 +14,12 @@ import type { EntryRecord, PlainRecord } from './databaseSchema';
  * - A batch never committed (its tab crashed, its worker died, a write of it failed) is rolled back:
  *   each record it wrote gets its prior back, in small steps, and the batch record goes last.
  *
+ * Counting: a type's usage counts each record's own entry, never a prior, so its bytes and entries are
+ * what the type holds once its pending imports commit. An import's step counts its entries as it writes
+ * them, in place of those they replace; a budget is kept against that, so an import that replaces
+ * entries evicts nothing for them, and the type is within its budget the moment the import resolves.
+ * Rolling back counts the priors again in place of the import's entries.
+ *
  * Events and clears during an import are appended to its batch record (`targets`): reads hide a prior
  * they remove, and the commit removes the import's entries they find, with what those replaced, a
  * step at a time before the batch record goes (as if the event came just after the import: its data
@@ -25,7 +31,7 @@ export interface BatchRecord {
   state: 'open' | 'aborted';
   /** Steps written: without Web Locks, a batch whose count stays the same for a while is taken for dead. */
   beat: number;
-  /** Records it created (where there was none), and the bytes its records hold, as written. */
+  /** Records it created (where there was none), and the bytes of its entries (not their priors), as written. */
   created: number;
   held: number;
   /** What events and clears of the type removed while the batch was pending, in order. */
@@ -125,7 +131,3 @@ export function plainOf({ batch: _batch, prior: _prior, priorAfter: _after, ...e
   return entry;
 }
 
-/** The bytes a record holds: its entry's, and its prior's until that is dropped. */
-export function heldBytes(record: EntryRecord): number {
-  return record.bytes + (record.prior?.bytes ?? 0);
-}

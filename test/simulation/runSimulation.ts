@@ -16,7 +16,7 @@ import { SimLocks } from './SimLocks';
 import { SimNetwork } from './SimNetwork';
 import { afterTurns, SimTab, type SimWorld } from './SimTab';
 import type { EntryRecord } from '../../worker/databaseSchema';
-import { batchRecords, heldBytes, visibleOf, type BatchRecord } from '../../worker/importBatch';
+import { batchRecords, visibleOf, type BatchRecord } from '../../worker/importBatch';
 
 export interface SimulationOptions {
   seed: number;
@@ -885,7 +885,7 @@ async function readDatabase(factory: IDBFactory, name: string): Promise<Map<Cont
               const visible = records.flatMap((record) => visibleOf(record, pending) ?? []);
               result.set(type, {
                 entries: records.length,
-                bytes: records.reduce((sum, record) => sum + heldBytes(record), 0),
+                bytes: records.reduce((sum, record) => sum + record.bytes, 0),
                 values: new Map(visible.map((record) => [record.key, (record.value as { w?: unknown } | undefined)?.w])),
                 usage: record ? { entries: record.entries, bytes: record.bytes } : null,
               });

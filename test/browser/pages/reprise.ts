@@ -78,12 +78,12 @@ window.recount = async (name, keys = {}) => {
     });
     const result: Awaited<ReturnType<Window['recount']>> = {};
     for (const { type, all, usage, found } of requests) {
-      const records = all.result as { bytes: number; prior?: { bytes: number } }[];
+      const records = all.result as { bytes: number }[];
       const counted = (usage.result ?? { entries: 0, bytes: 0 }) as { entries: number; bytes: number };
       result[type] = {
         entries: records.length,
-        // An import's record holds the entry it replaces until that is tidied away (worker/importBatch.ts).
-        bytes: records.reduce((sum, record) => sum + record.bytes + (record.prior?.bytes ?? 0), 0),
+        // Usage counts each record's own entry, never a prior an import left in it (importBatch.ts).
+        bytes: records.reduce((sum, record) => sum + record.bytes, 0),
         usage: { entries: counted.entries, bytes: counted.bytes },
         values: found.map((request) => (request.result as { value?: unknown } | undefined)?.value),
       };
