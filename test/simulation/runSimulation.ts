@@ -270,6 +270,12 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     }
   };
 
+  /** A read that only tells whether the key is there (has, keys): there could be a value, or there could be none. */
+  const checkPresence = (what: string, read: ReadContext, present: boolean) => {
+    if (!present) return checkRead(what, read, undefined);
+    if (!model.visible(read).length) fail(`${what}: listed ${read.type} "${read.key}" in ${read.loc}, where no write could be visible${explain(read)}`);
+  };
+
   /** The model's view of a read's key: its writes, and the removals that may reach them. */
   const explain = (read: ReadContext) => {
     const writes = model.writesOf(read.loc, read.type, read.key);
@@ -502,14 +508,46 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
         const tab = pickAwake();
         if (!tab) return;
         const type = pickType();
-        const key = random.pick(KEYS);
+        // delete, or deleteMany of a few keys (repeats too): each key is removed once.
+        const keys = random.chance(0.6) ? [random.pick(KEYS)] : Array.from({ length: 1 + random.int(4) }, () => random.pick(KEYS));
+        const many = keys.length > 1 || random.chance(0.3);
         const loc = locOf(tab, type);
-        const remover = model.remove({ what: `delete ${type} ${key}`, start: model.time + 1, end: null, outcome: 'pending', reach: () => 'no' });
+        const what = `${many ? 'deleteMany' : 'delete'} ${type} ${keys.join(',')}`;
+        const remover = model.remove({ what, start: model.time + 1, end: null, outcome: 'pending', reach: () => 'no' });
         remover.reach = (at, write) => {
-          if (at !== loc || write.type !== type || write.key !== key) return 'no';
+          if (at !== loc || write.type !== type || !keys.includes(write.key)) return 'no';
           return remover.outcome === 'ok' && remover.end !== null ? remover.end : 'maybe';
         };
-        call(tab, `delete ${type} ${key}`, () => tab.cache.delete(type, key), (outcome, _value, _start, end) => Object.assign(remover, { end, outcome }));
+        const run = () => (many ? tab.cache.deleteMany(type, keys) : tab.cache.delete(type, keys[0]!));
+        call(tab, what, run, (outcome, value, _start, end) => {
+          Object.assign(remover, { end, outcome });
+          if (many && outcome === 'ok' && !(typeof value === 'number' && value >= 0 && value <= new Set(keys).size)) {
+            fail(`${what}: reported ${String(value)} removed, of ${new Set(keys).size} keys`);
+          }
+        });
+      },
+    ],
+    [
+      6,
+      () => {
+        // has, or keys of the whole type: each key listed could be there, each key not listed could be missing.
+        const tab = pickAwake();
+        if (!tab) return;
+        const type = pickType();
+        const clockStart = clock;
+        const loc = locOf(tab, type);
+        if (random.chance(0.5)) {
+          const key = random.pick(KEYS);
+          call(tab, `has ${type} ${key}`, () => tab.cache.has(type, key), (outcome, value, start, end) => {
+            if (outcome === 'ok') checkPresence(`has ${type} ${key}`, readContext(loc, type, key, start, end, clockStart), value === true);
+          });
+          return;
+        }
+        call(tab, `keys ${type}`, () => tab.cache.keys(type), (outcome, value, start, end) => {
+          if (outcome !== 'ok') return;
+          const listed = new Set(value as string[]);
+          for (const key of new Set([...KEYS, ...listed])) checkPresence(`keys ${type}`, readContext(loc, type, key, start, end, clockStart), listed.has(key));
+        });
       },
     ],
     [
