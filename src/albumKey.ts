@@ -2,7 +2,7 @@ import { z } from 'zod/mini';
 import { albumKeyOf } from './albumKeyOf';
 import { parse } from './parse';
 
-const albumArgs = z.tuple([z.string({ error: 'artist must be a string' }), z.string({ error: 'album must be a string' })]);
+const albumArgs = z.strictObject({ artist: z.string({ error: 'artist must be a string' }), album: z.string({ error: 'album must be a string' }) });
 
 /**
  * One key per album, equal for spellings that differ only in surrounding or repeated whitespace, case
@@ -10,6 +10,6 @@ const albumArgs = z.tuple([z.string({ error: 'artist must be a string' }), z.str
  * collide, whatever characters they contain.
  */
 export function albumKey(artist: string, album: string): string {
-  const [a, b] = parse(albumArgs, [artist, album], 'invalid_argument', 'albumKey arguments');
-  return albumKeyOf(a, b);
+  const args = parse(albumArgs, { artist, album }, 'invalid_argument', 'albumKey arguments');
+  return albumKeyOf(args.artist, args.album);
 }

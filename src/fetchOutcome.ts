@@ -2,7 +2,8 @@ import { z } from 'zod/mini';
 import { CACHE_ERROR_CODES, CacheError } from './CacheError';
 
 /** What the tab that fetched a key tells the tabs waiting on it, over the fetch channel. */
-export const fetchOutcomeSchema = z.discriminatedUnion('ok', [
+// A plain union (two members): zod's discriminatedUnion would add most of a kilobyte to every app.
+export const fetchOutcomeSchema = z.union([
   /**
    * Fetched. `stored`: the others read it from the shared store; otherwise `value` travels here, and
    * `cached` says whether the fetching tab kept it (in its memory) or not at all (skipStore).
