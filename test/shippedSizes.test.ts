@@ -9,7 +9,7 @@ import { expect, it } from 'vitest';
 import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
 
 /** Reprise ÷ Dexie, gzip, as reached; the goal is below 1. */
-const REACHED_RATIO = 1.26;
+const REACHED_RATIO = 1.24;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
