@@ -8,7 +8,7 @@
 // only if something may have removed it; where a removal is certain the model says when it becomes so.
 import { albumKey } from '../../src/albumKey';
 import type { CacheEvent } from '../../src/cacheEvent';
-import type { ContentType } from '../../src/contentType';
+import { isBuiltInType, type TypeName } from '../../src/contentType';
 import { shouldInvalidateForEvent } from '../../src/shouldInvalidateForEvent';
 import type { SmartCacheConfig } from '../../src/SmartCacheConfig';
 
@@ -23,7 +23,7 @@ export interface Tags {
 export interface WriteRecord {
   id: number;
   loc: string;
-  type: ContentType;
+  type: TypeName;
   key: string;
   /** A unique token: reads are matched to writes by it. */
   value: { w: number };
@@ -67,7 +67,7 @@ function isAfter(later: { start: number; event?: boolean }, write: WriteRecord):
 
 export interface ReadContext {
   loc: string;
-  type: ContentType;
+  type: TypeName;
   key: string;
   start: number;
   end: number;
@@ -116,12 +116,12 @@ export class Model {
     return remover;
   }
 
-  writesOf(loc: string, type: ContentType, key: string): readonly WriteRecord[] {
+  writesOf(loc: string, type: TypeName, key: string): readonly WriteRecord[] {
     return this.#history.get(slot(loc, type, key)) ?? [];
   }
 
   /** Whether the event removes an entry with these tags from `type` (the rules of SPEC §3, written apart from the engine's). */
-  eventRemoves(event: CacheEvent, type: ContentType, tags: Tags): boolean {
+  eventRemoves(event: CacheEvent, type: TypeName, tags: Tags): boolean {
     if (!shouldInvalidateForEvent(this.#config, type, event.eventType)) return false;
     const tagged = event.trackId !== undefined && tags.trackIds.includes(event.trackId);
     switch (event.eventType) {
@@ -131,8 +131,9 @@ export class Model {
       case 'track_modified': {
         const artist = event.metadata?.['artist'];
         const album = event.metadata?.['album'];
+        // SPEC §3 and §3b: albums tag successful_api_metadata entries, and a custom type's alike.
         const sameAlbum =
-          type === 'successful_api_metadata' &&
+          (type === 'successful_api_metadata' || !isBuiltInType(type)) &&
           typeof artist === 'string' &&
           typeof album === 'string' &&
           tags.album !== undefined &&
@@ -218,6 +219,6 @@ export class Model {
   }
 }
 
-function slot(loc: string, type: ContentType, key: string): string {
+function slot(loc: string, type: TypeName, key: string): string {
   return `${loc}\u0000${type}\u0000${key}`;
 }

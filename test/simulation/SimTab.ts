@@ -2,6 +2,7 @@
 // Engine in this thread behind a copying, killable boundary (test/support/inProcessWorkers), opening
 // IndexedDB through its own view of the shared fake-indexeddb factory, talking over the simulated
 // channel, holding simulated Web Locks. A killed worker takes its transactions, channel and locks with it.
+import type { Schemas } from '../../src/Cache';
 import { CacheClient } from '../../src/CacheClient';
 import { checkedChannel } from '../../src/checkedChannel';
 import type { CacheEvent } from '../../src/cacheEvent';
@@ -9,6 +10,7 @@ import type { CacheConfig } from '../../src/configSchema';
 import type { ClientCallbacks } from '../../src/protocol';
 import { RemoteEngine } from '../../src/RemoteEngine';
 import { SmartCacheConfig } from '../../src/SmartCacheConfig';
+import { typesOf } from '../../src/typesOf';
 import { Engine } from '../../worker/Engine';
 import { inProcessWorkers, type InProcessWorker } from '../support/inProcessWorkers';
 import { tabFactory, type Tab } from '../support/faultyIndexedDB';
@@ -47,7 +49,8 @@ export class SimTab {
   readonly #world: SimWorld;
   #workers = 0;
   #current: Worker | null = null;
-  cache!: CacheClient;
+  /** With the simulation's two types of the app's own (see runSimulation). */
+  cache!: CacheClient<Schemas, 'lyrics' | 'scratch'>;
   #remote!: RemoteEngine;
   /** Changes when the memory tier is lost: a worker died or the page reloaded. */
   generation = 0;
@@ -108,7 +111,7 @@ export class SimTab {
 
   async #openCache(): Promise<void> {
     const world = this.#world;
-    let client: CacheClient | undefined;
+    let client: CacheClient<Schemas, 'lyrics' | 'scratch'> | undefined;
     const callbacks: ClientCallbacks = {
       remoteEvent: (event, invalidated) => client?.remoteEvent(event, invalidated),
       progress: (batch, done, total) => client?.progress(batch, done, total),
@@ -161,7 +164,7 @@ export class SimTab {
       },
     );
     this.#remote = await RemoteEngine.start({ connect: workers.connect(callbacks), logger });
-    client = new CacheClient(this.#remote, { logger, setManyChunk: SIM_SET_MANY_CHUNK });
+    client = new CacheClient<Schemas, 'lyrics' | 'scratch'>(this.#remote, { logger, setManyChunk: SIM_SET_MANY_CHUNK, types: typesOf(config.toJSON()) });
     this.cache = client;
     // Listeners run for every event, local or remote; the simulation checks what they are told.
     client.on('*', (event, context) => this.heard.push({ event, source: context.source }));

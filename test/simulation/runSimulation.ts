@@ -5,7 +5,8 @@ import { IDBFactory } from 'fake-indexeddb';
 import type { CacheEvent } from '../../src/cacheEvent';
 import { CACHE_ERROR_CODES, isCacheError, type CacheErrorCode } from '../../src/CacheError';
 import type { CacheConfig } from '../../src/configSchema';
-import { CONTENT_TYPES, isPersistentType, type ContentType } from '../../src/contentType';
+import { CONTENT_TYPES, type ContentType, type TypeName } from '../../src/contentType';
+import { entryStore } from '../../worker/databaseSchema';
 import { SmartCacheConfig } from '../../src/SmartCacheConfig';
 import { CHANNEL_VERSION } from '../../src/TabChannel';
 import { INFINITE_TTL } from '../../src/time';
@@ -83,16 +84,37 @@ interface Call {
 }
 
 /** The replay command printed with every failure. */
+/** The built-in types and the app's own (see the config below). */
+export type SimType = ContentType | 'lyrics' | 'scratch';
+const TYPES: readonly SimType[] = [...CONTENT_TYPES, 'lyrics', 'scratch'];
+
 export const replayCommand = (seed: number) => `SIM_SEED=${seed} npm run soak`;
 
 export async function runSimulation({ seed, steps = 150 }: SimulationOptions): Promise<SimulationReport> {
   const random = new Random(seed);
-  const tight = new Set<ContentType>(CONTENT_TYPES.filter(() => random.chance(0.25)));
+  const tight = new Set<SimType>(TYPES.filter(() => random.chance(0.25)));
   const config: CacheConfig = {
     caching: {
       // The periodic cleanup runs every few hundred turns (see SimTab), one tab at a time through Web Locks.
       cleanupIntervalSeconds: random.pick([5, 30, 300]),
       negativeResultTtl: random.pick([30, 600, 86_400]),
+      // The app's own types: one kept in IndexedDB (its own object store), one in memory.
+      customTypes: {
+        lyrics: {
+          persistent: true,
+          ttlSeconds: random.pick([30, 600, INFINITE_TTL]),
+          invalidationStrategy: random.pick(['hybrid', 'event_driven', 'fingerprint_based'] as const),
+          maxSizeMb: tight.has('lyrics') ? TIGHT_MB : null,
+          invalidatedBy: ['track_removed', 'track_modified', 'fingerprint_changed'],
+        },
+        scratch: {
+          persistent: false,
+          ttlSeconds: 600,
+          invalidationStrategy: random.pick(['event_driven', 'time_based'] as const),
+          maxSizeMb: tight.has('scratch') ? TIGHT_MB : null,
+          invalidatedBy: ['library_sync'],
+        },
+      },
       policies: Object.fromEntries(
         CONTENT_TYPES.map((type) => [
           type,
@@ -107,6 +129,7 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     },
   };
   const smart = new SmartCacheConfig(config);
+  const isPersistentType = (type: TypeName) => smart.isPersistent(type as never);
   const model = new Model(smart);
   let clock = Date.UTC(2026, 0, 1);
   const world: SimWorld = {
@@ -160,7 +183,7 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
   /** When each tab lost its worker (killed, reloaded): what it had not sent yet is lost with it. */
   const deaths = new Map<SimTab, number[]>();
   const died = (tab: SimTab) => deaths.set(tab, [...(deaths.get(tab) ?? []), model.tick()]);
-  const locOf = (tab: SimTab, type: ContentType) => (tab.degraded || !isPersistentType(type) ? `mem:${tab.id}#${tab.generation}` : 'idb');
+  const locOf = (tab: SimTab, type: SimType) => (tab.degraded || !isPersistentType(type) ? `mem:${tab.id}#${tab.generation}` : 'idb');
   const tabOfLoc = (loc: string) => (loc === 'idb' ? undefined : tabs.find((tab) => loc.startsWith(`mem:${tab.id}#`)));
   /** The first settle that started after `time`: from its end on, everything before it has reached every tab. */
   const settledAfter = (time: number): 'later' | number => {
@@ -174,7 +197,7 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
    * (event-invalidated types, tabs with IndexedDB); otherwise once a settle has delivered everything.
    */
   const changeReach =
-    (origin: SimTab, originLoc: (type: ContentType) => string, remover: () => Remover, removes: (write: WriteRecord) => boolean): Reach =>
+    (origin: SimTab, originLoc: (type: TypeName) => string, remover: () => Remover, removes: (write: WriteRecord) => boolean): Reach =>
     (loc, write) => {
       if (!removes(write)) return 'no';
       const { end, outcome } = remover();
@@ -239,7 +262,7 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
   };
 
   /** A read's facts; `loc` is where it was sent when it started (a worker may die, a page reload, meanwhile). */
-  const readContext = (loc: string, type: ContentType, key: string, start: number, end: number, clockStart: number, fingerprint?: string): ReadContext => ({
+  const readContext = (loc: string, type: SimType, key: string, start: number, end: number, clockStart: number, fingerprint?: string): ReadContext => ({
     loc,
     type,
     key,
@@ -305,13 +328,13 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     ...(tags.fingerprint ? { fingerprint: tags.fingerprint } : {}),
     ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
   });
-  const ttlOf = (type: ContentType, ttlSeconds: number | undefined) => ttlSeconds ?? smart.getTtl(type);
+  const ttlOf = (type: SimType, ttlSeconds: number | undefined) => ttlSeconds ?? smart.getTtl(type);
   const randomTtl = () => (random.chance(0.6) ? undefined : random.pick([2, 30, 600, INFINITE_TTL]));
   const valueOf = (token: { w: number }) => ({ w: token.w, pad: 'x'.repeat(random.pick([0, 10, 100, 300])) });
 
   /** Records writes when their call starts; their outcome and expiry bounds when it ends. */
   /** A write in flight, from `start`: its expiry's lower bound is known now, its upper one when it ends. */
-  const pendingWrite = (loc: string, type: ContentType, key: string, token: { w: number }, tags: Tags, ttl: number | undefined, start: number, more: Partial<WriteRecord> = {}) => {
+  const pendingWrite = (loc: string, type: SimType, key: string, token: { w: number }, tags: Tags, ttl: number | undefined, start: number, more: Partial<WriteRecord> = {}) => {
     const seconds = ttlOf(type, ttl);
     return model.write({
       loc,
@@ -329,13 +352,13 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
   };
 
   /** Records writes when their call starts; their outcome and expiry bounds when it ends. */
-  const recordWrites = (tab: SimTab, type: ContentType, entries: { key: string; token: { w: number }; tags: Tags; ttl: number | undefined }[], batch?: string) => {
+  const recordWrites = (tab: SimTab, type: SimType, entries: { key: string; token: { w: number }; tags: Tags; ttl: number | undefined }[], batch?: string) => {
     const start = model.time + 1;
     const loc = locOf(tab, type);
     const last = new Map(entries.map((entry) => [entry.key, entry]));
     return [...last.values()].map(({ key, token, tags, ttl }) => pendingWrite(loc, type, key, token, tags, ttl, start, batch ? { batch } : {}));
   };
-  const finishWrites = (writes: WriteRecord[], type: ContentType, ttls: Map<string, number | undefined>, outcome: Outcome, end: number) => {
+  const finishWrites = (writes: WriteRecord[], type: SimType, ttls: Map<string, number | undefined>, outcome: Outcome, end: number) => {
     for (const write of writes) {
       const seconds = ttlOf(type, ttls.get(write.key));
       write.end = end;
@@ -359,7 +382,7 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     const awake = tabs.filter((tab) => !tab.suspended);
     return awake.length ? random.pick(awake) : undefined;
   };
-  const pickType = () => random.pick(CONTENT_TYPES);
+  const pickType = () => random.pick(TYPES);
   /** One value to write, by an awake tab: where, what, with which tags and TTL. */
   const draft = () => {
     const tab = pickAwake();
@@ -440,7 +463,7 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
         // Fresh keys no other call writes, over several setMany steps and request batches: all or nothing.
         const tab = pickAwake();
         if (!tab) return;
-        const roomy = CONTENT_TYPES.filter((candidate) => !tight.has(candidate));
+        const roomy = TYPES.filter((candidate) => !tight.has(candidate));
         if (!roomy.length) return;
         const type = random.pick(roomy);
         const name = `b${++fresh}`;
@@ -558,8 +581,8 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
         const event = randomEvent(random);
         const remover: Remover = model.remove({ what: `emit ${JSON.stringify(event)}`, start: model.time + 1, end: null, outcome: 'pending', event: true, reach: () => 'no' });
         // Where the change applies at once: the origin's stores as they are now (its memory dies with its worker).
-        const originLocs = new Map(CONTENT_TYPES.map((type) => [type, locOf(tab, type)]));
-        const origin = (type: ContentType) => originLocs.get(type)!;
+        const originLocs = new Map(TYPES.map((type) => [type, locOf(tab, type)]));
+        const origin = (type: TypeName) => originLocs.get(type as SimType)!;
         remover.reach = changeReach(tab, origin, () => remover, (write) => model.eventRemoves(event, write.type, write.tags));
         call(tab, `emit ${JSON.stringify(event)}`, () => tab.cache.emit(event), (outcome, _value, _start, end) => Object.assign(remover, { end, outcome }));
       },
@@ -570,12 +593,12 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
         const tab = pickAwake();
         if (!tab) return;
         const type = random.chance(0.5) ? pickType() : undefined;
-        const types = type ? [type] : [...CONTENT_TYPES];
+        const types = type ? [type] : [...TYPES];
         const remover: Remover = model.remove({ what: `clear ${type ?? 'all'}`, start: model.time + 1, end: null, outcome: 'pending', reach: () => 'no' });
         // Where the change applies at once: the origin's stores as they are now (its memory dies with its worker).
-        const originLocs = new Map(CONTENT_TYPES.map((type) => [type, locOf(tab, type)]));
-        const origin = (type: ContentType) => originLocs.get(type)!;
-        remover.reach = changeReach(tab, origin, () => remover, (write) => types.includes(write.type));
+        const originLocs = new Map(TYPES.map((type) => [type, locOf(tab, type)]));
+        const origin = (type: TypeName) => originLocs.get(type as SimType)!;
+        remover.reach = changeReach(tab, origin, () => remover, (write) => (types as readonly TypeName[]).includes(write.type));
         call(tab, `clear ${type ?? 'all'}`, () => tab.cache.clear(type), (outcome, _value, _start, end) => Object.assign(remover, { end, outcome }));
       },
     ],
@@ -734,7 +757,7 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
   }
 
   /** A read with a fingerprint deletes the entry it finds stored with another (or none), on types that check them. */
-  function fingerprintRead(loc: string, type: ContentType, key: string, fingerprint: string | undefined): Remover | undefined {
+  function fingerprintRead(loc: string, type: SimType, key: string, fingerprint: string | undefined): Remover | undefined {
     if (fingerprint === undefined || !smart.shouldUseFingerprintValidation(type)) return undefined;
     return model.remove({
       what: 'fingerprint read',
@@ -750,8 +773,8 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
   }
 
   function checkStats(stats: Awaited<ReturnType<SimTab['cache']['stats']>>): void {
-    for (const type of CONTENT_TYPES) {
-      const { entries, bytes, maxBytes } = stats.types[type];
+    for (const type of TYPES) {
+      const { entries, bytes, maxBytes } = stats.types[type]!;
       if (entries < 0 || bytes < 0 || (entries === 0) !== (bytes === 0)) fail(`stats of ${type} are impossible: ${entries} entries, ${bytes} bytes`);
       if (maxBytes !== null && bytes > maxBytes) fail(`${type} holds ${bytes} bytes, above its budget of ${maxBytes}`);
     }
@@ -815,7 +838,7 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
         const malformed = world.network.deliveries.filter((delivery) => delivery.from === STRANGER && delivery.to === tab.channelName).length;
         if (stats.droppedMessages !== malformed) fail(`${tab.id} counts ${stats.droppedMessages} dropped messages; ${malformed} malformed ones reached it`);
         if (tab.degraded) continue;
-        for (const type of CONTENT_TYPES.filter(isPersistentType)) {
+        for (const type of TYPES.filter(isPersistentType)) {
           const counted = stored.get(type) ?? { entries: 0, bytes: 0 };
           const { entries, bytes } = stats.types[type];
           if (entries !== counted.entries || bytes !== counted.bytes) {
@@ -894,7 +917,7 @@ interface Stored {
   usage: { entries: number; bytes: number } | null;
 }
 
-async function readDatabase(factory: IDBFactory, name: string): Promise<Map<ContentType, Stored>> {
+async function readDatabase(factory: IDBFactory, name: string): Promise<Map<TypeName, Stored>> {
   // Opening a database that does not exist would create an empty one, which the tabs would then use.
   if (!(await factory.databases()).some((database) => database.name === name)) return new Map();
   const request = factory.open(name);
@@ -903,18 +926,19 @@ async function readDatabase(factory: IDBFactory, name: string): Promise<Map<Cont
     request.onerror = () => reject(request.error);
   });
   try {
-    const result = new Map<ContentType, Stored>();
-    const types = CONTENT_TYPES.filter((type) => db.objectStoreNames.contains(type));
+    const result = new Map<TypeName, Stored>();
+    const types = TYPES.filter((type) => db.objectStoreNames.contains(entryStore(type)));
     if (!types.length) return result;
     // Layout 3: in each type's store, entries under string keys, the usage record under 0 (and commit marks and imports' records under arrays).
-    const tx = db.transaction(types, 'readonly');
+    const tx = db.transaction(types.map(entryStore), 'readonly');
     await Promise.all(
       types.map(
         (type) =>
           new Promise<void>((resolve, reject) => {
-            const all = tx.objectStore(type).getAll(IDBKeyRange.bound('', [], false, true));
-            const batches = tx.objectStore(type).getAll(batchRecords());
-            const usage = tx.objectStore(type).get(0);
+            const store = tx.objectStore(entryStore(type));
+            const all = store.getAll(IDBKeyRange.bound('', [], false, true));
+            const batches = store.getAll(batchRecords());
+            const usage = store.get(0);
             usage.onsuccess = () => {
               const records = all.result as EntryRecord[];
               const record = usage.result as { entries: number; bytes: number } | undefined;
