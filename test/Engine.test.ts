@@ -587,6 +587,28 @@ describe('quota errors', () => {
 });
 
 describe('storage faults', () => {
+  it.each([
+    ['a delete request fails, aborting its transaction', () => failRequest({ nth: 2, name: 'UnknownError' })],
+    ['its commit fails', () => failCommits(1, 'UnknownError')],
+  ])('an event whose transaction fails (%s) rejects, and nothing of it happened: entries, counts and the log as before', async (_how, fault) => {
+    const { cache, indexedDB, name } = await openCache();
+    const keys = ['a', 'b', 'c'];
+    await cache.setMany('track_metadata', keys.map((key, index) => ({ key, value: index, trackId: key === 'c' ? 't2' : 't1' })));
+    const before = (await cache.stats()).types.track_metadata;
+    const logged = () => countRecords(indexedDB, name, 'events');
+    const logBefore = await logged();
+    const restore = fault();
+    restores.push(restore);
+    expect(await rejection(cache.emit({ eventType: 'track_removed', trackId: 't1' }))).toMatchObject({ name: 'CacheError', code: 'storage_unavailable' });
+    restore();
+    expect(await cache.getMany('track_metadata', keys)).toEqual([0, 1, 2]);
+    expect((await cache.stats()).types.track_metadata).toMatchObject({ entries: before.entries, bytes: before.bytes, invalidations: 0 });
+    expect(await logged()).toBe(logBefore);
+    // The same event, once the fault is gone, does all of it.
+    expect((await cache.emit({ eventType: 'track_removed', trackId: 't1' })).invalidated.track_metadata).toBe(2);
+    expect(await logged()).toBe(logBefore + 1);
+  });
+
   it('works in memory when IndexedDB cannot be opened, and says why', async () => {
     const { cache } = await openCache({ indexedDB: brokenFactory() });
     await cache.set('track_metadata', 'k', 'v');
@@ -698,3 +720,21 @@ describe('storage faults', () => {
     expect((await cache.stats()).degraded).toBeNull();
   });
 });
+
+/** How many records an object store of the database holds, read without Reprise. */
+async function countRecords(indexedDB: IDBFactory, name: string, store: string): Promise<number> {
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const request = indexedDB.open(name);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  try {
+    const count = db.transaction(store, 'readonly').objectStore(store).count();
+    return await new Promise<number>((resolve, reject) => {
+      count.onsuccess = () => resolve(count.result);
+      count.onerror = () => reject(count.error);
+    });
+  } finally {
+    db.close();
+  }
+}
