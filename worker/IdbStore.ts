@@ -708,13 +708,14 @@ export class IdbStore implements Store {
 
   clear(types: readonly TypeName[]): Promise<void> {
     return this.#db.transact('clearing', types.map(entryStore), 'readwrite', async (tx) => {
-      for (const type of types) {
+      // Every type's pending imports read at once (one round trip): they are cleared too, rolled back when they would commit.
+      const pending = await Promise.all(types.map((type) => pendingBatches(tx.objectStore(entryStore(type)))));
+      for (const [index, type] of types.entries()) {
         const store = tx.objectStore(entryStore(type));
         store.delete(entryKeys());
         this.#putUsage(tx, type, noUsage());
         this.#readTimes.drop(type);
-        // An import pending in the type is cleared too: it is rolled back when it would commit.
-        for (const batch of (await pendingBatches(store)).values()) store.put({ ...batch, targets: [...batch.targets, { type, by: 'all' }] });
+        for (const batch of pending[index]!.values()) store.put({ ...batch, targets: [...batch.targets, { type, by: 'all' }] });
       }
     });
   }
