@@ -862,8 +862,6 @@ export class IdbStore implements Store {
   }
 
   #putUsage(tx: IDBTransaction, type: TypeName, usage: Usage): IDBRequest {
-    // Random rather than counted: a type cleared, or a database recreated, cannot repeat an earlier version.
-    usage.version = Math.floor(Math.random() * 2 ** 53);
     const request = tx.objectStore(entryStore(type)).put({ ...usage, key: USAGE_KEY });
     this.#known.set(type, { ...usage });
     return request;

@@ -32,8 +32,6 @@ export interface Budget {
 export interface Usage {
   entries: number;
   bytes: number;
-  /** Changes with every change of the type's entries (IndexedDB: a lookup made in another transaction knows whether it still holds). */
-  version?: number;
 }
 
 /** Entries a store removed to make room: expired ones first, then the least recently used. */
