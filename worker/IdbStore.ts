@@ -435,7 +435,11 @@ export class IdbStore implements Store {
         pending = new Map([[id, batchRead.result]]);
         return chunkRead.result;
       },
-      (store, usage, record) => restorePrior(store, usage, record, pending),
+      async (tx, store, records) => {
+        const usage = await this.#usage(tx, type);
+        for (const record of records) restorePrior(store, usage, record, pending);
+        this.#putUsage(tx, type, usage);
+      },
     );
   }
 
@@ -457,35 +461,33 @@ export class IdbStore implements Store {
         });
         return chunk;
       },
-      (store, _usage, record) => {
+      async (_tx, store, records) => {
         // Priors are not counted: usage stays as it is.
-        if (record.prior) store.put(plainOf(record));
+        for (const record of records) if (record.prior) store.put(plainOf(record));
       },
     );
   }
 
   /**
    * Works through an import's key chunks, one transaction each, until `next` finds none left to handle:
-   * `each` handles every record of the import among the chunk's keys, then the chunk goes.
+   * `handle` gets the chunk's records that are still the import's, then the chunk goes.
    */
   async #byKeyChunk(
     doing: string,
     type: TypeName,
     id: BatchId,
     next: (store: IDBObjectStore) => Promise<KeyChunk | undefined>,
-    each: (store: IDBObjectStore, usage: Usage, record: EntryRecord) => void,
+    handle: (tx: IDBTransaction, store: IDBObjectStore, records: EntryRecord[]) => Promise<void>,
   ): Promise<void> {
     for (;;) {
       const done = await this.#db.transact(`${doing} ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
         const store = tx.objectStore(entryStore(type));
         const chunk = await next(store);
         if (!chunk) return true;
-        const usage = await this.#usage(tx, type);
         const reads = chunk.keys.map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
         await requestsDone(reads);
-        for (const read of reads) if (read.result?.batch === id) each(store, usage, read.result);
+        await handle(tx, store, reads.flatMap((read) => (read.result?.batch === id ? [read.result] : [])));
         store.delete(chunk.key);
-        this.#putUsage(tx, type, usage);
         return false;
       });
       if (done) return;
