@@ -39,17 +39,26 @@ export class EventLog {
 
   /** Inside `tx` (events and meta in scope): the epoch, the changes after `seq`, and how far the log was trimmed. */
   static async tail(tx: IDBTransaction, seq: number): Promise<LogTail> {
-    const changes = tx.objectStore('events').getAll(IDBKeyRange.lowerBound(seq, true)) as IDBRequest<LoggedChange[]>;
-    const meta = tx.objectStore('meta');
-    const trimmed = meta.get('trimmedThrough') as IDBRequest<number | undefined>;
-    const epoch = meta.get('epoch') as IDBRequest<string | undefined>;
+    const changes = EventLog.readChanges(tx, seq);
+    const trimmed = tx.objectStore('meta').get('trimmedThrough') as IDBRequest<number | undefined>;
+    const epoch = EventLog.readEpoch(tx);
     await requestsDone([changes, trimmed, epoch]);
     return { epoch: epoch.result ?? null, changes: changes.result, trimmedThrough: trimmed.result ?? 0 };
   }
 
   /** Inside `tx` (meta in scope): the database's epoch. */
   static async epoch(tx: IDBTransaction): Promise<string | null> {
-    return ((await requestDone(tx.objectStore('meta').get('epoch'))) as string | undefined) ?? null;
+    return (await requestDone(EventLog.readEpoch(tx))) ?? null;
+  }
+
+  /** The request for the epoch, to issue with a transaction's other reads. */
+  static readEpoch(tx: IDBTransaction): IDBRequest<string | undefined> {
+    return tx.objectStore('meta').get('epoch') as IDBRequest<string | undefined>;
+  }
+
+  /** The request for the changes logged after `seq` (all of them by default), oldest first. */
+  static readChanges(tx: IDBTransaction, seq = 0): IDBRequest<LoggedChange[]> {
+    return tx.objectStore('events').getAll(IDBKeyRange.lowerBound(seq, true)) as IDBRequest<LoggedChange[]>;
   }
 
   /** The changes logged after `seq`, oldest first. */

@@ -642,10 +642,10 @@ export class IdbStore implements Store {
     const stores: StoreName[] = log ? [...types.map(entryStore), 'events', 'meta'] : types.map(entryStore);
     // One transaction, its reads all at once: an event's round trips are most of what it costs.
     const result = await this.#db.transact('invalidating', stores, 'readwrite', async (tx) => {
-      const epochRead = log && (tx.objectStore('meta').get('epoch') as IDBRequest<string | undefined>);
+      const epochRead = log && EventLog.readEpoch(tx);
       // A relayed change (made by a tab without IndexedDB) some tab logged already under its id is not
       // applied again: the whole log (a thousand records or a day at most), as the relaying tab may be a new worker.
-      const logRead = log?.relayed && log.change.id !== undefined && (tx.objectStore('events').getAll() as IDBRequest<LoggedChange[]>);
+      const logRead = log?.relayed && log.change.id !== undefined && EventLog.readChanges(tx);
       const usageReads = types.map((type) => tx.objectStore(entryStore(type)).get(USAGE_KEY) as IDBRequest<UsageRecord | undefined>);
       // Imports of these types not yet committed: this change applies to them too (see importBatch.ts).
       const batchReads = types.map((type) => tx.objectStore(entryStore(type)).getAll(batchRecords()) as IDBRequest<BatchRecord[]>);
