@@ -17,6 +17,7 @@ import { brokenFactory, countRecordsRead, failCommit, failCommits, failRequest, 
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { CacheClient } from '../src/CacheClient';
 import { LAYOUT } from '../worker/databaseSchema';
+import { requestDone } from '../worker/idbRequests';
 
 const restores: (() => void)[] = [];
 afterEach(() => {
@@ -723,17 +724,9 @@ describe('storage faults', () => {
 
 /** How many records an object store of the database holds, read without Reprise. */
 async function countRecords(indexedDB: IDBFactory, name: string, store: string): Promise<number> {
-  const db = await new Promise<IDBDatabase>((resolve, reject) => {
-    const request = indexedDB.open(name);
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
+  const db = await requestDone(indexedDB.open(name));
   try {
-    const count = db.transaction(store, 'readonly').objectStore(store).count();
-    return await new Promise<number>((resolve, reject) => {
-      count.onsuccess = () => resolve(count.result);
-      count.onerror = () => reject(count.error);
-    });
+    return await requestDone(db.transaction(store, 'readonly').objectStore(store).count());
   } finally {
     db.close();
   }

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { CONTENT_TYPES } from '../src/index';
 import { fakeClock, openCache, uniqueName } from './support/openCache';
 import { LAYOUT } from '../worker/databaseSchema';
+import { requestDone } from '../worker/idbRequests';
 
 /** Writes a database exactly as Reprise 0.1 left it: version 1, no epoch, records without revisions, an event log. */
 async function databaseOf01(indexedDB: IDBFactory, name: string, at: number): Promise<void> {
@@ -86,11 +87,7 @@ describe('the database', () => {
     ]);
     await cache.close();
     // Read without Reprise: the layout mark, no usage store, each usage record in its type's store under key 0.
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open(name);
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
+    const db = await requestDone(indexedDB.open(name));
     expect([db.objectStoreNames.contains(`layout:${LAYOUT}`), db.objectStoreNames.contains('usage')]).toEqual([true, false]);
     const tx = db.transaction(['track_metadata', 'custom:art'], 'readonly');
     const usage = [tx.objectStore('track_metadata').get(0), tx.objectStore('custom:art').get(0)];
@@ -132,11 +129,7 @@ describe('the database', () => {
     await cache.setMany('track_metadata', Array.from({ length: 1500 }, (_, index) => ({ key: `k${index}`, value: index })));
     expect((await cache.stats()).types.track_metadata.entries).toBe(1501);
     await cache.close();
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open(name);
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
+    const db = await requestDone(indexedDB.open(name));
     expect([db.version, db.objectStoreNames.contains(`layout:${LAYOUT}`)]).toEqual([3, true]);
     const tx = db.transaction('track_metadata', 'readonly');
     const mark = tx.objectStore('track_metadata').get(['commit', 'c1']);

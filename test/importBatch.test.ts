@@ -11,6 +11,7 @@ import type { EntryRecord } from '../worker/databaseSchema';
 import { engineTab } from './support/engineTab';
 import { fakeLocks } from './support/fakeLocks';
 import { failCommit, failRequest, tabFactory, type Fault } from './support/faultyIndexedDB';
+import { requestDone } from '../worker/idbRequests';
 
 /** Entries per import transaction here: an import of 100 takes ten. */
 const CHUNK = 10;
@@ -57,11 +58,7 @@ const old = keys(100).map((_, index) => (index < 50 ? `old${index}` : undefined)
 
 /** What the database holds for a type, read without Reprise: entries and bytes counted, the usage record, the import records left. */
 async function raw(indexedDB: IDBFactory, name: string, type = 'track_metadata') {
-  const db = await new Promise<IDBDatabase>((resolve, reject) => {
-    const request = indexedDB.open(name);
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
+  const db = await requestDone(indexedDB.open(name));
   try {
     const tx = db.transaction(entryStore(type), 'readonly');
     const store = tx.objectStore(entryStore(type));

@@ -18,6 +18,7 @@ import { SimNetwork } from './SimNetwork';
 import { afterTurns, SimTab, type SimWorld } from './SimTab';
 import type { EntryRecord } from '../../worker/databaseSchema';
 import { batchRecords, visibleOf, type BatchRecord } from '../../worker/importBatch';
+import { requestDone } from '../../worker/idbRequests';
 
 export interface SimulationOptions {
   seed: number;
@@ -920,11 +921,7 @@ interface Stored {
 async function readDatabase(factory: IDBFactory, name: string): Promise<Map<TypeName, Stored>> {
   // Opening a database that does not exist would create an empty one, which the tabs would then use.
   if (!(await factory.databases()).some((database) => database.name === name)) return new Map();
-  const request = factory.open(name);
-  const db = await new Promise<IDBDatabase>((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
+  const db = await requestDone(factory.open(name));
   try {
     const result = new Map<TypeName, Stored>();
     const types = TYPES.filter((type) => db.objectStoreNames.contains(entryStore(type)));
