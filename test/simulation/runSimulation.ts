@@ -19,6 +19,7 @@ import { afterTurns, SimTab, type SimWorld } from './SimTab';
 import type { EntryRecord } from '../../worker/databaseSchema';
 import { batchRecords, visibleOf, type BatchRecord } from '../../worker/importBatch';
 import { requestDone } from '../../worker/idbRequests';
+import type { PolicyTable } from '../../src/PolicyTable';
 
 export interface SimulationOptions {
   seed: number;
@@ -130,7 +131,9 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     },
   };
   const smart = new SmartCacheConfig(config);
-  const isPersistentType = (type: TypeName) => smart.isPersistent(type as never);
+  // Asked as a PolicyTable: the model's records name their type as any TypeName.
+  const table: PolicyTable = smart;
+  const isPersistentType = (type: TypeName) => table.isPersistent(type);
   const model = new Model(smart);
   let clock = Date.UTC(2026, 0, 1);
   const world: SimWorld = {
