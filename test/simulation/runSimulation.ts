@@ -85,11 +85,11 @@ interface Call {
   promise: Promise<unknown>;
 }
 
-/** The replay command printed with every failure. */
 /** The built-in types and the app's own (see the config below). */
 export type SimType = ContentType | 'lyrics' | 'scratch';
 const TYPES: readonly SimType[] = [...CONTENT_TYPES, 'lyrics', 'scratch'];
 
+/** The replay command printed with every failure. */
 export const replayCommand = (seed: number) => `SIM_SEED=${seed} npm run soak`;
 
 export async function runSimulation({ seed, steps = 150 }: SimulationOptions): Promise<SimulationReport> {
