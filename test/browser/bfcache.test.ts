@@ -2,19 +2,11 @@
 // catch up when restored. Playwright disables the cache by default; these tests turn it back on, and
 // read Chromium's own reasons for not restoring a page (Page.backForwardCacheNotUsed).
 import type { CDPSession, Page } from 'playwright-core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { launch, type Browser } from './chromium';
+import { describe, expect, it } from 'vitest';
+import { uniqueName, useBrowser } from './chromium';
 import { openTab, waitForEvents } from './tabs';
 
-let browser: Browser;
-
-beforeEach(async () => {
-  browser = await launch({ backForwardCache: true });
-});
-
-afterEach(async () => {
-  await browser.dispose();
-});
+const browser = useBrowser({ backForwardCache: true, eachTest: true });
 
 /** Chromium's reasons for not restoring pages, as they come. */
 async function watchBackForwardCache(page: Page): Promise<{ cdp: CDPSession; reasons: string[] }> {
@@ -56,7 +48,7 @@ describe('the back/forward cache', () => {
 
     const results: { restored: boolean; reasons: string[] }[] = [];
     for (let round = 0; round < 3; round++) {
-      const { page } = await openTab(browser, `bfcache-${Date.now()}-${round}`);
+      const { page } = await openTab(browser, uniqueName('bfcache'));
       await page.evaluate(async () => {
         const cache = window.tab.cache!;
         for (let index = 0; index < 40; index++) {
@@ -77,7 +69,7 @@ describe('the back/forward cache', () => {
   });
 
   it('a restored page catches up on an event another tab emitted while it was cached', async () => {
-    const name = `bfcache-${Date.now()}`;
+    const name = uniqueName('bfcache');
     const a = await openTab(browser, name);
     const b = await openTab(browser, name);
     await a.page.evaluate(async () => {

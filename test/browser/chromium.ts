@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import { PLAIN_HTTP_HOST } from './serve';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -76,3 +76,50 @@ export async function launch(options: LaunchOptions = {}): Promise<Browser> {
   };
   return browser;
 }
+
+/** The browser `useBrowser` keeps: whichever Chromium runs now, across restarts. */
+export interface TestBrowser extends Browser {
+  /** Closes Chromium (a no-op if it is closed already) and launches it again on the same profile. */
+  restart(): Promise<void>;
+}
+
+/**
+ * A browser for the tests of this file, or of the describe it is called in: launched before them and
+ * disposed after. With `eachTest`, every test gets one of its own.
+ */
+export function useBrowser({ eachTest = false, ...options }: LaunchOptions & { eachTest?: boolean } = {}): TestBrowser {
+  let current: Browser | undefined;
+  const running = () => {
+    if (!current) throw new Error('useBrowser: no browser here; it runs only in the tests it was set up for');
+    return current;
+  };
+  const [before, after] = eachTest ? [beforeEach, afterEach] : [beforeAll, afterAll];
+  before(async () => {
+    current = await launch(options);
+  });
+  after(async () => {
+    await current?.dispose();
+    current = undefined;
+  });
+  return {
+    get context() {
+      return running().context;
+    },
+    get userDataDir() {
+      return running().userDataDir;
+    },
+    open: (path) => running().open(path),
+    close: () => running().close(),
+    dispose: () => running().dispose(),
+    async restart() {
+      const closing = running();
+      await closing.close();
+      current = await launch({ ...options, userDataDir: closing.userDataDir });
+    },
+  };
+}
+
+let names = 0;
+
+/** A name no other test of this run uses (a cache's, so its database is fresh). */
+export const uniqueName = (prefix: string): string => `${prefix}-${Date.now()}-${++names}`;

@@ -1,20 +1,10 @@
 // One fetch for all tabs, in real Chromium: Web Locks elect the tab that fetches, the others wait and
 // take what it stored (or the value or error it announced).
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { launch, type Browser, type TestPage } from './chromium';
+import { describe, expect, it } from 'vitest';
+import { uniqueName, useBrowser, type TestPage } from './chromium';
 import { openTab } from './tabs';
 
-let browser: Browser;
-let names = 0;
-const uniqueName = () => `fetch-${Date.now()}-${++names}`;
-
-beforeEach(async () => {
-  browser = await launch();
-});
-
-afterEach(async () => {
-  await browser.dispose();
-});
+const browser = useBrowser({ eachTest: true });
 
 /** Each tab asks for the key at once, with a fetcher that answers (or fails) after 300 ms and counts its calls. */
 async function askAtOnce(tabs: TestPage[], type: string, fail: boolean) {
@@ -43,7 +33,7 @@ async function askAtOnce(tabs: TestPage[], type: string, fail: boolean) {
 
 describe.each(['album_year', 'generic'])('%s: three tabs asking for one key at once', (type) => {
   it("call the fetcher once in total: source 'fetch' once and 'shared' twice, and every tab holds the value", async () => {
-    const name = uniqueName();
+    const name = uniqueName('fetch');
     const tabs = [await openTab(browser, name), await openTab(browser, name), await openTab(browser, name)];
     const seen = await askAtOnce(tabs, type, false);
     console.log(`${type}, three tabs at once:`, JSON.stringify(seen));
@@ -57,7 +47,7 @@ describe.each(['album_year', 'generic'])('%s: three tabs asking for one key at o
   });
 
   it('a failing shared fetch reaches every caller, and nothing is cached', async () => {
-    const name = uniqueName();
+    const name = uniqueName('fetch');
     const tabs = [await openTab(browser, name), await openTab(browser, name), await openTab(browser, name)];
     const seen = await askAtOnce(tabs, type, true);
     console.log(`${type}, a failing fetch:`, JSON.stringify(seen));

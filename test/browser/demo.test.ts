@@ -1,13 +1,13 @@
 // The demo page (index.html + demo/) in Chromium, driven like a user would: clicks, keys, two tabs.
 import { stat } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { albumKey, SmartCacheConfig, type TypeName } from '../../src/index';
 import { DEMO_CONFIG } from '../../demo/demoConfig';
 import { DEFAULT_DEMO_OPTIONS } from '../../demo/demoOptions';
 import { generateLibrary } from '../../demo/generateLibrary';
 import { MetadataApi, type ApiOutcome } from '../../demo/MetadataApi';
-import { launch, type Browser, type TestPage } from './chromium';
+import { uniqueName, useBrowser, type TestPage } from './chromium';
 
 // The page's defaults: the same library and API answers as the page generates.
 const tracks = generateLibrary({ seed: DEFAULT_DEMO_OPTIONS.seed, count: DEFAULT_DEMO_OPTIONS.tracks });
@@ -26,14 +26,11 @@ const OTHER_ALBUM = onOtherAlbum(FOUND);
 const NOT_FOUND = indexOf('not_found');
 const FAILING = indexOf('error');
 
-let browser: Browser;
+const browser = useBrowser();
 let pages: Page[] = [];
-let names = 0;
-const uniqueName = () => `demo-${Date.now()}-${++names}`;
 
-beforeAll(async () => {
+beforeAll(() => {
   expect(tracks[ALBUM_MATE]!.album).toBe(tracks[FOUND]!.album);
-  browser = await launch();
 });
 
 afterEach(async () => {
@@ -41,12 +38,8 @@ afterEach(async () => {
   pages = [];
 });
 
-afterAll(async () => {
-  await browser.dispose();
-});
-
 /** Opens the demo on a cache of its own (or the given name), with an API that answers at once. */
-async function openDemo(name = uniqueName()): Promise<TestPage> {
+async function openDemo(name = uniqueName('demo')): Promise<TestPage> {
   const tab = await browser.open(`/?name=${name}&latency=0`);
   pages.push(tab.page);
   await tab.page.setViewportSize({ width: 1280, height: 800 });
@@ -299,7 +292,7 @@ describe('the demo page', () => {
 
 describe('the demo’s own content type, artwork', () => {
   it('draws one cover per album, keeps it as a Blob in IndexedDB within its own budget, and still has it after a reload', async () => {
-    const name = uniqueName();
+    const name = uniqueName('demo');
     const { page, errors } = await openDemo(name);
     expect(await choose(page, FOUND)).toMatchObject({ cover: 'fetch' });
     // Its album mate's cover is the same entry.
@@ -428,7 +421,7 @@ describe('each event button changes the inspector as the events say (SPEC §3)',
 
 describe('two tabs', () => {
   it('show each other’s events live, marked remote, and the invalidated entries are gone in both', async () => {
-    const name = uniqueName();
+    const name = uniqueName('demo');
     const a = await openDemo(name);
     const b = await openDemo(name);
     await choose(a.page, FOUND);
@@ -460,7 +453,7 @@ describe('two tabs', () => {
 
 describe('a screenshot for people to look at', () => {
   it('saves test-results/demo.png of the page in use', async () => {
-    const name = uniqueName();
+    const name = uniqueName('demo');
     const { page, errors } = await openDemo(name);
     const other = await openDemo(name);
     await page.bringToFront();

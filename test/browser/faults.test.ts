@@ -1,8 +1,8 @@
 // Faults only a real browser shows, in Chromium: a worker terminated in the middle of a big setMany,
 // and bad calls through the worker boundary. Each test prints what it saw, so its figures can be read.
 import { execFileSync } from 'node:child_process';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { launch, type Browser } from './chromium';
+import { describe, expect, it } from 'vitest';
+import { uniqueName, useBrowser } from './chromium';
 import { openTab } from './tabs';
 
 /** SIGKILL every process of the Chromium that runs on this profile, as a crash or a power cut would. */
@@ -18,21 +18,11 @@ function killChromium(userDataDir: string): number {
   return pids.length;
 }
 
-let browser: Browser;
-let names = 0;
-const uniqueName = () => `faults-${Date.now()}-${++names}`;
-
-beforeEach(async () => {
-  browser = await launch();
-});
-
-afterEach(async () => {
-  await browser.dispose();
-});
+const browser = useBrowser({ eachTest: true });
 
 describe('a worker terminated in the middle of a multi-chunk setMany', () => {
   it('rejects with worker_failed and none of its keys are readable, or resolves and all are; byte counts stay exact', async () => {
-    const name = uniqueName();
+    const name = uniqueName('faults');
     const { page, errors } = await openTab(browser, name);
     const trials = await page.evaluate(async (name) => {
       const results: { delay: number; outcome: string; present: number; progress: number }[] = [];
@@ -85,7 +75,7 @@ describe('a worker terminated in the middle of a multi-chunk setMany', () => {
 
 describe('the browser killed in the middle of a write', () => {
   it('keeps all or none of a 20,000-entry setMany, byte counts exact, and works on after a restart', async () => {
-    const name = uniqueName();
+    const name = uniqueName('faults');
     const { page } = await openTab(browser, name);
     await page.evaluate(() => {
       const entries = Array.from({ length: 20_000 }, (_, index) => ({ key: `k${index}`, value: { index, text: 'x'.repeat(100) }, trackId: `t${index % 50}` }));
@@ -95,8 +85,9 @@ describe('the browser killed in the middle of a write', () => {
     await page.waitForFunction(() => (window as unknown as { progress: number }).progress > 0, undefined, { polling: 5 });
     const progress = await page.evaluate(() => (window as unknown as { progress: number }).progress).catch(() => -1);
     const killed = killChromium(browser.userDataDir);
+    // Chromium is dead: Playwright's close may fail, and restart then finds the context closed already.
     await browser.context.close().catch(() => {});
-    browser = await launch({ userDataDir: browser.userDataDir });
+    await browser.restart();
     const { page: restarted, errors } = await openTab(browser, name);
     const after = await restarted.evaluate(async (name) => {
       const cache = window.tab.cache!;
@@ -124,7 +115,7 @@ describe('the browser killed in the middle of a write', () => {
 
 describe('a real quota', () => {
   it('a write that does not fit evicts or fails with quota_exceeded writing none of it; once room is made, writes work again', async () => {
-    const name = uniqueName();
+    const name = uniqueName('faults');
     const { page } = await browser.open('/test/browser/pages/reprise.html');
     const cdp = await browser.context.newCDPSession(page);
     const origin = new URL(page.url()).origin;
@@ -203,14 +194,14 @@ describe('a real quota', () => {
 
 describe('bad calls through the worker', () => {
   it('10,000 fuzzed bad calls each reject with a listed CacheError code, none throws or hangs, and they change nothing', async () => {
-    const { page } = await openTab(browser, uniqueName());
+    const { page } = await openTab(browser, uniqueName('faults'));
     const outcome = await page.evaluate(async (reference) => {
       const other = await window.Reprise.createCache({ name: reference });
       const report = await window.fuzz(window.tab.cache!, other, 11, 10_000);
       const [mine, theirs] = [await window.holdings(window.tab.cache!), await window.holdings(other)];
       await other.close();
       return { report, same: JSON.stringify(mine) === JSON.stringify(theirs), mine: mine.usage, theirs: theirs.usage, codes: window.Reprise.CACHE_ERROR_CODES };
-    }, uniqueName());
+    }, uniqueName('faults'));
     console.log('10,000 bad calls, rejections per code:', JSON.stringify(outcome.report.codes), 'valid writes:', outcome.report.valid);
     expect(outcome.report.problems).toEqual([]);
     expect(Object.values(outcome.report.codes).reduce((sum, count) => sum + count, 0)).toBe(outcome.report.calls - outcome.report.valid);

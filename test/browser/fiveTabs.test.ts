@@ -1,24 +1,16 @@
 // Five tabs making 1,000 random calls in turn — every public call, all six event types — checked
 // against a reference model after each: no stale read, no lost write, and every tab's counts right.
 import type { Page } from 'playwright-core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CacheEvent } from '../../src/cacheEvent';
 import { CONTENT_TYPES, isPersistentType, type ContentType } from '../../src/contentType';
 import { SmartCacheConfig } from '../../src/SmartCacheConfig';
 import { Model, type Tags } from '../simulation/Model';
 import { Random } from '../simulation/random';
-import { launch, type Browser } from './chromium';
+import { uniqueName, useBrowser } from './chromium';
 import { openTab, TAB_CONFIG } from './tabs';
 
-let browser: Browser;
-
-beforeEach(async () => {
-  browser = await launch();
-});
-
-afterEach(async () => {
-  await browser.dispose();
-});
+const browser = useBrowser({ eachTest: true });
 
 const SEED = 20261201;
 const KEYS = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5'];
@@ -61,7 +53,7 @@ describe('five tabs', () => {
     const random = new Random(SEED);
     const config = new SmartCacheConfig(TAB_CONFIG);
     const model = new Model(config);
-    const name = `five-${Date.now()}`;
+    const name = uniqueName('five');
     const tabs: Page[] = [];
     for (let index = 0; index < 5; index++) tabs.push((await openTab(browser, name)).page);
     // Where each entry is: IndexedDB for persistent types, each tab's memory for the others.

@@ -1,25 +1,15 @@
 // Issue 13 in Chromium: a big setMany (an import) in tab A lets tab B's reads, events and writes
 // through while it runs, and B never sees part of it. Order shown by when calls resolved (one clock:
 // performance.timeOrigin + now, the same machine), not by timing thresholds.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { launch, type Browser } from './chromium';
+import { describe, expect, it } from 'vitest';
+import { useBrowser, uniqueName } from './chromium';
 import { openTab } from './tabs';
 
-let browser: Browser;
-let names = 0;
-const uniqueName = () => `imports-${Date.now()}-${++names}`;
-
-beforeEach(async () => {
-  browser = await launch();
-});
-
-afterEach(async () => {
-  await browser.dispose();
-});
+const browser = useBrowser({ eachTest: true });
 
 describe('an import of 30,000 entries in tab A, while tab B works', () => {
   it('B’s reads of the imported type see all of it or none of it, and B’s reads, events and writes of another type resolve while it runs', async () => {
-    const name = uniqueName();
+    const name = uniqueName('imports');
     const { page: a } = await openTab(browser, name);
     const { page: b, errors } = await openTab(browser, name);
     const total = 30_000;
@@ -86,7 +76,7 @@ describe('an import of 30,000 entries in tab A, while tab B works', () => {
   });
 
   it('an event B emits in the middle removes what it finds at once, and the import’s entries it finds when the import commits', async () => {
-    const name = uniqueName();
+    const name = uniqueName('imports');
     const { page: a } = await openTab(browser, name);
     const { page: b } = await openTab(browser, name);
     await a.evaluate(() => {

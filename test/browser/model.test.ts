@@ -1,15 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, type Browser } from './chromium';
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from './chromium';
 
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser.dispose();
-});
+const browser = useBrowser();
 
 describe('the model in Chromium', () => {
   it('imports in a page and answers like in Node', async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, type Browser } from './chromium';
+import { uniqueName, useBrowser } from './chromium';
 import { freePort } from './packedConsumers';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -15,18 +15,16 @@ const configFile = join(root, 'vite.config.ts');
 let outDir: string;
 let server: PreviewServer;
 let url: string;
-let browser: Browser;
+const browser = useBrowser();
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'reprise-demo-'));
   await build({ root, configFile, logLevel: 'error', build: { outDir, emptyOutDir: true } });
   server = await preview({ root, configFile, logLevel: 'error', build: { outDir }, preview: { host: '127.0.0.1', port: await freePort(), strictPort: true } });
   url = server.resolvedUrls?.local[0] ?? '';
-  browser = await launch();
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.dispose();
   await server?.close();
   await rm(outDir, { recursive: true, force: true });
 });
@@ -62,7 +60,7 @@ describe('the demo as an offline PWA', () => {
     const page = await browser.context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(String(error)));
-    const name = `offline-${Date.now()}`;
+    const name = uniqueName('offline');
     await page.goto(`${url}?name=${name}&latency=0`);
     await ready(page);
     // The service worker takes the page over (clientsClaim) once it has precached everything.

@@ -1,17 +1,9 @@
 // Options in a real page: those that cannot apply to a worker are refused before one starts, and the
 // worker's own reports reach the page's logger.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, type Browser } from './chromium';
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from './chromium';
 
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser.dispose();
-});
+const browser = useBrowser();
 
 describe('createCache options in Chromium', () => {
   it('indexedDB or now with the default worker: invalid_argument, and no worker starts', async () => {

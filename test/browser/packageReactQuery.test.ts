@@ -4,14 +4,14 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, type Browser } from './chromium';
+import { useBrowser } from './chromium';
 import { freePort, reactQueryApp } from './packedConsumers';
 
 type Vite = typeof import('vite');
 
 const TITLES: Record<string, string> = { '/api/album/a1': 'Blue', '/api/track/t1': 'River', '/api/lyrics/t1': 'Snow' };
 
-let browser: Browser;
+const browser = useBrowser();
 let url: string;
 let closeServer: () => Promise<void>;
 /** The API requests of every tab, in order. */
@@ -31,7 +31,6 @@ beforeAll(async () => {
   const server = await vite.preview({ ...config, preview: { port: await freePort(), strictPort: true } });
   url = server.resolvedUrls?.local[0] ?? '';
   closeServer = () => server.close();
-  browser = await launch();
   // The API: each answer carries how many times its path was asked, so a refetch shows as a new version.
   await browser.context.route('**/api/**', (route) => {
     const path = new URL(route.request().url()).pathname;
@@ -41,7 +40,6 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.dispose();
   await closeServer?.();
 });
 

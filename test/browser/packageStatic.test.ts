@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Configuration, Stats } from 'webpack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, type Browser } from './chromium';
+import { useBrowser } from './chromium';
 import { STARTED, useConsumerApp } from './consumerApp';
 import { apps, freePort } from './packedConsumers';
 import { PLAIN_HTTP_HOST } from './serve';
@@ -52,16 +52,8 @@ describe.each([
   ['127.0.0.1', false],
   [`${PLAIN_HTTP_HOST} (plain http)`, true],
 ] as const)('served as static files from %s', (_, plainHttp) => {
-  let browser: Browser;
+  const browser = useBrowser({ plainHttp });
   const at = (path: string) => (plainHttp ? origin.replace('127.0.0.1', PLAIN_HTTP_HOST) : origin) + path;
-
-  beforeAll(async () => {
-    browser = await launch({ plainHttp });
-  });
-
-  afterAll(async () => {
-    await browser?.dispose();
-  });
 
   it('webpack 5, production build: the worker is its own chunk, reprise-worker.js; values survive a reload, events reach another tab', async () => {
     console.log('webpack wrote', emitted);

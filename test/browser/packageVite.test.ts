@@ -1,8 +1,8 @@
 // The packed tarball in a Vite app, with no configuration for Reprise: Vite 6, 7 and 8, each as a
 // dev server and as a production build served by `vite preview`, in Chromium.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, type Browser } from './chromium';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBrowser } from './chromium';
 import { STARTED, useConsumerApp } from './consumerApp';
 import { apps, freePort, type Bundler } from './packedConsumers';
 
@@ -10,16 +10,11 @@ type Vite = typeof import('vite');
 type ViteBundler = Extract<Bundler, `vite${number}`>;
 
 let folder: string;
-let browser: Browser;
+const browser = useBrowser();
 
 beforeAll(async () => {
   folder = await apps();
-  browser = await launch();
 }, 240_000);
-
-afterAll(async () => {
-  await browser?.dispose();
-});
 
 /** The app's own Vite, its own vite.config.js (where to listen, nothing else). */
 async function vite(bundler: ViteBundler) {

@@ -1,22 +1,14 @@
 // A page served over plain http is not a secure context: no crypto.randomUUID, no crypto.subtle, no
 // Web Locks. Reprise must work there like anywhere else, dead-worker detection included.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { launch, type Browser } from './chromium';
+import { describe, expect, it } from 'vitest';
+import { uniqueName, useBrowser } from './chromium';
 import { openTab, waitForEvents } from './tabs';
 
-let browser: Browser;
-
-beforeEach(async () => {
-  browser = await launch({ plainHttp: true });
-});
-
-afterEach(async () => {
-  await browser.dispose();
-});
+const browser = useBrowser({ plainHttp: true, eachTest: true });
 
 describe('on a plain-http page', () => {
   it('works across two tabs, fingerprints like a secure page, and notices a dead worker without Web Locks', async () => {
-    const name = `http-${Date.now()}`;
+    const name = uniqueName('http');
     const a = await openTab(browser, name);
     const b = await openTab(browser, name);
     const context = await a.page.evaluate(() => ({

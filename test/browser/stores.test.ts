@@ -1,16 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { storeContract } from '../contract/storeContract';
-import { launch, type Browser } from './chromium';
+import { useBrowser } from './chromium';
 
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser.dispose();
-});
+const browser = useBrowser();
 
 describe('the store contract in Chromium', () => {
   it('holds for native IndexedDB and for memory', async () => {

@@ -1,23 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { launch, type Browser } from './chromium';
+import { describe, expect, it } from 'vitest';
+import { uniqueName, useBrowser } from './chromium';
 import type { CacheConfig } from '../../src/index';
 import { TAB_CONFIG, openTab, waitForEvents } from './tabs';
 
-let browser: Browser;
-let names = 0;
-const uniqueName = () => `tabs-${Date.now()}-${++names}`;
-
-beforeEach(async () => {
-  browser = await launch();
-});
-
-afterEach(async () => {
-  await browser.dispose();
-});
+const browser = useBrowser({ eachTest: true });
 
 describe('three tabs', () => {
   it('an event emitted in one removes the matching entries in the other two and runs their listeners', async () => {
-    const name = uniqueName();
+    const name = uniqueName('tabs');
     const [a, b, c] = [await openTab(browser, name), await openTab(browser, name), await openTab(browser, name)];
     await a!.page.evaluate(async () => {
       await window.tab.cache!.set('track_metadata', 'song', { title: 'Song' }, { trackId: 't1' });
@@ -50,7 +40,7 @@ describe('three tabs', () => {
   });
 
   it('after 200 random events and writes spread over the tabs, every tab answers the same for every key', async () => {
-    const name = uniqueName();
+    const name = uniqueName('tabs');
     const tabs = [await openTab(browser, name), await openTab(browser, name), await openTab(browser, name)];
     let seed = 7;
     const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
@@ -108,7 +98,7 @@ describe('three tabs', () => {
 
 describe('a tab that misses messages', () => {
   it('frozen while events are emitted, then resumed, never returns an entry those events invalidated', async () => {
-    const name = uniqueName();
+    const name = uniqueName('tabs');
     const emitter = await openTab(browser, name);
     const frozen = await openTab(browser, name);
     await frozen.page.evaluate(async () => {
@@ -151,7 +141,7 @@ describe('a tab that misses messages', () => {
 
 describe('persistence', () => {
   it('persistent entries survive a reload and a browser restart; temporary ones do not', async () => {
-    const name = uniqueName();
+    const name = uniqueName('tabs');
     const write = async () => {
       const { page } = await openTab(browser, name);
       await page.evaluate(async () => {
@@ -174,8 +164,7 @@ describe('persistence', () => {
     await page.evaluate((name) => window.tab.open({ name }), name);
     expect(await read(page)).toEqual(['persistent', 1999, undefined, undefined]);
 
-    await browser.close();
-    browser = await launch({ userDataDir: browser.userDataDir });
+    await browser.restart();
     const { page: restarted } = await openTab(browser, name);
     expect(await read(restarted)).toEqual(['persistent', 1999, undefined, undefined]);
   });
@@ -183,7 +172,7 @@ describe('persistence', () => {
 
 describe('the worker boundary', () => {
   it('CacheError codes arrive intact on the main thread', async () => {
-    const { page } = await openTab(browser, uniqueName(), { caching: { policies: { generic: { maxSizeMb: 0.001 } } } });
+    const { page } = await openTab(browser, uniqueName('tabs'), { caching: { policies: { generic: { maxSizeMb: 0.001 } } } });
     const codes = await page.evaluate(async () => {
       const cache = window.tab.cache!;
       const attempt = async (call: () => Promise<unknown>) => {
@@ -209,7 +198,7 @@ describe('the worker boundary', () => {
   });
 
   it('a terminated worker fails the pending calls with worker_failed, then the cache works again', async () => {
-    const { page } = await openTab(browser, uniqueName());
+    const { page } = await openTab(browser, uniqueName('tabs'));
     const result = await page.evaluate(async () => {
       const cache = window.tab.cache!;
       await cache.set('track_metadata', 'kept', 'in IndexedDB');
@@ -240,12 +229,12 @@ describe('the worker boundary', () => {
       await window.tab.open({ name, persist: true });
       await window.tab.cache!.set('track_metadata', 'k', 1);
       return { calls, value: await window.tab.cache!.get('track_metadata', 'k') };
-    }, uniqueName());
+    }, uniqueName('tabs'));
     expect(asked).toEqual({ calls: 1, value: 1 });
   });
 
   it('a page that opens the database with a newer layout makes the other tabs let go without hanging, and go on in memory', async () => {
-    const name = uniqueName();
+    const name = uniqueName('tabs');
     const old = await openTab(browser, name);
     await old.page.evaluate(() => window.tab.cache!.set('track_metadata', 'k', 'v'));
     const upgrader = await browser.open('/test/browser/pages/blank.html');
@@ -276,7 +265,7 @@ describe('the worker boundary', () => {
   });
 
   it('a tab opened with a custom type adds its store while another tab works on: nothing is lost, nobody degrades', async () => {
-    const name = uniqueName();
+    const name = uniqueName('tabs');
     const plain = await openTab(browser, name);
     await plain.page.evaluate(() => window.tab.cache!.set('track_metadata', 'k', 'before'));
     const config = {

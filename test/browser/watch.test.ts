@@ -1,21 +1,13 @@
 // watch across real tabs: tab B's watcher sees tab A's set, delete, invalidation and clear as remote.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { CacheChange } from '../../src/index';
-import { launch, type Browser } from './chromium';
+import { uniqueName, useBrowser } from './chromium';
 import { openTab } from './tabs';
 
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser.dispose();
-});
+const browser = useBrowser();
 
 it("a watcher in tab B sees tab A's set, delete, invalidation and clear, as remote", async () => {
-  const name = `watch-${Date.now()}`;
+  const name = uniqueName('watch');
   const [a, b] = [await openTab(browser, name), await openTab(browser, name)];
   await b.page.evaluate(() => {
     const seen: CacheChange[] = [];

@@ -1,6 +1,7 @@
 // Puts the library on window, with a small harness, so browser tests can drive it with page.evaluate.
 import * as Reprise from '../../../src/index';
 import type { Cache, CacheEvent, CreateCacheOptions, EventContext } from '../../../src/index';
+import { requestDone, transactionDone } from '../../../worker/idbRequests';
 import { fuzz, holdings } from './fuzzCalls';
 
 export interface SeenEvent {
@@ -57,11 +58,7 @@ window.tab = tab;
 window.fuzz = fuzz;
 window.holdings = holdings;
 window.recount = async (name, keys = {}) => {
-  const db = await new Promise<IDBDatabase>((resolve, reject) => {
-    const request = indexedDB.open(name);
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
+  const db = await requestDone(indexedDB.open(name));
   try {
     const types = [...db.objectStoreNames].filter((store) => Reprise.CONTENT_TYPES.includes(store as Reprise.ContentType));
     // Layout 3: in each type's store, entries under string keys, the usage record under 0 (and commit marks under arrays).
@@ -72,10 +69,7 @@ window.recount = async (name, keys = {}) => {
       usage: tx.objectStore(type).get(0),
       found: (keys[type] ?? []).map((key) => tx.objectStore(type).get(key)),
     }));
-    await new Promise((resolve, reject) => {
-      tx.oncomplete = resolve;
-      tx.onabort = () => reject(tx.error);
-    });
+    await transactionDone(tx);
     const result: Awaited<ReturnType<Window['recount']>> = {};
     for (const { type, all, usage, found } of requests) {
       const records = all.result as { bytes: number }[];
