@@ -66,6 +66,9 @@ const asyncDispose: typeof Symbol.asyncDispose = (Symbol.asyncDispose ?? Symbol.
 
 /** Entries validated (and sent, with a worker) per step of a big setMany, so no step holds the main thread for long. */
 export const SET_MANY_CHUNK = 2000;
+/** How long a setMany validates entries before it yields (a long task is 50 ms), checked every SLICE_CHECK entries. */
+const SLICE_MS = 10;
+const SLICE_CHECK = 16;
 
 export interface CacheClientOptions {
   schemas?: Schemas | undefined;
@@ -159,7 +162,9 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     if (!Array.isArray(entries)) throw new CacheError('invalid_argument', 'setMany entries must be an array');
     // The distinct keys, for the last progress report: counted chunk by chunk, like the validation.
     const keys = new Set<string>();
-    // Synchronous while the validators are: an await per entry would cost a microtask each.
+    let slice = performance.now();
+    // Synchronous while the validators are (an await per entry would cost a microtask each), until the
+    // slice's time is up: then it yields, so that validating a chunk is never one long task.
     const inputs = (from: number): EntryInput[] | Promise<EntryInput[]> => {
       const chunk: EntryInput[] = [];
       const end = Math.min(from + this.#chunk, entries.length);
@@ -172,6 +177,9 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
           const input = this.#toInput(type, parse(entrySchema, entries[index], 'invalid_argument', `entry ${index}`), `entry ${index}`);
           if (isPromiseLike(input)) return input.then((settled) => (add(settled), fill(index + 1)));
           add(input);
+          if (index % SLICE_CHECK === 0 && performance.now() - slice > SLICE_MS) {
+            return yieldToEventLoop().then(() => ((slice = performance.now()), fill(index + 1)));
+          }
         }
         return chunk;
       };
@@ -192,6 +200,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
             const chunk = inputs(from);
             await this.#engine.stage(batch, isPromiseLike(chunk) ? await chunk : chunk);
             await yieldToEventLoop();
+            slice = performance.now();
           }
           await this.#happened(type, (commitId) => this.#engine.commit(batch, type, entries.length, commitId));
         } catch (error) {

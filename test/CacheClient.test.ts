@@ -103,6 +103,40 @@ describe('getMany and setMany', () => {
     expect((await cache.stats()).types.track_metadata.entries).toBe(count);
   });
 
+  it('setMany validates in slices of a few milliseconds, letting the thread run between them, even within one chunk', async () => {
+    // A schema that takes a millisecond per value: 200 entries (one chunk) are 200 ms of validation.
+    const slow = {
+      '~standard': {
+        version: 1 as const,
+        vendor: 'test',
+        validate(value: unknown) {
+          const until = performance.now() + 1;
+          while (performance.now() < until);
+          validatedAt.push(ticks);
+          return { value };
+        },
+      },
+    };
+    const validatedAt: number[] = [];
+    let ticks = 0;
+    let ticking = true;
+    const tick = () => {
+      ticks++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const { cache } = await openCache({ schemas: { generic: slow } });
+    await cache.setMany('generic', Array.from({ length: 200 }, (_, index) => ({ key: `k${index}`, value: index })));
+    ticking = false;
+    // Entries validated between two turns of the event loop: a slice's worth (time-based, so a
+    // slower machine validates fewer per slice, never more), not the whole chunk.
+    const perTurn = new Map<number, number>();
+    for (const at of validatedAt) perTurn.set(at, (perTurn.get(at) ?? 0) + 1);
+    expect(validatedAt).toHaveLength(200);
+    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(20);
+    expect(await cache.get('generic', 'k199')).toBe(199);
+  });
+
   it.each(['track_metadata', 'generic'] as const)('%s: a value that cannot be cloned rejects with not_cloneable and writes nothing', async (type) => {
     const { cache } = await openCache();
     await cache.set(type, 'before', 0);
