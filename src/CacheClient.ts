@@ -249,7 +249,10 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     // Concurrent calls for one key share one fetch (the first caller's fetcher and options), in this tab
     // and, through FetchLocks, across tabs.
     const id = JSON.stringify([type, key]);
-    const shared = () => this.#inflight.get(id) as SharedFetch<Fetched<ValueOf<S, T>>> | undefined;
+    const shared = () => {
+      const fetch = this.#inflight.get(id) as SharedFetch<Fetched<ValueOf<S, T>>> | undefined;
+      return fetch?.joinable ? fetch : undefined;
+    };
     const joined = shared();
     if (joined) return { value: (await joined.join(signal)).value, source: 'shared' };
     if (!forceFresh) {
@@ -260,7 +263,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       if (cached) {
         // Served at once; refreshed in the background, by one fetch (a failure is logged, and nothing cached).
         if (!shared()) {
-          this.#startFetch(id, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, cached.value)).result.catch((error: unknown) =>
+          this.#startFetch(id, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, cached.value), true).result.catch((error: unknown) =>
             this.#logger.error(`Reprise: refreshing the stale ${type} "${key}" failed`, error),
           );
         }
@@ -303,11 +306,12 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     });
   }
 
-  /** Registers a fetch that later callers for its key join, until it settles. */
-  #startFetch<V>(id: string, run: (signal: AbortSignal) => Promise<V>): SharedFetch<V> {
-    const fetch = new SharedFetch(run);
+  /** Registers a fetch that later callers for its key join, until it settles (or every caller left it). */
+  #startFetch<V>(id: string, run: (signal: AbortSignal) => Promise<V>, background = false): SharedFetch<V> {
+    const fetch = new SharedFetch(run, { background });
     this.#inflight.set(id, fetch);
-    const settle = () => this.#inflight.delete(id);
+    // A fetch every caller left may settle after a new one for its key started: that one stays.
+    const settle = () => this.#inflight.get(id) === fetch && this.#inflight.delete(id);
     fetch.result.then(settle, settle);
     return fetch;
   }

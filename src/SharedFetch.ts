@@ -8,17 +8,25 @@ export function abortedError(signal: AbortSignal): CacheError {
 /**
  * One fetch that several callers wait on. A caller whose signal aborts stops waiting at once (its call
  * rejects with `aborted`); the fetcher's own signal aborts once every caller has stopped waiting, so a
- * fetch nobody wants any more can stop. A fetch with no caller (a background refresh) never aborts.
+ * fetch nobody wants any more can stop, and no caller joins it after that. A background fetch (a
+ * refresh of a stale entry) never aborts: it was started for no caller.
  */
 export class SharedFetch<T> {
   readonly #controller = new AbortController();
+  readonly #background: boolean;
   #waiting = 0;
   readonly result: Promise<T>;
 
-  constructor(run: (signal: AbortSignal) => Promise<T>) {
+  constructor(run: (signal: AbortSignal) => Promise<T>, { background = false } = {}) {
+    this.#background = background;
     this.result = run(this.#controller.signal);
     // Seen by the callers through join; a fetch every caller left must not report an unhandled rejection.
     this.result.catch(() => {});
+  }
+
+  /** False once every caller left and the fetcher was told to stop: a new caller starts a new fetch. */
+  get joinable(): boolean {
+    return !this.#controller.signal.aborted;
   }
 
   join(signal?: AbortSignal): Promise<T> {
@@ -28,7 +36,7 @@ export class SharedFetch<T> {
     return new Promise<T>((resolve, reject) => {
       const leave = () => {
         reject(abortedError(signal));
-        if (--this.#waiting === 0) this.#controller.abort(abortedError(signal));
+        if (--this.#waiting === 0 && !this.#background) this.#controller.abort(abortedError(signal));
       };
       signal.addEventListener('abort', leave, { once: true });
       const stop = () => signal.removeEventListener('abort', leave);

@@ -96,6 +96,28 @@ describe.each(['track_metadata', 'generic'] as const)('%s', (type) => {
     expect(await cache.resolve(type, 'k', () => 'again')).toEqual({ value: 'again', source: 'fetch' });
   });
 
+  it('a caller arriving after every other caller left a fetch (its fetcher told to stop) starts a new one', async () => {
+    const { cache } = await openCache();
+    const fetcher = vi.fn(
+      ({ signal }: FetcherContext) =>
+        new Promise<string>((resolve, reject) => {
+          // Like fetch(url, { signal }): rejects with the signal's reason when it aborts.
+          signal.addEventListener('abort', () => reject(signal.reason));
+          setTimeout(() => resolve('v'), 50);
+        }),
+    );
+    const leaving = new AbortController();
+    const first = cache.resolve(type, 'k', fetcher, { signal: leaving.signal });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    leaving.abort();
+    // In the same task (one component unmounts, another mounts on the same key): not failed by that abort.
+    const second = cache.resolve(type, 'k', fetcher);
+    expect(isCacheError(await rejection(first), 'aborted')).toBe(true);
+    expect(await second).toEqual({ value: 'v', source: 'fetch' });
+    expect(fetcher).toHaveBeenCalledTimes(2);
+    expect(await cache.get(type, 'k')).toBe('v');
+  });
+
   it('a signal aborted before the call rejects at once, without fetching', async () => {
     const { cache } = await openCache();
     const fetcher = vi.fn(() => 'v');

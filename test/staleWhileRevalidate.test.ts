@@ -58,6 +58,33 @@ describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type
     expect(await cache.resolve(type, 'k', failing)).toEqual({ value: 'old', source: 'stale' });
   });
 
+  it('a caller that joins the background refresh and then aborts does not stop it', async () => {
+    const { cache, clock, logger } = await openCache({ config: config(type) });
+    await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(15_000);
+    let refresh: AbortSignal | undefined;
+    let reply!: (value: string) => void;
+    const fetcher = vi.fn(({ signal }: FetcherContext) => {
+      refresh = signal;
+      return new Promise<string>((resolve, reject) => {
+        signal.addEventListener('abort', () => reject(signal.reason));
+        reply = resolve;
+      });
+    });
+    expect(await cache.resolve(type, 'k', fetcher)).toEqual({ value: 'old', source: 'stale' });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    // Another component asks past the window's per-call option (so it waits on the refresh), then unmounts.
+    const leaving = new AbortController();
+    const joined = cache.resolve(type, 'k', fetcher, { signal: leaving.signal, staleWhileRevalidateSeconds: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    leaving.abort();
+    expect(await joined.catch((error: { code?: string }) => error.code)).toBe('aborted');
+    reply('new');
+    await vi.waitFor(async () => expect(await cache.get(type, 'k')).toBe('new'));
+    expect(refresh?.aborted).toBe(false);
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+
   it('the per-call option: 0 turns stale serving off; a longer window than the policy serves what is still kept', async () => {
     const { cache, clock } = await openCache({ config: config(type) });
     await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
