@@ -46,6 +46,7 @@ import { parse } from './parse';
 import type { ClientCallbacks, EngineApi, EntryInput, Found } from './protocol';
 import { FetchLocks, type Led } from './FetchLocks';
 import { isPromiseLike } from './isPromiseLike';
+import { PendingCalls } from './PendingCalls';
 import { ReadBatcher } from './ReadBatcher';
 import { typesOf } from './typesOf';
 import { abortedError, SharedFetch } from './SharedFetch';
@@ -103,11 +104,14 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   readonly #typeNames: readonly TypeName[];
   /** Concurrent gets of a type, read together. */
   readonly #reads: ReadBatcher;
+  /** Engine calls not settled yet: close() waits for them. */
+  readonly #calls = new PendingCalls();
   #closed = false;
+  #closing: Promise<void> | undefined;
   #batches = 0;
 
   constructor(engine: EngineApi, options: CacheClientOptions = {}) {
-    this.#engine = engine;
+    this.#engine = this.#calls.engine(engine);
     this.#schemas = options.schemas ?? {};
     this.#logger = options.logger ?? console;
     this.#listeners = new Handlers(this.#logger);
@@ -197,6 +201,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
         // a thousand entries as an import, in short transactions: see worker/importBatch.ts).
         try {
           for (let from = 0; from < entries.length; from += this.#chunk) {
+            // Closed between two chunks: rejected, and nothing written.
+            this.#checkOpen();
             const chunk = inputs(from);
             await this.#engine.stage(batch, isPromiseLike(chunk) ? await chunk : chunk);
             await yieldToEventLoop();
@@ -443,10 +449,17 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     return this.close();
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /** New calls reject with `closed` at once; those made before settle as they would have, then the engine closes. Every call gets the same promise. */
+  close(): Promise<void> {
     this.#closed = true;
+    return (this.#closing ??= this.#shutDown());
+  }
+
+  async #shutDown(): Promise<void> {
     try {
+      // A get made just before close() reaches the engine at the end of this task (ReadBatcher).
+      await null;
+      await this.#calls.settled();
       await this.#engine.close();
     } finally {
       this.#onClose?.();
@@ -502,13 +515,14 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
    * SetManyOptions.commitId). When its worker dies before answering, the write may have committed
    * all the same: the next worker says whether it did, and then the call resolves.
    */
-  async #happened(type: TypeName, write: (commitId: string) => Promise<void>): Promise<void> {
+  #happened(type: TypeName, write: (commitId: string) => Promise<void>): Promise<void> {
     const commitId = randomId();
-    try {
-      await write(commitId);
-    } catch (error) {
-      if (!isCacheError(error, 'worker_failed') || !(await this.#engine.committed(type, commitId).catch(() => false))) throw error;
-    }
+    // One call for close(): it must not close the engine between the write's failure and the question.
+    return this.#calls.track(
+      write(commitId).catch(async (error: unknown) => {
+        if (!isCacheError(error, 'worker_failed') || !(await this.#engine.committed(type, commitId).catch(() => false))) throw error;
+      }),
+    );
   }
 
   /** Checks that the type is one of this cache's: `unknown_content_type` otherwise. */

@@ -426,6 +426,37 @@ describe('close', () => {
     }
     expect(() => cache.on('*', () => {})).toThrow(expect.objectContaining({ code: 'closed' }));
   });
+
+  it.each(['in process', 'with a worker'] as const)(
+    '%s: calls made before close() settle as they would have (writes in flight happen and resolve); every close() waits for it',
+    async (mode) => {
+      const name = uniqueName();
+      const indexedDB = new IDBFactory();
+      const opened =
+        mode === 'in process' ? { ...(await openCache({ name, indexedDB })), workers: [] } : await openRemoteCache({ name, indexedDB, now: Date.now });
+      const { cache } = opened;
+      await cache.setMany('track_metadata', [{ key: 'gone', value: 0 }, { key: 'kept', value: 9 }]);
+      const calls = [
+        cache.set('track_metadata', 'a', 1),
+        cache.setMany('track_metadata', [{ key: 'b', value: 2 }]),
+        cache.delete('track_metadata', 'gone'),
+        cache.get('track_metadata', 'kept'),
+      ];
+      const [first, second] = [cache.close(), cache.close()];
+      expect(await Promise.allSettled(calls)).toEqual([
+        { status: 'fulfilled', value: undefined },
+        { status: 'fulfilled', value: undefined },
+        { status: 'fulfilled', value: true },
+        { status: 'fulfilled', value: 9 },
+      ]);
+      await second;
+      // The second close() resolved only once the cache was closed: the worker is gone.
+      expect(opened.workers.every((worker) => worker.dead)).toBe(true);
+      await first;
+      const { cache: reopened } = await openCache({ name, indexedDB });
+      expect(await reopened.getMany('track_metadata', ['a', 'b', 'gone'])).toEqual([1, 2, undefined]);
+    },
+  );
 });
 
 describe('transactions', () => {
