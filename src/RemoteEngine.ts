@@ -4,6 +4,7 @@ import { CacheError, isCacheError } from './CacheError';
 import type { TypeName } from './contentType';
 import type { ValidPolicyPatch } from './configSchema';
 import type { Logger } from './Logger';
+import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, ReadThrough, SetManyOptions } from './protocol';
 
 export interface RemoteEngineOptions {
@@ -139,14 +140,9 @@ export class RemoteEngine implements EngineApi {
 
   /** A call has waited long: a worker that does not answer a ping either is dead (its death went unseen). */
   #probe(connection: EngineConnection): void {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const silent = new Promise<'silent'>((resolve) => (timer = setTimeout(() => resolve('silent'), PROBE_TIMEOUT_MS)));
-    void Promise.race([connection.probe!().then(() => 'alive' as const, () => 'silent' as const), silent, connection.died.catch(() => 'alive' as const)]).then(
-      (answer) => {
-        clearTimeout(timer);
-        if (answer === 'silent') connection.terminate();
-      },
-    );
+    void Promise.race([probeWorker(connection.probe!), connection.died.catch(() => 'alive' as const)]).then((answer) => {
+      if (answer === 'silent') connection.terminate();
+    });
   }
 
   #current(): Promise<EngineConnection> {
@@ -169,9 +165,6 @@ export class RemoteEngine implements EngineApi {
   }
 }
 
-/** How long a call may wait before the worker is probed (where its death cannot be observed), and how long the probe. */
-const PROBE_AFTER_MS = 2000;
-const PROBE_TIMEOUT_MS = 3000;
 
 /** Errors as the caller should see them: a value postMessage could not clone is `not_cloneable`. */
 function toClientError(error: unknown): unknown {

@@ -2,6 +2,7 @@ import * as Comlink from 'comlink';
 import { CacheError } from './CacheError';
 import { registerCacheErrorTransfer } from './cacheErrorTransfer';
 import { channelRelay } from './channelRelay';
+import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { randomId } from './randomId';
 import { ENGINE_METHODS, type ClientCallbacks, type EngineApi, type EngineConnection, type WorkerHost, type WorkerOpenOptions } from './protocol';
 import type { OpenTabChannel } from './TabChannel';
@@ -68,11 +69,18 @@ export async function connectWorker(
   const host = Comlink.wrap<WorkerHost>(worker);
   const [openEngine, ping] = [host.open, host.ping];
   let remote: Comlink.Remote<EngineApi>;
+  const opening = openEngine(options, Comlink.proxy(client));
+  const watching = watchStart(ping, () => {
+    fail(new CacheError('worker_failed', 'The cache worker did not answer: its start hung'));
+    worker.terminate();
+  });
   try {
-    remote = (await Promise.race([openEngine(options, Comlink.proxy(client)), died])) as unknown as Comlink.Remote<EngineApi>;
+    remote = (await Promise.race([opening, died])) as unknown as Comlink.Remote<EngineApi>;
   } catch (error) {
     terminate();
     throw error;
+  } finally {
+    watching.stop();
   }
   started = true;
   const engine = Object.fromEntries(ENGINE_METHODS.map((method) => [method, remote[method]])) as unknown as EngineApi;
@@ -86,4 +94,22 @@ export async function connectWorker(
   const connection: EngineConnection & { proxies?: unknown[] } = { engine, died, terminate, proxies: [host, openEngine, ping, remote] };
   if (!locks) connection.probe = () => ping();
   return connection;
+}
+
+/**
+ * While a worker's start has not answered (opening IndexedDB may wait on another tab's upgrade), pings
+ * it every PROBE_AFTER_MS: one that does not answer is hung or dead, and `silent` runs. Without this, a
+ * worker that hangs as it starts (where no Web Lock can tell) would leave createCache waiting for ever.
+ */
+function watchStart(ping: () => Promise<unknown>, silent: () => void): { stop: () => void } {
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const next = () => (timer = setTimeout(() => void probeWorker(ping).then((answer) => stopped || (answer === 'silent' ? silent() : next())), PROBE_AFTER_MS));
+  next();
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }

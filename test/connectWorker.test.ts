@@ -1,6 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import * as Comlink from 'comlink';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connectWorker, WORKER_START_HINT } from '../src/connectWorker';
 import { createCache } from '../src/index';
+import type { WorkerHost } from '../src/protocol';
 import { rejection } from './support/openCache';
 
 /** A Worker whose script fails to load, as a worker URL that 404s does: an `error` event, no messages. */
@@ -16,9 +18,40 @@ class WorkerThatFailsToLoad extends EventTarget {
   }
 }
 
+/** A Worker whose script loaded and exposes `host` (as worker/entry.ts does), over a MessageChannel in this thread. */
+class WorkerWithHost extends EventTarget {
+  readonly #port: MessagePort;
+  terminated = false;
+  constructor(host: WorkerHost) {
+    super();
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    port1.onmessage = (event) => this.dispatchEvent(new MessageEvent('message', { data: event.data }));
+    Comlink.expose(host, port2);
+  }
+  postMessage(message: unknown, transfer: Transferable[] = []): void {
+    this.#port.postMessage(message, transfer as never);
+  }
+  terminate(): void {
+    this.terminated = true;
+    this.#port.close();
+  }
+}
+
+/** Moves faked timers on by `ms`, letting the real message ports deliver between steps. */
+async function advance(ms: number): Promise<void> {
+  for (let step = 0; step < ms; step += 100) {
+    await vi.advanceTimersByTimeAsync(100);
+    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+const never = () => new Promise<never>(() => {});
+
 const unhandled: unknown[] = [];
 const record = (reason: unknown) => unhandled.push(reason);
 afterEach(() => {
+  vi.useRealTimers();
   process.off('unhandledRejection', record);
   unhandled.length = 0;
 });
@@ -55,5 +88,37 @@ describe('connectWorker', () => {
     expect(error.message).toContain("add `optimizeDeps: { exclude: ['reprise'] }` to its vite.config");
     for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
     expect(unhandled).toEqual([]);
+  });
+
+  it('a worker whose start hangs (it answers neither its open nor a ping): createCache rejects with worker_failed within seconds, and terminates it', async () => {
+    process.on('unhandledRejection', record);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const worker = new WorkerWithHost({ open: never, ping: never });
+    let outcome: unknown = 'pending';
+    createCache({ name: 'hung', worker: () => worker as unknown as Worker }).then(
+      () => (outcome = 'resolved'),
+      (error: { code?: string; message: string }) => (outcome = [error.code, error.message]),
+    );
+    await advance(4000);
+    expect(outcome).toBe('pending');
+    await advance(2000);
+    expect(outcome).toEqual(['worker_failed', 'The cache worker did not answer: its start hung']);
+    expect(worker.terminated).toBe(true);
+    expect(unhandled).toEqual([]);
+  });
+
+  it('a worker whose start is slow but that answers pings (its IndexedDB waits on another tab) is waited for', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const pings = vi.fn(async () => {});
+    const worker = new WorkerWithHost({ open: never, ping: pings });
+    let outcome = 'pending';
+    createCache({ name: 'slow', worker: () => worker as unknown as Worker }).then(
+      () => (outcome = 'resolved'),
+      () => (outcome = 'rejected'),
+    );
+    await advance(20_000);
+    expect(outcome).toBe('pending');
+    expect(worker.terminated).toBe(false);
+    expect(pings.mock.calls.length).toBeGreaterThanOrEqual(5);
   });
 });
