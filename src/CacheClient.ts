@@ -43,7 +43,7 @@ import { parseContentType } from './contentTypeSchema';
 import { Handlers } from './Handlers';
 import type { Logger } from './Logger';
 import { parse } from './parse';
-import type { ClientCallbacks, EngineApi, EntryInput, Found } from './protocol';
+import type { ClientCallbacks, EngineApi, EntryInput, Found, Once } from './protocol';
 import { FetchLocks, type Led } from './FetchLocks';
 import { isPromiseLike } from './isPromiseLike';
 import { PendingCalls } from './PendingCalls';
@@ -360,7 +360,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#checkOpen();
     this.#known(type);
     const valid = parse(keysSchema, keys, 'invalid_argument', 'keys');
-    return valid.length === 0 ? 0 : this.#engine.deleteMany(type, valid);
+    return valid.length === 0 ? 0 : this.#once((once) => this.#engine.deleteMany(type, valid, once));
   }
 
   async keys(type: CacheType<N>, options?: ListOptions): Promise<string[]> {
@@ -385,13 +385,13 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   async clear(type?: CacheType<N>): Promise<void> {
     this.#checkOpen();
     if (type !== undefined) this.#known(type);
-    await this.#engine.clear(type);
+    await this.#once((once) => this.#engine.clear(type, once));
   }
 
   async emit(input: CacheEventInput): Promise<EmitReport> {
     this.#checkOpen();
     const event = createCacheEvent(input);
-    const report = await this.#engine.emit(event);
+    const report = await this.#once((once) => this.#engine.emit(event, once));
     this.#listeners.run([event.eventType, '*'], event, { source: 'local', invalidated: report.invalidated });
     return report;
   }
@@ -515,6 +515,21 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
    * SetManyOptions.commitId). When its worker dies before answering, the write may have committed
    * all the same: the next worker says whether it did, and then the call resolves.
    */
+  /**
+   * A change the engine applies at most once under an id (deleteMany, clear, emit): if the worker dies
+   * before answering, the next one is asked to apply it, and answers as the first did if that one had
+   * happened (a resolved call happened, a rejected one did nothing).
+   */
+  #once<T>(change: (once: Once) => Promise<T>): Promise<T> {
+    const id = randomId();
+    return this.#calls.track(
+      change({ id, retry: false }).catch((error: unknown) => {
+        if (!isCacheError(error, 'worker_failed')) throw error;
+        return change({ id, retry: true });
+      }),
+    );
+  }
+
   #happened(type: TypeName, write: (commitId: string) => Promise<void>): Promise<void> {
     const commitId = randomId();
     // One call for close(): it must not close the engine between the write's failure and the question.

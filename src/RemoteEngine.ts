@@ -5,7 +5,7 @@ import type { TypeName } from './contentType';
 import type { ValidPolicyPatch } from './configSchema';
 import type { Logger } from './Logger';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
-import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, ReadThrough, SetManyOptions } from './protocol';
+import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions } from './protocol';
 
 export interface RemoteEngineOptions {
   /** Starts a new engine behind its boundary (a Worker): called at start and after each death. */
@@ -74,16 +74,16 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.entries(type, prefix));
   }
 
-  deleteMany(type: TypeName, keys: string[]): Promise<number> {
-    return this.#call((engine) => engine.deleteMany(type, keys));
+  deleteMany(type: TypeName, keys: string[], once?: Once): Promise<number> {
+    return this.#call((engine) => engine.deleteMany(type, keys, once));
   }
 
-  clear(type?: TypeName): Promise<void> {
-    return this.#call((engine) => engine.clear(type));
+  clear(type?: TypeName, once?: Once): Promise<void> {
+    return this.#call((engine) => engine.clear(type, once));
   }
 
-  emit(event: CacheEvent): Promise<EmitReport> {
-    return this.#call((engine) => engine.emit(event));
+  emit(event: CacheEvent, once?: Once): Promise<EmitReport> {
+    return this.#call((engine) => engine.emit(event, once));
   }
 
   stats(): Promise<CacheStats<string>> {

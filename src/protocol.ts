@@ -54,6 +54,16 @@ export interface SetManyOptions {
   commitId?: string | undefined;
 }
 
+/**
+ * A change the engine applies at most once under `id` (deleteMany, clear, emit): a client whose worker
+ * died before answering sends it again to the next one with `retry`, which answers as the first did if
+ * that one happened (its commit mark, or the log), and applies it otherwise.
+ */
+export interface Once {
+  id: string;
+  retry: boolean;
+}
+
 /** The engine's methods, called directly in-process or through Comlink from the main thread. */
 export interface EngineApi {
   /** For a read-through, an entry past its TTL but within its stale window is returned, marked stale. */
@@ -78,9 +88,9 @@ export interface EngineApi {
   /** Live entries in key order (with their revisions, for `discardCorrupt`), only those whose key starts with `prefix` when given. */
   entries(type: TypeName, prefix?: string): Promise<Listed[]>;
   /** Removes the keys' entries in one transaction; how many there were. */
-  deleteMany(type: TypeName, keys: string[]): Promise<number>;
-  clear(type?: TypeName): Promise<void>;
-  emit(event: CacheEvent): Promise<EmitReport>;
+  deleteMany(type: TypeName, keys: string[], once?: Once): Promise<number>;
+  clear(type?: TypeName, once?: Once): Promise<void>;
+  emit(event: CacheEvent, once?: Once): Promise<EmitReport>;
   /** Every type of the engine's config. */
   stats(): Promise<CacheStats<string>>;
   cleanup(): Promise<CleanupReport>;

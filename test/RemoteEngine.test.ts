@@ -1,6 +1,7 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { SET_MANY_CHUNK } from '../src/CacheClient';
+import { checkedChannel } from '../src/checkedChannel';
 import type { EngineApi } from '../src/protocol';
 import { RemoteEngine } from '../src/RemoteEngine';
 import { inProcessWorkers, openRemoteCache } from './support/inProcessWorkers';
@@ -101,6 +102,66 @@ describe('a worker that dies after a write committed, before it answered', () =>
     });
     expect(await rejection(cache.setMany('generic', entries(10)))).toMatchObject({ code: 'worker_failed' });
     expect((await cache.stats()).types.generic.entries).toBe(0);
+  });
+});
+
+describe.each(['after', 'before'] as const)('a worker that dies %s applying a deleteMany, a clear or an emit (before it answered)', (when) => {
+  /** A tab whose first worker dies at `method`'s first call; a second tab of the same cache listening. */
+  async function open(method: string) {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    let killed = false;
+    const kill = (called: string, worker: { kill(): void }) => {
+      if (called !== method || killed) return;
+      killed = true;
+      worker.kill();
+    };
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      now: clock.now,
+      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
+      [when === 'after' ? 'afterCall' : 'beforeCall']: (called: string, _args: unknown[], worker: { kill(): void }) => kill(called, worker),
+    });
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    await cache.setMany('track_metadata', [
+      { key: 'k', value: 'v', trackId: 't1' },
+      { key: 'kept', value: 'w', trackId: 't2' },
+    ]);
+    return { cache, other, workers };
+  }
+
+  it('deleteMany resolves with the count removed, once; the entry is gone', async () => {
+    const { cache, workers } = await open('deleteMany');
+    expect(await cache.deleteMany('track_metadata', ['k', 'missing'])).toBe(1);
+    expect(workers).toHaveLength(2);
+    expect(await cache.getMany('track_metadata', ['k', 'kept'])).toEqual([undefined, 'w']);
+    expect((await cache.stats()).types.track_metadata).toMatchObject({ entries: 1 });
+  });
+
+  it('clear resolves; the type is empty', async () => {
+    const { cache, other, workers } = await open('clear');
+    await cache.clear('track_metadata');
+    expect(workers).toHaveLength(2);
+    expect(await cache.getMany('track_metadata', ['k', 'kept'])).toEqual([undefined, undefined]);
+    expect(await other.has('track_metadata', 'kept')).toBe(false);
+  });
+
+  it('emit resolves with its report; the listeners of this tab and of the other run once', async () => {
+    const { cache, other, workers } = await open('emit');
+    const [here, there] = [vi.fn(), vi.fn()];
+    cache.on('track_removed', (_event, { invalidated }) => here(invalidated));
+    other.on('track_removed', (_event, { invalidated }) => there(invalidated));
+    const report = await cache.emit({ eventType: 'track_removed', trackId: 't1' });
+    expect(report.invalidated.track_metadata).toBe(1);
+    expect(workers).toHaveLength(2);
+    expect(await cache.getMany('track_metadata', ['k', 'kept'])).toEqual([undefined, 'w']);
+    // The other tab hears of it from the message or from the log, once whichever worker sent it.
+    await other.get('track_metadata', 'kept');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(here.mock.calls).toEqual([[report.invalidated]]);
+    expect(there).toHaveBeenCalledTimes(1);
   });
 });
 

@@ -5,7 +5,7 @@ import { CacheError, isCacheError } from '../src/CacheError';
 import { isBuiltInType, type TypeName } from '../src/contentType';
 import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets, type InvalidationTarget } from '../src/invalidationTargets';
-import type { ClientCallbacks, EngineApi, EntryInput, Found, Listed, Mark, ReadThrough, SetManyOptions } from '../src/protocol';
+import type { ClientCallbacks, EngineApi, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { OpenTabChannel } from '../src/TabChannel';
 import { PolicyTable } from '../src/PolicyTable';
@@ -294,30 +294,31 @@ export class Engine implements EngineApi {
     return entries.filter((entry) => !isExpired(entry, now)).map(({ key, value, revision }) => ({ key, value, revision }));
   }
 
-  async deleteMany(type: TypeName, keys: string[]): Promise<number> {
+  async deleteMany(type: TypeName, keys: string[], once?: Once): Promise<number> {
     await this.#ready();
+    const marked = once && { ...once, at: this.#now() };
     return this.#withStore(type, async (store) => {
-      const removed = await store.remove(type, keys);
+      const removed = await store.remove(type, keys, undefined, marked);
       if (removed) this.#changed(store, type, 'delete', keys);
       return removed;
     });
   }
 
   /** Clears the types in IndexedDB and logs it, then in this tab's memory tier, then tells the other tabs (which clear theirs). */
-  async clear(type?: TypeName): Promise<void> {
+  async clear(type?: TypeName, once?: Once): Promise<void> {
     await this.#ready();
     const types = type ? [type] : [...this.#config.types];
     const change: Change = { kind: 'clear', types };
-    const { shared } = await this.#applyShared(change, types.map((type) => ({ type, by: 'all' })));
+    const { shared } = await this.#applyShared(change, types.map((type) => ({ type, by: 'all' })), once);
     await this.#memory.clear(types.filter((type) => this.#storeOf(type) === this.#memory));
     for (const type of types) this.#feed.add(type, 'clear', null, 'local', false);
     await this.#sync.publish(shared);
   }
 
   /** Invalidates IndexedDB and logs the event in one transaction, then this tab's memory tier, then tells the other tabs. */
-  async emit(event: CacheEvent): Promise<EmitReport> {
+  async emit(event: CacheEvent, once?: Once): Promise<EmitReport> {
     await this.#ready();
-    const { shared, counts: persistent } = await this.#applyShared({ kind: 'event', event }, invalidationTargets(this.#config, event));
+    const { shared, counts: persistent } = await this.#applyShared({ kind: 'event', event }, invalidationTargets(this.#config, event), once);
     const local = await this.#invalidateMemory(event);
     this.#countInvalidations(persistent);
     this.#countInvalidations(local);
@@ -408,15 +409,17 @@ export class Engine implements EngineApi {
 
   /**
    * Applies a change made here to IndexedDB (the targets of its persistent types) and logs it, in one
-   * transaction; without IndexedDB, it stays unlogged until a tab that has it hears of it.
+   * transaction; without IndexedDB, it stays unlogged until a tab that has it hears of it. A retry
+   * (`once`) that the log has already is answered from the log, and not applied again.
    */
-  async #applyShared(change: Change, targets: InvalidationTarget[]): Promise<{ shared: SharedChange; counts: Counts }> {
-    const shared: SharedChange = { change, id: randomId(), origin: this.#tabId, epoch: null, seq: null, invalidated: {} };
+  async #applyShared(change: Change, targets: InvalidationTarget[], once?: Once): Promise<{ shared: SharedChange; counts: Counts }> {
+    const shared: SharedChange = { change, id: once?.id ?? randomId(), origin: this.#tabId, epoch: null, seq: null, invalidated: {} };
     const idb = this.#idb;
     if (!idb) return { shared, counts: {} };
     try {
       const persistent = targets.filter((target) => this.#storeOf(target.type) === idb);
-      const { record, epoch } = await idb.invalidateAndLog(persistent, { ...logged(change), id: shared.id, origin: this.#tabId, at: this.#now() });
+      const entry = { ...logged(change), id: shared.id, origin: this.#tabId, at: this.#now() };
+      const { record, epoch } = await idb.invalidateAndLog(persistent, entry, once?.retry ?? false);
       Object.assign(shared, { epoch, seq: record.seq, invalidated: record.invalidated });
       return { shared, counts: record.invalidated };
     } catch (error) {

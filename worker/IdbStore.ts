@@ -12,6 +12,7 @@ import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Mark, type Rem
 import { averageBytes, forget, noUsage } from './usage';
 import { BatchStates, byId, IMPORT_STEPS, nextStepSize, newBatchId, type BatchId, batchKey, batchLockName, batchRecords, isPending, keyChunkKey, keyChunksOf, allKeyChunks, pendingBatches, plainOf, visibleOf, type BatchRecord, type KeyChunk } from './importBatch';
 import { CacheError } from '../src/CacheError';
+import type { Once } from '../src/protocol';
 
 /** Records per batch of requests: small enough that no batch holds a thread for long. */
 const REQUEST_CHUNK = 1000;
@@ -586,9 +587,12 @@ export class IdbStore implements Store {
     });
   }
 
-  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<number> {
+  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean, once?: Once & { at: number }): Promise<number> {
     return this.#db.transact(`removing from ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
       const store = tx.objectStore(entryStore(type));
+      // A retry whose first attempt happened: that one's count, and nothing deleted again.
+      const mark = once?.retry && ((await requestDone(store.get(commitKey(once.id)))) as { removed?: number } | undefined);
+      if (mark) return mark.removed ?? 0;
       const usage = await this.#usage(tx, type);
       // Each key once: two reads of one record before its delete would subtract its bytes twice.
       const requests = [...new Set(keys)].map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
@@ -608,6 +612,7 @@ export class IdbStore implements Store {
         removed++;
       }
       if (removed) this.#putUsage(tx, type, usage);
+      if (once) store.put({ key: commitKey(once.id), at: once.at, removed });
       return removed;
     });
   }

@@ -1,7 +1,7 @@
 import type { TypeName } from '../src/contentType';
 import type { InvalidationTarget } from '../src/invalidationTargets';
 import type { Change } from './Change';
-import type { Mark } from '../src/protocol';
+import type { Mark, Once } from '../src/protocol';
 
 /** One cached value with what the engine needs to expire, validate, find and evict it. */
 export interface StoredEntry {
@@ -94,8 +94,12 @@ export interface Store {
   list(type: TypeName, prefix?: string): Promise<StoredEntry[]>;
   /** The keys of the type's entries not expired at `now` that start with `prefix`, in key order, read without their values. */
   liveKeys(type: TypeName, now: number, prefix?: string): Promise<string[]>;
-  /** Deletes the keys whose current entry passes `when` (all of them without it); returns how many. */
-  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<number>;
+  /**
+   * Deletes the keys whose current entry passes `when` (all of them without it); returns how many.
+   * `once`: a deleteMany marked under its id (with the count), where marks outlive a worker; a retry
+   * whose mark is there returns that count and deletes nothing.
+   */
+  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean, once?: Once & { at: number }): Promise<number>;
   /** Deletes what the targets find, through indexes; returns counts per type. */
   invalidate(targets: readonly InvalidationTarget[]): Promise<Counts>;
   clear(types: readonly TypeName[]): Promise<void>;
