@@ -22,6 +22,7 @@ export class RemoteEngine implements EngineApi {
   readonly #options: RemoteEngineOptions;
   #connection: Promise<EngineConnection> | null = null;
   #closed = false;
+  #restartedAt = -Infinity;
 
   private constructor(options: RemoteEngineOptions) {
     this.#options = options;
@@ -154,7 +155,14 @@ export class RemoteEngine implements EngineApi {
           connection.died.catch((error: unknown) => {
             // Forget the dead worker at once, so the next call starts a new one.
             if (this.#connection === connecting) this.#connection = null;
-            if (!this.#closed) this.#options.logger.error('Reprise: the cache worker died; the next call starts a new one', error);
+            if (this.#closed) return;
+            // A page that only listens (on, watch) would hear nothing from other tabs until its next
+            // call: the next worker starts now — not in a loop, though (at most once per RESTART_MS).
+            const restart = Date.now() - this.#restartedAt > RESTART_MS;
+            this.#options.logger.error(`Reprise: the cache worker died; ${restart ? 'starting a new one' : 'the next call starts a new one'}`, error);
+            if (!restart) return;
+            this.#restartedAt = Date.now();
+            this.#current().catch(() => {});
           }),
         () => {
           if (this.#connection === connecting) this.#connection = null;
@@ -165,6 +173,8 @@ export class RemoteEngine implements EngineApi {
   }
 }
 
+/** A worker that dies is replaced at once, unless the last one was replaced this recently (then at the next call). */
+const RESTART_MS = 5000;
 
 /** Errors as the caller should see them: a value postMessage could not clone is `not_cloneable`. */
 function toClientError(error: unknown): unknown {

@@ -10,6 +10,29 @@ import { fakeClock, openCache, rejection, uniqueName } from './support/openCache
 const entries = (count: number) => Array.from({ length: count }, (_, index) => ({ key: `k${index}`, value: index }));
 
 describe('a worker that dies', () => {
+  it('is replaced at once, so that a page that only listens hears the other tabs again without a call of its own; not in a loop', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    const { cache, workers, logger } = await openRemoteCache({ name, indexedDB, now: clock.now, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    const heard = vi.fn();
+    cache.on('*', (event) => heard(event.eventType));
+    workers[0]!.kill();
+    // (A worker is listed once its engine is open, listening to the other tabs.)
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    await other.emit({ eventType: 'library_sync' });
+    await vi.waitFor(() => expect(heard).toHaveBeenCalledWith('library_sync'));
+    expect(logger.error).toHaveBeenCalledWith('Reprise: the cache worker died; starting a new one', expect.anything());
+    // A second death soon after: the next worker starts with the next call, not at once.
+    workers[1]!.kill();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(workers).toHaveLength(2);
+    expect(logger.error).toHaveBeenLastCalledWith('Reprise: the cache worker died; the next call starts a new one', expect.anything());
+    await cache.stats();
+    expect(workers).toHaveLength(3);
+  });
+
   it('fails the pending calls with worker_failed, and the next call starts a new worker', async () => {
     const { cache, workers } = await openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), now: fakeClock().now });
     await cache.set('track_metadata', 'k', 1);
