@@ -8,8 +8,11 @@
 import { expect, it } from 'vitest';
 import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
 
-/** Reprise ÷ Dexie, gzip, as reached; the goal is below 1. */
-const REACHED_RATIO = 1.24;
+/**
+ * Reprise ÷ Dexie, gzip, as reached; the goal is below 1. (1.23 until close() waited for calls in
+ * flight, changes were retried on a new worker and a hung start was detected: 0.5 kB on the page.)
+ */
+const REACHED_RATIO = 1.26;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
