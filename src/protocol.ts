@@ -137,9 +137,20 @@ const allListed: Missing extends never ? true : Missing = true;
 void allListed;
 
 /** How the engine calls back into the main thread. */
+/** A place in a database's event log: `epoch` names the database, `seq` the change (see worker/EventLog.ts). */
+export interface LogPlace {
+  epoch: string | null;
+  seq: number;
+}
+
 export interface ClientCallbacks {
-  /** An event emitted in another tab was applied here. */
-  remoteEvent(event: CacheEvent, invalidated: EmitReport['invalidated']): void;
+  /**
+   * An event emitted in another tab was applied here; `logged` is where it is in the log (null where
+   * there is none), so that a worker replacing a dead one goes on from there.
+   */
+  remoteEvent(event: CacheEvent, invalidated: EmitReport['invalidated'], logged?: LogPlace | null): void;
+  /** The engine has started, and applies the other tabs' changes logged after `from`. */
+  listening(from: LogPlace): void;
   /** `done` of `total` entries of a batch are written. */
   progress(batch: string, done: number, total: number): void;
   /** A failure the engine could not throw to a caller, for the app's logger. */
@@ -175,6 +186,12 @@ export interface WorkerOpenOptions {
    * (`channelRelay`) joins that port to a BroadcastChannel whose messages it checks.
    */
   relay: MessagePort | null;
+  /**
+   * The page, as the other tabs know it (every worker of one page has the same: a change a dead worker
+   * made is this tab's own for the next one), and the last change of another tab its workers applied:
+   * a worker replacing a dead one replays what was logged after it.
+   */
+  tab: { id: string; since: LogPlace | null };
 }
 
 /** On a relayed channel's port, from the page: `'listening'` once its BroadcastChannel is open, then each message of another tab (null: a malformed one, dropped). */

@@ -33,6 +33,33 @@ describe('a worker that dies', () => {
     expect(workers).toHaveLength(3);
   });
 
+  it('its replacement replays to the listeners, once, what other tabs logged while no worker ran; this page’s own changes stay its own', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, now: clock.now, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    const heard: string[] = [];
+    here.on('*', (event, { source }) => heard.push(`${source} ${event.eventType}`));
+    await other.emit({ eventType: 'library_sync' });
+    await vi.waitFor(() => expect(heard).toEqual(['remote library_sync']));
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    // Made by the second worker, logged as this page's.
+    await here.emit({ eventType: 'track_removed', trackId: 'mine' });
+    // Dead again within 5 s: no worker until the next call, while the other tab emits twice.
+    workers[1]!.kill();
+    await other.emit({ eventType: 'track_modified', trackId: 't1' });
+    await other.emit({ eventType: 'manual_invalidation' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(workers).toHaveLength(2);
+    await here.stats();
+    const expected = ['remote library_sync', 'local track_removed', 'remote track_modified', 'remote manual_invalidation'];
+    await vi.waitFor(() => expect(heard).toEqual(expected));
+    await other.emit({ eventType: 'library_sync' });
+    await vi.waitFor(() => expect(heard).toEqual([...expected, 'remote library_sync']));
+  });
+
   it('fails the pending calls with worker_failed, and the next call starts a new worker', async () => {
     const { cache, workers } = await openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), now: fakeClock().now });
     await cache.set('track_metadata', 'k', 1);

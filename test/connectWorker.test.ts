@@ -80,7 +80,7 @@ describe('connectWorker', () => {
   it("a worker whose script cannot be loaded (Chromium's error event has no message) names the start hint, the fix for Vite 6 and 7's dev server", async () => {
     process.on('unhandledRejection', record);
     const error = await rejection(
-      connectWorker(() => new WorkerThatFailsToLoad(undefined) as unknown as Worker, { name: 'hint', config: {} }, { remoteEvent() {}, progress() {}, log() {}, changed() {} }, { startHint: WORKER_START_HINT }),
+      connectWorker(() => new WorkerThatFailsToLoad(undefined) as unknown as Worker, { name: 'hint', config: {}, tab: { id: 'page', since: null } }, { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} }, { startHint: WORKER_START_HINT }),
     );
     console.log('connectWorker rejected with:', error.message);
     expect(error).toMatchObject({ code: 'worker_failed' });

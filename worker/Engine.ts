@@ -5,7 +5,7 @@ import { CacheError, isCacheError } from '../src/CacheError';
 import { isBuiltInType, type TypeName } from '../src/contentType';
 import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets, type InvalidationTarget } from '../src/invalidationTargets';
-import type { ClientCallbacks, EngineApi, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions } from '../src/protocol';
+import type { ClientCallbacks, EngineApi, EntryInput, Found, Listed, LogPlace, Mark, Once, ReadThrough, SetManyOptions, WorkerOpenOptions } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { OpenTabChannel } from '../src/TabChannel';
 import { PolicyTable } from '../src/PolicyTable';
@@ -45,6 +45,8 @@ export interface EngineOptions {
   locks?: LockManager | undefined;
   /** Where remote events and write progress are reported. */
   client?: ClientCallbacks | undefined;
+  /** The page this engine serves, and where its last engine stopped (see WorkerOpenOptions.tab); a new page by default. */
+  tab?: WorkerOpenOptions['tab'] | undefined;
 }
 
 /** Logged events are kept at least this long, so that frozen tabs can replay them... */
@@ -67,7 +69,7 @@ export class Engine implements EngineApi {
   readonly #logger: Logger;
   readonly #memory: MemoryStore;
   readonly #sync: TabSync;
-  readonly #tabId = randomId();
+  readonly #tabId: string;
   #idb: IdbStore | null;
   #degraded: string | null;
   #closed = false;
@@ -79,6 +81,7 @@ export class Engine implements EngineApi {
 
   private constructor(options: EngineOptions, idb: IdbStore | null, degraded: string | null) {
     this.#options = options;
+    this.#tabId = options.tab?.id ?? randomId();
     this.#config = policyTableOf(options.config);
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger ?? console;
@@ -89,7 +92,7 @@ export class Engine implements EngineApi {
       tabId: this.#tabId,
       openChannel: options.openChannel,
       log: () => this.#idb?.log ?? null,
-      apply: (change, invalidated) => this.#applyRemote(change, invalidated),
+      apply: (change, invalidated, logged) => this.#applyRemote(change, invalidated, logged),
       relay: (shared) => this.#relay(shared),
       schedule: (this.#schedule = options.schedule ?? later),
       forgetUnseen: () => this.#forgetUnseen(),
@@ -144,7 +147,10 @@ export class Engine implements EngineApi {
         engine.#logger.error(`Reprise: IndexedDB cannot be opened, keeping persistent types in memory (${reasonOf(error)})`, error);
       }
     }
-    await engine.#sync.start();
+    await engine.#sync.start(options.tab?.since ?? null);
+    const from = engine.#sync.position;
+    const { client } = options;
+    if (client && from) engine.#notify(() => client.listening(from));
     return engine;
   }
 
@@ -504,7 +510,7 @@ export class Engine implements EngineApi {
   }
 
   /** Another tab's change: IndexedDB is already done (shared), so apply it to this tab's memory tier and tell the client. */
-  async #applyRemote(change: Change, persistent: Counts): Promise<void> {
+  async #applyRemote(change: Change, persistent: Counts, logged: LogPlace | null): Promise<void> {
     if (this.#closed) return;
     if (change.kind === 'clear') {
       // Another tab's custom types that this one does not have are not its business.
@@ -519,7 +525,7 @@ export class Engine implements EngineApi {
     this.#invalidated({ ...persistent, ...local }, 'remote');
     const invalidated = this.#report(event, { ...persistent, ...local });
     const { client } = this.#options;
-    if (client) this.#notify(() => client.remoteEvent(event, invalidated));
+    if (client) this.#notify(() => client.remoteEvent(event, invalidated, logged));
   }
 
   /**

@@ -25,8 +25,8 @@ export interface TabSyncOptions {
   openChannel: OpenTabChannel | undefined;
   /** The log, while IndexedDB is usable. */
   log: () => Pick<EventLog, 'after' | 'head'> | null;
-  /** Applies another tab's change to this tab (its memory tier, its listeners). */
-  apply: (change: Change, invalidated: Counts) => Promise<void>;
+  /** Applies another tab's change to this tab (its memory tier, its listeners); `logged`: where it is in the log, if it is. */
+  apply: (change: Change, invalidated: Counts, logged: LogPosition | null) => Promise<void>;
   /**
    * Applies to IndexedDB, and logs, a change made by a tab that has no IndexedDB — unless a tab already
    * logged it; returns it as logged.
@@ -79,15 +79,28 @@ export class TabSync {
     this.#options = options;
   }
 
-  /** Starts listening. A new tab's memory tier is empty, so the changes logged before it opened are not its business. */
-  async start(): Promise<void> {
+  /**
+   * Starts listening. A new tab's memory tier is empty, so the changes logged before it opened are not
+   * its business — unless it replaces a dead engine of the same tab (`since`: the last change that one
+   * applied): then those logged after it are applied now, for the tab's listeners.
+   */
+  async start(since: LogPosition | null = null): Promise<void> {
     const log = this.#options.log();
     // A read that fails once (a connection closed under it aborts it) is tried again: without a position,
     // the first catch-up must forget the whole memory tier, writes made since the start included (see #catchUp).
     for (let attempt = 0; log && !this.#position && attempt < START_READS; attempt++) this.#position = await log.head().catch(() => null);
+    if (since && this.#position && since.epoch === this.#position.epoch && since.seq < this.#position.seq) {
+      this.#position = { ...since };
+      this.#enqueue(() => this.#catchUp());
+    }
     const listening = this.#listen();
     this.#hello();
     await listening;
+  }
+
+  /** The last logged change applied here (a copy); null while unknown. */
+  get position(): LogPosition | null {
+    return this.#position && { ...this.#position };
   }
 
   /** Settles once every message received so far is applied: calls wait for it. */
@@ -228,7 +241,7 @@ export class TabSync {
     if (this.#applied.has(shared.id)) return;
     if (!this.#options.log()) {
       this.#remember(shared.id);
-      return this.#options.apply(shared.change, shared.invalidated);
+      return this.#options.apply(shared.change, shared.invalidated, null);
     }
     const { epoch, seq } = shared;
     if (seq === null) {
@@ -242,7 +255,7 @@ export class TabSync {
     if (!position || epoch !== position.epoch || seq !== position.seq + 1) return this.#catchUp();
     position.seq = seq;
     this.#remember(shared.id);
-    return this.#options.apply(shared.change, shared.invalidated);
+    return this.#options.apply(shared.change, shared.invalidated, { epoch, seq });
   }
 
   async #catchUp(): Promise<void> {
@@ -268,7 +281,7 @@ export class TabSync {
       position.seq = record.seq;
       if (record.origin === this.#options.tabId || (record.id !== undefined && this.#applied.has(record.id))) continue;
       if (record.id !== undefined) this.#remember(record.id);
-      await this.#options.apply(changeOf(record), record.invalidated);
+      await this.#options.apply(changeOf(record), record.invalidated, { epoch: position.epoch, seq: record.seq });
     }
     position.seq = Math.max(position.seq, tail.trimmedThrough);
   }

@@ -21,10 +21,16 @@ function holdUntilDeath(lock: string): Promise<void> {
 }
 
 const host: WorkerHost = {
-  async open({ name, config, lock, relay }, remoteClient) {
+  async open({ name, config, lock, relay, tab }, remoteClient) {
     if (lock && typeof navigator.locks !== 'undefined') await holdUntilDeath(lock);
     // Each of Comlink's proxies made once and kept (see src/connectWorker.ts): no release message later.
-    const client: ClientCallbacks = { remoteEvent: remoteClient.remoteEvent, progress: remoteClient.progress, log: remoteClient.log, changed: remoteClient.changed };
+    const client: ClientCallbacks = {
+      remoteEvent: remoteClient.remoteEvent,
+      listening: remoteClient.listening,
+      progress: remoteClient.progress,
+      log: remoteClient.log,
+      changed: remoteClient.changed,
+    };
     const engine = await Engine.create({
       name,
       config,
@@ -36,6 +42,7 @@ const host: WorkerHost = {
       // Through the page, which checks every message (see src/channelRelay.ts).
       openChannel: relay ? relayedChannel(relay) : undefined,
       locks: typeof navigator.locks === 'undefined' ? undefined : navigator.locks,
+      tab,
     });
     return Comlink.proxy(engine);
   },

@@ -7,7 +7,7 @@ import { CacheClient } from '../../src/CacheClient';
 import { checkedChannel } from '../../src/checkedChannel';
 import type { CacheEvent } from '../../src/cacheEvent';
 import type { CacheConfig } from '../../src/configSchema';
-import type { ClientCallbacks } from '../../src/protocol';
+import type { ClientCallbacks, WorkerOpenOptions } from '../../src/protocol';
 import { RemoteEngine } from '../../src/RemoteEngine';
 import { SmartCacheConfig } from '../../src/SmartCacheConfig';
 import { typesOf } from '../../src/typesOf';
@@ -112,8 +112,14 @@ export class SimTab {
   async #openCache(): Promise<void> {
     const world = this.#world;
     let client: CacheClient<Schemas, 'lyrics' | 'scratch'> | undefined;
+    // As createCache keeps it: this page across its workers, and where in the log they have got to.
+    const tab: WorkerOpenOptions['tab'] = { id: `${this.id}/page${this.#workers}`, since: null };
     const callbacks: ClientCallbacks = {
-      remoteEvent: (event, invalidated) => client?.remoteEvent(event, invalidated),
+      remoteEvent: (event, invalidated, logged) => {
+        if (logged) tab.since = logged;
+        client?.remoteEvent(event, invalidated);
+      },
+      listening: (from) => (tab.since = from),
       progress: (batch, done, total) => client?.progress(batch, done, total),
       log: (message, error) => logger.error(message, error),
       changed: (changes) => client?.changed(changes),
@@ -143,6 +149,7 @@ export class SimTab {
           schedule: (run, ms) => afterTurns(1 + schedule.int(Math.max(1, Math.min(400, Math.ceil(ms / 50)))), run),
           requestChunk: SIM_REQUEST_CHUNK,
           importChunk: SIM_IMPORT_CHUNK,
+          tab: structuredClone(tab),
         }).then((engine) => {
           workerOf.set(engine, worker);
           return engine;

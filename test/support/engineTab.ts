@@ -33,6 +33,7 @@ export async function engineTab({ name, indexedDB, config = {}, openChannel, fet
     logger,
     client: {
       remoteEvent: (event, invalidated) => cache?.remoteEvent(event, invalidated),
+      listening: () => {},
       progress: (batch, done, total) => cache?.progress(batch, done, total),
       log: logger.error,
       changed: (changes) => cache?.changed(changes),

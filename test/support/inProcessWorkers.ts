@@ -4,7 +4,7 @@ import { vi } from 'vitest';
 import { CacheClient } from '../../src/CacheClient';
 import { CacheError } from '../../src/CacheError';
 import type { Schemas } from '../../src/Cache';
-import type { ClientCallbacks, EngineApi, EngineConnection } from '../../src/protocol';
+import type { ClientCallbacks, EngineApi, EngineConnection, WorkerOpenOptions } from '../../src/protocol';
 import { RemoteEngine } from '../../src/RemoteEngine';
 import { SmartCacheConfig } from '../../src/SmartCacheConfig';
 import type { CacheConfig } from '../../src/configSchema';
@@ -44,6 +44,7 @@ export function inProcessWorkers(open: (client: ClientCallbacks) => Promise<Engi
     // A dead worker's callbacks never reach the page.
     const callbacks: ClientCallbacks = {
       remoteEvent: (...args) => (dead ? undefined : client.remoteEvent(...copy(args))),
+      listening: (...args) => (dead ? undefined : client.listening(...copy(args))),
       progress: (...args) => (dead ? undefined : client.progress(...args)),
       log: (...args) => (dead ? undefined : client.log(...args)),
       changed: (...args) => (dead ? undefined : client.changed(...copy(args))),
@@ -90,12 +91,20 @@ export interface RemoteCacheOptions<S extends Schemas> extends InProcessWorkersO
   engine?: Partial<EngineOptions>;
 }
 
+let pages = 0;
+
 /** A cache whose engine runs "in a worker" (see above), as createCache builds one with a real Worker. */
 export async function openRemoteCache<S extends Schemas = Schemas>(options: RemoteCacheOptions<S>) {
   const logger = { error: vi.fn() };
   let client: CacheClient<S> | undefined;
+  // As createCache keeps it: this page across its workers, and the last change of another tab heard.
+  const tab: WorkerOpenOptions['tab'] = { id: `page-${options.name}-${++pages}`, since: null };
   const callbacks: ClientCallbacks = {
-    remoteEvent: (event, invalidated) => client?.remoteEvent(event, invalidated),
+    remoteEvent: (event, invalidated, logged) => {
+      if (logged) tab.since = logged;
+      client?.remoteEvent(event, invalidated);
+    },
+    listening: (from) => (tab.since = from),
     progress: (batch, done, total) => client?.progress(batch, done, total),
     log: (message, error) => logger.error(message, error),
     changed: (changes) => client?.changed(changes),
@@ -112,6 +121,7 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
         // As in the real worker: the engine's reports travel to the page's logger.
         logger: remoteLogger(client.log),
         client,
+        tab: copy(tab),
         ...options.engine,
       }),
     options,
