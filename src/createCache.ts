@@ -10,8 +10,8 @@ import { parse } from './parse';
 import { plainRecord } from './plainRecord';
 import { followPolicyUpdates } from './policyUpdates';
 import { typesOf } from './typesOf';
-import type { ClientCallbacks, EngineApi, WorkerOpenOptions } from './protocol';
-import { randomId } from './randomId';
+import { PageTab } from './PageTab';
+import type { ClientCallbacks, EngineApi } from './protocol';
 import type { SmartCacheConfig } from './SmartCacheConfig';
 import type { TypeName } from './contentType';
 import { cacheConfigSchema } from './configSchema';
@@ -76,14 +76,13 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
   const logger = options.logger ?? console;
   // The engine reports back to a client that is built after it: forward until then.
   let client: CacheClient<S, LiteralNames<N>> | undefined;
-  // This page to the other tabs, whichever worker serves it, and the last of their changes it heard.
-  const tab: WorkerOpenOptions['tab'] = { id: randomId(), since: null };
+  const tab = new PageTab();
   const callbacks: ClientCallbacks = {
     remoteEvent: (event, invalidated, logged) => {
-      if (logged) tab.since = logged;
+      if (logged) tab.heard(logged);
       client?.remoteEvent(event, invalidated);
     },
-    listening: (from) => (tab.since = from),
+    listening: (from) => tab.heard(from),
     progress: (batch, done, total) => client?.progress(batch, done, total),
     log: (message, error) => logger.error(message, error),
     changed: (changes) => client?.changed(changes),
@@ -127,7 +126,7 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
     const startHint = worker === 'auto' ? WORKER_START_HINT : undefined;
     // Each worker (a restarted one too) gets the config as it is then: `updatePolicy` may have changed it.
     const current = () => (table ? (table.toJSON() as ValidConfig) : config);
-    engine = await RemoteEngine.start({ connect: () => connectWorker(createWorker, { name, config: current(), tab }, callbacks, { openChannel, startHint }), logger });
+    engine = await RemoteEngine.start({ connect: () => connectWorker(createWorker, { name, config: current(), tab: tab.open }, callbacks, { openChannel, startHint }), logger });
     if (table) {
       const remote = engine;
       const stop = followPolicyUpdates(table, (type, patch) => {

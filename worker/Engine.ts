@@ -147,8 +147,7 @@ export class Engine implements EngineApi {
         engine.#logger.error(`Reprise: IndexedDB cannot be opened, keeping persistent types in memory (${reasonOf(error)})`, error);
       }
     }
-    await engine.#sync.start(options.tab?.since ?? null);
-    const from = engine.#sync.position;
+    const from = await engine.#sync.start(options.tab?.since ?? null);
     const { client } = options;
     if (client && from) engine.#notify(() => client.listening(from));
     return engine;

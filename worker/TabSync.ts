@@ -82,9 +82,10 @@ export class TabSync {
   /**
    * Starts listening. A new tab's memory tier is empty, so the changes logged before it opened are not
    * its business — unless it replaces a dead engine of the same tab (`since`: the last change that one
-   * applied): then those logged after it are applied now, for the tab's listeners.
+   * applied): then those logged after it are applied now, for the tab's listeners. Returns where in the
+   * log it starts (null where there is no log, or it could not be read).
    */
-  async start(since: LogPosition | null = null): Promise<void> {
+  async start(since: LogPosition | null = null): Promise<LogPosition | null> {
     const log = this.#options.log();
     // A read that fails once (a connection closed under it aborts it) is tried again: without a position,
     // the first catch-up must forget the whole memory tier, writes made since the start included (see #catchUp).
@@ -93,14 +94,11 @@ export class TabSync {
       this.#position = { ...since };
       this.#enqueue(() => this.#catchUp());
     }
+    const from = this.#position && { ...this.#position };
     const listening = this.#listen();
     this.#hello();
     await listening;
-  }
-
-  /** The last logged change applied here (a copy); null while unknown. */
-  get position(): LogPosition | null {
-    return this.#position && { ...this.#position };
+    return from;
   }
 
   /** Settles once every message received so far is applied: calls wait for it. */

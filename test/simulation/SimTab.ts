@@ -7,7 +7,8 @@ import { CacheClient } from '../../src/CacheClient';
 import { checkedChannel } from '../../src/checkedChannel';
 import type { CacheEvent } from '../../src/cacheEvent';
 import type { CacheConfig } from '../../src/configSchema';
-import type { ClientCallbacks, WorkerOpenOptions } from '../../src/protocol';
+import { PageTab } from '../../src/PageTab';
+import type { ClientCallbacks } from '../../src/protocol';
 import { RemoteEngine } from '../../src/RemoteEngine';
 import { SmartCacheConfig } from '../../src/SmartCacheConfig';
 import { typesOf } from '../../src/typesOf';
@@ -112,14 +113,14 @@ export class SimTab {
   async #openCache(): Promise<void> {
     const world = this.#world;
     let client: CacheClient<Schemas, 'lyrics' | 'scratch'> | undefined;
-    // As createCache keeps it: this page across its workers, and where in the log they have got to.
-    const tab: WorkerOpenOptions['tab'] = { id: `${this.id}/page${this.#workers}`, since: null };
+    // As createCache keeps it (see PageTab): a reloaded tab is another page.
+    const tab = new PageTab(`${this.id}/page${this.#workers}`);
     const callbacks: ClientCallbacks = {
       remoteEvent: (event, invalidated, logged) => {
-        if (logged) tab.since = logged;
+        if (logged) tab.heard(logged);
         client?.remoteEvent(event, invalidated);
       },
-      listening: (from) => (tab.since = from),
+      listening: (from) => tab.heard(from),
       progress: (batch, done, total) => client?.progress(batch, done, total),
       log: (message, error) => logger.error(message, error),
       changed: (changes) => client?.changed(changes),
@@ -149,7 +150,7 @@ export class SimTab {
           schedule: (run, ms) => afterTurns(1 + schedule.int(Math.max(1, Math.min(400, Math.ceil(ms / 50)))), run),
           requestChunk: SIM_REQUEST_CHUNK,
           importChunk: SIM_IMPORT_CHUNK,
-          tab: structuredClone(tab),
+          tab: tab.open,
         }).then((engine) => {
           workerOf.set(engine, worker);
           return engine;

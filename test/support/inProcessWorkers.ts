@@ -4,7 +4,8 @@ import { vi } from 'vitest';
 import { CacheClient } from '../../src/CacheClient';
 import { CacheError } from '../../src/CacheError';
 import type { Schemas } from '../../src/Cache';
-import type { ClientCallbacks, EngineApi, EngineConnection, WorkerOpenOptions } from '../../src/protocol';
+import { PageTab } from '../../src/PageTab';
+import type { ClientCallbacks, EngineApi, EngineConnection } from '../../src/protocol';
 import { RemoteEngine } from '../../src/RemoteEngine';
 import { SmartCacheConfig } from '../../src/SmartCacheConfig';
 import type { CacheConfig } from '../../src/configSchema';
@@ -91,20 +92,18 @@ export interface RemoteCacheOptions<S extends Schemas> extends InProcessWorkersO
   engine?: Partial<EngineOptions>;
 }
 
-let pages = 0;
-
 /** A cache whose engine runs "in a worker" (see above), as createCache builds one with a real Worker. */
 export async function openRemoteCache<S extends Schemas = Schemas>(options: RemoteCacheOptions<S>) {
   const logger = { error: vi.fn() };
   let client: CacheClient<S> | undefined;
-  // As createCache keeps it: this page across its workers, and the last change of another tab heard.
-  const tab: WorkerOpenOptions['tab'] = { id: `page-${options.name}-${++pages}`, since: null };
+  // As createCache keeps it (see PageTab).
+  const tab = new PageTab();
   const callbacks: ClientCallbacks = {
     remoteEvent: (event, invalidated, logged) => {
-      if (logged) tab.since = logged;
+      if (logged) tab.heard(logged);
       client?.remoteEvent(event, invalidated);
     },
-    listening: (from) => (tab.since = from),
+    listening: (from) => tab.heard(from),
     progress: (batch, done, total) => client?.progress(batch, done, total),
     log: (message, error) => logger.error(message, error),
     changed: (changes) => client?.changed(changes),
@@ -121,7 +120,7 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
         // As in the real worker: the engine's reports travel to the page's logger.
         logger: remoteLogger(client.log),
         client,
-        tab: copy(tab),
+        tab: tab.open,
         ...options.engine,
       }),
     options,

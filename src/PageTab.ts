@@ -1,0 +1,27 @@
+import type { LogPlace, WorkerOpenOptions } from './protocol';
+import { randomId } from './randomId';
+
+/**
+ * This page as the other tabs know it, whichever of its workers serves it (a change a dead worker made
+ * is the page's own for the next one), and how far in the event log its workers have applied the
+ * other tabs' changes: a worker replacing a dead one goes on from there (see TabSync.start).
+ */
+export class PageTab {
+  readonly id: string;
+  #since: LogPlace | null = null;
+
+  constructor(id: string = randomId()) {
+    this.id = id;
+  }
+
+  /** A worker applied the log up to `place` (it started there, or applied that change): only ever forward. */
+  heard(place: LogPlace): void {
+    const since = this.#since;
+    if (!since || since.epoch !== place.epoch || since.seq < place.seq) this.#since = { ...place };
+  }
+
+  /** What the next worker is told. */
+  get open(): WorkerOpenOptions['tab'] {
+    return { id: this.id, since: this.#since };
+  }
+}
