@@ -216,6 +216,32 @@ describe('the worker boundary', () => {
     expect(result).toEqual({ code: 'worker_failed', workers: 2, after: 'works', kept: 'in IndexedDB' });
   });
 
+  it("a page that only listens: its terminated worker is replaced at once, and the next one replays, once, what another tab logged while it had none", async () => {
+    const name = uniqueName('tabs');
+    const [a, b] = [await openTab(browser, name), await openTab(browser, name)];
+    const heard = () => a!.page.evaluate(() => window.tab.events.map(({ event, context }) => `${context.source} ${event.eventType}`));
+    await b!.page.evaluate(() => window.tab.cache!.emit({ eventType: 'library_sync' }));
+    await waitForEvents(a!.page, 1);
+    // Killed: replaced at once, without a call from this page (its listener hears b again).
+    await a!.page.evaluate(() => window.tab.workers[0]!.terminate());
+    await a!.page.waitForFunction(() => window.tab.workers.length === 2);
+    await b!.page.evaluate(() => window.tab.cache!.emit({ eventType: 'manual_invalidation', trackId: 't0' }));
+    await waitForEvents(a!.page, 2);
+    // This page's own event, made by its second worker; then that one dies too, within 5 s: no worker
+    // until the next call, while b emits twice.
+    await a!.page.evaluate(() => window.tab.cache!.emit({ eventType: 'track_removed', trackId: 'mine' }));
+    await a!.page.evaluate(() => window.tab.workers[1]!.terminate());
+    await b!.page.evaluate(async () => {
+      await window.tab.cache!.emit({ eventType: 'track_modified', trackId: 't1' });
+      await window.tab.cache!.emit({ eventType: 'library_sync' });
+    });
+    expect(await a!.page.evaluate(() => window.tab.workers.length)).toBe(2);
+    await a!.page.evaluate(() => window.tab.cache!.stats());
+    await waitForEvents(a!.page, 5);
+    expect(await heard()).toEqual(['remote library_sync', 'remote manual_invalidation', 'local track_removed', 'remote track_modified', 'remote library_sync']);
+    expect(a!.errors.filter((error) => !error.includes('the cache worker died'))).toEqual([]);
+  });
+
   it('persist: true asks navigator.storage.persist() from the main thread', async () => {
     const { page } = await browser.open('/test/browser/pages/reprise.html');
     await page.waitForFunction(() => 'tab' in window);
