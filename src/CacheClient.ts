@@ -509,12 +509,6 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     return isPromiseLike(checked) ? Promise.resolve(checked).then(() => input) : input;
   }
 
-  /** What the type's schema makes of a value (the value itself without a schema): a promise for an async schema; `invalid_value` if it does not pass. */
-  /**
-   * Runs a write under a new commit id, which the engine marks in IndexedDB with it (see
-   * SetManyOptions.commitId). When its worker dies before answering, the write may have committed
-   * all the same: the next worker says whether it did, and then the call resolves.
-   */
   /**
    * A change the engine applies at most once under an id (deleteMany, clear, emit): if the worker dies
    * before answering, the next one is asked to apply it, and answers as the first did if that one had
@@ -530,6 +524,11 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     );
   }
 
+  /**
+   * Runs a write under a new commit id, which the engine marks in IndexedDB with it (see
+   * SetManyOptions.commitId). When its worker dies before answering, the write may have committed
+   * all the same: the next worker says whether it did, and then the call resolves.
+   */
   #happened(type: TypeName, write: (commitId: string) => Promise<void>): Promise<void> {
     const commitId = randomId();
     // One call for close(): it must not close the engine between the write's failure and the question.
@@ -545,6 +544,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     parseContentType(type, this.#typeNames);
   }
 
+  /** What the type's schema makes of a value (the value itself without a schema): a promise for an async schema; `invalid_value` if it does not pass. */
   #output(type: TypeName, value: unknown, what = `value for ${type}`): unknown {
     const schema = this.#schemas[type];
     return schema ? validateValue(schema, value, what) : value;
