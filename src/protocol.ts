@@ -136,13 +136,17 @@ type Missing = Exclude<keyof EngineApi, (typeof ENGINE_METHODS)[number]>;
 const allListed: Missing extends never ? true : Missing = true;
 void allListed;
 
-/** How the engine calls back into the main thread. */
-/** A place in a database's event log: `epoch` names the database, `seq` the change (see worker/EventLog.ts). */
+/**
+ * A place in a database's event log (see worker/EventLog.ts): `seq` names the change, `epoch` the
+ * database — one deleted under the tabs (cleared site data) and recreated starts its sequence numbers
+ * again, under another epoch.
+ */
 export interface LogPlace {
   epoch: string | null;
   seq: number;
 }
 
+/** How the engine calls back into the main thread. */
 export interface ClientCallbacks {
   /**
    * An event emitted in another tab was applied here; `logged` is where it is in the log (null where

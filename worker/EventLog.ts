@@ -1,16 +1,8 @@
+import type { LogPlace } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { Database } from './Database';
 import type { LoggedChange } from './databaseSchema';
 import { requestDone, requestsDone, walkCursor } from './idbRequests';
-
-/**
- * A place in the log. `epoch` names the database: one deleted under the tabs (cleared site data) and
- * recreated starts its sequence numbers again, under another epoch.
- */
-export interface LogPosition {
-  epoch: string | null;
-  seq: number;
-}
 
 /** What a tab catching up reads: the changes after its position, and how far the log has been trimmed. */
 export interface LogTail {
@@ -67,7 +59,7 @@ export class EventLog {
   }
 
   /** The newest change's position (seq 0 for an empty log). */
-  head(): Promise<LogPosition> {
+  head(): Promise<LogPlace> {
     return this.#db.transact('reading the event log', ['events', 'meta'], 'readonly', async (tx) => {
       const [cursor, epoch] = await Promise.all([requestDone(tx.objectStore('events').openKeyCursor(null, 'prev')), EventLog.epoch(tx)]);
       return { epoch, seq: typeof cursor?.key === 'number' ? cursor.key : 0 };

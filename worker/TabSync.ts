@@ -4,7 +4,8 @@ import { CHANNEL_VERSION, type OpenTabChannel, type TabChannel } from '../src/Ta
 import type { Change } from './Change';
 import type { SharedCacheChange } from './ChangeFeed';
 import { changeOf, type LoggedChange } from './databaseSchema';
-import type { EventLog, LogPosition } from './EventLog';
+import type { EventLog } from './EventLog';
+import type { LogPlace } from '../src/protocol';
 import type { Schedule } from './schedule';
 import type { Counts } from './Store';
 
@@ -26,7 +27,7 @@ export interface TabSyncOptions {
   /** The log, while IndexedDB is usable. */
   log: () => Pick<EventLog, 'after' | 'head'> | null;
   /** Applies another tab's change to this tab (its memory tier, its listeners); `logged`: where it is in the log, if it is. */
-  apply: (change: Change, invalidated: Counts, logged: LogPosition | null) => Promise<void>;
+  apply: (change: Change, invalidated: Counts, logged: LogPlace | null) => Promise<void>;
   /**
    * Applies to IndexedDB, and logs, a change made by a tab that has no IndexedDB — unless a tab already
    * logged it; returns it as logged.
@@ -61,7 +62,7 @@ export class TabSync {
   readonly #options: TabSyncOptions;
   #channel: TabChannel | null = null;
   /** The last logged change applied here; null while unknown (the log could not be read at start). */
-  #position: LogPosition | null = null;
+  #position: LogPlace | null = null;
   #queue: Promise<void> = Promise.resolve();
   readonly #applied = new Set<string>();
   /** This tab's changes that no tab has logged yet (this tab has no IndexedDB). */
@@ -85,7 +86,7 @@ export class TabSync {
    * applied): then those logged after it are applied now, for the tab's listeners. Returns where in the
    * log it starts (null where there is no log, or it could not be read).
    */
-  async start(since: LogPosition | null = null): Promise<LogPosition | null> {
+  async start(since: LogPlace | null = null): Promise<LogPlace | null> {
     const log = this.#options.log();
     // A read that fails once (a connection closed under it aborts it) is tried again: without a position,
     // the first catch-up must forget the whole memory tier, writes made since the start included (see #catchUp).
