@@ -158,10 +158,11 @@ export class RemoteEngine implements EngineApi {
             if (this.#closed) return;
             // A page that only listens (on, watch) would hear nothing from other tabs until its next
             // call: the next worker starts now — not in a loop, though (at most once per RESTART_MS).
-            const restart = Date.now() - this.#restartedAt > RESTART_MS;
+            const now = Date.now();
+            const restart = now - this.#restartedAt > RESTART_MS;
             this.#options.logger.error(`Reprise: the cache worker died; ${restart ? 'starting a new one' : 'the next call starts a new one'}`, error);
             if (!restart) return;
-            this.#restartedAt = Date.now();
+            this.#restartedAt = now;
             this.#current().catch(() => {});
           }),
         () => {
