@@ -20,6 +20,8 @@ export function affectedTypes(config: PolicyTable, event: Pick<CacheEvent, 'even
 export function invalidationTargets(config: PolicyTable, event: CacheEvent): InvalidationTarget[] {
   return affectedTypes(config, event).flatMap((type): InvalidationTarget[] => {
     switch (event.eventType) {
+      // track_added invalidates no built-in type; a custom type that lists it loses the track's entries.
+      case 'track_added':
       case 'track_removed':
       case 'track_modified': {
         const targets: InvalidationTarget[] = [{ type, by: 'track', trackId: event.trackId }];
@@ -38,8 +40,6 @@ export function invalidationTargets(config: PolicyTable, event: CacheEvent): Inv
         return [event.trackId === undefined ? { type, by: 'all' } : { type, by: 'track', trackId: event.trackId }];
       case 'library_sync':
         return [{ type, by: 'all' }];
-      case 'track_added':
-        return [];
     }
   });
 }

@@ -165,6 +165,17 @@ describe.each([true, false])('a custom type (persistent: %s)', (persistent) => {
     expect((await cache.emit({ eventType: 'manual_invalidation' })).invalidated).toMatchObject({ artwork: 1 });
   });
 
+  it('track_added, when it lists it, removes the entries tagged with that track (and album), as the other track events do', async () => {
+    const { cache } = await openCache({ config: withArtwork(persistent, { invalidatedBy: ['track_added'] }) });
+    const album = { artist: 'A', album: 'B' };
+    await cache.set('artwork', 'mine', 'none yet', { trackId: 't1' });
+    await cache.set('artwork', 'same album', 'none yet', { album });
+    await cache.set('artwork', 'other', 'none yet', { trackId: 't2' });
+    const report = await cache.emit({ eventType: 'track_added', trackId: 't1', metadata: album });
+    expect(report.invalidated).toEqual({ artwork: 2 });
+    expect(await cache.keys('artwork')).toEqual(['other']);
+  });
+
   it('keeps within its own budget, evicting the least recently used', async () => {
     const { cache, clock } = await openCache({ config: withArtwork(persistent, { maxSizeMb: 0.01, cleanupThreshold: 0.5 }) });
     for (let i = 0; i < 10; i++) {

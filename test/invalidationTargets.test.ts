@@ -36,8 +36,15 @@ describe('invalidationTargets', () => {
     expect(targets({ eventType: 'manual_invalidation', trackId: 't' }).map((target) => target.by)).toEqual(['track', 'track', 'track']);
   });
 
-  it('track_added: nothing', () => {
+  it('track_added: nothing of the built-in types; a custom type that lists it, by track (and album) as other track events', () => {
     expect(targets({ eventType: 'track_added', trackId: 't' })).toEqual([]);
     expect(affectedTypes(config, { eventType: 'track_added' })).toEqual([]);
+    const custom = new SmartCacheConfig({
+      caching: { customTypes: { match: { persistent: true, ttlSeconds: 60, invalidationStrategy: 'event_driven', maxSizeMb: 1, invalidatedBy: ['track_added'] } } },
+    });
+    expect(invalidationTargets(custom, createCacheEvent({ eventType: 'track_added', trackId: 't', metadata: { artist: 'A', album: 'B' } }))).toEqual([
+      { type: 'match', by: 'track', trackId: 't' },
+      { type: 'match', by: 'album', albumKey: albumKey('A', 'B') },
+    ]);
   });
 });
