@@ -171,6 +171,21 @@ describe('the periodic cleanup', () => {
     }
   });
 
+  it('stops with close(): a closed cache leaves no timer (which would hold it in memory until it fired)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { cache } = await openCache({ config: { caching: { cleanupIntervalSeconds: 300 } } });
+      await cache.set('track_metadata', 'k', 1);
+      expect(await cache.get('track_metadata', 'k')).toBe(1);
+      await cache.close();
+      // Work already due (the change feed's turn) runs; nothing is left waiting.
+      await vi.advanceTimersByTimeAsync(0);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('runs in one tab at a time: it takes the Web Lock if available and skips the round if not', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {

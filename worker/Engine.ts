@@ -77,6 +77,8 @@ export class Engine implements EngineApi {
   readonly #counters = new Map<TypeName, Counters>();
   readonly #batches = new Map<string, EntryInput[]>();
   readonly #schedule: Schedule;
+  /** Cancels the next periodic cleanup. */
+  #stopCleanup: void | (() => void) = undefined;
   readonly #feed: ChangeFeed;
 
   private constructor(options: EngineOptions, idb: IdbStore | null, degraded: string | null) {
@@ -404,6 +406,8 @@ export class Engine implements EngineApi {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // A closed engine keeps no timer, which would hold it (and its stores) in memory until it fired.
+    this.#stopCleanup?.();
     this.#sync.close();
     this.#batches.clear();
     // Reads made in this session keep counting for eviction after a reload.
@@ -569,7 +573,7 @@ export class Engine implements EngineApi {
 
   #schedulePeriodicCleanup(): void {
     // Timers take at most 2^31 - 1 ms: above, browsers and Node fire them at once.
-    if (!this.#closed) this.#schedule(() => this.#periodicCleanup(), Math.min(this.#config.cleanupIntervalSeconds * 1000, 2 ** 31 - 1));
+    if (!this.#closed) this.#stopCleanup = this.#schedule(() => this.#periodicCleanup(), Math.min(this.#config.cleanupIntervalSeconds * 1000, 2 ** 31 - 1));
   }
 
   /** Calls back into the client; a callback that fails (a listener, a dead port) is reported, never thrown. */

@@ -63,7 +63,8 @@ export class IdbStore implements Store {
   readonly #batches = new BatchStates();
   /** Imports of other tabs seen by the sweeps, without Web Locks (see #deadAmong). */
   readonly #silence = new Map<BatchId, Silence>();
-  #readTimesDue = false;
+  /** Whether a write of read times is scheduled: its cancel where the schedule gives one. */
+  #readTimesDue: boolean | (() => void) = false;
   #writingReadTimes: Promise<void> | null = null;
   /** The size per type this tab last saw, to know when a write may need evictions planned. */
   readonly #known = new Map<TypeName, Usage>();
@@ -822,11 +823,11 @@ export class IdbStore implements Store {
     this.#readTimes.touch(type, key, at);
     if (this.#readTimes.pending >= MAX_PENDING_READS) void this.writeReadTimes();
     else if (!this.#readTimesDue) {
-      this.#readTimesDue = true;
-      this.#schedule(() => {
-        this.#readTimesDue = false;
-        void this.writeReadTimes();
-      }, READ_TIMES_DELAY_MS);
+      this.#readTimesDue =
+        this.#schedule(() => {
+          this.#readTimesDue = false;
+          void this.writeReadTimes();
+        }, READ_TIMES_DELAY_MS) ?? true;
     }
   }
 
@@ -859,6 +860,9 @@ export class IdbStore implements Store {
   }
 
   close(): void {
+    // The read times are written by the engine's close; their timer would hold this store in memory.
+    if (typeof this.#readTimesDue === 'function') this.#readTimesDue();
+    this.#readTimesDue = false;
     this.#db.close();
   }
 
