@@ -556,6 +556,33 @@ describe('quota errors', () => {
     expect((await cache.stats()).types.track_metadata).toMatchObject({ entries: 0, bytes: 0 });
   });
 
+  it.each(['emit', 'clear'] as const)('%s: a full disk at its commit (its log record) frees room and tries once more; twice, quota_exceeded and nothing invalidated', async (call) => {
+    const { cache, clock } = await openCache({ config });
+    const old = Array.from({ length: 8 }, (_, index) => ({ key: `old${index}`, value: 'o'.repeat(2000) }));
+    await cache.setMany('track_metadata', old);
+    await cache.setMany('successful_api_metadata', old);
+    clock.advance(1000);
+    await cache.set('track_metadata', 'k', 1, { trackId: 't1' });
+    const logging = (tx: IDBTransaction) => tx.objectStoreNames.contains('events');
+    const change = () => (call === 'emit' ? cache.emit({ eventType: 'track_removed', trackId: 't1' }) : cache.clear('track_metadata'));
+    const fault = failCommit({ when: logging });
+    restores.push(fault);
+    const report = await change();
+    expect(fault.fired()).toBe(true);
+    if (report) expect(report.invalidated).toEqual({ track_metadata: 1, successful_api_metadata: 0 });
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+    // Room was made among the least recently used.
+    expect((await cache.stats()).types.track_metadata.evictions).toBeGreaterThan(0);
+
+    clock.advance(1000);
+    await cache.setMany('track_metadata', old);
+    clock.advance(1000);
+    await cache.set('track_metadata', 'k', 1, { trackId: 't1' });
+    restores.push(failCommit({ when: logging }), failCommit({ when: logging }));
+    expect(await rejection(change())).toMatchObject({ code: 'quota_exceeded' });
+    expect(await cache.get('track_metadata', 'k')).toBe(1);
+  });
+
   it('frees expired entries of every type first, then the least recently used of the type written', async () => {
     const { cache, clock } = await openCache({ config });
     await cache.set('album_year', 'expired', 1, { ttlSeconds: 1 });

@@ -6,7 +6,7 @@ import { checkedChannel } from '../src/checkedChannel';
 import { type CacheEvent, type EventContext } from '../src/index';
 import { IdbStore } from '../worker/IdbStore';
 import { CHANNEL_VERSION, type ChannelLike, type OpenTabChannel } from '../src/TabChannel';
-import { brokenFactory, deleteUnderTabs } from './support/faultyIndexedDB';
+import { brokenFactory, deleteUnderTabs, failCommit, tabFactory } from './support/faultyIndexedDB';
 import { uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 
@@ -221,6 +221,18 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(await b.get('generic', 'x')).toBe('written after the event');
   });
 
+  it('a forceFresh fetch started after an event another tab logged (its message lost) is stored: the event is older than the fetch', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: a } = await openTab(name, indexedDB);
+    const lossy = lossyChannel(name);
+    const { cache: b } = await openTab(name, indexedDB, lossy.open);
+    lossy.lose = true;
+    await a.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    expect(await b.resolve('generic', 'x', async () => 'fresh', { trackId: 't1', forceFresh: true })).toEqual({ value: 'fresh', source: 'fetch' });
+    expect(await b.get('generic', 'x')).toBe('fresh');
+  });
+
   it('events keep flowing after the database is deleted under the tabs and recreated', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
@@ -272,6 +284,61 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await degraded.emit({ eventType: 'track_removed', trackId: 't1' });
     const { cache: healthy } = await openTab(name, indexedDB);
     await vi.waitFor(async () => expect(await healthy.get('track_metadata', 'k')).toBeUndefined());
+  });
+
+  it('an event emitted while the only tab with IndexedDB was frozen reaches the shared data when that tab resumes', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: healthy, engine } = await openTab(name, indexedDB);
+    const { cache: degraded } = await openTab(name, brokenFactory());
+    await healthy.set('track_metadata', 'k', 1, { trackId: 't1' });
+    // The page is frozen: its channel is closed, and nothing else happens in any tab afterwards.
+    await engine.suspend();
+    await degraded.emit({ eventType: 'track_removed', trackId: 't1' });
+    await engine.resume();
+    await vi.waitFor(async () => expect(await healthy.get('track_metadata', 'k')).toBeUndefined());
+  });
+
+  it('a tab that loses IndexedDB after opening: its emit resolves once a tab with IndexedDB has logged it', async () => {
+    const name = uniqueName();
+    const inner = new IDBFactory();
+    const { cache: healthy } = await openTab(name, inner);
+    const tab = tabFactory(inner);
+    // Both tabs log, so neither greeted the other.
+    const { cache: later } = await openTab(name, tab.factory);
+    await healthy.set('track_metadata', 'k', 1, { trackId: 't1' });
+    tab.loseConnection();
+    tab.refuse();
+    await later.emit({ eventType: 'track_removed', trackId: 't1' });
+    expect((await later.stats()).degraded).not.toBeNull();
+    expect(await healthy.get('track_metadata', 'k')).toBeUndefined();
+  });
+
+  it('an event of a tab without IndexedDB that the tab with it fails to log still reaches that tab, once, and is logged when it is sent again', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: healthy, logger } = await openTab(name, indexedDB);
+    const { cache: degraded } = await openTab(name, brokenFactory());
+    await healthy.set('generic', 'x', 1, { trackId: 't1' });
+    await healthy.set('track_metadata', 'k', 1, { trackId: 't1' });
+    const { seen, listener } = recorder();
+    healthy.on('*', listener);
+    // The disk is full: the transaction that would log it aborts at commit, as Chromium reports it.
+    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events') });
+    try {
+      await degraded.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+      await vi.waitFor(() => expect(fault.fired()).toBe(true));
+      await vi.waitFor(async () => expect(await healthy.get('generic', 'x')).toBeUndefined());
+    } finally {
+      fault();
+    }
+    expect(logger.error).toHaveBeenCalledWith(expect.stringContaining('logging a change from a tab without IndexedDB failed'), expect.anything());
+    expect(await healthy.get('track_metadata', 'k')).toBe(1);
+    // The tab that made it sends it again when a tab that logs speaks (here: one that opens).
+    await openTab(name, indexedDB);
+    await vi.waitFor(async () => expect(await healthy.get('track_metadata', 'k')).toBeUndefined());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toHaveLength(1);
   });
 
   it('clear() clears the type in every tab, memory tiers too', async () => {

@@ -248,6 +248,9 @@ export class Engine implements EngineApi {
 
   async mark(type: TypeName): Promise<Mark> {
     await this.#ready();
+    // What other tabs logged before the fetch starts is older than it: applied before the mark, so that
+    // the guard does not take it for news (a forceFresh fetch reads nothing before it).
+    await this.#current(type);
     return this.#withStore(type, (store) => store.mark());
   }
 
@@ -428,7 +431,18 @@ export class Engine implements EngineApi {
     try {
       const persistent = targets.filter((target) => this.#storeOf(target.type) === idb);
       const entry = { ...logged(change), id: shared.id, origin: this.#tabId, at: this.#now() };
-      const { record, epoch } = await idb.invalidateAndLog(persistent, entry, once?.retry ?? false);
+      const apply = () => idb.invalidateAndLog(persistent, entry, once?.retry ?? false);
+      // On a full disk, as a write: room is freed and it is tried once more (its first try aborted: nothing of it happened).
+      const { record, epoch } = await apply().catch(async (error: unknown) => {
+        if (!isCacheError(error, 'quota_exceeded')) throw error;
+        const count = await this.#freeRoom(idb, this.#persistentTypes(), 0, this.#expiredBy(this.#now()));
+        return apply().catch((retryError: unknown) => {
+          if (!isCacheError(retryError, 'quota_exceeded')) throw retryError;
+          throw new CacheError('quota_exceeded', `Storage quota exceeded logging a ${change.kind}, even after evicting ${count} entries; nothing was invalidated`, {
+            cause: retryError,
+          });
+        });
+      });
       Object.assign(shared, { epoch, seq: record.seq, invalidated: record.invalidated });
       return { shared, counts: record.invalidated };
     } catch (error) {
@@ -474,16 +488,7 @@ export class Engine implements EngineApi {
     } catch (error) {
       if (!isCacheError(error, 'quota_exceeded')) throw error;
       const others = this.#config.types.filter((other) => other !== type && this.#config.isPersistent(other));
-      // Twice the write, and at least a quarter of what is held: a full disk (or a spent share of it)
-      // rarely gets back under its limit by the size of one write, sizes are estimates, and the
-      // browser counts its own overhead.
-      const held = (await store.usage([type, ...others])).reduce((sum, usage) => sum + usage.bytes, 0);
-      const freed = await store.free([type, ...others], Math.max(2 * bytes, held / 4), expiredBy);
-      let count = 0;
-      for (const [freedType, removed] of Object.entries(freed) as [TypeName, Removed][]) {
-        this.#countRemoved(freedType, removed);
-        count += removed.expired + removed.evicted;
-      }
+      const count = await this.#freeRoom(store, [type, ...others], bytes, expiredBy);
       try {
         return await store.write(type, entries, budget, expiredBy, options);
       } catch (retryError) {
@@ -495,6 +500,23 @@ export class Engine implements EngineApi {
         );
       }
     }
+  }
+
+  /**
+   * After a quota error: removes expired entries, then the least recently used of `types` in order; says
+   * how many went. Twice the write, and at least a quarter of what is held: a full disk (or a spent share
+   * of it) rarely gets back under its limit by the size of one write, sizes are estimates, and the
+   * browser counts its own overhead.
+   */
+  async #freeRoom(store: Store, types: TypeName[], bytes: number, expiredBy: ExpiredBy): Promise<number> {
+    const held = (await store.usage(types)).reduce((sum, usage) => sum + usage.bytes, 0);
+    const freed = await store.free(types, Math.max(2 * bytes, held / 4), expiredBy);
+    let count = 0;
+    for (const [freedType, removed] of Object.entries(freed) as [TypeName, Removed][]) {
+      this.#countRemoved(freedType, removed);
+      count += removed.expired + removed.evicted;
+    }
+    return count;
   }
 
   /** Applies an event to the memory tier (every type there, persistent ones too while degraded). */
@@ -644,9 +666,11 @@ export class Engine implements EngineApi {
 
   #degrade(reason: string): void {
     this.#logger.error(`Reprise: IndexedDB is unusable, keeping persistent types in memory (${reason})`, undefined);
+    const had = this.#idb !== null;
     this.#idb?.close();
     this.#idb = null;
     this.#degraded = reason;
+    if (had) this.#sync.lostLog();
   }
 
   #count(type: TypeName): Counters {

@@ -69,6 +69,8 @@ export class TabSync {
   readonly #unlogged = new Map<string, SharedChange>();
   /** What this tab had to say while suspended (a call that finished as the page froze): sent on resume. */
   #outbox: ChannelMessage[] = [];
+  /** Changes of tabs without IndexedDB that this tab applied but could not log. */
+  readonly #unloggedHere = new Set<string>();
   /** Changes of this tab waiting for another tab to log them. */
   readonly #relayed = new Map<string, () => void>();
   /** Whether a tab with IndexedDB has been heard from: only then is a change of this tab worth waiting for. */
@@ -127,10 +129,12 @@ export class TabSync {
     if (this.#unlogged.size >= MAX_UNLOGGED || !this.#options.openChannel) return;
     this.#unlogged.set(shared.id, shared);
     if (!this.#loggerHeard) return;
-    await new Promise<void>((resolve) => {
-      this.#relayed.set(shared.id, resolve);
-      this.#options.schedule(resolve, RELAY_WAIT_MS);
+    const logged = await new Promise<boolean>((resolve) => {
+      this.#relayed.set(shared.id, () => resolve(true));
+      this.#options.schedule(() => resolve(false), RELAY_WAIT_MS);
     }).finally(() => this.#relayed.delete(shared.id));
+    // Nobody logged it in time: the next changes do not wait, until a tab that logs is heard from again.
+    if (!logged) this.#loggerHeard = false;
   }
 
   /**
@@ -161,7 +165,19 @@ export class TabSync {
       await listening;
       return this.#options.log() ? this.#catchUp() : this.#options.forgetUnseen();
     });
+    // A tab without IndexedDB that changed something meanwhile waits for a tab that logs: say so.
+    this.#hello();
     return this.settled;
+  }
+
+  /**
+   * IndexedDB became unusable here: this tab's changes now need another tab to log them. Other tabs with
+   * IndexedDB may be listening (tabs that log do not greet each other): its next change waits for one,
+   * and the hello makes any there is answer.
+   */
+  lostLog(): void {
+    this.#loggerHeard = true;
+    this.#hello();
   }
 
   close(): void {
@@ -245,7 +261,20 @@ export class TabSync {
     const { epoch, seq } = shared;
     if (seq === null) {
       // Made by a tab without IndexedDB: log it, so that it reaches the shared data (once, whoever logs it).
-      const { record, epoch: logged } = await this.#options.relay(shared);
+      let relayed: Awaited<ReturnType<TabSyncOptions['relay']>>;
+      try {
+        relayed = await this.#options.relay(shared);
+      } catch (error) {
+        // Not logged (its tab sends it again when a tab that logs speaks): applied to this tab meanwhile, once.
+        this.#options.logger.error('Reprise: logging a change from a tab without IndexedDB failed', error);
+        if (this.#unloggedHere.has(shared.id)) return;
+        this.#unloggedHere.add(shared.id);
+        if (this.#unloggedHere.size > MAX_UNLOGGED) this.#unloggedHere.delete(this.#unloggedHere.values().next().value!);
+        return this.#options.apply(shared.change, shared.invalidated, null);
+      }
+      const { record, epoch: logged } = relayed;
+      // Applied here already when a first try to log it failed: the catch-up below skips it.
+      if (this.#unloggedHere.delete(shared.id)) this.#remember(shared.id);
       this.#post(toMessage({ ...shared, epoch: logged, seq: record.seq, invalidated: record.invalidated }));
       return this.#catchUp();
     }
