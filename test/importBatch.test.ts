@@ -1,7 +1,7 @@
 // Issue 13, item 2: a big setMany (an import) commits in short transactions, yet stays all or nothing —
 // when a step fails, when its worker dies, across tabs — and events, clears and writes made during it
 // apply as documented in worker/importBatch.ts. Two or three engines ("tabs") share one IndexedDB.
-import { IDBFactory } from 'fake-indexeddb';
+import { IDBFactory, IDBObjectStore } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CacheError, isCacheError } from '../src/CacheError';
 import type { CacheConfig } from '../src/configSchema';
@@ -303,6 +303,55 @@ describe('calls made during an import', () => {
     expect(after.counted).toEqual([0, 0]);
   });
 
+  it('library_sync removes and reports what reads saw, not the import\'s entries (they land after it)', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    const b = await browser.open();
+    await a.cache.setMany('album_year', entries(20, 'old', 1000));
+    let steps = 0;
+    let during: Promise<[string[], number | undefined]> | undefined;
+    await a.cache.setMany('album_year', entries(100, 'new'), {
+      onProgress: () => {
+        if (++steps !== 5) return;
+        during = (async () => {
+          const seen = await b.cache.keys('album_year');
+          return [seen, (await b.cache.emit({ eventType: 'library_sync' })).invalidated.album_year];
+        })();
+      },
+    });
+    const [seen, reported] = await during!;
+    expect(seen).toHaveLength(20);
+    expect(reported).toBe(20);
+  });
+
+  it('an event that removes more of the import than one step writes: its commit is one transaction, so no read sees part of it', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    const b = await browser.open();
+    await a.cache.setMany('track_metadata', keys(30).map((key) => ({ key, value: `old ${key}`, trackId: 'x' })));
+    const before = keys(30).map((key) => `old ${key}`);
+    let steps = 0;
+    let importing = true;
+    const snapshots: unknown[][] = [];
+    let reading: Promise<void> | undefined;
+    await a.cache.setMany('track_metadata', keys(30).map((key) => ({ key, value: `new ${key}`, trackId: 't' })), {
+      onProgress: () => {
+        if (++steps > 1) return;
+        reading = (async () => {
+          // The event removes all 30 at commit (three steps' worth); reads run all along until it lands.
+          await b.cache.emit({ eventType: 'track_removed', trackId: 't' });
+          while (importing) snapshots.push(await b.cache.getMany('track_metadata', keys(30)));
+        })();
+      },
+    });
+    importing = false;
+    await reading;
+    const after = keys(30).map(() => undefined);
+    expect(snapshots.length).toBeGreaterThan(2);
+    for (const snapshot of snapshots) expect([before, after]).toContainEqual(snapshot);
+    expect(await b.cache.getMany('track_metadata', keys(30))).toEqual(after);
+  });
+
   it('a write of an imported key is read until the import commits, then the import’s entry', async () => {
     let during: unknown;
     const { b, after } = await importWith(async (b) => {
@@ -323,6 +372,101 @@ describe('calls made during an import', () => {
     });
     expect(during).toEqual([undefined, undefined]);
     expect(await b.cache.getMany('track_metadata', ['k2', 'k60'])).toEqual(['new2', 'new60']);
+  });
+});
+
+describe('an import and the type\'s budget', () => {
+  // maxSizeMb 1/64: 16,384 bytes, low-water mark 13,107; values of about 270 bytes.
+  const config = { caching: { policies: { track_metadata: { maxSizeMb: 1 / 64 } } } };
+  const sized = (count: number, from = 0) => Array.from({ length: count }, (_, index) => ({ key: `k${from + index}`, value: `v${from + index}`.padEnd(100, '.') }));
+  const within = async (tab: { cache: { stats(): Promise<{ types: Record<string, { bytes: number; maxBytes: number | null }> }> } }) => {
+    const stats = (await tab.cache.stats()).types.track_metadata!;
+    expect(stats.bytes).toBeLessThanOrEqual(stats.maxBytes!);
+  };
+
+  /** Makes the transaction that commits the next import (it deletes the batch record) abort at commit; `delete` is only watched. */
+  function failImportCommit(name: string): Fault {
+    const committing = new WeakSet<IDBTransaction>();
+    const proto = IDBObjectStore.prototype as unknown as { delete(this: IDBObjectStore, key: unknown): IDBRequest };
+    const original = proto.delete;
+    proto.delete = function (this: IDBObjectStore, key: unknown) {
+      if (Array.isArray(key) && key[0] === 'batch') committing.add(this.transaction);
+      return original.call(this, key);
+    };
+    const fault = failCommit({ name, when: (tx) => committing.has(tx) });
+    return Object.assign(() => {
+      proto.delete = original;
+      fault();
+    }, { fired: fault.fired });
+  }
+
+  it('that fails evicts nothing: the entries it would have made room for are all there, and no eviction is counted', async () => {
+    const browser = browserOf();
+    const a = await browser.open(config);
+    await a.cache.setMany('track_metadata', sized(40, 100));
+    const before = await a.cache.getMany('track_metadata', sized(40, 100).map((entry) => entry.key));
+    const fault = failImportCommit('UnknownError');
+    faults.push(fault);
+    const error = await a.cache.setMany('track_metadata', sized(30)).catch((error: unknown) => error);
+    expect(fault.fired()).toBe(true);
+    expect(isCacheError(error, 'storage_unavailable')).toBe(true);
+    expect(await a.cache.getMany('track_metadata', sized(40, 100).map((entry) => entry.key))).toEqual(before);
+    expect((await a.cache.stats()).types.track_metadata).toMatchObject({ entries: 40, evictions: 0 });
+    await expect.poll(async () => (await raw(browser.inner, browser.name)).importRecords).toBe(0);
+  });
+
+  it('that lands makes room once committed: the oldest other entries go, its own stay, and the type is within its budget', async () => {
+    const browser = browserOf();
+    const a = await browser.open(config);
+    await a.cache.setMany('track_metadata', sized(40, 100));
+    await a.cache.setMany('track_metadata', sized(30));
+    expect((await a.cache.getMany('track_metadata', keys(30))).every((value) => value !== undefined)).toBe(true);
+    const stats = (await a.cache.stats()).types.track_metadata;
+    expect(stats.evictions).toBeGreaterThan(0);
+    expect(stats.bytes).toBeLessThanOrEqual(13_108);
+    const after = await raw(browser.inner, browser.name);
+    expect(after.usage).toEqual(after.counted);
+  });
+
+  it('a write landing between its last step and its commit: once both resolve, the type is within its budget', async () => {
+    const browser = browserOf();
+    const a = await browser.open(config);
+    const b = await browser.open(config);
+    let written: Promise<void> | undefined;
+    await a.cache.setMany('track_metadata', sized(60), {
+      onProgress: (done, total) => {
+        if (done === total) written ??= b.cache.set('track_metadata', 'other', 'x'.padEnd(1500, '.'));
+      },
+    });
+    await written;
+    await within(a);
+    expect((await a.cache.getMany('track_metadata', keys(60))).every((value) => value !== undefined)).toBe(true);
+    const after = await raw(browser.inner, browser.name);
+    expect(after.usage).toEqual(after.counted);
+  });
+
+  it('that fails after a write made under it (counted as the import\'s): rolled back, that write is read and the type is within its budget', async () => {
+    const browser = browserOf();
+    const a = await browser.open(config);
+    const b = await browser.open(config);
+    await a.cache.setMany('track_metadata', sized(40, 100));
+    const fault = failImportCommit('UnknownError');
+    faults.push(fault);
+    let written: Promise<void> | undefined;
+    const error = await a.cache
+      .setMany('track_metadata', sized(30), {
+        // k0 is the import's (pending): this write goes under it.
+        onProgress: () => void (written ??= b.cache.set('track_metadata', 'k0', 'w'.padEnd(7500, '.'))),
+      })
+      .catch((error: unknown) => error);
+    await written;
+    expect(fault.fired()).toBe(true);
+    expect(isCacheError(error, 'storage_unavailable')).toBe(true);
+    await expect.poll(async () => (await raw(browser.inner, browser.name)).importRecords).toBe(0);
+    expect(await b.cache.get('track_metadata', 'k0')).toMatch(/^w/);
+    await within(b);
+    const after = await raw(browser.inner, browser.name);
+    expect(after.usage).toEqual(after.counted);
   });
 });
 

@@ -10,9 +10,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
 
 /**
  * Reprise ÷ Dexie, gzip, as reached; the goal is below 1. (1.23 until close() waited for calls in
- * flight, changes were retried on a new worker and a hung start was detected: 0.5 kB on the page.)
+ * flight, changes were retried on a new worker and a hung start was detected: 0.5 kB on the page; 1.26
+ * until emit and clear retried on a full disk, tabs greeted on resume and after losing IndexedDB, and
+ * imports made room after their commit: 0.3 kB in the worker.)
  */
-const REACHED_RATIO = 1.26;
+const REACHED_RATIO = 1.27;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();

@@ -207,16 +207,11 @@ export class IdbStore implements Store {
             const done = this.#db
               .transact(`importing ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
                 const began = performance.now();
-                const result = await this.#importStep(tx, type, id, step, chunk, budget, cutoffOf(expiredBy, type), written);
+                await this.#importStep(tx, type, id, step, chunk);
                 size = this.#fixedSteps ?? nextStepSize(chunk.length, performance.now() - began);
                 requestsDone();
-                return result;
               })
-              .then((more) => {
-                removed.expired += more.expired;
-                removed.evicted += more.evicted;
-                onProgress?.(end);
-              });
+              .then(() => onProgress?.(end));
             done.catch(() => {});
             steps.push(done);
             // The next step's transaction is made once this one's requests are done: it starts the moment
@@ -228,22 +223,34 @@ export class IdbStore implements Store {
           // None may still be running when the import is rolled back.
           await Promise.allSettled(steps);
         }
-        let outcome: 'committed' | 'rolled back' | 'more';
-        let invalidated = 0;
-        do {
-          const committing = await this.#db.transact(`committing an import of ${type}`, [entryStore(type)], 'readwrite', (tx) => this.#commitImport(tx, type, id, commit));
-          outcome = committing.outcome;
-          invalidated += committing.removed;
-        } while (outcome === 'more');
+        const { outcome, removed: invalidated, held } = await this.#db.transact(`committing an import of ${type}`, [entryStore(type)], 'readwrite', (tx) =>
+          this.#commitImport(tx, type, id, commit),
+        );
         if (invalidated) removed.invalidated = invalidated;
         if (outcome === 'rolled back') await this.#rollBack(type, id);
-        else void this.#normalize(type, id).catch(() => {
-          // Left for the next sweep: priors only cost room meanwhile.
-        });
+        else {
+          void this.#normalize(type, id).catch(() => {
+            // Left for the next sweep: priors only cost room meanwhile.
+          });
+          // Room is made once it has landed (a failed import must not have evicted anything): the other
+          // entries go first, never below what the import holds (it fits the budget on its own).
+          if (budget) {
+            // It happened: a failure here leaves room to be made by the next write or sweep, not a rejection.
+            const evicted = await this.#shrinkInSteps(type, budget.lowWater, Math.max(budget.lowWater, held), cutoffOf(expiredBy, type), written).catch(noneRemoved);
+            removed.expired += evicted.expired;
+            removed.evicted += evicted.evicted;
+          }
+        }
         return removed;
       } catch (error) {
         // Nothing of it may show: if rolling it back fails too, it stays pending (invisible) until the next sweep.
-        await this.#abort(type, id).catch(() => {});
+        const rolledBack = await this.#abort(type, id).then(
+          () => true,
+          () => false,
+        );
+        // Writes made under it while it was pending (their bytes counted as its) are visible again: a type
+        // they put above its whole budget loses its least recently used entries, as few as that takes.
+        if (rolledBack && budget) await this.#shrinkInSteps(type, budget.maxBytes, budget.maxBytes, cutoffOf(expiredBy, type)).catch(() => {});
         throw error;
       }
     } finally {
@@ -258,10 +265,7 @@ export class IdbStore implements Store {
     id: BatchId,
     step: number,
     chunk: readonly StoredEntry[],
-    budget: Budget | null,
-    now: number,
-    written: ReadonlySet<string>,
-  ): Promise<Removed> {
+  ): Promise<void> {
     const store = tx.objectStore(entryStore(type));
     const batchRead = store.get(batchKey(id)) as IDBRequest<BatchRecord | undefined>;
     const usage = await this.#usage(tx, type);
@@ -294,50 +298,43 @@ export class IdbStore implements Store {
     store.put({ key: keyChunkKey(id, step), keys: chunk.map((entry) => entry.key), priors } satisfies KeyChunk);
     const next: BatchRecord = { ...batch, beat: batch.beat + 1, created: batch.created + created, held: batch.held + held };
     store.put(next);
-    // Other entries make room as it goes; the import's own are pending, not evictable, so no lower than they hold.
-    const target = budget && Math.max(budget.lowWater, next.held);
-    const removed = target !== null && usage.bytes > target ? await shrinkType(tx, type, usage, target, now, [], this.#readTimes, written) : noneRemoved();
+    // No room is made here: an import that fails must not have evicted anything (see import).
     // Done once every request is (the next step starts then: see import).
     await requestDone(this.#putUsage(tx, type, usage));
-    return removed;
   }
 
   /**
    * The commit of an import: its batch record goes, so its entries are what reads see — less those an
-   * event since its start removes, which go first, with what they replaced (as if the event came just
-   * after the import: a step's worth per transaction, 'more' means call again); after a clear, the
-   * whole batch is rolled back instead.
+   * event since its start removes, which go in the same transaction, with what they replaced (as if the
+   * event came just after the import; one transaction, so that no read sees part of it); after a
+   * clear, the whole batch is rolled back instead. Says what its entries hold.
    */
   async #commitImport(
     tx: IDBTransaction,
     type: TypeName,
     id: BatchId,
     commit: WriteOptions['commit'],
-  ): Promise<{ outcome: 'committed' | 'rolled back' | 'more'; removed: number }> {
+  ): Promise<{ outcome: 'committed' | 'rolled back'; removed: number; held: number }> {
     const store = tx.objectStore(entryStore(type));
     const batch = (await requestDone(store.get(batchKey(id)))) as BatchRecord | undefined;
     if (!batch) {
       // Committed already by a first try of this transaction whose answer was lost with its connection
       // (its key chunks are still there), or rolled back by another tab.
-      if ((await requestDone(store.getKey(keyChunksOf(id)))) !== undefined) return { outcome: 'committed', removed: 0 };
+      if ((await requestDone(store.getKey(keyChunksOf(id)))) !== undefined) return { outcome: 'committed', removed: 0, held: 0 };
       throw rolledBack(type);
     }
     if (batch.state !== 'open') throw rolledBack(type);
     const usage = await this.#usage(tx, type);
     const outcome = batch.targets.some((target) => target.by === 'all') ? 'rolled back' : 'committed';
     let removed = 0;
+    let { held } = batch;
     for (let index = batch.applied ?? 0; outcome === 'committed' && index < batch.targets.length; index++) {
       const target = batch.targets[index]!;
       if (target.by === 'all') break;
       for (const record of await requestDone(findRecords(store, target))) {
         if (record.batch !== id || !targetMatches(target, record)) continue;
-        if (removed === this.#importChunk) {
-          // Enough for one transaction: this target is looked up again in the next (what is removed is gone).
-          store.put({ ...batch, applied: index } satisfies BatchRecord);
-          this.#putUsage(tx, type, usage);
-          return { outcome: 'more', removed };
-        }
         removed++;
+        held -= record.bytes;
         // Not its prior back: the import replaced that (a resolved setMany happened), then the event removed it.
         store.delete(record.key);
         forget(usage, record);
@@ -348,7 +345,30 @@ export class IdbStore implements Store {
     // The call happened either way (its entries were written, then invalidated): a client that lost the answer may ask.
     if (commit) store.put({ key: commitKey(commit.id), at: commit.at });
     this.#putUsage(tx, type, usage);
-    return { outcome, removed };
+    return { outcome, removed, held };
+  }
+
+  /**
+   * Brings `type` down to `target` bytes if it holds more than `above`, in steps of at most an import
+   * step's worth of removals (short transactions, which other calls interleave with); `spare` stays.
+   */
+  async #shrinkInSteps(type: TypeName, above: number, target: number, now: number, spare?: ReadonlySet<string>): Promise<Removed> {
+    const removed = noneRemoved();
+    for (let limit = above; ; limit = target) {
+      const step = await this.#db.transact(`making room in ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
+        await this.#readTimes.writeInto(tx, type);
+        const usage = await this.#usage(tx, type);
+        if (usage.bytes <= limit) return null;
+        const need = Math.min(usage.bytes - target, this.#importChunk * averageBytes(usage));
+        const plan = await planEvictions(tx, type, need, usage, now, { spare, readTimes: this.#readTimes });
+        const more = await removePlanned(tx, type, usage, plan, usage.bytes - need, now, spare);
+        this.#putUsage(tx, type, usage);
+        return more;
+      });
+      if (!step || step.expired + step.evicted === 0) return removed;
+      removed.expired += step.expired;
+      removed.evicted += step.evicted;
+    }
   }
 
   /** Marks an import that failed as rolled back, then rolls it back. */
@@ -672,7 +692,8 @@ export class IdbStore implements Store {
         const usage = usages.get(type)!;
         let removed = 0;
         if (target.by === 'all') {
-          removed = usage.entries;
+          // What reads see: not the records pending imports created (those that replaced one show it).
+          removed = Math.max(0, usage.entries - [...pending.get(type)!.values()].reduce((sum, batch) => sum + batch.created, 0));
           // Entries only: the usage record is rewritten below, and commit marks stay.
           store.delete(entryKeys());
           usage.entries = usage.bytes = 0;

@@ -16,15 +16,17 @@ import type { EntryRecord, PlainRecord } from './databaseSchema';
  *
  * Counting: a type's usage counts each record's own entry, never a prior, so its bytes and entries are
  * what the type holds once its pending imports commit. An import's step counts its entries as it writes
- * them, in place of those they replace; a budget is kept against that, so an import that replaces
- * entries evicts nothing for them, and the type is within its budget the moment the import resolves.
- * Rolling back counts the priors again in place of the import's entries.
+ * them, in place of those they replace, and evicts nothing: an import that fails must leave the other
+ * entries as they were. Once it has committed, the least recently used of the others make room, in
+ * steps, before it resolves (an import that replaces entries evicts nothing for them); it fits the
+ * budget on its own (setMany checks). Rolling back counts the priors again in place of the import's
+ * entries (then a type that writes made under the import put above its budget is brought back).
  *
  * Events and clears during an import are appended to its batch record (`targets`): reads hide a prior
- * they remove, and the commit removes the import's entries they find, with what those replaced, a
- * step at a time before the batch record goes (as if the event came just after the import: its data
- * may be stale, so it is not kept) — or, after a clear, rolls the whole batch back (the import
- * resolves: it happened, then was cleared).
+ * they remove, and the commit removes the import's entries they find, with what those replaced, in
+ * the transaction that deletes the batch record, so that no read sees part of it (as if the event
+ * came just after the import: its data may be stale, so it is not kept) — or, after a clear, rolls
+ * the whole batch back (the import resolves: it happened, then was cleared).
  */
 export interface BatchRecord {
   key: [typeof BATCH, BatchId];
@@ -36,7 +38,7 @@ export interface BatchRecord {
   held: number;
   /** What events and clears of the type removed while the batch was pending, in order. */
   targets: InvalidationTarget[];
-  /** How many of the targets its commit has applied to its entries so far (it does so a step at a time). */
+  /** How many of the targets a commit had applied (versions before 0.2's last spread a commit over several transactions). */
   applied?: number;
 }
 
