@@ -82,6 +82,8 @@ export interface CacheClientOptions {
   fetchLocks?: FetchLocks;
   /** The cache's content types, each with whether it is persistent (see typesOf); the six built-in ones by default. */
   types?: ReadonlyMap<TypeName, boolean> | undefined;
+  /** What setMany's validation slices are timed by: performance.now by default; simulations inject theirs, to replay. */
+  clock?: () => number;
 }
 
 /**
@@ -96,6 +98,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   readonly #watchers: Handlers<TypeName, [CacheChange]>;
   readonly #inflight = new Map<string, SharedFetch<unknown>>();
   readonly #onClose: (() => void) | undefined;
+  readonly #clock: () => number;
   readonly #logger: Logger;
   readonly #progress = new Map<string, { report: (done: number, total: number) => void; done: number }>();
   readonly #chunk: number;
@@ -117,6 +120,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#listeners = new Handlers(this.#logger);
     this.#watchers = new Handlers(this.#logger);
     this.#onClose = options.onClose;
+    this.#clock = options.clock ?? (() => performance.now());
     this.#chunk = options.setManyChunk ?? SET_MANY_CHUNK;
     this.#fetchLocks = options.fetchLocks ?? new FetchLocks({ name: '', locks: undefined, openChannel: undefined });
     this.#types = options.types ?? typesOf({});
@@ -166,7 +170,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     if (!Array.isArray(entries)) throw new CacheError('invalid_argument', 'setMany entries must be an array');
     // The distinct keys, for the last progress report: counted chunk by chunk, like the validation.
     const keys = new Set<string>();
-    let slice = performance.now();
+    const clock = this.#clock;
+    let slice = clock();
     // Synchronous while the validators are (an await per entry would cost a microtask each), until the
     // slice's time is up: then it yields, so that validating a chunk is never one long task.
     const inputs = (from: number): EntryInput[] | Promise<EntryInput[]> => {
@@ -181,8 +186,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
           const input = this.#toInput(type, parse(entrySchema, entries[index], 'invalid_argument', `entry ${index}`), `entry ${index}`);
           if (isPromiseLike(input)) return input.then((settled) => (add(settled), fill(index + 1)));
           add(input);
-          if (index % SLICE_CHECK === 0 && performance.now() - slice > SLICE_MS) {
-            return yieldToEventLoop().then(() => ((slice = performance.now()), fill(index + 1)));
+          if (index % SLICE_CHECK === 0 && clock() - slice > SLICE_MS) {
+            return yieldToEventLoop().then(() => ((slice = clock()), fill(index + 1)));
           }
         }
         return chunk;
@@ -206,7 +211,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
             const chunk = inputs(from);
             await this.#engine.stage(batch, isPromiseLike(chunk) ? await chunk : chunk);
             await yieldToEventLoop();
-            slice = performance.now();
+            slice = clock();
           }
           await this.#happened(type, (commitId) => this.#engine.commit(batch, type, entries.length, commitId));
         } catch (error) {

@@ -15,11 +15,12 @@ import { typesOf } from '../../src/typesOf';
 import { Engine } from '../../worker/Engine';
 import { inProcessWorkers, type InProcessWorker } from '../support/inProcessWorkers';
 import { tabFactory, type Tab } from '../support/faultyIndexedDB';
-import type { Random } from './random';
+import { Random } from './random';
 import type { SimLocks } from './SimLocks';
 import type { SimNetwork } from './SimNetwork';
 
 export interface SimWorld {
+  seed: number;
   name: string;
   inner: IDBFactory;
   network: SimNetwork;
@@ -30,6 +31,9 @@ export interface SimWorld {
   /** Errors the library reported through its logger (never thrown): kept for the failure report. */
   logged: string[];
 }
+
+/** The seed of the streams that are not the scenario's: Math.random's and setMany's slices (see runSimulation). */
+export const drawsOf = (seed: number): number => seed ^ Number(process.env['SIM_DRAWS'] ?? 0x5eed);
 
 /** Entries per setMany step and IndexedDB requests per batch: small, so that every run crosses chunks. */
 export const SIM_SET_MANY_CHUNK = 8;
@@ -172,7 +176,12 @@ export class SimTab {
       },
     );
     this.#remote = await RemoteEngine.start({ connect: workers.connect(callbacks), logger });
-    client = new CacheClient<Schemas, 'lyrics' | 'scratch'>(this.#remote, { logger, setManyChunk: SIM_SET_MANY_CHUNK, types: typesOf(config.toJSON()) });
+    // setMany's validation yields when its slice's time is up: on a loaded machine, at any check. Here, as
+    // the seed says (a tick of 0–15 "ms" per look at the clock), so that a failing seed replays.
+    const slices = new Random((drawsOf(world.seed) * 31 + this.#workers) | 0);
+    let ms = 0;
+    const clock = () => (ms += slices.int(16));
+    client = new CacheClient<Schemas, 'lyrics' | 'scratch'>(this.#remote, { logger, setManyChunk: SIM_SET_MANY_CHUNK, types: typesOf(config.toJSON()), clock });
     this.cache = client;
     // Listeners run for every event, local or remote; the simulation checks what they are told.
     client.on('*', (event, context) => this.heard.push({ event, source: context.source }));

@@ -15,7 +15,7 @@ import { Model, type Outcome, type ReadContext, type Reach, type Remover, type T
 import { Random } from './random';
 import { SimLocks } from './SimLocks';
 import { SimNetwork } from './SimNetwork';
-import { afterTurns, SimTab, type SimWorld } from './SimTab';
+import { afterTurns, drawsOf, SimTab, type SimWorld } from './SimTab';
 import type { EntryRecord } from '../../worker/databaseSchema';
 import { batchRecords, visibleOf, type BatchRecord } from '../../worker/importBatch';
 import { requestDone } from '../../worker/idbRequests';
@@ -90,9 +90,23 @@ export type SimType = ContentType | 'lyrics' | 'scratch';
 const TYPES: readonly SimType[] = [...CONTENT_TYPES, 'lyrics', 'scratch'];
 
 /** The replay command printed with every failure. */
-export const replayCommand = (seed: number) => `SIM_SEED=${seed} npm run soak`;
+export const replayCommand = (seed: number) => `${process.env['SIM_DRAWS'] === undefined ? '' : `SIM_DRAWS=${process.env['SIM_DRAWS']} `}SIM_SEED=${seed} npm run soak`;
 
-export async function runSimulation({ seed, steps = 150 }: SimulationOptions): Promise<SimulationReport> {
+export async function runSimulation(options: SimulationOptions): Promise<SimulationReport> {
+  // The library draws Math.random too (an import's batch id): seeded here, on a stream of its own, so that
+  // a failing seed replays exactly. SIM_DRAWS picks other streams for it and for setMany's slices (see
+  // SimTab): the same calls and faults, another interleaving.
+  const mathRandom = Math.random;
+  const draws = new Random(drawsOf(options.seed));
+  Math.random = () => draws.next();
+  try {
+    return await simulate(options);
+  } finally {
+    Math.random = mathRandom;
+  }
+}
+
+async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<SimulationReport> {
   const random = new Random(seed);
   const tight = new Set<SimType>(TYPES.filter(() => random.chance(0.25)));
   const config: CacheConfig = {
@@ -137,6 +151,7 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
   const model = new Model(smart);
   let clock = Date.UTC(2026, 0, 1);
   const world: SimWorld = {
+    seed,
     name: `sim-${seed}`,
     inner: new IDBFactory(),
     network: new SimNetwork(random.fork(), { maxDelayTicks: random.int(5), duplicate: random.pick([0, 0, 0.05]), reorder: random.chance(0.7) }),
@@ -336,7 +351,6 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
   const randomTtl = () => (random.chance(0.6) ? undefined : random.pick([2, 30, 600, INFINITE_TTL]));
   const valueOf = (token: { w: number }) => ({ w: token.w, pad: 'x'.repeat(random.pick([0, 10, 100, 300])) });
 
-  /** Records writes when their call starts; their outcome and expiry bounds when it ends. */
   /** A write in flight, from `start`: its expiry's lower bound is known now, its upper one when it ends. */
   const pendingWrite = (loc: string, type: SimType, key: string, token: { w: number }, tags: Tags, ttl: number | undefined, start: number, more: Partial<WriteRecord> = {}) => {
     const seconds = ttlOf(type, ttl);
@@ -362,12 +376,22 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
     const last = new Map(entries.map((entry) => [entry.key, entry]));
     return [...last.values()].map(({ key, token, tags, ttl }) => pendingWrite(loc, type, key, token, tags, ttl, start, batch ? { batch } : {}));
   };
-  const finishWrites = (writes: WriteRecord[], type: SimType, ttls: Map<string, number | undefined>, outcome: Outcome, end: number) => {
+  /**
+   * Records the outcome and expiry bounds of writes when their call ends. A memory-tier write whose tab
+   * lost its worker meanwhile may have reached the next one (sent once its validation was done): if it
+   * resolved, it may be there too.
+   */
+  const finishWrites = (tab: SimTab, writes: WriteRecord[], type: SimType, ttls: Map<string, number | undefined>, outcome: Outcome, end: number) => {
+    const now = locOf(tab, type);
     for (const write of writes) {
       const seconds = ttlOf(type, ttls.get(write.key));
       write.end = end;
       write.outcome = outcome;
       if (seconds < INFINITE_TTL) write.expiresMax = clock + seconds * 1000;
+      if (outcome === 'ok' && write.loc !== now) {
+        const { id: _id, ...moved } = write;
+        model.write({ ...moved, loc: now, outcome: 'maybe' });
+      }
     }
   };
 
@@ -436,7 +460,7 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
         const { tab, type, key, tags, ttl, token } = drafted;
         const [write] = recordWrites(tab, type, [{ key, token, tags, ttl }]);
         call(tab, `set ${type} ${key}=w${token.w} ${JSON.stringify(setOptions(tags, ttl))}`, () => tab.cache.set(type, key, valueOf(token), setOptions(tags, ttl)), (outcome, _value, _start, end) =>
-          finishWrites([write!], type, new Map([[key, ttl]]), outcome, end),
+          finishWrites(tab, [write!], type, new Map([[key, ttl]]), outcome, end),
         );
       },
     ],
@@ -457,7 +481,7 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
         const ttls = new Map(entries.map((entry) => [entry.key, entry.ttl]));
         const input = entries.map((entry) => ({ key: entry.key, value: valueOf(entry.token), ...setOptions(entry.tags, entry.ttl) }));
         call(tab, `setMany ${type} ${entries.map((entry) => `${entry.key}=w${entry.token.w}`).join(',')}`, () => tab.cache.setMany(type, input), (outcome, _value, _start, end) =>
-          finishWrites(writes, type, ttls, outcome, end),
+          finishWrites(tab, writes, type, ttls, outcome, end),
         );
       },
     ],
@@ -477,7 +501,7 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
         const ttls = new Map(entries.map((entry) => [entry.key, entry.ttl]));
         const input = entries.map((entry) => ({ key: entry.key, value: valueOf(entry.token), ttlSeconds: INFINITE_TTL }));
         call(tab, `setMany ${type} batch ${name} of ${entries.length}`, () => tab.cache.setMany(type, input), (outcome, _value, _start, end) =>
-          finishWrites(writes, type, ttls, outcome, end),
+          finishWrites(tab, writes, type, ttls, outcome, end),
         );
       },
     ],
@@ -521,7 +545,7 @@ export async function runSimulation({ seed, steps = 150 }: SimulationOptions): P
             run.end = end;
             // Its read may have deleted the entry even if what came after failed.
             if (remover) Object.assign(remover, { end, outcome: 'maybe' });
-            if (fetched && fetched.outcome === 'pending') finishWrites([fetched], type, new Map([[key, ttl]]), outcome, end);
+            if (fetched && fetched.outcome === 'pending') finishWrites(tab, [fetched], type, new Map([[key, ttl]]), outcome, end);
             const overlapping = runs.filter((other) => other.start <= end && (other.end === null || other.end >= start));
             if (outcome === 'ok') checkRead(`getOrSet ${type} ${key}`, readContext(loc, type, key, start, end, clockStart, tags.fingerprint), value, overlapping.map((other) => other.token));
           },

@@ -1,5 +1,5 @@
 // `SOAK_SEEDS=N npm run soak`: N seeds (1,000 by default) from SOAK_FROM (1); `SIM_SEED=s npm run soak`
-// replays one seed. Never part of `npm test`, which runs a fixed set (simulation.test.ts).
+// replays one seed (SIM_DRAWS=d as well, if the soak ran with it: see runSimulation). Never part of `npm test`, which runs a fixed set (simulation.test.ts).
 import { describe, expect, it } from 'vitest';
 import { runSimulation, SimulationFailure, type SimulationReport } from './runSimulation';
 
