@@ -3,6 +3,7 @@ import { CacheError } from '../src/CacheError';
 import type { TypeName } from '../src/contentType';
 import { LAYOUT, layoutOf, neededStores, upgrade, type RepriseSchema, type StoreName } from './databaseSchema';
 import { transactionDone } from './idbRequests';
+import { later, type Schedule } from './schedule';
 import { isConnectionLost, nameOf, toCacheError } from './storageError';
 
 export interface DatabaseOptions {
@@ -10,6 +11,8 @@ export interface DatabaseOptions {
   indexedDB: IDBFactory;
   /** How long to wait for tabs holding an older version open before giving up on IndexedDB. */
   blockedTimeoutMs?: number;
+  /** Runs the blocked open's timeout (setTimeout by default; simulations run it on their own turns). */
+  schedule?: Schedule | undefined;
   /** The persistent custom types, each of which needs an object store (see `neededStores`). */
   customTypes?: readonly TypeName[];
 }
@@ -163,7 +166,7 @@ async function openDatabase(options: DatabaseOptions): Promise<IDBPDatabase<Repr
 }
 
 /** One open request, at `version` (or the current one, 1 for a new database). */
-function openAt({ name, indexedDB, blockedTimeoutMs = 3000, customTypes = [] }: DatabaseOptions, version: number | undefined): Promise<IDBPDatabase<RepriseSchema>> {
+function openAt({ name, indexedDB, blockedTimeoutMs = 3000, customTypes = [], schedule = later }: DatabaseOptions, version: number | undefined): Promise<IDBPDatabase<RepriseSchema>> {
   return new Promise((resolve, reject) => {
     let request: IDBOpenDBRequest;
     try {
@@ -173,23 +176,26 @@ function openAt({ name, indexedDB, blockedTimeoutMs = 3000, customTypes = [] }: 
       reject(unavailable(name, error));
       return;
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let cancel: void | (() => void);
+    let blocked = false;
     let gaveUp = false;
     request.onupgradeneeded = () => upgrade(request.result, request.transaction!, customTypes);
     request.onblocked = () => {
-      timer ??= setTimeout(() => {
+      if (blocked) return;
+      blocked = true;
+      cancel = schedule(() => {
         gaveUp = true;
         reject(unavailable(name, new Error('blocked by another tab holding an older version open')));
       }, blockedTimeoutMs);
     };
     (wrap(request) as Promise<IDBPDatabase<RepriseSchema>>).then(
       (db) => {
-        clearTimeout(timer);
+        cancel?.();
         if (gaveUp) db.close();
         else resolve(db);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        cancel?.();
         reject(unavailable(name, error));
       },
     );
