@@ -223,7 +223,7 @@ export class IdbStore implements Store {
           // None may still be running when the import is rolled back.
           await Promise.allSettled(steps);
         }
-        const { outcome, removed: invalidated, held } = await this.#db.transact(`committing an import of ${type}`, [entryStore(type)], 'readwrite', (tx) =>
+        const { outcome, removed: invalidated, held, bytes } = await this.#db.transact(`committing an import of ${type}`, [entryStore(type)], 'readwrite', (tx) =>
           this.#commitImport(tx, type, id, commit),
         );
         if (invalidated) removed.invalidated = invalidated;
@@ -234,7 +234,7 @@ export class IdbStore implements Store {
           });
           // Room is made once it has landed (a failed import must not have evicted anything): the other
           // entries go first, never below what the import holds (it fits the budget on its own).
-          if (budget) {
+          if (budget && bytes > budget.lowWater) {
             // It happened: a failure here leaves room to be made by the next write or sweep, not a rejection.
             const evicted = await this.#shrinkInSteps(type, budget.lowWater, Math.max(budget.lowWater, held), cutoffOf(expiredBy, type), written).catch(noneRemoved);
             removed.expired += evicted.expired;
@@ -307,20 +307,20 @@ export class IdbStore implements Store {
    * The commit of an import: its batch record goes, so its entries are what reads see — less those an
    * event since its start removes, which go in the same transaction, with what they replaced (as if the
    * event came just after the import; one transaction, so that no read sees part of it); after a
-   * clear, the whole batch is rolled back instead. Says what its entries hold.
+   * clear, the whole batch is rolled back instead. Says what its entries hold, and the type.
    */
   async #commitImport(
     tx: IDBTransaction,
     type: TypeName,
     id: BatchId,
     commit: WriteOptions['commit'],
-  ): Promise<{ outcome: 'committed' | 'rolled back'; removed: number; held: number }> {
+  ): Promise<{ outcome: 'committed' | 'rolled back'; removed: number; held: number; bytes: number }> {
     const store = tx.objectStore(entryStore(type));
     const batch = (await requestDone(store.get(batchKey(id)))) as BatchRecord | undefined;
     if (!batch) {
       // Committed already by a first try of this transaction whose answer was lost with its connection
       // (its key chunks are still there), or rolled back by another tab.
-      if ((await requestDone(store.getKey(keyChunksOf(id)))) !== undefined) return { outcome: 'committed', removed: 0, held: 0 };
+      if ((await requestDone(store.getKey(keyChunksOf(id)))) !== undefined) return { outcome: 'committed', removed: 0, held: 0, bytes: Infinity };
       throw rolledBack(type);
     }
     if (batch.state !== 'open') throw rolledBack(type);
@@ -345,7 +345,7 @@ export class IdbStore implements Store {
     // The call happened either way (its entries were written, then invalidated): a client that lost the answer may ask.
     if (commit) store.put({ key: commitKey(commit.id), at: commit.at });
     this.#putUsage(tx, type, usage);
-    return { outcome, removed, held };
+    return { outcome, removed, held, bytes: usage.bytes };
   }
 
   /**
