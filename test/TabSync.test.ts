@@ -341,6 +341,51 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('a change one tab failed to log and another then logged runs the listeners of the first once', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: first } = await openTab(name, indexedDB);
+    const { cache: second } = await openTab(name, indexedDB);
+    const { cache: degraded } = await openTab(name, brokenFactory());
+    const [one, two] = [recorder(), recorder()];
+    first.on('manual_invalidation', one.listener);
+    second.on('manual_invalidation', two.listener);
+    // The tabs greet each other: the one without IndexedDB learns that tabs which log are there.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // One tab's relay aborts at commit (a full disk); the other's logs it.
+    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events') });
+    try {
+      await degraded.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+      await vi.waitFor(() => expect(fault.fired()).toBe(true));
+    } finally {
+      fault();
+    }
+    // Both replay the log too.
+    await first.emit({ eventType: 'track_modified', trackId: 'other' });
+    await second.emit({ eventType: 'track_modified', trackId: 'other' });
+    await vi.waitFor(() => expect([one.seen.length, two.seen.length]).toEqual([1, 1]));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect([one.seen.length, two.seen.length]).toEqual([1, 1]);
+  });
+
+  it('a tab without IndexedDB keeps no timer once closed: the wait for its change to be logged ends with it', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    await openTab(name, indexedDB);
+    const pending = new Set<ReturnType<typeof setTimeout>>();
+    const schedule = (run: () => void, ms: number) => {
+      const timer = setTimeout(() => (pending.delete(timer), run()), ms);
+      pending.add(timer);
+      return () => (clearTimeout(timer), pending.delete(timer));
+    };
+    const { cache: degraded } = await engineTab({ name, indexedDB: brokenFactory(), config, engine: { schedule } });
+    // It hears that a tab which logs is there, so its emit waits until that tab has logged it.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await degraded.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    await degraded.close();
+    expect(pending.size).toBe(0);
+  });
+
   it('clear() clears the type in every tab, memory tiers too', async () => {
     const { a, b } = await twoTabs();
     await b.set('negative_result', 'n', 1);

@@ -129,10 +129,14 @@ export class TabSync {
     if (this.#unlogged.size >= MAX_UNLOGGED || !this.#options.openChannel) return;
     this.#unlogged.set(shared.id, shared);
     if (!this.#loggerHeard) return;
+    let cancel: void | (() => void);
     const logged = await new Promise<boolean>((resolve) => {
       this.#relayed.set(shared.id, () => resolve(true));
-      this.#options.schedule(() => resolve(false), RELAY_WAIT_MS);
-    }).finally(() => this.#relayed.delete(shared.id));
+      cancel = this.#options.schedule(() => resolve(false), RELAY_WAIT_MS);
+    }).finally(() => {
+      cancel?.();
+      this.#relayed.delete(shared.id);
+    });
     // Nobody logged it in time: the next changes do not wait, until a tab that logs is heard from again.
     if (!logged) this.#loggerHeard = false;
   }
@@ -183,6 +187,8 @@ export class TabSync {
   close(): void {
     this.#closed = true;
     this.suspend();
+    // Nothing to wait for any more (and no timer may hold a closed engine).
+    for (const stop of [...this.#relayed.values()]) stop();
   }
 
   /** Tells the other tabs which entries of shared data this tab changed; a hint for their watchers, never logged. */
@@ -274,7 +280,7 @@ export class TabSync {
       }
       const { record, epoch: logged } = relayed;
       // Applied here already when a first try to log it failed: the catch-up below skips it.
-      if (this.#unloggedHere.delete(shared.id)) this.#remember(shared.id);
+      this.#appliedUnlogged(shared.id);
       this.#post(toMessage({ ...shared, epoch: logged, seq: record.seq, invalidated: record.invalidated }));
       return this.#catchUp();
     }
@@ -282,8 +288,16 @@ export class TabSync {
     if (position && epoch === position.epoch && seq <= position.seq) return; // Replayed from the log already.
     if (!position || epoch !== position.epoch || seq !== position.seq + 1) return this.#catchUp();
     position.seq = seq;
+    if (this.#appliedUnlogged(shared.id)) return;
     this.#remember(shared.id);
     return this.#options.apply(shared.change, shared.invalidated, { epoch, seq });
+  }
+
+  /** Whether this tab applied the change already without logging it (its relay failed); if so, it counts as applied from now on. */
+  #appliedUnlogged(id: string | undefined): boolean {
+    if (id === undefined || !this.#unloggedHere.delete(id)) return false;
+    this.#remember(id);
+    return true;
   }
 
   async #catchUp(): Promise<void> {
@@ -307,7 +321,7 @@ export class TabSync {
     if (tail.trimmedThrough > position.seq) await this.#options.forgetUnseen();
     for (const record of tail.changes) {
       position.seq = record.seq;
-      if (record.origin === this.#options.tabId || (record.id !== undefined && this.#applied.has(record.id))) continue;
+      if (record.origin === this.#options.tabId || (record.id !== undefined && this.#applied.has(record.id)) || this.#appliedUnlogged(record.id)) continue;
       if (record.id !== undefined) this.#remember(record.id);
       await this.#options.apply(changeOf(record), record.invalidated, { epoch: position.epoch, seq: record.seq });
     }
