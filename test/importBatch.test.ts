@@ -467,6 +467,42 @@ describe('an import and the type\'s budget', () => {
     await within(b);
     const after = await raw(browser.inner, browser.name);
     expect(after.usage).toEqual(after.counted);
+    // What made room is counted as evictions, though the call that made it rejected.
+    const gone = (await a.cache.getMany('track_metadata', sized(40, 100).map((entry) => entry.key))).filter((value) => value === undefined).length;
+    const evictions = (await a.cache.stats()).types.track_metadata.evictions + (await b.cache.stats()).types.track_metadata.evictions;
+    expect(gone).toBeGreaterThan(0);
+    expect(evictions).toBe(gone);
+  });
+
+  it('whose room-making after the commit meets a full disk still resolves within its budget (deletes only)', async () => {
+    const browser = browserOf();
+    const a = await browser.open(config);
+    await a.cache.setMany('track_metadata', sized(40, 100));
+    // Watched only (never thrown from): which transaction commits the import, and which write usage records.
+    const proto = IDBObjectStore.prototype as unknown as { delete(this: IDBObjectStore, key: unknown): IDBRequest; put(this: IDBObjectStore, value: unknown, key?: unknown): IDBRequest };
+    const { delete: del, put } = proto;
+    let committed: IDBTransaction | undefined;
+    const putsUsage = new WeakSet<IDBTransaction>();
+    proto.delete = function (this: IDBObjectStore, key: unknown) {
+      if (Array.isArray(key) && key[0] === 'batch') committed ??= this.transaction;
+      return del.call(this, key);
+    };
+    proto.put = function (this: IDBObjectStore, value: unknown, key?: unknown) {
+      if ((value as { key?: unknown } | undefined)?.key === 0) putsUsage.add(this.transaction);
+      return key === undefined ? put.call(this, value) : put.call(this, value, key);
+    };
+    // The first transaction after the commit that puts (read times, usage) aborts at commit, as a full disk does.
+    const fault = failCommit({ name: 'QuotaExceededError', when: (tx) => committed !== undefined && tx !== committed && putsUsage.has(tx) });
+    faults.push(Object.assign(() => {
+      proto.delete = del;
+      proto.put = put;
+      fault();
+    }, { fired: fault.fired }));
+    await a.cache.setMany('track_metadata', sized(30));
+    expect(fault.fired()).toBe(true);
+    await within(a);
+    expect((await a.cache.getMany('track_metadata', keys(30))).every((value) => value !== undefined)).toBe(true);
+    expect((await a.cache.stats()).types.track_metadata.evictions).toBeGreaterThan(0);
   });
 });
 

@@ -136,6 +136,9 @@ export class Engine implements EngineApi {
           importChunk: options.importChunk,
           locks: options.locks,
           customTypes,
+          removed: (type, removed) => {
+            if (engine) engine.#countRemoved(type, removed);
+          },
         });
         engine = new Engine({ ...options, config }, idb, null);
         // An import a crash (or a dead worker) left behind is invisible already; rolling it back frees its room.

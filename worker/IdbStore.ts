@@ -45,6 +45,8 @@ export interface IdbStoreOptions extends DatabaseOptions {
   importChunk?: number | undefined;
   /** Web Locks: an import holds one while it is open, so that other tabs know it is alive. */
   locks?: LockManager | undefined;
+  /** Entries removed outside what a call reports (room made after a failed import): to count them. */
+  removed?: ((type: TypeName, removed: Removed) => void) | undefined;
 }
 
 /** The persistent store: one object store per content type in the cache's database. */
@@ -56,6 +58,7 @@ export class IdbStore implements Store {
   readonly #schedule: Schedule;
   readonly #chunk: number;
   readonly #importChunk: number;
+  readonly #removed: IdbStoreOptions['removed'];
   /** Entries per step of an import, when fixed (by the importChunk option). */
   readonly #fixedSteps: number | undefined;
   readonly #name: string;
@@ -74,6 +77,7 @@ export class IdbStore implements Store {
     this.#schedule = options.schedule ?? later;
     this.#chunk = options.chunk ?? REQUEST_CHUNK;
     this.#importChunk = options.importChunk ?? IMPORT_CHUNK;
+    this.#removed = options.removed;
     this.#fixedSteps = options.importChunk;
     this.#name = options.name;
     this.#locks = options.locks;
@@ -82,7 +86,7 @@ export class IdbStore implements Store {
 
   /** Opens the database; rejects with `storage_unavailable` when it cannot be used. */
   static async open(options: IdbStoreOptions): Promise<IdbStore> {
-    const { chunk: _chunk, importChunk: _importChunk, locks: _locks, ...databaseOptions } = options;
+    const { chunk: _chunk, importChunk: _importChunk, locks: _locks, removed: _removed, ...databaseOptions } = options;
     const store = new IdbStore(new Database(databaseOptions), options);
     // Only a database that cannot be opened fails the open: what these read is a hint, and a transaction
     // lost on the way (the connection closed under it) is no reason to give IndexedDB up.
@@ -235,8 +239,12 @@ export class IdbStore implements Store {
           // Room is made once it has landed (a failed import must not have evicted anything): the other
           // entries go first, never below what the import holds (it fits the budget on its own).
           if (budget && bytes > budget.lowWater) {
-            // It happened: a failure here leaves room to be made by the next write or sweep, not a rejection.
-            const evicted = await this.#shrinkInSteps(type, budget.lowWater, Math.max(budget.lowWater, held), cutoffOf(expiredBy, type), written).catch(noneRemoved);
+            const target = Math.max(budget.lowWater, held);
+            // It happened, so it resolves: if making room fails (a full disk refuses the puts that record
+            // read times and usage), it is made with deletes only, as when freeing space.
+            const evicted = await this.#shrinkInSteps(type, budget.lowWater, target, cutoffOf(expiredBy, type), written)
+              .catch(async () => (await this.free([type], bytes - target, expiredBy))[type] ?? noneRemoved())
+              .catch(noneRemoved);
             removed.expired += evicted.expired;
             removed.evicted += evicted.evicted;
           }
@@ -250,7 +258,10 @@ export class IdbStore implements Store {
         );
         // Writes made under it while it was pending (their bytes counted as its) are visible again: a type
         // they put above its whole budget loses its least recently used entries, as few as that takes.
-        if (rolledBack && budget) await this.#shrinkInSteps(type, budget.maxBytes, budget.maxBytes, cutoffOf(expiredBy, type)).catch(() => {});
+        if (rolledBack && budget) {
+          const evicted = await this.#shrinkInSteps(type, budget.maxBytes, budget.maxBytes, cutoffOf(expiredBy, type)).catch(noneRemoved);
+          if (evicted.expired || evicted.evicted) this.#removed?.(type, evicted);
+        }
         throw error;
       }
     } finally {
