@@ -12,9 +12,10 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * Reprise ÷ Dexie, gzip, as reached; the goal is below 1. (1.23 until close() waited for calls in
  * flight, changes were retried on a new worker and a hung start was detected: 0.5 kB on the page; 1.26
  * until emit and clear retried on a full disk, tabs greeted on resume and after losing IndexedDB, and
- * imports made room after their commit: 0.3 kB in the worker.)
+ * imports made room after their commit: 0.4 kB in the worker; 1.27 until room made after an import
+ * was counted and fell back to deletes on a full disk.)
  */
-const REACHED_RATIO = 1.27;
+const REACHED_RATIO = 1.28;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
