@@ -434,18 +434,12 @@ export class Engine implements EngineApi {
     try {
       const persistent = targets.filter((target) => this.#storeOf(target.type) === idb);
       const entry = { ...logged(change), id: shared.id, origin: this.#tabId, at: this.#now() };
-      const apply = () => idb.invalidateAndLog(persistent, entry, once?.retry ?? false);
-      // On a full disk, as a write: room is freed and it is tried once more (its first try aborted: nothing of it happened).
-      const { record, epoch } = await apply().catch(async (error: unknown) => {
-        if (!isCacheError(error, 'quota_exceeded')) throw error;
-        const count = await this.#freeRoom(idb, this.#persistentTypes(), 0, this.#expiredBy(this.#now()));
-        return apply().catch((retryError: unknown) => {
-          if (!isCacheError(retryError, 'quota_exceeded')) throw retryError;
-          throw new CacheError('quota_exceeded', `Storage quota exceeded logging a ${change.kind}, even after evicting ${count} entries; nothing was invalidated`, {
-            cause: retryError,
-          });
-        });
-      });
+      // On a full disk (its log record is a write), as a write.
+      const { record, epoch } = await this.#roomOnFullDisk(
+        () => idb.invalidateAndLog(persistent, entry, once?.retry ?? false),
+        { store: idb, types: this.#persistentTypes(), bytes: 0, expiredBy: this.#expiredBy(this.#now()) },
+        (count) => `Storage quota exceeded logging a ${change.kind}, even after evicting ${count} entries; nothing was invalidated`,
+      );
       Object.assign(shared, { epoch, seq: record.seq, invalidated: record.invalidated });
       return { shared, counts: record.invalidated };
     } catch (error) {
@@ -476,8 +470,8 @@ export class Engine implements EngineApi {
     }
   }
 
-  /** Writes; on a quota error frees room (expired, then LRU of this type, then of the other persistent types) and retries once. */
-  async #write(
+  /** Writes; on a full disk frees room (expired, then LRU of this type, then of the other persistent types) and retries once. */
+  #write(
     store: Store,
     type: TypeName,
     entries: StoredEntry[],
@@ -486,40 +480,45 @@ export class Engine implements EngineApi {
     bytes: number,
     options: WriteOptions,
   ): Promise<Removed> {
-    try {
-      return await store.write(type, entries, budget, expiredBy, options);
-    } catch (error) {
-      if (!isCacheError(error, 'quota_exceeded')) throw error;
-      const others = this.#config.types.filter((other) => other !== type && this.#config.isPersistent(other));
-      const count = await this.#freeRoom(store, [type, ...others], bytes, expiredBy);
-      try {
-        return await store.write(type, entries, budget, expiredBy, options);
-      } catch (retryError) {
-        if (!isCacheError(retryError, 'quota_exceeded')) throw retryError;
-        throw new CacheError(
-          'quota_exceeded',
-          `Storage quota exceeded writing ${entries.length} ${type} entries, even after evicting ${count} entries; nothing was written`,
-          { cause: retryError },
-        );
-      }
-    }
+    const others = this.#config.types.filter((other) => other !== type && this.#config.isPersistent(other));
+    return this.#roomOnFullDisk(
+      () => store.write(type, entries, budget, expiredBy, options),
+      { store, types: [type, ...others], bytes, expiredBy },
+      (count) => `Storage quota exceeded writing ${entries.length} ${type} entries, even after evicting ${count} entries; nothing was written`,
+    );
   }
 
   /**
-   * After a quota error: removes expired entries, then the least recently used of `types` in order; says
-   * how many went. Twice the write, and at least a quarter of what is held: a full disk (or a spent share
-   * of it) rarely gets back under its limit by the size of one write, sizes are estimates, and the
-   * browser counts its own overhead.
+   * Runs `attempt`; on a quota error (it aborted: nothing of it happened) removes expired entries, then
+   * the least recently used of `types` in order, and runs it once more; a second quota error rejects
+   * with `failed(entries removed)`. It frees twice the write, and at least a quarter of what is held:
+   * a full disk (or a spent share of it) rarely gets back under its limit by the size of one write,
+   * sizes are estimates, and the browser counts its own overhead.
    */
-  async #freeRoom(store: Store, types: TypeName[], bytes: number, expiredBy: ExpiredBy): Promise<number> {
-    const held = (await store.usage(types)).reduce((sum, usage) => sum + usage.bytes, 0);
-    const freed = await store.free(types, Math.max(2 * bytes, held / 4), expiredBy);
-    let count = 0;
-    for (const [freedType, removed] of Object.entries(freed) as [TypeName, Removed][]) {
-      this.#countRemoved(freedType, removed);
-      count += removed.expired + removed.evicted;
+  async #roomOnFullDisk<T>(
+    attempt: () => Promise<T>,
+    room: { store: Store; types: TypeName[]; bytes: number; expiredBy: ExpiredBy },
+    failed: (count: number) => string,
+  ): Promise<T> {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!isCacheError(error, 'quota_exceeded')) throw error;
+      const { store, types, bytes, expiredBy } = room;
+      const held = (await store.usage(types)).reduce((sum, usage) => sum + usage.bytes, 0);
+      const freed = await store.free(types, Math.max(2 * bytes, held / 4), expiredBy);
+      let count = 0;
+      for (const [freedType, removed] of Object.entries(freed) as [TypeName, Removed][]) {
+        this.#countRemoved(freedType, removed);
+        count += removed.expired + removed.evicted;
+      }
+      try {
+        return await attempt();
+      } catch (retryError) {
+        if (!isCacheError(retryError, 'quota_exceeded')) throw retryError;
+        throw new CacheError('quota_exceeded', failed(count), { cause: retryError });
+      }
     }
-    return count;
   }
 
   /** Applies an event to the memory tier (every type there, persistent ones too while degraded). */
