@@ -367,12 +367,10 @@ export class IdbStore implements Store {
     const removed = noneRemoved();
     for (let limit = above; ; limit = target) {
       const step = await this.#db.transact(`making room in ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
-        await this.#readTimes.writeInto(tx, type);
         const usage = await this.#usage(tx, type);
         if (usage.bytes <= limit) return null;
-        const need = Math.min(usage.bytes - target, this.#importChunk * averageBytes(usage));
-        const plan = await planEvictions(tx, type, need, usage, now, { spare, readTimes: this.#readTimes });
-        const more = await removePlanned(tx, type, usage, plan, usage.bytes - need, now, spare);
+        const stepTarget = Math.max(target, usage.bytes - this.#importChunk * averageBytes(usage));
+        const more = await shrinkType(tx, type, usage, stepTarget, now, [], this.#readTimes, spare);
         this.#putUsage(tx, type, usage);
         return more;
       });
