@@ -42,6 +42,16 @@ async function twoTabs(indexedDB: IDBFactory = new IDBFactory()) {
   return { a: first.cache, b: second.cache, engineB: second.engine, name, indexedDB };
 }
 
+/** Two tabs of one cache; the second's channel loses what arrives while `lossy.lose` is set. */
+async function withLossyTab() {
+  const name = uniqueName();
+  const indexedDB = new IDBFactory();
+  const { cache: a } = await openTab(name, indexedDB);
+  const lossy = lossyChannel(name);
+  const { cache: b } = await openTab(name, indexedDB, lossy.open);
+  return { a, b, lossy };
+}
+
 function recorder() {
   const seen: [CacheEvent, EventContext][] = [];
   return { seen, listener: (event: CacheEvent, context: EventContext) => void seen.push([event, context]) };
@@ -196,11 +206,7 @@ describe('events across tabs', () => {
 
 describe('messages are hints, IndexedDB is the truth', () => {
   it('a tab that silently lost an event’s message never answers from its memory tier what the event invalidated', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { cache: a } = await openTab(name, indexedDB);
-    const lossy = lossyChannel(name);
-    const { cache: b } = await openTab(name, indexedDB, lossy.open);
+    const { a, b, lossy } = await withLossyTab();
     await b.set('generic', 'x', 1, { trackId: 't1' });
     await b.set('generic', 'y', 2, { trackId: 't2' });
     lossy.lose = true;
@@ -210,11 +216,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
   });
 
   it('an event this tab had not heard of yet does not remove what it writes after the event (memory tier)', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { cache: a } = await openTab(name, indexedDB);
-    const lossy = lossyChannel(name);
-    const { cache: b } = await openTab(name, indexedDB, lossy.open);
+    const { a, b, lossy } = await withLossyTab();
     lossy.lose = true;
     await a.emit({ eventType: 'manual_invalidation', trackId: 't1' });
     await b.set('generic', 'x', 'written after the event', { trackId: 't1' });
@@ -222,11 +224,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
   });
 
   it('a forceFresh fetch started after an event another tab logged (its message lost) is stored: the event is older than the fetch', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { cache: a } = await openTab(name, indexedDB);
-    const lossy = lossyChannel(name);
-    const { cache: b } = await openTab(name, indexedDB, lossy.open);
+    const { a, b, lossy } = await withLossyTab();
     lossy.lose = true;
     await a.emit({ eventType: 'manual_invalidation', trackId: 't1' });
     expect(await b.resolve('generic', 'x', async () => 'fresh', { trackId: 't1', forceFresh: true })).toEqual({ value: 'fresh', source: 'fetch' });
@@ -399,11 +397,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
   });
 
   it('a clear whose message was lost reaches the tab with the next event, from the log', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { cache: a } = await openTab(name, indexedDB);
-    const lossy = lossyChannel(name);
-    const { cache: b } = await openTab(name, indexedDB, lossy.open);
+    const { a, b, lossy } = await withLossyTab();
     await b.set('negative_result', 'n', 1);
     lossy.lose = true;
     await a.clear('negative_result');

@@ -56,6 +56,13 @@ const keys = (count: number) => Array.from({ length: count }, (_, index) => `k${
 /** What reads of k0–k99 give after `entries(50, 'old')`, and before an import of `entries(100, 'new')` commits. */
 const old = keys(100).map((_, index) => (index < 50 ? `old${index}` : undefined));
 
+/** What the database holds for a type once its counts are checked: the usage record equals a recount of the records. */
+async function expectExactCounts(browser: { inner: IDBFactory; name: string }) {
+  const after = await raw(browser.inner, browser.name);
+  expect(after.usage).toEqual(after.counted);
+  return after;
+}
+
 /** What the database holds for a type, read without Reprise: entries and bytes counted, the usage record, the import records left. */
 async function raw(indexedDB: IDBFactory, name: string, type = 'track_metadata') {
   const db = await requestDone(indexedDB.open(name));
@@ -103,8 +110,7 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
     for (const listing of await Promise.all(listings)) expect([keys(50).sort(), keys(100).sort()]).toContainEqual(listing.sort());
     expect(await b.cache.getMany('track_metadata', keys(100))).toEqual(all);
     await expect.poll(() => raw(browser.inner, browser.name)).toMatchObject({ counted: [100, expect.any(Number)], importRecords: 0, priors: 0 });
-    const after = await raw(browser.inner, browser.name);
-    expect(after.usage).toEqual(after.counted);
+    const after = await expectExactCounts(browser);
     expect((await b.cache.stats()).types.track_metadata).toMatchObject({ entries: 100, bytes: after.counted[1] });
   });
 
@@ -155,8 +161,7 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
       expect(values).toEqual(old);
       expect(await raw(browser.inner, browser.name)).toMatchObject({ counted: before.counted, usage: before.usage, importRecords: 0 });
     }
-    const after = await raw(browser.inner, browser.name);
-    expect(after.usage).toEqual(after.counted);
+    await expectExactCounts(browser);
   });
 
   it('whose worker dies in the middle is never seen, and the next tab to open rolls it back', async () => {
@@ -250,8 +255,7 @@ describe('calls made during an import', () => {
     });
     await called;
     await expect.poll(async () => (await raw(browser.inner, browser.name)).importRecords).toBe(0);
-    const after = await raw(browser.inner, browser.name);
-    expect(after.usage).toEqual(after.counted);
+    const after = await expectExactCounts(browser);
     return { a, b, browser, after };
   }
 
@@ -424,8 +428,7 @@ describe('an import and the type\'s budget', () => {
     const stats = (await a.cache.stats()).types.track_metadata;
     expect(stats.evictions).toBeGreaterThan(0);
     expect(stats.bytes).toBeLessThanOrEqual(13_108);
-    const after = await raw(browser.inner, browser.name);
-    expect(after.usage).toEqual(after.counted);
+    await expectExactCounts(browser);
   });
 
   it('a write landing between its last step and its commit: once both resolve, the type is within its budget', async () => {
@@ -441,8 +444,7 @@ describe('an import and the type\'s budget', () => {
     await written;
     await within(a);
     expect((await a.cache.getMany('track_metadata', keys(60))).every((value) => value !== undefined)).toBe(true);
-    const after = await raw(browser.inner, browser.name);
-    expect(after.usage).toEqual(after.counted);
+    await expectExactCounts(browser);
   });
 
   it('that fails after a write made under it (counted as the import\'s): rolled back, that write is read and the type is within its budget', async () => {
@@ -465,8 +467,7 @@ describe('an import and the type\'s budget', () => {
     await expect.poll(async () => (await raw(browser.inner, browser.name)).importRecords).toBe(0);
     expect(await b.cache.get('track_metadata', 'k0')).toMatch(/^w/);
     await within(b);
-    const after = await raw(browser.inner, browser.name);
-    expect(after.usage).toEqual(after.counted);
+    await expectExactCounts(browser);
     // What made room is counted as evictions, though the call that made it rejected.
     const gone = (await a.cache.getMany('track_metadata', sized(40, 100).map((entry) => entry.key))).filter((value) => value === undefined).length;
     const evictions = (await a.cache.stats()).types.track_metadata.evictions + (await b.cache.stats()).types.track_metadata.evictions;
