@@ -1,9 +1,12 @@
 import type { DBSchema } from 'idb';
 import type { CacheEvent } from '../src/cacheEvent';
-import { CONTENT_TYPES, isBuiltInType, type ContentType, type TypeName } from '../src/contentType';
+import { CONTENT_TYPES, type ContentType, type TypeName } from '../src/contentType';
 import { randomId } from '../src/randomId';
 import type { Change } from './Change';
 import type { Counts, StoredEntry, Usage } from './Store';
+import { entryStore, LAYOUT, type StoreName } from './layout';
+
+export { entryStore, LAYOUT, layoutOf, type StoreName } from './layout';
 
 /**
  * An entry as stored, in the object store of its content type (one per type: each index then has a
@@ -55,25 +58,6 @@ export type RepriseSchema = DBSchema &
     meta: { key: 'trimmedThrough' | 'epoch'; value: number | string };
   };
 
-export type StoreName = ContentType | 'events' | 'meta' | `custom:${string}` | `layout:${number}`;
-
-/**
- * The layout of the stores and records below, marked by an empty object store named `layout:N` (1
- * when there is none: Reprise 0.1, and 0.2 before usage records moved). The database's own version
- * only counts object stores added (one per persistent custom type, the marks), so a tab opens it at
- * whatever version it has; a database marked above LAYOUT (by a newer Reprise) is refused as a
- * VersionError, with no transaction needed to tell.
- *
- * Layout 2: each type's usage record and commit marks live in the type's own store, beside its
- * entries, so that a write touches that store alone and writes of different types never wait for one
- * another (layout 1 kept usage in one `usage` store that every write shared).
- *
- * Layout 3: an entry record may belong to an import not yet committed (`batch`, `prior`), and a type's
- * store may hold that import's batch record and key chunks (importBatch.ts). Code of layout 2 would
- * read such records as committed, so it must not open this database. Its usage counts what records
- * hold, priors included.
- */
-export const LAYOUT = 3;
 
 /** A type's usage record, in its own store under this key: a number, which no entry key (a string) can be. */
 export const USAGE_KEY = 0;
@@ -100,24 +84,6 @@ export function commitMarks(): IDBKeyRange {
 /** Every entry of a store, and nothing else: the string keys (numbers sort before them, arrays after). */
 export function entryKeys(): IDBKeyRange {
   return IDBKeyRange.bound('', [], false, true);
-}
-
-/** The layout a database is marked with (see LAYOUT): the highest `layout:N` store, or 1. */
-export function layoutOf(storeNames: DOMStringList): number {
-  let layout = 1;
-  for (const name of Array.from(storeNames)) {
-    const marked = /^layout:(\d+)$/.exec(name);
-    if (marked) layout = Math.max(layout, Number(marked[1]));
-  }
-  return layout;
-}
-
-/**
- * The object store of a type's entries: the type's name for a built-in type. A custom type's name is
- * prefixed, so that no custom type can be taken for the `usage`, `events` or `meta` store.
- */
-export function entryStore(type: TypeName): StoreName {
-  return isBuiltInType(type) ? type : `custom:${type}`;
 }
 
 /**

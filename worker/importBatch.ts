@@ -1,6 +1,8 @@
 import { targetMatches, type InvalidationTarget } from '../src/invalidationTargets';
-import { requestDone } from './idbRequests';
+import { BATCH, type BatchId } from './batchStates';
 import type { EntryRecord, PlainRecord } from './databaseSchema';
+
+export { BatchStates, batchRecords, byId, pendingBatches, type BatchId } from './batchStates';
 
 /**
  * A big setMany (an import) is written in many short transactions, so that other calls interleave, and
@@ -49,22 +51,13 @@ export interface KeyChunk {
   priors: number;
 }
 
-const BATCH = 'batch';
 const KEYS = 'batchkeys';
-
-/**
- * Names an import: random, so that no two imports share one (an id stays in its records for good). A
- * number, which costs a record 9 bytes where a hex string would cost 34.
- */
-export type BatchId = number;
 
 export const newBatchId = (): BatchId => Math.floor(Math.random() * 2 ** 53);
 
 export const batchKey = (id: BatchId): BatchRecord['key'] => [BATCH, id];
 export const keyChunkKey = (id: BatchId, step: number): KeyChunk['key'] => [KEYS, id, step];
 
-/** Every batch record of a store (array keys: after every entry). */
-export const batchRecords = (): IDBKeyRange => IDBKeyRange.bound([BATCH], [BATCH, []]);
 /** The key chunks of one batch. */
 export const keyChunksOf = (id: BatchId): IDBKeyRange => IDBKeyRange.bound([KEYS, id], [KEYS, id, []]);
 /** Every key chunk of a store. */
@@ -87,32 +80,6 @@ export function nextStepSize(entries: number, ms: number): number {
 /** The Web Lock an importing worker holds while its batch is open: when it is free, the batch is dead. */
 export const batchLockName = (database: string, id: BatchId): string => `${database}:import:${id}`;
 
-/** The pending batches of a store, by id. */
-export async function pendingBatches(store: IDBObjectStore): Promise<Map<BatchId, BatchRecord>> {
-  return byId((await requestDone(store.getAll(batchRecords()))) as BatchRecord[]);
-}
-
-/** Batch records (as `getAll(batchRecords())` reads them) by id. */
-export function byId(records: readonly BatchRecord[]): Map<BatchId, BatchRecord> {
-  return new Map(records.map((record) => [record.key[1], record]));
-}
-
-/**
- * Which batches named by records are pending, looked up only for records naming a batch not known to
- * have committed (a committed batch never becomes pending again: ids are random).
- */
-export class BatchStates {
-  readonly #committed = new Set<BatchId>();
-
-  async pendingAmong(store: IDBObjectStore, records: readonly (EntryRecord | undefined)[]): Promise<ReadonlyMap<BatchId, BatchRecord>> {
-    if (!records.some((record) => record?.batch !== undefined && !this.#committed.has(record.batch))) return NONE;
-    const pending = await pendingBatches(store);
-    for (const record of records) if (record?.batch !== undefined && !pending.has(record.batch)) this.#committed.add(record.batch);
-    return pending;
-  }
-}
-
-const NONE: ReadonlyMap<BatchId, BatchRecord> = new Map();
 
 export function isPending(record: EntryRecord, pending: ReadonlyMap<BatchId, BatchRecord>): boolean {
   return record.batch !== undefined && pending.has(record.batch);
