@@ -4,14 +4,24 @@ import { CacheError, isCacheError } from './CacheError';
 import type { TypeName } from './contentType';
 import type { ValidPolicyPatch } from './configSchema';
 import type { Logger } from './Logger';
+import type { DirectReads } from './DirectReads';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
+import { unref } from './unref';
 import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions } from './protocol';
 
 export interface RemoteEngineOptions {
   /** Starts a new engine behind its boundary (a Worker): called at start and after each death. */
   connect: () => Promise<EngineConnection>;
   logger: Logger;
+  /**
+   * Reads persistent entries straight from the page (see DirectReads): used while the worker keeps them
+   * in IndexedDB and no write of this page is on its way, for the hits it finds.
+   */
+  direct?: DirectReads | undefined;
 }
+
+/** How long reads the page answered itself wait, at most, before the worker counts them (when no other call goes first). */
+const TOUCH_AFTER_MS = 1000;
 
 /**
  * The main thread's proxy of the engine running in a worker. Every call races the worker's death: a
@@ -21,8 +31,15 @@ export interface RemoteEngineOptions {
 export class RemoteEngine implements EngineApi {
   readonly #options: RemoteEngineOptions;
   #connection: Promise<EngineConnection> | null = null;
+  /** The connection while its worker lives (known synchronously, unlike #connection). */
+  #live: EngineConnection | null = null;
   #closed = false;
   #restartedAt = -Infinity;
+  /** Calls that change entries, sent and not answered: while any is, reads go to the worker, after them. */
+  #writing = 0;
+  /** Keys the page read itself, by type, not yet told to the worker. */
+  readonly #touched = new Map<TypeName, string[]>();
+  #touchTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(options: RemoteEngineOptions) {
     this.#options = options;
@@ -35,12 +52,23 @@ export class RemoteEngine implements EngineApi {
     return engine;
   }
 
-  getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
-    return this.#call((engine) => engine.getMany(type, keys, fingerprints, readThrough));
+  async getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
+    const direct = this.#options.direct;
+    const found = direct && this.#readsDirectly(type) ? await direct.read(type, keys, fingerprints).catch(() => null) : null;
+    if (!found) return this.#call((engine) => engine.getMany(type, keys, fingerprints, readThrough));
+    const hits = keys.filter((_, index) => found[index]);
+    if (hits.length) this.#touch(type, hits);
+    const rest = keys.flatMap((_, index) => (found[index] ? [] : [index]));
+    if (!rest.length) return found;
+    const others = await this.#call((engine) =>
+      engine.getMany(type, rest.map((index) => keys[index]!), fingerprints && rest.map((index) => fingerprints[index]), readThrough),
+    );
+    rest.forEach((index, at) => (found[index] = others[at]));
+    return found;
   }
 
   setMany(type: TypeName, entries: EntryInput[], options?: SetManyOptions): Promise<void> {
-    return this.#call((engine) => engine.setMany(type, entries, options));
+    return this.#call((engine) => engine.setMany(type, entries, options), WRITES);
   }
 
   mark(type: TypeName): Promise<Mark> {
@@ -52,7 +80,7 @@ export class RemoteEngine implements EngineApi {
   }
 
   commit(batch: string, type: TypeName, count: number, commitId?: string): Promise<void> {
-    return this.#call((engine) => engine.commit(batch, type, count, commitId));
+    return this.#call((engine) => engine.commit(batch, type, count, commitId), WRITES);
   }
 
   committed(type: TypeName, commitId: string): Promise<boolean> {
@@ -76,15 +104,15 @@ export class RemoteEngine implements EngineApi {
   }
 
   deleteMany(type: TypeName, keys: string[], once?: Once): Promise<number> {
-    return this.#call((engine) => engine.deleteMany(type, keys, once));
+    return this.#call((engine) => engine.deleteMany(type, keys, once), WRITES);
   }
 
   clear(type?: TypeName, once?: Once): Promise<void> {
-    return this.#call((engine) => engine.clear(type, once));
+    return this.#call((engine) => engine.clear(type, once), WRITES);
   }
 
   emit(event: CacheEvent, once?: Once): Promise<EmitReport> {
-    return this.#call((engine) => engine.emit(event, once));
+    return this.#call((engine) => engine.emit(event, once), WRITES);
   }
 
   stats(): Promise<CacheStats<string>> {
@@ -96,7 +124,11 @@ export class RemoteEngine implements EngineApi {
   }
 
   discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[]): Promise<void> {
-    return this.#call((engine) => engine.discardCorrupt(type, found));
+    return this.#call((engine) => engine.discardCorrupt(type, found), WRITES);
+  }
+
+  touched(type: TypeName, keys: string[]): Promise<void> {
+    return this.#call((engine) => engine.touched(type, keys));
   }
 
   updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void> {
@@ -114,8 +146,11 @@ export class RemoteEngine implements EngineApi {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#options.direct?.close();
+    clearTimeout(this.#touchTimer);
     const connection = await this.#connection?.catch(() => null);
     if (!connection) return;
+    this.#sendTouched(connection);
     try {
       await Promise.race([connection.engine.close(), connection.died]);
     } catch {
@@ -126,17 +161,49 @@ export class RemoteEngine implements EngineApi {
     }
   }
 
-  async #call<T>(run: (engine: EngineApi) => Promise<T>): Promise<T> {
+  async #call<T>(run: (engine: EngineApi) => Promise<T>, writes = false): Promise<T> {
     if (this.#closed) throw new CacheError('closed', 'This cache is closed');
-    const connection = await this.#current();
-    const watchdog = connection.probe && setTimeout(() => this.#probe(connection), PROBE_AFTER_MS);
+    if (writes) this.#writing++;
     try {
-      return await Promise.race([run(connection.engine), connection.died]);
-    } catch (error) {
-      throw toClientError(error);
+      const connection = await this.#current();
+      // The reads the page answered itself go first: the worker's counts then follow the page's order.
+      this.#sendTouched(connection);
+      const watchdog = connection.probe && setTimeout(() => this.#probe(connection), PROBE_AFTER_MS);
+      try {
+        return await Promise.race([run(connection.engine), connection.died]);
+      } catch (error) {
+        throw toClientError(error);
+      } finally {
+        clearTimeout(watchdog);
+      }
     } finally {
-      clearTimeout(watchdog);
+      if (writes) this.#writing--;
     }
+  }
+
+  /** Whether a read of this type may be answered by the page: its worker has said it keeps the type in IndexedDB, and no write is on its way. */
+  #readsDirectly(type: TypeName): boolean {
+    return this.#writing === 0 && this.#live?.storage?.() === 'indexeddb' && this.#options.direct!.reads(type);
+  }
+
+  #touch(type: TypeName, keys: string[]): void {
+    const touched = this.#touched.get(type);
+    if (touched) touched.push(...keys);
+    else this.#touched.set(type, keys);
+    if (this.#touchTimer !== undefined) return;
+    this.#touchTimer = setTimeout(() => {
+      this.#touchTimer = undefined;
+      if (!this.#closed) void this.#current().then((connection) => this.#sendTouched(connection), () => {});
+    }, TOUCH_AFTER_MS);
+    unref(this.#touchTimer);
+  }
+
+  /** Tells the worker of the reads the page answered itself (lost with a worker that dies meanwhile: they were hits, and read times are hints). */
+  #sendTouched(connection: EngineConnection): void {
+    for (const [type, keys] of this.#touched) {
+      connection.engine.touched(type, keys).catch(() => {});
+    }
+    this.#touched.clear();
   }
 
   /** A call has waited long: a worker that does not answer a ping either is dead (its death went unseen). */
@@ -151,9 +218,11 @@ export class RemoteEngine implements EngineApi {
       const connecting = this.#options.connect();
       this.#connection = connecting;
       connecting.then(
-        (connection) =>
-          connection.died.catch((error: unknown) => {
+        (connection) => {
+          if (this.#connection === connecting) this.#live = connection;
+          return connection.died.catch((error: unknown) => {
             // Forget the dead worker at once, so the next call starts a new one.
+            if (this.#live === connection) this.#live = null;
             if (this.#connection === connecting) this.#connection = null;
             if (this.#closed) return;
             // A page that only listens (on, watch) would hear nothing from other tabs until its next
@@ -164,7 +233,8 @@ export class RemoteEngine implements EngineApi {
             if (!restart) return;
             this.#restartedAt = now;
             this.#current().catch(() => {});
-          }),
+          });
+        },
         () => {
           if (this.#connection === connecting) this.#connection = null;
         },
@@ -173,6 +243,9 @@ export class RemoteEngine implements EngineApi {
     return this.#connection;
   }
 }
+
+/** Marks a call that changes entries (see #writing). */
+const WRITES = true;
 
 /** A worker that dies is replaced at once, unless the last one was replaced this recently (then at the next call). */
 const RESTART_MS = 5000;

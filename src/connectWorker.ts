@@ -4,7 +4,7 @@ import { registerCacheErrorTransfer } from './cacheErrorTransfer';
 import { channelRelay } from './channelRelay';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { randomId } from './randomId';
-import { ENGINE_METHODS, type ClientCallbacks, type EngineApi, type EngineConnection, type WorkerHost, type WorkerOpenOptions } from './protocol';
+import { ENGINE_METHODS, type ClientCallbacks, type EngineApi, type EngineConnection, type StorageKind, type WorkerHost, type WorkerOpenOptions } from './protocol';
 import type { OpenTabChannel } from './TabChannel';
 
 /**
@@ -69,7 +69,9 @@ export async function connectWorker(
   const host = Comlink.wrap<WorkerHost>(worker);
   const [openEngine, ping] = [host.open, host.ping];
   let remote: Comlink.Remote<EngineApi>;
-  const opening = openEngine(options, Comlink.proxy(client));
+  // What this worker, and no other, said of its storage.
+  let storage: StorageKind | null = null;
+  const opening = openEngine(options, Comlink.proxy({ ...client, storage: (where: StorageKind) => void (storage = where) }));
   const watching = watchStart(ping, () => {
     fail(new CacheError('worker_failed', 'The cache worker did not answer: its start hung'));
     worker.terminate();
@@ -91,7 +93,7 @@ export async function connectWorker(
   }
   // The worker holds this lock while it lives, so the request is granted exactly when it dies (terminate included).
   if (locks && lock) void locks.request(lock, () => fail(new CacheError('worker_failed', 'The cache worker stopped')));
-  const connection: EngineConnection & { proxies?: unknown[] } = { engine, died, terminate, proxies: [host, openEngine, ping, remote] };
+  const connection: EngineConnection & { proxies?: unknown[] } = { engine, died, terminate, storage: () => storage, proxies: [host, openEngine, ping, remote] };
   if (!locks) connection.probe = () => ping();
   return connection;
 }

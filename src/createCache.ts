@@ -18,6 +18,7 @@ import { cacheConfigSchema } from './configSchema';
 import { isStandardSchema } from './validateValue';
 import { watchLifecycle } from './watchLifecycle';
 import { connectWorker, WORKER_START_HINT } from './connectWorker';
+import { DirectReads } from './DirectReads';
 import { RemoteEngine } from './RemoteEngine';
 
 export interface CreateCacheOptions<S extends Schemas = Schemas, N extends string = never> {
@@ -126,7 +127,13 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
     const startHint = worker === 'auto' ? WORKER_START_HINT : undefined;
     // Each worker (a restarted one too) gets the config as it is then: `updatePolicy` may have changed it.
     const current = () => (table ? (table.toJSON() as ValidConfig) : config);
-    engine = await RemoteEngine.start({ connect: () => connectWorker(createWorker, { name, config: current(), tab: tab.open }, callbacks, { openChannel, startHint }), logger });
+    // Reads of persistent types straight from IndexedDB, as the worker keeps them there (see DirectReads).
+    const direct = globalThis.indexedDB ? new DirectReads({ name, indexedDB: globalThis.indexedDB, types }) : undefined;
+    engine = await RemoteEngine.start({
+      connect: () => connectWorker(createWorker, { name, config: current(), tab: tab.open }, callbacks, { openChannel, startHint }),
+      logger,
+      direct,
+    });
     if (table) {
       const remote = engine;
       const stop = followPolicyUpdates(table, (type, patch) => {

@@ -99,6 +99,8 @@ export interface EngineApi {
    * entry if it is still the write that was read (another tab may have rewritten it since).
    */
   discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[]): Promise<void>;
+  /** The page read these entries itself (see src/DirectReads.ts): count them as hits, and as read now for eviction. */
+  touched(type: TypeName, keys: string[]): Promise<void>;
   /** The app changed a policy (`SmartCacheConfig.updatePolicy`, checked on the page): follow it. */
   updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void>;
   /** The page is being frozen: stop listening to other tabs. */
@@ -126,6 +128,7 @@ export const ENGINE_METHODS = [
   'stats',
   'cleanup',
   'discardCorrupt',
+  'touched',
   'updatePolicy',
   'suspend',
   'resume',
@@ -161,7 +164,16 @@ export interface ClientCallbacks {
   log(message: string, error: unknown): void;
   /** Entries changed, here or in another tab (coalesced per task), for `watch`. */
   changed(changes: CacheChange[]): void;
+  /**
+   * Where the engine keeps its persistent types: told once it has opened, and again if IndexedDB fails
+   * for good. The engine waits for the page's answer before it answers anything from memory, so a page
+   * reading IndexedDB itself (src/DirectReads.ts) stops before any write it could miss has resolved.
+   */
+  storage?(where: StorageKind): void;
 }
+
+/** Where an engine keeps its persistent types. */
+export type StorageKind = 'indexeddb' | 'memory';
 
 /** An engine behind a boundary that can die (a Worker), as the main thread holds it. */
 export interface EngineConnection {
@@ -175,6 +187,8 @@ export interface EngineConnection {
    * that takes long makes the caller probe, and a thread that does not answer is taken for dead.
    */
   probe?: () => Promise<void>;
+  /** Where this engine keeps its persistent types, as it last said (null until it has). */
+  storage?: () => StorageKind | null;
 }
 
 /** What the main thread sends to open an engine in a worker. */

@@ -13,9 +13,10 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * flight, changes were retried on a new worker and a hung start was detected: 0.5 kB on the page; 1.26
  * until emit and clear retried on a full disk, tabs greeted on resume and after losing IndexedDB, and
  * imports made room after their commit: 0.4 kB in the worker; 1.27 until room made after an import
- * was counted and fell back to deletes on a full disk.)
+ * was counted and fell back to deletes on a full disk; 1.28 until the page read persistent entries
+ * itself, src/DirectReads.ts: 1 kB on the page, for point gets as fast as idb-keyval's.)
  */
-const REACHED_RATIO = 1.28;
+const REACHED_RATIO = 1.33;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();

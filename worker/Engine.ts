@@ -5,7 +5,7 @@ import { CacheError, isCacheError } from '../src/CacheError';
 import { isBuiltInType, type TypeName } from '../src/contentType';
 import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets, type InvalidationTarget } from '../src/invalidationTargets';
-import type { ClientCallbacks, EngineApi, EntryInput, Found, Listed, LogPlace, Mark, Once, ReadThrough, SetManyOptions, WorkerOpenOptions } from '../src/protocol';
+import type { ClientCallbacks, EngineApi, EntryInput, Found, Listed, LogPlace, Mark, Once, ReadThrough, SetManyOptions, StorageKind, WorkerOpenOptions } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { OpenTabChannel } from '../src/TabChannel';
 import { PolicyTable } from '../src/PolicyTable';
@@ -80,6 +80,8 @@ export class Engine implements EngineApi {
   /** Cancels the next periodic cleanup. */
   #stopCleanup: void | (() => void) = undefined;
   readonly #feed: ChangeFeed;
+  /** Settles once the page has heard where persistent types are kept (see ClientCallbacks.storage). */
+  #told: Promise<void> = Promise.resolve();
 
   private constructor(options: EngineOptions, idb: IdbStore | null, degraded: string | null) {
     this.#options = options;
@@ -153,6 +155,7 @@ export class Engine implements EngineApi {
       }
     }
     const from = await engine.#sync.start(options.tab?.since ?? null);
+    await engine.#tell(engine.#idb ? 'indexeddb' : 'memory');
     const { client } = options;
     if (client && from) engine.#notify(() => client.listening(from));
     return engine;
@@ -393,6 +396,15 @@ export class Engine implements EngineApi {
     counters.misses += found.length;
   }
 
+  async touched(type: TypeName, keys: string[]): Promise<void> {
+    // No wait for other tabs' changes: counted as the call arrives, in the order the page made its calls.
+    this.#checkOpen();
+    this.#count(type).hits += keys.length;
+    const store = this.#storeOf(type);
+    const now = this.#now();
+    for (const key of keys) store.touch(type, key, now);
+  }
+
   /** The page is being frozen or hidden: stop listening, and record reads while the page can still run. */
   async updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void> {
     this.#checkOpen();
@@ -430,7 +442,10 @@ export class Engine implements EngineApi {
   async #applyShared(change: Change, targets: InvalidationTarget[], once?: Once): Promise<{ shared: SharedChange; counts: Counts }> {
     const shared: SharedChange = { change, id: once?.id ?? randomId(), origin: this.#tabId, epoch: null, seq: null, invalidated: {} };
     const idb = this.#idb;
-    if (!idb) return { shared, counts: {} };
+    if (!idb) {
+      await this.#told;
+      return { shared, counts: {} };
+    }
     try {
       const persistent = targets.filter((target) => this.#storeOf(target.type) === idb);
       const entry = { ...logged(change), id: shared.id, origin: this.#tabId, at: this.#now() };
@@ -443,7 +458,7 @@ export class Engine implements EngineApi {
       Object.assign(shared, { epoch, seq: record.seq, invalidated: record.invalidated });
       return { shared, counts: record.invalidated };
     } catch (error) {
-      this.#degradeOrThrow(idb, error);
+      await this.#degradeOrThrow(idb, error);
       return { shared, counts: {} };
     }
   }
@@ -466,7 +481,7 @@ export class Engine implements EngineApi {
       await this.#sync.current();
     } catch (error) {
       // IndexedDB gone for good: no log to check, as in any tab without IndexedDB.
-      this.#degradeOrThrow(this.#idb, error);
+      await this.#degradeOrThrow(this.#idb, error);
     }
   }
 
@@ -634,10 +649,11 @@ export class Engine implements EngineApi {
   /** Runs `operation` on the type's store; if IndexedDB can no longer be opened, degrades to memory and runs it there. */
   async #withStore<T>(type: TypeName, operation: (store: Store) => Promise<T>): Promise<T> {
     const store = this.#storeOf(type);
+    if (store === this.#memory) await this.#toldMemory();
     try {
       return await operation(store);
     } catch (error) {
-      this.#degradeOrThrow(store, error);
+      await this.#degradeOrThrow(store, error);
       return operation(this.#memory);
     }
   }
@@ -651,19 +667,39 @@ export class Engine implements EngineApi {
       groups.set(store, [...(groups.get(store) ?? []), type]);
     }
     for (const [store, mine] of groups) {
+      if (store === this.#memory) await this.#toldMemory();
       try {
         await operation(store, mine);
       } catch (error) {
-        this.#degradeOrThrow(store, error);
+        await this.#degradeOrThrow(store, error);
         await operation(this.#memory, mine);
       }
     }
   }
 
   /** After a failure in `store`: rethrows, unless it is IndexedDB that can no longer be opened — then degrades to memory. */
-  #degradeOrThrow(store: Store | null, error: unknown): void {
+  async #degradeOrThrow(store: Store | null, error: unknown): Promise<void> {
     if (store === null || store !== this.#idb || !isOpenFailure(error)) throw error;
     this.#degrade(reasonOf(error));
+    await this.#told;
+  }
+
+  /**
+   * Before answering from memory: once IndexedDB is lost, a page that reads it itself must have heard
+   * so (its answer may travel on another port than this call's, in no set order).
+   */
+  async #toldMemory(): Promise<void> {
+    if (this.#idb === null) await this.#told;
+  }
+
+  /** Tells the page where persistent types are kept; settles once it has heard (or cannot hear). */
+  #tell(where: StorageKind): Promise<void> {
+    const { client } = this.#options;
+    if (!client?.storage) return this.#told;
+    const telling = Promise.resolve()
+      .then(() => client.storage!(where))
+      .catch((error: unknown) => this.#logger.error('Reprise: a client callback failed', error));
+    return (this.#told = telling);
   }
 
   #degrade(reason: string): void {
@@ -672,6 +708,7 @@ export class Engine implements EngineApi {
     this.#idb?.close();
     this.#idb = null;
     this.#degraded = reason;
+    void this.#tell('memory');
     if (had) this.#sync.lostLog();
   }
 

@@ -30,6 +30,7 @@ const host: WorkerHost = {
       progress: remoteClient.progress,
       log: remoteClient.log,
       changed: remoteClient.changed,
+      storage: remoteClient.storage,
     };
     const engine = await Engine.create({
       name,

@@ -9,6 +9,7 @@ import type { CacheEvent } from '../../src/cacheEvent';
 import type { CacheConfig } from '../../src/configSchema';
 import { PageTab } from '../../src/PageTab';
 import type { ClientCallbacks } from '../../src/protocol';
+import { DirectReads } from '../../src/DirectReads';
 import { RemoteEngine } from '../../src/RemoteEngine';
 import { SmartCacheConfig } from '../../src/SmartCacheConfig';
 import { typesOf } from '../../src/typesOf';
@@ -175,7 +176,9 @@ export class SimTab {
         },
       },
     );
-    this.#remote = await RemoteEngine.start({ connect: workers.connect(callbacks), logger });
+    // The page reads persistent entries itself, as createCache's do, through a connection of its own.
+    const direct = new DirectReads({ name: world.name, indexedDB: tabFactory(world.inner).factory, types: typesOf(config.toJSON()), now: world.now });
+    this.#remote = await RemoteEngine.start({ connect: workers.connect(callbacks), logger, direct });
     // setMany's validation yields when its slice's time is up: on a loaded machine, at any check. Here, as
     // the seed says (a tick of 0–15 "ms" per look at the clock), so that a failing seed replays.
     const slices = new Random((drawsOf(world.seed) * 31 + this.#workers) | 0);

@@ -5,7 +5,9 @@ import { CacheClient } from '../../src/CacheClient';
 import { CacheError } from '../../src/CacheError';
 import type { Schemas } from '../../src/Cache';
 import { PageTab } from '../../src/PageTab';
-import type { ClientCallbacks, EngineApi, EngineConnection } from '../../src/protocol';
+import type { ClientCallbacks, EngineApi, EngineConnection, StorageKind } from '../../src/protocol';
+import { DirectReads } from '../../src/DirectReads';
+import { typesOf } from '../../src/typesOf';
 import { RemoteEngine } from '../../src/RemoteEngine';
 import { SmartCacheConfig } from '../../src/SmartCacheConfig';
 import type { CacheConfig } from '../../src/configSchema';
@@ -26,6 +28,11 @@ export interface InProcessWorkersOptions {
   beforeCall?: (method: Method, args: unknown[], worker: InProcessWorker) => void | Promise<void>;
   /** Called when a worker's engine has answered a call, before the answer reaches the page; may kill it. */
   afterCall?: (method: Method, args: unknown[], worker: InProcessWorker) => void;
+  /**
+   * The page hears a worker's storage this many milliseconds after it is said (in a browser, the callback
+   * travels on a port of its own, in no set order with the answers to calls).
+   */
+  storageDelayMs?: number;
   /** Called when a worker has started. */
   onStart?: (worker: InProcessWorker) => void;
   /** Called when a worker is killed, to end what a real dead worker could no longer do (its transactions). */
@@ -42,8 +49,14 @@ export function inProcessWorkers(open: (client: ClientCallbacks) => Promise<Engi
     const died = new Promise<never>((_, reject) => (fail = reject));
     died.catch(() => {});
     let dead = false;
+    // What this worker said of its storage (see connectWorker).
+    let storage: StorageKind | null = null;
     // A dead worker's callbacks never reach the page.
     const callbacks: ClientCallbacks = {
+      storage: async (where) => {
+        if (options.storageDelayMs) await new Promise((resolve) => setTimeout(resolve, options.storageDelayMs));
+        if (!dead) storage = where;
+      },
       remoteEvent: (...args) => (dead ? undefined : client.remoteEvent(...copy(args))),
       listening: (...args) => (dead ? undefined : client.listening(...copy(args))),
       progress: (...args) => (dead ? undefined : client.progress(...args)),
@@ -78,7 +91,7 @@ export function inProcessWorkers(open: (client: ClientCallbacks) => Promise<Engi
           return copy(result);
         },
     });
-    return { engine: remote, died, terminate: () => worker.kill() };
+    return { engine: remote, died, terminate: () => worker.kill(), storage: () => storage };
   };
   return { workers, connect };
 }
@@ -90,6 +103,11 @@ export interface RemoteCacheOptions<S extends Schemas> extends InProcessWorkersO
   schemas?: S;
   now?: () => number;
   engine?: Partial<EngineOptions>;
+  /**
+   * Reads persistent entries from the page, as createCache's caches do: through `indexedDB` by default
+   * (when given), through another factory of the same databases when given one, or not at all with false.
+   */
+  direct?: boolean | IDBFactory;
 }
 
 /** A cache whose engine runs "in a worker" (see above), as createCache builds one with a real Worker. */
@@ -125,7 +143,9 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
       }),
     options,
   );
-  const engine = await RemoteEngine.start({ connect: connect(callbacks), logger });
+  const page = options.direct === false ? undefined : options.direct === true || options.direct === undefined ? options.indexedDB : options.direct;
+  const direct = page && new DirectReads({ name: options.name, indexedDB: page, types: typesOf(config.toJSON()), now: options.now });
+  const engine = await RemoteEngine.start({ connect: connect(callbacks), logger, direct });
   client = new CacheClient<S>(engine, { schemas: options.schemas, logger });
   return { cache: client, workers, logger };
 }

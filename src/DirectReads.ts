@@ -1,0 +1,141 @@
+import type { TypeName } from './contentType';
+import type { Found } from './protocol';
+import { BatchStates, type BatchId } from '../worker/batchStates';
+import type { EntryRecord } from '../worker/databaseSchema';
+import { requestsDone } from '../worker/idbRequests';
+import { isExpired } from '../worker/isExpired';
+import { entryStore, LAYOUT, layoutOf } from '../worker/layout';
+
+export interface DirectReadsOptions {
+  /** The database the worker keeps (the cache's name). */
+  name: string;
+  indexedDB: IDBFactory;
+  /** The cache's content types, each with whether it is persistent (see typesOf). */
+  types: ReadonlyMap<TypeName, boolean>;
+  /** Milliseconds since the epoch, as the worker's clock. */
+  now?: () => number;
+}
+
+/** After an open that found no usable database, how long before the next read tries again. */
+const RETRY_OPEN_MS = 1000;
+
+/**
+ * Reads of persistent entries straight from the page, through a connection of its own, as idb-keyval
+ * reads: one read-only transaction and no round trip to the worker. Only a plain hit is answered here —
+ * an entry that is there, live, with the fingerprint asked for, and written by no import still pending.
+ * Anything else (a miss, an expired or mismatched entry, a pending import's record) is left to the engine,
+ * which counts it and acts on it. When to read here at all is the caller's to decide (RemoteEngine: only
+ * while its worker keeps the types in IndexedDB and no write of the page is on its way).
+ *
+ * The page never creates, upgrades or holds up the database: it opens the one the worker made, at its
+ * current version, closes it for another tab's upgrade or a deletion, and reads nothing while it is not
+ * there or has a layout this code does not know.
+ */
+export class DirectReads {
+  readonly #options: DirectReadsOptions;
+  readonly #now: () => number;
+  #db: Promise<IDBDatabase | null> | null = null;
+  /** The connection, once open. */
+  #open: IDBDatabase | null = null;
+  #failedAt = -Infinity;
+  readonly #batches = new BatchStates();
+  #closed = false;
+
+  constructor(options: DirectReadsOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Whether entries of this type are in IndexedDB at all. */
+  reads(type: TypeName): boolean {
+    return this.#options.types.get(type) === true && !this.#closed;
+  }
+
+  /**
+   * Each key's entry where it is a plain hit, undefined where the engine must answer; null when nothing
+   * could be read here (no usable database, a transaction that failed).
+   */
+  async read(type: TypeName, keys: readonly string[], fingerprints?: readonly (string | undefined)[]): Promise<(Found | undefined)[] | null> {
+    if (!keys.length) return [];
+    const db = await this.#connection();
+    const name = entryStore(type);
+    if (!db || !db.objectStoreNames.contains(name)) return null;
+    let records: (EntryRecord | undefined)[];
+    let pending: ReadonlyMap<BatchId, unknown>;
+    try {
+      const store = db.transaction(name, 'readonly').objectStore(name);
+      const requests = keys.map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
+      await requestsDone(requests);
+      records = requests.map((request) => request.result);
+      // An imported record is the import's entry once its batch has committed (see importBatch.ts).
+      pending = await this.#batches.pendingAmong(store, records);
+    } catch {
+      // Closing, closed by the browser, or a read that failed: the next read opens again.
+      this.#forget(db);
+      return null;
+    }
+    const now = this.#now();
+    return records.map((record, index) => {
+      const fingerprint = fingerprints?.[index];
+      if (!record || (record.batch !== undefined && pending.has(record.batch))) return undefined;
+      // As fromRecord reads it: only an entry that can expire has an expiry.
+      if (isExpired({ expires: record.expiry !== undefined, expiresAt: record.expiresAt }, now) || (fingerprint !== undefined && record.fingerprint !== fingerprint)) return undefined;
+      return { value: record.value, revision: record.revision };
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#open?.close();
+    this.#forget(this.#open);
+  }
+
+  #connection(): Promise<IDBDatabase | null> {
+    if (this.#db) return this.#db;
+    if (this.#closed || this.#now() - this.#failedAt < RETRY_OPEN_MS) return Promise.resolve(null);
+    const opening = new Promise<IDBDatabase | null>((resolve) => {
+      const failed = () => {
+        this.#failedAt = this.#now();
+        if (this.#db === opening) this.#db = null;
+        resolve(null);
+      };
+      let request: IDBOpenDBRequest;
+      try {
+        request = this.#options.indexedDB.open(this.#options.name);
+      } catch {
+        failed();
+        return;
+      }
+      // No database (never made, or deleted): not this page's to create — the worker makes it, with its stores.
+      request.onupgradeneeded = () => request.transaction?.abort();
+      request.onerror = (event) => {
+        event.preventDefault();
+        failed();
+      };
+      request.onsuccess = () => {
+        const db = request.result;
+        if (this.#closed || layoutOf(db.objectStoreNames) !== LAYOUT) {
+          db.close();
+          failed();
+          return;
+        }
+        // Another tab's upgrade or a deletion waits for every connection: this one goes at once.
+        db.onversionchange = () => {
+          db.close();
+          this.#forget(db);
+        };
+        db.onclose = () => this.#forget(db);
+        this.#open = db;
+        resolve(db);
+      };
+    });
+    this.#db = opening;
+    return opening;
+  }
+
+  #forget(db: IDBDatabase | null): void {
+    if (this.#open !== db) return;
+    this.#open = null;
+    this.#db = null;
+  }
+}

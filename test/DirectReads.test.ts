@@ -1,0 +1,219 @@
+import { IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import { DirectReads } from '../src/DirectReads';
+import { typesOf } from '../src/typesOf';
+import { deleteUnderTabs, tabFactory } from './support/faultyIndexedDB';
+import { openRemoteCache, type RemoteCacheOptions } from './support/inProcessWorkers';
+import { fakeClock, openCache, uniqueName } from './support/openCache';
+
+/** A cache "in a worker" whose page reads IndexedDB itself, with the worker's calls listed. */
+async function pageReading(options: Partial<RemoteCacheOptions<never>> = {}) {
+  const calls: string[] = [];
+  const clock = fakeClock();
+  const name = options.name ?? uniqueName();
+  const indexedDB = options.indexedDB ?? new IDBFactory();
+  const opened = await openRemoteCache({ name, indexedDB, now: clock.now, ...options, beforeCall: (method) => void calls.push(method) });
+  return { ...opened, calls, clock, name, indexedDB };
+}
+
+const hitsOf = async (cache: { stats(): Promise<{ types: Record<string, { hits: number; misses: number }> }> }, type: string) => {
+  const { hits, misses } = (await cache.stats()).types[type]!;
+  return { hits, misses };
+};
+
+describe('reads the page answers itself', () => {
+  it('a hit is read from IndexedDB with no call to the worker, and the worker counts it (hits, and its read time for eviction)', async () => {
+    const { cache, calls } = await pageReading();
+    await cache.setMany('track_metadata', [
+      { key: 'a', value: { title: 'A' } },
+      { key: 'b', value: { title: 'B' } },
+    ]);
+    calls.length = 0;
+    expect(await cache.get('track_metadata', 'a')).toEqual({ title: 'A' });
+    expect(await Promise.all([cache.get('track_metadata', 'a'), cache.get('track_metadata', 'b')])).toEqual([{ title: 'A' }, { title: 'B' }]);
+    expect(await cache.getMany('track_metadata', ['b', 'a'])).toEqual([{ title: 'B' }, { title: 'A' }]);
+    expect(calls).toEqual([]);
+    // Told to the worker before its next call: stats count them.
+    expect(await hitsOf(cache, 'track_metadata')).toEqual({ hits: 5, misses: 0 });
+    expect(calls).toEqual(['touched', 'stats']);
+  });
+
+  it('what is not a plain hit is the worker’s: a miss, an expired entry, a fingerprint that differs — counted as without the page', async () => {
+    const counts = async (direct: boolean) => {
+      const { cache, clock, calls } = await pageReading({ direct });
+      // album_year: hybrid, so a fingerprint that differs invalidates.
+      await cache.set('album_year', 'old', 1, { ttlSeconds: 60 });
+      await cache.set('album_year', 'printed', 2, { fingerprint: 'f1' });
+      clock.advance(61_000);
+      calls.length = 0;
+      const answers = [
+        await cache.get('album_year', 'missing'),
+        await cache.get('album_year', 'old'),
+        await cache.get('album_year', 'printed', { fingerprint: 'f2' }),
+        await cache.get('album_year', 'printed'),
+      ];
+      const { types } = await cache.stats();
+      const { hits, misses, expirations, invalidations, entries } = types.album_year;
+      return { answers, counts: { hits, misses, expirations, invalidations, entries }, workerReads: calls.filter((call) => call === 'getMany').length };
+    };
+    const [page, worker] = [await counts(true), await counts(false)];
+    expect(page.answers).toEqual([undefined, undefined, undefined, undefined]);
+    expect(page.counts).toEqual(worker.counts);
+    expect(page.counts).toEqual({ hits: 0, misses: 4, expirations: 1, invalidations: 1, entries: 0 });
+    expect(page.workerReads).toBe(4);
+  });
+
+  it('one batch of gets: the hits are the page’s, the rest one call to the worker, each caller its own answer', async () => {
+    const { cache, calls } = await pageReading();
+    await cache.set('album_year', 'x', 1999);
+    calls.length = 0;
+    const answers = await Promise.all(['x', 'y', 'x', 'z'].map((key) => cache.get('album_year', key)));
+    expect(answers).toEqual([1999, undefined, 1999, undefined]);
+    // (The hits are told to the worker ahead of its read.)
+    expect(calls).toEqual(['touched', 'getMany']);
+    expect(await hitsOf(cache, 'album_year')).toEqual({ hits: 2, misses: 2 });
+  });
+
+  it('entries of an import are the page’s to read once it has committed (its records keep the batch’s id)', async () => {
+    const { cache, calls } = await pageReading({ engine: { importChunk: 10 } });
+    const keys = Array.from({ length: 30 }, (_, index) => `k${index}`);
+    await cache.setMany('track_metadata', keys.map((key) => ({ key, value: key })));
+    calls.length = 0;
+    expect(await cache.getMany('track_metadata', keys)).toEqual(keys);
+    expect(calls).toEqual([]);
+  });
+
+  it('types kept in memory are read by the worker', async () => {
+    const { cache, calls } = await pageReading();
+    await cache.set('generic', 'k', 'v');
+    calls.length = 0;
+    expect(await cache.get('generic', 'k')).toBe('v');
+    expect(calls).toEqual(['getMany']);
+  });
+
+  it('while a write of this page is on its way, reads go to the worker, after it', async () => {
+    const { cache, calls } = await pageReading();
+    await cache.set('track_metadata', 'k', 1);
+    calls.length = 0;
+    const writing = cache.setMany('track_metadata', [{ key: 'k', value: 2 }]);
+    // The write has reached the engine, not finished.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual(['setMany']);
+    const read = cache.get('track_metadata', 'k');
+    await writing;
+    expect(await read).toBe(2);
+    expect(calls).toEqual(['setMany', 'getMany']);
+  });
+
+  it('after another tab’s write or event has resolved, the page reads what it left', async () => {
+    const { cache, name, indexedDB, clock } = await pageReading();
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    await other.set('track_metadata', 'k', 1, { trackId: 't1' });
+    expect(await cache.get('track_metadata', 'k')).toBe(1);
+    await other.set('track_metadata', 'k', 2, { trackId: 't1' });
+    expect(await cache.get('track_metadata', 'k')).toBe(2);
+    await other.emit({ eventType: 'track_removed', trackId: 't1' });
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+  });
+
+  it('never sees part of another tab’s import: each read has all of what it replaces, or all of it', async () => {
+    const { cache, name, indexedDB, clock } = await pageReading();
+    const keys = Array.from({ length: 60 }, (_, index) => `k${index}`);
+    await cache.setMany('track_metadata', keys.map((key) => ({ key, value: 'old' })));
+    // Another tab imports over them in steps of 10 entries (a transaction each).
+    const { cache: other } = await openRemoteCache({ name, indexedDB, now: clock.now, direct: false, engine: { importChunk: 10 } });
+    let done = false;
+    const importing = other.setMany('track_metadata', keys.map((key) => ({ key, value: 'new' }))).finally(() => (done = true));
+    const seen = new Set<string>();
+    while (!done) {
+      const values = await cache.getMany('track_metadata', keys);
+      seen.add([...new Set(values)].join());
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await importing;
+    expect([...seen].every((values) => values === 'old' || values === 'new')).toBe(true);
+    expect(seen.size).toBeGreaterThan(0);
+    expect(await cache.getMany('track_metadata', keys)).toEqual(keys.map(() => 'new'));
+  });
+});
+
+describe('when the worker loses IndexedDB', () => {
+  it('the page stops reading it before any write kept in memory resolves: no stale answer', async () => {
+    const inner = new IDBFactory();
+    const workerSide = tabFactory(inner);
+    // The page hears of it late: the write must wait for that.
+    const { cache, calls } = await pageReading({ indexedDB: workerSide.factory, direct: inner, storageDelayMs: 20 });
+    await cache.set('track_metadata', 'k', 'first');
+    expect(await cache.get('track_metadata', 'k')).toBe('first');
+    // The worker's connection is lost and cannot be opened again: it keeps its types in memory from now on.
+    workerSide.refuse();
+    workerSide.loseConnection();
+    await cache.set('track_metadata', 'k', 'second');
+    expect((await cache.stats()).degraded).toMatch(/IndexedDB/);
+    calls.length = 0;
+    expect(await cache.get('track_metadata', 'k')).toBe('second');
+    expect(calls).toEqual(['getMany']);
+  });
+
+  it('an event applied in memory only is not undone by a read of IndexedDB', async () => {
+    const inner = new IDBFactory();
+    const workerSide = tabFactory(inner);
+    const { cache } = await pageReading({ indexedDB: workerSide.factory, direct: inner, storageDelayMs: 20 });
+    await cache.set('track_metadata', 'k', 'v', { trackId: 't1' });
+    workerSide.refuse();
+    workerSide.loseConnection();
+    await cache.emit({ eventType: 'track_removed', trackId: 't1' });
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+  });
+
+  it('a worker that starts without IndexedDB is never read around', async () => {
+    const inner = new IDBFactory();
+    const { cache: other, name, clock } = await openCache({ indexedDB: inner });
+    await other.set('track_metadata', 'k', 'in IndexedDB');
+    const workerSide = tabFactory(inner);
+    workerSide.refuse();
+    const { cache, calls } = await pageReading({ name, indexedDB: workerSide.factory, direct: inner, now: clock.now });
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+    expect(calls).toContain('getMany');
+  });
+});
+
+describe('the page’s connection', () => {
+  it('makes no database where there is none', async () => {
+    const indexedDB = new IDBFactory();
+    const reads = new DirectReads({ name: 'absent', indexedDB, types: typesOf({}) });
+    expect(await reads.read('track_metadata', ['k'])).toBeNull();
+    expect(await indexedDB.databases()).toEqual([]);
+  });
+
+  it('holds up no other tab: an upgrade (a new custom type) and a deletion go through, and the page reads again after', async () => {
+    const { cache, name, indexedDB, clock, calls } = await pageReading();
+    await cache.set('track_metadata', 'k', 1);
+    expect(await cache.get('track_metadata', 'k')).toBe(1);
+    const { cache: other } = await openCache({
+      name,
+      indexedDB,
+      clock,
+      config: { caching: { customTypes: { lyrics: { ttlSeconds: 60, invalidationStrategy: 'time_based', maxSizeMb: 1, persistent: true } } } },
+    });
+    // Not blocked until the open gives up and keeps its types in memory.
+    expect((await other.stats()).degraded).toBeNull();
+    calls.length = 0;
+    expect(await cache.get('track_metadata', 'k')).toBe(1);
+    expect(calls).toEqual([]);
+    await deleteUnderTabs(indexedDB, name, { turns: 50 });
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+    await cache.set('track_metadata', 'k', 2);
+    clock.advance(2000);
+    expect(await cache.get('track_metadata', 'k')).toBe(2);
+  });
+
+  it('closes with the cache', async () => {
+    const { cache, name, indexedDB } = await pageReading();
+    await cache.set('track_metadata', 'k', 1);
+    expect(await cache.get('track_metadata', 'k')).toBe(1);
+    await cache.close();
+    // Nothing left open: a deletion goes through.
+    await deleteUnderTabs(indexedDB, name, { turns: 50 });
+  });
+});
