@@ -202,7 +202,8 @@ describe('the worker boundary', () => {
     const result = await page.evaluate(async () => {
       const cache = window.tab.cache!;
       await cache.set('track_metadata', 'kept', 'in IndexedDB');
-      const pending = cache.get('track_metadata', 'kept');
+      // A read only the worker answers (a hit of a persistent type the page reads itself).
+      const pending = cache.get('generic', 'in memory');
       window.tab.workers[0]!.terminate();
       let code: string | undefined;
       try {
@@ -332,5 +333,62 @@ describe('the worker boundary', () => {
     });
     expect(reloaded).toMatchObject({ size: 3000, type: 'image/png', report: { invalidated: { artwork: 1 } }, after: false });
     expect([plain.errors, custom.errors]).toEqual([[], []]);
+  });
+});
+
+describe('reads the page answers itself', () => {
+  it('a hit of a persistent type sends nothing to the worker, which counts it before its next call; misses and memory types go to it', async () => {
+    const { page, errors } = await openTab(browser, uniqueName('direct'));
+    const result = await page.evaluate(async () => {
+      const cache = window.tab.cache!;
+      await cache.setMany('track_metadata', Array.from({ length: 50 }, (_, index) => ({ key: `k${index}`, value: index })));
+      await cache.set('generic', 'g', 'memory');
+      // Every call to the worker is a Comlink APPLY message, on a MessagePort or the Worker itself (answers
+      // to the worker's own callbacks, such as changes to watch, are other messages).
+      let sent = 0;
+      const count = <T extends { postMessage: (message: unknown, ...rest: never[]) => void }>(proto: T) => {
+        const original = proto.postMessage;
+        proto.postMessage = function (this: T, message: unknown, ...rest: never[]) {
+          if ((message as { type?: string } | null)?.type === 'APPLY') sent++;
+          return original.call(this, message, ...rest);
+        } as T['postMessage'];
+      };
+      count(MessagePort.prototype);
+      count(Worker.prototype);
+      const values = await Promise.all(Array.from({ length: 50 }, (_, index) => cache.get('track_metadata', `k${index}`)));
+      const many = await cache.getMany('track_metadata', ['k1', 'k2']);
+      const hitsSent = sent;
+      const miss = await cache.get('track_metadata', 'missing');
+      const memory = await cache.get('generic', 'g');
+      const { hits, misses } = (await cache.stats()).types.track_metadata;
+      return { values, many, hitsSent, miss, memory, sentAfter: sent, hits, misses };
+    });
+    expect(result.values).toEqual(Array.from({ length: 50 }, (_, index) => index));
+    expect(result.many).toEqual([1, 2]);
+    expect(result.hitsSent).toBe(0);
+    expect(result).toMatchObject({ miss: undefined, memory: 'memory', hits: 52, misses: 1 });
+    expect(result.sentAfter).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+  });
+
+  it('its connection holds up no other tab: one that adds a store opens at once, and the page reads on', async () => {
+    const name = uniqueName('direct');
+    const plain = await openTab(browser, name);
+    expect(await plain.page.evaluate(async () => (await window.tab.cache!.set('track_metadata', 'k', 'v'), window.tab.cache!.get('track_metadata', 'k')))).toBe('v');
+    const config = {
+      ...TAB_CONFIG,
+      caching: { ...TAB_CONFIG.caching, customTypes: { lyrics: { persistent: true, ttlSeconds: 3600, invalidationStrategy: 'time_based', maxSizeMb: 1 } } },
+    } satisfies CacheConfig;
+    const custom = await openTab(browser, name, config);
+    const stats = await custom.page.evaluate(async () => {
+      const cache = window.tab.cache!;
+      await cache.set('lyrics' as never, 'k', 'la' as never);
+      return cache.stats();
+    });
+    expect(stats.degraded).toBeNull();
+    // The other tab's write after the upgrade, read by this page through a connection opened again.
+    await custom.page.evaluate(() => window.tab.cache!.set('track_metadata', 'k', 'w'));
+    expect(await plain.page.evaluate(() => window.tab.cache!.get('track_metadata', 'k'))).toBe('w');
+    expect(plain.errors).toEqual([]);
   });
 });
