@@ -16,6 +16,8 @@ export interface DirectReadsOptions {
   now?: () => number;
 }
 
+const NONE: ReadonlyMap<BatchId, unknown> = new Map();
+
 /** After an open that found no usable database, how long before the next read tries again. */
 const RETRY_OPEN_MS = 1000;
 
@@ -57,7 +59,7 @@ export class DirectReads {
    */
   async read(type: TypeName, keys: readonly string[], fingerprints?: readonly (string | undefined)[]): Promise<(Found | undefined)[] | null> {
     if (!keys.length) return [];
-    const db = await this.#connection();
+    const db = this.#open ?? (await this.#connection());
     const name = entryStore(type);
     if (!db || !db.objectStoreNames.contains(name)) return null;
     let records: (EntryRecord | undefined)[];
@@ -68,7 +70,7 @@ export class DirectReads {
       await requestsDone(requests);
       records = requests.map((request) => request.result);
       // An imported record is the import's entry once its batch has committed (see importBatch.ts).
-      pending = await this.#batches.pendingAmong(store, records);
+      pending = records.some((record) => record?.batch !== undefined) ? await this.#batches.pendingAmong(store, records) : NONE;
     } catch {
       // Closing, closed by the browser, or a read that failed: the next read opens again.
       this.#forget(db);
@@ -82,6 +84,12 @@ export class DirectReads {
       if (isExpired({ expires: record.expiry !== undefined, expiresAt: record.expiresAt }, now) || (fingerprint !== undefined && record.fingerprint !== fingerprint)) return undefined;
       return { value: record.value, revision: record.revision };
     });
+  }
+
+  /** Opens the connection ahead of the first read (while the worker starts); after a failed open, tries again at once. */
+  warm(): void {
+    this.#failedAt = -Infinity;
+    void this.#connection();
   }
 
   close(): void {

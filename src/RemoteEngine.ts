@@ -48,6 +48,8 @@ export class RemoteEngine implements EngineApi {
   /** Connects the first engine; rejects with `worker_failed` if it cannot start. */
   static async start(options: RemoteEngineOptions): Promise<RemoteEngine> {
     const engine = new RemoteEngine(options);
+    // The page's connection opens while the worker starts: the first read does not wait for it.
+    options.direct?.warm();
     await engine.#current();
     return engine;
   }
@@ -220,6 +222,8 @@ export class RemoteEngine implements EngineApi {
       connecting.then(
         (connection) => {
           if (this.#connection === connecting) this.#live = connection;
+          // A database the page found missing (a first visit: the worker makes it) is there now.
+          if (connection.storage?.() === 'indexeddb') this.#options.direct?.warm();
           return connection.died.catch((error: unknown) => {
             // Forget the dead worker at once, so the next call starts a new one.
             if (this.#live === connection) this.#live = null;
