@@ -50,23 +50,24 @@ export class RemoteEngine implements EngineApi {
     const engine = new RemoteEngine(options);
     // The page's connection opens while the worker starts: the first read does not wait for it.
     options.direct?.warm();
-    await engine.#current();
+    try {
+      await engine.#current();
+    } catch (error) {
+      // No cache to close: the page's connection goes with the failed start.
+      options.direct?.close();
+      throw error;
+    }
     return engine;
   }
 
   async getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
     const direct = this.#options.direct;
     const found = direct && this.#readsDirectly(type) ? await direct.read(type, keys, fingerprints).catch(() => null) : null;
-    if (!found) return this.#call((engine) => engine.getMany(type, keys, fingerprints, readThrough));
-    const hits = keys.filter((_, index) => found[index]);
-    if (hits.length) this.#touch(type, hits);
-    const rest = keys.flatMap((_, index) => (found[index] ? [] : [index]));
-    if (!rest.length) return found;
-    const others = await this.#call((engine) =>
-      engine.getMany(type, rest.map((index) => keys[index]!), fingerprints && rest.map((index) => fingerprints[index]), readThrough),
-    );
-    rest.forEach((index, at) => (found[index] = others[at]));
-    return found;
+    // All hits, or all from the worker: the answer is one snapshot either way (a second read for the
+    // rest could see a write that landed between the two).
+    if (!found || found.some((item) => !item)) return this.#call((engine) => engine.getMany(type, keys, fingerprints, readThrough));
+    this.#touch(type, keys);
+    return found as Found[];
   }
 
   setMany(type: TypeName, entries: EntryInput[], options?: SetManyOptions): Promise<void> {

@@ -128,7 +128,8 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
     // Each worker (a restarted one too) gets the config as it is then: `updatePolicy` may have changed it.
     const current = () => (table ? (table.toJSON() as ValidConfig) : config);
     // Reads of persistent types straight from IndexedDB, as the worker keeps them there (see DirectReads).
-    const direct = globalThis.indexedDB ? new DirectReads({ name, indexedDB: globalThis.indexedDB, types }) : undefined;
+    const page = pageIndexedDB();
+    const direct = page && new DirectReads({ name, indexedDB: page, types });
     engine = await RemoteEngine.start({
       connect: () => connectWorker(createWorker, { name, config: current(), tab: tab.open }, callbacks, { openChannel, startHint }),
       logger,
@@ -165,6 +166,15 @@ function checkSchemas(schemas: Schemas, types: ReadonlyMap<TypeName, boolean>): 
   });
   if (issues.length) {
     throw new CacheError('invalid_argument', `Invalid createCache options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`, { issues });
+  }
+}
+
+/** The page's IndexedDB factory, if it has one it may use (reading it throws in some browsers, with storage blocked). */
+function pageIndexedDB(): IDBFactory | undefined {
+  try {
+    return globalThis.indexedDB ?? undefined;
+  } catch {
+    return undefined;
   }
 }
 

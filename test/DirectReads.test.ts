@@ -1,6 +1,8 @@
 import { IDBFactory } from 'fake-indexeddb';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { CacheError } from '../src/CacheError';
 import { DirectReads } from '../src/DirectReads';
+import { RemoteEngine } from '../src/RemoteEngine';
 import { typesOf } from '../src/typesOf';
 import { deleteUnderTabs, tabFactory } from './support/faultyIndexedDB';
 import { openRemoteCache, type RemoteCacheOptions } from './support/inProcessWorkers';
@@ -63,15 +65,42 @@ describe('reads the page answers itself', () => {
     expect(page.workerReads).toBe(4);
   });
 
-  it('one batch of gets: the hits are the page’s, the rest one call to the worker, each caller its own answer', async () => {
+  it('one batch of gets with a miss in it is the worker’s, whole: one read, one snapshot, each caller its own answer', async () => {
     const { cache, calls } = await pageReading();
     await cache.set('album_year', 'x', 1999);
     calls.length = 0;
     const answers = await Promise.all(['x', 'y', 'x', 'z'].map((key) => cache.get('album_year', key)));
     expect(answers).toEqual([1999, undefined, 1999, undefined]);
-    // (The hits are told to the worker ahead of its read.)
-    expect(calls).toEqual(['touched', 'getMany']);
+    expect(calls).toEqual(['getMany']);
     expect(await hitsOf(cache, 'album_year')).toEqual({ hits: 2, misses: 2 });
+  });
+
+  it('a getMany is one snapshot: never part before and part after a write made meanwhile, by this page or another tab', async () => {
+    for (const writer of ['this page', 'another tab'] as const) {
+      let between: (() => Promise<unknown>) | undefined;
+      const { cache, name, indexedDB, clock } = await pageReading({
+        // Another tab's write lands after the page's read, before any read of the worker.
+        beforeCall: async (method) => {
+          if (method !== 'getMany' || !between) return;
+          const write = between;
+          between = undefined;
+          await write();
+        },
+      });
+      const { cache: other } = await openRemoteCache({ name, indexedDB, now: clock.now, direct: false });
+      await cache.set('track_metadata', 'a', 'old');
+      const fresh = [
+        { key: 'a', value: 'new' },
+        { key: 'b', value: 'new' },
+      ];
+      let values: unknown[];
+      if (writer === 'this page') [values] = await Promise.all([cache.getMany('track_metadata', ['a', 'b']), cache.setMany('track_metadata', fresh)]);
+      else {
+        between = () => other.setMany('track_metadata', fresh);
+        values = await cache.getMany('track_metadata', ['a', 'b']);
+      }
+      expect([['old', undefined], ['new', 'new']], writer).toContainEqual(values);
+    }
   });
 
   it('entries of an import are the page’s to read once it has committed (its records keep the batch’s id)', async () => {
@@ -179,6 +208,17 @@ describe('when the worker loses IndexedDB', () => {
 });
 
 describe('the page’s connection', () => {
+  it('closes when the worker fails to start (createCache rejects: there is no cache to close)', async () => {
+    const inner = new IDBFactory();
+    const { cache, name } = await openCache({ indexedDB: inner });
+    await cache.set('track_metadata', 'k', 1);
+    const page = tabFactory(inner);
+    const direct = new DirectReads({ name, indexedDB: page.factory, types: typesOf({}) });
+    const connect = () => new Promise<never>((_, reject) => setTimeout(() => reject(new CacheError('worker_failed', 'could not start')), 20));
+    await expect(RemoteEngine.start({ connect, logger: { error: vi.fn() }, direct })).rejects.toThrow(/could not start/);
+    expect(page.connections()).toEqual([]);
+  });
+
   it('makes no database where there is none', async () => {
     const indexedDB = new IDBFactory();
     const reads = new DirectReads({ name: 'absent', indexedDB, types: typesOf({}) });
