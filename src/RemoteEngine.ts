@@ -196,7 +196,11 @@ export class RemoteEngine implements EngineApi {
     if (this.#touchTimer !== undefined) return;
     this.#touchTimer = setTimeout(() => {
       this.#touchTimer = undefined;
-      if (!this.#closed) void this.#current().then((connection) => this.#sendTouched(connection), () => {});
+      const touched = [...this.#touched];
+      this.#touched.clear();
+      // Each a call like any other, watched: on a page without Web Locks, a dead worker is found by a
+      // call that hangs, and a page whose reads are all hits makes no other.
+      for (const [type, keys] of touched) this.touched(type, keys).catch(() => {});
     }, TOUCH_AFTER_MS);
     unref(this.#touchTimer);
   }

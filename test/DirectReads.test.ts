@@ -2,6 +2,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { CacheError } from '../src/CacheError';
 import { DirectReads } from '../src/DirectReads';
+import type { EngineApi } from '../src/protocol';
 import { RemoteEngine } from '../src/RemoteEngine';
 import { typesOf } from '../src/typesOf';
 import { deleteUnderTabs, tabFactory } from './support/faultyIndexedDB';
@@ -204,6 +205,36 @@ describe('when the worker loses IndexedDB', () => {
     const { cache, calls } = await pageReading({ name, indexedDB: workerSide.factory, direct: inner, now: clock.now });
     expect(await cache.get('track_metadata', 'k')).toBeUndefined();
     expect(calls).toContain('getMany');
+  });
+});
+
+describe('a worker whose death cannot be observed (no Web Locks)', () => {
+  it('is found (probed through the page’s report of its hits) while the page answers every read itself', async () => {
+    const indexedDB = new IDBFactory();
+    const { cache: writer, name } = await openCache({ indexedDB });
+    await writer.set('track_metadata', 'k', 1);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let fail!: (error: Error) => void;
+      const died = new Promise<never>((_, reject) => (fail = reject));
+      died.catch(() => {});
+      const terminate = vi.fn(() => fail(new CacheError('worker_failed', 'The cache worker was terminated')));
+      // A worker that hangs: no call is ever answered, not even a ping.
+      const engine = new Proxy({} as EngineApi, { get: () => () => new Promise(() => {}) });
+      const connections = [{ engine, died, terminate, probe: () => new Promise<void>(() => {}), storage: () => 'indexeddb' as const }];
+      const remote = await RemoteEngine.start({
+        connect: async () => connections.shift() ?? Promise.reject(new CacheError('worker_failed', 'no more workers')),
+        logger: { error: vi.fn() },
+        direct: new DirectReads({ name, indexedDB, types: typesOf({}) }),
+      });
+      for (let second = 0; second < 10 && !terminate.mock.calls.length; second++) {
+        expect(await remote.getMany('track_metadata', ['k'])).toEqual([expect.objectContaining({ value: 1 })]);
+        await vi.advanceTimersByTimeAsync(1000);
+      }
+      expect(terminate).toHaveBeenCalled();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
