@@ -891,6 +891,20 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
       const expected = first.outcome === 'ok' ? [writes.length] : first.outcome === 'fail' ? [0] : [0, writes.length];
       if (!expected.includes(present)) fail(`batch ${name} (${first.outcome}) is partly stored: ${present} of ${writes.length} entries`);
     }
+    // At rest, every tab with IndexedDB reads each stored entry as the database holds it (or not at all:
+    // expired), most of them read by the page itself (src/DirectReads.ts), the rest by its worker.
+    for (const tab of tabs) {
+      if (tab.degraded) continue;
+      for (const [type, { values }] of stored) {
+        if (!isPersistentType(type) || !values.size) continue;
+        const keys = [...values.keys()];
+        const answers = await tab.cache.getMany(type as (typeof TYPES)[number], keys).catch((error: unknown) => fail(`getMany at rest failed in ${tab.id}: ${String(error)}`));
+        answers.forEach((answer, index) => {
+          const w = (answer as { w?: unknown } | undefined)?.w;
+          if (answer !== undefined && w !== values.get(keys[index]!)) fail(`${tab.id} reads ${type} ${keys[index]} as w${String(w)} at rest; the database holds w${String(values.get(keys[index]!))}`);
+        });
+      }
+    }
   }
 
   const total = actions.reduce((sum, [weight]) => sum + weight, 0);
