@@ -63,11 +63,10 @@ export class RemoteEngine implements EngineApi {
   async getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
     const direct = this.#options.direct;
     const found = direct && this.#readsDirectly(type) ? await direct.read(type, keys, fingerprints).catch(() => null) : null;
-    // All hits, or all from the worker: the answer is one snapshot either way (a second read for the
-    // rest could see a write that landed between the two).
-    if (!found || found.some((item) => !item)) return this.#call((engine) => engine.getMany(type, keys, fingerprints, readThrough));
+    // All hits, or all from the worker (see DirectReads.read).
+    if (!found) return this.#call((engine) => engine.getMany(type, keys, fingerprints, readThrough));
     this.#touch(type, keys);
-    return found as Found[];
+    return found;
   }
 
   setMany(type: TypeName, entries: EntryInput[], options?: SetManyOptions): Promise<void> {
