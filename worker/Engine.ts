@@ -443,7 +443,7 @@ export class Engine implements EngineApi {
     const shared: SharedChange = { change, id: once?.id ?? randomId(), origin: this.#tabId, epoch: null, seq: null, invalidated: {} };
     const idb = this.#idb;
     if (!idb) {
-      await this.#told;
+      await this.#toldMemory();
       return { shared, counts: {} };
     }
     try {
