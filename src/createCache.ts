@@ -19,6 +19,7 @@ import { isStandardSchema } from './validateValue';
 import { watchLifecycle } from './watchLifecycle';
 import { connectWorker, WORKER_START_HINT } from './connectWorker';
 import { DirectReads } from './DirectReads';
+import { indexedDBHere } from './indexedDBHere';
 import { RemoteEngine } from './RemoteEngine';
 
 export interface CreateCacheOptions<S extends Schemas = Schemas, N extends string = never> {
@@ -111,7 +112,7 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
       name,
       // The instance itself: a later updatePolicy reaches the engine, as it always has in-process.
       config: table ?? config,
-      indexedDB: options.indexedDB ?? globalThis.indexedDB,
+      indexedDB: options.indexedDB ?? indexedDBHere(),
       now: options.now,
       cloneValues: true,
       logger,
@@ -128,7 +129,7 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
     // Each worker (a restarted one too) gets the config as it is then: `updatePolicy` may have changed it.
     const current = () => (table ? (table.toJSON() as ValidConfig) : config);
     // Reads of persistent types straight from IndexedDB, as the worker keeps them there (see DirectReads).
-    const page = pageIndexedDB();
+    const page = indexedDBHere();
     const direct = page && new DirectReads({ name, indexedDB: page, types });
     engine = await RemoteEngine.start({
       connect: () => connectWorker(createWorker, { name, config: current(), tab: tab.open }, callbacks, { openChannel, startHint }),
@@ -166,15 +167,6 @@ function checkSchemas(schemas: Schemas, types: ReadonlyMap<TypeName, boolean>): 
   });
   if (issues.length) {
     throw new CacheError('invalid_argument', `Invalid createCache options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`, { issues });
-  }
-}
-
-/** The page's IndexedDB factory, if it has one it may use (reading it throws in some browsers, with storage blocked). */
-function pageIndexedDB(): IDBFactory | undefined {
-  try {
-    return globalThis.indexedDB ?? undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -110,6 +110,23 @@ describe('options that cannot apply are errors, not silence', () => {
     expect(stats.types.track_metadata.storage).toBe('memory');
   });
 
+  it('where reading indexedDB throws (storage blocked), worker: false keeps the types in memory and says so, no raw error', async () => {
+    const blocked = new DOMException('The operation is insecure.', 'SecurityError');
+    Object.defineProperty(globalThis, 'indexedDB', { configurable: true, get: () => { throw blocked; } });
+    try {
+      const logger = { error: vi.fn() };
+      const cache = await createCache({ worker: false, logger, name: uniqueName() });
+      await cache.set('track_metadata', 'k', 1);
+      expect(await cache.get('track_metadata', 'k')).toBe(1);
+      expect(logger.error).toHaveBeenCalledTimes(1);
+      expect(logger.error.mock.calls[0]?.[0]).toMatch(/IndexedDB is not available here/);
+      expect((await cache.stats()).types.track_metadata.storage).toBe('memory');
+      await cache.close();
+    } finally {
+      Reflect.deleteProperty(globalThis, 'indexedDB');
+    }
+  });
+
   it('persist: true where there is no navigator.storage.persist says so through the logger', async () => {
     const logger = { error: vi.fn() };
     await createCache({ worker: false, indexedDB: new IDBFactory(), persist: true, logger, name: uniqueName() });

@@ -4,6 +4,7 @@
 import * as Comlink from 'comlink';
 import { registerCacheErrorTransfer } from '../src/cacheErrorTransfer';
 import type { ClientCallbacks, WorkerHost } from '../src/protocol';
+import { indexedDBHere } from '../src/indexedDBHere';
 import { Engine } from './Engine';
 import { relayedChannel } from './relayedChannel';
 import { remoteLogger } from './remoteLogger';
@@ -35,7 +36,7 @@ const host: WorkerHost = {
     const engine = await Engine.create({
       name,
       config,
-      indexedDB: typeof indexedDB === 'undefined' ? undefined : indexedDB,
+      indexedDB: indexedDBHere(),
       // Values reach the worker through postMessage, which has already copied them.
       cloneValues: false,
       client,
