@@ -35,8 +35,12 @@ export class RemoteEngine implements EngineApi {
   #live: EngineConnection | null = null;
   #closed = false;
   #restartedAt = -Infinity;
-  /** Calls that change entries, sent and not answered: while any is, reads go to the worker, after them. */
-  #writing = 0;
+  /**
+   * Calls that change entries, sent and not answered, by the type they change (EVERY_TYPE: an event, a
+   * clear of all): while one is, reads of that type go to the worker, after it — a read made after a
+   * call sees what the call did. Reads of other types stay the page's.
+   */
+  readonly #writing = new Map<TypeName | typeof EVERY_TYPE, number>();
   /** Keys the page read itself, by type, not yet told to the worker. */
   readonly #touched = new Map<TypeName, string[]>();
   #touchTimer: ReturnType<typeof setTimeout> | undefined;
@@ -70,7 +74,7 @@ export class RemoteEngine implements EngineApi {
   }
 
   setMany(type: TypeName, entries: EntryInput[], options?: SetManyOptions): Promise<void> {
-    return this.#call((engine) => engine.setMany(type, entries, options), WRITES);
+    return this.#call((engine) => engine.setMany(type, entries, options), type);
   }
 
   mark(type: TypeName): Promise<Mark> {
@@ -82,7 +86,7 @@ export class RemoteEngine implements EngineApi {
   }
 
   commit(batch: string, type: TypeName, count: number, commitId?: string): Promise<void> {
-    return this.#call((engine) => engine.commit(batch, type, count, commitId), WRITES);
+    return this.#call((engine) => engine.commit(batch, type, count, commitId), type);
   }
 
   committed(type: TypeName, commitId: string): Promise<boolean> {
@@ -106,15 +110,15 @@ export class RemoteEngine implements EngineApi {
   }
 
   deleteMany(type: TypeName, keys: string[], once?: Once): Promise<number> {
-    return this.#call((engine) => engine.deleteMany(type, keys, once), WRITES);
+    return this.#call((engine) => engine.deleteMany(type, keys, once), type);
   }
 
   clear(type?: TypeName, once?: Once): Promise<void> {
-    return this.#call((engine) => engine.clear(type, once), WRITES);
+    return this.#call((engine) => engine.clear(type, once), type ?? EVERY_TYPE);
   }
 
   emit(event: CacheEvent, once?: Once): Promise<EmitReport> {
-    return this.#call((engine) => engine.emit(event, once), WRITES);
+    return this.#call((engine) => engine.emit(event, once), EVERY_TYPE);
   }
 
   stats(): Promise<CacheStats<string>> {
@@ -126,7 +130,7 @@ export class RemoteEngine implements EngineApi {
   }
 
   discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[]): Promise<void> {
-    return this.#call((engine) => engine.discardCorrupt(type, found), WRITES);
+    return this.#call((engine) => engine.discardCorrupt(type, found), type);
   }
 
   touched(type: TypeName, keys: string[]): Promise<void> {
@@ -163,9 +167,10 @@ export class RemoteEngine implements EngineApi {
     }
   }
 
-  async #call<T>(run: (engine: EngineApi) => Promise<T>, writes = false): Promise<T> {
+  /** Runs a call on the live engine; `writes`: the type whose entries it changes (see #writing). */
+  async #call<T>(run: (engine: EngineApi) => Promise<T>, writes?: TypeName | typeof EVERY_TYPE): Promise<T> {
     if (this.#closed) throw new CacheError('closed', 'This cache is closed');
-    if (writes) this.#writing++;
+    if (writes !== undefined) this.#writing.set(writes, (this.#writing.get(writes) ?? 0) + 1);
     try {
       const connection = await this.#current();
       // The reads the page answered itself go first: the worker's counts then follow the page's order.
@@ -179,13 +184,19 @@ export class RemoteEngine implements EngineApi {
         clearTimeout(watchdog);
       }
     } finally {
-      if (writes) this.#writing--;
+      if (writes !== undefined) {
+        const left = this.#writing.get(writes)! - 1;
+        if (left) this.#writing.set(writes, left);
+        else this.#writing.delete(writes);
+      }
     }
   }
 
-  /** Whether a read of this type may be answered by the page: its worker has said it keeps the type in IndexedDB, and no write is on its way. */
+  /** Whether a read of this type may be answered by the page: its worker has said it keeps the type in IndexedDB, and no write of it is on its way. */
   #readsDirectly(type: TypeName): boolean {
-    return this.#writing === 0 && this.#live?.storage?.() === 'indexeddb' && this.#options.direct!.reads(type);
+    return (
+      !this.#writing.has(type) && !this.#writing.has(EVERY_TYPE) && this.#live?.storage?.() === 'indexeddb' && this.#options.direct!.reads(type)
+    );
   }
 
   #touch(type: TypeName, keys: string[]): void {
@@ -252,8 +263,8 @@ export class RemoteEngine implements EngineApi {
   }
 }
 
-/** Marks a call that changes entries (see #writing). */
-const WRITES = true;
+/** Marks a call that may change entries of every type (see #writing). */
+const EVERY_TYPE = Symbol('every type');
 
 /** A worker that dies is replaced at once, unless the last one was replaced this recently (then at the next call). */
 const RESTART_MS = 5000;

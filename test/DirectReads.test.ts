@@ -135,6 +135,32 @@ describe('reads the page answers itself', () => {
     expect(calls).toEqual(['setMany', 'getMany']);
   });
 
+  it('a write of one type on its way leaves reads of the others to the page; an event on its way sends every read to the worker, after it', async () => {
+    const { cache, calls } = await pageReading();
+    await cache.set('track_metadata', 't', { title: 'T' }, { trackId: 't' });
+    await cache.set('album_year', 'y', 1999);
+    calls.length = 0;
+    const writing = cache.set('album_year', 'y', 2000);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual(['setMany']);
+    // Unchanged by the write: read by the page, while the write is on its way.
+    expect(await cache.get('track_metadata', 't')).toEqual({ title: 'T' });
+    expect(calls).toEqual(['setMany']);
+    // The written type is the worker's, after the write.
+    const year = cache.get('album_year', 'y');
+    await writing;
+    expect(await year).toBe(2000);
+    expect(calls).toEqual(['setMany', 'touched', 'getMany']);
+    calls.length = 0;
+    const event = cache.emit({ eventType: 'track_removed', trackId: 't' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual(['emit']);
+    const gone = cache.get('track_metadata', 't');
+    await event;
+    expect(await gone).toBeUndefined();
+    expect(calls).toEqual(['emit', 'getMany']);
+  });
+
   it('after another tab’s write or event has resolved, the page reads what it left', async () => {
     const { cache, name, indexedDB, clock } = await pageReading();
     const { cache: other } = await openCache({ name, indexedDB, clock });
