@@ -392,3 +392,34 @@ describe('reads the page answers itself', () => {
     expect(plain.errors).toEqual([]);
   });
 });
+
+describe('site data cleared under open tabs', () => {
+  it('no tab answers what was cleared, from its page or its worker, and writes land again without giving IndexedDB up', async () => {
+    const name = uniqueName('cleared');
+    const [a, b] = [await openTab(browser, name), await openTab(browser, name)];
+    await a.page.evaluate(() => window.tab.cache!.setMany('track_metadata', Array.from({ length: 20 }, (_, index) => ({ key: `k${index}`, value: index }))));
+    // Both tabs have read the entries (b's page on its own connection).
+    for (const tab of [a, b]) expect(await tab.page.evaluate(() => window.tab.cache!.get('track_metadata', 'k3'))).toBe(3);
+    const cdp = await browser.context.newCDPSession(a.page);
+    // As "Clear site data" does: the database deleted, every connection to it closed by the browser.
+    await cdp.send('Storage.clearDataForOrigin', { origin: new URL(a.page.url()).origin, storageTypes: 'indexeddb' });
+    for (const tab of [a, b]) {
+      const after = await tab.page.evaluate(async () => {
+        const cache = window.tab.cache!;
+        const gone = await cache.getMany('track_metadata', ['k3', 'k4']);
+        const single = await cache.get('track_metadata', 'k5');
+        await cache.set('track_metadata', 'new', 'written');
+        return { gone, single, written: await cache.get('track_metadata', 'new'), stats: await cache.stats() };
+      });
+      expect(after.gone).toEqual([undefined, undefined]);
+      expect(after.single).toBeUndefined();
+      expect(after.written).toBe('written');
+      expect(after.stats.degraded).toBeNull();
+      expect(after.stats.types.track_metadata.storage).toBe('indexeddb');
+    }
+    // Each tab reads what the other wrote after: one database again.
+    expect(await a.page.evaluate(() => window.tab.cache!.keys('track_metadata'))).toEqual(['new']);
+    expect(await b.page.evaluate(() => window.tab.cache!.get('track_metadata', 'new'))).toBe('written');
+    expect([...a.errors, ...b.errors]).toEqual([]);
+  });
+});
