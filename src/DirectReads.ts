@@ -23,10 +23,10 @@ const RETRY_OPEN_MS = 1000;
 
 /**
  * Reads of persistent entries straight from the page, through a connection of its own, as idb-keyval
- * reads: one read-only transaction and no round trip to the worker. Only plain hits are answered here —
- * entries that are there, live, with the fingerprint asked for, and written by no import still pending.
- * A batch with anything else (a miss, an expired or mismatched entry, a pending import's record) is left
- * to the engine, which counts it and acts on it. When to read here at all is the caller's to decide (RemoteEngine: only
+ * reads: one read-only transaction and no round trip to the worker. Only plain answers are given here —
+ * entries that are there, live, with the fingerprint asked for, and written by no import still pending
+ * (hits), and keys with no record at all (misses). A batch with anything else (an expired or mismatched
+ * entry, a pending import's record) is left to the engine, which counts it and acts on it. When to read here at all is the caller's to decide (RemoteEngine: only
  * while its worker keeps the types in IndexedDB and no write of the page is on its way).
  *
  * The page never creates, upgrades or holds up the database: it opens the one the worker made, at its
@@ -54,11 +54,12 @@ export class DirectReads {
   }
 
   /**
-   * The keys' entries when every one is a plain hit, read in one transaction; null when the engine must
-   * answer (a key that is not, no usable database, a transaction that failed) — all of them, so that an
-   * answer is one snapshot (a second read for the rest could see a write landing between the two).
+   * The keys' entries (undefined: no record) when every one is a plain hit or miss, read in one
+   * transaction; null when the engine must answer (a key that is neither, no usable database, a
+   * transaction that failed) — all of them, so that an answer is one snapshot (a second read for the
+   * rest could see a write landing between the two).
    */
-  async read(type: TypeName, keys: readonly string[], fingerprints?: readonly (string | undefined)[]): Promise<Found[] | null> {
+  async read(type: TypeName, keys: readonly string[], fingerprints?: readonly (string | undefined)[]): Promise<(Found | undefined)[] | null> {
     if (!keys.length) return [];
     const db = this.#open ?? (await this.#connection());
     const name = entryStore(type);
@@ -78,10 +79,15 @@ export class DirectReads {
       return null;
     }
     const now = this.#now();
-    const found: Found[] = [];
+    const found: (Found | undefined)[] = [];
     for (const [index, record] of records.entries()) {
       const fingerprint = fingerprints?.[index];
-      if (!record || (record.batch !== undefined && pending.has(record.batch))) return null;
+      if (!record) {
+        // Nothing to count as expired or invalidated, nothing to remove: the engine would only count it.
+        found.push(undefined);
+        continue;
+      }
+      if (record.batch !== undefined && pending.has(record.batch)) return null;
       // As fromRecord reads it: only an entry that can expire has an expiry.
       if (isExpired({ expires: record.expiry !== undefined, expiresAt: record.expiresAt }, now) || (fingerprint !== undefined && record.fingerprint !== fingerprint)) return null;
       found.push({ value: record.value, revision: record.revision });

@@ -41,8 +41,8 @@ export class RemoteEngine implements EngineApi {
    * call sees what the call did. Reads of other types stay the page's.
    */
   readonly #writing = new Map<TypeName | typeof EVERY_TYPE, number>();
-  /** Keys the page read itself, by type, not yet told to the worker. */
-  readonly #touched = new Map<TypeName, string[]>();
+  /** Reads the page answered itself, by type, not yet told to the worker: the keys it found, and how many it did not. */
+  readonly #touched = new Map<TypeName, { hits: string[]; misses: number }>();
   #touchTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(options: RemoteEngineOptions) {
@@ -67,9 +67,9 @@ export class RemoteEngine implements EngineApi {
   async getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
     const direct = this.#options.direct;
     const found = direct && this.#readsDirectly(type) ? await direct.read(type, keys, fingerprints).catch(() => null) : null;
-    // All hits, or all from the worker (see DirectReads.read).
+    // All plain hits and misses, or all from the worker (see DirectReads.read).
     if (!found) return this.#call((engine) => engine.getMany(type, keys, fingerprints, readThrough));
-    this.#touch(type, keys);
+    this.#touch(type, keys.filter((_, index) => found[index]), keys.length - found.filter(Boolean).length);
     return found;
   }
 
@@ -133,8 +133,8 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.discardCorrupt(type, found), type);
   }
 
-  touched(type: TypeName, keys: string[]): Promise<void> {
-    return this.#call((engine) => engine.touched(type, keys));
+  touched(type: TypeName, keys: string[], misses?: number): Promise<void> {
+    return this.#call((engine) => engine.touched(type, keys, misses));
   }
 
   updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void> {
@@ -199,10 +199,12 @@ export class RemoteEngine implements EngineApi {
     );
   }
 
-  #touch(type: TypeName, keys: string[]): void {
+  #touch(type: TypeName, hits: string[], misses: number): void {
     const touched = this.#touched.get(type);
-    if (touched) touched.push(...keys);
-    else this.#touched.set(type, keys);
+    if (touched) {
+      touched.hits.push(...hits);
+      touched.misses += misses;
+    } else this.#touched.set(type, { hits, misses });
     if (this.#touchTimer !== undefined) return;
     this.#touchTimer = setTimeout(() => {
       this.#touchTimer = undefined;
@@ -210,15 +212,15 @@ export class RemoteEngine implements EngineApi {
       this.#touched.clear();
       // Each a call like any other, watched: on a page without Web Locks, a dead worker is found by a
       // call that hangs, and a page whose reads are all hits makes no other.
-      for (const [type, keys] of touched) this.touched(type, keys).catch(() => {});
+      for (const [type, { hits, misses }] of touched) this.touched(type, hits, misses).catch(() => {});
     }, TOUCH_AFTER_MS);
     unref(this.#touchTimer);
   }
 
-  /** Tells the worker of the reads the page answered itself (lost with a worker that dies meanwhile: they were hits, and read times are hints). */
+  /** Tells the worker of the reads the page answered itself (lost with a worker that dies meanwhile: counts and read times are per worker, and hints). */
   #sendTouched(connection: EngineConnection): void {
-    for (const [type, keys] of this.#touched) {
-      connection.engine.touched(type, keys).catch(() => {});
+    for (const [type, { hits, misses }] of this.#touched) {
+      connection.engine.touched(type, hits, misses).catch(() => {});
     }
     this.#touched.clear();
   }

@@ -99,8 +99,11 @@ export interface EngineApi {
    * entry if it is still the write that was read (another tab may have rewritten it since).
    */
   discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[]): Promise<void>;
-  /** The page read these entries itself (see src/DirectReads.ts): count them as hits, and as read now for eviction. */
-  touched(type: TypeName, keys: string[]): Promise<void>;
+  /**
+   * The page read these entries itself (see src/DirectReads.ts): count them as hits, and as read now
+   * for eviction; and `misses` keys it found no record for.
+   */
+  touched(type: TypeName, keys: string[], misses?: number): Promise<void>;
   /** The app changed a policy (`SmartCacheConfig.updatePolicy`, checked on the page): follow it. */
   updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void>;
   /** The page is being frozen: stop listening to other tabs. */

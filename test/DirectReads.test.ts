@@ -41,7 +41,7 @@ describe('reads the page answers itself', () => {
     expect(calls).toEqual(['touched', 'stats']);
   });
 
-  it('what is not a plain hit is the worker’s: a miss, an expired entry, a fingerprint that differs — counted as without the page', async () => {
+  it('what is neither a plain hit nor a plain miss is the worker’s (an expired entry, a fingerprint that differs); every answer counted as without the page', async () => {
     const counts = async (direct: boolean) => {
       const { cache, clock, calls } = await pageReading({ direct });
       // album_year: hybrid, so a fingerprint that differs invalidates.
@@ -63,15 +63,31 @@ describe('reads the page answers itself', () => {
     expect(page.answers).toEqual([undefined, undefined, undefined, undefined]);
     expect(page.counts).toEqual(worker.counts);
     expect(page.counts).toEqual({ hits: 0, misses: 4, expirations: 1, invalidations: 1, entries: 0 });
-    expect(page.workerReads).toBe(4);
+    // The expired entry and the mismatch; the two keys with no record were the page's.
+    expect(page.workerReads).toBe(2);
+    expect(worker.workerReads).toBe(4);
   });
 
-  it('one batch of gets with a miss in it is the worker’s, whole: one read, one snapshot, each caller its own answer', async () => {
+  it('a miss (no record) is the page’s too: no call to the worker, counted before its next call', async () => {
     const { cache, calls } = await pageReading();
     await cache.set('album_year', 'x', 1999);
     calls.length = 0;
     const answers = await Promise.all(['x', 'y', 'x', 'z'].map((key) => cache.get('album_year', key)));
     expect(answers).toEqual([1999, undefined, 1999, undefined]);
+    expect(await cache.getMany('album_year', ['nothing', 'x'])).toEqual([undefined, 1999]);
+    expect(calls).toEqual([]);
+    expect(await hitsOf(cache, 'album_year')).toEqual({ hits: 3, misses: 3 });
+    expect(calls).toEqual(['touched', 'stats']);
+  });
+
+  it('one batch of gets with an expired entry in it is the worker’s, whole: one read, one snapshot, each caller its own answer', async () => {
+    const { cache, calls, clock } = await pageReading();
+    await cache.set('album_year', 'x', 1999);
+    await cache.set('album_year', 'old', 1, { ttlSeconds: 60 });
+    clock.advance(61_000);
+    calls.length = 0;
+    const answers = await Promise.all(['x', 'y', 'old', 'x'].map((key) => cache.get('album_year', key)));
+    expect(answers).toEqual([1999, undefined, undefined, 1999]);
     expect(calls).toEqual(['getMany']);
     expect(await hitsOf(cache, 'album_year')).toEqual({ hits: 2, misses: 2 });
   });
@@ -90,6 +106,9 @@ describe('reads the page answers itself', () => {
       });
       const { cache: other } = await openRemoteCache({ name, indexedDB, now: clock.now, direct: false });
       await cache.set('track_metadata', 'a', 'old');
+      // Expired: the batch is the worker's to answer (a plain miss would be the page's).
+      await cache.set('track_metadata', 'b', 'expired', { ttlSeconds: 60 });
+      clock.advance(61_000);
       const fresh = [
         { key: 'a', value: 'new' },
         { key: 'b', value: 'new' },

@@ -396,10 +396,12 @@ export class Engine implements EngineApi {
     counters.misses += found.length;
   }
 
-  async touched(type: TypeName, keys: string[]): Promise<void> {
+  async touched(type: TypeName, keys: string[], misses = 0): Promise<void> {
     // No wait for other tabs' changes: counted as the call arrives, in the order the page made its calls.
     this.#checkOpen();
-    this.#count(type).hits += keys.length;
+    const counters = this.#count(type);
+    counters.hits += keys.length;
+    counters.misses += misses;
     const store = this.#storeOf(type);
     const now = this.#now();
     for (const key of keys) store.touch(type, key, now);
