@@ -459,6 +459,22 @@ describe('byte budgets', () => {
     });
   });
 
+  it('evicts the least recently used first, whatever else indexes the entries, and never what the write itself writes (a clock set back)', async () => {
+    const { cache, clock } = await openCache({ config });
+    // Track ids in the opposite order: the track index must not decide what goes.
+    for (let index = 0; index < 8; index++) {
+      clock.advance(1000);
+      await cache.set('track_metadata', `k${index}`, value(index), { trackId: `t${7 - index}` });
+    }
+    clock.advance(1000);
+    expect(await cache.get('track_metadata', 'k0')).toEqual(value(0));
+    // Set back: the new entry is the oldest by its read time, yet its own write keeps it.
+    clock.advance(-60_000);
+    await cache.set('track_metadata', 'new', value(8), { trackId: 'tnew' });
+    expect((await cache.stats()).types.track_metadata.evictions).toBeGreaterThan(0);
+    expect(await cache.getMany('track_metadata', ['new', 'k0', 'k1', 'k7'])).toEqual([value(8), value(0), undefined, value(7)]);
+  });
+
   it('evicts expired entries before live ones', async () => {
     const { cache, clock } = await openCache({ config });
     await cache.set('track_metadata', 'short', value(0), { ttlSeconds: 1 });

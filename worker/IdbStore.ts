@@ -69,8 +69,6 @@ export class IdbStore implements Store {
   /** Whether a write of read times is scheduled: its cancel where the schedule gives one. */
   #readTimesDue: boolean | (() => void) = false;
   #writingReadTimes: Promise<void> | null = null;
-  /** The size per type this tab last saw, to know when a write may need evictions planned. */
-  readonly #known = new Map<TypeName, Usage>();
 
   private constructor(db: Database, options: IdbStoreOptions) {
     this.#db = db;
@@ -93,8 +91,6 @@ export class IdbStore implements Store {
     const tolerate = (error: unknown) => {
       if (isOpenFailure(error)) throw error;
     };
-    // The sizes this tab knows (#known) start empty: a write that finds its type fuller than it thought
-    // plans its evictions inside its own transaction.
     const epoch = await store.#db.transact('reading the epoch', ['meta'], 'readonly', (tx) => EventLog.epoch(tx)).catch(tolerate);
     if (epoch === null) await store.log.ensureEpoch().catch(tolerate);
     return store;
@@ -122,17 +118,6 @@ export class IdbStore implements Store {
     // The last of several entries with one key wins; the usage must count that key once.
     entries = lastOfEachKey(entries);
     const spare = new Set(entries.map((entry) => entry.key));
-    const incoming = entries.reduce((sum, entry) => sum + entry.bytes, 0);
-    const known = this.#known.get(type)?.bytes ?? 0;
-    // Plan evictions ahead only when this write may need them (by the last size this tab saw); when
-    // another tab has filled the type since, the write plans inside its own transaction instead.
-    const plan =
-      budget && known + incoming > budget.lowWater
-        ? await this.#db.transact(`planning evictions in ${type}`, [entryStore(type)], 'readonly', async (tx) => {
-            const usage = await this.#usage(tx, type);
-            return planEvictions(tx, type, usage.bytes + incoming - budget.lowWater, usage, now, { spare, readTimes: this.#readTimes });
-          })
-        : [];
     // Its own store only (usage and commit marks are in it): a write of one type never waits for another type's.
     const stores: StoreName[] = guard ? [entryStore(type), 'events', 'meta'] : [entryStore(type)];
     return this.#db.transact(`writing ${type}`, stores, 'readwrite', async (tx) => {
@@ -176,7 +161,7 @@ export class IdbStore implements Store {
       await this.#writeUnderImports(store, inBatches, entries, usage);
       const removed =
         budget && usage.bytes > budget.lowWater
-          ? await shrinkType(tx, type, usage, budget.lowWater, now, plan, this.#readTimes, spare)
+          ? await shrinkType(tx, type, usage, budget.lowWater, now, [], this.#readTimes, spare)
           : noneRemoved();
       this.#putUsage(tx, type, usage);
       if (commit) store.put({ key: commitKey(commit.id), at: commit.at });
@@ -840,10 +825,7 @@ export class IdbStore implements Store {
           counts.evicted += step.evicted;
           freed += before - usage.bytes;
         }
-        for (const [type, usage] of usages) {
-          tx.objectStore(entryStore(type)).delete(USAGE_KEY);
-          this.#known.set(type, { ...usage });
-        }
+        for (const type of usages.keys()) tx.objectStore(entryStore(type)).delete(USAGE_KEY);
         return removed;
       },
     );
@@ -897,15 +879,11 @@ export class IdbStore implements Store {
   }
 
   async #usage(tx: IDBTransaction, type: TypeName): Promise<Usage> {
-    const usage = usageOf((await requestDone(tx.objectStore(entryStore(type)).get(USAGE_KEY))) as UsageRecord | undefined) ?? (await recount(tx, type));
-    this.#known.set(type, { ...usage });
-    return usage;
+    return usageOf((await requestDone(tx.objectStore(entryStore(type)).get(USAGE_KEY))) as UsageRecord | undefined) ?? (await recount(tx, type));
   }
 
   #putUsage(tx: IDBTransaction, type: TypeName, usage: Usage): IDBRequest {
-    const request = tx.objectStore(entryStore(type)).put({ ...usage, key: USAGE_KEY });
-    this.#known.set(type, { ...usage });
-    return request;
+    return tx.objectStore(entryStore(type)).put({ ...usage, key: USAGE_KEY });
   }
 }
 

@@ -1,6 +1,6 @@
 import type { TypeName } from '../src/contentType';
 import type { EntryRecord } from './databaseSchema';
-import { requestsDone, walkCursor } from './idbRequests';
+import { requestDone, requestsDone, walkCursor } from './idbRequests';
 import type { ReadTimes } from './ReadTimes';
 import type { Removed, Usage } from './Store';
 import { averageBytes, forget } from './usage';
@@ -89,9 +89,47 @@ export async function removePlanned(
 }
 
 /**
- * Brings `type` down to `target` bytes: the planned removals first; if they fall short (another tab
- * wrote since the plan, or sizes were above average), it plans again inside this transaction — slower,
- * but exact. Read times not yet written are written first, so recently read entries are spared.
+ * Removes entries while the type holds more than `target` bytes: expired ones, then the least recently
+ * used, each pass one read of the records themselves in index order (the bytes come with them, exact) —
+ * as many as the type's average size says are needed, a quarter more. Never those in `tried` (the
+ * write's own entries, and what was tried before), to which it adds what it looked at; a read that falls
+ * short (sizes above average, tried or pending entries among the oldest) is for the caller to complete.
+ */
+export async function removeOldest(
+  tx: IDBTransaction,
+  type: TypeName,
+  usage: Usage,
+  target: number,
+  now: number,
+  tried: Set<string>,
+): Promise<Removed> {
+  const removed = noneRemoved();
+  const store = tx.objectStore(entryStore(type));
+  for (const pass of ['expired', 'evicted'] as const) {
+    if (usage.bytes <= target) break;
+    const wanted = Math.ceil((1.25 * (usage.bytes - target)) / averageBytes(usage)) + 1;
+    const index = store.index(pass === 'expired' ? 'expiry' : 'access');
+    const records = (await requestDone(index.getAll(pass === 'expired' ? IDBKeyRange.upperBound(now) : null, wanted))) as EntryRecord[];
+    // An import's entries are never evicted before it commits (it would no longer be all or nothing).
+    const pending = await new BatchStates().pendingAmong(store, records);
+    for (const record of records) {
+      if (usage.bytes <= target) break;
+      if (tried.has(record.key)) continue;
+      tried.add(record.key);
+      if (isPending(record, pending)) continue;
+      store.delete(record.key);
+      forget(usage, record);
+      removed[record.expiry !== undefined && record.expiry <= now ? 'expired' : 'evicted']++;
+    }
+  }
+  return removed;
+}
+
+/**
+ * Brings `type` down to `target` bytes: the planned removals first (without a plan, the oldest entries
+ * read in order: removeOldest); if they fall short (another tab wrote since the plan, or sizes were
+ * above average), it plans again inside this transaction — slower, but exact. Read times not yet
+ * written are written first, so recently read entries are spared.
  */
 export async function shrinkType(
   tx: IDBTransaction,
@@ -104,15 +142,15 @@ export async function shrinkType(
   spare?: ReadonlySet<string>,
 ): Promise<Removed> {
   await readTimes.writeInto(tx, type);
-  const removed = await removePlanned(tx, type, usage, plan, target, now, spare);
+  const tried = new Set([...(spare ?? []), ...plan.map((candidate) => candidate.key)]);
+  const removed = plan.length ? await removePlanned(tx, type, usage, plan, target, now, spare) : await removeOldest(tx, type, usage, target, now, tried);
   while (usage.bytes > target) {
-    const tried = new Set([...(spare ?? []), ...plan.map((candidate) => candidate.key)]);
     const again = await planEvictions(tx, type, usage.bytes - target, usage, now, { spare: tried });
     if (!again.length) break;
     const more = await removePlanned(tx, type, usage, again, target, now, spare);
     removed.expired += more.expired;
     removed.evicted += more.evicted;
-    plan = [...plan, ...again];
+    for (const { key } of again) tried.add(key);
   }
   return removed;
 }
