@@ -475,6 +475,44 @@ describe('byte budgets', () => {
     expect(await cache.getMany('track_metadata', ['new', 'k0', 'k1', 'k7'])).toEqual([value(8), value(0), undefined, value(7)]);
   });
 
+  it('takes every expired entry before a live one, even expired entries smaller than the average', async () => {
+    const { cache, clock } = await openCache({ config });
+    for (let index = 0; index < 7; index++) {
+      clock.advance(1000);
+      await cache.set('track_metadata', `live${index}`, value(index));
+    }
+    // Fifteen small entries (~80 bytes) that expire: together more than the write below needs freed.
+    for (let index = 0; index < 15; index++) {
+      clock.advance(1000);
+      await cache.set('track_metadata', `e${String(index).padStart(2, '0')}`, index, { ttlSeconds: 1 });
+    }
+    clock.advance(5000);
+    await cache.set('track_metadata', 'new', value(99));
+    const stats = (await cache.stats()).types.track_metadata;
+    expect(stats.bytes).toBeLessThanOrEqual(0.8 * 0.01 * 2 ** 20);
+    expect(stats).toMatchObject({ evictions: 0 });
+    expect(stats.expirations).toBeGreaterThan(0);
+    expect(await cache.getMany('track_metadata', ['live0', 'live1', 'new'])).toEqual([value(0), value(1), value(99)]);
+  });
+
+  it('a read time outlives a write that aborts at commit (a full disk): the retry still spares the entry just read', async () => {
+    const { cache, clock } = await openCache({ config });
+    for (let index = 0; index < 8; index++) {
+      clock.advance(1000);
+      await cache.set('track_metadata', `k${index}`, value(index));
+    }
+    clock.advance(1000);
+    // k0 is the most recently used now; its read time is not written yet.
+    expect(await cache.get('track_metadata', 'k0')).toEqual(value(0));
+    clock.advance(1000);
+    // The write passes the mark (it records read times and evicts in its transaction), then its commit fails.
+    const fault = failCommit();
+    restores.push(fault);
+    await cache.set('track_metadata', 'k8', value(8));
+    expect(fault.fired()).toBe(true);
+    expect(await cache.getMany('track_metadata', ['k8', 'k0', 'k1'])).toEqual([value(8), value(0), undefined]);
+  });
+
   it('evicts expired entries before live ones', async () => {
     const { cache, clock } = await openCache({ config });
     await cache.set('track_metadata', 'short', value(0), { ttlSeconds: 1 });

@@ -40,10 +40,17 @@ export class ReadTimes {
     return times;
   }
 
-  /** Writes the type's read times into its entries, inside `tx` (read-write on the type's store). */
+  /** Writes the type's read times into its entries, inside `tx` (read-write on the type's store); kept if `tx` aborts. */
   async writeInto(tx: IDBTransaction, type: TypeName): Promise<void> {
     const times = this.drop(type);
     if (!times?.size) return;
+    // Remembered again if the transaction does not commit (a full disk at its commit): not lost.
+    tx.addEventListener('abort', () => {
+      for (const [key, at] of times) {
+        const since = this.#times.get(type)?.get(key);
+        if (since === undefined || at > since) this.touch(type, key, at);
+      }
+    });
     const store = tx.objectStore(entryStore(type));
     const reads = [...times.keys()].map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
     await requestsDone(reads);

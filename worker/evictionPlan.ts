@@ -121,6 +121,9 @@ export async function removeOldest(
       forget(usage, record);
       removed[record.expiry !== undefined && record.expiry <= now ? 'expired' : 'evicted']++;
     }
+    // Expired entries may be left past this read (smaller than the average): the caller's plan takes
+    // them before any live one.
+    if (pass === 'expired' && records.length === wanted && usage.bytes > target) return removed;
   }
   return removed;
 }
