@@ -5,7 +5,7 @@ import { DirectReads } from '../src/DirectReads';
 import type { EngineApi } from '../src/protocol';
 import { RemoteEngine } from '../src/RemoteEngine';
 import { typesOf } from '../src/typesOf';
-import { deleteUnderTabs, tabFactory } from './support/faultyIndexedDB';
+import { deleteUnderTabs, failCommit, tabFactory } from './support/faultyIndexedDB';
 import { openRemoteCache, type RemoteCacheOptions } from './support/inProcessWorkers';
 import { fakeClock, openCache, uniqueName } from './support/openCache';
 
@@ -178,6 +178,23 @@ describe('reads the page answers itself', () => {
     await event;
     expect(await gone).toBeUndefined();
     expect(calls).toEqual(['emit', 'getMany']);
+  });
+
+  it('a read sent to the worker after a write of its type sees the write, also when a full disk makes the worker write it again', async () => {
+    const { cache, calls } = await pageReading();
+    await cache.set('track_metadata', 'k', 1);
+    const fault = failCommit();
+    try {
+      const writing = cache.set('track_metadata', 'k', 2);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(calls.at(-1)).toBe('setMany');
+      const read = cache.get('track_metadata', 'k');
+      await writing;
+      expect(fault.fired()).toBe(true);
+      expect(await read).toBe(2);
+    } finally {
+      fault();
+    }
   });
 
   it('after another tab’s write or event has resolved, the page reads what it left', async () => {

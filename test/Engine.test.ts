@@ -583,6 +583,22 @@ describe('quota errors', () => {
     expect((await cache.stats()).types.track_metadata).toMatchObject({ entries: 3, evictions: 1 });
   });
 
+  it('a read made after a write or an event of its type sees it, also when that change is retried after a full disk', async () => {
+    const { cache } = await openCache({ config });
+    await cache.set('track_metadata', 'k', 1, { trackId: 't' });
+    restores.push(failCommits(1));
+    const writing = cache.set('track_metadata', 'k', 2, { trackId: 't' });
+    const [read, has] = [cache.get('track_metadata', 'k'), cache.has('track_metadata', 'k')];
+    await writing;
+    expect([await read, await has]).toEqual([2, true]);
+    // An event's transaction puts its log record: aborted at commit the same way, then retried.
+    restores.push(failCommit({ when: (tx) => [...tx.objectStoreNames].includes('events') }));
+    const emitting = cache.emit({ eventType: 'track_removed', trackId: 't' });
+    const [after, listed] = [cache.get('track_metadata', 'k'), cache.keys('track_metadata')];
+    await emitting;
+    expect([await after, await listed]).toEqual([undefined, []]);
+  });
+
   // 2,500 entries are written in three chunks of requests; any one of them may fail.
   const batch = Array.from({ length: 2500 }, (_, index) => ({ key: `n${index}`, value: index }));
 

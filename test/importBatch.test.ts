@@ -114,6 +114,26 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
     expect((await b.cache.stats()).types.track_metadata).toMatchObject({ entries: 100, bytes: after.counted[1] });
   });
 
+  it('lets reads through in its own tab too: a read made during it answers before it commits, with none of it', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    await a.cache.setMany('track_metadata', entries(50, 'old'));
+    const snapshots: { values: Promise<unknown[]>; answeredFirst: Promise<boolean> }[] = [];
+    let committed = false;
+    const importing = a.cache.setMany('track_metadata', entries(100, 'new'), {
+      onProgress: () => {
+        const values = a.cache.getMany('track_metadata', keys(100));
+        snapshots.push({ values, answeredFirst: values.then(() => !committed) });
+      },
+    });
+    await importing;
+    committed = true;
+    const first = snapshots[0]!;
+    expect(await first.values).toEqual(old);
+    expect(await first.answeredFirst).toBe(true);
+    for (const { values } of snapshots) expect([old, keys(100).map((_, index) => `new${index}`)]).toContainEqual(await values);
+  });
+
   it('that replaces a type\'s entries leaves it within its budget once it resolves (what it replaced is not counted)', async () => {
     const browser = browserOf();
     // 40 entries of about 1 kB in a budget of 64 kB: the import's 40 new ones and the 40 they replace would not fit.

@@ -14,9 +14,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * until emit and clear retried on a full disk, tabs greeted on resume and after losing IndexedDB, and
  * imports made room after their commit: 0.4 kB in the worker; 1.27 until room made after an import
  * was counted and fell back to deletes on a full disk; 1.28 until the page read persistent entries
- * itself, src/DirectReads.ts: 1 kB on the page, for point gets as fast as idb-keyval's.)
+ * itself, src/DirectReads.ts: 1 kB on the page, for point gets as fast as idb-keyval's; 1.33 until
+ * the worker started a read after the changes of its type on their way, kept read times across an
+ * aborted write and took every expired entry first: 0.3 kB in the worker.)
  */
-const REACHED_RATIO = 1.33;
+const REACHED_RATIO = 1.34;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();

@@ -20,6 +20,7 @@ import { later, type Schedule } from './schedule';
 import { TabSync, type SharedChange } from './TabSync';
 import { toEntry } from './toEntry';
 import { ChangeFeed } from './ChangeFeed';
+import { ChangesInFlight } from './ChangesInFlight';
 
 export interface EngineOptions {
   /** Names the IndexedDB database. */
@@ -82,6 +83,8 @@ export class Engine implements EngineApi {
   readonly #feed: ChangeFeed;
   /** Settles once the page has heard where persistent types are kept (see ClientCallbacks.storage). */
   #told: Promise<void> = Promise.resolve();
+  /** Reads of a type start after the changes of it that arrived before them (see ChangesInFlight). */
+  readonly #inFlight = new ChangesInFlight();
 
   private constructor(options: EngineOptions, idb: IdbStore | null, degraded: string | null) {
     this.#options = options;
@@ -162,7 +165,7 @@ export class Engine implements EngineApi {
   }
 
   async getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
-    await this.#ready();
+    await this.#afterChanges(type);
     await this.#current(type);
     return this.#withStore(type, async (store) => {
       const entries = await store.read(type, keys);
@@ -209,7 +212,13 @@ export class Engine implements EngineApi {
     });
   }
 
-  async setMany(type: TypeName, inputs: EntryInput[], { batch, since, commitId }: SetManyOptions = {}): Promise<void> {
+  setMany(type: TypeName, inputs: EntryInput[], options: SetManyOptions = {}): Promise<void> {
+    const write = this.#setMany(type, inputs, options);
+    const imports = IdbStore.imports(inputs.length, options.since !== undefined, this.#options.importChunk) && IdbStore.imports(new Set(inputs.map((input) => input.key)).size, false, this.#options.importChunk);
+    return imports ? write : this.#inFlight.track([type], write);
+  }
+
+  async #setMany(type: TypeName, inputs: EntryInput[], { batch, since, commitId }: SetManyOptions): Promise<void> {
     await this.#ready();
     const policy = this.#config.getPolicy(type);
     const now = this.#now();
@@ -290,27 +299,31 @@ export class Engine implements EngineApi {
   }
 
   async has(type: TypeName, key: string): Promise<boolean> {
-    await this.#ready();
+    await this.#afterChanges(type);
     await this.#current(type);
     const [entry] = await this.#withStore(type, (store) => store.read(type, [key]));
     return entry !== undefined && !isExpired(entry, this.#now());
   }
 
   async keys(type: TypeName, prefix?: string): Promise<string[]> {
-    await this.#ready();
+    await this.#afterChanges(type);
     await this.#current(type);
     return this.#withStore(type, (store) => store.liveKeys(type, this.#now(), prefix));
   }
 
   async entries(type: TypeName, prefix?: string): Promise<Listed[]> {
-    await this.#ready();
+    await this.#afterChanges(type);
     await this.#current(type);
     const entries = await this.#withStore(type, (store) => store.list(type, prefix));
     const now = this.#now();
     return entries.filter((entry) => !isExpired(entry, now)).map(({ key, value, revision }) => ({ key, value, revision }));
   }
 
-  async deleteMany(type: TypeName, keys: string[], once?: Once): Promise<number> {
+  deleteMany(type: TypeName, keys: string[], once?: Once): Promise<number> {
+    return this.#inFlight.track([type], this.#deleteMany(type, keys, once));
+  }
+
+  async #deleteMany(type: TypeName, keys: string[], once?: Once): Promise<number> {
     await this.#ready();
     const marked = once && { ...once, at: this.#now() };
     return this.#withStore(type, async (store) => {
@@ -321,7 +334,11 @@ export class Engine implements EngineApi {
   }
 
   /** Clears the types in IndexedDB and logs it, then in this tab's memory tier, then tells the other tabs (which clear theirs). */
-  async clear(type?: TypeName, once?: Once): Promise<void> {
+  clear(type?: TypeName, once?: Once): Promise<void> {
+    return this.#inFlight.track(type ? [type] : this.#config.types, this.#clear(type, once));
+  }
+
+  async #clear(type?: TypeName, once?: Once): Promise<void> {
     await this.#ready();
     const types = type ? [type] : [...this.#config.types];
     const change: Change = { kind: 'clear', types };
@@ -332,7 +349,11 @@ export class Engine implements EngineApi {
   }
 
   /** Invalidates IndexedDB and logs the event in one transaction, then this tab's memory tier, then tells the other tabs. */
-  async emit(event: CacheEvent, once?: Once): Promise<EmitReport> {
+  emit(event: CacheEvent, once?: Once): Promise<EmitReport> {
+    return this.#inFlight.track(affectedTypes(this.#config, event), this.#emit(event, once));
+  }
+
+  async #emit(event: CacheEvent, once?: Once): Promise<EmitReport> {
     await this.#ready();
     const { shared, counts: persistent } = await this.#applyShared({ kind: 'event', event }, invalidationTargets(this.#config, event), once);
     const local = await this.#invalidateMemory(event);
@@ -383,7 +404,11 @@ export class Engine implements EngineApi {
     return report;
   }
 
-  async discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[]): Promise<void> {
+  discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[]): Promise<void> {
+    return this.#inFlight.track([type], this.#discardCorrupt(type, found));
+  }
+
+  async #discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[]): Promise<void> {
     await this.#ready();
     const revisions = new Map(found.map(({ key, revision }) => [key, revision]));
     await this.#withStore(type, async (store) => {
@@ -636,6 +661,13 @@ export class Engine implements EngineApi {
     this.#checkOpen();
     await this.#sync.settled;
     this.#checkOpen();
+  }
+
+  /** Ready, and after the changes of `type` that arrived before this call (a read's first step). */
+  async #afterChanges(type: TypeName): Promise<void> {
+    const earlier = this.#inFlight.before(type);
+    await this.#ready();
+    await earlier;
   }
 
   /** The types this tab keeps in IndexedDB. */

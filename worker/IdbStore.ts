@@ -96,6 +96,11 @@ export class IdbStore implements Store {
     return store;
   }
 
+  /** Whether a write of `count` entries (each key once) is an import: a big one (short transactions); a guarded one is small (getOrSet's). */
+  static imports(count: number, guarded: boolean, importChunk = IMPORT_CHUNK): boolean {
+    return !guarded && count > importChunk;
+  }
+
   read(type: TypeName, keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
     return this.#db.transact(`reading ${type}`, [entryStore(type)], 'readonly', async (tx) => {
       const store = tx.objectStore(entryStore(type));
@@ -112,8 +117,7 @@ export class IdbStore implements Store {
 
   async write(type: TypeName, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
     const { onProgress, guard, commit } = options;
-    // A big write is an import (short transactions); a guarded one is small (getOrSet's).
-    if (!guard && entries.length > this.#importChunk) return this.import(type, entries, budget, expiredBy, options);
+    if (IdbStore.imports(entries.length, guard !== undefined, this.#importChunk)) return this.import(type, entries, budget, expiredBy, options);
     const now = cutoffOf(expiredBy, type);
     // The last of several entries with one key wins; the usage must count that key once.
     entries = lastOfEachKey(entries);

@@ -1,0 +1,34 @@
+import type { TypeName } from '../src/contentType';
+
+/**
+ * The changes of each type on their way through one engine, so that a read of a type starts after
+ * every change of it that arrived before the read. IndexedDB alone orders a read after a write made
+ * before it, but not after that write's second attempt: a write retried after a full disk, or moved to
+ * memory once IndexedDB is lost, would land after a read made after it. Imports are not tracked: reads
+ * go through during an import, and see all of it once it has committed.
+ */
+export class ChangesInFlight {
+  readonly #byType = new Map<TypeName, Set<Promise<unknown>>>();
+
+  /** Tracks `change`, started now, as a change of `types`; returns it. */
+  track<T>(types: Iterable<TypeName>, change: Promise<T>): Promise<T> {
+    for (const type of new Set(types)) {
+      let changes = this.#byType.get(type);
+      if (!changes) this.#byType.set(type, (changes = new Set()));
+      const mine = changes;
+      mine.add(change);
+      const settled = () => {
+        mine.delete(change);
+        if (!mine.size && this.#byType.get(type) === mine) this.#byType.delete(type);
+      };
+      change.then(settled, settled);
+    }
+    return change;
+  }
+
+  /** Settles once the changes of `type` on their way now have (undefined when there are none). */
+  before(type: TypeName): Promise<unknown> | undefined {
+    const changes = this.#byType.get(type);
+    return changes?.size ? Promise.allSettled([...changes]) : undefined;
+  }
+}
