@@ -194,6 +194,39 @@ describe('events across tabs', () => {
     }
   });
 
+  it('a tab without IndexedDB waiting for another to log its event answers a read made after it at once (its memory tier is invalidated already)', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
+    const logging = await engineTab({ name, indexedDB, config });
+    // A schedule run by hand: the wait for a tab that logs (TabSync's RELAY_WAIT_MS) ends when the test says.
+    const due: { run: () => void; ms: number }[] = [];
+    const schedule = (run: () => void, ms: number) => {
+      const item = { run, ms };
+      due.push(item);
+      return () => void due.splice(due.indexOf(item), 1);
+    };
+    const degraded = await engineTab({ name, indexedDB: brokenFactory(), config, engine: { schedule } });
+    // The tabs greet each other; then the one that logs is closed, unheard.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await logging.cache.close();
+    await degraded.cache.set('generic', 'g', 1);
+    const turns = async (count: number) => {
+      for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
+      return 'still waiting' as const;
+    };
+    const emitting = degraded.cache.emit({ eventType: 'manual_invalidation' }).then(() => 'emitted');
+    const read = degraded.cache.get('generic', 'g').then((value) => ({ value }));
+    try {
+      expect(await Promise.race([read, turns(50)])).toEqual({ value: undefined });
+      expect(await Promise.race([emitting, turns(1)])).toBe('still waiting');
+    } finally {
+      for (const { run, ms } of [...due]) if (ms === 500) run();
+      await emitting;
+      await degraded.cache.close();
+    }
+  });
+
   it('tabs without IndexedDB still hear each other', async () => {
     const name = uniqueName();
     const first = await openTab(name, brokenFactory());

@@ -334,26 +334,31 @@ export class Engine implements EngineApi {
   }
 
   /** Clears the types in IndexedDB and logs it, then in this tab's memory tier, then tells the other tabs (which clear theirs). */
-  clear(type?: TypeName, once?: Once): Promise<void> {
-    return this.#inFlight.track(type ? [type] : this.#config.types, this.#clear(type, once));
+  async clear(type?: TypeName, once?: Once): Promise<void> {
+    const types = type ? [type] : [...this.#config.types];
+    const applied = this.#inFlight.track(types, this.#clear(types, once));
+    // Reads made after it wait for it to be applied here, not for another tab to log it (see TabSync.publish).
+    await this.#sync.publish(await applied);
   }
 
-  async #clear(type?: TypeName, once?: Once): Promise<void> {
+  async #clear(types: TypeName[], once?: Once): Promise<SharedChange> {
     await this.#ready();
-    const types = type ? [type] : [...this.#config.types];
     const change: Change = { kind: 'clear', types };
     const { shared } = await this.#applyShared(change, types.map((type) => ({ type, by: 'all' })), once);
     await this.#memory.clear(types.filter((type) => this.#storeOf(type) === this.#memory));
     for (const type of types) this.#feed.add(type, 'clear', null, 'local', false);
-    await this.#sync.publish(shared);
+    return shared;
   }
 
   /** Invalidates IndexedDB and logs the event in one transaction, then this tab's memory tier, then tells the other tabs. */
-  emit(event: CacheEvent, once?: Once): Promise<EmitReport> {
-    return this.#inFlight.track(affectedTypes(this.#config, event), this.#emit(event, once));
+  async emit(event: CacheEvent, once?: Once): Promise<EmitReport> {
+    const applied = this.#inFlight.track(affectedTypes(this.#config, event), this.#emit(event, once));
+    const { shared, report } = await applied;
+    await this.#sync.publish(shared);
+    return report;
   }
 
-  async #emit(event: CacheEvent, once?: Once): Promise<EmitReport> {
+  async #emit(event: CacheEvent, once?: Once): Promise<{ shared: SharedChange; report: EmitReport }> {
     await this.#ready();
     const { shared, counts: persistent } = await this.#applyShared({ kind: 'event', event }, invalidationTargets(this.#config, event), once);
     const local = await this.#invalidateMemory(event);
@@ -361,8 +366,7 @@ export class Engine implements EngineApi {
     this.#countInvalidations(local);
     // The other tabs learn of it from the event itself.
     this.#invalidated({ ...persistent, ...local }, 'local');
-    await this.#sync.publish(shared);
-    return { eventType: event.eventType, invalidated: this.#report(event, { ...persistent, ...local }) };
+    return { shared, report: { eventType: event.eventType, invalidated: this.#report(event, { ...persistent, ...local }) } };
   }
 
   async stats(): Promise<CacheStats<string>> {
