@@ -217,7 +217,11 @@ export class RemoteEngine implements EngineApi {
     unref(this.#touchTimer);
   }
 
-  /** Tells the worker of the reads the page answered itself (lost with a worker that dies meanwhile: counts and read times are per worker, and hints). */
+  /**
+   * Tells the worker of the reads the page answered itself. Those not yet sent when a worker dies go to
+   * the next one; those sent to a worker that then dies go with it (counts and read times are per
+   * worker, and read times are hints).
+   */
   #sendTouched(connection: EngineConnection): void {
     for (const [type, { hits, misses }] of this.#touched) {
       connection.engine.touched(type, hits, misses).catch(() => {});
