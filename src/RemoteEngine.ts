@@ -69,7 +69,8 @@ export class RemoteEngine implements EngineApi {
     const found = direct && this.#readsDirectly(type) ? await direct.read(type, keys, fingerprints).catch(() => null) : null;
     // All plain hits and misses, or all from the worker (see DirectReads.read).
     if (!found) return this.#call((engine) => engine.getMany(type, keys, fingerprints, readThrough));
-    this.#touch(type, keys.filter((_, index) => found[index]), keys.length - found.filter(Boolean).length);
+    const hits = keys.filter((_, index) => found[index]);
+    this.#touch(type, hits, keys.length - hits.length);
     return found;
   }
 

@@ -214,7 +214,9 @@ export class Engine implements EngineApi {
 
   setMany(type: TypeName, inputs: EntryInput[], options: SetManyOptions = {}): Promise<void> {
     const write = this.#setMany(type, inputs, options);
-    const imports = IdbStore.imports(inputs.length, options.since !== undefined, this.#options.importChunk) && IdbStore.imports(new Set(inputs.map((input) => input.key)).size, false, this.#options.importChunk);
+    // As IdbStore.write will decide, on each key once (#setMany keeps the last of several entries with one key).
+    const { importChunk } = this.#options;
+    const imports = IdbStore.imports(inputs.length, options.since !== undefined, importChunk) && IdbStore.imports(new Set(inputs.map((input) => input.key)).size, false, importChunk);
     return imports ? write : this.#inFlight.track([type], write);
   }
 

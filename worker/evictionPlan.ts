@@ -79,13 +79,19 @@ export async function removePlanned(
     if (usage.bytes <= target) break;
     const record = reads[index]?.result;
     if (!record || spare?.has(record.key) || isPending(record, pending)) continue;
-    const expired = record.expiry !== undefined && record.expiry <= now;
-    if (pass === 'expired' && !expired) continue;
-    store.delete(record.key);
-    forget(usage, record);
-    removed[expired ? 'expired' : 'evicted']++;
+    if (pass === 'expired' && !isExpiredRecord(record, now)) continue;
+    remove(store, usage, record, now, removed);
   }
   return removed;
+}
+
+const isExpiredRecord = (record: EntryRecord, now: number) => record.expiry !== undefined && record.expiry <= now;
+
+/** Deletes the record and takes it off the usage, counted as expired or evicted. */
+function remove(store: IDBObjectStore, usage: Usage, record: EntryRecord, now: number, removed: Removed): void {
+  store.delete(record.key);
+  forget(usage, record);
+  removed[isExpiredRecord(record, now) ? 'expired' : 'evicted']++;
 }
 
 /**
@@ -116,10 +122,7 @@ export async function removeOldest(
       if (usage.bytes <= target) break;
       if (tried.has(record.key)) continue;
       tried.add(record.key);
-      if (isPending(record, pending)) continue;
-      store.delete(record.key);
-      forget(usage, record);
-      removed[record.expiry !== undefined && record.expiry <= now ? 'expired' : 'evicted']++;
+      if (!isPending(record, pending)) remove(store, usage, record, now, removed);
     }
     // Expired entries may be left past this read (smaller than the average): the caller's plan takes
     // them before any live one.
