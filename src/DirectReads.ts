@@ -1,5 +1,6 @@
 import type { TypeName } from './contentType';
 import type { Found } from './protocol';
+import type { Tags } from './PendingChanges';
 import { BatchStates, type BatchId } from '../worker/batchStates';
 import type { EntryRecord } from '../worker/databaseSchema';
 import { requestsDone } from '../worker/idbRequests';
@@ -26,8 +27,9 @@ const RETRY_OPEN_MS = 1000;
  * reads: one read-only transaction and no round trip to the worker. Only plain answers are given here —
  * entries that are there, live, with the fingerprint asked for, and written by no import still pending
  * (hits), and keys with no record at all (misses). A batch with anything else (an expired or mismatched
- * entry, a pending import's record) is left to the engine, which counts it and acts on it. When to read here at all is the caller's to decide (RemoteEngine: only
- * while its worker keeps the types in IndexedDB and no write of the page is on its way).
+ * entry, a pending import's record, one a change of the page on its way may alter) is left to the
+ * engine, which counts it and acts on it. When to read here at all is the caller's to decide
+ * (RemoteEngine: while its worker keeps the types in IndexedDB).
  *
  * The page never creates, upgrades or holds up the database: it opens the one the worker made, at its
  * current version, closes it for another tab's upgrade or a deletion, and reads nothing while it is not
@@ -55,11 +57,16 @@ export class DirectReads {
 
   /**
    * The keys' entries (undefined: no record) when every one is a plain hit or miss, read in one
-   * transaction; null when the engine must answer (a key that is neither, no usable database, a
-   * transaction that failed) — all of them, so that an answer is one snapshot (a second read for the
-   * rest could see a write landing between the two).
+   * transaction; null when the engine must answer (a key that is neither, one a change on its way
+   * `alters`, no usable database, a transaction that failed) — all of them, so that an answer is one
+   * snapshot (a second read for the rest could see a write landing between the two).
    */
-  async read(type: TypeName, keys: readonly string[], fingerprints?: readonly (string | undefined)[]): Promise<(Found | undefined)[] | null> {
+  async read(
+    type: TypeName,
+    keys: readonly string[],
+    fingerprints?: readonly (string | undefined)[],
+    alters?: (key: string, record: Tags | undefined) => boolean,
+  ): Promise<(Found | undefined)[] | null> {
     if (!keys.length) return [];
     const db = this.#open ?? (await this.#connection());
     const name = entryStore(type);
@@ -82,6 +89,7 @@ export class DirectReads {
     const found: (Found | undefined)[] = [];
     for (const [index, record] of records.entries()) {
       const fingerprint = fingerprints?.[index];
+      if (alters?.(keys[index]!, record)) return null;
       if (!record) {
         // Nothing to count as expired or invalidated, nothing to remove: the engine would only count it.
         found.push(undefined);

@@ -5,6 +5,7 @@ import type { TypeName } from './contentType';
 import type { ValidPolicyPatch } from './configSchema';
 import type { Logger } from './Logger';
 import type { DirectReads } from './DirectReads';
+import { PendingChanges, type PendingChange } from './PendingChanges';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { unref } from './unref';
 import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions } from './protocol';
@@ -15,7 +16,7 @@ export interface RemoteEngineOptions {
   logger: Logger;
   /**
    * Reads persistent entries straight from the page (see DirectReads): used while the worker keeps them
-   * in IndexedDB and no write of this page is on its way, for the hits it finds.
+   * in IndexedDB, for the hits and misses it finds that no change of this page on its way may alter.
    */
   direct?: DirectReads | undefined;
 }
@@ -36,11 +37,10 @@ export class RemoteEngine implements EngineApi {
   #closed = false;
   #restartedAt = -Infinity;
   /**
-   * Calls that change entries, sent and not answered, by the type they change (EVERY_TYPE: an event, a
-   * clear of all): while one is, reads of that type go to the worker, after it — a read made after a
-   * call sees what the call did. Reads of other types stay the page's.
+   * Calls that change entries, sent and not answered: a read of what one may alter goes to the worker,
+   * after it — a read made after a call sees what the call did. Other reads stay the page's.
    */
-  readonly #writing = new Map<TypeName | typeof EVERY_TYPE, number>();
+  readonly #pending = new PendingChanges();
   /** Reads the page answered itself, by type, not yet told to the worker: the keys it found, and how many it did not. */
   readonly #touched = new Map<TypeName, { hits: string[]; misses: number }>();
   #touchTimer: ReturnType<typeof setTimeout> | undefined;
@@ -66,7 +66,8 @@ export class RemoteEngine implements EngineApi {
 
   async getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
     const direct = this.#options.direct;
-    const found = direct && this.#readsDirectly(type) ? await direct.read(type, keys, fingerprints).catch(() => null) : null;
+    const alters = direct && this.#readsDirectly(type) ? this.#pending.alters(type) : null;
+    const found = alters ? await direct!.read(type, keys, fingerprints, alters).catch(() => null) : null;
     // All plain hits and misses, or all from the worker (see DirectReads.read).
     if (!found) return this.#call((engine) => engine.getMany(type, keys, fingerprints, readThrough));
     const hits = keys.filter((_, index) => found[index]);
@@ -75,7 +76,7 @@ export class RemoteEngine implements EngineApi {
   }
 
   setMany(type: TypeName, entries: EntryInput[], options?: SetManyOptions): Promise<void> {
-    return this.#call((engine) => engine.setMany(type, entries, options), type);
+    return this.#call((engine) => engine.setMany(type, entries, options), { type, keys: new Set(entries.map(({ key }) => key)) });
   }
 
   mark(type: TypeName): Promise<Mark> {
@@ -87,7 +88,7 @@ export class RemoteEngine implements EngineApi {
   }
 
   commit(batch: string, type: TypeName, count: number, commitId?: string): Promise<void> {
-    return this.#call((engine) => engine.commit(batch, type, count, commitId), type);
+    return this.#call((engine) => engine.commit(batch, type, count, commitId), { type });
   }
 
   committed(type: TypeName, commitId: string): Promise<boolean> {
@@ -111,15 +112,15 @@ export class RemoteEngine implements EngineApi {
   }
 
   deleteMany(type: TypeName, keys: string[], once?: Once): Promise<number> {
-    return this.#call((engine) => engine.deleteMany(type, keys, once), type);
+    return this.#call((engine) => engine.deleteMany(type, keys, once), { type, keys: new Set(keys) });
   }
 
   clear(type?: TypeName, once?: Once): Promise<void> {
-    return this.#call((engine) => engine.clear(type, once), type ?? EVERY_TYPE);
+    return this.#call((engine) => engine.clear(type, once), { type: type ?? null });
   }
 
   emit(event: CacheEvent, once?: Once): Promise<EmitReport> {
-    return this.#call((engine) => engine.emit(event, once), EVERY_TYPE);
+    return this.#call((engine) => engine.emit(event, once), { event });
   }
 
   stats(): Promise<CacheStats<string>> {
@@ -131,7 +132,7 @@ export class RemoteEngine implements EngineApi {
   }
 
   discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[]): Promise<void> {
-    return this.#call((engine) => engine.discardCorrupt(type, found), type);
+    return this.#call((engine) => engine.discardCorrupt(type, found), { type, keys: new Set(found.map(({ key }) => key)) });
   }
 
   touched(type: TypeName, keys: string[], misses?: number): Promise<void> {
@@ -168,36 +169,29 @@ export class RemoteEngine implements EngineApi {
     }
   }
 
-  /** Runs a call on the live engine; `writes`: the type whose entries it changes (see #writing). */
-  async #call<T>(run: (engine: EngineApi) => Promise<T>, writes?: TypeName | typeof EVERY_TYPE): Promise<T> {
-    if (this.#closed) throw new CacheError('closed', 'This cache is closed');
-    if (writes !== undefined) this.#writing.set(writes, (this.#writing.get(writes) ?? 0) + 1);
+  /** Runs a call on the live engine; `changes`: what it may alter (see #pending). */
+  #call<T>(run: (engine: EngineApi) => Promise<T>, changes?: PendingChange): Promise<T> {
+    if (this.#closed) return Promise.reject(new CacheError('closed', 'This cache is closed'));
+    return changes ? this.#pending.during(changes, this.#run(run)) : this.#run(run);
+  }
+
+  async #run<T>(run: (engine: EngineApi) => Promise<T>): Promise<T> {
+    const connection = await this.#current();
+    // The reads the page answered itself go first: the worker's counts then follow the page's order.
+    this.#sendTouched(connection);
+    const watchdog = connection.probe && setTimeout(() => this.#probe(connection), PROBE_AFTER_MS);
     try {
-      const connection = await this.#current();
-      // The reads the page answered itself go first: the worker's counts then follow the page's order.
-      this.#sendTouched(connection);
-      const watchdog = connection.probe && setTimeout(() => this.#probe(connection), PROBE_AFTER_MS);
-      try {
-        return await Promise.race([run(connection.engine), connection.died]);
-      } catch (error) {
-        throw toClientError(error);
-      } finally {
-        clearTimeout(watchdog);
-      }
+      return await Promise.race([run(connection.engine), connection.died]);
+    } catch (error) {
+      throw toClientError(error);
     } finally {
-      if (writes !== undefined) {
-        const left = this.#writing.get(writes)! - 1;
-        if (left) this.#writing.set(writes, left);
-        else this.#writing.delete(writes);
-      }
+      clearTimeout(watchdog);
     }
   }
 
-  /** Whether a read of this type may be answered by the page: its worker has said it keeps the type in IndexedDB, and no write of it is on its way. */
+  /** Whether a read of this type may be answered by the page: its worker has said it keeps the type in IndexedDB. */
   #readsDirectly(type: TypeName): boolean {
-    return (
-      !this.#writing.has(type) && !this.#writing.has(EVERY_TYPE) && this.#live?.storage?.() === 'indexeddb' && this.#options.direct!.reads(type)
-    );
+    return this.#live?.storage?.() === 'indexeddb' && this.#options.direct!.reads(type);
   }
 
   #touch(type: TypeName, hits: string[], misses: number): void {
@@ -269,9 +263,6 @@ export class RemoteEngine implements EngineApi {
     return this.#connection;
   }
 }
-
-/** Marks a call that may change entries of every type (see #writing). */
-const EVERY_TYPE = Symbol('every type');
 
 /** A worker that dies is replaced at once, unless the last one was replaced this recently (then at the next call). */
 const RESTART_MS = 5000;

@@ -15,7 +15,16 @@ async function pageReading(options: Partial<RemoteCacheOptions<never>> = {}) {
   const clock = fakeClock();
   const name = options.name ?? uniqueName();
   const indexedDB = options.indexedDB ?? new IDBFactory();
-  const opened = await openRemoteCache({ name, indexedDB, now: clock.now, ...options, beforeCall: (method) => void calls.push(method) });
+  const opened = await openRemoteCache({
+    name,
+    indexedDB,
+    now: clock.now,
+    ...options,
+    beforeCall: (method, args, worker) => {
+      calls.push(method);
+      return options.beforeCall?.(method, args, worker);
+    },
+  });
   return { ...opened, calls, clock, name, indexedDB };
 }
 
@@ -23,6 +32,26 @@ const hitsOf = async (cache: { stats(): Promise<{ types: Record<string, { hits: 
   const { hits, misses } = (await cache.stats()).types[type]!;
   return { hits, misses };
 };
+
+/**
+ * Once armed, holds the next call of `method` on its way to the worker
+ * until released; the calls made after it arrive after it, as a worker's messages do.
+ */
+function slowCall(method: string) {
+  let held: Promise<void> | null = null;
+  let release = () => {};
+  let last: Promise<void> = Promise.resolve();
+  const beforeCall = (called: string) => {
+    if (held && called === method) {
+      const mine = held;
+      held = null;
+      last = last.then(() => mine);
+    }
+    return last;
+  };
+  const arm = () => void (held = new Promise<void>((resolve) => (release = resolve)));
+  return { beforeCall, arm, release: () => release() };
+}
 
 describe('reads the page answers itself', () => {
   it('a hit is read from IndexedDB with no call to the worker, and the worker counts it (hits, and its read time for eviction)', async () => {
@@ -154,30 +183,84 @@ describe('reads the page answers itself', () => {
     expect(calls).toEqual(['setMany', 'getMany']);
   });
 
-  it('a write of one type on its way leaves reads of the others to the page; an event on its way sends every read to the worker, after it', async () => {
-    const { cache, calls } = await pageReading();
+  it('a write on its way sends reads of the keys it writes to the worker, after it; other keys and other types stay the page’s', async () => {
+    const slow = slowCall('setMany');
+    const { cache, calls } = await pageReading({ beforeCall: (method) => slow.beforeCall(method) });
     await cache.set('track_metadata', 't', { title: 'T' }, { trackId: 't' });
-    await cache.set('album_year', 'y', 1999);
+    await cache.setMany('album_year', [
+      { key: 'y', value: 1999 },
+      { key: 'z', value: 1980 },
+    ]);
     calls.length = 0;
-    const writing = cache.set('album_year', 'y', 2000);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(calls).toEqual(['setMany']);
+    slow.arm();
+    const writing = cache.setMany('album_year', [
+      { key: 'y', value: 2000 },
+      { key: 'new', value: 2001 },
+    ]);
     // Unchanged by the write: read by the page, while the write is on its way.
     expect(await cache.get('track_metadata', 't')).toEqual({ title: 'T' });
+    expect(await cache.getMany('album_year', ['z', 'nothing'])).toEqual([1980, undefined]);
     expect(calls).toEqual(['setMany']);
-    // The written type is the worker's, after the write.
-    const year = cache.get('album_year', 'y');
-    await writing;
-    expect(await year).toBe(2000);
-    expect(calls).toEqual(['setMany', 'touched', 'getMany']);
-    calls.length = 0;
-    const event = cache.emit({ eventType: 'track_removed', trackId: 't' });
+    // What it writes is the worker's, after the write: a key it changes, and one it makes.
+    const [year, made] = [cache.get('album_year', 'y'), cache.get('album_year', 'new')];
     await new Promise((resolve) => setImmediate(resolve));
+    slow.release();
+    await writing;
+    expect([await year, await made]).toEqual([2000, 2001]);
+    expect(calls.filter((call) => call === 'getMany')).toHaveLength(1);
+  });
+
+  it('an event on its way sends reads of the entries it may remove to the worker, after it; the others stay the page’s', async () => {
+    const slow = slowCall('emit');
+    const { cache, calls } = await pageReading({ beforeCall: (method) => slow.beforeCall(method) });
+    await cache.set('track_metadata', 't', { title: 'T' }, { trackId: 't' });
+    await cache.set('track_metadata', 'u', { title: 'U' }, { trackId: 'u' });
+    await cache.set('successful_api_metadata', 'a', { year: 1970 }, { album: { artist: 'Artist', album: 'Album' } });
+    await cache.set('successful_api_metadata', 'b', { year: 1980 }, { album: { artist: 'Other', album: 'Album' } });
+    calls.length = 0;
+    slow.arm();
+    const event = cache.emit({ eventType: 'track_removed', trackId: 't', metadata: { artist: 'ARTIST ', album: 'album' } });
+    // Entries of other tracks and albums, and keys with no entry (an event makes none): the page's.
+    expect(await cache.getMany('track_metadata', ['u', 'nothing'])).toEqual([{ title: 'U' }, undefined]);
+    expect(await cache.get('successful_api_metadata', 'b')).toEqual({ year: 1980 });
     expect(calls).toEqual(['emit']);
-    const gone = cache.get('track_metadata', 't');
+    // The track's entry and the album's: the worker's, after the event.
+    const gone = [cache.get('track_metadata', 't'), cache.get('successful_api_metadata', 'a')];
+    await new Promise((resolve) => setImmediate(resolve));
+    slow.release();
+    expect(await event).toMatchObject({ invalidated: { track_metadata: 1, successful_api_metadata: 1 } });
+    expect(await Promise.all(gone)).toEqual([undefined, undefined]);
+    expect(calls.filter((call) => call === 'getMany')).toHaveLength(2);
+  });
+
+  it('an event that may remove every entry of a type sends each read of it to the worker, after it', async () => {
+    const slow = slowCall('emit');
+    const { cache, calls } = await pageReading({ beforeCall: (method) => slow.beforeCall(method) });
+    await cache.set('album_year', 'y', 1999);
+    calls.length = 0;
+    slow.arm();
+    const event = cache.emit({ eventType: 'library_sync' });
+    const year = cache.get('album_year', 'y');
+    await new Promise((resolve) => setImmediate(resolve));
+    slow.release();
     await event;
-    expect(await gone).toBeUndefined();
+    expect(await year).toBeUndefined();
     expect(calls).toEqual(['emit', 'getMany']);
+  });
+
+  it('a write that lands while the page reads still sends the read of its key to the worker: what was on its way when the read was made counts', async () => {
+    const slow = slowCall('setMany');
+    const { cache, calls } = await pageReading({ beforeCall: (method) => slow.beforeCall(method) });
+    await cache.set('album_year', 'y', 1999);
+    await cache.get('album_year', 'y');
+    slow.arm();
+    const setting = cache.set('album_year', 'y', 2000);
+    // The page's read starts with the write on its way; the write goes on at once and may commit first.
+    const read = cache.get('album_year', 'y');
+    slow.release();
+    await setting;
+    expect(await read).toBe(2000);
+    expect(calls.at(-1)).toBe('getMany');
   });
 
   it('a read sent to the worker after a write of its type sees the write, also when a full disk makes the worker write it again', async () => {

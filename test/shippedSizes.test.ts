@@ -16,9 +16,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * was counted and fell back to deletes on a full disk; 1.28 until the page read persistent entries
  * itself, src/DirectReads.ts: 1 kB on the page, for point gets as fast as idb-keyval's; 1.33 until
  * the worker started a read after the changes of its type on their way, kept read times across an
- * aborted write and took every expired entry first: 0.3 kB in the worker.)
+ * aborted write and took every expired entry first: 0.3 kB in the worker; 1.34 until the page read
+ * around its own writes and events of a type, not only of other types, src/PendingChanges.ts: 0.5 kB
+ * on the page.)
  */
-const REACHED_RATIO = 1.34;
+const REACHED_RATIO = 1.36;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();

@@ -1,6 +1,7 @@
 import type { CacheEvent } from '../src/cacheEvent';
 import type { TypeName } from '../src/contentType';
-import { invalidationTargets, targetMatches } from '../src/invalidationTargets';
+import { targetMatches } from '../src/invalidationTarget';
+import { invalidationTargets } from '../src/invalidationTargets';
 import type { PolicyTable } from '../src/PolicyTable';
 import type { StoredEntry } from './Store';
 

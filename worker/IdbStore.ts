@@ -1,5 +1,5 @@
 import type { TypeName } from '../src/contentType';
-import { targetMatches, type InvalidationTarget } from '../src/invalidationTargets';
+import { targetMatches, type InvalidationTarget } from '../src/invalidationTarget';
 import { Database, isOpenFailure, type DatabaseOptions } from './Database';
 import { changeOf, commitKey, commitMarks, entryKeys, entryStore, fromRecord, toRecord, USAGE_KEY, usageOf, type UsageRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
 import { EventLog } from './EventLog';

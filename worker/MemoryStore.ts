@@ -1,5 +1,5 @@
 import type { TypeName } from '../src/contentType';
-import { targetMatches, type InvalidationTarget } from '../src/invalidationTargets';
+import { targetMatches, type InvalidationTarget } from '../src/invalidationTarget';
 import { randomId } from '../src/randomId';
 import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteOptions } from './Store';
 import { isExpired } from './isExpired';

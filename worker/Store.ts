@@ -1,5 +1,5 @@
 import type { TypeName } from '../src/contentType';
-import type { InvalidationTarget } from '../src/invalidationTargets';
+import type { InvalidationTarget } from '../src/invalidationTarget';
 import type { Change } from './Change';
 import type { Mark, Once } from '../src/protocol';
 

@@ -1,4 +1,4 @@
-import { targetMatches, type InvalidationTarget } from '../src/invalidationTargets';
+import { targetMatches, type InvalidationTarget } from '../src/invalidationTarget';
 import { BATCH, type BatchId } from './batchStates';
 import type { EntryRecord, PlainRecord } from './databaseSchema';
 

@@ -1,0 +1,56 @@
+import { albumKeyOf } from './albumKeyOf';
+import type { CacheEvent } from './cacheEvent';
+import { isBuiltInType, type TypeName } from './contentType';
+
+/** A set of entries an event removes, each found through one index. */
+export type InvalidationTarget =
+  | { type: TypeName; by: 'track'; trackId: string }
+  | { type: TypeName; by: 'album'; albumKey: string }
+  | { type: TypeName; by: 'fingerprint'; fingerprint: string; trackId?: string }
+  | { type: TypeName; by: 'all' };
+
+/** What an event removes from `type` if it applies to it (see affectedTypes). */
+export function targetsIn(type: TypeName, event: CacheEvent): InvalidationTarget[] {
+  switch (event.eventType) {
+    // track_added invalidates no built-in type; a custom type that lists it loses the track's entries.
+    case 'track_added':
+    case 'track_removed':
+    case 'track_modified': {
+      const targets: InvalidationTarget[] = [{ type, by: 'track', trackId: event.trackId }];
+      const album = albumOf(event.metadata);
+      // Albums tag successful_api_metadata entries, and those of custom types (which may be tagged alike).
+      if (album !== undefined && (type === 'successful_api_metadata' || !isBuiltInType(type))) targets.push({ type, by: 'album', albumKey: album });
+      return targets;
+    }
+    case 'fingerprint_changed':
+      return [
+        event.trackId === undefined
+          ? { type, by: 'fingerprint', fingerprint: event.fingerprint }
+          : { type, by: 'fingerprint', fingerprint: event.fingerprint, trackId: event.trackId },
+      ];
+    case 'manual_invalidation':
+      return [event.trackId === undefined ? { type, by: 'all' } : { type, by: 'track', trackId: event.trackId }];
+    case 'library_sync':
+      return [{ type, by: 'all' }];
+  }
+}
+
+/** Whether an entry with these tags is one the target removes (every entry of its type for `all`). */
+export function targetMatches(target: InvalidationTarget, entry: { trackIds?: readonly string[]; albumKey?: string; fingerprint?: string }): boolean {
+  switch (target.by) {
+    case 'track':
+      return entry.trackIds?.includes(target.trackId) ?? false;
+    case 'album':
+      return entry.albumKey === target.albumKey;
+    case 'fingerprint':
+      return entry.fingerprint === target.fingerprint && (target.trackId === undefined || (entry.trackIds?.includes(target.trackId) ?? false));
+    case 'all':
+      return true;
+  }
+}
+
+function albumOf(metadata: Record<string, unknown> | undefined): string | undefined {
+  const artist = metadata?.['artist'];
+  const album = metadata?.['album'];
+  return typeof artist === 'string' && typeof album === 'string' ? albumKeyOf(artist, album) : undefined;
+}
