@@ -10,8 +10,10 @@ import {
   createCache,
   isCacheError,
   type Cache,
+  type CacheConfigOf,
   type CacheEventInput,
   type ContentType,
+  type Schemas,
 } from '../src/index';
 import { brokenFactory, countRecordsRead, failCommit, failCommits, failRequest, tabFactory, trackedFactory } from './support/faultyIndexedDB';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
@@ -123,6 +125,56 @@ describe('TTL', () => {
     expect(await cache.get('track_metadata', 'short')).toBeUndefined();
     clock.advance(HOUR * 1000);
     expect(await cache.get('generic', 'long')).toBe('v');
+  });
+
+  it.each([
+    ['a built-in temporary type configured', { policies: { generic: { ttlSeconds: INFINITE_TTL } } }, 'generic'],
+    ['a built-in persistent type configured above', { policies: { album_year: { ttlSeconds: 2 * INFINITE_TTL } } }, 'album_year'],
+    ['negativeResultTtl', { negativeResultTtl: INFINITE_TTL }, 'negative_result'],
+    ['a persistent custom type', { customTypes: { art: { persistent: true, ttlSeconds: INFINITE_TTL, invalidationStrategy: 'time_based', maxSizeMb: 1 } } }, 'art'],
+    ['a temporary custom type', { customTypes: { art: { persistent: false, ttlSeconds: INFINITE_TTL + 1, invalidationStrategy: 'time_based', maxSizeMb: 1 } } }, 'art'],
+  ] as const)('%s with a TTL at or above INFINITE_TTL never expires, on read or in the sweep', async (_what, caching, type) => {
+    const { cache, clock } = await openCache<Schemas, 'art'>({ config: { caching } as CacheConfigOf<'art'> });
+    await cache.set(type, 'k', 'v');
+    clock.advance(5 * INFINITE_TTL * 1000);
+    expect(await cache.cleanup()).toEqual({ expired: 0, evicted: 0 });
+    expect(await cache.has(type, 'k')).toBe(true);
+    expect(await cache.get(type, 'k')).toBe('v');
+    expect(await cache.keys(type)).toEqual(['k']);
+  });
+
+  it('updatePolicy to a TTL at INFINITE_TTL makes later writes eternal; a ttlSeconds on set still overrides it', async () => {
+    const config = new SmartCacheConfig();
+    const { cache, clock } = await openCache({ config });
+    config.updatePolicy('failed_api_lookup', { ttlSeconds: INFINITE_TTL });
+    await cache.set('failed_api_lookup', 'eternal', 1);
+    await cache.set('failed_api_lookup', 'short', 2, { ttlSeconds: 30 });
+    clock.advance(31_000);
+    expect(await cache.get('failed_api_lookup', 'short')).toBeUndefined();
+    clock.advance(2 * INFINITE_TTL * 1000);
+    expect(await cache.cleanup()).toEqual({ expired: 0, evicted: 0 });
+    expect(await cache.get('failed_api_lookup', 'eternal')).toBe(1);
+  });
+
+  it('a short ttlSeconds on set makes an entry of an eternal type expire, on read and in the sweep', async () => {
+    const { cache, clock } = await openCache();
+    await cache.set('successful_api_metadata', 'read', 'v', { ttlSeconds: 1 });
+    await cache.set('successful_api_metadata', 'swept', 'v', { ttlSeconds: 1 });
+    await cache.set('successful_api_metadata', 'kept', 'v');
+    clock.advance(1000);
+    expect(await cache.has('successful_api_metadata', 'read')).toBe(false);
+    expect(await cache.get('successful_api_metadata', 'read')).toBeUndefined();
+    expect(await cache.cleanup()).toEqual({ expired: 1, evicted: 0 });
+    expect(await cache.keys('successful_api_metadata')).toEqual(['kept']);
+  });
+
+  it('rejects a ttlSeconds on set that is not a positive number with invalid_argument, writing nothing', async () => {
+    const { cache } = await openCache();
+    for (const ttlSeconds of [0, -1, Number.NaN, '60']) {
+      const error = await rejection(cache.set('generic', 'k', 'v', { ttlSeconds } as never));
+      expect(isCacheError(error, 'invalid_argument')).toBe(true);
+    }
+    expect(await cache.has('generic', 'k')).toBe(false);
   });
 
   it('the sweep removes expired entries of every store and counts them', async () => {

@@ -1,5 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
-import { EventDrivenCacheManager, SmartCacheConfig, isCacheError, type CacheEvent } from '../src/index';
+import {
+  CacheError,
+  EVENT_TYPES,
+  EventDrivenCacheManager,
+  SmartCacheConfig,
+  createCacheEvent,
+  isCacheError,
+  type CacheEvent,
+  type EventType,
+  type InvalidationStrategy,
+} from '../src/index';
 
 function setup() {
   const logger = { error: vi.fn() };
@@ -100,5 +110,178 @@ describe('EventDrivenCacheManager', () => {
   it('rejects registering for an unknown event type', () => {
     const { manager } = setup();
     expect(() => manager.registerEventHandler('track_played' as never, () => {})).toThrow(/unknown event type "track_played"/);
+  });
+});
+
+// What a port of the original tool's own tests would check on top of the above.
+describe('EventDrivenCacheManager, as the seed’s tests call it', () => {
+  it('keeps the config it was given', () => {
+    const config = new SmartCacheConfig();
+    expect(new EventDrivenCacheManager(config).config).toBe(config);
+  });
+
+  it('emitting an event nobody listens to is fine and returns the event', () => {
+    const { manager, logger } = setup();
+    manager.registerEventHandler('track_added', () => {
+      throw new Error('never called');
+    });
+    for (const event of [
+      { eventType: 'track_removed', trackId: 't' },
+      { eventType: 'track_modified', trackId: 't', metadata: { artist: 'A', album: 'B' } },
+      { eventType: 'fingerprint_changed', fingerprint: 'f', trackId: 't' },
+      { eventType: 'library_sync' },
+      { eventType: 'manual_invalidation' },
+    ] as const) {
+      expect(manager.emitEvent(event)).toEqual(event);
+    }
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+
+  it('gives each handler the event of its own type only, for every event type', () => {
+    const { manager } = setup();
+    const seen: string[] = [];
+    for (const eventType of EVENT_TYPES) manager.registerEventHandler(eventType, (event) => seen.push(`${eventType}<-${event.eventType}`));
+    manager.emitEvent({ eventType: 'manual_invalidation' });
+    manager.emitEvent({ eventType: 'fingerprint_changed', fingerprint: 'f' });
+    manager.emitEvent({ eventType: 'track_added', trackId: 't' });
+    expect(seen).toEqual(['manual_invalidation<-manual_invalidation', 'fingerprint_changed<-fingerprint_changed', 'track_added<-track_added']);
+  });
+
+  it('calls a handler registered twice twice; unregistering one registration leaves the other', () => {
+    const { manager } = setup();
+    const handler = vi.fn();
+    const first = manager.registerEventHandler('library_sync', handler);
+    manager.registerEventHandler('library_sync', handler);
+    manager.emitEvent({ eventType: 'library_sync' });
+    expect(handler).toHaveBeenCalledTimes(2);
+    first();
+    manager.emitEvent({ eventType: 'library_sync' });
+    expect(handler).toHaveBeenCalledTimes(3);
+  });
+
+  it('keeps the order across event types and after unregistering one in the middle', () => {
+    const { manager } = setup();
+    const order: number[] = [];
+    manager.registerEventHandler('track_removed', () => order.push(1));
+    const off = manager.registerEventHandler('track_removed', () => order.push(2));
+    manager.registerEventHandler('track_modified', () => order.push(99));
+    manager.registerEventHandler('track_removed', () => order.push(3));
+    off();
+    manager.registerEventHandler('track_removed', () => order.push(4));
+    manager.emitEvent({ eventType: 'track_removed', trackId: 't' });
+    expect(order).toEqual([1, 3, 4]);
+  });
+
+  it('reports each throwing handler, in order, with what it threw, and runs every other one', () => {
+    const { manager, logger } = setup();
+    const ran: string[] = [];
+    const first = new TypeError('first');
+    manager.registerEventHandler('track_modified', () => {
+      throw first;
+    });
+    manager.registerEventHandler('track_modified', () => ran.push('b'));
+    manager.registerEventHandler('track_modified', () => {
+      throw 'a string';
+    });
+    manager.registerEventHandler('track_modified', () => ran.push('d'));
+    expect(manager.emitEvent({ eventType: 'track_modified', trackId: 't' })).toEqual({ eventType: 'track_modified', trackId: 't' });
+    expect(ran).toEqual(['b', 'd']);
+    expect(logger.error.mock.calls.map(([message, error]) => [typeof message, error])).toEqual([
+      ['string', first],
+      ['string', 'a string'],
+    ]);
+    // The next emit runs them all again.
+    manager.emitEvent({ eventType: 'track_modified', trackId: 't' });
+    expect(ran).toEqual(['b', 'd', 'b', 'd']);
+    expect(logger.error).toHaveBeenCalledTimes(4);
+  });
+
+  it('rejects an invalid event with a CacheError (an Error) of code invalid_event', () => {
+    const { manager } = setup();
+    for (const [input, message] of [
+      [{ eventType: 'track_removed' }, 'trackId required for track_removed'],
+      [{ eventType: 'track_added' }, 'trackId required for track_added'],
+      [{ eventType: 'track_modified', trackId: '' }, 'trackId required for track_modified'],
+      [{ eventType: 'fingerprint_changed', trackId: 't' }, 'fingerprint required for fingerprint_changed'],
+      [{ eventType: 'no_such_event' }, 'unknown event type "no_such_event"'],
+    ] as const) {
+      let caught: unknown;
+      try {
+        manager.emitEvent(input as never);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(CacheError);
+      expect(caught).toBeInstanceOf(Error);
+      expect((caught as CacheError).code).toBe('invalid_event');
+      expect((caught as CacheError).message).toContain(message);
+    }
+  });
+
+  it('rejecting an unknown event type at registration is a CacheError of code invalid_event', () => {
+    const { manager } = setup();
+    expect(() => manager.registerEventHandler('track_played' as never, () => {})).toThrow(expect.objectContaining({ name: 'CacheError', code: 'invalid_event' }));
+  });
+});
+
+describe('EventDrivenCacheManager.shouldInvalidateForEvent, custom types and config changes', () => {
+  const custom = (invalidationStrategy: InvalidationStrategy, invalidatedBy?: EventType[]) => ({
+    persistent: false,
+    ttlSeconds: 60,
+    invalidationStrategy,
+    maxSizeMb: 1,
+    ...(invalidatedBy ? { invalidatedBy } : {}),
+  });
+
+  it('answers from invalidatedBy for a custom type with event invalidation, manual_invalidation always', () => {
+    const config = new SmartCacheConfig({
+      caching: {
+        customTypes: {
+          artwork: custom('event_driven', ['track_removed', 'library_sync']),
+          lyrics: custom('hybrid', ['fingerprint_changed']),
+          plain: custom('event_driven'),
+        },
+      },
+    });
+    const manager = new EventDrivenCacheManager(config);
+    const invalidating = (type: string) => EVENT_TYPES.filter((eventType) => manager.shouldInvalidateForEvent(type, { eventType }));
+    expect(invalidating('artwork')).toEqual(['track_removed', 'library_sync', 'manual_invalidation']);
+    expect(invalidating('lyrics')).toEqual(['fingerprint_changed', 'manual_invalidation']);
+    expect(invalidating('plain')).toEqual(['manual_invalidation']);
+  });
+
+  it('a custom type without event invalidation is invalidated by nothing, whatever invalidatedBy lists', () => {
+    const config = new SmartCacheConfig({
+      caching: { customTypes: { timed: custom('time_based', [...EVENT_TYPES]), printed: custom('fingerprint_based', [...EVENT_TYPES]) } },
+    });
+    const manager = new EventDrivenCacheManager(config);
+    for (const eventType of EVENT_TYPES) {
+      expect(manager.shouldInvalidateForEvent('timed', { eventType })).toBe(false);
+      expect(manager.shouldInvalidateForEvent('printed', { eventType })).toBe(false);
+    }
+  });
+
+  it('takes a whole event, as createCacheEvent makes it', () => {
+    const { manager } = setup();
+    expect(manager.shouldInvalidateForEvent('track_metadata', createCacheEvent({ eventType: 'fingerprint_changed', fingerprint: 'f', trackId: 't' }))).toBe(true);
+    expect(manager.shouldInvalidateForEvent('successful_api_metadata', createCacheEvent({ eventType: 'fingerprint_changed', fingerprint: 'f' }))).toBe(false);
+    expect(manager.shouldInvalidateForEvent('album_year', createCacheEvent({ eventType: 'track_removed', trackId: 't' }))).toBe(false);
+  });
+
+  it('follows updatePolicy on the config it was given', () => {
+    const config = new SmartCacheConfig();
+    const manager = new EventDrivenCacheManager(config);
+    expect(manager.shouldInvalidateForEvent('generic', { eventType: 'manual_invalidation' })).toBe(false);
+    config.updatePolicy('generic', { invalidationStrategy: 'hybrid' });
+    expect(manager.shouldInvalidateForEvent('generic', { eventType: 'manual_invalidation' })).toBe(true);
+    expect(manager.shouldInvalidateForEvent('generic', { eventType: 'track_removed' })).toBe(false);
+    config.updatePolicy('track_metadata', { invalidationStrategy: 'time_based' });
+    expect(manager.shouldInvalidateForEvent('track_metadata', { eventType: 'track_removed' })).toBe(false);
+    expect(manager.shouldInvalidateForEvent('track_metadata', { eventType: 'manual_invalidation' })).toBe(false);
+  });
+
+  it('rejects an unknown content type with unknown_content_type', () => {
+    const { manager } = setup();
+    expect(() => manager.shouldInvalidateForEvent('podcast', { eventType: 'manual_invalidation' })).toThrow(expect.objectContaining({ code: 'unknown_content_type' }));
   });
 });

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   CONTENT_TYPES,
+  CacheError,
   DAY,
+  DEFAULT_CLEANUP_INTERVAL_SECONDS,
+  DEFAULT_CLEANUP_THRESHOLD,
   DEFAULT_NEGATIVE_RESULT_TTL,
   HOUR,
   INFINITE_TTL,
@@ -262,5 +265,272 @@ describe('formatTtl', () => {
     [INFINITE_TTL + 1, '∞ (infinite)'],
   ])('%d → %s', (seconds, text) => {
     expect(config.formatTtl(seconds)).toBe(text);
+  });
+});
+
+// What a port of the original tool's own tests would check on top of the above.
+describe('as the seed’s tests call it', () => {
+  function policyOf(type: ContentType) {
+    return new SmartCacheConfig().getPolicy(type);
+  }
+
+  it('builds with no config, undefined, null, {} or { caching: {} } alike', () => {
+    const defaults = new SmartCacheConfig().getAllPolicies();
+    for (const config of [undefined, null, {}, { caching: {} }, { caching: { policies: {} } }]) {
+      expect(new SmartCacheConfig(config as CacheConfig).getAllPolicies()).toEqual(defaults);
+    }
+  });
+
+  it('gives a policy with exactly the spec’s fields, a non-empty description, for every type', () => {
+    for (const type of CONTENT_TYPES) {
+      const policy = policyOf(type);
+      expect(Object.keys(policy).sort()).toEqual(
+        ['contentType', 'ttlSeconds', 'invalidationStrategy', 'maxSizeMb', 'cleanupThreshold', 'staleWhileRevalidateSeconds', 'description'].sort(),
+      );
+      expect(policy.contentType).toBe(type);
+      expect(typeof policy.description).toBe('string');
+      expect(policy.description.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('getAllPolicies is keyed by content type in the spec’s order, each value equal to getPolicy', () => {
+    const config = new SmartCacheConfig({ caching: { negativeResultTtl: HOUR, policies: { generic: { maxSizeMb: null } } } });
+    const all = config.getAllPolicies();
+    expect(Object.keys(all)).toEqual([...CONTENT_TYPES]);
+    for (const type of CONTENT_TYPES) expect(all[type]).toEqual(config.getPolicy(type));
+    expect(all.negative_result.ttlSeconds).toBe(HOUR);
+    expect(all.generic.maxSizeMb).toBeNull();
+  });
+
+  it('getAllPolicies returns a new copy each call, custom types’ invalidatedBy included', () => {
+    const config = new SmartCacheConfig({
+      caching: {
+        customTypes: { artwork: { persistent: true, ttlSeconds: HOUR, invalidationStrategy: 'event_driven', maxSizeMb: 1, invalidatedBy: ['track_removed'] } },
+      },
+    });
+    const first = config.getAllPolicies();
+    first.artwork.invalidatedBy?.push('library_sync');
+    first.artwork.ttlSeconds = 1;
+    first.generic.invalidationStrategy = 'hybrid';
+    const second = config.getAllPolicies();
+    expect(second).not.toBe(first);
+    expect(second.artwork.invalidatedBy).toEqual(['track_removed']);
+    expect(second.artwork.ttlSeconds).toBe(HOUR);
+    expect(config.shouldUseEventInvalidation('generic')).toBe(false);
+  });
+
+  it('the policy updatePolicy returns is a copy too', () => {
+    const config = new SmartCacheConfig();
+    const policy = config.updatePolicy('album_year', { ttlSeconds: WEEK });
+    policy.ttlSeconds = 1;
+    policy.invalidationStrategy = 'time_based';
+    expect(config.getTtl('album_year')).toBe(WEEK);
+    expect(config.shouldUseEventInvalidation('album_year')).toBe(true);
+  });
+
+  it('two configs share nothing: updating one leaves the other and new ones at the defaults', () => {
+    const a = new SmartCacheConfig();
+    const b = new SmartCacheConfig();
+    a.updatePolicy('generic', { ttlSeconds: 1, maxSizeMb: null, cleanupThreshold: 0.5 });
+    expect(b.getPolicy('generic')).toMatchObject({ ttlSeconds: 300, maxSizeMb: 30, cleanupThreshold: 0.8 });
+    expect(new SmartCacheConfig().getPolicy('generic')).toMatchObject({ ttlSeconds: 300, maxSizeMb: 30, cleanupThreshold: 0.8 });
+  });
+
+  it('updatePolicy with an empty patch changes nothing and returns the policy', () => {
+    const config = new SmartCacheConfig();
+    const before = config.getPolicy('track_metadata');
+    expect(config.updatePolicy('track_metadata', {})).toEqual(before);
+    expect(config.getPolicy('track_metadata')).toEqual(before);
+  });
+
+  it('updatePolicy changes every field it is given, each visible through the getters', () => {
+    const config = new SmartCacheConfig();
+    config.updatePolicy('failed_api_lookup', {
+      ttlSeconds: 2 * HOUR,
+      invalidationStrategy: 'fingerprint_based',
+      maxSizeMb: null,
+      cleanupThreshold: 0.5,
+      description: 'retry later',
+    });
+    expect(config.getPolicy('failed_api_lookup')).toEqual({
+      contentType: 'failed_api_lookup',
+      ttlSeconds: 2 * HOUR,
+      invalidationStrategy: 'fingerprint_based',
+      maxSizeMb: null,
+      cleanupThreshold: 0.5,
+      staleWhileRevalidateSeconds: 0,
+      description: 'retry later',
+    });
+    expect(config.getTtl('failed_api_lookup')).toBe(2 * HOUR);
+    expect(config.getCleanupThreshold('failed_api_lookup')).toBe(0.5);
+    expect(config.shouldUseFingerprintValidation('failed_api_lookup')).toBe(true);
+    expect(config.shouldUseEventInvalidation('failed_api_lookup')).toBe(false);
+    expect(config.formatTtl(config.getTtl('failed_api_lookup'))).toBe('2h');
+  });
+
+  it('updatePolicy names every unknown field and changes nothing, even the valid fields of the patch', () => {
+    const config = new SmartCacheConfig();
+    const error = configError(() => config.updatePolicy('generic', { ttlSeconds: 10, ttl: 5, max_size_mb: 3 } as never));
+    expect(error).toBeInstanceOf(CacheError);
+    expect(error).toBeInstanceOf(Error);
+    expect(error.code).toBe('invalid_config');
+    expect(error.issues.map((issue) => issue.path).sort()).toEqual(['max_size_mb', 'ttl']);
+    expect(error.message).toContain('ttl');
+    expect(error.message).toContain('max_size_mb');
+    expect(config.getTtl('generic')).toBe(300);
+  });
+
+  it.each<[string, unknown]>([
+    ['ttlSeconds 0', { ttlSeconds: 0 }],
+    ['a negative ttlSeconds', { ttlSeconds: -1 }],
+    ['a string ttlSeconds', { ttlSeconds: '60' }],
+    ['a NaN ttlSeconds', { ttlSeconds: Number.NaN }],
+    ['an unknown strategy', { invalidationStrategy: 'lru' }],
+    ['maxSizeMb 0', { maxSizeMb: 0 }],
+    ['a negative maxSizeMb', { maxSizeMb: -1 }],
+    ['cleanupThreshold 0', { cleanupThreshold: 0 }],
+    ['a negative cleanupThreshold', { cleanupThreshold: -0.5 }],
+    ['a cleanupThreshold above 1', { cleanupThreshold: 1.01 }],
+    ['a NaN cleanupThreshold', { cleanupThreshold: Number.NaN }],
+    ['a description that is not a string', { description: 42 }],
+  ])('updatePolicy rejects %s with invalid_config naming the field', (_what, patch) => {
+    const config = new SmartCacheConfig();
+    const before = config.getPolicy('album_year');
+    const error = configError(() => config.updatePolicy('album_year', patch as never));
+    expect(error.code).toBe('invalid_config');
+    const [field] = Object.keys(patch as object);
+    expect(error.issues.map((issue) => issue.path)).toEqual([field]);
+    expect(config.getPolicy('album_year')).toEqual(before);
+  });
+
+  it('updatePolicy rejects a patch that is not an object', () => {
+    const config = new SmartCacheConfig();
+    for (const patch of [null, 'ttl', 5, []]) {
+      expect(configError(() => config.updatePolicy('generic', patch as never)).code).toBe('invalid_config');
+    }
+  });
+
+  it.each([Number.MIN_VALUE, 0.0001, 0.5, 0.8, 1])('takes a cleanupThreshold of %d, in the config and in updatePolicy', (threshold) => {
+    expect(new SmartCacheConfig({ caching: { policies: { album_year: { cleanupThreshold: threshold } } } }).getCleanupThreshold('album_year')).toBe(threshold);
+    const config = new SmartCacheConfig();
+    config.updatePolicy('album_year', { cleanupThreshold: threshold });
+    expect(config.getCleanupThreshold('album_year')).toBe(threshold);
+  });
+
+  it.each([0, -0.1, 1.0000001, 2, Number.POSITIVE_INFINITY])('rejects a cleanupThreshold of %d in the config, naming its path', (threshold) => {
+    const error = configError(() => new SmartCacheConfig({ caching: { policies: { track_metadata: { cleanupThreshold: threshold } } } }));
+    expect(error.code).toBe('invalid_config');
+    expect(error.issues.map((issue) => issue.path)).toEqual(['caching.policies.track_metadata.cleanupThreshold']);
+  });
+
+  it('takes maxSizeMb null (no budget) for any type, in the config and in updatePolicy', () => {
+    const config = new SmartCacheConfig({ caching: { policies: { track_metadata: { maxSizeMb: null } } } });
+    expect(config.getPolicy('track_metadata').maxSizeMb).toBeNull();
+    config.updatePolicy('negative_result', { maxSizeMb: null });
+    expect(config.getPolicy('negative_result').maxSizeMb).toBeNull();
+    config.updatePolicy('negative_result', { maxSizeMb: 2.5 });
+    expect(config.getPolicy('negative_result').maxSizeMb).toBe(2.5);
+  });
+
+  it('negativeResultTtl sets only the negative_result TTL, and a per-type ttlSeconds wins over it', () => {
+    const onlyTtl = new SmartCacheConfig({ caching: { negativeResultTtl: 5 * MINUTE } });
+    expect(onlyTtl.getPolicy('negative_result')).toMatchObject({ ttlSeconds: 5 * MINUTE, invalidationStrategy: 'time_based', maxSizeMb: 10 });
+    for (const type of CONTENT_TYPES.filter((t) => t !== 'negative_result')) expect(onlyTtl.getTtl(type)).toBe(new SmartCacheConfig().getTtl(type));
+    // Another field of negative_result set: the TTL still comes from negativeResultTtl.
+    const otherField = new SmartCacheConfig({ caching: { negativeResultTtl: 5 * MINUTE, policies: { negative_result: { maxSizeMb: 1 } } } });
+    expect(otherField.getTtl('negative_result')).toBe(5 * MINUTE);
+    // Keys in the other order, and a per-type TTL longer than negativeResultTtl.
+    const both = new SmartCacheConfig({ caching: { policies: { negative_result: { ttlSeconds: WEEK } }, negativeResultTtl: MINUTE } });
+    expect(both.getTtl('negative_result')).toBe(WEEK);
+    expect(both.negativeResultTtl).toBe(MINUTE);
+    // A per-type TTL without negativeResultTtl.
+    expect(new SmartCacheConfig({ caching: { policies: { negative_result: { ttlSeconds: 42 } } } }).getTtl('negative_result')).toBe(42);
+  });
+
+  it('updatePolicy of negative_result’s TTL wins over negativeResultTtl too', () => {
+    const config = new SmartCacheConfig({ caching: { negativeResultTtl: DAY } });
+    config.updatePolicy('negative_result', { ttlSeconds: 7 });
+    expect(config.getTtl('negative_result')).toBe(7);
+  });
+
+  it('defaults negativeResultTtl to DEFAULT_NEGATIVE_RESULT_TTL and cleanupIntervalSeconds to 300', () => {
+    const config = new SmartCacheConfig();
+    expect(config.negativeResultTtl).toBe(DEFAULT_NEGATIVE_RESULT_TTL);
+    expect(config.getTtl('negative_result')).toBe(DEFAULT_NEGATIVE_RESULT_TTL);
+    expect(config.cleanupIntervalSeconds).toBe(DEFAULT_CLEANUP_INTERVAL_SECONDS);
+    expect(DEFAULT_CLEANUP_INTERVAL_SECONDS).toBe(300);
+    expect(DEFAULT_CLEANUP_THRESHOLD).toBe(0.8);
+  });
+
+  it('an invalid config is a CacheError (an Error) with code invalid_config that names each bad path in its message', () => {
+    const error = configError(
+      () =>
+        new SmartCacheConfig({
+          caching: {
+            negativeResultTtl: 0,
+            policies: { track_metadata: { maxSizeMb: 0 }, failed_api_lookup: { description: 3 } },
+            customTypes: { Lyrics: { persistent: true, ttlSeconds: 1, invalidationStrategy: 'time_based', maxSizeMb: 1 } },
+          },
+        } as unknown as CacheConfig),
+    );
+    expect(error).toBeInstanceOf(CacheError);
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe('CacheError');
+    expect(error.code).toBe('invalid_config');
+    const paths = [
+      'caching.negativeResultTtl',
+      'caching.policies.track_metadata.maxSizeMb',
+      'caching.policies.failed_api_lookup.description',
+      'caching.customTypes.Lyrics',
+    ];
+    expect(error.issues.map((issue) => issue.path).sort()).toEqual([...paths].sort());
+    for (const path of paths) expect(error.message).toContain(path);
+  });
+
+  it('rejects a config that is not an object', () => {
+    for (const config of ['config', 42, [], true, { caching: null }, { caching: { policies: [] } }]) {
+      expect(configError(() => new SmartCacheConfig(config as never)).code).toBe('invalid_config');
+    }
+  });
+
+  it('isPersistentCache is static and answers each built-in type', () => {
+    expect(CONTENT_TYPES.filter((type) => SmartCacheConfig.isPersistentCache(type))).toEqual(['track_metadata', 'successful_api_metadata', 'album_year']);
+    // It is the type’s nature, not its policy: a config changes nothing.
+    new SmartCacheConfig({ caching: { policies: { generic: { ttlSeconds: INFINITE_TTL } } } });
+    expect(SmartCacheConfig.isPersistentCache('generic')).toBe(false);
+  });
+
+  it('a configured TTL at or above INFINITE_TTL formats as infinite', () => {
+    const config = new SmartCacheConfig({ caching: { policies: { generic: { ttlSeconds: INFINITE_TTL + 5 } } } });
+    expect(config.formatTtl(config.getTtl('generic'))).toBe('∞ (infinite)');
+    expect(config.formatTtl(config.getTtl('track_metadata'))).toBe('∞ (infinite)');
+    expect(config.formatTtl(config.getTtl('album_year'))).toBe('30d');
+    expect(config.formatTtl(config.getTtl('failed_api_lookup'))).toBe('1h');
+    expect(config.formatTtl(config.getTtl('negative_result'))).toBe('30d');
+  });
+
+  it.each([
+    [Number.NEGATIVE_INFINITY, 'expired'],
+    [-DAY, 'expired'],
+    [-0, '0s'],
+    [0.5, '0s'],
+    [30, '30s'],
+    [59.999, '59s'],
+    [60.5, '1m'],
+    [119, '1m'],
+    [120, '2m'],
+    [3600.5, '1h'],
+    [7199, '1h'],
+    [7200, '2h'],
+    [86_400.5, '1d'],
+    [WEEK, '7d'],
+    [MONTH, '30d'],
+    [365 * DAY, '365d'],
+    [INFINITE_TTL - 0.5, '3649d'],
+    [INFINITE_TTL + 0.5, '∞ (infinite)'],
+    [Number.MAX_SAFE_INTEGER, '∞ (infinite)'],
+    [Number.POSITIVE_INFINITY, '∞ (infinite)'],
+  ])('formatTtl(%d) → %s', (seconds, text) => {
+    expect(new SmartCacheConfig().formatTtl(seconds)).toBe(text);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { albumKey, isCacheError } from '../src/index';
+import { CacheError, albumKey, isCacheError } from '../src/index';
 
 describe('albumKey', () => {
   it('is equal under surrounding and repeated whitespace', () => {
@@ -35,5 +35,82 @@ describe('albumKey', () => {
       caught = error;
     }
     expect(isCacheError(caught, 'invalid_argument')).toBe(true);
+  });
+});
+
+// What a port of the original tool's own tests would check on top of the above.
+describe('albumKey, as the seed’s tests call it', () => {
+  it('is a string, the same for the same pair every time', () => {
+    expect(typeof albumKey('Artist', 'Album')).toBe('string');
+    expect(albumKey('Artist', 'Album')).toBe(albumKey('Artist', 'Album'));
+    expect(typeof albumKey('', '')).toBe('string');
+  });
+
+  it('trims Unicode spaces too (no-break, ideographic, thin)', () => {
+    expect(albumKey('\u00a0Björk\u3000', '\u2009Post\u00a0')).toBe(albumKey('Björk', 'Post'));
+  });
+
+  it('folds case like Unicode case folding: ẞ and ß are ss, final sigma is sigma, case of the album too', () => {
+    expect(albumKey('x', 'STRAẞE')).toBe(albumKey('x', 'strasse'));
+    expect(albumKey('x', 'STRAẞE')).toBe(albumKey('x', 'straße'));
+    expect(albumKey('ẞ', 'x')).toBe(albumKey('ss', 'x'));
+    expect(albumKey('x', 'ΣΟΦΟΣ')).toBe(albumKey('x', 'σοφοσ'));
+    expect(albumKey('x', 'ΣΟΦΟΣ')).toBe(albumKey('x', 'σοφος'));
+    expect(albumKey('The Beatles', 'ABBEY ROAD')).toBe(albumKey('THE BEATLES', 'abbey road'));
+  });
+
+  it('keeps apart what case folding keeps apart: dotless ı is not i', () => {
+    expect(albumKey('Kırmızı', 'x')).not.toBe(albumKey('Kirmizi', 'x'));
+    expect(albumKey('ı', 'x')).not.toBe(albumKey('I', 'x'));
+    expect(albumKey('I', 'x')).toBe(albumKey('i', 'x'));
+  });
+
+  it('applies NFKC: circled digits, roman numerals, superscripts and compatibility ligatures', () => {
+    expect(albumKey('Artist', 'Ⅳ')).toBe(albumKey('artist', 'iv'));
+    expect(albumKey('①', 'x²')).toBe(albumKey('1', 'x2'));
+    expect(albumKey('ﬂac', 'x')).toBe(albumKey('FLAC', 'x'));
+    expect(albumKey('Amélie', 'x')).toBe(albumKey('AME\u0301LIE', 'x'));
+  });
+
+  it('never collides for different pairs', () => {
+    const pairs: [string, string][] = [
+      ['a', ''],
+      ['', 'a'],
+      ['a b', 'c'],
+      ['a', 'b c'],
+      ['a\u0000', 'b'],
+      ['a', '\u0000b'],
+      ['[', ']'],
+      ['"', '"'],
+      ['\\', ''],
+      ['', '\\'],
+      ['a - b', 'c'],
+      ['a', 'b - c'],
+      ['a,b', 'c'],
+      ['a', 'b,c'],
+      ['a|', 'b'],
+      ['a', '|b'],
+    ];
+    const keys = new Set(pairs.map(([artist, album]) => albumKey(artist, album)));
+    expect(keys.size).toBe(pairs.length);
+  });
+
+  it('rejects a non-string artist or album with a CacheError (an Error) of code invalid_argument', () => {
+    for (const [artist, album] of [
+      ['a', undefined],
+      [null, 'b'],
+      [1, 'b'],
+      ['a', { album: 'b' }],
+    ]) {
+      let caught: unknown;
+      try {
+        albumKey(artist as never, album as never);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(CacheError);
+      expect(caught).toBeInstanceOf(Error);
+      expect((caught as CacheError).code).toBe('invalid_argument');
+    }
   });
 });

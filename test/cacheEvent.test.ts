@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_TYPES, createCacheEvent, isCacheError, type CacheEventInput } from '../src/index';
+import { CacheError, EVENT_TYPES, createCacheEvent, isCacheError, type CacheEventInput } from '../src/index';
 
 function eventError(input: unknown) {
   try {
@@ -88,5 +88,48 @@ describe('createCacheEvent', () => {
     }
     expect(createCacheEvent({ eventType: 'library_sync', metadata: Object.assign(Object.create(null), { artist: 'A' }) }).metadata).toEqual({ artist: 'A' });
     expect(eventError({ eventType: 'manual_invalidation', trackId: '' }).issues[0]?.path).toBe('trackId');
+  });
+});
+
+// What a port of the original tool's own tests would check on top of the above.
+describe('createCacheEvent, as the seed’s tests call it', () => {
+  it('fails with a CacheError that is an Error, code invalid_event, name CacheError', () => {
+    const error = eventError({ eventType: 'track_removed' });
+    expect(error).toBeInstanceOf(CacheError);
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe('CacheError');
+    expect(error.code).toBe('invalid_event');
+    expect(error.message).toContain('trackId required for track_removed');
+  });
+
+  it.each(EVENT_TYPES)('%s: an event with every field it may have comes back equal', (eventType) => {
+    const event = { eventType, trackId: 't1', fingerprint: 'f'.repeat(64), metadata: { artist: 'A', album: 'B', year: 1999, nested: { ok: true } } };
+    expect(createCacheEvent(event)).toEqual(event);
+  });
+
+  it('fingerprint_changed with a blank or non-string fingerprint says the fingerprint is required', () => {
+    for (const fingerprint of ['', '   ', 7, null]) {
+      expect(eventError({ eventType: 'fingerprint_changed', fingerprint }).issues).toEqual([
+        { path: 'fingerprint', message: 'fingerprint required for fingerprint_changed' },
+      ]);
+    }
+  });
+
+  it('a track event with a null trackId says the trackId is required', () => {
+    expect(eventError({ eventType: 'track_removed', trackId: null }).message).toContain('trackId required for track_removed');
+  });
+
+  it('names a missing, non-string or wrongly cased eventType', () => {
+    for (const input of [{}, { trackId: 't' }, { eventType: 3 }, { eventType: 'TRACK_REMOVED', trackId: 't' }, { eventType: '' }]) {
+      const error = eventError(input);
+      expect(error.issues[0]?.path).toBe('eventType');
+      expect(error.message).toContain('unknown event type');
+    }
+  });
+
+  it('library events take an optional trackId and fingerprint, but not blank ones', () => {
+    expect(createCacheEvent({ eventType: 'library_sync', trackId: 't', fingerprint: 'f' })).toEqual({ eventType: 'library_sync', trackId: 't', fingerprint: 'f' });
+    expect(eventError({ eventType: 'library_sync', fingerprint: ' ' }).issues[0]?.path).toBe('fingerprint');
+    expect(eventError({ eventType: 'manual_invalidation', trackId: 5 }).issues[0]?.path).toBe('trackId');
   });
 });

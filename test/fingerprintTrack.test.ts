@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { fingerprintTrack, isCacheError, isFingerprint, type TrackIdentity } from '../src/index';
+import { describe, expect, it, vi } from 'vitest';
+import { CacheError, fingerprintTrack, isCacheError, isFingerprint, type TrackIdentity } from '../src/index';
 import cases from './fixtures/fingerprints/cases.json';
 import expected from './fixtures/fingerprints/expected.json';
 
@@ -149,6 +149,136 @@ describe('isFingerprint', () => {
     expect(isFingerprint('0'.repeat(64))).toBe(true);
     expect(isFingerprint(expected[0]?.hex)).toBe(true);
     for (const value of ['A'.repeat(64), 'g'.repeat(64), '0'.repeat(63), '0'.repeat(65), ` ${'0'.repeat(63)}`, `${'0'.repeat(64)}\n`, '', 42, null, undefined, {}, ['0'.repeat(64)]]) {
+      expect(isFingerprint(value)).toBe(false);
+    }
+  });
+});
+
+// What a port of the original tool's own tests would check on top of the above.
+describe('fingerprintTrack, as the seed’s tests call it', () => {
+  const base = { persistentId: 'p', location: 'l' };
+  const same = async (a: TrackIdentity, b: TrackIdentity) => expect(await fingerprintTrack(a)).toBe(await fingerprintTrack(b));
+
+  it('gives every fixture’s hex without Web Crypto’s subtle too', async () => {
+    const withSubtle = await Promise.all(cases.map((entry) => fingerprintTrack(entry.track as TrackIdentity)));
+    vi.stubGlobal('crypto', { getRandomValues: globalThis.crypto.getRandomValues.bind(globalThis.crypto) });
+    try {
+      expect((globalThis.crypto as Partial<Crypto>).subtle).toBeUndefined();
+      const withoutSubtle = await Promise.all(cases.map((entry) => fingerprintTrack(entry.track as TrackIdentity)));
+      expect(withoutSubtle).toEqual(withSubtle);
+      expect(withoutSubtle).toEqual(expected.map((entry) => entry.hex));
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('reads numeric strings as the numbers they spell', async () => {
+    for (const [text, number] of [
+      ['100', 100],
+      [' 100 ', 100],
+      ['100.0', 100],
+      ['1e3', 1000],
+      ['1E3', 1000],
+      ['+5', 5],
+      ['-5', -5],
+      ['.5', 0.5],
+      ['5.', 5],
+      ['240.50', 240.5],
+      ['0', 0],
+    ] as const) {
+      await same({ ...base, fileSize: text, duration: text }, { ...base, fileSize: number, duration: number });
+    }
+  });
+
+  it('hashes an absent, null, "" or 0 size and duration alike, and a non-zero one differently', async () => {
+    const zero = await fingerprintTrack(base);
+    for (const value of [undefined, null, '', 0, '0', '0.0']) {
+      expect(await fingerprintTrack({ ...base, fileSize: value, duration: value })).toBe(zero);
+    }
+    expect(await fingerprintTrack({ ...base, fileSize: 1 })).not.toBe(zero);
+    expect(await fingerprintTrack({ ...base, duration: 0.001 })).not.toBe(zero);
+    // Size and duration are separate fields.
+    expect(await fingerprintTrack({ ...base, fileSize: 5 })).not.toBe(await fingerprintTrack({ ...base, duration: 5 }));
+  });
+
+  it('hashes an absent, null or "" date alike, and a date of 0 as "0"', async () => {
+    const none = await fingerprintTrack(base);
+    for (const value of [undefined, null, '', ' \t']) {
+      expect(await fingerprintTrack({ ...base, dateModified: value, dateAdded: value })).toBe(none);
+    }
+    await same({ ...base, dateAdded: 0 }, { ...base, dateAdded: '0' });
+    expect(await fingerprintTrack({ ...base, dateAdded: 0 })).not.toBe(none);
+    // dateModified and dateAdded are separate fields.
+    expect(await fingerprintTrack({ ...base, dateModified: 'x' })).not.toBe(await fingerprintTrack({ ...base, dateAdded: 'x' }));
+  });
+
+  it('takes a number for a string field as its decimal string', async () => {
+    for (const [number, text] of [
+      [0, '0'],
+      [7, '7'],
+      [-3, '-3'],
+      [1.5, '1.5'],
+      [123456789, '123456789'],
+      [2 ** 53, '9007199254740992'],
+      [1e21, '1000000000000000000000'],
+    ] as const) {
+      await same({ persistentId: number, location: number, dateModified: number, dateAdded: number }, { persistentId: text, location: text, dateModified: text, dateAdded: text });
+    }
+  });
+
+  it('trims every string field, inner spaces kept', async () => {
+    await same(
+      { persistentId: '\n p \t', location: '  /Music/A  B.mp3 ', dateModified: ' 2025-01-01 10:00:00 ', dateAdded: '\t2024 ' },
+      { persistentId: 'p', location: '/Music/A  B.mp3', dateModified: '2025-01-01 10:00:00', dateAdded: '2024' },
+    );
+    expect(await fingerprintTrack({ ...base, location: 'A  B' })).not.toBe(await fingerprintTrack({ ...base, location: 'A B' }));
+  });
+
+  it('rejects an unparsable number in either numeric field with a CacheError of code invalid_argument', async () => {
+    for (const input of [
+      { ...base, duration: 'three minutes' },
+      { ...base, duration: '1,5' },
+      { ...base, fileSize: '1.2.3' },
+      { ...base, fileSize: 'NaN' },
+      { ...base, fileSize: '-' },
+      { ...base, fileSize: 'e5' },
+    ]) {
+      const error = await rejection(input);
+      expect(error).toBeInstanceOf(CacheError);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as CacheError).code).toBe('invalid_argument');
+      expect((error as CacheError).issues.map((issue) => issue.path)).toEqual([Object.keys(input).find((key) => key === 'duration' || key === 'fileSize')]);
+    }
+  });
+
+  it('rejects a blank, null or missing persistentId or location with a CacheError of code invalid_argument naming both', async () => {
+    for (const input of [{}, { persistentId: ' ', location: '' }, { persistentId: null, location: null }, { persistentId: '\t\n', location: undefined }]) {
+      const error = await rejection(input);
+      expect(error).toBeInstanceOf(CacheError);
+      expect((error as CacheError).code).toBe('invalid_argument');
+      expect((error as CacheError).issues.map((issue) => issue.path)).toEqual(['persistentId', 'location']);
+      expect((error as Error).message).toContain('persistentId');
+      expect((error as Error).message).toContain('location');
+    }
+  });
+
+  it('takes a persistentId of 0 (not blank)', async () => {
+    await same({ persistentId: 0, location: 'l' }, { persistentId: '0', location: 'l' });
+  });
+
+  it('gives different hexes for different tracks of one file facts', async () => {
+    const hexes = new Set<string>();
+    for (let index = 0; index < 50; index++) hexes.add(await fingerprintTrack({ ...base, persistentId: `id-${index}` }));
+    expect(hexes.size).toBe(50);
+  });
+});
+
+describe('isFingerprint, as the seed’s tests call it', () => {
+  it('is false for near misses and non-strings', () => {
+    const hex = 'a'.repeat(64);
+    expect(isFingerprint(hex)).toBe(true);
+    expect(isFingerprint('0123456789abcdef'.repeat(4))).toBe(true);
+    for (const value of [`${'a'.repeat(63)}A`, `${'a'.repeat(63)}z`, `${'a'.repeat(32)} ${'a'.repeat(31)}`, `0x${'a'.repeat(62)}`, new String(hex), 0, 1n, true, Symbol('x')]) {
       expect(isFingerprint(value)).toBe(false);
     }
   });
