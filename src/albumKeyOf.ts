@@ -7,7 +7,16 @@ export function albumKeyOf(artist: string, album: string): string {
   return JSON.stringify([fold(artist), fold(album)]);
 }
 
-/** NFKC, then a case fold (upper then lower folds ß to ss and final sigma to sigma), then NFKC again. */
+/**
+ * NFKC, then a case fold, then NFKC again: equal where Python's `casefold()` is. Lower, upper, lower folds
+ * ß and ẞ to ss and final sigma to sigma (lower first: ẞ uppercases to itself). Case folding keeps the
+ * dotless ı apart from i, which the round trip would merge, so the text is folded around it.
+ */
 function fold(text: string): string {
-  return text.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC').trim().replace(/\s+/gu, ' ');
+  const folded = text
+    .normalize('NFKC')
+    .split('ı')
+    .map((part) => part.toLowerCase().toUpperCase().toLowerCase())
+    .join('ı');
+  return folded.normalize('NFKC').trim().replace(/\s+/gu, ' ');
 }
