@@ -30,7 +30,8 @@ class Problem extends Error {}
 function text(value: unknown): string {
   if (value === undefined || value === null) return '';
   if (typeof value === 'string') return value.trim();
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  // A whole number as its digits (String gives "1e+21" from 1e21 on), as Python's str() of the int JSON gave the tool.
+  if (typeof value === 'number' && Number.isFinite(value)) return Number.isInteger(value) ? BigInt(value).toString() : String(value);
   if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString();
   throw new Problem(`expected a string, a finite number or a valid Date, got ${describeValue(value)}`);
 }
