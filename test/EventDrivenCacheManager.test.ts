@@ -196,6 +196,23 @@ describe('EventDrivenCacheManager, as the seed’s tests call it', () => {
     expect(logger.error).toHaveBeenCalledTimes(4);
   });
 
+  it('a logger that throws while reporting a handler does not stop the other handlers or the emit', () => {
+    const logger = {
+      error: vi.fn(() => {
+        throw new Error('logger broke');
+      }),
+    };
+    const manager = new EventDrivenCacheManager(new SmartCacheConfig(), { logger });
+    const ran: string[] = [];
+    manager.registerEventHandler('library_sync', () => {
+      throw new Error('handler broke');
+    });
+    manager.registerEventHandler('library_sync', () => ran.push('second'));
+    expect(manager.emitEvent({ eventType: 'library_sync' })).toEqual({ eventType: 'library_sync' });
+    expect(ran).toEqual(['second']);
+    expect(logger.error).toHaveBeenCalledTimes(1);
+  });
+
   it('rejects an invalid event with a CacheError (an Error) of code invalid_event', () => {
     const { manager } = setup();
     for (const [input, message] of [
