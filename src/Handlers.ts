@@ -42,6 +42,10 @@ export class Handlers<K extends string, A extends unknown[]> {
   }
 
   #report(name: K, error: unknown): void {
-    this.#logger.error(`Reprise: a handler for ${name} failed`, error);
+    try {
+      this.#logger.error(`Reprise: a handler for ${name} failed`, error);
+    } catch {
+      // A logger that throws has nowhere to report to; the other handlers must still run.
+    }
   }
 }
