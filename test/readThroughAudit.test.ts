@@ -1,0 +1,91 @@
+// Read-through across tabs and events (SPEC §3b): cases an adversarial review found.
+import { IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it, vi } from 'vitest';
+import { FetchLocks } from '../src/FetchLocks';
+import type { CacheChange, ContentType } from '../src/index';
+import { SimLocks } from './simulation/SimLocks';
+import { openCache, uniqueName } from './support/openCache';
+import { engineTab } from './support/engineTab';
+
+const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
+
+async function openTabs(count: number) {
+  const name = uniqueName();
+  const indexedDB = new IDBFactory();
+  const locks = new SimLocks();
+  return Promise.all(
+    Array.from({ length: count }, async (_, index) => {
+      const fetchLocks = new FetchLocks({ name, locks: locks.manager(`tab${index}`), openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`) });
+      return (await engineTab({ name, indexedDB, fetchLocks, config })).cache;
+    }),
+  );
+}
+
+function gate<T>() {
+  let open!: (value: T) => void;
+  const promise = new Promise<T>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+describe.each<ContentType>(['successful_api_metadata', 'generic'])('%s: a fetch an event made stale, shared with a tab that asked after the event', (type) => {
+  it('is returned in both tabs, stored in neither, and fetched once', async () => {
+    const [a, b] = await openTabs(2);
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = a!.resolve(type, 'k', fetcher, { trackId: 't1' });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    // The value being fetched is stale from here on.
+    await a!.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    // Tab b asks after the event: it waits for tab a's fetch.
+    const again = vi.fn(() => 'fetched again');
+    const second = b!.resolve(type, 'k', again, { trackId: 't1' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    reply.open('fetched before the event');
+    expect(await first).toEqual({ value: 'fetched before the event', source: 'fetch' });
+    expect((await second).value).toBe('fetched before the event');
+    expect(again).not.toHaveBeenCalled();
+    expect(await a!.get(type, 'k')).toBeUndefined();
+    expect(await b!.get(type, 'k')).toBeUndefined();
+  });
+});
+
+describe('a fetch an event made stale while it ran', () => {
+  it('tells no watcher it was set (nothing was)', async () => {
+    const { cache } = await openCache({ config });
+    const changes: CacheChange[] = [];
+    cache.watch('generic', 'k', (change) => void changes.push(change));
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const pending = cache.getOrSet('generic', 'k', fetcher, { trackId: 't1' });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalled());
+    await cache.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    reply.open('stale');
+    expect(await pending).toBe('stale');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await cache.has('generic', 'k')).toBe(false);
+    expect(changes).toEqual([]);
+  });
+});
+
+describe('a tab without IndexedDB fetching a persistent type for another tab', () => {
+  it('calls the fetcher once: the other tab gets the value from it and stores it', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const locks = new SimLocks();
+    const fetchLocks = (tab: string) => new FetchLocks({ name, locks: locks.manager(tab), openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`) });
+    // Its IndexedDB cannot be used (private mode, a newer version in another tab): it keeps album_year in memory.
+    const { cache: a } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('a'), engine: { indexedDB: undefined } });
+    const { cache: b } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('b') });
+    const reply = gate<number>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = a.resolve('album_year', 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const second = b.resolve('album_year', 'k', fetcher);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    reply.open(1999);
+    expect(await first).toEqual({ value: 1999, source: 'fetch' });
+    expect(await second).toEqual({ value: 1999, source: 'shared' });
+    expect(fetcher).toHaveBeenCalledTimes(1);
+    expect(await b.get('album_year', 'k')).toBe(1999);
+  });
+});
