@@ -343,9 +343,12 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     const checked = this.#toInput(type, { ...options, key, value }, 'fetched value');
     const input = isPromiseLike(checked) ? await checked : checked;
     this.#checkOpen();
-    if (store) await this.#happened(type, (commitId) => this.#engine.setMany(type, [input], { since, commitId }));
-    // Other tabs read it from the store only where it is shared (IndexedDB); from memory they get it in the message.
-    return { value: (await this.#output(type, input.value)) as ValueOf<S, T>, stored: store && this.#types.get(type) === true, cached: store };
+    const written = store ? await this.#happened(type, (commitId) => this.#engine.setMany(type, [input], { since, commitId })) : undefined;
+    // Kept unless skipStore, or an event made it stale meanwhile (or a dead worker's write cannot say): then the
+    // other tabs must not store it either. They read it from the store only where it is shared (IndexedDB, which a
+    // tab that lost it does not write); from memory they get it in the message.
+    const cached = written !== undefined && written.stale.length === 0;
+    return { value: (await this.#output(type, input.value)) as ValueOf<S, T>, stored: cached && written.shared, cached };
   }
 
 
@@ -534,12 +537,14 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
    * SetManyOptions.commitId). When its worker dies before answering, the write may have committed
    * all the same: the next worker says whether it did, and then the call resolves.
    */
-  #happened(type: TypeName, write: (commitId: string) => Promise<void>): Promise<void> {
+  #happened<T>(type: TypeName, write: (commitId: string) => Promise<T>): Promise<T | undefined> {
     const commitId = randomId();
     // One call for close(): it must not close the engine between the write's failure and the question.
     return this.#calls.track(
       write(commitId).catch(async (error: unknown) => {
         if (!isCacheError(error, 'worker_failed') || !(await this.#engine.committed(type, commitId).catch(() => false))) throw error;
+        // It happened, but its answer is lost.
+        return undefined;
       }),
     );
   }

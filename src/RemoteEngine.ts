@@ -8,7 +8,7 @@ import type { DirectReads } from './DirectReads';
 import { PendingChanges, type PendingChange } from './PendingChanges';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { unref } from './unref';
-import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions } from './protocol';
+import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, Written } from './protocol';
 
 export interface RemoteEngineOptions {
   /** Starts a new engine behind its boundary (a Worker): called at start and after each death. */
@@ -75,7 +75,7 @@ export class RemoteEngine implements EngineApi {
     return found;
   }
 
-  setMany(type: TypeName, entries: EntryInput[], options?: SetManyOptions): Promise<void> {
+  setMany(type: TypeName, entries: EntryInput[], options?: SetManyOptions): Promise<Written> {
     return this.#call((engine) => engine.setMany(type, entries, options), { type, keys: new Set(entries.map(({ key }) => key)) });
   }
 

@@ -54,6 +54,14 @@ export interface SetManyOptions {
   commitId?: string | undefined;
 }
 
+/** What a setMany wrote: where, and what its guard left out. */
+export interface Written {
+  /** The keys left out because a change since the write's mark (`since`) removes them: returned by a read-through, not stored. */
+  stale: string[];
+  /** Written where every tab reads it (IndexedDB); false for the memory tier, persistent types too while IndexedDB is unusable. */
+  shared: boolean;
+}
+
 /**
  * A change the engine applies at most once under `id` (deleteMany, clear, emit): a client whose worker
  * died before answering sends it again to the next one with `retry`, which answers as the first did if
@@ -68,7 +76,7 @@ export interface Once {
 export interface EngineApi {
   /** For a read-through, an entry past its TTL but within its stale window is returned, marked stale. */
   getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]>;
-  setMany(type: TypeName, entries: EntryInput[], options?: SetManyOptions): Promise<void>;
+  setMany(type: TypeName, entries: EntryInput[], options?: SetManyOptions): Promise<Written>;
   /** Where the type's store stands now: taken when a fetch starts, given to the write of what it fetched. */
   mark(type: TypeName): Promise<Mark>;
   /** Big batches arrive in chunks and are written in one transaction by `commit`. */

@@ -6,7 +6,7 @@ import { isBuiltInType, type TypeName } from '../src/contentType';
 import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets } from '../src/invalidationTargets';
 import type { InvalidationTarget } from '../src/invalidationTarget';
-import type { ClientCallbacks, EngineApi, EntryInput, Found, Listed, LogPlace, Mark, Once, ReadThrough, SetManyOptions, StorageKind, WorkerOpenOptions } from '../src/protocol';
+import type { ClientCallbacks, EngineApi, EntryInput, Found, Listed, LogPlace, Mark, Once, ReadThrough, SetManyOptions, StorageKind, WorkerOpenOptions, Written } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { OpenTabChannel } from '../src/TabChannel';
 import { PolicyTable } from '../src/PolicyTable';
@@ -213,7 +213,7 @@ export class Engine implements EngineApi {
     });
   }
 
-  setMany(type: TypeName, inputs: EntryInput[], options: SetManyOptions = {}): Promise<void> {
+  setMany(type: TypeName, inputs: EntryInput[], options: SetManyOptions = {}): Promise<Written> {
     const write = this.#setMany(type, inputs, options);
     // As IdbStore.write will decide, on each key once (#setMany keeps the last of several entries with one key).
     const { importChunk } = this.#options;
@@ -221,7 +221,7 @@ export class Engine implements EngineApi {
     return imports ? write : this.#inFlight.track([type], write);
   }
 
-  async #setMany(type: TypeName, inputs: EntryInput[], { batch, since, commitId }: SetManyOptions): Promise<void> {
+  async #setMany(type: TypeName, inputs: EntryInput[], { batch, since, commitId }: SetManyOptions): Promise<Written> {
     await this.#ready();
     const policy = this.#config.getPolicy(type);
     const now = this.#now();
@@ -250,18 +250,22 @@ export class Engine implements EngineApi {
     // What other tabs logged must reach the memory tier before it is written: applied later, an older
     // change would remove this newer entry (and a guard checks the memory store's journal).
     await this.#current(type);
-    const removed = await this.#withStore(type, async (store) => {
+    const { removed, shared } = await this.#withStore(type, async (store) => {
       const removed = await this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard, commit: commitId === undefined ? undefined : { id: commitId, at: now } });
-      this.#changed(store, type, 'set', entries.map((entry) => entry.key));
+      // What the guard left out was not set: watchers are told of what was.
+      const stale = new Set(removed.stale);
+      const set = entries.map((entry) => entry.key).filter((key) => !stale.has(key));
+      if (set.length) this.#changed(store, type, 'set', set);
       if (removed.invalidated) {
         // Events during an import removed some of its entries as it committed: after it, as they apply.
         this.#countInvalidations({ [type]: removed.invalidated });
         this.#changed(store, type, 'invalidate', null);
       }
-      return removed;
+      return { removed, shared: store === this.#idb };
     });
     this.#countRemoved(type, removed);
     onProgress?.(entries.length);
+    return { stale: removed.stale ?? [], shared };
   }
 
   async mark(type: TypeName): Promise<Mark> {

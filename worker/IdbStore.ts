@@ -8,7 +8,7 @@ import { requestDone, requestsDone, walkCursor } from './idbRequests';
 import { prefixRange } from './prefixRange';
 import { ReadTimes } from './ReadTimes';
 import { later, type Schedule } from './schedule';
-import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
+import { cutoffOf, leftOut, type Budget, type Counts, type ExpiredBy, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
 import { averageBytes, forget, noUsage } from './usage';
 import { BatchStates, byId, IMPORT_STEPS, nextStepSize, newBatchId, type BatchId, batchKey, batchLockName, batchRecords, isPending, keyChunkKey, keyChunksOf, allKeyChunks, pendingBatches, plainOf, visibleOf, type BatchRecord, type KeyChunk } from './importBatch';
 import { CacheError } from '../src/CacheError';
@@ -124,9 +124,11 @@ export class IdbStore implements Store {
     const spare = new Set(entries.map((entry) => entry.key));
     // Its own store only (usage and commit marks are in it): a write of one type never waits for another type's.
     const stores: StoreName[] = guard ? [entryStore(type), 'events', 'meta'] : [entryStore(type)];
+    const all = entries;
     return this.#db.transact(`writing ${type}`, stores, 'readwrite', async (tx) => {
       // Read in the write's own transaction: a change logged after this cannot have removed what it writes.
-      if (guard) entries = await unremoved(tx, entries, guard);
+      const kept = guard ? await unremoved(tx, all, guard) : all;
+      entries = kept;
       const store = tx.objectStore(entryStore(type));
       const usage = await this.#usage(tx, type);
       // In an empty type nothing is replaced, so the old entries need not be read.
@@ -169,7 +171,7 @@ export class IdbStore implements Store {
           : noneRemoved();
       this.#putUsage(tx, type, usage);
       if (commit) store.put({ key: commitKey(commit.id), at: commit.at });
-      return removed;
+      return kept.length < all.length ? { ...removed, stale: leftOut(all, kept) } : removed;
     });
   }
 

@@ -1,7 +1,7 @@
 import type { TypeName } from '../src/contentType';
 import { targetMatches, type InvalidationTarget } from '../src/invalidationTarget';
 import { randomId } from '../src/randomId';
-import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteOptions } from './Store';
+import { cutoffOf, leftOut, type Budget, type Counts, type ExpiredBy, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteOptions } from './Store';
 import { isExpired } from './isExpired';
 import { toCacheError } from './storageError';
 
@@ -126,12 +126,14 @@ export class MemoryStore implements Store {
     } catch (error) {
       throw toCacheError(error, `writing ${type}`);
     }
+    const all = copies;
     if (options.guard) copies = copies.filter((entry) => !this.#removedSince(options.guard!.mark, entry));
+    const left = copies.length < all.length ? { stale: leftOut(all, copies) } : {};
     const table = this.#table(type);
     for (const entry of copies) table.put(entry);
     options.onProgress?.(entries.length);
-    if (!budget || table.bytes <= budget.lowWater) return { expired: 0, evicted: 0 };
-    return table.shrink(budget.lowWater, cutoffOf(expiredBy, type), { spare: new Set(copies.map((entry) => entry.key)) });
+    if (!budget || table.bytes <= budget.lowWater) return { expired: 0, evicted: 0, ...left };
+    return { ...table.shrink(budget.lowWater, cutoffOf(expiredBy, type), { spare: new Set(copies.map((entry) => entry.key)) }), ...left };
   }
 
   async list(type: TypeName, prefix = ''): Promise<StoredEntry[]> {

@@ -40,6 +40,8 @@ export interface Removed {
   evicted: number;
   /** An import's own entries that events made during it removed when it committed. */
   invalidated?: number;
+  /** The keys a guarded write left out: a change since its mark removes them. */
+  stale?: string[];
 }
 
 export type { Mark };
@@ -58,6 +60,11 @@ export function cutoffOf(expiredBy: ExpiredBy, type: TypeName): number {
   return typeof expiredBy === 'number' ? expiredBy : expiredBy(type);
 }
 
+/** The keys of a guarded write's entries that its guard left out (see Removed.stale). */
+export function leftOut(all: readonly StoredEntry[], kept: readonly StoredEntry[]): string[] {
+  const keys = new Set(kept.map((entry) => entry.key));
+  return all.filter((entry) => !keys.has(entry.key)).map((entry) => entry.key);
+}
 
 /** Keeps a write from storing what a change made since `mark` removes (getOrSet's no stale write-back). */
 export interface WriteGuard {
