@@ -89,3 +89,22 @@ describe('a tab without IndexedDB fetching a persistent type for another tab', (
     expect(await b.get('album_year', 'k')).toBe(1999);
   });
 });
+
+describe('stale while revalidate, while the refresh runs', () => {
+  it.each(['album_year', 'generic'] as const)('%s: a second caller within the window is served the stale entry at once too, without another fetch', async (type) => {
+    const { cache, clock } = await openCache({ config: { caching: { policies: { [type]: { staleWhileRevalidateSeconds: 60 } } } } });
+    await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(15_000);
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    expect(await cache.resolve(type, 'k', fetcher)).toEqual({ value: 'old', source: 'stale' });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    // The API is slow: the refresh is still running.
+    const second = cache.resolve(type, 'k', fetcher);
+    const late = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 200));
+    expect(await Promise.race([second, late])).toEqual({ value: 'old', source: 'stale' });
+    reply.open('new');
+    await vi.waitFor(async () => expect(await cache.get(type, 'k')).toBe('new'));
+    expect(fetcher).toHaveBeenCalledTimes(1);
+  });
+});
