@@ -264,8 +264,10 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       const fetch = this.#inflight.get(id) as SharedFetch<Fetched<ValueOf<S, T>>> | undefined;
       return fetch?.joinable ? fetch : undefined;
     };
+    // A background refresh is joined only by a caller that the stale entry does not serve (below): the others
+    // are served it at once while the refresh runs, as the first caller was.
     const joined = shared();
-    if (joined) return { value: (await joined.join(signal)).value, source: 'shared' };
+    if (joined && (forceFresh || !joined.background)) return { value: (await joined.join(signal)).value, source: 'shared' };
     if (!forceFresh) {
       const fingerprints = write.fingerprint === undefined ? undefined : [write.fingerprint];
       const found = await this.#engine.getMany(type, [key], fingerprints, { staleSeconds: staleWhileRevalidateSeconds });

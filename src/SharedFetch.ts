@@ -24,6 +24,11 @@ export class SharedFetch<T> {
     this.result.catch(() => {});
   }
 
+  /** A refresh of a stale entry, started for no caller. */
+  get background(): boolean {
+    return this.#background;
+  }
+
   /** False once every caller left and the fetcher was told to stop: a new caller starts a new fetch. */
   get joinable(): boolean {
     return !this.#controller.signal.aborted;
