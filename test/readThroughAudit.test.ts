@@ -2,7 +2,8 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { FetchLocks } from '../src/FetchLocks';
-import type { CacheChange, ContentType } from '../src/index';
+import { z } from 'zod';
+import type { CacheChange, ContentType, FetcherContext, Schemas } from '../src/index';
 import { SimLocks } from './simulation/SimLocks';
 import { openCache, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
@@ -106,5 +107,46 @@ describe('stale while revalidate, while the refresh runs', () => {
     reply.open('new');
     await vi.waitFor(async () => expect(await cache.get(type, 'k')).toBe('new'));
     expect(fetcher).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('a value shared with another tab through the fetch channel', () => {
+  async function twoTabs(schemas: Schemas = {}) {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const locks = new SimLocks();
+    const fetchLocks = (tab: string) => new FetchLocks({ name, locks: locks.manager(tab), openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`) });
+    const { cache: a } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('a'), schemas });
+    const { cache: b } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('b'), schemas });
+    return [a, b] as const;
+  }
+
+  it('with a transforming schema: the waiting tab gets what its schema makes of the fetched value, and stores it', async () => {
+    const [a, b] = await twoTabs({ generic: z.string().transform((text) => text.length) });
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = a.resolve('generic', 'k', fetcher as never);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const second = b.resolve('generic', 'k', fetcher as never);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    reply.open('abcd');
+    expect(await first).toEqual({ value: 4, source: 'fetch' });
+    expect(await second).toEqual({ value: 4, source: 'shared' });
+    expect(await b.get('generic', 'k')).toBe(4);
+    expect(fetcher).toHaveBeenCalledTimes(1);
+  });
+
+  it('skipStore with a value that cannot be cloned: the fetching tab still gets it; the other tab fetches for itself', async () => {
+    const [a, b] = await twoTabs();
+    const reply = gate<unknown>();
+    const fetcher = vi.fn((context: FetcherContext) => (context.skipStore(), reply.promise));
+    const first = a.resolve('generic', 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const second = b.resolve('generic', 'k', () => 'its own');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const handle = { close: () => {} };
+    reply.open(handle);
+    expect(await first).toEqual({ value: handle, source: 'fetch' });
+    expect(await second).toEqual({ value: 'its own', source: 'fetch' });
   });
 });

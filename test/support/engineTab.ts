@@ -1,4 +1,5 @@
 import { vi } from 'vitest';
+import type { Schemas } from '../../src/Cache';
 import { CacheClient } from '../../src/CacheClient';
 import { checkedChannel } from '../../src/checkedChannel';
 import type { CacheConfig } from '../../src/configSchema';
@@ -14,6 +15,8 @@ export interface EngineTabOptions {
   /** The channel to the other tabs: Node's BroadcastChannel named after the cache, checked, by default. */
   openChannel?: OpenTabChannel;
   fetchLocks?: FetchLocks;
+  /** Value schemas, as createCache's. */
+  schemas?: Schemas;
   /** More engine options (an injected clock, Web Locks, chunk sizes). */
   engine?: Partial<EngineOptions>;
 }
@@ -22,7 +25,7 @@ export interface EngineTabOptions {
  * One tab as createCache wires it in-process: an engine on `indexedDB` that reports back to the
  * client built over it, and a logger that records. Tabs of one name talk over Node's BroadcastChannel.
  */
-export async function engineTab({ name, indexedDB, config = {}, openChannel, fetchLocks, engine: more }: EngineTabOptions) {
+export async function engineTab({ name, indexedDB, config = {}, openChannel, fetchLocks, schemas, engine: more }: EngineTabOptions) {
   let cache: CacheClient | undefined;
   const logger = { error: vi.fn() };
   const engine = await Engine.create({
@@ -41,6 +44,6 @@ export async function engineTab({ name, indexedDB, config = {}, openChannel, fet
     openChannel: openChannel ?? checkedChannel(() => new BroadcastChannel(name)),
     ...more,
   });
-  cache = new CacheClient(engine, { logger, fetchLocks });
+  cache = new CacheClient(engine, { logger, fetchLocks, schemas });
   return { cache, engine, logger };
 }
