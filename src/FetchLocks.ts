@@ -19,6 +19,8 @@ export interface FetchLocksOptions {
 /** What a fetch gave: the value, whether the others can read it from the store, and whether it was cached at all. */
 export interface Led<T> {
   value: T;
+  /** The value as the fetcher gave it, before this tab's schema made `value` of it: what the others get when they cannot read it. */
+  fetched: unknown;
   stored: boolean;
   cached: boolean;
 }
@@ -70,16 +72,22 @@ export class FetchLocks {
       heard?.();
     });
     const lead = async (): Promise<{ value: T; shared: boolean }> => {
+      let led: Led<T>;
       try {
-        const led = await run.lead();
-        const { stored, cached } = led;
-        channel.postMessage({ kind: 'fetched', lock, ok: true, stored, cached, ...(stored ? {} : { value: led.value }) } satisfies FetchOutcome);
-        return { value: led.value, shared: false };
+        led = await run.lead();
       } catch (error) {
         const aborted = run.signal?.aborted ?? false;
         channel.postMessage({ kind: 'fetched', lock, ok: false, aborted, error: describeError(error) } satisfies FetchOutcome);
         throw error;
       }
+      const { stored, cached } = led;
+      try {
+        channel.postMessage({ kind: 'fetched', lock, ok: true, stored, cached, ...(stored ? {} : { value: led.fetched }) } satisfies FetchOutcome);
+      } catch (error) {
+        // A value that cannot be cloned (skipStore: it need not be) stays in this tab; the others fetch for themselves.
+        channel.postMessage({ kind: 'fetched', lock, ok: false, aborted: true, error: describeError(error) } satisfies FetchOutcome);
+      }
+      return { value: led.value, shared: false };
     };
     try {
       const led = await locks.request(lock, { ifAvailable: true }, (held) => (held ? lead() : null));

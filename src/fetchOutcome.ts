@@ -5,11 +5,11 @@ import { CACHE_ERROR_CODES, CacheError } from './CacheError';
 // A plain union (two members): zod's discriminatedUnion would add most of a kilobyte to every app.
 export const fetchOutcomeSchema = z.union([
   /**
-   * Fetched. `stored`: the others read it from the shared store; otherwise `value` travels here, and
+   * Fetched. `stored`: the others read it from the shared store; otherwise `value` (as the fetcher gave it) travels here, and
    * `cached` says whether the fetching tab kept it (in its memory) or not at all (skipStore).
    */
   z.strictObject({ kind: z.literal('fetched'), lock: z.string(), ok: z.literal(true), stored: z.boolean(), cached: z.boolean(), value: z.optional(z.unknown()) }),
-  /** Failed; `aborted`: every caller in its tab left, so a waiting tab fetches for itself. */
+  /** Failed; `aborted`: every caller in its tab left (or its value cannot travel), so a waiting tab fetches for itself. */
   z.strictObject({
     kind: z.literal('fetched'),
     lock: z.string(),
