@@ -5,7 +5,7 @@ import { FetchLocks } from '../src/FetchLocks';
 import { z } from 'zod';
 import type { CacheChange, ContentType, FetcherContext, Schemas } from '../src/index';
 import { SimLocks } from './simulation/SimLocks';
-import { openCache, uniqueName } from './support/openCache';
+import { openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 
 const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
@@ -148,5 +148,19 @@ describe('a value shared with another tab through the fetch channel', () => {
     reply.open(handle);
     expect(await first).toEqual({ value: handle, source: 'fetch' });
     expect(await second).toEqual({ value: 'its own', source: 'fetch' });
+  });
+});
+
+describe('a caller that aborts while its cache read is on its way', () => {
+  it.each(['album_year', 'generic'] as const)('%s: rejects with aborted and leaves no fetch running (none started, or its signal aborted)', async (type) => {
+    const { cache } = await openCache();
+    const signals: AbortSignal[] = [];
+    const fetcher = vi.fn(({ signal }: FetcherContext) => (signals.push(signal), new Promise<string>(() => {})));
+    const leaving = new AbortController();
+    const call = cache.resolve(type, 'k', fetcher, { signal: leaving.signal });
+    leaving.abort();
+    expect((await rejection(call)).code).toBe('aborted');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(signals.every((signal) => signal.aborted)).toBe(true);
   });
 });
