@@ -285,6 +285,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       // Another call may have started fetching while this one read.
       const started = shared();
       if (started) return { value: (await started.join(signal)).value, source: 'shared' };
+      // Aborted while it read: a fetch started now would have no caller, and its signal would never abort.
+      if (signal?.aborted) throw abortedError(signal);
     }
     const fetch = this.#startFetch(id, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, undefined));
     const { value, shared: fromAnotherTab } = await fetch.join(signal);
