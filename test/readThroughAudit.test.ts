@@ -164,3 +164,61 @@ describe('a caller that aborts while its cache read is on its way', () => {
     expect(signals.every((signal) => signal.aborted)).toBe(true);
   });
 });
+
+describe('a clear while a fetch runs', () => {
+  it.each(['album_year', 'generic'] as const)('%s: of this tab or another, or one caught up from the log: the value is returned, not stored', async (type) => {
+    const { cache, indexedDB, name, clock } = await openCache({ config });
+    const { cache: other } = await openCache({ indexedDB, name, clock, config });
+    for (const clear of [() => cache.clear(type), () => other.clear(type), () => other.clear()]) {
+      const reply = gate<string>();
+      const fetcher = vi.fn(() => reply.promise);
+      const pending = cache.getOrSet(type, 'k', fetcher);
+      await vi.waitFor(() => expect(fetcher).toHaveBeenCalled());
+      await clear();
+      reply.open('from before the clear');
+      expect(await pending).toBe('from before the clear');
+      expect(await cache.has(type, 'k')).toBe(false);
+    }
+  });
+});
+
+describe('forceFresh in a tab waiting on another tab’s fetch', () => {
+  async function twoTabs() {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const locks = new SimLocks();
+    const fetchLocks = (tab: string) => new FetchLocks({ name, locks: locks.manager(tab), openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`) });
+    const { cache: a } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('a') });
+    const { cache: b } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('b') });
+    return [a, b] as const;
+  }
+
+  it('gets the fetched value, not the entry it asked to skip, when that fetch is not stored (skipStore)', async () => {
+    const [a, b] = await twoTabs();
+    await a.set('album_year', 'k', 'old');
+    const reply = gate<string>();
+    const fetcher = vi.fn((context: FetcherContext) => (context.skipStore(), reply.promise));
+    const first = a.resolve('album_year', 'k', fetcher, { forceFresh: true });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const second = b.resolve('album_year', 'k', fetcher, { forceFresh: true });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    reply.open('fresh');
+    expect(await first).toEqual({ value: 'fresh', source: 'fetch' });
+    expect(await second).toEqual({ value: 'fresh', source: 'shared' });
+  });
+
+  it('gets the error, not the entry it asked to skip, when that fetch fails', async () => {
+    const [a, b] = await twoTabs();
+    await a.set('album_year', 'k', 'old');
+    let fail!: (error: Error) => void;
+    const fetcher = vi.fn(() => new Promise<string>((_, reject) => (fail = reject)));
+    const first = a.resolve('album_year', 'k', fetcher, { forceFresh: true });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const second = b.resolve('album_year', 'k', fetcher, { forceFresh: true });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    fail(new Error('API down'));
+    expect((await rejection(first)).message).toBe('API down');
+    expect((await rejection(second)).message).toBe('API down');
+    expect(fetcher).toHaveBeenCalledTimes(1);
+  });
+});
