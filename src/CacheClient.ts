@@ -276,7 +276,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       if (cached) {
         // Served at once; refreshed in the background, by one fetch (a failure is logged, and nothing cached).
         if (!shared()) {
-          this.#startFetch(id, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, cached.value), true).result.catch((error: unknown) =>
+          this.#startFetch(id, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, cached.value, false), true).result.catch((error: unknown) =>
             this.#logger.error(`Reprise: refreshing the stale ${type} "${key}" failed`, error),
           );
         }
@@ -288,7 +288,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       // Aborted while it read: a fetch started now would have no caller, and its signal would never abort.
       if (signal?.aborted) throw abortedError(signal);
     }
-    const fetch = this.#startFetch(id, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, undefined));
+    const fetch = this.#startFetch(id, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, undefined, forceFresh ?? false));
     const { value, shared: fromAnotherTab } = await fetch.join(signal);
     return { value, source: fromAnotherTab ? 'shared' : 'fetch' };
   }
@@ -301,11 +301,13 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     options: WriteArgs,
     signal: AbortSignal,
     stale: ValueOf<S, T> | undefined,
+    fresh: boolean,
   ): Promise<Fetched<ValueOf<S, T>>> {
     // Guards what another tab sends: a value an event made stale since this call began is not stored.
     const since = await this.#engine.mark(type);
     return this.#fetchLocks.run(type, key, {
       signal,
+      fresh,
       lead: () => this.#fetchAndStore(type, key, fetcher, options, signal, stale),
       read: async () => {
         const found = await this.#engine.getMany(type, [key], options.fingerprint === undefined ? undefined : [options.fingerprint]);

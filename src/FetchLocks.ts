@@ -34,6 +34,8 @@ export interface FetchRun<T> {
   receive: (value: unknown, cached: boolean) => Promise<T>;
   /** This tab's callers have all left. */
   signal?: AbortSignal | undefined;
+  /** The callers skip the cache (forceFresh): the store answers only for what the fetching tab says it stored. */
+  fresh?: boolean | undefined;
 }
 
 /**
@@ -95,11 +97,14 @@ export class FetchLocks {
       // Another tab is fetching: wait until it is done, holding the lock from then on (a tab that has
       // to fetch after all does so before the next waiter looks).
       return await locks.request(lock, run.signal ? { signal: run.signal } : {}, async () => {
-        const stored = await run.read();
+        const stored = run.fresh ? undefined : await run.read();
         if (stored) return { value: stored.value, shared: true };
         const outcome = outcomes.at(-1) ?? (await this.#next(() => outcomes.at(-1), (wake) => (heard = wake)));
         if (outcome?.ok === false && !outcome.aborted) throw rebuildError(outcome.error);
         if (outcome?.ok === true && !outcome.stored) return { value: await run.receive(outcome.value, outcome.cached), shared: true };
+        // What was there before may be what a forceFresh caller skips: only what the fetching tab stored answers it.
+        const fetched = run.fresh && outcome?.ok === true ? await run.read() : undefined;
+        if (fetched) return { value: fetched.value, shared: true };
         return lead();
       });
     } catch (error) {
