@@ -232,7 +232,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
     options?: ResolveOptions,
   ): Promise<ValueOf<S, T>> {
-    return (await this.#resolve(type, key, fetcher, options, 'getOrSet')).value;
+    return (await this.#calls.track(this.#resolve(type, key, fetcher, options, 'getOrSet'))).value;
   }
 
   resolve<T extends CacheType<N>>(
@@ -241,9 +241,10 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
     options?: ResolveOptions,
   ): Promise<Resolved<ValueOf<S, T>>> {
-    return this.#resolve(type, key, fetcher, options, 'resolve');
+    return this.#calls.track(this.#resolve(type, key, fetcher, options, 'resolve'));
   }
 
+  /** Counted by getOrSet and resolve as one call for close(), fetch included: made before close(), it settles as it would have. */
   async #resolve<T extends CacheType<N>>(
     type: T,
     key: string,
@@ -276,9 +277,10 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       if (cached) {
         // Served at once; refreshed in the background, by one fetch (a failure is logged, and nothing cached).
         if (!shared()) {
-          this.#startFetch(id, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, cached.value, false), true).result.catch((error: unknown) =>
-            this.#logger.error(`Reprise: refreshing the stale ${type} "${key}" failed`, error),
-          );
+          // Not one of the caller's calls: close() does not wait for it, and cuts it short without a word.
+          this.#startFetch(id, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, cached.value, false), true).result.catch((error: unknown) => {
+            if (!this.#closed) this.#logger.error(`Reprise: refreshing the stale ${type} "${key}" failed`, error);
+          });
         }
         return { value: cached.value, source: 'stale' };
       }
@@ -348,7 +350,6 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     const value = await fetcher({ signal, stale, skipStore: () => void (store = false) });
     const checked = this.#toInput(type, { ...options, key, value }, 'fetched value');
     const input = isPromiseLike(checked) ? await checked : checked;
-    this.#checkOpen();
     const written = store ? await this.#happened(type, (commitId) => this.#engine.setMany(type, [input], { since, commitId })) : undefined;
     // Kept unless skipStore, or an event made it stale meanwhile (or a dead worker's write cannot say): then the
     // other tabs must not store it either. They read it from the store only where it is shared (IndexedDB, which a
