@@ -246,3 +246,14 @@ describe('close() while a read-through is on its way', () => {
     await closing;
   });
 });
+
+describe('entries() finding a value its schema no longer accepts', () => {
+  it('leaves it out, deletes it and counts it corrupt, without taking a hit off the counts (a listing counts none)', async () => {
+    const { cache, indexedDB, clock, name } = await openCache();
+    await cache.set('album_year', 'old-format', { released: 1999 });
+    await cache.set('album_year', 'good', { year: 2001 });
+    const { cache: strict } = await openCache({ indexedDB, clock, name, schemas: { album_year: z.object({ year: z.number() }) } });
+    expect(await strict.entries('album_year')).toEqual([['good', { year: 2001 }]]);
+    expect((await strict.stats()).types.album_year).toMatchObject({ corrupt: 1, entries: 1, hits: 0, misses: 0 });
+  });
+});
