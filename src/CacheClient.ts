@@ -390,7 +390,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#known(type);
     const { prefix } = parse(listOptionsSchema, options ?? {}, 'invalid_argument', 'entries options');
     const listed = await this.#engine.entries(type, prefix);
-    const checked = await this.#checked(type, listed.map(({ key }) => key), listed);
+    const checked = await this.#checked(type, listed.map(({ key }) => key), listed, false);
     return listed.flatMap(({ key }, index) => {
       const entry = checked[index];
       return entry ? [[key, entry.value] as [string, ValueOf<S, T>]] : [];
@@ -487,8 +487,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     return (await this.#checked(type, keys, found)).map((checked) => checked?.value);
   }
 
-  /** Each value as the type's schema makes it, or undefined for a miss and a value the schema refuses (deleted and counted as corrupt). */
-  async #checked<T extends CacheType<N>>(type: T, keys: readonly string[], found: readonly (Found | undefined)[]): Promise<({ value: ValueOf<S, T> } | undefined)[]> {
+  /** Each value as the type's schema makes it, or undefined for a miss and a value the schema refuses (deleted and counted as corrupt; `counted`: the read counted it as a hit). */
+  async #checked<T extends CacheType<N>>(type: T, keys: readonly string[], found: readonly (Found | undefined)[], counted = true): Promise<({ value: ValueOf<S, T> } | undefined)[]> {
     const schema = this.#schemas[type];
     if (!schema) return found.map((item) => item && { value: item.value as ValueOf<S, T> });
     const corrupt: { key: string; revision: number | undefined }[] = [];
@@ -502,7 +502,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
         if (item) corrupt.push({ key: keys[index]!, revision: item.revision });
       }
     }
-    if (corrupt.length) await this.#engine.discardCorrupt(type, corrupt);
+    if (corrupt.length) await this.#engine.discardCorrupt(type, corrupt, counted);
     return checked;
   }
 

@@ -131,8 +131,8 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.cleanup());
   }
 
-  discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[]): Promise<void> {
-    return this.#call((engine) => engine.discardCorrupt(type, found), { type, keys: new Set(found.map(({ key }) => key)) });
+  discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[], counted?: boolean): Promise<void> {
+    return this.#call((engine) => engine.discardCorrupt(type, found, counted), { type, keys: new Set(found.map(({ key }) => key)) });
   }
 
   touched(type: TypeName, keys: string[], misses?: number): Promise<void> {

@@ -103,10 +103,11 @@ export interface EngineApi {
   stats(): Promise<CacheStats<string>>;
   cleanup(): Promise<CleanupReport>;
   /**
-   * Values that no longer match their schema: count each as corrupt (and as a miss), and delete the
-   * entry if it is still the write that was read (another tab may have rewritten it since).
+   * Values that no longer match their schema: count each as corrupt (and, when the read counted it as a
+   * hit, as a miss instead: not for a listing, which counts none), and delete the entry if it is still the
+   * write that was read (another tab may have rewritten it since).
    */
-  discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[]): Promise<void>;
+  discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[], counted?: boolean): Promise<void>;
   /**
    * The page read these entries itself (see src/DirectReads.ts): count them as hits, and as read now
    * for eviction; and `misses` keys it found no record for.

@@ -415,11 +415,11 @@ export class Engine implements EngineApi {
     return report;
   }
 
-  discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[]): Promise<void> {
-    return this.#inFlight.track([type], this.#discardCorrupt(type, found));
+  discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[], counted = true): Promise<void> {
+    return this.#inFlight.track([type], this.#discardCorrupt(type, found, counted));
   }
 
-  async #discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[]): Promise<void> {
+  async #discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[], counted: boolean): Promise<void> {
     await this.#ready();
     const revisions = new Map(found.map(({ key, revision }) => [key, revision]));
     await this.#withStore(type, async (store) => {
@@ -428,6 +428,7 @@ export class Engine implements EngineApi {
     });
     const counters = this.#count(type);
     counters.corrupt += found.length;
+    if (!counted) return;
     counters.hits -= found.length;
     counters.misses += found.length;
   }
