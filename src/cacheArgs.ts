@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 
 // Schemas for the public API's arguments: parsed on the main thread, before anything crosses to the engine.
 

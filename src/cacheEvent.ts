@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { describeValue } from './describeValue';
 import { parse } from './parse';
 import { plainRecord } from './plainRecord';

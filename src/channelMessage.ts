@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { cacheEventSchema } from './cacheEvent';
 import { contentTypeSchema } from './contentTypeSchema';
 import { countsByType } from './plainRecord';

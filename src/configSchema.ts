@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { eventTypeSchema } from './cacheEvent';
 import { CONTENT_TYPES, CUSTOM_TYPE_NAME, isBuiltInType, type ContentType } from './contentType';
 import { INVALIDATION_STRATEGIES } from './invalidationStrategy';

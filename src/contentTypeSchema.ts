@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { CacheError } from './CacheError';
 import { CUSTOM_TYPE_NAME, type TypeName } from './contentType';
 import { describeValue } from './describeValue';

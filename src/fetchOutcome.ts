@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { CACHE_ERROR_CODES, CacheError } from './CacheError';
 
 /** What the tab that fetched a key tells the tabs waiting on it, over the fetch channel. */

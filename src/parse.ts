@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { CacheError, type CacheErrorCode, type CacheErrorIssue } from './CacheError';
 import { describeValue } from './describeValue';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { CUSTOM_TYPE_NAME } from './contentType';
 import { describeValue } from './describeValue';
 

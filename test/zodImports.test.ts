@@ -1,0 +1,21 @@
+// Parcel 2's scope hoisting breaks `import { z } from 'zod/mini'` in a production build (a TypeError
+// as the app loads, before createCache runs: parcel-bundler/parcel#10175) and not
+// `import * as z from 'zod/mini'`. The library imports Zod only the second way, so an app built by
+// a plain `parcel build` works (checked by hand with Parcel 2.16.4, which is not in npm test).
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+
+const root = new URL('..', import.meta.url).pathname;
+
+it('the library imports Zod as a namespace only (`import * as z`), the form Parcel 2 bundles correctly', async () => {
+  const files = (await Promise.all(['src', 'worker'].map(async (folder) => (await readdir(join(root, folder), { recursive: true })).map((file) => join(folder, file))))).flat();
+  const imports: string[] = [];
+  for (const file of files.filter((path) => path.endsWith('.ts'))) {
+    const code = await readFile(join(root, file), 'utf8');
+    for (const [statement] of code.matchAll(/^import\s[^;]*?from\s+'zod(?:\/[^']*)?';/gm)) imports.push(`${file}: ${statement}`);
+  }
+  expect(imports.length).toBeGreaterThan(0);
+  // (Type-only imports leave nothing in the bundle.)
+  expect(imports.filter((line) => !/: import (?:type |\* as \w+ from )/.test(line))).toEqual([]);
+});
