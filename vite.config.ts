@@ -19,13 +19,30 @@ const workerUrlForApps: Plugin = {
   },
   // Another Vite writes another shape (Vite 6 as `"" + new URL(…).href`), which webpack takes for a
   // folder of possible workers and so bundles every file beside the library: fail the build instead.
+  // (The worker_failed hint, src/connectWorker.ts, shows a `new Worker('/reprise-worker.js', …)` of the app's, in a string.)
   generateBundle(_, bundle) {
     for (const chunk of Object.values(bundle)) {
-      if (chunk.type !== 'chunk' || !chunk.code.includes('new Worker(')) continue;
+      if (chunk.type !== 'chunk' || !chunk.code.replaceAll("new Worker('/reprise-worker.js'", '').includes('new Worker(')) continue;
       if (!/new Worker\(new URL\("(?:\.\/|(?:\.\.\/)+)assets\/[^"]+\.js", import\.meta\.url\)/.test(chunk.code)) {
         this.error(`${chunk.fileName}: the worker's URL is not in the plain new URL("../assets/…", import.meta.url) shape that apps' bundlers recognise`);
       }
     }
+  },
+};
+
+/**
+ * The types of `reprise/worker` (the worker's file, which apps whose bundler emits no worker copy): a
+ * script that exports nothing. Without them, tools that check a package's exports (attw) say "no types".
+ */
+const workerTypes: Plugin = {
+  name: 'reprise:worker-types',
+  apply: 'build',
+  generateBundle() {
+    this.emitFile({
+      type: 'asset',
+      fileName: 'worker.d.ts',
+      source: "// reprise/worker: Reprise's worker script, to run in a module Worker (createCache's `worker` option). It exports nothing.\nexport {};\n",
+    });
   },
 };
 
@@ -89,12 +106,14 @@ const offlineDemo = () =>
 export default defineConfig(({ command, mode }) => ({
   // Relative, so that the library finds its worker next to itself wherever it is installed.
   base: mode === 'lib' ? './' : '/',
-  plugins: mode === 'lib' ? [workerUrlForApps] : command === 'build' ? [offlineDemo()] : [],
+  plugins: mode === 'lib' ? [workerUrlForApps, workerTypes] : command === 'build' ? [offlineDemo()] : [],
   // public/ holds the demo's icon: nothing of it goes into the library.
   publicDir: mode === 'lib' ? false : 'public',
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
-  worker: { format: 'es' },
+  // In the library, the worker's file has a fixed name, which the package exports (`reprise/worker`): an
+  // app whose bundler emits no worker (esbuild, Rollup) copies it from there. An app's bundler hashes its own copy.
+  worker: mode === 'lib' ? { format: 'es', rolldownOptions: { output: { entryFileNames: 'assets/reprise-worker.js' } } } : { format: 'es' },
   // Pre-bundled up front: discovering them on a test page's first load would make Vite reload it mid-test.
   // The scan covers our own pages only: the consumer fixture imports the packed 'reprise', installed elsewhere.
   optimizeDeps: {

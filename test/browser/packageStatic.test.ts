@@ -1,6 +1,7 @@
 // The packed tarball in apps served as static files: a webpack 5 production build, and a page with
 // no bundler at all (an import map to the installed files). Each on 127.0.0.1 and on a plain-http
-// origin (http://reprise.test: no Web Locks, no crypto.subtle), in Chromium.
+// origin (http://reprise.test: no Web Locks, no crypto.subtle), in Chromium. And an esbuild bundle,
+// which emits no worker: createCache names the fix, and with it the app works.
 import { copyFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -13,12 +14,14 @@ import { PLAIN_HTTP_HOST } from './serve';
 
 let folder: string;
 let emitted: string[];
+let esbuilt: { plain: string; copied: string };
 let origin: string;
 let close: () => Promise<void>;
 
 beforeAll(async () => {
   folder = await apps();
   emitted = await buildWithWebpack(join(folder, 'webpack'));
+  esbuilt = await buildWithEsbuild(join(folder, 'esbuild'));
   // A plain static server over the apps folder (Vite's preview: files as they are, 404 for what is missing).
   const { preview } = await import('vite');
   const server = await preview({
@@ -48,6 +51,26 @@ async function buildWithWebpack(app: string): Promise<string[]> {
   return (await readdir(join(app, 'dist'))).sort();
 }
 
+/**
+ * The app bundled by esbuild (`--bundle --format=esm`, with and without `--splitting`), which leaves
+ * `new Worker(new URL(…, import.meta.url))` as it is and emits no worker: as it is (main.js, in
+ * dist/), and with the fix worker_failed names (copiedWorker.js, in dist-copied/: `reprise/worker`
+ * copied beside the bundle as reprise-worker.js). The pages' paths under the apps folder.
+ */
+async function buildWithEsbuild(app: string): Promise<{ plain: string; copied: string }> {
+  const require = createRequire(join(folder, 'package.json'));
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  const build = async (entry: string, out: string, splitting: boolean) => {
+    const outdir = join(app, out);
+    await esbuild.build({ entryPoints: { main: join(app, entry) }, bundle: true, format: 'esm', splitting, outdir, logLevel: 'warning' });
+    await copyFile(join(app, 'index.html'), join(outdir, 'index.html'));
+    return outdir;
+  };
+  await build('main.js', 'dist', false);
+  await copyFile(require.resolve('reprise/worker'), join(await build('copiedWorker.js', 'dist-copied', true), 'reprise-worker.js'));
+  return { plain: '/esbuild/dist/index.html', copied: '/esbuild/dist-copied/index.html' };
+}
+
 describe.each([
   ['127.0.0.1', false],
   [`${PLAIN_HTTP_HOST} (plain http)`, true],
@@ -69,6 +92,25 @@ describe.each([
     const seen = await useConsumerApp(browser.context, at('/nobundler/index.html'));
     console.log(at('/nobundler/'), JSON.stringify(seen));
     expect(seen).toMatchObject({ started: true, secureContext: !plainHttp, ...STARTED });
-    expect(seen.started && seen.workers).toEqual([expect.stringMatching(/^\/node_modules\/reprise\/dist\/lib\/assets\/entry-[\w-]+\.js$/)]);
+    expect(seen.started && seen.workers).toEqual(['/node_modules/reprise/dist/lib/assets/reprise-worker.js']);
+  });
+});
+
+describe('esbuild, which emits no worker', () => {
+  const browser = useBrowser();
+
+  it('as it is: createCache rejects with worker_failed naming the fix (copy reprise/worker, pass worker), and nothing is left unhandled', async () => {
+    const seen = await useConsumerApp(browser.context, origin + esbuilt.plain);
+    console.log(origin + esbuilt.plain, JSON.stringify(seen));
+    expect(seen).toMatchObject({ started: false, error: { code: 'worker_failed' }, errors: [] });
+    expect(!seen.started && seen.error.message).toContain('copy the file `reprise/worker`');
+    expect(!seen.started && seen.error.message).toContain("`worker: () => new Worker('/reprise-worker.js', { type: 'module' })` with the URL of that copy");
+  });
+
+  it('with the fix the error names: the worker loads, values survive a reload, events reach another tab', async () => {
+    const seen = await useConsumerApp(browser.context, origin + esbuilt.copied);
+    console.log(origin + esbuilt.copied, JSON.stringify(seen));
+    expect(seen).toMatchObject({ started: true, ...STARTED });
+    expect(seen.started && seen.workers).toEqual(['/esbuild/dist-copied/reprise-worker.js']);
   });
 });

@@ -34,8 +34,8 @@ describe('the packed tarball', () => {
     expect(paths).toEqual(
       expect.arrayContaining(['package.json', 'README.md', 'dist/lib/reprise.js', 'dist/lib/reprise.d.ts', 'dist/lib/tanstack-query.js', 'dist/lib/tanstack-query.d.ts']),
     );
-    expect(paths.filter((path) => /^dist\/lib\/assets\/entry-[\w-]+\.js$/.test(path))).toHaveLength(1);
-    expect(paths.filter((path) => path.endsWith('.d.ts')).sort()).toEqual(['dist/lib/reprise.d.ts', 'dist/lib/tanstack-query.d.ts']);
+    expect(paths.filter((path) => path.startsWith('dist/lib/assets/'))).toEqual(['dist/lib/assets/reprise-worker.js']);
+    expect(paths.filter((path) => path.endsWith('.d.ts')).sort()).toEqual(['dist/lib/reprise.d.ts', 'dist/lib/tanstack-query.d.ts', 'dist/lib/worker.d.ts']);
     expect(paths.filter((path) => !path.startsWith('dist/lib/') && !['package.json', 'README.md'].includes(path))).toEqual([]);
     const manifest = JSON.parse(await readFile(join(folder, 'node_modules/reprise/package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest).toMatchObject({
@@ -44,7 +44,11 @@ describe('the packed tarball', () => {
       exports: {
         '.': { types: './dist/lib/reprise.d.ts', import: './dist/lib/reprise.js' },
         './tanstack-query': { types: './dist/lib/tanstack-query.d.ts', import: './dist/lib/tanstack-query.js' },
+        // The worker's file, for apps whose bundler emits no worker (esbuild, Rollup): they copy it.
+        './worker': { types: './dist/lib/worker.d.ts', default: './dist/lib/assets/reprise-worker.js' },
       },
+      // For resolvers that read no `exports` (Parcel 2 by default).
+      module: './dist/lib/reprise.js',
       peerDependencies: { '@tanstack/query-core': '>=5' },
       peerDependenciesMeta: { '@tanstack/query-core': { optional: true } },
     });
@@ -60,11 +64,12 @@ describe('the packed tarball', () => {
     };
     const resolved = (entrypoint: string) =>
       Object.fromEntries(Object.entries(analysis.entrypoints[entrypoint]!.resolutions).map(([kind, { resolution }]) => [kind, resolution?.fileName]));
-    console.log('attw resolved', resolved('.'), resolved('./tanstack-query'), 'problems', JSON.stringify(problems));
-    expect(Object.keys(analysis.entrypoints).sort()).toEqual(['.', './tanstack-query']);
+    console.log('attw resolved', resolved('.'), resolved('./tanstack-query'), resolved('./worker'), 'problems', JSON.stringify(problems));
+    expect(Object.keys(analysis.entrypoints).sort()).toEqual(['.', './tanstack-query', './worker']);
     for (const [entrypoint, file] of [
       ['.', 'reprise.d.ts'],
       ['./tanstack-query', 'tanstack-query.d.ts'],
+      ['./worker', 'worker.d.ts'],
     ] as const) {
       expect(resolved(entrypoint)['node16-esm']).toBe(`/node_modules/reprise/dist/lib/${file}`);
       expect(resolved(entrypoint)['bundler']).toBe(`/node_modules/reprise/dist/lib/${file}`);

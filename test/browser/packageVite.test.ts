@@ -53,7 +53,7 @@ describe.each(['vite6', 'vite7', 'vite8'] as const)('the packed tarball in a %s 
   it('built and previewed: the worker loads, values survive a reload, events reach another tab, nothing goes unhandled', async () => {
     const seen = await useApp(await buildAndPreview(bundler));
     expect(seen).toMatchObject({ started: true, ...STARTED });
-    expect(seen.started && seen.workers).toEqual([expect.stringMatching(/\/assets\/entry-[\w-]+\.js$/)]);
+    expect(seen.started && seen.workers).toEqual([expect.stringMatching(/\/assets\/reprise-worker-[\w-]+\.js$/)]);
   });
 });
 
@@ -62,7 +62,7 @@ describe('the packed tarball on a Vite dev server', () => {
     const seen = await useApp(await devServer('vite8'));
     expect(seen).toMatchObject({ started: true, ...STARTED });
     // Vite 8 pre-bundles Reprise and points the worker's URL back into the package.
-    expect(seen.started && seen.workers).toEqual([expect.stringMatching(/\/node_modules\/reprise\/dist\/lib\/assets\/entry-[\w-]+\.js$/)]);
+    expect(seen.started && seen.workers).toEqual([expect.stringMatching(/\/node_modules\/reprise\/dist\/lib\/assets\/reprise-worker\.js$/)]);
   });
 
   it.each(['vite6', 'vite7'] as const)(

@@ -44,7 +44,7 @@ export async function packedTarball(): Promise<string> {
 }
 
 /** The bundler packages of the matrix, as the folder names `apps()` installs them under. */
-export type Bundler = 'vite6' | 'vite7' | 'vite8' | 'webpack';
+export type Bundler = 'vite6' | 'vite7' | 'vite8' | 'webpack' | 'esbuild';
 
 /**
  * test/fixtures/consumer with the tarball, TypeScript and every bundler of the matrix installed from
@@ -66,13 +66,14 @@ export async function apps(): Promise<string> {
     vite7: `npm:vite@${await pinned('vite7')}`,
     vite8: `npm:vite@${project.devDependencies['vite']!}`,
     webpack: project.devDependencies['webpack']!,
+    esbuild: project.devDependencies['esbuild']!,
     typescript: project.devDependencies['typescript']!,
     // For the types of reprise/tanstack-query (its optional peer).
     '@tanstack/query-core': project.devDependencies['@tanstack/query-core']!,
   };
   await writeFile(join(folder, 'package.json'), JSON.stringify(manifest, null, 2));
   await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: folder });
-  for (const bundler of ['vite6', 'vite7', 'vite8', 'webpack'] satisfies Bundler[]) {
+  for (const bundler of ['vite6', 'vite7', 'vite8', 'webpack', 'esbuild'] satisfies Bundler[]) {
     await cp(join(folder, 'app'), join(folder, bundler), { recursive: true });
   }
   return folder;
