@@ -18,9 +18,10 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * the worker started a read after the changes of its type on their way, kept read times across an
  * aborted write and took every expired entry first: 0.3 kB in the worker; 1.34 until the page read
  * around its own writes and events of a type, not only of other types, src/PendingChanges.ts: 0.5 kB
- * on the page.)
+ * on the page; 1.36 until a read-through's write said what its guard left out and where it went, close()
+ * waited for read-throughs, and worker_failed named the fix for bundlers that emit no worker: 0.4 kB.)
  */
-const REACHED_RATIO = 1.36;
+const REACHED_RATIO = 1.37;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
