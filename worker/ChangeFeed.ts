@@ -25,11 +25,13 @@ interface Pending {
 
 /**
  * Collects the changes of one task and hands them on together: one call to the page, one message to
- * the other tabs, with the keys of a type and kind merged (and "any key" past MAX_CHANGE_KEYS).
+ * the other tabs, in the order they happened, with the keys of a run of changes of one type and kind
+ * merged (and "any key" past MAX_CHANGE_KEYS). Only a run: a set, a delete and a set of one key stay
+ * three changes, so that the last one a watcher hears is the last one made.
  */
 export class ChangeFeed {
   readonly #options: ChangeFeedOptions;
-  readonly #pending = new Map<string, Pending>();
+  #pending: Pending[] = [];
   #scheduled = false;
 
   constructor(options: ChangeFeedOptions) {
@@ -38,9 +40,10 @@ export class ChangeFeed {
 
   /** `keys` null: any key of the type. `shared`: the change is in data every tab reads (IndexedDB). */
   add(type: TypeName, kind: ChangeKind, keys: Iterable<string> | null, source: CacheChange['source'], shared: boolean): void {
-    const id = `${type}|${kind}|${source}|${shared}`;
-    const pending = this.#pending.get(id) ?? { type, kind, source, shared, keys: new Set<string>() };
-    this.#pending.set(id, pending);
+    const last = this.#pending.at(-1);
+    const same = last && last.type === type && last.kind === kind && last.source === source && last.shared === shared;
+    const pending = same ? last : { type, kind, source, shared, keys: new Set<string>() };
+    if (!same) this.#pending.push(pending);
     if (keys === null) pending.keys = null;
     else if (pending.keys) for (const key of keys) pending.keys.add(key);
     if (pending.keys && pending.keys.size > MAX_CHANGE_KEYS) pending.keys = null;
@@ -52,9 +55,9 @@ export class ChangeFeed {
 
   flush(): void {
     this.#scheduled = false;
-    if (!this.#pending.size) return;
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
+    if (!this.#pending.length) return;
+    const pending = this.#pending;
+    this.#pending = [];
     const changes = pending.map(({ type, kind, source, keys }) => ({ type, kind, source, keys: keys && [...keys].sort() }));
     this.#options.deliver(changes);
     const shared = pending.filter((change) => change.shared && change.source === 'local');
