@@ -1,3 +1,4 @@
+import { isCacheError, type CacheErrorCode } from './CacheError';
 import { abortedError } from './SharedFetch';
 import { describeError, fetchOutcomeSchema, rebuildError, type FetchOutcome } from './fetchOutcome';
 
@@ -78,7 +79,8 @@ export class FetchLocks {
       try {
         led = await run.lead();
       } catch (error) {
-        const aborted = run.signal?.aborted ?? false;
+        // Its callers all left, or this tab could not keep what it fetched: the others fetch for themselves.
+        const aborted = (run.signal?.aborted ?? false) || (isCacheError(error) && THIS_TAB_ONLY.has(error.code));
         channel.postMessage({ kind: 'fetched', lock, ok: false, aborted, error: describeError(error) } satisfies FetchOutcome);
         throw error;
       }
@@ -126,3 +128,6 @@ export class FetchLocks {
     });
   }
 }
+
+/** Failures of the fetching tab, not of the fetch: a waiting tab does not take them for its own. */
+const THIS_TAB_ONLY: ReadonlySet<CacheErrorCode> = new Set(['closed', 'worker_failed', 'storage_unavailable', 'quota_exceeded']);

@@ -5,21 +5,25 @@ import { FetchLocks } from '../src/FetchLocks';
 import { z } from 'zod';
 import type { CacheChange, ContentType, FetcherContext, Schemas } from '../src/index';
 import { SimLocks } from './simulation/SimLocks';
-import { openCache, rejection, uniqueName } from './support/openCache';
+import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 
 const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
 
-async function openTabs(count: number) {
+async function openTabs(count: number, locks = new SimLocks()) {
   const name = uniqueName();
   const indexedDB = new IDBFactory();
-  const locks = new SimLocks();
   return Promise.all(
     Array.from({ length: count }, async (_, index) => {
       const fetchLocks = new FetchLocks({ name, locks: locks.manager(`tab${index}`), openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`) });
       return (await engineTab({ name, indexedDB, fetchLocks, config })).cache;
     }),
   );
+}
+
+/** Until a tab waits for a lock another tab holds: the fetch that tab is making. */
+async function someoneWaits(locks: SimLocks): Promise<void> {
+  await vi.waitFor(async () => expect((await locks.manager('observer').query()).pending).not.toHaveLength(0));
 }
 
 function gate<T>() {
@@ -30,7 +34,8 @@ function gate<T>() {
 
 describe.each<ContentType>(['successful_api_metadata', 'generic'])('%s: a fetch an event made stale, shared with a tab that asked after the event', (type) => {
   it('is returned in both tabs, stored in neither, and fetched once', async () => {
-    const [a, b] = await openTabs(2);
+    const locks = new SimLocks();
+    const [a, b] = await openTabs(2, locks);
     const reply = gate<string>();
     const fetcher = vi.fn(() => reply.promise);
     const first = a!.resolve(type, 'k', fetcher, { trackId: 't1' });
@@ -40,7 +45,7 @@ describe.each<ContentType>(['successful_api_metadata', 'generic'])('%s: a fetch 
     // Tab b asks after the event: it waits for tab a's fetch.
     const again = vi.fn(() => 'fetched again');
     const second = b!.resolve(type, 'k', again, { trackId: 't1' });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await someoneWaits(locks);
     reply.open('fetched before the event');
     expect(await first).toEqual({ value: 'fetched before the event', source: 'fetch' });
     expect((await second).value).toBe('fetched before the event');
@@ -82,7 +87,7 @@ describe('a tab without IndexedDB fetching a persistent type for another tab', (
     const first = a.resolve('album_year', 'k', fetcher);
     await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
     const second = b.resolve('album_year', 'k', fetcher);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await someoneWaits(locks);
     reply.open(1999);
     expect(await first).toEqual({ value: 1999, source: 'fetch' });
     expect(await second).toEqual({ value: 1999, source: 'shared' });
@@ -111,10 +116,9 @@ describe('stale while revalidate, while the refresh runs', () => {
 });
 
 describe('a value shared with another tab through the fetch channel', () => {
-  async function twoTabs(schemas: Schemas = {}) {
+  async function twoTabs(locks: SimLocks, schemas: Schemas = {}) {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
-    const locks = new SimLocks();
     const fetchLocks = (tab: string) => new FetchLocks({ name, locks: locks.manager(tab), openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`) });
     const { cache: a } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('a'), schemas });
     const { cache: b } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('b'), schemas });
@@ -122,13 +126,14 @@ describe('a value shared with another tab through the fetch channel', () => {
   }
 
   it('with a transforming schema: the waiting tab gets what its schema makes of the fetched value, and stores it', async () => {
-    const [a, b] = await twoTabs({ generic: z.string().transform((text) => text.length) });
+    const locks = new SimLocks();
+    const [a, b] = await twoTabs(locks, { generic: z.string().transform((text) => text.length) });
     const reply = gate<string>();
     const fetcher = vi.fn(() => reply.promise);
     const first = a.resolve('generic', 'k', fetcher as never);
     await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
     const second = b.resolve('generic', 'k', fetcher as never);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await someoneWaits(locks);
     reply.open('abcd');
     expect(await first).toEqual({ value: 4, source: 'fetch' });
     expect(await second).toEqual({ value: 4, source: 'shared' });
@@ -137,13 +142,14 @@ describe('a value shared with another tab through the fetch channel', () => {
   });
 
   it('skipStore with a value that cannot be cloned: the fetching tab still gets it; the other tab fetches for itself', async () => {
-    const [a, b] = await twoTabs();
+    const locks = new SimLocks();
+    const [a, b] = await twoTabs(locks);
     const reply = gate<unknown>();
     const fetcher = vi.fn((context: FetcherContext) => (context.skipStore(), reply.promise));
     const first = a.resolve('generic', 'k', fetcher);
     await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
     const second = b.resolve('generic', 'k', () => 'its own');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await someoneWaits(locks);
     const handle = { close: () => {} };
     reply.open(handle);
     expect(await first).toEqual({ value: handle, source: 'fetch' });
@@ -183,10 +189,9 @@ describe('a clear while a fetch runs', () => {
 });
 
 describe('forceFresh in a tab waiting on another tab’s fetch', () => {
-  async function twoTabs() {
+  async function twoTabs(locks: SimLocks) {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
-    const locks = new SimLocks();
     const fetchLocks = (tab: string) => new FetchLocks({ name, locks: locks.manager(tab), openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`) });
     const { cache: a } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('a') });
     const { cache: b } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('b') });
@@ -194,28 +199,30 @@ describe('forceFresh in a tab waiting on another tab’s fetch', () => {
   }
 
   it('gets the fetched value, not the entry it asked to skip, when that fetch is not stored (skipStore)', async () => {
-    const [a, b] = await twoTabs();
+    const locks = new SimLocks();
+    const [a, b] = await twoTabs(locks);
     await a.set('album_year', 'k', 'old');
     const reply = gate<string>();
     const fetcher = vi.fn((context: FetcherContext) => (context.skipStore(), reply.promise));
     const first = a.resolve('album_year', 'k', fetcher, { forceFresh: true });
     await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
     const second = b.resolve('album_year', 'k', fetcher, { forceFresh: true });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await someoneWaits(locks);
     reply.open('fresh');
     expect(await first).toEqual({ value: 'fresh', source: 'fetch' });
     expect(await second).toEqual({ value: 'fresh', source: 'shared' });
   });
 
   it('gets the error, not the entry it asked to skip, when that fetch fails', async () => {
-    const [a, b] = await twoTabs();
+    const locks = new SimLocks();
+    const [a, b] = await twoTabs(locks);
     await a.set('album_year', 'k', 'old');
     let fail!: (error: Error) => void;
     const fetcher = vi.fn(() => new Promise<string>((_, reject) => (fail = reject)));
     const first = a.resolve('album_year', 'k', fetcher, { forceFresh: true });
     await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
     const second = b.resolve('album_year', 'k', fetcher, { forceFresh: true });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await someoneWaits(locks);
     fail(new Error('API down'));
     expect((await rejection(first)).message).toBe('API down');
     expect((await rejection(second)).message).toBe('API down');
@@ -244,6 +251,31 @@ describe('close() while a read-through is on its way', () => {
     reply.open('v');
     expect(await Promise.allSettled([call])).toEqual([{ status: 'fulfilled', value: 'v' }]);
     await closing;
+  });
+});
+
+describe('a fetching tab that cannot store what it fetched', () => {
+  it('closed during its background refresh: a tab waiting on that refresh fetches for itself, and does not reject with closed', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const locks = new SimLocks();
+    const clock = fakeClock();
+    const fetchLocks = (tab: string) => new FetchLocks({ name, locks: locks.manager(tab), openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`) });
+    const config = { caching: { policies: { generic: { staleWhileRevalidateSeconds: 60 } } } };
+    const { cache: a } = await engineTab({ name, indexedDB, config, fetchLocks: fetchLocks('a'), engine: { now: clock.now } });
+    const { cache: b } = await engineTab({ name, indexedDB, config, fetchLocks: fetchLocks('b'), engine: { now: clock.now } });
+    await a.set('generic', 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(15_000);
+    const reply = gate<string>();
+    const refresh = vi.fn(() => reply.promise);
+    expect(await a.resolve('generic', 'k', refresh)).toEqual({ value: 'old', source: 'stale' });
+    await vi.waitFor(() => expect(refresh).toHaveBeenCalledTimes(1));
+    // Tab b has no entry: it waits on a's refresh.
+    const second = b.resolve('generic', 'k', () => 'b fetched');
+    await someoneWaits(locks);
+    await a.close();
+    reply.open('new');
+    expect(await second).toEqual({ value: 'b fetched', source: 'fetch' });
   });
 });
 
