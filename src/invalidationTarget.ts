@@ -1,4 +1,4 @@
-import { albumKeyOf } from './albumKeyOf';
+import { albumKeysOf } from './albumKeyOf';
 import type { CacheEvent } from './cacheEvent';
 import { isBuiltInType, type TypeName } from './contentType';
 
@@ -17,9 +17,9 @@ export function targetsIn(type: TypeName, event: CacheEvent): InvalidationTarget
     case 'track_removed':
     case 'track_modified': {
       const targets: InvalidationTarget[] = [{ type, by: 'track', trackId: event.trackId }];
-      const album = albumOf(event.metadata);
+      const albums = albumsOf(event.metadata);
       // Albums tag successful_api_metadata entries, and those of custom types (which may be tagged alike).
-      if (album !== undefined && (type === 'successful_api_metadata' || !isBuiltInType(type))) targets.push({ type, by: 'album', albumKey: album });
+      if (type === 'successful_api_metadata' || !isBuiltInType(type)) for (const albumKey of albums) targets.push({ type, by: 'album', albumKey });
       return targets;
     }
     case 'fingerprint_changed':
@@ -49,8 +49,8 @@ export function targetMatches(target: InvalidationTarget, entry: { trackIds?: re
   }
 }
 
-function albumOf(metadata: Record<string, unknown> | undefined): string | undefined {
+function albumsOf(metadata: Record<string, unknown> | undefined): string[] {
   const artist = metadata?.['artist'];
   const album = metadata?.['album'];
-  return typeof artist === 'string' && typeof album === 'string' ? albumKeyOf(artist, album) : undefined;
+  return typeof artist === 'string' && typeof album === 'string' ? albumKeysOf(artist, album) : [];
 }

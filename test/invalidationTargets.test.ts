@@ -14,6 +14,17 @@ describe('invalidationTargets', () => {
     ]);
   });
 
+  it('an album whose key Reprise 0.1 folded otherwise (ẞ, dotless ı) is found by both keys: entries stored by 0.1 keep theirs', () => {
+    // 0.1's fold: upper then lower case, which took ẞ to ß and ı to i.
+    const keyOf01 = (artist: string, album: string) => JSON.stringify([artist, album].map((text) => text.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC').trim()));
+    const albums = (artist: string, album: string) =>
+      targets({ eventType: 'track_removed', trackId: 't', metadata: { artist, album } }).flatMap((target) => (target.by === 'album' ? [target.albumKey] : []));
+    expect(albums('Sıla', 'STRAẞE')).toEqual([albumKey('Sıla', 'STRAẞE'), keyOf01('Sıla', 'STRAẞE')]);
+    expect(albumKey('Sıla', 'STRAẞE')).not.toBe(keyOf01('Sıla', 'STRAẞE'));
+    // Where the folds agree, one key.
+    expect(albums('Artist', 'Straße')).toEqual([albumKey('Artist', 'Straße')]);
+  });
+
   it('ignores album metadata that is not a pair of strings', () => {
     expect(targets({ eventType: 'track_modified', trackId: 't', metadata: { artist: 'A' } })).toHaveLength(2);
     expect(targets({ eventType: 'track_modified', trackId: 't', metadata: { artist: 'A', album: 7 } })).toHaveLength(2);
