@@ -1,6 +1,6 @@
 import type { TypeName } from './contentType';
 import type { Found } from './protocol';
-import type { Tags } from './PendingChanges';
+import type { Tags } from './invalidationTarget';
 import { BatchStates, type BatchId } from '../worker/batchStates';
 import type { EntryRecord } from '../worker/databaseSchema';
 import { requestsDone } from '../worker/idbRequests';

@@ -1,6 +1,6 @@
 import type { CacheEvent } from './cacheEvent';
 import type { TypeName } from './contentType';
-import { targetMatches, targetsIn } from './invalidationTarget';
+import { targetMatches, targetsIn, type InvalidationTarget, type Tags } from './invalidationTarget';
 
 /** A change the page has sent to its worker, as far as the page's own reads care: what it may alter. */
 export type PendingChange =
@@ -9,13 +9,6 @@ export type PendingChange =
   /** Any entry of the type (an import's commit, a clear), or of every type (null: a clear of all). */
   | { type: TypeName | null }
   | { event: CacheEvent };
-
-/** What a change may alter is decided from an entry's tags, as the engine finds an event's entries. */
-export interface Tags {
-  trackIds?: readonly string[];
-  albumKey?: string;
-  fingerprint?: string;
-}
 
 /**
  * The changes this page has sent and not seen answered. A read the page makes itself must not answer
@@ -45,12 +38,13 @@ export class PendingChanges {
    */
   alters(type: TypeName): ((key: string, record: Tags | undefined) => boolean) | null {
     const keys: ReadonlySet<string>[] = [];
-    const events: CacheEvent[] = [];
+    const targets: InvalidationTarget[] = [];
     for (const change of this.#changes) {
       if ('event' in change) {
+        const found = targetsIn(type, change.event);
         // A target of every entry (library_sync, a manual invalidation of all) takes the type whole.
-        if (targetsIn(type, change.event).some((target) => target.by === 'all')) return null;
-        events.push(change.event);
+        if (found.some((target) => target.by === 'all')) return null;
+        targets.push(...found);
       } else if (change.type === null || change.type === type) {
         if (!('keys' in change)) return null;
         keys.push(change.keys);
@@ -59,7 +53,7 @@ export class PendingChanges {
     // Taken now: a change that lands while the page reads is still one its read must not answer around.
     return (key, record) =>
       keys.some((written) => written.has(key)) ||
-      // An event removes entries; it never makes one where there is none.
-      (record !== undefined && events.some((event) => targetsIn(type, event).some((target) => targetMatches(target, record))));
+      // An event removes entries (found by their tags, as the engine finds them); it never makes one.
+      (record !== undefined && targets.some((target) => targetMatches(target, record)));
   }
 }

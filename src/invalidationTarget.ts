@@ -9,6 +9,13 @@ export type InvalidationTarget =
   | { type: TypeName; by: 'fingerprint'; fingerprint: string; trackId?: string }
   | { type: TypeName; by: 'all' };
 
+/** What an entry is tagged with, by which an event's targets find it. */
+export interface Tags {
+  trackIds?: readonly string[];
+  albumKey?: string;
+  fingerprint?: string;
+}
+
 /** What an event removes from `type` if it applies to it (see affectedTypes). */
 export function targetsIn(type: TypeName, event: CacheEvent): InvalidationTarget[] {
   switch (event.eventType) {
@@ -36,7 +43,7 @@ export function targetsIn(type: TypeName, event: CacheEvent): InvalidationTarget
 }
 
 /** Whether an entry with these tags is one the target removes (every entry of its type for `all`). */
-export function targetMatches(target: InvalidationTarget, entry: { trackIds?: readonly string[]; albumKey?: string; fingerprint?: string }): boolean {
+export function targetMatches(target: InvalidationTarget, entry: Tags): boolean {
   switch (target.by) {
     case 'track':
       return entry.trackIds?.includes(target.trackId) ?? false;
