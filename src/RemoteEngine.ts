@@ -189,9 +189,14 @@ export class RemoteEngine implements EngineApi {
     }
   }
 
-  /** Whether a read of this type may be answered by the page: its worker has said it keeps the type in IndexedDB. */
+  /**
+   * Whether a read of this type may be answered by the page: its worker keeps the type in IndexedDB, or
+   * is still opening (its first reads do not wait for it: what the page finds there is what every tab
+   * wrote, and no change of this page can have landed before the open).
+   */
   #readsDirectly(type: TypeName): boolean {
-    return this.#live?.storage?.() === 'indexeddb' && this.#options.direct!.reads(type);
+    const storage = this.#live?.storage?.();
+    return (storage === 'indexeddb' || storage === null) && this.#options.direct!.reads(type);
   }
 
   #touch(type: TypeName, hits: string[], misses: number): void {
@@ -238,8 +243,11 @@ export class RemoteEngine implements EngineApi {
       connecting.then(
         (connection) => {
           if (this.#connection === connecting) this.#live = connection;
-          // A database the page found missing (a first visit: the worker makes it) is there now.
-          if (connection.storage?.() === 'indexeddb') this.#options.direct?.warm();
+          // A database the page found missing (a first visit: the worker makes it) is there once the engine has opened.
+          void Promise.resolve(connection.opened).then(
+            () => connection.storage?.() === 'indexeddb' && this.#options.direct?.warm(),
+            () => {},
+          );
           return connection.died.catch((error: unknown) => {
             // Forget the dead worker at once, so the next call starts a new one.
             if (this.#live === connection) this.#live = null;

@@ -1,10 +1,10 @@
 import * as Comlink from 'comlink';
-import { CacheError } from './CacheError';
+import { CacheError, isCacheError } from './CacheError';
 import { registerCacheErrorTransfer } from './cacheErrorTransfer';
 import { channelRelay } from './channelRelay';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { randomId } from './randomId';
-import { ENGINE_METHODS, type ClientCallbacks, type EngineApi, type EngineConnection, type StorageKind, type WorkerHost, type WorkerOpenOptions } from './protocol';
+import { ENGINE_METHODS, WORKER_LOADED, type ClientCallbacks, type EngineApi, type EngineConnection, type StorageKind, type WorkerHost, type WorkerOpenOptions } from './protocol';
 import type { OpenTabChannel } from './TabChannel';
 
 /**
@@ -75,7 +75,6 @@ export async function connectWorker(
   const options = Comlink.transfer({ ...open, lock, relay: relay?.port ?? null }, relay ? [relay.port] : []);
   const host = Comlink.wrap<WorkerHost>(worker);
   const [openEngine, ping] = [host.open, host.ping];
-  let remote: Comlink.Remote<EngineApi>;
   // What this worker, and no other, said of its storage.
   let storage: StorageKind | null = null;
   const opening = openEngine(options, Comlink.proxy({ ...client, storage: (where: StorageKind) => void (storage = where) }));
@@ -83,32 +82,69 @@ export async function connectWorker(
     fail(new CacheError('worker_failed', 'The cache worker did not answer: its start hung'));
     worker.terminate();
   });
+  const proxies: unknown[] = [host, openEngine, ping];
+  let remote: EngineApi | null = null;
+  // An open that fails leaves a worker with no engine: it counts as dead, with the open's error.
+  const opened = Promise.race([opening, died]).then(
+    (engine) => {
+      proxies.push(engine);
+      const methods = engine as unknown as Record<string, unknown>;
+      return (remote = Object.fromEntries(ENGINE_METHODS.map((method) => [method, methods[method]])) as unknown as EngineApi);
+    },
+    (error: unknown) => {
+      const death = isCacheError(error) ? error : new CacheError('worker_failed', `The cache worker could not open the cache (${String(error)})`, { cause: error });
+      fail(death);
+      throw death;
+    },
+  );
+  opened.then(watching.stop, watching.stop);
   try {
-    remote = (await Promise.race([opening, died])) as unknown as Comlink.Remote<EngineApi>;
+    // Loaded once it answers (after its open has begun): the connection is the caller's from then on,
+    // while the engine opens its storage — which may wait on another tab — and the page reads for itself.
+    await Promise.race([loaded(worker), ping(), died]);
   } catch (error) {
+    watching.stop();
     terminate();
     throw error;
-  } finally {
-    watching.stop();
   }
   started = true;
-  const engine = Object.fromEntries(ENGINE_METHODS.map((method) => [method, remote[method]])) as unknown as EngineApi;
+  // Each call goes to the engine once it is open; close() does not wait for an open (the worker is terminated after).
+  const engine = Object.fromEntries(
+    ENGINE_METHODS.map((method) => [
+      method,
+      (...args: unknown[]) =>
+        remote || method !== 'close' ? opened.then((open) => (open[method] as (...args: unknown[]) => Promise<unknown>)(...args)) : Promise.resolve(),
+    ]),
+  ) as unknown as EngineApi;
   if (relay) {
     const { suspend } = engine;
     // Stops listening at once: a page going into the back/forward cache may not run again before the worker answers.
     engine.suspend = () => (relay.pause(), suspend());
   }
-  // The worker holds this lock while it lives, so the request is granted exactly when it dies (terminate included).
-  if (locks && lock) void locks.request(lock, () => fail(new CacheError('worker_failed', 'The cache worker stopped')));
-  const connection: EngineConnection & { proxies?: unknown[] } = { engine, died, terminate, storage: () => storage, proxies: [host, openEngine, ping, remote] };
+  // The worker holds this lock from the start of its open while it lives, so a request made once it has
+  // opened is granted exactly when it dies (terminate included). Until then, pings watch it.
+  if (locks && lock) void opened.then(() => locks.request(lock, () => fail(new CacheError('worker_failed', 'The cache worker stopped'))), () => {});
+  const connection: EngineConnection & { proxies?: unknown[] } = { engine, died, terminate, storage: () => storage, opened, proxies };
   if (!locks) connection.probe = () => ping();
   return connection;
+}
+
+function loaded(worker: Worker): Promise<void> {
+  return new Promise((resolve) => {
+    const heard = (event: MessageEvent) => {
+      if (event.data !== WORKER_LOADED) return;
+      worker.removeEventListener('message', heard);
+      resolve();
+    };
+    worker.addEventListener('message', heard);
+  });
 }
 
 /**
  * While a worker's start has not answered (opening IndexedDB may wait on another tab's upgrade), pings
  * it every PROBE_AFTER_MS: one that does not answer is hung or dead, and `silent` runs. Without this, a
- * worker that hangs as it starts (where no Web Lock can tell) would leave createCache waiting for ever.
+ * worker that hangs as it starts (where no Web Lock can tell) would leave createCache, or the calls made
+ * while its engine opens, waiting for ever.
  */
 function watchStart(ping: () => Promise<unknown>, silent: () => void): { stop: () => void } {
   let stopped = false;

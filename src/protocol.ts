@@ -201,7 +201,12 @@ export interface EngineConnection {
   probe?: () => Promise<void>;
   /** Where this engine keeps its persistent types, as it last said (null until it has). */
   storage?: () => StorageKind | null;
+  /** Settles when the engine has opened (a connection is handed over as soon as its thread answers): its storage is known then. */
+  opened?: Promise<unknown>;
 }
+
+/** What the worker posts as its script starts, before any call: it loaded (sooner than the answer to a ping). */
+export const WORKER_LOADED = 'reprise:loaded';
 
 /** What the main thread sends to open an engine in a worker. */
 export interface WorkerOpenOptions {

@@ -6,7 +6,9 @@ import type { EngineApi } from '../src/protocol';
 import { RemoteEngine } from '../src/RemoteEngine';
 import { typesOf } from '../src/typesOf';
 import { deleteUnderTabs, failCommit, tabFactory } from './support/faultyIndexedDB';
-import { openRemoteCache, type RemoteCacheOptions } from './support/inProcessWorkers';
+import { inProcessWorkers, openRemoteCache, type RemoteCacheOptions } from './support/inProcessWorkers';
+import { SmartCacheConfig } from '../src/SmartCacheConfig';
+import { Engine } from '../worker/Engine';
 import { fakeClock, openCache, uniqueName } from './support/openCache';
 
 /** A cache "in a worker" whose page reads IndexedDB itself, with the worker's calls listed. */
@@ -312,6 +314,37 @@ describe('reads the page answers itself', () => {
   });
 });
 
+describe('while the worker’s engine opens', () => {
+  it('the page answers the first reads (the worker’s start is not waited for); calls made meanwhile wait for the open', async () => {
+    const indexedDB = new IDBFactory();
+    const { cache: writer, name } = await openCache({ indexedDB });
+    await writer.set('track_metadata', 'k', 'stored');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const calls: string[] = [];
+    const { connect } = inProcessWorkers(
+      async (client) => {
+        await gate;
+        return Engine.create({ name, config: new SmartCacheConfig().toJSON(), indexedDB, cloneValues: false, client });
+      },
+      { beforeCall: (method) => void calls.push(method) },
+    );
+    const callbacks = { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} };
+    const remote = await RemoteEngine.start({ connect: connect(callbacks), logger: { error: vi.fn() }, direct: new DirectReads({ name, indexedDB, types: typesOf({}) }) });
+    expect(await remote.getMany('track_metadata', ['k', 'absent'])).toEqual([expect.objectContaining({ value: 'stored' }), undefined]);
+    let stats = 'pending';
+    void remote.stats().then(() => (stats = 'answered'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(stats).toBe('pending');
+    expect(calls).toEqual([]);
+    release();
+    await vi.waitFor(() => expect(stats).toBe('answered'));
+    // The page's reads reach the worker's counts first.
+    expect(calls).toEqual(['touched', 'stats']);
+    await remote.close();
+  });
+});
+
 describe('when the worker loses IndexedDB', () => {
   it('the page stops reading it before any write kept in memory resolves: no stale answer', async () => {
     const inner = new IDBFactory();
@@ -341,13 +374,16 @@ describe('when the worker loses IndexedDB', () => {
     expect(await cache.get('track_metadata', 'k')).toBeUndefined();
   });
 
-  it('a worker that starts without IndexedDB is never read around', async () => {
+  it('a worker that starts without IndexedDB is never read around once it has said so (before, the page reads what the other tabs share)', async () => {
     const inner = new IDBFactory();
     const { cache: other, name, clock } = await openCache({ indexedDB: inner });
     await other.set('track_metadata', 'k', 'in IndexedDB');
     const workerSide = tabFactory(inner);
     workerSide.refuse();
     const { cache, calls } = await pageReading({ name, indexedDB: workerSide.factory, direct: inner, now: clock.now });
+    // Any answer of the worker comes after its open, which said where it keeps its types.
+    expect((await cache.stats()).degraded).toMatch(/IndexedDB/);
+    calls.length = 0;
     expect(await cache.get('track_metadata', 'k')).toBeUndefined();
     expect(calls).toContain('getMany');
   });

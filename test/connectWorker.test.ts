@@ -109,18 +109,71 @@ describe('connectWorker', () => {
     expect(unhandled).toEqual([]);
   });
 
-  it('a worker whose start is slow but that answers pings (its IndexedDB waits on another tab) is waited for', async () => {
+  it('a worker whose engine is slow to open but that answers pings (its IndexedDB waits on another tab): createCache resolves, and its calls wait for the open', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const pings = vi.fn(async () => {});
-    const worker = new WorkerWithHost({ open: never, ping: pings });
-    let outcome = 'pending';
-    createCache({ name: 'slow', worker: () => worker as unknown as Worker }).then(
-      () => (outcome = 'resolved'),
-      () => (outcome = 'rejected'),
+    let opened!: () => void;
+    const engine = { stats: async () => 'stats' };
+    const open = () => new Promise((resolve) => (opened = () => resolve(Comlink.proxy(engine))));
+    const worker = new WorkerWithHost({ open, ping: pings } as unknown as WorkerHost);
+    const cache = await createCache({ name: 'slow', worker: () => worker as unknown as Worker });
+    let outcome: unknown = 'pending';
+    cache.stats().then(
+      (stats) => (outcome = stats),
+      (error: Error) => (outcome = error.message),
     );
     await advance(20_000);
     expect(outcome).toBe('pending');
     expect(worker.terminated).toBe(false);
+    // Watched all along: a worker that stopped answering would be taken for dead.
     expect(pings.mock.calls.length).toBeGreaterThanOrEqual(5);
+    opened();
+    await advance(100);
+    expect(outcome).toBe('stats');
+  });
+
+  it('a worker that loaded but whose engine hangs as it opens (no answer to pings either): its calls reject with worker_failed, and it is terminated', async () => {
+    process.on('unhandledRejection', record);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let answers = true;
+    const worker = new WorkerWithHost({ open: never, ping: () => (answers ? Promise.resolve() : never()) });
+    const cache = await createCache({ name: 'hangs-opening', worker: () => worker as unknown as Worker, logger: { error() {} } });
+    answers = false;
+    let outcome: unknown = 'pending';
+    cache.stats().then(
+      () => (outcome = 'resolved'),
+      (error: { code?: string; message: string }) => (outcome = [error.code, error.message]),
+    );
+    await advance(6000);
+    expect(outcome).toEqual(['worker_failed', 'The cache worker did not answer: its start hung']);
+    expect(worker.terminated).toBe(true);
+    expect(unhandled).toEqual([]);
+  });
+
+  it('an engine whose open fails after createCache resolved: its calls reject with that error, and nothing is left unhandled', async () => {
+    process.on('unhandledRejection', record);
+    const errors: string[] = [];
+    const workers: WorkerWithHost[] = [];
+    const worker = () => {
+      workers.push(new WorkerWithHost({ open: () => new Promise((_, reject) => setTimeout(() => reject(new Error('the open broke')), 10)), ping: async () => {} }));
+      return workers.at(-1) as unknown as Worker;
+    };
+    const cache = await createCache({ name: 'open-fails', worker, logger: { error: (message) => errors.push(message) } });
+    const error = await rejection(cache.stats());
+    expect(error).toMatchObject({ code: 'worker_failed' });
+    expect(error.message).toContain('the open broke');
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
+    // Taken for a dead worker: terminated, said, and replaced.
+    expect(workers[0]!.terminated).toBe(true);
+    expect(errors[0]).toBe('Reprise: the cache worker died; starting a new one');
+    expect(unhandled).toEqual([]);
+    await cache.close();
+  });
+
+  it('close() while the engine is still opening does not wait for the open: it resolves, and the worker is terminated', async () => {
+    const worker = new WorkerWithHost({ open: never, ping: async () => {} });
+    const cache = await createCache({ name: 'close-opening', worker: () => worker as unknown as Worker });
+    await cache.close();
+    expect(worker.terminated).toBe(true);
   });
 });

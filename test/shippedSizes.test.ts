@@ -19,9 +19,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * aborted write and took every expired entry first: 0.3 kB in the worker; 1.34 until the page read
  * around its own writes and events of a type, not only of other types, src/PendingChanges.ts: 0.5 kB
  * on the page; 1.36 until a read-through's write said what its guard left out and where it went, close()
- * waited for read-throughs, and worker_failed named the fix for bundlers that emit no worker: 0.4 kB.)
+ * waited for read-throughs, and worker_failed named the fix for bundlers that emit no worker: 0.4 kB;
+ * 1.37 until createCache stopped waiting for the worker's engine to open — the worker says it loaded,
+ * calls wait for the open, the page reads meanwhile: 0.3 kB, for a cold start without the open's 60 ms.)
  */
-const REACHED_RATIO = 1.37;
+const REACHED_RATIO = 1.38;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();

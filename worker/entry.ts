@@ -3,12 +3,14 @@
 // thread as a Comlink proxy.
 import * as Comlink from 'comlink';
 import { registerCacheErrorTransfer } from '../src/cacheErrorTransfer';
-import type { ClientCallbacks, WorkerHost } from '../src/protocol';
+import { WORKER_LOADED, type ClientCallbacks, type WorkerHost } from '../src/protocol';
 import { indexedDBHere } from '../src/indexedDBHere';
 import { Engine } from './Engine';
 import { relayedChannel } from './relayedChannel';
 import { remoteLogger } from './remoteLogger';
 
+// Says it loaded at once: the page goes on while the engine opens (see src/connectWorker.ts).
+postMessage(WORKER_LOADED);
 registerCacheErrorTransfer();
 
 /** Takes the lock and keeps it until this worker dies, which is when the main thread's request for it is granted. */

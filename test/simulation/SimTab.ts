@@ -133,10 +133,11 @@ export class SimTab {
     const logger = { error: (message: string, error: unknown) => world.logged.push(`${this.id}: ${message} ${String(error)}`) };
     const config = new SmartCacheConfig(world.config);
     const schedule = world.random.fork();
-    const workerOf = new WeakMap<Engine, Worker>();
+    const workerOf = new WeakMap<InProcessWorker, Worker>();
     const workers = inProcessWorkers(
-      (client) => {
-        const worker: Worker = { name: `${this.id}/w${++this.#workers}`, idb: tabFactory(world.inner) };
+      (client, handle) => {
+        const worker: Worker = { name: `${this.id}/w${++this.#workers}`, idb: tabFactory(world.inner), handle };
+        workerOf.set(handle, worker);
         if (this.degraded) worker.idb.refuse();
         this.#current = worker;
         return Engine.create({
@@ -156,18 +157,11 @@ export class SimTab {
           requestChunk: SIM_REQUEST_CHUNK,
           importChunk: SIM_IMPORT_CHUNK,
           tab: tab.open,
-        }).then((engine) => {
-          workerOf.set(engine, worker);
-          return engine;
         });
       },
       {
-        onStart: (handle) => {
-          const worker = workerOf.get(handle.engine);
-          if (worker) worker.handle = handle;
-        },
         onKill: (handle) => {
-          const worker = workerOf.get(handle.engine);
+          const worker = workerOf.get(handle);
           if (!worker) return;
           if (worker === this.#current) this.generation++;
           worker.idb.kill();

@@ -15,6 +15,7 @@ import { Engine, type EngineOptions } from '../../worker/Engine';
 import { remoteLogger } from '../../worker/remoteLogger';
 
 export interface InProcessWorker {
+  /** Its engine, once opened (undefined before: as a real worker, it answers calls only then). */
   readonly engine: Engine;
   /** The worker dies: its pending and later calls fail with worker_failed, and it runs no more calls. */
   kill(): void;
@@ -41,8 +42,12 @@ export interface InProcessWorkersOptions {
 
 const copy = <T>(value: T): T => (value === undefined ? value : structuredClone(value));
 
-/** Connects engines built by `open`, one per connection; `workers` lists them in start order. */
-export function inProcessWorkers(open: (client: ClientCallbacks) => Promise<Engine>, options: InProcessWorkersOptions = {}) {
+/**
+ * Connects engines built by `open`, one per connection; `workers` lists them in start order. As
+ * connectWorker does, a connection is handed over once its "worker" has begun to open its engine, and
+ * its calls wait for the open: the page reads for itself meanwhile.
+ */
+export function inProcessWorkers(open: (client: ClientCallbacks, worker: InProcessWorker) => Promise<Engine>, options: InProcessWorkersOptions = {}) {
   const workers: InProcessWorker[] = [];
   const connect = (client: ClientCallbacks) => async (): Promise<EngineConnection> => {
     let fail!: (error: CacheError) => void;
@@ -63,9 +68,11 @@ export function inProcessWorkers(open: (client: ClientCallbacks) => Promise<Engi
       log: (...args) => (dead ? undefined : client.log(...args)),
       changed: (...args) => (dead ? undefined : client.changed(...copy(args))),
     };
-    const engine = await open(callbacks);
+    let engine: Engine | undefined;
     const worker: InProcessWorker = {
-      engine,
+      get engine() {
+        return engine!;
+      },
       get dead() {
         return dead;
       },
@@ -74,24 +81,41 @@ export function inProcessWorkers(open: (client: ClientCallbacks) => Promise<Engi
         dead = true;
         fail(new CacheError('worker_failed', 'The cache worker stopped'));
         options.onKill?.(worker);
-        void engine.close();
+        void engine?.close();
       },
     };
     workers.push(worker);
-    options.onStart?.(worker);
+    // An open that fails leaves a worker with no engine: dead, with the open's error (as connectWorker has it).
+    const opening = open(callbacks, worker).then(
+      (made) => {
+        engine = made;
+        // Killed while it opened: what it opened goes with it.
+        if (dead) void made.close();
+        else options.onStart?.(worker);
+      },
+      (error: unknown) => {
+        if (dead) return;
+        dead = true;
+        fail(error instanceof CacheError ? error : new CacheError('worker_failed', `The cache worker could not open the cache (${String(error)})`));
+      },
+    );
+    const opened = Promise.race([opening, died]).catch(() => {});
     const remote = new Proxy({} as EngineApi, {
       get: (_, method: Method) =>
         async (...args: unknown[]) => {
+          // close() does not wait for an open: the worker is terminated after it.
+          if (!engine && method === 'close') return;
+          await opened;
           await options.beforeCall?.(method, args, worker);
           if (dead) return died;
-          const result = await (engine[method] as (...args: unknown[]) => Promise<unknown>)(...copy(args));
+          const result = await (engine![method] as (...args: unknown[]) => Promise<unknown>)(...copy(args));
           options.afterCall?.(method, args, worker);
           // An answer the page would never receive.
           if (dead) return died;
           return copy(result);
         },
     });
-    return { engine: remote, died, terminate: () => worker.kill(), storage: () => storage };
+    return { engine: remote, died, terminate: () => worker.kill(), storage: () => storage, opened };
   };
   return { workers, connect };
 }
