@@ -8,7 +8,7 @@ import type { DirectReads } from './DirectReads';
 import { PendingChanges, type PendingChange } from './PendingChanges';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { unref } from './unref';
-import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, Written } from './protocol';
+import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, StorageKind, Written } from './protocol';
 
 export interface RemoteEngineOptions {
   /** Starts a new engine behind its boundary (a Worker): called at start and after each death. */
@@ -36,6 +36,8 @@ export class RemoteEngine implements EngineApi {
   #live: EngineConnection | null = null;
   #closed = false;
   #restartedAt = -Infinity;
+  /** Where the last worker to open said it keeps persistent types (null before any has). */
+  #said: StorageKind | null = null;
   /**
    * Calls that change entries, sent and not answered: a read of what one may alter goes to the worker,
    * after it — a read made after a call sees what the call did. Other reads stay the page's.
@@ -192,11 +194,12 @@ export class RemoteEngine implements EngineApi {
   /**
    * Whether a read of this type may be answered by the page: its worker keeps the type in IndexedDB, or
    * is still opening (its first reads do not wait for it: what the page finds there is what every tab
-   * wrote, and no change of this page can have landed before the open).
+   * wrote, and no change of this page can have landed before the open) — unless the worker before it
+   * kept them in memory, whose events IndexedDB may not have.
    */
   #readsDirectly(type: TypeName): boolean {
     const storage = this.#live?.storage?.();
-    return (storage === 'indexeddb' || storage === null) && this.#options.direct!.reads(type);
+    return (storage === 'indexeddb' || (storage === null && this.#said !== 'memory')) && this.#options.direct!.reads(type);
   }
 
   #touch(type: TypeName, hits: string[], misses: number): void {
@@ -245,7 +248,10 @@ export class RemoteEngine implements EngineApi {
           if (this.#connection === connecting) this.#live = connection;
           // A database the page found missing (a first visit: the worker makes it) is there once the engine has opened.
           void Promise.resolve(connection.opened).then(
-            () => connection.storage?.() === 'indexeddb' && this.#options.direct?.warm(),
+            () => {
+              this.#said = connection.storage?.() ?? this.#said;
+              if (this.#said === 'indexeddb') this.#options.direct?.warm();
+            },
             () => {},
           );
           return connection.died.catch((error: unknown) => {

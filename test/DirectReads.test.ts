@@ -419,6 +419,36 @@ describe('a worker whose death cannot be observed (no Web Locks)', () => {
   });
 });
 
+describe('a worker that kept its types in memory', () => {
+  it('dies: the page does not read around the next one before it has said where it keeps them (IndexedDB may lack what the last one applied in memory)', async () => {
+    const inner = new IDBFactory();
+    const { cache: other, name } = await openCache({ indexedDB: inner });
+    await other.set('track_metadata', 'k', 'in IndexedDB');
+    const workerSide = tabFactory(inner);
+    workerSide.refuse();
+    let gate = Promise.resolve();
+    let release = () => {};
+    const { workers, connect } = inProcessWorkers(async (client) => {
+      await gate;
+      return Engine.create({ name, config: new SmartCacheConfig().toJSON(), indexedDB: workerSide.factory, cloneValues: false, client, logger: { error() {} } });
+    });
+    const callbacks = { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} };
+    const remote = await RemoteEngine.start({ connect: connect(callbacks), logger: { error: vi.fn() }, direct: new DirectReads({ name, indexedDB: inner, types: typesOf({}) }) });
+    expect((await remote.stats()).degraded).toMatch(/IndexedDB/);
+    expect(await remote.getMany('track_metadata', ['k'])).toEqual([undefined]);
+    gate = new Promise((resolve) => (release = resolve));
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    let answered = false;
+    const read = remote.getMany('track_metadata', ['k']).finally(() => (answered = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(answered).toBe(false);
+    release();
+    expect(await read).toEqual([undefined]);
+    await remote.close();
+  });
+});
+
 describe('the page’s connection', () => {
   it('closes when the worker fails to start (createCache rejects: there is no cache to close)', async () => {
     const inner = new IDBFactory();
