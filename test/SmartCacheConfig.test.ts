@@ -266,6 +266,10 @@ describe('formatTtl', () => {
   ])('%d → %s', (seconds, text) => {
     expect(config.formatTtl(seconds)).toBe(text);
   });
+
+  it.each([NaN, '60', undefined])('%s is not a number of seconds: invalid_argument (not "NaNs")', (seconds) => {
+    expect(() => config.formatTtl(seconds as number)).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
+  });
 });
 
 // What a port of the original tool's own tests would check on top of the above.
