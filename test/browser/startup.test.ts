@@ -27,7 +27,8 @@ describe('a cache starting while its engine cannot open yet', () => {
           request.onsuccess = () => {
             const db = request.result;
             const store = db.transaction(['events'], 'readwrite').objectStore('events');
-            const state = ((window as unknown as { held: { spins: number; release: boolean; done: boolean } }).held = { spins: 0, release: false, done: false });
+            const state: { spins: number; release: boolean; done: boolean } = { spins: 0, release: false, done: false };
+            (window as unknown as { held: typeof state }).held = state;
             const spin = () => {
               if (state.release) return;
               state.spins++;
