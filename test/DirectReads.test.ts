@@ -1,6 +1,7 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { CacheError } from '../src/CacheError';
+import { createCacheEvent } from '../src/cacheEvent';
 import { DirectReads } from '../src/DirectReads';
 import type { EngineApi } from '../src/protocol';
 import { RemoteEngine } from '../src/RemoteEngine';
@@ -434,6 +435,38 @@ describe('a worker that kept its types in memory', () => {
     });
     const callbacks = { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} };
     const remote = await RemoteEngine.start({ connect: connect(callbacks), logger: { error: vi.fn() }, direct: new DirectReads({ name, indexedDB: inner, types: typesOf({}) }) });
+    expect((await remote.stats()).degraded).toMatch(/IndexedDB/);
+    expect(await remote.getMany('track_metadata', ['k'])).toEqual([undefined]);
+    gate = new Promise((resolve) => (release = resolve));
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    let answered = false;
+    const read = remote.getMany('track_metadata', ['k']).finally(() => (answered = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(answered).toBe(false);
+    release();
+    expect(await read).toEqual([undefined]);
+    await remote.close();
+  });
+
+  it('loses IndexedDB while it runs, applies an event in memory only, then dies: the page does not read around the next one before it has said where it keeps them', async () => {
+    const inner = new IDBFactory();
+    const name = uniqueName();
+    const workerSide = tabFactory(inner);
+    let gate = Promise.resolve();
+    let release = () => {};
+    const { workers, connect } = inProcessWorkers(async (client) => {
+      await gate;
+      return Engine.create({ name, config: new SmartCacheConfig().toJSON(), indexedDB: workerSide.factory, cloneValues: false, client, logger: { error() {} } });
+    });
+    const callbacks = { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} };
+    const remote = await RemoteEngine.start({ connect: connect(callbacks), logger: { error: vi.fn() }, direct: new DirectReads({ name, indexedDB: inner, types: typesOf({}) }) });
+    await remote.setMany('track_metadata', [{ key: 'k', value: 'v', trackIds: ['t1'] }]);
+    expect(await remote.getMany('track_metadata', ['k'])).toEqual([expect.objectContaining({ value: 'v' })]);
+    workerSide.refuse();
+    workerSide.loseConnection();
+    // Applied in the worker's memory only: IndexedDB keeps the entry.
+    await remote.emit(createCacheEvent({ eventType: 'track_removed', trackId: 't1' }));
     expect((await remote.stats()).degraded).toMatch(/IndexedDB/);
     expect(await remote.getMany('track_metadata', ['k'])).toEqual([undefined]);
     gate = new Promise((resolve) => (release = resolve));
