@@ -36,7 +36,7 @@ export class RemoteEngine implements EngineApi {
   #live: EngineConnection | null = null;
   #closed = false;
   #restartedAt = -Infinity;
-  /** Where the last worker to open said it keeps persistent types (null before any has). */
+  /** Where the last worker said it keeps persistent types, as of its open or its death (null before any has). */
   #said: StorageKind | null = null;
   /**
    * Calls that change entries, sent and not answered: a read of what one may alter goes to the worker,
@@ -255,6 +255,8 @@ export class RemoteEngine implements EngineApi {
             () => {},
           );
           return connection.died.catch((error: unknown) => {
+            // What it said last counts until the next one says (it may have lost IndexedDB since its open).
+            this.#said = connection.storage?.() ?? this.#said;
             // Forget the dead worker at once, so the next call starts a new one.
             if (this.#live === connection) this.#live = null;
             if (this.#connection === connecting) this.#connection = null;
