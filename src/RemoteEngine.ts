@@ -68,8 +68,19 @@ export class RemoteEngine implements EngineApi {
 
   async getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
     const direct = this.#options.direct;
+    const live = this.#live;
     const alters = direct && this.#readsDirectly(type) ? this.#pending.alters(type) : null;
-    const found = alters ? await direct!.read(type, keys, fingerprints, alters).catch(() => null) : null;
+    let reading = alters ? direct!.read(type, keys, fingerprints, alters).catch(() => null) : null;
+    // While the worker opens, the page's read waits no longer than the open: the page's connection may
+    // queue behind the worker's own upgrade, which another tab's connection blocks and the worker gives up on.
+    if (reading && live?.storage?.() === null && live.opened) {
+      const settles = Promise.resolve(live.opened).then(
+        () => null,
+        () => null,
+      );
+      reading = Promise.race([reading, settles]);
+    }
+    const found = reading ? await reading : null;
     // All plain hits and misses, or all from the worker (see DirectReads.read).
     if (!found) return this.#call((engine) => engine.getMany(type, keys, fingerprints, readThrough));
     const hits = keys.filter((_, index) => found[index]);
