@@ -170,6 +170,23 @@ describe('connectWorker', () => {
     await cache.close();
   });
 
+  it('a call made while the engine opens sends its arguments as they were when it was made, not as the caller changed them after', async () => {
+    let opened!: () => void;
+    const received: unknown[] = [];
+    const engine = { setMany: async (...args: unknown[]) => void received.push(args) };
+    const open = () => new Promise((resolve) => (opened = () => resolve(Comlink.proxy(engine))));
+    const worker = new WorkerWithHost({ open, ping: async () => {} } as unknown as WorkerHost);
+    const connection = await connectWorker(() => worker as unknown as Worker, { name: 'copies', config: {}, tab: { id: 'page', since: null } }, { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} });
+    const value = { title: 'as given' };
+    const call = connection.engine.setMany('generic', [{ key: 'k', value }]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    value.title = 'changed after';
+    opened();
+    await call;
+    expect(received).toEqual([['generic', [{ key: 'k', value: { title: 'as given' } }]]]);
+    connection.terminate();
+  });
+
   it('close() while the engine is still opening does not wait for the open: it resolves, and the worker is terminated', async () => {
     const worker = new WorkerWithHost({ open: never, ping: async () => {} });
     const cache = await createCache({ name: 'close-opening', worker: () => worker as unknown as Worker });
