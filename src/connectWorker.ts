@@ -108,12 +108,22 @@ export async function connectWorker(
     throw error;
   }
   started = true;
-  // Each call goes to the engine once it is open; close() does not wait for an open (the worker is terminated after).
+  // Each call goes to the engine once it is open, in the order made; close() does not wait for an open
+  // (the worker is terminated after). Made before it, a call's arguments are copied at once, as a message
+  // sent then would be: the caller may change them while the engine opens.
   const engine = Object.fromEntries(
     ENGINE_METHODS.map((method) => [
       method,
-      (...args: unknown[]) =>
-        remote || method !== 'close' ? opened.then((open) => (open[method] as (...args: unknown[]) => Promise<unknown>)(...args)) : Promise.resolve(),
+      (...args: unknown[]) => {
+        if (!remote && method === 'close') return Promise.resolve();
+        let sent = args;
+        try {
+          if (!remote) sent = structuredClone(args);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        return opened.then((open) => (open[method] as (...args: unknown[]) => Promise<unknown>)(...sent));
+      },
     ]),
   ) as unknown as EngineApi;
   if (relay) {

@@ -105,10 +105,12 @@ export function inProcessWorkers(open: (client: ClientCallbacks, worker: InProce
         async (...args: unknown[]) => {
           // close() does not wait for an open: the worker is terminated after it.
           if (!engine && method === 'close') return;
+          // Copied when the call is made, as connectWorker copies one made while the engine opens.
+          const sent = copy(args);
           await opened;
           await options.beforeCall?.(method, args, worker);
           if (dead) return died;
-          const result = await (engine![method] as (...args: unknown[]) => Promise<unknown>)(...copy(args));
+          const result = await (engine![method] as (...args: unknown[]) => Promise<unknown>)(...sent);
           options.afterCall?.(method, args, worker);
           // An answer the page would never receive.
           if (dead) return died;
