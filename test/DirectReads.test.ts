@@ -9,7 +9,8 @@ import { typesOf } from '../src/typesOf';
 import { deleteUnderTabs, failCommit, tabFactory } from './support/faultyIndexedDB';
 import { inProcessWorkers, openRemoteCache, type RemoteCacheOptions } from './support/inProcessWorkers';
 import { SmartCacheConfig } from '../src/SmartCacheConfig';
-import { Engine } from '../worker/Engine';
+import { Engine, type EngineOptions } from '../worker/Engine';
+import type { ValidConfig } from '../src/configSchema';
 import { fakeClock, openCache, uniqueName } from './support/openCache';
 
 /** A cache "in a worker" whose page reads IndexedDB itself, with the worker's calls listed. */
@@ -315,30 +316,63 @@ describe('reads the page answers itself', () => {
   });
 });
 
+/**
+ * A RemoteEngine on "workers" that open real engines (in this thread), each open waiting while `hold()`
+ * is in force; the page reads persistent entries itself through `direct` (the workers' factory by default).
+ */
+async function holdableOpens(options: {
+  name: string;
+  indexedDB: IDBFactory;
+  direct?: IDBFactory;
+  config?: ValidConfig;
+  engine?: Partial<EngineOptions>;
+  /** The first worker's open waits too, until `release()`. */
+  held?: boolean;
+  beforeCall?: (method: string) => void;
+}) {
+  const { name, indexedDB, direct = indexedDB, config = new SmartCacheConfig().toJSON(), engine, beforeCall } = options;
+  let release = () => {};
+  let gate = options.held ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve();
+  const { workers, connect } = inProcessWorkers(
+    async (client) => {
+      await gate;
+      return Engine.create({ name, config, indexedDB, cloneValues: false, client, logger: { error() {} }, ...engine });
+    },
+    { beforeCall },
+  );
+  const callbacks = { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} };
+  const remote = await RemoteEngine.start({ connect: connect(callbacks), logger: { error: vi.fn() }, direct: new DirectReads({ name, indexedDB: direct, types: typesOf(config) }) });
+  return { remote, workers, hold: () => void (gate = new Promise((resolve) => (release = resolve))), release: () => release() };
+}
+
+/** Kills the worker and holds the next one's open: a read of 'k' made then waits for that open; returns its answer. */
+async function readWhileTheNextWorkerOpens({ remote, workers, hold, release }: Awaited<ReturnType<typeof holdableOpens>>) {
+  hold();
+  workers[0]!.kill();
+  await vi.waitFor(() => expect(workers).toHaveLength(2));
+  let answered = false;
+  const read = remote.getMany('track_metadata', ['k']).finally(() => (answered = true));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(answered).toBe(false);
+  release();
+  return read;
+}
+
 describe('while the worker’s engine opens', () => {
   it('the page answers the first reads (the worker’s start is not waited for); calls made meanwhile wait for the open', async () => {
     const indexedDB = new IDBFactory();
     const { cache: writer, name } = await openCache({ indexedDB });
     await writer.set('track_metadata', 'k', 'stored');
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
     const calls: string[] = [];
-    const { connect } = inProcessWorkers(
-      async (client) => {
-        await gate;
-        return Engine.create({ name, config: new SmartCacheConfig().toJSON(), indexedDB, cloneValues: false, client });
-      },
-      { beforeCall: (method) => void calls.push(method) },
-    );
-    const callbacks = { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} };
-    const remote = await RemoteEngine.start({ connect: connect(callbacks), logger: { error: vi.fn() }, direct: new DirectReads({ name, indexedDB, types: typesOf({}) }) });
+    const opens = await holdableOpens({ name, indexedDB, held: true, beforeCall: (method) => void calls.push(method) });
+    const { remote } = opens;
     expect(await remote.getMany('track_metadata', ['k', 'absent'])).toEqual([expect.objectContaining({ value: 'stored' }), undefined]);
     let stats = 'pending';
     void remote.stats().then(() => (stats = 'answered'));
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(stats).toBe('pending');
     expect(calls).toEqual([]);
-    release();
+    opens.release();
     await vi.waitFor(() => expect(stats).toBe('answered'));
     // The page's reads reach the worker's counts first.
     expect(calls).toEqual(['touched', 'stats']);
@@ -365,14 +399,7 @@ describe('while the worker’s engine opens', () => {
       const timer = setTimeout(run, Math.min(ms, 300));
       return () => clearTimeout(timer);
     };
-    const { connect } = inProcessWorkers((client) =>
-      Engine.create({ name, config, indexedDB, cloneValues: false, client, schedule, logger: { error() {} } }),
-    );
-    const remote = await RemoteEngine.start({
-      connect: connect({ remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} }),
-      logger: { error: vi.fn() },
-      direct: new DirectReads({ name, indexedDB, types: typesOf(config) }),
-    });
+    const { remote } = await holdableOpens({ name, indexedDB, config, engine: { schedule } });
     // The worker's upgrade waits on the blocker (the page's own connection closed for it).
     await new Promise((resolve) => setTimeout(resolve, 50));
     const read = remote.getMany('track_metadata', ['k']);
@@ -465,25 +492,11 @@ describe('a worker that kept its types in memory', () => {
     await other.set('track_metadata', 'k', 'in IndexedDB');
     const workerSide = tabFactory(inner);
     workerSide.refuse();
-    let gate = Promise.resolve();
-    let release = () => {};
-    const { workers, connect } = inProcessWorkers(async (client) => {
-      await gate;
-      return Engine.create({ name, config: new SmartCacheConfig().toJSON(), indexedDB: workerSide.factory, cloneValues: false, client, logger: { error() {} } });
-    });
-    const callbacks = { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} };
-    const remote = await RemoteEngine.start({ connect: connect(callbacks), logger: { error: vi.fn() }, direct: new DirectReads({ name, indexedDB: inner, types: typesOf({}) }) });
+    const opens = await holdableOpens({ name, indexedDB: workerSide.factory, direct: inner });
+    const { remote } = opens;
     expect((await remote.stats()).degraded).toMatch(/IndexedDB/);
     expect(await remote.getMany('track_metadata', ['k'])).toEqual([undefined]);
-    gate = new Promise((resolve) => (release = resolve));
-    workers[0]!.kill();
-    await vi.waitFor(() => expect(workers).toHaveLength(2));
-    let answered = false;
-    const read = remote.getMany('track_metadata', ['k']).finally(() => (answered = true));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(answered).toBe(false);
-    release();
-    expect(await read).toEqual([undefined]);
+    expect(await readWhileTheNextWorkerOpens(opens)).toEqual([undefined]);
     await remote.close();
   });
 
@@ -491,14 +504,8 @@ describe('a worker that kept its types in memory', () => {
     const inner = new IDBFactory();
     const name = uniqueName();
     const workerSide = tabFactory(inner);
-    let gate = Promise.resolve();
-    let release = () => {};
-    const { workers, connect } = inProcessWorkers(async (client) => {
-      await gate;
-      return Engine.create({ name, config: new SmartCacheConfig().toJSON(), indexedDB: workerSide.factory, cloneValues: false, client, logger: { error() {} } });
-    });
-    const callbacks = { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} };
-    const remote = await RemoteEngine.start({ connect: connect(callbacks), logger: { error: vi.fn() }, direct: new DirectReads({ name, indexedDB: inner, types: typesOf({}) }) });
+    const opens = await holdableOpens({ name, indexedDB: workerSide.factory, direct: inner });
+    const { remote } = opens;
     await remote.setMany('track_metadata', [{ key: 'k', value: 'v', trackIds: ['t1'] }]);
     expect(await remote.getMany('track_metadata', ['k'])).toEqual([expect.objectContaining({ value: 'v' })]);
     workerSide.refuse();
@@ -507,15 +514,7 @@ describe('a worker that kept its types in memory', () => {
     await remote.emit(createCacheEvent({ eventType: 'track_removed', trackId: 't1' }));
     expect((await remote.stats()).degraded).toMatch(/IndexedDB/);
     expect(await remote.getMany('track_metadata', ['k'])).toEqual([undefined]);
-    gate = new Promise((resolve) => (release = resolve));
-    workers[0]!.kill();
-    await vi.waitFor(() => expect(workers).toHaveLength(2));
-    let answered = false;
-    const read = remote.getMany('track_metadata', ['k']).finally(() => (answered = true));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(answered).toBe(false);
-    release();
-    expect(await read).toEqual([undefined]);
+    expect(await readWhileTheNextWorkerOpens(opens)).toEqual([undefined]);
     await remote.close();
   });
 });
