@@ -654,12 +654,12 @@ export class Engine implements EngineApi {
     if (!this.#closed) this.#stopCleanup = this.#schedule(() => this.#periodicCleanup(), Math.min(this.#config.cleanupIntervalSeconds * 1000, 2 ** 31 - 1));
   }
 
-  /** Calls back into the client; a callback that fails (a listener, a dead port) is reported, never thrown. */
   /** Before when each type's entries are gone for good: their TTL, and then the type's stale-while-revalidate window. */
   #expiredBy(now: number): ExpiredBy {
     return (type) => now - this.#config.getStaleWhileRevalidate(type) * 1000;
   }
 
+  /** Calls back into the client; a callback that fails (a listener, a dead port) is reported, never thrown. */
   #notify(call: () => unknown): void {
     try {
       Promise.resolve(call()).catch((error: unknown) => this.#logger.error('Reprise: a client callback failed', error));
