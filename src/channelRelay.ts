@@ -2,6 +2,9 @@ import type { RelayedMessage, RelayRequest } from './protocol';
 import type { OpenTabChannel, TabChannel } from './TabChannel';
 import { unref } from './unref';
 
+/** Messages kept for a worker whose engine has not opened yet; past it, its log still has the events (watch hints are lost). */
+const MAX_EARLY = 10_000;
+
 /** The page's side of its worker's channels to the other tabs. */
 export interface ChannelRelay {
   /** The worker's end, sent to it as it opens (`WorkerOpenOptions.relay`). */
@@ -26,9 +29,19 @@ export interface ChannelRelay {
 export function channelRelay(openChannel: OpenTabChannel): ChannelRelay {
   const { port1: requests, port2: port } = new MessageChannel();
   const relayed = new Set<Pick<ChannelRelay, 'pause' | 'close'>>();
+  // Listening from the start, for the worker's first channel: the worker asks for it once its engine has
+  // opened, and what another tab says meanwhile (after createCache resolved) is this tab's business too.
+  // Kept until then, and told first (TabSync.start starts from the first change it hears of).
+  let early: RelayedMessage[] | null = [];
+  let tellFirst: ((message: RelayedMessage) => void) | undefined;
+  let first: TabChannel | null = openChannel((message) => (tellFirst ? tellFirst(message) : early && early.length < MAX_EARLY && early.push(message)));
   requests.onmessage = ({ data: worker }: MessageEvent<MessagePort>) => {
     const tell = (message: RelayedMessage) => worker.postMessage(message);
-    let channel: TabChannel | null = openChannel(tell);
+    early?.forEach(tell);
+    early = null;
+    tellFirst ??= tell;
+    let channel: TabChannel | null = first ?? openChannel(tell);
+    first = null;
     const relay = {
       pause() {
         channel?.close();
@@ -54,8 +67,15 @@ export function channelRelay(openChannel: OpenTabChannel): ChannelRelay {
   unref(requests);
   return {
     port,
-    pause: () => relayed.forEach((relay) => relay.pause()),
+    pause() {
+      // What was heard stays for the worker; what comes while paused is missed, as by an open engine.
+      first?.close();
+      first = null;
+      relayed.forEach((relay) => relay.pause());
+    },
     close() {
+      first?.close();
+      first = early = null;
       relayed.forEach((relay) => relay.close());
       requests.close();
     },

@@ -73,6 +73,28 @@ describe('channelRelay and relayedChannel', () => {
     expect(received).toEqual([hello('x'), null, null, null, hello('y')]);
   });
 
+  it('listens from the start: what another tab says before the worker asks for its first channel reaches that channel first; what comes while the page is paused does not', async () => {
+    const name = uniqueName();
+    const page = pageChannels(name);
+    const relay = relayOf(page.open);
+    expect(page.opened).toEqual([{ closed: false }]);
+    const other = otherTab(name);
+    other.channel.postMessage(hello('before'));
+    other.channel.postMessage('malformed');
+    await turns();
+    relay.pause();
+    other.channel.postMessage(hello('while paused'));
+    await turns();
+    const received: (ChannelMessage | null)[] = [];
+    const channel = relayedChannel(relay.port)((message) => received.push(message));
+    await channel.ready;
+    // Told before the channel was ready.
+    expect(received).toEqual([hello('before'), null]);
+    other.channel.postMessage(hello('after'));
+    await vi.waitFor(() => expect(received).toEqual([hello('before'), null, hello('after')]));
+    expect(page.opened).toEqual([{ closed: true }, { closed: false }]);
+  });
+
   it('what the worker posts reaches the other tabs', async () => {
     const name = uniqueName();
     const relay = relayOf(pageChannels(name).open);

@@ -21,9 +21,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * on the page; 1.36 until a read-through's write said what its guard left out and where it went, close()
  * waited for read-throughs, and worker_failed named the fix for bundlers that emit no worker: 0.4 kB;
  * 1.37 until createCache stopped waiting for the worker's engine to open — the worker says it loaded,
- * calls wait for the open, the page reads meanwhile: 0.3 kB, for a cold start without the open's 60 ms.)
+ * calls wait for the open, the page reads meanwhile: 0.3 kB, for a cold start without the open's 60 ms;
+ * 1.38 until the page listened to the other tabs from the worker's start and the engine started from the
+ * first change heard, so that watchers and listeners miss nothing made while the engine opens: 0.15 kB.)
  */
-const REACHED_RATIO = 1.38;
+const REACHED_RATIO = 1.39;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();

@@ -5,6 +5,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { isCacheError, type CacheChange, type CacheConfig, type ContentType } from '../src/index';
 import { openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
+import { openRemoteCache } from './support/inProcessWorkers';
+import { checkedChannel } from '../src/checkedChannel';
 
 async function openTabs(count: number, config: CacheConfig = {}) {
   const name = uniqueName();
@@ -113,6 +115,39 @@ describe('watchers in other tabs', () => {
       { type: 'track_metadata', kind: 'invalidate', keys: null, source: 'remote' },
       { type: 'track_metadata', kind: 'clear', keys: null, source: 'remote' },
     ]);
+  });
+
+  it('are told what another tab changed while this tab’s worker still opened its engine (createCache had resolved), as are its event listeners; then what follows', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: a } = await openCache({ name, indexedDB });
+    await a.emit({ eventType: 'library_sync' }); // logged before this tab: not its business
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { cache: b } = await openRemoteCache({ name, indexedDB, opening: () => held, openChannel: checkedChannel(() => new BroadcastChannel(name)) });
+    const key = watcher();
+    const heard: string[] = [];
+    b.watch('track_metadata', 'song', key.listener);
+    b.on('*', (event, { source }) => void heard.push(`${source} ${event.eventType} ${event.trackId ?? ''}`));
+    await a.set('track_metadata', 'song', 1, { trackId: 't1' });
+    await a.emit({ eventType: 'track_removed', trackId: 't1' });
+    await a.emit({ eventType: 'track_modified', trackId: 't2' });
+    await settle();
+    expect(key.seen).toEqual([]);
+    release();
+    await vi.waitFor(() => expect(key.seen).toHaveLength(2));
+    await vi.waitFor(() => expect(heard).toHaveLength(2));
+    await a.set('track_metadata', 'song', 2, { trackId: 't1' });
+    await a.emit({ eventType: 'manual_invalidation', trackId: 't3' });
+    await vi.waitFor(() => expect(heard).toHaveLength(3));
+    await vi.waitFor(() => expect(key.seen).toHaveLength(3));
+    expect(key.seen).toEqual([
+      { type: 'track_metadata', kind: 'set', keys: ['song'], source: 'remote' },
+      { type: 'track_metadata', kind: 'invalidate', keys: null, source: 'remote' },
+      { type: 'track_metadata', kind: 'set', keys: ['song'], source: 'remote' },
+    ]);
+    expect(heard).toEqual(['remote track_removed t1', 'remote track_modified t2', 'remote manual_invalidation t3']);
+    await b.close();
   });
 
   it("a memory type's writes stay in their tab; events and clears reach every tab's memory tier", async () => {

@@ -77,30 +77,46 @@ export class TabSync {
   #loggerHeard = false;
   droppedMessages = 0;
   #closed = false;
+  /** While this tab starts (null until it hears one): the first logged change it heard of. */
+  #first: SharedChange | null | undefined;
 
   constructor(options: TabSyncOptions) {
     this.#options = options;
   }
 
   /**
-   * Starts listening. A new tab's memory tier is empty, so the changes logged before it opened are not
-   * its business — unless it replaces a dead engine of the same tab (`since`: the last change that one
-   * applied): then those logged after it are applied now, for the tab's listeners. Returns where in the
-   * log it starts (null where there is no log, or it could not be read).
+   * Starts listening. A new tab's memory tier is empty, so the changes logged before it listened are not
+   * its business, but those it heard of are, for its listeners: where it listened before its engine
+   * opened (a worker's page keeps what it hears for it, see src/channelRelay.ts), the first logged change
+   * it heard may be older than the log's head, and it starts before that change. A tab that replaces a
+   * dead engine of the same tab starts after the last change that one applied (`since`). The changes
+   * logged from where it starts to the head are applied before this settles. Returns where in the log it
+   * then is (null where there is no log, or it could not be read).
    */
   async start(since: LogPlace | null = null): Promise<LogPlace | null> {
     const log = this.#options.log();
-    // A read that fails once (a connection closed under it aborts it) is tried again: without a position,
-    // the first catch-up must forget the whole memory tier, writes made since the start included (see #catchUp).
-    for (let attempt = 0; log && !this.#position && attempt < START_READS; attempt++) this.#position = await log.head().catch(() => null);
-    if (since && this.#position && since.epoch === this.#position.epoch && since.seq < this.#position.seq) {
-      this.#position = { ...since };
-      this.#enqueue(() => this.#catchUp());
-    }
-    const from = this.#position && { ...this.#position };
+    this.#first = null;
+    // Listening first: a change logged after the head is read below is then heard of.
     const listening = this.#listen();
     this.#hello();
-    await listening;
+    let from: LogPlace | null = null;
+    // The first step of the queue: what arrives meanwhile is taken once this tab knows where it starts.
+    this.#enqueue(async () => {
+      await listening;
+      // A read that fails once (a connection closed under it aborts it) is tried again: without a position,
+      // the first catch-up must forget the whole memory tier, writes made since the start included (see #catchUp).
+      for (let attempt = 0; log && !this.#position && attempt < START_READS; attempt++) this.#position = await log.head().catch(() => null);
+      const first = this.#first;
+      this.#first = undefined;
+      const back = since ?? (first && { epoch: first.epoch!, seq: first.seq! - 1 });
+      const position = this.#position;
+      if (back && position && back.epoch === position.epoch && back.seq < position.seq) {
+        this.#position = { ...back };
+        await this.#catchUp();
+      }
+      from = this.#position && { ...this.#position };
+    });
+    await this.settled;
     return from;
   }
 
@@ -244,6 +260,7 @@ export class TabSync {
       return;
     }
     const shared = fromMessage(message);
+    if (this.#first === null && shared.seq !== null) this.#first = shared;
     this.#enqueue(() => this.#take(shared));
     if (message.seq !== null) this.#heardLogger();
   }

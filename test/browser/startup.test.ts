@@ -2,6 +2,7 @@
 // page answers reads of persistent entries meanwhile. The engine is held up the way a browser holds it
 // up: another tab keeps a read-write transaction on the event log, which the engine reads as it opens.
 import { describe, expect, it } from 'vitest';
+import type { CacheChange } from '../../src/index';
 import { uniqueName, useBrowser } from './chromium';
 import { openTab } from './tabs';
 
@@ -17,35 +18,7 @@ describe('a cache starting while its engine cannot open yet', () => {
     });
     await writer.page.close();
 
-    // Another tab: a read-write transaction on the event log, kept alive by one request after another.
-    const holder = await browser.open('/test/browser/pages/blank.html');
-    await holder.page.evaluate(
-      (name) =>
-        new Promise<void>((resolve, reject) => {
-          const request = indexedDB.open(name);
-          request.onerror = () => reject(request.error);
-          request.onsuccess = () => {
-            const db = request.result;
-            const store = db.transaction(['events'], 'readwrite').objectStore('events');
-            const state: { spins: number; release: boolean; done: boolean } = { spins: 0, release: false, done: false };
-            (window as unknown as { held: typeof state }).held = state;
-            const spin = () => {
-              if (state.release) return;
-              state.spins++;
-              store.count().onsuccess = spin;
-            };
-            spin();
-            store.transaction.oncomplete = () => {
-              state.done = true;
-              db.close();
-            };
-            resolve();
-          };
-        }),
-      name,
-    );
-    const spins = () => holder.page.evaluate(() => (window as unknown as { held: { spins: number; done: boolean } }).held);
-
+    const holder = await holdEventLog(name);
     const reader = await browser.open('/test/browser/pages/reprise.html');
     await reader.page.waitForFunction(() => 'tab' in window);
     const started = await reader.page.evaluate(async (name) => {
@@ -60,14 +33,83 @@ describe('a cache starting while its engine cannot open yet', () => {
       return { opened, value, stats: state.stats };
     }, name);
     // All of that happened while the other tab still held the log.
-    const held = await spins();
-    expect(held.done).toBe(false);
-    expect(held.spins).toBeGreaterThan(0);
+    await holder.stillHeld();
     expect(started).toEqual({ opened: 'opened', value: { title: 'stored' }, stats: 'pending' });
 
-    await holder.page.evaluate(() => void ((window as unknown as { held: { release: boolean } }).held.release = true));
-    await holder.page.waitForFunction(() => (window as unknown as { held: { done: boolean } }).held.done);
+    await holder.release();
     expect(await reader.page.evaluate(() => (window as unknown as { stats: Promise<unknown> }).stats)).toBe('indexeddb');
     expect(reader.errors).toEqual([]);
   });
+
+  it('its watchers and listeners are told what another tab changed meanwhile', async () => {
+    const name = uniqueName('startup');
+    const writer = await openTab(browser, name);
+    const holder = await holdEventLog(name);
+    const reader = await openTab(browser, name);
+    await reader.page.evaluate(() => {
+      const seen: CacheChange[] = [];
+      (window as unknown as { watched: CacheChange[] }).watched = seen;
+      window.tab.cache!.watch('track_metadata', 'song', (change) => void seen.push(change));
+    });
+    await writer.page.evaluate(() => window.tab.cache!.set('track_metadata', 'song', { title: 'Song' }, { trackId: 't1' }));
+    // The writer's event waits for the log too: it is logged once the holder lets go.
+    const emitted = writer.page.evaluate(() => window.tab.cache!.emit({ eventType: 'track_modified', trackId: 't2' }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Both happened while the reader's engine could not open (its start was waiting on the log).
+    await holder.stillHeld();
+    const watched = () => reader.page.evaluate(() => (window as unknown as { watched: CacheChange[] }).watched);
+
+    await holder.release();
+    await emitted;
+    await reader.page.waitForFunction(() => (window as unknown as { watched: unknown[] }).watched.length >= 1 && window.tab.events.length >= 1, null, { timeout: 10_000 });
+    expect(await watched()).toEqual([{ type: 'track_metadata', kind: 'set', keys: ['song'], source: 'remote' }]);
+    expect(await reader.page.evaluate(() => window.tab.events.map(({ event, context }) => [event.eventType, event.trackId, context.source]))).toEqual([
+      ['track_modified', 't2', 'remote'],
+    ]);
+    expect([...writer.errors, ...reader.errors]).toEqual([]);
+  });
 });
+
+/**
+ * Another tab holds a read-write transaction on the event log, kept alive by one request after another,
+ * until `release`: an engine cannot open meanwhile (it reads the log as it opens).
+ */
+async function holdEventLog(name: string) {
+  const holder = await browser.open('/test/browser/pages/blank.html');
+  await holder.page.evaluate(
+    (name) =>
+      new Promise<void>((resolve, reject) => {
+        const request = indexedDB.open(name);
+        request.onerror = () => reject(request.error);
+        request.onsuccess = () => {
+          const db = request.result;
+          const store = db.transaction(['events'], 'readwrite').objectStore('events');
+          const state: { spins: number; release: boolean; done: boolean } = { spins: 0, release: false, done: false };
+          (window as unknown as { held: typeof state }).held = state;
+          const spin = () => {
+            if (state.release) return;
+            state.spins++;
+            store.count().onsuccess = spin;
+          };
+          spin();
+          store.transaction.oncomplete = () => {
+            state.done = true;
+            db.close();
+          };
+          resolve();
+        };
+      }),
+    name,
+  );
+  return {
+    async stillHeld() {
+      const held = await holder.page.evaluate(() => (window as unknown as { held: { spins: number; done: boolean } }).held);
+      expect(held.done).toBe(false);
+      expect(held.spins).toBeGreaterThan(0);
+    },
+    async release() {
+      await holder.page.evaluate(() => void ((window as unknown as { held: { release: boolean } }).held.release = true));
+      await holder.page.waitForFunction(() => (window as unknown as { held: { done: boolean } }).held.done);
+    },
+  };
+}

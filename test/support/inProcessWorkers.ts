@@ -6,12 +6,15 @@ import { CacheError } from '../../src/CacheError';
 import type { Schemas } from '../../src/Cache';
 import { PageTab } from '../../src/PageTab';
 import type { ClientCallbacks, EngineApi, EngineConnection, StorageKind } from '../../src/protocol';
+import { channelRelay } from '../../src/channelRelay';
 import { DirectReads } from '../../src/DirectReads';
+import type { OpenTabChannel } from '../../src/TabChannel';
 import { typesOf } from '../../src/typesOf';
 import { RemoteEngine } from '../../src/RemoteEngine';
 import { SmartCacheConfig } from '../../src/SmartCacheConfig';
 import type { CacheConfig } from '../../src/configSchema';
 import { Engine, type EngineOptions } from '../../worker/Engine';
+import { relayedChannel } from '../../worker/relayedChannel';
 import { remoteLogger } from '../../worker/remoteLogger';
 
 export interface InProcessWorker {
@@ -38,6 +41,11 @@ export interface InProcessWorkersOptions {
   onStart?: (worker: InProcessWorker) => void;
   /** Called when a worker is killed, to end what a real dead worker could no longer do (its transactions). */
   onKill?: (worker: InProcessWorker) => void;
+  /**
+   * The page's channel to the other tabs: each worker's runs through a relay of the page made as it
+   * starts (as connectWorker makes one), given to `open` as its engine's `openChannel`.
+   */
+  openChannel?: OpenTabChannel;
 }
 
 const copy = <T>(value: T): T => (value === undefined ? value : structuredClone(value));
@@ -47,12 +55,16 @@ const copy = <T>(value: T): T => (value === undefined ? value : structuredClone(
  * connectWorker does, a connection is handed over once its "worker" has begun to open its engine, and
  * its calls wait for the open: the page reads for itself meanwhile.
  */
-export function inProcessWorkers(open: (client: ClientCallbacks, worker: InProcessWorker) => Promise<Engine>, options: InProcessWorkersOptions = {}) {
+export function inProcessWorkers(
+  open: (client: ClientCallbacks, worker: InProcessWorker, openChannel?: OpenTabChannel) => Promise<Engine>,
+  options: InProcessWorkersOptions = {},
+) {
   const workers: InProcessWorker[] = [];
   const connect = (client: ClientCallbacks) => async (): Promise<EngineConnection> => {
     let fail!: (error: CacheError) => void;
     const died = new Promise<never>((_, reject) => (fail = reject));
-    died.catch(() => {});
+    const relay = options.openChannel && channelRelay(options.openChannel);
+    died.catch(() => relay?.close());
     let dead = false;
     // What this worker said of its storage (see connectWorker).
     let storage: StorageKind | null = null;
@@ -86,7 +98,7 @@ export function inProcessWorkers(open: (client: ClientCallbacks, worker: InProce
     };
     workers.push(worker);
     // An open that fails leaves a worker with no engine: dead, with the open's error (as connectWorker has it).
-    const opening = open(callbacks, worker).then(
+    const opening = open(callbacks, worker, relay && relayedChannel(relay.port)).then(
       (made) => {
         engine = made;
         // Killed while it opened: what it opened goes with it.
@@ -134,6 +146,8 @@ export interface RemoteCacheOptions<S extends Schemas> extends InProcessWorkersO
    * (when given), through another factory of the same databases when given one, or not at all with false.
    */
   direct?: boolean | IDBFactory;
+  /** Each worker's open waits for this first (a test holds it to act while the engine opens). */
+  opening?: () => Promise<void>;
 }
 
 /** A cache whose engine runs "in a worker" (see above), as createCache builds one with a real Worker. */
@@ -154,8 +168,9 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
   };
   const config = new SmartCacheConfig(options.config);
   const { workers, connect } = inProcessWorkers(
-    (client) =>
-      Engine.create({
+    async (client, _, openChannel) => {
+      await options.opening?.();
+      return Engine.create({
         name: options.name,
         config: new SmartCacheConfig(config.toJSON()),
         indexedDB: options.indexedDB,
@@ -165,8 +180,10 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
         logger: remoteLogger(client.log),
         client,
         tab: tab.open,
+        openChannel,
         ...options.engine,
-      }),
+      });
+    },
     options,
   );
   const page = options.direct === false ? undefined : options.direct === true || options.direct === undefined ? options.indexedDB : options.direct;
