@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { ttlSecondsSchema } from './configSchema';
 
 // Schemas for the public API's arguments: parsed on the main thread, before anything crosses to the engine.
 
@@ -32,8 +33,7 @@ const setOptionsShape = {
   trackId: z.optional(z.union([nonBlank('trackId'), z.array(nonBlank('trackId'))], { error: 'trackId must be a non-blank string or an array of them' })),
   album: z.optional(z.strictObject({ artist: z.string(), album: z.string() })),
   fingerprint: z.optional(nonBlank('fingerprint')),
-  // zod 4's numbers are finite.
-  ttlSeconds: z.optional(z.number().check(z.positive())),
+  ttlSeconds: z.optional(ttlSecondsSchema),
 };
 
 export const setOptionsSchema = z.strictObject(setOptionsShape);

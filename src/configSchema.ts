@@ -2,13 +2,22 @@ import * as z from 'zod/mini';
 import { eventTypeSchema } from './cacheEvent';
 import { CONTENT_TYPES, CUSTOM_TYPE_NAME, isBuiltInType, type ContentType } from './contentType';
 import { INVALIDATION_STRATEGIES } from './invalidationStrategy';
+import { INFINITE_TTL } from './time';
 
 // zod 4's numbers are finite.
 const seconds = z.number().check(z.positive());
 
+/**
+ * A TTL in seconds, above 0. Infinity is taken as INFINITE_TTL: neither ever expires (SPEC §3), and
+ * INFINITE_TTL stays a number in JSON (a config's toJSON) and in IndexedDB's expiry index.
+ */
+export const ttlSecondsSchema = z
+  .union([z.literal(Infinity), z.number()], { error: 'expected a number of seconds above 0, or Infinity' })
+  .check(z.positive(), z.overwrite((ttl) => (ttl === Infinity ? INFINITE_TTL : ttl)));
+
 /** The fields of one policy a config or `updatePolicy` may change. */
 export const policyPatchSchema = z.strictObject({
-  ttlSeconds: z.optional(seconds),
+  ttlSeconds: z.optional(ttlSecondsSchema),
   invalidationStrategy: z.optional(z.enum(INVALIDATION_STRATEGIES)),
   maxSizeMb: z.optional(z.nullable(z.number().check(z.positive()))),
   cleanupThreshold: z.optional(z.number().check(z.gt(0, { error: 'must be above 0' }), z.lte(1, { error: 'must be at most 1' }))),
@@ -30,7 +39,7 @@ const policiesSchema = z.strictObject(
 /** A type of the app's own: a whole policy, whether it is persistent, and which library events remove its entries. */
 export const customTypeSchema = z.strictObject({
   persistent: z.boolean(),
-  ttlSeconds: seconds,
+  ttlSeconds: ttlSecondsSchema,
   invalidationStrategy: z.enum(INVALIDATION_STRATEGIES),
   maxSizeMb: z.nullable(z.number().check(z.positive())),
   cleanupThreshold: policyPatchSchema.shape.cleanupThreshold,
@@ -52,7 +61,7 @@ const customTypeName = z.string().check(
 export const cacheConfigSchema = z.strictObject({
   caching: z.optional(
     z.strictObject({
-      negativeResultTtl: z.optional(seconds),
+      negativeResultTtl: z.optional(ttlSecondsSchema),
       cleanupIntervalSeconds: z.optional(seconds),
       policies: z.optional(policiesSchema),
       customTypes: z.optional(z.record(customTypeName, customTypeSchema)),

@@ -99,12 +99,14 @@ describe('TTL', () => {
     expect((await cache.stats()).types[type]).toMatchObject({ entries: 1, expirations: 0, hits: 1 });
   });
 
-  it.each(CONTENT_TYPES)('%s: a ttlSeconds at or above INFINITE_TTL never expires, one below does, on read and in the sweep', async (type) => {
+  it.each(CONTENT_TYPES)('%s: a ttlSeconds at or above INFINITE_TTL (Infinity too) never expires, one below does, on read and in the sweep', async (type) => {
     const { cache, clock } = await openCache();
     await cache.set(type, 'at', 'v', { ttlSeconds: INFINITE_TTL });
     await cache.set(type, 'above', 'v', { ttlSeconds: INFINITE_TTL + 1 });
+    await cache.set(type, 'infinity', 'v', { ttlSeconds: Infinity });
     await cache.setMany(type, [
       { key: 'many', value: 'v', ttlSeconds: 10 * INFINITE_TTL },
+      { key: 'many-infinity', value: 'v', ttlSeconds: Infinity },
       { key: 'below', value: 'v', ttlSeconds: INFINITE_TTL - 1 },
       { key: 'read-below', value: 'v', ttlSeconds: INFINITE_TTL - 1 },
     ]);
@@ -113,8 +115,8 @@ describe('TTL', () => {
     expect(await cache.cleanup()).toEqual({ expired: 1, evicted: 0 });
     clock.advance(20 * INFINITE_TTL * 1000);
     expect(await cache.cleanup()).toEqual({ expired: 0, evicted: 0 });
-    expect(await cache.getMany(type, ['at', 'above', 'many', 'below'])).toEqual(['v', 'v', 'v', undefined]);
-    expect((await cache.stats()).types[type]).toMatchObject({ entries: 3, expirations: 2 });
+    expect(await cache.getMany(type, ['at', 'above', 'infinity', 'many', 'many-infinity', 'below'])).toEqual(['v', 'v', 'v', 'v', 'v', undefined]);
+    expect((await cache.stats()).types[type]).toMatchObject({ entries: 5, expirations: 2 });
   });
 
   it('a ttlSeconds on set overrides the policy', async () => {

@@ -118,6 +118,23 @@ describe('configuration', () => {
     expect(config.getTtl('negative_result')).toBe(90);
   });
 
+  it('takes Infinity as a TTL (never expires) and keeps it as INFINITE_TTL, a number JSON keeps', () => {
+    const config = new SmartCacheConfig({
+      caching: {
+        negativeResultTtl: Infinity,
+        policies: { generic: { ttlSeconds: Infinity } },
+        customTypes: { art: { persistent: false, ttlSeconds: Infinity, invalidationStrategy: 'time_based', maxSizeMb: 1 } },
+      },
+    });
+    expect([config.getTtl('generic'), config.getTtl('negative_result'), config.getTtl('art')]).toEqual([INFINITE_TTL, INFINITE_TTL, INFINITE_TTL]);
+    expect(config.formatTtl(config.getTtl('generic'))).toBe('∞ (infinite)');
+    expect(config.updatePolicy('album_year', { ttlSeconds: Infinity }).ttlSeconds).toBe(INFINITE_TTL);
+    expect(new SmartCacheConfig(JSON.parse(JSON.stringify(config))).getTtl('album_year')).toBe(INFINITE_TTL);
+    expect(configError(() => new SmartCacheConfig({ caching: { policies: { generic: { ttlSeconds: -Infinity } } } })).issues).toEqual([
+      { path: 'caching.policies.generic.ttlSeconds', message: 'expected a number of seconds above 0, or Infinity' },
+    ]);
+  });
+
   it('overrides only the given fields', () => {
     const config = new SmartCacheConfig({
       caching: { cleanupIntervalSeconds: 60, policies: { generic: { maxSizeMb: null, cleanupThreshold: 1 } } },
