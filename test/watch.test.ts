@@ -124,7 +124,7 @@ describe('watchers in other tabs', () => {
     await a.emit({ eventType: 'library_sync' }); // logged before this tab: not its business
     let release = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
-    const { cache: b } = await openRemoteCache({ name, indexedDB, opening: () => held, openChannel: checkedChannel(() => new BroadcastChannel(name)) });
+    const { cache: b } = await openRemoteCache({ name, indexedDB, opening: () => held, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
     const key = watcher();
     const heard: string[] = [];
     b.watch('track_metadata', 'song', key.listener);

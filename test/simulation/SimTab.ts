@@ -61,6 +61,11 @@ export class SimTab {
   /** Changes when the memory tier is lost: a worker died or the page reloaded. */
   generation = 0;
   suspended = false;
+  /**
+   * Whether the current worker has been frozen: a message the page had passed on to it just before is
+   * then dropped by the worker's closed channel unread (replayed from the log if it mattered), as in a browser.
+   */
+  frozeSinceStart = false;
   /** What this tab's `on('*')` listener was told. */
   readonly heard: { event: CacheEvent; source: 'local' | 'remote' }[] = [];
 
@@ -103,6 +108,7 @@ export class SimTab {
 
   suspend(): Promise<void> {
     this.suspended = true;
+    this.frozeSinceStart = true;
     return this.#remote.suspend();
   }
 
@@ -134,9 +140,11 @@ export class SimTab {
     const config = new SmartCacheConfig(world.config);
     const schedule = world.random.fork();
     const workerOf = new WeakMap<InProcessWorker, Worker>();
+    // Named as it starts, when the page opens its channel for it (see connectWorker).
+    let starting = '';
     const workers = inProcessWorkers(
-      (client, handle) => {
-        const worker: Worker = { name: `${this.id}/w${++this.#workers}`, idb: tabFactory(world.inner), handle };
+      (client, handle, openChannel) => {
+        const worker: Worker = { name: starting, idb: tabFactory(world.inner), handle };
         workerOf.set(handle, worker);
         if (this.degraded) worker.idb.refuse();
         this.#current = worker;
@@ -148,8 +156,8 @@ export class SimTab {
           cloneValues: false,
           logger,
           client,
-          // Checked as the page checks them (a stranger may post malformed messages).
-          openChannel: checkedChannel(world.network.opener(worker.name)),
+          // Through the page, which checks them (a stranger may post malformed messages) and listens from the worker's start.
+          openChannel,
           locks: world.locks?.manager(worker.name),
           // Deferred work runs some turns later, as the seed says: deterministic, unlike timers. A turn
           // stands for about 50 ms (a few calls), up to a few hundred turns.
@@ -160,6 +168,10 @@ export class SimTab {
         });
       },
       {
+        pageChannel: () => {
+          this.frozeSinceStart = false;
+          return checkedChannel(world.network.opener((starting = `${this.id}/w${++this.#workers}`)));
+        },
         onKill: (handle) => {
           const worker = workerOf.get(handle);
           if (!worker) return;

@@ -42,10 +42,11 @@ export interface InProcessWorkersOptions {
   /** Called when a worker is killed, to end what a real dead worker could no longer do (its transactions). */
   onKill?: (worker: InProcessWorker) => void;
   /**
-   * The page's channel to the other tabs: each worker's runs through a relay of the page made as it
-   * starts (as connectWorker makes one), given to `open` as its engine's `openChannel`.
+   * Opens the page's channels to the other tabs for a worker that starts: each worker's run through a
+   * relay of the page made as it starts (as connectWorker makes one), given to `open` as its engine's
+   * `openChannel`.
    */
-  openChannel?: OpenTabChannel;
+  pageChannel?: () => OpenTabChannel;
 }
 
 const copy = <T>(value: T): T => (value === undefined ? value : structuredClone(value));
@@ -63,7 +64,7 @@ export function inProcessWorkers(
   const connect = (client: ClientCallbacks) => async (): Promise<EngineConnection> => {
     let fail!: (error: CacheError) => void;
     const died = new Promise<never>((_, reject) => (fail = reject));
-    const relay = options.openChannel && channelRelay(options.openChannel);
+    const relay = options.pageChannel && channelRelay(options.pageChannel());
     died.catch(() => relay?.close());
     let dead = false;
     // What this worker said of its storage (see connectWorker).
@@ -117,6 +118,8 @@ export function inProcessWorkers(
         async (...args: unknown[]) => {
           // close() does not wait for an open: the worker is terminated after it.
           if (!engine && method === 'close') return;
+          // As connectWorker's: the page stops listening at once.
+          if (method === 'suspend') relay?.pause();
           // Copied when the call is made, as connectWorker copies one made while the engine opens.
           const sent = copy(args);
           await opened;
