@@ -4,6 +4,8 @@ import { unref } from './unref';
 
 /** Messages kept for a worker whose engine has not opened yet; past it, its log still has the events (watch hints are lost). */
 const MAX_EARLY = 10_000;
+/** How long a closed relay still passes on what its worker posted before (see ChannelRelay.close). */
+const CLOSE_WAIT_MS = 1000;
 
 /** The page's side of its worker's channels to the other tabs. */
 export interface ChannelRelay {
@@ -14,7 +16,11 @@ export interface ChannelRelay {
    * `suspend` reaches it, which a page entering the back/forward cache may no longer see happen.
    */
   pause(): void;
-  /** The worker died, or the cache closed. */
+  /**
+   * The worker died, or the cache closed: stop listening now. What the worker had posted before still
+   * goes out (a tab without IndexedDB learns of a change only so), until each of its channels has said
+   * it closed, or CLOSE_WAIT_MS have passed (a crashed worker says nothing).
+   */
   close(): void;
 }
 
@@ -35,7 +41,10 @@ export function channelRelay(openChannel: OpenTabChannel): ChannelRelay {
   let early: RelayedMessage[] | null = [];
   let tellFirst: ((message: RelayedMessage) => void) | undefined;
   let first: TabChannel | null = openChannel((message) => (tellFirst ? tellFirst(message) : early && early.length < MAX_EARLY && early.push(message)));
+  /** Set once closed: closes the ports, when the worker's channels have all closed or the wait is over. */
+  let closing: (() => void) | null = null;
   requests.onmessage = ({ data: worker }: MessageEvent<MessagePort>) => {
+    if (closing) return worker.close();
     const tell = (message: RelayedMessage) => worker.postMessage(message);
     early?.forEach(tell);
     early = null;
@@ -51,6 +60,7 @@ export function channelRelay(openChannel: OpenTabChannel): ChannelRelay {
         relay.pause();
         worker.close();
         relayed.delete(relay);
+        if (!relayed.size) closing?.();
       },
     };
     relayed.add(relay);
@@ -65,19 +75,28 @@ export function channelRelay(openChannel: OpenTabChannel): ChannelRelay {
     unref(worker);
   };
   unref(requests);
+  const pause = () => {
+    // What was heard stays for the worker; what comes while paused is missed, as by an open engine.
+    first?.close();
+    first = null;
+    relayed.forEach((relay) => relay.pause());
+  };
   return {
     port,
-    pause() {
-      // What was heard stays for the worker; what comes while paused is missed, as by an open engine.
-      first?.close();
-      first = null;
-      relayed.forEach((relay) => relay.pause());
-    },
+    pause,
     close() {
-      first?.close();
-      first = early = null;
-      relayed.forEach((relay) => relay.close());
-      requests.close();
+      if (closing) return;
+      pause();
+      early = null;
+      const timer = setTimeout(() => closing!(), CLOSE_WAIT_MS);
+      unref(timer);
+      closing = () => {
+        closing = () => {};
+        clearTimeout(timer);
+        relayed.forEach((relay) => relay.close());
+        requests.close();
+      };
+      if (!relayed.size) closing();
     },
   };
 }

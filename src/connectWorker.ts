@@ -69,7 +69,7 @@ export async function connectWorker(
   died.catch(() => worker.terminate());
   const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
   const lock = locks ? `reprise:${open.name}:worker:${randomId()}` : null;
-  // Closed with the worker: a new worker gets a relay of its own.
+  // Closed with the worker (what it posted before still goes out): a new worker gets a relay of its own.
   const relay = openChannel && channelRelay(openChannel);
   died.catch(() => relay?.close());
   const options = Comlink.transfer({ ...open, lock, relay: relay?.port ?? null }, relay ? [relay.port] : []);

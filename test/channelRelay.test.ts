@@ -140,6 +140,25 @@ describe('channelRelay and relayedChannel', () => {
     expect(page.opened.every((record) => record.closed)).toBe(true);
   });
 
+  it('closed as its worker goes (a cache closing), it stops listening at once and still sends what the worker posted before', async () => {
+    const name = uniqueName();
+    const page = pageChannels(name);
+    const relay = relayOf(page.open);
+    const received: unknown[] = [];
+    const channel = relayedChannel(relay.port)((message) => received.push(message));
+    await channel.ready;
+    const other = otherTab(name);
+    // The worker's last words, then its channel closes (as TabSync.close does), and the page closes the relay.
+    channel.post(hello('last words'));
+    channel.close();
+    relay.close();
+    expect(page.opened.every((record) => record.closed)).toBe(true);
+    other.channel.postMessage(hello('too late'));
+    await vi.waitFor(() => expect(other.heard).toEqual([hello('last words')]));
+    await turns();
+    expect(received).toEqual([]);
+  });
+
   it('each channel the worker opens is a BroadcastChannel of its own; closing the relay (a dead worker, a closed cache) closes them all', async () => {
     const name = uniqueName();
     const page = pageChannels(name);

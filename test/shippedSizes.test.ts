@@ -24,9 +24,10 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * calls wait for the open, the page reads meanwhile: 0.3 kB, for a cold start without the open's 60 ms;
  * 1.38 until the page listened to the other tabs from the worker's start and the engine started from the
  * first change heard, so that watchers and listeners miss nothing made while the engine opens: 0.15 kB
- * (and Infinity taken as a TTL since: 0.15 kB, 1.389).)
+ * (and Infinity taken as a TTL since: 0.15 kB, 1.389); 1.39 until a closing worker's last messages
+ * to the other tabs were still passed on by the page (channelRelay.close): 0.05 kB, 1.3900.)
  */
-const REACHED_RATIO = 1.39;
+const REACHED_RATIO = 1.4;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
