@@ -7,6 +7,7 @@ import { openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { checkedChannel } from '../src/checkedChannel';
+import type { ChannelLike } from '../src/TabChannel';
 
 async function openTabs(count: number, config: CacheConfig = {}) {
   const name = uniqueName();
@@ -147,6 +148,43 @@ describe('watchers in other tabs', () => {
       { type: 'track_metadata', kind: 'set', keys: ['song'], source: 'remote' },
     ]);
     expect(heard).toEqual(['remote track_removed t1', 'remote track_modified t2', 'remote manual_invalidation t3']);
+    await b.close();
+  });
+
+  it('are told of a change logged before this tab read where it starts whose message came after; its memory tier keeps what it wrote since', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const config: CacheConfig = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' } } } };
+    const { cache: a } = await openCache({ name, indexedDB, config });
+    // This tab's page hears the other tabs, but what it hears arrives only when let through (a message trails its commit).
+    const held: (() => void)[] = [];
+    let hold = true;
+    const pageChannel = () =>
+      checkedChannel((): ChannelLike => {
+        const channel = new BroadcastChannel(name);
+        return {
+          postMessage: (message) => channel.postMessage(message),
+          addEventListener: (type, listener) => channel.addEventListener(type, (event) => (hold ? held.push(() => listener(event as MessageEvent)) : listener(event as MessageEvent))),
+          close: () => channel.close(),
+        };
+      });
+    let release = () => {};
+    const opening = new Promise<void>((resolve) => (release = resolve));
+    const { cache: b } = await openRemoteCache({ name, indexedDB, config, opening: () => opening, pageChannel });
+    const heard: string[] = [];
+    b.on('*', (event, { source }) => void heard.push(`${source} ${event.eventType} ${event.trackId ?? ''}`));
+    await a.emit({ eventType: 'manual_invalidation', trackId: 't2' });
+    release();
+    // b's engine opens after the event was logged, and reads it in the log's head.
+    await b.set('generic', 'fresh', 1, { trackId: 't2' });
+    expect(heard).toEqual([]);
+    hold = false;
+    held.splice(0).forEach((deliver) => deliver());
+    await vi.waitFor(() => expect(heard).toEqual(['remote manual_invalidation t2']));
+    expect(await b.get('generic', 'fresh')).toBe(1);
+    await a.emit({ eventType: 'manual_invalidation', trackId: 't2' });
+    await vi.waitFor(() => expect(heard).toHaveLength(2));
+    expect(await b.get('generic', 'fresh')).toBeUndefined();
     await b.close();
   });
 

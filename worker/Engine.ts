@@ -100,7 +100,7 @@ export class Engine implements EngineApi {
       tabId: this.#tabId,
       openChannel: options.openChannel,
       log: () => this.#idb?.log ?? null,
-      apply: (change, invalidated, logged) => this.#applyRemote(change, invalidated, logged),
+      apply: (change, invalidated, logged, memory) => this.#applyRemote(change, invalidated, logged, memory),
       relay: (shared) => this.#relay(shared),
       schedule: (this.#schedule = options.schedule ?? later),
       forgetUnseen: () => this.#forgetUnseen(),
@@ -590,18 +590,21 @@ export class Engine implements EngineApi {
     for (const [type, count] of Object.entries(counts) as [TypeName, number][]) this.#count(type).invalidations += count;
   }
 
-  /** Another tab's change: IndexedDB is already done (shared), so apply it to this tab's memory tier and tell the client. */
-  async #applyRemote(change: Change, persistent: Counts, logged: LogPlace | null): Promise<void> {
+  /**
+   * Another tab's change: IndexedDB is already done (shared), so apply it to this tab's memory tier
+   * (unless `memory` is false, see TabSync's apply) and tell the client.
+   */
+  async #applyRemote(change: Change, persistent: Counts, logged: LogPlace | null, memory: boolean): Promise<void> {
     if (this.#closed) return;
     if (change.kind === 'clear') {
       // Another tab's custom types that this one does not have are not its business.
       const types = change.types.filter((type) => this.#config.has(type));
-      await this.#memory.clear(types.filter((type) => this.#storeOf(type) === this.#memory));
+      if (memory) await this.#memory.clear(types.filter((type) => this.#storeOf(type) === this.#memory));
       for (const type of types) this.#feed.add(type, 'clear', null, 'remote', false);
       return;
     }
     const { event } = change;
-    const local = await this.#invalidateMemory(event);
+    const local = memory ? await this.#invalidateMemory(event) : {};
     this.#countInvalidations(local);
     this.#invalidated({ ...persistent, ...local }, 'remote');
     const invalidated = this.#report(event, { ...persistent, ...local });

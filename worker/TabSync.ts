@@ -26,8 +26,11 @@ export interface TabSyncOptions {
   openChannel: OpenTabChannel | undefined;
   /** The log, while IndexedDB is usable. */
   log: () => Pick<EventLog, 'after' | 'head'> | null;
-  /** Applies another tab's change to this tab (its memory tier, its listeners); `logged`: where it is in the log, if it is. */
-  apply: (change: Change, invalidated: Counts, logged: LogPlace | null) => Promise<void>;
+  /**
+   * Applies another tab's change to this tab (its memory tier, its listeners); `logged`: where it is in
+   * the log, if it is. `memory` false: only its listeners are told (the memory tier was empty then).
+   */
+  apply: (change: Change, invalidated: Counts, logged: LogPlace | null, memory: boolean) => Promise<void>;
   /**
    * Applies to IndexedDB, and logs, a change made by a tab that has no IndexedDB — unless a tab already
    * logged it; returns it as logged.
@@ -88,7 +91,8 @@ export class TabSync {
    * Starts listening. A new tab's memory tier is empty, so the changes logged before it listened are not
    * its business, but those it heard of are, for its listeners: where it listened before its engine
    * opened (a worker's page keeps what it hears for it, see src/channelRelay.ts), the first logged change
-   * it heard may be older than the log's head, and it starts before that change. A tab that replaces a
+   * it heard may be older than the log's head, and it starts before that change (one heard only after
+   * the head was read is told to the listeners, see #take). A tab that replaces a
    * dead engine of the same tab starts after the last change that one applied (`since`). The changes
    * logged from where it starts to the head are applied before this settles. Returns where in the log it
    * then is (null where there is no log, or it could not be read).
@@ -279,7 +283,7 @@ export class TabSync {
     if (this.#applied.has(shared.id)) return;
     if (!this.#options.log()) {
       this.#remember(shared.id);
-      return this.#options.apply(shared.change, shared.invalidated, null);
+      return this.#options.apply(shared.change, shared.invalidated, null, true);
     }
     const { epoch, seq } = shared;
     if (seq === null) {
@@ -293,7 +297,7 @@ export class TabSync {
         if (this.#unloggedHere.has(shared.id)) return;
         this.#unloggedHere.add(shared.id);
         if (this.#unloggedHere.size > MAX_UNLOGGED) this.#unloggedHere.delete(this.#unloggedHere.values().next().value!);
-        return this.#options.apply(shared.change, shared.invalidated, null);
+        return this.#options.apply(shared.change, shared.invalidated, null, true);
       }
       const { record, epoch: logged } = relayed;
       // Applied here already when a first try to log it failed: the catch-up below skips it.
@@ -302,12 +306,19 @@ export class TabSync {
       return this.#catchUp();
     }
     const position = this.#position;
-    if (position && epoch === position.epoch && seq <= position.seq) return; // Replayed from the log already.
+    if (position && epoch === position.epoch && seq <= position.seq) {
+      // Not replayed (it would be in #applied), yet heard, so posted after this tab listened: logged
+      // before it read where it starts, its message trailing the commit. Its listeners' business (see
+      // start), not its memory tier's: empty then, what it holds now is newer than the change.
+      if (this.#appliedUnlogged(shared.id)) return;
+      this.#remember(shared.id);
+      return this.#options.apply(shared.change, shared.invalidated, { epoch, seq }, false);
+    }
     if (!position || epoch !== position.epoch || seq !== position.seq + 1) return this.#catchUp();
     position.seq = seq;
     if (this.#appliedUnlogged(shared.id)) return;
     this.#remember(shared.id);
-    return this.#options.apply(shared.change, shared.invalidated, { epoch, seq });
+    return this.#options.apply(shared.change, shared.invalidated, { epoch, seq }, true);
   }
 
   /** Whether this tab applied the change already without logging it (its relay failed); if so, it counts as applied from now on. */
@@ -340,7 +351,7 @@ export class TabSync {
       position.seq = record.seq;
       if (record.origin === this.#options.tabId || (record.id !== undefined && this.#applied.has(record.id)) || this.#appliedUnlogged(record.id)) continue;
       if (record.id !== undefined) this.#remember(record.id);
-      await this.#options.apply(changeOf(record), record.invalidated, { epoch: position.epoch, seq: record.seq });
+      await this.#options.apply(changeOf(record), record.invalidated, { epoch: position.epoch, seq: record.seq }, true);
     }
     position.seq = Math.max(position.seq, tail.trimmedThrough);
   }
