@@ -6,6 +6,8 @@ import type { EngineApi } from '../src/protocol';
 import { RemoteEngine } from '../src/RemoteEngine';
 import { inProcessWorkers, openRemoteCache } from './support/inProcessWorkers';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
+import { engineTab } from './support/engineTab';
+import type { ChannelLike } from '../src/TabChannel';
 
 const entries = (count: number) => Array.from({ length: count }, (_, index) => ({ key: `k${index}`, value: index }));
 
@@ -58,6 +60,39 @@ describe('a worker that dies', () => {
     await vi.waitFor(() => expect(heard).toEqual(expected));
     await other.emit({ eventType: 'library_sync' });
     await vi.waitFor(() => expect(heard).toEqual([...expected, 'remote library_sync']));
+  });
+
+  it('its replacement does not tell the listeners again what the dead worker told them, when that change’s message comes late', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
+    // The other tab's messages, kept to deliver one again: late, or twice, as a channel may.
+    const posted: unknown[] = [];
+    const { cache: other } = await engineTab({
+      name,
+      indexedDB,
+      openChannel: checkedChannel((): ChannelLike => {
+        const channel = new BroadcastChannel(name);
+        return {
+          postMessage: (message) => (posted.push(message), channel.postMessage(message)),
+          addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
+          close: () => channel.close(),
+        };
+      }),
+    });
+    const heard: string[] = [];
+    here.on('*', (event, { source }) => heard.push(`${source} ${event.eventType}`));
+    await other.emit({ eventType: 'library_sync' });
+    await vi.waitFor(() => expect(heard).toEqual(['remote library_sync']));
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    const late = new BroadcastChannel(name);
+    late.postMessage(posted.find((message) => (message as { kind: string }).kind === 'event'));
+    late.close();
+    await other.emit({ eventType: 'track_modified', trackId: 't1' });
+    await vi.waitFor(() => expect(heard).toHaveLength(2));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(heard).toEqual(['remote library_sync', 'remote track_modified']);
   });
 
   it('fails the pending calls with worker_failed, and the next call starts a new worker', async () => {

@@ -82,6 +82,8 @@ export class TabSync {
   #closed = false;
   /** While this tab starts (null until it hears one): the first logged change it heard of. */
   #first: SharedChange | null | undefined;
+  /** Where the dead engine this one replaces had applied the log to (see start). */
+  #since: LogPlace | null = null;
 
   constructor(options: TabSyncOptions) {
     this.#options = options;
@@ -100,6 +102,7 @@ export class TabSync {
   async start(since: LogPlace | null = null): Promise<LogPlace | null> {
     const log = this.#options.log();
     this.#first = null;
+    this.#since = since;
     // Listening first: a change logged after the head is read below is then heard of.
     const listening = this.#listen();
     this.#hello();
@@ -310,7 +313,9 @@ export class TabSync {
       // Not replayed (it would be in #applied), yet heard, so posted after this tab listened: logged
       // before it read where it starts, its message trailing the commit. Its listeners' business (see
       // start), not its memory tier's: empty then, what it holds now is newer than the change.
-      if (this.#appliedUnlogged(shared.id)) return;
+      // The engine this one replaced told them already.
+      const since = this.#since;
+      if (this.#appliedUnlogged(shared.id) || (since && epoch === since.epoch && seq <= since.seq)) return;
       this.#remember(shared.id);
       return this.#options.apply(shared.change, shared.invalidated, { epoch, seq }, false);
     }
