@@ -1,4 +1,5 @@
 import { isCacheError, type CacheErrorCode } from './CacheError';
+import { ChannelLocks, type Locks } from './ChannelLocks';
 import { abortedError } from './SharedFetch';
 import { describeError, fetchOutcomeSchema, rebuildError, type FetchOutcome } from './fetchOutcome';
 
@@ -12,8 +13,8 @@ export interface FetchChannel {
 export interface FetchLocksOptions {
   /** The cache's name: locks and the channel are per cache. */
   name: string;
-  /** navigator.locks; without it every tab fetches for itself. */
-  locks: LockManager | undefined;
+  /** navigator.locks; without it, locks over the fetch channel (see ChannelLocks); without either, every tab fetches for itself. */
+  locks: Locks | undefined;
   openChannel: (() => FetchChannel) | undefined;
 }
 
@@ -51,18 +52,21 @@ const OUTCOME_GRACE_MS = 250;
  * tab that fetches; the others wait until it is released, then read what it stored, or take the value
  * or the error it announced on the fetch channel. A tab whose fetcher's callers all left, or that died,
  * leaves the key to the next waiting tab, which fetches for itself. Without Web Locks (plain-http
- * pages) each tab fetches for itself.
+ * pages, Node) the tabs elect the fetching one over the fetch channel, less strictly (ChannelLocks).
  */
 export class FetchLocks {
   readonly #options: FetchLocksOptions;
+  readonly #locks: Locks | undefined;
 
   constructor(options: FetchLocksOptions) {
     this.#options = options;
+    this.#locks = options.locks ?? (options.openChannel && new ChannelLocks(options.openChannel));
   }
 
   /** The value, and whether it came from another tab's fetch. */
   async run<T>(type: string, key: string, run: FetchRun<T>): Promise<{ value: T; shared: boolean }> {
-    const { locks, openChannel, name } = this.#options;
+    const { openChannel, name } = this.#options;
+    const locks = this.#locks;
     if (!locks || !openChannel) return { value: (await run.lead()).value, shared: false };
     const lock = `reprise:${name}:fetch:${JSON.stringify([type, key])}`;
     const channel = openChannel();

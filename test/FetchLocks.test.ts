@@ -113,12 +113,37 @@ describe.each<ContentType>(['album_year', 'generic'])('%s across three tabs', (t
   });
 });
 
-describe('without Web Locks (plain-http pages)', () => {
-  it('each tab fetches for itself', async () => {
+describe('without Web Locks (plain-http pages, Node): the tabs elect the fetching one over the channel', () => {
+  it.each<ContentType>(['album_year', 'generic'])("%s: three tabs asking at once call the fetcher once: 'fetch' once, 'shared' twice", async (type) => {
     const tabs = await openTabs(3, { locks: null });
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const calls = tabs.map(({ cache }) => cache.resolve(type, 'k', fetcher));
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    reply.open('v');
+    const results = await Promise.all(calls);
+    expect(results.map((result) => result.value)).toEqual(['v', 'v', 'v']);
+    expect(results.map((result) => result.source).sort()).toEqual(['fetch', 'shared', 'shared']);
+    expect(fetcher).toHaveBeenCalledTimes(1);
+  });
+
+  it('a failing fetch reaches every caller in every tab, and caches nothing', async () => {
+    const tabs = await openTabs(2, { locks: null });
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const calls = tabs.map(({ cache }) => cache.getOrSet('album_year', 'k', fetcher));
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    reply.fail(new Error('API down'));
+    for (const call of calls) expect(await rejection(call)).toMatchObject({ message: 'API down' });
+    expect(fetcher).toHaveBeenCalledTimes(1);
+  });
+
+  it('without a channel either, each tab fetches for itself', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const tabs = await Promise.all([0, 1].map(() => engineTab({ name, indexedDB, fetchLocks: new FetchLocks({ name, locks: undefined, openChannel: undefined }) })));
     const fetcher = vi.fn(async () => 'v');
     const results = await Promise.all(tabs.map(({ cache }) => cache.resolve('generic', 'k', fetcher)));
-    expect(results.map((result) => result.source)).toEqual(['fetch', 'fetch', 'fetch']);
-    expect(fetcher).toHaveBeenCalledTimes(3);
+    expect(results.map((result) => result.source)).toEqual(['fetch', 'fetch']);
   });
 });

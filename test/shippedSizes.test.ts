@@ -25,9 +25,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * 1.38 until the page listened to the other tabs from the worker's start and the engine started from the
  * first change heard, so that watchers and listeners miss nothing made while the engine opens: 0.15 kB
  * (and Infinity taken as a TTL since: 0.15 kB, 1.389); 1.39 until a closing worker's last messages
- * to the other tabs were still passed on by the page (channelRelay.close): 0.05 kB, 1.3900.)
+ * to the other tabs were still passed on by the page (channelRelay.close): 0.05 kB, 1.3900; 1.40 until
+ * pages without Web Locks elected one tab to fetch a key for all, over the fetch channel
+ * (src/ChannelLocks.ts, SPEC §3b and §4): 0.6 kB on the page, 1.41.)
  */
-const REACHED_RATIO = 1.4;
+const REACHED_RATIO = 1.42;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();

@@ -1,35 +1,10 @@
 // One fetch for all tabs, in real Chromium: Web Locks elect the tab that fetches, the others wait and
 // take what it stored (or the value or error it announced).
 import { describe, expect, it } from 'vitest';
-import { uniqueName, useBrowser, type TestPage } from './chromium';
-import { openTab } from './tabs';
+import { uniqueName, useBrowser } from './chromium';
+import { askAtOnce, openTab } from './tabs';
 
 const browser = useBrowser({ eachTest: true });
-
-/** Each tab asks for the key at once, with a fetcher that answers (or fails) after 300 ms and counts its calls. */
-async function askAtOnce(tabs: TestPage[], type: string, fail: boolean) {
-  return Promise.all(
-    tabs.map(({ page }) =>
-      page.evaluate(
-        async ({ type, fail }) => {
-          (window as unknown as { fetcherCalls: number }).fetcherCalls ??= 0;
-          const fetcher = async () => {
-            (window as unknown as { fetcherCalls: number }).fetcherCalls++;
-            await new Promise((resolve) => setTimeout(resolve, 300));
-            if (fail) throw new Error('API down');
-            return { year: 1999 };
-          };
-          const result = await window.tab.cache!.resolve(type as 'album_year', 'k', fetcher).then(
-            (resolved) => ({ ok: true as const, ...resolved }),
-            (error: Error) => ({ ok: false as const, message: error.message }),
-          );
-          return { result, calls: (window as unknown as { fetcherCalls: number }).fetcherCalls, has: await window.tab.cache!.has(type as 'album_year', 'k') };
-        },
-        { type, fail },
-      ),
-    ),
-  );
-}
 
 describe.each(['album_year', 'generic'])('%s: three tabs asking for one key at once', (type) => {
   it("call the fetcher once in total: source 'fetch' once and 'shared' twice, and every tab holds the value", async () => {

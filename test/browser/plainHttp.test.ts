@@ -2,7 +2,7 @@
 // Web Locks. Reprise must work there like anywhere else, dead-worker detection included.
 import { describe, expect, it } from 'vitest';
 import { uniqueName, useBrowser } from './chromium';
-import { openTab, waitForEvents } from './tabs';
+import { askAtOnce, openTab, waitForEvents } from './tabs';
 
 const browser = useBrowser({ plainHttp: true, eachTest: true });
 
@@ -54,5 +54,18 @@ describe('on a plain-http page', () => {
     console.log('a worker terminated on a plain-http page:', JSON.stringify(dead));
     expect(dead).toMatchObject({ code: 'worker_failed', after: 1999, workers: 2 });
     expect(dead.seconds).toBeLessThan(10);
+  });
+
+  it.each(['album_year', 'generic'])("%s: three tabs asking for one key at once call the fetcher once (the tabs elect the fetching one over the channel)", async (type) => {
+    const name = uniqueName('http-fetch');
+    const tabs = [await openTab(browser, name), await openTab(browser, name), await openTab(browser, name)];
+    const seen = await askAtOnce(tabs, type, false);
+    console.log(`plain http, ${type}, three tabs at once:`, JSON.stringify(seen));
+    expect(seen.reduce((sum, { calls }) => sum + calls, 0)).toBe(1);
+    expect(seen.map(({ result }) => (result.ok ? result.source : result.message)).sort()).toEqual(['fetch', 'shared', 'shared']);
+    const failed = await askAtOnce(tabs, type, true).then((answers) => answers.map(({ result }) => result));
+    // The key is cached now: no fetch, no failure.
+    expect(failed.map((result) => result.ok && result.source)).toEqual(['cache', 'cache', 'cache']);
+    for (const { errors } of tabs) expect(errors).toEqual([]);
   });
 });

@@ -18,3 +18,28 @@ export async function openTab(browser: Browser, name: string, config: CacheConfi
 export async function waitForEvents(page: Page, count: number): Promise<void> {
   await page.waitForFunction((count) => window.tab.events.length >= count, count, { timeout: 10_000 });
 }
+
+/** Each tab asks for the key at once, with a fetcher that answers (or fails) after 300 ms and counts its calls. */
+export async function askAtOnce(tabs: TestPage[], type: string, fail: boolean) {
+  return Promise.all(
+    tabs.map(({ page }) =>
+      page.evaluate(
+        async ({ type, fail }) => {
+          (window as unknown as { fetcherCalls: number }).fetcherCalls ??= 0;
+          const fetcher = async () => {
+            (window as unknown as { fetcherCalls: number }).fetcherCalls++;
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            if (fail) throw new Error('API down');
+            return { year: 1999 };
+          };
+          const result = await window.tab.cache!.resolve(type as 'album_year', 'k', fetcher).then(
+            (resolved) => ({ ok: true as const, ...resolved }),
+            (error: Error) => ({ ok: false as const, message: error.message }),
+          );
+          return { result, calls: (window as unknown as { fetcherCalls: number }).fetcherCalls, has: await window.tab.cache!.has(type as 'album_year', 'k') };
+        },
+        { type, fail },
+      ),
+    ),
+  );
+}

@@ -1,0 +1,103 @@
+// Locks over a BroadcastChannel, for pages without Web Locks: tabs simulated in one Node process, each
+// with its own ChannelLocks on Node's BroadcastChannel (as a browser's, asynchronous).
+import { describe, expect, it, vi } from 'vitest';
+import { ChannelLocks } from '../src/ChannelLocks';
+import type { FetchChannel } from '../src/FetchLocks';
+import { uniqueName } from './support/openCache';
+
+function tabs(count: number) {
+  const name = uniqueName();
+  /** Set on a tab to make it vanish as a crashed one does: it says nothing more, and hears nothing. */
+  const gone = new Set<number>();
+  return Array.from({ length: count }, (_, tab) => ({
+    locks: new ChannelLocks((): FetchChannel => {
+      const channel = new BroadcastChannel(name);
+      return {
+        postMessage: (message) => gone.has(tab) || channel.postMessage(message),
+        addEventListener: (type, listener) => channel.addEventListener(type, (event) => gone.has(tab) || listener(event as MessageEvent)),
+        close: () => channel.close(),
+      };
+    }),
+    crash: () => gone.add(tab),
+  }));
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('ChannelLocks', () => {
+  it('tabs asking at once hold the lock one after the other, never two at a time', async () => {
+    const log: string[] = [];
+    await Promise.all(
+      tabs(4).map(({ locks }, tab) =>
+        locks.request('L', {}, async () => {
+          log.push(`+${tab}`);
+          await sleep(30);
+          log.push(`-${tab}`);
+        }),
+      ),
+    );
+    expect(log).toHaveLength(8);
+    for (let index = 0; index < log.length; index += 2) expect(log[index + 1]).toBe(`-${log[index]!.slice(1)}`);
+  });
+
+  it('with ifAvailable, a tab asking while another holds gets null at once; one asking after it let go holds', async () => {
+    const [a, b] = tabs(2);
+    let release = () => {};
+    const holding = a!.locks.request('L', {}, (held) => new Promise<unknown>((resolve) => (release = () => resolve(held))));
+    await sleep(60);
+    expect(await b!.locks.request('L', { ifAvailable: true }, (held) => held)).toBeNull();
+    release();
+    expect(await holding).not.toBeNull();
+    expect(await b!.locks.request('L', { ifAvailable: true }, (held) => held)).not.toBeNull();
+  });
+
+  it('two locks of different names do not wait for each other', async () => {
+    const [a, b] = tabs(2);
+    let release = () => {};
+    const holding = a!.locks.request('L', {}, () => new Promise<void>((resolve) => (release = resolve)));
+    await sleep(60);
+    expect(await b!.locks.request('M', { ifAvailable: true }, (held) => held)).not.toBeNull();
+    release();
+    await holding;
+  });
+
+  it('a request waiting for the lock rejects with AbortError when its signal aborts, and holds nothing', async () => {
+    const [a, b] = tabs(2);
+    let release = () => {};
+    const holding = a!.locks.request('L', {}, () => new Promise<void>((resolve) => (release = resolve)));
+    await sleep(60);
+    const controller = new AbortController();
+    let ran = false;
+    const waiting = b!.locks.request('L', { signal: controller.signal }, () => (ran = true));
+    await sleep(30);
+    controller.abort();
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
+    release();
+    await holding;
+    expect(ran).toBe(false);
+  });
+
+  it('a holder that crashed (silent from then on) is waited for a few seconds at most; one that lives keeps the lock however long it holds', async () => {
+    const [a, b, c] = tabs(3);
+    void a!.locks.request('L', {}, () => new Promise(() => {}));
+    await sleep(60);
+    const log: string[] = [];
+    let releaseB = () => {};
+    const heldByB = b!.locks.request('L', {}, () => {
+      log.push('b holds');
+      return new Promise<void>((resolve) => (releaseB = resolve));
+    });
+    await sleep(60);
+    a!.crash();
+    const crashed = Date.now();
+    await vi.waitFor(() => expect(log).toEqual(['b holds']), { timeout: 8000, interval: 50 });
+    // It waited for the heartbeats to lapse, not taking the lock from a holder that might be alive.
+    expect(Date.now() - crashed).toBeGreaterThanOrEqual(2000);
+    const heldByC = c!.locks.request('L', {}, () => void log.push('c holds'));
+    await sleep(4500);
+    log.push('b lets go');
+    releaseB();
+    await Promise.all([heldByB, heldByC]);
+    expect(log).toEqual(['b holds', 'b lets go', 'c holds']);
+  }, 20_000);
+});
