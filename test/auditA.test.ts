@@ -1,0 +1,152 @@
+import { IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it, vi } from 'vitest';
+import type { CacheChange } from '../src/Cache';
+import { checkedChannel } from '../src/checkedChannel';
+import { CacheClient } from '../src/CacheClient';
+import { PageTab } from '../src/PageTab';
+import type { ClientCallbacks } from '../src/protocol';
+import { RemoteEngine } from '../src/RemoteEngine';
+import { SmartCacheConfig } from '../src/SmartCacheConfig';
+import { Engine } from '../worker/Engine';
+import { remoteLogger } from '../worker/remoteLogger';
+import { inProcessWorkers, openRemoteCache } from './support/inProcessWorkers';
+import { openCache, uniqueName } from './support/openCache';
+
+const pageChannel = (name: string) => () => checkedChannel(() => new BroadcastChannel(name));
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** As openRemoteCache, but the page's engine is returned too: the page lifecycle (freeze, resume) calls it, as watchLifecycle does. */
+async function pageWithEngine(name: string, indexedDB: IDBFactory, opening: () => Promise<void>) {
+  let client: CacheClient | undefined;
+  const tab = new PageTab();
+  const logger = { error: vi.fn() };
+  const callbacks: ClientCallbacks = {
+    remoteEvent: (event, invalidated, logged) => {
+      if (logged) tab.heard(logged);
+      client?.remoteEvent(event, invalidated);
+    },
+    listening: (from) => tab.heard(from),
+    progress: () => {},
+    log: logger.error,
+    changed: (changes) => client?.changed(changes),
+  };
+  const { workers, connect } = inProcessWorkers(
+    async (client, _, openChannel) => {
+      await opening();
+      return Engine.create({ name, config: new SmartCacheConfig({}), indexedDB, cloneValues: false, logger: remoteLogger(client.log), client, tab: tab.open, openChannel });
+    },
+    { pageChannel: pageChannel(name) },
+  );
+  const engine = await RemoteEngine.start({ connect: connect(callbacks), logger });
+  client = new CacheClient(engine, { logger });
+  return { cache: client, engine, workers };
+}
+
+describe('audit A: a tab hears the others around its worker', () => {
+  it("a replacement worker does not tell the watchers again another tab's clear the dead worker told them", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, pageChannel: pageChannel(name) });
+    const { cache: other } = await openCache({ name, indexedDB });
+    const seen: string[] = [];
+    here.watch('generic', null, ({ kind, source }: CacheChange) => void seen.push(`${source} ${kind}`));
+    await other.clear('generic');
+    await vi.waitFor(() => expect(seen).toEqual(['remote clear']));
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    await here.stats();
+    await pause(20);
+    expect(seen).toEqual(['remote clear']);
+    await here.close();
+    await other.close();
+  });
+
+  it('an event another tab emits after createCache resolved reaches the listeners when the worker dies while its engine opens', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: other } = await openCache({ name, indexedDB });
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let opens = 0;
+    // The first worker's open hangs (its IndexedDB blocked, say) until it is killed.
+    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, pageChannel: pageChannel(name), opening: () => (opens++ === 0 ? held : Promise.resolve()) });
+    const heard: string[] = [];
+    here.on('*', (event, { source }) => void heard.push(`${source} ${event.eventType}`));
+    await other.emit({ eventType: 'library_sync' });
+    await pause(20);
+    workers[0]!.kill();
+    release();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    await here.stats();
+    await pause(20);
+    expect(heard).toEqual(['remote library_sync']);
+    await here.close();
+    await other.close();
+  });
+
+  it('an event another tab emits after the page resumed reaches the listeners when the page froze while its engine opened', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: other } = await openCache({ name, indexedDB });
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { cache: here, engine } = await pageWithEngine(name, indexedDB, () => held);
+    const heard: string[] = [];
+    here.on('*', (event, { source }) => void heard.push(`${source} ${event.eventType}`));
+    // Frozen and resumed (document 'freeze', 'resume') while the worker's engine still opens.
+    const frozen = engine.suspend();
+    const resumed = engine.resume();
+    await other.emit({ eventType: 'library_sync' });
+    await pause(20);
+    release();
+    await Promise.all([frozen, resumed]);
+    await here.stats();
+    await pause(20);
+    expect(heard).toEqual(['remote library_sync']);
+    await here.close();
+    await other.close();
+  });
+
+  it('an event another tab emits while the page is frozen, as its engine opens, is replayed to the listeners when it resumes', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: other } = await openCache({ name, indexedDB });
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { cache: here, engine } = await pageWithEngine(name, indexedDB, () => held);
+    const heard: string[] = [];
+    here.on('*', (event, { source }) => void heard.push(`${source} ${event.eventType}`));
+    const frozen = engine.suspend();
+    await other.emit({ eventType: 'library_sync' });
+    await pause(20);
+    // The engine opened while the page was frozen (a worker runs on).
+    release();
+    await pause(20);
+    await Promise.all([frozen, engine.resume()]);
+    await here.stats();
+    await pause(20);
+    expect(heard).toEqual(['remote library_sync']);
+    await here.close();
+    await other.close();
+  });
+
+  it("the watchers hear another tab's event when the worker dies just after telling the listeners of it", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, pageChannel: pageChannel(name) });
+    const { cache: other } = await openCache({ name, indexedDB });
+    await other.set('track_metadata', 't1', { title: 'x' }, { trackId: 't1' });
+    await pause(20);
+    const seen: string[] = [];
+    here.watch('track_metadata', 't1', ({ kind, source }: CacheChange) => void seen.push(`${source} ${kind}`));
+    // The worker is terminated (a crash) once the page has heard of the event: its watchers' share of it was still on its way.
+    here.on('*', () => workers[0]!.kill());
+    await other.emit({ eventType: 'track_removed', trackId: 't1' });
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    await here.stats();
+    await pause(20);
+    expect(seen).toEqual(['remote invalidate']);
+    await here.close();
+    await other.close();
+  });
+});
