@@ -16,6 +16,8 @@ export interface ChannelRelay {
    * `suspend` reaches it, which a page entering the back/forward cache may no longer see happen.
    */
   pause(): void;
+  /** The page runs again: while its worker has not asked for its first channel, listen for it again. */
+  resume(): void;
   /**
    * The worker died, or the cache closed: stop listening now. What the worker had posted before still
    * goes out (a tab without IndexedDB learns of a change only so), until each of its channels has said
@@ -32,21 +34,23 @@ export interface ChannelRelay {
  * it listens (`'listening'`) only once the BroadcastChannel is open, and nothing reaches a channel it
  * closed — it catches up from the log when it opens the next one.
  */
-export function channelRelay(openChannel: OpenTabChannel): ChannelRelay {
+export function channelRelay(openChannel: OpenTabChannel, kept: RelayedMessage[] = []): ChannelRelay {
   const { port1: requests, port2: port } = new MessageChannel();
   const relayed = new Set<Pick<ChannelRelay, 'pause' | 'close'>>();
   // Listening from the start, for the worker's first channel: the worker asks for it once its engine has
   // opened, and what another tab says meanwhile (after createCache resolved) is this tab's business too.
-  // Kept until then, and told first (TabSync.start starts from the first change it hears of).
-  let early: RelayedMessage[] | null = [];
+  // Kept until then, and told first (TabSync.start starts from the first change it hears of). `kept` is
+  // the page's: what a worker that died before asking was kept goes to the next one (which starts there).
+  let early: RelayedMessage[] | null = kept;
   let tellFirst: ((message: RelayedMessage) => void) | undefined;
-  let first: TabChannel | null = openChannel((message) => (tellFirst ? tellFirst(message) : early && early.length < MAX_EARLY && early.push(message)));
+  const hear = (message: RelayedMessage) => (tellFirst ? tellFirst(message) : early && early.length < MAX_EARLY && early.push(message));
+  let first: TabChannel | null = openChannel(hear);
   /** Set once closed: closes the ports, when the worker's channels have all closed or the wait is over. */
   let closing: (() => void) | null = null;
   requests.onmessage = ({ data: worker }: MessageEvent<MessagePort>) => {
     if (closing) return worker.close();
     const tell = (message: RelayedMessage) => worker.postMessage(message);
-    early?.forEach(tell);
+    early?.splice(0).forEach(tell);
     early = null;
     tellFirst ??= tell;
     let channel: TabChannel | null = first ?? openChannel(tell);
@@ -84,9 +88,16 @@ export function channelRelay(openChannel: OpenTabChannel): ChannelRelay {
   return {
     port,
     pause,
+    resume() {
+      // Not asked yet: what comes from now on is the worker's business, as before the pause.
+      if (early && !first && !closing) first = openChannel(hear);
+    },
     close() {
       if (closing) return;
       pause();
+      // What was kept stays in `kept`, for the next worker of this page; not the malformed ones (each
+      // worker counts those its own channel heard).
+      early?.splice(0, early.length, ...early.filter((message) => message !== null));
       early = null;
       const timer = setTimeout(() => closing!(), CLOSE_WAIT_MS);
       unref(timer);

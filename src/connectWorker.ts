@@ -4,7 +4,7 @@ import { registerCacheErrorTransfer } from './cacheErrorTransfer';
 import { channelRelay } from './channelRelay';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { randomId } from './randomId';
-import { ENGINE_METHODS, WORKER_LOADED, type ClientCallbacks, type EngineApi, type EngineConnection, type StorageKind, type WorkerHost, type WorkerOpenOptions } from './protocol';
+import { ENGINE_METHODS, WORKER_LOADED, type ClientCallbacks, type RelayedMessage, type EngineApi, type EngineConnection, type StorageKind, type WorkerHost, type WorkerOpenOptions } from './protocol';
 import type { OpenTabChannel } from './TabChannel';
 
 /**
@@ -42,7 +42,7 @@ export async function connectWorker(
   createWorker: () => Worker,
   open: Omit<WorkerOpenOptions, 'lock' | 'relay'>,
   client: ClientCallbacks,
-  { openChannel, startHint }: { openChannel?: OpenTabChannel; startHint?: string } = {},
+  { openChannel, startHint, kept }: { openChannel?: OpenTabChannel; startHint?: string; kept?: RelayedMessage[] } = {},
 ): Promise<EngineConnection> {
   registerCacheErrorTransfer();
   let worker: Worker;
@@ -70,7 +70,7 @@ export async function connectWorker(
   const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
   const lock = locks ? `reprise:${open.name}:worker:${randomId()}` : null;
   // Closed with the worker (what it posted before still goes out): a new worker gets a relay of its own.
-  const relay = openChannel && channelRelay(openChannel);
+  const relay = openChannel && channelRelay(openChannel, kept);
   died.catch(() => relay?.close());
   const options = Comlink.transfer({ ...open, lock, relay: relay?.port ?? null }, relay ? [relay.port] : []);
   const host = Comlink.wrap<WorkerHost>(worker);
@@ -127,9 +127,11 @@ export async function connectWorker(
     ]),
   ) as unknown as EngineApi;
   if (relay) {
-    const { suspend } = engine;
+    const { suspend, resume } = engine;
     // Stops listening at once: a page going into the back/forward cache may not run again before the worker answers.
     engine.suspend = () => (relay.pause(), suspend());
+    // And listens again at once, for a worker whose engine still opens (an open one listens again itself).
+    engine.resume = () => (relay.resume(), resume());
   }
   // The worker holds this lock from the start of its open while it lives, so a request made once it has
   // opened is granted exactly when it dies (terminate included). Until then, pings watch it.

@@ -11,7 +11,7 @@ import { plainRecord } from './plainRecord';
 import { followPolicyUpdates } from './policyUpdates';
 import { typesOf } from './typesOf';
 import { PageTab } from './PageTab';
-import type { ClientCallbacks, EngineApi } from './protocol';
+import type { ClientCallbacks, EngineApi, RelayedMessage } from './protocol';
 import type { SmartCacheConfig } from './SmartCacheConfig';
 import type { TypeName } from './contentType';
 import { cacheConfigSchema } from './configSchema';
@@ -131,8 +131,10 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
     // Reads of persistent types straight from IndexedDB, as the worker keeps them there (see DirectReads).
     const page = indexedDBHere();
     const direct = page && new DirectReads({ name, indexedDB: page, types });
+    // What the page heard for a worker that died before its engine asked for it: the next one's (see channelRelay).
+    const kept: RelayedMessage[] = [];
     engine = await RemoteEngine.start({
-      connect: () => connectWorker(createWorker, { name, config: current(), tab: tab.open }, callbacks, { openChannel, startHint }),
+      connect: () => connectWorker(createWorker, { name, config: current(), tab: tab.open }, callbacks, { openChannel, startHint, kept }),
       logger,
       direct,
     });

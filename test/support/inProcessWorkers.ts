@@ -5,7 +5,7 @@ import { CacheClient } from '../../src/CacheClient';
 import { CacheError } from '../../src/CacheError';
 import type { Schemas } from '../../src/Cache';
 import { PageTab } from '../../src/PageTab';
-import type { ClientCallbacks, EngineApi, EngineConnection, StorageKind } from '../../src/protocol';
+import type { ClientCallbacks, EngineApi, EngineConnection, RelayedMessage, StorageKind } from '../../src/protocol';
 import { channelRelay } from '../../src/channelRelay';
 import { DirectReads } from '../../src/DirectReads';
 import type { OpenTabChannel } from '../../src/TabChannel';
@@ -61,10 +61,12 @@ export function inProcessWorkers(
   options: InProcessWorkersOptions = {},
 ) {
   const workers: InProcessWorker[] = [];
+  // As createCache keeps it for its workers (see channelRelay).
+  const kept: RelayedMessage[] = [];
   const connect = (client: ClientCallbacks) => async (): Promise<EngineConnection> => {
     let fail!: (error: CacheError) => void;
     const died = new Promise<never>((_, reject) => (fail = reject));
-    const relay = options.pageChannel && channelRelay(options.pageChannel());
+    const relay = options.pageChannel && channelRelay(options.pageChannel(), kept);
     died.catch(() => relay?.close());
     let dead = false;
     // What this worker said of its storage (see connectWorker).
@@ -120,6 +122,7 @@ export function inProcessWorkers(
           if (!engine && method === 'close') return;
           // As connectWorker's: the page stops listening at once.
           if (method === 'suspend') relay?.pause();
+          if (method === 'resume') relay?.resume();
           // Copied when the call is made, as connectWorker copies one made while the engine opens.
           const sent = copy(args);
           await opened;
