@@ -168,7 +168,7 @@ export interface ClientCallbacks {
    * there is none), so that a worker replacing a dead one goes on from there.
    */
   remoteEvent(event: CacheEvent, invalidated: EmitReport['invalidated'], logged?: LogPlace | null): void;
-  /** The engine has started, and applies the other tabs' changes logged after `from`. */
+  /** The engine has started, and applies the other tabs' changes logged after `from`; or it has applied and told another tab's clear logged at `from`. */
   listening(from: LogPlace): void;
   /** `done` of `total` entries of a batch are written. */
   progress(batch: string, done: number, total: number): void;

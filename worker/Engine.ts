@@ -601,6 +601,11 @@ export class Engine implements EngineApi {
       const types = change.types.filter((type) => this.#config.has(type));
       if (memory) await this.#memory.clear(types.filter((type) => this.#storeOf(type) === this.#memory));
       for (const type of types) this.#feed.add(type, 'clear', null, 'remote', false);
+      // Its watchers' share goes now, and then where it is logged: a worker replacing this one, should it
+      // die, replays it only if the page was not told of it (see PageTab).
+      this.#feed.flush();
+      const { client } = this.#options;
+      if (client && logged) this.#notify(() => client.listening(logged));
       return;
     }
     const { event } = change;
@@ -609,6 +614,8 @@ export class Engine implements EngineApi {
     this.#invalidated({ ...persistent, ...local }, 'remote');
     const invalidated = this.#report(event, { ...persistent, ...local });
     const { client } = this.#options;
+    // Its watchers' share first, in the same turn: `logged` tells the page it has all of it (see the clear's above).
+    this.#feed.flush();
     if (client) this.#notify(() => client.remoteEvent(event, invalidated, logged));
   }
 
