@@ -2,6 +2,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import type { CacheChange } from '../src/Cache';
 import { checkedChannel } from '../src/checkedChannel';
+import type { ChannelLike, OpenTabChannel } from '../src/TabChannel';
 import { CacheClient } from '../src/CacheClient';
 import { PageTab } from '../src/PageTab';
 import type { ClientCallbacks } from '../src/protocol';
@@ -16,7 +17,7 @@ const pageChannel = (name: string) => () => checkedChannel(() => new BroadcastCh
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** As openRemoteCache, but the page's engine is returned too: the page lifecycle (freeze, resume) calls it, as watchLifecycle does. */
-async function pageWithEngine(name: string, indexedDB: IDBFactory, opening: () => Promise<void>) {
+async function pageWithEngine(name: string, indexedDB: IDBFactory, opening: () => Promise<void>, channel: () => OpenTabChannel = pageChannel(name)) {
   let client: CacheClient | undefined;
   const tab = new PageTab();
   const logger = { error: vi.fn() };
@@ -35,7 +36,7 @@ async function pageWithEngine(name: string, indexedDB: IDBFactory, opening: () =
       await opening();
       return Engine.create({ name, config: new SmartCacheConfig({}), indexedDB, cloneValues: false, logger: remoteLogger(client.log), client, tab: tab.open, openChannel });
     },
-    { pageChannel: pageChannel(name) },
+    { pageChannel: channel },
   );
   const engine = await RemoteEngine.start({ connect: connect(callbacks), logger });
   client = new CacheClient(engine, { logger });
@@ -146,6 +147,41 @@ describe('audit A: a tab hears the others around its worker', () => {
     await here.stats();
     await pause(20);
     expect(seen).toEqual(['remote invalidate']);
+    await here.close();
+    await other.close();
+  });
+
+  it('an event logged just before the engine read where it starts, its message still on its way as the page froze, is told to the listeners on resume', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: other } = await openCache({ name, indexedDB });
+    // The page's channels: what they hear arrives when let through (a message trails its commit); a closed one hears nothing more.
+    const held: (() => void)[] = [];
+    const slowChannel = () =>
+      checkedChannel((): ChannelLike => {
+        const channel = new BroadcastChannel(name);
+        let open = true;
+        return {
+          postMessage: (message) => channel.postMessage(message),
+          addEventListener: (type, listener) => channel.addEventListener(type, (event) => void held.push(() => open && listener(event as MessageEvent))),
+          close: () => ((open = false), channel.close()),
+        };
+      });
+    let release = () => {};
+    const opening = new Promise<void>((resolve) => (release = resolve));
+    const { cache: here, engine } = await pageWithEngine(name, indexedDB, () => opening, slowChannel);
+    const heard: string[] = [];
+    here.on('*', (event, { source }) => void heard.push(`${source} ${event.eventType}`));
+    await other.emit({ eventType: 'library_sync' });
+    release();
+    // The engine opens, reading the log's head after the event; then the page is frozen and resumed.
+    await here.stats();
+    await engine.suspend();
+    held.splice(0).forEach((deliver) => deliver());
+    await engine.resume();
+    await here.stats();
+    await pause(20);
+    expect(heard).toEqual(['remote library_sync']);
     await here.close();
     await other.close();
   });
