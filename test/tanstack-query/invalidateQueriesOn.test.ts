@@ -46,8 +46,10 @@ describe('invalidateQueriesOn', () => {
       ['library_sync', 'local'],
       ['library_sync', 'remote'],
     ]);
-    // Once for the first read in each tab (no Web Locks in Node), then once or twice for the refetch.
-    expect(fetchYear.mock.calls.length).toBeGreaterThanOrEqual(3);
+    // Once for the first read (the tabs elect one fetch over the channel: Node has no Web Locks), then
+    // once for the refetch, or twice when one tab's refetch starts after the other's has stored.
+    expect(fetchYear.mock.calls.length).toBeGreaterThanOrEqual(2);
+    expect(fetchYear.mock.calls.length).toBeLessThanOrEqual(3);
   });
 
   it('an event it maps to nothing refetches nothing; after unsubscribing, nothing is refetched', async () => {

@@ -1,8 +1,11 @@
+// What a page's listeners and watchers hear of the other tabs while its worker starts, dies and is
+// replaced, and while the page is frozen: the page's relay (src/channelRelay.ts), what it keeps for the
+// next worker, and where in the log the page knows its worker got to (src/PageTab.ts).
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import type { CacheChange } from '../src/Cache';
 import { checkedChannel } from '../src/checkedChannel';
-import type { ChannelLike, OpenTabChannel } from '../src/TabChannel';
+import type { OpenTabChannel } from '../src/TabChannel';
 import { CacheClient } from '../src/CacheClient';
 import { PageTab } from '../src/PageTab';
 import type { ClientCallbacks } from '../src/protocol';
@@ -43,7 +46,7 @@ async function pageWithEngine(name: string, indexedDB: IDBFactory, opening: () =
   return { cache: client, engine, workers };
 }
 
-describe('audit A: a tab hears the others around its worker', () => {
+describe('a page hears the other tabs across its worker’s start, death and freeze', () => {
   it("a replacement worker does not tell the watchers again another tab's clear the dead worker told them", async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
@@ -108,29 +111,6 @@ describe('audit A: a tab hears the others around its worker', () => {
     await other.close();
   });
 
-  it('an event another tab emits while the page is frozen, as its engine opens, is replayed to the listeners when it resumes', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { cache: other } = await openCache({ name, indexedDB });
-    let release = () => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const { cache: here, engine } = await pageWithEngine(name, indexedDB, () => held);
-    const heard: string[] = [];
-    here.on('*', (event, { source }) => void heard.push(`${source} ${event.eventType}`));
-    const frozen = engine.suspend();
-    await other.emit({ eventType: 'library_sync' });
-    await pause(20);
-    // The engine opened while the page was frozen (a worker runs on).
-    release();
-    await pause(20);
-    await Promise.all([frozen, engine.resume()]);
-    await here.stats();
-    await pause(20);
-    expect(heard).toEqual(['remote library_sync']);
-    await here.close();
-    await other.close();
-  });
-
   it("the watchers hear another tab's event when the worker dies just after telling the listeners of it", async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
@@ -147,41 +127,6 @@ describe('audit A: a tab hears the others around its worker', () => {
     await here.stats();
     await pause(20);
     expect(seen).toEqual(['remote invalidate']);
-    await here.close();
-    await other.close();
-  });
-
-  it('an event logged just before the engine read where it starts, its message still on its way as the page froze, is told to the listeners on resume', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { cache: other } = await openCache({ name, indexedDB });
-    // The page's channels: what they hear arrives when let through (a message trails its commit); a closed one hears nothing more.
-    const held: (() => void)[] = [];
-    const slowChannel = () =>
-      checkedChannel((): ChannelLike => {
-        const channel = new BroadcastChannel(name);
-        let open = true;
-        return {
-          postMessage: (message) => channel.postMessage(message),
-          addEventListener: (type, listener) => channel.addEventListener(type, (event) => void held.push(() => open && listener(event as MessageEvent))),
-          close: () => ((open = false), channel.close()),
-        };
-      });
-    let release = () => {};
-    const opening = new Promise<void>((resolve) => (release = resolve));
-    const { cache: here, engine } = await pageWithEngine(name, indexedDB, () => opening, slowChannel);
-    const heard: string[] = [];
-    here.on('*', (event, { source }) => void heard.push(`${source} ${event.eventType}`));
-    await other.emit({ eventType: 'library_sync' });
-    release();
-    // The engine opens, reading the log's head after the event; then the page is frozen and resumed.
-    await here.stats();
-    await engine.suspend();
-    held.splice(0).forEach((deliver) => deliver());
-    await engine.resume();
-    await here.stats();
-    await pause(20);
-    expect(heard).toEqual(['remote library_sync']);
     await here.close();
     await other.close();
   });
