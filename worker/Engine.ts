@@ -201,13 +201,13 @@ export class Engine implements EngineApi {
       // Removed only if still stale: another tab may have rewritten the entry since it was read.
       if (expired.length) {
         const removed = await store.remove(type, expired, (entry) => isExpired(entry, removable));
-        counters.expirations += removed;
-        if (removed) this.#changed(store, type, 'expire', expired);
+        counters.expirations += removed.length;
+        if (removed.length) this.#changed(store, type, 'expire', removed);
       }
       if (mismatched.size) {
         const removed = await store.remove(type, [...mismatched.keys()], (entry) => entry.fingerprint !== mismatched.get(entry.key));
-        counters.invalidations += removed;
-        if (removed) this.#changed(store, type, 'invalidate', mismatched.keys());
+        counters.invalidations += removed.length;
+        if (removed.length) this.#changed(store, type, 'invalidate', removed);
       }
       return values;
     });
@@ -335,8 +335,8 @@ export class Engine implements EngineApi {
     const marked = once && { ...once, at: this.#now() };
     return this.#withStore(type, async (store) => {
       const removed = await store.remove(type, keys, undefined, marked);
-      if (removed) this.#changed(store, type, 'delete', keys);
-      return removed;
+      if (removed.length) this.#changed(store, type, 'delete', removed);
+      return removed.length;
     });
   }
 
@@ -424,7 +424,7 @@ export class Engine implements EngineApi {
     const revisions = new Map(found.map(({ key, revision }) => [key, revision]));
     await this.#withStore(type, async (store) => {
       const removed = await store.remove(type, [...revisions.keys()], (entry) => entry.revision === revisions.get(entry.key));
-      if (removed) this.#changed(store, type, 'delete', revisions.keys());
+      if (removed.length) this.#changed(store, type, 'delete', removed);
     });
     const counters = this.#count(type);
     counters.corrupt += found.length;

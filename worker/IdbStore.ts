@@ -608,18 +608,19 @@ export class IdbStore implements Store {
     });
   }
 
-  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean, once?: Once & { at: number }): Promise<number> {
+  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean, once?: Once & { at: number }): Promise<string[]> {
     return this.#db.transact(`removing from ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
       const store = tx.objectStore(entryStore(type));
-      // A retry whose first attempt happened: that one's count, and nothing deleted again.
-      const mark = once?.retry && ((await requestDone(store.get(commitKey(once.id)))) as { removed?: number } | undefined);
-      if (mark) return mark.removed ?? 0;
+      // A retry whose first attempt happened: what that one deleted, and nothing deleted again (a mark of
+      // Reprise 0.2's first stops has only the count: as many of the keys).
+      const mark = once?.retry && ((await requestDone(store.get(commitKey(once.id)))) as { removed?: number; keys?: string[] } | undefined);
+      if (mark) return mark.keys ?? keys.slice(0, mark.removed ?? 0);
       const usage = await this.#usage(tx, type);
       // Each key once: two reads of one record before its delete would subtract its bytes twice.
       const requests = [...new Set(keys)].map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
       await requestsDone(requests);
       const pending = await this.#batches.pendingAmong(store, requests.map((request) => request.result));
-      let removed = 0;
+      const removed: string[] = [];
       for (const request of requests) {
         const record = request.result;
         const visible = record && visibleOf(record, pending);
@@ -630,10 +631,10 @@ export class IdbStore implements Store {
           store.delete(record.key);
           forget(usage, record);
         }
-        removed++;
+        removed.push(record.key);
       }
-      if (removed) this.#putUsage(tx, type, usage);
-      if (once) store.put({ key: commitKey(once.id), at: once.at, removed });
+      if (removed.length) this.#putUsage(tx, type, usage);
+      if (once) store.put({ key: commitKey(once.id), at: once.at, removed: removed.length, keys: removed });
       return removed;
     });
   }

@@ -146,14 +146,12 @@ export class MemoryStore implements Store {
     return entries.filter((entry) => entry.key.startsWith(prefix) && !isExpired(entry, now)).sort(byKey).map((entry) => entry.key);
   }
 
-  async remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<number> {
+  async remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<string[]> {
     const table = this.#tables.get(type);
-    let removed = 0;
-    for (const key of keys) {
+    return keys.filter((key) => {
       const entry = table?.entries.get(key);
-      if (entry && (!when || when(entry)) && table?.delete(key)) removed++;
-    }
-    return removed;
+      return entry && (!when || when(entry)) && table?.delete(key);
+    });
   }
 
   async mark(): Promise<Mark> {

@@ -102,11 +102,12 @@ export interface Store {
   /** The keys of the type's entries not expired at `now` that start with `prefix`, in key order, read without their values. */
   liveKeys(type: TypeName, now: number, prefix?: string): Promise<string[]>;
   /**
-   * Deletes the keys whose current entry passes `when` (all of them without it); returns how many.
-   * `once`: a deleteMany marked under its id (with the count), where marks outlive a worker; a retry
-   * whose mark is there returns that count and deletes nothing.
+   * Deletes the keys whose current entry passes `when` (all of them without it); returns the keys it
+   * deleted (a key with no entry is not among them: nothing changed for its watchers). `once`: a
+   * deleteMany marked under its id (with what it deleted), where marks outlive a worker; a retry whose
+   * mark is there returns what the first attempt deleted and deletes nothing.
    */
-  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean, once?: Once & { at: number }): Promise<number>;
+  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean, once?: Once & { at: number }): Promise<string[]>;
   /** Deletes what the targets find, through indexes; returns counts per type. */
   invalidate(targets: readonly InvalidationTarget[]): Promise<Counts>;
   clear(types: readonly TypeName[]): Promise<void>;
