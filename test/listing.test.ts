@@ -18,6 +18,34 @@ describe.each(TYPES)('%s', (type) => {
     expect((await cache.stats()).types[type]).toMatchObject({ hits: 0, misses: 0 });
   });
 
+  it('has and entries remove the expired entries they meet, as get does: counted as expirations, gone from the counts, told to watchers', async () => {
+    const { cache, clock } = await openCache();
+    await cache.set(type, 'a', 1, { ttlSeconds: 1 });
+    await cache.set(type, 'b', 2, { ttlSeconds: 1 });
+    await cache.set(type, 'live', 3);
+    const bytes = (await cache.stats()).types[type].bytes;
+    const expired: (string[] | null)[] = [];
+    cache.watch(type, null, ({ kind, keys }) => void (kind === 'expire' && expired.push(keys)));
+    clock.advance(2000);
+    expect(await cache.has(type, 'a')).toBe(false);
+    expect((await cache.stats()).types[type]).toMatchObject({ entries: 2, expirations: 1 });
+    expect(await cache.entries(type)).toEqual([['live', 3]]);
+    const stats = (await cache.stats()).types[type];
+    expect(stats).toMatchObject({ entries: 1, expirations: 2, hits: 0, misses: 0 });
+    expect(stats.bytes).toBeLessThan(bytes);
+    await vi.waitFor(() => expect(expired.flat()).toEqual(['a', 'b']));
+  });
+
+  it('an entry past its TTL but inside the stale-while-revalidate window stays for a read-through, though has and entries leave it out', async () => {
+    const config = { caching: { policies: { [type]: { staleWhileRevalidateSeconds: 60 } } } };
+    const { cache, clock } = await openCache({ config });
+    await cache.set(type, 'k', 1, { ttlSeconds: 1 });
+    clock.advance(2000);
+    expect(await cache.has(type, 'k')).toBe(false);
+    expect(await cache.entries(type)).toEqual([]);
+    expect(await cache.resolve(type, 'k', async () => 2)).toEqual({ value: 1, source: 'stale' });
+  });
+
   it('deleteMany removes the entries and returns how many there were; counts follow', async () => {
     const { cache } = await openCache();
     await cache.setMany(type, ['a', 'b', 'c', 'd'].map((key) => ({ key, value: key.repeat(100) })));

@@ -198,12 +198,7 @@ export class Engine implements EngineApi {
         counters.misses++;
         return undefined;
       });
-      // Removed only if still stale: another tab may have rewritten the entry since it was read.
-      if (expired.length) {
-        const removed = await store.remove(type, expired, (entry) => isExpired(entry, removable));
-        counters.expirations += removed.length;
-        if (removed.length) this.#changed(store, type, 'expire', removed);
-      }
+      await this.#expire(store, type, expired, removable);
       if (mismatched.size) {
         const removed = await store.remove(type, [...mismatched.keys()], (entry) => entry.fingerprint !== mismatched.get(entry.key));
         counters.invalidations += removed.length;
@@ -211,6 +206,14 @@ export class Engine implements EngineApi {
       }
       return values;
     });
+  }
+
+  /** Removes those of `keys` still expired past `removable` (another tab may have rewritten one since it was read); counted, and told. */
+  async #expire(store: Store, type: TypeName, keys: string[], removable: number): Promise<void> {
+    if (!keys.length) return;
+    const removed = await store.remove(type, keys, (entry) => isExpired(entry, removable));
+    this.#count(type).expirations += removed.length;
+    if (removed.length) this.#changed(store, type, 'expire', removed);
   }
 
   setMany(type: TypeName, inputs: EntryInput[], options: SetManyOptions = {}): Promise<Written> {
@@ -308,8 +311,14 @@ export class Engine implements EngineApi {
   async has(type: TypeName, key: string): Promise<boolean> {
     await this.#afterChanges(type);
     await this.#current(type);
-    const [entry] = await this.#withStore(type, (store) => store.read(type, [key]));
-    return entry !== undefined && !isExpired(entry, this.#now());
+    const now = this.#now();
+    const removable = cutoffOf(this.#expiredBy(now), type);
+    return this.#withStore(type, async (store) => {
+      const [entry] = await store.read(type, [key]);
+      // An expired entry is removed on read (past the type's stale-while-revalidate window), as get does.
+      if (entry && isExpired(entry, removable)) await this.#expire(store, type, [key], removable);
+      return entry !== undefined && !isExpired(entry, now);
+    });
   }
 
   async keys(type: TypeName, prefix?: string): Promise<string[]> {
@@ -321,8 +330,14 @@ export class Engine implements EngineApi {
   async entries(type: TypeName, prefix?: string): Promise<Listed[]> {
     await this.#afterChanges(type);
     await this.#current(type);
-    const entries = await this.#withStore(type, (store) => store.list(type, prefix));
     const now = this.#now();
+    const removable = cutoffOf(this.#expiredBy(now), type);
+    const entries = await this.#withStore(type, async (store) => {
+      const listed = await store.list(type, prefix);
+      // Expired entries met on the way are removed, as get removes them.
+      await this.#expire(store, type, listed.filter((entry) => isExpired(entry, removable)).map(({ key }) => key), removable);
+      return listed;
+    });
     return entries.filter((entry) => !isExpired(entry, now)).map(({ key, value, revision }) => ({ key, value, revision }));
   }
 
