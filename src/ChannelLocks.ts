@@ -4,12 +4,17 @@ import { randomId } from './randomId';
 
 /** How long a tab that asks for a free lock listens for a rival's earlier claim, or a holder's answer. */
 const CLAIM_MS = 25;
+/**
+ * A claim older than this is void: its tab's timers are late (a hidden tab's run about once a second),
+ * and the others do not wait for it to decide.
+ */
+const STALE_CLAIM_MS = 4 * CLAIM_MS;
 /** How often a holder says it still holds (a tab that died says nothing more). */
 const HEARTBEAT_MS = 1000;
 /** A holder not heard from for this long is taken for gone (a closed or crashed tab). */
 const LAPSE_MS = 3500;
 
-/** What tabs tell each other about one lock, on the fetch channel (beside the fetch outcomes). */
+/** What tabs tell each other about one lock. */
 const lockMessageSchema = z.strictObject({ kind: z.enum(['claim', 'held', 'released']), lock: z.string(), id: z.string(), at: z.number() });
 type LockMessage = z.output<typeof lockMessageSchema>;
 
@@ -24,10 +29,14 @@ export interface Locks {
  * says when it lets go, and says it still holds every HEARTBEAT_MS, so a tab that died without a word
  * is waited for at most LAPSE_MS. Channel messages can be late, so two tabs may both hold a lock: good
  * enough to fetch a key once for all tabs (the worst case is a fetch per tab, as with no lock at all),
- * never to guard data.
+ * never to guard data. One channel serves every request of this tab, open while any is.
  */
 export class ChannelLocks implements Locks {
   readonly #openChannel: () => FetchChannel;
+  #channel: FetchChannel | null = null;
+  /** The requests under way, by lock: each hears the messages about its lock. */
+  readonly #requests = new Map<string, Set<(message: LockMessage) => void>>();
+  #open = 0;
 
   constructor(openChannel: () => FetchChannel) {
     this.#openChannel = openChannel;
@@ -36,8 +45,13 @@ export class ChannelLocks implements Locks {
   async request<T>(lock: string, options: { ifAvailable?: boolean; signal?: AbortSignal }, callback: (held: object | null) => Promise<T> | T): Promise<T> {
     const { signal, ifAvailable } = options;
     const id = randomId();
-    const channel = this.#openChannel();
-    const post = (kind: LockMessage['kind'], at = Date.now()) => channel.postMessage({ kind, lock, id, at } satisfies LockMessage);
+    const channel = this.#listen();
+    const post = (kind: LockMessage['kind'], at = Date.now()) => {
+      const message: LockMessage = { kind, lock, id, at };
+      channel.postMessage(message);
+      // This tab's other requests hear it too (a channel does not hear itself).
+      queueMicrotask(() => this.#hear(message));
+    };
     // The tab heard holding it, and when; this tab's claim, and whether an earlier rival one was heard.
     const state: { holder: { id: string; heard: number } | null; claim: { at: number; rival: boolean } | null; holding: boolean } = {
       holder: null,
@@ -45,20 +59,24 @@ export class ChannelLocks implements Locks {
       holding: false,
     };
     let wake = () => {};
-    channel.addEventListener('message', ({ data }) => {
-      const parsed = lockMessageSchema.safeParse(data);
-      if (!parsed.success || parsed.data.lock !== lock || parsed.data.id === id) return;
-      const message = parsed.data;
+    const hear = (message: LockMessage) => {
+      if (message.id === id) return;
       if (message.kind === 'claim') {
-        const claim = state.claim;
+        const { claim } = state;
+        const now = Date.now();
         if (state.holding) post('held');
-        else if (claim && (message.at < claim.at || (message.at === claim.at && message.id < id))) claim.rival = true;
-        // A later claim, from a tab that opened its channel after this one claimed: it must hear of this one.
-        else if (claim) post('claim', claim.at);
-      } else if (message.kind === 'held') state.holder = { id: message.id, heard: Date.now() };
+        else if (!claim || now - message.at > STALE_CLAIM_MS) return;
+        else if (message.at < claim.at || (message.at === claim.at && message.id < id)) claim.rival = true;
+        // A later claim, from a tab that listened only after this one claimed: it must hear of this one.
+        else if (now - claim.at <= STALE_CLAIM_MS) post('claim', claim.at);
+        return;
+      }
+      if (message.kind === 'held') state.holder = { id: message.id, heard: Date.now() };
       else if (state.holder?.id === message.id) state.holder = null;
-      if (message.kind !== 'claim') wake();
-    });
+      wake();
+    };
+    const heard = this.#requests.get(lock) ?? new Set();
+    this.#requests.set(lock, heard.add(hear));
     // Resolves after `ms`, or sooner when a holder speaks (while claiming: once one is heard at all);
     // rejects once the caller aborts, as a Web Lock request does.
     const pause = (ms: number) =>
@@ -88,7 +106,9 @@ export class ChannelLocks implements Locks {
           if (won) break;
         }
         if (ifAvailable) return await callback(null);
-        await pause(state.holder ? LAPSE_MS : CLAIM_MS * 4);
+        // Until the holder speaks again or lapses; with none heard yet, until the rival that won has.
+        const { holder } = state;
+        await pause(holder ? holder.heard + LAPSE_MS + 1 - Date.now() : STALE_CLAIM_MS);
       }
       state.holding = true;
       post('held');
@@ -101,7 +121,31 @@ export class ChannelLocks implements Locks {
         post('released');
       }
     } finally {
-      channel.close();
+      heard.delete(hear);
+      if (!heard.size) this.#requests.delete(lock);
+      this.#unlisten();
     }
+  }
+
+  #listen(): FetchChannel {
+    this.#open++;
+    if (this.#channel) return this.#channel;
+    const channel = this.#openChannel();
+    channel.addEventListener('message', ({ data }) => {
+      const parsed = lockMessageSchema.safeParse(data);
+      if (parsed.success) this.#hear(parsed.data);
+    });
+    this.#channel = channel;
+    return channel;
+  }
+
+  #hear(message: LockMessage): void {
+    this.#requests.get(message.lock)?.forEach((hear) => hear(message));
+  }
+
+  #unlisten(): void {
+    if (--this.#open || !this.#channel) return;
+    this.#channel.close();
+    this.#channel = null;
   }
 }

@@ -1,5 +1,5 @@
 import { isCacheError, type CacheErrorCode } from './CacheError';
-import { ChannelLocks, type Locks } from './ChannelLocks';
+import type { Locks } from './ChannelLocks';
 import { abortedError } from './SharedFetch';
 import { describeError, fetchOutcomeSchema, rebuildError, type FetchOutcome } from './fetchOutcome';
 
@@ -13,7 +13,7 @@ export interface FetchChannel {
 export interface FetchLocksOptions {
   /** The cache's name: locks and the channel are per cache. */
   name: string;
-  /** navigator.locks; without it, locks over the fetch channel (see ChannelLocks); without either, every tab fetches for itself. */
+  /** navigator.locks, or ChannelLocks where there are none; without any, every tab fetches for itself. */
   locks: Locks | undefined;
   openChannel: (() => FetchChannel) | undefined;
 }
@@ -56,17 +56,14 @@ const OUTCOME_GRACE_MS = 250;
  */
 export class FetchLocks {
   readonly #options: FetchLocksOptions;
-  readonly #locks: Locks | undefined;
 
   constructor(options: FetchLocksOptions) {
     this.#options = options;
-    this.#locks = options.locks ?? (options.openChannel && new ChannelLocks(options.openChannel));
   }
 
   /** The value, and whether it came from another tab's fetch. */
   async run<T>(type: string, key: string, run: FetchRun<T>): Promise<{ value: T; shared: boolean }> {
-    const { openChannel, name } = this.#options;
-    const locks = this.#locks;
+    const { locks, openChannel, name } = this.#options;
     if (!locks || !openChannel) return { value: (await run.lead()).value, shared: false };
     const lock = `reprise:${name}:fetch:${JSON.stringify([type, key])}`;
     const channel = openChannel();

@@ -3,6 +3,7 @@ import type { Cache, Schemas } from './Cache';
 import { CacheClient } from './CacheClient';
 import { CacheError } from './CacheError';
 import { checkedChannel } from './checkedChannel';
+import { ChannelLocks } from './ChannelLocks';
 import { FetchLocks } from './FetchLocks';
 import type { CacheConfigOf, ValidConfig } from './configSchema';
 import type { Logger } from './Logger';
@@ -21,6 +22,7 @@ import { connectWorker, WORKER_START_HINT } from './connectWorker';
 import { DirectReads } from './DirectReads';
 import { indexedDBHere } from './indexedDBHere';
 import { RemoteEngine } from './RemoteEngine';
+import { randomId } from './randomId';
 
 export interface CreateCacheOptions<S extends Schemas = Schemas, N extends string = never> {
   /** Namespaces the IndexedDB database and the BroadcastChannel; 'reprise' by default. */
@@ -148,10 +150,16 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
   }
   if (parsed.persist) requestPersistence(logger);
   onClose.push(watchLifecycle(engine, (error) => logger.error('Reprise: following the page lifecycle failed', error)));
+  // Caches of one name on different storages (an injected factory each, as tests in one process have)
+  // are not tabs of one cache: they share no fetch.
+  const shared = `${name}${options.indexedDB ? `:${storageId(options.indexedDB)}` : ''}`;
+  const channel = (purpose: string) => (typeof BroadcastChannel === 'undefined' ? undefined : () => new BroadcastChannel(`reprise-${purpose}:${shared}`));
+  const lockChannel = channel('locks');
   const fetchLocks = new FetchLocks({
-    name,
-    locks: typeof navigator === 'undefined' ? undefined : navigator.locks,
-    openChannel: typeof BroadcastChannel === 'undefined' ? undefined : () => new BroadcastChannel(`reprise-fetch:${name}`),
+    name: shared,
+    // Without Web Locks (plain http, Node), locks over a channel of their own (see ChannelLocks).
+    locks: (typeof navigator === 'undefined' ? undefined : navigator.locks) ?? (lockChannel && new ChannelLocks(lockChannel)),
+    openChannel: channel('fetch'),
   });
   client = new CacheClient<S, LiteralNames<N>>(engine, { schemas: options.schemas, types, logger, onClose: () => onClose.forEach((stop) => stop()), fetchLocks });
   return client;
@@ -180,4 +188,13 @@ function requestPersistence(logger: Logger): void {
     return;
   }
   storage.persist().catch((error: unknown) => logger.error('Reprise: navigator.storage.persist() failed', error));
+}
+
+const storageIds = new WeakMap<IDBFactory, string>();
+
+/** An injected IndexedDB factory's identity in this process. */
+function storageId(factory: IDBFactory): string {
+  const id = storageIds.get(factory) ?? randomId();
+  storageIds.set(factory, id);
+  return id;
 }

@@ -1,5 +1,6 @@
 // Locks over a BroadcastChannel, for pages without Web Locks: tabs simulated in one Node process, each
 // with its own ChannelLocks on Node's BroadcastChannel (as a browser's, asynchronous).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, expect, it, vi } from 'vitest';
 import { ChannelLocks } from '../src/ChannelLocks';
 import type { FetchChannel } from '../src/FetchLocks';
@@ -75,6 +76,26 @@ describe('ChannelLocks', () => {
     release();
     await holding;
     expect(ran).toBe(false);
+  });
+
+  it('a hidden tab whose timers run late (about once a second) holds up no other tab with its claim', async () => {
+    const [hiddenTab, shown] = tabs(2);
+    // The hidden tab's timers, those started from its requests, wait at least a second, as a browser throttles them.
+    const hidden = new AsyncLocalStorage<boolean>();
+    const realSetTimeout = globalThis.setTimeout;
+    globalThis.setTimeout = ((run: () => void, ms?: number) => realSetTimeout(run, hidden.getStore() ? Math.max(ms ?? 0, 1000) : ms)) as typeof setTimeout;
+    try {
+      const started = Date.now();
+      const held: [string, number][] = [];
+      const claimedFirst = hidden.run(true, () => hiddenTab!.locks.request('L', {}, () => void held.push(['hidden', Date.now() - started])));
+      await sleep(5);
+      await shown!.locks.request('L', {}, () => void held.push(['shown', Date.now() - started]));
+      await claimedFirst;
+      expect(held.map(([tab]) => tab)).toEqual(['shown', 'hidden']);
+      expect(held[0]![1]).toBeLessThan(held[1]![1]);
+    } finally {
+      globalThis.setTimeout = realSetTimeout;
+    }
   });
 
   it('a holder that crashed (silent from then on) is waited for a few seconds at most; one that lives keeps the lock however long it holds', async () => {

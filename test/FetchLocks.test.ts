@@ -2,10 +2,11 @@
 // IndexedDB, with Web Locks after the spec (test/simulation/SimLocks) and Node's BroadcastChannel.
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
+import { ChannelLocks } from '../src/ChannelLocks';
 import { FetchLocks } from '../src/FetchLocks';
 import { isCacheError, type ContentType, type FetcherContext } from '../src/index';
 import { SimLocks } from './simulation/SimLocks';
-import { rejection, uniqueName } from './support/openCache';
+import { openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 
 async function openTabs(count: number, options: { locks?: SimLocks | null } = {}) {
@@ -16,7 +17,8 @@ async function openTabs(count: number, options: { locks?: SimLocks | null } = {}
     Array.from({ length: count }, async (_, index) => {
       const fetchLocks = new FetchLocks({
         name,
-        locks: locks?.manager(`tab${index}`),
+        // Without Web Locks: locks over a channel, as createCache makes them there.
+        locks: locks ? locks.manager(`tab${index}`) : new ChannelLocks(() => new BroadcastChannel(`reprise-locks:${name}`)),
         openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`),
       });
       const { cache } = await engineTab({ name, indexedDB, fetchLocks });
@@ -136,6 +138,21 @@ describe('without Web Locks (plain-http pages, Node): the tabs elect the fetchin
     reply.fail(new Error('API down'));
     expect((await calls).map((settled) => settled.status === 'rejected' && (settled.reason as Error).message)).toEqual(['API down', 'API down']);
     expect(fetcher).toHaveBeenCalledTimes(1);
+  });
+
+  it('caches of one name on different storages (an injected factory each) share no fetch; tabs on one storage do', async () => {
+    const name = uniqueName();
+    const [one, other] = [new IDBFactory(), new IDBFactory()];
+    const open = (indexedDB: IDBFactory) => openCache({ name, indexedDB }).then(({ cache }) => cache);
+    const [a, b, c] = await Promise.all([open(one), open(other), open(one)]);
+    const fetcher = (value: string) => vi.fn(async () => (await new Promise((resolve) => setTimeout(resolve, 50)), value));
+    const [fetchA, fetchB, fetchC] = [fetcher('a'), fetcher('b'), fetcher('c')];
+    const results = await Promise.all([a.resolve('generic', 'k', fetchA), b.resolve('generic', 'k', fetchB), c.resolve('generic', 'k', fetchC)]);
+    expect(results[1]).toEqual({ value: 'b', source: 'fetch' });
+    expect(fetchB).toHaveBeenCalledTimes(1);
+    expect(fetchA.mock.calls.length + fetchC.mock.calls.length).toBe(1);
+    expect(results[0]!.value).toBe(results[2]!.value);
+    expect([results[0]!.source, results[2]!.source].sort()).toEqual(['fetch', 'shared']);
   });
 
   it('without a channel either, each tab fetches for itself', async () => {
