@@ -26,10 +26,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * first change heard, so that watchers and listeners miss nothing made while the engine opens: 0.15 kB
  * (and Infinity taken as a TTL since: 0.15 kB, 1.389); 1.39 until a closing worker's last messages
  * to the other tabs were still passed on by the page (channelRelay.close): 0.05 kB, 1.3900; 1.40 until
- * pages without Web Locks elected one tab to fetch a key for all, over the fetch channel
- * (src/ChannelLocks.ts, SPEC §3b and §4): 0.6 kB on the page, 1.41.)
+ * pages without Web Locks elected one tab to fetch a key for all, over a channel (src/ChannelLocks.ts,
+ * SPEC §3b and §4: 0.8 kB on the page), and has and entries removed the expired entries they met
+ * (0.1 kB in the worker): 1.4216.)
  */
-const REACHED_RATIO = 1.42;
+const REACHED_RATIO = 1.43;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
