@@ -84,6 +84,22 @@ describe.each<ContentType>(['album_year', 'generic'])('%s in this tab', (type) =
     );
   });
 
+  it('a watcher has heard of a change when the call that made it resolves; one that subscribes after it does not hear it', async () => {
+    const { cache } = await openCache();
+    const before = watcher();
+    const unwatch = cache.watch(type, 'k', before.listener);
+    await cache.set(type, 'k', 1);
+    expect(before.seen).toEqual([{ type, kind: 'set', keys: ['k'], source: 'local' }]);
+    unwatch();
+    const after = watcher();
+    cache.watch(type, 'k', after.listener);
+    await settle();
+    expect(after.seen).toEqual([]);
+    expect(await cache.deleteMany(type, ['k'])).toBe(1);
+    expect(after.seen).toEqual([{ type, kind: 'delete', keys: ['k'], source: 'local' }]);
+    expect(before.seen).toHaveLength(1);
+  });
+
   it('changes of one task arrive together: a write of two keys is one change; a bulk write is "any key"', async () => {
     const { cache } = await openCache();
     const all = watcher();

@@ -115,7 +115,9 @@ export class Engine implements EngineApi {
         if (client && !this.#closed) this.#notify(() => client.changed(changes));
       },
       broadcast: (changes) => this.#sync.announce(changes),
-      schedule: this.#schedule,
+      // A microtask, not a task: flushed before the call that made them answers, so this tab's watchers
+      // have heard a change when the call resolves (from a worker, its message goes ahead of the answer).
+      schedule: (run) => queueMicrotask(run),
     });
     this.#schedulePeriodicCleanup();
   }
