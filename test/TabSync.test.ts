@@ -6,7 +6,7 @@ import { checkedChannel } from '../src/checkedChannel';
 import { type CacheEvent, type EventContext } from '../src/index';
 import { IdbStore } from '../worker/IdbStore';
 import { CHANNEL_VERSION, type ChannelLike, type OpenTabChannel } from '../src/TabChannel';
-import { brokenFactory, deleteUnderTabs, failCommit, tabFactory } from './support/faultyIndexedDB';
+import { brokenFactory, deleteUnderTabs, failCommit, failRequest, tabFactory } from './support/faultyIndexedDB';
 import { uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 
@@ -246,6 +246,24 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await a.emit({ eventType: 'manual_invalidation', trackId: 't1' });
     // No waiting: the event is logged once emit resolves, and b checks the log before it answers.
     expect(await b.getMany('generic', ['x', 'y'])).toEqual([undefined, 2]);
+  });
+
+  it('a tab whose replay of the log fails (a read that fails, aborting its transaction) answers nothing from its memory tier; the next read replays', async () => {
+    const { a, b, lossy } = await withLossyTab();
+    await b.set('generic', 'x', 1, { trackId: 't1' });
+    await b.set('generic', 'y', 2, { trackId: 't2' });
+    lossy.lose = true;
+    await a.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    const fault = failRequest({ nth: 1, name: 'UnknownError', stores: (store) => store === 'events', methods: ['getAll'] });
+    try {
+      // The missed event may have removed anything: what the memory tier held is forgotten, not answered.
+      expect(await b.getMany('generic', ['x', 'y'])).toEqual([undefined, undefined]);
+      expect(fault.fired()).toBe(true);
+    } finally {
+      fault();
+    }
+    await b.set('generic', 'y', 3, { trackId: 't2' });
+    expect(await b.getMany('generic', ['x', 'y'])).toEqual([undefined, 3]);
   });
 
   it('an event this tab had not heard of yet does not remove what it writes after the event (memory tier)', async () => {

@@ -174,8 +174,12 @@ export class TabSync {
     await this.settled;
     const head = await log.head();
     if (this.#position && head.epoch === this.#position.epoch && head.seq <= this.#position.seq) return;
-    this.#enqueue(() => this.#catchUp());
+    let failed = false;
+    this.#enqueue(() => this.#catchUp().catch((error: unknown) => ((failed = true), Promise.reject(error))));
     await this.settled;
+    // Not replayed (a connection lost as it read the log): what it missed may have removed anything, so
+    // the memory tier answers nothing it held; the next read replays from the same place.
+    if (failed) await this.#options.forgetUnseen();
   }
 
   /** The page is being frozen: stop listening; `resume` replays what was missed. */

@@ -39,9 +39,9 @@ function patch<T extends object, K extends keyof T>(target: T, key: K, replaceme
 /** A fault that can be disarmed, and tells whether it has happened. */
 export type Fault = Restore & { fired(): boolean };
 
-type WriteMethod = 'put' | 'add' | 'delete';
+type WriteMethod = 'put' | 'add' | 'delete' | 'getAll';
 
-/** Runs after every put/add/delete request is queued. */
+/** Runs after every put/add/delete request (and getAll, a read failRequest may fail) is queued. */
 const requestHooks = new Set<(method: WriteMethod, store: IDBObjectStore, request: IDBRequest) => void>();
 /** Runs when a read-write transaction has no request left, i.e. is about to commit; a name aborts it. */
 const commitHooks = new Set<(tx: FakeTransaction) => string | undefined>();
@@ -49,7 +49,7 @@ const commitHooks = new Set<(tx: FakeTransaction) => string | undefined>();
 // Installed once, at import, so that patches layered on top of them (failCommits) restore to them.
 {
   const store = IDBObjectStore.prototype as unknown as Record<WriteMethod, (this: IDBObjectStore, ...args: unknown[]) => IDBRequest>;
-  for (const method of ['put', 'add', 'delete'] as const) {
+  for (const method of ['put', 'add', 'delete', 'getAll'] as const) {
     const original = store[method];
     store[method] = function (this: IDBObjectStore, ...args: unknown[]) {
       const request = original.apply(this, args);
@@ -193,19 +193,19 @@ export async function countRecordsRead(run: () => Promise<unknown>): Promise<num
 }
 
 /**
- * Makes the `nth` put, add or delete (counting from 1, from now) on a store `stores` accepts (the entry
- * stores by default) fail as Chromium fails a write: the call returns a request as usual; when the
+ * Makes the `nth` put, add or delete (counting from 1, from now; or of `methods`, getAll a read) on a
+ * store `stores` accepts (the entry stores by default) fail as Chromium fails a write: the call returns a request as usual; when the
  * transaction reaches it, the request gets a `name` DOMException and a cancelable, bubbling error event,
  * and unless a listener calls preventDefault the transaction aborts with that same error and rolls back.
  * Fires once; `fired()` says whether the request has run (a transaction aborted earlier never runs it).
  * A request already chosen still fails after restore: it was issued while armed.
  */
-export function failRequest(options: { nth: number; name?: string; stores?: (storeName: string) => boolean }): Fault {
-  const { nth, name = 'QuotaExceededError', stores = isEntryStore } = options;
+export function failRequest(options: { nth: number; name?: string; stores?: (storeName: string) => boolean; methods?: readonly WriteMethod[] }): Fault {
+  const { nth, name = 'QuotaExceededError', stores = isEntryStore, methods = ['put', 'add', 'delete'] } = options;
   let seen = 0;
   let fired = false;
-  const hook = (_method: WriteMethod, store: IDBObjectStore, request: IDBRequest) => {
-    if (!stores(store.name) || ++seen !== nth) return;
+  const hook = (method: WriteMethod, store: IDBObjectStore, request: IDBRequest) => {
+    if (!methods.includes(method) || !stores(store.name) || ++seen !== nth) return;
     requestHooks.delete(hook);
     const tx = store.transaction as FakeTransaction;
     const queued = tx._requests.find((entry) => entry.request === request);
