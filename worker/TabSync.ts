@@ -174,12 +174,12 @@ export class TabSync {
     await this.settled;
     const head = await log.head();
     if (this.#position && head.epoch === this.#position.epoch && head.seq <= this.#position.seq) return;
-    let failed = false;
-    this.#enqueue(() => this.#catchUp().catch((error: unknown) => ((failed = true), Promise.reject(error))));
+    const replay: { failed?: { error: unknown } } = {};
+    this.#enqueue(() => this.#catchUp().catch((error: unknown) => void (replay.failed = { error })));
     await this.settled;
-    // Not replayed (a connection lost as it read the log): what it missed may have removed anything, so
-    // the memory tier answers nothing it held; the next read replays from the same place.
-    if (failed) await this.#options.forgetUnseen();
+    // Not replayed (the log could not be read): the read fails, as one whose read of the head fails,
+    // rather than answer what a missed change may have removed; the next one replays from the same place.
+    if (replay.failed) throw replay.failed.error;
   }
 
   /** The page is being frozen: stop listening; `resume` replays what was missed. */
