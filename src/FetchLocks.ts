@@ -52,7 +52,7 @@ const OUTCOME_GRACE_MS = 250;
  * tab that fetches; the others wait until it is released, then read what it stored, or take the value
  * or the error it announced on the fetch channel. A tab whose fetcher's callers all left, or that died,
  * leaves the key to the next waiting tab, which fetches for itself. Without Web Locks (plain-http
- * pages, Node) the tabs elect the fetching one over the fetch channel, less strictly (ChannelLocks).
+ * pages, Node) the tabs elect the fetching one over a channel of their own, less strictly (ChannelLocks).
  */
 export class FetchLocks {
   readonly #options: FetchLocksOptions;

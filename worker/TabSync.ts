@@ -313,21 +313,20 @@ export class TabSync {
       return this.#catchUp();
     }
     const position = this.#position;
-    if (position && epoch === position.epoch && seq <= position.seq) {
-      // Not replayed (it would be in #applied), yet heard, so posted after this tab listened: logged
-      // before it read where it starts, its message trailing the commit. Its listeners' business (see
-      // start), not its memory tier's: empty then, what it holds now is newer than the change.
-      // The engine this one replaced told them already.
-      const since = this.#since;
-      if (this.#appliedUnlogged(shared.id) || (since && epoch === since.epoch && seq <= since.seq)) return;
-      this.#remember(shared.id);
-      return this.#options.apply(shared.change, shared.invalidated, { epoch, seq }, false);
+    // Not replayed (it would be in #applied), yet heard, so posted after this tab listened: logged before
+    // it read where it starts, its message trailing the commit. Its listeners' business (see start), not
+    // its memory tier's: empty then, what it holds now is newer than the change.
+    const late = !!position && epoch === position.epoch && seq <= position.seq;
+    if (!late) {
+      if (!position || epoch !== position.epoch || seq !== position.seq + 1) return this.#catchUp();
+      position.seq = seq;
     }
-    if (!position || epoch !== position.epoch || seq !== position.seq + 1) return this.#catchUp();
-    position.seq = seq;
     if (this.#appliedUnlogged(shared.id)) return;
+    // The engine this one replaced told them already.
+    const since = this.#since;
+    if (late && since && epoch === since.epoch && seq <= since.seq) return;
     this.#remember(shared.id);
-    return this.#options.apply(shared.change, shared.invalidated, { epoch, seq }, true);
+    return this.#options.apply(shared.change, shared.invalidated, { epoch, seq }, !late);
   }
 
   /** Whether this tab applied the change already without logging it (its relay failed); if so, it counts as applied from now on. */
