@@ -19,6 +19,20 @@ import { openCache, uniqueName } from './support/openCache';
 const pageChannel = (name: string) => () => checkedChannel(() => new BroadcastChannel(name));
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A gate a worker's open waits on until `release`. */
+function hold() {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  return { held, release };
+}
+
+/** What the cache's `on('*')` listeners hear, as "source eventType". */
+function listen(cache: CacheClient): string[] {
+  const heard: string[] = [];
+  cache.on('*', (event, { source }) => void heard.push(`${source} ${event.eventType}`));
+  return heard;
+}
+
 /** As openRemoteCache, but the page's engine is returned too: the page lifecycle (freeze, resume) calls it, as watchLifecycle does. */
 async function pageWithEngine(name: string, indexedDB: IDBFactory, opening: () => Promise<void>, channel: () => OpenTabChannel = pageChannel(name)) {
   let client: CacheClient | undefined;
@@ -69,13 +83,11 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     const name = uniqueName();
     const indexedDB = new IDBFactory();
     const { cache: other } = await openCache({ name, indexedDB });
-    let release = () => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
+    const { held, release } = hold();
     let opens = 0;
     // The first worker's open hangs (its IndexedDB blocked, say) until it is killed.
     const { cache: here, workers } = await openRemoteCache({ name, indexedDB, pageChannel: pageChannel(name), opening: () => (opens++ === 0 ? held : Promise.resolve()) });
-    const heard: string[] = [];
-    here.on('*', (event, { source }) => void heard.push(`${source} ${event.eventType}`));
+    const heard = listen(here);
     await other.emit({ eventType: 'library_sync' });
     await pause(20);
     workers[0]!.kill();
@@ -92,11 +104,9 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     const name = uniqueName();
     const indexedDB = new IDBFactory();
     const { cache: other } = await openCache({ name, indexedDB });
-    let release = () => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
+    const { held, release } = hold();
     const { cache: here, engine } = await pageWithEngine(name, indexedDB, () => held);
-    const heard: string[] = [];
-    here.on('*', (event, { source }) => void heard.push(`${source} ${event.eventType}`));
+    const heard = listen(here);
     // Frozen and resumed (document 'freeze', 'resume') while the worker's engine still opens.
     const frozen = engine.suspend();
     const resumed = engine.resume();
