@@ -8,10 +8,16 @@ import { randomId } from './randomId';
  */
 export class PageTab {
   readonly id: string;
+  /**
+   * When the page began listening for its workers (epoch ms, the clock tabs log changes by): what another
+   * tab logged since is its business, even if the page missed the message (see TabSync.start).
+   */
+  readonly listenedAt: number;
   #since: LogPlace | null = null;
 
-  constructor(id: string = randomId()) {
+  constructor(id: string = randomId(), now: () => number = Date.now) {
     this.id = id;
+    this.listenedAt = now();
   }
 
   /** A worker applied the log up to `place` (it started there, or applied that change): only ever forward. */
@@ -22,6 +28,6 @@ export class PageTab {
 
   /** What the next worker is told. */
   get open(): WorkerOpenOptions['tab'] {
-    return { id: this.id, since: this.#since };
+    return { id: this.id, since: this.#since, listenedAt: this.listenedAt };
   }
 }

@@ -224,9 +224,10 @@ export interface WorkerOpenOptions {
   /**
    * The page, as the other tabs know it (every worker of one page has the same: a change a dead worker
    * made is this tab's own for the next one), and the last change of another tab its workers applied:
-   * a worker replacing a dead one replays what was logged after it.
+   * a worker replacing a dead one replays what was logged after it. `listenedAt`: when the page began
+   * listening for its workers (see PageTab).
    */
-  tab: { id: string; since: LogPlace | null };
+  tab: { id: string; since: LogPlace | null; listenedAt?: number };
 }
 
 /** On a relayed channel's port, from the page: `'listening'` once its BroadcastChannel is open, then each message of another tab (null: a malformed one, dropped). */

@@ -2,12 +2,12 @@ import { expect, it } from 'vitest';
 import { PageTab } from '../src/PageTab';
 
 it('keeps one id for the page, and where its workers got to in the log: only forward, or to a new database', () => {
-  const tab = new PageTab('page');
-  expect(tab.open).toEqual({ id: 'page', since: null });
+  const tab = new PageTab('page', () => 1000);
+  expect(tab.open).toEqual({ id: 'page', since: null, listenedAt: 1000 });
   tab.heard({ epoch: 'a', seq: 5 });
   // A worker's start reported after the changes it applied since must not move it back.
   tab.heard({ epoch: 'a', seq: 3 });
-  expect(tab.open).toEqual({ id: 'page', since: { epoch: 'a', seq: 5 } });
+  expect(tab.open).toEqual({ id: 'page', since: { epoch: 'a', seq: 5 }, listenedAt: 1000 });
   // The database was deleted and recreated: its log starts again.
   tab.heard({ epoch: 'b', seq: 1 });
   expect(tab.open.since).toEqual({ epoch: 'b', seq: 1 });

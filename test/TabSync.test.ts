@@ -473,5 +473,18 @@ describe('the event log', () => {
     expect(await log.head()).toEqual({ epoch, seq: 5 });
     store.close();
   });
-});
 
+  it('says where a tab stands that applied what was logged before a time and nothing since', async () => {
+    const { a, name, indexedDB } = await twoTabs();
+    await a.emit({ eventType: 'library_sync' });
+    await a.emit({ eventType: 'library_sync' });
+    const store = await IdbStore.open({ name, indexedDB });
+    const { log } = store;
+    const { epoch, changes } = await log.after(0);
+    const [, second] = changes;
+    expect(await log.before(second!.at + 1)).toEqual({ epoch, seq: 2 });
+    expect(await log.before(second!.at)).toEqual({ epoch, seq: changes[0]!.at === second!.at ? 0 : 1 });
+    expect(await log.before(0)).toEqual({ epoch, seq: 0 });
+    store.close();
+  });
+});

@@ -5,7 +5,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import type { CacheChange } from '../src/Cache';
 import { checkedChannel } from '../src/checkedChannel';
-import type { OpenTabChannel } from '../src/TabChannel';
+import type { ChannelLike, OpenTabChannel } from '../src/TabChannel';
 import { CacheClient } from '../src/CacheClient';
 import { PageTab } from '../src/PageTab';
 import type { ClientCallbacks } from '../src/protocol';
@@ -14,7 +14,7 @@ import { SmartCacheConfig } from '../src/SmartCacheConfig';
 import { Engine } from '../worker/Engine';
 import { remoteLogger } from '../worker/remoteLogger';
 import { inProcessWorkers, openRemoteCache } from './support/inProcessWorkers';
-import { openCache, uniqueName } from './support/openCache';
+import { fakeClock, openCache, uniqueName } from './support/openCache';
 
 const pageChannel = (name: string) => () => checkedChannel(() => new BroadcastChannel(name));
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -33,10 +33,18 @@ function listen(cache: CacheClient): string[] {
   return heard;
 }
 
-/** As openRemoteCache, but the page's engine is returned too: the page lifecycle (freeze, resume) calls it, as watchLifecycle does. */
-async function pageWithEngine(name: string, indexedDB: IDBFactory, opening: () => Promise<void>, channel: () => OpenTabChannel = pageChannel(name)) {
+/**
+ * As openRemoteCache, but the page's engine is returned too: the page lifecycle (freeze, resume) calls it,
+ * as watchLifecycle does. `now`: the clock the tabs log by (one clock in a browser).
+ */
+async function pageWithEngine(
+  name: string,
+  indexedDB: IDBFactory,
+  opening: () => Promise<void>,
+  { channel = pageChannel(name), now }: { channel?: () => OpenTabChannel; now?: () => number } = {},
+) {
   let client: CacheClient | undefined;
-  const tab = new PageTab();
+  const tab = new PageTab(undefined, now);
   const logger = { error: vi.fn() };
   const callbacks: ClientCallbacks = {
     remoteEvent: (event, invalidated, logged) => {
@@ -137,6 +145,67 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     await here.stats();
     await pause(20);
     expect(seen).toEqual(['remote invalidate']);
+    await here.close();
+    await other.close();
+  });
+
+  it('an event another tab emits while the page is frozen, as its engine opens, is told to the listeners when it resumes', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    await other.emit({ eventType: 'track_removed', trackId: 'before' });
+    clock.advance(1);
+    const { held, release } = hold();
+    const { cache: here, engine } = await pageWithEngine(name, indexedDB, () => held, { now: clock.now });
+    const heard = listen(here);
+    const frozen = engine.suspend();
+    clock.advance(1);
+    await other.emit({ eventType: 'library_sync' });
+    await pause(20);
+    // The engine opens while the page is frozen (a worker runs on): the log's head is past the missed event.
+    release();
+    await pause(20);
+    await Promise.all([frozen, engine.resume()]);
+    await here.stats();
+    await pause(20);
+    // Told once; not what was logged before the page listened.
+    expect(heard).toEqual(['remote library_sync']);
+    await here.close();
+    await other.close();
+  });
+
+  it('an event logged just before the engine read where it starts, its message lost to a freeze, is told to the listeners', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    // The page's channels: what they hear arrives when let through (a message trails its commit); a closed one hears nothing more.
+    const held: (() => void)[] = [];
+    const slowChannel = () =>
+      checkedChannel((): ChannelLike => {
+        const channel = new BroadcastChannel(name);
+        let open = true;
+        return {
+          postMessage: (message) => channel.postMessage(message),
+          addEventListener: (type, listener) => channel.addEventListener(type, (event) => void held.push(() => open && listener(event as MessageEvent))),
+          close: () => ((open = false), channel.close()),
+        };
+      });
+    const opening = hold();
+    const { cache: here, engine } = await pageWithEngine(name, indexedDB, () => opening.held, { channel: slowChannel, now: clock.now });
+    const heard = listen(here);
+    clock.advance(1);
+    await other.emit({ eventType: 'library_sync' });
+    opening.release();
+    // The engine opens, reading the log's head after the event; then the page is frozen, and the message is lost.
+    await here.stats();
+    await engine.suspend();
+    held.splice(0).forEach((deliver) => deliver());
+    await engine.resume();
+    await here.stats();
+    await pause(20);
+    expect(heard).toEqual(['remote library_sync']);
     await here.close();
     await other.close();
   });

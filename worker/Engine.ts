@@ -160,7 +160,7 @@ export class Engine implements EngineApi {
         engine.#logger.error(`Reprise: IndexedDB cannot be opened, keeping persistent types in memory (${reasonOf(error)})`, error);
       }
     }
-    const from = await engine.#sync.start(options.tab?.since ?? null);
+    const from = await engine.#sync.start(options.tab?.since ?? null, options.tab?.listenedAt);
     await engine.#tell(engine.#idb ? 'indexeddb' : 'memory');
     const { client } = options;
     if (client && from) engine.#notify(() => client.listening(from));

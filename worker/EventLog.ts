@@ -66,6 +66,23 @@ export class EventLog {
     });
   }
 
+  /**
+   * Where a tab stands that has applied every change logged before `time` (epoch ms) and none since: the
+   * place before the oldest of the newest changes logged at or after it (the head when there are none).
+   */
+  before(time: number): Promise<LogPlace> {
+    return this.#db.transact('reading the event log', ['events', 'meta'], 'readonly', async (tx) => {
+      let seq: number | null = null;
+      const walked = walkCursor(tx.objectStore('events').openCursor(null, 'prev'), (cursor) => {
+        const { at } = cursor.value as LoggedChange;
+        seq = (cursor.key as number) - (at >= time ? 1 : 0);
+        return at >= time;
+      });
+      const [epoch] = await Promise.all([EventLog.epoch(tx), walked]);
+      return { epoch, seq: seq ?? 0 };
+    });
+  }
+
   /** Gives a database made by Reprise 0.1 (which had no epoch) one; two tabs doing it at once agree on the first. */
   ensureEpoch(): Promise<void> {
     return this.#db.transact('naming the database', ['meta'], 'readwrite', async (tx) => {

@@ -25,7 +25,7 @@ export interface TabSyncOptions {
   /** Opens this cache's channel, whose messages are checked already (see src/checkedChannel.ts); undefined where there is no BroadcastChannel. */
   openChannel: OpenTabChannel | undefined;
   /** The log, while IndexedDB is usable. */
-  log: () => Pick<EventLog, 'after' | 'head'> | null;
+  log: () => Pick<EventLog, 'after' | 'head' | 'before'> | null;
   /**
    * Applies another tab's change to this tab (its memory tier, its listeners); `logged`: where it is in
    * the log, if it is. `memory` false: only its listeners are told (the memory tier was empty then).
@@ -95,11 +95,14 @@ export class TabSync {
    * opened (a worker's page keeps what it hears for it, see src/channelRelay.ts), the first logged change
    * it heard may be older than the log's head, and it starts before that change (one heard only after
    * the head was read is told to the listeners, see #take). A tab that replaces a
-   * dead engine of the same tab starts after the last change that one applied (`since`). The changes
+   * dead engine of the same tab starts after the last change that one applied (`since`). Otherwise a page
+   * that listened from `listenedAt` (epoch ms) starts before what was logged since then, too: it may have
+   * missed a message meanwhile (frozen before the engine opened, or a message trailing its commit lost
+   * to a freeze after the head was read). The changes
    * logged from where it starts to the head are applied before this settles. Returns where in the log it
    * then is (null where there is no log, or it could not be read).
    */
-  async start(since: LogPlace | null = null): Promise<LogPlace | null> {
+  async start(since: LogPlace | null = null, listenedAt?: number): Promise<LogPlace | null> {
     const log = this.#options.log();
     this.#first = null;
     this.#since = since;
@@ -115,9 +118,11 @@ export class TabSync {
       for (let attempt = 0; log && !this.#position && attempt < START_READS; attempt++) this.#position = await log.head().catch(() => null);
       const first = this.#first;
       this.#first = undefined;
-      const back = since ?? (first && { epoch: first.epoch!, seq: first.seq! - 1 });
       const position = this.#position;
-      if (back && position && back.epoch === position.epoch && back.seq < position.seq) {
+      const logged = !since && log && position && listenedAt !== undefined ? await log.before(listenedAt).catch(() => null) : null;
+      const places = since ? [since] : [first && { epoch: first.epoch!, seq: first.seq! - 1 }, logged];
+      const back = places.filter((place) => place && place.epoch === position?.epoch).sort((a, b) => a!.seq - b!.seq)[0];
+      if (back && position && back.seq < position.seq) {
         this.#position = { ...back };
         await this.#catchUp();
       }

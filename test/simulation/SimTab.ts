@@ -125,7 +125,7 @@ export class SimTab {
     const world = this.#world;
     let client: CacheClient<Schemas, 'lyrics' | 'scratch'> | undefined;
     // As createCache keeps it (see PageTab): a reloaded tab is another page.
-    const tab = new PageTab(`${this.id}/page${this.#workers}`);
+    const tab = new PageTab(`${this.id}/page${this.#workers}`, world.now);
     const callbacks: ClientCallbacks = {
       remoteEvent: (event, invalidated, logged) => {
         if (logged) tab.heard(logged);

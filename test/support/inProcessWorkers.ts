@@ -161,7 +161,7 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
   const logger = { error: vi.fn() };
   let client: CacheClient<S> | undefined;
   // As createCache keeps it (see PageTab).
-  const tab = new PageTab();
+  const tab = new PageTab(undefined, options.now);
   const callbacks: ClientCallbacks = {
     remoteEvent: (event, invalidated, logged) => {
       if (logged) tab.heard(logged);
