@@ -5,6 +5,7 @@ import { BatchStates, type BatchId } from '../worker/batchStates';
 import type { EntryRecord } from '../worker/databaseSchema';
 import { requestsDone } from '../worker/idbRequests';
 import { isExpired } from '../worker/isExpired';
+import { recordReadsNow } from '../worker/ReadTimes';
 import { entryStore, LAYOUT, layoutOf } from '../worker/layout';
 
 export interface DirectReadsOptions {
@@ -101,6 +102,15 @@ export class DirectReads {
       found.push({ value: record.value, revision: record.revision });
     }
     return found;
+  }
+
+  /**
+   * Writes, at once, the read times of entries this page has just read (see recordReadsNow): another
+   * tab's eviction started after the read resolved spares them. The worker writes them too, later.
+   */
+  record(type: TypeName, keys: readonly string[]): void {
+    const db = this.#open;
+    if (db && keys.length) recordReadsNow(db, new Map([[type, new Map(keys.map((key) => [key, this.#now()]))]]));
   }
 
   /** Opens the connection ahead of the first read (while the worker starts); after a failed open, tries again at once. */

@@ -44,7 +44,7 @@ export class RemoteEngine implements EngineApi {
    */
   readonly #pending = new PendingChanges();
   /** Reads the page answered itself, by type, not yet told to the worker: the keys it found, and how many it did not. */
-  readonly #touched = new Map<TypeName, { hits: string[]; misses: number }>();
+  readonly #touched = new Map<TypeName, { hits: string[]; misses: number; recorded: Set<string> }>();
   #touchTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(options: RemoteEngineOptions) {
@@ -214,11 +214,15 @@ export class RemoteEngine implements EngineApi {
   }
 
   #touch(type: TypeName, hits: string[], misses: number): void {
-    const touched = this.#touched.get(type);
+    let touched = this.#touched.get(type);
     if (touched) {
       touched.hits.push(...hits);
       touched.misses += misses;
-    } else this.#touched.set(type, { hits, misses });
+    } else this.#touched.set(type, (touched = { hits, misses, recorded: new Set() }));
+    // A first read since the worker was last told is written at once, for other tabs' evictions.
+    const { recorded } = touched;
+    const first = hits.filter((key) => !recorded.has(key) && recorded.add(key));
+    this.#options.direct!.record(type, first);
     if (this.#touchTimer !== undefined) return;
     this.#touchTimer = setTimeout(() => {
       this.#touchTimer = undefined;

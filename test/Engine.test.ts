@@ -17,6 +17,7 @@ import {
 } from '../src/index';
 import { brokenFactory, countRecordsRead, failCommit, failCommits, failRequest, tabFactory, trackedFactory } from './support/faultyIndexedDB';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
+import { openRemoteCache } from './support/inProcessWorkers';
 import { CacheClient } from '../src/CacheClient';
 import { LAYOUT } from '../worker/databaseSchema';
 import { requestDone } from '../worker/idbRequests';
@@ -490,6 +491,52 @@ describe('byte budgets', () => {
         await writer.cache.set('track_metadata', `k${index}`, value(index));
       }
       expect(await writer.cache.getMany('track_metadata', ['k0', 'k1'])).toEqual([value(0), undefined]);
+    });
+
+    it('a read in one tab counts for an eviction another tab runs right after it resolves (createCache, no wait)', async () => {
+      const indexedDB = new IDBFactory();
+      const name = uniqueName();
+      const clock = fakeClock();
+      const { cache: writer } = await openCache({ name, indexedDB, clock, config });
+      const { cache: reader } = await openCache({ name, indexedDB, clock, config });
+      for (let index = 0; index < 7; index++) {
+        clock.advance(1000);
+        await writer.set('track_metadata', `k${index}`, value(index));
+      }
+      clock.advance(1000);
+      expect(await reader.get('track_metadata', 'k0')).toEqual(value(0));
+      for (let index = 7; index < 9; index++) {
+        clock.advance(1000);
+        await writer.set('track_metadata', `k${index}`, value(index));
+      }
+      expect(await writer.getMany('track_metadata', ['k0', 'k1'])).toEqual([value(0), undefined]);
+      await writer.close();
+      await reader.close();
+    });
+
+    it('a read the page answers itself (no worker) counts for an eviction another tab runs right after it resolves', async () => {
+      const indexedDB = new IDBFactory();
+      const name = uniqueName();
+      const clock = fakeClock();
+      const { cache: writer } = await openCache({ name, indexedDB, clock, config });
+      const called: string[] = [];
+      const { cache: reader } = await openRemoteCache({ name, indexedDB, now: clock.now, config, beforeCall: (method) => void called.push(method) });
+      for (let index = 0; index < 7; index++) {
+        clock.advance(1000);
+        await writer.set('track_metadata', `k${index}`, value(index));
+      }
+      await reader.stats();
+      clock.advance(1000);
+      expect(await reader.get('track_metadata', 'k0')).toEqual(value(0));
+      // Read by the page, not its worker.
+      expect(called).not.toContain('getMany');
+      for (let index = 7; index < 9; index++) {
+        clock.advance(1000);
+        await writer.set('track_metadata', `k${index}`, value(index));
+      }
+      expect(await writer.getMany('track_metadata', ['k0', 'k1'])).toEqual([value(0), undefined]);
+      await writer.close();
+      await reader.close();
     });
 
     it('a read before a reload (close, reopen) still counts', async () => {

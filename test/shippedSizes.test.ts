@@ -28,9 +28,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * to the other tabs were still passed on by the page (channelRelay.close): 0.05 kB, 1.3900; 1.40 until
  * pages without Web Locks elected one tab to fetch a key for all, over a channel (src/ChannelLocks.ts,
  * SPEC §3b and §4: 0.8 kB on the page), and has and entries removed the expired entries they met
- * (0.1 kB in the worker): 1.4216.)
+ * (0.1 kB in the worker): 1.4216; 1.43 until a tab's first read of an entry was written at once, for
+ * the other tabs' evictions (SPEC §4: the page's own read-write transaction, 0.5 kB on the page), and a
+ * worker's engine started before what was logged since its page listened (0.3 kB with it): 1.4463.)
  */
-const REACHED_RATIO = 1.43;
+const REACHED_RATIO = 1.45;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();

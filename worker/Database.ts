@@ -24,6 +24,8 @@ export interface DatabaseOptions {
 export class Database {
   readonly #options: DatabaseOptions;
   #db: Promise<IDBPDatabase<RepriseSchema>> | null = null;
+  /** The connection while it is open and current: for a transaction that must start at once (see recordReadsNow). */
+  #open: IDBDatabase | null = null;
   #closed = false;
   /** Opens in a row that failed in a way that may pass (aborted, unknown error). */
   #transientFailures = 0;
@@ -59,7 +61,10 @@ export class Database {
         // A request that awaited the abort of its transaction knows only "AbortError"; the transaction knows why.
         const error = nameOf(thrown) === 'AbortError' && tx?.error ? tx.error : thrown;
         if (attempt === 0 && isConnectionLost(error)) {
-          if (this.#db === connection) this.#db = null;
+          if (this.#db === connection) {
+            this.#db = null;
+            this.#open = null;
+          }
           continue;
         }
         throw toCacheError(error, doing);
@@ -80,10 +85,16 @@ export class Database {
     return this.transact(writing, writeStores, 'readwrite', (tx) => write(tx, found));
   }
 
+  /** The open connection, if there is one now. */
+  get open(): IDBDatabase | null {
+    return this.#closed ? null : this.#open;
+  }
+
   close(): void {
     this.#closed = true;
     const db = this.#db;
     this.#db = null;
+    this.#open = null;
     void db?.then((connection) => connection.close()).catch(() => {});
   }
 
@@ -106,6 +117,7 @@ export class Database {
       .then((db) => {
         const drop = () => {
           if (this.#db === opening) this.#db = null;
+          if (this.#open === unwrap(db)) this.#open = null;
         };
         // Another tab wants a newer version (or to delete the database): let it, and reopen on the next call.
         db.addEventListener('versionchange', () => {
@@ -114,6 +126,7 @@ export class Database {
         });
         // The browser closed the connection (storage cleared, backend failure).
         db.addEventListener('close', drop);
+        if (this.#db === opening) this.#open = unwrap(db);
         return db;
       });
     this.#db = opening;

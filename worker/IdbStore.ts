@@ -6,7 +6,7 @@ import { EventLog } from './EventLog';
 import { planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
 import { requestDone, requestsDone, walkCursor } from './idbRequests';
 import { prefixRange } from './prefixRange';
-import { ReadTimes } from './ReadTimes';
+import { ReadTimes, recordReadsNow } from './ReadTimes';
 import { later, type Schedule } from './schedule';
 import { cutoffOf, leftOut, type Budget, type Counts, type ExpiredBy, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
 import { averageBytes, forget, noUsage } from './usage';
@@ -69,6 +69,8 @@ export class IdbStore implements Store {
   /** Whether a write of read times is scheduled: its cancel where the schedule gives one. */
   #readTimesDue: boolean | (() => void) = false;
   #writingReadTimes: Promise<void> | null = null;
+  /** Reads to write at once (see touch). */
+  #firstReads: Map<TypeName, Map<string, number>> | null = null;
 
   private constructor(db: Database, options: IdbStoreOptions) {
     this.#db = db;
@@ -839,6 +841,20 @@ export class IdbStore implements Store {
   }
 
   touch(type: TypeName, key: string, at: number): void {
+    // A first read since the read times were last written is written at once, for other tabs' evictions;
+    // in a microtask, which runs before the read resolves. Later ones wait for the deferred write.
+    if (!this.#readTimes.has(type, key)) {
+      if (!this.#firstReads) {
+        const reads = (this.#firstReads = new Map());
+        queueMicrotask(() => {
+          this.#firstReads = null;
+          const db = this.#db.open;
+          if (db) recordReadsNow(db, reads);
+        });
+      }
+      const times = this.#firstReads.get(type) ?? new Map<string, number>();
+      this.#firstReads.set(type, times.set(key, at));
+    }
     this.#readTimes.touch(type, key, at);
     if (this.#readTimes.pending >= MAX_PENDING_READS) void this.writeReadTimes();
     else if (!this.#readTimesDue) {

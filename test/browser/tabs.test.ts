@@ -39,6 +39,25 @@ describe('three tabs', () => {
     }
   });
 
+  it("a read in one tab spares the entry from the eviction another tab's write runs right after it resolves", async () => {
+    const name = uniqueName('tabs');
+    // About 10 kB for track_metadata; each value below is about 1 kB.
+    const config: CacheConfig = { caching: { policies: { track_metadata: { maxSizeMb: 0.01 } } } };
+    const [writer, reader] = [await openTab(browser, name, config), await openTab(browser, name, config)];
+    await writer!.page.evaluate(async () => {
+      for (let index = 0; index < 7; index++) await window.tab.cache!.set('track_metadata', `k${index}`, { index, text: 'x'.repeat(450) });
+    });
+    // The reader's page reads k0 itself; the writer writes as soon as that read has resolved.
+    expect(await reader!.page.evaluate(async () => ((await window.tab.cache!.get('track_metadata', 'k0')) as { index: number }).index)).toBe(0);
+    const left = await writer!.page.evaluate(async () => {
+      const cache = window.tab.cache!;
+      for (let index = 7; index < 9; index++) await cache.set('track_metadata', `k${index}`, { index, text: 'x'.repeat(450) });
+      return (await cache.getMany('track_metadata', ['k0', 'k1'])).map((value) => value !== undefined);
+    });
+    expect(left).toEqual([true, false]);
+    expect([...writer!.errors, ...reader!.errors]).toEqual([]);
+  });
+
   it('after 200 random events and writes spread over the tabs, every tab answers the same for every key', async () => {
     const name = uniqueName('tabs');
     const tabs = [await openTab(browser, name), await openTab(browser, name), await openTab(browser, name)];
