@@ -1010,7 +1010,7 @@ describe('cache event invalidation', () => {
     try {
       const report = await cache.emit({ eventType: 'track_added', trackId: 't1' });
       expect(report.eventType).toBe('track_added');
-      expect(Object.values(report.invalidated).reduce((a, b) => a + b, 0)).toBe(0);
+      expect(Object.values(report.invalidated).reduce<number>((a, b) => a + (b ?? 0), 0)).toBe(0);
       for (const keys of Object.values(await live(cache))) expect(keys).toEqual(['none', 't1', 't2']);
     } finally {
       await cache.close();
