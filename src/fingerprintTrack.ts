@@ -25,11 +25,19 @@ type Normalize = (value: unknown) => string | number;
 
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 
+/**
+ * What Python's `str.strip()` strips (`str.isspace()`), as the original tool did to string fields: not
+ * String.prototype.trim's set, since Python also strips U+001C–U+001F and U+0085 (NEL), and keeps U+FEFF.
+ */
+const PYTHON_STRIP = /^[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+/** What Python's `float()` strips around a number: the same less U+001C–U+001F (of ASCII it strips only `\t\n\v\f\r` and space). */
+const FLOAT_STRIP = /^[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+
 class Problem extends Error {}
 
 function text(value: unknown): string {
   if (value === undefined || value === null) return '';
-  if (typeof value === 'string') return value.trim();
+  if (typeof value === 'string') return value.replace(PYTHON_STRIP, '');
   // A whole number as its digits (String gives "1e+21" from 1e21 on), as Python's str() of the int JSON gave the tool.
   if (typeof value === 'number' && Number.isFinite(value)) return Number.isInteger(value) ? BigInt(value).toString() : String(value);
   if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString();
@@ -45,10 +53,12 @@ function required(value: unknown): string {
 /** A float, as the original tool's `float(value) if value else 0.0`, but an unparsable value is an error, not 0. */
 function numeric(value: unknown): number {
   if (value === undefined || value === null) return 0;
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  // -0 is falsy in Python: the tool hashed 0.0 for it (but -0.0 for the string "-0", which is truthy).
+  if (typeof value === 'number' && Number.isFinite(value)) return value || 0;
   if (typeof value === 'string') {
-    const trimmed = value.trim();
-    if (trimmed === '') return 0;
+    // "" and a blank string are no number given (the tool hashed 0.0 for both).
+    if (value.replace(PYTHON_STRIP, '') === '') return 0;
+    const trimmed = value.replace(FLOAT_STRIP, '');
     const parsed = Number(trimmed);
     if (DECIMAL.test(trimmed) && Number.isFinite(parsed)) return parsed;
   }

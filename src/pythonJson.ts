@@ -22,7 +22,7 @@ function pythonString(value: string): string {
 
 /** Python's `repr(float)`: the same shortest round-trip digits as JavaScript, laid out its own way. */
 function pythonFloat(value: number): string {
-  if (value === 0) return '0.0';
+  if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
   const [mantissa = '', exponentText = '0'] = value.toExponential().split('e');
   const exponent = Number(exponentText);
   const sign = value < 0 ? '-' : '';
