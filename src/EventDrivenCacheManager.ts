@@ -1,4 +1,4 @@
-import { createCacheEvent, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
+import { createCacheEvent, eventTypeOf, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
 import type { TypeName } from './contentType';
 import { Handlers } from './Handlers';
 import type { Logger } from './Logger';
@@ -30,7 +30,8 @@ export class EventDrivenCacheManager {
     return event;
   }
 
+  /** Whether an event of this kind removes entries of `type`; an event without a known `eventType` is `invalid_event`. */
   shouldInvalidateForEvent(type: TypeName, event: Pick<CacheEvent, 'eventType'>): boolean {
-    return shouldInvalidateForEvent(this.config, type, event.eventType);
+    return shouldInvalidateForEvent(this.config, type, eventTypeOf(event));
   }
 }

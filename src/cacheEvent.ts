@@ -73,8 +73,12 @@ const eventOfAType = z.looseObject(
   { error: 'expected an event object such as { eventType: "track_removed", trackId }' },
 );
 
+/** The event type of an event object; throws `invalid_event` for anything without a known one. */
+export function eventTypeOf(input: unknown): EventType {
+  return parse(eventOfAType, input, 'invalid_event', 'event').eventType;
+}
+
 /** Validates a library event; throws `invalid_event` saying what is missing ("trackId required for track_removed"). */
 export function createCacheEvent(input: CacheEventInput): CacheEvent {
-  const { eventType } = parse(eventOfAType, input, 'invalid_event', 'event');
-  return parse(variants[eventType], input, 'invalid_event', 'event');
+  return parse(variants[eventTypeOf(input)], input, 'invalid_event', 'event');
 }
