@@ -31,6 +31,11 @@ export class SmartCacheConfig<N extends string = never> extends PolicyTable {
     return isPersistentType(parseContentType(type, CONTENT_TYPES));
   }
 
+  /** The same answer on an instance, where the seed's staticmethod answers too (its own tests call it there). */
+  isPersistentCache(type: TypeName): boolean {
+    return SmartCacheConfig.isPersistentCache(type);
+  }
+
   getTtl(type: TypeName): number {
     return this.getPolicy(type).ttlSeconds;
   }
