@@ -1139,3 +1139,123 @@ describe('cache event invalidation', () => {
     }
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// Second batch: custom types in the config, budgets in stats, TTLs through every write path
+// ---------------------------------------------------------------------------------------------
+describe('config with custom types', () => {
+  it('names every bad path, in policies and customTypes alike', () => {
+    const error = thrown(
+      () =>
+        new SmartCacheConfig({
+          caching: {
+            policies: { generic: { ttlSeconds: -1 } },
+            customTypes: {
+              Lyrics: { persistent: true, ttlSeconds: 5, invalidationStrategy: 'event_driven', maxSizeMb: 1 },
+              generic: { persistent: false, ttlSeconds: 5, invalidationStrategy: 'time_based', maxSizeMb: 1 },
+              artwork: { persistent: 'yes', ttlSeconds: 0, invalidationStrategy: 'hybrid', maxSizeMb: 1, invalidatedBy: ['track_deleted'] },
+            },
+          },
+        } as never),
+    );
+    expect(isCacheError(error, 'invalid_config')).toBe(true);
+    const paths = (error.issues ?? []).map((issue) => issue.path);
+    expect(paths).toContain('caching.policies.generic.ttlSeconds');
+    expect(paths.some((path) => path.startsWith('caching.customTypes') && /Lyrics/.test(path + (error.issues ?? []).map((i) => i.message).join()))).toBe(true);
+    expect(paths).toContain('caching.customTypes.artwork.persistent');
+    expect(paths).toContain('caching.customTypes.artwork.ttlSeconds');
+    expect(paths.some((path) => path.startsWith('caching.customTypes.artwork.invalidatedBy'))).toBe(true);
+    expect(error.message).toMatch(/generic/);
+  });
+
+  it('custom types follow the built-ins in getAllPolicies, and updatePolicy works on them', () => {
+    const config = new SmartCacheConfig({
+      caching: { customTypes: { lyrics: { persistent: false, ttlSeconds: Infinity, invalidationStrategy: 'time_based', maxSizeMb: null } } },
+    });
+    expect(Object.keys(config.getAllPolicies())).toEqual([...CONTENT_TYPES, 'lyrics']);
+    expect(config.getTtl('lyrics')).toBe(INFINITE_TTL);
+    expect(config.getCleanupThreshold('lyrics')).toBe(0.8);
+    config.updatePolicy('lyrics', { ttlSeconds: 60, cleanupThreshold: 0.5 });
+    expect(config.getPolicy('lyrics')).toMatchObject({ ttlSeconds: 60, cleanupThreshold: 0.5, maxSizeMb: null });
+    expect(config.isPersistent('lyrics')).toBe(false);
+    expect(isCacheError(thrown(() => SmartCacheConfig.isPersistentCache('lyrics')), 'unknown_content_type')).toBe(true);
+  });
+});
+
+describe('cache budgets and TTL paths', () => {
+  it('stats: maxBytes is maxSizeMb × 2²⁰, null without a budget; storage by persistence', async () => {
+    const { cache } = await open({ caching: { policies: { generic: { maxSizeMb: null }, album_year: { maxSizeMb: 0.5 } } } });
+    try {
+      const stats = await cache.stats();
+      expect(stats.types.track_metadata).toMatchObject({ maxBytes: 100 * 2 ** 20, storage: 'indexeddb' });
+      expect(stats.types.album_year).toMatchObject({ maxBytes: 0.5 * 2 ** 20, storage: 'indexeddb' });
+      expect(stats.types.generic).toMatchObject({ maxBytes: null, storage: 'memory' });
+      expect(stats.types.failed_api_lookup.storage).toBe('memory');
+      expect(stats.types.negative_result.storage).toBe('memory');
+      expect(stats.types.successful_api_metadata.storage).toBe('indexeddb');
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('a persistent type stored with ttlSeconds INFINITE_TTL survives the sweep; one below it does not', async () => {
+    const { cache, clock } = await open();
+    try {
+      await cache.set('album_year', 'eternal', 1, { ttlSeconds: INFINITE_TTL });
+      await cache.set('album_year', 'mortal', 2, { ttlSeconds: INFINITE_TTL - 1 });
+      await cache.set('album_year', 'policy', 3);
+      clock.advance(INFINITE_TTL * 1000 + 1);
+      expect(await cache.cleanup()).toMatchObject({ expired: 2 });
+      expect(await cache.keys('album_year')).toEqual(['eternal']);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('setMany and getOrSet take ttlSeconds like set', async () => {
+    const { cache, clock } = await open();
+    try {
+      await cache.setMany('generic', [
+        { key: 'a', value: 1, ttlSeconds: 1 },
+        { key: 'b', value: 2, ttlSeconds: INFINITE_TTL },
+        { key: 'c', value: 3 },
+      ]);
+      expect(await cache.getOrSet('generic', 'd', () => 4, { ttlSeconds: 2 })).toBe(4);
+      clock.advance(1000);
+      expect(await cache.keys('generic')).toEqual(['b', 'c', 'd']);
+      clock.advance(1000);
+      expect(await cache.keys('generic')).toEqual(['b', 'c']);
+      clock.advance(300 * 1000);
+      expect(await cache.keys('generic')).toEqual(['b']);
+      const error = await rejected(cache.setMany('generic', [{ key: 'e', value: 5, ttlSeconds: 0 }]));
+      expect(isCacheError(error, 'invalid_argument')).toBe(true);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('a policy TTL raised to INFINITE_TTL by updatePolicy makes later entries eternal', async () => {
+    const config = new SmartCacheConfig();
+    const { cache, clock } = await open(config);
+    try {
+      config.updatePolicy('failed_api_lookup', { ttlSeconds: INFINITE_TTL });
+      await cache.set('failed_api_lookup', 'k', 'v');
+      clock.advance(INFINITE_TTL * 2000);
+      expect(await cache.get('failed_api_lookup', 'k')).toBe('v');
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('getMany applies fingerprints per key on a fingerprint type', async () => {
+    const { cache } = await open();
+    try {
+      await cache.set('album_year', 'a', 1, { fingerprint: 'f' });
+      await cache.set('album_year', 'b', 2, { fingerprint: 'f' });
+      expect(await cache.getMany('album_year', ['a', 'b', 'c'], { fingerprints: ['f', 'g', undefined] })).toEqual([1, undefined, undefined]);
+      expect(await cache.has('album_year', 'b')).toBe(false);
+    } finally {
+      await cache.close();
+    }
+  });
+});
