@@ -1,4 +1,4 @@
-// Audit D: the original tool's own test cases (barad1tos/GenreUpdater, tests/unit/services/cache/
+// The original tool's own test cases (barad1tos/GenreUpdater, tests/unit/services/cache/
 // test_cache_config.py and test_fingerprint.py) translated to Reprise's API, and the edge cases of
 // SPEC §2/§3 that such a suite would have. Expected hex values come from the original's algorithm,
 // run in Python 3.11.
@@ -61,7 +61,7 @@ async function open(config?: ConstructorParameters<typeof SmartCacheConfig>[0] |
   const cache = await createCache({
     worker: false,
     indexedDB: new IDBFactory(),
-    name: `auditD-${process.pid}-${++names}`,
+    name: `originalTool-${process.pid}-${++names}`,
     now: c.now,
     ...(config ? { config: config as SmartCacheConfig } : {}),
     logger,
