@@ -8,6 +8,7 @@ import type { DirectReads } from './DirectReads';
 import { PendingChanges, type PendingChange } from './PendingChanges';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { unref } from './unref';
+import { READS_AT_ONCE } from '../worker/ReadTimes';
 import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, StorageKind, Written } from './protocol';
 
 export interface RemoteEngineOptions {
@@ -219,9 +220,9 @@ export class RemoteEngine implements EngineApi {
       touched.hits.push(...hits);
       touched.misses += misses;
     } else this.#touched.set(type, (touched = { hits, misses, recorded: new Set() }));
-    // A first read since the worker was last told is written at once, for other tabs' evictions.
+    // A first read since the worker was last told is written at once (up to READS_AT_ONCE), for other tabs' evictions.
     const { recorded } = touched;
-    const first = hits.filter((key) => !recorded.has(key) && recorded.add(key));
+    const first = hits.filter((key) => recorded.size < READS_AT_ONCE && !recorded.has(key) && recorded.add(key));
     this.#options.direct!.record(type, first);
     if (this.#touchTimer !== undefined) return;
     this.#touchTimer = setTimeout(() => {

@@ -458,7 +458,7 @@ export class Engine implements EngineApi {
     counters.misses += misses;
     const store = this.#storeOf(type);
     const now = this.#now();
-    for (const key of keys) store.touch(type, key, now);
+    for (const key of keys) store.touch(type, key, now, true);
   }
 
   /** The page is being frozen or hidden: stop listening, and record reads while the page can still run. */

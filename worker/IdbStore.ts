@@ -6,7 +6,7 @@ import { EventLog } from './EventLog';
 import { planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
 import { requestDone, requestsDone, walkCursor } from './idbRequests';
 import { prefixRange } from './prefixRange';
-import { ReadTimes, recordReadsNow } from './ReadTimes';
+import { ReadTimes, READS_AT_ONCE, recordReadsNow } from './ReadTimes';
 import { later, type Schedule } from './schedule';
 import { cutoffOf, leftOut, type Budget, type Counts, type ExpiredBy, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
 import { averageBytes, forget, noUsage } from './usage';
@@ -71,6 +71,8 @@ export class IdbStore implements Store {
   #writingReadTimes: Promise<void> | null = null;
   /** Reads to write at once (see touch). */
   #firstReads: Map<TypeName, Map<string, number>> | null = null;
+  /** Reads written at once per type since the deferred write last ran. */
+  readonly #readsAtOnce = new Map<TypeName, number>();
 
   private constructor(db: Database, options: IdbStoreOptions) {
     this.#db = db;
@@ -840,10 +842,12 @@ export class IdbStore implements Store {
     );
   }
 
-  touch(type: TypeName, key: string, at: number): void {
-    // A first read since the read times were last written is written at once, for other tabs' evictions;
-    // in a microtask, which runs before the read resolves. Later ones wait for the deferred write.
-    if (!this.#readTimes.has(type, key)) {
+  touch(type: TypeName, key: string, at: number, written = false): void {
+    // A first read since the read times were last written is written at once (up to READS_AT_ONCE), for
+    // other tabs' evictions; in a microtask, which runs before the read resolves. Later ones wait for the deferred write.
+    const atOnce = this.#readsAtOnce.get(type) ?? 0;
+    if (!written && atOnce < READS_AT_ONCE && !this.#readTimes.has(type, key)) {
+      this.#readsAtOnce.set(type, atOnce + 1);
       if (!this.#firstReads) {
         const reads = (this.#firstReads = new Map());
         queueMicrotask(() => {
@@ -868,6 +872,7 @@ export class IdbStore implements Store {
 
   /** Writes the read times still waiting into their entries, one such write at a time; never rejects. */
   writeReadTimes(): Promise<void> {
+    this.#readsAtOnce.clear();
     const types = this.#readTimes.types;
     if (this.#writingReadTimes || !types.length) return this.#writingReadTimes ?? Promise.resolve();
     this.#writingReadTimes = this.#db

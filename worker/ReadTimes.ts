@@ -68,6 +68,13 @@ export async function recordReads(tx: IDBTransaction, type: TypeName, times: Rea
 }
 
 /**
+ * First reads of a type (since its read times were last written) written at once by one tab, per
+ * second or so: enough for the entries a user just looked at, without a read-write transaction behind
+ * each read of a list or a bulk read (the others are written with the deferred write).
+ */
+export const READS_AT_ONCE = 16;
+
+/**
  * Starts, now, a read-write transaction of `db` that writes these read times. Another tab's write that
  * starts after it (an eviction) waits for it, as transactions of one scope run in the order they were
  * made: so a read counts for eviction in every tab as soon as it has resolved. Best effort: a failure

@@ -115,8 +115,11 @@ export interface Store {
   cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy): Promise<Partial<Record<TypeName, Removed>>>;
   /** Frees about `bytes` for a write that hit the storage quota: expired entries, then LRU of `types` in order. */
   free(types: readonly TypeName[], bytes: number, expiredBy: ExpiredBy): Promise<Partial<Record<TypeName, Removed>>>;
-  /** Records a read, so least-recently-used eviction spares the entry. */
-  touch(type: TypeName, key: string, at: number): void;
+  /**
+   * Records a read, so least-recently-used eviction spares the entry. `written`: the page has written it
+   * already (a read it answered itself, see DirectReads.record).
+   */
+  touch(type: TypeName, key: string, at: number, written?: boolean): void;
   /** Entries and bytes of each type, in the order asked. */
   usage(types: readonly TypeName[]): Promise<Usage[]>;
   close(): void;

@@ -46,8 +46,22 @@ const requestHooks = new Set<(method: WriteMethod, store: IDBObjectStore, reques
 /** Runs when a read-write transaction has no request left, i.e. is about to commit; a name aborts it. */
 const commitHooks = new Set<(tx: FakeTransaction) => string | undefined>();
 
+/** Each transaction's place in the order they were made: a fault acts only on transactions made after it (see madeAfter). */
+const made = new WeakMap<IDBTransaction, number>();
+let transactionsMade = 0;
+
+/** Whether `tx` was made after the fault that asks was armed (when `transactionsMade` was `armed`): one still running from earlier (an earlier test's) is not the fault's. */
+const madeAfter = (tx: IDBTransaction, armed: number) => (made.get(tx) ?? 0) > armed;
+
 // Installed once, at import, so that patches layered on top of them (failCommits) restore to them.
 {
+  const database = IDBDatabase.prototype as unknown as { transaction(this: IDBDatabase, ...args: unknown[]): IDBTransaction };
+  const open = database.transaction;
+  database.transaction = function (this: IDBDatabase, ...args: unknown[]) {
+    const tx = open.apply(this, args);
+    made.set(tx, ++transactionsMade);
+    return tx;
+  };
   const store = IDBObjectStore.prototype as unknown as Record<WriteMethod, (this: IDBObjectStore, ...args: unknown[]) => IDBRequest>;
   for (const method of ['put', 'add', 'delete', 'getAll'] as const) {
     const original = store[method];
@@ -103,11 +117,12 @@ function failedOpen(error: DOMException): IDBOpenDBRequest {
 export function failCommits(times: number, name = 'QuotaExceededError'): Restore {
   const doomed = new WeakSet<object>();
   let left = times;
+  const armed = transactionsMade;
   const store = IDBObjectStore.prototype as unknown as { put(this: IDBObjectStore, ...args: unknown[]): IDBRequest };
   const transaction = IDBTransaction.prototype as unknown as FakeTransaction;
   const restorePut = patch(store, 'put', (put) =>
     function (this: IDBObjectStore, ...args: unknown[]) {
-      if (isEntryStore(this.name) && left > 0 && !doomed.has(this.transaction)) {
+      if (isEntryStore(this.name) && left > 0 && madeAfter(this.transaction, armed) && !doomed.has(this.transaction)) {
         left--;
         doomed.add(this.transaction);
       }
@@ -204,8 +219,9 @@ export function failRequest(options: { nth: number; name?: string; stores?: (sto
   const { nth, name = 'QuotaExceededError', stores = isEntryStore, methods = ['put', 'add', 'delete'] } = options;
   let seen = 0;
   let fired = false;
+  const armed = transactionsMade;
   const hook = (method: WriteMethod, store: IDBObjectStore, request: IDBRequest) => {
-    if (!methods.includes(method) || !stores(store.name) || ++seen !== nth) return;
+    if (!methods.includes(method) || !stores(store.name) || !madeAfter(store.transaction, armed) || ++seen !== nth) return;
     requestHooks.delete(hook);
     const tx = store.transaction as FakeTransaction;
     const queued = tx._requests.find((entry) => entry.request === request);
@@ -237,11 +253,12 @@ export function failCommit(options: { name?: string; when?: (tx: IDBTransaction)
   const { name = 'QuotaExceededError', when } = options;
   const wrote = new WeakSet<IDBTransaction>();
   let fired = false;
+  const armed = transactionsMade;
   const onWrite = (method: WriteMethod, store: IDBObjectStore) => {
     if (method !== 'delete' && isEntryStore(store.name)) wrote.add(store.transaction);
   };
   const onCommit = (tx: FakeTransaction) => {
-    if (!(when ? when(tx) : wrote.has(tx))) return undefined;
+    if (!madeAfter(tx, armed) || !(when ? when(tx) : wrote.has(tx))) return undefined;
     fired = true;
     restore();
     return name;
