@@ -14,6 +14,7 @@ import { SmartCacheConfig } from '../src/SmartCacheConfig';
 import { Engine } from '../worker/Engine';
 import { remoteLogger } from '../worker/remoteLogger';
 import { inProcessWorkers, openRemoteCache } from './support/inProcessWorkers';
+import { brokenFactory } from './support/faultyIndexedDB';
 import { fakeClock, openCache, uniqueName } from './support/openCache';
 
 const pageChannel = (name: string) => () => checkedChannel(() => new BroadcastChannel(name));
@@ -41,8 +42,9 @@ async function pageWithEngine(
   name: string,
   indexedDB: IDBFactory,
   opening: () => Promise<void>,
-  { channel = pageChannel(name), now }: { channel?: () => OpenTabChannel; now?: () => number } = {},
+  { channel = pageChannel(name), now, storage }: { channel?: () => OpenTabChannel; now?: () => number; storage?: (worker: number) => IDBFactory } = {},
 ) {
+  let started = 0;
   let client: CacheClient | undefined;
   const tab = new PageTab(undefined, now);
   const logger = { error: vi.fn() };
@@ -59,7 +61,8 @@ async function pageWithEngine(
   const { workers, connect } = inProcessWorkers(
     async (client, _, openChannel) => {
       await opening();
-      return Engine.create({ name, config: new SmartCacheConfig({}), indexedDB, cloneValues: false, logger: remoteLogger(client.log), client, tab: tab.open, openChannel });
+      const worker = started++;
+      return Engine.create({ name, config: new SmartCacheConfig({}), indexedDB: storage?.(worker) ?? indexedDB, cloneValues: false, logger: remoteLogger(client.log), client, tab: tab.open, openChannel });
     },
     { pageChannel: channel },
   );
@@ -206,6 +209,30 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     await here.stats();
     await pause(20);
     expect(heard).toEqual(['remote library_sync']);
+    await here.close();
+    await other.close();
+  });
+
+  it('a replacement worker that has the log does not tell the listeners and watchers again what a dead worker without it told them', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    // The first worker cannot open IndexedDB (keeps its types in memory), the next one can.
+    const { cache: here, workers } = await pageWithEngine(name, indexedDB, async () => {}, { now: clock.now, storage: (worker) => (worker === 0 ? brokenFactory() : indexedDB) });
+    const heard = listen(here);
+    const seen: string[] = [];
+    here.watch('generic', null, ({ kind, source }: CacheChange) => void seen.push(`${source} ${kind}`));
+    await here.stats();
+    clock.advance(1);
+    await other.emit({ eventType: 'library_sync' });
+    await other.clear('generic');
+    await vi.waitFor(() => expect([heard, seen]).toEqual([['remote library_sync'], ['remote clear']]));
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    await here.stats();
+    await pause(20);
+    expect([heard, seen]).toEqual([['remote library_sync'], ['remote clear']]);
     await here.close();
     await other.close();
   });
