@@ -14,20 +14,30 @@ export class PageTab {
    */
   readonly listenedAt: number;
   #since: LogPlace | null = null;
+  /** Whether a worker told the listeners a change with no place in the log (see heard). */
+  #heardUnlogged = false;
 
   constructor(id: string = randomId(), now: () => number = Date.now) {
     this.id = id;
     this.listenedAt = now();
   }
 
-  /** A worker applied the log up to `place` (it started there, or applied that change): only ever forward. */
-  heard(place: LogPlace): void {
+  /**
+   * A worker applied the log up to `place` (it started there, or applied that change): only ever forward.
+   * Null: a worker tells the page's listeners a change with no place in the log (it has no log): the next
+   * worker cannot tell what it told, and must not replay what was logged since `listenedAt`.
+   */
+  heard(place: LogPlace | null): void {
+    if (!place) {
+      this.#heardUnlogged = true;
+      return;
+    }
     const since = this.#since;
     if (!since || since.epoch !== place.epoch || since.seq < place.seq) this.#since = { ...place };
   }
 
   /** What the next worker is told. */
   get open(): WorkerOpenOptions['tab'] {
-    return { id: this.id, since: this.#since, listenedAt: this.listenedAt };
+    return { id: this.id, since: this.#since, listenedAt: this.#heardUnlogged ? undefined : this.listenedAt };
   }
 }

@@ -168,8 +168,12 @@ export interface ClientCallbacks {
    * there is none), so that a worker replacing a dead one goes on from there.
    */
   remoteEvent(event: CacheEvent, invalidated: EmitReport['invalidated'], logged?: LogPlace | null): void;
-  /** The engine has started, and applies the other tabs' changes logged after `from`; or it has applied and told another tab's clear logged at `from`. */
-  listening(from: LogPlace): void;
+  /**
+   * The engine has started, and applies the other tabs' changes logged after `from`; or it has applied and
+   * told another tab's clear logged at `from`. Null: it is about to tell a change it has no place in the
+   * log for (it has no log), so the page's next worker must not replay what was logged since the page listened.
+   */
+  listening(from: LogPlace | null): void;
   /** `done` of `total` entries of a batch are written. */
   progress(batch: string, done: number, total: number): void;
   /** A failure the engine could not throw to a caller, for the app's logger. */

@@ -11,5 +11,9 @@ it('keeps one id for the page, and where its workers got to in the log: only for
   // The database was deleted and recreated: its log starts again.
   tab.heard({ epoch: 'b', seq: 1 });
   expect(tab.open.since).toEqual({ epoch: 'b', seq: 1 });
+  // A worker told the listeners a change with no place in the log (it had none): no next worker replays since the page listened.
+  const unlogged = new PageTab('page', () => 1000);
+  unlogged.heard(null);
+  expect(unlogged.open).toEqual({ id: 'page', since: null, listenedAt: undefined });
   expect(new PageTab().id).not.toBe(new PageTab().id);
 });

@@ -75,6 +75,8 @@ export class Engine implements EngineApi {
   #idb: IdbStore | null;
   #degraded: string | null;
   #closed = false;
+  /** Whether the page was told that this engine tells its listeners changes with no place in the log (see #toldUnlogged). */
+  #saidUnlogged = false;
   /** Per type; made on first use (a change from another tab may name a custom type this tab does not have). */
   readonly #counters = new Map<TypeName, Counters>();
   readonly #batches = new Map<string, EntryInput[]>();
@@ -613,6 +615,7 @@ export class Engine implements EngineApi {
    */
   async #applyRemote(change: Change, persistent: Counts, logged: LogPlace | null, memory: boolean): Promise<void> {
     if (this.#closed) return;
+    if (!logged) this.#toldUnlogged();
     if (change.kind === 'clear') {
       // Another tab's custom types that this one does not have are not its business.
       const types = change.types.filter((type) => this.#config.has(type));
@@ -684,6 +687,18 @@ export class Engine implements EngineApi {
   /** Before when each type's entries are gone for good: their TTL, and then the type's stale-while-revalidate window. */
   #expiredBy(now: number): ExpiredBy {
     return (type) => now - this.#config.getStaleWhileRevalidate(type) * 1000;
+  }
+
+  /**
+   * This engine tells the page's listeners and watchers of a change it has no place in the log for (it
+   * has no log): said once, before the change itself, so that the page's next worker does not replay
+   * from when the page began listening what this one told (see PageTab).
+   */
+  #toldUnlogged(): void {
+    const { client } = this.#options;
+    if (this.#saidUnlogged || !client) return;
+    this.#saidUnlogged = true;
+    this.#notify(() => client.listening(null));
   }
 
   /** Calls back into the client; a callback that fails (a listener, a dead port) is reported, never thrown. */
