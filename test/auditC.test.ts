@@ -1,0 +1,72 @@
+// Independent audit (C): cases where a user-visible promise fails, reproduced in Node with
+// fake-indexeddb. Tabs are wired as createCache wires them in-process (test/support/engineTab).
+import { IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it, vi } from 'vitest';
+import { checkedChannel } from '../src/checkedChannel';
+import type { CacheChange, CacheEvent, EventContext } from '../src/index';
+import type { ChannelLike } from '../src/TabChannel';
+import { engineTab } from './support/engineTab';
+import { uniqueName } from './support/openCache';
+
+// `generic` (a memory type) is made event-driven, so that events reach each tab's memory tier.
+const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
+
+/** A channel that silently loses what arrives while `lose` is set (no lifecycle event tells the tab). */
+function lossyChannel(name: string) {
+  const state = { lose: false };
+  const open = checkedChannel((): ChannelLike => {
+    const channel = new BroadcastChannel(name);
+    return {
+      postMessage: (message) => channel.postMessage(message),
+      addEventListener: (type, listener) => channel.addEventListener(type, (event) => state.lose || listener(event as MessageEvent)),
+      close: () => channel.close(),
+    };
+  });
+  return Object.assign(state, { open });
+}
+
+async function withLossyTab() {
+  const name = uniqueName();
+  const indexedDB = new IDBFactory();
+  const { cache: a } = await engineTab({ name, indexedDB, config });
+  const lossy = lossyChannel(name);
+  const { cache: b } = await engineTab({ name, indexedDB, config, openChannel: lossy.open });
+  return { a, b, lossy };
+}
+
+describe('a tab that silently lost an event message', () => {
+  it('stats() does not count memory-tier entries that an event logged before the call removed', async () => {
+    const { a, b, lossy } = await withLossyTab();
+    await b.set('generic', 'x', 1, { trackId: 't1' });
+    await b.set('generic', 'y', 2, { trackId: 't2' });
+    lossy.lose = true;
+    await a.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    const stats = await b.stats();
+    // Only y is live: get agrees.
+    expect(await b.getMany('generic', ['x', 'y'])).toEqual([undefined, 2]);
+    expect(stats.types.generic.entries).toBe(1);
+  });
+
+  it('delete() of an entry an event logged before the call removed answers false and tells no watcher', async () => {
+    const { a, b, lossy } = await withLossyTab();
+    await b.set('generic', 'x', 1, { trackId: 't1' });
+    const seen: CacheChange[] = [];
+    b.watch('generic', 'x', (change) => void seen.push(change));
+    lossy.lose = true;
+    await a.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    const deleted = await b.delete('generic', 'x');
+    expect(deleted).toBe(false);
+    expect(seen.map(({ kind }) => kind)).not.toContain('delete');
+  });
+
+  it("its on('*') listener hears the missed event before its next call answers (here a get of a persistent type)", async () => {
+    const { a, b, lossy } = await withLossyTab();
+    const seen: [CacheEvent, EventContext][] = [];
+    b.on('*', (event, context) => void seen.push([event, context]));
+    lossy.lose = true;
+    await a.emit({ eventType: 'track_removed', trackId: 't1' });
+    await b.get('track_metadata', 'anything');
+    await b.stats();
+    expect(seen.map(([event, context]) => [event.eventType, context.source])).toEqual([['track_removed', 'remote']]);
+  });
+});
