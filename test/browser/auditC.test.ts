@@ -1,0 +1,153 @@
+// Independent audit (C) in real Chromium: tabs that really miss BroadcastChannel messages (the page's
+// cache channel gated: no lifecycle event tells them), cleared site data, concurrent tabs.
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { CacheChange, CacheConfig } from '../../src/index';
+import { uniqueName, useBrowser, type TestPage } from './chromium';
+import { TAB_CONFIG, openTab } from './tabs';
+
+const browser = useBrowser({ eachTest: true });
+
+interface Gate {
+  closed: boolean;
+  dropped: number;
+}
+
+/**
+ * A tab whose cache channel (the BroadcastChannel named after the cache) silently drops what arrives
+ * while `window.gate.closed` is set: the tab misses messages with no lifecycle event to tell it.
+ */
+async function openGatedTab(name: string, config: CacheConfig = TAB_CONFIG): Promise<TestPage> {
+  const tab = await browser.open('/test/browser/pages/reprise.html');
+  await tab.page.waitForFunction(() => 'tab' in window);
+  await tab.page.evaluate(
+    async ({ name, config }) => {
+      const gate: Gate = { closed: false, dropped: 0 };
+      const Real = window.BroadcastChannel;
+      class Gated extends Real {
+        override addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void {
+          if (type !== 'message' || this.name !== name) return super.addEventListener(type, listener, options);
+          super.addEventListener(
+            type,
+            (event) => {
+              if (gate.closed) return void gate.dropped++;
+              if (typeof listener === 'function') listener.call(this, event);
+              else listener.handleEvent(event);
+            },
+            options,
+          );
+        }
+      }
+      Object.assign(window, { gate, BroadcastChannel: Gated });
+      const watched: CacheChange[] = [];
+      Object.assign(window, { watched });
+      await window.tab.open({ name, config });
+    },
+    { name, config },
+  );
+  return tab;
+}
+
+const gate = (page: Page, closed: boolean) => page.evaluate((closed) => void ((window as unknown as { gate: Gate }).gate.closed = closed), closed);
+const dropped = (page: Page) => page.evaluate(() => (window as unknown as { gate: Gate }).gate.dropped);
+
+describe('a tab whose channel really misses messages', () => {
+  it('answers get/getMany/has/keys/entries/resolve/stats without what a missed event removed from its memory tier', async () => {
+    const name = uniqueName('auditC');
+    const a = await openTab(browser, name);
+    const b = await openGatedTab(name);
+    await b.page.evaluate(async () => {
+      const cache = window.tab.cache!;
+      await cache.set('generic', 'x', 'x', { trackId: 't1' });
+      await cache.set('generic', 'y', 'y', { trackId: 't2' });
+    });
+    await gate(b.page, true);
+    await a.page.evaluate(() => window.tab.cache!.emit({ eventType: 'manual_invalidation', trackId: 't1' }));
+    // The message was really delivered to b's page and dropped there.
+    await b.page.waitForFunction(() => (window as unknown as { gate: Gate }).gate.dropped >= 1);
+    const answers = await b.page.evaluate(async () => {
+      const cache = window.tab.cache!;
+      return {
+        get: await cache.get('generic', 'x'),
+        getMany: await cache.getMany('generic', ['x', 'y']),
+        has: await cache.has('generic', 'x'),
+        keys: await cache.keys('generic'),
+        entries: await cache.entries('generic'),
+        resolve: await cache.resolve('generic', 'x', async () => 'fetched'),
+        entriesCounted: (await cache.stats()).types.generic.entries,
+      };
+    });
+    expect(await dropped(b.page)).toBeGreaterThanOrEqual(1);
+    expect(answers).toEqual({
+      get: undefined,
+      getMany: [undefined, 'y'],
+      has: false,
+      keys: ['y'],
+      entries: [['y', 'y']],
+      resolve: { value: 'fetched', source: 'fetch' },
+      entriesCounted: 2, // x fetched again, y
+    });
+  });
+});
+
+describe('a tab whose channel really missed an event: stats() first', () => {
+  it('stats() does not count the memory-tier entries a missed event removed (get agrees after)', async () => {
+    const name = uniqueName('auditC');
+    const a = await openTab(browser, name);
+    const b = await openGatedTab(name);
+    await b.page.evaluate(async () => {
+      await window.tab.cache!.set('generic', 'x', 'x', { trackId: 't1' });
+      await window.tab.cache!.set('generic', 'y', 'y', { trackId: 't2' });
+    });
+    await gate(b.page, true);
+    await a.page.evaluate(() => window.tab.cache!.emit({ eventType: 'manual_invalidation', trackId: 't1' }));
+    await b.page.waitForFunction(() => (window as unknown as { gate: Gate }).gate.dropped >= 1);
+    const seen = await b.page.evaluate(async () => {
+      const cache = window.tab.cache!;
+      const first = (await cache.stats()).types.generic;
+      const values = await cache.getMany('generic', ['x', 'y']);
+      const second = (await cache.stats()).types.generic;
+      return { first: [first.entries, first.bytes], values, second: [second.entries, second.bytes] };
+    });
+    expect(seen.values).toEqual([undefined, 'y']);
+    expect(seen.first).toEqual(seen.second);
+  });
+});
+
+describe('a tab whose channel really missed an event (default config: no memory type is event-driven)', () => {
+  it("its on('*') listener and its watcher hear the event before its next calls answer, with nothing else emitted", async () => {
+    const name = uniqueName('auditC');
+    const a = await openTab(browser, name, {});
+    const b = await openGatedTab(name, {});
+    await a.page.evaluate(() => window.tab.cache!.set('track_metadata', 'song', { title: 'Song' }, { trackId: 't1' }));
+    await b.page.evaluate(() => {
+      const watched = (window as unknown as { watched: CacheChange[] }).watched;
+      window.tab.cache!.watch('track_metadata', 'song', (change) => void watched.push(change));
+    });
+    await gate(b.page, true);
+    await a.page.evaluate(() => window.tab.cache!.emit({ eventType: 'track_removed', trackId: 't1' }));
+    await b.page.waitForFunction(() => (window as unknown as { gate: Gate }).gate.dropped >= 1);
+    await gate(b.page, false);
+    // b's calls, all answered after the event was logged: each must find the tab caught up.
+    const answers = await b.page.evaluate(async () => {
+      const cache = window.tab.cache!;
+      const value = await cache.get('track_metadata', 'song');
+      const has = await cache.has('track_metadata', 'song');
+      const keys = await cache.keys('track_metadata');
+      await cache.stats();
+      await cache.set('track_metadata', 'other', 1);
+      // A second later: long enough for anything on its way.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      return {
+        value,
+        has,
+        keys,
+        heard: window.tab.events.map(({ event, context }) => [event.eventType, context.source]),
+        watched: (window as unknown as { watched: CacheChange[] }).watched.map(({ kind, source }) => [kind, source]),
+      };
+    });
+    expect({ value: answers.value, has: answers.has, keys: answers.keys }).toEqual({ value: undefined, has: false, keys: [] });
+    expect(answers.heard).toEqual([['track_removed', 'remote']]);
+    expect(answers.watched).toContainEqual(['invalidate', 'remote']);
+  });
+});
