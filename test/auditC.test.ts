@@ -1,7 +1,7 @@
 // Independent audit (C): cases where a user-visible promise fails, reproduced in Node with
 // fake-indexeddb. Tabs are wired as createCache wires them in-process (test/support/engineTab).
 import { IDBFactory } from 'fake-indexeddb';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkedChannel } from '../src/checkedChannel';
 import type { CacheChange, CacheEvent, EventContext } from '../src/index';
 import type { ChannelLike } from '../src/TabChannel';
