@@ -351,6 +351,8 @@ export class Engine implements EngineApi {
 
   async #deleteMany(type: TypeName, keys: string[], once?: Once): Promise<number> {
     await this.#ready();
+    // What a change another tab logged removed from the memory tier is gone already: not deleted (nor told) again.
+    await this.#current(type);
     const marked = once && { ...once, at: this.#now() };
     return this.#withStore(type, async (store) => {
       const removed = await store.remove(type, keys, undefined, marked);
@@ -397,6 +399,8 @@ export class Engine implements EngineApi {
 
   async stats(): Promise<CacheStats<string>> {
     await this.#ready();
+    // The memory tier counted as reads see it: without what changes other tabs logged removed.
+    await this.#currentAll();
     const types = {} as Record<TypeName, TypeStats>;
     await this.#byStore(this.#config.types, async (store, mine) => {
       const usage = await store.usage(mine);
@@ -417,6 +421,7 @@ export class Engine implements EngineApi {
 
   async cleanup(): Promise<CleanupReport> {
     await this.#ready();
+    await this.#currentAll();
     const report = { expired: 0, evicted: 0 };
     const now = this.#now();
     await this.#byStore(this.#config.types, async (store, mine) => {
@@ -541,6 +546,12 @@ export class Engine implements EngineApi {
       // IndexedDB gone for good: no log to check, as in any tab without IndexedDB.
       await this.#degradeOrThrow(this.#idb, error);
     }
+  }
+
+  /** #current for the types of this config: the log is replayed once if any type needs it. */
+  async #currentAll(): Promise<void> {
+    const type = this.#config.types.find((type) => this.#storeOf(type) === this.#memory && this.#config.shouldUseEventInvalidation(type));
+    if (type !== undefined) await this.#current(type);
   }
 
   /** Writes; on a full disk frees room (expired, then LRU of this type, then of the other persistent types) and retries once. */
