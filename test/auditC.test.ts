@@ -72,3 +72,21 @@ describe('a tab that silently lost an event message', () => {
     expect(seen.map(([event, context]) => [event.eventType, context.source])).toEqual([['track_removed', 'remote']]);
   });
 });
+
+describe('a tab that silently lost an event message, then emits', () => {
+  it('its emit reports what it removed itself (not what the earlier event had removed), and its listener hears the earlier event first', async () => {
+    const { a, b, lossy } = await withLossyTab();
+    await b.set('generic', 'x', 1, { trackId: 't1' });
+    const seen: [string, string][] = [];
+    b.on('*', (event, context) => void seen.push([event.metadata?.['by'] as string, context.source]));
+    lossy.lose = true;
+    await a.emit({ eventType: 'manual_invalidation', trackId: 't1', metadata: { by: 'a' } });
+    const report = await b.emit({ eventType: 'manual_invalidation', trackId: 't1', metadata: { by: 'b' } });
+    await b.stats();
+    expect(report.invalidated).toMatchObject({ generic: 0 });
+    expect(seen).toEqual([
+      ['a', 'remote'],
+      ['b', 'local'],
+    ]);
+  });
+});
