@@ -388,6 +388,9 @@ export class Engine implements EngineApi {
 
   async #emit(event: CacheEvent, once?: Once): Promise<{ shared: SharedChange; report: EmitReport }> {
     await this.#ready();
+    // What other tabs logged before this event applies first: it is older (in the log, for the listeners too),
+    // and what it removed from the memory tier is not this event's to count.
+    await this.#currentAll();
     const { shared, counts: persistent } = await this.#applyShared({ kind: 'event', event }, invalidationTargets(this.#config, event), once);
     const local = await this.#invalidateMemory(event);
     this.#countInvalidations(persistent);
