@@ -90,3 +90,13 @@ describe('a tab that silently lost an event message, then emits', () => {
     ]);
   });
 });
+
+describe('a tab that silently lost a clear message (default config: memory types are time-based)', () => {
+  it('never answers from its memory tier what another tab cleared before the call (SPEC §4; README lists it as a limit)', async () => {
+    const { a, b, lossy } = await withLossyTab({});
+    await b.set('generic', 'x', 'kept in b');
+    lossy.lose = true;
+    await a.clear('generic');
+    expect(await b.get('generic', 'x')).toBeUndefined();
+  });
+});
