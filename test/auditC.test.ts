@@ -100,3 +100,30 @@ describe('a tab that silently lost a clear message (default config: memory types
     expect(await b.get('generic', 'x')).toBeUndefined();
   });
 });
+
+describe('an upgrade blocked by a connection that never lets go', () => {
+  it('the other tabs keep answering: none of their calls hangs behind the upgrade that never runs', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: a } = await engineTab({ name, indexedDB, config });
+    await a.set('track_metadata', 'k', 'before');
+    // Some other code of the origin holds the database open and ignores versionchange.
+    await new Promise<void>((resolve, reject) => {
+      const request = indexedDB.open(name);
+      request.onsuccess = () => resolve();
+      request.onerror = () => reject(request.error);
+    });
+    const custom = { caching: { ...config.caching, customTypes: { lyrics: { persistent: true, ttlSeconds: 3600, invalidationStrategy: 'time_based' as const, maxSizeMb: 1 } } } };
+    const { cache: c } = await engineTab({ name, indexedDB, config: custom });
+    expect((await c.stats()).degraded).toMatch(/blocked/);
+    const timedOut = Symbol('timed out');
+    const within = <T>(call: Promise<T>) => Promise.race([call.catch((error: { code?: string }) => `rejected ${error.code}`), new Promise<typeof timedOut>((resolve) => setTimeout(() => resolve(timedOut), 12_000))]);
+    const outcomes = await Promise.all([
+      within(a.get('track_metadata', 'k')),
+      within(a.set('track_metadata', 'k2', 'after')),
+      within(a.get('generic', 'g')),
+      within(a.emit({ eventType: 'library_sync' })),
+    ]);
+    expect(outcomes).not.toContain(timedOut);
+  }, 30_000);
+});
