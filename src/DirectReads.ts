@@ -7,6 +7,7 @@ import { requestsDone } from '../worker/idbRequests';
 import { isExpired } from '../worker/isExpired';
 import { recordReadsNow } from '../worker/ReadTimes';
 import { entryStore, LAYOUT, layoutOf } from '../worker/layout';
+import { unref } from './unref';
 
 export interface DirectReadsOptions {
   /** The database the worker keeps (the cache's name). */
@@ -22,6 +23,13 @@ const NONE: ReadonlyMap<BatchId, unknown> = new Map();
 
 /** After an open that found no usable database, how long before the next read tries again. */
 const RETRY_OPEN_MS = 1000;
+
+/**
+ * How long reads wait for the connection to open (in all, from the open's start) before leaving the
+ * read to the engine: an open queues behind another tab's upgrade, which a connection that ignores
+ * versionchange may block for good, and nothing tells this one. The open goes on; once it succeeds, reads are the page's again.
+ */
+const OPEN_WAIT_MS = 1000;
 
 /**
  * Reads of persistent entries straight from the page, through a connection of its own, as idb-keyval
@@ -43,6 +51,8 @@ export class DirectReads {
   /** The connection, once open. */
   #open: IDBDatabase | null = null;
   #failedAt = -Infinity;
+  /** When the open under way started (performance time: the injected clock may stand still). */
+  #openingSince = 0;
   readonly #batches = new BatchStates();
   #closed = false;
 
@@ -69,7 +79,7 @@ export class DirectReads {
     alters?: (key: string, record: Tags | undefined) => boolean,
   ): Promise<(Found | undefined)[] | null> {
     if (!keys.length) return [];
-    const db = this.#open ?? (await this.#connection());
+    const db = this.#open ?? (await this.#connectionWithin());
     const name = entryStore(type);
     if (!db || !db.objectStoreNames.contains(name)) return null;
     let records: (EntryRecord | undefined)[];
@@ -125,9 +135,25 @@ export class DirectReads {
     this.#forget(this.#open);
   }
 
+  /** The connection, or null when its open has waited OPEN_WAIT_MS in all (the open goes on). */
+  async #connectionWithin(): Promise<IDBDatabase | null> {
+    const opening = this.#connection();
+    const left = this.#openingSince + OPEN_WAIT_MS - performance.now();
+    if (left <= 0) return this.#open;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), left)));
+    if (timer) unref(timer);
+    try {
+      return await Promise.race([opening, waited]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   #connection(): Promise<IDBDatabase | null> {
     if (this.#db) return this.#db;
     if (this.#closed || this.#now() - this.#failedAt < RETRY_OPEN_MS) return Promise.resolve(null);
+    this.#openingSince = performance.now();
     const opening = new Promise<IDBDatabase | null>((resolve) => {
       const failed = () => {
         this.#failedAt = this.#now();

@@ -11,6 +11,12 @@ export interface DatabaseOptions {
   indexedDB: IDBFactory;
   /** How long to wait for tabs holding an older version open before giving up on IndexedDB. */
   blockedTimeoutMs?: number;
+  /**
+   * How long any open may wait in all (twice blockedTimeoutMs by default): an open queues behind
+   * another tab's upgrade, which a connection that ignores versionchange may block for good (that tab
+   * gives up, but its request stays ahead of this one), and no `blocked` event tells this one.
+   */
+  openTimeoutMs?: number;
   /** Runs the blocked open's timeout (setTimeout by default; simulations run it on their own turns). */
   schedule?: Schedule | undefined;
   /** The persistent custom types, each of which needs an object store (see `neededStores`). */
@@ -179,7 +185,10 @@ async function openDatabase(options: DatabaseOptions): Promise<IDBPDatabase<Repr
 }
 
 /** One open request, at `version` (or the current one, 1 for a new database). */
-function openAt({ name, indexedDB, blockedTimeoutMs = 3000, customTypes = [], schedule = later }: DatabaseOptions, version: number | undefined): Promise<IDBPDatabase<RepriseSchema>> {
+function openAt(
+  { name, indexedDB, blockedTimeoutMs = 3000, openTimeoutMs = 2 * blockedTimeoutMs, customTypes = [], schedule = later }: DatabaseOptions,
+  version: number | undefined,
+): Promise<IDBPDatabase<RepriseSchema>> {
   return new Promise((resolve, reject) => {
     let request: IDBOpenDBRequest;
     try {
@@ -192,24 +201,36 @@ function openAt({ name, indexedDB, blockedTimeoutMs = 3000, customTypes = [], sc
     let cancel: void | (() => void);
     let blocked = false;
     let gaveUp = false;
-    request.onupgradeneeded = () => upgrade(request.result, request.transaction!, customTypes);
+    const giveUp = (reason: string) => {
+      if (gaveUp) return;
+      gaveUp = true;
+      reject(unavailable(name, new Error(reason)));
+    };
+    // Once it has started, an upgrade runs to its end: only the wait before it is limited.
+    let upgrading = false;
+    // Real time, not `schedule`: how long the browser has kept this open waiting (a simulation's turns
+    // may jump its clock by hours while an open proceeds normally).
+    const cancelWait = later(() => upgrading || giveUp(`the open waited ${openTimeoutMs} ms (behind another tab's upgrade that does not run)`), openTimeoutMs);
+    request.onupgradeneeded = () => {
+      upgrading = true;
+      upgrade(request.result, request.transaction!, customTypes);
+    };
     request.onblocked = () => {
       if (blocked) return;
       blocked = true;
-      cancel = schedule(() => {
-        gaveUp = true;
-        reject(unavailable(name, new Error('blocked by another tab holding an older version open')));
-      }, blockedTimeoutMs);
+      cancel = schedule(() => giveUp('blocked by another tab holding an older version open'), blockedTimeoutMs);
     };
     (wrap(request) as Promise<IDBPDatabase<RepriseSchema>>).then(
       (db) => {
         cancel?.();
+        cancelWait?.();
         if (gaveUp) db.close();
         else resolve(db);
       },
       (error: unknown) => {
         cancel?.();
-        reject(unavailable(name, error));
+        cancelWait?.();
+        if (!gaveUp) reject(unavailable(name, error));
       },
     );
   });
