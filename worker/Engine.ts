@@ -543,11 +543,12 @@ export class Engine implements EngineApi {
   /** Before reading or guarding a memory-tier type that events invalidate: apply what other tabs logged (their message may be lost). */
   async #current(type: TypeName): Promise<void> {
     if (this.#storeOf(type) !== this.#memory || !this.#config.shouldUseEventInvalidation(type)) return;
+    const idb = this.#idb;
     try {
       await this.#sync.current();
     } catch (error) {
       // IndexedDB gone for good: no log to check, as in any tab without IndexedDB.
-      await this.#degradeOrThrow(this.#idb, error);
+      await this.#degradeOrThrow(idb, error);
     }
   }
 
@@ -781,8 +782,9 @@ export class Engine implements EngineApi {
 
   /** After a failure in `store`: rethrows, unless it is IndexedDB that can no longer be opened — then degrades to memory. */
   async #degradeOrThrow(store: Store | null, error: unknown): Promise<void> {
-    if (store === null || store !== this.#idb || !isOpenFailure(error)) throw error;
-    this.#degrade(reasonOf(error));
+    if (store === null || store === this.#memory || !isOpenFailure(error)) throw error;
+    // Calls in flight together meet the same failed open: the first degrades, and every one goes on in memory.
+    if (store === this.#idb) this.#degrade(reasonOf(error));
     await this.#told;
   }
 
