@@ -117,7 +117,7 @@ describe('an upgrade blocked by a connection that never lets go', () => {
     const { cache: c } = await engineTab({ name, indexedDB, config: custom });
     expect((await c.stats()).degraded).toMatch(/blocked/);
     const timedOut = Symbol('timed out');
-    const within = <T>(call: Promise<T>) => Promise.race([call.catch((error: { code?: string }) => `rejected ${error.code}`), new Promise<typeof timedOut>((resolve) => setTimeout(() => resolve(timedOut), 12_000))]);
+    const within = <T>(call: Promise<T>) => Promise.race([call.catch((error: { code?: string }) => `rejected ${error.code}`), new Promise<typeof timedOut>((resolve) => setTimeout(() => resolve(timedOut), 20_000))]);
     const outcomes = await Promise.all([
       within(a.get('track_metadata', 'k')),
       within(a.set('track_metadata', 'k2', 'after')),
@@ -127,7 +127,7 @@ describe('an upgrade blocked by a connection that never lets go', () => {
     expect(outcomes).not.toContain(timedOut);
     // And they go on in memory, as with any IndexedDB that is blocked (SPEC §4).
     expect(outcomes.filter((outcome) => typeof outcome === 'string' && outcome.startsWith('rejected'))).toEqual([]);
-  }, 30_000);
+  }, 40_000);
 });
 
 describe('IndexedDB lost with several calls in flight', () => {

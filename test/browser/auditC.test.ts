@@ -147,7 +147,7 @@ describe('an upgrade blocked by a connection that never lets go', () => {
     expect(cSide.degraded).toMatch(/blocked/);
     const aSide = await a.page.evaluate(async () => {
       const cache = window.tab.cache!;
-      const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('timed out'), 15_000));
+      const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('timed out'), 20_000));
       const attempt = (call: Promise<unknown>) =>
         Promise.race([
           call.then(
