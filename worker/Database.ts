@@ -12,7 +12,7 @@ export interface DatabaseOptions {
   /** How long to wait for tabs holding an older version open before giving up on IndexedDB. */
   blockedTimeoutMs?: number;
   /**
-   * How long any open may wait in all (twice blockedTimeoutMs by default): an open queues behind
+   * How long any open may wait in all (10 s by default, well past what a busy browser takes): an open queues behind
    * another tab's upgrade, which a connection that ignores versionchange may block for good (that tab
    * gives up, but its request stays ahead of this one), and no `blocked` event tells this one.
    */
@@ -186,7 +186,7 @@ async function openDatabase(options: DatabaseOptions): Promise<IDBPDatabase<Repr
 
 /** One open request, at `version` (or the current one, 1 for a new database). */
 function openAt(
-  { name, indexedDB, blockedTimeoutMs = 3000, openTimeoutMs = 2 * blockedTimeoutMs, customTypes = [], schedule = later }: DatabaseOptions,
+  { name, indexedDB, blockedTimeoutMs = 3000, openTimeoutMs = 10_000, customTypes = [], schedule = later }: DatabaseOptions,
   version: number | undefined,
 ): Promise<IDBPDatabase<RepriseSchema>> {
   return new Promise((resolve, reject) => {
