@@ -210,7 +210,7 @@ function openAt(
     let upgrading = false;
     // Real time, not `schedule`: how long the browser has kept this open waiting (a simulation's turns
     // may jump its clock by hours while an open proceeds normally).
-    const cancelWait = later(() => upgrading || giveUp(`the open waited ${openTimeoutMs} ms (behind another tab's upgrade that does not run)`), openTimeoutMs);
+    const cancelWait = later(() => upgrading || giveUp(`waited ${openTimeoutMs} ms to open`), openTimeoutMs);
     request.onupgradeneeded = () => {
       upgrading = true;
       upgrade(request.result, request.transaction!, customTypes);
