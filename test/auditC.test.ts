@@ -1,12 +1,14 @@
 // Independent audit (C): cases where a user-visible promise fails, reproduced in Node with
 // fake-indexeddb. Tabs are wired as createCache wires them in-process (test/support/engineTab).
 import { IDBFactory } from 'fake-indexeddb';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { checkedChannel } from '../src/checkedChannel';
 import type { CacheChange, CacheEvent, EventContext } from '../src/index';
 import type { ChannelLike } from '../src/TabChannel';
 import { engineTab } from './support/engineTab';
-import { uniqueName } from './support/openCache';
+import { deleteUnderTabs } from './support/faultyIndexedDB';
+import { openRemoteCache } from './support/inProcessWorkers';
+import { fakeClock, openCache, uniqueName } from './support/openCache';
 
 // `generic` (a memory type) is made event-driven, so that events reach each tab's memory tier.
 const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
@@ -164,5 +166,30 @@ describe('IndexedDB lost with several calls in flight', () => {
     expect(outcomes).toEqual(['resolved', 'resolved', 'resolved', 'resolved', 'resolved']);
     expect((await a.stats()).degraded).toMatch(/layout/);
     expect(await a.getMany('track_metadata', ['k1'])).toEqual([1]);
+  });
+});
+
+describe('site data cleared while a page has no worker', () => {
+  it('its next worker replays to the listeners what another tab logged in the new database meanwhile', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, now: clock.now, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    const heard: string[] = [];
+    here.on('*', (event, { source }) => heard.push(`${source} ${event.eventType}`));
+    await other.emit({ eventType: 'library_sync' });
+    await vi.waitFor(() => expect(heard).toEqual(['remote library_sync']));
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    // Dead again within 5 s: no worker until the next call.
+    workers[1]!.kill();
+    await deleteUnderTabs(indexedDB, name);
+    await other.emit({ eventType: 'manual_invalidation' });
+    expect(workers).toHaveLength(2);
+    await here.stats();
+    await other.emit({ eventType: 'track_added', trackId: 't1' });
+    await vi.waitFor(() => expect(heard).toContain('remote track_added'));
+    expect(heard).toEqual(['remote library_sync', 'remote manual_invalidation', 'remote track_added']);
   });
 });

@@ -170,3 +170,28 @@ describe('an upgrade blocked by a connection that never lets go', () => {
     for (const [call, outcome] of Object.entries(aSide)) expect({ call, rejected: outcome.startsWith('rejected') }).toEqual({ call, rejected: false });
   });
 });
+
+describe('site data cleared while a page has no worker', () => {
+  it("its next worker replays to the listeners what another tab logged in the new database meanwhile", async () => {
+    const name = uniqueName('auditC');
+    const [a, b] = [await openTab(browser, name), await openTab(browser, name)];
+    await b.page.evaluate(() => window.tab.cache!.emit({ eventType: 'library_sync' }));
+    await a.page.waitForFunction(() => window.tab.events.length >= 1);
+    // Killed twice within 5 s: no worker until the next call.
+    await a.page.evaluate(() => window.tab.workers[0]!.terminate());
+    await a.page.waitForFunction(() => window.tab.workers.length === 2);
+    await a.page.evaluate(() => window.tab.cache!.stats());
+    await a.page.evaluate(() => window.tab.workers[1]!.terminate());
+    const cdp = await browser.context.newCDPSession(b.page);
+    await cdp.send('Storage.clearDataForOrigin', { origin: new URL(b.page.url()).origin, storageTypes: 'indexeddb' });
+    await b.page.evaluate(() => window.tab.cache!.emit({ eventType: 'manual_invalidation', trackId: 'after the clear' }));
+    expect(await a.page.evaluate(() => window.tab.workers.length)).toBe(2);
+    await a.page.evaluate(() => window.tab.cache!.stats());
+    await a.page.waitForFunction(() => window.tab.events.length >= 2, null, { timeout: 10_000 }).catch(() => {});
+    const heard = await a.page.evaluate(() => window.tab.events.map(({ event, context }) => [event.eventType, event.trackId ?? null, context.source]));
+    expect(heard).toEqual([
+      ['library_sync', null, 'remote'],
+      ['manual_invalidation', 'after the clear', 'remote'],
+    ]);
+  });
+});
