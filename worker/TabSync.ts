@@ -125,6 +125,11 @@ export class TabSync {
       if (back && position && back.seq < position.seq) {
         this.#position = { ...back };
         await this.#catchUp();
+      } else if (since?.epoch && position?.epoch && since.epoch !== position.epoch) {
+        // The database was recreated since the dead engine stopped (site data cleared): the page has
+        // heard nothing of this one, whose changes are all news to its listeners (its memory tier is empty).
+        this.#position = { epoch: position.epoch, seq: 0 };
+        await this.#catchUp();
       }
       from = this.#position && { ...this.#position };
     });
