@@ -193,3 +193,26 @@ describe('site data cleared while a page has no worker', () => {
     expect(heard).toEqual(['remote library_sync', 'remote manual_invalidation', 'remote track_added']);
   });
 });
+
+describe('a deletion blocked by a connection that never lets go', () => {
+  it('the tabs keep answering: none of their calls hangs behind the deletion that never runs', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: a } = await engineTab({ name, indexedDB, config });
+    await a.set('track_metadata', 'k', 'before');
+    await a.set('generic', 'g', 'memory');
+    // Some other code of the origin holds the database open and ignores versionchange...
+    await new Promise<void>((resolve, reject) => {
+      const request = indexedDB.open(name);
+      request.onsuccess = () => resolve();
+      request.onerror = () => reject(request.error);
+    });
+    // ...while a page deletes the database ("clear site data" by a script of the app).
+    indexedDB.deleteDatabase(name);
+    const timedOut = Symbol('timed out');
+    const within = <T>(call: Promise<T>) => Promise.race([call.catch((error: { code?: string }) => `rejected ${error.code}`), new Promise<typeof timedOut>((resolve) => setTimeout(() => resolve(timedOut), 20_000))]);
+    const outcomes = await Promise.all([within(a.get('track_metadata', 'k')), within(a.set('track_metadata', 'k2', 'after')), within(a.get('generic', 'g')), within(a.emit({ eventType: 'library_sync' }))]);
+    expect(outcomes).not.toContain(timedOut);
+    expect(outcomes.filter((outcome) => typeof outcome === 'string' && outcome.startsWith('rejected'))).toEqual([]);
+  }, 40_000);
+});
