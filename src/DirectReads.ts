@@ -27,7 +27,8 @@ const RETRY_OPEN_MS = 1000;
 /**
  * How long reads wait for the connection to open (in all, from the open's start) before leaving the
  * read to the engine: an open queues behind another tab's upgrade, which a connection that ignores
- * versionchange may block for good, and nothing tells this one. The open goes on; once it succeeds, reads are the page's again.
+ * versionchange may block for good, and nothing tells this one. The open goes on; once it succeeds,
+ * reads are the page's again.
  */
 const OPEN_WAIT_MS = 1000;
 

@@ -12,9 +12,10 @@ export interface DatabaseOptions {
   /** How long to wait for tabs holding an older version open before giving up on IndexedDB. */
   blockedTimeoutMs?: number;
   /**
-   * How long any open may wait in all (10 s by default, well past what a busy browser takes): an open queues behind
-   * another tab's upgrade, which a connection that ignores versionchange may block for good (that tab
-   * gives up, but its request stays ahead of this one), and no `blocked` event tells this one.
+   * How long any open may wait in all (10 s by default, well past what a busy browser takes): an open
+   * queues behind another tab's upgrade, which a connection that ignores versionchange may block for
+   * good (that tab gives up, but its request stays ahead of this one), and no `blocked` event tells
+   * this one. Past it, the open counts as blocked.
    */
   openTimeoutMs?: number;
   /** Runs the blocked open's timeout (setTimeout by default; simulations run it on their own turns). */
