@@ -2,33 +2,17 @@
 // own BroadcastChannel, exactly as in a browser (where test/browser/tabs.test.ts does it for real).
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
-import { checkedChannel } from '../src/checkedChannel';
 import { type CacheEvent, type EventContext } from '../src/index';
 import { IdbStore } from '../worker/IdbStore';
-import { CHANNEL_VERSION, type ChannelLike, type OpenTabChannel } from '../src/TabChannel';
+import { CHANNEL_VERSION, type OpenTabChannel } from '../src/TabChannel';
 import { brokenFactory, deleteUnderTabs, failCommit, failRequest, tabFactory } from './support/faultyIndexedDB';
 import { rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
+import { lossyChannel } from './support/lossyChannel';
 
 // `generic` (a memory type) is made event-driven, so that events reach each tab's memory tier.
 const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
 
-/**
- * A channel that silently loses what arrives while `lose` is set, as a tab does that misses messages
- * with no lifecycle event to tell it.
- */
-function lossyChannel(name: string) {
-  const state = { lose: false };
-  const open = checkedChannel((): ChannelLike => {
-    const channel = new BroadcastChannel(name);
-    return {
-      postMessage: (message) => channel.postMessage(message),
-      addEventListener: (type, listener) => channel.addEventListener(type, (event) => state.lose || listener(event as MessageEvent)),
-      close: () => channel.close(),
-    };
-  });
-  return Object.assign(state, { open });
-}
 
 /** One tab: an engine as createCache wires it in-process, and the client; the engine stands in for the page lifecycle. */
 function openTab(name: string, indexedDB: IDBFactory, openChannel?: OpenTabChannel) {

@@ -30,9 +30,12 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * SPEC §3b and §4: 0.8 kB on the page), and has and entries removed the expired entries they met
  * (0.1 kB in the worker): 1.4216; 1.43 until a tab's first read of an entry was written at once, for
  * the other tabs' evictions (SPEC §4: the page's own read-write transaction, 0.5 kB on the page), and a
- * worker's engine started before what was logged since its page listened (0.3 kB with it): 1.4463.)
+ * worker's engine started before what was logged since its page listened (0.3 kB with it): 1.4463;
+ * 1.45 until the fixes of an audit of cross-tab faults and of the original tool's cases (an open that
+ * waits for good gives up, calls in flight all go on in memory, stats/cleanup/delete/emit replay the
+ * log first, fingerprints trimmed as Python trims): 1.4560.)
  */
-const REACHED_RATIO = 1.45;
+const REACHED_RATIO = 1.46;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();

@@ -1,4 +1,4 @@
-// Independent audit (C) in real Chromium: tabs that really miss BroadcastChannel messages (the page's
+// Cross-tab faults in real Chromium: tabs that really miss BroadcastChannel messages (the page's
 // cache channel gated: no lifecycle event tells them), and an upgrade that another connection blocks for good.
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -52,7 +52,7 @@ const gate = (page: Page, closed: boolean) => page.evaluate((closed) => void ((w
 
 describe('a tab whose channel really missed an event: stats() first', () => {
   it('stats() does not count the memory-tier entries a missed event removed (get agrees after)', async () => {
-    const name = uniqueName('auditC');
+    const name = uniqueName('crossTabFaults');
     const a = await openTab(browser, name);
     const b = await openGatedTab(name);
     await b.page.evaluate(async () => {
@@ -76,7 +76,7 @@ describe('a tab whose channel really missed an event: stats() first', () => {
 
 describe('a tab whose channel really missed an event (default config: no memory type is event-driven)', () => {
   it("its on('*') listener and its watcher hear the event before its next calls answer, with nothing else emitted", async () => {
-    const name = uniqueName('auditC');
+    const name = uniqueName('crossTabFaults');
     const a = await openTab(browser, name, {});
     const b = await openGatedTab(name, {});
     await a.page.evaluate(() => window.tab.cache!.set('track_metadata', 'song', { title: 'Song' }, { trackId: 't1' }));
@@ -114,7 +114,7 @@ describe('a tab whose channel really missed an event (default config: no memory 
 
 describe('an upgrade blocked by a connection that never lets go', () => {
   it('the other Reprise tabs keep answering (none hangs behind the upgrade that never runs)', async () => {
-    const name = uniqueName('auditC');
+    const name = uniqueName('crossTabFaults');
     const a = await openTab(browser, name);
     await a.page.evaluate(async () => {
       await window.tab.cache!.set('track_metadata', 'k', 'before');
@@ -173,7 +173,7 @@ describe('an upgrade blocked by a connection that never lets go', () => {
 
 describe('site data cleared while a page has no worker', () => {
   it("its next worker replays to the listeners what another tab logged in the new database meanwhile", async () => {
-    const name = uniqueName('auditC');
+    const name = uniqueName('crossTabFaults');
     const [a, b] = [await openTab(browser, name), await openTab(browser, name)];
     await b.page.evaluate(() => window.tab.cache!.emit({ eventType: 'library_sync' }));
     await a.page.waitForFunction(() => window.tab.events.length >= 1);
