@@ -43,7 +43,8 @@ const OPEN_WAIT_MS = 1000;
  *
  * The page never creates, upgrades or holds up the database: it opens the one the worker made, at its
  * current version, closes it for another tab's upgrade or a deletion, and reads nothing while it is not
- * there or has a layout this code does not know.
+ * there or has a layout this code does not know. Its one write: the read times of entries it has just
+ * read (`record`), into those entries, so that other tabs' evictions spare them at once.
  */
 export class DirectReads {
   readonly #options: DirectReadsOptions;
