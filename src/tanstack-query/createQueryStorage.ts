@@ -15,6 +15,35 @@ export interface QueryStorage<V = string> {
   entries(): Promise<[string, V][]>;
 }
 
+/** The cache's longest key (MAX_KEY_LENGTH of src/cacheArgs.ts, not imported: it would bring the argument schemas). */
+const MAX_KEY_LENGTH = 4096;
+
+/** 53 bits of a string (cyrb53): enough, four times seeded, to tell TanStack's query hashes apart. */
+function hash53(text: string, seed: number): string {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    h1 = Math.imul(h1 ^ code, 2654435761);
+    h2 = Math.imul(h2 ^ code, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
+}
+
+/**
+ * The cache key of a storage key. TanStack's key is its prefix and the query's hash, which a long query
+ * key (a search over many ids) makes longer than the cache takes: such a key is stored as its start and
+ * a hash of the whole, at most MAX_KEY_LENGTH long, so it keeps TanStack's prefix (what `entries` is
+ * filtered by) and `removeItem` of a listed key finds it again (it is short enough to be taken as is).
+ */
+function cacheKey(key: string): string {
+  if (typeof key !== 'string' || key.length <= MAX_KEY_LENGTH) return key;
+  const digest = `#${[1, 2, 3, 4].map((seed) => hash53(key, seed)).join('')}`;
+  return key.slice(0, MAX_KEY_LENGTH - digest.length) + digest;
+}
+
 /** Queries as entries of `type`, which must be persistent (else every call rejects with `invalid_argument`). */
 export function createQueryStorage<V = string, N extends string = never>(cache: Cache<Schemas, N>, type: CacheType<N>): QueryStorage<V> {
   if (typeof type !== 'string') throw new CacheError('invalid_argument', 'createQueryStorage: type must be a persistent content type');
@@ -22,15 +51,15 @@ export function createQueryStorage<V = string, N extends string = never>(cache: 
   return {
     async getItem(key) {
       await ready();
-      return (await cache.get(type, key)) as V | undefined;
+      return (await cache.get(type, cacheKey(key))) as V | undefined;
     },
     async setItem(key, value) {
       await ready();
-      await cache.set(type, key, value);
+      await cache.set(type, cacheKey(key), value);
     },
     async removeItem(key) {
       await ready();
-      await cache.delete(type, key);
+      await cache.delete(type, cacheKey(key));
     },
     async entries() {
       await ready();
