@@ -1,9 +1,9 @@
 // Audit F of reprise/tanstack-query: what an experienced TanStack Query user expects of the adapter,
 // with real QueryClients on real in-process caches (fake-indexeddb).
-import { QueryClient, hashKey } from '@tanstack/query-core';
+import { QueryClient, QueryObserver, hashKey } from '@tanstack/query-core';
 import { experimental_createQueryPersister } from '@tanstack/query-persist-client-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createQueryStorage } from '../../src/tanstack-query';
+import { createQueryStorage, invalidateQueriesOn } from '../../src/tanstack-query';
 import { openCache } from '../support/openCache';
 
 const clients: QueryClient[] = [];
@@ -40,5 +40,47 @@ describe('auditF: createQueryStorage', () => {
     expect(storageKey.startsWith('tanstack-query-')).toBe(true);
     await restored.removeQueries({ queryKey: ['search'] });
     expect(await reopened.keys('track_metadata')).toEqual([]);
+  });
+});
+
+describe('auditF: invalidateQueriesOn with a queryFn reading through the cache', () => {
+  it('two events in a row for one track: the query ends with what the server had after the second', async () => {
+    const { cache } = await openCache();
+    const client = queryClient();
+    // The server's version of the track; each fetch answers with the version it saw when it started.
+    let version = 0;
+    let held: (() => void) | undefined;
+    const fetcher = vi.fn(() => {
+      const seen = `v${version}`;
+      // The refetch after the first event is slow (held until released); the others answer at once.
+      if (fetcher.mock.calls.length !== 2) return Promise.resolve(seen);
+      return new Promise<string>((resolve) => (held = () => resolve(seen)));
+    });
+    const queryFn = vi.fn(() => cache.getOrSet('track_metadata', 't1', fetcher, { trackId: 't1' }));
+    const observer = new QueryObserver(client, { queryKey: ['track', 't1'], queryFn });
+    const unsubscribe = observer.subscribe(() => {});
+    const stop = invalidateQueriesOn(cache, client, (event) => (event.trackId ? [['track', event.trackId]] : []));
+    try {
+      await vi.waitFor(() => expect(client.getQueryData(['track', 't1'])).toBe('v0'));
+
+      version = 1;
+      await cache.emit({ eventType: 'track_modified', trackId: 't1' });
+      await vi.waitFor(() => expect(held).toBeDefined());
+      // The second modification arrives while the refetch of the first is still on its way: TanStack
+      // cancels that refetch and runs the queryFn again, after the event.
+      version = 2;
+      await cache.emit({ eventType: 'track_modified', trackId: 't1' });
+      await vi.waitFor(() => expect(queryFn).toHaveBeenCalledTimes(3));
+      held!();
+      await vi.waitFor(() => expect(client.isFetching()).toBe(0));
+
+      // Before: the queryFn run after the second event joined the fetch started before it, so the query
+      // kept v1 for good (fresh forever), while the cache, knowing v1 stale, had not stored it.
+      expect(client.getQueryData(['track', 't1'])).toBe('v2');
+      expect(await cache.get('track_metadata', 't1')).toBe('v2');
+    } finally {
+      stop();
+      unsubscribe();
+    }
   });
 });
