@@ -36,7 +36,7 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
   return {
     async persistClient(client) {
       await ready();
-      await cache.set(type, key, client);
+      await cache.set(type, key, storable(client));
     },
     async restoreClient() {
       await ready();
@@ -48,6 +48,48 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
       await cache.delete(type, key);
     },
   };
+}
+
+/**
+ * The client as IndexedDB can store it. `dehydrate` copies each query's and mutation's `meta` as it is,
+ * and apps keep functions there (what a global `onError` shows): those are left out, as TanStack's own
+ * JSON persisters leave them out, instead of one query's meta failing the whole save with
+ * `not_cloneable`. A pending query's in-flight `promise` (dehydrated only when `shouldDehydrateQuery`
+ * asks for pending queries) cannot outlive the page either: it is left out, and the query restores as
+ * pending, without data. The data itself is stored as it is: what cannot be cloned there is an error.
+ */
+function storable(client: PersistedClient): PersistedClient {
+  if (typeof client !== 'object' || client === null || typeof client.clientState !== 'object' || client.clientState === null) return client;
+  const { queries, mutations } = client.clientState;
+  const withoutFunctions = <T extends { meta?: unknown }>(item: T): T => ('meta' in item && item.meta !== undefined ? { ...item, meta: cloneableMeta(item.meta) } : item);
+  return {
+    ...client,
+    clientState: {
+      ...client.clientState,
+      queries: Array.isArray(queries) ? queries.map(({ promise: _inFlight, ...query }) => withoutFunctions(query)) : queries,
+      mutations: Array.isArray(mutations) ? mutations.map(withoutFunctions) : mutations,
+    },
+  };
+}
+
+/** A copy of `meta` without its functions (and symbols), plain objects and arrays walked into; anything else is kept as it is. */
+function cloneableMeta(value: unknown, seen = new Map<object, unknown>()): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (seen.has(value)) return seen.get(value);
+  if (Array.isArray(value)) {
+    const copy: unknown[] = [];
+    seen.set(value, copy);
+    for (const item of value) copy.push(typeof item === 'function' || typeof item === 'symbol' ? null : cloneableMeta(item, seen));
+    return copy;
+  }
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) return value;
+  const copy: Record<string, unknown> = {};
+  seen.set(value, copy);
+  for (const [name, item] of Object.entries(value)) {
+    if (typeof item !== 'function' && typeof item !== 'symbol') copy[name] = cloneableMeta(item, seen);
+  }
+  return copy;
 }
 
 function isPersistedClient(value: unknown): value is PersistedClient {
