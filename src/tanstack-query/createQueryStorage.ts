@@ -15,6 +15,9 @@ export interface QueryStorage<V = string> {
   entries(): Promise<[string, V][]>;
 }
 
+/** `NoInfer<T>` of TypeScript 5.4, for the apps' older compilers too. */
+type NotInferred<T> = [T][T extends unknown ? 0 : never];
+
 /** The cache's longest key (MAX_KEY_LENGTH of src/cacheArgs.ts, not imported: it would bring the argument schemas). */
 const MAX_KEY_LENGTH = 4096;
 
@@ -44,8 +47,13 @@ function cacheKey(key: string): string {
   return key.slice(0, MAX_KEY_LENGTH - digest.length) + digest;
 }
 
-/** Queries as entries of `type`, which must be persistent (else every call rejects with `invalid_argument`). */
-export function createQueryStorage<V = string, N extends string = never>(cache: Cache<Schemas, N>, type: CacheType<N>): QueryStorage<V> {
+/**
+ * Queries as entries of `type`, which must be persistent (else every call rejects with `invalid_argument`).
+ * The stored value is what `experimental_createQueryPersister`'s `serialize` makes, so it is TanStack's to
+ * name (`experimental_createQueryPersister<PersistedQuery>({ storage, … })`), or to infer from `serialize`:
+ * `V` is not inferred from where the storage is passed (TypeScript inferred `null` there).
+ */
+export function createQueryStorage<V = any, N extends string = never>(cache: Cache<Schemas, N>, type: CacheType<N>): QueryStorage<NotInferred<V>> {
   if (typeof type !== 'string') throw new CacheError('invalid_argument', 'createQueryStorage: type must be a persistent content type');
   const ready = persistentTypeCheck(cache, type);
   return {
