@@ -97,6 +97,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   /** Watchers by type, each with its key (null: every key). */
   readonly #watchers: Handlers<TypeName, [CacheChange]>;
   readonly #inflight = new Map<string, SharedFetch<unknown>>();
+  /** Events seen per type (emitted here or in another tab): a fetch started before one is not joined after it. */
+  readonly #eventsSeen = new Map<string, number>();
   readonly #onClose: (() => void) | undefined;
   readonly #clock: () => number;
   readonly #logger: Logger;
@@ -263,7 +265,9 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     const id = JSON.stringify([type, key]);
     const shared = () => {
       const fetch = this.#inflight.get(id) as SharedFetch<Fetched<ValueOf<S, T>>> | undefined;
-      return fetch?.joinable ? fetch : undefined;
+      // A fetch an event overtook may bring what the event made stale: a caller that came after the event
+      // (a refetch the event caused) fetches anew; that fetch's callers are still answered by it.
+      return fetch?.joinable && fetch.epoch === (this.#eventsSeen.get(type) ?? 0) ? fetch : undefined;
     };
     // A background refresh is joined only by a caller that the stale entry does not serve (below): the others
     // are served it at once while the refresh runs, as the first caller was.
@@ -278,7 +282,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
         // Served at once; refreshed in the background, by one fetch (a failure is logged, and nothing cached).
         if (!shared()) {
           // Not one of the caller's calls: close() does not wait for it, and cuts it short without a word.
-          this.#startFetch(id, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, cached.value, false), true).result.catch((error: unknown) => {
+          this.#startFetch(id, type, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, cached.value, false), true).result.catch((error: unknown) => {
             if (!this.#closed) this.#logger.error(`Reprise: refreshing the stale ${type} "${key}" failed`, error);
           });
         }
@@ -290,7 +294,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       // Aborted while it read: a fetch started now would have no caller, and its signal would never abort.
       if (signal?.aborted) throw abortedError(signal);
     }
-    const fetch = this.#startFetch(id, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, undefined, forceFresh ?? false));
+    const fetch = this.#startFetch(id, type, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, undefined, forceFresh ?? false));
     const { value, shared: fromAnotherTab } = await fetch.join(signal);
     return { value, source: fromAnotherTab ? 'shared' : 'fetch' };
   }
@@ -326,8 +330,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   }
 
   /** Registers a fetch that later callers for its key join, until it settles (or every caller left it). */
-  #startFetch<V>(id: string, run: (signal: AbortSignal) => Promise<V>, background = false): SharedFetch<V> {
-    const fetch = new SharedFetch(run, { background });
+  #startFetch<V>(id: string, type: string, run: (signal: AbortSignal) => Promise<V>, background = false): SharedFetch<V> {
+    const fetch = new SharedFetch(run, { background, epoch: this.#eventsSeen.get(type) ?? 0 });
     this.#inflight.set(id, fetch);
     // A fetch every caller left may settle after a new one for its key started: that one stays.
     const settle = () => this.#inflight.get(id) === fetch && this.#inflight.delete(id);
@@ -355,7 +359,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     // other tabs must not store it either. They read it from the store only where it is shared (IndexedDB, which a
     // tab that lost it does not write); from memory they get it in the message.
     const cached = written !== undefined && written.stale.length === 0;
-    return { value: (await this.#output(type, input.value)) as ValueOf<S, T>, fetched: input.value, stored: cached && written.shared, cached };
+    const overtaken = written !== undefined && written.stale.length > 0;
+    return { value: (await this.#output(type, input.value)) as ValueOf<S, T>, fetched: input.value, stored: cached && written.shared, cached, stale: overtaken };
   }
 
 
@@ -407,6 +412,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#checkOpen();
     const event = createCacheEvent(input);
     const report = await this.#once((once) => this.#engine.emit(event, once));
+    this.#sawEvent(report.invalidated);
     this.#listeners.run([event.eventType, '*'], event, { source: 'local', invalidated: report.invalidated });
     return report;
   }
@@ -432,8 +438,14 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     for (const change of changes) this.#watchers.run([change.type], change);
   }
 
+  /** Counts an event for each type it invalidates (see `#eventsSeen`). */
+  #sawEvent(invalidated: EmitReport['invalidated']): void {
+    for (const type of Object.keys(invalidated)) this.#eventsSeen.set(type, (this.#eventsSeen.get(type) ?? 0) + 1);
+  }
+
   /** Runs the listeners for an event another tab emitted (the engine calls this). */
   remoteEvent(event: CacheEvent, invalidated: EmitReport['invalidated']): void {
+    this.#sawEvent(invalidated);
     if (!this.#closed) this.#listeners.run([event.eventType, '*'], event, { source: 'remote', invalidated });
   }
 

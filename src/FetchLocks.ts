@@ -1,4 +1,4 @@
-import { isCacheError, type CacheErrorCode } from './CacheError';
+import { CacheError, isCacheError, type CacheErrorCode } from './CacheError';
 import type { Locks } from './ChannelLocks';
 import { abortedError } from './SharedFetch';
 import { describeError, fetchOutcomeSchema, rebuildError, type FetchOutcome } from './fetchOutcome';
@@ -25,6 +25,8 @@ export interface Led<T> {
   fetched: unknown;
   stored: boolean;
   cached: boolean;
+  /** Not kept because an event made it stale while it was fetched: its callers get it, a waiting tab fetches for itself. */
+  stale?: boolean;
 }
 
 export interface FetchRun<T> {
@@ -86,6 +88,12 @@ export class FetchLocks {
         throw error;
       }
       const { stored, cached } = led;
+      if (led.stale) {
+        // A waiting tab may have asked after the event: it must not get what the event made stale.
+        const error = describeError(new CacheError('aborted', 'The fetched value was made stale by an event while it was fetched'));
+        channel.postMessage({ kind: 'fetched', lock, ok: false, aborted: true, error } satisfies FetchOutcome);
+        return { value: led.value, shared: false };
+      }
       try {
         channel.postMessage({ kind: 'fetched', lock, ok: true, stored, cached, ...(stored ? {} : { value: led.fetched }) } satisfies FetchOutcome);
       } catch (error) {

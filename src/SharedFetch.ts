@@ -16,9 +16,12 @@ export class SharedFetch<T> {
   readonly #background: boolean;
   #waiting = 0;
   readonly result: Promise<T>;
+  /** How many events for its type this tab had seen when it started: a caller that has seen more does not join it. */
+  readonly epoch: number;
 
-  constructor(run: (signal: AbortSignal) => Promise<T>, { background = false } = {}) {
+  constructor(run: (signal: AbortSignal) => Promise<T>, { background = false, epoch = 0 } = {}) {
     this.#background = background;
+    this.epoch = epoch;
     this.result = run(this.#controller.signal);
     // Seen by the callers through join; a fetch every caller left must not report an unhandled rejection.
     this.result.catch(() => {});
