@@ -1,4 +1,4 @@
-// Audit F, types: the README's per-query snippet as a TypeScript user writes it, with a built-in type and
+// The adapter's types: the README's per-query snippet as a TypeScript user writes it, with a built-in type and
 // with a custom one (checked by `npm run typecheck`).
 import { experimental_createQueryPersister, type PersistedQuery } from '@tanstack/query-persist-client-core';
 import { createCache } from '../../src/index';

@@ -1,4 +1,4 @@
-// Audit F of reprise/tanstack-query: what an experienced TanStack Query user expects of the adapter,
+// reprise/tanstack-query: what an experienced TanStack Query user expects of the adapter,
 // with real QueryClients on real in-process caches (fake-indexeddb).
 import { QueryClient, QueryObserver, hashKey } from '@tanstack/query-core';
 import { experimental_createQueryPersister, persistQueryClientRestore, persistQueryClientSave } from '@tanstack/query-persist-client-core';
@@ -17,7 +17,7 @@ function queryClient(persister?: ReturnType<typeof experimental_createQueryPersi
   return client;
 }
 
-describe('auditF: createQueryStorage', () => {
+describe('createQueryStorage', () => {
   it('a query whose key hashes to more than 4096 characters still works, and is persisted and restored', async () => {
     // A search over many ids: TanStack hashes the whole key, so the storage key is long.
     const queryKey = ['search', { ids: Array.from({ length: 600 }, (_, index) => `track-${index}`) }];
@@ -43,7 +43,7 @@ describe('auditF: createQueryStorage', () => {
   });
 });
 
-describe('auditF: invalidateQueriesOn with a queryFn reading through the cache', () => {
+describe('invalidateQueriesOn with a queryFn reading through the cache', () => {
   it('two events in a row for one track: the query ends with what the server had after the second', async () => {
     const { cache } = await openCache();
     const client = queryClient();
@@ -85,7 +85,7 @@ describe('auditF: invalidateQueriesOn with a queryFn reading through the cache',
   });
 });
 
-describe('auditF: createPersister', () => {
+describe('createPersister', () => {
   it("a query whose meta holds a function does not stop the client from being persisted (TanStack's own persisters drop it)", async () => {
     const { cache, name, indexedDB, clock } = await openCache();
     const before = queryClient();
