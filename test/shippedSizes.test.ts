@@ -33,9 +33,10 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * worker's engine started before what was logged since its page listened (0.3 kB with it): 1.4463;
  * 1.45 until the fixes of an audit of cross-tab faults and of the original tool's cases (an open that
  * waits for good gives up, calls in flight all go on in memory, stats/cleanup/delete/emit replay the
- * log first, fingerprints trimmed as Python trims): 1.4560.)
+ * log first, fingerprints trimmed as Python trims): 1.4560; 1.46 until a getOrSet made after an event
+ * no longer joined a fetch the event overtook (in this tab or another): 1.4605.)
  */
-const REACHED_RATIO = 1.46;
+const REACHED_RATIO = 1.47;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
