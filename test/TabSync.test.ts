@@ -6,7 +6,7 @@ import { type CacheEvent, type EventContext } from '../src/index';
 import { IdbStore } from '../worker/IdbStore';
 import { CHANNEL_VERSION, type OpenTabChannel } from '../src/TabChannel';
 import { brokenFactory, deleteUnderTabs, failCommit, failRequest, tabFactory } from './support/faultyIndexedDB';
-import { rejection, uniqueName } from './support/openCache';
+import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 import { lossyChannel } from './support/lossyChannel';
 
@@ -470,5 +470,22 @@ describe('the event log', () => {
     expect(await log.before(second!.at)).toEqual({ epoch, seq: changes[0]!.at === second!.at ? 0 : 1 });
     expect(await log.before(0)).toEqual({ epoch, seq: 0 });
     store.close();
+  });
+
+  it('finds the oldest change logged since a time even when records are a little out of time order', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    // Two tabs whose changes' times are taken before their commits: the second commits later with an earlier time.
+    const { cache: late } = await openCache({ name, indexedDB, clock: fakeClock(Date.UTC(2026, 0, 1, 0, 0, 2)) });
+    const { cache: early } = await openCache({ name, indexedDB, clock: fakeClock(Date.UTC(2026, 0, 1, 0, 0, 1)) });
+    await late.emit({ eventType: 'library_sync' });
+    await early.emit({ eventType: 'library_sync' });
+    const store = await IdbStore.open({ name, indexedDB });
+    const { epoch } = await store.log.after(0);
+    expect(await store.log.before(Date.UTC(2026, 0, 1, 0, 0, 1, 500))).toEqual({ epoch, seq: 0 });
+    expect(await store.log.before(Date.UTC(2026, 0, 1, 0, 0, 3))).toEqual({ epoch, seq: 2 });
+    store.close();
+    await late.close();
+    await early.close();
   });
 });

@@ -4,6 +4,9 @@ import type { Database } from './Database';
 import type { LoggedChange } from './databaseSchema';
 import { requestDone, requestsDone, walkCursor } from './idbRequests';
 
+/** How far out of time order log records may be (see EventLog.before). */
+const OUT_OF_ORDER_MS = 1000;
+
 /** What a tab catching up reads: the changes after its position, and how far the log has been trimmed. */
 export interface LogTail {
   epoch: string | null;
@@ -68,18 +71,22 @@ export class EventLog {
 
   /**
    * Where a tab stands that has applied every change logged before `time` (epoch ms) and none since: the
-   * place before the oldest of the newest changes logged at or after it (the head when there are none).
+   * place before the oldest change logged at or after it (the head when there is none). Times are taken
+   * as each change's transaction starts, so records can be out of time order by a little (a tab
+   * reconnecting between its time and its commit): the walk goes OUT_OF_ORDER_MS past `time`.
    */
   before(time: number): Promise<LogPlace> {
     return this.#db.transact('reading the event log', ['events', 'meta'], 'readonly', async (tx) => {
-      let seq: number | null = null;
+      let head = 0;
+      let oldest: number | null = null;
       const walked = walkCursor(tx.objectStore('events').openCursor(null, 'prev'), (cursor) => {
         const { at } = cursor.value as LoggedChange;
-        seq = (cursor.key as number) - (at >= time ? 1 : 0);
-        return at >= time;
+        head ||= cursor.key as number;
+        if (at >= time) oldest = cursor.key as number;
+        return at >= time - OUT_OF_ORDER_MS;
       });
       const [epoch] = await Promise.all([EventLog.epoch(tx), walked]);
-      return { epoch, seq: seq ?? 0 };
+      return { epoch, seq: oldest === null ? head : oldest - 1 };
     });
   }
 
