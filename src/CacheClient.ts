@@ -359,7 +359,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     // other tabs must not store it either. They read it from the store only where it is shared (IndexedDB, which a
     // tab that lost it does not write); from memory they get it in the message.
     const cached = written !== undefined && written.stale.length === 0;
-    const overtaken = written !== undefined && written.stale.length > 0;
+    // Written, but left out as stale: an event overtook the fetch.
+    const overtaken = written !== undefined && !cached;
     return { value: (await this.#output(type, input.value)) as ValueOf<S, T>, fetched: input.value, stored: cached && written.shared, cached, stale: overtaken };
   }
 

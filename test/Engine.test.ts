@@ -454,6 +454,14 @@ describe('byte budgets', () => {
   });
 
   describe('least recently used across tabs and reloads', () => {
+    /** Writes k{from}…k{to - 1} one second apart, as one tab's writes. */
+    async function writeKeys(cache: { set: CacheClient['set'] }, clock: ReturnType<typeof fakeClock>, from: number, to: number) {
+      for (let index = from; index < to; index++) {
+        clock.advance(1000);
+        await cache.set('track_metadata', `k${index}`, value(index));
+      }
+    }
+
     /** A tab as createCache wires it in-process, with the engine's deferred work run when the test says. */
     async function openTab(name: string, indexedDB: IDBFactory, clock: ReturnType<typeof fakeClock>) {
       const deferred: (() => void)[] = [];
@@ -479,17 +487,11 @@ describe('byte budgets', () => {
       const clock = fakeClock();
       const writer = await openTab(name, indexedDB, clock);
       const reader = await openTab(name, indexedDB, clock);
-      for (let index = 0; index < 7; index++) {
-        clock.advance(1000);
-        await writer.cache.set('track_metadata', `k${index}`, value(index));
-      }
+      await writeKeys(writer.cache, clock, 0, 7);
       clock.advance(1000);
       expect(await reader.cache.get('track_metadata', 'k0')).toEqual(value(0));
       await reader.runDeferred();
-      for (let index = 7; index < 9; index++) {
-        clock.advance(1000);
-        await writer.cache.set('track_metadata', `k${index}`, value(index));
-      }
+      await writeKeys(writer.cache, clock, 7, 9);
       expect(await writer.cache.getMany('track_metadata', ['k0', 'k1'])).toEqual([value(0), undefined]);
     });
 
@@ -499,16 +501,10 @@ describe('byte budgets', () => {
       const clock = fakeClock();
       const { cache: writer } = await openCache({ name, indexedDB, clock, config });
       const { cache: reader } = await openCache({ name, indexedDB, clock, config });
-      for (let index = 0; index < 7; index++) {
-        clock.advance(1000);
-        await writer.set('track_metadata', `k${index}`, value(index));
-      }
+      await writeKeys(writer, clock, 0, 7);
       clock.advance(1000);
       expect(await reader.get('track_metadata', 'k0')).toEqual(value(0));
-      for (let index = 7; index < 9; index++) {
-        clock.advance(1000);
-        await writer.set('track_metadata', `k${index}`, value(index));
-      }
+      await writeKeys(writer, clock, 7, 9);
       expect(await writer.getMany('track_metadata', ['k0', 'k1'])).toEqual([value(0), undefined]);
       await writer.close();
       await reader.close();
@@ -521,19 +517,13 @@ describe('byte budgets', () => {
       const { cache: writer } = await openCache({ name, indexedDB, clock, config });
       const called: string[] = [];
       const { cache: reader } = await openRemoteCache({ name, indexedDB, now: clock.now, config, beforeCall: (method) => void called.push(method) });
-      for (let index = 0; index < 7; index++) {
-        clock.advance(1000);
-        await writer.set('track_metadata', `k${index}`, value(index));
-      }
+      await writeKeys(writer, clock, 0, 7);
       await reader.stats();
       clock.advance(1000);
       expect(await reader.get('track_metadata', 'k0')).toEqual(value(0));
       // Read by the page, not its worker.
       expect(called).not.toContain('getMany');
-      for (let index = 7; index < 9; index++) {
-        clock.advance(1000);
-        await writer.set('track_metadata', `k${index}`, value(index));
-      }
+      await writeKeys(writer, clock, 7, 9);
       expect(await writer.getMany('track_metadata', ['k0', 'k1'])).toEqual([value(0), undefined]);
       await writer.close();
       await reader.close();
@@ -544,18 +534,12 @@ describe('byte budgets', () => {
       const name = uniqueName();
       const clock = fakeClock();
       const first = await openTab(name, indexedDB, clock);
-      for (let index = 0; index < 7; index++) {
-        clock.advance(1000);
-        await first.cache.set('track_metadata', `k${index}`, value(index));
-      }
+      await writeKeys(first.cache, clock, 0, 7);
       clock.advance(1000);
       expect(await first.cache.get('track_metadata', 'k0')).toEqual(value(0));
       await first.cache.close();
       const reloaded = await openTab(name, indexedDB, clock);
-      for (let index = 7; index < 9; index++) {
-        clock.advance(1000);
-        await reloaded.cache.set('track_metadata', `k${index}`, value(index));
-      }
+      await writeKeys(reloaded.cache, clock, 7, 9);
       expect(await reloaded.cache.getMany('track_metadata', ['k0', 'k1'])).toEqual([value(0), undefined]);
     });
   });

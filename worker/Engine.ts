@@ -546,12 +546,17 @@ export class Engine implements EngineApi {
    * on a memory get (bench row 3); a clear whose message was lost reaches them with the next replay.
    */
   async #current(type: TypeName): Promise<void> {
-    if (this.#storeOf(type) === this.#memory && this.#config.shouldUseEventInvalidation(type)) await this.#replay();
+    if (this.#replaysFor(type)) await this.#replay();
   }
 
   /** #current for the types of this config: the log is replayed once if any type needs it. */
   async #currentAll(): Promise<void> {
-    if (this.#config.types.some((type) => this.#storeOf(type) === this.#memory && this.#config.shouldUseEventInvalidation(type))) await this.#replay();
+    if (this.#config.types.some((type) => this.#replaysFor(type))) await this.#replay();
+  }
+
+  /** Whether reads of `type` replay the log first (see #current). */
+  #replaysFor(type: TypeName): boolean {
+    return this.#storeOf(type) === this.#memory && this.#config.shouldUseEventInvalidation(type);
   }
 
   /**
