@@ -121,8 +121,21 @@ describe('reprise/tanstack-query in a React app built from the packed tarball', 
     const before = requests.length;
 
     await first.evaluate(() => window.app.cache!.emit({ eventType: 'track_modified', trackId: 't1' }));
-    const updated = (page: Page) => page.waitForFunction(() => document.querySelector('#track')?.textContent === 'River v2');
-    await Promise.all([updated(first), updated(second)]);
+    // Until each tab shows a refetched track (v2 if one fetch served both): a tab that fetched again
+    // shows v3, and says so below rather than as a timeout.
+    const refetched = (page: Page) => page.waitForFunction(() => !['River v1', '…'].includes(document.querySelector('#track')?.textContent ?? '…'), undefined, { timeout: 20_000 });
+    try {
+      await Promise.all([refetched(first), refetched(second)]);
+    } catch (error) {
+      // A tab that never refetched: what each shows, and where each keeps its entries.
+      const state = (page: Page) =>
+        page.evaluate(async () => {
+          const { types, degraded } = await window.app.cache!.stats();
+          return { track: document.querySelector('#track')?.textContent, calls: window.app.queryFnCalls, track_metadata: types.track_metadata, degraded };
+        });
+      console.log('not refetched in both tabs:', JSON.stringify({ tabs: await Promise.all([state(first), state(second)]), requests: requests.slice(before), errors }));
+      throw error;
+    }
     // Late requests would show here.
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(requests.slice(before)).toEqual(['/api/track/t1']);
