@@ -85,6 +85,40 @@ describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type
     expect(logger.error).not.toHaveBeenCalled();
   });
 
+  it('close() cuts a background refresh short: its fetcher is told through its signal, and close() does not wait for it', async () => {
+    const { cache, clock, logger } = await openCache({ config: config(type) });
+    await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(15_000);
+    let refresh: AbortSignal | undefined;
+    const fetcher = vi.fn(({ signal }: FetcherContext) => ((refresh = signal), new Promise<string>(() => {})));
+    expect(await cache.resolve(type, 'k', fetcher)).toEqual({ value: 'old', source: 'stale' });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    expect(refresh?.aborted).toBe(false);
+    await cache.close();
+    expect(refresh?.aborted).toBe(true);
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+
+  it('close() waits for a caller that joined the background refresh, whose fetch goes on for it', async () => {
+    const { cache, clock } = await openCache({ config: config(type) });
+    await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(15_000);
+    let refresh: AbortSignal | undefined;
+    let reply!: (value: string) => void;
+    const fetcher = vi.fn(({ signal }: FetcherContext) => ((refresh = signal), new Promise<string>((resolve) => (reply = resolve))));
+    expect(await cache.resolve(type, 'k', fetcher)).toEqual({ value: 'old', source: 'stale' });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    // Past the per-call window it does not serve: it waits on the refresh.
+    const joined = cache.resolve(type, 'k', fetcher, { staleWhileRevalidateSeconds: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const closing = cache.close();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(refresh?.aborted).toBe(false);
+    reply('new');
+    expect(await joined).toEqual({ value: 'new', source: 'shared' });
+    await closing;
+  });
+
   it('the per-call option: 0 turns stale serving off; a longer window than the policy serves what is still kept', async () => {
     const { cache, clock } = await openCache({ config: config(type) });
     await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
