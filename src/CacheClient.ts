@@ -479,6 +479,12 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
 
   /** New calls reject with `closed` at once; those made before settle as they would have, then the engine closes. Every call gets the same promise. */
   close(): Promise<void> {
+    if (!this.#closed) {
+      // A background refresh is no call of the caller's: cut short, its fetcher told through its signal
+      // (one a caller joined is that caller's fetch, which close() waits for).
+      const closed = new CacheError('closed', 'This cache is closed');
+      for (const fetch of this.#inflight.values()) fetch.abandon(closed);
+    }
     this.#closed = true;
     return (this.#closing ??= this.#shutDown());
   }

@@ -9,7 +9,8 @@ export function abortedError(signal: AbortSignal): CacheError {
  * One fetch that several callers wait on. A caller whose signal aborts stops waiting at once (its call
  * rejects with `aborted`); the fetcher's own signal aborts once every caller has stopped waiting, so a
  * fetch nobody wants any more can stop, and no caller joins it after that. A background fetch (a
- * refresh of a stale entry) never aborts: it was started for no caller.
+ * refresh of a stale entry) was started for no caller: callers leaving never abort it, only the cache's
+ * close (see `abandon`).
  */
 export class SharedFetch<T> {
   readonly #controller = new AbortController();
@@ -35,6 +36,11 @@ export class SharedFetch<T> {
   /** False once every caller left and the fetcher was told to stop: a new caller starts a new fetch. */
   get joinable(): boolean {
     return !this.#controller.signal.aborted;
+  }
+
+  /** Stops a background fetch no caller waits on (the cache closes): its fetcher's signal aborts. */
+  abandon(reason: unknown): void {
+    if (this.#background && this.#waiting === 0) this.#controller.abort(reason);
   }
 
   join(signal?: AbortSignal): Promise<T> {
