@@ -60,6 +60,20 @@ describe.each(TYPES)('%s', (type) => {
     expect(await cache.delete(type, 'b')).toBe(false);
   });
 
+  it('delete and deleteMany do not count an expired entry as there (has says it is not): removed as an expiration, told to watchers as one', async () => {
+    const { cache, clock } = await openCache();
+    await cache.set(type, 'a', 1, { ttlSeconds: 1 });
+    await cache.set(type, 'b', 2, { ttlSeconds: 1 });
+    await cache.set(type, 'live', 3);
+    const changes: [string, string[] | null][] = [];
+    cache.watch(type, null, ({ kind, keys }) => void changes.push([kind, keys]));
+    clock.advance(2000);
+    expect(await cache.delete(type, 'a')).toBe(false);
+    expect(await cache.deleteMany(type, ['b', 'live'])).toBe(1);
+    expect((await cache.stats()).types[type]).toMatchObject({ entries: 0, bytes: 0, expirations: 2 });
+    await vi.waitFor(() => expect(changes).toEqual([['expire', ['a']], ['expire', ['b']], ['delete', ['live']]]));
+  });
+
   it('keys: live keys in code-unit order, optionally by prefix', async () => {
     const { cache, clock } = await openCache();
     const keys = ['b', 'a/2', 'a/10', 'A', 'a', 'é', '\uffff', 'a\uffff', 'a\uffffb', 'ab', 'expired/1'];
