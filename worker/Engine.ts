@@ -353,11 +353,18 @@ export class Engine implements EngineApi {
     await this.#ready();
     // What a change another tab logged removed from the memory tier is gone already: not deleted (nor told) again.
     await this.#current(type);
-    const marked = once && { ...once, at: this.#now() };
+    const now = this.#now();
+    const marked = once && { ...once, at: now };
     return this.#withStore(type, async (store) => {
-      const removed = await store.remove(type, keys, undefined, marked);
-      if (removed.length) this.#changed(store, type, 'delete', removed);
-      return removed.length;
+      // An expired entry is not there for has, get or keys: deleting it removes it as a read would, as an expiration.
+      const expired = new Set<string>();
+      const removed = await store.remove(type, keys, (entry) => (isExpired(entry, now) && expired.add(entry.key), true), marked);
+      const gone = removed.filter((key) => expired.has(key));
+      const deleted = removed.filter((key) => !expired.has(key));
+      this.#count(type).expirations += gone.length;
+      if (gone.length) this.#changed(store, type, 'expire', gone);
+      if (deleted.length) this.#changed(store, type, 'delete', deleted);
+      return deleted.length;
     });
   }
 
