@@ -361,6 +361,16 @@ describe('events and listeners', () => {
   });
 });
 
+/** An object whose `field` throws when read, as a getter of an app's model object may. */
+function throwing(field: string, rest: object = {}): object {
+  return Object.defineProperty({ ...rest }, field, {
+    enumerable: true,
+    get() {
+      throw new Error(`${field} is not loaded`);
+    },
+  });
+}
+
 describe('bad input: a CacheError with a code, and nothing written', () => {
   const cases: [string, (cache: Cache) => Promise<unknown>, string][] = [
     ['an unknown content type', (cache) => cache.get('podcast' as ContentType, 'k'), 'unknown_content_type'],
@@ -380,6 +390,10 @@ describe('bad input: a CacheError with a code, and nothing written', () => {
     ['an invalid event', (cache) => cache.emit({ eventType: 'track_removed' } as never), 'invalid_event'],
     ['an unknown event type', (cache) => cache.emit({ eventType: 'play' } as never), 'invalid_event'],
     ['clear of an unknown type', (cache) => cache.clear('podcast' as ContentType), 'unknown_content_type'],
+    ['options whose getter throws', (cache) => cache.set('generic', 'k', 1, throwing('ttlSeconds') as never), 'invalid_argument'],
+    ['a setMany entry whose getter throws', (cache) => cache.setMany('generic', [throwing('key') as never]), 'invalid_argument'],
+    ['getOrSet options whose getter throws', (cache) => cache.getOrSet('generic', 'k', () => 1, throwing('signal') as never), 'invalid_argument'],
+    ['an event whose getter throws', (cache) => cache.emit(throwing('trackId', { eventType: 'track_removed' }) as never), 'invalid_event'],
   ];
 
   it.each(cases)('%s', async (_what, call, expected) => {
