@@ -34,7 +34,13 @@ const messages: z.core.$ZodErrorMap = (issue) => {
  * CacheError naming every bad path.
  */
 export function parse<S extends z.core.$ZodType>(schema: S, input: unknown, code: CacheErrorCode, subject: string): z.output<S> {
-  const result = z.safeParse(schema, input, { error: messages });
+  let result: ReturnType<typeof z.safeParse<S>>;
+  try {
+    result = z.safeParse(schema, input, { error: messages });
+  } catch (error) {
+    // Input that throws as it is read (a getter, a Proxy) is bad input too: the call's code, with the error as cause.
+    throw new CacheError(code, `Invalid ${subject}: reading it threw (${error instanceof Error ? error.message : describeValue(error)})`, { cause: error });
+  }
   if (result.success) return result.data;
   const issues = toIssues(result.error.issues);
   const listed = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));
