@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { cacheEventSchema } from './cacheEvent';
 import { contentTypeSchema } from './contentTypeSchema';
-import { countsByType } from './plainRecord';
+import { countsByType, keysByType } from './plainRecord';
 import { CHANNEL_VERSION, MAX_CHANGE_KEYS } from './TabChannel';
 
 const nonEmpty = () => z.string().check(z.minLength(1));
@@ -20,7 +20,7 @@ const logged = {
 /** What one tab tells the others over the BroadcastChannel. Messages are hints: the log in IndexedDB is the truth. */
 export const channelMessageSchema = z.union([
   /** An event it emitted and applied; `invalidated` is what it removed from IndexedDB (each tab adds its own memory tier). */
-  z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('event'), ...logged, event: cacheEventSchema, invalidated: countsByType() }),
+  z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('event'), ...logged, event: cacheEventSchema, invalidated: countsByType(), removed: z.optional(keysByType()) }),
   /** A `clear` of these types. */
   z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('clear'), ...logged, types: z.array(contentTypeSchema).check(z.minLength(1)) }),
   /**

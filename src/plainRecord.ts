@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { CUSTOM_TYPE_NAME } from './contentType';
 import { describeValue } from './describeValue';
+import { MAX_CHANGE_KEYS } from './TabChannel';
 
 // Records without zod's record schema, the largest piece of zod/mini an app would ship for Reprise:
 // object schemas (there anyway), for plain objects only, as a record takes (not a Date, a Map or a
@@ -22,4 +23,12 @@ export const countsByType = () =>
     (value) =>
       isPlainObject(value) &&
       Object.entries(value).every(([type, count]) => CUSTOM_TYPE_NAME.test(type) && Number.isSafeInteger(count) && (count as number) >= 0),
+  );
+
+/** Keys per content type (which entries a change removed), checked as countsByType is: at most MAX_CHANGE_KEYS strings each. */
+export const keysByType = () =>
+  z.custom<Record<string, string[]>>(
+    (value) =>
+      isPlainObject(value) &&
+      Object.entries(value).every(([type, keys]) => CUSTOM_TYPE_NAME.test(type) && Array.isArray(keys) && keys.length <= MAX_CHANGE_KEYS && keys.every((key) => typeof key === 'string')),
   );

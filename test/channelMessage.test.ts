@@ -9,7 +9,7 @@ const accepts = (message: unknown) => channelMessageSchema.safeParse(message).su
 
 describe('channelMessageSchema', () => {
   it('accepts the three kinds of message, as sent', () => {
-    for (const message of [event, clear, hello, { ...event, epoch: null, seq: null, invalidated: {} }]) {
+    for (const message of [event, clear, hello, { ...event, epoch: null, seq: null, invalidated: {} }, { ...event, removed: { track_metadata: ['a', 'b'] } }]) {
       expect(channelMessageSchema.safeParse(message)).toEqual({ success: true, data: message });
     }
   });
@@ -33,6 +33,9 @@ describe('channelMessageSchema', () => {
     ['a count that is not an integer', { ...event, invalidated: { generic: 0.5 } }],
     ['a count left undefined', { ...event, invalidated: { generic: undefined } }],
     ['counts that are not a plain object', { ...event, invalidated: new Date(0) }],
+    ['removed keys that are not strings', { ...event, removed: { track_metadata: [1] } }],
+    ['removed keys of an ill-formed type name', { ...event, removed: { 'Pod cast': ['a'] } }],
+    ['more removed keys than a change names', { ...event, removed: { generic: Array.from({ length: 101 }, (_, index) => `k${index}`) } }],
     ['a clear of no type', { ...clear, types: [] }],
     ['an empty origin', { ...hello, origin: '' }],
     ['no message at all', null],

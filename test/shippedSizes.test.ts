@@ -34,9 +34,12 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * 1.45 until the fixes of an audit of cross-tab faults and of the original tool's cases (an open that
  * waits for good gives up, calls in flight all go on in memory, stats/cleanup/delete/emit replay the
  * log first, fingerprints trimmed as Python trims): 1.4560; 1.46 until a getOrSet made after an event
- * no longer joined a fetch the event overtook (in this tab or another): 1.4605.)
+ * no longer joined a fetch the event overtook (in this tab or another): 1.4605; 1.47 until the fixes of
+ * an audit of the spec (close() cutting a background refresh short, deleteMany and expired entries,
+ * arguments that throw as they are read: 0.2 kB) and events naming the keys they removed for watchers
+ * in every tab (0.3 kB, most in the worker): 1.4755.)
  */
-const REACHED_RATIO = 1.47;
+const REACHED_RATIO = 1.48;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();

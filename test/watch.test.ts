@@ -77,7 +77,7 @@ describe.each<ContentType>(['album_year', 'generic'])('%s in this tab', (type) =
     const kinds = all.seen.map(({ kind, keys }) => [kind, keys && keys.length > 3 ? 'many' : keys]);
     expect(kinds).toEqual(
       expect.arrayContaining([
-        ['invalidate', null],
+        ['invalidate', ['tagged']],
         ['expire', ['short']],
         ['evict', null],
       ]),
@@ -136,7 +136,7 @@ describe('watchers in other tabs', () => {
       { type: 'track_metadata', kind: 'set', keys: ['song'], source: 'remote' },
       { type: 'track_metadata', kind: 'delete', keys: ['song'], source: 'remote' },
       { type: 'track_metadata', kind: 'set', keys: ['song'], source: 'remote' },
-      { type: 'track_metadata', kind: 'invalidate', keys: null, source: 'remote' },
+      { type: 'track_metadata', kind: 'invalidate', keys: ['song'], source: 'remote' },
       { type: 'track_metadata', kind: 'clear', keys: null, source: 'remote' },
     ]);
   });
@@ -167,7 +167,7 @@ describe('watchers in other tabs', () => {
     await vi.waitFor(() => expect(key.seen).toHaveLength(3));
     expect(key.seen).toEqual([
       { type: 'track_metadata', kind: 'set', keys: ['song'], source: 'remote' },
-      { type: 'track_metadata', kind: 'invalidate', keys: null, source: 'remote' },
+      { type: 'track_metadata', kind: 'invalidate', keys: ['song'], source: 'remote' },
       { type: 'track_metadata', kind: 'set', keys: ['song'], source: 'remote' },
     ]);
     expect(heard).toEqual(['remote track_removed t1', 'remote track_modified t2', 'remote manual_invalidation t3']);
@@ -211,6 +211,37 @@ describe('watchers in other tabs', () => {
     await b.close();
   });
 
+  it('a key watcher hears an event that removed its entry, in every tab, and not one that removed only others; past 100 keys an event is "any key"', async () => {
+    const [a, b] = await openTabs(2, { caching: { policies: { generic: { invalidationStrategy: 'event_driven' } } } });
+    const watchers = [a!, b!].flatMap((cache) =>
+      (['track_metadata', 'generic'] as const).flatMap((type) => ['song', 'other'].map((key) => ({ type, key, ...watcher(), cache }))),
+    );
+    for (const { cache, type, key, listener } of watchers) cache.watch(type, key, listener);
+    for (const cache of [a!, b!]) {
+      await cache.set('generic', 'song', 1, { trackId: 't1' });
+      await cache.set('generic', 'other', 1, { trackId: 't2' });
+    }
+    await a!.set('track_metadata', 'song', 1, { trackId: 't1' });
+    await a!.set('track_metadata', 'other', 1, { trackId: 't2' });
+    await settle();
+    for (const { seen } of watchers) seen.length = 0;
+    await a!.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    await vi.waitFor(() => expect(watchers.filter(({ seen }) => seen.length)).toHaveLength(4));
+    await settle();
+    for (const { cache, type, key, seen } of watchers) {
+      const source = cache === a ? 'local' : 'remote';
+      expect(seen, `${source} ${type} ${key}`).toEqual(key === 'song' ? [{ type, kind: 'invalidate', keys: ['song'], source }] : []);
+    }
+    // More keys than a change names: any key, which every watcher of the type hears.
+    await a!.setMany('track_metadata', Array.from({ length: 101 }, (_, index) => ({ key: `bulk-${index}`, value: index, trackId: 't3' })));
+    await settle();
+    for (const { seen } of watchers) seen.length = 0;
+    await a!.emit({ eventType: 'manual_invalidation', trackId: 't3' });
+    const others = watchers.filter(({ type, key }) => type === 'track_metadata' && key === 'other');
+    await vi.waitFor(() => expect(others.map(({ seen }) => seen.length)).toEqual([1, 1]));
+    expect(others.map(({ seen }) => seen[0]?.keys)).toEqual([null, null]);
+  });
+
   it("a memory type's writes stay in their tab; events and clears reach every tab's memory tier", async () => {
     const [a, b] = await openTabs(2, { caching: { policies: { generic: { invalidationStrategy: 'event_driven' } } } });
     const seen = watcher();
@@ -221,7 +252,7 @@ describe('watchers in other tabs', () => {
     expect(seen.seen.map(({ kind, source }) => [kind, source])).toEqual([['set', 'local']]);
     await a!.emit({ eventType: 'manual_invalidation', trackId: 't1' });
     await vi.waitFor(() => expect(seen.seen).toHaveLength(2));
-    expect(seen.seen[1]).toEqual({ type: 'generic', kind: 'invalidate', keys: null, source: 'remote' });
+    expect(seen.seen[1]).toEqual({ type: 'generic', kind: 'invalidate', keys: ['mine'], source: 'remote' });
     expect(await b!.get('generic', 'mine')).toBeUndefined();
   });
 });

@@ -16,7 +16,7 @@ import { isExpired } from './isExpired';
 import { MemoryStore } from './MemoryStore';
 import { changeRemoves, type Change } from './Change';
 import type { LoggedChange } from './databaseSchema';
-import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Removed, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
+import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
 import { later, type Schedule } from './schedule';
 import { TabSync, type SharedChange } from './TabSync';
 import { toEntry } from './toEntry';
@@ -398,13 +398,13 @@ export class Engine implements EngineApi {
     // What other tabs logged before this event applies first: it is older (in the log, for the listeners too),
     // and what it removed from the memory tier is not this event's to count.
     await this.#currentAll();
-    const { shared, counts: persistent } = await this.#applyShared({ kind: 'event', event }, invalidationTargets(this.#config, event), once);
+    const { shared, removed: persistent } = await this.#applyShared({ kind: 'event', event }, invalidationTargets(this.#config, event), once);
     const local = await this.#invalidateMemory(event);
-    this.#countInvalidations(persistent);
-    this.#countInvalidations(local);
+    const counts = { ...persistent.counts, ...local.counts };
+    this.#countInvalidations(counts);
     // The other tabs learn of it from the event itself.
-    this.#invalidated({ ...persistent, ...local }, 'local');
-    return { shared, report: { eventType: event.eventType, invalidated: this.#report(event, { ...persistent, ...local }) } };
+    this.#invalidated(counts, { ...persistent.keys, ...local.keys }, 'local');
+    return { shared, report: { eventType: event.eventType, invalidated: this.#report(event, counts) } };
   }
 
   async stats(): Promise<CacheStats<string>> {
@@ -512,12 +512,12 @@ export class Engine implements EngineApi {
    * transaction; without IndexedDB, it stays unlogged until a tab that has it hears of it. A retry
    * (`once`) that the log has already is answered from the log, and not applied again.
    */
-  async #applyShared(change: Change, targets: InvalidationTarget[], once?: Once): Promise<{ shared: SharedChange; counts: Counts }> {
+  async #applyShared(change: Change, targets: InvalidationTarget[], once?: Once): Promise<{ shared: SharedChange; removed: Invalidated }> {
     const shared: SharedChange = { change, id: once?.id ?? randomId(), origin: this.#tabId, epoch: null, seq: null, invalidated: {} };
     const idb = this.#idb;
     if (!idb) {
       await this.#toldMemory();
-      return { shared, counts: {} };
+      return { shared, removed: { counts: {}, keys: {} } };
     }
     try {
       const persistent = targets.filter((target) => this.#storeOf(target.type) === idb);
@@ -528,11 +528,11 @@ export class Engine implements EngineApi {
         { store: idb, types: this.#persistentTypes(), bytes: 0, expiredBy: this.#expiredBy(this.#now()) },
         (count) => `Storage quota exceeded logging a ${change.kind}, even after evicting ${count} entries; nothing was invalidated`,
       );
-      Object.assign(shared, { epoch, seq: record.seq, invalidated: record.invalidated });
-      return { shared, counts: record.invalidated };
+      Object.assign(shared, { epoch, seq: record.seq, invalidated: record.invalidated, removed: record.removed });
+      return { shared, removed: { counts: record.invalidated, keys: record.removed ?? {} } };
     } catch (error) {
       await this.#degradeOrThrow(idb, error);
-      return { shared, counts: {} };
+      return { shared, removed: { counts: {}, keys: {} } };
     }
   }
 
@@ -632,9 +632,9 @@ export class Engine implements EngineApi {
   }
 
   /** Applies an event to the memory tier (every type there, persistent ones too while degraded). */
-  async #invalidateMemory(event: CacheEvent): Promise<Counts> {
+  async #invalidateMemory(event: CacheEvent): Promise<Invalidated> {
     const targets = invalidationTargets(this.#config, event).filter((target) => this.#storeOf(target.type) === this.#memory);
-    return targets.length ? this.#memory.invalidate(targets) : {};
+    return targets.length ? this.#memory.invalidate(targets) : { counts: {}, keys: {} };
   }
 
   /** The counts for every type the event applies to, zero where it removed nothing. */
@@ -650,7 +650,7 @@ export class Engine implements EngineApi {
    * Another tab's change: IndexedDB is already done (shared), so apply it to this tab's memory tier
    * (unless `memory` is false, see TabSync's apply) and tell the client.
    */
-  async #applyRemote(change: Change, persistent: Counts, logged: LogPlace | null, memory: boolean): Promise<void> {
+  async #applyRemote(change: Change, persistent: Invalidated, logged: LogPlace | null, memory: boolean): Promise<void> {
     if (this.#closed) return;
     if (!logged) this.#toldUnlogged();
     if (change.kind === 'clear') {
@@ -666,10 +666,11 @@ export class Engine implements EngineApi {
       return;
     }
     const { event } = change;
-    const local = memory ? await this.#invalidateMemory(event) : {};
-    this.#countInvalidations(local);
-    this.#invalidated({ ...persistent, ...local }, 'remote');
-    const invalidated = this.#report(event, { ...persistent, ...local });
+    const local = memory ? await this.#invalidateMemory(event) : { counts: {}, keys: {} };
+    this.#countInvalidations(local.counts);
+    const counts = { ...persistent.counts, ...local.counts };
+    this.#invalidated(counts, { ...persistent.keys, ...local.keys }, 'remote');
+    const invalidated = this.#report(event, counts);
     const { client } = this.#options;
     // Its watchers' share first, in the same turn: `logged` tells the page it has all of it (see the clear's above).
     this.#feed.flush();
@@ -683,14 +684,14 @@ export class Engine implements EngineApi {
    */
   async #forgetUnseen(): Promise<void> {
     const types = this.#config.types.filter((type) => this.#storeOf(type) === this.#memory);
-    const counts = await this.#memory.invalidate(types.map((type) => ({ type, by: 'all' })));
+    const { counts, keys } = await this.#memory.invalidate(types.map((type) => ({ type, by: 'all' })));
     this.#countInvalidations(counts);
-    this.#invalidated(counts, 'remote');
+    this.#invalidated(counts, keys, 'remote');
   }
 
-  /** Tells watchers that entries of these types were invalidated (any key: events find entries through indexes). */
-  #invalidated(counts: Counts, source: CacheChange['source']): void {
-    for (const [type, count] of Object.entries(counts) as [TypeName, number][]) if (count) this.#feed.add(type, 'invalidate', null, source, false);
+  /** Tells watchers that entries of these types were invalidated: the keys where the store named them, else any key. */
+  #invalidated(counts: Counts, keys: RemovedKeys, source: CacheChange['source']): void {
+    for (const [type, count] of Object.entries(counts) as [TypeName, number][]) if (count) this.#feed.add(type, 'invalidate', keys[type] ?? null, source, false);
   }
 
   /** A change made here: for this tab's watchers, and for the other tabs' when it is in IndexedDB, which they share. */

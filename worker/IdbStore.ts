@@ -8,7 +8,8 @@ import { requestDone, requestsDone, walkCursor } from './idbRequests';
 import { prefixRange } from './prefixRange';
 import { ReadTimes, READS_AT_ONCE, recordReadsNow } from './ReadTimes';
 import { later, type Schedule } from './schedule';
-import { cutoffOf, leftOut, type Budget, type Counts, type ExpiredBy, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
+import { cutoffOf, leftOut, type Budget, type ExpiredBy, type Invalidated, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
+import { RemovedKeyList } from './RemovedKeyList';
 import { averageBytes, forget, noUsage } from './usage';
 import { BatchStates, byId, IMPORT_STEPS, nextStepSize, newBatchId, type BatchId, batchKey, batchLockName, batchRecords, isPending, keyChunkKey, keyChunksOf, allKeyChunks, pendingBatches, plainOf, visibleOf, type BatchRecord, type KeyChunk } from './importBatch';
 import { CacheError } from '../src/CacheError';
@@ -647,8 +648,9 @@ export class IdbStore implements Store {
     return this.log.head().then((log) => ({ log }));
   }
 
-  async invalidate(targets: readonly InvalidationTarget[]): Promise<Counts> {
-    return (await this.#invalidate(targets)).counts;
+  async invalidate(targets: readonly InvalidationTarget[]): Promise<Invalidated> {
+    const { counts, keys } = await this.#invalidate(targets);
+    return { counts, keys };
   }
 
   /**
@@ -661,14 +663,14 @@ export class IdbStore implements Store {
     change: Omit<LoggedChange, 'seq' | 'invalidated'>,
     relayed = false,
   ): Promise<{ record: LoggedChange; epoch: string | null }> {
-    const { counts, logged, epoch } = await this.#invalidate(targets, { change, relayed });
-    return { record: logged ?? { ...change, seq: 0, invalidated: counts }, epoch };
+    const { counts, keys, logged, epoch } = await this.#invalidate(targets, { change, relayed });
+    return { record: logged ?? { ...change, seq: 0, invalidated: counts, removed: keys }, epoch };
   }
 
   async #invalidate(
     targets: readonly InvalidationTarget[],
     log?: { change: Omit<LoggedChange, 'seq' | 'invalidated'>; relayed: boolean },
-  ): Promise<{ counts: Counts; logged: LoggedChange | null; epoch: string | null }> {
+  ): Promise<Invalidated & { logged: LoggedChange | null; epoch: string | null }> {
     const types = [...new Set(targets.map((target) => target.type))];
     const stores: StoreName[] = log ? [...types.map(entryStore), 'events', 'meta'] : types.map(entryStore);
     // One transaction, its reads all at once: an event's round trips are most of what it costs.
@@ -685,20 +687,20 @@ export class IdbStore implements Store {
       await requestsDone([...(epochRead ? [epochRead] : []), ...(logRead ? [logRead] : []), ...usageReads, ...batchReads, ...entryReads.flatMap((read) => (read ? [read] : []))]);
       const epoch = epochRead?.result ?? null;
       const already = logRead && logRead.result.find((logged) => logged.id === log.change.id);
-      if (already) return { counts: already.invalidated, logged: () => already, epoch };
+      if (already) return { counts: already.invalidated, keys: already.removed ?? {}, logged: () => already, epoch };
       const usages = new Map<TypeName, Usage>();
       for (const [index, type] of types.entries()) usages.set(type, usageOf(usageReads[index]?.result) ?? (await recount(tx, type)));
       const pending = new Map(types.map((type, index) => [type, byId(batchReads[index]?.result ?? [])]));
-      const counts: Counts = {};
+      const removed = new RemovedKeyList();
       const deleted = new Set<string>();
       for (const [index, target] of targets.entries()) {
         const { type } = target;
         const store = tx.objectStore(entryStore(type));
         const usage = usages.get(type)!;
-        let removed = 0;
+        removed.target(type);
         if (target.by === 'all') {
           // What reads see: not the records pending imports created (those that replaced one show it).
-          removed = Math.max(0, usage.entries - [...pending.get(type)!.values()].reduce((sum, batch) => sum + batch.created, 0));
+          removed.any(type, Math.max(0, usage.entries - [...pending.get(type)!.values()].reduce((sum, batch) => sum + batch.created, 0)));
           // Entries only: the usage record is rewritten below, and commit marks stay.
           store.delete(entryKeys());
           usage.entries = usage.bytes = 0;
@@ -718,10 +720,9 @@ export class IdbStore implements Store {
               store.delete(record.key);
               forget(usage, record);
             }
-            removed++;
+            removed.add(type, record.key);
           }
         }
-        counts[type] = (counts[type] ?? 0) + removed;
       }
       for (const [type, usage] of usages) {
         this.#putUsage(tx, type, usage);
@@ -732,12 +733,13 @@ export class IdbStore implements Store {
         for (const batch of batches.values()) tx.objectStore(entryStore(type)).put({ ...batch, targets: [...batch.targets, ...mine] });
       }
       // Logged in the same transaction: a change is in the log exactly when it happened.
-      const record = log && { ...log.change, invalidated: counts };
+      const { counts, keys } = removed.invalidated();
+      const record = log && { ...log.change, invalidated: counts, removed: keys };
       const added = record && EventLog.append(tx, record);
-      return { counts, logged: () => (record && added ? { ...record, seq: added.result as number } : null), epoch };
+      return { counts, keys, logged: () => (record && added ? { ...record, seq: added.result as number } : null), epoch };
     });
     // The log's sequence number is known once the transaction has committed.
-    return { counts: result.counts, logged: result.logged(), epoch: result.epoch };
+    return { counts: result.counts, keys: result.keys, logged: result.logged(), epoch: result.epoch };
   }
 
   clear(types: readonly TypeName[]): Promise<void> {

@@ -1,7 +1,8 @@
 import type { TypeName } from '../src/contentType';
 import { targetMatches, type InvalidationTarget } from '../src/invalidationTarget';
 import { randomId } from '../src/randomId';
-import { cutoffOf, leftOut, type Budget, type Counts, type ExpiredBy, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteOptions } from './Store';
+import { RemovedKeyList } from './RemovedKeyList';
+import { cutoffOf, leftOut, type Budget, type ExpiredBy, type Invalidated, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteOptions } from './Store';
 import { isExpired } from './isExpired';
 import { toCacheError } from './storageError';
 
@@ -158,16 +159,16 @@ export class MemoryStore implements Store {
     return { journal: this.#changes, store: this.#id };
   }
 
-  async invalidate(targets: readonly InvalidationTarget[]): Promise<Counts> {
+  async invalidate(targets: readonly InvalidationTarget[]): Promise<Invalidated> {
     this.#record(targets);
-    const counts: Counts = {};
+    const removed = new RemovedKeyList();
     for (const target of targets) {
       const table = this.#tables.get(target.type);
-      let removed = 0;
-      for (const key of [...(table?.find(target) ?? [])]) if (table?.delete(key)) removed++;
-      counts[target.type] = (counts[target.type] ?? 0) + removed;
+      removed.target(target.type);
+      if (target.by === 'all') removed.any(target.type);
+      for (const key of [...(table?.find(target) ?? [])]) if (table?.delete(key)) removed.add(target.type, key);
     }
-    return counts;
+    return removed.invalidated();
   }
 
   async clear(types: readonly TypeName[]): Promise<void> {

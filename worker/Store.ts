@@ -49,6 +49,18 @@ export type { Mark };
 export type Counts = Partial<Record<TypeName, number>>;
 
 /**
+ * The keys an invalidation removed, for its watchers: a type is listed when the entries were found one
+ * by one and were at most MAX_CHANGE_KEYS; a type left out removed "any key" (all of it, or more).
+ */
+export type RemovedKeys = Partial<Record<TypeName, string[]>>;
+
+/** What an invalidation removed: how many entries of each type, and which where few (see RemovedKeys). */
+export interface Invalidated {
+  counts: Counts;
+  keys: RemovedKeys;
+}
+
+/**
  * The instant before which a type's entries count as expired for removal (by the sweep, eviction and
  * reads): now, less the type's stale-while-revalidate window, in which an expired entry is kept to be
  * served stale while it is refreshed.
@@ -108,8 +120,8 @@ export interface Store {
    * mark is there returns what the first attempt deleted and deletes nothing.
    */
   remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean, once?: Once & { at: number }): Promise<string[]>;
-  /** Deletes what the targets find, through indexes; returns counts per type. */
-  invalidate(targets: readonly InvalidationTarget[]): Promise<Counts>;
+  /** Deletes what the targets find, through indexes; returns counts per type, and the keys where few. */
+  invalidate(targets: readonly InvalidationTarget[]): Promise<Invalidated>;
   clear(types: readonly TypeName[]): Promise<void>;
   /** Removes every expired entry of the types, then evicts each type above its budget's low-water mark. */
   cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy): Promise<Partial<Record<TypeName, Removed>>>;

@@ -7,7 +7,7 @@ import { changeOf, type LoggedChange } from './databaseSchema';
 import type { EventLog } from './EventLog';
 import type { LogPlace } from '../src/protocol';
 import type { Schedule } from './schedule';
-import type { Counts } from './Store';
+import type { Counts, Invalidated, RemovedKeys } from './Store';
 
 /** A change as tabs tell each other about it: who made it, its id, and where it is logged (`seq` null: nowhere yet). */
 export interface SharedChange {
@@ -18,6 +18,8 @@ export interface SharedChange {
   seq: number | null;
   /** What it removed from IndexedDB. */
   invalidated: Counts;
+  /** Which keys, where few (see RemovedKeys). */
+  removed?: RemovedKeys | undefined;
 }
 
 export interface TabSyncOptions {
@@ -30,7 +32,7 @@ export interface TabSyncOptions {
    * Applies another tab's change to this tab (its memory tier, its listeners); `logged`: where it is in
    * the log, if it is. `memory` false: only its listeners are told (the memory tier was empty then).
    */
-  apply: (change: Change, invalidated: Counts, logged: LogPlace | null, memory: boolean) => Promise<void>;
+  apply: (change: Change, invalidated: Invalidated, logged: LogPlace | null, memory: boolean) => Promise<void>;
   /**
    * Applies to IndexedDB, and logs, a change made by a tab that has no IndexedDB — unless a tab already
    * logged it; returns it as logged.
@@ -300,7 +302,7 @@ export class TabSync {
     if (this.#applied.has(shared.id)) return;
     if (!this.#options.log()) {
       this.#remember(shared.id);
-      return this.#options.apply(shared.change, shared.invalidated, null, true);
+      return this.#options.apply(shared.change, removedBy(shared), null, true);
     }
     const { epoch, seq } = shared;
     if (seq === null) {
@@ -314,12 +316,12 @@ export class TabSync {
         if (this.#unloggedHere.has(shared.id)) return;
         this.#unloggedHere.add(shared.id);
         if (this.#unloggedHere.size > MAX_UNLOGGED) this.#unloggedHere.delete(this.#unloggedHere.values().next().value!);
-        return this.#options.apply(shared.change, shared.invalidated, null, true);
+        return this.#options.apply(shared.change, removedBy(shared), null, true);
       }
       const { record, epoch: logged } = relayed;
       // Applied here already when a first try to log it failed: the catch-up below skips it.
       this.#appliedUnlogged(shared.id);
-      this.#post(toMessage({ ...shared, epoch: logged, seq: record.seq, invalidated: record.invalidated }));
+      this.#post(toMessage({ ...shared, epoch: logged, seq: record.seq, invalidated: record.invalidated, removed: record.removed }));
       return this.#catchUp();
     }
     const position = this.#position;
@@ -336,7 +338,7 @@ export class TabSync {
     const since = this.#since;
     if (late && since && epoch === since.epoch && seq <= since.seq) return;
     this.#remember(shared.id);
-    return this.#options.apply(shared.change, shared.invalidated, { epoch, seq }, !late);
+    return this.#options.apply(shared.change, removedBy(shared), { epoch, seq }, !late);
   }
 
   /** Whether this tab applied the change already without logging it (its relay failed); if so, it counts as applied from now on. */
@@ -369,7 +371,7 @@ export class TabSync {
       position.seq = record.seq;
       if (record.origin === this.#options.tabId || (record.id !== undefined && this.#applied.has(record.id)) || this.#appliedUnlogged(record.id)) continue;
       if (record.id !== undefined) this.#remember(record.id);
-      await this.#options.apply(changeOf(record), record.invalidated, { epoch: position.epoch, seq: record.seq }, true);
+      await this.#options.apply(changeOf(record), removedBy(record), { epoch: position.epoch, seq: record.seq }, true);
     }
     position.seq = Math.max(position.seq, tail.trimmedThrough);
   }
@@ -391,14 +393,20 @@ export class TabSync {
   }
 }
 
-function toMessage({ change, id, origin, epoch, seq, invalidated }: SharedChange): ChannelMessage {
+function toMessage({ change, id, origin, epoch, seq, invalidated, removed }: SharedChange): ChannelMessage {
   const logged = { v: CHANNEL_VERSION, origin, id, epoch, seq } as const;
-  return change.kind === 'event' ? { ...logged, kind: 'event', event: change.event, invalidated: invalidated as Record<string, number> } : { ...logged, kind: 'clear', types: change.types };
+  if (change.kind === 'clear') return { ...logged, kind: 'clear', types: change.types };
+  return { ...logged, kind: 'event', event: change.event, invalidated: invalidated as Record<string, number>, ...(removed ? { removed: removed as Record<string, string[]> } : {}) };
+}
+
+/** What a change removed from IndexedDB, as the engine applies it (a record or message without keys: any key). */
+function removedBy({ invalidated, removed }: Pick<SharedChange, 'invalidated' | 'removed'>): Invalidated {
+  return { counts: invalidated, keys: removed ?? {} };
 }
 
 function fromMessage(message: Extract<ChannelMessage, { kind: 'event' | 'clear' }>): SharedChange {
   const { origin, id, epoch, seq } = message;
   return message.kind === 'event'
-    ? { change: { kind: 'event', event: message.event }, id, origin, epoch, seq, invalidated: message.invalidated }
+    ? { change: { kind: 'event', event: message.event }, id, origin, epoch, seq, invalidated: message.invalidated, removed: message.removed }
     : { change: { kind: 'clear', types: message.types }, id, origin, epoch, seq, invalidated: {} };
 }

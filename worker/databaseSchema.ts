@@ -3,7 +3,7 @@ import type { CacheEvent } from '../src/cacheEvent';
 import { CONTENT_TYPES, type ContentType, type TypeName } from '../src/contentType';
 import { randomId } from '../src/randomId';
 import type { Change } from './Change';
-import type { Counts, StoredEntry, Usage } from './Store';
+import type { Counts, RemovedKeys, StoredEntry, Usage } from './Store';
 import { entryStore, LAYOUT, type StoreName } from './layout';
 
 export { entryStore, LAYOUT, layoutOf, type StoreName } from './layout';
@@ -35,6 +35,8 @@ export interface LoggedChange {
   cleared?: TypeName[];
   /** What it removed from IndexedDB. */
   invalidated: Counts;
+  /** Which keys, where few (absent in logs written before: any key). */
+  removed?: RemovedKeys;
 }
 
 /** The change a log record holds. */

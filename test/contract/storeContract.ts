@@ -111,7 +111,7 @@ export const storeContract: Record<string, ContractCase> = {
   async 'invalidates by track, including entries tagged with several tracks'({ store }) {
     await store.write(T, [entry(T, 'a', { trackIds: ['t1'] }), entry(T, 'b', { trackIds: ['t2', 't1'] }), entry(T, 'c', { trackIds: ['t2'] })], null, clock);
     await store.write(S, [entry(S, 'a', { trackIds: ['t1'] })], null, clock);
-    same(await store.invalidate([{ type: T, by: 'track', trackId: 't1' }]), { [T]: 2 }, 'counts');
+    same(await store.invalidate([{ type: T, by: 'track', trackId: 't1' }]), { counts: { [T]: 2 }, keys: { [T]: ['a', 'b'] } }, 'counts and keys');
     same(keysOf(await store.read(T, ['a', 'b', 'c'])), [undefined, undefined, 'c'], 'left in type');
     same(keysOf(await store.read(S, ['a'])), ['a'], 'other type untouched');
     same(await usageOf(store, T), { entries: 1, bytes: 100 }, 'usage');
@@ -125,27 +125,27 @@ export const storeContract: Record<string, ContractCase> = {
       clock,
     );
     await store.write(T, [entry(T, 'f1', { fingerprint: 'F', trackIds: ['t1'] }), entry(T, 'f2', { fingerprint: 'F', trackIds: ['t2'] }), entry(T, 'f3', { fingerprint: 'G' })], null, clock);
-    same(await store.invalidate([{ type: S, by: 'album', albumKey: 'k1' }]), { [S]: 2 }, 'album');
+    same(await store.invalidate([{ type: S, by: 'album', albumKey: 'k1' }]), { counts: { [S]: 2 }, keys: { [S]: ['x', 'z'] } }, 'album');
     same(keysOf(await store.read(S, ['x', 'y', 'z'])), [undefined, 'y', undefined], 'album left');
-    same(await store.invalidate([{ type: T, by: 'fingerprint', fingerprint: 'F', trackId: 't2' }]), { [T]: 1 }, 'fingerprint of a track');
-    same(await store.invalidate([{ type: T, by: 'fingerprint', fingerprint: 'F' }]), { [T]: 1 }, 'fingerprint');
+    same(await store.invalidate([{ type: T, by: 'fingerprint', fingerprint: 'F', trackId: 't2' }]), { counts: { [T]: 1 }, keys: { [T]: ['f2'] } }, 'fingerprint of a track');
+    same(await store.invalidate([{ type: T, by: 'fingerprint', fingerprint: 'F' }]), { counts: { [T]: 1 }, keys: { [T]: ['f1'] } }, 'fingerprint');
     same(keysOf(await store.read(T, ['f1', 'f2', 'f3'])), [undefined, undefined, 'f3'], 'fingerprint left');
   },
 
   async 'counts an entry found by two targets once'({ store }) {
     await store.write(S, [entry(S, 'x', { albumKey: 'k1', trackIds: ['t1'] })], null, clock);
-    const counts = await store.invalidate([
+    const removed = await store.invalidate([
       { type: S, by: 'track', trackId: 't1' },
       { type: S, by: 'album', albumKey: 'k1' },
     ]);
-    same(counts, { [S]: 1 }, 'counts');
+    same(removed, { counts: { [S]: 1 }, keys: { [S]: ['x'] } }, 'counts and keys');
     same(await usageOf(store, S), { entries: 0, bytes: 0 }, 'usage');
   },
 
   async 'invalidates a whole type'({ store }) {
     await store.write(A, [entry(A, 'a'), entry(A, 'b')], null, clock);
     await store.write(T, [entry(T, 'a')], null, clock);
-    same(await store.invalidate([{ type: A, by: 'all' }]), { [A]: 2 }, 'counts');
+    same(await store.invalidate([{ type: A, by: 'all' }]), { counts: { [A]: 2 }, keys: {} }, 'counts, any key');
     same(await usageOf(store, A), { entries: 0, bytes: 0 }, 'usage');
     same(keysOf(await store.read(T, ['a'])), ['a'], 'other type untouched');
   },
