@@ -7,7 +7,15 @@ import { MAX_CHANGE_KEYS } from './TabChannel';
 // object schemas (there anyway), for plain objects only, as a record takes (not a Date, a Map or a
 // class instance, which an object schema would read as {}).
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => z.core.util.isPlainObject(value);
+// Not zod's `z.core.util.isPlainObject`: reached through the namespace, it made Parcel 2 keep the whole
+// of `z.core` (its locales and JSON Schema, ~270 kB minified) in an app's bundle. Plain: made by a
+// literal or Object.create(null) — its prototype is a realm's Object.prototype (this one's or an
+// iframe's: one with no prototype of its own) or none; not an array, a Date, a Map or a class instance.
+const isPlainObject = (value: unknown): value is Record<string, unknown> => {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === null || Object.getPrototypeOf(prototype) === null;
+};
 
 /** Any plain object, its values unchecked: `z.record(z.string(), z.unknown())`. */
 export const plainRecord = () =>
