@@ -90,7 +90,7 @@ export class RemoteEngine implements EngineApi {
   }
 
   setMany(type: TypeName, entries: EntryInput[], options?: SetManyOptions): Promise<Written> {
-    return this.#call((engine) => engine.setMany(type, entries, options), { type, keys: new Set(entries.map(({ key }) => key)) });
+    return this.#call((engine) => sending(entries, engine.setMany(type, entries, options)), { type, keys: new Set(entries.map(({ key }) => key)) });
   }
 
   mark(type: TypeName): Promise<Mark> {
@@ -98,7 +98,7 @@ export class RemoteEngine implements EngineApi {
   }
 
   stage(batch: string, entries: EntryInput[]): Promise<void> {
-    return this.#call((engine) => engine.stage(batch, entries));
+    return this.#call((engine) => sending(entries, engine.stage(batch, entries)));
   }
 
   commit(batch: string, type: TypeName, count: number, commitId?: string): Promise<void> {
@@ -298,6 +298,26 @@ export class RemoteEngine implements EngineApi {
 
 /** A worker that dies is replaced at once, unless the last one was replaced this recently (then at the next call). */
 const RESTART_MS = 5000;
+
+/**
+ * A call carrying values, whose failure may be the copy of one for the worker: a getter that throws makes
+ * postMessage throw that error as it is (not a DataCloneError), so a failure that is no CacheError is
+ * checked by copying the values once more — only then.
+ */
+async function sending<T>(entries: readonly EntryInput[], call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (isCacheError(error)) throw error;
+    try {
+      structuredClone(entries.map(({ value }) => value));
+    } catch (cloneError) {
+      const message = cloneError instanceof Error ? cloneError.message : String(cloneError);
+      throw new CacheError('not_cloneable', `Value cannot be sent to the cache worker: copying it threw (${message})`, { cause: cloneError });
+    }
+    throw error;
+  }
+}
 
 /** Errors as the caller should see them: a value postMessage could not clone is `not_cloneable`. */
 function toClientError(error: unknown): unknown {

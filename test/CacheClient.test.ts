@@ -403,6 +403,26 @@ describe('bad input: a CacheError with a code, and nothing written', () => {
     expect(Object.values(types).every((stats) => stats.entries === 0)).toBe(true);
   });
 
+  it.each([
+    ['in process', () => openCache()],
+    ['from a worker', () => openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory() })],
+  ] as const)('%s: a value whose getter throws cannot be stored: not_cloneable with the getter’s error as cause, nothing written', async (_, open) => {
+    const { cache } = await open();
+    const getterError = new Error('not loaded');
+    const value = {
+      get title(): string {
+        throw getterError;
+      },
+    };
+    for (const type of ['album_year', 'generic'] as const) {
+      for (const call of [() => cache.set(type, 'k', value), () => cache.setMany(type, [{ key: 'a', value: 1 }, { key: 'k', value }])]) {
+        const error = await rejection(call());
+        expect(error).toMatchObject({ code: 'not_cloneable', cause: getterError });
+      }
+      expect((await cache.stats()).types[type].entries).toBe(0);
+    }
+  });
+
   it('rejects instead of throwing synchronously', async () => {
     const { cache } = await openCache();
     let promise: Promise<unknown> | undefined;

@@ -1,4 +1,5 @@
 import { albumKeyOf } from '../src/albumKeyOf';
+import { CacheError } from '../src/CacheError';
 import type { CachePolicy } from '../src/cachePolicy';
 import type { TypeName } from '../src/contentType';
 import { estimateBytes } from '../src/estimateBytes';
@@ -35,6 +36,15 @@ export function toEntry(type: TypeName, input: EntryInput, policy: CachePolicy, 
     entry.fingerprint = input.fingerprint;
     tags += 2 * input.fingerprint.length;
   }
-  entry.bytes = ENTRY_OVERHEAD + 2 * input.key.length + tags + estimateBytes(input.value);
+  entry.bytes = ENTRY_OVERHEAD + 2 * input.key.length + tags + sizeOf(input);
   return entry;
+}
+
+/** The value's size; a value that throws as it is read (a getter) could not be copied into storage either. */
+function sizeOf({ key, value }: EntryInput): number {
+  try {
+    return estimateBytes(value);
+  } catch (error) {
+    throw new CacheError('not_cloneable', `The value of "${key}" cannot be stored: reading it threw (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+  }
 }

@@ -207,12 +207,26 @@ describe('the worker boundary', () => {
         tooBig: await attempt(() => cache.set('generic', 'big', 'x'.repeat(2000))),
         // Thrown by postMessage on the main thread.
         notCloneable: await attempt(() => cache.set('track_metadata', 'fn', () => 1)),
+        // postMessage rethrows a getter's error as it is (no DataCloneError).
+        getterThrows: await attempt(() =>
+          cache.setMany('album_year', [
+            {
+              key: 'lazy',
+              value: {
+                get year(): number {
+                  throw new Error('not loaded');
+                },
+              },
+            },
+          ]),
+        ),
         // Thrown by the client before anything is sent.
         badKey: await attempt(() => cache.get('generic', '')),
       };
     });
     expect(codes.tooBig).toMatchObject({ code: 'invalid_value', real: true, message: expect.stringContaining('budget') });
     expect(codes.notCloneable).toMatchObject({ code: 'not_cloneable', real: true });
+    expect(codes.getterThrows).toMatchObject({ code: 'not_cloneable', real: true, message: expect.stringContaining('not loaded') });
     expect(codes.badKey).toMatchObject({ code: 'invalid_argument', real: true });
   });
 
