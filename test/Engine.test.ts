@@ -21,6 +21,7 @@ import { openRemoteCache } from './support/inProcessWorkers';
 import { CacheClient } from '../src/CacheClient';
 import { LAYOUT } from '../worker/databaseSchema';
 import { requestDone } from '../worker/idbRequests';
+import { engineTab } from './support/engineTab';
 
 const restores: (() => void)[] = [];
 afterEach(() => {
@@ -928,3 +929,20 @@ async function countRecords(indexedDB: IDBFactory, name: string, store: string):
     db.close();
   }
 }
+
+describe('deleteMany under an id (a retry after the worker died)', () => {
+  it('a retry answers as the first attempt did: an expired entry it removed as an expiration is not counted as deleted', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    const { cache, engine } = await engineTab({ name, indexedDB, engine: { now: clock.now } });
+    await cache.set('track_metadata', 'old', 'v', { ttlSeconds: 1 });
+    await cache.set('track_metadata', 'live', 'w');
+    clock.advance(2000);
+    const once = { id: 'delete-1' };
+    expect(await engine.deleteMany('track_metadata', ['old', 'live'], { ...once, retry: false })).toBe(1);
+    // The answer was lost with the worker: the next one is asked again under the same id.
+    expect(await engine.deleteMany('track_metadata', ['old', 'live'], { ...once, retry: true })).toBe(1);
+    await cache.close();
+  });
+});
