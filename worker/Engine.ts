@@ -356,11 +356,21 @@ export class Engine implements EngineApi {
     const now = this.#now();
     const marked = once && { ...once, at: now };
     return this.#withStore(type, async (store) => {
-      // An expired entry is not there for has, get or keys: deleting it removes it as a read would, as an expiration.
+      // An expired entry is not there for has, get or keys: deleting it removes it as a read would, as an
+      // expiration — apart from the deletion, whose mark (`once`) holds only what was deleted, so that a
+      // retry answers as the first attempt did.
       const expired = new Set<string>();
-      const removed = await store.remove(type, keys, (entry) => (isExpired(entry, now) && expired.add(entry.key), true), marked);
-      const gone = removed.filter((key) => expired.has(key));
-      const deleted = removed.filter((key) => !expired.has(key));
+      const deleted = await store.remove(
+        type,
+        keys,
+        (entry) => {
+          if (!isExpired(entry, now)) return true;
+          expired.add(entry.key);
+          return false;
+        },
+        marked,
+      );
+      const gone = expired.size ? await store.remove(type, [...expired], (entry) => isExpired(entry, now)) : [];
       this.#count(type).expirations += gone.length;
       if (gone.length) this.#changed(store, type, 'expire', gone);
       if (deleted.length) this.#changed(store, type, 'delete', deleted);
