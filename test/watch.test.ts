@@ -295,3 +295,23 @@ describe('watch itself', () => {
     expect(isCacheError(await rejection(Promise.resolve().then(() => cache.watch('generic', null, () => {}))), 'closed')).toBe(true);
   });
 });
+
+describe('key watchers of a tab without IndexedDB', () => {
+  it('hear another tab’s event that removed more than 100 of this tab’s entries as "any key", though it named the few it removed from IndexedDB', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: a } = await engineTab({ name, indexedDB });
+    // No IndexedDB here: persistent types live in this tab's memory.
+    const { cache: b } = await engineTab({ name, indexedDB, engine: { indexedDB: undefined } });
+    await a.set('track_metadata', 'shared', 1, { trackId: 't1' });
+    await b.setMany('track_metadata', Array.from({ length: 101 }, (_, index) => ({ key: `mine-${index}`, value: index, trackId: 't1' })));
+    await b.set('track_metadata', 'song', 1, { trackId: 't1' });
+    const song = watcher();
+    b.watch('track_metadata', 'song', song.listener);
+    await settle();
+    await a.emit({ eventType: 'track_removed', trackId: 't1' });
+    await vi.waitFor(async () => expect(await b.has('track_metadata', 'song')).toBe(false));
+    await settle();
+    expect(song.seen).toEqual([{ type: 'track_metadata', kind: 'invalidate', keys: null, source: 'remote' }]);
+  });
+});
