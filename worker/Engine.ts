@@ -14,6 +14,7 @@ import { isOpenFailure } from './Database';
 import { IdbStore } from './IdbStore';
 import { isExpired } from './isExpired';
 import { MemoryStore } from './MemoryStore';
+import { overlaid } from './RemovedKeyList';
 import { changeRemoves, type Change } from './Change';
 import type { LoggedChange } from './databaseSchema';
 import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
@@ -410,10 +411,10 @@ export class Engine implements EngineApi {
     await this.#currentAll();
     const { shared, removed: persistent } = await this.#applyShared({ kind: 'event', event }, invalidationTargets(this.#config, event), once);
     const local = await this.#invalidateMemory(event);
-    const counts = { ...persistent.counts, ...local.counts };
+    const { counts, keys } = overlaid(persistent, local);
     this.#countInvalidations(counts);
     // The other tabs learn of it from the event itself.
-    this.#invalidated(counts, { ...persistent.keys, ...local.keys }, 'local');
+    this.#invalidated(counts, keys, 'local');
     return { shared, report: { eventType: event.eventType, invalidated: this.#report(event, counts) } };
   }
 
@@ -678,8 +679,8 @@ export class Engine implements EngineApi {
     const { event } = change;
     const local = memory ? await this.#invalidateMemory(event) : { counts: {}, keys: {} };
     this.#countInvalidations(local.counts);
-    const counts = { ...persistent.counts, ...local.counts };
-    this.#invalidated(counts, { ...persistent.keys, ...local.keys }, 'remote');
+    const { counts, keys } = overlaid(persistent, local);
+    this.#invalidated(counts, keys, 'remote');
     const invalidated = this.#report(event, counts);
     const { client } = this.#options;
     // Its watchers' share first, in the same turn: `logged` tells the page it has all of it (see the clear's above).

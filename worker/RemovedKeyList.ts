@@ -31,3 +31,17 @@ export class RemovedKeyList {
     return { counts: { ...this.#counts }, keys };
   }
 }
+
+/**
+ * What two tiers removed, as one: where `over` (the memory tier) counted a type, its count stands and so
+ * do its keys — or "any key" where it named none, whatever `under` (IndexedDB, in this or another tab) named.
+ */
+export function overlaid(under: Invalidated, over: Invalidated): Invalidated {
+  const keys: RemovedKeys = { ...under.keys };
+  for (const type of Object.keys(over.counts) as TypeName[]) {
+    const listed = over.keys[type];
+    if (listed) keys[type] = listed;
+    else delete keys[type];
+  }
+  return { counts: { ...under.counts, ...over.counts }, keys };
+}
