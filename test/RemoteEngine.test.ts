@@ -251,6 +251,29 @@ describe.each(['after', 'before'] as const)('a worker that dies %s applying a de
   });
 });
 
+describe('a deleteMany of an expired entry whose worker dies after applying it', () => {
+  it('resolves with the count the first worker deleted: the expired entry, removed as an expiration, is not counted', async () => {
+    const clock = fakeClock();
+    let killed = false;
+    const { cache, workers } = await openRemoteCache({
+      name: uniqueName(),
+      indexedDB: new IDBFactory(),
+      now: clock.now,
+      afterCall: (method, _args, worker) => {
+        if (method !== 'deleteMany' || killed) return;
+        killed = true;
+        worker.kill();
+      },
+    });
+    await cache.set('track_metadata', 'old', 'v', { ttlSeconds: 1 });
+    await cache.set('track_metadata', 'live', 'w');
+    clock.advance(2000);
+    expect(await cache.deleteMany('track_metadata', ['old', 'live'])).toBe(1);
+    expect(workers).toHaveLength(2);
+    expect(await cache.delete('track_metadata', 'old')).toBe(false);
+  });
+});
+
 describe('getOrSet across a worker’s death', () => {
   it('does not store in the new worker a value that an event made stale while the old one fetched it', async () => {
     const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
