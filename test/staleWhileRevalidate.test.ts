@@ -2,7 +2,7 @@
 // entry at once and refresh it in the background; nothing else returns it; the sweep keeps it.
 import { describe, expect, it, vi } from 'vitest';
 import { SmartCacheConfig, type CacheConfig, type FetcherContext } from '../src/index';
-import { openCache } from './support/openCache';
+import { openCache, rejection } from './support/openCache';
 
 const WINDOW = 60;
 const config = (type: string): CacheConfig => ({ caching: { policies: { [type]: { staleWhileRevalidateSeconds: WINDOW } } } });
@@ -117,6 +117,28 @@ describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type
     reply('new');
     expect(await joined).toEqual({ value: 'new', source: 'shared' });
     await closing;
+  });
+
+  it('a background refresh whose joined caller leaves after close() is cut short then: nobody waits on it in a closed cache', async () => {
+    const { cache, clock, logger } = await openCache({ config: config(type) });
+    await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(15_000);
+    let refresh: AbortSignal | undefined;
+    const fetcher = vi.fn(({ signal }: FetcherContext) => ((refresh = signal), new Promise<string>(() => {})));
+    expect(await cache.resolve(type, 'k', fetcher)).toEqual({ value: 'old', source: 'stale' });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const leave = new AbortController();
+    const joined = cache.resolve(type, 'k', fetcher, { staleWhileRevalidateSeconds: 0, signal: leave.signal });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const closing = cache.close();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(refresh?.aborted).toBe(false);
+    leave.abort();
+    expect(await rejection(joined)).toMatchObject({ code: 'aborted' });
+    await closing;
+    expect(refresh?.aborted).toBe(true);
+    expect(fetcher).toHaveBeenCalledTimes(1);
+    expect(logger.error).not.toHaveBeenCalled();
   });
 
   it('the per-call option: 0 turns stale serving off; a longer window than the policy serves what is still kept', async () => {
