@@ -16,6 +16,8 @@ export class SharedFetch<T> {
   readonly #controller = new AbortController();
   readonly #background: boolean;
   #waiting = 0;
+  /** Why it was abandoned while a caller still waited on it: it stops when the last one leaves. */
+  #abandoned: { reason: unknown } | undefined;
   readonly result: Promise<T>;
   /** How many events for its type this tab had seen when it started: a caller that has seen more does not join it. */
   readonly epoch: number;
@@ -40,7 +42,9 @@ export class SharedFetch<T> {
 
   /** Stops a background fetch no caller waits on (the cache closes): its fetcher's signal aborts. */
   abandon(reason: unknown): void {
-    if (this.#background && this.#waiting === 0) this.#controller.abort(reason);
+    if (!this.#background) return;
+    if (this.#waiting === 0) this.#controller.abort(reason);
+    else this.#abandoned = { reason };
   }
 
   join(signal?: AbortSignal): Promise<T> {
@@ -50,7 +54,7 @@ export class SharedFetch<T> {
     return new Promise<T>((resolve, reject) => {
       const leave = () => {
         reject(abortedError(signal));
-        if (--this.#waiting === 0 && !this.#background) this.#controller.abort(abortedError(signal));
+        if (--this.#waiting === 0 && (!this.#background || this.#abandoned)) this.#controller.abort(this.#abandoned ? this.#abandoned.reason : abortedError(signal));
       };
       signal.addEventListener('abort', leave, { once: true });
       const stop = () => signal.removeEventListener('abort', leave);
