@@ -141,6 +141,25 @@ describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type
     expect(logger.error).not.toHaveBeenCalled();
   });
 
+  it('close() cuts short a background refresh that a later one for the key replaced (an event came between), not only the last', async () => {
+    const { cache, clock, logger } = await openCache({ config: { caching: { policies: { [type]: { staleWhileRevalidateSeconds: WINDOW, invalidationStrategy: 'event_driven' } } } } });
+    await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(15_000);
+    const signals: AbortSignal[] = [];
+    const fetcher = vi.fn(({ signal }: FetcherContext) => (signals.push(signal), new Promise<string>(() => {})));
+    expect(await cache.resolve(type, 'k', fetcher)).toEqual({ value: 'old', source: 'stale' });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    // An event for the type (that removes nothing here): the refresh under way may bring what it made stale, so
+    // the next caller, still served the stale entry, starts a refresh of its own (which waits for the key's
+    // fetch lock, held by the first).
+    await cache.emit({ eventType: 'manual_invalidation', trackId: 'someone-else' });
+    expect(await cache.resolve(type, 'k', fetcher)).toEqual({ value: 'old', source: 'stale' });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await cache.close();
+    expect(signals[0]?.aborted).toBe(true);
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+
   it('the per-call option: 0 turns stale serving off; a longer window than the policy serves what is still kept', async () => {
     const { cache, clock } = await openCache({ config: config(type) });
     await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
