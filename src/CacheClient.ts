@@ -97,6 +97,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   /** Watchers by type, each with its key (null: every key). */
   readonly #watchers: Handlers<TypeName, [CacheChange]>;
   readonly #inflight = new Map<string, SharedFetch<unknown>>();
+  /** Every fetch under way, those a later one for their key replaced in #inflight too: close() abandons them all. */
+  readonly #running = new Set<SharedFetch<unknown>>();
   /** Events seen per type (emitted here or in another tab): a fetch started before one is not joined after it. */
   readonly #eventsSeen = new Map<string, number>();
   readonly #onClose: (() => void) | undefined;
@@ -333,8 +335,12 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   #startFetch<V>(id: string, type: string, run: (signal: AbortSignal) => Promise<V>, background = false): SharedFetch<V> {
     const fetch = new SharedFetch(run, { background, epoch: this.#eventsSeen.get(type) ?? 0 });
     this.#inflight.set(id, fetch);
+    this.#running.add(fetch);
     // A fetch every caller left may settle after a new one for its key started: that one stays.
-    const settle = () => this.#inflight.get(id) === fetch && this.#inflight.delete(id);
+    const settle = () => {
+      this.#running.delete(fetch);
+      if (this.#inflight.get(id) === fetch) this.#inflight.delete(id);
+    };
     fetch.result.then(settle, settle);
     return fetch;
   }
@@ -483,7 +489,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       // A background refresh is no call of the caller's: cut short, its fetcher told through its signal
       // (one a caller joined is that caller's fetch, which close() waits for).
       const closed = new CacheError('closed', 'This cache is closed');
-      for (const fetch of this.#inflight.values()) fetch.abandon(closed);
+      for (const fetch of this.#running) fetch.abandon(closed);
     }
     this.#closed = true;
     return (this.#closing ??= this.#shutDown());
