@@ -945,4 +945,21 @@ describe('deleteMany under an id (a retry after the worker died)', () => {
     expect(await engine.deleteMany('track_metadata', ['old', 'live'], { ...once, retry: true })).toBe(1);
     await cache.close();
   });
+
+  it('a deletion that happened resolves with its count, even when removing the expired entries beside it then fails', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    const { cache, engine } = await engineTab({ name, indexedDB, engine: { now: clock.now } });
+    await cache.set('track_metadata', 'old', 'v', { ttlSeconds: 1 });
+    await cache.set('track_metadata', 'live', 'w');
+    clock.advance(2000);
+    let removals = 0;
+    const fault = failCommit({ name: 'AbortError', when: (tx) => tx.mode === 'readwrite' && [...tx.objectStoreNames].some((store) => store.includes('track_metadata')) && ++removals === 2 });
+    restores.push(fault);
+    expect(await engine.deleteMany('track_metadata', ['old', 'live'], { id: 'delete-2', retry: false })).toBe(1);
+    expect(fault.fired()).toBe(true);
+    expect(await cache.has('track_metadata', 'live')).toBe(false);
+    await cache.close();
+  });
 });

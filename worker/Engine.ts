@@ -371,7 +371,9 @@ export class Engine implements EngineApi {
         },
         marked,
       );
-      const gone = expired.size ? await store.remove(type, [...expired], (entry) => isExpired(entry, now)) : [];
+      // Housekeeping once the deletion has happened: an expired entry is invisible already, and should its
+      // removal fail, the sweep removes it (a failure here must not send the deletion again to the memory tier).
+      const gone = expired.size ? await store.remove(type, [...expired], (entry) => isExpired(entry, now)).catch((): string[] => []) : [];
       this.#count(type).expirations += gone.length;
       if (gone.length) this.#changed(store, type, 'expire', gone);
       if (deleted.length) this.#changed(store, type, 'delete', deleted);
