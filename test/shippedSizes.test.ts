@@ -38,9 +38,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * an audit of the spec (close() cutting a background refresh short, deleteMany and expired entries,
  * arguments that throw as they are read: 0.2 kB) and events naming the keys they removed for watchers
  * in every tab (0.3 kB, most in the worker), and a plain-object test of Reprise's own (src/plainRecord.ts;
- * reached as z.core.util.isPlainObject, it made Parcel 2 ship all of z.core).)
+ * reached as z.core.util.isPlainObject, it made Parcel 2 ship all of z.core): 1.4764; 1.48 until a value
+ * whose getter throws was told apart as not_cloneable (on the page and in the worker) and the review of
+ * those fixes (close() reaching every background refresh, deleteMany's retry count): 1.4833.)
  */
-const REACHED_RATIO = 1.48;
+const REACHED_RATIO = 1.49;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
