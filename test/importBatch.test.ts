@@ -5,6 +5,7 @@ import { IDBFactory, IDBObjectStore } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CacheError, isCacheError } from '../src/CacheError';
 import type { CacheConfig } from '../src/configSchema';
+import type { EmitReport } from '../src/Cache';
 import { entryStore } from '../worker/databaseSchema';
 import { IMPORT_STEP_MS, nextStepSize } from '../worker/importBatch';
 import type { EntryRecord } from '../worker/databaseSchema';
@@ -374,6 +375,39 @@ describe('calls made during an import', () => {
     expect(snapshots.length).toBeGreaterThanOrEqual(2);
     for (const snapshot of snapshots) expect([before, after]).toContainEqual(snapshot);
     expect(await b.cache.getMany('track_metadata', keys(30))).toEqual(after);
+  });
+
+  it('an event whose two targets both find an imported entry removes the entry reads see (its prior) once, counted and told by key', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    const b = await browser.open();
+    const album = { artist: 'Joni', album: 'Blue' };
+    // k0's entry reads see during the import: of another track, on the same album.
+    await a.cache.set('successful_api_metadata', 'k0', 'old', { trackId: 'tX', album });
+    const heard: (string[] | null)[] = [];
+    b.cache.watch('successful_api_metadata', 'k0', (change) => void (change.kind === 'invalidate' && heard.push(change.keys)));
+    let steps = 0;
+    let called: Promise<void> | undefined;
+    let report: EmitReport | undefined;
+    let during: unknown = 'unread';
+    await a.cache.setMany(
+      'successful_api_metadata',
+      Array.from({ length: 100 }, (_, index) => ({ key: `k${index}`, value: `new${index}`, trackId: 't1', album })),
+      {
+        onProgress: () => {
+          if (++steps !== 5) return;
+          called = (async () => {
+            // Its track target finds k0 (the import's record, of t1) but not what reads see there; its album target finds both.
+            report = await b.cache.emit({ eventType: 'track_modified', trackId: 't1', metadata: album });
+            during = await b.cache.get('successful_api_metadata', 'k0');
+          })();
+        },
+      },
+    );
+    await called;
+    expect(report?.invalidated.successful_api_metadata).toBe(1);
+    expect(during).toBeUndefined();
+    await expect.poll(() => heard[0]).toEqual(['k0']);
   });
 
   it('a write of an imported key is read until the import commits, then the import’s entry', async () => {

@@ -709,7 +709,6 @@ export class IdbStore implements Store {
           for (const record of entryReads[index]?.result ?? []) {
             const id = JSON.stringify([type, record.key]);
             if (deleted.has(id) || !targetMatches(target, record)) continue;
-            deleted.add(id);
             if (isPending(record, batches)) {
               // An import's entry (found by its tags) goes when the import commits; its prior, which
               // reads see until then, goes now if the target finds it too.
@@ -720,6 +719,8 @@ export class IdbStore implements Store {
               store.delete(record.key);
               forget(usage, record);
             }
+            // Only once it went: another target may find what this one left (an import's record whose prior it did not match).
+            deleted.add(id);
             removed.add(type, record.key);
           }
         }
