@@ -58,3 +58,9 @@ function latency(text: string | null): Latency | undefined {
   const max = match[2] === undefined ? min : Number(match[2]);
   return max >= min && max <= 60_000 ? { min, max } : undefined;
 }
+
+/** The latency as the page states it: `50–300 ms`, `5 ms`, or `no delay` for 0. */
+export function describeLatency({ min, max }: Latency): string {
+  if (max === 0) return 'no delay';
+  return min === max ? `${min} ms` : `${min}–${max} ms`;
+}

@@ -4,7 +4,7 @@ import './styles.css';
 import { createCache, fingerprintTrack, SmartCacheConfig, type CacheEventInput, type CacheStats } from '../src/index';
 import { CacheInspector } from './CacheInspector';
 import { DEMO_CONFIG } from './demoConfig';
-import { readDemoOptions } from './demoOptions';
+import { describeLatency, readDemoOptions } from './demoOptions';
 import { DEMO_SCHEMAS } from './demoSchemas';
 import { EventControls, type EventActions } from './EventControls';
 import { EventLog } from './EventLog';
@@ -131,13 +131,13 @@ lookUpVisible.addEventListener('click', async () => {
   if (lookUpVisible.getAttribute('aria-busy') === 'true') return;
   const tracks = list.visibleItems().filter((track) => !track.removed);
   lookUpVisible.setAttribute('aria-busy', 'true');
-  batchStatus.textContent = `Looking up ${tracks.length} tracks…`;
+  batchStatus.textContent = `Looking up ${tracksText(tracks.length)}…`;
   const started = performance.now();
   const settled = await Promise.allSettled(tracks.map((track) => lookupTrack(cache, api, library, track)));
   const results = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
   const cached = results.filter(answeredByCache).length;
   batchStatus.textContent =
-    `${results.length} tracks in ${Math.round(performance.now() - started)} ms: ` +
+    `${tracksText(results.length)} in ${Math.round(performance.now() - started)} ms: ` +
     `${cached} from the cache alone, ${results.length - cached} fetched` +
     (results.length < tracks.length ? `, ${tracks.length - results.length} failed` : '');
   lookUpVisible.removeAttribute('aria-busy');
@@ -167,6 +167,11 @@ async function refresh(sample = false): Promise<void> {
     : `Cache “${options.name}” · module Worker · IndexedDB shared by your tabs`;
 }
 
+/** `1 track`, `2,000 tracks`. */
+function tracksText(count: number): string {
+  return `${count.toLocaleString('en')} ${count === 1 ? 'track' : 'tracks'}`;
+}
+
 function totalsOf(stats: CacheStats) {
   const all = Object.values(stats.types);
   return { hits: all.reduce((sum, type) => sum + type.hits, 0), misses: all.reduce((sum, type) => sum + type.misses, 0) };
@@ -178,7 +183,8 @@ mount('inspector-table').replaceChildren(inspector.element);
 mount('hit-rate').replaceChildren(chart.element);
 mount('controls').replaceChildren(controls.element);
 mount('log').replaceChildren(log.element);
-mount('library-count').textContent = `${library.tracks.length.toLocaleString('en')} tracks, virtualised`;
+mount('library-count').textContent = `${tracksText(library.tracks.length)}, virtualised`;
+mount('api-latency').textContent = describeLatency(options.latency);
 (mount('second-tab') as HTMLAnchorElement).href = location.href;
 list.setItems(library.tracks);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DEMO_OPTIONS, readDemoOptions } from '../demo/demoOptions';
+import { DEFAULT_DEMO_OPTIONS, describeLatency, readDemoOptions } from '../demo/demoOptions';
 
 describe('readDemoOptions', () => {
   it('gives the defaults without parameters', () => {
@@ -18,4 +18,13 @@ describe('readDemoOptions', () => {
       expect(readDemoOptions(search)).toEqual(DEFAULT_DEMO_OPTIONS);
     },
   );
+});
+
+describe('describeLatency', () => {
+  it('states the latency the URL asked for, as the page says it', () => {
+    expect(describeLatency(DEFAULT_DEMO_OPTIONS.latency)).toBe('50–300 ms');
+    expect(describeLatency(readDemoOptions('?latency=1000-1200').latency)).toBe('1000–1200 ms');
+    expect(describeLatency(readDemoOptions('?latency=5').latency)).toBe('5 ms');
+    expect(describeLatency(readDemoOptions('?latency=0').latency)).toBe('no delay');
+  });
 });

@@ -39,8 +39,8 @@ afterEach(async () => {
 });
 
 /** Opens the demo on a cache of its own (or the given name), with an API that answers at once. */
-async function openDemo(name = uniqueName('demo')): Promise<TestPage> {
-  const tab = await browser.open(`/?name=${name}&latency=0`);
+async function openDemo(name = uniqueName('demo'), more = '', latency = '0'): Promise<TestPage> {
+  const tab = await browser.open(`/?name=${name}&latency=${latency}${more}`);
   pages.push(tab.page);
   await tab.page.setViewportSize({ width: 1280, height: 800 });
   await tab.page.waitForFunction(() => document.body.dataset['ready'] === 'true');
@@ -287,6 +287,20 @@ describe('the demo page', () => {
     await page.keyboard.press('Space');
     await logLine(page, 'local', 'cleanup()');
     expect(errors).toEqual([]);
+  });
+});
+
+describe('URL parameters', () => {
+  it('states the API latency the URL asks for, and says “1 track” of a library of one', async () => {
+    const { page, errors } = await openDemo(uniqueName('demo'), '&tracks=1');
+    await expect(page.locator('.hint').first().innerText()).resolves.toContain('simulated metadata API (no delay, with misses and errors)');
+    await expect(page.locator('#library-count').textContent()).resolves.toBe('1 track, virtualised');
+    await page.locator('#lookup-visible').click();
+    await page.waitForFunction(() => /ms:/.test(document.getElementById('batch-status')?.textContent ?? ''));
+    await expect(page.locator('#batch-status').textContent()).resolves.toMatch(/^1 track in \d+ ms/);
+    const ranged = await openDemo(uniqueName('demo'), '', '1000-1200');
+    await expect(ranged.page.locator('.hint').first().innerText()).resolves.toContain('simulated metadata API (1000–1200 ms,');
+    expect([...errors, ...ranged.errors]).toEqual([]);
   });
 });
 
