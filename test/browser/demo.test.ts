@@ -290,7 +290,7 @@ describe('the demo page', () => {
   });
 });
 
-describe('URL parameters', () => {
+describe('URL parameters and screen sizes', () => {
   it('states the API latency the URL asks for, and says “1 track” of a library of one', async () => {
     const { page, errors } = await openDemo(uniqueName('demo'), '&tracks=1');
     await expect(page.locator('.hint').first().innerText()).resolves.toContain('simulated metadata API (no delay, with misses and errors)');
@@ -301,6 +301,15 @@ describe('URL parameters', () => {
     const ranged = await openDemo(uniqueName('demo'), '', '1000-1200');
     await expect(ranged.page.locator('.hint').first().innerText()).resolves.toContain('simulated metadata API (1000–1200 ms,');
     expect([...errors, ...ranged.errors]).toEqual([]);
+  });
+
+  it('fits a 390 px wide phone screen: the page does not scroll sideways', async () => {
+    const { page, errors } = await openDemo();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await choose(page, FOUND);
+    const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, screen: document.documentElement.clientWidth }));
+    expect(widths.page).toBe(widths.screen);
+    expect(errors).toEqual([]);
   });
 });
 
