@@ -18,9 +18,15 @@ export const DEMO_CONFIG = {
     policies: {
       track_metadata: { maxSizeMb: kib(100) },
       successful_api_metadata: { maxSizeMb: kib(200) },
-      failed_api_lookup: { ttlSeconds: 30, maxSizeMb: kib(10) },
+      // A changed TTL needs its own description: the library's names its default TTL (an hour, a month).
+      failed_api_lookup: { ttlSeconds: 30, maxSizeMb: kib(10), description: 'Failed API lookups, retried after 30 seconds' },
       // Years go stale after two minutes and are then served for five more while they are refreshed.
-      album_year: { maxSizeMb: kib(20), ttlSeconds: 2 * MINUTE, staleWhileRevalidateSeconds: 5 * MINUTE },
+      album_year: {
+        maxSizeMb: kib(20),
+        ttlSeconds: 2 * MINUTE,
+        staleWhileRevalidateSeconds: 5 * MINUTE,
+        description: 'Album release years, refreshed after two minutes (served stale meanwhile) or on library sync',
+      },
       negative_result: { maxSizeMb: kib(10) },
       generic: { maxSizeMb: kib(50) },
     },
