@@ -50,7 +50,10 @@ export class TrackDetails {
             element('span', { class: 'summary' }, `${api.metadata.label}. ${api.metadata.summary}`),
           ])
         : part('api', api.status === 'not_found' ? 'API: not found' : 'API: error', api.status === 'not_found' ? 'negative_result' : 'failed_api_lookup', api.from, [
-            api.status === 'not_found' ? 'The API has no match for this track; the answer is remembered until it expires.' : `${api.message}: remembered until it expires, then asked again.`,
+            // negative_result and failed_api_lookup are memory types: one tab's, gone at a reload.
+            api.status === 'not_found'
+              ? 'The API has no match for this track; this tab remembers the answer until it expires (or the page reloads).'
+              : `${api.message}: this tab remembers it until it expires (or the page reloads), then asks again.`,
           ]);
     apiPart.dataset['status'] = api.status;
     const parts = [
