@@ -11,16 +11,30 @@ export interface LibraryTrack extends Track {
 
 const DAY = 24 * 60 * 60 * 1000;
 
+/** Where a library keeps what happened to its tracks: `localStorage` in the page. */
+export interface LibraryStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+/** What happened to one track, as kept: its revision and whether it is removed. */
+type Changes = Record<string, { revision: number; removed: boolean }>;
+
 /**
  * The player's library in this tab. It changes only through library events (local or from another
- * tab), so every tab that saw the same events agrees on every track and its fingerprint.
+ * tab), so every tab that saw the same events agrees on every track and its fingerprint. With a
+ * `storage`, the changes are kept under `key` (shared by the tabs of one origin), so that a tab opened
+ * later, or this one reloaded, starts from them rather than from the library as generated.
  */
 export class Library {
   readonly tracks: readonly LibraryTrack[];
   readonly #byId: ReadonlyMap<string, LibraryTrack>;
+  readonly #store: { storage: LibraryStorage; key: string } | undefined;
 
-  constructor(tracks: readonly Track[]) {
-    this.tracks = tracks.map((track) => ({ ...track, revision: 0, removed: false }));
+  constructor(tracks: readonly Track[], store?: { storage: LibraryStorage; key: string }) {
+    this.#store = store;
+    const kept = this.#read();
+    this.tracks = tracks.map((track) => ({ ...track, revision: kept[track.id]?.revision ?? 0, removed: kept[track.id]?.removed ?? false }));
     this.#byId = new Map(this.tracks.map((track) => [track.id, track]));
   }
 
@@ -61,16 +75,40 @@ export class Library {
     switch (event.eventType) {
       case 'track_removed':
         track.removed = true;
-        return track;
+        break;
       case 'track_added':
         track.removed = false;
-        return track;
+        break;
       case 'track_modified':
       case 'fingerprint_changed':
         track.revision++;
-        return track;
+        break;
       default:
         return undefined;
+    }
+    this.#keep(track);
+    return track;
+  }
+
+  #read(): Changes {
+    try {
+      const text = this.#store?.storage.getItem(this.#store.key);
+      const kept: unknown = text ? JSON.parse(text) : {};
+      return typeof kept === 'object' && kept !== null ? (kept as Changes) : {};
+    } catch {
+      return {};
+    }
+  }
+
+  /** Every tab that sees the event writes the same for the track; the others' tracks are read afresh, not overwritten. */
+  #keep(track: LibraryTrack): void {
+    if (!this.#store) return;
+    const kept = this.#read();
+    kept[track.id] = { revision: track.revision, removed: track.removed };
+    try {
+      this.#store.storage.setItem(this.#store.key, JSON.stringify(kept));
+    } catch {
+      // Storage full or refused: this tab keeps its changes in memory only.
     }
   }
 }

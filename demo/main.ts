@@ -35,7 +35,12 @@ const mount = (id: string): HTMLElement => {
 
 const options = readDemoOptions(location.search);
 const config = new SmartCacheConfig(DEMO_CONFIG);
-const library = new Library(generateLibrary({ seed: options.seed, count: options.tracks }));
+// The library's changes (removed tracks, revisions) are kept per cache and seed, so that a second tab
+// opened later, or a reload, shows the library the cache's entries were made for.
+const library = new Library(generateLibrary({ seed: options.seed, count: options.tracks }), {
+  storage: localStorage,
+  key: `reprise-demo-library:${options.name}:${options.seed}`,
+});
 const api = new MetadataApi(options);
 const status = mount('status');
 

@@ -33,4 +33,25 @@ describe('Library', () => {
     expect(library.apply({ eventType: 'track_removed', trackId: 'not in the library' })).toBeUndefined();
     expect(library.tracks.every((track) => !track.removed && track.revision === 0)).toBe(true);
   });
+
+  it('keeps its changes in the storage it is given: a library made later (a second tab, a reload) starts from them', () => {
+    const items = new Map<string, string>();
+    const storage = { getItem: (key: string) => items.get(key) ?? null, setItem: (key: string, value: string) => void items.set(key, value) };
+    const first = new Library(generateLibrary({ seed: 1, count: 20 }), { storage, key: 'library' });
+    const [removed, modified] = [first.tracks[2]!.id, first.tracks[7]!.id];
+    first.apply({ eventType: 'track_removed', trackId: removed });
+    first.apply({ eventType: 'track_modified', trackId: modified });
+    const second = new Library(generateLibrary({ seed: 1, count: 20 }), { storage, key: 'library' });
+    expect(second.get(removed)).toMatchObject({ removed: true, revision: 0 });
+    expect(second.get(modified)).toMatchObject({ removed: false, revision: 1 });
+    // Both see the next event: both write the same, and neither loses the other's tracks.
+    for (const library of [first, second]) library.apply({ eventType: 'track_added', trackId: removed });
+    const third = new Library(generateLibrary({ seed: 1, count: 20 }), { storage, key: 'library' });
+    expect(third.get(removed)).toMatchObject({ removed: false });
+    expect(third.get(modified)).toMatchObject({ revision: 1 });
+    // Another key (another cache or seed) starts from the library as generated; so does unreadable storage.
+    expect(new Library(generateLibrary({ seed: 1, count: 20 }), { storage, key: 'other' }).get(modified)!.revision).toBe(0);
+    items.set('library', 'not JSON');
+    expect(new Library(generateLibrary({ seed: 1, count: 20 }), { storage, key: 'library' }).get(modified)!.revision).toBe(0);
+  });
 });

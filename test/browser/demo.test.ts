@@ -472,6 +472,28 @@ describe('two tabs', () => {
     expect(a.errors).toEqual([]);
     expect(b.errors).toEqual([]);
   });
+
+  it('a tab opened after some events (or one reloaded) shows the library as they left it, not as generated', async () => {
+    const name = uniqueName('demo');
+    const a = await openDemo(name);
+    await choose(a.page, FOUND);
+    await press(a.page, 'Modify track');
+    await logLine(a.page, 'local', 'track_modified');
+    await choose(a.page, NOT_FOUND);
+    await press(a.page, 'Remove track');
+    await logLine(a.page, 'local', 'track_removed');
+    const b = await openDemo(name);
+    await expect(rowOf(b.page, FOUND).locator('.badge').textContent()).resolves.toBe('edited ×1');
+    await expect(rowOf(b.page, NOT_FOUND).locator('.badge').textContent()).resolves.toBe('removed');
+    expect(await choose(b.page, NOT_FOUND)).toMatchObject({ state: 'removed' });
+    await a.page.reload();
+    await a.page.waitForFunction(() => document.body.dataset['ready'] === 'true');
+    await expect(rowOf(a.page, NOT_FOUND).locator('.badge').textContent()).resolves.toBe('removed');
+    // Another cache name is another library: as generated.
+    const c = await openDemo();
+    await expect(rowOf(c.page, FOUND).locator('.badge').count()).resolves.toBe(0);
+    expect([...a.errors, ...b.errors, ...c.errors]).toEqual([]);
+  });
 });
 
 describe('a screenshot for people to look at', () => {
