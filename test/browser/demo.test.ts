@@ -303,12 +303,20 @@ describe('URL parameters and screen sizes', () => {
     expect([...errors, ...ranged.errors]).toEqual([]);
   });
 
-  it('fits a 390 px wide phone screen: the page does not scroll sideways', async () => {
+  it('fits a 390 px wide phone screen: the page does not scroll sideways, the inspector’s caption is not cut off', async () => {
     const { page, errors } = await openDemo();
     await page.setViewportSize({ width: 390, height: 844 });
     await choose(page, FOUND);
     const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, screen: document.documentElement.clientWidth }));
     expect(widths.page).toBe(widths.screen);
+    // The inspector's table scrolls sideways; its caption is wrapped to what is in view, not cut off.
+    const caption = await page.evaluate(() => {
+      const wrap = document.querySelector('.table-wrap')!.getBoundingClientRect();
+      const caption = document.querySelector('.inspector caption')!.getBoundingClientRect();
+      return { left: caption.left - wrap.left, right: wrap.right - caption.right };
+    });
+    expect(caption.left).toBeGreaterThanOrEqual(0);
+    expect(caption.right).toBeGreaterThanOrEqual(0);
     expect(errors).toEqual([]);
   });
 });
