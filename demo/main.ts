@@ -96,6 +96,7 @@ const actions: EventActions = {
   async clear() {
     await cache.clear();
     log.addAction('clear()', 'every content type emptied: IndexedDB (shared by all tabs) and this tab’s memory');
+    details.markStale('This tab cleared the cache');
     await refresh();
   },
 };

@@ -445,6 +445,8 @@ describe('each event button changes the inspector as the events say (SPEC §3)',
     await expectStats(page, { total: { entries } });
     await press(page, 'Clear cache');
     await logLine(page, 'local', 'clear()');
+    // The selected track's panel no longer claims what the cache had.
+    await expect(page.locator('.details .stale').textContent()).resolves.toContain('This tab cleared the cache');
     await expectStats(page, Object.fromEntries([...new SmartCacheConfig(DEMO_CONFIG).types, 'total'].map((type) => [type, { entries: 0, bytes: 0 }])));
     expect(errors).toEqual([]);
   });
