@@ -63,6 +63,8 @@ export class TrackDetails {
       part('cover', 'Album cover', 'artwork', cover.from, [this.#cover(cover.image, track)]),
     ];
     const fromCache = answeredByCache(lookup);
+    // Every part the cache's or another lookup's (in this tab or another): this one fetched nothing itself.
+    const waited = !fromCache && [tags.from, api.from, albumYear?.from, cover.from].every((from) => from !== 'fetch');
     const ms = Math.max(0, Math.round(lookup.elapsedMs));
     this.#render(
       'done',
@@ -71,7 +73,11 @@ export class TrackDetails {
       element(
         'p',
         { class: `timing ${fromCache ? 'timing-hit' : 'timing-miss'}` },
-        fromCache ? `Answered by the cache alone in ${ms} ms.` : `Took ${ms} ms: the cache asked the file or the API.`,
+        fromCache
+          ? `Answered by the cache alone in ${ms} ms.`
+          : waited
+            ? `Took ${ms} ms: waited for what another lookup was already fetching.`
+            : `Took ${ms} ms: the cache asked the file or the API.`,
       ),
       element('p', { class: 'fingerprint' }, `Fingerprint ${lookup.fingerprint.slice(0, 16)}…`),
     );

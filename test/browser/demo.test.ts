@@ -483,6 +483,19 @@ describe('two tabs', () => {
     expect(b.errors).toEqual([]);
   });
 
+  it('a lookup of a track another tab is already fetching shares that fetch, and says so', async () => {
+    const name = uniqueName('demo');
+    const a = await openDemo(name, '', '1500');
+    const b = await openDemo(name, '', '1500');
+    await a.page.bringToFront();
+    await rowOf(a.page, FOUND).click();
+    await a.page.waitForFunction(() => document.querySelector<HTMLElement>('.details')?.dataset['state'] === 'loading');
+    expect(await choose(b.page, FOUND)).toMatchObject({ api: 'shared', cover: 'shared' });
+    await expect(b.page.locator('.details .timing').textContent()).resolves.toMatch(/waited for what another lookup was already fetching/);
+    await expect(b.page.locator('#api-calls').textContent()).resolves.toBe('0');
+    expect([...a.errors, ...b.errors]).toEqual([]);
+  });
+
   it('a tab opened after some events (or one reloaded) shows the library as they left it, not as generated', async () => {
     const name = uniqueName('demo');
     const a = await openDemo(name);
