@@ -1,42 +1,27 @@
 // createPersister with a real QueryClient and TanStack's own persistQueryClientSave/Restore, on a
 // real in-process cache (fake-indexeddb): what comes back after a "reload" (the cache closed and
 // opened again on the same database), and what a wrong type or key does.
-import { QueryClient } from '@tanstack/query-core';
 import { persistQueryClientRestore, persistQueryClientSave } from '@tanstack/query-persist-client-core';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createCache } from '../../src/createCache';
 import { createPersister } from '../../src/tanstack-query';
 import { openCache, rejection, uniqueName } from '../support/openCache';
-
-const clients: QueryClient[] = [];
-function queryClient(): QueryClient {
-  const client = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false } } });
-  clients.push(client);
-  return client;
-}
-afterEach(() => {
-  for (const client of clients.splice(0)) client.clear();
-});
+import { queryClient, reloadPersisted } from './queryClients';
 
 /** A query function that counts its calls. */
 const counted = <T>(value: T) => vi.fn(async () => value);
 
 describe('createPersister', () => {
   it('after a reload both queries come back from the persister, and nothing is fetched again', async () => {
-    const { cache, name, indexedDB, clock } = await openCache();
+    const opened = await openCache();
     const before = queryClient();
     const album = counted({ title: 'Blue' });
     const track = counted({ title: 'River' });
     await before.fetchQuery({ queryKey: ['album', 'a1'], queryFn: album });
     await before.fetchQuery({ queryKey: ['track', 't1'], queryFn: track });
-    await persistQueryClientSave({ queryClient: before, persister: createPersister(cache, { type: 'successful_api_metadata' }) });
-    await cache.close();
-
     // The reload: a new cache on the same database, a new QueryClient.
-    const { cache: reopened } = await openCache({ name, indexedDB, clock });
-    const after = queryClient();
-    await persistQueryClientRestore({ queryClient: after, persister: createPersister(reopened, { type: 'successful_api_metadata' }) });
+    const after = await reloadPersisted(opened, before);
     expect(after.getQueryData(['album', 'a1'])).toEqual({ title: 'Blue' });
     expect(after.getQueryData(['track', 't1'])).toEqual({ title: 'River' });
     await after.fetchQuery({ queryKey: ['album', 'a1'], queryFn: album });

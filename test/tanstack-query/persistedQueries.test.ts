@@ -1,21 +1,11 @@
 // reprise/tanstack-query: what an experienced TanStack Query user expects of the adapter,
 // with real QueryClients on real in-process caches (fake-indexeddb).
-import { QueryClient, QueryObserver, hashKey } from '@tanstack/query-core';
-import { experimental_createQueryPersister, persistQueryClientRestore, persistQueryClientSave } from '@tanstack/query-persist-client-core';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createPersister, createQueryStorage, invalidateQueriesOn } from '../../src/tanstack-query';
+import { QueryObserver, hashKey } from '@tanstack/query-core';
+import { experimental_createQueryPersister } from '@tanstack/query-persist-client-core';
+import { describe, expect, it, vi } from 'vitest';
+import { createQueryStorage, invalidateQueriesOn } from '../../src/tanstack-query';
 import { openCache } from '../support/openCache';
-
-const clients: QueryClient[] = [];
-afterEach(() => {
-  for (const client of clients.splice(0)) client.clear();
-});
-
-function queryClient(persister?: ReturnType<typeof experimental_createQueryPersister<never>>['persisterFn']): QueryClient {
-  const client = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false, persister } } });
-  clients.push(client);
-  return client;
-}
+import { queryClient, reloadPersisted } from './queryClients';
 
 describe('createQueryStorage', () => {
   it('a query whose key hashes to more than 4096 characters still works, and is persisted and restored', async () => {
@@ -87,19 +77,14 @@ describe('invalidateQueriesOn with a queryFn reading through the cache', () => {
 
 describe('createPersister', () => {
   it("a query whose meta holds a function does not stop the client from being persisted (TanStack's own persisters drop it)", async () => {
-    const { cache, name, indexedDB, clock } = await openCache();
+    const opened = await openCache();
     const before = queryClient();
     await before.fetchQuery({ queryKey: ['album', 'a1'], queryFn: async () => ({ title: 'Blue' }) });
     // meta is the documented place for what a global onError callback needs; dehydrate copies it as it is.
     const onError = () => 'Could not load the lyrics';
     await before.fetchQuery({ queryKey: ['lyrics', 't1'], queryFn: async () => 'la la', meta: { onError, label: 'lyrics', at: new Date(7) } });
     // Before: not_cloneable, so nothing was saved at all (and persistQueryClient's saves rejected unhandled).
-    await persistQueryClientSave({ queryClient: before, persister: createPersister(cache, { type: 'successful_api_metadata' }) });
-    await cache.close();
-
-    const { cache: reopened } = await openCache({ name, indexedDB, clock });
-    const after = queryClient();
-    await persistQueryClientRestore({ queryClient: after, persister: createPersister(reopened, { type: 'successful_api_metadata' }) });
+    const after = await reloadPersisted(opened, before);
     expect(after.getQueryData(['album', 'a1'])).toEqual({ title: 'Blue' });
     expect(after.getQueryData(['lyrics', 't1'])).toBe('la la');
     // What can be kept of the meta is kept, as it is (a Date stays a Date).
