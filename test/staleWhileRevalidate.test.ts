@@ -8,6 +8,19 @@ const WINDOW = 60;
 const config = (type: string): CacheConfig => ({ caching: { policies: { [type]: { staleWhileRevalidateSeconds: WINDOW } } } });
 
 describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type) => {
+  /** An entry 5 s past its TTL, served stale by a resolve that started its background refresh; the refresh's fetcher waits for `reply`. */
+  async function refreshing() {
+    const opened = await openCache({ config: config(type) });
+    await opened.cache.set(type, 'k', 'old', { ttlSeconds: 10 });
+    opened.clock.advance(15_000);
+    let signal: AbortSignal | undefined;
+    let settle: (value: string) => void = () => {};
+    const fetcher = vi.fn((context: FetcherContext) => ((signal = context.signal), new Promise<string>((resolve) => (settle = resolve))));
+    expect(await opened.cache.resolve(type, 'k', fetcher)).toEqual({ value: 'old', source: 'stale' });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    return { ...opened, fetcher, refresh: () => signal, reply: (value: string) => settle(value) };
+  }
+
   it("serves the expired entry at once ('stale'), refreshes it once in the background with the stale value, then serves the new one", async () => {
     const { cache, clock } = await openCache({ config: config(type) });
     await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
@@ -86,57 +99,38 @@ describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type
   });
 
   it('close() cuts a background refresh short: its fetcher is told through its signal, and close() does not wait for it', async () => {
-    const { cache, clock, logger } = await openCache({ config: config(type) });
-    await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
-    clock.advance(15_000);
-    let refresh: AbortSignal | undefined;
-    const fetcher = vi.fn(({ signal }: FetcherContext) => ((refresh = signal), new Promise<string>(() => {})));
-    expect(await cache.resolve(type, 'k', fetcher)).toEqual({ value: 'old', source: 'stale' });
-    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
-    expect(refresh?.aborted).toBe(false);
+    const { cache, logger, refresh } = await refreshing();
+    expect(refresh()?.aborted).toBe(false);
     await cache.close();
-    expect(refresh?.aborted).toBe(true);
+    expect(refresh()?.aborted).toBe(true);
     expect(logger.error).not.toHaveBeenCalled();
   });
 
   it('close() waits for a caller that joined the background refresh, whose fetch goes on for it', async () => {
-    const { cache, clock } = await openCache({ config: config(type) });
-    await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
-    clock.advance(15_000);
-    let refresh: AbortSignal | undefined;
-    let reply!: (value: string) => void;
-    const fetcher = vi.fn(({ signal }: FetcherContext) => ((refresh = signal), new Promise<string>((resolve) => (reply = resolve))));
-    expect(await cache.resolve(type, 'k', fetcher)).toEqual({ value: 'old', source: 'stale' });
-    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const { cache, fetcher, refresh, reply } = await refreshing();
     // Past the per-call window it does not serve: it waits on the refresh.
     const joined = cache.resolve(type, 'k', fetcher, { staleWhileRevalidateSeconds: 0 });
     await new Promise((resolve) => setTimeout(resolve, 5));
     const closing = cache.close();
     await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(refresh?.aborted).toBe(false);
+    expect(refresh()?.aborted).toBe(false);
     reply('new');
     expect(await joined).toEqual({ value: 'new', source: 'shared' });
     await closing;
   });
 
   it('a background refresh whose joined caller leaves after close() is cut short then: nobody waits on it in a closed cache', async () => {
-    const { cache, clock, logger } = await openCache({ config: config(type) });
-    await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
-    clock.advance(15_000);
-    let refresh: AbortSignal | undefined;
-    const fetcher = vi.fn(({ signal }: FetcherContext) => ((refresh = signal), new Promise<string>(() => {})));
-    expect(await cache.resolve(type, 'k', fetcher)).toEqual({ value: 'old', source: 'stale' });
-    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const { cache, logger, fetcher, refresh } = await refreshing();
     const leave = new AbortController();
     const joined = cache.resolve(type, 'k', fetcher, { staleWhileRevalidateSeconds: 0, signal: leave.signal });
     await new Promise((resolve) => setTimeout(resolve, 5));
     const closing = cache.close();
     await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(refresh?.aborted).toBe(false);
+    expect(refresh()?.aborted).toBe(false);
     leave.abort();
     expect(await rejection(joined)).toMatchObject({ code: 'aborted' });
     await closing;
-    expect(refresh?.aborted).toBe(true);
+    expect(refresh()?.aborted).toBe(true);
     expect(fetcher).toHaveBeenCalledTimes(1);
     expect(logger.error).not.toHaveBeenCalled();
   });
