@@ -931,14 +931,18 @@ async function countRecords(indexedDB: IDBFactory, name: string, store: string):
 }
 
 describe('deleteMany under an id (a retry after the worker died)', () => {
-  it('a retry answers as the first attempt did: an expired entry it removed as an expiration is not counted as deleted', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
+  /** An engine whose track_metadata holds 'old', expired, and 'live'. */
+  async function oneExpiredOneLive() {
     const clock = fakeClock();
-    const { cache, engine } = await engineTab({ name, indexedDB, engine: { now: clock.now } });
-    await cache.set('track_metadata', 'old', 'v', { ttlSeconds: 1 });
-    await cache.set('track_metadata', 'live', 'w');
+    const tab = await engineTab({ name: uniqueName(), indexedDB: new IDBFactory(), engine: { now: clock.now } });
+    await tab.cache.set('track_metadata', 'old', 'v', { ttlSeconds: 1 });
+    await tab.cache.set('track_metadata', 'live', 'w');
     clock.advance(2000);
+    return tab;
+  }
+
+  it('a retry answers as the first attempt did: an expired entry it removed as an expiration is not counted as deleted', async () => {
+    const { cache, engine } = await oneExpiredOneLive();
     const once = { id: 'delete-1' };
     expect(await engine.deleteMany('track_metadata', ['old', 'live'], { ...once, retry: false })).toBe(1);
     // The answer was lost with the worker: the next one is asked again under the same id.
@@ -947,13 +951,7 @@ describe('deleteMany under an id (a retry after the worker died)', () => {
   });
 
   it('a deletion that happened resolves with its count, even when removing the expired entries beside it then fails', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const clock = fakeClock();
-    const { cache, engine } = await engineTab({ name, indexedDB, engine: { now: clock.now } });
-    await cache.set('track_metadata', 'old', 'v', { ttlSeconds: 1 });
-    await cache.set('track_metadata', 'live', 'w');
-    clock.advance(2000);
+    const { cache, engine } = await oneExpiredOneLive();
     let removals = 0;
     const fault = failCommit({ name: 'AbortError', when: (tx) => tx.mode === 'readwrite' && [...tx.objectStoreNames].some((store) => store.includes('track_metadata')) && ++removals === 2 });
     restores.push(fault);
