@@ -8,6 +8,7 @@ import type { DirectReads } from './DirectReads';
 import { PendingChanges, type PendingChange } from './PendingChanges';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { unref } from './unref';
+import { reasonOf } from './describeValue';
 import { READS_AT_ONCE } from '../worker/ReadTimes';
 import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, StorageKind, Written } from './protocol';
 
@@ -312,8 +313,7 @@ async function sending<T>(entries: readonly EntryInput[], call: Promise<T>): Pro
     try {
       structuredClone(entries.map(({ value }) => value));
     } catch (cloneError) {
-      const message = cloneError instanceof Error ? cloneError.message : String(cloneError);
-      throw new CacheError('not_cloneable', `Value cannot be sent to the cache worker: copying it threw (${message})`, { cause: cloneError });
+      throw new CacheError('not_cloneable', `Value cannot be sent to the cache worker: copying it threw (${reasonOf(cloneError)})`, { cause: cloneError });
     }
     throw error;
   }

@@ -27,3 +27,8 @@ export function describeValue(value: unknown): string {
       return String(value);
   }
 }
+
+/** What went wrong, for an error message: an Error's message, or whatever else was thrown, described. */
+export function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : describeValue(error);
+}

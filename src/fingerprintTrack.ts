@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { CacheError, type CacheErrorIssue } from './CacheError';
-import { describeValue } from './describeValue';
+import { describeValue, reasonOf } from './describeValue';
 import { pythonJson } from './pythonJson';
 
 /**
@@ -97,7 +97,7 @@ function canonicalIdentity(track: unknown): Record<string, string | number> {
       canonical[name] = normalize((track as Record<Field, unknown>)[field]);
     } catch (error) {
       // A Problem is ours; anything else came from the input itself (a getter that threw).
-      issues.push({ path: field, message: error instanceof Problem ? error.message : `could not be read (${error instanceof Error ? error.message : describeValue(error)})` });
+      issues.push({ path: field, message: error instanceof Problem ? error.message : `could not be read (${reasonOf(error)})` });
     }
   }
   if (issues.length > 0) {

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { CacheError, type CacheErrorCode, type CacheErrorIssue } from './CacheError';
-import { describeValue } from './describeValue';
+import { describeValue, reasonOf } from './describeValue';
 
 /**
  * zod/mini loads no locale, so its own messages would all read "Invalid input". Reprise's schemas give
@@ -39,7 +39,7 @@ export function parse<S extends z.core.$ZodType>(schema: S, input: unknown, code
     result = z.safeParse(schema, input, { error: messages });
   } catch (error) {
     // Input that throws as it is read (a getter, a Proxy) is bad input too: the call's code, with the error as cause.
-    throw new CacheError(code, `Invalid ${subject}: reading it threw (${error instanceof Error ? error.message : describeValue(error)})`, { cause: error });
+    throw new CacheError(code, `Invalid ${subject}: reading it threw (${reasonOf(error)})`, { cause: error });
   }
   if (result.success) return result.data;
   const issues = toIssues(result.error.issues);

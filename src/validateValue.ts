@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { CacheError, type CacheErrorIssue } from './CacheError';
-import { describeValue } from './describeValue';
+import { reasonOf } from './describeValue';
 import { isPromiseLike } from './isPromiseLike';
 
 export type ValueCheck = { ok: true; value: unknown } | { ok: false; issues: CacheErrorIssue[]; cause?: unknown };
@@ -42,7 +42,7 @@ function toCheck(result: StandardSchemaV1.Result<unknown>): ValueCheck {
 }
 
 function threw(error: unknown): ValueCheck {
-  const message = error instanceof Error ? error.message : describeValue(error);
+  const message = reasonOf(error);
   return { ok: false, issues: [{ path: '', message: `the schema threw: ${message}` }], cause: error };
 }
 

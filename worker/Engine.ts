@@ -11,6 +11,7 @@ import { randomId } from '../src/randomId';
 import type { OpenTabChannel } from '../src/TabChannel';
 import { PolicyTable } from '../src/PolicyTable';
 import { isOpenFailure } from './Database';
+import { reasonOf } from '../src/describeValue';
 import { IdbStore } from './IdbStore';
 import { isExpired } from './isExpired';
 import { MemoryStore } from './MemoryStore';
@@ -883,8 +884,4 @@ function budgetOf(maxSizeMb: number | null, threshold: number): Budget | null {
 
 function policyTableOf(config: PolicyTable | ValidConfig): PolicyTable {
   return config instanceof PolicyTable ? config : new PolicyTable(config);
-}
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

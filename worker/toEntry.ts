@@ -1,5 +1,6 @@
 import { albumKeyOf } from '../src/albumKeyOf';
 import { CacheError } from '../src/CacheError';
+import { reasonOf } from '../src/describeValue';
 import type { CachePolicy } from '../src/cachePolicy';
 import type { TypeName } from '../src/contentType';
 import { estimateBytes } from '../src/estimateBytes';
@@ -45,6 +46,6 @@ function sizeOf({ key, value }: EntryInput): number {
   try {
     return estimateBytes(value);
   } catch (error) {
-    throw new CacheError('not_cloneable', `The value of "${key}" cannot be stored: reading it threw (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+    throw new CacheError('not_cloneable', `The value of "${key}" cannot be stored: reading it threw (${reasonOf(error)})`, { cause: error });
   }
 }
