@@ -15,7 +15,7 @@ import { reasonOf } from '../src/describeValue';
 import { IdbStore } from './IdbStore';
 import { isExpired } from './isExpired';
 import { MemoryStore } from './MemoryStore';
-import { overlaid } from './RemovedKeyList';
+import { nothingRemoved, overlaid } from './RemovedKeyList';
 import { changeRemoves, type Change } from './Change';
 import type { LoggedChange } from './databaseSchema';
 import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
@@ -531,7 +531,7 @@ export class Engine implements EngineApi {
     const idb = this.#idb;
     if (!idb) {
       await this.#toldMemory();
-      return { shared, removed: { counts: {}, keys: {} } };
+      return { shared, removed: nothingRemoved() };
     }
     try {
       const persistent = targets.filter((target) => this.#storeOf(target.type) === idb);
@@ -546,7 +546,7 @@ export class Engine implements EngineApi {
       return { shared, removed: { counts: record.invalidated, keys: record.removed ?? {} } };
     } catch (error) {
       await this.#degradeOrThrow(idb, error);
-      return { shared, removed: { counts: {}, keys: {} } };
+      return { shared, removed: nothingRemoved() };
     }
   }
 
@@ -648,7 +648,7 @@ export class Engine implements EngineApi {
   /** Applies an event to the memory tier (every type there, persistent ones too while degraded). */
   async #invalidateMemory(event: CacheEvent): Promise<Invalidated> {
     const targets = invalidationTargets(this.#config, event).filter((target) => this.#storeOf(target.type) === this.#memory);
-    return targets.length ? this.#memory.invalidate(targets) : { counts: {}, keys: {} };
+    return targets.length ? this.#memory.invalidate(targets) : nothingRemoved();
   }
 
   /** The counts for every type the event applies to, zero where it removed nothing. */
@@ -680,7 +680,7 @@ export class Engine implements EngineApi {
       return;
     }
     const { event } = change;
-    const local = memory ? await this.#invalidateMemory(event) : { counts: {}, keys: {} };
+    const local = memory ? await this.#invalidateMemory(event) : nothingRemoved();
     this.#countInvalidations(local.counts);
     const { counts, keys } = overlaid(persistent, local);
     this.#invalidated(counts, keys, 'remote');

@@ -45,3 +45,8 @@ export function overlaid(under: Invalidated, over: Invalidated): Invalidated {
   }
   return { counts: { ...under.counts, ...over.counts }, keys };
 }
+
+/** An invalidation that removed nothing (no IndexedDB, no target of the tier). */
+export function nothingRemoved(): Invalidated {
+  return { counts: {}, keys: {} };
+}
