@@ -22,21 +22,16 @@ export const plainRecord = () =>
   z.custom<Record<string, unknown>>(isPlainObject, { error: (issue) => `expected a plain object, got ${describeValue(issue.input)}` });
 
 /**
- * Counts per content type, as other tabs send them: a plain object whose keys are well-formed type
- * names (another tab may know types this one does not) and whose values are counts. Valid or not, no
+ * A record per content type, as other tabs send them: a plain object whose keys are well-formed type
+ * names (another tab may know types this one does not) and whose values pass `valid`. Valid or not, no
  * more: a malformed message is dropped whole.
  */
-export const countsByType = () =>
-  z.custom<Record<string, number>>(
-    (value) =>
-      isPlainObject(value) &&
-      Object.entries(value).every(([type, count]) => CUSTOM_TYPE_NAME.test(type) && Number.isSafeInteger(count) && (count as number) >= 0),
-  );
+const byType = <T>(valid: (value: unknown) => boolean) =>
+  z.custom<Record<string, T>>((value) => isPlainObject(value) && Object.entries(value).every(([type, entry]) => CUSTOM_TYPE_NAME.test(type) && valid(entry)));
 
-/** Keys per content type (which entries a change removed), checked as countsByType is: at most MAX_CHANGE_KEYS strings each. */
+/** Counts per content type (what a change removed). */
+export const countsByType = () => byType<number>((count) => Number.isSafeInteger(count) && (count as number) >= 0);
+
+/** Keys per content type (which entries a change removed): at most MAX_CHANGE_KEYS strings each. */
 export const keysByType = () =>
-  z.custom<Record<string, string[]>>(
-    (value) =>
-      isPlainObject(value) &&
-      Object.entries(value).every(([type, keys]) => CUSTOM_TYPE_NAME.test(type) && Array.isArray(keys) && keys.length <= MAX_CHANGE_KEYS && keys.every((key) => typeof key === 'string')),
-  );
+  byType<string[]>((keys) => Array.isArray(keys) && keys.length <= MAX_CHANGE_KEYS && keys.every((key) => typeof key === 'string'));
