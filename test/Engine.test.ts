@@ -1,4 +1,4 @@
-import { IDBFactory, forceCloseDatabase } from 'fake-indexeddb';
+import { IDBFactory, IDBIndex, forceCloseDatabase } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Engine } from '../worker/Engine';
 import {
@@ -479,7 +479,7 @@ describe('byte budgets', () => {
         // What it started runs on fake-indexeddb's own tasks.
         await new Promise((resolve) => setTimeout(resolve, 20));
       };
-      return { cache: new CacheClient(engine), runDeferred };
+      return { cache: new CacheClient(engine), engine, runDeferred };
     }
 
     it('a read in one tab spares the entry from an eviction run by another', async () => {
@@ -528,6 +528,36 @@ describe('byte budgets', () => {
       expect(await writer.getMany('track_metadata', ['k0', 'k1'])).toEqual([value(0), undefined]);
       await writer.close();
       await reader.close();
+    });
+
+    it('a cleanup spares an entry written again, or read, between its plan and its removal: the least recently used go instead', async () => {
+      const indexedDB = new IDBFactory();
+      const name = uniqueName();
+      const clock = fakeClock();
+      const tab = await openTab(name, indexedDB, clock);
+      const other = await openTab(name, indexedDB, clock);
+      await writeKeys(tab.cache, clock, 0, 8);
+      // A smaller budget: the cleanup must evict about half of the eight.
+      tab.engine.updatePolicy('track_metadata', { maxSizeMb: 0.005 });
+      clock.advance(1000);
+      // Watched only: once the cleanup plans from the access index (read-only), the other tab writes k0
+      // again and this one reads k1, before the cleanup's removal starts.
+      const proto = IDBIndex.prototype as unknown as { openKeyCursor(this: IDBIndex, ...args: unknown[]): IDBRequest };
+      const original = proto.openKeyCursor;
+      let during: Promise<unknown> | undefined;
+      proto.openKeyCursor = function (this: IDBIndex, ...args: unknown[]) {
+        if (this.name === 'access' && this.objectStore.transaction.mode === 'readonly') {
+          during ??= Promise.all([other.cache.set('track_metadata', 'k0', value(100)), tab.cache.get('track_metadata', 'k1')]);
+        }
+        return original.apply(this, args);
+      };
+      restores.push(() => (proto.openKeyCursor = original));
+      const report = await tab.cache.cleanup();
+      expect(during).toBeDefined();
+      expect(await during).toEqual([undefined, value(1)]);
+      expect(report.evicted).toBeGreaterThan(0);
+      // k0 was just written and k1 just read: the oldest others go first.
+      expect(await tab.cache.getMany('track_metadata', ['k0', 'k1', 'k2'])).toEqual([value(100), value(1), undefined]);
     });
 
     it('a read before a reload (close, reopen) still counts', async () => {
