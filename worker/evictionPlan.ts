@@ -11,6 +11,8 @@ import { BatchStates, isPending } from './importBatch';
 export interface Candidate {
   key: string;
   pass: keyof Removed;
+  /** Its key in the index it was planned from: for the least recently used, its last access (written or read since, it is no longer among them). */
+  access?: number;
 }
 
 export interface PlanOptions {
@@ -46,7 +48,7 @@ export async function planEvictions(
     await walkCursor(index.openKeyCursor(pass === 'expired' ? IDBKeyRange.upperBound(now) : null), (cursor) => {
       const key = cursor.primaryKey as string;
       if (!spare?.has(key) && !planned.has(key) && !(pass === 'evicted' && readTimes?.has(type, key))) {
-        plan.push({ key, pass });
+        plan.push({ key, pass, access: cursor.key as number });
         planned.add(key);
       }
       return plan.length < wanted;
@@ -57,7 +59,8 @@ export async function planEvictions(
 
 /**
  * Removes planned entries, in order, while the type holds more than `target` bytes; an expired one only
- * if it still is. Each is read first, so the bytes stay exact if another tab rewrote it meanwhile.
+ * if it still is, a least recently used one only if nobody wrote or read it since the plan. Each is read
+ * first, so the bytes stay exact if another tab rewrote it meanwhile.
  */
 export async function removePlanned(
   tx: IDBTransaction,
@@ -75,11 +78,11 @@ export async function removePlanned(
   await requestsDone(reads);
   // An import's entries are never evicted before it commits (it would no longer be all or nothing).
   const pending = await new BatchStates().pendingAmong(store, reads.map((read) => read.result));
-  for (const [index, { pass }] of plan.entries()) {
+  for (const [index, { pass, access }] of plan.entries()) {
     if (usage.bytes <= target) break;
     const record = reads[index]?.result;
     if (!record || spare?.has(record.key) || isPending(record, pending)) continue;
-    if (pass === 'expired' && !isExpiredRecord(record, now)) continue;
+    if (pass === 'expired' ? !isExpiredRecord(record, now) : access !== undefined && record.lastAccess !== access) continue;
     remove(store, usage, record, now, removed);
   }
   return removed;
