@@ -10,6 +10,7 @@ import { entryStore } from '../worker/databaseSchema';
 import { IMPORT_STEP_MS, nextStepSize } from '../worker/importBatch';
 import type { EntryRecord } from '../worker/databaseSchema';
 import { engineTab } from './support/engineTab';
+import { openRemoteCache } from './support/inProcessWorkers';
 import { fakeLocks } from './support/fakeLocks';
 import { failCommit, failRequest, tabFactory, type Fault } from './support/faultyIndexedDB';
 import { requestDone } from '../worker/idbRequests';
@@ -527,6 +528,31 @@ describe('an import and the type\'s budget', () => {
     const evictions = (await a.cache.stats()).types.track_metadata.evictions + (await b.cache.stats()).types.track_metadata.evictions;
     expect(gone).toBeGreaterThan(0);
     expect(evictions).toBe(gone);
+  });
+
+  it('whose worker dies between its commit and making room: the setMany resolves (it happened), and the type is within its budget', async () => {
+    const indexedDB = new IDBFactory();
+    const name = `imports-${Date.now()}-${++names}`;
+    const { cache, workers } = await openRemoteCache({ name, indexedDB, config, engine: { importChunk: CHUNK } });
+    closers.push(() => cache.close());
+    // About 10.8 kB, below the mark; the import's 30 (about 8 kB) take the type above its whole budget until room is made.
+    await cache.setMany('track_metadata', sized(40, 100));
+    // Watched only: the transaction that commits the import (it deletes the batch record); the worker dies once it has.
+    const proto = IDBObjectStore.prototype as unknown as { delete(this: IDBObjectStore, key: unknown): IDBRequest };
+    const original = proto.delete;
+    let killed = false;
+    proto.delete = function (this: IDBObjectStore, key: unknown) {
+      if (Array.isArray(key) && key[0] === 'batch' && !killed) {
+        killed = true;
+        this.transaction.addEventListener('complete', () => workers[0]!.kill());
+      }
+      return original.call(this, key);
+    };
+    faults.push(Object.assign(() => void (proto.delete = original), { fired: () => killed }));
+    await cache.setMany('track_metadata', sized(30));
+    expect([killed, workers[0]!.dead]).toEqual([true, true]);
+    expect((await cache.getMany('track_metadata', keys(30))).every((value) => value !== undefined)).toBe(true);
+    await within({ cache });
   });
 
   it('whose room-making after the commit meets a full disk still resolves within its budget (deletes only)', async () => {
