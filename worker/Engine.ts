@@ -307,7 +307,14 @@ export class Engine implements EngineApi {
 
   async committed(type: TypeName, commitId: string): Promise<boolean> {
     await this.#ready();
-    return this.#idb && this.#storeOf(type) === this.#idb ? this.#idb.committed(type, commitId) : false;
+    const idb = this.#idb;
+    const mark = idb && this.#storeOf(type) === idb ? await idb.committed(type, commitId) : undefined;
+    if (!mark) return false;
+    // An import makes room after its commit: one whose worker died in between resolves now, so room is made first.
+    const policy = this.#config.getPolicy(type);
+    const budget = budgetOf(policy.maxSizeMb, policy.cleanupThreshold);
+    if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.roomAfterImport(type, budget, mark.held, this.#expiredBy(this.#now())));
+    return true;
   }
 
   async discard(batch: string): Promise<void> {

@@ -1,7 +1,7 @@
 import type { TypeName } from '../src/contentType';
 import { targetMatches, type InvalidationTarget } from '../src/invalidationTarget';
 import { Database, isOpenFailure, type DatabaseOptions } from './Database';
-import { changeOf, commitKey, commitMarks, entryKeys, entryStore, fromRecord, toRecord, USAGE_KEY, usageOf, type UsageRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
+import { changeOf, commitKey, commitMarks, entryKeys, type CommitMark, entryStore, fromRecord, toRecord, USAGE_KEY, usageOf, type UsageRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
 import { EventLog } from './EventLog';
 import { planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
 import { requestDone, requestsDone, walkCursor } from './idbRequests';
@@ -235,12 +235,7 @@ export class IdbStore implements Store {
           // Room is made once it has landed (a failed import must not have evicted anything): the other
           // entries go first, never below what the import holds (it fits the budget on its own).
           if (budget && bytes > budget.lowWater) {
-            const target = Math.max(budget.lowWater, held);
-            // It happened, so it resolves: if making room fails (a full disk refuses the puts that record
-            // read times and usage), it is made with deletes only, as when freeing space.
-            const evicted = await this.#shrinkInSteps(type, budget.lowWater, target, cutoffOf(expiredBy, type), written)
-              .catch(async () => (await this.free([type], bytes - target, expiredBy))[type] ?? noneRemoved())
-              .catch(noneRemoved);
+            const evicted = await this.roomAfterImport(type, budget, held, expiredBy, bytes, written);
             removed.expired += evicted.expired;
             removed.evicted += evicted.evicted;
           }
@@ -263,6 +258,20 @@ export class IdbStore implements Store {
     } finally {
       release();
     }
+  }
+
+  /**
+   * Brings the type back within its budget once an import of `held` bytes has committed: the others go
+   * first, never below what the import holds (it fits the budget on its own). It happened, so this never
+   * rejects: if making room fails (a full disk refuses the puts that record read times and usage), it is
+   * made with deletes only, as when freeing space. `bytes`: the type's (at most its budget and the import,
+   * when not known); `spare`: the import's keys, if known.
+   */
+  roomAfterImport(type: TypeName, budget: Budget, held: number, expiredBy: ExpiredBy, bytes = budget.maxBytes + held, spare?: ReadonlySet<string>): Promise<Removed> {
+    const target = Math.max(budget.lowWater, held);
+    return this.#shrinkInSteps(type, budget.lowWater, target, cutoffOf(expiredBy, type), spare)
+      .catch(async () => (await this.free([type], bytes - target, expiredBy))[type] ?? noneRemoved())
+      .catch(noneRemoved);
   }
 
   /** One step of an import: its entries, each with the entry it replaces as its prior, and the keys it wrote. */
@@ -349,8 +358,9 @@ export class IdbStore implements Store {
     }
     if (outcome === 'rolled back') store.put({ ...batch, state: 'aborted' } satisfies BatchRecord);
     else store.delete(batchKey(id));
-    // The call happened either way (its entries were written, then invalidated): a client that lost the answer may ask.
-    if (commit) store.put({ key: commitKey(commit.id), at: commit.at });
+    // The call happened either way (its entries were written, then invalidated): a client that lost the answer
+    // may ask, and then room is made as the import would have made it (see roomAfterImport).
+    if (commit) store.put({ key: commitKey(commit.id), at: commit.at, held } satisfies CommitMark);
     this.#putUsage(tx, type, usage);
     return { outcome, removed, held, bytes: usage.bytes };
   }
@@ -562,10 +572,10 @@ export class IdbStore implements Store {
     }
   }
 
-  /** Whether a write of `type` marked `id` committed (see WriteOptions.commit). */
-  committed(type: TypeName, id: string): Promise<boolean> {
+  /** The mark of a write of `type` under `id` if it committed (see WriteOptions.commit). */
+  committed(type: TypeName, id: string): Promise<CommitMark | undefined> {
     return this.#db.transact('reading a commit mark', [entryStore(type)], 'readonly', async (tx) => {
-      return (await requestDone(tx.objectStore(entryStore(type)).get(commitKey(id)))) !== undefined;
+      return (await requestDone(tx.objectStore(entryStore(type)).get(commitKey(id)))) as CommitMark | undefined;
     });
   }
 

@@ -78,6 +78,13 @@ export function commitKey(id: string): [string, string] {
   return ['commit', id];
 }
 
+/** A write's commit mark; an import's says what its entries hold, for the room it makes after its commit. */
+export interface CommitMark {
+  key: [string, string];
+  at: number;
+  held?: number;
+}
+
 /** Every commit mark of a store. */
 export function commitMarks(): IDBKeyRange {
   return IDBKeyRange.bound(['commit'], ['commit', []]);
