@@ -350,6 +350,33 @@ describe('calls made during an import', () => {
     expect(reported).toBe(20);
   });
 
+  it('a second library_sync during it reports and tells what it removed, also after the first emptied the type', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    const b = await browser.open();
+    await a.cache.setMany('album_year', entries(20, 'old', 1000));
+    const heard: (string[] | null)[] = [];
+    b.cache.watch('album_year', 'x1', (change) => void heard.push(change.keys));
+    let steps = 0;
+    let during: Promise<(number | undefined)[]> | undefined;
+    await a.cache.setMany('album_year', entries(100, 'new'), {
+      onProgress: () => {
+        if (++steps !== 3) return;
+        during = (async () => {
+          const first = (await b.cache.emit({ eventType: 'library_sync' })).invalidated.album_year;
+          await b.cache.setMany('album_year', [{ key: 'x1', value: 1 }, { key: 'x2', value: 2 }]);
+          expect(await b.cache.keys('album_year')).toEqual(['x1', 'x2']);
+          const second = (await b.cache.emit({ eventType: 'library_sync' })).invalidated.album_year;
+          return [first, second];
+        })();
+      },
+    });
+    expect(await during).toEqual([20, 2]);
+    // Both syncs remove "any key" of the type: x1's watcher hears each, and its set between them.
+    await expect.poll(() => heard).toEqual([null, ['x1', 'x2'], null]);
+    expect(await b.cache.keys('album_year')).toEqual([]);
+  });
+
   it('an event that removes more of the import than one step writes: its commit is one transaction, so no read sees part of it', async () => {
     const browser = browserOf();
     const a = await browser.open();
