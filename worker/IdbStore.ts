@@ -741,7 +741,7 @@ export class IdbStore implements Store {
       }
       for (const [type, batches] of pending) {
         const mine = targets.filter((target) => target.type === type);
-        for (const batch of batches.values()) tx.objectStore(entryStore(type)).put({ ...batch, targets: [...batch.targets, ...mine] });
+        for (const batch of batches.values()) tx.objectStore(entryStore(type)).put(withTargets(batch, mine));
       }
       // Logged in the same transaction: a change is in the log exactly when it happened.
       const { counts, keys } = removed.invalidated();
@@ -762,7 +762,7 @@ export class IdbStore implements Store {
         store.delete(entryKeys());
         this.#putUsage(tx, type, noUsage());
         this.#readTimes.drop(type);
-        for (const batch of pending[index]!.values()) store.put({ ...batch, targets: [...batch.targets, { type, by: 'all' }] });
+        for (const batch of pending[index]!.values()) store.put(withTargets(batch, [{ type, by: 'all' }]));
       }
     });
   }
@@ -974,6 +974,16 @@ function restorePrior(store: IDBObjectStore, usage: Usage, record: EntryRecord, 
     store.delete(record.key);
     forget(usage, record);
   }
+}
+
+/**
+ * A pending batch with the targets of a change made during it. One that removes every entry (a clear,
+ * library_sync) removed the records the batch created too: none of those left is its, for the next
+ * such change's count (see #invalidate).
+ */
+function withTargets(batch: BatchRecord, targets: readonly InvalidationTarget[]): BatchRecord {
+  const all = targets.some((target) => target.by === 'all');
+  return { ...batch, targets: [...batch.targets, ...targets], created: all ? 0 : batch.created };
 }
 
 /** Removes the entry reads see in an import's record (its prior), keeping the import's own (usage, which counts that, stays). */
