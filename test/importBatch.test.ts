@@ -582,6 +582,32 @@ describe('an import and the type\'s budget', () => {
     await within({ cache });
   });
 
+  it('whose worker dies after a write made under it: the tab that rolls it back shows that write, and the type is within its budget', async () => {
+    const browser = browserOf();
+    const a = await browser.open(config);
+    const b = await browser.open(config);
+    await a.cache.setMany('track_metadata', sized(40, 100));
+    let steps = 0;
+    let written: Promise<void> | undefined;
+    await a.cache
+      .setMany('track_metadata', sized(30), {
+        onProgress: () => {
+          steps++;
+          // k0 is the import's (pending): this write goes under it, counted as the import's entry.
+          if (steps === 1) written = b.cache.set('track_metadata', 'k0', 'w'.padEnd(7500, '.'));
+          if (steps === 2) void written!.then(() => a.kill());
+        },
+      })
+      .catch(() => {});
+    await written;
+    // The next tab to open rolls the dead import back.
+    const c = await browser.open(config);
+    expect((await raw(browser.inner, browser.name)).importRecords).toBe(0);
+    expect(await c.cache.get('track_metadata', 'k0')).toMatch(/^w/);
+    await within(c);
+    await expectExactCounts(browser);
+  });
+
   it('whose room-making after the commit meets a full disk still resolves within its budget (deletes only)', async () => {
     const browser = browserOf();
     const a = await browser.open(config);
