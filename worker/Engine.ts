@@ -154,7 +154,7 @@ export class Engine implements EngineApi {
         });
         engine = new Engine({ ...options, config }, idb, null);
         // An import a crash (or a dead worker) left behind is invisible already; rolling it back frees its room.
-        await idb.sweepImports(engine.#persistentTypes()).catch((error: unknown) => {
+        await idb.sweepImports(engine.#budgets(engine.#persistentTypes()), engine.#expiredBy(engine.#now())).catch((error: unknown) => {
           if (isOpenFailure(error)) throw error;
           engine.#logger.error('Reprise: rolling back an unfinished import failed (it stays invisible)', error);
         });
@@ -311,8 +311,7 @@ export class Engine implements EngineApi {
     const mark = idb && this.#storeOf(type) === idb ? await idb.committed(type, commitId) : undefined;
     if (!mark) return false;
     // An import makes room after its commit: one whose worker died in between resolves now, so room is made first.
-    const policy = this.#config.getPolicy(type);
-    const budget = budgetOf(policy.maxSizeMb, policy.cleanupThreshold);
+    const budget = this.#budgets([type]).get(type);
     if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.roomAfterImport(type, budget, mark.held, this.#expiredBy(this.#now())));
     return true;
   }
@@ -456,11 +455,7 @@ export class Engine implements EngineApi {
     const report = { expired: 0, evicted: 0 };
     const now = this.#now();
     await this.#byStore(this.#config.types, async (store, mine) => {
-      const budgets = new Map(mine.map((type) => {
-        const policy = this.#config.getPolicy(type);
-        return [type, budgetOf(policy.maxSizeMb, policy.cleanupThreshold)] as const;
-      }));
-      const removed = await store.cleanup(budgets, this.#expiredBy(now));
+      const removed = await store.cleanup(this.#budgets(mine), this.#expiredBy(now));
       for (const type of mine) {
         this.#countRemoved(type, removed[type]);
         report.expired += removed[type]?.expired ?? 0;
@@ -727,7 +722,7 @@ export class Engine implements EngineApi {
       await this.cleanup();
       await this.#idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP);
       await this.#idb?.trimCommitMarks(this.#persistentTypes(), this.#now() - LOG_RETENTION_MS);
-      await this.#idb?.sweepImports(this.#persistentTypes());
+      await this.#idb?.sweepImports(this.#budgets(this.#persistentTypes()), this.#expiredBy(this.#now()));
     };
     const { locks, name } = this.#options;
     const done = locks ? locks.request(`${name}:cleanup`, { ifAvailable: true }, (lock) => (lock ? run() : undefined)) : run();
@@ -741,6 +736,14 @@ export class Engine implements EngineApi {
   #schedulePeriodicCleanup(): void {
     // Timers take at most 2^31 - 1 ms: above, browsers and Node fire them at once.
     if (!this.#closed) this.#stopCleanup = this.#schedule(() => this.#periodicCleanup(), Math.min(this.#config.cleanupIntervalSeconds * 1000, 2 ** 31 - 1));
+  }
+
+  /** The byte budgets of these types (null for a type without one). */
+  #budgets(types: readonly TypeName[]): Map<TypeName, Budget | null> {
+    return new Map(types.map((type) => {
+      const policy = this.#config.getPolicy(type);
+      return [type, budgetOf(policy.maxSizeMb, policy.cleanupThreshold)];
+    }));
   }
 
   /** Before when each type's entries are gone for good: their TTL, and then the type's stale-while-revalidate window. */

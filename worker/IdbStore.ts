@@ -191,7 +191,7 @@ export class IdbStore implements Store {
     const id = newBatchId();
     const release = await this.#holdBatchLock(id);
     try {
-      await this.#begin(type, id);
+      await this.#begin(type, id, budget, expiredBy);
       try {
         const removed = noneRemoved();
         const written = new Set<string>();
@@ -243,16 +243,7 @@ export class IdbStore implements Store {
         return removed;
       } catch (error) {
         // Nothing of it may show: if rolling it back fails too, it stays pending (invisible) until the next sweep.
-        const rolledBack = await this.#abort(type, id).then(
-          () => true,
-          () => false,
-        );
-        // Writes made under it while it was pending (their bytes counted as its) are visible again: a type
-        // they put above its whole budget loses its least recently used entries, as few as that takes.
-        if (rolledBack && budget) {
-          const evicted = await this.#shrinkInSteps(type, budget.maxBytes, budget.maxBytes, cutoffOf(expiredBy, type)).catch(noneRemoved);
-          if (evicted.expired || evicted.evicted) this.#removed?.(type, evicted);
-        }
+        await this.#abort(type, id, budget, expiredBy).catch(() => {});
         throw error;
       }
     } finally {
@@ -386,22 +377,28 @@ export class IdbStore implements Store {
     }
   }
 
-  /** Marks an import that failed as rolled back, then rolls it back. */
-  async #abort(type: TypeName, id: BatchId): Promise<void> {
+  /**
+   * Marks an import that failed (or whose tab is gone) as rolled back, then rolls it back. Writes made
+   * under it while it was pending (their bytes counted as its) are visible again: a type they put above
+   * its whole budget loses its least recently used entries, as few as that takes.
+   */
+  async #abort(type: TypeName, id: BatchId, budget: Budget | null, expiredBy: ExpiredBy): Promise<void> {
     const pending = await this.#db.transact(`abandoning an import of ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
       const store = tx.objectStore(entryStore(type));
       const batch = (await requestDone(store.get(batchKey(id)))) as BatchRecord | undefined;
       if (batch?.state === 'open') store.put({ ...batch, state: 'aborted' } satisfies BatchRecord);
       return batch !== undefined;
     });
-    if (pending) await this.#rollBack(type, id);
+    if (!pending) return;
+    await this.#rollBack(type, id);
+    if (budget) this.#removed?.(type, await this.#shrinkInSteps(type, budget.maxBytes, budget.maxBytes, cutoffOf(expiredBy, type)).catch(noneRemoved));
   }
 
   /**
    * Starts an import: writes its batch record, once no other import of the type is pending (an import
    * of it in another tab is waited for; one whose tab is gone is rolled back first).
    */
-  async #begin(type: TypeName, id: BatchId): Promise<void> {
+  async #begin(type: TypeName, id: BatchId, budget: Budget | null, expiredBy: ExpiredBy): Promise<void> {
     const silence = new Map<BatchId, Silence>();
     for (;;) {
       const others = await this.#db.transact(`starting an import of ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
@@ -412,7 +409,7 @@ export class IdbStore implements Store {
       });
       if (!others.size) return;
       const dead = await this.#deadAmong(others, silence, STALE_POLLS);
-      for (const other of dead) await this.#abort(type, other);
+      for (const other of dead) await this.#abort(type, other, budget, expiredBy);
       const live = [...others.keys()].find((other) => !dead.has(other));
       if (live === undefined) continue;
       if (this.#locks) await this.#locks.request(batchLockName(this.#name, live), async () => {});
@@ -535,7 +532,8 @@ export class IdbStore implements Store {
    * Finishes what imports left in these types: rolls back those whose tab is gone (a crash, a dead
    * worker) and tidies those committed. On open, and with the periodic cleanup.
    */
-  async sweepImports(types: readonly TypeName[]): Promise<void> {
+  async sweepImports(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy): Promise<void> {
+    const types = [...budgets.keys()];
     const found = await this.#db.transact('finding unfinished imports', types.map(entryStore), 'readonly', (tx) =>
       Promise.all(
         types.map(async (type) => {
@@ -547,7 +545,7 @@ export class IdbStore implements Store {
     );
     for (const { type, batches, chunked } of found) {
       // Without Web Locks, a batch is dead once it wrote nothing from one sweep to the next (minutes apart).
-      for (const id of await this.#deadAmong(batches, this.#silence, 1)) await this.#abort(type, id);
+      for (const id of await this.#deadAmong(batches, this.#silence, 1)) await this.#abort(type, id, budgets.get(type) ?? null, expiredBy);
       for (const id of chunked) if (!batches.has(id)) await this.#normalize(type, id);
     }
   }
