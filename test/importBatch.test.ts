@@ -377,6 +377,29 @@ describe('calls made during an import', () => {
     expect(await b.cache.keys('album_year')).toEqual([]);
   });
 
+  it('library_sync after a write of a key the import created reports and tells that it removed the written entry', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    const b = await browser.open();
+    const heard: (string[] | null)[] = [];
+    b.cache.watch('album_year', 'k5', (change) => void heard.push(change.keys));
+    let steps = 0;
+    let during: Promise<[unknown, number | undefined]> | undefined;
+    await a.cache.setMany('album_year', entries(100, 'new'), {
+      onProgress: () => {
+        if (++steps !== 3) return;
+        during = (async () => {
+          // k5 is the import's (pending, where there was nothing): this write goes under it, and reads see it.
+          await b.cache.set('album_year', 'k5', 'written');
+          const seen = await b.cache.get('album_year', 'k5');
+          return [seen, (await b.cache.emit({ eventType: 'library_sync' })).invalidated.album_year];
+        })();
+      },
+    });
+    expect(await during).toEqual(['written', 1]);
+    await expect.poll(() => heard).toEqual([['k5'], null]);
+  });
+
   it('an event that removes more of the import than one step writes: its commit is one transaction, so no read sees part of it', async () => {
     const browser = browserOf();
     const a = await browser.open();
