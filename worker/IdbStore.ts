@@ -567,7 +567,10 @@ export class IdbStore implements Store {
       store.put({ ...plainOf(old), batch: old.batch, prior, priorAfter: batch.targets.length } satisfies EntryRecord);
       // The write counted its entry in place of the import's; the import's entry stays, and usage counts it (not priors).
       usage.bytes += old.bytes - entry.bytes;
+      // A record the import created showed nothing; it shows this write now (see BatchRecord.created).
+      if (!old.prior) batch.created--;
     }
+    for (const batch of pending.values()) store.put(batch);
   }
 
   /** The mark of a write of `type` under `id` if it committed (see WriteOptions.commit). */

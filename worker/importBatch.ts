@@ -35,7 +35,10 @@ export interface BatchRecord {
   state: 'open' | 'aborted';
   /** Steps written: without Web Locks, a batch whose count stays the same for a while is taken for dead. */
   beat: number;
-  /** Records it created (where there was none) that are still there (a clear or library_sync removes them all), and the bytes of its entries (not their priors), as written. */
+  /**
+   * Records it created (where there was none) that still show nothing to reads (a clear or library_sync
+   * removes them all; a write under one shows), and the bytes of its entries (not their priors), as written.
+   */
   created: number;
   held: number;
   /** What events and clears of the type removed while the batch was pending, in order. */
