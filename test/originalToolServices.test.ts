@@ -18,6 +18,7 @@ import {
   isCacheError,
   type Cache,
   type CacheConfig,
+  type ContentType,
 } from '../src/index';
 import { brokenFactory, failRequest } from './support/faultyIndexedDB';
 import { openCache, rejection } from './support/openCache';
@@ -395,20 +396,22 @@ describe('original TestApiCacheService (successful_api_metadata and failed_api_l
 // test_generic_cache_service.py: generic, in memory, 5 minutes, a budget with LRU eviction
 // ---------------------------------------------------------------------------------------------
 describe('original TestGenericCacheService (generic)', () => {
-  /** The bytes one entry `keyN` → `{ value: N }` (N < 10) takes, measured. */
-  async function entryBytes(): Promise<number> {
+  /** The bytes one entry `keyN` → `{ value: N }` (N < 10) takes in `type`, measured. */
+  async function entryBytes(type: ContentType): Promise<number> {
     const { cache } = await openCache();
-    await cache.set('generic', 'key1', { value: 1 });
-    const { bytes } = (await cache.stats()).types.generic;
+    await cache.set(type, 'key1', { value: 1 });
+    const { bytes } = (await cache.stats()).types[type];
     await cache.close();
     return bytes;
   }
-  /** A generic type with room for exactly `count` such entries (cleanupThreshold 1: evict only past the budget). */
-  async function withRoomFor(count: number) {
-    const bytes = await entryBytes();
-    const config: CacheConfig = { caching: { policies: { generic: { maxSizeMb: (count * bytes) / 2 ** 20, cleanupThreshold: 1 } } } };
+  /** `type` with room for exactly `count` such entries (cleanupThreshold 1: evict only past the budget). */
+  async function withRoomFor(count: number, type: ContentType = 'generic') {
+    const bytes = await entryBytes(type);
+    const config: CacheConfig = { caching: { policies: { [type]: { maxSizeMb: (count * bytes) / 2 ** 20, cleanupThreshold: 1 } } } };
     return openCache({ config });
   }
+  /** The LRU tests below run as the original runs them, with no time passing between calls, in memory and in IndexedDB alike. */
+  const lruTypes: ContentType[] = ['generic', 'track_metadata', 'album_year'];
 
   it('test_get_set_operations', async () => {
     const { cache } = await openCache();
@@ -458,45 +461,36 @@ describe('original TestGenericCacheService (generic)', () => {
     await cache.close();
   });
 
-  it('test_cache_evicts_lru_when_max_size_exceeded', async () => {
-    const { cache, clock } = await withRoomFor(3);
-    for (const n of [1, 2, 3, 4]) {
-      await cache.set('generic', `key${n}`, { value: n });
-      clock.advance(1);
-    }
-    expect(await cache.get('generic', 'key1')).toBeUndefined();
-    expect(await cache.get('generic', 'key2')).toEqual({ value: 2 });
-    expect(await cache.get('generic', 'key3')).toEqual({ value: 3 });
-    expect(await cache.get('generic', 'key4')).toEqual({ value: 4 });
-    expect((await cache.stats()).types.generic).toMatchObject({ entries: 3, evictions: 1 });
+  it.each(lruTypes)('test_cache_evicts_lru_when_max_size_exceeded (%s)', async (type) => {
+    const { cache } = await withRoomFor(3, type);
+    for (const n of [1, 2, 3, 4]) await cache.set(type, `key${n}`, { value: n });
+    expect(await cache.get(type, 'key1')).toBeUndefined();
+    expect(await cache.get(type, 'key2')).toEqual({ value: 2 });
+    expect(await cache.get(type, 'key3')).toEqual({ value: 3 });
+    expect(await cache.get(type, 'key4')).toEqual({ value: 4 });
+    expect((await cache.stats()).types[type]).toMatchObject({ entries: 3, evictions: 1 });
     await cache.close();
   });
 
-  it('test_get_updates_lru_order', async () => {
-    const { cache, clock } = await withRoomFor(3);
-    for (const n of [1, 2, 3]) {
-      await cache.set('generic', `key${n}`, { value: n });
-      clock.advance(1);
-    }
-    expect(await cache.get('generic', 'key1')).toEqual({ value: 1 });
-    clock.advance(1);
-    await cache.set('generic', 'key4', { value: 4 });
-    expect(await cache.keys('generic')).toEqual(['key1', 'key3', 'key4']);
+  it.each(lruTypes)('test_get_updates_lru_order (%s)', async (type) => {
+    const { cache } = await withRoomFor(3, type);
+    for (const n of [1, 2, 3]) await cache.set(type, `key${n}`, { value: n });
+    expect(await cache.get(type, 'key1')).toEqual({ value: 1 });
+    await cache.set(type, 'key4', { value: 4 });
+    expect(await cache.get(type, 'key2')).toBeUndefined();
+    expect(await cache.getMany(type, ['key1', 'key3', 'key4'])).toEqual([{ value: 1 }, { value: 3 }, { value: 4 }]);
     await cache.close();
   });
 
-  it('test_set_existing_key_updates_lru_order', async () => {
-    const { cache, clock } = await withRoomFor(3);
-    for (const n of [1, 2, 3]) {
-      await cache.set('generic', `key${n}`, { value: n });
-      clock.advance(1);
-    }
-    await cache.set('generic', 'key1', { value: 9 });
-    clock.advance(1);
-    expect((await cache.stats()).types.generic).toMatchObject({ entries: 3, evictions: 0 });
-    await cache.set('generic', 'key4', { value: 4 });
-    expect(await cache.keys('generic')).toEqual(['key1', 'key3', 'key4']);
-    expect(await cache.get('generic', 'key1')).toEqual({ value: 9 });
+  it.each(lruTypes)('test_set_existing_key_updates_lru_order (%s)', async (type) => {
+    const { cache } = await withRoomFor(3, type);
+    for (const n of [1, 2, 3]) await cache.set(type, `key${n}`, { value: n });
+    // A value of the same size (the budget is in bytes): 'updated' in the original.
+    await cache.set(type, 'key1', { value: 11 });
+    expect((await cache.stats()).types[type]).toMatchObject({ entries: 3, evictions: 0 });
+    await cache.set(type, 'key4', { value: 4 });
+    expect(await cache.get(type, 'key2')).toBeUndefined();
+    expect(await cache.getMany(type, ['key1', 'key3', 'key4'])).toEqual([{ value: 11 }, { value: 3 }, { value: 4 }]);
     await cache.close();
   });
 
