@@ -16,6 +16,7 @@ import { IdbStore } from './IdbStore';
 import { isExpired } from './isExpired';
 import { MemoryStore } from './MemoryStore';
 import { nothingRemoved, overlaid } from './RemovedKeyList';
+import { accessClock } from './accessClock';
 import { changeRemoves, type Change } from './Change';
 import type { LoggedChange } from './databaseSchema';
 import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
@@ -70,6 +71,8 @@ export class Engine implements EngineApi {
   readonly #options: EngineOptions;
   readonly #config: PolicyTable;
   readonly #now: () => number;
+  /** When an entry is written or read, for least-recently-used eviction: never twice the same. */
+  readonly #usedAt: () => number;
   readonly #logger: Logger;
   readonly #memory: MemoryStore;
   readonly #sync: TabSync;
@@ -96,6 +99,7 @@ export class Engine implements EngineApi {
     this.#tabId = options.tab?.id ?? randomId();
     this.#config = policyTableOf(options.config);
     this.#now = options.now ?? Date.now;
+    this.#usedAt = accessClock(this.#now);
     this.#logger = options.logger ?? console;
     this.#memory = new MemoryStore({ clone: options.cloneValues });
     this.#idb = idb;
@@ -177,6 +181,7 @@ export class Engine implements EngineApi {
     return this.#withStore(type, async (store) => {
       const entries = await store.read(type, keys);
       const now = this.#now();
+      const usedAt = this.#usedAt();
       // Past its TTL an entry is a miss, but it is kept through the type's stale-while-revalidate
       // window; a read-through may serve it stale within its own window.
       const removable = cutoffOf(this.#expiredBy(now), type);
@@ -194,7 +199,7 @@ export class Engine implements EngineApi {
         const mismatch = validates && fingerprint !== undefined && entry.fingerprint !== fingerprint;
         if (!mismatch && !isExpired(entry, servable)) {
           counters.hits++;
-          store.touch(type, entry.key, now);
+          store.touch(type, entry.key, usedAt);
           const found: Found = { value: entry.value, revision: entry.revision };
           if (isExpired(entry, now)) found.stale = true;
           return found;
@@ -234,8 +239,9 @@ export class Engine implements EngineApi {
     await this.#ready();
     const policy = this.#config.getPolicy(type);
     const now = this.#now();
+    const usedAt = this.#usedAt();
     // The last of several entries with one key wins, as if they had been written one by one.
-    const entries = [...new Map(inputs.map((input) => [input.key, toEntry(type, input, policy, now)])).values()];
+    const entries = [...new Map(inputs.map((input) => [input.key, toEntry(type, input, policy, now, usedAt)])).values()];
     const budget = budgetOf(policy.maxSizeMb, policy.cleanupThreshold);
     let total = 0;
     for (const entry of entries) {
@@ -490,8 +496,8 @@ export class Engine implements EngineApi {
     counters.hits += keys.length;
     counters.misses += misses;
     const store = this.#storeOf(type);
-    const now = this.#now();
-    for (const key of keys) store.touch(type, key, now, true);
+    const usedAt = this.#usedAt();
+    for (const key of keys) store.touch(type, key, usedAt, true);
   }
 
   /** The page is being frozen or hidden: stop listening, and record reads while the page can still run. */

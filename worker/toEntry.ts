@@ -11,8 +11,8 @@ import type { StoredEntry } from './Store';
 /** Bookkeeping stored with every entry (type, times, key paths), on top of its value and tags. */
 const ENTRY_OVERHEAD = 64;
 
-/** The entry to store for an input: TTL from the input or the policy, tags, and its estimated size. */
-export function toEntry(type: TypeName, input: EntryInput, policy: CachePolicy, now: number): StoredEntry {
+/** The entry to store for an input at `now`: TTL from the input or the policy, tags, and its estimated size; used at `usedAt` (see accessClock). */
+export function toEntry(type: TypeName, input: EntryInput, policy: CachePolicy, now: number, usedAt: number): StoredEntry {
   const ttlSeconds = input.ttlSeconds ?? policy.ttlSeconds;
   const entry: StoredEntry = {
     type,
@@ -22,7 +22,7 @@ export function toEntry(type: TypeName, input: EntryInput, policy: CachePolicy, 
     expiresAt: now + ttlSeconds * 1000,
     expires: ttlSeconds < INFINITE_TTL,
     revision: Math.floor(Math.random() * 2 ** 53),
-    lastAccess: now,
+    lastAccess: usedAt,
   };
   let tags = 0;
   if (input.trackIds?.length) {
