@@ -20,7 +20,7 @@ import {
   type CacheConfig,
   type ContentType,
 } from '../src/index';
-import { brokenFactory, failRequest } from './support/faultyIndexedDB';
+import { brokenFactory, failCommits, failRequest } from './support/faultyIndexedDB';
 import { openCache, rejection } from './support/openCache';
 
 /** The key the app gives an API answer: the album's key and the source, as the tool's hash_api_key combined them. */
@@ -155,6 +155,26 @@ describe('original TestAlbumCacheService (album_year under albumKey)', () => {
     expect(stats.entries).toBe(2);
     expect(stats.bytes).toBeGreaterThan(0);
     expect(stats.maxBytes).toBe(20 * 2 ** 20);
+    await cache.close();
+  });
+
+  it('test_save_error_handling / test_temp_file_cleanup_on_replace_failure: a full disk rejects the write with quota_exceeded, writes nothing, and the counts stay exact', async () => {
+    const { cache } = await openCache();
+    await storeYear(cache, 'Artist', 'Album', '2023');
+    const before = (await cache.stats()).types.album_year;
+    // Every commit that writes an entry aborts: the write and its retry after eviction.
+    const restore = failCommits(3);
+    try {
+      const error = await rejection(storeYear(cache, 'Other', 'Album', '1999'));
+      expect(isCacheError(error, 'quota_exceeded')).toBe(true);
+    } finally {
+      restore();
+    }
+    expect(await yearOf(cache, 'Other', 'Album')).toBeUndefined();
+    // Room was made for the retry (SPEC §4: the least recently used go); the counts say what is left.
+    const left = await cache.keys('album_year');
+    expect(left.length).toBeLessThanOrEqual(1);
+    expect((await cache.stats()).types.album_year).toMatchObject({ entries: left.length, bytes: left.length * before.bytes });
     await cache.close();
   });
 
