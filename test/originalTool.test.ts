@@ -412,6 +412,14 @@ describe('fingerprintTrack normalisation (SPEC §3)', () => {
     expect(await fp({ persistentId: 42 })).toBe(await fp({ persistentId: '42' }));
   });
 
+  it('a number in a string field is written as Python’s str() writes it, exponent and all (1e-05), as the tool hashed it', async () => {
+    // Expected hex from the tool's FingerprintGenerator, run in Python 3 on {"persistent_id": "p", "location": "l", "date_added": x}.
+    expect(await fp({ dateAdded: 0.00001 })).toBe('a207f4d5dde51e4f37b3fbeadcda76cc3d762fee1a9dcf0740d7132b4f63572a');
+    expect(await fp({ dateAdded: 1e-7 })).toBe('75c6158e5ff2d8c293b5148b30958263ebe2d2acac39df174a48eefcb9e4f14d');
+    expect(await fp({ dateAdded: -2.5e-9 })).toBe('6944ca88f0c57963bb513fdc3ec1d05365854301f92a0764c2ccc9320ec8ebe5');
+    expect(await fp({ dateAdded: 0.0001 })).toBe('85df948dcaca4887f3bf595a82092f9a20ca22891f895a7657d185f8cb5cf377');
+  });
+
   it('every failure is a CacheError, even from a throwing getter', async () => {
     const track = {
       persistentId: 'p',
