@@ -2,6 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { CacheError, type CacheErrorIssue } from './CacheError';
 import { describeValue, reasonOf } from './describeValue';
+import { pythonFloat } from './pythonFloat';
 import { pythonJson } from './pythonJson';
 
 /**
@@ -38,8 +39,9 @@ class Problem extends Error {}
 function text(value: unknown): string {
   if (value === undefined || value === null) return '';
   if (typeof value === 'string') return value.replace(PYTHON_STRIP, '');
-  // A whole number as its digits (String gives "1e+21" from 1e21 on), as Python's str() of the int JSON gave the tool.
-  if (typeof value === 'number' && Number.isFinite(value)) return Number.isInteger(value) ? BigInt(value).toString() : String(value);
+  // A whole number as its digits (String gives "1e+21" from 1e21 on), as Python's str() of the int JSON gave the
+  // tool; any other as its str() of the float (1e-05 where String gives 0.00001).
+  if (typeof value === 'number' && Number.isFinite(value)) return Number.isInteger(value) ? BigInt(value).toString() : pythonFloat(value);
   if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString();
   throw new Problem(`expected a string, a finite number or a valid Date, got ${describeValue(value)}`);
 }
