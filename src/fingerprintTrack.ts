@@ -16,7 +16,7 @@ export interface TrackIdentity {
   fileSize?: number | string | null;
   /** Seconds; as fileSize. */
   duration?: number | string | null;
-  /** Trimmed; a number is taken as its decimal string, a Date as its ISO string; absent or `null` as `""`. */
+  /** Trimmed; a number is taken as Python's str() of it (`42`, `1.5`, `1e-05`), a Date as its ISO string; absent or `null` as `""`. */
   dateModified?: string | number | Date | null;
   dateAdded?: string | number | Date | null;
 }
