@@ -209,6 +209,19 @@ describe('original TestAlbumCacheService (album_year under albumKey)', () => {
     await cache.close();
   });
 
+  it('test_album_cache_concurrent_writes (integration): 20 writes at once are all stored, and counted once each', async () => {
+    const { cache } = await openCache();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => storeYear(cache, `Artist ${i}`, `Album ${i}`, String(2000 + i))));
+    for (let i = 0; i < 20; i++) expect(await yearOf(cache, `Artist ${i}`, `Album ${i}`)).toBe(String(2000 + i));
+    // The same writes one after another count the same bytes.
+    const sequential = await openCache();
+    for (let i = 0; i < 20; i++) await storeYear(sequential.cache, `Artist ${i}`, `Album ${i}`, String(2000 + i));
+    const { bytes } = (await sequential.cache.stats()).types.album_year;
+    await sequential.cache.close();
+    expect((await cache.stats()).types.album_year).toMatchObject({ entries: 20, bytes });
+    await cache.close();
+  });
+
   it('store_album_year twice: the second year replaces the first, bytes counted once', async () => {
     const { cache } = await openCache();
     await storeYear(cache, 'Artist', 'Album', '1999');
