@@ -32,9 +32,14 @@ import {
   type Cache,
   type CacheConfig,
   type ContentType,
+  type Schemas,
 } from '../src/index';
 import { brokenFactory, failCommits, failRequest } from './support/faultyIndexedDB';
 import { openCache, rejection } from './support/openCache';
+
+/** The same cache opened again on the same IndexedDB (a reload), with `schemas` if given. */
+const reload = (tab: Awaited<ReturnType<typeof openCache>>, schemas?: Schemas) =>
+  openCache({ indexedDB: tab.indexedDB, name: tab.name, clock: tab.clock, ...(schemas ? { schemas } : {}) });
 
 /** The key the app gives an API answer: the album's key and the source, as the tool's hash_api_key combined them. */
 const apiKey = (artist: string, album: string, source: string) => `${albumKey(artist, album)}:${source.trim().toLowerCase()}`;
@@ -131,7 +136,7 @@ describe('original TestAlbumCacheService (album_year under albumKey)', () => {
     await storeYear(first.cache, 'David Bowie', 'The Rise and Fall of Ziggy Stardust', '1972');
     await storeYear(first.cache, 'Nirvana', 'Nevermind', '1991');
     await first.cache.close();
-    const { cache } = await openCache({ indexedDB: first.indexedDB, name: first.name, clock: first.clock });
+    const { cache } = await reload(first);
     expect(await yearOf(cache, 'Nirvana', 'Nevermind')).toBe('1991');
     expect(await yearOf(cache, 'david bowie', 'the rise and fall of ziggy stardust')).toBe('1972');
     expect((await cache.stats()).types.album_year).toMatchObject({ entries: 2, storage: 'indexeddb' });
@@ -143,7 +148,7 @@ describe('original TestAlbumCacheService (album_year under albumKey)', () => {
     await storeYear(first.cache, 'Nirvana', 'Nevermind', '1991');
     await first.cache.close();
     first.clock.advance((MONTH + 1) * 1000);
-    const { cache } = await openCache({ indexedDB: first.indexedDB, name: first.name, clock: first.clock });
+    const { cache } = await reload(first);
     expect(await cache.has('album_year', albumKey('Nirvana', 'Nevermind'))).toBe(false);
     expect(await yearOf(cache, 'Nirvana', 'Nevermind')).toBeUndefined();
     await cache.close();
@@ -331,7 +336,7 @@ describe('original TestApiCacheService (successful_api_metadata and failed_api_l
     await storeAnswer(first.cache, 'Artist1', 'Album1', 'spotify', '2023');
     await storeAnswer(first.cache, 'Artist2', 'Album2', 'musicbrainz', null);
     await first.cache.close();
-    const { cache } = await openCache({ indexedDB: first.indexedDB, name: first.name, clock: first.clock });
+    const { cache } = await reload(first);
     expect(await answerOf(cache, 'Artist1', 'Album1', 'spotify')).toMatchObject({ year: '2023' });
     expect(await answerOf(cache, 'Artist2', 'Album2', 'musicbrainz')).toBeUndefined();
     const { types } = await cache.stats();
@@ -419,7 +424,7 @@ describe('original TestApiCacheService (successful_api_metadata and failed_api_l
     await first.cache.set('successful_api_metadata', 'invalid_key', { album: 'Album Only', year: '2023' });
     await first.cache.close();
     const schema = z.object({ artist: z.string(), album: z.string(), year: z.string().nullable(), source: z.string() });
-    const { cache } = await openCache({ indexedDB: first.indexedDB, name: first.name, clock: first.clock, schemas: { successful_api_metadata: schema } });
+    const { cache } = await reload(first, { successful_api_metadata: schema });
     expect(await cache.get('successful_api_metadata', 'valid_key')).toMatchObject({ artist: 'Artist' });
     expect(await cache.get('successful_api_metadata', 'invalid_key')).toBeUndefined();
     expect((await cache.stats()).types.successful_api_metadata).toMatchObject({ entries: 1, corrupt: 1 });
@@ -673,7 +678,8 @@ describe('original TestCacheOrchestrator (one cache, every type)', () => {
   });
 
   it('test_invalidate_all / test_clear: clear() empties every type, persistent and in memory', async () => {
-    const { cache, indexedDB, name, clock } = await openCache();
+    const opened = await openCache();
+    const { cache } = opened;
     for (const type of ['track_metadata', 'successful_api_metadata', 'failed_api_lookup', 'album_year', 'negative_result', 'generic'] as const) {
       await cache.set(type, 'k', type);
     }
@@ -681,7 +687,7 @@ describe('original TestCacheOrchestrator (one cache, every type)', () => {
     const { types } = await cache.stats();
     for (const stats of Object.values(types)) expect(stats).toMatchObject({ entries: 0, bytes: 0 });
     await cache.close();
-    const { cache: reloaded } = await openCache({ indexedDB, name, clock });
+    const { cache: reloaded } = await reload(opened);
     expect(await reloaded.get('album_year', 'k')).toBeUndefined();
     expect(await reloaded.get('track_metadata', 'k')).toBeUndefined();
     await reloaded.close();
@@ -724,7 +730,8 @@ describe('original TestCacheOrchestrator (one cache, every type)', () => {
 // ---------------------------------------------------------------------------------------------
 describe('original TestApiCacheShutdown (close)', () => {
   it('test_shutdown_waits_for_background_tasks: a write and an event in flight when close() is called are done or rejected, never half', async () => {
-    const { cache, indexedDB, name, clock } = await openCache();
+    const opened = await openCache();
+    const { cache } = opened;
     await cache.set('successful_api_metadata', 'gone', 1, { trackId: 't' });
     const write = cache.set('successful_api_metadata', 'kept', 2).then(
       () => 'done',
@@ -736,7 +743,7 @@ describe('original TestApiCacheShutdown (close)', () => {
     );
     await cache.close();
     const [wrote, emitted] = await Promise.all([write, event]);
-    const { cache: reloaded } = await openCache({ indexedDB, name, clock });
+    const { cache: reloaded } = await reload(opened);
     if (wrote === 'done') expect(await reloaded.get('successful_api_metadata', 'kept')).toBe(2);
     else expect(wrote).toBe('closed');
     if (emitted === 'done') expect(await reloaded.get('successful_api_metadata', 'gone')).toBeUndefined();
@@ -875,7 +882,7 @@ describe('original test_json_utils (values round-trip)', () => {
     expect(await first.cache.get('generic', 'k')).toEqual(value);
     expect(await first.cache.get('track_metadata', 'k')).toEqual(value);
     await first.cache.close();
-    const { cache } = await openCache({ indexedDB: first.indexedDB, name: first.name, clock: first.clock });
+    const { cache } = await reload(first);
     expect(await cache.get('track_metadata', 'k')).toEqual(value);
     expect(await cache.entries('track_metadata')).toEqual([['k', value]]);
     await cache.close();
