@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { accessClock } from '../worker/accessClock';
+
+describe('accessClock', () => {
+  it('gives the clock’s time, and within one millisecond times that still increase', () => {
+    let now = Date.UTC(2026, 0, 1);
+    const usedAt = accessClock(() => now);
+    const first = usedAt();
+    expect(first).toBe(now);
+    const second = usedAt();
+    const third = usedAt();
+    expect(second).toBeGreaterThan(first);
+    expect(third).toBeGreaterThan(second);
+    expect(third).toBeLessThan(now + 1);
+    now += 5;
+    expect(usedAt()).toBe(now);
+  });
+
+  it('never goes back with a clock set back', () => {
+    let now = Date.UTC(2026, 0, 1);
+    const usedAt = accessClock(() => now);
+    const before = usedAt();
+    now -= 60_000;
+    expect(usedAt()).toBeGreaterThan(before);
+  });
+
+  it('a thousand uses in one millisecond stay apart, on today’s epoch milliseconds and on a clock at 0', () => {
+    for (const start of [Date.UTC(2026, 0, 1), Date.UTC(2100, 0, 1), 0]) {
+      const usedAt = accessClock(() => start);
+      const times = Array.from({ length: 1000 }, () => usedAt());
+      expect(new Set(times).size).toBe(1000);
+      expect(times.at(-1)).toBeLessThan(start + 1);
+    }
+  });
+});
