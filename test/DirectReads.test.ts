@@ -6,7 +6,7 @@ import { DirectReads } from '../src/DirectReads';
 import type { EngineApi } from '../src/protocol';
 import { RemoteEngine } from '../src/RemoteEngine';
 import { typesOf } from '../src/typesOf';
-import { deleteUnderTabs, failCommit, tabFactory } from './support/faultyIndexedDB';
+import { brokenFactory, deleteUnderTabs, failCommit, tabFactory } from './support/faultyIndexedDB';
 import { inProcessWorkers, openRemoteCache, type RemoteCacheOptions } from './support/inProcessWorkers';
 import { SmartCacheConfig } from '../src/SmartCacheConfig';
 import { Engine, type EngineOptions } from '../worker/Engine';
@@ -529,6 +529,29 @@ describe('the page’s connection', () => {
     const connect = () => new Promise<never>((_, reject) => setTimeout(() => reject(new CacheError('worker_failed', 'could not start')), 20));
     await expect(RemoteEngine.start({ connect, logger: { error: vi.fn() }, direct })).rejects.toThrow(/could not start/);
     expect(page.connections()).toEqual([]);
+  });
+
+  it('an IndexedDB whose open throws (as a sandboxed page’s, or a disabled one, does) leaves nothing unhandled: reads go to the worker, and try again later', async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      let now = 0;
+      let opens = 0;
+      const refused = brokenFactory('SecurityError', 'access to the Indexed Database API is denied in this context');
+      const indexedDB = { open: (...args: Parameters<IDBFactory['open']>) => (opens++, refused.open(...args)) } as IDBFactory;
+      const reads = new DirectReads({ name: uniqueName(), indexedDB, types: typesOf({}), now: () => now });
+      reads.warm();
+      expect(await reads.read('track_metadata', ['k'])).toBeNull();
+      expect(opens).toBe(1);
+      now += 1000;
+      expect(await reads.read('track_metadata', ['k'])).toBeNull();
+      expect(opens).toBe(2);
+      for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
   });
 
   it('makes no database where there is none', async () => {
