@@ -156,10 +156,14 @@ export class DirectReads {
     if (this.#db) return this.#db;
     if (this.#closed || this.#now() - this.#failedAt < RETRY_OPEN_MS) return Promise.resolve(null);
     this.#openingSince = performance.now();
-    const opening = new Promise<IDBDatabase | null>((resolve) => {
+    // Unset while open() runs: a browser may refuse it at once (a sandboxed page, a disabled IndexedDB).
+    let opening: Promise<IDBDatabase | null> | undefined;
+    let refused = false;
+    opening = new Promise<IDBDatabase | null>((resolve) => {
       const failed = () => {
+        refused = opening === undefined;
         this.#failedAt = this.#now();
-        if (this.#db === opening) this.#db = null;
+        if (opening && this.#db === opening) this.#db = null;
         resolve(null);
       };
       let request: IDBOpenDBRequest;
@@ -192,7 +196,8 @@ export class DirectReads {
         resolve(db);
       };
     });
-    this.#db = opening;
+    // One refused at once is not kept: the next read after RETRY_OPEN_MS tries again.
+    if (!refused) this.#db = opening;
     return opening;
   }
 
