@@ -491,6 +491,39 @@ describe('close', () => {
       expect(await reopened.getMany('track_metadata', ['a', 'b', 'gone'])).toEqual([1, 2, undefined]);
     },
   );
+  it.each(['in process', 'with a worker'] as const)(
+    '%s: calls still checking values against an async schema when close() is called settle as they would have',
+    async (mode) => {
+      const name = uniqueName();
+      const indexedDB = new IDBFactory();
+      // Stored by a tab without the schema: a value the schema refuses (corrupt for this one).
+      const { cache: writer } = await openCache({ name, indexedDB });
+      await writer.set('track_metadata', 'bad', -1);
+      await writer.close();
+      let release!: () => void;
+      const checking = new Promise<void>((resolve) => (release = resolve));
+      // An async validator (a lookup, say) still running when close() is called.
+      const schemas = { track_metadata: z.number().refine(async (value) => (await checking, value >= 0)) };
+      const opened =
+        mode === 'in process' ? await openCache({ name, indexedDB, schemas }) : await openRemoteCache({ name, indexedDB, now: Date.now, schemas });
+      const { cache } = opened;
+      const calls = [
+        cache.set('track_metadata', 'a', 1),
+        cache.setMany('track_metadata', [{ key: 'b', value: 2 }]),
+        cache.get('track_metadata', 'bad'),
+      ];
+      const closing = cache.close();
+      setTimeout(release, 0);
+      expect(await Promise.allSettled(calls)).toEqual([
+        { status: 'fulfilled', value: undefined },
+        { status: 'fulfilled', value: undefined },
+        { status: 'fulfilled', value: undefined },
+      ]);
+      await closing;
+      const { cache: reopened } = await openCache({ name, indexedDB });
+      expect(await reopened.getMany('track_metadata', ['a', 'b', 'bad'])).toEqual([1, 2, undefined]);
+    },
+  );
 });
 
 describe('transactions', () => {
