@@ -492,7 +492,7 @@ describe('close', () => {
     },
   );
   it.each(['in process', 'with a worker'] as const)(
-    '%s: calls still checking values against an async schema when close() is called settle as they would have',
+    '%s: calls still checking values against an async schema, or between two chunks of a setMany, when close() is called settle as they would have',
     async (mode) => {
       const name = uniqueName();
       const indexedDB = new IDBFactory();
@@ -511,6 +511,8 @@ describe('close', () => {
         cache.set('track_metadata', 'a', 1),
         cache.setMany('track_metadata', [{ key: 'b', value: 2 }]),
         cache.get('track_metadata', 'bad'),
+        // Sent in chunks, with a yield between two of them (no schema here).
+        cache.setMany('album_year', Array.from({ length: SET_MANY_CHUNK + 1 }, (_, index) => ({ key: `y${index}`, value: index }))),
       ];
       const closing = cache.close();
       setTimeout(release, 0);
@@ -518,10 +520,12 @@ describe('close', () => {
         { status: 'fulfilled', value: undefined },
         { status: 'fulfilled', value: undefined },
         { status: 'fulfilled', value: undefined },
+        { status: 'fulfilled', value: undefined },
       ]);
       await closing;
       const { cache: reopened } = await openCache({ name, indexedDB });
       expect(await reopened.getMany('track_metadata', ['a', 'b', 'bad'])).toEqual([1, 2, undefined]);
+      expect((await reopened.stats()).types.album_year.entries).toBe(SET_MANY_CHUNK + 1);
     },
   );
 });
