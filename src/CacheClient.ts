@@ -111,7 +111,10 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   readonly #typeNames: readonly TypeName[];
   /** Concurrent gets of a type, read together. */
   readonly #reads: ReadBatcher;
-  /** Engine calls not settled yet: close() waits for them. */
+  /**
+   * Calls not settled yet, which close() waits for: engine calls, and each call of the cache whose engine
+   * calls come after an await (an async schema's check, a yield between two chunks) from the moment it is made.
+   */
   readonly #calls = new PendingCalls();
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -132,7 +135,11 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#reads = new ReadBatcher((type, keys, fingerprints) => this.#engine.getMany(type, keys, fingerprints));
   }
 
-  async get<T extends CacheType<N>>(type: T, key: string, options?: GetOptions): Promise<ValueOf<S, T> | undefined> {
+  get<T extends CacheType<N>>(type: T, key: string, options?: GetOptions): Promise<ValueOf<S, T> | undefined> {
+    return this.#calls.track(this.#get(type, key, options));
+  }
+
+  async #get<T extends CacheType<N>>(type: T, key: string, options?: GetOptions): Promise<ValueOf<S, T> | undefined> {
     this.#checkOpen();
     this.#known(type);
     parse(keySchema, key, 'invalid_argument', 'key');
@@ -142,7 +149,11 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     return checked?.value;
   }
 
-  async getMany<T extends CacheType<N>>(type: T, keys: readonly string[], options?: GetManyOptions): Promise<(ValueOf<S, T> | undefined)[]> {
+  getMany<T extends CacheType<N>>(type: T, keys: readonly string[], options?: GetManyOptions): Promise<(ValueOf<S, T> | undefined)[]> {
+    return this.#calls.track(this.#getMany(type, keys, options));
+  }
+
+  async #getMany<T extends CacheType<N>>(type: T, keys: readonly string[], options?: GetManyOptions): Promise<(ValueOf<S, T> | undefined)[]> {
     this.#checkOpen();
     this.#known(type);
     const args = parse(getManyArgsSchema, { keys, options }, 'invalid_argument', 'getMany arguments');
@@ -153,7 +164,11 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     return this.#read(type, args.keys, fingerprints);
   }
 
-  async set<T extends CacheType<N>>(type: T, key: string, value: ValueIn<S, T>, options?: SetOptions): Promise<void> {
+  set<T extends CacheType<N>>(type: T, key: string, value: ValueIn<S, T>, options?: SetOptions): Promise<void> {
+    return this.#calls.track(this.#set(type, key, value, options));
+  }
+
+  async #set<T extends CacheType<N>>(type: T, key: string, value: ValueIn<S, T>, options?: SetOptions): Promise<void> {
     this.#checkOpen();
     this.#known(type);
     parse(keySchema, key, 'invalid_argument', 'key');
@@ -163,11 +178,11 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     await this.#happened(type, (commitId) => this.#engine.setMany(type, [input], { commitId }));
   }
 
-  async setMany<T extends CacheType<N>>(
-    type: T,
-    entries: readonly SetManyEntry<ValueIn<S, T>>[],
-    options?: SetManyOptions,
-  ): Promise<void> {
+  setMany<T extends CacheType<N>>(type: T, entries: readonly SetManyEntry<ValueIn<S, T>>[], options?: SetManyOptions): Promise<void> {
+    return this.#calls.track(this.#setMany(type, entries, options));
+  }
+
+  async #setMany<T extends CacheType<N>>(type: T, entries: readonly SetManyEntry<ValueIn<S, T>>[], options?: SetManyOptions): Promise<void> {
     this.#checkOpen();
     this.#known(type);
     const { onProgress } = parse(setManyOptionsSchema, options ?? {}, 'invalid_argument', 'setMany options');
@@ -210,8 +225,6 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
         // a thousand entries as an import, in short transactions: see worker/importBatch.ts).
         try {
           for (let from = 0; from < entries.length; from += this.#chunk) {
-            // Closed between two chunks: rejected, and nothing written.
-            this.#checkOpen();
             const chunk = inputs(from);
             await this.#engine.stage(batch, isPromiseLike(chunk) ? await chunk : chunk);
             await yieldToEventLoop();
@@ -397,7 +410,11 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     return this.#engine.keys(type, prefix);
   }
 
-  async entries<T extends CacheType<N>>(type: T, options?: ListOptions): Promise<[string, ValueOf<S, T>][]> {
+  entries<T extends CacheType<N>>(type: T, options?: ListOptions): Promise<[string, ValueOf<S, T>][]> {
+    return this.#calls.track(this.#entries(type, options));
+  }
+
+  async #entries<T extends CacheType<N>>(type: T, options?: ListOptions): Promise<[string, ValueOf<S, T>][]> {
     this.#checkOpen();
     this.#known(type);
     const { prefix } = parse(listOptionsSchema, options ?? {}, 'invalid_argument', 'entries options');
@@ -497,8 +514,6 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
 
   async #shutDown(): Promise<void> {
     try {
-      // A get made just before close() reaches the engine at the end of this task (ReadBatcher).
-      await null;
       await this.#calls.settled();
       await this.#engine.close();
     } finally {
