@@ -289,3 +289,26 @@ describe('entries() finding a value its schema no longer accepts', () => {
     expect((await strict.stats()).types.album_year).toMatchObject({ corrupt: 1, entries: 1, hits: 0, misses: 0 });
   });
 });
+
+describe('a fetcher that throws what cannot be turned into a string', () => {
+  it('its callers get what it threw, and a tab waiting on it gets the failure: the fetcher runs once', async () => {
+    const locks = new SimLocks();
+    const [a, b] = await openTabs(2, locks);
+    const reply = gate<void>();
+    // A parsed JSON body thrown as is, say: an object whose toString is no function.
+    const thrown = JSON.parse('{"status": 503, "toString": "busy"}') as unknown;
+    const fetcher = vi.fn(async () => {
+      await reply.promise;
+      throw thrown;
+    });
+    const first = a!.resolve('album_year', 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const second = b!.resolve('album_year', 'k', fetcher);
+    await someoneWaits(locks);
+    reply.open();
+    expect(await rejection(first)).toBe(thrown);
+    expect(await rejection(second)).toBeInstanceOf(Error);
+    expect(fetcher).toHaveBeenCalledTimes(1);
+    expect(await b!.has('album_year', 'k')).toBe(false);
+  });
+});
