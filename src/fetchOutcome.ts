@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { CACHE_ERROR_CODES, CacheError } from './CacheError';
+import { reasonOf } from './describeValue';
 
 /** What the tab that fetched a key tells the tabs waiting on it, over the fetch channel. */
 // A plain union (two members): zod's discriminatedUnion would add most of a kilobyte to every app.
@@ -23,7 +24,8 @@ export type FetchOutcome = z.output<typeof fetchOutcomeSchema>;
 
 /** An error as it can cross tabs: a CacheError keeps its code; others their name and message. */
 export function describeError(error: unknown): Extract<FetchOutcome, { ok: false }>['error'] {
-  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  // Not String(): a thrown object without a usable toString makes it throw, and the waiting tabs would hear nothing.
+  if (!(error instanceof Error)) return { name: 'Error', message: reasonOf(error) };
   const code = (error as { code?: unknown }).code;
   const known = error.name === 'CacheError' && (CACHE_ERROR_CODES as readonly unknown[]).includes(code);
   return known ? { name: 'CacheError', message: error.message, code: code as CacheError['code'] } : { name: error.name, message: error.message };
