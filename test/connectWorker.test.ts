@@ -187,6 +187,29 @@ describe('connectWorker', () => {
     connection.terminate();
   });
 
+  it('a call made once the engine has opened sends its arguments as they were when it was made, not as the caller changed them right after', async () => {
+    const received: unknown[] = [];
+    const engine = {
+      setMany: async (_type: string, entries: { value: unknown }[]) => {
+        received.push(...entries.map(({ value }) => value));
+        return { stale: [], shared: false };
+      },
+    };
+    const worker = new WorkerWithHost({ open: async () => Comlink.proxy(engine), ping: async () => {} } as unknown as WorkerHost);
+    const cache = await createCache({ name: 'copies-open', worker: () => worker as unknown as Worker });
+    await cache.set('generic', 'first', 'the engine is open');
+    // Not awaited: the caller goes on with its values (a form's state, a list it builds) at once.
+    const value = { title: 'as given' };
+    const setting = cache.set('generic', 'k', value);
+    value.title = 'changed after';
+    const entries = [{ key: 'm', value: { n: 1 } }];
+    const many = cache.setMany('generic', entries);
+    entries[0]!.value.n = 2;
+    await Promise.all([setting, many]);
+    expect(received).toEqual(['the engine is open', { title: 'as given' }, { n: 1 }]);
+    worker.terminate();
+  });
+
   it('close() while the engine is still opening does not wait for the open: it resolves, and the worker is terminated', async () => {
     const worker = new WorkerWithHost({ open: never, ping: async () => {} });
     const cache = await createCache({ name: 'close-opening', worker: () => worker as unknown as Worker });
