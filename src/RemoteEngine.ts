@@ -48,6 +48,8 @@ export class RemoteEngine implements EngineApi {
   /** Reads the page answered itself, by type, not yet told to the worker: the keys it found, and how many it did not. */
   readonly #touched = new Map<TypeName, { hits: string[]; misses: number; recorded: Set<string> }>();
   #touchTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Calls waiting for a worker to start (see #run). */
+  #waiting = 0;
 
   private constructor(options: RemoteEngineOptions) {
     this.#options = options;
@@ -191,7 +193,17 @@ export class RemoteEngine implements EngineApi {
   }
 
   async #run<T>(run: (engine: EngineApi) => Promise<T>): Promise<T> {
-    const connection = await this.#current();
+    // The live worker is called at once, so that postMessage copies the arguments as the call is made (the
+    // caller may change them right after); behind the calls still waiting for a worker, in the order made.
+    let connection = this.#live;
+    if (!connection || this.#waiting) {
+      this.#waiting++;
+      try {
+        connection = await this.#current();
+      } finally {
+        this.#waiting--;
+      }
+    }
     // The reads the page answered itself go first: the worker's counts then follow the page's order.
     this.#sendTouched(connection);
     const watchdog = connection.probe && setTimeout(() => this.#probe(connection), PROBE_AFTER_MS);

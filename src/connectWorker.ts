@@ -109,20 +109,25 @@ export async function connectWorker(
   }
   started = true;
   // Each call goes to the engine once it is open, in the order made; close() does not wait for an open
-  // (the worker is terminated after). Made before it, a call's arguments are copied at once, as a message
-  // sent then would be: the caller may change them while the engine opens.
+  // (the worker is terminated after). A call's arguments are copied as it is made, as a message sent then
+  // would be: the caller may change them right after (by postMessage once the engine is open and no call
+  // made before waits for it; until then, here).
+  let waiting = 0;
   const engine = Object.fromEntries(
     ENGINE_METHODS.map((method) => [
       method,
       (...args: unknown[]) => {
         if (!remote && method === 'close') return Promise.resolve();
-        let sent = args;
+        const call = (open: EngineApi, sent: unknown[]) => (open[method] as (...args: unknown[]) => Promise<unknown>)(...sent);
+        let sent: unknown[];
         try {
-          if (!remote) sent = structuredClone(args);
+          if (remote && !waiting) return call(remote, args);
+          sent = structuredClone(args);
         } catch (error) {
           return Promise.reject(error);
         }
-        return opened.then((open) => (open[method] as (...args: unknown[]) => Promise<unknown>)(...sent));
+        waiting++;
+        return opened.then((open) => (waiting--, call(open, sent)));
       },
     ]),
   ) as unknown as EngineApi;
