@@ -2,7 +2,7 @@ import { IDBDatabase, IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { SET_MANY_CHUNK } from '../src/CacheClient';
-import { isCacheError, type Cache, type ContentType } from '../src/index';
+import { isCacheError, type Cache, type CacheChange, type ContentType } from '../src/index';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { openCache, rejection, uniqueName } from './support/openCache';
 
@@ -526,6 +526,27 @@ describe('close', () => {
       const { cache: reopened } = await openCache({ name, indexedDB });
       expect(await reopened.getMany('track_metadata', ['a', 'b', 'bad'])).toEqual([1, 2, undefined]);
       expect((await reopened.stats()).types.album_year.entries).toBe(SET_MANY_CHUNK + 1);
+    },
+  );
+  it.each(['in process', 'with a worker'] as const)(
+    '%s: the watchers hear the changes of calls made before close(), as its listeners hear their events',
+    async (mode) => {
+      const name = uniqueName();
+      const indexedDB = new IDBFactory();
+      const { cache } = mode === 'in process' ? await openCache({ name, indexedDB }) : await openRemoteCache({ name, indexedDB, now: Date.now });
+      await cache.set('track_metadata', 'old', 0, { trackId: 't1' });
+      const changes: CacheChange[] = [];
+      const heard: string[] = [];
+      cache.watch('track_metadata', null, (change) => void changes.push(change));
+      cache.on('*', (event) => void heard.push(event.eventType));
+      const calls = [cache.set('track_metadata', 'k', 1), cache.emit({ eventType: 'track_removed', trackId: 't1' })];
+      await cache.close();
+      await Promise.all(calls);
+      expect(heard).toEqual(['track_removed']);
+      expect(changes.map(({ kind, keys, source }) => ({ kind, keys, source }))).toEqual([
+        { kind: 'set', keys: ['k'], source: 'local' },
+        { kind: 'invalidate', keys: ['old'], source: 'local' },
+      ]);
     },
   );
 });
