@@ -458,8 +458,11 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
 
   /** Runs the watchers of changed entries (the engine calls this, once per task). */
   changed(changes: CacheChange[]): void {
-    if (this.#closed) return;
-    for (const change of changes) this.#watchers.run([change.type], change);
+    for (const change of changes) {
+      // Once closed, still those of this tab's calls made before close(), which settle as they would have (as
+      // their events reach the listeners); no more of the other tabs'.
+      if (!this.#closed || change.source === 'local') this.#watchers.run([change.type], change);
+    }
   }
 
   /** Counts an event for each type it invalidates (see `#eventsSeen`). */
