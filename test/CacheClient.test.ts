@@ -90,6 +90,27 @@ describe('getMany and setMany', () => {
     expect((await cache.stats()).types.track_metadata.entries).toBe(2400);
   });
 
+  it('an onProgress that rejects (an async one that throws) is reported to the logger like one that throws, not left unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const { cache, logger } = await openCache();
+      const failure = new Error('the progress bar is gone');
+      await cache.setMany('track_metadata', [{ key: 'k', value: 1 }], {
+        onProgress: async () => {
+          throw failure;
+        },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(unhandled).toEqual([]);
+      expect(logger.error).toHaveBeenCalledWith('Reprise: onProgress failed', failure);
+      expect(await cache.get('track_metadata', 'k')).toBe(1);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+
   it.each([10, SET_MANY_CHUNK * 2 + 7])('setMany of %i entries with one bad entry writes none', async (count) => {
     const { cache } = await openCache();
     const good = Array.from({ length: count }, (_, index) => ({ key: `k${index}`, value: index }));
