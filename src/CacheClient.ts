@@ -481,10 +481,13 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     const progress = this.#progress.get(batch);
     if (!progress || done <= progress.done) return;
     progress.done = done;
+    const failed = (error: unknown) => this.#logger.error('Reprise: onProgress failed', error);
     try {
-      progress.report(done, total);
+      // An async onProgress that throws rejects: reported as one that throws, not left unhandled.
+      const reported: unknown = progress.report(done, total);
+      if (isPromiseLike(reported)) Promise.resolve(reported).catch(failed);
     } catch (error) {
-      this.#logger.error('Reprise: onProgress failed', error);
+      failed(error);
     }
   }
 
