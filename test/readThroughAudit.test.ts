@@ -7,6 +7,7 @@ import type { CacheChange, ContentType, FetcherContext, Schemas } from '../src/i
 import { SimLocks } from './simulation/SimLocks';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
+import { openRemoteCache } from './support/inProcessWorkers';
 
 const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
 
@@ -168,6 +169,26 @@ describe('a caller that aborts while its cache read is on its way', () => {
     expect((await rejection(call)).code).toBe('aborted');
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(signals.every((signal) => signal.aborted)).toBe(true);
+  });
+});
+
+describe('a caller that aborts after its fetch started, before the fetcher is called', () => {
+  it.each(['album_year', 'generic'] as const)('%s: rejects with aborted, and the fetcher is never called (nobody waits for it): nothing is stored', async (type) => {
+    const leaving = new AbortController();
+    const { cache } = await openRemoteCache({
+      name: uniqueName(),
+      indexedDB: new IDBFactory(),
+      now: Date.now,
+      // The caller leaves while the fetch takes its mark (the guard against stale write-back), before the fetcher runs.
+      beforeCall: (method) => {
+        if (method === 'mark') leaving.abort();
+      },
+    });
+    const fetcher = vi.fn(() => 'nobody asked');
+    expect((await rejection(cache.getOrSet(type, 'k', fetcher, { signal: leaving.signal }))).code).toBe('aborted');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(fetcher).not.toHaveBeenCalled();
+    expect(await cache.has(type, 'k')).toBe(false);
   });
 });
 
