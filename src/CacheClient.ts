@@ -369,6 +369,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   ): Promise<Led<ValueOf<S, T>>> {
     // Taken before the fetch: a value an event made stale while it was fetched is returned, not stored.
     const since = await this.#engine.mark(type);
+    // Every caller left meanwhile (the reason says how): nobody waits for what the fetcher would bring.
+    if (signal.aborted) throw signal.reason;
     let store = true;
     const value = await fetcher({ signal, stale, skipStore: () => void (store = false) });
     const checked = this.#toInput(type, { ...options, key, value }, 'fetched value');
