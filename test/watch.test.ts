@@ -174,6 +174,28 @@ describe('watchers in other tabs', () => {
     await b.close();
   });
 
+  it('hear what another tab did while this tab’s worker still opened its engine in the order it was done: an event, then a write of the key it removed', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: a } = await openCache({ name, indexedDB });
+    await a.set('track_metadata', 'song', 1, { trackId: 't1' });
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { cache: b } = await openRemoteCache({ name, indexedDB, opening: () => held, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
+    const key = watcher();
+    b.watch('track_metadata', 'song', key.listener);
+    await a.emit({ eventType: 'track_removed', trackId: 't1' });
+    await a.set('track_metadata', 'song', 2, { trackId: 't1' });
+    await settle();
+    release();
+    await vi.waitFor(() => expect(key.seen).toHaveLength(2));
+    await settle();
+    // The last change heard is the last one made: the entry is there.
+    expect(key.seen.map(({ kind }) => kind)).toEqual(['invalidate', 'set']);
+    expect(await b.get('track_metadata', 'song')).toBe(2);
+    await b.close();
+  });
+
   it('are told of a change logged before this tab read where it starts whose message came after; its memory tier keeps what it wrote since', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
