@@ -86,6 +86,11 @@ export class TabSync {
   #first: SharedChange | null | undefined;
   /** Where the dead engine this one replaces had applied the log to (see start). */
   #since: LogPlace | null = null;
+  /**
+   * Other tabs' changes of shared data heard and not told yet (see #hint), each with the first logged
+   * change heard after it: a catch-up tells it before that change, which was made after it.
+   */
+  #hints: { changes: SharedCacheChange[]; before: LogPlace | null }[] = [];
 
   constructor(options: TabSyncOptions) {
     this.#options = options;
@@ -264,7 +269,7 @@ export class TabSync {
       return;
     }
     if (message.kind === 'changed') {
-      if (message.origin !== this.#options.tabId) this.#options.changed(message.changes);
+      if (message.origin !== this.#options.tabId) this.#hint(message.changes);
       return;
     }
     if (message.kind === 'hello') {
@@ -283,9 +288,25 @@ export class TabSync {
       return;
     }
     const shared = fromMessage(message);
+    if (shared.seq !== null) for (const hint of this.#hints) hint.before ??= { epoch: shared.epoch!, seq: shared.seq };
     if (this.#first === null && shared.seq !== null) this.#first = shared;
     this.#enqueue(() => this.#take(shared));
     if (message.seq !== null) this.#heardLogger();
+  }
+
+  /**
+   * Another tab changed entries of shared data: told in the order heard among its events, which wait in
+   * the queue (for a catch-up, or while this tab starts), so that a watcher hears last what was done last.
+   */
+  #hint(changes: SharedCacheChange[]): void {
+    const hint = { changes, before: null };
+    this.#hints.push(hint);
+    this.#enqueue(async () => this.#tellHints(this.#hints.indexOf(hint) + 1));
+  }
+
+  /** Tells the first `count` hints not told yet. */
+  #tellHints(count: number): void {
+    for (const { changes } of this.#hints.splice(0, count)) this.#options.changed(changes);
   }
 
   #hello(): void {
@@ -368,6 +389,8 @@ export class TabSync {
     }
     if (tail.trimmedThrough > position.seq) await this.#options.forgetUnseen();
     for (const record of tail.changes) {
+      // Changes heard before this one's message was are older: told first.
+      this.#tellHints(this.#hints.findLastIndex(({ before }) => before?.epoch === position.epoch && before.seq <= record.seq) + 1);
       position.seq = record.seq;
       if (record.origin === this.#options.tabId || (record.id !== undefined && this.#applied.has(record.id)) || this.#appliedUnlogged(record.id)) continue;
       if (record.id !== undefined) this.#remember(record.id);
