@@ -249,6 +249,22 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(await b.getMany('generic', ['x', 'y'])).toEqual([undefined, 2]);
   });
 
+  it('a tab that silently lost an event’s message, then emits one of its own, hears the older event first (default config: no memory type replays on reads)', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: a } = await engineTab({ name, indexedDB });
+    const lossy = lossyChannel(name);
+    const { cache: b } = await engineTab({ name, indexedDB, openChannel: lossy.open });
+    const heard: string[] = [];
+    b.on('*', (event, { source }) => void heard.push(`${source} ${event.eventType}`));
+    lossy.lose = true;
+    await a.emit({ eventType: 'track_removed', trackId: 't1' });
+    // Logged before b's own event was emitted: it is older, for b's listeners as for every other tab's.
+    await b.emit({ eventType: 'track_added', trackId: 't1' });
+    await vi.waitFor(() => expect(heard).toHaveLength(2));
+    expect(heard).toEqual(['remote track_removed', 'local track_added']);
+  });
+
   it('an event this tab had not heard of yet does not remove what it writes after the event (memory tier)', async () => {
     const { a, b, lossy } = await withLossyTab();
     lossy.lose = true;
