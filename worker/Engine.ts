@@ -421,9 +421,10 @@ export class Engine implements EngineApi {
 
   async #emit(event: CacheEvent, once?: Once): Promise<{ shared: SharedChange; report: EmitReport }> {
     await this.#ready();
-    // What other tabs logged before this event applies first: it is older (in the log, for the listeners too),
-    // and what it removed from the memory tier is not this event's to count.
-    await this.#currentAll();
+    // What other tabs logged before this event applies first, whatever the config: it is older (in the log,
+    // for the listeners too, which hear it before this one), and what it removed from the memory tier is
+    // not this event's to count.
+    await this.#replay();
     const { shared, removed: persistent } = await this.#applyShared({ kind: 'event', event }, invalidationTargets(this.#config, event), once);
     const local = await this.#invalidateMemory(event);
     const { counts, keys } = overlaid(persistent, local);
@@ -576,11 +577,6 @@ export class Engine implements EngineApi {
    */
   async #current(type: TypeName): Promise<void> {
     if (this.#replaysFor(type)) await this.#replay();
-  }
-
-  /** #current for the types of this config: the log is replayed once if any type needs it. */
-  async #currentAll(): Promise<void> {
-    if (this.#config.types.some((type) => this.#replaysFor(type))) await this.#replay();
   }
 
   /** Whether reads of `type` replay the log first (see #current). */
