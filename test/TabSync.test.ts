@@ -86,6 +86,24 @@ describe('events across tabs', () => {
     expect(seen).toEqual([]);
   });
 
+  it('drops and counts a message naming a content type no tab can have ("constructor", which config rejects), also in a tab without IndexedDB that applies messages as they come', async () => {
+    const name = uniqueName();
+    const { cache: b, logger } = await openTab(name, brokenFactory());
+    await b.set('generic', 'kept', 1);
+    logger.error.mockClear();
+    const { seen, listener } = recorder();
+    b.on('*', listener);
+    const channel = new BroadcastChannel(name);
+    const event = { v: CHANNEL_VERSION, kind: 'event', origin: 'x', id: 'forged', epoch: null, seq: null, event: { eventType: 'manual_invalidation' } };
+    channel.postMessage({ ...event, invalidated: { constructor: 1 } });
+    channel.postMessage({ ...event, id: 'forged-keys', invalidated: {}, removed: { constructor: ['k'] } });
+    channel.close();
+    await vi.waitFor(async () => expect((await b.stats()).droppedMessages).toBe(2));
+    expect(seen).toEqual([]);
+    expect(logger.error).not.toHaveBeenCalled();
+    expect(await b.get('generic', 'kept')).toBe(1);
+  });
+
   it('a tab that missed messages replays them from the log before it answers', async () => {
     const { a, b, engineB } = await twoTabs();
     await b.set('generic', 'x', 1, { trackId: 't1' });
