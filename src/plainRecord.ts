@@ -23,11 +23,14 @@ export const plainRecord = () =>
 
 /**
  * A record per content type, as other tabs send them: a plain object whose keys are well-formed type
- * names (another tab may know types this one does not) and whose values pass `valid`. Valid or not, no
- * more: a malformed message is dropped whole.
+ * names (another tab may know types this one does not; none is a name every object has, which no config
+ * admits and which a lookup of an absent type would find) and whose values pass `valid`. Valid or not,
+ * no more: a malformed message is dropped whole.
  */
 const byType = <T>(valid: (value: unknown) => boolean) =>
-  z.custom<Record<string, T>>((value) => isPlainObject(value) && Object.entries(value).every(([type, entry]) => CUSTOM_TYPE_NAME.test(type) && valid(entry)));
+  z.custom<Record<string, T>>(
+    (value) => isPlainObject(value) && Object.entries(value).every(([type, entry]) => CUSTOM_TYPE_NAME.test(type) && !(type in Object.prototype) && valid(entry)),
+  );
 
 /** Counts per content type (what a change removed). */
 export const countsByType = () => byType<number>((count) => Number.isSafeInteger(count) && (count as number) >= 0);
