@@ -3,6 +3,7 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { type CacheEvent, type EventContext } from '../src/index';
+import { EventLog } from '../worker/EventLog';
 import { IdbStore } from '../worker/IdbStore';
 import { CHANNEL_VERSION, type OpenTabChannel } from '../src/TabChannel';
 import { brokenFactory, deleteUnderTabs, failCommit, failRequest, tabFactory } from './support/faultyIndexedDB';
@@ -60,6 +61,39 @@ describe('events across tabs', () => {
     expect(await b.get('track_metadata', 'shared')).toBeUndefined();
     expect(await b.getMany('generic', ['mine', 'other'])).toEqual([undefined, 'b']);
     expect((await b.stats()).types.generic.invalidations).toBe(1);
+  });
+
+  it('an event another tab logs while this tab logs its own is older: this tab hears it first, in the log’s order, as every other tab does', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    // Another tab logging an event right as this one logs its own (read from the clock for its record),
+    // after this one has replayed the log: its transaction is made first, so its record comes first.
+    let logAnother: (() => void) | undefined;
+    const now = () => {
+      logAnother?.();
+      logAnother = undefined;
+      return Date.now();
+    };
+    const { cache: a } = await engineTab({ name, indexedDB, engine: { now } });
+    const { cache: c } = await openTab(name, indexedDB);
+    const raw = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const heard = { a: [] as string[], c: [] as string[] };
+    a.on('*', (event, { source }) => void heard.a.push(`${source} ${event.eventType}`));
+    c.on('*', (event) => void heard.c.push(event.eventType));
+    logAnother = () => {
+      const tx = raw.transaction(['events'], 'readwrite');
+      EventLog.append(tx, { id: 'another', origin: 'another tab', at: Date.now(), event: { eventType: 'track_added', trackId: 't0' }, invalidated: {} });
+    };
+    await a.emit({ eventType: 'track_removed', trackId: 't1' });
+    await vi.waitFor(() => expect(heard.c).toHaveLength(2));
+    await vi.waitFor(() => expect(heard.a).toHaveLength(2));
+    expect(heard.c).toEqual(['track_added', 'track_removed']);
+    expect(heard.a).toEqual(['remote track_added', 'local track_removed']);
+    raw.close();
   });
 
   it('a tab does not hear its own events as remote', async () => {
