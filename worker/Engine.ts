@@ -421,11 +421,11 @@ export class Engine implements EngineApi {
 
   async #emit(event: CacheEvent, once?: Once): Promise<{ shared: SharedChange; report: EmitReport }> {
     await this.#ready();
-    // What other tabs logged before this event applies first, whatever the config: it is older (in the log,
-    // for the listeners too, which hear it before this one), and what it removed from the memory tier is
-    // not this event's to count.
-    await this.#replay();
     const { shared, removed: persistent } = await this.#applyShared({ kind: 'event', event }, invalidationTargets(this.#config, event), once);
+    // What other tabs logged before this event (until its own record: a tab may log one meanwhile) applies
+    // first, whatever the config: it is older, for the listeners too, which hear it before this one, and
+    // what it removed from the memory tier is not this event's to count.
+    if (shared.seq !== null) await this.#sync.before({ epoch: shared.epoch, seq: shared.seq });
     const local = await this.#invalidateMemory(event);
     const { counts, keys } = overlaid(persistent, local);
     this.#countInvalidations(counts);

@@ -199,6 +199,20 @@ export class TabSync {
     if (replay.failed) throw replay.failed.error;
   }
 
+  /**
+   * Applies the changes logged before `place` (where this tab just logged one of its own) that this tab
+   * has not: they are older, so its listeners hear them first, and what they removed from the memory tier
+   * is not this tab's change to count. Not later ones: those come after it. A failed read leaves them to
+   * the catch-up that `publish` starts.
+   */
+  async before({ epoch, seq }: LogPlace): Promise<void> {
+    await this.settled;
+    const position = this.#position;
+    if (!position || position.epoch !== epoch || position.seq >= seq - 1) return;
+    this.#enqueue(() => this.#catchUp(seq - 1));
+    await this.settled;
+  }
+
   /** The page is being frozen: stop listening; `resume` replays what was missed. */
   suspend(): void {
     this.#channel?.close();
@@ -369,7 +383,8 @@ export class TabSync {
     return true;
   }
 
-  async #catchUp(): Promise<void> {
+  /** Applies what was logged after this tab's position, up to `through` (everything by default). */
+  async #catchUp(through = Infinity): Promise<void> {
     const log = this.#options.log();
     if (!log) return;
     if (!this.#position) {
@@ -389,6 +404,7 @@ export class TabSync {
     }
     if (tail.trimmedThrough > position.seq) await this.#options.forgetUnseen();
     for (const record of tail.changes) {
+      if (record.seq > through) return;
       // Changes heard before this one's message was are older: told first.
       this.#tellHints(this.#hints.findLastIndex(({ before }) => before?.epoch === position.epoch && before.seq <= record.seq) + 1);
       position.seq = record.seq;
