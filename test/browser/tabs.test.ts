@@ -58,6 +58,22 @@ describe('three tabs', () => {
     expect([...writer!.errors, ...reader!.errors]).toEqual([]);
   });
 
+  it('two of them emitting at once: every tab hears the events in one order, the log’s (each its own among the others’)', async () => {
+    const name = uniqueName('tabs-order');
+    const tabs = [await openTab(browser, name), await openTab(browser, name), await openTab(browser, name)];
+    const emit = (index: number, prefix: string) =>
+      tabs[index]!.page.evaluate(async (prefix) => {
+        for (let round = 0; round < 40; round++) await window.tab.cache!.emit({ eventType: 'track_modified', trackId: `${prefix}${round}` });
+      }, prefix);
+    await Promise.all([emit(0, 'a'), emit(1, 'b')]);
+    for (const { page } of tabs) await waitForEvents(page, 80);
+    const orders = await Promise.all(tabs.map(({ page }) => page.evaluate(() => window.tab.events.map(({ event }) => event.trackId))));
+    // The third tab only listens: it hears them in the log's order.
+    expect(orders[0]).toEqual(orders[2]);
+    expect(orders[1]).toEqual(orders[2]);
+    expect(tabs.flatMap(({ errors }) => errors)).toEqual([]);
+  });
+
   it('after 200 random events and writes spread over the tabs, every tab answers the same for every key', async () => {
     const name = uniqueName('tabs');
     const tabs = [await openTab(browser, name), await openTab(browser, name), await openTab(browser, name)];
