@@ -87,10 +87,10 @@ export class TabSync {
   /** Where the dead engine this one replaces had applied the log to (see start). */
   #since: LogPlace | null = null;
   /**
-   * Other tabs' changes of shared data heard and not told yet (see #hint), each with the first logged
+   * Other tabs' changes of shared data heard and not told yet (see #receive), each with the first logged
    * change heard after it: a catch-up tells it before that change, which was made after it.
    */
-  #hints: { changes: SharedCacheChange[]; before: LogPlace | null }[] = [];
+  #hints: { changes: SharedCacheChange[]; before: SharedChange | null }[] = [];
 
   constructor(options: TabSyncOptions) {
     this.#options = options;
@@ -205,12 +205,11 @@ export class TabSync {
    * is not this tab's change to count. Not later ones: those come after it. A failed read leaves them to
    * the catch-up that `publish` starts.
    */
-  async before({ epoch, seq }: LogPlace): Promise<void> {
-    await this.settled;
-    const position = this.#position;
-    if (!position || position.epoch !== epoch || position.seq >= seq - 1) return;
-    this.#enqueue(() => this.#catchUp(seq - 1));
-    await this.settled;
+  before({ epoch, seq }: LogPlace): Promise<void> {
+    this.#enqueue(async () => {
+      if (this.#position?.epoch === epoch && this.#position.seq < seq - 1) await this.#catchUp(seq - 1);
+    });
+    return this.settled;
   }
 
   /** The page is being frozen: stop listening; `resume` replays what was missed. */
@@ -283,7 +282,13 @@ export class TabSync {
       return;
     }
     if (message.kind === 'changed') {
-      if (message.origin !== this.#options.tabId) this.#hint(message.changes);
+      // Told in the order heard among the events, which wait in the queue (for a catch-up, or while this tab
+      // starts): a watcher hears last what was done last.
+      if (message.origin !== this.#options.tabId) {
+        const hint = { changes: message.changes, before: null };
+        this.#hints.push(hint);
+        this.#enqueue(async () => this.#tellHints(this.#hints.indexOf(hint) + 1));
+      }
       return;
     }
     if (message.kind === 'hello') {
@@ -302,20 +307,10 @@ export class TabSync {
       return;
     }
     const shared = fromMessage(message);
-    if (shared.seq !== null) for (const hint of this.#hints) hint.before ??= { epoch: shared.epoch!, seq: shared.seq };
+    if (shared.seq !== null) for (const hint of this.#hints) hint.before ??= shared;
     if (this.#first === null && shared.seq !== null) this.#first = shared;
     this.#enqueue(() => this.#take(shared));
     if (message.seq !== null) this.#heardLogger();
-  }
-
-  /**
-   * Another tab changed entries of shared data: told in the order heard among its events, which wait in
-   * the queue (for a catch-up, or while this tab starts), so that a watcher hears last what was done last.
-   */
-  #hint(changes: SharedCacheChange[]): void {
-    const hint = { changes, before: null };
-    this.#hints.push(hint);
-    this.#enqueue(async () => this.#tellHints(this.#hints.indexOf(hint) + 1));
   }
 
   /** Tells the first `count` hints not told yet. */
@@ -406,7 +401,7 @@ export class TabSync {
     for (const record of tail.changes) {
       if (record.seq > through) return;
       // Changes heard before this one's message was are older: told first.
-      this.#tellHints(this.#hints.findLastIndex(({ before }) => before?.epoch === position.epoch && before.seq <= record.seq) + 1);
+      this.#tellHints(this.#hints.findLastIndex(({ before }) => before?.epoch === position.epoch && before.seq! <= record.seq) + 1);
       position.seq = record.seq;
       if (record.origin === this.#options.tabId || (record.id !== undefined && this.#applied.has(record.id)) || this.#appliedUnlogged(record.id)) continue;
       if (record.id !== undefined) this.#remember(record.id);
