@@ -460,6 +460,39 @@ describe('bad input: a CacheError with a code, and nothing written', () => {
   });
 });
 
+describe.each(['in process', 'with a worker'] as const)('%s: calls made one after another, without awaiting each, apply in the order made', (mode) => {
+  async function opened() {
+    const [name, indexedDB] = [uniqueName(), new IDBFactory()];
+    const { cache } = mode === 'in process' ? await openCache({ name, indexedDB }) : await openRemoteCache({ name, indexedDB, now: Date.now });
+    // Opened and used once: the calls below find the engine ready.
+    await cache.set('track_metadata', 'warm', 0);
+    return cache;
+  }
+
+  it('a set, then an event removing its track: the entry is gone', async () => {
+    const cache = await opened();
+    const calls = [cache.set('track_metadata', 'k', 1, { trackId: 't1' }), cache.emit({ eventType: 'track_removed', trackId: 't1' })];
+    const [, report] = await Promise.all(calls);
+    expect(report).toMatchObject({ invalidated: { track_metadata: 1 } });
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+  });
+
+  it('an event, then a set of its track: the entry set stays', async () => {
+    const cache = await opened();
+    await cache.set('track_metadata', 'k', 0, { trackId: 't1' });
+    await Promise.all([cache.emit({ eventType: 'track_removed', trackId: 't1' }), cache.set('track_metadata', 'k', 1, { trackId: 't1' })]);
+    expect(await cache.get('track_metadata', 'k')).toBe(1);
+  });
+
+  it.each(['track_metadata', 'generic'] as const)('%s: a set then a delete of its key, a set then a clear: nothing left; a delete then a set: the value', async (type) => {
+    const cache = await opened();
+    expect(await Promise.all([cache.set(type, 'a', 1), cache.delete(type, 'a')])).toEqual([undefined, true]);
+    await Promise.all([cache.set(type, 'b', 1), cache.clear(type)]);
+    await Promise.all([cache.delete(type, 'c'), cache.set(type, 'c', 3)]);
+    expect(await cache.getMany(type, ['a', 'b', 'c'])).toEqual([undefined, undefined, 3]);
+  });
+});
+
 describe('close', () => {
   it('later calls reject with closed; closing twice is fine', async () => {
     const { cache } = await openCache();
