@@ -26,6 +26,19 @@ export class ChangesInFlight {
     return change;
   }
 
+  /**
+   * Starts a change of `types` once every change of them on their way now has settled, so that one
+   * engine's changes of a type apply in the order they arrived (a `set` then a `delete` of its key, not
+   * made in turn, leave no entry): how many steps each takes before its transaction must not decide.
+   * Tracked unless it is an import (see above); an import too starts after those before it.
+   */
+  inTurn<T>(types: Iterable<TypeName>, start: () => Promise<T>, tracked = true): Promise<T> {
+    const mine = new Set(types);
+    const earlier = [...mine].flatMap((type) => [...(this.#byType.get(type) ?? [])]);
+    const change = earlier.length ? Promise.allSettled(earlier).then(start) : start();
+    return tracked ? this.track(mine, change) : change;
+  }
+
   /** Settles once the changes of `type` on their way now have (undefined when there are none). */
   before(type: TypeName): Promise<unknown> | undefined {
     const changes = this.#byType.get(type);

@@ -228,11 +228,10 @@ export class Engine implements EngineApi {
   }
 
   setMany(type: TypeName, inputs: EntryInput[], options: SetManyOptions = {}): Promise<Written> {
-    const write = this.#setMany(type, inputs, options);
     // As IdbStore.write will decide, on each key once (#setMany keeps the last of several entries with one key).
     const { importChunk } = this.#options;
     const imports = IdbStore.imports(inputs.length, options.since !== undefined, importChunk) && IdbStore.imports(new Set(inputs.map((input) => input.key)).size, false, importChunk);
-    return imports ? write : this.#inFlight.track([type], write);
+    return this.#inFlight.inTurn([type], () => this.#setMany(type, inputs, options), !imports);
   }
 
   async #setMany(type: TypeName, inputs: EntryInput[], { batch, since, commitId }: SetManyOptions): Promise<Written> {
@@ -360,7 +359,7 @@ export class Engine implements EngineApi {
   }
 
   deleteMany(type: TypeName, keys: string[], once?: Once): Promise<number> {
-    return this.#inFlight.track([type], this.#deleteMany(type, keys, once));
+    return this.#inFlight.inTurn([type], () => this.#deleteMany(type, keys, once));
   }
 
   async #deleteMany(type: TypeName, keys: string[], once?: Once): Promise<number> {
@@ -397,7 +396,7 @@ export class Engine implements EngineApi {
   /** Clears the types in IndexedDB and logs it, then in this tab's memory tier, then tells the other tabs (which clear theirs). */
   async clear(type?: TypeName, once?: Once): Promise<void> {
     const types = type ? [type] : [...this.#config.types];
-    const applied = this.#inFlight.track(types, this.#clear(types, once));
+    const applied = this.#inFlight.inTurn(types, () => this.#clear(types, once));
     // Reads made after it wait for it to be applied here, not for another tab to log it (see TabSync.publish).
     await this.#sync.publish(await applied);
   }
@@ -413,7 +412,7 @@ export class Engine implements EngineApi {
 
   /** Invalidates IndexedDB and logs the event in one transaction, then this tab's memory tier, then tells the other tabs. */
   async emit(event: CacheEvent, once?: Once): Promise<EmitReport> {
-    const applied = this.#inFlight.track(affectedTypes(this.#config, event), this.#emit(event, once));
+    const applied = this.#inFlight.inTurn(affectedTypes(this.#config, event), () => this.#emit(event, once));
     const { shared, report } = await applied;
     await this.#sync.publish(shared);
     return report;
@@ -473,7 +472,7 @@ export class Engine implements EngineApi {
   }
 
   discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[], counted = true): Promise<void> {
-    return this.#inFlight.track([type], this.#discardCorrupt(type, found, counted));
+    return this.#inFlight.inTurn([type], () => this.#discardCorrupt(type, found, counted));
   }
 
   async #discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[], counted: boolean): Promise<void> {
