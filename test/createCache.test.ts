@@ -127,6 +127,23 @@ describe('options that cannot apply are errors, not silence', () => {
     }
   });
 
+  it('in an opaque origin (a sandboxed iframe), whose Web Locks refuse every request, getOrSet works without them: no raw SecurityError', async () => {
+    const refuse = () => Promise.reject(new DOMException("Failed to execute 'request' on 'LockManager': Access to the Locks API is denied in this context.", 'SecurityError'));
+    const request = vi.fn(refuse);
+    vi.stubGlobal('navigator', { locks: { request, query: refuse } });
+    vi.stubGlobal('origin', 'null');
+    try {
+      const cache = await createCache({ worker: false, indexedDB: new IDBFactory(), name: uniqueName() });
+      expect(await cache.getOrSet('album_year', 'y', async () => 1999)).toBe(1999);
+      expect(await cache.getOrSet('generic', 'k', async () => 1)).toBe(1);
+      expect(await cache.get('album_year', 'y')).toBe(1999);
+      expect(request).not.toHaveBeenCalled();
+      await cache.close();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('persist: true where there is no navigator.storage.persist says so through the logger', async () => {
     const logger = { error: vi.fn() };
     await createCache({ worker: false, indexedDB: new IDBFactory(), persist: true, logger, name: uniqueName() });
