@@ -2,6 +2,7 @@ import * as Comlink from 'comlink';
 import { CacheError, isCacheError } from './CacheError';
 import { registerCacheErrorTransfer } from './cacheErrorTransfer';
 import { channelRelay } from './channelRelay';
+import { locksHere } from './locksHere';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { randomId } from './randomId';
 import { ENGINE_METHODS, WORKER_LOADED, type ClientCallbacks, type RelayedMessage, type EngineApi, type EngineConnection, type StorageKind, type WorkerHost, type WorkerOpenOptions } from './protocol';
@@ -67,7 +68,7 @@ export async function connectWorker(
     fail(new CacheError('worker_failed', 'The cache worker was terminated'));
   };
   died.catch(() => worker.terminate());
-  const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
+  const locks = locksHere();
   const lock = locks ? `reprise:${open.name}:worker:${randomId()}` : null;
   // Closed with the worker (what it posted before still goes out): a new worker gets a relay of its own.
   const relay = openChannel && channelRelay(openChannel, kept);

@@ -5,6 +5,7 @@ import { CacheError } from './CacheError';
 import { checkedChannel } from './checkedChannel';
 import { ChannelLocks } from './ChannelLocks';
 import { FetchLocks } from './FetchLocks';
+import { locksHere } from './locksHere';
 import type { CacheConfigOf, ValidConfig } from './configSchema';
 import type { Logger } from './Logger';
 import { parse } from './parse';
@@ -120,7 +121,7 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
       logger,
       client: callbacks,
       openChannel,
-      locks: typeof navigator === 'undefined' ? undefined : navigator.locks,
+      locks: locksHere(),
     });
   } else {
     // Written out in full so that Vite (and the app's bundler) sees the worker and emits it.
@@ -158,7 +159,7 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
   const fetchLocks = new FetchLocks({
     name: shared,
     // Without Web Locks (plain http, Node), locks over a channel of their own (see ChannelLocks).
-    locks: (typeof navigator === 'undefined' ? undefined : navigator.locks) ?? (lockChannel && new ChannelLocks(lockChannel)),
+    locks: locksHere() ?? (lockChannel && new ChannelLocks(lockChannel)),
     openChannel: channel('fetch'),
   });
   client = new CacheClient<S, LiteralNames<N>>(engine, { schemas: options.schemas, types, logger, onClose: () => onClose.forEach((stop) => stop()), fetchLocks });

@@ -5,6 +5,7 @@ import * as Comlink from 'comlink';
 import { registerCacheErrorTransfer } from '../src/cacheErrorTransfer';
 import { WORKER_LOADED, type ClientCallbacks, type WorkerHost } from '../src/protocol';
 import { indexedDBHere } from '../src/indexedDBHere';
+import { locksHere } from '../src/locksHere';
 import { Engine } from './Engine';
 import { relayedChannel } from './relayedChannel';
 import { remoteLogger } from './remoteLogger';
@@ -14,18 +15,20 @@ postMessage(WORKER_LOADED);
 registerCacheErrorTransfer();
 
 /** Takes the lock and keeps it until this worker dies, which is when the main thread's request for it is granted. */
-function holdUntilDeath(lock: string): Promise<void> {
+function holdUntilDeath(locks: LockManager, lock: string): Promise<void> {
   return new Promise((held) => {
-    void navigator.locks.request(lock, () => {
+    void locks.request(lock, () => {
       held();
       return new Promise<never>(() => {});
     });
   });
 }
 
+const locks = locksHere();
+
 const host: WorkerHost = {
   async open({ name, config, lock, relay, tab }, remoteClient) {
-    if (lock && typeof navigator.locks !== 'undefined') await holdUntilDeath(lock);
+    if (lock && locks) await holdUntilDeath(locks, lock);
     // Each of Comlink's proxies made once and kept (see src/connectWorker.ts): no release message later.
     const client: ClientCallbacks = {
       remoteEvent: remoteClient.remoteEvent,
@@ -45,7 +48,7 @@ const host: WorkerHost = {
       logger: remoteLogger(client.log),
       // Through the page, which checks every message (see src/channelRelay.ts).
       openChannel: relay ? relayedChannel(relay) : undefined,
-      locks: typeof navigator.locks === 'undefined' ? undefined : navigator.locks,
+      locks,
       tab,
     });
     return Comlink.proxy(engine);
