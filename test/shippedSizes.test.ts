@@ -41,9 +41,15 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * reached as z.core.util.isPlainObject, it made Parcel 2 ship all of z.core): 1.4764; 1.48 until a value
  * whose getter throws was told apart as not_cloneable (on the page and in the worker) and the review of
  * those fixes (close() reaching every background refresh, deleteMany's retry count): 1.4833; one
- * reasonOf for thrown values, which brings describeValue into the worker: 1.4844.)
+ * reasonOf for thrown values, which brings describeValue into the worker: 1.4844; 1.49 until the fixes of
+ * four audits — the storage core (evictions that skip entries used since their plan, room made after an
+ * import whose worker died, import counts), the page (close() and calls made before it, values sent as
+ * the call is made), cross-tab order (change hints behind older events, an emit after what other tabs
+ * logged before it), the original tool's services (times of use that never repeat, Python's str() of
+ * small floats) — and Web Locks only where usable and one tab's changes of a type in the order made:
+ * 0.6 kB, 1.5054.)
  */
-const REACHED_RATIO = 1.49;
+const REACHED_RATIO = 1.51;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
