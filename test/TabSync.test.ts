@@ -3,6 +3,7 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { type CacheEvent, type EventContext } from '../src/index';
+import { openRemoteCache } from './support/inProcessWorkers';
 import { EventLog } from '../worker/EventLog';
 import { IdbStore } from '../worker/IdbStore';
 import { CHANNEL_VERSION, type OpenTabChannel } from '../src/TabChannel';
@@ -93,6 +94,34 @@ describe('events across tabs', () => {
     await vi.waitFor(() => expect(heard.a).toHaveLength(2));
     expect(heard.c).toEqual(['track_added', 'track_removed']);
     expect(heard.a).toEqual(['remote track_added', 'local track_removed']);
+    raw.close();
+  });
+
+  it('with its engine in a worker, whose report of another tab’s event travels on a port of its own: the page hears that older event first too', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    let logAnother: (() => void) | undefined;
+    const now = () => {
+      logAnother?.();
+      logAnother = undefined;
+      return Date.now();
+    };
+    // The emit's answer comes back first unless the worker waits for the page to have heard the other event.
+    const { cache: a } = await openRemoteCache({ name, indexedDB, engine: { now }, remoteEventDelayMs: 30 });
+    const raw = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const heard: string[] = [];
+    a.on('*', (event, { source }) => void heard.push(`${source} ${event.eventType}`));
+    logAnother = () => {
+      const tx = raw.transaction(['events'], 'readwrite');
+      EventLog.append(tx, { id: 'another', origin: 'another tab', at: Date.now(), event: { eventType: 'track_added', trackId: 't0' }, invalidated: {} });
+    };
+    await a.emit({ eventType: 'track_removed', trackId: 't1' });
+    await vi.waitFor(() => expect(heard).toHaveLength(2));
+    expect(heard).toEqual(['remote track_added', 'local track_removed']);
     raw.close();
   });
 

@@ -37,6 +37,8 @@ export interface InProcessWorkersOptions {
    * travels on a port of its own, in no set order with the answers to calls).
    */
   storageDelayMs?: number;
+  /** The page hears another tab's event this many milliseconds after the worker tells it (on that port too). */
+  remoteEventDelayMs?: number;
   /** Called when a worker has started. */
   onStart?: (worker: InProcessWorker) => void;
   /** Called when a worker is killed, to end what a real dead worker could no longer do (its transactions). */
@@ -77,7 +79,11 @@ export function inProcessWorkers(
         if (options.storageDelayMs) await new Promise((resolve) => setTimeout(resolve, options.storageDelayMs));
         if (!dead) storage = where;
       },
-      remoteEvent: (...args) => (dead ? undefined : client.remoteEvent(...copy(args))),
+      remoteEvent: async (...args) => {
+        const sent = copy(args);
+        if (options.remoteEventDelayMs) await new Promise((resolve) => setTimeout(resolve, options.remoteEventDelayMs));
+        if (!dead) client.remoteEvent(...sent);
+      },
       listening: (...args) => (dead ? undefined : client.listening(...copy(args))),
       progress: (...args) => (dead ? undefined : client.progress(...args)),
       log: (...args) => (dead ? undefined : client.log(...args)),
