@@ -93,6 +93,8 @@ export class Engine implements EngineApi {
   #told: Promise<void> = Promise.resolve();
   /** Reads of a type start after the changes of it that arrived before them (see ChangesInFlight). */
   readonly #inFlight = new ChangesInFlight();
+  /** The client's answer to the last other tab's event told to it. */
+  #heard: Promise<unknown> = Promise.resolve();
 
   private constructor(options: EngineOptions, idb: IdbStore | null, degraded: string | null) {
     this.#options = options;
@@ -414,6 +416,9 @@ export class Engine implements EngineApi {
   async emit(event: CacheEvent, once?: Once): Promise<EmitReport> {
     const applied = this.#inFlight.inTurn(affectedTypes(this.#config, event), () => this.#emit(event, once));
     const { shared, report } = await applied;
+    // The other tabs' events it came after (see #emit) reach the page by another port than this answer:
+    // the page hears them first, as every tab does.
+    await this.#heard;
     await this.#sync.publish(shared);
     return report;
   }
@@ -691,7 +696,7 @@ export class Engine implements EngineApi {
     const { client } = this.#options;
     // Its watchers' share first, in the same turn: `logged` tells the page it has all of it (see the clear's above).
     this.#feed.flush();
-    if (client) this.#notify(() => client.remoteEvent(event, invalidated, logged));
+    if (client) this.#heard = this.#notify(() => client.remoteEvent(event, invalidated, logged));
   }
 
   /**
@@ -765,11 +770,13 @@ export class Engine implements EngineApi {
   }
 
   /** Calls back into the client; a callback that fails (a listener, a dead port) is reported, never thrown. */
-  #notify(call: () => unknown): void {
+  /** Calls the client; settles once it has answered (never rejects). */
+  #notify(call: () => unknown): Promise<unknown> {
     try {
-      Promise.resolve(call()).catch((error: unknown) => this.#logger.error('Reprise: a client callback failed', error));
+      return Promise.resolve(call()).catch((error: unknown) => this.#logger.error('Reprise: a client callback failed', error));
     } catch (error) {
       this.#logger.error('Reprise: a client callback failed', error);
+      return Promise.resolve();
     }
   }
 
