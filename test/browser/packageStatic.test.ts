@@ -29,7 +29,8 @@ beforeAll(async () => {
     configFile: false,
     appType: 'mpa',
     build: { outDir: folder },
-    preview: { host: '127.0.0.1', port: await freePort(), strictPort: true, allowedHosts: [PLAIN_HTTP_HOST] },
+    // cors: the sandboxed frame's origin is opaque, and it fetches the module files with CORS.
+    preview: { host: '127.0.0.1', port: await freePort(), strictPort: true, allowedHosts: [PLAIN_HTTP_HOST], cors: true },
     logLevel: 'warn',
   });
   origin = (server.resolvedUrls?.local[0] ?? '').replace(/\/$/, '');
@@ -93,6 +94,22 @@ describe.each([
     console.log(at('/nobundler/'), JSON.stringify(seen));
     expect(seen).toMatchObject({ started: true, secureContext: !plainHttp, ...STARTED });
     expect(seen.started && seen.workers).toEqual(['/node_modules/reprise/dist/lib/assets/reprise-worker.js']);
+  });
+});
+
+describe('a sandboxed iframe (no allow-same-origin: an opaque origin)', () => {
+  const browser = useBrowser();
+
+  it('createCache rejects with worker_failed; with worker: false the cache works in memory, getOrSet too (Web Locks refuse every request there); nothing is left unhandled', async () => {
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(`${origin}/nobundler/sandboxed.html`);
+      const seen = await page.waitForFunction(() => (window as unknown as { sandboxed?: unknown }).sandboxed, null, { timeout: 30_000 }).then((handle) => handle.jsonValue());
+      console.log(JSON.stringify(seen));
+      expect(seen).toEqual({ origin: 'null', unhandled: [], auto: 'worker_failed', get: 1, fetched: 1999, again: 1999, storage: 'memory', logged: 1 });
+    } finally {
+      await page.close();
+    }
   });
 });
 
