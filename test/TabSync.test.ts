@@ -64,65 +64,64 @@ describe('events across tabs', () => {
     expect((await b.stats()).types.generic.invalidations).toBe(1);
   });
 
-  it('an event another tab logs while this tab logs its own is older: this tab hears it first, in the log’s order, as every other tab does', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    // Another tab logging an event right as this one logs its own (read from the clock for its record),
-    // after this one has replayed the log: its transaction is made first, so its record comes first.
+  /**
+   * A clock for this tab's engine that, once armed, has another tab log an event right as this one logs
+   * its own (read from the clock for its record), after this one has replayed the log: its transaction
+   * is made first, so its record comes first.
+   */
+  function anotherTabLogging(name: string, indexedDB: IDBFactory) {
     let logAnother: (() => void) | undefined;
     const now = () => {
       logAnother?.();
       logAnother = undefined;
       return Date.now();
     };
-    const { cache: a } = await engineTab({ name, indexedDB, engine: { now } });
+    const arm = async () => {
+      const raw = await new Promise<IDBDatabase>((resolve, reject) => {
+        const request = indexedDB.open(name);
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+      logAnother = () => {
+        const tx = raw.transaction(['events'], 'readwrite');
+        EventLog.append(tx, { id: 'another', origin: 'another tab', at: Date.now(), event: { eventType: 'track_added', trackId: 't0' }, invalidated: {} });
+      };
+      return () => raw.close();
+    };
+    return { now, arm };
+  }
+
+  it('an event another tab logs while this tab logs its own is older: this tab hears it first, in the log’s order, as every other tab does', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const another = anotherTabLogging(name, indexedDB);
+    const { cache: a } = await engineTab({ name, indexedDB, engine: { now: another.now } });
     const { cache: c } = await openTab(name, indexedDB);
-    const raw = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open(name);
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
     const heard = { a: [] as string[], c: [] as string[] };
     a.on('*', (event, { source }) => void heard.a.push(`${source} ${event.eventType}`));
     c.on('*', (event) => void heard.c.push(event.eventType));
-    logAnother = () => {
-      const tx = raw.transaction(['events'], 'readwrite');
-      EventLog.append(tx, { id: 'another', origin: 'another tab', at: Date.now(), event: { eventType: 'track_added', trackId: 't0' }, invalidated: {} });
-    };
+    const done = await another.arm();
     await a.emit({ eventType: 'track_removed', trackId: 't1' });
     await vi.waitFor(() => expect(heard.c).toHaveLength(2));
     await vi.waitFor(() => expect(heard.a).toHaveLength(2));
     expect(heard.c).toEqual(['track_added', 'track_removed']);
     expect(heard.a).toEqual(['remote track_added', 'local track_removed']);
-    raw.close();
+    done();
   });
 
   it('with its engine in a worker, whose report of another tab’s event travels on a port of its own: the page hears that older event first too', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
-    let logAnother: (() => void) | undefined;
-    const now = () => {
-      logAnother?.();
-      logAnother = undefined;
-      return Date.now();
-    };
+    const another = anotherTabLogging(name, indexedDB);
     // The emit's answer comes back first unless the worker waits for the page to have heard the other event.
-    const { cache: a } = await openRemoteCache({ name, indexedDB, engine: { now }, remoteEventDelayMs: 30 });
-    const raw = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open(name);
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
+    const { cache: a } = await openRemoteCache({ name, indexedDB, engine: { now: another.now }, remoteEventDelayMs: 30 });
     const heard: string[] = [];
     a.on('*', (event, { source }) => void heard.push(`${source} ${event.eventType}`));
-    logAnother = () => {
-      const tx = raw.transaction(['events'], 'readwrite');
-      EventLog.append(tx, { id: 'another', origin: 'another tab', at: Date.now(), event: { eventType: 'track_added', trackId: 't0' }, invalidated: {} });
-    };
+    const done = await another.arm();
     await a.emit({ eventType: 'track_removed', trackId: 't1' });
     await vi.waitFor(() => expect(heard).toHaveLength(2));
     expect(heard).toEqual(['remote track_added', 'local track_removed']);
-    raw.close();
+    done();
   });
 
   it('a tab does not hear its own events as remote', async () => {
