@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { SET_MANY_CHUNK } from '../src/CacheClient';
 import { isCacheError, type Cache, type CacheChange, type ContentType } from '../src/index';
+import { brokenFactory } from './support/faultyIndexedDB';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { openCache, rejection, uniqueName } from './support/openCache';
 
@@ -170,6 +171,29 @@ describe('getMany and setMany', () => {
     expect(await code(cache.setMany(type, entries))).toBe('not_cloneable');
     expect(await cache.getMany(type, ['before', 'a', 'b', 'c'])).toEqual([0, undefined, undefined, undefined]);
     expect((await cache.stats()).types[type].entries).toBe(1);
+  });
+});
+
+describe.each(['in process', 'in process without IndexedDB', 'with a worker'] as const)('%s: an event whose metadata cannot be cloned', (mode) => {
+  it('rejects with not_cloneable and invalidates nothing, here or in another tab', async () => {
+    const [name, indexedDB] = [uniqueName(), new IDBFactory()];
+    const open = () =>
+      mode === 'with a worker' ? openRemoteCache({ name, indexedDB, now: Date.now }) : openCache({ name, indexedDB: mode === 'in process' ? indexedDB : brokenFactory() });
+    const [{ cache }, { cache: other }] = [await open(), await open()];
+    await cache.set('track_metadata', 'k', 1, { trackId: 't1' });
+    await cache.set('generic', 'g', 1, { trackId: 't1' });
+    await other.set('generic', 'g', 2, { trackId: 't1' });
+    const heard: string[] = [];
+    other.on('*', (event) => void heard.push(event.eventType));
+    const event = { eventType: 'track_removed', trackId: 't1', metadata: { artist: 'A', album: 'B', done: () => {} } } as const;
+    expect(await code(cache.emit(event))).toBe('not_cloneable');
+    expect(await cache.get('track_metadata', 'k')).toBe(1);
+    expect(await cache.get('generic', 'g')).toBe(1);
+    // A later event reaches the other tab: the failed one never does.
+    await cache.emit({ eventType: 'library_sync' });
+    await other.stats();
+    await vi.waitFor(() => expect(heard).toEqual(['library_sync']));
+    expect(await other.get('generic', 'g')).toBe(2);
   });
 });
 
