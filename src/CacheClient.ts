@@ -37,6 +37,7 @@ import {
 } from './cacheArgs';
 import { createCacheEvent, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
 import { CacheError, isCacheError } from './CacheError';
+import { reasonOf } from './describeValue';
 import { randomId } from './randomId';
 import type { TypeName } from './contentType';
 import { parseContentType } from './contentTypeSchema';
@@ -437,6 +438,13 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   async emit(input: CacheEventInput): Promise<EmitReport> {
     this.#checkOpen();
     const event = createCacheEvent(input);
+    // Copied for every other tab: one that cannot be is refused before anything is invalidated (a tab
+    // without IndexedDB copies it only as it broadcasts, after).
+    try {
+      structuredClone(event.metadata);
+    } catch (error) {
+      throw new CacheError('not_cloneable', `The event's metadata cannot be sent to the other tabs: copying it threw (${reasonOf(error)})`, { cause: error });
+    }
     const report = await this.#once((once) => this.#engine.emit(event, once));
     this.#sawEvent(report.invalidated);
     this.#listeners.run([event.eventType, '*'], event, { source: 'local', invalidated: report.invalidated });
