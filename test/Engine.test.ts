@@ -1,4 +1,4 @@
-import { IDBFactory, IDBIndex, forceCloseDatabase } from 'fake-indexeddb';
+import { IDBFactory, IDBIndex, IDBObjectStore, forceCloseDatabase } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Engine } from '../worker/Engine';
 import {
@@ -294,6 +294,31 @@ describe('fingerprint validation', () => {
     const { cache } = await openCache();
     await cache.set('track_metadata', 't', 'v', { fingerprint: 'F1' });
     expect(await cache.get('track_metadata', 't', { fingerprint: 'F2' })).toBe('v');
+  });
+
+  it('a read with another fingerprint keeps the entry another tab wrote anew while it read', async () => {
+    const [name, indexedDB] = [uniqueName(), new IDBFactory()];
+    const { cache: reader } = await openCache({ name, indexedDB });
+    const { cache: writer } = await openCache({ name, indexedDB });
+    await writer.set('album_year', 'k', 1, { fingerprint: 'F1' });
+    // The other tab writes the key anew, with its new fingerprint, as this tab's read of the old entry is made.
+    const store = IDBObjectStore.prototype as unknown as { get(this: IDBObjectStore, key: unknown): IDBRequest };
+    const get = store.get;
+    let written: Promise<void> | undefined;
+    store.get = function (this: IDBObjectStore, key: unknown) {
+      const request = get.call(this, key);
+      if (this.name === 'album_year' && key === 'k') written ??= writer.set('album_year', 'k', 3, { fingerprint: 'F3' });
+      return request;
+    };
+    try {
+      expect(await reader.get('album_year', 'k', { fingerprint: 'F2' })).toBeUndefined();
+      await written;
+    } finally {
+      store.get = get;
+    }
+    expect(written).toBeDefined();
+    expect(await writer.get('album_year', 'k', { fingerprint: 'F3' })).toBe(3);
+    expect(await reader.get('album_year', 'k', { fingerprint: 'F3' })).toBe(3);
   });
 
   it('a type configured fingerprint_based validates too, in memory', async () => {
