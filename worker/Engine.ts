@@ -191,7 +191,8 @@ export class Engine implements EngineApi {
       const counters = this.#count(type);
       const validates = this.#config.shouldUseFingerprintValidation(type);
       const expired: string[] = [];
-      const mismatched = new Map<string, string>();
+      // Each by the revision read: one written since (another tab's, with its own fingerprint) stays.
+      const mismatched = new Map<string, number | undefined>();
       const values = entries.map((entry, index) => {
         const fingerprint = fingerprints?.[index];
         if (!entry) {
@@ -207,13 +208,13 @@ export class Engine implements EngineApi {
           return found;
         }
         if (isExpired(entry, removable)) expired.push(entry.key);
-        else if (mismatch) mismatched.set(entry.key, fingerprint);
+        else if (mismatch) mismatched.set(entry.key, entry.revision);
         counters.misses++;
         return undefined;
       });
       await this.#expire(store, type, expired, removable);
       if (mismatched.size) {
-        const removed = await store.remove(type, [...mismatched.keys()], (entry) => entry.fingerprint !== mismatched.get(entry.key));
+        const removed = await store.remove(type, [...mismatched.keys()], (entry) => entry.revision === mismatched.get(entry.key));
         counters.invalidations += removed.length;
         if (removed.length) this.#changed(store, type, 'invalidate', removed);
       }
