@@ -7,6 +7,7 @@ import { openRemoteCache } from './support/inProcessWorkers';
 import { EventLog } from '../worker/EventLog';
 import { IdbStore } from '../worker/IdbStore';
 import { CHANNEL_VERSION, type OpenTabChannel } from '../src/TabChannel';
+import { checkedChannel } from '../src/checkedChannel';
 import { brokenFactory, deleteUnderTabs, failCommit, failRequest, tabFactory } from './support/faultyIndexedDB';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
@@ -121,6 +122,30 @@ describe('events across tabs', () => {
     await a.emit({ eventType: 'track_removed', trackId: 't1' });
     await vi.waitFor(() => expect(heard).toHaveLength(2));
     expect(heard).toEqual(['remote track_added', 'local track_removed']);
+    done();
+  });
+
+  it('with its engine in a worker, while the page’s answer to an older event’s report travels back: an event another tab logs after this one’s is heard after it, in the log’s order', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const another = anotherTabLogging(name, indexedDB);
+    const { cache: a } = await openRemoteCache({
+      name,
+      indexedDB,
+      engine: { now: another.now, openChannel: checkedChannel(() => new BroadcastChannel(name)) },
+      remoteEventAnswerDelayMs: 100,
+    });
+    const { cache: b } = await openTab(name, indexedDB);
+    const heard: string[] = [];
+    a.on('*', (event, { source }) => {
+      heard.push(`${source} ${event.eventType}`);
+      // Told the older event once its own is logged: the other tab logs a newer one now.
+      if (source === 'remote' && event.eventType === 'track_added') void b.emit({ eventType: 'library_sync' });
+    });
+    const done = await another.arm();
+    await a.emit({ eventType: 'track_removed', trackId: 't1' });
+    await vi.waitFor(() => expect(heard).toHaveLength(3));
+    expect(heard).toEqual(['remote track_added', 'local track_removed', 'remote library_sync']);
     done();
   });
 

@@ -39,6 +39,8 @@ export interface InProcessWorkersOptions {
   storageDelayMs?: number;
   /** The page hears another tab's event this many milliseconds after the worker tells it (on that port too). */
   remoteEventDelayMs?: number;
+  /** The worker hears the page's answer to that report this many milliseconds after the page has heard it (back on that port). */
+  remoteEventAnswerDelayMs?: number;
   /** Called when a worker has started. */
   onStart?: (worker: InProcessWorker) => void;
   /** Called when a worker is killed, to end what a real dead worker could no longer do (its transactions). */
@@ -83,6 +85,7 @@ export function inProcessWorkers(
         const sent = copy(args);
         if (options.remoteEventDelayMs) await new Promise((resolve) => setTimeout(resolve, options.remoteEventDelayMs));
         if (!dead) client.remoteEvent(...sent);
+        if (options.remoteEventAnswerDelayMs) await new Promise((resolve) => setTimeout(resolve, options.remoteEventAnswerDelayMs));
       },
       listening: (...args) => (dead ? undefined : client.listening(...copy(args))),
       progress: (...args) => (dead ? undefined : client.progress(...args)),
