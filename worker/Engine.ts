@@ -415,22 +415,28 @@ export class Engine implements EngineApi {
 
   /** Invalidates IndexedDB and logs the event in one transaction, then this tab's memory tier, then tells the other tabs. */
   async emit(event: CacheEvent, once?: Once): Promise<EmitReport> {
-    const applied = this.#inFlight.inTurn(affectedTypes(this.#config, event), () => this.#emit(event, once));
-    const { shared, report } = await applied;
-    // The other tabs' events it came after (see #emit) reach the page by another port than this answer:
-    // the page hears them first, as every tab does.
-    await this.#heard;
-    await this.#sync.publish(shared);
-    return report;
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    try {
+      const { shared, report } = await this.#inFlight.inTurn(affectedTypes(this.#config, event), () => this.#emit(event, answered, once));
+      // The other tabs' events it came after (see #emit) reach the page by another port than this answer:
+      // the page hears them first, as every tab does.
+      await this.#heard;
+      await this.#sync.publish(shared);
+      return report;
+    } finally {
+      answer();
+    }
   }
 
-  async #emit(event: CacheEvent, once?: Once): Promise<{ shared: SharedChange; report: EmitReport }> {
+  /** `answered`: settles as emit answers; other tabs' changes logged after this event wait for it (see TabSync.before). */
+  async #emit(event: CacheEvent, answered: Promise<void>, once?: Once): Promise<{ shared: SharedChange; report: EmitReport }> {
     await this.#ready();
     const { shared, removed: persistent } = await this.#applyShared({ kind: 'event', event }, invalidationTargets(this.#config, event), once);
     // What other tabs logged before this event (until its own record: a tab may log one meanwhile) applies
     // first, whatever the config: it is older, for the listeners too, which hear it before this one, and
     // what it removed from the memory tier is not this event's to count.
-    if (shared.seq !== null) await this.#sync.before({ epoch: shared.epoch, seq: shared.seq });
+    if (shared.seq !== null) await this.#sync.before({ epoch: shared.epoch, seq: shared.seq }, answered);
     const local = await this.#invalidateMemory(event);
     const { counts, keys } = overlaid(persistent, local);
     this.#countInvalidations(counts);

@@ -202,14 +202,16 @@ export class TabSync {
   /**
    * Applies the changes logged before `place` (where this tab just logged one of its own) that this tab
    * has not: they are older, so its listeners hear them first, and what they removed from the memory tier
-   * is not this tab's change to count. Not later ones: those come after it. A failed read leaves them to
-   * the catch-up that `publish` starts.
+   * is not this tab's change to count. Not later ones: those come after it, once `answered` settles (the
+   * page then hears them after its own). A failed read leaves them to the catch-up that `publish` starts.
    */
-  before({ epoch, seq }: LogPlace): Promise<void> {
+  before({ epoch, seq }: LogPlace, answered: Promise<void>): Promise<void> {
     this.#enqueue(async () => {
       if (this.#position?.epoch === epoch && this.#position.seq < seq - 1) await this.#catchUp(seq - 1);
     });
-    return this.settled;
+    const caughtUp = this.settled;
+    this.#enqueue(() => answered);
+    return caughtUp;
   }
 
   /** The page is being frozen: stop listening; `resume` replays what was missed. */
