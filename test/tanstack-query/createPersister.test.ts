@@ -44,6 +44,23 @@ describe('createPersister', () => {
     expect(await persister.restoreClient()).toBeUndefined();
   });
 
+  it('a save made just before close() is stored (the cache settles calls made before close()), so a reload restores it', async () => {
+    const { cache, name, indexedDB, clock } = await openCache();
+    const persister = createPersister(cache, { type: 'successful_api_metadata' });
+    const client = queryClient();
+    client.setQueryData(['k'], 'old');
+    await persistQueryClientSave({ queryClient: client, persister });
+    client.setQueryData(['k'], 'new');
+    const saving = persistQueryClientSave({ queryClient: client, persister });
+    await cache.close();
+    // Before: the save reached the cache only after an await, once it was closed: it rejected with closed.
+    await saving;
+    const { cache: reopened } = await openCache({ name, indexedDB, clock });
+    const after = queryClient();
+    await persistQueryClientRestore({ queryClient: after, persister: createPersister(reopened, { type: 'successful_api_metadata' }) });
+    expect(after.getQueryData(['k'])).toBe('new');
+  });
+
   it('restores nothing from a value under its key that is not a persisted client', async () => {
     const { cache } = await openCache();
     await cache.set('album_year', 'tanstack-query', { timestamp: 'yesterday' });

@@ -77,6 +77,19 @@ describe('createQueryStorage', () => {
     expect(await cache.keys('track_metadata')).toEqual([]);
   });
 
+  it('a setItem or removeItem made just before close() is applied, as the cache applies its own calls made before close()', async () => {
+    const { cache, name, indexedDB, clock } = await openCache();
+    const storage = createQueryStorage(cache, 'track_metadata');
+    await storage.setItem('a', '"old"');
+    await storage.setItem('b', '"gone"');
+    const writes = Promise.all([storage.setItem('a', '"new"'), storage.removeItem('b')]);
+    await cache.close();
+    // Before: each reached the cache only after an await, once it was closed: they rejected with closed.
+    await writes;
+    const { cache: reopened } = await openCache({ name, indexedDB, clock });
+    expect(await createQueryStorage(reopened, 'track_metadata').entries()).toEqual([['a', '"new"']]);
+  });
+
   it('a temporary type: the storage rejects with invalid_argument, so does the query using it, and nothing is written', async () => {
     const { cache } = await openCache();
     const storage = createQueryStorage(cache, 'negative_result');
