@@ -34,19 +34,12 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
   if (typeof key !== 'string' || key === '') throw new CacheError('invalid_argument', 'createPersister: options.key must be a non-empty string');
   const ready = persistentTypeCheck(cache, type);
   return {
-    async persistClient(client) {
-      await ready();
-      await cache.set(type, key, storable(client));
-    },
+    persistClient: async (client) => ready(() => cache.set(type, key, storable(client))),
     async restoreClient() {
-      await ready();
-      const stored = await cache.get(type, key);
+      const stored = await ready(() => cache.get(type, key));
       return isPersistedClient(stored) ? stored : undefined;
     },
-    async removeClient() {
-      await ready();
-      await cache.delete(type, key);
-    },
+    removeClient: async () => void (await ready(() => cache.delete(type, key))),
   };
 }
 

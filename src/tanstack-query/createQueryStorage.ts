@@ -57,21 +57,9 @@ export function createQueryStorage<V = any, N extends string = never>(cache: Cac
   if (typeof type !== 'string') throw new CacheError('invalid_argument', 'createQueryStorage: type must be a persistent content type');
   const ready = persistentTypeCheck(cache, type);
   return {
-    async getItem(key) {
-      await ready();
-      return (await cache.get(type, cacheKey(key))) as V | undefined;
-    },
-    async setItem(key, value) {
-      await ready();
-      await cache.set(type, cacheKey(key), value);
-    },
-    async removeItem(key) {
-      await ready();
-      await cache.delete(type, cacheKey(key));
-    },
-    async entries() {
-      await ready();
-      return (await cache.entries(type)) as [string, V][];
-    },
+    getItem: async (key) => (await ready(() => cache.get(type, cacheKey(key)))) as V | undefined,
+    setItem: async (key, value) => ready(() => cache.set(type, cacheKey(key), value)),
+    removeItem: async (key) => void (await ready(() => cache.delete(type, cacheKey(key)))),
+    entries: async () => (await ready(() => cache.entries(type))) as [string, V][],
   };
 }

@@ -20,12 +20,35 @@ async function checkPersistentType<N extends string>(cache: Cache<Schemas, N>, t
   }
 }
 
-/** `checkPersistentType`, asked once: a success is remembered, a failure asked again next time. */
-export function persistentTypeCheck<N extends string>(cache: Cache<Schemas, N>, type: CacheType<N>): () => Promise<void> {
-  let passed: Promise<void> | undefined;
-  return () =>
-    (passed ??= checkPersistentType(cache, type).catch((error: unknown) => {
-      passed = undefined;
-      throw error;
-    }));
+/**
+ * Runs `call` once `checkPersistentType` has passed, asked once: a success is remembered, a failure asked
+ * again next time. Once passed, and none waits for the check any more, `call` is made at once, not after
+ * an await: a call made before `close()` then reaches the cache before it, which settles it, instead of
+ * after, which rejects it with `closed`. Calls are made in the order they came.
+ */
+export function persistentTypeCheck<N extends string>(cache: Cache<Schemas, N>, type: CacheType<N>): <T>(call: () => Promise<T>) => Promise<T> {
+  let passed = false;
+  let waiting = 0;
+  let checking: Promise<void> | undefined;
+  return (call) => {
+    if (passed && waiting === 0) return call();
+    checking ??= checkPersistentType(cache, type).then(
+      () => void (passed = true),
+      (error: unknown) => {
+        checking = undefined;
+        throw error;
+      },
+    );
+    waiting++;
+    return checking.then(
+      () => {
+        waiting--;
+        return call();
+      },
+      (error: unknown) => {
+        waiting--;
+        throw error;
+      },
+    );
+  };
 }
