@@ -776,8 +776,7 @@ export class Engine implements EngineApi {
     this.#notify(() => client.listening(null));
   }
 
-  /** Calls back into the client; a callback that fails (a listener, a dead port) is reported, never thrown. */
-  /** Calls the client; settles once it has answered (never rejects). */
+  /** Calls back into the client; settles once it has answered. A callback that fails (a listener, a dead port) is reported, never thrown. */
   #notify(call: () => unknown): Promise<unknown> {
     try {
       return Promise.resolve(call()).catch((error: unknown) => this.#logger.error('Reprise: a client callback failed', error));
