@@ -5,6 +5,7 @@ import type { TypeName } from './contentType';
 import type { ValidPolicyPatch } from './configSchema';
 import type { Logger } from './Logger';
 import type { DirectReads } from './DirectReads';
+import { inOrder } from './inOrder';
 import { PendingChanges, type PendingChange } from './PendingChanges';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { unref } from './unref';
@@ -48,8 +49,14 @@ export class RemoteEngine implements EngineApi {
   /** Reads the page answered itself, by type, not yet told to the worker: the keys it found, and how many it did not. */
   readonly #touched = new Map<TypeName, { hits: string[]; misses: number; recorded: Set<string> }>();
   #touchTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Calls waiting for a worker to start (see #run). */
-  #waiting = 0;
+  /**
+   * The live worker is called at once, so that postMessage copies the arguments as the call is made (the
+   * caller may change them right after); behind the calls still waiting for a worker, in the order made.
+   */
+  readonly #inOrder = inOrder(
+    () => this.#live,
+    () => this.#current(),
+  );
 
   private constructor(options: RemoteEngineOptions) {
     this.#options = options;
@@ -192,28 +199,19 @@ export class RemoteEngine implements EngineApi {
     return changes ? this.#pending.during(changes, this.#run(run)) : this.#run(run);
   }
 
-  async #run<T>(run: (engine: EngineApi) => Promise<T>): Promise<T> {
-    // The live worker is called at once, so that postMessage copies the arguments as the call is made (the
-    // caller may change them right after); behind the calls still waiting for a worker, in the order made.
-    let connection = this.#live;
-    if (!connection || this.#waiting) {
-      this.#waiting++;
+  #run<T>(run: (engine: EngineApi) => Promise<T>): Promise<T> {
+    return this.#inOrder(async (connection) => {
+      // The reads the page answered itself go first: the worker's counts then follow the page's order.
+      this.#sendTouched(connection);
+      const watchdog = connection.probe && setTimeout(() => this.#probe(connection), PROBE_AFTER_MS);
       try {
-        connection = await this.#current();
+        return await Promise.race([run(connection.engine), connection.died]);
+      } catch (error) {
+        throw toClientError(error);
       } finally {
-        this.#waiting--;
+        clearTimeout(watchdog);
       }
-    }
-    // The reads the page answered itself go first: the worker's counts then follow the page's order.
-    this.#sendTouched(connection);
-    const watchdog = connection.probe && setTimeout(() => this.#probe(connection), PROBE_AFTER_MS);
-    try {
-      return await Promise.race([run(connection.engine), connection.died]);
-    } catch (error) {
-      throw toClientError(error);
-    } finally {
-      clearTimeout(watchdog);
-    }
+    });
   }
 
   /**

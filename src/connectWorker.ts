@@ -2,6 +2,7 @@ import * as Comlink from 'comlink';
 import { CacheError, isCacheError } from './CacheError';
 import { registerCacheErrorTransfer } from './cacheErrorTransfer';
 import { channelRelay } from './channelRelay';
+import { inOrder } from './inOrder';
 import { locksHere } from './locksHere';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { randomId } from './randomId';
@@ -113,22 +114,20 @@ export async function connectWorker(
   // (the worker is terminated after). A call's arguments are copied as it is made, as a message sent then
   // would be: the caller may change them right after (by postMessage once the engine is open and no call
   // made before waits for it; until then, here).
-  let waiting = 0;
+  const inTurn = inOrder(
+    () => remote,
+    () => opened,
+  );
   const engine = Object.fromEntries(
     ENGINE_METHODS.map((method) => [
       method,
       (...args: unknown[]) => {
         if (!remote && method === 'close') return Promise.resolve();
-        const call = (open: EngineApi, sent: unknown[]) => (open[method] as (...args: unknown[]) => Promise<unknown>)(...sent);
-        let sent: unknown[];
-        try {
-          if (remote && !waiting) return call(remote, args);
-          sent = structuredClone(args);
-        } catch (error) {
-          return Promise.reject(error);
-        }
-        waiting++;
-        return opened.then((open) => (waiting--, call(open, sent)));
+        let sent = args;
+        return inTurn(
+          (open) => (open[method] as (...args: unknown[]) => Promise<unknown>)(...sent),
+          () => void (sent = structuredClone(args)),
+        );
       },
     ]),
   ) as unknown as EngineApi;

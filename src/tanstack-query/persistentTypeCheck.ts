@@ -1,5 +1,6 @@
 import type { Cache, CacheType, Schemas } from 'reprise';
 import { CacheError } from '../CacheError';
+import { inOrder } from '../inOrder';
 
 /**
  * Resolves when `type` keeps its entries across reloads; rejects with `invalid_argument` when it is a
@@ -28,27 +29,16 @@ async function checkPersistentType<N extends string>(cache: Cache<Schemas, N>, t
  */
 export function persistentTypeCheck<N extends string>(cache: Cache<Schemas, N>, type: CacheType<N>): <T>(call: () => Promise<T>) => Promise<T> {
   let passed = false;
-  let waiting = 0;
   let checking: Promise<void> | undefined;
-  return (call) => {
-    if (passed && waiting === 0) return call();
-    checking ??= checkPersistentType(cache, type).then(
-      () => void (passed = true),
-      (error: unknown) => {
-        checking = undefined;
-        throw error;
-      },
-    );
-    waiting++;
-    return checking.then(
-      () => {
-        waiting--;
-        return call();
-      },
-      (error: unknown) => {
-        waiting--;
-        throw error;
-      },
-    );
-  };
+  return inOrder(
+    () => passed || undefined,
+    () =>
+      (checking ??= checkPersistentType(cache, type).then(
+        () => void (passed = true),
+        (error: unknown) => {
+          checking = undefined;
+          throw error;
+        },
+      )).then(() => true as const),
+  );
 }
