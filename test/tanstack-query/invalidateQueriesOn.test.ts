@@ -81,6 +81,22 @@ describe('invalidateQueriesOn', () => {
     expect(await client.fetchQuery({ queryKey: ['tracks', 't2'], ...fresh })).toBe('kept');
   });
 
+  it('a mapping that gives undefined among its keys invalidates the keys it gives, not every query, and the cache\'s logger reports it', async () => {
+    const { cache, logger } = await openCache();
+    const client = new QueryClient();
+    cleanups.push(() => client.clear());
+    client.setQueryData(['tracks', 't1'], 'old');
+    client.setQueryData(['albums', 'a1'], 'kept');
+    // A JavaScript mapping whose condition fell through: `undefined` is no query key.
+    cleanups.push(invalidateQueriesOn(cache, client, (event) => [['tracks', event.trackId], event.metadata?.album ? ['albums', event.metadata.album] : undefined] as never));
+    await cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    await vi.waitFor(() => expect(client.getQueryState(['tracks', 't1'])?.isInvalidated).toBe(true));
+    // Before: TanStack took `queryKey: undefined` for "every query", so the album's query was invalidated too.
+    expect(client.getQueryState(['albums', 'a1'])?.isInvalidated).toBe(false);
+    await vi.waitFor(() => expect(logger.error).toHaveBeenCalledWith(expect.stringContaining('a handler for'), expect.objectContaining({ code: 'invalid_argument' })));
+    expect(String((logger.error.mock.calls[0] as [string, Error])[1].message)).toMatch(/track_modified/);
+  });
+
   it('bad arguments throw invalid_argument; a mapping that returns no array is reported and the other listeners still run', async () => {
     const { cache, logger } = await openCache();
     const client = new QueryClient();
