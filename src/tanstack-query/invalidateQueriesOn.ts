@@ -1,6 +1,7 @@
 import type { QueryClient, QueryKey } from '@tanstack/query-core';
 import type { Cache, CacheEvent, EventContext, Schemas } from 'reprise';
 import { CacheError } from '../CacheError';
+import { describeValue } from '../describeValue';
 
 /** The query keys an event makes stale; each invalidates its queries the way `invalidateQueries` matches keys (by prefix). */
 export type QueryKeysOf = (event: CacheEvent, context: EventContext) => readonly QueryKey[];
@@ -16,7 +17,13 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
   return cache.on('*', (event, context) => {
     const queryKeys = toQueryKeys(event, context);
     if (!Array.isArray(queryKeys)) throw new CacheError('invalid_argument', `invalidateQueriesOn: toQueryKeys returned ${typeof queryKeys} for ${event.eventType}, expected an array of query keys`);
-    // A rejection is reported by the cache's listener isolation, like a failing `on` listener.
-    return Promise.all(queryKeys.map((queryKey) => queryClient.invalidateQueries({ queryKey })));
+    // Only arrays are query keys: TanStack reads `queryKey: undefined` as "every query". The others are
+    // skipped, and reported (by the cache's listener isolation, like a failing `on` listener).
+    const invalid = queryKeys.findIndex((queryKey) => !Array.isArray(queryKey));
+    const invalidated = Promise.all(queryKeys.filter((queryKey) => Array.isArray(queryKey)).map((queryKey) => queryClient.invalidateQueries({ queryKey })));
+    if (invalid === -1) return invalidated;
+    return invalidated.then(() => {
+      throw new CacheError('invalid_argument', `invalidateQueriesOn: toQueryKeys gave ${describeValue(queryKeys[invalid])} at ${invalid} for ${event.eventType}, expected a query key (an array); it was skipped`);
+    });
   });
 }
