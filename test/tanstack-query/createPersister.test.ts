@@ -61,6 +61,22 @@ describe('createPersister', () => {
     expect(after.getQueryData(['k'])).toBe('new');
   });
 
+  it("a persister's first call, made just before close() (an unmount, the end of `await using`), is stored too", async () => {
+    const { cache, name, indexedDB, clock } = await openCache();
+    const persister = createPersister(cache, { type: 'successful_api_metadata' });
+    const client = queryClient();
+    client.setQueryData(['k'], 'saved');
+    const saving = persistQueryClientSave({ queryClient: client, persister });
+    await cache.close();
+    // Before: the check that the type is persistent (a stats() round trip) was still running, the save
+    // reached the cache after close(), and rejected with closed.
+    await saving;
+    const { cache: reopened } = await openCache({ name, indexedDB, clock });
+    const after = queryClient();
+    await persistQueryClientRestore({ queryClient: after, persister: createPersister(reopened, { type: 'successful_api_metadata' }) });
+    expect(after.getQueryData(['k'])).toBe('saved');
+  });
+
   it('restores nothing from a value under its key that is not a persisted client', async () => {
     const { cache } = await openCache();
     await cache.set('album_year', 'tanstack-query', { timestamp: 'yesterday' });

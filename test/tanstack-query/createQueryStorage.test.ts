@@ -90,6 +90,19 @@ describe('createQueryStorage', () => {
     expect(await createQueryStorage(reopened, 'track_metadata').entries()).toEqual([['a', '"new"']]);
   });
 
+  it("the storage's first calls, made just before close(), are applied too, in a custom persistent type as in a built-in one", async () => {
+    const customTypes = { queries: { persistent: true, ttlSeconds: 86_400, invalidationStrategy: 'time_based', maxSizeMb: 5 } } as const;
+    const { cache, name, indexedDB, clock } = await openCache({ config: { caching: { customTypes } } });
+    await cache.set('track_metadata', 'b', '"gone"');
+    const writes = Promise.all([createQueryStorage(cache, 'queries').setItem('a', '"new"'), createQueryStorage(cache, 'track_metadata').removeItem('b')]);
+    await cache.close();
+    // Before: they waited for the check that the type is persistent, reached the cache after close(), and rejected with closed.
+    await writes;
+    const { cache: reopened } = await openCache({ name, indexedDB, clock, config: { caching: { customTypes } } });
+    expect(await reopened.entries('queries')).toEqual([['a', '"new"']]);
+    expect(await reopened.keys('track_metadata')).toEqual([]);
+  });
+
   it('a temporary type: the storage rejects with invalid_argument, so does the query using it, and nothing is written', async () => {
     const { cache } = await openCache();
     const storage = createQueryStorage(cache, 'negative_result');
