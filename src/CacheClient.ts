@@ -37,6 +37,7 @@ import {
 } from './cacheArgs';
 import { createCacheEvent, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
 import { CacheError, isCacheError } from './CacheError';
+import { cacheInternals } from './cacheInternals';
 import { reasonOf } from './describeValue';
 import { randomId } from './randomId';
 import type { TypeName } from './contentType';
@@ -133,6 +134,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#fetchLocks = options.fetchLocks ?? new FetchLocks({ name: '', locks: undefined, openChannel: undefined });
     this.#types = options.types ?? typesOf({});
     this.#typeNames = [...this.#types.keys()];
+    cacheInternals.set(this, { types: this.#types });
     this.#reads = new ReadBatcher((type, keys, fingerprints) => this.#engine.getMany(type, keys, fingerprints));
   }
 

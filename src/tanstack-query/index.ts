@@ -1,5 +1,5 @@
 // `reprise/tanstack-query`: TanStack Query (@tanstack/query-core ≥ 5) on top of a Reprise cache.
-// Nothing here is part of the main entry; it only uses the public `Cache` and `CacheError`.
+// Nothing here is part of the main entry; it uses the public `Cache` and `CacheError`, and what the cache tells it at once (src/cacheInternals.ts).
 export { createPersister } from './createPersister';
 export type { PersistedClient, Persister, PersisterOptions } from './createPersister';
 export { createQueryStorage } from './createQueryStorage';

@@ -111,16 +111,27 @@ describe('createPersister', () => {
     expect(() => createPersister(cache, undefined as never)).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
   });
 
-  it('a cache degraded to memory (no IndexedDB) accepts persistent and temporary types alike: it cannot tell them apart', async () => {
+  it('a cache degraded to memory (no IndexedDB) takes the persistent types and rejects the temporary ones, as one with IndexedDB does', async () => {
     const cache = await createCache({ worker: false, name: uniqueName(), logger: { error: () => {} } });
     expect((await cache.stats()).degraded).not.toBeNull();
-    for (const type of ['track_metadata', 'generic'] as const) {
-      const persister = createPersister(cache, { type });
-      const client = queryClient();
-      client.setQueryData(['k'], type);
-      await persistQueryClientSave({ queryClient: client, persister });
-      expect(await persister.restoreClient()).toMatchObject({ clientState: { queries: [{ state: { data: type } }] } });
-    }
+    const client = queryClient();
+    client.setQueryData(['k'], 1);
+    const persister = createPersister(cache, { type: 'track_metadata' });
+    await persistQueryClientSave({ queryClient: client, persister });
+    expect(await persister.restoreClient()).toMatchObject({ clientState: { queries: [{ state: { data: 1 } }] } });
+    expect(await rejection(persistQueryClientSave({ queryClient: client, persister: createPersister(cache, { type: 'generic' }) }))).toMatchObject({ code: 'invalid_argument' });
+  });
+
+  it('a cache of the app\'s own that wraps one (not made by createCache) is asked its stats: a temporary type still rejects', async () => {
+    const { cache } = await openCache();
+    const wrapped = { ...Object.fromEntries((['get', 'set', 'delete', 'stats'] as const).map((name) => [name, cache[name].bind(cache)])) } as unknown as typeof cache;
+    const client = queryClient();
+    client.setQueryData(['k'], 1);
+    const persister = createPersister(wrapped, { type: 'album_year' });
+    await persistQueryClientSave({ queryClient: client, persister });
+    expect(await persister.restoreClient()).toMatchObject({ clientState: { queries: [{ state: { data: 1 } }] } });
+    expect(await rejection(createPersister(wrapped, { type: 'generic' }).restoreClient())).toMatchObject({ code: 'invalid_argument' });
+    expect(await rejection(createPersister(wrapped, { type: 'podcast' as never }).restoreClient())).toMatchObject({ code: 'unknown_content_type' });
   });
 
   it('takes a cache typed by schemas, persisting in a type without one', async () => {

@@ -1,0 +1,13 @@
+import type { TypeName } from './contentType';
+
+/**
+ * What a cache made by `createCache` tells `reprise/tanstack-query` that its public API does not, so
+ * that an adapter's call made just before `close()` reaches the cache before it, as the cache's own do.
+ */
+export interface CacheInternals {
+  /** Each content type, and whether it is persistent: known at once, where `stats()` would be a round trip. */
+  readonly types: ReadonlyMap<TypeName, boolean>;
+}
+
+/** Keyed by the cache. A cache made otherwise (a wrapper of the app's) is not in it. */
+export const cacheInternals = new WeakMap<object, CacheInternals>();
