@@ -5,7 +5,7 @@ import { persistQueryClientRestore, persistQueryClientSave } from '@tanstack/que
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createCache } from '../../src/createCache';
-import { createPersister } from '../../src/tanstack-query';
+import { createPersister, type PersistedClient } from '../../src/tanstack-query';
 import { openCache, rejection, uniqueName } from '../support/openCache';
 import { queryClient, reloadPersisted } from './queryClients';
 
@@ -75,6 +75,33 @@ describe('createPersister', () => {
     const after = queryClient();
     await persistQueryClientRestore({ queryClient: after, persister: createPersister(reopened, { type: 'successful_api_metadata' }) });
     expect(after.getQueryData(['k'])).toBe('saved');
+  });
+
+  it("throttles saves as TanStack's own persisters do (1000 ms by default): a burst writes the client at once, then its last state once", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { cache } = await openCache();
+      // The writes of the persisted client.
+      const written: unknown[] = [];
+      cache.watch('successful_api_metadata', 'tanstack-query', (change) => written.push(change.kind));
+      const persister = createPersister(cache, { type: 'successful_api_metadata' });
+      const client = queryClient();
+      // persistQueryClient saves the whole client on every query cache event: a page of queries loading is a burst.
+      const saves = [1, 2, 3, 4, 5].map((version) => {
+        client.setQueryData(['k'], version);
+        return persistQueryClientSave({ queryClient: client, persister });
+      });
+      await saves[0];
+      const stored = async () => ((await cache.get('successful_api_metadata', 'tanstack-query')) as PersistedClient).clientState.queries[0]?.state.data;
+      // Before: each save wrote the whole client, five writes in a row.
+      expect(await stored()).toBe(1);
+      await vi.advanceTimersByTimeAsync(1000);
+      await Promise.all(saves);
+      expect(await stored()).toBe(5);
+      expect(written).toEqual(['set', 'set']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('restores nothing from a value under its key that is not a persisted client', async () => {
