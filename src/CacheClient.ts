@@ -120,6 +120,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   readonly #calls = new PendingCalls();
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** An adapter's calls held back (a throttled save): made by close() before it takes no more (see cacheInternals). */
+  readonly #beforeClose = new Set<() => void>();
   #batches = 0;
 
   constructor(engine: EngineApi, options: CacheClientOptions = {}) {
@@ -134,7 +136,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#fetchLocks = options.fetchLocks ?? new FetchLocks({ name: '', locks: undefined, openChannel: undefined });
     this.#types = options.types ?? typesOf({});
     this.#typeNames = [...this.#types.keys()];
-    cacheInternals.set(this, { types: this.#types });
+    cacheInternals.set(this, { types: this.#types, closing: this.#beforeClose });
     this.#reads = new ReadBatcher((type, keys, fingerprints) => this.#engine.getMany(type, keys, fingerprints));
   }
 
@@ -521,6 +523,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   /** New calls reject with `closed` at once; those made before settle as they would have, then the engine closes. Every call gets the same promise. */
   close(): Promise<void> {
     if (!this.#closed) {
+      this.#beforeClose.forEach((call) => call());
       // A background refresh is no call of the caller's: cut short, its fetcher told through its signal
       // (one a caller joined is that caller's fetch, which close() waits for).
       const closed = new CacheError('closed', 'This cache is closed');

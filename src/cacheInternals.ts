@@ -7,6 +7,8 @@ import type { TypeName } from './contentType';
 export interface CacheInternals {
   /** Each content type, and whether it is persistent: known at once, where `stats()` would be a round trip. */
   readonly types: ReadonlyMap<TypeName, boolean>;
+  /** Run by the first `close()` before it refuses calls: a call held back (a throttled save) is made there, and settled by it. */
+  readonly closing: Set<() => void>;
 }
 
 /** Keyed by the cache. A cache made otherwise (a wrapper of the app's) is not in it. */

@@ -2,6 +2,7 @@ import type { DehydratedState } from '@tanstack/query-core';
 import type { Cache, CacheType, Schemas } from 'reprise';
 import { CacheError } from '../CacheError';
 import { persistentTypeCheck } from './persistentTypeCheck';
+import { throttledSave } from './throttledSave';
 
 /** What `persistQueryClient` saves: the same shape as `PersistedClient` of @tanstack/query-persist-client-core. */
 export interface PersistedClient {
@@ -22,6 +23,11 @@ export interface PersisterOptions<N extends string = never> {
   type: CacheType<N>;
   /** The entry's key; 'tanstack-query' by default. */
   key?: string;
+  /**
+   * Milliseconds after a save during which later saves wait, the last one winning (1000 by default, as
+   * for TanStack's own persisters; 0 saves every time). A waiting save is made at `close()`, not lost.
+   */
+  throttleTime?: number;
 }
 
 /**
@@ -29,17 +35,26 @@ export interface PersisterOptions<N extends string = never> {
  * a stored value that is not a persisted client (written by something else) restores as nothing.
  */
 export function createPersister<N extends string = never>(cache: Cache<Schemas, N>, options: PersisterOptions<N>): Persister {
-  const { type, key = 'tanstack-query' } = options ?? ({} as Partial<PersisterOptions<N>>);
+  const { type, key = 'tanstack-query', throttleTime = 1000 } = options ?? ({} as Partial<PersisterOptions<N>>);
   if (typeof type !== 'string') throw new CacheError('invalid_argument', 'createPersister: options.type must be a persistent content type');
   if (typeof key !== 'string' || key === '') throw new CacheError('invalid_argument', 'createPersister: options.key must be a non-empty string');
+  if (typeof throttleTime !== 'number' || !(throttleTime >= 0)) throw new CacheError('invalid_argument', 'createPersister: options.throttleTime must be a number of milliseconds, 0 or more');
   const ready = persistentTypeCheck(cache, type);
+  const save = throttledSave(cache, throttleTime, async (client: PersistedClient) => ready(() => cache.set(type, key, storable(client))));
   return {
-    persistClient: async (client) => ready(() => cache.set(type, key, storable(client))),
+    persistClient: save,
     async restoreClient() {
+      // A save still held is made first: the client restored is the last one given.
+      save.flush();
       const stored = await ready(() => cache.get(type, key));
       return isPersistedClient(stored) ? stored : undefined;
     },
-    removeClient: async () => void (await ready(() => cache.delete(type, key))),
+    removeClient() {
+      // A save still held would write the client back after it is removed (a logout's clear()).
+      const removed = ready(() => cache.delete(type, key)).then(() => {});
+      save.drop(removed);
+      return removed;
+    },
   };
 }
 

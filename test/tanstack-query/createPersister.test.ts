@@ -104,6 +104,67 @@ describe('createPersister', () => {
     }
   });
 
+  it('a save the throttle holds when close() is called is stored before the cache closes', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { cache, name, indexedDB, clock } = await openCache();
+      const persister = createPersister(cache, { type: 'successful_api_metadata' });
+      const client = queryClient();
+      client.setQueryData(['k'], 'first');
+      await persistQueryClientSave({ queryClient: client, persister });
+      client.setQueryData(['k'], 'held');
+      const held = persistQueryClientSave({ queryClient: client, persister });
+      await cache.close();
+      await held;
+      vi.useRealTimers();
+      const { cache: reopened } = await openCache({ name, indexedDB, clock });
+      const after = queryClient();
+      await persistQueryClientRestore({ queryClient: after, persister: createPersister(reopened, { type: 'successful_api_metadata' }) });
+      expect(after.getQueryData(['k'])).toBe('held');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a save the throttle holds is made before a restoreClient, and dropped by a removeClient made after it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { cache } = await openCache();
+      const persister = createPersister(cache, { type: 'successful_api_metadata' });
+      const client = queryClient();
+      const save = (data: string) => {
+        client.setQueryData(['k'], data);
+        return persistQueryClientSave({ queryClient: client, persister });
+      };
+      await save('first');
+      const held = save('held');
+      expect(await persister.restoreClient()).toMatchObject({ clientState: { queries: [{ state: { data: 'held' } }] } });
+      await held;
+      // A logout: the client is removed, and what was held (saved within the throttle time) is not written back.
+      const dropped = save('logged out');
+      await persister.removeClient();
+      await dropped;
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(await cache.keys('successful_api_metadata')).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('throttleTime 0 saves every time; a throttleTime that is no number of milliseconds throws invalid_argument', async () => {
+    const { cache } = await openCache();
+    const persister = createPersister(cache, { type: 'successful_api_metadata', throttleTime: 0 });
+    const client = queryClient();
+    for (const data of [1, 2]) {
+      client.setQueryData(['k'], data);
+      await persistQueryClientSave({ queryClient: client, persister });
+      expect(await cache.get('successful_api_metadata', 'tanstack-query')).toMatchObject({ clientState: { queries: [{ state: { data } }] } });
+    }
+    for (const throttleTime of [-1, Number.NaN, '1000']) {
+      expect(() => createPersister(cache, { type: 'track_metadata', throttleTime: throttleTime as number })).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
+    }
+  });
+
   it('restores nothing from a value under its key that is not a persisted client', async () => {
     const { cache } = await openCache();
     await cache.set('album_year', 'tanstack-query', { timestamp: 'yesterday' });
