@@ -1,6 +1,6 @@
 // createQueryStorage as the storage of TanStack's experimental_createQueryPersister (one entry per
 // query), with a real QueryClient on a real in-process cache (fake-indexeddb).
-import { QueryClient } from '@tanstack/query-core';
+import { QueryClient, type QueryKey } from '@tanstack/query-core';
 import { experimental_createQueryPersister, type PersistedQuery } from '@tanstack/query-persist-client-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createQueryStorage } from '../../src/tanstack-query';
@@ -65,6 +65,29 @@ describe('createQueryStorage', () => {
 
     await experimental_createQueryPersister({ storage, buster: 'v2' }).persisterGc();
     expect(await cache.keys('album_year')).toEqual(['not-a-query']);
+  });
+
+  it("with trackId, each query is stored tagged with its track: the track's event, emitted while no tab has the query, removes it, and a reload fetches it anew", async () => {
+    const { cache, name, indexedDB, clock } = await openCache();
+    const trackId = (queryKey: QueryKey) => (queryKey[0] === 'lyrics' ? String(queryKey[1]) : undefined);
+    const persister = experimental_createQueryPersister({ storage: createQueryStorage(cache, 'track_metadata', { trackId }) });
+    const server = { t1: 'la', t2: 'do' };
+    const queryFn = vi.fn(async ({ queryKey }: { queryKey: QueryKey }) => server[queryKey[1] as 't1' | 't2']);
+    const client = queryClient(persister.persisterFn);
+    for (const id of ['t1', 't2']) await client.fetchQuery({ queryKey: ['lyrics', id], queryFn });
+    await vi.waitFor(async () => expect(await cache.keys('track_metadata')).toHaveLength(2));
+    client.clear();
+    // The track's lyrics change while no open tab has its query: invalidateQueriesOn has nothing to refetch.
+    server.t1 = 'la la';
+    await cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    await cache.close();
+
+    const { cache: reopened } = await openCache({ name, indexedDB, clock });
+    const restored = queryClient(experimental_createQueryPersister({ storage: createQueryStorage(reopened, 'track_metadata', { trackId }) }).persisterFn);
+    // Before: the entry was stored untagged, the event left it, and the reload restored the old lyrics.
+    expect(await restored.fetchQuery({ queryKey: ['lyrics', 't1'], queryFn })).toBe('la la');
+    expect(await restored.fetchQuery({ queryKey: ['lyrics', 't2'], queryFn })).toBe('do');
+    expect(queryFn).toHaveBeenCalledTimes(3);
   });
 
   it('removeItem deletes the entry; a missing one reads as undefined', async () => {
