@@ -1,5 +1,7 @@
+import type { QueryKey } from '@tanstack/query-core';
 import type { Cache, CacheType, Schemas } from 'reprise';
 import { CacheError } from '../CacheError';
+import { describeValue } from '../describeValue';
 import { persistentTypeCheck } from './persistentTypeCheck';
 
 /**
@@ -13,6 +15,15 @@ export interface QueryStorage<V = string> {
   removeItem(key: string): Promise<void>;
   /** Every live entry of the type; TanStack keeps those whose key has its prefix. */
   entries(): Promise<[string, V][]>;
+}
+
+export interface QueryStorageOptions {
+  /**
+   * The track (or tracks) a query's data belongs to, from its query key (or undefined): its entry is
+   * stored tagged with them, so that the track's events remove it, in every tab, even when no tab has the
+   * query, and the next use fetches it anew instead of restoring what the event made stale.
+   */
+  trackId?: (queryKey: QueryKey) => string | readonly string[] | undefined;
 }
 
 /** `NoInfer<T>` of TypeScript 5.4, for the apps' older compilers too. */
@@ -48,17 +59,38 @@ function cacheKey(key: string): string {
 }
 
 /**
+ * The query key of TanStack's storage key (`${prefix}-${queryHash}`, the hash being the key as JSON):
+ * what `trackId` is given. A key made otherwise (a `queryKeyHashFn` of the app's) cannot be read back.
+ */
+function queryKeyOf(key: string): QueryKey {
+  const start = key.indexOf('-[');
+  try {
+    const queryKey: unknown = JSON.parse(key.slice(start + 1));
+    if (start !== -1 && Array.isArray(queryKey)) return queryKey;
+  } catch {
+    // Not JSON: reported below.
+  }
+  throw new CacheError('invalid_argument', `createQueryStorage: trackId needs a query key, and the storage key ${describeValue(key)} holds none (TanStack's keys are prefix-queryHash, with its default queryKeyHashFn)`);
+}
+
+/**
  * Queries as entries of `type`, which must be persistent (else every call rejects with `invalid_argument`).
  * The stored value is what `experimental_createQueryPersister`'s `serialize` makes, so it is TanStack's to
  * name (`experimental_createQueryPersister<PersistedQuery>({ storage, … })`), or to infer from `serialize`:
  * `V` is not inferred from where the storage is passed (TypeScript inferred `null` there).
  */
-export function createQueryStorage<V = any, N extends string = never>(cache: Cache<Schemas, N>, type: CacheType<N>): QueryStorage<NotInferred<V>> {
+export function createQueryStorage<V = any, N extends string = never>(
+  cache: Cache<Schemas, N>,
+  type: CacheType<N>,
+  options: QueryStorageOptions = {},
+): QueryStorage<NotInferred<V>> {
   if (typeof type !== 'string') throw new CacheError('invalid_argument', 'createQueryStorage: type must be a persistent content type');
+  const { trackId } = options ?? {};
+  if (trackId !== undefined && typeof trackId !== 'function') throw new CacheError('invalid_argument', 'createQueryStorage: options.trackId must be a function from a query key to track ids');
   const ready = persistentTypeCheck(cache, type);
   return {
     getItem: async (key) => (await ready(() => cache.get(type, cacheKey(key)))) as V | undefined,
-    setItem: async (key, value) => ready(() => cache.set(type, cacheKey(key), value)),
+    setItem: async (key, value) => ready(() => cache.set(type, cacheKey(key), value, trackId && { trackId: trackId(queryKeyOf(key)) })),
     removeItem: async (key) => void (await ready(() => cache.delete(type, cacheKey(key)))),
     entries: async () => (await ready(() => cache.entries(type))) as [string, V][],
   };

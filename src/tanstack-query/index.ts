@@ -3,6 +3,6 @@
 export { createPersister } from './createPersister';
 export type { PersistedClient, Persister, PersisterOptions } from './createPersister';
 export { createQueryStorage } from './createQueryStorage';
-export type { QueryStorage } from './createQueryStorage';
+export type { QueryStorage, QueryStorageOptions } from './createQueryStorage';
 export { invalidateQueriesOn } from './invalidateQueriesOn';
 export type { QueryKeysOf } from './invalidateQueriesOn';

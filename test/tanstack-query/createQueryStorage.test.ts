@@ -90,6 +90,18 @@ describe('createQueryStorage', () => {
     expect(queryFn).toHaveBeenCalledTimes(3);
   });
 
+  it('trackId: a query of several tracks goes with any of them; a key holding no query key rejects with invalid_argument and writes nothing', async () => {
+    const { cache } = await openCache();
+    const storage = createQueryStorage(cache, 'successful_api_metadata', { trackId: (queryKey) => (queryKey[1] as { ids: string[] }).ids });
+    await storage.setItem('tanstack-query-["playlist",{"ids":["t1","t2"]}]', '"mix"');
+    await storage.setItem('tanstack-query-["playlist",{"ids":["t3"]}]', '"solo"');
+    await cache.emit({ eventType: 'track_removed', trackId: 't2' });
+    expect(await cache.keys('successful_api_metadata')).toEqual(['tanstack-query-["playlist",{"ids":["t3"]}]']);
+    expect(await rejection(storage.setItem('not-a-query', '"v"'))).toMatchObject({ name: 'CacheError', code: 'invalid_argument' });
+    expect(await cache.has('successful_api_metadata', 'not-a-query')).toBe(false);
+    expect(() => createQueryStorage(cache, 'track_metadata', { trackId: 't1' as never })).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
+  });
+
   it('removeItem deletes the entry; a missing one reads as undefined', async () => {
     const { cache } = await openCache();
     const storage = createQueryStorage(cache, 'track_metadata');
