@@ -17,3 +17,8 @@ experimental_createQueryPersister<PersistedQuery>({ storage: createQueryStorage(
 experimental_createQueryPersister({ storage: createQueryStorage(cache, 'queries') });
 // @ts-expect-error not a type of this cache
 createQueryStorage(cache, 'querys');
+// A query's tracks, from its key, as the README shows it.
+createQueryStorage(cache, 'track_metadata', { trackId: ([kind, id]) => (kind === 'lyrics' ? String(id) : undefined) });
+createQueryStorage(cache, 'queries', { trackId: (queryKey) => queryKey.map(String) });
+// @ts-expect-error a track id is a string
+createQueryStorage(cache, 'track_metadata', { trackId: () => 1 });
