@@ -160,7 +160,7 @@ describe('createPersister', () => {
       await persistQueryClientSave({ queryClient: client, persister });
       expect(await cache.get('successful_api_metadata', 'tanstack-query')).toMatchObject({ clientState: { queries: [{ state: { data } }] } });
     }
-    for (const throttleTime of [-1, Number.NaN, '1000']) {
+    for (const throttleTime of [-1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, '1000']) {
       expect(() => createPersister(cache, { type: 'track_metadata', throttleTime: throttleTime as number })).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
     }
   });
