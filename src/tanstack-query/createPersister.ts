@@ -38,7 +38,8 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
   const { type, key = 'tanstack-query', throttleTime = 1000 } = options ?? ({} as Partial<PersisterOptions<N>>);
   if (typeof type !== 'string') throw new CacheError('invalid_argument', 'createPersister: options.type must be a persistent content type');
   if (typeof key !== 'string' || key === '') throw new CacheError('invalid_argument', 'createPersister: options.key must be a non-empty string');
-  if (typeof throttleTime !== 'number' || !(throttleTime >= 0)) throw new CacheError('invalid_argument', 'createPersister: options.throttleTime must be a number of milliseconds, 0 or more');
+  // setTimeout takes Infinity (and anything past 2³¹ − 1 ms) for 1 ms: no throttle at all.
+  if (typeof throttleTime !== 'number' || !(throttleTime >= 0 && throttleTime <= 2 ** 31 - 1)) throw new CacheError('invalid_argument', 'createPersister: options.throttleTime must be a number of milliseconds, from 0 to 2³¹ − 1');
   const ready = persistentTypeCheck(cache, type);
   const save = throttledSave(cache, throttleTime, async (client: PersistedClient) => ready(() => cache.set(type, key, storable(client))));
   return {
