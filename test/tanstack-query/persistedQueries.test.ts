@@ -1,9 +1,9 @@
 // reprise/tanstack-query: what an experienced TanStack Query user expects of the adapter,
 // with real QueryClients on real in-process caches (fake-indexeddb).
 import { QueryObserver, hashKey } from '@tanstack/query-core';
-import { experimental_createQueryPersister } from '@tanstack/query-persist-client-core';
+import { experimental_createQueryPersister, persistQueryClient, persistQueryClientRestore } from '@tanstack/query-persist-client-core';
 import { describe, expect, it, vi } from 'vitest';
-import { createQueryStorage, invalidateQueriesOn } from '../../src/tanstack-query';
+import { createPersister, createQueryStorage, invalidateQueriesOn } from '../../src/tanstack-query';
 import { openCache } from '../support/openCache';
 import { queryClient, reloadPersisted } from './queryClients';
 
@@ -76,6 +76,23 @@ describe('invalidateQueriesOn with a queryFn reading through the cache', () => {
 });
 
 describe('createPersister', () => {
+  it('with persistQueryClient (a save on every change, throttled): the queries fetched before close() all come back after a reload', async () => {
+    const { cache, name, indexedDB, clock } = await openCache();
+    const client = queryClient();
+    const [unsubscribe, restoring] = persistQueryClient({ queryClient: client, persister: createPersister(cache, { type: 'successful_api_metadata' }) });
+    await restoring;
+    // The first change is saved at once; the later ones wait out the throttle time.
+    for (const id of ['a1', 'a2', 'a3']) await client.fetchQuery({ queryKey: ['album', id], queryFn: async () => ({ id }) });
+    // An unmount: the provider unsubscribes, and the cache closes.
+    unsubscribe();
+    await cache.close();
+
+    const { cache: reopened } = await openCache({ name, indexedDB, clock });
+    const after = queryClient();
+    await persistQueryClientRestore({ queryClient: after, persister: createPersister(reopened, { type: 'successful_api_metadata' }) });
+    expect(['a1', 'a2', 'a3'].map((id) => after.getQueryData(['album', id]))).toEqual([{ id: 'a1' }, { id: 'a2' }, { id: 'a3' }]);
+  });
+
   it("a query whose meta holds a function does not stop the client from being persisted (TanStack's own persisters drop it)", async () => {
     const opened = await openCache();
     const before = queryClient();
