@@ -104,7 +104,7 @@ describe('createPersister', () => {
     }
   });
 
-  it('a save the throttle holds when close() is called is stored before the cache closes', async () => {
+  it('a save the throttle holds when close() is called is stored before the cache closes, and no timer is left', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
       const { cache, name, indexedDB, clock } = await openCache();
@@ -116,6 +116,8 @@ describe('createPersister', () => {
       const held = persistQueryClientSave({ queryClient: client, persister });
       await cache.close();
       await held;
+      // As a closed cache keeps no timer, its persister keeps none.
+      expect(vi.getTimerCount()).toBe(0);
       vi.useRealTimers();
       const { cache: reopened } = await openCache({ name, indexedDB, clock });
       const after = queryClient();
