@@ -13,33 +13,41 @@ export interface ThrottledSave<A> {
 /**
  * Saves the way TanStack's own persisters throttle them (`throttleTime`): the first at once, then, for
  * `ms` after each save made, the last value given is held and saved when the time is up. Each call
- * resolves once its value, or a later one that replaced it, is saved. A held save is made by the cache's
- * `close()` before it refuses calls, so it is stored, not lost; where the cache cannot say it closes (one
- * not made by `createCache`), or with `ms` 0, every save is made at once.
+ * resolves once its value, or a later one that replaced it, is saved. The cache's `close()` makes a held
+ * save before it refuses calls, so it is stored, not lost (and leaves no timer); where the cache cannot
+ * say it closes (one not made by `createCache`), or with `ms` 0, every save is made at once.
  */
 export function throttledSave<A>(cache: object, ms: number, save: (value: A) => Promise<void>): ThrottledSave<A> {
   const closing = cacheInternals.get(cache)?.closing;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let held: { value: A; settle: (saved: Promise<void>) => void; saved: Promise<void> } | undefined;
-  const release = () => {
+  const take = () => {
     const holding = held;
     held = undefined;
-    closing?.delete(flush);
     return holding;
   };
-  const saveNow = (value: A): Promise<void> => {
+  const flush = () => {
+    const holding = take();
+    holding?.settle(save(holding.value));
+  };
+  // The cache closes: the held save is made now, which close() then settles.
+  const onClose = () => {
     clearTimeout(timer);
+    timer = undefined;
+    closing?.delete(onClose);
+    flush();
+  };
+  const saveNow = (value: A): Promise<void> => {
     timer = setTimeout(() => {
       timer = undefined;
-      flush();
+      closing?.delete(onClose);
+      const holding = take();
+      holding?.settle(saveNow(holding.value));
     }, ms);
     unref(timer);
+    closing?.add(onClose);
     return save(value);
   };
-  function flush(): void {
-    const holding = release();
-    holding?.settle(saveNow(holding.value));
-  }
   const throttled = (value: A): Promise<void> => {
     if (!closing || ms <= 0) return save(value);
     if (timer === undefined) return saveNow(value);
@@ -48,9 +56,8 @@ export function throttledSave<A>(cache: object, ms: number, save: (value: A) => 
       let settle!: (saved: Promise<void>) => void;
       const saved = new Promise<void>((resolve) => (settle = resolve));
       held = { value, settle, saved };
-      closing.add(flush);
     }
     return held.saved;
   };
-  return Object.assign(throttled, { flush, drop: (instead: Promise<void>) => release()?.settle(instead) });
+  return Object.assign(throttled, { flush, drop: (instead: Promise<void>) => take()?.settle(instead) });
 }
