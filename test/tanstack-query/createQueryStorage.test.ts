@@ -99,6 +99,7 @@ describe('createQueryStorage', () => {
     expect(await cache.keys('successful_api_metadata')).toEqual(['tanstack-query-["playlist",{"ids":["t3"]}]']);
     expect(await rejection(storage.setItem('not-a-query', '"v"'))).toMatchObject({ name: 'CacheError', code: 'invalid_argument' });
     expect(await cache.has('successful_api_metadata', 'not-a-query')).toBe(false);
+    expect(await rejection(storage.setItem(42 as never, '"v"'))).toMatchObject({ name: 'CacheError', code: 'invalid_argument' });
     expect(() => createQueryStorage(cache, 'track_metadata', { trackId: 't1' as never })).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
   });
 
