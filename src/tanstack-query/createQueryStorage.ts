@@ -63,10 +63,10 @@ function cacheKey(key: string): string {
  * what `trackId` is given. A key made otherwise (a `queryKeyHashFn` of the app's) cannot be read back.
  */
 function queryKeyOf(key: string): QueryKey {
-  const start = key.indexOf('-[');
+  const start = typeof key === 'string' ? key.indexOf('-[') : -1;
   try {
-    const queryKey: unknown = JSON.parse(key.slice(start + 1));
-    if (start !== -1 && Array.isArray(queryKey)) return queryKey;
+    const queryKey: unknown = start === -1 ? undefined : JSON.parse(key.slice(start + 1));
+    if (Array.isArray(queryKey)) return queryKey;
   } catch {
     // Not JSON: reported below.
   }
