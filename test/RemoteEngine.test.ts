@@ -251,6 +251,61 @@ describe.each(['after', 'before'] as const)('a worker that dies %s applying a de
   });
 });
 
+describe.each(['before', 'after'] as const)('two workers that die in a row: the first after the change happened, the next %s its retry (or its question) reached it', (when) => {
+  /** A tab whose first worker dies once `method` has happened there, and whose second dies as that call's retry (or the question whether it happened) reaches it. */
+  async function open(method: string, retry = method) {
+    const { cache, workers } = await openRemoteCache({
+      name: uniqueName(),
+      indexedDB: new IDBFactory(),
+      now: fakeClock().now,
+      afterCall: (called, _args, worker) => {
+        if (called === method && workers.indexOf(worker) === 0) worker.kill();
+        if (when === 'after' && called === retry && workers.indexOf(worker) === 1) worker.kill();
+      },
+      beforeCall: (called, _args, worker) => {
+        if (when === 'before' && called === retry && workers.indexOf(worker) === 1) worker.kill();
+      },
+    });
+    await cache.setMany('track_metadata', [
+      { key: 'k', value: 'v', trackId: 't1' },
+      { key: 'kept', value: 'w', trackId: 't2' },
+    ]);
+    return { cache, workers };
+  }
+
+  it('emit resolves with its report; the entry is gone', async () => {
+    const { cache, workers } = await open('emit');
+    const heard = vi.fn();
+    cache.on('track_removed', (_event, { invalidated }) => heard(invalidated));
+    const report = await cache.emit({ eventType: 'track_removed', trackId: 't1' });
+    expect(report.invalidated.track_metadata).toBe(1);
+    expect(workers).toHaveLength(3);
+    expect(heard.mock.calls).toEqual([[report.invalidated]]);
+    expect(await cache.getMany('track_metadata', ['k', 'kept'])).toEqual([undefined, 'w']);
+  });
+
+  it('deleteMany resolves with the count removed', async () => {
+    const { cache, workers } = await open('deleteMany');
+    expect(await cache.deleteMany('track_metadata', ['k'])).toBe(1);
+    expect(workers).toHaveLength(3);
+    expect(await cache.getMany('track_metadata', ['k', 'kept'])).toEqual([undefined, 'w']);
+  });
+
+  it('clear resolves; the type is empty', async () => {
+    const { cache, workers } = await open('clear');
+    await cache.clear('track_metadata');
+    expect(workers).toHaveLength(3);
+    expect(await cache.getMany('track_metadata', ['k', 'kept'])).toEqual([undefined, undefined]);
+  });
+
+  it('a persistent set resolves; the entry is there', async () => {
+    const { cache, workers } = await open('setMany', 'committed');
+    await cache.set('track_metadata', 'new', 'x');
+    expect(workers).toHaveLength(3);
+    expect(await cache.get('track_metadata', 'new')).toBe('x');
+  });
+});
+
 describe('a deleteMany of an expired entry whose worker dies after applying it', () => {
   it('resolves with the count the first worker deleted: the expired entry, removed as an expiration, is not counted', async () => {
     const clock = fakeClock();
