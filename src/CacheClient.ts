@@ -592,12 +592,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
    */
   #once<T>(change: (once: Once) => Promise<T>): Promise<T> {
     const id = randomId();
-    return this.#calls.track(
-      change({ id, retry: false }).catch((error: unknown) => {
-        if (!isCacheError(error, 'worker_failed')) throw error;
-        return change({ id, retry: true });
-      }),
-    );
+    return this.#calls.track(acrossDeaths((retry) => change({ id, retry })));
   }
 
   /**
@@ -610,7 +605,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     // One call for close(): it must not close the engine between the write's failure and the question.
     return this.#calls.track(
       write(commitId).catch(async (error: unknown) => {
-        if (!isCacheError(error, 'worker_failed') || !(await this.#engine.committed(type, commitId).catch(() => false))) throw error;
+        if (!isCacheError(error, 'worker_failed') || !(await acrossDeaths(() => this.#engine.committed(type, commitId)).catch(() => false))) throw error;
         // It happened, but its answer is lost.
         return undefined;
       }),
@@ -630,5 +625,22 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
 
   #checkOpen(): void {
     if (this.#closed) throw new CacheError('closed', 'This cache is closed');
+  }
+}
+
+/** How many workers in a row a change is sent to (or asked whether it happened) before it rejects with worker_failed: one that kills each is not retried for ever. */
+const WORKERS_PER_CHANGE = 4;
+
+/**
+ * Runs `attempt` again on the next worker each time its worker dies (worker_failed), up to
+ * WORKERS_PER_CHANGE times: the worker that answers a retry may die too, after the change happened.
+ */
+async function acrossDeaths<T>(attempt: (retry: boolean) => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt(tries > 1);
+    } catch (error) {
+      if (tries >= WORKERS_PER_CHANGE || !isCacheError(error, 'worker_failed')) throw error;
+    }
   }
 }
