@@ -164,3 +164,48 @@ describe('without Web Locks (plain-http pages, Node): the tabs elect the fetchin
     expect(results.map((result) => result.source)).toEqual(['fetch', 'fetch']);
   });
 });
+
+describe('Web Locks that the browser refuses (not an opaque origin)', () => {
+  // A detached iframe's navigator (a document no longer fully active) rejects every request with an
+  // InvalidStateError, worded as Chromium's (checked by hand); a SecurityError or AbortError can come
+  // at request time too.
+  it.each([
+    ['InvalidStateError', "Failed to execute 'request' on 'LockManager': The document is not active."],
+    ['SecurityError', "Failed to execute 'request' on 'LockManager': Access to the Locks API is denied in this context."],
+    ['AbortError', 'The lock request was aborted.'],
+  ])('%s: getOrSet fetches for this tab alone and resolves, said once through the logger', async (name, message) => {
+    const refusal = new DOMException(message, name);
+    const request = vi.fn(() => Promise.reject(refusal));
+    vi.stubGlobal('navigator', { locks: { request, query: request } });
+    try {
+      const { cache, logger } = await openCache();
+      expect(await cache.resolve('album_year', 'y', async () => 1999)).toEqual({ value: 1999, source: 'fetch' });
+      expect(await cache.getOrSet('generic', 'k', async () => 1)).toBe(1);
+      expect(await cache.get('album_year', 'y')).toBe(1999);
+      expect(request).toHaveBeenCalled();
+      // (The in-process engine's own uses of the locks, such as its import rollback at open, report theirs.)
+      const said = logger.error.mock.calls.filter(([report, error]) => error === refusal && /Web Lock/.test(String(report)));
+      expect(said).toHaveLength(1);
+      await cache.close();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('a request refused while another tab fetches: this tab fetches for itself', async () => {
+    const refusal = new DOMException("Failed to execute 'request' on 'LockManager': The document is not active.", 'InvalidStateError');
+    // The lock is taken (another tab fetches); the request to wait for it is refused.
+    const request = vi.fn((_name: string, options: LockOptions, callback: (lock: Lock | null) => unknown) =>
+      options.ifAvailable ? Promise.resolve(callback(null)) : Promise.reject(refusal),
+    );
+    vi.stubGlobal('navigator', { locks: { request } });
+    try {
+      const { cache, logger } = await openCache();
+      expect(await cache.resolve('album_year', 'y', async () => 1999)).toEqual({ value: 1999, source: 'fetch' });
+      expect(logger.error).toHaveBeenCalledWith(expect.stringMatching(/Web Lock/), refusal);
+      await cache.close();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
