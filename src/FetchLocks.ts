@@ -1,5 +1,6 @@
 import { CacheError, isCacheError, type CacheErrorCode } from './CacheError';
 import type { Locks } from './ChannelLocks';
+import type { Logger } from './Logger';
 import { abortedError } from './SharedFetch';
 import { describeError, fetchOutcomeSchema, rebuildError, type FetchOutcome } from './fetchOutcome';
 
@@ -16,6 +17,8 @@ export interface FetchLocksOptions {
   /** navigator.locks, or ChannelLocks where there are none; without any, every tab fetches for itself. */
   locks: Locks | undefined;
   openChannel: (() => FetchChannel) | undefined;
+  /** Told, once, that the browser refused a lock request. */
+  logger?: Logger | undefined;
 }
 
 /** What a fetch gave: the value, whether the others can read it from the store, and whether it was cached at all. */
@@ -58,6 +61,7 @@ const OUTCOME_GRACE_MS = 250;
  */
 export class FetchLocks {
   readonly #options: FetchLocksOptions;
+  #refused = false;
 
   constructor(options: FetchLocksOptions) {
     this.#options = options;
@@ -102,12 +106,16 @@ export class FetchLocks {
       }
       return { value: led.value, shared: false };
     };
+    // Whether the request's callback ran: a request that fails before it did was refused by the browser.
+    let granted = false;
     try {
-      const led = await locks.request(lock, { ifAvailable: true }, (held) => (held ? lead() : null));
+      const led = await locks.request(lock, { ifAvailable: true }, (held) => ((granted = true), held ? lead() : null));
       if (led) return led;
+      granted = false;
       // Another tab is fetching: wait until it is done, holding the lock from then on (a tab that has
       // to fetch after all does so before the next waiter looks).
       return await locks.request(lock, run.signal ? { signal: run.signal } : {}, async () => {
+        granted = true;
         const stored = run.fresh ? undefined : await run.read();
         if (stored) return { value: stored.value, shared: true };
         const outcome = outcomes.at(-1) ?? (await this.#next(() => outcomes.at(-1), (wake) => (heard = wake)));
@@ -120,7 +128,12 @@ export class FetchLocks {
       });
     } catch (error) {
       if (run.signal?.aborted && (error as Error | null)?.name === 'AbortError') throw abortedError(run.signal);
-      throw error;
+      if (granted) throw error;
+      // Refused (a document no longer fully active, a context denied the Locks API): this tab fetches
+      // for itself, as where there are no locks.
+      if (!this.#refused) this.#options.logger?.error('Reprise: Web Locks refused; this tab fetches alone', error);
+      this.#refused = true;
+      return { value: (await run.lead()).value, shared: false };
     } finally {
       channel.close();
     }

@@ -161,6 +161,7 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
     // Without Web Locks (plain http, Node), locks over a channel of their own (see ChannelLocks).
     locks: locksHere() ?? (lockChannel && new ChannelLocks(lockChannel)),
     openChannel: channel('fetch'),
+    logger,
   });
   client = new CacheClient<S, LiteralNames<N>>(engine, { schemas: options.schemas, types, logger, onClose: () => onClose.forEach((stop) => stop()), fetchLocks });
   return client;
