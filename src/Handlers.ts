@@ -1,4 +1,4 @@
-import type { Logger } from './Logger';
+import { guardLogger, type Logger } from './Logger';
 
 type Handler<A extends unknown[]> = (...args: A) => unknown;
 
@@ -11,7 +11,7 @@ export class Handlers<K extends string, A extends unknown[]> {
   readonly #logger: Logger;
 
   constructor(logger: Logger = console) {
-    this.#logger = logger;
+    this.#logger = guardLogger(logger);
   }
 
   /** Returns the unsubscribe function; calling it twice is harmless. */
@@ -42,10 +42,6 @@ export class Handlers<K extends string, A extends unknown[]> {
   }
 
   #report(name: K, error: unknown): void {
-    try {
-      this.#logger.error(`Reprise: a handler for ${name} failed`, error);
-    } catch {
-      // A logger that throws has nowhere to report to; the other handlers must still run.
-    }
+    this.#logger.error(`Reprise: a handler for ${name} failed`, error);
   }
 }

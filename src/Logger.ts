@@ -2,3 +2,19 @@
 export interface Logger {
   error(message: string, error: unknown): void;
 }
+
+/**
+ * The app's logger, called so that it cannot hurt the call that reports: a throw, or a promise that
+ * rejects (an async logger), is dropped — reporting the logger's failure to it again could recurse.
+ */
+export function guardLogger(logger: Logger): Logger {
+  return {
+    error(message, error) {
+      try {
+        Promise.resolve(logger.error(message, error)).catch(() => {});
+      } catch {
+        // Nowhere left to report to.
+      }
+    },
+  };
+}

@@ -7,7 +7,7 @@ import { ChannelLocks } from './ChannelLocks';
 import { FetchLocks } from './FetchLocks';
 import { locksHere } from './locksHere';
 import type { CacheConfigOf, ValidConfig } from './configSchema';
-import type { Logger } from './Logger';
+import { guardLogger, type Logger } from './Logger';
 import { parse } from './parse';
 import { plainRecord } from './plainRecord';
 import { followPolicyUpdates } from './policyUpdates';
@@ -78,7 +78,8 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
   const types = typesOf(config);
   checkSchemas(options.schemas ?? {}, types);
   const name = parsed.name ?? 'reprise';
-  const logger = options.logger ?? console;
+  // Every report goes through it: the app's logger may throw, or reject.
+  const logger = guardLogger(options.logger ?? console);
   // The engine reports back to a client that is built after it: forward until then.
   let client: CacheClient<S, LiteralNames<N>> | undefined;
   const tab = new PageTab();
