@@ -15,14 +15,16 @@ async function openTabs(count: number, options: { locks?: SimLocks | null } = {}
   const locks = options.locks === undefined ? new SimLocks() : options.locks;
   return Promise.all(
     Array.from({ length: count }, async (_, index) => {
+      const logger = { error: vi.fn() };
       const fetchLocks = new FetchLocks({
+        logger,
         name,
         // Without Web Locks: locks over a channel, as createCache makes them there.
         locks: locks ? locks.manager(`tab${index}`) : new ChannelLocks(() => new BroadcastChannel(`reprise-locks:${name}`)),
         openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`),
       });
       const { cache } = await engineTab({ name, indexedDB, fetchLocks });
-      return { cache, tab: `tab${index}`, locks };
+      return { cache, tab: `tab${index}`, locks, logger };
     }),
   );
 }
@@ -90,6 +92,24 @@ describe.each<ContentType>(['album_year', 'generic'])('%s across three tabs', (t
     expect(isCacheError(await rejection(first), 'aborted')).toBe(true);
     expect(await second).toEqual({ value: 'from the second tab', source: 'fetch' });
     expect(fetcher).toHaveBeenCalledTimes(2);
+  });
+
+  it('a caller that leaves while its tab waits for another tab’s fetch rejects with aborted; nothing is reported', async () => {
+    const tabs = await openTabs(2);
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = tabs[0]!.cache.resolve(type, 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const leaving = new AbortController();
+    const second = tabs[1]!.cache.resolve(type, 'k', fetcher, { signal: leaving.signal });
+    // Its tab's request for the lock is queued behind the fetching tab's.
+    await vi.waitFor(async () => expect((await tabs[1]!.locks!.manager('tab1').query()).pending).toHaveLength(1));
+    leaving.abort();
+    expect(isCacheError(await rejection(second), 'aborted')).toBe(true);
+    reply.open('v');
+    expect(await first).toEqual({ value: 'v', source: 'fetch' });
+    expect(fetcher).toHaveBeenCalledTimes(1);
+    expect(tabs[1]!.logger.error).not.toHaveBeenCalled();
   });
 
   it('when the fetching tab dies, a waiting tab fetches for itself', async () => {
