@@ -128,7 +128,8 @@ export class FetchLocks {
       });
     } catch (error) {
       if (run.signal?.aborted && (error as Error | null)?.name === 'AbortError') throw abortedError(run.signal);
-      if (granted) throw error;
+      // A request aborted by its signal rejects with the signal's reason, whatever it is.
+      if (granted || run.signal?.aborted) throw error;
       // Refused (a document no longer fully active, a context denied the Locks API): this tab fetches
       // for itself, as where there are no locks.
       if (!this.#refused) this.#options.logger?.error('Reprise: Web Locks refused; this tab fetches alone', error);
