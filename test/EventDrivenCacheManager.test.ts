@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it, vi } from 'vitest';
 import {
   CacheError,
@@ -51,6 +52,24 @@ describe('EventDrivenCacheManager', () => {
     });
     manager.emitEvent({ eventType: 'library_sync' });
     await vi.waitFor(() => expect(logger.error).toHaveBeenCalledWith(expect.any(String), failure));
+  });
+
+  it('reports a handler of another realm (an iframe’s) whose promise rejects, leaving no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const { manager, logger } = setup();
+      // An async function of another global scope returns that scope's Promise, which is no instance of this one's.
+      const handler = runInNewContext('(async () => { throw new Error("in a frame"); })') as () => Promise<never>;
+      manager.registerEventHandler('library_sync', handler);
+      manager.emitEvent({ eventType: 'library_sync' });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      expect(logger.error).toHaveBeenCalledWith('Reprise: a handler for library_sync failed', expect.objectContaining({ message: 'in a frame' }));
+    } finally {
+      process.off('unhandledRejection', record);
+    }
   });
 
   it('reports to console by default', () => {
