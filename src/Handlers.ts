@@ -1,3 +1,4 @@
+import { isPromiseLike } from './isPromiseLike';
 import { guardLogger, type Logger } from './Logger';
 
 type Handler<A extends unknown[]> = (...args: A) => unknown;
@@ -32,7 +33,8 @@ export class Handlers<K extends string, A extends unknown[]> {
       if (!keys.includes(key)) continue;
       try {
         const result = handler(...args);
-        if (result instanceof Promise) result.catch((error: unknown) => this.#report(name, error));
+        // Any thenable: another realm's Promise (an iframe's listener) is no instance of this one's.
+        if (isPromiseLike(result)) Promise.resolve(result).catch((error: unknown) => this.#report(name, error));
       } catch (error) {
         failed++;
         this.#report(name, error);
