@@ -42,6 +42,7 @@ import { reasonOf } from './describeValue';
 import { randomId } from './randomId';
 import type { TypeName } from './contentType';
 import { parseContentType } from './contentTypeSchema';
+import { guarded } from './guarded';
 import { Handlers } from './Handlers';
 import type { Logger } from './Logger';
 import { parse } from './parse';
@@ -495,14 +496,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     const progress = this.#progress.get(batch);
     if (!progress || done <= progress.done) return;
     progress.done = done;
-    const failed = (error: unknown) => this.#logger.error('Reprise: onProgress failed', error);
-    try {
-      // An async onProgress that throws rejects: reported as one that throws, not left unhandled.
-      const reported: unknown = progress.report(done, total);
-      if (isPromiseLike(reported)) Promise.resolve(reported).catch(failed);
-    } catch (error) {
-      failed(error);
-    }
+    // An async onProgress that throws rejects: reported as one that throws, not left unhandled.
+    guarded(() => progress.report(done, total), (error) => this.#logger.error('Reprise: onProgress failed', error));
   }
 
   async stats(): Promise<CacheStats<N>> {

@@ -1,4 +1,4 @@
-import { isPromiseLike } from './isPromiseLike';
+import { guarded } from './guarded';
 import { guardLogger, type Logger } from './Logger';
 
 type Handler<A extends unknown[]> = (...args: A) => unknown;
@@ -24,26 +24,13 @@ export class Handlers<K extends string, A extends unknown[]> {
     };
   }
 
-  /** Runs the handlers registered under any of `keys` (the first names the failure); returns how many failed synchronously. */
-  run(keys: readonly [K, ...K[]], ...args: A): number {
-    let failed = 0;
-    const [name] = keys;
+  /** Runs the handlers registered under any of `keys` (the first names the failure). */
+  run(keys: readonly [K, ...K[]], ...args: A): void {
+    const report = (error: unknown) => this.#logger.error(`Reprise: a handler for ${keys[0]} failed`, error);
     // The list is replaced, never mutated, so handlers that unsubscribe while running are safe.
     for (const { key, handler } of this.#entries) {
       if (!keys.includes(key)) continue;
-      try {
-        const result = handler(...args);
-        // Any thenable: another realm's Promise (an iframe's listener) is no instance of this one's.
-        if (isPromiseLike(result)) Promise.resolve(result).catch((error: unknown) => this.#report(name, error));
-      } catch (error) {
-        failed++;
-        this.#report(name, error);
-      }
+      guarded(() => handler(...args), report);
     }
-    return failed;
-  }
-
-  #report(name: K, error: unknown): void {
-    this.#logger.error(`Reprise: a handler for ${name} failed`, error);
   }
 }

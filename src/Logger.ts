@@ -1,3 +1,5 @@
+import { guarded } from './guarded';
+
 /** Where Reprise reports a failure it must not throw, such as a listener that threw. */
 export interface Logger {
   error(message: string, error: unknown): void;
@@ -8,13 +10,5 @@ export interface Logger {
  * rejects (an async logger), is dropped — reporting the logger's failure to it again could recurse.
  */
 export function guardLogger(logger: Logger): Logger {
-  return {
-    error(message, error) {
-      try {
-        Promise.resolve(logger.error(message, error)).catch(() => {});
-      } catch {
-        // Nowhere left to report to.
-      }
-    },
-  };
+  return { error: (message, error) => guarded(() => logger.error(message, error)) };
 }
