@@ -130,6 +130,13 @@ describe('EventDrivenCacheManager', () => {
     const { manager } = setup();
     expect(() => manager.registerEventHandler('track_played' as never, () => {})).toThrow(/unknown event type "track_played"/);
   });
+
+  it.each([undefined, null, 'handler', {}])('rejects registering %o as a handler with invalid_argument, at once, as Cache.on does', (handler) => {
+    const { manager, logger } = setup();
+    expect(() => manager.registerEventHandler('library_sync', handler as never)).toThrow(expect.objectContaining({ name: 'CacheError', code: 'invalid_argument' }));
+    manager.emitEvent({ eventType: 'library_sync' });
+    expect(logger.error).not.toHaveBeenCalled();
+  });
 });
 
 // What a port of the original tool's own tests would check on top of the above.
