@@ -1,3 +1,4 @@
+import { listenerSchema } from './cacheArgs';
 import { createCacheEvent, eventTypeOf, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
 import type { TypeName } from './contentType';
 import { Handlers } from './Handlers';
@@ -20,7 +21,9 @@ export class EventDrivenCacheManager {
 
   /** Returns a function that unregisters the handler. */
   registerEventHandler(eventType: EventType, handler: CacheEventHandler): () => void {
-    return this.#handlers.add(parse(eventTypeSchema, eventType, 'invalid_event', 'event type'), handler);
+    const type = parse(eventTypeSchema, eventType, 'invalid_event', 'event type');
+    parse(listenerSchema, handler, 'invalid_argument', 'handler');
+    return this.#handlers.add(type, handler);
   }
 
   /** Validates the event and calls each handler of its type in order; a failing handler is reported, not thrown. */
