@@ -210,6 +210,25 @@ describe('connectWorker', () => {
     worker.terminate();
   });
 
+  it('a Web Lock request the browser refuses (a document no longer fully active) leaves nothing unhandled, and pings watch the worker instead', async () => {
+    process.on('unhandledRejection', record);
+    // A detached iframe's navigator: locks exist, every request rejects.
+    const refuse = () => Promise.reject(new DOMException('The document is not active.', 'InvalidStateError'));
+    vi.stubGlobal('navigator', { locks: { request: refuse, query: refuse } });
+    try {
+      const worker = new WorkerWithHost({ open: async () => Comlink.proxy({}), ping: async () => {} } as unknown as WorkerHost);
+      const connection = await connectWorker(() => worker as unknown as Worker, { name: 'refused', config: {}, tab: { id: 'page', since: null } }, { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} });
+      await connection.opened;
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      // Its death is no longer seen through the lock: a call that waits long pings it.
+      expect(connection.probe).toBeTypeOf('function');
+      connection.terminate();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('close() while the engine is still opening does not wait for the open: it resolves, and the worker is terminated', async () => {
     const worker = new WorkerWithHost({ open: never, ping: async () => {} });
     const cache = await createCache({ name: 'close-opening', worker: () => worker as unknown as Worker });
