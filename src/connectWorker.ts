@@ -140,9 +140,11 @@ export async function connectWorker(
   }
   // The worker holds this lock from the start of its open while it lives, so a request made once it has
   // opened is granted exactly when it dies (terminate included). Until then, pings watch it.
-  if (locks && lock) void opened.then(() => locks.request(lock, () => fail(new CacheError('worker_failed', 'The cache worker stopped'))), () => {});
+  // A request the browser refuses (a document no longer fully active) leaves the pings to watch it.
   const connection: EngineConnection & { proxies?: unknown[] } = { engine, died, terminate, storage: () => storage, opened, proxies };
-  if (!locks) connection.probe = () => ping();
+  const probe = () => void (connection.probe = () => ping());
+  if (locks && lock) void opened.then(() => locks.request(lock, () => fail(new CacheError('worker_failed', 'The cache worker stopped'))).catch(probe), () => {});
+  else probe();
   return connection;
 }
 
