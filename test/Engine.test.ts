@@ -1016,3 +1016,25 @@ describe('deleteMany under an id (a retry after the worker died)', () => {
     await cache.close();
   });
 });
+
+describe('one tab’s changes of a type apply in the order they reach the engine', () => {
+  const many = (count: number) => Array.from({ length: count }, (_, index) => ({ key: `k${index}`, value: index }));
+
+  // An import (a persistent type's) holds up none made after it: see importBatch.test. In memory a setMany is one step, whatever its size.
+  it.each([
+    ['generic', 'generic', () => new IDBFactory()],
+    ['track_metadata kept in memory', 'track_metadata', () => brokenFactory()],
+  ] as const)('%s: a set, a setMany of more than a thousand entries, then (once the set has resolved) a delete of one of its keys: the key is gone', async (_what, type, indexedDB) => {
+    const { cache, engine } = await engineTab({ name: uniqueName(), indexedDB: indexedDB() });
+    await cache.set(type, 'warm', 0);
+    // Straight to the engine, as a page hands them over: the setMany waits for the set, the delete for nothing left on its way.
+    const set = engine.setMany(type, [{ key: 'x', value: 'x' }]);
+    const setMany = engine.setMany(type, many(1500));
+    await set;
+    const deleted = engine.deleteMany(type, ['k0']);
+    await setMany;
+    expect(await deleted).toBe(1);
+    expect(await cache.getMany(type, ['k0', 'k1', 'x'])).toEqual([undefined, 1, 'x']);
+    await cache.close();
+  });
+});
