@@ -231,9 +231,13 @@ export class Engine implements EngineApi {
   }
 
   setMany(type: TypeName, inputs: EntryInput[], options: SetManyOptions = {}): Promise<Written> {
-    // As IdbStore.write will decide, on each key once (#setMany keeps the last of several entries with one key).
+    // As IdbStore.write will decide, on each key once (#setMany keeps the last of several entries with one key);
+    // in memory a setMany is one step, whatever its size, and keeps its turn.
     const { importChunk } = this.#options;
-    const imports = IdbStore.imports(inputs.length, options.since !== undefined, importChunk) && IdbStore.imports(new Set(inputs.map((input) => input.key)).size, false, importChunk);
+    const imports =
+      this.#storeOf(type) === this.#idb &&
+      IdbStore.imports(inputs.length, options.since !== undefined, importChunk) &&
+      IdbStore.imports(new Set(inputs.map((input) => input.key)).size, false, importChunk);
     return this.#inFlight.inTurn([type], () => this.#setMany(type, inputs, options), !imports);
   }
 
