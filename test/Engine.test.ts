@@ -21,6 +21,7 @@ import { openRemoteCache } from './support/inProcessWorkers';
 import { CacheClient } from '../src/CacheClient';
 import { LAYOUT } from '../worker/databaseSchema';
 import { requestDone } from '../worker/idbRequests';
+import { recordReadsNow } from '../worker/ReadTimes';
 import { engineTab } from './support/engineTab';
 
 const restores: (() => void)[] = [];
@@ -820,6 +821,54 @@ describe('quota errors', () => {
     expect(types.successful_api_metadata).toMatchObject({ entries: 0, evictions: 1 });
     expect(types.album_year).toMatchObject({ entries: 1, evictions: 0 });
     expect(await cache.get('track_metadata', 'new')).toBe('y'.repeat(100));
+  });
+
+  it('entries read in another tab between planning the room and freeing it are spared, and others freed in their place: the retry fits', async () => {
+    const { cache, clock, indexedDB, name } = await openCache({ config });
+    const old = Array.from({ length: 40 }, (_, index) => `old${index}`);
+    for (const key of old) {
+      clock.advance(1000);
+      await cache.set('track_metadata', key, 'o'.repeat(200));
+    }
+    // Another tab, whose page records the reads it answers itself on its own connection.
+    const other = await requestDone(indexedDB.open(name));
+    restores.push(() => other.close());
+    // A full disk: this tab's writes of entries abort at commit until ten entries have been deleted.
+    let deleted = 0;
+    const puts = new WeakSet<IDBTransaction>();
+    const store = IDBObjectStore.prototype as unknown as Record<'put' | 'delete', (this: IDBObjectStore, ...args: unknown[]) => IDBRequest>;
+    const [put, remove] = [store.put, store.delete];
+    store.put = function (this: IDBObjectStore, ...args: unknown[]) {
+      puts.add(this.transaction);
+      return put.apply(this, args);
+    };
+    store.delete = function (this: IDBObjectStore, ...args: unknown[]) {
+      if (typeof args[0] === 'string') this.transaction.addEventListener('complete', () => deleted++);
+      return remove.apply(this, args);
+    };
+    restores.push(() => Object.assign(store, { put, delete: remove }));
+    const full = (tx: IDBTransaction) => tx.db !== other && puts.has(tx) && deleted < 10;
+    const first = failCommit({ when: full });
+    restores.push(first, failCommit({ when: full }));
+    // While the room is planned, the other tab reads the twenty oldest entries (its read times are written at once).
+    const index = IDBIndex.prototype as unknown as { openKeyCursor: (this: IDBIndex, ...args: unknown[]) => IDBRequest };
+    const openKeyCursor = index.openKeyCursor;
+    let read = false;
+    index.openKeyCursor = function (this: IDBIndex, ...args: unknown[]) {
+      const request = openKeyCursor.apply(this, args);
+      if (first.fired() && !read && this.name === 'access') {
+        read = true;
+        recordReadsNow(other, new Map([['track_metadata', new Map(old.slice(0, 20).map((key) => [key, clock.now()]))]]));
+      }
+      return request;
+    };
+    restores.push(() => (index.openKeyCursor = openKeyCursor));
+    clock.advance(1000);
+    await cache.set('track_metadata', 'new', 'n');
+    expect(read).toBe(true);
+    expect(await cache.get('track_metadata', 'new')).toBe('n');
+    expect((await cache.getMany('track_metadata', old.slice(0, 20))).every((value) => value !== undefined)).toBe(true);
+    expect((await cache.stats()).types.track_metadata.evictions).toBeGreaterThanOrEqual(10);
   });
 
   it('when the retry fails too, rejects with quota_exceeded and writes nothing', async () => {
