@@ -19,7 +19,7 @@ import { nothingRemoved, overlaid } from './RemovedKeyList';
 import { accessClock } from './accessClock';
 import { changeRemoves, type Change } from './Change';
 import type { LoggedChange } from './databaseSchema';
-import { cutoffOf, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
+import { addRemoved, cutoffOf, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
 import { later, type Schedule } from './schedule';
 import { TabSync, type SharedChange } from './TabSync';
 import { toEntry } from './toEntry';
@@ -480,8 +480,7 @@ export class Engine implements EngineApi {
       const removed = await store.cleanup(this.#budgets(mine), this.#expiredBy(now));
       for (const type of mine) {
         this.#countRemoved(type, removed[type]);
-        report.expired += removed[type]?.expired ?? 0;
-        report.evicted += removed[type]?.evicted ?? 0;
+        addRemoved(report, removed[type]);
       }
     });
     return report;

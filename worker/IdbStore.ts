@@ -8,7 +8,7 @@ import { requestDone, requestsDone, walkCursor } from './idbRequests';
 import { prefixRange } from './prefixRange';
 import { ReadTimes, READS_AT_ONCE, recordReadsNow } from './ReadTimes';
 import { later, type Schedule } from './schedule';
-import { cutoffOf, leftOut, type Budget, type ExpiredBy, type Invalidated, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
+import { addRemoved, cutoffOf, leftOut, type Budget, type ExpiredBy, type Invalidated, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
 import { RemovedKeyList } from './RemovedKeyList';
 import { averageBytes, forget, noUsage } from './usage';
 import { BatchStates, byId, IMPORT_STEPS, nextStepSize, newBatchId, type BatchId, batchKey, batchLockName, batchRecords, isPending, keyChunkKey, keyChunksOf, allKeyChunks, pendingBatches, plainOf, visibleOf, type BatchRecord, type KeyChunk } from './importBatch';
@@ -234,11 +234,7 @@ export class IdbStore implements Store {
           });
           // Room is made once it has landed (a failed import must not have evicted anything): the other
           // entries go first, never below what the import holds (it fits the budget on its own).
-          if (budget && bytes > budget.lowWater) {
-            const evicted = await this.roomAfterImport(type, budget, held, expiredBy, bytes, written);
-            removed.expired += evicted.expired;
-            removed.evicted += evicted.evicted;
-          }
+          if (budget && bytes > budget.lowWater) addRemoved(removed, await this.roomAfterImport(type, budget, held, expiredBy, bytes, written));
         }
         return removed;
       } catch (error) {
@@ -372,8 +368,7 @@ export class IdbStore implements Store {
         return more;
       });
       if (!step || step.expired + step.evicted === 0) return removed;
-      removed.expired += step.expired;
-      removed.evicted += step.evicted;
+      addRemoved(removed, step);
     }
   }
 
@@ -844,10 +839,7 @@ export class IdbStore implements Store {
           const usage = usages.get(type) ?? (await this.#usage(tx, type));
           usages.set(type, usage);
           const before = usage.bytes;
-          const step = await removePlanned(tx, type, usage, plan, before - (bytes - freed), cutoffOf(expiredBy, type));
-          const counts = (removed[type] ??= noneRemoved());
-          counts.expired += step.expired;
-          counts.evicted += step.evicted;
+          addRemoved((removed[type] ??= noneRemoved()), await removePlanned(tx, type, usage, plan, before - (bytes - freed), cutoffOf(expiredBy, type)));
           freed += before - usage.bytes;
         }
         for (const type of usages.keys()) tx.objectStore(entryStore(type)).delete(USAGE_KEY);

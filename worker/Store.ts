@@ -46,6 +46,12 @@ export interface Removed {
 
 export type { Mark };
 
+/** Adds what `more` removed to `into`'s counts. */
+export function addRemoved(into: Pick<Removed, 'expired' | 'evicted'>, more: Removed | undefined): void {
+  into.expired += more?.expired ?? 0;
+  into.evicted += more?.evicted ?? 0;
+}
+
 export type Counts = Partial<Record<TypeName, number>>;
 
 /**

@@ -2,7 +2,7 @@ import type { TypeName } from '../src/contentType';
 import type { EntryRecord } from './databaseSchema';
 import { requestDone, requestsDone, walkCursor } from './idbRequests';
 import type { ReadTimes } from './ReadTimes';
-import type { Removed, Usage } from './Store';
+import { addRemoved, type Removed, type Usage } from './Store';
 import { averageBytes, forget } from './usage';
 import { entryStore } from './databaseSchema';
 import { BatchStates, isPending } from './importBatch';
@@ -156,9 +156,7 @@ export async function shrinkType(
   while (usage.bytes > target) {
     const again = await planEvictions(tx, type, usage.bytes - target, usage, now, { spare: tried });
     if (!again.length) break;
-    const more = await removePlanned(tx, type, usage, again, target, now, spare);
-    removed.expired += more.expired;
-    removed.evicted += more.evicted;
+    addRemoved(removed, await removePlanned(tx, type, usage, again, target, now, spare));
     for (const { key } of again) tried.add(key);
   }
   return removed;
