@@ -834,13 +834,24 @@ export class IdbStore implements Store {
         const removed: Partial<Record<TypeName, Removed>> = {};
         const usages = new Map<TypeName, Usage>();
         let freed = 0;
-        for (const { type, plan } of steps) {
-          if (freed >= bytes) break;
-          const usage = usages.get(type) ?? (await this.#usage(tx, type));
-          usages.set(type, usage);
-          const before = usage.bytes;
-          addRemoved((removed[type] ??= noneRemoved()), await removePlanned(tx, type, usage, plan, before - (bytes - freed), cutoffOf(expiredBy, type)));
-          freed += before - usage.bytes;
+        let next = 0;
+        // In the plan's order; where its entries fall short (written or read, in any tab, since it was
+        // made), the others are planned again here, until enough is freed or none is left untried.
+        for (const pass of ['expired', 'evicted'] as const) {
+          for (const type of types) {
+            const tried = new Set<string>();
+            for (let plan = steps[next++]?.plan ?? []; freed < bytes; plan = []) {
+              const usage = usages.get(type) ?? (await this.#usage(tx, type));
+              usages.set(type, usage);
+              const now = cutoffOf(expiredBy, type);
+              if (!plan.length) plan = await planEvictions(tx, type, bytes - freed, usage, now, { passes: [pass], spare: tried, readTimes: this.#readTimes });
+              if (!plan.length) break;
+              for (const { key } of plan) tried.add(key);
+              const before = usage.bytes;
+              addRemoved((removed[type] ??= noneRemoved()), await removePlanned(tx, type, usage, plan, before - (bytes - freed), now));
+              freed += before - usage.bytes;
+            }
+          }
         }
         for (const type of usages.keys()) tx.objectStore(entryStore(type)).delete(USAGE_KEY);
         return removed;
