@@ -7,6 +7,7 @@ import { RemoteEngine } from '../src/RemoteEngine';
 import { inProcessWorkers, openRemoteCache } from './support/inProcessWorkers';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
+import { tabFactory } from './support/faultyIndexedDB';
 import type { ChannelLike } from '../src/TabChannel';
 
 const entries = (count: number) => Array.from({ length: count }, (_, index) => ({ key: `k${index}`, value: index }));
@@ -175,6 +176,33 @@ describe('a worker that dies after a write committed, before it answered', () =>
     await cache.set('track_metadata', 'k', 'v');
     expect(workers.length).toBe(2);
     expect(await cache.get('track_metadata', 'k')).toBe('v');
+  });
+
+  it('when the next worker cannot open IndexedDB (it keeps the types in memory), it cannot tell: the setMany rejects with worker_failed saying so, not as if nothing were written', async () => {
+    const name = uniqueName();
+    const inner = new IDBFactory();
+    const tab = tabFactory(inner);
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB: tab.factory,
+      now: fakeClock().now,
+      direct: false,
+      afterCall: (method, _args, worker) => {
+        if (method !== 'commit') return;
+        // IndexedDB refuses this page from now on (another tab opened a newer version, say): the next worker keeps its types in memory.
+        tab.refuse('VersionError');
+        worker.kill();
+      },
+    });
+    const batch = entries(2 * SET_MANY_CHUNK + 1);
+    const error = await rejection(cache.setMany('album_year', batch));
+    expect(error).toMatchObject({ code: 'worker_failed' });
+    expect(error.message).toMatch(/unknown if the write landed/);
+    expect((await cache.stats()).types.album_year.storage).toBe('memory');
+    expect(workers).toHaveLength(2);
+    // It was: the shared data holds every entry.
+    const { cache: other } = await openCache({ name, indexedDB: inner });
+    expect((await other.stats()).types.album_year.entries).toBe(batch.length);
   });
 
   it('a memory-type setMany rejects with worker_failed: its entries died with the worker', async () => {
