@@ -600,7 +600,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     // One call for close(): it must not close the engine between the write's failure and the question.
     return this.#calls.track(
       write(commitId).catch(async (error: unknown) => {
-        if (!isCacheError(error, 'worker_failed') || !(await acrossDeaths(() => this.#engine.committed(type, commitId)).catch(() => false))) throw error;
+        // A next worker that cannot tell (it cannot read IndexedDB, or it and those after it died too) rejects: that error, not one saying it did not happen.
+        if (!isCacheError(error, 'worker_failed') || !(await acrossDeaths(() => this.#engine.committed(type, commitId)))) throw error;
         // It happened, but its answer is lost.
         return undefined;
       }),

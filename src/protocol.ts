@@ -86,7 +86,10 @@ export interface EngineApi {
    * this engine holds another number of them (part was staged in a worker that died since).
    */
   commit(batch: string, type: TypeName, count: number, commitId?: string): Promise<void>;
-  /** Whether a write of `type` marked `commitId` (see SetManyOptions) is in IndexedDB; false where there is none. */
+  /**
+   * Whether a write of `type` marked `commitId` (see SetManyOptions) is in IndexedDB; false where there is
+   * none; rejects where there is one this engine cannot open (the type persistent, kept in memory here): it cannot tell.
+   */
   committed(type: TypeName, commitId: string): Promise<boolean>;
   discard(batch: string): Promise<void>;
   /** Whether a live (unexpired) entry exists; counts no hit or miss. */

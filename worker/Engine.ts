@@ -320,6 +320,8 @@ export class Engine implements EngineApi {
   async committed(type: TypeName, commitId: string): Promise<boolean> {
     await this.#ready();
     const idb = this.#idb;
+    // The dead worker may have written it in IndexedDB, which this one cannot read: false would say it was not.
+    if (!idb && this.#options.indexedDB && this.#config.isPersistent(type)) throw new CacheError('worker_failed', `The cache worker stopped; unknown if the write landed (${this.#degraded})`);
     const mark = idb && this.#storeOf(type) === idb ? await idb.committed(type, commitId) : undefined;
     if (!mark) return false;
     // An import makes room after its commit: one whose worker died in between resolves now, so room is made first.
