@@ -370,6 +370,26 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(heard).toEqual(['remote track_removed', 'local track_added']);
   });
 
+  it('a tab that silently lost an event’s message, then clears the type, tells its watchers of the older event first, as every other tab does', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: a } = await engineTab({ name, indexedDB });
+    const lossy = lossyChannel(name);
+    const { cache: b } = await engineTab({ name, indexedDB, openChannel: lossy.open });
+    await a.set('track_metadata', 'k', 1, { trackId: 't1' });
+    const [heardA, heardB] = [[] as string[], [] as string[]];
+    for (const [cache, heard] of [[a, heardA], [b, heardB]] as const) {
+      cache.watch('track_metadata', null, ({ kind, keys, source }) => void heard.push(`${source} ${kind} ${keys ?? 'any'}`));
+    }
+    lossy.lose = true;
+    await a.emit({ eventType: 'track_removed', trackId: 't1' });
+    // Logged before b's clear: it is older, for b's watchers as for every other tab's.
+    await b.clear('track_metadata');
+    await vi.waitFor(() => expect([heardA.length, heardB.length]).toEqual([2, 2]));
+    expect(heardA).toEqual(['local invalidate k', 'remote clear any']);
+    expect(heardB).toEqual(['remote invalidate k', 'local clear any']);
+  });
+
   it('an event this tab had not heard of yet does not remove what it writes after the event (memory tier)', async () => {
     const { a, b, lossy } = await withLossyTab();
     lossy.lose = true;
