@@ -403,36 +403,52 @@ export class Engine implements EngineApi {
   }
 
   /** Clears the types in IndexedDB and logs it, then in this tab's memory tier, then tells the other tabs (which clear theirs). */
-  async clear(type?: TypeName, once?: Once): Promise<void> {
+  clear(type?: TypeName, once?: Once): Promise<void> {
     const types = type ? [type] : [...this.#config.types];
-    const applied = this.#inFlight.inTurn(types, () => this.#clear(types, once));
-    // Reads made after it wait for it to be applied here, not for another tab to log it (see TabSync.publish).
-    await this.#sync.publish(await applied);
+    return this.#answering(async (answered) => {
+      const applied = this.#inFlight.inTurn(types, () => this.#clear(types, answered, once));
+      // Reads made after it wait for it to be applied here, not for another tab to log it (see TabSync.publish).
+      await this.#sync.publish(await applied);
+    });
   }
 
-  async #clear(types: TypeName[], once?: Once): Promise<SharedChange> {
+  /** `answered`: as #emit's. */
+  async #clear(types: TypeName[], answered: Promise<void>, once?: Once): Promise<SharedChange> {
     await this.#ready();
     const change: Change = { kind: 'clear', types };
     const { shared } = await this.#applyShared(change, types.map((type) => ({ type, by: 'all' })), once);
+    // What other tabs logged before it applies first, for the watchers too (see #emit).
+    await this.#before(shared, answered);
     await this.#memory.clear(types.filter((type) => this.#storeOf(type) === this.#memory));
     for (const type of types) this.#feed.add(type, 'clear', null, 'local', false);
     return shared;
   }
 
   /** Invalidates IndexedDB and logs the event in one transaction, then this tab's memory tier, then tells the other tabs. */
-  async emit(event: CacheEvent, once?: Once): Promise<EmitReport> {
-    let answer!: () => void;
-    const answered = new Promise<void>((resolve) => (answer = resolve));
-    try {
+  emit(event: CacheEvent, once?: Once): Promise<EmitReport> {
+    return this.#answering(async (answered) => {
       const { shared, report } = await this.#inFlight.inTurn(affectedTypes(this.#config, event), () => this.#emit(event, answered, once));
       // The other tabs' events it came after (see #emit) reach the page by another port than this answer:
       // the page hears them first, as every tab does.
       await this.#heard;
       await this.#sync.publish(shared);
       return report;
+    });
+  }
+
+  /** Runs a change with a promise that settles once it has answered (see TabSync.before). */
+  async #answering<T>(change: (answered: Promise<void>) => Promise<T>): Promise<T> {
+    let answer!: () => void;
+    try {
+      return await change(new Promise<void>((resolve) => (answer = resolve)));
     } finally {
       answer();
     }
+  }
+
+  /** Applies what other tabs logged before this tab's change logged at `shared` (see TabSync.before). */
+  #before({ epoch, seq }: SharedChange, answered: Promise<void>): Promise<void> | undefined {
+    return seq === null ? undefined : this.#sync.before({ epoch, seq }, answered);
   }
 
   /** `answered`: settles as emit answers; other tabs' changes logged after this event wait for it (see TabSync.before). */
@@ -442,7 +458,7 @@ export class Engine implements EngineApi {
     // What other tabs logged before this event (until its own record: a tab may log one meanwhile) applies
     // first, whatever the config: it is older, for the listeners too, which hear it before this one, and
     // what it removed from the memory tier is not this event's to count.
-    if (shared.seq !== null) await this.#sync.before({ epoch: shared.epoch, seq: shared.seq }, answered);
+    await this.#before(shared, answered);
     const local = await this.#invalidateMemory(event);
     const { counts, keys } = overlaid(persistent, local);
     this.#countInvalidations(counts);
