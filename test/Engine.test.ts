@@ -871,6 +871,21 @@ describe('quota errors', () => {
     expect((await cache.stats()).types.track_metadata.evictions).toBeGreaterThanOrEqual(10);
   });
 
+  it.each(['get', 'has', 'entries', 'get with another fingerprint'] as const)('%s of an expired (or stale) entry on a full disk (removing it, a write, fails at commit) answers: the entry is a miss, left for later', async (call) => {
+    const { cache, clock } = await openCache({ config });
+    await cache.set('album_year', 'k', 1, { ttlSeconds: 1 });
+    await cache.set('album_year', 'f', 2, { fingerprint: 'a' });
+    clock.advance(2000);
+    restores.push(failCommits(1));
+    const answers = {
+      get: () => cache.get('album_year', 'k'),
+      has: () => cache.has('album_year', 'k'),
+      entries: async () => (await cache.entries('album_year')).map(([key]) => key),
+      'get with another fingerprint': () => cache.get('album_year', 'f', { fingerprint: 'b' }),
+    };
+    expect(await answers[call]()).toEqual({ get: undefined, has: false, entries: ['f'], 'get with another fingerprint': undefined }[call]);
+  });
+
   it('when the retry fails too, rejects with quota_exceeded and writes nothing', async () => {
     const { cache } = await openCache({ config });
     await cache.set('track_metadata', 'before', 0);
