@@ -214,7 +214,8 @@ export class Engine implements EngineApi {
       });
       await this.#expire(store, type, expired, removable);
       if (mismatched.size) {
-        const removed = await store.remove(type, [...mismatched.keys()], (entry) => entry.revision === mismatched.get(entry.key));
+        // Housekeeping too (see #expire): the next read with that fingerprint removes it.
+        const removed = await store.remove(type, [...mismatched.keys()], (entry) => entry.revision === mismatched.get(entry.key)).catch((): string[] => []);
         counters.invalidations += removed.length;
         if (removed.length) this.#changed(store, type, 'invalidate', removed);
       }
@@ -222,10 +223,14 @@ export class Engine implements EngineApi {
     });
   }
 
-  /** Removes those of `keys` still expired past `removable` (another tab may have rewritten one since it was read); counted, and told. */
+  /**
+   * Removes those of `keys` still expired past `removable` (another tab may have rewritten one since it was
+   * read); counted, and told. Housekeeping: reads see them as gone already, so a failure (a full disk
+   * refuses the usage record it puts) leaves them to the sweep rather than fail the call.
+   */
   async #expire(store: Store, type: TypeName, keys: string[], removable: number): Promise<void> {
     if (!keys.length) return;
-    const removed = await store.remove(type, keys, (entry) => isExpired(entry, removable));
+    const removed = await store.remove(type, keys, (entry) => isExpired(entry, removable)).catch((): string[] => []);
     this.#count(type).expirations += removed.length;
     if (removed.length) this.#changed(store, type, 'expire', removed);
   }
@@ -392,11 +397,8 @@ export class Engine implements EngineApi {
         },
         marked,
       );
-      // Housekeeping once the deletion has happened: an expired entry is invisible already, and should its
-      // removal fail, the sweep removes it (a failure here must not send the deletion again to the memory tier).
-      const gone = expired.size ? await store.remove(type, [...expired], (entry) => isExpired(entry, now)).catch((): string[] => []) : [];
-      this.#count(type).expirations += gone.length;
-      if (gone.length) this.#changed(store, type, 'expire', gone);
+      // Housekeeping once the deletion has happened (a failure here must not send the deletion again to the memory tier).
+      await this.#expire(store, type, [...expired], now);
       if (deleted.length) this.#changed(store, type, 'delete', deleted);
       return deleted.length;
     });
