@@ -871,6 +871,16 @@ describe('quota errors', () => {
     expect((await cache.stats()).types.track_metadata.evictions).toBeGreaterThanOrEqual(10);
   });
 
+  it.each(['delete', 'deleteMany'] as const)('%s: a full disk at its commit (it records its usage and its mark) frees room and tries once more: the entry is deleted', async (call) => {
+    const { cache, clock } = await openCache({ config });
+    await cache.setMany('track_metadata', Array.from({ length: 8 }, (_, index) => ({ key: `old${index}`, value: 'o'.repeat(2000) })));
+    clock.advance(1000);
+    await cache.set('track_metadata', 'k', 1);
+    restores.push(failCommits(1));
+    expect(await (call === 'delete' ? cache.delete('track_metadata', 'k') : cache.deleteMany('track_metadata', ['k']))).toBe(call === 'delete' ? true : 1);
+    expect(await cache.has('track_metadata', 'k')).toBe(false);
+  });
+
   it.each(['get', 'has', 'entries', 'get with another fingerprint'] as const)('%s of an expired (or stale) entry on a full disk (removing it, a write, fails at commit) answers: the entry is a miss, left for later', async (call) => {
     const { cache, clock } = await openCache({ config });
     await cache.set('album_year', 'k', 1, { ttlSeconds: 1 });
