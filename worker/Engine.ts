@@ -387,15 +387,21 @@ export class Engine implements EngineApi {
       // expiration — apart from the deletion, whose mark (`once`) holds only what was deleted, so that a
       // retry answers as the first attempt did.
       const expired = new Set<string>();
-      const deleted = await store.remove(
-        type,
-        keys,
-        (entry) => {
-          if (!isExpired(entry, now)) return true;
-          expired.add(entry.key);
-          return false;
-        },
-        marked,
+      // On a full disk (it puts the type's usage and its mark), as a write.
+      const deleted = await this.#roomOnFullDisk(
+        () =>
+          store.remove(
+            type,
+            keys,
+            (entry) => {
+              if (!isExpired(entry, now)) return true;
+              expired.add(entry.key);
+              return false;
+            },
+            marked,
+          ),
+        { store, types: this.#persistentTypes(), bytes: 0, expiredBy: this.#expiredBy(now) },
+        (count) => `Storage quota exceeded deleting ${type} entries, even after evicting ${count} entries; nothing was deleted`,
       );
       // Housekeeping once the deletion has happened (a failure here must not send the deletion again to the memory tier).
       await this.#expire(store, type, [...expired], now);
