@@ -896,6 +896,15 @@ describe('quota errors', () => {
     expect(await answers[call]()).toEqual({ get: undefined, has: false, entries: ['f'], 'get with another fingerprint': undefined }[call]);
   });
 
+  it('a get of a value its schema now refuses, on a full disk (removing it fails at commit), answers a miss and counts it corrupt', async () => {
+    const { cache: before, indexedDB, name, clock } = await openCache({ config });
+    await before.set('album_year', 'k', { released: 1999 });
+    const { cache } = await openCache({ config, indexedDB, name, clock, schemas: { album_year: { '~standard': { version: 1, vendor: 'test', validate: (value: unknown) => (typeof (value as { year?: unknown }).year === 'number' ? { value } : { issues: [{ message: 'year expected' }] }) } } } });
+    restores.push(failCommits(1));
+    expect(await cache.get('album_year', 'k')).toBeUndefined();
+    expect((await cache.stats()).types.album_year).toMatchObject({ corrupt: 1 });
+  });
+
   it('when the retry fails too, rejects with quota_exceeded and writes nothing', async () => {
     const { cache } = await openCache({ config });
     await cache.set('track_metadata', 'before', 0);
