@@ -520,7 +520,8 @@ export class Engine implements EngineApi {
     await this.#ready();
     const revisions = new Map(found.map(({ key, revision }) => [key, revision]));
     await this.#withStore(type, async (store) => {
-      const removed = await store.remove(type, [...revisions.keys()], (entry) => entry.revision === revisions.get(entry.key));
+      // Housekeeping (see #expire): the read answered a miss; the next one that finds it discards it.
+      const removed = await store.remove(type, [...revisions.keys()], (entry) => entry.revision === revisions.get(entry.key)).catch((): string[] => []);
       if (removed.length) this.#changed(store, type, 'delete', removed);
     });
     const counters = this.#count(type);
