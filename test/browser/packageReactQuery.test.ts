@@ -66,14 +66,20 @@ async function rendered(page: Page) {
   }));
 }
 
-/** Waits until the persister has saved the album and the track, and the lyrics are in their own entry. */
+/**
+ * Waits until the persister has saved the album and the track (createPersister's throttle holds a save up
+ * to a second), and the lyrics are in their own entry. Polled from here: waitForFunction takes the
+ * promise an async predicate returns for a truthy answer, and so waits for nothing.
+ */
 async function persisted(page: Page) {
-  await page.waitForFunction(async () => {
-    const cache = window.app.cache!;
-    const client = (await cache.get('successful_api_metadata', 'tanstack-query')) as { clientState: { queries: { queryKey: unknown[] }[] } } | undefined;
-    const saved = client?.clientState.queries.map((query) => query.queryKey[0]) ?? [];
-    return saved.includes('album') && saved.includes('track') && (await cache.has('track_metadata', 'tanstack-query-["lyrics","t1"]'));
-  });
+  const saved = () =>
+    page.evaluate(async () => {
+      const cache = window.app.cache!;
+      const client = (await cache.get('successful_api_metadata', 'tanstack-query')) as { clientState: { queries: { queryKey: unknown[] }[] } } | undefined;
+      const keys = client?.clientState.queries.map((query) => query.queryKey[0]) ?? [];
+      return keys.includes('album') && keys.includes('track') && (await cache.has('track_metadata', 'tanstack-query-["lyrics","t1"]'));
+    });
+  await expect.poll(saved, { timeout: 10_000 }).toBe(true);
 }
 
 describe('reprise/tanstack-query in a React app built from the packed tarball', () => {
