@@ -103,6 +103,21 @@ describe('createQueryStorage', () => {
     expect(() => createQueryStorage(cache, 'track_metadata', { trackId: 't1' as never })).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
   });
 
+  it("trackId reads the query key after TanStack's prefix, a custom one holding '-[' too: the query is stored, and its track's event removes it", async () => {
+    const { cache } = await openCache();
+    const trackId = (queryKey: QueryKey) => String(queryKey[1]);
+    for (const prefix of ['lyrics', 'app-[v2]']) {
+      const persister = experimental_createQueryPersister({ storage: createQueryStorage(cache, 'track_metadata', { trackId }), prefix });
+      const client = queryClient(persister.persisterFn);
+      client.setQueryData(['lyrics', 't1'], 'la');
+      // Before: with 'app-[v2]', the key was read from its first '-[', which is the prefix's: it held no query key, and the save rejected.
+      await persister.persistQueryByKey(['lyrics', 't1'], client);
+    }
+    expect(await cache.keys('track_metadata')).toEqual(['app-[v2]-["lyrics","t1"]', 'lyrics-["lyrics","t1"]']);
+    await cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    expect(await cache.keys('track_metadata')).toEqual([]);
+  });
+
   it('removeItem deletes the entry; a missing one reads as undefined', async () => {
     const { cache } = await openCache();
     const storage = createQueryStorage(cache, 'track_metadata');
