@@ -63,12 +63,14 @@ function cacheKey(key: string): string {
  * what `trackId` is given. A key made otherwise (a `queryKeyHashFn` of the app's) cannot be read back.
  */
 function queryKeyOf(key: string): QueryKey {
-  const start = typeof key === 'string' ? key.indexOf('-[') : -1;
-  try {
-    const queryKey: unknown = start === -1 ? undefined : JSON.parse(key.slice(start + 1));
-    if (Array.isArray(queryKey)) return queryKey;
-  } catch {
-    // Not JSON: reported below.
+  // The hash starts at a '-[', and a custom prefix may hold some too: the first the rest parses from is it.
+  for (let start = typeof key === 'string' ? key.indexOf('-[') : -1; start !== -1; start = key.indexOf('-[', start + 1)) {
+    try {
+      const queryKey: unknown = JSON.parse(key.slice(start + 1));
+      if (Array.isArray(queryKey)) return queryKey;
+    } catch {
+      // Not JSON from here: the prefix's own '-[' (else reported below).
+    }
   }
   throw new CacheError('invalid_argument', `createQueryStorage: trackId needs a query key, and the storage key ${describeValue(key)} holds none (TanStack's keys are prefix-queryHash, with its default queryKeyHashFn)`);
 }
