@@ -128,6 +128,31 @@ describe('createPersister', () => {
     }
   });
 
+  it('a save the throttle holds is made as soon as the page is hidden (a tab switched away, a reload, a phone locked), not a throttle time later', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    // The page's document, as the browser has it: hidden is said by visibilitychange (and pagehide on unload).
+    const page = Object.assign(new EventTarget(), { visibilityState: 'visible' as DocumentVisibilityState });
+    vi.stubGlobal('document', page);
+    try {
+      const { cache } = await openCache();
+      const persister = createPersister(cache, { type: 'successful_api_metadata' });
+      const client = queryClient();
+      client.setQueryData(['k'], 'first');
+      await persistQueryClientSave({ queryClient: client, persister });
+      client.setQueryData(['k'], 'held');
+      const held = persistQueryClientSave({ queryClient: client, persister });
+      page.visibilityState = 'hidden';
+      page.dispatchEvent(new Event('visibilitychange'));
+      // No time passes: the page may never run again.
+      await held;
+      const stored = (await cache.get('successful_api_metadata', 'tanstack-query')) as PersistedClient;
+      expect(stored.clientState.queries[0]?.state.data).toBe('held');
+    } finally {
+      vi.unstubAllGlobals();
+      vi.useRealTimers();
+    }
+  });
+
   it('a save the throttle holds is made before a restoreClient, and dropped by a removeClient made after it', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
