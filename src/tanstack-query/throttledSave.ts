@@ -24,11 +24,19 @@ export function throttledSave<A>(cache: object, ms: number, save: (value: A) => 
   const take = () => {
     const holding = held;
     held = undefined;
+    hidden(false);
     return holding;
   };
   const flush = () => {
     const holding = take();
     holding?.settle(save(holding.value));
+  };
+  // A page being left (a reload, a tab switched away, a phone locked) may never run the timer: what is
+  // held is saved when it is hidden (browsers say so before unload too), as a page saves its state then.
+  // At unload this is best effort: the worker may be stopped before the write commits.
+  const onHidden = () => void (document.visibilityState === 'hidden' && flush());
+  const hidden = (listen: boolean) => {
+    if (typeof document !== 'undefined') document[listen ? 'addEventListener' : 'removeEventListener']('visibilitychange', onHidden);
   };
   // The cache closes: the held save is made now, which close() then settles.
   const onClose = () => {
@@ -56,6 +64,7 @@ export function throttledSave<A>(cache: object, ms: number, save: (value: A) => 
       let settle!: (saved: Promise<void>) => void;
       const saved = new Promise<void>((resolve) => (settle = resolve));
       held = { value, settle, saved };
+      hidden(true);
     }
     return held.saved;
   };
