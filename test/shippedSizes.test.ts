@@ -48,9 +48,13 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * logged before it), the original tool's services (times of use that never repeat, Python's str() of
  * small floats) — and Web Locks only where usable and one tab's changes of a type in the order made:
  * 0.6 kB, 1.5054; the review of those (a fingerprint mismatch removing only the entry it read, an emit
- * holding later changes until it has answered): 1.5075.)
+ * holding later changes until it has answered): 1.5075. The twelfth stop's audits — a change retried across
+ * two worker deaths, Web Locks the browser refuses, every report through one guarded logger, a
+ * committed() that cannot tell saying so, free() planning again on a full disk, clear after older
+ * remote events, reads and deletes on a full disk — and the TanStack adapter's close hooks: 0.3 kB,
+ * 1.5164: the line moves to 1.52.)
  */
-const REACHED_RATIO = 1.51;
+const REACHED_RATIO = 1.52;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
