@@ -1,0 +1,156 @@
+// The README's reference lists, against the code: the method table and the option and field names it
+// gives, the model's table, the error codes, the createCache options, the stats fields, the scripts it
+// names and the no-bundler page's import map.
+import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { CACHE_ERROR_CODES, HOUR, DAY, INFINITE_TTL, MINUTE, SmartCacheConfig, type ContentType } from '../src/index';
+import { readmeBlocks, README, type ReadmeBlock } from './support/readmeBlocks';
+import { typeErrors } from './support/readmeTypes';
+import { openCache } from './support/openCache';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const readme = readFileSync(README, 'utf8');
+const lines = readme.split('\n');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string>; exports: Record<string, Record<string, string>> };
+
+/** The README line (1-based) of the only line that contains `text`. */
+function lineOf(text: string): number {
+  const found = lines.flatMap((line, index) => (line.includes(text) ? [index + 1] : []));
+  if (found.length !== 1) throw new Error(`the README has ${found.length} lines with ${JSON.stringify(text)}`);
+  return found[0]!;
+}
+
+/** The field names an object written in the README shows: `{ a?, b: 'x' \| 'y', c }` → a, b, c. */
+function fieldsOf(text: string): string[] {
+  const inside = /\{(.*)\}/.exec(text.replace(/'[^']*'/g, ''))?.[1] ?? '';
+  return [...inside.matchAll(/(\w+)\??\s*(?=[:,]|$)/g)].map((match) => match[1]!);
+}
+
+/** A string union type of names. */
+const union = (names: readonly string[]) => names.map((name) => `'${name}'`).join(' | ') || 'never';
+
+/** One type check, on the README line it is about. */
+const check = (line: number, assertion: string): ReadmeBlock => ({
+  lang: 'ts',
+  line,
+  section: '',
+  code: `import type * as R from 'reprise'; const _is: Same<${assertion}> = true;`,
+});
+
+describe('the README lists what the public types have', () => {
+  it('the method table names every method of Cache, with the option and result fields of each', () => {
+    const at = lineOf('| method | meaning |');
+    const rows = lines.slice(at + 1, lines.indexOf('', at)).map((row, index) => ({ row, line: at + 2 + index }));
+    const signatures = rows.flatMap(({ row, line }) => [...row.split(' | ')[0]!.matchAll(/`([^`]+)`(?: → `?([^`|·]+)`?)?/g)].map((match) => ({ line, call: match[1]!, result: match[2]?.trim() })));
+    const names = signatures.map(({ call }) => /^(\[Symbol\.asyncDispose\]|\w+)\(/.exec(call)?.[1]).filter((name): name is string => !!name);
+    const methods = names.filter((name) => !name.startsWith('['));
+    const checks: ReadmeBlock[] = [check(at, `${union(methods)}${names.includes('[Symbol.asyncDispose]') ? ' | typeof Symbol.asyncDispose' : ''}, keyof R.Cache`)];
+    const options: Record<string, string> = { get: 'GetOptions', getMany: 'GetManyOptions', set: 'SetOptions', setMany: 'SetManyOptions', keys: 'ListOptions', entries: 'ListOptions' };
+    const results: Record<string, string> = { resolve: 'R.Resolved', emit: 'R.EmitReport' };
+    for (const { line, call, result } of signatures) {
+      const name = /^(\w+)\(/.exec(call)?.[1] ?? '';
+      const written = /(\{[^}]*\})\)$/.exec(call)?.[1];
+      if (options[name]) checks.push(check(line, `${union(written ? fieldsOf(written) : [])}, keyof R.${options[name]}`));
+      if (results[name]) checks.push(check(line, `${union(fieldsOf(result ?? ''))}, keyof ${results[name]}`));
+    }
+    const on = rows.find(({ row }) => row.startsWith('| `on('))!;
+    checks.push(check(on.line, `${union(fieldsOf(/listener\(event, (\{[^}]*\})\)/.exec(on.row)![1]!))}, keyof R.EventContext`));
+    const watch = rows.find(({ row }) => row.startsWith('| `watch('))!;
+    checks.push(check(watch.line, `${union(fieldsOf(/listener\((\{[^}]*\})\)/.exec(watch.row)![1]!))}, keyof R.CacheChange`));
+    const kinds = [.../`kind` is (.*?); /.exec(watch.row)![1]!.matchAll(/`(\w+)`/g)].map((match) => match[1]!);
+    checks.push(check(watch.line, `${union(kinds)}, R.ChangeKind`));
+    const resolve = rows.find(({ row }) => row.startsWith('| `resolve('))!;
+    checks.push(check(resolve.line, `${union([...resolve.row.matchAll(/`'(\w+)'`/g)].map((match) => match[1]!))}, R.ResolveSource`));
+    expect(methods.length).toBeGreaterThanOrEqual(15);
+    expect(typeErrors(checks, 'ts')).toEqual([]);
+  }, 60_000);
+
+  it("Reading through names the fetcher's context and the options of getOrSet and resolve", () => {
+    const at = lineOf('Fetchers get `{');
+    const paragraph = lines.slice(at - 1, at + 3).join(' ');
+    const context = fieldsOf(/Fetchers get `(\{[^}]*\})`/.exec(paragraph)![1]!);
+    const plus = paragraph.split('the `set` options,')[1]!.replace(/\([^)]*\)/g, '').split('.')[0]!;
+    const extra = [...plus.matchAll(/`(\w+)`/g)].map((match) => match[1]!);
+    expect(extra.length).toBeGreaterThanOrEqual(3);
+    const checks = [check(at, `${union(context)}, keyof R.FetcherContext`), check(at, `keyof R.SetOptions | ${union(extra)}, keyof R.ResolveOptions`)];
+    expect(typeErrors(checks, 'ts')).toEqual([]);
+  }, 60_000);
+
+  it("Options names every createCache option, and the tour's stats() comment every field of a type's stats", () => {
+    const options = lineOf('`createCache({ name?');
+    const written = /`createCache\((\{[^}]*\})\)`/.exec(lines[options - 1]!)![1]!;
+    const stats = lineOf('await cache.stats(); // per type:');
+    const fields = /per type: (.*)$/.exec(lines[stats - 1]!)![1]!.split(/,\s*/);
+    const checks = [check(options, `${union(fieldsOf(written))}, keyof R.CreateCacheOptions`), check(stats, `${union(fields)}, keyof R.TypeStats`)];
+    expect(typeErrors(checks, 'ts')).toEqual([]);
+  }, 60_000);
+
+  it('a check fails on the README line of a list that is wrong', () => {
+    expect(typeErrors([check(7, "'get' | 'put', 'get' | 'set'")], 'ts')).toEqual([expect.stringMatching(/^README line 7: /)]);
+  }, 60_000);
+});
+
+describe('the README lists what the code does', () => {
+  it('Errors lists every CacheError code, in order', () => {
+    const at = lineOf('with a stable `code`');
+    const paragraph = lines.slice(at - 1, at + 3).join(' ');
+    // The codes, without what the parentheses say of them (`aborted` (a caller's `signal`)).
+    const list = paragraph.split('(See')[0]!.split('never throw):')[1]!.replace(/\([^)]*\)/g, '');
+    const codes = [...list.matchAll(/`([a-z_]+)`/g)].map((match) => match[1]!);
+    expect(codes).toEqual([...CACHE_ERROR_CODES]);
+  });
+
+  it("the model's table gives each built-in type's TTL, strategy, budget and storage", async () => {
+    const at = lineOf('| type | TTL | strategy | budget | storage |');
+    const rows = lines.slice(at + 1, lines.indexOf('', at)).map((row) => row.split('|').slice(1, -1).map((cell) => cell.trim()));
+    const config = new SmartCacheConfig();
+    const { cache } = await openCache();
+    const { types } = await cache.stats();
+    await cache.close();
+    const units: Record<string, number> = { hour: HOUR, day: DAY, minute: MINUTE };
+    const ttl = (cell: string) => {
+      if (cell.startsWith('∞')) return INFINITE_TTL;
+      const [, count, unit] = /(\d+) (hour|day|minute)s?\)?$/.exec(cell) ?? [];
+      return Number(count) * units[unit!]!;
+    };
+    const written = rows.map(([type, ttlCell, strategy, budget, storage]) => ({ type: type!.replaceAll('`', ''), ttl: ttl(ttlCell!), strategy, budget, storage }));
+    const actual = written.map(({ type }) => {
+      const policy = config.getPolicy(type);
+      const stats = types[type as ContentType];
+      return {
+        type,
+        ttl: policy.ttlSeconds,
+        strategy: policy.invalidationStrategy,
+        budget: `${policy.maxSizeMb} MB`,
+        storage: stats.storage === 'indexeddb' ? 'IndexedDB' : 'memory',
+      };
+    });
+    expect(written).toEqual(actual);
+    expect(written.map(({ type }) => type)).toEqual(Object.keys(types));
+    expect(written.every(({ type, budget }) => types[type as ContentType].maxBytes === parseInt(budget!, 10) * 2 ** 20)).toBe(true);
+  });
+
+  it('every npm script the README names exists', () => {
+    const named = [...new Set([...readme.matchAll(/npm run ([\w:-]+)/g)].map((match) => match[1]!))];
+    expect(named.length).toBeGreaterThanOrEqual(5);
+    expect(named.filter((script) => !(script in pkg.scripts))).toEqual([]);
+  });
+
+  it("the no-bundler page's import map is the one the Chromium test loads (test/fixtures/consumer/nobundler), and names files npm installs", () => {
+    const html = readmeBlocks().find((block) => block.lang === 'html' && block.code.includes('importmap'))!;
+    const imports = (code: string) => (JSON.parse(/<script type="importmap">([\s\S]*?)<\/script>/.exec(code)![1]!) as { imports: Record<string, string> }).imports;
+    const fixture = imports(readFileSync(join(root, 'test/fixtures/consumer/nobundler/index.html'), 'utf8'));
+    const written = imports(html.code);
+    expect(written).toEqual(Object.fromEntries(Object.entries(fixture).map(([name, path]) => [name, path.replace(/^\.\.\//, './')])));
+    expect(written.reprise).toBe(`./node_modules/reprise/${pkg.exports['.']!.import!.replace(/^\.\//, '')}`);
+    const others = Object.entries(written).filter(([name]) => name !== 'reprise');
+    expect(others.filter(([, path]) => !existsSync(join(root, path)))).toEqual([]);
+  });
+
+  it("the worker file First use names is the package's reprise/worker", () => {
+    expect(readme).toContain(`(\`${pkg.exports['./worker']!.default!.replace(/^\.\//, '')}\`, exported as \`reprise/worker\`)`);
+  });
+});
