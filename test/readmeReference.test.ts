@@ -98,7 +98,7 @@ describe('the README lists what the code does', () => {
     const at = lineOf('with a stable `code`');
     const paragraph = lines.slice(at - 1, at + 3).join(' ');
     // The codes, without what the parentheses say of them (`aborted` (a caller's `signal`)).
-    const list = paragraph.split('(See')[0]!.split('never throw):')[1]!.replace(/\([^)]*\)/g, '');
+    const list = paragraph.split('writes nothing:')[1]!.split(/\)\. /)[0]!.replace(/\([^)]*$/g, '');
     const codes = [...list.matchAll(/`([a-z_]+)`/g)].map((match) => match[1]!);
     expect(codes).toEqual([...CACHE_ERROR_CODES]);
   });
