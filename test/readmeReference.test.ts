@@ -1,8 +1,7 @@
 // The README's reference lists, against the code: the method table and the option and field names it
 // gives, the model's table, the error codes, the createCache options, the stats fields, the scripts it
 // names and the no-bundler page's import map.
-import { readFileSync } from 'node:fs';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -154,3 +153,32 @@ describe('the README lists what the code does', () => {
     expect(readme).toContain(`(\`${pkg.exports['./worker']!.default!.replace(/^\.\//, '')}\`, exported as \`reprise/worker\`)`);
   });
 });
+
+describe('the tests the README cites', () => {
+  /** The tests' text (the store contract's titles too), quotes made straight and spaces single, as the README writes titles. */
+  const tests = readdirSync(join(root, 'test'), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts') && !file.startsWith('fixtures'))
+    .map((file) => readFileSync(join(root, 'test', file), 'utf8'))
+    .join('\n')
+    .replace(/[’‘]/g, "'")
+    .replace(/\s+/g, ' ');
+  const headings = new Set(lines.filter((line) => line.startsWith('#')).map((line) => line.replace(/^#+ /, '')));
+
+  it('each title the README cites (in italics, … where it is cut) is in a test file, and each file it names exists', () => {
+    // Prose only: no code (blocks, inline), no bold.
+    const prose = readme
+      .replace(/^```[\s\S]*?^```$/gm, '')
+      .replace(/`[^`\n]*`/g, '')
+      .replace(/\*\*[^*]*\*\*/g, '')
+      .replace(/\s+/g, ' ');
+    const cited = [...prose.matchAll(/\*([^*]+)\*/g)].map((match) => match[1]!.trim().replace(/[’‘]/g, "'")).filter((title) => !headings.has(title));
+    expect(cited.length).toBeGreaterThan(50);
+    // "emit / clear: …" cites the cases of one `it.each` title, written with %s.
+    const found = (title: string) => title.split('…').filter(Boolean).every((part) => tests.includes(part) || tests.includes(part.replace(/\b\w+(?: \/ \w+)+\b/, '%s')));
+    expect(cited.filter((title) => !found(title))).toEqual([]);
+    const files = [...new Set([...readme.matchAll(/\b([A-Za-z][\w.]*?)\.test\b(?!\/)/g)].map((match) => match[1]!))].filter((name) => name !== 'reprise');
+    const existing = new Set(readdirSync(join(root, 'test'), { recursive: true, encoding: 'utf8' }).map((file) => file.split('/').pop()!.replace(/\.test(-d)?\.ts$/, '')));
+    expect(files.filter((name) => !existing.has(name))).toEqual([]);
+  });
+});
+
