@@ -164,10 +164,12 @@ describe('the tests the README cites', () => {
     .replace(/\s+/g, ' ');
   const headings = new Set(lines.filter((line) => line.startsWith('#')).map((line) => line.replace(/^#+ /, '')));
 
+  /** The README without its code blocks. */
+  const text = readme.replace(/^```[\s\S]*?^```$/gm, '');
+
   it('each title the README cites (in italics, … where it is cut) is in a test file, and each file it names exists', () => {
     // Prose only: no code (blocks, inline), no bold.
-    const prose = readme
-      .replace(/^```[\s\S]*?^```$/gm, '')
+    const prose = text
       .replace(/`[^`\n]*`/g, '')
       .replace(/\*\*[^*]*\*\*/g, '')
       .replace(/\s+/g, ' ');
@@ -180,5 +182,10 @@ describe('the tests the README cites', () => {
     const existing = new Set(readdirSync(join(root, 'test'), { recursive: true, encoding: 'utf8' }).map((file) => file.split('/').pop()!.replace(/\.test(-d)?\.ts$/, '')));
     expect(files.filter((name) => !existing.has(name))).toEqual([]);
   });
-});
 
+  it("each of the repository's files and folders the README names exists (build output aside)", () => {
+    const paths = [...new Set([...text.matchAll(/(?<![\w/.])(?:src|worker|test|demo|public|\.ci)\/[\w./-]*\w/g)].map((match) => match[0]))];
+    expect(paths.length).toBeGreaterThan(10);
+    expect(paths.filter((path) => !existsSync(join(root, path)))).toEqual([]);
+  });
+});
