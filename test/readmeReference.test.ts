@@ -28,6 +28,24 @@ function fieldsOf(text: string): string[] {
   return [...inside.matchAll(/(\w+)\??\s*(?=[:,]|$)/g)].map((match) => match[1]!);
 }
 
+/** The `{ … }` that follows `key` in `text`, braces balanced. */
+function objectAfter(text: string, key: string): string {
+  const start = text.indexOf(`${key}{`) + key.length;
+  let depth = 0;
+  for (let at = start; at < text.length; at++) {
+    depth += text[at] === '{' ? 1 : text[at] === '}' ? -1 : 0;
+    if (depth === 0) return text.slice(start, at + 1);
+  }
+  throw new Error(`no object after ${key} in ${text}`);
+}
+
+/** The names of an object's own fields, not those of the objects inside it. */
+function topFields(object: string): string[] {
+  let inside = object.trim().slice(1, -1);
+  while (/\{[^{}]*\}/.test(inside)) inside = inside.replace(/\{[^{}]*\}/g, '');
+  return fieldsOf(`{${inside}}`);
+}
+
 /** A string union type of names. */
 const union = (names: readonly string[]) => names.map((name) => `'${name}'`).join(' | ') || 'never';
 
@@ -87,6 +105,17 @@ describe('the README lists what the public types have', () => {
     expect(typeErrors(checks, 'ts')).toEqual([]);
   }, 60_000);
 
+  it("Options gives config's fields: the caching ones and a policy's", () => {
+    const at = lineOf('`{ caching: {');
+    const caching = objectAfter(lines[at - 1]!, 'caching: ');
+    const policy = objectAfter(caching, '[type]: ');
+    const checks = [
+      check(at, `${union(topFields(caching))}, keyof NonNullable<R.CacheConfig['caching']>`),
+      check(at, `${union(topFields(policy))}, keyof R.PolicyPatch`),
+    ];
+    expect(typeErrors(checks, 'ts')).toEqual([]);
+  }, 60_000);
+
   it('a check fails on the README line of a list that is wrong', () => {
     expect(typeErrors([check(7, "'get' | 'put', 'get' | 'set'")], 'ts')).toEqual([expect.stringMatching(/^README line 7: /)]);
   }, 60_000);
@@ -130,6 +159,31 @@ describe('the README lists what the code does', () => {
     expect(written).toEqual(actual);
     expect(written.map(({ type }) => type)).toEqual(Object.keys(types));
     expect(written.every(({ type, budget }) => types[type as ContentType].maxBytes === parseInt(budget!, 10) * 2 ** 20)).toBe(true);
+  });
+
+  it("Options gives config's defaults and the exports that hold them", async () => {
+    const at = lineOf('`config` is a literal or a `SmartCacheConfig`');
+    const paragraph = lines.slice(at - 1, lines.indexOf('', at)).join(' ');
+    const reprise = (await import('../src/index')) as unknown as Record<string, unknown>;
+    const { caching } = new SmartCacheConfig().toJSON();
+    const stated = [...paragraph.matchAll(/`(\w+)`(?: is)? (\d[\d.]*)( days)?(?: \(`(\w+)`)?/g)].map(([, field, value, days, name]) => ({
+      field: field!,
+      value: Number(value) * (days ? DAY : 1),
+      name,
+    }));
+    expect(stated.map(({ field }) => field)).toEqual(['cleanupThreshold', 'staleWhileRevalidateSeconds', 'negativeResultTtl', 'cleanupIntervalSeconds']);
+    const policies = Object.values(caching!.policies!);
+    const actual = stated.map(({ field, name }) => ({
+      field,
+      value: field in caching! ? caching![field as keyof typeof caching] : policies.map((policy) => policy![field as keyof typeof policy])[0],
+      name,
+    }));
+    expect(stated).toEqual(actual);
+    // Every built-in type starts with the same value of each policy field the paragraph gives.
+    for (const { field, value } of stated.filter(({ field }) => !(field in caching!))) {
+      expect(policies.map((policy) => policy![field as keyof typeof policy])).toEqual(policies.map(() => value));
+    }
+    expect(stated.filter(({ name }) => name).map(({ name, value }) => reprise[name!] === value)).toEqual([true, true, true]);
   });
 
   it('every npm script the README names exists', () => {
