@@ -116,6 +116,15 @@ describe('the README lists what the public types have', () => {
     expect(typeErrors(checks, 'ts')).toEqual([]);
   }, 60_000);
 
+  it("Your own content types names a custom type's required fields, then its optional ones", () => {
+    const at = lineOf('each with a whole');
+    const paragraph = lines.slice(at - 1, at + 3).join(' ').replace(/\([^)]*\)/g, '');
+    const [required, optional] = paragraph.split('policy:')[1]!.split('and optionally').map((part) => [...part.matchAll(/`(\w+)`/g)].map((match) => match[1]!));
+    const requiredKeys = '{ [K in keyof R.CustomTypeConfig]-?: {} extends Pick<R.CustomTypeConfig, K> ? never : K }[keyof R.CustomTypeConfig]';
+    const checks = [check(at, `${union(required!)}, ${requiredKeys}`), check(at, `${union(optional!)}, Exclude<keyof R.CustomTypeConfig, ${requiredKeys}>`)];
+    expect(typeErrors(checks, 'ts')).toEqual([]);
+  }, 60_000);
+
   it('a check fails on the README line of a list that is wrong', () => {
     expect(typeErrors([check(7, "'get' | 'put', 'get' | 'set'")], 'ts')).toEqual([expect.stringMatching(/^README line 7: /)]);
   }, 60_000);
