@@ -18,6 +18,7 @@ import {
   type ContentType,
   type InvalidationStrategy,
 } from '../src/index';
+import { followPolicyUpdates } from '../src/policyUpdates';
 
 function configError(run: () => unknown) {
   try {
@@ -226,6 +227,17 @@ describe('updatePolicy', () => {
     const error = configError(() => config.updatePolicy('album_year', { cleanupThreshold: 2, ttlSeconds: -5 }));
     expect(error.issues.map((issue) => issue.path).sort()).toEqual(['cleanupThreshold', 'ttlSeconds']);
     expect(config.getPolicy('album_year').cleanupThreshold).toBe(0.8);
+  });
+
+  it('applyPatch, which a SmartCacheConfig shows beside it, checks the patch and reaches a cache in a worker as updatePolicy does', () => {
+    const config = new SmartCacheConfig();
+    const followed: unknown[] = [];
+    followPolicyUpdates(config, (type, patch) => followed.push([type, patch]));
+    expect(configError(() => config.applyPatch('generic', { ttlSeconds: -5 })).code).toBe('invalid_config');
+    expect(config.getTtl('generic')).toBe(5 * MINUTE);
+    config.applyPatch('generic', { ttlSeconds: 30 });
+    expect(config.getTtl('generic')).toBe(30);
+    expect(followed).toEqual([['generic', { ttlSeconds: 30 }]]);
   });
 
   it('cannot change the content type a policy belongs to', () => {
