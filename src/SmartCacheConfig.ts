@@ -79,6 +79,14 @@ export class SmartCacheConfig<N extends string = never> extends PolicyTable {
     return policy;
   }
 
+  /**
+   * `updatePolicy` without its answer. The base class's way for a worker's table, which gets patches the
+   * page has checked; on an app's config it must check them too, and tell a cache in a worker.
+   */
+  override applyPatch(type: TypeName, patch: PolicyPatch): void {
+    this.updatePolicy(type, patch);
+  }
+
   /** A TTL for people: "expired", "∞ (infinite)", or a whole number of its largest unit ("3d", "2h", "5m", "9s"). */
   formatTtl(seconds: number): string {
     if (typeof seconds !== 'number' || Number.isNaN(seconds)) throw new CacheError('invalid_argument', `formatTtl: expected a number of seconds, got ${String(seconds)}`);
