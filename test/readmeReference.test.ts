@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CACHE_ERROR_CODES, HOUR, DAY, INFINITE_TTL, MINUTE, SmartCacheConfig, type ContentType } from '../src/index';
+import { albumKey, CACHE_ERROR_CODES, HOUR, DAY, INFINITE_TTL, MINUTE, SmartCacheConfig, type ContentType } from '../src/index';
 import { readmeBlocks, README, type ReadmeBlock } from './support/readmeBlocks';
 import { typeErrors } from './support/readmeTypes';
 import { openCache } from './support/openCache';
@@ -193,6 +193,13 @@ describe('the README lists what the code does', () => {
       expect(policies.map((policy) => policy![field as keyof typeof policy])).toEqual(policies.map(() => value));
     }
     expect(stated.filter(({ name }) => name).map(({ name, value }) => reprise[name!] === value)).toEqual([true, true, true]);
+  });
+
+  it("Reading through's prefix lists the keys albumKey gives an artist's albums, and no other artist's", () => {
+    const line = lines[lineOf("{ prefix: '[")  - 1]!;
+    const [, prefix, artist] = /prefix: '([^']+)' \}\); \/\/ albumKey\('([^']+)', x\) for every album x/.exec(line)!;
+    expect([albumKey(artist!, 'Gold'), albumKey(` ${artist!.toLowerCase()}`, 'Arrival')].every((key) => key.startsWith(prefix!))).toBe(true);
+    expect([albumKey(`${artist!} Teens`, 'Gold'), albumKey('Gold', artist!)].some((key) => key.startsWith(prefix!))).toBe(false);
   });
 
   it('every npm script the README names exists', () => {
