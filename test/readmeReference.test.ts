@@ -5,10 +5,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { albumKey, CACHE_ERROR_CODES, HOUR, DAY, INFINITE_TTL, MINUTE, SmartCacheConfig, type ContentType } from '../src/index';
+import { albumKey, CACHE_ERROR_CODES, createCacheEvent, HOUR, DAY, INFINITE_TTL, MINUTE, SmartCacheConfig, type CacheEventInput, type ContentType } from '../src/index';
 import { readmeBlocks, README, type ReadmeBlock } from './support/readmeBlocks';
 import { typeErrors } from './support/readmeTypes';
-import { openCache } from './support/openCache';
+import { openCache, rejection } from './support/openCache';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(README, 'utf8');
@@ -125,6 +125,12 @@ describe('the README lists what the public types have', () => {
     expect(typeErrors(checks, 'ts')).toEqual([]);
   }, 60_000);
 
+  it("the model's Events give an event's fields", () => {
+    const at = lineOf('`{ eventType, trackId?');
+    const written = /`(\{ eventType[^`]*\})`/.exec(lines[at - 1]!)![1]!;
+    expect(typeErrors([check(at, `${union(fieldsOf(written))}, keyof R.CacheEventInput`)], 'ts')).toEqual([]);
+  }, 60_000);
+
   it('a check fails on the README line of a list that is wrong', () => {
     expect(typeErrors([check(7, "'get' | 'put', 'get' | 'set'")], 'ts')).toEqual([expect.stringMatching(/^README line 7: /)]);
   }, 60_000);
@@ -200,6 +206,24 @@ describe('the README lists what the code does', () => {
     const [, prefix, artist] = /prefix: '([^']+)' \}\); \/\/ albumKey\('([^']+)', x\) for every album x/.exec(line)!;
     expect([albumKey(artist!, 'Gold'), albumKey(` ${artist!.toLowerCase()}`, 'Arrival')].every((key) => key.startsWith(prefix!))).toBe(true);
     expect([albumKey(`${artist!} Teens`, 'Gold'), albumKey('Gold', artist!)].some((key) => key.startsWith(prefix!))).toBe(false);
+  });
+
+  it("the model's Events say which event needs what, and the message that says so", async () => {
+    const at = lineOf('the three track events need a `trackId`');
+    const paragraph = lines.slice(at - 1, at + 3).join(' ').replace(/\s+/g, ' ');
+    const message = /\("([^"]+)"\)/.exec(paragraph)![1]!;
+    const { cache } = await openCache();
+    const failures = await Promise.all(
+      (['track_added', 'track_removed', 'track_modified', 'fingerprint_changed'] as const).map((eventType) =>
+        rejection(cache.emit({ eventType } as CacheEventInput)),
+      ),
+    );
+    await cache.close();
+    expect(failures.map(({ code }) => code)).toEqual(['invalid_event', 'invalid_event', 'invalid_event', 'invalid_event']);
+    expect(failures[1]!.message).toContain(message);
+    expect(failures[3]!.message).toContain('fingerprint required for fingerprint_changed');
+    expect(() => createCacheEvent({ eventType: 'track_removed' } as CacheEventInput)).toThrow(message);
+    expect(createCacheEvent({ eventType: 'library_sync', metadata: { artist: 'A', album: 'B' } })).toEqual({ eventType: 'library_sync', metadata: { artist: 'A', album: 'B' } });
   });
 
   it('every npm script the README names exists', () => {
