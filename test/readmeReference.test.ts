@@ -131,6 +131,20 @@ describe('the README lists what the public types have', () => {
     expect(typeErrors([check(at, `${union(fieldsOf(written))}, keyof R.CacheEventInput`)], 'ts')).toEqual([]);
   }, 60_000);
 
+  it("the model's SmartCacheConfig and EventDrivenCacheManager methods are theirs", () => {
+    const at = lineOf('`new SmartCacheConfig(config?)`');
+    const paragraph = lines.slice(at - 1, lines.indexOf('', at)).join(' ');
+    const [config, manager] = paragraph.split('`new EventDrivenCacheManager(').map((part) => [...part.matchAll(/`(?:static )?(\w+)\(/g)].map((match) => match[1]!));
+    const statics = [...paragraph.matchAll(/the static `(\w+)\(/g)].map((match) => match[1]!);
+    const checks = [
+      check(at, `${union(config!.filter((name) => name !== 'SmartCacheConfig' && !statics.includes(name)))} | keyof R.SmartCacheConfig, keyof R.SmartCacheConfig`),
+      check(at, `${union(statics)} | keyof typeof R.SmartCacheConfig, keyof typeof R.SmartCacheConfig`),
+      check(at, `${union(manager!.filter((name) => name !== 'EventDrivenCacheManager'))} | keyof R.EventDrivenCacheManager, keyof R.EventDrivenCacheManager`),
+    ];
+    expect(config!.length + manager!.length).toBeGreaterThan(12);
+    expect(typeErrors(checks, 'ts')).toEqual([]);
+  }, 60_000);
+
   it('a check fails on the README line of a list that is wrong', () => {
     expect(typeErrors([check(7, "'get' | 'put', 'get' | 'set'")], 'ts')).toEqual([expect.stringMatching(/^README line 7: /)]);
   }, 60_000);
