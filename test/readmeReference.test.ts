@@ -240,6 +240,16 @@ describe('the README lists what the code does', () => {
     expect(createCacheEvent({ eventType: 'library_sync', metadata: { artist: 'A', album: 'B' } })).toEqual({ eventType: 'library_sync', metadata: { artist: 'A', album: 'B' } });
   });
 
+  it("every value the entry exports is named in the README, and the model's times are the exports'", async () => {
+    const reprise = (await import('../src/index')) as unknown as Record<string, unknown>;
+    expect(Object.keys(reprise).filter((name) => !readme.includes(`\`${name}`))).toEqual([]);
+    const at = lineOf('The names are exported as lists');
+    const paragraph = lines.slice(at - 1, at + 2).join(' ');
+    const days = Object.fromEntries([...paragraph.matchAll(/`(\w+)` \((\d+) days\)/g)].map(([, name, count]) => [name!, Number(count) * 86_400]));
+    expect(days).toEqual({ MONTH: reprise.MONTH, INFINITE_TTL: reprise.INFINITE_TTL });
+    expect(reprise.DEFAULT_NEGATIVE_RESULT_TTL).toBe(reprise.MONTH);
+  });
+
   it('every npm script the README names exists', () => {
     const named = [...new Set([...readme.matchAll(/npm run ([\w:-]+)/g)].map((match) => match[1]!))];
     expect(named.length).toBeGreaterThanOrEqual(5);
