@@ -4,8 +4,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { albumKey, CACHE_ERROR_CODES, createCacheEvent, HOUR, DAY, INFINITE_TTL, MINUTE, SmartCacheConfig, type CacheEventInput, type ContentType } from '../src/index';
+import { albumKey, CACHE_ERROR_CODES, createCache, createCacheEvent, HOUR, DAY, INFINITE_TTL, MINUTE, SmartCacheConfig, type CacheEventInput, type ContentType } from '../src/index';
 import { readmeBlocks, README, type ReadmeBlock } from './support/readmeBlocks';
 import { typeErrors } from './support/readmeTypes';
 import { openCache, rejection } from './support/openCache';
@@ -248,6 +249,15 @@ describe('the README lists what the code does', () => {
     const days = Object.fromEntries([...paragraph.matchAll(/`(\w+)` \((\d+) days\)/g)].map(([, name, count]) => [name!, Number(count) * 86_400]));
     expect(days).toEqual({ MONTH: reprise.MONTH, INFINITE_TTL: reprise.INFINITE_TTL });
     expect(reprise.DEFAULT_NEGATIVE_RESULT_TTL).toBe(reprise.MONTH);
+  });
+
+  it("Options gives createCache's default name: the IndexedDB database it opens", async () => {
+    const [, name] = /`name`\s+\(`'(\w+)'` by default\)/.exec(readme)!;
+    const indexedDB = new IDBFactory();
+    const cache = await createCache({ worker: false, indexedDB });
+    await cache.set('track_metadata', 'k', 1);
+    await cache.close();
+    expect((await indexedDB.databases()).map((database) => database.name)).toEqual([name]);
   });
 
   it('every npm script the README names exists', () => {
