@@ -73,6 +73,9 @@ describe('the README lists what the public types have', () => {
       const written = /(\{[^}]*\})\)$/.exec(call)?.[1];
       if (options[name]) checks.push(check(line, `${union(written ? fieldsOf(written) : [])}, keyof R.${options[name]}`));
       if (results[name]) checks.push(check(line, `${union(fieldsOf(result ?? ''))}, keyof ${results[name]}`));
+      // What the other results say, as the method's return type.
+      const returns: Record<string, string> = { boolean: 'Promise<boolean>', number: 'Promise<number>', 'string[]': 'Promise<string[]>', unsubscribe: '() => void' };
+      if (result && returns[result]) checks.push(check(line, `ReturnType<R.Cache['${name}']>, ${returns[result]}`));
     }
     const on = rows.find(({ row }) => row.startsWith('| `on('))!;
     checks.push(check(on.line, `${union(fieldsOf(/listener\(event, (\{[^}]*\})\)/.exec(on.row)![1]!))}, keyof R.EventContext`));
