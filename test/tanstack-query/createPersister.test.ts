@@ -12,6 +12,14 @@ import { queryClient, reloadPersisted } from './queryClients';
 /** A query function that counts its calls. */
 const counted = <T>(value: T) => vi.fn(async () => value);
 
+/** What a reload (the cache opened again on its database, a new QueryClient) restores for the query ['k']. */
+async function restoredAfterReload(database: Pick<Awaited<ReturnType<typeof openCache>>, 'name' | 'indexedDB' | 'clock'>): Promise<unknown> {
+  const { cache } = await openCache(database);
+  const after = queryClient();
+  await persistQueryClientRestore({ queryClient: after, persister: createPersister(cache, { type: 'successful_api_metadata' }) });
+  return after.getQueryData(['k']);
+}
+
 describe('createPersister', () => {
   it('after a reload both queries come back from the persister, and nothing is fetched again', async () => {
     const opened = await openCache();
@@ -55,10 +63,7 @@ describe('createPersister', () => {
     await cache.close();
     // Before: the save reached the cache only after an await, once it was closed: it rejected with closed.
     await saving;
-    const { cache: reopened } = await openCache({ name, indexedDB, clock });
-    const after = queryClient();
-    await persistQueryClientRestore({ queryClient: after, persister: createPersister(reopened, { type: 'successful_api_metadata' }) });
-    expect(after.getQueryData(['k'])).toBe('new');
+    expect(await restoredAfterReload({ name, indexedDB, clock })).toBe('new');
   });
 
   it("a persister's first call, made just before close() (an unmount, the end of `await using`), is stored too", async () => {
@@ -71,10 +76,7 @@ describe('createPersister', () => {
     // Before: the check that the type is persistent (a stats() round trip) was still running, the save
     // reached the cache after close(), and rejected with closed.
     await saving;
-    const { cache: reopened } = await openCache({ name, indexedDB, clock });
-    const after = queryClient();
-    await persistQueryClientRestore({ queryClient: after, persister: createPersister(reopened, { type: 'successful_api_metadata' }) });
-    expect(after.getQueryData(['k'])).toBe('saved');
+    expect(await restoredAfterReload({ name, indexedDB, clock })).toBe('saved');
   });
 
   it("throttles saves as TanStack's own persisters do (1000 ms by default): a burst writes the client at once, then its last state once", async () => {
@@ -119,10 +121,7 @@ describe('createPersister', () => {
       // As a closed cache keeps no timer, its persister keeps none.
       expect(vi.getTimerCount()).toBe(0);
       vi.useRealTimers();
-      const { cache: reopened } = await openCache({ name, indexedDB, clock });
-      const after = queryClient();
-      await persistQueryClientRestore({ queryClient: after, persister: createPersister(reopened, { type: 'successful_api_metadata' }) });
-      expect(after.getQueryData(['k'])).toBe('held');
+      expect(await restoredAfterReload({ name, indexedDB, clock })).toBe('held');
     } finally {
       vi.useRealTimers();
     }
