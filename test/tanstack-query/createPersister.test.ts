@@ -52,31 +52,24 @@ describe('createPersister', () => {
     expect(await persister.restoreClient()).toBeUndefined();
   });
 
-  it('a save made just before close() is stored (the cache settles calls made before close()), so a reload restores it', async () => {
+  // Before: a later save reached the cache only after an await, once it was closed; a first one, while
+  // the check that the type is persistent (a stats() round trip) still ran: both rejected with closed.
+  it.each([
+    ['a save made just before close() (the cache settles calls made before close())', ['old', 'new']],
+    ["a persister's first call, made just before close() (an unmount, the end of `await using`)", ['saved']],
+  ])('%s is stored, so a reload restores it', async (_, versions) => {
     const { cache, name, indexedDB, clock } = await openCache();
     const persister = createPersister(cache, { type: 'successful_api_metadata' });
     const client = queryClient();
-    client.setQueryData(['k'], 'old');
-    await persistQueryClientSave({ queryClient: client, persister });
-    client.setQueryData(['k'], 'new');
-    const saving = persistQueryClientSave({ queryClient: client, persister });
+    const save = (version: string) => {
+      client.setQueryData(['k'], version);
+      return persistQueryClientSave({ queryClient: client, persister });
+    };
+    for (const version of versions.slice(0, -1)) await save(version);
+    const saving = save(versions.at(-1)!);
     await cache.close();
-    // Before: the save reached the cache only after an await, once it was closed: it rejected with closed.
     await saving;
-    expect(await restoredAfterReload({ name, indexedDB, clock })).toBe('new');
-  });
-
-  it("a persister's first call, made just before close() (an unmount, the end of `await using`), is stored too", async () => {
-    const { cache, name, indexedDB, clock } = await openCache();
-    const persister = createPersister(cache, { type: 'successful_api_metadata' });
-    const client = queryClient();
-    client.setQueryData(['k'], 'saved');
-    const saving = persistQueryClientSave({ queryClient: client, persister });
-    await cache.close();
-    // Before: the check that the type is persistent (a stats() round trip) was still running, the save
-    // reached the cache after close(), and rejected with closed.
-    await saving;
-    expect(await restoredAfterReload({ name, indexedDB, clock })).toBe('saved');
+    expect(await restoredAfterReload({ name, indexedDB, clock })).toBe(versions.at(-1));
   });
 
   it("throttles saves as TanStack's own persisters do (1000 ms by default): a burst writes the client at once, then its last state once", async () => {
