@@ -20,6 +20,17 @@ async function restoredAfterReload(database: Pick<Awaited<ReturnType<typeof open
   return after.getQueryData(['k']);
 }
 
+/** A persister on `cache` that saved 'first' and holds a save of 'held', made within its throttle time. */
+async function holdingASave(cache: Awaited<ReturnType<typeof openCache>>['cache']): Promise<{ held: Promise<void> }> {
+  const persister = createPersister(cache, { type: 'successful_api_metadata' });
+  const client = queryClient();
+  client.setQueryData(['k'], 'first');
+  await persistQueryClientSave({ queryClient: client, persister });
+  client.setQueryData(['k'], 'held');
+  // In an object: an async function returning the promise itself would wait for it.
+  return { held: persistQueryClientSave({ queryClient: client, persister }) };
+}
+
 describe('createPersister', () => {
   it('after a reload both queries come back from the persister, and nothing is fetched again', async () => {
     const opened = await openCache();
@@ -103,12 +114,7 @@ describe('createPersister', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
       const { cache, name, indexedDB, clock } = await openCache();
-      const persister = createPersister(cache, { type: 'successful_api_metadata' });
-      const client = queryClient();
-      client.setQueryData(['k'], 'first');
-      await persistQueryClientSave({ queryClient: client, persister });
-      client.setQueryData(['k'], 'held');
-      const held = persistQueryClientSave({ queryClient: client, persister });
+      const { held } = await holdingASave(cache);
       await cache.close();
       await held;
       // As a closed cache keeps no timer, its persister keeps none.
@@ -122,17 +128,12 @@ describe('createPersister', () => {
 
   it('a save the throttle holds is made as soon as the page is hidden (a tab switched away, a reload, a phone locked), not a throttle time later', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    // The page's document, as the browser has it: hidden is said by visibilitychange (and pagehide on unload).
+    // The page's document, as the browser has it: being hidden (before unload too) is said by visibilitychange.
     const page = Object.assign(new EventTarget(), { visibilityState: 'visible' as DocumentVisibilityState });
     vi.stubGlobal('document', page);
     try {
       const { cache } = await openCache();
-      const persister = createPersister(cache, { type: 'successful_api_metadata' });
-      const client = queryClient();
-      client.setQueryData(['k'], 'first');
-      await persistQueryClientSave({ queryClient: client, persister });
-      client.setQueryData(['k'], 'held');
-      const held = persistQueryClientSave({ queryClient: client, persister });
+      const { held } = await holdingASave(cache);
       page.visibilityState = 'hidden';
       page.dispatchEvent(new Event('visibilitychange'));
       // No time passes: the page may never run again.
