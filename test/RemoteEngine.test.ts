@@ -205,6 +205,53 @@ describe('a worker that dies after a write committed, before it answered', () =>
     expect((await other.stats()).types.album_year.entries).toBe(batch.length);
   });
 
+  /** A tab whose worker dies once `method` has happened there, IndexedDB refusing this page from then on: its next worker keeps the types in memory. */
+  async function openRefused(method: string) {
+    const name = uniqueName();
+    const inner = new IDBFactory();
+    const tab = tabFactory(inner);
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB: tab.factory,
+      now: fakeClock().now,
+      direct: false,
+      afterCall: (called, _args, worker) => {
+        if (called !== method || workers.indexOf(worker) !== 0) return;
+        tab.refuse('VersionError');
+        worker.kill();
+      },
+    });
+    await cache.setMany('track_metadata', [
+      { key: 'k', value: 'v', trackId: 't1' },
+      { key: 'kept', value: 'w', trackId: 't2' },
+    ]);
+    const { cache: other } = await openCache({ name, indexedDB: inner });
+    return { cache, other, workers };
+  }
+
+  it('when the next worker cannot open IndexedDB, a delete that happened rejects with worker_failed saying it cannot tell, not false (nothing deleted)', async () => {
+    const { cache, other, workers } = await openRefused('deleteMany');
+    const error = await rejection(cache.delete('track_metadata', 'k'));
+    expect(workers).toHaveLength(2);
+    expect(error).toMatchObject({ code: 'worker_failed' });
+    expect(error.message).toMatch(/unknown if/);
+    // It was: the shared data no longer has it.
+    expect(await other.has('track_metadata', 'k')).toBe(false);
+  });
+
+  it('when the next worker cannot open IndexedDB, an emit that happened rejects with worker_failed saying it cannot tell, not a report of nothing invalidated', async () => {
+    const { cache, other, workers } = await openRefused('emit');
+    const heard = vi.fn();
+    cache.on('track_removed', (_event, { invalidated }) => heard(invalidated));
+    const error = await rejection(cache.emit({ eventType: 'track_removed', trackId: 't1' }));
+    expect(workers).toHaveLength(2);
+    expect(error).toMatchObject({ code: 'worker_failed' });
+    expect(error.message).toMatch(/unknown if/);
+    expect(heard).not.toHaveBeenCalled();
+    // It was: the shared data no longer has the track's entry.
+    expect(await other.getMany('track_metadata', ['k', 'kept'])).toEqual([undefined, 'w']);
+  });
+
   it('a memory-type setMany rejects with worker_failed: its entries died with the worker', async () => {
     const { cache } = await openRemoteCache({
       name: uniqueName(),
