@@ -325,14 +325,23 @@ export class Engine implements EngineApi {
   async committed(type: TypeName, commitId: string): Promise<boolean> {
     await this.#ready();
     const idb = this.#idb;
-    // The dead worker may have written it in IndexedDB, which this one cannot read: false would say it was not.
-    if (!idb && this.#options.indexedDB && this.#config.isPersistent(type)) throw new CacheError('worker_failed', `The cache worker stopped; unknown if the write landed (${this.#degraded})`);
+    this.#cannotTell([type], 'write');
     const mark = idb && this.#storeOf(type) === idb ? await idb.committed(type, commitId) : undefined;
     if (!mark) return false;
     // An import makes room after its commit: one whose worker died in between resolves now, so room is made first.
     const budget = this.#budgets([type]).get(type);
     if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.roomAfterImport(type, budget, mark.held, this.#expiredBy(this.#now())));
     return true;
+  }
+
+  /**
+   * A dead worker's change of these types may have reached IndexedDB, which this worker cannot read: it
+   * cannot tell whether it happened (false, or nothing removed, would say it did not).
+   */
+  #cannotTell(types: readonly TypeName[], what: string): void {
+    if (!this.#idb && this.#options.indexedDB && types.some((type) => this.#config.isPersistent(type))) {
+      throw new CacheError('worker_failed', `The cache worker stopped; unknown if the ${what} landed (${this.#degraded})`);
+    }
   }
 
   async discard(batch: string): Promise<void> {
@@ -378,6 +387,7 @@ export class Engine implements EngineApi {
 
   async #deleteMany(type: TypeName, keys: string[], once?: Once): Promise<number> {
     await this.#ready();
+    if (once?.retry) this.#cannotTell([type], 'delete');
     // What a change another tab logged removed from the memory tier is gone already: not deleted (nor told) again.
     await this.#current(type);
     const now = this.#now();
@@ -462,6 +472,7 @@ export class Engine implements EngineApi {
   /** `answered`: settles as emit answers; other tabs' changes logged after this event wait for it (see TabSync.before). */
   async #emit(event: CacheEvent, answered: Promise<void>, once?: Once): Promise<{ shared: SharedChange; report: EmitReport }> {
     await this.#ready();
+    if (once?.retry) this.#cannotTell(affectedTypes(this.#config, event), 'event');
     const { shared, removed: persistent } = await this.#applyShared({ kind: 'event', event }, invalidationTargets(this.#config, event), once);
     // What other tabs logged before this event (until its own record: a tab may log one meanwhile) applies
     // first, whatever the config: it is older, for the listeners too, which hear it before this one, and
