@@ -881,6 +881,20 @@ describe('quota errors', () => {
     expect(await cache.has('track_metadata', 'k')).toBe(false);
   });
 
+  it.each(['delete', 'deleteMany'] as const)('%s of the least recently used entry on a full disk answers that it deleted it: the room made for its retry spares its own keys', async (call) => {
+    const { cache, clock } = await openCache({ config });
+    await cache.set('track_metadata', 'old', 'o'.repeat(2000));
+    clock.advance(1000);
+    await cache.setMany('track_metadata', Array.from({ length: 8 }, (_, index) => ({ key: `k${index}`, value: 'k'.repeat(2000) })));
+    const changes: string[] = [];
+    cache.watch('track_metadata', 'old', (change) => changes.push(change.kind));
+    restores.push(failCommits(1));
+    expect(await (call === 'delete' ? cache.delete('track_metadata', 'old') : cache.deleteMany('track_metadata', ['old']))).toBe(call === 'delete' ? true : 1);
+    expect(await cache.has('track_metadata', 'old')).toBe(false);
+    // Told as deleted (the eviction of the others is told too, without keys).
+    expect(changes.at(-1)).toBe('delete');
+  });
+
   it.each(['get', 'has', 'entries', 'get with another fingerprint'] as const)('%s of an expired (or stale) entry on a full disk (removing it, a write, fails at commit) answers: the entry is a miss, left for later', async (call) => {
     const { cache, clock } = await openCache({ config });
     await cache.set('album_year', 'k', 1, { ttlSeconds: 1 });
