@@ -19,7 +19,7 @@ import { nothingRemoved, overlaid } from './RemovedKeyList';
 import { accessClock } from './accessClock';
 import { changeRemoves, type Change } from './Change';
 import type { LoggedChange } from './databaseSchema';
-import { addRemoved, cutoffOf, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
+import { addRemoved, cutoffOf, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Spared, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
 import { later, type Schedule } from './schedule';
 import { TabSync, type SharedChange } from './TabSync';
 import { toEntry } from './toEntry';
@@ -410,7 +410,7 @@ export class Engine implements EngineApi {
             },
             marked,
           ),
-        { store, types: this.#persistentTypes(), bytes: 0, expiredBy: this.#expiredBy(now) },
+        { store, types: this.#persistentTypes(), bytes: 0, expiredBy: this.#expiredBy(now), spare: [type, keys] },
         (count) => `Storage quota exceeded deleting ${type} entries, even after evicting ${count} entries; nothing was deleted`,
       );
       // Housekeeping once the deletion has happened (a failure here must not send the deletion again to the memory tier).
@@ -677,16 +677,16 @@ export class Engine implements EngineApi {
    */
   async #roomOnFullDisk<T>(
     attempt: () => Promise<T>,
-    room: { store: Store; types: TypeName[]; bytes: number; expiredBy: ExpiredBy },
+    room: { store: Store; types: TypeName[]; bytes: number; expiredBy: ExpiredBy; spare?: Spared },
     failed: (count: number) => string,
   ): Promise<T> {
     try {
       return await attempt();
     } catch (error) {
       if (!isCacheError(error, 'quota_exceeded')) throw error;
-      const { store, types, bytes, expiredBy } = room;
+      const { store, types, bytes, expiredBy, spare } = room;
       const held = (await store.usage(types)).reduce((sum, usage) => sum + usage.bytes, 0);
-      const freed = await store.free(types, Math.max(2 * bytes, held / 4), expiredBy);
+      const freed = await store.free(types, Math.max(2 * bytes, held / 4), expiredBy, spare);
       let count = 0;
       for (const [freedType, removed] of Object.entries(freed) as [TypeName, Removed][]) {
         this.#countRemoved(freedType, removed);

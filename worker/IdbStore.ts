@@ -8,7 +8,7 @@ import { requestDone, requestsDone, walkCursor } from './idbRequests';
 import { prefixRange } from './prefixRange';
 import { ReadTimes, READS_AT_ONCE, recordReadsNow } from './ReadTimes';
 import { later, type Schedule } from './schedule';
-import { addRemoved, cutoffOf, leftOut, type Budget, type ExpiredBy, type Invalidated, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
+import { addRemoved, cutoffOf, leftOut, type Budget, type ExpiredBy, type Invalidated, type Spared, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
 import { RemovedKeyList } from './RemovedKeyList';
 import { averageBytes, forget, noUsage } from './usage';
 import { BatchStates, byId, IMPORT_STEPS, nextStepSize, newBatchId, type BatchId, batchKey, batchLockName, batchRecords, isPending, keyChunkKey, keyChunksOf, allKeyChunks, pendingBatches, plainOf, visibleOf, type BatchRecord, type KeyChunk } from './importBatch';
@@ -809,7 +809,8 @@ export class IdbStore implements Store {
    * any transaction that puts, even one that frees more than it writes. So the types' usage records are
    * deleted too, and recounted when next needed.
    */
-  free(types: readonly TypeName[], bytes: number, expiredBy: ExpiredBy): Promise<Partial<Record<TypeName, Removed>>> {
+  free(types: readonly TypeName[], bytes: number, expiredBy: ExpiredBy, spare?: Spared): Promise<Partial<Record<TypeName, Removed>>> {
+    const spared = (type: TypeName) => new Set(type === spare?.[0] ? spare[1] : []);
     return this.#db.afterReading(
       'planning to free space',
       types.map(entryStore),
@@ -821,7 +822,7 @@ export class IdbStore implements Store {
           for (const type of types) {
             if (planned >= bytes) break;
             const usage = await this.#usage(tx, type);
-            const plan = await planEvictions(tx, type, bytes - planned, usage, cutoffOf(expiredBy, type), { passes: [pass], readTimes: this.#readTimes });
+            const plan = await planEvictions(tx, type, bytes - planned, usage, cutoffOf(expiredBy, type), { passes: [pass], spare: spared(type), readTimes: this.#readTimes });
             steps.push({ type, plan });
             planned += plan.length * averageBytes(usage);
           }
@@ -839,7 +840,7 @@ export class IdbStore implements Store {
         // made), the others are planned again here, until enough is freed or none is left untried.
         for (const pass of ['expired', 'evicted'] as const) {
           for (const type of types) {
-            const tried = new Set<string>();
+            const tried = spared(type);
             for (let plan = steps[next++]?.plan ?? []; freed < bytes; plan = []) {
               const usage = usages.get(type) ?? (await this.#usage(tx, type));
               usages.set(type, usage);

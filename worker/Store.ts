@@ -46,6 +46,9 @@ export interface Removed {
 
 export type { Mark };
 
+/** Keys of a type that freeing room must leave. */
+export type Spared = [TypeName, readonly string[]];
+
 /** Adds what `more` removed to `into`'s counts. */
 export function addRemoved(into: Pick<Removed, 'expired' | 'evicted'>, more: Removed | undefined): void {
   into.expired += more?.expired ?? 0;
@@ -131,8 +134,8 @@ export interface Store {
   clear(types: readonly TypeName[]): Promise<void>;
   /** Removes every expired entry of the types, then evicts each type above its budget's low-water mark. */
   cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy): Promise<Partial<Record<TypeName, Removed>>>;
-  /** Frees about `bytes` for a write that hit the storage quota: expired entries, then LRU of `types` in order. */
-  free(types: readonly TypeName[], bytes: number, expiredBy: ExpiredBy): Promise<Partial<Record<TypeName, Removed>>>;
+  /** Frees about `bytes` for a write that hit the storage quota: expired entries, then LRU of `types` in order; never `spare`'s keys of its type (what a delete is to delete). */
+  free(types: readonly TypeName[], bytes: number, expiredBy: ExpiredBy, spare?: Spared): Promise<Partial<Record<TypeName, Removed>>>;
   /**
    * Records a read, so least-recently-used eviction spares the entry. `written`: the page has written it
    * already (a read it answered itself, see DirectReads.record).
