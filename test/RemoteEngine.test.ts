@@ -206,20 +206,22 @@ describe('a worker that dies after a write committed, before it answered', () =>
   });
 
   /** A tab whose worker dies once `method` has happened there, IndexedDB refusing this page from then on: its next worker keeps the types in memory. */
-  async function openRefused(method: string) {
+  async function openRefused(method: string, when: 'before' | 'after' = 'after') {
     const name = uniqueName();
     const inner = new IDBFactory();
     const tab = tabFactory(inner);
+    const kill = (called: string, worker: { kill(): void }) => {
+      if (called !== method || workers.indexOf(worker as (typeof workers)[number]) !== 0) return;
+      tab.refuse('VersionError');
+      worker.kill();
+    };
     const { cache, workers } = await openRemoteCache({
       name,
       indexedDB: tab.factory,
       now: fakeClock().now,
       direct: false,
-      afterCall: (called, _args, worker) => {
-        if (called !== method || workers.indexOf(worker) !== 0) return;
-        tab.refuse('VersionError');
-        worker.kill();
-      },
+      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
+      [when === 'after' ? 'afterCall' : 'beforeCall']: (called: string, _args: unknown[], worker: { kill(): void }) => kill(called, worker),
     });
     await cache.setMany('track_metadata', [
       { key: 'k', value: 'v', trackId: 't1' },
@@ -250,6 +252,15 @@ describe('a worker that dies after a write committed, before it answered', () =>
     expect(heard).not.toHaveBeenCalled();
     // It was: the shared data no longer has the track's entry.
     expect(await other.getMany('track_metadata', ['k', 'kept'])).toEqual([undefined, 'w']);
+  });
+
+  it('when the next worker cannot open IndexedDB, an emit whose worker died before it reached it still reaches the shared data, through a tab that has IndexedDB', async () => {
+    const { cache, other, workers } = await openRefused('emit', 'before');
+    const error = await rejection(cache.emit({ eventType: 'track_removed', trackId: 't1' }));
+    expect(workers).toHaveLength(2);
+    expect(error).toMatchObject({ code: 'worker_failed' });
+    // The other tab logged it (as any change of a tab without IndexedDB), and removed the track's entry.
+    await vi.waitFor(async () => expect(await other.getMany('track_metadata', ['k', 'kept'])).toEqual([undefined, 'w']));
   });
 
   it('a memory-type setMany rejects with worker_failed: its entries died with the worker', async () => {
