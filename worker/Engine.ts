@@ -450,6 +450,8 @@ export class Engine implements EngineApi {
       // the page hears them first, as every tab does.
       await this.#heard;
       await this.#sync.publish(shared);
+      // Published, for a tab with IndexedDB to log (once: by its id); but whether the dead worker did, and what it removed, this one cannot tell.
+      if (once?.retry) this.#cannotTell(affectedTypes(this.#config, event), 'event');
       return report;
     });
   }
@@ -472,7 +474,6 @@ export class Engine implements EngineApi {
   /** `answered`: settles as emit answers; other tabs' changes logged after this event wait for it (see TabSync.before). */
   async #emit(event: CacheEvent, answered: Promise<void>, once?: Once): Promise<{ shared: SharedChange; report: EmitReport }> {
     await this.#ready();
-    if (once?.retry) this.#cannotTell(affectedTypes(this.#config, event), 'event');
     const { shared, removed: persistent } = await this.#applyShared({ kind: 'event', event }, invalidationTargets(this.#config, event), once);
     // What other tabs logged before this event (until its own record: a tab may log one meanwhile) applies
     // first, whatever the config: it is older, for the listeners too, which hear it before this one, and
