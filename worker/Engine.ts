@@ -12,6 +12,7 @@ import type { OpenTabChannel } from '../src/TabChannel';
 import { PolicyTable } from '../src/PolicyTable';
 import { isOpenFailure } from './Database';
 import { reasonOf } from '../src/describeValue';
+import { guarded } from '../src/guarded';
 import { IdbStore } from './IdbStore';
 import { isExpired } from './isExpired';
 import { MemoryStore } from './MemoryStore';
@@ -94,7 +95,7 @@ export class Engine implements EngineApi {
   /** Reads of a type start after the changes of it that arrived before them (see ChangesInFlight). */
   readonly #inFlight = new ChangesInFlight();
   /** The client's answer to the last other tab's event told to it. */
-  #heard: Promise<unknown> = Promise.resolve();
+  #heard: Promise<void> = Promise.resolve();
 
   private constructor(options: EngineOptions, idb: IdbStore | null, degraded: string | null) {
     this.#options = options;
@@ -444,14 +445,15 @@ export class Engine implements EngineApi {
 
   /** Invalidates IndexedDB and logs the event in one transaction, then this tab's memory tier, then tells the other tabs. */
   emit(event: CacheEvent, once?: Once): Promise<EmitReport> {
+    const types = affectedTypes(this.#config, event);
     return this.#answering(async (answered) => {
-      const { shared, report } = await this.#inFlight.inTurn(affectedTypes(this.#config, event), () => this.#emit(event, answered, once));
+      const { shared, report } = await this.#inFlight.inTurn(types, () => this.#emit(event, answered, once));
       // The other tabs' events it came after (see #emit) reach the page by another port than this answer:
       // the page hears them first, as every tab does.
       await this.#heard;
       await this.#sync.publish(shared);
       // Published, for a tab with IndexedDB to log (once: by its id); but whether the dead worker did, and what it removed, this one cannot tell.
-      if (once?.retry) this.#cannotTell(affectedTypes(this.#config, event), 'event');
+      if (once?.retry) this.#cannotTell(types, 'event');
       return report;
     });
   }
@@ -819,13 +821,8 @@ export class Engine implements EngineApi {
   }
 
   /** Calls back into the client; settles once it has answered. A callback that fails (a listener, a dead port) is reported, never thrown. */
-  #notify(call: () => unknown): Promise<unknown> {
-    try {
-      return Promise.resolve(call()).catch((error: unknown) => this.#logger.error('Reprise: a client callback failed', error));
-    } catch (error) {
-      this.#logger.error('Reprise: a client callback failed', error);
-      return Promise.resolve();
-    }
+  #notify(call: () => unknown): Promise<void> {
+    return guarded(call, (error) => this.#logger.error('Reprise: a client callback failed', error));
   }
 
   /** Every call waits until events from other tabs received so far are applied. */
