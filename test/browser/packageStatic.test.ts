@@ -1,4 +1,5 @@
-// The packed tarball in apps served as static files: a webpack 5 production build, and a page with
+// The packed tarball in apps served as static files: a webpack 5 production build (and the
+// development build `webpack serve` compiles), and a page with
 // no bundler at all (an import map to the installed files). Each on 127.0.0.1 and on a plain-http
 // origin (http://reprise.test: no Web Locks, no crypto.subtle), in Chromium. And an esbuild bundle,
 // which emits no worker: createCache names the fix, and with it the app works.
@@ -14,13 +15,15 @@ import { PLAIN_HTTP_HOST } from './serve';
 
 let folder: string;
 let emitted: string[];
+let emittedForDevelopment: string[];
 let esbuilt: { plain: string; copied: string };
 let origin: string;
 let close: () => Promise<void>;
 
 beforeAll(async () => {
   folder = await apps();
-  emitted = await buildWithWebpack(join(folder, 'webpack'));
+  emitted = await buildWithWebpack(join(folder, 'webpack'), 'production');
+  emittedForDevelopment = await buildWithWebpack(join(folder, 'webpack'), 'development');
   esbuilt = await buildWithEsbuild(join(folder, 'esbuild'));
   // A plain static server over the apps folder (Vite's preview: files as they are, 404 for what is missing).
   const { preview } = await import('vite');
@@ -41,15 +44,22 @@ afterAll(async () => {
   await close?.();
 });
 
-/** `webpack` with the app's webpack.config.js, as `npx webpack` would; the names of the files it wrote. */
-async function buildWithWebpack(app: string): Promise<string[]> {
+/**
+ * `webpack` with the app's webpack.config.js, as `npx webpack` would (in dist/), or in development mode
+ * as `webpack serve --mode development` compiles it (in dist-dev/: eval'd modules, no minifier); the
+ * names of the files it wrote.
+ */
+async function buildWithWebpack(app: string, mode: 'production' | 'development'): Promise<string[]> {
   const webpack = createRequire(join(folder, 'package.json'))('webpack') as (config: Configuration, done: (error: Error | null, stats?: Stats) => void) => void;
   const config = ((await import(join(app, 'webpack.config.js'))) as { default: Configuration }).default;
-  const stats = await new Promise<Stats>((resolve, reject) => webpack(config, (error, result) => (error || !result ? reject(error) : resolve(result))));
+  const dist = join(app, mode === 'production' ? 'dist' : 'dist-dev');
+  const stats = await new Promise<Stats>((resolve, reject) =>
+    webpack({ ...config, mode, output: { ...config.output, path: dist } }, (error, result) => (error || !result ? reject(error) : resolve(result))),
+  );
   if (stats.hasErrors()) throw new Error(stats.toString('errors-only'));
   // webpack writes no HTML of its own: the page that loads its bundle.
-  await copyFile(join(app, 'webpack.html'), join(app, 'dist/index.html'));
-  return (await readdir(join(app, 'dist'))).sort();
+  await copyFile(join(app, 'webpack.html'), join(dist, 'index.html'));
+  return (await readdir(dist)).sort();
 }
 
 /**
@@ -87,6 +97,14 @@ describe.each([
     expect(seen.started && seen.workers).toEqual(['/webpack/dist/reprise-worker.js']);
     // Only the app's chunks: nothing else of the package (its types, its maps) came along.
     expect(emitted.filter((file) => !/^(main|reprise-worker|\d+)\.js(\.LICENSE\.txt)?$/.test(file) && file !== 'index.html')).toEqual([]);
+  });
+
+  it('webpack 5, development build (what webpack serve compiles): the worker is its own chunk, reprise-worker.js; values survive a reload, events reach another tab', async () => {
+    console.log('webpack (development) wrote', emittedForDevelopment);
+    const seen = await useConsumerApp(browser.context, at('/webpack/dist-dev/index.html'));
+    console.log(at('/webpack/dist-dev/'), JSON.stringify(seen));
+    expect(seen).toMatchObject({ started: true, secureContext: !plainHttp, ...STARTED });
+    expect(seen.started && seen.workers).toEqual(['/webpack/dist-dev/reprise-worker.js']);
   });
 
   it('no bundler: a <script type="module"> page with an import map to the installed files', async () => {
