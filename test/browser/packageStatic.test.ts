@@ -14,16 +14,15 @@ import { apps, freePort } from './packedConsumers';
 import { PLAIN_HTTP_HOST } from './serve';
 
 let folder: string;
-let emitted: string[];
-let emittedForDevelopment: string[];
+/** What each webpack build wrote, in webpack/dist-<mode>/. */
+let emitted: Record<WebpackMode, string[]>;
 let esbuilt: { plain: string; copied: string };
 let origin: string;
 let close: () => Promise<void>;
 
 beforeAll(async () => {
   folder = await apps();
-  emitted = await buildWithWebpack(join(folder, 'webpack'), 'production');
-  emittedForDevelopment = await buildWithWebpack(join(folder, 'webpack'), 'development');
+  emitted = { production: await buildWithWebpack(join(folder, 'webpack'), 'production'), development: await buildWithWebpack(join(folder, 'webpack'), 'development') };
   esbuilt = await buildWithEsbuild(join(folder, 'esbuild'));
   // A plain static server over the apps folder (Vite's preview: files as they are, 404 for what is missing).
   const { preview } = await import('vite');
@@ -44,15 +43,17 @@ afterAll(async () => {
   await close?.();
 });
 
+type WebpackMode = 'production' | 'development';
+
 /**
- * `webpack` with the app's webpack.config.js, as `npx webpack` would (in dist/), or in development mode
- * as `webpack serve --mode development` compiles it (in dist-dev/: eval'd modules, no minifier); the
+ * `webpack` with the app's webpack.config.js, as `npx webpack` would, or in development mode as
+ * `webpack serve --mode development` compiles it (eval'd modules, no minifier), in dist-<mode>/; the
  * names of the files it wrote.
  */
-async function buildWithWebpack(app: string, mode: 'production' | 'development'): Promise<string[]> {
+async function buildWithWebpack(app: string, mode: WebpackMode): Promise<string[]> {
   const webpack = createRequire(join(folder, 'package.json'))('webpack') as (config: Configuration, done: (error: Error | null, stats?: Stats) => void) => void;
   const config = ((await import(join(app, 'webpack.config.js'))) as { default: Configuration }).default;
-  const dist = join(app, mode === 'production' ? 'dist' : 'dist-dev');
+  const dist = join(app, `dist-${mode}`);
   const stats = await new Promise<Stats>((resolve, reject) =>
     webpack({ ...config, mode, output: { ...config.output, path: dist } }, (error, result) => (error || !result ? reject(error) : resolve(result))),
   );
@@ -89,23 +90,21 @@ describe.each([
   const browser = useBrowser({ plainHttp });
   const at = (path: string) => (plainHttp ? origin.replace('127.0.0.1', PLAIN_HTTP_HOST) : origin) + path;
 
-  it('webpack 5, production build: the worker is its own chunk, reprise-worker.js; values survive a reload, events reach another tab', async () => {
-    console.log('webpack wrote', emitted);
-    const seen = await useConsumerApp(browser.context, at('/webpack/dist/index.html'));
-    console.log(at('/webpack/dist/'), JSON.stringify(seen));
-    expect(seen).toMatchObject({ started: true, secureContext: !plainHttp, ...STARTED });
-    expect(seen.started && seen.workers).toEqual(['/webpack/dist/reprise-worker.js']);
-    // Only the app's chunks: nothing else of the package (its types, its maps) came along.
-    expect(emitted.filter((file) => !/^(main|reprise-worker|\d+)\.js(\.LICENSE\.txt)?$/.test(file) && file !== 'index.html')).toEqual([]);
-  });
-
-  it('webpack 5, development build (what webpack serve compiles): the worker is its own chunk, reprise-worker.js; values survive a reload, events reach another tab', async () => {
-    console.log('webpack (development) wrote', emittedForDevelopment);
-    const seen = await useConsumerApp(browser.context, at('/webpack/dist-dev/index.html'));
-    console.log(at('/webpack/dist-dev/'), JSON.stringify(seen));
-    expect(seen).toMatchObject({ started: true, secureContext: !plainHttp, ...STARTED });
-    expect(seen.started && seen.workers).toEqual(['/webpack/dist-dev/reprise-worker.js']);
-  });
+  it.each([
+    ['production', 'npx webpack'],
+    ['development', 'what webpack serve compiles'],
+  ] as const)(
+    'webpack 5, %s build (%s): the worker is its own chunk, reprise-worker.js; values survive a reload, events reach another tab',
+    async (mode, _command) => {
+      console.log(`webpack (${mode}) wrote`, emitted[mode]);
+      const seen = await useConsumerApp(browser.context, at(`/webpack/dist-${mode}/index.html`));
+      console.log(at(`/webpack/dist-${mode}/`), JSON.stringify(seen));
+      expect(seen).toMatchObject({ started: true, secureContext: !plainHttp, ...STARTED });
+      expect(seen.started && seen.workers).toEqual([`/webpack/dist-${mode}/reprise-worker.js`]);
+      // Only the app's chunks: nothing else of the package (its types, its maps) came along.
+      expect(emitted[mode].filter((file) => !/\.js(\.LICENSE\.txt)?$/.test(file) && file !== 'index.html')).toEqual([]);
+    },
+  );
 
   it('no bundler: a <script type="module"> page with an import map to the installed files', async () => {
     const seen = await useConsumerApp(browser.context, at('/nobundler/index.html'));
