@@ -272,6 +272,32 @@ describe('the periodic cleanup', () => {
       vi.useRealTimers();
     }
   });
+
+  it('runs where Web Locks refuse every request (a detached iframe), as where there are none, and logs no failure', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const refuse = () => Promise.reject(new DOMException("Failed to execute 'request' on 'LockManager': The document is not fully active.", 'InvalidStateError'));
+      const logger = { error: vi.fn() };
+      let time = 0;
+      const engine = await Engine.create({
+        name: uniqueName(),
+        config: new SmartCacheConfig({ caching: { cleanupIntervalSeconds: 60 } }),
+        indexedDB: new IDBFactory(),
+        now: () => time,
+        cloneValues: true,
+        logger,
+        locks: { request: refuse, query: refuse } as unknown as LockManager,
+      });
+      await engine.setMany('generic', [{ key: 'a', value: 1, ttlSeconds: 1 }]);
+      time = 2000;
+      await vi.advanceTimersByTimeAsync(60_000);
+      await vi.waitFor(async () => expect((await engine.stats()).types.generic?.expirations).toBe(1));
+      expect(logger.error).not.toHaveBeenCalled();
+      await engine.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
 
 describe('fingerprint validation', () => {

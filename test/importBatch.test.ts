@@ -2,8 +2,9 @@
 // when a step fails, when its worker dies, across tabs — and events, clears and writes made during it
 // apply as documented in worker/importBatch.ts. Two or three engines ("tabs") share one IndexedDB.
 import { IDBFactory, IDBObjectStore } from 'fake-indexeddb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CacheError, isCacheError } from '../src/CacheError';
+import { createCache } from '../src/createCache';
 import type { CacheConfig } from '../src/configSchema';
 import type { EmitReport } from '../src/Cache';
 import { entryStore } from '../worker/databaseSchema';
@@ -27,15 +28,21 @@ afterEach(async () => {
   for (const close of closers.splice(0)) await close().catch(() => {});
 });
 
-/** Tabs of one cache over one IndexedDB, each with its own connections and Web Locks (unless `locks` is false). */
+/** Web Locks of a document no longer fully active (a detached iframe): there, yet every request and query rejects. */
+const refusingLocks = () => {
+  const refuse = () => Promise.reject(new DOMException("Failed to execute 'request' on 'LockManager': The document is not fully active.", 'InvalidStateError'));
+  return { request: vi.fn(refuse), query: vi.fn(refuse) };
+};
+
+/** Tabs of one cache over one IndexedDB, each with its own connections and Web Locks (unless `locks` is false; refusing ones for a tab opened with `'refused'`). */
 function browserOf({ locks = true }: { locks?: boolean } = {}) {
   const inner = new IDBFactory();
   const name = `imports-${Date.now()}-${++names}`;
   const registry = fakeLocks();
-  const open = async (config: CacheConfig = {}) => {
+  const open = async (config: CacheConfig = {}, tabLocks?: 'refused') => {
     const tab = tabFactory(inner);
     const agent = registry.agent();
-    const opened = await engineTab({ name, indexedDB: tab.factory, config, engine: { importChunk: CHUNK, locks: locks ? agent.locks : undefined, schedule: (run, ms) => void setTimeout(run, ms / 100) } });
+    const opened = await engineTab({ name, indexedDB: tab.factory, config, engine: { importChunk: CHUNK, locks: tabLocks ? (refusingLocks() as unknown as LockManager) : locks ? agent.locks : undefined, schedule: (run, ms) => void setTimeout(run, ms / 100) } });
     closers.push(() => opened.cache.close());
     return {
       ...opened,
@@ -255,6 +262,38 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
     await expect.poll(async () => (await raw(browser.inner, browser.name)).importRecords).toBe(0);
     const after = await raw(browser.inner, browser.name);
     expect([after.usage, after.priors]).toEqual([after.counted, 0]);
+  });
+});
+
+describe('an import where Web Locks refuse every request', () => {
+  it('in-process, in a detached iframe: a setMany of more than a thousand entries lands whole, as where there are no Web Locks', async () => {
+    const locks = refusingLocks();
+    vi.stubGlobal('navigator', { locks });
+    try {
+      const logger = { error: vi.fn() };
+      const cache = await createCache({ worker: false, indexedDB: new IDBFactory(), name: `imports-${Date.now()}-${++names}`, logger });
+      closers.push(() => cache.close());
+      const many = Array.from({ length: 1500 }, (_, index) => ({ key: `k${index}`, value: index }));
+      await cache.setMany('track_metadata', many);
+      expect(await cache.getMany('track_metadata', ['k0', 'k1499'])).toEqual([0, 1499]);
+      expect((await cache.stats()).types.track_metadata.entries).toBe(1500);
+      expect(locks.request).toHaveBeenCalled();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('is not taken for dead by a tab whose Web Locks work: that tab\'s import of the type waits for it, and both land whole', async () => {
+    const browser = browserOf();
+    const a = await browser.open({}, 'refused');
+    const b = await browser.open();
+    let started: Promise<void> | undefined;
+    await a.cache.setMany('track_metadata', entries(100, 'a'), {
+      onProgress: () => void (started ??= b.cache.setMany('track_metadata', entries(30, 'b', 100))),
+    });
+    await started;
+    expect(await a.cache.getMany('track_metadata', ['k0', 'k99', 'k129'])).toEqual(['a0', 'a99', 'b129']);
+    await expectExactCounts(browser);
   });
 });
 
