@@ -277,7 +277,8 @@ describe('an import where Web Locks refuse every request', () => {
       await cache.setMany('track_metadata', many);
       expect(await cache.getMany('track_metadata', ['k0', 'k1499'])).toEqual([0, 1499]);
       expect((await cache.stats()).types.track_metadata.entries).toBe(1500);
-      expect(locks.request).toHaveBeenCalled();
+      // They were there, and asked.
+      expect(locks.request.mock.calls.length + locks.query.mock.calls.length).toBeGreaterThan(0);
     } finally {
       vi.unstubAllGlobals();
     }

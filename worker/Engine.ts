@@ -26,6 +26,7 @@ import { TabSync, type SharedChange } from './TabSync';
 import { toEntry } from './toEntry';
 import { ChangeFeed } from './ChangeFeed';
 import { ChangesInFlight } from './ChangesInFlight';
+import { WebLocks } from './WebLocks';
 
 export interface EngineOptions {
   /** Names the IndexedDB database. */
@@ -75,6 +76,8 @@ export class Engine implements EngineApi {
   /** When an entry is written or read, for least-recently-used eviction: never twice the same. */
   readonly #usedAt: () => number;
   readonly #logger: Logger;
+  /** For the periodic cleanup, one tab at a time. */
+  readonly #locks: WebLocks;
   readonly #memory: MemoryStore;
   readonly #sync: TabSync;
   readonly #tabId: string;
@@ -104,6 +107,7 @@ export class Engine implements EngineApi {
     this.#now = options.now ?? Date.now;
     this.#usedAt = accessClock(this.#now);
     this.#logger = options.logger ?? console;
+    this.#locks = new WebLocks(options.locks);
     this.#memory = new MemoryStore({ clone: options.cloneValues });
     this.#idb = idb;
     this.#degraded = degraded;
@@ -781,9 +785,9 @@ export class Engine implements EngineApi {
       await this.#idb?.trimCommitMarks(this.#persistentTypes(), this.#now() - LOG_RETENTION_MS);
       await this.#idb?.sweepImports(this.#budgets(this.#persistentTypes()), this.#expiredBy(this.#now()));
     };
-    const { locks, name } = this.#options;
-    const done = locks ? locks.request(`${name}:cleanup`, { ifAvailable: true }, (lock) => (lock ? run() : undefined)) : run();
-    Promise.resolve(done)
+    // Held elsewhere: skipped; no locks here (or refused): run.
+    const done = this.#locks.request(`${this.#options.name}:cleanup`, { ifAvailable: true }, (lock) => (lock ? run() : undefined)).then((held) => (held ? held.value : run()));
+    done
       .catch((error: unknown) => {
         if (!this.#closed) this.#logger.error('Reprise: periodic cleanup failed', error);
       })

@@ -10,6 +10,7 @@ import { ReadTimes, READS_AT_ONCE, recordReadsNow } from './ReadTimes';
 import { later, type Schedule } from './schedule';
 import { addRemoved, cutoffOf, leftOut, type Budget, type ExpiredBy, type Invalidated, type Spared, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
 import { RemovedKeyList } from './RemovedKeyList';
+import { WebLocks } from './WebLocks';
 import { averageBytes, forget, noUsage } from './usage';
 import { BatchStates, byId, IMPORT_STEPS, nextStepSize, newBatchId, type BatchId, batchKey, batchLockName, batchRecords, isPending, keyChunkKey, keyChunksOf, allKeyChunks, pendingBatches, plainOf, visibleOf, type BatchRecord, type KeyChunk } from './importBatch';
 import { CacheError } from '../src/CacheError';
@@ -63,7 +64,7 @@ export class IdbStore implements Store {
   /** Entries per step of an import, when fixed (by the importChunk option). */
   readonly #fixedSteps: number | undefined;
   readonly #name: string;
-  readonly #locks: LockManager | undefined;
+  readonly #locks: WebLocks;
   readonly #batches = new BatchStates();
   /** Imports of other tabs seen by the sweeps, without Web Locks (see #deadAmong). */
   readonly #silence = new Map<BatchId, Silence>();
@@ -83,7 +84,7 @@ export class IdbStore implements Store {
     this.#removed = options.removed;
     this.#fixedSteps = options.importChunk;
     this.#name = options.name;
-    this.#locks = options.locks;
+    this.#locks = new WebLocks(options.locks);
     this.log = new EventLog(db);
   }
 
@@ -191,7 +192,7 @@ export class IdbStore implements Store {
     const id = newBatchId();
     const release = await this.#holdBatchLock(id);
     try {
-      await this.#begin(type, id, budget, expiredBy);
+      await this.#begin(type, id, budget, expiredBy, release !== null);
       try {
         const removed = noneRemoved();
         const written = new Set<string>();
@@ -243,7 +244,7 @@ export class IdbStore implements Store {
         throw error;
       }
     } finally {
-      release();
+      release?.();
     }
   }
 
@@ -391,15 +392,16 @@ export class IdbStore implements Store {
 
   /**
    * Starts an import: writes its batch record, once no other import of the type is pending (an import
-   * of it in another tab is waited for; one whose tab is gone is rolled back first).
+   * of it in another tab is waited for; one whose tab is gone is rolled back first). `locked`: whether
+   * it holds its Web Lock (see #holdBatchLock).
    */
-  async #begin(type: TypeName, id: BatchId, budget: Budget | null, expiredBy: ExpiredBy): Promise<void> {
+  async #begin(type: TypeName, id: BatchId, budget: Budget | null, expiredBy: ExpiredBy, locked: boolean): Promise<void> {
     const silence = new Map<BatchId, Silence>();
     for (;;) {
       const others = await this.#db.transact(`starting an import of ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
         const store = tx.objectStore(entryStore(type));
         const pending = await pendingBatches(store);
-        if (!pending.size) store.put({ key: batchKey(id), state: 'open', beat: 0, created: 0, held: 0, targets: [] } satisfies BatchRecord);
+        if (!pending.size) store.put({ key: batchKey(id), state: 'open', beat: 0, created: 0, held: 0, targets: [], unlocked: !locked } satisfies BatchRecord);
         return pending;
       });
       if (!others.size) return;
@@ -407,24 +409,25 @@ export class IdbStore implements Store {
       for (const other of dead) await this.#abort(type, other, budget, expiredBy);
       const live = [...others.keys()].find((other) => !dead.has(other));
       if (live === undefined) continue;
-      if (this.#locks) await this.#locks.request(batchLockName(this.#name, live), async () => {});
-      else await new Promise((resolve) => this.#schedule(() => resolve(undefined), IMPORT_WAIT_MS));
+      // Its lock is free once it is done; one that holds none is looked at again later.
+      const waited = !others.get(live)?.unlocked && (await this.#locks.request(batchLockName(this.#name, live), {}, async () => {}));
+      if (!waited) await new Promise((resolve) => this.#schedule(() => resolve(undefined), IMPORT_WAIT_MS));
     }
   }
 
   /**
    * The batches among these whose tab is gone: with Web Locks, those whose lock nobody holds (each
    * import holds its lock from before its batch record is written, and these were read before asking);
-   * without, those that wrote no step while `silence` watched them, `patience` looks in a row.
+   * without (or for a batch begun without its lock), those that wrote no step while `silence` watched
+   * them, `patience` looks in a row.
    */
   async #deadAmong(batches: ReadonlyMap<BatchId, BatchRecord>, silence: Map<BatchId, Silence>, patience: number): Promise<Set<BatchId>> {
-    const held = this.#locks && (await this.#locks.query()).held;
-    const names = new Set(held?.map((lock) => lock.name));
+    const held = await this.#locks.held();
     const dead = new Set<BatchId>();
     for (const [id, batch] of batches) {
       if (batch.state === 'aborted') dead.add(id);
-      else if (held) {
-        if (!names.has(batchLockName(this.#name, id))) dead.add(id);
+      else if (held && !batch.unlocked) {
+        if (!held.has(batchLockName(this.#name, id))) dead.add(id);
       } else {
         const seen = silence.get(id);
         const polls = seen?.beat === batch.beat ? seen.polls + 1 : 0;
@@ -436,14 +439,12 @@ export class IdbStore implements Store {
     return dead;
   }
 
-  /** Takes the lock that tells other tabs an import is alive; resolves with its release. */
-  #holdBatchLock(id: BatchId): Promise<() => void> {
-    const locks = this.#locks;
-    if (!locks) return Promise.resolve(() => {});
+  /** Takes the lock that tells other tabs an import is alive; resolves with its release, or null where there is none to take. */
+  #holdBatchLock(id: BatchId): Promise<(() => void) | null> {
     return new Promise((resolve, reject) => {
       let release!: () => void;
       const released = new Promise<void>((done) => (release = done));
-      locks.request(batchLockName(this.#name, id), () => (resolve(release), released)).catch(reject);
+      this.#locks.request(batchLockName(this.#name, id), {}, () => (resolve(release), released)).then((held) => held ?? resolve(null), reject);
     });
   }
 

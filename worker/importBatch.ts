@@ -43,6 +43,8 @@ export interface BatchRecord {
   held: number;
   /** What events and clears of the type removed while the batch was pending, in order. */
   targets: InvalidationTarget[];
+  /** Begun without a Web Lock (none in its tab, or refused there): tabs with locks tell whether it is alive as tabs without do, by its beat. */
+  unlocked?: boolean;
   /** How many of the targets a commit had applied (versions before 0.2's last spread a commit over several transactions). */
   applied?: number;
 }
