@@ -592,6 +592,19 @@ describe('an import and the type\'s budget', () => {
     await expectExactCounts(browser);
   });
 
+  it('a write made while it is pending, which the type cannot hold with it: once the write resolves, the type is within its budget', async () => {
+    const browser = browserOf();
+    const a = await browser.open(config);
+    const b = await browser.open(config);
+    // 60 of about 270 bytes: within the budget on its own. Its tab dies after 50, which stay pending.
+    await a.cache.setMany('track_metadata', sized(60), { onProgress: (done) => void (done === 50 && a.kill()) }).catch(() => {});
+    expect((await raw(browser.inner, browser.name)).importRecords).toBeGreaterThan(0);
+    await b.cache.set('track_metadata', 'other', 'x'.padEnd(3000, '.'));
+    await within(b);
+    expect(await b.cache.get('track_metadata', 'other')).toMatch(/^x/);
+    await expectExactCounts(browser);
+  });
+
   it('that fails after a write made under it (counted as the import\'s): rolled back, that write is read and the type is within its budget', async () => {
     const browser = browserOf();
     const a = await browser.open(config);
