@@ -131,7 +131,8 @@ export class IdbStore implements Store {
     // Its own store only (usage and commit marks are in it): a write of one type never waits for another type's.
     const stores: StoreName[] = guard ? [entryStore(type), 'events', 'meta'] : [entryStore(type)];
     const all = entries;
-    return this.#db.transact(`writing ${type}`, stores, 'readwrite', async (tx) => {
+    let over = false;
+    const removed = await this.#db.transact(`writing ${type}`, stores, 'readwrite', async (tx) => {
       // Read in the write's own transaction: a change logged after this cannot have removed what it writes.
       const kept = guard ? await unremoved(tx, all, guard) : all;
       entries = kept;
@@ -177,8 +178,21 @@ export class IdbStore implements Store {
           : noneRemoved();
       this.#putUsage(tx, type, usage);
       if (commit) store.put({ key: commitKey(commit.id), at: commit.at });
+      // Above the whole budget after that: pending imports hold the rest, which nothing may evict.
+      over = usage.bytes > (budget?.maxBytes ?? Infinity);
       return kept.length < all.length ? { ...removed, stale: leftOut(all, kept) } : removed;
     });
+    if (over) {
+      // Once they have committed (and made room) or are rolled back, room is made as this write would
+      // have made it. It happened, so this never rejects.
+      try {
+        await this.#afterImports(type, budget, expiredBy, `waiting for an import of ${type}`);
+        addRemoved(removed, await this.#shrinkInSteps(type, budget!.maxBytes, budget!.lowWater, now, spare));
+      } catch {
+        // Left to the import's own room-making, or to the next write or cleanup.
+      }
+    }
+    return removed;
   }
 
   /**
@@ -395,13 +409,23 @@ export class IdbStore implements Store {
    * of it in another tab is waited for; one whose tab is gone is rolled back first). `locked`: whether
    * it holds its Web Lock (see #holdBatchLock).
    */
-  async #begin(type: TypeName, id: BatchId, budget: Budget | null, expiredBy: ExpiredBy, locked: boolean): Promise<void> {
+  #begin(type: TypeName, id: BatchId, budget: Budget | null, expiredBy: ExpiredBy, locked: boolean): Promise<void> {
+    return this.#afterImports(type, budget, expiredBy, `starting an import of ${type}`, (store) =>
+      store.put({ key: batchKey(id), state: 'open', beat: 0, created: 0, held: 0, targets: [], unlocked: !locked } satisfies BatchRecord),
+    );
+  }
+
+  /**
+   * Waits until no import of `type` is pending (one whose tab is gone is rolled back); `then` runs in
+   * the transaction that found none.
+   */
+  async #afterImports(type: TypeName, budget: Budget | null, expiredBy: ExpiredBy, doing: string, then?: (store: IDBObjectStore) => void): Promise<void> {
     const silence = new Map<BatchId, Silence>();
     for (;;) {
-      const others = await this.#db.transact(`starting an import of ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
+      const others = await this.#db.transact(doing, [entryStore(type)], 'readwrite', async (tx) => {
         const store = tx.objectStore(entryStore(type));
         const pending = await pendingBatches(store);
-        if (!pending.size) store.put({ key: batchKey(id), state: 'open', beat: 0, created: 0, held: 0, targets: [], unlocked: !locked } satisfies BatchRecord);
+        if (!pending.size) then?.(store);
         return pending;
       });
       if (!others.size) return;
