@@ -13,7 +13,7 @@ import type { EntryRecord } from '../worker/databaseSchema';
 import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { fakeLocks } from './support/fakeLocks';
-import { failCommit, failRequest, tabFactory, type Fault } from './support/faultyIndexedDB';
+import { failCommit, failCommits, failRequest, tabFactory, type Fault } from './support/faultyIndexedDB';
 import { requestDone } from '../worker/idbRequests';
 
 /** Entries per import transaction here: an import of 100 takes ten. */
@@ -244,6 +244,46 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
     expect([after.usage, after.importRecords]).toEqual([after.counted, expect.any(Number)]);
     expect(await b.cache.getMany('track_metadata', ['k0', 'k50', 'k129'])).toEqual(['old0', undefined, 'again129']);
     expect(before.counted[0]).toBe(20);
+  });
+
+  it('without Web Locks, rolled back on a full disk and retried once room is made, lands at once: its tab does not wait to see its own dead import write nothing', async () => {
+    const browser = browserOf({ locks: false });
+    const a = await browser.open();
+    await a.cache.setMany('track_metadata', entries(20, 'old'));
+    // The disk fills after the import's first step (every transaction that puts fails at commit, as
+    // Chromium reports it) until the room made for the retry (deletes only) has freed some.
+    let full: (() => void) | undefined;
+    const proto = IDBObjectStore.prototype as unknown as { delete(this: IDBObjectStore, key: unknown): IDBRequest };
+    const { delete: del } = proto;
+    let freed = false;
+    proto.delete = function (this: IDBObjectStore, key: unknown) {
+      // The usage record goes last when room is made on a full disk (IdbStore.free).
+      if (key === 0 && full && !freed) {
+        freed = true;
+        full();
+      }
+      return del.call(this, key);
+    };
+    faults.push(Object.assign(() => {
+      proto.delete = del;
+      full?.();
+    }, { fired: () => freed }));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let settled = false;
+      const call = a.cache.setMany('track_metadata', entries(100, 'new'), { onProgress: () => void (full ??= failCommits(Infinity)) }).finally(() => (settled = true));
+      // Turns of the event loop only: no time passes.
+      for (let turn = 0; turn < 2000 && !settled; turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(freed).toBe(true);
+      expect(settled).toBe(true);
+      await call;
+    } finally {
+      // What still waits (before the fix, ten seconds of looks at the dead import) ends before the clock is real again.
+      await vi.advanceTimersByTimeAsync(20_000);
+      vi.useRealTimers();
+    }
+    expect(await a.cache.getMany('track_metadata', ['k0', 'k99'])).toEqual(['new0', 'new99']);
+    await expectExactCounts(browser);
   });
 
   it('in another tab, of the same type, is waited for: both land whole', async () => {
