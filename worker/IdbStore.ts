@@ -68,6 +68,8 @@ export class IdbStore implements Store {
   readonly #batches = new BatchStates();
   /** Imports of other tabs seen by the sweeps, without Web Locks (see #deadAmong). */
   readonly #silence = new Map<BatchId, Silence>();
+  /** This store's imports that failed and could not be marked so (a full disk): dead, whatever their beat. */
+  readonly #abandoned = new Set<BatchId>();
   /** Whether a write of read times is scheduled: its cancel where the schedule gives one. */
   #readTimesDue: boolean | (() => void) = false;
   #writingReadTimes: Promise<void> | null = null;
@@ -253,8 +255,9 @@ export class IdbStore implements Store {
         }
         return removed;
       } catch (error) {
-        // Nothing of it may show: if rolling it back fails too, it stays pending (invisible) until the next sweep.
-        await this.#abort(type, id, budget, expiredBy).catch(() => {});
+        // Nothing of it may show: if rolling it back fails too, it stays pending (invisible) until the next
+        // sweep, or this store's next import of the type, which need not wait to see it is dead.
+        await this.#abort(type, id, budget, expiredBy).catch(() => this.#abandoned.add(id));
         throw error;
       }
     } finally {
@@ -399,6 +402,7 @@ export class IdbStore implements Store {
       if (batch?.state === 'open') store.put({ ...batch, state: 'aborted' } satisfies BatchRecord);
       return batch !== undefined;
     });
+    this.#abandoned.delete(id);
     if (!pending) return;
     await this.#rollBack(type, id);
     if (budget) this.#removed?.(type, await this.#shrinkInSteps(type, budget.maxBytes, budget.maxBytes, cutoffOf(expiredBy, type)).catch(noneRemoved));
@@ -449,7 +453,7 @@ export class IdbStore implements Store {
     const held = await this.#locks.held();
     const dead = new Set<BatchId>();
     for (const [id, batch] of batches) {
-      if (batch.state === 'aborted') dead.add(id);
+      if (batch.state === 'aborted' || this.#abandoned.has(id)) dead.add(id);
       else if (held && !batch.unlocked) {
         if (!held.has(batchLockName(this.#name, id))) dead.add(id);
       } else {
