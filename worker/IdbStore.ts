@@ -845,32 +845,32 @@ export class IdbStore implements Store {
       types.map(entryStore),
       async (tx) => {
         // Expired entries of every type first, then the least recently used, type by type.
-        const steps: { type: TypeName; plan: Candidate[] }[] = [];
+        // By pass and type: the freeing below takes each where it comes to it, whatever was planned before.
+        const plans = new Map<string, Candidate[]>();
         let planned = 0;
         for (const pass of ['expired', 'evicted'] as const) {
           for (const type of types) {
             if (planned >= bytes) break;
             const usage = await this.#usage(tx, type);
             const plan = await planEvictions(tx, type, bytes - planned, usage, cutoffOf(expiredBy, type), { passes: [pass], spare: spared(type), readTimes: this.#readTimes });
-            steps.push({ type, plan });
+            plans.set(`${pass}:${type}`, plan);
             planned += plan.length * averageBytes(usage);
           }
         }
-        return steps;
+        return plans;
       },
       'freeing space',
       types.map(entryStore),
-      async (tx, steps) => {
+      async (tx, plans) => {
         const removed: Partial<Record<TypeName, Removed>> = {};
         const usages = new Map<TypeName, Usage>();
         let freed = 0;
-        let next = 0;
         // In the plan's order; where its entries fall short (written or read, in any tab, since it was
         // made), the others are planned again here, until enough is freed or none is left untried.
         for (const pass of ['expired', 'evicted'] as const) {
           for (const type of types) {
             const tried = spared(type);
-            for (let plan = steps[next++]?.plan ?? []; freed < bytes; plan = []) {
+            for (let plan = plans.get(`${pass}:${type}`) ?? []; freed < bytes; plan = []) {
               const usage = usages.get(type) ?? (await this.#usage(tx, type));
               usages.set(type, usage);
               const now = cutoffOf(expiredBy, type);
