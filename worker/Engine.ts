@@ -14,6 +14,7 @@ import { isOpenFailure } from './Database';
 import { reasonOf } from '../src/describeValue';
 import { guarded } from '../src/guarded';
 import { IdbStore } from './IdbStore';
+import { Imports } from './Imports';
 import { isExpired } from './isExpired';
 import { MemoryStore } from './MemoryStore';
 import { nothingRemoved, overlaid } from './RemovedKeyList';
@@ -165,7 +166,7 @@ export class Engine implements EngineApi {
         });
         engine = new Engine({ ...options, config }, idb, null);
         // An import a crash (or a dead worker) left behind is invisible already; rolling it back frees its room.
-        await idb.sweepImports(engine.#budgets(engine.#persistentTypes()), engine.#expiredBy(engine.#now())).catch((error: unknown) => {
+        await idb.imports.sweepImports(engine.#budgets(engine.#persistentTypes()), engine.#expiredBy(engine.#now())).catch((error: unknown) => {
           if (isOpenFailure(error)) throw error;
           engine.#logger.error('Reprise: rolling back an unfinished import failed (it stays invisible)', error);
         });
@@ -246,8 +247,8 @@ export class Engine implements EngineApi {
     const { importChunk } = this.#options;
     const imports =
       this.#storeOf(type) === this.#idb &&
-      IdbStore.imports(inputs.length, options.since !== undefined, importChunk) &&
-      IdbStore.imports(new Set(inputs.map((input) => input.key)).size, false, importChunk);
+      Imports.imports(inputs.length, options.since !== undefined, importChunk) &&
+      Imports.imports(new Set(inputs.map((input) => input.key)).size, false, importChunk);
     return this.#inFlight.inTurn([type], () => this.#setMany(type, inputs, options), !imports);
   }
 
@@ -335,7 +336,7 @@ export class Engine implements EngineApi {
     if (!mark) return false;
     // An import makes room after its commit: one whose worker died in between resolves now, so room is made first.
     const budget = this.#budgets([type]).get(type);
-    if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.roomAfterImport(type, budget, mark.held, this.#expiredBy(this.#now())));
+    if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.imports.roomAfterImport(type, budget, mark.held, this.#expiredBy(this.#now())));
     return true;
   }
 
@@ -783,7 +784,7 @@ export class Engine implements EngineApi {
       await this.cleanup();
       await this.#idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP);
       await this.#idb?.trimCommitMarks(this.#persistentTypes(), this.#now() - LOG_RETENTION_MS);
-      await this.#idb?.sweepImports(this.#budgets(this.#persistentTypes()), this.#expiredBy(this.#now()));
+      await this.#idb?.imports.sweepImports(this.#budgets(this.#persistentTypes()), this.#expiredBy(this.#now()));
     };
     // Held elsewhere: skipped; no locks here (or refused): run.
     const done = this.#locks.request(`${this.#options.name}:cleanup`, { ifAvailable: true }, (lock) => (lock ? run() : undefined)).then((held) => (held ? held.value : run()));

@@ -10,10 +10,12 @@ import { ReadTimes, READS_AT_ONCE, recordReadsNow } from './ReadTimes';
 import { later, type Schedule } from './schedule';
 import { addRemoved, cutoffOf, leftOut, type Budget, type ExpiredBy, type Invalidated, type Spared, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
 import { RemovedKeyList } from './RemovedKeyList';
-import { WebLocks } from './WebLocks';
 import { averageBytes, forget, noUsage } from './usage';
-import { BatchStates, byId, IMPORT_STEPS, nextStepSize, newBatchId, type BatchId, batchKey, batchLockName, batchRecords, isPending, keyChunkKey, keyChunksOf, allKeyChunks, pendingBatches, plainOf, visibleOf, type BatchRecord, type KeyChunk } from './importBatch';
-import { CacheError } from '../src/CacheError';
+import { BatchStates, byId, batchRecords, isPending, pendingBatches, visibleOf, type BatchRecord } from './importBatch';
+import { Imports, type ImportOptions } from './Imports';
+import { findRecords } from './findRecords';
+import { lastOfEachKey } from './lastOfEachKey';
+import { putUsage, readUsage, recount } from './usageRecord';
 import type { Once } from '../src/protocol';
 
 /** Records per batch of requests: small enough that no batch holds a thread for long. */
@@ -24,31 +26,11 @@ const REQUEST_CHUNK = 1000;
  */
 const READ_TIMES_DELAY_MS = 1000;
 const MAX_PENDING_READS = 20_000;
-/** A setMany of more entries than this is an import, written in steps (short transactions). */
-const IMPORT_CHUNK = 1000;
-
-/** How often an import looks whether another one of its type, in another tab, is done (without Web Locks). */
-const IMPORT_WAIT_MS = 250;
-/** Without Web Locks, an import that wrote no step while another waited this many times (ten seconds) is taken for dead. */
-const STALE_POLLS = 40;
-
-/** What a tab saw of an import's progress: its step count, and how many looks in a row saw no new step. */
-interface Silence {
-  beat: number;
-  polls: number;
-}
-
-export interface IdbStoreOptions extends DatabaseOptions {
-  /** For writing read times later (setTimeout by default). */
+export interface IdbStoreOptions extends DatabaseOptions, ImportOptions {
+  /** For writing read times later, and an import's looks at another (setTimeout by default). */
   schedule?: Schedule | undefined;
   /** Records per batch of requests (REQUEST_CHUNK); smaller in simulations, to fail any batch cheaply. */
   chunk?: number | undefined;
-  /** Imports above this many entries, in steps of exactly this many (IMPORT_CHUNK; then steps follow IMPORT_STEP_MS). */
-  importChunk?: number | undefined;
-  /** Web Locks: an import holds one while it is open, so that other tabs know it is alive. */
-  locks?: LockManager | undefined;
-  /** Entries removed outside what a call reports (room made after a failed import): to count them. */
-  removed?: ((type: TypeName, removed: Removed) => void) | undefined;
 }
 
 /** The persistent store: one object store per content type in the cache's database. */
@@ -59,17 +41,10 @@ export class IdbStore implements Store {
   readonly #readTimes = new ReadTimes();
   readonly #schedule: Schedule;
   readonly #chunk: number;
-  readonly #importChunk: number;
-  readonly #removed: IdbStoreOptions['removed'];
-  /** Entries per step of an import, when fixed (by the importChunk option). */
-  readonly #fixedSteps: number | undefined;
-  readonly #name: string;
-  readonly #locks: WebLocks;
+  readonly #importChunk: number | undefined;
   readonly #batches = new BatchStates();
-  /** Imports of other tabs seen by the sweeps, without Web Locks (see #deadAmong). */
-  readonly #silence = new Map<BatchId, Silence>();
-  /** This store's imports that failed and could not be marked so (a full disk): dead, whatever their beat. */
-  readonly #abandoned = new Set<BatchId>();
+  /** Big setManys, written in steps yet all or nothing; and what they left behind. */
+  readonly imports: Imports;
   /** Whether a write of read times is scheduled: its cancel where the schedule gives one. */
   #readTimesDue: boolean | (() => void) = false;
   #writingReadTimes: Promise<void> | null = null;
@@ -82,11 +57,8 @@ export class IdbStore implements Store {
     this.#db = db;
     this.#schedule = options.schedule ?? later;
     this.#chunk = options.chunk ?? REQUEST_CHUNK;
-    this.#importChunk = options.importChunk ?? IMPORT_CHUNK;
-    this.#removed = options.removed;
-    this.#fixedSteps = options.importChunk;
-    this.#name = options.name;
-    this.#locks = new WebLocks(options.locks);
+    this.#importChunk = options.importChunk;
+    this.imports = new Imports(db, options, this.#readTimes, this.#batches, (types, bytes, expiredBy) => this.free(types, bytes, expiredBy));
     this.log = new EventLog(db);
   }
 
@@ -102,11 +74,6 @@ export class IdbStore implements Store {
     const epoch = await store.#db.transact('reading the epoch', ['meta'], 'readonly', (tx) => EventLog.epoch(tx)).catch(tolerate);
     if (epoch === null) await store.log.ensureEpoch().catch(tolerate);
     return store;
-  }
-
-  /** Whether a write of `count` entries (each key once) is an import: a big one (short transactions); a guarded one is small (getOrSet's). */
-  static imports(count: number, guarded: boolean, importChunk = IMPORT_CHUNK): boolean {
-    return !guarded && count > importChunk;
   }
 
   read(type: TypeName, keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
@@ -125,7 +92,7 @@ export class IdbStore implements Store {
 
   async write(type: TypeName, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
     const { onProgress, guard, commit } = options;
-    if (IdbStore.imports(entries.length, guard !== undefined, this.#importChunk)) return this.import(type, entries, budget, expiredBy, options);
+    if (Imports.imports(entries.length, guard !== undefined, this.#importChunk)) return this.imports.import(type, entries, budget, expiredBy, options);
     const now = cutoffOf(expiredBy, type);
     // The last of several entries with one key wins; the usage must count that key once.
     entries = lastOfEachKey(entries);
@@ -139,7 +106,7 @@ export class IdbStore implements Store {
       const kept = guard ? await unremoved(tx, all, guard) : all;
       entries = kept;
       const store = tx.objectStore(entryStore(type));
-      const usage = await this.#usage(tx, type);
+      const usage = await readUsage(tx, type);
       // In an empty type nothing is replaced, so the old entries need not be read.
       const replacing = usage.entries > 0;
       // One chunk is issued while the one before completes: the backend never runs dry, and no task
@@ -173,12 +140,12 @@ export class IdbStore implements Store {
         previous = done;
       }
       await previous;
-      await this.#writeUnderImports(store, inBatches, entries, usage);
+      await this.imports.writeUnderImports(store, inBatches, entries, usage);
       const removed =
         budget && usage.bytes > budget.lowWater
           ? await shrinkType(tx, type, usage, budget.lowWater, now, [], this.#readTimes, spare)
           : noneRemoved();
-      this.#putUsage(tx, type, usage);
+      putUsage(tx, type, usage);
       if (commit) store.put({ key: commitKey(commit.id), at: commit.at });
       // Above the whole budget after that: pending imports hold the rest, which nothing may evict.
       over = usage.bytes > (budget?.maxBytes ?? Infinity);
@@ -188,413 +155,13 @@ export class IdbStore implements Store {
       // Once they have committed (and made room) or are rolled back, room is made as this write would
       // have made it. It happened, so this never rejects.
       try {
-        await this.#afterImports(type, budget, expiredBy, `waiting for an import of ${type}`);
-        addRemoved(removed, await this.#shrinkInSteps(type, budget!.maxBytes, budget!.lowWater, now, spare));
+        await this.imports.afterImports(type, budget, expiredBy, `waiting for an import of ${type}`);
+        addRemoved(removed, await this.imports.shrinkInSteps(type, budget!.maxBytes, budget!.lowWater, now, spare));
       } catch {
         // Left to the import's own room-making, or to the next write or cleanup.
       }
     }
     return removed;
-  }
-
-  /**
-   * Writes a big setMany as an import: in steps, one short transaction each (sized by nextStepSize, or
-   * `importChunk` entries when given), which other calls interleave with, yet all or nothing (see importBatch.ts). Resolves once it has committed; an import
-   * an event or clear since its start made (partly) stale leaves those entries out, as a guarded write does.
-   */
-  async import(type: TypeName, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
-    const { onProgress, commit } = options;
-    entries = lastOfEachKey(entries);
-    const id = newBatchId();
-    const release = await this.#holdBatchLock(id);
-    try {
-      await this.#begin(type, id, budget, expiredBy, release !== null);
-      try {
-        const removed = noneRemoved();
-        const written = new Set<string>();
-        const steps: Promise<void>[] = [];
-        try {
-          let size = this.#fixedSteps ?? IMPORT_STEPS.first;
-          for (let start = 0, end = 0, step = 0; start < entries.length; start = end, step++) {
-            const chunk = entries.slice(start, start + size);
-            end = start + chunk.length;
-            for (const entry of chunk) written.add(entry.key);
-            let requestsDone!: () => void;
-            const ready = new Promise<void>((resolve) => (requestsDone = resolve));
-            const done = this.#db
-              .transact(`importing ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
-                const began = performance.now();
-                await this.#importStep(tx, type, id, step, chunk);
-                size = this.#fixedSteps ?? nextStepSize(chunk.length, performance.now() - began);
-                requestsDone();
-              })
-              .then(() => onProgress?.(end));
-            done.catch(() => {});
-            steps.push(done);
-            // The next step's transaction is made once this one's requests are done: it starts the moment
-            // this one commits (no round trip in between), and what other tabs asked for meanwhile goes first.
-            await Promise.race([ready, done]);
-          }
-          await Promise.all(steps);
-        } finally {
-          // None may still be running when the import is rolled back.
-          await Promise.allSettled(steps);
-        }
-        const { outcome, removed: invalidated, held, bytes } = await this.#db.transact(`committing an import of ${type}`, [entryStore(type)], 'readwrite', (tx) =>
-          this.#commitImport(tx, type, id, commit),
-        );
-        if (invalidated) removed.invalidated = invalidated;
-        if (outcome === 'rolled back') await this.#rollBack(type, id);
-        else {
-          void this.#normalize(type, id).catch(() => {
-            // Left for the next sweep: priors only cost room meanwhile.
-          });
-          // Room is made once it has landed (a failed import must not have evicted anything): the other
-          // entries go first, never below what the import holds (it fits the budget on its own).
-          if (budget && bytes > budget.lowWater) addRemoved(removed, await this.roomAfterImport(type, budget, held, expiredBy, bytes, written));
-        }
-        return removed;
-      } catch (error) {
-        // Nothing of it may show: if rolling it back fails too, it stays pending (invisible) until the next
-        // sweep, or this store's next import of the type, which need not wait to see it is dead.
-        await this.#abort(type, id, budget, expiredBy).catch(() => this.#abandoned.add(id));
-        throw error;
-      }
-    } finally {
-      release?.();
-    }
-  }
-
-  /**
-   * Brings the type back within its budget once an import of `held` bytes has committed: the others go
-   * first, never below what the import holds (it fits the budget on its own). It happened, so this never
-   * rejects: if making room fails (a full disk refuses the puts that record read times and usage), it is
-   * made with deletes only, as when freeing space. `bytes`: the type's (at most its budget and the import,
-   * when not known); `spare`: the import's keys, if known.
-   */
-  roomAfterImport(type: TypeName, budget: Budget, held: number, expiredBy: ExpiredBy, bytes = budget.maxBytes + held, spare?: ReadonlySet<string>): Promise<Removed> {
-    const target = Math.max(budget.lowWater, held);
-    return this.#shrinkInSteps(type, budget.lowWater, target, cutoffOf(expiredBy, type), spare)
-      .catch(async () => (await this.free([type], bytes - target, expiredBy))[type] ?? noneRemoved())
-      .catch(noneRemoved);
-  }
-
-  /** One step of an import: its entries, each with the entry it replaces as its prior, and the keys it wrote. */
-  async #importStep(
-    tx: IDBTransaction,
-    type: TypeName,
-    id: BatchId,
-    step: number,
-    chunk: readonly StoredEntry[],
-  ): Promise<void> {
-    const store = tx.objectStore(entryStore(type));
-    const batchRead = store.get(batchKey(id)) as IDBRequest<BatchRecord | undefined>;
-    const usage = await this.#usage(tx, type);
-    const batch = batchRead.result;
-    if (batch?.state !== 'open') throw rolledBack(type);
-    // When every record of the type is one this import created (none of which can have gone: nothing
-    // but an event or a clear, which the batch would list, removes a pending record), nothing is replaced.
-    const olds = batch.targets.length === 0 && usage.entries === batch.created ? [] : chunk.map((entry) => store.get(entry.key) as IDBRequest<EntryRecord | undefined>);
-    await requestsDone(olds);
-    let priors = 0;
-    let created = 0;
-    let held = 0;
-    for (const [index, entry] of chunk.entries()) {
-      const old = olds[index]?.result;
-      const record: EntryRecord = toRecord(entry);
-      record.batch = id;
-      // No other import of the type is pending (see #begin): a replaced record is plain, or of a committed import.
-      if (old) {
-        record.prior = plainOf(old);
-        record.priorAfter = batch.targets.length;
-        priors++;
-      } else {
-        usage.entries++;
-        created++;
-      }
-      held += record.bytes;
-      usage.bytes += record.bytes - (old ? old.bytes : 0);
-      store.put(record);
-    }
-    store.put({ key: keyChunkKey(id, step), keys: chunk.map((entry) => entry.key), priors } satisfies KeyChunk);
-    const next: BatchRecord = { ...batch, beat: batch.beat + 1, created: batch.created + created, held: batch.held + held };
-    store.put(next);
-    // No room is made here: an import that fails must not have evicted anything (see import).
-    // Done once every request is (the next step starts then: see import).
-    await requestDone(this.#putUsage(tx, type, usage));
-  }
-
-  /**
-   * The commit of an import: its batch record goes, so its entries are what reads see — less those an
-   * event since its start removes, which go in the same transaction, with what they replaced (as if the
-   * event came just after the import; one transaction, so that no read sees part of it); after a
-   * clear, the whole batch is rolled back instead. Says what its entries hold, and the type.
-   */
-  async #commitImport(
-    tx: IDBTransaction,
-    type: TypeName,
-    id: BatchId,
-    commit: WriteOptions['commit'],
-  ): Promise<{ outcome: 'committed' | 'rolled back'; removed: number; held: number; bytes: number }> {
-    const store = tx.objectStore(entryStore(type));
-    const batch = (await requestDone(store.get(batchKey(id)))) as BatchRecord | undefined;
-    if (!batch) {
-      // Committed already by a first try of this transaction whose answer was lost with its connection
-      // (its key chunks are still there), or rolled back by another tab.
-      if ((await requestDone(store.getKey(keyChunksOf(id)))) !== undefined) return { outcome: 'committed', removed: 0, held: 0, bytes: Infinity };
-      throw rolledBack(type);
-    }
-    if (batch.state !== 'open') throw rolledBack(type);
-    const usage = await this.#usage(tx, type);
-    const outcome = batch.targets.some((target) => target.by === 'all') ? 'rolled back' : 'committed';
-    let removed = 0;
-    let { held } = batch;
-    for (let index = batch.applied ?? 0; outcome === 'committed' && index < batch.targets.length; index++) {
-      const target = batch.targets[index]!;
-      if (target.by === 'all') break;
-      for (const record of await requestDone(findRecords(store, target))) {
-        if (record.batch !== id || !targetMatches(target, record)) continue;
-        removed++;
-        held -= record.bytes;
-        // Not its prior back: the import replaced that (a resolved setMany happened), then the event removed it.
-        store.delete(record.key);
-        forget(usage, record);
-      }
-    }
-    if (outcome === 'rolled back') store.put({ ...batch, state: 'aborted' } satisfies BatchRecord);
-    else store.delete(batchKey(id));
-    // The call happened either way (its entries were written, then invalidated): a client that lost the answer
-    // may ask, and then room is made as the import would have made it (see roomAfterImport).
-    if (commit) store.put({ key: commitKey(commit.id), at: commit.at, held } satisfies CommitMark);
-    this.#putUsage(tx, type, usage);
-    return { outcome, removed, held, bytes: usage.bytes };
-  }
-
-  /**
-   * Brings `type` down to `target` bytes if it holds more than `above`, in steps of at most an import
-   * step's worth of removals (short transactions, which other calls interleave with); `spare` stays.
-   */
-  async #shrinkInSteps(type: TypeName, above: number, target: number, now: number, spare?: ReadonlySet<string>): Promise<Removed> {
-    const removed = noneRemoved();
-    for (let limit = above; ; limit = target) {
-      const step = await this.#db.transact(`making room in ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
-        const usage = await this.#usage(tx, type);
-        if (usage.bytes <= limit) return null;
-        const stepTarget = Math.max(target, usage.bytes - this.#importChunk * averageBytes(usage));
-        const more = await shrinkType(tx, type, usage, stepTarget, now, [], this.#readTimes, spare);
-        this.#putUsage(tx, type, usage);
-        return more;
-      });
-      if (!step || step.expired + step.evicted === 0) return removed;
-      addRemoved(removed, step);
-    }
-  }
-
-  /**
-   * Marks an import that failed (or whose tab is gone) as rolled back, then rolls it back. Writes made
-   * under it while it was pending (their bytes counted as its) are visible again: a type they put above
-   * its whole budget loses its least recently used entries, as few as that takes.
-   */
-  async #abort(type: TypeName, id: BatchId, budget: Budget | null, expiredBy: ExpiredBy): Promise<void> {
-    const pending = await this.#db.transact(`abandoning an import of ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
-      const store = tx.objectStore(entryStore(type));
-      const batch = (await requestDone(store.get(batchKey(id)))) as BatchRecord | undefined;
-      if (batch?.state === 'open') store.put({ ...batch, state: 'aborted' } satisfies BatchRecord);
-      return batch !== undefined;
-    });
-    this.#abandoned.delete(id);
-    if (!pending) return;
-    await this.#rollBack(type, id);
-    if (budget) this.#removed?.(type, await this.#shrinkInSteps(type, budget.maxBytes, budget.maxBytes, cutoffOf(expiredBy, type)).catch(noneRemoved));
-  }
-
-  /**
-   * Starts an import: writes its batch record, once no other import of the type is pending (an import
-   * of it in another tab is waited for; one whose tab is gone is rolled back first). `locked`: whether
-   * it holds its Web Lock (see #holdBatchLock).
-   */
-  #begin(type: TypeName, id: BatchId, budget: Budget | null, expiredBy: ExpiredBy, locked: boolean): Promise<void> {
-    return this.#afterImports(type, budget, expiredBy, `starting an import of ${type}`, (store) =>
-      store.put({ key: batchKey(id), state: 'open', beat: 0, created: 0, held: 0, targets: [], unlocked: !locked } satisfies BatchRecord),
-    );
-  }
-
-  /**
-   * Waits until no import of `type` is pending (one whose tab is gone is rolled back); `then` runs in
-   * the transaction that found none.
-   */
-  async #afterImports(type: TypeName, budget: Budget | null, expiredBy: ExpiredBy, doing: string, then?: (store: IDBObjectStore) => void): Promise<void> {
-    const silence = new Map<BatchId, Silence>();
-    for (;;) {
-      const others = await this.#db.transact(doing, [entryStore(type)], 'readwrite', async (tx) => {
-        const store = tx.objectStore(entryStore(type));
-        const pending = await pendingBatches(store);
-        if (!pending.size) then?.(store);
-        return pending;
-      });
-      if (!others.size) return;
-      const dead = await this.#deadAmong(others, silence, STALE_POLLS);
-      for (const other of dead) await this.#abort(type, other, budget, expiredBy);
-      const live = [...others.keys()].find((other) => !dead.has(other));
-      if (live === undefined) continue;
-      // Its lock is free once it is done; one that holds none is looked at again later.
-      const waited = !others.get(live)?.unlocked && (await this.#locks.request(batchLockName(this.#name, live), {}, async () => {}));
-      if (!waited) await new Promise((resolve) => this.#schedule(() => resolve(undefined), IMPORT_WAIT_MS));
-    }
-  }
-
-  /**
-   * The batches among these whose tab is gone: with Web Locks, those whose lock nobody holds (each
-   * import holds its lock from before its batch record is written, and these were read before asking);
-   * without (or for a batch begun without its lock), those that wrote no step while `silence` watched
-   * them, `patience` looks in a row.
-   */
-  async #deadAmong(batches: ReadonlyMap<BatchId, BatchRecord>, silence: Map<BatchId, Silence>, patience: number): Promise<Set<BatchId>> {
-    const held = await this.#locks.held();
-    const dead = new Set<BatchId>();
-    for (const [id, batch] of batches) {
-      if (batch.state === 'aborted' || this.#abandoned.has(id)) dead.add(id);
-      else if (held && !batch.unlocked) {
-        if (!held.has(batchLockName(this.#name, id))) dead.add(id);
-      } else {
-        const seen = silence.get(id);
-        const polls = seen?.beat === batch.beat ? seen.polls + 1 : 0;
-        silence.set(id, { beat: batch.beat, polls });
-        if (polls >= patience) dead.add(id);
-      }
-    }
-    for (const id of silence.keys()) if (!batches.has(id)) silence.delete(id);
-    return dead;
-  }
-
-  /** Takes the lock that tells other tabs an import is alive; resolves with its release, or null where there is none to take. */
-  #holdBatchLock(id: BatchId): Promise<(() => void) | null> {
-    return new Promise((resolve, reject) => {
-      let release!: () => void;
-      const released = new Promise<void>((done) => (release = done));
-      this.#locks.request(batchLockName(this.#name, id), {}, () => (resolve(release), released)).then((held) => held ?? resolve(null), reject);
-    });
-  }
-
-  /** Gives each entry an import wrote its prior back, a step at a time; the batch record goes last. */
-  #rollBack(type: TypeName, id: BatchId): Promise<void> {
-    let pending = new Map<BatchId, BatchRecord>();
-    return this.#byKeyChunk(
-      'rolling back an import of',
-      type,
-      id,
-      async (store) => {
-        const batchRead = store.get(batchKey(id)) as IDBRequest<BatchRecord | undefined>;
-        const chunkRead = store.get(keyChunksOf(id)) as IDBRequest<KeyChunk | undefined>;
-        await requestsDone([batchRead, chunkRead]);
-        // No batch record: it committed (its chunks are normalized instead), or is rolled back already.
-        if (!batchRead.result) return undefined;
-        if (!chunkRead.result) store.delete(batchKey(id));
-        pending = new Map([[id, batchRead.result]]);
-        return chunkRead.result;
-      },
-      async (tx, store, records) => {
-        const usage = await this.#usage(tx, type);
-        for (const record of records) restorePrior(store, usage, record, pending);
-        this.#putUsage(tx, type, usage);
-      },
-    );
-  }
-
-  /** Drops the priors a committed import left in its records, a step at a time. */
-  #normalize(type: TypeName, id: BatchId): Promise<void> {
-    return this.#byKeyChunk(
-      'tidying an import of',
-      type,
-      id,
-      async (store) => {
-        if ((await requestDone(store.getKey(batchKey(id)))) !== undefined) return undefined;
-        // Chunks that replaced nothing only go; the first that did is tidied in this transaction.
-        let chunk: KeyChunk | undefined;
-        await walkCursor(store.openCursor(keyChunksOf(id)), (cursor) => {
-          const value = cursor.value as KeyChunk;
-          if (value.priors > 0) chunk = value;
-          else cursor.delete();
-          return chunk === undefined;
-        });
-        return chunk;
-      },
-      async (_tx, store, records) => {
-        // Priors are not counted: usage stays as it is.
-        for (const record of records) if (record.prior) store.put(plainOf(record));
-      },
-    );
-  }
-
-  /**
-   * Works through an import's key chunks, one transaction each, until `next` finds none left to handle:
-   * `handle` gets the chunk's records that are still the import's, then the chunk goes.
-   */
-  async #byKeyChunk(
-    doing: string,
-    type: TypeName,
-    id: BatchId,
-    next: (store: IDBObjectStore) => Promise<KeyChunk | undefined>,
-    handle: (tx: IDBTransaction, store: IDBObjectStore, records: EntryRecord[]) => Promise<void>,
-  ): Promise<void> {
-    for (;;) {
-      const done = await this.#db.transact(`${doing} ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
-        const store = tx.objectStore(entryStore(type));
-        const chunk = await next(store);
-        if (!chunk) return true;
-        const reads = chunk.keys.map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
-        await requestsDone(reads);
-        await handle(tx, store, reads.flatMap((read) => (read.result?.batch === id ? [read.result] : [])));
-        store.delete(chunk.key);
-        return false;
-      });
-      if (done) return;
-    }
-  }
-
-  /**
-   * Finishes what imports left in these types: rolls back those whose tab is gone (a crash, a dead
-   * worker) and tidies those committed. On open, and with the periodic cleanup.
-   */
-  async sweepImports(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy): Promise<void> {
-    const types = [...budgets.keys()];
-    const found = await this.#db.transact('finding unfinished imports', types.map(entryStore), 'readonly', (tx) =>
-      Promise.all(
-        types.map(async (type) => {
-          const store = tx.objectStore(entryStore(type));
-          const [batches, chunks] = await Promise.all([pendingBatches(store), requestDone(store.getAllKeys(allKeyChunks())) as Promise<KeyChunk['key'][]>]);
-          return { type, batches, chunked: new Set(chunks.map((key) => key[1])) };
-        }),
-      ),
-    );
-    for (const { type, batches, chunked } of found) {
-      // Without Web Locks, a batch is dead once it wrote nothing from one sweep to the next (minutes apart).
-      for (const id of await this.#deadAmong(batches, this.#silence, 1)) await this.#abort(type, id, budgets.get(type) ?? null, expiredBy);
-      for (const id of chunked) if (!batches.has(id)) await this.#normalize(type, id);
-    }
-  }
-
-  /**
-   * A write over an import's entry not yet committed writes under it: its prior becomes the new entry
-   * (what reads see until the import commits, after which the import's entry wins).
-   */
-  async #writeUnderImports(store: IDBObjectStore, replaced: readonly EntryRecord[], entries: readonly StoredEntry[], usage: Usage): Promise<void> {
-    if (!replaced.length) return;
-    const pending = await this.#batches.pendingAmong(store, replaced);
-    if (!pending.size) return;
-    const written = new Map(entries.map((entry) => [entry.key, entry]));
-    for (const old of replaced) {
-      const entry = written.get(old.key);
-      const batch = old.batch === undefined ? undefined : pending.get(old.batch);
-      if (!entry || !batch) continue;
-      const prior = toRecord(entry);
-      store.put({ ...plainOf(old), batch: old.batch, prior, priorAfter: batch.targets.length } satisfies EntryRecord);
-      // The write counted its entry in place of the import's; the import's entry stays, and usage counts it (not priors).
-      usage.bytes += old.bytes - entry.bytes;
-      // A record the import created showed nothing; it shows this write now (see BatchRecord.created).
-      if (!old.prior) batch.created--;
-    }
-    for (const batch of pending.values()) store.put(batch);
   }
 
   /** The mark of a write of `type` under `id` if it committed (see WriteOptions.commit). */
@@ -655,7 +222,7 @@ export class IdbStore implements Store {
       // Reprise 0.2's first stops has only the count: as many of the keys).
       const mark = once?.retry && ((await requestDone(store.get(commitKey(once.id)))) as { removed?: number; keys?: string[] } | undefined);
       if (mark) return mark.keys ?? keys.slice(0, mark.removed ?? 0);
-      const usage = await this.#usage(tx, type);
+      const usage = await readUsage(tx, type);
       // Each key once: two reads of one record before its delete would subtract its bytes twice.
       const requests = [...new Set(keys)].map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
       await requestsDone(requests);
@@ -673,7 +240,7 @@ export class IdbStore implements Store {
         }
         removed.push(record.key);
       }
-      if (removed.length) this.#putUsage(tx, type, usage);
+      if (removed.length) putUsage(tx, type, usage);
       if (once) store.put({ key: commitKey(once.id), at: once.at, removed: removed.length, keys: removed });
       return removed;
     });
@@ -761,7 +328,7 @@ export class IdbStore implements Store {
         }
       }
       for (const [type, usage] of usages) {
-        this.#putUsage(tx, type, usage);
+        putUsage(tx, type, usage);
         if (usage.entries === 0) this.#readTimes.drop(type);
       }
       for (const [type, batches] of pending) {
@@ -785,7 +352,7 @@ export class IdbStore implements Store {
       for (const [index, type] of types.entries()) {
         const store = tx.objectStore(entryStore(type));
         store.delete(entryKeys());
-        this.#putUsage(tx, type, noUsage());
+        putUsage(tx, type, noUsage());
         this.#readTimes.drop(type);
         for (const batch of pending[index]!.values()) store.put(withTargets(batch, [{ type, by: 'all' }]));
       }
@@ -800,7 +367,7 @@ export class IdbStore implements Store {
       (tx) =>
         Promise.all(
           types.map(async (type) => {
-            const usage = await this.#usage(tx, type);
+            const usage = await readUsage(tx, type);
             const now = cutoffOf(expiredBy, type);
             const expired = await planEvictions(tx, type, Infinity, usage, now, { passes: ['expired'] });
             const budget = budgets.get(type);
@@ -817,7 +384,7 @@ export class IdbStore implements Store {
       async (tx, plans) => {
         const result: Partial<Record<TypeName, Removed>> = {};
         for (const [index, type] of types.entries()) {
-          const usage = await this.#usage(tx, type);
+          const usage = await readUsage(tx, type);
           const budget = budgets.get(type);
           const now = cutoffOf(expiredBy, type);
           const { expired } = await removePlanned(tx, type, usage, plans[index]?.expired ?? [], -Infinity, now);
@@ -825,7 +392,7 @@ export class IdbStore implements Store {
             budget && usage.bytes > budget.lowWater
               ? await shrinkType(tx, type, usage, budget.lowWater, now, plans[index]?.evict ?? [], this.#readTimes)
               : noneRemoved();
-          if (expired || evicted) this.#putUsage(tx, type, usage);
+          if (expired || evicted) putUsage(tx, type, usage);
           result[type] = { expired, evicted };
         }
         return result;
@@ -851,7 +418,7 @@ export class IdbStore implements Store {
         for (const pass of ['expired', 'evicted'] as const) {
           for (const type of types) {
             if (planned >= bytes) break;
-            const usage = await this.#usage(tx, type);
+            const usage = await readUsage(tx, type);
             const plan = await planEvictions(tx, type, bytes - planned, usage, cutoffOf(expiredBy, type), { passes: [pass], spare: spared(type), readTimes: this.#readTimes });
             plans.set(`${pass}:${type}`, plan);
             planned += plan.length * averageBytes(usage);
@@ -871,7 +438,7 @@ export class IdbStore implements Store {
           for (const type of types) {
             const tried = spared(type);
             for (let plan = plans.get(`${pass}:${type}`) ?? []; freed < bytes; plan = []) {
-              const usage = usages.get(type) ?? (await this.#usage(tx, type));
+              const usage = usages.get(type) ?? (await readUsage(tx, type));
               usages.set(type, usage);
               const now = cutoffOf(expiredBy, type);
               if (!plan.length) plan = await planEvictions(tx, type, bytes - freed, usage, now, { passes: [pass], spare: tried, readTimes: this.#readTimes });
@@ -939,7 +506,7 @@ export class IdbStore implements Store {
     return this.#db.transact('reading usage', types.map(entryStore), 'readonly', (tx) =>
       Promise.all(
         types.map(async (type) => {
-          const { entries, bytes } = await this.#usage(tx, type);
+          const { entries, bytes } = await readUsage(tx, type);
           return { entries, bytes };
         }),
       ),
@@ -952,30 +519,6 @@ export class IdbStore implements Store {
     this.#readTimesDue = false;
     this.#db.close();
   }
-
-  async #usage(tx: IDBTransaction, type: TypeName): Promise<Usage> {
-    return usageOf((await requestDone(tx.objectStore(entryStore(type)).get(USAGE_KEY))) as UsageRecord | undefined) ?? (await recount(tx, type));
-  }
-
-  #putUsage(tx: IDBTransaction, type: TypeName, usage: Usage): IDBRequest {
-    return tx.objectStore(entryStore(type)).put({ ...usage, key: USAGE_KEY });
-  }
-}
-
-/**
- * A type's usage, counted from its entries: for a type whose usage record is missing (freed over the
- * quota, see `free`). An empty type costs one count.
- */
-async function recount(tx: IDBTransaction, type: TypeName): Promise<Usage> {
-  const store = tx.objectStore(entryStore(type));
-  const usage = noUsage();
-  if ((await requestDone(store.count(entryKeys()))) === 0) return usage;
-  await walkCursor(store.openCursor(entryKeys()), (cursor) => {
-    usage.entries++;
-    usage.bytes += (cursor.value as EntryRecord).bytes;
-    return true;
-  });
-  return usage;
 }
 
 /** The entries no change logged since the guard's mark removes; none if the log no longer tells (recreated, or trimmed since). */
@@ -985,29 +528,6 @@ async function unremoved(tx: IDBTransaction, entries: readonly StoredEntry[], { 
   if (epoch !== mark.log.epoch || trimmedThrough > mark.log.seq) return [];
   const since = changes.map(changeOf);
   return since.length ? entries.filter((entry) => !since.some((change) => removes(change, entry))) : entries;
-}
-
-function lastOfEachKey(entries: readonly StoredEntry[]): readonly StoredEntry[] {
-  const keys = new Set(entries.map((entry) => entry.key));
-  return keys.size === entries.length ? entries : [...new Map(entries.map((entry) => [entry.key, entry])).values()];
-}
-
-/** The records a target finds through its index. */
-function findRecords(store: IDBObjectStore, target: Exclude<InvalidationTarget, { by: 'all' }>): IDBRequest<EntryRecord[]> {
-  const query = target.by === 'track' ? target.trackId : target.by === 'album' ? target.albumKey : target.fingerprint;
-  return store.index(target.by).getAll(query) as IDBRequest<EntryRecord[]>;
-}
-
-/** An import's record reads as its prior again (or goes, if it has none, or an event since removed it). */
-function restorePrior(store: IDBObjectStore, usage: Usage, record: EntryRecord, pending: ReadonlyMap<BatchId, BatchRecord>): void {
-  const visible = visibleOf(record, pending);
-  if (visible) {
-    store.put(visible);
-    usage.bytes += visible.bytes - record.bytes;
-  } else {
-    store.delete(record.key);
-    forget(usage, record);
-  }
 }
 
 /**
@@ -1024,11 +544,4 @@ function withTargets(batch: BatchRecord, targets: readonly InvalidationTarget[])
 function dropPrior(store: IDBObjectStore, record: EntryRecord): void {
   const { prior, priorAfter: _, ...rest } = record;
   if (prior) store.put(rest);
-}
-
-function rolledBack(type: TypeName): CacheError {
-  return new CacheError(
-    'storage_unavailable',
-    `This setMany of ${type} was rolled back before it committed (another tab took it for abandoned, or cleared it); nothing of it was written`,
-  );
 }
