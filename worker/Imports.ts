@@ -54,12 +54,9 @@ export class Imports {
   readonly #readTimes: ReadTimes;
   readonly #batches: BatchStates;
   readonly #free: Free;
+  readonly #options: ImportOptions;
   readonly #schedule: Schedule;
   readonly #importChunk: number;
-  readonly #removed: ImportOptions['removed'];
-  /** Entries per step of an import, when fixed (by the importChunk option). */
-  readonly #fixedSteps: number | undefined;
-  readonly #name: string;
   readonly #locks: WebLocks;
   /** Imports of other tabs seen by the sweeps, without Web Locks (see #deadAmong). */
   readonly #silence = new Map<BatchId, Silence>();
@@ -71,11 +68,9 @@ export class Imports {
     this.#readTimes = readTimes;
     this.#batches = batches;
     this.#free = free;
+    this.#options = options;
     this.#schedule = options.schedule ?? later;
     this.#importChunk = options.importChunk ?? IMPORT_CHUNK;
-    this.#removed = options.removed;
-    this.#fixedSteps = options.importChunk;
-    this.#name = options.name;
     this.#locks = new WebLocks(options.locks);
   }
 
@@ -101,7 +96,8 @@ export class Imports {
         const written = new Set<string>();
         const steps: Promise<void>[] = [];
         try {
-          let size = this.#fixedSteps ?? IMPORT_STEPS.first;
+          // Steps of exactly importChunk entries when it is given (see ImportOptions).
+          let size = this.#options.importChunk ?? IMPORT_STEPS.first;
           for (let start = 0, end = 0, step = 0; start < entries.length; start = end, step++) {
             const chunk = entries.slice(start, start + size);
             end = start + chunk.length;
@@ -112,7 +108,7 @@ export class Imports {
               .transact(`importing ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
                 const began = performance.now();
                 await this.#importStep(tx, type, id, step, chunk);
-                size = this.#fixedSteps ?? nextStepSize(chunk.length, performance.now() - began);
+                size = this.#options.importChunk ?? nextStepSize(chunk.length, performance.now() - began);
                 requestsDone();
               })
               .then(() => onProgress?.(end));
@@ -292,7 +288,7 @@ export class Imports {
     this.#abandoned.delete(id);
     if (!pending) return;
     await this.#rollBack(type, id);
-    if (budget) this.#removed?.(type, await this.shrinkInSteps(type, budget.maxBytes, budget.maxBytes, cutoffOf(expiredBy, type)).catch(noneRemoved));
+    if (budget) this.#options.removed?.(type, await this.shrinkInSteps(type, budget.maxBytes, budget.maxBytes, cutoffOf(expiredBy, type)).catch(noneRemoved));
   }
 
   /**
@@ -325,7 +321,7 @@ export class Imports {
       const live = [...others.keys()].find((other) => !dead.has(other));
       if (live === undefined) continue;
       // Its lock is free once it is done; one that holds none is looked at again later.
-      const waited = !others.get(live)?.unlocked && (await this.#locks.request(batchLockName(this.#name, live), {}, async () => {}));
+      const waited = !others.get(live)?.unlocked && (await this.#locks.request(batchLockName(this.#options.name, live), {}, async () => {}));
       if (!waited) await new Promise((resolve) => this.#schedule(() => resolve(undefined), IMPORT_WAIT_MS));
     }
   }
@@ -342,7 +338,7 @@ export class Imports {
     for (const [id, batch] of batches) {
       if (batch.state === 'aborted' || this.#abandoned.has(id)) dead.add(id);
       else if (held && !batch.unlocked) {
-        if (!held.has(batchLockName(this.#name, id))) dead.add(id);
+        if (!held.has(batchLockName(this.#options.name, id))) dead.add(id);
       } else {
         const seen = silence.get(id);
         const polls = seen?.beat === batch.beat ? seen.polls + 1 : 0;
@@ -359,7 +355,7 @@ export class Imports {
     return new Promise((resolve, reject) => {
       let release!: () => void;
       const released = new Promise<void>((done) => (release = done));
-      this.#locks.request(batchLockName(this.#name, id), {}, () => (resolve(release), released)).then((held) => held ?? resolve(null), reject);
+      this.#locks.request(batchLockName(this.#options.name, id), {}, () => (resolve(release), released)).then((held) => held ?? resolve(null), reject);
     });
   }
 
