@@ -243,6 +243,24 @@ describe('the periodic cleanup', () => {
     }
   });
 
+  /** An engine with `locks` that cleans up every minute, once the clock has run a minute past its entry's expiry (fake timers). */
+  async function cleaningEveryMinute(locks: LockManager, logger?: { error: () => void }) {
+    let time = 0;
+    const engine = await Engine.create({
+      name: uniqueName(),
+      config: new SmartCacheConfig({ caching: { cleanupIntervalSeconds: 60 } }),
+      indexedDB: new IDBFactory(),
+      now: () => time,
+      cloneValues: true,
+      logger,
+      locks,
+    });
+    await engine.setMany('generic', [{ key: 'a', value: 1, ttlSeconds: 1 }]);
+    time = 2000;
+    await vi.advanceTimersByTimeAsync(60_000);
+    return engine;
+  }
+
   it('runs in one tab at a time: it takes the Web Lock if available and skips the round if not', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
@@ -250,18 +268,7 @@ describe('the periodic cleanup', () => {
       const request = vi.fn((name: string, _options: LockOptions, callback: (lock: Lock | null) => unknown) =>
         Promise.resolve(callback(heldElsewhere ? null : ({ name, mode: 'exclusive' } as Lock))),
       );
-      let time = 0;
-      const engine = await Engine.create({
-        name: uniqueName(),
-        config: new SmartCacheConfig({ caching: { cleanupIntervalSeconds: 60 } }),
-        indexedDB: new IDBFactory(),
-        now: () => time,
-        cloneValues: true,
-        locks: { request } as unknown as LockManager,
-      });
-      await engine.setMany('generic', [{ key: 'a', value: 1, ttlSeconds: 1 }]);
-      time = 2000;
-      await vi.advanceTimersByTimeAsync(60_000);
+      const engine = await cleaningEveryMinute({ request } as unknown as LockManager);
       expect(request).toHaveBeenCalledWith(expect.stringMatching(/:cleanup$/), { ifAvailable: true }, expect.any(Function));
       expect((await engine.stats()).types.generic?.expirations).toBe(0);
       heldElsewhere = false;
@@ -278,19 +285,7 @@ describe('the periodic cleanup', () => {
     try {
       const refuse = () => Promise.reject(new DOMException("Failed to execute 'request' on 'LockManager': The document is not fully active.", 'InvalidStateError'));
       const logger = { error: vi.fn() };
-      let time = 0;
-      const engine = await Engine.create({
-        name: uniqueName(),
-        config: new SmartCacheConfig({ caching: { cleanupIntervalSeconds: 60 } }),
-        indexedDB: new IDBFactory(),
-        now: () => time,
-        cloneValues: true,
-        logger,
-        locks: { request: refuse, query: refuse } as unknown as LockManager,
-      });
-      await engine.setMany('generic', [{ key: 'a', value: 1, ttlSeconds: 1 }]);
-      time = 2000;
-      await vi.advanceTimersByTimeAsync(60_000);
+      const engine = await cleaningEveryMinute({ request: refuse, query: refuse } as unknown as LockManager, logger);
       await vi.waitFor(async () => expect((await engine.stats()).types.generic?.expirations).toBe(1));
       expect(logger.error).not.toHaveBeenCalled();
       await engine.close();
