@@ -27,11 +27,11 @@ export class WebLocks {
   }
 
   /** The names of the locks held now; undefined where there are none (or the query was refused). */
-  async held(): Promise<Set<string> | undefined> {
+  async held(): Promise<Set<string | undefined> | undefined> {
     const locks = this.#locks;
     if (!locks) return undefined;
     try {
-      return new Set((await locks.query()).held?.flatMap((lock) => (lock.name === undefined ? [] : [lock.name])));
+      return new Set((await locks.query()).held?.map((lock) => lock.name));
     } catch {
       this.#locks = undefined;
       return undefined;
