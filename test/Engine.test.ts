@@ -23,6 +23,7 @@ import { LAYOUT } from '../worker/databaseSchema';
 import { requestDone } from '../worker/idbRequests';
 import { recordReadsNow } from '../worker/ReadTimes';
 import { engineTab } from './support/engineTab';
+import { refusingLocks } from './support/fakeLocks';
 
 const restores: (() => void)[] = [];
 afterEach(() => {
@@ -283,9 +284,8 @@ describe('the periodic cleanup', () => {
   it('runs where Web Locks refuse every request (a detached iframe), as where there are none, and logs no failure', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      const refuse = () => Promise.reject(new DOMException("Failed to execute 'request' on 'LockManager': The document is not fully active.", 'InvalidStateError'));
       const logger = { error: vi.fn() };
-      const engine = await cleaningEveryMinute({ request: refuse, query: refuse } as unknown as LockManager, logger);
+      const engine = await cleaningEveryMinute(refusingLocks() as unknown as LockManager, logger);
       await vi.waitFor(async () => expect((await engine.stats()).types.generic?.expirations).toBe(1));
       expect(logger.error).not.toHaveBeenCalled();
       await engine.close();

@@ -12,7 +12,7 @@ import { IMPORT_STEP_MS, nextStepSize } from '../worker/importBatch';
 import type { EntryRecord } from '../worker/databaseSchema';
 import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
-import { fakeLocks } from './support/fakeLocks';
+import { fakeLocks, refusingLocks } from './support/fakeLocks';
 import { failCommit, failCommits, failRequest, tabFactory, type Fault } from './support/faultyIndexedDB';
 import { requestDone } from '../worker/idbRequests';
 
@@ -27,12 +27,6 @@ afterEach(async () => {
   for (const fault of faults.splice(0)) fault();
   for (const close of closers.splice(0)) await close().catch(() => {});
 });
-
-/** Web Locks of a document no longer fully active (a detached iframe): there, yet every request and query rejects. */
-const refusingLocks = () => {
-  const refuse = () => Promise.reject(new DOMException("Failed to execute 'request' on 'LockManager': The document is not fully active.", 'InvalidStateError'));
-  return { request: vi.fn(refuse), query: vi.fn(refuse) };
-};
 
 /** Tabs of one cache over one IndexedDB, each with its own connections and Web Locks (unless `locks` is false; refusing ones for a tab opened with `'refused'`). */
 function browserOf({ locks = true }: { locks?: boolean } = {}) {

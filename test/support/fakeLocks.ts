@@ -1,6 +1,8 @@
 // Web Locks for Node (which lacks them): exclusive locks shared by the "agents" (tabs, workers) of one
 // registry, released when the agent dies, as a browser releases a terminated worker's locks.
 
+import { vi } from 'vitest';
+
 interface Held {
   name: string;
   agent: number;
@@ -66,4 +68,10 @@ export function fakeLocks() {
     };
   }
   return { agent };
+}
+
+/** Web Locks of a document no longer fully active (a detached iframe): there, yet every request and query rejects. */
+export function refusingLocks() {
+  const refuse = () => Promise.reject(new DOMException("Failed to execute 'request' on 'LockManager': The document is not fully active.", 'InvalidStateError'));
+  return { request: vi.fn(refuse), query: vi.fn(refuse) };
 }
