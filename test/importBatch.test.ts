@@ -639,6 +639,24 @@ describe('an import and the type\'s budget', () => {
     await expectExactCounts(browser);
   });
 
+  it('a big write made in another tab while it runs, which the type cannot hold with it: once the write resolves, the type is within its budget', async () => {
+    const browser = browserOf();
+    const a = await browser.open(config);
+    const b = await browser.open(config);
+    let made!: (call: { written: Promise<void> }) => void;
+    const write = new Promise<{ written: Promise<void> }>((resolve) => (made = resolve));
+    // After two of its six steps, the import's entries (about 5.4 kB) and the write's (12 kB) do not fit together.
+    const imported = a.cache.setMany('track_metadata', sized(60), {
+      onProgress: (done) => void (done === 20 && made({ written: b.cache.set('track_metadata', 'other', 'x'.padEnd(6000, '.')) })),
+    });
+    await (await write).written;
+    await within(b);
+    await imported;
+    await within(a);
+    expect((await a.cache.getMany('track_metadata', keys(60))).every((value) => value !== undefined)).toBe(true);
+    await expectExactCounts(browser);
+  });
+
   it('that fails after a write made under it (counted as the import\'s): rolled back, that write is read and the type is within its budget', async () => {
     const browser = browserOf();
     const a = await browser.open(config);
