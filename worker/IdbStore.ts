@@ -155,7 +155,7 @@ export class IdbStore implements Store {
       // Once they have committed (and made room) or are rolled back, room is made as this write would
       // have made it. It happened, so this never rejects.
       try {
-        await this.imports.afterImports(type, budget, expiredBy, `waiting for an import of ${type}`);
+        await this.imports.afterImports(type, budget, expiredBy, `writing ${type}`);
         addRemoved(removed, await this.imports.shrinkInSteps(type, budget!.maxBytes, budget!.lowWater, now, spare));
       } catch {
         // Left to the import's own room-making, or to the next write or cleanup.
