@@ -337,3 +337,46 @@ describe('key watchers of a tab without IndexedDB', () => {
     expect(song.seen).toEqual([{ type: 'track_metadata', kind: 'invalidate', keys: null, source: 'remote' }]);
   });
 });
+
+describe.each(['deleteMany', 'clear', 'emit'] as const)('a %s whose worker died after applying it, retried on the next worker', (method) => {
+  it('is heard once by each watcher and each event listener, in this tab and in another', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    let killed = false;
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
+      // Applied and told, then gone before its answer reached the page.
+      afterCall: (called, _args, worker) => {
+        if (called !== method || killed) return;
+        killed = true;
+        worker.kill();
+      },
+    });
+    const { cache: other } = await openCache({ name, indexedDB });
+    await cache.set('track_metadata', 'song', 1, { trackId: 't1' });
+    const [here, there] = [watcher(), watcher()];
+    cache.watch('track_metadata', 'song', here.listener);
+    other.watch('track_metadata', 'song', there.listener);
+    const [heardHere, heardThere] = [vi.fn(), vi.fn()];
+    cache.on('*', heardHere);
+    other.on('*', heardThere);
+    await vi.waitFor(async () => expect(await other.has('track_metadata', 'song')).toBe(true));
+    await settle();
+    here.seen.length = there.seen.length = 0;
+    if (method === 'deleteMany') expect(await cache.deleteMany('track_metadata', ['song'])).toBe(1);
+    else if (method === 'clear') await cache.clear('track_metadata');
+    else await cache.emit({ eventType: 'track_removed', trackId: 't1' });
+    expect(workers).toHaveLength(2);
+    await vi.waitFor(() => expect(there.seen).not.toHaveLength(0));
+    await settle();
+    await settle();
+    const kind = { deleteMany: 'delete', clear: 'clear', emit: 'invalidate' }[method];
+    expect(there.seen.map((change) => [change.kind, change.source])).toEqual([[kind, 'remote']]);
+    expect(heardThere).toHaveBeenCalledTimes(method === 'emit' ? 1 : 0);
+    expect(here.seen.map((change) => [change.kind, change.source])).toEqual([[kind, 'local']]);
+    expect(heardHere).toHaveBeenCalledTimes(method === 'emit' ? 1 : 0);
+    expect(heardThere).toHaveBeenCalledTimes(method === 'emit' ? 1 : 0);
+  });
+});
