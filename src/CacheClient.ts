@@ -46,7 +46,7 @@ import { guarded } from './guarded';
 import { Handlers } from './Handlers';
 import type { Logger } from './Logger';
 import { parse } from './parse';
-import type { ClientCallbacks, EngineApi, EntryInput, Found, Once } from './protocol';
+import type { ClientCallbacks, EngineApi, EntryInput, Found, Once, ToldChange } from './protocol';
 import { FetchLocks, type Led } from './FetchLocks';
 import { isPromiseLike } from './isPromiseLike';
 import { PendingCalls } from './PendingCalls';
@@ -104,6 +104,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   readonly #running = new Set<SharedFetch<unknown>>();
   /** Events seen per type (emitted here or in another tab): a fetch started before one is not joined after it. */
   readonly #eventsSeen = new Map<string, number>();
+  /** The ids of the last changes heard that a retry may tell again (see ToldChange). */
+  readonly #heard = new Set<string>();
   readonly #onClose: (() => void) | undefined;
   readonly #clock: () => number;
   readonly #logger: Logger;
@@ -472,12 +474,17 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   }
 
   /** Runs the watchers of changed entries (the engine calls this, once per task). */
-  changed(changes: CacheChange[]): void {
-    for (const change of changes) {
+  changed(changes: ToldChange[]): void {
+    const heard = this.#heard;
+    // A change told again (see ToldChange) was heard in an earlier batch: one batch may tell several of one call.
+    const fresh = changes.filter(({ id }) => id === undefined || !heard.has(id));
+    for (const { id, ...change } of fresh) {
+      if (id !== undefined) heard.add(id);
       // Once closed, still those of this tab's calls made before close(), which settle as they would have (as
       // their events reach the listeners); no more of the other tabs'.
       if (!this.#closed || change.source === 'local') this.#watchers.run([change.type], change);
     }
+    for (const id of heard) if (heard.size > HEARD_IDS) heard.delete(id);
   }
 
   /** Counts an event for each type it invalidates (see `#eventsSeen`). */
@@ -623,6 +630,9 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     if (this.#closed) throw new CacheError('closed', 'This cache is closed');
   }
 }
+
+/** How many ids of changes heard `changed` keeps: a retry tells its change again soon after the dead worker did. */
+const HEARD_IDS = 100;
 
 /** How many workers in a row a change is sent to (or asked whether it happened) before it rejects with worker_failed: one that kills each is not retried for ever. */
 const WORKERS_PER_CHANGE = 4;

@@ -39,6 +39,7 @@ export const channelMessageSchema = z.union([
           type: contentTypeSchema,
           kind: z.enum(['set', 'delete', 'invalidate', 'evict', 'expire', 'clear']),
           keys: z.nullable(z.array(z.string()).check(z.maxLength(MAX_CHANGE_KEYS))),
+          id: z.optional(nonEmpty()),
         }),
       )
       .check(z.minLength(1)),

@@ -164,6 +164,14 @@ export interface LogPlace {
   seq: number;
 }
 
+/**
+ * A change as the engine tells it. `id`: the call's (see Once) when a change applied at most once made
+ * it: a dead worker may have told it before its retry on the next worker tells it again, in every tab.
+ */
+export interface ToldChange extends CacheChange {
+  id?: string;
+}
+
 /** How the engine calls back into the main thread. */
 export interface ClientCallbacks {
   /**
@@ -182,7 +190,7 @@ export interface ClientCallbacks {
   /** A failure the engine could not throw to a caller, for the app's logger. */
   log(message: string, error: unknown): void;
   /** Entries changed, here or in another tab (coalesced per task), for `watch`. */
-  changed(changes: CacheChange[]): void;
+  changed(changes: ToldChange[]): void;
   /**
    * Where the engine keeps its persistent types: told once it has opened, and again if IndexedDB fails
    * for good. The engine waits for the page's answer before it answers anything from memory, so a page

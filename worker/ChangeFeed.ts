@@ -1,15 +1,16 @@
 import type { CacheChange, ChangeKind } from '../src/Cache';
+import type { ToldChange } from '../src/protocol';
 import type { TypeName } from '../src/contentType';
 import { MAX_CHANGE_KEYS } from '../src/TabChannel';
 import type { Schedule } from './schedule';
 
 /** A change as tabs tell each other (more keys than MAX_CHANGE_KEYS become "any key": a bulk write stays one small message); the receiving tab adds `source`. */
-export type SharedCacheChange = Omit<CacheChange, 'source'>;
+export type SharedCacheChange = Omit<ToldChange, 'source'>;
 
 
 export interface ChangeFeedOptions {
   /** To this tab's watchers. */
-  deliver: (changes: CacheChange[]) => void;
+  deliver: (changes: ToldChange[]) => void;
   /** To the other tabs' watchers: changes of shared data only. */
   broadcast: (changes: SharedCacheChange[]) => void;
   schedule: Schedule;
@@ -21,6 +22,7 @@ interface Pending {
   source: CacheChange['source'];
   shared: boolean;
   keys: Set<string> | null;
+  id: string | undefined;
 }
 
 /**
@@ -38,11 +40,11 @@ export class ChangeFeed {
     this.#options = options;
   }
 
-  /** `keys` null: any key of the type. `shared`: the change is in data every tab reads (IndexedDB). */
-  add(type: TypeName, kind: ChangeKind, keys: Iterable<string> | null, source: CacheChange['source'], shared: boolean): void {
+  /** `keys` null: any key of the type. `shared`: the change is in data every tab reads (IndexedDB). `id`: see ToldChange. */
+  add(type: TypeName, kind: ChangeKind, keys: Iterable<string> | null, source: CacheChange['source'], shared: boolean, id?: string): void {
     const last = this.#pending.at(-1);
-    const same = last && last.type === type && last.kind === kind && last.source === source && last.shared === shared;
-    const pending = same ? last : { type, kind, source, shared, keys: new Set<string>() };
+    const same = last && last.type === type && last.kind === kind && last.source === source && last.shared === shared && last.id === id;
+    const pending = same ? last : { type, kind, source, shared, keys: new Set<string>(), id };
     if (!same) this.#pending.push(pending);
     if (keys === null) pending.keys = null;
     else if (pending.keys) for (const key of keys) pending.keys.add(key);
@@ -58,9 +60,9 @@ export class ChangeFeed {
     if (!this.#pending.length) return;
     const pending = this.#pending;
     this.#pending = [];
-    const changes = pending.map(({ type, kind, source, keys }) => ({ type, kind, source, keys: keys && [...keys].sort() }));
-    this.#options.deliver(changes);
+    const told = ({ type, kind, keys, id }: Pending): SharedCacheChange => ({ type, kind, keys: keys && [...keys].sort(), ...(id && { id }) });
+    this.#options.deliver(pending.map((change) => ({ ...told(change), source: change.source })));
     const shared = pending.filter((change) => change.shared && change.source === 'local');
-    if (shared.length) this.#options.broadcast(shared.map(({ type, kind, keys }) => ({ type, kind, keys: keys && [...keys].sort() })));
+    if (shared.length) this.#options.broadcast(shared.map(told));
   }
 }

@@ -121,7 +121,7 @@ export class Engine implements EngineApi {
       schedule: (this.#schedule = options.schedule ?? later),
       forgetUnseen: () => this.#forgetUnseen(),
       changed: (changes) => {
-        for (const { type, kind, keys } of changes) this.#feed.add(type, kind, keys, 'remote', false);
+        for (const { type, kind, keys, id } of changes) this.#feed.add(type, kind, keys, 'remote', false, id);
       },
       logger: this.#logger,
     });
@@ -421,7 +421,7 @@ export class Engine implements EngineApi {
       );
       // Housekeeping once the deletion has happened (a failure here must not send the deletion again to the memory tier).
       await this.#expire(store, type, [...expired], now);
-      if (deleted.length) this.#changed(store, type, 'delete', deleted);
+      if (deleted.length) this.#changed(store, type, 'delete', deleted, once?.id);
       return deleted.length;
     });
   }
@@ -444,7 +444,7 @@ export class Engine implements EngineApi {
     // What other tabs logged before it applies first, for the watchers too (see #emit).
     await this.#before(shared, answered);
     await this.#memory.clear(types.filter((type) => this.#storeOf(type) === this.#memory));
-    for (const type of types) this.#feed.add(type, 'clear', null, 'local', false);
+    for (const type of types) this.#feed.add(type, 'clear', null, 'local', false, once?.id);
     return shared;
   }
 
@@ -490,7 +490,7 @@ export class Engine implements EngineApi {
     const { counts, keys } = overlaid(persistent, local);
     this.#countInvalidations(counts);
     // The other tabs learn of it from the event itself.
-    this.#invalidated(counts, keys, 'local');
+    this.#invalidated(counts, keys, 'local', once?.id);
     return { shared, report: { eventType: event.eventType, invalidated: this.#report(event, counts) } };
   }
 
@@ -768,13 +768,13 @@ export class Engine implements EngineApi {
   }
 
   /** Tells watchers that entries of these types were invalidated: the keys where the store named them, else any key. */
-  #invalidated(counts: Counts, keys: RemovedKeys, source: CacheChange['source']): void {
-    for (const [type, count] of Object.entries(counts) as [TypeName, number][]) if (count) this.#feed.add(type, 'invalidate', keys[type] ?? null, source, false);
+  #invalidated(counts: Counts, keys: RemovedKeys, source: CacheChange['source'], id?: string): void {
+    for (const [type, count] of Object.entries(counts) as [TypeName, number][]) if (count) this.#feed.add(type, 'invalidate', keys[type] ?? null, source, false, id);
   }
 
   /** A change made here: for this tab's watchers, and for the other tabs' when it is in IndexedDB, which they share. */
-  #changed(store: Store, type: TypeName, kind: ChangeKind, keys: Iterable<string> | null): void {
-    this.#feed.add(type, kind, keys, 'local', store === this.#idb);
+  #changed(store: Store, type: TypeName, kind: ChangeKind, keys: Iterable<string> | null, id?: string): void {
+    this.#feed.add(type, kind, keys, 'local', store === this.#idb, id);
   }
 
   /** Cleanup and log trimming, in one tab at a time when Web Locks are there. */
