@@ -445,6 +445,59 @@ describe('getOrSet across a worker’s death', () => {
   });
 });
 
+describe.each(['before', 'after'] as const)('a read-through whose worker dies %s its write reached it (the value fetched)', (when) => {
+  /** A tab whose first worker dies at its first setMany (the read-through's write), and another tab of the cache. */
+  async function open() {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    const kill = (called: string, worker: { kill(): void }) => {
+      if (called === 'setMany' && workers.indexOf(worker as (typeof workers)[number]) === 0) worker.kill();
+    };
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      now: clock.now,
+      [when === 'after' ? 'afterCall' : 'beforeCall']: (called: string, _args: unknown[], worker: { kill(): void }) => kill(called, worker),
+    });
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    return { cache, other, workers };
+  }
+
+  it('resolves with the fetched value, fetched once, which the next worker stores (a persistent type)', async () => {
+    const { cache, other, workers } = await open();
+    const fetcher = vi.fn(async () => 'fetched');
+    expect(await cache.resolve('track_metadata', 'k', fetcher, { trackId: 't1' })).toEqual({ value: 'fetched', source: 'fetch' });
+    expect(workers).toHaveLength(2);
+    expect(fetcher).toHaveBeenCalledTimes(1);
+    expect(await cache.get('track_metadata', 'k')).toBe('fetched');
+    expect(await other.get('track_metadata', 'k')).toBe('fetched');
+  });
+
+  it('does not store a value that an event in another tab made stale while it was fetched', async () => {
+    const { cache, other, workers } = await open();
+    const value = await cache.getOrSet(
+      'track_metadata',
+      'k',
+      async () => {
+        await other.emit({ eventType: 'track_modified', trackId: 't1' });
+        return 'fetched';
+      },
+      { trackId: 't1' },
+    );
+    expect(value).toBe('fetched');
+    expect(workers).toHaveLength(2);
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+    expect(await other.get('track_metadata', 'k')).toBeUndefined();
+  });
+
+  it('resolves with the fetched value of a temporary type', async () => {
+    const { cache, workers } = await open();
+    expect(await cache.getOrSet('generic', 'k', async () => 'fetched')).toBe('fetched');
+    expect(workers).toHaveLength(2);
+  });
+});
+
 describe('a worker whose death cannot be observed (no Web Locks)', () => {
   /** A connection whose engine never answers, and whose probe answers or not. */
   function silentConnection(probeAnswers: boolean) {
