@@ -46,7 +46,7 @@ import { guarded } from './guarded';
 import { Handlers } from './Handlers';
 import type { Logger } from './Logger';
 import { parse } from './parse';
-import type { ClientCallbacks, EngineApi, EntryInput, Found, Once, ToldChange } from './protocol';
+import type { ClientCallbacks, EngineApi, EntryInput, Found, Mark, Once, ToldChange, Written } from './protocol';
 import { FetchLocks, type Led } from './FetchLocks';
 import { isPromiseLike } from './isPromiseLike';
 import { PendingCalls } from './PendingCalls';
@@ -383,7 +383,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     const value = await fetcher({ signal, stale, skipStore: () => void (store = false) });
     const checked = this.#toInput(type, { ...options, key, value }, 'fetched value');
     const input = isPromiseLike(checked) ? await checked : checked;
-    const written = store ? await this.#happened(type, (commitId) => this.#engine.setMany(type, [input], { since, commitId })) : undefined;
+    const written = store ? await this.#store(type, input, since) : undefined;
     // Kept unless skipStore, or an event made it stale meanwhile (or a dead worker's write cannot say): then the
     // other tabs must not store it either. They read it from the store only where it is shared (IndexedDB, which a
     // tab that lost it does not write); from memory they get it in the message.
@@ -394,6 +394,23 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   }
 
 
+
+  /**
+   * A read-through's write, under one commit id. When its worker dies, the next one says whether it
+   * happened, or makes it, guarded by the mark taken at the fetch's start (no stale write-back): the value
+   * was fetched, and its callers get it. Undefined when that cannot be told (nor then told to the other tabs as kept).
+   */
+  async #store(type: TypeName, input: EntryInput, since: Mark): Promise<Written | undefined> {
+    const commitId = randomId();
+    try {
+      return await this.#calls.track(
+        acrossDeaths(async (retry) => (retry && (await this.#engine.committed(type, commitId)) ? undefined : this.#engine.setMany(type, [input], { since, commitId }))),
+      );
+    } catch (error) {
+      if (isCacheError(error, 'worker_failed')) return undefined;
+      throw error;
+    }
+  }
 
   async has(type: CacheType<N>, key: string): Promise<boolean> {
     this.#checkOpen();
