@@ -76,6 +76,7 @@ const SLICE_CHECK = 16;
 
 export interface CacheClientOptions {
   schemas?: Schemas | undefined;
+  /** Guarded already (see guardLogger): createCache guards the app's. */
   logger?: Logger | undefined;
   /** Runs after the engine closed (terminates a worker). */
   onClose?: () => void;

@@ -2,7 +2,7 @@ import { listenerSchema } from './cacheArgs';
 import { createCacheEvent, eventTypeOf, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
 import type { TypeName } from './contentType';
 import { Handlers } from './Handlers';
-import type { Logger } from './Logger';
+import { guardLogger, type Logger } from './Logger';
 import { parse } from './parse';
 import { shouldInvalidateForEvent } from './shouldInvalidateForEvent';
 import type { SmartCacheConfig } from './SmartCacheConfig';
@@ -16,7 +16,7 @@ export class EventDrivenCacheManager {
 
   constructor(config: SmartCacheConfig, options: { logger?: Logger } = {}) {
     this.config = config;
-    this.#handlers = new Handlers(options.logger);
+    this.#handlers = new Handlers(guardLogger(options.logger ?? console));
   }
 
   /** Returns a function that unregisters the handler. */

@@ -1,5 +1,5 @@
 import { guarded } from './guarded';
-import { guardLogger, type Logger } from './Logger';
+import type { Logger } from './Logger';
 
 type Handler<A extends unknown[]> = (...args: A) => unknown;
 
@@ -11,8 +11,9 @@ export class Handlers<K extends string, A extends unknown[]> {
   #entries: { key: K; handler: Handler<A> }[] = [];
   readonly #logger: Logger;
 
-  constructor(logger: Logger = console) {
-    this.#logger = guardLogger(logger);
+  /** `logger`: guarded already (see guardLogger), by whoever took it from the app. */
+  constructor(logger: Logger) {
+    this.#logger = logger;
   }
 
   /** Returns the unsubscribe function; calling it twice is harmless. */
