@@ -4,6 +4,7 @@ import type { TypeName } from './contentType';
 import { Handlers } from './Handlers';
 import { guardLogger, type Logger } from './Logger';
 import { parse } from './parse';
+import { policyTables } from './policyTables';
 import { shouldInvalidateForEvent } from './shouldInvalidateForEvent';
 import type { SmartCacheConfig } from './SmartCacheConfig';
 
@@ -35,6 +36,6 @@ export class EventDrivenCacheManager {
 
   /** Whether an event of this kind removes entries of `type`; an event without a known `eventType` is `invalid_event`. */
   shouldInvalidateForEvent(type: TypeName, event: Pick<CacheEvent, 'eventType'>): boolean {
-    return shouldInvalidateForEvent(this.config, type, eventTypeOf(event));
+    return shouldInvalidateForEvent(policyTables.get(this.config)!, type, eventTypeOf(event));
   }
 }

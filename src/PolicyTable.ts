@@ -9,9 +9,9 @@ export const DEFAULT_CLEANUP_INTERVAL_SECONDS = 300;
 
 /**
  * The policy of every content type, built from a config that is valid already: the public
- * `SmartCacheConfig` validates it first, and the worker rebuilds the page's config with this class
- * alone, so the config is parsed once and the worker ships no config schema. What only apps ask
- * (`getTtl`, `getAllPolicies`, `toJSON`…) is SmartCacheConfig's.
+ * `SmartCacheConfig` validates it first (and holds its table: see policyTables), and the worker rebuilds
+ * the page's config with this class alone, so the config is parsed once and the worker ships no config
+ * schema. What only apps ask (`getTtl`, `getAllPolicies`, `toJSON`…) is SmartCacheConfig's.
  */
 export class PolicyTable {
   readonly negativeResultTtl: number;
@@ -19,15 +19,21 @@ export class PolicyTable {
   /** Every type this config knows: the six built-in ones, then the custom ones in the config's order. */
   readonly types: readonly TypeName[];
   readonly #policies: Map<TypeName, CachePolicy>;
+  readonly #unknown: ((type: TypeName, types: readonly TypeName[]) => unknown) | undefined;
 
-  /** `descriptions`: of the default policies (SmartCacheConfig's); the engine's table has none. */
-  constructor({ caching = {} }: ValidConfig, descriptions?: Partial<Record<TypeName, string>>) {
+  /**
+   * `descriptions`: of the default policies (SmartCacheConfig's); the engine's table has none.
+   * `unknown`: throws for a type not in the table — SmartCacheConfig's, whose types come from an app's
+   * code; the worker's table gets types the page has checked (so it ships no validator).
+   */
+  constructor({ caching = {} }: ValidConfig, descriptions?: Partial<Record<TypeName, string>>, unknown?: (type: TypeName, types: readonly TypeName[]) => unknown) {
+    this.#unknown = unknown;
     this.negativeResultTtl = caching.negativeResultTtl ?? DEFAULT_NEGATIVE_RESULT_TTL;
     this.cleanupIntervalSeconds = caching.cleanupIntervalSeconds ?? DEFAULT_CLEANUP_INTERVAL_SECONDS;
     this.#policies = new Map(Object.entries(defaultPolicies(this.negativeResultTtl, descriptions)));
     for (const type of CONTENT_TYPES) {
       const patch = caching.policies?.[type];
-      if (patch) this.patch(type, patch);
+      if (patch) this.applyPatch(type, patch);
     }
     for (const [type, { invalidatedBy = [], description = '', cleanupThreshold = DEFAULT_CLEANUP_THRESHOLD, staleWhileRevalidateSeconds = 0, ...policy }] of Object.entries(
       caching.customTypes ?? {},
@@ -71,27 +77,14 @@ export class PolicyTable {
     return usesEventInvalidation(this.#policy(type).invalidationStrategy);
   }
 
-  /** A patch checked already (by SmartCacheConfig.updatePolicy, on the page): how the worker's table follows it. */
+  /** Changes the fields a patch checked already sets (by SmartCacheConfig.updatePolicy, on the page: the worker's table follows it). */
   applyPatch(type: TypeName, patch: ValidPolicyPatch): void {
-    this.patch(type, patch);
-  }
-
-  /** Changes the fields the (valid) patch sets; returns a copy of the new policy. */
-  protected patch(type: TypeName, patch: ValidPolicyPatch): CachePolicy {
-    const policy = this.#policy(type);
-    Object.assign(policy, Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)));
-    return this.getPolicy(type);
-  }
-
-  /**
-   * The type, as one this table knows. Here it is trusted: the worker's table gets types the page has
-   * checked (so the worker ships no validator); `SmartCacheConfig`, which apps call, checks them.
-   */
-  protected known(type: TypeName): TypeName {
-    return type;
+    Object.assign(this.#policy(type), Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)));
   }
 
   #policy(type: TypeName): CachePolicy {
-    return this.#policies.get(this.known(type))!;
+    const policy = this.#policies.get(type);
+    if (!policy) this.#unknown?.(type, this.types);
+    return policy!;
   }
 }

@@ -7,23 +7,43 @@ import { isBuiltInType, isPersistentType, type TypeName } from './contentType';
 import { parseContentType } from './contentTypeSchema';
 import { parse } from './parse';
 import { PolicyTable } from './PolicyTable';
+import { policyTables } from './policyTables';
 import { policyUpdates } from './policyUpdates';
 import { DAY, HOUR, INFINITE_TTL, MINUTE } from './time';
 
-/** The policy of every content type (built-in, and custom ones named `N`), validated once at construction. */
-export class SmartCacheConfig<N extends string = never> extends PolicyTable {
+/**
+ * The policy of every content type (built-in, and custom ones named `N`), validated once at construction.
+ * Apps see the methods of SPEC §2; the table itself (what the engine reads) is the package's, through policyTables.
+ */
+export class SmartCacheConfig<N extends string = never> {
+  readonly #table: PolicyTable;
+
   constructor(config?: CacheConfigOf<N>) {
-    super(parse(cacheConfigSchema, config ?? {}, 'invalid_config', 'config'), DEFAULT_DESCRIPTIONS);
+    // Every lookup checks its type: a type from an app's code may be anything.
+    this.#table = new PolicyTable(parse(cacheConfigSchema, config ?? {}, 'invalid_config', 'config'), DEFAULT_DESCRIPTIONS, parseContentType);
+    policyTables.set(this, this.#table);
   }
 
-  /** Every lookup checks its type: a type from an app's code may be anything. */
-  protected override known(type: TypeName): TypeName {
-    return this.has(type) ? type : parseContentType(type, this.types);
+  /** A copy of the type's policy. */
+  getPolicy(type: TypeName): CachePolicy {
+    return this.#table.getPolicy(type);
+  }
+
+  getTtl(type: TypeName): number {
+    return this.getPolicy(type).ttlSeconds;
+  }
+
+  shouldUseFingerprintValidation(type: TypeName): boolean {
+    return this.#table.shouldUseFingerprintValidation(type);
+  }
+
+  shouldUseEventInvalidation(type: TypeName): boolean {
+    return this.#table.shouldUseEventInvalidation(type);
   }
 
   /** Persistent types live in IndexedDB and survive reloads; the others live in one tab's memory. Custom types included. */
-  override isPersistent(type: CacheType<N>): boolean {
-    return super.isPersistent(type);
+  isPersistent(type: CacheType<N>): boolean {
+    return this.#table.isPersistent(type);
   }
 
   /** Whether one of the six built-in types is persistent (a custom type: ask a config's `isPersistent`). */
@@ -36,33 +56,30 @@ export class SmartCacheConfig<N extends string = never> extends PolicyTable {
     return SmartCacheConfig.isPersistentCache(type);
   }
 
-  getTtl(type: TypeName): number {
-    return this.getPolicy(type).ttlSeconds;
-  }
-
   getCleanupThreshold(type: TypeName): number {
     return this.getPolicy(type).cleanupThreshold;
   }
 
   /** Every policy (built-in types, then custom ones), as a copy that can be changed without changing the config. */
   getAllPolicies(): Record<CacheType<N>, CachePolicy> {
-    return Object.fromEntries(this.types.map((type) => [type, this.getPolicy(type)])) as Record<CacheType<N>, CachePolicy>;
+    return Object.fromEntries(this.#table.types.map((type) => [type, this.getPolicy(type)])) as Record<CacheType<N>, CachePolicy>;
   }
 
   /** The config as plain data that rebuilds an equal config (for a worker, or to log). */
   toJSON(): CacheConfig {
+    const { types, negativeResultTtl, cleanupIntervalSeconds } = this.#table;
     const fields = (type: TypeName) => {
       const { contentType: _, ...policy } = this.getPolicy(type);
       return policy;
     };
-    const builtIn = this.types.filter(isBuiltInType);
-    const custom = this.types.filter((type) => !isBuiltInType(type));
+    const builtIn = types.filter(isBuiltInType);
+    const custom = types.filter((type) => !isBuiltInType(type));
     const policies = Object.fromEntries(builtIn.map((type) => [type, fields(type)]));
     const customTypes = Object.fromEntries(custom.map((type) => [type, fields(type) as Required<ReturnType<typeof fields>>]));
     return {
       caching: {
-        negativeResultTtl: this.negativeResultTtl,
-        cleanupIntervalSeconds: this.cleanupIntervalSeconds,
+        negativeResultTtl,
+        cleanupIntervalSeconds,
         policies,
         ...(custom.length ? { customTypes } : {}),
       },
@@ -71,20 +88,12 @@ export class SmartCacheConfig<N extends string = never> extends PolicyTable {
 
   /** Changes some fields of a type's policy; the patch is validated like the config. Returns the new policy. */
   updatePolicy(type: TypeName, patch: PolicyPatch): CachePolicy {
-    const known = parseContentType(type, this.types);
+    const known = parseContentType(type, this.#table.types);
     const valid = parse(policyPatchSchema, patch, 'invalid_config', `policy patch for ${type}`);
-    const policy = this.patch(known, valid);
+    this.#table.applyPatch(known, valid);
     // Caches whose engine runs in a worker apply it there too.
     for (const listener of policyUpdates.get(this) ?? []) listener(known, valid);
-    return policy;
-  }
-
-  /**
-   * `updatePolicy` without its answer. The base class's way for a worker's table, which gets patches the
-   * page has checked; on an app's config it must check them too, and tell a cache in a worker.
-   */
-  override applyPatch(type: TypeName, patch: PolicyPatch): void {
-    this.updatePolicy(type, patch);
+    return this.getPolicy(known);
   }
 
   /** A TTL for people: "expired", "∞ (infinite)", or a whole number of its largest unit ("3d", "2h", "5m", "9s"). */

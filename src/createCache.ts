@@ -11,6 +11,7 @@ import { guardLogger, type Logger } from './Logger';
 import { parse } from './parse';
 import { plainRecord } from './plainRecord';
 import { followPolicyUpdates } from './policyUpdates';
+import { policyTables } from './policyTables';
 import { typesOf } from './typesOf';
 import { PageTab } from './PageTab';
 import type { ClientCallbacks, EngineApi, RelayedMessage } from './protocol';
@@ -115,7 +116,7 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
     engine = await Engine.create({
       name,
       // The instance itself: a later updatePolicy reaches the engine, as it always has in-process.
-      config: table ?? config,
+      config: (table && policyTables.get(table)) ?? config,
       indexedDB: options.indexedDB ?? indexedDBHere(),
       now: options.now,
       cloneValues: true,

@@ -24,6 +24,7 @@ import { requestDone } from '../worker/idbRequests';
 import { recordReadsNow } from '../worker/ReadTimes';
 import { engineTab } from './support/engineTab';
 import { refusingLocks } from './support/fakeLocks';
+import { tableOf } from './support/tableOf';
 
 const restores: (() => void)[] = [];
 afterEach(() => {
@@ -249,7 +250,7 @@ describe('the periodic cleanup', () => {
     let time = 0;
     const engine = await Engine.create({
       name: uniqueName(),
-      config: new SmartCacheConfig({ caching: { cleanupIntervalSeconds: 60 } }),
+      config: tableOf(new SmartCacheConfig({ caching: { cleanupIntervalSeconds: 60 } })),
       indexedDB: new IDBFactory(),
       now: () => time,
       cloneValues: true,
@@ -515,7 +516,7 @@ describe('byte budgets', () => {
       const deferred: (() => void)[] = [];
       const engine = await Engine.create({
         name,
-        config: new SmartCacheConfig(config),
+        config: tableOf(new SmartCacheConfig(config)),
         indexedDB,
         now: clock.now,
         cloneValues: true,

@@ -8,12 +8,13 @@ import type { EngineApi } from '../src/protocol';
 import { SmartCacheConfig } from '../src/SmartCacheConfig';
 import { Engine } from '../worker/Engine';
 import { rejection, uniqueName } from './support/openCache';
+import { tableOf } from './support/tableOf';
 
 /** A client over a real engine whose getMany calls are counted. */
 async function openCounted(options: { schemas?: Record<string, z.ZodType> } = {}) {
   // Hybrid: track_metadata checks fingerprints on read.
   const config = new SmartCacheConfig({ caching: { policies: { track_metadata: { invalidationStrategy: 'hybrid' } } } });
-  const engine = await Engine.create({ name: uniqueName(), config, indexedDB: new IDBFactory(), cloneValues: true, logger: { error: vi.fn() } });
+  const engine = await Engine.create({ name: uniqueName(), config: tableOf(config), indexedDB: new IDBFactory(), cloneValues: true, logger: { error: vi.fn() } });
   const getMany = vi.fn(engine.getMany.bind(engine));
   const methods = Object.getOwnPropertyNames(Engine.prototype).filter((name) => name !== 'constructor') as (keyof EngineApi)[];
   const counted = Object.fromEntries(

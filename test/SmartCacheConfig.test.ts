@@ -18,7 +18,6 @@ import {
   type ContentType,
   type InvalidationStrategy,
 } from '../src/index';
-import { followPolicyUpdates } from '../src/policyUpdates';
 
 function configError(run: () => unknown) {
   try {
@@ -70,7 +69,7 @@ describe('the default policy table', () => {
   });
 
   it('has a cleanup interval of 300 seconds by default', () => {
-    expect(config.cleanupIntervalSeconds).toBe(300);
+    expect(config.toJSON().caching?.cleanupIntervalSeconds).toBe(300);
   });
 });
 
@@ -109,7 +108,7 @@ describe('configuration', () => {
     const config = new SmartCacheConfig({ caching: { negativeResultTtl: 2 * DAY } });
     expect(config.getTtl('negative_result')).toBe(2 * DAY);
     expect(config.getTtl('failed_api_lookup')).toBe(HOUR);
-    expect(config.negativeResultTtl).toBe(2 * DAY);
+    expect(config.toJSON().caching?.negativeResultTtl).toBe(2 * DAY);
   });
 
   it('lets a per-type ttlSeconds win over negativeResultTtl', () => {
@@ -141,7 +140,7 @@ describe('configuration', () => {
       caching: { cleanupIntervalSeconds: 60, policies: { generic: { maxSizeMb: null, cleanupThreshold: 1 } } },
     });
     expect(config.getPolicy('generic')).toMatchObject({ ttlSeconds: 300, maxSizeMb: null, cleanupThreshold: 1 });
-    expect(config.cleanupIntervalSeconds).toBe(60);
+    expect(config.toJSON().caching?.cleanupIntervalSeconds).toBe(60);
   });
 
   it('rejects an invalid config naming every bad path', () => {
@@ -229,15 +228,23 @@ describe('updatePolicy', () => {
     expect(config.getPolicy('album_year').cleanupThreshold).toBe(0.8);
   });
 
-  it('applyPatch, which a SmartCacheConfig shows beside it, checks the patch and reaches a cache in a worker as updatePolicy does', () => {
-    const config = new SmartCacheConfig();
-    const followed: unknown[] = [];
-    followPolicyUpdates(config, (type, patch) => followed.push([type, patch]));
-    expect(configError(() => config.applyPatch('generic', { ttlSeconds: -5 })).code).toBe('invalid_config');
-    expect(config.getTtl('generic')).toBe(5 * MINUTE);
-    config.applyPatch('generic', { ttlSeconds: 30 });
-    expect(config.getTtl('generic')).toBe(30);
-    expect(followed).toEqual([['generic', { ttlSeconds: 30 }]]);
+  it('shows apps the methods of SPEC §2 and toJSON, nothing of the table the engine reads', () => {
+    expect(Object.getOwnPropertyNames(SmartCacheConfig.prototype).sort()).toEqual([
+      'constructor',
+      'formatTtl',
+      'getAllPolicies',
+      'getCleanupThreshold',
+      'getPolicy',
+      'getTtl',
+      'isPersistent',
+      'isPersistentCache',
+      'shouldUseEventInvalidation',
+      'shouldUseFingerprintValidation',
+      'toJSON',
+      'updatePolicy',
+    ]);
+    expect(Object.keys(new SmartCacheConfig())).toEqual([]);
+    expect(typeof SmartCacheConfig.isPersistentCache).toBe('function');
   });
 
   it('cannot change the content type a policy belongs to', () => {
@@ -269,7 +276,7 @@ describe('copies', () => {
     config.updatePolicy('album_year', { ttlSeconds: WEEK });
     const copy = new SmartCacheConfig(JSON.parse(JSON.stringify(config)) as CacheConfig);
     expect(copy.getAllPolicies()).toEqual(config.getAllPolicies());
-    expect(copy.negativeResultTtl).toBe(99);
+    expect(copy.toJSON().caching?.negativeResultTtl).toBe(99);
   });
 });
 
@@ -475,7 +482,7 @@ describe('as the seed’s tests call it', () => {
     // Keys in the other order, and a per-type TTL longer than negativeResultTtl.
     const both = new SmartCacheConfig({ caching: { policies: { negative_result: { ttlSeconds: WEEK } }, negativeResultTtl: MINUTE } });
     expect(both.getTtl('negative_result')).toBe(WEEK);
-    expect(both.negativeResultTtl).toBe(MINUTE);
+    expect(both.toJSON().caching?.negativeResultTtl).toBe(MINUTE);
     // A per-type TTL without negativeResultTtl.
     expect(new SmartCacheConfig({ caching: { policies: { negative_result: { ttlSeconds: 42 } } } }).getTtl('negative_result')).toBe(42);
   });
@@ -488,9 +495,9 @@ describe('as the seed’s tests call it', () => {
 
   it('defaults negativeResultTtl to DEFAULT_NEGATIVE_RESULT_TTL and cleanupIntervalSeconds to 300', () => {
     const config = new SmartCacheConfig();
-    expect(config.negativeResultTtl).toBe(DEFAULT_NEGATIVE_RESULT_TTL);
+    expect(config.toJSON().caching?.negativeResultTtl).toBe(DEFAULT_NEGATIVE_RESULT_TTL);
     expect(config.getTtl('negative_result')).toBe(DEFAULT_NEGATIVE_RESULT_TTL);
-    expect(config.cleanupIntervalSeconds).toBe(DEFAULT_CLEANUP_INTERVAL_SECONDS);
+    expect(config.toJSON().caching?.cleanupIntervalSeconds).toBe(DEFAULT_CLEANUP_INTERVAL_SECONDS);
     expect(DEFAULT_CLEANUP_INTERVAL_SECONDS).toBe(300);
     expect(DEFAULT_CLEANUP_THRESHOLD).toBe(0.8);
   });

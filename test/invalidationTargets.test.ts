@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { SmartCacheConfig, albumKey, createCacheEvent } from '../src/index';
 import { affectedTypes, invalidationTargets } from '../src/invalidationTargets';
+import { tableOf } from './support/tableOf';
 
 const config = new SmartCacheConfig();
-const targets = (input: Parameters<typeof createCacheEvent>[0]) => invalidationTargets(config, createCacheEvent(input));
+const targets = (input: Parameters<typeof createCacheEvent>[0]) => invalidationTargets(tableOf(config), createCacheEvent(input));
 
 describe('invalidationTargets', () => {
   it('track_removed: by track in both metadata types, by album only in successful_api_metadata', () => {
@@ -49,11 +50,11 @@ describe('invalidationTargets', () => {
 
   it('track_added: nothing of the built-in types; a custom type that lists it, by track (and album) as other track events', () => {
     expect(targets({ eventType: 'track_added', trackId: 't' })).toEqual([]);
-    expect(affectedTypes(config, { eventType: 'track_added' })).toEqual([]);
+    expect(affectedTypes(tableOf(config), { eventType: 'track_added' })).toEqual([]);
     const custom = new SmartCacheConfig({
       caching: { customTypes: { match: { persistent: true, ttlSeconds: 60, invalidationStrategy: 'event_driven', maxSizeMb: 1, invalidatedBy: ['track_added'] } } },
     });
-    expect(invalidationTargets(custom, createCacheEvent({ eventType: 'track_added', trackId: 't', metadata: { artist: 'A', album: 'B' } }))).toEqual([
+    expect(invalidationTargets(tableOf(custom), createCacheEvent({ eventType: 'track_added', trackId: 't', metadata: { artist: 'A', album: 'B' } }))).toEqual([
       { type: 'match', by: 'track', trackId: 't' },
       { type: 'match', by: 'album', albumKey: albumKey('A', 'B') },
     ]);

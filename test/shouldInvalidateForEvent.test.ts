@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONTENT_TYPES, EVENT_TYPES, EventDrivenCacheManager, SmartCacheConfig, type ContentType, type EventType } from '../src/index';
 import { shouldInvalidateForEvent } from '../src/shouldInvalidateForEvent';
+import { tableOf } from './support/tableOf';
 
 // The seed's table, written out cell by cell: 6 types × 6 events under the default policies.
 const table: Record<ContentType, EventType[]> = {
@@ -19,7 +20,7 @@ describe('shouldInvalidateForEvent with the default policies', () => {
     for (const eventType of EVENT_TYPES) {
       const expected = table[type].includes(eventType);
       it(`${eventType} ${expected ? 'invalidates' : 'leaves'} ${type}`, () => {
-        expect(shouldInvalidateForEvent(config, type, eventType)).toBe(expected);
+        expect(shouldInvalidateForEvent(tableOf(config), type, eventType)).toBe(expected);
         expect(manager.shouldInvalidateForEvent(type, { eventType })).toBe(expected);
       });
     }
@@ -29,26 +30,26 @@ describe('shouldInvalidateForEvent with the default policies', () => {
 describe('shouldInvalidateForEvent follows the configured strategy', () => {
   it('a type switched to time_based is invalidated by nothing', () => {
     const config = new SmartCacheConfig({ caching: { policies: { track_metadata: { invalidationStrategy: 'time_based' } } } });
-    for (const eventType of EVENT_TYPES) expect(shouldInvalidateForEvent(config, 'track_metadata', eventType)).toBe(false);
+    for (const eventType of EVENT_TYPES) expect(shouldInvalidateForEvent(tableOf(config), 'track_metadata', eventType)).toBe(false);
   });
 
   it('a type switched to fingerprint_based is not event-invalidated, even manually', () => {
     const config = new SmartCacheConfig({ caching: { policies: { album_year: { invalidationStrategy: 'fingerprint_based' } } } });
-    for (const eventType of EVENT_TYPES) expect(shouldInvalidateForEvent(config, 'album_year', eventType)).toBe(false);
+    for (const eventType of EVENT_TYPES) expect(shouldInvalidateForEvent(tableOf(config), 'album_year', eventType)).toBe(false);
   });
 
   it('a type without rules switched to event_driven answers manual invalidation only', () => {
     const config = new SmartCacheConfig({ caching: { policies: { generic: { invalidationStrategy: 'event_driven' } } } });
     for (const eventType of EVENT_TYPES) {
-      expect(shouldInvalidateForEvent(config, 'generic', eventType)).toBe(eventType === 'manual_invalidation');
+      expect(shouldInvalidateForEvent(tableOf(config), 'generic', eventType)).toBe(eventType === 'manual_invalidation');
     }
   });
 
   it('updatePolicy takes effect at once', () => {
     const config = new SmartCacheConfig();
     config.updatePolicy('successful_api_metadata', { invalidationStrategy: 'hybrid' });
-    expect(shouldInvalidateForEvent(config, 'successful_api_metadata', 'track_removed')).toBe(true);
+    expect(shouldInvalidateForEvent(tableOf(config), 'successful_api_metadata', 'track_removed')).toBe(true);
     config.updatePolicy('successful_api_metadata', { invalidationStrategy: 'time_based' });
-    expect(shouldInvalidateForEvent(config, 'successful_api_metadata', 'track_removed')).toBe(false);
+    expect(shouldInvalidateForEvent(tableOf(config), 'successful_api_metadata', 'track_removed')).toBe(false);
   });
 });

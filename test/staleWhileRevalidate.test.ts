@@ -167,10 +167,10 @@ describe('the policy field', () => {
   it('is set by config and updatePolicy, 0 by default, validated, and listed', () => {
     const smart = new SmartCacheConfig({ caching: { policies: { generic: { staleWhileRevalidateSeconds: 30 } } } });
     expect(smart.getPolicy('generic').staleWhileRevalidateSeconds).toBe(30);
-    expect(smart.getStaleWhileRevalidate('album_year')).toBe(0);
+    expect(smart.getPolicy('album_year').staleWhileRevalidateSeconds).toBe(0);
     expect(smart.updatePolicy('album_year', { staleWhileRevalidateSeconds: 3600 }).staleWhileRevalidateSeconds).toBe(3600);
     expect(smart.getAllPolicies().album_year.staleWhileRevalidateSeconds).toBe(3600);
-    expect(new SmartCacheConfig(smart.toJSON()).getStaleWhileRevalidate('album_year')).toBe(3600);
+    expect(new SmartCacheConfig(smart.toJSON()).getPolicy('album_year').staleWhileRevalidateSeconds).toBe(3600);
     for (const bad of [-1, Number.NaN, '60']) {
       expect(() => new SmartCacheConfig({ caching: { policies: { generic: { staleWhileRevalidateSeconds: bad as number } } } })).toThrowError(
         expect.objectContaining({ code: 'invalid_config' }),

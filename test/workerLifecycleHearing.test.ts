@@ -16,6 +16,7 @@ import { remoteLogger } from '../worker/remoteLogger';
 import { inProcessWorkers, openRemoteCache } from './support/inProcessWorkers';
 import { brokenFactory } from './support/faultyIndexedDB';
 import { fakeClock, openCache, uniqueName } from './support/openCache';
+import { tableOf } from './support/tableOf';
 
 const pageChannel = (name: string) => () => checkedChannel(() => new BroadcastChannel(name));
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -62,7 +63,7 @@ async function pageWithEngine(
     async (client, _, openChannel) => {
       await opening();
       const worker = started++;
-      return Engine.create({ name, config: new SmartCacheConfig({}), indexedDB: storage?.(worker) ?? indexedDB, cloneValues: false, logger: remoteLogger(client.log), client, tab: tab.open, openChannel });
+      return Engine.create({ name, config: tableOf(new SmartCacheConfig({})), indexedDB: storage?.(worker) ?? indexedDB, cloneValues: false, logger: remoteLogger(client.log), client, tab: tab.open, openChannel });
     },
     { pageChannel: channel },
   );

@@ -204,10 +204,10 @@ describe('the demo page', () => {
       })),
     );
     expect(policies).toEqual(
-      config.types.map((type) => ({
+      Object.keys(config.getAllPolicies()).map((type) => ({
         type,
         ttl: config.formatTtl(config.getTtl(type)),
-        stale: config.getStaleWhileRevalidate(type) > 0 ? `+${config.formatTtl(config.getStaleWhileRevalidate(type))} stale` : null,
+        stale: config.getPolicy(type).staleWhileRevalidateSeconds > 0 ? `+${config.formatTtl(config.getPolicy(type).staleWhileRevalidateSeconds)} stale` : null,
         strategy: config.getPolicy(type).invalidationStrategy,
         budget: String(config.getPolicy(type).maxSizeMb! * 2 ** 20),
       })),
@@ -447,7 +447,7 @@ describe('each event button changes the inspector as the events say (SPEC §3)',
     await logLine(page, 'local', 'clear()');
     // The selected track's panel no longer claims what the cache had.
     await expect(page.locator('.details .stale').textContent()).resolves.toContain('This tab cleared the cache');
-    await expectStats(page, Object.fromEntries([...new SmartCacheConfig(DEMO_CONFIG).types, 'total'].map((type) => [type, { entries: 0, bytes: 0 }])));
+    await expectStats(page, Object.fromEntries([...Object.keys(new SmartCacheConfig(DEMO_CONFIG).getAllPolicies()), 'total'].map((type) => [type, { entries: 0, bytes: 0 }])));
     expect(errors).toEqual([]);
   });
 });

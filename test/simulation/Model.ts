@@ -11,6 +11,7 @@ import type { CacheEvent } from '../../src/cacheEvent';
 import { isBuiltInType, type TypeName } from '../../src/contentType';
 import { shouldInvalidateForEvent } from '../../src/shouldInvalidateForEvent';
 import type { SmartCacheConfig } from '../../src/SmartCacheConfig';
+import { tableOf } from '../support/tableOf';
 
 export type Outcome = 'pending' | 'ok' | 'fail' | 'maybe';
 
@@ -122,7 +123,7 @@ export class Model {
 
   /** Whether the event removes an entry with these tags from `type` (the rules of SPEC §3, written apart from the engine's). */
   eventRemoves(event: CacheEvent, type: TypeName, tags: Tags): boolean {
-    if (!shouldInvalidateForEvent(this.#config, type, event.eventType)) return false;
+    if (!shouldInvalidateForEvent(tableOf(this.#config), type, event.eventType)) return false;
     const tagged = event.trackId !== undefined && tags.trackIds.includes(event.trackId);
     switch (event.eventType) {
       case 'track_added':

@@ -19,6 +19,7 @@ import { tabFactory, type Tab } from '../support/faultyIndexedDB';
 import { Random } from './random';
 import type { SimLocks } from './SimLocks';
 import type { SimNetwork } from './SimNetwork';
+import { tableOf } from '../support/tableOf';
 
 export interface SimWorld {
   seed: number;
@@ -150,7 +151,7 @@ export class SimTab {
         this.#current = worker;
         return Engine.create({
           name: world.name,
-          config: new SmartCacheConfig(config.toJSON()),
+          config: tableOf(new SmartCacheConfig(config.toJSON())),
           indexedDB: worker.idb.factory,
           now: world.now,
           cloneValues: false,

@@ -20,6 +20,7 @@ import type { EntryRecord } from '../../worker/databaseSchema';
 import { batchRecords, visibleOf, type BatchRecord } from '../../worker/importBatch';
 import { requestDone } from '../../worker/idbRequests';
 import type { PolicyTable } from '../../src/PolicyTable';
+import { tableOf } from '../support/tableOf';
 
 export interface SimulationOptions {
   seed: number;
@@ -146,7 +147,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
   };
   const smart = new SmartCacheConfig(config);
   // Asked as a PolicyTable: the model's records name their type as any TypeName.
-  const table: PolicyTable = smart;
+  const table: PolicyTable = tableOf(smart);
   const isPersistentType = (type: TypeName) => table.isPersistent(type);
   const model = new Model(smart);
   let clock = Date.UTC(2026, 0, 1);

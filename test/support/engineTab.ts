@@ -7,6 +7,7 @@ import type { FetchLocks } from '../../src/FetchLocks';
 import { SmartCacheConfig } from '../../src/SmartCacheConfig';
 import type { OpenTabChannel } from '../../src/TabChannel';
 import { Engine, type EngineOptions } from '../../worker/Engine';
+import { tableOf } from './tableOf';
 
 export interface EngineTabOptions {
   name: string;
@@ -30,7 +31,7 @@ export async function engineTab({ name, indexedDB, config = {}, openChannel, fet
   const logger = { error: vi.fn() };
   const engine = await Engine.create({
     name,
-    config: new SmartCacheConfig(config),
+    config: tableOf(new SmartCacheConfig(config)),
     indexedDB,
     cloneValues: true,
     logger,

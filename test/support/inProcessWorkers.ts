@@ -16,6 +16,7 @@ import type { CacheConfig } from '../../src/configSchema';
 import { Engine, type EngineOptions } from '../../worker/Engine';
 import { relayedChannel } from '../../worker/relayedChannel';
 import { remoteLogger } from '../../worker/remoteLogger';
+import { tableOf } from './tableOf';
 
 export interface InProcessWorker {
   /** Its engine, once opened (undefined before: as a real worker, it answers calls only then). */
@@ -187,7 +188,7 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
       await options.opening?.();
       return Engine.create({
         name: options.name,
-        config: new SmartCacheConfig(config.toJSON()),
+        config: tableOf(new SmartCacheConfig(config.toJSON())),
         indexedDB: options.indexedDB,
         now: options.now,
         cloneValues: false,
