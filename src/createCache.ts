@@ -11,7 +11,6 @@ import { guardLogger, type Logger } from './Logger';
 import { parse } from './parse';
 import { plainRecord } from './plainRecord';
 import { followPolicyUpdates } from './policyUpdates';
-import { policyTables } from './policyTables';
 import { typesOf } from './typesOf';
 import { PageTab } from './PageTab';
 import type { ClientCallbacks, EngineApi, RelayedMessage } from './protocol';
@@ -115,8 +114,7 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
     const { Engine } = await import('../worker/Engine');
     engine = await Engine.create({
       name,
-      // The instance itself: a later updatePolicy reaches the engine, as it always has in-process.
-      config: (table && policyTables.get(table)) ?? config,
+      config,
       indexedDB: options.indexedDB ?? indexedDBHere(),
       now: options.now,
       cloneValues: true,
@@ -143,13 +141,14 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
       logger,
       direct,
     });
-    if (table) {
-      const remote = engine;
-      const stop = followPolicyUpdates(table, (type, patch) => {
-        remote.updatePolicy(type, patch).catch((error: unknown) => logger.error(`Reprise: the worker could not follow updatePolicy(${type})`, error));
-      });
-      onClose.push(stop);
-    }
+  }
+  if (table) {
+    // A later updatePolicy reaches the engine: in-process at once (its table changes as the call is made), in a worker as a message.
+    const followed = engine;
+    const stop = followPolicyUpdates(table, (type, patch) => {
+      followed.updatePolicy(type, patch).catch((error: unknown) => logger.error(`Reprise: the worker could not follow updatePolicy(${type})`, error));
+    });
+    onClose.push(stop);
   }
   if (parsed.persist) requestPersistence(logger);
   onClose.push(watchLifecycle(engine, (error) => logger.error('Reprise: following the page lifecycle failed', error)));
