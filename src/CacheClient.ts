@@ -24,13 +24,11 @@ import type {
 } from './Cache';
 import {
   entrySchema,
-  fetcherSchema,
   getManyArgsSchema,
   getOptionsSchema,
   keySchema,
   keysSchema,
   listOptionsSchema,
-  resolveOptionsSchema,
   listenerSchema,
   setManyOptionsSchema,
   setOptionsSchema,
@@ -39,6 +37,7 @@ import { createCacheEvent, eventTypeSchema, type CacheEvent, type CacheEventInpu
 import { CacheError, isCacheError } from './CacheError';
 import { cacheInternals } from './cacheInternals';
 import { reasonOf } from './describeValue';
+import { acrossDeaths } from './acrossDeaths';
 import { randomId } from './randomId';
 import type { TypeName } from './contentType';
 import { parseContentType } from './contentTypeSchema';
@@ -46,24 +45,15 @@ import { guarded } from './guarded';
 import { Handlers } from './Handlers';
 import type { Logger } from './Logger';
 import { parse } from './parse';
-import type { ClientCallbacks, EngineApi, EntryInput, Found, Mark, Once, ToldChange, Written } from './protocol';
-import { FetchLocks, type Led } from './FetchLocks';
+import type { ClientCallbacks, EngineApi, EntryInput, Found, Once, ToldChange } from './protocol';
+import { FetchLocks } from './FetchLocks';
 import { isPromiseLike } from './isPromiseLike';
 import { PendingCalls } from './PendingCalls';
 import { ReadBatcher } from './ReadBatcher';
 import { typesOf } from './typesOf';
-import { abortedError, SharedFetch } from './SharedFetch';
+import { Resolver } from './Resolver';
 import { checkValue, validateValue } from './validateValue';
 import { yieldToEventLoop } from './yieldToEventLoop';
-
-/** A write's options as validated. */
-type WriteArgs = Omit<z.output<typeof entrySchema>, 'key' | 'value'>;
-
-/** A fetch's value, and whether another tab fetched it. */
-interface Fetched<V> {
-  value: V;
-  shared: boolean;
-}
 
 /** Where the platform has no Symbol.asyncDispose yet, the one TypeScript's and esbuild's `await using` fall back to. */
 const asyncDispose: typeof Symbol.asyncDispose = (Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose')) as typeof Symbol.asyncDispose;
@@ -100,11 +90,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   readonly #listeners: Handlers<EventType | '*', [CacheEvent, EventContext]>;
   /** Watchers by type, each with its key (null: every key). */
   readonly #watchers: Handlers<TypeName, [CacheChange]>;
-  readonly #inflight = new Map<string, SharedFetch<unknown>>();
-  /** Every fetch under way, those a later one for their key replaced in #inflight too: close() abandons them all. */
-  readonly #running = new Set<SharedFetch<unknown>>();
-  /** Events seen per type (emitted here or in another tab): a fetch started before one is not joined after it. */
-  readonly #eventsSeen = new Map<string, number>();
+  /** getOrSet and resolve. */
+  readonly #resolver: Resolver;
   /** The ids of the last changes heard that a retry may tell again (see ToldChange). */
   readonly #heard = new Set<string>();
   readonly #onClose: (() => void) | undefined;
@@ -112,7 +99,6 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   readonly #logger: Logger;
   readonly #progress = new Map<string, { report: (done: number, total: number) => void; done: number }>();
   readonly #chunk: number;
-  readonly #fetchLocks: FetchLocks;
   readonly #types: ReadonlyMap<TypeName, boolean>;
   readonly #typeNames: readonly TypeName[];
   /** Concurrent gets of a type, read together. */
@@ -137,10 +123,19 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#onClose = options.onClose;
     this.#clock = options.clock ?? (() => performance.now());
     this.#chunk = options.setManyChunk ?? SET_MANY_CHUNK;
-    this.#fetchLocks = options.fetchLocks ?? new FetchLocks({ name: '', locks: undefined, openChannel: undefined });
     this.#types = options.types ?? typesOf({});
     this.#typeNames = [...this.#types.keys()];
     cacheInternals.set(this, { types: this.#types, closing: this.#beforeClose });
+    this.#resolver = new Resolver(this.#engine, {
+      calls: this.#calls,
+      fetchLocks: options.fetchLocks ?? new FetchLocks({ name: '', locks: undefined, openChannel: undefined }),
+      // Once closed, a refresh close() cut short fails without a word.
+      report: (message, error) => this.#closed || this.#logger.error(message, error),
+      check: (type) => (this.#checkOpen(), this.#known(type)),
+      checked: this.#checked.bind(this),
+      toInput: this.#toInput.bind(this),
+      output: this.#output.bind(this),
+    });
     this.#reads = new ReadBatcher((type, keys, fingerprints) => this.#engine.getMany(type, keys, fingerprints));
   }
 
@@ -258,7 +253,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
     options?: ResolveOptions,
   ): Promise<ValueOf<S, T>> {
-    return (await this.#calls.track(this.#resolve(type, key, fetcher, options, 'getOrSet'))).value;
+    return (await this.#calls.track(this.#resolver.resolve(type, key, fetcher as Fetcher<unknown, unknown>, options, 'getOrSet'))).value as ValueOf<S, T>;
   }
 
   resolve<T extends CacheType<N>>(
@@ -267,150 +262,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
     options?: ResolveOptions,
   ): Promise<Resolved<ValueOf<S, T>>> {
-    return this.#calls.track(this.#resolve(type, key, fetcher, options, 'resolve'));
-  }
-
-  /** Counted by getOrSet and resolve as one call for close(), fetch included: made before close(), it settles as it would have. */
-  async #resolve<T extends CacheType<N>>(
-    type: T,
-    key: string,
-    fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
-    options: ResolveOptions | undefined,
-    method: string,
-  ): Promise<Resolved<ValueOf<S, T>>> {
-    this.#checkOpen();
-    this.#known(type);
-    parse(keySchema, key, 'invalid_argument', 'key');
-    parse(fetcherSchema, fetcher, 'invalid_argument', 'fetcher');
-    const { signal, forceFresh, staleWhileRevalidateSeconds, ...write } = parse(resolveOptionsSchema, options ?? {}, 'invalid_argument', `${method} options`);
-    if (signal?.aborted) throw abortedError(signal);
-    // Concurrent calls for one key share one fetch (the first caller's fetcher and options), in this tab
-    // and, through FetchLocks, across tabs.
-    const id = JSON.stringify([type, key]);
-    const shared = () => {
-      const fetch = this.#inflight.get(id) as SharedFetch<Fetched<ValueOf<S, T>>> | undefined;
-      // A fetch an event overtook may bring what the event made stale: a caller that came after the event
-      // (a refetch the event caused) fetches anew; that fetch's callers are still answered by it.
-      return fetch?.joinable && fetch.epoch === (this.#eventsSeen.get(type) ?? 0) ? fetch : undefined;
-    };
-    // A background refresh is joined only by a caller that the stale entry does not serve (below): the others
-    // are served it at once while the refresh runs, as the first caller was.
-    const joined = shared();
-    if (joined && (forceFresh || !joined.background)) return { value: (await joined.join(signal)).value, source: 'shared' };
-    if (!forceFresh) {
-      const fingerprints = write.fingerprint === undefined ? undefined : [write.fingerprint];
-      const found = await this.#engine.getMany(type, [key], fingerprints, { staleSeconds: staleWhileRevalidateSeconds });
-      const [cached] = await this.#checked(type, [key], found);
-      if (cached && !found[0]?.stale) return { value: cached.value, source: 'cache' };
-      if (cached) {
-        // Served at once; refreshed in the background, by one fetch (a failure is logged, and nothing cached).
-        if (!shared()) {
-          // Not one of the caller's calls: close() does not wait for it, and cuts it short without a word.
-          this.#startFetch(id, type, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, cached.value, false), true).result.catch((error: unknown) => {
-            if (!this.#closed) this.#logger.error(`Reprise: refreshing the stale ${type} "${key}" failed`, error);
-          });
-        }
-        return { value: cached.value, source: 'stale' };
-      }
-      // Another call may have started fetching while this one read.
-      const started = shared();
-      if (started) return { value: (await started.join(signal)).value, source: 'shared' };
-      // Aborted while it read: a fetch started now would have no caller, and its signal would never abort.
-      if (signal?.aborted) throw abortedError(signal);
-    }
-    const fetch = this.#startFetch(id, type, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, undefined, forceFresh ?? false));
-    const { value, shared: fromAnotherTab } = await fetch.join(signal);
-    return { value, source: fromAnotherTab ? 'shared' : 'fetch' };
-  }
-
-  /** This tab's fetch of a key, or the one another tab is making (see FetchLocks). */
-  async #fetchEverywhere<T extends CacheType<N>>(
-    type: T,
-    key: string,
-    fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
-    options: WriteArgs,
-    signal: AbortSignal,
-    stale: ValueOf<S, T> | undefined,
-    fresh: boolean,
-  ): Promise<Fetched<ValueOf<S, T>>> {
-    // Guards what another tab sends: a value an event made stale since this call began is not stored.
-    const since = await this.#engine.mark(type);
-    return this.#fetchLocks.run(type, key, {
-      signal,
-      fresh,
-      lead: () => this.#fetchAndStore(type, key, fetcher, options, signal, stale),
-      read: async () => {
-        const found = await this.#engine.getMany(type, [key], options.fingerprint === undefined ? undefined : [options.fingerprint]);
-        return (await this.#checked(type, [key], found))[0];
-      },
-      receive: async (value, cached) => {
-        const checked = this.#toInput(type, { ...options, key, value }, 'value fetched by another tab');
-        const input = isPromiseLike(checked) ? await checked : checked;
-        // Kept in that tab's memory tier: in this one's too; not kept at all (skipStore): nowhere.
-        if (cached) await this.#engine.setMany(type, [input], { since });
-        return (await this.#output(type, input.value)) as ValueOf<S, T>;
-      },
-    });
-  }
-
-  /** Registers a fetch that later callers for its key join, until it settles (or every caller left it). */
-  #startFetch<V>(id: string, type: string, run: (signal: AbortSignal) => Promise<V>, background = false): SharedFetch<V> {
-    const fetch = new SharedFetch(run, { background, epoch: this.#eventsSeen.get(type) ?? 0 });
-    this.#inflight.set(id, fetch);
-    this.#running.add(fetch);
-    // A fetch every caller left may settle after a new one for its key started: that one stays.
-    const settle = () => {
-      this.#running.delete(fetch);
-      if (this.#inflight.get(id) === fetch) this.#inflight.delete(id);
-    };
-    fetch.result.then(settle, settle);
-    return fetch;
-  }
-
-  /** Runs a fetcher and stores what it returns, unless it said skipStore or an event made it stale meanwhile (no stale write-back). */
-  async #fetchAndStore<T extends CacheType<N>>(
-    type: T,
-    key: string,
-    fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
-    options: WriteArgs,
-    signal: AbortSignal,
-    stale: ValueOf<S, T> | undefined,
-  ): Promise<Led<ValueOf<S, T>>> {
-    // Taken before the fetch: a value an event made stale while it was fetched is returned, not stored.
-    const since = await this.#engine.mark(type);
-    // Every caller left meanwhile (the reason says how): nobody waits for what the fetcher would bring.
-    if (signal.aborted) throw signal.reason;
-    let store = true;
-    const value = await fetcher({ signal, stale, skipStore: () => void (store = false) });
-    const checked = this.#toInput(type, { ...options, key, value }, 'fetched value');
-    const input = isPromiseLike(checked) ? await checked : checked;
-    const written = store ? await this.#store(type, input, since) : undefined;
-    // Kept unless skipStore, or an event made it stale meanwhile (or a dead worker's write cannot say): then the
-    // other tabs must not store it either. They read it from the store only where it is shared (IndexedDB, which a
-    // tab that lost it does not write); from memory they get it in the message.
-    const cached = written !== undefined && written.stale.length === 0;
-    // Written, but left out as stale: an event overtook the fetch.
-    const overtaken = written !== undefined && !cached;
-    return { value: (await this.#output(type, input.value)) as ValueOf<S, T>, fetched: input.value, stored: cached && written.shared, cached, stale: overtaken };
-  }
-
-
-
-  /**
-   * A read-through's write, under one commit id. When its worker dies, the next one says whether it
-   * happened, or makes it, guarded by the mark taken at the fetch's start (no stale write-back): the value
-   * was fetched, and its callers get it. Undefined when that cannot be told (nor then told to the other tabs as kept).
-   */
-  async #store(type: TypeName, input: EntryInput, since: Mark): Promise<Written | undefined> {
-    const commitId = randomId();
-    try {
-      return await this.#calls.track(
-        acrossDeaths(async (retry) => (retry && (await this.#engine.committed(type, commitId)) ? undefined : this.#engine.setMany(type, [input], { since, commitId }))),
-      );
-    } catch (error) {
-      if (isCacheError(error, 'worker_failed')) return undefined;
-      throw error;
-    }
+    return this.#calls.track(this.#resolver.resolve(type, key, fetcher as Fetcher<unknown, unknown>, options, 'resolve')) as Promise<Resolved<ValueOf<S, T>>>;
   }
 
   async has(type: CacheType<N>, key: string): Promise<boolean> {
@@ -471,7 +323,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       throw new CacheError('not_cloneable', `The event's metadata cannot be sent to the other tabs: copying it threw (${reasonOf(error)})`, { cause: error });
     }
     const report = await this.#once((once) => this.#engine.emit(event, once));
-    this.#sawEvent(report.invalidated);
+    this.#resolver.sawEvent(report.invalidated);
     this.#listeners.run([event.eventType, '*'], event, { source: 'local', invalidated: report.invalidated });
     return report;
   }
@@ -495,9 +347,9 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   changed(changes: ToldChange[]): void {
     const heard = this.#heard;
     // A change told again (see ToldChange) was heard in an earlier batch: one batch may tell several of one call.
-    const fresh = changes.filter(({ id }) => id === undefined || !heard.has(id));
+    const fresh = changes.filter(({ id }) => !id || !heard.has(id));
     for (const { id, ...change } of fresh) {
-      if (id !== undefined) heard.add(id);
+      if (id) heard.add(id);
       // Once closed, still those of this tab's calls made before close(), which settle as they would have (as
       // their events reach the listeners); no more of the other tabs'.
       if (!this.#closed || change.source === 'local') this.#watchers.run([change.type], change);
@@ -505,14 +357,9 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     for (const id of heard) if (heard.size > HEARD_IDS) heard.delete(id);
   }
 
-  /** Counts an event for each type it invalidates (see `#eventsSeen`). */
-  #sawEvent(invalidated: EmitReport['invalidated']): void {
-    for (const type of Object.keys(invalidated)) this.#eventsSeen.set(type, (this.#eventsSeen.get(type) ?? 0) + 1);
-  }
-
   /** Runs the listeners for an event another tab emitted (the engine calls this). */
   remoteEvent(event: CacheEvent, invalidated: EmitReport['invalidated']): void {
-    this.#sawEvent(invalidated);
+    this.#resolver.sawEvent(invalidated);
     if (!this.#closed) this.#listeners.run([event.eventType, '*'], event, { source: 'remote', invalidated });
   }
 
@@ -547,7 +394,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       // A background refresh is no call of the caller's: cut short, its fetcher told through its signal
       // (one a caller joined is that caller's fetch, which close() waits for).
       const closed = new CacheError('closed', 'This cache is closed');
-      for (const fetch of this.#running) fetch.abandon(closed);
+      this.#resolver.abandon(closed);
     }
     this.#closed = true;
     return (this.#closing ??= this.#shutDown());
@@ -651,20 +498,3 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
 
 /** How many ids of changes heard `changed` keeps: a retry tells its change again soon after the dead worker did. */
 const HEARD_IDS = 100;
-
-/** How many workers in a row a change is sent to (or asked whether it happened) before it rejects with worker_failed: one that kills each is not retried for ever. */
-const WORKERS_PER_CHANGE = 4;
-
-/**
- * Runs `attempt` again on the next worker each time its worker dies (worker_failed), up to
- * WORKERS_PER_CHANGE times: the worker that answers a retry may die too, after the change happened.
- */
-async function acrossDeaths<T>(attempt: (retry: boolean) => Promise<T>): Promise<T> {
-  for (let tries = 1; ; tries++) {
-    try {
-      return await attempt(tries > 1);
-    } catch (error) {
-      if (tries >= WORKERS_PER_CHANGE || !isCacheError(error, 'worker_failed')) throw error;
-    }
-  }
-}

@@ -1,0 +1,199 @@
+import * as z from 'zod/mini';
+import type { EmitReport, Fetcher, ResolveOptions, Resolved } from './Cache';
+import { acrossDeaths } from './acrossDeaths';
+import { entrySchema, fetcherSchema, keySchema, resolveOptionsSchema } from './cacheArgs';
+import { isCacheError } from './CacheError';
+import type { TypeName } from './contentType';
+import type { FetchLocks, Led } from './FetchLocks';
+import { isPromiseLike } from './isPromiseLike';
+import type { Logger } from './Logger';
+import { parse } from './parse';
+import type { PendingCalls } from './PendingCalls';
+import type { EngineApi, EntryInput, Found, Mark, Written } from './protocol';
+import { randomId } from './randomId';
+import { abortedError, SharedFetch } from './SharedFetch';
+
+/** A write's options as validated. */
+type WriteArgs = Omit<z.output<typeof entrySchema>, 'key' | 'value'>;
+
+/** A fetch's value, and whether another tab fetched it. */
+interface Fetched {
+  value: unknown;
+  shared: boolean;
+}
+
+/** What a Resolver uses of its cache (see CacheClient). */
+export interface ResolverHost {
+  calls: PendingCalls;
+  fetchLocks: FetchLocks;
+  /** Reports a failure no caller waits for (a background refresh's). */
+  report: Logger['error'];
+  /** Throws `closed` once the cache is, and `unknown_content_type` for a type that is not the cache's. */
+  check(type: unknown): void;
+  /** Each value as the type's schema makes it, or undefined for a miss and a value it refuses (see CacheClient). */
+  checked(type: TypeName, keys: readonly string[], found: readonly (Found | undefined)[]): Promise<({ value: unknown } | undefined)[]>;
+  /** An entry normalised, its value checked (see CacheClient). */
+  toInput(type: TypeName, entry: z.output<typeof entrySchema>, what: string): EntryInput | Promise<EntryInput>;
+  /** What the type's schema makes of a value. */
+  output(type: TypeName, value: unknown): unknown;
+}
+
+/**
+ * getOrSet and resolve: a key read through the cache, its fetcher called once for all concurrent
+ * callers (in this tab, and through FetchLocks in every tab), its value stored unless an event made it
+ * stale meanwhile (no stale write-back), a stale entry served while one fetch refreshes it.
+ */
+export class Resolver {
+  readonly #engine: EngineApi;
+  readonly #host: ResolverHost;
+  readonly #inflight = new Map<string, SharedFetch<unknown>>();
+  /** Every fetch under way, those a later one for their key replaced in #inflight too: close() abandons them all. */
+  readonly #running = new Set<SharedFetch<unknown>>();
+  /** Events seen per type (emitted here or in another tab): a fetch started before one is not joined after it. */
+  readonly #eventsSeen = new Map<string, number>();
+
+  /** `engine`: the cache's, its calls counted for close(). */
+  constructor(engine: EngineApi, host: ResolverHost) {
+    this.#engine = engine;
+    this.#host = host;
+  }
+
+  /** Counted by getOrSet and resolve as one call for close(), fetch included: made before close(), it settles as it would have. */
+  async resolve(type: TypeName, key: string, fetcher: Fetcher<unknown, unknown>, options: ResolveOptions | undefined, method: string): Promise<Resolved<unknown>> {
+    const host = this.#host;
+    host.check(type);
+    parse(keySchema, key, 'invalid_argument', 'key');
+    parse(fetcherSchema, fetcher, 'invalid_argument', 'fetcher');
+    const { signal, forceFresh, staleWhileRevalidateSeconds, ...write } = parse(resolveOptionsSchema, options ?? {}, 'invalid_argument', `${method} options`);
+    if (signal?.aborted) throw abortedError(signal);
+    // Concurrent calls for one key share one fetch (the first caller's fetcher and options), in this tab
+    // and, through FetchLocks, across tabs.
+    const id = JSON.stringify([type, key]);
+    const shared = () => {
+      const fetch = this.#inflight.get(id) as SharedFetch<Fetched> | undefined;
+      // A fetch an event overtook may bring what the event made stale: a caller that came after the event
+      // (a refetch the event caused) fetches anew; that fetch's callers are still answered by it.
+      return fetch?.joinable && fetch.epoch === (this.#eventsSeen.get(type) ?? 0) ? fetch : undefined;
+    };
+    // A background refresh is joined only by a caller that the stale entry does not serve (below): the others
+    // are served it at once while the refresh runs, as the first caller was.
+    const joined = shared();
+    if (joined && (forceFresh || !joined.background)) return { value: (await joined.join(signal)).value, source: 'shared' };
+    if (!forceFresh) {
+      const fingerprints = write.fingerprint === undefined ? undefined : [write.fingerprint];
+      const found = await this.#engine.getMany(type, [key], fingerprints, { staleSeconds: staleWhileRevalidateSeconds });
+      const [cached] = await host.checked(type, [key], found);
+      if (cached && !found[0]?.stale) return { value: cached.value, source: 'cache' };
+      if (cached) {
+        // Served at once; refreshed in the background, by one fetch (a failure is logged, and nothing cached).
+        if (!shared()) {
+          // Not one of the caller's calls: close() does not wait for it, and cuts it short without a word.
+          this.#startFetch(id, type, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, cached.value, false), true).result.catch((error: unknown) => {
+            host.report(`Reprise: refreshing the stale ${type} "${key}" failed`, error);
+          });
+        }
+        return { value: cached.value, source: 'stale' };
+      }
+      // Another call may have started fetching while this one read.
+      const started = shared();
+      if (started) return { value: (await started.join(signal)).value, source: 'shared' };
+      // Aborted while it read: a fetch started now would have no caller, and its signal would never abort.
+      if (signal?.aborted) throw abortedError(signal);
+    }
+    const fetch = this.#startFetch(id, type, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, undefined, forceFresh ?? false));
+    const { value, shared: fromAnotherTab } = await fetch.join(signal);
+    return { value, source: fromAnotherTab ? 'shared' : 'fetch' };
+  }
+
+  /** Counts an event for each type it invalidates (see `#eventsSeen`). */
+  sawEvent(invalidated: EmitReport['invalidated']): void {
+    for (const type of Object.keys(invalidated)) this.#eventsSeen.set(type, (this.#eventsSeen.get(type) ?? 0) + 1);
+  }
+
+  /** Cuts every fetch under way short (close()): their fetchers are told through their signal. */
+  abandon(reason: unknown): void {
+    for (const fetch of this.#running) fetch.abandon(reason);
+  }
+
+  /** This tab's fetch of a key, or the one another tab is making (see FetchLocks). */
+  async #fetchEverywhere(
+    type: TypeName,
+    key: string,
+    fetcher: Fetcher<unknown, unknown>,
+    options: WriteArgs,
+    signal: AbortSignal,
+    stale: unknown,
+    fresh: boolean,
+  ): Promise<Fetched> {
+    const host = this.#host;
+    // Guards what another tab sends: a value an event made stale since this call began is not stored.
+    const since = await this.#engine.mark(type);
+    return host.fetchLocks.run(type, key, {
+      signal,
+      fresh,
+      lead: () => this.#fetchAndStore(type, key, fetcher, options, signal, stale),
+      read: async () => {
+        const found = await this.#engine.getMany(type, [key], options.fingerprint === undefined ? undefined : [options.fingerprint]);
+        return (await host.checked(type, [key], found))[0];
+      },
+      receive: async (value, cached) => {
+        const checked = host.toInput(type, { ...options, key, value }, 'value fetched by another tab');
+        const input = isPromiseLike(checked) ? await checked : checked;
+        // Kept in that tab's memory tier: in this one's too; not kept at all (skipStore): nowhere.
+        if (cached) await this.#engine.setMany(type, [input], { since });
+        return await host.output(type, input.value);
+      },
+    });
+  }
+
+  /** Registers a fetch that later callers for its key join, until it settles (or every caller left it). */
+  #startFetch<V>(id: string, type: string, run: (signal: AbortSignal) => Promise<V>, background = false): SharedFetch<V> {
+    const fetch = new SharedFetch(run, { background, epoch: this.#eventsSeen.get(type) ?? 0 });
+    this.#inflight.set(id, fetch);
+    this.#running.add(fetch);
+    // A fetch every caller left may settle after a new one for its key started: that one stays.
+    const settle = () => {
+      this.#running.delete(fetch);
+      if (this.#inflight.get(id) === fetch) this.#inflight.delete(id);
+    };
+    fetch.result.then(settle, settle);
+    return fetch;
+  }
+
+  /** Runs a fetcher and stores what it returns, unless it said skipStore or an event made it stale meanwhile (no stale write-back). */
+  async #fetchAndStore(type: TypeName, key: string, fetcher: Fetcher<unknown, unknown>, options: WriteArgs, signal: AbortSignal, stale: unknown): Promise<Led<unknown>> {
+    const host = this.#host;
+    // Taken before the fetch: a value an event made stale while it was fetched is returned, not stored.
+    const since = await this.#engine.mark(type);
+    // Every caller left meanwhile (the reason says how): nobody waits for what the fetcher would bring.
+    if (signal.aborted) throw signal.reason;
+    let store = true;
+    const value = await fetcher({ signal, stale, skipStore: () => void (store = false) });
+    const checked = host.toInput(type, { ...options, key, value }, 'fetched value');
+    const input = isPromiseLike(checked) ? await checked : checked;
+    const written = store ? await this.#store(type, input, since) : undefined;
+    // Kept unless skipStore, or an event made it stale meanwhile (or a dead worker's write cannot say): then the
+    // other tabs must not store it either. They read it from the store only where it is shared (IndexedDB, which a
+    // tab that lost it does not write); from memory they get it in the message.
+    const cached = written !== undefined && written.stale.length === 0;
+    // Written, but left out as stale: an event overtook the fetch.
+    const overtaken = written !== undefined && !cached;
+    return { value: await host.output(type, input.value), fetched: input.value, stored: cached && written.shared, cached, stale: overtaken };
+  }
+
+  /**
+   * A read-through's write, under one commit id. When its worker dies, the next one says whether it
+   * happened, or makes it, guarded by the mark taken at the fetch's start (no stale write-back): the value
+   * was fetched, and its callers get it. Undefined when that cannot be told (nor then told to the other tabs as kept).
+   */
+  async #store(type: TypeName, input: EntryInput, since: Mark): Promise<Written | undefined> {
+    const engine = this.#engine;
+    const commitId = randomId();
+    return this.#host.calls
+      .track(acrossDeaths(async (retry) => (retry && (await engine.committed(type, commitId)) ? undefined : engine.setMany(type, [input], { since, commitId }))))
+      .catch((error: unknown) => {
+        if (!isCacheError(error, 'worker_failed')) throw error;
+        return undefined;
+      });
+  }
+}
