@@ -9,6 +9,8 @@ import { fakeClock, openCache, rejection, uniqueName } from './support/openCache
 import { engineTab } from './support/engineTab';
 import { tabFactory } from './support/faultyIndexedDB';
 import type { ChannelLike } from '../src/TabChannel';
+import { FetchLocks } from '../src/FetchLocks';
+import { SimLocks } from './simulation/SimLocks';
 
 const entries = (count: number) => Array.from({ length: count }, (_, index) => ({ key: `k${index}`, value: index }));
 
@@ -489,6 +491,35 @@ describe.each(['before', 'after'] as const)('a read-through whose worker dies %s
     expect(workers).toHaveLength(2);
     expect(await cache.get('track_metadata', 'k')).toBeUndefined();
     expect(await other.get('track_metadata', 'k')).toBeUndefined();
+  });
+
+  it('answers another tab waiting on that fetch with the value, fetched once for both', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const locks = new SimLocks();
+    const fetchLocks = (tab: string) => new FetchLocks({ name, locks: locks.manager(tab), openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`) });
+    const kill = (called: string, worker: { kill(): void }) => {
+      if (called === 'setMany' && workers.indexOf(worker as (typeof workers)[number]) === 0) worker.kill();
+    };
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      fetchLocks: fetchLocks('a'),
+      [when === 'after' ? 'afterCall' : 'beforeCall']: (called: string, _args: unknown[], worker: { kill(): void }) => kill(called, worker),
+    });
+    const { cache: other } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('b') });
+    let reply!: (value: string) => void;
+    const fetcher = vi.fn(() => new Promise<string>((resolve) => (reply = resolve)));
+    const first = cache.resolve('track_metadata', 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const second = other.resolve('track_metadata', 'k', fetcher);
+    await vi.waitFor(async () => expect((await locks.manager('observer').query()).pending).not.toHaveLength(0));
+    reply('fetched');
+    expect(await first).toEqual({ value: 'fetched', source: 'fetch' });
+    expect(await second).toEqual({ value: 'fetched', source: 'shared' });
+    expect(workers).toHaveLength(2);
+    expect(fetcher).toHaveBeenCalledTimes(1);
+    expect(await other.get('track_metadata', 'k')).toBe('fetched');
   });
 
   it('resolves with the fetched value of a temporary type', async () => {

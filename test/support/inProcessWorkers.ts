@@ -8,6 +8,7 @@ import { PageTab } from '../../src/PageTab';
 import type { ClientCallbacks, EngineApi, EngineConnection, RelayedMessage, StorageKind } from '../../src/protocol';
 import { channelRelay } from '../../src/channelRelay';
 import { DirectReads } from '../../src/DirectReads';
+import type { FetchLocks } from '../../src/FetchLocks';
 import type { OpenTabChannel } from '../../src/TabChannel';
 import { typesOf } from '../../src/typesOf';
 import { RemoteEngine } from '../../src/RemoteEngine';
@@ -164,6 +165,8 @@ export interface RemoteCacheOptions<S extends Schemas> extends InProcessWorkersO
   direct?: boolean | IDBFactory;
   /** Each worker's open waits for this first (a test holds it to act while the engine opens). */
   opening?: () => Promise<void>;
+  /** One fetch per key with the other tabs that have theirs (see FetchLocks). */
+  fetchLocks?: FetchLocks;
 }
 
 /** A cache whose engine runs "in a worker" (see above), as createCache builds one with a real Worker. */
@@ -205,6 +208,6 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
   const page = options.direct === false ? undefined : options.direct === true || options.direct === undefined ? options.indexedDB : options.direct;
   const direct = page && new DirectReads({ name: options.name, indexedDB: page, types: typesOf(config.toJSON()), now: options.now });
   const engine = await RemoteEngine.start({ connect: connect(callbacks), logger, direct });
-  client = new CacheClient<S>(engine, { schemas: options.schemas, logger });
+  client = new CacheClient<S>(engine, { schemas: options.schemas, logger, fetchLocks: options.fetchLocks });
   return { cache: client, workers, logger };
 }
