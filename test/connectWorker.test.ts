@@ -77,7 +77,7 @@ describe('connectWorker', () => {
     expect(workers.map((worker) => worker.terminated)).toEqual([true]);
   });
 
-  it("a worker whose script cannot be loaded (Chromium's error event has no message) names the start hint: the fixes for Vite 6 and 7's dev server and for bundlers that emit no worker", async () => {
+  it("a worker whose script cannot be loaded (Chromium's error event has no message) names the start hint: the fixes for Vite 5, 6 and 7's dev server and for bundlers that emit no worker", async () => {
     process.on('unhandledRejection', record);
     const error = await rejection(
       connectWorker(() => new WorkerThatFailsToLoad(undefined) as unknown as Worker, { name: 'hint', config: {}, tab: { id: 'page', since: null } }, { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} }, { startHint: WORKER_START_HINT }),
@@ -85,7 +85,7 @@ describe('connectWorker', () => {
     console.log('connectWorker rejected with:', error.message);
     expect(error).toMatchObject({ code: 'worker_failed' });
     expect(error.message).toContain('could not start (its script could not be loaded)');
-    expect(error.message).toContain("add `optimizeDeps: { exclude: ['reprise'] }` to its vite.config");
+    expect(error.message).toContain("dev server of Vite 5, 6 or 7, add `optimizeDeps: { exclude: ['reprise'] }` to its vite.config");
     // and the fix for bundlers that emit no worker (esbuild, Rollup): a copy of the package's worker file.
     expect(error.message).toContain('copy the file `reprise/worker`');
     for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
