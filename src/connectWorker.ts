@@ -12,7 +12,7 @@ import type { OpenTabChannel } from './TabChannel';
 /**
  * What to do when the default worker's script cannot be loaded. The browser says nothing useful (an
  * `error` event without a message), and the usual causes are two. A dev server that moved the library
- * away from its worker file: Vite 6 and 7 pre-bundle dependencies with esbuild, which leaves
+ * away from its worker file: Vite 5, 6 and 7 pre-bundle dependencies with esbuild, which leaves
  * `new URL('../assets/…', import.meta.url)` pointing into their deps folder, where no worker is. Or a
  * bundler that does not emit the worker that URL names (esbuild, Rollup without a worker plugin): it
  * then points beside the app's bundle, where no worker is.
@@ -21,7 +21,7 @@ import type { OpenTabChannel } from './TabChannel';
  * find workers with a regular expression (not a parser) must not take this text for one.
  */
 export const WORKER_START_HINT =
-  "If this app runs on the dev server of Vite 6 or 7, add `optimizeDeps: { exclude: ['reprise'] }` to its vite.config. " +
+  "If this app runs on the dev server of Vite 5, 6 or 7, add `optimizeDeps: { exclude: ['reprise'] }` to its vite.config. " +
   'If its bundler emits no worker (esbuild, Rollup without a worker plugin), copy the file `reprise/worker` ' +
   '(node_modules/reprise/dist/lib/assets/reprise-worker.js) into the files the app serves, and pass createCache ' +
   "`worker: () => new Worker('/reprise-worker.js', { type: 'module' })` with the URL of that copy";
