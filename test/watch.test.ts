@@ -380,3 +380,34 @@ describe.each(['deleteMany', 'clear', 'emit'] as const)('a %s whose worker died 
     expect(heardThere).toHaveBeenCalledTimes(method === 'emit' ? 1 : 0);
   });
 });
+
+describe('a deleteMany of a memory type whose worker died after applying it, retried after a set of its key on the next worker', () => {
+  it('is heard again: the retry deleted what the set wrote, which the dead worker never held', async () => {
+    let killed = false;
+    let cache!: Awaited<ReturnType<typeof openRemoteCache>>['cache'];
+    const opened = await openRemoteCache({
+      name: uniqueName(),
+      indexedDB: new IDBFactory(),
+      // Applied and told, then gone before its answer reached the page.
+      afterCall: (called, _args, worker) => {
+        if (called !== 'deleteMany' || killed) return;
+        killed = true;
+        worker.kill();
+      },
+      // The app sets the key again on the next worker before the retry reaches it.
+      beforeCall: async (called, _args, worker) => {
+        if (called === 'deleteMany' && killed && !worker.dead) await cache.set('generic', 'k', 2);
+      },
+    });
+    cache = opened.cache;
+    await cache.set('generic', 'k', 1);
+    const seen = watcher();
+    cache.watch('generic', 'k', seen.listener);
+    await settle();
+    expect(await cache.deleteMany('generic', ['k'])).toBe(1);
+    await settle();
+    expect(opened.workers).toHaveLength(2);
+    expect(await cache.get('generic', 'k')).toBeUndefined();
+    expect(seen.seen.map((change) => change.kind)).toEqual(['delete', 'set', 'delete']);
+  });
+});
