@@ -421,7 +421,7 @@ export class Engine implements EngineApi {
       );
       // Housekeeping once the deletion has happened (a failure here must not send the deletion again to the memory tier).
       await this.#expire(store, type, [...expired], now);
-      if (deleted.length) this.#changed(store, type, 'delete', deleted, once?.id);
+      if (deleted.length) this.#changed(store, type, 'delete', deleted, this.#toldOnce(type, once));
       return deleted.length;
     });
   }
@@ -444,7 +444,7 @@ export class Engine implements EngineApi {
     // What other tabs logged before it applies first, for the watchers too (see #emit).
     await this.#before(shared, answered);
     await this.#memory.clear(types.filter((type) => this.#storeOf(type) === this.#memory));
-    for (const type of types) this.#feed.add(type, 'clear', null, 'local', false, once?.id);
+    for (const type of types) this.#feed.add(type, 'clear', null, 'local', false, this.#toldOnce(type, once));
     return shared;
   }
 
@@ -490,7 +490,7 @@ export class Engine implements EngineApi {
     const { counts, keys } = overlaid(persistent, local);
     this.#countInvalidations(counts);
     // The other tabs learn of it from the event itself.
-    this.#invalidated(counts, keys, 'local', once?.id);
+    this.#invalidated(counts, keys, 'local', once);
     return { shared, report: { eventType: event.eventType, invalidated: this.#report(event, counts) } };
   }
 
@@ -768,8 +768,17 @@ export class Engine implements EngineApi {
   }
 
   /** Tells watchers that entries of these types were invalidated: the keys where the store named them, else any key. */
-  #invalidated(counts: Counts, keys: RemovedKeys, source: CacheChange['source'], id?: string): void {
-    for (const [type, count] of Object.entries(counts) as [TypeName, number][]) if (count) this.#feed.add(type, 'invalidate', keys[type] ?? null, source, false, id);
+  #invalidated(counts: Counts, keys: RemovedKeys, source: CacheChange['source'], once?: Once): void {
+    for (const [type, count] of Object.entries(counts) as [TypeName, number][]) if (count) this.#feed.add(type, 'invalidate', keys[type] ?? null, source, false, this.#toldOnce(type, once));
+  }
+
+  /**
+   * The id a change of this type is told with (see ToldChange): only where the call's mark keeps a retry to
+   * what the dead worker did (IndexedDB). A memory tier died with its worker: what a retry changes there,
+   * written since, is a change of its own, which watchers must hear.
+   */
+  #toldOnce(type: TypeName, once: Once | undefined): string | undefined {
+    return this.#idb && this.#storeOf(type) === this.#idb ? once?.id : undefined;
   }
 
   /** A change made here: for this tab's watchers, and for the other tabs' when it is in IndexedDB, which they share. */
