@@ -639,6 +639,23 @@ describe('an import and the type\'s budget', () => {
     await expectExactCounts(browser);
   });
 
+  it('a write made while it is pending, which the type cannot hold with it, waits for it, but reads of the type made after that write in its tab go through meanwhile', async () => {
+    const browser = browserOf({ locks: false });
+    const a = await browser.open(config);
+    const b = await browser.open(config);
+    // Its tab dies after 50 of its steps: without Web Locks, the write waits forty looks at its silence.
+    await a.cache.setMany('track_metadata', sized(60), { onProgress: (done) => void (done === 50 && a.kill()) }).catch(() => {});
+    let written = false;
+    const write = b.cache.set('track_metadata', 'other', 'x'.padEnd(3000, '.')).then(() => void (written = true));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(written).toBe(false);
+    // What the write wrote is there already: only the room it makes after the import is still to come.
+    expect(await b.cache.has('track_metadata', 'other')).toBe(true);
+    expect(written).toBe(false);
+    await write;
+    await within(b);
+  });
+
   it('a big write made in another tab while it runs, which the type cannot hold with it: once the write resolves, the type is within its budget', async () => {
     const browser = browserOf();
     const a = await browser.open(config);
