@@ -249,10 +249,17 @@ export class Engine implements EngineApi {
       this.#storeOf(type) === this.#idb &&
       Imports.imports(inputs.length, options.since !== undefined, importChunk) &&
       Imports.imports(new Set(inputs.map((input) => input.key)).size, false, importChunk);
-    return this.#inFlight.inTurn([type], () => this.#setMany(type, inputs, options), !imports);
+    if (imports) return this.#inFlight.inTurn([type], () => this.#setMany(type, inputs, options), false);
+    // Tracked until it has landed: the room it makes after another tab's pending import (see IdbStore.write),
+    // which it waits for, holds up no read.
+    let landed!: () => void;
+    const written = new Promise<void>((resolve) => (landed = resolve));
+    const change = this.#inFlight.inTurn([type], () => this.#setMany(type, inputs, options, landed), false);
+    this.#inFlight.track([type], Promise.race([written, change]));
+    return change;
   }
 
-  async #setMany(type: TypeName, inputs: EntryInput[], { batch, since, commitId }: SetManyOptions): Promise<Written> {
+  async #setMany(type: TypeName, inputs: EntryInput[], { batch, since, commitId }: SetManyOptions, landed?: () => void): Promise<Written> {
     await this.#ready();
     const policy = this.#config.getPolicy(type);
     const now = this.#now();
@@ -283,7 +290,7 @@ export class Engine implements EngineApi {
     // change would remove this newer entry (and a guard checks the memory store's journal).
     await this.#current(type);
     const { removed, shared } = await this.#withStore(type, async (store) => {
-      const removed = await this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard, commit: commitId === undefined ? undefined : { id: commitId, at: now } });
+      const removed = await this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard, commit: commitId === undefined ? undefined : { id: commitId, at: now }, landed });
       // What the guard left out was not set: watchers are told of what was.
       const stale = new Set(removed.stale);
       const set = entries.map((entry) => entry.key).filter((key) => !stale.has(key));

@@ -91,7 +91,7 @@ export class IdbStore implements Store {
   }
 
   async write(type: TypeName, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
-    const { onProgress, guard, commit } = options;
+    const { onProgress, guard, commit, landed } = options;
     if (Imports.imports(entries.length, guard !== undefined, this.#importChunk)) return this.imports.import(type, entries, budget, expiredBy, options);
     const now = cutoffOf(expiredBy, type);
     // The last of several entries with one key wins; the usage must count that key once.
@@ -151,6 +151,7 @@ export class IdbStore implements Store {
       over = usage.bytes > (budget?.maxBytes ?? Infinity);
       return kept.length < all.length ? { ...removed, stale: leftOut(all, kept) } : removed;
     });
+    landed?.();
     if (over) {
       // Once they have committed (and made room) or are rolled back, room is made as this write would
       // have made it. It happened, so this never rejects.
