@@ -44,6 +44,14 @@ describe('createCache', () => {
     expect((await cache.stats()).types.generic.maxBytes).toBe(2 * 2 ** 20);
   });
 
+  it('follows an updatePolicy of its SmartCacheConfig made while it opens', async () => {
+    const config = new SmartCacheConfig();
+    const opening = createCache({ worker: false, indexedDB: new IDBFactory(), config });
+    config.updatePolicy('generic', { maxSizeMb: 2 });
+    const cache = await opening;
+    expect((await cache.stats()).types.generic.maxBytes).toBe(2 * 2 ** 20);
+  });
+
   it('namespaces the database by name', async () => {
     const indexedDB = new IDBFactory();
     const a = await createCache({ worker: false, indexedDB, name: 'a' });
