@@ -6,7 +6,7 @@ import { checkedChannel } from './checkedChannel';
 import { ChannelLocks } from './ChannelLocks';
 import { FetchLocks } from './FetchLocks';
 import { locksHere } from './locksHere';
-import type { CacheConfigOf, ValidConfig } from './configSchema';
+import type { CacheConfigOf, ValidConfig, ValidPolicyPatch } from './configSchema';
 import { guardLogger, type Logger } from './Logger';
 import { parse } from './parse';
 import { plainRecord } from './plainRecord';
@@ -106,6 +106,10 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
   }
   // Every message from another tab is checked here, on the page (or in-process); a worker gets them through connectWorker.
   const openChannel = typeof BroadcastChannel === 'undefined' ? undefined : checkedChannel(() => new BroadcastChannel(name));
+  // Patches made while the engine opens (it gets the config as it was before them) reach it once it has.
+  const missed: [TypeName, ValidPolicyPatch][] = [];
+  let follow = (type: TypeName, patch: ValidPolicyPatch) => void missed.push([type, patch]);
+  const stop = table && followPolicyUpdates(table, (type, patch) => follow(type, patch));
   let engine: EngineApi;
   /** What closing the cache stops. */
   const onClose: (() => void)[] = [];
@@ -142,12 +146,11 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
       direct,
     });
   }
-  if (table) {
+  if (stop) {
     // A later updatePolicy reaches the engine: in-process at once (its table changes as the call is made), in a worker as a message.
     const followed = engine;
-    const stop = followPolicyUpdates(table, (type, patch) => {
-      followed.updatePolicy(type, patch).catch((error: unknown) => logger.error(`Reprise: the worker could not follow updatePolicy(${type})`, error));
-    });
+    follow = (type, patch) => void followed.updatePolicy(type, patch).catch((error: unknown) => logger.error(`Reprise: the worker could not follow updatePolicy(${type})`, error));
+    for (const [type, patch] of missed) follow(type, patch);
     onClose.push(stop);
   }
   if (parsed.persist) requestPersistence(logger);
