@@ -522,6 +522,35 @@ describe.each(['before', 'after'] as const)('a read-through whose worker dies %s
     expect(await other.get('track_metadata', 'k')).toBe('fetched');
   });
 
+  it('waiting on another tab\'s fetch of a temporary type, resolves with the value that tab announced', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const locks = new SimLocks();
+    const fetchLocks = (tab: string) => new FetchLocks({ name, locks: locks.manager(tab), openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`) });
+    const kill = (called: string, worker: { kill(): void }) => {
+      if (called === 'setMany' && workers.indexOf(worker as (typeof workers)[number]) === 0) worker.kill();
+    };
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      fetchLocks: fetchLocks('a'),
+      [when === 'after' ? 'afterCall' : 'beforeCall']: (called: string, _args: unknown[], worker: { kill(): void }) => kill(called, worker),
+    });
+    const { cache: other } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('b') });
+    let reply!: (value: string) => void;
+    const fetcher = vi.fn(() => new Promise<string>((resolve) => (reply = resolve)));
+    // The other tab fetches; this one waits, then keeps in its memory tier the value announced.
+    const first = other.resolve('generic', 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const second = cache.resolve('generic', 'k', fetcher);
+    await vi.waitFor(async () => expect((await locks.manager('observer').query()).pending).not.toHaveLength(0));
+    reply('fetched');
+    expect(await first).toEqual({ value: 'fetched', source: 'fetch' });
+    expect(await second).toEqual({ value: 'fetched', source: 'shared' });
+    expect(workers).toHaveLength(2);
+    expect(fetcher).toHaveBeenCalledTimes(1);
+  });
+
   it('resolves with the fetched value of a temporary type', async () => {
     const { cache, workers } = await open();
     expect(await cache.getOrSet('generic', 'k', async () => 'fetched')).toBe('fetched');
