@@ -139,8 +139,8 @@ export class Resolver {
       receive: async (value, cached) => {
         const checked = host.toInput(type, { ...options, key, value }, 'value fetched by another tab');
         const input = isPromiseLike(checked) ? await checked : checked;
-        // Kept in that tab's memory tier: in this one's too; not kept at all (skipStore): nowhere.
-        if (cached) await this.#engine.setMany(type, [input], { since });
+        // Kept in that tab's memory tier: in this one's too (a worker dying then loses no answer: see #store); not kept at all (skipStore): nowhere.
+        if (cached) await this.#store(type, input, since);
         return await host.output(type, input.value);
       },
     });
