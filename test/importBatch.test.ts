@@ -656,6 +656,22 @@ describe('an import and the type\'s budget', () => {
     await within(b);
   });
 
+  it('a write made while it is pending, which the type cannot hold with it, then a delete of its key: watchers hear the set, then the delete', async () => {
+    const browser = browserOf({ locks: false });
+    const a = await browser.open(config);
+    const b = await browser.open(config);
+    const seen: string[] = [];
+    b.cache.watch('track_metadata', 'other', ({ kind }) => void seen.push(kind));
+    await a.cache.setMany('track_metadata', sized(60), { onProgress: (done) => void (done === 50 && a.kill()) }).catch(() => {});
+    const write = b.cache.set('track_metadata', 'other', 'x'.padEnd(3000, '.'));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await b.cache.delete('track_metadata', 'other');
+    await write;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await b.cache.has('track_metadata', 'other')).toBe(false);
+    expect(seen).toEqual(['set', 'delete']);
+  });
+
   it('a big write made in another tab while it runs, which the type cannot hold with it: once the write resolves, the type is within its budget', async () => {
     const browser = browserOf();
     const a = await browser.open(config);
