@@ -290,11 +290,19 @@ export class Engine implements EngineApi {
     // change would remove this newer entry (and a guard checks the memory store's journal).
     await this.#current(type);
     const { removed, shared } = await this.#withStore(type, async (store) => {
-      const removed = await this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard, commit: commitId === undefined ? undefined : { id: commitId, at: now }, landed });
-      // What the guard left out was not set: watchers are told of what was.
-      const stale = new Set(removed.stale);
-      const set = entries.map((entry) => entry.key).filter((key) => !stale.has(key));
-      if (set.length) this.#changed(store, type, 'set', set);
+      // Told as it lands: a change made after it, which goes ahead then (see setMany), is told after it.
+      let told = false;
+      const tell = ({ stale }: Removed) => {
+        if (told) return;
+        told = true;
+        // What the guard left out was not set: watchers are told of what was.
+        const left = new Set(stale);
+        const set = entries.map((entry) => entry.key).filter((key) => !left.has(key));
+        if (set.length) this.#changed(store, type, 'set', set);
+        landed?.();
+      };
+      const removed = await this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard, commit: commitId === undefined ? undefined : { id: commitId, at: now }, landed: tell });
+      tell(removed);
       if (removed.invalidated) {
         // Events during an import removed some of its entries as it committed: after it, as they apply.
         this.#countInvalidations({ [type]: removed.invalidated });

@@ -151,7 +151,7 @@ export class IdbStore implements Store {
       over = usage.bytes > (budget?.maxBytes ?? Infinity);
       return kept.length < all.length ? { ...removed, stale: leftOut(all, kept) } : removed;
     });
-    landed?.();
+    landed?.(removed);
     if (over) {
       // Once they have committed (and made room) or are rolled back, room is made as this write would
       // have made it. It happened, so this never rejects.

@@ -100,8 +100,8 @@ export interface WriteOptions {
   guard?: WriteGuard | undefined;
   /** IndexedDB: also record that this write happened, under `id`, at `at` (epoch ms), in its transaction. */
   commit?: { id: string; at: number } | undefined;
-  /** IndexedDB: called once the write's transaction has committed, before the room it makes after pending imports. */
-  landed?: (() => void) | undefined;
+  /** IndexedDB: called once the write's transaction has committed, with what it removed, before the room it makes after pending imports. */
+  landed?: ((removed: Removed) => void) | undefined;
 }
 
 /**
