@@ -493,7 +493,8 @@ describe.each(['before', 'after'] as const)('a read-through whose worker dies %s
     expect(await other.get('track_metadata', 'k')).toBeUndefined();
   });
 
-  it('answers another tab waiting on that fetch with the value, fetched once for both', async () => {
+  /** This tab (whose first worker dies at its write) and another share one fetch of `k`: `leader`'s resolve makes it, the other's waits on it. */
+  async function fetchedOnceForBoth(type: 'track_metadata' | 'generic', leader: 'this' | 'other') {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
     const locks = new SimLocks();
@@ -508,47 +509,28 @@ describe.each(['before', 'after'] as const)('a read-through whose worker dies %s
       [when === 'after' ? 'afterCall' : 'beforeCall']: (called: string, _args: unknown[], worker: { kill(): void }) => kill(called, worker),
     });
     const { cache: other } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('b') });
+    const [fetching, waiting] = leader === 'this' ? [cache, other] : [other, cache];
     let reply!: (value: string) => void;
     const fetcher = vi.fn(() => new Promise<string>((resolve) => (reply = resolve)));
-    const first = cache.resolve('track_metadata', 'k', fetcher);
+    const first = fetching.resolve(type, 'k', fetcher);
     await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
-    const second = other.resolve('track_metadata', 'k', fetcher);
+    const second = waiting.resolve(type, 'k', fetcher);
     await vi.waitFor(async () => expect((await locks.manager('observer').query()).pending).not.toHaveLength(0));
     reply('fetched');
     expect(await first).toEqual({ value: 'fetched', source: 'fetch' });
     expect(await second).toEqual({ value: 'fetched', source: 'shared' });
     expect(workers).toHaveLength(2);
     expect(fetcher).toHaveBeenCalledTimes(1);
+    return other;
+  }
+
+  it('answers another tab waiting on that fetch with the value, fetched once for both', async () => {
+    const other = await fetchedOnceForBoth('track_metadata', 'this');
     expect(await other.get('track_metadata', 'k')).toBe('fetched');
   });
 
-  it('waiting on another tab\'s fetch of a temporary type, resolves with the value that tab announced', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const locks = new SimLocks();
-    const fetchLocks = (tab: string) => new FetchLocks({ name, locks: locks.manager(tab), openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`) });
-    const kill = (called: string, worker: { kill(): void }) => {
-      if (called === 'setMany' && workers.indexOf(worker as (typeof workers)[number]) === 0) worker.kill();
-    };
-    const { cache, workers } = await openRemoteCache({
-      name,
-      indexedDB,
-      fetchLocks: fetchLocks('a'),
-      [when === 'after' ? 'afterCall' : 'beforeCall']: (called: string, _args: unknown[], worker: { kill(): void }) => kill(called, worker),
-    });
-    const { cache: other } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('b') });
-    let reply!: (value: string) => void;
-    const fetcher = vi.fn(() => new Promise<string>((resolve) => (reply = resolve)));
-    // The other tab fetches; this one waits, then keeps in its memory tier the value announced.
-    const first = other.resolve('generic', 'k', fetcher);
-    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
-    const second = cache.resolve('generic', 'k', fetcher);
-    await vi.waitFor(async () => expect((await locks.manager('observer').query()).pending).not.toHaveLength(0));
-    reply('fetched');
-    expect(await first).toEqual({ value: 'fetched', source: 'fetch' });
-    expect(await second).toEqual({ value: 'fetched', source: 'shared' });
-    expect(workers).toHaveLength(2);
-    expect(fetcher).toHaveBeenCalledTimes(1);
+  it('waiting on another tab\'s fetch of a temporary type (its worker dies as it keeps the value announced), resolves with that value', async () => {
+    await fetchedOnceForBoth('generic', 'other');
   });
 
   it('resolves with the fetched value of a temporary type', async () => {
