@@ -4,6 +4,7 @@ import { SmartCacheConfig, createCache, isCacheError, type CreateCacheOptions } 
 import { openRemoteCache } from './support/inProcessWorkers';
 import { rejection, uniqueName } from './support/openCache';
 import { LAYOUT } from '../worker/databaseSchema';
+import { policyUpdates } from '../src/policyUpdates';
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -50,6 +51,20 @@ describe('createCache', () => {
     config.updatePolicy('generic', { maxSizeMb: 2 });
     const cache = await opening;
     expect((await cache.stats()).types.generic.maxBytes).toBe(2 * 2 ** 20);
+  });
+
+  it('that rejects stops following its SmartCacheConfig (the config keeps no listener of a cache that never opened)', async () => {
+    const config = new SmartCacheConfig();
+    const error = await rejection(
+      createCache({
+        config,
+        worker: () => {
+          throw new Error('no worker here');
+        },
+      }),
+    );
+    expect(error).toMatchObject({ code: 'worker_failed' });
+    expect(policyUpdates.get(config)?.size ?? 0).toBe(0);
   });
 
   it('namespaces the database by name', async () => {
