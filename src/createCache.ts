@@ -113,38 +113,44 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
   let engine: EngineApi;
   /** What closing the cache stops. */
   const onClose: (() => void)[] = [];
-  if (inProcess) {
-    // Loaded on demand: an app that runs the engine in its worker does not ship it on the main thread.
-    const { Engine } = await import('../worker/Engine');
-    engine = await Engine.create({
-      name,
-      config,
-      indexedDB: options.indexedDB ?? indexedDBHere(),
-      now: options.now,
-      cloneValues: true,
-      logger,
-      client: callbacks,
-      openChannel,
-      locks: locksHere(),
-    });
-  } else {
-    // Written out in full so that Vite (and the app's bundler) sees the worker and emits it.
-    // Its own name: webpack names the worker's chunk after it, which must not be the library's.
-    const createWorker =
-      worker === 'auto' ? () => new Worker(new URL('../worker/entry.ts', import.meta.url), { type: 'module', name: 'reprise-worker' }) : worker;
-    const startHint = worker === 'auto' ? WORKER_START_HINT : undefined;
-    // Each worker (a restarted one too) gets the config as it is then: `updatePolicy` may have changed it.
-    const current = () => (table ? (table.toJSON() as ValidConfig) : config);
-    // Reads of persistent types straight from IndexedDB, as the worker keeps them there (see DirectReads).
-    const page = indexedDBHere();
-    const direct = page && new DirectReads({ name, indexedDB: page, types });
-    // What the page heard for a worker that died before its engine asked for it: the next one's (see channelRelay).
-    const kept: RelayedMessage[] = [];
-    engine = await RemoteEngine.start({
-      connect: () => connectWorker(createWorker, { name, config: current(), tab: tab.open }, callbacks, { openChannel, startHint, kept }),
-      logger,
-      direct,
-    });
+  try {
+    if (inProcess) {
+      // Loaded on demand: an app that runs the engine in its worker does not ship it on the main thread.
+      const { Engine } = await import('../worker/Engine');
+      engine = await Engine.create({
+        name,
+        config,
+        indexedDB: options.indexedDB ?? indexedDBHere(),
+        now: options.now,
+        cloneValues: true,
+        logger,
+        client: callbacks,
+        openChannel,
+        locks: locksHere(),
+      });
+    } else {
+      // Written out in full so that Vite (and the app's bundler) sees the worker and emits it.
+      // Its own name: webpack names the worker's chunk after it, which must not be the library's.
+      const createWorker =
+        worker === 'auto' ? () => new Worker(new URL('../worker/entry.ts', import.meta.url), { type: 'module', name: 'reprise-worker' }) : worker;
+      const startHint = worker === 'auto' ? WORKER_START_HINT : undefined;
+      // Each worker (a restarted one too) gets the config as it is then: `updatePolicy` may have changed it.
+      const current = () => (table ? (table.toJSON() as ValidConfig) : config);
+      // Reads of persistent types straight from IndexedDB, as the worker keeps them there (see DirectReads).
+      const page = indexedDBHere();
+      const direct = page && new DirectReads({ name, indexedDB: page, types });
+      // What the page heard for a worker that died before its engine asked for it: the next one's (see channelRelay).
+      const kept: RelayedMessage[] = [];
+      engine = await RemoteEngine.start({
+        connect: () => connectWorker(createWorker, { name, config: current(), tab: tab.open }, callbacks, { openChannel, startHint, kept }),
+        logger,
+        direct,
+      });
+    }
+  } catch (error) {
+    // A cache that never opened follows nothing.
+    stop?.();
+    throw error;
   }
   if (stop) {
     // A later updatePolicy reaches the engine: in-process at once (its table changes as the call is made), in a worker as a message.
