@@ -52,9 +52,12 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * two worker deaths, Web Locks the browser refuses, every report through one guarded logger, a
  * committed() that cannot tell saying so, free() planning again on a full disk, clear after older
  * remote events, reads and deletes on a full disk — and the TanStack adapter's close hooks: 0.3 kB,
- * 1.5164: the line moves to 1.52; their review's two fixes: 1.5186.)
+ * 1.5164: the line moves to 1.52; their review's two fixes: 1.5186. The thirteenth stop's — Web Locks
+ * that refuse requests counted as none in the worker, a write waiting for a pending import it cannot fit
+ * beside, a retried change heard once, a read-through whose worker dies at its write resolving with its
+ * value, the import machinery split from IdbStore, and their review's four fixes: 0.7 kB, 1.5423.)
  */
-const REACHED_RATIO = 1.52;
+const REACHED_RATIO = 1.55;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
