@@ -183,8 +183,11 @@ export class SimTab {
         },
       },
     );
-    // The page reads persistent entries itself, as createCache's do, through a connection of its own.
-    const direct = new DirectReads({ name: world.name, indexedDB: tabFactory(world.inner).factory, types: typesOf(config.toJSON()), now: world.now });
+    // The page reads persistent entries itself, as createCache's do, through a connection of its own. A
+    // degraded tab is one whose IndexedDB cannot be opened (private mode): by its page neither.
+    const pageIdb = tabFactory(world.inner);
+    if (this.degraded) pageIdb.refuse();
+    const direct = new DirectReads({ name: world.name, indexedDB: pageIdb.factory, types: typesOf(config.toJSON()), now: world.now });
     this.#remote = await RemoteEngine.start({ connect: workers.connect(callbacks), logger, direct });
     // setMany's validation yields when its slice's time is up: on a loaded machine, at any check. Here, as
     // the seed says (a tick of 0–15 "ms" per look at the clock), so that a failing seed replays.
