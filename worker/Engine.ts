@@ -27,6 +27,7 @@ import { TabSync, type SharedChange } from './TabSync';
 import { toEntry } from './toEntry';
 import { ChangeFeed } from './ChangeFeed';
 import { ChangesInFlight } from './ChangesInFlight';
+import { TypeCounters } from './TypeCounters';
 import { WebLocks } from './WebLocks';
 
 export interface EngineOptions {
@@ -62,8 +63,6 @@ const LOG_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** ...and the newest ones whatever their age. */
 const LOG_KEEP = 1000;
 
-type Counters = Omit<TypeStats, 'entries' | 'bytes' | 'maxBytes' | 'storage'>;
-
 const MIB = 2 ** 20;
 
 /**
@@ -87,8 +86,7 @@ export class Engine implements EngineApi {
   #closed = false;
   /** Whether the page was told that this engine tells its listeners changes with no place in the log (see #toldUnlogged). */
   #saidUnlogged = false;
-  /** Per type; made on first use (a change from another tab may name a custom type this tab does not have). */
-  readonly #counters = new Map<TypeName, Counters>();
+  readonly #counters = new TypeCounters();
   readonly #batches = new Map<string, EntryInput[]>();
   readonly #schedule: Schedule;
   /** Cancels the next periodic cleanup. */
@@ -194,7 +192,7 @@ export class Engine implements EngineApi {
       // window; a read-through may serve it stale within its own window.
       const removable = cutoffOf(this.#expiredBy(now), type);
       const servable = readThrough ? now - (readThrough.staleSeconds ?? this.#config.getStaleWhileRevalidate(type)) * 1000 : now;
-      const counters = this.#count(type);
+      const counters = this.#counters.of(type);
       const validates = this.#config.shouldUseFingerprintValidation(type);
       const expired: string[] = [];
       // Each by the revision read: one written since (another tab's, with its own fingerprint) stays.
@@ -237,7 +235,7 @@ export class Engine implements EngineApi {
   async #expire(store: Store, type: TypeName, keys: string[], removable: number): Promise<void> {
     if (!keys.length) return;
     const removed = await store.remove(type, keys, (entry) => isExpired(entry, removable)).catch((): string[] => []);
-    this.#count(type).expirations += removed.length;
+    this.#counters.of(type).expirations += removed.length;
     if (removed.length) this.#changed(store, type, 'expire', removed);
   }
 
@@ -305,7 +303,7 @@ export class Engine implements EngineApi {
       tell(removed);
       if (removed.invalidated) {
         // Events during an import removed some of its entries as it committed: after it, as they apply.
-        this.#countInvalidations({ [type]: removed.invalidated });
+        this.#counters.invalidated({ [type]: removed.invalidated });
         this.#changed(store, type, 'invalidate', null);
       }
       return { removed, shared: store === this.#idb };
@@ -503,7 +501,7 @@ export class Engine implements EngineApi {
     await this.#before(shared, answered);
     const local = await this.#invalidateMemory(event);
     const { counts, keys } = overlaid(persistent, local);
-    this.#countInvalidations(counts);
+    this.#counters.invalidated(counts);
     // The other tabs learn of it from the event itself.
     this.#invalidated(counts, keys, 'local', once);
     return { shared, report: { eventType: event.eventType, invalidated: this.#report(event, counts) } };
@@ -522,7 +520,7 @@ export class Engine implements EngineApi {
           entries: usage[index]?.entries ?? 0,
           bytes: usage[index]?.bytes ?? 0,
           maxBytes: policy.maxSizeMb === null ? null : policy.maxSizeMb * MIB,
-          ...this.#count(type),
+          ...this.#counters.of(type),
           storage: store.kind,
         };
       });
@@ -558,7 +556,7 @@ export class Engine implements EngineApi {
       const removed = await store.remove(type, [...revisions.keys()], (entry) => entry.revision === revisions.get(entry.key)).catch((): string[] => []);
       if (removed.length) this.#changed(store, type, 'delete', removed);
     });
-    const counters = this.#count(type);
+    const counters = this.#counters.of(type);
     counters.corrupt += found.length;
     if (!counted) return;
     counters.hits -= found.length;
@@ -568,7 +566,7 @@ export class Engine implements EngineApi {
   async touched(type: TypeName, keys: string[], misses = 0): Promise<void> {
     // No wait for other tabs' changes: counted as the call arrives, in the order the page made its calls.
     this.#checkOpen();
-    const counters = this.#count(type);
+    const counters = this.#counters.of(type);
     counters.hits += keys.length;
     counters.misses += misses;
     const store = this.#storeOf(type);
@@ -735,10 +733,6 @@ export class Engine implements EngineApi {
     return Object.fromEntries(affectedTypes(this.#config, event).map((type) => [type, counts[type] ?? 0]));
   }
 
-  #countInvalidations(counts: Counts): void {
-    for (const [type, count] of Object.entries(counts) as [TypeName, number][]) this.#count(type).invalidations += count;
-  }
-
   /**
    * Another tab's change: IndexedDB is already done (shared), so apply it to this tab's memory tier
    * (unless `memory` is false, see TabSync's apply) and tell the client.
@@ -760,7 +754,7 @@ export class Engine implements EngineApi {
     }
     const { event } = change;
     const local = memory ? await this.#invalidateMemory(event) : nothingRemoved();
-    this.#countInvalidations(local.counts);
+    this.#counters.invalidated(local.counts);
     const { counts, keys } = overlaid(persistent, local);
     this.#invalidated(counts, keys, 'remote');
     const invalidated = this.#report(event, counts);
@@ -778,7 +772,7 @@ export class Engine implements EngineApi {
   async #forgetUnseen(): Promise<void> {
     const types = this.#config.types.filter((type) => this.#storeOf(type) === this.#memory);
     const { counts, keys } = await this.#memory.invalidate(types.map((type) => ({ type, by: 'all' })));
-    this.#countInvalidations(counts);
+    this.#counters.invalidated(counts);
     this.#invalidated(counts, keys, 'remote');
   }
 
@@ -945,16 +939,9 @@ export class Engine implements EngineApi {
     if (had) this.#sync.lostLog();
   }
 
-  #count(type: TypeName): Counters {
-    let counters = this.#counters.get(type);
-    if (!counters) this.#counters.set(type, (counters = { hits: 0, misses: 0, evictions: 0, expirations: 0, invalidations: 0, corrupt: 0 }));
-    return counters;
-  }
-
+  /** Counts what a store removed, and tells watchers. */
   #countRemoved(type: TypeName, removed: Removed | undefined): void {
-    const counters = this.#count(type);
-    counters.expirations += removed?.expired ?? 0;
-    counters.evictions += removed?.evicted ?? 0;
+    this.#counters.removed(type, removed);
     const shared = this.#storeOf(type) === this.#idb;
     if (removed?.expired) this.#feed.add(type, 'expire', null, 'local', shared);
     if (removed?.evicted) this.#feed.add(type, 'evict', null, 'local', shared);
