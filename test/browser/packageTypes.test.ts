@@ -1,9 +1,12 @@
-// The packed tarball's files and types, as an app's tools see them: what it holds, what
-// @arethetypeswrong/cli says of its types, and a TypeScript app (test/fixtures/consumer/types)
+// The packed tarball's files and types, as an app's tools see them: what it holds, how a resolver
+// that reads no `exports` finds its entries, what @arethetypeswrong/cli says of its types, and a TypeScript app (test/fixtures/consumer/types)
 // checked with skipLibCheck off under node10, node16, nodenext and bundler resolution. No browser here: these live
 // beside the Chromium package tests because they share one `npm pack` and one install.
+import { CachedInputFileSystem, ResolverFactory } from 'enhanced-resolve';
+import fs, { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apps, packedTarball, root, run } from './packedConsumers';
 
@@ -36,7 +39,9 @@ describe('the packed tarball', () => {
     );
     expect(paths.filter((path) => path.startsWith('dist/lib/assets/'))).toEqual(['dist/lib/assets/reprise-worker.js']);
     expect(paths.filter((path) => path.endsWith('.d.ts')).sort()).toEqual(['dist/lib/reprise.d.ts', 'dist/lib/tanstack-query.d.ts', 'dist/lib/worker.d.ts']);
-    expect(paths.filter((path) => !path.startsWith('dist/lib/') && !['package.json', 'README.md'].includes(path))).toEqual([]);
+    // Beside dist/lib, the adapter's folder for resolvers that read no `exports` (below); no worker/:
+    // only Node build scripts resolve reprise/worker, and Node reads `exports`.
+    expect(paths.filter((path) => !path.startsWith('dist/lib/') && !['package.json', 'README.md'].includes(path))).toEqual(['tanstack-query/package.json']);
     const manifest = JSON.parse(await readFile(join(folder, 'node_modules/reprise/package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest).toMatchObject({
       type: 'module',
@@ -53,6 +58,57 @@ describe('the packed tarball', () => {
       peerDependenciesMeta: { '@tanstack/query-core': { optional: true } },
     });
     expect(manifest).not.toHaveProperty(['dependencies', '@tanstack/query-core']);
+  });
+
+  it('packing leaves nothing in the repository: the adapter folder it adds is gone again', async () => {
+    const { stdout } = await run('git', ['status', '--porcelain', '--ignored', '--untracked-files=all', '--', 'tanstack-query'], { cwd: root });
+    expect(stdout).toBe('');
+    expect(existsSync(join(root, 'tanstack-query'))).toBe(false);
+  });
+
+  it('a resolver that reads no `exports` (Parcel 2 by default) finds reprise and reprise/tanstack-query by their module fields', async () => {
+    // webpack's resolver told to read no `exports` and no conditions, as Parcel 2's default resolver
+    // does: `pkg/sub` is the file sub(.js) or the folder sub/ with its own package.json.
+    const resolver = ResolverFactory.createResolver({
+      fileSystem: new CachedInputFileSystem(fs, 4000),
+      useSyncFileSystemCalls: true,
+      exportsFields: [],
+      conditionNames: [],
+      mainFields: ['module', 'main'],
+      extensions: ['.js'],
+    });
+    const resolve = (request: string) => resolver.resolveSync({}, join(folder, 'app'), request);
+    const installed = join(folder, 'node_modules/reprise');
+    expect(resolve('reprise')).toBe(join(installed, 'dist/lib/reprise.js'));
+    expect(resolve('reprise/tanstack-query')).toBe(join(installed, 'dist/lib/tanstack-query.js'));
+    const stub = JSON.parse(await readFile(join(installed, 'tanstack-query/package.json'), 'utf8')) as unknown;
+    expect(stub).toEqual({
+      type: 'module',
+      sideEffects: false,
+      module: '../dist/lib/tanstack-query.js',
+      main: '../dist/lib/tanstack-query.js',
+      types: '../dist/lib/tanstack-query.d.ts',
+    });
+  });
+
+  it("the adapter folder's types lead TypeScript to the adapter's declarations, typesVersions or not (node10)", async () => {
+    const installed = join(folder, 'node_modules/reprise');
+    const resolved = (withoutTypesVersions: boolean) => {
+      const host: ts.ModuleResolutionHost = {
+        ...ts.sys,
+        readFile: (path) => {
+          const text = ts.sys.readFile(path);
+          if (!withoutTypesVersions || text === undefined || path !== join(installed, 'package.json')) return text;
+          const manifest = JSON.parse(text) as Record<string, unknown>;
+          delete manifest['typesVersions'];
+          return JSON.stringify(manifest);
+        },
+      };
+      const options = { moduleResolution: ts.ModuleResolutionKind.Node10 };
+      return ts.resolveModuleName('reprise/tanstack-query', join(folder, 'types/consumer.ts'), options, host).resolvedModule?.resolvedFileName;
+    };
+    expect(resolved(false)).toBe(join(installed, 'dist/lib/tanstack-query.d.ts'));
+    expect(resolved(true)).toBe(join(installed, 'dist/lib/tanstack-query.d.ts'));
   });
 
   it('@arethetypeswrong/cli finds no problem for node10, node16 (ESM) and bundler resolution (ESM only: require is not offered)', async () => {

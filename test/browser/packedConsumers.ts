@@ -4,7 +4,7 @@
 // its files one at a time, so no two files make them at once.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,11 +34,12 @@ export async function packedTarball(): Promise<string> {
   const folder = inject('packFolder');
   const record = join(folder, 'tarball.txt');
   if (existsSync(record)) return readFile(record, 'utf8');
-  // Built first, then packed without scripts: npm pack's --json output then holds nothing but JSON.
-  await run('npm', ['run', 'build:lib'], { cwd: root });
-  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', folder], { cwd: root });
-  const [{ filename }] = JSON.parse(stdout) as [{ filename: string }];
-  const tarball = join(folder, filename);
+  // With its scripts, as `npm pack` and `npm publish` run them: prepack builds the library and adds
+  // what the tarball holds beside it, postpack takes that away again. Their output may share npm's
+  // (foreground-scripts), so the tarball is found in the folder instead of in `--json`'s output.
+  await run('npm', ['pack', '--pack-destination', folder], { cwd: root });
+  const [filename] = (await readdir(folder)).filter((name) => name.endsWith('.tgz'));
+  const tarball = join(folder, filename!);
   await writeFile(record, tarball);
   return tarball;
 }
