@@ -27,6 +27,7 @@ import { TabSync, type SharedChange } from './TabSync';
 import { toEntry } from './toEntry';
 import { ChangeFeed } from './ChangeFeed';
 import { ChangesInFlight } from './ChangesInFlight';
+import { StagedBatches } from './StagedBatches';
 import { TypeCounters } from './TypeCounters';
 import { WebLocks } from './WebLocks';
 
@@ -87,7 +88,7 @@ export class Engine implements EngineApi {
   /** Whether the page was told that this engine tells its listeners changes with no place in the log (see #toldUnlogged). */
   #saidUnlogged = false;
   readonly #counters = new TypeCounters();
-  readonly #batches = new Map<string, EntryInput[]>();
+  readonly #staged = new StagedBatches();
   readonly #schedule: Schedule;
   /** Cancels the next periodic cleanup. */
   #stopCleanup: void | (() => void) = undefined;
@@ -323,22 +324,11 @@ export class Engine implements EngineApi {
 
   async stage(batch: string, entries: EntryInput[]): Promise<void> {
     this.#checkOpen();
-    const staged = this.#batches.get(batch);
-    if (staged) staged.push(...entries);
-    else this.#batches.set(batch, entries);
+    this.#staged.stage(batch, entries);
   }
 
   async commit(batch: string, type: TypeName, count: number, commitId?: string): Promise<void> {
-    const entries = this.#batches.get(batch) ?? [];
-    this.#batches.delete(batch);
-    // The batch may have been staged partly in a worker that died since: then this one lacks entries.
-    if (entries.length !== count) {
-      throw new CacheError(
-        'worker_failed',
-        `The cache worker stopped while this setMany was being sent (${entries.length} of its ${count} entries reached the new one); nothing was written`,
-      );
-    }
-    await this.setMany(type, entries, { batch, commitId });
+    await this.setMany(type, this.#staged.take(batch, count), { batch, commitId });
   }
 
   async committed(type: TypeName, commitId: string): Promise<boolean> {
@@ -364,7 +354,7 @@ export class Engine implements EngineApi {
   }
 
   async discard(batch: string): Promise<void> {
-    this.#batches.delete(batch);
+    this.#staged.discard(batch);
   }
 
   async has(type: TypeName, key: string): Promise<boolean> {
@@ -596,7 +586,7 @@ export class Engine implements EngineApi {
     // A closed engine keeps no timer, which would hold it (and its stores) in memory until it fired.
     this.#stopCleanup?.();
     this.#sync.close();
-    this.#batches.clear();
+    this.#staged.clear();
     // Reads made in this session keep counting for eviction after a reload.
     await this.#idb?.writeReadTimes();
     this.#idb?.close();
