@@ -22,6 +22,7 @@ import { accessClock } from './accessClock';
 import { changeRemoves, type Change } from './Change';
 import type { LoggedChange } from './databaseSchema';
 import { addRemoved, cutoffOf, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Spared, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
+import { PeriodicCleanup } from './PeriodicCleanup';
 import { later, type Schedule } from './schedule';
 import { TabSync, type SharedChange } from './TabSync';
 import { toEntry } from './toEntry';
@@ -29,7 +30,6 @@ import { ChangeFeed } from './ChangeFeed';
 import { ChangesInFlight } from './ChangesInFlight';
 import { StagedBatches } from './StagedBatches';
 import { TypeCounters } from './TypeCounters';
-import { WebLocks } from './WebLocks';
 
 export interface EngineOptions {
   /** Names the IndexedDB database. */
@@ -77,8 +77,6 @@ export class Engine implements EngineApi {
   /** When an entry is written or read, for least-recently-used eviction: never twice the same. */
   readonly #usedAt: () => number;
   readonly #logger: Logger;
-  /** For the periodic cleanup, one tab at a time. */
-  readonly #locks: WebLocks;
   readonly #memory: MemoryStore;
   readonly #sync: TabSync;
   readonly #tabId: string;
@@ -89,9 +87,7 @@ export class Engine implements EngineApi {
   #saidUnlogged = false;
   readonly #counters = new TypeCounters();
   readonly #staged = new StagedBatches();
-  readonly #schedule: Schedule;
-  /** Cancels the next periodic cleanup. */
-  #stopCleanup: void | (() => void) = undefined;
+  readonly #periodicCleanup: PeriodicCleanup;
   readonly #feed: ChangeFeed;
   /** Settles once the page has heard where persistent types are kept (see ClientCallbacks.storage). */
   #told: Promise<void> = Promise.resolve();
@@ -107,17 +103,17 @@ export class Engine implements EngineApi {
     this.#now = options.now ?? Date.now;
     this.#usedAt = accessClock(this.#now);
     this.#logger = options.logger ?? console;
-    this.#locks = new WebLocks(options.locks);
     this.#memory = new MemoryStore({ clone: options.cloneValues });
     this.#idb = idb;
     this.#degraded = degraded;
+    const schedule = options.schedule ?? later;
     this.#sync = new TabSync({
       tabId: this.#tabId,
       openChannel: options.openChannel,
       log: () => this.#idb?.log ?? null,
       apply: (change, invalidated, logged, memory) => this.#applyRemote(change, invalidated, logged, memory),
       relay: (shared) => this.#relay(shared),
-      schedule: (this.#schedule = options.schedule ?? later),
+      schedule,
       forgetUnseen: () => this.#forgetUnseen(),
       changed: (changes) => {
         for (const { type, kind, keys, id } of changes) this.#feed.add(type, kind, keys, 'remote', false, id);
@@ -134,7 +130,15 @@ export class Engine implements EngineApi {
       // have heard a change when the call resolves (from a worker, its message goes ahead of the answer).
       schedule: (run) => queueMicrotask(run),
     });
-    this.#schedulePeriodicCleanup();
+    this.#periodicCleanup = new PeriodicCleanup({
+      name: options.name,
+      locks: options.locks,
+      schedule,
+      intervalSeconds: () => this.#config.cleanupIntervalSeconds,
+      run: () => this.#upkeep(),
+      logger: this.#logger,
+    });
+    this.#periodicCleanup.start();
   }
 
   /** Opens IndexedDB through the given factory (when that fails, works in memory and says why) and joins the other tabs. */
@@ -583,8 +587,7 @@ export class Engine implements EngineApi {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    // A closed engine keeps no timer, which would hold it (and its stores) in memory until it fired.
-    this.#stopCleanup?.();
+    this.#periodicCleanup.stop();
     this.#sync.close();
     this.#staged.clear();
     // Reads made in this session keep counting for eviction after a reload.
@@ -785,27 +788,12 @@ export class Engine implements EngineApi {
     this.#feed.add(type, kind, keys, 'local', store === this.#idb, id);
   }
 
-  /** Cleanup and log trimming, in one tab at a time when Web Locks are there. */
-  #periodicCleanup(): void {
-    if (this.#closed) return;
-    const run = async () => {
-      await this.cleanup();
-      await this.#idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP);
-      await this.#idb?.trimCommitMarks(this.#persistentTypes(), this.#now() - LOG_RETENTION_MS);
-      await this.#idb?.imports.sweepImports(this.#budgets(this.#persistentTypes()), this.#expiredBy(this.#now()));
-    };
-    // Held elsewhere: skipped; no locks here (or refused): run.
-    const done = this.#locks.request(`${this.#options.name}:cleanup`, { ifAvailable: true }, (lock) => (lock ? run() : undefined)).then((held) => (held ? held.value : run()));
-    done
-      .catch((error: unknown) => {
-        if (!this.#closed) this.#logger.error('Reprise: periodic cleanup failed', error);
-      })
-      .finally(() => this.#schedulePeriodicCleanup());
-  }
-
-  #schedulePeriodicCleanup(): void {
-    // Timers take at most 2^31 - 1 ms: above, browsers and Node fire them at once.
-    if (!this.#closed) this.#stopCleanup = this.#schedule(() => this.#periodicCleanup(), Math.min(this.#config.cleanupIntervalSeconds * 1000, 2 ** 31 - 1));
+  /** The periodic cleanup's run: cleanup, log trimming, and the imports and commit marks left behind. */
+  async #upkeep(): Promise<void> {
+    await this.cleanup();
+    await this.#idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP);
+    await this.#idb?.trimCommitMarks(this.#persistentTypes(), this.#now() - LOG_RETENTION_MS);
+    await this.#idb?.imports.sweepImports(this.#budgets(this.#persistentTypes()), this.#expiredBy(this.#now()));
   }
 
   /** The byte budgets of these types (null for a type without one). */

@@ -1,0 +1,56 @@
+import type { Logger } from '../src/Logger';
+import type { Schedule } from './schedule';
+import { WebLocks } from './WebLocks';
+
+export interface PeriodicCleanupOptions {
+  /** The cache's name: it names the lock. */
+  name: string;
+  /** Web Locks, so that one tab at a time runs it. */
+  locks: LockManager | undefined;
+  schedule: Schedule;
+  /** Seconds until the next run, read as each is scheduled (the config's cleanupIntervalSeconds). */
+  intervalSeconds: () => number;
+  /** What a run does. */
+  run: () => Promise<void>;
+  logger: Logger;
+}
+
+/**
+ * Runs an engine's upkeep every so often, skipped in this tab while another one runs it (Web Locks):
+ * IndexedDB is shared, one tab going through it is enough. Scheduled again after each run, whatever its outcome.
+ */
+export class PeriodicCleanup {
+  readonly #options: PeriodicCleanupOptions;
+  readonly #locks: WebLocks;
+  #stopped = false;
+  /** Cancels the next run. */
+  #cancel: void | (() => void) = undefined;
+
+  constructor(options: PeriodicCleanupOptions) {
+    this.#options = options;
+    this.#locks = new WebLocks(options.locks);
+  }
+
+  start(): void {
+    // Timers take at most 2^31 - 1 ms: above, browsers and Node fire them at once.
+    if (!this.#stopped) this.#cancel = this.#options.schedule(() => this.#run(), Math.min(this.#options.intervalSeconds() * 1000, 2 ** 31 - 1));
+  }
+
+  /** A stopped cleanup keeps no timer, which would hold its engine (and its stores) in memory until it fired. */
+  stop(): void {
+    this.#stopped = true;
+    this.#cancel?.();
+  }
+
+  #run(): void {
+    if (this.#stopped) return;
+    const { name, run, logger } = this.#options;
+    // Held elsewhere: skipped; no locks here (or refused): run.
+    const done = this.#locks.request(`${name}:cleanup`, { ifAvailable: true }, (lock) => (lock ? run() : undefined)).then((held) => (held ? held.value : run()));
+    done
+      .catch((error: unknown) => {
+        if (!this.#stopped) logger.error('Reprise: periodic cleanup failed', error);
+      })
+      .finally(() => this.start());
+  }
+}
