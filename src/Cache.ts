@@ -33,8 +33,8 @@ export interface GetOptions {
   fingerprint?: string;
 }
 
-export interface GetManyOptions {
-  /** One fingerprint per key (or `undefined` to skip the check for that key). */
+export interface GetManyOptions extends GetOptions {
+  /** One fingerprint per key (or `undefined` to skip the check for that key), instead of `fingerprint` for all. */
   fingerprints?: readonly (string | undefined)[];
 }
 

@@ -161,7 +161,9 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#checkOpen();
     this.#known(type);
     const args = parse(getManyArgsSchema, { keys, options }, 'invalid_argument', 'getMany arguments');
-    const fingerprints = args.options?.fingerprints;
+    // `fingerprint`, as get takes it, checks every key.
+    const { fingerprint, fingerprints = fingerprint === undefined ? undefined : args.keys.map((): string => fingerprint) } = args.options ?? {};
+    if (fingerprint !== undefined && args.options?.fingerprints) throw new CacheError('invalid_argument', 'getMany: fingerprint or fingerprints, not both');
     if (fingerprints && fingerprints.length !== keys.length) {
       throw new CacheError('invalid_argument', `getMany: ${fingerprints.length} fingerprints for ${keys.length} keys`);
     }

@@ -26,7 +26,9 @@ export const getOptionsSchema = z.strictObject({ fingerprint: z.optional(nonBlan
 
 export const getManyArgsSchema = z.strictObject({
   keys: keysSchema,
-  options: z.optional(z.strictObject({ fingerprints: z.optional(z.array(z.optional(nonBlank('fingerprint')))) })),
+  options: z.optional(
+    z.strictObject({ fingerprint: z.optional(nonBlank('fingerprint')), fingerprints: z.optional(z.array(z.optional(nonBlank('fingerprint')))) }),
+  ),
 });
 
 const setOptionsShape = {

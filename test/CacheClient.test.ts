@@ -79,6 +79,19 @@ describe('getMany and setMany', () => {
     expect(await cache.getMany('track_metadata', [])).toEqual([]);
   });
 
+  it("getMany takes get's options too (SPEC: getMany(type, keys, opts?)): one fingerprint checks every key", async () => {
+    const { cache } = await openCache();
+    for (const type of ['album_year', 'generic'] as const) {
+      await cache.set(type, 'a', 1, { fingerprint: 'F1' });
+      await cache.set(type, 'b', 2, { fingerprint: 'F2' });
+    }
+    expect(await cache.getMany('album_year', ['a', 'b'], { fingerprint: 'F1' })).toEqual([1, undefined]);
+    expect(await cache.has('album_year', 'b')).toBe(false);
+    // generic does not validate fingerprints: the option changes nothing there, as get's does not.
+    expect(await cache.getMany('generic', ['a', 'b'], { fingerprint: 'F1' })).toEqual([1, 2]);
+    expect(await code(cache.getMany('album_year', ['a'], { fingerprint: 'F1', fingerprints: ['F1'] }))).toBe('invalid_argument');
+  });
+
   it('setMany reports progress, ending with total of total, and the last entry for a key wins', async () => {
     const { cache } = await openCache();
     const progress = vi.fn();
