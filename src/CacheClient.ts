@@ -160,7 +160,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   async #getMany<T extends CacheType<N>>(type: T, keys: readonly string[], options?: GetManyOptions): Promise<(ValueOf<S, T> | undefined)[]> {
     this.#checkOpen();
     this.#known(type);
-    const args = parse(getManyArgsSchema, { keys, options }, 'invalid_argument', 'getMany arguments');
+    const args = parse(getManyArgsSchema, { keys, options: options ?? undefined }, 'invalid_argument', 'getMany arguments');
     // `fingerprint`, as get takes it, checks every key.
     const { fingerprint, fingerprints = fingerprint === undefined ? undefined : args.keys.map((): string => fingerprint) } = args.options ?? {};
     if (fingerprint !== undefined && args.options?.fingerprints) throw new CacheError('invalid_argument', 'getMany: fingerprint or fingerprints, not both');

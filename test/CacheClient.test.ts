@@ -92,6 +92,13 @@ describe('getMany and setMany', () => {
     expect(await code(cache.getMany('album_year', ['a'], { fingerprint: 'F1', fingerprints: ['F1'] }))).toBe('invalid_argument');
   });
 
+  it('getMany takes null options as none, as get, set, setMany, keys and resolve do', async () => {
+    const { cache } = await openCache();
+    await cache.set('generic', 'a', 1, null as never);
+    expect(await cache.get('generic', 'a', null as never)).toBe(1);
+    expect(await cache.getMany('generic', ['a'], null as never)).toEqual([1]);
+  });
+
   it('setMany reports progress, ending with total of total, and the last entry for a key wins', async () => {
     const { cache } = await openCache();
     const progress = vi.fn();
