@@ -1,7 +1,7 @@
 import type { CacheChange, CacheStats, ChangeKind, CleanupReport, EmitReport, TypeStats } from '../src/Cache';
 import type { CacheEvent } from '../src/cacheEvent';
 import type { ValidConfig, ValidPolicyPatch } from '../src/configSchema';
-import { CacheError, isCacheError } from '../src/CacheError';
+import { CacheError } from '../src/CacheError';
 import { isBuiltInType, type TypeName } from '../src/contentType';
 import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets } from '../src/invalidationTargets';
@@ -21,7 +21,7 @@ import { nothingRemoved, overlaid } from './RemovedKeyList';
 import { accessClock } from './accessClock';
 import { changeRemoves, type Change } from './Change';
 import type { LoggedChange } from './databaseSchema';
-import { addRemoved, cutoffOf, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Spared, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
+import { addRemoved, cutoffOf, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
 import { PeriodicCleanup } from './PeriodicCleanup';
 import { later, type Schedule } from './schedule';
 import { TabSync, type SharedChange } from './TabSync';
@@ -29,6 +29,7 @@ import { toEntry } from './toEntry';
 import { ChangeFeed } from './ChangeFeed';
 import { ChangesInFlight } from './ChangesInFlight';
 import { StagedBatches } from './StagedBatches';
+import { roomOnFullDisk, type Room } from './roomOnFullDisk';
 import { TypeCounters } from './TypeCounters';
 
 export interface EngineOptions {
@@ -682,37 +683,9 @@ export class Engine implements EngineApi {
     );
   }
 
-  /**
-   * Runs `attempt`; on a quota error (it aborted: nothing of it happened) removes expired entries, then
-   * the least recently used of `types` in order, and runs it once more; a second quota error rejects
-   * with `failed(entries removed)`. It frees twice the write, and at least a quarter of what is held:
-   * a full disk (or a spent share of it) rarely gets back under its limit by the size of one write,
-   * sizes are estimates, and the browser counts its own overhead.
-   */
-  async #roomOnFullDisk<T>(
-    attempt: () => Promise<T>,
-    room: { store: Store; types: TypeName[]; bytes: number; expiredBy: ExpiredBy; spare?: Spared },
-    failed: (count: number) => string,
-  ): Promise<T> {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!isCacheError(error, 'quota_exceeded')) throw error;
-      const { store, types, bytes, expiredBy, spare } = room;
-      const held = (await store.usage(types)).reduce((sum, usage) => sum + usage.bytes, 0);
-      const freed = await store.free(types, Math.max(2 * bytes, held / 4), expiredBy, spare);
-      let count = 0;
-      for (const [freedType, removed] of Object.entries(freed) as [TypeName, Removed][]) {
-        this.#countRemoved(freedType, removed);
-        count += removed.expired + removed.evicted;
-      }
-      try {
-        return await attempt();
-      } catch (retryError) {
-        if (!isCacheError(retryError, 'quota_exceeded')) throw retryError;
-        throw new CacheError('quota_exceeded', failed(count), { cause: retryError });
-      }
-    }
+  /** See roomOnFullDisk: what it frees is counted, and told. */
+  #roomOnFullDisk<T>(attempt: () => Promise<T>, room: Room, failed: (count: number) => string): Promise<T> {
+    return roomOnFullDisk(attempt, room, failed, (type, removed) => this.#countRemoved(type, removed));
   }
 
   /** Applies an event to the memory tier (every type there, persistent ones too while degraded). */
