@@ -162,8 +162,10 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
   if (parsed.persist) requestPersistence(logger);
   onClose.push(watchLifecycle(engine, (error) => logger.error('Reprise: following the page lifecycle failed', error)));
   // Caches of one name on different storages (an injected factory each, as tests in one process have)
-  // are not tabs of one cache: they share no fetch.
-  const shared = `${name}${options.indexedDB ? `:${storageId(options.indexedDB)}` : ''}`;
+  // are not tabs of one cache: they share no fetch. The page's own factory is the origin's storage, which
+  // every tab has through an object of its own.
+  const injected = options.indexedDB !== indexedDBHere() && options.indexedDB;
+  const shared = `${name}${injected ? `:${storageId(injected)}` : ''}`;
   const channel = (purpose: string) => (typeof BroadcastChannel === 'undefined' ? undefined : () => new BroadcastChannel(`reprise-${purpose}:${shared}`));
   const lockChannel = channel('locks');
   const fetchLocks = new FetchLocks({

@@ -117,6 +117,25 @@ describe('options that cannot apply are errors, not silence', () => {
     expect((await indexedDB.databases()).length).toBe(1);
   });
 
+  it("indexedDB given as the page's own factory is the page's storage: a tab passing it shares one fetch with a tab that does not", async () => {
+    // In a browser each tab has its own `indexedDB` object over the one storage of the origin.
+    const indexedDB = new IDBFactory();
+    vi.stubGlobal('indexedDB', indexedDB);
+    const name = uniqueName();
+    const given = await createCache({ worker: false, indexedDB, name });
+    const implicit = await createCache({ worker: false, name });
+    let calls = 0;
+    const fetcher = async () => {
+      calls++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return 'fetched';
+    };
+    const results = await Promise.all([given.resolve('album_year', 'k', fetcher), implicit.resolve('album_year', 'k', fetcher)]);
+    expect(results.map((result) => result.value)).toEqual(['fetched', 'fetched']);
+    expect(calls).toBe(1);
+    await Promise.all([given.close(), implicit.close()]);
+  });
+
   it('worker: false without any IndexedDB says so once through the logger, and stats say why', async () => {
     expect(globalThis.indexedDB).toBeUndefined();
     const logger = { error: vi.fn() };
