@@ -66,7 +66,7 @@ describe('the packed tarball', () => {
     expect(existsSync(join(root, 'tanstack-query'))).toBe(false);
   });
 
-  it('a resolver that reads no `exports` (Parcel 2 by default) finds reprise and reprise/tanstack-query by their module fields', async () => {
+  it('a resolver that reads no exports map (Parcel 2 by default) finds reprise and reprise/tanstack-query by their module fields', async () => {
     // webpack's resolver told to read no `exports` and no conditions, as Parcel 2's default resolver
     // does: `pkg/sub` is the file sub(.js) or the folder sub/ with its own package.json.
     const resolver = ResolverFactory.createResolver({
