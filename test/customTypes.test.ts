@@ -24,6 +24,7 @@ describe('the config', () => {
     ['an empty name', { '': artwork(true) }, 'caching.customTypes.'],
     ['a built-in name', { generic: artwork(true) }, 'caching.customTypes.generic'],
     ['a name every object has', JSON.parse('{"constructor": {"persistent": true, "ttlSeconds": 60, "invalidationStrategy": "time_based", "maxSizeMb": 1}}'), 'caching.customTypes.constructor'],
+    ['the name __proto__ (zod drops it from a record without a word)', JSON.parse('{"__proto__": {"persistent": true, "ttlSeconds": 60, "invalidationStrategy": "time_based", "maxSizeMb": 1}}'), 'caching.customTypes.__proto__'],
     ['no persistent flag', { art: { ...artwork(true), persistent: undefined } }, 'caching.customTypes.art.persistent'],
     ['a TTL of zero', { art: { ...artwork(true), ttlSeconds: 0 } }, 'caching.customTypes.art.ttlSeconds'],
     ['an unknown strategy', { art: { ...artwork(true), invalidationStrategy: 'lru' } }, 'caching.customTypes.art.invalidationStrategy'],
