@@ -2,7 +2,7 @@ import { DEFAULT_DESCRIPTIONS, type CachePolicy } from './cachePolicy';
 import { CONTENT_TYPES } from './contentType';
 import { CacheError } from './CacheError';
 import type { CacheType } from './Cache';
-import { cacheConfigSchema, policyPatchSchema, type CacheConfig, type CacheConfigOf, type PolicyPatch } from './configSchema';
+import { parseConfig, policyPatchSchema, type CacheConfig, type CacheConfigOf, type PolicyPatch } from './configSchema';
 import { isBuiltInType, isPersistentType, type TypeName } from './contentType';
 import { parseContentType } from './contentTypeSchema';
 import { parse } from './parse';
@@ -20,7 +20,7 @@ export class SmartCacheConfig<N extends string = never> {
 
   constructor(config?: CacheConfigOf<N>) {
     // Every lookup checks its type: a type from an app's code may be anything.
-    this.#table = new PolicyTable(parse(cacheConfigSchema, config ?? {}, 'invalid_config', 'config'), DEFAULT_DESCRIPTIONS, parseContentType);
+    this.#table = new PolicyTable(parseConfig(config ?? {}), DEFAULT_DESCRIPTIONS, parseContentType);
     policyTables.set(this, this.#table);
   }
 

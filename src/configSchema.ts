@@ -3,6 +3,7 @@ import { eventTypeSchema } from './cacheEvent';
 import { CONTENT_TYPES, CUSTOM_TYPE_NAME, isBuiltInType, type ContentType } from './contentType';
 import { INVALIDATION_STRATEGIES } from './invalidationStrategy';
 import { INFINITE_TTL } from './time';
+import { parse } from './parse';
 
 // zod 4's numbers are finite.
 const seconds = z.number().check(z.positive());
@@ -68,6 +69,17 @@ export const cacheConfigSchema = z.strictObject({
     }),
   ),
 });
+
+/**
+ * Validates a config: an `invalid_config` naming every bad path. zod leaves a record's own key
+ * `__proto__` out of what it returns, without an issue; a config parsed from JSON can name a custom
+ * type so, and that names no type.
+ */
+export function parseConfig(input: unknown): ValidConfig {
+  const customTypes = (input as { caching?: { customTypes?: unknown } } | undefined)?.caching?.customTypes;
+  const named = typeof customTypes === 'object' && customTypes !== null && Object.hasOwn(customTypes, '__proto__');
+  return parse(cacheConfigSchema, input, 'invalid_config', 'config', named ? [{ path: 'caching.customTypes.__proto__', message: 'reserved (every JavaScript object has it)' }] : []);
+}
 
 /** What `SmartCacheConfig` and `createCache` accept; every field is optional. */
 export type CacheConfig = z.input<typeof cacheConfigSchema>;

@@ -16,7 +16,7 @@ import { PageTab } from './PageTab';
 import type { ClientCallbacks, EngineApi, RelayedMessage } from './protocol';
 import type { SmartCacheConfig } from './SmartCacheConfig';
 import type { TypeName } from './contentType';
-import { cacheConfigSchema } from './configSchema';
+import { parseConfig } from './configSchema';
 import { isStandardSchema } from './validateValue';
 import { watchLifecycle } from './watchLifecycle';
 import { connectWorker, WORKER_START_HINT } from './connectWorker';
@@ -74,7 +74,7 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
   // A SmartCacheConfig is read through its toJSON, as JSON.stringify would: most apps never use the
   // class, and createCache does not import it. Either way the config is validated here, on the page.
   const table = typeof (options.config as SmartCacheConfig | undefined)?.toJSON === 'function' ? (options.config as SmartCacheConfig) : undefined;
-  const config = parse(cacheConfigSchema, table?.toJSON() ?? options.config ?? {}, 'invalid_config', 'config');
+  const config = parseConfig(table?.toJSON() ?? options.config ?? {});
   const types = typesOf(config);
   checkSchemas(options.schemas ?? {}, types);
   const name = parsed.name ?? 'reprise';

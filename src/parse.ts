@@ -31,9 +31,9 @@ const messages: z.core.$ZodErrorMap = (issue) => {
 
 /**
  * Validates `input` at a trust boundary (with any zod schema, classic or mini); on failure throws one
- * CacheError naming every bad path.
+ * CacheError naming every bad path (`more`: bad paths the schema cannot see).
  */
-export function parse<S extends z.core.$ZodType>(schema: S, input: unknown, code: CacheErrorCode, subject: string): z.output<S> {
+export function parse<S extends z.core.$ZodType>(schema: S, input: unknown, code: CacheErrorCode, subject: string, more: CacheErrorIssue[] = []): z.output<S> {
   let result: ReturnType<typeof z.safeParse<S>>;
   try {
     result = z.safeParse(schema, input, { error: messages });
@@ -41,8 +41,8 @@ export function parse<S extends z.core.$ZodType>(schema: S, input: unknown, code
     // Input that throws as it is read (a getter, a Proxy) is bad input too: the call's code, with the error as cause.
     throw new CacheError(code, `Invalid ${subject}: reading it threw (${reasonOf(error)})`, { cause: error });
   }
-  if (result.success) return result.data;
-  const issues = toIssues(result.error.issues);
+  if (result.success && !more.length) return result.data;
+  const issues = [...toIssues(result.error?.issues ?? []), ...more];
   const listed = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));
   throw new CacheError(code, `Invalid ${subject}: ${listed.join('; ')}`, { issues, cause: result.error });
 }
