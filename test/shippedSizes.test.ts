@@ -55,9 +55,12 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * 1.5164: the line moves to 1.52; their review's two fixes: 1.5186. The thirteenth stop's — Web Locks
  * that refuse requests counted as none in the worker, a write waiting for a pending import it cannot fit
  * beside, a retried change heard once, a read-through whose worker dies at its write resolving with its
- * value, the import machinery split from IdbStore, and their review's four fixes: 0.7 kB, 1.5423.)
+ * value, the import machinery split from IdbStore, and their review's four fixes: 0.7 kB, 1.5423. The
+ * fourteenth stop's — getMany taking get's fingerprint, one fetch for tabs that pass the page's own
+ * indexedDB, a custom type named __proto__ refused, four concepts of worker/Engine.ts in files of their
+ * own (+121 B): 0.2 kB, 1.5502: the line moves to 1.56.)
  */
-const REACHED_RATIO = 1.55;
+const REACHED_RATIO = 1.56;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
