@@ -569,12 +569,12 @@ export class Engine implements EngineApi {
     for (const key of keys) store.touch(type, key, usedAt, true);
   }
 
-  /** The page is being frozen or hidden: stop listening, and record reads while the page can still run. */
   async updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void> {
     this.#checkOpen();
     this.#config.applyPatch(type, patch);
   }
 
+  /** The page is being frozen or hidden: stop listening, and record reads while the page can still run. */
   async suspend(): Promise<void> {
     this.#sync.suspend();
     await this.#idb?.writeReadTimes();
