@@ -161,13 +161,13 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#checkOpen();
     this.#known(type);
     const args = parse(getManyArgsSchema, { keys, options: options ?? undefined }, 'invalid_argument', 'getMany arguments');
-    // `fingerprint`, as get takes it, checks every key.
-    const { fingerprint, fingerprints = fingerprint === undefined ? undefined : args.keys.map((): string => fingerprint) } = args.options ?? {};
-    if (fingerprint !== undefined && args.options?.fingerprints) throw new CacheError('invalid_argument', 'getMany: fingerprint or fingerprints, not both');
+    const { fingerprint, fingerprints } = args.options ?? {};
+    if (fingerprint !== undefined && fingerprints) throw new CacheError('invalid_argument', 'getMany: fingerprint or fingerprints, not both');
     if (fingerprints && fingerprints.length !== keys.length) {
       throw new CacheError('invalid_argument', `getMany: ${fingerprints.length} fingerprints for ${keys.length} keys`);
     }
-    return this.#read(type, args.keys, fingerprints);
+    // `fingerprint`, as get takes it, checks every key.
+    return this.#read(type, args.keys, fingerprints ?? (fingerprint === undefined ? undefined : args.keys.map(() => fingerprint)));
   }
 
   set<T extends CacheType<N>>(type: T, key: string, value: ValueIn<S, T>, options?: SetOptions): Promise<void> {
