@@ -220,19 +220,23 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
     (origin: SimTab, originLoc: (type: TypeName) => string, remover: () => Remover, removes: (write: WriteRecord) => boolean): Reach =>
     (loc, write) => {
       if (!removes(write)) return 'no';
-      const { end, outcome } = remover();
-      if (origin.degraded && loc !== originLoc(write.type) && outcome !== 'fail') {
-        // Carried by messages, logged by whichever tab relays it: in effect at any time until a settle;
-        // certainly by then only if the change was a success and its worker lived to send it again.
+      const { start, end, outcome } = remover();
+      const reader = tabOfLoc(loc);
+      if ((origin.degraded || reader?.degraded) && loc !== originLoc(write.type) && outcome !== 'fail') {
+        // Carried by messages: in effect at any time until a settle; certainly by then only if the change
+        // was a success and its worker lived to send it. A change of a tab without IndexedDB, logged by
+        // whichever tab relays it, is sent again until one does (so only a death after its end counts);
+        // one of a tab with IndexedDB is sent once, as it commits, and a tab without IndexedDB cannot
+        // replay the log: a death from its start on may lose it there for good.
         const settled = end === null ? 'later' : settledAfter(end);
-        const died = end !== null && (deaths.get(origin) ?? []).some((at) => at > end && (settled === 'later' || at < settled));
+        const since = origin.degraded ? end : start;
+        const died = since !== null && (deaths.get(origin) ?? []).some((at) => at > since && (settled === 'later' || at < settled));
         if (outcome !== 'ok' || died) return typeof settled === 'number' ? { maybeUntil: settled } : settled;
       }
       if (outcome !== 'ok' || end === null) return 'maybe';
       if (loc === originLoc(write.type)) return end;
       if (origin.degraded) return settledAfter(end);
       if (loc === 'idb') return end;
-      const reader = tabOfLoc(loc);
       if (reader && !reader.degraded && smart.shouldUseEventInvalidation(write.type)) return end;
       return settledAfter(end);
     };
