@@ -411,3 +411,66 @@ describe('a deleteMany of a memory type whose worker died after applying it, ret
     expect(seen.seen.map((change) => change.kind)).toEqual(['delete', 'set', 'delete']);
   });
 });
+
+describe.each<ContentType>(['generic', 'negative_result'])('a clear of %s (a memory type) whose worker died after applying it, retried on the next worker', (type) => {
+  it('is heard once by each watcher, in this tab and in another: the next worker held nothing of the type to clear', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    let killed = false;
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
+      // Applied and told, then gone before its answer reached the page.
+      afterCall: (called, _args, worker) => {
+        if (called !== 'clear' || killed) return;
+        killed = true;
+        worker.kill();
+      },
+    });
+    const { cache: other } = await openCache({ name, indexedDB });
+    await cache.set(type, 'k', 1);
+    await other.set(type, 'k', 1);
+    const [here, there] = [watcher(), watcher()];
+    cache.watch(type, 'k', here.listener);
+    other.watch(type, 'k', there.listener);
+    await settle();
+    here.seen.length = there.seen.length = 0;
+    await cache.clear(type);
+    expect(workers).toHaveLength(2);
+    await vi.waitFor(() => expect(there.seen).not.toHaveLength(0));
+    await settle();
+    await settle();
+    expect(here.seen.map((change) => [change.kind, change.source])).toEqual([['clear', 'local']]);
+    expect(there.seen.map((change) => [change.kind, change.source])).toEqual([['clear', 'remote']]);
+    expect(await other.has(type, 'k')).toBe(false);
+  });
+
+  it('is heard again where the next worker held an entry of the type: the retry cleared what a set wrote since', async () => {
+    let killed = false;
+    let cache!: Awaited<ReturnType<typeof openRemoteCache>>['cache'];
+    const opened = await openRemoteCache({
+      name: uniqueName(),
+      indexedDB: new IDBFactory(),
+      afterCall: (called, _args, worker) => {
+        if (called !== 'clear' || killed) return;
+        killed = true;
+        worker.kill();
+      },
+      // The app sets a key again on the next worker before the retry reaches it.
+      beforeCall: async (called, _args, worker) => {
+        if (called === 'clear' && killed && !worker.dead) await cache.set(type, 'k', 2);
+      },
+    });
+    cache = opened.cache;
+    await cache.set(type, 'k', 1);
+    const seen = watcher();
+    cache.watch(type, 'k', seen.listener);
+    await settle();
+    await cache.clear(type);
+    await settle();
+    expect(opened.workers).toHaveLength(2);
+    expect(await cache.get(type, 'k')).toBeUndefined();
+    expect(seen.seen.map((change) => change.kind)).toEqual(['clear', 'set', 'clear']);
+  });
+});
