@@ -165,9 +165,9 @@ export interface LogPlace {
 }
 
 /**
- * A change as the engine tells it. `id`: the call's (see Once) when a change applied at most once made
- * it in IndexedDB: a dead worker may have told it before its retry on the next worker tells it again, in
- * every tab. (A memory tier dies with its worker: a retry's change there is a new one, told without.)
+ * A change as the engine tells it. `id`: the call's (see Once) for a change applied at most once: a dead
+ * worker may have told it before its retry on the next worker tells it again, in every tab. (A memory
+ * tier dies with its worker: a retry's change there is a new one, told without.)
  */
 export interface ToldChange extends CacheChange {
   id?: string;

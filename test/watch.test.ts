@@ -381,25 +381,32 @@ describe.each(['deleteMany', 'clear', 'emit'] as const)('a %s whose worker died 
   });
 });
 
+/** A cache whose worker dies after applying its first `method` call, whose retry on the next worker comes after a set of `type`'s key 'k'. */
+async function setBeforeRetry(method: 'deleteMany' | 'clear', type: ContentType) {
+  let killed = false;
+  let cache!: Awaited<ReturnType<typeof openRemoteCache>>['cache'];
+  const opened = await openRemoteCache({
+    name: uniqueName(),
+    indexedDB: new IDBFactory(),
+    // Applied and told, then gone before its answer reached the page.
+    afterCall: (called, _args, worker) => {
+      if (called !== method || killed) return;
+      killed = true;
+      worker.kill();
+    },
+    // The app sets the key again on the next worker before the retry reaches it.
+    beforeCall: async (called, _args, worker) => {
+      if (called === method && killed && !worker.dead) await cache.set(type, 'k', 2);
+    },
+  });
+  cache = opened.cache;
+  return opened;
+}
+
 describe('a deleteMany of a memory type whose worker died after applying it, retried after a set of its key on the next worker', () => {
   it('is heard again: the retry deleted what the set wrote, which the dead worker never held', async () => {
-    let killed = false;
-    let cache!: Awaited<ReturnType<typeof openRemoteCache>>['cache'];
-    const opened = await openRemoteCache({
-      name: uniqueName(),
-      indexedDB: new IDBFactory(),
-      // Applied and told, then gone before its answer reached the page.
-      afterCall: (called, _args, worker) => {
-        if (called !== 'deleteMany' || killed) return;
-        killed = true;
-        worker.kill();
-      },
-      // The app sets the key again on the next worker before the retry reaches it.
-      beforeCall: async (called, _args, worker) => {
-        if (called === 'deleteMany' && killed && !worker.dead) await cache.set('generic', 'k', 2);
-      },
-    });
-    cache = opened.cache;
+    const opened = await setBeforeRetry('deleteMany', 'generic');
+    const { cache } = opened;
     await cache.set('generic', 'k', 1);
     const seen = watcher();
     cache.watch('generic', 'k', seen.listener);
@@ -447,22 +454,8 @@ describe.each<ContentType>(['generic', 'negative_result'])('a clear of %s (a mem
   });
 
   it('is heard again where the next worker held an entry of the type: the retry cleared what a set wrote since', async () => {
-    let killed = false;
-    let cache!: Awaited<ReturnType<typeof openRemoteCache>>['cache'];
-    const opened = await openRemoteCache({
-      name: uniqueName(),
-      indexedDB: new IDBFactory(),
-      afterCall: (called, _args, worker) => {
-        if (called !== 'clear' || killed) return;
-        killed = true;
-        worker.kill();
-      },
-      // The app sets a key again on the next worker before the retry reaches it.
-      beforeCall: async (called, _args, worker) => {
-        if (called === 'clear' && killed && !worker.dead) await cache.set(type, 'k', 2);
-      },
-    });
-    cache = opened.cache;
+    const opened = await setBeforeRetry('clear', type);
+    const { cache } = opened;
     await cache.set(type, 'k', 1);
     const seen = watcher();
     cache.watch(type, 'k', seen.listener);

@@ -451,8 +451,11 @@ export class Engine implements EngineApi {
     const { shared } = await this.#applyShared(change, types.map((type) => ({ type, by: 'all' })), once);
     // What other tabs logged before it applies first, for the watchers too (see #emit).
     await this.#before(shared, answered);
-    await this.#memory.clear(types.filter((type) => this.#storeOf(type) === this.#memory));
-    for (const type of types) this.#feed.add(type, 'clear', null, 'local', false, this.#toldOnce(type, once));
+    const memory = types.filter((type) => this.#storeOf(type) === this.#memory);
+    const usages = await this.#memory.usage(memory);
+    await this.#memory.clear(memory);
+    const empty = memory.filter((_, index) => !usages[index]!.entries);
+    for (const type of types) this.#feed.add(type, 'clear', null, 'local', false, this.#toldOnce(type, once, empty.includes(type)));
     return shared;
   }
 
@@ -748,12 +751,14 @@ export class Engine implements EngineApi {
   }
 
   /**
-   * The id a change of this type is told with (see ToldChange): only where the call's mark keeps a retry to
-   * what the dead worker did (IndexedDB). A memory tier died with its worker: what a retry changes there,
-   * written since, is a change of its own, which watchers must hear.
+   * The id a change of this type is told with (see ToldChange), for the page to hear it once whichever
+   * worker tells it: a first attempt's, and a retry's where it is the dead worker's change told again —
+   * where the call's mark keeps a retry to what the dead worker did (IndexedDB), or where it found nothing
+   * (`unchanged`: a clear of a memory type this worker holds nothing of). A memory tier died with its
+   * worker: what a retry changes there, written since, is a change of its own, which watchers must hear.
    */
-  #toldOnce(type: TypeName, once: Once | undefined): string | undefined {
-    return this.#idb && this.#storeOf(type) === this.#idb ? once?.id : undefined;
+  #toldOnce(type: TypeName, once: Once | undefined, unchanged = false): string | undefined {
+    return !once?.retry || unchanged || (this.#idb && this.#storeOf(type) === this.#idb) ? once?.id : undefined;
   }
 
   /** A change made here: for this tab's watchers, and for the other tabs' when it is in IndexedDB, which they share. */
