@@ -1,0 +1,69 @@
+// worker/entry.ts as a worker runs it: its global scope's postMessage and message events joined to a
+// MessageChannel in this thread, and its navigator's Web Locks as the browser gives them.
+import * as Comlink from 'comlink';
+import { IDBFactory } from 'fake-indexeddb';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseConfig } from '../src/configSchema';
+import { WORKER_LOADED, type ClientCallbacks, type EngineApi, type WorkerHost } from '../src/protocol';
+import { uniqueName } from './support/openCache';
+
+/** Loads worker/entry.ts afresh in a worker scope whose navigator has `locks`; returns the page's end of it. */
+async function startWorker(locks: unknown) {
+  const { port1, port2 } = new MessageChannel();
+  vi.stubGlobal('navigator', { locks });
+  vi.stubGlobal('indexedDB', new IDBFactory());
+  vi.stubGlobal('postMessage', (message: unknown, transfer: Transferable[] = []) => port2.postMessage(message, transfer as never));
+  vi.stubGlobal('addEventListener', (type: string, listener: EventListener) => port2.addEventListener(type, listener));
+  const loaded = new Promise((resolve) => port1.addEventListener('message', (event) => event.data === WORKER_LOADED && resolve(true)));
+  port1.start();
+  vi.resetModules();
+  await import('../worker/entry');
+  port2.start();
+  await loaded;
+  return { host: Comlink.wrap<WorkerHost>(port1), close: () => (port1.close(), port2.close()) };
+}
+
+const unhandled: unknown[] = [];
+const record = (reason: unknown) => unhandled.push(reason);
+afterEach(() => {
+  vi.unstubAllGlobals();
+  process.off('unhandledRejection', record);
+  unhandled.length = 0;
+});
+
+const client: ClientCallbacks = { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} };
+
+/** Opens an engine in a worker whose navigator has `locks`, and uses it: fails if the open does not answer within a second. */
+async function expectStarts(locks: unknown): Promise<void> {
+  process.on('unhandledRejection', record);
+  const { host, close } = await startWorker(locks);
+  const options = { name: uniqueName(), config: parseConfig({}), lock: 'reprise:worker:death', relay: null, tab: { id: 'page', since: null } };
+  const opening = host.open(options, Comlink.proxy(client)) as unknown as Promise<Comlink.Remote<EngineApi>>;
+  const hung = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 1000));
+  const engine = await Promise.race([opening, hung]);
+  if (engine === 'hung') close();
+  expect(engine).not.toBe('hung');
+  const opened = engine as Comlink.Remote<EngineApi>;
+  await opened.setMany('generic', [{ key: 'k', value: 1 }]);
+  expect((await opened.getMany('generic', ['k']))[0]).toMatchObject({ value: 1 });
+  for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+  expect(unhandled).toEqual([]);
+  await opened.close();
+  close();
+}
+
+it('a worker without Web Locks starts', async () => {
+  await expectStarts(undefined);
+});
+
+describe.each([
+  ['InvalidStateError', "Failed to execute 'request' on 'LockManager': The document is not fully active."],
+  ['SecurityError', "Failed to execute 'request' on 'LockManager': Access to the Locks API is denied in this context."],
+])('a worker whose Web Lock request is refused (%s)', (name, message) => {
+  it('starts as where there are no Web Locks: its open answers, its engine works, and nothing is unhandled', async () => {
+    const refuse = () => Promise.reject(new DOMException(message, name));
+    const locks = { request: vi.fn(refuse), query: vi.fn(refuse) };
+    await expectStarts(locks);
+    expect(locks.request).toHaveBeenCalledWith('reprise:worker:death', expect.any(Function));
+  });
+});
