@@ -9,18 +9,25 @@ import { locksHere } from '../src/locksHere';
 import { Engine } from './Engine';
 import { relayedChannel } from './relayedChannel';
 import { remoteLogger } from './remoteLogger';
+import { WebLocks } from './WebLocks';
 
 // Says it loaded at once: the page goes on while the engine opens (see src/connectWorker.ts).
 postMessage(WORKER_LOADED);
 registerCacheErrorTransfer();
 
-/** Takes the lock and keeps it until this worker dies, which is when the main thread's request for it is granted. */
+/**
+ * Takes the lock and keeps it until this worker dies, which is when the main thread's request for it is
+ * granted. A request the browser refuses (see WebLocks) holds nothing, and the worker goes on as one
+ * without Web Locks: the page's own request is refused as well, and its pings watch this worker.
+ */
 function holdUntilDeath(locks: LockManager, lock: string): Promise<void> {
   return new Promise((held) => {
-    void locks.request(lock, () => {
-      held();
-      return new Promise<never>(() => {});
-    });
+    void new WebLocks(locks)
+      .request(lock, {}, () => {
+        held();
+        return new Promise<never>(() => {});
+      })
+      .then(() => held());
   });
 }
 
