@@ -7,7 +7,7 @@ import { openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { checkedChannel } from '../src/checkedChannel';
-import type { ChannelLike } from '../src/TabChannel';
+import { CHANNEL_VERSION, type ChannelLike } from '../src/TabChannel';
 
 async function openTabs(count: number, config: CacheConfig = {}) {
   const name = uniqueName();
@@ -465,5 +465,45 @@ describe.each<ContentType>(['generic', 'negative_result'])('a clear of %s (a mem
     expect(opened.workers).toHaveLength(2);
     expect(await cache.get(type, 'k')).toBeUndefined();
     expect(seen.seen.map((change) => change.kind)).toEqual(['clear', 'set', 'clear']);
+  });
+});
+
+describe('two databases of one name (another IndexedDB factory; in a browser, one deleted and recreated)', () => {
+  it("a watcher does not hear the other database's writes, and still hears those of its own database's tabs", async () => {
+    const name = uniqueName();
+    const ours = new IDBFactory();
+    const { cache: other } = await openCache({ name, indexedDB: new IDBFactory() });
+    const { cache } = await openCache({ name, indexedDB: ours });
+    const { cache: sibling } = await openCache({ name, indexedDB: ours });
+    const [key, all] = [watcher(), watcher()];
+    cache.watch('album_year', 'k', key.listener);
+    cache.watch('album_year', null, all.listener);
+    await other.set('album_year', 'k', 1);
+    await other.setMany('album_year', [{ key: 'k', value: 2 }, { key: 'j', value: 3 }]);
+    await other.delete('album_year', 'k');
+    await other.deleteMany('album_year', ['j']);
+    await settle();
+    await sibling.set('album_year', 'k', 4);
+    await vi.waitFor(() => expect(key.seen).not.toHaveLength(0));
+    await settle();
+    expect(key.seen).toEqual([{ type: 'album_year', kind: 'set', keys: ['k'], source: 'remote' }]);
+    expect(all.seen).toEqual(key.seen);
+    expect(await cache.get('album_year', 'k')).toBe(4);
+  });
+
+  it('a change hint that names no database (its tab knows none yet) is heard as before; one naming another database is not', async () => {
+    const name = uniqueName();
+    const { cache } = await openCache({ name, indexedDB: new IDBFactory() });
+    const seen = watcher();
+    cache.watch('album_year', null, seen.listener);
+    const channel = new BroadcastChannel(name);
+    const hint = { v: CHANNEL_VERSION, kind: 'changed', origin: 'x', changes: [{ type: 'album_year', kind: 'set', keys: ['k'] }] };
+    channel.postMessage({ ...hint, epoch: 'another database' });
+    channel.postMessage(hint);
+    channel.close();
+    await vi.waitFor(() => expect(seen.seen).not.toHaveLength(0));
+    await settle();
+    expect(seen.seen).toEqual([{ type: 'album_year', kind: 'set', keys: ['k'], source: 'remote' }]);
+    expect((await cache.stats()).droppedMessages).toBe(0);
   });
 });
