@@ -6,6 +6,7 @@ import { isCacheError, type CacheChange, type CacheConfig, type ContentType } fr
 import { openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
+import { deleteUnderTabs } from './support/faultyIndexedDB';
 import { checkedChannel } from '../src/checkedChannel';
 import { CHANNEL_VERSION, type ChannelLike } from '../src/TabChannel';
 
@@ -505,5 +506,20 @@ describe('two databases of one name (another IndexedDB factory; in a browser, on
     await settle();
     expect(seen.seen).toEqual([{ type: 'album_year', kind: 'set', keys: ['k'], source: 'remote' }]);
     expect((await cache.stats()).droppedMessages).toBe(0);
+  });
+
+  it('a tab that only wrote since the database was deleted and recreated under it is heard by a tab opened on the new one: it wrote there', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: writer } = await openCache({ name, indexedDB });
+    await writer.set('album_year', 'k', 1);
+    await deleteUnderTabs(indexedDB, name);
+    const { cache } = await openCache({ name, indexedDB });
+    const seen = watcher();
+    cache.watch('album_year', 'k', seen.listener);
+    await writer.set('album_year', 'k', 2);
+    await vi.waitFor(() => expect(seen.seen).not.toHaveLength(0));
+    expect(seen.seen).toEqual([{ type: 'album_year', kind: 'set', keys: ['k'], source: 'remote' }]);
+    expect(await cache.get('album_year', 'k')).toBe(2);
   });
 });
