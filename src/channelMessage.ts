@@ -28,11 +28,15 @@ export const channelMessageSchema = z.union([
    * again; a tab that has not answers a tab that has with a hello of its own, so that each knows.
    */
   z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('hello'), origin: nonEmpty(), logs: z.boolean() }),
-  /** Entries of shared data it changed (for `watch`): keys null means any key of the type. Not logged: a lost one is lost. */
+  /**
+   * Entries of shared data it changed (for `watch`): keys null means any key of the type. Not logged: a
+   * lost one is lost. `epoch`: the database it changed them in (none where the tab could not read it).
+   */
   z.strictObject({
     v: z.literal(CHANNEL_VERSION),
     kind: z.literal('changed'),
     origin: nonEmpty(),
+    epoch: z.optional(nonEmpty()),
     changes: z
       .array(
         z.strictObject({

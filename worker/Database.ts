@@ -36,6 +36,7 @@ export class Database {
   #closed = false;
   /** Opens in a row that failed in a way that may pass (aborted, unknown error). */
   #transientFailures = 0;
+  #epoch: string | null = null;
 
   constructor(options: DatabaseOptions) {
     this.#options = options;
@@ -92,6 +93,14 @@ export class Database {
     return this.transact(writing, writeStores, 'readwrite', (tx) => write(tx, found));
   }
 
+  /**
+   * The epoch of the database the last connection opened (see databaseSchema's meta): one deleted and
+   * recreated under this tab is another database, whose epoch this tab's log position may not know yet.
+   */
+  get epoch(): string | null {
+    return this.#epoch;
+  }
+
   /** The open connection, if there is one now. */
   get open(): IDBDatabase | null {
     return this.#closed ? null : this.#open;
@@ -121,7 +130,7 @@ export class Database {
           throw error;
         },
       )
-      .then((db) => {
+      .then(async (db) => {
         const drop = () => {
           if (this.#db === opening) this.#db = null;
           if (this.#open === unwrap(db)) this.#open = null;
@@ -134,6 +143,7 @@ export class Database {
         // The browser closed the connection (storage cleared, backend failure).
         db.addEventListener('close', drop);
         if (this.#db === opening) this.#open = unwrap(db);
+        this.#epoch = ((await db.get('meta', 'epoch').catch(() => undefined)) as string | undefined) ?? null;
         return db;
       });
     this.#db = opening;

@@ -56,6 +56,11 @@ export class EventLog {
     return tx.objectStore('events').getAll(IDBKeyRange.lowerBound(seq, true)) as IDBRequest<LoggedChange[]>;
   }
 
+  /** The epoch of the database this tab's connection is to now (see Database.epoch). */
+  get epoch(): string | null {
+    return this.#db.epoch;
+  }
+
   /** The changes logged after `seq`, oldest first. */
   after(seq: number): Promise<LogTail> {
     return this.#db.transact('reading the event log', ['events', 'meta'], 'readonly', (tx) => EventLog.tail(tx, seq));

@@ -27,7 +27,7 @@ export interface TabSyncOptions {
   /** Opens this cache's channel, whose messages are checked already (see src/checkedChannel.ts); undefined where there is no BroadcastChannel. */
   openChannel: OpenTabChannel | undefined;
   /** The log, while IndexedDB is usable. */
-  log: () => Pick<EventLog, 'after' | 'head' | 'before'> | null;
+  log: () => Pick<EventLog, 'after' | 'head' | 'before' | 'epoch'> | null;
   /**
    * Applies another tab's change to this tab (its memory tier, its listeners); `logged`: where it is in
    * the log, if it is. `memory` false: only its listeners are told (the memory tier was empty then).
@@ -90,7 +90,7 @@ export class TabSync {
    * Other tabs' changes of shared data heard and not told yet (see #receive), each with the first logged
    * change heard after it: a catch-up tells it before that change, which was made after it.
    */
-  #hints: { changes: SharedCacheChange[]; before: SharedChange | null }[] = [];
+  #hints: { changes: SharedCacheChange[]; before: SharedChange | null; epoch: string | undefined }[] = [];
 
   constructor(options: TabSyncOptions) {
     this.#options = options;
@@ -252,7 +252,9 @@ export class TabSync {
 
   /** Tells the other tabs which entries of shared data this tab changed; a hint for their watchers, never logged. */
   announce(changes: SharedCacheChange[]): void {
-    if (this.#channel) this.#post({ v: CHANNEL_VERSION, kind: 'changed', origin: this.#options.tabId, changes });
+    // The database written to, which the connection knows: this tab's position may be in one deleted since.
+    const epoch = this.#options.log()?.epoch;
+    if (this.#channel) this.#post({ v: CHANNEL_VERSION, kind: 'changed', origin: this.#options.tabId, ...(epoch && { epoch }), changes });
   }
 
   /** Opens the channel (unless it is open); settles once it listens. */
@@ -287,9 +289,13 @@ export class TabSync {
       // Told in the order heard among the events, which wait in the queue (for a catch-up, or while this tab
       // starts): a watcher hears last what was done last.
       if (message.origin !== this.#options.tabId) {
-        const hint = { changes: message.changes, before: null };
+        const hint = { changes: message.changes, before: null, epoch: message.epoch };
         this.#hints.push(hint);
-        this.#enqueue(async () => this.#tellHints(this.#hints.indexOf(hint) + 1));
+        this.#enqueue(async () => {
+          // Another epoch: another database of this name, or this one recreated, which the catch-up learns.
+          if (this.#elsewhere(hint.epoch)) await this.#catchUp();
+          this.#tellHints(this.#hints.indexOf(hint) + 1);
+        });
       }
       return;
     }
@@ -315,9 +321,20 @@ export class TabSync {
     if (message.seq !== null) this.#heardLogger();
   }
 
-  /** Tells the first `count` hints not told yet. */
+  /** Tells the first `count` hints not told yet, but those of another database. */
   #tellHints(count: number): void {
-    for (const { changes } of this.#hints.splice(0, count)) this.#options.changed(changes);
+    for (const { changes, epoch } of this.#hints.splice(0, count)) if (!this.#elsewhere(epoch)) this.#options.changed(changes);
+  }
+
+  /**
+   * Whether a hint of changes in the database of `epoch` is about another database of this name than this
+   * tab's, whose entries it does not read. Only where both know their epoch: a hint whose tab could not
+   * read it names none, and a tab with no position in its log (no IndexedDB, or the log could not be read)
+   * cannot tell; either way the hint is told, as before hints named their database.
+   */
+  #elsewhere(epoch: string | undefined): boolean {
+    const here = this.#position?.epoch;
+    return !!epoch && !!here && epoch !== here;
   }
 
   #hello(): void {
