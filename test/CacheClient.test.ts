@@ -301,6 +301,34 @@ describe('getOrSet never stores a value an event made stale during its fetch', (
     expect(await other.get(type, 'k')).toBeUndefined();
   });
 
+  it.each(['successful_api_metadata', 'generic'] as const)('%s: a call made once a clear of this tab has resolved does not join a fetch started before it (its value is not stored either): it fetches again', async (type) => {
+    const { cache } = await openCache({ config });
+    const gated = gatedFetcher('before the clear');
+    const first = cache.resolve(type, 'k', gated.fetcher);
+    await vi.waitFor(() => expect(gated.started).toHaveBeenCalled());
+    await cache.clear(type);
+    const second = cache.resolve(type, 'k', async () => 'after the clear');
+    gated.release();
+    expect(await first).toEqual({ value: 'before the clear', source: 'fetch' });
+    expect(await second).toEqual({ value: 'after the clear', source: 'fetch' });
+    expect(await cache.get(type, 'k')).toBe('after the clear');
+  });
+
+  it.each(['successful_api_metadata', 'generic'] as const)('%s: a call made once this tab has heard of another tab’s clear does not join a fetch started before it', async (type) => {
+    const { cache, indexedDB, name, clock } = await openCache({ config });
+    const { cache: other } = await openCache({ indexedDB, name, clock, config });
+    const gated = gatedFetcher('before the clear');
+    const first = cache.resolve(type, 'k', gated.fetcher);
+    await vi.waitFor(() => expect(gated.started).toHaveBeenCalled());
+    const heard = new Promise<void>((resolve) => cache.watch(type, null, (change) => change.kind === 'clear' && resolve()));
+    await other.clear();
+    await heard;
+    const second = cache.resolve(type, 'k', async () => 'after the clear');
+    gated.release();
+    expect(await first).toEqual({ value: 'before the clear', source: 'fetch' });
+    expect(await second).toEqual({ value: 'after the clear', source: 'fetch' });
+  });
+
   it('an event that does not concern the value lets it be stored', async () => {
     const { cache } = await openCache({ config });
     const gated = gatedFetcher('fetched');
