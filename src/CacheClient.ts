@@ -312,6 +312,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#checkOpen();
     if (type !== undefined) this.#known(type);
     await this.#once((once) => this.#engine.clear(type, once));
+    this.#resolver.sawChange(type === undefined ? this.#typeNames : [type]);
   }
 
   async emit(input: CacheEventInput): Promise<EmitReport> {
@@ -325,7 +326,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       throw new CacheError('not_cloneable', `The event's metadata cannot be sent to the other tabs: copying it threw (${reasonOf(error)})`, { cause: error });
     }
     const report = await this.#once((once) => this.#engine.emit(event, once));
-    this.#resolver.sawEvent(report.invalidated);
+    this.#resolver.sawChange(Object.keys(report.invalidated));
     this.#listeners.run([event.eventType, '*'], event, { source: 'local', invalidated: report.invalidated });
     return report;
   }
@@ -352,6 +353,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     const fresh = changes.filter(({ id }) => !id || !heard.has(id));
     for (const { id, ...change } of fresh) {
       if (id) heard.add(id);
+      // Another tab's clear, as its events are (see remoteEvent): this tab's own is counted as it resolves.
+      if (change.kind === 'clear' && change.source === 'remote') this.#resolver.sawChange([change.type]);
       // Once closed, still those of this tab's calls made before close(), which settle as they would have (as
       // their events reach the listeners); no more of the other tabs'.
       if (!this.#closed || change.source === 'local') this.#watchers.run([change.type], change);
@@ -361,7 +364,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
 
   /** Runs the listeners for an event another tab emitted (the engine calls this). */
   remoteEvent(event: CacheEvent, invalidated: EmitReport['invalidated']): void {
-    this.#resolver.sawEvent(invalidated);
+    this.#resolver.sawChange(Object.keys(invalidated));
     if (!this.#closed) this.#listeners.run([event.eventType, '*'], event, { source: 'remote', invalidated });
   }
 

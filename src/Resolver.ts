@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { EmitReport, Fetcher, ResolveOptions, Resolved } from './Cache';
+import type { Fetcher, ResolveOptions, Resolved } from './Cache';
 import { acrossDeaths } from './acrossDeaths';
 import { entrySchema, fetcherSchema, keySchema, resolveOptionsSchema } from './cacheArgs';
 import { isCacheError } from './CacheError';
@@ -49,8 +49,8 @@ export class Resolver {
   readonly #inflight = new Map<string, SharedFetch<unknown>>();
   /** Every fetch under way, those a later one for their key replaced in #inflight too: close() abandons them all. */
   readonly #running = new Set<SharedFetch<unknown>>();
-  /** Events seen per type (emitted here or in another tab): a fetch started before one is not joined after it. */
-  readonly #eventsSeen = new Map<string, number>();
+  /** Events and clears seen per type (made here or in another tab): a fetch started before one is not joined after it. */
+  readonly #changesSeen = new Map<string, number>();
 
   /** `engine`: the cache's, its calls counted for close(). */
   constructor(engine: EngineApi, host: ResolverHost) {
@@ -73,7 +73,7 @@ export class Resolver {
       const fetch = this.#inflight.get(id) as SharedFetch<Fetched> | undefined;
       // A fetch an event overtook may bring what the event made stale: a caller that came after the event
       // (a refetch the event caused) fetches anew; that fetch's callers are still answered by it.
-      return fetch?.joinable && fetch.epoch === (this.#eventsSeen.get(type) ?? 0) ? fetch : undefined;
+      return fetch?.joinable && fetch.epoch === (this.#changesSeen.get(type) ?? 0) ? fetch : undefined;
     };
     // A background refresh is joined only by a caller that the stale entry does not serve (below): the others
     // are served it at once while the refresh runs, as the first caller was.
@@ -105,9 +105,9 @@ export class Resolver {
     return { value, source: fromAnotherTab ? 'shared' : 'fetch' };
   }
 
-  /** Counts an event for each type it invalidates (see `#eventsSeen`). */
-  sawEvent(invalidated: EmitReport['invalidated']): void {
-    for (const type of Object.keys(invalidated)) this.#eventsSeen.set(type, (this.#eventsSeen.get(type) ?? 0) + 1);
+  /** Counts an event, or a clear, for each type it applies to (see `#changesSeen`): its guard keeps what such a fetch brings out of the store. */
+  sawChange(types: Iterable<string>): void {
+    for (const type of types) this.#changesSeen.set(type, (this.#changesSeen.get(type) ?? 0) + 1);
   }
 
   /** Cuts every fetch under way short (close()): their fetchers are told through their signal. */
@@ -148,7 +148,7 @@ export class Resolver {
 
   /** Registers a fetch that later callers for its key join, until it settles (or every caller left it). */
   #startFetch<V>(id: string, type: string, run: (signal: AbortSignal) => Promise<V>, background = false): SharedFetch<V> {
-    const fetch = new SharedFetch(run, { background, epoch: this.#eventsSeen.get(type) ?? 0 });
+    const fetch = new SharedFetch(run, { background, epoch: this.#changesSeen.get(type) ?? 0 });
     this.#inflight.set(id, fetch);
     this.#running.add(fetch);
     // A fetch every caller left may settle after a new one for its key started: that one stays.

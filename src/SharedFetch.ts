@@ -19,7 +19,7 @@ export class SharedFetch<T> {
   /** Why it was abandoned while a caller still waited on it: it stops when the last one leaves. */
   #abandoned: { reason: unknown } | undefined;
   readonly result: Promise<T>;
-  /** How many events for its type this tab had seen when it started: a caller that has seen more does not join it. */
+  /** How many events and clears of its type this tab had seen when it started: a caller that has seen more does not join it. */
   readonly epoch: number;
 
   constructor(run: (signal: AbortSignal) => Promise<T>, { background = false, epoch = 0 } = {}) {
