@@ -314,6 +314,26 @@ describe('getOrSet never stores a value an event made stale during its fetch', (
     expect(await cache.get(type, 'k')).toBe('after the clear');
   });
 
+  it.each([
+    ['clear', (cache: Cache) => cache.clear('successful_api_metadata')],
+    ['invalidate', (cache: Cache) => cache.emit({ eventType: 'manual_invalidation', trackId: 't1' })],
+  ] as const)('a call made by a watcher as it hears a %s of this tab (before that call resolves) does not join a fetch started before it', async (kind, change) => {
+    const { cache } = await openCache({ config });
+    // Something for the event to remove, so that the type's watchers hear it.
+    await cache.set('successful_api_metadata', 'other', 'stored', { trackId: 't1' });
+    const gated = gatedFetcher('before the change');
+    const first = cache.resolve('successful_api_metadata', 'k', gated.fetcher, { trackId: 't1' });
+    await vi.waitFor(() => expect(gated.started).toHaveBeenCalled());
+    let second: Promise<unknown> | undefined;
+    cache.watch('successful_api_metadata', null, (heard) => {
+      if (heard.kind === kind) second = cache.resolve('successful_api_metadata', 'k', async () => 'after the change');
+    });
+    await change(cache);
+    gated.release();
+    expect(await first).toEqual({ value: 'before the change', source: 'fetch' });
+    expect(await second).toEqual({ value: 'after the change', source: 'fetch' });
+  });
+
   it.each(['successful_api_metadata', 'generic'] as const)('%s: a call made once this tab has heard of another tab’s clear does not join a fetch started before it', async (type) => {
     const { cache, indexedDB, name, clock } = await openCache({ config });
     const { cache: other } = await openCache({ indexedDB, name, clock, config });
