@@ -353,8 +353,9 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     const fresh = changes.filter(({ id }) => !id || !heard.has(id));
     for (const { id, ...change } of fresh) {
       if (id) heard.add(id);
-      // Another tab's clear, as its events are (see remoteEvent): this tab's own is counted as it resolves.
-      if (change.kind === 'clear' && change.source === 'remote') this.#resolver.sawChange([change.type]);
+      // As soon as watchers hear of it (of this tab's own, before the call resolves; of another tab's clear, only
+      // so), a fetch started before a clear or an invalidation is not joined: a watcher may resolve the key again.
+      if (change.kind === 'clear' || change.kind === 'invalidate') this.#resolver.sawChange([change.type]);
       // Once closed, still those of this tab's calls made before close(), which settle as they would have (as
       // their events reach the listeners); no more of the other tabs'.
       if (!this.#closed || change.source === 'local') this.#watchers.run([change.type], change);
