@@ -2,7 +2,8 @@ import { unwrap, wrap, type IDBPDatabase } from 'idb';
 import { CacheError } from '../src/CacheError';
 import type { TypeName } from '../src/contentType';
 import { LAYOUT, layoutOf, neededStores, upgrade, type RepriseSchema, type StoreName } from './databaseSchema';
-import { transactionDone } from './idbRequests';
+import { EventLog } from './EventLog';
+import { requestDone, transactionDone } from './idbRequests';
 import { later, type Schedule } from './schedule';
 import { isConnectionLost, nameOf, toCacheError } from './storageError';
 
@@ -143,7 +144,7 @@ export class Database {
         // The browser closed the connection (storage cleared, backend failure).
         db.addEventListener('close', drop);
         if (this.#db === opening) this.#open = unwrap(db);
-        this.#epoch = ((await db.get('meta', 'epoch').catch(() => undefined)) as string | undefined) ?? null;
+        this.#epoch = await readEpoch(unwrap(db));
         return db;
       });
     this.#db = opening;
@@ -266,4 +267,16 @@ function unavailable(name: string, error: unknown): CacheError {
   const cause = nameOf(error);
   if (cause !== 'AbortError' && cause !== 'UnknownError') openFailures.add(failure);
   return failure;
+}
+
+/**
+ * The database's epoch, or null where it cannot be read: a raw request, whose failure (a connection
+ * closed under it, a worker killed) leaves no transaction promise unhandled, as idb's shortcut would.
+ */
+async function readEpoch(db: IDBDatabase): Promise<string | null> {
+  try {
+    return (await requestDone(EventLog.readEpoch(db.transaction('meta', 'readonly')))) ?? null;
+  } catch {
+    return null;
+  }
 }
