@@ -6,7 +6,7 @@ import { type CacheEvent, type EventContext } from '../src/index';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { EventLog } from '../worker/EventLog';
 import { IdbStore } from '../worker/IdbStore';
-import { CHANNEL_VERSION, type OpenTabChannel } from '../src/TabChannel';
+import { CHANNEL_VERSION, type ChannelLike, type OpenTabChannel } from '../src/TabChannel';
 import { checkedChannel } from '../src/checkedChannel';
 import { brokenFactory, deleteUnderTabs, failCommit, failRequest, tabFactory } from './support/faultyIndexedDB';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
@@ -539,6 +539,48 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await vi.waitFor(() => expect([one.seen.length, two.seen.length]).toEqual([1, 1]));
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect([one.seen.length, two.seen.length]).toEqual([1, 1]);
+  });
+
+  it('a tab without IndexedDB frozen as another logged its event learns it was logged when it sends it again: no tab applies it again later, over what was written since', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    let freeze = () => {};
+    // The page without IndexedDB is frozen just as the tab that logs its event posts where it logged it: it misses that answer.
+    const logging = await openTab(
+      name,
+      indexedDB,
+      checkedChannel((): ChannelLike => {
+        const channel = new BroadcastChannel(name);
+        return {
+          postMessage: (message) => {
+            if ((message as { seq?: unknown }).seq) freeze();
+            channel.postMessage(message);
+          },
+          addEventListener: (type, listener) => channel.addEventListener(type, (event) => listener(event as MessageEvent)),
+          close: () => channel.close(),
+        };
+      }),
+    );
+    const degraded = await openTab(name, brokenFactory());
+    let frozen: Promise<void> | undefined;
+    freeze = () => {
+      freeze = () => {};
+      frozen = degraded.engine.suspend();
+    };
+    await logging.cache.set('track_metadata', 'before', 0);
+    await degraded.cache.emit({ eventType: 'manual_invalidation' });
+    await vi.waitFor(async () => expect(await logging.cache.get('track_metadata', 'before')).toBeUndefined());
+    await frozen;
+    // It resumes and sends its event again to the tab that logged it.
+    await degraded.engine.resume();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Site data cleared: the log that said the event was logged is gone. Then an entry is written, and a tab opens.
+    await deleteUnderTabs(indexedDB, name);
+    await logging.cache.set('track_metadata', 'k', 1);
+    const later = await openTab(name, indexedDB);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await later.cache.get('track_metadata', 'k')).toBe(1);
+    expect(await logging.cache.get('track_metadata', 'k')).toBe(1);
   });
 
   it('a tab without IndexedDB keeps no timer once closed: the wait for its change to be logged ends with it', async () => {
