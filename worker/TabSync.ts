@@ -69,7 +69,8 @@ export class TabSync {
   /** The last logged change applied here; null while unknown (the log could not be read at start). */
   #position: LogPlace | null = null;
   #queue: Promise<void> = Promise.resolve();
-  readonly #applied = new Set<string>();
+  /** Changes applied here, by id, with where each is logged (null: unknown here). */
+  readonly #applied = new Map<string, LogPlace | null>();
   /** This tab's changes that no tab has logged yet (this tab has no IndexedDB). */
   readonly #unlogged = new Map<string, SharedChange>();
   /** What this tab had to say while suspended (a call that finished as the page froze): sent on resume. */
@@ -348,7 +349,14 @@ export class TabSync {
   }
 
   async #take(shared: SharedChange): Promise<void> {
-    if (this.#applied.has(shared.id)) return;
+    if (this.#applied.has(shared.id)) {
+      // A change of a tab without IndexedDB sent again: that tab missed where it was logged (it was frozen
+      // when the answer came), and would send it for ever, until a tab that never heard of it logs it again
+      // where the log no longer has it (a database recreated since), removing what was written since.
+      const place = this.#applied.get(shared.id);
+      if (shared.seq === null && place) this.#post(toMessage({ ...shared, ...place }));
+      return;
+    }
     if (!this.#options.log()) {
       this.#remember(shared.id);
       return this.#options.apply(shared.change, removedBy(shared), null, true);
@@ -369,7 +377,7 @@ export class TabSync {
       }
       const { record, epoch: logged } = relayed;
       // Applied here already when a first try to log it failed: the catch-up below skips it.
-      this.#appliedUnlogged(shared.id);
+      this.#appliedUnlogged(shared.id, { epoch: logged, seq: record.seq });
       this.#post(toMessage({ ...shared, epoch: logged, seq: record.seq, invalidated: record.invalidated, removed: record.removed }));
       return this.#catchUp();
     }
@@ -382,18 +390,19 @@ export class TabSync {
       if (!position || epoch !== position.epoch || seq !== position.seq + 1) return this.#catchUp();
       position.seq = seq;
     }
-    if (this.#appliedUnlogged(shared.id)) return;
+    const place = { epoch, seq };
+    if (this.#appliedUnlogged(shared.id, place)) return;
     // The engine this one replaced told them already.
     const since = this.#since;
     if (late && since && epoch === since.epoch && seq <= since.seq) return;
-    this.#remember(shared.id);
-    return this.#options.apply(shared.change, removedBy(shared), { epoch, seq }, !late);
+    this.#remember(shared.id, place);
+    return this.#options.apply(shared.change, removedBy(shared), place, !late);
   }
 
   /** Whether this tab applied the change already without logging it (its relay failed); if so, it counts as applied from now on. */
-  #appliedUnlogged(id: string | undefined): boolean {
+  #appliedUnlogged(id: string | undefined, place: LogPlace): boolean {
     if (id === undefined || !this.#unloggedHere.delete(id)) return false;
-    this.#remember(id);
+    this.#remember(id, place);
     return true;
   }
 
@@ -422,9 +431,10 @@ export class TabSync {
       // Changes heard before this one's message was are older: told first.
       this.#tellHints(this.#hints.findLastIndex(({ before }) => before?.epoch === position.epoch && before.seq! <= record.seq) + 1);
       position.seq = record.seq;
-      if (record.origin === this.#options.tabId || (record.id !== undefined && this.#applied.has(record.id)) || this.#appliedUnlogged(record.id)) continue;
-      if (record.id !== undefined) this.#remember(record.id);
-      await this.#options.apply(changeOf(record), removedBy(record), { epoch: position.epoch, seq: record.seq }, true);
+      const place = { epoch: position.epoch, seq: record.seq };
+      if (record.origin === this.#options.tabId || (record.id !== undefined && this.#applied.has(record.id)) || this.#appliedUnlogged(record.id, place)) continue;
+      if (record.id !== undefined) this.#remember(record.id, place);
+      await this.#options.apply(changeOf(record), removedBy(record), place, true);
     }
     position.seq = Math.max(position.seq, tail.trimmedThrough);
   }
@@ -433,9 +443,9 @@ export class TabSync {
     for (const shared of this.#unlogged.values()) this.#post(toMessage(shared));
   }
 
-  #remember(id: string): void {
-    this.#applied.add(id);
-    if (this.#applied.size > REMEMBERED_IDS) this.#applied.delete(this.#applied.values().next().value!);
+  #remember(id: string, place: LogPlace | null = null): void {
+    this.#applied.set(id, place);
+    if (this.#applied.size > REMEMBERED_IDS) this.#applied.delete(this.#applied.keys().next().value!);
   }
 
   /** Work from other tabs runs one step at a time, in arrival order. */
