@@ -1,14 +1,21 @@
 // resolve and getOrSet (SPEC §3b): where a value came from, the fetcher's context, forceFresh, and
 // callers that stop waiting. (Stale-while-revalidate and fetches shared across tabs have their own files.)
 import { describe, expect, it, vi } from 'vitest';
-import { isCacheError, type FetcherContext } from '../src/index';
-import { openCache, rejection } from './support/openCache';
+import { IDBFactory } from 'fake-indexeddb';
+import { isCacheError, type Cache, type CacheChange, type FetcherContext } from '../src/index';
+import { openRemoteCache } from './support/inProcessWorkers';
+import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 
 function gate<T>() {
   let open!: (value: T) => void;
   let fail!: (error: unknown) => void;
   const promise = new Promise<T>((resolve, reject) => ((open = resolve), (fail = reject)));
   return { promise, open, fail };
+}
+
+/** Once a fetcher has answered, the write of what it brought (if any) is made within the task: a call made after this comes after it. */
+function afterItsWrite() {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 describe.each(['track_metadata', 'generic'] as const)('%s', (type) => {
@@ -142,5 +149,102 @@ describe.each(['track_metadata', 'generic'] as const)('%s', (type) => {
     for (const options of [{ signal: {} }, { forceFresh: 'yes' }, { staleWhileRevalidateSeconds: -1 }, { staleWhileRevalidateSeconds: Number.NaN }, { ttl: 5 }]) {
       expect(isCacheError(await rejection(cache.resolve(type, 'k', () => 1, options as never)), 'invalid_argument')).toBe(true);
     }
+  });
+});
+
+// No stale write-back (README › Guarantees): a write of the key called once a fetch started is newer than
+// what that fetch brings, which its callers get and the cache does not keep.
+describe.each(['in process', 'with a worker'] as const)('a write of the key made during a fetch wins, %s', (mode) => {
+  const open = () => (mode === 'in process' ? openCache() : openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), now: fakeClock().now }));
+
+  describe.each(['track_metadata', 'generic'] as const)('%s', (type) => {
+    it.each([
+      ['set', (cache: Cache) => cache.set(type, 'k', 'written'), 'written'],
+      ['setMany', (cache: Cache) => cache.setMany(type, [{ key: 'other', value: 1 }, { key: 'k', value: 'written' }]), 'written'],
+      ['delete', (cache: Cache) => cache.delete(type, 'k'), undefined],
+      ['deleteMany', (cache: Cache) => cache.deleteMany(type, ['other', 'k']), undefined],
+    ] as const)('a %s: the fetch answers its callers, the write stays, and a later call does not join the fetch', async (_, write, written) => {
+      const { cache } = await open();
+      await cache.set(type, 'k', 'before');
+      const reply = gate<string>();
+      const fetcher = vi.fn(() => reply.promise);
+      const first = cache.resolve(type, 'k', fetcher, { forceFresh: true });
+      await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+      await write(cache);
+      const second = cache.resolve(type, 'k', async () => 'fetched after the write');
+      expect(await cache.get(type, 'k')).toBe(written);
+      reply.open('fetched before the write');
+      expect(await first).toEqual({ value: 'fetched before the write', source: 'fetch' });
+      expect(await second).toEqual(written === undefined ? { value: 'fetched after the write', source: 'fetch' } : { value: written, source: 'cache' });
+      expect(await cache.get(type, 'k')).toBe(written ?? 'fetched after the write');
+    });
+
+    it('a write called while fetching, not awaited: the fetch’s callers, joiners too, get its value; the write stays', async () => {
+      const { cache } = await open();
+      const reply = gate<string>();
+      const fetcher = vi.fn(() => reply.promise);
+      const first = cache.resolve(type, 'k', fetcher);
+      await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+      const joiner = cache.resolve(type, 'k', () => 'not called');
+      const written = cache.set(type, 'k', 'written');
+      reply.open('fetched');
+      expect(await Promise.all([first, joiner, written])).toEqual([{ value: 'fetched', source: 'fetch' }, { value: 'fetched', source: 'shared' }, undefined]);
+      expect(await cache.get(type, 'k')).toBe('written');
+    });
+  });
+});
+
+// Where fetches of one key take turns (fetch locks, as createCache's caches have), the later one waits for the
+// earlier and takes what it stored; without them (this cache has none) they overlap.
+describe.each(['track_metadata', 'generic'] as const)('%s: two fetches of one key at once', (type) => {
+  it('what the later one fetched stays, whichever answers last', async () => {
+    const { cache } = await openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), now: fakeClock().now });
+    for (const laterFirst of [true, false]) {
+      const earlier = gate<string>();
+      const later = gate<string>();
+      const fetchers = [vi.fn(() => earlier.promise), vi.fn(() => later.promise)] as const;
+      // The first fetch's caller leaves and its fetcher goes on (it ignores its signal): the next call fetches anew.
+      const leaving = new AbortController();
+      const first = cache.resolve(type, 'k', fetchers[0], { signal: leaving.signal, forceFresh: true });
+      await vi.waitFor(() => expect(fetchers[0]).toHaveBeenCalledTimes(1));
+      leaving.abort();
+      const second = cache.resolve(type, 'k', fetchers[1], { forceFresh: true });
+      await vi.waitFor(() => expect(fetchers[1]).toHaveBeenCalledTimes(1));
+      const [answersFirst, answersLast] = laterFirst ? [later, earlier] : [earlier, later];
+      answersFirst.open('answered first');
+      await afterItsWrite();
+      answersLast.open('answered last');
+      await afterItsWrite();
+      expect(isCacheError(await rejection(first), 'aborted')).toBe(true);
+      const kept = laterFirst ? 'answered first' : 'answered last';
+      expect(await second).toEqual({ value: kept, source: 'fetch' });
+      expect(await cache.get(type, 'k')).toBe(kept);
+    }
+  });
+});
+
+describe('a write of the key another tab made during a fetch wins, as far as this tab heard of it (hints)', () => {
+  const type = 'track_metadata';
+  it.each([
+    ['set', (cache: Cache) => cache.set(type, 'k', 'written'), ['k'], 'written'],
+    ['delete', (cache: Cache) => cache.delete(type, 'k'), ['k'], undefined],
+    // More keys than a change names: heard as "any key of the type".
+    ['setMany of many keys', (cache: Cache) => cache.setMany(type, Array.from({ length: 150 }, (_, index) => ({ key: index === 0 ? 'k' : `k${index}`, value: index === 0 ? 'written' : index }))), null, 'written'],
+  ] as const)('a %s of another tab, heard while fetching', async (_, write, keys, written) => {
+    const { cache, indexedDB, name, clock } = await openCache();
+    const { cache: other } = await openCache({ indexedDB, name, clock });
+    await cache.set(type, 'k', 'before');
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = cache.resolve(type, 'k', fetcher, { forceFresh: true });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const heard = new Promise<CacheChange>((resolve) => cache.watch(type, 'k', (change) => change.source === 'remote' && resolve(change)));
+    await write(other);
+    expect((await heard).keys).toEqual(keys);
+    const second = cache.resolve(type, 'k', async () => 'fetched after the write');
+    reply.open('fetched before the write');
+    expect(await first).toEqual({ value: 'fetched before the write', source: 'fetch' });
+    expect(await second).toEqual(written === undefined ? { value: 'fetched after the write', source: 'fetch' } : { value: written, source: 'cache' });
+    expect(await other.get(type, 'k')).toBe(written ?? 'fetched after the write');
   });
 });
