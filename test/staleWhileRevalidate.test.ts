@@ -98,6 +98,16 @@ describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type
     expect(logger.error).not.toHaveBeenCalled();
   });
 
+  it('a set of the key made while the background refresh runs stays: what the refresh brings is not stored', async () => {
+    const { cache, reply } = await refreshing();
+    await cache.set(type, 'k', 'written');
+    reply('refreshed');
+    // The refresh's write, had it been made, within the task its fetcher answered in.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(await cache.get(type, 'k')).toBe('written');
+    expect(await cache.resolve(type, 'k', () => 'not called')).toEqual({ value: 'written', source: 'cache' });
+  });
+
   it('close() cuts a background refresh short: its fetcher is told through its signal, and close() does not wait for it', async () => {
     const { cache, logger, refresh } = await refreshing();
     expect(refresh()?.aborted).toBe(false);
