@@ -180,6 +180,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     parse(keySchema, key, 'invalid_argument', 'key');
     const parsed = parse(setOptionsSchema, options ?? {}, 'invalid_argument', 'set options');
     const pending = this.#toInput(type, { ...parsed, key, value }, 'value');
+    // As it is called: a getOrSet's write of the key issued after this comes after it (see Resolver.sawWrite).
+    this.#resolver.sawWrite(type, [key]);
     const input = isPromiseLike(pending) ? await pending : pending;
     await this.#happened(type, (commitId) => this.#engine.setMany(type, [input], { commitId }));
   }
@@ -204,6 +206,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       const end = Math.min(from + this.#chunk, entries.length);
       const add = (input: EntryInput) => {
         keys.add(input.key);
+        // As it is checked (in the call while that takes no await), before it is sent: see set.
+        this.#resolver.sawWrite(type, [input.key]);
         chunk.push(input);
       };
       const fill = (start: number): EntryInput[] | Promise<EntryInput[]> => {
@@ -282,6 +286,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#checkOpen();
     this.#known(type);
     const valid = parse(keysSchema, keys, 'invalid_argument', 'keys');
+    this.#resolver.sawWrite(type, valid);
     return valid.length === 0 ? 0 : this.#once((once) => this.#engine.deleteMany(type, valid, once));
   }
 
@@ -356,6 +361,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       // As soon as watchers hear of it (of this tab's own, before the call resolves; of another tab's clear, only
       // so), a fetch started before a clear or an invalidation is not joined: a watcher may resolve the key again.
       if (change.kind === 'clear' || change.kind === 'invalidate') this.#resolver.sawChange([change.type]);
+      // Another tab's write, as far as its hint tells (this tab's own counted as they were called).
+      else if (change.source === 'remote' && (change.kind === 'set' || change.kind === 'delete')) this.#resolver.sawWrite(change.type, change.keys);
       // Once closed, still those of this tab's calls made before close(), which settle as they would have (as
       // their events reach the listeners); no more of the other tabs'.
       if (!this.#closed || change.source === 'local') this.#watchers.run([change.type], change);

@@ -22,6 +22,16 @@ interface Fetched {
   shared: boolean;
 }
 
+/** A fetch under way, by key, and what came after its start (see Resolver.sawChange, sawWrite). */
+interface Running {
+  type: TypeName;
+  key: string;
+  /** An event, a clear or a write came (made here or in another tab): it may bring what that made stale, so it is not joined. */
+  overtaken?: boolean;
+  /** A write of the key came (a set, a delete; a later fetch of it): newer than what it brings, which is not stored. */
+  overwritten?: boolean;
+}
+
 /** What a Resolver uses of its cache (see CacheClient). */
 export interface ResolverHost {
   calls: PendingCalls;
@@ -41,16 +51,14 @@ export interface ResolverHost {
 /**
  * getOrSet and resolve: a key read through the cache, its fetcher called once for all concurrent
  * callers (in this tab, and through FetchLocks in every tab), its value stored unless an event made it
- * stale meanwhile (no stale write-back), a stale entry served while one fetch refreshes it.
+ * stale or the key was written meanwhile (no stale write-back), a stale entry served while one fetch refreshes it.
  */
 export class Resolver {
   readonly #engine: EngineApi;
   readonly #host: ResolverHost;
   readonly #inflight = new Map<string, SharedFetch<unknown>>();
-  /** Every fetch under way, those a later one for their key replaced in #inflight too: close() abandons them all. */
-  readonly #running = new Set<SharedFetch<unknown>>();
-  /** Events and clears seen per type (made here or in another tab): a fetch started before one is not joined after it. */
-  readonly #changesSeen = new Map<string, number>();
+  /** Every fetch under way in the order started, those a later one for their key replaced in #inflight too: close() abandons them all. */
+  readonly #running = new Map<SharedFetch<unknown>, Running>();
 
   /** `engine`: the cache's, its calls counted for close(). */
   constructor(engine: EngineApi, host: ResolverHost) {
@@ -71,9 +79,9 @@ export class Resolver {
     const id = JSON.stringify([type, key]);
     const shared = () => {
       const fetch = this.#inflight.get(id) as SharedFetch<Fetched> | undefined;
-      // A fetch an event overtook may bring what the event made stale: a caller that came after the event
-      // (a refetch the event caused) fetches anew; that fetch's callers are still answered by it.
-      return fetch?.joinable && fetch.epoch === (this.#changesSeen.get(type) ?? 0) ? fetch : undefined;
+      // A fetch an event or a write overtook may bring what that made stale: a caller that came after it (a
+      // refetch an event caused) fetches anew; that fetch's callers are still answered by it.
+      return fetch?.joinable && !this.#running.get(fetch)?.overtaken ? fetch : undefined;
     };
     // A background refresh is joined only by a caller that the stale entry does not serve (below): the others
     // are served it at once while the refresh runs, as the first caller was.
@@ -88,7 +96,7 @@ export class Resolver {
         // Served at once; refreshed in the background, by one fetch (a failure is logged, and nothing cached).
         if (!shared()) {
           // Not one of the caller's calls: close() does not wait for it, and cuts it short without a word.
-          this.#startFetch(id, type, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, cached.value, false), true).result.catch((error: unknown) => {
+          this.#startFetch(id, type, key, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, running, cached.value, false), true).result.catch((error: unknown) => {
             host.report(`Reprise: refreshing the stale ${type} "${key}" failed`, error);
           });
         }
@@ -100,19 +108,32 @@ export class Resolver {
       // Aborted while it read: a fetch started now would have no caller, and its signal would never abort.
       if (signal?.aborted) throw abortedError(signal);
     }
-    const fetch = this.#startFetch(id, type, (fetchSignal) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, undefined, forceFresh ?? false));
+    const fetch = this.#startFetch(id, type, key, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, running, undefined, forceFresh ?? false));
     const { value, shared: fromAnotherTab } = await fetch.join(signal);
     return { value, source: fromAnotherTab ? 'shared' : 'fetch' };
   }
 
-  /** Counts an event, or a clear, for each type it applies to (see `#changesSeen`): its guard keeps what such a fetch brings out of the store. */
-  sawChange(types: Iterable<string>): void {
-    for (const type of types) this.#changesSeen.set(type, (this.#changesSeen.get(type) ?? 0) + 1);
+  /** Counts an event, or a clear, for each type it applies to (see Running): its guard keeps what a fetch under way brings out of the store. */
+  sawChange(types: readonly string[]): void {
+    for (const running of this.#running.values()) if (types.includes(running.type)) running.overtaken = true;
+  }
+
+  /**
+   * Counts a write of the keys (null: every key of the type) made in this tab as it is called, or another
+   * tab's as this one hears of it: it is newer than what a fetch of one under way brings, which that fetch's
+   * callers get and the cache does not keep (no stale write-back). `by`: a fetch's own write, newer than
+   * what the fetches started before it bring only.
+   */
+  sawWrite(type: string, keys: readonly string[] | null, by?: Running): void {
+    for (const running of this.#running.values()) {
+      if (running === by) return;
+      if (running.type === type && (!keys || keys.includes(running.key))) running.overtaken = running.overwritten = true;
+    }
   }
 
   /** Cuts every fetch under way short (close()): their fetchers are told through their signal. */
   abandon(reason: unknown): void {
-    for (const fetch of this.#running) fetch.abandon(reason);
+    for (const fetch of this.#running.keys()) fetch.abandon(reason);
   }
 
   /** This tab's fetch of a key, or the one another tab is making (see FetchLocks). */
@@ -122,6 +143,7 @@ export class Resolver {
     fetcher: Fetcher<unknown, unknown>,
     options: WriteArgs,
     signal: AbortSignal,
+    running: Running,
     stale: unknown,
     fresh: boolean,
   ): Promise<Fetched> {
@@ -131,7 +153,7 @@ export class Resolver {
     return host.fetchLocks.run(type, key, {
       signal,
       fresh,
-      lead: () => this.#fetchAndStore(type, key, fetcher, options, signal, stale),
+      lead: () => this.#fetchAndStore(type, key, fetcher, options, signal, running, stale),
       read: async () => {
         const found = await this.#engine.getMany(type, [key], options.fingerprint === undefined ? undefined : [options.fingerprint]);
         return (await host.checked(type, [key], found))[0];
@@ -140,17 +162,18 @@ export class Resolver {
         const checked = host.toInput(type, { ...options, key, value }, 'value fetched by another tab');
         const input = isPromiseLike(checked) ? await checked : checked;
         // Kept in that tab's memory tier: in this one's too (a worker dying then loses no answer: see #store); not kept at all (skipStore): nowhere.
-        if (cached) await this.#store(type, input, since);
+        if (cached) await this.#store(type, input, since, running);
         return await host.output(type, input.value);
       },
     });
   }
 
   /** Registers a fetch that later callers for its key join, until it settles (or every caller left it). */
-  #startFetch<V>(id: string, type: string, run: (signal: AbortSignal) => Promise<V>, background = false): SharedFetch<V> {
-    const fetch = new SharedFetch(run, { background, epoch: this.#changesSeen.get(type) ?? 0 });
+  #startFetch<V>(id: string, type: TypeName, key: string, run: (signal: AbortSignal, running: Running) => Promise<V>, background = false): SharedFetch<V> {
+    const running: Running = { type, key };
+    const fetch = new SharedFetch((signal) => run(signal, running), background);
     this.#inflight.set(id, fetch);
-    this.#running.add(fetch);
+    this.#running.set(fetch, running);
     // A fetch every caller left may settle after a new one for its key started: that one stays.
     const settle = () => {
       this.#running.delete(fetch);
@@ -160,8 +183,8 @@ export class Resolver {
     return fetch;
   }
 
-  /** Runs a fetcher and stores what it returns, unless it said skipStore or an event made it stale meanwhile (no stale write-back). */
-  async #fetchAndStore(type: TypeName, key: string, fetcher: Fetcher<unknown, unknown>, options: WriteArgs, signal: AbortSignal, stale: unknown): Promise<Led<unknown>> {
+  /** Runs a fetcher and stores what it returns, unless it said skipStore or an event or a write of the key came meanwhile (no stale write-back). */
+  async #fetchAndStore(type: TypeName, key: string, fetcher: Fetcher<unknown, unknown>, options: WriteArgs, signal: AbortSignal, running: Running, stale: unknown): Promise<Led<unknown>> {
     const host = this.#host;
     // Taken before the fetch: a value an event made stale while it was fetched is returned, not stored.
     const since = await this.#engine.mark(type);
@@ -171,12 +194,12 @@ export class Resolver {
     const value = await fetcher({ signal, stale, skipStore: () => void (store = false) });
     const checked = host.toInput(type, { ...options, key, value }, 'fetched value');
     const input = isPromiseLike(checked) ? await checked : checked;
-    const written = store ? await this.#store(type, input, since) : undefined;
-    // Kept unless skipStore, or an event made it stale meanwhile (or a dead worker's write cannot say): then the
+    const written = store ? await this.#store(type, input, since, running) : undefined;
+    // Kept unless skipStore, or an event made it stale or the key was written meanwhile (or a dead worker's write cannot say): then the
     // other tabs must not store it either. They read it from the store only where it is shared (IndexedDB, which a
     // tab that lost it does not write); from memory they get it in the message.
     const cached = written !== undefined && written.stale.length === 0;
-    // Written, but left out as stale: an event overtook the fetch.
+    // Written, but left out as stale: an event or a write of the key overtook the fetch.
     const overtaken = written !== undefined && !cached;
     return { value: await host.output(type, input.value), fetched: input.value, stored: cached && written.shared, cached, stale: overtaken };
   }
@@ -185,8 +208,12 @@ export class Resolver {
    * A read-through's write, under one commit id. When its worker dies, the next one says whether it
    * happened, or makes it, guarded by the mark taken at the fetch's start (no stale write-back): the value
    * was fetched, and its callers get it. Undefined when that cannot be told (nor then told to the other tabs as kept).
+   * Not made once a write of the key came after the fetch's start (see sawWrite): left out as stale. Made, it is
+   * such a write for the fetches of the key started before this one (of two at once, the later one's value stays).
    */
-  async #store(type: TypeName, input: EntryInput, since: Mark): Promise<Written | undefined> {
+  async #store(type: TypeName, input: EntryInput, since: Mark, running: Running): Promise<Written | undefined> {
+    if (running.overwritten) return { stale: [input.key], shared: false };
+    this.sawWrite(type, [input.key], running);
     const engine = this.#engine;
     const commitId = randomId();
     return this.#host.calls

@@ -19,12 +19,9 @@ export class SharedFetch<T> {
   /** Why it was abandoned while a caller still waited on it: it stops when the last one leaves. */
   #abandoned: { reason: unknown } | undefined;
   readonly result: Promise<T>;
-  /** How many events and clears of its type this tab had seen when it started: a caller that has seen more does not join it. */
-  readonly epoch: number;
 
-  constructor(run: (signal: AbortSignal) => Promise<T>, { background = false, epoch = 0 } = {}) {
+  constructor(run: (signal: AbortSignal) => Promise<T>, background = false) {
     this.#background = background;
-    this.epoch = epoch;
     this.result = run(this.#controller.signal);
     // Seen by the callers through join; a fetch every caller left must not report an unhandled rejection.
     this.result.catch(() => {});
