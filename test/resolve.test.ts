@@ -223,6 +223,26 @@ describe.each(['track_metadata', 'generic'] as const)('%s: two fetches of one ke
   });
 });
 
+describe.each(['track_metadata', 'generic'] as const)('%s: a fetch started while one every caller left goes on', (type) => {
+  it('waits for it where fetches of one key take turns, and takes what it stored', async () => {
+    const { cache } = await openCache();
+    const reply = gate<string>();
+    const fetchers = [vi.fn(() => reply.promise), vi.fn(() => 'fetched again')] as const;
+    const leaving = new AbortController();
+    const first = cache.resolve(type, 'k', fetchers[0], { signal: leaving.signal });
+    await vi.waitFor(() => expect(fetchers[0]).toHaveBeenCalledTimes(1));
+    leaving.abort();
+    const second = cache.resolve(type, 'k', fetchers[1]);
+    // Until it has found no entry, and waits for the key's turn.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    reply.open('fetched');
+    expect(isCacheError(await rejection(first), 'aborted')).toBe(true);
+    expect(await second).toEqual({ value: 'fetched', source: 'shared' });
+    expect(fetchers[1]).not.toHaveBeenCalled();
+    expect(await cache.get(type, 'k')).toBe('fetched');
+  });
+});
+
 describe('a write of the key another tab made during a fetch wins, as far as this tab heard of it (hints)', () => {
   const type = 'track_metadata';
   it.each([
