@@ -541,11 +541,12 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect([one.seen.length, two.seen.length]).toEqual([1, 1]);
   });
 
-  it('a tab without IndexedDB frozen as another logged its event learns it was logged when it sends it again: no tab applies it again later, over what was written since', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
+  /**
+   * A tab that logs and a tab without IndexedDB, which is frozen just as the first posts where it logged
+   * its event: it misses that answer, and sends the event again once resumed.
+   */
+  async function frozenAsItsEventIsLogged(name: string, indexedDB: IDBFactory) {
     let freeze = () => {};
-    // The page without IndexedDB is frozen just as the tab that logs its event posts where it logged it: it misses that answer.
     const logging = await openTab(
       name,
       indexedDB,
@@ -571,6 +572,13 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await degraded.cache.emit({ eventType: 'manual_invalidation' });
     await vi.waitFor(async () => expect(await logging.cache.get('track_metadata', 'before')).toBeUndefined());
     await frozen;
+    return { logging, degraded };
+  }
+
+  it('a tab without IndexedDB frozen as another logged its event learns it was logged when it sends it again: no tab applies it again later, over what was written since', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { logging, degraded } = await frozenAsItsEventIsLogged(name, indexedDB);
     // It resumes and sends its event again to the tab that logged it.
     await degraded.engine.resume();
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -581,6 +589,22 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await later.cache.get('track_metadata', 'k')).toBe(1);
     expect(await logging.cache.get('track_metadata', 'k')).toBe(1);
+  });
+
+  it('a tab opened after the event of a tab without IndexedDB was logged does not hear it when that tab, frozen as it was logged, sends it again', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { degraded } = await frozenAsItsEventIsLogged(name, indexedDB);
+    const later = await openTab(name, indexedDB);
+    const heard = recorder();
+    later.cache.on('*', heard.listener);
+    const watched: unknown[] = [];
+    later.cache.watch('track_metadata', null, (change) => watched.push(change));
+    // It resumes and sends its event again: the tab that logged it says where, and the later tab, which relays it, finds it logged before it opened.
+    await degraded.engine.resume();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(heard.seen).toEqual([]);
+    expect(watched).toEqual([]);
   });
 
   it('a tab without IndexedDB keeps no timer once closed: the wait for its change to be logged ends with it', async () => {
