@@ -376,10 +376,15 @@ export class TabSync {
         return this.#options.apply(shared.change, removedBy(shared), null, true);
       }
       const { record, epoch: logged } = relayed;
+      const place = { epoch: logged, seq: record.seq };
       // Applied here already when a first try to log it failed: the catch-up below skips it.
-      this.#appliedUnlogged(shared.id, { epoch: logged, seq: record.seq });
+      this.#appliedUnlogged(shared.id, place);
       this.#post(toMessage({ ...shared, epoch: logged, seq: record.seq, invalidated: record.invalidated, removed: record.removed }));
-      return this.#catchUp();
+      await this.#catchUp();
+      // Logged before this tab's position (before it opened: its tab sent it again), which the catch-up does
+      // not apply: not this tab's to hear when a tab that applied it answers where it is logged, later.
+      if (!this.#applied.has(shared.id)) this.#remember(shared.id, place);
+      return;
     }
     const position = this.#position;
     // Not replayed (it would be in #applied), yet heard, so posted after this tab listened: logged before
