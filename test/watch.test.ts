@@ -6,7 +6,7 @@ import { isCacheError, type CacheChange, type CacheConfig, type ContentType } fr
 import { openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
-import { deleteUnderTabs } from './support/faultyIndexedDB';
+import { deleteUnderTabs, tabFactory } from './support/faultyIndexedDB';
 import { checkedChannel } from '../src/checkedChannel';
 import { CHANNEL_VERSION, type ChannelLike } from '../src/TabChannel';
 
@@ -521,5 +521,23 @@ describe('two databases of one name (another IndexedDB factory; in a browser, on
     await vi.waitFor(() => expect(seen.seen).not.toHaveLength(0));
     expect(seen.seen).toEqual([{ type: 'album_year', kind: 'set', keys: ['k'], source: 'remote' }]);
     expect(await cache.get('album_year', 'k')).toBe(2);
+  });
+
+  it('a tab that lost IndexedDB after opening hears the writes to the database recreated since, as a tab that never had it does: it has no database of its own to tell them apart by', async () => {
+    const name = uniqueName();
+    const inner = new IDBFactory();
+    const { cache: writer } = await openCache({ name, indexedDB: inner });
+    const tab = tabFactory(inner);
+    const { cache } = await openCache({ name, indexedDB: tab.factory });
+    tab.loseConnection();
+    tab.refuse();
+    await cache.set('album_year', 'x', 0);
+    expect((await cache.stats()).degraded).not.toBeNull();
+    await deleteUnderTabs(inner, name);
+    const seen = watcher();
+    cache.watch('album_year', 'k', seen.listener);
+    await writer.set('album_year', 'k', 1);
+    await vi.waitFor(() => expect(seen.seen).not.toHaveLength(0));
+    expect(seen.seen).toEqual([{ type: 'album_year', kind: 'set', keys: ['k'], source: 'remote' }]);
   });
 });
