@@ -331,10 +331,11 @@ export class TabSync {
    * Whether a hint of changes in the database of `epoch` is about another database of this name than this
    * tab's, whose entries it does not read. Only where both know their epoch: a hint whose tab could not
    * read it names none, and a tab with no position in its log (no IndexedDB, or the log could not be read)
-   * cannot tell; either way the hint is told, as before hints named their database.
+   * cannot tell; either way the hint is told, as before hints named their database. A tab that lost
+   * IndexedDB keeps the place it had in the log it read, which says nothing of the database now.
    */
   #elsewhere(epoch: string | undefined): boolean {
-    const here = this.#position?.epoch;
+    const here = this.#options.log() && this.#position?.epoch;
     return !!epoch && !!here && epoch !== here;
   }
 
