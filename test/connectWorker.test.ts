@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connectWorker, WORKER_START_HINT } from '../src/connectWorker';
 import { createCache } from '../src/index';
 import type { WorkerHost } from '../src/protocol';
+import { fakeLocks } from './support/fakeLocks';
 import { rejection } from './support/openCache';
 
 /** A Worker whose script fails to load, as a worker URL that 404s does: an `error` event, no messages. */
@@ -224,6 +225,49 @@ describe('connectWorker', () => {
       // Its death is no longer seen through the lock: a call that waits long pings it.
       expect(connection.probe).toBeTypeOf('function');
       connection.terminate();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('a worker that holds no lock (its own request refused, or an opaque origin: a data: URL worker has none) is watched by pings, not taken for dead when the page gets the lock at once', async () => {
+    vi.stubGlobal('navigator', { locks: fakeLocks().agent().locks });
+    try {
+      // It opens without taking the lock, as worker/entry.ts does where its Web Locks refuse or are none.
+      const worker = new WorkerWithHost({ open: async () => Comlink.proxy({}), ping: async () => {} } as unknown as WorkerHost);
+      const connection = await connectWorker(() => worker as unknown as Worker, { name: 'unlocked', config: {}, tab: { id: 'page', since: null } }, { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} });
+      let died: unknown;
+      connection.died.catch((error: unknown) => void (died = error));
+      await connection.opened;
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(died).toBeUndefined();
+      expect(worker.terminated).toBe(false);
+      expect(connection.probe).toBeTypeOf('function');
+      connection.terminate();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('a worker that holds its lock is taken for dead when it dies, through the lock', async () => {
+    const registry = fakeLocks();
+    vi.stubGlobal('navigator', { locks: registry.agent().locks });
+    try {
+      const thread = registry.agent();
+      const host = {
+        open: async ({ lock }: { lock: string }) => {
+          await new Promise<void>((held) => void thread.locks.request(lock, () => (held(), new Promise(() => {}))));
+          return Comlink.proxy({});
+        },
+        ping: async () => {},
+      };
+      const worker = new WorkerWithHost(host as unknown as WorkerHost);
+      const connection = await connectWorker(() => worker as unknown as Worker, { name: 'locked', config: {}, tab: { id: 'page', since: null } }, { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} });
+      await connection.opened;
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(connection.probe).toBeUndefined();
+      thread.kill();
+      expect(await rejection(connection.died)).toMatchObject({ code: 'worker_failed', message: 'The cache worker stopped' });
     } finally {
       vi.unstubAllGlobals();
     }
