@@ -140,11 +140,16 @@ export async function connectWorker(
   }
   // The worker holds this lock from the start of its open while it lives, so a request made once it has
   // opened is granted exactly when it dies (terminate included). Until then, pings watch it.
-  // A request the browser refuses (a document no longer fully active) leaves the pings to watch it.
+  // A request the browser refuses (a document no longer fully active) leaves the pings to watch it, as
+  // does a lock free once it opened: that worker took none (its own request was refused, or it has an
+  // opaque origin, a data: URL worker's, and so no Web Locks), and would be taken for dead at once (a
+  // worker that died just then is found so by the pings).
   const connection: EngineConnection & { proxies?: unknown[] } = { engine, died, terminate, storage: () => storage, opened, proxies };
   const probe = () => void (connection.probe = () => ping());
-  if (locks && lock) void opened.then(() => locks.request(lock, () => fail(new CacheError('worker_failed', 'The cache worker stopped'))).catch(probe), () => {});
-  else probe();
+  if (locks && lock) {
+    const watch = (free: Lock | null) => (free ? probe() : locks.request(lock, () => fail(new CacheError('worker_failed', 'The cache worker stopped'))));
+    void opened.then(() => locks.request(lock, { ifAvailable: true }, watch).catch(probe), () => {});
+  } else probe();
   return connection;
 }
 
