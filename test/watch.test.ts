@@ -6,7 +6,7 @@ import { isCacheError, type CacheChange, type CacheConfig, type ContentType } fr
 import { openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
-import { deleteUnderTabs, tabFactory } from './support/faultyIndexedDB';
+import { deleteUnderTabs, failRequest, tabFactory } from './support/faultyIndexedDB';
 import { checkedChannel } from '../src/checkedChannel';
 import { CHANNEL_VERSION, type ChannelLike } from '../src/TabChannel';
 
@@ -521,6 +521,26 @@ describe('two databases of one name (another IndexedDB factory; in a browser, on
     await vi.waitFor(() => expect(seen.seen).not.toHaveLength(0));
     expect(seen.seen).toEqual([{ type: 'album_year', kind: 'set', keys: ['k'], source: 'remote' }]);
     expect(await cache.get('album_year', 'k')).toBe(2);
+  });
+
+  it('a write to the database recreated under the tabs is heard by a tab whose catch-up on hearing of it fails (the log could not be read): as a hint naming no database', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: writer } = await openCache({ name, indexedDB });
+    const { cache } = await openCache({ name, indexedDB });
+    const seen = watcher();
+    cache.watch('album_year', 'k', seen.listener);
+    await deleteUnderTabs(indexedDB, name);
+    // The reader still has its place in the old database's log: the next hint, of the new one, makes it read the log, which fails once.
+    const fault = failRequest({ nth: 1, name: 'UnknownError', stores: (store) => store === 'events', methods: ['getAll'] });
+    try {
+      await writer.set('album_year', 'k', 1);
+      await vi.waitFor(() => expect(fault.fired()).toBe(true));
+    } finally {
+      fault();
+    }
+    await vi.waitFor(() => expect(seen.seen).not.toHaveLength(0));
+    expect(seen.seen).toEqual([{ type: 'album_year', kind: 'set', keys: ['k'], source: 'remote' }]);
   });
 
   it('a tab that lost IndexedDB after opening hears the writes to the database recreated since, as a tab that never had it does: it has no database of its own to tell them apart by', async () => {
