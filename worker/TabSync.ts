@@ -293,9 +293,17 @@ export class TabSync {
         const hint = { changes: message.changes, before: null, epoch: message.epoch };
         this.#hints.push(hint);
         this.#enqueue(async () => {
-          // Another epoch: another database of this name, or this one recreated, which the catch-up learns.
-          if (this.#elsewhere(hint.epoch)) await this.#catchUp();
-          this.#tellHints(this.#hints.indexOf(hint) + 1);
+          try {
+            // Another epoch: another database of this name, or this one recreated, which the catch-up learns.
+            if (this.#elsewhere(hint.epoch)) await this.#catchUp();
+          } catch (error) {
+            // It learned nothing (the log could not be read): told as a hint that names no database, not left
+            // untold until the next one. The failure is logged as any step's.
+            hint.epoch = undefined;
+            throw error;
+          } finally {
+            this.#tellHints(this.#hints.indexOf(hint) + 1);
+          }
         });
       }
       return;
