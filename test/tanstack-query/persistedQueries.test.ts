@@ -1,6 +1,6 @@
 // reprise/tanstack-query: what an experienced TanStack Query user expects of the adapter,
 // with real QueryClients on real in-process caches (fake-indexeddb).
-import { QueryObserver, hashKey } from '@tanstack/query-core';
+import { MutationObserver, QueryObserver, hashKey, onlineManager } from '@tanstack/query-core';
 import { experimental_createQueryPersister, persistQueryClient, persistQueryClientRestore } from '@tanstack/query-persist-client-core';
 import { describe, expect, it, vi } from 'vitest';
 import { createPersister, createQueryStorage, invalidateQueriesOn } from '../../src/tanstack-query';
@@ -106,5 +106,29 @@ describe('createPersister', () => {
     expect(after.getQueryData(['lyrics', 't1'])).toBe('la la');
     // What can be kept of the meta is kept, as it is (a Date stays a Date).
     expect(after.getQueryCache().find({ queryKey: ['lyrics', 't1'] })?.meta).toEqual({ label: 'lyrics', at: new Date(7) });
+  });
+
+  it("a mutation paused offline whose onMutate returned a rollback function (as TanStack's guide advises) does not stop the client from being persisted", async () => {
+    const opened = await openCache();
+    const before = queryClient();
+    await before.fetchQuery({ queryKey: ['album', 'a1'], queryFn: async () => ({ title: 'Blue' }) });
+    // Offline, a mutation pauses after its onMutate ran: the paused mutation, context and all, is what dehydrate keeps of it.
+    onlineManager.setOnline(false);
+    try {
+      const rename = (variables: string, onMutate: () => unknown) => new MutationObserver<string, Error, string, unknown>(before, { mutationKey: ['rename', variables], mutationFn: async () => variables, onMutate }).mutate(variables).catch(() => {});
+      void rename('Green', () => () => before.setQueryData(['album', 'a1'], { title: 'Blue' }));
+      void rename('Red', () => ({ previous: { title: 'Blue' }, rollback: () => {} }));
+      await vi.waitFor(() => expect(before.getMutationCache().getAll().map((mutation) => mutation.state.isPaused)).toEqual([true, true]));
+      // Before: not_cloneable, so nothing was saved at all, for as long as the mutations waited to go online.
+      const after = await reloadPersisted(opened, before);
+      expect(after.getQueryData(['album', 'a1'])).toEqual({ title: 'Blue' });
+      // The mutations come back to be resumed; their contexts without the functions, as TanStack's JSON persisters leave them.
+      expect(after.getMutationCache().getAll().map(({ state }) => [state.variables, state.context, state.isPaused])).toEqual([
+        ['Green', undefined, true],
+        ['Red', { previous: { title: 'Blue' } }, true],
+      ]);
+    } finally {
+      onlineManager.setOnline(true);
+    }
   });
 });
