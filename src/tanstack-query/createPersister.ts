@@ -63,32 +63,41 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
  * The client as IndexedDB can store it. `dehydrate` copies each query's and mutation's `meta` as it is,
  * and apps keep functions there (what a global `onError` shows): those are left out, as TanStack's own
  * JSON persisters leave them out, instead of one query's meta failing the whole save with
- * `not_cloneable`. A pending query's in-flight `promise` (dehydrated only when `shouldDehydrateQuery`
- * asks for pending queries) cannot outlive the page either: it is left out, and the query restores as
- * pending, without data. The data itself is stored as it is: what cannot be cloned there is an error.
+ * `not_cloneable`. So are those of a paused mutation's `context`, what its `onMutate` returned: often a
+ * rollback function, as TanStack's guide to optimistic updates advises, and paused mutations (offline)
+ * are what the client is persisted for. A pending query's in-flight `promise` (dehydrated only when
+ * `shouldDehydrateQuery` asks for pending queries) cannot outlive the page either: it is left out, and
+ * the query restores as pending, without data. The data itself (and a mutation's variables, which it is
+ * resumed with) is stored as it is: what cannot be cloned there is an error.
  */
 function storable(client: PersistedClient): PersistedClient {
   if (typeof client !== 'object' || client === null || typeof client.clientState !== 'object' || client.clientState === null) return client;
   const { queries, mutations } = client.clientState;
-  const withoutFunctions = <T extends { meta?: unknown }>(item: T): T => ('meta' in item && item.meta !== undefined ? { ...item, meta: cloneableMeta(item.meta) } : item);
+  const withoutFunctions = <T extends { meta?: unknown }>(item: T): T => ('meta' in item && item.meta !== undefined ? { ...item, meta: cloneable(item.meta) } : item);
+  const withoutRollback = <T extends { state?: { context?: unknown } }>(mutation: T): T =>
+    typeof mutation.state === 'object' && mutation.state !== null && mutation.state.context !== undefined ? { ...mutation, state: { ...mutation.state, context: cloneable(mutation.state.context) } } : mutation;
   return {
     ...client,
     clientState: {
       ...client.clientState,
       queries: Array.isArray(queries) ? queries.map(({ promise: _inFlight, ...query }) => withoutFunctions(query)) : queries,
-      mutations: Array.isArray(mutations) ? mutations.map(withoutFunctions) : mutations,
+      mutations: Array.isArray(mutations) ? mutations.map((mutation) => withoutFunctions(withoutRollback(mutation))) : mutations,
     },
   };
 }
 
-/** A copy of `meta` without its functions (and symbols), plain objects and arrays walked into; anything else is kept as it is. */
-function cloneableMeta(value: unknown, seen = new Map<object, unknown>()): unknown {
+/**
+ * A copy of `value` without its functions (and symbols), plain objects and arrays walked into (as JSON
+ * leaves them: gone from an object, null in an array, undefined for `value` itself); anything else is kept as it is.
+ */
+function cloneable(value: unknown, seen = new Map<object, unknown>()): unknown {
+  if (typeof value === 'function' || typeof value === 'symbol') return undefined;
   if (typeof value !== 'object' || value === null) return value;
   if (seen.has(value)) return seen.get(value);
   if (Array.isArray(value)) {
     const copy: unknown[] = [];
     seen.set(value, copy);
-    for (const item of value) copy.push(typeof item === 'function' || typeof item === 'symbol' ? null : cloneableMeta(item, seen));
+    for (const item of value) copy.push(typeof item === 'function' || typeof item === 'symbol' ? null : cloneable(item, seen));
     return copy;
   }
   const prototype = Object.getPrototypeOf(value) as unknown;
@@ -96,7 +105,7 @@ function cloneableMeta(value: unknown, seen = new Map<object, unknown>()): unkno
   const copy: Record<string, unknown> = {};
   seen.set(value, copy);
   for (const [name, item] of Object.entries(value)) {
-    if (typeof item !== 'function' && typeof item !== 'symbol') copy[name] = cloneableMeta(item, seen);
+    if (typeof item !== 'function' && typeof item !== 'symbol') copy[name] = cloneable(item, seen);
   }
   return copy;
 }
