@@ -5,7 +5,7 @@ import { persistQueryClientRestore, persistQueryClientSave } from '@tanstack/que
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createCache } from '../../src/createCache';
-import { createPersister, type PersistedClient } from '../../src/tanstack-query';
+import { createPersister, createQueryStorage, invalidateQueriesOn, type PersistedClient } from '../../src/tanstack-query';
 import { openCache, rejection, uniqueName } from '../support/openCache';
 import { queryClient, reloadPersisted } from './queryClients';
 
@@ -217,6 +217,22 @@ describe('createPersister', () => {
     expect(() => createPersister(cache, { type: 'track_metadata', key: '' })).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
     expect(() => createPersister(cache, {} as never)).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
     expect(() => createPersister(cache, undefined as never)).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
+  });
+
+  it('each export given no cache, or the promise createCache returns (an `await` left out), throws invalid_argument at once, saying so', async () => {
+    const { cache } = await openCache();
+    const client = queryClient();
+    for (const notACache of [Promise.resolve(cache), undefined, {}]) {
+      // Before: a TypeError ("cache.stats is not a function"), and from the persister and the storage only at their first call.
+      for (const make of [
+        () => createPersister(notACache as never, { type: 'track_metadata' }),
+        () => createQueryStorage(notACache as never, 'track_metadata'),
+        () => invalidateQueriesOn(notACache as never, client, () => []),
+      ]) {
+        expect(make).toThrow(expect.objectContaining({ name: 'CacheError', code: 'invalid_argument', message: expect.stringMatching(/cache must be a Reprise cache/) }));
+      }
+    }
+    expect(() => createPersister(Promise.resolve(cache) as never, { type: 'track_metadata' })).toThrow(/await createCache\(\)/);
   });
 
   it('a cache degraded to memory (no IndexedDB) takes the persistent types and rejects the temporary ones, as one with IndexedDB does', async () => {
