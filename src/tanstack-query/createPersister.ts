@@ -1,6 +1,7 @@
 import type { DehydratedState } from '@tanstack/query-core';
 import type { Cache, CacheType, Schemas } from 'reprise';
 import { CacheError } from '../CacheError';
+import { checkCache } from './checkCache';
 import { persistentTypeCheck } from './persistentTypeCheck';
 import { throttledSave } from './throttledSave';
 
@@ -35,6 +36,7 @@ export interface PersisterOptions<N extends string = never> {
  * a stored value that is not a persisted client (written by something else) restores as nothing.
  */
 export function createPersister<N extends string = never>(cache: Cache<Schemas, N>, options: PersisterOptions<N>): Persister {
+  checkCache(cache, 'get', 'createPersister');
   const { type, key = 'tanstack-query', throttleTime = 1000 } = options ?? ({} as Partial<PersisterOptions<N>>);
   if (typeof type !== 'string') throw new CacheError('invalid_argument', 'createPersister: options.type must be a persistent content type');
   if (typeof key !== 'string' || key === '') throw new CacheError('invalid_argument', 'createPersister: options.key must be a non-empty string');

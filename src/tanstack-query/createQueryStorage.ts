@@ -2,6 +2,7 @@ import type { QueryKey } from '@tanstack/query-core';
 import type { Cache, CacheType, Schemas } from 'reprise';
 import { CacheError } from '../CacheError';
 import { describeValue } from '../describeValue';
+import { checkCache } from './checkCache';
 import { persistentTypeCheck } from './persistentTypeCheck';
 
 /**
@@ -86,6 +87,7 @@ export function createQueryStorage<V = any, N extends string = never>(
   type: CacheType<N>,
   options: QueryStorageOptions = {},
 ): QueryStorage<NotInferred<V>> {
+  checkCache(cache, 'get', 'createQueryStorage');
   if (typeof type !== 'string') throw new CacheError('invalid_argument', 'createQueryStorage: type must be a persistent content type');
   const { trackId } = options ?? {};
   if (trackId !== undefined && typeof trackId !== 'function') throw new CacheError('invalid_argument', 'createQueryStorage: options.trackId must be a function from a query key to track ids');

@@ -2,6 +2,7 @@ import type { QueryClient, QueryKey } from '@tanstack/query-core';
 import type { Cache, CacheEvent, EventContext, Schemas } from 'reprise';
 import { CacheError } from '../CacheError';
 import { describeValue } from '../describeValue';
+import { checkCache } from './checkCache';
 
 /** The query keys an event makes stale; each invalidates its queries the way `invalidateQueries` matches keys (by prefix). */
 export type QueryKeysOf = (event: CacheEvent, context: EventContext) => readonly QueryKey[];
@@ -12,6 +13,7 @@ export type QueryKeysOf = (event: CacheEvent, context: EventContext) => readonly
  * whose queryFn reads through the cache then fetches anew. Returns the unsubscribe function.
  */
 export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schemas, N>, queryClient: Pick<QueryClient, 'invalidateQueries'>, toQueryKeys: QueryKeysOf): () => void {
+  checkCache(cache, 'on', 'invalidateQueriesOn');
   if (typeof queryClient?.invalidateQueries !== 'function') throw new CacheError('invalid_argument', 'invalidateQueriesOn: queryClient must be a QueryClient');
   if (typeof toQueryKeys !== 'function') throw new CacheError('invalid_argument', 'invalidateQueriesOn: toQueryKeys must be a function from an event to query keys');
   return cache.on('*', (event, context) => {
