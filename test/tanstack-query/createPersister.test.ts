@@ -1,12 +1,14 @@
 // createPersister with a real QueryClient and TanStack's own persistQueryClientSave/Restore, on a
 // real in-process cache (fake-indexeddb): what comes back after a "reload" (the cache closed and
 // opened again on the same database), and what a wrong type or key does.
-import { persistQueryClientRestore, persistQueryClientSave } from '@tanstack/query-persist-client-core';
+import { persistQueryClient, persistQueryClientRestore, persistQueryClientSave } from '@tanstack/query-persist-client-core';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createCache } from '../../src/createCache';
-import { createPersister, createQueryStorage, invalidateQueriesOn, type PersistedClient } from '../../src/tanstack-query';
+import { createPersister, createQueryStorage, invalidateQueriesOn, type PersistedClient, type Persister } from '../../src/tanstack-query';
+import { failCommits, failRequest } from '../support/faultyIndexedDB';
 import { openCache, rejection, uniqueName } from '../support/openCache';
+import { unhandledRejections } from '../support/unhandledRejections';
 import { queryClient, reloadPersisted } from './queryClients';
 
 /** A query function that counts its calls. */
@@ -21,14 +23,14 @@ async function restoredAfterReload(database: Pick<Awaited<ReturnType<typeof open
 }
 
 /** A persister on `cache` that saved 'first' and holds a save of 'held', made within its throttle time. */
-async function holdingASave(cache: Awaited<ReturnType<typeof openCache>>['cache']): Promise<{ held: Promise<void> }> {
+async function holdingASave(cache: Awaited<ReturnType<typeof openCache>>['cache']): Promise<{ persister: Persister; held: Promise<void> }> {
   const persister = createPersister(cache, { type: 'successful_api_metadata' });
   const client = queryClient();
   client.setQueryData(['k'], 'first');
   await persistQueryClientSave({ queryClient: client, persister });
   client.setQueryData(['k'], 'held');
   // In an object: an async function returning the promise itself would wait for it.
-  return { held: persistQueryClientSave({ queryClient: client, persister }) };
+  return { persister, held: persistQueryClientSave({ queryClient: client, persister }) };
 }
 
 describe('createPersister', () => {
@@ -171,6 +173,82 @@ describe('createPersister', () => {
     }
   });
 
+  // persistQueryClient saves from a subscription to the query cache, which catches nothing: a save that
+  // rejected was the app's unhandled rejection.
+  it.each([
+    ['a value that cannot be cloned (the save held by the throttle fails)', 'not_cloneable', { track: 't1', onEnd: () => {} }, () => () => {}],
+    ['a full disk (the save made at once fails)', 'quota_exceeded', { track: 't1' }, () => failCommits(2)],
+  ])("a save of persistQueryClient that fails, %s, leaves nothing unhandled: the cache's logger is told, with %s, and the next saves are stored", async (_, code, data, fault) => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { cache, logger } = await openCache();
+    const restore = fault();
+    try {
+      const client = queryClient();
+      const [unsubscribe, restored] = persistQueryClient({ queryClient: client, persister: createPersister(cache, { type: 'successful_api_metadata' }) });
+      const stored = async () => ((await cache.get('successful_api_metadata', 'tanstack-query')) as PersistedClient | undefined)?.clientState.queries[0]?.state.data;
+      const unhandled = await unhandledRejections(async (seen) => {
+        await restored;
+        // Its query added (the empty client, saved at once), then its data set (held for the throttle time).
+        client.setQueryData(['player'], data);
+        await vi.advanceTimersByTimeAsync(1000);
+        await vi.waitFor(() => expect([...seen, ...logger.error.mock.calls]).toHaveLength(1));
+        restore();
+        client.setQueryData(['player'], { track: 't2' });
+        await vi.advanceTimersByTimeAsync(1000);
+        await vi.waitFor(async () => expect(await stored()).toEqual({ track: 't2' }));
+      });
+      unsubscribe();
+      // Before: the save rejected, and nothing caught it.
+      expect(unhandled).toEqual([]);
+      expect(logger.error.mock.calls).toEqual([[expect.stringMatching(/createPersister/), expect.objectContaining({ name: 'CacheError', code })]]);
+    } finally {
+      restore();
+      vi.useRealTimers();
+    }
+  });
+
+  it('the saves of persistQueryClient after close() (the app closed the cache, the subscription goes on) are dropped without a word', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { cache, logger } = await openCache();
+      const client = queryClient();
+      const [unsubscribe, restored] = persistQueryClient({ queryClient: client, persister: createPersister(cache, { type: 'successful_api_metadata' }) });
+      const unhandled = await unhandledRejections(async () => {
+        await restored;
+        await cache.close();
+        // One save made at once, one held for the throttle time: both refused with closed.
+        client.setQueryData(['player'], { track: 't1' });
+        await vi.advanceTimersByTimeAsync(1000);
+      });
+      unsubscribe();
+      // Before: each rejected with closed, unhandled.
+      expect(unhandled).toEqual([]);
+      expect(logger.error).not.toHaveBeenCalled();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a removeClient that fails rejects, and the held save it dropped resolves all the same', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { cache, logger } = await openCache();
+      const { persister, held } = await holdingASave(cache);
+      const fault = failRequest({ nth: 1, methods: ['delete'], name: 'UnknownError' });
+      try {
+        expect(await rejection(persister.removeClient())).toMatchObject({ name: 'CacheError', code: 'storage_unavailable' });
+      } finally {
+        fault();
+      }
+      // Before: it rejected with the removal's error.
+      await expect(held).resolves.toBeUndefined();
+      // The removal's failure is the app's, told by removeClient: not reported again.
+      expect(logger.error).not.toHaveBeenCalled();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('throttleTime 0 saves every time; a throttleTime that is no number of milliseconds throws invalid_argument', async () => {
     const { cache } = await openCache();
     const persister = createPersister(cache, { type: 'successful_api_metadata', throttleTime: 0 });
@@ -198,14 +276,14 @@ describe('createPersister', () => {
     expect(await persister.restoreClient()).toMatchObject({ clientState: { queries: [{ queryKey: ['k'] }] } });
   });
 
-  it('a temporary type: every call rejects with invalid_argument and nothing is written', async () => {
-    const { cache } = await openCache();
+  it("a temporary type: a save is reported to the cache's logger with invalid_argument, the other calls reject with it, and nothing is written", async () => {
+    const { cache, logger } = await openCache();
     const persister = createPersister(cache, { type: 'generic' });
     const client = queryClient();
     client.setQueryData(['k'], 1);
-    const failure = await rejection(persistQueryClientSave({ queryClient: client, persister }));
-    expect(failure).toMatchObject({ name: 'CacheError', code: 'invalid_argument' });
-    expect(failure.message).toMatch(/"generic" is temporary/);
+    // Before: the save rejected (and persistQueryClient's, from its subscription, unhandled).
+    await persistQueryClientSave({ queryClient: client, persister });
+    expect(logger.error).toHaveBeenCalledWith(expect.stringMatching(/createPersister/), expect.objectContaining({ name: 'CacheError', code: 'invalid_argument', message: expect.stringMatching(/"generic" is temporary/) }));
     expect(await rejection(persister.restoreClient())).toMatchObject({ code: 'invalid_argument' });
     expect(await rejection(persister.removeClient())).toMatchObject({ code: 'invalid_argument' });
     expect(await cache.keys('generic')).toEqual([]);
@@ -236,17 +314,19 @@ describe('createPersister', () => {
   });
 
   it('a cache degraded to memory (no IndexedDB) takes the persistent types and rejects the temporary ones, as one with IndexedDB does', async () => {
-    const cache = await createCache({ worker: false, name: uniqueName(), logger: { error: () => {} } });
+    const logger = { error: vi.fn() };
+    const cache = await createCache({ worker: false, name: uniqueName(), logger });
     expect((await cache.stats()).degraded).not.toBeNull();
     const client = queryClient();
     client.setQueryData(['k'], 1);
     const persister = createPersister(cache, { type: 'track_metadata' });
     await persistQueryClientSave({ queryClient: client, persister });
     expect(await persister.restoreClient()).toMatchObject({ clientState: { queries: [{ state: { data: 1 } }] } });
-    expect(await rejection(persistQueryClientSave({ queryClient: client, persister: createPersister(cache, { type: 'generic' }) }))).toMatchObject({ code: 'invalid_argument' });
+    await persistQueryClientSave({ queryClient: client, persister: createPersister(cache, { type: 'generic' }) });
+    expect(logger.error).toHaveBeenLastCalledWith(expect.stringMatching(/createPersister/), expect.objectContaining({ code: 'invalid_argument' }));
   });
 
-  it('a cache of the app\'s own that wraps one (not made by createCache) is asked its stats: a temporary type still rejects', async () => {
+  it("a cache of the app's own that wraps one (not made by createCache) is asked its stats: a temporary type is still refused, a failed save reported to console.error", async () => {
     const { cache } = await openCache();
     const wrapped = { ...Object.fromEntries((['get', 'set', 'delete', 'stats'] as const).map((name) => [name, cache[name].bind(cache)])) } as unknown as typeof cache;
     const client = queryClient();
@@ -256,6 +336,14 @@ describe('createPersister', () => {
     expect(await persister.restoreClient()).toMatchObject({ clientState: { queries: [{ state: { data: 1 } }] } });
     expect(await rejection(createPersister(wrapped, { type: 'generic' }).restoreClient())).toMatchObject({ code: 'invalid_argument' });
     expect(await rejection(createPersister(wrapped, { type: 'podcast' as never }).restoreClient())).toMatchObject({ code: 'unknown_content_type' });
+    // The adapter does not know its logger: the console is told.
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      await persistQueryClientSave({ queryClient: client, persister: createPersister(wrapped, { type: 'generic' }) });
+      expect(consoleError).toHaveBeenCalledWith(expect.stringMatching(/createPersister/), expect.objectContaining({ code: 'invalid_argument' }));
+    } finally {
+      consoleError.mockRestore();
+    }
   });
 
   it('takes a cache typed by schemas, persisting in a type without one', async () => {

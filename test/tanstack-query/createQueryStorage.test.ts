@@ -4,7 +4,9 @@ import { QueryClient, type QueryKey } from '@tanstack/query-core';
 import { experimental_createQueryPersister, type PersistedQuery } from '@tanstack/query-persist-client-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createQueryStorage } from '../../src/tanstack-query';
+import { failCommits } from '../support/faultyIndexedDB';
 import { openCache, rejection } from '../support/openCache';
+import { unhandledRejections } from '../support/unhandledRejections';
 
 const clients: QueryClient[] = [];
 afterEach(() => {
@@ -90,16 +92,18 @@ describe('createQueryStorage', () => {
     expect(queryFn).toHaveBeenCalledTimes(3);
   });
 
-  it('trackId: a query of several tracks goes with any of them; a key holding no query key rejects with invalid_argument and writes nothing', async () => {
-    const { cache } = await openCache();
+  it("trackId: a query of several tracks goes with any of them; a key holding no query key is reported to the cache's logger with invalid_argument and writes nothing", async () => {
+    const { cache, logger } = await openCache();
     const storage = createQueryStorage(cache, 'successful_api_metadata', { trackId: (queryKey) => (queryKey[1] as { ids: string[] }).ids });
     await storage.setItem('tanstack-query-["playlist",{"ids":["t1","t2"]}]', '"mix"');
     await storage.setItem('tanstack-query-["playlist",{"ids":["t3"]}]', '"solo"');
     await cache.emit({ eventType: 'track_removed', trackId: 't2' });
     expect(await cache.keys('successful_api_metadata')).toEqual(['tanstack-query-["playlist",{"ids":["t3"]}]']);
-    expect(await rejection(storage.setItem('not-a-query', '"v"'))).toMatchObject({ name: 'CacheError', code: 'invalid_argument' });
+    // Before: each rejected.
+    await storage.setItem('not-a-query', '"v"');
     expect(await cache.has('successful_api_metadata', 'not-a-query')).toBe(false);
-    expect(await rejection(storage.setItem(42 as never, '"v"'))).toMatchObject({ name: 'CacheError', code: 'invalid_argument' });
+    await storage.setItem(42 as never, '"v"');
+    expect(logger.error.mock.calls).toEqual([0, 1].map(() => [expect.stringMatching(/createQueryStorage/), expect.objectContaining({ name: 'CacheError', code: 'invalid_argument' })]));
     expect(() => createQueryStorage(cache, 'track_metadata', { trackId: 't1' as never })).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
   });
 
@@ -116,6 +120,54 @@ describe('createQueryStorage', () => {
     expect(await cache.keys('track_metadata')).toEqual(['app-[v2]-["lyrics","t1"]', 'lyrics-["lyrics","t1"]']);
     await cache.emit({ eventType: 'track_modified', trackId: 't1' });
     expect(await cache.keys('track_metadata')).toEqual([]);
+  });
+
+  // persisterFn saves a query it fetched from a callback it schedules, which catches nothing: a setItem
+  // that rejected was the app's unhandled rejection.
+  it.each([
+    ['a value that cannot be cloned', 'not_cloneable', { track: 't1', onEnd: () => {} }, () => () => {}],
+    ['a full disk', 'quota_exceeded', { track: 't1' }, () => failCommits(2)],
+  ])("a query's save after its fetch that fails, %s, leaves nothing unhandled: the cache's logger is told, with %s, and the next queries are stored", async (_, code, data, fault) => {
+    const { cache, logger } = await openCache();
+    const storage = createQueryStorage<PersistedQuery>(cache, 'track_metadata');
+    const setItem = vi.spyOn(storage, 'setItem');
+    const client = queryClient(experimental_createQueryPersister<PersistedQuery>({ storage, serialize: (query) => query, deserialize: (query) => query }).persisterFn);
+    const restore = fault();
+    try {
+      const unhandled = await unhandledRejections(async () => {
+        expect(await client.fetchQuery({ queryKey: ['player'], queryFn: async () => data })).toBe(data);
+        await vi.waitFor(() => expect(setItem).toHaveBeenCalledTimes(1));
+        await Promise.allSettled(setItem.mock.results.map(({ value }) => value));
+        restore();
+        await client.fetchQuery({ queryKey: ['album', 'a1'], queryFn: async () => ({ title: 'Blue' }) });
+        await vi.waitFor(async () => expect(await cache.keys('track_metadata')).toEqual([ALBUM_KEY]));
+      });
+      // Before: the save rejected, and nothing caught it.
+      expect(unhandled).toEqual([]);
+      expect(logger.error.mock.calls).toEqual([[expect.stringMatching(/createQueryStorage/), expect.objectContaining({ name: 'CacheError', code })]]);
+    } finally {
+      restore();
+    }
+  });
+
+  it('a query fetched while the cache closes (its queryFn answers after close()) is not stored, without a word', async () => {
+    const { cache, logger } = await openCache();
+    const storage = createQueryStorage(cache, 'track_metadata');
+    const setItem = vi.spyOn(storage, 'setItem');
+    const client = queryClient(experimental_createQueryPersister({ storage }).persisterFn);
+    let answer: ((data: unknown) => void) | undefined;
+    const unhandled = await unhandledRejections(async () => {
+      const fetching = client.fetchQuery({ queryKey: ['player'], queryFn: () => new Promise((resolve) => (answer = resolve)) });
+      await vi.waitFor(() => expect(answer).toBeDefined());
+      await cache.close();
+      answer!({ track: 't1' });
+      expect(await fetching).toEqual({ track: 't1' });
+      await vi.waitFor(() => expect(setItem).toHaveBeenCalledTimes(1));
+      await Promise.allSettled(setItem.mock.results.map(({ value }) => value));
+    });
+    // Before: the save rejected with closed, unhandled.
+    expect(unhandled).toEqual([]);
+    expect(logger.error).not.toHaveBeenCalled();
   });
 
   it('removeItem deletes the entry; a missing one reads as undefined', async () => {
@@ -154,10 +206,12 @@ describe('createQueryStorage', () => {
     expect(await reopened.keys('track_metadata')).toEqual([]);
   });
 
-  it('a temporary type: the storage rejects with invalid_argument, so does the query using it, and nothing is written', async () => {
-    const { cache } = await openCache();
+  it("a temporary type: the storage's reads reject with invalid_argument, so does the query using them, a setItem is reported to the cache's logger with it, and nothing is written", async () => {
+    const { cache, logger } = await openCache();
     const storage = createQueryStorage(cache, 'negative_result');
-    expect(await rejection(storage.setItem('q', 'v'))).toMatchObject({ name: 'CacheError', code: 'invalid_argument' });
+    // Before: it rejected.
+    await storage.setItem('q', 'v');
+    expect(logger.error).toHaveBeenCalledWith(expect.stringMatching(/createQueryStorage/), expect.objectContaining({ name: 'CacheError', code: 'invalid_argument' }));
     expect(await rejection(storage.entries())).toMatchObject({ code: 'invalid_argument' });
     const persister = experimental_createQueryPersister({ storage });
     const failure = await rejection(queryClient(persister.persisterFn).fetchQuery({ queryKey: ['q'], queryFn: async () => 1 }));
