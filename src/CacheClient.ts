@@ -125,7 +125,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#chunk = options.setManyChunk ?? SET_MANY_CHUNK;
     this.#types = options.types ?? typesOf({});
     this.#typeNames = [...this.#types.keys()];
-    cacheInternals.set(this, { types: this.#types, closing: this.#beforeClose });
+    cacheInternals.set(this, { types: this.#types, closing: this.#beforeClose, logger: this.#logger });
     this.#resolver = new Resolver(this.#engine, {
       calls: this.#calls,
       fetchLocks: options.fetchLocks ?? new FetchLocks({ name: '', locks: undefined, openChannel: undefined }),

@@ -3,6 +3,7 @@ import type { Cache, CacheType, Schemas } from 'reprise';
 import { CacheError } from '../CacheError';
 import { checkCache } from './checkCache';
 import { persistentTypeCheck } from './persistentTypeCheck';
+import { reportedSave } from './reportedSave';
 import { throttledSave } from './throttledSave';
 
 /** What `persistQueryClient` saves: the same shape as `PersistedClient` of @tanstack/query-persist-client-core. */
@@ -43,7 +44,7 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
   // setTimeout takes Infinity (and anything past 2³¹ − 1 ms) for 1 ms: no throttle at all.
   if (typeof throttleTime !== 'number' || !(throttleTime >= 0 && throttleTime <= 2 ** 31 - 1)) throw new CacheError('invalid_argument', 'createPersister: options.throttleTime must be a number of milliseconds, from 0 to 2³¹ − 1');
   const ready = persistentTypeCheck(cache, type);
-  const save = throttledSave(cache, throttleTime, async (client: PersistedClient) => ready(() => cache.set(type, key, storable(client))));
+  const save = throttledSave(cache, throttleTime, (client: PersistedClient) => reportedSave(cache, `Reprise: createPersister could not save ${key}`, () => ready(() => cache.set(type, key, storable(client)))));
   return {
     persistClient: save,
     async restoreClient() {
@@ -53,7 +54,8 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
       return isPersistedClient(stored) ? stored : undefined;
     },
     removeClient() {
-      // A save still held would write the client back after it is removed (a logout's clear()).
+      // A save still held would write the client back after it is removed (a logout's clear()). The
+      // removal's failure is the app's, which awaits it; the dropped save's callers (TanStack's) never hear it.
       const removed = ready(() => cache.delete(type, key)).then(() => {});
       save.drop(removed);
       return removed;

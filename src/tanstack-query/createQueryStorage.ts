@@ -4,6 +4,7 @@ import { CacheError } from '../CacheError';
 import { describeValue } from '../describeValue';
 import { checkCache } from './checkCache';
 import { persistentTypeCheck } from './persistentTypeCheck';
+import { reportedSave } from './reportedSave';
 
 /**
  * The `storage` of `experimental_createQueryPersister`: one entry per query. `V` is what its
@@ -94,7 +95,8 @@ export function createQueryStorage<V = any, N extends string = never>(
   const ready = persistentTypeCheck(cache, type);
   return {
     getItem: async (key) => (await ready(() => cache.get(type, cacheKey(key)))) as V | undefined,
-    setItem: async (key, value) => ready(() => cache.set(type, cacheKey(key), value, trackId && { trackId: trackId(queryKeyOf(key)) })),
+    // Never rejects: TanStack saves a fetched query from a callback it schedules, which catches nothing.
+    setItem: (key, value) => reportedSave(cache, `Reprise: createQueryStorage could not save ${key}`, () => ready(() => cache.set(type, cacheKey(key), value, trackId && { trackId: trackId(queryKeyOf(key)) }))),
     removeItem: async (key) => void (await ready(() => cache.delete(type, cacheKey(key)))),
     entries: async () => (await ready(() => cache.entries(type))) as [string, V][],
   };

@@ -6,16 +6,17 @@ export interface ThrottledSave<A> {
   (value: A): Promise<void>;
   /** Makes the held save now (before a read, which then sees it). */
   flush(): void;
-  /** Forgets the held save: `instead` (a removal made after it) settles its callers. */
+  /** Forgets the held save: its callers resolve once `instead` (a removal made after it) settles, whether it fails or not. */
   drop(instead: Promise<void>): void;
 }
 
 /**
  * Saves the way TanStack's own persisters throttle them (`throttleTime`): the first at once, then, for
  * `ms` after each save made, the last value given is held and saved when the time is up. Each call
- * resolves once its value, or a later one that replaced it, is saved. The cache's `close()` makes a held
- * save before it refuses calls, so it is stored, not lost (and leaves no timer); where the cache cannot
- * say it closes (one not made by `createCache`), or with `ms` 0, every save is made at once.
+ * resolves once its value, or a later one that replaced it, is saved or failed (`save` reports its
+ * failures: it never rejects, as TanStack catches nothing). The cache's `close()` makes a held save
+ * before it refuses calls, so it is stored, not lost (and leaves no timer); where the cache cannot say
+ * it closes (one not made by `createCache`), or with `ms` 0, every save is made at once.
  */
 export function throttledSave<A>(cache: object, ms: number, save: (value: A) => Promise<void>): ThrottledSave<A> {
   const closing = cacheInternals.get(cache)?.closing;
@@ -68,5 +69,5 @@ export function throttledSave<A>(cache: object, ms: number, save: (value: A) => 
     }
     return held.saved;
   };
-  return Object.assign(throttled, { flush, drop: (instead: Promise<void>) => take()?.settle(instead) });
+  return Object.assign(throttled, { flush, drop: (instead: Promise<void>) => take()?.settle(instead.catch(() => {})) });
 }
