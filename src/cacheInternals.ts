@@ -2,8 +2,9 @@ import type { TypeName } from './contentType';
 import type { Logger } from './Logger';
 
 /**
- * What a cache made by `createCache` tells `reprise/tanstack-query` that its public API does not, so
- * that an adapter's call made just before `close()` reaches the cache before it, as the cache's own do.
+ * What a cache made by `createCache` tells `reprise/tanstack-query` that its public API does not: enough
+ * for an adapter's call made just before `close()` to reach the cache before it, as the cache's own do,
+ * and its logger.
  */
 export interface CacheInternals {
   /** Each content type, and whether it is persistent: known at once, where `stats()` would be a round trip. */
