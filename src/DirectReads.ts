@@ -5,7 +5,7 @@ import { BatchStates, type BatchId } from '../worker/batchStates';
 import type { EntryRecord } from '../worker/databaseSchema';
 import { requestsDone } from '../worker/idbRequests';
 import { isExpired } from '../worker/isExpired';
-import { recordReadsNow } from '../worker/ReadTimes';
+import { recordReadsNow } from '../worker/recordReads';
 import { entryStore, LAYOUT, layoutOf } from '../worker/layout';
 import { unref } from './unref';
 

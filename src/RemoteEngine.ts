@@ -10,7 +10,7 @@ import { PendingChanges, type PendingChange } from './PendingChanges';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { unref } from './unref';
 import { reasonOf } from './describeValue';
-import { READS_AT_ONCE } from '../worker/ReadTimes';
+import { READS_AT_ONCE } from '../worker/recordReads';
 import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, StorageKind, Written } from './protocol';
 
 export interface RemoteEngineOptions {

@@ -21,7 +21,7 @@ import { openRemoteCache } from './support/inProcessWorkers';
 import { CacheClient } from '../src/CacheClient';
 import { LAYOUT } from '../worker/databaseSchema';
 import { requestDone } from '../worker/idbRequests';
-import { recordReadsNow } from '../worker/ReadTimes';
+import { recordReadsNow } from '../worker/recordReads';
 import { engineTab } from './support/engineTab';
 import { refusingLocks } from './support/fakeLocks';
 import { tableOf } from './support/tableOf';
