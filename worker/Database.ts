@@ -3,7 +3,8 @@ import { CacheError } from '../src/CacheError';
 import type { TypeName } from '../src/contentType';
 import { LAYOUT, layoutOf, neededStores, upgrade, type RepriseSchema, type StoreName } from './databaseSchema';
 import { EventLog } from './EventLog';
-import { requestDone, transactionDone } from './idbRequests';
+import { requestDone } from './idbRequests';
+import { transactionDone } from './transactionDone';
 import { later, type Schedule } from './schedule';
 import { isConnectionLost, nameOf, toCacheError } from './storageError';
 

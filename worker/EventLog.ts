@@ -2,7 +2,8 @@ import type { LogPlace } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { Database } from './Database';
 import type { LoggedChange } from './databaseSchema';
-import { requestDone, requestsDone, walkCursor } from './idbRequests';
+import { requestDone, requestsDone } from './idbRequests';
+import { walkCursor } from './walkCursor';
 
 /** How far out of time order log records may be (see EventLog.before). */
 const OUT_OF_ORDER_MS = 1000;

@@ -1,6 +1,7 @@
 import type { TypeName } from '../src/contentType';
 import type { EntryRecord } from './databaseSchema';
-import { requestDone, requestsDone, walkCursor } from './idbRequests';
+import { requestDone, requestsDone } from './idbRequests';
+import { walkCursor } from './walkCursor';
 import type { ReadTimes } from './ReadTimes';
 import { addRemoved, type Removed, type Usage } from './Store';
 import { averageBytes, forget } from './usage';

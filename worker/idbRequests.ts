@@ -24,29 +24,3 @@ export function requestsDone(requests: readonly IDBRequest[]): Promise<void> {
     last.onsuccess = () => resolve();
   });
 }
-
-/** Visits each record of a cursor until `visit` returns false. */
-export function walkCursor<C extends IDBCursor>(request: IDBRequest<C | null>, visit: (cursor: C) => boolean): Promise<void> {
-  return new Promise((resolve, reject) => {
-    request.onerror = () => reject(request.error);
-    request.onsuccess = () => {
-      const cursor = request.result;
-      if (cursor && visit(cursor)) cursor.continue();
-      else resolve();
-    };
-  });
-}
-
-/**
- * Resolves when the transaction commits; rejects with its error (a quota error often surfaces only
- * here, at commit). Made at the start of a transaction and awaited at its end, so it is marked handled
- * meanwhile: an early throw must not leave an unhandled rejection behind.
- */
-export function transactionDone(tx: IDBTransaction): Promise<void> {
-  const done = new Promise<void>((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onabort = () => reject(tx.error ?? new DOMException('Transaction aborted', 'AbortError'));
-  });
-  done.catch(() => {});
-  return done;
-}

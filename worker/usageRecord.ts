@@ -1,6 +1,7 @@
 import type { TypeName } from '../src/contentType';
 import { entryKeys, entryStore, USAGE_KEY, usageOf, type EntryRecord, type UsageRecord } from './databaseSchema';
-import { requestDone, walkCursor } from './idbRequests';
+import { requestDone } from './idbRequests';
+import { walkCursor } from './walkCursor';
 import type { Usage } from './Store';
 import { noUsage } from './usage';
 

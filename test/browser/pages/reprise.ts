@@ -1,7 +1,8 @@
 // Puts the library on window, with a small harness, so browser tests can drive it with page.evaluate.
 import * as Reprise from '../../../src/index';
 import type { Cache, CacheEvent, CreateCacheOptions, EventContext } from '../../../src/index';
-import { requestDone, transactionDone } from '../../../worker/idbRequests';
+import { requestDone } from '../../../worker/idbRequests';
+import { transactionDone } from '../../../worker/transactionDone';
 import { fuzz, holdings } from './fuzzCalls';
 
 export interface SeenEvent {
