@@ -2,7 +2,6 @@ import { DEFAULT_CLEANUP_THRESHOLD, defaultPolicies, type CachePolicy } from './
 import type { ValidConfig, ValidPolicyPatch } from './configSchema';
 import type { EventType } from './cacheEvent';
 import { CONTENT_TYPES, isPersistentType, type TypeName } from './contentType';
-import { usesEventInvalidation, usesFingerprintValidation } from './invalidationStrategy';
 import { DEFAULT_NEGATIVE_RESULT_TTL } from './time';
 
 export const DEFAULT_CLEANUP_INTERVAL_SECONDS = 300;
@@ -69,12 +68,15 @@ export class PolicyTable {
     return this.#policy(type).staleWhileRevalidateSeconds;
   }
 
+  /** Hybrid is both fingerprint-validated and event-invalidated. */
   shouldUseFingerprintValidation(type: TypeName): boolean {
-    return usesFingerprintValidation(this.#policy(type).invalidationStrategy);
+    const strategy = this.#policy(type).invalidationStrategy;
+    return strategy === 'fingerprint_based' || strategy === 'hybrid';
   }
 
   shouldUseEventInvalidation(type: TypeName): boolean {
-    return usesEventInvalidation(this.#policy(type).invalidationStrategy);
+    const strategy = this.#policy(type).invalidationStrategy;
+    return strategy === 'event_driven' || strategy === 'hybrid';
   }
 
   /** Changes the fields a patch checked already sets (by SmartCacheConfig.updatePolicy, on the page: the worker's table follows it). */

@@ -3,11 +3,3 @@ export const INVALIDATION_STRATEGIES = ['time_based', 'event_driven', 'fingerpri
 
 export type InvalidationStrategy = (typeof INVALIDATION_STRATEGIES)[number];
 
-/** Hybrid is both fingerprint-validated and event-invalidated. */
-export function usesFingerprintValidation(strategy: InvalidationStrategy): boolean {
-  return strategy === 'fingerprint_based' || strategy === 'hybrid';
-}
-
-export function usesEventInvalidation(strategy: InvalidationStrategy): boolean {
-  return strategy === 'event_driven' || strategy === 'hybrid';
-}
