@@ -38,6 +38,12 @@ export class CacheError extends Error {
   }
 }
 
+/** A CacheError naming every bad path of `subject`: "Invalid config: caching.negativeResultTtl: expected number, got "1h"; …". */
+export function invalidError(code: CacheErrorCode, subject: string, issues: readonly CacheErrorIssue[], cause?: unknown): CacheError {
+  const listed = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));
+  return new CacheError(code, `Invalid ${subject}: ${listed.join('; ')}`, { issues, cause });
+}
+
 const codes: ReadonlySet<string> = new Set(CACHE_ERROR_CODES);
 
 /**

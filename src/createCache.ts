@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import type { Cache, Schemas } from './Cache';
 import { CacheClient } from './CacheClient';
-import { CacheError } from './CacheError';
+import { CacheError, invalidError } from './CacheError';
 import { checkedChannel } from './checkedChannel';
 import { ChannelLocks } from './ChannelLocks';
 import { FetchLocks } from './FetchLocks';
@@ -189,9 +189,7 @@ function checkSchemas(schemas: Schemas, types: ReadonlyMap<TypeName, boolean>): 
         : undefined;
     return problem ? [{ path: `schemas.${type}`, message: problem }] : [];
   });
-  if (issues.length) {
-    throw new CacheError('invalid_argument', `Invalid createCache options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`, { issues });
-  }
+  if (issues.length) throw invalidError('invalid_argument', 'createCache options', issues);
 }
 
 /** navigator.storage.persist() exists on the main thread only: a worker cannot ask. */

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { CacheError, type CacheErrorCode, type CacheErrorIssue } from './CacheError';
+import { CacheError, invalidError, type CacheErrorCode, type CacheErrorIssue } from './CacheError';
 import { describeValue, reasonOf } from './describeValue';
 
 /**
@@ -43,8 +43,7 @@ export function parse<S extends z.core.$ZodType>(schema: S, input: unknown, code
   }
   if (result.success && !more.length) return result.data;
   const issues = [...toIssues(result.error?.issues ?? []), ...more];
-  const listed = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));
-  throw new CacheError(code, `Invalid ${subject}: ${listed.join('; ')}`, { issues, cause: result.error });
+  throw invalidError(code, subject, issues, result.error);
 }
 
 function toIssues(zodIssues: readonly z.core.$ZodIssue[]): CacheErrorIssue[] {

@@ -1,5 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { CacheError, type CacheErrorIssue } from './CacheError';
+import { invalidError, type CacheErrorIssue } from './CacheError';
 import { reasonOf } from './describeValue';
 import { isPromiseLike } from './isPromiseLike';
 
@@ -33,8 +33,7 @@ export function validateValue(schema: StandardSchemaV1, value: unknown, what: st
 
 function unwrap(check: ValueCheck, what: string): unknown {
   if (check.ok) return check.value;
-  const listed = check.issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));
-  throw new CacheError('invalid_value', `Invalid ${what}: ${listed.join('; ')}`, { issues: check.issues, cause: check.cause });
+  throw invalidError('invalid_value', what, check.issues, check.cause);
 }
 
 function toCheck(result: StandardSchemaV1.Result<unknown>): ValueCheck {
