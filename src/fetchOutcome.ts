@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { CACHE_ERROR_CODES, CacheError } from './CacheError';
+import { CACHE_ERROR_CODES, CacheError, isCacheError } from './CacheError';
 import { reasonOf } from './describeValue';
 
 /** What the tab that fetched a key tells the tabs waiting on it, over the fetch channel. */
@@ -26,9 +26,7 @@ export type FetchOutcome = z.output<typeof fetchOutcomeSchema>;
 export function describeError(error: unknown): Extract<FetchOutcome, { ok: false }>['error'] {
   // Not String(): a thrown object without a usable toString makes it throw, and the waiting tabs would hear nothing.
   if (!(error instanceof Error)) return { name: 'Error', message: reasonOf(error) };
-  const code = (error as { code?: unknown }).code;
-  const known = error.name === 'CacheError' && (CACHE_ERROR_CODES as readonly unknown[]).includes(code);
-  return known ? { name: 'CacheError', message: error.message, code: code as CacheError['code'] } : { name: error.name, message: error.message };
+  return isCacheError(error) ? { name: 'CacheError', message: error.message, code: error.code } : { name: error.name, message: error.message };
 }
 
 /** The error a waiting tab rethrows for the fetching tab's failure. */
