@@ -21,7 +21,8 @@ export const policyPatchSchema = z.strictObject({
   ttlSeconds: z.optional(ttlSecondsSchema),
   invalidationStrategy: z.optional(z.enum(INVALIDATION_STRATEGIES)),
   maxSizeMb: z.optional(z.nullable(z.number().check(z.positive()))),
-  cleanupThreshold: z.optional(z.number().check(z.gt(0, { error: 'must be above 0' }), z.lte(1, { error: 'must be at most 1' }))),
+  // A refinement, not z.lte: its check would ship for this one bound (refinements are on the page anyway).
+  cleanupThreshold: z.optional(z.number().check(z.gt(0, { error: 'must be above 0' }), z.refine((fraction) => fraction <= 1, { error: 'must be at most 1' }))),
   staleWhileRevalidateSeconds: z.optional(z.number().check(z.nonnegative())),
   description: z.optional(z.string()),
 });
