@@ -58,9 +58,13 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * value, the import machinery split from IdbStore, and their review's four fixes: 0.7 kB, 1.5423. The
  * fourteenth stop's — getMany taking get's fingerprint, one fetch for tabs that pass the page's own
  * indexedDB, a custom type named __proto__ refused, four concepts of worker/Engine.ts in files of their
- * own (+121 B): 0.2 kB, 1.5502: the line moves to 1.56.)
+ * own (+121 B): 0.2 kB, 1.5502: the line moves to 1.56. The fifteenth stop's fixes took it to 1.5622, over
+ * the line; a trim that changes no behaviour — what only the engine uses of ReadTimes and idbRequests in
+ * files the page does not import, the strategy predicates in PolicyTable, one invalidError, describeError
+ * through isCacheError, cleanupThreshold's bound a refinement (no z.lte): -0.4 kB, nearly all on the
+ * page, 1.5486: the line moves to 1.55.)
  */
-const REACHED_RATIO = 1.56;
+const REACHED_RATIO = 1.55;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
