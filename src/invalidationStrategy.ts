@@ -2,4 +2,3 @@
 export const INVALIDATION_STRATEGIES = ['time_based', 'event_driven', 'fingerprint_based', 'hybrid'] as const;
 
 export type InvalidationStrategy = (typeof INVALIDATION_STRATEGIES)[number];
-
