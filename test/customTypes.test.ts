@@ -37,6 +37,17 @@ describe('the config', () => {
     expect(() => new SmartCacheConfig({ caching: { customTypes } } as CacheConfig)).toThrow(expect.objectContaining({ code: 'invalid_config' }));
   });
 
+  it.each<[string, string, string]>([
+    ['a name with a capital', 'Art', 'must match'],
+    ['a built-in name', 'generic', '"generic" is a built-in content type'],
+    ['a name every object has', 'constructor', '"constructor" is reserved'],
+  ])('says why a custom type name is refused: %s', async (_what, name, reason) => {
+    const customTypes = JSON.parse(JSON.stringify({ [name]: artwork(true) })) as Record<string, CustomTypeConfig>;
+    const error = await rejection(openCache({ config: { caching: { customTypes } } }));
+    expect(error.issues).toContainEqual({ path: `caching.customTypes.${name}`, message: expect.stringContaining(reason) });
+    expect(error.message).toContain(reason);
+  });
+
   it('gives a custom type a whole policy, with defaults for the optional fields', () => {
     const config = new SmartCacheConfig({ caching: { customTypes: { artwork: artwork(true), lyrics: { persistent: false, ttlSeconds: 60, invalidationStrategy: 'time_based', maxSizeMb: null } } } });
     expect(config.getPolicy('lyrics')).toEqual({
