@@ -24,8 +24,11 @@ const messages: z.core.$ZodErrorMap = (issue) => {
       const length = issue.origin === 'number' || issue.origin === 'bigint' ? '' : ' length';
       return `expected ${issue.origin}${length} ${than}${issue.inclusive ? '=' : ''} ${bound}${got}`;
     }
+    case 'invalid_key':
+      // A record's key schema says why (a custom type's name): its first message, not a bare "invalid key".
+      return issue.issues[0]?.message ?? `invalid key${got}`;
     default:
-      return `invalid ${issue.code === 'invalid_key' ? 'key' : 'value'}${got}`;
+      return `invalid value${got}`;
   }
 };
 
