@@ -1,6 +1,6 @@
 import type { ChannelMessage } from './channelMessage';
 
-/** Bumped when the message shape changes: a tab drops (and counts) messages of another version. */
+/** Bumped when a message would be misread by the tabs of an earlier build (a field added is not: see channelMessage): a tab drops (and counts) messages of another version. */
 export const CHANNEL_VERSION = 2;
 
 /** Keys in one change message at most: past it a change says "any key of the type" (see worker/ChangeFeed). */

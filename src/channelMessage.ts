@@ -17,29 +17,34 @@ const logged = {
   seq: z.nullable(z.number().check(z.refine(Number.isSafeInteger), z.positive())),
 };
 
-/** What one tab tells the others over the BroadcastChannel. Messages are hints: the log in IndexedDB is the truth. */
+/**
+ * What one tab tells the others over the BroadcastChannel. Messages are hints: the log in IndexedDB is the truth.
+ * A field this build does not know is dropped, not the message: a later build that adds one (as `id`, then
+ * `epoch`, were added) is still heard by tabs of this one, open across a deploy; a change that this build
+ * would misread bumps CHANNEL_VERSION instead.
+ */
 export const channelMessageSchema = z.union([
   /** An event it emitted and applied; `invalidated` is what it removed from IndexedDB (each tab adds its own memory tier). */
-  z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('event'), ...logged, event: cacheEventSchema, invalidated: countsByType(), removed: z.optional(keysByType()) }),
+  z.object({ v: z.literal(CHANNEL_VERSION), kind: z.literal('event'), ...logged, event: cacheEventSchema, invalidated: countsByType(), removed: z.optional(keysByType()) }),
   /** A `clear` of these types. */
-  z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('clear'), ...logged, types: z.array(contentTypeSchema).check(z.minLength(1)) }),
+  z.object({ v: z.literal(CHANNEL_VERSION), kind: z.literal('clear'), ...logged, types: z.array(contentTypeSchema).check(z.minLength(1)) }),
   /**
    * A tab opened. `logs`: it has IndexedDB, so tabs holding changes nobody has logged yet send them
    * again; a tab that has not answers a tab that has with a hello of its own, so that each knows.
    */
-  z.strictObject({ v: z.literal(CHANNEL_VERSION), kind: z.literal('hello'), origin: nonEmpty(), logs: z.boolean() }),
+  z.object({ v: z.literal(CHANNEL_VERSION), kind: z.literal('hello'), origin: nonEmpty(), logs: z.boolean() }),
   /**
    * Entries of shared data it changed (for `watch`): keys null means any key of the type. Not logged: a
    * lost one is lost. `epoch`: the database it changed them in (none where the tab could not read it).
    */
-  z.strictObject({
+  z.object({
     v: z.literal(CHANNEL_VERSION),
     kind: z.literal('changed'),
     origin: nonEmpty(),
     epoch: z.optional(nonEmpty()),
     changes: z
       .array(
-        z.strictObject({
+        z.object({
           type: contentTypeSchema,
           kind: z.enum(['set', 'delete', 'invalidate', 'evict', 'expire', 'clear']),
           keys: z.nullable(z.array(z.string()).check(z.maxLength(MAX_CHANGE_KEYS))),

@@ -163,8 +163,8 @@ describe('events across tabs', () => {
     const { seen, listener } = recorder();
     b.on('*', listener);
     const channel = new BroadcastChannel(name);
-    const valid = { v: CHANNEL_VERSION, kind: 'event', origin: 'x', seq: null, event: { eventType: 'library_sync' }, invalidated: {} };
-    for (const garbage of ['hello', null, 42, { ...valid, v: 99 }, { ...valid, event: { eventType: 'track_removed' } }, { ...valid, extra: 1 }, { ...valid, seq: -1 }]) {
+    const valid = { v: CHANNEL_VERSION, kind: 'event', origin: 'x', id: 'e1', epoch: null, seq: null, event: { eventType: 'library_sync' }, invalidated: {} };
+    for (const garbage of ['hello', null, 42, { ...valid, v: 99 }, { ...valid, event: { eventType: 'track_removed' } }, { ...valid, origin: '' }, { ...valid, seq: -1 }]) {
       channel.postMessage(garbage);
     }
     channel.close();

@@ -209,7 +209,7 @@ describe('an engine whose channel runs through the page', () => {
     const worker = await openTab(name, new IDBFactory(), true);
     const other = otherTab(name);
     const valid = { v: CHANNEL_VERSION, kind: 'event', origin: 'x', id: 'e1', epoch: null, seq: null, event: { eventType: 'library_sync' }, invalidated: {} };
-    for (const garbage of ['hello', 42, { ...valid, v: 99 }, { ...valid, event: { eventType: 'track_removed' } }, { ...valid, extra: 1 }]) {
+    for (const garbage of ['hello', 42, { ...valid, v: 99 }, { ...valid, event: { eventType: 'track_removed' } }, { ...valid, id: '' }]) {
       other.channel.postMessage(garbage);
     }
     await vi.waitFor(async () => expect((await worker.cache.stats()).droppedMessages).toBe(5));

@@ -64,7 +64,7 @@ const MALFORMED: unknown[] = [
   42,
   { ...validEvent, v: CHANNEL_VERSION + 1 },
   { ...validEvent, event: { eventType: 'track_removed' } },
-  { ...validEvent, extra: true },
+  { ...validEvent, id: '' },
   { ...validEvent, seq: -1 },
   { ...validEvent, invalidated: { generic: 0.5 } },
   { v: CHANNEL_VERSION, kind: 'clear', origin: STRANGER, id: 'y', epoch: null, seq: null, types: ['Not a type!'] },
