@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../src/configSchema';
 import { WORKER_LOADED, type ClientCallbacks, type EngineApi, type WorkerHost } from '../src/protocol';
 import { uniqueName } from './support/openCache';
+import { unhandledRejections } from './support/unhandledRejections';
 
 /** Loads worker/entry.ts afresh in a worker scope whose navigator has `locks`; returns the page's end of it. */
 async function startWorker(locks: unknown) {
@@ -23,32 +24,29 @@ async function startWorker(locks: unknown) {
   return { host: Comlink.wrap<WorkerHost>(port1), close: () => (port1.close(), port2.close()) };
 }
 
-const unhandled: unknown[] = [];
-const record = (reason: unknown) => unhandled.push(reason);
 afterEach(() => {
   vi.unstubAllGlobals();
-  process.off('unhandledRejection', record);
-  unhandled.length = 0;
 });
 
 const client: ClientCallbacks = { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} };
 
 /** Opens an engine in a worker whose navigator has `locks`, and uses it: fails if the open does not answer within a second. */
 async function expectStarts(locks: unknown): Promise<void> {
-  process.on('unhandledRejection', record);
   const { host, close } = await startWorker(locks);
-  const options = { name: uniqueName(), config: parseConfig({}), lock: 'reprise:worker:death', relay: null, tab: { id: 'page', since: null } };
-  const opening = host.open(options, Comlink.proxy(client)) as unknown as Promise<Comlink.Remote<EngineApi>>;
-  const hung = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 1000));
-  const engine = await Promise.race([opening, hung]);
-  if (engine === 'hung') close();
-  expect(engine).not.toBe('hung');
-  const opened = engine as Comlink.Remote<EngineApi>;
-  await opened.setMany('generic', [{ key: 'k', value: 1 }]);
-  expect((await opened.getMany('generic', ['k']))[0]).toMatchObject({ value: 1 });
-  for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+  let opened: Comlink.Remote<EngineApi> | undefined;
+  const unhandled = await unhandledRejections(async () => {
+    const options = { name: uniqueName(), config: parseConfig({}), lock: 'reprise:worker:death', relay: null, tab: { id: 'page', since: null } };
+    const opening = host.open(options, Comlink.proxy(client)) as unknown as Promise<Comlink.Remote<EngineApi>>;
+    const hung = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 1000));
+    const engine = await Promise.race([opening, hung]);
+    if (engine === 'hung') close();
+    expect(engine).not.toBe('hung');
+    opened = engine as Comlink.Remote<EngineApi>;
+    await opened.setMany('generic', [{ key: 'k', value: 1 }]);
+    expect((await opened.getMany('generic', ['k']))[0]).toMatchObject({ value: 1 });
+  });
   expect(unhandled).toEqual([]);
-  await opened.close();
+  await opened?.close();
   close();
 }
 
