@@ -540,6 +540,29 @@ describe.each(['before', 'after'] as const)('a read-through whose worker dies %s
   });
 });
 
+it('a read-through whose worker died before its write does not make that write on the next worker over a set of the key called meanwhile', async () => {
+  const name = uniqueName();
+  const indexedDB = new IDBFactory();
+  let newer: Promise<void> | undefined;
+  const { cache, workers } = await openRemoteCache({
+    name,
+    indexedDB,
+    now: fakeClock().now,
+    beforeCall: (called: string, _args: unknown[], worker: { kill(): void }) => {
+      const which = workers.indexOf(worker as (typeof workers)[number]);
+      if (called === 'setMany' && which === 0) worker.kill();
+      // The retry asks the next worker whether the write happened: the app sets the key just then.
+      if (called === 'committed' && which === 1) newer ??= cache.set('track_metadata', 'k', 'newer', { trackId: 't1' });
+    },
+  });
+  const { cache: other } = await openCache({ name, indexedDB });
+  expect(await cache.resolve('track_metadata', 'k', async () => 'fetched', { trackId: 't1' })).toEqual({ value: 'fetched', source: 'fetch' });
+  await newer;
+  expect(workers).toHaveLength(2);
+  expect(await cache.get('track_metadata', 'k')).toBe('newer');
+  expect(await other.get('track_metadata', 'k')).toBe('newer');
+});
+
 describe('a worker whose death cannot be observed (no Web Locks)', () => {
   /** A connection whose engine never answers, and whose probe answers or not. */
   function silentConnection(probeAnswers: boolean) {
