@@ -208,7 +208,7 @@ export class Resolver {
    * A read-through's write, under one commit id. When its worker dies, the next one says whether it
    * happened, or makes it, guarded by the mark taken at the fetch's start (no stale write-back): the value
    * was fetched, and its callers get it. Undefined when that cannot be told (nor then told to the other tabs as kept).
-   * Not made once a write of the key came after the fetch's start (see sawWrite): left out as stale. Made, it is
+   * Not made once a write of the key came after the fetch's start (see sawWrite), also on a retry: left out as stale. Made, it is
    * such a write for the fetches of the key started before this one (of two at once, the later one's value stays).
    */
   async #store(type: TypeName, input: EntryInput, since: Mark, running: Running): Promise<Written | undefined> {
@@ -217,7 +217,13 @@ export class Resolver {
     const engine = this.#engine;
     const commitId = randomId();
     return this.#host.calls
-      .track(acrossDeaths(async (retry) => (retry && (await engine.committed(type, commitId)) ? undefined : engine.setMany(type, [input], { since, commitId }))))
+      .track(
+        acrossDeaths(async (retry) => {
+          if (retry && (await engine.committed(type, commitId))) return undefined;
+          // Not made on the next worker over a write of the key called while the dead one was replaced.
+          return running.overwritten ? { stale: [input.key], shared: false } : engine.setMany(type, [input], { since, commitId });
+        }),
+      )
       .catch((error: unknown) => {
         if (!isCacheError(error, 'worker_failed')) throw error;
         return undefined;
