@@ -93,6 +93,47 @@ describe('connectWorker', () => {
     expect(unhandled).toEqual([]);
   });
 
+  describe("a worker whose script cannot be loaded, with another place to try (Vite 5–7's dev server, see viteDepsWorker)", () => {
+    const open = { name: 'elsewhere', config: {}, tab: { id: 'page', since: null } };
+    const client = { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} };
+
+    it("starts the worker from there: the connection is that worker's, and the first is terminated", async () => {
+      process.on('unhandledRejection', record);
+      const first = new WorkerThatFailsToLoad(undefined);
+      const engine = { stats: async () => 'from the second worker' };
+      const second = new WorkerWithHost({ open: async () => Comlink.proxy(engine), ping: async () => {} } as unknown as WorkerHost);
+      const connection = await connectWorker(() => first as unknown as Worker, open, client, { startHint: WORKER_START_HINT, elsewhere: () => second as unknown as Worker });
+      expect(await connection.engine.stats()).toBe('from the second worker');
+      expect([first.terminated, second.terminated]).toEqual([true, false]);
+      connection.terminate();
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
+      expect(unhandled).toEqual([]);
+    });
+
+    it('where that script cannot be loaded either: worker_failed naming the start hint, both terminated, nothing unhandled', async () => {
+      process.on('unhandledRejection', record);
+      const workers = [new WorkerThatFailsToLoad(undefined), new WorkerThatFailsToLoad(undefined)];
+      const made = [...workers];
+      const error = await rejection(connectWorker(() => made.shift() as unknown as Worker, open, client, { startHint: WORKER_START_HINT, elsewhere: () => made.shift() as unknown as Worker }));
+      expect(error).toMatchObject({ code: 'worker_failed' });
+      expect(error.message).toContain("add `optimizeDeps: { exclude: ['reprise'] }` to its vite.config");
+      expect(workers.map((worker) => worker.terminated)).toEqual([true, true]);
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
+      expect(unhandled).toEqual([]);
+    });
+
+    it('a worker that loaded and then failed is not tried elsewhere: that failure is its', async () => {
+      process.on('unhandledRejection', record);
+      const elsewhere = vi.fn(() => new WorkerThatFailsToLoad(undefined) as unknown as Worker);
+      const worker = new WorkerWithHost({ open: never, ping: async () => {} });
+      const connection = await connectWorker(() => worker as unknown as Worker, open, client, { startHint: WORKER_START_HINT, elsewhere });
+      worker.dispatchEvent(Object.assign(new Event('error', { cancelable: true }), { message: 'Uncaught RangeError' }));
+      const error = await rejection(connection.died);
+      expect(error.message).toBe('The cache worker failed: Uncaught RangeError');
+      expect(elsewhere).not.toHaveBeenCalled();
+    });
+  });
+
   it('a worker whose start hangs (it answers neither its open nor a ping): createCache rejects with worker_failed within seconds, and terminates it', async () => {
     process.on('unhandledRejection', record);
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });

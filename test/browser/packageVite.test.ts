@@ -34,6 +34,17 @@ async function devServer(bundler: ViteBundler, extra: { optimizeDeps?: { exclude
   return { url: server.resolvedUrls?.local[0] ?? '', close: () => server.close() };
 }
 
+/**
+ * A dev server in the usual layout: the root holds node_modules and Vite's cache folder is in it (by
+ * default `node_modules/.vite`; one per Vite here, as they share it). The app is `/<bundler>/`.
+ */
+async function devServerAtRoot(bundler: ViteBundler) {
+  const { api, config } = await vite(bundler);
+  const server = await api.createServer({ ...config, root: folder, cacheDir: join(folder, 'node_modules', `.${bundler}-dev`), server: { port: await freePort(), strictPort: true } });
+  await server.listen();
+  return { url: `${server.resolvedUrls?.local[0] ?? ''}${bundler}/`, close: () => server.close() };
+}
+
 async function buildAndPreview(bundler: ViteBundler, root?: string) {
   const { api, config } = await vite(bundler, root);
   await api.build(config);
@@ -68,7 +79,16 @@ describe('the packed tarball on a Vite dev server', () => {
   });
 
   it.each(['vite6', 'vite7'] as const)(
-    "%s: createCache rejects with worker_failed naming the one-line fix, and nothing is left unhandled (esbuild's pre-bundling moves Reprise away from its worker)",
+    "%s: works with no configuration where Reprise is in the node_modules that holds Vite's cache folder (esbuild's pre-bundling moves Reprise away from its worker; Reprise finds the package's)",
+    async (bundler) => {
+      const seen = await useApp(await devServerAtRoot(bundler));
+      expect(seen).toMatchObject({ started: true, ...STARTED });
+      expect(seen.started && seen.workers).toEqual(['/node_modules/reprise/dist/lib/assets/reprise-worker.js']);
+    },
+  );
+
+  it.each(['vite6', 'vite7'] as const)(
+    "%s: where it is not (a cacheDir outside node_modules), createCache rejects with worker_failed naming the one-line fix, and nothing is left unhandled",
     async (bundler) => {
       const seen = await useApp(await devServer(bundler));
       expect(seen).toMatchObject({ started: false, error: { code: 'worker_failed' }, errors: [] });
