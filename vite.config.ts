@@ -19,10 +19,12 @@ const workerUrlForApps: Plugin = {
   },
   // Another Vite writes another shape (Vite 6 as `"" + new URL(…).href`), which webpack takes for a
   // folder of possible workers and so bundles every file beside the library: fail the build instead.
-  // (The worker_failed hint, src/connectWorker.ts, shows a `new Worker('/reprise-worker.js', …)` of the app's, in a string.)
+  // (The worker_failed hint, src/connectWorker.ts, shows a `new Worker('/reprise-worker.js', …)` of the app's, in a
+  // string; src/viteDepsWorker.ts starts one from a URL it makes at run time, for Vite 5–7's dev server only.)
   generateBundle(_, bundle) {
     for (const chunk of Object.values(bundle)) {
-      if (chunk.type !== 'chunk' || !chunk.code.replaceAll("new Worker('/reprise-worker.js'", '').includes('new Worker(')) continue;
+      const others = chunk.type === 'chunk' && chunk.code.replaceAll("new Worker('/reprise-worker.js'", '').replace(/new Worker\([\w$]+,/g, '');
+      if (!others || !others.includes('new Worker(')) continue;
       if (!/new Worker\(new URL\("(?:\.\/|(?:\.\.\/)+)assets\/[^"]+\.js", import\.meta\.url\)/.test(chunk.code)) {
         this.error(`${chunk.fileName}: the worker's URL is not in the plain new URL("../assets/…", import.meta.url) shape that apps' bundlers recognise`);
       }

@@ -38,14 +38,16 @@ export const WORKER_START_HINT =
  * connection.
  *
  * The worker's channels to the other tabs run through this page (`openChannel`, see channelRelay),
- * which checks their messages. `startHint`: what to tell the user when the worker's script cannot load.
+ * which checks their messages. `startHint`: what to tell the user when the worker's script cannot load;
+ * `elsewhere`: a worker to try instead then (see viteDepsWorker).
  */
 export async function connectWorker(
   createWorker: () => Worker,
   open: Omit<WorkerOpenOptions, 'lock' | 'relay'>,
   client: ClientCallbacks,
-  { openChannel, startHint, kept }: { openChannel?: OpenTabChannel; startHint?: string; kept?: RelayedMessage[] } = {},
+  how: { openChannel?: OpenTabChannel; startHint?: string; kept?: RelayedMessage[]; elsewhere?: () => Worker } = {},
 ): Promise<EngineConnection> {
+  const { openChannel, startHint, kept, elsewhere } = how;
   registerCacheErrorTransfer();
   let worker: Worker;
   try {
@@ -56,8 +58,10 @@ export async function connectWorker(
   let fail!: (error: CacheError) => void;
   const died = new Promise<never>((_, reject) => (fail = reject));
   let started = false;
+  let unloaded = false;
   worker.addEventListener('error', (event) => {
     event.preventDefault?.();
+    unloaded ||= !started;
     const message = started
       ? `The cache worker failed: ${event.message || 'it stopped'}`
       : `The cache worker could not start (${event.message || 'its script could not be loaded'})${startHint ? `. ${startHint}` : ''}`;
@@ -107,6 +111,7 @@ export async function connectWorker(
   } catch (error) {
     watching.stop();
     terminate();
+    if (unloaded && elsewhere) return connectWorker(elsewhere, open, client, { ...how, elsewhere: undefined });
     throw error;
   }
   started = true;

@@ -24,6 +24,7 @@ import { DirectReads } from './DirectReads';
 import { indexedDBHere } from './indexedDBHere';
 import { RemoteEngine } from './RemoteEngine';
 import { randomId } from './randomId';
+import { viteDepsWorker } from './viteDepsWorker';
 
 export interface CreateCacheOptions<S extends Schemas = Schemas, N extends string = never> {
   /** Namespaces the IndexedDB database and the BroadcastChannel; 'reprise' by default. */
@@ -134,6 +135,7 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
       const createWorker =
         worker === 'auto' ? () => new Worker(new URL('../worker/entry.ts', import.meta.url), { type: 'module', name: 'reprise-worker' }) : worker;
       const startHint = worker === 'auto' ? WORKER_START_HINT : undefined;
+      const elsewhere = worker === 'auto' ? viteDepsWorker(import.meta.url) : undefined;
       // Each worker (a restarted one too) gets the config as it is then: `updatePolicy` may have changed it.
       const current = () => (table ? (table.toJSON() as ValidConfig) : config);
       // Reads of persistent types straight from IndexedDB, as the worker keeps them there (see DirectReads).
@@ -142,7 +144,7 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
       // What the page heard for a worker that died before its engine asked for it: the next one's (see channelRelay).
       const kept: RelayedMessage[] = [];
       engine = await RemoteEngine.start({
-        connect: () => connectWorker(createWorker, { name, config: current(), tab: tab.open }, callbacks, { openChannel, startHint, kept }),
+        connect: () => connectWorker(createWorker, { name, config: current(), tab: tab.open }, callbacks, { openChannel, startHint, kept, elsewhere }),
         logger,
         direct,
       });

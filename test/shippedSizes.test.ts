@@ -62,9 +62,10 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * the line; a trim that changes no behaviour — what only the engine uses of ReadTimes and idbRequests in
  * files the page does not import, the strategy predicates in PolicyTable, one invalidError, describeError
  * through isCacheError, cleanupThreshold's bound a refinement (no z.lte): -0.4 kB, nearly all on the
- * page, 1.5486: the line moves to 1.55.)
+ * page, 1.5486: the line moves to 1.55. The sixteenth stop's Vite 5–7 dev servers that find the package's
+ * worker with no configuration (src/viteDepsWorker.ts): 155 B on the page, 1.5547: the line moves to 1.56.)
  */
-const REACHED_RATIO = 1.55;
+const REACHED_RATIO = 1.56;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
