@@ -27,7 +27,7 @@ async function vite(bundler: ViteBundler, root = join(folder, bundler)) {
   return { api, config };
 }
 
-async function devServer(bundler: ViteBundler, extra: { optimizeDeps?: { exclude: string[] } } = {}) {
+async function devServer(bundler: ViteBundler, extra: { optimizeDeps?: { exclude: string[] }; cacheDir?: string } = {}) {
   const { api, config } = await vite(bundler);
   const server = await api.createServer({ ...config, ...extra, server: { port: await freePort(), strictPort: true } });
   await server.listen();
@@ -88,9 +88,9 @@ describe('the packed tarball on a Vite dev server', () => {
   );
 
   it.each(['vite6', 'vite7'] as const)(
-    "%s: where it is not (a cacheDir outside node_modules), createCache rejects with worker_failed naming the one-line fix, and nothing is left unhandled",
+    "%s: where it is not (a monorepo's layout: the app's node_modules holds Vite's cache, Reprise is in the parent's), createCache rejects with worker_failed naming the one-line fix, and nothing is left unhandled",
     async (bundler) => {
-      const seen = await useApp(await devServer(bundler));
+      const seen = await useApp(await devServer(bundler, { cacheDir: join(folder, bundler, 'node_modules', '.vite') }));
       expect(seen).toMatchObject({ started: false, error: { code: 'worker_failed' }, errors: [] });
       expect(!seen.started && seen.error.message).toContain("add `optimizeDeps: { exclude: ['reprise'] }` to its vite.config");
     },
