@@ -7,7 +7,7 @@ import { RemoteEngine } from '../src/RemoteEngine';
 import { inProcessWorkers, openRemoteCache } from './support/inProcessWorkers';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
-import { tabFactory } from './support/faultyIndexedDB';
+import { failCommit, failRequest, tabFactory } from './support/faultyIndexedDB';
 import type { ChannelLike } from '../src/TabChannel';
 import { FetchLocks } from '../src/FetchLocks';
 import { SimLocks } from './simulation/SimLocks';
@@ -390,6 +390,55 @@ describe.each(['before', 'after'] as const)('two workers that die in a row: the 
     const { cache, workers } = await open('setMany', 'committed');
     await cache.set('track_metadata', 'new', 'x');
     expect(workers).toHaveLength(3);
+    expect(await cache.get('track_metadata', 'new')).toBe('x');
+  });
+});
+
+describe('a worker that dies after the change happened, whose next worker fails in IndexedDB as the retry (or the question whether it happened) reaches it', () => {
+  /**
+   * A tab whose first worker dies once `method` has happened there; as the retry (or `retry`, the
+   * question) reaches the next worker, `fault` is armed: a request or a commit that fails as browsers fail them.
+   */
+  async function open(method: string, fault: () => void, retry = method) {
+    const { cache, workers } = await openRemoteCache({
+      name: uniqueName(),
+      indexedDB: new IDBFactory(),
+      now: fakeClock().now,
+      afterCall: (called, _args, worker) => {
+        if (called === method && workers.indexOf(worker) === 0) worker.kill();
+      },
+      beforeCall: (called, _args, worker) => {
+        if (called === retry && workers.indexOf(worker) === 1) fault();
+      },
+    });
+    await cache.setMany('track_metadata', [
+      { key: 'k', value: 'v', trackId: 't1' },
+      { key: 'kept', value: 'w', trackId: 't2' },
+    ]);
+    return { cache, workers };
+  }
+  const abortAtCommit = () => void failCommit({ name: 'UnknownError', when: (tx) => tx.mode === 'readwrite' });
+
+  // It happened: a rejection saying storage failed would tell the app that nothing did.
+  it.each([
+    ['emit', (cache: Awaited<ReturnType<typeof open>>['cache']) => cache.emit({ eventType: 'track_removed', trackId: 't1' }), [undefined, 'w']],
+    ['deleteMany', (cache: Awaited<ReturnType<typeof open>>['cache']) => cache.deleteMany('track_metadata', ['k']), [undefined, 'w']],
+    ['clear', (cache: Awaited<ReturnType<typeof open>>['cache']) => cache.clear('track_metadata'), [undefined, undefined]],
+  ] as const)('%s (its retry aborts at commit with UnknownError) rejects with worker_failed, unknown whether it happened; it did', async (method, call, after) => {
+    const { cache, workers } = await open(method, abortAtCommit);
+    const error = await rejection(call(cache));
+    expect(error).toMatchObject({ code: 'worker_failed' });
+    expect(error.message).toContain('UnknownError');
+    expect(workers).toHaveLength(2);
+    expect(await cache.getMany('track_metadata', ['k', 'kept'])).toEqual(after);
+  });
+
+  it('a persistent set (the question whether it committed fails: its read gets UnknownError) rejects with worker_failed, unknown whether it happened; it did', async () => {
+    const { cache, workers } = await open('setMany', () => void failRequest({ nth: 1, name: 'UnknownError', methods: ['get'] }), 'committed');
+    const error = await rejection(cache.set('track_metadata', 'new', 'x'));
+    expect(error).toMatchObject({ code: 'worker_failed' });
+    expect(error.message).toContain('UnknownError');
+    expect(workers).toHaveLength(2);
     expect(await cache.get('track_metadata', 'new')).toBe('x');
   });
 });

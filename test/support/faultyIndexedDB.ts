@@ -39,9 +39,9 @@ function patch<T extends object, K extends keyof T>(target: T, key: K, replaceme
 /** A fault that can be disarmed, and tells whether it has happened. */
 export type Fault = Restore & { fired(): boolean };
 
-type WriteMethod = 'put' | 'add' | 'delete' | 'getAll';
+type WriteMethod = 'put' | 'add' | 'delete' | 'getAll' | 'get';
 
-/** Runs after every put/add/delete request (and getAll, a read failRequest may fail) is queued. */
+/** Runs after every put/add/delete request (and get and getAll, reads failRequest may fail) is queued. */
 const requestHooks = new Set<(method: WriteMethod, store: IDBObjectStore, request: IDBRequest) => void>();
 /** Runs when a read-write transaction has no request left, i.e. is about to commit; a name aborts it. */
 const commitHooks = new Set<(tx: FakeTransaction) => string | undefined>();
@@ -63,7 +63,7 @@ const madeAfter = (tx: IDBTransaction, armed: number) => (made.get(tx) ?? 0) > a
     return tx;
   };
   const store = IDBObjectStore.prototype as unknown as Record<WriteMethod, (this: IDBObjectStore, ...args: unknown[]) => IDBRequest>;
-  for (const method of ['put', 'add', 'delete', 'getAll'] as const) {
+  for (const method of ['put', 'add', 'delete', 'getAll', 'get'] as const) {
     const original = store[method];
     store[method] = function (this: IDBObjectStore, ...args: unknown[]) {
       const request = original.apply(this, args);
@@ -208,7 +208,7 @@ export async function countRecordsRead(run: () => Promise<unknown>): Promise<num
 }
 
 /**
- * Makes the `nth` put, add or delete (counting from 1, from now; or of `methods`, getAll a read) on a
+ * Makes the `nth` put, add or delete (counting from 1, from now; or of `methods`, get and getAll reads) on a
  * store `stores` accepts (the entry stores by default) fail as Chromium fails a write: the call returns a request as usual; when the
  * transaction reaches it, the request gets a `name` DOMException and a cancelable, bubbling error event,
  * and unless a listener calls preventDefault the transaction aborts with that same error and rolls back.
