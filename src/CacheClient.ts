@@ -468,7 +468,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   /**
    * A change the engine applies at most once under an id (deleteMany, clear, emit): if the worker dies
    * before answering, the next one is asked to apply it, and answers as the first did if that one had
-   * happened (a resolved call happened, a rejected one did nothing).
+   * happened (a resolved call happened, a rejected one did nothing — but worker_failed: unknown).
    */
   #once<T>(change: (once: Once) => Promise<T>): Promise<T> {
     const id = randomId();
@@ -486,7 +486,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     return this.#calls.track(
       write(commitId).catch(async (error: unknown) => {
         // A next worker that cannot tell (it cannot read IndexedDB, or it and those after it died too) rejects: that error, not one saying it did not happen.
-        if (!isCacheError(error, 'worker_failed') || !(await acrossDeaths(() => this.#engine.committed(type, commitId)))) throw error;
+        if (!isCacheError(error, 'worker_failed') || !(await acrossDeaths(() => this.#engine.committed(type, commitId), true))) throw error;
         // It happened, but its answer is lost.
         return undefined;
       }),

@@ -1,4 +1,4 @@
-import { isCacheError } from './CacheError';
+import { CacheError, isCacheError } from './CacheError';
 
 /** How many workers in a row a change is sent to (or asked whether it happened) before it rejects with worker_failed: one that kills each is not retried for ever. */
 const WORKERS_PER_CHANGE = 4;
@@ -6,13 +6,19 @@ const WORKERS_PER_CHANGE = 4;
 /**
  * Runs `attempt` again on the next worker each time its worker dies (worker_failed), up to
  * WORKERS_PER_CHANGE times: the worker that answers a retry may die too, after the change happened.
+ * Once a worker has died during the call (`died`: before the first attempt, which then asks whether
+ * it happened), any failure leaves that unknown: worker_failed, not an error that says nothing happened.
  */
-export async function acrossDeaths<T>(attempt: (retry: boolean) => Promise<T>): Promise<T> {
+export async function acrossDeaths<T>(attempt: (retry: boolean) => Promise<T>, died = false): Promise<T> {
   for (let tries = 1; ; tries++) {
     try {
       return await attempt(tries > 1);
     } catch (error) {
-      if (tries >= WORKERS_PER_CHANGE || !isCacheError(error, 'worker_failed')) throw error;
+      const death = isCacheError(error, 'worker_failed');
+      if (!death && (died || tries > 1)) {
+        throw new CacheError('worker_failed', `The cache worker stopped during this call, and whether it happened could not be learnt (${String(error)})`, { cause: error });
+      }
+      if (tries >= WORKERS_PER_CHANGE || !death) throw error;
     }
   }
 }

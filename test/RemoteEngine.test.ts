@@ -400,21 +400,23 @@ describe('a worker that dies after the change happened, whose next worker fails 
    * question) reaches the next worker, `fault` is armed: a request or a commit that fails as browsers fail them.
    */
   async function open(method: string, fault: () => void, retry = method) {
+    let armed = false;
     const { cache, workers } = await openRemoteCache({
       name: uniqueName(),
       indexedDB: new IDBFactory(),
       now: fakeClock().now,
       afterCall: (called, _args, worker) => {
-        if (called === method && workers.indexOf(worker) === 0) worker.kill();
+        if (armed && called === method && workers.indexOf(worker) === 0) worker.kill();
       },
       beforeCall: (called, _args, worker) => {
-        if (called === retry && workers.indexOf(worker) === 1) fault();
+        if (armed && called === retry && workers.indexOf(worker) === 1) fault();
       },
     });
     await cache.setMany('track_metadata', [
       { key: 'k', value: 'v', trackId: 't1' },
       { key: 'kept', value: 'w', trackId: 't2' },
     ]);
+    armed = true;
     return { cache, workers };
   }
   const abortAtCommit = () => void failCommit({ name: 'UnknownError', when: (tx) => tx.mode === 'readwrite' });
