@@ -6,7 +6,7 @@ import { isBuiltInType, type TypeName } from '../src/contentType';
 import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets } from '../src/invalidationTargets';
 import type { InvalidationTarget } from '../src/invalidationTarget';
-import type { ClientCallbacks, EngineApi, EntryInput, Found, Listed, LogPlace, Mark, Once, ReadThrough, SetManyOptions, StorageKind, WorkerOpenOptions, Written } from '../src/protocol';
+import type { ClientCallbacks, EngineApi, EntryInput, Found, Listed, LogPlace, Mark, Once, ReadThrough, SetManyOptions, WorkerOpenOptions, Written } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { OpenTabChannel } from '../src/TabChannel';
 import { PolicyTable } from '../src/PolicyTable';
@@ -30,6 +30,7 @@ import { ChangeFeed } from './ChangeFeed';
 import { ChangesInFlight } from './ChangesInFlight';
 import { StagedBatches } from './StagedBatches';
 import { roomOnFullDisk, type Room } from './roomOnFullDisk';
+import { Stores } from './Stores';
 import { TypeCounters } from './TypeCounters';
 
 export interface EngineOptions {
@@ -68,8 +69,8 @@ const LOG_KEEP = 1000;
 const MIB = 2 ** 20;
 
 /**
- * The cache itself: routes each content type to its store, applies TTL, fingerprints, events and byte
- * budgets, and counts what happens. A plain object, the same in a worker, in-process and in tests.
+ * The cache itself: routes each content type to its store (see Stores), applies TTL, fingerprints, events
+ * and byte budgets, and counts what happens. A plain object, the same in a worker, in-process and in tests.
  */
 export class Engine implements EngineApi {
   readonly #options: EngineOptions;
@@ -78,11 +79,9 @@ export class Engine implements EngineApi {
   /** When an entry is written or read, for least-recently-used eviction: never twice the same. */
   readonly #usedAt: () => number;
   readonly #logger: Logger;
-  readonly #memory: MemoryStore;
+  readonly #stores: Stores;
   readonly #sync: TabSync;
   readonly #tabId: string;
-  #idb: IdbStore | null;
-  #degraded: string | null;
   #closed = false;
   /** Whether the page was told that this engine tells its listeners changes with no place in the log (see #toldUnlogged). */
   #saidUnlogged = false;
@@ -90,8 +89,6 @@ export class Engine implements EngineApi {
   readonly #staged = new StagedBatches();
   readonly #periodicCleanup: PeriodicCleanup;
   readonly #feed: ChangeFeed;
-  /** Settles once the page has heard where persistent types are kept (see ClientCallbacks.storage). */
-  #told: Promise<void> = Promise.resolve();
   /** Reads of a type start after the changes of it that arrived before them (see ChangesInFlight). */
   readonly #inFlight = new ChangesInFlight();
   /** The client's answer to the last other tab's event told to it. */
@@ -104,14 +101,21 @@ export class Engine implements EngineApi {
     this.#now = options.now ?? Date.now;
     this.#usedAt = accessClock(this.#now);
     this.#logger = options.logger ?? console;
-    this.#memory = new MemoryStore({ clone: options.cloneValues });
-    this.#idb = idb;
-    this.#degraded = degraded;
+    this.#stores = new Stores({
+      config: this.#config,
+      memory: new MemoryStore({ clone: options.cloneValues }),
+      idb,
+      degraded,
+      indexedDB: options.indexedDB,
+      client: options.client,
+      logger: this.#logger,
+      lost: () => this.#sync.lostLog(),
+    });
     const schedule = options.schedule ?? later;
     this.#sync = new TabSync({
       tabId: this.#tabId,
       openChannel: options.openChannel,
-      log: () => this.#idb?.log ?? null,
+      log: () => this.#stores.idb?.log ?? null,
       apply: (change, invalidated, logged, memory) => this.#applyRemote(change, invalidated, logged, memory),
       relay: (shared) => this.#relay(shared),
       schedule,
@@ -170,7 +174,7 @@ export class Engine implements EngineApi {
         });
         engine = new Engine({ ...options, config }, idb, null);
         // An import a crash (or a dead worker) left behind is invisible already; rolling it back frees its room.
-        await idb.imports.sweepImports(engine.#budgets(engine.#persistentTypes()), engine.#expiredBy(engine.#now())).catch((error: unknown) => {
+        await idb.imports.sweepImports(engine.#budgets(engine.#stores.persistentTypes()), engine.#expiredBy(engine.#now())).catch((error: unknown) => {
           if (isOpenFailure(error)) throw error;
           engine.#logger.error('Reprise: rolling back an unfinished import failed (it stays invisible)', error);
         });
@@ -181,7 +185,7 @@ export class Engine implements EngineApi {
       }
     }
     const from = await engine.#sync.start(options.tab?.since ?? null, options.tab?.listenedAt);
-    await engine.#tell(engine.#idb ? 'indexeddb' : 'memory');
+    await engine.#stores.tell(engine.#stores.idb ? 'indexeddb' : 'memory');
     const { client } = options;
     if (client && from) engine.#notify(() => client.listening(from));
     return engine;
@@ -190,7 +194,7 @@ export class Engine implements EngineApi {
   async getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
     await this.#afterChanges(type);
     await this.#current(type);
-    return this.#withStore(type, async (store) => {
+    return this.#stores.withStore(type, async (store) => {
       const entries = await store.read(type, keys);
       const now = this.#now();
       const usedAt = this.#usedAt();
@@ -250,7 +254,7 @@ export class Engine implements EngineApi {
     // in memory a setMany is one step, whatever its size, and keeps its turn.
     const { importChunk } = this.#options;
     const imports =
-      this.#storeOf(type) === this.#idb &&
+      this.#stores.of(type) === this.#stores.idb &&
       Imports.imports(inputs.length, options.since !== undefined, importChunk) &&
       Imports.imports(new Set(inputs.map((input) => input.key)).size, false, importChunk);
     if (imports) return this.#inFlight.inTurn([type], () => this.#setMany(type, inputs, options), false);
@@ -293,7 +297,7 @@ export class Engine implements EngineApi {
     // What other tabs logged must reach the memory tier before it is written: applied later, an older
     // change would remove this newer entry (and a guard checks the memory store's journal).
     await this.#current(type);
-    const { removed, shared } = await this.#withStore(type, async (store) => {
+    const { removed, shared } = await this.#stores.withStore(type, async (store) => {
       // Told as it lands: a change made after it, which goes ahead then (see setMany), is told after it.
       let told = false;
       const tell = ({ stale }: Removed) => {
@@ -312,7 +316,7 @@ export class Engine implements EngineApi {
         this.#counters.invalidated({ [type]: removed.invalidated });
         this.#changed(store, type, 'invalidate', null);
       }
-      return { removed, shared: store === this.#idb };
+      return { removed, shared: store === this.#stores.idb };
     });
     this.#countRemoved(type, removed);
     onProgress?.(entries.length);
@@ -324,7 +328,7 @@ export class Engine implements EngineApi {
     // What other tabs logged before the fetch starts is older than it: applied before the mark, so that
     // the guard does not take it for news (a forceFresh fetch reads nothing before it).
     await this.#current(type);
-    return this.#withStore(type, (store) => store.mark());
+    return this.#stores.withStore(type, (store) => store.mark());
   }
 
   async stage(batch: string, entries: EntryInput[]): Promise<void> {
@@ -338,24 +342,14 @@ export class Engine implements EngineApi {
 
   async committed(type: TypeName, commitId: string): Promise<boolean> {
     await this.#ready();
-    const idb = this.#idb;
-    this.#cannotTell([type], 'write');
-    const mark = idb && this.#storeOf(type) === idb ? await idb.committed(type, commitId) : undefined;
+    const idb = this.#stores.idb;
+    this.#stores.cannotTell([type], 'write');
+    const mark = idb && this.#stores.of(type) === idb ? await idb.committed(type, commitId) : undefined;
     if (!mark) return false;
     // An import makes room after its commit: one whose worker died in between resolves now, so room is made first.
     const budget = this.#budgets([type]).get(type);
     if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.imports.roomAfterImport(type, budget, mark.held, this.#expiredBy(this.#now())));
     return true;
-  }
-
-  /**
-   * A dead worker's change of these types may have reached IndexedDB, which this worker cannot read: it
-   * cannot tell whether it happened (false, or nothing removed, would say it did not).
-   */
-  #cannotTell(types: readonly TypeName[], what: string): void {
-    if (!this.#idb && this.#options.indexedDB && types.some((type) => this.#config.isPersistent(type))) {
-      throw new CacheError('worker_failed', `The cache worker stopped; unknown if the ${what} landed (${this.#degraded})`);
-    }
   }
 
   async discard(batch: string): Promise<void> {
@@ -367,7 +361,7 @@ export class Engine implements EngineApi {
     await this.#current(type);
     const now = this.#now();
     const removable = cutoffOf(this.#expiredBy(now), type);
-    return this.#withStore(type, async (store) => {
+    return this.#stores.withStore(type, async (store) => {
       const [entry] = await store.read(type, [key]);
       // An expired entry is removed on read (past the type's stale-while-revalidate window), as get does.
       if (entry && isExpired(entry, removable)) await this.#expire(store, type, [key], removable);
@@ -378,7 +372,7 @@ export class Engine implements EngineApi {
   async keys(type: TypeName, prefix?: string): Promise<string[]> {
     await this.#afterChanges(type);
     await this.#current(type);
-    return this.#withStore(type, (store) => store.liveKeys(type, this.#now(), prefix));
+    return this.#stores.withStore(type, (store) => store.liveKeys(type, this.#now(), prefix));
   }
 
   async entries(type: TypeName, prefix?: string): Promise<Listed[]> {
@@ -386,7 +380,7 @@ export class Engine implements EngineApi {
     await this.#current(type);
     const now = this.#now();
     const removable = cutoffOf(this.#expiredBy(now), type);
-    const entries = await this.#withStore(type, async (store) => {
+    const entries = await this.#stores.withStore(type, async (store) => {
       const listed = await store.list(type, prefix);
       // Expired entries met on the way are removed, as get removes them.
       await this.#expire(store, type, listed.filter((entry) => isExpired(entry, removable)).map(({ key }) => key), removable);
@@ -401,12 +395,12 @@ export class Engine implements EngineApi {
 
   async #deleteMany(type: TypeName, keys: string[], once?: Once): Promise<number> {
     await this.#ready();
-    if (once?.retry) this.#cannotTell([type], 'delete');
+    if (once?.retry) this.#stores.cannotTell([type], 'delete');
     // What a change another tab logged removed from the memory tier is gone already: not deleted (nor told) again.
     await this.#current(type);
     const now = this.#now();
     const marked = once && { ...once, at: now };
-    return this.#withStore(type, async (store) => {
+    return this.#stores.withStore(type, async (store) => {
       // An expired entry is not there for has, get or keys: deleting it removes it as a read would, as an
       // expiration — apart from the deletion, whose mark (`once`) holds only what was deleted, so that a
       // retry answers as the first attempt did.
@@ -424,7 +418,7 @@ export class Engine implements EngineApi {
             },
             marked,
           ),
-        { store, types: this.#persistentTypes(), bytes: 0, expiredBy: this.#expiredBy(now), spare: [type, keys] },
+        { store, types: this.#stores.persistentTypes(), bytes: 0, expiredBy: this.#expiredBy(now), spare: [type, keys] },
         (count) => `Storage quota exceeded deleting ${type} entries, even after evicting ${count} entries; nothing was deleted`,
       );
       // Housekeeping once the deletion has happened (a failure here must not send the deletion again to the memory tier).
@@ -451,9 +445,9 @@ export class Engine implements EngineApi {
     const { shared } = await this.#applyShared(change, types.map((type) => ({ type, by: 'all' })), once);
     // What other tabs logged before it applies first, for the watchers too (see #emit).
     await this.#before(shared, answered);
-    const memory = types.filter((type) => this.#storeOf(type) === this.#memory);
-    const usages = await this.#memory.usage(memory);
-    await this.#memory.clear(memory);
+    const memory = types.filter((type) => this.#stores.of(type) === this.#stores.memory);
+    const usages = await this.#stores.memory.usage(memory);
+    await this.#stores.memory.clear(memory);
     const empty = memory.filter((_, index) => !usages[index]!.entries);
     for (const type of types) this.#feed.add(type, 'clear', null, 'local', false, this.#toldOnce(type, once, empty.includes(type)));
     return shared;
@@ -469,7 +463,7 @@ export class Engine implements EngineApi {
       await this.#heard;
       await this.#sync.publish(shared);
       // Published, for a tab with IndexedDB to log (once: by its id); but whether the dead worker did, and what it removed, this one cannot tell.
-      if (once?.retry) this.#cannotTell(types, 'event');
+      if (once?.retry) this.#stores.cannotTell(types, 'event');
       return report;
     });
   }
@@ -497,7 +491,7 @@ export class Engine implements EngineApi {
     // first, whatever the config: it is older, for the listeners too, which hear it before this one, and
     // what it removed from the memory tier is not this event's to count.
     await this.#before(shared, answered);
-    const local = await this.#invalidateMemory(event);
+    const local = await this.#stores.invalidateMemory(event);
     const { counts, keys } = overlaid(persistent, local);
     this.#counters.invalidated(counts);
     // The other tabs learn of it from the event itself.
@@ -510,7 +504,7 @@ export class Engine implements EngineApi {
     // The memory tier counted without what changes other tabs logged removed (clears too).
     await this.#replay();
     const types = {} as Record<TypeName, TypeStats>;
-    await this.#byStore(this.#config.types, async (store, mine) => {
+    await this.#stores.byStore(this.#config.types, async (store, mine) => {
       const usage = await store.usage(mine);
       mine.forEach((type, index) => {
         const policy = this.#config.getPolicy(type);
@@ -524,7 +518,7 @@ export class Engine implements EngineApi {
       });
     });
     const ordered = Object.fromEntries(this.#config.types.map((type) => [type, types[type]])) as Record<TypeName, TypeStats>;
-    return { types: ordered, degraded: this.#degraded, droppedMessages: this.#sync.droppedMessages };
+    return { types: ordered, degraded: this.#stores.degraded, droppedMessages: this.#sync.droppedMessages };
   }
 
   async cleanup(): Promise<CleanupReport> {
@@ -532,7 +526,7 @@ export class Engine implements EngineApi {
     await this.#replay();
     const report = { expired: 0, evicted: 0 };
     const now = this.#now();
-    await this.#byStore(this.#config.types, async (store, mine) => {
+    await this.#stores.byStore(this.#config.types, async (store, mine) => {
       const removed = await store.cleanup(this.#budgets(mine), this.#expiredBy(now));
       for (const type of mine) {
         this.#countRemoved(type, removed[type]);
@@ -549,7 +543,7 @@ export class Engine implements EngineApi {
   async #discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[], counted: boolean): Promise<void> {
     await this.#ready();
     const revisions = new Map(found.map(({ key, revision }) => [key, revision]));
-    await this.#withStore(type, async (store) => {
+    await this.#stores.withStore(type, async (store) => {
       // Housekeeping (see #expire): the read answered a miss; the next one that finds it discards it.
       const removed = await store.remove(type, [...revisions.keys()], (entry) => entry.revision === revisions.get(entry.key)).catch((): string[] => []);
       if (removed.length) this.#changed(store, type, 'delete', removed);
@@ -567,7 +561,7 @@ export class Engine implements EngineApi {
     const counters = this.#counters.of(type);
     counters.hits += keys.length;
     counters.misses += misses;
-    const store = this.#storeOf(type);
+    const store = this.#stores.of(type);
     const usedAt = this.#usedAt();
     for (const key of keys) store.touch(type, key, usedAt, true);
   }
@@ -580,7 +574,7 @@ export class Engine implements EngineApi {
   /** The page is being frozen or hidden: stop listening, and record reads while the page can still run. */
   async suspend(): Promise<void> {
     this.#sync.suspend();
-    await this.#idb?.writeReadTimes();
+    await this.#stores.idb?.writeReadTimes();
   }
 
   async resume(): Promise<void> {
@@ -595,9 +589,9 @@ export class Engine implements EngineApi {
     this.#sync.close();
     this.#staged.clear();
     // Reads made in this session keep counting for eviction after a reload.
-    await this.#idb?.writeReadTimes();
-    this.#idb?.close();
-    this.#memory.close();
+    await this.#stores.idb?.writeReadTimes();
+    this.#stores.idb?.close();
+    this.#stores.memory.close();
   }
 
   /**
@@ -607,24 +601,24 @@ export class Engine implements EngineApi {
    */
   async #applyShared(change: Change, targets: InvalidationTarget[], once?: Once): Promise<{ shared: SharedChange; removed: Invalidated }> {
     const shared: SharedChange = { change, id: once?.id ?? randomId(), origin: this.#tabId, epoch: null, seq: null, invalidated: {} };
-    const idb = this.#idb;
+    const idb = this.#stores.idb;
     if (!idb) {
-      await this.#toldMemory();
+      await this.#stores.toldMemory();
       return { shared, removed: nothingRemoved() };
     }
     try {
-      const persistent = targets.filter((target) => this.#storeOf(target.type) === idb);
+      const persistent = targets.filter((target) => this.#stores.of(target.type) === idb);
       const entry = { ...logged(change), id: shared.id, origin: this.#tabId, at: this.#now() };
       // On a full disk (its log record is a write), as a write.
       const { record, epoch } = await this.#roomOnFullDisk(
         () => idb.invalidateAndLog(persistent, entry, once?.retry ?? false),
-        { store: idb, types: this.#persistentTypes(), bytes: 0, expiredBy: this.#expiredBy(this.#now()) },
+        { store: idb, types: this.#stores.persistentTypes(), bytes: 0, expiredBy: this.#expiredBy(this.#now()) },
         (count) => `Storage quota exceeded logging a ${change.kind}, even after evicting ${count} entries; nothing was invalidated`,
       );
       Object.assign(shared, { epoch, seq: record.seq, invalidated: record.invalidated, removed: record.removed });
       return { shared, removed: { counts: record.invalidated, keys: record.removed ?? {} } };
     } catch (error) {
-      await this.#degradeOrThrow(idb, error);
+      await this.#stores.degradeOrThrow(idb, error);
       return { shared, removed: nothingRemoved() };
     }
   }
@@ -634,9 +628,9 @@ export class Engine implements EngineApi {
     const { change } = shared;
     const targets: InvalidationTarget[] =
       change.kind === 'event' ? invalidationTargets(this.#config, change.event) : change.types.map((type) => ({ type, by: 'all' }));
-    const idb = this.#idb;
+    const idb = this.#stores.idb;
     if (!idb) throw new CacheError('storage_unavailable', 'IndexedDB is no longer usable in this tab');
-    const persistent = targets.filter((target) => this.#storeOf(target.type) === idb);
+    const persistent = targets.filter((target) => this.#stores.of(target.type) === idb);
     return idb.invalidateAndLog(persistent, { ...logged(change), id: shared.id, origin: shared.origin, at: this.#now() }, true);
   }
 
@@ -651,7 +645,7 @@ export class Engine implements EngineApi {
 
   /** Whether reads of `type` replay the log first (see #current). */
   #replaysFor(type: TypeName): boolean {
-    return this.#storeOf(type) === this.#memory && this.#config.shouldUseEventInvalidation(type);
+    return this.#stores.of(type) === this.#stores.memory && this.#config.shouldUseEventInvalidation(type);
   }
 
   /**
@@ -659,12 +653,12 @@ export class Engine implements EngineApi {
    * memory tier (stats, cleanup), and so that its listeners have heard of what came before.
    */
   async #replay(): Promise<void> {
-    const idb = this.#idb;
+    const idb = this.#stores.idb;
     try {
       await this.#sync.current();
     } catch (error) {
       // IndexedDB gone for good: no log to check, as in any tab without IndexedDB.
-      await this.#degradeOrThrow(idb, error);
+      await this.#stores.degradeOrThrow(idb, error);
     }
   }
 
@@ -691,12 +685,6 @@ export class Engine implements EngineApi {
     return roomOnFullDisk(attempt, room, failed, (type, removed) => this.#countRemoved(type, removed));
   }
 
-  /** Applies an event to the memory tier (every type there, persistent ones too while degraded). */
-  async #invalidateMemory(event: CacheEvent): Promise<Invalidated> {
-    const targets = invalidationTargets(this.#config, event).filter((target) => this.#storeOf(target.type) === this.#memory);
-    return targets.length ? this.#memory.invalidate(targets) : nothingRemoved();
-  }
-
   /** The counts for every type the event applies to, zero where it removed nothing. */
   #report(event: CacheEvent, counts: Counts): Counts {
     return Object.fromEntries(affectedTypes(this.#config, event).map((type) => [type, counts[type] ?? 0]));
@@ -712,7 +700,7 @@ export class Engine implements EngineApi {
     if (change.kind === 'clear') {
       // Another tab's custom types that this one does not have are not its business.
       const types = change.types.filter((type) => this.#config.has(type));
-      if (memory) await this.#memory.clear(types.filter((type) => this.#storeOf(type) === this.#memory));
+      if (memory) await this.#stores.memory.clear(types.filter((type) => this.#stores.of(type) === this.#stores.memory));
       for (const type of types) this.#feed.add(type, 'clear', null, 'remote', false);
       // Its watchers' share goes now, and then where it is logged: a worker replacing this one, should it
       // die, replays it only if the page was not told of it (see PageTab).
@@ -722,7 +710,7 @@ export class Engine implements EngineApi {
       return;
     }
     const { event } = change;
-    const local = memory ? await this.#invalidateMemory(event) : nothingRemoved();
+    const local = memory ? await this.#stores.invalidateMemory(event) : nothingRemoved();
     this.#counters.invalidated(local.counts);
     const { counts, keys } = overlaid(persistent, local);
     this.#invalidated(counts, keys, 'remote');
@@ -739,8 +727,8 @@ export class Engine implements EngineApi {
    * all forgotten. Counted as invalidations.
    */
   async #forgetUnseen(): Promise<void> {
-    const types = this.#config.types.filter((type) => this.#storeOf(type) === this.#memory);
-    const { counts, keys } = await this.#memory.invalidate(types.map((type) => ({ type, by: 'all' })));
+    const types = this.#config.types.filter((type) => this.#stores.of(type) === this.#stores.memory);
+    const { counts, keys } = await this.#stores.memory.invalidate(types.map((type) => ({ type, by: 'all' })));
     this.#counters.invalidated(counts);
     this.#invalidated(counts, keys, 'remote');
   }
@@ -758,20 +746,20 @@ export class Engine implements EngineApi {
    * worker: what a retry changes there, written since, is a change of its own, which watchers must hear.
    */
   #toldOnce(type: TypeName, once: Once | undefined, unchanged = false): string | undefined {
-    return !once?.retry || unchanged || (this.#idb && this.#storeOf(type) === this.#idb) ? once?.id : undefined;
+    return !once?.retry || unchanged || (this.#stores.idb && this.#stores.of(type) === this.#stores.idb) ? once?.id : undefined;
   }
 
   /** A change made here: for this tab's watchers, and for the other tabs' when it is in IndexedDB, which they share. */
   #changed(store: Store, type: TypeName, kind: ChangeKind, keys: Iterable<string> | null, id?: string): void {
-    this.#feed.add(type, kind, keys, 'local', store === this.#idb, id);
+    this.#feed.add(type, kind, keys, 'local', store === this.#stores.idb, id);
   }
 
   /** The periodic cleanup's run: cleanup, log trimming, and the imports and commit marks left behind. */
   async #upkeep(): Promise<void> {
     await this.cleanup();
-    await this.#idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP);
-    await this.#idb?.trimCommitMarks(this.#persistentTypes(), this.#now() - LOG_RETENTION_MS);
-    await this.#idb?.imports.sweepImports(this.#budgets(this.#persistentTypes()), this.#expiredBy(this.#now()));
+    await this.#stores.idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP);
+    await this.#stores.idb?.trimCommitMarks(this.#stores.persistentTypes(), this.#now() - LOG_RETENTION_MS);
+    await this.#stores.idb?.imports.sweepImports(this.#budgets(this.#stores.persistentTypes()), this.#expiredBy(this.#now()));
   }
 
   /** The byte budgets of these types (null for a type without one). */
@@ -818,87 +806,10 @@ export class Engine implements EngineApi {
     await earlier;
   }
 
-  /** The types this tab keeps in IndexedDB. */
-  #persistentTypes(): TypeName[] {
-    return this.#config.types.filter((type) => this.#storeOf(type) === this.#idb);
-  }
-
-  #storeOf(type: TypeName): Store {
-    // A type this config does not have (another tab's custom type, named by its message) is in no store of this tab.
-    return this.#idb && this.#config.has(type) && this.#config.isPersistent(type) ? this.#idb : this.#memory;
-  }
-
-  /** Runs `operation` on the type's store; if IndexedDB can no longer be opened, degrades to memory and runs it there. */
-  async #withStore<T>(type: TypeName, operation: (store: Store) => Promise<T>): Promise<T> {
-    const store = this.#storeOf(type);
-    if (store === this.#memory) await this.#toldMemory();
-    try {
-      return await operation(store);
-    } catch (error) {
-      await this.#degradeOrThrow(store, error);
-      return operation(this.#memory);
-    }
-  }
-
-  /** Groups types by store and runs `operation` once per store with its types. */
-  async #byStore(types: readonly TypeName[], operation: (store: Store, types: TypeName[]) => Promise<void>): Promise<void> {
-    const unique = [...new Set(types)];
-    const groups = new Map<Store, TypeName[]>();
-    for (const type of unique) {
-      const store = this.#storeOf(type);
-      groups.set(store, [...(groups.get(store) ?? []), type]);
-    }
-    for (const [store, mine] of groups) {
-      if (store === this.#memory) await this.#toldMemory();
-      try {
-        await operation(store, mine);
-      } catch (error) {
-        await this.#degradeOrThrow(store, error);
-        await operation(this.#memory, mine);
-      }
-    }
-  }
-
-  /** After a failure in `store`: rethrows, unless it is IndexedDB that can no longer be opened — then degrades to memory. */
-  async #degradeOrThrow(store: Store | null, error: unknown): Promise<void> {
-    if (store === null || store === this.#memory || !isOpenFailure(error)) throw error;
-    // Calls in flight together meet the same failed open: the first degrades, and every one goes on in memory.
-    if (store === this.#idb) this.#degrade(reasonOf(error));
-    await this.#told;
-  }
-
-  /**
-   * Before answering from memory: once IndexedDB is lost, a page that reads it itself must have heard
-   * so (its answer may travel on another port than this call's, in no set order).
-   */
-  async #toldMemory(): Promise<void> {
-    if (this.#idb === null) await this.#told;
-  }
-
-  /** Tells the page where persistent types are kept; settles once it has heard (or cannot hear). */
-  #tell(where: StorageKind): Promise<void> {
-    const { client } = this.#options;
-    if (!client?.storage) return this.#told;
-    const telling = Promise.resolve()
-      .then(() => client.storage!(where))
-      .catch((error: unknown) => this.#logger.error('Reprise: a client callback failed', error));
-    return (this.#told = telling);
-  }
-
-  #degrade(reason: string): void {
-    this.#logger.error(`Reprise: IndexedDB is unusable, keeping persistent types in memory (${reason})`, undefined);
-    const had = this.#idb !== null;
-    this.#idb?.close();
-    this.#idb = null;
-    this.#degraded = reason;
-    void this.#tell('memory');
-    if (had) this.#sync.lostLog();
-  }
-
   /** Counts what a store removed, and tells watchers. */
   #countRemoved(type: TypeName, removed: Removed | undefined): void {
     this.#counters.removed(type, removed);
-    const shared = this.#storeOf(type) === this.#idb;
+    const shared = this.#stores.of(type) === this.#stores.idb;
     if (removed?.expired) this.#feed.add(type, 'expire', null, 'local', shared);
     if (removed?.evicted) this.#feed.add(type, 'evict', null, 'local', shared);
   }
