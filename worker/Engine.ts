@@ -5,8 +5,7 @@ import { CacheError } from '../src/CacheError';
 import { isBuiltInType, type TypeName } from '../src/contentType';
 import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets } from '../src/invalidationTargets';
-import type { InvalidationTarget } from '../src/invalidationTarget';
-import type { ClientCallbacks, EngineApi, EntryInput, Found, Listed, LogPlace, Mark, Once, ReadThrough, SetManyOptions, WorkerOpenOptions, Written } from '../src/protocol';
+import type { ClientCallbacks, EngineApi, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, WorkerOpenOptions, Written } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { OpenTabChannel } from '../src/TabChannel';
 import { PolicyTable } from '../src/PolicyTable';
@@ -17,14 +16,14 @@ import { IdbStore } from './IdbStore';
 import { Imports } from './Imports';
 import { isExpired } from './isExpired';
 import { MemoryStore } from './MemoryStore';
-import { nothingRemoved, overlaid } from './RemovedKeyList';
+import { overlaid } from './RemovedKeyList';
 import { accessClock } from './accessClock';
 import { changeRemoves, type Change } from './Change';
-import type { LoggedChange } from './databaseSchema';
-import { addRemoved, cutoffOf, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
+import { addRemoved, cutoffOf, type Budget, type Counts, type ExpiredBy, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
 import { PeriodicCleanup } from './PeriodicCleanup';
 import { later, type Schedule } from './schedule';
-import { TabSync, type SharedChange } from './TabSync';
+import type { SharedChange, TabSync } from './TabSync';
+import { CrossTabChanges } from './CrossTabChanges';
 import { toEntry } from './toEntry';
 import { ChangeFeed } from './ChangeFeed';
 import { ChangesInFlight } from './ChangesInFlight';
@@ -70,7 +69,8 @@ const MIB = 2 ** 20;
 
 /**
  * The cache itself: routes each content type to its store (see Stores), applies TTL, fingerprints, events
- * and byte budgets, and counts what happens. A plain object, the same in a worker, in-process and in tests.
+ * and byte budgets, and counts what happens; what it shares with the other tabs goes through
+ * CrossTabChanges. A plain object, the same in a worker, in-process and in tests.
  */
 export class Engine implements EngineApi {
   readonly #options: EngineOptions;
@@ -81,22 +81,17 @@ export class Engine implements EngineApi {
   readonly #logger: Logger;
   readonly #stores: Stores;
   readonly #sync: TabSync;
-  readonly #tabId: string;
+  readonly #crossTab: CrossTabChanges;
   #closed = false;
-  /** Whether the page was told that this engine tells its listeners changes with no place in the log (see #toldUnlogged). */
-  #saidUnlogged = false;
   readonly #counters = new TypeCounters();
   readonly #staged = new StagedBatches();
   readonly #periodicCleanup: PeriodicCleanup;
   readonly #feed: ChangeFeed;
   /** Reads of a type start after the changes of it that arrived before them (see ChangesInFlight). */
   readonly #inFlight = new ChangesInFlight();
-  /** The client's answer to the last other tab's event told to it. */
-  #heard: Promise<void> = Promise.resolve();
 
   private constructor(options: EngineOptions, idb: IdbStore | null, degraded: string | null) {
     this.#options = options;
-    this.#tabId = options.tab?.id ?? randomId();
     this.#config = policyTableOf(options.config);
     this.#now = options.now ?? Date.now;
     this.#usedAt = accessClock(this.#now);
@@ -112,19 +107,6 @@ export class Engine implements EngineApi {
       lost: () => this.#sync.lostLog(),
     });
     const schedule = options.schedule ?? later;
-    this.#sync = new TabSync({
-      tabId: this.#tabId,
-      openChannel: options.openChannel,
-      log: () => this.#stores.idb?.log ?? null,
-      apply: (change, invalidated, logged, memory) => this.#applyRemote(change, invalidated, logged, memory),
-      relay: (shared) => this.#relay(shared),
-      schedule,
-      forgetUnseen: () => this.#forgetUnseen(),
-      changed: (changes) => {
-        for (const { type, kind, keys, id } of changes) this.#feed.add(type, kind, keys, 'remote', false, id);
-      },
-      logger: this.#logger,
-    });
     this.#feed = new ChangeFeed({
       deliver: (changes) => {
         const { client } = this.#options;
@@ -135,6 +117,25 @@ export class Engine implements EngineApi {
       // have heard a change when the call resolves (from a worker, its message goes ahead of the answer).
       schedule: (run) => queueMicrotask(run),
     });
+    this.#crossTab = new CrossTabChanges({
+      tabId: options.tab?.id ?? randomId(),
+      openChannel: options.openChannel,
+      schedule,
+      logger: this.#logger,
+      config: this.#config,
+      stores: this.#stores,
+      now: this.#now,
+      feed: this.#feed,
+      counters: this.#counters,
+      client: options.client,
+      closed: () => this.#closed,
+      notify: (call) => this.#notify(call),
+      expiredBy: (now) => this.#expiredBy(now),
+      removed: (type, removed) => this.#countRemoved(type, removed),
+      invalidated: (counts, keys, source) => this.#invalidated(counts, keys, source),
+      report: (event, counts) => this.#report(event, counts),
+    });
+    this.#sync = this.#crossTab.sync;
     this.#periodicCleanup = new PeriodicCleanup({
       name: options.name,
       locks: options.locks,
@@ -193,7 +194,7 @@ export class Engine implements EngineApi {
 
   async getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
     await this.#afterChanges(type);
-    await this.#current(type);
+    await this.#crossTab.current(type);
     return this.#stores.withStore(type, async (store) => {
       const entries = await store.read(type, keys);
       const now = this.#now();
@@ -296,7 +297,7 @@ export class Engine implements EngineApi {
     const guard: WriteGuard | undefined = since && { mark: since, removes: (change, entry) => changeRemoves(this.#config, change, entry) };
     // What other tabs logged must reach the memory tier before it is written: applied later, an older
     // change would remove this newer entry (and a guard checks the memory store's journal).
-    await this.#current(type);
+    await this.#crossTab.current(type);
     const { removed, shared } = await this.#stores.withStore(type, async (store) => {
       // Told as it lands: a change made after it, which goes ahead then (see setMany), is told after it.
       let told = false;
@@ -327,7 +328,7 @@ export class Engine implements EngineApi {
     await this.#ready();
     // What other tabs logged before the fetch starts is older than it: applied before the mark, so that
     // the guard does not take it for news (a forceFresh fetch reads nothing before it).
-    await this.#current(type);
+    await this.#crossTab.current(type);
     return this.#stores.withStore(type, (store) => store.mark());
   }
 
@@ -358,7 +359,7 @@ export class Engine implements EngineApi {
 
   async has(type: TypeName, key: string): Promise<boolean> {
     await this.#afterChanges(type);
-    await this.#current(type);
+    await this.#crossTab.current(type);
     const now = this.#now();
     const removable = cutoffOf(this.#expiredBy(now), type);
     return this.#stores.withStore(type, async (store) => {
@@ -371,13 +372,13 @@ export class Engine implements EngineApi {
 
   async keys(type: TypeName, prefix?: string): Promise<string[]> {
     await this.#afterChanges(type);
-    await this.#current(type);
+    await this.#crossTab.current(type);
     return this.#stores.withStore(type, (store) => store.liveKeys(type, this.#now(), prefix));
   }
 
   async entries(type: TypeName, prefix?: string): Promise<Listed[]> {
     await this.#afterChanges(type);
-    await this.#current(type);
+    await this.#crossTab.current(type);
     const now = this.#now();
     const removable = cutoffOf(this.#expiredBy(now), type);
     const entries = await this.#stores.withStore(type, async (store) => {
@@ -397,7 +398,7 @@ export class Engine implements EngineApi {
     await this.#ready();
     if (once?.retry) this.#stores.cannotTell([type], 'delete');
     // What a change another tab logged removed from the memory tier is gone already: not deleted (nor told) again.
-    await this.#current(type);
+    await this.#crossTab.current(type);
     const now = this.#now();
     const marked = once && { ...once, at: now };
     return this.#stores.withStore(type, async (store) => {
@@ -431,7 +432,7 @@ export class Engine implements EngineApi {
   /** Clears the types in IndexedDB and logs it, then in this tab's memory tier, then tells the other tabs (which clear theirs). */
   clear(type?: TypeName, once?: Once): Promise<void> {
     const types = type ? [type] : [...this.#config.types];
-    return this.#answering(async (answered) => {
+    return this.#crossTab.answering(async (answered) => {
       const applied = this.#inFlight.inTurn(types, () => this.#clear(types, answered, once));
       // Reads made after it wait for it to be applied here, not for another tab to log it (see TabSync.publish).
       await this.#sync.publish(await applied);
@@ -442,9 +443,9 @@ export class Engine implements EngineApi {
   async #clear(types: TypeName[], answered: Promise<void>, once?: Once): Promise<SharedChange> {
     await this.#ready();
     const change: Change = { kind: 'clear', types };
-    const { shared } = await this.#applyShared(change, types.map((type) => ({ type, by: 'all' })), once);
+    const { shared } = await this.#crossTab.applyShared(change, types.map((type) => ({ type, by: 'all' })), once);
     // What other tabs logged before it applies first, for the watchers too (see #emit).
-    await this.#before(shared, answered);
+    await this.#crossTab.before(shared, answered);
     const memory = types.filter((type) => this.#stores.of(type) === this.#stores.memory);
     const usages = await this.#stores.memory.usage(memory);
     await this.#stores.memory.clear(memory);
@@ -456,11 +457,11 @@ export class Engine implements EngineApi {
   /** Invalidates IndexedDB and logs the event in one transaction, then this tab's memory tier, then tells the other tabs. */
   emit(event: CacheEvent, once?: Once): Promise<EmitReport> {
     const types = affectedTypes(this.#config, event);
-    return this.#answering(async (answered) => {
+    return this.#crossTab.answering(async (answered) => {
       const { shared, report } = await this.#inFlight.inTurn(types, () => this.#emit(event, answered, once));
       // The other tabs' events it came after (see #emit) reach the page by another port than this answer:
       // the page hears them first, as every tab does.
-      await this.#heard;
+      await this.#crossTab.heard;
       await this.#sync.publish(shared);
       // Published, for a tab with IndexedDB to log (once: by its id); but whether the dead worker did, and what it removed, this one cannot tell.
       if (once?.retry) this.#stores.cannotTell(types, 'event');
@@ -468,29 +469,14 @@ export class Engine implements EngineApi {
     });
   }
 
-  /** Runs a change with a promise that settles once it has answered (see TabSync.before). */
-  async #answering<T>(change: (answered: Promise<void>) => Promise<T>): Promise<T> {
-    let answer!: () => void;
-    try {
-      return await change(new Promise<void>((resolve) => (answer = resolve)));
-    } finally {
-      answer();
-    }
-  }
-
-  /** Applies what other tabs logged before this tab's change logged at `shared` (see TabSync.before). */
-  #before({ epoch, seq }: SharedChange, answered: Promise<void>): Promise<void> | undefined {
-    return seq === null ? undefined : this.#sync.before({ epoch, seq }, answered);
-  }
-
   /** `answered`: settles as emit answers; other tabs' changes logged after this event wait for it (see TabSync.before). */
   async #emit(event: CacheEvent, answered: Promise<void>, once?: Once): Promise<{ shared: SharedChange; report: EmitReport }> {
     await this.#ready();
-    const { shared, removed: persistent } = await this.#applyShared({ kind: 'event', event }, invalidationTargets(this.#config, event), once);
+    const { shared, removed: persistent } = await this.#crossTab.applyShared({ kind: 'event', event }, invalidationTargets(this.#config, event), once);
     // What other tabs logged before this event (until its own record: a tab may log one meanwhile) applies
     // first, whatever the config: it is older, for the listeners too, which hear it before this one, and
     // what it removed from the memory tier is not this event's to count.
-    await this.#before(shared, answered);
+    await this.#crossTab.before(shared, answered);
     const local = await this.#stores.invalidateMemory(event);
     const { counts, keys } = overlaid(persistent, local);
     this.#counters.invalidated(counts);
@@ -502,7 +488,7 @@ export class Engine implements EngineApi {
   async stats(): Promise<CacheStats<string>> {
     await this.#ready();
     // The memory tier counted without what changes other tabs logged removed (clears too).
-    await this.#replay();
+    await this.#crossTab.replay();
     const types = {} as Record<TypeName, TypeStats>;
     await this.#stores.byStore(this.#config.types, async (store, mine) => {
       const usage = await store.usage(mine);
@@ -523,7 +509,7 @@ export class Engine implements EngineApi {
 
   async cleanup(): Promise<CleanupReport> {
     await this.#ready();
-    await this.#replay();
+    await this.#crossTab.replay();
     const report = { expired: 0, evicted: 0 };
     const now = this.#now();
     await this.#stores.byStore(this.#config.types, async (store, mine) => {
@@ -594,74 +580,6 @@ export class Engine implements EngineApi {
     this.#stores.memory.close();
   }
 
-  /**
-   * Applies a change made here to IndexedDB (the targets of its persistent types) and logs it, in one
-   * transaction; without IndexedDB, it stays unlogged until a tab that has it hears of it. A retry
-   * (`once`) that the log has already is answered from the log, and not applied again.
-   */
-  async #applyShared(change: Change, targets: InvalidationTarget[], once?: Once): Promise<{ shared: SharedChange; removed: Invalidated }> {
-    const shared: SharedChange = { change, id: once?.id ?? randomId(), origin: this.#tabId, epoch: null, seq: null, invalidated: {} };
-    const idb = this.#stores.idb;
-    if (!idb) {
-      await this.#stores.toldMemory();
-      return { shared, removed: nothingRemoved() };
-    }
-    try {
-      const persistent = targets.filter((target) => this.#stores.of(target.type) === idb);
-      const entry = { ...logged(change), id: shared.id, origin: this.#tabId, at: this.#now() };
-      // On a full disk (its log record is a write), as a write.
-      const { record, epoch } = await this.#roomOnFullDisk(
-        () => idb.invalidateAndLog(persistent, entry, once?.retry ?? false),
-        { store: idb, types: this.#stores.persistentTypes(), bytes: 0, expiredBy: this.#expiredBy(this.#now()) },
-        (count) => `Storage quota exceeded logging a ${change.kind}, even after evicting ${count} entries; nothing was invalidated`,
-      );
-      Object.assign(shared, { epoch, seq: record.seq, invalidated: record.invalidated, removed: record.removed });
-      return { shared, removed: { counts: record.invalidated, keys: record.removed ?? {} } };
-    } catch (error) {
-      await this.#stores.degradeOrThrow(idb, error);
-      return { shared, removed: nothingRemoved() };
-    }
-  }
-
-  /** Logs another tab's change that it could not (it has no IndexedDB), applying it to IndexedDB — once, whoever relays it. */
-  #relay(shared: SharedChange): Promise<{ record: LoggedChange; epoch: string | null }> {
-    const { change } = shared;
-    const targets: InvalidationTarget[] =
-      change.kind === 'event' ? invalidationTargets(this.#config, change.event) : change.types.map((type) => ({ type, by: 'all' }));
-    const idb = this.#stores.idb;
-    if (!idb) throw new CacheError('storage_unavailable', 'IndexedDB is no longer usable in this tab');
-    const persistent = targets.filter((target) => this.#stores.of(target.type) === idb);
-    return idb.invalidateAndLog(persistent, { ...logged(change), id: shared.id, origin: shared.origin, at: this.#now() }, true);
-  }
-
-  /**
-   * Before reading or guarding a memory-tier type that events invalidate: apply what other tabs logged
-   * (their message may be lost). Not for the others: a read-only transaction before each read cost 8×
-   * on a memory get (bench row 3); a clear whose message was lost reaches them with the next replay.
-   */
-  async #current(type: TypeName): Promise<void> {
-    if (this.#replaysFor(type)) await this.#replay();
-  }
-
-  /** Whether reads of `type` replay the log first (see #current). */
-  #replaysFor(type: TypeName): boolean {
-    return this.#stores.of(type) === this.#stores.memory && this.#config.shouldUseEventInvalidation(type);
-  }
-
-  /**
-   * Applies what other tabs logged and this tab has not heard of: before a call that reports on the
-   * memory tier (stats, cleanup), and so that its listeners have heard of what came before.
-   */
-  async #replay(): Promise<void> {
-    const idb = this.#stores.idb;
-    try {
-      await this.#sync.current();
-    } catch (error) {
-      // IndexedDB gone for good: no log to check, as in any tab without IndexedDB.
-      await this.#stores.degradeOrThrow(idb, error);
-    }
-  }
-
   /** Writes; on a full disk frees room (expired, then LRU of this type, then of the other persistent types) and retries once. */
   #write(
     store: Store,
@@ -688,49 +606,6 @@ export class Engine implements EngineApi {
   /** The counts for every type the event applies to, zero where it removed nothing. */
   #report(event: CacheEvent, counts: Counts): Counts {
     return Object.fromEntries(affectedTypes(this.#config, event).map((type) => [type, counts[type] ?? 0]));
-  }
-
-  /**
-   * Another tab's change: IndexedDB is already done (shared), so apply it to this tab's memory tier
-   * (unless `memory` is false, see TabSync's apply) and tell the client.
-   */
-  async #applyRemote(change: Change, persistent: Invalidated, logged: LogPlace | null, memory: boolean): Promise<void> {
-    if (this.#closed) return;
-    if (!logged) this.#toldUnlogged();
-    if (change.kind === 'clear') {
-      // Another tab's custom types that this one does not have are not its business.
-      const types = change.types.filter((type) => this.#config.has(type));
-      if (memory) await this.#stores.memory.clear(types.filter((type) => this.#stores.of(type) === this.#stores.memory));
-      for (const type of types) this.#feed.add(type, 'clear', null, 'remote', false);
-      // Its watchers' share goes now, and then where it is logged: a worker replacing this one, should it
-      // die, replays it only if the page was not told of it (see PageTab).
-      this.#feed.flush();
-      const { client } = this.#options;
-      if (client && logged) this.#notify(() => client.listening(logged));
-      return;
-    }
-    const { event } = change;
-    const local = memory ? await this.#stores.invalidateMemory(event) : nothingRemoved();
-    this.#counters.invalidated(local.counts);
-    const { counts, keys } = overlaid(persistent, local);
-    this.#invalidated(counts, keys, 'remote');
-    const invalidated = this.#report(event, counts);
-    const { client } = this.#options;
-    // Its watchers' share first, in the same turn: `logged` tells the page it has all of it (see the clear's above).
-    this.#feed.flush();
-    if (client) this.#heard = this.#notify(() => client.remoteEvent(event, invalidated, logged));
-  }
-
-  /**
-   * Changes this tab missed cannot be replayed (the log was trimmed or recreated, or there is no log):
-   * any of them may have removed anything the memory tier holds (a clear reaches every type), so it is
-   * all forgotten. Counted as invalidations.
-   */
-  async #forgetUnseen(): Promise<void> {
-    const types = this.#config.types.filter((type) => this.#stores.of(type) === this.#stores.memory);
-    const { counts, keys } = await this.#stores.memory.invalidate(types.map((type) => ({ type, by: 'all' })));
-    this.#counters.invalidated(counts);
-    this.#invalidated(counts, keys, 'remote');
   }
 
   /** Tells watchers that entries of these types were invalidated: the keys where the store named them, else any key. */
@@ -775,18 +650,6 @@ export class Engine implements EngineApi {
     return (type) => now - this.#config.getStaleWhileRevalidate(type) * 1000;
   }
 
-  /**
-   * This engine tells the page's listeners and watchers of a change it has no place in the log for (it
-   * has no log): said once, before the change itself, so that the page's next worker does not replay
-   * from when the page began listening what this one told (see PageTab).
-   */
-  #toldUnlogged(): void {
-    const { client } = this.#options;
-    if (this.#saidUnlogged || !client) return;
-    this.#saidUnlogged = true;
-    this.#notify(() => client.listening(null));
-  }
-
   /** Calls back into the client; settles once it has answered. A callback that fails (a listener, a dead port) is reported, never thrown. */
   #notify(call: () => unknown): Promise<void> {
     return guarded(call, (error) => this.#logger.error('Reprise: a client callback failed', error));
@@ -817,11 +680,6 @@ export class Engine implements EngineApi {
   #checkOpen(): void {
     if (this.#closed) throw new CacheError('closed', 'This cache is closed');
   }
-}
-
-/** The fields of a log record that say what the change was. */
-function logged(change: Change): Pick<LoggedChange, 'event' | 'cleared'> {
-  return change.kind === 'event' ? { event: change.event } : { cleared: change.types };
 }
 
 function budgetOf(maxSizeMb: number | null, threshold: number): Budget | null {

@@ -1,0 +1,237 @@
+import type { CacheChange } from '../src/Cache';
+import type { CacheEvent } from '../src/cacheEvent';
+import { CacheError } from '../src/CacheError';
+import type { TypeName } from '../src/contentType';
+import { invalidationTargets } from '../src/invalidationTargets';
+import type { InvalidationTarget } from '../src/invalidationTarget';
+import type { Logger } from '../src/Logger';
+import type { PolicyTable } from '../src/PolicyTable';
+import type { ClientCallbacks, LogPlace, Once } from '../src/protocol';
+import { randomId } from '../src/randomId';
+import type { OpenTabChannel } from '../src/TabChannel';
+import type { Change } from './Change';
+import type { ChangeFeed } from './ChangeFeed';
+import type { LoggedChange } from './databaseSchema';
+import { nothingRemoved, overlaid } from './RemovedKeyList';
+import { roomOnFullDisk } from './roomOnFullDisk';
+import type { Schedule } from './schedule';
+import type { Counts, ExpiredBy, Invalidated, Removed, RemovedKeys } from './Store';
+import type { Stores } from './Stores';
+import { TabSync, type SharedChange } from './TabSync';
+import type { TypeCounters } from './TypeCounters';
+
+export interface CrossTabChangesOptions {
+  tabId: string;
+  openChannel: OpenTabChannel | undefined;
+  schedule: Schedule;
+  logger: Logger;
+  config: PolicyTable;
+  stores: Stores;
+  now: () => number;
+  feed: ChangeFeed;
+  counters: TypeCounters;
+  client: ClientCallbacks | undefined;
+  /** Whether the engine is closed: other tabs' changes are no longer applied. */
+  closed: () => boolean;
+  /** Calls back into the client, reporting a failure (the engine's #notify). */
+  notify: (call: () => unknown) => Promise<void>;
+  /** Before when each type's entries are gone for good (the engine's #expiredBy). */
+  expiredBy: (now: number) => ExpiredBy;
+  /** What freeing room on a full disk removed of a type: counted, and told (the engine's #countRemoved). */
+  removed: (type: TypeName, removed: Removed) => void;
+  /** Tells watchers that entries of these types were invalidated (the engine's #invalidated). */
+  invalidated: (counts: Counts, keys: RemovedKeys, source: CacheChange['source']) => void;
+  /** The counts for every type the event applies to (the engine's #report). */
+  report: (event: CacheEvent, counts: Counts) => Counts;
+}
+
+/**
+ * What this tab shares with the others, through TabSync: its events and clears applied to IndexedDB
+ * and logged there (a tab without IndexedDB has them logged by one that has it: the relay); the other
+ * tabs' changes replayed from the log and applied to this tab's memory tier, and told to its page.
+ */
+export class CrossTabChanges {
+  readonly #options: CrossTabChangesOptions;
+  readonly #config: PolicyTable;
+  readonly #stores: Stores;
+  readonly #now: () => number;
+  readonly #feed: ChangeFeed;
+  readonly #notify: (call: () => unknown) => Promise<void>;
+  readonly sync: TabSync;
+  /** Whether the page was told that this engine tells its listeners changes with no place in the log (see #toldUnlogged). */
+  #saidUnlogged = false;
+  /** The client's answer to the last other tab's event told to it. */
+  #heard: Promise<void> = Promise.resolve();
+
+  constructor(options: CrossTabChangesOptions) {
+    this.#options = options;
+    this.#config = options.config;
+    this.#stores = options.stores;
+    this.#now = options.now;
+    this.#feed = options.feed;
+    this.#notify = options.notify;
+    this.sync = new TabSync({
+      tabId: options.tabId,
+      openChannel: options.openChannel,
+      log: () => this.#stores.idb?.log ?? null,
+      apply: (change, invalidated, logged, memory) => this.#applyRemote(change, invalidated, logged, memory),
+      relay: (shared) => this.#relay(shared),
+      schedule: options.schedule,
+      forgetUnseen: () => this.#forgetUnseen(),
+      changed: (changes) => {
+        for (const { type, kind, keys, id } of changes) this.#feed.add(type, kind, keys, 'remote', false, id);
+      },
+      logger: options.logger,
+    });
+  }
+
+  /** The client's answer to the last other tab's event told to it. */
+  get heard(): Promise<void> {
+    return this.#heard;
+  }
+
+  /** Runs a change with a promise that settles once it has answered (see TabSync.before). */
+  async answering<T>(change: (answered: Promise<void>) => Promise<T>): Promise<T> {
+    let answer!: () => void;
+    try {
+      return await change(new Promise<void>((resolve) => (answer = resolve)));
+    } finally {
+      answer();
+    }
+  }
+
+  /** Applies what other tabs logged before this tab's change logged at `shared` (see TabSync.before). */
+  before({ epoch, seq }: SharedChange, answered: Promise<void>): Promise<void> | undefined {
+    return seq === null ? undefined : this.sync.before({ epoch, seq }, answered);
+  }
+
+  /**
+   * Applies a change made here to IndexedDB (the targets of its persistent types) and logs it, in one
+   * transaction; without IndexedDB, it stays unlogged until a tab that has it hears of it. A retry
+   * (`once`) that the log has already is answered from the log, and not applied again.
+   */
+  async applyShared(change: Change, targets: InvalidationTarget[], once?: Once): Promise<{ shared: SharedChange; removed: Invalidated }> {
+    const { tabId } = this.#options;
+    const shared: SharedChange = { change, id: once?.id ?? randomId(), origin: tabId, epoch: null, seq: null, invalidated: {} };
+    const idb = this.#stores.idb;
+    if (!idb) {
+      await this.#stores.toldMemory();
+      return { shared, removed: nothingRemoved() };
+    }
+    try {
+      const persistent = targets.filter((target) => this.#stores.of(target.type) === idb);
+      const entry = { ...logged(change), id: shared.id, origin: tabId, at: this.#now() };
+      // On a full disk (its log record is a write), as a write.
+      const { record, epoch } = await roomOnFullDisk(
+        () => idb.invalidateAndLog(persistent, entry, once?.retry ?? false),
+        { store: idb, types: this.#stores.persistentTypes(), bytes: 0, expiredBy: this.#options.expiredBy(this.#now()) },
+        (count) => `Storage quota exceeded logging a ${change.kind}, even after evicting ${count} entries; nothing was invalidated`,
+        this.#options.removed,
+      );
+      Object.assign(shared, { epoch, seq: record.seq, invalidated: record.invalidated, removed: record.removed });
+      return { shared, removed: { counts: record.invalidated, keys: record.removed ?? {} } };
+    } catch (error) {
+      await this.#stores.degradeOrThrow(idb, error);
+      return { shared, removed: nothingRemoved() };
+    }
+  }
+
+  /** Logs another tab's change that it could not (it has no IndexedDB), applying it to IndexedDB — once, whoever relays it. */
+  #relay(shared: SharedChange): Promise<{ record: LoggedChange; epoch: string | null }> {
+    const { change } = shared;
+    const targets: InvalidationTarget[] =
+      change.kind === 'event' ? invalidationTargets(this.#config, change.event) : change.types.map((type) => ({ type, by: 'all' }));
+    const idb = this.#stores.idb;
+    if (!idb) throw new CacheError('storage_unavailable', 'IndexedDB is no longer usable in this tab');
+    const persistent = targets.filter((target) => this.#stores.of(target.type) === idb);
+    return idb.invalidateAndLog(persistent, { ...logged(change), id: shared.id, origin: shared.origin, at: this.#now() }, true);
+  }
+
+  /**
+   * Before reading or guarding a memory-tier type that events invalidate: apply what other tabs logged
+   * (their message may be lost). Not for the others: a read-only transaction before each read cost 8×
+   * on a memory get (bench row 3); a clear whose message was lost reaches them with the next replay.
+   */
+  async current(type: TypeName): Promise<void> {
+    if (this.#replaysFor(type)) await this.replay();
+  }
+
+  /** Whether reads of `type` replay the log first (see current). */
+  #replaysFor(type: TypeName): boolean {
+    return this.#stores.of(type) === this.#stores.memory && this.#config.shouldUseEventInvalidation(type);
+  }
+
+  /**
+   * Applies what other tabs logged and this tab has not heard of: before a call that reports on the
+   * memory tier (stats, cleanup), and so that its listeners have heard of what came before.
+   */
+  async replay(): Promise<void> {
+    const idb = this.#stores.idb;
+    try {
+      await this.sync.current();
+    } catch (error) {
+      // IndexedDB gone for good: no log to check, as in any tab without IndexedDB.
+      await this.#stores.degradeOrThrow(idb, error);
+    }
+  }
+
+  /**
+   * Another tab's change: IndexedDB is already done (shared), so apply it to this tab's memory tier
+   * (unless `memory` is false, see TabSync's apply) and tell the client.
+   */
+  async #applyRemote(change: Change, persistent: Invalidated, logged: LogPlace | null, memory: boolean): Promise<void> {
+    if (this.#options.closed()) return;
+    if (!logged) this.#toldUnlogged();
+    if (change.kind === 'clear') {
+      // Another tab's custom types that this one does not have are not its business.
+      const types = change.types.filter((type) => this.#config.has(type));
+      if (memory) await this.#stores.memory.clear(types.filter((type) => this.#stores.of(type) === this.#stores.memory));
+      for (const type of types) this.#feed.add(type, 'clear', null, 'remote', false);
+      // Its watchers' share goes now, and then where it is logged: a worker replacing this one, should it
+      // die, replays it only if the page was not told of it (see PageTab).
+      this.#feed.flush();
+      const { client } = this.#options;
+      if (client && logged) this.#notify(() => client.listening(logged));
+      return;
+    }
+    const { event } = change;
+    const local = memory ? await this.#stores.invalidateMemory(event) : nothingRemoved();
+    this.#options.counters.invalidated(local.counts);
+    const { counts, keys } = overlaid(persistent, local);
+    this.#options.invalidated(counts, keys, 'remote');
+    const invalidated = this.#options.report(event, counts);
+    const { client } = this.#options;
+    // Its watchers' share first, in the same turn: `logged` tells the page it has all of it (see the clear's above).
+    this.#feed.flush();
+    if (client) this.#heard = this.#notify(() => client.remoteEvent(event, invalidated, logged));
+  }
+
+  /**
+   * Changes this tab missed cannot be replayed (the log was trimmed or recreated, or there is no log):
+   * any of them may have removed anything the memory tier holds (a clear reaches every type), so it is
+   * all forgotten. Counted as invalidations.
+   */
+  async #forgetUnseen(): Promise<void> {
+    const types = this.#config.types.filter((type) => this.#stores.of(type) === this.#stores.memory);
+    const { counts, keys } = await this.#stores.memory.invalidate(types.map((type) => ({ type, by: 'all' })));
+    this.#options.counters.invalidated(counts);
+    this.#options.invalidated(counts, keys, 'remote');
+  }
+
+  /**
+   * This engine tells the page's listeners and watchers of a change it has no place in the log for (it
+   * has no log): said once, before the change itself, so that the page's next worker does not replay
+   * from when the page began listening what this one told (see PageTab).
+   */
+  #toldUnlogged(): void {
+    const { client } = this.#options;
+    if (this.#saidUnlogged || !client) return;
+    this.#saidUnlogged = true;
+    this.#notify(() => client.listening(null));
+  }
+}
+
+/** The fields of a log record that say what the change was. */
+function logged(change: Change): Pick<LoggedChange, 'event' | 'cleared'> {
+  return change.kind === 'event' ? { event: change.event } : { cleared: change.types };
+}
