@@ -202,6 +202,40 @@ describe('TTL', () => {
 
 });
 
+describe('an open whose sweep of unfinished imports finds IndexedDB gone for good', () => {
+  it('goes on in memory, and the engine made on IndexedDB before the sweep stops: no cleanup of it stays scheduled', async () => {
+    const tab = tabFactory(new IDBFactory());
+    // Every cleanup run scheduled and not cancelled (none runs here).
+    const scheduled = new Set<object>();
+    const schedule = () => {
+      const run = {};
+      scheduled.add(run);
+      return () => void scheduled.delete(run);
+    };
+    // The sweep's transaction (read-only, over the persistent types' stores): the browser closes the
+    // connection under it and refuses to open it again, so the transaction cannot start and the reopen fails.
+    const transaction = IDBDatabase.prototype.transaction;
+    const spy = vi.spyOn(IDBDatabase.prototype, 'transaction').mockImplementation(function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
+      if (args[1] === 'readonly' && [args[0]].flat().sort().join() === 'album_year,successful_api_metadata,track_metadata') {
+        spy.mockRestore();
+        tab.refuse();
+        tab.loseConnection();
+      }
+      return transaction.apply(this, args);
+    });
+    const logger = { error: vi.fn() };
+    try {
+      const engine = await Engine.create({ name: uniqueName(), config: tableOf(new SmartCacheConfig()), indexedDB: tab.factory, cloneValues: true, logger, schedule });
+      expect((await engine.stats()).degraded).toMatch(/cannot be opened/);
+      expect(scheduled.size).toBe(1);
+      await engine.close();
+      expect(scheduled.size).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
 describe('the periodic cleanup', () => {
   it('runs the sweep every cleanupIntervalSeconds', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
