@@ -181,6 +181,8 @@ export class Engine implements EngineApi {
         });
       } catch (error) {
         if (!isOpenFailure(error)) throw error;
+        // One made before its sweep failed stops (its cleanup's timer): this one, in memory, takes its place.
+        await engine!?.close();
         engine = new Engine(options, null, reasonOf(error));
         engine.#logger.error(`Reprise: IndexedDB cannot be opened, keeping persistent types in memory (${reasonOf(error)})`, error);
       }
