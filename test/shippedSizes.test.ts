@@ -63,9 +63,12 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * files the page does not import, the strategy predicates in PolicyTable, one invalidError, describeError
  * through isCacheError, cleanupThreshold's bound a refinement (no z.lte): -0.4 kB, nearly all on the
  * page, 1.5486: the line moves to 1.55. The sixteenth stop's Vite 5–7 dev servers that find the package's
- * worker with no configuration (src/viteDepsWorker.ts): 155 B on the page, 1.5547: the line moves to 1.56.)
+ * worker with no configuration (src/viteDepsWorker.ts): 155 B on the page, 1.5547: the line moves to 1.56;
+ * a change retried after its worker died that fails for another reason told as worker_failed (66 B), and
+ * worker/Engine.ts split under STYLE's 700 lines (worker/Stores.ts, worker/CrossTabChanges.ts: 435 B in
+ * the worker, the names that now cross a class boundary, which the minifier keeps): 1.5710, the line 1.58.)
  */
-const REACHED_RATIO = 1.56;
+const REACHED_RATIO = 1.58;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
