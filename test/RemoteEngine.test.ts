@@ -445,6 +445,57 @@ describe('a worker that dies after the change happened, whose next worker fails 
   });
 });
 
+describe('a change whose worker dies before it reaches it, and whose retry on the next worker meets a full disk twice', () => {
+  /** A tab whose first worker dies as `method` reaches it (nothing happened there); as `method` reaches the next worker, its commits (those `when` selects) fail twice with QuotaExceededError. */
+  async function open(method: string, when?: (tx: IDBTransaction) => boolean) {
+    let armed = false;
+    const clock = fakeClock();
+    const { cache, workers } = await openRemoteCache({
+      name: uniqueName(),
+      indexedDB: new IDBFactory(),
+      now: clock.now,
+      beforeCall: (called, _args, worker) => {
+        if (!armed || called !== method) return;
+        if (workers.indexOf(worker) === 0) worker.kill();
+        else if (workers.indexOf(worker) === 1) {
+          armed = false;
+          failCommit({ when });
+          failCommit({ when });
+        }
+      },
+    });
+    // What the room made on the full disk evicts first (least recently used).
+    await cache.setMany('track_metadata', Array.from({ length: 8 }, (_, index) => ({ key: `old${index}`, value: 'o'.repeat(2000) })));
+    clock.advance(1000);
+    await cache.setMany('track_metadata', [
+      { key: 'k', value: 'v', trackId: 't1' },
+      { key: 'kept', value: 'w', trackId: 't2' },
+    ]);
+    armed = true;
+    return { cache, workers };
+  }
+  const logging = (tx: IDBTransaction) => tx.objectStoreNames.contains('events');
+
+  // The retry read, in the transaction that failed, that the dead worker's change had not landed: nothing happened, and the app learns why.
+  it.each([
+    ['emit', logging, (cache: Awaited<ReturnType<typeof open>>['cache']) => cache.emit({ eventType: 'track_removed', trackId: 't1' })],
+    ['clear', logging, (cache: Awaited<ReturnType<typeof open>>['cache']) => cache.clear('track_metadata')],
+    ['deleteMany', undefined, (cache: Awaited<ReturnType<typeof open>>['cache']) => cache.deleteMany('track_metadata', ['k'])],
+  ] as const)('%s rejects with quota_exceeded, and nothing of it happened', async (method, when, call) => {
+    const { cache, workers } = await open(method, when);
+    expect(await rejection(call(cache))).toMatchObject({ code: 'quota_exceeded' });
+    expect(workers).toHaveLength(2);
+    expect(await cache.getMany('track_metadata', ['k', 'kept'])).toEqual(['v', 'w']);
+  });
+
+  it("a getOrSet's write (not committed, the next worker says) rejects with quota_exceeded, as without the death, and stores nothing", async () => {
+    const { cache, workers } = await open('setMany');
+    expect(await rejection(cache.getOrSet('track_metadata', 'new', () => 'x'))).toMatchObject({ code: 'quota_exceeded' });
+    expect(workers).toHaveLength(2);
+    expect(await cache.get('track_metadata', 'new')).toBeUndefined();
+  });
+});
+
 describe('a deleteMany of an expired entry whose worker dies after applying it', () => {
   it('resolves with the count the first worker deleted: the expired entry, removed as an expiration, is not counted', async () => {
     const clock = fakeClock();
