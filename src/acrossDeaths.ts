@@ -15,7 +15,8 @@ export async function acrossDeaths<T>(attempt: (retry: boolean) => Promise<T>, d
       return await attempt(tries > 1);
     } catch (error) {
       const death = isCacheError(error, 'worker_failed');
-      if (!death && (died || tries > 1)) {
+      // But quota_exceeded: a full disk refused the retry once it had read, in that transaction, that the change had not landed.
+      if (!death && (died || tries > 1) && !isCacheError(error, 'quota_exceeded')) {
         throw new CacheError('worker_failed', `The cache worker stopped during this call, and whether it happened could not be learnt (${String(error)})`, { cause: error });
       }
       if (tries >= WORKERS_PER_CHANGE || !death) throw error;
