@@ -122,6 +122,17 @@ describe('connectWorker', () => {
       expect(unhandled).toEqual([]);
     });
 
+    it('a worker whose script loaded but threw before answering (an error event with a message) is not tried elsewhere: its own error is told', async () => {
+      process.on('unhandledRejection', record);
+      const elsewhere = vi.fn(() => new WorkerThatFailsToLoad(undefined) as unknown as Worker);
+      const error = await rejection(connectWorker(() => new WorkerThatFailsToLoad('Uncaught SyntaxError: Unexpected token') as unknown as Worker, open, client, { startHint: WORKER_START_HINT, elsewhere }));
+      expect(error).toMatchObject({ code: 'worker_failed' });
+      expect(error.message).toContain('Uncaught SyntaxError: Unexpected token');
+      expect(elsewhere).not.toHaveBeenCalled();
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
+      expect(unhandled).toEqual([]);
+    });
+
     it('a worker that loaded and then failed is not tried elsewhere: that failure is its', async () => {
       process.on('unhandledRejection', record);
       const elsewhere = vi.fn(() => new WorkerThatFailsToLoad(undefined) as unknown as Worker);
