@@ -61,7 +61,8 @@ export async function connectWorker(
   let unloaded = false;
   worker.addEventListener('error', (event) => {
     event.preventDefault?.();
-    unloaded ||= !started;
+    // A script that could not load says nothing (Chromium); one that ran and threw says what.
+    unloaded ||= !started && !event.message;
     const message = started
       ? `The cache worker failed: ${event.message || 'it stopped'}`
       : `The cache worker could not start (${event.message || 'its script could not be loaded'})${startHint ? `. ${startHint}` : ''}`;
