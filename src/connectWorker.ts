@@ -8,6 +8,7 @@ import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { randomId } from './randomId';
 import { ENGINE_METHODS, WORKER_LOADED, type ClientCallbacks, type RelayedMessage, type EngineApi, type EngineConnection, type StorageKind, type WorkerHost, type WorkerOpenOptions } from './protocol';
 import type { OpenTabChannel } from './TabChannel';
+import { PACKAGE_WORKER } from './viteDepsWorker';
 
 /**
  * What to do when the default worker's script cannot be loaded. The browser says nothing useful (an
@@ -23,7 +24,7 @@ import type { OpenTabChannel } from './TabChannel';
 export const WORKER_START_HINT =
   "If this app runs on the dev server of Vite 5, 6 or 7, add `optimizeDeps: { exclude: ['reprise'] }` to its vite.config. " +
   'If its bundler emits no worker (esbuild, Rollup without a worker plugin), copy the file `reprise/worker` ' +
-  '(node_modules/reprise/dist/lib/assets/reprise-worker.js) into the files the app serves, and pass createCache ' +
+  `(node_modules/${PACKAGE_WORKER}) into the files the app serves, and pass createCache ` +
   "`worker: () => new Worker('/reprise-worker.js', { type: 'module' })` with the URL of that copy";
 
 /**

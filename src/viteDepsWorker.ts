@@ -1,3 +1,6 @@
+/** The worker's file in the published package (its `reprise/worker` export). */
+export const PACKAGE_WORKER = 'reprise/dist/lib/assets/reprise-worker.js';
+
 /**
  * Where the worker is when Vite 5, 6 or 7's dev server runs the library from its deps folder: their
  * esbuild pre-bundling moves the library into `<cacheDir>/deps/`, away from its worker, and leaves its
@@ -7,6 +10,6 @@
  */
 export function viteDepsWorker(moduleUrl: string): (() => Worker) | undefined {
   const folder = /^(.*\/node_modules\/)\.vite[^/]*\/deps[^/]*\/[^/?#]*(?:[?#].*)?$/.exec(moduleUrl)?.[1];
-  const url = folder && `${folder}reprise/dist/lib/assets/reprise-worker.js`;
+  const url = folder && `${folder}${PACKAGE_WORKER}`;
   return url ? () => new Worker(url, { type: 'module', name: 'reprise-worker' }) : undefined;
 }
