@@ -12,6 +12,7 @@ import type { ChannelLike } from '../src/TabChannel';
 import { FetchLocks } from '../src/FetchLocks';
 import { SimLocks } from './simulation/SimLocks';
 
+type RemoteCache = Awaited<ReturnType<typeof openRemoteCache>>['cache'];
 const entries = (count: number) => Array.from({ length: count }, (_, index) => ({ key: `k${index}`, value: index }));
 
 describe('a worker that dies', () => {
@@ -217,21 +218,38 @@ describe('a worker that dies after a write committed, before it answered', () =>
       tab.refuse('VersionError');
       worker.kill();
     };
+    // The calls that reached the next worker, by method.
+    const retried = new Map<string, number>();
     const { cache, workers } = await openRemoteCache({
       name,
       indexedDB: tab.factory,
       now: fakeClock().now,
       direct: false,
       engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
-      [when === 'after' ? 'afterCall' : 'beforeCall']: (called: string, _args: unknown[], worker: { kill(): void }) => kill(called, worker),
+      beforeCall: (called, _args, worker) => {
+        if (workers.indexOf(worker) === 1) retried.set(called, (retried.get(called) ?? 0) + 1);
+        if (when === 'before') kill(called, worker);
+      },
+      ...(when === 'after' && { afterCall: (called: string, _args: unknown[], worker: { kill(): void }) => kill(called, worker) }),
     });
     await cache.setMany('track_metadata', [
       { key: 'k', value: 'v', trackId: 't1' },
       { key: 'kept', value: 'w', trackId: 't2' },
     ]);
     const { cache: other } = await openCache({ name, indexedDB: inner });
-    return { cache, other, workers };
+    return { cache, other, workers, retried };
   }
+
+  // That worker answers for itself: it is not dead, and asking it again (3 more times, each applied to its memory tier and published) tells nothing more.
+  it.each([
+    ['deleteMany', (cache: RemoteCache) => cache.delete('track_metadata', 'k')],
+    ['emit', (cache: RemoteCache) => cache.emit({ eventType: 'track_removed', trackId: 't1' })],
+  ] as const)('when the next worker cannot open IndexedDB, the retry of a change that happened (%s) reaches it once: its own worker_failed is not a death', async (method, call) => {
+    const { cache, workers, retried } = await openRefused(method);
+    expect(await rejection(call(cache))).toMatchObject({ code: 'worker_failed' });
+    expect(workers).toHaveLength(2);
+    expect(retried.get(method)).toBe(1);
+  });
 
   it('when the next worker cannot open IndexedDB, a delete that happened rejects with worker_failed saying it cannot tell, not false (nothing deleted)', async () => {
     const { cache, other, workers } = await openRefused('deleteMany');
