@@ -1,10 +1,11 @@
 import { CacheError, isCacheError } from './CacheError';
+import { isWorkerDeath } from './workerDeath';
 
 /** How many workers in a row a change is sent to (or asked whether it happened) before it rejects with worker_failed: one that kills each is not retried for ever. */
 const WORKERS_PER_CHANGE = 4;
 
 /**
- * Runs `attempt` again on the next worker each time its worker dies (worker_failed), up to
+ * Runs `attempt` again on the next worker each time its worker dies (see isWorkerDeath), up to
  * WORKERS_PER_CHANGE times: the worker that answers a retry may die too, after the change happened.
  * Once a worker has died during the call (`died`: before the first attempt, which then asks whether
  * it happened), any failure leaves that unknown: worker_failed, not an error that says nothing happened.
@@ -14,9 +15,10 @@ export async function acrossDeaths<T>(attempt: (retry: boolean) => Promise<T>, d
     try {
       return await attempt(tries > 1);
     } catch (error) {
-      const death = isCacheError(error, 'worker_failed');
-      // But quota_exceeded: a full disk refused the retry once it had read, in that transaction, that the change had not landed.
-      if (!death && (died || tries > 1) && !isCacheError(error, 'quota_exceeded')) {
+      const death = isWorkerDeath(error);
+      // But quota_exceeded: a full disk refused the retry once it had read, in that transaction, that the change had not landed;
+      // and a live worker's own worker_failed, which says it cannot tell.
+      if (!death && (died || tries > 1) && !isCacheError(error, 'quota_exceeded') && !isCacheError(error, 'worker_failed')) {
         throw new CacheError('worker_failed', `The cache worker stopped during this call, and whether it happened could not be learnt (${String(error)})`, { cause: error });
       }
       if (tries >= WORKERS_PER_CHANGE || !death) throw error;

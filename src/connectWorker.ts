@@ -9,6 +9,7 @@ import { randomId } from './randomId';
 import { ENGINE_METHODS, WORKER_LOADED, type ClientCallbacks, type RelayedMessage, type EngineApi, type EngineConnection, type StorageKind, type WorkerHost, type WorkerOpenOptions } from './protocol';
 import type { OpenTabChannel } from './TabChannel';
 import { PACKAGE_WORKER } from './viteDepsWorker';
+import { workerDeath } from './workerDeath';
 
 /**
  * What to do when the default worker's script cannot be loaded. The browser says nothing useful (an
@@ -54,10 +55,10 @@ export async function connectWorker(
   try {
     worker = createWorker();
   } catch (error) {
-    throw new CacheError('worker_failed', `The cache worker could not be created (${String(error)})`, { cause: error });
+    throw workerDeath(new CacheError('worker_failed', `The cache worker could not be created (${String(error)})`, { cause: error }));
   }
   let fail!: (error: CacheError) => void;
-  const died = new Promise<never>((_, reject) => (fail = reject));
+  const died = new Promise<never>((_, reject) => (fail = (error) => reject(workerDeath(error))));
   let started = false;
   let unloaded = false;
   worker.addEventListener('error', (event) => {

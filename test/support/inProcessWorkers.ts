@@ -3,6 +3,7 @@
 import { vi } from 'vitest';
 import { CacheClient } from '../../src/CacheClient';
 import { CacheError } from '../../src/CacheError';
+import { workerDeath } from '../../src/workerDeath';
 import type { Schemas } from '../../src/Cache';
 import { PageTab } from '../../src/PageTab';
 import type { ClientCallbacks, EngineApi, EngineConnection, RelayedMessage, StorageKind } from '../../src/protocol';
@@ -71,7 +72,8 @@ export function inProcessWorkers(
   const kept: RelayedMessage[] = [];
   const connect = (client: ClientCallbacks) => async (): Promise<EngineConnection> => {
     let fail!: (error: CacheError) => void;
-    const died = new Promise<never>((_, reject) => (fail = reject));
+    // As connectWorker's: each error it rejects with is a death (see isWorkerDeath).
+    const died = new Promise<never>((_, reject) => (fail = (error) => reject(workerDeath(error))));
     const relay = options.pageChannel && channelRelay(options.pageChannel(), kept);
     died.catch(() => relay?.close());
     let dead = false;
