@@ -2,7 +2,7 @@
 // run of headless Chromium. Prints a table of figures and ratios with the targets, and writes the raw
 // figures as JSON to test-results/. It asserts nothing about speed: a missed target is a finding.
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
@@ -33,6 +33,7 @@ interface Row {
 }
 
 it('measures Reprise against the peers', async () => {
+  const started = new Date();
   const browser = await launch();
   const raw: Record<string, unknown> = {};
   const rows: Row[] = [];
@@ -254,10 +255,36 @@ it('measures Reprise against the peers', async () => {
     await mkdir('test-results', { recursive: true });
     if (ONLY.size < MEASURES) return;
     const report = { date, chromium: chromium.trim(), machine, node: process.version, rows, raw };
-    await writeFile(`test-results/bench-${date}.json`, JSON.stringify(report, null, 2));
+    // One file per full run (its start time in the name): the spread below reads the last three.
+    await writeFile(`test-results/bench-${started.toISOString().replace(/[:.]/g, '-')}.json`, JSON.stringify(report, null, 2));
     await writeFile('test-results/bench-latest.json', JSON.stringify(report, null, 2));
-    await writeFile('test-results/bench-latest.md', `${lines.join('\n')}\n`);
+    const spread = await spreadTable();
+    if (spread.length) console.log(`\n${spread.join('\n')}\n`);
+    await writeFile('test-results/bench-latest.md', `${[...lines, ...(spread.length ? ['', ...spread] : [])].join('\n')}\n`);
   } finally {
     await browser.dispose();
   }
 }, 30 * 60_000);
+
+/**
+ * The spread of every row over the last three full runs in test-results/ (this one last): how far one
+ * run can be trusted on this shared machine. Empty before there are three.
+ */
+async function spreadTable(): Promise<string[]> {
+  const files = (await readdir('test-results')).filter((file) => /^bench-\d{4}-\d\d-\d\dT[\d-]+Z\.json$/.test(file)).sort().slice(-3);
+  if (files.length < 3) return [];
+  const runs = await Promise.all(files.map(async (file) => JSON.parse(await readFile(`test-results/${file}`, 'utf8')) as { rows: Row[] }));
+  const measures = [...new Set(runs.flatMap((run) => run.rows.map((entry) => entry.measure)))].sort((a, b) => parseInt(a) - parseInt(b));
+  return [
+    `Spread over the last three full runs (${files.map((file) => file.slice(6, 22)).join(', ')}; each cell run 1 / 2 / 3):`,
+    '',
+    '| measure | three runs | target | met in |',
+    '|---|---|---|---|',
+    ...measures.map((measure) => {
+      const entries = runs.map((run) => run.rows.find((entry) => entry.measure === measure));
+      const target = entries.find(Boolean)?.target ?? '';
+      const met = entries.filter((entry) => entry?.met).length;
+      return `| ${measure} | ${entries.map((entry) => (entry ? fixed(entry.value, 2) : '–')).join(' / ')} | ${target} | ${met} of 3 |`;
+    }),
+  ];
+}
