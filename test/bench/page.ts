@@ -3,10 +3,13 @@
 import Dexie from 'dexie';
 import * as keyval from 'idb-keyval';
 import { createCache, type Cache, type CacheConfig, type SetManyEntry } from '../../src/index';
+import { deleteTrack, openRawDatabase, transactionDone } from './rawDatabase';
 import type { RawRequest } from './rawWorker';
 import { trackRecords, type TrackRecord } from './records';
 
 export type Library = 'reprise' | 'raw' | 'dexie' | 'idb-keyval';
+/** The libraries of row 10 (idb-keyval has no index to delete a track's records by). */
+export type Probed = Exclude<Library, 'idb-keyval'>;
 
 export interface Timing {
   ms: number;
@@ -30,23 +33,6 @@ export function percentiles(samples: number[]): Percentiles {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
   return { p50: at(0.5), p95: at(0.95), samples: sorted.length };
-}
-
-/** A database of one store whose entries a track's id finds (row 4's floor). */
-function rawTrackIndexed(name: string): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    const open = indexedDB.open(name, 1);
-    open.onupgradeneeded = () => open.result.createObjectStore('entries', { keyPath: 'key' }).createIndex('track', 'trackId');
-    open.onsuccess = () => resolve(open.result);
-    open.onerror = () => reject(open.error);
-  });
-}
-
-function transactionDone(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onabort = () => reject(tx.error);
-  });
 }
 
 function deleteDatabase(name: string): Promise<void> {
@@ -138,7 +124,7 @@ async function openSubject(library: Library, config?: CacheConfig): Promise<Subj
     }
     case 'raw': {
       const raw = new RawClient();
-      await raw.call({ op: 'open', name });
+      await raw.call({ op: 'open', name, indexed: false });
       return {
         prepare: (records) => records,
         write: (records) => raw.call({ op: 'put', records: records as TrackRecord[] }),
@@ -305,7 +291,7 @@ const bench = {
     const caches = await Promise.all(sizes.map(async (stored) => ({ stored, name: uniqueName('events'), times: [] as number[], removed: 0 })));
     const opened = await Promise.all(caches.map(({ name }) => createCache({ name })));
     const floor = { name: uniqueName('events-raw'), times: [] as number[], removed: 0 };
-    const db = await rawTrackIndexed(floor.name);
+    const db = await openRawDatabase(floor.name, true);
     try {
       for (const [index, { stored }] of caches.entries()) {
         for (let from = 0; from < stored; from += 20_000) {
@@ -317,9 +303,9 @@ const bench = {
         }
       }
       for (let from = 0; from < Math.max(...sizes); from += 20_000) {
-        const tx = db.transaction('entries', 'readwrite', { durability: 'relaxed' });
+        const tx = db.transaction('tracks', 'readwrite', { durability: 'relaxed' });
         trackRecords(Math.min(20_000, Math.max(...sizes) - from), from).forEach((record, offset) =>
-          tx.objectStore('entries').put({ key: record.key, value: record, trackId: trackOf(from + offset, record) }),
+          tx.objectStore('tracks').put({ key: record.key, value: record, trackId: trackOf(from + offset, record) }),
         );
         await transactionDone(tx);
       }
@@ -331,12 +317,8 @@ const bench = {
           caches[index]!.removed += report.invalidated.track_metadata ?? 0;
         }
         const start = now();
-        const tx = db.transaction('entries', 'readwrite', { durability: 'relaxed' });
-        const found = tx.objectStore('entries').index('track').getAllKeys(`hot${round}`);
-        found.onsuccess = () => found.result.forEach((key) => tx.objectStore('entries').delete(key));
-        await transactionDone(tx);
+        floor.removed += await deleteTrack(db, `hot${round}`);
         floor.times.push(now() - start);
-        floor.removed += found.result.length;
       }
       return {
         reprise: caches.map(({ stored, times, removed }) => ({ ...percentiles(times), stored, removed })),
@@ -416,18 +398,19 @@ const bench = {
   userAgent: () => navigator.userAgent,
 
   /**
-   * 10, tab A: opens `name` (Reprise, or Dexie with the same two tables as `probe`) and imports `count`
-   * track records in one call. Returns when it started and ended (comparable across pages).
+   * 10, tab A: opens `name` (Reprise, or raw IndexedDB or Dexie with the same two stores as `probe`) and
+   * imports `count` track records in one call (raw: in steps, from its worker). Returns when it started
+   * and ended (comparable across pages), and for raw how many steps it took.
    */
-  async importAll(library: 'reprise' | 'dexie', name: string, count: number): Promise<{ startedAt: number; endedAt: number }> {
+  async importAll(library: Probed, name: string, count: number): Promise<{ startedAt: number; endedAt: number; steps?: number }> {
     const records = trackRecords(count);
     const store = await openProbed(library, name);
     try {
       const prepared = library === 'reprise' ? records.map((record) => ({ key: record.key, value: record, trackId: record.trackId })) : records;
       await new Promise((resolve) => setTimeout(resolve, 50));
       const startedAt = performance.timeOrigin + now();
-      await store.importTracks(prepared);
-      return { startedAt, endedAt: performance.timeOrigin + now() };
+      const result = await store.importTracks(prepared);
+      return { startedAt, endedAt: performance.timeOrigin + now(), ...(library === 'raw' ? { steps: result as number } : {}) };
     } finally {
       await store.close();
     }
@@ -436,10 +419,10 @@ const bench = {
   /**
    * 10, tab B: while `window.stopProbe` is unset, three loops side by side, each a call then 20 ms: a
    * get of a track stored before, an event that removes nothing (Reprise: track_removed of an unknown
-   * track; Dexie: the same delete by index), a write of another type (album_year; Dexie: another
-   * table). Each sample: when it started (comparable across pages), how long it took.
+   * track; raw and Dexie: the same delete by index), a write of another type (album_year; raw and Dexie:
+   * another store). Each sample: when it started (comparable across pages), how long it took.
    */
-  async probe(library: 'reprise' | 'dexie', name: string): Promise<Record<'get' | 'emit' | 'write', { at: number; ms: number }[]>> {
+  async probe(library: Probed, name: string): Promise<Record<'get' | 'emit' | 'write', { at: number; ms: number }[]>> {
     const store = await openProbed(library, name);
     const samples = { get: [] as { at: number; ms: number }[], emit: [] as { at: number; ms: number }[], write: [] as { at: number; ms: number }[] };
     try {
@@ -450,8 +433,9 @@ const bench = {
         (['get', 'emit', 'write'] as const).map(async (kind) => {
           for (let round = 0; !(window as { stopProbe?: boolean }).stopProbe; round++) {
             const at = performance.timeOrigin + now();
-            await store[kind](round);
+            const value = await store[kind](round);
             samples[kind].push({ at, ms: performance.timeOrigin + now() - at });
+            if (kind === 'get' && value === undefined) throw new Error(`${library}: probe entry missing`);
             await new Promise((resolve) => setTimeout(resolve, 20));
           }
         }),
@@ -464,18 +448,40 @@ const bench = {
 };
 
 /** What measure 10 does to one library's database, from either tab. */
-async function openProbed(library: 'reprise' | 'dexie', name: string) {
+async function openProbed(library: Probed, name: string) {
   if (library === 'reprise') {
     const cache = await createCache({ name });
     return {
       importTracks: (entries: unknown) => cache.setMany('track_metadata', entries as SetManyEntry[]),
       prepare: () => cache.set('track_metadata', 'probe', { title: 'probe' }),
-      get: async () => {
-        if ((await cache.get('track_metadata', 'probe')) === undefined) throw new Error('probe entry missing');
-      },
+      get: () => cache.get('track_metadata', 'probe'),
       emit: (round: number) => cache.emit({ eventType: 'track_removed', trackId: `nobody-${round}` }),
       write: (round: number) => cache.set('album_year', `album-${round}`, 1990 + (round % 30)),
       close: () => cache.close(),
+    };
+  }
+  if (library === 'raw') {
+    // Tab A imports through the floor's worker; tab B probes from the page, each call one transaction.
+    const db = await openRawDatabase(name, true);
+    const worker = new RawClient();
+    await worker.call({ op: 'open', name, indexed: true });
+    const request = async <T>(store: 'tracks' | 'years', mode: IDBTransactionMode, make: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> => {
+      const tx = db.transaction(store, mode, { durability: 'relaxed' });
+      const made = make(tx.objectStore(store));
+      await transactionDone(tx);
+      return made.result;
+    };
+    return {
+      importTracks: (records: unknown) => worker.call({ op: 'import', records: records as TrackRecord[] }),
+      prepare: () => request('tracks', 'readwrite', (tracks) => tracks.put({ ...trackRecords(1)[0]!, key: 'probe' })),
+      get: () => request('tracks', 'readonly', (tracks) => tracks.get('probe')),
+      emit: (round: number) => deleteTrack(db, `nobody-${round}`),
+      write: (round: number) => request('years', 'readwrite', (years) => years.put({ key: `album-${round}`, year: 1990 + (round % 30) })),
+      close: async () => {
+        await worker.call({ op: 'close' });
+        worker.terminate();
+        db.close();
+      },
     };
   }
   const db = new Dexie(name);
@@ -486,9 +492,7 @@ async function openProbed(library: 'reprise' | 'dexie', name: string) {
   return {
     importTracks: (records: unknown) => tracks.bulkPut(records as TrackRecord[]),
     prepare: () => tracks.put({ ...trackRecords(1)[0]!, key: 'probe' }),
-    get: async () => {
-      if ((await tracks.get('probe')) === undefined) throw new Error('probe record missing');
-    },
+    get: () => tracks.get('probe'),
     emit: (round: number) => tracks.where('trackId').equals(`nobody-${round}`).delete(),
     write: (round: number) => years.put({ key: `album-${round}`, year: 1990 + (round % 30) }),
     close: async () => db.close(),
