@@ -1,4 +1,4 @@
-import type { CacheError } from './CacheError';
+import { isCacheError, type CacheError } from './CacheError';
 
 /** The worker_failed errors made on the page as it saw a worker die. */
 const deaths = new WeakSet<object>();
@@ -14,5 +14,6 @@ export function workerDeath(error: CacheError): CacheError {
  * live worker's own worker_failed ("unknown if it landed") is not one: asking it again tells nothing more.
  */
 export function isWorkerDeath(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && deaths.has(error);
+  // A worker whose open failed is dead with the open's error, which may say something else (invalid_config): not retried.
+  return isCacheError(error, 'worker_failed') && deaths.has(error);
 }
