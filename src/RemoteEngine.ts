@@ -228,7 +228,8 @@ export class RemoteEngine implements EngineApi {
   #touch(type: TypeName, hits: string[], misses: number): void {
     let touched = this.#touched.get(type);
     if (touched) {
-      touched.hits.push(...hits);
+      // One by one: a spread of a large read's keys (a whole library) overflows the call stack.
+      for (const key of hits) touched.hits.push(key);
       touched.misses += misses;
     } else this.#touched.set(type, (touched = { hits, misses, recorded: new Set() }));
     // A first read since the worker was last told is written at once (up to READS_AT_ONCE), for other tabs' evictions.

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { SET_MANY_CHUNK } from '../src/CacheClient';
 import { checkedChannel } from '../src/checkedChannel';
 import type { EngineApi } from '../src/protocol';
+import type { DirectReads } from '../src/DirectReads';
 import { RemoteEngine } from '../src/RemoteEngine';
 import { inProcessWorkers, openRemoteCache } from './support/inProcessWorkers';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
@@ -721,6 +722,31 @@ describe('a worker whose death cannot be observed (no Web Locks)', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('reads the page answers itself', () => {
+  it('a getMany of a whole large library (150k hits) right after another read of its type resolves, and the worker counts every hit', async () => {
+    const told: number[] = [];
+    const engine = new Proxy({} as EngineApi, {
+      get: (_, method) => (method === 'touched' ? async (_type: string, keys: string[]) => void told.push(keys.length) : async () => {}),
+    });
+    const died = new Promise<never>(() => {});
+    const connection = { engine, died, terminate: () => {}, storage: () => 'indexeddb' as const, opened: Promise.resolve() };
+    // A page read of plain hits only, as DirectReads answers one (what IndexedDB holds is not this test's).
+    const direct = {
+      reads: () => true,
+      read: async (_type: string, keys: readonly string[]) => keys.map(() => ({ value: 1, revision: 1 })),
+      record: () => {},
+      warm: () => {},
+      close: () => {},
+    } as unknown as DirectReads;
+    const remote = await RemoteEngine.start({ connect: async () => connection, logger: { error: vi.fn() }, direct });
+    await remote.getMany('track_metadata', ['first']);
+    const library = Array.from({ length: 150_000 }, (_, index) => `k${index}`);
+    expect(await remote.getMany('track_metadata', library)).toHaveLength(150_000);
+    await remote.stats();
+    expect(told).toEqual([150_001]);
   });
 });
 
