@@ -750,6 +750,16 @@ describe('reads the page answers itself', () => {
   });
 });
 
+it('a getMany of no keys resolves with none, and asks nothing of IndexedDB or the worker', async () => {
+  const calls: string[] = [];
+  const { cache } = await openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), now: fakeClock().now, beforeCall: (method) => void calls.push(method) });
+  await cache.set('track_metadata', 'k', 'v');
+  calls.length = 0;
+  expect(await cache.getMany('track_metadata', [])).toEqual([]);
+  await cache.stats();
+  expect(calls).toEqual(['stats']);
+});
+
 describe('inProcessWorkers', () => {
   it('copies arguments and results like postMessage', async () => {
     const { cache } = await openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), now: fakeClock().now });
