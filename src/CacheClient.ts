@@ -166,6 +166,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     if (fingerprints && fingerprints.length !== keys.length) {
       throw new CacheError('invalid_argument', `getMany: ${fingerprints.length} fingerprints for ${keys.length} keys`);
     }
+    // Nothing to read: no transaction, and no read to tell the worker of.
+    if (!args.keys.length) return [];
     // `fingerprint`, as get takes it, checks every key.
     return this.#read(type, args.keys, fingerprints ?? (fingerprint === undefined ? undefined : args.keys.map(() => fingerprint)));
   }
