@@ -17,8 +17,8 @@ export async function acrossDeaths<T>(attempt: (retry: boolean) => Promise<T>, d
     } catch (error) {
       const death = isWorkerDeath(error);
       // But quota_exceeded: a full disk refused the retry once it had read, in that transaction, that the change had not landed;
-      // and a live worker's own worker_failed, which says it cannot tell.
-      if (!death && (died || tries > 1) && !isCacheError(error, 'quota_exceeded') && !isCacheError(error, 'worker_failed')) {
+      // and a worker_failed already says it is unknown (a death, or a live worker's own: it cannot tell).
+      if ((died || tries > 1) && !isCacheError(error, 'quota_exceeded') && !isCacheError(error, 'worker_failed')) {
         throw new CacheError('worker_failed', `The cache worker stopped during this call, and whether it happened could not be learnt (${String(error)})`, { cause: error });
       }
       if (tries >= WORKERS_PER_CHANGE || !death) throw error;
