@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { estimateBytes } from '../src/estimateBytes';
+import { openCache, rejection } from './support/openCache';
 
 describe('estimateBytes', () => {
   it('counts strings at two bytes per UTF-16 unit and numbers at eight', () => {
@@ -19,6 +20,23 @@ describe('estimateBytes', () => {
     expect(estimateBytes(new Uint8Array(1000))).toBe(1000);
     expect(estimateBytes(new ArrayBuffer(64))).toBe(64);
     expect(estimateBytes(new Blob(['hello']))).toBe(5);
+  });
+
+  it('counts the whole buffer behind a view, as structured cloning stores it, once however many views share it', async () => {
+    // Artwork sliced out of a whole file's bytes: storing the slice stores the file.
+    const file = new ArrayBuffer(2 * 2 ** 20);
+    const artwork = new Uint8Array(file, 1000, 100);
+    expect(structuredClone(artwork).buffer.byteLength).toBe(file.byteLength);
+    const { cache } = await openCache({ config: { caching: { policies: { track_metadata: { maxSizeMb: 1 }, generic: { maxSizeMb: 1 } } } } });
+    for (const type of ['track_metadata', 'generic'] as const) {
+      expect(await rejection(cache.set(type, 'art', { artwork }))).toMatchObject({ code: 'invalid_value' });
+      expect((await cache.stats()).types[type]).toMatchObject({ entries: 0, bytes: 0 });
+    }
+    const small = new ArrayBuffer(100_000);
+    await cache.set('generic', 'two views', [new Uint8Array(small, 0, 10), new DataView(small, 10, 10), small]);
+    const { bytes } = (await cache.stats()).types.generic;
+    expect(bytes).toBeGreaterThanOrEqual(100_000);
+    expect(bytes).toBeLessThan(101_000);
   });
 
   it('walks Maps, Sets and Dates', () => {
