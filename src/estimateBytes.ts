@@ -4,8 +4,8 @@ const CONTAINER = 16;
 /**
  * An estimate of the bytes a value occupies once stored: strings at two bytes per UTF-16 unit (their
  * in-memory size, an upper bound for IndexedDB), numbers at eight, containers at their contents plus a
- * small overhead. Binary data counts its byte length. Shared and cyclic references count once, as
- * structured cloning stores them once.
+ * small overhead. Binary data counts its byte length, a typed array or DataView that of the whole
+ * buffer it views. Shared and cyclic references count once, as structured cloning stores them once.
  */
 export function estimateBytes(value: unknown): number {
   const seen = new Set<object>();
@@ -23,7 +23,8 @@ export function estimateBytes(value: unknown): number {
         if (item === null) return 0;
         if (seen.has(item)) return 0;
         seen.add(item);
-        if (ArrayBuffer.isView(item)) return item.byteLength;
+        // Structured cloning stores a view with the whole buffer behind it (a slice of a file stores the file), once.
+        if (ArrayBuffer.isView(item)) return walk(item.buffer);
         if (item instanceof ArrayBuffer) return item.byteLength;
         if (typeof Blob !== 'undefined' && item instanceof Blob) return item.size;
         if (item instanceof Date) return 8;
