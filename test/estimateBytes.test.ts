@@ -39,6 +39,16 @@ describe('estimateBytes', () => {
     expect(bytes).toBeLessThan(101_000);
   });
 
+  it('counts what structured cloning keeps of an Error: its message, stack and cause', async () => {
+    const error = new TypeError('lookup failed: 503', { cause: { status: 503, body: 'x'.repeat(500) } });
+    const kept = structuredClone(error);
+    expect([kept.message, kept.stack, kept.cause]).toEqual([error.message, error.stack, error.cause]);
+    const { cache } = await openCache();
+    await cache.set('failed_api_lookup', 'k', error);
+    const { bytes } = (await cache.stats()).types.failed_api_lookup;
+    expect(bytes).toBeGreaterThanOrEqual(2 * (error.message.length + error.stack!.length + 500));
+  });
+
   it('walks Maps, Sets and Dates', () => {
     expect(estimateBytes(new Map([['k', 1]]))).toBe(16 + 2 + 8);
     expect(estimateBytes(new Set(['ab']))).toBe(16 + 4);
