@@ -29,6 +29,8 @@ export function estimateBytes(value: unknown): number {
         if (typeof Blob !== 'undefined' && item instanceof Blob) return item.size;
         if (item instanceof Date) return 8;
         if (item instanceof RegExp) return 2 * item.source.length;
+        // What structured cloning keeps of an error (its own properties besides these it drops).
+        if (item instanceof Error) return CONTAINER + walk(item.message) + walk(item.stack) + walk(item.cause);
         let total = CONTAINER;
         if (item instanceof Map) {
           for (const [key, entry] of item) total += walk(key) + walk(entry);
