@@ -108,6 +108,28 @@ describe('createPersister', () => {
     expect(after.getQueryCache().find({ queryKey: ['lyrics', 't1'] })?.meta).toEqual({ label: 'lyrics', at: new Date(7) });
   });
 
+  it.each([
+    // In a browser a Response cannot be cloned (nor an Error whose cause is one, as V8 clones an Error's cause); in Node an object with a method stands for it.
+    ['an Error whose cause cannot be cloned', new Error('HTTP 503', { cause: { status: 503, retryAfter: () => 30 } }), 'HTTP 503'],
+    ['what cannot be cloned (a thrown Response)', { status: 503, retryAfter: () => 30 }, '{"status":503}'],
+  ])('a query whose refetch failed with %s, while it retries, does not stop the client from being persisted', async (_, thrown, message) => {
+    const opened = await openCache();
+    const before = queryClient();
+    await before.fetchQuery({ queryKey: ['album', 'a1'], queryFn: async () => ({ title: 'Blue' }) });
+    await before.fetchQuery({ queryKey: ['lyrics', 't1'], queryFn: async () => 'la la' });
+    // A refetch that fails waits to retry (TanStack retries 3 times by default): the query keeps its data and status
+    // 'success', so dehydrate keeps it, and the failure with it (fetchFailureReason).
+    const refetch = before.fetchQuery({ queryKey: ['lyrics', 't1'], queryFn: () => Promise.reject(thrown), staleTime: 0, retry: 1, retryDelay: 60_000 }).catch(() => {});
+    await vi.waitFor(() => expect(before.getQueryState(['lyrics', 't1'])?.fetchFailureCount).toBe(1));
+    const after = await reloadPersisted(opened, before);
+    await before.cancelQueries();
+    await refetch;
+    expect(opened.logger.error).not.toHaveBeenCalled();
+    expect([after.getQueryData(['album', 'a1']), after.getQueryData(['lyrics', 't1'])]).toEqual([{ title: 'Blue' }, 'la la']);
+    // The failure is kept as far as it can be: an Error with its message.
+    expect(after.getQueryState(['lyrics', 't1'])?.fetchFailureReason).toMatchObject({ message });
+  });
+
   it("a mutation paused offline whose onMutate returned a rollback function (as TanStack's guide advises) does not stop the client from being persisted", async () => {
     const opened = await openCache();
     const before = queryClient();
