@@ -1,6 +1,7 @@
 import type { DehydratedState } from '@tanstack/query-core';
 import type { Cache, CacheType, Schemas } from 'reprise';
 import { CacheError } from '../CacheError';
+import { reasonOf } from '../describeValue';
 import { checkCache } from './checkCache';
 import { persistentTypeCheck } from './persistentTypeCheck';
 import { reportedSave } from './reportedSave';
@@ -71,8 +72,11 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
  * rollback function, as TanStack's guide to optimistic updates advises, and paused mutations (offline)
  * are what the client is persisted for. A pending query's in-flight `promise` (dehydrated only when
  * `shouldDehydrateQuery` asks for pending queries) cannot outlive the page either: it is left out, and
- * the query restores as pending, without data. The data itself (and a mutation's variables, which it is
- * resumed with) is stored as it is: what cannot be cloned there is an error.
+ * the query restores as pending, without data. Nor can every failure a query or a mutation keeps (a
+ * query retrying a refetch keeps its data, and so is dehydrated, with the failure): one that cannot be
+ * cloned (a thrown Response, an Error whose `cause` is one) is kept as an Error with its message. The
+ * data itself (and a mutation's variables, which it is resumed with) is stored as it is: what cannot be
+ * cloned there is an error.
  */
 function storable(client: PersistedClient): PersistedClient {
   if (typeof client !== 'object' || client === null || typeof client.clientState !== 'object' || client.clientState === null) return client;
@@ -80,14 +84,33 @@ function storable(client: PersistedClient): PersistedClient {
   const withoutFunctions = <T extends { meta?: unknown }>(item: T): T => ('meta' in item && item.meta !== undefined ? { ...item, meta: cloneable(item.meta) } : item);
   const withoutRollback = <T extends { state?: { context?: unknown } }>(mutation: T): T =>
     typeof mutation.state === 'object' && mutation.state !== null && mutation.state.context !== undefined ? { ...mutation, state: { ...mutation.state, context: cloneable(mutation.state.context) } } : mutation;
+  // A query's failures, then a mutation's.
+  const withFailures = <T extends { state?: object }>(item: T, fields: readonly string[]): T => {
+    if (typeof item.state !== 'object' || item.state === null) return item;
+    const state = item.state as Record<string, unknown>;
+    const failures = fields.filter((field) => state[field] !== undefined && state[field] !== null);
+    return failures.length ? { ...item, state: { ...state, ...Object.fromEntries(failures.map((field) => [field, storableFailure(state[field])])) } } : item;
+  };
   return {
     ...client,
     clientState: {
       ...client.clientState,
-      queries: Array.isArray(queries) ? queries.map(({ promise: _inFlight, ...query }) => withoutFunctions(query)) : queries,
-      mutations: Array.isArray(mutations) ? mutations.map((mutation) => withoutFunctions(withoutRollback(mutation))) : mutations,
+      queries: Array.isArray(queries) ? queries.map(({ promise: _inFlight, ...query }) => withFailures(withoutFunctions(query), ['error', 'fetchFailureReason'])) : queries,
+      mutations: Array.isArray(mutations) ? mutations.map((mutation) => withFailures(withoutFunctions(withoutRollback(mutation)), ['error', 'failureReason'])) : mutations,
     },
   };
+}
+
+/** A failure as it is when it can be cloned, else an Error with its message (and an Error's name). */
+function storableFailure(failure: unknown): unknown {
+  try {
+    structuredClone(failure);
+    return failure;
+  } catch {
+    const kept = new Error(reasonOf(failure));
+    if (failure instanceof Error) kept.name = failure.name;
+    return kept;
+  }
 }
 
 /**
