@@ -436,6 +436,19 @@ describe('event invalidation, end to end (the seed table)', () => {
     expect(report.invalidated).toEqual({ track_metadata: 1, successful_api_metadata: 2 });
   });
 
+  it('an album event leaves another album that Reprise 0.1 would have folded alike (dotless ı is not i), in IndexedDB and in memory', async () => {
+    // albumKey('Sıla', 'Yara') ≠ albumKey('Sila', 'Yara'); only 0.1, whose fold took ı to i, keyed them alike.
+    const config = { caching: { customTypes: { scratch: { persistent: false, ttlSeconds: 600, invalidationStrategy: 'event_driven' as const, maxSizeMb: null, invalidatedBy: ['track_modified' as const] } } } };
+    const { cache } = await openCache({ config });
+    await cache.set('successful_api_metadata', 'sila', 1, { album: { artist: 'Sila', album: 'Yara' } });
+    await cache.set('scratch', 'sila', 1, { album: { artist: 'Sila', album: 'Yara' } });
+    await cache.set('successful_api_metadata', 'sıla', 2, { album: { artist: 'SıLA', album: 'yara' } });
+    const report = await cache.emit({ eventType: 'track_modified', trackId: 'x', metadata: { artist: 'Sıla', album: 'Yara' } });
+    expect(report.invalidated).toEqual({ track_metadata: 0, successful_api_metadata: 1, scratch: 0 });
+    expect(await cache.getMany('successful_api_metadata', ['sila', 'sıla'])).toEqual([1, undefined]);
+    expect(await cache.get('scratch', 'sila')).toBe(1);
+  });
+
   it('a track tagged with several ids is removed by any of them', async () => {
     const { removed } = await removedBy({ eventType: 'track_removed', trackId: 't5' });
     expect(removed).toEqual({ track_metadata: ['other'], successful_api_metadata: ['other'] });

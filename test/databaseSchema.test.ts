@@ -58,6 +58,24 @@ describe('the database', () => {
     expect((await b.stats()).types.track_metadata).toMatchObject({ entries: 1, bytes: 120 });
   });
 
+  it('written by Reprise 0.1: an album event finds its entries by the key 0.1 gave them (its fold took ı to i), and no entry stored since under that key', async () => {
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    const start = Date.UTC(2026, 0, 1);
+    await databaseOf01(indexedDB, name, start);
+    // 0.1 keyed ('Sıla', 'Yara') as ["sila","yara"]: that key, on a record without a revision.
+    const db = await requestDone(indexedDB.open(name, 1));
+    const tx = db.transaction('successful_api_metadata', 'readwrite');
+    tx.objectStore('successful_api_metadata').put({ key: 'by 0.1', value: 1, bytes: 90, expiresAt: start + 1e12, lastAccess: start, albumKey: '["sila","yara"]' });
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    db.close();
+    const { cache } = await openCache({ indexedDB, name, clock: fakeClock(start) });
+    await cache.set('successful_api_metadata', 'sila now', 2, { album: { artist: 'Sila', album: 'Yara' } });
+    const report = await cache.emit({ eventType: 'track_removed', trackId: 'x', metadata: { artist: 'Sıla', album: 'Yara' } });
+    expect(report.invalidated).toEqual({ track_metadata: 0, successful_api_metadata: 1 });
+    expect(await cache.getMany('successful_api_metadata', ['by 0.1', 'sila now'])).toEqual([undefined, 2]);
+  });
+
   it('of layout 1 (a usage store) moves each usage record into its type’s store, keeps every entry and custom store, and drops the usage store', async () => {
     const indexedDB = new IDBFactory();
     const name = uniqueName();
