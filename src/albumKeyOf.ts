@@ -9,7 +9,8 @@ export function albumKeyOf(artist: string, album: string): string {
 
 /**
  * The keys entries of this album may be tagged with: its key and, where it differs, the key Reprise 0.1
- * gave it (its fold took ẞ to ß and ı to i), which entries stored by 0.1 keep: an event finds those too.
+ * gave it (its fold took ẞ to ß and ı to i), which entries stored by 0.1 keep: an event finds those too —
+ * only those (see targetMatches), as 0.1's key of 'Sıla' is today's key of 'Sila'.
  */
 export function albumKeysOf(artist: string, album: string): string[] {
   const key = albumKeyOf(artist, album);

@@ -5,7 +5,8 @@ import { isBuiltInType, type TypeName } from './contentType';
 /** A set of entries an event removes, each found through one index. */
 export type InvalidationTarget =
   | { type: TypeName; by: 'track'; trackId: string }
-  | { type: TypeName; by: 'album'; albumKey: string }
+  /** `legacy`: the key Reprise 0.1 gave the album, which only its own entries (stored without a revision) still carry. */
+  | { type: TypeName; by: 'album'; albumKey: string; legacy?: true }
   | { type: TypeName; by: 'fingerprint'; fingerprint: string; trackId?: string }
   | { type: TypeName; by: 'all' };
 
@@ -14,6 +15,8 @@ export interface Tags {
   trackIds?: readonly string[];
   albumKey?: string;
   fingerprint?: string;
+  /** Absent on entries stored by Reprise 0.1 (see albumKeysOf). */
+  revision?: number | undefined;
 }
 
 /** What an event removes from `type` if it applies to it (see affectedTypes). */
@@ -26,7 +29,9 @@ export function targetsIn(type: TypeName, event: CacheEvent): InvalidationTarget
       const targets: InvalidationTarget[] = [{ type, by: 'track', trackId: event.trackId }];
       const albums = albumsOf(event.metadata);
       // Albums tag successful_api_metadata entries, and those of custom types (which may be tagged alike).
-      if (type === 'successful_api_metadata' || !isBuiltInType(type)) for (const albumKey of albums) targets.push({ type, by: 'album', albumKey });
+      if (type === 'successful_api_metadata' || !isBuiltInType(type)) {
+        for (const [index, albumKey] of albums.entries()) targets.push(index ? { type, by: 'album', albumKey, legacy: true } : { type, by: 'album', albumKey });
+      }
       return targets;
     }
     case 'fingerprint_changed':
@@ -48,7 +53,8 @@ export function targetMatches(target: InvalidationTarget, entry: Tags): boolean 
     case 'track':
       return entry.trackIds?.includes(target.trackId) ?? false;
     case 'album':
-      return entry.albumKey === target.albumKey;
+      // 0.1's key of this album may be today's key of another ('Sila' for 'Sıla'): only 0.1's entries are found by it.
+      return entry.albumKey === target.albumKey && (!target.legacy || entry.revision === undefined);
     case 'fingerprint':
       return entry.fingerprint === target.fingerprint && (target.trackId === undefined || (entry.trackIds?.includes(target.trackId) ?? false));
     case 'all':

@@ -48,8 +48,11 @@ class Table {
     switch (target.by) {
       case 'track':
         return this.#byTrack.get(target.trackId) ?? [];
-      case 'album':
-        return this.#byAlbum.get(target.albumKey) ?? [];
+      case 'album': {
+        // A legacy key (see InvalidationTarget) finds none of these, which are all written today.
+        const keys = [...(this.#byAlbum.get(target.albumKey) ?? [])];
+        return target.legacy ? keys.filter((key) => targetMatches(target, this.entries.get(key) ?? {})) : keys;
+      }
       case 'fingerprint': {
         const keys = [...(this.#byFingerprint.get(target.fingerprint) ?? [])];
         return keys.filter((key) => targetMatches(target, this.entries.get(key) ?? {}));
