@@ -743,6 +743,79 @@ describe('an import and the type\'s budget', () => {
     await within({ cache });
   });
 
+  it('whose worker dies between its commit and making room, after another tab wrote during it: the room is made of those entries, and every entry of the import is there', async () => {
+    const indexedDB = new IDBFactory();
+    const name = `imports-${Date.now()}-${++names}`;
+    const { cache, workers } = await openRemoteCache({ name, indexedDB, config, engine: { importChunk: CHUNK } });
+    closers.push(() => cache.close());
+    const b = await engineTab({ name, indexedDB, config, engine: { importChunk: CHUNK } });
+    closers.push(() => b.cache.close());
+    // Watched only: the transaction that commits the import (it deletes the batch record); the worker dies once it has.
+    const proto = IDBObjectStore.prototype as unknown as { delete(this: IDBObjectStore, key: unknown): IDBRequest };
+    const original = proto.delete;
+    let killed = false;
+    proto.delete = function (this: IDBObjectStore, key: unknown) {
+      if (Array.isArray(key) && key[0] === 'batch' && !killed) {
+        killed = true;
+        this.transaction.addEventListener('complete', () => workers[0]!.kill());
+      }
+      return original.call(this, key);
+    };
+    faults.push(Object.assign(() => void (proto.delete = original), { fired: () => killed }));
+    // 45 of about 270 bytes (12 kB, below the mark); another tab's 10 (2.7 kB), written while it is pending, are used after its entries.
+    let progress = 0;
+    let written: Promise<number> | undefined;
+    await cache.setMany('track_metadata', sized(45), {
+      onProgress: (done) => {
+        progress = done;
+        if (done === 10) written = b.cache.setMany('track_metadata', sized(10, 200)).then(() => progress);
+      },
+    });
+    // The write landed before the import's last step, so before its commit.
+    expect(await written).toBeLessThan(45);
+    expect([killed, workers[0]!.dead]).toEqual([true, true]);
+    expect((await cache.getMany('track_metadata', keys(45))).filter((value) => value === undefined)).toHaveLength(0);
+    await within({ cache });
+  });
+
+  it('whose room-making after the commit meets a full disk, after another tab wrote during it: deletes only, of those entries, and every entry of the import is there', async () => {
+    const browser = browserOf();
+    const a = await browser.open(config);
+    const b = await browser.open(config);
+    // Watched only (never thrown from): which transaction commits the import, and which write usage records.
+    const proto = IDBObjectStore.prototype as unknown as { delete(this: IDBObjectStore, key: unknown): IDBRequest; put(this: IDBObjectStore, value: unknown, key?: unknown): IDBRequest };
+    const { delete: del, put } = proto;
+    let committed: IDBTransaction | undefined;
+    const putsUsage = new WeakSet<IDBTransaction>();
+    proto.delete = function (this: IDBObjectStore, key: unknown) {
+      if (Array.isArray(key) && key[0] === 'batch') committed ??= this.transaction;
+      return del.call(this, key);
+    };
+    proto.put = function (this: IDBObjectStore, value: unknown, key?: unknown) {
+      if ((value as { key?: unknown } | undefined)?.key === 0) putsUsage.add(this.transaction);
+      return key === undefined ? put.call(this, value) : put.call(this, value, key);
+    };
+    // The first transaction after the commit that puts (read times, usage) aborts at commit, as a full disk does.
+    const fault = failCommit({ name: 'QuotaExceededError', when: (tx) => committed !== undefined && tx !== committed && putsUsage.has(tx) });
+    faults.push(Object.assign(() => {
+      proto.delete = del;
+      proto.put = put;
+      fault();
+    }, { fired: fault.fired }));
+    let progress = 0;
+    let written: Promise<number> | undefined;
+    await a.cache.setMany('track_metadata', sized(45), {
+      onProgress: (done) => {
+        progress = done;
+        if (done === 10) written = b.cache.setMany('track_metadata', sized(10, 200)).then(() => progress);
+      },
+    });
+    expect(await written).toBeLessThan(45);
+    expect(fault.fired()).toBe(true);
+    expect((await a.cache.getMany('track_metadata', keys(45))).filter((value) => value === undefined)).toHaveLength(0);
+    await within(a);
+  });
+
   it('whose worker dies after a write made under it: the tab that rolls it back shows that write, and the type is within its budget', async () => {
     const browser = browserOf();
     const a = await browser.open(config);
