@@ -231,7 +231,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       if (entries.length <= this.#chunk) {
         const all = inputs(0);
         const ready = isPromiseLike(all) ? await all : all;
-        await this.#happened(type, (commitId) => this.#engine.setMany(type, ready, { batch: onProgress && batch, commitId }));
+        await this.#happened(type, (commitId) => this.#engine.setMany(type, ready, { batch: onProgress && batch, commitId }), keys);
       } else {
         // Validate and hand over in chunks, yielding between them; the engine writes it all or nothing (above
         // a thousand entries as an import, in short transactions: see worker/importBatch.ts). A chunk is
@@ -250,7 +250,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
             slice = clock();
           }
           await sent;
-          await this.#happened(type, (commitId) => this.#engine.commit(batch, type, entries.length, commitId));
+          await this.#happened(type, (commitId) => this.#engine.commit(batch, type, entries.length, commitId), keys);
         } catch (error) {
           // After the chunk on its way, which would otherwise stage the batch again.
           await sent.catch(() => {});
@@ -490,15 +490,16 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   /**
    * Runs a write under a new commit id, which the engine marks in IndexedDB with it (see
    * SetManyOptions.commitId). When its worker dies before answering, the write may have committed
-   * all the same: the next worker says whether it did, and then the call resolves.
+   * all the same: the next worker says whether it did, and then the call resolves. `keys`: what it wrote,
+   * which the room the next worker makes after an import spares.
    */
-  #happened<T>(type: TypeName, write: (commitId: string) => Promise<T>): Promise<T | undefined> {
+  #happened<T>(type: TypeName, write: (commitId: string) => Promise<T>, keys?: ReadonlySet<string>): Promise<T | undefined> {
     const commitId = randomId();
     // One call for close(): it must not close the engine between the write's failure and the question.
     return this.#calls.track(
       write(commitId).catch(async (error: unknown) => {
         // A next worker that cannot tell (it cannot read IndexedDB, or it and those after it died too) rejects: that error, not one saying it did not happen.
-        if (!isCacheError(error, 'worker_failed') || !(await acrossDeaths(() => this.#engine.committed(type, commitId), true))) throw error;
+        if (!isCacheError(error, 'worker_failed') || !(await acrossDeaths(() => this.#engine.committed(type, commitId, keys && [...keys]), true))) throw error;
         // It happened, but its answer is lost.
         return undefined;
       }),

@@ -115,8 +115,8 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.commit(batch, type, count, commitId), { type });
   }
 
-  committed(type: TypeName, commitId: string): Promise<boolean> {
-    return this.#call((engine) => engine.committed(type, commitId));
+  committed(type: TypeName, commitId: string, keys?: string[]): Promise<boolean> {
+    return this.#call((engine) => engine.committed(type, commitId, keys));
   }
 
   discard(batch: string): Promise<void> {

@@ -343,15 +343,15 @@ export class Engine implements EngineApi {
     await this.setMany(type, this.#staged.take(batch, count), { batch, commitId });
   }
 
-  async committed(type: TypeName, commitId: string): Promise<boolean> {
+  async committed(type: TypeName, commitId: string, keys?: string[]): Promise<boolean> {
     await this.#ready();
     const idb = this.#stores.idb;
     this.#stores.cannotTell([type], 'write');
     const mark = idb && this.#stores.of(type) === idb ? await idb.committed(type, commitId) : undefined;
     if (!mark) return false;
-    // An import makes room after its commit: one whose worker died in between resolves now, so room is made first.
+    // An import makes room after its commit: one whose worker died in between resolves now, so room is made first (of the others).
     const budget = this.#budgets([type]).get(type);
-    if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.imports.roomAfterImport(type, budget, mark.held, this.#expiredBy(this.#now())));
+    if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.imports.roomAfterImport(type, budget, mark.held, this.#expiredBy(this.#now()), undefined, keys && new Set(keys)));
     return true;
   }
 

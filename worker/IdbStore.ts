@@ -60,7 +60,7 @@ export class IdbStore implements Store {
     this.#schedule = options.schedule ?? later;
     this.#chunk = options.chunk ?? REQUEST_CHUNK;
     this.#importChunk = options.importChunk;
-    this.imports = new Imports(db, options, this.#readTimes, this.#batches, (types, bytes, expiredBy) => this.free(types, bytes, expiredBy));
+    this.imports = new Imports(db, options, this.#readTimes, this.#batches, (types, bytes, expiredBy, spare) => this.free(types, bytes, expiredBy, spare));
     this.log = new EventLog(db);
   }
 

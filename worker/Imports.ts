@@ -11,7 +11,7 @@ import { allKeyChunks, batchKey, batchLockName, IMPORT_STEPS, keyChunkKey, keyCh
 import { lastOfEachKey } from './lastOfEachKey';
 import type { ReadTimes } from './ReadTimes';
 import { later, type Schedule } from './schedule';
-import { addRemoved, cutoffOf, type Budget, type ExpiredBy, type Removed, type StoredEntry, type Usage, type WriteOptions } from './Store';
+import { addRemoved, cutoffOf, type Budget, type ExpiredBy, type Removed, type Spared, type StoredEntry, type Usage, type WriteOptions } from './Store';
 import { forget, averageBytes } from './usage';
 import { putUsage, readUsage } from './usageRecord';
 import { WebLocks } from './WebLocks';
@@ -44,7 +44,7 @@ export interface ImportOptions {
 }
 
 /** What the store frees on a full disk (IdbStore.free): room made after an import falls back to it. */
-type Free = (types: readonly TypeName[], bytes: number, expiredBy: ExpiredBy) => Promise<Partial<Record<TypeName, Removed>>>;
+type Free = (types: readonly TypeName[], bytes: number, expiredBy: ExpiredBy, spare?: Spared) => Promise<Partial<Record<TypeName, Removed>>>;
 
 /**
  * The imports of a database's types (see importBatch.ts): written in steps yet all or nothing, writes
@@ -154,12 +154,13 @@ export class Imports {
    * first, never below what the import holds (it fits the budget on its own). It happened, so this never
    * rejects: if making room fails (a full disk refuses the puts that record read times and usage), it is
    * made with deletes only, as when freeing space. `bytes`: the type's (at most its budget and the import,
-   * when not known); `spare`: the import's keys, if known.
+   * when not known); `spare`: the import's keys, which stay (another tab's entries written during it are used
+   * after its own, and go first).
    */
   roomAfterImport(type: TypeName, budget: Budget, held: number, expiredBy: ExpiredBy, bytes = budget.maxBytes + held, spare?: ReadonlySet<string>): Promise<Removed> {
     const target = Math.max(budget.lowWater, held);
     return this.shrinkInSteps(type, budget.lowWater, target, cutoffOf(expiredBy, type), spare)
-      .catch(async () => (await this.#free([type], bytes - target, expiredBy))[type] ?? noneRemoved())
+      .catch(async () => (await this.#free([type], bytes - target, expiredBy, spare && [type, [...spare]]))[type] ?? noneRemoved())
       .catch(noneRemoved);
   }
 
