@@ -474,6 +474,19 @@ describe('calls made during an import', () => {
     await expect.poll(() => heard).toEqual([['k5'], null]);
   });
 
+  it('an invalidation of every entry, after a delete and an event removed entries the import replaces, reports and counts what reads saw', async () => {
+    let during: unknown;
+    const { b } = await importWith(async (b) => {
+      // k2 and the 10 old entries of track t1 are what reads see of keys the import writes: they go now.
+      expect(await b.cache.deleteMany('track_metadata', ['k2'])).toBe(1);
+      expect((await b.cache.emit({ eventType: 'track_removed', trackId: 't1' })).invalidated.track_metadata).toBe(10);
+      const seen = (await b.cache.keys('track_metadata')).length;
+      during = [seen, (await b.cache.emit({ eventType: 'manual_invalidation' })).invalidated.track_metadata];
+    });
+    expect(during).toEqual([39, 39]);
+    expect((await b.cache.stats()).types.track_metadata.invalidations).toBe(49);
+  });
+
   it('an event that removes more of the import than one step writes: its commit is one transaction, so no read sees part of it', async () => {
     const browser = browserOf();
     const a = await browser.open();
