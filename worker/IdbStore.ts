@@ -231,19 +231,24 @@ export class IdbStore implements Store {
       await requestsDone(requests);
       const pending = await this.#batches.pendingAmong(store, requests.map((request) => request.result));
       const removed: string[] = [];
+      const batches = new Set<BatchRecord>();
       for (const request of requests) {
         const record = request.result;
         const visible = record && visibleOf(record, pending);
         if (!record || !visible || (when && !when(fromRecord(type, visible)))) continue;
         // An import's entry not yet committed stays: what is removed is the entry reads see, its prior.
-        if (isPending(record, pending)) dropPrior(store, record);
-        else {
+        const batch = record.batch === undefined ? undefined : pending.get(record.batch);
+        if (batch) {
+          dropPrior(store, record, batch);
+          batches.add(batch);
+        } else {
           store.delete(record.key);
           forget(usage, record);
         }
         removed.push(record.key);
       }
       if (removed.length) putUsage(tx, type, usage);
+      for (const batch of batches) store.put(batch);
       if (once) store.put({ key: commitKey(once.id), at: once.at, removed: removed.length, keys: removed });
       return removed;
     });
@@ -319,7 +324,7 @@ export class IdbStore implements Store {
               // reads see until then, goes now if the target finds it too.
               const visible = visibleOf(record, batches);
               if (!visible || !targetMatches(target, visible)) continue;
-              dropPrior(store, record);
+              dropPrior(store, record, batches.get(record.batch!)!);
             } else {
               store.delete(record.key);
               forget(usage, record);
@@ -543,8 +548,14 @@ function withTargets(batch: BatchRecord, targets: readonly InvalidationTarget[])
   return { ...batch, targets: [...batch.targets, ...targets], created: all ? 0 : batch.created };
 }
 
-/** Removes the entry reads see in an import's record (its prior), keeping the import's own (usage, which counts that, stays). */
-function dropPrior(store: IDBObjectStore, record: EntryRecord): void {
+/**
+ * Removes the entry reads see in an import's record (its prior), keeping the import's own (usage, which
+ * counts that, stays): the record then shows nothing, as one the batch created (see BatchRecord.created),
+ * which the caller writes back.
+ */
+function dropPrior(store: IDBObjectStore, record: EntryRecord, batch: BatchRecord): void {
   const { prior, priorAfter: _, ...rest } = record;
-  if (prior) store.put(rest);
+  if (!prior) return;
+  store.put(rest);
+  batch.created++;
 }
