@@ -499,7 +499,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     return this.#calls.track(
       write(commitId).catch(async (error: unknown) => {
         // A next worker that cannot tell (it cannot read IndexedDB, or it and those after it died too) rejects: that error, not one saying it did not happen.
-        if (!isCacheError(error, 'worker_failed') || !(await acrossDeaths(() => this.#engine.committed(type, commitId, keys && [...keys]), true))) throw error;
+        if (!isCacheError(error, 'worker_failed') || !(await acrossDeaths(() => this.#engine.committed(type, commitId, keys), true))) throw error;
         // It happened, but its answer is lost.
         return undefined;
       }),

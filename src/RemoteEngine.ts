@@ -115,7 +115,7 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.commit(batch, type, count, commitId), { type });
   }
 
-  committed(type: TypeName, commitId: string, keys?: string[]): Promise<boolean> {
+  committed(type: TypeName, commitId: string, keys?: ReadonlySet<string>): Promise<boolean> {
     return this.#call((engine) => engine.committed(type, commitId, keys));
   }
 

@@ -91,7 +91,7 @@ export interface EngineApi {
    * none; rejects where there is one this engine cannot open (the type persistent, kept in memory here): it cannot tell.
    * `keys`: an import's, which the room it makes once committed spares (its dead worker had not made it yet).
    */
-  committed(type: TypeName, commitId: string, keys?: string[]): Promise<boolean>;
+  committed(type: TypeName, commitId: string, keys?: ReadonlySet<string>): Promise<boolean>;
   discard(batch: string): Promise<void>;
   /** Whether a live (unexpired) entry exists; counts no hit or miss. */
   has(type: TypeName, key: string): Promise<boolean>;

@@ -343,7 +343,7 @@ export class Engine implements EngineApi {
     await this.setMany(type, this.#staged.take(batch, count), { batch, commitId });
   }
 
-  async committed(type: TypeName, commitId: string, keys?: string[]): Promise<boolean> {
+  async committed(type: TypeName, commitId: string, keys?: ReadonlySet<string>): Promise<boolean> {
     await this.#ready();
     const idb = this.#stores.idb;
     this.#stores.cannotTell([type], 'write');
@@ -351,7 +351,7 @@ export class Engine implements EngineApi {
     if (!mark) return false;
     // An import makes room after its commit: one whose worker died in between resolves now, so room is made first (of the others).
     const budget = this.#budgets([type]).get(type);
-    if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.imports.roomAfterImport(type, budget, mark.held, this.#expiredBy(this.#now()), undefined, keys && new Set(keys)));
+    if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.imports.roomAfterImport(type, budget, mark.held, this.#expiredBy(this.#now()), undefined, keys));
     return true;
   }
 
