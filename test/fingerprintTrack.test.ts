@@ -190,6 +190,23 @@ describe('fingerprintTrack, as the seed’s tests call it', () => {
     }
   });
 
+  it('reads numeric strings as Python’s float() does: underscores between digits, decimal digits of any script', async () => {
+    for (const [text, number] of [
+      ['1_000', 1000],
+      ['0_1.2_5e1_0', 1.25e10],
+      ['\u0661\u0660\u0660', 100],
+      ['\uff11e\uff13', 1000],
+      ['\u{1d7cf}\u{1d7ce}\u{1d7ce}', 100],
+      ['\u0966.\u0967\u0969', 0.13],
+    ] as const) {
+      await same({ ...base, fileSize: text, duration: text }, { ...base, fileSize: number, duration: number });
+    }
+    // What float() refuses stays refused: misplaced underscores, other scripts' signs and points, other numerals.
+    for (const text of ['1__0', '_1', '1_', '1_.5', '1._5', '1_e5', '1e_5', '\uff11\uff12\uff13\uff0e\uff15', '\u0665\u066b5', '1 000', '\u00b2', '\u2460']) {
+      expect(isCacheError(await rejection({ ...base, fileSize: text }), 'invalid_argument')).toBe(true);
+    }
+  });
+
   it('hashes an absent, null, "" or 0 size and duration alike, and a non-zero one differently', async () => {
     const zero = await fingerprintTrack(base);
     for (const value of [undefined, null, '', 0, '0', '0.0']) {
