@@ -60,11 +60,24 @@ function numeric(value: unknown): number {
   if (typeof value === 'string') {
     // "" and a blank string are no number given (the tool hashed 0.0 for both).
     if (value.replace(PYTHON_STRIP, '') === '') return 0;
-    const trimmed = value.replace(FLOAT_STRIP, '');
+    const trimmed = asciiDigits(value.replace(FLOAT_STRIP, '')).replace(/(?<=\d)_(?=\d)/g, '');
     const parsed = Number(trimmed);
     if (DECIMAL.test(trimmed) && Number.isFinite(parsed)) return parsed;
   }
   throw new Problem(`expected a finite number or a numeric string, got ${describeValue(value)}`);
+}
+
+/**
+ * Python's float() reads a decimal digit of any script as its ASCII digit ('٥' is 5, '５' is 5). Unicode
+ * encodes each script's digits 0 to 9 in a row, so a digit's value is its distance from the start of its run.
+ */
+function asciiDigits(text: string): string {
+  return text.replace(/(?![0-9])\p{Nd}/gu, (digit) => {
+    const code = digit.codePointAt(0) as number;
+    let start = code;
+    while (/\p{Nd}/u.test(String.fromCodePoint(start - 1))) start--;
+    return String((code - start) % 10);
+  });
 }
 
 // Hashed under the original tool's snake_case names, so that the same track gives the same hex.
