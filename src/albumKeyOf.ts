@@ -25,13 +25,17 @@ function foldOf01(text: string): string {
 /**
  * NFKC, then a case fold, then NFKC again: equal where Python's `casefold()` is. Lower, upper, lower folds
  * ß and ẞ to ss and final sigma to sigma (lower first: ẞ uppercases to itself). Case folding keeps the
- * dotless ı apart from i, which the round trip would merge, so the text is folded around it.
+ * dotless ı apart from i, which the round trip would merge, so the text is folded around it. Whitespace
+ * is made single spaces before the fold: lowercasing Σ looks at its neighbours, and a byte-order mark
+ * (whitespace here) would otherwise pass for part of the word.
  */
 function fold(text: string): string {
-  const folded = text
+  return text
     .normalize('NFKC')
+    .trim()
+    .replace(/\s+/gu, ' ')
     .split('ı')
     .map((part) => part.toLowerCase().toUpperCase().toLowerCase())
-    .join('ı');
-  return folded.normalize('NFKC').trim().replace(/\s+/gu, ' ');
+    .join('ı')
+    .normalize('NFKC');
 }
