@@ -66,9 +66,13 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * worker with no configuration (src/viteDepsWorker.ts): 155 B on the page, 1.5547: the line moves to 1.56;
  * a change retried after its worker died that fails for another reason told as worker_failed (66 B), and
  * worker/Engine.ts split under STYLE's 700 lines (worker/Stores.ts, worker/CrossTabChanges.ts: 435 B in
- * the worker, the names that now cross a class boundary, which the minifier keeps): 1.5710, the line 1.58.)
+ * the worker, the names that now cross a class boundary, which the minifier keeps): 1.5710, the line 1.58.
+ * The thirty-fifth stop's review fixes — an album event's 0.1 key finding 0.1's entries only, numeric
+ * strings read as Python's float() reads them, room after an import sparing its keys on every path, a
+ * prior dropped during an import counted — and chunks checked while the one before is on its way:
+ * 1.5802, the line 1.59.)
  */
-const REACHED_RATIO = 1.58;
+const REACHED_RATIO = 1.59;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
