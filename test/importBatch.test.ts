@@ -15,6 +15,7 @@ import { openRemoteCache } from './support/inProcessWorkers';
 import { fakeLocks, refusingLocks } from './support/fakeLocks';
 import { failCommit, failCommits, failRequest, tabFactory, type Fault } from './support/faultyIndexedDB';
 import { requestDone } from '../worker/idbRequests';
+import type { Schedule } from '../worker/schedule';
 
 /** Entries per import transaction here: an import of 100 takes ten. */
 const CHUNK = 10;
@@ -33,10 +34,10 @@ function browserOf({ locks = true }: { locks?: boolean } = {}) {
   const inner = new IDBFactory();
   const name = `imports-${Date.now()}-${++names}`;
   const registry = fakeLocks();
-  const open = async (config: CacheConfig = {}, tabLocks?: 'refused') => {
+  const open = async (config: CacheConfig = {}, tabLocks?: 'refused', schedule: Schedule = (run, ms) => void setTimeout(run, ms / 100)) => {
     const tab = tabFactory(inner);
     const agent = registry.agent();
-    const opened = await engineTab({ name, indexedDB: tab.factory, config, engine: { importChunk: CHUNK, locks: tabLocks ? (refusingLocks() as unknown as LockManager) : locks ? agent.locks : undefined, schedule: (run, ms) => void setTimeout(run, ms / 100) } });
+    const opened = await engineTab({ name, indexedDB: tab.factory, config, engine: { importChunk: CHUNK, locks: tabLocks ? (refusingLocks() as unknown as LockManager) : locks ? agent.locks : undefined, schedule } });
     closers.push(() => opened.cache.close());
     return {
       ...opened,
@@ -238,6 +239,33 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
     expect([after.usage, after.importRecords]).toEqual([after.counted, expect.any(Number)]);
     expect(await b.cache.getMany('track_metadata', ['k0', 'k50', 'k129'])).toEqual(['old0', undefined, 'again129']);
     expect(before.counted[0]).toBe(20);
+  });
+
+  it('without Web Locks, the periodic sweep rolls back an import that writes nothing, after ten seconds of it, however often the sweep runs', async () => {
+    const browser = browserOf({ locks: false });
+    const a = await browser.open();
+    await a.cache.setMany('track_metadata', entries(20, 'old'));
+    let steps = 0;
+    // Its tab dies after three steps: to the others, an import that writes nothing (dead, or alive but slow).
+    await a.cache.setMany('track_metadata', entries(100, 'new'), { onProgress: () => void (++steps === 3 && a.kill()) }).catch(() => {});
+    // A tab whose upkeep runs every two seconds (cleanupIntervalSeconds: 2): its runs are made here, one at a time.
+    const runs: (() => void)[] = [];
+    const b = await browser.open({ caching: { cleanupIntervalSeconds: 2 } }, undefined, (run, ms) => void (ms === 2000 ? runs.push(run) : setTimeout(run, ms / 100)));
+    const upkeep = async () => {
+      await vi.waitFor(() => expect(runs).toHaveLength(1));
+      runs.shift()!();
+      // Done once the next is scheduled.
+      await vi.waitFor(() => expect(runs).toHaveLength(1));
+    };
+    // Eight seconds of silence seen: not yet.
+    for (let run = 1; run <= 4; run++) await upkeep();
+    expect((await raw(browser.inner, browser.name)).importRecords).toBeGreaterThan(0);
+    expect(await b.cache.getMany('track_metadata', ['k0', 'k50'])).toEqual(['old0', undefined]);
+    // Ten: rolled back.
+    await upkeep();
+    expect((await raw(browser.inner, browser.name)).importRecords).toBe(0);
+    expect(await b.cache.getMany('track_metadata', ['k0', 'k50'])).toEqual(['old0', undefined]);
+    await expectExactCounts(browser);
   });
 
   it('without Web Locks, rolled back on a full disk and retried once room is made, lands at once: its tab does not wait to see its own dead import write nothing', async () => {
