@@ -175,7 +175,7 @@ export class Engine implements EngineApi {
         });
         engine = new Engine({ ...options, config }, idb, null);
         // An import a crash (or a dead worker) left behind is invisible already; rolling it back frees its room.
-        await idb.imports.sweepImports(engine.#budgets(engine.#stores.persistentTypes()), engine.#expiredBy(engine.#now())).catch((error: unknown) => {
+        await idb.imports.sweepImports(engine.#budgets(engine.#stores.persistentTypes()), engine.#expiredBy(engine.#now()), engine.#sweepEveryMs()).catch((error: unknown) => {
           if (isOpenFailure(error)) throw error;
           engine.#logger.error('Reprise: rolling back an unfinished import failed (it stays invisible)', error);
         });
@@ -636,7 +636,12 @@ export class Engine implements EngineApi {
     await this.cleanup();
     await this.#stores.idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP);
     await this.#stores.idb?.trimCommitMarks(this.#stores.persistentTypes(), this.#now() - LOG_RETENTION_MS);
-    await this.#stores.idb?.imports.sweepImports(this.#budgets(this.#stores.persistentTypes()), this.#expiredBy(this.#now()));
+    await this.#stores.idb?.imports.sweepImports(this.#budgets(this.#stores.persistentTypes()), this.#expiredBy(this.#now()), this.#sweepEveryMs());
+  }
+
+  /** How far apart the sweeps of unfinished imports are: the periodic cleanup's interval. */
+  #sweepEveryMs(): number {
+    return this.#config.cleanupIntervalSeconds * 1000;
   }
 
   /** The byte budgets of these types (null for a type without one). */

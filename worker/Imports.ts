@@ -23,6 +23,8 @@ const IMPORT_CHUNK = 1000;
 const IMPORT_WAIT_MS = 250;
 /** Without Web Locks, an import that wrote no step while another waited this many times (ten seconds) is taken for dead. */
 const STALE_POLLS = 40;
+/** The silence after which a sweep (without Web Locks) takes an import for dead, however often it runs. */
+const STALE_MS = STALE_POLLS * IMPORT_WAIT_MS;
 
 /** What a tab saw of an import's progress: its step count, and how many looks in a row saw no new step. */
 interface Silence {
@@ -59,8 +61,8 @@ export class Imports {
   readonly #schedule: Schedule;
   readonly #importChunk: number;
   readonly #locks: WebLocks;
-  /** Imports of other tabs seen by the sweeps, without Web Locks (see #deadAmong). */
-  readonly #silence = new Map<BatchId, Silence>();
+  /** Imports of other tabs seen by the sweeps, without Web Locks (see #deadAmong), by type. */
+  readonly #silence = new Map<TypeName, Map<BatchId, Silence>>();
   /** This store's imports that failed and could not be marked so (a full disk): dead, whatever their beat. */
   readonly #abandoned = new Set<BatchId>();
 
@@ -441,7 +443,7 @@ export class Imports {
    * Finishes what imports left in these types: rolls back those whose tab is gone (a crash, a dead
    * worker) and tidies those committed. On open, and with the periodic cleanup.
    */
-  async sweepImports(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy): Promise<void> {
+  async sweepImports(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy, everyMs: number): Promise<void> {
     const types = [...budgets.keys()];
     const found = await this.#db.transact('finding unfinished imports', types.map(entryStore), 'readonly', (tx) =>
       Promise.all(
@@ -453,8 +455,9 @@ export class Imports {
       ),
     );
     for (const { type, batches, chunked } of found) {
-      // Without Web Locks, a batch is dead once it wrote nothing from one sweep to the next (minutes apart).
-      for (const id of await this.#deadAmong(batches, this.#silence, 1)) await this.#abort(type, id, budgets.get(type) ?? null, expiredBy);
+      // Without Web Locks, a batch is dead once it wrote nothing for ten seconds of sweeps (`everyMs` apart: by default minutes).
+      const silence = this.#silence.get(type) ?? this.#silence.set(type, new Map()).get(type)!;
+      for (const id of await this.#deadAmong(batches, silence, Math.max(1, Math.ceil(STALE_MS / everyMs)))) await this.#abort(type, id, budgets.get(type) ?? null, expiredBy);
       for (const id of chunked) if (!batches.has(id)) await this.#normalize(type, id);
     }
   }
