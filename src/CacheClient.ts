@@ -234,26 +234,16 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
         await this.#happened(type, (commitId) => this.#engine.setMany(type, ready, { batch: onProgress && batch, commitId }), keys);
       } else {
         // Validate and hand over in chunks, yielding between them; the engine writes it all or nothing (above
-        // a thousand entries as an import, in short transactions: see worker/importBatch.ts). A chunk is
-        // checked while the one before is on its way (the worker copies it in meanwhile); one at a time is
-        // on its way, so that the page never holds more than two chunks' copies.
-        let sent: Promise<void> = Promise.resolve();
+        // a thousand entries as an import, in short transactions: see worker/importBatch.ts).
         try {
           for (let from = 0; from < entries.length; from += this.#chunk) {
             const chunk = inputs(from);
-            const ready = isPromiseLike(chunk) ? await chunk : chunk;
-            await sent;
-            sent = this.#engine.stage(batch, ready);
-            // Awaited before the next is sent, or below: not unhandled meanwhile.
-            sent.catch(() => {});
+            await this.#engine.stage(batch, isPromiseLike(chunk) ? await chunk : chunk);
             await yieldToEventLoop();
             slice = clock();
           }
-          await sent;
           await this.#happened(type, (commitId) => this.#engine.commit(batch, type, entries.length, commitId), keys);
         } catch (error) {
-          // After the chunk on its way, which would otherwise stage the batch again.
-          await sent.catch(() => {});
           await this.#engine.discard(batch).catch(() => {});
           throw error;
         }

@@ -194,69 +194,6 @@ describe('getMany and setMany', () => {
   });
 });
 
-describe('a setMany sent in chunks', () => {
-  /** A schema that logs each value it checks (the entries' values are their indexes). */
-  const logging = (log: string[]) => ({
-    '~standard': {
-      version: 1 as const,
-      vendor: 'test',
-      validate(value: unknown) {
-        log.push(`checked ${String(value)}`);
-        return { value };
-      },
-    },
-  });
-  const chunks = (count: number) => Array.from({ length: count * SET_MANY_CHUNK }, (_, index) => ({ key: `k${index}`, value: index }));
-
-  it('checks the next chunk while the worker takes in the one before, with never more than one on its way', async () => {
-    const log: string[] = [];
-    let stages = 0;
-    const { cache } = await openRemoteCache({
-      name: uniqueName(),
-      indexedDB: new IDBFactory(),
-      now: Date.now,
-      schemas: { album_year: logging(log) },
-      // Each chunk is slow to arrive: held until the page has checked the next one, or 500 ms.
-      beforeCall: async (method) => {
-        if (method !== 'stage') return;
-        const stage = ++stages;
-        log.push(`stage ${stage} arrives`);
-        const next = `checked ${(stage + 1) * SET_MANY_CHUNK - 1}`;
-        await vi.waitFor(() => expect(stage === 3 || log.includes(next)).toBe(true), { timeout: 500, interval: 5 }).catch(() => {});
-        log.push(`stage ${stage} taken in`);
-      },
-    });
-    const batch = chunks(3);
-    await cache.setMany('album_year', batch);
-    const at = (line: string) => log.indexOf(line);
-    // Chunk 2 is checked while chunk 1 is on its way, and sent only once it has arrived.
-    expect(at(`checked ${2 * SET_MANY_CHUNK - 1}`)).toBeLessThan(at('stage 1 taken in'));
-    expect(at('stage 1 taken in')).toBeLessThan(at('stage 2 arrives'));
-    expect(at(`checked ${3 * SET_MANY_CHUNK - 1}`)).toBeLessThan(at('stage 2 taken in'));
-    expect(at('stage 2 taken in')).toBeLessThan(at('stage 3 arrives'));
-    expect(await cache.getMany('album_year', ['k0', `k${3 * SET_MANY_CHUNK - 1}`])).toEqual([0, 3 * SET_MANY_CHUNK - 1]);
-  });
-
-  it('an entry refused while the chunk before is on its way: the batch is discarded after that chunk has arrived, and nothing is written', async () => {
-    const log: string[] = [];
-    const { cache } = await openRemoteCache({
-      name: uniqueName(),
-      indexedDB: new IDBFactory(),
-      now: Date.now,
-      beforeCall: async (method) => {
-        if (method !== 'stage' && method !== 'discard') return;
-        log.push(`${method} arrives`);
-        if (method === 'stage') await new Promise((resolve) => setTimeout(resolve, 20));
-      },
-    });
-    const batch: { key: string; value: unknown }[] = chunks(2);
-    batch[SET_MANY_CHUNK + 5] = { key: '', value: 0 };
-    expect(await code(cache.setMany('album_year', batch))).toBe('invalid_argument');
-    expect(log).toEqual(['stage arrives', 'discard arrives']);
-    expect((await cache.stats()).types.album_year.entries).toBe(0);
-  });
-});
-
 describe.each(['in process', 'in process without IndexedDB', 'with a worker'] as const)('%s: an event whose metadata cannot be cloned', (mode) => {
   it('rejects with not_cloneable and invalidates nothing, here or in another tab', async () => {
     const [name, indexedDB] = [uniqueName(), new IDBFactory()];
