@@ -188,6 +188,23 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
     await expectExactCounts(browser);
   });
 
+  it('whose step fails at commit writes no step after the one already under way, and rolls back', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    await a.cache.setMany('track_metadata', entries(50, 'old'));
+    const before = await raw(browser.inner, browser.name);
+    let steps = 0;
+    // The fourth step's transaction aborts at commit (not a full disk: nothing to retry); the fifth is made by then.
+    faults.push(failCommit({ name: 'UnknownError', when: (tx) => tx.objectStoreNames.contains('track_metadata') && tx.mode === 'readwrite' && ++steps === 5 }));
+    const reported: number[] = [];
+    const error = await a.cache.setMany('track_metadata', entries(100, 'new'), { onProgress: (done) => void reported.push(done) }).catch((error: unknown) => error);
+    expect(isCacheError(error)).toBe(true);
+    // Steps of ten: the three before it and the one under way, not the five after.
+    expect(Math.max(...reported)).toBeLessThanOrEqual(50);
+    expect(await a.cache.getMany('track_metadata', keys(100))).toEqual(old);
+    expect(await raw(browser.inner, browser.name)).toMatchObject({ counted: before.counted, usage: before.usage, importRecords: 0 });
+  });
+
   it('whose worker dies in the middle is never seen, and the next tab to open rolls it back', async () => {
     const browser = browserOf();
     const a = await browser.open();
