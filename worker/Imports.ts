@@ -98,10 +98,12 @@ export class Imports {
         const removed = noneRemoved();
         const written = new Set<string>();
         const steps: Promise<void>[] = [];
+        // A step that failed (at its commit: one whose request fails stops the loop at once) stops it too.
+        let failed = false;
         try {
           // Steps of exactly importChunk entries when it is given (see ImportOptions).
           let size = this.#options.importChunk ?? IMPORT_STEPS.first;
-          for (let start = 0, end = 0, step = 0; start < entries.length; start = end, step++) {
+          for (let start = 0, end = 0, step = 0; start < entries.length && !failed; start = end, step++) {
             const chunk = entries.slice(start, start + size);
             end = start + chunk.length;
             for (const entry of chunk) written.add(entry.key);
@@ -115,7 +117,7 @@ export class Imports {
                 requestsDone();
               })
               .then(() => onProgress?.(end));
-            done.catch(() => {});
+            done.catch(() => void (failed = true));
             steps.push(done);
             // The next step's transaction is made once this one's requests are done: it starts the moment
             // this one commits (no round trip in between), and what other tabs asked for meanwhile goes first.
