@@ -48,6 +48,22 @@ describe('the config', () => {
     expect(error.message).toContain(reason);
   });
 
+  it.each(['Art', 'generic', 'constructor', '__proto__'])('names the bad fields of a custom type called %s as well as its name', (name) => {
+    const customTypes = JSON.parse(JSON.stringify({ [name]: { ...artwork(true), persistent: 'yes', ttlSeconds: 0 } })) as Record<string, CustomTypeConfig>;
+    let caught: unknown;
+    try {
+      new SmartCacheConfig({ caching: { customTypes } });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isCacheError(caught, 'invalid_config')).toBe(true);
+    expect((caught as { issues: { path: string }[] }).issues.map((issue) => issue.path)).toEqual([
+      `caching.customTypes.${name}.persistent`,
+      `caching.customTypes.${name}.ttlSeconds`,
+      `caching.customTypes.${name}`,
+    ]);
+  });
+
   it('gives a custom type a whole policy, with defaults for the optional fields', () => {
     const config = new SmartCacheConfig({ caching: { customTypes: { artwork: artwork(true), lyrics: { persistent: false, ttlSeconds: 60, invalidationStrategy: 'time_based', maxSizeMb: null } } } });
     expect(config.getPolicy('lyrics')).toEqual({
