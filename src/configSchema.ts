@@ -4,6 +4,7 @@ import { CONTENT_TYPES, CUSTOM_TYPE_NAME, isBuiltInType, type ContentType } from
 import { INVALIDATION_STRATEGIES } from './invalidationStrategy';
 import { INFINITE_TTL } from './time';
 import { parse } from './parse';
+import type { CacheError, CacheErrorIssue } from './CacheError';
 
 // zod 4's numbers are finite.
 const seconds = z.number().check(z.positive());
@@ -53,12 +54,14 @@ export const customTypeSchema = z.strictObject({
 
 export type CustomTypeConfig = z.input<typeof customTypeSchema>;
 
-const customTypeName = z.string().check(
-  z.regex(CUSTOM_TYPE_NAME, { error: (issue) => `a custom type's name must match ${String(CUSTOM_TYPE_NAME)}, got ${JSON.stringify(issue.input)}` }),
-  z.refine((name) => !isBuiltInType(name), { error: (issue) => `${JSON.stringify(issue.input)} is a built-in content type` }),
+/** Why a custom type may not be called `name`, if it may not. */
+function refusedName(name: string): string | undefined {
+  if (!CUSTOM_TYPE_NAME.test(name)) return `a custom type's name must match ${String(CUSTOM_TYPE_NAME)}, got ${JSON.stringify(name)}`;
+  if (isBuiltInType(name)) return `${JSON.stringify(name)} is a built-in content type`;
   // Counts and reports are plain objects keyed by type: a name every object already has would read as a count.
-  z.refine((name) => !(name in Object.prototype), { error: (issue) => `${JSON.stringify(issue.input)} is reserved (every JavaScript object has it)` }),
-);
+  if (name in Object.prototype) return `${JSON.stringify(name)} is reserved (every JavaScript object has it)`;
+  return undefined;
+}
 
 export const cacheConfigSchema = z.strictObject({
   caching: z.optional(
@@ -66,20 +69,46 @@ export const cacheConfigSchema = z.strictObject({
       negativeResultTtl: z.optional(ttlSecondsSchema),
       cleanupIntervalSeconds: z.optional(seconds),
       policies: z.optional(policiesSchema),
-      customTypes: z.optional(z.record(customTypeName, customTypeSchema)),
+      customTypes: z.optional(z.record(z.string(), customTypeSchema)),
     }),
   ),
 });
 
-/**
- * Validates a config: an `invalid_config` naming every bad path. zod leaves a record's own key
- * `__proto__` out of what it returns, without an issue; a config parsed from JSON can name a custom
- * type so, and that names no type.
- */
+/** Validates a config: an `invalid_config` naming every bad path. */
 export function parseConfig(input: unknown): ValidConfig {
-  const customTypes = (input as { caching?: { customTypes?: unknown } } | undefined)?.caching?.customTypes;
-  const named = typeof customTypes === 'object' && customTypes !== null && Object.hasOwn(customTypes, '__proto__');
-  return parse(cacheConfigSchema, input, 'invalid_config', 'config', named ? [{ path: 'caching.customTypes.__proto__', message: 'reserved (every JavaScript object has it)' }] : []);
+  return parse(cacheConfigSchema, input, 'invalid_config', 'config', nameIssues(input));
+}
+
+/**
+ * The custom types' refused names, checked apart from the record: zod does not look at the value of a
+ * key its key schema refuses, and leaves a key `__proto__` (a config parsed from JSON can have one) out
+ * without a word, so both would hide the value's own bad fields.
+ */
+function nameIssues(input: unknown): CacheErrorIssue[] {
+  try {
+    const customTypes = (input as { caching?: { customTypes?: unknown } } | undefined)?.caching?.customTypes;
+    if (typeof customTypes !== 'object' || customTypes === null || Array.isArray(customTypes)) return [];
+    return Object.entries(customTypes).flatMap(([name, value]) => {
+      const refused = refusedName(name);
+      if (!refused) return [];
+      const path = `caching.customTypes.${name}`;
+      const fields = name === '__proto__' ? fieldIssues(value).map((issue) => ({ ...issue, path: issue.path ? `${path}.${issue.path}` : path })) : [];
+      return [...fields, { path, message: refused }];
+    });
+  } catch {
+    // A config that throws as it is read: parse reads it again, and says so.
+    return [];
+  }
+}
+
+/** The bad fields of a custom type's policy that zod's record does not see. */
+function fieldIssues(value: unknown): readonly CacheErrorIssue[] {
+  try {
+    parse(customTypeSchema, value, 'invalid_config', 'custom type');
+    return [];
+  } catch (error) {
+    return (error as CacheError).issues;
+  }
 }
 
 /** What `SmartCacheConfig` and `createCache` accept; every field is optional. */
