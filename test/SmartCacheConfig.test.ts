@@ -533,6 +533,18 @@ describe('as the seed’s tests call it', () => {
     }
   });
 
+  it('a config that throws as it is read is invalid_config, with what it threw as the cause', () => {
+    const thrown = new Error('getter bug');
+    const read = {
+      get caching(): never {
+        throw thrown;
+      },
+    };
+    const error = configError(() => new SmartCacheConfig(read as never));
+    expect(error.code).toBe('invalid_config');
+    expect(error.cause).toBe(thrown);
+  });
+
   it('isPersistentCache is static and answers each built-in type', () => {
     expect(CONTENT_TYPES.filter((type) => SmartCacheConfig.isPersistentCache(type))).toEqual(['track_metadata', 'successful_api_metadata', 'album_year']);
     // It is the type’s nature, not its policy: a config changes nothing.
