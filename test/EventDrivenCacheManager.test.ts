@@ -146,6 +146,25 @@ describe('EventDrivenCacheManager, as the seed’s tests call it', () => {
     expect(new EventDrivenCacheManager(config).config).toBe(config);
   });
 
+  // The seed's manager takes a SmartCacheConfig; a port may pass the config's plain data, or nothing.
+  it.each<[string, unknown]>([
+    ['nothing', undefined],
+    ['null', null],
+    ['{}', {}],
+    ['a plain config', { caching: {} }],
+    ['a SmartCacheConfig’s toJSON()', new SmartCacheConfig().toJSON()],
+  ])('refuses %s as its config at once, with invalid_argument', (_what, config) => {
+    expect(() => new EventDrivenCacheManager(config as never)).toThrow(
+      expect.objectContaining({ name: 'CacheError', code: 'invalid_argument', message: expect.stringContaining('SmartCacheConfig') }),
+    );
+  });
+
+  it.each([null, 'console', { logger: {} }, { logger: { error: 'log' } }])('refuses the options %o at once, with invalid_argument, as createCache does', (options) => {
+    expect(() => new EventDrivenCacheManager(new SmartCacheConfig(), options as never)).toThrow(
+      expect.objectContaining({ name: 'CacheError', code: 'invalid_argument' }),
+    );
+  });
+
   it('emitting an event nobody listens to is fine and returns the event', () => {
     const { manager, logger } = setup();
     manager.registerEventHandler('track_added', () => {
