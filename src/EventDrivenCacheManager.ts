@@ -1,7 +1,10 @@
-import { listenerSchema } from './cacheArgs';
+import * as z from 'zod/mini';
+import { listenerSchema, loggerSchema } from './cacheArgs';
+import { CacheError } from './CacheError';
 import { createCacheEvent, eventTypeOf, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
 import type { TypeName } from './contentType';
 import { Handlers } from './Handlers';
+import { describeValue } from './describeValue';
 import { guardLogger, type Logger } from './Logger';
 import { parse } from './parse';
 import { policyTables } from './policyTables';
@@ -10,14 +13,21 @@ import type { SmartCacheConfig } from './SmartCacheConfig';
 
 export type CacheEventHandler = (event: CacheEvent) => unknown;
 
+const optionsSchema = z.strictObject({ logger: z.optional(loggerSchema) });
+
 /** Routes library events to handlers and answers which content types an event invalidates. */
 export class EventDrivenCacheManager {
   readonly config: SmartCacheConfig;
   readonly #handlers: Handlers<EventType, [CacheEvent]>;
 
   constructor(config: SmartCacheConfig, options: { logger?: Logger } = {}) {
+    // Its rules read the config's table: a config's plain data has none.
+    if (!policyTables.has(config as object)) {
+      throw new CacheError('invalid_argument', `Invalid config: expected a SmartCacheConfig (new SmartCacheConfig(config)), got ${describeValue(config)}`);
+    }
+    const { logger } = parse(optionsSchema, options, 'invalid_argument', 'EventDrivenCacheManager options');
     this.config = config;
-    this.#handlers = new Handlers(guardLogger(options.logger ?? console));
+    this.#handlers = new Handlers(guardLogger(logger ?? console));
   }
 
   /** Returns a function that unregisters the handler. */

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { ttlSecondsSchema } from './configSchema';
+import type { Logger } from './Logger';
 
 // Schemas for the public API's arguments: parsed on the main thread, before anything crosses to the engine.
 
@@ -56,5 +57,7 @@ export const setManyOptionsSchema = z.strictObject({
 });
 
 export const fetcherSchema = z.custom<() => unknown>(isFunction, { error: 'fetcher must be a function' });
+
+export const loggerSchema = z.custom<Logger>((value) => typeof (value as Logger | null)?.error === 'function', { error: 'logger needs an error method' });
 
 export const listenerSchema = z.custom<(...args: never[]) => unknown>(isFunction, { error: 'listener must be a function' });

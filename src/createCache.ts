@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import type { Cache, Schemas } from './Cache';
+import { loggerSchema } from './cacheArgs';
 import { CacheClient } from './CacheClient';
 import { CacheError, invalidError } from './CacheError';
 import { checkedChannel } from './checkedChannel';
@@ -61,7 +62,7 @@ const optionsSchema = z.strictObject({
     z.custom<IDBFactory>((value) => typeof (value as IDBFactory | null)?.open === 'function', { error: 'expected an IDBFactory' }),
   ),
   now: z.optional(z.custom<() => number>(isFunction, { error: 'now must be a function returning epoch milliseconds' })),
-  logger: z.optional(z.custom<Logger>((value) => typeof (value as Logger | null)?.error === 'function', { error: 'logger needs an error method' })),
+  logger: z.optional(loggerSchema),
 });
 
 /** The custom type names a config literal gives; none when its type says only "some string". */
