@@ -91,6 +91,34 @@ async function raw(indexedDB: IDBFactory, name: string, type = 'track_metadata')
   }
 }
 
+/**
+ * The first transaction after an import's commit that puts (read times, usage records) aborts at commit,
+ * as a full disk does. The store's delete and put are watched only (never thrown from): to tell which
+ * transaction commits the import, and which write usage records.
+ */
+function fullDiskAfterImportCommit(): Fault {
+  const proto = IDBObjectStore.prototype as unknown as { delete(this: IDBObjectStore, key: unknown): IDBRequest; put(this: IDBObjectStore, value: unknown, key?: unknown): IDBRequest };
+  const { delete: del, put } = proto;
+  let committed: IDBTransaction | undefined;
+  const putsUsage = new WeakSet<IDBTransaction>();
+  proto.delete = function (this: IDBObjectStore, key: unknown) {
+    if (Array.isArray(key) && key[0] === 'batch') committed ??= this.transaction;
+    return del.call(this, key);
+  };
+  proto.put = function (this: IDBObjectStore, value: unknown, key?: unknown) {
+    if ((value as { key?: unknown } | undefined)?.key === 0) putsUsage.add(this.transaction);
+    return key === undefined ? put.call(this, value) : put.call(this, value, key);
+  };
+  const fault = failCommit({ name: 'QuotaExceededError', when: (tx) => committed !== undefined && tx !== committed && putsUsage.has(tx) });
+  const restore = Object.assign(() => {
+    proto.delete = del;
+    proto.put = put;
+    fault();
+  }, { fired: fault.fired });
+  faults.push(restore);
+  return restore;
+}
+
 describe('an import (a setMany of more entries than one transaction takes)', () => {
   it('is written in short transactions, and reads in another tab see all of it or none of it, never part', async () => {
     const browser = browserOf();
@@ -840,26 +868,7 @@ describe('an import and the type\'s budget', () => {
     const browser = browserOf();
     const a = await browser.open(config);
     const b = await browser.open(config);
-    // Watched only (never thrown from): which transaction commits the import, and which write usage records.
-    const proto = IDBObjectStore.prototype as unknown as { delete(this: IDBObjectStore, key: unknown): IDBRequest; put(this: IDBObjectStore, value: unknown, key?: unknown): IDBRequest };
-    const { delete: del, put } = proto;
-    let committed: IDBTransaction | undefined;
-    const putsUsage = new WeakSet<IDBTransaction>();
-    proto.delete = function (this: IDBObjectStore, key: unknown) {
-      if (Array.isArray(key) && key[0] === 'batch') committed ??= this.transaction;
-      return del.call(this, key);
-    };
-    proto.put = function (this: IDBObjectStore, value: unknown, key?: unknown) {
-      if ((value as { key?: unknown } | undefined)?.key === 0) putsUsage.add(this.transaction);
-      return key === undefined ? put.call(this, value) : put.call(this, value, key);
-    };
-    // The first transaction after the commit that puts (read times, usage) aborts at commit, as a full disk does.
-    const fault = failCommit({ name: 'QuotaExceededError', when: (tx) => committed !== undefined && tx !== committed && putsUsage.has(tx) });
-    faults.push(Object.assign(() => {
-      proto.delete = del;
-      proto.put = put;
-      fault();
-    }, { fired: fault.fired }));
+    const fault = fullDiskAfterImportCommit();
     let progress = 0;
     let written: Promise<number> | undefined;
     await a.cache.setMany('track_metadata', sized(45), {
@@ -904,26 +913,7 @@ describe('an import and the type\'s budget', () => {
     const browser = browserOf();
     const a = await browser.open(config);
     await a.cache.setMany('track_metadata', sized(40, 100));
-    // Watched only (never thrown from): which transaction commits the import, and which write usage records.
-    const proto = IDBObjectStore.prototype as unknown as { delete(this: IDBObjectStore, key: unknown): IDBRequest; put(this: IDBObjectStore, value: unknown, key?: unknown): IDBRequest };
-    const { delete: del, put } = proto;
-    let committed: IDBTransaction | undefined;
-    const putsUsage = new WeakSet<IDBTransaction>();
-    proto.delete = function (this: IDBObjectStore, key: unknown) {
-      if (Array.isArray(key) && key[0] === 'batch') committed ??= this.transaction;
-      return del.call(this, key);
-    };
-    proto.put = function (this: IDBObjectStore, value: unknown, key?: unknown) {
-      if ((value as { key?: unknown } | undefined)?.key === 0) putsUsage.add(this.transaction);
-      return key === undefined ? put.call(this, value) : put.call(this, value, key);
-    };
-    // The first transaction after the commit that puts (read times, usage) aborts at commit, as a full disk does.
-    const fault = failCommit({ name: 'QuotaExceededError', when: (tx) => committed !== undefined && tx !== committed && putsUsage.has(tx) });
-    faults.push(Object.assign(() => {
-      proto.delete = del;
-      proto.put = put;
-      fault();
-    }, { fired: fault.fired }));
+    const fault = fullDiskAfterImportCommit();
     await a.cache.setMany('track_metadata', sized(30));
     expect(fault.fired()).toBe(true);
     await within(a);
