@@ -119,6 +119,23 @@ function fullDiskAfterImportCommit(): Fault {
   return restore;
 }
 
+/** Kills `worker` once the transaction that commits an import (it deletes the batch record) has completed; the store's delete is watched only. */
+function killAfterImportCommit(worker: { kill(): void }): Fault {
+  const proto = IDBObjectStore.prototype as unknown as { delete(this: IDBObjectStore, key: unknown): IDBRequest };
+  const original = proto.delete;
+  let killed = false;
+  proto.delete = function (this: IDBObjectStore, key: unknown) {
+    if (Array.isArray(key) && key[0] === 'batch' && !killed) {
+      killed = true;
+      this.transaction.addEventListener('complete', () => worker.kill());
+    }
+    return original.call(this, key);
+  };
+  const restore = Object.assign(() => void (proto.delete = original), { fired: () => killed });
+  faults.push(restore);
+  return restore;
+}
+
 describe('an import (a setMany of more entries than one transaction takes)', () => {
   it('is written in short transactions, and reads in another tab see all of it or none of it, never part', async () => {
     const browser = browserOf();
@@ -811,20 +828,9 @@ describe('an import and the type\'s budget', () => {
     closers.push(() => cache.close());
     // About 10.8 kB, below the mark; the import's 30 (about 8 kB) take the type above its whole budget until room is made.
     await cache.setMany('track_metadata', sized(40, 100));
-    // Watched only: the transaction that commits the import (it deletes the batch record); the worker dies once it has.
-    const proto = IDBObjectStore.prototype as unknown as { delete(this: IDBObjectStore, key: unknown): IDBRequest };
-    const original = proto.delete;
-    let killed = false;
-    proto.delete = function (this: IDBObjectStore, key: unknown) {
-      if (Array.isArray(key) && key[0] === 'batch' && !killed) {
-        killed = true;
-        this.transaction.addEventListener('complete', () => workers[0]!.kill());
-      }
-      return original.call(this, key);
-    };
-    faults.push(Object.assign(() => void (proto.delete = original), { fired: () => killed }));
+    const killed = killAfterImportCommit(workers[0]!);
     await cache.setMany('track_metadata', sized(30));
-    expect([killed, workers[0]!.dead]).toEqual([true, true]);
+    expect([killed.fired(), workers[0]!.dead]).toEqual([true, true]);
     expect((await cache.getMany('track_metadata', keys(30))).every((value) => value !== undefined)).toBe(true);
     await within({ cache });
   });
@@ -836,18 +842,7 @@ describe('an import and the type\'s budget', () => {
     closers.push(() => cache.close());
     const b = await engineTab({ name, indexedDB, config, engine: { importChunk: CHUNK } });
     closers.push(() => b.cache.close());
-    // Watched only: the transaction that commits the import (it deletes the batch record); the worker dies once it has.
-    const proto = IDBObjectStore.prototype as unknown as { delete(this: IDBObjectStore, key: unknown): IDBRequest };
-    const original = proto.delete;
-    let killed = false;
-    proto.delete = function (this: IDBObjectStore, key: unknown) {
-      if (Array.isArray(key) && key[0] === 'batch' && !killed) {
-        killed = true;
-        this.transaction.addEventListener('complete', () => workers[0]!.kill());
-      }
-      return original.call(this, key);
-    };
-    faults.push(Object.assign(() => void (proto.delete = original), { fired: () => killed }));
+    const killed = killAfterImportCommit(workers[0]!);
     // 45 of about 270 bytes (12 kB, below the mark); another tab's 10 (2.7 kB), written while it is pending, are used after its entries.
     let progress = 0;
     let written: Promise<number> | undefined;
@@ -859,7 +854,7 @@ describe('an import and the type\'s budget', () => {
     });
     // The write landed before the import's last step, so before its commit.
     expect(await written).toBeLessThan(45);
-    expect([killed, workers[0]!.dead]).toEqual([true, true]);
+    expect([killed.fired(), workers[0]!.dead]).toEqual([true, true]);
     expect((await cache.getMany('track_metadata', keys(45))).filter((value) => value === undefined)).toHaveLength(0);
     await within({ cache });
   });
