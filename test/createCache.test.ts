@@ -103,6 +103,18 @@ describe('options that cannot apply are errors, not silence', () => {
     expect(createWorker).not.toHaveBeenCalled();
   });
 
+  it.each<[string, unknown, RegExp]>([
+    ['undefined', undefined, /returned undefined/],
+    ['a Promise (an async factory)', Promise.resolve({}), /returned a Promise/],
+    ['a URL string', '/reprise-worker.js', /returned "\/reprise-worker.js"/],
+    ['a plain object', {}, /returned \{\}/],
+  ])('a worker factory that returns %s, not a Worker: invalid_argument saying so', async (_what, returned, says) => {
+    const error = await rejection(createCache({ worker: () => returned as Worker }));
+    expect(isCacheError(error, 'invalid_argument')).toBe(true);
+    expect(error.message).toMatch(says);
+    expect(error.message).toContain('not a Worker');
+  });
+
   it("indexedDB with worker 'auto' where there is a Worker: invalid_argument", async () => {
     vi.stubGlobal('Worker', class {});
     const error = await rejection(createCache({ indexedDB: new IDBFactory() }));
