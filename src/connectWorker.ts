@@ -2,7 +2,9 @@ import * as Comlink from 'comlink';
 import { CacheError, isCacheError } from './CacheError';
 import { registerCacheErrorTransfer } from './cacheErrorTransfer';
 import { channelRelay } from './channelRelay';
+import { describeValue } from './describeValue';
 import { inOrder } from './inOrder';
+import { isPromiseLike } from './isPromiseLike';
 import { locksHere } from './locksHere';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { randomId } from './randomId';
@@ -56,6 +58,10 @@ export async function connectWorker(
     worker = createWorker();
   } catch (error) {
     throw workerDeath(new CacheError('worker_failed', `The cache worker could not be created (${String(error)})`, { cause: error }));
+  }
+  if (!isWorker(worker)) {
+    const what = isPromiseLike(worker) ? 'a Promise (it must create the Worker, not a promise of one)' : describeValue(worker);
+    throw new CacheError('invalid_argument', `createCache's worker option returned ${what}, not a Worker`);
   }
   let fail!: (error: CacheError) => void;
   const died = new Promise<never>((_, reject) => (fail = (error) => reject(workerDeath(error))));
@@ -159,6 +165,12 @@ export async function connectWorker(
     void opened.then(() => locks.request(lock, { ifAvailable: true }, watch).catch(probe), () => {});
   } else probe();
   return connection;
+}
+
+/** What connectWorker uses of a Worker: an app's own (or a test's) need be no instance of the global class. */
+function isWorker(value: unknown): value is Worker {
+  const worker = value as Partial<Worker> | null;
+  return typeof worker?.addEventListener === 'function' && typeof worker.postMessage === 'function' && typeof worker.terminate === 'function';
 }
 
 function loaded(worker: Worker): Promise<void> {
