@@ -30,6 +30,9 @@ describe('createCache', () => {
     ['a Standard Schema without validate', { schemas: { generic: { '~standard': { version: 1, vendor: 'x' } } } }],
     ['an indexedDB without open', { indexedDB: {} }],
     ['a clock that is not a function', { now: 5 }],
+    // Else a string's entries are all lost without a word, and NaN fails every write as "IndexedDB failed".
+    ['a clock that returns a string', { now: () => String(Date.now()), indexedDB: new IDBFactory() }],
+    ['a clock that returns NaN', { now: () => NaN, indexedDB: new IDBFactory() }],
   ])('rejects %s with invalid_argument', async (_what, options) => {
     const error = await rejection(createCache({ worker: false, ...(options as CreateCacheOptions) }));
     expect(isCacheError(error, 'invalid_argument')).toBe(true);
