@@ -61,7 +61,12 @@ const optionsSchema = z.strictObject({
   indexedDB: z.optional(
     z.custom<IDBFactory>((value) => typeof (value as IDBFactory | null)?.open === 'function', { error: 'expected an IDBFactory' }),
   ),
-  now: z.optional(z.custom<() => number>(isFunction, { error: 'now must be a function returning epoch milliseconds' })),
+  // Asked once here: a clock that gives no number (a string, NaN) would lose or refuse every entry later, without saying why.
+  now: z.optional(
+    z.custom<() => number>((value) => isFunction(value) && Number.isFinite((value as () => unknown)()), {
+      error: 'now must be a function returning epoch milliseconds',
+    }),
+  ),
   logger: z.optional(loggerSchema),
 });
 
