@@ -298,6 +298,21 @@ describe('watch itself', () => {
     expect(logger.error).toHaveBeenCalledWith(expect.stringContaining('generic'), expect.objectContaining({ message: 'listener bug' }));
   });
 
+  it('a watcher or event listener unsubscribed by another while a change is being told does not hear it', async () => {
+    const { cache } = await openCache();
+    const heard: string[] = [];
+    let unwatch = () => {};
+    let off = () => {};
+    // As a component that a change unmounts: the first listener tears the second down.
+    cache.watch('generic', 'k', () => void (heard.push('first watcher'), unwatch()));
+    unwatch = cache.watch('generic', 'k', () => void heard.push('second watcher'));
+    cache.on('*', () => void (heard.push('first listener'), off()));
+    off = cache.on('*', () => void heard.push('second listener'));
+    await cache.set('generic', 'k', 1);
+    await cache.emit({ eventType: 'library_sync' });
+    expect(heard).toEqual(['first watcher', 'first listener']);
+  });
+
   it('bad arguments throw a CacheError at once', async () => {
     const { cache } = await openCache();
     for (const [call, code] of [
