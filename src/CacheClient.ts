@@ -118,8 +118,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#engine = this.#calls.engine(engine);
     this.#schemas = options.schemas ?? {};
     this.#logger = options.logger ?? console;
-    this.#listeners = new Handlers(this.#logger);
-    this.#watchers = new Handlers(this.#logger);
+    this.#listeners = new Handlers(this.#logger, { skipRemoved: true });
+    this.#watchers = new Handlers(this.#logger, { skipRemoved: true });
     this.#onClose = options.onClose;
     this.#clock = options.clock ?? (() => performance.now());
     this.#chunk = options.setManyChunk ?? SET_MANY_CHUNK;
