@@ -411,6 +411,24 @@ describe('a value found corrupt', () => {
     expect(await other.get('album_year', 'k')).toEqual({ year: 2001 });
     expect((await cache.stats()).types.album_year).toMatchObject({ corrupt: 1, entries: 1 });
   });
+
+  it.each(['in-process', 'with a worker'] as const)('%s: is counted corrupt once, however many reads met it (a key asked twice, concurrent gets)', async (where) => {
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    const { cache: old, clock } = await openCache({ indexedDB, name });
+    await old.setMany('album_year', [
+      { key: 'a', value: { released: 1999 } },
+      { key: 'b', value: { released: 2000 } },
+      { key: 'good', value: { year: 2001 } },
+    ]);
+    await old.close();
+    const schemas = { album_year: z.object({ year: z.number() }) };
+    const { cache } = where === 'in-process' ? await openCache({ indexedDB, name, clock, schemas }) : await openRemoteCache({ name, indexedDB, now: clock.now, schemas });
+    expect(await cache.getMany('album_year', ['a', 'good', 'a'])).toEqual([undefined, { year: 2001 }, undefined]);
+    expect(await Promise.all([cache.get('album_year', 'b'), cache.get('album_year', 'b')])).toEqual([undefined, undefined]);
+    // Each read is a miss; each of the two entries is corrupt once.
+    expect((await cache.stats()).types.album_year).toMatchObject({ corrupt: 2, entries: 1, hits: 1, misses: 4 });
+  });
 });
 
 describe('schemas with a transform', () => {
