@@ -531,13 +531,20 @@ export class Engine implements EngineApi {
   async #discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[], counted: boolean): Promise<void> {
     await this.#ready();
     const revisions = new Map(found.map(({ key, revision }) => [key, revision]));
+    // Counted once per entry: a key read twice, or by two reads at once, is found by the first discard;
+    // the others find it gone (one rewritten since, by another tab, was corrupt when read: counted).
+    let corrupt = revisions.size;
     await this.#stores.withStore(type, async (store) => {
+      const there = new Set<string>();
       // Housekeeping (see #expire): the read answered a miss; the next one that finds it discards it.
-      const removed = await store.remove(type, [...revisions.keys()], (entry) => entry.revision === revisions.get(entry.key)).catch((): string[] => []);
+      const removed = await store
+        .remove(type, [...revisions.keys()], (entry) => (there.add(entry.key), entry.revision === revisions.get(entry.key)))
+        .then((removed) => ((corrupt = there.size), removed))
+        .catch((): string[] => []);
       if (removed.length) this.#changed(store, type, 'delete', removed);
     });
     const counters = this.#counters.of(type);
-    counters.corrupt += found.length;
+    counters.corrupt += corrupt;
     if (!counted) return;
     counters.hits -= found.length;
     counters.misses += found.length;
