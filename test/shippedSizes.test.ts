@@ -72,9 +72,10 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * prior dropped during an import counted — and the sweep of dead imports without Web Locks: 1.5809, the
  * line 1.59; then a custom type's refused name checked apart from its fields, and EventDrivenCacheManager
  * checking its arguments: 1.5845; then a worker factory's and a clock's results checked, and listeners
- * unsubscribed while a change is told skipped: 1.5896.)
+ * unsubscribed while a change is told skipped: 1.5896; then a corrupt entry counted once, not per read
+ * (+30 B in the worker): 1.5905, the line 1.60.)
  */
-const REACHED_RATIO = 1.59;
+const REACHED_RATIO = 1.6;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
