@@ -9,7 +9,7 @@ import { SimLocks } from './simulation/SimLocks';
 import { openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 
-async function openTabs(count: number, options: { locks?: SimLocks | null } = {}) {
+async function openTabs(count: number, options: { locks?: SimLocks | null; wrapLocks?: (locks: LockManager, index: number) => LockManager } = {}) {
   const name = uniqueName();
   const indexedDB = new IDBFactory();
   const locks = options.locks === undefined ? new SimLocks() : options.locks;
@@ -20,7 +20,7 @@ async function openTabs(count: number, options: { locks?: SimLocks | null } = {}
         logger,
         name,
         // Without Web Locks: locks over a channel, as createCache makes them there.
-        locks: locks ? locks.manager(`tab${index}`) : new ChannelLocks(() => new BroadcastChannel(`reprise-locks:${name}`)),
+        locks: locks ? (options.wrapLocks ?? ((manager) => manager))(locks.manager(`tab${index}`), index) : new ChannelLocks(() => new BroadcastChannel(`reprise-locks:${name}`)),
         openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`),
       });
       const { cache } = await engineTab({ name, indexedDB, fetchLocks });
@@ -133,6 +133,28 @@ describe.each<ContentType>(['album_year', 'generic'])('%s across three tabs', (t
     expect(fetcher).toHaveBeenCalledTimes(1);
     for (const { cache } of tabs) expect(await cache.has(type, 'k')).toBe(false);
   });
+});
+
+it.each<ContentType>(['album_year', 'track_metadata'])("%s: a tab whose read missed just before another tab's fetch landed takes that value, and does not fetch again", async (type) => {
+  // A loaded browser: the second tab's lock request runs only after the first tab's fetch has been stored
+  // and its lock released, though its read came before that.
+  const late = gate<void>();
+  const asked = gate<void>();
+  const tabs = await openTabs(2, {
+    wrapLocks: (manager, index) =>
+      index === 0 ? manager : ({ request: async (...args: Parameters<LockManager['request']>) => (asked.open(), await late.promise, manager.request(...args)), query: () => manager.query() } as unknown as LockManager),
+  });
+  const reply = gate<string>();
+  const fetcher = vi.fn(() => reply.promise);
+  const first = tabs[0]!.cache.resolve(type, 'k', fetcher);
+  await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+  const second = tabs[1]!.cache.resolve(type, 'k', () => 'fetched again');
+  await asked.promise;
+  reply.open('once');
+  expect(await first).toEqual({ value: 'once', source: 'fetch' });
+  late.open();
+  expect((await second).value).toBe('once');
+  expect(fetcher).toHaveBeenCalledTimes(1);
 });
 
 describe('without Web Locks (plain-http pages, Node): the tabs elect the fetching one over the channel', () => {
