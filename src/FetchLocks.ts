@@ -109,7 +109,14 @@ export class FetchLocks {
     // Whether the request's callback ran: a request that fails before it did was refused by the browser.
     let granted = false;
     try {
-      const led = await locks.request(lock, { ifAvailable: true }, (held) => ((granted = true), held ? lead() : null));
+      const led = await locks.request(lock, { ifAvailable: true }, async (held) => {
+        granted = true;
+        if (!held) return null;
+        // The caller's read missed before this request: another tab may have fetched and stored the key
+        // since, and released the lock just before (a loaded machine). Read again under the lock.
+        const stored = run.fresh ? undefined : await run.read();
+        return stored ? { value: stored.value, shared: true } : lead();
+      });
       if (led) return led;
       granted = false;
       // Another tab is fetching: wait until it is done, holding the lock from then on (a tab that has
