@@ -157,6 +157,25 @@ it.each<ContentType>(['album_year', 'track_metadata'])("%s: a tab whose read mis
   expect(fetcher).toHaveBeenCalledTimes(1);
 });
 
+it.each<ContentType>(['album_year', 'generic'])('%s: each getOrSet counts one read in its tab’s stats, a miss when its own read missed, however its value came', async (type) => {
+  const tabs = await openTabs(2);
+  const reply = gate<string>();
+  const fetcher = vi.fn(() => reply.promise);
+  const first = tabs[0]!.cache.getOrSet(type, 'k', fetcher);
+  await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+  const second = tabs[1]!.cache.getOrSet(type, 'k', fetcher);
+  // The second tab has read (a miss) and waits for the first tab's lock.
+  await vi.waitFor(async () => expect((await tabs[1]!.locks!.manager('tab1').query()).pending).toHaveLength(1));
+  reply.open('v');
+  expect([await first, await second]).toEqual(['v', 'v']);
+  expect(await tabs[0]!.cache.getOrSet(type, 'k', fetcher)).toBe('v');
+  const counts = await Promise.all(tabs.map(async ({ cache }) => (({ hits, misses }) => ({ hits, misses }))((await cache.stats()).types[type])));
+  expect(counts).toEqual([
+    { hits: 1, misses: 1 },
+    { hits: 0, misses: 1 },
+  ]);
+});
+
 describe('without Web Locks (plain-http pages, Node): the tabs elect the fetching one over the channel', () => {
   it.each<ContentType>(['album_year', 'generic'])("%s: three tabs asking at once call the fetcher once: 'fetch' once, 'shared' twice", async (type) => {
     const tabs = await openTabs(3, { locks: null });
