@@ -47,7 +47,7 @@ export class RemoteEngine implements EngineApi {
    */
   readonly #pending = new PendingChanges();
   /** Reads the page answered itself, by type, not yet told to the worker: the keys it found, and how many it did not. */
-  readonly #touched = new Map<TypeName, { hits: string[]; misses: number; recorded: Set<string> }>();
+  readonly #touched = new Map<TypeName, { keys: string[]; hits: number; misses: number; recorded: Set<string> }>();
   #touchTimer: ReturnType<typeof setTimeout> | undefined;
   /**
    * The live worker is called at once, so that postMessage copies the arguments as the call is made (the
@@ -95,7 +95,8 @@ export class RemoteEngine implements EngineApi {
     // All plain hits and misses, or all from the worker (see DirectReads.read).
     if (!found) return this.#call((engine) => engine.getMany(type, keys, fingerprints, readThrough));
     const hits = keys.filter((_, index) => found[index]);
-    this.#touch(type, hits, keys.length - hits.length);
+    // A read again counts no hit or miss (see ReadThrough.again), yet its hits are read times.
+    this.#touch(type, hits, readThrough?.again ? 0 : keys.length - hits.length, !readThrough?.again);
     return found;
   }
 
@@ -159,8 +160,8 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.discardCorrupt(type, found, counted), { type, keys: new Set(found.map(({ key }) => key)) });
   }
 
-  touched(type: TypeName, keys: string[], misses?: number): Promise<void> {
-    return this.#call((engine) => engine.touched(type, keys, misses));
+  touched(type: TypeName, keys: string[], misses?: number, hits?: number): Promise<void> {
+    return this.#call((engine) => engine.touched(type, keys, misses, hits));
   }
 
   updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void> {
@@ -225,13 +226,13 @@ export class RemoteEngine implements EngineApi {
     return (storage === 'indexeddb' || (storage === null && this.#said !== 'memory')) && this.#options.direct!.reads(type);
   }
 
-  #touch(type: TypeName, hits: string[], misses: number): void {
+  #touch(type: TypeName, hits: string[], misses: number, counted: boolean): void {
     let touched = this.#touched.get(type);
-    if (touched) {
-      // One by one: a spread of a large read's keys (a whole library) overflows the call stack.
-      for (const key of hits) touched.hits.push(key);
-      touched.misses += misses;
-    } else this.#touched.set(type, (touched = { hits, misses, recorded: new Set() }));
+    if (!touched) this.#touched.set(type, (touched = { keys: [], hits: 0, misses: 0, recorded: new Set() }));
+    // One by one: a spread of a large read's keys (a whole library) overflows the call stack.
+    for (const key of hits) touched.keys.push(key);
+    if (counted) touched.hits += hits.length;
+    touched.misses += misses;
     // A first read since the worker was last told is written at once (up to READS_AT_ONCE), for other tabs' evictions.
     const { recorded } = touched;
     const first = hits.filter((key) => recorded.size < READS_AT_ONCE && !recorded.has(key) && recorded.add(key));
@@ -243,7 +244,7 @@ export class RemoteEngine implements EngineApi {
       this.#touched.clear();
       // Each a call like any other, watched: on a page without Web Locks, a dead worker is found by a
       // call that hangs, and a page whose reads are all hits makes no other.
-      for (const [type, { hits, misses }] of touched) this.touched(type, hits, misses).catch(() => {});
+      for (const [type, { keys, hits, misses }] of touched) this.touched(type, keys, misses, hits).catch(() => {});
     }, TOUCH_AFTER_MS);
     unref(this.#touchTimer);
   }
@@ -254,8 +255,8 @@ export class RemoteEngine implements EngineApi {
    * worker, and read times are hints).
    */
   #sendTouched(connection: EngineConnection): void {
-    for (const [type, { hits, misses }] of this.#touched) {
-      connection.engine.touched(type, hits, misses).catch(() => {});
+    for (const [type, { keys, hits, misses }] of this.#touched) {
+      connection.engine.touched(type, keys, misses, hits).catch(() => {});
     }
     this.#touched.clear();
   }

@@ -41,7 +41,7 @@ export interface ResolverHost {
   /** Throws `closed` once the cache is, and `unknown_content_type` for a type that is not the cache's. */
   check(type: unknown): void;
   /** Each value as the type's schema makes it, or undefined for a miss and a value it refuses (see CacheClient). */
-  checked(type: TypeName, keys: readonly string[], found: readonly (Found | undefined)[]): Promise<({ value: unknown } | undefined)[]>;
+  checked(type: TypeName, keys: readonly string[], found: readonly (Found | undefined)[], counted?: boolean): Promise<({ value: unknown } | undefined)[]>;
   /** An entry normalised, its value checked (see CacheClient). */
   toInput(type: TypeName, entry: z.output<typeof entrySchema>, what: string): EntryInput | Promise<EntryInput>;
   /** What the type's schema makes of a value. */
@@ -155,8 +155,9 @@ export class Resolver {
       fresh,
       lead: () => this.#fetchAndStore(type, key, fetcher, options, signal, running, stale),
       read: async () => {
-        const found = await this.#engine.getMany(type, [key], options.fingerprint === undefined ? undefined : [options.fingerprint]);
-        return (await host.checked(type, [key], found))[0];
+        // Under the lock, of what another call may have stored since the caller's read (which was counted).
+        const found = await this.#engine.getMany(type, [key], options.fingerprint === undefined ? undefined : [options.fingerprint], { again: true });
+        return (await host.checked(type, [key], found, false))[0];
       },
       receive: async (value, cached) => {
         const checked = host.toInput(type, { ...options, key, value }, 'value fetched by another tab');

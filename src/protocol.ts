@@ -27,6 +27,11 @@ export interface Found {
 /** A read for getOrSet/resolve: how long past its TTL an entry may be served stale (the policy's window by default). */
 export interface ReadThrough {
   staleSeconds?: number | undefined;
+  /**
+   * The read again under the key's fetch lock, of what another tab (or call) may have stored since the
+   * first read: never served stale, and not counted (stats count one read per call: its first).
+   */
+  again?: true;
 }
 
 /** An entry as `entries` lists it. */
@@ -113,10 +118,10 @@ export interface EngineApi {
    */
   discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[], counted?: boolean): Promise<void>;
   /**
-   * The page read these entries itself (see src/DirectReads.ts): count them as hits, and as read now
-   * for eviction; and `misses` keys it found no record for.
+   * The page read these entries itself (see src/DirectReads.ts): count `hits` of them as hits (all by
+   * default; a read again is not counted), and all as read now for eviction; and `misses` keys it found no record for.
    */
-  touched(type: TypeName, keys: string[], misses?: number): Promise<void>;
+  touched(type: TypeName, keys: string[], misses?: number, hits?: number): Promise<void>;
   /** The app changed a policy (`SmartCacheConfig.updatePolicy`, checked on the page): follow it. */
   updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void>;
   /** The page is being frozen: stop listening to other tabs. */

@@ -204,8 +204,10 @@ export class Engine implements EngineApi {
       // Past its TTL an entry is a miss, but it is kept through the type's stale-while-revalidate
       // window; a read-through may serve it stale within its own window.
       const removable = cutoffOf(this.#expiredBy(now), type);
-      const servable = readThrough ? now - (readThrough.staleSeconds ?? this.#config.getStaleWhileRevalidate(type)) * 1000 : now;
+      const servable = readThrough && !readThrough.again ? now - (readThrough.staleSeconds ?? this.#config.getStaleWhileRevalidate(type)) * 1000 : now;
       const counters = this.#counters.of(type);
+      // A read again counts no hit or miss (see ReadThrough.again).
+      const reads = readThrough?.again ? { hits: 0, misses: 0 } : counters;
       const validates = this.#config.shouldUseFingerprintValidation(type);
       const expired: string[] = [];
       // Each by the revision read: one written since (another tab's, with its own fingerprint) stays.
@@ -213,12 +215,12 @@ export class Engine implements EngineApi {
       const values = entries.map((entry, index) => {
         const fingerprint = fingerprints?.[index];
         if (!entry) {
-          counters.misses++;
+          reads.misses++;
           return undefined;
         }
         const mismatch = validates && fingerprint !== undefined && entry.fingerprint !== fingerprint;
         if (!mismatch && !isExpired(entry, servable)) {
-          counters.hits++;
+          reads.hits++;
           store.touch(type, entry.key, usedAt);
           const found: Found = { value: entry.value, revision: entry.revision };
           if (isExpired(entry, now)) found.stale = true;
@@ -226,7 +228,7 @@ export class Engine implements EngineApi {
         }
         if (isExpired(entry, removable)) expired.push(entry.key);
         else if (mismatch) mismatched.set(entry.key, entry.revision);
-        counters.misses++;
+        reads.misses++;
         return undefined;
       });
       await this.#expire(store, type, expired, removable);
@@ -550,11 +552,11 @@ export class Engine implements EngineApi {
     counters.misses += found.length;
   }
 
-  async touched(type: TypeName, keys: string[], misses = 0): Promise<void> {
+  async touched(type: TypeName, keys: string[], misses = 0, hits = keys.length): Promise<void> {
     // No wait for other tabs' changes: counted as the call arrives, in the order the page made its calls.
     this.#checkOpen();
     const counters = this.#counters.of(type);
-    counters.hits += keys.length;
+    counters.hits += hits;
     counters.misses += misses;
     const store = this.#stores.of(type);
     const usedAt = this.#usedAt();
