@@ -1131,6 +1131,34 @@ describe('storage faults', () => {
     expect((await cache.stats()).degraded).toBeNull();
   });
 
+  it.each(['set', 'delete', 'emit'] as const)('a %s whose transaction the browser aborts as it closes the connection (AbortError, as the spec has it) is retried on a new connection and happens', async (call) => {
+    const tab = tabFactory(new IDBFactory());
+    const { cache } = await openCache({ indexedDB: tab.factory });
+    await cache.set('track_metadata', 'k', 'v', { trackId: 't' });
+    // Site data cleared elsewhere, a backend failure: the browser closes the connection as the call's transaction writes.
+    const put = IDBObjectStore.prototype.put;
+    let lost = false;
+    const spy = vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      const request = put.apply(this, args);
+      if (!lost && this.transaction.mode === 'readwrite') {
+        lost = true;
+        // Once the call's code has placed its requests (the browser's close comes from outside it).
+        queueMicrotask(() => tab.loseConnection());
+      }
+      return request;
+    });
+    restores.push(() => spy.mockRestore());
+    const done = call === 'set' ? cache.set('track_metadata', 'k2', 'v2') : call === 'delete' ? cache.delete('track_metadata', 'k') : cache.emit({ eventType: 'track_removed', trackId: 't' });
+    const outcome = await done.then(
+      () => 'resolved',
+      (error: { code?: string; message?: string }) => `rejected ${error.code} ${error.message}`,
+    );
+    expect(lost).toBe(true);
+    expect(outcome).toBe('resolved');
+    expect(await cache.getMany('track_metadata', ['k', 'k2'])).toEqual(call === 'set' ? ['v', 'v2'] : [undefined, undefined]);
+    expect((await cache.stats()).types.track_metadata).toMatchObject({ entries: call === 'set' ? 2 : 0, storage: 'indexeddb' });
+  });
+
   it('another failure of a write rejects with storage_unavailable and writes nothing', async () => {
     const { cache } = await openCache();
     restores.push(failCommits(1, 'UnknownError'));
