@@ -9,11 +9,13 @@ export function nameOf(error: unknown): string | undefined {
 
 /**
  * The connection is gone but a new one may work: the browser closed it (storage cleared, a crash of
- * its backend), or we closed it for another tab's upgrade while this call was starting.
+ * its backend), or we closed it for another tab's upgrade while this call was starting. A transaction
+ * the browser aborts without a request failing (its error an AbortError) went with its connection:
+ * the spec's forced close (Firefox) says only that; Chromium says "connection" in an UnknownError.
  */
 export function isConnectionLost(error: unknown): boolean {
   const name = nameOf(error);
-  if (name === 'InvalidStateError') return true;
+  if (name === 'InvalidStateError' || name === 'AbortError') return true;
   return name === 'UnknownError' && /connection|backing store|lost/i.test((error as Error).message);
 }
 
