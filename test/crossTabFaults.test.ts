@@ -9,6 +9,7 @@ import { lossyChannel } from './support/lossyChannel';
 import { deleteUnderTabs } from './support/faultyIndexedDB';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { fakeClock, openCache, uniqueName } from './support/openCache';
+import { requestDone } from '../worker/idbRequests';
 
 // `generic` (a memory type) is made event-driven, so that events reach each tab's memory tier.
 const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
@@ -157,6 +158,33 @@ describe('IndexedDB lost with several calls in flight', () => {
   });
 });
 
+describe('IndexedDB lost while a call waits between two of its transactions', () => {
+  it('a setMany waiting for another tab’s import goes on in memory once another call found IndexedDB newer; it does not reject with closed', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache } = await engineTab({ name, indexedDB, config, engine: { importChunk: 20 } });
+    await cache.set('track_metadata', 'k', 'before');
+    // Another tab's import of track_metadata, open as its first step left it (no Web Locks: this tab looks again every 250 ms).
+    const db = await requestDone(indexedDB.open(name));
+    const tx = db.transaction('track_metadata', 'readwrite');
+    tx.objectStore('track_metadata').put({ key: ['batch', 1], state: 'open', beat: 1, created: 0, held: 0, targets: [], unlocked: true });
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    db.close();
+    const entries = Array.from({ length: 50 }, (_, index) => ({ key: `i${index}`, value: index }));
+    const importing = cache.setMany('track_metadata', entries).then(
+      () => 'resolved',
+      (error: { code?: string }) => `rejected ${error.code}`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await newerLayout(indexedDB, name);
+    // Another call meets the newer database first: the cache goes to memory.
+    expect(await cache.get('album_year', 'x')).toBeUndefined();
+    expect((await cache.stats()).degraded).toMatch(/layout/);
+    expect(await importing).toBe('resolved');
+    expect(await cache.getMany('track_metadata', ['i0', 'i49'])).toEqual([0, 49]);
+  });
+});
+
 describe('site data cleared while a page has no worker', () => {
   it('its next worker replays to the listeners what another tab logged in the new database meanwhile', async () => {
     const name = uniqueName();
@@ -204,3 +232,21 @@ describe('a deletion blocked by a connection that never lets go', () => {
     expect(outcomes.filter((outcome) => typeof outcome === 'string' && outcome.startsWith('rejected'))).toEqual([]);
   }, 40_000);
 });
+
+/** A newer Reprise opens the database with a layout this one does not know (see worker/databaseSchema.ts); resolves with its version. */
+function newerLayout(indexedDB: IDBFactory, name: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const probe = indexedDB.open(name);
+    probe.onsuccess = () => {
+      const current = probe.result.version;
+      probe.result.close();
+      const request = indexedDB.open(name, current + 1);
+      request.onupgradeneeded = () => request.result.createObjectStore('layout:99');
+      request.onsuccess = () => {
+        request.result.close();
+        resolve(request.result.version);
+      };
+      request.onerror = () => reject(request.error);
+    };
+  });
+}
