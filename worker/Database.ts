@@ -36,6 +36,8 @@ export class Database {
   /** The connection while it is open and current: for a transaction that must start at once (see recordReadsNow). */
   #open: IDBDatabase | null = null;
   #closed = false;
+  /** Why it was closed, if IndexedDB was given up (see close): what calls still in flight meet. */
+  #lost: unknown;
   /** Opens in a row that failed in a way that may pass (aborted, unknown error). */
   #transientFailures = 0;
   #epoch: string | null = null;
@@ -52,7 +54,7 @@ export class Database {
   async transact<T>(doing: string, stores: StoreName[], mode: IDBTransactionMode, body: (tx: IDBTransaction) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       // A closed cache's call still in flight must not open the database again (and hold it open).
-      if (this.#closed) throw new CacheError('closed', 'This cache is closed');
+      if (this.#closed) throw this.#lost ?? new CacheError('closed', 'This cache is closed');
       const connection = this.#connection();
       let tx: IDBTransaction | undefined;
       try {
@@ -108,8 +110,13 @@ export class Database {
     return this.#closed ? null : this.#open;
   }
 
-  close(): void {
+  /**
+   * Closes the connection; later transactions reject with `closed`, or with `lost` where IndexedDB was
+   * given up (a call between two of its transactions then goes on in memory, as those that met the failure).
+   */
+  close(lost?: unknown): void {
     this.#closed = true;
+    this.#lost = lost;
     const db = this.#db;
     this.#db = null;
     this.#open = null;

@@ -521,11 +521,12 @@ export class IdbStore implements Store {
     );
   }
 
-  close(): void {
+  /** `lost`: the failure that made the cache give IndexedDB up, for calls still in flight (see Database.close). */
+  close(lost?: unknown): void {
     // The read times are written by the engine's close; their timer would hold this store in memory.
     if (typeof this.#readTimesDue === 'function') this.#readTimesDue();
     this.#readTimesDue = false;
-    this.#db.close();
+    this.#db.close(lost);
   }
 }
 

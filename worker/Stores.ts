@@ -109,7 +109,7 @@ export class Stores {
   async degradeOrThrow(store: Store | null, error: unknown): Promise<void> {
     if (store === null || store === this.memory || !isOpenFailure(error)) throw error;
     // Calls in flight together meet the same failed open: the first degrades, and every one goes on in memory.
-    if (store === this.#idb) this.#degrade(reasonOf(error));
+    if (store === this.#idb) this.#degrade(error);
     await this.#told;
   }
 
@@ -141,10 +141,12 @@ export class Stores {
     return (this.#told = telling);
   }
 
-  #degrade(reason: string): void {
+  #degrade(error: unknown): void {
+    const reason = reasonOf(error);
     this.#options.logger.error(`Reprise: IndexedDB is unusable, keeping persistent types in memory (${reason})`, undefined);
     const had = this.#idb !== null;
-    this.#idb?.close();
+    // Calls between two of their transactions meet the same failure when they go on, and go on in memory.
+    this.#idb?.close(error);
     this.#idb = null;
     this.#degraded = reason;
     void this.tell('memory');
