@@ -469,8 +469,9 @@ describe('a change whose worker dies before it reaches it, and whose retry on th
   async function open(method: string, when?: (tx: IDBTransaction) => boolean) {
     let armed = false;
     const clock = fakeClock();
+    const name = uniqueName();
     const { cache, workers } = await openRemoteCache({
-      name: uniqueName(),
+      name,
       indexedDB: new IDBFactory(),
       now: clock.now,
       beforeCall: (called, _args, worker) => {
@@ -478,8 +479,8 @@ describe('a change whose worker dies before it reaches it, and whose retry on th
         if (workers.indexOf(worker) === 0) worker.kill();
         else if (workers.indexOf(worker) === 1) {
           armed = false;
-          failCommit({ when });
-          failCommit({ when });
+          failCommit({ when, database: name });
+          failCommit({ when, database: name });
         }
       },
     });

@@ -248,9 +248,10 @@ export function failRequest(options: { nth: number; name?: string; stores?: (sto
  * Makes the next read-write transaction that `when` selects (by default: one that put or added an entry)
  * abort at commit with `name`, after all its requests succeeded: how Chromium reports a full disk when it
  * flushes. Fires once. (`failCommits(times)` does the same for the next `times` entry-writing transactions.)
+ * `database`: only a transaction of that database (not of a cache an earlier test left finishing its work).
  */
-export function failCommit(options: { name?: string; when?: (tx: IDBTransaction) => boolean } = {}): Fault {
-  const { name = 'QuotaExceededError', when } = options;
+export function failCommit(options: { name?: string; when?: (tx: IDBTransaction) => boolean; database?: string } = {}): Fault {
+  const { name = 'QuotaExceededError', when, database } = options;
   const wrote = new WeakSet<IDBTransaction>();
   let fired = false;
   const armed = transactionsMade;
@@ -258,7 +259,7 @@ export function failCommit(options: { name?: string; when?: (tx: IDBTransaction)
     if (method !== 'delete' && isEntryStore(store.name)) wrote.add(store.transaction);
   };
   const onCommit = (tx: FakeTransaction) => {
-    if (!madeAfter(tx, armed) || !(when ? when(tx) : wrote.has(tx))) return undefined;
+    if (!madeAfter(tx, armed) || (database !== undefined && tx.db.name !== database) || !(when ? when(tx) : wrote.has(tx))) return undefined;
     fired = true;
     restore();
     return name;
