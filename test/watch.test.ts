@@ -576,3 +576,49 @@ describe('two databases of one name (another IndexedDB factory; in a browser, on
     expect(seen.seen).toEqual([{ type: 'album_year', kind: 'set', keys: ['k'], source: 'remote' }]);
   });
 });
+
+/** Runs `then` as the next read-write transaction on `store` commits (its complete event), before anyone waits on it hears of it. */
+function onCommit(store: string, then: () => void): void {
+  const database = IDBDatabase.prototype as unknown as { transaction(this: IDBDatabase, ...args: unknown[]): IDBTransaction };
+  const open = database.transaction;
+  database.transaction = function (this: IDBDatabase, ...args: unknown[]) {
+    const tx = open.apply(this, args);
+    if (tx.mode === 'readwrite' && tx.objectStoreNames.contains(store)) {
+      database.transaction = open;
+      tx.addEventListener('complete', then);
+    }
+    return tx;
+  };
+}
+
+describe.each([
+  ['set', 1],
+  ['setMany', 3],
+] as const)('a persistent %s whose worker died as it committed, before it answered or told anyone', (_method, count) => {
+  it('resolves, and is heard once by each watcher of its keys, in this tab and in another', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
+      // Gone as its write commits: before its answer, and its news (told a task later), left the worker.
+      beforeCall: (called, _args, worker) => {
+        if (called === 'setMany' && workers.indexOf(worker) === 0) onCommit('track_metadata', () => worker.kill());
+      },
+    });
+    const { cache: other } = await openCache({ name, indexedDB });
+    const [here, there] = [watcher(), watcher()];
+    cache.watch('track_metadata', 'k0', here.listener);
+    other.watch('track_metadata', 'k0', there.listener);
+    const batch = Array.from({ length: count }, (_, index) => ({ key: `k${index}`, value: index }));
+    if (count === 1) await cache.set('track_metadata', 'k0', 0);
+    else await cache.setMany('track_metadata', batch);
+    expect(workers).toHaveLength(2);
+    expect(await other.get('track_metadata', 'k0')).toBe(0);
+    await settle();
+    await settle();
+    expect(here.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'local']]);
+    expect(there.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'remote']]);
+  });
+});
