@@ -185,7 +185,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     // As it is called: a getOrSet's write of the key issued after this comes after it (see Resolver.sawWrite).
     this.#resolver.sawWrite(type, [key]);
     const input = isPromiseLike(pending) ? await pending : pending;
-    await this.#happened(type, (commitId) => this.#engine.setMany(type, [input], { commitId }));
+    await this.#happened(type, (commitId) => this.#engine.setMany(type, [input], { commitId }), new Set([key]));
   }
 
   setMany<T extends CacheType<N>>(type: T, entries: readonly SetManyEntry<ValueIn<S, T>>[], options?: SetManyOptions): Promise<void> {
@@ -480,8 +480,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   /**
    * Runs a write under a new commit id, which the engine marks in IndexedDB with it (see
    * SetManyOptions.commitId). When its worker dies before answering, the write may have committed
-   * all the same: the next worker says whether it did, and then the call resolves. `keys`: what it wrote,
-   * which the room the next worker makes after an import spares.
+   * all the same: the next worker says whether it did, tells the watchers (the dead one may not have), and
+   * then the call resolves. `keys`: what it wrote, which the room the next worker makes after an import spares.
    */
   #happened<T>(type: TypeName, write: (commitId: string) => Promise<T>, keys?: ReadonlySet<string>): Promise<T | undefined> {
     const commitId = randomId();

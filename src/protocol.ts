@@ -94,7 +94,8 @@ export interface EngineApi {
   /**
    * Whether a write of `type` marked `commitId` (see SetManyOptions) is in IndexedDB; false where there is
    * none; rejects where there is one this engine cannot open (the type persistent, kept in memory here): it cannot tell.
-   * `keys`: an import's, which the room it makes once committed spares (its dead worker had not made it yet).
+   * `keys`: what the write set, told to the watchers as set (under `commitId`: heard once, whichever worker
+   * tells it), and which the room an import makes once committed spares (its dead worker had not made it yet).
    */
   committed(type: TypeName, commitId: string, keys?: ReadonlySet<string>): Promise<boolean>;
   discard(batch: string): Promise<void>;

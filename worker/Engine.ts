@@ -311,7 +311,8 @@ export class Engine implements EngineApi {
         // What the guard left out was not set: watchers are told of what was.
         const left = new Set(stale);
         const set = entries.map((entry) => entry.key).filter((key) => !left.has(key));
-        if (set.length) this.#changed(store, type, 'set', set);
+        // Under its commit id: a next worker that finds it committed (see committed) tells it again, heard once.
+        if (set.length) this.#changed(store, type, 'set', set, commitId);
         landed?.();
       };
       const removed = await this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard, commit: commitId === undefined ? undefined : { id: commitId, at: now }, landed: tell });
@@ -351,6 +352,8 @@ export class Engine implements EngineApi {
     this.#stores.cannotTell([type], 'write');
     const mark = idb && this.#stores.of(type) === idb ? await idb.committed(type, commitId) : undefined;
     if (!mark) return false;
+    // The dead worker may have died before it told anyone: told (again) here, heard once by its id.
+    if (keys?.size) this.#changed(idb!, type, 'set', keys, commitId);
     // An import makes room after its commit: one whose worker died in between resolves now, so room is made first (of the others).
     const budget = this.#budgets([type]).get(type);
     if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.imports.roomAfterImport(type, budget, mark.held, this.#expiredBy(this.#now()), undefined, keys));
