@@ -592,9 +592,10 @@ function onCommit(store: string, then: () => void): void {
 }
 
 describe.each([
-  ['set', 1],
-  ['setMany', 3],
-] as const)('a persistent %s whose worker died as it committed, before it answered or told anyone', (_method, count) => {
+  ['set', 1, 'as it committed, before it answered or told anyone'],
+  ['setMany', 3, 'as it committed, before it answered or told anyone'],
+  ['set', 1, 'after it told the watchers, before it answered'],
+] as const)('a persistent %s whose worker died %s', (_method, count, when) => {
   it('resolves, and is heard once by each watcher of its keys, in this tab and in another', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
@@ -604,7 +605,10 @@ describe.each([
       engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
       // Gone as its write commits: before its answer, and its news (told a task later), left the worker.
       beforeCall: (called, _args, worker) => {
-        if (called === 'setMany' && workers.indexOf(worker) === 0) onCommit('track_metadata', () => worker.kill());
+        if (called === 'setMany' && workers.indexOf(worker) === 0 && when.startsWith('as')) onCommit('track_metadata', () => worker.kill());
+      },
+      afterCall: (called, _args, worker) => {
+        if (called === 'setMany' && workers.indexOf(worker) === 0 && when.startsWith('after')) worker.kill();
       },
     });
     const { cache: other } = await openCache({ name, indexedDB });
