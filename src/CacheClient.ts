@@ -369,7 +369,10 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       // their events reach the listeners); no more of the other tabs'.
       if (!this.#closed || change.source === 'local') this.#watchers.run([change.type], change);
     }
-    for (const id of heard) if (heard.size > HEARD_IDS) heard.delete(id);
+    for (const id of heard) {
+      if (heard.size <= HEARD_IDS) break;
+      heard.delete(id);
+    }
   }
 
   /** Runs the listeners for an event another tab emitted (the engine calls this). */
@@ -512,5 +515,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   }
 }
 
-/** How many ids of changes heard `changed` keeps: a retry tells its change again soon after the dead worker did. */
-const HEARD_IDS = 100;
+/**
+ * How many ids of changes heard `changed` keeps: a retry tells its change again soon after the dead worker
+ * did (seconds: the next worker's start), and every write of this tab and the others carries one.
+ */
+const HEARD_IDS = 1000;
