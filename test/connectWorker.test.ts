@@ -2,7 +2,7 @@ import * as Comlink from 'comlink';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connectWorker, WORKER_START_HINT } from '../src/connectWorker';
 import { createCache } from '../src/index';
-import type { WorkerHost } from '../src/protocol';
+import { WORKER_LOADED, type WorkerHost } from '../src/protocol';
 import { fakeLocks } from './support/fakeLocks';
 import { rejection } from './support/openCache';
 
@@ -36,6 +36,40 @@ class WorkerWithHost extends EventTarget {
   terminate(): void {
     this.terminated = true;
     this.#port.close();
+  }
+}
+
+/**
+ * A Worker whose script is still downloading (a slow network, a busy dev server) until `load()`: as in a
+ * browser, what the page posts meanwhile waits, and is delivered once the script has run (and posted
+ * WORKER_LOADED, as worker/entry.ts does first thing).
+ */
+class WorkerStillLoading extends EventTarget {
+  readonly #host: WorkerHost;
+  #port: MessagePort | null = null;
+  readonly #queued: [unknown, Transferable[]][] = [];
+  terminated = false;
+  constructor(host: WorkerHost) {
+    super();
+    this.#host = host;
+  }
+  load(): void {
+    if (this.terminated) return;
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    port1.onmessage = (event) => this.dispatchEvent(new MessageEvent('message', { data: event.data }));
+    port2.postMessage(WORKER_LOADED);
+    Comlink.expose(this.#host, port2);
+    for (const [message, transfer] of this.#queued.splice(0)) port1.postMessage(message, transfer as never);
+  }
+  postMessage(message: unknown, transfer: Transferable[] = []): void {
+    if (this.terminated) return;
+    if (this.#port) this.#port.postMessage(message, transfer as never);
+    else this.#queued.push([message, transfer]);
+  }
+  terminate(): void {
+    this.terminated = true;
+    this.#port?.close();
   }
 }
 
@@ -160,6 +194,28 @@ describe('connectWorker', () => {
     expect(outcome).toEqual(['worker_failed', 'The cache worker did not answer: its start hung']);
     expect(worker.terminated).toBe(true);
     expect(unhandled).toEqual([]);
+  });
+
+  it('a worker whose script takes 8 s to download (a slow network): createCache waits for it and resolves; the worker is not taken for hung', async () => {
+    process.on('unhandledRejection', record);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const engine = { stats: async () => 'stats' };
+    const worker = new WorkerStillLoading({ open: async () => Comlink.proxy(engine), ping: async () => {} } as unknown as WorkerHost);
+    let outcome: unknown = 'pending';
+    const creating = createCache({ name: 'slow-script', worker: () => worker as unknown as Worker }).then(
+      (cache) => ((outcome = 'resolved'), cache),
+      (error: { code?: string; message: string }) => void (outcome = [error.code, error.message]),
+    );
+    await advance(8000);
+    expect(outcome).toBe('pending');
+    worker.load();
+    await advance(200);
+    expect(outcome).toBe('resolved');
+    expect(worker.terminated).toBe(false);
+    const cache = await creating;
+    expect(await cache!.stats()).toBe('stats');
+    expect(unhandled).toEqual([]);
+    await cache!.close();
   });
 
   it('a worker whose engine is slow to open but that answers pings (its IndexedDB waits on another tab): createCache resolves, and its calls wait for the open', async () => {
