@@ -93,10 +93,18 @@ export async function connectWorker(
   // What this worker, and no other, said of its storage.
   let storage: StorageKind | null = null;
   const opening = openEngine(options, Comlink.proxy({ ...client, storage: (where: StorageKind) => void (storage = where) }));
-  const watching = watchStart(ping, () => {
-    fail(new CacheError('worker_failed', 'The cache worker did not answer: its start hung'));
-    worker.terminate();
-  });
+  // Its script has run: it said so first thing, or answered a ping (a browser delivers what was posted before then, after).
+  let heard = false;
+  const loading = loaded(worker).then(() => void (heard = true));
+  const pinged = () => ping().then(() => void (heard = true));
+  const watching = watchStart(
+    pinged,
+    () => heard,
+    (message) => {
+      fail(new CacheError('worker_failed', message));
+      worker.terminate();
+    },
+  );
   const proxies: unknown[] = [host, openEngine, ping];
   let remote: EngineApi | null = null;
   // An open that fails leaves a worker with no engine: it counts as dead, with the open's error.
@@ -116,7 +124,7 @@ export async function connectWorker(
   try {
     // Loaded once it answers (after its open has begun): the connection is the caller's from then on,
     // while the engine opens its storage — which may wait on another tab — and the page reads for itself.
-    await Promise.race([loaded(worker), ping(), died]);
+    await Promise.race([loading, pinged(), died]);
   } catch (error) {
     watching.stop();
     terminate();
@@ -184,21 +192,33 @@ function loaded(worker: Worker): Promise<void> {
   });
 }
 
+/** How long a worker's script may take to arrive (a slow network, a dev server transforming it) before its start counts as hung. */
+const LOAD_TIMEOUT_MS = 60_000;
+
 /**
  * While a worker's start has not answered (opening IndexedDB may wait on another tab's upgrade), pings
  * it every PROBE_AFTER_MS: one that does not answer is hung or dead, and `silent` runs. Without this, a
  * worker that hangs as it starts (where no Web Lock can tell) would leave createCache, or the calls made
- * while its engine opens, waiting for ever.
+ * while its engine opens, waiting for ever. Only once its script has run (`heard`): until then a ping
+ * waits with the script's download, which a script that cannot be loaded ends with an error event, and
+ * a slow network only late (up to LOAD_TIMEOUT_MS).
  */
-function watchStart(ping: () => Promise<unknown>, silent: () => void): { stop: () => void } {
+function watchStart(ping: () => Promise<unknown>, heard: () => boolean, silent: (message: string) => void): { stop: () => void } {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const next = () => (timer = setTimeout(() => void probeWorker(ping).then((answer) => stopped || (answer === 'silent' ? silent() : next())), PROBE_AFTER_MS));
+  const next = () =>
+    (timer = setTimeout(() => {
+      // A ping sent before the script ran may be answered just too late: silence counts from one sent after.
+      const loaded = heard();
+      void probeWorker(ping).then((answer) => stopped || (answer === 'silent' && loaded ? silent('The cache worker did not answer: its start hung') : next()));
+    }, PROBE_AFTER_MS));
   next();
+  const loading = setTimeout(() => stopped || heard() || silent(`The cache worker did not start: its script did not load within ${LOAD_TIMEOUT_MS / 1000} s`), LOAD_TIMEOUT_MS);
   return {
     stop: () => {
       stopped = true;
       clearTimeout(timer);
+      clearTimeout(loading);
     },
   };
 }

@@ -179,7 +179,7 @@ describe('connectWorker', () => {
     });
   });
 
-  it('a worker whose start hangs (it answers neither its open nor a ping): createCache rejects with worker_failed within seconds, and terminates it', async () => {
+  it('a worker whose start hangs (it never says its script ran, answers neither its open nor a ping, and no error event comes): createCache rejects with worker_failed within a minute, and terminates it', async () => {
     process.on('unhandledRejection', record);
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const worker = new WorkerWithHost({ open: never, ping: never });
@@ -188,10 +188,11 @@ describe('connectWorker', () => {
       () => (outcome = 'resolved'),
       (error: { code?: string; message: string }) => (outcome = [error.code, error.message]),
     );
-    await advance(4000);
+    // As long as a script may take to download: a ping waits for it.
+    await advance(59_000);
     expect(outcome).toBe('pending');
     await advance(2000);
-    expect(outcome).toEqual(['worker_failed', 'The cache worker did not answer: its start hung']);
+    expect(outcome).toEqual(['worker_failed', 'The cache worker did not start: its script did not load within 60 s']);
     expect(worker.terminated).toBe(true);
     expect(unhandled).toEqual([]);
   });
@@ -216,6 +217,23 @@ describe('connectWorker', () => {
     expect(await cache!.stats()).toBe('stats');
     expect(unhandled).toEqual([]);
     await cache!.close();
+  });
+
+  it('a worker whose script ran (it said so) but that answers neither its open nor a ping: its calls reject with worker_failed within seconds, and it is terminated', async () => {
+    process.on('unhandledRejection', record);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const worker = new WorkerStillLoading({ open: never, ping: never });
+    worker.load();
+    const cache = await createCache({ name: 'loaded-hangs', worker: () => worker as unknown as Worker, logger: { error() {} } });
+    let outcome: unknown = 'pending';
+    cache.stats().then(
+      () => (outcome = 'resolved'),
+      (error: { code?: string; message: string }) => (outcome = [error.code, error.message]),
+    );
+    await advance(6000);
+    expect(outcome).toEqual(['worker_failed', 'The cache worker did not answer: its start hung']);
+    expect(worker.terminated).toBe(true);
+    expect(unhandled).toEqual([]);
   });
 
   it('a worker whose engine is slow to open but that answers pings (its IndexedDB waits on another tab): createCache resolves, and its calls wait for the open', async () => {
