@@ -626,3 +626,29 @@ describe.each([
     expect(there.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'remote']]);
   });
 });
+
+describe('a getOrSet whose worker died as its write committed, before it answered or told anyone', () => {
+  it('resolves with the fetched value, and its set is heard once by each watcher of the key, in this tab and in another', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
+      beforeCall: (called, _args, worker) => {
+        if (called === 'setMany' && workers.indexOf(worker) === 0) onCommit('track_metadata', () => worker.kill());
+      },
+    });
+    const { cache: other } = await openCache({ name, indexedDB });
+    const [here, there] = [watcher(), watcher()];
+    cache.watch('track_metadata', 'k', here.listener);
+    other.watch('track_metadata', 'k', there.listener);
+    expect(await cache.resolve('track_metadata', 'k', () => 'fetched')).toEqual({ value: 'fetched', source: 'fetch' });
+    expect(workers).toHaveLength(2);
+    expect(await other.get('track_metadata', 'k')).toBe('fetched');
+    await settle();
+    await settle();
+    expect(here.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'local']]);
+    expect(there.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'remote']]);
+  });
+});
