@@ -220,7 +220,7 @@ export class Resolver {
     return this.#host.calls
       .track(
         acrossDeaths(async (retry) => {
-          if (retry && (await engine.committed(type, commitId))) return undefined;
+          if (retry && (await engine.committed(type, commitId, new Set([input.key])))) return undefined;
           // Not made on the next worker over a write of the key called while the dead one was replaced.
           return running.overwritten ? { stale: [input.key], shared: false } : engine.setMany(type, [input], { since, commitId });
         }),

@@ -651,4 +651,32 @@ describe('a getOrSet whose worker died as its write committed, before it answere
     expect(here.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'local']]);
     expect(there.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'remote']]);
   });
+
+  it('whose value an event made stale while it was fetched (its write left it out): resolves with the value, and no watcher hears a set', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
+      beforeCall: (called, _args, worker) => {
+        if (called === 'setMany' && workers.indexOf(worker) === 0) onCommit('track_metadata', () => worker.kill());
+      },
+    });
+    const { cache: other } = await openCache({ name, indexedDB });
+    const [here, there] = [watcher(), watcher()];
+    cache.watch('track_metadata', 'k', here.listener);
+    other.watch('track_metadata', 'k', there.listener);
+    const fetcher = async () => {
+      await other.emit({ eventType: 'track_removed', trackId: 't1' });
+      return 'fetched';
+    };
+    expect(await cache.resolve('track_metadata', 'k', fetcher, { trackId: 't1' })).toEqual({ value: 'fetched', source: 'fetch' });
+    expect(workers).toHaveLength(2);
+    expect(await other.get('track_metadata', 'k')).toBeUndefined();
+    await settle();
+    await settle();
+    expect(here.seen).toEqual([]);
+    expect(there.seen).toEqual([]);
+  });
 });

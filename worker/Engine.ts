@@ -352,8 +352,9 @@ export class Engine implements EngineApi {
     this.#stores.cannotTell([type], 'write');
     const mark = idb && this.#stores.of(type) === idb ? await idb.committed(type, commitId) : undefined;
     if (!mark) return false;
-    // The dead worker may have died before it told anyone: told (again) here, heard once by its id.
-    if (keys?.size) this.#changed(idb!, type, 'set', keys, commitId);
+    // The dead worker may have died before it told anyone: told (again) here, heard once by its id (what its guard left out was not set).
+    const set = keys && [...keys].filter((key) => !mark.left?.includes(key));
+    if (set?.length) this.#changed(idb!, type, 'set', set, commitId);
     // An import makes room after its commit: one whose worker died in between resolves now, so room is made first (of the others).
     const budget = this.#budgets([type]).get(type);
     if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.imports.roomAfterImport(type, budget, mark.held, this.#expiredBy(this.#now()), undefined, keys));

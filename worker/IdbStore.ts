@@ -148,10 +148,11 @@ export class IdbStore implements Store {
           ? await shrinkType(tx, type, usage, budget.lowWater, now, [], this.#readTimes, spare)
           : noneRemoved();
       putUsage(tx, type, usage);
-      if (commit) store.put({ key: commitKey(commit.id), at: commit.at });
+      const stale = kept.length < all.length ? leftOut(all, kept) : undefined;
+      if (commit) store.put({ key: commitKey(commit.id), at: commit.at, ...(stale && { left: stale }) } satisfies CommitMark);
       // Above the whole budget after that: pending imports hold the rest, which nothing may evict.
       over = usage.bytes > (budget?.maxBytes ?? Infinity);
-      return kept.length < all.length ? { ...removed, stale: leftOut(all, kept) } : removed;
+      return stale ? { ...removed, stale } : removed;
     });
     landed?.(removed);
     if (over) {

@@ -83,6 +83,8 @@ export interface CommitMark {
   key: [string, string];
   at: number;
   held?: number;
+  /** The keys a read-through's guard left out (see WriteGuard): not set by it. */
+  left?: string[];
 }
 
 /** Every commit mark of a store. */
