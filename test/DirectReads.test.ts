@@ -284,6 +284,23 @@ describe('reads the page answers itself', () => {
     }
   });
 
+  it('reads the page answered keep their order for eviction: the least recently read entry goes first, as when the worker answers them', async () => {
+    for (const direct of [false, true]) {
+      // About 966 bytes an entry: three fit below the mark (3,355 bytes), a fourth takes the type above it.
+      const { cache, clock } = await pageReading({ direct, config: { caching: { policies: { album_year: { maxSizeMb: 0.004 } } } } });
+      const value = 'v'.repeat(450);
+      for (const key of ['x', 'y', 'z']) await cache.set('album_year', key, value);
+      // Read in the other order, each a millisecond apart: z is now the least recently used.
+      for (const key of ['z', 'y', 'x']) {
+        clock.advance(1);
+        expect(await cache.get('album_year', key)).toBe(value);
+      }
+      await cache.set('album_year', 'w', value);
+      const kept = (await cache.getMany('album_year', ['x', 'y', 'z', 'w'])).map((found) => found !== undefined);
+      expect(kept, direct ? 'read by the page' : 'read by the worker').toEqual([true, true, false, true]);
+    }
+  });
+
   it('after another tab’s write or event has resolved, the page reads what it left', async () => {
     const { cache, name, indexedDB, clock } = await pageReading();
     const { cache: other } = await openCache({ name, indexedDB, clock });
