@@ -301,6 +301,20 @@ describe('reads the page answers itself', () => {
     }
   });
 
+  it('reads the page answered in one millisecond keep their order for another tab’s eviction right after them', async () => {
+    const config = { caching: { policies: { album_year: { maxSizeMb: 0.004 } } } };
+    const { cache, clock, name, indexedDB } = await pageReading({ config });
+    const { cache: other } = await openCache({ name, indexedDB, clock, config });
+    const value = 'v'.repeat(450);
+    for (const key of ['x', 'y', 'z']) await cache.set('album_year', key, value);
+    clock.advance(1);
+    // Read in the other order within one millisecond (a list's rows): z is now the least recently used.
+    for (const key of ['z', 'y', 'x']) expect(await cache.get('album_year', key)).toBe(value);
+    await other.set('album_year', 'w', value);
+    const kept = (await other.getMany('album_year', ['x', 'y', 'z', 'w'])).map((found) => found !== undefined);
+    expect(kept).toEqual([true, true, false, true]);
+  });
+
   it('after another tab’s write or event has resolved, the page reads what it left', async () => {
     const { cache, name, indexedDB, clock } = await pageReading();
     const { cache: other } = await openCache({ name, indexedDB, clock });
