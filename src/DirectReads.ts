@@ -5,6 +5,7 @@ import { BatchStates, type BatchId } from '../worker/batchStates';
 import type { EntryRecord } from '../worker/databaseSchema';
 import { requestsDone } from '../worker/idbRequests';
 import { isExpired } from '../worker/isExpired';
+import { accessClock } from '../worker/accessClock';
 import { recordReadsNow } from '../worker/recordReads';
 import { entryStore, LAYOUT, layoutOf } from '../worker/layout';
 import { unref } from './unref';
@@ -49,6 +50,8 @@ const OPEN_WAIT_MS = 1000;
 export class DirectReads {
   readonly #options: DirectReadsOptions;
   readonly #now: () => number;
+  /** Read times (see accessClock): reads in one millisecond still say which came last. */
+  readonly #usedAt: () => number;
   #db: Promise<IDBDatabase | null> | null = null;
   /** The connection, once open. */
   #open: IDBDatabase | null = null;
@@ -61,6 +64,7 @@ export class DirectReads {
   constructor(options: DirectReadsOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#usedAt = accessClock(this.#now);
   }
 
   /** Whether entries of this type are in IndexedDB at all. */
@@ -122,7 +126,9 @@ export class DirectReads {
    */
   record(type: TypeName, keys: readonly string[]): void {
     const db = this.#open;
-    if (db && keys.length) recordReadsNow(db, new Map([[type, new Map(keys.map((key) => [key, this.#now()]))]]));
+    if (!db || !keys.length) return;
+    const at = this.#usedAt();
+    recordReadsNow(db, new Map([[type, new Map(keys.map((key) => [key, at]))]]));
   }
 
   /** Opens the connection ahead of the first read (while the worker starts); after a failed open, tries again at once. */

@@ -46,8 +46,8 @@ export class RemoteEngine implements EngineApi {
    * after it — a read made after a call sees what the call did. Other reads stay the page's.
    */
   readonly #pending = new PendingChanges();
-  /** Reads the page answered itself, by type, not yet told to the worker: the keys it found, and how many it did not. */
-  readonly #touched = new Map<TypeName, { keys: string[]; hits: number; misses: number; recorded: Set<string> }>();
+  /** Reads the page answered itself, by type, not yet told to the worker: the keys each found, in order, how many of those count as hits, and how many keys they did not find. */
+  readonly #touched = new Map<TypeName, { reads: string[][]; hits: number; misses: number; recorded: Set<string> }>();
   #touchTimer: ReturnType<typeof setTimeout> | undefined;
   /**
    * The live worker is called at once, so that postMessage copies the arguments as the call is made (the
@@ -160,8 +160,8 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.discardCorrupt(type, found, counted), { type, keys: new Set(found.map(({ key }) => key)) });
   }
 
-  touched(type: TypeName, keys: string[], misses?: number, hits?: number): Promise<void> {
-    return this.#call((engine) => engine.touched(type, keys, misses, hits));
+  touched(type: TypeName, reads: string[][], misses?: number, hits?: number): Promise<void> {
+    return this.#call((engine) => engine.touched(type, reads, misses, hits));
   }
 
   updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void> {
@@ -228,9 +228,9 @@ export class RemoteEngine implements EngineApi {
 
   #touch(type: TypeName, hits: string[], misses: number, counted: boolean): void {
     let touched = this.#touched.get(type);
-    if (!touched) this.#touched.set(type, (touched = { keys: [], hits: 0, misses: 0, recorded: new Set() }));
-    // One by one: a spread of a large read's keys (a whole library) overflows the call stack.
-    for (const key of hits) touched.keys.push(key);
+    // Each read apart: the worker gives each its own read time, in order.
+    if (!touched) this.#touched.set(type, (touched = { reads: [], hits: 0, misses: 0, recorded: new Set() }));
+    if (hits.length) touched.reads.push(hits);
     if (counted) touched.hits += hits.length;
     touched.misses += misses;
     // A first read since the worker was last told is written at once (up to READS_AT_ONCE), for other tabs' evictions.
@@ -244,7 +244,7 @@ export class RemoteEngine implements EngineApi {
       this.#touched.clear();
       // Each a call like any other, watched: on a page without Web Locks, a dead worker is found by a
       // call that hangs, and a page whose reads are all hits makes no other.
-      for (const [type, { keys, hits, misses }] of touched) this.touched(type, keys, misses, hits).catch(() => {});
+      for (const [type, { reads, hits, misses }] of touched) this.touched(type, reads, misses, hits).catch(() => {});
     }, TOUCH_AFTER_MS);
     unref(this.#touchTimer);
   }
@@ -255,8 +255,8 @@ export class RemoteEngine implements EngineApi {
    * worker, and read times are hints).
    */
   #sendTouched(connection: EngineConnection): void {
-    for (const [type, { keys, hits, misses }] of this.#touched) {
-      connection.engine.touched(type, keys, misses, hits).catch(() => {});
+    for (const [type, { reads, hits, misses }] of this.#touched) {
+      connection.engine.touched(type, reads, misses, hits).catch(() => {});
     }
     this.#touched.clear();
   }

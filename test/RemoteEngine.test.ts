@@ -730,7 +730,7 @@ describe('reads the page answers itself', () => {
   it('a getMany of a whole large library (150k hits) right after another read of its type resolves, and the worker counts every hit', async () => {
     const told: number[] = [];
     const engine = new Proxy({} as EngineApi, {
-      get: (_, method) => (method === 'touched' ? async (_type: string, keys: string[]) => void told.push(keys.length) : async () => {}),
+      get: (_, method) => (method === 'touched' ? async (_type: string, reads: string[][]) => void told.push(reads.reduce((hits, keys) => hits + keys.length, 0)) : async () => {}),
     });
     const died = new Promise<never>(() => {});
     const connection = { engine, died, terminate: () => {}, storage: () => 'indexeddb' as const, opened: Promise.resolve() };

@@ -556,15 +556,18 @@ export class Engine implements EngineApi {
     counters.misses += found.length;
   }
 
-  async touched(type: TypeName, keys: string[], misses = 0, hits = keys.length): Promise<void> {
+  async touched(type: TypeName, reads: string[][], misses = 0, hits?: number): Promise<void> {
     // No wait for other tabs' changes: counted as the call arrives, in the order the page made its calls.
     this.#checkOpen();
     const counters = this.#counters.of(type);
-    counters.hits += hits;
+    counters.hits += hits ?? reads.reduce((sum, keys) => sum + keys.length, 0);
     counters.misses += misses;
     const store = this.#stores.of(type);
-    const usedAt = this.#usedAt();
-    for (const key of keys) store.touch(type, key, usedAt, true);
+    // Each read its own time, as each getMany here has: one time for all would leave their order to the keys'.
+    for (const keys of reads) {
+      const usedAt = this.#usedAt();
+      for (const key of keys) store.touch(type, key, usedAt, true);
+    }
   }
 
   async updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void> {
