@@ -751,6 +751,16 @@ describe('reads the page answers itself', () => {
   });
 });
 
+it('gets of one key made together (read in one getMany) each resolve with a value of their own, as from IndexedDB and in-process: one caller changing its value changes nothing of another’s', async () => {
+  const { cache } = await openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), now: fakeClock().now });
+  for (const type of ['generic', 'track_metadata'] as const) {
+    await cache.set(type, 'k', { tracks: ['a', 'b'] });
+    const [mine, theirs] = (await Promise.all([cache.get(type, 'k'), cache.get(type, 'k')])) as { tracks: string[] }[];
+    mine!.tracks.reverse();
+    expect(theirs, type).toEqual({ tracks: ['a', 'b'] });
+  }
+});
+
 it('a getMany of no keys resolves with none, and asks nothing of IndexedDB or the worker', async () => {
   const calls: string[] = [];
   const { cache } = await openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), now: fakeClock().now, beforeCall: (method) => void calls.push(method) });
