@@ -116,9 +116,15 @@ export class MemoryStore implements Store {
 
   async read(type: TypeName, keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
     const table = this.#tables.get(type);
+    // A key asked twice (gets made together, read as one) is two values, as IndexedDB reads it: not
+    // cloned here (in a worker, where postMessage copies the answer), it would be one object for both.
+    const given = new Set<StoredEntry>();
     return keys.map((key) => {
       const entry = table?.entries.get(key);
-      return entry && { ...entry, value: this.#clone(entry.value) };
+      if (!entry) return undefined;
+      const value = given.has(entry) ? structuredClone(entry.value) : this.#clone(entry.value);
+      given.add(entry);
+      return { ...entry, value };
     });
   }
 
