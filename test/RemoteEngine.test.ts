@@ -40,6 +40,32 @@ describe('a worker that dies', () => {
     expect(workers).toHaveLength(3);
   });
 
+  it('dead again soon after, it is replaced later without a call (after 1, then 2, 4… times the wait): a page that only listens hears the other tabs again', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    const { cache, workers, logger } = await openRemoteCache({ name, indexedDB, now: clock.now, restartAfterMs: 50, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    const heard = vi.fn();
+    cache.on('*', (event) => heard(event.eventType));
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    workers[1]!.kill();
+    await vi.waitFor(() => expect(logger.error).toHaveBeenLastCalledWith('Reprise: the cache worker died; a new one starts in 0.05 s, or with the next call', expect.anything()));
+    await vi.waitFor(() => expect(workers).toHaveLength(3));
+    await other.emit({ eventType: 'library_sync' });
+    await vi.waitFor(() => expect(heard).toHaveBeenCalledWith('library_sync'));
+    workers[2]!.kill();
+    await vi.waitFor(() => expect(logger.error).toHaveBeenLastCalledWith('Reprise: the cache worker died; a new one starts in 0.1 s, or with the next call', expect.anything()));
+    await vi.waitFor(() => expect(workers).toHaveLength(4));
+    // Closed while one waits to start: none starts.
+    workers[3]!.kill();
+    await vi.waitFor(() => expect(logger.error).toHaveBeenLastCalledWith('Reprise: the cache worker died; a new one starts in 0.2 s, or with the next call', expect.anything()));
+    await cache.close();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(workers).toHaveLength(4);
+  });
+
   it('its replacement replays to the listeners, once, what other tabs logged while no worker ran; this page’s own changes stay its own', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();

@@ -169,6 +169,8 @@ export interface RemoteCacheOptions<S extends Schemas> extends InProcessWorkersO
   opening?: () => Promise<void>;
   /** One fetch per key with the other tabs that have theirs (see FetchLocks). */
   fetchLocks?: FetchLocks;
+  /** How soon a worker that died is replaced after the one before (see RemoteEngineOptions.restartAfterMs). */
+  restartAfterMs?: number;
 }
 
 /** A cache whose engine runs "in a worker" (see above), as createCache builds one with a real Worker. */
@@ -209,7 +211,7 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
   );
   const page = options.direct === false ? undefined : options.direct === true || options.direct === undefined ? options.indexedDB : options.direct;
   const direct = page && new DirectReads({ name: options.name, indexedDB: page, types: typesOf(config.toJSON()), now: options.now });
-  const engine = await RemoteEngine.start({ connect: connect(callbacks), logger, direct });
+  const engine = await RemoteEngine.start({ connect: connect(callbacks), logger, direct, restartAfterMs: options.restartAfterMs, now: options.now });
   client = new CacheClient<S>(engine, { schemas: options.schemas, logger, fetchLocks: options.fetchLocks });
   return { cache: client, workers, logger };
 }
