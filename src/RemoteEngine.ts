@@ -22,6 +22,10 @@ export interface RemoteEngineOptions {
    * in IndexedDB, for the hits and misses it finds that no change of this page on its way may alter.
    */
   direct?: DirectReads | undefined;
+  /** How soon after a replacement a worker that died is replaced at once (RESTART_MS; tests shorten it). */
+  restartAfterMs?: number | undefined;
+  /** Milliseconds since the epoch, like Date.now (tests inject theirs). */
+  now?: (() => number) | undefined;
 }
 
 /** How long reads the page answered itself wait, at most, before the worker counts them (when no other call goes first). */
@@ -39,6 +43,9 @@ export class RemoteEngine implements EngineApi {
   #live: EngineConnection | null = null;
   #closed = false;
   #restartedAt = -Infinity;
+  /** Workers in a row that died soon after they replaced one: each next waits twice as long. */
+  #quickDeaths = 0;
+  #restartTimer: ReturnType<typeof setTimeout> | undefined;
   /** Where the last worker said it keeps persistent types, as of its open or its death (null before any has). */
   #said: StorageKind | null = null;
   /**
@@ -181,6 +188,7 @@ export class RemoteEngine implements EngineApi {
     this.#closed = true;
     this.#options.direct?.close();
     clearTimeout(this.#touchTimer);
+    clearTimeout(this.#restartTimer);
     const connection = await this.#connection?.catch(() => null);
     if (!connection) return;
     this.#sendTouched(connection);
@@ -291,13 +299,23 @@ export class RemoteEngine implements EngineApi {
             if (this.#connection === connecting) this.#connection = null;
             if (this.#closed) return;
             // A page that only listens (on, watch) would hear nothing from other tabs until its next
-            // call: the next worker starts now — not in a loop, though (at most once per RESTART_MS).
-            const now = Date.now();
-            const restart = now - this.#restartedAt > RESTART_MS;
-            this.#options.logger.error(`Reprise: the cache worker died; ${restart ? 'starting a new one' : 'the next call starts a new one'}`, error);
-            if (!restart) return;
-            this.#restartedAt = now;
-            this.#current().catch(() => {});
+            // call: the next worker starts now — not in a loop, though: one that dies soon after it
+            // started is replaced later, each time twice as late (or by the next call).
+            const wait = this.#options.restartAfterMs ?? RESTART_MS;
+            const soon = (this.#options.now ?? Date.now)() - this.#restartedAt <= wait;
+            this.#quickDeaths = soon ? this.#quickDeaths + 1 : 0;
+            const delay = soon ? Math.min(wait * 2 ** (this.#quickDeaths - 1), MAX_RESTART_MS) : 0;
+            this.#options.logger.error(`Reprise: the cache worker died; ${delay ? `a new one starts in ${delay / 1000} s, or with the next call` : 'starting a new one'}`, error);
+            const restart = () => {
+              if (this.#closed || this.#connection) return;
+              this.#restartedAt = (this.#options.now ?? Date.now)();
+              this.#current().catch(() => {});
+            };
+            clearTimeout(this.#restartTimer);
+            if (!delay) return restart();
+            this.#restartTimer = setTimeout(restart, delay);
+            // Node: a cache nobody closed does not keep the process alive for it.
+            unref(this.#restartTimer);
           });
         },
         () => {
@@ -309,8 +327,10 @@ export class RemoteEngine implements EngineApi {
   }
 }
 
-/** A worker that dies is replaced at once, unless the last one was replaced this recently (then at the next call). */
+/** A worker that dies is replaced at once, unless the last one was replaced this recently (then after this, doubled for each such death in a row, or at the next call). */
 const RESTART_MS = 5000;
+/** The longest a page waits to replace a worker that keeps dying. */
+const MAX_RESTART_MS = 5 * 60_000;
 
 /**
  * A call carrying values, whose failure may be the copy of one for the worker: a getter that throws makes

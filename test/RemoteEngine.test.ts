@@ -31,11 +31,11 @@ describe('a worker that dies', () => {
     await other.emit({ eventType: 'library_sync' });
     await vi.waitFor(() => expect(heard).toHaveBeenCalledWith('library_sync'));
     expect(logger.error).toHaveBeenCalledWith('Reprise: the cache worker died; starting a new one', expect.anything());
-    // A second death soon after: the next worker starts with the next call, not at once.
+    // A second death soon after: the next worker starts 5 s later, or with the next call, not at once.
     workers[1]!.kill();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(workers).toHaveLength(2);
-    expect(logger.error).toHaveBeenLastCalledWith('Reprise: the cache worker died; the next call starts a new one', expect.anything());
+    expect(logger.error).toHaveBeenLastCalledWith('Reprise: the cache worker died; a new one starts in 5 s, or with the next call', expect.anything());
     await cache.stats();
     expect(workers).toHaveLength(3);
   });
