@@ -1004,6 +1004,30 @@ describe('quota errors', () => {
     expect(stats.entries).toBe(0);
     expect(stats.bytes).toBe(0);
   });
+
+  it('cleanup on a full disk (every transaction that puts is refused) still removes the expired entries and evicts down to the mark, deleting only, sparing what was just read', async () => {
+    const policies = new SmartCacheConfig({ caching: { policies: { album_year: { maxSizeMb: 0.01 } } } });
+    const { cache, clock } = await openCache({ config: policies });
+    await cache.set('album_year', 'expired', 1, { ttlSeconds: 1 });
+    for (let index = 0; index < 8; index++) {
+      clock.advance(1000);
+      await cache.set('album_year', `k${index}`, 'x'.repeat(450));
+    }
+    // About 7.8 kB held: a budget of 0.005 MiB puts the mark at about 4.2 kB.
+    policies.updatePolicy('album_year', { maxSizeMb: 0.005 });
+    // Full until the test ends: a write of entries (a usage record, a read time) aborts at its commit.
+    restores.push(failCommits(Infinity));
+    clock.advance(1000);
+    expect(await cache.get('album_year', 'k0')).toBeDefined();
+    const report = await cache.cleanup().catch((error: unknown) => error);
+    expect(report).toMatchObject({ expired: 1, evicted: 4 });
+    // The least recently used went, but not k0, read since they were written.
+    const value = 'x'.repeat(450);
+    expect(await cache.getMany('album_year', ['k0', 'k1', 'k4', 'k5', 'k7'])).toEqual([value, undefined, undefined, value, value]);
+    const stats = (await cache.stats()).types.album_year;
+    expect(stats).toMatchObject({ entries: 4, expirations: 1, evictions: 4 });
+    expect(stats.bytes).toBeLessThanOrEqual(0.8 * 0.005 * 2 ** 20);
+  });
 });
 
 describe('storage faults', () => {
