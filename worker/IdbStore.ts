@@ -1,3 +1,4 @@
+import { isCacheError } from '../src/CacheError';
 import type { TypeName } from '../src/contentType';
 import { targetMatches, type InvalidationTarget } from '../src/invalidationTarget';
 import { Database, isOpenFailure, type DatabaseOptions } from './Database';
@@ -369,6 +370,15 @@ export class IdbStore implements Store {
   }
 
   cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy): Promise<Partial<Record<TypeName, Removed>>> {
+    return this.#cleanup(budgets, expiredBy, false).catch((error: unknown) => {
+      // Over the quota a browser refuses any transaction that puts (usage records, read times), even one
+      // that frees more than it writes: once more, deleting only (see free).
+      if (!isCacheError(error, 'quota_exceeded')) throw error;
+      return this.#cleanup(budgets, expiredBy, true);
+    });
+  }
+
+  #cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy, deletesOnly: boolean): Promise<Partial<Record<TypeName, Removed>>> {
     const types = [...budgets.keys()];
     return this.#db.afterReading(
       'planning a cleanup',
@@ -399,9 +409,11 @@ export class IdbStore implements Store {
           const { expired } = await removePlanned(tx, type, usage, plans[index]?.expired ?? [], -Infinity, now);
           const { evicted } =
             budget && usage.bytes > budget.lowWater
-              ? await shrinkType(tx, type, usage, budget.lowWater, now, plans[index]?.evict ?? [], this.#readTimes)
+              ? await shrinkType(tx, type, usage, budget.lowWater, now, plans[index]?.evict ?? [], this.#readTimes, undefined, deletesOnly)
               : noneRemoved();
-          if (expired || evicted) putUsage(tx, type, usage);
+          // Deleting only, the usage record goes too, and is recounted when next needed.
+          if ((expired || evicted) && deletesOnly) tx.objectStore(entryStore(type)).delete(USAGE_KEY);
+          else if (expired || evicted) putUsage(tx, type, usage);
           result[type] = { expired, evicted };
         }
         return result;

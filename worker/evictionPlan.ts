@@ -139,7 +139,8 @@ export async function removeOldest(
  * Brings `type` down to `target` bytes: the planned removals first (without a plan, the oldest entries
  * read in order: removeOldest); if they fall short (another tab wrote since the plan, or sizes were
  * above average), it plans again inside this transaction — slower, but exact. Read times not yet
- * written are written first, so recently read entries are spared.
+ * written are written first, so recently read entries are spared; `deletesOnly` (over the quota, where
+ * a browser refuses any put) writes none, and leaves out the entries they name instead.
  */
 export async function shrinkType(
   tx: IDBTransaction,
@@ -150,12 +151,13 @@ export async function shrinkType(
   plan: readonly Candidate[],
   readTimes: ReadTimes,
   spare?: ReadonlySet<string>,
+  deletesOnly = false,
 ): Promise<Removed> {
-  await readTimes.writeInto(tx, type);
+  if (!deletesOnly) await readTimes.writeInto(tx, type);
   const tried = new Set([...(spare ?? []), ...plan.map((candidate) => candidate.key)]);
-  const removed = plan.length ? await removePlanned(tx, type, usage, plan, target, now, spare) : await removeOldest(tx, type, usage, target, now, tried);
+  const removed = plan.length ? await removePlanned(tx, type, usage, plan, target, now, spare) : deletesOnly ? noneRemoved() : await removeOldest(tx, type, usage, target, now, tried);
   while (usage.bytes > target) {
-    const again = await planEvictions(tx, type, usage.bytes - target, usage, now, { spare: tried });
+    const again = await planEvictions(tx, type, usage.bytes - target, usage, now, { spare: tried, readTimes: deletesOnly ? readTimes : undefined });
     if (!again.length) break;
     addRemoved(removed, await removePlanned(tx, type, usage, again, target, now, spare));
     for (const { key } of again) tried.add(key);
