@@ -668,6 +668,31 @@ describe('byte budgets', () => {
       await writeKeys(reloaded.cache, clock, 7, 9);
       expect(await reloaded.cache.getMany('track_metadata', ['k0', 'k1'])).toEqual([value(0), undefined]);
     });
+
+    it('a clock set back (the system clock corrected) is followed: a read in another tab after a write made since still counts as the later use', async () => {
+      const indexedDB = new IDBFactory();
+      const name = uniqueName();
+      const clock = fakeClock();
+      const { cache: first } = await openCache({ name, indexedDB, clock, config });
+      const { cache: second } = await openCache({ name, indexedDB, clock, config });
+      await writeKeys(first, clock, 0, 6);
+      // The clock runs an hour ahead while the first tab is used, then is set right.
+      clock.advance(HOUR * 1000);
+      expect(await first.get('track_metadata', 'k5')).toEqual(value(5));
+      clock.advance(-HOUR * 1000 + 1000);
+      await first.set('track_metadata', 'old', value(10));
+      // Read after 'old' was written: each of them is used more recently than 'old'.
+      for (let index = 0; index < 5; index++) {
+        clock.advance(1000);
+        expect(await second.get('track_metadata', `k${index}`)).toEqual(value(index));
+      }
+      // The ninth entry passes the mark: one entry goes, the least recently used.
+      await writeKeys(second, clock, 6, 8);
+      expect((await second.stats()).types.track_metadata.evictions).toBe(1);
+      expect(await second.getMany('track_metadata', ['old', 'k0', 'k1', 'k4'])).toEqual([undefined, value(0), value(1), value(4)]);
+      await first.close();
+      await second.close();
+    });
   });
 
   it('evicts the least recently used first, whatever else indexes the entries, and never what the write itself writes (a clock set back)', async () => {
