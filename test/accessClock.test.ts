@@ -16,12 +16,16 @@ describe('accessClock', () => {
     expect(usedAt()).toBe(now);
   });
 
-  it('never goes back with a clock set back', () => {
+  it('follows a clock set back by more than a second, as other tabs and later sessions do; by less, still goes forward', () => {
     let now = Date.UTC(2026, 0, 1);
     const usedAt = accessClock(() => now);
     const before = usedAt();
+    now -= 500;
+    const slewed = usedAt();
+    expect(slewed).toBeGreaterThan(before);
     now -= 60_000;
-    expect(usedAt()).toBeGreaterThan(before);
+    expect(usedAt()).toBe(now);
+    expect(usedAt()).toBeGreaterThan(now);
   });
 
   it('a thousand uses in one millisecond stay apart, on today’s epoch milliseconds and on a clock at 0', () => {
