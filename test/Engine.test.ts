@@ -1053,6 +1053,27 @@ describe('quota errors', () => {
     expect(stats).toMatchObject({ entries: 4, expirations: 1, evictions: 4 });
     expect(stats.bytes).toBeLessThanOrEqual(0.8 * 0.005 * 2 ** 20);
   });
+
+  it('cleanup() on a full disk (every transaction that puts aborts at commit) still removes the expired and evicts to the mark, with deletes only; the counts stay exact', async () => {
+    // One tab wrote 20 album_year entries of about 1 kB without a budget; this one's budget is 0.01 MiB (its mark 80 % of that).
+    const { cache: wrote, indexedDB, name, clock } = await openCache({ config: { caching: { policies: { album_year: { maxSizeMb: null } } } } });
+    const keys = Array.from({ length: 20 }, (_, index) => `k${index}`);
+    for (const [index, key] of keys.entries()) await wrote.set('album_year', key, 'x'.repeat(1000), index === 0 ? { ttlSeconds: 60 } : {});
+    const { cache } = await openCache({ indexedDB, name, clock, config: { caching: { policies: { album_year: { maxSizeMb: 0.01 } } } } });
+    await cache.set('generic', 'g', 1, { ttlSeconds: 60 });
+    clock.advance(2 * MINUTE * 1000);
+    restores.push(failCommits(1000));
+    const report = await cache.cleanup();
+    restores.pop()?.();
+    expect(report.expired).toBe(2);
+    expect(report.evicted).toBeGreaterThan(0);
+    const left = (await cache.getMany('album_year', keys)).filter((value) => value !== undefined).length;
+    const { types } = await cache.stats();
+    expect(types.album_year).toMatchObject({ entries: left, expirations: 1, evictions: report.evicted });
+    expect(types.album_year.bytes).toBeLessThanOrEqual(0.8 * 0.01 * 2 ** 20);
+    expect(types.generic).toMatchObject({ entries: 0, expirations: 1 });
+    expect(left).toBe(19 - report.evicted);
+  });
 });
 
 describe('storage faults', () => {
