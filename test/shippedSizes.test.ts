@@ -73,9 +73,13 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * line 1.59; then a custom type's refused name checked apart from its fields, and EventDrivenCacheManager
  * checking its arguments: 1.5845; then a worker factory's and a clock's results checked, and listeners
  * unsubscribed while a change is told skipped: 1.5896; then a corrupt entry counted once, not per read
- * (+30 B in the worker): 1.5905, the line 1.60.)
+ * (+30 B in the worker): 1.5905, the line 1.60. The thirty-sixth stop's — a read-through reading again
+ * under its fetch lock and counting one read, a forced close's AbortError retried, calls in flight going
+ * on in memory after a degrade, a write whose worker died as it committed told to watchers, a slow worker
+ * script not taken for hung, the page's reads keeping their order for eviction, cleanup on a full disk
+ * with deletes only, a worker dying again replaced later without a call: 0.6 kB, 1.6103: the line 1.62.)
  */
-const REACHED_RATIO = 1.6;
+const REACHED_RATIO = 1.62;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
