@@ -66,6 +66,27 @@ describe('a worker that dies', () => {
     expect(workers).toHaveLength(4);
   });
 
+  it('whose replacement cannot start (its script did not load: offline, a deploy that removed it) is replaced again later without a call: a page that only listens hears the other tabs again once it loads', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    let loads = true;
+    const { cache, workers, logger } = await openRemoteCache({ name, indexedDB, now: clock.now, restartAfterMs: 50, loads: () => loads, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    const heard = vi.fn();
+    cache.on('*', (event) => heard(event.eventType));
+    loads = false;
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(logger.error).toHaveBeenCalledWith('Reprise: the cache worker died; starting a new one', expect.anything()));
+    // The network is back: the next replacement loads.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    loads = true;
+    await vi.waitFor(() => expect(workers).toHaveLength(2), { timeout: 2000 });
+    await other.emit({ eventType: 'library_sync' });
+    await vi.waitFor(() => expect(heard).toHaveBeenCalledWith('library_sync'));
+    await cache.close();
+  });
+
   it('its replacement replays to the listeners, once, what other tabs logged while no worker ran; this page’s own changes stay its own', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();

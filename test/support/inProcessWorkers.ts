@@ -54,6 +54,12 @@ export interface InProcessWorkersOptions {
    * `openChannel`.
    */
   pageChannel?: () => OpenTabChannel;
+  /**
+   * Whether the next worker's script loads (true by default): one that does not never starts, and the
+   * connection is refused as connectWorker refuses it (an error event before the worker ran: offline, a
+   * deploy that removed the file).
+   */
+  loads?: () => boolean;
 }
 
 const copy = <T>(value: T): T => (value === undefined ? value : structuredClone(value));
@@ -71,6 +77,7 @@ export function inProcessWorkers(
   // As createCache keeps it for its workers (see channelRelay).
   const kept: RelayedMessage[] = [];
   const connect = (client: ClientCallbacks) => async (): Promise<EngineConnection> => {
+    if (options.loads?.() === false) throw workerDeath(new CacheError('worker_failed', 'The cache worker could not start (its script could not be loaded)'));
     let fail!: (error: CacheError) => void;
     // As connectWorker's: each error it rejects with is a death (see isWorkerDeath).
     const died = new Promise<never>((_, reject) => (fail = (error) => reject(workerDeath(error))));
