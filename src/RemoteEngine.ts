@@ -298,24 +298,7 @@ export class RemoteEngine implements EngineApi {
             if (this.#live === connection) this.#live = null;
             if (this.#connection === connecting) this.#connection = null;
             if (this.#closed) return;
-            // A page that only listens (on, watch) would hear nothing from other tabs until its next
-            // call: the next worker starts now — not in a loop, though: one that dies soon after it
-            // started is replaced later, each time twice as late (or by the next call).
-            const wait = this.#options.restartAfterMs ?? RESTART_MS;
-            const soon = (this.#options.now ?? Date.now)() - this.#restartedAt <= wait;
-            this.#quickDeaths = soon ? this.#quickDeaths + 1 : 0;
-            const delay = soon ? Math.min(wait * 2 ** (this.#quickDeaths - 1), MAX_RESTART_MS) : 0;
-            this.#options.logger.error(`Reprise: the cache worker died; ${delay ? `a new one starts in ${delay / 1000} s, or with the next call` : 'starting a new one'}`, error);
-            const restart = () => {
-              if (this.#closed || this.#connection) return;
-              this.#restartedAt = (this.#options.now ?? Date.now)();
-              this.#current().catch(() => {});
-            };
-            clearTimeout(this.#restartTimer);
-            if (!delay) return restart();
-            this.#restartTimer = setTimeout(restart, delay);
-            // Node: a cache nobody closed does not keep the process alive for it.
-            unref(this.#restartTimer);
+            this.#replace('died', error);
           });
         },
         () => {
@@ -324,6 +307,31 @@ export class RemoteEngine implements EngineApi {
       );
     }
     return this.#connection;
+  }
+
+  /**
+   * A page that only listens (on, watch) would hear nothing from other tabs until its next call: the next
+   * worker starts now — not in a loop, though: one that dies soon after it started, or does not start (its
+   * script did not load), is replaced later, each time twice as late (or by the next call).
+   */
+  #replace(what: 'died' | 'did not start', error: unknown): void {
+    const wait = this.#options.restartAfterMs ?? RESTART_MS;
+    const soon = (this.#options.now ?? Date.now)() - this.#restartedAt <= wait;
+    this.#quickDeaths = soon ? this.#quickDeaths + 1 : 0;
+    const delay = soon ? Math.min(wait * 2 ** (this.#quickDeaths - 1), MAX_RESTART_MS) : 0;
+    this.#options.logger.error(`Reprise: the cache worker ${what}; ${delay ? `a new one starts in ${delay / 1000} s, or with the next call` : 'starting a new one'}`, error);
+    const restart = () => {
+      if (this.#closed || this.#connection) return;
+      this.#restartedAt = (this.#options.now ?? Date.now)();
+      this.#current().catch((failed: unknown) => {
+        if (!this.#closed && !this.#connection) this.#replace('did not start', failed);
+      });
+    };
+    clearTimeout(this.#restartTimer);
+    if (!delay) return restart();
+    this.#restartTimer = setTimeout(restart, delay);
+    // Node: a cache nobody closed does not keep the process alive for it.
+    unref(this.#restartTimer);
   }
 }
 
