@@ -808,6 +808,23 @@ it('gets of one key made together (read in one getMany) each resolve with a valu
   }
 });
 
+it('values set together that share an object (one setMany: postMessage keeps it one) each come back as a value of their own, as from IndexedDB: one caller changing its value changes nothing of another key’s', async () => {
+  const { cache } = await openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), now: fakeClock().now });
+  for (const type of ['generic', 'track_metadata'] as const) {
+    const album = { title: 'A', year: 1999 };
+    await cache.setMany(type, [
+      { key: 'a', value: { album } },
+      { key: 'b', value: { album } },
+    ]);
+    const [a, b] = (await cache.getMany(type, ['a', 'b'])) as { album: { year: number } }[];
+    a!.album.year = 2000;
+    expect(b, type).toEqual({ album: { title: 'A', year: 1999 } });
+    const [[, first], [, second]] = (await cache.entries(type)) as [[string, { album: { year: number } }], [string, { album: { year: number } }]];
+    first.album.year = 2000;
+    expect(second, `${type} entries`).toEqual({ album: { title: 'A', year: 1999 } });
+  }
+});
+
 it('a getMany of no keys resolves with none, and asks nothing of IndexedDB or the worker', async () => {
   const calls: string[] = [];
   const { cache } = await openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), now: fakeClock().now, beforeCall: (method) => void calls.push(method) });
