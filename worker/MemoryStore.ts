@@ -131,8 +131,10 @@ export class MemoryStore implements Store {
   async write(type: TypeName, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
     let copies: StoredEntry[];
     try {
-      // Copy everything before changing anything: one value that cannot be cloned writes nothing.
-      copies = entries.map((entry) => ({ ...entry, value: this.#clone(entry.value) }));
+      // Copy everything before changing anything: one value that cannot be cloned writes nothing. Not
+      // cloned here (in a worker), the values of one write came in one message, which keeps an object
+      // two of them share one: each but the first is copied, so that each is a value of its own, as in IndexedDB.
+      copies = entries.map((entry, index) => ({ ...entry, value: index > 0 && typeof entry.value === 'object' ? structuredClone(entry.value) : this.#clone(entry.value) }));
     } catch (error) {
       throw toCacheError(error, `writing ${type}`);
     }
