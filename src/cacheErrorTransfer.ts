@@ -7,28 +7,47 @@ interface SerializedCacheError {
   message: string;
   issues: readonly CacheErrorIssue[];
   stack: string | undefined;
+  /** Only when it can be copied: a CacheError serialized in turn, or what structured clone takes (an Error, a DOMException). */
+  cause?: unknown;
 }
 
 let registered = false;
 
-function serialize(error: CacheError): SerializedCacheError {
+function serialize(error: CacheError, seen = new Set<unknown>([error])): SerializedCacheError {
   const issues = error.issues.map(({ path, message }) => ({ path, message }));
-  return { isCacheError: true, code: error.code, message: error.message, issues, stack: error.stack };
+  const serialized: SerializedCacheError = { isCacheError: true, code: error.code, message: error.message, issues, stack: error.stack };
+  const { cause } = error;
+  if (cause === undefined || seen.has(cause)) return serialized;
+  if (isCacheError(cause)) serialized.cause = serialize(cause, seen.add(cause));
+  else if (cloneable(cause)) serialized.cause = cause;
+  return serialized;
+}
+
+/** Whether postMessage can copy it: a cause that cannot be is left out, rather than fail the whole answer. */
+function cloneable(value: unknown): boolean {
+  try {
+    structuredClone(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function deserialize(serialized: unknown): CacheError | undefined {
   const candidate = serialized as Partial<SerializedCacheError> | null;
   if (candidate?.isCacheError !== true || !candidate.code || typeof candidate.message !== 'string') return undefined;
-  const error = new CacheError(candidate.code, candidate.message, { issues: candidate.issues ?? [] });
+  const cause = 'cause' in candidate ? (deserialize(candidate.cause) ?? candidate.cause) : undefined;
+  const error = new CacheError(candidate.code, candidate.message, { issues: candidate.issues ?? [], cause });
   if (candidate.stack) error.stack = candidate.stack;
   return error;
 }
 
 /**
  * Comlink sends a thrown error as name, message and stack only, and structured clone drops a
- * CacheError's name and `code`. This replaces Comlink's 'throw' handler with one that carries code and
- * issues and rebuilds a real CacheError on the other side (other throws go through Comlink's own), and
- * adds one for a CacheError passed as a value (the worker's log reports). Both sides must register it.
+ * CacheError's name and `code`. This replaces Comlink's 'throw' handler with one that carries code,
+ * issues and cause (what can be copied of it) and rebuilds a real CacheError on the other side (other
+ * throws go through Comlink's own), and adds one for a CacheError passed as a value (the worker's log
+ * reports). Both sides must register it.
  */
 export function registerCacheErrorTransfer(): void {
   if (registered) return;
