@@ -196,6 +196,35 @@ describe('a worker that dies', () => {
   });
 });
 
+describe('a page hidden while no worker runs', () => {
+  it('starts none (suspend resolves: there is nothing to stop); the next call starts one', async () => {
+    // Workers that only count what they are asked, and die when told.
+    const started: { suspended: number; kill: () => void }[] = [];
+    const connect = async () => {
+      let fail!: (error: Error) => void;
+      const died = new Promise<never>((_, reject) => (fail = reject));
+      died.catch(() => {});
+      const worker = { suspended: 0, kill: () => fail(Object.assign(new Error('The cache worker stopped'), { name: 'CacheError', code: 'worker_failed' })) };
+      started.push(worker);
+      const engine = new Proxy({} as EngineApi, { get: (_, method) => async () => void (method === 'suspend' && worker.suspended++) });
+      return { engine, died, terminate: () => worker.kill() };
+    };
+    const engine = await RemoteEngine.start({ connect, logger: { error: vi.fn() } });
+    started[0]!.kill();
+    await vi.waitFor(() => expect(started).toHaveLength(2));
+    // Dead again soon after: the next starts 5 s later, or with the next call.
+    started[1]!.kill();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(started).toHaveLength(2);
+    // pagehide (or freeze): the page is going away, or into the back/forward cache.
+    await engine.suspend();
+    expect(started).toHaveLength(2);
+    await engine.stats();
+    expect(started).toHaveLength(3);
+    await engine.close();
+  });
+});
+
 describe('a worker that dies after a write committed, before it answered', () => {
   it.each([
     ['one step', 10],
