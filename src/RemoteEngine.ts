@@ -176,6 +176,9 @@ export class RemoteEngine implements EngineApi {
   }
 
   suspend(): Promise<void> {
+    // No worker, live or starting (a dead one waits to be replaced): nothing listens to stop, and a page
+    // being hidden or unloaded starts none. Reads not yet told wait for the next worker.
+    if (!this.#connection && !this.#closed) return Promise.resolve();
     return this.#call((engine) => engine.suspend());
   }
 
