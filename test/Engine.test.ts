@@ -316,6 +316,44 @@ describe('the periodic cleanup', () => {
     }
   });
 
+  it('runs every step though one fails: a full disk refusing the event log’s trim (it puts how far) still lets the day-old commit marks go, deleting only; the failure is reported', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let time = 0;
+      const logger = { error: vi.fn() };
+      const engine = await Engine.create({
+        name: uniqueName(),
+        config: tableOf(new SmartCacheConfig({ caching: { cleanupIntervalSeconds: 60 } })),
+        indexedDB: new IDBFactory(),
+        now: () => time,
+        cloneValues: true,
+        logger,
+      });
+      await engine.setMany('track_metadata', [{ key: 'k', value: 1 }], { commitId: 'write-1' });
+      // More than the 1,000 newest the log always keeps, all older than a day once the clock has moved on.
+      for (let index = 0; index < 1001; index++) await engine.emit({ eventType: 'library_sync' });
+      time = 25 * HOUR * 1000;
+      // The disk is full: the next transaction that puts (the trim's record of how far it trimmed) aborts at its commit.
+      const puts = new WeakSet<IDBTransaction>();
+      const store = IDBObjectStore.prototype as unknown as { put: (this: IDBObjectStore, ...args: unknown[]) => IDBRequest };
+      const put = store.put;
+      store.put = function (this: IDBObjectStore, ...args: unknown[]) {
+        puts.add(this.transaction);
+        return put.apply(this, args);
+      };
+      restores.push(() => (store.put = put));
+      const fault = failCommit({ when: (tx) => puts.has(tx) });
+      restores.push(fault);
+      await vi.advanceTimersByTimeAsync(60_000);
+      await vi.waitFor(() => expect(logger.error).toHaveBeenCalledWith('Reprise: periodic cleanup failed', expect.objectContaining({ code: 'quota_exceeded', message: expect.stringContaining('trimming the event log') })));
+      expect(fault.fired()).toBe(true);
+      expect(await engine.committed('track_metadata', 'write-1')).toBe(false);
+      await engine.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('runs where Web Locks refuse every request (a detached iframe), as where there are none, and logs no failure', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
