@@ -647,12 +647,25 @@ export class Engine implements EngineApi {
     this.#feed.add(type, kind, keys, 'local', store === this.#stores.idb, id);
   }
 
-  /** The periodic cleanup's run: cleanup, log trimming, and the imports and commit marks left behind. */
+  /**
+   * The periodic cleanup's run: cleanup, log trimming, and the imports and commit marks left behind. Each
+   * step runs whatever the others did (a full disk refuses the log's trim, which puts, not the marks'
+   * deletes); the first failure is reported.
+   */
   async #upkeep(): Promise<void> {
-    await this.cleanup();
-    await this.#stores.idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP);
-    await this.#stores.idb?.trimCommitMarks(this.#stores.persistentTypes(), this.#now() - LOG_RETENTION_MS);
-    await this.#stores.idb?.imports.sweepImports(this.#budgets(this.#stores.persistentTypes()), this.#expiredBy(this.#now()), this.#sweepEveryMs());
+    const steps = [
+      () => this.cleanup(),
+      () => this.#stores.idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP),
+      () => this.#stores.idb?.trimCommitMarks(this.#stores.persistentTypes(), this.#now() - LOG_RETENTION_MS),
+      () => this.#stores.idb?.imports.sweepImports(this.#budgets(this.#stores.persistentTypes()), this.#expiredBy(this.#now()), this.#sweepEveryMs()),
+    ];
+    const failures: unknown[] = [];
+    for (const step of steps) {
+      // A closed engine's connection is closed: nothing is left to do.
+      if (this.#closed) break;
+      await Promise.resolve().then(step).catch((error: unknown) => void failures.push(error));
+    }
+    if (failures.length) throw failures[0];
   }
 
   /** How far apart the sweeps of unfinished imports are: the periodic cleanup's interval. */
