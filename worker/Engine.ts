@@ -141,7 +141,7 @@ export class Engine implements EngineApi {
       locks: options.locks,
       schedule,
       intervalSeconds: () => this.#config.cleanupIntervalSeconds,
-      run: () => this.#upkeep(),
+      run: (shared) => this.#upkeep(shared),
       logger: this.#logger,
     });
     this.#periodicCleanup.start();
@@ -515,12 +515,16 @@ export class Engine implements EngineApi {
     return { types: ordered, degraded: this.#stores.degraded, droppedMessages: this.#sync.droppedMessages };
   }
 
-  async cleanup(): Promise<CleanupReport> {
+  cleanup(): Promise<CleanupReport> {
+    return this.#cleanup(this.#config.types);
+  }
+
+  async #cleanup(types: readonly TypeName[]): Promise<CleanupReport> {
     await this.#ready();
     await this.#crossTab.replay();
     const report = { expired: 0, evicted: 0 };
     const now = this.#now();
-    await this.#stores.byStore(this.#config.types, async (store, mine) => {
+    await this.#stores.byStore(types, async (store, mine) => {
       const removed = await store.cleanup(this.#budgets(mine), this.#expiredBy(now));
       for (const type of mine) {
         this.#countRemoved(type, removed[type]);
@@ -648,17 +652,21 @@ export class Engine implements EngineApi {
   }
 
   /**
-   * The periodic cleanup's run: cleanup, log trimming, and the imports and commit marks left behind. Each
-   * step runs whatever the others did (a full disk refuses the log's trim, which puts, not the marks'
-   * deletes); the first failure is reported.
+   * The periodic cleanup's run: cleanup of the memory tier, and with `shared` (this tab's turn) of
+   * IndexedDB, log trimming, and the imports and commit marks left behind. Each step runs whatever the
+   * others did (a full disk refuses the log's trim, which puts, not the marks' deletes); the first failure
+   * is reported.
    */
-  async #upkeep(): Promise<void> {
-    const steps = [
-      () => this.cleanup(),
-      () => this.#stores.idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP),
-      () => this.#stores.idb?.trimCommitMarks(this.#stores.persistentTypes(), this.#now() - LOG_RETENTION_MS),
-      () => this.#stores.idb?.imports.sweepImports(this.#budgets(this.#stores.persistentTypes()), this.#expiredBy(this.#now()), this.#sweepEveryMs()),
-    ];
+  async #upkeep(shared: boolean): Promise<void> {
+    const steps: (() => Promise<unknown> | undefined)[] = [() => this.#cleanup(this.#config.types.filter((type) => this.#stores.of(type) === this.#stores.memory))];
+    if (shared) {
+      steps.push(
+        () => this.#cleanup(this.#stores.persistentTypes()),
+        () => this.#stores.idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP),
+        () => this.#stores.idb?.trimCommitMarks(this.#stores.persistentTypes(), this.#now() - LOG_RETENTION_MS),
+        () => this.#stores.idb?.imports.sweepImports(this.#budgets(this.#stores.persistentTypes()), this.#expiredBy(this.#now()), this.#sweepEveryMs()),
+      );
+    }
     const failures: unknown[] = [];
     for (const step of steps) {
       // A closed engine's connection is closed: nothing is left to do.

@@ -10,14 +10,15 @@ export interface PeriodicCleanupOptions {
   schedule: Schedule;
   /** Seconds until the next run, read as each is scheduled (the config's cleanupIntervalSeconds). */
   intervalSeconds: () => number;
-  /** What a run does. */
-  run: () => Promise<void>;
+  /** What a run does: `shared`, whether it is this tab's turn in the storage all tabs share (the lock), or only in its own memory tier. */
+  run: (shared: boolean) => Promise<void>;
   logger: Logger;
 }
 
 /**
- * Runs an engine's upkeep every so often, skipped in this tab while another one runs it (Web Locks):
- * IndexedDB is shared, one tab going through it is enough. Scheduled again after each run, whatever its outcome.
+ * Runs an engine's upkeep every so often; its IndexedDB part is skipped in this tab while another one runs
+ * it (Web Locks): IndexedDB is shared, one tab going through it is enough. A memory tier is this tab's
+ * own, swept whoever holds the lock. Scheduled again after each run, whatever its outcome.
  */
 export class PeriodicCleanup {
   readonly #options: PeriodicCleanupOptions;
@@ -45,8 +46,8 @@ export class PeriodicCleanup {
   #run(): void {
     if (this.#stopped) return;
     const { name, run, logger } = this.#options;
-    // Held elsewhere: skipped; no locks here (or refused): run.
-    const done = this.#locks.request(`${name}:cleanup`, { ifAvailable: true }, (lock) => (lock ? run() : undefined)).then((held) => (held ? held.value : run()));
+    // Held elsewhere: this tab's own part only; no locks here (or refused): all of it.
+    const done = this.#locks.request(`${name}:cleanup`, { ifAvailable: true }, (lock) => run(lock !== null)).then((held) => (held ? held.value : run(true)));
     done
       .catch((error: unknown) => {
         if (!this.#stopped) logger.error('Reprise: periodic cleanup failed', error);
