@@ -1005,6 +1005,41 @@ describe('quota errors', () => {
     expect((await cache.stats()).types.track_metadata.evictions).toBeGreaterThanOrEqual(10);
   });
 
+  it('a write on a full disk when every entry was read since its read time was last written evicts the least recently read: the retry fits', async () => {
+    const { cache, clock } = await openCache({ config });
+    for (const key of ['a', 'b', 'c']) {
+      clock.advance(1000);
+      await cache.set('track_metadata', key, key.repeat(200));
+    }
+    // Each read in turn, b first: their read times are written with the deferred write, a second later.
+    for (const key of ['b', 'a', 'c']) {
+      clock.advance(1000);
+      expect(await cache.get('track_metadata', key)).toBe(key.repeat(200));
+    }
+    // A full disk: every transaction that puts aborts at its commit until an entry has been deleted.
+    let deleted = 0;
+    const puts = new WeakSet<IDBTransaction>();
+    const store = IDBObjectStore.prototype as unknown as Record<'put' | 'delete', (this: IDBObjectStore, ...args: unknown[]) => IDBRequest>;
+    const [put, remove] = [store.put, store.delete];
+    store.put = function (this: IDBObjectStore, ...args: unknown[]) {
+      puts.add(this.transaction);
+      return put.apply(this, args);
+    };
+    store.delete = function (this: IDBObjectStore, ...args: unknown[]) {
+      if (typeof args[0] === 'string') this.transaction.addEventListener('complete', () => deleted++);
+      return remove.apply(this, args);
+    };
+    restores.push(() => Object.assign(store, { put, delete: remove }));
+    const full = (tx: IDBTransaction) => puts.has(tx) && deleted === 0;
+    const first = failCommit({ when: full });
+    restores.push(first, failCommit({ when: full }), failCommit({ when: full }));
+    clock.advance(1000);
+    await cache.set('track_metadata', 'new', 'n');
+    expect(first.fired()).toBe(true);
+    expect(await cache.getMany('track_metadata', ['a', 'b', 'c', 'new'])).toEqual(['a'.repeat(200), undefined, 'c'.repeat(200), 'n']);
+    expect((await cache.stats()).types.track_metadata).toMatchObject({ entries: 3, evictions: 1 });
+  });
+
   it.each(['delete', 'deleteMany'] as const)('%s: a full disk at its commit (it records its usage and its mark) frees room and tries once more: the entry is deleted', async (call) => {
     const { cache, clock } = await openCache({ config });
     await cache.setMany('track_metadata', Array.from({ length: 8 }, (_, index) => ({ key: `old${index}`, value: 'o'.repeat(2000) })));
