@@ -454,15 +454,22 @@ export class IdbStore implements Store {
         const usages = new Map<TypeName, Usage>();
         let freed = 0;
         // In the plan's order; where its entries fall short (written or read, in any tab, since it was
-        // made), the others are planned again here, until enough is freed or none is left untried.
-        for (const pass of ['expired', 'evicted'] as const) {
+        // made), the others are planned again here, until enough is freed or none is left untried. Last,
+        // the entries read since their read times were last written (spared while others remain: on a
+        // full disk those times cannot be written, and a write must not fail while there is room to make).
+        const triedBy = new Map<string, Set<string>>();
+        for (const pass of ['expired', 'evicted', 'read'] as const) {
+          // The least recently used, by the access index, as the evicted pass (whose keys it does not try again).
+          const index = pass === 'read' ? 'evicted' : pass;
           for (const type of types) {
-            const tried = spared(type);
+            const tried = triedBy.get(`${index}:${type}`) ?? spared(type);
+            triedBy.set(`${index}:${type}`, tried);
             for (let plan = plans.get(`${pass}:${type}`) ?? []; freed < bytes; plan = []) {
               const usage = usages.get(type) ?? (await readUsage(tx, type));
               usages.set(type, usage);
               const now = cutoffOf(expiredBy, type);
-              if (!plan.length) plan = await planEvictions(tx, type, bytes - freed, usage, now, { passes: [pass], spare: tried, readTimes: this.#readTimes });
+              const readTimes = pass === 'read' ? undefined : this.#readTimes;
+              if (!plan.length) plan = await planEvictions(tx, type, bytes - freed, usage, now, { passes: [index], spare: tried, readTimes });
               if (!plan.length) break;
               for (const { key } of plan) tried.add(key);
               const before = usage.bytes;
