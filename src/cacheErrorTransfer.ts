@@ -13,31 +13,25 @@ interface SerializedCacheError {
 
 let registered = false;
 
-function serialize(error: CacheError, seen = new Set<unknown>([error])): SerializedCacheError {
+function serialize(error: CacheError): SerializedCacheError {
   const issues = error.issues.map(({ path, message }) => ({ path, message }));
-  const serialized: SerializedCacheError = { isCacheError: true, code: error.code, message: error.message, issues, stack: error.stack };
-  const { cause } = error;
-  if (cause === undefined || seen.has(cause)) return serialized;
-  if (isCacheError(cause)) serialized.cause = serialize(cause, seen.add(cause));
-  else if (cloneable(cause)) serialized.cause = cause;
-  return serialized;
-}
-
-/** Whether postMessage can copy it: a cause that cannot be is left out, rather than fail the whole answer. */
-function cloneable(value: unknown): boolean {
-  try {
-    structuredClone(value);
-    return true;
-  } catch {
-    return false;
+  let { cause } = error;
+  if (isCacheError(cause)) cause = serialize(cause);
+  else {
+    // One postMessage cannot copy is left out, rather than fail the whole answer.
+    try {
+      structuredClone(cause);
+    } catch {
+      cause = undefined;
+    }
   }
+  return { isCacheError: true, code: error.code, message: error.message, issues, stack: error.stack, cause };
 }
 
 function deserialize(serialized: unknown): CacheError | undefined {
   const candidate = serialized as Partial<SerializedCacheError> | null;
   if (candidate?.isCacheError !== true || !candidate.code || typeof candidate.message !== 'string') return undefined;
-  const cause = 'cause' in candidate ? (deserialize(candidate.cause) ?? candidate.cause) : undefined;
-  const error = new CacheError(candidate.code, candidate.message, { issues: candidate.issues ?? [], cause });
+  const error = new CacheError(candidate.code, candidate.message, { issues: candidate.issues ?? [], cause: deserialize(candidate.cause) ?? candidate.cause });
   if (candidate.stack) error.stack = candidate.stack;
   return error;
 }
