@@ -881,9 +881,10 @@ describe('quota errors', () => {
   it.each([1, 999, 1000, 1001, 1250, 2500])(
     'a QuotaExceededError from put request %i of a 2,500-entry setMany (aborting its transaction) evicts and retries: all are written',
     async (nth) => {
-      const { cache } = await openCache({ config });
+      const { cache, name } = await openCache({ config });
       await cache.setMany('successful_api_metadata', Array.from({ length: 50 }, (_, index) => ({ key: `old${index}`, value: 'o'.repeat(2000) })));
-      const fault = failRequest({ nth });
+      // Only this cache's puts count: an earlier test's cache may still be writing its read times.
+      const fault = failRequest({ nth, database: name });
       restores.push(fault);
       await cache.setMany('track_metadata', batch);
       expect(fault.fired()).toBe(true);
@@ -893,9 +894,9 @@ describe('quota errors', () => {
   );
 
   it('a QuotaExceededError from a middle request, then at the retry’s commit: quota_exceeded, and none of the batch is written', async () => {
-    const { cache } = await openCache({ config });
+    const { cache, name } = await openCache({ config });
     await cache.set('track_metadata', 'before', 0);
-    restores.push(failRequest({ nth: 1250 }), failCommit());
+    restores.push(failRequest({ nth: 1250, database: name }), failCommit({ database: name }));
     const error = await rejection(cache.setMany('track_metadata', batch));
     expect(error).toMatchObject({ code: 'quota_exceeded' });
     expect((await cache.getMany('track_metadata', batch.map((entry) => entry.key))).filter((value) => value !== undefined)).toEqual([]);

@@ -213,15 +213,16 @@ export async function countRecordsRead(run: () => Promise<unknown>): Promise<num
  * transaction reaches it, the request gets a `name` DOMException and a cancelable, bubbling error event,
  * and unless a listener calls preventDefault the transaction aborts with that same error and rolls back.
  * Fires once; `fired()` says whether the request has run (a transaction aborted earlier never runs it).
- * A request already chosen still fails after restore: it was issued while armed.
+ * A request already chosen still fails after restore: it was issued while armed. `database`: counting only
+ * that database's requests (not those of a cache an earlier test left finishing its work).
  */
-export function failRequest(options: { nth: number; name?: string; stores?: (storeName: string) => boolean; methods?: readonly WriteMethod[] }): Fault {
-  const { nth, name = 'QuotaExceededError', stores = isEntryStore, methods = ['put', 'add', 'delete'] } = options;
+export function failRequest(options: { nth: number; name?: string; stores?: (storeName: string) => boolean; methods?: readonly WriteMethod[]; database?: string }): Fault {
+  const { nth, name = 'QuotaExceededError', stores = isEntryStore, methods = ['put', 'add', 'delete'], database } = options;
   let seen = 0;
   let fired = false;
   const armed = transactionsMade;
   const hook = (method: WriteMethod, store: IDBObjectStore, request: IDBRequest) => {
-    if (!methods.includes(method) || !stores(store.name) || !madeAfter(store.transaction, armed) || ++seen !== nth) return;
+    if (!methods.includes(method) || !stores(store.name) || (database !== undefined && store.transaction.db.name !== database) || !madeAfter(store.transaction, armed) || ++seen !== nth) return;
     requestHooks.delete(hook);
     const tx = store.transaction as FakeTransaction;
     const queued = tx._requests.find((entry) => entry.request === request);
