@@ -27,6 +27,16 @@ import { refusingLocks } from './support/fakeLocks';
 import { tableOf } from './support/tableOf';
 
 const restores: (() => void)[] = [];
+
+/** Runs `run` with fake setTimeout and clearTimeout, real ones again afterwards. */
+async function withFakeTimers(run: () => Promise<void>): Promise<void> {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  try {
+    await run();
+  } finally {
+    vi.useRealTimers();
+  }
+}
 afterEach(() => {
   while (restores.length) restores.pop()?.();
 });
@@ -238,17 +248,14 @@ describe('an open whose sweep of unfinished imports finds IndexedDB gone for goo
 
 describe('the periodic cleanup', () => {
   it('runs the sweep every cleanupIntervalSeconds', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    try {
+    await withFakeTimers(async () => {
       const { cache, clock } = await openCache({ config: { caching: { cleanupIntervalSeconds: 60 } } });
       await cache.set('generic', 'a', 1, { ttlSeconds: 30 });
       clock.advance(30_000);
       await vi.advanceTimersByTimeAsync(60_000);
       await vi.waitFor(async () => expect((await cache.stats()).types.generic.expirations).toBe(1));
       await cache.close();
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it('an interval longer than timers allow (2^31 - 1 ms, about 24.8 days) does not make it run at once', async () => {
@@ -265,8 +272,7 @@ describe('the periodic cleanup', () => {
   });
 
   it('stops with close(): a closed cache leaves no timer (which would hold it in memory until it fired)', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    try {
+    await withFakeTimers(async () => {
       const { cache } = await openCache({ config: { caching: { cleanupIntervalSeconds: 300 } } });
       await cache.set('track_metadata', 'k', 1);
       expect(await cache.get('track_metadata', 'k')).toBe(1);
@@ -274,23 +280,18 @@ describe('the periodic cleanup', () => {
       // Work already due (the change feed's turn) runs; nothing is left waiting.
       await vi.advanceTimersByTimeAsync(0);
       expect(vi.getTimerCount()).toBe(0);
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
+
+  /** An engine of its own database that cleans up every minute, on the clock `now`. */
+  function minutelyEngine(now: () => number, options: { logger?: { error: () => void } | undefined; locks?: LockManager }) {
+    return Engine.create({ name: uniqueName(), config: tableOf(new SmartCacheConfig({ caching: { cleanupIntervalSeconds: 60 } })), indexedDB: new IDBFactory(), now, cloneValues: true, ...options });
+  }
 
   /** An engine with `locks` that cleans up every minute, once the clock has run a minute past its entries' expiry, one in memory and one in IndexedDB (fake timers). */
   async function cleaningEveryMinute(locks: LockManager, logger?: { error: () => void }) {
     let time = 0;
-    const engine = await Engine.create({
-      name: uniqueName(),
-      config: tableOf(new SmartCacheConfig({ caching: { cleanupIntervalSeconds: 60 } })),
-      indexedDB: new IDBFactory(),
-      now: () => time,
-      cloneValues: true,
-      logger,
-      locks,
-    });
+    const engine = await minutelyEngine(() => time, { logger, locks });
     await engine.setMany('generic', [{ key: 'a', value: 1, ttlSeconds: 1 }]);
     await engine.setMany('album_year', [{ key: 'a', value: 1, ttlSeconds: 1 }]);
     time = 2000;
@@ -299,8 +300,7 @@ describe('the periodic cleanup', () => {
   }
 
   it('runs in one tab at a time in IndexedDB: it takes the Web Lock if available and skips that part of the round if not; its memory tier, which no other tab sweeps, is swept either way', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    try {
+    await withFakeTimers(async () => {
       let heldElsewhere = true;
       const request = vi.fn((name: string, _options: LockOptions, callback: (lock: Lock | null) => unknown) =>
         Promise.resolve(callback(heldElsewhere ? null : ({ name, mode: 'exclusive' } as Lock))),
@@ -313,24 +313,14 @@ describe('the periodic cleanup', () => {
       await vi.advanceTimersByTimeAsync(60_000);
       await vi.waitFor(async () => expect((await engine.stats()).types.album_year?.expirations).toBe(1));
       await engine.close();
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it('runs every step though one fails: a full disk refusing the event log’s trim (it puts how far) still lets the day-old commit marks go, deleting only; the failure is reported', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    try {
+    await withFakeTimers(async () => {
       let time = 0;
       const logger = { error: vi.fn() };
-      const engine = await Engine.create({
-        name: uniqueName(),
-        config: tableOf(new SmartCacheConfig({ caching: { cleanupIntervalSeconds: 60 } })),
-        indexedDB: new IDBFactory(),
-        now: () => time,
-        cloneValues: true,
-        logger,
-      });
+      const engine = await minutelyEngine(() => time, { logger });
       await engine.setMany('track_metadata', [{ key: 'k', value: 1 }], { commitId: 'write-1' });
       // More than the 1,000 newest the log always keeps, all older than a day once the clock has moved on.
       for (let index = 0; index < 1001; index++) await engine.emit({ eventType: 'library_sync' });
@@ -351,22 +341,17 @@ describe('the periodic cleanup', () => {
       expect(fault.fired()).toBe(true);
       expect(await engine.committed('track_metadata', 'write-1')).toBe(false);
       await engine.close();
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it('runs where Web Locks refuse every request (a detached iframe), as where there are none, and logs no failure', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    try {
+    await withFakeTimers(async () => {
       const logger = { error: vi.fn() };
       const engine = await cleaningEveryMinute(refusingLocks() as unknown as LockManager, logger);
       await vi.waitFor(async () => expect((await engine.stats()).types.generic?.expirations).toBe(1));
       expect(logger.error).not.toHaveBeenCalled();
       await engine.close();
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 });
 
@@ -839,6 +824,24 @@ describe('byte counts stay exact', () => {
 });
 
 describe('quota errors', () => {
+  /** Which transactions put, and how many entries deletes have removed (as their transactions complete): what a full disk that frees up by deletes looks at. */
+  function watchWrites() {
+    let deleted = 0;
+    const puts = new WeakSet<IDBTransaction>();
+    const store = IDBObjectStore.prototype as unknown as Record<'put' | 'delete', (this: IDBObjectStore, ...args: unknown[]) => IDBRequest>;
+    const [put, remove] = [store.put, store.delete];
+    store.put = function (this: IDBObjectStore, ...args: unknown[]) {
+      puts.add(this.transaction);
+      return put.apply(this, args);
+    };
+    store.delete = function (this: IDBObjectStore, ...args: unknown[]) {
+      if (typeof args[0] === 'string') this.transaction.addEventListener('complete', () => deleted++);
+      return remove.apply(this, args);
+    };
+    restores.push(() => Object.assign(store, { put, delete: remove }));
+    return { puts, deleted: () => deleted };
+  }
+
   const config = { caching: { policies: { track_metadata: { maxSizeMb: null } } } };
 
   it.each([
@@ -969,20 +972,8 @@ describe('quota errors', () => {
     const other = await requestDone(indexedDB.open(name));
     restores.push(() => other.close());
     // A full disk: this tab's writes of entries abort at commit until ten entries have been deleted.
-    let deleted = 0;
-    const puts = new WeakSet<IDBTransaction>();
-    const store = IDBObjectStore.prototype as unknown as Record<'put' | 'delete', (this: IDBObjectStore, ...args: unknown[]) => IDBRequest>;
-    const [put, remove] = [store.put, store.delete];
-    store.put = function (this: IDBObjectStore, ...args: unknown[]) {
-      puts.add(this.transaction);
-      return put.apply(this, args);
-    };
-    store.delete = function (this: IDBObjectStore, ...args: unknown[]) {
-      if (typeof args[0] === 'string') this.transaction.addEventListener('complete', () => deleted++);
-      return remove.apply(this, args);
-    };
-    restores.push(() => Object.assign(store, { put, delete: remove }));
-    const full = (tx: IDBTransaction) => tx.db !== other && puts.has(tx) && deleted < 10;
+    const { puts, deleted } = watchWrites();
+    const full = (tx: IDBTransaction) => tx.db !== other && puts.has(tx) && deleted() < 10;
     const first = failCommit({ when: full });
     restores.push(first, failCommit({ when: full }));
     // While the room is planned, the other tab reads the twenty oldest entries (its read times are written at once).
@@ -1018,20 +1009,8 @@ describe('quota errors', () => {
       expect(await cache.get('track_metadata', key)).toBe(key.repeat(200));
     }
     // A full disk: every transaction that puts aborts at its commit until an entry has been deleted.
-    let deleted = 0;
-    const puts = new WeakSet<IDBTransaction>();
-    const store = IDBObjectStore.prototype as unknown as Record<'put' | 'delete', (this: IDBObjectStore, ...args: unknown[]) => IDBRequest>;
-    const [put, remove] = [store.put, store.delete];
-    store.put = function (this: IDBObjectStore, ...args: unknown[]) {
-      puts.add(this.transaction);
-      return put.apply(this, args);
-    };
-    store.delete = function (this: IDBObjectStore, ...args: unknown[]) {
-      if (typeof args[0] === 'string') this.transaction.addEventListener('complete', () => deleted++);
-      return remove.apply(this, args);
-    };
-    restores.push(() => Object.assign(store, { put, delete: remove }));
-    const full = (tx: IDBTransaction) => puts.has(tx) && deleted === 0;
+    const { puts, deleted } = watchWrites();
+    const full = (tx: IDBTransaction) => puts.has(tx) && deleted() === 0;
     const first = failCommit({ when: full });
     restores.push(first, failCommit({ when: full }), failCommit({ when: full }));
     clock.advance(1000);

@@ -591,30 +591,39 @@ function onCommit(store: string, then: () => void): void {
   };
 }
 
+/**
+ * A tab whose first worker dies as its first write commits ('as': before its answer, and its news, told a
+ * task later, left the worker) or once that write has answered ('after'), another tab, and a watcher of
+ * track_metadata `key` in each.
+ */
+async function watchedTabs(key: string, when: 'as' | 'after') {
+  const name = uniqueName();
+  const indexedDB = new IDBFactory();
+  const { cache, workers } = await openRemoteCache({
+    name,
+    indexedDB,
+    engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
+    beforeCall: (called, _args, worker) => {
+      if (called === 'setMany' && workers.indexOf(worker) === 0 && when === 'as') onCommit('track_metadata', () => worker.kill());
+    },
+    afterCall: (called, _args, worker) => {
+      if (called === 'setMany' && workers.indexOf(worker) === 0 && when === 'after') worker.kill();
+    },
+  });
+  const { cache: other } = await openCache({ name, indexedDB });
+  const [here, there] = [watcher(), watcher()];
+  cache.watch('track_metadata', key, here.listener);
+  other.watch('track_metadata', key, there.listener);
+  return { cache, workers, other, here, there };
+}
+
 describe.each([
   ['set', 1, 'as it committed, before it answered or told anyone'],
   ['setMany', 3, 'as it committed, before it answered or told anyone'],
   ['set', 1, 'after it told the watchers, before it answered'],
 ] as const)('a persistent %s whose worker died %s', (_method, count, when) => {
   it('resolves, and is heard once by each watcher of its keys, in this tab and in another', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { cache, workers } = await openRemoteCache({
-      name,
-      indexedDB,
-      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
-      // Gone as its write commits: before its answer, and its news (told a task later), left the worker.
-      beforeCall: (called, _args, worker) => {
-        if (called === 'setMany' && workers.indexOf(worker) === 0 && when.startsWith('as')) onCommit('track_metadata', () => worker.kill());
-      },
-      afterCall: (called, _args, worker) => {
-        if (called === 'setMany' && workers.indexOf(worker) === 0 && when.startsWith('after')) worker.kill();
-      },
-    });
-    const { cache: other } = await openCache({ name, indexedDB });
-    const [here, there] = [watcher(), watcher()];
-    cache.watch('track_metadata', 'k0', here.listener);
-    other.watch('track_metadata', 'k0', there.listener);
+    const { cache, workers, other, here, there } = await watchedTabs('k0', when.startsWith('as') ? 'as' : 'after');
     const batch = Array.from({ length: count }, (_, index) => ({ key: `k${index}`, value: index }));
     if (count === 1) await cache.set('track_metadata', 'k0', 0);
     else await cache.setMany('track_metadata', batch);
@@ -629,20 +638,7 @@ describe.each([
 
 describe('a getOrSet whose worker died as its write committed, before it answered or told anyone', () => {
   it('resolves with the fetched value, and its set is heard once by each watcher of the key, in this tab and in another', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { cache, workers } = await openRemoteCache({
-      name,
-      indexedDB,
-      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
-      beforeCall: (called, _args, worker) => {
-        if (called === 'setMany' && workers.indexOf(worker) === 0) onCommit('track_metadata', () => worker.kill());
-      },
-    });
-    const { cache: other } = await openCache({ name, indexedDB });
-    const [here, there] = [watcher(), watcher()];
-    cache.watch('track_metadata', 'k', here.listener);
-    other.watch('track_metadata', 'k', there.listener);
+    const { cache, workers, other, here, there } = await watchedTabs('k', 'as');
     expect(await cache.resolve('track_metadata', 'k', () => 'fetched')).toEqual({ value: 'fetched', source: 'fetch' });
     expect(workers).toHaveLength(2);
     expect(await other.get('track_metadata', 'k')).toBe('fetched');
@@ -653,20 +649,7 @@ describe('a getOrSet whose worker died as its write committed, before it answere
   });
 
   it('whose value an event made stale while it was fetched (its write left it out): resolves with the value, and no watcher hears a set', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { cache, workers } = await openRemoteCache({
-      name,
-      indexedDB,
-      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
-      beforeCall: (called, _args, worker) => {
-        if (called === 'setMany' && workers.indexOf(worker) === 0) onCommit('track_metadata', () => worker.kill());
-      },
-    });
-    const { cache: other } = await openCache({ name, indexedDB });
-    const [here, there] = [watcher(), watcher()];
-    cache.watch('track_metadata', 'k', here.listener);
-    other.watch('track_metadata', 'k', there.listener);
+    const { cache, workers, other, here, there } = await watchedTabs('k', 'as');
     const fetcher = async () => {
       await other.emit({ eventType: 'track_removed', trackId: 't1' });
       return 'fetched';
