@@ -1020,6 +1020,39 @@ describe('quota errors', () => {
     expect((await cache.stats()).types.track_metadata).toMatchObject({ entries: 3, evictions: 1 });
   });
 
+  it('a write on a full disk when every entry was read while the disk was full (no read time written) evicts the least recently read, not the least recently written', async () => {
+    const { cache, clock } = await openCache({ config });
+    for (const key of ['a', 'b', 'c']) {
+      clock.advance(1000);
+      await cache.set('track_metadata', key, key.repeat(200));
+    }
+    // A full disk from now on: every transaction that puts (the reads' times too) aborts at its commit until an entry has been deleted.
+    let deleted = 0;
+    const puts = new WeakSet<IDBTransaction>();
+    const store = IDBObjectStore.prototype as unknown as Record<'put' | 'delete', (this: IDBObjectStore, ...args: unknown[]) => IDBRequest>;
+    const [put, remove] = [store.put, store.delete];
+    store.put = function (this: IDBObjectStore, ...args: unknown[]) {
+      puts.add(this.transaction);
+      return put.apply(this, args);
+    };
+    store.delete = function (this: IDBObjectStore, ...args: unknown[]) {
+      if (typeof args[0] === 'string') this.transaction.addEventListener('complete', () => deleted++);
+      return remove.apply(this, args);
+    };
+    restores.push(() => Object.assign(store, { put, delete: remove }));
+    const full = (tx: IDBTransaction) => puts.has(tx) && deleted === 0;
+    restores.push(...Array.from({ length: 12 }, () => failCommit({ when: full })));
+    // Read in turn, c first (the least recently read), a last: on the full disk no read time is written.
+    for (const key of ['c', 'b', 'a']) {
+      clock.advance(1000);
+      expect(await cache.get('track_metadata', key)).toBe(key.repeat(200));
+    }
+    clock.advance(1000);
+    await cache.set('track_metadata', 'new', 'n');
+    expect(await cache.getMany('track_metadata', ['a', 'b', 'c', 'new'])).toEqual(['a'.repeat(200), 'b'.repeat(200), undefined, 'n']);
+    expect((await cache.stats()).types.track_metadata).toMatchObject({ entries: 3, evictions: 1 });
+  });
+
   it.each(['delete', 'deleteMany'] as const)('%s: a full disk at its commit (it records its usage and its mark) frees room and tries once more: the entry is deleted', async (call) => {
     const { cache, clock } = await openCache({ config });
     await cache.setMany('track_metadata', Array.from({ length: 8 }, (_, index) => ({ key: `old${index}`, value: 'o'.repeat(2000) })));
