@@ -468,6 +468,8 @@ export class IdbStore implements Store {
               const usage = usages.get(type) ?? (await readUsage(tx, type));
               usages.set(type, usage);
               const now = cutoffOf(expiredBy, type);
+              // The read pass by the read times themselves (the access index has them as last written, or not at all on a full disk).
+              if (!plan.length && pass === 'read') plan = leastRecentlyRead(this.#readTimes, type, tried, bytes - freed, usage);
               const readTimes = pass === 'read' ? undefined : this.#readTimes;
               if (!plan.length) plan = await planEvictions(tx, type, bytes - freed, usage, now, { passes: [index], spare: tried, readTimes });
               if (!plan.length) break;
@@ -579,4 +581,17 @@ function dropPrior(store: IDBObjectStore, record: EntryRecord, batch: BatchRecor
   if (!prior) return;
   store.put(rest);
   batch.created++;
+}
+
+/**
+ * Free's last pass: entries read since their read times were last written, the least recently read
+ * first, not yet tried; as many as `need` bytes suggest (see planEvictions), the rest planned next.
+ */
+function leastRecentlyRead(readTimes: ReadTimes, type: TypeName, tried: ReadonlySet<string>, need: number, usage: Usage): Candidate[] {
+  const wanted = Math.ceil((1.25 * need) / averageBytes(usage)) + 1;
+  return readTimes
+    .oldestFirst(type)
+    .filter((key) => !tried.has(key))
+    .slice(0, wanted)
+    .map((key) => ({ key, pass: 'evicted' }));
 }

@@ -30,6 +30,11 @@ export class ReadTimes {
     return this.#times.get(type)?.has(key) ?? false;
   }
 
+  /** The type's entries read since their read times were last written, the least recently read first. */
+  oldestFirst(type: TypeName): string[] {
+    return [...(this.#times.get(type) ?? [])].sort(([, a], [, b]) => a - b).map(([key]) => key);
+  }
+
   /** Forgets the type's read times (its entries are gone), returning them. */
   drop(type: TypeName): Map<string, number> | undefined {
     const times = this.#times.get(type);
