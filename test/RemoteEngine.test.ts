@@ -5,6 +5,7 @@ import { checkedChannel } from '../src/checkedChannel';
 import type { EngineApi } from '../src/protocol';
 import type { DirectReads } from '../src/DirectReads';
 import { RemoteEngine } from '../src/RemoteEngine';
+import { isCacheError } from '../src/CacheError';
 import { inProcessWorkers, openRemoteCache } from './support/inProcessWorkers';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
@@ -82,6 +83,31 @@ describe('a worker that dies', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     loads = true;
     await vi.waitFor(() => expect(workers).toHaveLength(2), { timeout: 2000 });
+    await other.emit({ eventType: 'library_sync' });
+    await vi.waitFor(() => expect(heard).toHaveBeenCalledWith('library_sync'));
+    await cache.close();
+  });
+
+  it('whose replacement is due while a call starts one that then cannot start (its script fails to load, slowly) is replaced again later without a call', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    let loads: boolean | Promise<boolean> = true;
+    const { cache, workers, logger } = await openRemoteCache({ name, indexedDB, now: clock.now, restartAfterMs: 50, loads: () => loads, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    const heard = vi.fn();
+    cache.on('*', (event) => heard(event.eventType));
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    // Dead again soon after: the next one is due in 50 ms.
+    workers[1]!.kill();
+    await vi.waitFor(() => expect(logger.error).toHaveBeenLastCalledWith('Reprise: the cache worker died; a new one starts in 0.05 s, or with the next call', expect.anything()));
+    // Offline meanwhile: a call starts a worker whose script fails to load 200 ms later, after the replacement was due.
+    loads = new Promise((resolve) => setTimeout(() => resolve(false), 200));
+    expect(isCacheError(await rejection(cache.stats()), 'worker_failed')).toBe(true);
+    // The network is back: the next replacement loads.
+    loads = true;
+    await vi.waitFor(() => expect(workers).toHaveLength(3), { timeout: 2000 });
     await other.emit({ eventType: 'library_sync' });
     await vi.waitFor(() => expect(heard).toHaveBeenCalledWith('library_sync'));
     await cache.close();

@@ -57,9 +57,9 @@ export interface InProcessWorkersOptions {
   /**
    * Whether the next worker's script loads (true by default): one that does not never starts, and the
    * connection is refused as connectWorker refuses it (an error event before the worker ran: offline, a
-   * deploy that removed the file).
+   * deploy that removed the file). A promise: the script takes that long to load or fail (a slow network).
    */
-  loads?: () => boolean;
+  loads?: () => boolean | Promise<boolean>;
 }
 
 const copy = <T>(value: T): T => (value === undefined ? value : structuredClone(value));
@@ -77,7 +77,8 @@ export function inProcessWorkers(
   // As createCache keeps it for its workers (see channelRelay).
   const kept: RelayedMessage[] = [];
   const connect = (client: ClientCallbacks) => async (): Promise<EngineConnection> => {
-    if (options.loads?.() === false) throw workerDeath(new CacheError('worker_failed', 'The cache worker could not start (its script could not be loaded)'));
+    const loads = options.loads?.();
+    if ((loads instanceof Promise ? await loads : loads) === false) throw workerDeath(new CacheError('worker_failed', 'The cache worker could not start (its script could not be loaded)'));
     let fail!: (error: CacheError) => void;
     // As connectWorker's: each error it rejects with is a death (see isWorkerDeath).
     const died = new Promise<never>((_, reject) => (fail = (error) => reject(workerDeath(error))));
