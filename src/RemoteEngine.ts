@@ -324,9 +324,11 @@ export class RemoteEngine implements EngineApi {
     const delay = soon ? Math.min(wait * 2 ** (this.#quickDeaths - 1), MAX_RESTART_MS) : 0;
     this.#options.logger.error(`Reprise: the cache worker ${what}; ${delay ? `a new one starts in ${delay / 1000} s, or with the next call` : 'starting a new one'}`, error);
     const restart = () => {
-      if (this.#closed || this.#connection) return;
-      this.#restartedAt = (this.#options.now ?? Date.now)();
-      this.#current().catch((failed: unknown) => {
+      if (this.#closed) return;
+      // One a call is starting meanwhile stands for it: if that one does not start either, the next is due later.
+      const starting = this.#connection;
+      if (!starting) this.#restartedAt = (this.#options.now ?? Date.now)();
+      (starting ?? this.#current()).catch((failed: unknown) => {
         if (!this.#closed && !this.#connection) this.#replace('did not start', failed);
       });
     };
