@@ -326,9 +326,7 @@ export class RemoteEngine implements EngineApi {
     const restart = () => {
       if (this.#closed) return;
       // One a call is starting meanwhile stands for it: if that one does not start either, the next is due later.
-      const starting = this.#connection;
-      if (!starting) this.#restartedAt = (this.#options.now ?? Date.now)();
-      (starting ?? this.#current()).catch((failed: unknown) => {
+      (this.#connection ?? ((this.#restartedAt = (this.#options.now ?? Date.now)()), this.#current())).catch((failed: unknown) => {
         if (!this.#closed && !this.#connection) this.#replace('did not start', failed);
       });
     };

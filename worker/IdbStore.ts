@@ -459,19 +459,18 @@ export class IdbStore implements Store {
         // full disk those times cannot be written, and a write must not fail while there is room to make).
         const triedBy = new Map<string, Set<string>>();
         for (const pass of ['expired', 'evicted', 'read'] as const) {
-          // The least recently used, by the access index, as the evicted pass (whose keys it does not try again).
-          const index = pass === 'read' ? 'evicted' : pass;
           for (const type of types) {
-            const tried = triedBy.get(`${index}:${type}`) ?? spared(type);
-            triedBy.set(`${index}:${type}`, tried);
+            // The read pass does not try again what the evicted pass tried (one set for both).
+            const by = `${pass === 'expired'}:${type}`;
+            const tried = triedBy.get(by) ?? spared(type);
+            triedBy.set(by, tried);
             for (let plan = plans.get(`${pass}:${type}`) ?? []; freed < bytes; plan = []) {
               const usage = usages.get(type) ?? (await readUsage(tx, type));
               usages.set(type, usage);
               const now = cutoffOf(expiredBy, type);
-              // The read pass by the read times themselves (the access index has them as last written, or not at all on a full disk).
-              if (!plan.length && pass === 'read') plan = leastRecentlyRead(this.#readTimes, type, tried, bytes - freed, usage);
-              const readTimes = pass === 'read' ? undefined : this.#readTimes;
-              if (!plan.length) plan = await planEvictions(tx, type, bytes - freed, usage, now, { passes: [index], spare: tried, readTimes });
+              // The read pass by the read times themselves (the access index has them as last written, or
+              // not at all on a full disk); a few at a time: each is read before it goes.
+              if (!plan.length) plan = pass === 'read' ? this.#readTimes.oldest(type, tried) : await planEvictions(tx, type, bytes - freed, usage, now, { passes: [pass], spare: tried, readTimes: this.#readTimes });
               if (!plan.length) break;
               for (const { key } of plan) tried.add(key);
               const before = usage.bytes;
@@ -581,17 +580,4 @@ function dropPrior(store: IDBObjectStore, record: EntryRecord, batch: BatchRecor
   if (!prior) return;
   store.put(rest);
   batch.created++;
-}
-
-/**
- * Free's last pass: entries read since their read times were last written, the least recently read
- * first, not yet tried; as many as `need` bytes suggest (see planEvictions), the rest planned next.
- */
-function leastRecentlyRead(readTimes: ReadTimes, type: TypeName, tried: ReadonlySet<string>, need: number, usage: Usage): Candidate[] {
-  const wanted = Math.ceil((1.25 * need) / averageBytes(usage)) + 1;
-  return readTimes
-    .oldestFirst(type)
-    .filter((key) => !tried.has(key))
-    .slice(0, wanted)
-    .map((key) => ({ key, pass: 'evicted' }));
 }

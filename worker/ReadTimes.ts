@@ -30,9 +30,13 @@ export class ReadTimes {
     return this.#times.get(type)?.has(key) ?? false;
   }
 
-  /** The type's entries read since their read times were last written, the least recently read first. */
-  oldestFirst(type: TypeName): string[] {
-    return [...(this.#times.get(type) ?? [])].sort(([, a], [, b]) => a - b).map(([key]) => key);
+  /** Up to 64 of the type's entries read since their read times were last written, not in `skip`: the least recently read first. */
+  oldest(type: TypeName, skip: ReadonlySet<string>): { key: string; pass: 'evicted' }[] {
+    return [...(this.#times.get(type) ?? [])]
+      .filter(([key]) => !skip.has(key))
+      .sort((a, b) => a[1] - b[1])
+      .slice(0, 64)
+      .map(([key]) => ({ key, pass: 'evicted' }));
   }
 
   /** Forgets the type's read times (its entries are gone), returning them. */
