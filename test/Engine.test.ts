@@ -1027,20 +1027,8 @@ describe('quota errors', () => {
       await cache.set('track_metadata', key, key.repeat(200));
     }
     // A full disk from now on: every transaction that puts (the reads' times too) aborts at its commit until an entry has been deleted.
-    let deleted = 0;
-    const puts = new WeakSet<IDBTransaction>();
-    const store = IDBObjectStore.prototype as unknown as Record<'put' | 'delete', (this: IDBObjectStore, ...args: unknown[]) => IDBRequest>;
-    const [put, remove] = [store.put, store.delete];
-    store.put = function (this: IDBObjectStore, ...args: unknown[]) {
-      puts.add(this.transaction);
-      return put.apply(this, args);
-    };
-    store.delete = function (this: IDBObjectStore, ...args: unknown[]) {
-      if (typeof args[0] === 'string') this.transaction.addEventListener('complete', () => deleted++);
-      return remove.apply(this, args);
-    };
-    restores.push(() => Object.assign(store, { put, delete: remove }));
-    const full = (tx: IDBTransaction) => puts.has(tx) && deleted === 0;
+    const { puts, deleted } = watchWrites();
+    const full = (tx: IDBTransaction) => puts.has(tx) && deleted() === 0;
     restores.push(...Array.from({ length: 12 }, () => failCommit({ when: full })));
     // Read in turn, c first (the least recently read), a last: on the full disk no read time is written.
     for (const key of ['c', 'b', 'a']) {

@@ -18,14 +18,20 @@ type RemoteCache = Awaited<ReturnType<typeof openRemoteCache>>['cache'];
 const entries = (count: number) => Array.from({ length: count }, (_, index) => ({ key: `k${index}`, value: index }));
 
 describe('a worker that dies', () => {
-  it('is replaced at once, so that a page that only listens hears the other tabs again without a call of its own; not in a loop', async () => {
+  /** A page whose worker runs in process (its listener records the events it hears), and another tab of the same cache. */
+  async function listeningTabs(options: { restartAfterMs?: number; loads?: () => boolean | Promise<boolean> } = {}) {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
     const clock = fakeClock();
-    const { cache, workers, logger } = await openRemoteCache({ name, indexedDB, now: clock.now, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
+    const { cache, workers, logger } = await openRemoteCache({ name, indexedDB, now: clock.now, ...options, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
     const { cache: other } = await openCache({ name, indexedDB, clock });
     const heard = vi.fn();
     cache.on('*', (event) => heard(event.eventType));
+    return { cache, workers, logger, other, heard };
+  }
+
+  it('is replaced at once, so that a page that only listens hears the other tabs again without a call of its own; not in a loop', async () => {
+    const { cache, workers, logger, other, heard } = await listeningTabs();
     workers[0]!.kill();
     // (A worker is listed once its engine is open, listening to the other tabs.)
     await vi.waitFor(() => expect(workers).toHaveLength(2));
@@ -42,13 +48,7 @@ describe('a worker that dies', () => {
   });
 
   it('dead again soon after, it is replaced later without a call (after 1, then 2, 4… times the wait): a page that only listens hears the other tabs again', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const clock = fakeClock();
-    const { cache, workers, logger } = await openRemoteCache({ name, indexedDB, now: clock.now, restartAfterMs: 50, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
-    const { cache: other } = await openCache({ name, indexedDB, clock });
-    const heard = vi.fn();
-    cache.on('*', (event) => heard(event.eventType));
+    const { cache, workers, logger, other, heard } = await listeningTabs({ restartAfterMs: 50 });
     workers[0]!.kill();
     await vi.waitFor(() => expect(workers).toHaveLength(2));
     workers[1]!.kill();
@@ -68,14 +68,8 @@ describe('a worker that dies', () => {
   });
 
   it('whose replacement cannot start (its script did not load: offline, a deploy that removed it) is replaced again later without a call: a page that only listens hears the other tabs again once it loads', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const clock = fakeClock();
     let loads = true;
-    const { cache, workers, logger } = await openRemoteCache({ name, indexedDB, now: clock.now, restartAfterMs: 50, loads: () => loads, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
-    const { cache: other } = await openCache({ name, indexedDB, clock });
-    const heard = vi.fn();
-    cache.on('*', (event) => heard(event.eventType));
+    const { cache, workers, logger, other, heard } = await listeningTabs({ restartAfterMs: 50, loads: () => loads });
     loads = false;
     workers[0]!.kill();
     await vi.waitFor(() => expect(logger.error).toHaveBeenCalledWith('Reprise: the cache worker died; starting a new one', expect.anything()));
@@ -89,14 +83,8 @@ describe('a worker that dies', () => {
   });
 
   it('whose replacement is due while a call starts one that then cannot start (its script fails to load, slowly) is replaced again later without a call', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const clock = fakeClock();
     let loads: boolean | Promise<boolean> = true;
-    const { cache, workers, logger } = await openRemoteCache({ name, indexedDB, now: clock.now, restartAfterMs: 50, loads: () => loads, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
-    const { cache: other } = await openCache({ name, indexedDB, clock });
-    const heard = vi.fn();
-    cache.on('*', (event) => heard(event.eventType));
+    const { cache, workers, logger, other, heard } = await listeningTabs({ restartAfterMs: 50, loads: () => loads });
     workers[0]!.kill();
     await vi.waitFor(() => expect(workers).toHaveLength(2));
     // Dead again soon after: the next one is due in 50 ms.
