@@ -77,9 +77,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * under its fetch lock and counting one read, a forced close's AbortError retried, calls in flight going
  * on in memory after a degrade, a write whose worker died as it committed told to watchers, a slow worker
  * script not taken for hung, the page's reads keeping their order for eviction, cleanup on a full disk
- * with deletes only, a worker dying again replaced later without a call: 0.6 kB, 1.6103: the line 1.62.)
+ * with deletes only, a worker dying again replaced later without a call: 0.6 kB, 1.6103: the line 1.62; then
+ * a cause across the boundary, every housekeeping step run, the memory sweep without the lock, recent reads
+ * taken last on a full disk, a replacement that cannot start scheduled again (0.3 kB): 1.6197, the line 1.63.)
  */
-const REACHED_RATIO = 1.62;
+const REACHED_RATIO = 1.63;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
