@@ -201,6 +201,24 @@ describe('without Web Locks (plain-http pages, Node): the tabs elect the fetchin
     expect(fetcher).toHaveBeenCalledTimes(1);
   });
 
+  it('skipStore: a call made in another tab once the fetching tab heard an event of that tab does not get the value fetched before it: it fetches again', async () => {
+    const type = 'successful_api_metadata';
+    const [fetching, other] = await openTabs(2, { locks: null });
+    const reply = gate<string>();
+    const fetcher = vi.fn((context: FetcherContext) => (context.skipStore(), reply.promise));
+    const first = fetching!.cache.resolve(type, 'k', fetcher, { trackId: 't1' });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const heard = new Promise((resolve) => fetching!.cache.on('track_modified', resolve));
+    await other!.cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    await heard;
+    // Made after the event, it waits for the fetching tab's lock (claimed over the channel in 25 ms).
+    const second = other!.cache.resolve(type, 'k', () => 'fresh', { trackId: 't1' });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    reply.open('fetched before the event');
+    expect(await first).toEqual({ value: 'fetched before the event', source: 'fetch' });
+    expect(await second).toEqual({ value: 'fresh', source: 'fetch' });
+  });
+
   it('caches of one name on different storages (an injected factory each) share no fetch; tabs on one storage do', async () => {
     const name = uniqueName();
     const [one, other] = [new IDBFactory(), new IDBFactory()];
