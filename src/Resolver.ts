@@ -200,8 +200,9 @@ export class Resolver {
     // other tabs must not store it either. They read it from the store only where it is shared (IndexedDB, which a
     // tab that lost it does not write); from memory they get it in the message.
     const cached = written !== undefined && written.stale.length === 0;
-    // Written, but left out as stale: an event or a write of the key overtook the fetch.
-    const overtaken = written !== undefined && !cached;
+    // Written, but left out as stale: an event or a write of the key overtook the fetch. Not stored (skipStore, or
+    // a dead worker's write), the event this tab heard says so: a call made after it must not get this value.
+    const overtaken = written !== undefined ? !cached : (running.overtaken ?? false);
     return { value: await host.output(type, input.value), fetched: input.value, stored: cached && written.shared, cached, stale: overtaken };
   }
 
