@@ -529,6 +529,38 @@ describe('two tabs', () => {
   });
 });
 
+describe('the selected track’s panel follows the events that reach its entries', () => {
+  /** Clicks the row of track `index` and waits until its lookup has started (not ended). */
+  async function startLookup(page: Page, index: number): Promise<void> {
+    await page.bringToFront();
+    await rowOf(page, index).click();
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('.details')?.dataset['state'] === 'loading');
+  }
+
+  it('a track removed while its lookup runs is still shown removed once the lookup ends', async () => {
+    const { page, errors } = await openDemo(uniqueName('demo'), '', '1500');
+    await startLookup(page, NOT_FOUND);
+    await press(page, 'Remove track');
+    await logLine(page, 'local', 'track_removed');
+    // The lookup (one API call of 1.5 s, then the cover) ends meanwhile.
+    await page.waitForTimeout(3_000);
+    expect(await shown(page)).toMatchObject({ state: 'removed' });
+    await expect(page.getByRole('button', { name: /^Restore track/ }).isDisabled()).resolves.toBe(false);
+    expect(errors).toEqual([]);
+  });
+
+  it('a track modified while its lookup runs is shown with what it read, marked stale', async () => {
+    const { page, errors } = await openDemo(uniqueName('demo'), '', '1500');
+    await startLookup(page, FOUND);
+    await press(page, 'Modify track');
+    await logLine(page, 'local', 'track_modified');
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('.details')?.dataset['state'] === 'done', null, { timeout: 10_000 });
+    await expect(page.locator('.details .stale').count()).resolves.toBe(1);
+    await expect(page.locator('.details .stale').textContent()).resolves.toContain('This tab emitted track_modified');
+    expect(errors).toEqual([]);
+  });
+});
+
 describe('a screenshot for people to look at', () => {
   it('saves test-results/demo.png of the page in use', async () => {
     const name = uniqueName('demo');
