@@ -17,6 +17,8 @@ export class TrackDetails {
   /** The object URL of the cover shown, revoked when the next render replaces it; and the one about to be shown. */
   #coverUrl: string | null = null;
   #nextCoverUrl: string | null = null;
+  /** Why the lookup under way may show what the cache no longer has: noted when its result is shown. */
+  #staleDuringLookup: string | null = null;
 
   constructor(onLookUp: () => void) {
     this.#onLookUp = onLookUp;
@@ -62,6 +64,7 @@ export class TrackDetails {
       albumYear && part('year', 'Album year', 'album_year', albumYear.from, [String(albumYear.year)]),
       part('cover', 'Album cover', 'artwork', cover.from, [this.#cover(cover.image, track)]),
     ];
+    const staleDuringLookup = this.#staleDuringLookup;
     const fromCache = answeredByCache(lookup);
     // Every part the cache's or another lookup's (in this tab or another): this one fetched nothing itself.
     const waited = !fromCache && [tags.from, api.from, albumYear?.from, cover.from].every((from) => from !== 'fetch');
@@ -81,10 +84,12 @@ export class TrackDetails {
       ),
       element('p', { class: 'fingerprint' }, `Fingerprint ${lookup.fingerprint.slice(0, 16)}…`),
     );
+    if (staleDuringLookup) this.markStale(staleDuringLookup);
   }
 
-  /** An event removed cache entries of this track (or of every track): the parts shown may be gone. */
+  /** An event removed cache entries of this track (or of every track): the parts shown (or about to be) may be gone. */
   markStale(what: string): void {
+    if (this.element.dataset['state'] === 'loading') this.#staleDuringLookup = what;
     if (this.element.dataset['state'] !== 'done') return;
     this.element.querySelector('.stale')?.remove();
     this.element.append(element('p', { class: 'stale' }, `${what} — look it up again to see what the cache still has.`));
@@ -99,6 +104,7 @@ export class TrackDetails {
   }
 
   #render(state: State, track: LibraryTrack | null, ...body: Node[]): void {
+    this.#staleDuringLookup = null;
     if (this.#coverUrl) URL.revokeObjectURL(this.#coverUrl);
     this.#coverUrl = this.#nextCoverUrl;
     this.#nextCoverUrl = null;

@@ -111,9 +111,14 @@ cache.on('*', (event, context) => {
   log.addEvent(event, context);
   if (selected && (event.trackId === undefined || event.trackId === selected.id)) {
     const who = context.source === 'remote' ? 'Another tab' : 'This tab';
-    if (selected.removed) details.showRemoved(selected);
-    else if (event.eventType === 'track_added') details.showPrompt(selected, `${who} restored this track.`);
-    else details.markStale(`${who} emitted ${event.eventType}`);
+    // These replace the panel: a lookup under way no longer shows its result (a removed track's least of all).
+    if (selected.removed) {
+      lookups++;
+      details.showRemoved(selected);
+    } else if (event.eventType === 'track_added') {
+      lookups++;
+      details.showPrompt(selected, `${who} restored this track.`);
+    } else details.markStale(`${who} emitted ${event.eventType}`);
   }
   controls.update(selected);
   void refresh();
