@@ -559,6 +559,20 @@ describe('the selected track’s panel follows the events that reach its entries
     await expect(page.locator('.details .stale').textContent()).resolves.toContain('This tab emitted track_modified');
     expect(errors).toEqual([]);
   });
+
+  it('another track of its album modified (in another tab) takes its API metadata and cover: the panel says so', async () => {
+    const name = uniqueName('demo');
+    const a = await openDemo(name);
+    const b = await openDemo(name);
+    expect(await choose(a.page, FOUND)).toMatchObject({ state: 'done', api: 'fetch', cover: 'fetch' });
+    await choose(b.page, ALBUM_MATE);
+    await press(b.page, 'Modify track');
+    // The album's API metadata (of both tracks) and its cover are gone, in both tabs.
+    expect((await logLine(a.page, 'remote', 'track_modified')).invalidated).toEqual({ track_metadata: 1, successful_api_metadata: 2, artwork: 1 });
+    await expect(a.page.locator('.details .stale').count()).resolves.toBe(1);
+    expect(await choose(a.page, FOUND)).toMatchObject({ tags: 'cache', api: 'fetch', cover: 'fetch' });
+    expect([...a.errors, ...b.errors]).toEqual([]);
+  });
 });
 
 describe('a screenshot for people to look at', () => {
