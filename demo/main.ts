@@ -1,7 +1,7 @@
 // The demo page: a music library read through a Reprise cache, and an inspector of that cache.
 // Wiring only; each part lives in its own module. URL parameters: see readDemoOptions.
 import './styles.css';
-import { createCache, fingerprintTrack, SmartCacheConfig, type CacheEventInput, type CacheStats } from '../src/index';
+import { albumKey, createCache, fingerprintTrack, SmartCacheConfig, type CacheEvent, type CacheEventInput, type CacheStats } from '../src/index';
 import { CacheInspector } from './CacheInspector';
 import { DEMO_CONFIG } from './demoConfig';
 import { describeLatency, readDemoOptions } from './demoOptions';
@@ -109,8 +109,8 @@ cache.on('*', (event, context) => {
   const changed = library.apply(event);
   if (changed) list.refresh();
   log.addEvent(event, context);
+  const who = context.source === 'remote' ? 'Another tab' : 'This tab';
   if (selected && (event.trackId === undefined || event.trackId === selected.id)) {
-    const who = context.source === 'remote' ? 'Another tab' : 'This tab';
     // These replace the panel: a lookup under way no longer shows its result (a removed track's least of all).
     if (selected.removed) {
       lookups++;
@@ -119,6 +119,9 @@ cache.on('*', (event, context) => {
       lookups++;
       details.showPrompt(selected, `${who} restored this track.`);
     } else details.markStale(`${who} emitted ${event.eventType}`);
+  } else if (selected && albumOf(event) === albumKey(selected.artist, selected.album)) {
+    // With the album in its metadata, a track event removes the album's API metadata (and cover) too.
+    details.markStale(`${who} emitted ${event.eventType} for another track of this album`);
   }
   controls.update(selected);
   void refresh();
@@ -176,6 +179,13 @@ async function refresh(sample = false): Promise<void> {
   status.textContent = stats.degraded
     ? `Cache “${options.name}” · module Worker · IndexedDB unusable, all in memory (${stats.degraded})`
     : `Cache “${options.name}” · module Worker · IndexedDB shared by your tabs`;
+}
+
+/** The album a track event names in its metadata (as `albumKey`), whose other tracks' entries it removes too. */
+function albumOf({ eventType, metadata }: CacheEvent): string | undefined {
+  if (eventType !== 'track_removed' && eventType !== 'track_modified') return undefined;
+  const { artist, album } = metadata ?? {};
+  return typeof artist === 'string' && typeof album === 'string' ? albumKey(artist, album) : undefined;
 }
 
 /** `1 track`, `2,000 tracks`. */
