@@ -167,7 +167,7 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.discardCorrupt(type, found, counted), { type, keys: new Set(found.map(({ key }) => key)) });
   }
 
-  touched(type: TypeName, reads: string[][], misses?: number, hits?: number): Promise<void> {
+  touched(type: TypeName, reads: string[][], misses: number, hits: number): Promise<void> {
     return this.#call((engine) => engine.touched(type, reads, misses, hits));
   }
 

@@ -560,11 +560,11 @@ export class Engine implements EngineApi {
     counters.misses += found.length;
   }
 
-  async touched(type: TypeName, reads: string[][], misses = 0, hits?: number): Promise<void> {
+  async touched(type: TypeName, reads: string[][], misses: number, hits: number): Promise<void> {
     // No wait for other tabs' changes: counted as the call arrives, in the order the page made its calls.
     this.#checkOpen();
     const counters = this.#counters.of(type);
-    counters.hits += hits ?? reads.reduce((sum, keys) => sum + keys.length, 0);
+    counters.hits += hits;
     counters.misses += misses;
     const store = this.#stores.of(type);
     // Each read its own time, as each getMany here has: one time for all would leave their order to the keys'.
