@@ -106,6 +106,11 @@ export class FetchLocks {
       }
       return { value: led.value, shared: false };
     };
+    // What another tab stored, read under the lock (a forceFresh caller takes only what the fetching tab says it stored: below).
+    const storedElsewhere = async () => {
+      const stored = run.fresh ? undefined : await run.read();
+      return stored && { value: stored.value, shared: true };
+    };
     // Whether the request's callback ran: a request that fails before it did was refused by the browser.
     let granted = false;
     try {
@@ -114,8 +119,7 @@ export class FetchLocks {
         if (!held) return null;
         // The caller's read missed before this request: another tab may have fetched and stored the key
         // since, and released the lock just before (a loaded machine). Read again under the lock.
-        const stored = run.fresh ? undefined : await run.read();
-        return stored ? { value: stored.value, shared: true } : lead();
+        return (await storedElsewhere()) ?? lead();
       });
       if (led) return led;
       granted = false;
@@ -123,8 +127,8 @@ export class FetchLocks {
       // to fetch after all does so before the next waiter looks).
       return await locks.request(lock, run.signal ? { signal: run.signal } : {}, async () => {
         granted = true;
-        const stored = run.fresh ? undefined : await run.read();
-        if (stored) return { value: stored.value, shared: true };
+        const stored = await storedElsewhere();
+        if (stored) return stored;
         const outcome = outcomes.at(-1) ?? (await this.#next(() => outcomes.at(-1), (wake) => (heard = wake)));
         if (outcome?.ok === false && !outcome.aborted) throw rebuildError(outcome.error);
         if (outcome?.ok === true && !outcome.stored) return { value: await run.receive(outcome.value, outcome.cached), shared: true };

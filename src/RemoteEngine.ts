@@ -319,14 +319,15 @@ export class RemoteEngine implements EngineApi {
    */
   #replace(what: 'died' | 'did not start', error: unknown): void {
     const wait = this.#options.restartAfterMs ?? RESTART_MS;
-    const soon = (this.#options.now ?? Date.now)() - this.#restartedAt <= wait;
+    const now = this.#options.now ?? Date.now;
+    const soon = now() - this.#restartedAt <= wait;
     this.#quickDeaths = soon ? this.#quickDeaths + 1 : 0;
     const delay = soon ? Math.min(wait * 2 ** (this.#quickDeaths - 1), MAX_RESTART_MS) : 0;
     this.#options.logger.error(`Reprise: the cache worker ${what}; ${delay ? `a new one starts in ${delay / 1000} s, or with the next call` : 'starting a new one'}`, error);
     const restart = () => {
       if (this.#closed) return;
       // One a call is starting meanwhile stands for it: if that one does not start either, the next is due later.
-      (this.#connection ?? ((this.#restartedAt = (this.#options.now ?? Date.now)()), this.#current())).catch((failed: unknown) => {
+      (this.#connection ?? ((this.#restartedAt = now()), this.#current())).catch((failed: unknown) => {
         if (!this.#closed && !this.#connection) this.#replace('did not start', failed);
       });
     };
