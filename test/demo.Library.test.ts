@@ -27,6 +27,20 @@ describe('Library', () => {
     expect(await fingerprintTrack(a.identity(a.get(id)!))).toBe(await fingerprintTrack(b.identity(b.get(id)!)));
   });
 
+  it('takes the revision an event carries: a library that missed an event agrees again at the next one', async () => {
+    const [a, b] = [newLibrary(), newLibrary()];
+    const id = a.tracks[5]!.id;
+    // b subscribed late: it missed the first modification, and hears only the second.
+    a.apply({ eventType: 'track_modified', trackId: id, metadata: { revision: 1 } });
+    for (const library of [a, b]) library.apply({ eventType: 'fingerprint_changed', trackId: id, fingerprint: 'old', metadata: { revision: 2 } });
+    expect(b.get(id)!.revision).toBe(2);
+    expect(await fingerprintTrack(b.identity(b.get(id)!))).toBe(await fingerprintTrack(a.identity(a.get(id)!)));
+    // An event from an older tab, without a revision, still counts one up; a revision never goes back.
+    b.apply({ eventType: 'track_modified', trackId: id });
+    b.apply({ eventType: 'track_modified', trackId: id, metadata: { revision: 1 } });
+    expect(b.get(id)!.revision).toBe(3);
+  });
+
   it('ignores library-wide events and unknown tracks', () => {
     const library = newLibrary();
     expect(library.apply({ eventType: 'library_sync' })).toBeUndefined();
