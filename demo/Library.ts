@@ -68,6 +68,11 @@ export class Library {
     };
   }
 
+  /** The metadata a modifying event carries: the revision the file is at after it. */
+  nextRevision(track: LibraryTrack): { revision: number } {
+    return { revision: track.revision + 1 };
+  }
+
   /** Follows an event; returns the track it changed, if any. */
   apply(event: CacheEvent): LibraryTrack | undefined {
     const track = event.trackId === undefined ? undefined : this.#byId.get(event.trackId);
@@ -80,9 +85,13 @@ export class Library {
         track.removed = false;
         break;
       case 'track_modified':
-      case 'fingerprint_changed':
-        track.revision++;
+      case 'fingerprint_changed': {
+        // The emitting tab says which revision the file is now at, so a tab that missed an event (opened
+        // meanwhile) agrees again; an older tab's event says none, and counts one up.
+        const given = event.metadata?.['revision'];
+        track.revision = Math.max(track.revision, typeof given === 'number' ? given : track.revision + 1);
         break;
+      }
       default:
         return undefined;
     }

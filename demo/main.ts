@@ -80,9 +80,9 @@ const emit = async (event: CacheEventInput) => {
   await refresh();
 };
 const actions: EventActions = {
-  modify: (track) => emit({ eventType: 'track_modified', trackId: track.id, metadata: { artist: track.artist, album: track.album } }),
+  modify: (track) => emit({ eventType: 'track_modified', trackId: track.id, metadata: { artist: track.artist, album: track.album, ...library.nextRevision(track) } }),
   // The event carries the fingerprint the entries were stored with: the file's, before the change.
-  changeFingerprint: async (track) => emit({ eventType: 'fingerprint_changed', trackId: track.id, fingerprint: await fingerprintTrack(library.identity(track)) }),
+  changeFingerprint: async (track) => emit({ eventType: 'fingerprint_changed', trackId: track.id, fingerprint: await fingerprintTrack(library.identity(track)), metadata: library.nextRevision(track) }),
   remove: (track) => emit({ eventType: 'track_removed', trackId: track.id }),
   restore: (track) => emit({ eventType: 'track_added', trackId: track.id }),
   invalidateTrack: (track) => emit({ eventType: 'manual_invalidation', trackId: track.id }),
