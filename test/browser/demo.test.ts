@@ -483,6 +483,18 @@ describe('two tabs', () => {
     expect(b.errors).toEqual([]);
   });
 
+  it('another tab’s Clear cache marks the panel stale: what it shows is gone from the shared store', async () => {
+    const name = uniqueName('demo');
+    const a = await openDemo(name);
+    const b = await openDemo(name);
+    await choose(b.page, FOUND);
+    await press(a.page, 'Clear cache');
+    await logLine(a.page, 'local', 'clear()');
+    await expectStats(b.page, { track_metadata: { entries: 0 } });
+    await expect(b.page.locator('.details .stale').textContent()).resolves.toContain('Another tab cleared the cache');
+    expect([...a.errors, ...b.errors]).toEqual([]);
+  });
+
   it('a lookup of a track another tab is already fetching shares that fetch, and says so', async () => {
     const name = uniqueName('demo');
     const a = await openDemo(name, '', '1500');
