@@ -127,6 +127,12 @@ cache.on('*', (event, context) => {
   void refresh();
 });
 
+// Another tab's clear() is no event, but it empties the store this panel read (IndexedDB is shared by the
+// tabs): its watchers hear it. This tab's own clear() marks the panel in `actions.clear`.
+cache.watch('track_metadata', null, ({ kind, source }) => {
+  if (kind === 'clear' && source === 'remote') details.markStale('Another tab cleared the cache');
+});
+
 async function lookUp(track: LibraryTrack): Promise<void> {
   const lookup = ++lookups;
   details.showLoading(track);
