@@ -6,12 +6,13 @@ import { CacheInspector } from './CacheInspector';
 import { DEMO_CONFIG } from './demoConfig';
 import { describeLatency, readDemoOptions } from './demoOptions';
 import { DEMO_SCHEMAS } from './demoSchemas';
+import { describeBatch, tracksText } from './describeBatch';
 import { EventControls, type EventActions } from './EventControls';
 import { EventLog } from './EventLog';
 import { generateLibrary } from './generateLibrary';
 import { HitRateChart } from './HitRateChart';
 import { Library, type LibraryTrack } from './Library';
-import { answeredByCache, lookupTrack, type DemoCache } from './lookupTrack';
+import { lookupTrack, type DemoCache } from './lookupTrack';
 import { MetadataApi } from './MetadataApi';
 import { renderTrackRow } from './renderTrackRow';
 import { TrackDetails } from './TrackDetails';
@@ -155,11 +156,7 @@ lookUpVisible.addEventListener('click', async () => {
   const started = performance.now();
   const settled = await Promise.allSettled(tracks.map((track) => lookupTrack(cache, api, library, track)));
   const results = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
-  const cached = results.filter(answeredByCache).length;
-  batchStatus.textContent =
-    `${tracksText(results.length)} in ${Math.round(performance.now() - started)} ms: ` +
-    `${cached} from the cache alone, ${results.length - cached} fetched` +
-    (results.length < tracks.length ? `, ${tracks.length - results.length} failed` : '');
+  batchStatus.textContent = describeBatch(tracks.length, results, performance.now() - started);
   lookUpVisible.removeAttribute('aria-busy');
   await refresh();
 });
@@ -192,11 +189,6 @@ function albumOf({ eventType, metadata }: CacheEvent): string | undefined {
   if (eventType !== 'track_removed' && eventType !== 'track_modified') return undefined;
   const { artist, album } = metadata ?? {};
   return typeof artist === 'string' && typeof album === 'string' ? albumKey(artist, album) : undefined;
-}
-
-/** `1 track`, `2,000 tracks`. */
-function tracksText(count: number): string {
-  return `${count.toLocaleString('en')} ${count === 1 ? 'track' : 'tracks'}`;
 }
 
 function totalsOf(stats: CacheStats) {
