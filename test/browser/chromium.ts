@@ -20,8 +20,8 @@ export const CHROMIUM_FLAGS = [
 export interface Browser {
   context: BrowserContext;
   userDataDir: string;
-  /** Opens a page of the Vite server and records what it logs as an error. */
-  open(path: string): Promise<TestPage>;
+  /** Opens a page of the Vite server and records what it logs as an error; `init` runs in the page before its scripts. */
+  open(path: string, init?: () => void): Promise<TestPage>;
   /** Closes Chromium; the profile stays, so `launch({ userDataDir })` restarts the same browser. */
   close(): Promise<void>;
   /** Closes Chromium and deletes the profile. */
@@ -55,8 +55,9 @@ export async function launch(options: LaunchOptions = {}): Promise<Browser> {
   const browser: Browser = {
     context,
     userDataDir,
-    async open(path) {
+    async open(path, init) {
       const page = await context.newPage();
+      if (init) await page.addInitScript(init);
       const errors: string[] = [];
       page.on('console', (message) => {
         if (message.type() === 'error') errors.push(message.text());
@@ -108,7 +109,7 @@ export function useBrowser({ eachTest = false, ...options }: LaunchOptions & { e
     get userDataDir() {
       return running().userDataDir;
     },
-    open: (path) => running().open(path),
+    open: (path, init) => running().open(path, init),
     close: () => running().close(),
     dispose: () => running().dispose(),
     async restart() {

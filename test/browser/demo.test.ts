@@ -39,8 +39,8 @@ afterEach(async () => {
 });
 
 /** Opens the demo on a cache of its own (or the given name), with an API that answers at once. */
-async function openDemo(name = uniqueName('demo'), more = '', latency = '0'): Promise<TestPage> {
-  const tab = await browser.open(`/?name=${name}&latency=${latency}${more}`);
+async function openDemo(name = uniqueName('demo'), more = '', latency = '0', init?: () => void): Promise<TestPage> {
+  const tab = await browser.open(`/?name=${name}&latency=${latency}${more}`, init);
   pages.push(tab.page);
   await tab.page.setViewportSize({ width: 1280, height: 800 });
   await tab.page.waitForFunction(() => document.body.dataset['ready'] === 'true');
@@ -291,6 +291,15 @@ describe('the demo page', () => {
 });
 
 describe('URL parameters and screen sizes', () => {
+  it('works where the browser refuses localStorage (site data blocked): the library is kept in the tab only', async () => {
+    const refuse = () => Object.defineProperty(window, 'localStorage', { get: () => { throw new DOMException('The operation is insecure.', 'SecurityError'); } });
+    const { page, errors } = await openDemo(uniqueName('demo'), '', '0', refuse);
+    expect(await choose(page, FOUND)).toMatchObject({ tags: 'fetch' });
+    await press(page, 'Modify track');
+    await expect(rowOf(page, FOUND).locator('.badge').textContent()).resolves.toBe('edited ×1');
+    expect(errors).toEqual([]);
+  });
+
   it('states the API latency the URL asks for, and says “1 track” of a library of one', async () => {
     const { page, errors } = await openDemo(uniqueName('demo'), '&tracks=1');
     await expect(page.locator('.hint').first().innerText()).resolves.toContain('simulated metadata API (no delay, with misses and errors)');
