@@ -38,10 +38,18 @@ const options = readDemoOptions(location.search);
 const config = new SmartCacheConfig(DEMO_CONFIG);
 // The library's changes (removed tracks, revisions) are kept per cache and seed, so that a second tab
 // opened later, or a reload, shows the library the cache's entries were made for.
-const library = new Library(generateLibrary({ seed: options.seed, count: options.tracks }), {
-  storage: localStorage,
-  key: `reprise-demo-library:${options.name}:${options.seed}`,
-});
+// Reading `localStorage` throws where the browser refuses site data: the library then lives in this tab only.
+const storage = (() => {
+  try {
+    return localStorage;
+  } catch {
+    return undefined;
+  }
+})();
+const library = new Library(
+  generateLibrary({ seed: options.seed, count: options.tracks }),
+  storage && { storage, key: `reprise-demo-library:${options.name}:${options.seed}` },
+);
 const api = new MetadataApi(options);
 const status = mount('status');
 
