@@ -275,6 +275,51 @@ describe('close() while a read-through is on its way', () => {
   });
 });
 
+describe('close() while a fetcher has not answered', () => {
+  /** What a promise has come to within `ms` of real time: its value, its error's code, or still pending. */
+  async function within(ms: number, promise: Promise<unknown>) {
+    const timer = new Promise((resolve) => setTimeout(() => resolve('still pending'), ms));
+    return Promise.race([promise.then((value) => ({ value }), (error: { code?: string }) => ({ code: error.code })), timer]);
+  }
+
+  it.each(['album_year', 'generic'] as const)('%s: one that never answers and ignores its signal: close() resolves at once, the caller rejects with closed, the fetcher is told', async (type) => {
+    const { cache, logger } = await openCache();
+    let signal: AbortSignal | undefined;
+    const fetcher = vi.fn((context: FetcherContext) => ((signal = context.signal), new Promise<string>(() => {})));
+    const call = cache.getOrSet(type, 'k', fetcher);
+    const joined = cache.resolve(type, 'k', fetcher, { signal: new AbortController().signal });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    expect(await within(1000, cache.close())).toEqual({ value: undefined });
+    expect(await within(100, call)).toEqual({ code: 'closed' });
+    expect(await within(100, joined)).toEqual({ code: 'closed' });
+    expect(signal?.aborted).toBe(true);
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+
+  it('what it brings after close() is not stored: the caller rejects with closed', async () => {
+    const { cache, name, indexedDB } = await openCache();
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const call = cache.getOrSet('album_year', 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalled());
+    const closing = cache.close();
+    reply.open('late');
+    expect(await within(1000, call)).toEqual({ code: 'closed' });
+    await closing;
+    const { cache: reopened } = await openCache({ name, indexedDB });
+    expect(await reopened.get('album_year', 'k')).toBeUndefined();
+  });
+
+  it('one whose read is on its way when close() is called: its fetcher is not called, it rejects with closed, and close() does not wait', async () => {
+    const { cache } = await openCache();
+    const fetcher = vi.fn(() => new Promise<string>(() => {}));
+    const call = cache.getOrSet('album_year', 'k', fetcher);
+    expect(await within(1000, cache.close())).toEqual({ value: undefined });
+    expect(await within(100, call)).toEqual({ code: 'closed' });
+    expect(fetcher).not.toHaveBeenCalled();
+  });
+});
+
 describe('a fetching tab that cannot store what it fetched', () => {
   it('closed during its background refresh: a tab waiting on that refresh fetches for itself, and does not reject with closed', async () => {
     const name = uniqueName();
