@@ -405,12 +405,15 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     return this.close();
   }
 
-  /** New calls reject with `closed` at once; those made before settle as they would have, then the engine closes. Every call gets the same promise. */
+  /**
+   * New calls reject with `closed` at once; those made before settle as they would have (but a getOrSet or
+   * resolve whose fetcher has not answered: `closed`), then the engine closes. Every call gets the same promise.
+   */
   close(): Promise<void> {
     if (!this.#closed) {
       this.#beforeClose.forEach((call) => call());
-      // A background refresh is no call of the caller's: cut short, its fetcher told through its signal
-      // (one a caller joined is that caller's fetch, which close() waits for).
+      // A fetcher may never answer: every fetch under way is cut short, its fetcher told through its signal,
+      // its callers rejected with closed (those whose value is being stored settle as they would have).
       const closed = new CacheError('closed', 'This cache is closed');
       this.#resolver.abandon(closed);
     }

@@ -59,14 +59,24 @@ export class Resolver {
   readonly #inflight = new Map<string, SharedFetch<unknown>>();
   /** Every fetch under way in the order started, those a later one for their key replaced in #inflight too: close() abandons them all. */
   readonly #running = new Map<SharedFetch<unknown>, Running>();
+  /** close()'s error, once it was called: no fetch starts, nor stores, after it. */
+  #closed: unknown;
+  /** Rejects with it then: a fetcher that has not answered is waited for no longer. */
+  readonly #cut: Promise<never>;
+  #cutShort!: (reason: unknown) => void;
 
   /** `engine`: the cache's, its calls counted for close(). */
   constructor(engine: EngineApi, host: ResolverHost) {
     this.#engine = engine;
     this.#host = host;
+    this.#cut = new Promise<never>((_, reject) => (this.#cutShort = reject));
+    this.#cut.catch(() => {});
   }
 
-  /** Counted by getOrSet and resolve as one call for close(), fetch included: made before close(), it settles as it would have. */
+  /**
+   * Counted by getOrSet and resolve as one call for close(): made before close(), it settles as it would
+   * have, but for its fetch: one whose fetcher has not answered (or not begun) by then rejects with `closed`.
+   */
   async resolve(type: TypeName, key: string, fetcher: Fetcher<unknown, unknown>, options: ResolveOptions | undefined, method: string): Promise<Resolved<unknown>> {
     const host = this.#host;
     host.check(type);
@@ -94,7 +104,7 @@ export class Resolver {
       if (cached && !found[0]?.stale) return { value: cached.value, source: 'cache' };
       if (cached) {
         // Served at once; refreshed in the background, by one fetch (a failure is logged, and nothing cached).
-        if (!shared()) {
+        if (!shared() && this.#closed === undefined) {
           // Not one of the caller's calls: close() does not wait for it, and cuts it short without a word.
           this.#startFetch(id, type, key, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, running, cached.value, false), true).result.catch((error: unknown) => {
             host.report(`Reprise: refreshing the stale ${type} "${key}" failed`, error);
@@ -108,6 +118,8 @@ export class Resolver {
       // Aborted while it read: a fetch started now would have no caller, and its signal would never abort.
       if (signal?.aborted) throw abortedError(signal);
     }
+    // Closed while it read: a fetch started now would be cut short at once.
+    if (this.#closed !== undefined) throw this.#closed;
     const fetch = this.#startFetch(id, type, key, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, running, undefined, forceFresh ?? false));
     const { value, shared: fromAnotherTab } = await fetch.join(signal);
     return { value, source: fromAnotherTab ? 'shared' : 'fetch' };
@@ -131,8 +143,13 @@ export class Resolver {
     }
   }
 
-  /** Cuts every fetch under way short (close()): their fetchers are told through their signal. */
+  /**
+   * Cuts every fetch under way short (close()): their fetchers are told through their signal, and their
+   * callers get `reason` (at once while the fetcher runs), unless the value is being stored (a write in flight completes).
+   */
   abandon(reason: unknown): void {
+    this.#closed ??= reason;
+    this.#cutShort(reason);
     for (const fetch of this.#running.keys()) fetch.abandon(reason);
   }
 
@@ -192,7 +209,8 @@ export class Resolver {
     // Every caller left meanwhile (the reason says how): nobody waits for what the fetcher would bring.
     if (signal.aborted) throw signal.reason;
     let store = true;
-    const value = await fetcher({ signal, stale, skipStore: () => void (store = false) });
+    // A fetcher may ignore its signal and never answer: close() does not wait for it.
+    const value = await Promise.race([fetcher({ signal, stale, skipStore: () => void (store = false) }), this.#cut]);
     const checked = host.toInput(type, { ...options, key, value }, 'fetched value');
     const input = isPromiseLike(checked) ? await checked : checked;
     const written = store ? await this.#store(type, input, since, running) : undefined;
@@ -214,6 +232,8 @@ export class Resolver {
    * such a write for the fetches of the key started before this one (of two at once, the later one's value stays).
    */
   async #store(type: TypeName, input: EntryInput, since: Mark, running: Running): Promise<Written | undefined> {
+    // What a fetch brings once the cache is closing is not kept: its callers were told it closed.
+    if (this.#closed !== undefined) throw this.#closed;
     if (running.overwritten) return { stale: [input.key], shared: false };
     this.sawWrite(type, [input.key], running);
     const engine = this.#engine;

@@ -9,15 +9,13 @@ export function abortedError(signal: AbortSignal): CacheError {
  * One fetch that several callers wait on. A caller whose signal aborts stops waiting at once (its call
  * rejects with `aborted`); the fetcher's own signal aborts once every caller has stopped waiting, so a
  * fetch nobody wants any more can stop, and no caller joins it after that. A background fetch (a
- * refresh of a stale entry) was started for no caller: callers leaving never abort it, only the cache's
- * close (see `abandon`).
+ * refresh of a stale entry) was started for no caller: callers leaving never abort it. The cache's close
+ * aborts every one (see `abandon`).
  */
 export class SharedFetch<T> {
   readonly #controller = new AbortController();
   readonly #background: boolean;
   #waiting = 0;
-  /** Why it was abandoned while a caller still waited on it: it stops when the last one leaves. */
-  #abandoned: { reason: unknown } | undefined;
   readonly result: Promise<T>;
 
   constructor(run: (signal: AbortSignal) => Promise<T>, background = false) {
@@ -37,11 +35,9 @@ export class SharedFetch<T> {
     return !this.#controller.signal.aborted;
   }
 
-  /** Stops a background fetch no caller waits on (the cache closes): its fetcher's signal aborts. */
+  /** Stops the fetch (the cache closes): its fetcher's signal aborts, whoever waits on it. */
   abandon(reason: unknown): void {
-    if (!this.#background) return;
-    if (this.#waiting === 0) this.#controller.abort(reason);
-    else this.#abandoned = { reason };
+    this.#controller.abort(reason);
   }
 
   join(signal?: AbortSignal): Promise<T> {
@@ -51,7 +47,7 @@ export class SharedFetch<T> {
     return new Promise<T>((resolve, reject) => {
       const leave = () => {
         reject(abortedError(signal));
-        if (--this.#waiting === 0 && (!this.#background || this.#abandoned)) this.#controller.abort(this.#abandoned ? this.#abandoned.reason : abortedError(signal));
+        if (--this.#waiting === 0 && !this.#background) this.#controller.abort(abortedError(signal));
       };
       signal.addEventListener('abort', leave, { once: true });
       const stop = () => signal.removeEventListener('abort', leave);

@@ -116,31 +116,15 @@ describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type
     expect(logger.error).not.toHaveBeenCalled();
   });
 
-  it('close() waits for a caller that joined the background refresh, whose fetch goes on for it', async () => {
-    const { cache, fetcher, refresh, reply } = await refreshing();
+  it('close() cuts short a background refresh a caller joined too: the caller rejects with closed at once, the fetcher is told', async () => {
+    const { cache, logger, fetcher, refresh, reply } = await refreshing();
     // Past the per-call window it does not serve: it waits on the refresh.
     const joined = cache.resolve(type, 'k', fetcher, { staleWhileRevalidateSeconds: 0 });
     await new Promise((resolve) => setTimeout(resolve, 5));
-    const closing = cache.close();
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(refresh()?.aborted).toBe(false);
-    reply('new');
-    expect(await joined).toEqual({ value: 'new', source: 'shared' });
-    await closing;
-  });
-
-  it('a background refresh whose joined caller leaves after close() is cut short then: nobody waits on it in a closed cache', async () => {
-    const { cache, logger, fetcher, refresh } = await refreshing();
-    const leave = new AbortController();
-    const joined = cache.resolve(type, 'k', fetcher, { staleWhileRevalidateSeconds: 0, signal: leave.signal });
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    const closing = cache.close();
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(refresh()?.aborted).toBe(false);
-    leave.abort();
-    expect(await rejection(joined)).toMatchObject({ code: 'aborted' });
-    await closing;
+    await cache.close();
     expect(refresh()?.aborted).toBe(true);
+    expect(await rejection(joined)).toMatchObject({ code: 'closed' });
+    reply('new');
     expect(fetcher).toHaveBeenCalledTimes(1);
     expect(logger.error).not.toHaveBeenCalled();
   });
