@@ -399,6 +399,71 @@ describe('connectWorker', () => {
     }
   });
 
+  it('a worker that stops answering once open (no message, no error event): close() resolves within seconds, terminates it, and leaves nothing unhandled', async () => {
+    process.on('unhandledRejection', record);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let answers = true;
+    const answer = <T>(value: T) => (answers ? Promise.resolve(value) : never());
+    const engine = { stats: () => answer('stats'), close: () => answer(undefined) };
+    const worker = new WorkerWithHost({ open: async () => Comlink.proxy(engine), ping: () => answer(undefined) } as unknown as WorkerHost);
+    const cache = await createCache({ name: 'goes-silent', worker: () => worker as unknown as Worker, logger: { error() {} } });
+    expect(await cache.stats()).toBe('stats');
+    // Its thread hangs (a loop that never ends): nothing more comes from it.
+    answers = false;
+    let outcome: unknown = 'pending';
+    cache.close().then(
+      () => (outcome = 'resolved'),
+      (error: { code?: string }) => (outcome = error.code),
+    );
+    await advance(10_000);
+    expect(outcome).toBe('resolved');
+    expect(worker.terminated).toBe(true);
+    expect(unhandled).toEqual([]);
+  });
+
+  it('a worker that holds its Web Lock and stops answering with a call in flight: close() resolves within seconds, the call rejects with worker_failed, the worker is terminated', async () => {
+    process.on('unhandledRejection', record);
+    const registry = fakeLocks();
+    vi.stubGlobal('navigator', { locks: registry.agent().locks });
+    try {
+      const thread = registry.agent();
+      let answers = true;
+      const answer = <T>(value: T) => (answers ? Promise.resolve(value) : never());
+      const engine = { stats: () => answer('stats'), close: () => answer(undefined) };
+      const host = {
+        open: async ({ lock }: { lock: string }) => {
+          await new Promise<void>((held) => void thread.locks.request(lock, () => (held(), new Promise(() => {}))));
+          return Comlink.proxy(engine);
+        },
+        ping: () => answer(undefined),
+      };
+      const worker = new WorkerWithHost(host as unknown as WorkerHost);
+      const cache = await createCache({ name: 'silent-locked', worker: () => worker as unknown as Worker, logger: { error() {} } });
+      expect(await cache.stats()).toBe('stats');
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      // Its thread hangs (a loop that never ends): it still holds its lock, and nothing more comes from it.
+      answers = false;
+      let call: unknown = 'pending';
+      cache.stats().then(
+        () => (call = 'resolved'),
+        (error: { code?: string }) => (call = error.code),
+      );
+      await advance(1000);
+      let outcome: unknown = 'pending';
+      cache.close().then(
+        () => (outcome = 'resolved'),
+        (error: { code?: string }) => (outcome = error.code),
+      );
+      await advance(10_000);
+      expect([call, outcome]).toEqual(['worker_failed', 'resolved']);
+      expect(worker.terminated).toBe(true);
+      expect(unhandled).toEqual([]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('close() while the engine is still opening does not wait for the open: it resolves, and the worker is terminated', async () => {
     const worker = new WorkerWithHost({ open: never, ping: async () => {} });
     const cache = await createCache({ name: 'close-opening', worker: () => worker as unknown as Worker });
