@@ -70,6 +70,8 @@ export interface CacheClientOptions {
   logger?: Logger | undefined;
   /** Runs after the engine closed (terminates a worker). */
   onClose?: () => void;
+  /** Runs as close() is called, before the calls made before it have settled (watches a worker that may hang: see RemoteEngine.closing). */
+  onClosing?: () => void;
   /** Entries per step of a big setMany (SET_MANY_CHUNK); smaller in simulations, to cross chunks cheaply. */
   setManyChunk?: number;
   /** Makes one fetch per key for all tabs; without it, one per tab. */
@@ -95,6 +97,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   /** The ids of the last changes heard that a retry may tell again (see ToldChange). */
   readonly #heard = new Set<string>();
   readonly #onClose: (() => void) | undefined;
+  readonly #onClosing: (() => void) | undefined;
   readonly #clock: () => number;
   readonly #logger: Logger;
   readonly #progress = new Map<string, { report: (done: number, total: number) => void; done: number }>();
@@ -121,6 +124,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#listeners = new Handlers(this.#logger, { skipRemoved: true });
     this.#watchers = new Handlers(this.#logger, { skipRemoved: true });
     this.#onClose = options.onClose;
+    this.#onClosing = options.onClosing;
     this.#clock = options.clock ?? (() => performance.now());
     this.#chunk = options.setManyChunk ?? SET_MANY_CHUNK;
     this.#types = options.types ?? typesOf({});
@@ -416,6 +420,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       // its callers rejected with closed (those whose value is being stored settle as they would have).
       const closed = new CacheError('closed', 'This cache is closed');
       this.#resolver.abandon(closed);
+      this.#onClosing?.();
     }
     this.#closed = true;
     return (this.#closing ??= this.#shutDown());

@@ -46,6 +46,9 @@ export class RemoteEngine implements EngineApi {
   /** Workers in a row that died soon after they replaced one: each next waits twice as long. */
   #quickDeaths = 0;
   #restartTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Pings the live worker from the cache's close() on, until it is closed (see closing). */
+  #closeWatch: ReturnType<typeof setTimeout> | undefined;
+  #closing = false;
   /** Where the last worker said it keeps persistent types, as of its open or its death (null before any has). */
   #said: StorageKind | null = null;
   /**
@@ -186,12 +189,45 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.resume());
   }
 
+  /**
+   * The cache's close() was called: it waits for the calls made before it, then for this close. A worker
+   * may hang without dying (a loop that never ends: it holds its Web Lock, and posts nothing), which
+   * would leave both waiting for ever. So from now on the live worker is pinged every PROBE_AFTER_MS,
+   * and one that does not answer is terminated: its calls reject with worker_failed, and close() ends.
+   */
+  closing(): void {
+    if (this.#closing || this.#closed) return;
+    this.#closing = true;
+    const watch = () => {
+      this.#closeWatch = setTimeout(() => {
+        const connection = this.#live;
+        if (!connection?.ping) return watch();
+        void Promise.race([probeWorker(connection.ping), connection.died.catch(() => 'alive' as const)]).then((answer) => {
+          if (answer === 'silent') connection.terminate();
+          if (this.#closeWatch !== undefined) watch();
+        });
+      }, PROBE_AFTER_MS);
+      unref(this.#closeWatch);
+    };
+    watch();
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.closing();
     this.#closed = true;
     this.#options.direct?.close();
     clearTimeout(this.#touchTimer);
     clearTimeout(this.#restartTimer);
+    try {
+      await this.#close();
+    } finally {
+      clearTimeout(this.#closeWatch);
+      this.#closeWatch = undefined;
+    }
+  }
+
+  async #close(): Promise<void> {
     const connection = await this.#connection?.catch(() => null);
     if (!connection) return;
     this.#sendTouched(connection);
@@ -300,7 +336,8 @@ export class RemoteEngine implements EngineApi {
             // Forget the dead worker at once, so the next call starts a new one.
             if (this.#live === connection) this.#live = null;
             if (this.#connection === connecting) this.#connection = null;
-            if (this.#closed) return;
+            // Closing: a call that retries starts the next one; the cache itself needs none.
+            if (this.#closed || this.#closing) return;
             this.#replace('died', error);
           });
         },

@@ -166,7 +166,7 @@ export async function connectWorker(
   // does a lock free once it opened: that worker took none (its own request was refused, or it has an
   // opaque origin, a data: URL worker's, and so no Web Locks), and would be taken for dead at once (a
   // worker that died just then is found so by the pings).
-  const connection: EngineConnection & { proxies?: unknown[] } = { engine, died, terminate, storage: () => storage, opened, proxies };
+  const connection: EngineConnection & { proxies?: unknown[] } = { engine, died, terminate, storage: () => storage, opened, proxies, ping: () => ping() };
   const probe = () => void (connection.probe = () => ping());
   if (locks && lock) {
     const watch = (free: Lock | null) => (free ? probe() : locks.request(lock, () => fail(new CacheError('worker_failed', 'The cache worker stopped'))));

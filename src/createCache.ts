@@ -118,6 +118,8 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
   let follow = (type: TypeName, patch: ValidPolicyPatch) => void missed.push([type, patch]);
   const stop = table && followPolicyUpdates(table, (type, patch) => follow(type, patch));
   let engine: EngineApi;
+  /** The worker's, when there is one: it is watched from close() on (see RemoteEngine.closing). */
+  let remote: RemoteEngine | undefined;
   /** What closing the cache stops. */
   const onClose: (() => void)[] = [];
   try {
@@ -149,7 +151,7 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
       const direct = page && new DirectReads({ name, indexedDB: page, types });
       // What the page heard for a worker that died before its engine asked for it: the next one's (see channelRelay).
       const kept: RelayedMessage[] = [];
-      engine = await RemoteEngine.start({
+      engine = remote = await RemoteEngine.start({
         connect: () => connectWorker(createWorker, { name, config: current(), tab: tab.open }, callbacks, { openChannel, startHint, kept, elsewhere }),
         logger,
         direct,
@@ -183,7 +185,15 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
     openChannel: channel('fetch'),
     logger,
   });
-  client = new CacheClient<S, LiteralNames<N>>(engine, { schemas: options.schemas, types, logger, onClose: () => onClose.forEach((stop) => stop()), fetchLocks });
+  const watched = remote;
+  client = new CacheClient<S, LiteralNames<N>>(engine, {
+    schemas: options.schemas,
+    types,
+    logger,
+    onClose: () => onClose.forEach((stop) => stop()),
+    onClosing: watched && (() => watched.closing()),
+    fetchLocks,
+  });
   return client;
 }
 

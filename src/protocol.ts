@@ -223,6 +223,11 @@ export interface EngineConnection {
    * that takes long makes the caller probe, and a thread that does not answer is taken for dead.
    */
   probe?: () => Promise<void>;
+  /**
+   * Answers while the thread runs, where its death is observed too: a page closing its cache pings a
+   * worker it waits for, which may hang without dying (see RemoteEngine.closing).
+   */
+  ping?: () => Promise<void>;
   /** Where this engine keeps its persistent types, as it last said (null until it has). */
   storage?: () => StorageKind | null;
   /** Settles when the engine has opened (a connection is handed over as soon as its thread answers): its storage is known then. */
