@@ -125,6 +125,37 @@ describe.each(['track_metadata', 'generic'] as const)('%s', (type) => {
     expect(await cache.get(type, 'k')).toBe('v');
   });
 
+  it('a caller whose signal aborts while its read waits on the worker (busy, or being replaced) rejects with aborted at once; no fetcher is called', async () => {
+    const held = gate<void>();
+    let hold = false;
+    const { cache } = await openRemoteCache({
+      name: uniqueName(),
+      indexedDB: new IDBFactory(),
+      now: Date.now,
+      direct: false,
+      beforeCall: async (method) => {
+        if (hold && method === 'getMany') await held.promise;
+      },
+    });
+    hold = true;
+    const leaving = new AbortController();
+    const fetcher = vi.fn(() => 'v');
+    const call = cache.resolve(type, 'k', fetcher, { signal: leaving.signal });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    leaving.abort();
+    const outcome = await Promise.race([
+      call.then(
+        (value) => ({ value }),
+        (error: { code?: string }) => ({ code: error.code }),
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('still pending'), 200)),
+    ]);
+    expect(outcome).toEqual({ code: 'aborted' });
+    held.open();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(fetcher).not.toHaveBeenCalled();
+  });
+
   it('a signal aborted before the call rejects at once, without fetching', async () => {
     const { cache } = await openCache();
     const fetcher = vi.fn(() => 'v');
