@@ -11,7 +11,7 @@ import { parse } from './parse';
 import type { PendingCalls } from './PendingCalls';
 import type { EngineApi, EntryInput, Found, Mark, Written } from './protocol';
 import { randomId } from './randomId';
-import { abortedError, SharedFetch } from './SharedFetch';
+import { abortedError, SharedFetch, untilAborted } from './SharedFetch';
 
 /** A write's options as validated. */
 type WriteArgs = Omit<z.output<typeof entrySchema>, 'key' | 'value'>;
@@ -99,8 +99,9 @@ export class Resolver {
     if (joined && (forceFresh || !joined.background)) return { value: (await joined.join(signal)).value, source: 'shared' };
     if (!forceFresh) {
       const fingerprints = write.fingerprint === undefined ? undefined : [write.fingerprint];
-      const found = await this.#engine.getMany(type, [key], fingerprints, { staleSeconds: staleWhileRevalidateSeconds });
-      const [cached] = await host.checked(type, [key], found);
+      // A worker busy or being replaced may take long to answer: the caller who leaves meanwhile stops waiting at once.
+      const found = await untilAborted(this.#engine.getMany(type, [key], fingerprints, { staleSeconds: staleWhileRevalidateSeconds }), signal);
+      const [cached] = await untilAborted(host.checked(type, [key], found), signal);
       if (cached && !found[0]?.stale) return { value: cached.value, source: 'cache' };
       if (cached) {
         // Served at once; refreshed in the background, by one fetch (a failure is logged, and nothing cached).

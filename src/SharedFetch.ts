@@ -6,6 +6,23 @@ export function abortedError(signal: AbortSignal): CacheError {
 }
 
 /**
+ * `promise`, or the rejection `aborted` as soon as `signal` aborts: the caller stops waiting, whatever it
+ * waited for. Without a signal too, so that concurrent callers with and without one stay in order.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const leave = () => reject(abortedError(signal!));
+    if (signal?.aborted) return leave();
+    signal?.addEventListener('abort', leave, { once: true });
+    const stop = () => signal?.removeEventListener('abort', leave);
+    promise.then(
+      (value) => (stop(), resolve(value)),
+      (error: unknown) => (stop(), reject(error)),
+    );
+  });
+}
+
+/**
  * One fetch that several callers wait on. A caller whose signal aborts stops waiting at once (its call
  * rejects with `aborted`); the fetcher's own signal aborts once every caller has stopped waiting, so a
  * fetch nobody wants any more can stop, and no caller joins it after that. A background fetch (a
