@@ -60,7 +60,7 @@ export interface ResolveOptions extends SetOptions {
 
 /** What a fetcher is given. */
 export interface FetcherContext<V = unknown> {
-  /** Aborts when every caller waiting on this fetch has aborted. */
+  /** Aborts when every caller waiting on this fetch has aborted, or the cache closes (its callers then reject with `closed`). */
   signal: AbortSignal;
   /** The expired value being refreshed, or undefined. */
   stale: V | undefined;
@@ -182,7 +182,7 @@ export interface Cache<S extends Schemas = Schemas, N extends string = never> {
   on(eventType: EventType | '*', listener: CacheEventListener): () => void;
   stats(): Promise<CacheStats<N>>;
   cleanup(): Promise<CleanupReport>;
-  /** Later calls reject with `closed`. */
+  /** Later calls reject with `closed`; a getOrSet or resolve whose fetcher has not answered too: close() does not wait for it. */
   close(): Promise<void>;
   /** `close()`, for `await using cache = await createCache()`. */
   [Symbol.asyncDispose](): Promise<void>;
