@@ -284,7 +284,7 @@ describe('the periodic cleanup', () => {
   });
 
   /** An engine of its own database that cleans up every minute, on the clock `now`. */
-  function minutelyEngine(now: () => number, options: { logger?: { error: () => void } | undefined; locks?: LockManager }) {
+  function minutelyEngine(now: () => number, options: { logger?: { error: () => void } | undefined; locks?: LockManager; name?: string }) {
     return Engine.create({ name: uniqueName(), config: tableOf(new SmartCacheConfig({ caching: { cleanupIntervalSeconds: 60 } })), indexedDB: new IDBFactory(), now, cloneValues: true, ...options });
   }
 
@@ -312,6 +312,27 @@ describe('the periodic cleanup', () => {
       heldElsewhere = false;
       await vi.advanceTimersByTimeAsync(60_000);
       await vi.waitFor(async () => expect((await engine.stats()).types.album_year?.expirations).toBe(1));
+      await engine.close();
+    });
+  });
+
+  it('of a cache whose name starts with \'-\' (a lock name Web Locks refuse) still runs in one tab at a time: held elsewhere, its IndexedDB part is skipped', async () => {
+    await withFakeTimers(async () => {
+      // As browsers: a name starting with '-' is refused (NotSupportedError); any other is held by another tab.
+      const request = vi.fn(async (name: string, _options: LockOptions, callback: (lock: Lock | null) => unknown) => {
+        if (name.startsWith('-')) throw new DOMException('Names cannot start with \'-\'.', 'NotSupportedError');
+        return callback(null);
+      });
+      let time = 0;
+      const engine = await minutelyEngine(() => time, { locks: { request } as unknown as LockManager, name: `-${uniqueName()}` });
+      await engine.setMany('generic', [{ key: 'a', value: 1, ttlSeconds: 1 }]);
+      await engine.setMany('album_year', [{ key: 'a', value: 1, ttlSeconds: 1 }]);
+      time = 2000;
+      await vi.advanceTimersByTimeAsync(60_000);
+      await vi.waitFor(async () => expect((await engine.stats()).types.generic?.expirations).toBe(1));
+      // The round is over once the next one is scheduled (its IndexedDB part, had it run, done by then).
+      await vi.waitFor(() => expect(vi.getTimerCount()).toBeGreaterThan(0));
+      expect((await engine.stats()).types.album_year?.expirations).toBe(0);
       await engine.close();
     });
   });

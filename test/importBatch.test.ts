@@ -30,9 +30,9 @@ afterEach(async () => {
 });
 
 /** Tabs of one cache over one IndexedDB, each with its own connections and Web Locks (unless `locks` is false; refusing ones for a tab opened with `'refused'`). */
-function browserOf({ locks = true }: { locks?: boolean } = {}) {
+function browserOf({ locks = true, prefix = '' }: { locks?: boolean; prefix?: string } = {}) {
   const inner = new IDBFactory();
-  const name = `imports-${Date.now()}-${++names}`;
+  const name = `${prefix}imports-${Date.now()}-${++names}`;
   const registry = fakeLocks();
   const open = async (config: CacheConfig = {}, tabLocks?: 'refused', schedule: Schedule = (run, ms) => void setTimeout(run, ms / 100)) => {
     const tab = tabFactory(inner);
@@ -274,6 +274,19 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
     // And a new import of the type goes through.
     await c.cache.setMany('track_metadata', entries(30, 'again', 100));
     expect(await b.cache.get('track_metadata', 'k129')).toBe('again129');
+  });
+
+  it('of a cache whose name starts with \'-\' (which Web Locks refuse as a lock name), whose worker dies in the middle, is rolled back by the next tab to open', async () => {
+    const browser = browserOf({ prefix: '-' });
+    const a = await browser.open();
+    const b = await browser.open();
+    await b.cache.setMany('track_metadata', entries(50, 'old'));
+    const before = await raw(browser.inner, browser.name);
+    let steps = 0;
+    await a.cache.setMany('track_metadata', entries(100, 'new'), { onProgress: () => void (++steps === 4 && a.kill()) }).catch(() => {});
+    const c = await browser.open();
+    expect(await raw(browser.inner, browser.name)).toEqual(before);
+    expect((await c.cache.stats()).types.track_metadata.entries).toBe(50);
   });
 
   it('without Web Locks: one whose tab died is left invisible until an import of its type has seen it write nothing for a while, and rolls it back', async () => {

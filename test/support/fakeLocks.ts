@@ -38,6 +38,8 @@ export function fakeLocks() {
     let dead = false;
     const locks = {
       async request(name: string, ...rest: unknown[]) {
+        // As browsers: names starting with '-' are reserved (Web Locks §request, step "If name starts with '-'").
+        if (name.startsWith('-')) throw new DOMException("Failed to execute 'request' on 'LockManager': Names cannot start with '-'.", 'NotSupportedError');
         const callback = rest.at(-1) as (lock: Lock | null) => unknown;
         const options = (rest.length > 1 ? rest[0] : {}) as LockOptions;
         if (dead) return new Promise(() => {});
