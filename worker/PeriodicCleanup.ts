@@ -3,7 +3,7 @@ import type { Schedule } from './schedule';
 import { WebLocks } from './WebLocks';
 
 export interface PeriodicCleanupOptions {
-  /** The cache's name: it names the lock. */
+  /** The cache's name: it names the lock (prefixed: Web Locks refuse a name starting with '-'). */
   name: string;
   /** Web Locks, so that one tab at a time runs it. */
   locks: LockManager | undefined;
@@ -47,7 +47,7 @@ export class PeriodicCleanup {
     if (this.#stopped) return;
     const { name, run, logger } = this.#options;
     // Held elsewhere: this tab's own part only; no locks here (or refused): all of it.
-    const done = this.#locks.request(`${name}:cleanup`, { ifAvailable: true }, (lock) => run(lock !== null)).then((held) => (held ? held.value : run(true)));
+    const done = this.#locks.request(`reprise:${name}:cleanup`, { ifAvailable: true }, (lock) => run(lock !== null)).then((held) => (held ? held.value : run(true)));
     done
       .catch((error: unknown) => {
         if (!this.#stopped) logger.error('Reprise: periodic cleanup failed', error);

@@ -82,8 +82,11 @@ export function nextStepSize(entries: number, ms: number): number {
   return Math.min(IMPORT_STEPS.max, Math.max(IMPORT_STEPS.min, scaled));
 }
 
-/** The Web Lock an importing worker holds while its batch is open: when it is free, the batch is dead. */
-export const batchLockName = (database: string, id: BatchId): string => `${database}:import:${id}`;
+/**
+ * The Web Lock an importing worker holds while its batch is open: when it is free, the batch is dead.
+ * Prefixed, as every lock of Reprise's: Web Locks refuse a name starting with '-', which a cache's may.
+ */
+export const batchLockName = (database: string, id: BatchId): string => `reprise:${database}:import:${id}`;
 
 
 export function isPending(record: EntryRecord, pending: ReadonlyMap<BatchId, BatchRecord>): boolean {
