@@ -374,6 +374,34 @@ describe('a worker that dies after a write committed, before it answered', () =>
     await vi.waitFor(async () => expect(await other.getMany('track_metadata', ['k', 'kept'])).toEqual([undefined, 'w']));
   });
 
+  it('when the next worker loses IndexedDB for good during the retry of a deleteMany that happened, it rejects with worker_failed saying it cannot tell, not 0 (nothing deleted)', async () => {
+    const name = uniqueName();
+    const inner = new IDBFactory();
+    const tab = tabFactory(inner);
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB: tab.factory,
+      now: fakeClock().now,
+      direct: false,
+      afterCall: (called, _args, worker) => {
+        if (called === 'deleteMany' && workers.indexOf(worker) === 0) worker.kill();
+      },
+      beforeCall: (called, _args, worker) => {
+        // The next worker opened IndexedDB; as the retry reaches it, the browser closes its connection and refuses it from then on.
+        if (called !== 'deleteMany' || workers.indexOf(worker) !== 1) return;
+        tab.refuse('VersionError');
+        tab.loseConnection();
+      },
+    });
+    await cache.setMany('track_metadata', [{ key: 'k', value: 'v' }]);
+    const { cache: other } = await openCache({ name, indexedDB: inner });
+    const outcome = await cache.deleteMany('track_metadata', ['k']).catch((error: unknown) => error);
+    expect(workers).toHaveLength(2);
+    // It happened: the shared data no longer has it.
+    expect(await other.has('track_metadata', 'k')).toBe(false);
+    expect(outcome).toMatchObject({ code: 'worker_failed', message: expect.stringMatching(/unknown if/) });
+  });
+
   it('a memory-type setMany rejects with worker_failed: its entries died with the worker', async () => {
     const { cache } = await openRemoteCache({
       name: uniqueName(),
