@@ -404,12 +404,13 @@ export class Engine implements EngineApi {
 
   async #deleteMany(type: TypeName, keys: string[], once?: Once): Promise<number> {
     await this.#ready();
-    if (once?.retry) this.#stores.cannotTell([type], 'delete');
     // What a change another tab logged removed from the memory tier is gone already: not deleted (nor told) again.
     await this.#crossTab.current(type);
     const now = this.#now();
     const marked = once && { ...once, at: now };
     return this.#stores.withStore(type, async (store) => {
+      // Asked again in memory when IndexedDB is lost during the retry (withStore): the dead worker's count is in IndexedDB.
+      if (once?.retry) this.#stores.cannotTell([type], 'delete');
       // An expired entry is not there for has, get or keys: deleting it removes it as a read would, as an
       // expiration — apart from the deletion, whose mark (`once`) holds only what was deleted, so that a
       // retry answers as the first attempt did.
