@@ -48,28 +48,3 @@ describe('a CacheError crossing the worker boundary', () => {
     expect(error.cause).toBeUndefined();
   });
 });
-
-describe('a CacheError inside an ordinary Error\'s cause, crossing the worker boundary', () => {
-  it('thrown as the cause of a plain Error: the cause arrives as a CacheError with its code', async () => {
-    const inner = new CacheError('quota_exceeded', 'Storage quota exceeded while writing');
-    const error = (await thrownAcross(new Error('The write failed', { cause: inner }))) as Error;
-    expect(error.message).toBe('The write failed');
-    expect(isCacheError(error.cause, 'quota_exceeded')).toBe(true);
-  });
-
-  it('as the cause of a plain Error that is a CacheError\'s cause: both keep their codes', async () => {
-    const inner = new CacheError('storage_unavailable', 'IndexedDB is gone');
-    const error = (await thrownAcross(new CacheError('worker_failed', 'The worker stopped', { cause: new Error('Reopening failed', { cause: inner }) }))) as CacheError;
-    expect(isCacheError(error, 'worker_failed')).toBe(true);
-    expect((error.cause as Error).message).toBe('Reopening failed');
-    expect(isCacheError((error.cause as Error).cause, 'storage_unavailable')).toBe(true);
-  });
-
-  it('a cause chain that loops back arrives, cut short, instead of failing the answer', async () => {
-    const looped = new CacheError('storage_unavailable', 'Loops');
-    (looped as { cause?: unknown }).cause = new CacheError('storage_unavailable', 'Around', { cause: looped });
-    const error = await Promise.race([thrownAcross(looped), new Promise((resolve) => setTimeout(() => resolve('no answer'), 1000))]);
-    expect(String(error)).toMatch(/^CacheError: Loops/);
-    expect(isCacheError(error, 'storage_unavailable')).toBe(true);
-  });
-});
