@@ -88,6 +88,32 @@ describe('createCache', () => {
   });
 });
 
+describe('the clock, without a now option', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  // Apps test their caching with Vitest's or Jest's clock (vi.setSystemTime, fake timers faking Date),
+  // often set once the cache is open: those replace the global Date, so the cache must ask it each time.
+  it('is the global Date.now as it is at each call, also when a test mocks it after the cache opened', async () => {
+    const cache = await createCache({ worker: false, indexedDB: new IDBFactory(), name: uniqueName() });
+    await cache.set('generic', 'a', 1);
+    await cache.set('album_year', 'a', 1, { ttlSeconds: 60 });
+    vi.setSystemTime(Date.now() + 10 * 60_000);
+    expect(await cache.get('generic', 'a')).toBeUndefined();
+    expect(await cache.get('album_year', 'a')).toBeUndefined();
+    expect((await cache.stats()).types.generic.expirations).toBe(1);
+  });
+
+  it('in a worker, the page reads persistent types by the same clock', async () => {
+    const { cache } = await openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory() });
+    await cache.set('album_year', 'a', 1, { ttlSeconds: 60 });
+    vi.setSystemTime(Date.now() + 10 * 60_000);
+    expect(await cache.get('album_year', 'a')).toBeUndefined();
+    expect(await cache.getMany('album_year', ['a'])).toEqual([undefined]);
+  });
+});
+
 describe('options that cannot apply are errors, not silence', () => {
   const fakeWorker = () => {
     throw new Error('no worker may start for options that are rejected');
