@@ -9,6 +9,7 @@ import { accessClock } from '../worker/accessClock';
 import { recordReadsNow } from '../worker/recordReads';
 import { entryStore, LAYOUT, layoutOf } from '../worker/layout';
 import { unref } from './unref';
+import { epochNow } from './time';
 
 export interface DirectReadsOptions {
   /** The database the worker keeps (the cache's name). */
@@ -63,7 +64,7 @@ export class DirectReads {
 
   constructor(options: DirectReadsOptions) {
     this.#options = options;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? epochNow;
     this.#usedAt = accessClock(this.#now);
   }
 

@@ -1,5 +1,6 @@
 import type { LogPlace, WorkerOpenOptions } from './protocol';
 import { randomId } from './randomId';
+import { epochNow } from './time';
 
 /**
  * This page as the other tabs know it, whichever of its workers serves it (a change a dead worker made
@@ -17,7 +18,7 @@ export class PageTab {
   /** Whether a worker told the listeners a change with no place in the log (see heard). */
   #heardUnlogged = false;
 
-  constructor(id: string = randomId(), now: () => number = Date.now) {
+  constructor(id: string = randomId(), now: () => number = epochNow) {
     this.id = id;
     this.listenedAt = now();
   }

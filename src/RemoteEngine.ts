@@ -10,6 +10,7 @@ import { PendingChanges, type PendingChange } from './PendingChanges';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { unref } from './unref';
 import { reasonOf } from './describeValue';
+import { epochNow } from './time';
 import { READS_AT_ONCE } from '../worker/recordReads';
 import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, StorageKind, Written } from './protocol';
 
@@ -356,7 +357,7 @@ export class RemoteEngine implements EngineApi {
    */
   #replace(what: 'died' | 'did not start', error: unknown): void {
     const wait = this.#options.restartAfterMs ?? RESTART_MS;
-    const now = this.#options.now ?? Date.now;
+    const now = this.#options.now ?? epochNow;
     const soon = now() - this.#restartedAt <= wait;
     this.#quickDeaths = soon ? this.#quickDeaths + 1 : 0;
     const delay = soon ? Math.min(wait * 2 ** (this.#quickDeaths - 1), MAX_RESTART_MS) : 0;

@@ -1,3 +1,10 @@
+/**
+ * The clock when none is injected: the global Date.now as it is at each call, not as it was when the
+ * cache opened — apps test their caching with a clock they mock later (vi.setSystemTime, fake timers),
+ * which replaces the global Date.
+ */
+export const epochNow = (): number => Date.now();
+
 /** Durations in seconds, as the policy table uses them. */
 export const MINUTE = 60;
 export const HOUR = 60 * MINUTE;

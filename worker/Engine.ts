@@ -31,6 +31,7 @@ import { StagedBatches } from './StagedBatches';
 import { roomOnFullDisk, type Room } from './roomOnFullDisk';
 import { Stores } from './Stores';
 import { TypeCounters } from './TypeCounters';
+import { epochNow } from '../src/time';
 
 export interface EngineOptions {
   /** Names the IndexedDB database. */
@@ -93,7 +94,7 @@ export class Engine implements EngineApi {
   private constructor(options: EngineOptions, idb: IdbStore | null, degraded: string | null) {
     this.#options = options;
     this.#config = policyTableOf(options.config);
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? epochNow;
     this.#usedAt = accessClock(this.#now);
     this.#logger = options.logger ?? console;
     this.#stores = new Stores({
