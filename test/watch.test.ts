@@ -663,3 +663,35 @@ describe('a getOrSet whose worker died as its write committed, before it answere
     expect(there.seen).toEqual([]);
   });
 });
+
+describe('a persistent set whose worker died as it committed, whose key another tab deleted before the next worker told the set', () => {
+  it('resolves, and no watcher hears the set after the deletion: what each hears last is that the key is gone', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const [here, there] = [watcher(), watcher()];
+    let other!: Awaited<ReturnType<typeof openCache>>['cache'];
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
+      beforeCall: async (called, _args, worker) => {
+        if (called === 'setMany' && workers.indexOf(worker) === 0) onCommit('track_metadata', () => worker.kill());
+        // The other tab deletes the key, and this tab hears it, before the next worker is asked whether the set happened.
+        if (called === 'committed') {
+          expect(await other.delete('track_metadata', 'k')).toBe(true);
+          await vi.waitFor(() => expect(here.seen).not.toHaveLength(0));
+        }
+      },
+    });
+    ({ cache: other } = await openCache({ name, indexedDB }));
+    cache.watch('track_metadata', 'k', here.listener);
+    other.watch('track_metadata', 'k', there.listener);
+    await cache.set('track_metadata', 'k', 1);
+    expect(workers).toHaveLength(2);
+    await settle();
+    await settle();
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+    expect(here.seen.map((change) => [change.kind, change.source])).toEqual([['delete', 'remote']]);
+    expect(there.seen.map((change) => [change.kind, change.source])).toEqual([['delete', 'local']]);
+  });
+});
