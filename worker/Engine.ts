@@ -353,8 +353,10 @@ export class Engine implements EngineApi {
     this.#stores.cannotTell([type], 'write');
     const mark = idb && this.#stores.of(type) === idb ? await idb.committed(type, commitId) : undefined;
     if (!mark) return false;
-    // The dead worker may have died before it told anyone: told (again) here, heard once by its id (what its guard left out was not set).
-    const set = keys && [...keys].filter((key) => !mark.left?.includes(key));
+    // The dead worker may have died before it told anyone: told (again) here, heard once by its id — the keys
+    // that still hold what it wrote: a change made since (another tab's) was told after it, and stays the last
+    // heard. A mark that does not say (an import's, an older one's): its keys, but what its guard left out.
+    const set = mark.holding ?? (keys && [...keys].filter((key) => !mark.left?.includes(key)));
     if (set?.length) this.#changed(idb!, type, 'set', set, commitId);
     // An import makes room after its commit: one whose worker died in between resolves now, so room is made first (of the others).
     const budget = this.#budgets([type]).get(type);

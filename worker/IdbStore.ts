@@ -150,7 +150,7 @@ export class IdbStore implements Store {
           : noneRemoved();
       putUsage(tx, type, usage);
       const stale = kept.length < all.length ? leftOut(all, kept) : undefined;
-      if (commit) store.put({ key: commitKey(commit.id), at: commit.at, ...(stale && { left: stale }) } satisfies CommitMark);
+      if (commit) store.put({ key: commitKey(commit.id), at: commit.at, written: entries.map((entry) => [entry.key, entry.revision]) } satisfies CommitMark);
       // Above the whole budget after that: pending imports hold the rest, which nothing may evict.
       over = usage.bytes > (budget?.maxBytes ?? Infinity);
       return stale ? { ...removed, stale } : removed;
@@ -169,10 +169,24 @@ export class IdbStore implements Store {
     return removed;
   }
 
-  /** The mark of a write of `type` under `id` if it committed (see WriteOptions.commit). */
-  committed(type: TypeName, id: string): Promise<CommitMark | undefined> {
+  /**
+   * The mark of a write of `type` under `id` if it committed (see WriteOptions.commit), and where the mark
+   * says what it wrote (CommitMark.written), the keys that still hold that (`holding`), read with it.
+   */
+  committed(type: TypeName, id: string): Promise<(CommitMark & { holding?: string[] }) | undefined> {
     return this.#db.transact('reading a commit mark', [entryStore(type)], 'readonly', async (tx) => {
-      return (await requestDone(tx.objectStore(entryStore(type)).get(commitKey(id)))) as CommitMark | undefined;
+      const store = tx.objectStore(entryStore(type));
+      const mark = (await requestDone(store.get(commitKey(id)))) as CommitMark | undefined;
+      if (!mark?.written) return mark;
+      const requests = mark.written.map(([key]) => store.get(key) as IDBRequest<EntryRecord | undefined>);
+      await requestsDone(requests);
+      const records = requests.map((request) => request.result);
+      const pending = await this.#batches.pendingAmong(store, records);
+      const holding = mark.written.filter(([, revision], index) => {
+        const record = records[index];
+        return record !== undefined && visibleOf(record, pending)?.revision === revision;
+      });
+      return { ...mark, holding: holding.map(([key]) => key) };
     });
   }
 

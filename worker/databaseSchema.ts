@@ -83,8 +83,14 @@ export interface CommitMark {
   key: [string, string];
   at: number;
   held?: number;
-  /** The keys a read-through's guard left out (see WriteGuard): not set by it. */
+  /** The keys a read-through's guard left out (see WriteGuard): not set by it. Marks with `written` say it there. */
   left?: string[];
+  /**
+   * What a write (not an import) set: each key with the revision it wrote, so that a next worker tells
+   * only the keys that still hold it (a later change of another tab was told after it). Marks written
+   * before it have none.
+   */
+  written?: [key: string, revision: number | undefined][];
 }
 
 /** Every commit mark of a store. */
