@@ -1,7 +1,7 @@
 // Issue 13, item 2: a big setMany (an import) commits in short transactions, yet stays all or nothing —
 // when a step fails, when its worker dies, across tabs — and events, clears and writes made during it
 // apply as documented in worker/importBatch.ts. Two or three engines ("tabs") share one IndexedDB.
-import { IDBFactory, IDBObjectStore } from 'fake-indexeddb';
+import { IDBFactory, IDBObjectStore, IDBVersionChangeEvent } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CacheError, isCacheError } from '../src/CacheError';
 import { createCache } from '../src/createCache';
@@ -54,6 +54,9 @@ function browserOf({ locks = true, prefix = '' }: { locks?: boolean; prefix?: st
 
 const entries = (count: number, value: string, from = 0) =>
   Array.from({ length: count }, (_, index) => ({ key: `k${from + index}`, value: `${value}${from + index}`, trackId: `t${(from + index) % 5}` }));
+
+/** fake-indexeddb's event class, which it does not export (its IDBVersionChangeEvent extends it): to replay an event held back. */
+const FakeEvent = Object.getPrototypeOf(IDBVersionChangeEvent) as new (type: string, init?: EventInit) => Event;
 
 const keys = (count: number) => Array.from({ length: count }, (_, index) => `k${index}`);
 
@@ -432,6 +435,75 @@ describe('an import where Web Locks refuse every request', () => {
     await started;
     expect(await a.cache.getMany('track_metadata', ['k0', 'k99', 'k129'])).toEqual(['a0', 'a99', 'b129']);
     await expectExactCounts(browser);
+  });
+});
+
+describe('an import judged by its steps (its tab has no Web Locks)', () => {
+  it('that writes a step again as another tab, which found it silent, asks the browser which locks are held is not rolled back by that tab: both land whole', async () => {
+    const inner = new IDBFactory();
+    const name = `imports-${Date.now()}-${++names}`;
+    const registry = fakeLocks();
+    // Tab A's Web Locks refuse (a detached iframe): other tabs judge its imports by their steps. Its
+    // connection is lost mid-import, and the reopen waits (a slow backing store) while `stall` is pending.
+    const tabA = tabFactory(inner);
+    let stall: Promise<void> | undefined;
+    let release = () => {};
+    const factoryA: IDBFactory = {
+      ...tabA.factory,
+      open(dbName: string, version?: number) {
+        const request = tabA.factory.open(dbName, version);
+        const held = stall;
+        let replayed = false;
+        if (held) {
+          request.addEventListener('success', (event) => {
+            if (replayed) return;
+            event.stopImmediatePropagation();
+            void held.then(() => ((replayed = true), request.dispatchEvent(new FakeEvent('success'))));
+          });
+        }
+        return request;
+      },
+    };
+    const a = await engineTab({ name, indexedDB: factoryA, engine: { importChunk: CHUNK, locks: refusingLocks() as unknown as LockManager, schedule: (run, ms) => void setTimeout(run, ms) } });
+    closers.push(() => a.cache.close());
+    // Tab B has Web Locks: its 41st look at A's import (the 40th that sees no new step) asks which locks are
+    // held, and A writes its next step before the browser answers.
+    const agentB = registry.agent();
+    let looks = 0;
+    let onLook: (() => Promise<void>) | undefined;
+    const locksB = {
+      request: (...args: unknown[]) => (agentB.locks.request as (...args: unknown[]) => Promise<unknown>)(...args),
+      query: async () => {
+        if (onLook && ++looks === 41) await onLook();
+        return agentB.locks.query();
+      },
+    } as unknown as LockManager;
+    const b = await engineTab({ name, indexedDB: tabFactory(inner).factory, engine: { importChunk: CHUNK, locks: locksB, schedule: (run, ms) => void setTimeout(run, ms / 100) } });
+    closers.push(() => b.cache.close());
+    let steps = 0;
+    let wroteAgain = () => {};
+    const again = new Promise<void>((resolve) => (wroteAgain = resolve));
+    let other: Promise<void> | undefined;
+    const importing = a.cache.setMany('track_metadata', entries(100, 'a'), {
+      onProgress: () => {
+        if (++steps === 4) wroteAgain();
+        if (steps !== 3) return;
+        stall = new Promise((resolve) => (release = resolve));
+        tabA.loseConnection();
+        onLook = async () => {
+          stall = undefined;
+          release();
+          await again;
+        };
+        other = b.cache.setMany('track_metadata', entries(30, 'b', 100));
+      },
+    });
+    const settled = await Promise.allSettled([importing]);
+    expect(settled[0]).toEqual({ status: 'fulfilled', value: undefined });
+    await other;
+    expect(looks).toBeGreaterThanOrEqual(41);
+    expect(await b.cache.getMany('track_metadata', ['k0', 'k99', 'k129'])).toEqual(['a0', 'a99', 'b129']);
+    await expectExactCounts({ inner, name });
   });
 });
 
