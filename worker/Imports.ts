@@ -282,13 +282,18 @@ export class Imports {
   /**
    * Marks an import that failed (or whose tab is gone) as rolled back, then rolls it back. Writes made
    * under it while it was pending (their bytes counted as its) are visible again: a type they put above
-   * its whole budget loses its least recently used entries, as few as that takes.
+   * its whole budget loses its least recently used entries, as few as that takes. `beat`: the step count
+   * it was found silent at (see #deadAmong); one that wrote a step since, when this transaction reads it,
+   * is alive and stays.
    */
-  async #abort(type: TypeName, id: BatchId, budget: Budget | null, expiredBy: ExpiredBy): Promise<void> {
+  async #abort(type: TypeName, id: BatchId, budget: Budget | null, expiredBy: ExpiredBy, beat?: number): Promise<void> {
     const pending = await this.#db.transact(`abandoning an import of ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
       const store = tx.objectStore(entryStore(type));
       const batch = (await requestDone(store.get(batchKey(id)))) as BatchRecord | undefined;
-      if (batch?.state === 'open') store.put({ ...batch, state: 'aborted' } satisfies BatchRecord);
+      if (batch?.state === 'open') {
+        if (beat !== undefined && batch.beat !== beat) return false;
+        store.put({ ...batch, state: 'aborted' } satisfies BatchRecord);
+      }
       return batch !== undefined;
     });
     this.#abandoned.delete(id);
@@ -323,7 +328,7 @@ export class Imports {
       });
       if (!others.size) return;
       const dead = await this.#deadAmong(others, silence, STALE_POLLS);
-      for (const other of dead) await this.#abort(type, other, budget, expiredBy);
+      for (const [other, beat] of dead) await this.#abort(type, other, budget, expiredBy, beat);
       const live = [...others.keys()].find((other) => !dead.has(other));
       if (live === undefined) continue;
       // Its lock is free once it is done; one that holds none is looked at again later.
@@ -336,20 +341,21 @@ export class Imports {
    * The batches among these whose tab is gone: with Web Locks, those whose lock nobody holds (each
    * import holds its lock from before its batch record is written, and these were read before asking);
    * without (or for a batch begun without its lock), those that wrote no step while `silence` watched
-   * them, `patience` looks in a row.
+   * them, `patience` looks in a row: with the step count they were silent at, for #abort to check that
+   * they still are (undefined for the others: dead whatever they wrote).
    */
-  async #deadAmong(batches: ReadonlyMap<BatchId, BatchRecord>, silence: Map<BatchId, Silence>, patience: number): Promise<Set<BatchId>> {
+  async #deadAmong(batches: ReadonlyMap<BatchId, BatchRecord>, silence: Map<BatchId, Silence>, patience: number): Promise<Map<BatchId, number | undefined>> {
     const held = await this.#locks.held();
-    const dead = new Set<BatchId>();
+    const dead = new Map<BatchId, number | undefined>();
     for (const [id, batch] of batches) {
-      if (batch.state === 'aborted' || this.#abandoned.has(id)) dead.add(id);
+      if (batch.state === 'aborted' || this.#abandoned.has(id)) dead.set(id, undefined);
       else if (held && !batch.unlocked) {
-        if (!held.has(batchLockName(this.#options.name, id))) dead.add(id);
+        if (!held.has(batchLockName(this.#options.name, id))) dead.set(id, undefined);
       } else {
         const seen = silence.get(id);
         const polls = seen?.beat === batch.beat ? seen.polls + 1 : 0;
         silence.set(id, { beat: batch.beat, polls });
-        if (polls >= patience) dead.add(id);
+        if (polls >= patience) dead.set(id, batch.beat);
       }
     }
     for (const id of silence.keys()) if (!batches.has(id)) silence.delete(id);
@@ -459,7 +465,7 @@ export class Imports {
     for (const { type, batches, chunked } of found) {
       // Without Web Locks, a batch is dead once it wrote nothing for ten seconds of sweeps (`everyMs` apart: by default minutes).
       const silence = this.#silence.get(type) ?? this.#silence.set(type, new Map()).get(type)!;
-      for (const id of await this.#deadAmong(batches, silence, Math.max(1, Math.ceil(STALE_MS / everyMs)))) await this.#abort(type, id, budgets.get(type) ?? null, expiredBy);
+      for (const [id, beat] of await this.#deadAmong(batches, silence, Math.max(1, Math.ceil(STALE_MS / everyMs)))) await this.#abort(type, id, budgets.get(type) ?? null, expiredBy, beat);
       for (const id of chunked) if (!batches.has(id)) await this.#normalize(type, id);
     }
   }
