@@ -695,3 +695,39 @@ describe('a persistent set whose worker died as it committed, whose key another 
     expect(there.seen.map((change) => [change.kind, change.source])).toEqual([['delete', 'local']]);
   });
 });
+
+describe('a persistent deleteMany whose worker died as it committed, whose key another tab set again before the retry on the next worker', () => {
+  it('resolves as the first attempt did, and no watcher hears the deletion after the set: what each hears last is that the key holds a value', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const [here, there] = [watcher(), watcher()];
+    let other!: Awaited<ReturnType<typeof openCache>>['cache'];
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
+      beforeCall: async (called, _args, worker) => {
+        if (called !== 'deleteMany') return;
+        if (workers.indexOf(worker) === 0) onCommit('track_metadata', () => worker.kill());
+        else {
+          // The other tab sets the key again, and this tab hears it, before the retry reaches the next worker.
+          await other.set('track_metadata', 'k', 2);
+          await vi.waitFor(() => expect(here.seen).not.toHaveLength(0));
+        }
+      },
+    });
+    ({ cache: other } = await openCache({ name, indexedDB }));
+    await cache.set('track_metadata', 'k', 1);
+    await vi.waitFor(async () => expect(await other.has('track_metadata', 'k')).toBe(true));
+    await settle();
+    cache.watch('track_metadata', 'k', here.listener);
+    other.watch('track_metadata', 'k', there.listener);
+    expect(await cache.deleteMany('track_metadata', ['k'])).toBe(1);
+    expect(workers).toHaveLength(2);
+    await settle();
+    await settle();
+    expect(await cache.get('track_metadata', 'k')).toBe(2);
+    expect(here.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'remote']]);
+    expect(there.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'local']]);
+  });
+});
