@@ -436,9 +436,19 @@ export class Engine implements EngineApi {
       );
       // Housekeeping once the deletion has happened (a failure here must not send the deletion again to the memory tier).
       await this.#expire(store, type, [...expired], now);
-      if (deleted.length) this.#changed(store, type, 'delete', deleted, this.#toldOnce(type, once));
+      // A retry may answer what the dead worker deleted seconds ago (see IdbStore.remove): watchers hear of the
+      // keys still gone, a key another tab set again since was told after it, and stays the last heard.
+      const gone = once?.retry && store === this.#stores.idb ? await this.#stillGone(store, type, deleted) : deleted;
+      if (gone.length) this.#changed(store, type, 'delete', gone, this.#toldOnce(type, once));
       return deleted.length;
     });
+  }
+
+  /** Those of `keys` with no entry now; all of them if that cannot be read (it happened: it is told rather than lost). */
+  async #stillGone(store: Store, type: TypeName, keys: string[]): Promise<string[]> {
+    if (!keys.length) return keys;
+    const entries = await store.read(type, keys).catch(() => keys.map(() => undefined));
+    return keys.filter((_, index) => !entries[index]);
   }
 
   /** Clears the types in IndexedDB and logs it, then in this tab's memory tier, then tells the other tabs (which clear theirs). */
