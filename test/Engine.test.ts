@@ -1399,3 +1399,22 @@ describe('one tab’s changes of a type apply in the order they reach the engine
     await cache.close();
   });
 });
+
+describe('a commit mark written before marks listed what their write set (an older Reprise: no revisions)', () => {
+  it('still says the write happened, and tells its keys, but those its guard left out', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache, engine } = await engineTab({ name, indexedDB });
+    const seen: { kind: string; keys: string[] | null }[] = [];
+    cache.watch('track_metadata', null, ({ kind, keys }) => void seen.push({ kind, keys }));
+    const db = await requestDone(indexedDB.open(name));
+    const tx = db.transaction('track_metadata', 'readwrite');
+    tx.objectStore('track_metadata').put({ key: ['commit', 'old-1'], at: Date.now(), left: ['b'] });
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    db.close();
+    expect(await engine.committed('track_metadata', 'old-1', new Set(['a', 'b']))).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(seen).toEqual([{ kind: 'set', keys: ['a'] }]);
+    await cache.close();
+  });
+});
