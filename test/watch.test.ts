@@ -731,3 +731,39 @@ describe('a persistent deleteMany whose worker died as it committed, whose key a
     expect(there.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'local']]);
   });
 });
+
+describe('a persistent emit whose worker died as it committed, whose key another tab set again before the retry on the next worker', () => {
+  it('resolves, and no watcher hears the invalidation after the set: what each hears last is that the key holds a value', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const [here, there] = [watcher(), watcher()];
+    let other!: Awaited<ReturnType<typeof openCache>>['cache'];
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
+      beforeCall: async (called, _args, worker) => {
+        if (called !== 'emit') return;
+        if (workers.indexOf(worker) === 0) onCommit('track_metadata', () => worker.kill());
+        else {
+          // The other tab sets the key again, and this tab hears it, before the retry reaches the next worker.
+          await other.set('track_metadata', 'song', 2, { trackId: 't1' });
+          await vi.waitFor(() => expect(here.seen.map((change) => change.kind)).toContain('set'));
+        }
+      },
+    });
+    ({ cache: other } = await openCache({ name, indexedDB }));
+    await cache.set('track_metadata', 'song', 1, { trackId: 't1' });
+    await vi.waitFor(async () => expect(await other.has('track_metadata', 'song')).toBe(true));
+    await settle();
+    cache.watch('track_metadata', 'song', here.listener);
+    other.watch('track_metadata', 'song', there.listener);
+    await cache.emit({ eventType: 'track_removed', trackId: 't1' });
+    expect(workers).toHaveLength(2);
+    await settle();
+    await settle();
+    expect(await cache.get('track_metadata', 'song')).toBe(2);
+    expect(here.seen.map((change) => change.kind).at(-1)).toBe('set');
+    expect(there.seen.map((change) => change.kind).at(-1)).toBe('set');
+  });
+});
