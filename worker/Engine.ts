@@ -19,7 +19,7 @@ import { MemoryStore } from './MemoryStore';
 import { overlaid } from './RemovedKeyList';
 import { accessClock } from './accessClock';
 import { changeRemoves, type Change } from './Change';
-import { addRemoved, cutoffOf, type Budget, type Counts, type ExpiredBy, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
+import { addRemoved, cutoffOf, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
 import { PeriodicCleanup } from './PeriodicCleanup';
 import { later, type Schedule } from './schedule';
 import type { SharedChange, TabSync } from './TabSync';
@@ -444,6 +444,15 @@ export class Engine implements EngineApi {
     });
   }
 
+  /** What an invalidation of IndexedDB removed, its keys narrowed to those with no entry now. */
+  async #stillGoneOf({ counts, keys }: Invalidated): Promise<Invalidated> {
+    const idb = this.#stores.idb;
+    if (!idb) return { counts, keys };
+    const still: RemovedKeys = {};
+    for (const [type, removed] of Object.entries(keys) as [TypeName, string[]][]) still[type] = await this.#stillGone(idb, type, removed);
+    return { counts, keys: still };
+  }
+
   /** Those of `keys` with no entry now; all of them if that cannot be read (it happened: it is told rather than lost). */
   async #stillGone(store: Store, type: TypeName, keys: string[]): Promise<string[]> {
     if (!keys.length) return keys;
@@ -494,7 +503,11 @@ export class Engine implements EngineApi {
   /** `answered`: settles as emit answers; other tabs' changes logged after this event wait for it (see TabSync.before). */
   async #emit(event: CacheEvent, answered: Promise<void>, once?: Once): Promise<{ shared: SharedChange; report: EmitReport }> {
     await this.#ready();
-    const { shared, removed: persistent } = await this.#crossTab.applyShared({ kind: 'event', event }, invalidationTargets(this.#config, event), once);
+    const { shared, removed } = await this.#crossTab.applyShared({ kind: 'event', event }, invalidationTargets(this.#config, event), once);
+    // A retry may answer from the log what the dead worker removed seconds ago: watchers here and in the
+    // other tabs hear of the keys still gone (see #deleteMany); its counts stand.
+    const persistent = once?.retry ? await this.#stillGoneOf(removed) : removed;
+    if (shared.removed) shared.removed = persistent.keys;
     // What other tabs logged before this event (until its own record: a tab may log one meanwhile) applies
     // first, whatever the config: it is older, for the listeners too, which hear it before this one, and
     // what it removed from the memory tier is not this event's to count.
@@ -644,9 +657,9 @@ export class Engine implements EngineApi {
     return Object.fromEntries(affectedTypes(this.#config, event).map((type) => [type, counts[type] ?? 0]));
   }
 
-  /** Tells watchers that entries of these types were invalidated: the keys where the store named them, else any key. */
+  /** Tells watchers that entries of these types were invalidated: the keys where the store named them (none: nothing to tell, see #stillGoneOf), else any key. */
   #invalidated(counts: Counts, keys: RemovedKeys, source: CacheChange['source'], once?: Once): void {
-    for (const [type, count] of Object.entries(counts) as [TypeName, number][]) if (count) this.#feed.add(type, 'invalidate', keys[type] ?? null, source, false, this.#toldOnce(type, once));
+    for (const [type, count] of Object.entries(counts) as [TypeName, number][]) if (count && keys[type]?.length !== 0) this.#feed.add(type, 'invalidate', keys[type] ?? null, source, false, this.#toldOnce(type, once));
   }
 
   /**
