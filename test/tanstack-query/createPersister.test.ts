@@ -1,7 +1,7 @@
 // createPersister with a real QueryClient and TanStack's own persistQueryClientSave/Restore, on a
 // real in-process cache (fake-indexeddb): what comes back after a "reload" (the cache closed and
 // opened again on the same database), and what a wrong type or key does.
-import { persistQueryClient, persistQueryClientRestore, persistQueryClientSave } from '@tanstack/query-persist-client-core';
+import { persistQueryClient, persistQueryClientRestore, persistQueryClientSave, removeOldestQuery } from '@tanstack/query-persist-client-core';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createCache } from '../../src/createCache';
@@ -205,6 +205,36 @@ describe('createPersister', () => {
       restore();
       vi.useRealTimers();
     }
+  });
+
+  it("retry (TanStack's, e.g. removeOldestQuery): a save the full disk refuses is made again with the client retry gives, until it is stored or retry gives up", async () => {
+    const { cache, logger } = await openCache();
+    const client = queryClient();
+    client.setQueryData(['old'], 'o', { updatedAt: 1000 });
+    client.setQueryData(['new'], 'n', { updatedAt: 2000 });
+    const retry = vi.fn(removeOldestQuery);
+    const persister = createPersister(cache, { type: 'successful_api_metadata', throttleTime: 0, retry });
+    const storedKeys = async () => ((await cache.get('successful_api_metadata', 'tanstack-query')) as PersistedClient | undefined)?.clientState.queries.map((query) => query.queryKey);
+    // The write and the cache's own retry after eviction fail; the smaller client fits.
+    const restore = failCommits(2);
+    try {
+      await persistQueryClientSave({ queryClient: client, persister });
+    } finally {
+      restore();
+    }
+    expect(retry).toHaveBeenCalledWith(expect.objectContaining({ errorCount: 1, error: expect.objectContaining({ code: 'quota_exceeded' }) }));
+    expect(await storedKeys()).toEqual([['new']]);
+    expect(logger.error).not.toHaveBeenCalled();
+    // Every write fails: retry drops the queries one by one, then gives up; the last failure is told once.
+    const full = failCommits(100);
+    try {
+      await persistQueryClientSave({ queryClient: client, persister });
+    } finally {
+      full();
+    }
+    expect(retry).toHaveBeenCalledTimes(1 + 3);
+    expect(logger.error.mock.calls).toEqual([[expect.stringMatching(/createPersister/), expect.objectContaining({ code: 'quota_exceeded' })]]);
+    expect(await storedKeys()).toEqual([['new']]);
   });
 
   it('the saves of persistQueryClient after close() (the app closed the cache, the subscription goes on) are dropped without a word', async () => {
