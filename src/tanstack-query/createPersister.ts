@@ -1,6 +1,6 @@
 import type { DehydratedState } from '@tanstack/query-core';
 import type { Cache, CacheType, Schemas } from 'reprise';
-import { CacheError } from '../CacheError';
+import { CacheError, isCacheError } from '../CacheError';
 import { reasonOf } from '../describeValue';
 import { checkCache } from './checkCache';
 import { persistentTypeCheck } from './persistentTypeCheck';
@@ -21,6 +21,12 @@ export interface Persister {
   removeClient(): Promise<void>;
 }
 
+/**
+ * What a failed save is made again with: a smaller client, or undefined to give up. TanStack's own
+ * `PersistRetryer` (`removeOldestQuery` of @tanstack/query-persist-client-core) is one.
+ */
+export type PersistRetryer = (props: { persistedClient: PersistedClient; error: Error; errorCount: number }) => PersistedClient | undefined | Promise<PersistedClient | undefined>;
+
 export interface PersisterOptions<N extends string = never> {
   /** A persistent content type, built-in or the cache's own (else every call rejects with `invalid_argument`). */
   type: CacheType<N>;
@@ -31,6 +37,12 @@ export interface PersisterOptions<N extends string = never> {
    * for TanStack's own persisters; 0 saves every time). A waiting save is made at `close()`, not lost.
    */
   throttleTime?: number;
+  /**
+   * Asked, as TanStack's persisters ask it, after a save failed (a full disk that eviction could not make
+   * room on, a client larger than the type's budget): the client it returns is saved instead, until one is
+   * stored or it returns undefined (then the last failure is told to the logger). None by default.
+   */
+  retry?: PersistRetryer;
 }
 
 /**
@@ -39,13 +51,26 @@ export interface PersisterOptions<N extends string = never> {
  */
 export function createPersister<N extends string = never>(cache: Cache<Schemas, N>, options: PersisterOptions<N>): Persister {
   checkCache(cache, 'get', 'createPersister');
-  const { type, key = 'tanstack-query', throttleTime = 1000 } = options ?? ({} as Partial<PersisterOptions<N>>);
+  const { type, key = 'tanstack-query', throttleTime = 1000, retry } = options ?? ({} as Partial<PersisterOptions<N>>);
   if (typeof type !== 'string') throw new CacheError('invalid_argument', 'createPersister: options.type must be a persistent content type');
   if (typeof key !== 'string' || key === '') throw new CacheError('invalid_argument', 'createPersister: options.key must be a non-empty string');
   // setTimeout takes Infinity (and anything past 2³¹ − 1 ms) for 1 ms: no throttle at all.
   if (typeof throttleTime !== 'number' || !(throttleTime >= 0 && throttleTime <= 2 ** 31 - 1)) throw new CacheError('invalid_argument', 'createPersister: options.throttleTime must be a number of milliseconds, from 0 to 2³¹ − 1');
+  if (retry !== undefined && typeof retry !== 'function') throw new CacheError('invalid_argument', 'createPersister: options.retry must be a function from a failed save to a smaller client (or undefined)');
   const ready = persistentTypeCheck(cache, type);
-  const save = throttledSave(cache, throttleTime, (client: PersistedClient) => reportedSave(cache, `Reprise: createPersister could not save ${key}`, () => ready(() => cache.set(type, key, storable(client)))));
+  // The first write is made at once (not after an await): one made just before close() reaches the cache before it.
+  const saved = async (client: PersistedClient): Promise<void> => {
+    for (let errorCount = 1, attempt: PersistedClient | undefined = client; ; errorCount++) {
+      try {
+        return void (await ready(() => cache.set(type, key, storable(attempt!))));
+      } catch (error) {
+        if (!retry || isCacheError(error, 'closed')) throw error;
+        attempt = await retry({ persistedClient: attempt!, error: error as Error, errorCount });
+        if (!attempt) throw error;
+      }
+    }
+  };
+  const save = throttledSave(cache, throttleTime, (client: PersistedClient) => reportedSave(cache, `Reprise: createPersister could not save ${key}`, () => saved(client)));
   return {
     persistClient: save,
     async restoreClient() {

@@ -234,7 +234,6 @@ describe('createPersister', () => {
     }
     expect(retry).toHaveBeenCalledTimes(1 + 3);
     expect(logger.error.mock.calls).toEqual([[expect.stringMatching(/createPersister/), expect.objectContaining({ code: 'quota_exceeded' })]]);
-    expect(await storedKeys()).toEqual([['new']]);
   });
 
   it('the saves of persistQueryClient after close() (the app closed the cache, the subscription goes on) are dropped without a word', async () => {
