@@ -173,6 +173,25 @@ describe('createPersister', () => {
     }
   });
 
+  it("two persisters of one entry (the provider's, and a logout's made where it is needed): one's removeClient drops the other's held save, one's restoreClient makes it", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { cache } = await openCache();
+      const { held } = await holdingASave(cache);
+      const other = createPersister(cache, { type: 'successful_api_metadata' });
+      expect(await other.restoreClient()).toMatchObject({ clientState: { queries: [{ state: { data: 'held' } }] } });
+      await held;
+      const { held: dropped } = await holdingASave(cache);
+      await other.removeClient();
+      await dropped;
+      await vi.advanceTimersByTimeAsync(1000);
+      // Before: the first persister's held save wrote the client back after the removal.
+      expect(await cache.keys('successful_api_metadata')).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   // persistQueryClient saves from a subscription to the query cache, which catches nothing: a save that
   // rejected was the app's unhandled rejection.
   it.each([
