@@ -5,7 +5,7 @@ import { reasonOf } from '../describeValue';
 import { checkCache } from './checkCache';
 import { persistentTypeCheck } from './persistentTypeCheck';
 import { reportedSave } from './reportedSave';
-import { throttledSave } from './throttledSave';
+import { throttledSave, type ThrottledSave } from './throttledSave';
 
 /** What `persistQueryClient` saves: the same shape as `PersistedClient` of @tanstack/query-persist-client-core. */
 export interface PersistedClient {
@@ -46,6 +46,22 @@ export interface PersisterOptions<N extends string = never> {
 }
 
 /**
+ * The saves held by the persisters of each entry of each cache: every persister of an entry (the
+ * provider's, and one a logout makes where it needs it) makes them before it reads, and drops them when
+ * it removes the client, as it does its own.
+ */
+const heldSaves = new WeakMap<object, Map<string, Set<ThrottledSave<PersistedClient>>>>();
+
+function heldSavesOf(cache: object, type: string, key: string): Set<ThrottledSave<PersistedClient>> {
+  let ofCache = heldSaves.get(cache);
+  if (!ofCache) heldSaves.set(cache, (ofCache = new Map()));
+  const entry = JSON.stringify([type, key]);
+  let held = ofCache.get(entry);
+  if (!held) ofCache.set(entry, (held = new Set()));
+  return held;
+}
+
+/**
  * The whole query client as one entry of `type`. Every call first makes sure the type is persistent;
  * a stored value that is not a persisted client (written by something else) restores as nothing.
  */
@@ -70,12 +86,13 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
       }
     }
   };
-  const save = throttledSave(cache, throttleTime, (client: PersistedClient) => reportedSave(cache, `Reprise: createPersister could not save ${key}`, () => saved(client)));
+  const held = heldSavesOf(cache, type, key);
+  const save = throttledSave(cache, throttleTime, (client: PersistedClient) => reportedSave(cache, `Reprise: createPersister could not save ${key}`, () => saved(client)), held);
   return {
     persistClient: save,
     async restoreClient() {
-      // A save still held is made first: the client restored is the last one given.
-      save.flush();
+      // A save still held (by any persister of the entry) is made first: the client restored is the last one given.
+      for (const holding of [...held]) holding.flush();
       const stored = await ready(() => cache.get(type, key));
       return isPersistedClient(stored) ? stored : undefined;
     },
@@ -83,7 +100,7 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
       // A save still held would write the client back after it is removed (a logout's clear()). The
       // removal's failure is the app's, which awaits it; the dropped save's callers (TanStack's) never hear it.
       const removed = ready(() => cache.delete(type, key)).then(() => {});
-      save.drop(removed);
+      for (const holding of [...held]) holding.drop(removed);
       return removed;
     },
   };

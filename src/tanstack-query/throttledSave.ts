@@ -16,9 +16,10 @@ export interface ThrottledSave<A> {
  * resolves once its value, or a later one that replaced it, is saved or failed (`save` reports its
  * failures: it never rejects, as TanStack catches nothing). The cache's `close()` makes a held save
  * before it refuses calls, so it is stored, not lost (and leaves no timer); where the cache cannot say
- * it closes (one not made by `createCache`), or with `ms` 0, every save is made at once.
+ * it closes (one not made by `createCache`), or with `ms` 0, every save is made at once. While it holds a
+ * save it is in `holders`, where the others saving the same thing find it.
  */
-export function throttledSave<A>(cache: object, ms: number, save: (value: A) => Promise<void>): ThrottledSave<A> {
+export function throttledSave<A>(cache: object, ms: number, save: (value: A) => Promise<void>, holders?: Set<ThrottledSave<A>>): ThrottledSave<A> {
   const closing = cacheInternals.get(cache)?.closing;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let held: { value: A; settle: (saved: Promise<void>) => void; saved: Promise<void> } | undefined;
@@ -26,6 +27,7 @@ export function throttledSave<A>(cache: object, ms: number, save: (value: A) => 
     const holding = held;
     held = undefined;
     hidden(false);
+    holders?.delete(throttledSaved);
     return holding;
   };
   const flush = () => {
@@ -66,8 +68,10 @@ export function throttledSave<A>(cache: object, ms: number, save: (value: A) => 
       const saved = new Promise<void>((resolve) => (settle = resolve));
       held = { value, settle, saved };
       hidden(true);
+      holders?.add(throttledSaved);
     }
     return held.saved;
   };
-  return Object.assign(throttled, { flush, drop: (instead: Promise<void>) => take()?.settle(instead.catch(() => {})) });
+  const throttledSaved: ThrottledSave<A> = Object.assign(throttled, { flush, drop: (instead: Promise<void>) => take()?.settle(instead.catch(() => {})) });
+  return throttledSaved;
 }
