@@ -173,6 +173,37 @@ describe('createPersister', () => {
     }
   });
 
+  it('retry: a smaller client it gives after a later save was made is not written over that save', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { cache } = await openCache();
+      const client = queryClient();
+      let answer!: (client: PersistedClient | undefined) => void;
+      // An app's retry that takes its time (it awaits something, or the write it answers was slow).
+      const retry = vi.fn((props: { persistedClient: PersistedClient }) => new Promise<PersistedClient | undefined>((resolve) => (answer = () => resolve(removeOldestQuery(props)))));
+      const persister = createPersister(cache, { type: 'successful_api_metadata', retry });
+      const save = (data: string) => {
+        client.setQueryData(['k'], data, { updatedAt: 1000 });
+        client.setQueryData(['other'], data, { updatedAt: 2000 });
+        return persistQueryClientSave({ queryClient: client, persister });
+      };
+      const restore = failCommits(2);
+      const first = save('first');
+      await vi.waitFor(() => expect(retry).toHaveBeenCalled());
+      restore();
+      const later = save('later');
+      await vi.advanceTimersByTimeAsync(1000);
+      await later;
+      answer(undefined);
+      await first;
+      const stored = (await cache.get('successful_api_metadata', 'tanstack-query')) as PersistedClient;
+      // Before: the first client, less its oldest query, was written after the later one.
+      expect(stored.clientState.queries.map((query) => query.state.data)).toEqual(['later', 'later']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("two persisters of one entry (the provider's, and a logout's made where it is needed): one's removeClient drops the other's held save, one's restoreClient makes it", async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
