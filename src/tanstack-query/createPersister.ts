@@ -40,7 +40,8 @@ export interface PersisterOptions<N extends string = never> {
   /**
    * Asked, as TanStack's persisters ask it, after a save failed (a full disk that eviction could not make
    * room on, a client larger than the type's budget): the client it returns is saved instead, until one is
-   * stored or it returns undefined (then the last failure is told to the logger). None by default.
+   * stored, a later save is made (which stands for it), or it returns undefined (then the last failure is
+   * told to the logger). None by default.
    */
   retry?: PersistRetryer;
 }
@@ -74,14 +75,19 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
   if (typeof throttleTime !== 'number' || !(throttleTime >= 0 && throttleTime <= 2 ** 31 - 1)) throw new CacheError('invalid_argument', 'createPersister: options.throttleTime must be a number of milliseconds, from 0 to 2³¹ − 1');
   if (retry !== undefined && typeof retry !== 'function') throw new CacheError('invalid_argument', 'createPersister: options.retry must be a function from a failed save to a smaller client (or undefined)');
   const ready = persistentTypeCheck(cache, type);
+  // The saves begun: a retry's client is not written once a later save is made (it would overwrite it).
+  let begun = 0;
   // The first write is made at once (not after an await): one made just before close() reaches the cache before it.
   const saved = async (client: PersistedClient): Promise<void> => {
+    const save = ++begun;
     for (let errorCount = 1, attempt: PersistedClient | undefined = client; ; errorCount++) {
       try {
         return void (await ready(() => cache.set(type, key, storable(attempt!))));
       } catch (error) {
         if (!retry || isCacheError(error, 'closed')) throw error;
+        if (save !== begun) return;
         attempt = await retry({ persistedClient: attempt!, error: error as Error, errorCount });
+        if (save !== begun) return;
         if (!attempt) throw error;
       }
     }
