@@ -180,7 +180,7 @@ describe('createPersister', () => {
       const client = queryClient();
       let answer!: (client: PersistedClient | undefined) => void;
       // An app's retry that takes its time (it awaits something, or the write it answers was slow).
-      const retry = vi.fn((props: { persistedClient: PersistedClient }) => new Promise<PersistedClient | undefined>((resolve) => (answer = () => resolve(removeOldestQuery(props)))));
+      const retry = vi.fn((props: Parameters<typeof removeOldestQuery>[0]) => new Promise<PersistedClient | undefined>((resolve) => (answer = () => resolve(removeOldestQuery(props)))));
       const persister = createPersister(cache, { type: 'successful_api_metadata', retry });
       const save = (data: string) => {
         client.setQueryData(['k'], data, { updatedAt: 1000 });
