@@ -304,4 +304,18 @@ describe('in the database', () => {
     }
     expect((await first.cache.stats()).degraded).toBeNull();
   });
+
+  it('however many tabs open at once, each adding a custom type of its own, none gives up on IndexedDB (each lost race is another tab’s store added)', async () => {
+    const first = await openCache();
+    const same = { indexedDB: first.indexedDB, name: first.name };
+    const names = Array.from({ length: 12 }, (_, index) => `type${index}`);
+    const tabs = await Promise.all(names.map((type) => openCache({ ...same, config: { caching: { customTypes: { [type]: artwork(true) } } } as CacheConfig })));
+    const degraded = [];
+    for (const { cache } of tabs) degraded.push((await cache.stats()).degraded);
+    expect(degraded.filter((reason) => reason !== null)).toEqual([]);
+    await Promise.all(tabs.map(({ cache }, index) => cache.set(names[index] as never, 'k', index as never)));
+    await first.cache.close();
+    const all = await openCache({ ...same, config: { caching: { customTypes: Object.fromEntries(names.map((type) => [type, artwork(true)])) } } as CacheConfig });
+    expect(await Promise.all(names.map((type) => all.cache.get(type as never, 'k')))).toEqual(names.map((_, index) => index));
+  });
 });
