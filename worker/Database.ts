@@ -163,8 +163,14 @@ export class Database {
   }
 }
 
-/** Version bumps in a row that may lose a race with other tabs adding stores before the open gives up. */
-const MAX_UPGRADES = 5;
+/**
+ * Opens in a row that find the database no further on (no other tab added stores meanwhile) before the open
+ * gives up. Losing the race to other tabs is not counted: each lost race is one of them adding its stores, and
+ * tabs only ever add, so with any number of tabs opening at once (each with a type of its own) every one gets there.
+ */
+const MAX_STALLED_OPENS = 5;
+/** Opens in all, however far the database moves: one whose version keeps moving this long is not converging. */
+const MAX_OPENS = 100;
 
 /**
  * The lowest version this layout lives at. Reprise 0.1 opens version 1 exactly: at 2 or more it gets a
@@ -182,12 +188,16 @@ async function openDatabase(options: DatabaseOptions): Promise<IDBPDatabase<Repr
   const needed = neededStores(options.customTypes ?? []);
   // FIRST_VERSION makes a new database there directly; one already above it answers with a VersionError.
   let version: number | undefined = FIRST_VERSION;
+  // The highest version found, and the opens since that found none higher.
+  let reached = 0;
+  let stalled = 0;
   for (let attempt = 0; ; attempt++) {
     let db: IDBPDatabase<RepriseSchema>;
     try {
       db = await openAt(options, version);
     } catch (error) {
-      if (version === undefined || attempt >= MAX_UPGRADES || nameOf((error as Error).cause) !== 'VersionError') throw error;
+      // A VersionError: the database is past `version` already (another tab took it), so the next open finds it further on.
+      if (version === undefined || attempt >= MAX_OPENS || nameOf((error as Error).cause) !== 'VersionError') throw error;
       version = undefined;
       continue;
     }
@@ -199,7 +209,9 @@ async function openDatabase(options: DatabaseOptions): Promise<IDBPDatabase<Repr
     }
     if (needed.every((name) => db.objectStoreNames.contains(name as never))) return db;
     db.close();
-    if (attempt >= MAX_UPGRADES) throw unavailable(options.name, new Error(`could not add object stores for ${needed.join(', ')}`));
+    if (db.version > reached) [reached, stalled] = [db.version, 0];
+    else stalled++;
+    if (stalled >= MAX_STALLED_OPENS || attempt >= MAX_OPENS) throw unavailable(options.name, new Error(`could not add object stores for ${needed.join(', ')}`));
     version = Math.max(db.version + 1, FIRST_VERSION);
   }
 }
