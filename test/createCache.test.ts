@@ -1,3 +1,4 @@
+import * as Comlink from 'comlink';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SmartCacheConfig, createCache, isCacheError, type CreateCacheOptions } from '../src/index';
@@ -5,6 +6,8 @@ import { openRemoteCache } from './support/inProcessWorkers';
 import { rejection, uniqueName } from './support/openCache';
 import { LAYOUT } from '../worker/databaseSchema';
 import { policyUpdates } from '../src/policyUpdates';
+import type { ClientCallbacks, WorkerHost } from '../src/protocol';
+import { Engine } from '../worker/Engine';
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -54,6 +57,36 @@ describe('createCache', () => {
     config.updatePolicy('generic', { maxSizeMb: 2 });
     const cache = await opening;
     expect((await cache.stats()).types.generic.maxBytes).toBe(2 * 2 ** 20);
+  });
+
+  it('an updatePolicy its worker cannot take (it just died, or the cache is closing) is no error: the next worker starts from the config, the patch in it', async () => {
+    const indexedDB = new IDBFactory();
+    const workers: InProcessWorker[] = [];
+    const config = new SmartCacheConfig();
+    const logger = { error: vi.fn() };
+    const cache = await createCache({
+      name: uniqueName(),
+      config,
+      logger,
+      worker: () => {
+        const worker = new InProcessWorker(indexedDB);
+        workers.push(worker);
+        return worker as unknown as Worker;
+      },
+    });
+    workers[0]!.crash();
+    // Made as the page learns of the death: sent to the dead worker.
+    config.updatePolicy('generic', { maxSizeMb: 2 });
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    expect((await cache.stats()).types.generic.maxBytes).toBe(2 * 2 ** 20);
+    const closing = cache.close();
+    // Made while the worker closes.
+    await vi.waitFor(() => expect(workers[1]!.closing).toBe(true));
+    config.updatePolicy('generic', { maxSizeMb: 3 });
+    workers[1]!.letClose();
+    await closing;
+    const messages = logger.error.mock.calls.map(([message, error]) => `${message as string}: ${String(error)}`);
+    expect(messages.filter((message) => message.includes('updatePolicy'))).toEqual([]);
   });
 
   it('that rejects stops following its SmartCacheConfig (the config keeps no listener of a cache that never opened)', async () => {
@@ -262,3 +295,43 @@ describe("the worker's own reports", () => {
     expect((await cache.stats()).degraded).not.toBeNull();
   });
 });
+
+/** A Worker whose engine runs in this thread behind a MessageChannel (as worker/entry.ts exposes it), that can crash. */
+class InProcessWorker extends EventTarget {
+  readonly #port: MessagePort;
+  /** Its engine was asked to close: it does once `letClose` is called. */
+  closing = false;
+  letClose!: () => void;
+  readonly #closes = new Promise<void>((resolve) => (this.letClose = resolve));
+  constructor(indexedDB: IDBFactory) {
+    super();
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    port1.onmessage = (event) => this.dispatchEvent(new MessageEvent('message', { data: event.data }));
+    const host: WorkerHost = {
+      open: async (options, remote) => {
+        const client: ClientCallbacks = { remoteEvent: remote.remoteEvent, listening: remote.listening, progress: remote.progress, log: remote.log, changed: remote.changed, storage: remote.storage };
+        const engine = await Engine.create({ name: options.name, config: options.config, tab: options.tab, indexedDB, client, cloneValues: false });
+        const close = engine.close.bind(engine);
+        engine.close = async () => {
+          this.closing = true;
+          await this.#closes;
+          return close();
+        };
+        return Comlink.proxy(engine);
+      },
+      ping: async () => {},
+    };
+    Comlink.expose(host, port2);
+  }
+  postMessage(message: unknown, transfer: Transferable[] = []): void {
+    this.#port.postMessage(message, transfer as never);
+  }
+  terminate(): void {
+    this.#port.close();
+  }
+  /** As a worker that threw: the page sees an error event. */
+  crash(): void {
+    this.dispatchEvent(Object.assign(new Event('error'), { message: 'crashed' }));
+  }
+}
