@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import type { Cache, Schemas } from './Cache';
 import { loggerSchema } from './cacheArgs';
 import { CacheClient } from './CacheClient';
-import { CacheError, invalidError } from './CacheError';
+import { CacheError, invalidError, isCacheError } from './CacheError';
 import { checkedChannel } from './checkedChannel';
 import { ChannelLocks } from './ChannelLocks';
 import { FetchLocks } from './FetchLocks';
@@ -165,7 +165,12 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
   if (stop) {
     // A later updatePolicy reaches the engine: in-process at once (its table changes as the call is made), in a worker as a message.
     const followed = engine;
-    follow = (type, patch) => void followed.updatePolicy(type, patch).catch((error: unknown) => logger.error(`Reprise: the worker could not follow updatePolicy(${type})`, error));
+    follow = (type, patch) =>
+      void followed.updatePolicy(type, patch).catch((error: unknown) => {
+        // Nothing missed: the next worker starts from the config as it is then, patch included; a closed cache needs none.
+        if (isCacheError(error, 'worker_failed') || isCacheError(error, 'closed')) return;
+        logger.error(`Reprise: the worker could not follow updatePolicy(${type})`, error);
+      });
     for (const [type, patch] of missed) follow(type, patch);
     onClose.push(stop);
   }
