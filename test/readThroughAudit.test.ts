@@ -1,5 +1,7 @@
 // Read-through across tabs and events (SPEC §3b): cases an adversarial review found.
 import { IDBFactory } from 'fake-indexeddb';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it, vi } from 'vitest';
 import { FetchLocks } from '../src/FetchLocks';
 import { z } from 'zod';
@@ -269,6 +271,28 @@ describe('close() while a read-through is on its way', () => {
     await closing;
     const { cache: reopened } = await openCache({ name, indexedDB });
     expect(await reopened.get(type, 'k')).toBe(type === 'album_year' ? 'v' : undefined);
+  });
+});
+
+describe('an open cache after many read-throughs', () => {
+  it('keeps nothing of what a fetcher brought once its caller has it (no memory grows with each fetch until close())', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { cache } = await openCache();
+    let fetched: WeakRef<object> | undefined;
+    // Not stored (skipStore): once the caller drops it, nothing should hold it.
+    await cache.getOrSet('generic', 'k', ({ skipStore }) => {
+      skipStore();
+      const value = { tracks: Array.from({ length: 1000 }, (_, index) => `track ${index}`) };
+      fetched = new WeakRef(value);
+      return value;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    gc();
+    expect(fetched?.deref()).toBeUndefined();
+    await cache.close();
   });
 });
 
