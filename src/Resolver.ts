@@ -11,7 +11,7 @@ import { parse } from './parse';
 import type { PendingCalls } from './PendingCalls';
 import type { EngineApi, EntryInput, Found, Mark, Written } from './protocol';
 import { randomId } from './randomId';
-import { abortedError, SharedFetch, untilAborted } from './SharedFetch';
+import { abortReason, abortedError, SharedFetch, untilAborted } from './SharedFetch';
 
 /** A write's options as validated. */
 type WriteArgs = Omit<z.output<typeof entrySchema>, 'key' | 'value'>;
@@ -61,16 +61,13 @@ export class Resolver {
   readonly #running = new Map<SharedFetch<unknown>, Running>();
   /** close()'s error, once it was called: no fetch starts, nor stores, after it. */
   #closed: unknown;
-  /** Rejects with it then: a fetcher that has not answered is waited for no longer. */
-  readonly #cut: Promise<never>;
-  #cutShort!: (reason: unknown) => void;
+  /** Aborts with it then: a fetcher that has not answered is waited for no longer. */
+  readonly #closing = new AbortController();
 
   /** `engine`: the cache's, its calls counted for close(). */
   constructor(engine: EngineApi, host: ResolverHost) {
     this.#engine = engine;
     this.#host = host;
-    this.#cut = new Promise<never>((_, reject) => (this.#cutShort = reject));
-    this.#cut.catch(() => {});
   }
 
   /**
@@ -150,7 +147,7 @@ export class Resolver {
    */
   abandon(reason: unknown): void {
     this.#closed ??= reason;
-    this.#cutShort(reason);
+    this.#closing.abort(reason);
     for (const fetch of this.#running.keys()) fetch.abandon(reason);
   }
 
@@ -210,8 +207,9 @@ export class Resolver {
     // Every caller left meanwhile (the reason says how): nobody waits for what the fetcher would bring.
     if (signal.aborted) throw signal.reason;
     let store = true;
-    // A fetcher may ignore its signal and never answer: close() does not wait for it.
-    const value = await Promise.race([fetcher({ signal, stale, skipStore: () => void (store = false) }), this.#cut]);
+    // A fetcher may ignore its signal and never answer: close() does not wait for it. (Not a race with one
+    // promise that lives as long as the cache: each would leave it a reaction, holding what was fetched.)
+    const value = await untilAborted(fetcher({ signal, stale, skipStore: () => void (store = false) }), this.#closing.signal, abortReason);
     const checked = host.toInput(type, { ...options, key, value }, 'fetched value');
     const input = isPromiseLike(checked) ? await checked : checked;
     const written = store ? await this.#store(type, input, since, running) : undefined;
@@ -253,3 +251,4 @@ export class Resolver {
       });
   }
 }
+

@@ -5,17 +5,21 @@ export function abortedError(signal: AbortSignal): CacheError {
   return new CacheError('aborted', 'The call was aborted by its signal', { cause: signal.reason });
 }
 
+/** Why a signal aborted: what a wait it cuts short rejects with (see untilAborted). */
+export const abortReason = (signal: AbortSignal): unknown => signal.reason;
+
 /**
- * `promise`, or the rejection `aborted` as soon as `signal` aborts: the caller stops waiting, whatever it
- * waited for. Without a signal too, so that concurrent callers with and without one stay in order.
+ * `promise`, or the rejection `aborted` (or what `reason` makes) as soon as `signal` aborts: the caller
+ * stops waiting, whatever it waited for. Without a signal too, so that concurrent callers with and without
+ * one stay in order. Its listener goes as `promise` settles: a signal that lives long keeps nothing of it.
  */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+export function untilAborted<T>(promise: T | PromiseLike<T>, signal: AbortSignal | undefined, reason: (signal: AbortSignal) => unknown = abortedError): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const leave = () => reject(abortedError(signal!));
-    if (signal?.aborted) return leave();
-    signal?.addEventListener('abort', leave, { once: true });
+    const leave = () => reject(reason(signal!));
+    if (signal?.aborted) leave();
+    else signal?.addEventListener('abort', leave, { once: true });
     const stop = () => signal?.removeEventListener('abort', leave);
-    promise.then(
+    Promise.resolve(promise).then(
       (value) => (stop(), resolve(value)),
       (error: unknown) => (stop(), reject(error)),
     );
