@@ -204,6 +204,50 @@ describe('createPersister', () => {
     }
   });
 
+  it.each([
+    ['its own removeClient', false],
+    ["another persister's removeClient (a logout's) or save", true],
+  ])('retry: a smaller client it gives after %s was made is not written over it', async (_, another) => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { cache } = await openCache();
+      const client = queryClient();
+      let answer!: () => void;
+      // An app's retry that takes its time (it awaits something, or the write it answers was slow).
+      const retry = vi.fn((props: Parameters<typeof removeOldestQuery>[0]) => new Promise<PersistedClient | undefined>((resolve) => (answer = () => resolve(removeOldestQuery(props)))));
+      const persister = createPersister(cache, { type: 'successful_api_metadata', retry });
+      const logout = another ? createPersister(cache, { type: 'successful_api_metadata' }) : persister;
+      client.setQueryData(['k'], 'first', { updatedAt: 1000 });
+      client.setQueryData(['other'], 'first', { updatedAt: 2000 });
+      const restore = failCommits(2);
+      const first = persistQueryClientSave({ queryClient: client, persister });
+      await vi.waitFor(() => expect(retry).toHaveBeenCalled());
+      restore();
+      await logout.removeClient();
+      answer();
+      await first;
+      const removed = await cache.keys('successful_api_metadata');
+      if (another) {
+        // A later save by the other persister stands for the failed one, too.
+        client.setQueryData(['k'], 'later', { updatedAt: 3000 });
+        const failing = failCommits(2);
+        const second = persistQueryClientSave({ queryClient: client, persister });
+        await vi.waitFor(() => expect(retry).toHaveBeenCalledTimes(2));
+        failing();
+        await persistQueryClientSave({ queryClient: client, persister: logout });
+        answer();
+        await second;
+        const stored = (await cache.get('successful_api_metadata', 'tanstack-query')) as PersistedClient;
+        expect([removed, stored.clientState.queries.length]).toEqual([[], 2]);
+      } else {
+        // Before: the logged-out client, less its oldest query, was written back after the removal.
+        expect(removed).toEqual([]);
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("two persisters of one entry (the provider's, and a logout's made where it is needed): one's removeClient drops the other's held save, one's restoreClient makes it", async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
