@@ -40,26 +40,30 @@ export interface PersisterOptions<N extends string = never> {
   /**
    * Asked, as TanStack's persisters ask it, after a save failed (a full disk that eviction could not make
    * room on, a client larger than the type's budget): the client it returns is saved instead, until one is
-   * stored, a later save is made (which stands for it), or it returns undefined (then the last failure is
-   * told to the logger). None by default.
+   * stored, a later save or a removeClient is made (by any persister of the entry: it stands for it), or
+   * it returns undefined (then the last failure is told to the logger). None by default.
    */
   retry?: PersistRetryer;
 }
 
-/**
- * The saves held by the persisters of each entry of each cache: every persister of an entry (the
- * provider's, and one a logout makes where it needs it) makes them before it reads, and drops them when
- * it removes the client, as it does its own.
- */
-const heldSaves = new WeakMap<object, Map<string, Set<ThrottledSave<PersistedClient>>>>();
+/** What the persisters of one entry share. */
+interface PersistedEntry {
+  /** The saves they hold: each makes them before it reads, and drops them when it removes the client, as it does its own. */
+  held: Set<ThrottledSave<PersistedClient>>;
+  /** The saves begun and removals made by any of them: a retry's client is not written once a later one is. */
+  changes: number;
+}
 
-function heldSavesOf(cache: object, type: string, key: string): Set<ThrottledSave<PersistedClient>> {
-  let ofCache = heldSaves.get(cache);
-  if (!ofCache) heldSaves.set(cache, (ofCache = new Map()));
-  const entry = JSON.stringify([type, key]);
-  let held = ofCache.get(entry);
-  if (!held) ofCache.set(entry, (held = new Set()));
-  return held;
+/** By entry, of each cache: the provider's persister, and one a logout makes where it needs it. */
+const persistedEntries = new WeakMap<object, Map<string, PersistedEntry>>();
+
+function persistedEntryOf(cache: object, type: string, key: string): PersistedEntry {
+  let ofCache = persistedEntries.get(cache);
+  if (!ofCache) persistedEntries.set(cache, (ofCache = new Map()));
+  const id = JSON.stringify([type, key]);
+  let entry = ofCache.get(id);
+  if (!entry) ofCache.set(id, (entry = { held: new Set(), changes: 0 }));
+  return entry;
 }
 
 /**
@@ -75,24 +79,25 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
   if (typeof throttleTime !== 'number' || !(throttleTime >= 0 && throttleTime <= 2 ** 31 - 1)) throw new CacheError('invalid_argument', 'createPersister: options.throttleTime must be a number of milliseconds, from 0 to 2³¹ − 1');
   if (retry !== undefined && typeof retry !== 'function') throw new CacheError('invalid_argument', 'createPersister: options.retry must be a function from a failed save to a smaller client (or undefined)');
   const ready = persistentTypeCheck(cache, type);
-  // The saves begun: a retry's client is not written once a later save is made (it would overwrite it).
-  let begun = 0;
+  const entry = persistedEntryOf(cache, type, key);
+  // A retry's client is not written once a later save (of any persister of the entry) or a removal is made: it would overwrite it.
+  const overtaken = (save: number) => save !== entry.changes;
   // The first write is made at once (not after an await): one made just before close() reaches the cache before it.
   const saved = async (client: PersistedClient): Promise<void> => {
-    const save = ++begun;
+    const save = ++entry.changes;
     for (let errorCount = 1, attempt: PersistedClient | undefined = client; ; errorCount++) {
       try {
         return void (await ready(() => cache.set(type, key, storable(attempt!))));
       } catch (error) {
         if (!retry || isCacheError(error, 'closed')) throw error;
-        if (save !== begun) return;
+        if (overtaken(save)) return;
         attempt = await retry({ persistedClient: attempt!, error: error as Error, errorCount });
-        if (save !== begun) return;
+        if (overtaken(save)) return;
         if (!attempt) throw error;
       }
     }
   };
-  const held = heldSavesOf(cache, type, key);
+  const { held } = entry;
   const save = throttledSave(cache, throttleTime, (client: PersistedClient) => reportedSave(cache, `Reprise: createPersister could not save ${key}`, () => saved(client)), held);
   return {
     persistClient: save,
@@ -105,6 +110,7 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
     removeClient() {
       // A save still held would write the client back after it is removed (a logout's clear()). The
       // removal's failure is the app's, which awaits it; the dropped save's callers (TanStack's) never hear it.
+      entry.changes++;
       const removed = ready(() => cache.delete(type, key)).then(() => {});
       for (const holding of [...held]) holding.drop(removed);
       return removed;
