@@ -1,4 +1,6 @@
 import { IDBFactory } from 'fake-indexeddb';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it, vi } from 'vitest';
 import { SET_MANY_CHUNK } from '../src/CacheClient';
 import { checkedChannel } from '../src/checkedChannel';
@@ -915,5 +917,23 @@ describe('inProcessWorkers', () => {
     const read = (await cache.get('generic', 'k')) as typeof value;
     expect(read).toEqual({ nested: [1, 2] });
     expect(inProcessWorkers).toBeTypeOf('function');
+  });
+});
+
+describe('a long-lived worker', () => {
+  it('keeps no answer of a call once its caller is done with it (nothing grows with each call while the worker lives)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { cache } = await openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory() });
+    let read: WeakRef<object> | undefined;
+    await cache.set('generic', 'k', { tracks: Array.from({ length: 1000 }, (_, index) => `track ${index}`) });
+    read = new WeakRef((await cache.get('generic', 'k')) as object);
+    await cache.delete('generic', 'k');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    gc();
+    expect(read.deref()).toBeUndefined();
+    await cache.close();
   });
 });
