@@ -11,6 +11,7 @@ import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { unref } from './unref';
 import { reasonOf } from './describeValue';
 import { epochNow } from './time';
+import { abortReason, untilAborted } from './SharedFetch';
 import { READS_AT_ONCE } from '../worker/recordReads';
 import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, StorageKind, Written } from './protocol';
 
@@ -254,7 +255,8 @@ export class RemoteEngine implements EngineApi {
       this.#sendTouched(connection);
       const watchdog = connection.probe && setTimeout(() => this.#probe(connection), PROBE_AFTER_MS);
       try {
-        return await Promise.race([run(connection.engine), connection.died]);
+        // Not a race with died, pending while the worker lives: each call would leave it a reaction holding its answer till then.
+        return await untilAborted(run(connection.engine), deathOf(connection.died), abortReason);
       } catch (error) {
         throw toClientError(error);
       } finally {
@@ -381,6 +383,19 @@ export class RemoteEngine implements EngineApi {
 const RESTART_MS = 5000;
 /** The longest a page waits to replace a worker that keeps dying. */
 const MAX_RESTART_MS = 5 * 60_000;
+
+/** Each connection's death as a signal (see untilAborted): a call's wait on it goes as the call settles. */
+const deaths = new WeakMap<Promise<never>, AbortSignal>();
+
+function deathOf(died: Promise<never>): AbortSignal {
+  let death = deaths.get(died);
+  if (!death) {
+    const controller = new AbortController();
+    died.catch((error: unknown) => controller.abort(error));
+    deaths.set(died, (death = controller.signal));
+  }
+  return death;
+}
 
 /**
  * A call carrying values, whose failure may be the copy of one for the worker: a getter that throws makes
