@@ -204,10 +204,7 @@ export class RemoteEngine implements EngineApi {
       this.#closeWatch = setTimeout(() => {
         const connection = this.#live;
         if (!connection?.ping) return watch();
-        void Promise.race([probeWorker(connection.ping), connection.died.catch(() => 'alive' as const)]).then((answer) => {
-          if (answer === 'silent') connection.terminate();
-          if (this.#closeWatch !== undefined) watch();
-        });
+        void this.#probe(connection, connection.ping).then(() => this.#closeWatch !== undefined && watch());
       }, PROBE_AFTER_MS);
       unref(this.#closeWatch);
     };
@@ -253,7 +250,7 @@ export class RemoteEngine implements EngineApi {
     return this.#inOrder(async (connection) => {
       // The reads the page answered itself go first: the worker's counts then follow the page's order.
       this.#sendTouched(connection);
-      const watchdog = connection.probe && setTimeout(() => this.#probe(connection), PROBE_AFTER_MS);
+      const watchdog = connection.probe && setTimeout(() => void this.#probe(connection), PROBE_AFTER_MS);
       try {
         // Not a race with died, pending while the worker lives: each call would leave it a reaction holding its answer till then.
         return await untilAborted(run(connection.engine), deathOf(connection.died), abortReason);
@@ -311,9 +308,9 @@ export class RemoteEngine implements EngineApi {
     this.#touched.clear();
   }
 
-  /** A call has waited long: a worker that does not answer a ping either is dead (its death went unseen). */
-  #probe(connection: EngineConnection): void {
-    void Promise.race([probeWorker(connection.probe!), connection.died.catch(() => 'alive' as const)]).then((answer) => {
+  /** A call has waited long (or the cache closes): a worker that does not answer a ping either is dead, or hung. */
+  #probe(connection: EngineConnection, ping = connection.probe!): Promise<void> {
+    return Promise.race([probeWorker(ping), connection.died.catch(() => 'alive' as const)]).then((answer) => {
       if (answer === 'silent') connection.terminate();
     });
   }
