@@ -79,9 +79,13 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * script not taken for hung, the page's reads keeping their order for eviction, cleanup on a full disk
  * with deletes only, a worker dying again replaced later without a call: 0.6 kB, 1.6103: the line 1.62; then
  * a cause across the boundary, every housekeeping step run, the memory sweep without the lock, recent reads
- * taken last on a full disk, a replacement that cannot start scheduled again (0.3 kB): 1.6197, the line 1.63.)
+ * taken last on a full disk, a replacement that cannot start scheduled again (0.3 kB): 1.6197, the line 1.63.
+ * The thirty-seventh stop's — close() cutting short a fetcher that never answers and ending with a worker
+ * that hangs, a caller's signal heard while its read waits, late changes of a dead worker told only where
+ * they still hold, calls no longer kept alive by a race with the worker's death (a leak of every answer),
+ * tabs adding custom types at once all keeping IndexedDB: 0.55 kB, 1.6373, the line 1.64.)
  */
-const REACHED_RATIO = 1.63;
+const REACHED_RATIO = 1.64;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
