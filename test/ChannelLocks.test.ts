@@ -98,6 +98,27 @@ describe('ChannelLocks', () => {
     }
   });
 
+  it('a holder that crashed as the system clock was set back (an NTP correction) is waited for a few seconds, not for as long as the clock went back', async () => {
+    const [a, b] = tabs(2);
+    void a!.locks.request('L', {}, () => new Promise(() => {}));
+    await sleep(60);
+    let held = false;
+    const controller = new AbortController();
+    const heldByB = b!.locks.request('L', { signal: controller.signal }, () => void (held = true)).catch(() => {});
+    await sleep(60);
+    a!.crash();
+    const realNow = Date.now.bind(Date);
+    const setBack = vi.spyOn(Date, 'now').mockImplementation(() => realNow() - 60 * 60_000);
+    try {
+      await Promise.race([heldByB, sleep(8000)]);
+      expect(held).toBe(true);
+    } finally {
+      setBack.mockRestore();
+      controller.abort();
+      await heldByB;
+    }
+  }, 15_000);
+
   it('a holder that crashed (silent from then on) is waited for a few seconds at most; one that lives keeps the lock however long it holds', async () => {
     const [a, b, c] = tabs(3);
     void a!.locks.request('L', {}, () => new Promise(() => {}));
