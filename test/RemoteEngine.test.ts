@@ -29,7 +29,7 @@ describe('a worker that dies', () => {
     const { cache: other } = await openCache({ name, indexedDB, clock });
     const heard = vi.fn();
     cache.on('*', (event) => heard(event.eventType));
-    return { cache, workers, logger, other, heard };
+    return { cache, workers, logger, other, heard, clock };
   }
 
   it('is replaced at once, so that a page that only listens hears the other tabs again without a call of its own; not in a loop', async () => {
@@ -47,6 +47,20 @@ describe('a worker that dies', () => {
     expect(logger.error).toHaveBeenLastCalledWith('Reprise: the cache worker died; a new one starts in 5 s, or with the next call', expect.anything());
     await cache.stats();
     expect(workers).toHaveLength(3);
+  });
+
+  it('dead hours after its replacement started, the system clock having been set back meanwhile (an NTP correction), it is replaced at once, as any worker that lived long', async () => {
+    const { cache, workers, logger, clock } = await listeningTabs();
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    // The replacement lives two hours, during which the system clock is set back by three.
+    clock.advance(2 * 3600_000 - 3 * 3600_000);
+    workers[1]!.kill();
+    const deaths = () => logger.error.mock.calls.map(([message]) => String(message)).filter((message) => message.startsWith('Reprise: the cache worker died'));
+    await vi.waitFor(() => expect(deaths()).toHaveLength(2));
+    expect(deaths()[1]).toBe('Reprise: the cache worker died; starting a new one');
+    await vi.waitFor(() => expect(workers).toHaveLength(3));
+    await cache.close();
   });
 
   it('dead again soon after, it is replaced later without a call (after 1, then 2, 4… times the wait): a page that only listens hears the other tabs again', async () => {
