@@ -52,7 +52,8 @@ export class ChannelLocks implements Locks {
       // This tab's other requests hear it too (a channel does not hear itself).
       queueMicrotask(() => this.#hear(message));
     };
-    // The tab heard holding it, and when; this tab's claim, and whether an earlier rival one was heard.
+    // The tab heard holding it, and when (by this tab's performance.now: the system clock may be set back
+    // or jump, and a holder that died would be waited for as long); this tab's claim, and whether an earlier rival one was heard.
     const state: { holder: { id: string; heard: number } | null; claim: { at: number; rival: boolean } | null; holding: boolean } = {
       holder: null,
       claim: null,
@@ -71,7 +72,7 @@ export class ChannelLocks implements Locks {
         else if (now - claim.at <= STALE_CLAIM_MS) post('claim', claim.at);
         return;
       }
-      if (message.kind === 'held') state.holder = { id: message.id, heard: Date.now() };
+      if (message.kind === 'held') state.holder = { id: message.id, heard: performance.now() };
       else if (state.holder?.id === message.id) state.holder = null;
       wake();
     };
@@ -96,7 +97,7 @@ export class ChannelLocks implements Locks {
       });
     try {
       for (;;) {
-        if (state.holder && Date.now() - state.holder.heard > LAPSE_MS) state.holder = null;
+        if (state.holder && performance.now() - state.holder.heard > LAPSE_MS) state.holder = null;
         if (!state.holder) {
           state.claim = { at: Date.now(), rival: false };
           post('claim', state.claim.at);
@@ -108,7 +109,7 @@ export class ChannelLocks implements Locks {
         if (ifAvailable) return await callback(null);
         // Until the holder speaks again or lapses; with none heard yet, until the rival that won has.
         const { holder } = state;
-        await pause(holder ? holder.heard + LAPSE_MS + 1 - Date.now() : STALE_CLAIM_MS);
+        await pause(holder ? holder.heard + LAPSE_MS + 1 - performance.now() : STALE_CLAIM_MS);
       }
       state.holding = true;
       post('held');
