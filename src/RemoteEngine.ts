@@ -357,7 +357,10 @@ export class RemoteEngine implements EngineApi {
   #replace(what: 'died' | 'did not start', error: unknown): void {
     const wait = this.#options.restartAfterMs ?? RESTART_MS;
     const now = this.#options.now ?? epochNow;
-    const soon = now() - this.#restartedAt <= wait;
+    // A clock set back since (an NTP correction) says nothing of how long the last one lived: not soon,
+    // or each death until the clock caught up would count as quick, and the waits would only grow.
+    const lived = now() - this.#restartedAt;
+    const soon = lived >= 0 && lived <= wait;
     this.#quickDeaths = soon ? this.#quickDeaths + 1 : 0;
     const delay = soon ? Math.min(wait * 2 ** (this.#quickDeaths - 1), MAX_RESTART_MS) : 0;
     this.#options.logger.error(`Reprise: the cache worker ${what}; ${delay ? `a new one starts in ${delay / 1000} s, or with the next call` : 'starting a new one'}`, error);
