@@ -858,6 +858,33 @@ describe('a worker whose death cannot be observed (no Web Locks)', () => {
       vi.useRealTimers();
     }
   });
+
+  it('a long-lived one, probed at each slow call, keeps nothing of those calls waiting on its death (what waits on it does not grow with them)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      // Its death, counting what waits on it (each then, catch or race taken of it).
+      const died = new Promise<never>(() => {});
+      let waits = 0;
+      const then = died.then.bind(died);
+      died.then = ((...args: Parameters<typeof then>) => (waits++, then(...args))) as typeof died.then;
+      // Every call answers, past the time a call waits before its worker is probed; the probe is answered at once.
+      const engine = new Proxy({} as EngineApi, { get: () => () => new Promise((resolve) => setTimeout(() => resolve([undefined]), 2500)) });
+      const connection = { engine, died, terminate: vi.fn(), probe: () => Promise.resolve() };
+      const remote = await RemoteEngine.start({ connect: async () => connection, logger: { error: vi.fn() } });
+      const slowCall = async () => {
+        const call = remote.getMany('generic', ['k']);
+        await vi.advanceTimersByTimeAsync(2500);
+        expect(await call).toEqual([undefined]);
+      };
+      await slowCall();
+      const afterOne = waits;
+      for (let index = 0; index < 50; index++) await slowCall();
+      expect(connection.terminate).not.toHaveBeenCalled();
+      expect(waits - afterOne).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
 
 describe('reads the page answers itself', () => {
