@@ -310,9 +310,13 @@ export class RemoteEngine implements EngineApi {
 
   /** A call has waited long (or the cache closes): a worker that does not answer a ping either is dead, or hung. */
   #probe(connection: EngineConnection, ping = connection.probe!): Promise<void> {
-    return Promise.race([probeWorker(ping), connection.died.catch(() => 'alive' as const)]).then((answer) => {
-      if (answer === 'silent') connection.terminate();
-    });
+    // One that dies meanwhile needs no terminating. Not a race with died (pending while the worker lives): each slow call would leave it a reaction till then.
+    return untilAborted(probeWorker(ping), deathOf(connection.died), abortReason).then(
+      (answer) => {
+        if (answer === 'silent') connection.terminate();
+      },
+      () => {},
+    );
   }
 
   #current(): Promise<EngineConnection> {
