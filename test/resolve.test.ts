@@ -299,3 +299,30 @@ describe('a write of the key another tab made during a fetch wins, as far as thi
     expect(await other.get(type, 'k')).toBe(written ?? 'fetched after the write');
   });
 });
+
+describe('many read-throughs at once', () => {
+  it.each([
+    ['in-process', () => openCache()],
+    ['in a worker', () => openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), now: fakeClock().now })],
+  ] as const)('%s: twenty getOrSets waiting together, on one caller signal, make Node warn of no listener leak', async (_, open) => {
+    const warnings: string[] = [];
+    const warned = (warning: Error) => void warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', warned);
+    try {
+      const { cache } = await open();
+      const controller = new AbortController();
+      const answer = gate<void>();
+      const calls = Array.from({ length: 20 }, (_, index) =>
+        cache.getOrSet('generic', `k${index}`, async () => (await answer.promise, index), { signal: controller.signal }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      answer.open();
+      expect(await Promise.all(calls)).toEqual(Array.from({ length: 20 }, (_, index) => index));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(warnings.filter((warning) => warning.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+      await cache.close();
+    } finally {
+      process.off('warning', warned);
+    }
+  });
+});
