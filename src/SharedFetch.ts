@@ -8,17 +8,33 @@ export function abortedError(signal: AbortSignal): CacheError {
 /** Why a signal aborted: what a wait it cuts short rejects with (see untilAborted). */
 export const abortReason = (signal: AbortSignal): unknown => signal.reason;
 
+/** The waits on each signal, told by its one 'abort' listener: a listener per wait would make Node warn of a leak past ten. */
+const waits = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** Runs `leave` once `signal` aborts; returns what stops waiting (see waits). */
+function onAbort(signal: AbortSignal, leave: () => void): () => void {
+  const waiting = waits.get(signal) ?? waitsOn(signal);
+  waiting.add(leave);
+  return () => waiting.delete(leave);
+}
+
+/** A signal's waits and its listener, made apart: a closure made beside `leave` would keep the first wait's for the signal's life. */
+function waitsOn(signal: AbortSignal): Set<() => void> {
+  const all = new Set<() => void>();
+  waits.set(signal, all);
+  signal.addEventListener('abort', () => all.forEach((wait) => wait()), { once: true });
+  return all;
+}
+
 /**
  * `promise`, or the rejection `aborted` (or what `reason` makes) as soon as `signal` aborts: the caller
  * stops waiting, whatever it waited for. Without a signal too, so that concurrent callers with and without
- * one stay in order. Its listener goes as `promise` settles: a signal that lives long keeps nothing of it.
+ * one stay in order. Its wait goes as `promise` settles: a signal that lives long keeps nothing of it.
  */
 export function untilAborted<T>(promise: T | PromiseLike<T>, signal: AbortSignal | undefined, reason: (signal: AbortSignal) => unknown = abortedError): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const leave = () => reject(reason(signal!));
-    if (signal?.aborted) leave();
-    else signal?.addEventListener('abort', leave, { once: true });
-    const stop = () => signal?.removeEventListener('abort', leave);
+    const stop = !signal ? () => {} : signal.aborted ? (leave(), () => {}) : onAbort(signal, leave);
     Promise.resolve(promise).then(
       (value) => (stop(), resolve(value)),
       (error: unknown) => (stop(), reject(error)),
@@ -70,8 +86,7 @@ export class SharedFetch<T> {
         reject(abortedError(signal));
         if (--this.#waiting === 0 && !this.#background) this.#controller.abort(abortedError(signal));
       };
-      signal.addEventListener('abort', leave, { once: true });
-      const stop = () => signal.removeEventListener('abort', leave);
+      const stop = onAbort(signal, leave);
       this.result.then(
         (value) => (stop(), resolve(value)),
         (error: unknown) => (stop(), reject(error)),
