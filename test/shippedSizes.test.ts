@@ -83,7 +83,9 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * The thirty-seventh stop's — close() cutting short a fetcher that never answers and ending with a worker
  * that hangs, a caller's signal heard while its read waits, late changes of a dead worker told only where
  * they still hold, calls no longer kept alive by a race with the worker's death (a leak of every answer),
- * tabs adding custom types at once all keeping IndexedDB: 0.55 kB, 1.6373, the line 1.64.)
+ * tabs adding custom types at once all keeping IndexedDB: 0.55 kB, 1.6373, the line 1.64; then clocks set
+ * back followed by ChannelLocks and the restart back-off, probes that keep nothing, one abort listener per
+ * signal: 50,976 against 31,098 bytes, 1.6392.)
  */
 const REACHED_RATIO = 1.64;
 
