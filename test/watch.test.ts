@@ -2,7 +2,7 @@
 // and, for shared data, events and clears, in every other tab; coalesced per task.
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
-import { isCacheError, type CacheChange, type CacheConfig, type ContentType } from '../src/index';
+import { isCacheError, type Cache, type CacheChange, type CacheConfig, type ContentType } from '../src/index';
 import { openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
@@ -696,74 +696,41 @@ describe('a persistent set whose worker died as it committed, whose key another 
   });
 });
 
-describe('a persistent deleteMany whose worker died as it committed, whose key another tab set again before the retry on the next worker', () => {
-  it('resolves as the first attempt did, and no watcher hears the deletion after the set: what each hears last is that the key holds a value', async () => {
+describe.each([
+  { method: 'deleteMany', change: (cache: Cache) => cache.deleteMany('track_metadata', ['k']) },
+  { method: 'emit', change: (cache: Cache) => cache.emit({ eventType: 'track_removed', trackId: 't1' }) },
+] as const)('a persistent $method whose worker died as it committed, whose key another tab set again before the retry on the next worker', ({ method, change }) => {
+  it('resolves, and no watcher hears the removal after the set: what each hears last is that the key holds a value', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
     const [here, there] = [watcher(), watcher()];
-    let other!: Awaited<ReturnType<typeof openCache>>['cache'];
+    let other!: Cache;
     const { cache, workers } = await openRemoteCache({
       name,
       indexedDB,
       engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
       beforeCall: async (called, _args, worker) => {
-        if (called !== 'deleteMany') return;
+        if (called !== method) return;
         if (workers.indexOf(worker) === 0) onCommit('track_metadata', () => worker.kill());
         else {
           // The other tab sets the key again, and this tab hears it, before the retry reaches the next worker.
-          await other.set('track_metadata', 'k', 2);
-          await vi.waitFor(() => expect(here.seen).not.toHaveLength(0));
+          await other.set('track_metadata', 'k', 2, { trackId: 't1' });
+          await vi.waitFor(() => expect(here.seen.map((heard) => heard.kind)).toContain('set'));
         }
       },
     });
     ({ cache: other } = await openCache({ name, indexedDB }));
-    await cache.set('track_metadata', 'k', 1);
+    await cache.set('track_metadata', 'k', 1, { trackId: 't1' });
     await vi.waitFor(async () => expect(await other.has('track_metadata', 'k')).toBe(true));
     await settle();
     cache.watch('track_metadata', 'k', here.listener);
     other.watch('track_metadata', 'k', there.listener);
-    expect(await cache.deleteMany('track_metadata', ['k'])).toBe(1);
+    await change(cache);
     expect(workers).toHaveLength(2);
     await settle();
     await settle();
     expect(await cache.get('track_metadata', 'k')).toBe(2);
-    expect(here.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'remote']]);
-    expect(there.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'local']]);
-  });
-});
-
-describe('a persistent emit whose worker died as it committed, whose key another tab set again before the retry on the next worker', () => {
-  it('resolves, and no watcher hears the invalidation after the set: what each hears last is that the key holds a value', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const [here, there] = [watcher(), watcher()];
-    let other!: Awaited<ReturnType<typeof openCache>>['cache'];
-    const { cache, workers } = await openRemoteCache({
-      name,
-      indexedDB,
-      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
-      beforeCall: async (called, _args, worker) => {
-        if (called !== 'emit') return;
-        if (workers.indexOf(worker) === 0) onCommit('track_metadata', () => worker.kill());
-        else {
-          // The other tab sets the key again, and this tab hears it, before the retry reaches the next worker.
-          await other.set('track_metadata', 'song', 2, { trackId: 't1' });
-          await vi.waitFor(() => expect(here.seen.map((change) => change.kind)).toContain('set'));
-        }
-      },
-    });
-    ({ cache: other } = await openCache({ name, indexedDB }));
-    await cache.set('track_metadata', 'song', 1, { trackId: 't1' });
-    await vi.waitFor(async () => expect(await other.has('track_metadata', 'song')).toBe(true));
-    await settle();
-    cache.watch('track_metadata', 'song', here.listener);
-    other.watch('track_metadata', 'song', there.listener);
-    await cache.emit({ eventType: 'track_removed', trackId: 't1' });
-    expect(workers).toHaveLength(2);
-    await settle();
-    await settle();
-    expect(await cache.get('track_metadata', 'song')).toBe(2);
-    expect(here.seen.map((change) => change.kind).at(-1)).toBe('set');
-    expect(there.seen.map((change) => change.kind).at(-1)).toBe('set');
+    expect(here.seen.map((heard) => [heard.kind, heard.source]).at(-1)).toEqual(['set', 'remote']);
+    expect(there.seen.map((heard) => [heard.kind, heard.source]).at(-1)).toEqual(['set', 'local']);
   });
 });
