@@ -81,16 +81,10 @@ export class SharedFetch<T> {
     if (signal?.aborted) return Promise.reject(abortedError(signal));
     this.#waiting++;
     if (!signal) return this.result;
-    return new Promise<T>((resolve, reject) => {
-      const leave = () => {
-        reject(abortedError(signal));
-        if (--this.#waiting === 0 && !this.#background) this.#controller.abort(abortedError(signal));
-      };
-      const stop = onAbort(signal, leave);
-      this.result.then(
-        (value) => (stop(), resolve(value)),
-        (error: unknown) => (stop(), reject(error)),
-      );
+    // The caller that leaves rejects with `aborted`; the last one to leave stops the fetch.
+    return untilAborted(this.result, signal, (left) => {
+      if (--this.#waiting === 0 && !this.#background) this.#controller.abort(abortedError(left));
+      return abortedError(left);
     });
   }
 }
