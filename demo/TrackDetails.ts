@@ -2,7 +2,7 @@ import type { TypeName } from '../src/index';
 import { element } from './element';
 import { formatDuration } from './formatDuration';
 import type { LibraryTrack } from './Library';
-import { answeredByCache, type Source, type TrackLookup } from './lookupTrack';
+import { answeredByCache, fetchedAny, type Source, type TrackLookup } from './lookupTrack';
 
 type State = 'idle' | 'loading' | 'done' | 'removed' | 'failed';
 
@@ -67,7 +67,7 @@ export class TrackDetails {
     const staleDuringLookup = this.#staleDuringLookup;
     const fromCache = answeredByCache(lookup);
     // Every part the cache's or another lookup's (in this tab or another): this one fetched nothing itself.
-    const waited = !fromCache && [tags.from, api.from, albumYear?.from, cover.from].every((from) => from !== 'fetch');
+    const waited = !fromCache && !fetchedAny(lookup);
     const ms = Math.max(0, Math.round(lookup.elapsedMs));
     this.#render(
       'done',

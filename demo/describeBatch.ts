@@ -1,4 +1,4 @@
-import { answeredByCache, type TrackLookup } from './lookupTrack';
+import { answeredByCache, fetchedAny, type TrackLookup } from './lookupTrack';
 
 /** `1 track`, `2,000 tracks`. */
 export function tracksText(count: number): string {
@@ -16,9 +16,4 @@ export function describeBatch(asked: number, results: readonly TrackLookup[], el
     (shared ? `, ${shared} shared another lookup’s fetch` : '') +
     (results.length < asked ? `, ${asked - results.length} failed` : '')
   );
-}
-
-/** Whether the lookup asked the file or the API itself for any part (not only waited for another's fetch). */
-function fetchedAny({ tags, api, albumYear, cover }: TrackLookup): boolean {
-  return [tags.from, api.from, albumYear?.from, cover.from].includes('fetch');
 }

@@ -75,6 +75,11 @@ export function answeredByCache({ tags, api, albumYear, cover }: TrackLookup): b
   return cached(tags.from) && cached(api.from) && (!albumYear || cached(albumYear.from)) && cached(cover.from);
 }
 
+/** Whether the lookup asked the file or the API itself for any part (not only waited for another's fetch). */
+export function fetchedAny({ tags, api, albumYear, cover }: TrackLookup): boolean {
+  return [tags.from, api.from, albumYear?.from, cover.from].includes('fetch');
+}
+
 /** Thrown out of the fetcher for an answer already cached as not found or failed: getOrSet then caches nothing. */
 class CachedAnswer extends Error {
   constructor(readonly answer: ApiAnswer) {
