@@ -58,14 +58,20 @@ function relayOf(open: OpenTabChannel): ChannelRelay {
   return relay;
 }
 
+/** A worker's channel through a relay of its own, ready, recording what it receives. */
+async function readyChannel() {
+  const name = uniqueName();
+  const page = pageChannels(name);
+  const relay = relayOf(page.open);
+  const received: (ChannelMessage | null)[] = [];
+  const channel = relayedChannel(relay.port)((message) => received.push(message));
+  await channel.ready;
+  return { name, page, relay, received, channel };
+}
+
 describe('channelRelay and relayedChannel', () => {
   it('the worker’s channel is ready once the page listens, and gets every message of another tab checked: valid ones as sent, malformed ones as null', async () => {
-    const name = uniqueName();
-    const page = pageChannels(name);
-    const relay = relayOf(page.open);
-    const received: (ChannelMessage | null)[] = [];
-    const channel = relayedChannel(relay.port)((message) => received.push(message));
-    await channel.ready;
+    const { name, page, received } = await readyChannel();
     expect(page.opened).toEqual([{ closed: false }]);
     const other = otherTab(name);
     for (const message of [hello('x'), 'hello', { ...hello('x'), v: 99 }, null, hello('y')]) other.channel.postMessage(message);
@@ -105,12 +111,7 @@ describe('channelRelay and relayedChannel', () => {
   });
 
   it('a channel the worker closed receives nothing more, and the page closes its BroadcastChannel', async () => {
-    const name = uniqueName();
-    const page = pageChannels(name);
-    const relay = relayOf(page.open);
-    const received: unknown[] = [];
-    const channel = relayedChannel(relay.port)((message) => received.push(message));
-    await channel.ready;
+    const { name, page, received, channel } = await readyChannel();
     channel.close();
     await channel.ready;
     const other = otherTab(name);
@@ -121,12 +122,7 @@ describe('channelRelay and relayedChannel', () => {
   });
 
   it('paused by the page, it stops listening at once, still sends what the worker says, and closes when the worker does', async () => {
-    const name = uniqueName();
-    const page = pageChannels(name);
-    const relay = relayOf(page.open);
-    const received: unknown[] = [];
-    const channel = relayedChannel(relay.port)((message) => received.push(message));
-    await channel.ready;
+    const { name, page, relay, received, channel } = await readyChannel();
     const other = otherTab(name);
     relay.pause();
     expect(page.opened).toEqual([{ closed: true }]);
@@ -141,12 +137,7 @@ describe('channelRelay and relayedChannel', () => {
   });
 
   it('closed as its worker goes (a cache closing), it stops listening at once and still sends what the worker posted before', async () => {
-    const name = uniqueName();
-    const page = pageChannels(name);
-    const relay = relayOf(page.open);
-    const received: unknown[] = [];
-    const channel = relayedChannel(relay.port)((message) => received.push(message));
-    await channel.ready;
+    const { name, page, relay, received, channel } = await readyChannel();
     const other = otherTab(name);
     // The worker's last words, then its channel closes (as TabSync.close does), and the page closes the relay.
     channel.post(hello('last words'));
