@@ -2,11 +2,11 @@
 // against a reference model after each: no stale read, no lost write, and every tab's counts right.
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import type { CacheEvent } from '../../src/cacheEvent';
 import { CONTENT_TYPES, isPersistentType, type ContentType } from '../../src/contentType';
 import { SmartCacheConfig } from '../../src/SmartCacheConfig';
 import { Model, type Tags } from '../simulation/Model';
 import { Random } from '../simulation/random';
+import { randomEvent } from '../simulation/randomEvent';
 import { uniqueName, useBrowser } from './chromium';
 import { openTab, TAB_CONFIG } from './tabs';
 
@@ -20,32 +20,11 @@ const ALBUMS = [
   { artist: 'Ann', album: 'One' },
   { artist: 'Bo', album: 'Two' },
 ];
+const EVENT_WORLD = { tracks: TRACKS, fingerprints: FINGERPRINTS, albums: ALBUMS };
 
 interface Stored {
   value: number;
   tags: Tags;
-}
-
-function randomEvent(random: Random): CacheEvent {
-  const trackId = random.pick(TRACKS);
-  switch (random.int(7)) {
-    case 0:
-      return { eventType: 'track_added', trackId };
-    case 1:
-      return { eventType: 'track_removed', trackId };
-    case 2: {
-      const album = random.pick(ALBUMS);
-      return { eventType: 'track_modified', trackId, metadata: { artist: album.artist, album: album.album } };
-    }
-    case 3:
-      return random.chance(0.5) ? { eventType: 'fingerprint_changed', fingerprint: random.pick(FINGERPRINTS) } : { eventType: 'fingerprint_changed', fingerprint: random.pick(FINGERPRINTS), trackId };
-    case 4:
-      return { eventType: 'library_sync' };
-    case 5:
-      return { eventType: 'manual_invalidation', trackId };
-    default:
-      return { eventType: 'manual_invalidation' };
-  }
 }
 
 describe('five tabs', () => {
@@ -129,7 +108,7 @@ describe('five tabs', () => {
         if (existed !== location(tab, type).has(slot(type, key))) tally.stale.push(`delete in tab ${tab}: ${type}/${key} said ${existed}`);
         location(tab, type).delete(slot(type, key));
       } else if (call === 'emit') {
-        const event = randomEvent(random);
+        const event = randomEvent(random, EVENT_WORLD);
         await page.evaluate((event) => window.tab.cache!.emit(event), event);
         removeWhere((type, stored) => model.eventRemoves(event, type, stored.tags));
       } else if (call === 'clear') {

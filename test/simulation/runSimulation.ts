@@ -2,7 +2,6 @@
 // against the reference model after every call and at every settle. Deterministic for a seed: every
 // source of order (fake-indexeddb, the channel, the locks, deferred work) runs on setImmediate turns.
 import { IDBFactory } from 'fake-indexeddb';
-import type { CacheEvent } from '../../src/cacheEvent';
 import { CACHE_ERROR_CODES, isCacheError, type CacheErrorCode } from '../../src/CacheError';
 import type { CacheConfig } from '../../src/configSchema';
 import { CONTENT_TYPES, type ContentType, type TypeName } from '../../src/contentType';
@@ -13,6 +12,7 @@ import { INFINITE_TTL } from '../../src/time';
 import { deleteUnderTabs, failCommit, failRequest } from '../support/faultyIndexedDB';
 import { Model, type Outcome, type ReadContext, type Reach, type Remover, type Tags, type WriteRecord } from './Model';
 import { Random } from './random';
+import { randomEvent } from './randomEvent';
 import { SimLocks } from './SimLocks';
 import { SimNetwork } from './SimNetwork';
 import { afterTurns, drawsOf, SimTab, type SimWorld } from './SimTab';
@@ -49,6 +49,7 @@ const ALBUMS = [
   { artist: ' ann ', album: 'ONE' },
   { artist: 'Bo', album: 'Two' },
 ];
+const EVENT_WORLD = { tracks: TRACKS, fingerprints: FINGERPRINTS, albums: ALBUMS };
 /** A budget small enough that writes evict (about six entries of the largest values here). */
 const TIGHT_MB = 0.004;
 
@@ -611,7 +612,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
       () => {
         const tab = pickAwake();
         if (!tab) return;
-        const event = randomEvent(random);
+        const event = randomEvent(random, EVENT_WORLD);
         const remover: Remover = model.remove({ what: `emit ${JSON.stringify(event)}`, start: model.time + 1, end: null, outcome: 'pending', event: true, reach: () => 'no' });
         // Where the change applies at once: the origin's stores as they are now (its memory dies with its worker).
         const originLocs = new Map(TYPES.map((type) => [type, locOf(tab, type)]));
@@ -930,30 +931,6 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
     for (const tab of tabs) await tab.close();
   }
   return report;
-}
-
-function randomEvent(random: Random): CacheEvent {
-  const trackId = random.pick(TRACKS);
-  switch (random.int(7)) {
-    case 0:
-      return { eventType: 'track_added', trackId };
-    case 1:
-      return { eventType: 'track_removed', trackId };
-    case 2: {
-      const album = random.pick(ALBUMS);
-      return { eventType: 'track_modified', trackId, metadata: { artist: album.artist, album: album.album } };
-    }
-    case 3:
-      return random.chance(0.5)
-        ? { eventType: 'fingerprint_changed', fingerprint: random.pick(FINGERPRINTS) }
-        : { eventType: 'fingerprint_changed', fingerprint: random.pick(FINGERPRINTS), trackId };
-    case 4:
-      return { eventType: 'library_sync' };
-    case 5:
-      return { eventType: 'manual_invalidation', trackId };
-    default:
-      return { eventType: 'manual_invalidation' };
-  }
 }
 
 /** What the database holds, read directly (no Reprise code): per type, entries, bytes and each key's value token. */
