@@ -1,4 +1,5 @@
-import type { LogPlace, WorkerOpenOptions } from './protocol';
+import type { CacheClient } from './CacheClient';
+import type { ClientCallbacks, LogPlace, WorkerOpenOptions } from './protocol';
 import { randomId } from './randomId';
 import { epochNow } from './time';
 
@@ -35,6 +36,23 @@ export class PageTab {
     }
     const since = this.#since;
     if (!since || since.epoch !== place.epoch || since.seq < place.seq) this.#since = { ...place };
+  }
+
+  /**
+   * What this page's workers call: the page's client, built after its engine (so none until then),
+   * is told the changes, and this tab where they are in the log.
+   */
+  callbacks(client: () => Pick<CacheClient, 'remoteEvent' | 'progress' | 'changed'> | undefined, log: ClientCallbacks['log']): ClientCallbacks {
+    return {
+      remoteEvent: (event, invalidated, logged) => {
+        if (logged) this.heard(logged);
+        client()?.remoteEvent(event, invalidated);
+      },
+      listening: (from) => this.heard(from),
+      progress: (batch, done, total) => client()?.progress(batch, done, total),
+      log,
+      changed: (changes) => client()?.changed(changes),
+    };
   }
 
   /** What the next worker is told. */

@@ -14,7 +14,7 @@ import { plainRecord } from './plainRecord';
 import { followPolicyUpdates } from './policyUpdates';
 import { typesOf } from './typesOf';
 import { PageTab } from './PageTab';
-import type { ClientCallbacks, EngineApi, RelayedMessage } from './protocol';
+import type { EngineApi, RelayedMessage } from './protocol';
 import type { SmartCacheConfig } from './SmartCacheConfig';
 import type { TypeName } from './contentType';
 import { parseConfig } from './configSchema';
@@ -90,16 +90,7 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
   // The engine reports back to a client that is built after it: forward until then.
   let client: CacheClient<S, LiteralNames<N>> | undefined;
   const tab = new PageTab();
-  const callbacks: ClientCallbacks = {
-    remoteEvent: (event, invalidated, logged) => {
-      if (logged) tab.heard(logged);
-      client?.remoteEvent(event, invalidated);
-    },
-    listening: (from) => tab.heard(from),
-    progress: (batch, done, total) => client?.progress(batch, done, total),
-    log: (message, error) => logger.error(message, error),
-    changed: (changes) => client?.changed(changes),
-  };
+  const callbacks = tab.callbacks(() => client, (message, error) => logger.error(message, error));
   const worker = parsed.worker ?? 'auto';
   const inProcess = worker === false || (worker === 'auto' && typeof Worker === 'undefined');
   // A worker has its own IndexedDB and clock, and neither a factory nor a function can be sent to it.

@@ -91,8 +91,9 @@ const REACHED_RATIO = 1.64;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
-  const report = sizeTable(sizes).join('\n');
+  const ratio = sizes.reprise.total.gzip / sizes.dexie.total.gzip;
+  const report = [...sizeTable(sizes), `gzip: ${sizes.reprise.total.gzip} ÷ ${sizes.dexie.total.gzip} bytes = ${ratio.toFixed(4)}`].join('\n');
   console.log(report);
   expect(sizes.reprise.worker.gzip, report).toBeGreaterThan(0);
-  expect(sizes.reprise.total.gzip / sizes.dexie.total.gzip, report).toBeLessThan(REACHED_RATIO);
+  expect(ratio, report).toBeLessThan(REACHED_RATIO);
 }, 60_000);

@@ -8,7 +8,6 @@ import { checkedChannel } from '../../src/checkedChannel';
 import type { CacheEvent } from '../../src/cacheEvent';
 import type { CacheConfig } from '../../src/configSchema';
 import { PageTab } from '../../src/PageTab';
-import type { ClientCallbacks } from '../../src/protocol';
 import { DirectReads } from '../../src/DirectReads';
 import { RemoteEngine } from '../../src/RemoteEngine';
 import { SmartCacheConfig } from '../../src/SmartCacheConfig';
@@ -127,16 +126,7 @@ export class SimTab {
     let client: CacheClient<Schemas, 'lyrics' | 'scratch'> | undefined;
     // As createCache keeps it (see PageTab): a reloaded tab is another page.
     const tab = new PageTab(`${this.id}/page${this.#workers}`, world.now);
-    const callbacks: ClientCallbacks = {
-      remoteEvent: (event, invalidated, logged) => {
-        if (logged) tab.heard(logged);
-        client?.remoteEvent(event, invalidated);
-      },
-      listening: (from) => tab.heard(from),
-      progress: (batch, done, total) => client?.progress(batch, done, total),
-      log: (message, error) => logger.error(message, error),
-      changed: (changes) => client?.changed(changes),
-    };
+    const callbacks = tab.callbacks(() => client, (message, error) => logger.error(message, error));
     const logger = { error: (message: string, error: unknown) => world.logged.push(`${this.id}: ${message} ${String(error)}`) };
     const config = new SmartCacheConfig(world.config);
     const schedule = world.random.fork();

@@ -187,16 +187,7 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
   let client: CacheClient<S> | undefined;
   // As createCache keeps it (see PageTab).
   const tab = new PageTab(undefined, options.now);
-  const callbacks: ClientCallbacks = {
-    remoteEvent: (event, invalidated, logged) => {
-      if (logged) tab.heard(logged);
-      client?.remoteEvent(event, invalidated);
-    },
-    listening: (from) => tab.heard(from),
-    progress: (batch, done, total) => client?.progress(batch, done, total),
-    log: (message, error) => logger.error(message, error),
-    changed: (changes) => client?.changed(changes),
-  };
+  const callbacks = tab.callbacks(() => client, (message, error) => logger.error(message, error));
   const config = new SmartCacheConfig(options.config);
   const { workers, connect } = inProcessWorkers(
     async (client, _, openChannel) => {
