@@ -148,6 +148,33 @@ describe('createPersister', () => {
     }
   });
 
+  // A tab already hidden (in the background) is told nothing more by visibilitychange: its being closed,
+  // reloaded or navigated away is said by pagehide (on the window), its being frozen by freeze (on the document).
+  it.each([
+    ['closed, reloaded or navigated away (pagehide)', 'window', 'pagehide'],
+    ['frozen, after which it may be discarded (freeze)', 'document', 'freeze'],
+  ] as const)('a save the throttle holds in a tab already hidden is made as soon as that tab is %s, not a throttle time later', async (_, target, type) => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const page = Object.assign(new EventTarget(), { visibilityState: 'hidden' as DocumentVisibilityState });
+    const view = new EventTarget();
+    vi.stubGlobal('document', page);
+    vi.stubGlobal('window', view);
+    try {
+      const { cache } = await openCache();
+      const { held } = await holdingASave(cache);
+      // As browsers dispatch them: pagehide is a PageTransitionEvent (Node has none), freeze a plain Event.
+      (target === 'window' ? view : page).dispatchEvent(Object.assign(new Event(type), { persisted: false }));
+      // No time passes: the page may never run again. A read made after a write sees it.
+      const stored = (await cache.get('successful_api_metadata', 'tanstack-query')) as PersistedClient;
+      // Before: 'first' (the held save waited for its timer, which a closed or frozen tab never runs).
+      expect(stored.clientState.queries[0]?.state.data).toBe('held');
+      await held;
+    } finally {
+      vi.unstubAllGlobals();
+      vi.useRealTimers();
+    }
+  });
+
   it('a save the throttle holds is made before a restoreClient, and dropped by a removeClient made after it', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
