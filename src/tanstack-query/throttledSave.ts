@@ -36,10 +36,17 @@ export function throttledSave<A>(cache: object, ms: number, save: (value: A) => 
   };
   // A page being left (a reload, a tab switched away, a phone locked) may never run the timer: what is
   // held is saved when it is hidden (browsers say so before unload too), as a page saves its state then.
+  // A tab already hidden hears no visibilitychange again: its being closed or navigated away is said by
+  // pagehide, its being frozen (then perhaps discarded, its timers never run) by freeze.
   // At unload this is best effort: the worker may be stopped before the write commits.
   const onHidden = () => void (document.visibilityState === 'hidden' && flush());
   const hidden = (listen: boolean) => {
-    if (typeof document !== 'undefined') document[listen ? 'addEventListener' : 'removeEventListener']('visibilitychange', onHidden);
+    const method = listen ? 'addEventListener' : 'removeEventListener';
+    if (typeof document !== 'undefined') {
+      document[method]('visibilitychange', onHidden);
+      document[method]('freeze', flush);
+    }
+    if (typeof window !== 'undefined') window[method]('pagehide', flush);
   };
   // The cache closes: the held save is made now, which close() then settles.
   const onClose = () => {
