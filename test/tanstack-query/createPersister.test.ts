@@ -6,7 +6,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createCache } from '../../src/createCache';
 import { createPersister, createQueryStorage, invalidateQueriesOn, type PersistedClient, type Persister } from '../../src/tanstack-query';
+import { IDBFactory } from 'fake-indexeddb';
 import { failCommits, failRequest } from '../support/faultyIndexedDB';
+import { openRemoteCache } from '../support/inProcessWorkers';
 import { openCache, rejection, uniqueName } from '../support/openCache';
 import { unhandledRejections } from '../support/unhandledRejections';
 import { queryClient, reloadPersisted } from './queryClients';
@@ -48,6 +50,46 @@ describe('createPersister', () => {
     await after.fetchQuery({ queryKey: ['album', 'a1'], queryFn: album });
     await after.fetchQuery({ queryKey: ['track', 't1'], queryFn: track });
     expect([album.mock.calls.length, track.mock.calls.length]).toEqual([1, 1]);
+  });
+
+  // TanStack removes the persisted client on any error of restoreClient (persistQueryClientRestore), and
+  // PersistQueryClientProvider then saves the empty client over it: a worker that died with the read lost
+  // every persisted query and paused mutation. The next worker starts at once.
+  it('a worker that dies while restoreClient reads (it died as the page opened): the read is asked of the next one, and the client is restored, not removed', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: before } = await openCache({ name, indexedDB });
+    const saved = queryClient();
+    saved.setQueryData(['album', 'a1'], { title: 'Blue' });
+    await persistQueryClientSave({ queryClient: saved, persister: createPersister(before, { type: 'successful_api_metadata' }) });
+    await before.close();
+    // The page cannot read it itself (its connection still waits behind the worker's upgrade after an
+    // app update, say): the read goes to the worker, which the browser kills as it arrives.
+    let killed = false;
+    const { cache } = await openRemoteCache({
+      name,
+      indexedDB,
+      direct: false,
+      beforeCall: (method, _, worker) => {
+        if (method === 'getMany' && !killed) worker.kill();
+        killed ||= method === 'getMany';
+      },
+    });
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const consoleWarn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const after = queryClient();
+      const restored = await persistQueryClientRestore({ queryClient: after, persister: createPersister(cache, { type: 'successful_api_metadata' }) }).then(
+        () => 'restored',
+        (error: { code?: string }) => error.code,
+      );
+      // Before: worker_failed, no data, and the persisted client removed ([]).
+      expect([restored, after.getQueryData(['album', 'a1']), await cache.keys('successful_api_metadata')]).toEqual(['restored', { title: 'Blue' }, ['tanstack-query']]);
+    } finally {
+      consoleError.mockRestore();
+      consoleWarn.mockRestore();
+      await cache.close();
+    }
   });
 
   it("is one entry under the key, 'tanstack-query' by default; removeClient deletes it", async () => {

@@ -4,8 +4,10 @@ import { QueryClient, type QueryKey } from '@tanstack/query-core';
 import { experimental_createQueryPersister, type PersistedQuery } from '@tanstack/query-persist-client-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createQueryStorage } from '../../src/tanstack-query';
+import { IDBFactory } from 'fake-indexeddb';
 import { failCommits } from '../support/faultyIndexedDB';
-import { openCache, rejection } from '../support/openCache';
+import { openRemoteCache } from '../support/inProcessWorkers';
+import { openCache, rejection, uniqueName } from '../support/openCache';
 import { unhandledRejections } from '../support/unhandledRejections';
 
 const clients: QueryClient[] = [];
@@ -36,6 +38,36 @@ describe('createQueryStorage', () => {
     const restored = experimental_createQueryPersister({ storage: createQueryStorage(reopened, 'successful_api_metadata') });
     expect(await queryClient(restored.persisterFn).fetchQuery({ queryKey: ['album', 'a1'], queryFn })).toEqual({ title: 'Blue' });
     expect(queryFn).toHaveBeenCalledTimes(1);
+  });
+
+  // TanStack's retrieveQuery removes the entry on any error of getItem, and fetches: a worker that died
+  // with the read lost the persisted query (offline, the query then fails). The next worker starts at once.
+  it('a worker that dies while getItem reads: the read is asked of the next one, and the query is restored, not removed and fetched', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: before } = await openCache({ name, indexedDB });
+    await createQueryStorage(before, 'successful_api_metadata').setItem(ALBUM_KEY, JSON.stringify({ buster: '', queryHash: '["album","a1"]', queryKey: ['album', 'a1'], state: { data: { title: 'Blue' }, dataUpdatedAt: Date.now() } }));
+    await before.close();
+    // The page cannot read it itself: the read goes to the worker, which the browser kills as it arrives.
+    let killed = false;
+    const { cache } = await openRemoteCache({
+      name,
+      indexedDB,
+      direct: false,
+      beforeCall: (method, _, worker) => {
+        if (method === 'getMany' && !killed) worker.kill();
+        killed ||= method === 'getMany';
+      },
+    });
+    try {
+      const persister = experimental_createQueryPersister({ storage: createQueryStorage(cache, 'successful_api_metadata') });
+      const queryFn = vi.fn(async () => ({ title: 'offline' }));
+      const data = await queryClient(persister.persisterFn).fetchQuery({ queryKey: ['album', 'a1'], queryFn });
+      // Before: fetched ('offline'), the stored query removed first.
+      expect([data, queryFn.mock.calls.length]).toEqual([{ title: 'Blue' }, 0]);
+    } finally {
+      await cache.close();
+    }
   });
 
   it('with serialize and deserialize left out (identity), stores the persisted query itself, as IndexedDB can', async () => {
