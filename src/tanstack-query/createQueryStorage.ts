@@ -4,6 +4,7 @@ import { CacheError } from '../CacheError';
 import { describeValue } from '../describeValue';
 import { checkCache } from './checkCache';
 import { persistentTypeCheck } from './persistentTypeCheck';
+import { readAgainOnDeath } from './readAgainOnDeath';
 import { reportedSave } from './reportedSave';
 
 /**
@@ -94,7 +95,7 @@ export function createQueryStorage<V = any, N extends string = never>(
   if (trackId !== undefined && typeof trackId !== 'function') throw new CacheError('invalid_argument', 'createQueryStorage: options.trackId must be a function from a query key to track ids');
   const ready = persistentTypeCheck(cache, type);
   return {
-    getItem: async (key) => (await ready(() => cache.get(type, cacheKey(key)))) as V | undefined,
+    getItem: async (key) => (await readAgainOnDeath(() => ready(() => cache.get(type, cacheKey(key))))) as V | undefined,
     // Never rejects: TanStack saves a fetched query from a callback it schedules, which catches nothing.
     setItem: (key, value) => reportedSave(cache, `Reprise: createQueryStorage could not save ${key}`, () => ready(() => cache.set(type, cacheKey(key), value, trackId && { trackId: trackId(queryKeyOf(key)) }))),
     removeItem: async (key) => void (await ready(() => cache.delete(type, cacheKey(key)))),
