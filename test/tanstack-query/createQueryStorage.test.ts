@@ -124,6 +124,36 @@ describe('createQueryStorage', () => {
     expect(queryFn).toHaveBeenCalledTimes(3);
   });
 
+  it("with trackId, a query whose fetch started before its track's event (another tab's) is returned but not stored, as getOrSet's (no stale write-back): a reload fetches it anew", async () => {
+    const { cache, name, indexedDB, clock } = await openCache();
+    const trackId = (queryKey: QueryKey) => String(queryKey[1]);
+    const storage = createQueryStorage(cache, 'track_metadata', { trackId });
+    const setItem = vi.spyOn(storage, 'setItem');
+    const server = { lyrics: 'la' };
+    let answer: (() => void) | undefined;
+    // The first fetch is slow: it answers with what the server had when it started.
+    const queryFn = vi.fn(() => {
+      const seen = server.lyrics;
+      return queryFn.mock.calls.length === 1 ? new Promise<string>((resolve) => (answer = () => resolve(seen))) : Promise.resolve(seen);
+    });
+    const fetching = queryClient(experimental_createQueryPersister({ storage }).persisterFn).fetchQuery({ queryKey: ['lyrics', 't1'], queryFn });
+    await vi.waitFor(() => expect(answer).toBeDefined());
+    // The lyrics change, and another tab says so, while the fetch is on its way.
+    server.lyrics = 'la la';
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    await other.emit({ eventType: 'track_modified', trackId: 't1' });
+    answer!();
+    expect(await fetching).toBe('la');
+    await vi.waitFor(() => expect(setItem).toHaveBeenCalledTimes(1));
+    await Promise.all(setItem.mock.results.map(({ value }) => value));
+    await Promise.all([cache.close(), other.close()]);
+
+    const { cache: reopened } = await openCache({ name, indexedDB, clock });
+    const restored = queryClient(experimental_createQueryPersister({ storage: createQueryStorage(reopened, 'track_metadata', { trackId }) }).persisterFn);
+    // Before: the old lyrics, stored after the event had removed the entry, restored for good ('la').
+    expect(await restored.fetchQuery({ queryKey: ['lyrics', 't1'], queryFn })).toBe('la la');
+  });
+
   it("trackId: a query of several tracks goes with any of them; a key holding no query key is reported to the cache's logger with invalid_argument and writes nothing", async () => {
     const { cache, logger } = await openCache();
     const storage = createQueryStorage(cache, 'successful_api_metadata', { trackId: (queryKey) => (queryKey[1] as { ids: string[] }).ids });
