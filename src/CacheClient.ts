@@ -45,7 +45,7 @@ import { guarded } from './guarded';
 import { Handlers } from './Handlers';
 import type { Logger } from './Logger';
 import { parse } from './parse';
-import type { ClientCallbacks, EngineApi, EntryInput, Found, Once, ToldChange } from './protocol';
+import type { ClientCallbacks, EngineApi, EntryInput, Found, Mark, Once, ToldChange } from './protocol';
 import { FetchLocks } from './FetchLocks';
 import { isPromiseLike } from './isPromiseLike';
 import { PendingCalls } from './PendingCalls';
@@ -129,7 +129,13 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#chunk = options.setManyChunk ?? SET_MANY_CHUNK;
     this.#types = options.types ?? typesOf({});
     this.#typeNames = [...this.#types.keys()];
-    cacheInternals.set(this, { types: this.#types, closing: this.#beforeClose, logger: this.#logger });
+    cacheInternals.set(this, {
+      types: this.#types,
+      closing: this.#beforeClose,
+      logger: this.#logger,
+      mark: async (type) => (this.#checkOpen(), this.#engine.mark(type)),
+      setSince: (type, key, value, options, since) => this.#calls.track(this.#set(type as CacheType<N>, key, value as ValueIn<S, CacheType<N>>, options, since)),
+    });
     this.#resolver = new Resolver(this.#engine, {
       calls: this.#calls,
       fetchLocks: options.fetchLocks ?? new FetchLocks({ name: '', locks: undefined, openChannel: undefined }),
@@ -180,7 +186,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     return this.#calls.track(this.#set(type, key, value, options));
   }
 
-  async #set<T extends CacheType<N>>(type: T, key: string, value: ValueIn<S, T>, options?: SetOptions): Promise<void> {
+  /** `since`: the write of what a fetch started at that mark brought (see cacheInternals' setSince). */
+  async #set<T extends CacheType<N>>(type: T, key: string, value: ValueIn<S, T>, options?: SetOptions, since?: Mark): Promise<void> {
     this.#checkOpen();
     this.#known(type);
     parse(keySchema, key, 'invalid_argument', 'key');
@@ -189,7 +196,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     // As it is called: a getOrSet's write of the key issued after this comes after it (see Resolver.sawWrite).
     this.#resolver.sawWrite(type, [key]);
     const input = isPromiseLike(pending) ? await pending : pending;
-    await this.#happened(type, (commitId) => this.#engine.setMany(type, [input], { commitId }), new Set([key]));
+    await this.#happened(type, (commitId) => this.#engine.setMany(type, [input], since ? { commitId, since } : { commitId }), new Set([key]));
   }
 
   setMany<T extends CacheType<N>>(type: T, entries: readonly SetManyEntry<ValueIn<S, T>>[], options?: SetManyOptions): Promise<void> {

@@ -1,5 +1,7 @@
+import type { SetOptions } from './Cache';
 import type { TypeName } from './contentType';
 import type { Logger } from './Logger';
+import type { Mark } from './protocol';
 
 /**
  * What a cache made by `createCache` tells `reprise/tanstack-query` that its public API does not: enough
@@ -13,6 +15,13 @@ export interface CacheInternals {
   readonly closing: Set<() => void>;
   /** Where the adapter reports what it must not reject with (a save TanStack made without a catch). */
   readonly logger: Logger;
+  /** Where the type's store stands now (in every tab): taken before a fetch of TanStack's starts, given to `setSince`. */
+  readonly mark: (type: TypeName) => Promise<Mark>;
+  /**
+   * `set`, but the entry is left out (the call resolves all the same) when a change since `since` removes
+   * it — an event or a clear, from any tab: the write of what a fetch brought (no stale write-back, as getOrSet's).
+   */
+  readonly setSince: (type: TypeName, key: string, value: unknown, options: SetOptions | undefined, since: Mark) => Promise<void>;
 }
 
 /** Keyed by the cache. A cache made otherwise (a wrapper of the app's) is not in it. */

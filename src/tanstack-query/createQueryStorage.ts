@@ -1,7 +1,10 @@
 import type { QueryKey } from '@tanstack/query-core';
 import type { Cache, CacheType, Schemas } from 'reprise';
+import type { Mark } from '../protocol';
 import { CacheError } from '../CacheError';
+import { cacheInternals } from '../cacheInternals';
 import { describeValue } from '../describeValue';
+import { yieldToEventLoop } from '../yieldToEventLoop';
 import { checkCache } from './checkCache';
 import { persistentTypeCheck } from './persistentTypeCheck';
 import { readAgainOnDeath } from './readAgainOnDeath';
@@ -27,6 +30,13 @@ export interface QueryStorageOptions {
    * query, and the next use fetches it anew instead of restoring what the event made stale.
    */
   trackId?: (queryKey: QueryKey) => string | readonly string[] | undefined;
+}
+
+/** A getItem of a key: the store's mark taken with it (once there), and whether it found what TanStack restores. */
+interface Read {
+  marked: Promise<void>;
+  since?: Mark;
+  restored: boolean;
 }
 
 /** `NoInfer<T>` of TypeScript 5.4, for the apps' older compilers too. */
@@ -94,11 +104,50 @@ export function createQueryStorage<V = any, N extends string = never>(
   const { trackId } = options ?? {};
   if (trackId !== undefined && typeof trackId !== 'function') throw new CacheError('invalid_argument', 'createQueryStorage: options.trackId must be a function from a query key to track ids');
   const ready = persistentTypeCheck(cache, type);
+  const internals = cacheInternals.get(cache);
+  /**
+   * No stale write-back, as getOrSet keeps it: TanStack fetches a query it has no data of once its getItem
+   * restored nothing (or what it restored was removed: expired, busted), and saves what the fetch brought.
+   * The store's mark, taken with that read, before the fetch starts, guards that save: an event (or a
+   * clear) since, from any tab, that removes the entry leaves it out. Kept by key until that save (what
+   * was restored, until TanStack has kept or removed it); a save made without such a read (a refetch of a
+   * query that has data) is not guarded: a storage does not see when its fetch started. (A cache not
+   * made by createCache has no marks.)
+   */
+  const reads = new Map<string, Read>();
   return {
-    getItem: async (key) => (await readAgainOnDeath(() => ready(() => cache.get(type, cacheKey(key))))) as V | undefined,
+    getItem: async (key) => {
+      const read: Read = { marked: Promise.resolve(), restored: false };
+      if (internals) {
+        read.marked = ready(() => internals.mark(type)).then((since) => void (read.since = since), () => {});
+        reads.set(key, read);
+      }
+      const value = (await readAgainOnDeath(() => ready(() => cache.get(type, cacheKey(key))))) as V | undefined;
+      read.restored = value !== undefined;
+      // A miss: TanStack's fetch starts once this resolves, after the mark.
+      if (!read.restored) await read.marked;
+      // What it restores it keeps, or removes at once (then fetches): by the next turn it has done either.
+      else void yieldToEventLoop().then(() => read.restored && reads.get(key) === read && reads.delete(key));
+      return value;
+    },
     // Never rejects: TanStack saves a fetched query from a callback it schedules, which catches nothing.
-    setItem: (key, value) => reportedSave(cache, `Reprise: createQueryStorage could not save ${key}`, () => ready(() => cache.set(type, cacheKey(key), value, trackId && { trackId: trackId(queryKeyOf(key)) }))),
-    removeItem: async (key) => void (await ready(() => cache.delete(type, cacheKey(key)))),
+    setItem: (key, value) => {
+      const read = reads.get(key);
+      reads.delete(key);
+      const since = read && !read.restored ? read.since : undefined;
+      return reportedSave(cache, `Reprise: createQueryStorage could not save ${key}`, () =>
+        ready(() => {
+          const options = trackId && { trackId: trackId(queryKeyOf(key)) };
+          return since && internals ? internals.setSince(type, cacheKey(key), value, options, since) : cache.set(type, cacheKey(key), value, options);
+        }),
+      );
+    },
+    removeItem: async (key) => {
+      const read = reads.get(key);
+      // What TanStack read and removes (expired, busted, unreadable) it fetches: that fetch starts after the mark too.
+      if (read) read.restored = false;
+      await Promise.all([ready(() => cache.delete(type, cacheKey(key))), read?.marked]);
+    },
     entries: async () => (await ready(() => cache.entries(type))) as [string, V][],
   };
 }

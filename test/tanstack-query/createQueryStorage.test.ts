@@ -1,9 +1,9 @@
 // createQueryStorage as the storage of TanStack's experimental_createQueryPersister (one entry per
 // query), with a real QueryClient on a real in-process cache (fake-indexeddb).
-import { QueryClient, type QueryKey } from '@tanstack/query-core';
+import { QueryClient, QueryObserver, type QueryKey } from '@tanstack/query-core';
 import { experimental_createQueryPersister, type PersistedQuery } from '@tanstack/query-persist-client-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createQueryStorage } from '../../src/tanstack-query';
+import { createQueryStorage, invalidateQueriesOn } from '../../src/tanstack-query';
 import { IDBFactory } from 'fake-indexeddb';
 import { failCommits } from '../support/faultyIndexedDB';
 import { openRemoteCache } from '../support/inProcessWorkers';
@@ -23,6 +23,7 @@ function queryClient(persister: ReturnType<typeof experimental_createQueryPersis
 }
 
 const ALBUM_KEY = 'tanstack-query-["album","a1"]';
+const LYRICS_KEY = 'tanstack-query-["lyrics","t1"]';
 
 describe('createQueryStorage', () => {
   it('with the default JSON: each query is an entry, and after a reload it comes back without a fetch', async () => {
@@ -152,6 +153,41 @@ describe('createQueryStorage', () => {
     const restored = queryClient(experimental_createQueryPersister({ storage: createQueryStorage(reopened, 'track_metadata', { trackId }) }).persisterFn);
     // Before: the old lyrics, stored after the event had removed the entry, restored for good ('la').
     expect(await restored.fetchQuery({ queryKey: ['lyrics', 't1'], queryFn })).toBe('la la');
+  });
+
+  it.each([
+    ['restored (then refetched after the event by invalidateQueriesOn)', 'restored'],
+    ['restored expired, which TanStack removes and fetches (the fetch started after the event)', 'expired'],
+  ])("with trackId, a query's fetch started after its track's event is stored: %s", async (_, how) => {
+    const { cache, clock } = await openCache();
+    const trackId = (queryKey: QueryKey) => String(queryKey[1]);
+    const storage = createQueryStorage(cache, 'track_metadata', { trackId });
+    const setItem = vi.spyOn(storage, 'setItem');
+    const dataUpdatedAt = how === 'expired' ? clock.now() - 2 * 86_400_000 : Date.now();
+    await storage.setItem(LYRICS_KEY, JSON.stringify({ buster: '', queryHash: '["lyrics","t1"]', queryKey: ['lyrics', 't1'], state: { data: 'la', dataUpdatedAt } }));
+    const client = queryClient(experimental_createQueryPersister({ storage }).persisterFn);
+    const server = { lyrics: 'la la' };
+    const queryFn = vi.fn(async () => server.lyrics);
+    const stop = invalidateQueriesOn(cache, client, (event) => [['lyrics', event.trackId]]);
+    try {
+      if (how === 'restored') {
+        const observer = new QueryObserver(client, { queryKey: ['lyrics', 't1'], queryFn });
+        const unsubscribe = observer.subscribe(() => {});
+        await vi.waitFor(() => expect(client.getQueryData(['lyrics', 't1'])).toBe('la'));
+        await cache.emit({ eventType: 'track_modified', trackId: 't1' });
+        await vi.waitFor(() => expect(client.getQueryData(['lyrics', 't1'])).toBe('la la'));
+        unsubscribe();
+      } else {
+        await cache.emit({ eventType: 'track_modified', trackId: 't1' });
+        await storage.setItem(LYRICS_KEY, JSON.stringify({ buster: '', queryHash: '["lyrics","t1"]', queryKey: ['lyrics', 't1'], state: { data: 'la', dataUpdatedAt } }));
+        expect(await client.fetchQuery({ queryKey: ['lyrics', 't1'], queryFn })).toBe('la la');
+      }
+      await vi.waitFor(() => expect(setItem).toHaveBeenCalledTimes(how === 'expired' ? 3 : 2));
+      await Promise.all(setItem.mock.results.map(({ value }) => value));
+      expect(JSON.parse((await cache.get('track_metadata', LYRICS_KEY)) as string)).toMatchObject({ state: { data: 'la la' } });
+    } finally {
+      stop();
+    }
   });
 
   it("trackId: a query of several tracks goes with any of them; a key holding no query key is reported to the cache's logger with invalid_argument and writes nothing", async () => {
