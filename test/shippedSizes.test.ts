@@ -85,9 +85,12 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * they still hold, calls no longer kept alive by a race with the worker's death (a leak of every answer),
  * tabs adding custom types at once all keeping IndexedDB: 0.55 kB, 1.6373, the line 1.64; then clocks set
  * back followed by ChannelLocks and the restart back-off, probes that keep nothing, one abort listener per
- * signal: 50,976 against 31,098 bytes, 1.6392.)
+ * signal: 50,976 against 31,098 bytes, 1.6392. The thirty-eighth stop's — createQueryStorage's save of a
+ * fetch guarded against the events since its read (no stale write-back, as getOrSet's: the store's mark
+ * and a guarded set, kept for the adapter in cacheInternals, +31 B on the page): 51,018 bytes, 1.6406,
+ * the line 1.65.)
  */
-const REACHED_RATIO = 1.64;
+const REACHED_RATIO = 1.65;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
