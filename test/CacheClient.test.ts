@@ -429,6 +429,26 @@ describe('a value found corrupt', () => {
     // Each read is a miss; each of the two entries is corrupt once.
     expect((await cache.stats()).types.album_year).toMatchObject({ corrupt: 2, entries: 1, hits: 1, misses: 4 });
   });
+
+  it.each(['in-process', 'with a worker'] as const)('%s: has and keys leave it out as get and entries do (deleted, counted corrupt, no hit or miss)', async (where) => {
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    // Stored by an older deploy, before the app tightened its schema.
+    const { cache: old, clock } = await openCache({ indexedDB, name });
+    await old.setMany('album_year', [
+      { key: 'a', value: { released: 1999 } },
+      { key: 'b', value: { released: 2000 } },
+      { key: 'good', value: { year: 2001 } },
+    ]);
+    await old.close();
+    const schemas = { album_year: z.object({ year: z.number() }) };
+    const { cache } = where === 'in-process' ? await openCache({ indexedDB, name, clock, schemas }) : await openRemoteCache({ name, indexedDB, now: clock.now, schemas });
+    expect(await cache.has('album_year', 'a')).toBe(false);
+    expect(await cache.has('album_year', 'good')).toBe(true);
+    expect(await cache.keys('album_year')).toEqual(['good']);
+    expect(await cache.get('album_year', 'a')).toBeUndefined();
+    expect((await cache.stats()).types.album_year).toMatchObject({ corrupt: 2, entries: 1, hits: 0, misses: 1 });
+  });
 });
 
 describe('schemas with a transform', () => {
