@@ -284,11 +284,19 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     return this.#calls.track(this.#resolver.resolve(type, key, fetcher as Fetcher<unknown, unknown>, options, 'resolve')) as Promise<Resolved<ValueOf<S, T>>>;
   }
 
-  async has(type: CacheType<N>, key: string): Promise<boolean> {
+  has(type: CacheType<N>, key: string): Promise<boolean> {
+    return this.#calls.track(this.#has(type, key));
+  }
+
+  async #has(type: CacheType<N>, key: string): Promise<boolean> {
     this.#checkOpen();
     this.#known(type);
     parse(keySchema, key, 'invalid_argument', 'key');
-    return this.#engine.has(type, key);
+    if (!this.#schemas[type]) return this.#engine.has(type, key);
+    // A value the type's schema refuses is no entry for get: none for has either (discarded as get discards it).
+    const found = await this.#engine.getMany(type, [key], undefined, { again: true, peek: true });
+    const [checked] = await this.#checked(type, [key], found, false);
+    return checked !== undefined;
   }
 
   async delete(type: CacheType<N>, key: string): Promise<boolean> {
@@ -303,11 +311,17 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     return valid.length === 0 ? 0 : this.#once((once) => this.#engine.deleteMany(type, valid, once));
   }
 
-  async keys(type: CacheType<N>, options?: ListOptions): Promise<string[]> {
+  keys(type: CacheType<N>, options?: ListOptions): Promise<string[]> {
+    return this.#calls.track(this.#keys(type, options));
+  }
+
+  async #keys(type: CacheType<N>, options?: ListOptions): Promise<string[]> {
     this.#checkOpen();
     this.#known(type);
     const { prefix } = parse(listOptionsSchema, options ?? {}, 'invalid_argument', 'keys options');
-    return this.#engine.keys(type, prefix);
+    if (!this.#schemas[type]) return this.#engine.keys(type, prefix);
+    // With a schema the values are read: a key whose value it refuses is no entry, as for entries.
+    return (await this.#listed(type, prefix)).map(([key]) => key);
   }
 
   entries<T extends CacheType<N>>(type: T, options?: ListOptions): Promise<[string, ValueOf<S, T>][]> {
@@ -318,6 +332,11 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#checkOpen();
     this.#known(type);
     const { prefix } = parse(listOptionsSchema, options ?? {}, 'invalid_argument', 'entries options');
+    return this.#listed(type, prefix);
+  }
+
+  /** The live entries, sorted by key, checked by the type's schema. */
+  async #listed<T extends CacheType<N>>(type: T, prefix: string | undefined): Promise<[string, ValueOf<S, T>][]> {
     const listed = await this.#engine.entries(type, prefix);
     const checked = await this.#checked(type, listed.map(({ key }) => key), listed, false);
     return listed.flatMap(({ key }, index) => {

@@ -106,6 +106,7 @@ export class RemoteEngine implements EngineApi {
     const found = reading ? await reading : null;
     // All plain hits and misses, or all from the worker (see DirectReads.read).
     if (!found) return this.#call((engine) => engine.getMany(type, keys, fingerprints, readThrough));
+    if (readThrough?.peek) return found;
     const hits = keys.filter((_, index) => found[index]);
     // A read again counts no hit or miss (see ReadThrough.again), yet its hits are read times.
     this.#touch(type, hits, readThrough?.again ? 0 : keys.length - hits.length, !readThrough?.again);

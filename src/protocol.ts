@@ -32,6 +32,8 @@ export interface ReadThrough {
    * first read: never served stale, and not counted (stats count one read per call: its first).
    */
   again?: true;
+  /** A `has` of a type with a schema (the page checks the value): not a read of the entry either, no read time. */
+  peek?: true;
 }
 
 /** An entry as `entries` lists it. */

@@ -222,7 +222,7 @@ export class Engine implements EngineApi {
         const mismatch = validates && fingerprint !== undefined && entry.fingerprint !== fingerprint;
         if (!mismatch && !isExpired(entry, servable)) {
           reads.hits++;
-          store.touch(type, entry.key, usedAt);
+          if (!readThrough?.peek) store.touch(type, entry.key, usedAt);
           const found: Found = { value: entry.value, revision: entry.revision };
           if (isExpired(entry, now)) found.stale = true;
           return found;
