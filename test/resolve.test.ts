@@ -2,6 +2,7 @@
 // callers that stop waiting. (Stale-while-revalidate and fetches shared across tabs have their own files.)
 import { describe, expect, it, vi } from 'vitest';
 import { IDBFactory } from 'fake-indexeddb';
+import { z } from 'zod';
 import { isCacheError, type Cache, type CacheChange, type FetcherContext } from '../src/index';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
@@ -271,6 +272,26 @@ describe.each(['track_metadata', 'generic'] as const)('%s: a fetch started while
     expect(await second).toEqual({ value: 'fetched', source: 'shared' });
     expect(fetchers[1]).not.toHaveBeenCalled();
     expect(await cache.get(type, 'k')).toBe('fetched');
+  });
+});
+
+describe('a caller that aborts during its read', () => {
+  it('still has the value it read checked by the schema: one it refuses is a miss, deleted and counted corrupt, not a hit', async () => {
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    // Stored by an older deploy, before the app tightened its schema.
+    const { cache: old, clock } = await openCache({ indexedDB, name });
+    await old.set('track_metadata', 'k', { released: 1999 });
+    await old.close();
+    const { cache } = await openCache({ indexedDB, name, clock, schemas: { track_metadata: z.object({ year: z.number() }) } });
+    const leaving = new AbortController();
+    const fetcher = vi.fn(() => ({ year: 2001 }));
+    const call = cache.getOrSet('track_metadata', 'k', fetcher, { signal: leaving.signal });
+    // Its read is under way.
+    leaving.abort();
+    expect(isCacheError(await rejection(call), 'aborted')).toBe(true);
+    await vi.waitFor(async () => expect((await cache.stats()).types.track_metadata).toMatchObject({ corrupt: 1, entries: 0, hits: 0, misses: 1 }));
+    expect(fetcher).not.toHaveBeenCalled();
   });
 });
 
