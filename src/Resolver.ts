@@ -96,9 +96,12 @@ export class Resolver {
     if (joined && (forceFresh || !joined.background)) return { value: (await joined.join(signal)).value, source: 'shared' };
     if (!forceFresh) {
       const fingerprints = write.fingerprint === undefined ? undefined : [write.fingerprint];
+      // Checked by the schema whether or not the caller still waits (a value it refuses is no hit: it is discarded
+      // and counted as corrupt), as one call for close().
+      const reading = this.#engine.getMany(type, [key], fingerprints, { staleSeconds: staleWhileRevalidateSeconds });
+      const checking = host.calls.track(reading.then(async (found) => ({ found, cached: (await host.checked(type, [key], found))[0] })));
       // A worker busy or being replaced may take long to answer: the caller who leaves meanwhile stops waiting at once.
-      const found = await untilAborted(this.#engine.getMany(type, [key], fingerprints, { staleSeconds: staleWhileRevalidateSeconds }), signal);
-      const [cached] = await untilAborted(host.checked(type, [key], found), signal);
+      const { found, cached } = await untilAborted(checking, signal);
       if (cached && !found[0]?.stale) return { value: cached.value, source: 'cache' };
       if (cached) {
         // Served at once; refreshed in the background, by one fetch (a failure is logged, and nothing cached).
