@@ -111,6 +111,14 @@ describe('getMany and setMany', () => {
     expect((await cache.stats()).types.track_metadata.entries).toBe(2400);
   });
 
+  it.each(['track_metadata', 'generic'] as const)('%s: setMany reports progress of the entries passed, a key given twice counted twice', async (type) => {
+    const { cache } = await openCache();
+    const progress = vi.fn();
+    await cache.setMany(type, [{ key: 'k', value: 1 }, { key: 'k', value: 2 }], { onProgress: progress });
+    expect(progress).toHaveBeenLastCalledWith(2, 2);
+    expect(await cache.get(type, 'k')).toBe(2);
+  });
+
   it('an onProgress that rejects (an async one that throws) is reported to the logger like one that throws, not left unhandled', async () => {
     const unhandled: unknown[] = [];
     const record = (reason: unknown) => void unhandled.push(reason);
