@@ -99,7 +99,7 @@ export interface SetManyEntry<V = unknown> extends SetOptions {
 }
 
 export interface SetManyOptions {
-  /** Called as entries are written: `done` of `total`, ending with `total, total`. */
+  /** Called as entries are written: `done` of `total` (the entries passed, a key given twice counted twice), ending with `total, total`. */
   onProgress?: (done: number, total: number) => void;
 }
 

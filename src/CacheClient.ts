@@ -100,7 +100,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   readonly #onClosing: (() => void) | undefined;
   readonly #clock: () => number;
   readonly #logger: Logger;
-  readonly #progress = new Map<string, { report: (done: number, total: number) => void; done: number }>();
+  /** Each batch's onProgress, what it last reported, and how many entries the call was given. */
+  readonly #progress = new Map<string, { report: (done: number, total: number) => void; done: number; entries: number }>();
   readonly #chunk: number;
   readonly #types: ReadonlyMap<TypeName, boolean>;
   readonly #typeNames: readonly TypeName[];
@@ -237,7 +238,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       return fill(from);
     };
     const batch = `batch-${++this.#batches}`;
-    if (onProgress) this.#progress.set(batch, { report: onProgress, done: 0 });
+    if (onProgress) this.#progress.set(batch, { report: onProgress, done: 0, entries: entries.length });
     try {
       if (entries.length <= this.#chunk) {
         const all = inputs(0);
@@ -411,13 +412,20 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     if (!this.#closed) this.#listeners.run([event.eventType, '*'], event, { source: 'remote', invalidated });
   }
 
-  /** Reports a batch's progress to its onProgress (the engine calls this), once per step and always forward. */
-  progress(batch: string, done: number, total: number): void {
+  /**
+   * Reports a batch's progress to its onProgress (the engine calls this), once per step and always forward.
+   * The engine counts the keys it writes (of several entries with one key, the last); the caller hears of the
+   * entries it passed, in proportion (ending with all of them).
+   */
+  progress(batch: string, written: number, keys: number): void {
     const progress = this.#progress.get(batch);
-    if (!progress || done <= progress.done) return;
+    if (!progress) return;
+    const { entries } = progress;
+    const done = written >= keys ? entries : Math.floor((written * entries) / keys);
+    if (done <= progress.done) return;
     progress.done = done;
     // An async onProgress that throws rejects: reported as one that throws, not left unhandled.
-    guarded(() => progress.report(done, total), (error) => this.#logger.error('Reprise: onProgress failed', error));
+    guarded(() => progress.report(done, entries), (error) => this.#logger.error('Reprise: onProgress failed', error));
   }
 
   async stats(): Promise<CacheStats<N>> {
