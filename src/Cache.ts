@@ -160,13 +160,13 @@ export interface Cache<S extends Schemas = Schemas, N extends string = never> {
     fetcher: Fetcher<ValueIn<S, T>, ValueOf<S, T>>,
     options?: ResolveOptions,
   ): Promise<Resolved<ValueOf<S, T>>>;
-  /** Whether a live (unexpired) entry exists; counts no hit or miss. */
+  /** Whether a live (unexpired) entry exists, one whose value the type's schema refuses not (as for `get`); counts no hit or miss. */
   has(type: CacheType<N>, key: string): Promise<boolean>;
   /** Whether there was an entry. */
   delete(type: CacheType<N>, key: string): Promise<boolean>;
   /** Removes those entries in one transaction; returns how many there were. */
   deleteMany(type: CacheType<N>, keys: readonly string[]): Promise<number>;
-  /** Live keys, sorted, optionally only those starting with `prefix`. */
+  /** Live keys, sorted, optionally only those starting with `prefix`; with a schema for the type, those whose value it takes (values are read, as `entries` reads them). */
   keys(type: CacheType<N>, options?: ListOptions): Promise<string[]>;
   /** Live entries sorted by key, optionally only those whose key starts with `prefix`; values are checked by the type's schema like `get`'s. */
   entries<T extends CacheType<N>>(type: T, options?: ListOptions): Promise<[string, ValueOf<S, T>][]>;
