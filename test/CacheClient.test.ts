@@ -99,6 +99,16 @@ describe('getMany and setMany', () => {
     expect(await cache.getMany('generic', ['a'], null as never)).toEqual([1]);
   });
 
+  it('config: null is no config, as null options are none; keys: null is refused with invalid_argument, never taken for every key', async () => {
+    const { cache } = await openCache({ config: null as never });
+    expect((await cache.stats()).types.generic.maxBytes).toBe(30 * 2 ** 20);
+    await cache.setMany('generic', [{ key: 'a', value: 1 }, { key: 'b', value: 2 }]);
+    expect(await code(cache.deleteMany('generic', null as never))).toBe('invalid_argument');
+    expect(await code(cache.getMany('generic', null as never))).toBe('invalid_argument');
+    expect(await code(cache.clear(null as never))).toBe('unknown_content_type');
+    expect(await cache.keys('generic')).toEqual(['a', 'b']);
+  });
+
   it('setMany reports progress, ending with total of total (the entries passed), and the last entry for a key wins', async () => {
     const { cache } = await openCache();
     const progress = vi.fn();
