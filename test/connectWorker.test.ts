@@ -464,6 +464,94 @@ describe('connectWorker', () => {
     }
   });
 
+  describe('a worker that holds its Web Lock and stops answering while the cache stays open (a loop that never ends)', () => {
+    /** Workers that hold their lock from their open, each on its own thread of the lock registry (killed when terminated, as a browser releases its locks). */
+    function lockedWorkers(engineOf: (index: number) => object, pingOf: (index: number) => () => Promise<void>) {
+      const registry = fakeLocks();
+      vi.stubGlobal('navigator', { locks: registry.agent().locks });
+      const workers: WorkerWithHost[] = [];
+      const create = () => {
+        const index = workers.length;
+        const thread = registry.agent();
+        const host = {
+          open: async ({ lock }: { lock: string }) => {
+            await new Promise<void>((held) => void thread.locks.request(lock, () => (held(), new Promise(() => {}))));
+            return Comlink.proxy(engineOf(index));
+          },
+          ping: pingOf(index),
+        };
+        const worker = new WorkerWithHost(host as unknown as WorkerHost);
+        const terminate = worker.terminate.bind(worker);
+        worker.terminate = () => (thread.kill(), terminate());
+        workers.push(worker);
+        return worker as unknown as Worker;
+      };
+      return { workers, create };
+    }
+
+    it('its calls reject with worker_failed once it has been silent to pings for about 30 s, it is terminated, and a next worker answers the later calls', async () => {
+      process.on('unhandledRejection', record);
+      try {
+        let answers = true;
+        const answer = <T>(index: number, value: T) => (index > 0 || answers ? Promise.resolve(value) : never());
+        const { workers, create } = lockedWorkers(
+          (index) => ({ keys: () => answer(index, [`a key of worker ${index}`]), close: () => answer(index, undefined) }),
+          (index) => () => answer(index, undefined),
+        );
+        const cache = await createCache({ name: 'hangs-open', worker: create, logger: { error() {} } });
+        expect(await cache.keys('generic')).toEqual(['a key of worker 0']);
+        for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+        answers = false;
+        let call: unknown = 'pending';
+        cache.keys('generic').then(
+          () => (call = 'resolved'),
+          (error: { code?: string }) => (call = error.code),
+        );
+        await advance(60_000);
+        expect(call).toBe('worker_failed');
+        expect(workers[0]!.terminated).toBe(true);
+        expect(await cache.keys('generic')).toEqual(['a key of worker 1']);
+        await cache.close();
+        expect(unhandled).toEqual([]);
+      } finally {
+        vi.unstubAllGlobals();
+      }
+    });
+
+    it('one busy in a single long task (silent to pings for 20 s, then answering) is not terminated: its call resolves', async () => {
+      try {
+        let busy: (() => void) | null = null;
+        const busyFor = new Promise<void>((done) => (busy = done));
+        let answers = true;
+        const answer = <T>(value: T) => (answers ? Promise.resolve(value) : busyFor.then(() => value));
+        const { workers, create } = lockedWorkers(
+          () => ({ stats: () => answer('stats'), close: () => answer(undefined) }),
+          () => () => answer(undefined),
+        );
+        const cache = await createCache({ name: 'busy-open', worker: create, logger: { error() {} } });
+        expect(await cache.stats()).toBe('stats');
+        for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+        answers = false;
+        let call: unknown = 'pending';
+        cache.stats().then(
+          (stats) => (call = stats),
+          (error: { code?: string }) => (call = error.code),
+        );
+        await advance(20_000);
+        busy!();
+        answers = true;
+        await advance(100);
+        expect(call).toBe('stats');
+        expect(workers.map((worker) => worker.terminated)).toEqual([false]);
+        await cache.close();
+      } finally {
+        vi.unstubAllGlobals();
+      }
+    });
+  });
+
   it('close() while the engine is still opening does not wait for the open: it resolves, and the worker is terminated', async () => {
     const worker = new WorkerWithHost({ open: never, ping: async () => {} });
     const cache = await createCache({ name: 'close-opening', worker: () => worker as unknown as Worker });
