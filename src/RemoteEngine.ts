@@ -7,7 +7,7 @@ import type { Logger } from './Logger';
 import type { DirectReads } from './DirectReads';
 import { inOrder } from './inOrder';
 import { PendingChanges, type PendingChange } from './PendingChanges';
-import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
+import { HUNG_AFTER_PINGS, PROBE_AFTER_MS, PROBE_TIMEOUT_MS, probeWorker } from './probeWorker';
 import { unref } from './unref';
 import { reasonOf } from './describeValue';
 import { epochNow } from './time';
@@ -51,6 +51,10 @@ export class RemoteEngine implements EngineApi {
   /** Pings the live worker from the cache's close() on, until it is closed (see closing). */
   #closeWatch: ReturnType<typeof setTimeout> | undefined;
   #closing = false;
+  /** Calls sent to each live worker and not answered (see #watch). */
+  readonly #calls = new Map<EngineConnection, number>();
+  /** The workers being pinged because a call waits long on them, each with its next look (see #watch). */
+  readonly #watched = new Map<EngineConnection, ReturnType<typeof setTimeout>>();
   /** Where the last worker said it keeps persistent types, as of its open or its death (null before any has). */
   #said: StorageKind | null = null;
   /**
@@ -251,7 +255,9 @@ export class RemoteEngine implements EngineApi {
     return this.#inOrder(async (connection) => {
       // The reads the page answered itself go first: the worker's counts then follow the page's order.
       this.#sendTouched(connection);
-      const watchdog = connection.probe && setTimeout(() => void this.#probe(connection), PROBE_AFTER_MS);
+      // Read when it fires: a worker found to hold no lock is probed once it has opened (see connectWorker).
+      const watchdog = setTimeout(() => (connection.probe ? void this.#probe(connection) : this.#watch(connection)), PROBE_AFTER_MS);
+      this.#calls.set(connection, (this.#calls.get(connection) ?? 0) + 1);
       try {
         // Not a race with died, pending while the worker lives: each call would leave it a reaction holding its answer till then.
         return await untilAborted(run(connection.engine), deathOf(connection.died), abortReason);
@@ -259,6 +265,14 @@ export class RemoteEngine implements EngineApi {
         throw toClientError(error);
       } finally {
         clearTimeout(watchdog);
+        const calls = this.#calls.get(connection)! - 1;
+        if (calls) this.#calls.set(connection, calls);
+        else {
+          // Its last call answered, or rejected with its death: the watch ends with it (a closed cache keeps no timer).
+          this.#calls.delete(connection);
+          clearTimeout(this.#watched.get(connection));
+          this.#watched.delete(connection);
+        }
       }
     });
   }
@@ -318,6 +332,37 @@ export class RemoteEngine implements EngineApi {
       },
       () => {},
     );
+  }
+
+  /**
+   * A call has waited long on a worker whose death its Web Lock tells: it may hang without dying (a loop
+   * that never ends holds the lock and posts nothing), which would leave every call waiting for as long
+   * as the cache is open. So while it has calls waiting it is pinged, one ping each PROBE_TIMEOUT_MS, and
+   * one that answered none of HUNG_AFTER_PINGS in a row is terminated: its calls reject with
+   * worker_failed, and the next worker serves the later ones. An answer counts however late it comes
+   * (the thread runs), and none counts once the worker is terminated.
+   */
+  #watch(connection: EngineConnection): void {
+    const { ping } = connection;
+    if (!ping || this.#watched.has(connection) || !this.#calls.has(connection)) return;
+    let silent = 0;
+    let heard = false;
+    const next = () => {
+      ping().then(
+        () => void (heard = true),
+        () => {},
+      );
+      const look = setTimeout(() => {
+        silent = heard ? 0 : silent + 1;
+        heard = false;
+        if (silent < HUNG_AFTER_PINGS) return next();
+        this.#watched.delete(connection);
+        connection.terminate();
+      }, PROBE_TIMEOUT_MS);
+      this.#watched.set(connection, look);
+      unref(look);
+    };
+    next();
   }
 
   #current(): Promise<EngineConnection> {

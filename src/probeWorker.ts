@@ -2,6 +2,14 @@
 export const PROBE_AFTER_MS = 2000;
 /** How long a ping may take: a worker that does not answer it in that time is hung or dead. */
 export const PROBE_TIMEOUT_MS = 3000;
+/**
+ * How many pings in a row, one each PROBE_TIMEOUT_MS, a worker whose death its Web Lock tells may leave
+ * unanswered before it is taken for hung (about 30 s). A healthy worker answers between any two tasks,
+ * and its longest is one IndexedDB request's values read, or one answer copied for postMessage: a whole
+ * type's entries (IdbStore's listing reads them in one getAll), which would have to be gigabytes to take
+ * that long. A page whose own thread was busy, or frozen, meanwhile loses one ping of the count, not all.
+ */
+export const HUNG_AFTER_PINGS = 10;
 
 /** Pings a worker: 'alive' if it answers within PROBE_TIMEOUT_MS, else 'silent'. */
 export function probeWorker(ping: () => Promise<unknown>): Promise<'alive' | 'silent'> {
