@@ -188,6 +188,29 @@ describe('a worker that dies', () => {
     expect(workers).toHaveLength(2);
   });
 
+  it("its counts in stats() carry over to the next worker, as of the dead one's last stats() (a dashboard's hit count does not drop)", async () => {
+    const { cache, workers } = await openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), now: fakeClock().now, direct: false });
+    await cache.set('track_metadata', 'k', 1);
+    await cache.set('generic', 'k', 1);
+    await cache.get('track_metadata', 'k');
+    await cache.get('track_metadata', 'gone');
+    await cache.get('generic', 'k');
+    const counts = (stats: Awaited<ReturnType<RemoteCache['stats']>>) => ({
+      track_metadata: [stats.types.track_metadata.hits, stats.types.track_metadata.misses],
+      generic: [stats.types.generic.hits, stats.types.generic.misses],
+    });
+    const seen = await cache.stats();
+    expect(counts(seen)).toEqual({ track_metadata: [1, 1], generic: [1, 0] });
+    // What the caller does with its answer changes nothing of what carries over.
+    seen.types.track_metadata.hits = 100;
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    await cache.get('track_metadata', 'k');
+    // The persistent entry is still there; the generic one died with the worker's memory.
+    await cache.get('generic', 'k');
+    expect(counts(await cache.stats())).toEqual({ track_metadata: [2, 1], generic: [1, 1] });
+  });
+
   it.each(['track_metadata', 'generic'] as const)(
     '%s: between two chunks of a setMany, the call rejects with worker_failed and writes none of it',
     async (type) => {
