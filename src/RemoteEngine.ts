@@ -1,4 +1,4 @@
-import type { CacheStats, CleanupReport, EmitReport } from './Cache';
+import type { CacheStats, CleanupReport, EmitReport, TypeStats } from './Cache';
 import type { CacheEvent } from './cacheEvent';
 import { CacheError, isCacheError } from './CacheError';
 import type { TypeName } from './contentType';
@@ -55,6 +55,12 @@ export class RemoteEngine implements EngineApi {
   readonly #calls = new Map<EngineConnection, number>();
   /** The workers being pinged because a call waits long on them, each with its next look (see #watch). */
   readonly #watched = new Map<EngineConnection, ReturnType<typeof setTimeout>>();
+  /**
+   * The cache's counts (hits, misses, removals by cause, dropped messages) as of each live worker's last
+   * stats(); the last dead one's carry over, added to what the next ones count (see stats).
+   */
+  readonly #counted = new Map<EngineApi, CacheStats<string> | null>();
+  #carried: CacheStats<string> | null = null;
   /** Where the last worker said it keeps persistent types, as of its open or its death (null before any has). */
   #said: StorageKind | null = null;
   /**
@@ -165,8 +171,17 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.emit(event, once), { event });
   }
 
+  /**
+   * The counts are the cache's, not its worker's: a dashboard's hit count does not drop when a worker
+   * dies. What a dead worker counted after its last stats() is lost with it, as its memory tier is.
+   */
   stats(): Promise<CacheStats<string>> {
-    return this.#call((engine) => engine.stats());
+    return this.#call(async (engine) => {
+      const stats = withCounts(await engine.stats(), this.#carried);
+      // A copy: the caller may change what it gets.
+      if (this.#counted.has(engine)) this.#counted.set(engine, structuredClone(stats));
+      return stats;
+    });
   }
 
   cleanup(): Promise<CleanupReport> {
@@ -372,6 +387,7 @@ export class RemoteEngine implements EngineApi {
       connecting.then(
         (connection) => {
           if (this.#connection === connecting) this.#live = connection;
+          this.#counted.set(connection.engine, null);
           // A database the page found missing (a first visit: the worker makes it) is there once the engine has opened.
           void Promise.resolve(connection.opened).then(
             () => {
@@ -383,6 +399,8 @@ export class RemoteEngine implements EngineApi {
           return connection.died.catch((error: unknown) => {
             // What it said last counts until the next one says (it may have lost IndexedDB since its open).
             this.#said = connection.storage?.() ?? this.#said;
+            this.#carried = this.#counted.get(connection.engine) ?? this.#carried;
+            this.#counted.delete(connection.engine);
             // Forget the dead worker at once, so the next call starts a new one.
             if (this.#live === connection) this.#live = null;
             if (this.#connection === connecting) this.#connection = null;
@@ -433,6 +451,17 @@ export class RemoteEngine implements EngineApi {
 const RESTART_MS = 5000;
 /** The longest a page waits to replace a worker that keeps dying. */
 const MAX_RESTART_MS = 5 * 60_000;
+
+/** What stats() counts of a type (the rest is what its store holds now). */
+const COUNTS = ['hits', 'misses', 'evictions', 'expirations', 'invalidations', 'corrupt'] as const satisfies readonly (keyof TypeStats)[];
+
+/** A worker's `stats` (its own copy), with the counts `carried` over from those that died added. */
+function withCounts(stats: CacheStats<string>, carried: CacheStats<string> | null): CacheStats<string> {
+  if (!carried) return stats;
+  for (const [type, counts] of Object.entries(stats.types)) for (const count of COUNTS) counts[count] += carried.types[type]?.[count] ?? 0;
+  stats.droppedMessages += carried.droppedMessages;
+  return stats;
+}
 
 /** Each connection's death as a signal (see untilAborted): a call's wait on it goes as the call settles. */
 const deaths = new WeakMap<Promise<never>, AbortSignal>();

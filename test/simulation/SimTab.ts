@@ -66,6 +66,8 @@ export class SimTab {
    * then dropped by the worker's closed channel unread (replayed from the log if it mattered), as in a browser.
    */
   frozeSinceStart = false;
+  /** The channel names of the workers of this tab's page (since its last reload), in start order: its stats() counts are theirs. */
+  pageChannels: string[] = [];
   /** What this tab's `on('*')` listener was told. */
   readonly heard: { event: CacheEvent; source: 'local' | 'remote' }[] = [];
 
@@ -133,6 +135,7 @@ export class SimTab {
     const workerOf = new WeakMap<InProcessWorker, Worker>();
     // Named as it starts, when the page opens its channel for it (see connectWorker).
     let starting = '';
+    const pageChannels: string[] = (this.pageChannels = []);
     const workers = inProcessWorkers(
       (client, handle, openChannel) => {
         const worker: Worker = { name: starting, idb: tabFactory(world.inner), handle };
@@ -161,7 +164,8 @@ export class SimTab {
       {
         pageChannel: () => {
           this.frozeSinceStart = false;
-          return checkedChannel(world.network.opener((starting = `${this.id}/w${++this.#workers}`)));
+          pageChannels.push((starting = `${this.id}/w${++this.#workers}`));
+          return checkedChannel(world.network.opener(starting));
         },
         onKill: (handle) => {
           const worker = workerOf.get(handle);

@@ -868,10 +868,12 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
       for (const tab of tabs) {
         const stats = await tab.cache.stats().catch((error: unknown) => fail(`stats failed at rest in ${tab.id}: ${String(error)}`));
         checkStats(stats);
-        // Counted by the tab's current worker: the stranger's messages that reached its channel (the page's,
-        // for it) — all of them, unless it froze meanwhile (see SimTab.frozeSinceStart); never more.
-        const malformed = world.network.deliveries.filter((delivery) => delivery.from === STRANGER && delivery.to === tab.channelName).length;
-        if (stats.droppedMessages > malformed || (!tab.frozeSinceStart && stats.droppedMessages !== malformed)) fail(`${tab.id} counts ${stats.droppedMessages} dropped messages; ${malformed} malformed ones reached it`);
+        // The stranger's messages that reached the channel of the tab's current worker (the page's, for it):
+        // all of them, unless it froze meanwhile (see SimTab.frozeSinceStart); plus what its page's dead
+        // workers counted as of their last stats() (see RemoteEngine.stats) — never more than reached them all.
+        const malformed = (to: string) => world.network.deliveries.filter((delivery) => delivery.from === STRANGER && delivery.to === to).length;
+        const [current, all] = [malformed(tab.channelName), tab.pageChannels.reduce((sum, to) => sum + malformed(to), 0)];
+        if (stats.droppedMessages > all || (!tab.frozeSinceStart && stats.droppedMessages < current)) fail(`${tab.id} counts ${stats.droppedMessages} dropped messages; ${current} malformed ones reached its worker, ${all} its page's`);
         if (tab.degraded) continue;
         for (const type of TYPES.filter(isPersistentType)) {
           const counted = stored.get(type) ?? { entries: 0, bytes: 0 };
