@@ -4,7 +4,6 @@ import type { Mark } from '../protocol';
 import { CacheError } from '../CacheError';
 import { cacheInternals } from '../cacheInternals';
 import { describeValue } from '../describeValue';
-import { yieldToEventLoop } from '../yieldToEventLoop';
 import { checkCache } from './checkCache';
 import { persistentTypeCheck } from './persistentTypeCheck';
 import { readAgainOnDeath } from './readAgainOnDeath';
@@ -32,15 +31,11 @@ export interface QueryStorageOptions {
   trackId?: (queryKey: QueryKey) => string | readonly string[] | undefined;
 }
 
-/** A getItem of a key: the store's mark taken with it (once there), and whether it found what TanStack restores. */
-interface Read {
-  marked: Promise<void>;
-  since?: Mark;
-  restored: boolean;
-}
-
 /** `NoInfer<T>` of TypeScript 5.4, for the apps' older compilers too. */
 type NotInferred<T> = [T][T extends unknown ? 0 : never];
+
+/** How many keys' marks a storage keeps for their next save (see `guards`): the oldest goes first. */
+const GUARDS = 1000;
 
 /** The cache's longest key (MAX_KEY_LENGTH of src/cacheArgs.ts, not imported: it would bring the argument schemas). */
 const MAX_KEY_LENGTH = 4096;
@@ -106,35 +101,36 @@ export function createQueryStorage<V = any, N extends string = never>(
   const ready = persistentTypeCheck(cache, type);
   const internals = cacheInternals.get(cache);
   /**
-   * No stale write-back, as getOrSet keeps it: TanStack fetches a query it has no data of once its getItem
-   * restored nothing (or what it restored was removed: expired, busted), and saves what the fetch brought.
-   * The store's mark, taken with that read, before the fetch starts, guards that save: an event (or a
-   * clear) since, from any tab, that removes the entry leaves it out. Kept by key until that save (what
-   * was restored, until TanStack has kept or removed it); a save made without such a read (a refetch of a
-   * query that has data) is not guarded: a storage does not see when its fetch started. (A cache not
-   * made by createCache has no marks.)
+   * No stale write-back, as getOrSet keeps it: TanStack fetches a query once its getItem restored nothing,
+   * or once it removed what it read (expired, busted, unreadable, or a read that failed), and saves what
+   * the fetch brought. The store's mark, taken with that getItem or removeItem, before the fetch starts,
+   * guards the key's next save: an event (or a clear) since, from any tab, that removes the entry leaves
+   * it out. A getItem that restores something forgets it: the next save is a refetch of data TanStack
+   * kept, which is not guarded (a storage does not see when its fetch started). Kept by call order, not
+   * time (deserialize may be async); the last GUARDS keys only (a fetch that failed is never saved). A
+   * removal of persisterGc or removeQueries guards the key's next save too: at worst, after an event of
+   * its track, that one save is left out. (A cache not made by createCache has no marks.)
    */
-  const reads = new Map<string, Read>();
+  const guards = new Map<string, Mark>();
+  const guard = (key: string, since: Mark | undefined) => {
+    guards.delete(key);
+    if (since === undefined) return;
+    guards.set(key, since);
+    if (guards.size > GUARDS) guards.delete(guards.keys().next().value!);
+  };
+  const marked = () => (internals ? ready(() => internals.mark(type)).catch(() => undefined) : Promise.resolve(undefined));
   return {
     getItem: async (key) => {
-      const read: Read = { marked: Promise.resolve(), restored: false };
-      if (internals) {
-        read.marked = ready(() => internals.mark(type)).then((since) => void (read.since = since), () => {});
-        reads.set(key, read);
-      }
+      const mark = marked();
       const value = (await readAgainOnDeath(() => ready(() => cache.get(type, cacheKey(key))))) as V | undefined;
-      read.restored = value !== undefined;
       // A miss: TanStack's fetch starts once this resolves, after the mark.
-      if (!read.restored) await read.marked;
-      // What it restores it keeps, or removes at once (then fetches): by the next turn it has done either.
-      else void yieldToEventLoop().then(() => read.restored && reads.get(key) === read && reads.delete(key));
+      guard(key, value === undefined ? await mark : undefined);
       return value;
     },
     // Never rejects: TanStack saves a fetched query from a callback it schedules, which catches nothing.
     setItem: (key, value) => {
-      const read = reads.get(key);
-      reads.delete(key);
-      const since = read && !read.restored ? read.since : undefined;
+      const since = guards.get(key);
+      guards.delete(key);
       return reportedSave(cache, `Reprise: createQueryStorage could not save ${key}`, () =>
         ready(() => {
           const options = trackId && { trackId: trackId(queryKeyOf(key)) };
@@ -143,10 +139,9 @@ export function createQueryStorage<V = any, N extends string = never>(
       );
     },
     removeItem: async (key) => {
-      const read = reads.get(key);
-      // What TanStack read and removes (expired, busted, unreadable) it fetches: that fetch starts after the mark too.
-      if (read) read.restored = false;
-      await Promise.all([ready(() => cache.delete(type, cacheKey(key))), read?.marked]);
+      // What TanStack removes it fetches (once this resolves): that fetch starts after the mark too.
+      const [, since] = await Promise.all([ready(() => cache.delete(type, cacheKey(key))), marked()]);
+      guard(key, since);
     },
     entries: async () => (await ready(() => cache.entries(type))) as [string, V][],
   };
