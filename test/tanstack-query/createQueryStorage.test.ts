@@ -187,6 +187,37 @@ describe('createQueryStorage', () => {
     await Promise.all([cache.close(), other.close()]);
   });
 
+  it("with trackId, a worker that dies with the mark a miss's getItem takes: the mark is taken of the next one, and a query whose fetch started before its track's event is not stored", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    let killed = false;
+    const { cache } = await openRemoteCache({
+      name,
+      indexedDB,
+      beforeCall: (method, _, worker) => {
+        if (method === 'mark' && !killed) worker.kill();
+        killed ||= method === 'mark';
+      },
+    });
+    try {
+      const storage = createQueryStorage(cache, 'track_metadata', { trackId: (queryKey) => String(queryKey[1]) });
+      const setItem = vi.spyOn(storage, 'setItem');
+      let answer: (() => void) | undefined;
+      const queryFn = vi.fn(() => new Promise<string>((resolve) => (answer = () => resolve('la'))));
+      const fetching = queryClient(experimental_createQueryPersister({ storage }).persisterFn).fetchQuery({ queryKey: ['lyrics', 't1'], queryFn });
+      await vi.waitFor(() => expect(answer).toBeDefined());
+      await cache.emit({ eventType: 'track_modified', trackId: 't1' });
+      answer!();
+      expect(await fetching).toBe('la');
+      await vi.waitFor(() => expect(setItem).toHaveBeenCalledTimes(1));
+      await Promise.all(setItem.mock.results.map(({ value }) => value));
+      // Before: the mark died with its worker, the save went unguarded, and the old lyrics were stored after the event.
+      expect(await cache.get('track_metadata', LYRICS_KEY)).toBeUndefined();
+    } finally {
+      await cache.close();
+    }
+  });
+
   it.each([
     ['restored (then refetched after the event by invalidateQueriesOn)', 'restored'],
     ['restored expired, which TanStack removes and fetches (the fetch started after the event)', 'expired'],
