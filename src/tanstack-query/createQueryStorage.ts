@@ -118,7 +118,8 @@ export function createQueryStorage<V = any, N extends string = never>(
     guards.set(key, since);
     if (guards.size > GUARDS) guards.delete(guards.keys().next().value!);
   };
-  const marked = () => (internals ? ready(() => internals.mark(type)).catch(() => undefined) : Promise.resolve(undefined));
+  // Taken again of the next worker when its worker died with it (a save without it would go unguarded).
+  const marked = () => (internals ? readAgainOnDeath(() => ready(() => internals.mark(type))).catch(() => undefined) : Promise.resolve(undefined));
   return {
     getItem: async (key) => {
       const mark = marked();
