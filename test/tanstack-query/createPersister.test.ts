@@ -92,6 +92,40 @@ describe('createPersister', () => {
     }
   });
 
+  // A worker the browser kills (memory pressure, a crash) as a save reaches it: the write did not happen,
+  // which the next worker tells, and the next worker starts at once.
+  it.each([
+    ['without retry', undefined],
+    ['with retry (removeOldestQuery), which a dead worker is no reason to ask', removeOldestQuery],
+  ])('a save whose worker dies with it is made on the next one, whole: %s', async (_, retry) => {
+    let killed = false;
+    const { cache, logger } = await openRemoteCache({
+      name: uniqueName(),
+      indexedDB: new IDBFactory(),
+      beforeCall: (method, _, worker) => {
+        if (method === 'setMany' && !killed) worker.kill();
+        killed ||= method === 'setMany';
+      },
+    });
+    try {
+      const client = queryClient();
+      client.setQueryData(['album', 'a1'], { title: 'Blue' });
+      client.setQueryData(['album', 'a2'], { title: 'Hejira' });
+      await persistQueryClientSave({ queryClient: client, persister: createPersister(cache, { type: 'successful_api_metadata', retry }) });
+      const stored = (await cache.get('successful_api_metadata', 'tanstack-query')) as PersistedClient | undefined;
+      // Before: not stored (the logger told worker_failed), or stored without its oldest query (retry asked).
+      expect([stored?.clientState.queries.map((query) => query.queryKey), logger.error.mock.calls.filter(([message]) => /createPersister/.test(String(message)))]).toEqual([
+        [
+          ['album', 'a1'],
+          ['album', 'a2'],
+        ],
+        [],
+      ]);
+    } finally {
+      await cache.close();
+    }
+  });
+
   it("is one entry under the key, 'tanstack-query' by default; removeClient deletes it", async () => {
     const { cache } = await openCache();
     const client = queryClient();

@@ -71,6 +71,30 @@ describe('createQueryStorage', () => {
     }
   });
 
+  it.each([
+    ['a save after a miss (guarded by its mark)', true],
+    ['a save of a query that has data', false],
+  ])('a save whose worker dies with it is made on the next one: %s', async (_, missed) => {
+    let killed = false;
+    const { cache, logger } = await openRemoteCache({
+      name: uniqueName(),
+      indexedDB: new IDBFactory(),
+      beforeCall: (method, _, worker) => {
+        if (method === 'setMany' && !killed) worker.kill();
+        killed ||= method === 'setMany';
+      },
+    });
+    try {
+      const storage = createQueryStorage(cache, 'track_metadata', { trackId: (queryKey) => String(queryKey[1]) });
+      if (missed) expect(await storage.getItem(LYRICS_KEY)).toBeUndefined();
+      await storage.setItem(LYRICS_KEY, '"la"');
+      // Before: undefined, and the logger told worker_failed.
+      expect([await cache.get('track_metadata', LYRICS_KEY), logger.error.mock.calls.filter(([message]) => /createQueryStorage/.test(String(message)))]).toEqual(['"la"', []]);
+    } finally {
+      await cache.close();
+    }
+  });
+
   it('with serialize and deserialize left out (identity), stores the persisted query itself, as IndexedDB can', async () => {
     const { cache } = await openCache();
     const storage = createQueryStorage<PersistedQuery>(cache, 'track_metadata');
