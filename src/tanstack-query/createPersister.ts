@@ -2,6 +2,7 @@ import type { DehydratedState } from '@tanstack/query-core';
 import type { Cache, CacheType, Schemas } from 'reprise';
 import { CacheError, isCacheError } from '../CacheError';
 import { reasonOf } from '../describeValue';
+import { isWorkerDeath } from '../workerDeath';
 import { checkCache } from './checkCache';
 import { persistentTypeCheck } from './persistentTypeCheck';
 import { readAgainOnDeath } from './readAgainOnDeath';
@@ -86,13 +87,18 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
   // The first write is made at once (not after an await): one made just before close() reaches the cache before it.
   const saved = async (client: PersistedClient): Promise<void> => {
     const save = ++entry.changes;
-    for (let errorCount = 1, attempt: PersistedClient | undefined = client; ; errorCount++) {
+    for (let errorCount = 0, died = false, attempt: PersistedClient | undefined = client; ; ) {
       try {
         return void (await ready(() => cache.set(type, key, storable(attempt!))));
       } catch (error) {
+        // Its worker died with it, and the next one said it did not happen: made there, once (a death is no reason for a smaller client).
+        if (isWorkerDeath(error) && !died && !overtaken(save)) {
+          died = true;
+          continue;
+        }
         if (!retry || isCacheError(error, 'closed')) throw error;
         if (overtaken(save)) return;
-        attempt = await retry({ persistedClient: attempt!, error: error as Error, errorCount });
+        attempt = await retry({ persistedClient: attempt!, error: error as Error, errorCount: ++errorCount });
         if (overtaken(save)) return;
         if (!attempt) throw error;
       }

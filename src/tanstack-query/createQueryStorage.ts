@@ -4,6 +4,7 @@ import type { Mark } from '../protocol';
 import { CacheError } from '../CacheError';
 import { cacheInternals } from '../cacheInternals';
 import { describeValue } from '../describeValue';
+import { isWorkerDeath } from '../workerDeath';
 import { checkCache } from './checkCache';
 import { persistentTypeCheck } from './persistentTypeCheck';
 import { readAgainOnDeath } from './readAgainOnDeath';
@@ -118,6 +119,8 @@ export function createQueryStorage<V = any, N extends string = never>(
     guards.set(key, since);
     if (guards.size > GUARDS) guards.delete(guards.keys().next().value!);
   };
+  /** The last setItem of each key still on its way: one its worker died with is made again only while it is (see setItem). */
+  const saving = new Map<string, object>();
   // Taken again of the next worker when its worker died with it (a save without it would go unguarded).
   const marked = () => (internals ? readAgainOnDeath(() => ready(() => internals.mark(type))).catch(() => undefined) : Promise.resolve(undefined));
   return {
@@ -132,14 +135,25 @@ export function createQueryStorage<V = any, N extends string = never>(
     setItem: (key, value) => {
       const since = guards.get(key);
       guards.delete(key);
-      return reportedSave(cache, `Reprise: createQueryStorage could not save ${key}`, () =>
+      const mine = {};
+      saving.set(key, mine);
+      const save = () =>
         ready(() => {
           const options = trackId && { trackId: trackId(queryKeyOf(key)) };
           return since && internals ? internals.setSince(type, cacheKey(key), value, options, since) : cache.set(type, cacheKey(key), value, options);
-        }),
+        });
+      return reportedSave(cache, `Reprise: createQueryStorage could not save ${key}`, () =>
+        save()
+          // Its worker died with it, and the next one said it did not happen: made there, unless a later setItem or removeItem of the key came meanwhile.
+          .catch((error: unknown) => {
+            if (!isWorkerDeath(error) || saving.get(key) !== mine) throw error;
+            return save();
+          })
+          .finally(() => saving.get(key) === mine && saving.delete(key)),
       );
     },
     removeItem: async (key) => {
+      saving.delete(key);
       // What TanStack removes it fetches (once this resolves): that fetch starts after the mark too.
       const [, since] = await Promise.all([ready(() => cache.delete(type, cacheKey(key))), marked()]);
       guard(key, since);
