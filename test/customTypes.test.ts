@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { HOUR, SmartCacheConfig, isCacheError, type CacheConfig, type CustomTypeConfig } from '../src/index';
-import { openCache, rejection } from './support/openCache';
+import { IDBFactory } from 'fake-indexeddb';
+import { openCache, rejection, uniqueName } from './support/openCache';
+import { openRemoteCache } from './support/inProcessWorkers';
 
 const artwork = (persistent: boolean, extra: Partial<CustomTypeConfig> = {}): CustomTypeConfig => ({
   persistent,
@@ -317,5 +319,42 @@ describe('in the database', () => {
     await first.cache.close();
     const all = await openCache({ ...same, config: { caching: { customTypes: Object.fromEntries(names.map((type) => [type, artwork(true)])) } } as CacheConfig });
     expect(await Promise.all(names.map((type) => all.cache.get(type as never, 'k')))).toEqual(names.map((_, index) => index));
+  });
+});
+
+describe.each(['in process', 'with a worker'] as const)('a custom type persistent, then kept in memory (or not configured) for a deploy, then persistent again (%s)', (mode) => {
+  const session = async (config: CacheConfig | undefined, same: { indexedDB: IDBFactory; name: string }) =>
+    mode === 'in process' ? (await openCache({ ...same, config })).cache : (await openRemoteCache({ ...same, config, now: Date.now })).cache;
+
+  it.each<[string, CacheConfig | undefined]>([
+    ['kept in memory', withArtwork(false)],
+    ['not configured', undefined],
+  ])('answers nothing that an event of the deploy in between removes (%s then)', async (_, between) => {
+    const same = { indexedDB: new IDBFactory(), name: uniqueName() };
+    const first = await session(withArtwork(true), same);
+    await first.set('artwork', 'x', 'old cover', { trackId: 't1' });
+    await first.set('artwork', 'y', 'kept', { trackId: 't2' });
+    await first.close();
+    const second = await session(between, same);
+    await second.emit({ eventType: 'track_modified', trackId: 't1' });
+    await second.close();
+    const third = await session(withArtwork(true), same);
+    expect(await third.getMany('artwork', ['x', 'y'])).toEqual([undefined, 'kept']);
+    expect((await third.stats()).types.artwork).toMatchObject({ entries: 1, storage: 'indexeddb' });
+    await third.close();
+  });
+
+  it('answers nothing that a clear of the deploy in between removed', async () => {
+    const same = { indexedDB: new IDBFactory(), name: uniqueName() };
+    const first = await session(withArtwork(true), same);
+    await first.set('artwork', 'x', 'old cover');
+    await first.close();
+    const second = await session(withArtwork(false), same);
+    await second.clear();
+    await second.close();
+    const third = await session(withArtwork(true), same);
+    expect(await third.get('artwork', 'x')).toBeUndefined();
+    expect((await third.stats()).types.artwork.entries).toBe(0);
+    await third.close();
   });
 });

@@ -211,6 +211,6 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
   const page = options.direct === false ? undefined : options.direct === true || options.direct === undefined ? options.indexedDB : options.direct;
   const direct = page && new DirectReads({ name: options.name, indexedDB: page, types: typesOf(config.toJSON()), now: options.now });
   const engine = await RemoteEngine.start({ connect: connect(callbacks), logger, direct, restartAfterMs: options.restartAfterMs, now: options.now });
-  client = new CacheClient<S>(engine, { schemas: options.schemas, logger, fetchLocks: options.fetchLocks });
+  client = new CacheClient<S>(engine, { schemas: options.schemas, logger, fetchLocks: options.fetchLocks, types: typesOf(config.toJSON()) });
   return { cache: client, workers, logger };
 }
