@@ -2,7 +2,7 @@
 // the database they share with the built-in types and with tabs that have other custom types.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { HOUR, SmartCacheConfig, isCacheError, type CacheConfig, type CustomTypeConfig } from '../src/index';
+import { HOUR, SmartCacheConfig, isCacheError, type Cache, type CacheConfig, type CustomTypeConfig, type Schemas } from '../src/index';
 import { IDBFactory } from 'fake-indexeddb';
 import { openCache, rejection, uniqueName } from './support/openCache';
 import { openRemoteCache } from './support/inProcessWorkers';
@@ -323,8 +323,9 @@ describe('in the database', () => {
 });
 
 describe.each(['in process', 'with a worker'] as const)('a custom type persistent, then kept in memory (or not configured) for a deploy, then persistent again (%s)', (mode) => {
+  // Typed with the type whichever config it is opened with: the deploy between uses it through events and clears only.
   const session = async (config: CacheConfig | undefined, same: { indexedDB: IDBFactory; name: string }) =>
-    mode === 'in process' ? (await openCache({ ...same, config })).cache : (await openRemoteCache({ ...same, config, now: Date.now })).cache;
+    (mode === 'in process' ? (await openCache({ ...same, config })).cache : (await openRemoteCache({ ...same, config, now: Date.now })).cache) as unknown as Cache<Schemas, 'artwork'>;
 
   it.each<[string, CacheConfig | undefined]>([
     ['kept in memory', withArtwork(false)],

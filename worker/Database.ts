@@ -281,6 +281,12 @@ export function isOpenFailure(error: unknown): boolean {
   return error instanceof Error && openFailures.has(error);
 }
 
+/** `error` (from a transaction), as a reason to give IndexedDB up (see isOpenFailure). */
+export function givenUp(error: unknown): unknown {
+  if (error instanceof Error) openFailures.add(error);
+  return error;
+}
+
 function unavailable(name: string, error: unknown): CacheError {
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   const failure = new CacheError('storage_unavailable', `IndexedDB "${name}" cannot be opened (${reason})`, { cause: error });

@@ -18,7 +18,7 @@ import { isExpired } from './isExpired';
 import { MemoryStore } from './MemoryStore';
 import { overlaid } from './RemovedKeyList';
 import { accessClock } from './accessClock';
-import { changeRemoves, type Change } from './Change';
+import { changeRemoves, changeTargets, type Change } from './Change';
 import { addRemoved, cutoffOf, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
 import { PeriodicCleanup } from './PeriodicCleanup';
 import { later, type Schedule } from './schedule';
@@ -170,6 +170,7 @@ export class Engine implements EngineApi {
           importChunk: options.importChunk,
           locks: options.locks,
           customTypes,
+          targetsOf: (change) => changeTargets(config, change),
           removed: (type, removed) => {
             if (engine) engine.#countRemoved(type, removed);
           },

@@ -1,7 +1,9 @@
 import { isCacheError } from '../src/CacheError';
 import type { TypeName } from '../src/contentType';
 import { targetMatches, type InvalidationTarget } from '../src/invalidationTarget';
-import { Database, isOpenFailure, type DatabaseOptions } from './Database';
+import { Database, givenUp, isOpenFailure, type DatabaseOptions } from './Database';
+import type { Change } from './Change';
+import { lapsedStores, lapsedTargets, lapseKey, markedTypes } from './lapses';
 import { changeOf, commitKey, commitMarks, entryKeys, type CommitMark, entryStore, fromRecord, toRecord, USAGE_KEY, usageOf, type UsageRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
 import { EventLog } from './EventLog';
 import { planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
@@ -34,6 +36,8 @@ export interface IdbStoreOptions extends DatabaseOptions, ImportOptions {
   schedule?: Schedule | undefined;
   /** Records per batch of requests (REQUEST_CHUNK); smaller in simulations, to fail any batch cheaply. */
   chunk?: number | undefined;
+  /** What a change removes under this tab's config: for the custom types other deploys kept elsewhere meanwhile (see lapses.ts). */
+  targetsOf?: ((change: Change) => InvalidationTarget[]) | undefined;
 }
 
 /** The persistent store: one object store per content type in the cache's database. */
@@ -46,6 +50,9 @@ export class IdbStore implements Store {
   readonly #chunk: number;
   readonly #importChunk: number | undefined;
   readonly #batches = new BatchStates();
+  /** The custom types kept here, and what a change removes of them (see lapses.ts). */
+  readonly #customTypes: readonly TypeName[];
+  readonly #targetsOf: ((change: Change) => InvalidationTarget[]) | undefined;
   /** Big setManys, written in steps yet all or nothing; and what they left behind. */
   readonly imports: Imports;
   /** Whether a write of read times is scheduled: its cancel where the schedule gives one. */
@@ -61,13 +68,15 @@ export class IdbStore implements Store {
     this.#schedule = options.schedule ?? later;
     this.#chunk = options.chunk ?? REQUEST_CHUNK;
     this.#importChunk = options.importChunk;
+    this.#customTypes = options.customTypes ?? [];
+    this.#targetsOf = options.targetsOf;
     this.imports = new Imports(db, options, this.#readTimes, this.#batches, (types, bytes, expiredBy, spare) => this.free(types, bytes, expiredBy, spare));
     this.log = new EventLog(db);
   }
 
   /** Opens the database; rejects with `storage_unavailable` when it cannot be used. */
   static async open(options: IdbStoreOptions): Promise<IdbStore> {
-    const { chunk: _chunk, importChunk: _importChunk, locks: _locks, removed: _removed, ...databaseOptions } = options;
+    const { chunk: _chunk, importChunk: _importChunk, locks: _locks, removed: _removed, targetsOf: _targetsOf, ...databaseOptions } = options;
     const store = new IdbStore(new Database(databaseOptions), options);
     // Only a database that cannot be opened fails the open: what these read is a hint, and a transaction
     // lost on the way (the connection closed under it) is no reason to give IndexedDB up.
@@ -76,7 +85,32 @@ export class IdbStore implements Store {
     };
     const epoch = await store.#db.transact('reading the epoch', ['meta'], 'readonly', (tx) => EventLog.epoch(tx)).catch(tolerate);
     if (epoch === null) await store.log.ensureEpoch().catch(tolerate);
+    // Not a hint: until it is done, this tab's custom types may hold what other deploys' changes removed.
+    // Tried twice; then IndexedDB is given up rather than answer stale.
+    try {
+      await store.catchUpLapses().catch((error: unknown) => (isOpenFailure(error) ? Promise.reject(error) : store.catchUpLapses()));
+    } catch (error) {
+      store.close();
+      throw isOpenFailure(error) ? error : givenUp(error);
+    }
     return store;
+  }
+
+  /**
+   * Applies to the custom types kept here what tabs that kept them elsewhere (another deploy) logged
+   * meanwhile (see lapses.ts); returns what that removed. One read of meta where no type is marked.
+   */
+  async catchUpLapses(): Promise<Invalidated> {
+    const types = this.#customTypes;
+    const removed: Invalidated = { counts: {}, keys: {} };
+    if (!types.length || !this.#targetsOf) return removed;
+    const marked = await this.#db.transact('reading lapse marks', ['meta'], 'readonly', (tx) => markedTypes(tx, types));
+    for (const type of marked) {
+      const { counts, keys } = await this.#invalidate([], undefined, type);
+      Object.assign(removed.counts, counts);
+      Object.assign(removed.keys, keys);
+    }
+    return removed;
   }
 
   read(type: TypeName, keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
@@ -293,15 +327,22 @@ export class IdbStore implements Store {
     return { record: logged ?? { ...change, seq: 0, invalidated: counts, removed: keys }, epoch };
   }
 
+  /** `lapsed`: instead of `targets`, what the changes logged while that custom type was kept elsewhere remove (see lapses.ts). */
   async #invalidate(
     targets: readonly InvalidationTarget[],
     log?: { change: Omit<LoggedChange, 'seq' | 'invalidated'>; relayed: boolean },
+    lapsed?: TypeName,
   ): Promise<Invalidated & { logged: LoggedChange | null; epoch: string | null }> {
-    const types = [...new Set(targets.map((target) => target.type))];
-    const stores: StoreName[] = log ? [...types.map(entryStore), 'events', 'meta'] : types.map(entryStore);
+    const types = lapsed ? [lapsed] : [...new Set(targets.map((target) => target.type))];
+    const stores: StoreName[] = log || lapsed ? [...types.map(entryStore), 'events', 'meta'] : types.map(entryStore);
     // One transaction, its reads all at once: an event's round trips are most of what it costs.
-    const result = await this.#db.transact('invalidating', stores, 'readwrite', async (tx) => {
+    const result = await this.#db.transact(lapsed ? `bringing ${lapsed} up to date` : 'invalidating', stores, 'readwrite', async (tx) => {
+      // Read, applied and unmarked in one transaction: a tab that dies meanwhile leaves the mark to the next.
+      if (lapsed) targets = await lapsedTargets(tx, lapsed, this.#targetsOf!);
       const epochRead = log && EventLog.readEpoch(tx);
+      // The custom types' stores this change skips (see lapses.ts), and whether each is marked already.
+      const skipped = log ? lapsedStores(tx.db, this.#customTypes) : [];
+      const markReads = skipped.map((store) => tx.objectStore('meta').get(lapseKey(store)));
       // A relayed change (made by a tab without IndexedDB) some tab logged already under its id is not
       // applied again: the whole log (a thousand records or a day at most), as the relaying tab may be a new worker.
       const logRead = log?.relayed && log.change.id !== undefined && EventLog.readChanges(tx);
@@ -310,7 +351,7 @@ export class IdbStore implements Store {
       const batchReads = types.map((type) => tx.objectStore(entryStore(type)).getAll(batchRecords()) as IDBRequest<BatchRecord[]>);
       // What each target finds, through its index.
       const entryReads = targets.map((target) => (target.by === 'all' ? null : findRecords(tx.objectStore(entryStore(target.type)), target)));
-      await requestsDone([...(epochRead ? [epochRead] : []), ...(logRead ? [logRead] : []), ...usageReads, ...batchReads, ...entryReads.flatMap((read) => (read ? [read] : []))]);
+      await requestsDone([...(epochRead ? [epochRead] : []), ...(logRead ? [logRead] : []), ...markReads, ...usageReads, ...batchReads, ...entryReads.flatMap((read) => (read ? [read] : []))]);
       const epoch = epochRead?.result ?? null;
       const already = logRead && logRead.result.find((logged) => logged.id === log.change.id);
       if (already) return { counts: already.invalidated, keys: already.removed ?? {}, logged: () => already, epoch };
@@ -361,8 +402,14 @@ export class IdbStore implements Store {
       }
       // Logged in the same transaction: a change is in the log exactly when it happened.
       const { counts, keys } = removed.invalidated();
-      const record = log && { ...log.change, invalidated: counts, removed: keys };
+      const record = log && { ...log.change, invalidated: counts, removed: keys, ...(skipped.length ? { lapsed: skipped } : {}) };
       const added = record && EventLog.append(tx, record);
+      const unmarked = skipped.filter((_, index) => markReads[index]!.result === undefined);
+      if (added && unmarked.length) {
+        // Current up to the change before this one.
+        const seq = (await requestDone(added)) as number;
+        for (const store of unmarked) tx.objectStore('meta').put(seq - 1, lapseKey(store));
+      }
       return { counts, keys, logged: () => (record && added ? { ...record, seq: added.result as number } : null), epoch };
     });
     // The log's sequence number is known once the transaction has committed.
