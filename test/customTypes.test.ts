@@ -1,10 +1,12 @@
 // Content types of the app's own (SPEC §3b): config, policies, events, budgets, stats, schemas, and
 // the database they share with the built-in types and with tabs that have other custom types.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { HOUR, SmartCacheConfig, isCacheError, type Cache, type CacheConfig, type CustomTypeConfig, type Schemas } from '../src/index';
 import { IDBFactory } from 'fake-indexeddb';
-import { openCache, rejection, uniqueName } from './support/openCache';
+import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
+import { failRequest } from './support/faultyIndexedDB';
+import { requestDone } from '../worker/idbRequests';
 import { openRemoteCache } from './support/inProcessWorkers';
 
 const artwork = (persistent: boolean, extra: Partial<CustomTypeConfig> = {}): CustomTypeConfig => ({
@@ -359,3 +361,69 @@ describe.each(['in process', 'with a worker'] as const)('a custom type persisten
     await third.close();
   });
 });
+
+describe('a custom type brought up to date after a deploy that kept it in memory', () => {
+  /** Session 1 keeps artwork in IndexedDB (x of t1, y of t2); session 2 keeps it in memory and emits track_modified t1. */
+  async function afterDeploy(between: CacheConfig = withArtwork(false), more?: (cache: Cache<Schemas, 'artwork'>, same: Same) => Promise<void>) {
+    const clock = fakeClock();
+    const same = { indexedDB: new IDBFactory(), name: uniqueName(), clock };
+    const first = await openCache({ ...same, config: withArtwork(true) });
+    await first.cache.set('artwork', 'x', 'old cover', { trackId: 't1' });
+    await first.cache.set('artwork', 'y', 'kept', { trackId: 't2' });
+    await first.cache.close();
+    const second = (await openCache({ ...same, config: between })).cache as unknown as Cache<Schemas, 'artwork'>;
+    await second.emit({ eventType: 'track_modified', trackId: 't1' });
+    await more?.(second, same);
+    await second.close();
+    return same;
+  }
+
+  it('empties the type where the log was trimmed past what the deploy between logged (it may have removed anything)', async () => {
+    const deployed = await afterDeploy({ caching: { cleanupIntervalSeconds: 0.05, customTypes: { artwork: artwork(false) } } }, async (cache, same) => {
+      // A day on, a thousand newer events: the periodic cleanup trims the first.
+      same.clock.advance(25 * HOUR * 1000);
+      for (let index = 0; index < 1000; index++) await cache.emit({ eventType: 'track_added', trackId: `new${index}` });
+      await vi.waitFor(async () => expect(await trimmedThrough(same)).toBeGreaterThan(0), { timeout: 5000 });
+    });
+    const { cache, logger } = await openCache({ ...deployed, config: withArtwork(true) });
+    expect(await cache.getMany('artwork', ['x', 'y'])).toEqual([undefined, undefined]);
+    expect((await cache.stats()).types.artwork).toMatchObject({ entries: 0, bytes: 0, storage: 'indexeddb' });
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+
+  it('a replay whose transaction aborts (a request fails, its worker dies) changes nothing and is tried again; failing again, the tab keeps its types in memory, and the next tab replays it', async () => {
+    const same = await afterDeploy();
+    const replays = { database: same.name, name: 'UnknownError', stores: (store: string) => store === 'custom:artwork', methods: ['delete'] as const };
+    const once = failRequest({ ...replays, nth: 1 });
+    const retried = await openCache({ ...same, config: withArtwork(true) });
+    expect(once.fired()).toBe(true);
+    expect(await retried.cache.getMany('artwork', ['x', 'y'])).toEqual([undefined, 'kept']);
+    await retried.cache.set('artwork', 'x', 'new cover', { trackId: 't1' });
+    await retried.cache.close();
+
+    const again = await afterDeploy();
+    const faults = [failRequest({ ...replays, database: again.name, nth: 1 }), failRequest({ ...replays, database: again.name, nth: 2 })];
+    const failed = await openCache({ ...again, config: withArtwork(true) });
+    expect(faults.map((fault) => fault.fired())).toEqual([true, true]);
+    const stats = await failed.cache.stats();
+    expect(stats.degraded).toMatch(/UnknownError/);
+    expect(stats.types.artwork.storage).toBe('memory');
+    expect(await failed.cache.get('artwork', 'x')).toBeUndefined();
+    await failed.cache.close();
+    const next = await openCache({ ...again, config: withArtwork(true) });
+    expect(await next.cache.getMany('artwork', ['x', 'y'])).toEqual([undefined, 'kept']);
+    expect((await next.cache.stats()).degraded).toBeNull();
+  });
+});
+
+type Same = { indexedDB: IDBFactory; name: string; clock: ReturnType<typeof fakeClock> };
+
+/** The log's first missing sequence number, read as another tab would. */
+async function trimmedThrough({ indexedDB, name }: Same): Promise<number> {
+  const db = await requestDone(indexedDB.open(name));
+  try {
+    return ((await requestDone(db.transaction('meta').objectStore('meta').get('trimmedThrough'))) as number | undefined) ?? 0;
+  } finally {
+    db.close();
+  }
+}

@@ -156,6 +156,27 @@ describe('the database', () => {
     db.close();
   });
 
+  it('of layout 3 from before lapse marks keeps every entry: changes logged without naming the stores they skipped are not replayed', async () => {
+    const config = { caching: { customTypes: { art: { persistent: true, ttlSeconds: 3600, invalidationStrategy: 'event_driven' as const, maxSizeMb: 1, invalidatedBy: ['track_modified' as const] } } } };
+    const first = await openCache({ config });
+    const same = { indexedDB: first.indexedDB, name: first.name, clock: first.clock };
+    await first.cache.set('art', 'cover', 'blue', { trackId: 't1' });
+    await first.cache.set('track_metadata', 'song', { title: 'Song' }, { trackId: 't2' });
+    await first.cache.close();
+    // As a tab of the code before kept `art` in memory and logged its events: no `lapsed` in the record, no mark in meta.
+    const db = await requestDone(same.indexedDB.open(same.name));
+    const tx = db.transaction('events', 'readwrite');
+    tx.objectStore('events').add({ id: 'old', origin: 'old-tab', at: same.clock.now(), event: { eventType: 'track_modified', trackId: 't1' }, invalidated: { track_metadata: 0 }, removed: {} });
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    db.close();
+    const { cache, logger } = await openCache({ ...same, config });
+    expect([await cache.get('art', 'cover'), await cache.get('track_metadata', 'song')]).toEqual(['blue', { title: 'Song' }]);
+    const stats = await cache.stats();
+    expect([stats.types.art.entries, stats.types.track_metadata.entries, stats.degraded]).toEqual([1, 1, null]);
+    expect((await cache.emit({ eventType: 'track_modified', trackId: 't1' })).invalidated).toMatchObject({ art: 1 });
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+
   it('made by 0.2 is refused by Reprise 0.1 (which opens version 1 exactly) with a VersionError, not used with stores it does not know', async () => {
     const { cache, indexedDB, name } = await openCache();
     await cache.set('track_metadata', 'k', 1);
