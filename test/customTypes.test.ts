@@ -296,6 +296,26 @@ describe('in the database', () => {
     expect([a.logger.error, b.logger.error].map((error) => error.mock.calls)).toEqual([[], []]);
   });
 
+  it('a tab that keeps a custom type in IndexedDB answers nothing that a tab keeping it in memory (another deploy, open at once) invalidated or cleared', async () => {
+    const a = await openCache({ config: withArtwork(true) });
+    await a.cache.set('artwork', 'x', 'old cover', { trackId: 't1' });
+    await a.cache.set('artwork', 'y', 'kept', { trackId: 't2' });
+    const b = await openCache({ config: withArtwork(false), indexedDB: a.indexedDB, name: a.name });
+    const changes: unknown[] = [];
+    a.cache.watch('artwork', null, (change) => changes.push(change));
+    const heard = new Promise((resolve) => a.cache.on('track_modified', (_event, context) => resolve(context)));
+    await b.cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    const context = await heard;
+    expect(await a.cache.getMany('artwork', ['x', 'y'])).toEqual([undefined, 'kept']);
+    expect(context).toMatchObject({ source: 'remote', invalidated: { artwork: 1 } });
+    expect(changes).toEqual([{ type: 'artwork', keys: ['x'], kind: 'invalidate', source: 'remote' }]);
+    const cleared = new Promise((resolve) => a.cache.watch('artwork', 'y', resolve));
+    await b.cache.clear('artwork');
+    await cleared;
+    expect(await a.cache.get('artwork', 'y')).toBeUndefined();
+    expect((await a.cache.stats()).types.artwork.entries).toBe(0);
+  });
+
   it('tabs opening at once, each adding a custom type of its own, all get their stores and keep IndexedDB', async () => {
     const first = await openCache();
     const same = { indexedDB: first.indexedDB, name: first.name };
