@@ -180,6 +180,9 @@ export class CrossTabChanges {
   async #applyRemote(change: Change, persistent: Invalidated, logged: LogPlace | null, memory: boolean): Promise<void> {
     if (this.#options.closed()) return;
     if (!logged) this.#toldUnlogged();
+    // A tab that keeps some of this tab's custom types elsewhere (another deploy) did not apply it to their stores.
+    const lapsed = logged ? await this.#catchUpLapses() : nothingRemoved();
+    this.#options.counters.invalidated(lapsed.counts);
     if (change.kind === 'clear') {
       // Another tab's custom types that this one does not have are not its business.
       const types = change.types.filter((type) => this.#config.has(type));
@@ -195,13 +198,27 @@ export class CrossTabChanges {
     const { event } = change;
     const local = memory ? await this.#stores.invalidateMemory(event) : nothingRemoved();
     this.#options.counters.invalidated(local.counts);
-    const { counts, keys } = overlaid(persistent, local);
+    const { counts, keys } = overlaid(overlaid(persistent, lapsed), local);
     this.#options.invalidated(counts, keys, 'remote');
     const invalidated = this.#options.report(event, counts);
     const { client } = this.#options;
     // Its watchers' share first, in the same turn: `logged` tells the page it has all of it (see the clear's above).
     this.#feed.flush();
     if (client) this.#heard = this.#notify(() => client.remoteEvent(event, invalidated, logged));
+  }
+
+  /**
+   * Applies to the custom types this tab keeps in IndexedDB what tabs keeping them elsewhere logged (see
+   * worker/lapses.ts): a read of meta per change heard, in a tab that has persistent custom types. A
+   * failure is reported; the next change heard, or the next tab's open, tries again.
+   */
+  async #catchUpLapses(): Promise<Invalidated> {
+    const idb = this.#stores.idb;
+    if (!idb) return nothingRemoved();
+    return idb.catchUpLapses().catch((error: unknown) => {
+      this.#options.logger.error('Reprise: bringing custom types up to date with another deploy’s changes failed', error);
+      return nothingRemoved();
+    });
   }
 
   /**
