@@ -216,7 +216,8 @@ export class CrossTabChanges {
     const idb = this.#stores.idb;
     if (!idb) return nothingRemoved();
     return idb.catchUpLapses().catch((error: unknown) => {
-      this.#options.logger.error('Reprise: bringing custom types up to date with another deploy’s changes failed', error);
+      // A cache closed meanwhile has nothing to bring up to date.
+      if (!this.#options.closed()) this.#options.logger.error('Reprise: bringing custom types up to date with another deploy’s changes failed', error);
       return nothingRemoved();
     });
   }
