@@ -217,7 +217,7 @@ export class CrossTabChanges {
     if (!idb) return nothingRemoved();
     return idb.catchUpLapses().catch((error: unknown) => {
       // A cache closed meanwhile has nothing to bring up to date.
-      if (!this.#options.closed()) this.#options.logger.error('Reprise: bringing custom types up to date with another deploy’s changes failed', error);
+      if (!this.#options.closed()) this.#options.logger.error('Reprise: bringing custom types up to date failed', error);
       return nothingRemoved();
     });
   }
