@@ -8,6 +8,9 @@ import { fakeClock, openCache, rejection, uniqueName } from './support/openCache
 import { failRequest } from './support/faultyIndexedDB';
 import { requestDone } from '../worker/idbRequests';
 import { openRemoteCache } from './support/inProcessWorkers';
+import { engineTab } from './support/engineTab';
+import { checkedChannel } from '../src/checkedChannel';
+import type { OpenTabChannel, TabChannel } from '../src/TabChannel';
 
 const artwork = (persistent: boolean, extra: Partial<CustomTypeConfig> = {}): CustomTypeConfig => ({
   persistent,
@@ -314,6 +317,28 @@ describe('in the database', () => {
     await cleared;
     expect(await a.cache.get('artwork', 'y')).toBeUndefined();
     expect((await a.cache.stats()).types.artwork.entries).toBe(0);
+  });
+
+  it('a tab opening as another deploy’s tab (keeping the custom type in memory) emits answers nothing that event removed, though it missed its message', async () => {
+    const first = await openCache({ config: withArtwork(true) });
+    const { indexedDB, name } = first;
+    await first.cache.set('artwork', 'x', 'old cover', { trackId: 't1' });
+    await first.cache.set('artwork', 'y', 'kept', { trackId: 't2' });
+    await first.cache.close();
+    const other = await openCache({ config: withArtwork(false), indexedDB, name, clock: first.clock });
+    // The other tab emits as this one opens, after its engine opened the database and before its channel listens: the message is lost to it.
+    const listen = checkedChannel(() => new BroadcastChannel(name));
+    const openChannel: OpenTabChannel = (receive) => {
+      let channel: TabChannel | undefined;
+      const ready = other.cache.emit({ eventType: 'track_modified', trackId: 't1' }).then(() => {
+        channel = listen(receive);
+        return channel.ready;
+      });
+      return { post: (message) => channel?.post(message), ready, close: () => channel?.close() };
+    };
+    const { cache } = await engineTab({ name, indexedDB, config: withArtwork(true), openChannel, engine: { now: first.clock.now } });
+    expect(await cache.getMany('artwork' as never, ['x', 'y'])).toEqual([undefined, 'kept']);
+    await cache.close();
   });
 
   it('tabs opening at once, each adding a custom type of its own, all get their stores and keep IndexedDB', async () => {

@@ -8,6 +8,7 @@ import { SmartCacheConfig } from '../../src/SmartCacheConfig';
 import type { OpenTabChannel } from '../../src/TabChannel';
 import { Engine, type EngineOptions } from '../../worker/Engine';
 import { tableOf } from './tableOf';
+import { typesOf } from '../../src/typesOf';
 
 export interface EngineTabOptions {
   name: string;
@@ -45,6 +46,6 @@ export async function engineTab({ name, indexedDB, config = {}, openChannel, fet
     openChannel: openChannel ?? checkedChannel(() => new BroadcastChannel(name)),
     ...more,
   });
-  cache = new CacheClient(engine, { logger, fetchLocks, schemas });
+  cache = new CacheClient(engine, { logger, fetchLocks, schemas, types: typesOf(config) });
   return { cache, engine, logger };
 }
