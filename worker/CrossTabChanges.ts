@@ -181,7 +181,7 @@ export class CrossTabChanges {
     if (this.#options.closed()) return;
     if (!logged) this.#toldUnlogged();
     // A tab that keeps some of this tab's custom types elsewhere (another deploy) did not apply it to their stores.
-    const lapsed = logged ? await this.#catchUpLapses() : nothingRemoved();
+    const lapsed = logged ? await this.catchUpLapses() : nothingRemoved();
     this.#options.counters.invalidated(lapsed.counts);
     if (change.kind === 'clear') {
       // Another tab's custom types that this one does not have are not its business.
@@ -209,10 +209,11 @@ export class CrossTabChanges {
 
   /**
    * Applies to the custom types this tab keeps in IndexedDB what tabs keeping them elsewhere logged (see
-   * worker/lapses.ts): a read of meta per change heard, in a tab that has persistent custom types. A
-   * failure is reported; the next change heard, or the next tab's open, tries again.
+   * worker/lapses.ts): as the engine starts listening, and as it hears each change (a read of meta each, in
+   * a tab that has persistent custom types). A failure is reported; the next change heard, or the next
+   * tab's open, tries again.
    */
-  async #catchUpLapses(): Promise<Invalidated> {
+  async catchUpLapses(): Promise<Invalidated> {
     const idb = this.#stores.idb;
     if (!idb) return nothingRemoved();
     return idb.catchUpLapses().catch((error: unknown) => {

@@ -190,6 +190,8 @@ export class Engine implements EngineApi {
       }
     }
     const from = await engine.#sync.start(options.tab?.since ?? null, options.tab?.listenedAt);
+    // Once it listens: what another deploy's tab logged since the open's replay (see worker/lapses.ts), its message lost to this one.
+    await engine.#crossTab.catchUpLapses();
     await engine.#stores.tell(engine.#stores.idb ? 'indexeddb' : 'memory');
     const { client } = options;
     if (client && from) engine.#notify(() => client.listening(from));
