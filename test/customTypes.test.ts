@@ -423,6 +423,18 @@ describe('a custom type brought up to date after a deploy that kept it in memory
     return same;
   }
 
+  it('counts bytes exactly where the deploy between removed every entry and then some by their tags', async () => {
+    const same = await afterDeploy(withArtwork(false), async (cache) => {
+      await cache.emit({ eventType: 'library_sync' });
+      await cache.emit({ eventType: 'track_modified', trackId: 't2' });
+    });
+    const { cache } = await openCache({ ...same, config: withArtwork(true) });
+    expect(await cache.getMany('artwork', ['x', 'y'])).toEqual([undefined, undefined]);
+    expect((await cache.stats()).types.artwork).toMatchObject({ entries: 0, bytes: 0 });
+    await cache.set('artwork', 'z', 'new cover');
+    expect((await cache.stats()).types.artwork.entries).toBe(1);
+  });
+
   it('empties the type where the log was trimmed past what the deploy between logged (it may have removed anything)', async () => {
     const deployed = await afterDeploy({ caching: { cleanupIntervalSeconds: 0.05, customTypes: { artwork: artwork(false) } } }, async (cache, same) => {
       // A day on, a thousand newer events: the periodic cleanup trims the first.
