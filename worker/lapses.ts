@@ -44,6 +44,7 @@ export async function lapsedTargets(tx: IDBTransaction, type: TypeName, targetsO
   if (mark === undefined) return [];
   const { changes, trimmedThrough } = await EventLog.tail(tx, mark);
   meta.delete(lapseKey(store));
-  if (trimmedThrough > mark) return [{ type, by: 'all' }];
-  return changes.filter((record) => record.lapsed?.includes(store)).flatMap((record) => targetsOf(changeOf(record)).filter((target) => target.type === type));
+  const targets = changes.filter((record) => record.lapsed?.includes(store)).flatMap((record) => targetsOf(changeOf(record)).filter((target) => target.type === type));
+  // Everything alone, where anything goes: the records another target finds were read before it went (and would be counted again).
+  return trimmedThrough > mark || targets.some((target) => target.by === 'all') ? [{ type, by: 'all' }] : targets;
 }
