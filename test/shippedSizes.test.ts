@@ -91,9 +91,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * the line 1.65; then has and keys by the type's schema, its check kept for a caller who left a read, and
  * onProgress of the entries passed (+143 B): 51,161 bytes, 1.6452; then a worker that hangs while the
  * cache stays open terminated after ten pings unanswered, and stats() counts carried over a worker's
- * death (+285 B on the page): 51,446 bytes, 1.6543, the line 1.66.)
+ * death (+285 B on the page): 51,446 bytes, 1.6543, the line 1.66; then custom types brought up to
+ * date after a deploy that kept them in memory (worker/lapses.ts, +536 B): 51,982 bytes, 1.6716, the
+ * line 1.68.)
  */
-const REACHED_RATIO = 1.66;
+const REACHED_RATIO = 1.68;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
