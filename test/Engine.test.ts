@@ -19,7 +19,7 @@ import { brokenFactory, countRecordsRead, failCommit, failCommits, failRequest, 
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { CacheClient } from '../src/CacheClient';
-import { LAYOUT } from '../worker/databaseSchema';
+import { LAYOUT, commitMarks } from '../worker/databaseSchema';
 import { requestDone } from '../worker/idbRequests';
 import { recordReadsNow } from '../worker/recordReads';
 import { engineTab } from './support/engineTab';
@@ -1415,6 +1415,34 @@ describe('a commit mark written before marks listed what their write set (an old
     expect(await engine.committed('track_metadata', 'old-1', new Set(['a', 'b']))).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(seen).toEqual([{ kind: 'set', keys: ['a'] }]);
+    await cache.close();
+  });
+});
+
+describe('commit marks (how a next worker tells whether a dead one’s change happened)', () => {
+  /** The commit marks in a type's store: on disk (navigator.storage.estimate counts them), though neither stats() nor a budget does. */
+  async function marksOnDisk(indexedDB: IDBFactory, name: string, type: ContentType): Promise<number> {
+    const db = await requestDone(indexedDB.open(name));
+    try {
+      return await requestDone(db.transaction(type, 'readonly').objectStore(type).count(commitMarks()));
+    } finally {
+      db.close();
+    }
+  }
+
+  it('a tab’s answered writes, read-throughs and deletes leave about one mark per type on disk, not one per call for a day', async () => {
+    const { cache, clock, indexedDB, name } = await openCache();
+    // A value saved again and again (a persister's), lists written, read through and deleted.
+    for (let index = 0; index < 50; index++) {
+      clock.advance(1000);
+      await cache.set('track_metadata', 'saved', { index });
+    }
+    for (let index = 0; index < 10; index++) await cache.setMany('track_metadata', Array.from({ length: 20 }, (_, n) => ({ key: `k${n}`, value: n })));
+    await cache.setMany('track_metadata', Array.from({ length: 1500 }, (_, n) => ({ key: `big${n}`, value: n })));
+    for (let index = 0; index < 10; index++) expect(await cache.getOrSet('track_metadata', `fetched${index}`, () => index)).toBe(index);
+    for (let index = 0; index < 10; index++) expect(await cache.delete('track_metadata', `k${index}`)).toBe(true);
+    await cache.set('track_metadata', 'last', 1);
+    expect(await marksOnDisk(indexedDB, name, 'track_metadata')).toBeLessThanOrEqual(1);
     await cache.close();
   });
 });
