@@ -49,6 +49,7 @@ import type { ClientCallbacks, EngineApi, EntryInput, Found, Mark, Once, ToldCha
 import { FetchLocks } from './FetchLocks';
 import { isPromiseLike } from './isPromiseLike';
 import { PendingCalls } from './PendingCalls';
+import { AnsweredMarks } from './AnsweredMarks';
 import { ReadBatcher } from './ReadBatcher';
 import { typesOf } from './typesOf';
 import { Resolver } from './Resolver';
@@ -112,6 +113,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
    * calls come after an await (an async schema's check, a yield between two chunks) from the moment it is made.
    */
   readonly #calls = new PendingCalls();
+  readonly #answered = new AnsweredMarks();
   #closed = false;
   #closing: Promise<void> | undefined;
   /** An adapter's calls held back (a throttled save): made by close() before it takes no more (see cacheInternals). */
@@ -146,6 +148,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       checked: this.#checked.bind(this),
       toInput: this.#toInput.bind(this),
       output: this.#output.bind(this),
+      answered: this.#answered,
     });
     this.#reads = new ReadBatcher((type, keys, fingerprints) => this.#engine.getMany(type, keys, fingerprints));
   }
@@ -197,7 +200,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     // As it is called: a getOrSet's write of the key issued after this comes after it (see Resolver.sawWrite).
     this.#resolver.sawWrite(type, [key]);
     const input = isPromiseLike(pending) ? await pending : pending;
-    await this.#happened(type, (commitId) => this.#engine.setMany(type, [input], since ? { commitId, since } : { commitId }), new Set([key]));
+    await this.#happened(type, (commitId, answered) => this.#engine.setMany(type, [input], since ? { commitId, since, answered } : { commitId, answered }), new Set([key]));
   }
 
   setMany<T extends CacheType<N>>(type: T, entries: readonly SetManyEntry<ValueIn<S, T>>[], options?: SetManyOptions): Promise<void> {
@@ -243,7 +246,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       if (entries.length <= this.#chunk) {
         const all = inputs(0);
         const ready = isPromiseLike(all) ? await all : all;
-        await this.#happened(type, (commitId) => this.#engine.setMany(type, ready, { batch: onProgress && batch, commitId }), keys);
+        await this.#happened(type, (commitId, answered) => this.#engine.setMany(type, ready, { batch: onProgress && batch, commitId, answered }), keys);
       } else {
         // Validate and hand over in chunks, yielding between them; the engine writes it all or nothing (above
         // a thousand entries as an import, in short transactions: see worker/importBatch.ts).
@@ -254,7 +257,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
             await yieldToEventLoop();
             slice = clock();
           }
-          await this.#happened(type, (commitId) => this.#engine.commit(batch, type, entries.length, commitId), keys);
+          await this.#happened(type, (commitId, answered) => this.#engine.commit(batch, type, entries.length, commitId, answered), keys);
         } catch (error) {
           await this.#engine.discard(batch).catch(() => {});
           throw error;
@@ -309,7 +312,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#known(type);
     const valid = parse(keysSchema, keys, 'invalid_argument', 'keys');
     this.#resolver.sawWrite(type, valid);
-    return valid.length === 0 ? 0 : this.#once((once) => this.#engine.deleteMany(type, valid, once));
+    const id = randomId();
+    return valid.length === 0 ? 0 : this.#answered.carry(type, id, (answered) => this.#once((once) => this.#engine.deleteMany(type, valid, { ...once, answered }), id));
   }
 
   keys(type: CacheType<N>, options?: ListOptions): Promise<string[]> {
@@ -517,8 +521,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
    * before answering, the next one is asked to apply it, and answers as the first did if that one had
    * happened (a resolved call happened, a rejected one did nothing — but worker_failed: unknown).
    */
-  #once<T>(change: (once: Once) => Promise<T>): Promise<T> {
-    const id = randomId();
+  #once<T>(change: (once: Once) => Promise<T>, id = randomId()): Promise<T> {
     return this.#calls.track(acrossDeaths((retry) => change({ id, retry })));
   }
 
@@ -528,16 +531,18 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
    * all the same: the next worker says whether it did, tells the watchers (the dead one may not have), and
    * then the call resolves. `keys`: what it wrote, which the room the next worker makes after an import spares.
    */
-  #happened<T>(type: TypeName, write: (commitId: string) => Promise<T>, keys?: ReadonlySet<string>): Promise<T | undefined> {
+  #happened<T>(type: TypeName, write: (commitId: string, answered: string[] | undefined) => Promise<T>, keys?: ReadonlySet<string>): Promise<T | undefined> {
     const commitId = randomId();
     // One call for close(): it must not close the engine between the write's failure and the question.
     return this.#calls.track(
-      write(commitId).catch(async (error: unknown) => {
-        // A next worker that cannot tell (it cannot read IndexedDB, or it and those after it died too) rejects: that error, not one saying it did not happen.
-        if (!isCacheError(error, 'worker_failed') || !(await acrossDeaths(() => this.#engine.committed(type, commitId, keys), true))) throw error;
-        // It happened, but its answer is lost.
-        return undefined;
-      }),
+      this.#answered.carry(type, commitId, (answered) =>
+        write(commitId, answered).catch(async (error: unknown) => {
+          // A next worker that cannot tell (it cannot read IndexedDB, or it and those after it died too) rejects: that error, not one saying it did not happen.
+          if (!isCacheError(error, 'worker_failed') || !(await acrossDeaths(() => this.#engine.committed(type, commitId, keys), true))) throw error;
+          // It happened, but its answer is lost.
+          return undefined;
+        }),
+      ),
     );
   }
 

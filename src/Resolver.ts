@@ -9,6 +9,7 @@ import { isPromiseLike } from './isPromiseLike';
 import type { Logger } from './Logger';
 import { parse } from './parse';
 import type { PendingCalls } from './PendingCalls';
+import type { AnsweredMarks } from './AnsweredMarks';
 import type { EngineApi, EntryInput, Found, Mark, Written } from './protocol';
 import { randomId } from './randomId';
 import { abortReason, abortedError, SharedFetch, untilAborted } from './SharedFetch';
@@ -46,6 +47,8 @@ export interface ResolverHost {
   toInput(type: TypeName, entry: z.output<typeof entrySchema>, what: string): EntryInput | Promise<EntryInput>;
   /** What the type's schema makes of a value. */
   output(type: TypeName, value: unknown): unknown;
+  /** The page's answered commit marks, which its writes carry (see AnsweredMarks). */
+  answered: AnsweredMarks;
 }
 
 /**
@@ -242,11 +245,13 @@ export class Resolver {
     const commitId = randomId();
     return this.#host.calls
       .track(
-        acrossDeaths(async (retry) => {
-          if (retry && (await engine.committed(type, commitId, new Set([input.key])))) return undefined;
-          // Not made on the next worker over a write of the key called while the dead one was replaced.
-          return running.overwritten ? { stale: [input.key], shared: false } : engine.setMany(type, [input], { since, commitId });
-        }),
+        this.#host.answered.carry(type, commitId, (answered) =>
+          acrossDeaths(async (retry) => {
+            if (retry && (await engine.committed(type, commitId, new Set([input.key])))) return undefined;
+            // Not made on the next worker over a write of the key called while the dead one was replaced.
+            return running.overwritten ? { stale: [input.key], shared: false } : engine.setMany(type, [input], { since, commitId, answered });
+          }),
+        ),
       )
       .catch((error: unknown) => {
         if (!isCacheError(error, 'worker_failed')) throw error;

@@ -59,6 +59,8 @@ export interface SetManyOptions {
    * before answering asks the next one (`committed`) whether it happened.
    */
   commitId?: string | undefined;
+  /** Commit marks of the page's earlier changes of the type whose answers it has (see AnsweredMarks): deleted in this write's transaction. */
+  answered?: string[] | undefined;
 }
 
 /** What a setMany wrote: where, and what its guard left out. */
@@ -77,6 +79,8 @@ export interface Written {
 export interface Once {
   id: string;
   retry: boolean;
+  /** deleteMany: as SetManyOptions.answered. */
+  answered?: string[] | undefined;
 }
 
 /** The engine's methods, called directly in-process or through Comlink from the main thread. */
@@ -92,7 +96,7 @@ export interface EngineApi {
    * Writes the `count` entries staged under `batch`; rejects with `worker_failed`, writing nothing, when
    * this engine holds another number of them (part was staged in a worker that died since).
    */
-  commit(batch: string, type: TypeName, count: number, commitId?: string): Promise<void>;
+  commit(batch: string, type: TypeName, count: number, commitId?: string, answered?: string[]): Promise<void>;
   /**
    * Whether a write of `type` marked `commitId` (see SetManyOptions) is in IndexedDB; false where there is
    * none; rejects where there is one this engine cannot open (the type persistent, kept in memory here): it cannot tell.

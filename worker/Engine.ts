@@ -276,7 +276,7 @@ export class Engine implements EngineApi {
     return change;
   }
 
-  async #setMany(type: TypeName, inputs: EntryInput[], { batch, since, commitId }: SetManyOptions, landed?: () => void): Promise<Written> {
+  async #setMany(type: TypeName, inputs: EntryInput[], { batch, since, commitId, answered }: SetManyOptions, landed?: () => void): Promise<Written> {
     await this.#ready();
     const policy = this.#config.getPolicy(type);
     const now = this.#now();
@@ -319,7 +319,7 @@ export class Engine implements EngineApi {
         if (set.length) this.#changed(store, type, 'set', set, commitId);
         landed?.();
       };
-      const removed = await this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard, commit: commitId === undefined ? undefined : { id: commitId, at: now }, landed: tell });
+      const removed = await this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard, commit: commitId === undefined ? undefined : { id: commitId, at: now, answered }, landed: tell });
       tell(removed);
       if (removed.invalidated) {
         // Events during an import removed some of its entries as it committed: after it, as they apply.
@@ -346,8 +346,8 @@ export class Engine implements EngineApi {
     this.#staged.stage(batch, entries);
   }
 
-  async commit(batch: string, type: TypeName, count: number, commitId?: string): Promise<void> {
-    await this.setMany(type, this.#staged.take(batch, count), { batch, commitId });
+  async commit(batch: string, type: TypeName, count: number, commitId?: string, answered?: string[]): Promise<void> {
+    await this.setMany(type, this.#staged.take(batch, count), { batch, commitId, answered });
   }
 
   async committed(type: TypeName, commitId: string, keys?: ReadonlySet<string>): Promise<boolean> {

@@ -4,7 +4,7 @@ import { targetMatches, type InvalidationTarget } from '../src/invalidationTarge
 import { Database, givenUp, isOpenFailure, type DatabaseOptions } from './Database';
 import type { Change } from './Change';
 import { lapsedStores, lapsedTargets, lapseKey, markedTypes } from './lapses';
-import { changeOf, commitKey, commitMarks, entryKeys, type CommitMark, entryStore, fromRecord, toRecord, USAGE_KEY, usageOf, type UsageRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
+import { changeOf, commitKey, commitMarks, entryKeys, forgetMarks, type CommitMark, entryStore, fromRecord, toRecord, USAGE_KEY, usageOf, type UsageRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
 import { EventLog } from './EventLog';
 import { planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
 import { requestDone, requestsDone } from './idbRequests';
@@ -185,6 +185,7 @@ export class IdbStore implements Store {
       putUsage(tx, type, usage);
       const stale = kept.length < all.length ? leftOut(all, kept) : undefined;
       if (commit) store.put({ key: commitKey(commit.id), at: commit.at, written: entries.map((entry) => [entry.key, entry.revision]) } satisfies CommitMark);
+      forgetMarks(store, commit?.answered);
       // Above the whole budget after that: pending imports hold the rest, which nothing may evict.
       over = usage.bytes > (budget?.maxBytes ?? Infinity);
       return stale ? { ...removed, stale } : removed;
@@ -300,6 +301,7 @@ export class IdbStore implements Store {
       if (removed.length) putUsage(tx, type, usage);
       for (const batch of batches) store.put(batch);
       if (once) store.put({ key: commitKey(once.id), at: once.at, removed: removed.length, keys: removed });
+      forgetMarks(store, once?.answered);
       return removed;
     });
   }

@@ -2,7 +2,7 @@ import type { TypeName } from '../src/contentType';
 import { CacheError } from '../src/CacheError';
 import { targetMatches } from '../src/invalidationTarget';
 import type { Database } from './Database';
-import { commitKey, entryStore, toRecord, type CommitMark, type EntryRecord } from './databaseSchema';
+import { commitKey, entryStore, forgetMarks, toRecord, type CommitMark, type EntryRecord } from './databaseSchema';
 import { noneRemoved, shrinkType } from './evictionPlan';
 import { findRecords } from './findRecords';
 import { requestDone, requestsDone } from './idbRequests';
@@ -255,6 +255,7 @@ export class Imports {
     // The call happened either way (its entries were written, then invalidated): a client that lost the answer
     // may ask, and then room is made as the import would have made it (see roomAfterImport).
     if (commit) store.put({ key: commitKey(commit.id), at: commit.at, held } satisfies CommitMark);
+    forgetMarks(store, commit?.answered);
     putUsage(tx, type, usage);
     return { outcome, removed, held, bytes: usage.bytes };
   }

@@ -98,8 +98,11 @@ export interface WriteOptions {
   /** Called as entries are written, with how many are. */
   onProgress?: ((written: number) => void) | undefined;
   guard?: WriteGuard | undefined;
-  /** IndexedDB: also record that this write happened, under `id`, at `at` (epoch ms), in its transaction. */
-  commit?: { id: string; at: number } | undefined;
+  /**
+   * IndexedDB: also record that this write happened, under `id`, at `at` (epoch ms), in its transaction; and
+   * delete the marks of the page's earlier changes it names as `answered` (see SetManyOptions.answered).
+   */
+  commit?: { id: string; at: number; answered?: readonly string[] | undefined } | undefined;
   /** IndexedDB: called once the write's transaction has committed, with what it removed, before the room it makes after pending imports. */
   landed?: ((removed: Removed) => void) | undefined;
 }

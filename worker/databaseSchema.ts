@@ -96,6 +96,11 @@ export interface CommitMark {
   written?: [key: string, revision: number | undefined][];
 }
 
+/** Deletes, in `store`'s transaction, the commit marks under these ids: answered, no page asks about them (see src/AnsweredMarks.ts). */
+export function forgetMarks(store: IDBObjectStore, ids: readonly string[] | undefined): void {
+  for (const id of ids ?? []) store.delete(commitKey(id));
+}
+
 /** Every commit mark of a store. */
 export function commitMarks(): IDBKeyRange {
   return IDBKeyRange.bound(['commit'], ['commit', []]);
