@@ -636,6 +636,35 @@ describe.each([
   });
 });
 
+describe.each(['as it committed', 'before it wrote'] as const)('a persistent set carrying the commit marks of answered ones, whose worker died %s', (when) => {
+  it('resolves (or, not written, rejects with worker_failed), and the marks it carried go with the next write', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    let sets = 0;
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      beforeCall: (called, _args, worker) => {
+        if (called !== 'setMany' || workers.indexOf(worker) !== 0 || ++sets !== 4) return;
+        if (when === 'as it committed') onCommit('track_metadata', () => worker.kill());
+        else worker.kill();
+      },
+    });
+    for (let index = 0; index < 3; index++) await cache.set('track_metadata', 'saved', index);
+    const fourth = cache.set('track_metadata', 'saved', 3);
+    if (when === 'as it committed') await fourth;
+    else expect((await rejection(fourth)).code).toBe('worker_failed');
+    expect(workers).toHaveLength(2);
+    expect(await cache.get('track_metadata', 'saved')).toBe(when === 'as it committed' ? 3 : 2);
+    await cache.set('track_metadata', 'saved', 4);
+    const db = await new Promise<IDBDatabase>((resolve) => (indexedDB.open(name).onsuccess = (event) => resolve((event.target as IDBOpenDBRequest).result)));
+    const marks = db.transaction('track_metadata').objectStore('track_metadata').count(IDBKeyRange.bound(['commit'], ['commit', []]));
+    expect(await new Promise((resolve) => (marks.onsuccess = () => resolve(marks.result)))).toBe(1);
+    db.close();
+    await cache.close();
+  });
+});
+
 describe('a getOrSet whose worker died as its write committed, before it answered or told anyone', () => {
   it('resolves with the fetched value, and its set is heard once by each watcher of the key, in this tab and in another', async () => {
     const { cache, workers, other, here, there } = await watchedTabs('k', 'as');
