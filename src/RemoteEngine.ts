@@ -1,7 +1,7 @@
 import type { CacheStats, CleanupReport, EmitReport, TypeStats } from './Cache';
 import type { CacheEvent } from './cacheEvent';
 import { CacheError, isCacheError } from './CacheError';
-import { isBuiltInType, type TypeName } from './contentType';
+import type { TypeName } from './contentType';
 import type { ValidPolicyPatch } from './configSchema';
 import type { Logger } from './Logger';
 import type { DirectReads } from './DirectReads';
@@ -296,12 +296,11 @@ export class RemoteEngine implements EngineApi {
    * Whether a read of this type may be answered by the page: its worker keeps the type in IndexedDB, or
    * is still opening (its first reads do not wait for it: what the page finds there is what every tab
    * wrote, and no change of this page can have landed before the open) — unless the worker before it
-   * kept them in memory, whose events IndexedDB may not have, or the type is a custom one, which another
-   * deploy may have kept in memory: the open brings it up to date first (see worker/lapses.ts).
+   * kept them in memory, whose events IndexedDB may not have.
    */
   #readsDirectly(type: TypeName): boolean {
     const storage = this.#live?.storage?.();
-    return (storage === 'indexeddb' || (storage === null && this.#said !== 'memory' && isBuiltInType(type))) && this.#options.direct!.reads(type);
+    return (storage === 'indexeddb' || (storage === null && this.#said !== 'memory')) && this.#options.direct!.reads(type);
   }
 
   #touch(type: TypeName, hits: string[], misses: number, counted: boolean): void {

@@ -1,6 +1,6 @@
 import type { CacheEvent } from '../src/cacheEvent';
 import type { TypeName } from '../src/contentType';
-import { targetMatches, type InvalidationTarget } from '../src/invalidationTarget';
+import { targetMatches } from '../src/invalidationTarget';
 import { invalidationTargets } from '../src/invalidationTargets';
 import type { PolicyTable } from '../src/PolicyTable';
 import type { StoredEntry } from './Store';
@@ -12,9 +12,4 @@ export type Change = { kind: 'event'; event: CacheEvent } | { kind: 'clear'; typ
 export function changeRemoves(config: PolicyTable, change: Change, entry: StoredEntry): boolean {
   if (change.kind === 'clear') return change.types.includes(entry.type);
   return invalidationTargets(config, change.event).some((target) => target.type === entry.type && targetMatches(target, entry));
-}
-
-/** What `change` removes under `config`: its event's targets, or every entry of the types it clears. */
-export function changeTargets(config: PolicyTable, change: Change): InvalidationTarget[] {
-  return change.kind === 'event' ? invalidationTargets(config, change.event) : change.types.map((type) => ({ type, by: 'all' }));
 }

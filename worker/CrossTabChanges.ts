@@ -2,13 +2,14 @@ import type { CacheChange } from '../src/Cache';
 import type { CacheEvent } from '../src/cacheEvent';
 import { CacheError } from '../src/CacheError';
 import type { TypeName } from '../src/contentType';
+import { invalidationTargets } from '../src/invalidationTargets';
 import type { InvalidationTarget } from '../src/invalidationTarget';
 import type { Logger } from '../src/Logger';
 import type { PolicyTable } from '../src/PolicyTable';
 import type { ClientCallbacks, LogPlace, Once } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { OpenTabChannel } from '../src/TabChannel';
-import { changeTargets, type Change } from './Change';
+import type { Change } from './Change';
 import type { ChangeFeed } from './ChangeFeed';
 import type { LoggedChange } from './databaseSchema';
 import { nothingRemoved, overlaid } from './RemovedKeyList';
@@ -138,7 +139,8 @@ export class CrossTabChanges {
   /** Logs another tab's change that it could not (it has no IndexedDB), applying it to IndexedDB — once, whoever relays it. */
   #relay(shared: SharedChange): Promise<{ record: LoggedChange; epoch: string | null }> {
     const { change } = shared;
-    const targets = changeTargets(this.#config, change);
+    const targets: InvalidationTarget[] =
+      change.kind === 'event' ? invalidationTargets(this.#config, change.event) : change.types.map((type) => ({ type, by: 'all' }));
     const idb = this.#stores.idb;
     if (!idb) throw new CacheError('storage_unavailable', 'IndexedDB is no longer usable in this tab');
     const persistent = targets.filter((target) => this.#stores.of(target.type) === idb);
@@ -174,15 +176,21 @@ export class CrossTabChanges {
   }
 
   /**
+   * Of what a change removed from IndexedDB, what it removed of the types this tab keeps there: not of
+   * custom types another deploy keeps there (see IdbStore's elsewhere), which are not this tab's to tell.
+   */
+  kept({ counts, keys }: Invalidated): Invalidated {
+    const mine = <T>(of: Partial<Record<TypeName, T>>) => Object.fromEntries(Object.entries(of).filter(([type]) => this.#config.has(type) && this.#config.isPersistent(type)));
+    return { counts: mine(counts), keys: mine(keys) };
+  }
+
+  /**
    * Another tab's change: IndexedDB is already done (shared), so apply it to this tab's memory tier
    * (unless `memory` is false, see TabSync's apply) and tell the client.
    */
   async #applyRemote(change: Change, persistent: Invalidated, logged: LogPlace | null, memory: boolean): Promise<void> {
     if (this.#options.closed()) return;
     if (!logged) this.#toldUnlogged();
-    // A tab that keeps some of this tab's custom types elsewhere (another deploy) did not apply it to their stores.
-    const lapsed = logged ? await this.catchUpLapses() : nothingRemoved();
-    this.#options.counters.invalidated(lapsed.counts);
     if (change.kind === 'clear') {
       // Another tab's custom types that this one does not have are not its business.
       const types = change.types.filter((type) => this.#config.has(type));
@@ -198,29 +206,13 @@ export class CrossTabChanges {
     const { event } = change;
     const local = memory ? await this.#stores.invalidateMemory(event) : nothingRemoved();
     this.#options.counters.invalidated(local.counts);
-    const { counts, keys } = overlaid(overlaid(persistent, lapsed), local);
+    const { counts, keys } = overlaid(this.kept(persistent), local);
     this.#options.invalidated(counts, keys, 'remote');
     const invalidated = this.#options.report(event, counts);
     const { client } = this.#options;
     // Its watchers' share first, in the same turn: `logged` tells the page it has all of it (see the clear's above).
     this.#feed.flush();
     if (client) this.#heard = this.#notify(() => client.remoteEvent(event, invalidated, logged));
-  }
-
-  /**
-   * Applies to the custom types this tab keeps in IndexedDB what tabs keeping them elsewhere logged (see
-   * worker/lapses.ts): as the engine starts listening, and as it hears each change (a read of meta each, in
-   * a tab that has persistent custom types). A failure is reported; the next change heard, or the next
-   * tab's open, tries again.
-   */
-  async catchUpLapses(): Promise<Invalidated> {
-    const idb = this.#stores.idb;
-    if (!idb) return nothingRemoved();
-    return idb.catchUpLapses().catch((error: unknown) => {
-      // A cache closed meanwhile has nothing to bring up to date.
-      if (!this.#options.closed()) this.#options.logger.error('Reprise: bringing custom types up to date failed', error);
-      return nothingRemoved();
-    });
   }
 
   /**

@@ -49,16 +49,17 @@ export class Database {
   /**
    * Runs `body` in one transaction on a live connection and resolves once it has committed. Whatever
    * throws aborts the transaction, so nothing of it is written; a lost connection is reopened and the
-   * whole transaction retried once.
+   * whole transaction retried once. `stores` may be named by the connection's (another tab may add some).
    */
-  async transact<T>(doing: string, stores: StoreName[], mode: IDBTransactionMode, body: (tx: IDBTransaction) => Promise<T>): Promise<T> {
+  async transact<T>(doing: string, stores: StoreName[] | ((db: IDBDatabase) => StoreName[]), mode: IDBTransactionMode, body: (tx: IDBTransaction) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       // A closed cache's call still in flight must not open the database again (and hold it open).
       if (this.#closed) throw this.#lost ?? new CacheError('closed', 'This cache is closed');
       const connection = this.#connection();
       let tx: IDBTransaction | undefined;
       try {
-        tx = unwrap(await connection).transaction(stores, mode, { durability: 'relaxed' });
+        const db = unwrap(await connection);
+        tx = db.transaction(typeof stores === 'function' ? stores(db) : stores, mode, { durability: 'relaxed' });
         // What a read returns is settled once its requests succeed; waiting for `complete` only adds latency.
         const done = mode === 'readwrite' ? transactionDone(tx) : undefined;
         const result = await body(tx);
@@ -279,12 +280,6 @@ const openFailures = new WeakSet<Error>();
  */
 export function isOpenFailure(error: unknown): boolean {
   return error instanceof Error && openFailures.has(error);
-}
-
-/** `error` (from a transaction), as a reason to give IndexedDB up (see isOpenFailure). */
-export function givenUp(error: unknown): unknown {
-  if (error instanceof Error) openFailures.add(error);
-  return error;
 }
 
 function unavailable(name: string, error: unknown): CacheError {

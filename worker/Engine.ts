@@ -18,7 +18,7 @@ import { isExpired } from './isExpired';
 import { MemoryStore } from './MemoryStore';
 import { overlaid } from './RemovedKeyList';
 import { accessClock } from './accessClock';
-import { changeRemoves, changeTargets, type Change } from './Change';
+import { changeRemoves, type Change } from './Change';
 import { addRemoved, cutoffOf, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
 import { PeriodicCleanup } from './PeriodicCleanup';
 import { later, type Schedule } from './schedule';
@@ -170,7 +170,6 @@ export class Engine implements EngineApi {
           importChunk: options.importChunk,
           locks: options.locks,
           customTypes,
-          targetsOf: (change) => changeTargets(config, change),
           removed: (type, removed) => {
             if (engine) engine.#countRemoved(type, removed);
           },
@@ -190,8 +189,6 @@ export class Engine implements EngineApi {
       }
     }
     const from = await engine.#sync.start(options.tab?.since ?? null, options.tab?.listenedAt);
-    // Once it listens: what another deploy's tab logged since the open's replay (see worker/lapses.ts), its message lost to this one.
-    await engine.#crossTab.catchUpLapses();
     await engine.#stores.tell(engine.#stores.idb ? 'indexeddb' : 'memory');
     const { client } = options;
     if (client && from) engine.#notify(() => client.listening(from));
@@ -516,7 +513,7 @@ export class Engine implements EngineApi {
     // what it removed from the memory tier is not this event's to count.
     await this.#crossTab.before(shared, answered);
     const local = await this.#stores.invalidateMemory(event);
-    const { counts, keys } = overlaid(persistent, local);
+    const { counts, keys } = overlaid(this.#crossTab.kept(persistent), local);
     this.#counters.invalidated(counts);
     // The other tabs learn of it from the event itself.
     this.#invalidated(counts, keys, 'local', once);

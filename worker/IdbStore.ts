@@ -1,9 +1,7 @@
 import { isCacheError } from '../src/CacheError';
 import type { TypeName } from '../src/contentType';
-import { targetMatches, type InvalidationTarget } from '../src/invalidationTarget';
-import { Database, givenUp, isOpenFailure, type DatabaseOptions } from './Database';
-import type { Change } from './Change';
-import { lapsedStores, lapsedTargets, lapseKey, markedTypes } from './lapses';
+import { targetMatches, targetsIn, type InvalidationTarget } from '../src/invalidationTarget';
+import { Database, isOpenFailure, type DatabaseOptions } from './Database';
 import { changeOf, commitKey, commitMarks, entryKeys, forgetMarks, type CommitMark, entryStore, fromRecord, toRecord, USAGE_KEY, usageOf, type UsageRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
 import { EventLog } from './EventLog';
 import { planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
@@ -36,8 +34,6 @@ export interface IdbStoreOptions extends DatabaseOptions, ImportOptions {
   schedule?: Schedule | undefined;
   /** Records per batch of requests (REQUEST_CHUNK); smaller in simulations, to fail any batch cheaply. */
   chunk?: number | undefined;
-  /** What a change removes under this tab's config: for the custom types other deploys kept elsewhere meanwhile (see lapses.ts). */
-  targetsOf?: ((change: Change) => InvalidationTarget[]) | undefined;
 }
 
 /** The persistent store: one object store per content type in the cache's database. */
@@ -50,9 +46,8 @@ export class IdbStore implements Store {
   readonly #chunk: number;
   readonly #importChunk: number | undefined;
   readonly #batches = new BatchStates();
-  /** The custom types kept here, and what a change removes of them (see lapses.ts). */
-  readonly #customTypes: readonly TypeName[];
-  readonly #targetsOf: ((change: Change) => InvalidationTarget[]) | undefined;
+  /** The stores of the custom types this tab keeps here. */
+  readonly #kept: ReadonlySet<string>;
   /** Big setManys, written in steps yet all or nothing; and what they left behind. */
   readonly imports: Imports;
   /** Whether a write of read times is scheduled: its cancel where the schedule gives one. */
@@ -68,15 +63,14 @@ export class IdbStore implements Store {
     this.#schedule = options.schedule ?? later;
     this.#chunk = options.chunk ?? REQUEST_CHUNK;
     this.#importChunk = options.importChunk;
-    this.#customTypes = options.customTypes ?? [];
-    this.#targetsOf = options.targetsOf;
+    this.#kept = new Set(options.customTypes?.map(entryStore));
     this.imports = new Imports(db, options, this.#readTimes, this.#batches, (types, bytes, expiredBy, spare) => this.free(types, bytes, expiredBy, spare));
     this.log = new EventLog(db);
   }
 
   /** Opens the database; rejects with `storage_unavailable` when it cannot be used. */
   static async open(options: IdbStoreOptions): Promise<IdbStore> {
-    const { chunk: _chunk, importChunk: _importChunk, locks: _locks, removed: _removed, targetsOf: _targetsOf, ...databaseOptions } = options;
+    const { chunk: _chunk, importChunk: _importChunk, locks: _locks, removed: _removed, ...databaseOptions } = options;
     const store = new IdbStore(new Database(databaseOptions), options);
     // Only a database that cannot be opened fails the open: what these read is a hint, and a transaction
     // lost on the way (the connection closed under it) is no reason to give IndexedDB up.
@@ -85,32 +79,7 @@ export class IdbStore implements Store {
     };
     const epoch = await store.#db.transact('reading the epoch', ['meta'], 'readonly', (tx) => EventLog.epoch(tx)).catch(tolerate);
     if (epoch === null) await store.log.ensureEpoch().catch(tolerate);
-    // Not a hint: until it is done, this tab's custom types may hold what other deploys' changes removed.
-    // Tried twice; then IndexedDB is given up rather than answer stale.
-    try {
-      await store.catchUpLapses().catch((error: unknown) => (isOpenFailure(error) ? Promise.reject(error) : store.catchUpLapses()));
-    } catch (error) {
-      store.close();
-      throw isOpenFailure(error) ? error : givenUp(error);
-    }
     return store;
-  }
-
-  /**
-   * Applies to the custom types kept here what tabs that kept them elsewhere (another deploy) logged
-   * meanwhile (see lapses.ts); returns what that removed. One read of meta where no type is marked.
-   */
-  async catchUpLapses(): Promise<Invalidated> {
-    const types = this.#customTypes;
-    const removed: Invalidated = { counts: {}, keys: {} };
-    if (!types.length || !this.#targetsOf) return removed;
-    const marked = await this.#db.transact('reading lapse marks', ['meta'], 'readonly', (tx) => markedTypes(tx, types));
-    for (const type of marked) {
-      const { counts, keys } = await this.#invalidate([], undefined, type);
-      Object.assign(removed.counts, counts);
-      Object.assign(removed.keys, keys);
-    }
-    return removed;
   }
 
   read(type: TypeName, keys: readonly string[]): Promise<(StoredEntry | undefined)[]> {
@@ -318,7 +287,8 @@ export class IdbStore implements Store {
   /**
    * Removes what the targets find and appends the change to the log, in one transaction. A relayed
    * change (made by a tab without IndexedDB) that some tab has logged already under its id is returned
-   * as logged, and nothing is done again.
+   * as logged, and nothing is done again. It applies to the custom types' stores this tab does not keep
+   * too (see elsewhere), and counts what it removed there in the log record, for the tabs that keep them.
    */
   async invalidateAndLog(
     targets: readonly InvalidationTarget[],
@@ -329,22 +299,21 @@ export class IdbStore implements Store {
     return { record: logged ?? { ...change, seq: 0, invalidated: counts, removed: keys }, epoch };
   }
 
-  /** `lapsed`: instead of `targets`, what the changes logged while that custom type was kept elsewhere remove (see lapses.ts). */
   async #invalidate(
-    targets: readonly InvalidationTarget[],
+    given: readonly InvalidationTarget[],
     log?: { change: Omit<LoggedChange, 'seq' | 'invalidated'>; relayed: boolean },
-    lapsed?: TypeName,
   ): Promise<Invalidated & { logged: LoggedChange | null; epoch: string | null }> {
-    const types = lapsed ? [lapsed] : [...new Set(targets.map((target) => target.type))];
-    const stores: StoreName[] = log || lapsed ? [...types.map(entryStore), 'events', 'meta'] : types.map(entryStore);
+    let targets = given;
+    let types: TypeName[] = [];
+    // The stores of the connection the transaction runs on (another tab's upgrade may add some).
+    const scope = (db: IDBDatabase): StoreName[] => {
+      if (log) targets = [...given, ...elsewhere(db.objectStoreNames, this.#kept, log.change)];
+      types = [...new Set(targets.map((target) => target.type))];
+      return log ? [...types.map(entryStore), 'events', 'meta'] : types.map(entryStore);
+    };
     // One transaction, its reads all at once: an event's round trips are most of what it costs.
-    const result = await this.#db.transact(lapsed ? `bringing ${lapsed} up to date` : 'invalidating', stores, 'readwrite', async (tx) => {
-      // Read, applied and unmarked in one transaction: a tab that dies meanwhile leaves the mark to the next.
-      if (lapsed) targets = await lapsedTargets(tx, lapsed, this.#targetsOf!);
+    const result = await this.#db.transact('invalidating', scope, 'readwrite', async (tx) => {
       const epochRead = log && EventLog.readEpoch(tx);
-      // The custom types' stores this change skips (see lapses.ts), and whether each is marked already.
-      const skipped = log ? lapsedStores(tx.db, this.#customTypes) : [];
-      const markReads = skipped.map((store) => tx.objectStore('meta').get(lapseKey(store)));
       // A relayed change (made by a tab without IndexedDB) some tab logged already under its id is not
       // applied again: the whole log (a thousand records or a day at most), as the relaying tab may be a new worker.
       const logRead = log?.relayed && log.change.id !== undefined && EventLog.readChanges(tx);
@@ -353,7 +322,7 @@ export class IdbStore implements Store {
       const batchReads = types.map((type) => tx.objectStore(entryStore(type)).getAll(batchRecords()) as IDBRequest<BatchRecord[]>);
       // What each target finds, through its index.
       const entryReads = targets.map((target) => (target.by === 'all' ? null : findRecords(tx.objectStore(entryStore(target.type)), target)));
-      await requestsDone([...(epochRead ? [epochRead] : []), ...(logRead ? [logRead] : []), ...markReads, ...usageReads, ...batchReads, ...entryReads.flatMap((read) => (read ? [read] : []))]);
+      await requestsDone([...(epochRead ? [epochRead] : []), ...(logRead ? [logRead] : []), ...usageReads, ...batchReads, ...entryReads.flatMap((read) => (read ? [read] : []))]);
       const epoch = epochRead?.result ?? null;
       const already = logRead && logRead.result.find((logged) => logged.id === log.change.id);
       if (already) return { counts: already.invalidated, keys: already.removed ?? {}, logged: () => already, epoch };
@@ -404,14 +373,8 @@ export class IdbStore implements Store {
       }
       // Logged in the same transaction: a change is in the log exactly when it happened.
       const { counts, keys } = removed.invalidated();
-      const record = log && { ...log.change, invalidated: counts, removed: keys, ...(skipped.length ? { lapsed: skipped } : {}) };
+      const record = log && { ...log.change, invalidated: counts, removed: keys };
       const added = record && EventLog.append(tx, record);
-      const unmarked = skipped.filter((_, index) => markReads[index]!.result === undefined);
-      if (added && unmarked.length) {
-        // Current up to the change before this one.
-        const seq = (await requestDone(added)) as number;
-        for (const store of unmarked) tx.objectStore('meta').put(seq - 1, lapseKey(store));
-      }
       return { counts, keys, logged: () => (record && added ? { ...record, seq: added.result as number } : null), epoch };
     });
     // The log's sequence number is known once the transaction has committed.
@@ -621,6 +584,20 @@ async function unremoved(tx: IDBTransaction, entries: readonly StoredEntry[], { 
   if (epoch !== mark.log.epoch || trimmedThrough > mark.log.seq) return [];
   const since = changes.map(changeOf);
   return since.length ? entries.filter((entry) => !since.some((change) => removes(change, entry))) : entries;
+}
+
+/**
+ * What a change this tab logs removes from the custom types' stores in the database that it does not keep
+ * (`kept`): another deploy of the app may keep them, under rules this tab does not know. An event removes
+ * what it removes from a type every event invalidates (no deploy's rules remove more: none answers what
+ * it made stale), a clear every entry of the types it names.
+ */
+function elsewhere(names: DOMStringList, kept: ReadonlySet<string>, { event, cleared }: Pick<LoggedChange, 'event' | 'cleared'>): InvalidationTarget[] {
+  return Array.from(names).flatMap((name) => {
+    const type = name.startsWith('custom:') && !kept.has(name) && name.slice(7);
+    if (!type) return [];
+    return event ? targetsIn(type, event) : cleared?.includes(type) ? [{ type, by: 'all' as const }] : [];
+  });
 }
 
 /**

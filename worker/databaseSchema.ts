@@ -37,8 +37,6 @@ export interface LoggedChange {
   invalidated: Counts;
   /** Which keys, where few (absent in logs written before: any key). */
   removed?: RemovedKeys;
-  /** The custom types' stores it was not applied to: the tab that logged it keeps those types in memory, or has none such (see lapses.ts). */
-  lapsed?: StoreName[];
 }
 
 /** The change a log record holds. */
@@ -57,10 +55,9 @@ export type RepriseSchema = DBSchema &
     events: { key: number; value: LoggedChange };
     /**
      * `trimmedThrough`: the log's first missing sequence number; `epoch`: names this database, made anew
-     * when it is recreated; `lapsed:<store>`: the log's place up to which a custom type's store is current
-     * (see lapses.ts).
+     * when it is recreated.
      */
-    meta: { key: 'trimmedThrough' | 'epoch' | `lapsed:${string}`; value: number | string };
+    meta: { key: 'trimmedThrough' | 'epoch'; value: number | string };
   };
 
 
