@@ -92,10 +92,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * onProgress of the entries passed (+143 B): 51,161 bytes, 1.6452; then a worker that hangs while the
  * cache stays open terminated after ten pings unanswered, and stats() counts carried over a worker's
  * death (+285 B on the page): 51,446 bytes, 1.6543, the line 1.66; then custom types brought up to
- * date after a deploy that kept them in memory (worker/lapses.ts, +536 B): 51,982 bytes, 1.6716, the
- * line 1.68; then commit marks deleted once answered (src/AnsweredMarks.ts, +184 B): 52,166 bytes, 1.6775.)
+ * date after a deploy that kept them in memory, each change applied as it is logged to the custom types'
+ * stores its tab does not keep (+166 B; a replay of the log at open, +536 B, came and went), and commit
+ * marks deleted once answered (src/AnsweredMarks.ts, +184 B): 51,785 bytes, 1.6652, the line 1.67.)
  */
-const REACHED_RATIO = 1.68;
+const REACHED_RATIO = 1.67;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
