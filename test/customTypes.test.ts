@@ -1,6 +1,6 @@
 // Content types of the app's own (SPEC §3b): config, policies, events, budgets, stats, schemas, and
 // the database they share with the built-in types and with tabs that have other custom types.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { HOUR, SmartCacheConfig, isCacheError, type Cache, type CacheConfig, type CustomTypeConfig, type Schemas } from '../src/index';
 import { IDBFactory } from 'fake-indexeddb';
@@ -332,6 +332,36 @@ describe('in the database', () => {
     expect([changes, (await b.cache.stats()).types.artwork.invalidations]).toEqual([[], 0]);
   });
 
+  it('a tab that keeps a custom type in IndexedDB tells its watchers what another deploy’s event removed, when it hears that deploy’s clear first and both are logged by then', async () => {
+    const first = await openCache({ config: withArtwork(true) });
+    const { indexedDB, name } = first;
+    await first.cache.set('artwork', 'x', 'old cover', { trackId: 't1' });
+    await first.cache.set('artwork', 'y', 'kept', { trackId: 't2' });
+    await first.cache.close();
+    // This tab hears the other tabs late (a busy or throttled page): both changes are logged when it hears the first.
+    const listen = checkedChannel(() => new BroadcastChannel(name));
+    const held: Parameters<Parameters<OpenTabChannel>[0]>[0][] = [];
+    let hear: ((message: (typeof held)[number]) => void) | undefined;
+    const openChannel: OpenTabChannel = (receive) => {
+      hear = receive;
+      return listen((message) => held.push(message));
+    };
+    const { cache } = await engineTab({ name, indexedDB, config: withArtwork(true), openChannel, engine: { now: first.clock.now } });
+    const changes: unknown[] = [];
+    cache.watch('artwork' as never, null, (change) => changes.push(change));
+    const other = await openCache({ config: withArtwork(false), indexedDB, name, clock: first.clock });
+    await other.cache.clear('generic');
+    await other.cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    await vi.waitFor(() => expect(held.map((message) => message?.kind)).toEqual(['hello', 'clear', 'event']));
+    const heard = new Promise((resolve) => cache.on('track_modified', resolve));
+    held.splice(0).forEach((message) => hear!(message));
+    await heard;
+    expect(await cache.getMany('artwork' as never, ['x', 'y'])).toEqual([undefined, 'kept']);
+    await vi.waitFor(() => expect(changes).toEqual([{ type: 'artwork', keys: ['x'], kind: 'invalidate', source: 'remote' }]));
+    await cache.close();
+    await other.cache.close();
+  });
+
   it('a tab opening as another deploy’s tab (keeping the custom type in memory) emits answers nothing that event removed, though it missed its message', async () => {
     const first = await openCache({ config: withArtwork(true) });
     const { indexedDB, name } = first;
@@ -453,6 +483,36 @@ describe('a custom type brought up to date after a deploy that kept it in memory
     await second.close();
     return same;
   }
+
+  it('a page whose worker died while another deploy’s tab emitted tells its watchers what the event removed of the custom type (its next worker replays it)', async () => {
+    const clock = fakeClock();
+    const same = { indexedDB: new IDBFactory(), name: uniqueName(), clock };
+    let opening: Promise<void> = Promise.resolve();
+    const { cache, workers } = await openRemoteCache({
+      ...same,
+      config: withArtwork(true),
+      now: clock.now,
+      opening: () => opening,
+      engine: { openChannel: checkedChannel(() => new BroadcastChannel(same.name)) },
+    });
+    const artworks = cache as unknown as Cache<Schemas, 'artwork'>;
+    await artworks.set('artwork', 'x', 'old cover', { trackId: 't1' });
+    await artworks.set('artwork', 'y', 'kept', { trackId: 't2' });
+    const changes: unknown[] = [];
+    artworks.watch('artwork', null, (change) => changes.push(change));
+    // The next worker opens only once the other deploy's tab has emitted.
+    let open!: () => void;
+    opening = new Promise((resolve) => (open = resolve));
+    workers[0]!.kill();
+    const other = await openCache({ ...same, config: withArtwork(false) });
+    await other.cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    open();
+    expect(await artworks.getMany('artwork', ['x', 'y'])).toEqual([undefined, 'kept']);
+    expect(workers).toHaveLength(2);
+    await vi.waitFor(() => expect(changes).toEqual([{ type: 'artwork', keys: ['x'], kind: 'invalidate', source: 'remote' }]));
+    await cache.close();
+    await other.cache.close();
+  });
 
   it('counts bytes exactly where the deploy between removed every entry and then some by their tags', async () => {
     const same = await afterDeploy(withArtwork(false), async (cache) => {
