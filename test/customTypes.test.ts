@@ -362,6 +362,19 @@ describe('in the database', () => {
     await other.cache.close();
   });
 
+  it('a tab that keeps a custom type in IndexedDB, where the event does not invalidate it, tells its listeners what another deploy’s event removed of it, as it tells its watchers', async () => {
+    const a = await openCache({ config: withArtwork(true, { invalidatedBy: ['track_removed'] }) });
+    await a.cache.set('artwork', 'x', 'old cover', { trackId: 't1' });
+    const b = await openCache({ config: withArtwork(false), indexedDB: a.indexedDB, name: a.name });
+    const changes: unknown[] = [];
+    a.cache.watch('artwork', null, (change) => changes.push(change));
+    const heard = new Promise((resolve) => a.cache.on('track_modified', (_event, context) => resolve(context)));
+    await b.cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    expect(await heard).toMatchObject({ source: 'remote', invalidated: { artwork: 1 } });
+    expect(changes).toEqual([{ type: 'artwork', keys: ['x'], kind: 'invalidate', source: 'remote' }]);
+    expect(await a.cache.get('artwork', 'x')).toBeUndefined();
+  });
+
   it('a tab opening as another deploy’s tab (keeping the custom type in memory) emits answers nothing that event removed, though it missed its message', async () => {
     const first = await openCache({ config: withArtwork(true) });
     const { indexedDB, name } = first;
