@@ -652,9 +652,14 @@ export class Engine implements EngineApi {
     return roomOnFullDisk(attempt, room, failed, (type, removed) => this.#countRemoved(type, removed));
   }
 
-  /** The counts for every type the event applies to, zero where it removed nothing. */
+  /**
+   * The counts for every type the event applies to, zero where it removed nothing, and for any other of
+   * this tab's types it removed entries of: another deploy's event, under rules that remove more (see
+   * IdbStore's elsewhere), which the watchers hear of too.
+   */
   #report(event: CacheEvent, counts: Counts): Counts {
-    return Object.fromEntries(affectedTypes(this.#config, event).map((type) => [type, counts[type] ?? 0]));
+    const affected = affectedTypes(this.#config, event);
+    return Object.fromEntries(this.#config.types.filter((type) => affected.includes(type) || counts[type]).map((type) => [type, counts[type] ?? 0]));
   }
 
   /** Tells watchers that entries of these types were invalidated: the keys where the store named them (none: nothing to tell, see #stillGoneOf), else any key. */
