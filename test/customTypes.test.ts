@@ -375,6 +375,24 @@ describe('in the database', () => {
     expect(await a.cache.get('artwork', 'x')).toBeUndefined();
   });
 
+  it('a tab that keeps a custom type in memory tells its watchers nothing of another deploy’s writes and deletes of the type in the database, which its reads never see', async () => {
+    const a = await openCache({ config: withArtwork(true) });
+    const b = await openCache({ config: withArtwork(false), indexedDB: a.indexedDB, name: a.name });
+    await b.cache.set('artwork', 'k', 'mine');
+    const changes: unknown[] = [];
+    b.cache.watch('artwork', 'k', (change) => changes.push(change));
+    b.cache.watch('track_metadata', 'm', (change) => changes.push(change));
+    await a.cache.set('artwork', 'k', 'theirs');
+    await a.cache.delete('artwork', 'k');
+    await a.cache.set('track_metadata', 'm', 'shared');
+    // The other tab's changes reach this one in order: its watchers have heard the writes before its listeners hear this event.
+    const heard = new Promise((resolve) => b.cache.on('track_added', resolve));
+    await a.cache.emit({ eventType: 'track_added', trackId: 't1' });
+    await heard;
+    expect(changes).toEqual([{ type: 'track_metadata', keys: ['m'], kind: 'set', source: 'remote' }]);
+    expect(await b.cache.get('artwork', 'k')).toBe('mine');
+  });
+
   it('a tab opening as another deploy’s tab (keeping the custom type in memory) emits answers nothing that event removed, though it missed its message', async () => {
     const first = await openCache({ config: withArtwork(true) });
     const { indexedDB, name } = first;
