@@ -79,7 +79,8 @@ export class CrossTabChanges {
       schedule: options.schedule,
       forgetUnseen: () => this.#forgetUnseen(),
       changed: (changes) => {
-        for (const { type, kind, keys, id } of changes) this.#feed.add(type, kind, keys, 'remote', false, id);
+        // Of the types this tab keeps in IndexedDB only: another deploy's custom type there is not what this tab's reads see.
+        for (const { type, kind, keys, id } of changes) if (this.#keeps(type)) this.#feed.add(type, kind, keys, 'remote', false, id);
       },
       logger: options.logger,
     });
@@ -180,8 +181,13 @@ export class CrossTabChanges {
    * custom types another deploy keeps there (see IdbStore's elsewhere), which are not this tab's to tell.
    */
   kept({ counts, keys }: Invalidated): Invalidated {
-    const mine = <T>(of: Partial<Record<TypeName, T>>) => Object.fromEntries(Object.entries(of).filter(([type]) => this.#config.has(type) && this.#config.isPersistent(type)));
+    const mine = <T>(of: Partial<Record<TypeName, T>>) => Object.fromEntries(Object.entries(of).filter(([type]) => this.#keeps(type)));
     return { counts: mine(counts), keys: mine(keys) };
+  }
+
+  /** Whether this tab's config keeps the type in IndexedDB (so the shared entries are the ones its reads see). */
+  #keeps(type: TypeName): boolean {
+    return this.#config.has(type) && this.#config.isPersistent(type);
   }
 
   /**
