@@ -178,6 +178,37 @@ describe('the database', () => {
     expect(logger.error).not.toHaveBeenCalled();
   });
 
+  it('of layout 3 with the store of a custom type called constructor (0.2 took the name before it refused it): today’s tabs still hear each other’s events, none dropped as malformed', async () => {
+    const first = await openCache();
+    const same = { indexedDB: first.indexedDB, name: first.name, clock: first.clock };
+    await first.cache.set('track_metadata', 'song', { title: 'Song' }, { trackId: 't1' });
+    await first.cache.close();
+    // As that build added its store, with an entry of track t1.
+    const { version } = await requestDone(same.indexedDB.open(same.name)).then((db) => (db.close(), db));
+    const request = same.indexedDB.open(same.name, version + 1);
+    request.onupgradeneeded = () => {
+      const entries = request.result.createObjectStore('custom:constructor', { keyPath: 'key' });
+      entries.createIndex('track', 'trackIds', { multiEntry: true });
+      entries.createIndex('album', 'albumKey');
+      entries.createIndex('fingerprint', 'fingerprint');
+      entries.createIndex('expiry', 'expiry');
+      entries.createIndex('access', 'lastAccess');
+      entries.put({ key: 'x', value: 'old', bytes: 10, trackIds: ['t1'], lastAccess: 0, revision: 1 });
+      entries.put({ key: 0, entries: 1, bytes: 10 });
+    };
+    (await requestDone(request)).close();
+    const [a, b] = [await openCache(same), await openCache(same)];
+    const heard: string[] = [];
+    const last = new Promise((resolve) => b.cache.on('*', (event) => heard.push(event.eventType) === 3 && resolve(undefined)));
+    await a.cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    await a.cache.emit({ eventType: 'library_sync' });
+    await a.cache.emit({ eventType: 'track_added', trackId: 't9' });
+    await last;
+    expect([heard, (await b.cache.stats()).droppedMessages]).toEqual([['track_modified', 'library_sync', 'track_added'], 0]);
+    expect(await b.cache.get('track_metadata', 'song')).toBeUndefined();
+    expect([a.logger.error.mock.calls, b.logger.error.mock.calls]).toEqual([[], []]);
+  });
+
   it('made by 0.2 is refused by Reprise 0.1 (which opens version 1 exactly) with a VersionError, not used with stores it does not know', async () => {
     const { cache, indexedDB, name } = await openCache();
     await cache.set('track_metadata', 'k', 1);
