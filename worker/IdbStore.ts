@@ -595,7 +595,9 @@ async function unremoved(tx: IDBTransaction, entries: readonly StoredEntry[], { 
 function elsewhere(names: DOMStringList, kept: ReadonlySet<string>, { event, cleared }: Pick<LoggedChange, 'event' | 'cleared'>): InvalidationTarget[] {
   return Array.from(names).flatMap((name) => {
     const type = name.startsWith('custom:') && !kept.has(name) && name.slice(7);
-    if (!type) return [];
+    // `constructor`, which 0.2 took before it refused the name: no config keeps that type now, and a count
+    // keyed by it reads Object's (then the change's message is dropped as malformed by every tab).
+    if (!type || type in Object.prototype) return [];
     return event ? targetsIn(type, event) : cleared?.includes(type) ? [{ type, by: 'all' as const }] : [];
   });
 }
