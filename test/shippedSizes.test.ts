@@ -94,7 +94,9 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * death (+285 B on the page): 51,446 bytes, 1.6543, the line 1.66; then custom types brought up to
  * date after a deploy that kept them in memory, each change applied as it is logged to the custom types'
  * stores its tab does not keep (+166 B; a replay of the log at open, +536 B, came and went), and commit
- * marks deleted once answered (src/AnsweredMarks.ts, +184 B): 51,785 bytes, 1.6652, the line 1.67.)
+ * marks deleted once answered (src/AnsweredMarks.ts, +184 B): 51,785 bytes, 1.6652, the line 1.67;
+ * then the review of those (another deploy's removals in the listeners' report, its writes not told to a
+ * tab keeping the type in memory): 51,831 bytes, 1.6667.)
  */
 const REACHED_RATIO = 1.67;
 
