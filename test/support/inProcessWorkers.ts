@@ -161,6 +161,16 @@ export function inProcessWorkers(
   return { workers, connect };
 }
 
+/** A `beforeCall` that kills the worker as the first call of `method` reaches it (as a browser kills one: the call dies with it). */
+export function killAtFirst(method: Method): NonNullable<InProcessWorkersOptions['beforeCall']> {
+  let killed = false;
+  return (called, _, worker) => {
+    if (called !== method || killed) return;
+    killed = true;
+    worker.kill();
+  };
+}
+
 export interface RemoteCacheOptions<S extends Schemas> extends InProcessWorkersOptions {
   name: string;
   indexedDB?: IDBFactory;

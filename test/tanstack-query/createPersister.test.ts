@@ -8,7 +8,7 @@ import { createCache } from '../../src/createCache';
 import { createPersister, createQueryStorage, invalidateQueriesOn, type PersistedClient, type Persister } from '../../src/tanstack-query';
 import { IDBFactory } from 'fake-indexeddb';
 import { failCommits, failRequest } from '../support/faultyIndexedDB';
-import { openRemoteCache } from '../support/inProcessWorkers';
+import { killAtFirst, openRemoteCache } from '../support/inProcessWorkers';
 import { openCache, rejection, uniqueName } from '../support/openCache';
 import { unhandledRejections } from '../support/unhandledRejections';
 import { queryClient, reloadPersisted } from './queryClients';
@@ -65,15 +65,11 @@ describe('createPersister', () => {
     await before.close();
     // The page cannot read it itself (its connection still waits behind the worker's upgrade after an
     // app update, say): the read goes to the worker, which the browser kills as it arrives.
-    let killed = false;
     const { cache } = await openRemoteCache({
       name,
       indexedDB,
       direct: false,
-      beforeCall: (method, _, worker) => {
-        if (method === 'getMany' && !killed) worker.kill();
-        killed ||= method === 'getMany';
-      },
+      beforeCall: killAtFirst('getMany'),
     });
     const consoleError = vi.spyOn(console, 'error').mockImplementation(() => {});
     const consoleWarn = vi.spyOn(console, 'warn').mockImplementation(() => {});
@@ -98,14 +94,10 @@ describe('createPersister', () => {
     ['without retry', undefined],
     ['with retry (removeOldestQuery), which a dead worker is no reason to ask', removeOldestQuery],
   ])('a save whose worker dies with it is made on the next one, whole: %s', async (_, retry) => {
-    let killed = false;
     const { cache, logger } = await openRemoteCache({
       name: uniqueName(),
       indexedDB: new IDBFactory(),
-      beforeCall: (method, _, worker) => {
-        if (method === 'setMany' && !killed) worker.kill();
-        killed ||= method === 'setMany';
-      },
+      beforeCall: killAtFirst('setMany'),
     });
     try {
       const client = queryClient();

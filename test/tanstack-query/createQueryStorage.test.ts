@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createQueryStorage, invalidateQueriesOn } from '../../src/tanstack-query';
 import { IDBFactory } from 'fake-indexeddb';
 import { failCommits } from '../support/faultyIndexedDB';
-import { openRemoteCache } from '../support/inProcessWorkers';
+import { killAtFirst, openRemoteCache } from '../support/inProcessWorkers';
 import { openCache, rejection, uniqueName } from '../support/openCache';
 import { unhandledRejections } from '../support/unhandledRejections';
 
@@ -50,15 +50,11 @@ describe('createQueryStorage', () => {
     await createQueryStorage(before, 'successful_api_metadata').setItem(ALBUM_KEY, JSON.stringify({ buster: '', queryHash: '["album","a1"]', queryKey: ['album', 'a1'], state: { data: { title: 'Blue' }, dataUpdatedAt: Date.now() } }));
     await before.close();
     // The page cannot read it itself: the read goes to the worker, which the browser kills as it arrives.
-    let killed = false;
     const { cache } = await openRemoteCache({
       name,
       indexedDB,
       direct: false,
-      beforeCall: (method, _, worker) => {
-        if (method === 'getMany' && !killed) worker.kill();
-        killed ||= method === 'getMany';
-      },
+      beforeCall: killAtFirst('getMany'),
     });
     try {
       const persister = experimental_createQueryPersister({ storage: createQueryStorage(cache, 'successful_api_metadata') });
@@ -75,14 +71,10 @@ describe('createQueryStorage', () => {
     ['a save after a miss (guarded by its mark)', true],
     ['a save of a query that has data', false],
   ])('a save whose worker dies with it is made on the next one: %s', async (_, missed) => {
-    let killed = false;
     const { cache, logger } = await openRemoteCache({
       name: uniqueName(),
       indexedDB: new IDBFactory(),
-      beforeCall: (method, _, worker) => {
-        if (method === 'setMany' && !killed) worker.kill();
-        killed ||= method === 'setMany';
-      },
+      beforeCall: killAtFirst('setMany'),
     });
     try {
       const storage = createQueryStorage(cache, 'track_metadata', { trackId: (queryKey) => String(queryKey[1]) });
@@ -214,14 +206,10 @@ describe('createQueryStorage', () => {
   it("with trackId, a worker that dies with the mark a miss's getItem takes: the mark is taken of the next one, and a query whose fetch started before its track's event is not stored", async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
-    let killed = false;
     const { cache } = await openRemoteCache({
       name,
       indexedDB,
-      beforeCall: (method, _, worker) => {
-        if (method === 'mark' && !killed) worker.kill();
-        killed ||= method === 'mark';
-      },
+      beforeCall: killAtFirst('mark'),
     });
     try {
       const storage = createQueryStorage(cache, 'track_metadata', { trackId: (queryKey) => String(queryKey[1]) });
