@@ -410,6 +410,21 @@ describe('schemas', () => {
 });
 
 describe('a value found corrupt', () => {
+  /** A cache whose album_year schema refuses a and b, stored by an older deploy before the app tightened it. */
+  async function tightened(where: 'in-process' | 'with a worker') {
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    const { cache: old, clock } = await openCache({ indexedDB, name });
+    await old.setMany('album_year', [
+      { key: 'a', value: { released: 1999 } },
+      { key: 'b', value: { released: 2000 } },
+      { key: 'good', value: { year: 2001 } },
+    ]);
+    await old.close();
+    const schemas = { album_year: z.object({ year: z.number() }) };
+    return (where === 'in-process' ? await openCache({ indexedDB, name, clock, schemas }) : await openRemoteCache({ name, indexedDB, now: clock.now, schemas })).cache;
+  }
+
   it('is deleted only if no other tab has rewritten it since it was read', async () => {
     const indexedDB = new IDBFactory();
     const name = uniqueName();
@@ -432,17 +447,7 @@ describe('a value found corrupt', () => {
   });
 
   it.each(['in-process', 'with a worker'] as const)('%s: is counted corrupt once, however many reads met it (a key asked twice, concurrent gets)', async (where) => {
-    const indexedDB = new IDBFactory();
-    const name = uniqueName();
-    const { cache: old, clock } = await openCache({ indexedDB, name });
-    await old.setMany('album_year', [
-      { key: 'a', value: { released: 1999 } },
-      { key: 'b', value: { released: 2000 } },
-      { key: 'good', value: { year: 2001 } },
-    ]);
-    await old.close();
-    const schemas = { album_year: z.object({ year: z.number() }) };
-    const { cache } = where === 'in-process' ? await openCache({ indexedDB, name, clock, schemas }) : await openRemoteCache({ name, indexedDB, now: clock.now, schemas });
+    const cache = await tightened(where);
     expect(await cache.getMany('album_year', ['a', 'good', 'a'])).toEqual([undefined, { year: 2001 }, undefined]);
     expect(await Promise.all([cache.get('album_year', 'b'), cache.get('album_year', 'b')])).toEqual([undefined, undefined]);
     // Each read is a miss; each of the two entries is corrupt once.
@@ -450,18 +455,7 @@ describe('a value found corrupt', () => {
   });
 
   it.each(['in-process', 'with a worker'] as const)('%s: has and keys leave it out as get and entries do (deleted, counted corrupt, no hit or miss)', async (where) => {
-    const indexedDB = new IDBFactory();
-    const name = uniqueName();
-    // Stored by an older deploy, before the app tightened its schema.
-    const { cache: old, clock } = await openCache({ indexedDB, name });
-    await old.setMany('album_year', [
-      { key: 'a', value: { released: 1999 } },
-      { key: 'b', value: { released: 2000 } },
-      { key: 'good', value: { year: 2001 } },
-    ]);
-    await old.close();
-    const schemas = { album_year: z.object({ year: z.number() }) };
-    const { cache } = where === 'in-process' ? await openCache({ indexedDB, name, clock, schemas }) : await openRemoteCache({ name, indexedDB, now: clock.now, schemas });
+    const cache = await tightened(where);
     expect(await cache.has('album_year', 'a')).toBe(false);
     expect(await cache.has('album_year', 'good')).toBe(true);
     expect(await cache.keys('album_year')).toEqual(['good']);
