@@ -5,7 +5,7 @@ import { reasonOf } from '../describeValue';
 import { isWorkerDeath } from '../workerDeath';
 import { checkCache } from './checkCache';
 import { persistentTypeCheck } from './persistentTypeCheck';
-import { readAgainOnDeath } from './readAgainOnDeath';
+import { againOnDeath } from './againOnDeath';
 import { reportedSave } from './reportedSave';
 import { throttledSave, type ThrottledSave } from './throttledSave';
 
@@ -111,7 +111,7 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
     async restoreClient() {
       // A save still held (by any persister of the entry) is made first: the client restored is the last one given.
       for (const holding of [...held]) holding.flush();
-      const stored = await readAgainOnDeath(() => ready(() => cache.get(type, key)));
+      const stored = await againOnDeath(() => ready(() => cache.get(type, key)));
       return isPersistedClient(stored) ? stored : undefined;
     },
     removeClient() {

@@ -4,10 +4,9 @@ import type { Mark } from '../protocol';
 import { CacheError } from '../CacheError';
 import { cacheInternals } from '../cacheInternals';
 import { describeValue } from '../describeValue';
-import { isWorkerDeath } from '../workerDeath';
 import { checkCache } from './checkCache';
 import { persistentTypeCheck } from './persistentTypeCheck';
-import { readAgainOnDeath } from './readAgainOnDeath';
+import { againOnDeath } from './againOnDeath';
 import { reportedSave } from './reportedSave';
 
 /**
@@ -122,11 +121,11 @@ export function createQueryStorage<V = any, N extends string = never>(
   /** The last setItem of each key still on its way: one its worker died with is made again only while it is (see setItem). */
   const saving = new Map<string, object>();
   // Taken again of the next worker when its worker died with it (a save without it would go unguarded).
-  const marked = () => (internals ? readAgainOnDeath(() => ready(() => internals.mark(type))).catch(() => undefined) : Promise.resolve(undefined));
+  const marked = () => (internals ? againOnDeath(() => ready(() => internals.mark(type))).catch(() => undefined) : Promise.resolve(undefined));
   return {
     getItem: async (key) => {
       const mark = marked();
-      const value = (await readAgainOnDeath(() => ready(() => cache.get(type, cacheKey(key))))) as V | undefined;
+      const value = (await againOnDeath(() => ready(() => cache.get(type, cacheKey(key))))) as V | undefined;
       // A miss: TanStack's fetch starts once this resolves, after the mark.
       guard(key, value === undefined ? await mark : undefined);
       return value;
@@ -143,13 +142,8 @@ export function createQueryStorage<V = any, N extends string = never>(
           return since && internals ? internals.setSince(type, cacheKey(key), value, options, since) : cache.set(type, cacheKey(key), value, options);
         });
       return reportedSave(cache, `Reprise: createQueryStorage could not save ${key}`, () =>
-        save()
-          // Its worker died with it, and the next one said it did not happen: made there, unless a later setItem or removeItem of the key came meanwhile.
-          .catch((error: unknown) => {
-            if (!isWorkerDeath(error) || saving.get(key) !== mine) throw error;
-            return save();
-          })
-          .finally(() => saving.get(key) === mine && saving.delete(key)),
+        // Its worker died with it, and the next one said it did not happen: made there, unless a later setItem or removeItem of the key came meanwhile.
+        againOnDeath(save, () => saving.get(key) === mine).finally(() => saving.get(key) === mine && saving.delete(key)),
       );
     },
     removeItem: async (key) => {
