@@ -25,6 +25,24 @@ function queryClient(persister: ReturnType<typeof experimental_createQueryPersis
 const ALBUM_KEY = 'tanstack-query-["album","a1"]';
 const LYRICS_KEY = 'tanstack-query-["lyrics","t1"]';
 
+/**
+ * Fetches ['lyrics', 't1'] through `storage` with a fetch that answers 'la' only once `emit` (an event of
+ * t1's) is made: the fetch started before the event. Resolves once TanStack's save of what it brought has settled.
+ */
+async function fetchOvertaken(storage: ReturnType<typeof createQueryStorage<string>>, emit: () => Promise<unknown>, deserialize?: (stored: string) => Promise<PersistedQuery>) {
+  const setItem = vi.spyOn(storage, 'setItem');
+  let answer: (() => void) | undefined;
+  const queryFn = vi.fn(() => new Promise<string>((resolve) => (answer = () => resolve('la'))));
+  const persister = experimental_createQueryPersister({ storage, ...(deserialize && { deserialize }) });
+  const fetching = queryClient(persister.persisterFn).fetchQuery({ queryKey: ['lyrics', 't1'], queryFn });
+  await vi.waitFor(() => expect(answer).toBeDefined());
+  await emit();
+  answer!();
+  expect(await fetching).toBe('la');
+  await vi.waitFor(() => expect(setItem).toHaveBeenCalledTimes(1));
+  await Promise.all(setItem.mock.results.map(({ value }) => value));
+}
+
 describe('createQueryStorage', () => {
   it('with the default JSON: each query is an entry, and after a reload it comes back without a fetch', async () => {
     const { cache, name, indexedDB, clock } = await openCache();
@@ -145,30 +163,15 @@ describe('createQueryStorage', () => {
     const { cache, name, indexedDB, clock } = await openCache();
     const trackId = (queryKey: QueryKey) => String(queryKey[1]);
     const storage = createQueryStorage(cache, 'track_metadata', { trackId });
-    const setItem = vi.spyOn(storage, 'setItem');
-    const server = { lyrics: 'la' };
-    let answer: (() => void) | undefined;
-    // The first fetch is slow: it answers with what the server had when it started.
-    const queryFn = vi.fn(() => {
-      const seen = server.lyrics;
-      return queryFn.mock.calls.length === 1 ? new Promise<string>((resolve) => (answer = () => resolve(seen))) : Promise.resolve(seen);
-    });
-    const fetching = queryClient(experimental_createQueryPersister({ storage }).persisterFn).fetchQuery({ queryKey: ['lyrics', 't1'], queryFn });
-    await vi.waitFor(() => expect(answer).toBeDefined());
-    // The lyrics change, and another tab says so, while the fetch is on its way.
-    server.lyrics = 'la la';
+    // The lyrics change ('la la' since), and another tab says so, while the fetch is on its way.
     const { cache: other } = await openCache({ name, indexedDB, clock });
-    await other.emit({ eventType: 'track_modified', trackId: 't1' });
-    answer!();
-    expect(await fetching).toBe('la');
-    await vi.waitFor(() => expect(setItem).toHaveBeenCalledTimes(1));
-    await Promise.all(setItem.mock.results.map(({ value }) => value));
+    await fetchOvertaken(storage, () => other.emit({ eventType: 'track_modified', trackId: 't1' }));
     await Promise.all([cache.close(), other.close()]);
 
     const { cache: reopened } = await openCache({ name, indexedDB, clock });
     const restored = queryClient(experimental_createQueryPersister({ storage: createQueryStorage(reopened, 'track_metadata', { trackId }) }).persisterFn);
     // Before: the old lyrics, stored after the event had removed the entry, restored for good ('la').
-    expect(await restored.fetchQuery({ queryKey: ['lyrics', 't1'], queryFn })).toBe('la la');
+    expect(await restored.fetchQuery({ queryKey: ['lyrics', 't1'], queryFn: async () => 'la la' })).toBe('la la');
   });
 
   // deserialize may be async (TanStack awaits it: a decompression, a decryption), so TanStack's removeItem
@@ -178,26 +181,12 @@ describe('createQueryStorage', () => {
     const trackId = (queryKey: QueryKey) => String(queryKey[1]);
     const storage = createQueryStorage(cache, 'track_metadata', { trackId });
     await storage.setItem(LYRICS_KEY, JSON.stringify({ buster: '', queryHash: '["lyrics","t1"]', queryKey: ['lyrics', 't1'], state: { data: 'la', dataUpdatedAt: clock.now() - 2 * 86_400_000 } }));
-    const setItem = vi.spyOn(storage, 'setItem');
     const deserialize = async (stored: string): Promise<PersistedQuery> => {
       await new Promise((resolve) => setTimeout(resolve, 5));
       return JSON.parse(stored) as PersistedQuery;
     };
-    const server = { lyrics: 'la' };
-    let answer: (() => void) | undefined;
-    const queryFn = vi.fn(() => {
-      const seen = server.lyrics;
-      return new Promise<string>((resolve) => (answer = () => resolve(seen)));
-    });
-    const fetching = queryClient(experimental_createQueryPersister({ storage, deserialize }).persisterFn).fetchQuery({ queryKey: ['lyrics', 't1'], queryFn });
-    await vi.waitFor(() => expect(answer).toBeDefined());
-    server.lyrics = 'la la';
     const { cache: other } = await openCache({ name, indexedDB, clock });
-    await other.emit({ eventType: 'track_modified', trackId: 't1' });
-    answer!();
-    expect(await fetching).toBe('la');
-    await vi.waitFor(() => expect(setItem).toHaveBeenCalledTimes(1));
-    await Promise.all(setItem.mock.results.map(({ value }) => value));
+    await fetchOvertaken(storage, () => other.emit({ eventType: 'track_modified', trackId: 't1' }), deserialize);
     // Before: the fetch's old lyrics were stored after the event ('la'): the read was forgotten a turn after getItem, before TanStack removed it.
     expect(await cache.get('track_metadata', LYRICS_KEY)).toBeUndefined();
     await Promise.all([cache.close(), other.close()]);
@@ -213,16 +202,7 @@ describe('createQueryStorage', () => {
     });
     try {
       const storage = createQueryStorage(cache, 'track_metadata', { trackId: (queryKey) => String(queryKey[1]) });
-      const setItem = vi.spyOn(storage, 'setItem');
-      let answer: (() => void) | undefined;
-      const queryFn = vi.fn(() => new Promise<string>((resolve) => (answer = () => resolve('la'))));
-      const fetching = queryClient(experimental_createQueryPersister({ storage }).persisterFn).fetchQuery({ queryKey: ['lyrics', 't1'], queryFn });
-      await vi.waitFor(() => expect(answer).toBeDefined());
-      await cache.emit({ eventType: 'track_modified', trackId: 't1' });
-      answer!();
-      expect(await fetching).toBe('la');
-      await vi.waitFor(() => expect(setItem).toHaveBeenCalledTimes(1));
-      await Promise.all(setItem.mock.results.map(({ value }) => value));
+      await fetchOvertaken(storage, () => cache.emit({ eventType: 'track_modified', trackId: 't1' }));
       // Before: the mark died with its worker, the save went unguarded, and the old lyrics were stored after the event.
       expect(await cache.get('track_metadata', LYRICS_KEY)).toBeUndefined();
     } finally {
