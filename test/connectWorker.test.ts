@@ -91,6 +91,26 @@ afterEach(() => {
   unhandled.length = 0;
 });
 
+/**
+ * What `promise` has come to so far, as `now`: 'pending', then what `resolved` makes of its value or
+ * `rejected` of its error (by default 'resolved', and the error's code).
+ */
+function settling<T>(
+  promise: Promise<T>,
+  rejected: (error: { code?: string; message: string }) => unknown = (error) => error.code,
+  resolved: (value: T) => unknown = () => 'resolved',
+): { readonly now: unknown } {
+  const state = { now: 'pending' as unknown };
+  promise.then(
+    (value) => void (state.now = resolved(value)),
+    (error: { code?: string; message: string }) => void (state.now = rejected(error)),
+  );
+  return state;
+}
+
+/** A rejection as its code and message. */
+const codeAndMessage = (error: { code?: string; message: string }) => [error.code, error.message];
+
 describe('connectWorker', () => {
   it('a worker that dies while starting: createCache rejects with worker_failed, terminates it, and leaves nothing unhandled', async () => {
     process.on('unhandledRejection', record);
@@ -183,16 +203,12 @@ describe('connectWorker', () => {
     process.on('unhandledRejection', record);
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const worker = new WorkerWithHost({ open: never, ping: never });
-    let outcome: unknown = 'pending';
-    createCache({ name: 'hung', worker: () => worker as unknown as Worker }).then(
-      () => (outcome = 'resolved'),
-      (error: { code?: string; message: string }) => (outcome = [error.code, error.message]),
-    );
+    const outcome = settling(createCache({ name: 'hung', worker: () => worker as unknown as Worker }), codeAndMessage);
     // As long as a script may take to download: a ping waits for it.
     await advance(59_000);
-    expect(outcome).toBe('pending');
+    expect(outcome.now).toBe('pending');
     await advance(2000);
-    expect(outcome).toEqual(['worker_failed', 'The cache worker did not start: its script did not load within 60 s']);
+    expect(outcome.now).toEqual(['worker_failed', 'The cache worker did not start: its script did not load within 60 s']);
     expect(worker.terminated).toBe(true);
     expect(unhandled).toEqual([]);
   });
@@ -202,16 +218,13 @@ describe('connectWorker', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const engine = { stats: async () => 'stats' };
     const worker = new WorkerStillLoading({ open: async () => Comlink.proxy(engine), ping: async () => {} } as unknown as WorkerHost);
-    let outcome: unknown = 'pending';
-    const creating = createCache({ name: 'slow-script', worker: () => worker as unknown as Worker }).then(
-      (cache) => ((outcome = 'resolved'), cache),
-      (error: { code?: string; message: string }) => void (outcome = [error.code, error.message]),
-    );
+    const creating = createCache({ name: 'slow-script', worker: () => worker as unknown as Worker });
+    const outcome = settling(creating, codeAndMessage);
     await advance(8000);
-    expect(outcome).toBe('pending');
+    expect(outcome.now).toBe('pending');
     worker.load();
     await advance(200);
-    expect(outcome).toBe('resolved');
+    expect(outcome.now).toBe('resolved');
     expect(worker.terminated).toBe(false);
     const cache = await creating;
     expect(await cache!.stats()).toBe('stats');
@@ -225,13 +238,9 @@ describe('connectWorker', () => {
     const worker = new WorkerStillLoading({ open: never, ping: never });
     worker.load();
     const cache = await createCache({ name: 'loaded-hangs', worker: () => worker as unknown as Worker, logger: { error() {} } });
-    let outcome: unknown = 'pending';
-    cache.stats().then(
-      () => (outcome = 'resolved'),
-      (error: { code?: string; message: string }) => (outcome = [error.code, error.message]),
-    );
+    const outcome = settling(cache.stats(), codeAndMessage);
     await advance(6000);
-    expect(outcome).toEqual(['worker_failed', 'The cache worker did not answer: its start hung']);
+    expect(outcome.now).toEqual(['worker_failed', 'The cache worker did not answer: its start hung']);
     expect(worker.terminated).toBe(true);
     expect(unhandled).toEqual([]);
   });
@@ -244,19 +253,15 @@ describe('connectWorker', () => {
     const open = () => new Promise((resolve) => (opened = () => resolve(Comlink.proxy(engine))));
     const worker = new WorkerWithHost({ open, ping: pings } as unknown as WorkerHost);
     const cache = await createCache({ name: 'slow', worker: () => worker as unknown as Worker });
-    let outcome: unknown = 'pending';
-    cache.stats().then(
-      (stats) => (outcome = stats),
-      (error: Error) => (outcome = error.message),
-    );
+    const outcome = settling(cache.stats(), (error) => error.message, (stats) => stats);
     await advance(20_000);
-    expect(outcome).toBe('pending');
+    expect(outcome.now).toBe('pending');
     expect(worker.terminated).toBe(false);
     // Watched all along: a worker that stopped answering would be taken for dead.
     expect(pings.mock.calls.length).toBeGreaterThanOrEqual(5);
     opened();
     await advance(100);
-    expect(outcome).toBe('stats');
+    expect(outcome.now).toBe('stats');
   });
 
   it('a worker that loaded but whose engine hangs as it opens (no answer to pings either): its calls reject with worker_failed, and it is terminated', async () => {
@@ -266,13 +271,9 @@ describe('connectWorker', () => {
     const worker = new WorkerWithHost({ open: never, ping: () => (answers ? Promise.resolve() : never()) });
     const cache = await createCache({ name: 'hangs-opening', worker: () => worker as unknown as Worker, logger: { error() {} } });
     answers = false;
-    let outcome: unknown = 'pending';
-    cache.stats().then(
-      () => (outcome = 'resolved'),
-      (error: { code?: string; message: string }) => (outcome = [error.code, error.message]),
-    );
+    const outcome = settling(cache.stats(), codeAndMessage);
     await advance(6000);
-    expect(outcome).toEqual(['worker_failed', 'The cache worker did not answer: its start hung']);
+    expect(outcome.now).toEqual(['worker_failed', 'The cache worker did not answer: its start hung']);
     expect(worker.terminated).toBe(true);
     expect(unhandled).toEqual([]);
   });
@@ -410,13 +411,9 @@ describe('connectWorker', () => {
     expect(await cache.stats()).toBe('stats');
     // Its thread hangs (a loop that never ends): nothing more comes from it.
     answers = false;
-    let outcome: unknown = 'pending';
-    cache.close().then(
-      () => (outcome = 'resolved'),
-      (error: { code?: string }) => (outcome = error.code),
-    );
+    const outcome = settling(cache.close());
     await advance(10_000);
-    expect(outcome).toBe('resolved');
+    expect(outcome.now).toBe('resolved');
     expect(worker.terminated).toBe(true);
     expect(unhandled).toEqual([]);
   });
@@ -444,19 +441,11 @@ describe('connectWorker', () => {
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
       // Its thread hangs (a loop that never ends): it still holds its lock, and nothing more comes from it.
       answers = false;
-      let call: unknown = 'pending';
-      cache.stats().then(
-        () => (call = 'resolved'),
-        (error: { code?: string }) => (call = error.code),
-      );
+      const call = settling(cache.stats());
       await advance(1000);
-      let outcome: unknown = 'pending';
-      cache.close().then(
-        () => (outcome = 'resolved'),
-        (error: { code?: string }) => (outcome = error.code),
-      );
+      const outcome = settling(cache.close());
       await advance(10_000);
-      expect([call, outcome]).toEqual(['worker_failed', 'resolved']);
+      expect([call.now, outcome.now]).toEqual(['worker_failed', 'resolved']);
       expect(worker.terminated).toBe(true);
       expect(unhandled).toEqual([]);
     } finally {
@@ -503,13 +492,9 @@ describe('connectWorker', () => {
         for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
         vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
         answers = false;
-        let call: unknown = 'pending';
-        cache.keys('generic').then(
-          () => (call = 'resolved'),
-          (error: { code?: string }) => (call = error.code),
-        );
+        const call = settling(cache.keys('generic'));
         await advance(60_000);
-        expect(call).toBe('worker_failed');
+        expect(call.now).toBe('worker_failed');
         expect(workers[0]!.terminated).toBe(true);
         expect(await cache.keys('generic')).toEqual(['a key of worker 1']);
         await cache.close();
@@ -534,16 +519,12 @@ describe('connectWorker', () => {
         for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
         vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
         answers = false;
-        let call: unknown = 'pending';
-        cache.stats().then(
-          (stats) => (call = stats),
-          (error: { code?: string }) => (call = error.code),
-        );
+        const call = settling(cache.stats(), undefined, (stats) => stats);
         await advance(20_000);
         busy!();
         answers = true;
         await advance(100);
-        expect(call).toBe('stats');
+        expect(call.now).toBe('stats');
         expect(workers.map((worker) => worker.terminated)).toEqual([false]);
         await cache.close();
       } finally {
