@@ -112,9 +112,10 @@ function failedOpen(error: DOMException): IDBOpenDBRequest {
 /**
  * Makes the next `times` transactions that put entries abort at commit with `name`
  * (QuotaExceededError by default): how Chromium usually reports a full disk. Transactions that only
- * delete (eviction) commit normally. Returns the restore function.
+ * delete (eviction) commit normally. Returns the restore function. `database`: only that database's
+ * transactions (not those of a cache an earlier test left writing its read times a second later).
  */
-export function failCommits(times: number, name = 'QuotaExceededError'): Restore {
+export function failCommits(times: number, name = 'QuotaExceededError', database?: string): Restore {
   const doomed = new WeakSet<object>();
   let left = times;
   const armed = transactionsMade;
@@ -122,7 +123,7 @@ export function failCommits(times: number, name = 'QuotaExceededError'): Restore
   const transaction = IDBTransaction.prototype as unknown as FakeTransaction;
   const restorePut = patch(store, 'put', (put) =>
     function (this: IDBObjectStore, ...args: unknown[]) {
-      if (isEntryStore(this.name) && left > 0 && madeAfter(this.transaction, armed) && !doomed.has(this.transaction)) {
+      if (isEntryStore(this.name) && left > 0 && (database === undefined || this.transaction.db.name === database) && madeAfter(this.transaction, armed) && !doomed.has(this.transaction)) {
         left--;
         doomed.add(this.transaction);
       }

@@ -271,7 +271,7 @@ describe('createPersister', () => {
   it('retry: a smaller client it gives after a later save was made is not written over that save', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      const { cache } = await openCache();
+      const { cache, name } = await openCache();
       const client = queryClient();
       let answer!: (client: PersistedClient | undefined) => void;
       // An app's retry that takes its time (it awaits something, or the write it answers was slow).
@@ -282,7 +282,7 @@ describe('createPersister', () => {
         client.setQueryData(['other'], data, { updatedAt: 2000 });
         return persistQueryClientSave({ queryClient: client, persister });
       };
-      const restore = failCommits(2);
+      const restore = failCommits(2, undefined, name);
       const first = save('first');
       await vi.waitFor(() => expect(retry).toHaveBeenCalled());
       restore();
@@ -305,7 +305,7 @@ describe('createPersister', () => {
   ])('retry: a smaller client it gives after %s was made is not written over it', async (_, another) => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      const { cache } = await openCache();
+      const { cache, name } = await openCache();
       const client = queryClient();
       let answer!: () => void;
       // An app's retry that takes its time (it awaits something, or the write it answers was slow).
@@ -314,7 +314,7 @@ describe('createPersister', () => {
       const logout = another ? createPersister(cache, { type: 'successful_api_metadata' }) : persister;
       client.setQueryData(['k'], 'first', { updatedAt: 1000 });
       client.setQueryData(['other'], 'first', { updatedAt: 2000 });
-      const restore = failCommits(2);
+      const restore = failCommits(2, undefined, name);
       const first = persistQueryClientSave({ queryClient: client, persister });
       await vi.waitFor(() => expect(retry).toHaveBeenCalled());
       restore();
@@ -325,7 +325,7 @@ describe('createPersister', () => {
       if (another) {
         // A later save by the other persister stands for the failed one, too.
         client.setQueryData(['k'], 'later', { updatedAt: 3000 });
-        const failing = failCommits(2);
+        const failing = failCommits(2, undefined, name);
         const second = persistQueryClientSave({ queryClient: client, persister });
         await vi.waitFor(() => expect(retry).toHaveBeenCalledTimes(2));
         failing();
@@ -366,11 +366,11 @@ describe('createPersister', () => {
   // rejected was the app's unhandled rejection.
   it.each([
     ['a value that cannot be cloned (the save held by the throttle fails)', 'not_cloneable', { track: 't1', onEnd: () => {} }, () => () => {}],
-    ['a full disk (the save made at once fails)', 'quota_exceeded', { track: 't1' }, () => failCommits(2)],
+    ['a full disk (the save made at once fails)', 'quota_exceeded', { track: 't1' }, (database: string) => failCommits(2, undefined, database)],
   ])("a save of persistQueryClient that fails, %s, leaves nothing unhandled: the cache's logger is told, with %s, and the next saves are stored", async (_, code, data, fault) => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const { cache, logger } = await openCache();
-    const restore = fault();
+    const { cache, logger, name } = await openCache();
+    const restore = fault(name);
     try {
       const client = queryClient();
       const [unsubscribe, restored] = persistQueryClient({ queryClient: client, persister: createPersister(cache, { type: 'successful_api_metadata' }) });
@@ -397,7 +397,7 @@ describe('createPersister', () => {
   });
 
   it("retry (TanStack's, e.g. removeOldestQuery): a save the full disk refuses is made again with the client retry gives, until it is stored or retry gives up", async () => {
-    const { cache, logger } = await openCache();
+    const { cache, logger, name } = await openCache();
     const client = queryClient();
     client.setQueryData(['old'], 'o', { updatedAt: 1000 });
     client.setQueryData(['new'], 'n', { updatedAt: 2000 });
@@ -405,7 +405,7 @@ describe('createPersister', () => {
     const persister = createPersister(cache, { type: 'successful_api_metadata', throttleTime: 0, retry });
     const storedKeys = async () => ((await cache.get('successful_api_metadata', 'tanstack-query')) as PersistedClient | undefined)?.clientState.queries.map((query) => query.queryKey);
     // The write and the cache's own retry after eviction fail; the smaller client fits.
-    const restore = failCommits(2);
+    const restore = failCommits(2, undefined, name);
     try {
       await persistQueryClientSave({ queryClient: client, persister });
     } finally {
@@ -415,7 +415,7 @@ describe('createPersister', () => {
     expect(await storedKeys()).toEqual([['new']]);
     expect(logger.error).not.toHaveBeenCalled();
     // Every write fails: retry drops the queries one by one, then gives up; the last failure is told once.
-    const full = failCommits(100);
+    const full = failCommits(100, undefined, name);
     try {
       await persistQueryClientSave({ queryClient: client, persister });
     } finally {
@@ -450,9 +450,9 @@ describe('createPersister', () => {
   it('a removeClient that fails rejects, and the held save it dropped resolves all the same', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      const { cache, logger } = await openCache();
+      const { cache, logger, name } = await openCache();
       const { persister, held } = await holdingASave(cache);
-      const fault = failRequest({ nth: 1, methods: ['delete'], name: 'UnknownError' });
+      const fault = failRequest({ nth: 1, methods: ['delete'], name: 'UnknownError', database: name });
       try {
         expect(await rejection(persister.removeClient())).toMatchObject({ name: 'CacheError', code: 'storage_unavailable' });
       } finally {
