@@ -5,7 +5,7 @@ import { experimental_createQueryPersister, type PersistedQuery } from '@tanstac
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createQueryStorage, invalidateQueriesOn } from '../../src/tanstack-query';
 import { IDBFactory } from 'fake-indexeddb';
-import { failCommits } from '../support/faultyIndexedDB';
+import { failCommits, failRequest } from '../support/faultyIndexedDB';
 import { killAtFirst, openRemoteCache } from '../support/inProcessWorkers';
 import { openCache, rejection, uniqueName } from '../support/openCache';
 import { unhandledRejections } from '../support/unhandledRejections';
@@ -83,6 +83,55 @@ describe('createQueryStorage', () => {
     } finally {
       await cache.close();
     }
+  });
+
+  // retrieveQuery removes the entry on any error of getItem, then fetches: a read that failed for good lost
+  // the stored query, which a fetch that fails (offline) cannot replace. A failed read is a miss instead.
+  it.each([
+    ['IndexedDB fails it (UnknownError, as Chromium\'s "Failed to read large IndexedDB value")', 'storage_unavailable', false],
+    ['its worker dies with it, and the next one with the read made again', 'worker_failed', true],
+  ])("a getItem whose read fails, %s, answers nothing: TanStack fetches without removing the stored query, and the cache's logger is told, with %s", async (_, code, remote) => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: before } = await openCache({ name, indexedDB });
+    const stored = JSON.stringify({ buster: '', queryHash: '["album","a1"]', queryKey: ['album', 'a1'], state: { data: { title: 'Blue' }, dataUpdatedAt: Date.now() } });
+    await createQueryStorage(before, 'successful_api_metadata').setItem(ALBUM_KEY, stored);
+    await before.close();
+    let deaths = 0;
+    const opened = remote
+      ? await openRemoteCache({ name, indexedDB, direct: false, beforeCall: (method, __, worker) => void (method === 'getMany' && deaths++ < 2 && worker.kill()) })
+      : await openCache({ name, indexedDB });
+    const { cache, logger } = opened;
+    const fault = remote ? () => {} : failRequest({ nth: 1, methods: ['get', 'getAll'], name: 'UnknownError', database: name });
+    try {
+      const persister = experimental_createQueryPersister({ storage: createQueryStorage(cache, 'successful_api_metadata') });
+      const offline = vi.fn(async () => Promise.reject(new Error('offline')));
+      expect(await rejection(queryClient(persister.persisterFn).fetchQuery({ queryKey: ['album', 'a1'], queryFn: offline }))).toMatchObject({ message: 'offline' });
+      fault();
+      // Before: undefined (TanStack removed it after the failed read), and the logger told nothing of it.
+      const told = logger.error.mock.calls.filter(([message]) => /createQueryStorage/.test(String(message)));
+      expect([await cache.get('successful_api_metadata', ALBUM_KEY), told]).toEqual([stored, [[expect.stringMatching(/createQueryStorage/), expect.objectContaining({ name: 'CacheError', code })]]]);
+    } finally {
+      fault();
+      await cache.close();
+    }
+  });
+
+  it('a query first used after close() (the app closed the cache, its QueryClient goes on) is fetched, not failed with closed, without a word', async () => {
+    const { cache, logger } = await openCache();
+    const storage = createQueryStorage(cache, 'track_metadata');
+    const setItem = vi.spyOn(storage, 'setItem');
+    await cache.close();
+    const client = queryClient(experimental_createQueryPersister({ storage }).persisterFn);
+    const unhandled = await unhandledRejections(async () => {
+      const data = await client.fetchQuery({ queryKey: ['player'], queryFn: async () => ({ track: 't1' }) }).catch((error: { code?: string }) => error.code);
+      // Before: closed (getItem rejected, and so did the removeItem TanStack made then).
+      expect(data).toEqual({ track: 't1' });
+      await vi.waitFor(() => expect(setItem).toHaveBeenCalledTimes(1));
+      await Promise.allSettled(setItem.mock.results.map(({ value }) => value));
+    });
+    expect(unhandled).toEqual([]);
+    expect(logger.error).not.toHaveBeenCalled();
   });
 
   it.each([
