@@ -88,6 +88,42 @@ describe('createPersister', () => {
     }
   });
 
+  // A read that failed for good rejected: TanStack removed the persisted client (which the next save
+  // replaces all the same), and persistQueryClient, its restore rejected, never subscribed: nothing of the
+  // session was saved, and its promise (which TanStack's own examples leave alone) rejected unhandled.
+  it("a restoreClient whose read fails (IndexedDB's UnknownError) restores nothing and tells the cache's logger: persistQueryClient goes on to save the session's changes", async () => {
+    const { cache, logger, name } = await openCache();
+    const persister = createPersister(cache, { type: 'successful_api_metadata', throttleTime: 0 });
+    const before = queryClient();
+    before.setQueryData(['album', 'a1'], { title: 'Blue' });
+    await persistQueryClientSave({ queryClient: before, persister });
+    const fault = failRequest({ nth: 1, methods: ['get', 'getAll'], name: 'UnknownError', database: name });
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const consoleWarn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const client = queryClient();
+      const [unsubscribe, restored] = persistQueryClient({ queryClient: client, persister });
+      const outcome = await restored.then(
+        () => 'restored',
+        (error: { code?: string }) => error.code,
+      );
+      fault();
+      client.setQueryData(['album', 'a2'], { title: 'Hejira' });
+      const stored = (await cache.get('successful_api_metadata', 'tanstack-query')) as PersistedClient | undefined;
+      unsubscribe();
+      // Before: storage_unavailable, the client removed and nothing saved after it (undefined), the logger told nothing.
+      expect([outcome, stored?.clientState.queries.map((query) => query.queryKey), logger.error.mock.calls]).toEqual([
+        'restored',
+        [['album', 'a2']],
+        [[expect.stringMatching(/createPersister/), expect.objectContaining({ name: 'CacheError', code: 'storage_unavailable' })]],
+      ]);
+    } finally {
+      fault();
+      consoleError.mockRestore();
+      consoleWarn.mockRestore();
+    }
+  });
+
   // A worker the browser kills (memory pressure, a crash) as a save reaches it: the write did not happen,
   // which the next worker tells, and the next worker starts at once.
   it.each([
