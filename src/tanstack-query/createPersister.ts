@@ -6,6 +6,7 @@ import { isWorkerDeath } from '../workerDeath';
 import { checkCache } from './checkCache';
 import { persistentTypeCheck } from './persistentTypeCheck';
 import { againOnDeath } from './againOnDeath';
+import { failedRead } from './failedRead';
 import { reportedSave } from './reportedSave';
 import { throttledSave, type ThrottledSave } from './throttledSave';
 
@@ -70,7 +71,8 @@ function persistedEntryOf(cache: object, type: string, key: string): PersistedEn
 
 /**
  * The whole query client as one entry of `type`. Every call first makes sure the type is persistent;
- * a stored value that is not a persisted client (written by something else) restores as nothing.
+ * a stored value that is not a persisted client (written by something else) restores as nothing, and
+ * so does a read that fails for good (see failedRead).
  */
 export function createPersister<N extends string = never>(cache: Cache<Schemas, N>, options: PersisterOptions<N>): Persister {
   checkCache(cache, 'get', 'createPersister');
@@ -111,7 +113,7 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
     async restoreClient() {
       // A save still held (by any persister of the entry) is made first: the client restored is the last one given.
       for (const holding of [...held]) holding.flush();
-      const stored = await againOnDeath(() => ready(() => cache.get(type, key)));
+      const stored = await againOnDeath(() => ready(() => cache.get(type, key))).catch((error: unknown) => failedRead(cache, `Reprise: createPersister could not read ${key}`, error));
       return isPersistedClient(stored) ? stored : undefined;
     },
     removeClient() {

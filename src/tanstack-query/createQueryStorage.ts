@@ -1,12 +1,13 @@
 import type { QueryKey } from '@tanstack/query-core';
 import type { Cache, CacheType, Schemas } from 'reprise';
 import type { Mark } from '../protocol';
-import { CacheError, isCacheError } from '../CacheError';
+import { CacheError } from '../CacheError';
 import { cacheInternals } from '../cacheInternals';
 import { describeValue } from '../describeValue';
 import { checkCache } from './checkCache';
 import { persistentTypeCheck } from './persistentTypeCheck';
 import { againOnDeath } from './againOnDeath';
+import { failedRead } from './failedRead';
 import { reportedSave } from './reportedSave';
 
 /**
@@ -118,18 +119,6 @@ export function createQueryStorage<V = any, N extends string = never>(
     guards.set(key, since);
     if (guards.size > GUARDS) guards.delete(guards.keys().next().value!);
   };
-  /**
-   * A read that failed for good (IndexedDB's error, its worker dead twice, the cache closed) answers as a
-   * miss: TanStack removes what a rejected getItem was to restore (`retrieveQuery`) before it fetches, which
-   * cost the stored query when the fetch fails too (offline), and after close() that removal rejects as
-   * well, failing the query instead of fetching it. Told to the logger, as a save's failure (not `closed`).
-   * A type that cannot hold queries still rejects: the app's mistake, which every call makes alike.
-   */
-  const missed = (key: string, error: unknown): undefined => {
-    if (isCacheError(error, 'invalid_argument') || isCacheError(error, 'unknown_content_type')) throw error;
-    if (!isCacheError(error, 'closed')) (internals?.logger ?? console).error(`Reprise: createQueryStorage could not read ${key}`, error);
-    return undefined;
-  };
   /** The last setItem of each key still on its way: one its worker died with is made again only while it is (see setItem). */
   const saving = new Map<string, object>();
   // Taken again of the next worker when its worker died with it (a save without it would go unguarded).
@@ -137,7 +126,7 @@ export function createQueryStorage<V = any, N extends string = never>(
   return {
     getItem: async (key) => {
       const mark = marked();
-      const value = (await againOnDeath(() => ready(() => cache.get(type, cacheKey(key)))).catch((error: unknown) => missed(key, error))) as V | undefined;
+      const value = (await againOnDeath(() => ready(() => cache.get(type, cacheKey(key)))).catch((error: unknown) => failedRead(cache, `Reprise: createQueryStorage could not read ${key}`, error))) as V | undefined;
       // A miss: TanStack's fetch starts once this resolves, after the mark.
       guard(key, value === undefined ? await mark : undefined);
       return value;
