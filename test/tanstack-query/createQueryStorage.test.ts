@@ -328,13 +328,13 @@ describe('createQueryStorage', () => {
   // that rejected was the app's unhandled rejection.
   it.each([
     ['a value that cannot be cloned', 'not_cloneable', { track: 't1', onEnd: () => {} }, () => () => {}],
-    ['a full disk', 'quota_exceeded', { track: 't1' }, () => failCommits(2)],
+    ['a full disk', 'quota_exceeded', { track: 't1' }, (database: string) => failCommits(2, undefined, database)],
   ])("a query's save after its fetch that fails, %s, leaves nothing unhandled: the cache's logger is told, with %s, and the next queries are stored", async (_, code, data, fault) => {
-    const { cache, logger } = await openCache();
+    const { cache, logger, name } = await openCache();
     const storage = createQueryStorage<PersistedQuery>(cache, 'track_metadata');
     const setItem = vi.spyOn(storage, 'setItem');
     const client = queryClient(experimental_createQueryPersister<PersistedQuery>({ storage, serialize: (query) => query, deserialize: (query) => query }).persisterFn);
-    const restore = fault();
+    const restore = fault(name);
     try {
       const unhandled = await unhandledRejections(async () => {
         expect(await client.fetchQuery({ queryKey: ['player'], queryFn: async () => data })).toBe(data);
