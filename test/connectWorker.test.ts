@@ -504,6 +504,36 @@ describe('connectWorker', () => {
       }
     });
 
+    it('its calls reject with a message that says why: it stopped answering, for how long (an app’s logs make sense of it)', async () => {
+      process.on('unhandledRejection', record);
+      try {
+        let answers = true;
+        const answer = <T>(index: number, value: T) => (index > 0 || answers ? Promise.resolve(value) : never());
+        const errors: [string, unknown][] = [];
+        const { create } = lockedWorkers(
+          (index) => ({ keys: () => answer(index, [`a key of worker ${index}`]), close: () => answer(index, undefined) }),
+          (index) => () => answer(index, undefined),
+        );
+        const cache = await createCache({ name: 'hangs-said', worker: create, logger: { error: (message, error) => errors.push([message, error]) } });
+        expect(await cache.keys('generic')).toEqual(['a key of worker 0']);
+        for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+        answers = false;
+        const call = settling(cache.keys('generic'), codeAndMessage);
+        await advance(60_000);
+        expect(call.now).toEqual(['worker_failed', 'The cache worker stopped answering: it answered none of 10 pings in 30 s, and was terminated']);
+        // The page's log says the same of the death.
+        expect(errors.map(([message, error]) => [message, (error as Error).message])).toContainEqual([
+          'Reprise: the cache worker died; starting a new one',
+          'The cache worker stopped answering: it answered none of 10 pings in 30 s, and was terminated',
+        ]);
+        await cache.close();
+        expect(unhandled).toEqual([]);
+      } finally {
+        vi.unstubAllGlobals();
+      }
+    });
+
     it('one busy in a single long task (silent to pings for 20 s, then answering) is not terminated: its call resolves', async () => {
       try {
         let busy: (() => void) | null = null;
