@@ -343,7 +343,7 @@ export class RemoteEngine implements EngineApi {
     // One that dies meanwhile needs no terminating. Not a race with died (pending while the worker lives): each slow call would leave it a reaction till then.
     return untilAborted(probeWorker(ping), deathOf(connection.died), abortReason).then(
       (answer) => {
-        if (answer === 'silent') connection.terminate();
+        if (answer === 'silent') connection.terminate(`The cache worker stopped answering: it answered no ping in ${PROBE_TIMEOUT_MS / 1000} s, and was terminated`);
       },
       () => {},
     );
@@ -372,7 +372,7 @@ export class RemoteEngine implements EngineApi {
         heard = false;
         if (silent < HUNG_AFTER_PINGS) return next();
         this.#watched.delete(connection);
-        connection.terminate();
+        connection.terminate(`The cache worker stopped answering: it answered none of ${HUNG_AFTER_PINGS} pings in ${(HUNG_AFTER_PINGS * PROBE_TIMEOUT_MS) / 1000} s, and was terminated`);
       }, PROBE_TIMEOUT_MS);
       this.#watched.set(connection, look);
       unref(look);

@@ -77,9 +77,9 @@ export async function connectWorker(
     fail(new CacheError('worker_failed', message));
   });
   worker.addEventListener('messageerror', () => fail(new CacheError('worker_failed', 'The cache worker sent a message that could not be read')));
-  const terminate = () => {
+  const terminate = (reason = 'The cache worker was terminated') => {
     worker.terminate();
-    fail(new CacheError('worker_failed', 'The cache worker was terminated'));
+    fail(new CacheError('worker_failed', reason));
   };
   died.catch(() => worker.terminate());
   const locks = locksHere();

@@ -222,8 +222,8 @@ export interface EngineConnection {
   engine: EngineApi;
   /** Rejects with `worker_failed` when the engine's thread dies, or is terminated. */
   died: Promise<never>;
-  /** Stops the engine's thread. */
-  terminate(): void;
+  /** Stops the engine's thread; `reason`: what its calls reject with (why it was stopped). */
+  terminate(reason?: string): void;
   /**
    * Answers while the thread lives. Given where its death cannot be observed (no Web Locks): a call
    * that takes long makes the caller probe, and a thread that does not answer is taken for dead.
