@@ -563,6 +563,25 @@ describe('connectWorker', () => {
     });
   });
 
+  it('close() while the replacement of a worker that died is still loading its script (a slow network) does not wait for it: it resolves at once, and that worker is terminated', async () => {
+    process.on('unhandledRejection', record);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const first = new WorkerWithHost({ open: async () => Comlink.proxy({ stats: async () => 'stats', close: async () => {} }), ping: async () => {} } as unknown as WorkerHost);
+    const replacement = new WorkerStillLoading({ open: never, ping: async () => {} } as unknown as WorkerHost);
+    const workers = [first, replacement];
+    const cache = await createCache({ name: 'close-replacing', worker: () => workers.shift() as unknown as Worker, logger: { error() {} } });
+    expect(await cache.stats()).toBe('stats');
+    // The worker crashes; the page starts the next one at once, whose script takes long to arrive.
+    first.dispatchEvent(Object.assign(new Event('error', { cancelable: true }), { message: 'Uncaught RangeError' }));
+    await advance(1000);
+    expect(workers).toEqual([]);
+    const outcome = settling(cache.close());
+    await advance(3000);
+    expect(outcome.now).toBe('resolved');
+    expect(replacement.terminated).toBe(true);
+    expect(unhandled).toEqual([]);
+  });
+
   it('close() while the engine is still opening does not wait for the open: it resolves, and the worker is terminated', async () => {
     const worker = new WorkerWithHost({ open: never, ping: async () => {} });
     const cache = await createCache({ name: 'close-opening', worker: () => worker as unknown as Worker });
