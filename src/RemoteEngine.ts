@@ -16,8 +16,8 @@ import { READS_AT_ONCE } from '../worker/recordReads';
 import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, StorageKind, Written } from './protocol';
 
 export interface RemoteEngineOptions {
-  /** Starts a new engine behind its boundary (a Worker): called at start and after each death. */
-  connect: () => Promise<EngineConnection>;
+  /** Starts a new engine behind its boundary (a Worker): called at start and after each death; `signal` aborts a start the cache's close() no longer waits for. */
+  connect: (signal: AbortSignal) => Promise<EngineConnection>;
   logger: Logger;
   /**
    * Reads persistent entries straight from the page (see DirectReads): used while the worker keeps them
@@ -41,6 +41,8 @@ const TOUCH_AFTER_MS = 1000;
 export class RemoteEngine implements EngineApi {
   readonly #options: RemoteEngineOptions;
   #connection: Promise<EngineConnection> | null = null;
+  /** Aborts the start of the worker #connection waits for (see close). */
+  #starting: AbortController | null = null;
   /** The connection while its worker lives (known synchronously, unlike #connection). */
   #live: EngineConnection | null = null;
   #closed = false;
@@ -238,6 +240,8 @@ export class RemoteEngine implements EngineApi {
     this.#options.direct?.close();
     clearTimeout(this.#touchTimer);
     clearTimeout(this.#restartTimer);
+    // A worker whose script is still on its way (one replacing a dead worker, on a slow network) is not waited for: no call is left for it.
+    this.#starting?.abort(new CacheError('closed', 'This cache is closed'));
     try {
       await this.#close();
     } finally {
@@ -382,8 +386,12 @@ export class RemoteEngine implements EngineApi {
 
   #current(): Promise<EngineConnection> {
     if (!this.#connection) {
-      const connecting = this.#options.connect();
+      const starting = new AbortController();
+      const connecting = this.#options.connect(starting.signal);
       this.#connection = connecting;
+      this.#starting = starting;
+      const started = () => void (this.#starting === starting && (this.#starting = null));
+      connecting.then(started, started);
       connecting.then(
         (connection) => {
           if (this.#connection === connecting) this.#live = connection;

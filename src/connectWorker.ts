@@ -8,6 +8,7 @@ import { isPromiseLike } from './isPromiseLike';
 import { locksHere } from './locksHere';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { randomId } from './randomId';
+import { abortReason, untilAborted } from './SharedFetch';
 import { ENGINE_METHODS, WORKER_LOADED, type ClientCallbacks, type RelayedMessage, type EngineApi, type EngineConnection, type StorageKind, type WorkerHost, type WorkerOpenOptions } from './protocol';
 import type { OpenTabChannel } from './TabChannel';
 import { PACKAGE_WORKER } from './viteDepsWorker';
@@ -49,9 +50,9 @@ export async function connectWorker(
   createWorker: () => Worker,
   open: Omit<WorkerOpenOptions, 'lock' | 'relay'>,
   client: ClientCallbacks,
-  how: { openChannel?: OpenTabChannel; startHint?: string; kept?: RelayedMessage[]; elsewhere?: () => Worker } = {},
+  how: { openChannel?: OpenTabChannel; startHint?: string; kept?: RelayedMessage[]; elsewhere?: () => Worker; signal?: AbortSignal } = {},
 ): Promise<EngineConnection> {
-  const { openChannel, startHint, kept, elsewhere } = how;
+  const { openChannel, startHint, kept, elsewhere, signal } = how;
   registerCacheErrorTransfer();
   let worker: Worker;
   try {
@@ -124,11 +125,12 @@ export async function connectWorker(
   try {
     // Loaded once it answers (after its open has begun): the connection is the caller's from then on,
     // while the engine opens its storage — which may wait on another tab — and the page reads for itself.
-    await Promise.race([loading, pinged(), died]);
+    // Or until the cache closes: it does not wait for a script still on its way (see LOAD_TIMEOUT_MS).
+    await untilAborted(Promise.race([loading, pinged(), died]), signal, abortReason);
   } catch (error) {
     watching.stop();
     terminate();
-    if (unloaded && elsewhere) return connectWorker(elsewhere, open, client, { ...how, elsewhere: undefined });
+    if (unloaded && elsewhere && !signal?.aborted) return connectWorker(elsewhere, open, client, { ...how, elsewhere: undefined });
     throw error;
   }
   started = true;

@@ -143,7 +143,7 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
       // What the page heard for a worker that died before its engine asked for it: the next one's (see channelRelay).
       const kept: RelayedMessage[] = [];
       engine = remote = await RemoteEngine.start({
-        connect: () => connectWorker(createWorker, { name, config: current(), tab: tab.open }, callbacks, { openChannel, startHint, kept, elsewhere }),
+        connect: (signal) => connectWorker(createWorker, { name, config: current(), tab: tab.open }, callbacks, { openChannel, startHint, kept, elsewhere, signal }),
         logger,
         direct,
       });
