@@ -211,6 +211,32 @@ describe('a worker that dies', () => {
     expect(counts(await cache.stats())).toEqual({ track_metadata: [2, 1], generic: [1, 1] });
   });
 
+  it.each([false, true])(
+    'between a read that found a value its schema refuses and its discard (an async schema checking it), the hit is taken back only from the worker that counted it: hits never go below zero (direct reads %s)',
+    async (direct) => {
+      const name = uniqueName();
+      const indexedDB = new IDBFactory();
+      const clock = fakeClock();
+      // Another tab, whose app has no schema, stored a value this one's refuses.
+      const { cache: other } = await openCache({ name, indexedDB, clock });
+      await other.set('track_metadata', 'k', 'not a number');
+      let checked!: () => void;
+      const checking = new Promise<void>((resolve) => (checked = resolve));
+      const validate = async (value: unknown) => (await checking, typeof value === 'number' ? { value } : { issues: [{ message: 'a number expected' }] });
+      const { cache, workers } = await openRemoteCache({ name, indexedDB, now: clock.now, direct, schemas: { track_metadata: { '~standard': { version: 1, vendor: 'test', validate } } } });
+      const read = cache.get('track_metadata', 'k');
+      // The read is answered (its hit counted), then its worker dies before the page has checked the value.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (direct) await cache.has('generic', 'x');
+      workers[0]!.kill();
+      await vi.waitFor(() => expect(workers).toHaveLength(2));
+      checked();
+      expect(await read).toBeUndefined();
+      const { hits, misses, corrupt } = (await cache.stats()).types.track_metadata;
+      expect({ hits, misses, corrupt }).toEqual({ hits: 0, misses: 1, corrupt: 1 });
+    },
+  );
+
   it.each(['track_metadata', 'generic'] as const)(
     '%s: between two chunks of a setMany, the call rejects with worker_failed and writes none of it',
     async (type) => {
