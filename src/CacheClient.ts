@@ -45,7 +45,7 @@ import { guarded } from './guarded';
 import { Handlers } from './Handlers';
 import type { Logger } from './Logger';
 import { parse } from './parse';
-import type { ClientCallbacks, EngineApi, EntryInput, Found, Mark, Once, ToldChange } from './protocol';
+import type { ClientCallbacks, Corrupt, EngineApi, EntryInput, Found, Mark, Once, ToldChange } from './protocol';
 import { FetchLocks } from './FetchLocks';
 import { isPromiseLike } from './isPromiseLike';
 import { PendingCalls } from './PendingCalls';
@@ -483,7 +483,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   async #checked<T extends CacheType<N>>(type: T, keys: readonly string[], found: readonly (Found | undefined)[], counted = true): Promise<({ value: ValueOf<S, T> } | undefined)[]> {
     const schema = this.#schemas[type];
     if (!schema) return found.map((item) => item && { value: item.value as ValueOf<S, T> });
-    const corrupt: { key: string; revision: number | undefined }[] = [];
+    const corrupt: Corrupt[] = [];
     const checked: ({ value: ValueOf<S, T> } | undefined)[] = [];
     for (const [index, item] of found.entries()) {
       const pending = item && checkValue(schema, item.value);
@@ -491,7 +491,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       if (check?.ok) checked.push({ value: check.value as ValueOf<S, T> });
       else {
         checked.push(undefined);
-        if (item) corrupt.push({ key: keys[index]!, revision: item.revision });
+        if (item) corrupt.push({ key: keys[index]!, revision: item.revision, read: item });
       }
     }
     if (corrupt.length) await this.#engine.discardCorrupt(type, corrupt, counted);

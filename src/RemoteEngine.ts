@@ -13,7 +13,7 @@ import { reasonOf } from './describeValue';
 import { epochNow } from './time';
 import { abortReason, untilAborted } from './SharedFetch';
 import { READS_AT_ONCE } from '../worker/recordReads';
-import type { EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, StorageKind, Written } from './protocol';
+import type { Corrupt, EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, StorageKind, Written } from './protocol';
 
 export interface RemoteEngineOptions {
   /** Starts a new engine behind its boundary (a Worker): called at start and after each death; `signal` aborts a start the cache's close() no longer waits for. */
@@ -71,7 +71,9 @@ export class RemoteEngine implements EngineApi {
    */
   readonly #pending = new PendingChanges();
   /** Reads the page answered itself, by type, not yet told to the worker: the keys each found, in order, how many of those count as hits, and how many keys they did not find. */
-  readonly #touched = new Map<TypeName, { reads: string[][]; hits: number; misses: number; recorded: Set<string> }>();
+  readonly #touched = new Map<TypeName, Touched>();
+  /** Which worker counted each hit a read answered: the one that answered it, or the one its page read was told to (see discardCorrupt). */
+  readonly #countedBy = new WeakMap<Found, EngineApi | Touched>();
   #touchTimer: ReturnType<typeof setTimeout> | undefined;
   /**
    * The live worker is called at once, so that postMessage copies the arguments as the call is made (the
@@ -117,11 +119,18 @@ export class RemoteEngine implements EngineApi {
     }
     const found = reading ? await reading : null;
     // All plain hits and misses, or all from the worker (see DirectReads.read).
-    if (!found) return this.#call((engine) => engine.getMany(type, keys, fingerprints, readThrough));
+    if (!found) {
+      return this.#call(async (engine) => {
+        const answer = await engine.getMany(type, keys, fingerprints, readThrough);
+        for (const item of answer) if (item) this.#countedBy.set(item, engine);
+        return answer;
+      });
+    }
     if (readThrough?.peek) return found;
     const hits = keys.filter((_, index) => found[index]);
     // A read again counts no hit or miss (see ReadThrough.again), yet its hits are read times.
-    this.#touch(type, hits, readThrough?.again ? 0 : keys.length - hits.length, !readThrough?.again);
+    const touched = this.#touch(type, hits, readThrough?.again ? 0 : keys.length - hits.length, !readThrough?.again);
+    for (const item of found) if (item) this.#countedBy.set(item, touched);
     return found;
   }
 
@@ -190,8 +199,25 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.cleanup());
   }
 
-  discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[], counted?: boolean): Promise<void> {
-    return this.#call((engine) => engine.discardCorrupt(type, found, counted), { type, keys: new Set(found.map(({ key }) => key)) });
+  /**
+   * A hit is taken back only by the worker that counted it: one that died since took it along (or carried
+   * it over in its last stats()), and the next would take back one it never counted (hits below zero).
+   */
+  discardCorrupt(type: TypeName, found: Corrupt[], counted?: boolean): Promise<void> {
+    return this.#call(
+      (engine) => {
+        // Read as the call runs: the page's reads not yet told go to this worker first (see #run).
+        const lost = counted ? found.filter(({ read }) => read && this.#counter(read) !== engine).length : 0;
+        return engine.discardCorrupt(type, found.map(({ key, revision }) => ({ key, revision })), counted, lost);
+      },
+      { type, keys: new Set(found.map(({ key }) => key)) },
+    );
+  }
+
+  /** The worker that counted a read's hit (undefined: none, its page read never told). */
+  #counter(read: Found): EngineApi | undefined {
+    const counted = this.#countedBy.get(read);
+    return counted && 'reads' in counted ? counted.toldTo : counted;
   }
 
   touched(type: TypeName, reads: string[][], misses: number, hits: number): Promise<void> {
@@ -307,7 +333,7 @@ export class RemoteEngine implements EngineApi {
     return (storage === 'indexeddb' || (storage === null && this.#said !== 'memory')) && this.#options.direct!.reads(type);
   }
 
-  #touch(type: TypeName, hits: string[], misses: number, counted: boolean): void {
+  #touch(type: TypeName, hits: string[], misses: number, counted: boolean): Touched {
     let touched = this.#touched.get(type);
     // Each read apart: the worker gives each its own read time, in order.
     if (!touched) this.#touched.set(type, (touched = { reads: [], hits: 0, misses: 0, recorded: new Set() }));
@@ -318,16 +344,19 @@ export class RemoteEngine implements EngineApi {
     const { recorded } = touched;
     const first = hits.filter((key) => recorded.size < READS_AT_ONCE && !recorded.has(key) && recorded.add(key));
     this.#options.direct!.record(type, first);
-    if (this.#touchTimer !== undefined) return;
+    if (this.#touchTimer !== undefined) return touched;
     this.#touchTimer = setTimeout(() => {
       this.#touchTimer = undefined;
       const touched = [...this.#touched];
       this.#touched.clear();
       // Each a call like any other, watched: on a page without Web Locks, a dead worker is found by a
       // call that hangs, and a page whose reads are all hits makes no other.
-      for (const [type, { reads, hits, misses }] of touched) this.touched(type, reads, misses, hits).catch(() => {});
+      for (const [type, told] of touched) {
+        this.#call((engine) => ((told.toldTo = engine), engine.touched(type, told.reads, told.misses, told.hits))).catch(() => {});
+      }
     }, TOUCH_AFTER_MS);
     unref(this.#touchTimer);
+    return touched;
   }
 
   /**
@@ -336,8 +365,9 @@ export class RemoteEngine implements EngineApi {
    * worker, and read times are hints).
    */
   #sendTouched(connection: EngineConnection): void {
-    for (const [type, { reads, hits, misses }] of this.#touched) {
-      connection.engine.touched(type, reads, misses, hits).catch(() => {});
+    for (const [type, touched] of this.#touched) {
+      touched.toldTo = connection.engine;
+      connection.engine.touched(type, touched.reads, touched.misses, touched.hits).catch(() => {});
     }
     this.#touched.clear();
   }
@@ -453,6 +483,15 @@ export class RemoteEngine implements EngineApi {
     // Node: a cache nobody closed does not keep the process alive for it.
     unref(this.#restartTimer);
   }
+}
+
+/** Reads the page answered itself, of one type, until told to a worker (`toldTo`). */
+interface Touched {
+  reads: string[][];
+  hits: number;
+  misses: number;
+  recorded: Set<string>;
+  toldTo?: EngineApi;
 }
 
 /** A worker that dies is replaced at once, unless the last one was replaced this recently (then after this, doubled for each such death in a row, or at the next call). */

@@ -24,6 +24,13 @@ export interface Found {
   stale?: true;
 }
 
+/** A value read that its type's schema refuses (see `discardCorrupt`); `read`: what the read answered, on the page only (not sent: see RemoteEngine.discardCorrupt). */
+export interface Corrupt {
+  key: string;
+  revision: number | undefined;
+  read?: Found;
+}
+
 /** A read for getOrSet/resolve: how long past its TTL an entry may be served stale (the policy's window by default). */
 export interface ReadThrough {
   staleSeconds?: number | undefined;
@@ -121,9 +128,10 @@ export interface EngineApi {
   /**
    * Values that no longer match their schema: count each as corrupt (and, when the read counted it as a
    * hit, as a miss instead: not for a listing, which counts none), and delete the entry if it is still the
-   * write that was read (another tab may have rewritten it since).
+   * write that was read (another tab may have rewritten it since). `lost`: how many of those hits a worker
+   * that has died since counted, not this engine: a miss here, and no hit taken back from its counts.
    */
-  discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[], counted?: boolean): Promise<void>;
+  discardCorrupt(type: TypeName, found: Corrupt[], counted?: boolean, lost?: number): Promise<void>;
   /**
    * The page read these entries itself (see src/DirectReads.ts), each read's keys apart and in the order
    * made: count `hits` of them as hits (a read again is not counted), and all as read now for eviction,

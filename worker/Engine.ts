@@ -5,7 +5,7 @@ import { CacheError } from '../src/CacheError';
 import { isBuiltInType, type TypeName } from '../src/contentType';
 import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets } from '../src/invalidationTargets';
-import type { ClientCallbacks, EngineApi, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, WorkerOpenOptions, Written } from '../src/protocol';
+import type { ClientCallbacks, Corrupt, EngineApi, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, WorkerOpenOptions, Written } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { OpenTabChannel } from '../src/TabChannel';
 import { PolicyTable } from '../src/PolicyTable';
@@ -561,11 +561,11 @@ export class Engine implements EngineApi {
     return report;
   }
 
-  discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[], counted = true): Promise<void> {
-    return this.#inFlight.inTurn([type], () => this.#discardCorrupt(type, found, counted));
+  discardCorrupt(type: TypeName, found: Corrupt[], counted = true, lost = 0): Promise<void> {
+    return this.#inFlight.inTurn([type], () => this.#discardCorrupt(type, found, counted, lost));
   }
 
-  async #discardCorrupt(type: TypeName, found: { key: string; revision: number | undefined }[], counted: boolean): Promise<void> {
+  async #discardCorrupt(type: TypeName, found: Corrupt[], counted: boolean, lost: number): Promise<void> {
     await this.#ready();
     const revisions = new Map(found.map(({ key, revision }) => [key, revision]));
     // Counted once per entry: a key read twice, or by two reads at once, is found by the first discard;
@@ -583,7 +583,7 @@ export class Engine implements EngineApi {
     const counters = this.#counters.of(type);
     counters.corrupt += corrupt;
     if (!counted) return;
-    counters.hits -= found.length;
+    counters.hits -= found.length - lost;
     counters.misses += found.length;
   }
 
