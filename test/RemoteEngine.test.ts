@@ -908,6 +908,26 @@ describe('a worker whose death cannot be observed (no Web Locks)', () => {
     }
   });
 
+  it('one that answers the probe and then hangs (a loop that never ends) is terminated while its call still waits: the call rejects with worker_failed, as with Web Locks, instead of waiting for ever', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { connection, terminate } = silentConnection(true);
+      let answers = true;
+      connection.probe = () => (answers ? Promise.resolve() : new Promise<void>(() => {}));
+      const engine = await RemoteEngine.start({ connect: async () => connection, logger: { error: vi.fn() } });
+      const outcome = rejection(engine.getMany('generic', ['k']));
+      await vi.advanceTimersByTimeAsync(6000);
+      expect(terminate).not.toHaveBeenCalled();
+      // Its thread hangs; the call, made before, still waits, and the app makes no other.
+      answers = false;
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(terminate).toHaveBeenCalledOnce();
+      expect(await outcome).toMatchObject({ code: 'worker_failed' });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('a long-lived one, probed at each slow call, keeps nothing of those calls waiting on its death (what waits on it does not grow with them)', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
