@@ -300,8 +300,7 @@ export class RemoteEngine implements EngineApi {
     return this.#inOrder(async (connection) => {
       // The reads the page answered itself go first: the worker's counts then follow the page's order.
       this.#sendTouched(connection);
-      // Read when it fires: a worker found to hold no lock is probed once it has opened (see connectWorker).
-      const watchdog = setTimeout(() => (connection.probe ? void this.#probe(connection) : this.#watch(connection)), PROBE_AFTER_MS);
+      const watchdog = setTimeout(() => this.#watch(connection), PROBE_AFTER_MS);
       this.#calls.set(connection, (this.#calls.get(connection) ?? 0) + 1);
       try {
         // Not a race with died, pending while the worker lives: each call would leave it a reaction holding its answer till then.
@@ -372,8 +371,8 @@ export class RemoteEngine implements EngineApi {
     this.#touched.clear();
   }
 
-  /** A call has waited long (or the cache closes): a worker that does not answer a ping either is dead, or hung. */
-  #probe(connection: EngineConnection, ping = connection.probe!): Promise<void> {
+  /** The cache closes (see closing): a worker that does not answer a ping either is dead, or hung. */
+  #probe(connection: EngineConnection, ping: () => Promise<void>): Promise<void> {
     // One that dies meanwhile needs no terminating. Not a race with died (pending while the worker lives): each slow call would leave it a reaction till then.
     return untilAborted(probeWorker(ping), deathOf(connection.died), abortReason).then(
       (answer) => {
@@ -389,11 +388,16 @@ export class RemoteEngine implements EngineApi {
    * as the cache is open. So while it has calls waiting it is pinged, one ping each PROBE_TIMEOUT_MS, and
    * one that answered none of HUNG_AFTER_PINGS in a row is terminated: its calls reject with
    * worker_failed, and the next worker serves the later ones. An answer counts however late it comes
-   * (the thread runs), and none counts once the worker is terminated.
+   * (the thread runs), and none counts once the worker is terminated. A worker whose death cannot be
+   * observed (`probe`: no Web Locks) is pinged so too, and one ping left unanswered is its death: one that
+   * answered the first and hung (or died) after would otherwise leave its calls waiting for ever.
    */
   #watch(connection: EngineConnection): void {
-    const { ping } = connection;
+    // Read as it starts: a worker found to hold no lock is probed once it has opened (see connectWorker).
+    const { probe } = connection;
+    const ping = probe ?? connection.ping;
     if (!ping || this.#watched.has(connection) || !this.#calls.has(connection)) return;
+    const hungAfter = probe ? 1 : HUNG_AFTER_PINGS;
     let silent = 0;
     let heard = false;
     const next = () => {
@@ -404,9 +408,13 @@ export class RemoteEngine implements EngineApi {
       const look = setTimeout(() => {
         silent = heard ? 0 : silent + 1;
         heard = false;
-        if (silent < HUNG_AFTER_PINGS) return next();
+        if (silent < hungAfter) return next();
         this.#watched.delete(connection);
-        connection.terminate(`The cache worker stopped answering: it answered none of ${HUNG_AFTER_PINGS} pings in ${(HUNG_AFTER_PINGS * PROBE_TIMEOUT_MS) / 1000} s, and was terminated`);
+        connection.terminate(
+          probe
+            ? `The cache worker stopped answering: it answered no ping in ${PROBE_TIMEOUT_MS / 1000} s, and was terminated`
+            : `The cache worker stopped answering: it answered none of ${HUNG_AFTER_PINGS} pings in ${(HUNG_AFTER_PINGS * PROBE_TIMEOUT_MS) / 1000} s, and was terminated`,
+        );
       }, PROBE_TIMEOUT_MS);
       this.#watched.set(connection, look);
       unref(look);
