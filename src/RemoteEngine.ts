@@ -41,8 +41,8 @@ const TOUCH_AFTER_MS = 1000;
 export class RemoteEngine implements EngineApi {
   readonly #options: RemoteEngineOptions;
   #connection: Promise<EngineConnection> | null = null;
-  /** Aborts the start of the worker #connection waits for (see close). */
-  #starting: AbortController | null = null;
+  /** Aborts the start of the last worker (see close): nothing once it has started. */
+  #starting: AbortController | undefined;
   /** The connection while its worker lives (known synchronously, unlike #connection). */
   #live: EngineConnection | null = null;
   #closed = false;
@@ -73,7 +73,7 @@ export class RemoteEngine implements EngineApi {
   /** Reads the page answered itself, by type, not yet told to the worker: the keys each found, in order, how many of those count as hits, and how many keys they did not find. */
   readonly #touched = new Map<TypeName, Touched>();
   /** Which worker counted each hit a read answered: the one that answered it, or the one its page read was told to (see discardCorrupt). */
-  readonly #countedBy = new WeakMap<Found, EngineApi | Touched>();
+  readonly #countedBy = new WeakMap<Found, { toldTo?: EngineApi }>();
   #touchTimer: ReturnType<typeof setTimeout> | undefined;
   /**
    * The live worker is called at once, so that postMessage copies the arguments as the call is made (the
@@ -122,7 +122,8 @@ export class RemoteEngine implements EngineApi {
     if (!found) {
       return this.#call(async (engine) => {
         const answer = await engine.getMany(type, keys, fingerprints, readThrough);
-        for (const item of answer) if (item) this.#countedBy.set(item, engine);
+        const counted = { toldTo: engine };
+        for (const item of answer) if (item) this.#countedBy.set(item, counted);
         return answer;
       });
     }
@@ -207,18 +208,13 @@ export class RemoteEngine implements EngineApi {
     return this.#call(
       (engine) => {
         // Read as the call runs: the page's reads not yet told go to this worker first (see #run).
-        const lost = counted ? found.filter(({ read }) => read && this.#counter(read) !== engine).length : 0;
+        const lost = counted ? found.filter(({ read }) => read && this.#countedBy.get(read)?.toldTo !== engine).length : 0;
         return engine.discardCorrupt(type, found.map(({ key, revision }) => ({ key, revision })), counted, lost);
       },
       { type, keys: new Set(found.map(({ key }) => key)) },
     );
   }
 
-  /** The worker that counted a read's hit (undefined: none, its page read never told). */
-  #counter(read: Found): EngineApi | undefined {
-    const counted = this.#countedBy.get(read);
-    return counted && 'reads' in counted ? counted.toldTo : counted;
-  }
 
   touched(type: TypeName, reads: string[][], misses: number, hits: number): Promise<void> {
     return this.#call((engine) => engine.touched(type, reads, misses, hits));
@@ -267,7 +263,7 @@ export class RemoteEngine implements EngineApi {
     clearTimeout(this.#touchTimer);
     clearTimeout(this.#restartTimer);
     // A worker whose script is still on its way (one replacing a dead worker, on a slow network) is not waited for: no call is left for it.
-    this.#starting?.abort(new CacheError('closed', 'This cache is closed'));
+    this.#starting?.abort();
     try {
       await this.#close();
     } finally {
@@ -376,7 +372,7 @@ export class RemoteEngine implements EngineApi {
     // One that dies meanwhile needs no terminating. Not a race with died (pending while the worker lives): each slow call would leave it a reaction till then.
     return untilAborted(probeWorker(ping), deathOf(connection.died), abortReason).then(
       (answer) => {
-        if (answer === 'silent') connection.terminate(`The cache worker stopped answering: it answered no ping in ${PROBE_TIMEOUT_MS / 1000} s, and was terminated`);
+        if (answer === 'silent') connection.terminate(silentFor(PROBE_TIMEOUT_MS));
       },
       () => {},
     );
@@ -410,11 +406,7 @@ export class RemoteEngine implements EngineApi {
         heard = false;
         if (silent < hungAfter) return next();
         this.#watched.delete(connection);
-        connection.terminate(
-          probe
-            ? `The cache worker stopped answering: it answered no ping in ${PROBE_TIMEOUT_MS / 1000} s, and was terminated`
-            : `The cache worker stopped answering: it answered none of ${HUNG_AFTER_PINGS} pings in ${(HUNG_AFTER_PINGS * PROBE_TIMEOUT_MS) / 1000} s, and was terminated`,
-        );
+        connection.terminate(silentFor(hungAfter * PROBE_TIMEOUT_MS));
       }, PROBE_TIMEOUT_MS);
       this.#watched.set(connection, look);
       unref(look);
@@ -424,12 +416,9 @@ export class RemoteEngine implements EngineApi {
 
   #current(): Promise<EngineConnection> {
     if (!this.#connection) {
-      const starting = new AbortController();
-      const connecting = this.#options.connect(starting.signal);
+      this.#starting = new AbortController();
+      const connecting = this.#options.connect(this.#starting.signal);
       this.#connection = connecting;
-      this.#starting = starting;
-      const started = () => void (this.#starting === starting && (this.#starting = null));
-      connecting.then(started, started);
       connecting.then(
         (connection) => {
           if (this.#connection === connecting) this.#live = connection;
@@ -492,6 +481,9 @@ export class RemoteEngine implements EngineApi {
     unref(this.#restartTimer);
   }
 }
+
+/** Why a worker silent to pings for `ms` was terminated, as its calls reject: an app's log says so. */
+const silentFor = (ms: number) => `The cache worker stopped answering (no answer to pings for ${ms / 1000} s): it was terminated`;
 
 /** Reads the page answered itself, of one type, until told to a worker (`toldTo`). */
 interface Touched {

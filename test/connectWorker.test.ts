@@ -521,11 +521,11 @@ describe('connectWorker', () => {
         answers = false;
         const call = settling(cache.keys('generic'), codeAndMessage);
         await advance(60_000);
-        expect(call.now).toEqual(['worker_failed', 'The cache worker stopped answering: it answered none of 10 pings in 30 s, and was terminated']);
+        expect(call.now).toEqual(['worker_failed', 'The cache worker stopped answering (no answer to pings for 30 s): it was terminated']);
         // The page's log says the same of the death.
         expect(errors.map(([message, error]) => [message, (error as Error).message])).toContainEqual([
           'Reprise: the cache worker died; starting a new one',
-          'The cache worker stopped answering: it answered none of 10 pings in 30 s, and was terminated',
+          'The cache worker stopped answering (no answer to pings for 30 s): it was terminated',
         ]);
         await cache.close();
         expect(unhandled).toEqual([]);

@@ -96,9 +96,12 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * stores its tab does not keep (+166 B; a replay of the log at open, +536 B, came and went), and commit
  * marks deleted once answered (src/AnsweredMarks.ts, +184 B): 51,785 bytes, 1.6652, the line 1.67;
  * then the review of those (another deploy's removals in the listeners' report, its writes not told to a
- * tab keeping the type in memory): 51,831 bytes, 1.6667.)
+ * tab keeping the type in memory): 51,831 bytes, 1.6667. Then a review of the page's side of the worker
+ * (a hung worker's calls saying why, close() not waiting for a replacement's script, a corrupt read's hit
+ * taken back only by the worker that counted it, a worker without Web Locks pinged while its calls wait):
+ * 52,022 bytes, 1.6728, the line 1.68.)
  */
-const REACHED_RATIO = 1.67;
+const REACHED_RATIO = 1.68;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
