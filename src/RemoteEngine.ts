@@ -215,7 +215,6 @@ export class RemoteEngine implements EngineApi {
     );
   }
 
-
   touched(type: TypeName, reads: string[][], misses: number, hits: number): Promise<void> {
     return this.#call((engine) => engine.touched(type, reads, misses, hits));
   }
