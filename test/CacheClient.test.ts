@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { SET_MANY_CHUNK } from '../src/CacheClient';
 import { isCacheError, type Cache, type CacheChange, type ContentType } from '../src/index';
-import { brokenFactory } from './support/faultyIndexedDB';
+import { brokenFactory, failCommits } from './support/faultyIndexedDB';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { openCache, rejection, uniqueName } from './support/openCache';
 
@@ -128,6 +128,20 @@ describe('getMany and setMany', () => {
     await cache.setMany(type, [{ key: 'k', value: 1 }, { key: 'k', value: 2 }], { onProgress: progress });
     expect(progress).toHaveBeenLastCalledWith(2, 2);
     expect(await cache.get(type, 'k')).toBe(2);
+  });
+
+  it('a setMany that rejects (a full disk at commit, the retry too) never reported all of its entries done', async () => {
+    const { cache } = await openCache();
+    const progress = vi.fn();
+    const restore = failCommits(2);
+    try {
+      const error = await rejection(cache.setMany('track_metadata', [{ key: 'a', value: 1 }, { key: 'b', value: 2 }], { onProgress: progress }));
+      expect(isCacheError(error, 'quota_exceeded')).toBe(true);
+    } finally {
+      restore();
+    }
+    expect(progress).not.toHaveBeenCalledWith(2, 2);
+    expect(await cache.getMany('track_metadata', ['a', 'b'])).toEqual([undefined, undefined]);
   });
 
   it('an onProgress that rejects (an async one that throws) is reported to the logger like one that throws, not left unhandled', async () => {

@@ -771,6 +771,19 @@ describe('an import and the type\'s budget', () => {
     }, { fired: fault.fired });
   }
 
+  it('that fails at its commit never reported all of its entries done: its steps only, short of the end', async () => {
+    const browser = browserOf();
+    const a = await browser.open(config);
+    const fault = failImportCommit('UnknownError');
+    faults.push(fault);
+    const reported: [number, number][] = [];
+    const error = await a.cache.setMany('track_metadata', sized(30), { onProgress: (done, total) => void reported.push([done, total]) }).catch((error: unknown) => error);
+    expect(fault.fired()).toBe(true);
+    expect(isCacheError(error, 'storage_unavailable')).toBe(true);
+    expect(reported.length).toBeGreaterThan(0);
+    expect(reported.filter(([done, total]) => done >= total)).toEqual([]);
+  });
+
   it('that fails evicts nothing: the entries it would have made room for are all there, and no eviction is counted', async () => {
     const browser = browserOf();
     const a = await browser.open(config);
