@@ -101,8 +101,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   readonly #onClosing: (() => void) | undefined;
   readonly #clock: () => number;
   readonly #logger: Logger;
-  /** Each batch's onProgress, what it last reported, and how many entries the call was given. */
-  readonly #progress = new Map<string, { report: (done: number, total: number) => void; done: number; entries: number }>();
+  /** Each batch's progress, by its id. */
+  readonly #progress = new Map<string, BatchProgress>();
   readonly #chunk: number;
   readonly #types: ReadonlyMap<TypeName, boolean>;
   readonly #typeNames: readonly TypeName[];
@@ -263,8 +263,9 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
           throw error;
         }
       }
-      // The last report comes from here: the engine's may arrive after its answer, on another port.
-      this.progress(batch, keys.size, keys.size);
+      // The last report comes from here, once it has committed: the engine's may arrive after its answer, on another port.
+      const progress = this.#progress.get(batch);
+      if (progress) this.#report(progress, progress.entries);
     } finally {
       this.#progress.delete(batch);
     }
@@ -419,15 +420,19 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   /**
    * Reports a batch's progress to its onProgress (the engine calls this), once per step and always forward.
    * The engine counts the keys it writes (of several entries with one key, the last); the caller hears of the
-   * entries it passed, in proportion (ending with all of them).
+   * entries it passed, in proportion, short of the end: every key written is not committed yet (a full disk,
+   * an abort at commit, a dead worker may still reject the call), and all of them is said once it resolves.
    */
   progress(batch: string, written: number, keys: number): void {
     const progress = this.#progress.get(batch);
-    if (!progress) return;
-    const { entries } = progress;
-    const done = written >= keys ? entries : Math.floor((written * entries) / keys);
+    if (progress) this.#report(progress, Math.min(Math.floor((written * progress.entries) / keys), progress.entries - 1));
+  }
+
+  /** Tells a batch's onProgress that `done` of its entries are written, if that is more than it last heard. */
+  #report(progress: BatchProgress, done: number): void {
     if (done <= progress.done) return;
     progress.done = done;
+    const { entries } = progress;
     // An async onProgress that throws rejects: reported as one that throws, not left unhandled.
     guarded(() => progress.report(done, entries), (error) => this.#logger.error('Reprise: onProgress failed', error));
   }
@@ -560,6 +565,13 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   #checkOpen(): void {
     if (this.#closed) throw new CacheError('closed', 'This cache is closed');
   }
+}
+
+/** A setMany's onProgress, what it last reported, and how many entries the call was given. */
+interface BatchProgress {
+  report: (done: number, total: number) => void;
+  done: number;
+  entries: number;
 }
 
 /**
