@@ -132,4 +132,26 @@ describe('asynchronous and failing validators', () => {
     expect(error.cause).toBe(thrown);
     expect((await cache.stats()).types.generic.entries).toBe(0);
   });
+
+  it.each([
+    ['nothing', undefined],
+    ['issues that are not an array', { issues: 'bad' }],
+  ])('a validator that answers %s (no Standard Schema result): invalid_value on write and a miss on read, async as sync', async (_, answer) => {
+    const handmade = (validate: () => unknown) => ({ '~standard': { version: 1, vendor: 'handmade', validate } }) as unknown as StandardSchemaV1;
+    const { cache, indexedDB, name } = await openCache();
+    const seen: unknown[] = [];
+    for (const schema of [handmade(() => answer), handmade(async () => answer)]) {
+      // Stored without the schema: the read below checks it (and, refused, deletes it).
+      await cache.set('track_metadata', 'k', 1);
+      const { cache: checked } = await openCache({ indexedDB, name, schemas: { track_metadata: schema } });
+      const written = await rejection(checked.set('track_metadata', 'w', 1));
+      const read = await checked.get('track_metadata', 'k').catch((error: Error) => error);
+      seen.push([isCacheError(written) ? written.code : written.name, read instanceof Error ? read.name : read]);
+      await checked.close();
+    }
+    expect(seen).toEqual([
+      ['invalid_value', undefined],
+      ['invalid_value', undefined],
+    ]);
+  });
 });
