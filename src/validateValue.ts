@@ -19,7 +19,8 @@ export function isStandardSchema(value: unknown): value is StandardSchemaV1 {
 export function checkValue(schema: StandardSchemaV1, value: unknown): ValueCheck | Promise<ValueCheck> {
   try {
     const result = schema['~standard'].validate(value);
-    return isPromiseLike(result) ? Promise.resolve(result).then(toCheck, threw) : toCheck(result);
+    // An answer that is no Standard Schema result fails in toCheck: a broken validator too, async as sync.
+    return isPromiseLike(result) ? Promise.resolve(result).then(toCheck).catch(threw) : toCheck(result);
   } catch (error) {
     return threw(error);
   }
