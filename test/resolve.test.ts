@@ -226,6 +226,26 @@ describe.each(['in process', 'with a worker'] as const)('a write of the key made
   });
 });
 
+// A write refused by the type's schema wrote nothing: it is no newer value than what a fetch under way brings.
+describe.each(['sync', 'async'] as const)('a write of the key refused by a %s schema during a fetch', (kind) => {
+  const schemas = { generic: kind === 'sync' ? z.string().refine((text) => text !== 'bad') : z.string().refine(async (text) => text !== 'bad') };
+  it.each([
+    ['set', (cache: Cache<typeof schemas>) => cache.set('generic', 'k', 'bad')],
+    ['setMany', (cache: Cache<typeof schemas>) => cache.setMany('generic', [{ key: 'k', value: 'good' }, { key: 'other', value: 'bad' }])],
+  ] as const)('a %s: what the fetch brings is stored, and a later call joins it', async (_, write) => {
+    const { cache } = await openCache({ schemas });
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = cache.getOrSet('generic', 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    expect(isCacheError(await rejection(write(cache)), 'invalid_value')).toBe(true);
+    const again = vi.fn(async () => 'fetched again');
+    const second = cache.getOrSet('generic', 'k', again);
+    reply.open('fetched');
+    expect([await first, await second, again.mock.calls.length, await cache.get('generic', 'k')]).toEqual(['fetched', 'fetched', 0, 'fetched']);
+  });
+});
+
 // Where fetches of one key take turns (fetch locks, as createCache's caches have), the later one waits for the
 // earlier and takes what it stored; without them (this cache has none) they overlap.
 describe.each(['track_metadata', 'generic'] as const)('%s: two fetches of one key at once', (type) => {
