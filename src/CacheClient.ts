@@ -197,10 +197,16 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     parse(keySchema, key, 'invalid_argument', 'key');
     const parsed = parse(setOptionsSchema, options ?? {}, 'invalid_argument', 'set options');
     const pending = this.#toInput(type, { ...parsed, key, value }, 'value');
-    // As it is called: a getOrSet's write of the key issued after this comes after it (see Resolver.sawWrite).
-    this.#resolver.sawWrite(type, [key]);
-    const input = isPromiseLike(pending) ? await pending : pending;
-    await this.#happened(type, (commitId, answered) => this.#engine.setMany(type, [input], since ? { commitId, since, answered } : { commitId, answered }), new Set([key]));
+    // As it is called: a getOrSet's write of the key issued after this comes after it (see Resolver.sawWrite), if it is sent.
+    const write = this.#resolver.writing(type);
+    write.saw([key]);
+    try {
+      const input = isPromiseLike(pending) ? await pending : pending;
+      write.end(true);
+      await this.#happened(type, (commitId, answered) => this.#engine.setMany(type, [input], since ? { commitId, since, answered } : { commitId, answered }), new Set([key]));
+    } finally {
+      write.end(false);
+    }
   }
 
   setMany<T extends CacheType<N>>(type: T, entries: readonly SetManyEntry<ValueIn<S, T>>[], options?: SetManyOptions): Promise<void> {
@@ -214,6 +220,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     if (!Array.isArray(entries)) throw new CacheError('invalid_argument', 'setMany entries must be an array');
     // The distinct keys, for the last progress report: counted chunk by chunk, like the validation.
     const keys = new Set<string>();
+    const write = this.#resolver.writing(type);
     const clock = this.#clock;
     let slice = clock();
     // Synchronous while the validators are (an await per entry would cost a microtask each), until the
@@ -224,7 +231,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       const add = (input: EntryInput) => {
         keys.add(input.key);
         // As it is checked (in the call while that takes no await), before it is sent: see set.
-        this.#resolver.sawWrite(type, [input.key]);
+        write.saw([input.key]);
         chunk.push(input);
       };
       const fill = (start: number): EntryInput[] | Promise<EntryInput[]> => {
@@ -246,6 +253,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       if (entries.length <= this.#chunk) {
         const all = inputs(0);
         const ready = isPromiseLike(all) ? await all : all;
+        write.end(true);
         await this.#happened(type, (commitId, answered) => this.#engine.setMany(type, ready, { batch: onProgress && batch, commitId, answered }), keys);
       } else {
         // Validate and hand over in chunks, yielding between them; the engine writes it all or nothing (above
@@ -257,6 +265,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
             await yieldToEventLoop();
             slice = clock();
           }
+          write.end(true);
           await this.#happened(type, (commitId, answered) => this.#engine.commit(batch, type, entries.length, commitId, answered), keys);
         } catch (error) {
           await this.#engine.discard(batch).catch(() => {});
@@ -267,6 +276,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       const progress = this.#progress.get(batch);
       if (progress) this.#report(progress, progress.entries);
     } finally {
+      write.end(false);
       this.#progress.delete(batch);
     }
   }

@@ -31,6 +31,16 @@ interface Running {
   overtaken?: boolean;
   /** A write of the key came (a set, a delete; a later fetch of it): newer than what it brings, which is not stored. */
   overwritten?: boolean;
+  /** Writes of the key called in this tab whose values are being checked (see Resolver.writing): it is not joined meanwhile. */
+  writing?: number;
+}
+
+/** A write of this tab's whose values are being checked (see Resolver.writing). */
+export interface Writing {
+  /** Counts keys as their values are checked. */
+  saw(keys: readonly string[]): void;
+  /** Once it is sent (`sent`), or will not be (a value refused): only its first call counts. */
+  end(sent: boolean): void;
 }
 
 /** What a Resolver uses of its cache (see CacheClient). */
@@ -91,7 +101,8 @@ export class Resolver {
       const fetch = this.#inflight.get(id) as SharedFetch<Fetched> | undefined;
       // A fetch an event or a write overtook may bring what that made stale: a caller that came after it (a
       // refetch an event caused) fetches anew; that fetch's callers are still answered by it.
-      return fetch?.joinable && !this.#running.get(fetch)?.overtaken ? fetch : undefined;
+      const running = fetch && this.#running.get(fetch);
+      return fetch?.joinable && !running?.overtaken && !running?.writing ? fetch : undefined;
     };
     // A background refresh is joined only by a caller that the stale entry does not serve (below): the others
     // are served it at once while the refresh runs, as the first caller was.
@@ -145,6 +156,33 @@ export class Resolver {
       if (running === by) return;
       if (running.type === type && (!keys || keys.includes(running.key))) running.overtaken = running.overwritten = true;
     }
+  }
+
+  /**
+   * A write called in this tab, of keys counted as their values are checked: the fetches of them under way then
+   * are not joined meanwhile, and once it is sent, it is a write of them (see sawWrite). One that is not sent (the
+   * schema refused a value, part way through a setMany too) wrote nothing: it leaves those fetches as they were.
+   */
+  writing(type: string): Writing {
+    const held = new Set<Running>();
+    let ended = false;
+    return {
+      saw: (keys) => {
+        for (const running of this.#running.values()) {
+          if (ended || held.has(running) || running.type !== type || !keys.includes(running.key)) continue;
+          held.add(running);
+          running.writing = (running.writing ?? 0) + 1;
+        }
+      },
+      end: (sent) => {
+        if (ended) return;
+        ended = true;
+        for (const running of held) {
+          running.writing!--;
+          if (sent) running.overtaken = running.overwritten = true;
+        }
+      },
+    };
   }
 
   /**
