@@ -130,6 +130,13 @@ describe('getMany and setMany', () => {
     expect(await cache.get(type, 'k')).toBe(2);
   });
 
+  it.each(['track_metadata', 'generic'] as const)('%s: a setMany of no entries reports no progress', async (type) => {
+    const { cache } = await openCache();
+    const progress = vi.fn();
+    await cache.setMany(type, [], { onProgress: progress });
+    expect(progress.mock.calls).toEqual([]);
+  });
+
   it('a setMany that rejects (a full disk at commit, the retry too) never reported all of its entries done', async () => {
     const { cache } = await openCache();
     const progress = vi.fn();
