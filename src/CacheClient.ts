@@ -435,7 +435,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
    */
   progress(batch: string, written: number, keys: number): void {
     const progress = this.#progress.get(batch);
-    if (progress) this.#report(progress, Math.min(Math.floor((written * progress.entries) / keys), progress.entries - 1));
+    if (progress) this.#report(progress, written >= keys ? progress.entries - 1 : Math.floor((written * progress.entries) / keys));
   }
 
   /** Tells a batch's onProgress that `done` of its entries are written, if that is more than it last heard. */
