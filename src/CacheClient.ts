@@ -101,8 +101,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   readonly #onClosing: (() => void) | undefined;
   readonly #clock: () => number;
   readonly #logger: Logger;
-  /** Each batch's progress, by its id. */
-  readonly #progress = new Map<string, BatchProgress>();
+  /** Each batch's onProgress, what it last reported, and how many entries the call was given. */
+  readonly #progress = new Map<string, { report: (done: number, total: number) => void; done: number; entries: number }>();
   readonly #chunk: number;
   readonly #types: ReadonlyMap<TypeName, boolean>;
   readonly #typeNames: readonly TypeName[];
@@ -218,7 +218,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#known(type);
     const { onProgress } = parse(setManyOptionsSchema, options ?? {}, 'invalid_argument', 'setMany options');
     if (!Array.isArray(entries)) throw new CacheError('invalid_argument', 'setMany entries must be an array');
-    // The distinct keys, for the last progress report: counted chunk by chunk, like the validation.
+    // The distinct keys (what a next worker tells of, see #happened): counted chunk by chunk, like the validation.
     const keys = new Set<string>();
     const write = this.#resolver.writing(type);
     const clock = this.#clock;
@@ -272,9 +272,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
           throw error;
         }
       }
-      // The last report comes from here, once it has committed: the engine's may arrive after its answer, on another port.
-      const progress = this.#progress.get(batch);
-      if (progress) this.#report(progress, progress.entries);
+      // The last report comes from here, once it has committed (more than every key): the engine's may arrive after its answer, on another port.
+      this.progress(batch, Infinity, 0);
     } finally {
       write.end(false);
       this.#progress.delete(batch);
@@ -430,19 +429,17 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   /**
    * Reports a batch's progress to its onProgress (the engine calls this), once per step and always forward.
    * The engine counts the keys it writes (of several entries with one key, the last); the caller hears of the
-   * entries it passed, in proportion, short of the end: every key written is not committed yet (a full disk,
-   * an abort at commit, a dead worker may still reject the call), and all of them is said once it resolves.
+   * entries it passed, in proportion, and of all of them only from setMany once the call has committed (`written`
+   * above `keys`): every key written (a full disk or an abort at commit, a worker's death may still undo it) is
+   * all the entries but one.
    */
   progress(batch: string, written: number, keys: number): void {
     const progress = this.#progress.get(batch);
-    if (progress) this.#report(progress, written >= keys ? progress.entries - 1 : Math.floor((written * progress.entries) / keys));
-  }
-
-  /** Tells a batch's onProgress that `done` of its entries are written, if that is more than it last heard. */
-  #report(progress: BatchProgress, done: number): void {
+    if (!progress) return;
+    const { entries } = progress;
+    const done = written > keys ? entries : written === keys ? entries - 1 : Math.floor((written * entries) / keys);
     if (done <= progress.done) return;
     progress.done = done;
-    const { entries } = progress;
     // An async onProgress that throws rejects: reported as one that throws, not left unhandled.
     guarded(() => progress.report(done, entries), (error) => this.#logger.error('Reprise: onProgress failed', error));
   }
@@ -575,13 +572,6 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   #checkOpen(): void {
     if (this.#closed) throw new CacheError('closed', 'This cache is closed');
   }
-}
-
-/** A setMany's onProgress, what it last reported, and how many entries the call was given. */
-interface BatchProgress {
-  report: (done: number, total: number) => void;
-  done: number;
-  entries: number;
 }
 
 /**

@@ -165,22 +165,21 @@ export class Resolver {
    */
   writing(type: string): Writing {
     const held = new Set<Running>();
-    let ended = false;
     return {
       saw: (keys) => {
         for (const running of this.#running.values()) {
-          if (ended || held.has(running) || running.type !== type || !keys.includes(running.key)) continue;
-          held.add(running);
-          running.writing = (running.writing ?? 0) + 1;
+          if (running.type === type && keys.includes(running.key) && !held.has(running)) {
+            held.add(running);
+            running.writing = (running.writing ?? 0) + 1;
+          }
         }
       },
       end: (sent) => {
-        if (ended) return;
-        ended = true;
         for (const running of held) {
           running.writing!--;
           if (sent) running.overtaken = running.overwritten = true;
         }
+        held.clear();
       },
     };
   }
