@@ -608,6 +608,25 @@ describe('bad input: a CacheError with a code, and nothing written', () => {
     }
   });
 
+  it.each([
+    ['in process', () => openCache()],
+    ['from a worker', () => openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory() })],
+  ] as const)('%s: a promise given as the value (an await forgotten) is not_cloneable at once, whatever it comes to', async (_, open) => {
+    const { cache } = await open();
+    const never = new Promise(() => {});
+    const failing = Promise.reject(new Error('offline'));
+    failing.catch(() => {});
+    const outcomes: unknown[] = [];
+    for (const value of [never, failing]) {
+      for (const call of [() => cache.set('generic', 'k', value), () => cache.setMany('generic', [{ key: 'a', value: 1 }, { key: 'k', value }])]) {
+        const settled = await Promise.race([call().then(() => 'resolved', (error: Error & { code?: string }) => error.code ?? error.message), new Promise((resolve) => setTimeout(() => resolve('pending'), 100))]);
+        outcomes.push(settled);
+      }
+    }
+    expect(outcomes).toEqual(['not_cloneable', 'not_cloneable', 'not_cloneable', 'not_cloneable']);
+    expect((await cache.stats()).types.generic.entries).toBe(0);
+  });
+
   it('rejects instead of throwing synchronously', async () => {
     const { cache } = await openCache();
     let promise: Promise<unknown> | undefined;
