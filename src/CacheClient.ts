@@ -53,7 +53,7 @@ import { AnsweredMarks } from './AnsweredMarks';
 import { ReadBatcher } from './ReadBatcher';
 import { typesOf } from './typesOf';
 import { Resolver } from './Resolver';
-import { checkValue, validateValue } from './validateValue';
+import { assertValid, checkValue, validateValue } from './validateValue';
 import { yieldToEventLoop } from './yieldToEventLoop';
 
 /** Where the platform has no Symbol.asyncDispose yet, the one TypeScript's and esbuild's `await using` fall back to. */
@@ -520,12 +520,14 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     const { key, value, trackId, album, fingerprint, ttlSeconds } = entry;
     if (value === undefined) throw new CacheError('invalid_value', `${what} for ${type} "${key}" is undefined; store null for "nothing"`);
     const input: EntryInput = { key, value };
-    const checked = this.#output(type, value, `${what} for ${type} "${key}"`);
+    const schema = this.#schemas[type];
+    // Whether it passes, not what the schema makes of it: a promise given as the value (an await forgotten) is not awaited, and fails as the worker copies it.
+    const checked = schema && assertValid(schema, value, `${what} for ${type} "${key}"`);
     if (trackId !== undefined) input.trackIds = typeof trackId === 'string' ? [trackId] : [...new Set(trackId)];
     if (album) input.album = album;
     if (fingerprint !== undefined) input.fingerprint = fingerprint;
     if (ttlSeconds !== undefined) input.ttlSeconds = ttlSeconds;
-    return isPromiseLike(checked) ? Promise.resolve(checked).then(() => input) : input;
+    return isPromiseLike(checked) ? checked.then(() => input) : input;
   }
 
   /**
@@ -564,9 +566,9 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   }
 
   /** What the type's schema makes of a value (the value itself without a schema): a promise for an async schema; `invalid_value` if it does not pass. */
-  #output(type: TypeName, value: unknown, what = `value for ${type}`): unknown {
+  #output(type: TypeName, value: unknown): unknown {
     const schema = this.#schemas[type];
-    return schema ? validateValue(schema, value, what) : value;
+    return schema ? validateValue(schema, value, `value for ${type}`) : value;
   }
 
   #checkOpen(): void {

@@ -32,6 +32,16 @@ export function validateValue(schema: StandardSchemaV1, value: unknown, what: st
   return isPromiseLike(check) ? check.then((settled) => unwrap(settled, what)) : unwrap(check, what);
 }
 
+/**
+ * Throws `invalid_value` naming every bad path unless `value` passes (a promise for an async validator).
+ * What the schema makes of it is not looked at: a value that is itself a promise is not awaited.
+ */
+export function assertValid(schema: StandardSchemaV1, value: unknown, what: string): void | Promise<void> {
+  const check = checkValue(schema, value);
+  if (isPromiseLike(check)) return check.then((settled) => void unwrap(settled, what));
+  unwrap(check, what);
+}
+
 function unwrap(check: ValueCheck, what: string): unknown {
   if (check.ok) return check.value;
   throw invalidError('invalid_value', what, check.issues, check.cause);
