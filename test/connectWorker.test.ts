@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connectWorker, WORKER_START_HINT } from '../src/connectWorker';
-import { createCache } from '../src/index';
+import { createCache, SmartCacheConfig } from '../src/index';
 import { WORKER_LOADED, type WorkerHost } from '../src/protocol';
 import { fakeLocks } from './support/fakeLocks';
 import { rejection } from './support/openCache';
@@ -579,6 +579,29 @@ describe('connectWorker', () => {
     await advance(3000);
     expect(outcome.now).toBe('resolved');
     expect(replacement.terminated).toBe(true);
+    expect(unhandled).toEqual([]);
+  });
+
+  it('close() while the replacement of a worker that died is still loading its script: a call that waited for it (an updatePolicy the page follows) rejects with closed, which is told to no one, not a raw AbortError', async () => {
+    process.on('unhandledRejection', record);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const first = new WorkerWithHost({ open: async () => Comlink.proxy({ stats: async () => 'stats', close: async () => {} }), ping: async () => {} } as unknown as WorkerHost);
+    const replacement = new WorkerStillLoading({ open: never, ping: async () => {} } as unknown as WorkerHost);
+    const workers = [first, replacement];
+    const errors: [string, unknown][] = [];
+    const config = new SmartCacheConfig();
+    const cache = await createCache({ name: 'close-replacing-policy', config, worker: () => workers.shift() as unknown as Worker, logger: { error: (message, error) => errors.push([message, error]) } });
+    expect(await cache.stats()).toBe('stats');
+    first.dispatchEvent(Object.assign(new Event('error', { cancelable: true }), { message: 'Uncaught RangeError' }));
+    await advance(1000);
+    expect(workers).toEqual([]);
+    // The app changes a policy: the page sends it to the worker, which waits for the replacement's script.
+    config.updatePolicy('generic', { ttlSeconds: 60 });
+    errors.length = 0;
+    const outcome = settling(cache.close());
+    await advance(3000);
+    expect(outcome.now).toBe('resolved');
+    expect(errors.map(([message, error]) => [message, (error as Error).name, (error as { code?: string }).code])).toEqual([]);
     expect(unhandled).toEqual([]);
   });
 
