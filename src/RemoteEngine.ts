@@ -261,8 +261,9 @@ export class RemoteEngine implements EngineApi {
     this.#options.direct?.close();
     clearTimeout(this.#touchTimer);
     clearTimeout(this.#restartTimer);
-    // A worker whose script is still on its way (one replacing a dead worker, on a slow network) is not waited for: no call is left for it.
-    this.#starting?.abort();
+    // A worker whose script is still on its way (one replacing a dead worker, on a slow network) is not waited for: no call
+    // of the app's is left for it, and one of the page's own (an updatePolicy it follows) rejects as any call after close() does.
+    this.#starting?.abort(new CacheError('closed', 'This cache is closed'));
     try {
       await this.#close();
     } finally {
