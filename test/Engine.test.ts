@@ -595,6 +595,35 @@ describe('byte budgets', () => {
     expect(await cache.get(type, 'k1')).toBeUndefined();
   });
 
+  // The same answers whichever tier keeps the type: entries one call writes or reads at once are used in
+  // the order the call names them (as if written or read one by one), not in the order of their keys.
+  it.each(['track_metadata', 'generic'] as const)('%s: of the entries one setMany wrote, the first it named goes first; a key named twice counts where it was named last', async (type) => {
+    const { cache, clock } = await openCache({ config });
+    // Eight values fill the type up to its mark; a ninth evicts one.
+    await cache.setMany(type, ['k5', 'k3', 'k1', 'k7', 'k2', 'k4', 'k6', 'k0'].map((key) => ({ key, value: value(Number(key[1])) })));
+    clock.advance(1000);
+    await cache.set(type, 'new', value(8));
+    expect(await cache.keys(type)).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k6', 'k7', 'new']);
+    await cache.clear(type);
+    await cache.setMany(type, ['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k0'].map((key) => ({ key, value: value(Number(key[1])) })));
+    clock.advance(1000);
+    await cache.set(type, 'new', value(8));
+    expect(await cache.keys(type)).toEqual(['k0', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'new']);
+  });
+
+  it.each(['track_metadata', 'generic'] as const)('%s: of the entries one getMany read, the first it named goes first', async (type) => {
+    const { cache, clock } = await openCache({ config });
+    for (let index = 0; index < 8; index++) {
+      clock.advance(1000);
+      await cache.set(type, `k${index}`, value(index));
+    }
+    clock.advance(1000);
+    await cache.getMany(type, ['k7', 'k6', 'k5', 'k4', 'k3', 'k2', 'k1', 'k0']);
+    clock.advance(1000);
+    await cache.set(type, 'new', value(8));
+    expect(await cache.keys(type)).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'new']);
+  });
+
   describe('least recently used across tabs and reloads', () => {
     /** Writes k{from}…k{to - 1} one second apart, as one tab's writes. */
     async function writeKeys(cache: { set: CacheClient['set'] }, clock: ReturnType<typeof fakeClock>, from: number, to: number) {

@@ -191,6 +191,14 @@ export const storeContract: Record<string, ContractCase> = {
     same(keysOf(await store.read(T, batch.map((item) => item.key))), batch.map((item) => item.key), 'batch kept, above the mark');
   },
 
+  async 'evicts by last access, whatever the order of the entries in their write'({ store }) {
+    const budget: Budget = { maxBytes: 1000, lowWater: 800 };
+    // Named in one order, used in the opposite one: k7 is the least recently used.
+    await store.write(T, Array.from({ length: 8 }, (_, index) => entry(T, `k${index}`, { at: 20 - index })), budget, 100);
+    await store.write(T, [entry(T, 'new', { at: 300 })], budget, 300);
+    same(keysOf(await store.read(T, ['k0', 'k7'])), ['k0', undefined], 'k7 was used least recently');
+  },
+
   async 'spares an entry that was read recently'({ store }) {
     const budget: Budget = { maxBytes: 1000, lowWater: 800 };
     await store.write(T, Array.from({ length: 8 }, (_, index) => entry(T, `k${index}`, { at: 10 + index })), budget, 100);
