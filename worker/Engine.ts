@@ -201,7 +201,6 @@ export class Engine implements EngineApi {
     return this.#stores.withStore(type, async (store) => {
       const entries = await store.read(type, keys);
       const now = this.#now();
-      const usedAt = this.#usedAt();
       // Past its TTL an entry is a miss, but it is kept through the type's stale-while-revalidate
       // window; a read-through may serve it stale within its own window.
       const removable = cutoffOf(this.#expiredBy(now), type);
@@ -222,7 +221,8 @@ export class Engine implements EngineApi {
         const mismatch = validates && fingerprint !== undefined && entry.fingerprint !== fingerprint;
         if (!mismatch && !isExpired(entry, servable)) {
           reads.hits++;
-          if (!readThrough?.peek) store.touch(type, entry.key, usedAt);
+          // Each its own time, in the order asked, as entries written together (see #setMany).
+          if (!readThrough?.peek) store.touch(type, entry.key, this.#usedAt());
           const found: Found = { value: entry.value, revision: entry.revision };
           if (isExpired(entry, now)) found.stale = true;
           return found;
@@ -277,9 +277,9 @@ export class Engine implements EngineApi {
     await this.#ready();
     const policy = this.#config.getPolicy(type);
     const now = this.#now();
-    const usedAt = this.#usedAt();
-    // The last of several entries with one key wins, as if they had been written one by one.
-    const entries = [...new Map(inputs.map((input) => [input.key, toEntry(type, input, policy, now, usedAt)])).values()];
+    // The last of several entries with one key wins, as if they had been written one by one: each its own
+    // time of use, in the order named (one time for all would leave their eviction order to their keys).
+    const entries = [...new Map(inputs.map((input) => [input.key, toEntry(type, input, policy, now, this.#usedAt())])).values()];
     const budget = budgetOf(policy.maxSizeMb, policy.cleanupThreshold);
     let total = 0;
     for (const entry of entries) {
@@ -594,11 +594,8 @@ export class Engine implements EngineApi {
     counters.hits += hits;
     counters.misses += misses;
     const store = this.#stores.of(type);
-    // Each read its own time, as each getMany here has: one time for all would leave their order to the keys'.
-    for (const keys of reads) {
-      const usedAt = this.#usedAt();
-      for (const key of keys) store.touch(type, key, usedAt, true);
-    }
+    // Each key read its own time, in the order read, as a getMany here touches them: one time for all would leave their order to the keys'.
+    for (const keys of reads) for (const key of keys) store.touch(type, key, this.#usedAt(), true);
   }
 
   async updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void> {

@@ -142,7 +142,8 @@ export class MemoryStore implements Store {
     if (options.guard) copies = copies.filter((entry) => !this.#removedSince(options.guard!.mark, entry));
     const left = copies.length < all.length ? { stale: leftOut(all, copies) } : {};
     const table = this.#table(type);
-    for (const entry of copies) table.put(entry);
+    // The table's order is the order of use: a key given twice was used where it was given last.
+    for (const entry of inUseOrder(copies)) table.put(entry);
     options.onProgress?.(entries.length);
     if (!budget || table.bytes <= budget.lowWater) return { expired: 0, evicted: 0, ...left };
     return { ...table.shrink(budget.lowWater, cutoffOf(expiredBy, type), { spare: new Set(copies.map((entry) => entry.key)) }), ...left };
@@ -247,6 +248,11 @@ export class MemoryStore implements Store {
     if (!table) this.#tables.set(type, (table = new Table()));
     return table;
   }
+}
+
+/** The entries by last access (the order given where it is that already, as it is from the engine but for a key given twice). */
+function inUseOrder(entries: StoredEntry[]): StoredEntry[] {
+  return entries.every((entry, index) => index === 0 || entries[index - 1]!.lastAccess <= entry.lastAccess) ? entries : [...entries].sort((a, b) => a.lastAccess - b.lastAccess);
 }
 
 /** UTF-16 code unit order, as IndexedDB orders string keys. */
