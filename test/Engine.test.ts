@@ -624,6 +624,27 @@ describe('byte budgets', () => {
     expect(await cache.keys(type)).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'new']);
   });
 
+  it.each(['track_metadata', 'generic'] as const)('%s: of the expired entries, the one that expired first goes first, whichever was used last', async (type) => {
+    const { cache, clock } = await openCache({ config });
+    const changes: { kind: string; keys: string[] | null }[] = [];
+    cache.watch(type, null, ({ kind, keys }) => void changes.push({ kind, keys }));
+    // 'late' is used least recently but expires last; 'early' is bigger, so that either alone makes the room.
+    await cache.set(type, 'late', value(0), { ttlSeconds: 10 });
+    clock.advance(1000);
+    await cache.set(type, 'early', { text: 'x'.repeat(900) }, { ttlSeconds: 5 });
+    for (let index = 1; index <= 5; index++) {
+      clock.advance(1000);
+      await cache.set(type, `k${index}`, value(index));
+    }
+    clock.advance(20_000);
+    await cache.set(type, 'new', value(6));
+    expect((await cache.stats()).types[type]).toMatchObject({ entries: 7, expirations: 1, evictions: 0 });
+    changes.length = 0;
+    // What is left of the two is removed as it is read, and told.
+    expect(await cache.getMany(type, ['early', 'late'])).toEqual([undefined, undefined]);
+    expect(changes).toEqual([{ kind: 'expire', keys: ['late'] }]);
+  });
+
   describe('least recently used across tabs and reloads', () => {
     /** Writes k{from}…k{to - 1} one second apart, as one tab's writes. */
     async function writeKeys(cache: { set: CacheClient['set'] }, clock: ReturnType<typeof fakeClock>, from: number, to: number) {

@@ -199,6 +199,15 @@ export const storeContract: Record<string, ContractCase> = {
     same(keysOf(await store.read(T, ['k0', 'k7'])), ['k0', undefined], 'k7 was used least recently');
   },
 
+  async 'evicts the expired entries in the order they expired, whatever their last access'({ store }) {
+    const budget: Budget = { maxBytes: 1000, lowWater: 800 };
+    const now = 1000;
+    await store.write(T, [entry(T, 'late', { at: 1, expiresAt: now - 1 }), entry(T, 'early', { at: 2, expiresAt: now - 500 })], budget, now);
+    await store.write(T, Array.from({ length: 6 }, (_, index) => entry(T, `k${index}`, { at: 10 + index })), budget, now);
+    same(await store.write(T, [entry(T, 'new', { at: now })], budget, now), { expired: 1, evicted: 0 }, 'one expired entry goes');
+    same(keysOf(await store.read(T, ['early', 'late'])), [undefined, 'late'], 'the one that expired first');
+  },
+
   async 'spares an entry that was read recently'({ store }) {
     const budget: Budget = { maxBytes: 1000, lowWater: 800 };
     await store.write(T, Array.from({ length: 8 }, (_, index) => entry(T, `k${index}`, { at: 10 + index })), budget, 100);
