@@ -63,16 +63,18 @@ class Table {
   }
 
   /**
-   * Deletes entries until the type is at or below `target` bytes: expired first, then least recently
-   * used (or only one of the two passes), never those in `spare`.
+   * Deletes entries until the type is at or below `target` bytes: expired first, in the order they
+   * expired, then least recently used (or only one of the two passes), never those in `spare`.
    */
   shrink(target: number, now: number, options: { spare?: ReadonlySet<string>; only?: 'expired' | 'evicted' } = {}): Removed {
     const removed = { expired: 0, evicted: 0 };
     for (const pass of options.only ? [options.only] : (['expired', 'evicted'] as const)) {
+      // As IndexedDB's expiry index has them: which expired entries are left shows in the bytes, and in what reads later remove.
+      const order = pass === 'expired' ? [...this.entries.values()].filter((entry) => isExpired(entry, now)).sort(byExpiry) : this.entries.values();
       // Deleting from a Map while iterating it is well defined: deleted entries are simply not visited.
-      for (const entry of this.entries.values()) {
+      for (const entry of order) {
         if (this.bytes <= target) return removed;
-        if (options.spare?.has(entry.key) || (pass === 'expired' && !isExpired(entry, now))) continue;
+        if (options.spare?.has(entry.key)) continue;
         this.delete(entry.key);
         removed[pass]++;
       }
@@ -253,6 +255,11 @@ export class MemoryStore implements Store {
 /** The entries by last access (the order given where it is that already, as it is from the engine but for a key given twice). */
 function inUseOrder(entries: StoredEntry[]): StoredEntry[] {
   return entries.every((entry, index) => index === 0 || entries[index - 1]!.lastAccess <= entry.lastAccess) ? entries : [...entries].sort((a, b) => a.lastAccess - b.lastAccess);
+}
+
+/** Earliest expiry first, then by key, as IndexedDB's expiry index orders entries. */
+function byExpiry(a: StoredEntry, b: StoredEntry): number {
+  return a.expiresAt - b.expiresAt || byKey(a, b);
 }
 
 /** UTF-16 code unit order, as IndexedDB orders string keys. */
