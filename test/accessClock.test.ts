@@ -28,6 +28,21 @@ describe('accessClock', () => {
     expect(usedAt()).toBeGreaterThan(now);
   });
 
+  it('uses run ahead of the clock by more than a second (each entry of a setMany of millions its own time) are no set back: the next use is after them all', () => {
+    let now = Date.UTC(2026, 0, 1);
+    const usedAt = accessClock(() => now);
+    let last = -Infinity;
+    let backwards = 0;
+    for (let use = 0; use < 1_500_000; use++) {
+      const time = usedAt();
+      if (time <= last) backwards++;
+      last = time;
+    }
+    expect(backwards).toBe(0);
+    now += 1;
+    expect(usedAt()).toBeGreaterThan(last);
+  });
+
   it('a thousand uses in one millisecond stay apart, on today’s epoch milliseconds and on a clock at 0', () => {
     for (const start of [Date.UTC(2026, 0, 1), Date.UTC(2100, 0, 1), 0]) {
       const usedAt = accessClock(() => start);
