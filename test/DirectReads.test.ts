@@ -315,6 +315,20 @@ describe('reads the page answers itself', () => {
     expect(kept).toEqual([true, true, false, true]);
   });
 
+  it('the keys of one getMany the page answered keep the order it named them for another tab’s eviction right after it, as when the worker answers it', async () => {
+    const config = { caching: { policies: { album_year: { maxSizeMb: 0.004 } } } };
+    const { cache, clock, name, indexedDB } = await pageReading({ config });
+    const { cache: other } = await openCache({ name, indexedDB, clock, config });
+    const value = 'v'.repeat(450);
+    for (const key of ['x', 'y', 'z']) await cache.set('album_year', key, value);
+    clock.advance(1);
+    // z named first: the least recently used of the three.
+    expect(await cache.getMany('album_year', ['z', 'y', 'x'])).toEqual([value, value, value]);
+    await other.set('album_year', 'w', value);
+    const kept = (await other.getMany('album_year', ['x', 'y', 'z', 'w'])).map((found) => found !== undefined);
+    expect(kept).toEqual([true, true, false, true]);
+  });
+
   it('after another tab’s write or event has resolved, the page reads what it left', async () => {
     const { cache, name, indexedDB, clock } = await pageReading();
     const { cache: other } = await openCache({ name, indexedDB, clock });
