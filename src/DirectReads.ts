@@ -128,8 +128,8 @@ export class DirectReads {
   record(type: TypeName, keys: readonly string[]): void {
     const db = this.#open;
     if (!db || !keys.length) return;
-    const at = this.#usedAt();
-    recordReadsNow(db, new Map([[type, new Map(keys.map((key) => [key, at]))]]));
+    // Each key its own time, in the order read, as the worker gives them (one for all would leave their order to the keys').
+    recordReadsNow(db, new Map([[type, new Map(keys.map((key) => [key, this.#usedAt()]))]]));
   }
 
   /** Opens the connection ahead of the first read (while the worker starts); after a failed open, tries again at once. */
