@@ -624,6 +624,22 @@ describe('byte budgets', () => {
     expect(await cache.keys(type)).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'new']);
   });
 
+  it.each(['track_metadata', 'generic'] as const)('%s: a read and a write made together, not awaited in between, are used in the order made: the read first', async (type) => {
+    const { cache, clock } = await openCache({ config });
+    for (let index = 0; index < 7; index++) {
+      clock.advance(1000);
+      await cache.set(type, `k${index}`, value(index));
+    }
+    clock.advance(1000);
+    // k0 read, then k7 written: k0 is the older use of the two, whichever lands first.
+    expect(await Promise.all([cache.getMany(type, ['k0']), cache.set(type, 'k7', value(7))])).toEqual([[value(0)], undefined]);
+    clock.advance(1000);
+    await cache.getMany(type, ['k1', 'k2', 'k3', 'k4', 'k5', 'k6']);
+    clock.advance(1000);
+    await cache.set(type, 'new', value(8));
+    expect(await cache.keys(type)).toEqual(['k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'new']);
+  });
+
   it.each(['track_metadata', 'generic'] as const)('%s: of the expired entries, the one that expired first goes first, whichever was used last', async (type) => {
     const { cache, clock } = await openCache({ config });
     const changes: { kind: string; keys: string[] | null }[] = [];
