@@ -196,6 +196,8 @@ export class Engine implements EngineApi {
   }
 
   async getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
+    // Used as it arrives, each key its own time in the order asked: a change made after it is a later use, whichever lands first.
+    const usedAt = keys.map(() => this.#usedAt());
     await this.#afterChanges(type);
     await this.#crossTab.current(type);
     return this.#stores.withStore(type, async (store) => {
@@ -221,8 +223,7 @@ export class Engine implements EngineApi {
         const mismatch = validates && fingerprint !== undefined && entry.fingerprint !== fingerprint;
         if (!mismatch && !isExpired(entry, servable)) {
           reads.hits++;
-          // Each its own time, in the order asked, as entries written together (see #setMany).
-          if (!readThrough?.peek) store.touch(type, entry.key, this.#usedAt());
+          if (!readThrough?.peek) store.touch(type, entry.key, usedAt[index]!);
           const found: Found = { value: entry.value, revision: entry.revision };
           if (isExpired(entry, now)) found.stale = true;
           return found;
@@ -263,23 +264,25 @@ export class Engine implements EngineApi {
       this.#stores.of(type) === this.#stores.idb &&
       Imports.imports(inputs.length, options.since !== undefined, importChunk) &&
       Imports.imports(new Set(inputs.map((input) => input.key)).size, false, importChunk);
-    if (imports) return this.#inFlight.inTurn([type], () => this.#setMany(type, inputs, options), false);
+    // Used as it arrives (see getMany): each entry its own time, in the order named.
+    const usedAt = inputs.map(() => this.#usedAt());
+    if (imports) return this.#inFlight.inTurn([type], () => this.#setMany(type, inputs, usedAt, options), false);
     // Tracked until it has landed: the room it makes after another tab's pending import (see IdbStore.write),
     // which it waits for, holds up no read.
     let landed!: () => void;
     const written = new Promise<void>((resolve) => (landed = resolve));
-    const change = this.#inFlight.inTurn([type], () => this.#setMany(type, inputs, options, landed), false);
+    const change = this.#inFlight.inTurn([type], () => this.#setMany(type, inputs, usedAt, options, landed), false);
     this.#inFlight.track([type], Promise.race([written, change]));
     return change;
   }
 
-  async #setMany(type: TypeName, inputs: EntryInput[], { batch, since, commitId, answered }: SetManyOptions, landed?: () => void): Promise<Written> {
+  async #setMany(type: TypeName, inputs: EntryInput[], usedAt: number[], { batch, since, commitId, answered }: SetManyOptions, landed?: () => void): Promise<Written> {
     await this.#ready();
     const policy = this.#config.getPolicy(type);
     const now = this.#now();
     // The last of several entries with one key wins, as if they had been written one by one: each its own
     // time of use, in the order named (one time for all would leave their eviction order to their keys).
-    const entries = [...new Map(inputs.map((input) => [input.key, toEntry(type, input, policy, now, this.#usedAt())])).values()];
+    const entries = [...new Map(inputs.map((input, index) => [input.key, toEntry(type, input, policy, now, usedAt[index]!)])).values()];
     const budget = budgetOf(policy.maxSizeMb, policy.cleanupThreshold);
     let total = 0;
     for (const entry of entries) {

@@ -10,6 +10,9 @@ import { toCacheError } from './storageError';
 class Table {
   readonly entries = new Map<string, StoredEntry>();
   bytes = 0;
+  /** The latest last access put or touched, and whether a use older than it landed after it (calls of one tab that landed out of the order made). */
+  #newest = -Infinity;
+  #unsorted = false;
   readonly #byTrack = new Map<string, Set<string>>();
   readonly #byAlbum = new Map<string, Set<string>>();
   readonly #byFingerprint = new Map<string, Set<string>>();
@@ -17,6 +20,7 @@ class Table {
   put(entry: StoredEntry): void {
     this.delete(entry.key);
     this.entries.set(entry.key, entry);
+    this.#used(entry.lastAccess);
     this.bytes += entry.bytes;
     for (const trackId of entry.trackIds ?? []) link(this.#byTrack, trackId, entry.key);
     if (entry.albumKey !== undefined) link(this.#byAlbum, entry.albumKey, entry.key);
@@ -41,6 +45,22 @@ class Table {
     // Re-inserting moves it to the most recently used end.
     this.entries.delete(key);
     this.entries.set(key, entry);
+    this.#used(entry.lastAccess);
+  }
+
+  #used(at: number): void {
+    if (at <= this.#newest) this.#unsorted = true;
+    else this.#newest = at;
+  }
+
+  /** Puts the entries back in order of last access (then of key), as IndexedDB's access index has them. */
+  #sort(): void {
+    if (!this.#unsorted) return;
+    const sorted = [...this.entries.values()].sort((a, b) => a.lastAccess - b.lastAccess || byKey(a, b));
+    this.entries.clear();
+    for (const entry of sorted) this.entries.set(entry.key, entry);
+    this.#newest = sorted.at(-1)?.lastAccess ?? -Infinity;
+    this.#unsorted = false;
   }
 
   /** Keys a target finds, through the indexes: never a scan, except for `all`. */
@@ -69,6 +89,7 @@ class Table {
   shrink(target: number, now: number, options: { spare?: ReadonlySet<string>; only?: 'expired' | 'evicted' } = {}): Removed {
     const removed = { expired: 0, evicted: 0 };
     for (const pass of options.only ? [options.only] : (['expired', 'evicted'] as const)) {
+      if (pass === 'evicted') this.#sort();
       // As IndexedDB's expiry index has them: which expired entries are left shows in the bytes, and in what reads later remove.
       const order = pass === 'expired' ? [...this.entries.values()].filter((entry) => isExpired(entry, now)).sort(byExpiry) : this.entries.values();
       // Deleting from a Map while iterating it is well defined: deleted entries are simply not visited.
@@ -144,8 +165,7 @@ export class MemoryStore implements Store {
     if (options.guard) copies = copies.filter((entry) => !this.#removedSince(options.guard!.mark, entry));
     const left = copies.length < all.length ? { stale: leftOut(all, copies) } : {};
     const table = this.#table(type);
-    // The table's order is the order of use: a key given twice was used where it was given last.
-    for (const entry of inUseOrder(copies)) table.put(entry);
+    for (const entry of copies) table.put(entry);
     options.onProgress?.(entries.length);
     if (!budget || table.bytes <= budget.lowWater) return { expired: 0, evicted: 0, ...left };
     return { ...table.shrink(budget.lowWater, cutoffOf(expiredBy, type), { spare: new Set(copies.map((entry) => entry.key)) }), ...left };
@@ -250,11 +270,6 @@ export class MemoryStore implements Store {
     if (!table) this.#tables.set(type, (table = new Table()));
     return table;
   }
-}
-
-/** The entries by last access (the order given where it is that already, as it is from the engine but for a key given twice). */
-function inUseOrder(entries: StoredEntry[]): StoredEntry[] {
-  return entries.every((entry, index) => index === 0 || entries[index - 1]!.lastAccess <= entry.lastAccess) ? entries : [...entries].sort((a, b) => a.lastAccess - b.lastAccess);
 }
 
 /** Earliest expiry first, then by key, as IndexedDB's expiry index orders entries. */
