@@ -99,9 +99,14 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * tab keeping the type in memory): 51,831 bytes, 1.6667. Then a review of the page's side of the worker
  * (a hung worker's calls saying why, close() not waiting for a replacement's script, a corrupt read's hit
  * taken back only by the worker that counted it, a worker without Web Locks pinged while its calls wait):
- * 52,022 bytes, 1.6728, the line 1.68.)
+ * 52,022 bytes, 1.6728, the line 1.68; then setMany's onProgress saying all done only once committed, an
+ * async validator's broken answer a failed check and its checks in slices, a write its schema refuses
+ * leaving a fetch as it was, a promise given as a value not awaited, and close() aborting a replacement's
+ * start with closed: 52,155 bytes, 1.6771; then both tiers evicting alike (each entry of a call its own
+ * time of use, taken as the call arrives; expired entries in the order they expired; the page's reads
+ * recorded key by key): 52,345 bytes, 1.6832, the line 1.69.)
  */
-const REACHED_RATIO = 1.68;
+const REACHED_RATIO = 1.69;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
