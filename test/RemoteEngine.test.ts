@@ -928,6 +928,35 @@ describe('a worker whose death cannot be observed (no Web Locks)', () => {
     }
   });
 
+  it('one that dies while no call waits (no error event, no lock to tell) is found by its pings and replaced, as with Web Locks: a page that only listens hears the other tabs again, and its next call is answered', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      /** A connection that answers every call and probe with its name until it is `dead`: then nothing, until terminated. */
+      const connectionOf = (name: string, dead: () => boolean) => {
+        let fail!: (error: Error) => void;
+        const died = new Promise<never>((_, reject) => (fail = reject));
+        died.catch(() => {});
+        const answer = () => (dead() ? new Promise<never>(() => {}) : Promise.resolve(name));
+        const engine = new Proxy({} as EngineApi, { get: () => answer });
+        const terminate = vi.fn(() => fail(Object.assign(new Error('The cache worker was terminated'), { name: 'CacheError', code: 'worker_failed' })));
+        return { engine, died, terminate, probe: async () => void (await answer()) };
+      };
+      let dead = false;
+      const first = connectionOf('first', () => dead);
+      const connect = vi.fn().mockResolvedValueOnce(first).mockResolvedValueOnce(connectionOf('second', () => false));
+      const engine = await RemoteEngine.start({ connect, logger: { error: vi.fn() } });
+      expect(await engine.keys('generic')).toBe('first');
+      // It dies while the page makes no call (one that only listens, on or watch).
+      dead = true;
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(first.terminate).toHaveBeenCalledOnce();
+      expect(connect).toHaveBeenCalledTimes(2);
+      expect(await engine.keys('generic')).toBe('second');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('a long-lived one, probed at each slow call, keeps nothing of those calls waiting on its death (what waits on it does not grow with them)', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
