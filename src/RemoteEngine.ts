@@ -7,7 +7,7 @@ import type { Logger } from './Logger';
 import type { DirectReads } from './DirectReads';
 import { inOrder } from './inOrder';
 import { PendingChanges, type PendingChange } from './PendingChanges';
-import { HUNG_AFTER_PINGS, PROBE_AFTER_MS, PROBE_TIMEOUT_MS, probeWorker } from './probeWorker';
+import { HUNG_AFTER_PINGS, IDLE_PROBE_MS, PROBE_AFTER_MS, PROBE_TIMEOUT_MS, probeWorker } from './probeWorker';
 import { unref } from './unref';
 import { reasonOf } from './describeValue';
 import { epochNow } from './time';
@@ -55,6 +55,8 @@ export class RemoteEngine implements EngineApi {
   #closing = false;
   /** Calls sent to each live worker and not answered (see #watch). */
   readonly #calls = new Map<EngineConnection, number>();
+  /** The next ping of the live worker while no call waits on it, where its death cannot be observed otherwise (see #idle). */
+  #idleWatch: ReturnType<typeof setTimeout> | undefined;
   /** The workers being pinged because a call waits long on them, each with its next look (see #watch). */
   readonly #watched = new Map<EngineConnection, ReturnType<typeof setTimeout>>();
   /**
@@ -261,6 +263,7 @@ export class RemoteEngine implements EngineApi {
     this.#options.direct?.close();
     clearTimeout(this.#touchTimer);
     clearTimeout(this.#restartTimer);
+    clearTimeout(this.#idleWatch);
     // A worker whose script is still on its way (one replacing a dead worker, on a slow network) is not waited for: no call
     // of the app's is left for it, and one of the page's own (an updatePolicy it follows) rejects as any call after close() does.
     this.#starting?.abort(new CacheError('closed', 'This cache is closed'));
@@ -367,7 +370,7 @@ export class RemoteEngine implements EngineApi {
     this.#touched.clear();
   }
 
-  /** The cache closes (see closing): a worker that does not answer a ping either is dead, or hung. */
+  /** The cache closes (see closing), or no call waits (see #idle): a worker that does not answer a ping either is dead, or hung. */
   #probe(connection: EngineConnection, ping: () => Promise<void>): Promise<void> {
     // One that dies meanwhile needs no terminating. Not a race with died (pending while the worker lives): each slow call would leave it a reaction till then.
     return untilAborted(probeWorker(ping), deathOf(connection.died), abortReason).then(
@@ -414,6 +417,25 @@ export class RemoteEngine implements EngineApi {
     next();
   }
 
+  /**
+   * A worker whose death cannot be observed (`probe`: no Web Locks) that dies while no call waits on it
+   * (the browser ends it without an error event) would be found only by the next call, which it would
+   * fail, and a page that only listens (on, watch) would hear no other tab until then. So the live one is
+   * pinged every IDLE_PROBE_MS while no call waits (a call's own watch pings it then: see #watch), and one
+   * that does not answer is terminated and replaced, as a death its Web Lock tells.
+   */
+  #idle(connection: EngineConnection): void {
+    if (this.#live !== connection || this.#closed || this.#closing) return;
+    clearTimeout(this.#idleWatch);
+    this.#idleWatch = setTimeout(() => {
+      // Read as it fires: a worker found to hold no lock is probed once it has opened (see connectWorker).
+      const { probe } = connection;
+      if (!probe || this.#calls.has(connection)) return this.#idle(connection);
+      void this.#probe(connection, probe).then(() => this.#idle(connection));
+    }, IDLE_PROBE_MS);
+    unref(this.#idleWatch);
+  }
+
   #current(): Promise<EngineConnection> {
     if (!this.#connection) {
       this.#starting = new AbortController();
@@ -422,6 +444,7 @@ export class RemoteEngine implements EngineApi {
       connecting.then(
         (connection) => {
           if (this.#connection === connecting) this.#live = connection;
+          this.#idle(connection);
           this.#counted.set(connection.engine, null);
           // A database the page found missing (a first visit: the worker makes it) is there once the engine has opened.
           void Promise.resolve(connection.opened).then(

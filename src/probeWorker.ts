@@ -1,5 +1,10 @@
 /** How long a call (or a worker's start) waits for its answer before the worker is pinged. */
 export const PROBE_AFTER_MS = 2000;
+/**
+ * How often a worker whose death cannot be observed (no Web Locks) is pinged while no call waits on it:
+ * one that died then is found so, as a Web Lock tells it at once (see RemoteEngine's idle watch).
+ */
+export const IDLE_PROBE_MS = 10_000;
 /** How long a ping may take: a worker that does not answer it in that time is hung or dead. */
 export const PROBE_TIMEOUT_MS = 3000;
 /**
