@@ -12,6 +12,7 @@ import { IMPORT_STEP_MS, nextStepSize } from '../worker/importBatch';
 import type { EntryRecord } from '../worker/databaseSchema';
 import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
+import { openCache } from './support/openCache';
 import { fakeLocks, refusingLocks } from './support/fakeLocks';
 import { failCommit, failCommits, failRequest, tabFactory, type Fault } from './support/faultyIndexedDB';
 import { requestDone } from '../worker/idbRequests';
@@ -403,6 +404,18 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
     await expect.poll(async () => (await raw(browser.inner, browser.name)).importRecords).toBe(0);
     const after = await raw(browser.inner, browser.name);
     expect([after.usage, after.priors]).toEqual([after.counted, 0]);
+  });
+});
+
+describe('two setManys of one type sent in chunks (above 2,000 entries each), in one tab', () => {
+  it.each(['in process', 'with a worker'] as const)('%s: made one after the other without awaiting each, they apply in the order made: the second one\'s values win', async (mode) => {
+    const [name, indexedDB] = [`imports-order-${Date.now()}-${++names}`, new IDBFactory()];
+    const { cache } = mode === 'in process' ? await openCache({ name, indexedDB }) : await openRemoteCache({ name, indexedDB, now: Date.now });
+    closers.push(() => cache.close());
+    const first = Array.from({ length: 6001 }, (_, index) => ({ key: `k${index}`, value: 'first' }));
+    const second = Array.from({ length: 2001 }, (_, index) => ({ key: `k${index}`, value: 'second' }));
+    await Promise.all([cache.setMany('track_metadata', first), cache.setMany('track_metadata', second)]);
+    expect(await cache.getMany('track_metadata', ['k0', 'k2000', 'k6000'])).toEqual(['second', 'second', 'first']);
   });
 });
 
