@@ -119,6 +119,11 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   /** An adapter's calls held back (a throttled save): made by close() before it takes no more (see cacheInternals). */
   readonly #beforeClose = new Set<() => void>();
   #batches = 0;
+  /**
+   * Per type, the last setMany sent in chunks: settles once its commit is sent (or it failed first), so
+   * that the next one's commit follows it, and a later one of the type, staged faster, cannot land first.
+   */
+  readonly #chunkedTurns = new Map<TypeName, Promise<void>>();
 
   constructor(engine: EngineApi, options: CacheClientOptions = {}) {
     this.#engine = this.#calls.engine(engine);
@@ -258,6 +263,10 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       } else {
         // Validate and hand over in chunks, yielding between them; the engine writes it all or nothing (above
         // a thousand entries as an import, in short transactions: see worker/importBatch.ts).
+        const earlier = this.#chunkedTurns.get(type);
+        let handedOver!: () => void;
+        const turn = new Promise<void>((resolve) => (handedOver = resolve));
+        this.#chunkedTurns.set(type, turn);
         try {
           for (let from = 0; from < entries.length; from += this.#chunk) {
             const chunk = inputs(from);
@@ -265,11 +274,18 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
             await yieldToEventLoop();
             slice = clock();
           }
+          // Committed in the order made: after the commit of an earlier one of the type, which may take longer to send.
+          await earlier;
           write.end(true);
-          await this.#happened(type, (commitId, answered) => this.#engine.commit(batch, type, entries.length, commitId, answered), keys);
+          const committing = this.#happened(type, (commitId, answered) => this.#engine.commit(batch, type, entries.length, commitId, answered), keys);
+          handedOver();
+          await committing;
         } catch (error) {
           await this.#engine.discard(batch).catch(() => {});
           throw error;
+        } finally {
+          handedOver();
+          if (this.#chunkedTurns.get(type) === turn) this.#chunkedTurns.delete(type);
         }
       }
       // The last report comes from here, once it has committed (more than every key): the engine's may arrive after its answer, on another port.
