@@ -419,6 +419,48 @@ describe('two setManys of one type sent in chunks (above 2,000 entries each), in
   });
 });
 
+describe('an import, then a change of its type made before it began (without awaiting it), in its tab', () => {
+  // Checked at once (no validation step): the import reaches the engine first, the change just after.
+  const ofTrack = (count: number) => entries(count, 'a').map((entry) => ({ ...entry, trackId: 't1' }));
+
+  it('an event of its track removes its entries, as after a set', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    await a.cache.set('track_metadata', 'warm', 0);
+    await Promise.all([a.cache.setMany('track_metadata', ofTrack(20)), a.cache.emit({ eventType: 'track_removed', trackId: 't1' })]);
+    expect(await a.cache.getMany('track_metadata', ['k0', 'k19'])).toEqual([undefined, undefined]);
+    expect((await a.cache.stats()).types.track_metadata.entries).toBe(1);
+    await expectExactCounts(browser);
+  });
+
+  it('a clear leaves nothing of it', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    await a.cache.set('track_metadata', 'warm', 0);
+    await Promise.all([a.cache.setMany('track_metadata', ofTrack(20)), a.cache.clear('track_metadata')]);
+    expect(await a.cache.getMany('track_metadata', ['warm', 'k0', 'k19'])).toEqual([undefined, undefined, undefined]);
+    await expectExactCounts(browser);
+  });
+
+  it('waiting for another tab\'s import of the type: an event of its track made meanwhile removes its entries', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    const b = await browser.open();
+    let steps = 0;
+    let during: Promise<unknown> | undefined;
+    await b.cache.setMany('track_metadata', entries(100, 'b', 1000), {
+      onProgress: () => {
+        if (++steps !== 3) return;
+        // Tab A's import waits for B's to end; A's event, made after it, goes through at once.
+        during = Promise.all([a.cache.setMany('track_metadata', ofTrack(20)), a.cache.emit({ eventType: 'track_removed', trackId: 't1' })]);
+      },
+    });
+    await during;
+    expect(await a.cache.getMany('track_metadata', ['k0', 'k19'])).toEqual([undefined, undefined]);
+    await expectExactCounts(browser);
+  });
+});
+
 describe('an import where Web Locks refuse every request', () => {
   it('in-process, in a detached iframe: a setMany of more than a thousand entries lands whole, as where there are no Web Locks', async () => {
     const locks = refusingLocks();
