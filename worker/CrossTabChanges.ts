@@ -2,14 +2,13 @@ import type { CacheChange } from '../src/Cache';
 import type { CacheEvent } from '../src/cacheEvent';
 import { CacheError } from '../src/CacheError';
 import type { TypeName } from '../src/contentType';
-import { invalidationTargets } from '../src/invalidationTargets';
 import type { InvalidationTarget } from '../src/invalidationTarget';
 import type { Logger } from '../src/Logger';
 import type { PolicyTable } from '../src/PolicyTable';
 import type { ClientCallbacks, LogPlace, Once } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { OpenTabChannel } from '../src/TabChannel';
-import type { Change } from './Change';
+import { changeTargets, type Change } from './Change';
 import type { ChangeFeed } from './ChangeFeed';
 import type { LoggedChange } from './databaseSchema';
 import { nothingRemoved, overlaid } from './RemovedKeyList';
@@ -140,8 +139,7 @@ export class CrossTabChanges {
   /** Logs another tab's change that it could not (it has no IndexedDB), applying it to IndexedDB — once, whoever relays it. */
   #relay(shared: SharedChange): Promise<{ record: LoggedChange; epoch: string | null }> {
     const { change } = shared;
-    const targets: InvalidationTarget[] =
-      change.kind === 'event' ? invalidationTargets(this.#config, change.event) : change.types.map((type) => ({ type, by: 'all' }));
+    const targets = changeTargets(this.#config, change);
     const idb = this.#stores.idb;
     if (!idb) throw new CacheError('storage_unavailable', 'IndexedDB is no longer usable in this tab');
     const persistent = targets.filter((target) => this.#stores.of(target.type) === idb);

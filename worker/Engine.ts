@@ -18,7 +18,7 @@ import { isExpired } from './isExpired';
 import { MemoryStore } from './MemoryStore';
 import { overlaid } from './RemovedKeyList';
 import { accessClock } from './accessClock';
-import { changeRemoves, type Change } from './Change';
+import { changeRemoves, changeTargets, type Change } from './Change';
 import { addRemoved, cutoffOf, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
 import { PeriodicCleanup } from './PeriodicCleanup';
 import { later, type Schedule } from './schedule';
@@ -266,7 +266,18 @@ export class Engine implements EngineApi {
       Imports.imports(new Set(inputs.map((input) => input.key)).size, false, importChunk);
     // Used as it arrives (see getMany): each entry its own time, in the order named.
     const usedAt = inputs.map(() => this.#usedAt());
-    if (imports) return this.#inFlight.inTurn([type], () => this.#setMany(type, inputs, usedAt, options), false);
+    if (imports) {
+      return this.#inFlight.inTurn(
+        [type],
+        () => {
+          // Where the log stands as it starts (after the changes before it, before those after it, which do not wait
+          // for it): what is logged from here on, before it begins, applies to it (see WriteOptions.from).
+          const place = this.#stores.idb?.log.head().then(({ seq }) => seq, () => null) ?? Promise.resolve(null);
+          return this.#setMany(type, inputs, usedAt, options, undefined, { place, targets: (change) => changeTargets(this.#config, change) });
+        },
+        false,
+      );
+    }
     // Tracked until it has landed: the room it makes after another tab's pending import (see IdbStore.write),
     // which it waits for, holds up no read.
     let landed!: () => void;
@@ -276,7 +287,7 @@ export class Engine implements EngineApi {
     return change;
   }
 
-  async #setMany(type: TypeName, inputs: EntryInput[], usedAt: number[], { batch, since, commitId, answered }: SetManyOptions, landed?: () => void): Promise<Written> {
+  async #setMany(type: TypeName, inputs: EntryInput[], usedAt: number[], { batch, since, commitId, answered }: SetManyOptions, landed?: () => void, from?: WriteOptions['from']): Promise<Written> {
     await this.#ready();
     const policy = this.#config.getPolicy(type);
     const now = this.#now();
@@ -319,7 +330,7 @@ export class Engine implements EngineApi {
         if (set.length) this.#changed(store, type, 'set', set, commitId);
         landed?.();
       };
-      const removed = await this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard, commit: commitId === undefined ? undefined : { id: commitId, at: now, answered }, landed: tell });
+      const removed = await this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard, commit: commitId === undefined ? undefined : { id: commitId, at: now, answered }, landed: tell, from });
       tell(removed);
       if (removed.invalidated) {
         // Events during an import removed some of its entries as it committed: after it, as they apply.

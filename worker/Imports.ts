@@ -2,7 +2,8 @@ import type { TypeName } from '../src/contentType';
 import { CacheError } from '../src/CacheError';
 import { targetMatches } from '../src/invalidationTarget';
 import type { Database } from './Database';
-import { commitKey, entryStore, forgetMarks, toRecord, type CommitMark, type EntryRecord } from './databaseSchema';
+import { changeOf, commitKey, entryStore, forgetMarks, toRecord, type CommitMark, type EntryRecord, type StoreName } from './databaseSchema';
+import { EventLog } from './EventLog';
 import { noneRemoved, shrinkType } from './evictionPlan';
 import { findRecords } from './findRecords';
 import { requestDone, requestsDone } from './idbRequests';
@@ -88,12 +89,12 @@ export class Imports {
    * an event or clear since its start made (partly) stale leaves those entries out, as a guarded write does.
    */
   async import(type: TypeName, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
-    const { onProgress, commit } = options;
+    const { onProgress, commit, from } = options;
     entries = lastOfEachKey(entries);
     const id = newBatchId();
     const release = await this.#holdBatchLock(id);
     try {
-      await this.#begin(type, id, budget, expiredBy, release !== null);
+      await this.#begin(type, id, budget, expiredBy, release !== null, from);
       try {
         const removed = noneRemoved();
         const written = new Set<string>();
@@ -308,23 +309,43 @@ export class Imports {
    * of it in another tab is waited for; one whose tab is gone is rolled back first). `locked`: whether
    * it holds its Web Lock (see #holdBatchLock).
    */
-  #begin(type: TypeName, id: BatchId, budget: Budget | null, expiredBy: ExpiredBy, locked: boolean): Promise<void> {
-    return this.afterImports(type, budget, expiredBy, `starting an import of ${type}`, (store) =>
-      store.put({ key: batchKey(id), state: 'open', beat: 0, created: 0, held: 0, targets: [], unlocked: !locked } satisfies BatchRecord),
+  async #begin(type: TypeName, id: BatchId, budget: Budget | null, expiredBy: ExpiredBy, locked: boolean, from?: WriteOptions['from']): Promise<void> {
+    // Read before the transaction (awaiting anything else in it would let it commit).
+    const place = from && (await from.place);
+    await this.afterImports(
+      type,
+      budget,
+      expiredBy,
+      `starting an import of ${type}`,
+      async (tx, store) => {
+        // The changes logged since it reached the engine, read in the transaction that begins it: each one either
+        // is among them or finds its batch record.
+        const since = typeof place === 'number' ? await requestDone(EventLog.readChanges(tx, place)) : [];
+        const targets = since.flatMap((change) => from!.targets(changeOf(change))).filter((target) => target.type === type);
+        store.put({ key: batchKey(id), state: 'open', beat: 0, created: 0, held: 0, targets, unlocked: !locked } satisfies BatchRecord);
+      },
+      typeof place === 'number' ? ['events'] : [],
     );
   }
 
   /**
    * Waits until no import of `type` is pending (one whose tab is gone is rolled back); `then` runs in
-   * the transaction that found none.
+   * the transaction that found none (with `also` in its scope).
    */
-  async afterImports(type: TypeName, budget: Budget | null, expiredBy: ExpiredBy, doing: string, then?: (store: IDBObjectStore) => void): Promise<void> {
+  async afterImports(
+    type: TypeName,
+    budget: Budget | null,
+    expiredBy: ExpiredBy,
+    doing: string,
+    then?: (tx: IDBTransaction, store: IDBObjectStore) => Promise<void>,
+    also: StoreName[] = [],
+  ): Promise<void> {
     const silence = new Map<BatchId, Silence>();
     for (;;) {
-      const others = await this.#db.transact(doing, [entryStore(type)], 'readwrite', async (tx) => {
+      const others = await this.#db.transact(doing, [entryStore(type), ...also], 'readwrite', async (tx) => {
         const store = tx.objectStore(entryStore(type));
         const pending = await pendingBatches(store);
-        if (!pending.size) then?.(store);
+        if (!pending.size) await then?.(tx, store);
         return pending;
       });
       if (!others.size) return;

@@ -105,6 +105,12 @@ export interface WriteOptions {
   commit?: { id: string; at: number; answered?: readonly string[] | undefined } | undefined;
   /** IndexedDB: called once the write's transaction has committed, with what it removed, before the room it makes after pending imports. */
   landed?: ((removed: Removed) => void) | undefined;
+  /**
+   * IndexedDB, an import: the event log's head as it reached the engine (null: unknown), and what a change
+   * removes. What was logged since, before the import begins (an event of its tab made after it goes ahead:
+   * imports hold up nothing), applies to it as if made during it (see importBatch.ts).
+   */
+  from?: { place: Promise<number | null>; targets: (change: Change) => InvalidationTarget[] } | undefined;
 }
 
 /**
