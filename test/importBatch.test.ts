@@ -634,6 +634,21 @@ describe('calls made during an import', () => {
     expect(after.counted).toEqual([0, 0]);
   });
 
+  it('a clear during it: the watchers of every tab hear the clear last, not a set of what the import did not commit', async () => {
+    const heard: { tab: string; kind: string }[] = [];
+    await importWith(
+      async (b) => {
+        await b.cache.clear('track_metadata');
+      },
+      (a, b) => {
+        for (const [tab, cache] of [['a', a.cache], ['b', b.cache]] as const) cache.watch('track_metadata', 'k0', (change) => void heard.push({ tab, kind: change.kind }));
+      },
+    );
+    // Let the other tab's messages arrive.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const tab of ['a', 'b']) expect(heard.filter((change) => change.tab === tab).at(-1)?.kind, `tab ${tab}: ${JSON.stringify(heard)}`).toBe('clear');
+  });
+
   it('library_sync removes and reports what reads saw, not the import\'s entries (they land after it)', async () => {
     const browser = browserOf();
     const a = await browser.open();
