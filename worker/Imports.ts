@@ -133,8 +133,11 @@ export class Imports {
           this.#commitImport(tx, type, id, commit),
         );
         if (invalidated) removed.invalidated = invalidated;
-        if (outcome === 'rolled back') await this.#rollBack(type, id);
-        else {
+        if (outcome === 'rolled back') {
+          await this.#rollBack(type, id);
+          // Cleared since it reached the engine: none of it is there, nor told as set (as a guarded write's left out).
+          removed.stale = [...written];
+        } else {
           void this.#normalize(type, id).catch(() => {
             // Left for the next sweep: priors only cost room meanwhile.
           });
