@@ -104,9 +104,12 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * leaving a fetch as it was, a promise given as a value not awaited, and close() aborting a replacement's
  * start with closed: 52,155 bytes, 1.6771; then both tiers evicting alike (each entry of a call its own
  * time of use, taken as the call arrives; expired entries in the order they expired; the page's reads
- * recorded key by key): 52,345 bytes, 1.6832, the line 1.69.)
+ * recorded key by key): 52,345 bytes, 1.6832, the line 1.69; then a worker without Web Locks pinged
+ * while idle, two chunked setManys of a type committed in the order made, and an import taking the
+ * events and clears logged after it reached its engine (its start reads the log's head): 52,593 bytes,
+ * 1.6912, the line 1.70.)
  */
-const REACHED_RATIO = 1.69;
+const REACHED_RATIO = 1.70;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
