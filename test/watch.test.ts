@@ -763,3 +763,51 @@ describe.each([
     expect(there.seen.map((heard) => [heard.kind, heard.source]).at(-1)).toEqual(['set', 'local']);
   });
 });
+
+/** Runs `then` as the next transaction that puts a commit mark commits (its complete event), before anyone waits on it hears of it. */
+function onCommitMark(then: () => void): void {
+  const objectStore = IDBObjectStore.prototype as unknown as { put(this: IDBObjectStore, value: unknown, key?: IDBValidKey): IDBRequest };
+  const put = objectStore.put;
+  objectStore.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+    const marked = value as { key?: unknown } | null;
+    if (Array.isArray(marked?.key) && marked.key[0] === 'commit') {
+      objectStore.put = put;
+      this.transaction.addEventListener('complete', then);
+    }
+    return put.call(this, value, key);
+  };
+}
+
+describe.each(['clear', 'event'] as const)('an import whose worker died as it committed, before it answered or told anyone, after another tab’s %s during it', (made) => {
+  it('resolves, and the watchers of a key the import wrote hear last that it is gone, in this tab and in another', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)), importChunk: 10 },
+    });
+    const { cache: other } = await openCache({ name, indexedDB });
+    const [here, there] = [watcher(), watcher()];
+    cache.watch('track_metadata', 'k0', here.listener);
+    other.watch('track_metadata', 'k0', there.listener);
+    let steps = 0;
+    let during: Promise<unknown> | undefined;
+    const batch = Array.from({ length: 300 }, (_, index) => ({ key: `k${index}`, value: index, trackId: `t${index % 5}` }));
+    await cache.setMany('track_metadata', batch, {
+      onProgress: () => {
+        if (++steps !== 2) return;
+        const change = made === 'clear' ? other.clear('track_metadata') : other.emit({ eventType: 'track_removed', trackId: 't0' });
+        during = change.then(() => onCommitMark(() => workers[0]!.kill()));
+      },
+    });
+    await during;
+    expect(workers).toHaveLength(2);
+    expect(await other.get('track_metadata', 'k0')).toBeUndefined();
+    expect(await cache.get('track_metadata', 'k0')).toBeUndefined();
+    await settle();
+    await settle();
+    const last = (seen: CacheChange[]) => seen.at(-1)?.kind;
+    expect([last(here.seen), last(there.seen)], JSON.stringify({ here: here.seen, there: there.seen })).toEqual(made === 'clear' ? ['clear', 'clear'] : ['invalidate', 'invalidate']);
+  });
+});
