@@ -335,7 +335,8 @@ export class Engine implements EngineApi {
       if (removed.invalidated) {
         // Events during an import removed some of its entries as it committed: after it, as they apply.
         this.#counters.invalidated({ [type]: removed.invalidated });
-        this.#changed(store, type, 'invalidate', null);
+        // Under its commit id too: a next worker that finds it committed tells it again (see committed), heard once.
+        this.#changed(store, type, 'invalidate', null, commitId);
       }
       return { removed, shared: store === this.#stores.idb };
     });
@@ -372,6 +373,8 @@ export class Engine implements EngineApi {
     // heard. A mark that does not say (an import's, an older one's): its keys, but what its guard left out.
     const set = mark.holding ?? (keys && [...keys].filter((key) => !mark.left?.includes(key)));
     if (set?.length) this.#changed(idb!, type, 'set', set, commitId);
+    // What events logged during an import removed of it as it committed: after its set, as the dead worker told it.
+    if (mark.invalidated) this.#changed(idb!, type, 'invalidate', null, commitId);
     // An import makes room after its commit: one whose worker died in between resolves now, so room is made first (of the others).
     const budget = this.#budgets([type]).get(type);
     if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.imports.roomAfterImport(type, budget, mark.held, this.#expiredBy(this.#now()), undefined, keys));

@@ -258,7 +258,9 @@ export class Imports {
     else store.delete(batchKey(id));
     // The call happened either way (its entries were written, then invalidated): a client that lost the answer
     // may ask, and then room is made as the import would have made it (see roomAfterImport).
-    if (commit) store.put({ key: commitKey(commit.id), at: commit.at, held } satisfies CommitMark);
+    // Rolled back, it set nothing (and needs no room): a next worker tells nobody of it as set.
+    const outcomeMark = outcome === 'rolled back' ? { written: [] } : { held, ...(removed && { invalidated: removed }) };
+    if (commit) store.put({ key: commitKey(commit.id), at: commit.at, ...outcomeMark } satisfies CommitMark);
     forgetMarks(store, commit?.answered);
     putUsage(tx, type, usage);
     return { outcome, removed, held, bytes: usage.bytes };

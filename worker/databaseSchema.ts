@@ -88,9 +88,11 @@ export interface CommitMark {
   /**
    * What a write (not an import) set: each key with the revision it wrote, so that a next worker tells
    * only the keys that still hold it (a later change of another tab was told after it). Marks written
-   * before it have none.
+   * before it have none; an import rolled back by a clear has it empty (it set nothing).
    */
   written?: [key: string, revision: number | undefined][];
+  /** How many of an import's entries the events logged during it removed as it committed: told after its set. */
+  invalidated?: number;
 }
 
 /** Deletes, in `store`'s transaction, the commit marks under these ids: answered, no page asks about them (see src/AnsweredMarks.ts). */
