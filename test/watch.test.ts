@@ -811,3 +811,35 @@ describe.each(['clear', 'event'] as const)('an import whose worker died as it co
     expect([last(here.seen), last(there.seen)], JSON.stringify({ here: here.seen, there: there.seen })).toEqual(made === 'clear' ? ['clear', 'clear'] : ['invalidate', 'invalidate']);
   });
 });
+
+describe('a persistent set that evicted others to fit its budget, whose worker died as it committed, before it answered or told anyone', () => {
+  it('resolves, and the watchers of the type hear the eviction after the set, in this tab and in another', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const config = { caching: { policies: { track_metadata: { maxSizeMb: 0.01 } } } };
+    let armed = false;
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      config,
+      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
+      beforeCall: (called, _args, worker) => {
+        if (called === 'setMany' && armed && workers.indexOf(worker) === 0) onCommit('track_metadata', () => worker.kill());
+      },
+    });
+    const { cache: other } = await openCache({ name, indexedDB, config });
+    for (let index = 0; index < 6; index++) await cache.set('track_metadata', `old${index}`, 'x'.repeat(1000));
+    await settle();
+    const [here, there] = [watcher(), watcher()];
+    cache.watch('track_metadata', null, here.listener);
+    other.watch('track_metadata', null, there.listener);
+    armed = true;
+    await cache.set('track_metadata', 'new', 'x'.repeat(1000));
+    expect(workers).toHaveLength(2);
+    expect(await cache.has('track_metadata', 'old0')).toBe(false);
+    await settle();
+    await settle();
+    expect(here.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'local'], ['evict', 'local']]);
+    expect(there.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'remote'], ['evict', 'remote']]);
+  });
+});
