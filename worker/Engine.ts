@@ -340,7 +340,8 @@ export class Engine implements EngineApi {
       }
       return { removed, shared: store === this.#stores.idb };
     });
-    this.#countRemoved(type, removed);
+    // Told in a batch after its set's, so under an id of its own (a page drops a batch that repeats an id heard): see committed.
+    this.#countRemoved(type, removed, commitId && roomOf(commitId));
     onProgress?.(entries.length);
     return { stale: removed.stale ?? [], shared };
   }
@@ -375,6 +376,9 @@ export class Engine implements EngineApi {
     if (set?.length) this.#changed(idb!, type, 'set', set, commitId);
     // What events logged during an import removed of it as it committed: after its set, as the dead worker told it.
     if (mark.invalidated) this.#changed(idb!, type, 'invalidate', null, commitId);
+    // And what a write removed in its transaction to fit the budget (counted by the dead worker, if by anyone).
+    if (mark.expired) this.#changed(idb!, type, 'expire', null, roomOf(commitId));
+    if (mark.evicted) this.#changed(idb!, type, 'evict', null, roomOf(commitId));
     // An import makes room after its commit: one whose worker died in between resolves now, so room is made first (of the others).
     const budget = this.#budgets([type]).get(type);
     if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.imports.roomAfterImport(type, budget, mark.held, this.#expiredBy(this.#now()), undefined, keys));
@@ -759,17 +763,22 @@ export class Engine implements EngineApi {
     await earlier;
   }
 
-  /** Counts what a store removed, and tells watchers. */
-  #countRemoved(type: TypeName, removed: Removed | undefined): void {
+  /** Counts what a store removed, and tells watchers (`id`: see ToldChange). */
+  #countRemoved(type: TypeName, removed: Removed | undefined, id?: string): void {
     this.#counters.removed(type, removed);
     const shared = this.#stores.of(type) === this.#stores.idb;
-    if (removed?.expired) this.#feed.add(type, 'expire', null, 'local', shared);
-    if (removed?.evicted) this.#feed.add(type, 'evict', null, 'local', shared);
+    if (removed?.expired) this.#feed.add(type, 'expire', null, 'local', shared, id);
+    if (removed?.evicted) this.#feed.add(type, 'evict', null, 'local', shared, id);
   }
 
   #checkOpen(): void {
     if (this.#closed) throw new CacheError('closed', 'This cache is closed');
   }
+}
+
+/** The id the room a write made is told under (see #setMany): its own, the set's being heard in an earlier batch. */
+function roomOf(commitId: string): string {
+  return `${commitId}:room`;
 }
 
 function budgetOf(maxSizeMb: number | null, threshold: number): Budget | null {

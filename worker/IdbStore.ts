@@ -153,7 +153,8 @@ export class IdbStore implements Store {
           : noneRemoved();
       putUsage(tx, type, usage);
       const stale = kept.length < all.length ? leftOut(all, kept) : undefined;
-      if (commit) store.put({ key: commitKey(commit.id), at: commit.at, written: entries.map((entry) => [entry.key, entry.revision]) } satisfies CommitMark);
+      const room = { ...(removed.expired && { expired: removed.expired }), ...(removed.evicted && { evicted: removed.evicted }) };
+      if (commit) store.put({ key: commitKey(commit.id), at: commit.at, written: entries.map((entry) => [entry.key, entry.revision]), ...room } satisfies CommitMark);
       forgetMarks(store, commit?.answered);
       // Above the whole budget after that: pending imports hold the rest, which nothing may evict.
       over = usage.bytes > (budget?.maxBytes ?? Infinity);

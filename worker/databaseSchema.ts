@@ -93,6 +93,9 @@ export interface CommitMark {
   written?: [key: string, revision: number | undefined][];
   /** How many of an import's entries the events logged during it removed as it committed: told after its set. */
   invalidated?: number;
+  /** What a write (not an import) removed, in its transaction, to stay within the type's budget: told after its set. */
+  expired?: number;
+  evicted?: number;
 }
 
 /** Deletes, in `store`'s transaction, the commit marks under these ids: answered, no page asks about them (see src/AnsweredMarks.ts). */
