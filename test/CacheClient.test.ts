@@ -677,6 +677,61 @@ describe.each(['in process', 'with a worker'] as const)('%s: calls made one afte
   });
 });
 
+describe.each(['in process', 'with a worker'] as const)('%s: a read with a fingerprint made before a write of its key, answered after it', (mode) => {
+  /** A fingerprint-validating type kept in IndexedDB (album_year, hybrid) and one kept in memory (custom). */
+  const config = { caching: { customTypes: { checked: { persistent: false, ttlSeconds: 3600, invalidationStrategy: 'fingerprint_based', maxSizeMb: 1 } } } } as const;
+  const [F, G, H] = ['f'.repeat(64), 'a'.repeat(64), 'b'.repeat(64)];
+
+  async function opened() {
+    const [name, indexedDB] = [uniqueName(), new IDBFactory()];
+    const opened = mode === 'in process' ? await openCache({ name, indexedDB, config }) : await openRemoteCache({ name, indexedDB, now: Date.now, config });
+    const cache = opened.cache as unknown as Cache<{}, 'checked'>;
+    await cache.set('album_year', 'warm', 0);
+    return cache;
+  }
+
+  it.each(['album_year', 'checked'] as const)('%s: get(F) then set(G), not awaited in turn: the set stays (get with G returns it), and no watcher hears invalidate', async (type) => {
+    const cache = await opened();
+    const heard: string[] = [];
+    cache.watch(type, 'k', (change) => heard.push(change.kind));
+    expect(await Promise.all([cache.get(type, 'k', { fingerprint: F }), cache.set(type, 'k', 1, { fingerprint: G })])).toEqual([undefined, undefined]);
+    expect(await cache.get(type, 'k', { fingerprint: G })).toBe(1);
+    expect(heard).toEqual(['set']);
+    expect((await cache.stats()).types[type].invalidations).toBe(0);
+  });
+
+  it.each(['album_year', 'checked'] as const)('%s: over an entry of another fingerprint, getMany(F), get(F) or resolve(F) then set(G): the set stays, and is the last change heard (the resolve’s fetch, started after it, then writes)', async (type) => {
+    const cache = await opened();
+    await cache.setMany(
+      type,
+      ['a', 'b', 'c'].map((key) => ({ key, value: 0, fingerprint: H })),
+    );
+    const heard: string[] = [];
+    cache.watch(type, null, (change) => heard.push(`${change.kind} ${change.keys?.join()}`));
+    const calls = [
+      cache.getMany(type, ['a'], { fingerprint: F }),
+      cache.set(type, 'a', 1, { fingerprint: G }),
+      cache.get(type, 'b', { fingerprint: F }),
+      cache.set(type, 'b', 2, { fingerprint: G }),
+      cache.resolve(type, 'c', () => 'fetched', { fingerprint: F }),
+      cache.set(type, 'c', 3, { fingerprint: G }),
+    ];
+    expect(await Promise.all(calls)).toEqual([[undefined], undefined, undefined, undefined, { value: 'fetched', source: 'fetch' }, undefined]);
+    expect(await cache.getMany(type, ['a', 'b'], { fingerprint: G })).toEqual([1, 2]);
+    expect(await cache.get(type, 'c', { fingerprint: F })).toBe('fetched');
+    // The entries of H may be removed by the reads made before the sets; the last change of each key is a set.
+    expect(['a', 'b', 'c'].map((key) => heard.filter((change) => change.endsWith(` ${key}`)).at(-1))).toEqual(['set a', 'set b', 'set c']);
+  });
+
+  it.each(['album_year', 'checked'] as const)('%s: a mismatch met by a read made after the write still removes the entry', async (type) => {
+    const cache = await opened();
+    await cache.set(type, 'k', 1, { fingerprint: G });
+    expect(await Promise.all([cache.set(type, 'k', 2, { fingerprint: G }), cache.get(type, 'k', { fingerprint: F })])).toEqual([undefined, undefined]);
+    expect(await cache.get(type, 'k', { fingerprint: G })).toBeUndefined();
+    expect((await cache.stats()).types[type].invalidations).toBe(1);
+  });
+});
+
 describe('close', () => {
   it('later calls reject with closed; closing twice is fine', async () => {
     const { cache } = await openCache();
