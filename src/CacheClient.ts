@@ -51,6 +51,7 @@ import { isPromiseLike } from './isPromiseLike';
 import { PendingCalls } from './PendingCalls';
 import { AnsweredMarks } from './AnsweredMarks';
 import { ReadBatcher } from './ReadBatcher';
+import { ReadsBeforeWrites } from './ReadsBeforeWrites';
 import { typesOf } from './typesOf';
 import { Resolver } from './Resolver';
 import { assertValid, checkValue, validateValue } from './validateValue';
@@ -108,6 +109,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   readonly #typeNames: readonly TypeName[];
   /** Concurrent gets of a type, read together. */
   readonly #reads: ReadBatcher;
+  /** This page's reads with fingerprints, and the writes of their keys it made meanwhile (see ReadsBeforeWrites). */
+  readonly #readsBefore = new ReadsBeforeWrites();
   /**
    * Calls not settled yet, which close() waits for: engine calls, and each call of the cache whose engine
    * calls come after an await (an async schema's check, a yield between two chunks) from the moment it is made.
@@ -126,7 +129,16 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   readonly #chunkedTurns = new Map<TypeName, Promise<void>>();
 
   constructor(engine: EngineApi, options: CacheClientOptions = {}) {
-    this.#engine = this.#calls.engine(engine);
+    const counted = this.#calls.engine(engine);
+    this.#engine = {
+      ...counted,
+      // A read with fingerprints made now (a get's as its batch is sent: see #sending), and what this page writes meanwhile.
+      getMany: (type, keys, fingerprints, readThrough) =>
+        fingerprints
+          ? this.#readsBefore.during(type, keys, (written) => counted.getMany(type, keys, fingerprints, { ...readThrough, written }))
+          : counted.getMany(type, keys, fingerprints, readThrough),
+      setMany: (type, entries, options) => (this.#sending(type, entries.map(({ key }) => key)), counted.setMany(type, entries, options)),
+    };
     this.#schemas = options.schemas ?? {};
     this.#logger = options.logger ?? console;
     this.#listeners = new Handlers(this.#logger, { skipRemoved: true });
@@ -277,7 +289,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
           // Committed in the order made: after the commit of an earlier one of the type, which may take longer to send.
           await earlier;
           write.end(true);
-          const committing = this.#happened(type, (commitId, answered) => this.#engine.commit(batch, type, entries.length, commitId, answered), keys);
+          const committing = this.#happened(type, (commitId, answered) => (this.#sending(type, [...keys]), this.#engine.commit(batch, type, entries.length, commitId, answered)), keys);
           handedOver();
           await committing;
         } catch (error) {
@@ -574,6 +586,15 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
         }),
       ),
     );
+  }
+
+  /**
+   * A write of `keys` being sent: the gets gathered before it go first, and the reads with fingerprints
+   * under way count it (see ReadsBeforeWrites), so that one made before it does not remove what it writes.
+   */
+  #sending(type: TypeName, keys: readonly string[]): void {
+    this.#reads.flush(type);
+    this.#readsBefore.wrote(type, keys);
   }
 
   /** Checks that the type is one of this cache's: `unknown_content_type` otherwise. */

@@ -41,6 +41,15 @@ export class ReadBatcher {
     return answer;
   }
 
+  /**
+   * Sends the gets of `type` gathered so far if one checks a fingerprint (a mismatch removes the entry): a write
+   * made now goes after them. Gets without one stay gathered: sent after it, they only see it.
+   */
+  flush(type: TypeName): void {
+    const batch = this.#open.get(type);
+    if (batch?.fingerprints.some((fingerprint) => fingerprint !== undefined)) this.#flush(type, batch);
+  }
+
   #flush(type: TypeName, batch: Batch): void {
     if (this.#open.get(type) === batch) this.#open.delete(type);
     // A full batch is flushed at once, and then again (with nothing left) at its microtask.

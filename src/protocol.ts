@@ -41,6 +41,11 @@ export interface ReadThrough {
   again?: true;
   /** A `has` of a type with a schema (the page checks the value): not a read of the entry either, no read time. */
   peek?: true;
+  /**
+   * Those of the read's keys this page wrote after it made the read (see ReadsBeforeWrites): a
+   * fingerprint mismatch met there is that write's entry, a miss not removed.
+   */
+  written?: ReadonlySet<string>;
 }
 
 /** An entry as `entries` lists it. */

@@ -195,7 +195,14 @@ export class Engine implements EngineApi {
     return engine;
   }
 
-  async getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
+  getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
+    const read = this.#getMany(type, keys, fingerprints, readThrough);
+    // One that may remove an entry whose fingerprint differs is a change: a write that arrives after it starts after
+    // it (started at once, it could land first, and the read would take its entry for one of another fingerprint).
+    return fingerprints && this.#config.shouldUseFingerprintValidation(type) ? this.#inFlight.track([type], read) : read;
+  }
+
+  async #getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
     // Used as it arrives, each key its own time in the order asked: a change made after it is a later use, whichever lands first.
     const usedAt = keys.map(() => this.#usedAt());
     await this.#afterChanges(type);
@@ -229,7 +236,9 @@ export class Engine implements EngineApi {
           return found;
         }
         if (isExpired(entry, removable)) expired.push(entry.key);
-        else if (mismatch) mismatched.set(entry.key, entry.revision);
+        // Not one this page wrote after it made the read (see ReadsBeforeWrites), nor one a read again under a fetch
+        // lock meets: its call's first read removed what was stale then, and its fetch writes the key.
+        else if (mismatch && !readThrough?.again && !readThrough?.written?.has(entry.key)) mismatched.set(entry.key, entry.revision);
         reads.misses++;
         return undefined;
       });
