@@ -107,9 +107,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * recorded key by key): 52,345 bytes, 1.6832, the line 1.69; then a worker without Web Locks pinged
  * while idle, two chunked setManys of a type committed in the order made, and an import taking the
  * events and clears logged after it reached its engine (its start reads the log's head): 52,593 bytes,
- * 1.6912, the line 1.70.)
+ * 1.6912, the line 1.70; then commit marks saying what their write evicted and how an import ended
+ * (+110 B in the worker): 52,703 bytes, 1.6947; then a read with a fingerprint made before a write of its
+ * key leaving what the write stored (src/ReadsBeforeWrites.ts, +193 B): 52,896 bytes, 1.7009, the line 1.71.)
  */
-const REACHED_RATIO = 1.70;
+const REACHED_RATIO = 1.71;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
