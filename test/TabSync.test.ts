@@ -211,6 +211,24 @@ describe('events across tabs', () => {
     ]);
   });
 
+  it("a page that calls before it has resumed (the app's pageshow or resume listener, added before Reprise's, runs first) does not answer what another tab cleared meanwhile (time-based memory types)", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    // The default config: no memory type is event-driven, so reads of them do not replay the log while listening.
+    const { cache: a } = await engineTab({ name, indexedDB });
+    const { cache: b, engine: engineB } = await engineTab({ name, indexedDB });
+    await b.set('negative_result', 'n', 1);
+    await b.set('failed_api_lookup', 'f', 2);
+    // The page goes into the back/forward cache: its channel is closed, so the clear's message does not reach it.
+    await engineB.suspend();
+    await a.clear('negative_result');
+    await a.clear('failed_api_lookup');
+    // Restored: the app's listener calls before Reprise's has told the engine (SPEC §3: it catches up before it answers its next call).
+    expect(await b.get('negative_result', 'n')).toBeUndefined();
+    expect(await b.keys('failed_api_lookup')).toEqual([]);
+    await engineB.resume();
+  });
+
   it('a tab whose missed changes were trimmed from the log forgets its memory tier (a clear could have removed any of it)', async () => {
     const { a, b, engineB, name, indexedDB } = await twoTabs();
     await b.set('generic', 'x', 1, { trackId: 't1' });
