@@ -149,7 +149,8 @@ export class CrossTabChanges {
   /**
    * Before reading or guarding a memory-tier type that events invalidate: apply what other tabs logged
    * (their message may be lost). Not for the others: a read-only transaction before each read cost 8×
-   * on a memory get (bench row 3); a clear whose message was lost reaches them with the next replay.
+   * on a memory get (bench row 3); a clear whose message was lost reaches them with the next replay —
+   * but for every memory type while the tab is suspended, when no message reaches it at all.
    */
   async current(type: TypeName): Promise<void> {
     if (this.#replaysFor(type)) await this.replay();
@@ -157,7 +158,7 @@ export class CrossTabChanges {
 
   /** Whether reads of `type` replay the log first (see current). */
   #replaysFor(type: TypeName): boolean {
-    return this.#stores.of(type) === this.#stores.memory && this.#config.shouldUseEventInvalidation(type);
+    return this.#stores.of(type) === this.#stores.memory && (this.#config.shouldUseEventInvalidation(type) || this.sync.suspended);
   }
 
   /**

@@ -83,6 +83,8 @@ export class TabSync {
   #loggerHeard = false;
   droppedMessages = 0;
   #closed = false;
+  /** Between suspend and resume (see suspended). */
+  #suspended = false;
   /** While this tab starts (null until it hears one): the first logged change it heard of. */
   #first: SharedChange | null | undefined;
   /** Where the dead engine this one replaces had applied the log to (see start). */
@@ -217,12 +219,22 @@ export class TabSync {
 
   /** The page is being frozen: stop listening; `resume` replays what was missed. */
   suspend(): void {
+    this.#suspended = true;
     this.#channel?.close();
     this.#channel = null;
   }
 
+  /**
+   * Whether this tab is suspended: it hears no other tab until `resume` reaches it, which a call may
+   * precede (an app's `pageshow` or `resume` listener added before Reprise's runs first).
+   */
+  get suspended(): boolean {
+    return this.#suspended;
+  }
+
   /** Listens again and replays what was missed; a tab without the log cannot, and forgets instead. */
   resume(): Promise<void> {
+    this.#suspended = false;
     const listening = this.#listen();
     // Replayed once the channel listens: what was missed until then is in the log, what comes after arrives.
     this.#enqueue(async () => {
