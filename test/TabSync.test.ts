@@ -272,6 +272,20 @@ describe('events across tabs', () => {
     expect(await b.get('negative_result', 'n')).toBeUndefined();
   });
 
+  it("a tab without IndexedDB that is called before it has resumed (the app's listener runs first) does not answer what it may have missed either: it forgets, as resume does", async () => {
+    const name = uniqueName();
+    const { cache: a } = await openTab(name, brokenFactory());
+    const { cache: b, engine: engineB } = await openTab(name, brokenFactory());
+    await b.set('track_metadata', 'k', 1, { trackId: 't1' });
+    await b.set('negative_result', 'n', 2);
+    await engineB.suspend();
+    await a.emit({ eventType: 'track_removed', trackId: 't1' });
+    await a.clear('negative_result');
+    expect(await b.get('track_metadata', 'k')).toBeUndefined();
+    expect(await b.get('negative_result', 'n')).toBeUndefined();
+    await engineB.resume();
+  });
+
   it('a change finished while the page was frozen is sent when it resumes', async () => {
     const name = uniqueName();
     const { cache: a, engine: engineA } = await openTab(name, brokenFactory());
