@@ -190,7 +190,12 @@ export class TabSync {
    */
   async current(): Promise<void> {
     const log = this.#options.log();
-    if (!log) return;
+    if (!log) {
+      if (!this.#suspended) return;
+      // Suspended, a tab without the log hears nothing and cannot replay: it forgets, as its resume will.
+      this.#enqueue(() => this.#options.forgetUnseen());
+      return this.settled;
+    }
     await this.settled;
     const head = await log.head();
     if (this.#position && head.epoch === this.#position.epoch && head.seq <= this.#position.seq) return;
