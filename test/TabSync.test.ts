@@ -229,6 +229,25 @@ describe('events across tabs', () => {
     await engineB.resume();
   });
 
+  it('a page whose replay of the log fails as it resumes keeps replaying before reads of time-based memory types until one succeeds: it does not answer what another tab cleared meanwhile', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: a } = await engineTab({ name, indexedDB });
+    const { cache: b, engine: engineB } = await engineTab({ name, indexedDB });
+    await b.set('negative_result', 'n', 1);
+    await engineB.suspend();
+    await a.clear('negative_result');
+    // The resume's read of the log fails (a request error that aborts its transaction).
+    const fault = failRequest({ nth: 1, name: 'UnknownError', stores: (store) => store === 'events', methods: ['getAll'], database: name });
+    try {
+      await engineB.resume();
+      expect(fault.fired()).toBe(true);
+    } finally {
+      fault();
+    }
+    expect(await b.get('negative_result', 'n')).toBeUndefined();
+  });
+
   it('a tab whose missed changes were trimmed from the log forgets its memory tier (a clear could have removed any of it)', async () => {
     const { a, b, engineB, name, indexedDB } = await twoTabs();
     await b.set('generic', 'x', 1, { trackId: 't1' });
