@@ -83,7 +83,7 @@ export class TabSync {
   #loggerHeard = false;
   droppedMessages = 0;
   #closed = false;
-  /** Between suspend and resume (see suspended). */
+  /** From suspend until a replay after resume has succeeded (see suspended). */
   #suspended = false;
   /** While this tab starts (null until it hears one): the first logged change it heard of. */
   #first: SharedChange | null | undefined;
@@ -198,9 +198,9 @@ export class TabSync {
     }
     await this.settled;
     const head = await log.head();
-    if (this.#position && head.epoch === this.#position.epoch && head.seq <= this.#position.seq) return;
+    if (this.#position && head.epoch === this.#position.epoch && head.seq <= this.#position.seq) return this.#caughtUp();
     const replay: { failed?: { error: unknown } } = {};
-    this.#enqueue(() => this.#catchUp().catch((error: unknown) => void (replay.failed = { error })));
+    this.#enqueue(() => this.#catchUp().then(() => this.#caughtUp(), (error: unknown) => void (replay.failed = { error })));
     await this.settled;
     // Not replayed (the log could not be read): the read fails, as one whose read of the head fails,
     // rather than answer what a missed change may have removed; the next one replays from the same place.
@@ -231,7 +231,8 @@ export class TabSync {
 
   /**
    * Whether this tab is suspended: it hears no other tab until `resume` reaches it, which a call may
-   * precede (an app's `pageshow` or `resume` listener added before Reprise's runs first).
+   * precede (an app's `pageshow` or `resume` listener added before Reprise's runs first). It stays so
+   * until it has replayed what it missed meanwhile, listening again (a resume whose replay fails leaves that to the next call).
    */
   get suspended(): boolean {
     return this.#suspended;
@@ -239,12 +240,12 @@ export class TabSync {
 
   /** Listens again and replays what was missed; a tab without the log cannot, and forgets instead. */
   resume(): Promise<void> {
-    this.#suspended = false;
     const listening = this.#listen();
     // Replayed once the channel listens: what was missed until then is in the log, what comes after arrives.
     this.#enqueue(async () => {
       await listening;
-      return this.#options.log() ? this.#catchUp() : this.#options.forgetUnseen();
+      await (this.#options.log() ? this.#catchUp() : this.#options.forgetUnseen());
+      this.#caughtUp();
     });
     // A tab without IndexedDB that changed something meanwhile waits for a tab that logs: say so.
     this.#hello();
@@ -468,6 +469,11 @@ export class TabSync {
       await this.#options.apply(changeOf(record), removedBy(record), place, true);
     }
     position.seq = Math.max(position.seq, tail.trimmedThrough);
+  }
+
+  /** A replay succeeded: once listening again, this tab is no longer suspended (see suspended). */
+  #caughtUp(): void {
+    if (this.#channel) this.#suspended = false;
   }
 
   #resendUnlogged(): void {
