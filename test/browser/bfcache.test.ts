@@ -90,4 +90,29 @@ describe('the back/forward cache', () => {
     expect(seen.event).toMatchObject({ event: { eventType: 'manual_invalidation', trackId: 't1' }, context: { source: 'remote' } });
     expect(seen.values).toEqual([undefined, 'a']);
   });
+  it("a restored page whose own pageshow or resume listener (added before the cache's) reads at once does not get what another tab cleared while it was cached", async () => {
+    const name = uniqueName('bfcache');
+    const a = await browser.open('/test/browser/pages/reprise.html');
+    await a.page.waitForFunction(() => 'tab' in window);
+    // The app listens before it creates its cache, so its listeners run before Reprise's: it reads a time-based memory type at once.
+    await a.page.evaluate(async (name) => {
+      const reads: { on: string; value: unknown }[] = [];
+      Object.assign(window, { reads });
+      const read = (on: string) => void window.tab.cache!.get('negative_result', 'n').then((value) => reads.push({ on, value }));
+      document.addEventListener('resume', () => read('resume'));
+      window.addEventListener('pageshow', (event) => event.persisted && read('pageshow'));
+      await window.tab.open({ name });
+      await window.tab.cache!.set('negative_result', 'n', 'not found');
+    }, name);
+    const b = await openTab(browser, name, {});
+    const { cdp, reasons } = await watchBackForwardCache(a.page);
+    const restored = await awayAndBack(a.page, cdp, async () => {
+      await b.page.evaluate(() => window.tab.cache!.clear('negative_result'));
+    });
+    await a.page.waitForFunction(() => (window as unknown as { reads: unknown[] }).reads.length > 0);
+    const reads = await a.page.evaluate(() => (window as unknown as { reads: { on: string; value: unknown }[] }).reads);
+    console.log('read by the app as the page was restored:', JSON.stringify({ restored, reasons, reads }));
+    expect({ restored, reasons }).toEqual({ restored: true, reasons: [] });
+    expect(reads[0]).toMatchObject({ value: undefined });
+  });
 });
