@@ -302,6 +302,9 @@ describe('events across tabs', () => {
     await a.clear('negative_result');
     expect(await b.get('track_metadata', 'k')).toBeUndefined();
     expect(await b.get('negative_result', 'n')).toBeUndefined();
+    // What the page writes meanwhile is read back until it resumes (which forgets it, as it forgets all).
+    await b.set('track_metadata', 'k', 2);
+    expect(await b.get('track_metadata', 'k')).toBe(2);
     await engineB.resume();
   });
 

@@ -85,6 +85,8 @@ export class TabSync {
   #closed = false;
   /** From suspend until a replay after resume has succeeded (see suspended). */
   #suspended = false;
+  /** Whether this tab, without the log, forgot its memory tier since it was suspended (see current). */
+  #forgotten = false;
   /** While this tab starts (null until it hears one): the first logged change it heard of. */
   #first: SharedChange | null | undefined;
   /** Where the dead engine this one replaces had applied the log to (see start). */
@@ -191,8 +193,10 @@ export class TabSync {
   async current(): Promise<void> {
     const log = this.#options.log();
     if (!log) {
-      if (!this.#suspended) return;
-      // Suspended, a tab without the log hears nothing and cannot replay: it forgets, as its resume will.
+      // Suspended, a tab without the log hears nothing and cannot replay: it forgets, as its resume will —
+      // once: what the page writes meanwhile (in the same task, before it freezes or resumes) is not lost.
+      if (!this.#suspended || this.#forgotten) return;
+      this.#forgotten = true;
       this.#enqueue(() => this.#options.forgetUnseen());
       return this.settled;
     }
@@ -225,6 +229,7 @@ export class TabSync {
   /** The page is being frozen: stop listening; `resume` replays what was missed. */
   suspend(): void {
     this.#suspended = true;
+    this.#forgotten = false;
     this.#channel?.close();
     this.#channel = null;
   }
