@@ -142,6 +142,19 @@ describe('watchers in other tabs', () => {
     ]);
   });
 
+  it("hear a change of shared data another tab made before it had resumed (its app's pageshow or resume listener, added before Reprise's, runs first), once that tab listens again", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: a, engine: engineA } = await engineTab({ name, indexedDB });
+    const { cache: b } = await engineTab({ name, indexedDB });
+    const key = watcher();
+    b.watch('track_metadata', 'song', key.listener);
+    await engineA.suspend();
+    await a.set('track_metadata', 'song', 1);
+    await engineA.resume();
+    await vi.waitFor(() => expect(key.seen).toEqual([{ type: 'track_metadata', kind: 'set', keys: ['song'], source: 'remote' }]));
+  });
+
   it('are told what another tab changed while this tab’s worker still opened its engine (createCache had resolved), as are its event listeners; then what follows', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
