@@ -278,7 +278,8 @@ export class TabSync {
   announce(changes: SharedCacheChange[]): void {
     // The database written to, which the connection knows: this tab's position may be in one deleted since.
     const epoch = this.#options.log()?.epoch;
-    if (this.#channel) this.#post({ v: CHANNEL_VERSION, kind: 'changed', origin: this.#options.tabId, ...(epoch && { epoch }), changes });
+    // While suspended, kept with the changes for when it listens again (see #outbox): no other tab learns of it otherwise.
+    this.#post({ v: CHANNEL_VERSION, kind: 'changed', origin: this.#options.tabId, ...(epoch && { epoch }), changes });
   }
 
   /** Opens the channel (unless it is open); settles once it listens. */
