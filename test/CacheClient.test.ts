@@ -5,7 +5,7 @@ import { SET_MANY_CHUNK } from '../src/CacheClient';
 import { isCacheError, type Cache, type CacheChange, type ContentType } from '../src/index';
 import { brokenFactory, failCommits } from './support/faultyIndexedDB';
 import { openRemoteCache } from './support/inProcessWorkers';
-import { openCache, rejection, uniqueName } from './support/openCache';
+import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 
 async function code(promise: Promise<unknown>) {
   const error = await rejection(promise);
@@ -729,6 +729,21 @@ describe.each(['in process', 'with a worker'] as const)('%s: a read with a finge
     expect(await Promise.all([cache.set(type, 'k', 2, { fingerprint: G }), cache.get(type, 'k', { fingerprint: F })])).toEqual([undefined, undefined]);
     expect(await cache.get(type, 'k', { fingerprint: G })).toBeUndefined();
     expect((await cache.stats()).types[type].invalidations).toBe(1);
+  });
+
+  it.each(['album_year', 'checked'] as const)('%s: a get or getMany with a fingerprint never returns an entry past its TTL, though inside the stale-while-revalidate window (only a read-through serves it)', async (type) => {
+    const clock = fakeClock();
+    const swr = {
+      caching: { policies: { album_year: { staleWhileRevalidateSeconds: 60 } }, customTypes: { checked: { ...config.caching.customTypes.checked, staleWhileRevalidateSeconds: 60 } } },
+    };
+    const [name, indexedDB] = [uniqueName(), new IDBFactory()];
+    const { cache } = mode === 'in process' ? await openCache({ name, indexedDB, clock, config: swr }) : await openRemoteCache({ name, indexedDB, now: clock.now, config: swr });
+    const typed = cache as unknown as Cache<{}, 'checked'>;
+    await typed.setMany(type, ['a', 'b'].map((key) => ({ key, value: 1, fingerprint: F, ttlSeconds: 1 })));
+    clock.advance(2000);
+    expect(await typed.get(type, 'a', { fingerprint: F })).toBeUndefined();
+    expect(await typed.getMany(type, ['a', 'b'], { fingerprint: F })).toEqual([undefined, undefined]);
+    expect(await typed.resolve(type, 'a', () => 2, { fingerprint: F })).toEqual({ value: 1, source: 'stale' });
   });
 });
 
