@@ -33,6 +33,7 @@ export interface Corrupt {
 
 /** A read for getOrSet/resolve: how long past its TTL an entry may be served stale (the policy's window by default). */
 export interface ReadThrough {
+  /** Given (undefined: the policy's window) by a read-through only: a get's read, which may say `written`, serves nothing stale. */
   staleSeconds?: number | undefined;
   /**
    * The read again under the key's fetch lock, of what another tab (or call) may have stored since the

@@ -211,9 +211,9 @@ export class Engine implements EngineApi {
       const entries = await store.read(type, keys);
       const now = this.#now();
       // Past its TTL an entry is a miss, but it is kept through the type's stale-while-revalidate
-      // window; a read-through may serve it stale within its own window.
+      // window; a read-through (one that gives staleSeconds: a get's read may say what it wrote, and is none) may serve it stale within its own window.
       const removable = cutoffOf(this.#expiredBy(now), type);
-      const servable = readThrough && !readThrough.again ? now - (readThrough.staleSeconds ?? this.#config.getStaleWhileRevalidate(type)) * 1000 : now;
+      const servable = readThrough && 'staleSeconds' in readThrough && !readThrough.again ? now - (readThrough.staleSeconds ?? this.#config.getStaleWhileRevalidate(type)) * 1000 : now;
       const counters = this.#counters.of(type);
       // A read again counts no hit or miss (see ReadThrough.again).
       const reads = readThrough?.again ? { hits: 0, misses: 0 } : counters;
