@@ -248,6 +248,22 @@ describe('events across tabs', () => {
     expect(await b.get('negative_result', 'n')).toBeUndefined();
   });
 
+  it('a page without BroadcastChannel, once resumed and caught up, reads time-based memory types without replaying the log, as before it was suspended', async () => {
+    const name = uniqueName();
+    const { cache, engine } = await engineTab({ name, indexedDB: new IDBFactory(), engine: { openChannel: undefined } });
+    await cache.set('negative_result', 'n', 1);
+    await engine.suspend();
+    await engine.resume();
+    const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    try {
+      expect(await cache.get('negative_result', 'n')).toBe(1);
+      const mine = transaction.mock.calls.filter((_, index) => (transaction.mock.contexts[index] as IDBDatabase).name === name);
+      expect(mine.filter(([stores]) => [stores].flat().includes('events'))).toEqual([]);
+    } finally {
+      transaction.mockRestore();
+    }
+  });
+
   it('a tab whose missed changes were trimmed from the log forgets its memory tier (a clear could have removed any of it)', async () => {
     const { a, b, engineB, name, indexedDB } = await twoTabs();
     await b.set('generic', 'x', 1, { trackId: 't1' });
