@@ -477,9 +477,9 @@ export class TabSync {
     position.seq = Math.max(position.seq, tail.trimmedThrough);
   }
 
-  /** A replay succeeded: once listening again, this tab is no longer suspended (see suspended). */
+  /** A replay succeeded: once listening again (or where there is no channel to listen on), this tab is no longer suspended (see suspended). */
   #caughtUp(): void {
-    if (this.#channel) this.#suspended = false;
+    if (this.#channel || !this.#options.openChannel) this.#suspended = false;
   }
 
   #resendUnlogged(): void {
