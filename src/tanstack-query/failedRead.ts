@@ -1,5 +1,5 @@
 import { isCacheError } from '../CacheError';
-import { cacheInternals } from '../cacheInternals';
+import { tellFailure } from './tellFailure';
 
 /**
  * What a read of TanStack's answers when it failed for good (IndexedDB's error, its worker dead twice,
@@ -12,6 +12,6 @@ import { cacheInternals } from '../cacheInternals';
  */
 export function failedRead(cache: object, message: string, error: unknown): undefined {
   if (isCacheError(error, 'invalid_argument') || isCacheError(error, 'unknown_content_type')) throw error;
-  if (!isCacheError(error, 'closed')) (cacheInternals.get(cache)?.logger ?? console).error(message, error);
+  tellFailure(cache, message, error);
   return undefined;
 }

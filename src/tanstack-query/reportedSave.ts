@@ -1,5 +1,4 @@
-import { isCacheError } from '../CacheError';
-import { cacheInternals } from '../cacheInternals';
+import { tellFailure } from './tellFailure';
 
 /**
  * Makes `save` (at once) and settles without rejecting. TanStack saves without a catch, from a cache
@@ -13,6 +12,6 @@ export async function reportedSave(cache: object, message: string, save: () => P
   try {
     await save();
   } catch (error) {
-    if (!isCacheError(error, 'closed')) (cacheInternals.get(cache)?.logger ?? console).error(message, error);
+    tellFailure(cache, message, error);
   }
 }
