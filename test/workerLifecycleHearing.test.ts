@@ -214,6 +214,28 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     await other.close();
   });
 
+  it("the watchers hear another tab's set and delete made while the page waits to replace a worker that died again soon after its replacement started", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, pageChannel: pageChannel(name), restartAfterMs: 60_000 });
+    const { cache: other } = await openCache({ name, indexedDB });
+    const seen: string[] = [];
+    here.watch('track_metadata', 'k', ({ kind, source }: CacheChange) => void seen.push(`${source} ${kind}`));
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    // Dead again at once: the next worker starts in 60 s, or with the next call; the other tab writes meanwhile.
+    workers[1]!.kill();
+    await pause(20);
+    await other.set('track_metadata', 'k', 1);
+    await other.delete('track_metadata', 'k');
+    await pause(20);
+    expect(workers).toHaveLength(2);
+    await here.stats();
+    await vi.waitFor(() => expect(seen).toEqual(['remote set', 'remote delete']));
+    await here.close();
+    await other.close();
+  });
+
   it('a replacement worker that has the log does not tell the listeners and watchers again what a dead worker without it told them', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
