@@ -5,6 +5,7 @@ import type { TypeName } from './contentType';
 import type { ValidPolicyPatch } from './configSchema';
 import type { Logger } from './Logger';
 import type { DirectReads } from './DirectReads';
+import type { KeptMessages } from './KeptMessages';
 import { inOrder } from './inOrder';
 import { PendingChanges, type PendingChange } from './PendingChanges';
 import { HUNG_AFTER_PINGS, IDLE_PROBE_MS, PROBE_AFTER_MS, PROBE_TIMEOUT_MS, probeWorker } from './probeWorker';
@@ -24,6 +25,8 @@ export interface RemoteEngineOptions {
    * in IndexedDB, for the hits and misses it finds that no change of this page on its way may alter.
    */
   direct?: DirectReads | undefined;
+  /** What the page hears of the other tabs while it waits to replace a dead worker: the next one's (see KeptMessages). */
+  kept?: KeptMessages | undefined;
   /** How soon after a replacement a worker that died is replaced at once (RESTART_MS; tests shorten it). */
   restartAfterMs?: number | undefined;
   /** Milliseconds since the epoch, like Date.now (tests inject theirs). */
@@ -226,6 +229,7 @@ export class RemoteEngine implements EngineApi {
   }
 
   suspend(): Promise<void> {
+    this.#options.kept?.pause();
     // No worker, live or starting (a dead one waits to be replaced): nothing listens to stop, and a page
     // being hidden or unloaded starts none. Reads not yet told wait for the next worker.
     if (!this.#connection && !this.#closed) return Promise.resolve();
@@ -233,6 +237,7 @@ export class RemoteEngine implements EngineApi {
   }
 
   resume(): Promise<void> {
+    this.#options.kept?.resume();
     return this.#call((engine) => engine.resume());
   }
 
@@ -261,6 +266,7 @@ export class RemoteEngine implements EngineApi {
     this.closing();
     this.#closed = true;
     this.#options.direct?.close();
+    this.#options.kept?.stop();
     clearTimeout(this.#touchTimer);
     clearTimeout(this.#restartTimer);
     clearTimeout(this.#idleWatch);
@@ -499,6 +505,8 @@ export class RemoteEngine implements EngineApi {
     };
     clearTimeout(this.#restartTimer);
     if (!delay) return restart();
+    // Meanwhile the page listens to the other tabs for the next worker: its log replays their events, not their change hints.
+    this.#options.kept?.listen();
     this.#restartTimer = setTimeout(restart, delay);
     // Node: a cache nobody closed does not keep the process alive for it.
     unref(this.#restartTimer);

@@ -1,9 +1,8 @@
+import { KeptMessages, MAX_KEPT } from './KeptMessages';
 import type { RelayedMessage, RelayRequest } from './protocol';
 import type { OpenTabChannel, TabChannel } from './TabChannel';
 import { unref } from './unref';
 
-/** Messages kept for a worker whose engine has not opened yet; past it, its log still has the events (watch hints are lost). */
-const MAX_EARLY = 10_000;
 /** How long a closed relay still passes on what its worker posted before (see ChannelRelay.close). */
 const CLOSE_WAIT_MS = 1000;
 
@@ -34,16 +33,18 @@ export interface ChannelRelay {
  * it listens (`'listening'`) only once the BroadcastChannel is open, and nothing reaches a channel it
  * closed — it catches up from the log when it opens the next one.
  */
-export function channelRelay(openChannel: OpenTabChannel, kept: RelayedMessage[] = []): ChannelRelay {
+export function channelRelay(openChannel: OpenTabChannel, kept: KeptMessages = new KeptMessages()): ChannelRelay {
   const { port1: requests, port2: port } = new MessageChannel();
   const relayed = new Set<Pick<ChannelRelay, 'pause' | 'close'>>();
   // Listening from the start, for the worker's first channel: the worker asks for it once its engine has
   // opened, and what another tab says meanwhile (after createCache resolved) is this tab's business too.
   // Kept until then, and told first (TabSync.start starts from the first change it hears of). `kept` is
-  // the page's: what a worker that died before asking was kept goes to the next one (which starts there).
-  let early: RelayedMessage[] | null = kept;
+  // the page's: what a worker that died before asking was kept, or what the page heard while it had no
+  // worker, goes to the next one (which starts there). This relay listens for it from now on.
+  kept.stop();
+  let early: RelayedMessage[] | null = kept.messages;
   let tellFirst: ((message: RelayedMessage) => void) | undefined;
-  const hear = (message: RelayedMessage) => (tellFirst ? tellFirst(message) : early && early.length < MAX_EARLY && early.push(message));
+  const hear = (message: RelayedMessage) => (tellFirst ? tellFirst(message) : early && early.length < MAX_KEPT && early.push(message));
   let first: TabChannel | null = openChannel(hear);
   /** Set once closed: closes the ports, when the worker's channels have all closed or the wait is over. */
   let closing: (() => void) | null = null;

@@ -5,11 +5,12 @@ import { channelRelay } from './channelRelay';
 import { describeValue } from './describeValue';
 import { inOrder } from './inOrder';
 import { isPromiseLike } from './isPromiseLike';
+import type { KeptMessages } from './KeptMessages';
 import { locksHere } from './locksHere';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { randomId } from './randomId';
 import { abortReason, untilAborted } from './SharedFetch';
-import { ENGINE_METHODS, WORKER_LOADED, type ClientCallbacks, type RelayedMessage, type EngineApi, type EngineConnection, type StorageKind, type WorkerHost, type WorkerOpenOptions } from './protocol';
+import { ENGINE_METHODS, WORKER_LOADED, type ClientCallbacks, type EngineApi, type EngineConnection, type StorageKind, type WorkerHost, type WorkerOpenOptions } from './protocol';
 import type { OpenTabChannel } from './TabChannel';
 import { PACKAGE_WORKER } from './viteDepsWorker';
 import { workerDeath } from './workerDeath';
@@ -50,7 +51,7 @@ export async function connectWorker(
   createWorker: () => Worker,
   open: Omit<WorkerOpenOptions, 'lock' | 'relay'>,
   client: ClientCallbacks,
-  how: { openChannel?: OpenTabChannel; startHint?: string; kept?: RelayedMessage[]; elsewhere?: () => Worker; signal?: AbortSignal } = {},
+  how: { openChannel?: OpenTabChannel; startHint?: string; kept?: KeptMessages; elsewhere?: () => Worker; signal?: AbortSignal } = {},
 ): Promise<EngineConnection> {
   const { openChannel, startHint, kept, elsewhere, signal } = how;
   registerCacheErrorTransfer();

@@ -14,7 +14,7 @@ import { plainRecord } from './plainRecord';
 import { followPolicyUpdates } from './policyUpdates';
 import { typesOf } from './typesOf';
 import { PageTab } from './PageTab';
-import type { EngineApi, RelayedMessage } from './protocol';
+import type { EngineApi } from './protocol';
 import type { SmartCacheConfig } from './SmartCacheConfig';
 import type { TypeName } from './contentType';
 import { parseConfig } from './configSchema';
@@ -23,6 +23,7 @@ import { watchLifecycle } from './watchLifecycle';
 import { connectWorker, WORKER_START_HINT } from './connectWorker';
 import { DirectReads } from './DirectReads';
 import { indexedDBHere } from './indexedDBHere';
+import { KeptMessages } from './KeptMessages';
 import { RemoteEngine } from './RemoteEngine';
 import { randomId } from './randomId';
 import { viteDepsWorker } from './viteDepsWorker';
@@ -140,12 +141,13 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
       // Reads of persistent types straight from IndexedDB, as the worker keeps them there (see DirectReads).
       const page = indexedDBHere();
       const direct = page && new DirectReads({ name, indexedDB: page, types });
-      // What the page heard for a worker that died before its engine asked for it: the next one's (see channelRelay).
-      const kept: RelayedMessage[] = [];
+      // What the page heard for a worker that died before its engine asked for it, or while it had none: the next one's.
+      const kept = new KeptMessages(openChannel);
       engine = remote = await RemoteEngine.start({
         connect: (signal) => connectWorker(createWorker, { name, config: current(), tab: tab.open }, callbacks, { openChannel, startHint, kept, elsewhere, signal }),
         logger,
         direct,
+        kept,
       });
     }
   } catch (error) {

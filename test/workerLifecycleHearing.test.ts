@@ -59,7 +59,7 @@ async function pageWithEngine(
     log: logger.error,
     changed: (changes) => client?.changed(changes),
   };
-  const { workers, connect } = inProcessWorkers(
+  const { workers, connect, kept } = inProcessWorkers(
     async (client, _, openChannel) => {
       await opening();
       const worker = started++;
@@ -67,7 +67,7 @@ async function pageWithEngine(
     },
     { pageChannel: channel },
   );
-  const engine = await RemoteEngine.start({ connect: connect(callbacks), logger });
+  const engine = await RemoteEngine.start({ connect: connect(callbacks), logger, kept });
   client = new CacheClient(engine, { logger });
   return { cache: client, engine, workers };
 }

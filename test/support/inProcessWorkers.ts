@@ -6,8 +6,9 @@ import { CacheError } from '../../src/CacheError';
 import { workerDeath } from '../../src/workerDeath';
 import type { Schemas } from '../../src/Cache';
 import { PageTab } from '../../src/PageTab';
-import type { ClientCallbacks, EngineApi, EngineConnection, RelayedMessage, StorageKind } from '../../src/protocol';
+import type { ClientCallbacks, EngineApi, EngineConnection, StorageKind } from '../../src/protocol';
 import { channelRelay } from '../../src/channelRelay';
+import { KeptMessages } from '../../src/KeptMessages';
 import { DirectReads } from '../../src/DirectReads';
 import type { FetchLocks } from '../../src/FetchLocks';
 import type { OpenTabChannel } from '../../src/TabChannel';
@@ -74,8 +75,8 @@ export function inProcessWorkers(
   options: InProcessWorkersOptions = {},
 ) {
   const workers: InProcessWorker[] = [];
-  // As createCache keeps it for its workers (see channelRelay).
-  const kept: RelayedMessage[] = [];
+  // As createCache keeps it for its workers (see KeptMessages): give it to RemoteEngine too.
+  const kept = new KeptMessages(options.pageChannel?.());
   const connect = (client: ClientCallbacks) => async (): Promise<EngineConnection> => {
     const loads = options.loads?.();
     if ((loads instanceof Promise ? await loads : loads) === false) throw workerDeath(new CacheError('worker_failed', 'The cache worker could not start (its script could not be loaded)'));
@@ -158,7 +159,7 @@ export function inProcessWorkers(
     });
     return { engine: remote, died, terminate: () => worker.kill(), storage: () => storage, opened };
   };
-  return { workers, connect };
+  return { workers, connect, kept };
 }
 
 /** A `beforeCall` that kills the worker as the first call of `method` reaches it (as a browser kills one: the call dies with it). */
@@ -199,7 +200,7 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
   const tab = new PageTab(undefined, options.now);
   const callbacks = tab.callbacks(() => client, (message, error) => logger.error(message, error));
   const config = new SmartCacheConfig(options.config);
-  const { workers, connect } = inProcessWorkers(
+  const { workers, connect, kept } = inProcessWorkers(
     async (client, _, openChannel) => {
       await options.opening?.();
       return Engine.create({
@@ -220,7 +221,7 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
   );
   const page = options.direct === false ? undefined : options.direct === true || options.direct === undefined ? options.indexedDB : options.direct;
   const direct = page && new DirectReads({ name: options.name, indexedDB: page, types: typesOf(config.toJSON()), now: options.now });
-  const engine = await RemoteEngine.start({ connect: connect(callbacks), logger, direct, restartAfterMs: options.restartAfterMs, now: options.now });
+  const engine = await RemoteEngine.start({ connect: connect(callbacks), logger, direct, kept, restartAfterMs: options.restartAfterMs, now: options.now });
   client = new CacheClient<S>(engine, { schemas: options.schemas, logger, fetchLocks: options.fetchLocks, types: typesOf(config.toJSON()) });
   return { cache: client, workers, logger };
 }
