@@ -236,6 +236,12 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.suspend());
   }
 
+  unloading(): Promise<void> {
+    // As suspend: a page being unloaded starts no worker.
+    if (!this.#connection && !this.#closed) return Promise.resolve();
+    return this.#call((engine) => engine.unloading());
+  }
+
   resume(): Promise<void> {
     this.#options.kept?.resume();
     return this.#call((engine) => engine.resume());

@@ -146,8 +146,13 @@ export interface EngineApi {
   touched(type: TypeName, reads: string[][], misses: number, hits: number): Promise<void>;
   /** The app changed a policy (`SmartCacheConfig.updatePolicy`, checked on the page): follow it. */
   updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void>;
-  /** The page is being frozen: stop listening to other tabs. */
+  /** The page is being frozen, or put in the back/forward cache: stop listening to other tabs (and record reads). */
   suspend(): Promise<void>;
+  /**
+   * The page is being unloaded: record reads while it can still run. Not suspended: what it still changes
+   * (an app's own pagehide listener, a call in flight) goes out to the other tabs as it happens.
+   */
+  unloading(): Promise<void>;
   /** The page is back (resumed, or restored from the back/forward cache): listen again and catch up from the log. */
   resume(): Promise<void>;
   close(): Promise<void>;
@@ -174,6 +179,7 @@ export const ENGINE_METHODS = [
   'touched',
   'updatePolicy',
   'suspend',
+  'unloading',
   'resume',
   'close',
 ] as const satisfies readonly (keyof EngineApi)[];

@@ -60,4 +60,24 @@ describe('watchLifecycle', () => {
     await here.close();
     await other.close();
   });
+
+  it('a page put in the back/forward cache (pagehide, persisted) is suspended: what it changes meanwhile reaches the other tabs once it is shown again (pageshow)', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: other } = await openCache({ name, indexedDB });
+    const seen: string[] = [];
+    other.watch('track_metadata', 'k', ({ kind, source }: CacheChange) => void seen.push(`${source} ${kind}`));
+    const { window } = page();
+    const { cache: here } = await openCache({ name, indexedDB });
+    let saved: Promise<void> | undefined;
+    window.addEventListener('pagehide', () => void (saved = here.set('track_metadata', 'k', 'last words')));
+    window.dispatchEvent(pagehide(true));
+    await saved;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toEqual([]);
+    window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }));
+    await vi.waitFor(() => expect(seen).toEqual(['remote set']));
+    await here.close();
+    await other.close();
+  });
 });

@@ -636,6 +636,10 @@ export class Engine implements EngineApi {
   /** The page is being frozen or hidden: stop listening, and record reads while the page can still run. */
   async suspend(): Promise<void> {
     this.#sync.suspend();
+    await this.unloading();
+  }
+
+  async unloading(): Promise<void> {
     await this.#stores.idb?.writeReadTimes();
   }
 
