@@ -484,6 +484,59 @@ describe('a value found corrupt', () => {
     expect(await cache.get('album_year', 'a')).toBeUndefined();
     expect((await cache.stats()).types.album_year).toMatchObject({ corrupt: 2, entries: 1, hits: 0, misses: 1 });
   });
+
+  it.each(['in-process', 'with a worker'] as const)(
+    '%s: delete and deleteMany do not count it as removed (has says it is not there): it is deleted and counted corrupt, as a read does, and watchers hear of its deletion',
+    async (where) => {
+      const cache = await tightened(where);
+      const heard: CacheChange[] = [];
+      cache.watch('album_year', null, (change) => void heard.push(change));
+      expect(await cache.delete('album_year', 'a')).toBe(false);
+      expect(await cache.deleteMany('album_year', ['b', 'good', 'missing', 'b'])).toBe(1);
+      expect(await cache.keys('album_year')).toEqual([]);
+      expect((await cache.stats()).types.album_year).toMatchObject({ corrupt: 2, entries: 0, hits: 0, misses: 0 });
+      // What a read that discards it tells: the entry is gone (another tab, without the schema, had it).
+      expect(heard).toEqual([
+        { type: 'album_year', kind: 'delete', keys: ['a'], source: 'local' },
+        { type: 'album_year', kind: 'delete', keys: ['b', 'good'], source: 'local' },
+      ]);
+    },
+  );
+
+  it('of a memory type (its schema refuses it since it was stored, async): delete does not count it as removed; counted corrupt', async () => {
+    const known = new Set(['Song', 'Other']);
+    const { cache } = await openCache({ schemas: { generic: z.string().refine(async (title) => known.has(title)) } });
+    await cache.setMany('generic', [
+      { key: 'a', value: 'Song' },
+      { key: 'b', value: 'Other' },
+    ]);
+    known.delete('Song');
+    expect(await cache.has('generic', 'b')).toBe(true);
+    expect(await cache.deleteMany('generic', ['a', 'b'])).toBe(1);
+    expect((await cache.stats()).types.generic).toMatchObject({ corrupt: 1, entries: 0 });
+  });
+
+  it('a worker that dies between the delete and the page’s check of what it removed: the call resolves as it would have; counted corrupt at most once', async () => {
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    const { cache: old, clock } = await openCache({ indexedDB, name });
+    await old.setMany('album_year', [
+      { key: 'a', value: { released: 1999 } },
+      { key: 'good', value: { year: 2001 } },
+    ]);
+    await old.close();
+    let dies = () => {};
+    // The app's validator is slow (async): the worker dies while it checks what the delete removed.
+    const year = z.object({ year: z.number() }).refine(async () => (dies(), true));
+    const { cache, workers } = await openRemoteCache({ name, indexedDB, now: clock.now, schemas: { album_year: year } });
+    dies = () => workers[0]!.kill();
+    expect(await cache.deleteMany('album_year', ['a', 'good'])).toBe(1);
+    expect(workers).toHaveLength(2);
+    expect(await cache.keys('album_year')).toEqual([]);
+    const { corrupt, entries } = (await cache.stats()).types.album_year;
+    expect(entries).toBe(0);
+    expect(corrupt).toBeLessThanOrEqual(1);
+  });
 });
 
 describe('schemas with a transform', () => {
