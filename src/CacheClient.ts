@@ -345,13 +345,31 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     return (await this.deleteMany(type, [key])) > 0;
   }
 
-  async deleteMany(type: CacheType<N>, keys: readonly string[]): Promise<number> {
+  deleteMany(type: CacheType<N>, keys: readonly string[]): Promise<number> {
+    return this.#calls.track(this.#deleteMany(type, keys));
+  }
+
+  async #deleteMany(type: CacheType<N>, keys: readonly string[]): Promise<number> {
     this.#checkOpen();
     this.#known(type);
     const valid = parse(keysSchema, keys, 'invalid_argument', 'keys');
     this.#resolver.sawWrite(type, valid);
+    if (valid.length === 0) return 0;
+    const schema = this.#schemas[type];
     const id = randomId();
-    return valid.length === 0 ? 0 : this.#answered.carry(type, id, (answered) => this.#once((once) => this.#engine.deleteMany(type, valid, { ...once, answered }), id));
+    // With a schema, the values removed come back: one it refuses was no entry for get, has or keys.
+    const values = schema && { values: true as const };
+    const deleted = await this.#answered.carry(type, id, (answered) => this.#once((once) => this.#engine.deleteMany(type, valid, { ...once, answered, ...values }), id));
+    if (typeof deleted === 'number') return deleted;
+    let refused = 0;
+    for (const value of deleted) {
+      const pending = checkValue(schema!, value);
+      if (!(isPromiseLike(pending) ? await pending : pending).ok) refused++;
+    }
+    // Counted as a read's discard counts one; the deletion happened whatever becomes of the count (a worker
+    // dead since took it along, or never got it: what a dead worker counts is lost with it, never counted twice).
+    if (refused) await this.#engine.deletedCorrupt(type, refused).catch(() => {});
+    return deleted.length - refused;
   }
 
   keys(type: CacheType<N>, options?: ListOptions): Promise<string[]> {

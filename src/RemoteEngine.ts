@@ -14,7 +14,7 @@ import { reasonOf } from './describeValue';
 import { epochNow } from './time';
 import { abortReason, untilAborted } from './SharedFetch';
 import { READS_AT_ONCE } from '../worker/recordReads';
-import type { Corrupt, EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, StorageKind, Written } from './protocol';
+import type { Corrupt, Deleted, EngineApi, EngineConnection, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, StorageKind, Written } from './protocol';
 
 export interface RemoteEngineOptions {
   /** Starts a new engine behind its boundary (a Worker): called at start and after each death; `signal` aborts a start the cache's close() no longer waits for. */
@@ -176,7 +176,7 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.entries(type, prefix));
   }
 
-  deleteMany(type: TypeName, keys: string[], once?: Once): Promise<number> {
+  deleteMany(type: TypeName, keys: string[], once?: Once): Promise<Deleted> {
     return this.#call((engine) => engine.deleteMany(type, keys, once), { type, keys: new Set(keys) });
   }
 
@@ -218,6 +218,10 @@ export class RemoteEngine implements EngineApi {
       },
       { type, keys: new Set(found.map(({ key }) => key)) },
     );
+  }
+
+  deletedCorrupt(type: TypeName, count: number): Promise<void> {
+    return this.#call((engine) => engine.deletedCorrupt(type, count));
   }
 
   touched(type: TypeName, reads: string[][], misses: number, hits: number): Promise<void> {

@@ -94,7 +94,16 @@ export interface Once {
   retry: boolean;
   /** deleteMany: as SetManyOptions.answered. */
   answered?: string[] | undefined;
+  /** deleteMany of a type with a schema: answer with the values removed, which the page checks (see Deleted). */
+  values?: true | undefined;
 }
+
+/**
+ * What a deleteMany answers: how many entries it removed; asked for them (Once.values), the values it
+ * removed instead, one per entry, for the page to leave out those the type's schema refuses (no entry for
+ * get, has or keys) — but the count where it cannot tell them: a retry answered from the dead worker's mark.
+ */
+export type Deleted = number | unknown[];
 
 /** The engine's methods, called directly in-process or through Comlink from the main thread. */
 export interface EngineApi {
@@ -124,8 +133,8 @@ export interface EngineApi {
   keys(type: TypeName, prefix?: string): Promise<string[]>;
   /** Live entries in key order (with their revisions, for `discardCorrupt`), only those whose key starts with `prefix` when given. */
   entries(type: TypeName, prefix?: string): Promise<Listed[]>;
-  /** Removes the keys' entries in one transaction; how many there were. */
-  deleteMany(type: TypeName, keys: string[], once?: Once): Promise<number>;
+  /** Removes the keys' entries in one transaction; how many there were (or what: see Deleted). */
+  deleteMany(type: TypeName, keys: string[], once?: Once): Promise<Deleted>;
   clear(type?: TypeName, once?: Once): Promise<void>;
   emit(event: CacheEvent, once?: Once): Promise<EmitReport>;
   /** Every type of the engine's config. */
@@ -138,6 +147,8 @@ export interface EngineApi {
    * that has died since counted, not this engine: a miss here, and no hit taken back from its counts.
    */
   discardCorrupt(type: TypeName, found: Corrupt[], counted?: boolean, lost?: number): Promise<void>;
+  /** A deleteMany removed `count` values the type's schema refuses (the page checked them, see Deleted): counted as corrupt, as a read's discard counts one. */
+  deletedCorrupt(type: TypeName, count: number): Promise<void>;
   /**
    * The page read these entries itself (see src/DirectReads.ts), each read's keys apart and in the order
    * made: count `hits` of them as hits (a read again is not counted), and all as read now for eviction,
@@ -176,6 +187,7 @@ export const ENGINE_METHODS = [
   'stats',
   'cleanup',
   'discardCorrupt',
+  'deletedCorrupt',
   'touched',
   'updatePolicy',
   'suspend',

@@ -5,7 +5,7 @@ import { CacheError } from '../src/CacheError';
 import { isBuiltInType, type TypeName } from '../src/contentType';
 import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets } from '../src/invalidationTargets';
-import type { ClientCallbacks, Corrupt, EngineApi, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, WorkerOpenOptions, Written } from '../src/protocol';
+import type { ClientCallbacks, Corrupt, Deleted, EngineApi, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, WorkerOpenOptions, Written } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { OpenTabChannel } from '../src/TabChannel';
 import { PolicyTable } from '../src/PolicyTable';
@@ -431,11 +431,11 @@ export class Engine implements EngineApi {
     return entries.filter((entry) => !isExpired(entry, now)).map(({ key, value, revision }) => ({ key, value, revision }));
   }
 
-  deleteMany(type: TypeName, keys: string[], once?: Once): Promise<number> {
+  deleteMany(type: TypeName, keys: string[], once?: Once): Promise<Deleted> {
     return this.#inFlight.inTurn([type], () => this.#deleteMany(type, keys, once));
   }
 
-  async #deleteMany(type: TypeName, keys: string[], once?: Once): Promise<number> {
+  async #deleteMany(type: TypeName, keys: string[], once?: Once): Promise<Deleted> {
     await this.#ready();
     // What a change another tab logged removed from the memory tier is gone already: not deleted (nor told) again.
     await this.#crossTab.current(type);
@@ -448,6 +448,8 @@ export class Engine implements EngineApi {
       // expiration — apart from the deletion, whose mark (`once`) holds only what was deleted, so that a
       // retry answers as the first attempt did.
       const expired = new Set<string>();
+      // Asked for (see Deleted): what each key held as it was removed (the last attempt's, after a full disk).
+      const values = new Map<string, unknown>();
       // On a full disk (it puts the type's usage and its mark), as a write.
       const deleted = await this.#roomOnFullDisk(
         () =>
@@ -455,7 +457,7 @@ export class Engine implements EngineApi {
             type,
             keys,
             (entry) => {
-              if (!isExpired(entry, now)) return true;
+              if (!isExpired(entry, now)) return !once?.values || (values.set(entry.key, entry.value), true);
               expired.add(entry.key);
               return false;
             },
@@ -470,7 +472,8 @@ export class Engine implements EngineApi {
       // keys still gone, a key another tab set again since was told after it, and stays the last heard.
       const gone = once?.retry && store === this.#stores.idb ? await this.#stillGone(store, type, deleted) : deleted;
       if (gone.length) this.#changed(store, type, 'delete', gone, this.#toldOnce(type, once));
-      return deleted.length;
+      // A retry answered from the dead worker's mark read none: they are gone (see Deleted).
+      return once?.values && deleted.every((key) => values.has(key)) ? deleted.map((key) => values.get(key)) : deleted.length;
     });
   }
 
@@ -615,6 +618,11 @@ export class Engine implements EngineApi {
     if (!counted) return;
     counters.hits -= found.length - lost;
     counters.misses += found.length;
+  }
+
+  async deletedCorrupt(type: TypeName, count: number): Promise<void> {
+    this.#checkOpen();
+    this.#counters.of(type).corrupt += count;
   }
 
   async touched(type: TypeName, reads: string[][], misses: number, hits: number): Promise<void> {
