@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { SET_MANY_CHUNK } from '../src/CacheClient';
 import { isCacheError, type Cache, type CacheChange, type ContentType } from '../src/index';
 import { brokenFactory, failCommits } from './support/faultyIndexedDB';
-import { openRemoteCache } from './support/inProcessWorkers';
+import { killAtFirst, openRemoteCache } from './support/inProcessWorkers';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 
 async function code(promise: Promise<unknown>) {
@@ -537,6 +537,35 @@ describe('a value found corrupt', () => {
     expect(entries).toBe(0);
     expect(corrupt).toBeLessThanOrEqual(1);
   });
+
+  it.each(['get', 'has', 'keys', 'entries', 'getOrSet'] as const)(
+    '%s: a worker that dies as the page discards it answers as it would have (a miss), not worker_failed: the read has its answer, the discard is housekeeping',
+    async (method) => {
+      const indexedDB = new IDBFactory();
+      const name = uniqueName();
+      const { cache: old, clock } = await openCache({ indexedDB, name });
+      await old.setMany('album_year', [
+        { key: 'a', value: { released: 1999 } },
+        { key: 'good', value: { year: 2001 } },
+      ]);
+      await old.close();
+      const schemas = { album_year: z.object({ year: z.number() }) };
+      const { cache, workers } = await openRemoteCache({ name, indexedDB, now: clock.now, schemas, beforeCall: killAtFirst('discardCorrupt') });
+      const answers = {
+        get: () => cache.get('album_year', 'a'),
+        has: () => cache.has('album_year', 'a'),
+        keys: () => cache.keys('album_year'),
+        entries: () => cache.entries('album_year'),
+        getOrSet: () => cache.getOrSet('album_year', 'a', () => ({ year: 1999 })),
+      };
+      const expected = { get: undefined, has: false, keys: ['good'], entries: [['good', { year: 2001 }]], getOrSet: { year: 1999 } };
+      expect(await answers[method]().catch((error: unknown) => error)).toEqual(expected[method]);
+      expect(workers).toHaveLength(2);
+      // The next read that meets it discards it, and counts it, once.
+      await cache.keys('album_year');
+      expect((await cache.stats()).types.album_year.corrupt).toBeLessThanOrEqual(1);
+    },
+  );
 });
 
 describe('schemas with a transform', () => {
