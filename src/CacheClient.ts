@@ -552,7 +552,9 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
         if (item) corrupt.push({ key: keys[index]!, revision: item.revision, read: item });
       }
     }
-    if (corrupt.length) await this.#engine.discardCorrupt(type, corrupt, counted);
+    // Housekeeping, as the engine has it: the read has its answer, whatever becomes of the discard (a worker
+    // dying meanwhile: the next read that meets the value discards it, and counts it).
+    if (corrupt.length) await this.#engine.discardCorrupt(type, corrupt, counted).catch(() => {});
     return checked;
   }
 
