@@ -538,6 +538,33 @@ describe('a value found corrupt', () => {
     expect(corrupt).toBeLessThanOrEqual(1);
   });
 
+  it('a deleteMany whose worker dies after applying it, before answering: resolves with what the dead worker removed, as its mark says (the values are gone: the page cannot check them), counting nothing corrupt', async () => {
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    const { cache: old, clock } = await openCache({ indexedDB, name });
+    await old.setMany('album_year', [
+      { key: 'a', value: { released: 1999 } },
+      { key: 'good', value: { year: 2001 } },
+    ]);
+    await old.close();
+    let killed = false;
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      now: clock.now,
+      schemas: { album_year: z.object({ year: z.number() }) },
+      afterCall: (method, _args, worker) => {
+        if (method !== 'deleteMany' || killed) return;
+        killed = true;
+        worker.kill();
+      },
+    });
+    expect(await cache.deleteMany('album_year', ['a', 'good'])).toBe(2);
+    expect(workers).toHaveLength(2);
+    expect(await cache.keys('album_year')).toEqual([]);
+    expect((await cache.stats()).types.album_year).toMatchObject({ corrupt: 0, entries: 0 });
+  });
+
   it.each(['get', 'has', 'keys', 'entries', 'getOrSet'] as const)(
     '%s: a worker that dies as the page discards it answers as it would have (a miss), not worker_failed: the read has its answer, the discard is housekeeping',
     async (method) => {
