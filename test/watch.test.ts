@@ -590,6 +590,67 @@ describe('two databases of one name (another IndexedDB factory; in a browser, on
   });
 });
 
+describe('the database deleted under an open tab (site data cleared)', () => {
+  const persistent = ['track_metadata', 'successful_api_metadata', 'album_year'] as const;
+  const cleared = (type: ContentType) => ({ type, kind: 'clear', keys: null, source: 'remote' });
+
+  it.each(['in-process', 'with a worker'] as const)('%s: by a deleteDatabase (versionchange): the watchers of every persistent type hear a clear, once, as a clear() of another tab; stats count nothing', async (where) => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache } = where === 'in-process' ? await openCache({ name, indexedDB }) : await openRemoteCache({ name, indexedDB });
+    for (const type of persistent) await cache.set(type, 'k', 1);
+    const key = watcher();
+    cache.watch('album_year', 'k', key.listener);
+    const types = persistent.map((type) => {
+      const seen = watcher();
+      cache.watch(type, null, seen.listener);
+      return seen;
+    });
+    await deleteUnderTabs(indexedDB, name);
+    expect(await cache.get('album_year', 'k')).toBeUndefined();
+    const stats = await cache.stats();
+    await cache.set('album_year', 'other', 2);
+    await settle();
+    expect(key.seen).toEqual([cleared('album_year')]);
+    types.forEach((seen, index) => expect(seen.seen.slice(0, 1)).toEqual([cleared(persistent[index]!)]));
+    expect(types.map((seen) => seen.seen.slice(1).map(({ kind }) => kind))).toEqual([[], [], ['set']]);
+    for (const type of persistent) expect(stats.types[type]).toMatchObject({ entries: 0, invalidations: 0, evictions: 0, expirations: 0 });
+  });
+
+  it('by the browser (the connection closed, then the database deleted): the watchers hear a clear by the next call, once', async () => {
+    const name = uniqueName();
+    const inner = new IDBFactory();
+    const tab = tabFactory(inner);
+    const { cache } = await openCache({ name, indexedDB: tab.factory });
+    await cache.set('album_year', 'k', 1);
+    const seen = watcher();
+    cache.watch('album_year', 'k', seen.listener);
+    tab.loseConnection();
+    await deleteUnderTabs(inner, name);
+    expect(await cache.get('album_year', 'k')).toBeUndefined();
+    await cache.stats();
+    await settle();
+    expect(seen.seen).toEqual([cleared('album_year')]);
+  });
+
+  it('recreated by another tab that writes there first: this tab hears the clear before that write, once', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: writer } = await openCache({ name, indexedDB });
+    const { cache } = await openCache({ name, indexedDB });
+    await cache.set('album_year', 'k', 1);
+    const seen = watcher();
+    cache.watch('album_year', 'k', seen.listener);
+    await deleteUnderTabs(indexedDB, name);
+    await writer.set('album_year', 'k', 2);
+    await vi.waitFor(() => expect(seen.seen.map(({ kind }) => kind)).toContain('set'));
+    expect(await cache.get('album_year', 'k')).toBe(2);
+    await cache.stats();
+    await settle();
+    expect(seen.seen).toEqual([cleared('album_year'), { type: 'album_year', kind: 'set', keys: ['k'], source: 'remote' }]);
+  });
+});
+
 /** Runs `then` as the next read-write transaction on `store` commits (its complete event), before anyone waits on it hears of it. */
 function onCommit(store: string, then: () => void): void {
   const database = IDBDatabase.prototype as unknown as { transaction(this: IDBDatabase, ...args: unknown[]): IDBTransaction };
