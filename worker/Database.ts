@@ -24,6 +24,11 @@ export interface DatabaseOptions {
   schedule?: Schedule | undefined;
   /** The persistent custom types, each of which needs an object store (see `neededStores`). */
   customTypes?: readonly TypeName[];
+  /**
+   * The database this tab had open is gone (site data cleared): deleted under it, or found recreated as
+   * it reopens. Once per database: every entry this tab read there is gone.
+   */
+  recreated?: () => void;
 }
 
 /**
@@ -41,6 +46,8 @@ export class Database {
   /** Opens in a row that failed in a way that may pass (aborted, unknown error). */
   #transientFailures = 0;
   #epoch: string | null = null;
+  /** The epoch of the database this tab uses (null: none known, or its deletion told already), see `recreated`. */
+  #known: string | null = null;
 
   constructor(options: DatabaseOptions) {
     this.#options = options;
@@ -124,6 +131,12 @@ export class Database {
     void db?.then((connection) => connection.close()).catch(() => {});
   }
 
+  /** This tab uses the database of `epoch` now (null: one not known yet, the one it used being deleted); tells `recreated` that the one it used is gone. */
+  #use(epoch: string | null): void {
+    if (this.#known !== null && !this.#closed) this.#options.recreated?.();
+    this.#known = epoch;
+  }
+
   #connection(): Promise<IDBPDatabase<RepriseSchema>> {
     if (this.#db) return this.#db;
     // An open aborted under us (the connection closed during its upgrade, say) is tried once more; such
@@ -146,14 +159,18 @@ export class Database {
           if (this.#open === unwrap(db)) this.#open = null;
         };
         // Another tab wants a newer version (or to delete the database): let it, and reopen on the next call.
-        db.addEventListener('versionchange', () => {
+        db.addEventListener('versionchange', (event) => {
           db.close();
           drop();
+          // Deleted (newVersion null): told now, as an idle tab would otherwise hear of it only when it next opens.
+          if (event.newVersion === null) this.#use(null);
         });
         // The browser closed the connection (storage cleared, backend failure).
         db.addEventListener('close', drop);
         if (this.#db === opening) this.#open = unwrap(db);
         this.#epoch = await readEpoch(unwrap(db));
+        // Another database than the one this tab used (deleted and recreated, by a browser that cleared site data only closing this connection).
+        if (this.#epoch !== null && this.#epoch !== this.#known) this.#use(this.#epoch);
         return db;
       });
     this.#db = opening;

@@ -173,6 +173,9 @@ export class Engine implements EngineApi {
           removed: (type, removed) => {
             if (engine) engine.#countRemoved(type, removed);
           },
+          recreated: () => {
+            if (engine) engine.#lostEntries();
+          },
         });
         engine = new Engine({ ...options, config }, idb, null);
         // An import a crash (or a dead worker) left behind is invisible already; rolling it back frees its room.
@@ -790,6 +793,16 @@ export class Engine implements EngineApi {
     const shared = this.#stores.of(type) === this.#stores.idb;
     if (removed?.expired) this.#feed.add(type, 'expire', null, 'local', shared, id);
     if (removed?.evicted) this.#feed.add(type, 'evict', null, 'local', shared, id);
+  }
+
+  /**
+   * The database was deleted under this tab (site data cleared): every persistent entry is gone, which
+   * its watchers hear as another tab's clear of each type (counted nowhere, as a clear is). Each tab finds
+   * it out for itself, so nothing is broadcast.
+   */
+  #lostEntries(): void {
+    if (this.#closed) return;
+    for (const type of this.#stores.persistentTypes()) this.#feed.add(type, 'clear', null, 'remote', false);
   }
 
   #checkOpen(): void {
