@@ -653,6 +653,33 @@ describe('the database deleted under an open tab (site data cleared)', () => {
     await settle();
     expect(seen.seen).toEqual([cleared('album_year'), { type: 'album_year', kind: 'set', keys: ['k'], source: 'remote' }]);
   });
+
+  it('by a deleteDatabase made as a set of this tab is writing: the set lands in the database deleted, and its watchers hear last that the key is gone', async () => {
+    const { cache, indexedDB, name } = await openCache();
+    await cache.set('album_year', 'other', 0);
+    const seen = watcher();
+    cache.watch('album_year', 'k', seen.listener);
+    const database = IDBDatabase.prototype as unknown as { transaction(this: IDBDatabase, ...args: unknown[]): IDBTransaction };
+    const open = database.transaction;
+    let deleted: Promise<void> | undefined;
+    database.transaction = function (this: IDBDatabase, ...args: unknown[]) {
+      const tx = open.apply(this, args);
+      if (tx.mode === 'readwrite' && tx.objectStoreNames.contains('album_year')) {
+        database.transaction = open;
+        deleted = deleteUnderTabs(indexedDB, name);
+      }
+      return tx;
+    };
+    try {
+      await cache.set('album_year', 'k', 1);
+    } finally {
+      database.transaction = open;
+    }
+    await deleted;
+    expect(await cache.get('album_year', 'k')).toBeUndefined();
+    await settle();
+    expect(seen.seen).toEqual([{ type: 'album_year', kind: 'set', keys: ['k'], source: 'local' }, cleared('album_year')]);
+  });
 });
 
 /** Runs `then` as the next read-write transaction on `store` commits (its complete event), before anyone waits on it hears of it. */
