@@ -48,6 +48,8 @@ export class Database {
   #epoch: string | null = null;
   /** The epoch of the database this tab uses (null: none known, or its deletion told already), see `recreated`. */
   #known: string | null = null;
+  /** Read-write transactions not finished: a deletion is told after them (see versionchange). */
+  readonly #writing = new Set<Promise<unknown>>();
 
   constructor(options: DatabaseOptions) {
     this.#options = options;
@@ -69,6 +71,11 @@ export class Database {
         tx = db.transaction(typeof stores === 'function' ? stores(db) : stores, mode, { durability: 'relaxed' });
         // What a read returns is settled once its requests succeed; waiting for `complete` only adds latency.
         const done = mode === 'readwrite' ? transactionDone(tx) : undefined;
+        if (done) {
+          const finished = done.catch(() => {});
+          this.#writing.add(finished);
+          void finished.then(() => this.#writing.delete(finished));
+        }
         const result = await body(tx);
         await done;
         return result;
@@ -137,6 +144,18 @@ export class Database {
     this.#known = epoch;
   }
 
+  /** The database was deleted: told once the writes running on it have finished, and a task later, been told. */
+  #deleted(): void {
+    const gone = this.#known;
+    const schedule = this.#options.schedule ?? later;
+    void Promise.all(this.#writing).then(() =>
+      schedule(() => {
+        // Unless a reopen told it already (it found the new database).
+        if (this.#known === gone) this.#use(null);
+      }, 0),
+    );
+  }
+
   #connection(): Promise<IDBPDatabase<RepriseSchema>> {
     if (this.#db) return this.#db;
     // An open aborted under us (the connection closed during its upgrade, say) is tried once more; such
@@ -162,8 +181,9 @@ export class Database {
         db.addEventListener('versionchange', (event) => {
           db.close();
           drop();
-          // Deleted (newVersion null): told now, as an idle tab would otherwise hear of it only when it next opens.
-          if (event.newVersion === null) this.#use(null);
+          // Deleted (newVersion null): told without waiting for the next open (an idle tab may make none), but after
+          // the writes still running on it, which land in the database deleted: their watchers hear last that it is gone.
+          if (event.newVersion === null) this.#deleted();
         });
         // The browser closed the connection (storage cleared, backend failure).
         db.addEventListener('close', drop);
