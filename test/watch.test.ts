@@ -9,6 +9,7 @@ import { openRemoteCache } from './support/inProcessWorkers';
 import { deleteUnderTabs, failRequest, tabFactory } from './support/faultyIndexedDB';
 import { checkedChannel } from '../src/checkedChannel';
 import { CHANNEL_VERSION, type ChannelLike } from '../src/TabChannel';
+import { LAYOUT } from '../worker/databaseSchema';
 
 async function openTabs(count: number, config: CacheConfig = {}) {
   const name = uniqueName();
@@ -679,6 +680,37 @@ describe('the database deleted under an open tab (site data cleared)', () => {
     expect(await cache.get('album_year', 'k')).toBeUndefined();
     await settle();
     expect(seen.seen).toEqual([{ type: 'album_year', kind: 'set', keys: ['k'], source: 'local' }, cleared('album_year')]);
+  });
+});
+
+describe('IndexedDB given up under an open tab (a newer Reprise upgraded the database in another tab)', () => {
+  it.each(['in-process', 'with a worker'] as const)('%s: the persistent types now kept in memory are empty, which their watchers hear as a clear, once', async (where) => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache } = where === 'in-process' ? await openCache({ name, indexedDB }) : await openRemoteCache({ name, indexedDB });
+    await cache.set('track_metadata', 'k', 'v');
+    await cache.set('album_year', 'k', 1);
+    const [key, years] = [watcher(), watcher()];
+    cache.watch('track_metadata', 'k', key.listener);
+    cache.watch('album_year', null, years.listener);
+    const newer = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name, 10);
+      request.onupgradeneeded = () => request.result.createObjectStore(`layout:${LAYOUT + 1}`);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    try {
+      expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+      const stats = await cache.stats();
+      expect(stats.degraded).toMatch(/VersionError/);
+      await settle();
+      const cleared = (type: ContentType) => ({ type, kind: 'clear', keys: null, source: 'remote' });
+      expect(key.seen).toEqual([cleared('track_metadata')]);
+      expect(years.seen).toEqual([cleared('album_year')]);
+      expect(stats.types.track_metadata).toMatchObject({ entries: 0, invalidations: 0 });
+    } finally {
+      newer.close();
+    }
   });
 });
 
