@@ -25,10 +25,10 @@ export interface DatabaseOptions {
   /** The persistent custom types, each of which needs an object store (see `neededStores`). */
   customTypes?: readonly TypeName[];
   /**
-   * The database this tab had open is gone (site data cleared): deleted under it, or found recreated as
-   * it reopens. Once per database: every entry this tab read there is gone.
+   * The database this tab used is gone from its view: deleted under it (site data cleared), found
+   * recreated as it reopens, or given up (see close). Once per database: every entry it read there is gone.
    */
-  recreated?: () => void;
+  gone?: () => void;
 }
 
 /**
@@ -46,7 +46,7 @@ export class Database {
   /** Opens in a row that failed in a way that may pass (aborted, unknown error). */
   #transientFailures = 0;
   #epoch: string | null = null;
-  /** The epoch of the database this tab uses (null: none known, or its deletion told already), see `recreated`. */
+  /** The epoch of the database this tab uses (null: none known, or its loss told already), see `gone`. */
   #known: string | null = null;
   /** Read-write transactions not finished: a deletion is told after them (see versionchange). */
   readonly #writing = new Set<Promise<unknown>>();
@@ -130,6 +130,8 @@ export class Database {
    * given up (a call between two of its transactions then goes on in memory, as those that met the failure).
    */
   close(lost?: unknown): void {
+    // Given up: the tab's persistent types are kept in memory from now on, empty (told once: not after a deletion told).
+    if (lost !== undefined) this.#use(null);
     this.#closed = true;
     this.#lost = lost;
     const db = this.#db;
@@ -138,9 +140,9 @@ export class Database {
     void db?.then((connection) => connection.close()).catch(() => {});
   }
 
-  /** This tab uses the database of `epoch` now (null: one not known yet, the one it used being deleted); tells `recreated` that the one it used is gone. */
+  /** This tab uses the database of `epoch` now (null: none, or one not known yet); tells `gone` that the one it used is gone. */
   #use(epoch: string | null): void {
-    if (this.#known !== null && !this.#closed) this.#options.recreated?.();
+    if (this.#known !== null && !this.#closed) this.#options.gone?.();
     this.#known = epoch;
   }
 

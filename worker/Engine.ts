@@ -173,7 +173,7 @@ export class Engine implements EngineApi {
           removed: (type, removed) => {
             if (engine) engine.#countRemoved(type, removed);
           },
-          recreated: () => {
+          gone: () => {
             if (engine) engine.#lostEntries();
           },
         });
@@ -796,9 +796,9 @@ export class Engine implements EngineApi {
   }
 
   /**
-   * The database was deleted under this tab (site data cleared): every persistent entry is gone, which
-   * its watchers hear as another tab's clear of each type (counted nowhere, as a clear is). Each tab finds
-   * it out for itself, so nothing is broadcast.
+   * The database is gone from this tab's view (deleted under it, or given up): every persistent entry is
+   * gone, which its watchers hear as another tab's clear of each type (counted nowhere, as a clear is).
+   * Each tab finds it out for itself, so nothing is broadcast.
    */
   #lostEntries(): void {
     if (this.#closed) return;
