@@ -683,6 +683,44 @@ describe('the database deleted under an open tab (site data cleared)', () => {
   });
 });
 
+describe('the database deleted under a page whose worker died', () => {
+  const cleared = { type: 'album_year', kind: 'clear', keys: null, source: 'remote' };
+  const open = async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache, workers } = await openRemoteCache({ name, indexedDB, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
+    await cache.set('album_year', 'k', 1);
+    const seen = watcher();
+    cache.watch('album_year', 'k', seen.listener);
+    return { name, indexedDB, cache, workers, seen };
+  };
+
+  it('while it had none: its next worker, which finds another database than the page read, tells the watchers a clear', async () => {
+    const { name, indexedDB, cache, workers, seen } = await open();
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    // Dead again within 5 s: no worker until the next call.
+    workers[1]!.kill();
+    await deleteUnderTabs(indexedDB, name);
+    expect(await cache.get('album_year', 'k')).toBeUndefined();
+    await cache.stats();
+    await settle();
+    expect(seen.seen).toEqual([cleared]);
+  });
+
+  it('after that worker told it: the next worker does not tell it again', async () => {
+    const { name, indexedDB, cache, workers, seen } = await open();
+    await deleteUnderTabs(indexedDB, name);
+    await vi.waitFor(() => expect(seen.seen).toEqual([cleared]));
+    workers[0]!.kill();
+    expect(await cache.get('album_year', 'k')).toBeUndefined();
+    await cache.stats();
+    await settle();
+    expect(workers.length).toBeGreaterThan(1);
+    expect(seen.seen).toEqual([cleared]);
+  });
+});
+
 describe('IndexedDB given up under an open tab (a newer Reprise upgraded the database in another tab)', () => {
   it.each(['in-process', 'with a worker'] as const)('%s: the persistent types now kept in memory are empty, which their watchers hear as a clear, once', async (where) => {
     const name = uniqueName();
