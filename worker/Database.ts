@@ -28,7 +28,9 @@ export interface DatabaseOptions {
    * The database this tab used is gone from its view: deleted under it (site data cleared), found
    * recreated as it reopens, or given up (see close). Once per database: every entry it read there is gone.
    */
-  gone?: () => void;
+  gone?: (epoch: string) => void;
+  /** The epoch of the database the page read before this engine (its dead worker's, see WorkerOpenOptions.tab): finding another is told as `gone`. */
+  knownEpoch?: string | null | undefined;
 }
 
 /**
@@ -53,6 +55,7 @@ export class Database {
 
   constructor(options: DatabaseOptions) {
     this.#options = options;
+    this.#known = options.knownEpoch ?? null;
   }
 
   /**
@@ -142,7 +145,7 @@ export class Database {
 
   /** This tab uses the database of `epoch` now (null: none, or one not known yet); tells `gone` that the one it used is gone. */
   #use(epoch: string | null): void {
-    if (this.#known !== null && !this.#closed) this.#options.gone?.();
+    if (this.#known !== null && !this.#closed) this.#options.gone?.(this.#known);
     this.#known = epoch;
   }
 

@@ -159,6 +159,8 @@ export class Engine implements EngineApi {
         new CacheError('storage_unavailable', 'IndexedDB is not available in this environment'),
       );
     } else {
+      // A database gone as it opens (another than the page read, see DatabaseOptions.knownEpoch): told once the engine is there.
+      let goneAtOpen: string | undefined;
       try {
         const config = policyTableOf(options.config);
         const customTypes = config.types.filter((type) => !isBuiltInType(type) && config.isPersistent(type));
@@ -173,11 +175,14 @@ export class Engine implements EngineApi {
           removed: (type, removed) => {
             if (engine) engine.#countRemoved(type, removed);
           },
-          gone: () => {
-            if (engine) engine.#lostEntries();
+          gone: (epoch) => {
+            if (engine) engine.#lostEntries(epoch);
+            else goneAtOpen = epoch;
           },
+          knownEpoch: options.tab?.since?.epoch,
         });
         engine = new Engine({ ...options, config }, idb, null);
+        if (goneAtOpen !== undefined) engine.#lostEntries(goneAtOpen);
         // An import a crash (or a dead worker) left behind is invisible already; rolling it back frees its room.
         await idb.imports.sweepImports(engine.#budgets(engine.#stores.persistentTypes()), engine.#expiredBy(engine.#now()), engine.#sweepEveryMs()).catch((error: unknown) => {
           if (isOpenFailure(error)) throw error;
@@ -798,11 +803,12 @@ export class Engine implements EngineApi {
   /**
    * The database is gone from this tab's view (deleted under it, or given up): every persistent entry is
    * gone, which its watchers hear as another tab's clear of each type (counted nowhere, as a clear is).
-   * Each tab finds it out for itself, so nothing is broadcast.
+   * Each tab finds it out for itself, so nothing is broadcast; told under an id of the database gone, so
+   * that a page hears it once whichever of its workers tells it (a dead one may have).
    */
-  #lostEntries(): void {
+  #lostEntries(epoch: string): void {
     if (this.#closed) return;
-    for (const type of this.#stores.persistentTypes()) this.#feed.add(type, 'clear', null, 'remote', false);
+    for (const type of this.#stores.persistentTypes()) this.#feed.add(type, 'clear', null, 'remote', false, `gone:${epoch}:${type}`);
   }
 
   #checkOpen(): void {
