@@ -638,6 +638,24 @@ describe('the database deleted under an open tab (site data cleared)', () => {
     expect(seen.seen).toEqual([cleared('album_year')]);
   });
 
+  it('not by a connection the browser closed without deleting anything, nor by another tab adding its stores (versionchange to a newer version): no clear', async () => {
+    const name = uniqueName();
+    const inner = new IDBFactory();
+    const tab = tabFactory(inner);
+    const { cache } = await openCache({ name, indexedDB: tab.factory });
+    await cache.set('album_year', 'k', 1);
+    const seen = watcher();
+    cache.watch('album_year', null, seen.listener);
+    tab.loseConnection();
+    expect(await cache.get('album_year', 'k')).toBe(1);
+    const { cache: other } = await openCache({ name, indexedDB: inner, config: { caching: { customTypes: { artwork: { persistent: true, ttlSeconds: 60, invalidationStrategy: 'time_based', maxSizeMb: 1 } } } } });
+    await other.set('artwork', 'a', 1);
+    expect(await cache.get('album_year', 'k')).toBe(1);
+    await cache.stats();
+    await settle();
+    expect(seen.seen).toEqual([]);
+  });
+
   it('recreated by another tab that writes there first: this tab hears the clear before that write, once', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
