@@ -63,6 +63,31 @@ describe('estimateBytes', () => {
     expect(estimateBytes(cyclic)).toBe(16 + 8 + 2 + 8);
   });
 
+  it('walks the elements a sparse array has, not every index below its length (ids as indexes: byId[trackNumber] = …)', () => {
+    const byId: unknown[] = [];
+    byId[7] = 'ab';
+    byId[999_999] = 1.5;
+    // Structured cloning stores only those two elements; the estimate must not visit the million indexes either
+    // (at length 2³² − 2 that is minutes in which the engine answers nothing).
+    let visits = 0;
+    const counted = new Proxy(byId, {
+      get: (target, key, receiver) => (visits++, Reflect.get(target, key, receiver)),
+      has: (target, key) => (visits++, Reflect.has(target, key)),
+    });
+    expect(estimateBytes(counted)).toBe(16 + 4 + 8);
+    expect(visits).toBeLessThan(5_000);
+    expect(estimateBytes(byId)).toBe(16 + 4 + 8);
+  });
+
+  it('sizes an array alike however sparse it is: holes count nothing, elements count what they hold', () => {
+    const dense = [1, 'xy', { a: 1 }, undefined, null];
+    expect(estimateBytes(dense)).toBe(16 + 8 + 4 + (16 + 2 + 8) + 0 + 0);
+    const holey: unknown[] = [];
+    for (let index = 0; index < 3000; index += 3) holey[index] = 'x';
+    holey[2_000_000] = 'yy';
+    expect(estimateBytes(holey)).toBe(16 + 1000 * 2 + 4);
+  });
+
   it('grows with the value', () => {
     expect(estimateBytes({ title: 'x'.repeat(1000) })).toBeGreaterThan(estimateBytes({ title: 'x'.repeat(10) }));
   });
