@@ -37,7 +37,7 @@ export function estimateBytes(value: unknown): number {
         } else if (item instanceof Set) {
           for (const entry of item) total += walk(entry);
         } else if (Array.isArray(item)) {
-          for (const entry of item) total += walk(entry);
+          total += elementBytes(item, walk);
         } else {
           for (const key in item) {
             if (Object.hasOwn(item, key)) total += 2 * key.length + walk((item as Record<string, unknown>)[key]);
@@ -51,4 +51,29 @@ export function estimateBytes(value: unknown): number {
     }
   };
   return walk(value);
+}
+
+/** Holes in a row after which an array mostly of holes has its own indexes walked instead. */
+const SPARSE = 1024;
+
+/**
+ * The bytes of an array's elements; a hole counts nothing. A sparse array (`byId[trackNumber] = …`) is
+ * cloned as the elements it has, however long it is: once holes outnumber them, the rest is walked by its
+ * own indexes, not every index below its length (billions, for large ids).
+ */
+function elementBytes(array: readonly unknown[], walk: (item: unknown) => number): number {
+  let total = 0;
+  let holes = 0;
+  for (let index = 0; index < array.length; index++) {
+    if (index in array) {
+      total += walk(array[index]);
+    } else if (++holes > SPARSE && holes > index - holes) {
+      for (const key in array) {
+        const position = Number(key);
+        if (position > index && position < array.length && Number.isInteger(position) && Object.hasOwn(array, key)) total += walk(array[position]);
+      }
+      break;
+    }
+  }
+  return total;
 }
