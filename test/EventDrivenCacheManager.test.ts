@@ -30,6 +30,17 @@ describe('EventDrivenCacheManager', () => {
     expect(event).toEqual({ eventType: 'track_removed', trackId: 't1' });
   });
 
+  it('hands each handler the very event emitted, as the seed’s handler(event) does', () => {
+    const { manager } = setup();
+    const seen = new Set<CacheEvent>();
+    manager.registerEventHandler('track_added', (event) => void seen.add(event));
+    manager.registerEventHandler('track_added', (event) => void seen.add(event));
+    const event = createCacheEvent({ eventType: 'track_added', trackId: 'track123', metadata: { artist: 'A' } });
+    expect(manager.emitEvent(event)).toBe(event);
+    expect([...seen]).toEqual([event]);
+    expect(seen.has(event)).toBe(true);
+  });
+
   it('reports a throwing handler and still runs the others', () => {
     const { manager, logger } = setup();
     const seen: CacheEvent[] = [];
