@@ -37,10 +37,12 @@ export class EventDrivenCacheManager {
     return this.#handlers.add(type, handler);
   }
 
-  /** Validates the event and calls each handler of its type in order; a failing handler is reported, not thrown. */
+  /** Validates the event and calls each handler of its type in order with it; a failing handler is reported, not thrown. */
   emitEvent(input: CacheEventInput): CacheEvent {
-    const event = createCacheEvent(input);
-    this.#handlers.run([event.eventType], event);
+    const { eventType } = createCacheEvent(input);
+    // The caller's own object, not the validated copy, as the seed's handler(event): a handler may look for the event it was given.
+    const event = input as CacheEvent;
+    this.#handlers.run([eventType], event);
     return event;
   }
 
