@@ -290,6 +290,17 @@ describe('fingerprintTrack, as the seed’s tests call it', () => {
   });
 });
 
+describe('fingerprintTrack on long fields', () => {
+  // Input from JSON may hold anything: a long inner run of blanks or digits must not freeze the page.
+  // The default timeout would let a minute pass; this one fails a hang.
+  it('trims and parses in time that grows with the field, not with its square', async () => {
+    const blanks = ' '.repeat(50_000);
+    expect(await fingerprintTrack({ persistentId: 'p', location: `a${blanks}b` })).toBe(await fingerprintTrack({ persistentId: 'p', location: ` a${blanks}b\u0085` }));
+    expect(await rejection({ persistentId: 'p', location: 'l', fileSize: `1${blanks}2` })).toMatchObject({ code: 'invalid_argument' });
+    expect(await rejection({ persistentId: 'p', location: 'l', duration: `${'1'.repeat(50_000)}x` })).toMatchObject({ code: 'invalid_argument' });
+  }, 3_000);
+});
+
 describe('isFingerprint, as the seed’s tests call it', () => {
   it('is false for near misses and non-strings', () => {
     const hex = 'a'.repeat(64);
