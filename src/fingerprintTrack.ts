@@ -24,21 +24,31 @@ export interface TrackIdentity {
 type Field = keyof TrackIdentity;
 type Normalize = (value: unknown) => string | number;
 
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+// Digits, then a fraction only after a dot: `\d+\.?\d*` would split a long run of digits every way before failing.
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
 
 /**
  * What Python's `str.strip()` strips (`str.isspace()`), as the original tool did to string fields: not
  * String.prototype.trim's set, since Python also strips U+001C–U+001F and U+0085 (NEL), and keeps U+FEFF.
  */
-const PYTHON_STRIP = /^[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+const PYTHON_SPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
 /** What Python's `float()` strips around a number: the same less U+001C–U+001F (of ASCII it strips only `\t\n\v\f\r` and space). */
-const FLOAT_STRIP = /^[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+const FLOAT_SPACE = /[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
+
+/** `value` without the characters of `space` at either end, scanned from each end: a regex `[…]+$` retries every start of a long inner run. */
+function strip(value: string, space: RegExp): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && space.test(value.charAt(start))) start++;
+  while (end > start && space.test(value.charAt(end - 1))) end--;
+  return value.slice(start, end);
+}
 
 class Problem extends Error {}
 
 function text(value: unknown): string {
   if (value === undefined || value === null) return '';
-  if (typeof value === 'string') return value.replace(PYTHON_STRIP, '');
+  if (typeof value === 'string') return strip(value, PYTHON_SPACE);
   // A whole number as its digits (String gives "1e+21" from 1e21 on), as Python's str() of the int JSON gave the
   // tool; any other as its str() of the float (1e-05 where String gives 0.00001).
   if (typeof value === 'number' && Number.isFinite(value)) return Number.isInteger(value) ? BigInt(value).toString() : pythonFloat(value);
@@ -59,8 +69,8 @@ function numeric(value: unknown): number {
   if (typeof value === 'number' && Number.isFinite(value)) return value || 0;
   if (typeof value === 'string') {
     // "" and a blank string are no number given (the tool hashed 0.0 for both).
-    if (value.replace(PYTHON_STRIP, '') === '') return 0;
-    const trimmed = asciiDigits(value.replace(FLOAT_STRIP, '')).replace(/(?<=\d)_(?=\d)/g, '');
+    if (strip(value, PYTHON_SPACE) === '') return 0;
+    const trimmed = asciiDigits(strip(value, FLOAT_SPACE)).replace(/(?<=\d)_(?=\d)/g, '');
     const parsed = Number(trimmed);
     if (DECIMAL.test(trimmed) && Number.isFinite(parsed)) return parsed;
   }
