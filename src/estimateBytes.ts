@@ -1,6 +1,9 @@
 /** Fixed cost of an object or array container, on top of its contents. */
 const CONTAINER = 16;
 
+/** Holes after which an array where they outnumber the elements has its own indexes walked instead. */
+const SPARSE = 1024;
+
 /**
  * An estimate of the bytes a value occupies once stored: strings at two bytes per UTF-16 unit (their
  * in-memory size, an upper bound for IndexedDB), numbers at eight, containers at their contents plus a
@@ -37,7 +40,11 @@ export function estimateBytes(value: unknown): number {
         } else if (item instanceof Set) {
           for (const entry of item) total += walk(entry);
         } else if (Array.isArray(item)) {
-          total += elementBytes(item, walk);
+          let holes = 0;
+          for (let index = 0; index < item.length; index++) {
+            if (index in item) total += walk(item[index]);
+            else if (++holes > SPARSE && holes > index - holes) return total + sparseRest(item, index, walk);
+          }
         } else {
           for (const key in item) {
             if (Object.hasOwn(item, key)) total += 2 * key.length + walk((item as Record<string, unknown>)[key]);
@@ -53,27 +60,16 @@ export function estimateBytes(value: unknown): number {
   return walk(value);
 }
 
-/** Holes in a row after which an array mostly of holes has its own indexes walked instead. */
-const SPARSE = 1024;
-
 /**
- * The bytes of an array's elements; a hole counts nothing. A sparse array (`byId[trackNumber] = …`) is
- * cloned as the elements it has, however long it is: once holes outnumber them, the rest is walked by its
- * own indexes, not every index below its length (billions, for large ids).
+ * The bytes of an array's elements past `index`, for an array mostly of holes (ids as indexes: `byId[trackNumber] = …`):
+ * structured cloning stores the elements it has, so they are walked by its own indexes, not every index below its
+ * length (billions, for large ids). Apart from `walk`, whose frame each level of a deep value takes.
  */
-function elementBytes(array: readonly unknown[], walk: (item: unknown) => number): number {
+function sparseRest(array: readonly unknown[], index: number, walk: (item: unknown) => number): number {
   let total = 0;
-  let holes = 0;
-  for (let index = 0; index < array.length; index++) {
-    if (index in array) {
-      total += walk(array[index]);
-    } else if (++holes > SPARSE && holes > index - holes) {
-      for (const key in array) {
-        const position = Number(key);
-        if (position > index && position < array.length && Number.isInteger(position) && Object.hasOwn(array, key)) total += walk(array[position]);
-      }
-      break;
-    }
+  for (const key in array) {
+    const position = Number(key);
+    if (position > index && position < array.length && Number.isInteger(position) && Object.hasOwn(array, key)) total += walk(array[position]);
   }
   return total;
 }
