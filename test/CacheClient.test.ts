@@ -691,6 +691,44 @@ describe('bad input: a CacheError with a code, and nothing written', () => {
     ['an event whose getter throws', (cache) => cache.emit(throwing('trackId', { eventType: 'track_removed' }) as never), 'invalid_event'],
   ];
 
+  it('a key is a non-empty string of at most 4096 characters, counted as code points (an emoji is one); a key of another type with a length is told both', async () => {
+    const { cache } = await openCache();
+    const refusal = async (promise: Promise<unknown>) => {
+      const { code, issues } = await rejection(promise);
+      return { code, issues };
+    };
+    const emoji = '\u{1F3B5}';
+    await cache.set('generic', emoji.repeat(4096), 1);
+    expect(await cache.get('generic', emoji.repeat(4096))).toBe(1);
+    expect(await refusal(cache.set('generic', emoji.repeat(4097), 1))).toEqual({
+      code: 'invalid_argument',
+      issues: [{ path: '', message: 'key must be at most 4096 characters' }],
+    });
+    expect(await refusal(cache.get('generic', 'k'.repeat(4097)))).toEqual({
+      code: 'invalid_argument',
+      issues: [{ path: '', message: 'key must be at most 4096 characters' }],
+    });
+    expect(await refusal(cache.getMany('generic', ['a', '']))).toEqual({
+      code: 'invalid_argument',
+      issues: [{ path: 'keys.1', message: 'key must be a non-empty string' }],
+    });
+    expect(await refusal(cache.get('generic', [] as never))).toEqual({
+      code: 'invalid_argument',
+      issues: [
+        { path: '', message: 'key must be a non-empty string' },
+        { path: '', message: 'key must be a non-empty string' },
+      ],
+    });
+    expect(await refusal(cache.delete('generic', { length: 4097 } as never))).toEqual({
+      code: 'invalid_argument',
+      issues: [
+        { path: '0', message: 'key must be a non-empty string' },
+        { path: '0', message: 'key must be at most 4096 characters' },
+      ],
+    });
+    expect(await cache.keys('generic')).toEqual([emoji.repeat(4096)]);
+  });
+
   it.each(cases)('%s', async (_what, call, expected) => {
     const { cache } = await openCache();
     expect(await code(call(cache))).toBe(expected);
