@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { ttlSecondsSchema } from './configSchema';
+import { lengthAtMost, nonEmpty } from './lengthChecks';
 import type { Logger } from './Logger';
 
 // Schemas for the public API's arguments: parsed on the main thread, before anything crosses to the engine.
@@ -15,8 +16,8 @@ export const MAX_KEY_LENGTH = 4096;
 export const keySchema = z
   .string({ error: 'key must be a non-empty string' })
   .check(
-    z.minLength(1, { error: 'key must be a non-empty string' }),
-    z.maxLength(MAX_KEY_LENGTH, { error: `key must be at most ${MAX_KEY_LENGTH} characters` }),
+    nonEmpty('key must be a non-empty string'),
+    lengthAtMost(MAX_KEY_LENGTH, `key must be at most ${MAX_KEY_LENGTH} characters`),
   );
 
 export const keysSchema = z.array(keySchema, { error: 'keys must be an array of non-empty strings' });

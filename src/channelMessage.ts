@@ -1,19 +1,20 @@
 import * as z from 'zod/mini';
 import { cacheEventSchema } from './cacheEvent';
 import { contentTypeSchema } from './contentTypeSchema';
+import { lengthAtMost, nonEmpty } from './lengthChecks';
 import { countsByType, keysByType } from './plainRecord';
 import { CHANNEL_VERSION, MAX_CHANGE_KEYS } from './TabChannel';
 
-const nonEmpty = () => z.string().check(z.minLength(1));
+const nonEmptyString = () => z.string().check(nonEmpty());
 
 /** Where a change is in the IndexedDB log: null when the tab that made it has no IndexedDB (then a tab that has logs it). */
 const logged = {
   /** The emitting tab, which ignores its own messages (or takes them as an acknowledgement: see TabSync). */
-  origin: nonEmpty(),
+  origin: nonEmptyString(),
   /** Names this change across tabs, so that one relayed through several tabs applies once. */
-  id: nonEmpty(),
+  id: nonEmptyString(),
   /** The database the change is logged in: a database deleted and recreated starts another epoch. */
-  epoch: z.nullable(nonEmpty()),
+  epoch: z.nullable(nonEmptyString()),
   seq: z.nullable(z.number().check(z.refine(Number.isSafeInteger), z.positive())),
 };
 
@@ -27,12 +28,12 @@ export const channelMessageSchema = z.union([
   /** An event it emitted and applied; `invalidated` is what it removed from IndexedDB (each tab adds its own memory tier). */
   z.object({ v: z.literal(CHANNEL_VERSION), kind: z.literal('event'), ...logged, event: cacheEventSchema, invalidated: countsByType(), removed: z.optional(keysByType()) }),
   /** A `clear` of these types. */
-  z.object({ v: z.literal(CHANNEL_VERSION), kind: z.literal('clear'), ...logged, types: z.array(contentTypeSchema).check(z.minLength(1)) }),
+  z.object({ v: z.literal(CHANNEL_VERSION), kind: z.literal('clear'), ...logged, types: z.array(contentTypeSchema).check(nonEmpty()) }),
   /**
    * A tab opened. `logs`: it has IndexedDB, so tabs holding changes nobody has logged yet send them
    * again; a tab that has not answers a tab that has with a hello of its own, so that each knows.
    */
-  z.object({ v: z.literal(CHANNEL_VERSION), kind: z.literal('hello'), origin: nonEmpty(), logs: z.boolean() }),
+  z.object({ v: z.literal(CHANNEL_VERSION), kind: z.literal('hello'), origin: nonEmptyString(), logs: z.boolean() }),
   /**
    * Entries of shared data it changed (for `watch`): keys null means any key of the type. Not logged: a
    * lost one is lost. `epoch`: the database it changed them in (none where the tab could not read it).
@@ -40,18 +41,18 @@ export const channelMessageSchema = z.union([
   z.object({
     v: z.literal(CHANNEL_VERSION),
     kind: z.literal('changed'),
-    origin: nonEmpty(),
-    epoch: z.optional(nonEmpty()),
+    origin: nonEmptyString(),
+    epoch: z.optional(nonEmptyString()),
     changes: z
       .array(
         z.object({
           type: contentTypeSchema,
           kind: z.enum(['set', 'delete', 'invalidate', 'evict', 'expire', 'clear']),
-          keys: z.nullable(z.array(z.string()).check(z.maxLength(MAX_CHANGE_KEYS))),
-          id: z.optional(nonEmpty()),
+          keys: z.nullable(z.array(z.string()).check(lengthAtMost(MAX_CHANGE_KEYS))),
+          id: z.optional(nonEmptyString()),
         }),
       )
-      .check(z.minLength(1)),
+      .check(nonEmpty()),
   }),
 ]);
 
