@@ -22,7 +22,7 @@ export type EventType = z.infer<typeof eventTypeSchema>;
 
 const id = (field: string, required?: EventType) => {
   const error = required ? `${field} required for ${required}` : `${field} must be a non-blank string`;
-  return z.string({ error }).check(z.regex(/\S/, { error }));
+  return z.string({ error }).check(z.refine((value) => /\S/.test(value), { error }));
 };
 
 const variant = <T extends EventType, TrackId extends z.ZodMiniType, Fingerprint extends z.ZodMiniType>(

@@ -9,7 +9,7 @@ import { describeValue } from './describeValue';
  * A content type's name as other tabs send it: any well-formed name (built-in names are well-formed
  * too), since another tab may have custom types this one does not know; the engine ignores those.
  */
-export const contentTypeSchema = z.string().check(z.regex(CUSTOM_TYPE_NAME));
+export const contentTypeSchema = z.string().check(z.refine((name) => CUSTOM_TYPE_NAME.test(name)));
 
 /** The value as one of `known` (the cache's content types), or `unknown_content_type` naming them. */
 export function parseContentType(value: unknown, known: readonly TypeName[]): TypeName {

@@ -50,7 +50,7 @@ export interface CreateCacheOptions<S extends Schemas = Schemas, N extends strin
 const isFunction = (value: unknown) => typeof value === 'function';
 
 const optionsSchema = z.strictObject({
-  name: z.optional(z.string().check(z.regex(/\S/, { error: 'name must be a non-blank string' }))),
+  name: z.optional(z.string().check(z.refine((name) => /\S/.test(name), { error: 'name must be a non-blank string' }))),
   config: z.optional(z.unknown()),
   schemas: z.optional(plainRecord()),
   worker: z.optional(
