@@ -15,7 +15,7 @@ const HEARTBEAT_MS = 1000;
 const LAPSE_MS = 3500;
 
 /** What tabs tell each other about one lock. */
-const lockMessageSchema = z.strictObject({ kind: z.enum(['claim', 'held', 'released']), lock: z.string(), id: z.string(), at: z.number() });
+const lockMessageSchema = z.strictObject({ kind: z.literal(['claim', 'held', 'released']), lock: z.string(), id: z.string(), at: z.number() });
 type LockMessage = z.output<typeof lockMessageSchema>;
 
 /** As much of `navigator.locks` as FetchLocks uses: exclusive locks, with `ifAvailable` and `signal`. */

@@ -47,7 +47,7 @@ export const channelMessageSchema = z.union([
       .array(
         z.object({
           type: contentTypeSchema,
-          kind: z.enum(['set', 'delete', 'invalidate', 'evict', 'expire', 'clear']),
+          kind: z.literal(['set', 'delete', 'invalidate', 'evict', 'expire', 'clear']),
           keys: z.nullable(z.array(z.string()).check(lengthAtMost(MAX_CHANGE_KEYS))),
           id: z.optional(nonEmptyString()),
         }),

@@ -20,7 +20,7 @@ export const ttlSecondsSchema = z
 /** The fields of one policy a config or `updatePolicy` may change. */
 export const policyPatchSchema = z.strictObject({
   ttlSeconds: z.optional(ttlSecondsSchema),
-  invalidationStrategy: z.optional(z.enum(INVALIDATION_STRATEGIES)),
+  invalidationStrategy: z.optional(z.literal([...INVALIDATION_STRATEGIES])),
   maxSizeMb: z.optional(z.nullable(z.number().check(z.positive()))),
   // A refinement, not z.lte: its check would ship for this one bound (refinements are on the page anyway).
   cleanupThreshold: z.optional(z.number().check(z.gt(0, { error: 'must be above 0' }), z.refine((fraction) => fraction <= 1, { error: 'must be at most 1' }))),
@@ -43,7 +43,7 @@ const policiesSchema = z.strictObject(
 export const customTypeSchema = z.strictObject({
   persistent: z.boolean(),
   ttlSeconds: ttlSecondsSchema,
-  invalidationStrategy: z.enum(INVALIDATION_STRATEGIES),
+  invalidationStrategy: z.literal([...INVALIDATION_STRATEGIES]),
   maxSizeMb: z.nullable(z.number().check(z.positive())),
   cleanupThreshold: policyPatchSchema.shape.cleanupThreshold,
   staleWhileRevalidateSeconds: policyPatchSchema.shape.staleWhileRevalidateSeconds,

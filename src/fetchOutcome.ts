@@ -16,7 +16,7 @@ export const fetchOutcomeSchema = z.union([
     lock: z.string(),
     ok: z.literal(false),
     aborted: z.boolean(),
-    error: z.strictObject({ name: z.string(), message: z.string(), code: z.optional(z.enum(CACHE_ERROR_CODES)) }),
+    error: z.strictObject({ name: z.string(), message: z.string(), code: z.optional(z.literal([...CACHE_ERROR_CODES])) }),
   }),
 ]);
 
