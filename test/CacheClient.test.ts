@@ -822,6 +822,59 @@ describe.each(['in process', 'with a worker'] as const)('%s: calls made one afte
     await Promise.all([cache.delete(type, 'c'), cache.set(type, 'c', 3)]);
     expect(await cache.getMany(type, ['a', 'b', 'c'])).toEqual([undefined, undefined, 3]);
   });
+
+  /** A Standard Schema that checks each value for about 20 µs (sync), or answers in a promise (async). */
+  function schemaOf(kind: 'slow' | 'async') {
+    return {
+      '~standard': {
+        version: 1 as const,
+        vendor: 'test',
+        validate(value: unknown) {
+          if (kind === 'async') return Promise.resolve({ value });
+          const until = performance.now() + 0.02;
+          while (performance.now() < until);
+          return { value };
+        },
+      },
+    };
+  }
+
+  async function openedWith(kind: 'slow' | 'async') {
+    const [name, indexedDB] = [uniqueName(), new IDBFactory()];
+    const schemas = { track_metadata: schemaOf(kind), generic: schemaOf(kind) };
+    const { cache } = mode === 'in process' ? await openCache({ name, indexedDB, schemas }) : await openRemoteCache({ name, indexedDB, now: Date.now, schemas });
+    await cache.set('track_metadata', 'warm', 0);
+    return cache;
+  }
+
+  it('a setMany of 1,500 entries of one track, its schema checking them over 10 ms (its validation yields), then an event removing the track: none left', async () => {
+    const cache = await openedWith('slow');
+    const tracks = Array.from({ length: 1500 }, (_, index) => ({ key: `k${index}`, value: index, trackId: 't1' }));
+    await Promise.all([cache.setMany('track_metadata', tracks), cache.emit({ eventType: 'track_removed', trackId: 't1' })]);
+    expect(await cache.getMany('track_metadata', ['k0', 'k1499'])).toEqual([undefined, undefined]);
+    expect((await cache.stats()).types.track_metadata.entries).toBe(1);
+  });
+
+  it('generic (kept in memory, no import): a setMany of 1,500 entries its schema checks over 10 ms, then a set of one of its keys: the set wins', async () => {
+    const cache = await openedWith('slow');
+    const entries = Array.from({ length: 1500 }, (_, index) => ({ key: `k${index}`, value: index }));
+    await Promise.all([cache.setMany('generic', entries), cache.set('generic', 'k7', 'later')]);
+    expect(await cache.get('generic', 'k7')).toBe('later');
+  });
+
+  it.each(['track_metadata', 'generic'] as const)('%s, with an async schema: a set then a delete of its key, a set then a clear: nothing left; a get made after a set returns it', async (type) => {
+    const cache = await openedWith('async');
+    const calls = [cache.set(type, 'a', 1), cache.delete(type, 'a'), cache.set(type, 'b', 2), cache.clear(type), cache.set(type, 'c', 3), cache.get(type, 'c')];
+    expect(await Promise.all(calls)).toEqual([undefined, true, undefined, undefined, undefined, 3]);
+    expect(await cache.getMany(type, ['a', 'b', 'c'])).toEqual([undefined, undefined, 3]);
+  });
+
+  it('with an async schema: a set then an event of its track: the entry is gone', async () => {
+    const cache = await openedWith('async');
+    const calls = [cache.set('track_metadata', 'k', 1, { trackId: 't1' }), cache.emit({ eventType: 'track_removed', trackId: 't1' })] as const;
+    expect((await Promise.all(calls))[1]).toMatchObject({ invalidated: { track_metadata: 1 } });
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+  });
 });
 
 describe.each(['in process', 'with a worker'] as const)('%s: a read with a fingerprint made before a write of its key, answered after it', (mode) => {
