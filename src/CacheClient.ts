@@ -43,6 +43,7 @@ import type { TypeName } from './contentType';
 import { parseContentType } from './contentTypeSchema';
 import { guarded } from './guarded';
 import { Handlers } from './Handlers';
+import { HeldCalls } from './HeldCalls';
 import type { Logger } from './Logger';
 import { parse } from './parse';
 import type { ClientCallbacks, Corrupt, EngineApi, EntryInput, Found, Mark, Once, ToldChange } from './protocol';
@@ -111,6 +112,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   readonly #reads: ReadBatcher;
   /** This page's reads with fingerprints, and the writes of their keys it made meanwhile (see ReadsBeforeWrites). */
   readonly #readsBefore = new ReadsBeforeWrites();
+  /** Calls of a type held back while an earlier one of it is checked, so that the engine gets them in the order made. */
+  readonly #held = new HeldCalls();
   /**
    * Calls not settled yet, which close() waits for: engine calls, and each call of the cache whose engine
    * calls come after an await (an async schema's check, a yield between two chunks) from the moment it is made.
@@ -130,13 +133,19 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
 
   constructor(engine: EngineApi, options: CacheClientOptions = {}) {
     const counted = this.#calls.engine(engine);
+    // A read with fingerprints made now (a get's as its batch is sent: see #sending), and what this page writes meanwhile.
+    const getMany: EngineApi['getMany'] = (type, keys, fingerprints, readThrough) =>
+      fingerprints
+        ? this.#readsBefore.during(type, keys, (written) => counted.getMany(type, keys, fingerprints, { ...readThrough, written }))
+        : counted.getMany(type, keys, fingerprints, readThrough);
+    const held = this.#held;
     this.#engine = {
       ...counted,
-      // A read with fingerprints made now (a get's as its batch is sent: see #sending), and what this page writes meanwhile.
-      getMany: (type, keys, fingerprints, readThrough) =>
-        fingerprints
-          ? this.#readsBefore.during(type, keys, (written) => counted.getMany(type, keys, fingerprints, { ...readThrough, written }))
-          : counted.getMany(type, keys, fingerprints, readThrough),
+      // Reads as they are called (a get's in #get): after the changes of their type made before them, which they see.
+      getMany: (type, ...args) => held.send([type], null, () => getMany(type, ...args)),
+      has: (type, key) => held.send([type], null, () => counted.has(type, key)),
+      keys: (type, prefix) => held.send([type], null, () => counted.keys(type, prefix)),
+      entries: (type, prefix) => held.send([type], null, () => counted.entries(type, prefix)),
       setMany: (type, entries, options) => (this.#sending(type, entries.map(({ key }) => key)), counted.setMany(type, entries, options)),
     };
     this.#schemas = options.schemas ?? {};
@@ -167,7 +176,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       output: this.#output.bind(this),
       answered: this.#answered,
     });
-    this.#reads = new ReadBatcher((type, keys, fingerprints) => this.#engine.getMany(type, keys, fingerprints));
+    this.#reads = new ReadBatcher((type, keys, fingerprints) => getMany(type, keys, fingerprints));
   }
 
   get<T extends CacheType<N>>(type: T, key: string, options?: GetOptions): Promise<ValueOf<S, T> | undefined> {
@@ -179,7 +188,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#known(type);
     parse(keySchema, key, 'invalid_argument', 'key');
     const { fingerprint } = parse(getOptionsSchema, options ?? {}, 'invalid_argument', 'get options');
-    const found = await this.#reads.read(type, key, fingerprint);
+    const found = await this.#held.send([type], null, () => this.#reads.read(type, key, fingerprint));
     const [checked] = await this.#checked(type, [key], [found]);
     return checked?.value;
   }
@@ -218,9 +227,10 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     const write = this.#resolver.writing(type);
     write.saw([key]);
     try {
-      const input = isPromiseLike(pending) ? await pending : pending;
-      write.end(true);
-      await this.#happened(type, (commitId, answered) => this.#engine.setMany(type, [input], since ? { commitId, since, answered } : { commitId, answered }), new Set([key]));
+      await this.#held.send([type], pending, (input) => {
+        write.end(true);
+        return this.#happened(type, (commitId, answered) => this.#engine.setMany(type, [input], since ? { commitId, since, answered } : { commitId, answered }), new Set([key]));
+      });
     } finally {
       write.end(false);
     }
@@ -268,13 +278,17 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     if (onProgress) this.#progress.set(batch, { report: onProgress, done: 0, entries: entries.length });
     try {
       if (entries.length <= this.#chunk) {
-        const all = inputs(0);
-        const ready = isPromiseLike(all) ? await all : all;
-        write.end(true);
-        await this.#happened(type, (commitId, answered) => this.#engine.setMany(type, ready, { batch: onProgress && batch, commitId, answered }), keys);
+        // Held while its validation yields: the changes of its type made meanwhile reach the engine after it.
+        await this.#held.send([type], inputs(0), (ready) => {
+          write.end(true);
+          return this.#happened(type, (commitId, answered) => this.#engine.setMany(type, ready, { batch: onProgress && batch, commitId, answered }), keys);
+        });
       } else {
         // Validate and hand over in chunks, yielding between them; the engine writes it all or nothing (above
-        // a thousand entries as an import, in short transactions: see worker/importBatch.ts).
+        // a thousand entries as an import, in short transactions: see worker/importBatch.ts). It holds back no
+        // call made after it (the interactivity bar: an emit or a read of its type during a long import), but
+        // commits after the calls of its type held before it.
+        const held = this.#held.before([type]);
         const earlier = this.#chunkedTurns.get(type);
         let handedOver!: () => void;
         const turn = new Promise<void>((resolve) => (handedOver = resolve));
@@ -288,6 +302,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
           }
           // Committed in the order made: after the commit of an earlier one of the type, which may take longer to send.
           await earlier;
+          await held;
           write.end(true);
           const committing = this.#happened(type, (commitId, answered) => (this.#sending(type, [...keys]), this.#engine.commit(batch, type, entries.length, commitId, answered)), keys);
           handedOver();
@@ -359,7 +374,9 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     const id = randomId();
     // With a schema, the values removed come back: one it refuses was no entry for get, has or keys.
     const values = schema && { values: true as const };
-    const deleted = await this.#answered.carry(type, id, (answered) => this.#once((once) => this.#engine.deleteMany(type, valid, { ...once, answered, ...values }), id));
+    const deleted = await this.#held.send([type], null, () =>
+      this.#answered.carry(type, id, (answered) => this.#once((once) => this.#engine.deleteMany(type, valid, { ...once, answered, ...values }), id)),
+    );
     if (typeof deleted === 'number') return deleted;
     let refused = 0;
     for (const value of deleted) {
@@ -409,7 +426,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   async clear(type?: CacheType<N>): Promise<void> {
     this.#checkOpen();
     if (type !== undefined) this.#known(type);
-    await this.#once((once) => this.#engine.clear(type, once));
+    await this.#calls.track(this.#held.send(type === undefined ? this.#typeNames : [type], null, () => this.#once((once) => this.#engine.clear(type, once))));
     this.#resolver.sawChange(type === undefined ? this.#typeNames : [type]);
   }
 
@@ -423,7 +440,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     } catch (error) {
       throw new CacheError('not_cloneable', `The event's metadata cannot be sent to the other tabs: copying it threw (${reasonOf(error)})`, { cause: error });
     }
-    const report = await this.#once((once) => this.#engine.emit(event, once));
+    // After every change of the tab's types made before it (which types it applies to is the engine's to say).
+    const report = await this.#calls.track(this.#held.send(this.#typeNames, null, () => this.#once((once) => this.#engine.emit(event, once))));
     this.#resolver.sawChange(Object.keys(report.invalidated));
     this.#listeners.run([event.eventType, '*'], event, { source: 'local', invalidated: report.invalidated });
     return report;

@@ -855,6 +855,18 @@ describe.each(['in process', 'with a worker'] as const)('%s: calls made one afte
     expect((await cache.stats()).types.track_metadata.entries).toBe(1);
   });
 
+  it('a setMany its schema checks over 10 ms, then an event of a track, a get of that track\'s entry and close(): the get sees the event, every call settles as it would have', async () => {
+    const cache = await openedWith('slow');
+    await cache.set('track_metadata', 'old', 0, { trackId: 't1' });
+    const entries = Array.from({ length: 1500 }, (_, index) => ({ key: `k${index}`, value: index }));
+    const calls = [cache.setMany('track_metadata', entries), cache.emit({ eventType: 'track_removed', trackId: 't1' }), cache.get('track_metadata', 'old'), cache.has('track_metadata', 'old')];
+    const closing = cache.close();
+    const [, report, ...read] = await Promise.all(calls);
+    await closing;
+    expect(report).toMatchObject({ invalidated: { track_metadata: 1 } });
+    expect(read).toEqual([undefined, false]);
+  });
+
   it('generic (kept in memory, no import): a setMany of 1,500 entries its schema checks over 10 ms, then a set of one of its keys: the set wins', async () => {
     const cache = await openedWith('slow');
     const entries = Array.from({ length: 1500 }, (_, index) => ({ key: `k${index}`, value: index }));
