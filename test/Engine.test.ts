@@ -424,6 +424,24 @@ describe('fingerprint validation', () => {
     expect(await reader.get('album_year', 'k', { fingerprint: 'F3' })).toBe(3);
   });
 
+  it('a plain read made after a read with another fingerprint does not wait for its removal: it answers first (IndexedDB runs it before the removal, a readwrite transaction begun after it)', async () => {
+    const { cache } = await openCache();
+    await cache.setMany('album_year', [
+      { key: 'a', value: 1, fingerprint: 'F1' },
+      { key: 'b', value: 2 },
+    ]);
+    const answered: string[] = [];
+    const calls = [
+      cache.getMany('album_year', ['a'], { fingerprint: 'F2' }).finally(() => answered.push('with a fingerprint')),
+      cache.getMany('album_year', ['b']).finally(() => answered.push('plain')),
+    ];
+    expect(await Promise.all(calls)).toEqual([[undefined], [2]]);
+    expect(answered).toEqual(['plain', 'with a fingerprint']);
+    // A write made after the read with a fingerprint still comes after it: its entry stays.
+    await Promise.all([cache.get('album_year', 'b', { fingerprint: 'F2' }), cache.set('album_year', 'b', 3, { fingerprint: 'F3' })]);
+    expect(await cache.get('album_year', 'b', { fingerprint: 'F3' })).toBe(3);
+  });
+
   it('a type configured fingerprint_based validates too, in memory', async () => {
     const { cache } = await openCache({ config: { caching: { policies: { generic: { invalidationStrategy: 'fingerprint_based' } } } } });
     await cache.set('generic', 'k', 'v', { fingerprint: 'A' });
