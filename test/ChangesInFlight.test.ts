@@ -35,6 +35,20 @@ describe('ChangesInFlight', () => {
     expect(inFlight.before('c')).toBeDefined();
   });
 
+  it('one reads need not wait for (a read with a fingerprint): a read does not, a change does', async () => {
+    const inFlight = new ChangesInFlight();
+    const checking = change();
+    inFlight.track(['a'], checking.promise, false);
+    expect(inFlight.before('a')).toBeUndefined();
+    let started = false;
+    void inFlight.inTurn(['a'], async () => void (started = true));
+    await flushed();
+    expect(started).toBe(false);
+    checking.settle(true);
+    await flushed();
+    expect(started).toBe(true);
+  });
+
   it('returns the change it tracks, as it settles', async () => {
     const inFlight = new ChangesInFlight();
     const one = change();

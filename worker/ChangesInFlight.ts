@@ -9,9 +9,16 @@ import type { TypeName } from '../src/contentType';
  */
 export class ChangesInFlight {
   readonly #byType = new Map<TypeName, Set<Promise<unknown>>>();
+  /** Those only changes wait for (see track). */
+  readonly #forChanges = new WeakSet<Promise<unknown>>();
 
-  /** Tracks `change`, started now, as a change of `types`; returns it. */
-  track<T>(types: Iterable<TypeName>, change: Promise<T>): Promise<T> {
+  /**
+   * Tracks `change`, started now, as a change of `types`; returns it. `readsWait` false: one only the changes
+   * after it wait for (a read with a fingerprint, which may remove an entry but writes none: a read after it
+   * sees the entry or not, as it would a moment before).
+   */
+  track<T>(types: Iterable<TypeName>, change: Promise<T>, readsWait = true): Promise<T> {
+    if (!readsWait) this.#forChanges.add(change);
     for (const type of new Set(types)) {
       let changes = this.#byType.get(type);
       if (!changes) this.#byType.set(type, (changes = new Set()));
@@ -39,9 +46,9 @@ export class ChangesInFlight {
     return tracked ? this.track(mine, change) : change;
   }
 
-  /** Settles once the changes of `type` on their way now have (undefined when there are none). */
+  /** Settles once the changes of `type` on their way now that reads wait for have (undefined when there are none): a read's wait. */
   before(type: TypeName): Promise<unknown> | undefined {
-    const changes = this.#byType.get(type);
-    return changes?.size ? Promise.allSettled([...changes]) : undefined;
+    const changes = [...(this.#byType.get(type) ?? [])].filter((change) => !this.#forChanges.has(change));
+    return changes.length ? Promise.allSettled(changes) : undefined;
   }
 }

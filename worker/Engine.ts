@@ -207,7 +207,8 @@ export class Engine implements EngineApi {
     const read = this.#getMany(type, keys, fingerprints, readThrough);
     // One that may remove an entry whose fingerprint differs is a change: a write that arrives after it starts after
     // it (started at once, it could land first, and the read would take its entry for one of another fingerprint).
-    return fingerprints && this.#config.shouldUseFingerprintValidation(type) ? this.#inFlight.track([type], read) : read;
+    // Reads need not wait for it.
+    return fingerprints && this.#config.shouldUseFingerprintValidation(type) ? this.#inFlight.track([type], read, false) : read;
   }
 
   async #getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
