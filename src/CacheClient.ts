@@ -116,7 +116,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
   readonly #held = new HeldCalls();
   /**
    * Calls not settled yet, which close() waits for: engine calls, and each call of the cache whose engine
-   * calls come after an await (an async schema's check, a yield between two chunks) from the moment it is made.
+   * calls come after an await (an async schema's check, a yield between two chunks, an earlier call of its type held: see HeldCalls) from the moment it is made.
    */
   readonly #calls = new PendingCalls();
   readonly #answered = new AnsweredMarks();
