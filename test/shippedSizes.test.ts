@@ -111,9 +111,17 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * (+110 B in the worker): 52,703 bytes, 1.6947; then a read with a fingerprint made before a write of its
  * key leaving what the write stored (src/ReadsBeforeWrites.ts, +193 B): 52,896 bytes, 1.7009, the line 1.71;
  * then a tab called before its resume replaying the log for every memory type, and its change hints kept
- * for when it listens again: 52,976 bytes, 1.7035.)
+ * for when it listens again: 52,976 bytes, 1.7035. The fortieth stop's — a page listening to the other
+ * tabs while it waits to replace a worker (src/KeptMessages.ts), a real unload not suspended, delete and
+ * deleteMany of a value its schema refuses not counted as removed (the engine answers with the values for
+ * types with a schema, +163 B), a deleted or given-up database told to persistent watchers as a clear
+ * (+187 B, in the worker), a sparse array sized by its elements and fingerprints in linear time — less a
+ * trim that changes no behaviour (zod's length, pattern and enum checks as refinements and literals,
+ * src/lengthChecks.ts: -563 B, on the page): 53,045 bytes, 1.7057; then one tab's calls of a type sent in
+ * the order made while an earlier one is still checked (src/HeldCalls.ts, +280 B on the page): 53,325
+ * bytes, 1.7147, the line 1.72.)
  */
-const REACHED_RATIO = 1.71;
+const REACHED_RATIO = 1.72;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
