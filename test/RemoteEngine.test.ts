@@ -85,12 +85,13 @@ describe('a worker that dies', () => {
 
   it('whose replacement cannot start (its script did not load: offline, a deploy that removed it) is replaced again later without a call: a page that only listens hears the other tabs again once it loads', async () => {
     let loads = true;
-    const { cache, workers, logger, other, heard } = await listeningTabs({ restartAfterMs: 50, loads: () => loads });
+    let refused = 0;
+    const { cache, workers, logger, other, heard } = await listeningTabs({ restartAfterMs: 50, loads: () => loads || (refused++, false) });
     loads = false;
     workers[0]!.kill();
     await vi.waitFor(() => expect(logger.error).toHaveBeenCalledWith('Reprise: the cache worker died; starting a new one', expect.anything()));
-    // The network is back: the next replacement loads.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The network is back once the replacement could not load: the next replacement loads.
+    await vi.waitFor(() => expect(refused).toBeGreaterThan(0));
     loads = true;
     await vi.waitFor(() => expect(workers).toHaveLength(2), { timeout: 2000 });
     await other.emit({ eventType: 'library_sync' });
@@ -222,11 +223,13 @@ describe('a worker that dies', () => {
       await other.set('track_metadata', 'k', 'not a number');
       let checked!: () => void;
       const checking = new Promise<void>((resolve) => (checked = resolve));
-      const validate = async (value: unknown) => (await checking, typeof value === 'number' ? { value } : { issues: [{ message: 'a number expected' }] });
+      let answered!: () => void;
+      const checkingStarted = new Promise<void>((resolve) => (answered = resolve));
+      const validate = async (value: unknown) => (answered(), await checking, typeof value === 'number' ? { value } : { issues: [{ message: 'a number expected' }] });
       const { cache, workers } = await openRemoteCache({ name, indexedDB, now: clock.now, direct, schemas: { track_metadata: { '~standard': { version: 1, vendor: 'test', validate } } } });
       const read = cache.get('track_metadata', 'k');
       // The read is answered (its hit counted), then its worker dies before the page has checked the value.
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await checkingStarted;
       if (direct) await cache.has('generic', 'x');
       workers[0]!.kill();
       await vi.waitFor(() => expect(workers).toHaveLength(2));
@@ -535,6 +538,7 @@ describe.each(['after', 'before'] as const)('a worker that dies %s applying a de
     expect(await cache.getMany('track_metadata', ['k', 'kept'])).toEqual([undefined, 'w']);
     // The other tab hears of it from the message or from the log, once whichever worker sent it.
     await other.get('track_metadata', 'kept');
+    await vi.waitFor(() => expect(there).toHaveBeenCalled());
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(here.mock.calls).toEqual([[report.invalidated]]);
     expect(there).toHaveBeenCalledTimes(1);
@@ -599,19 +603,21 @@ describe.each(['before', 'after'] as const)('two workers that die in a row: the 
 describe('a worker that dies after the change happened, whose next worker fails in IndexedDB as the retry (or the question whether it happened) reaches it', () => {
   /**
    * A tab whose first worker dies once `method` has happened there; as the retry (or `retry`, the
-   * question) reaches the next worker, `fault` is armed: a request or a commit that fails as browsers fail them.
+   * question) reaches the next worker, `fault` is armed: a request or a commit of the cache's database
+   * (`name`: not of a cache another test left writing its read times) that fails as browsers fail them.
    */
-  async function open(method: string, fault: () => void, retry = method) {
+  async function open(method: string, fault: (name: string) => void, retry = method) {
     let armed = false;
+    const name = uniqueName();
     const { cache, workers } = await openRemoteCache({
-      name: uniqueName(),
+      name,
       indexedDB: new IDBFactory(),
       now: fakeClock().now,
       afterCall: (called, _args, worker) => {
         if (armed && called === method && workers.indexOf(worker) === 0) worker.kill();
       },
       beforeCall: (called, _args, worker) => {
-        if (armed && called === retry && workers.indexOf(worker) === 1) fault();
+        if (armed && called === retry && workers.indexOf(worker) === 1) fault(name);
       },
     });
     await cache.setMany('track_metadata', [
@@ -621,7 +627,7 @@ describe('a worker that dies after the change happened, whose next worker fails 
     armed = true;
     return { cache, workers };
   }
-  const abortAtCommit = () => void failCommit({ name: 'UnknownError', when: (tx) => tx.mode === 'readwrite' });
+  const abortAtCommit = (database: string) => void failCommit({ name: 'UnknownError', when: (tx) => tx.mode === 'readwrite', database });
 
   // It happened: a rejection saying storage failed would tell the app that nothing did.
   it.each([
@@ -638,7 +644,7 @@ describe('a worker that dies after the change happened, whose next worker fails 
   });
 
   it('a persistent set (the question whether it committed fails: its read gets UnknownError) rejects with worker_failed, unknown whether it happened; it did', async () => {
-    const { cache, workers } = await open('setMany', () => void failRequest({ nth: 1, name: 'UnknownError', methods: ['get'] }), 'committed');
+    const { cache, workers } = await open('setMany', (database) => void failRequest({ nth: 1, name: 'UnknownError', methods: ['get'], database }), 'committed');
     const error = await rejection(cache.set('track_metadata', 'new', 'x'));
     expect(error).toMatchObject({ code: 'worker_failed' });
     expect(error.message).toContain('UnknownError');
