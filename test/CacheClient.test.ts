@@ -138,9 +138,10 @@ describe('getMany and setMany', () => {
   });
 
   it('a setMany that rejects (a full disk at commit, the retry too) never reported all of its entries done', async () => {
-    const { cache } = await openCache();
+    const { cache, name } = await openCache();
     const progress = vi.fn();
-    const restore = failCommits(2);
+    // This cache's commits: not those of a cache an earlier test left writing its read times.
+    const restore = failCommits(2, undefined, name);
     try {
       const error = await rejection(cache.setMany('track_metadata', [{ key: 'a', value: 1 }, { key: 'b', value: 2 }], { onProgress: progress }));
       expect(isCacheError(error, 'quota_exceeded')).toBe(true);
@@ -1098,5 +1099,6 @@ describe('transactions', () => {
     } finally {
       transaction.mockRestore();
     }
-  });
+    // Six thousand entries written and read: seconds on a loaded machine.
+  }, 20_000);
 });
