@@ -320,7 +320,7 @@ describe('createPersister', () => {
       };
       const restore = failCommits(2, undefined, name);
       const first = save('first');
-      await vi.waitFor(() => expect(retry).toHaveBeenCalled());
+      await vi.waitFor(() => expect(retry).toHaveBeenCalled(), { timeout: 10_000 });
       restore();
       const later = save('later');
       await vi.advanceTimersByTimeAsync(1000);
@@ -333,7 +333,7 @@ describe('createPersister', () => {
     } finally {
       vi.useRealTimers();
     }
-  });
+  }, 20_000);
 
   it.each([
     ['its own removeClient', false],
@@ -352,7 +352,7 @@ describe('createPersister', () => {
       client.setQueryData(['other'], 'first', { updatedAt: 2000 });
       const restore = failCommits(2, undefined, name);
       const first = persistQueryClientSave({ queryClient: client, persister });
-      await vi.waitFor(() => expect(retry).toHaveBeenCalled());
+      await vi.waitFor(() => expect(retry).toHaveBeenCalled(), { timeout: 10_000 });
       restore();
       await logout.removeClient();
       answer();
@@ -363,7 +363,10 @@ describe('createPersister', () => {
         client.setQueryData(['k'], 'later', { updatedAt: 3000 });
         const failing = failCommits(2, undefined, name);
         const second = persistQueryClientSave({ queryClient: client, persister });
-        await vi.waitFor(() => expect(retry).toHaveBeenCalledTimes(2));
+        // Held by the throttle until a second after the first save: waitFor's own steps of the fake clock
+        // (50 ms a try) would pass it only if it tried twenty times within its bound.
+        await vi.advanceTimersByTimeAsync(1000);
+        await vi.waitFor(() => expect(retry).toHaveBeenCalledTimes(2), { timeout: 10_000 });
         failing();
         await persistQueryClientSave({ queryClient: client, persister: logout });
         answer();
@@ -377,7 +380,7 @@ describe('createPersister', () => {
     } finally {
       vi.useRealTimers();
     }
-  });
+  }, 20_000);
 
   it("two persisters of one entry (the provider's, and a logout's made where it is needed): one's removeClient drops the other's held save, one's restoreClient makes it", async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
