@@ -271,9 +271,9 @@ describe('reads the page answers itself', () => {
   });
 
   it('a read sent to the worker after a write of its type sees the write, also when a full disk makes the worker write it again', async () => {
-    const { cache, calls } = await pageReading();
+    const { cache, calls, name } = await pageReading();
     await cache.set('track_metadata', 'k', 1);
-    const fault = failCommit();
+    const fault = failCommit({ database: name });
     try {
       const writing = cache.set('track_metadata', 'k', 2);
       await new Promise((resolve) => setImmediate(resolve));
