@@ -36,7 +36,7 @@ async function withLossyTab() {
   const { cache: a } = await openTab(name, indexedDB);
   const lossy = lossyChannel(name);
   const { cache: b } = await openTab(name, indexedDB, lossy.open);
-  return { a, b, lossy };
+  return { a, b, lossy, name };
 }
 
 function recorder() {
@@ -408,12 +408,12 @@ describe('messages are hints, IndexedDB is the truth', () => {
   });
 
   it('a read whose replay of the log fails (a read that fails, aborting its transaction) rejects rather than answer from the memory tier; the next read replays', async () => {
-    const { a, b, lossy } = await withLossyTab();
+    const { a, b, lossy, name } = await withLossyTab();
     await b.set('generic', 'x', 1, { trackId: 't1' });
     await b.set('generic', 'y', 2, { trackId: 't2' });
     lossy.lose = true;
     await a.emit({ eventType: 'manual_invalidation', trackId: 't1' });
-    const fault = failRequest({ nth: 1, name: 'UnknownError', stores: (store) => store === 'events', methods: ['getAll'] });
+    const fault = failRequest({ nth: 1, name: 'UnknownError', stores: (store) => store === 'events', methods: ['getAll'], database: name });
     try {
       // The missed event may have removed any of it: nothing is answered from the memory tier.
       expect(await rejection(b.getMany('generic', ['x', 'y']))).toMatchObject({ name: 'CacheError', message: expect.stringContaining('UnknownError') });
@@ -567,7 +567,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     const { seen, listener } = recorder();
     healthy.on('*', listener);
     // The disk is full: the transaction that would log it aborts at commit, as Chromium reports it.
-    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events') });
+    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name });
     try {
       await degraded.emit({ eventType: 'manual_invalidation', trackId: 't1' });
       await vi.waitFor(() => expect(fault.fired()).toBe(true));
@@ -596,7 +596,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     // The tabs greet each other: the one without IndexedDB learns that tabs which log are there.
     await new Promise((resolve) => setTimeout(resolve, 100));
     // One tab's relay aborts at commit (a full disk); the other's logs it.
-    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events') });
+    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name });
     try {
       await degraded.emit({ eventType: 'manual_invalidation', trackId: 't1' });
       await vi.waitFor(() => expect(fault.fired()).toBe(true));
