@@ -561,7 +561,7 @@ describe('two databases of one name (another IndexedDB factory; in a browser, on
     cache.watch('album_year', 'k', seen.listener);
     await deleteUnderTabs(indexedDB, name);
     // The reader still has its place in the old database's log: the next hint, of the new one, makes it read the log, which fails once.
-    const fault = failRequest({ nth: 1, name: 'UnknownError', stores: (store) => store === 'events', methods: ['getAll'] });
+    const fault = failRequest({ nth: 1, name: 'UnknownError', stores: (store) => store === 'events', methods: ['getAll'], database: name });
     try {
       await writer.set('album_year', 'k', 1);
       await vi.waitFor(() => expect(fault.fired()).toBe(true));
