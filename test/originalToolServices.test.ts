@@ -198,11 +198,12 @@ describe.each([
     });
 
     it('test_save_error_handling / test_temp_file_cleanup_on_replace_failure: a full disk rejects the write with quota_exceeded, writes nothing, and the counts stay exact', async () => {
-      const { cache } = await openCache();
+      const { cache, name } = await openCache();
       await storeYear(cache, 'Artist', 'Album', '2023');
       const before = (await cache.stats()).types.album_year;
-      // Every commit that writes an entry aborts: the write and its retry after eviction.
-      const restore = failCommits(3);
+      // Every commit that writes an entry aborts: the write and its retry after eviction (this cache's: not
+      // those of a cache an earlier test left writing its read times).
+      const restore = failCommits(3, undefined, name);
       try {
         const error = await rejection(storeYear(cache, 'Other', 'Album', '1999'));
         expect(isCacheError(error, 'quota_exceeded')).toBe(true);
@@ -603,9 +604,9 @@ describe.each([
     it('test_cleanup_task_error_handling: a sweep that fails is reported and the next one still runs', async () => {
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
       try {
-        const { cache, clock, logger } = await openCache({ config: { caching: { cleanupIntervalSeconds: 1 } } });
+        const { cache, clock, logger, name } = await openCache({ config: { caching: { cleanupIntervalSeconds: 1 } } });
         await cache.set('album_year', 'a', 1, { ttlSeconds: 1 });
-        const fault = failRequest({ nth: 1, name: 'UnknownError' });
+        const fault = failRequest({ nth: 1, name: 'UnknownError', database: name });
         clock.advance(1000);
         await vi.advanceTimersByTimeAsync(1000);
         await vi.waitFor(() => expect(fault.fired()).toBe(true));
