@@ -96,11 +96,11 @@ async function raw(indexedDB: IDBFactory, name: string, type = 'track_metadata')
 }
 
 /**
- * The first transaction after an import's commit that puts (read times, usage records) aborts at commit,
- * as a full disk does. The store's delete and put are watched only (never thrown from): to tell which
+ * The first transaction of `database` after an import's commit that puts (read times, usage records) aborts
+ * at commit, as a full disk does (not one of a cache an earlier test left writing its read times). The store's delete and put are watched only (never thrown from): to tell which
  * transaction commits the import, and which write usage records.
  */
-function fullDiskAfterImportCommit(): Fault {
+function fullDiskAfterImportCommit(database: string): Fault {
   const proto = IDBObjectStore.prototype as unknown as { delete(this: IDBObjectStore, key: unknown): IDBRequest; put(this: IDBObjectStore, value: unknown, key?: unknown): IDBRequest };
   const { delete: del, put } = proto;
   let committed: IDBTransaction | undefined;
@@ -113,7 +113,7 @@ function fullDiskAfterImportCommit(): Fault {
     if ((value as { key?: unknown } | undefined)?.key === 0) putsUsage.add(this.transaction);
     return key === undefined ? put.call(this, value) : put.call(this, value, key);
   };
-  const fault = failCommit({ name: 'QuotaExceededError', when: (tx) => committed !== undefined && tx !== committed && putsUsage.has(tx) });
+  const fault = failCommit({ name: 'QuotaExceededError', when: (tx) => committed !== undefined && tx !== committed && putsUsage.has(tx), database });
   const restore = Object.assign(() => {
     proto.delete = del;
     proto.put = put;
@@ -208,7 +208,7 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
     await a.cache.setMany('track_metadata', entries(50, 'old'));
     const before = await raw(browser.inner, browser.name);
     // The 45th entry written: in the fifth step.
-    faults.push(failRequest({ nth: 45, name: 'UnknownError' }));
+    faults.push(failRequest({ nth: 45, name: 'UnknownError', database: browser.name }));
     const error = await a.cache.setMany('track_metadata', entries(100, 'new')).catch((error: unknown) => error);
     expect(isCacheError(error, 'storage_unavailable')).toBe(true);
     expect(await b.cache.getMany('track_metadata', keys(100))).toEqual(old);
@@ -222,9 +222,10 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
     await a.cache.setMany('track_metadata', entries(50, 'old'));
     const before = await raw(browser.inner, browser.name);
     let steps = 0;
-    faults.push(failCommit({ name: 'QuotaExceededError', when: (tx) => tx.objectStoreNames.contains('track_metadata') && ++steps === 4 }));
+    // This cache's transactions only: another test's cache writing its read times would count among the steps.
+    faults.push(failCommit({ name: 'QuotaExceededError', when: (tx) => tx.objectStoreNames.contains('track_metadata') && ++steps === 4, database: browser.name }));
     // A quota error is retried once after freeing room; the second attempt fails at commit too.
-    faults.push(failCommit({ name: 'UnknownError', when: (tx) => tx.objectStoreNames.contains('track_metadata') && steps > 4 && ++steps === 8 }));
+    faults.push(failCommit({ name: 'UnknownError', when: (tx) => tx.objectStoreNames.contains('track_metadata') && steps > 4 && ++steps === 8, database: browser.name }));
     const outcome = await a.cache.setMany('track_metadata', entries(100, 'new')).then(
       () => 'resolved',
       (error: unknown) => (error as CacheError).code,
@@ -245,7 +246,7 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
     const before = await raw(browser.inner, browser.name);
     let steps = 0;
     // The fourth step's transaction aborts at commit (not a full disk: nothing to retry); the fifth is made by then.
-    faults.push(failCommit({ name: 'UnknownError', when: (tx) => tx.objectStoreNames.contains('track_metadata') && tx.mode === 'readwrite' && ++steps === 5 }));
+    faults.push(failCommit({ name: 'UnknownError', when: (tx) => tx.objectStoreNames.contains('track_metadata') && tx.mode === 'readwrite' && ++steps === 5, database: browser.name }));
     const reported: number[] = [];
     const error = await a.cache.setMany('track_metadata', entries(100, 'new'), { onProgress: (done) => void reported.push(done) }).catch((error: unknown) => error);
     expect(isCacheError(error)).toBe(true);
@@ -1033,7 +1034,7 @@ describe('an import and the type\'s budget', () => {
     const browser = browserOf();
     const a = await browser.open(config);
     const b = await browser.open(config);
-    const fault = fullDiskAfterImportCommit();
+    const fault = fullDiskAfterImportCommit(browser.name);
     let progress = 0;
     let written: Promise<number> | undefined;
     await a.cache.setMany('track_metadata', sized(45), {
@@ -1078,7 +1079,7 @@ describe('an import and the type\'s budget', () => {
     const browser = browserOf();
     const a = await browser.open(config);
     await a.cache.setMany('track_metadata', sized(40, 100));
-    const fault = fullDiskAfterImportCommit();
+    const fault = fullDiskAfterImportCommit(browser.name);
     await a.cache.setMany('track_metadata', sized(30));
     expect(fault.fired()).toBe(true);
     await within(a);
