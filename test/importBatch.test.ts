@@ -645,7 +645,8 @@ describe('calls made during an import', () => {
         for (const [tab, cache] of [['a', a.cache], ['b', b.cache]] as const) cache.watch('track_metadata', 'k0', (change) => void heard.push({ tab, kind: change.kind }));
       },
     );
-    // Let the other tab's messages arrive.
+    // Let the other tab's messages arrive: the clear, and a set that would come after it.
+    await vi.waitFor(() => expect(new Set(heard.filter((change) => change.kind === 'clear').map((change) => change.tab))).toEqual(new Set(['a', 'b'])));
     await new Promise((resolve) => setTimeout(resolve, 50));
     for (const tab of ['a', 'b']) expect(heard.filter((change) => change.tab === tab).at(-1)?.kind, `tab ${tab}: ${JSON.stringify(heard)}`).toBe('clear');
   });
