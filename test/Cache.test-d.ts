@@ -1,7 +1,7 @@
 // Type tests, checked by `npm run typecheck` (tsc): what users see of the API's types.
 import { expectTypeOf } from 'vitest';
 import { z } from 'zod';
-import { SmartCacheConfig, createCache, type Cache, type CacheConfig, type CacheStats, type CacheType, type EmitReport, type EventContext, type Resolved, type TypeStats } from '../src/index';
+import { EventDrivenCacheManager, SmartCacheConfig, createCache, createCacheEvent, type Cache, type CacheEvent, type CacheEventInput, type CacheConfig, type CacheStats, type CacheType, type EmitReport, type EventContext, type Resolved, type TypeStats } from '../src/index';
 
 declare const schemas: { album_year: z.ZodObject<{ year: z.ZodNumber }>; generic: z.ZodString };
 const typed = await createCache({ schemas });
@@ -33,6 +33,17 @@ const untyped: Cache = await createCache();
 expectTypeOf(untyped.get('album_year', 'k')).resolves.toEqualTypeOf<unknown>();
 
 expectTypeOf(untyped.emit({ eventType: 'library_sync' })).resolves.toEqualTypeOf<EmitReport>();
+
+// An event's optional fields take null (the seed's None) as absent; what comes out has no null; a required field takes no null.
+expectTypeOf(untyped.emit({ eventType: 'library_sync', trackId: null, fingerprint: null, metadata: null })).resolves.toEqualTypeOf<EmitReport>();
+expectTypeOf(createCacheEvent({ eventType: 'fingerprint_changed', trackId: null, fingerprint: 'f' })).toEqualTypeOf<CacheEvent>();
+expectTypeOf<CacheEvent['trackId']>().toEqualTypeOf<string | undefined>();
+expectTypeOf<CacheEvent['metadata']>().toEqualTypeOf<Record<string, unknown> | undefined>();
+void ({ eventType: 'manual_invalidation', trackId: null, metadata: null } satisfies CacheEventInput);
+// @ts-expect-error a track event's trackId is required
+void untyped.emit({ eventType: 'track_removed', trackId: null });
+// @ts-expect-error fingerprint_changed's fingerprint is required
+void new EventDrivenCacheManager(new SmartCacheConfig()).emitEvent({ eventType: 'fingerprint_changed', fingerprint: null });
 expectTypeOf(untyped.stats()).resolves.toEqualTypeOf<CacheStats>();
 untyped.on('*', (event, context) => {
   expectTypeOf(event.eventType).toEqualTypeOf<'track_added' | 'track_removed' | 'track_modified' | 'fingerprint_changed' | 'library_sync' | 'manual_invalidation'>();

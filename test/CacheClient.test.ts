@@ -657,6 +657,44 @@ describe('events and listeners', () => {
   });
 });
 
+// The seed's events have Optional[...] = None fields: a port of its tests emits `trackId: null`.
+describe.each(['in process', 'with a worker'] as const)('%s: an event with null for an optional field', (mode) => {
+  const open = (name: string, indexedDB: IDBFactory) => (mode === 'with a worker' ? openRemoteCache({ name, indexedDB, now: Date.now }) : openCache({ name, indexedDB }));
+
+  it('is applied and told to this tab and another without the field, as if it were absent', async () => {
+    const [name, indexedDB] = [uniqueName(), new IDBFactory()];
+    const [{ cache }, { cache: other }] = [await open(name, indexedDB), await open(name, indexedDB)];
+    await cache.set('album_year', 'a', 1999);
+    await cache.set('track_metadata', 'k', 1, { trackId: 't1', fingerprint: 'old' });
+    await other.set('generic', 'g', 2, { trackId: 't1' });
+    const here: unknown[] = [];
+    const there: unknown[] = [];
+    cache.on('*', (event, { source }) => void here.push([event, source]));
+    other.on('*', (event, { source }) => void there.push([event, source]));
+    const sync = await cache.emit({ eventType: 'library_sync', trackId: null, fingerprint: null, metadata: null });
+    expect(sync).toEqual({ eventType: 'library_sync', invalidated: { album_year: 1 } });
+    const changed = await cache.emit({ eventType: 'fingerprint_changed', trackId: null, fingerprint: 'old', metadata: null });
+    expect(changed.invalidated).toEqual({ track_metadata: 1 });
+    // A manual invalidation without a trackId removes every entry of the types it affects, in every tab.
+    await cache.emit({ eventType: 'manual_invalidation', trackId: null });
+    await other.stats();
+    const told = [{ eventType: 'library_sync' }, { eventType: 'fingerprint_changed', fingerprint: 'old' }, { eventType: 'manual_invalidation' }];
+    await vi.waitFor(() => expect(there).toHaveLength(3));
+    expect(here).toStrictEqual(told.map((event) => [event, 'local']));
+    expect(there).toStrictEqual(told.map((event) => [event, 'remote']));
+    expect(await cache.get('album_year', 'a')).toBeUndefined();
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+  });
+
+  it('with a required field null is invalid_event, as without it, and invalidates nothing', async () => {
+    const { cache } = await open(uniqueName(), new IDBFactory());
+    await cache.set('track_metadata', 'k', 1, { trackId: 't1' });
+    const error = await rejection(cache.emit({ eventType: 'track_removed', trackId: null, metadata: null } as never));
+    expect([error.code, error.message]).toEqual(['invalid_event', 'Invalid event: trackId: trackId required for track_removed']);
+    expect(await cache.get('track_metadata', 'k')).toBe(1);
+  });
+});
+
 /** An object whose `field` throws when read, as a getter of an app's model object may. */
 function throwing(field: string, rest: object = {}): object {
   return Object.defineProperty({ ...rest }, field, {

@@ -297,6 +297,38 @@ describe('EventDrivenCacheManager, as the seed’s tests call it', () => {
   });
 });
 
+// The seed's events have Optional[...] = None fields: a port of its tests passes `trackId: null`.
+describe('EventDrivenCacheManager.emitEvent with null for an optional field', () => {
+  it('takes it as absent, and still hands each handler the very event given, as the seed does', () => {
+    const { manager } = setup();
+    const seen: unknown[] = [];
+    manager.registerEventHandler('library_sync', (event) => void seen.push(event));
+    manager.registerEventHandler('fingerprint_changed', (event) => void seen.push(event));
+    const sync = { eventType: 'library_sync', trackId: null, fingerprint: null, metadata: null } as const;
+    const changed = { eventType: 'fingerprint_changed', trackId: null, fingerprint: 'f'.repeat(64), metadata: null } as const;
+    expect(manager.emitEvent(sync)).toBe(sync);
+    expect(manager.emitEvent(changed)).toBe(changed);
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toBe(sync);
+    expect(seen[1]).toBe(changed);
+    expect(sync).toEqual({ eventType: 'library_sync', trackId: null, fingerprint: null, metadata: null });
+  });
+
+  it('a required field given as null is invalid_event, as an absent one, and no handler runs', () => {
+    const { manager } = setup();
+    const handler = vi.fn();
+    manager.registerEventHandler('track_removed', handler);
+    manager.registerEventHandler('fingerprint_changed', handler);
+    expect(() => manager.emitEvent({ eventType: 'track_removed', trackId: null, metadata: null } as never)).toThrow(
+      expect.objectContaining({ code: 'invalid_event', message: 'Invalid event: trackId: trackId required for track_removed' }),
+    );
+    expect(() => manager.emitEvent({ eventType: 'fingerprint_changed', trackId: null, fingerprint: null } as never)).toThrow(
+      expect.objectContaining({ code: 'invalid_event', message: 'Invalid event: fingerprint: fingerprint required for fingerprint_changed' }),
+    );
+    expect(handler).not.toHaveBeenCalled();
+  });
+});
+
 describe('EventDrivenCacheManager.shouldInvalidateForEvent, custom types and config changes', () => {
   const custom = (invalidationStrategy: InvalidationStrategy, invalidatedBy?: EventType[]) => ({
     persistent: false,

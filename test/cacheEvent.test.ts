@@ -133,3 +133,40 @@ describe('createCacheEvent, as the seed’s tests call it', () => {
     expect(eventError({ eventType: 'manual_invalidation', trackId: 5 }).issues[0]?.path).toBe('trackId');
   });
 });
+
+// The seed's CacheEvent has Optional[...] = None fields: a port of its tests writes `trackId: null`.
+describe('createCacheEvent: null for an optional field means the field is absent, as None does in the seed', () => {
+  it.each(EVENT_TYPES)('%s: an optional field given as null is left out of the event', (eventType) => {
+    const required = {
+      track_added: { trackId: 't1' },
+      track_removed: { trackId: 't1' },
+      track_modified: { trackId: 't1' },
+      fingerprint_changed: { fingerprint: 'f'.repeat(64) },
+      library_sync: {},
+      manual_invalidation: {},
+    }[eventType];
+    const event = createCacheEvent({ eventType, trackId: null, fingerprint: null, metadata: null, ...required } as CacheEventInput);
+    expect(event).toStrictEqual({ eventType, ...required });
+  });
+
+  it('the caller’s object is not changed', () => {
+    const input = { eventType: 'library_sync', trackId: null, metadata: null } as const;
+    createCacheEvent(input);
+    expect(input).toEqual({ eventType: 'library_sync', trackId: null, metadata: null });
+  });
+
+  it('a required field given as null fails as an absent one does', () => {
+    for (const eventType of ['track_added', 'track_removed', 'track_modified'] as const) {
+      expect(eventError({ eventType, trackId: null, fingerprint: null, metadata: null }).issues).toEqual(eventError({ eventType }).issues);
+      expect(eventError({ eventType, trackId: null }).message).toBe(`Invalid event: trackId: trackId required for ${eventType}`);
+    }
+    expect(eventError({ eventType: 'fingerprint_changed', trackId: null, fingerprint: null }).issues).toEqual([
+      { path: 'fingerprint', message: 'fingerprint required for fingerprint_changed' },
+    ]);
+  });
+
+  it('null for an unknown field, or a blank optional field, is still refused', () => {
+    expect(eventError({ eventType: 'library_sync', trackID: null }).issues).toEqual([{ path: 'trackID', message: 'unknown field' }]);
+    expect(eventError({ eventType: 'library_sync', trackId: '', fingerprint: null }).issues).toEqual([{ path: 'trackId', message: 'trackId must be a non-blank string' }]);
+  });
+});
