@@ -40,7 +40,8 @@ export class EventDrivenCacheManager {
   /** Validates the event and calls each handler of its type in order with it; a failing handler is reported, not thrown. */
   emitEvent(input: CacheEventInput): CacheEvent {
     const { eventType } = createCacheEvent(input);
-    // The caller's own object, not the validated copy, as the seed's handler(event): a handler may look for the event it was given.
+    // The caller's own object, not the validated copy, as the seed's handler(event): a handler may look for the event it
+    // was given. So an optional field the caller gave as null (the seed's None) is null there, as in the seed.
     const event = input as CacheEvent;
     this.#handlers.run([eventType], event);
     return event;

@@ -66,7 +66,10 @@ export const cacheEventSchema = z.union([
 ]);
 
 export type CacheEvent = z.output<typeof cacheEventSchema>;
-export type CacheEventInput = z.input<typeof cacheEventSchema>;
+
+/** Each optional field of an event may also be null, as the seed's `Optional[...] = None`: the field absent. */
+type NullMeansAbsent<E> = E extends unknown ? { [K in keyof E]: undefined extends E[K] ? E[K] | null : E[K] } : never;
+export type CacheEventInput = NullMeansAbsent<z.input<typeof cacheEventSchema>>;
 
 /** An object with a known event type: which variant the event must match. */
 const eventOfAType = z.looseObject(
@@ -79,7 +82,13 @@ export function eventTypeOf(input: unknown): EventType {
   return parse(eventOfAType, input, 'invalid_event', 'event').eventType;
 }
 
-/** Validates a library event; throws `invalid_event` saying what is missing ("trackId required for track_removed"). */
+/**
+ * Validates a library event; throws `invalid_event` saying what is missing ("trackId required for track_removed").
+ * A field given as null is left out (a required one then fails as if absent): the event that other tabs and the log get.
+ */
 export function createCacheEvent(input: CacheEventInput): CacheEvent {
-  return parse(variants[eventTypeOf(input)], input, 'invalid_event', 'event');
+  // A copy of the fields, read inside parse (a getter that throws is invalid_event), the caller's object untouched.
+  const event = parse(eventOfAType, input, 'invalid_event', 'event');
+  for (const field of ['trackId', 'fingerprint', 'metadata']) if (event[field] === null) delete event[field];
+  return parse(variants[event.eventType], event, 'invalid_event', 'event');
 }
