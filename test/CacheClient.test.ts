@@ -695,6 +695,35 @@ describe.each(['in process', 'with a worker'] as const)('%s: an event with null 
   });
 });
 
+// The seed's writes and reads take `track_id=None`, `fingerprint=None`; JSON has null, not undefined.
+describe.each(['in process', 'with a worker'] as const)('%s: null for an entry option that says what the entry belongs to is the option absent', (mode) => {
+  const open = () => (mode === 'with a worker' ? openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), now: Date.now }) : openCache());
+
+  it('set, setMany, getOrSet and resolve take trackId, album and fingerprint null as not given; get and getMany take fingerprint(s) null as no check', async () => {
+    const { cache } = await open();
+    const none = { trackId: null, album: null, fingerprint: null };
+    await cache.set('track_metadata', 'set', 1, none);
+    await cache.setMany('track_metadata', [{ key: 'many', value: 2, ...none }, { key: 'tagged', value: 3, trackId: 't1', album: null, fingerprint: null }]);
+    expect(await cache.getOrSet('track_metadata', 'getOrSet', () => 4, none)).toBe(4);
+    expect(await cache.resolve('successful_api_metadata', 'resolve', () => 5, none)).toEqual({ value: 5, source: 'fetch' });
+    expect(await cache.resolve('successful_api_metadata', 'resolve', () => 6, none)).toEqual({ value: 5, source: 'cache' });
+    expect(await cache.get('track_metadata', 'set', { fingerprint: null })).toBe(1);
+    expect(await cache.getMany('track_metadata', ['set', 'many', 'getOrSet'], { fingerprint: null })).toEqual([1, 2, 4]);
+    expect(await cache.getMany('track_metadata', ['set', 'many'], { fingerprints: [null, null] })).toEqual([1, 2]);
+    expect(await cache.getMany('track_metadata', ['set', 'many'], { fingerprint: null, fingerprints: [null, null] })).toEqual([1, 2]);
+    // Untagged, as without the options: a track event removes only the entry given a trackId.
+    await cache.emit({ eventType: 'track_removed', trackId: 't1' });
+    expect(await cache.getMany('track_metadata', ['set', 'many', 'tagged', 'getOrSet'])).toEqual([1, 2, undefined, 4]);
+  });
+
+  it('ttlSeconds null stays invalid_argument: it could mean the policy’s TTL (the seed’s ttl=None) or none at all (as maxSizeMb: null)', async () => {
+    const { cache } = await open();
+    const error = await rejection(cache.set('generic', 'k', 1, { ttlSeconds: null } as never));
+    expect([error.code, error.message]).toEqual(['invalid_argument', 'Invalid set options: ttlSeconds: expected a number of seconds above 0, or Infinity']);
+    expect(await cache.has('generic', 'k')).toBe(false);
+  });
+});
+
 /** An object whose `field` throws when read, as a getter of an app's model object may. */
 function throwing(field: string, rest: object = {}): object {
   return Object.defineProperty({ ...rest }, field, {
