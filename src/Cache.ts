@@ -30,21 +30,22 @@ export type ValueIn<S extends Schemas, T extends string> = T extends keyof S
 
 export interface GetOptions {
   /** For fingerprint-validated types: a stored entry with another fingerprint is a miss, and is deleted. */
-  fingerprint?: string;
+  fingerprint?: string | null;
 }
 
 export interface GetManyOptions extends GetOptions {
-  /** One fingerprint per key (or `undefined` to skip the check for that key), instead of `fingerprint` for all. */
-  fingerprints?: readonly (string | undefined)[];
+  /** One fingerprint per key (or `undefined` or null to skip the check for that key), instead of `fingerprint` for all. */
+  fingerprints?: readonly (string | null | undefined)[] | null;
 }
 
+/** trackId, album and fingerprint given as null (the seed's None, JSON's null) are not given. */
 export interface SetOptions {
   /** The track (or tracks) the entry belongs to: track events remove it. */
-  trackId?: string | readonly string[];
+  trackId?: string | readonly string[] | null;
   /** The album the entry belongs to: track events that name the album remove it (successful_api_metadata). */
-  album?: { artist: string; album: string };
+  album?: { artist: string; album: string } | null;
   /** The fingerprint the value was computed from: fingerprint_changed with it removes the entry. */
-  fingerprint?: string;
+  fingerprint?: string | null;
   /** Overrides the type's TTL for this entry. */
   ttlSeconds?: number;
 }

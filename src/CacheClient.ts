@@ -188,7 +188,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#known(type);
     parse(keySchema, key, 'invalid_argument', 'key');
     const { fingerprint } = parse(getOptionsSchema, options ?? {}, 'invalid_argument', 'get options');
-    const found = await this.#held.send([type], null, () => this.#reads.read(type, key, fingerprint));
+    const found = await this.#held.send([type], null, () => this.#reads.read(type, key, fingerprint ?? undefined));
     const [checked] = await this.#checked(type, [key], [found]);
     return checked?.value;
   }
@@ -202,14 +202,14 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#known(type);
     const args = parse(getManyArgsSchema, { keys, options: options ?? undefined }, 'invalid_argument', 'getMany arguments');
     const { fingerprint, fingerprints } = args.options ?? {};
-    if (fingerprint !== undefined && fingerprints) throw new CacheError('invalid_argument', 'getMany: fingerprint or fingerprints, not both');
+    if (fingerprint != null && fingerprints) throw new CacheError('invalid_argument', 'getMany: fingerprint or fingerprints, not both');
     if (fingerprints && fingerprints.length !== keys.length) {
       throw new CacheError('invalid_argument', `getMany: ${fingerprints.length} fingerprints for ${keys.length} keys`);
     }
     // Nothing to read: no transaction, and no read to tell the worker of.
     if (!args.keys.length) return [];
     // `fingerprint`, as get takes it, checks every key.
-    return this.#read(type, args.keys, fingerprints ?? (fingerprint === undefined ? undefined : args.keys.map(() => fingerprint)));
+    return this.#read(type, args.keys, fingerprints?.map((each) => each ?? undefined) ?? (fingerprint == null ? undefined : args.keys.map(() => fingerprint)));
   }
 
   set<T extends CacheType<N>>(type: T, key: string, value: ValueIn<S, T>, options?: SetOptions): Promise<void> {
@@ -589,9 +589,9 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     const schema = this.#schemas[type];
     // Whether it passes, not what the schema makes of it: a promise given as the value (an await forgotten) is not awaited, and fails as the worker copies it.
     const checked = schema && assertValid(schema, value, `${what} for ${type} "${key}"`);
-    if (trackId !== undefined) input.trackIds = typeof trackId === 'string' ? [trackId] : [...new Set(trackId)];
+    if (trackId != null) input.trackIds = typeof trackId === 'string' ? [trackId] : [...new Set(trackId)];
     if (album) input.album = album;
-    if (fingerprint !== undefined) input.fingerprint = fingerprint;
+    if (fingerprint != null) input.fingerprint = fingerprint;
     if (ttlSeconds !== undefined) input.ttlSeconds = ttlSeconds;
     return isPromiseLike(checked) ? checked.then(() => input) : input;
   }

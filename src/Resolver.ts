@@ -109,7 +109,7 @@ export class Resolver {
     const joined = shared();
     if (joined && (forceFresh || !joined.background)) return { value: (await joined.join(signal)).value, source: 'shared' };
     if (!forceFresh) {
-      const fingerprints = write.fingerprint === undefined ? undefined : [write.fingerprint];
+      const fingerprints = write.fingerprint == null ? undefined : [write.fingerprint];
       // Checked by the schema whether or not the caller still waits (a value it refuses is no hit: it is discarded
       // and counted as corrupt), as one call for close().
       const reading = this.#engine.getMany(type, [key], fingerprints, { staleSeconds: staleWhileRevalidateSeconds });
@@ -214,7 +214,7 @@ export class Resolver {
       lead: () => this.#fetchAndStore(type, key, fetcher, options, signal, running, stale),
       read: async () => {
         // Under the lock, of what another call may have stored since the caller's read (which was counted).
-        const found = await this.#engine.getMany(type, [key], options.fingerprint === undefined ? undefined : [options.fingerprint], { again: true });
+        const found = await this.#engine.getMany(type, [key], options.fingerprint == null ? undefined : [options.fingerprint], { again: true });
         return (await host.checked(type, [key], found, false))[0];
       },
       receive: async (value, cached) => {

@@ -25,19 +25,21 @@ export const keysSchema = z.array(keySchema, { error: 'keys must be an array of 
 
 export const listOptionsSchema = z.strictObject({ prefix: z.optional(z.string({ error: 'prefix must be a string' })) });
 
-export const getOptionsSchema = z.strictObject({ fingerprint: z.optional(nonBlank('fingerprint')) });
+// What an entry belongs to (trackId, album, fingerprint) may be null, as the seed's None and JSON's null: not
+// given. Not ttlSeconds, where null could as well mean no TTL (as maxSizeMb: null is no budget).
+export const getOptionsSchema = z.strictObject({ fingerprint: z.nullish(nonBlank('fingerprint')) });
 
 export const getManyArgsSchema = z.strictObject({
   keys: keysSchema,
   options: z.optional(
-    z.strictObject({ fingerprint: z.optional(nonBlank('fingerprint')), fingerprints: z.optional(z.array(z.optional(nonBlank('fingerprint')))) }),
+    z.strictObject({ fingerprint: z.nullish(nonBlank('fingerprint')), fingerprints: z.nullish(z.array(z.nullish(nonBlank('fingerprint')))) }),
   ),
 });
 
 const setOptionsShape = {
-  trackId: z.optional(z.union([nonBlank('trackId'), z.array(nonBlank('trackId'))], { error: 'trackId must be a non-blank string or an array of them' })),
-  album: z.optional(z.strictObject({ artist: z.string(), album: z.string() })),
-  fingerprint: z.optional(nonBlank('fingerprint')),
+  trackId: z.nullish(z.union([nonBlank('trackId'), z.array(nonBlank('trackId'))], { error: 'trackId must be a non-blank string or an array of them' })),
+  album: z.nullish(z.strictObject({ artist: z.string(), album: z.string() })),
+  fingerprint: z.nullish(nonBlank('fingerprint')),
   ttlSeconds: z.optional(ttlSecondsSchema),
 };
 
