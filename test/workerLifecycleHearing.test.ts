@@ -15,7 +15,7 @@ import { Engine } from '../worker/Engine';
 import { remoteLogger } from '../worker/remoteLogger';
 import { inProcessWorkers, openRemoteCache } from './support/inProcessWorkers';
 import { brokenFactory } from './support/faultyIndexedDB';
-import { fakeClock, openCache, uniqueName } from './support/openCache';
+import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { tableOf } from './support/tableOf';
 
 const pageChannel = (name: string) => () => checkedChannel(() => new BroadcastChannel(name));
@@ -230,6 +230,31 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     await other.delete('track_metadata', 'k');
     await pause(20);
     expect(workers).toHaveLength(2);
+    await here.stats();
+    await vi.waitFor(() => expect(seen).toEqual(['remote set', 'remote delete']));
+    await here.close();
+    await other.close();
+  });
+
+  it("the watchers hear another tab's set and delete made while the page waits to replace its worker, after a call's worker could not start meanwhile (its script did not load)", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    let loads = true;
+    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, pageChannel: pageChannel(name), restartAfterMs: 60_000, loads: () => loads });
+    const { cache: other } = await openCache({ name, indexedDB });
+    const seen: string[] = [];
+    here.watch('track_metadata', 'k', ({ kind, source }: CacheChange) => void seen.push(`${source} ${kind}`));
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    workers[1]!.kill();
+    await pause(20);
+    // Offline: a call during the back-off starts a worker whose script does not load.
+    loads = false;
+    expect((await rejection(here.stats())).code).toBe('worker_failed');
+    await other.set('track_metadata', 'k', 1);
+    await other.delete('track_metadata', 'k');
+    await pause(20);
+    loads = true;
     await here.stats();
     await vi.waitFor(() => expect(seen).toEqual(['remote set', 'remote delete']));
     await here.close();

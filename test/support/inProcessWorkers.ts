@@ -78,12 +78,16 @@ export function inProcessWorkers(
   // As createCache keeps it for its workers (see KeptMessages): give it to RemoteEngine too.
   const kept = new KeptMessages(options.pageChannel?.());
   const connect = (client: ClientCallbacks) => async (): Promise<EngineConnection> => {
+    // Made as the worker is, before its script loads (as connectWorker makes it): it listens meanwhile.
+    const relay = options.pageChannel && channelRelay(options.pageChannel(), kept);
     const loads = options.loads?.();
-    if ((loads instanceof Promise ? await loads : loads) === false) throw workerDeath(new CacheError('worker_failed', 'The cache worker could not start (its script could not be loaded)'));
+    if ((loads instanceof Promise ? await loads : loads) === false) {
+      relay?.close();
+      throw workerDeath(new CacheError('worker_failed', 'The cache worker could not start (its script could not be loaded)'));
+    }
     let fail!: (error: CacheError) => void;
     // As connectWorker's: each error it rejects with is a death (see isWorkerDeath).
     const died = new Promise<never>((_, reject) => (fail = (error) => reject(workerDeath(error))));
-    const relay = options.pageChannel && channelRelay(options.pageChannel(), kept);
     died.catch(() => relay?.close());
     let dead = false;
     // What this worker said of its storage (see connectWorker).
