@@ -101,8 +101,9 @@ export class RemoteEngine implements EngineApi {
     try {
       await engine.#current();
     } catch (error) {
-      // No cache to close: the page's connection goes with the failed start.
+      // No cache to close: the page's connection goes with the failed start, and so does its listening.
       options.direct?.close();
+      options.kept?.stop();
       throw error;
     }
     return engine;
@@ -485,6 +486,8 @@ export class RemoteEngine implements EngineApi {
         },
         () => {
           if (this.#connection === connecting) this.#connection = null;
+          // Its relay listened while it loaded: the page listens again for the next one (a call's, or the back-off's).
+          if (!this.#closed) this.#options.kept?.listen();
         },
       );
     }
