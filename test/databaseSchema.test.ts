@@ -4,6 +4,8 @@ import { CONTENT_TYPES } from '../src/index';
 import { fakeClock, openCache, uniqueName } from './support/openCache';
 import { LAYOUT } from '../worker/databaseSchema';
 import { requestDone } from '../worker/idbRequests';
+import { deleteUnderTabs } from './support/faultyIndexedDB';
+import type { CacheChange } from '../src/Cache';
 
 /** Writes a database exactly as Reprise 0.1 left it: version 1, no epoch, records without revisions, an event log. */
 async function databaseOf01(indexedDB: IDBFactory, name: string, at: number): Promise<void> {
@@ -56,6 +58,21 @@ describe('the database', () => {
     await vi.waitFor(() => expect(seen).toHaveBeenCalledTimes(1));
     expect(await b.getMany('track_metadata', ['song', 'other'])).toEqual([undefined, { title: 'Other' }]);
     expect((await b.stats()).types.track_metadata).toMatchObject({ entries: 1, bytes: 120 });
+  });
+
+  it('written by Reprise 0.1, then deleted under the tab that gave it its epoch (site data cleared): the watchers hear a clear, as of any database', async () => {
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    await databaseOf01(indexedDB, name, Date.UTC(2026, 0, 1));
+    const { cache } = await openCache({ indexedDB, name });
+    expect(await cache.get('album_year', 'album', { fingerprint: 'F' })).toBe(1999);
+    const seen: CacheChange[] = [];
+    cache.watch('album_year', 'album', (change) => void seen.push(change));
+    await deleteUnderTabs(indexedDB, name);
+    expect(await cache.get('album_year', 'album')).toBeUndefined();
+    await cache.stats();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(seen).toEqual([{ type: 'album_year', kind: 'clear', keys: null, source: 'remote' }]);
   });
 
   it('written by Reprise 0.1: an album event finds its entries by the key 0.1 gave them (its fold took ı to i), and no entry stored since under that key', async () => {
