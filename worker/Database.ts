@@ -123,6 +123,13 @@ export class Database {
     return this.#epoch;
   }
 
+  /** The database opened had no epoch (Reprise 0.1's) and now has `epoch` (see EventLog.ensureEpoch): it is the one this tab uses, whose loss is told. */
+  named(epoch: string): void {
+    if (this.#epoch !== null || this.#closed) return;
+    this.#epoch = epoch;
+    this.#known ??= epoch;
+  }
+
   /** The open connection, if there is one now. */
   get open(): IDBDatabase | null {
     return this.#closed ? null : this.#open;

@@ -97,10 +97,15 @@ export class EventLog {
   }
 
   /** Gives a database made by Reprise 0.1 (which had no epoch) one; two tabs doing it at once agree on the first. */
-  ensureEpoch(): Promise<void> {
-    return this.#db.transact('naming the database', ['meta'], 'readwrite', async (tx) => {
-      if ((await EventLog.epoch(tx)) === null) tx.objectStore('meta').put(randomId(), 'epoch');
+  async ensureEpoch(): Promise<void> {
+    const epoch = await this.#db.transact('naming the database', ['meta'], 'readwrite', async (tx) => {
+      const found = await EventLog.epoch(tx);
+      if (found !== null) return found;
+      const made = randomId();
+      tx.objectStore('meta').put(made, 'epoch');
+      return made;
     });
+    this.#db.named(epoch);
   }
 
   /** Deletes changes logged before `before` (epoch ms), but never the newest `keep`; returns how many. */
