@@ -770,6 +770,36 @@ describe('IndexedDB given up under an open tab (a newer Reprise upgraded the dat
   });
 });
 
+describe('IndexedDB given up while a page has no worker (a newer Reprise upgraded the database in another tab meanwhile)', () => {
+  it('its next worker, which cannot open the database the page read and keeps the persistent types in memory, empty, tells the watchers a clear', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache, workers } = await openRemoteCache({ name, indexedDB, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
+    await cache.set('album_year', 'k', 1);
+    const seen = watcher();
+    cache.watch('album_year', 'k', seen.listener);
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    // Dead again within 5 s: no worker until the next call.
+    workers[1]!.kill();
+    const newer = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name, 10);
+      request.onupgradeneeded = () => request.result.createObjectStore(`layout:${LAYOUT + 1}`);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    try {
+      expect(await cache.get('album_year', 'k')).toBeUndefined();
+      expect((await cache.stats()).degraded).toMatch(/VersionError/);
+      await settle();
+      expect(seen.seen).toEqual([{ type: 'album_year', kind: 'clear', keys: null, source: 'remote' }]);
+    } finally {
+      newer.close();
+      await cache.close();
+    }
+  });
+});
+
 /** Runs `then` as the next read-write transaction on `store` commits (its complete event), before anyone waits on it hears of it. */
 function onCommit(store: string, then: () => void): void {
   const database = IDBDatabase.prototype as unknown as { transaction(this: IDBDatabase, ...args: unknown[]): IDBTransaction };
