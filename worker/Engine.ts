@@ -194,6 +194,10 @@ export class Engine implements EngineApi {
         await engine!?.close();
         engine = new Engine(options, null, reasonOf(error));
         engine.#logger.error(`Reprise: IndexedDB cannot be opened, keeping persistent types in memory (${reasonOf(error)})`, error);
+        // The page read a database before (its dead worker's): its entries are out of view now, as when a live engine gives IndexedDB up.
+        const known = options.tab?.since?.epoch;
+        const config = engine.#config;
+        if (known) engine.#lostEntries(known, config.types.filter((type) => config.isPersistent(type)));
       }
     }
     const from = await engine.#sync.start(options.tab?.since ?? null, options.tab?.listenedAt);
@@ -807,9 +811,9 @@ export class Engine implements EngineApi {
    * Each tab finds it out for itself, so nothing is broadcast; told under an id of the database gone, so
    * that a page hears it once whichever of its workers tells it (a dead one may have).
    */
-  #lostEntries(epoch: string): void {
+  #lostEntries(epoch: string, types = this.#stores.persistentTypes()): void {
     if (this.#closed) return;
-    for (const type of this.#stores.persistentTypes()) this.#feed.add(type, 'clear', null, 'remote', false, `gone:${epoch}:${type}`);
+    for (const type of types) this.#feed.add(type, 'clear', null, 'remote', false, `gone:${epoch}:${type}`);
   }
 
   #checkOpen(): void {
