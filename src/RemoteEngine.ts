@@ -485,7 +485,8 @@ export class RemoteEngine implements EngineApi {
           });
         },
         () => {
-          if (this.#connection === connecting) this.#connection = null;
+          if (this.#connection !== connecting) return;
+          this.#connection = null;
           // Its relay listened while it loaded: the page listens again for the next one (a call's, or the back-off's).
           if (!this.#closed) this.#options.kept?.listen();
         },
