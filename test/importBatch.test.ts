@@ -420,6 +420,41 @@ describe('two setManys of one type sent in chunks (above 2,000 entries each), in
   });
 });
 
+describe('two imports of one type made one after the other in one tab, while another tab imports it', () => {
+  it('without Web Locks: they apply in the order made, whichever of their looks at the other tab\'s import comes first once it is done', async () => {
+    const browser = browserOf({ locks: false });
+    const b = await browser.open();
+    // Tab A's looks at B's import (every 250 ms), fired here in the order they were scheduled.
+    const looks: (() => void)[] = [];
+    const a = await browser.open({}, undefined, (run, ms) => void (ms === 250 ? looks.push(run) : setTimeout(run, ms / 100)));
+    let steps = 0;
+    let done = false;
+    const other = b.cache.setMany('track_metadata', entries(600, 'b', 1000), { onProgress: () => void steps++ }).finally(() => (done = true));
+    await vi.waitFor(() => expect(steps).toBeGreaterThan(0), { interval: 1 });
+    const first = a.cache.setMany('track_metadata', entries(30, 'first'));
+    await vi.waitFor(() => expect(looks).toHaveLength(1), { interval: 1 });
+    const second = a.cache.setMany('track_metadata', entries(20, 'second'));
+    // Time for the second to look too, if it does.
+    const at = steps;
+    await vi.waitFor(() => expect(steps).toBeGreaterThan(at + 5), { interval: 1 });
+    const waiting = looks.length;
+    // The first one's look comes while B's import runs (and schedules the next), any other once it is done.
+    looks.shift()!();
+    await vi.waitFor(() => expect(looks).toHaveLength(waiting), { interval: 1 });
+    expect(done).toBe(false);
+    await other;
+    let settled = false;
+    const both = Promise.all([first, second]).finally(() => (settled = true));
+    while (!settled) {
+      looks.shift()?.();
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await both;
+    expect(await a.cache.getMany('track_metadata', ['k0', 'k19', 'k29'])).toEqual(['second0', 'second19', 'first29']);
+    await expectExactCounts(browser);
+  }, 20_000);
+});
+
 describe('an import, then a change of its type made before it began (without awaiting it), in its tab', () => {
   // Checked at once (no validation step): the import reaches the engine first, the change just after.
   const ofTrack = (count: number) => entries(count, 'a').map((entry) => ({ ...entry, trackId: 't1' }));
