@@ -90,6 +90,12 @@ export class Engine implements EngineApi {
   readonly #feed: ChangeFeed;
   /** Reads of a type start after the changes of it that arrived before them (see ChangesInFlight). */
   readonly #inFlight = new ChangesInFlight();
+  /**
+   * Per type, the last import that reached this engine: the next starts its writes once it has settled, so
+   * that the later one's entries win, however the two would meet another tab's import (their looks at it
+   * without Web Locks, their locks' grants).
+   */
+  readonly #lastImport = new Map<TypeName, Promise<unknown>>();
 
   private constructor(options: EngineOptions, idb: IdbStore | null, degraded: string | null) {
     this.#options = options;
@@ -289,16 +295,23 @@ export class Engine implements EngineApi {
     // Used as it arrives (see getMany): each entry its own time, in the order named.
     const usedAt = inputs.map(() => this.#usedAt());
     if (imports) {
-      return this.#inFlight.inTurn(
+      const earlier = this.#lastImport.get(type);
+      const change = this.#inFlight.inTurn(
         [type],
         () => {
           // Where the log stands as it starts (after the changes before it, before those after it, which do not wait
           // for it): what is logged from here on, before it begins, applies to it (see WriteOptions.from).
           const place = this.#stores.idb?.log.head().then(({ seq }) => seq, () => null) ?? Promise.resolve(null);
-          return this.#setMany(type, inputs, usedAt, options, undefined, { place, targets: (change) => changeTargets(this.#config, change) });
+          const write = () => this.#setMany(type, inputs, usedAt, options, undefined, { place, targets: (change) => changeTargets(this.#config, change) });
+          // It would wait for the earlier one's commit anyway (see Imports.afterImports): now it cannot begin first.
+          return earlier ? earlier.then(write, write) : write();
         },
         false,
       );
+      const settled = change.catch(() => {});
+      this.#lastImport.set(type, settled);
+      void settled.then(() => this.#lastImport.get(type) === settled && this.#lastImport.delete(type));
+      return change;
     }
     // Tracked until it has landed: the room it makes after another tab's pending import (see IdbStore.write),
     // which it waits for, holds up no read.
