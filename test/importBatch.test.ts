@@ -35,10 +35,10 @@ function browserOf({ locks = true, prefix = '' }: { locks?: boolean; prefix?: st
   const inner = new IDBFactory();
   const name = `${prefix}imports-${Date.now()}-${++names}`;
   const registry = fakeLocks();
-  const open = async (config: CacheConfig = {}, tabLocks?: 'refused', schedule: Schedule = (run, ms) => void setTimeout(run, ms / 100)) => {
+  const open = async (config: CacheConfig = {}, tabLocks?: 'refused', schedule: Schedule = (run, ms) => void setTimeout(run, ms / 100), now?: () => number) => {
     const tab = tabFactory(inner);
     const agent = registry.agent();
-    const opened = await engineTab({ name, indexedDB: tab.factory, config, engine: { importChunk: CHUNK, locks: tabLocks ? (refusingLocks() as unknown as LockManager) : locks ? agent.locks : undefined, schedule } });
+    const opened = await engineTab({ name, indexedDB: tab.factory, config, engine: { importChunk: CHUNK, locks: tabLocks ? (refusingLocks() as unknown as LockManager) : locks ? agent.locks : undefined, schedule, now } });
     closers.push(() => opened.cache.close());
     return {
       ...opened,
@@ -320,6 +320,28 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
     expect([after.usage, after.importRecords]).toEqual([after.counted, expect.any(Number)]);
     expect(await b.cache.getMany('track_metadata', ['k0', 'k50', 'k129'])).toEqual(['old0', undefined, 'again129']);
     expect(before.counted[0]).toBe(20);
+  });
+
+  it('without Web Locks: one whose tab died counts in no tab\'s stats, and makes no cleanup evict, once it has written nothing for ten seconds', async () => {
+    const browser = browserOf({ locks: false });
+    // 20 entries and what the import's first steps wrote would not fit within the low-water mark; the 20 alone do.
+    const config = { caching: { policies: { track_metadata: { maxSizeMb: 8 / 1024 } } } };
+    const a = await browser.open(config);
+    const big = (count: number, value: string, from = 0) => entries(count, value, from).map((entry) => ({ ...entry, value: entry.value.padEnd(100, '.') }));
+    await a.cache.setMany('track_metadata', big(20, 'old'));
+    const before = (await a.cache.stats()).types.track_metadata;
+    let steps = 0;
+    await a.cache.setMany('track_metadata', big(25, 'new', 100), { onProgress: () => void (++steps === 2 && a.kill()) }).catch(() => {});
+    // Another tab, whose clock is ahead: a moment later it cannot tell; ten seconds later it can.
+    let ahead = 0;
+    const b = await browser.open(config, undefined, undefined, () => Date.now() + ahead);
+    expect((await b.cache.stats()).types.track_metadata.entries).toBeGreaterThan(20);
+    ahead = 10_000;
+    expect((await b.cache.stats()).types.track_metadata).toMatchObject({ entries: 20, bytes: before.bytes });
+    expect(await b.cache.cleanup()).toEqual({ expired: 0, evicted: 0 });
+    expect(await b.cache.getMany('track_metadata', ['k0', 'k19'])).toEqual([expect.stringMatching(/^old0/), expect.stringMatching(/^old19/)]);
+    expect((await raw(browser.inner, browser.name)).importRecords).toBe(0);
+    await expectExactCounts(browser);
   });
 
   it('without Web Locks, the periodic sweep rolls back an import that writes nothing, after ten seconds of it, however often the sweep runs', async () => {
