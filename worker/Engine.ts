@@ -177,6 +177,7 @@ export class Engine implements EngineApi {
           chunk: options.requestChunk,
           importChunk: options.importChunk,
           locks: options.locks,
+          now: options.now,
           customTypes,
           removed: (type, removed) => {
             if (engine) engine.#countRemoved(type, removed);
@@ -585,6 +586,7 @@ export class Engine implements EngineApi {
     await this.#crossTab.replay();
     const types = {} as Record<TypeName, TypeStats>;
     await this.#stores.byStore(this.#config.types, async (store, mine) => {
+      await this.#dropDeadImports(store, mine, this.#now());
       const usage = await store.usage(mine);
       mine.forEach((type, index) => {
         const policy = this.#config.getPolicy(type);
@@ -611,6 +613,7 @@ export class Engine implements EngineApi {
     const report = { expired: 0, evicted: 0 };
     const now = this.#now();
     await this.#stores.byStore(types, async (store, mine) => {
+      await this.#dropDeadImports(store, mine, now);
       const removed = await store.cleanup(this.#budgets(mine), this.#expiredBy(now));
       for (const type of mine) {
         this.#countRemoved(type, removed[type]);
@@ -771,6 +774,15 @@ export class Engine implements EngineApi {
       await Promise.resolve().then(step).catch((error: unknown) => void failures.push(error));
     }
     if (failures.length) throw failures[0];
+  }
+
+  /**
+   * Rolls back the imports of these types (in IndexedDB) that can be told dead at one look, before they
+   * are counted: no read sees them. One that cannot be rolled back now stays for the sweeps.
+   */
+  async #dropDeadImports(store: Store, types: readonly TypeName[], now: number): Promise<void> {
+    const idb = this.#stores.idb;
+    if (store === idb) await idb.imports.sweepImports(this.#budgets(types), this.#expiredBy(now)).catch(() => {});
   }
 
   /** How far apart the sweeps of unfinished imports are: the periodic cleanup's interval. */

@@ -70,7 +70,7 @@ export class IdbStore implements Store {
 
   /** Opens the database; rejects with `storage_unavailable` when it cannot be used. */
   static async open(options: IdbStoreOptions): Promise<IdbStore> {
-    const { chunk: _chunk, importChunk: _importChunk, locks: _locks, removed: _removed, ...databaseOptions } = options;
+    const { chunk: _chunk, importChunk: _importChunk, locks: _locks, removed: _removed, now: _now, ...databaseOptions } = options;
     const store = new IdbStore(new Database(databaseOptions), options);
     // Only a database that cannot be opened fails the open: what these read is a hint, and a transaction
     // lost on the way (the connection closed under it) is no reason to give IndexedDB up.

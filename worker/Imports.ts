@@ -16,6 +16,7 @@ import { addRemoved, cutoffOf, type Budget, type ExpiredBy, type Removed, type S
 import { forget, averageBytes } from './usage';
 import { putUsage, readUsage } from './usageRecord';
 import { WebLocks } from './WebLocks';
+import { epochNow } from '../src/time';
 
 /** A setMany of more entries than this is an import, written in steps (short transactions). */
 const IMPORT_CHUNK = 1000;
@@ -44,6 +45,8 @@ export interface ImportOptions {
   locks?: LockManager | undefined;
   /** Entries removed outside what a call reports (room made after a failed import): to count them. */
   removed?: ((type: TypeName, removed: Removed) => void) | undefined;
+  /** Epoch ms, like Date.now: when a step is written (see BatchRecord.at). */
+  now?: (() => number) | undefined;
 }
 
 /** What the store frees on a full disk (IdbStore.free): room made after an import falls back to it. */
@@ -62,8 +65,11 @@ export class Imports {
   readonly #schedule: Schedule;
   readonly #importChunk: number;
   readonly #locks: WebLocks;
+  readonly #now: () => number;
   /** Imports of other tabs seen by the sweeps, without Web Locks (see #deadAmong), by type. */
   readonly #silence = new Map<TypeName, Map<BatchId, Silence>>();
+  /** This store's imports under way: alive, whatever the clock says (it may have been set forward). */
+  readonly #running = new Set<BatchId>();
   /** This store's imports that failed and could not be marked so (a full disk): dead, whatever their beat. */
   readonly #abandoned = new Set<BatchId>();
 
@@ -76,6 +82,7 @@ export class Imports {
     this.#schedule = options.schedule ?? later;
     this.#importChunk = options.importChunk ?? IMPORT_CHUNK;
     this.#locks = new WebLocks(options.locks);
+    this.#now = options.now ?? epochNow;
   }
 
   /** Whether a write of `count` entries (each key once) is an import: a big one (short transactions); a guarded one is small (getOrSet's). */
@@ -93,6 +100,7 @@ export class Imports {
     entries = lastOfEachKey(entries);
     const id = newBatchId();
     const release = await this.#holdBatchLock(id);
+    this.#running.add(id);
     try {
       await this.#begin(type, id, budget, expiredBy, release !== null, from);
       try {
@@ -153,6 +161,7 @@ export class Imports {
         throw error;
       }
     } finally {
+      this.#running.delete(id);
       release?.();
     }
   }
@@ -210,7 +219,7 @@ export class Imports {
       store.put(record);
     }
     store.put({ key: keyChunkKey(id, step), keys: chunk.map((entry) => entry.key), priors } satisfies KeyChunk);
-    const next: BatchRecord = { ...batch, beat: batch.beat + 1, created: batch.created + created, held: batch.held + held };
+    const next: BatchRecord = { ...batch, beat: batch.beat + 1, at: this.#now(), created: batch.created + created, held: batch.held + held };
     store.put(next);
     // No room is made here: an import that fails must not have evicted anything (see import).
     // Done once every request is (the next step starts then: see import).
@@ -327,7 +336,7 @@ export class Imports {
         // is among them or finds its batch record.
         const since = typeof place === 'number' ? await requestDone(EventLog.readChanges(tx, place)) : [];
         const targets = since.flatMap((change) => from!.targets(changeOf(change))).filter((target) => target.type === type);
-        store.put({ key: batchKey(id), state: 'open', beat: 0, created: 0, held: 0, targets, unlocked: !locked } satisfies BatchRecord);
+        store.put({ key: batchKey(id), state: 'open', beat: 0, at: this.#now(), created: 0, held: 0, targets, unlocked: !locked } satisfies BatchRecord);
       },
       typeof place === 'number' ? ['events'] : [],
     );
@@ -368,21 +377,24 @@ export class Imports {
    * The batches among these whose tab is gone: with Web Locks, those whose lock nobody holds (each
    * import holds its lock from before its batch record is written, and these were read before asking);
    * without (or for a batch begun without its lock), those that wrote no step while `silence` watched
-   * them, `patience` looks in a row: with the step count they were silent at, for #abort to check that
+   * them, `patience` looks in a row, or for ten seconds by their time (BatchRecord.at): with the step count they were silent at, for #abort to check that
    * they still are (undefined for the others: dead whatever they wrote).
    */
   async #deadAmong(batches: ReadonlyMap<BatchId, BatchRecord>, silence: Map<BatchId, Silence>, patience: number): Promise<Map<BatchId, number | undefined>> {
-    const held = await this.#locks.held();
     const dead = new Map<BatchId, number | undefined>();
+    if (!batches.size) return (silence.clear(), dead);
+    const held = await this.#locks.held();
     for (const [id, batch] of batches) {
       if (batch.state === 'aborted' || this.#abandoned.has(id)) dead.set(id, undefined);
+      else if (this.#running.has(id)) continue;
       else if (held && !batch.unlocked) {
         if (!held.has(batchLockName(this.#options.name, id))) dead.set(id, undefined);
       } else {
         const seen = silence.get(id);
         const polls = seen?.beat === batch.beat ? seen.polls + 1 : 0;
         silence.set(id, { beat: batch.beat, polls });
-        if (polls >= patience) dead.set(id, batch.beat);
+        // Or by its time, at one look (a tab that never watched it: another's stats, a new worker's first sweep).
+        if (polls >= patience || (batch.at !== undefined && this.#now() - batch.at >= STALE_MS)) dead.set(id, batch.beat);
       }
     }
     for (const id of silence.keys()) if (!batches.has(id)) silence.delete(id);
@@ -476,23 +488,27 @@ export class Imports {
 
   /**
    * Finishes what imports left in these types: rolls back those whose tab is gone (a crash, a dead
-   * worker) and tidies those committed. On open, and with the periodic cleanup.
+   * worker) and tidies those committed. On open, and with the periodic cleanup; without `everyMs`, before
+   * stats and a cleanup count the types: rolls back only those it can tell are dead at one look (their
+   * Web Lock free; without, ten seconds without a step), which no read sees and nothing should count.
    */
-  async sweepImports(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy, everyMs: number): Promise<void> {
+  async sweepImports(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy, everyMs?: number): Promise<void> {
     const types = [...budgets.keys()];
+    const tidy = everyMs !== undefined;
     const found = await this.#db.transact('finding unfinished imports', types.map(entryStore), 'readonly', (tx) =>
       Promise.all(
         types.map(async (type) => {
           const store = tx.objectStore(entryStore(type));
-          const [batches, chunks] = await Promise.all([pendingBatches(store), requestDone(store.getAllKeys(allKeyChunks())) as Promise<KeyChunk['key'][]>]);
+          const [batches, chunks] = await Promise.all([pendingBatches(store), tidy ? (requestDone(store.getAllKeys(allKeyChunks())) as Promise<KeyChunk['key'][]>) : []]);
           return { type, batches, chunked: new Set(chunks.map((key) => key[1])) };
         }),
       ),
     );
     for (const { type, batches, chunked } of found) {
-      // Without Web Locks, a batch is dead once it wrote nothing for ten seconds of sweeps (`everyMs` apart: by default minutes).
-      const silence = this.#silence.get(type) ?? this.#silence.set(type, new Map()).get(type)!;
-      for (const [id, beat] of await this.#deadAmong(batches, silence, Math.max(1, Math.ceil(STALE_MS / everyMs)))) await this.#abort(type, id, budgets.get(type) ?? null, expiredBy, beat);
+      // Without Web Locks, a batch is dead once it wrote nothing for ten seconds of sweeps (`everyMs` apart: by default minutes), or by its time.
+      const silence = tidy ? (this.#silence.get(type) ?? this.#silence.set(type, new Map()).get(type)!) : new Map<BatchId, Silence>();
+      const patience = tidy ? Math.max(1, Math.ceil(STALE_MS / everyMs)) : Infinity;
+      for (const [id, beat] of await this.#deadAmong(batches, silence, patience)) await this.#abort(type, id, budgets.get(type) ?? null, expiredBy, beat);
       for (const id of chunked) if (!batches.has(id)) await this.#normalize(type, id);
     }
   }

@@ -35,6 +35,8 @@ export interface BatchRecord {
   state: 'open' | 'aborted';
   /** Steps written: without Web Locks, a batch whose count stays the same for a while is taken for dead. */
   beat: number;
+  /** When it began or last wrote a step (epoch ms, by its tab's clock): without Web Locks, ten seconds before now is dead at one look (versions before 0.2's last have none). */
+  at?: number;
   /**
    * Records it created (where there was none) that still show nothing to reads (a clear or library_sync
    * removes them all; a write under one shows), and the bytes of its entries (not their priors), as written.
