@@ -500,6 +500,18 @@ describe('an import, then a change of its type made before it began (without awa
     await expectExactCounts(browser);
   });
 
+  it('waiting for an earlier import of its type in its tab: an event of its track made meanwhile removes its entries, not the earlier one\'s of other tracks', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    await Promise.all([
+      a.cache.setMany('track_metadata', entries(100, 'first', 1000)),
+      a.cache.setMany('track_metadata', ofTrack(20)),
+      a.cache.emit({ eventType: 'track_removed', trackId: 't1' }),
+    ]);
+    expect(await a.cache.getMany('track_metadata', ['k0', 'k19', 'k1000', 'k1001'])).toEqual([undefined, undefined, 'first1000', undefined]);
+    await expectExactCounts(browser);
+  });
+
   it('waiting for another tab\'s import of the type: an event of its track made meanwhile removes its entries', async () => {
     const browser = browserOf();
     const a = await browser.open();
