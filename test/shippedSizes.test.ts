@@ -119,9 +119,13 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * trim that changes no behaviour (zod's length, pattern and enum checks as refinements and literals,
  * src/lengthChecks.ts: -563 B, on the page): 53,045 bytes, 1.7057; then one tab's calls of a type sent in
  * the order made while an earlier one is still checked (src/HeldCalls.ts, +280 B on the page): 53,325
- * bytes, 1.7147, the line 1.72.)
+ * bytes, 1.7147, the line 1.72; then null taken as not given in events and entry options (+40 B), the
+ * page listening again after a worker that could not start, a 0.1 database's deletion told, a worker that
+ * cannot open the page's database telling a clear (+77 B), one tab's imports of a type in the order made
+ * and dead imports rolled back before stats() and cleanup() count them (+190 B, in the worker): 53,632
+ * bytes, 1.7246, the line 1.73.)
  */
-const REACHED_RATIO = 1.72;
+const REACHED_RATIO = 1.73;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
