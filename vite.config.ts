@@ -133,6 +133,10 @@ export default defineConfig(({ command, mode }) => ({
           include: ['test/**/*.test.ts'],
           exclude: ['test/browser/**', 'test/bench/**'],
           setupFiles: ['test/setup/idbClasses.ts'],
+          // A timeout here only catches a hang (no test asserts time): heavy tests (2,000 random operations,
+          // quota faults over 2,500 entries, chunked imports) took over the default 5 s on a loaded 2-core machine.
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
         },
       },
       {
