@@ -949,6 +949,12 @@ describe.each(['in process', 'with a worker'] as const)('%s: calls made one afte
     expect(await cache.getMany(type, ['a', 'b', 'c'])).toEqual([undefined, undefined, 3]);
   });
 
+  it('generic, with an async schema: a set, then 3,000 gets made in one go (a long list rendered): each waits for the calls before it, in a time that grows with their number, not its square', async () => {
+    const cache = await openedWith('async');
+    const calls = [cache.set('generic', 'k', 1), ...Array.from({ length: 3000 }, () => cache.get('generic', 'k'))];
+    expect(new Set(await Promise.all(calls))).toEqual(new Set([undefined, 1]));
+  }, 5000);
+
   it('with an async schema: a set then an event of its track: the entry is gone', async () => {
     const cache = await openedWith('async');
     const calls = [cache.set('track_metadata', 'k', 1, { trackId: 't1' }), cache.emit({ eventType: 'track_removed', trackId: 't1' })] as const;
