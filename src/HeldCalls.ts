@@ -8,18 +8,22 @@ import { isPromiseLike } from './isPromiseLike';
  * worker/ChangesInFlight.ts). While no call of a type is held, its calls are sent at once, as they are made.
  */
 export class HeldCalls {
-  readonly #byType = new Map<TypeName, Set<Promise<void>>>();
+  /**
+   * The last call held of each type: it is let go once those held before it are (a chain), so that a call
+   * waits for one per type, not for every call held (thousands of sets made in one go against an async schema).
+   */
+  readonly #last = new Map<TypeName, Promise<void>>();
 
   /** Settles once every call of `types` held now has been sent (undefined when none is). */
   before(types: readonly TypeName[]): Promise<unknown> | undefined {
-    const held = types.flatMap((type) => [...(this.#byType.get(type) ?? [])]);
-    return held.length ? Promise.all(held) : undefined;
+    const held = [...new Set(types.flatMap((type) => this.#last.get(type) ?? []))];
+    return held.length > 1 ? Promise.all(held) : held[0];
   }
 
   /**
    * A call of `types` made now, given what it sends or a promise of it: sent at once when that is ready and no
    * call of them is held; else once it is and those held now have been sent, holding the calls of `types` made
-   * meanwhile until it is sent (or rejected: a value refused sends nothing).
+   * meanwhile until it is sent (or rejected: a value refused sends nothing, and lets them go once those before it are sent).
    */
   send<V, T>(types: readonly TypeName[], prepared: V | PromiseLike<V>, send: (value: V) => T): Promise<Awaited<T>> {
     const earlier = this.before(types);
@@ -39,7 +43,9 @@ export class HeldCalls {
         }
       },
       (error: unknown) => {
-        sent();
+        // The calls after it wait for those before it through it.
+        if (earlier) void earlier.then(sent);
+        else sent();
         throw error;
       },
     );
@@ -49,18 +55,10 @@ export class HeldCalls {
   #hold(types: readonly TypeName[]): () => void {
     let sent!: () => void;
     const call = new Promise<void>((resolve) => (sent = resolve));
-    const sets = types.map((type) => {
-      let held = this.#byType.get(type);
-      if (!held) this.#byType.set(type, (held = new Set()));
-      held.add(call);
-      return [type, held] as const;
-    });
+    for (const type of types) this.#last.set(type, call);
     return () => {
       sent();
-      for (const [type, held] of sets) {
-        held.delete(call);
-        if (!held.size && this.#byType.get(type) === held) this.#byType.delete(type);
-      }
+      for (const type of types) if (this.#last.get(type) === call) this.#last.delete(type);
     };
   }
 }
