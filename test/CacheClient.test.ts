@@ -955,6 +955,17 @@ describe.each(['in process', 'with a worker'] as const)('%s: calls made one afte
     expect(new Set(await Promise.all(calls))).toEqual(new Set([undefined, 1]));
   }, 5000);
 
+  it('with an async schema: a set, then an event whose metadata the caller changes right after emit: the event applies as emitted (its album), not as changed', async () => {
+    const cache = await openedWith('async');
+    await cache.set('successful_api_metadata', 'x', 1, { album: { artist: 'A', album: 'X' } });
+    await cache.set('successful_api_metadata', 'y', 2, { album: { artist: 'A', album: 'Y' } });
+    const metadata = { artist: 'A', album: 'X' };
+    const calls = [cache.set('track_metadata', 'k', 1), cache.emit({ eventType: 'track_modified', trackId: 't1', metadata })] as const;
+    metadata.album = 'Y';
+    await Promise.all(calls);
+    expect(await cache.getMany('successful_api_metadata', ['x', 'y'])).toEqual([undefined, 2]);
+  });
+
   it('with an async schema: a set then an event of its track: the entry is gone', async () => {
     const cache = await openedWith('async');
     const calls = [cache.set('track_metadata', 'k', 1, { trackId: 't1' }), cache.emit({ eventType: 'track_removed', trackId: 't1' })] as const;
