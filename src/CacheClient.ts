@@ -434,14 +434,16 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     this.#checkOpen();
     const event = createCacheEvent(input);
     // Copied for every other tab: one that cannot be is refused before anything is invalidated (a tab
-    // without IndexedDB copies it only as it broadcasts, after).
+    // without IndexedDB copies it only as it broadcasts, after). The copy is what the engine gets: the event as
+    // emitted, whenever it reads it (held behind a call still checked, in process after an await, on a retry).
+    let sent = event;
     try {
-      structuredClone(event.metadata);
+      if (event.metadata !== undefined) sent = { ...event, metadata: structuredClone(event.metadata) };
     } catch (error) {
       throw new CacheError('not_cloneable', `The event's metadata cannot be sent to the other tabs: copying it threw (${reasonOf(error)})`, { cause: error });
     }
     // After every change of the tab's types made before it (which types it applies to is the engine's to say).
-    const report = await this.#calls.track(this.#held.send(this.#typeNames, null, () => this.#once((once) => this.#engine.emit(event, once))));
+    const report = await this.#calls.track(this.#held.send(this.#typeNames, null, () => this.#once((once) => this.#engine.emit(sent, once))));
     this.#resolver.sawChange(Object.keys(report.invalidated));
     this.#listeners.run([event.eventType, '*'], event, { source: 'local', invalidated: report.invalidated });
     return report;
