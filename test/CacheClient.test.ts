@@ -966,6 +966,26 @@ describe.each(['in process', 'with a worker'] as const)('%s: calls made one afte
     expect(await cache.getMany('successful_api_metadata', ['x', 'y'])).toEqual([undefined, 2]);
   });
 
+  it('with an async schema: a getOrSet whose fetch answers while a set of its type is checked, and a get of its key with another fingerprint made before it answered: the fetched entry stays', async () => {
+    const [name, indexedDB] = [uniqueName(), new IDBFactory()];
+    let release!: () => void;
+    const checked = new Promise<void>((resolve) => (release = resolve));
+    // Checks 'slow' once released, any other value at once.
+    const schema = { '~standard': { version: 1 as const, vendor: 'test', validate: (value: unknown) => (value === 'slow' ? checked : Promise.resolve()).then(() => ({ value })) } };
+    const schemas = { album_year: schema };
+    const { cache } = mode === 'in process' ? await openCache({ name, indexedDB, schemas }) : await openRemoteCache({ name, indexedDB, now: Date.now, schemas });
+    let answer: ((value: string) => void) | undefined;
+    const fetched = cache.getOrSet('album_year', 'k', () => new Promise<string>((resolve) => (answer = resolve)), { fingerprint: 'G' });
+    await vi.waitFor(() => expect(answer).toBeDefined());
+    const calls = [cache.set('album_year', 'other', 'slow'), cache.get('album_year', 'k', { fingerprint: 'F' })];
+    answer!('v');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release();
+    expect(await Promise.all([fetched, ...calls])).toEqual(['v', undefined, undefined]);
+    expect(await cache.get('album_year', 'k', { fingerprint: 'G' })).toBe('v');
+    expect((await cache.stats()).types.album_year.invalidations).toBe(0);
+  });
+
   it('with an async schema: a set then an event of its track: the entry is gone', async () => {
     const cache = await openedWith('async');
     const calls = [cache.set('track_metadata', 'k', 1, { trackId: 't1' }), cache.emit({ eventType: 'track_removed', trackId: 't1' })] as const;
