@@ -175,6 +175,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       toInput: this.#toInput.bind(this),
       output: this.#output.bind(this),
       answered: this.#answered,
+      inTurn: (type, send) => this.#held.send([type], null, send),
     });
     this.#reads = new ReadBatcher((type, keys, fingerprints) => getMany(type, keys, fingerprints));
   }

@@ -59,6 +59,8 @@ export interface ResolverHost {
   output(type: TypeName, value: unknown): unknown;
   /** The page's answered commit marks, which its writes carry (see AnsweredMarks). */
   answered: AnsweredMarks;
+  /** Sends a call of `type` after the page's calls of it held now (see HeldCalls): at once when none is. */
+  inTurn<T>(type: TypeName, send: () => T): Promise<Awaited<T>>;
 }
 
 /**
@@ -285,8 +287,10 @@ export class Resolver {
         this.#host.answered.carry(type, commitId, (answered) =>
           acrossDeaths(async (retry) => {
             if (retry && (await engine.committed(type, commitId, new Set([input.key])))) return undefined;
-            // Not made on the next worker over a write of the key called while the dead one was replaced.
-            return running.overwritten ? { stale: [input.key], shared: false } : engine.setMany(type, [input], { since, commitId, answered });
+            // After the page's calls of the type made before it and still held (a value an async schema checks): a read
+            // with a fingerprint then does not remove it, and a write of the key, once sent, leaves it out. Not made on the
+            // next worker over a write of the key called while the dead one was replaced.
+            return this.#host.inTurn(type, () => (running.overwritten ? { stale: [input.key], shared: false } : engine.setMany(type, [input], { since, commitId, answered })));
           }),
         ),
       )
