@@ -73,7 +73,7 @@ describe('an import of 30,000 entries in tab A, while tab B works', () => {
     expect(after.stats).toEqual(after.usage);
     expect(after.usage).toEqual(after.counted);
     expect(errors).toEqual([]);
-  });
+  }, 120_000);
 
   it('an event B emits in the middle removes what it finds at once, and the import’s entries it finds when the import commits', async () => {
     const name = uniqueName('imports');
