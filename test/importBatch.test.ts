@@ -48,6 +48,8 @@ function browserOf({ locks = true, prefix = '' }: { locks?: boolean; prefix?: st
         agent.kill();
         void opened.engine.close();
       },
+      /** The browser closes the tab's connections under it: their transactions abort, and the tab reopens. */
+      loseConnection: () => tab.loseConnection(),
     };
   };
   return { inner, name, open };
@@ -136,6 +138,23 @@ function killAfterImportCommit(worker: { kill(): void }): Fault {
     return original.call(this, key);
   };
   const restore = Object.assign(() => void (proto.delete = original), { fired: () => killed });
+  faults.push(restore);
+  return restore;
+}
+
+/** Runs `then` with the transaction that commits an import (it deletes the batch record), once; the store's delete is watched only. */
+function atImportCommit(then: (tx: IDBTransaction) => void): Fault {
+  const proto = IDBObjectStore.prototype as unknown as { delete(this: IDBObjectStore, key: unknown): IDBRequest };
+  const original = proto.delete;
+  let fired = false;
+  proto.delete = function (this: IDBObjectStore, key: unknown) {
+    if (Array.isArray(key) && key[0] === 'batch' && !fired) {
+      fired = true;
+      then(this.transaction);
+    }
+    return original.call(this, key);
+  };
+  const restore = Object.assign(() => void (proto.delete = original), { fired: () => fired });
   faults.push(restore);
   return restore;
 }
@@ -254,6 +273,30 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
     expect(Math.max(...reported)).toBeLessThanOrEqual(50);
     expect(await a.cache.getMany('track_metadata', keys(100))).toEqual(old);
     expect(await raw(browser.inner, browser.name)).toMatchObject({ counted: before.counted, usage: before.usage, importRecords: 0 });
+  });
+
+  it('whose commit the browser aborts as it closes the connection is committed on a new one, and resolves; another tab\'s stats() meanwhile takes it for alive', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    const b = await browser.open();
+    await a.cache.setMany('track_metadata', entries(50, 'old'));
+    let aborted = false;
+    let stats: Promise<unknown> | undefined;
+    // A task after the commit's requests are made, before it has committed: it aborts, unwritten, and is tried again.
+    const fault = atImportCommit((tx) => {
+      tx.addEventListener('abort', () => void (aborted = true));
+      setImmediate(() => {
+        a.loseConnection();
+        stats = b.cache.stats();
+      });
+    });
+    await a.cache.setMany('track_metadata', entries(100, 'new'));
+    await stats;
+    expect([fault.fired(), aborted]).toEqual([true, true]);
+    expect(await b.cache.getMany('track_metadata', ['k0', 'k49', 'k99'])).toEqual(['new0', 'new49', 'new99']);
+    expect((await b.cache.stats()).types.track_metadata.entries).toBe(100);
+    await expect.poll(async () => (await raw(browser.inner, browser.name)).importRecords).toBe(0);
+    await expectExactCounts(browser);
   });
 
   it('whose worker dies in the middle is never seen, and the next tab to open rolls it back', async () => {
