@@ -294,6 +294,34 @@ describe('createQueryStorage', () => {
     }
   });
 
+  it.each(['in process', 'with a worker'] as const)("%s, with trackId: a query first used after its track's event, while that event is held behind a set an async schema checks, is stored (its fetch started after the event)", async (mode) => {
+    const [name, indexedDB] = [uniqueName(), new IDBFactory()];
+    let release!: () => void;
+    const checked = new Promise<void>((resolve) => (release = resolve));
+    // Checks 'slow' once released, any other value at once.
+    const schema = { '~standard': { version: 1 as const, vendor: 'test', validate: (value: unknown) => (value === 'slow' ? checked : Promise.resolve()).then(() => ({ value })) } };
+    const schemas = { album_year: schema };
+    const { cache } = mode === 'in process' ? await openCache({ name, indexedDB, schemas }) : await openRemoteCache({ name, indexedDB, now: Date.now, schemas });
+    try {
+      // (A cache of album_year's own schema: typed as one of the default schemas' it is not.)
+      const storage = createQueryStorage<string>(cache as never, 'track_metadata', { trackId: (queryKey) => String(queryKey[1]) });
+      const setItem = vi.spyOn(storage, 'setItem');
+      // The event is held (emit holds every type) until the set's value is checked.
+      const calls = [cache.set('album_year', 'other', 'slow'), cache.emit({ eventType: 'track_modified', trackId: 't1' })];
+      const fetching = queryClient(experimental_createQueryPersister({ storage }).persisterFn).fetchQuery({ queryKey: ['lyrics', 't1'], queryFn: async () => 'la la' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      release();
+      await Promise.all(calls);
+      expect(await fetching).toBe('la la');
+      await vi.waitFor(() => expect(setItem).toHaveBeenCalledTimes(1));
+      await Promise.all(setItem.mock.results.map(({ value }) => value));
+      // Before: its mark was taken before the held event reached the engine, which then left the save out.
+      expect(await cache.get('track_metadata', LYRICS_KEY)).toEqual(expect.stringContaining('"data":"la la"'));
+    } finally {
+      await cache.close();
+    }
+  });
+
   it("trackId: a query of several tracks goes with any of them; a key holding no query key is reported to the cache's logger with invalid_argument and writes nothing", async () => {
     const { cache, logger } = await openCache();
     const storage = createQueryStorage(cache, 'successful_api_metadata', { trackId: (queryKey) => (queryKey[1] as { ids: string[] }).ids });
