@@ -162,7 +162,8 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
       types: this.#types,
       closing: this.#beforeClose,
       logger: this.#logger,
-      mark: async (type) => (this.#checkOpen(), this.#engine.mark(type)),
+      // After the calls of its type still held (an event behind a value an async schema checks), which it would otherwise take for news.
+      mark: (type) => this.#calls.track((async () => (this.#checkOpen(), this.#held.send([type], null, () => this.#engine.mark(type))))()),
       setSince: (type, key, value, options, since) => this.#calls.track(this.#set(type as CacheType<N>, key, value as ValueIn<S, CacheType<N>>, options, since)),
     });
     this.#resolver = new Resolver(this.#engine, {

@@ -15,7 +15,10 @@ export interface CacheInternals {
   readonly closing: Set<() => void>;
   /** Where the adapter reports what it must not reject with (a save TanStack made without a catch). */
   readonly logger: Logger;
-  /** Where the type's store stands now (in every tab): taken before a fetch of TanStack's starts, given to `setSince`. */
+  /**
+   * Where the type's store stands once the page's calls of the type made before it reach the engine (in every tab):
+   * taken before a fetch of TanStack's starts, given to `setSince`.
+   */
   readonly mark: (type: TypeName) => Promise<Mark>;
   /**
    * `set`, but the entry is left out (the call resolves all the same) when a change since `since` removes
