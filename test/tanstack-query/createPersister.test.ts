@@ -154,6 +154,38 @@ describe('createPersister', () => {
     }
   });
 
+  // Two deaths in a row (a browser under memory pressure): the save is not made, but no smaller client would have fared better.
+  it('a save whose worker dies with it, and the next one too, is told to the logger as worker_failed, and retry is not asked for a smaller client', async () => {
+    let deaths = 0;
+    const { cache, logger } = await openRemoteCache({
+      name: uniqueName(),
+      indexedDB: new IDBFactory(),
+      beforeCall: (method, _, worker) => {
+        if (method === 'setMany' && deaths < 2) {
+          deaths++;
+          worker.kill();
+        }
+      },
+    });
+    try {
+      const retry = vi.fn(removeOldestQuery);
+      const client = queryClient();
+      client.setQueryData(['album', 'a1'], { title: 'Blue' });
+      client.setQueryData(['album', 'a2'], { title: 'Hejira' });
+      await persistQueryClientSave({ queryClient: client, persister: createPersister(cache, { type: 'successful_api_metadata', retry }) });
+      const stored = (await cache.get('successful_api_metadata', 'tanstack-query')) as PersistedClient | undefined;
+      // Before: retry was asked after the second death, and its client, without the oldest query, stored.
+      expect([deaths, retry.mock.calls.length, stored?.clientState.queries.map((query) => query.queryKey), logger.error.mock.calls.filter(([message]) => /createPersister/.test(String(message)))]).toEqual([
+        2,
+        0,
+        undefined,
+        [[expect.stringMatching(/createPersister/), expect.objectContaining({ name: 'CacheError', code: 'worker_failed' })]],
+      ]);
+    } finally {
+      await cache.close();
+    }
+  });
+
   it("is one entry under the key, 'tanstack-query' by default; removeClient deletes it", async () => {
     const { cache } = await openCache();
     const client = queryClient();
