@@ -98,7 +98,8 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
           died = true;
           continue;
         }
-        if (!retry || isCacheError(error, 'closed')) throw error;
+        // retry is asked after a failure of the save itself (a full disk, a value that cannot be cloned): a second death is no reason either.
+        if (!retry || isCacheError(error, 'closed') || isWorkerDeath(error)) throw error;
         if (overtaken(save)) return;
         attempt = await retry({ persistedClient: attempt!, error: error as Error, errorCount: ++errorCount });
         if (overtaken(save)) return;
