@@ -433,6 +433,50 @@ describe('createPersister', () => {
     }
   });
 
+  // A user logs out (the app clears its QueryClient and removes the persisted client) as the page starts,
+  // while PersistQueryClientProvider still restores the last session's client: its read is on its way.
+  it.each([
+    ['in process, the same persister', 'in process', false],
+    ["in process, a logout's persister of the same entry", 'in process', true],
+    ['with a worker, the page reading for itself', 'direct', false],
+    ['with a worker, the worker reading', 'worker', false],
+  ] as const)('a removeClient made while restoreClient reads (%s): the old client is not restored, nor saved back', async (_, mode, another) => {
+    const [name, indexedDB] = [uniqueName(), new IDBFactory()];
+    let logout: (() => void) | undefined;
+    const open = () =>
+      mode === 'in process'
+        ? openCache({ name, indexedDB })
+        : openRemoteCache({ name, indexedDB, now: Date.now, direct: mode === 'direct', beforeCall: (method) => void (method === 'getMany' && logout?.()) });
+    const opened = await open();
+    const before = queryClient();
+    before.setQueryData(['k'], 'secret');
+    await persistQueryClientSave({ queryClient: before, persister: createPersister(opened.cache, { type: 'successful_api_metadata' }) });
+    await opened.cache.close();
+
+    const { cache } = await open();
+    try {
+      const persister = createPersister(cache, { type: 'successful_api_metadata' });
+      const client = queryClient();
+      let removed: Promise<void> | undefined;
+      logout = () => {
+        logout = undefined;
+        client.clear();
+        removed = (another ? createPersister(cache, { type: 'successful_api_metadata' }) : persister).removeClient();
+      };
+      const [unsubscribe, restored] = persistQueryClient({ queryClient: client, persister });
+      // In process, or reading from the page: the logout comes a turn after the read began.
+      if (mode !== 'worker') await Promise.resolve().then(() => logout?.());
+      await restored;
+      await removed;
+      const stored = (await cache.get('successful_api_metadata', 'tanstack-query')) as PersistedClient | undefined;
+      unsubscribe();
+      // Before: the logged-out user's client was hydrated after the logout, and persistQueryClient saved it back.
+      expect([client.getQueryData(['k']), stored?.clientState.queries.map((query) => query.state.data)]).toEqual([undefined, undefined]);
+    } finally {
+      await cache.close();
+    }
+  });
+
   // persistQueryClient saves from a subscription to the query cache, which catches nothing: a save that
   // rejected was the app's unhandled rejection.
   it.each([
