@@ -55,6 +55,8 @@ interface PersistedEntry {
   held: Set<ThrottledSave<PersistedClient>>;
   /** The saves begun and removals made by any of them: a retry's client is not written once a later one is. */
   changes: number;
+  /** The removals made by any of them: a client read before one is not restored after it (a logout while the page restores). */
+  removals: number;
 }
 
 /** By entry, of each cache: the provider's persister, and one a logout makes where it needs it. */
@@ -65,7 +67,7 @@ function persistedEntryOf(cache: object, type: string, key: string): PersistedEn
   if (!ofCache) persistedEntries.set(cache, (ofCache = new Map()));
   const id = JSON.stringify([type, key]);
   let entry = ofCache.get(id);
-  if (!entry) ofCache.set(id, (entry = { held: new Set(), changes: 0 }));
+  if (!entry) ofCache.set(id, (entry = { held: new Set(), changes: 0, removals: 0 }));
   return entry;
 }
 
@@ -114,13 +116,17 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
     async restoreClient() {
       // A save still held (by any persister of the entry) is made first: the client restored is the last one given.
       for (const holding of [...held]) holding.flush();
+      const removals = entry.removals;
       const stored = await againOnDeath(() => ready(() => cache.get(type, key))).catch((error: unknown) => failedRead(cache, `Reprise: createPersister could not read ${key}`, error));
-      return isPersistedClient(stored) ? stored : undefined;
+      // A removeClient made meanwhile (a logout as the page starts) may land after the read, which then found the
+      // client it removes: TanStack would hydrate it after the app cleared its QueryClient, and save it back.
+      return isPersistedClient(stored) && entry.removals === removals ? stored : undefined;
     },
     removeClient() {
       // A save still held would write the client back after it is removed (a logout's clear()). The
       // removal's failure is the app's, which awaits it; the dropped save's callers (TanStack's) never hear it.
       entry.changes++;
+      entry.removals++;
       const removed = ready(() => cache.delete(type, key)).then(() => {});
       for (const holding of [...held]) holding.drop(removed);
       return removed;
