@@ -596,6 +596,77 @@ describe('a value found corrupt', () => {
   );
 });
 
+describe.each(['in process', 'with a worker'] as const)('%s: the values of a big read checked by a schema', (where) => {
+  const count = 2000;
+  const keys = Array.from({ length: count }, (_, index) => `k${String(index).padStart(4, '0')}`);
+  /** Every tenth value stored before the app's schema asked for a year. */
+  const refused = (index: number) => index % 10 === 3;
+
+  /**
+   * A cache whose album_year schema takes some 50 µs a value (2,000 of them: 100 ms) and records, in a task
+   * it schedules as it checks the first, how many it had checked by the time that task ran.
+   */
+  async function slowlyChecked(kind: 'sync' | 'async') {
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    const { cache: old, clock } = await openCache({ indexedDB, name });
+    await old.setMany('album_year', keys.map((key, index) => ({ key, value: refused(index) ? { released: index } : { year: index } })));
+    await old.close();
+    const seen = { checked: 0, byNextTask: undefined as number | undefined };
+    const year = {
+      '~standard': {
+        version: 1 as const,
+        vendor: 'test',
+        validate(value: unknown) {
+          if (seen.checked++ === 0) setTimeout(() => (seen.byNextTask = seen.checked));
+          const until = performance.now() + 0.05;
+          while (performance.now() < until);
+          const result = typeof (value as { year?: unknown }).year === 'number' ? { value } : { issues: [{ message: 'year required' }] };
+          // An async one's promise settles in a microtask, which lets no other task run.
+          return kind === 'sync' ? result : Promise.resolve(result);
+        },
+      },
+    };
+    const schemas = { album_year: year };
+    const { cache } = where === 'in process' ? await openCache({ indexedDB, name, clock, schemas }) : await openRemoteCache({ name, indexedDB, now: clock.now, schemas });
+    return { cache, seen };
+  }
+
+  const good = keys.flatMap((key, index) => (refused(index) ? [] : [[key, { year: index }] as const]));
+  const calls = {
+    entries: (cache: Cache) => cache.entries('album_year'),
+    keys: (cache: Cache) => cache.keys('album_year'),
+    getMany: (cache: Cache) => cache.getMany('album_year', keys),
+    deleteMany: (cache: Cache) => cache.deleteMany('album_year', keys),
+  };
+  const answers = {
+    entries: good,
+    keys: good.map(([key]) => key),
+    getMany: keys.map((_, index) => (refused(index) ? undefined : { year: index })),
+    deleteMany: good.length,
+  };
+  // A read counts a hit or a miss per key only for getMany; each refused value is corrupt once.
+  const counts = {
+    entries: { hits: 0, misses: 0, entries: good.length },
+    keys: { hits: 0, misses: 0, entries: good.length },
+    getMany: { hits: good.length, misses: count - good.length, entries: good.length },
+    deleteMany: { hits: 0, misses: 0, entries: 0 },
+  };
+
+  const methods = ['entries', 'keys', 'getMany', 'deleteMany'] as const;
+  it.each(methods.flatMap((method) => (['sync', 'async'] as const).map((kind) => [method, kind] as const)))(
+    '%s (%s schema) checks them in slices, letting the page run other tasks between them (the same answer and counts)',
+    async (method, kind) => {
+      const { cache, seen } = await slowlyChecked(kind);
+      expect(await calls[method](cache as Cache)).toEqual(answers[method]);
+      expect((await cache.stats()).types.album_year).toMatchObject({ ...counts[method], corrupt: count - good.length });
+      expect(seen.checked).toBe(count);
+      // A task scheduled as the first value is checked runs before the last is: not one long task of 2,000 checks.
+      expect(seen.byNextTask).toBeLessThan(count);
+    },
+  );
+});
+
 describe('schemas with a transform', () => {
   // The stored value is what the caller gave; every read returns what the schema makes of it.
   const schemas = {
