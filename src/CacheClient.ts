@@ -55,17 +55,14 @@ import { ReadBatcher } from './ReadBatcher';
 import { ReadsBeforeWrites } from './ReadsBeforeWrites';
 import { typesOf } from './typesOf';
 import { Resolver } from './Resolver';
-import { assertValid, checkValue, validateValue } from './validateValue';
-import { yieldToEventLoop } from './yieldToEventLoop';
+import { TimeSlices } from './TimeSlices';
+import { assertValid, checkValue, validateValue, type ValueCheck } from './validateValue';
 
 /** Where the platform has no Symbol.asyncDispose yet, the one TypeScript's and esbuild's `await using` fall back to. */
 const asyncDispose: typeof Symbol.asyncDispose = (Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose')) as typeof Symbol.asyncDispose;
 
 /** Entries validated (and sent, with a worker) per step of a big setMany, so no step holds the main thread for long. */
 export const SET_MANY_CHUNK = 2000;
-/** How long a setMany validates entries before it yields (a long task is 50 ms), checked every SLICE_CHECK entries. */
-const SLICE_MS = 10;
-const SLICE_CHECK = 16;
 
 export interface CacheClientOptions {
   schemas?: Schemas | undefined;
@@ -81,7 +78,7 @@ export interface CacheClientOptions {
   fetchLocks?: FetchLocks;
   /** The cache's content types, each with whether it is persistent (see typesOf); the six built-in ones by default. */
   types?: ReadonlyMap<TypeName, boolean> | undefined;
-  /** What setMany's validation slices are timed by: performance.now by default; simulations inject theirs, to replay. */
+  /** What the slices of a big batch's checks (setMany's, a read's) are timed by: performance.now by default; simulations inject theirs, to replay. */
   clock?: () => number;
 }
 
@@ -250,31 +247,21 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     // The distinct keys (what a next worker tells of, see #happened): counted chunk by chunk, like the validation.
     const keys = new Set<string>();
     const write = this.#resolver.writing(type);
-    const clock = this.#clock;
-    let slice = clock();
-    // Synchronous while the validators are (an await per entry would cost a microtask each), until the
-    // slice's time is up: then it yields, so that validating a chunk is never one long task.
+    // Validating a chunk is never one long task (see TimeSlices).
+    const slices = new TimeSlices(this.#clock);
     const inputs = (from: number): EntryInput[] | Promise<EntryInput[]> => {
       const chunk: EntryInput[] = [];
-      const end = Math.min(from + this.#chunk, entries.length);
       const add = (input: EntryInput) => {
         keys.add(input.key);
         // As it is checked (in the call while that takes no await), before it is sent: see set.
         write.saw([input.key]);
         chunk.push(input);
       };
-      const fill = (start: number): EntryInput[] | Promise<EntryInput[]> => {
-        for (let index = start; index < end; index++) {
-          const input = this.#toInput(type, parse(entrySchema, entries[index], 'invalid_argument', `entry ${index}`), `entry ${index}`);
-          // An async validator answers in a microtask, which lets no task run: the slice's time is checked after each.
-          if (isPromiseLike(input)) return input.then((settled) => (add(settled), clock() - slice > SLICE_MS ? pause(index + 1) : fill(index + 1)));
-          add(input);
-          if (index % SLICE_CHECK === 0 && clock() - slice > SLICE_MS) return pause(index + 1);
-        }
-        return chunk;
-      };
-      const pause = (index: number) => yieldToEventLoop().then(() => ((slice = clock()), fill(index)));
-      return fill(from);
+      const validated = slices.run(from, Math.min(from + this.#chunk, entries.length), (index) => {
+        const input = this.#toInput(type, parse(entrySchema, entries[index], 'invalid_argument', `entry ${index}`), `entry ${index}`);
+        return isPromiseLike(input) ? input.then(add) : add(input);
+      });
+      return isPromiseLike(validated) ? validated.then(() => chunk) : chunk;
     };
     const batch = `batch-${++this.#batches}`;
     if (onProgress) this.#progress.set(batch, { report: onProgress, done: 0, entries: entries.length });
@@ -299,8 +286,7 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
           for (let from = 0; from < entries.length; from += this.#chunk) {
             const chunk = inputs(from);
             await this.#engine.stage(batch, isPromiseLike(chunk) ? await chunk : chunk);
-            await yieldToEventLoop();
-            slice = clock();
+            await slices.yield();
           }
           // Committed in the order made: after the commit of an earlier one of the type, which may take longer to send.
           await earlier;
@@ -381,10 +367,13 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     );
     if (typeof deleted === 'number') return deleted;
     let refused = 0;
-    for (const value of deleted) {
-      const pending = checkValue(schema!, value);
-      if (!(isPromiseLike(pending) ? await pending : pending).ok) refused++;
-    }
+    const count = (check: ValueCheck) => void (check.ok || refused++);
+    // In slices, as a read's (see #checked).
+    const ran = new TimeSlices(this.#clock).run(0, deleted.length, (index) => {
+      const check = checkValue(schema!, deleted[index]);
+      return isPromiseLike(check) ? check.then(count) : count(check);
+    });
+    if (isPromiseLike(ran)) await ran;
     // Counted as a read's discard counts one; the deletion happened whatever becomes of the count (a worker
     // dead since took it along, or never got it: what a dead worker counts is lost with it, never counted twice).
     if (refused) await this.#engine.deletedCorrupt(type, refused).catch(() => {});
@@ -565,15 +554,19 @@ export class CacheClient<S extends Schemas = Schemas, N extends string = never> 
     if (!schema) return found.map((item) => item && { value: item.value as ValueOf<S, T> });
     const corrupt: Corrupt[] = [];
     const checked: ({ value: ValueOf<S, T> } | undefined)[] = [];
-    for (const [index, item] of found.entries()) {
-      const pending = item && checkValue(schema, item.value);
-      const check = isPromiseLike(pending) ? await pending : pending;
-      if (check?.ok) checked.push({ value: check.value as ValueOf<S, T> });
-      else {
-        checked.push(undefined);
-        if (item) corrupt.push({ key: keys[index]!, revision: item.revision, read: item });
-      }
-    }
+    const keep = (index: number, item: Found, check: ValueCheck) => {
+      if (check.ok) return void checked.push({ value: check.value as ValueOf<S, T> });
+      checked.push(undefined);
+      corrupt.push({ key: keys[index]!, revision: item.revision, read: item });
+    };
+    // A big read's values are checked in slices, as setMany's are: never one long task of the page.
+    const ran = new TimeSlices(this.#clock).run(0, found.length, (index) => {
+      const item = found[index];
+      if (!item) return void checked.push(undefined);
+      const check = checkValue(schema, item.value);
+      return isPromiseLike(check) ? check.then((settled) => keep(index, item, settled)) : keep(index, item, check);
+    });
+    if (isPromiseLike(ran)) await ran;
     // Housekeeping, as the engine has it: the read has its answer, whatever becomes of the discard (a worker
     // dying meanwhile: the next read that meets the value discards it, and counts it).
     if (corrupt.length) await this.#engine.discardCorrupt(type, corrupt, counted).catch(() => {});
