@@ -622,6 +622,27 @@ describe('the database deleted under an open tab (site data cleared)', () => {
     for (const type of persistent) expect(stats.types[type]).toMatchObject({ entries: 0, invalidations: 0, evictions: 0, expirations: 0 });
   });
 
+  it('with a worker that then dies, once the page has heard more than a thousand changes since: the next worker tells the deletion no more (a clear after newer sets)', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache, workers } = await openRemoteCache({ name, indexedDB });
+    await cache.set('album_year', 'k', 1);
+    await deleteUnderTabs(indexedDB, name);
+    expect(await cache.get('album_year', 'k')).toBeUndefined();
+    await cache.stats();
+    await settle();
+    const seen = watcher();
+    cache.watch('album_year', null, seen.listener);
+    await cache.set('album_year', 'k', 2);
+    for (let index = 0; index <= 1000; index++) await cache.set('generic', `g${index}`, index);
+    workers[0]!.kill();
+    expect(await cache.get('album_year', 'k')).toBe(2);
+    await cache.stats();
+    await settle();
+    expect(workers).toHaveLength(2);
+    expect(seen.seen).toEqual([{ type: 'album_year', kind: 'set', keys: ['k'], source: 'local' }]);
+  });
+
   it('by the browser (the connection closed, then the database deleted): the watchers hear a clear by the next call, once', async () => {
     const name = uniqueName();
     const inner = new IDBFactory();
