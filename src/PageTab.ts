@@ -1,5 +1,5 @@
 import type { CacheClient } from './CacheClient';
-import type { ClientCallbacks, LogPlace, WorkerOpenOptions } from './protocol';
+import { goneEpochOf, type ClientCallbacks, type LogPlace, type WorkerOpenOptions } from './protocol';
 import { randomId } from './randomId';
 import { epochNow } from './time';
 
@@ -18,6 +18,11 @@ export class PageTab {
   #since: LogPlace | null = null;
   /** Whether a worker told the listeners a change with no place in the log (see heard). */
   #heardUnlogged = false;
+  /**
+   * The epochs of the databases whose loss a worker told the page (see goneId): the page forgets the ids
+   * it heard past a thousand, and the next worker, which knows the database by `since`, would tell it again.
+   */
+  readonly #gone = new Set<string>();
 
   constructor(id: string = randomId(), now: () => number = epochNow) {
     this.id = id;
@@ -51,12 +56,18 @@ export class PageTab {
       listening: (from) => this.heard(from),
       progress: (batch, done, total) => client()?.progress(batch, done, total),
       log,
-      changed: (changes) => client()?.changed(changes),
+      changed: (changes) => {
+        for (const { id } of changes) {
+          const epoch = goneEpochOf(id);
+          if (epoch !== undefined) this.#gone.add(epoch);
+        }
+        client()?.changed(changes);
+      },
     };
   }
 
   /** What the next worker is told. */
   get open(): WorkerOpenOptions['tab'] {
-    return { id: this.id, since: this.#since, listenedAt: this.#heardUnlogged ? undefined : this.listenedAt };
+    return { id: this.id, since: this.#since, listenedAt: this.#heardUnlogged ? undefined : this.listenedAt, ...(this.#gone.size && { gone: [...this.#gone] }) };
   }
 }

@@ -5,7 +5,7 @@ import { CacheError } from '../src/CacheError';
 import { isBuiltInType, type TypeName } from '../src/contentType';
 import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets } from '../src/invalidationTargets';
-import type { ClientCallbacks, Corrupt, Deleted, EngineApi, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, WorkerOpenOptions, Written } from '../src/protocol';
+import { goneId, type ClientCallbacks, type Corrupt, type Deleted, type EngineApi, type EntryInput, type Found, type Listed, type Mark, type Once, type ReadThrough, type SetManyOptions, type WorkerOpenOptions, type Written } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { OpenTabChannel } from '../src/TabChannel';
 import { PolicyTable } from '../src/PolicyTable';
@@ -167,6 +167,7 @@ export class Engine implements EngineApi {
     } else {
       // A database gone as it opens (another than the page read, see DatabaseOptions.knownEpoch): told once the engine is there.
       let goneAtOpen: string | undefined;
+      const known = knownEpoch(options.tab);
       try {
         const config = policyTableOf(options.config);
         const customTypes = config.types.filter((type) => !isBuiltInType(type) && config.isPersistent(type));
@@ -186,7 +187,7 @@ export class Engine implements EngineApi {
             if (engine) engine.#lostEntries(epoch);
             else goneAtOpen = epoch;
           },
-          knownEpoch: options.tab?.since?.epoch,
+          knownEpoch: known,
         });
         engine = new Engine({ ...options, config }, idb, null);
         if (goneAtOpen !== undefined) engine.#lostEntries(goneAtOpen);
@@ -202,7 +203,6 @@ export class Engine implements EngineApi {
         engine = new Engine(options, null, reasonOf(error));
         engine.#logger.error(`Reprise: IndexedDB cannot be opened, keeping persistent types in memory (${reasonOf(error)})`, error);
         // The page read a database before (its dead worker's): its entries are out of view now, as when a live engine gives IndexedDB up.
-        const known = options.tab?.since?.epoch;
         const config = engine.#config;
         if (known) engine.#lostEntries(known, config.types.filter((type) => config.isPersistent(type)));
       }
@@ -838,7 +838,7 @@ export class Engine implements EngineApi {
    */
   #lostEntries(epoch: string, types = this.#stores.persistentTypes()): void {
     if (this.#closed) return;
-    for (const type of types) this.#feed.add(type, 'clear', null, 'remote', false, `gone:${epoch}:${type}`);
+    for (const type of types) this.#feed.add(type, 'clear', null, 'remote', false, goneId(epoch, type));
   }
 
   #checkOpen(): void {
@@ -853,6 +853,12 @@ function roomOf(commitId: string): string {
 
 function budgetOf(maxSizeMb: number | null, threshold: number): Budget | null {
   return maxSizeMb === null ? null : { maxBytes: maxSizeMb * MIB, lowWater: maxSizeMb * MIB * threshold };
+}
+
+/** The database the page read before this engine (its dead worker's), unless a worker told the page it is gone already. */
+function knownEpoch(tab: WorkerOpenOptions['tab'] | undefined): string | undefined {
+  const epoch = tab?.since?.epoch;
+  return epoch && !tab.gone?.includes(epoch) ? epoch : undefined;
 }
 
 function policyTableOf(config: PolicyTable | ValidConfig): PolicyTable {
