@@ -189,6 +189,31 @@ describe('watchers in other tabs', () => {
     await b.close();
   });
 
+  it('are told, as of any key, what another tab changed while this tab’s worker still opened its engine past the ten thousand messages the page keeps for it', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { cache: b } = await openRemoteCache({ name, indexedDB, opening: () => held, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
+    const key = watcher();
+    b.watch('track_metadata', 'song', key.listener);
+    const [other, counting] = [new BroadcastChannel(name), new BroadcastChannel(name)];
+    let delivered = 0;
+    counting.onmessage = () => void delivered++;
+    const hint = (type: ContentType, key: string) => ({ v: CHANNEL_VERSION, kind: 'changed', origin: 'other', changes: [{ type, kind: 'set', keys: [key] }] });
+    for (let index = 0; index < 10_000; index++) other.postMessage(hint('album_year', `k${index}`));
+    other.postMessage(hint('track_metadata', 'song'));
+    await vi.waitFor(() => expect(delivered).toBe(10_001), { timeout: 10_000 });
+    await settle();
+    release();
+    await vi.waitFor(() => expect(key.seen).toHaveLength(1));
+    await settle();
+    expect(key.seen).toEqual([{ type: 'track_metadata', kind: 'set', keys: null, source: 'remote' }]);
+    other.close();
+    counting.close();
+    await b.close();
+  });
+
   it('hear what another tab did while this tab’s worker still opened its engine in the order it was done: an event, then a write of the key it removed', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
