@@ -1,7 +1,8 @@
+import type { ChannelMessage } from './channelMessage';
 import type { RelayedMessage } from './protocol';
-import type { OpenTabChannel, TabChannel } from './TabChannel';
+import { CHANNEL_VERSION, type OpenTabChannel, type TabChannel } from './TabChannel';
 
-/** Messages kept for a worker that has not asked for them yet; past it, its log still has the events (watch hints are lost). */
+/** Messages kept for a worker that has not asked for them yet; past it, its log still has the events, and change hints are kept by type and kind only (see keep). */
 export const MAX_KEPT = 10_000;
 
 /**
@@ -28,7 +29,26 @@ export class KeptMessages {
     this.#waiting = true;
     if (this.#paused || this.#channel || !this.#openChannel) return;
     // Not the malformed ones: each worker counts those its own channel heard.
-    this.#channel = this.#openChannel((message) => void (message && this.messages.length < MAX_KEPT && this.messages.push(message)));
+    this.#channel = this.#openChannel((message) => void (message && this.keep(message)));
+  }
+
+  /**
+   * Keeps a message for the next worker: up to MAX_KEPT. Past it, the log still has the events and clears,
+   * not the change hints, which the page's watchers need: a hint is kept as its types and kinds, of any key
+   * (as a bulk write is told), in one hint per tab and database after those kept, so that the watchers still
+   * hear that something changed.
+   */
+  keep(message: RelayedMessage): void {
+    const { messages } = this;
+    if (messages.length < MAX_KEPT) return void messages.push(message);
+    if (!message || message === 'listening' || message.kind !== 'changed') return;
+    const { origin, epoch } = message;
+    const same = (kept: RelayedMessage): kept is Extract<ChannelMessage, { kind: 'changed' }> =>
+      !!kept && kept !== 'listening' && kept.kind === 'changed' && kept.origin === origin && kept.epoch === epoch;
+    let summary = messages.slice(MAX_KEPT).find(same);
+    if (!summary) messages.push((summary = { v: CHANNEL_VERSION, kind: 'changed', origin, ...(epoch && { epoch }), changes: [] }));
+    const { changes } = summary;
+    for (const { type, kind } of message.changes) if (!changes.some((told) => told.type === type && told.kind === kind)) changes.push({ type, kind, keys: null });
   }
 
   /** The page is being frozen or hidden: what comes meanwhile is missed (the log has the events), as by a worker. */

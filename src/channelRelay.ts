@@ -1,4 +1,4 @@
-import { KeptMessages, MAX_KEPT } from './KeptMessages';
+import { KeptMessages } from './KeptMessages';
 import type { RelayedMessage, RelayRequest } from './protocol';
 import type { OpenTabChannel, TabChannel } from './TabChannel';
 import { unref } from './unref';
@@ -44,7 +44,7 @@ export function channelRelay(openChannel: OpenTabChannel, kept: KeptMessages = n
   kept.stop();
   let early: RelayedMessage[] | null = kept.messages;
   let tellFirst: ((message: RelayedMessage) => void) | undefined;
-  const hear = (message: RelayedMessage) => (tellFirst ? tellFirst(message) : early && early.length < MAX_KEPT && early.push(message));
+  const hear = (message: RelayedMessage) => (tellFirst ? tellFirst(message) : early && kept.keep(message));
   let first: TabChannel | null = openChannel(hear);
   /** Set once closed: closes the ports, when the worker's channels have all closed or the wait is over. */
   let closing: (() => void) | null = null;
