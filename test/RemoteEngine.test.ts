@@ -7,6 +7,7 @@ import { checkedChannel } from '../src/checkedChannel';
 import type { EngineApi } from '../src/protocol';
 import type { DirectReads } from '../src/DirectReads';
 import { RemoteEngine } from '../src/RemoteEngine';
+import { IDLE_PROBE_MS } from '../src/probeWorker';
 import { isCacheError } from '../src/CacheError';
 import { inProcessWorkers, openRemoteCache } from './support/inProcessWorkers';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
@@ -958,6 +959,26 @@ describe('a worker whose death cannot be observed (no Web Locks)', () => {
       expect(first.terminate).toHaveBeenCalledOnce();
       expect(connect).toHaveBeenCalledTimes(2);
       expect(await engine.keys('generic')).toBe('second');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('is pinged while no call waits, every IDLE_PROBE_MS; one that holds its Web Lock (no probe: its death is seen through the lock) is not pinged then', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const connectionOf = (locked: boolean) => {
+        const pings = vi.fn(async () => {});
+        const engine = new Proxy({} as EngineApi, { get: () => async () => [] });
+        return { pings, connection: { engine, died: new Promise<never>(() => {}), terminate: vi.fn(), ping: pings, ...(!locked && { probe: pings }) } };
+      };
+      const [locked, unlocked] = [connectionOf(true), connectionOf(false)];
+      await RemoteEngine.start({ connect: async () => locked.connection, logger: { error: vi.fn() } });
+      await RemoteEngine.start({ connect: async () => unlocked.connection, logger: { error: vi.fn() } });
+      await vi.advanceTimersByTimeAsync(6 * IDLE_PROBE_MS);
+      expect(locked.pings).not.toHaveBeenCalled();
+      expect(unlocked.pings).toHaveBeenCalledTimes(6);
+      expect([locked.connection.terminate, unlocked.connection.terminate].map((terminate) => terminate.mock.calls.length)).toEqual([0, 0]);
     } finally {
       vi.useRealTimers();
     }
