@@ -1,4 +1,3 @@
-import type { ChannelMessage } from './channelMessage';
 import type { RelayedMessage } from './protocol';
 import { CHANNEL_VERSION, type OpenTabChannel, type TabChannel } from './TabChannel';
 
@@ -41,11 +40,9 @@ export class KeptMessages {
   keep(message: RelayedMessage): void {
     const { messages } = this;
     if (messages.length < MAX_KEPT) return void messages.push(message);
-    if (!message || message === 'listening' || message.kind !== 'changed') return;
+    if (typeof message !== 'object' || message?.kind !== 'changed') return;
     const { origin, epoch } = message;
-    const same = (kept: RelayedMessage): kept is Extract<ChannelMessage, { kind: 'changed' }> =>
-      !!kept && kept !== 'listening' && kept.kind === 'changed' && kept.origin === origin && kept.epoch === epoch;
-    let summary = messages.slice(MAX_KEPT).find(same);
+    let summary = messages.slice(MAX_KEPT).find((kept) => typeof kept === 'object' && kept?.kind === 'changed' && kept.origin === origin && kept.epoch === epoch) as typeof message | undefined;
     if (!summary) messages.push((summary = { v: CHANNEL_VERSION, kind: 'changed', origin, ...(epoch && { epoch }), changes: [] }));
     const { changes } = summary;
     for (const { type, kind } of message.changes) if (!changes.some((told) => told.type === type && told.kind === kind)) changes.push({ type, kind, keys: null });

@@ -1,5 +1,5 @@
 import type { CacheClient } from './CacheClient';
-import { goneEpochOf, type ClientCallbacks, type LogPlace, type WorkerOpenOptions } from './protocol';
+import type { ClientCallbacks, LogPlace, WorkerOpenOptions } from './protocol';
 import { randomId } from './randomId';
 import { epochNow } from './time';
 
@@ -57,10 +57,8 @@ export class PageTab {
       progress: (batch, done, total) => client()?.progress(batch, done, total),
       log,
       changed: (changes) => {
-        for (const { id } of changes) {
-          const epoch = goneEpochOf(id);
-          if (epoch !== undefined) this.#gone.add(epoch);
-        }
+        // Told under `gone:<epoch>:<type>` (see Engine's lostEntries): a type's name has no colon.
+        for (const { id } of changes) if (id?.startsWith('gone:')) this.#gone.add(id.slice(5, id.lastIndexOf(':')));
         client()?.changed(changes);
       },
     };
@@ -68,6 +66,6 @@ export class PageTab {
 
   /** What the next worker is told. */
   get open(): WorkerOpenOptions['tab'] {
-    return { id: this.id, since: this.#since, listenedAt: this.#heardUnlogged ? undefined : this.listenedAt, ...(this.#gone.size && { gone: [...this.#gone] }) };
+    return { id: this.id, since: this.#since, listenedAt: this.#heardUnlogged ? undefined : this.listenedAt, gone: [...this.#gone] };
   }
 }

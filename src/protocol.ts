@@ -293,23 +293,9 @@ export interface WorkerOpenOptions {
    * made is this tab's own for the next one), and the last change of another tab its workers applied:
    * a worker replacing a dead one replays what was logged after it. `listenedAt`: when the page began
    * listening for its workers (see PageTab). `gone`: the epochs of the databases whose loss its workers
-   * told (see goneId): the next one does not tell it again.
+   * told (ids `gone:<epoch>:<type>`, see Engine's lostEntries): the next one does not tell it again.
    */
   tab: { id: string; since: LogPlace | null; listenedAt?: number; gone?: string[] };
-}
-
-/**
- * The id under which a worker tells the page's watchers that the database of `epoch` is gone (a clear of
- * each persistent type, see Engine's lostEntries): the page hears it once, whichever of its workers tells it.
- */
-export function goneId(epoch: string, type: TypeName): string {
-  return `gone:${epoch}:${type}`;
-}
-
-/** The epoch of the database whose loss a change told under `id` tells, if it tells one (see goneId). */
-export function goneEpochOf(id: string | undefined): string | undefined {
-  // A type's name has no colon; an epoch might.
-  return id?.startsWith('gone:') ? id.slice('gone:'.length, id.lastIndexOf(':')) : undefined;
 }
 
 /** On a relayed channel's port, from the page: `'listening'` once its BroadcastChannel is open, then each message of another tab (null: a malformed one, dropped). */

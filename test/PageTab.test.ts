@@ -3,17 +3,17 @@ import { PageTab } from '../src/PageTab';
 
 it('keeps one id for the page, and where its workers got to in the log: only forward, or to a new database', () => {
   const tab = new PageTab('page', () => 1000);
-  expect(tab.open).toEqual({ id: 'page', since: null, listenedAt: 1000 });
+  expect(tab.open).toEqual({ id: 'page', since: null, listenedAt: 1000, gone: [] });
   tab.heard({ epoch: 'a', seq: 5 });
   // A worker's start reported after the changes it applied since must not move it back.
   tab.heard({ epoch: 'a', seq: 3 });
-  expect(tab.open).toEqual({ id: 'page', since: { epoch: 'a', seq: 5 }, listenedAt: 1000 });
+  expect(tab.open).toEqual({ id: 'page', since: { epoch: 'a', seq: 5 }, listenedAt: 1000, gone: [] });
   // The database was deleted and recreated: its log starts again.
   tab.heard({ epoch: 'b', seq: 1 });
   expect(tab.open.since).toEqual({ epoch: 'b', seq: 1 });
   // A worker told the listeners a change with no place in the log (it had none): no next worker replays since the page listened.
   const unlogged = new PageTab('page', () => 1000);
   unlogged.heard(null);
-  expect(unlogged.open).toEqual({ id: 'page', since: null, listenedAt: undefined });
+  expect(unlogged.open).toEqual({ id: 'page', since: null, listenedAt: undefined, gone: [] });
   expect(new PageTab().id).not.toBe(new PageTab().id);
 });

@@ -5,7 +5,7 @@ import { CacheError } from '../src/CacheError';
 import { isBuiltInType, type TypeName } from '../src/contentType';
 import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets } from '../src/invalidationTargets';
-import { goneId, type ClientCallbacks, type Corrupt, type Deleted, type EngineApi, type EntryInput, type Found, type Listed, type Mark, type Once, type ReadThrough, type SetManyOptions, type WorkerOpenOptions, type Written } from '../src/protocol';
+import type { ClientCallbacks, Corrupt, Deleted, EngineApi, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, WorkerOpenOptions, Written } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { OpenTabChannel } from '../src/TabChannel';
 import { PolicyTable } from '../src/PolicyTable';
@@ -834,11 +834,12 @@ export class Engine implements EngineApi {
    * The database is gone from this tab's view (deleted under it, or given up): every persistent entry is
    * gone, which its watchers hear as another tab's clear of each type (counted nowhere, as a clear is).
    * Each tab finds it out for itself, so nothing is broadcast; told under an id of the database gone, so
-   * that a page hears it once whichever of its workers tells it (a dead one may have).
+   * that a page hears it once whichever of its workers tells it (a dead one may have), and that the page
+   * learns its workers told it (see PageTab: the next one then knows no such database).
    */
   #lostEntries(epoch: string, types = this.#stores.persistentTypes()): void {
     if (this.#closed) return;
-    for (const type of types) this.#feed.add(type, 'clear', null, 'remote', false, goneId(epoch, type));
+    for (const type of types) this.#feed.add(type, 'clear', null, 'remote', false, `gone:${epoch}:${type}`);
   }
 
   #checkOpen(): void {
