@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChangesInFlight } from '../worker/ChangesInFlight';
+import { openCache } from './support/openCache';
 
 /** A change that settles when the test says. */
 function change() {
@@ -10,6 +11,22 @@ function change() {
 }
 
 const flushed = () => new Promise((resolve) => setImmediate(resolve));
+
+/** How many times a promise's `then` is called while `work` runs (Promise.all and its kin call it on each promise given): its steps, counted without a clock. */
+async function thensOf(work: () => Promise<unknown>): Promise<number> {
+  const then = Promise.prototype.then;
+  let thens = 0;
+  Promise.prototype.then = function (this: Promise<unknown>, ...args: Parameters<typeof then>) {
+    thens++;
+    return then.apply(this, args);
+  } as typeof then;
+  try {
+    await work();
+  } finally {
+    Promise.prototype.then = then;
+  }
+  return thens;
+}
 
 describe('ChangesInFlight', () => {
   it('a read waits for the changes of its type on their way when it arrives, failed ones too, and for no later one', async () => {
@@ -55,5 +72,23 @@ describe('ChangesInFlight', () => {
     const tracked = inFlight.track(['a'], one.promise);
     one.settle(false);
     await expect(tracked).rejects.toThrow('failed');
+  });
+
+  it('changes of a type made in one go (a set per row, not awaited) each wait for the one before, not for all before it: 4 times as many take about 4 times the steps', async () => {
+    // An app that writes a row at a time with Promise.all: when each change waited for every one before it,
+    // 2,000 sets in one go took seconds of the worker's time, and every call waited behind them. A type in
+    // memory, to be quick: one in IndexedDB takes its turn the same way.
+    const steps = async (count: number) => {
+      const { cache } = await openCache();
+      const keys = Array.from({ length: count }, (_, index) => `k${index}`);
+      return thensOf(async () => {
+        await Promise.all(keys.map((key, index) => cache.set('generic', key, index)));
+        await Promise.all(keys.map((key) => cache.delete('generic', key)));
+        await cache.close();
+      });
+    };
+    const few = await steps(250);
+    const many = await steps(1_000);
+    expect(many / few, `1,000 sets then 1,000 deletes took ${many} promise steps, ${(many / few).toFixed(1)} times the ${few} of 250 each`).toBeLessThan(6);
   });
 });
