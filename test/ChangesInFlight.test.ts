@@ -66,6 +66,34 @@ describe('ChangesInFlight', () => {
     expect(started).toBe(true);
   });
 
+  it('a change waits for the last change of its types and the reads with a fingerprint since; a read for the last change, until it has landed', async () => {
+    const inFlight = new ChangesInFlight();
+    const [first, checking, second, landed, third] = [change(), change(), change(), change(), change()];
+    const started: string[] = [];
+    const start = (name: string, settles: ReturnType<typeof change>) => () => (started.push(name), settles.promise);
+    void inFlight.inTurn(['a'], start('first', first));
+    inFlight.track(['a'], checking.promise, false);
+    void inFlight.inTurn(['a', 'b'], start('second', second), landed.promise);
+    void inFlight.inTurn(['b'], start('third', third));
+    let read = false;
+    void inFlight.before('a')!.then(() => (read = true));
+    first.settle(false);
+    await flushed();
+    expect(started).toEqual(['first']);
+    checking.settle(true);
+    await flushed();
+    expect(started).toEqual(['first', 'second']);
+    expect(read).toBe(false);
+    landed.settle(true);
+    await flushed();
+    expect(started).toEqual(['first', 'second', 'third']);
+    expect(read).toBe(true);
+    expect(inFlight.before('a')).toBeUndefined();
+    third.settle(true);
+    await flushed();
+    expect(inFlight.before('b')).toBeUndefined();
+  });
+
   it('returns the change it tracks, as it settles', async () => {
     const inFlight = new ChangesInFlight();
     const one = change();

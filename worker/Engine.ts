@@ -318,9 +318,7 @@ export class Engine implements EngineApi {
     // which it waits for, holds up no read.
     let landed!: () => void;
     const written = new Promise<void>((resolve) => (landed = resolve));
-    const change = this.#inFlight.inTurn([type], () => this.#setMany(type, inputs, usedAt, options, landed), false);
-    this.#inFlight.track([type], Promise.race([written, change]));
-    return change;
+    return this.#inFlight.inTurn([type], () => this.#setMany(type, inputs, usedAt, options, landed), written);
   }
 
   async #setMany(type: TypeName, inputs: EntryInput[], usedAt: number[], { batch, since, commitId, answered }: SetManyOptions, landed?: () => void, from?: WriteOptions['from']): Promise<Written> {
