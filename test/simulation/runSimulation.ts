@@ -203,6 +203,8 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
   let stranger: ReturnType<ReturnType<SimNetwork['opener']>> | undefined;
   /** When each tab lost its worker (killed, reloaded): what it had not sent yet is lost with it. */
   const deaths = new Map<SimTab, number[]>();
+  /** What each frozen tab without IndexedDB may have forgotten since its freeze (see freeze). */
+  const forgetting = new Map<SimTab, Remover>();
   const died = (tab: SimTab) => deaths.set(tab, [...(deaths.get(tab) ?? []), model.tick()]);
   const locOf = (tab: SimTab, type: SimType) => (tab.degraded || !isPersistentType(type) ? `mem:${tab.id}#${tab.generation}` : 'idb');
   const tabOfLoc = (loc: string) => (loc === 'idb' ? undefined : tabs.find((tab) => loc.startsWith(`mem:${tab.id}#`)));
@@ -758,7 +760,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         const tab = pickTab();
         count('freeze');
         history.push(`${tab.id} ${tab.suspended ? 'resumes' : 'freezes'}`);
-        await (tab.suspended ? resume(tab) : tab.suspend()).catch(() => {});
+        await (tab.suspended ? resume(tab) : freeze(tab)).catch(() => {});
       },
     ],
     [
@@ -776,9 +778,24 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
     [2, () => settle()],
   ];
 
+  /**
+   * A tab without IndexedDB forgets its memory tier from the freeze on (README, Limits: "after a freeze it
+   * forgets its memory tier instead"): at its first read of it while frozen, one in flight as it froze
+   * included, or else as it resumes.
+   */
+  function freeze(tab: SimTab): Promise<void> {
+    if (tab.degraded) {
+      const loc = `mem:${tab.id}#${tab.generation}`;
+      forgetting.set(tab, model.remove({ what: `${tab.id} forgets after its freeze`, start: model.tick(), end: null, outcome: 'pending', reach: (at) => (at === loc ? 'maybe' : 'no') }));
+    }
+    return tab.suspend();
+  }
+
   /** A tab without IndexedDB has no log to replay what it missed while frozen: it forgets its memory tier. */
   async function resume(tab: SimTab): Promise<void> {
-    const forgotten = tab.degraded ? model.remove({ what: `${tab.id} forgets on resume`, start: model.tick(), end: null, outcome: 'pending', reach: () => 'no' }) : null;
+    const frozen = forgetting.get(tab);
+    forgetting.delete(tab);
+    const forgotten = tab.degraded ? (frozen ?? model.remove({ what: `${tab.id} forgets on resume`, start: model.tick(), end: null, outcome: 'pending', reach: () => 'no' })) : null;
     const loc = `mem:${tab.id}#${tab.generation}`;
     try {
       await tab.resume();
