@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { isCacheError, type Cache, type CacheChange, type CacheConfig, type ContentType } from '../src/index';
 import { openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
-import { openRemoteCache } from './support/inProcessWorkers';
+import { openRemoteCache, type InProcessWorker } from './support/inProcessWorkers';
 import { deleteUnderTabs, failRequest, tabFactory } from './support/faultyIndexedDB';
 import { checkedChannel } from '../src/checkedChannel';
 import { CHANNEL_VERSION, type ChannelLike } from '../src/TabChannel';
@@ -782,6 +782,37 @@ describe('the database deleted under a page whose worker died', () => {
     await settle();
     expect(workers.length).toBeGreaterThan(1);
     expect(seen.seen).toEqual([cleared]);
+  });
+
+  it('after that worker told it and wrote to the database it reopened, deleted in turn: the next worker tells that loss too', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    // The worker started after the first dies as it opens (before it could tell the page anything), and within 5 s: no worker until the next call.
+    let started: InProcessWorker[] = [];
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
+      opening: async () => {
+        if (started.length === 2) started[1]!.kill();
+      },
+    });
+    started = workers;
+    await cache.set('album_year', 'k', 1);
+    const seen = watcher();
+    cache.watch('album_year', 'k', seen.listener);
+    await deleteUnderTabs(indexedDB, name);
+    await vi.waitFor(() => expect(seen.seen).toEqual([cleared]));
+    // The worker reopens a new database; no other tab writes there, so the page hears of no change logged in it.
+    await cache.set('album_year', 'k', 2);
+    await vi.waitFor(() => expect(seen.seen).toHaveLength(2));
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers[1]?.dead).toBe(true));
+    await deleteUnderTabs(indexedDB, name);
+    expect(await cache.get('album_year', 'k')).toBeUndefined();
+    await cache.stats();
+    await settle();
+    expect(seen.seen).toEqual([cleared, { type: 'album_year', kind: 'set', keys: ['k'], source: 'local' }, cleared]);
   });
 });
 
