@@ -228,8 +228,9 @@ export interface ClientCallbacks {
   remoteEvent(event: CacheEvent, invalidated: EmitReport['invalidated'], logged?: LogPlace | null): void;
   /**
    * The engine has started, and applies the other tabs' changes logged after `from`; or it has applied and
-   * told another tab's clear logged at `from`. Null: it is about to tell a change it has no place in the
-   * log for (it has no log), so the page's next worker must not replay what was logged since the page listened.
+   * told another tab's clear logged at `from`; or it reopened another database (the one before deleted under
+   * it), whose changes it applies from its start (seq 0). Null: it is about to tell a change it has no place
+   * in the log for (it has no log), so the page's next worker must not replay what was logged since the page listened.
    */
   listening(from: LogPlace | null): void;
   /** `done` of `total` entries of a batch are written. */

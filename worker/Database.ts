@@ -31,6 +31,8 @@ export interface DatabaseOptions {
   gone?: (epoch: string) => void;
   /** The epoch of the database the page read before this engine (its dead worker's, see WorkerOpenOptions.tab): finding another is told as `gone`. */
   knownEpoch?: string | null | undefined;
+  /** This tab uses the database of `epoch` now (opened, or reopened after the one before is gone): whose loss is told next, by the page's next worker too. */
+  uses?: (epoch: string) => void;
 }
 
 /**
@@ -154,6 +156,7 @@ export class Database {
   #use(epoch: string | null): void {
     if (this.#known !== null && !this.#closed) this.#options.gone?.(this.#known);
     this.#known = epoch;
+    if (epoch && !this.#closed) this.#options.uses?.(epoch);
   }
 
   /** The database was deleted: told once the writes running on it have finished, and a task later, been told. */

@@ -188,6 +188,8 @@ export class Engine implements EngineApi {
             else goneAtOpen = epoch;
           },
           knownEpoch: known,
+          // One opened as the engine starts is where it starts, which it tells the page then.
+          uses: (epoch) => engine && engine.#uses(epoch),
         });
         engine = new Engine({ ...options, config }, idb, null);
         if (goneAtOpen !== undefined) engine.#lostEntries(goneAtOpen);
@@ -838,6 +840,16 @@ export class Engine implements EngineApi {
   #lostEntries(epoch: string, types = this.#stores.persistentTypes()): void {
     if (this.#closed) return;
     for (const type of types) this.#feed.add(type, 'clear', null, 'remote', false, `gone:${epoch}:${type}`);
+  }
+
+  /**
+   * The page's next worker knows the database by where in its log this tab is (see TabSync.start, PageTab):
+   * one reopened in place of one deleted is another, whose changes this tab applies from its start. Told a
+   * microtask later, after the feed has told the loss of the one before (see lostEntries), which the page
+   * must not miss for it. (Another tab's changes applied there move the page further, not back.)
+   */
+  #uses(epoch: string): void {
+    queueMicrotask(() => void this.#notify(() => this.#options.client?.listening({ epoch, seq: 0 })));
   }
 
   #checkOpen(): void {
