@@ -128,9 +128,10 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * answering nothing, a database's loss its workers told not told again by the next (+130 B), change
  * hints past the 10,000 messages kept for a worker kept by type and kind (+100 B, on the page): 54,004
  * bytes, 1.7366, the line 1.74; then each change of a type waiting for the last one only, not for all
- * (worker/ChangesInFlight.ts, +99 B in the worker): 54,103 bytes, 1.7398.)
+ * (worker/ChangesInFlight.ts, +99 B in the worker): 54,103 bytes, 1.7398; then a worker that reopens
+ * another database telling the page which (its loss told by the next worker): +44 B, 1.7411, the line 1.75.)
  */
-const REACHED_RATIO = 1.74;
+const REACHED_RATIO = 1.75;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
