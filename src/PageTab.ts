@@ -1,5 +1,5 @@
 import type { CacheClient } from './CacheClient';
-import type { ClientCallbacks, LogPlace, WorkerOpenOptions } from './protocol';
+import { goneEpochOf, type ClientCallbacks, type LogPlace, type WorkerOpenOptions } from './protocol';
 import { randomId } from './randomId';
 import { epochNow } from './time';
 
@@ -57,8 +57,10 @@ export class PageTab {
       progress: (batch, done, total) => client()?.progress(batch, done, total),
       log,
       changed: (changes) => {
-        // Told under `gone:<epoch>:<type>` (see Engine's lostEntries): a type's name has no colon.
-        for (const { id } of changes) if (id?.startsWith('gone:')) this.#gone.add(id.slice(5, id.lastIndexOf(':')));
+        for (const { id } of changes) {
+          const epoch = goneEpochOf(id);
+          if (epoch !== undefined) this.#gone.add(epoch);
+        }
         client()?.changed(changes);
       },
     };

@@ -294,10 +294,19 @@ export interface WorkerOpenOptions {
    * made is this tab's own for the next one), and the last change of another tab its workers applied:
    * a worker replacing a dead one replays what was logged after it. `listenedAt`: when the page began
    * listening for its workers (see PageTab). `gone`: the epochs of the databases whose loss its workers
-   * told (ids `gone:<epoch>:<type>`, see Engine's lostEntries): the next one does not tell it again.
+   * told (see goneId): the next one does not tell it again.
    */
   tab: { id: string; since: LogPlace | null; listenedAt?: number; gone?: string[] };
 }
+
+/**
+ * The id under which a worker tells its page's watchers that the database of `epoch` is gone (a clear of
+ * each persistent type, see Engine's lostEntries), and the epoch such an id names: the page hears it once,
+ * whichever of its workers tells it, and its next worker knows it told (see PageTab). One format, both sides.
+ */
+export const goneId = (epoch: string, type: TypeName): string => `gone:${epoch}:${type}`;
+/** A type's name has no colon; an epoch might. */
+export const goneEpochOf = (id: string | undefined): string | undefined => (id?.startsWith('gone:') ? id.slice(5, id.lastIndexOf(':')) : undefined);
 
 /** On a relayed channel's port, from the page: `'listening'` once its BroadcastChannel is open, then each message of another tab (null: a malformed one, dropped). */
 export type RelayedMessage = 'listening' | ChannelMessage | null;

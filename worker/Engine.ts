@@ -5,7 +5,7 @@ import { CacheError } from '../src/CacheError';
 import { isBuiltInType, type TypeName } from '../src/contentType';
 import type { Logger } from '../src/Logger';
 import { affectedTypes, invalidationTargets } from '../src/invalidationTargets';
-import type { ClientCallbacks, Corrupt, Deleted, EngineApi, EntryInput, Found, Listed, Mark, Once, ReadThrough, SetManyOptions, WorkerOpenOptions, Written } from '../src/protocol';
+import { goneId, type ClientCallbacks, type Corrupt, type Deleted, type EngineApi, type EntryInput, type Found, type Listed, type Mark, type Once, type ReadThrough, type SetManyOptions, type WorkerOpenOptions, type Written } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { OpenTabChannel } from '../src/TabChannel';
 import { PolicyTable } from '../src/PolicyTable';
@@ -839,7 +839,7 @@ export class Engine implements EngineApi {
    */
   #lostEntries(epoch: string, types = this.#stores.persistentTypes()): void {
     if (this.#closed) return;
-    for (const type of types) this.#feed.add(type, 'clear', null, 'remote', false, `gone:${epoch}:${type}`);
+    for (const type of types) this.#feed.add(type, 'clear', null, 'remote', false, goneId(epoch, type));
   }
 
   /**
