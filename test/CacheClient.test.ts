@@ -432,6 +432,19 @@ describe('schemas', () => {
   });
 });
 
+/** A database holding album_year 'a' in an older format ({ released }, which today's schema refuses) and 'good' in today's ({ year }). */
+async function storedBeforeTheSchema() {
+  const indexedDB = new IDBFactory();
+  const name = uniqueName();
+  const { cache: old, clock } = await openCache({ indexedDB, name });
+  await old.setMany('album_year', [
+    { key: 'a', value: { released: 1999 } },
+    { key: 'good', value: { year: 2001 } },
+  ]);
+  await old.close();
+  return { indexedDB, name, clock };
+}
+
 describe('a value found corrupt', () => {
   /** A cache whose album_year schema refuses a and b, stored by an older deploy before the app tightened it. */
   async function tightened(where: 'in-process' | 'with a worker') {
@@ -518,14 +531,7 @@ describe('a value found corrupt', () => {
   });
 
   it('a worker that dies between the delete and the page’s check of what it removed: the call resolves as it would have; counted corrupt at most once', async () => {
-    const indexedDB = new IDBFactory();
-    const name = uniqueName();
-    const { cache: old, clock } = await openCache({ indexedDB, name });
-    await old.setMany('album_year', [
-      { key: 'a', value: { released: 1999 } },
-      { key: 'good', value: { year: 2001 } },
-    ]);
-    await old.close();
+    const { indexedDB, name, clock } = await storedBeforeTheSchema();
     let dies = () => {};
     // The app's validator is slow (async): the worker dies while it checks what the delete removed.
     const year = z.object({ year: z.number() }).refine(async () => (dies(), true));
@@ -540,14 +546,7 @@ describe('a value found corrupt', () => {
   });
 
   it('a deleteMany whose worker dies after applying it, before answering: resolves with what the dead worker removed, as its mark says (the values are gone: the page cannot check them), counting nothing corrupt', async () => {
-    const indexedDB = new IDBFactory();
-    const name = uniqueName();
-    const { cache: old, clock } = await openCache({ indexedDB, name });
-    await old.setMany('album_year', [
-      { key: 'a', value: { released: 1999 } },
-      { key: 'good', value: { year: 2001 } },
-    ]);
-    await old.close();
+    const { indexedDB, name, clock } = await storedBeforeTheSchema();
     let killed = false;
     const { cache, workers } = await openRemoteCache({
       name,
@@ -569,14 +568,7 @@ describe('a value found corrupt', () => {
   it.each(['get', 'has', 'keys', 'entries', 'getOrSet'] as const)(
     '%s: a worker that dies as the page discards it answers as it would have (a miss), not worker_failed: the read has its answer, the discard is housekeeping',
     async (method) => {
-      const indexedDB = new IDBFactory();
-      const name = uniqueName();
-      const { cache: old, clock } = await openCache({ indexedDB, name });
-      await old.setMany('album_year', [
-        { key: 'a', value: { released: 1999 } },
-        { key: 'good', value: { year: 2001 } },
-      ]);
-      await old.close();
+      const { indexedDB, name, clock } = await storedBeforeTheSchema();
       const schemas = { album_year: z.object({ year: z.number() }) };
       const { cache, workers } = await openRemoteCache({ name, indexedDB, now: clock.now, schemas, beforeCall: killAtFirst('discardCorrupt') });
       const answers = {
