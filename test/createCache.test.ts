@@ -89,6 +89,37 @@ describe('createCache', () => {
     expect(messages.filter((message) => message.includes('updatePolicy'))).toEqual([]);
   });
 
+  it('a page hidden, frozen or shown again while its worker closes (the app closed the cache as the page went away) is no error: nothing is logged', async () => {
+    const document = new EventTarget();
+    const window = new EventTarget();
+    vi.stubGlobal('document', document);
+    vi.stubGlobal('window', window);
+    const indexedDB = new IDBFactory();
+    const workers: InProcessWorker[] = [];
+    const logger = { error: vi.fn() };
+    const cache = await createCache({
+      name: uniqueName(),
+      logger,
+      worker: () => {
+        const worker = new InProcessWorker(indexedDB);
+        workers.push(worker);
+        return worker as unknown as Worker;
+      },
+    });
+    await cache.set('track_metadata', 'k', 1);
+    // Closed by the app's own beforeunload or visibilitychange listener: the page goes on to be hidden while its worker closes.
+    const closing = cache.close();
+    await vi.waitFor(() => expect(workers[0]!.closing).toBe(true));
+    window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: false }));
+    window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }));
+    document.dispatchEvent(new Event('freeze'));
+    document.dispatchEvent(new Event('resume'));
+    window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }));
+    workers[0]!.letClose();
+    await closing;
+    expect(logger.error.mock.calls.map(([message, error]) => `${message as string}: ${String(error)}`)).toEqual([]);
+  });
+
   it('that rejects stops following its SmartCacheConfig (the config keeps no listener of a cache that never opened)', async () => {
     const config = new SmartCacheConfig();
     const error = await rejection(
