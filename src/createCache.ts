@@ -168,7 +168,8 @@ export async function createCache<S extends Schemas = Schemas, N extends string 
     onClose.push(stop);
   }
   if (parsed.persist) requestPersistence(logger);
-  onClose.push(watchLifecycle(engine, (error) => logger.error('Reprise: following the page lifecycle failed', error)));
+  // Closing (the app's own beforeunload or visibilitychange listener closed it), the engine has nothing to follow: `closed` is no failure.
+  onClose.push(watchLifecycle(engine, (error) => isCacheError(error, 'closed') || logger.error('Reprise: following the page lifecycle failed', error)));
   // Caches of one name on different storages (an injected factory each, as tests in one process have)
   // are not tabs of one cache: they share no fetch. The page's own factory is the origin's storage, which
   // every tab has through an object of its own.
