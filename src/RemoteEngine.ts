@@ -68,6 +68,10 @@ export class RemoteEngine implements EngineApi {
    */
   readonly #counted = new Map<EngineApi, CacheStats<string> | null>();
   #carried: CacheStats<string> | null = null;
+  /** The stats() calls sent so far: each hit counted is known to be in the counts of those sent after it (see CountedBy). */
+  #statsSent = 0;
+  /** Each worker's last stats() answered, by when it was sent (see #statsSent): for a dead one, what its carried-over counts hold. */
+  readonly #countedAt = new WeakMap<EngineApi, number>();
   /** Where the last worker said it keeps persistent types, as of its open or its death (null before any has). */
   #said: StorageKind | null = null;
   /**
@@ -78,7 +82,7 @@ export class RemoteEngine implements EngineApi {
   /** Reads the page answered itself, by type, not yet told to the worker: the keys each found, in order, how many of those count as hits, and how many keys they did not find. */
   readonly #touched = new Map<TypeName, Touched>();
   /** Which worker counted each hit a read answered: the one that answered it, or the one its page read was told to (see discardCorrupt). */
-  readonly #countedBy = new WeakMap<Found, { toldTo?: EngineApi }>();
+  readonly #countedBy = new WeakMap<Found, CountedBy>();
   #touchTimer: ReturnType<typeof setTimeout> | undefined;
   /**
    * The live worker is called at once, so that postMessage copies the arguments as the call is made (the
@@ -128,7 +132,7 @@ export class RemoteEngine implements EngineApi {
     if (!found) {
       return this.#call(async (engine) => {
         const answer = await engine.getMany(type, keys, fingerprints, readThrough);
-        const counted = { toldTo: engine };
+        const counted = { toldTo: engine, at: this.#statsSent };
         for (const item of answer) if (item) this.#countedBy.set(item, counted);
         return answer;
       });
@@ -195,9 +199,13 @@ export class RemoteEngine implements EngineApi {
    */
   stats(): Promise<CacheStats<string>> {
     return this.#call(async (engine) => {
+      const sent = ++this.#statsSent;
       const stats = withCounts(await engine.stats(), this.#carried);
       // A copy: the caller may change what it gets.
-      if (this.#counted.has(engine)) this.#counted.set(engine, structuredClone(stats));
+      if (this.#counted.has(engine)) {
+        this.#counted.set(engine, structuredClone(stats));
+        this.#countedAt.set(engine, sent);
+      }
       return stats;
     });
   }
@@ -207,14 +215,15 @@ export class RemoteEngine implements EngineApi {
   }
 
   /**
-   * A hit is taken back only by the worker that counted it: one that died since took it along (or carried
-   * it over in its last stats()), and the next would take back one it never counted (hits below zero).
+   * A hit is taken back by the worker that counted it, or by a next one where the dead worker's last stats()
+   * carried it over (its counts are added to the next one's); not where it died with the worker that counted
+   * it: the next would take back one that no count holds (hits below zero).
    */
   discardCorrupt(type: TypeName, found: Corrupt[], counted?: boolean): Promise<void> {
     return this.#call(
       (engine) => {
         // Read as the call runs: the page's reads not yet told go to this worker first (see #run).
-        const lost = counted ? found.filter(({ read }) => read && this.#countedBy.get(read)?.toldTo !== engine).length : 0;
+        const lost = counted ? found.filter(({ read }) => read && !this.#holds(engine, this.#countedBy.get(read))).length : 0;
         return engine.discardCorrupt(type, found.map(({ key, revision }) => ({ key, revision })), counted, lost);
       },
       { type, keys: new Set(found.map(({ key }) => key)) },
@@ -367,7 +376,7 @@ export class RemoteEngine implements EngineApi {
       // Each a call like any other, watched: on a page without Web Locks, a dead worker is found by a
       // call that hangs, and a page whose reads are all hits makes no other.
       for (const [type, told] of touched) {
-        this.#call((engine) => ((told.toldTo = engine), engine.touched(type, told.reads, told.misses, told.hits))).catch(() => {});
+        this.#call((engine) => (this.#told(told, engine), engine.touched(type, told.reads, told.misses, told.hits))).catch(() => {});
       }
     }, TOUCH_AFTER_MS);
     unref(this.#touchTimer);
@@ -381,10 +390,21 @@ export class RemoteEngine implements EngineApi {
    */
   #sendTouched(connection: EngineConnection): void {
     for (const [type, touched] of this.#touched) {
-      touched.toldTo = connection.engine;
+      this.#told(touched, connection.engine);
       connection.engine.touched(type, touched.reads, touched.misses, touched.hits).catch(() => {});
     }
     this.#touched.clear();
+  }
+
+  /** Hits counted by `engine`, from now on. */
+  #told(by: CountedBy, engine: EngineApi): void {
+    by.toldTo = engine;
+    by.at = this.#statsSent;
+  }
+
+  /** Whether the counts `engine` adds to hold a hit counted `by`: its own, or a dead worker's that a stats() sent after it carried over. */
+  #holds(engine: EngineApi, by: CountedBy | undefined): boolean {
+    return !!by?.toldTo && (by.toldTo === engine || (this.#countedAt.get(by.toldTo) ?? 0) > by.at!);
   }
 
   /** The cache closes (see closing), or no call waits (see #idle): a worker that does not answer a ping either is dead, or hung. */
@@ -530,13 +550,18 @@ export class RemoteEngine implements EngineApi {
 /** Why a worker silent to pings for `ms` was terminated, as its calls reject: an app's log says so. */
 const silentFor = (ms: number) => `The cache worker stopped answering (no answer to pings for ${ms / 1000} s): it was terminated`;
 
-/** Reads the page answered itself, of one type, until told to a worker (`toldTo`). */
-interface Touched {
+/** Which worker counted a hit (`toldTo`), and when (`at`: how many stats() calls had been sent then). */
+interface CountedBy {
+  toldTo?: EngineApi;
+  at?: number;
+}
+
+/** Reads the page answered itself, of one type, until told to a worker (see CountedBy). */
+interface Touched extends CountedBy {
   reads: string[][];
   hits: number;
   misses: number;
   recorded: Set<string>;
-  toldTo?: EngineApi;
 }
 
 /** A worker that dies is replaced at once, unless the last one was replaced this recently (then after this, doubled for each such death in a row, or at the next call). */
