@@ -38,6 +38,23 @@ describe.each(['track_metadata', 'generic'] as const)('%s', (type) => {
     expect(fetcher).toHaveBeenCalledTimes(1);
   });
 
+  it('each call counts one read in stats(), whenever it comes: one that joins the fetch under way (its read would have missed) counts a miss, as one made with the first does; forceFresh counts none', async () => {
+    const { cache } = await openCache();
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    // Made together, each reads (and misses) before the fetch starts.
+    const together = [cache.resolve(type, 'k', fetcher), cache.getOrSet(type, 'k', fetcher)];
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    // Made once the fetch has started: they join it.
+    const later = [cache.resolve(type, 'k', fetcher), cache.getOrSet(type, 'k', fetcher), cache.resolve(type, 'k', fetcher, { forceFresh: true })];
+    reply.open('v');
+    expect(await Promise.all(later)).toEqual([{ value: 'v', source: 'shared' }, 'v', { value: 'v', source: 'shared' }]);
+    await Promise.all(together);
+    expect(await cache.getOrSet(type, 'k', fetcher)).toBe('v');
+    const { hits, misses } = (await cache.stats()).types[type];
+    expect({ hits, misses }).toEqual({ hits: 1, misses: 4 });
+  });
+
   it('gives the fetcher a signal, no stale value for a miss, and skipStore', async () => {
     const { cache } = await openCache();
     let seen: FetcherContext | undefined;
