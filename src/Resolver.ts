@@ -109,7 +109,11 @@ export class Resolver {
     // A background refresh is joined only by a caller that the stale entry does not serve (below): the others
     // are served it at once while the refresh runs, as the first caller was.
     const joined = shared();
-    if (joined && (forceFresh || !joined.background)) return { value: (await joined.join(signal)).value, source: 'shared' };
+    if (joined && (forceFresh || !joined.background)) {
+      // One read counted, as for a call made with the first (its read misses, then it joins): a miss, its value fetched.
+      if (!forceFresh) this.#engine.touched(type, [], 1, 0).catch(() => {});
+      return { value: (await joined.join(signal)).value, source: 'shared' };
+    }
     if (!forceFresh) {
       const fingerprints = write.fingerprint == null ? undefined : [write.fingerprint];
       // Checked by the schema whether or not the caller still waits (a value it refuses is no hit: it is discarded
