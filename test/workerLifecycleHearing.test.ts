@@ -236,6 +236,44 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     await other.close();
   });
 
+  it.each(['dies while its engine opens', 'dies again soon after its replacement started (the page waits to replace it)'] as const)(
+    'a malformed message another tab posts while the worker %s is counted in stats().droppedMessages, once',
+    async (when) => {
+      const name = uniqueName();
+      const indexedDB = new IDBFactory();
+      const { held, release } = hold();
+      let opens = 0;
+      const opensHang = when === 'dies while its engine opens';
+      const { cache: here, workers } = await openRemoteCache({
+        name,
+        indexedDB,
+        pageChannel: pageChannel(name),
+        restartAfterMs: 60_000,
+        // The first worker's open hangs (its IndexedDB blocked, say) until it is killed.
+        opening: () => (opensHang && opens++ === 0 ? held : Promise.resolve()),
+      });
+      if (!opensHang) {
+        workers[0]!.kill();
+        await vi.waitFor(() => expect(workers).toHaveLength(2));
+        // Dead again at once: the next worker starts in 60 s, or with the next call.
+        workers[1]!.kill();
+        await pause(20);
+      }
+      // Another deploy's tab (or anything on the channel) posts what no version of Reprise sends.
+      const garbage = new BroadcastChannel(name);
+      garbage.postMessage({ v: 1, kind: 'nonsense' });
+      await pause(20);
+      garbage.close();
+      if (opensHang) {
+        workers[0]!.kill();
+        release();
+        await vi.waitFor(() => expect(workers).toHaveLength(2));
+      }
+      expect((await here.stats()).droppedMessages).toBe(1);
+      await here.close();
+    },
+  );
+
   it("the watchers hear another tab's set and delete made while the page waits to replace its worker, after a call's worker could not start meanwhile (its script did not load)", async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
