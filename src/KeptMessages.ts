@@ -27,8 +27,8 @@ export class KeptMessages {
   listen(): void {
     this.#waiting = true;
     if (this.#paused || this.#channel || !this.#openChannel) return;
-    // Not the malformed ones: each worker counts those its own channel heard.
-    this.#channel = this.#openChannel((message) => void (message && this.keep(message)));
+    // The malformed ones too (null): the next worker counts them, as those its own channel hears.
+    this.#channel = this.#openChannel((message) => this.keep(message));
   }
 
   /**

@@ -96,9 +96,7 @@ export function channelRelay(openChannel: OpenTabChannel, kept: KeptMessages = n
     close() {
       if (closing) return;
       pause();
-      // What was kept stays in `kept`, for the next worker of this page; not the malformed ones (each
-      // worker counts those its own channel heard).
-      early?.splice(0, early.length, ...early.filter((message) => message !== null));
+      // What was kept stays in `kept`, for the next worker of this page (the malformed ones too: this one never heard them, the next counts them).
       early = null;
       const timer = setTimeout(() => closing!(), CLOSE_WAIT_MS);
       unref(timer);
