@@ -88,6 +88,21 @@ describe('estimateBytes', () => {
     expect(estimateBytes(holey)).toBe(16 + 1000 * 2 + 4);
   });
 
+  it('sizes a value nested as deep as structured cloning stores it (thousands of levels), whatever the stack below the call', async () => {
+    let deep: unknown = 'leaf';
+    for (let level = 0; level < 3200; level++) deep = [deep];
+    expect(() => structuredClone(deep)).not.toThrow();
+    const { cache } = await openCache();
+    for (const type of ['track_metadata', 'generic'] as const) {
+      await cache.set(type, 'deep', deep);
+      // The entry's overhead and key, then 16 per level and the leaf.
+      expect((await cache.stats()).types[type]).toMatchObject({ entries: 1, bytes: 64 + 2 * 4 + 3200 * 16 + 2 * 4 });
+    }
+    let deeper: unknown = 1;
+    for (let level = 0; level < 100_000; level++) deeper = [deeper];
+    expect(estimateBytes(deeper)).toBe(100_000 * 16 + 8);
+  });
+
   it('grows with the value', () => {
     expect(estimateBytes({ title: 'x'.repeat(1000) })).toBeGreaterThan(estimateBytes({ title: 'x'.repeat(10) }));
   });
