@@ -12,64 +12,68 @@ const SPARSE = 1024;
  */
 export function estimateBytes(value: unknown): number {
   const seen = new Set<object>();
-  const walk = (item: unknown): number => {
+  // What is left to count, a stack rather than recursion: a value nested as deep as structured cloning
+  // goes (thousands of levels) is sized too, whatever the stack left below the call.
+  const todo: unknown[] = [value];
+  let total = 0;
+  while (todo.length) {
+    const item = todo.pop();
     switch (typeof item) {
       case 'string':
-        return 2 * item.length;
+        total += 2 * item.length;
+        break;
       case 'number':
-        return 8;
+        total += 8;
+        break;
       case 'boolean':
-        return 4;
+        total += 4;
+        break;
       case 'bigint':
-        return 8 + Math.ceil(item.toString(16).length / 2);
+        total += 8 + Math.ceil(item.toString(16).length / 2);
+        break;
       case 'object': {
-        if (item === null) return 0;
-        if (seen.has(item)) return 0;
+        if (item === null || seen.has(item)) break;
         seen.add(item);
         // Structured cloning stores a view with the whole buffer behind it (a slice of a file stores the file), once.
-        if (ArrayBuffer.isView(item)) return walk(item.buffer);
-        if (item instanceof ArrayBuffer) return item.byteLength;
-        if (typeof Blob !== 'undefined' && item instanceof Blob) return item.size;
-        if (item instanceof Date) return 8;
-        if (item instanceof RegExp) return 2 * item.source.length;
+        if (ArrayBuffer.isView(item)) todo.push(item.buffer);
+        else if (item instanceof ArrayBuffer) total += item.byteLength;
+        else if (typeof Blob !== 'undefined' && item instanceof Blob) total += item.size;
+        else if (item instanceof Date) total += 8;
+        else if (item instanceof RegExp) total += 2 * item.source.length;
         // What structured cloning keeps of an error (its own properties besides these it drops).
-        if (item instanceof Error) return CONTAINER + walk(item.message) + walk(item.stack) + walk(item.cause);
-        let total = CONTAINER;
-        if (item instanceof Map) {
-          for (const [key, entry] of item) total += walk(key) + walk(entry);
-        } else if (item instanceof Set) {
-          for (const entry of item) total += walk(entry);
-        } else if (Array.isArray(item)) {
-          let holes = 0;
-          for (let index = 0; index < item.length; index++) {
-            if (index in item) total += walk(item[index]);
-            else if (++holes > SPARSE && holes > index - holes) return total + sparseRest(item, index, walk);
-          }
+        else if (item instanceof Error) {
+          total += CONTAINER;
+          todo.push(item.message, item.stack, item.cause);
         } else {
-          for (const key in item) {
-            if (Object.hasOwn(item, key)) total += 2 * key.length + walk((item as Record<string, unknown>)[key]);
+          total += CONTAINER;
+          if (item instanceof Map) {
+            for (const [key, entry] of item) todo.push(key, entry);
+          } else if (item instanceof Set) {
+            for (const entry of item) todo.push(entry);
+          } else if (Array.isArray(item)) {
+            let holes = 0;
+            for (let index = 0; index < item.length; index++) {
+              if (index in item) todo.push(item[index]);
+              else if (++holes > SPARSE && holes > index - holes) {
+                // Mostly holes (ids as indexes: `byId[trackNumber] = …`): structured cloning stores the elements it
+                // has, so the rest is walked by its own indexes, not every index below its length (billions, for large ids).
+                for (const key in item) {
+                  const position = Number(key);
+                  if (position > index && position < item.length && Number.isInteger(position) && Object.hasOwn(item, key)) todo.push(item[position]);
+                }
+                break;
+              }
+            }
+          } else {
+            for (const key in item) {
+              if (Object.hasOwn(item, key)) todo.push(key, (item as Record<string, unknown>)[key]);
+            }
           }
         }
-        return total;
+        break;
       }
-      default:
-        // undefined, and what cannot be stored at all (functions, symbols) and is rejected elsewhere.
-        return 0;
+      // undefined, and what cannot be stored at all (functions, symbols) and is rejected elsewhere, count nothing.
     }
-  };
-  return walk(value);
-}
-
-/**
- * The bytes of an array's elements past `index`, for an array mostly of holes (ids as indexes: `byId[trackNumber] = …`):
- * structured cloning stores the elements it has, so they are walked by its own indexes, not every index below its
- * length (billions, for large ids). Apart from `walk`, whose frame each level of a deep value takes.
- */
-function sparseRest(array: readonly unknown[], index: number, walk: (item: unknown) => number): number {
-  let total = 0;
-  for (const key in array) {
-    const position = Number(key);
-    if (position > index && position < array.length && Number.isInteger(position) && Object.hasOwn(array, key)) total += walk(array[position]);
   }
   return total;
 }
