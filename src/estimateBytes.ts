@@ -12,12 +12,11 @@ const SPARSE = 1024;
  */
 export function estimateBytes(value: unknown): number {
   const seen = new Set<object>();
-  // What is left to count, a stack rather than recursion: a value nested as deep as structured cloning
+  // The objects left to walk, a stack rather than recursion: a value nested as deep as structured cloning
   // goes (thousands of levels) is sized too, whatever the stack left below the call.
-  const todo: unknown[] = [value];
+  const todo: object[] = [];
   let total = 0;
-  while (todo.length) {
-    const item = todo.pop();
+  const count = (item: unknown): void => {
     switch (typeof item) {
       case 'string':
         total += 2 * item.length;
@@ -31,48 +30,57 @@ export function estimateBytes(value: unknown): number {
       case 'bigint':
         total += 8 + Math.ceil(item.toString(16).length / 2);
         break;
-      case 'object': {
-        if (item === null || seen.has(item)) break;
-        seen.add(item);
-        // Structured cloning stores a view with the whole buffer behind it (a slice of a file stores the file), once.
-        if (ArrayBuffer.isView(item)) todo.push(item.buffer);
-        else if (item instanceof ArrayBuffer) total += item.byteLength;
-        else if (typeof Blob !== 'undefined' && item instanceof Blob) total += item.size;
-        else if (item instanceof Date) total += 8;
-        else if (item instanceof RegExp) total += 2 * item.source.length;
-        // What structured cloning keeps of an error (its own properties besides these it drops).
-        else if (item instanceof Error) {
-          total += CONTAINER;
-          todo.push(item.message, item.stack, item.cause);
-        } else {
-          total += CONTAINER;
-          if (item instanceof Map) {
-            for (const [key, entry] of item) todo.push(key, entry);
-          } else if (item instanceof Set) {
-            for (const entry of item) todo.push(entry);
-          } else if (Array.isArray(item)) {
-            let holes = 0;
-            for (let index = 0; index < item.length; index++) {
-              if (index in item) todo.push(item[index]);
-              else if (++holes > SPARSE && holes > index - holes) {
-                // Mostly holes (ids as indexes: `byId[trackNumber] = …`): structured cloning stores the elements it
-                // has, so the rest is walked by its own indexes, not every index below its length (billions, for large ids).
-                for (const key in item) {
-                  const position = Number(key);
-                  if (position > index && position < item.length && Number.isInteger(position) && Object.hasOwn(item, key)) todo.push(item[position]);
-                }
-                break;
-              }
-            }
-          } else {
+      case 'object':
+        if (item !== null && !seen.has(item)) {
+          seen.add(item);
+          todo.push(item);
+        }
+      // undefined, and what cannot be stored at all (functions, symbols) and is rejected elsewhere, count nothing.
+    }
+  };
+  count(value);
+  for (let item = todo.pop(); item; item = todo.pop()) {
+    // Structured cloning stores a view with the whole buffer behind it (a slice of a file stores the file), once.
+    if (ArrayBuffer.isView(item)) count(item.buffer);
+    else if (item instanceof ArrayBuffer) total += item.byteLength;
+    else if (typeof Blob !== 'undefined' && item instanceof Blob) total += item.size;
+    else if (item instanceof Date) total += 8;
+    else if (item instanceof RegExp) total += 2 * item.source.length;
+    else {
+      total += CONTAINER;
+      // What structured cloning keeps of an error (its own properties besides these it drops).
+      if (item instanceof Error) {
+        count(item.message);
+        count(item.stack);
+        count(item.cause);
+      } else if (item instanceof Map) {
+        for (const [key, entry] of item) {
+          count(key);
+          count(entry);
+        }
+      } else if (item instanceof Set) {
+        for (const entry of item) count(entry);
+      } else if (Array.isArray(item)) {
+        let holes = 0;
+        for (let index = 0; index < item.length; index++) {
+          if (index in item) count(item[index]);
+          else if (++holes > SPARSE && holes > index - holes) {
+            // Mostly holes (ids as indexes: `byId[trackNumber] = …`): structured cloning stores the elements it
+            // has, so the rest is walked by its own indexes, not every index below its length (billions, for large ids).
             for (const key in item) {
-              if (Object.hasOwn(item, key)) todo.push(key, (item as Record<string, unknown>)[key]);
+              const position = Number(key);
+              if (position > index && position < item.length && Number.isInteger(position) && Object.hasOwn(item, key)) count(item[position]);
             }
+            break;
           }
         }
-        break;
+      } else {
+        for (const key in item) {
+          if (!Object.hasOwn(item, key)) continue;
+          total += 2 * key.length;
+          count((item as Record<string, unknown>)[key]);
+        }
       }
-      // undefined, and what cannot be stored at all (functions, symbols) and is rejected elsewhere, count nothing.
     }
   }
   return total;
