@@ -103,6 +103,17 @@ describe('estimateBytes', () => {
     expect(estimateBytes(deeper)).toBe(100_000 * 16 + 8);
   });
 
+  it('counts a boxed string as its string: structured cloning stores the text, not an object of its indexes', async () => {
+    const lyrics = new String('la '.repeat(2 ** 17));
+    expect(structuredClone(lyrics).valueOf()).toBe(lyrics.valueOf());
+    const { cache } = await openCache({ config: { caching: { policies: { track_metadata: { maxSizeMb: 1 }, generic: { maxSizeMb: 1 } } } } });
+    for (const type of ['track_metadata', 'generic'] as const) {
+      await cache.set(type, 'lyrics', lyrics);
+      expect((await cache.stats()).types[type]).toMatchObject({ entries: 1, bytes: 64 + 2 * 6 + 2 * lyrics.length });
+    }
+    expect(estimateBytes([new String('ab'), new Number(1)])).toBe(16 + 4 + 16);
+  });
+
   it('grows with the value', () => {
     expect(estimateBytes({ title: 'x'.repeat(1000) })).toBeGreaterThan(estimateBytes({ title: 'x'.repeat(10) }));
   });
