@@ -46,6 +46,8 @@ export function estimateBytes(value: unknown): number {
     else if (typeof Blob !== 'undefined' && item instanceof Blob) total += item.size;
     else if (item instanceof Date) total += 8;
     else if (item instanceof RegExp) total += 2 * item.source.length;
+    // Stored as its text, not as an object of its indexes (which for…in lists).
+    else if (item instanceof String) count(item.valueOf());
     else {
       total += CONTAINER;
       // What structured cloning keeps of an error (its own properties besides these it drops).
