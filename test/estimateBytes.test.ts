@@ -1,8 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { estimateBytes } from '../src/estimateBytes';
 import { openCache, rejection } from './support/openCache';
 
 describe('estimateBytes', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
   it('counts strings at two bytes per UTF-16 unit and numbers at eight', () => {
     expect(estimateBytes('abcd')).toBe(8);
     expect(estimateBytes(3.5)).toBe(8);
@@ -112,6 +116,31 @@ describe('estimateBytes', () => {
       expect((await cache.stats()).types[type]).toMatchObject({ entries: 1, bytes: 64 + 2 * 6 + 2 * lyrics.length });
     }
     expect(estimateBytes([new String('ab'), new Number(1)])).toBe(16 + 4 + 16);
+  });
+
+  it('counts the pixels of an ImageData, which sit behind accessors (no own property shows them)', async () => {
+    // As browsers (and workers) define it: width, height and data are getters of its prototype.
+    class ImageData {
+      readonly #data: Uint8ClampedArray;
+      readonly #width: number;
+      constructor(width: number, height: number) {
+        this.#data = new Uint8ClampedArray(4 * width * height);
+        this.#width = width;
+      }
+      get data() {
+        return this.#data;
+      }
+      get width() {
+        return this.#width;
+      }
+    }
+    vi.stubGlobal('ImageData', ImageData);
+    const artwork = new ImageData(600, 600);
+    expect(Object.keys(artwork)).toEqual([]);
+    const { cache } = await openCache({ config: { caching: { policies: { generic: { maxSizeMb: 1 } } } } });
+    expect(await rejection(cache.set('generic', 'art', artwork))).toMatchObject({ code: 'invalid_value' });
+    await cache.set('generic', 'thumb', new ImageData(100, 100));
+    expect((await cache.stats()).types.generic).toMatchObject({ entries: 1, bytes: 64 + 2 * 5 + 4 * 100 * 100 });
   });
 
   it('grows with the value', () => {
