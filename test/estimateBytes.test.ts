@@ -107,6 +107,18 @@ describe('estimateBytes', () => {
     expect(estimateBytes(deeper)).toBe(100_000 * 16 + 8);
   });
 
+  it('refuses a value nested deeper than structured cloning goes as not_cloneable, in memory and in IndexedDB', async () => {
+    let deep: unknown = 'leaf';
+    for (let level = 0; level < 20_000; level++) deep = [deep];
+    expect(() => structuredClone(deep)).toThrow(RangeError);
+    const { cache } = await openCache();
+    for (const type of ['track_metadata', 'generic'] as const) {
+      expect(await rejection(cache.set(type, 'deep', deep))).toMatchObject({ code: 'not_cloneable' });
+      expect((await cache.stats()).types[type]).toMatchObject({ entries: 0, bytes: 0 });
+    }
+    expect((await cache.stats()).degraded).toBeNull();
+  });
+
   it('counts a boxed string as its string: structured cloning stores the text, not an object of its indexes', async () => {
     const lyrics = new String('la '.repeat(2 ** 17));
     expect(structuredClone(lyrics).valueOf()).toBe(lyrics.valueOf());
