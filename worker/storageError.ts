@@ -27,6 +27,8 @@ export function toCacheError(error: unknown, doing: string): CacheError {
   switch (name) {
     case 'QuotaExceededError':
       return new CacheError('quota_exceeded', `Storage quota exceeded while ${doing} (${detail})`, { cause: error });
+    // What structured cloning throws for a value nested deeper than it goes (its stack overflows).
+    case 'RangeError':
     case 'DataCloneError':
       return new CacheError('not_cloneable', `Value cannot be stored while ${doing}: it is not structured-cloneable (${detail})`, {
         cause: error,
