@@ -155,6 +155,27 @@ describe('estimateBytes', () => {
     expect((await cache.stats()).types.generic).toMatchObject({ entries: 1, bytes: 64 + 2 * 5 + 4 * 100 * 100 });
   });
 
+  it('counts the pixels of an ImageBitmap (four bytes each), which nothing of the object shows', async () => {
+    // As browsers (and workers) define it: a handle to decoded pixels, with width and height getters on its prototype.
+    class ImageBitmap {
+      readonly #size: number;
+      constructor(size: number) {
+        this.#size = size;
+      }
+      get width() {
+        return this.#size;
+      }
+      get height() {
+        return this.#size;
+      }
+    }
+    vi.stubGlobal('ImageBitmap', ImageBitmap);
+    const { cache } = await openCache({ config: { caching: { policies: { generic: { maxSizeMb: 1 } } } } });
+    expect(await rejection(cache.set('generic', 'art', new ImageBitmap(600)))).toMatchObject({ code: 'invalid_value' });
+    await cache.set('generic', 'thumb', { bitmap: new ImageBitmap(100) });
+    expect((await cache.stats()).types.generic).toMatchObject({ entries: 1, bytes: 64 + 2 * 5 + 16 + 2 * 6 + 4 * 100 * 100 });
+  });
+
   it('grows with the value', () => {
     expect(estimateBytes({ title: 'x'.repeat(1000) })).toBeGreaterThan(estimateBytes({ title: 'x'.repeat(10) }));
   });
