@@ -44,8 +44,9 @@ export function estimateBytes(value: unknown): number {
     if (ArrayBuffer.isView(item)) count(item.buffer);
     else if (item instanceof ArrayBuffer) total += item.byteLength;
     else if (typeof Blob !== 'undefined' && item instanceof Blob) total += item.size;
-    // Its pixels are behind accessors, which for…in does not list.
+    // Pixels behind accessors, which for…in does not list.
     else if (typeof ImageData !== 'undefined' && item instanceof ImageData) count(item.data);
+    else if (typeof ImageBitmap !== 'undefined' && item instanceof ImageBitmap) total += 4 * item.width * item.height;
     else if (item instanceof Date) total += 8;
     else if (item instanceof RegExp) total += 2 * item.source.length;
     // Stored as its text, not as an object of its indexes (which for…in lists).
