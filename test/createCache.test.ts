@@ -120,6 +120,35 @@ describe('createCache', () => {
     expect(logger.error.mock.calls.map(([message, error]) => `${message as string}: ${String(error)}`)).toEqual([]);
   });
 
+  it('an updatePolicy made while the page waits to replace a worker that died again soon after (the back-off) starts no worker: the next one, started by a call, has the patch', async () => {
+    const indexedDB = new IDBFactory();
+    const workers: InProcessWorker[] = [];
+    const config = new SmartCacheConfig();
+    const cache = await createCache({
+      name: uniqueName(),
+      config,
+      logger: { error: () => {} },
+      worker: () => {
+        const worker = new InProcessWorker(indexedDB);
+        workers.push(worker);
+        return worker as unknown as Worker;
+      },
+    });
+    workers[0]!.crash();
+    // Replaced at once; its replacement dies within 5 s of starting: the next one is due 5 s later, or with the next call.
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    await cache.stats();
+    workers[1]!.crash();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    config.updatePolicy('generic', { maxSizeMb: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(workers).toHaveLength(2);
+    expect((await cache.stats()).types.generic.maxBytes).toBe(2 * 2 ** 20);
+    expect(workers).toHaveLength(3);
+    workers[2]!.letClose();
+    await cache.close();
+  });
+
   it('that rejects stops following its SmartCacheConfig (the config keeps no listener of a cache that never opened)', async () => {
     const config = new SmartCacheConfig();
     const error = await rejection(
