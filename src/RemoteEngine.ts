@@ -239,6 +239,8 @@ export class RemoteEngine implements EngineApi {
   }
 
   updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void> {
+    // No worker, live or starting (a dead one waits to be replaced): the next one starts from the config, the patch in it.
+    if (!this.#connection && !this.#closed) return Promise.resolve();
     return this.#call((engine) => engine.updatePolicy(type, patch));
   }
 
