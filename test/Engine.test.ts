@@ -173,6 +173,16 @@ describe('TTL', () => {
     expect(await cache.get('failed_api_lookup', 'eternal')).toBe(1);
   });
 
+  it.each(['album_year', 'generic'] as const)('a set called before an updatePolicy is written under the policy as it was (%s): its TTL, its budget', async (type) => {
+    const config = new SmartCacheConfig();
+    const { cache, clock } = await openCache({ config });
+    const setting = cache.set(type, 'k', 'x'.repeat(3000));
+    config.updatePolicy(type, { ttlSeconds: 1, maxSizeMb: 0.001 });
+    expect(await setting.then(() => 'written', (error: { code?: string }) => error.code)).toBe('written');
+    clock.advance(2000);
+    expect(await cache.get(type, 'k')).toBe('x'.repeat(3000));
+  });
+
   it('a short ttlSeconds on set makes an entry of an eternal type expire, on read and in the sweep', async () => {
     const { cache, clock } = await openCache();
     await cache.set('successful_api_metadata', 'read', 'v', { ttlSeconds: 1 });
