@@ -1,5 +1,6 @@
 import type { CacheChange, CacheStats, ChangeKind, CleanupReport, EmitReport, TypeStats } from '../src/Cache';
 import type { CacheEvent } from '../src/cacheEvent';
+import type { CachePolicy } from '../src/cachePolicy';
 import type { ValidConfig, ValidPolicyPatch } from '../src/configSchema';
 import { CacheError } from '../src/CacheError';
 import { isBuiltInType, type TypeName } from '../src/contentType';
@@ -297,6 +298,8 @@ export class Engine implements EngineApi {
       Imports.imports(new Set(inputs.map((input) => input.key)).size, false, importChunk);
     // Used as it arrives (see getMany): each entry its own time, in the order named.
     const usedAt = inputs.map(() => this.#usedAt());
+    // Under the policy as it arrives: an updatePolicy made after the call applies to the writes made after it.
+    const policy = this.#config.getPolicy(type);
     if (imports) {
       const earlier = this.#lastImport.get(type);
       const change = this.#inFlight.inTurn(
@@ -305,7 +308,7 @@ export class Engine implements EngineApi {
           // Where the log stands as it starts (after the changes before it, before those after it, which do not wait
           // for it): what is logged from here on, before it begins, applies to it (see WriteOptions.from).
           const place = this.#stores.idb?.log.head().then(({ seq }) => seq, () => null) ?? Promise.resolve(null);
-          const write = () => this.#setMany(type, inputs, usedAt, options, undefined, { place, targets: (change) => changeTargets(this.#config, change) });
+          const write = () => this.#setMany(type, inputs, usedAt, policy, options, undefined, { place, targets: (change) => changeTargets(this.#config, change) });
           // It would wait for the earlier one's commit anyway (see Imports.afterImports): now it cannot begin first.
           return earlier ? earlier.then(write, write) : write();
         },
@@ -320,12 +323,11 @@ export class Engine implements EngineApi {
     // which it waits for, holds up no read.
     let landed!: () => void;
     const written = new Promise<void>((resolve) => (landed = resolve));
-    return this.#inFlight.inTurn([type], () => this.#setMany(type, inputs, usedAt, options, landed), written);
+    return this.#inFlight.inTurn([type], () => this.#setMany(type, inputs, usedAt, policy, options, landed), written);
   }
 
-  async #setMany(type: TypeName, inputs: EntryInput[], usedAt: number[], { batch, since, commitId, answered }: SetManyOptions, landed?: () => void, from?: WriteOptions['from']): Promise<Written> {
+  async #setMany(type: TypeName, inputs: EntryInput[], usedAt: number[], policy: CachePolicy, { batch, since, commitId, answered }: SetManyOptions, landed?: () => void, from?: WriteOptions['from']): Promise<Written> {
     await this.#ready();
-    const policy = this.#config.getPolicy(type);
     const now = this.#now();
     // The last of several entries with one key wins, as if they had been written one by one: each its own
     // time of use, in the order named (one time for all would leave their eviction order to their keys).
