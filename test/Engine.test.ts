@@ -589,6 +589,19 @@ describe('event invalidation, end to end (the seed table)', () => {
     expect(read).toBe(5);
     expect((await cache.stats()).types.track_metadata.entries).toBe(19_995);
   }, 60_000);
+
+  it('an emit called before an updatePolicy applies the rules as they were, in IndexedDB and in memory alike: its report says so', async () => {
+    const config = new SmartCacheConfig();
+    const { cache } = await openCache({ config });
+    await cache.set('generic', 'k', 1, { trackId: 't' });
+    await cache.set('track_metadata', 'k', 1, { trackId: 't' });
+    const emitted = cache.emit({ eventType: 'manual_invalidation', trackId: 't' });
+    config.updatePolicy('generic', { invalidationStrategy: 'event_driven' });
+    config.updatePolicy('track_metadata', { invalidationStrategy: 'time_based' });
+    expect(await emitted).toEqual({ eventType: 'manual_invalidation', invalidated: { track_metadata: 1, successful_api_metadata: 0, album_year: 0 } });
+    expect(await cache.getMany('generic', ['k'])).toEqual([1]);
+    expect(await cache.getMany('track_metadata', ['k'])).toEqual([undefined]);
+  });
 });
 
 describe('byte budgets', () => {
