@@ -5,6 +5,7 @@ import type { ValidConfig, ValidPolicyPatch } from '../src/configSchema';
 import { CacheError } from '../src/CacheError';
 import { isBuiltInType, type TypeName } from '../src/contentType';
 import type { Logger } from '../src/Logger';
+import type { InvalidationTarget } from '../src/invalidationTarget';
 import { affectedTypes, invalidationTargets } from '../src/invalidationTargets';
 import { goneId, type ClientCallbacks, type Corrupt, type Deleted, type EngineApi, type EntryInput, type Found, type Listed, type Mark, type Once, type ReadThrough, type SetManyOptions, type WorkerOpenOptions, type Written } from '../src/protocol';
 import { randomId } from '../src/randomId';
@@ -549,9 +550,11 @@ export class Engine implements EngineApi {
 
   /** Invalidates IndexedDB and logs the event in one transaction, then this tab's memory tier, then tells the other tabs. */
   emit(event: CacheEvent, once?: Once): Promise<EmitReport> {
+    // Under the rules as it arrives, which its turn is taken by: an updatePolicy made after the call applies to the events emitted after it.
     const types = affectedTypes(this.#config, event);
+    const targets = invalidationTargets(this.#config, event);
     return this.#crossTab.answering(async (answered) => {
-      const { shared, report } = await this.#inFlight.inTurn(types, () => this.#emit(event, answered, once));
+      const { shared, report } = await this.#inFlight.inTurn(types, () => this.#emit(event, types, targets, answered, once));
       // The other tabs' events it came after (see #emit) reach the page by another port than this answer:
       // the page hears them first, as every tab does.
       await this.#crossTab.heard;
@@ -563,9 +566,9 @@ export class Engine implements EngineApi {
   }
 
   /** `answered`: settles as emit answers; other tabs' changes logged after this event wait for it (see TabSync.before). */
-  async #emit(event: CacheEvent, answered: Promise<void>, once?: Once): Promise<{ shared: SharedChange; report: EmitReport }> {
+  async #emit(event: CacheEvent, types: TypeName[], targets: InvalidationTarget[], answered: Promise<void>, once?: Once): Promise<{ shared: SharedChange; report: EmitReport }> {
     await this.#ready();
-    const { shared, removed } = await this.#crossTab.applyShared({ kind: 'event', event }, invalidationTargets(this.#config, event), once);
+    const { shared, removed } = await this.#crossTab.applyShared({ kind: 'event', event }, targets, once);
     // A retry may answer from the log what the dead worker removed seconds ago: watchers here and in the
     // other tabs hear of the keys still gone (see #deleteMany); its counts stand.
     const persistent = once?.retry ? await this.#stillGoneOf(removed) : removed;
@@ -574,12 +577,12 @@ export class Engine implements EngineApi {
     // first, whatever the config: it is older, for the listeners too, which hear it before this one, and
     // what it removed from the memory tier is not this event's to count.
     await this.#crossTab.before(shared, answered);
-    const local = await this.#stores.invalidateMemory(event);
+    const local = await this.#stores.invalidateMemory(event, targets);
     const { counts, keys } = overlaid(this.#crossTab.kept(persistent), local);
     this.#counters.invalidated(counts);
     // The other tabs learn of it from the event itself.
     this.#invalidated(counts, keys, 'local', once);
-    return { shared, report: { eventType: event.eventType, invalidated: this.#report(event, counts) } };
+    return { shared, report: { eventType: event.eventType, invalidated: this.#report(event, counts, types) } };
   }
 
   async stats(): Promise<CacheStats<string>> {
@@ -727,8 +730,7 @@ export class Engine implements EngineApi {
    * this tab's types it removed entries of: another deploy's event, under rules that remove more (see
    * IdbStore's elsewhere), which the watchers hear of too.
    */
-  #report(event: CacheEvent, counts: Counts): Counts {
-    const affected = affectedTypes(this.#config, event);
+  #report(event: CacheEvent, counts: Counts, affected = affectedTypes(this.#config, event)): Counts {
     return Object.fromEntries(this.#config.types.filter((type) => affected.includes(type) || counts[type]).map((type) => [type, counts[type] ?? 0]));
   }
 

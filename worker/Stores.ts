@@ -68,10 +68,10 @@ export class Stores {
     return this.#config.types.filter((type) => this.of(type) === this.#idb);
   }
 
-  /** Applies an event to the memory tier (every type there, persistent ones too while degraded). */
-  async invalidateMemory(event: CacheEvent): Promise<Invalidated> {
-    const targets = invalidationTargets(this.#config, event).filter((target) => this.of(target.type) === this.memory);
-    return targets.length ? this.memory.invalidate(targets) : nothingRemoved();
+  /** Applies an event to the memory tier (every type there, persistent ones too while degraded); `targets`: those it was emitted under, if it was here. */
+  async invalidateMemory(event: CacheEvent, targets = invalidationTargets(this.#config, event)): Promise<Invalidated> {
+    const mine = targets.filter((target) => this.of(target.type) === this.memory);
+    return mine.length ? this.memory.invalidate(mine) : nothingRemoved();
   }
 
   /** Runs `operation` on the type's store; if IndexedDB can no longer be opened, degrades to memory and runs it there. */
