@@ -278,6 +278,16 @@ describe('copies', () => {
     expect(copy.getAllPolicies()).toEqual(config.getAllPolicies());
     expect(copy.toJSON().caching?.negativeResultTtl).toBe(99);
   });
+
+  it('a SmartCacheConfig given to new SmartCacheConfig is copied, as createCache reads one (through its toJSON), not taken for an empty config', () => {
+    const config = new SmartCacheConfig({ caching: { policies: { generic: { ttlSeconds: 7 } }, customTypes: { art: { persistent: true, ttlSeconds: DAY, invalidationStrategy: 'hybrid', maxSizeMb: 5 } } } });
+    config.updatePolicy('album_year', { invalidationStrategy: 'time_based' });
+    // Plain JavaScript, or a helper that takes either: TypeScript refuses the instance where a config literal goes.
+    const copy = new SmartCacheConfig(config as never);
+    expect(copy.getAllPolicies()).toEqual(config.getAllPolicies());
+    copy.updatePolicy('generic', { ttlSeconds: 8 });
+    expect(config.getTtl('generic')).toBe(7);
+  });
 });
 
 describe('formatTtl', () => {
