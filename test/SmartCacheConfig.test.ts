@@ -287,6 +287,16 @@ describe('copies', () => {
     expect(copy.getAllPolicies()).toEqual(config.getAllPolicies());
     copy.updatePolicy('generic', { ttlSeconds: 8 });
     expect(config.getTtl('generic')).toBe(7);
+    // Its toJSON looked for, a config whose every read throws is still invalid_config, with what it threw as the cause.
+    const thrown = new Error('every read throws');
+    const everyRead: ProxyHandler<object> = {
+      get: () => {
+        throw thrown;
+      },
+    };
+    const error = configError(() => new SmartCacheConfig(new Proxy({}, everyRead) as never));
+    expect(error.code).toBe('invalid_config');
+    expect(error.cause).toBe(thrown);
   });
 });
 
