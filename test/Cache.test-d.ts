@@ -118,3 +118,15 @@ untyped.on('*', (event, context) => {
   // @ts-expect-error a custom name is unknown to the type of a loose config
   void fromLoose.get('artwork', 'k');
 }
+
+// A config written `as const` (its invalidatedBy a readonly tuple) is one the runtime takes: the types take it too.
+{
+  const config = {
+    caching: {
+      customTypes: { lyrics: { persistent: false, ttlSeconds: 60, invalidationStrategy: 'event_driven', maxSizeMb: null, invalidatedBy: ['track_removed', 'library_sync'] } },
+    },
+  } as const;
+  const cache = await createCache({ config });
+  expectTypeOf(cache.keys).toBeCallableWith('lyrics');
+  expectTypeOf(new SmartCacheConfig(config).isPersistent).parameter(0).toEqualTypeOf<CacheType<'lyrics'>>();
+}
