@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { eventTypeSchema } from './cacheEvent';
+import { eventTypeSchema, type EventType } from './cacheEvent';
 import { CONTENT_TYPES, CUSTOM_TYPE_NAME, isBuiltInType, type ContentType } from './contentType';
 import { INVALIDATION_STRATEGIES } from './invalidationStrategy';
 import { INFINITE_TTL } from './time';
@@ -48,8 +48,11 @@ export const customTypeSchema = z.strictObject({
   cleanupThreshold: policyPatchSchema.shape.cleanupThreshold,
   staleWhileRevalidateSeconds: policyPatchSchema.shape.staleWhileRevalidateSeconds,
   description: z.optional(z.string()),
-  /** Events other than manual_invalidation that remove its entries (with event invalidation); none by default. */
-  invalidatedBy: z.optional(z.array(eventTypeSchema)),
+  /**
+   * Events other than manual_invalidation that remove its entries (with event invalidation); none by default.
+   * Typed to take a readonly array too (a config written `as const`), which the array schema takes.
+   */
+  invalidatedBy: z.optional(z.array(eventTypeSchema) as z.ZodMiniType<readonly EventType[], readonly EventType[]>),
 });
 
 export type CustomTypeConfig = z.input<typeof customTypeSchema>;
