@@ -130,3 +130,13 @@ untyped.on('*', (event, context) => {
   expectTypeOf(cache.keys).toBeCallableWith('lyrics');
   expectTypeOf(new SmartCacheConfig(config).isPersistent).parameter(0).toEqualTypeOf<CacheType<'lyrics'>>();
 }
+
+// EventDrivenCacheManager hands its handlers, and emitEvent returns, the very event given, an optional field given as null still null.
+{
+  const manager = new EventDrivenCacheManager(new SmartCacheConfig());
+  manager.registerEventHandler('library_sync', (event) => {
+    expectTypeOf(event.trackId).toEqualTypeOf<string | null | undefined>();
+    expectTypeOf(event.metadata).toEqualTypeOf<Record<string, unknown> | null | undefined>();
+  });
+  expectTypeOf(manager.emitEvent({ eventType: 'library_sync', trackId: null }).trackId).toEqualTypeOf<string | null | undefined>();
+}
