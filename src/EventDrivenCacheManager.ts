@@ -11,14 +11,15 @@ import { policyTables } from './policyTables';
 import { shouldInvalidateForEvent } from './shouldInvalidateForEvent';
 import type { SmartCacheConfig } from './SmartCacheConfig';
 
-export type CacheEventHandler = (event: CacheEvent) => unknown;
+/** Gets the very event given to `emitEvent`: an optional field given as null (the seed's None) is null there. */
+export type CacheEventHandler = (event: CacheEventInput) => unknown;
 
 const optionsSchema = z.strictObject({ logger: z.optional(loggerSchema) });
 
 /** Routes library events to handlers and answers which content types an event invalidates. */
 export class EventDrivenCacheManager {
   readonly config: SmartCacheConfig;
-  readonly #handlers: Handlers<EventType, [CacheEvent]>;
+  readonly #handlers: Handlers<EventType, [CacheEventInput]>;
 
   constructor(config: SmartCacheConfig, options: { logger?: Logger } = {}) {
     // Its rules read the config's table: a config's plain data has none.
@@ -38,13 +39,12 @@ export class EventDrivenCacheManager {
   }
 
   /** Validates the event and calls each handler of its type in order with it; a failing handler is reported, not thrown. */
-  emitEvent(input: CacheEventInput): CacheEvent {
+  emitEvent(input: CacheEventInput): CacheEventInput {
     const { eventType } = createCacheEvent(input);
     // The caller's own object, not the validated copy, as the seed's handler(event): a handler may look for the event it
     // was given. So an optional field the caller gave as null (the seed's None) is null there, as in the seed.
-    const event = input as CacheEvent;
-    this.#handlers.run([eventType], event);
-    return event;
+    this.#handlers.run([eventType], input);
+    return input;
   }
 
   /** Whether an event of this kind removes entries of `type`; an event without a known `eventType` is `invalid_event`. */

@@ -7,7 +7,7 @@ import {
   SmartCacheConfig,
   createCacheEvent,
   isCacheError,
-  type CacheEvent,
+  type CacheEventInput,
   type EventType,
   type InvalidationStrategy,
 } from '../src/index';
@@ -32,7 +32,7 @@ describe('EventDrivenCacheManager', () => {
 
   it('hands each handler the very event emitted, as the seed’s handler(event) does', () => {
     const { manager } = setup();
-    const seen = new Set<CacheEvent>();
+    const seen = new Set<CacheEventInput>();
     manager.registerEventHandler('track_added', (event) => void seen.add(event));
     manager.registerEventHandler('track_added', (event) => void seen.add(event));
     const event = createCacheEvent({ eventType: 'track_added', trackId: 'track123', metadata: { artist: 'A' } });
@@ -43,7 +43,7 @@ describe('EventDrivenCacheManager', () => {
 
   it('reports a throwing handler and still runs the others', () => {
     const { manager, logger } = setup();
-    const seen: CacheEvent[] = [];
+    const seen: CacheEventInput[] = [];
     const boom = new Error('boom');
     manager.registerEventHandler('library_sync', () => {
       throw boom;

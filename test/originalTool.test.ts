@@ -197,7 +197,7 @@ describe('original TestEventDrivenCacheManager', () => {
 
   it('test_event_handler_registration', () => {
     const m = manager();
-    const calls: CacheEvent[] = [];
+    const calls: CacheEventInput[] = [];
     m.registerEventHandler('track_added', (event) => void calls.push(event));
     const event = createCacheEvent({ eventType: 'track_added', trackId: 'track123' });
     m.emitEvent(event);
