@@ -140,3 +140,13 @@ untyped.on('*', (event, context) => {
   });
   expectTypeOf(manager.emitEvent({ eventType: 'library_sync', trackId: null }).trackId).toEqualTypeOf<string | null | undefined>();
 }
+
+// Schemas typed by an interface of the app's, which has no index signature: the runtime takes them, and types the cache by them.
+{
+  interface AppSchemas {
+    album_year: z.ZodObject<{ year: z.ZodNumber }>;
+  }
+  const appSchemas: AppSchemas = { album_year: z.object({ year: z.number() }) };
+  const cache = await createCache({ schemas: appSchemas });
+  expectTypeOf(cache.get('album_year', 'k')).resolves.toEqualTypeOf<{ year: number } | undefined>();
+}
