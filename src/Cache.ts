@@ -9,6 +9,12 @@ import type { ContentType, TypeName } from './contentType';
 export type Schemas = { readonly [type: string]: StandardSchemaV1 | undefined };
 
 /**
+ * What schemas `S` may be: `Schemas`, or any object type whose fields are schemas — an interface's too,
+ * which TypeScript never takes for an index signature such as `Schemas`'.
+ */
+export type SchemasOf<S> = { readonly [K in keyof S]?: StandardSchemaV1 };
+
+/**
  * The content types of a cache: the built-in ones and the custom names `N` of its config. From a config
  * whose type does not name them (a `CacheConfig` variable), `N` is `never`: the custom types still work,
  * named through a cast, and the cache stays a plain `Cache`.
@@ -16,13 +22,13 @@ export type Schemas = { readonly [type: string]: StandardSchemaV1 | undefined };
 export type CacheType<N extends string = never> = ContentType | N;
 
 /** What `get` returns for a type: the schema's output type, or `unknown` without a schema. */
-export type ValueOf<S extends Schemas, T extends string> = T extends keyof S
+export type ValueOf<S extends SchemasOf<S>, T extends string> = T extends keyof S
   ? S[T] extends StandardSchemaV1
     ? StandardSchemaV1.InferOutput<S[T]>
     : unknown
   : unknown;
 /** What `set` takes for a type: the schema's input type, or `unknown` without a schema. */
-export type ValueIn<S extends Schemas, T extends string> = T extends keyof S
+export type ValueIn<S extends SchemasOf<S>, T extends string> = T extends keyof S
   ? S[T] extends StandardSchemaV1
     ? StandardSchemaV1.InferInput<S[T]>
     : unknown
@@ -146,7 +152,7 @@ export interface CleanupReport {
 }
 
 /** A cache with schemas `S` and custom content types named `N` (from a config literal). */
-export interface Cache<S extends Schemas = Schemas, N extends string = never> {
+export interface Cache<S extends SchemasOf<S> = Schemas, N extends string = never> {
   get<T extends CacheType<N>>(type: T, key: string, options?: GetOptions): Promise<ValueOf<S, T> | undefined>;
   getMany<T extends CacheType<N>>(type: T, keys: readonly string[], options?: GetManyOptions): Promise<(ValueOf<S, T> | undefined)[]>;
   set<T extends CacheType<N>>(type: T, key: string, value: ValueIn<S, T>, options?: SetOptions): Promise<void>;

@@ -15,6 +15,7 @@ import type {
   ResolveOptions,
   Resolved,
   Schemas,
+  SchemasOf,
   SetManyEntry,
   SetManyOptions,
   SetOptions,
@@ -86,7 +87,7 @@ export interface CacheClientOptions {
  * The public `Cache`: validates every argument, applies value schemas, shares concurrent `getOrSet`
  * fetches and runs `on` listeners, over an engine that is either in-process or behind a worker.
  */
-export class CacheClient<S extends Schemas = Schemas, N extends string = never> implements Cache<S, N>, Pick<ClientCallbacks, 'remoteEvent' | 'progress' | 'changed'> {
+export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = never> implements Cache<S, N>, Pick<ClientCallbacks, 'remoteEvent' | 'progress' | 'changed'> {
   readonly #engine: EngineApi;
   readonly #schemas: Schemas;
   readonly #listeners: Handlers<EventType | '*', [CacheEvent, EventContext]>;

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { Cache, Schemas } from './Cache';
+import type { Cache, Schemas, SchemasOf } from './Cache';
 import { loggerSchema } from './cacheArgs';
 import { CacheClient } from './CacheClient';
 import { CacheError, invalidError, isCacheError } from './CacheError';
@@ -28,7 +28,7 @@ import { RemoteEngine } from './RemoteEngine';
 import { randomId } from './randomId';
 import { viteDepsWorker } from './viteDepsWorker';
 
-export interface CreateCacheOptions<S extends Schemas = Schemas, N extends string = never> {
+export interface CreateCacheOptions<S extends SchemasOf<S> = Schemas, N extends string = never> {
   /** Namespaces the IndexedDB database and the BroadcastChannel; 'reprise' by default. */
   name?: string;
   /** The policies, and the app's own content types (`caching.customTypes`), whose names `Cache` then knows. */
@@ -75,7 +75,7 @@ const optionsSchema = z.strictObject({
 export type LiteralNames<N extends string> = string extends N ? never : N;
 
 /** Opens a cache: in a module Worker by default in browsers, in-process with `worker: false` or where there is no Worker. */
-export async function createCache<S extends Schemas = Schemas, N extends string = never>(
+export async function createCache<S extends SchemasOf<S> = Schemas, N extends string = never>(
   options: CreateCacheOptions<S, N> = {},
 ): Promise<Cache<S, LiteralNames<N>>> {
   const parsed = parse(optionsSchema, options, 'invalid_argument', 'createCache options');

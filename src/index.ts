@@ -40,6 +40,7 @@ export type {
   ResolveSource,
   Resolved,
   Schemas,
+  SchemasOf,
   SetManyEntry,
   SetManyOptions,
   SetOptions,
