@@ -150,3 +150,11 @@ untyped.on('*', (event, context) => {
   const cache = await createCache({ schemas: appSchemas });
   expectTypeOf(cache.get('album_year', 'k')).resolves.toEqualTypeOf<{ year: number } | undefined>();
 }
+
+// A fetcher may return any thenable (a query builder's, not a Promise): the runtime awaits it, as it awaits a Promise.
+{
+  const thenable = Promise.resolve({ year: 1999 }) as PromiseLike<{ year: number }>;
+  expectTypeOf(typed.getOrSet('album_year', 'k', () => thenable)).resolves.toEqualTypeOf<{ year: number }>();
+  // @ts-expect-error a thenable of what the schema refuses
+  void typed.getOrSet('album_year', 'k', () => thenable as PromiseLike<{ year: string }>);
+}

@@ -384,3 +384,12 @@ describe('many read-throughs at once', () => {
     }
   });
 });
+
+describe('a fetcher that returns a thenable (a query builder’s, not a Promise)', () => {
+  it('is awaited: what it brings is checked by the schema, stored and returned', async () => {
+    const { cache } = await openCache({ schemas: { album_year: z.object({ year: z.string().transform(Number) }) } });
+    const thenable: PromiseLike<{ year: string }> = { then: (onFulfilled, onRejected) => Promise.resolve({ year: '1999' }).then(onFulfilled, onRejected) };
+    expect(await cache.resolve('album_year', 'k', () => thenable)).toEqual({ value: { year: 1999 }, source: 'fetch' });
+    expect(await cache.get('album_year', 'k')).toEqual({ year: 1999 });
+  });
+});
