@@ -75,7 +75,8 @@ export interface FetcherContext<V = unknown> {
   skipStore(): void;
 }
 
-export type Fetcher<In = unknown, Out = unknown> = (context: FetcherContext<Out>) => In | Promise<In>;
+/** What `getOrSet` and `resolve` call: it may return the value, a Promise of it or any other thenable (awaited alike). */
+export type Fetcher<In = unknown, Out = unknown> = (context: FetcherContext<Out>) => In | PromiseLike<In>;
 
 /** Where `resolve`'s value came from. */
 export type ResolveSource = 'cache' | 'stale' | 'fetch' | 'shared';
