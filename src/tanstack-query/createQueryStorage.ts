@@ -88,9 +88,11 @@ function queryKeyOf(key: string): QueryKey {
  * Queries as entries of `type`, which must be persistent (else every call rejects with `invalid_argument`).
  * The stored value is what `experimental_createQueryPersister`'s `serialize` makes, so it is TanStack's to
  * name (`experimental_createQueryPersister<PersistedQuery>({ storage, … })`), or to infer from `serialize`:
- * `V` is not inferred from where the storage is passed (TypeScript inferred `null` there).
+ * `V` is not inferred from where the storage is passed (TypeScript inferred `null` there). `N`, the cache's
+ * custom type names, is inferred from `cache`; given `V` (`createQueryStorage<PersistedQuery>(cache, type)`),
+ * TypeScript infers no other type argument: `N` is then any name, so that a custom type is not refused.
  */
-export function createQueryStorage<V = any, N extends string = never>(
+export function createQueryStorage<V = any, N extends string = string>(
   cache: Cache<Schemas, N>,
   type: CacheType<N>,
   options: QueryStorageOptions = {},
