@@ -1,7 +1,7 @@
 // Type tests, checked by `npm run typecheck` (tsc): what users see of the API's types.
 import { expectTypeOf } from 'vitest';
 import { z } from 'zod';
-import { EventDrivenCacheManager, SmartCacheConfig, createCache, createCacheEvent, type Cache, type CacheEvent, type CacheEventInput, type CacheConfig, type CacheStats, type CacheType, type EmitReport, type EventContext, type Resolved, type TypeStats } from '../src/index';
+import { EventDrivenCacheManager, SmartCacheConfig, createCache, createCacheEvent, isCacheError, type Cache, type CacheError, type CacheEvent, type CacheEventInput, type CacheConfig, type CacheStats, type CacheType, type EmitReport, type EventContext, type Resolved, type TypeStats } from '../src/index';
 
 declare const schemas: { album_year: z.ZodObject<{ year: z.ZodNumber }>; generic: z.ZodString };
 const typed = await createCache({ schemas });
@@ -157,4 +157,13 @@ untyped.on('*', (event, context) => {
   expectTypeOf(typed.getOrSet('album_year', 'k', () => thenable)).resolves.toEqualTypeOf<{ year: number }>();
   // @ts-expect-error a thenable of what the schema refuses
   void typed.getOrSet('album_year', 'k', () => thenable as PromiseLike<{ year: string }>);
+}
+
+// isCacheError with a code: false says nothing of a CacheError of another code (still a CacheError), true narrows the code.
+{
+  const error: unknown = new Error();
+  if (isCacheError(error)) {
+    if (isCacheError(error, 'closed')) expectTypeOf(error.code).toEqualTypeOf<'closed'>();
+    else expectTypeOf(error).toEqualTypeOf<CacheError>();
+  }
 }
