@@ -48,8 +48,11 @@ const codes: ReadonlySet<string> = new Set(CACHE_ERROR_CODES);
 
 /**
  * True for a CacheError from this or another copy of the library (another bundle, a worker realm):
- * the check is structural, like Comlink's, because `instanceof` fails across realms.
+ * the check is structural, like Comlink's, because `instanceof` fails across realms. With a code, true
+ * says the error has that code, and false does not say it is no CacheError (it may have another code).
  */
+export function isCacheError(value: unknown): value is CacheError;
+export function isCacheError<C extends CacheErrorCode>(value: unknown, code: C | undefined): value is CacheError & { readonly code: C };
 export function isCacheError(value: unknown, code?: CacheErrorCode): value is CacheError {
   if (!(value instanceof Error) || value.name !== 'CacheError') return false;
   const actual = (value as { code?: unknown }).code;
