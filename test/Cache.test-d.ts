@@ -1,7 +1,7 @@
 // Type tests, checked by `npm run typecheck` (tsc): what users see of the API's types.
 import { expectTypeOf } from 'vitest';
 import { z } from 'zod';
-import { EventDrivenCacheManager, SmartCacheConfig, createCache, createCacheEvent, isCacheError, type Cache, type CacheError, type CacheEvent, type CacheEventInput, type CacheConfig, type CacheStats, type CacheType, type EmitReport, type EventContext, type Resolved, type TypeStats } from '../src/index';
+import { EventDrivenCacheManager, SmartCacheConfig, createCache, createCacheEvent, isCacheError, isFingerprint, type Cache, type CacheError, type CacheEvent, type CacheEventInput, type CacheConfig, type CacheStats, type CacheType, type EmitReport, type EventContext, type Resolved, type TypeStats } from '../src/index';
 
 declare const schemas: { album_year: z.ZodObject<{ year: z.ZodNumber }>; generic: z.ZodString };
 const typed = await createCache({ schemas });
@@ -166,4 +166,13 @@ untyped.on('*', (event, context) => {
     if (isCacheError(error, 'closed')) expectTypeOf(error.code).toEqualTypeOf<'closed'>();
     else expectTypeOf(error).toEqualTypeOf<CacheError>();
   }
+}
+
+// isFingerprint: false leaves a string that is not a fingerprint a string (not never); true gives a string.
+{
+  const text: string = 'abc';
+  if (isFingerprint(text)) expectTypeOf(text).toExtend<string>();
+  else expectTypeOf(text).toEqualTypeOf<string>();
+  const given: unknown = 'abc';
+  if (isFingerprint(given)) expectTypeOf(given).toExtend<string>();
 }
