@@ -60,3 +60,25 @@ describe('lookupTrack', () => {
     expect([types.negative_result.entries, types.failed_api_lookup.entries, types.successful_api_metadata.entries, types.album_year.entries]).toEqual([1, 1, 0, 0]);
   });
 });
+
+describe('lookupTrack in two tabs of one cache', () => {
+  it.each<ApiOutcome>(['not_found', 'error'])('a track the API answers %s, looked up in both at once: the waiting tab shows that answer, shared, and remembers it', async (outcome) => {
+    const first = await openCache({ config: new SmartCacheConfig(DEMO_CONFIG), schemas: DEMO_SCHEMAS });
+    const { cache: other } = await openCache({ config: new SmartCacheConfig(DEMO_CONFIG), schemas: DEMO_SCHEMAS, name: first.name, indexedDB: first.indexedDB });
+    const library = new Library(generateLibrary({ seed: 1, count: 200 }));
+    // Each tab has its own page, so its own API client; the answer takes long enough for the other tab to ask meanwhile.
+    const api = new MetadataApi({ seed: 1, latency: { min: 100, max: 100 } });
+    const otherApi = new MetadataApi({ seed: 1, latency: { min: 100, max: 100 } });
+    const track = library.tracks.find((candidate) => api.outcome(candidate.id) === outcome)!;
+    const [here, there] = await Promise.all([lookupTrack(first.cache, api!, library, track), lookupTrack(other, otherApi!, library, track)]);
+    const fetched = [here.api.from, there.api.from].sort();
+    expect(fetched).toEqual(['fetch', 'shared']);
+    expect([here.api.status, there.api.status]).toEqual([outcome, outcome]);
+    expect(api.calls + otherApi.calls).toBe(1);
+    // Memory types are each tab's own: the tab that shared the answer keeps it too, and does not ask the API again.
+    for (const [cache, client] of [[first.cache, api], [other, otherApi]] as const) {
+      expect((await lookupTrack(cache, client, library, track)).api).toMatchObject({ status: outcome, from: 'cache' });
+    }
+    expect(api.calls + otherApi.calls).toBe(1);
+  });
+});
