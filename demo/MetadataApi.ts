@@ -6,7 +6,7 @@ import { seededRandom } from './seededRandom';
 /** What the API answers for a track: always the same for one seed and track. */
 export type ApiOutcome = 'found' | 'not_found' | 'error';
 
-/** The API answered 404 (`not_found`) or failed (`error`). */
+/** The API answered 404 (`not_found`) or failed (`error`: its message starts with the status, `503 Service Unavailable`). */
 export class ApiLookupError extends Error {
   override readonly name = 'ApiLookupError';
 
@@ -16,6 +16,17 @@ export class ApiLookupError extends Error {
     message: string,
   ) {
     super(message);
+  }
+
+  /**
+   * The API's answer in `error`, if it is one: thrown here, or by the fetch of another tab that this tab's
+   * `resolve` shared, which rethrows it as an Error with the name and message only.
+   */
+  static from(error: unknown): ApiLookupError | undefined {
+    if (error instanceof ApiLookupError) return error;
+    if (!(error instanceof Error) || error.name !== 'ApiLookupError') return undefined;
+    const status = /^(\d{3}) /.exec(error.message)?.[1];
+    return status ? new ApiLookupError('error', Number(status), error.message) : new ApiLookupError('not_found', 404, error.message);
   }
 }
 

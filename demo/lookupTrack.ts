@@ -80,10 +80,16 @@ export function fetchedAny({ tags, api, albumYear, cover }: TrackLookup): boolea
   return [tags.from, api.from, albumYear?.from, cover.from].includes('fetch');
 }
 
-/** Thrown out of the fetcher for an answer already cached as not found or failed: getOrSet then caches nothing. */
-class CachedAnswer extends Error {
-  constructor(readonly answer: ApiAnswer) {
-    super(answer.status);
+/**
+ * Thrown out of the fetcher for an answer already cached as not found or failed: getOrSet then caches nothing.
+ * Another tab waiting on this fetch gets it as the API's answer (`ApiLookupError.from`), and remembers it.
+ */
+class CachedAnswer extends ApiLookupError {
+  constructor(
+    readonly answer: Exclude<ApiAnswer, { status: 'found' }>,
+    status: number,
+  ) {
+    super(answer.status, status, answer.message);
   }
 }
 
@@ -94,9 +100,9 @@ async function askApi(cache: DemoCache, api: MetadataApi, track: LibraryTrack): 
       track.id,
       async () => {
         const notFound = await cache.get('negative_result', track.id);
-        if (notFound) throw new CachedAnswer({ status: 'not_found', message: 'Not found (remembered)', from: 'cache' });
+        if (notFound) throw new CachedAnswer({ status: 'not_found', message: 'Not found (remembered)', from: 'cache' }, notFound.status);
         const failure = await cache.get('failed_api_lookup', track.id);
-        if (failure) throw new CachedAnswer({ status: 'error', message: failure.message, from: 'cache' });
+        if (failure) throw new CachedAnswer({ status: 'error', message: failure.message, from: 'cache' }, failure.status);
         return api.lookup(track);
       },
       { trackId: track.id, album: { artist: track.artist, album: track.album } },
@@ -104,10 +110,13 @@ async function askApi(cache: DemoCache, api: MetadataApi, track: LibraryTrack): 
     return { status: 'found', metadata, from: source };
   } catch (error) {
     if (error instanceof CachedAnswer) return error.answer;
-    if (!(error instanceof ApiLookupError)) throw error;
+    const answer = ApiLookupError.from(error);
+    if (!answer) throw error;
+    // Rebuilt from another tab's fetch, which this lookup shared: memory types are each tab's, so this one remembers the answer too.
+    const from: Source = answer === error ? 'fetch' : 'shared';
     const at = Date.now();
-    if (error.kind === 'not_found') await cache.set('negative_result', track.id, { status: 404, at }, { trackId: track.id });
-    else await cache.set('failed_api_lookup', track.id, { status: error.status, message: error.message, at }, { trackId: track.id });
-    return { status: error.kind, message: error.message, from: 'fetch' };
+    if (answer.kind === 'not_found') await cache.set('negative_result', track.id, { status: 404, at }, { trackId: track.id });
+    else await cache.set('failed_api_lookup', track.id, { status: answer.status, message: answer.message, at }, { trackId: track.id });
+    return { status: answer.kind, message: answer.message, from };
   }
 }
