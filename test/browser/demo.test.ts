@@ -596,6 +596,25 @@ describe('the selected track’s panel follows the events that reach its entries
   });
 });
 
+describe('errors', () => {
+  it('a call that fails shows the CacheError’s code and message: in the log, the panel, the batch line and the status line', async () => {
+    const { page, errors } = await openDemo();
+    await choose(page, FOUND);
+    // From the DevTools console (window.demo): every call after close() rejects with code closed.
+    await page.evaluate(() => window.demo.cache.close());
+    await press(page, 'Library sync');
+    expect((await logLine(page, 'local', 'error')).text).toContain('Library sync failed: closed: This cache is closed');
+    expect(await choose(page, OTHER_ALBUM)).toMatchObject({ state: 'failed' });
+    await expect(page.locator('.details .error').textContent()).resolves.toBe('The lookup failed: closed: This cache is closed');
+    await page.getByRole('button', { name: 'Look up visible tracks' }).click();
+    await page.waitForFunction(() => /failed/.test(document.querySelector('#batch-status')?.textContent ?? ''));
+    await expect(page.locator('#batch-status').textContent()).resolves.toMatch(/failed \(closed: This cache is closed\)$/);
+    await page.waitForFunction(() => /^stats\(\) failed/.test(document.getElementById('status')?.textContent ?? ''));
+    await expect(page.locator('#status').textContent()).resolves.toBe('stats() failed: closed: This cache is closed');
+    expect(errors).toEqual([]);
+  });
+});
+
 describe('a screenshot for people to look at', () => {
   it('saves test-results/demo.png of the page in use', async () => {
     const name = uniqueName('demo');
