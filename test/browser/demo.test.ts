@@ -1,7 +1,7 @@
 // The demo page (index.html + demo/) in Chromium, driven like a user would: clicks, keys, two tabs.
 import { stat } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { albumKey, SmartCacheConfig, type TypeName } from '../../src/index';
 import { DEMO_CONFIG } from '../../demo/demoConfig';
 import { DEFAULT_DEMO_OPTIONS } from '../../demo/demoOptions';
@@ -547,6 +547,52 @@ describe('two tabs', () => {
     const c = await openDemo();
     await expect(rowOf(c.page, FOUND).locator('.badge').count()).resolves.toBe(0);
     expect([...a.errors, ...b.errors, ...c.errors]).toEqual([]);
+  });
+  it('a tab that starts while another’s event is on its way takes it: its library agrees with the other’s', async () => {
+    const name = uniqueName('demo');
+    const a = await openDemo(name);
+    await choose(a.page, FOUND);
+    // The second tab's page stalls right after reading the library the first kept (a busy main thread:
+    // here a synchronous request the test answers later), and only then starts its cache.
+    const page = await browser.context.newPage();
+    pages.push(page);
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(String(error)));
+    await page.addInitScript(() => {
+      const getItem = Storage.prototype.getItem;
+      let stalled = false;
+      Storage.prototype.getItem = function (key) {
+        const value = getItem.call(this, key);
+        if (!stalled && key.startsWith('reprise-demo-library:')) {
+          stalled = true;
+          const request = new XMLHttpRequest();
+          request.open('GET', '/stall-after-reading-the-library', false);
+          request.send();
+        }
+        return value;
+      };
+    });
+    let stalled!: () => void;
+    const reading = new Promise<void>((resolve) => (stalled = resolve));
+    let resume!: () => void;
+    const resumed = new Promise<void>((resolve) => (resume = resolve));
+    await page.route('**/stall-after-reading-the-library', async (route) => {
+      stalled();
+      await resumed;
+      await route.fulfill({ status: 204 });
+    });
+    const opened = page.goto(`${inject('baseUrl')}/?name=${name}&latency=0`);
+    await reading;
+    // Logged before the second tab's cache starts (so never told to it), kept by the first after the second read.
+    await press(a.page, 'Remove track');
+    await logLine(a.page, 'local', 'track_removed');
+    resume();
+    await opened;
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.waitForFunction(() => document.body.dataset['ready'] === 'true');
+    await page.waitForFunction((id) => !!document.querySelector(`[role="option"][data-track-id="${id}"]`), tracks[FOUND]!.id);
+    await expect(rowOf(page, FOUND).getAttribute('class')).resolves.toContain('removed');
+    expect([...a.errors, ...errors]).toEqual([]);
   });
 });
 
