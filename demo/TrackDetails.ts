@@ -1,4 +1,5 @@
 import type { TypeName } from '../src/index';
+import { describeError } from './describeError';
 import { element } from './element';
 import { formatDuration } from './formatDuration';
 import type { LibraryTrack } from './Library';
@@ -40,7 +41,7 @@ export class TrackDetails {
   }
 
   showFailure(track: LibraryTrack, error: unknown): void {
-    this.#render('failed', track, element('p', { class: 'error' }, `The lookup failed: ${error instanceof Error ? error.message : String(error)}`));
+    this.#render('failed', track, element('p', { class: 'error' }, `The lookup failed: ${describeError(error)}`));
   }
 
   show(lookup: TrackLookup): void {

@@ -7,6 +7,7 @@ import { DEMO_CONFIG } from './demoConfig';
 import { describeLatency, readDemoOptions } from './demoOptions';
 import { DEMO_SCHEMAS } from './demoSchemas';
 import { describeBatch, tracksText } from './describeBatch';
+import { describeError } from './describeError';
 import { EventControls, type EventActions } from './EventControls';
 import { EventLog } from './EventLog';
 import { generateLibrary } from './generateLibrary';
@@ -57,7 +58,7 @@ let cache: DemoCache;
 try {
   cache = await createCache({ name: options.name, config, schemas: DEMO_SCHEMAS });
 } catch (error) {
-  status.textContent = `The cache could not start: ${error instanceof Error ? error.message : String(error)}`;
+  status.textContent = `The cache could not start: ${describeError(error)}`;
   throw error;
 }
 window.demo = { cache, library, api, config };
@@ -110,7 +111,7 @@ const actions: EventActions = {
   },
 };
 const controls = new EventControls(actions, (action, error) => {
-  log.addAction('error', `${action} failed: ${error instanceof Error ? error.message : String(error)}`);
+  log.addAction('error', `${action} failed: ${describeError(error)}`);
 });
 
 // Events change the library (in every tab alike), and may take the selected track's entries away.
@@ -164,7 +165,8 @@ lookUpVisible.addEventListener('click', async () => {
   const started = performance.now();
   const settled = await Promise.allSettled(tracks.map((track) => lookupTrack(cache, api, library, track)));
   const results = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
-  batchStatus.textContent = describeBatch(tracks.length, results, performance.now() - started);
+  const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  batchStatus.textContent = describeBatch(tracks.length, results, performance.now() - started, failure?.reason);
   lookUpVisible.removeAttribute('aria-busy');
   await refresh();
 });
@@ -179,7 +181,7 @@ async function refresh(sample = false): Promise<void> {
   try {
     stats = await cache.stats();
   } catch (error) {
-    status.textContent = `stats() failed: ${error instanceof Error ? error.message : String(error)}`;
+    status.textContent = `stats() failed: ${describeError(error)}`;
     return;
   }
   if (request < shown) return;

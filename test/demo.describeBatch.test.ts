@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CacheError } from '../src/index';
 import { describeBatch } from '../demo/describeBatch';
 import type { Source, TrackLookup } from '../demo/lookupTrack';
 
@@ -14,5 +15,9 @@ describe('describeBatch', () => {
 
   it('says no more than it must: one track, nothing shared, nothing failed', () => {
     expect(describeBatch(1, [lookup('cache', 'cache', 'cache', 'cache')], 3)).toBe('1 track in 3 ms: 1 from the cache alone, 0 fetched');
+  });
+
+  it('says why lookups failed: the first failure, a CacheError with its code', () => {
+    expect(describeBatch(2, [], 5, new CacheError('closed', 'This cache is closed'))).toBe('0 tracks in 5 ms: 0 from the cache alone, 0 fetched, 2 failed (closed: This cache is closed)');
   });
 });
