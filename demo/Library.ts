@@ -33,9 +33,30 @@ export class Library {
 
   constructor(tracks: readonly Track[], store?: { storage: LibraryStorage; key: string }) {
     this.#store = store;
-    const kept = this.#read();
-    this.tracks = tracks.map((track) => ({ ...track, revision: kept[track.id]?.revision ?? 0, removed: kept[track.id]?.removed ?? false }));
+    this.tracks = tracks.map((track) => ({ ...track, revision: 0, removed: false }));
     this.#byId = new Map(this.tracks.map((track) => [track.id, track]));
+    this.reread();
+  }
+
+  /**
+   * Takes what the tabs kept: at the start, and again once this tab's cache tells it every event (from
+   * its first answer on). An event another tab had logged before that, but kept only after this tab
+   * read, reaches it no other way. Returns whether a track changed.
+   */
+  reread(): boolean {
+    const kept = this.#read();
+    let changed = false;
+    for (const track of this.tracks) {
+      const changes = kept[track.id];
+      if (!changes) continue;
+      // A revision only grows (see apply): an event this tab heard since may have raised it further.
+      const revision = Math.max(track.revision, changes.revision);
+      if (revision === track.revision && changes.removed === track.removed) continue;
+      track.revision = revision;
+      track.removed = changes.removed;
+      changed = true;
+    }
+    return changed;
   }
 
   get(id: string): LibraryTrack | undefined {

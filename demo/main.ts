@@ -218,5 +218,10 @@ mount('api-latency').textContent = describeLatency(options.latency);
 list.setItems(library.tracks);
 
 await refresh(true);
+// The cache tells this tab every event from its first answer on; what another tab did before is in what it kept.
+if (library.reread()) {
+  list.refresh();
+  controls.update(selected);
+}
 setInterval(() => void refresh(true), POLL_MS);
 document.body.dataset['ready'] = 'true';

@@ -68,4 +68,20 @@ describe('Library', () => {
     items.set('library', 'not JSON');
     expect(new Library(generateLibrary({ seed: 1, count: 20 }), { storage, key: 'library' }).get(modified)!.revision).toBe(0);
   });
+
+  it('rereads what the other tabs kept since it was made, without taking a revision back', () => {
+    const items = new Map<string, string>();
+    const storage = { getItem: (key: string) => items.get(key) ?? null, setItem: (key: string, value: string) => void items.set(key, value) };
+    const here = new Library(generateLibrary({ seed: 1, count: 20 }), { storage, key: 'library' });
+    const other = new Library(generateLibrary({ seed: 1, count: 20 }), { storage, key: 'library' });
+    const [removed, modified] = [here.tracks[2]!.id, here.tracks[7]!.id];
+    // The other tab keeps an event this one never hears; this one hears a later modification the other has not kept yet.
+    other.apply({ eventType: 'track_removed', trackId: removed });
+    here.apply({ eventType: 'track_modified', trackId: modified, metadata: { revision: 2 } });
+    items.set('library', JSON.stringify({ ...JSON.parse(items.get('library')!), [modified]: { revision: 1, removed: false } }));
+    expect(here.reread()).toBe(true);
+    expect(here.get(removed)).toMatchObject({ removed: true });
+    expect(here.get(modified)).toMatchObject({ revision: 2 });
+    expect(here.reread()).toBe(false);
+  });
 });
