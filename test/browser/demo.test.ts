@@ -616,6 +616,21 @@ describe('the selected track’s panel follows the events that reach its entries
     expect(errors).toEqual([]);
   });
 
+  it('a removed track chosen while another track’s lookup runs is still shown, removed, once that lookup ends', async () => {
+    const { page, errors } = await openDemo(uniqueName('demo'), '', '1500');
+    await startLookup(page, NOT_FOUND);
+    await press(page, 'Remove track');
+    await logLine(page, 'local', 'track_removed');
+    await startLookup(page, FOUND);
+    await rowOf(page, NOT_FOUND).click();
+    // The lookup of the track chosen before ends meanwhile: its API call, then its album year's (the third call), 1.5 s each, then its cover.
+    await page.waitForFunction(() => window.demo.api.calls === 3, null, { timeout: 10_000 });
+    await page.waitForTimeout(2_500);
+    const details = await page.evaluate(() => ({ ...document.querySelector<HTMLElement>('.details')!.dataset }));
+    expect(details).toMatchObject({ state: 'removed', trackId: tracks[NOT_FOUND]!.id });
+    expect(errors).toEqual([]);
+  });
+
   it('a track modified while its lookup runs is shown with what it read, marked stale', async () => {
     const { page, errors } = await openDemo(uniqueName('demo'), '', '1500');
     await startLookup(page, FOUND);
