@@ -77,8 +77,11 @@ const list = new VirtualList<LibraryTrack>({
   onChoose: (track) => {
     selected = track;
     controls.update(track);
-    if (track.removed) details.showRemoved(track);
-    else void lookUp(track);
+    if (track.removed) {
+      // Replaces the panel: a lookup of the track chosen before no longer shows its result.
+      lookups++;
+      details.showRemoved(track);
+    } else void lookUp(track);
   },
 });
 const inspector = new CacheInspector(config);
