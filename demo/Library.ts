@@ -49,11 +49,13 @@ export class Library {
     for (const track of this.tracks) {
       const changes = kept[track.id];
       if (!changes) continue;
+      // A record missing a field (written by hand, or by another version) leaves that field as generated.
+      const { revision: keptRevision = 0, removed = false } = changes;
       // A revision only grows (see apply): an event this tab heard since may have raised it further.
-      const revision = Math.max(track.revision, changes.revision);
-      if (revision === track.revision && changes.removed === track.removed) continue;
+      const revision = Math.max(track.revision, keptRevision);
+      if (revision === track.revision && removed === track.removed) continue;
       track.revision = revision;
-      track.removed = changes.removed;
+      track.removed = removed;
       changed = true;
     }
     return changed;
