@@ -91,6 +91,30 @@ describe('the packed tarball', () => {
     });
   });
 
+  it('a resolver that reads only main (no exports, no module: the resolve package, browserify) finds reprise as it finds reprise/tanstack-query', async () => {
+    // The adapter's folder has a main for such resolvers (prepack writes it); the package's own must lead to the library too.
+    const resolver = ResolverFactory.createResolver({
+      fileSystem: new CachedInputFileSystem(fs, 4000),
+      useSyncFileSystemCalls: true,
+      exportsFields: [],
+      conditionNames: [],
+      mainFields: ['main'],
+      extensions: ['.js'],
+    });
+    const resolve = (request: string) => {
+      try {
+        return resolver.resolveSync({}, join(folder, 'app'), request);
+      } catch (error) {
+        return `not found: ${(error as Error).message.split('\n')[0]}`;
+      }
+    };
+    const installed = join(folder, 'node_modules/reprise');
+    expect({ reprise: resolve('reprise'), adapter: resolve('reprise/tanstack-query') }).toEqual({
+      reprise: join(installed, 'dist/lib/reprise.js'),
+      adapter: join(installed, 'dist/lib/tanstack-query.js'),
+    });
+  });
+
   it("the adapter folder's types lead TypeScript to the adapter's declarations, typesVersions or not (node10)", async () => {
     const installed = join(folder, 'node_modules/reprise');
     const resolved = (withoutTypesVersions: boolean) => {
