@@ -4,7 +4,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { ChannelLocks } from '../src/ChannelLocks';
 import { FetchLocks } from '../src/FetchLocks';
-import { isCacheError, type ContentType, type FetcherContext } from '../src/index';
+import { createCache, isCacheError, type ContentType, type FetcherContext } from '../src/index';
 import { SimLocks } from './simulation/SimLocks';
 import { openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
@@ -232,6 +232,20 @@ describe('without Web Locks (plain-http pages, Node): the tabs elect the fetchin
     expect(fetchA.mock.calls.length + fetchC.mock.calls.length).toBe(1);
     expect(results[0]!.value).toBe(results[2]!.value);
     expect([results[0]!.source, results[2]!.source].sort()).toEqual(['fetch', 'shared']);
+  });
+
+  it('caches with no IndexedDB at all (Node: a server rendering a request each) share no fetch, though they have one name: each answers its own fetcher', async () => {
+    const name = uniqueName();
+    const open = () => createCache({ name, worker: false, logger: { error: () => {} } });
+    const [a, b] = await Promise.all([open(), open()]);
+    const fetcher = (value: string) => vi.fn(async () => (await new Promise((resolve) => setTimeout(resolve, 50)), value));
+    const [fetchA, fetchB] = [fetcher('alice'), fetcher('bob')];
+    const results = await Promise.all([a.resolve('track_metadata', 'me', fetchA), b.resolve('track_metadata', 'me', fetchB)]);
+    expect(results).toEqual([
+      { value: 'alice', source: 'fetch' },
+      { value: 'bob', source: 'fetch' },
+    ]);
+    await Promise.all([a.close(), b.close()]);
   });
 
   it('without a channel either, each tab fetches for itself', async () => {
