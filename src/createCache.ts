@@ -172,9 +172,11 @@ export async function createCache<S extends SchemasOf<S> = Schemas, N extends st
   onClose.push(watchLifecycle(engine, (error) => isCacheError(error, 'closed') || logger.error('Reprise: following the page lifecycle failed', error)));
   // Caches of one name on different storages (an injected factory each, as tests in one process have)
   // are not tabs of one cache: they share no fetch. The page's own factory is the origin's storage, which
-  // every tab has through an object of its own.
-  const injected = options.indexedDB !== indexedDBHere() && options.indexedDB;
-  const shared = `${name}${injected ? `:${storageId(injected)}` : ''}`;
+  // every tab has through an object of its own. With none at all (Node: a server rendering requests,
+  // each its user's), each cache is its own.
+  const here = indexedDBHere();
+  const injected = options.indexedDB !== here && options.indexedDB;
+  const shared = `${name}${injected ? `:${storageId(injected)}` : options.indexedDB || here ? '' : `:${randomId()}`}`;
   const channel = (purpose: string) => (typeof BroadcastChannel === 'undefined' ? undefined : () => new BroadcastChannel(`reprise-${purpose}:${shared}`));
   const lockChannel = channel('locks');
   const fetchLocks = new FetchLocks({
