@@ -163,6 +163,20 @@ describe('createCache', () => {
     expect(policyUpdates.get(config)?.size ?? 0).toBe(0);
   });
 
+  it("a worker the browser refuses to start from another origin (Reprise loaded from a CDN) rejects worker_failed naming the fix", async () => {
+    // What Chromium throws from new Worker() for a script of another origin.
+    const refusal = new DOMException("Failed to construct 'Worker': Script at 'https://cdn.example/reprise/worker.js' cannot be accessed from origin 'http://127.0.0.1:5173'.", 'SecurityError');
+    const error = await rejection(
+      createCache({
+        worker: () => {
+          throw refusal;
+        },
+      }),
+    );
+    expect(error).toMatchObject({ code: 'worker_failed', cause: refusal });
+    expect(error.message).toContain("serve Reprise from the page's own origin, or pass worker: false");
+  });
+
   it('namespaces the database by name', async () => {
     const indexedDB = new IDBFactory();
     const a = await createCache({ worker: false, indexedDB, name: 'a' });
