@@ -59,7 +59,9 @@ export async function connectWorker(
   try {
     worker = createWorker();
   } catch (error) {
-    throw workerDeath(new CacheError('worker_failed', `The cache worker could not be created (${String(error)})`, { cause: error }));
+    // A script of another origin (Reprise from a CDN): the browser refuses the worker at once.
+    const fix = (error as { name?: unknown } | null)?.name === 'SecurityError' ? ": a browser starts a worker only from the page's origin: serve Reprise from the page's own origin, or pass worker: false" : '';
+    throw workerDeath(new CacheError('worker_failed', `The cache worker could not be created (${String(error)})${fix}`, { cause: error }));
   }
   if (!isWorker(worker)) {
     const what = isPromiseLike(worker) ? 'a Promise (it must create the Worker, not a promise of one)' : describeValue(worker);
