@@ -18,7 +18,7 @@ import {
 import { brokenFactory, countRecordsRead, failCommit, failCommits, failRequest, tabFactory, trackedFactory } from './support/faultyIndexedDB';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { openRemoteCache } from './support/inProcessWorkers';
-import { CacheClient } from '../src/CacheClient';
+import { CacheClient, SET_MANY_CHUNK } from '../src/CacheClient';
 import { LAYOUT, commitMarks } from '../worker/databaseSchema';
 import { requestDone } from '../worker/idbRequests';
 import { recordReadsNow } from '../worker/recordReads';
@@ -181,6 +181,22 @@ describe('TTL', () => {
     expect(await setting.then(() => 'written', (error: { code?: string }) => error.code)).toBe('written');
     clock.advance(2000);
     expect(await cache.get(type, 'k')).toBe('x'.repeat(3000));
+  });
+
+  it.each([
+    ['its value checked by an async schema', 'generic'],
+    ['sent in chunks', 'album_year'],
+  ] as const)('a set called before an updatePolicy keeps the policy as it was, also when it reaches the engine after the patch (%s)', async (how, type) => {
+    const config = new SmartCacheConfig();
+    // A Standard Schema whose check takes a task (a lookup, say): the value reaches the engine after it.
+    const checked = { '~standard': { version: 1, vendor: 'test', validate: async (value: unknown) => ({ value }) } } as const;
+    const { cache, clock } = await openCache({ config, schemas: how === 'sent in chunks' ? {} : { [type]: checked } });
+    const count = how === 'sent in chunks' ? SET_MANY_CHUNK + 1 : 1;
+    const setting = cache.setMany(type, Array.from({ length: count }, (_, index) => ({ key: `k${index}`, value: 'x' })));
+    config.updatePolicy(type, { ttlSeconds: 1 });
+    await setting;
+    clock.advance(2000);
+    expect(await cache.get(type, 'k0')).toBe('x');
   });
 
   it('a short ttlSeconds on set makes an entry of an eternal type expire, on read and in the sweep', async () => {
