@@ -47,7 +47,8 @@ import { Handlers } from './Handlers';
 import { HeldCalls } from './HeldCalls';
 import type { Logger } from './Logger';
 import { parse } from './parse';
-import type { ClientCallbacks, Corrupt, EngineApi, EntryInput, Found, Mark, Once, ToldChange } from './protocol';
+import type { ClientCallbacks, Corrupt, EngineApi, EntryInput, Found, Mark, Once, SetManyOptions as EngineSetManyOptions, ToldChange } from './protocol';
+import type { CachePolicy } from './cachePolicy';
 import { FetchLocks } from './FetchLocks';
 import { isPromiseLike } from './isPromiseLike';
 import { PendingCalls } from './PendingCalls';
@@ -81,6 +82,12 @@ export interface CacheClientOptions {
   types?: ReadonlyMap<TypeName, boolean> | undefined;
   /** What the slices of a big batch's checks (setMany's, a read's) are timed by: performance.now by default; simulations inject theirs, to replay. */
   clock?: () => number;
+  /**
+   * The app's config when it may patch its policies (a SmartCacheConfig; an object read through its toJSON only has no
+   * getPolicy): a write takes its type's policy as it is made, since its values may reach the engine after a patch (an
+   * async schema, a setMany sent in chunks, a call held).
+   */
+  config?: { getPolicy?(type: TypeName): CachePolicy } | undefined;
 }
 
 /**
@@ -104,6 +111,7 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
   /** Each batch's onProgress, what it last reported, and how many entries the call was given. */
   readonly #progress = new Map<string, { report: (done: number, total: number) => void; done: number; entries: number }>();
   readonly #chunk: number;
+  readonly #config: CacheClientOptions['config'];
   readonly #types: ReadonlyMap<TypeName, boolean>;
   readonly #typeNames: readonly TypeName[];
   /** Concurrent gets of a type, read together. */
@@ -154,6 +162,7 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
     this.#onClosing = options.onClosing;
     this.#clock = options.clock ?? (() => performance.now());
     this.#chunk = options.setManyChunk ?? SET_MANY_CHUNK;
+    this.#config = options.config;
     this.#types = options.types ?? typesOf({});
     this.#typeNames = [...this.#types.keys()];
     cacheInternals.set(this, {
@@ -169,7 +178,7 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
       fetchLocks: options.fetchLocks ?? new FetchLocks({ name: '', locks: undefined, openChannel: undefined }),
       // Once closed, a refresh close() cut short fails without a word.
       report: (message, error) => this.#closed || this.#logger.error(message, error),
-      check: (type) => (this.#checkOpen(), this.#known(type)),
+      check: (type) => this.#known(type),
       checked: this.#checked.bind(this),
       toInput: this.#toInput.bind(this),
       output: this.#output.bind(this),
@@ -184,7 +193,6 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
   }
 
   async #get<T extends CacheType<N>>(type: T, key: string, options?: GetOptions): Promise<ValueOf<S, T> | undefined> {
-    this.#checkOpen();
     this.#known(type);
     parse(keySchema, key, 'invalid_argument', 'key');
     const { fingerprint } = parse(getOptionsSchema, options ?? {}, 'invalid_argument', 'get options');
@@ -198,7 +206,6 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
   }
 
   async #getMany<T extends CacheType<N>>(type: T, keys: readonly string[], options?: GetManyOptions): Promise<(ValueOf<S, T> | undefined)[]> {
-    this.#checkOpen();
     this.#known(type);
     const args = parse(getManyArgsSchema, { keys, options: options ?? undefined }, 'invalid_argument', 'getMany arguments');
     const { fingerprint, fingerprints } = args.options ?? {};
@@ -218,18 +225,18 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
 
   /** `since`: the write of what a fetch started at that mark brought (see cacheInternals' setSince). */
   async #set<T extends CacheType<N>>(type: T, key: string, value: ValueIn<S, T>, options?: SetOptions, since?: Mark): Promise<void> {
-    this.#checkOpen();
     this.#known(type);
     parse(keySchema, key, 'invalid_argument', 'key');
     const parsed = parse(setOptionsSchema, options ?? {}, 'invalid_argument', 'set options');
     const pending = this.#toInput(type, { ...parsed, key, value }, 'value');
+    const policy = this.#config?.getPolicy?.(type);
     // As it is called: a getOrSet's write of the key issued after this comes after it (see Resolver.sawWrite), if it is sent.
     const write = this.#resolver.writing(type);
     write.saw([key]);
     try {
       await this.#held.send([type], pending, (input) => {
         write.end(true);
-        return this.#happened(type, (commitId, answered) => this.#engine.setMany(type, [input], since ? { commitId, since, answered } : { commitId, answered }), new Set([key]));
+        return this.#happened(type, { since, policy }, (options) => this.#engine.setMany(type, [input], options), new Set([key]));
       });
     } finally {
       write.end(false);
@@ -241,7 +248,6 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
   }
 
   async #setMany<T extends CacheType<N>>(type: T, entries: readonly SetManyEntry<ValueIn<S, T>>[], options?: SetManyOptions): Promise<void> {
-    this.#checkOpen();
     this.#known(type);
     const { onProgress } = parse(setManyOptionsSchema, options ?? {}, 'invalid_argument', 'setMany options');
     if (!Array.isArray(entries)) throw new CacheError('invalid_argument', 'setMany entries must be an array');
@@ -265,13 +271,14 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
       return isPromiseLike(validated) ? validated.then(() => chunk) : chunk;
     };
     const batch = `batch-${++this.#batches}`;
+    const policy = this.#config?.getPolicy?.(type);
     if (onProgress) this.#progress.set(batch, { report: onProgress, done: 0, entries: entries.length });
     try {
       if (entries.length <= this.#chunk) {
         // Held while its validation yields: the changes of its type made meanwhile reach the engine after it.
         await this.#held.send([type], inputs(0), (ready) => {
           write.end(true);
-          return this.#happened(type, (commitId, answered) => this.#engine.setMany(type, ready, { batch: onProgress && batch, commitId, answered }), keys);
+          return this.#happened(type, { batch: onProgress && batch, policy }, (options) => this.#engine.setMany(type, ready, options), keys);
         });
       } else {
         // Validate and hand over in chunks, yielding between them; the engine writes it all or nothing (above
@@ -293,7 +300,7 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
           await earlier;
           await held;
           write.end(true);
-          const committing = this.#happened(type, (commitId, answered) => (this.#sending(type, [...keys]), this.#engine.commit(batch, type, entries.length, commitId, answered)), keys);
+          const committing = this.#happened(type, { policy }, (options) => (this.#sending(type, [...keys]), this.#engine.commit(batch, type, entries.length, options)), keys);
           handedOver();
           await committing;
         } catch (error) {
@@ -335,7 +342,6 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
   }
 
   async #has(type: CacheType<N>, key: string): Promise<boolean> {
-    this.#checkOpen();
     this.#known(type);
     parse(keySchema, key, 'invalid_argument', 'key');
     if (!this.#schemas[type]) return this.#engine.has(type, key);
@@ -354,7 +360,6 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
   }
 
   async #deleteMany(type: CacheType<N>, keys: readonly string[]): Promise<number> {
-    this.#checkOpen();
     this.#known(type);
     const valid = parse(keysSchema, keys, 'invalid_argument', 'keys');
     this.#resolver.sawWrite(type, valid);
@@ -386,7 +391,6 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
   }
 
   async #keys(type: CacheType<N>, options?: ListOptions): Promise<string[]> {
-    this.#checkOpen();
     this.#known(type);
     const { prefix } = parse(listOptionsSchema, options ?? {}, 'invalid_argument', 'keys options');
     if (!this.#schemas[type]) return this.#engine.keys(type, prefix);
@@ -399,7 +403,6 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
   }
 
   async #entries<T extends CacheType<N>>(type: T, options?: ListOptions): Promise<[string, ValueOf<S, T>][]> {
-    this.#checkOpen();
     this.#known(type);
     const { prefix } = parse(listOptionsSchema, options ?? {}, 'invalid_argument', 'entries options');
     return this.#listed(type, prefix);
@@ -449,7 +452,6 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
   }
 
   watch(type: CacheType<N>, key: string | null, listener: WatchListener): () => void {
-    this.#checkOpen();
     this.#known(type);
     if (key !== null) parse(keySchema, key, 'invalid_argument', 'key');
     parse(listenerSchema, listener, 'invalid_argument', 'listener');
@@ -604,17 +606,17 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
   }
 
   /**
-   * Runs a write under a new commit id, which the engine marks in IndexedDB with it (see
+   * Runs a write with its `options` under a new commit id, which the engine marks in IndexedDB with it (see
    * SetManyOptions.commitId). When its worker dies before answering, the write may have committed
    * all the same: the next worker says whether it did, tells the watchers (the dead one may not have), and
    * then the call resolves. `keys`: what it wrote, which the room the next worker makes after an import spares.
    */
-  #happened<T>(type: TypeName, write: (commitId: string, answered: string[] | undefined) => Promise<T>, keys?: ReadonlySet<string>): Promise<T | undefined> {
+  #happened<T>(type: TypeName, options: EngineSetManyOptions, write: (options: EngineSetManyOptions) => Promise<T>, keys?: ReadonlySet<string>): Promise<T | undefined> {
     const commitId = randomId();
     // One call for close(): it must not close the engine between the write's failure and the question.
     return this.#calls.track(
       this.#answered.carry(type, commitId, (answered) =>
-        write(commitId, answered).catch(async (error: unknown) => {
+        write({ ...options, commitId, answered }).catch(async (error: unknown) => {
           // A next worker that cannot tell (it cannot read IndexedDB, or it and those after it died too) rejects: that error, not one saying it did not happen.
           if (!isCacheError(error, 'worker_failed') || !(await acrossDeaths(() => this.#engine.committed(type, commitId, keys), true))) throw error;
           // It happened, but its answer is lost.
@@ -633,8 +635,9 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
     this.#readsBefore.wrote(type, keys);
   }
 
-  /** Checks that the type is one of this cache's: `unknown_content_type` otherwise. */
+  /** Checks that the cache is open (`closed` otherwise) and the type is one of its own (`unknown_content_type` otherwise). */
   #known(type: unknown): void {
+    this.#checkOpen();
     parseContentType(type, this.#typeNames);
   }
 

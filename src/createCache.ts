@@ -194,6 +194,7 @@ export async function createCache<S extends SchemasOf<S> = Schemas, N extends st
     onClose: () => onClose.forEach((stop) => stop()),
     onClosing: watched && (() => watched.closing()),
     fetchLocks,
+    config: table,
   });
   return client;
 }

@@ -1,6 +1,7 @@
 // What crosses the worker boundary, declared once. The client validates everything before it is sent,
 // so the engine receives only well-formed arguments; values are structured-cloned on the way.
 import type { CacheEvent } from './cacheEvent';
+import type { CachePolicy } from './cachePolicy';
 import type { CacheChange, CacheStats, CleanupReport, EmitReport } from './Cache';
 import type { ChannelMessage } from './channelMessage';
 import type { ValidConfig, ValidPolicyPatch } from './configSchema';
@@ -74,6 +75,8 @@ export interface SetManyOptions {
   commitId?: string | undefined;
   /** Commit marks of the page's earlier changes of the type whose answers it has (see AnsweredMarks): deleted in this write's transaction. */
   answered?: string[] | undefined;
+  /** The type's policy as the page's call was made, when the app may patch it (see CacheClientOptions.policyOf): one made before a patch and sent after it keeps it. */
+  policy?: CachePolicy | undefined;
 }
 
 /** What a setMany wrote: where, and what its guard left out. */
@@ -118,7 +121,7 @@ export interface EngineApi {
    * Writes the `count` entries staged under `batch`; rejects with `worker_failed`, writing nothing, when
    * this engine holds another number of them (part was staged in a worker that died since).
    */
-  commit(batch: string, type: TypeName, count: number, commitId?: string, answered?: string[]): Promise<void>;
+  commit(batch: string, type: TypeName, count: number, options: Pick<SetManyOptions, 'commitId' | 'answered' | 'policy'>): Promise<void>;
   /**
    * Whether a write of `type` marked `commitId` (see SetManyOptions) is in IndexedDB; false where there is
    * none; rejects where there is one this engine cannot open (the type persistent, kept in memory here): it cannot tell.

@@ -299,8 +299,8 @@ export class Engine implements EngineApi {
       Imports.imports(new Set(inputs.map((input) => input.key)).size, false, importChunk);
     // Used as it arrives (see getMany): each entry its own time, in the order named.
     const usedAt = inputs.map(() => this.#usedAt());
-    // Under the policy as it arrives: an updatePolicy made after the call applies to the writes made after it.
-    const policy = this.#config.getPolicy(type);
+    // Under the policy as the page's call was made, or else as it arrives: an updatePolicy made after the call applies to the writes made after it.
+    const policy = options.policy ?? this.#config.getPolicy(type);
     if (imports) {
       const earlier = this.#lastImport.get(type);
       const change = this.#inFlight.inTurn(
@@ -398,8 +398,8 @@ export class Engine implements EngineApi {
     this.#staged.stage(batch, entries);
   }
 
-  async commit(batch: string, type: TypeName, count: number, commitId?: string, answered?: string[]): Promise<void> {
-    await this.setMany(type, this.#staged.take(batch, count), { batch, commitId, answered });
+  async commit(batch: string, type: TypeName, count: number, options: SetManyOptions): Promise<void> {
+    await this.setMany(type, this.#staged.take(batch, count), { ...options, batch });
   }
 
   async committed(type: TypeName, commitId: string, keys?: ReadonlySet<string>): Promise<boolean> {
