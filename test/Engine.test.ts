@@ -618,6 +618,20 @@ describe('event invalidation, end to end (the seed table)', () => {
     expect(await cache.getMany('generic', ['k'])).toEqual([1]);
     expect(await cache.getMany('track_metadata', ['k'])).toEqual([undefined]);
   });
+
+  it('an emit called before an updatePolicy keeps the rules as they were, also when it reaches the engine after the patch (held behind a value an async schema checks)', async () => {
+    const config = new SmartCacheConfig();
+    const checked = { '~standard': { version: 1, vendor: 'test', validate: async (value: unknown) => ({ value }) } } as const;
+    const { cache } = await openCache({ config, schemas: { generic: checked } });
+    await cache.set('track_metadata', 'k', 1, { trackId: 't' });
+    // The emit waits for this set, its value being checked: the page's calls reach the engine in the order made.
+    const setting = cache.set('generic', 'x', 1);
+    const emitted = cache.emit({ eventType: 'track_removed', trackId: 't' });
+    config.updatePolicy('track_metadata', { invalidationStrategy: 'fingerprint_based' });
+    await setting;
+    expect(await emitted).toEqual({ eventType: 'track_removed', invalidated: { track_metadata: 1, successful_api_metadata: 0 } });
+    expect(await cache.getMany('track_metadata', ['k'])).toEqual([undefined]);
+  });
 });
 
 describe('byte budgets', () => {
