@@ -84,8 +84,8 @@ export interface CacheClientOptions {
   clock?: () => number;
   /**
    * The app's config when it may patch its policies (a SmartCacheConfig; an object read through its toJSON only has no
-   * getPolicy): a write takes its type's policy as it is made, since its values may reach the engine after a patch (an
-   * async schema, a setMany sent in chunks, a call held).
+   * getPolicy): a setMany sent in chunks takes its type's policy as it is made, since its commit may reach the engine after
+   * a patch (which, unlike the calls held, it does not hold back: see createCache).
    */
   config?: { getPolicy?(type: TypeName): CachePolicy } | undefined;
 }
@@ -165,6 +165,8 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
     this.#config = options.config;
     this.#types = options.types ?? typesOf({});
     this.#typeNames = [...this.#types.keys()];
+    // A call of a type sent after the page's calls of it held now (see HeldCalls), holding those made meanwhile.
+    const inTurn = <T>(type: TypeName, send: () => T) => held.send([type], null, send);
     cacheInternals.set(this, {
       types: this.#types,
       closing: this.#beforeClose,
@@ -172,6 +174,7 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
       // After the calls of its type still held (an event behind a value an async schema checks), which it would otherwise take for news.
       mark: (type) => this.#calls.track((async () => (this.#checkOpen(), this.#held.send([type], null, () => this.#engine.mark(type))))()),
       setSince: (type, key, value, options, since) => this.#calls.track(this.#set(type as CacheType<N>, key, value as ValueIn<S, CacheType<N>>, options, since)),
+      inTurn,
     });
     this.#resolver = new Resolver(this.#engine, {
       calls: this.#calls,
@@ -183,7 +186,7 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
       toInput: this.#toInput.bind(this),
       output: this.#output.bind(this),
       answered: this.#answered,
-      inTurn: (type, send) => this.#held.send([type], null, send),
+      inTurn,
     });
     this.#reads = new ReadBatcher((type, keys, fingerprints) => getMany(type, keys, fingerprints));
   }
@@ -229,14 +232,13 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
     parse(keySchema, key, 'invalid_argument', 'key');
     const parsed = parse(setOptionsSchema, options ?? {}, 'invalid_argument', 'set options');
     const pending = this.#toInput(type, { ...parsed, key, value }, 'value');
-    const policy = this.#config?.getPolicy?.(type);
     // As it is called: a getOrSet's write of the key issued after this comes after it (see Resolver.sawWrite), if it is sent.
     const write = this.#resolver.writing(type);
     write.saw([key]);
     try {
       await this.#held.send([type], pending, (input) => {
         write.end(true);
-        return this.#happened(type, { since, policy }, (options) => this.#engine.setMany(type, [input], options), new Set([key]));
+        return this.#happened(type, { since }, (options) => this.#engine.setMany(type, [input], options), new Set([key]));
       });
     } finally {
       write.end(false);
@@ -271,14 +273,13 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
       return isPromiseLike(validated) ? validated.then(() => chunk) : chunk;
     };
     const batch = `batch-${++this.#batches}`;
-    const policy = this.#config?.getPolicy?.(type);
     if (onProgress) this.#progress.set(batch, { report: onProgress, done: 0, entries: entries.length });
     try {
       if (entries.length <= this.#chunk) {
         // Held while its validation yields: the changes of its type made meanwhile reach the engine after it.
         await this.#held.send([type], inputs(0), (ready) => {
           write.end(true);
-          return this.#happened(type, { batch: onProgress && batch, policy }, (options) => this.#engine.setMany(type, ready, options), keys);
+          return this.#happened(type, { batch: onProgress && batch }, (options) => this.#engine.setMany(type, ready, options), keys);
         });
       } else {
         // Validate and hand over in chunks, yielding between them; the engine writes it all or nothing (above
@@ -286,6 +287,8 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
         // call made after it (the interactivity bar: an emit or a read of its type during a long import), but
         // commits after the calls of its type held before it.
         const held = this.#held.before([type]);
+        // Its type's policy as it is made: its commit reaches the engine after an updatePolicy made meanwhile, which holds back no chunk.
+        const policy = this.#config?.getPolicy?.(type);
         const earlier = this.#chunkedTurns.get(type);
         let handedOver!: () => void;
         const turn = new Promise<void>((resolve) => (handedOver = resolve));
@@ -300,7 +303,7 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
           await earlier;
           await held;
           write.end(true);
-          const committing = this.#happened(type, { policy }, (options) => (this.#sending(type, [...keys]), this.#engine.commit(batch, type, entries.length, options)), keys);
+          const committing = this.#happened(type, { batch, policy }, (options) => (this.#sending(type, [...keys]), this.#engine.commit(type, entries.length, options)), keys);
           handedOver();
           await committing;
         } catch (error) {
@@ -611,7 +614,7 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
    * all the same: the next worker says whether it did, tells the watchers (the dead one may not have), and
    * then the call resolves. `keys`: what it wrote, which the room the next worker makes after an import spares.
    */
-  #happened<T>(type: TypeName, options: EngineSetManyOptions, write: (options: EngineSetManyOptions) => Promise<T>, keys?: ReadonlySet<string>): Promise<T | undefined> {
+  #happened<T, O extends EngineSetManyOptions>(type: TypeName, options: O, write: (options: O) => Promise<T>, keys?: ReadonlySet<string>): Promise<T | undefined> {
     const commitId = randomId();
     // One call for close(): it must not close the engine between the write's failure and the question.
     return this.#calls.track(

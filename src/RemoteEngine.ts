@@ -157,8 +157,8 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => sending(entries, engine.stage(batch, entries)));
   }
 
-  commit(batch: string, type: TypeName, count: number, options: SetManyOptions): Promise<void> {
-    return this.#call((engine) => engine.commit(batch, type, count, options), { type });
+  commit(type: TypeName, count: number, options: SetManyOptions & { batch: string }): Promise<void> {
+    return this.#call((engine) => engine.commit(type, count, options), { type });
   }
 
   committed(type: TypeName, commitId: string, keys?: ReadonlySet<string>): Promise<boolean> {

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import type { Cache, Schemas, SchemasOf } from './Cache';
 import { loggerSchema } from './cacheArgs';
 import { CacheClient } from './CacheClient';
+import { cacheInternals } from './cacheInternals';
 import { CacheError, invalidError, isCacheError } from './CacheError';
 import { checkedChannel } from './checkedChannel';
 import { ChannelLocks } from './ChannelLocks';
@@ -155,18 +156,6 @@ export async function createCache<S extends SchemasOf<S> = Schemas, N extends st
     stop?.();
     throw error;
   }
-  if (stop) {
-    // A later updatePolicy reaches the engine: in-process at once (its table changes as the call is made), in a worker as a message.
-    const followed = engine;
-    follow = (type, patch) =>
-      void followed.updatePolicy(type, patch).catch((error: unknown) => {
-        // Nothing missed: the next worker starts from the config as it is then, patch included; a closed cache needs none.
-        if (isCacheError(error, 'worker_failed') || isCacheError(error, 'closed')) return;
-        logger.error(`Reprise: the worker could not follow updatePolicy(${type})`, error);
-      });
-    for (const [type, patch] of missed) follow(type, patch);
-    onClose.push(stop);
-  }
   if (parsed.persist) requestPersistence(logger);
   // Closing (the app's own beforeunload or visibilitychange listener closed it), the engine has nothing to follow: `closed` is no failure.
   onClose.push(watchLifecycle(engine, (error) => isCacheError(error, 'closed') || logger.error('Reprise: following the page lifecycle failed', error)));
@@ -196,6 +185,19 @@ export async function createCache<S extends SchemasOf<S> = Schemas, N extends st
     fetchLocks,
     config: table,
   });
+  if (stop) {
+    // A later updatePolicy reaches the engine (in-process, its table changes as it arrives; in a worker, as a message) after
+    // the page's calls held then (an emit behind a value an async schema checks: it keeps the rules it was made under).
+    const { inTurn } = cacheInternals.get(client)!;
+    follow = (type, patch) =>
+      void inTurn(type, () => engine.updatePolicy(type, patch)).catch((error: unknown) => {
+        // Nothing missed: the next worker starts from the config as it is then, patch included; a closed cache needs none.
+        if (isCacheError(error, 'worker_failed') || isCacheError(error, 'closed')) return;
+        logger.error(`Reprise: the worker could not follow updatePolicy(${type})`, error);
+      });
+    for (const [type, patch] of missed) follow(type, patch);
+    onClose.push(stop);
+  }
   return client;
 }
 

@@ -118,10 +118,10 @@ export interface EngineApi {
   /** Big batches arrive in chunks and are written in one transaction by `commit`. */
   stage(batch: string, entries: EntryInput[]): Promise<void>;
   /**
-   * Writes the `count` entries staged under `batch`; rejects with `worker_failed`, writing nothing, when
+   * Writes the `count` entries staged under `options.batch`; rejects with `worker_failed`, writing nothing, when
    * this engine holds another number of them (part was staged in a worker that died since).
    */
-  commit(batch: string, type: TypeName, count: number, options: Pick<SetManyOptions, 'commitId' | 'answered' | 'policy'>): Promise<void>;
+  commit(type: TypeName, count: number, options: SetManyOptions & { batch: string }): Promise<void>;
   /**
    * Whether a write of `type` marked `commitId` (see SetManyOptions) is in IndexedDB; false where there is
    * none; rejects where there is one this engine cannot open (the type persistent, kept in memory here): it cannot tell.

@@ -398,8 +398,8 @@ export class Engine implements EngineApi {
     this.#staged.stage(batch, entries);
   }
 
-  async commit(batch: string, type: TypeName, count: number, options: SetManyOptions): Promise<void> {
-    await this.setMany(type, this.#staged.take(batch, count), { ...options, batch });
+  async commit(type: TypeName, count: number, options: SetManyOptions & { batch: string }): Promise<void> {
+    await this.setMany(type, this.#staged.take(options.batch, count), options);
   }
 
   async committed(type: TypeName, commitId: string, keys?: ReadonlySet<string>): Promise<boolean> {
