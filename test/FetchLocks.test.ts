@@ -112,6 +112,21 @@ describe.each<ContentType>(['album_year', 'generic'])('%s across three tabs', (t
     expect(tabs[1]!.logger.error).not.toHaveBeenCalled();
   });
 
+  it('a fetcher that ignores its signal and never answers holds up no later call once its callers left: the next one, in its tab or another, fetches', async () => {
+    const tabs = await openTabs(2);
+    // Like fetch(url) without the signal, to a server that never answers.
+    const hung = vi.fn(() => new Promise<string>(() => {}));
+    const leaving = new AbortController();
+    const first = tabs[0]!.cache.resolve(type, 'k', hung, { signal: leaving.signal });
+    await vi.waitFor(() => expect(hung).toHaveBeenCalledTimes(1));
+    leaving.abort();
+    expect(isCacheError(await rejection(first), 'aborted')).toBe(true);
+    const late = (call: Promise<unknown>) => Promise.race([call, new Promise((resolve) => setTimeout(() => resolve('still waiting after 1 s'), 1000))]);
+    expect(await late(tabs[0]!.cache.resolve(type, 'k', () => 'again here'))).toEqual({ value: 'again here', source: 'fetch' });
+    await tabs[0]!.cache.delete(type, 'k');
+    expect(await late(tabs[1]!.cache.resolve(type, 'k', () => 'in the other tab'))).toEqual({ value: 'in the other tab', source: 'fetch' });
+  });
+
   it('when the fetching tab dies, a waiting tab fetches for itself', async () => {
     const tabs = await openTabs(2);
     const fetcher = vi.fn(() => new Promise<string>(() => {}));
