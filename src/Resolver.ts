@@ -76,8 +76,6 @@ export class Resolver {
   readonly #running = new Map<SharedFetch<unknown>, Running>();
   /** close()'s error, once it was called: no fetch starts, nor stores, after it. */
   #closed: unknown;
-  /** Aborts with it then: a fetcher that has not answered is waited for no longer. */
-  readonly #closing = new AbortController();
 
   /** `engine`: the cache's, its calls counted for close(). */
   constructor(engine: EngineApi, host: ResolverHost) {
@@ -196,7 +194,6 @@ export class Resolver {
    */
   abandon(reason: unknown): void {
     this.#closed ??= reason;
-    this.#closing.abort(reason);
     for (const fetch of this.#running.keys()) fetch.abandon(reason);
   }
 
@@ -256,9 +253,9 @@ export class Resolver {
     // Every caller left meanwhile (the reason says how): nobody waits for what the fetcher would bring.
     if (signal.aborted) throw signal.reason;
     let store = true;
-    // A fetcher may ignore its signal and never answer: close() does not wait for it. (Not a race with one
-    // promise that lives as long as the cache: each would leave it a reaction, holding what was fetched.)
-    const value = await untilAborted(fetcher({ signal, stale, skipStore: () => void (store = false) }), this.#closing.signal, abortReason);
+    // A fetcher may ignore its signal and never answer: once its callers all left, or the cache closes, it is waited
+    // for no longer, and the key's lock goes to the next call, in this tab or another (what it brings later is dropped).
+    const value = await untilAborted(fetcher({ signal, stale, skipStore: () => void (store = false) }), signal, abortReason);
     const checked = host.toInput(type, { ...options, key, value }, 'fetched value');
     const input = isPromiseLike(checked) ? await checked : checked;
     const written = store ? await this.#store(type, input, since, running) : undefined;
