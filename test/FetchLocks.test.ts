@@ -191,6 +191,36 @@ it.each<ContentType>(['album_year', 'generic'])('%s: each getOrSet counts one re
   ]);
 });
 
+describe('album_year (fingerprints checked) across three tabs', () => {
+  it('tabs waiting on a fetch for another fingerprint: the first of them to hold the key fetches and stores for its fingerprint, the next takes that (one fetch for all tabs)', async () => {
+    const type = 'album_year';
+    const [F, G] = ['f'.repeat(64), 'a'.repeat(64)];
+    const [a, b, c] = await openTabs(3);
+    const forF = gate<string>();
+    const forG = gate<string>();
+    const fetchF = vi.fn(() => forF.promise);
+    const fetchG = vi.fn(() => forG.promise);
+    const first = a!.cache.resolve(type, 'k', fetchF, { fingerprint: F });
+    await vi.waitFor(() => expect(fetchF).toHaveBeenCalledTimes(1));
+    const queued = async (tab: string, count: number) => vi.waitFor(async () => expect((await a!.locks!.manager(tab).query()).pending).toHaveLength(count));
+    const second = b!.cache.resolve(type, 'k', fetchG, { fingerprint: G });
+    await queued('tab1', 1);
+    const third = c!.cache.resolve(type, 'k', fetchG, { fingerprint: G });
+    await queued('tab2', 2);
+    // Tab b hears of tab a's write as it holds the key, before its own fetcher answers.
+    const heard = new Promise((resolve) => b!.cache.watch(type, 'k', (change) => change.source === 'remote' && resolve(change)));
+    forF.open('for F');
+    expect(await first).toEqual({ value: 'for F', source: 'fetch' });
+    await heard;
+    await vi.waitFor(() => expect(fetchG).toHaveBeenCalledTimes(1));
+    forG.open('for G');
+    expect(await second).toEqual({ value: 'for G', source: 'fetch' });
+    expect(await third).toEqual({ value: 'for G', source: 'shared' });
+    expect(fetchG).toHaveBeenCalledTimes(1);
+    expect(await c!.cache.get(type, 'k', { fingerprint: G })).toBe('for G');
+  });
+});
+
 describe('without Web Locks (plain-http pages, Node): the tabs elect the fetching one over the channel', () => {
   it.each<ContentType>(['album_year', 'generic'])("%s: three tabs asking at once call the fetcher once: 'fetch' once, 'shared' twice", async (type) => {
     const tabs = await openTabs(3, { locks: null });
