@@ -248,6 +248,9 @@ export class Resolver {
   /** Runs a fetcher and stores what it returns, unless it said skipStore or an event or a write of the key came meanwhile (no stale write-back). */
   async #fetchAndStore(type: TypeName, key: string, fetcher: Fetcher<unknown, unknown>, options: WriteArgs, signal: AbortSignal, running: Running, stale: unknown): Promise<Led<unknown>> {
     const host = this.#host;
+    // What came before its fetcher is called is older than what that brings: a write or an event heard while it waited
+    // for another tab's fetch (that fetch's own write, say) neither keeps it out of the store nor makes it stale.
+    running.overtaken = running.overwritten = false;
     // Taken before the fetch: a value an event made stale while it was fetched is returned, not stored.
     const since = await this.#engine.mark(type);
     // Every caller left meanwhile (the reason says how): nobody waits for what the fetcher would bring.
