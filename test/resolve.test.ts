@@ -309,6 +309,24 @@ describe.each(['track_metadata', 'generic'] as const)('%s: a fetch started once 
   });
 });
 
+// album_year checks fingerprints: an entry stored with another one is a miss for get.
+describe('album_year: a call with another fingerprint than the fetch under way for its key', () => {
+  it('does not join it (its value would be a miss for that fingerprint): it fetches for its own, stored with it, as a call of another tab does', async () => {
+    const type = 'album_year';
+    const [F, G] = ['f'.repeat(64), 'a'.repeat(64)];
+    const { cache } = await openCache();
+    const forF = gate<string>();
+    const fetchF = vi.fn(() => forF.promise);
+    const first = cache.resolve(type, 'k', fetchF, { fingerprint: F });
+    await vi.waitFor(() => expect(fetchF).toHaveBeenCalledTimes(1));
+    const second = cache.resolve(type, 'k', () => 'for G', { fingerprint: G });
+    forF.open('for F');
+    expect(await first).toEqual({ value: 'for F', source: 'fetch' });
+    expect(await second).toEqual({ value: 'for G', source: 'fetch' });
+    expect(await cache.get(type, 'k', { fingerprint: G })).toBe('for G');
+  });
+});
+
 describe('a caller that aborts during its read', () => {
   it('still has the value it read checked by the schema: one it refuses is a miss, deleted and counted corrupt, not a hit', async () => {
     const indexedDB = new IDBFactory();
