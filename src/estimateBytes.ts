@@ -1,3 +1,12 @@
+import { CacheError } from './CacheError';
+
+/**
+ * Levels of nesting a stored value may have. Chromium's worker reads and sends back arrays nested about
+ * 1,050 levels deep, objects 1,260 and Maps or Sets 2,620 (deeper, a value set could not be read, or
+ * never reached the worker): half the least, so that a value stored is one that can be read.
+ */
+export const MAX_DEPTH = 500;
+
 /** Fixed cost of an object or array container, on top of its contents. */
 const CONTAINER = 16;
 
@@ -9,12 +18,16 @@ const SPARSE = 1024;
  * in-memory size, an upper bound for IndexedDB), numbers at eight, containers at their contents plus a
  * small overhead. Binary data counts its byte length, a typed array or DataView that of the whole
  * buffer it views. Shared and cyclic references count once, as structured cloning stores them once.
+ * Throws `not_cloneable` for a value nested deeper than MAX_DEPTH levels.
  */
 export function estimateBytes(value: unknown): number {
   const seen = new Set<object>();
   // The objects left to walk, a stack rather than recursion: a value nested as deep as structured cloning
   // goes (thousands of levels) is sized too, whatever the stack left below the call.
   const todo: object[] = [];
+  // For each container whose walk goes on (the value's, then nested ones), where its contents start in `todo`:
+  // how many it has is how deep the object walked is nested in the value.
+  const within: number[] = [];
   let total = 0;
   const count = (item: unknown): void => {
     switch (typeof item) {
@@ -40,6 +53,9 @@ export function estimateBytes(value: unknown): number {
   };
   count(value);
   for (let item = todo.pop(); item; item = todo.pop()) {
+    const start = todo.length;
+    while (within.length > 0 && start < within[within.length - 1]!) within.pop();
+    if (within.length >= MAX_DEPTH) throw new CacheError('not_cloneable', `it is nested deeper than ${MAX_DEPTH} levels`);
     // Structured cloning stores a view with the whole buffer behind it (a slice of a file stores the file), once.
     if (ArrayBuffer.isView(item)) count(item.buffer);
     else if (item instanceof ArrayBuffer) total += item.byteLength;
@@ -87,6 +103,7 @@ export function estimateBytes(value: unknown): number {
         }
       }
     }
+    if (todo.length > start) within.push(start);
   }
   return total;
 }

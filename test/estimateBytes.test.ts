@@ -110,6 +110,7 @@ describe('estimateBytes', () => {
   ] as const)('%s: a value nested deeper than 500 levels is not_cloneable, naming the limit, in every call, and nothing is written', async (_, open) => {
     const { cache } = await open();
     for (const type of ['track_metadata', 'generic'] as const) {
+      const stored: string[] = [];
       for (const kind of ['array', 'object', 'Map', 'Set']) {
         const deep = nested(kind, 501);
         const calls = [
@@ -123,9 +124,10 @@ describe('estimateBytes', () => {
           expect(error).toMatchObject({ code: 'not_cloneable' });
           expect(error.message).toContain('500 levels');
         }
-        expect((await cache.stats()).types[type]).toMatchObject({ entries: 0, bytes: 0 });
+        expect((await cache.keys(type)).sort()).toEqual(stored.sort());
         // One at the limit is stored, and read back.
         await cache.set(type, kind, nested(kind, 500));
+        stored.push(kind);
         expect(await cache.get(type, kind)).toEqual(nested(kind, 500));
       }
     }
@@ -139,6 +141,8 @@ describe('estimateBytes', () => {
       // The entry's overhead and key, then 16 per level and the leaf.
       expect((await cache.stats()).types[type]).toMatchObject({ entries: 1, bytes: 64 + 2 * 4 + 500 * 16 + 2 * 4 });
     }
+    // Levels, not containers: many siblings, each nested, are as deep as one of them.
+    expect(estimateBytes(Array.from({ length: 1000 }, () => nested('object', 499)))).toBe(16 + 1000 * (499 * 18 + 8));
   });
 
   it('refuses a value nested deeper than structured cloning goes as not_cloneable, in memory and in IndexedDB', async () => {

@@ -1,5 +1,5 @@
 import { albumKeyOf } from '../src/albumKeyOf';
-import { CacheError } from '../src/CacheError';
+import { CacheError, isCacheError } from '../src/CacheError';
 import { reasonOf } from '../src/describeValue';
 import type { CachePolicy } from '../src/cachePolicy';
 import type { TypeName } from '../src/contentType';
@@ -41,11 +41,12 @@ export function toEntry(type: TypeName, input: EntryInput, policy: CachePolicy, 
   return entry;
 }
 
-/** The value's size; a value that throws as it is read (a getter) could not be copied into storage either. */
+/** The value's size; a value nested too deep, or that throws as it is read (a getter), could not be copied into storage either. */
 function sizeOf({ key, value }: EntryInput): number {
   try {
     return estimateBytes(value);
   } catch (error) {
+    if (isCacheError(error)) throw new CacheError('not_cloneable', `The value of "${key}" cannot be stored: ${error.message}`);
     throw new CacheError('not_cloneable', `The value of "${key}" cannot be stored: reading it threw (${reasonOf(error)})`, { cause: error });
   }
 }
