@@ -611,4 +611,26 @@ describe('connectWorker', () => {
     await cache.close();
     expect(worker.terminated).toBe(true);
   });
+  it('a call whose message the worker cannot read (a messageerror: an object nested 2,000 levels deep, which Node posts but cannot rebuild) rejects with worker_failed instead of hanging: that worker is terminated, and a next one answers later calls', async () => {
+    process.on('unhandledRejection', record);
+    const workers: WorkerWithHost[] = [];
+    const create = () => {
+      const index = workers.length;
+      const engine = { setMany: async () => ({ stale: [], shared: false }), keys: async () => [`a key of worker ${index}`], close: async () => {} };
+      const worker = new WorkerWithHost({ open: async () => Comlink.proxy(engine), ping: async () => {} } as unknown as WorkerHost);
+      workers.push(worker);
+      return worker as unknown as Worker;
+    };
+    const cache = await createCache({ name: 'unreadable-call', worker: create, logger: { error() {} } });
+    expect(await cache.keys('generic')).toEqual(['a key of worker 0']);
+    let deep: unknown = 'leaf';
+    for (let level = 0; level < 2000; level++) deep = { a: deep };
+    const call = settling(cache.set('generic', 'deep', deep));
+    for (let wait = 0; wait < 40 && call.now === 'pending'; wait++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(call.now).toBe('worker_failed');
+    expect(workers[0]!.terminated).toBe(true);
+    expect(await cache.keys('generic')).toEqual(['a key of worker 1']);
+    await cache.close();
+    expect(unhandled).toEqual([]);
+  });
 });
