@@ -10,7 +10,7 @@ import { locksHere } from './locksHere';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { randomId } from './randomId';
 import { abortReason, untilAborted } from './SharedFetch';
-import { ENGINE_METHODS, WORKER_LOADED, type ClientCallbacks, type EngineApi, type EngineConnection, type StorageKind, type WorkerHost, type WorkerOpenOptions } from './protocol';
+import { CALL_UNREADABLE, ENGINE_METHODS, WORKER_LOADED, type ClientCallbacks, type EngineApi, type EngineConnection, type StorageKind, type WorkerHost, type WorkerOpenOptions } from './protocol';
 import type { OpenTabChannel } from './TabChannel';
 import { PACKAGE_WORKER } from './viteDepsWorker';
 import { workerDeath } from './workerDeath';
@@ -113,7 +113,12 @@ export async function connectWorker(
   let remote: EngineApi | null = null;
   // An open that fails leaves a worker with no engine: it counts as dead, with the open's error.
   const opened = Promise.race([opening, died]).then(
-    (engine) => {
+    (port) => {
+      // A call the worker could not read (see CALL_UNREADABLE), or an answer the page cannot: it would never be answered.
+      port.addEventListener('message', (event) => event.data === CALL_UNREADABLE && fail(new CacheError('worker_failed', 'The cache worker could not read a call made to it (a value nested deeper than it can copy?)')));
+      port.addEventListener('messageerror', () => fail(new CacheError('worker_failed', 'The cache worker sent an answer that could not be read')));
+      port.start();
+      const engine = Comlink.wrap<EngineApi>(port);
       proxies.push(engine);
       const methods = engine as unknown as Record<string, unknown>;
       return (remote = Object.fromEntries(ENGINE_METHODS.map((method) => [method, methods[method]])) as unknown as EngineApi);

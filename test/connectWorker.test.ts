@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connectWorker, WORKER_START_HINT } from '../src/connectWorker';
 import { createCache, SmartCacheConfig } from '../src/index';
 import { WORKER_LOADED, type WorkerHost } from '../src/protocol';
+import { exposeEngine } from '../worker/exposeEngine';
 import { fakeLocks } from './support/fakeLocks';
 import { rejection } from './support/openCache';
 
@@ -155,7 +156,7 @@ describe('connectWorker', () => {
       process.on('unhandledRejection', record);
       const first = new WorkerThatFailsToLoad(undefined);
       const engine = { stats: async () => 'from the second worker' };
-      const second = new WorkerWithHost({ open: async () => Comlink.proxy(engine), ping: async () => {} } as unknown as WorkerHost);
+      const second = new WorkerWithHost({ open: async () => exposeEngine(engine), ping: async () => {} } as unknown as WorkerHost);
       const connection = await connectWorker(() => first as unknown as Worker, open, client, { startHint: WORKER_START_HINT, elsewhere: () => second as unknown as Worker });
       expect(await connection.engine.stats()).toBe('from the second worker');
       expect([first.terminated, second.terminated]).toEqual([true, false]);
@@ -217,7 +218,7 @@ describe('connectWorker', () => {
     process.on('unhandledRejection', record);
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const engine = { stats: async () => 'stats' };
-    const worker = new WorkerStillLoading({ open: async () => Comlink.proxy(engine), ping: async () => {} } as unknown as WorkerHost);
+    const worker = new WorkerStillLoading({ open: async () => exposeEngine(engine), ping: async () => {} } as unknown as WorkerHost);
     const creating = createCache({ name: 'slow-script', worker: () => worker as unknown as Worker });
     const outcome = settling(creating, codeAndMessage);
     await advance(8000);
@@ -250,7 +251,7 @@ describe('connectWorker', () => {
     const pings = vi.fn(async () => {});
     let opened!: () => void;
     const engine = { stats: async () => 'stats' };
-    const open = () => new Promise((resolve) => (opened = () => resolve(Comlink.proxy(engine))));
+    const open = () => new Promise((resolve) => (opened = () => resolve(exposeEngine(engine))));
     const worker = new WorkerWithHost({ open, ping: pings } as unknown as WorkerHost);
     const cache = await createCache({ name: 'slow', worker: () => worker as unknown as Worker });
     const outcome = settling(cache.stats(), (error) => error.message, (stats) => stats);
@@ -302,7 +303,7 @@ describe('connectWorker', () => {
     let opened!: () => void;
     const received: unknown[] = [];
     const engine = { setMany: async (...args: unknown[]) => void received.push(args) };
-    const open = () => new Promise((resolve) => (opened = () => resolve(Comlink.proxy(engine))));
+    const open = () => new Promise((resolve) => (opened = () => resolve(exposeEngine(engine))));
     const worker = new WorkerWithHost({ open, ping: async () => {} } as unknown as WorkerHost);
     const connection = await connectWorker(() => worker as unknown as Worker, { name: 'copies', config: {}, tab: { id: 'page', since: null } }, { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} });
     const value = { title: 'as given' };
@@ -323,7 +324,7 @@ describe('connectWorker', () => {
         return { stale: [], shared: false };
       },
     };
-    const worker = new WorkerWithHost({ open: async () => Comlink.proxy(engine), ping: async () => {} } as unknown as WorkerHost);
+    const worker = new WorkerWithHost({ open: async () => exposeEngine(engine), ping: async () => {} } as unknown as WorkerHost);
     const cache = await createCache({ name: 'copies-open', worker: () => worker as unknown as Worker });
     await cache.set('generic', 'first', 'the engine is open');
     // Not awaited: the caller goes on with its values (a form's state, a list it builds) at once.
@@ -344,7 +345,7 @@ describe('connectWorker', () => {
     const refuse = () => Promise.reject(new DOMException('The document is not active.', 'InvalidStateError'));
     vi.stubGlobal('navigator', { locks: { request: refuse, query: refuse } });
     try {
-      const worker = new WorkerWithHost({ open: async () => Comlink.proxy({}), ping: async () => {} } as unknown as WorkerHost);
+      const worker = new WorkerWithHost({ open: async () => exposeEngine({}), ping: async () => {} } as unknown as WorkerHost);
       const connection = await connectWorker(() => worker as unknown as Worker, { name: 'refused', config: {}, tab: { id: 'page', since: null } }, { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} });
       await connection.opened;
       for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
@@ -361,7 +362,7 @@ describe('connectWorker', () => {
     vi.stubGlobal('navigator', { locks: fakeLocks().agent().locks });
     try {
       // It opens without taking the lock, as worker/entry.ts does where its Web Locks refuse or are none.
-      const worker = new WorkerWithHost({ open: async () => Comlink.proxy({}), ping: async () => {} } as unknown as WorkerHost);
+      const worker = new WorkerWithHost({ open: async () => exposeEngine({}), ping: async () => {} } as unknown as WorkerHost);
       const connection = await connectWorker(() => worker as unknown as Worker, { name: 'unlocked', config: {}, tab: { id: 'page', since: null } }, { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} });
       let died: unknown;
       connection.died.catch((error: unknown) => void (died = error));
@@ -384,7 +385,7 @@ describe('connectWorker', () => {
       const host = {
         open: async ({ lock }: { lock: string }) => {
           await new Promise<void>((held) => void thread.locks.request(lock, () => (held(), new Promise(() => {}))));
-          return Comlink.proxy({});
+          return exposeEngine({});
         },
         ping: async () => {},
       };
@@ -406,7 +407,7 @@ describe('connectWorker', () => {
     let answers = true;
     const answer = <T>(value: T) => (answers ? Promise.resolve(value) : never());
     const engine = { stats: () => answer('stats'), close: () => answer(undefined) };
-    const worker = new WorkerWithHost({ open: async () => Comlink.proxy(engine), ping: () => answer(undefined) } as unknown as WorkerHost);
+    const worker = new WorkerWithHost({ open: async () => exposeEngine(engine), ping: () => answer(undefined) } as unknown as WorkerHost);
     const cache = await createCache({ name: 'goes-silent', worker: () => worker as unknown as Worker, logger: { error() {} } });
     expect(await cache.stats()).toBe('stats');
     // Its thread hangs (a loop that never ends): nothing more comes from it.
@@ -430,7 +431,7 @@ describe('connectWorker', () => {
       const host = {
         open: async ({ lock }: { lock: string }) => {
           await new Promise<void>((held) => void thread.locks.request(lock, () => (held(), new Promise(() => {}))));
-          return Comlink.proxy(engine);
+          return exposeEngine(engine);
         },
         ping: () => answer(undefined),
       };
@@ -465,7 +466,7 @@ describe('connectWorker', () => {
         const host = {
           open: async ({ lock }: { lock: string }) => {
             await new Promise<void>((held) => void thread.locks.request(lock, () => (held(), new Promise(() => {}))));
-            return Comlink.proxy(engineOf(index));
+            return exposeEngine(engineOf(index));
           },
           ping: pingOf(index),
         };
@@ -566,7 +567,7 @@ describe('connectWorker', () => {
   it('close() while the replacement of a worker that died is still loading its script (a slow network) does not wait for it: it resolves at once, and that worker is terminated', async () => {
     process.on('unhandledRejection', record);
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const first = new WorkerWithHost({ open: async () => Comlink.proxy({ stats: async () => 'stats', close: async () => {} }), ping: async () => {} } as unknown as WorkerHost);
+    const first = new WorkerWithHost({ open: async () => exposeEngine({ stats: async () => 'stats', close: async () => {} }), ping: async () => {} } as unknown as WorkerHost);
     const replacement = new WorkerStillLoading({ open: never, ping: async () => {} } as unknown as WorkerHost);
     const workers = [first, replacement];
     const cache = await createCache({ name: 'close-replacing', worker: () => workers.shift() as unknown as Worker, logger: { error() {} } });
@@ -585,7 +586,7 @@ describe('connectWorker', () => {
   it('close() while the replacement of a worker that died is still loading its script: a call that waited for it (an updatePolicy the page follows) rejects with closed, which is told to no one, not a raw AbortError', async () => {
     process.on('unhandledRejection', record);
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const first = new WorkerWithHost({ open: async () => Comlink.proxy({ stats: async () => 'stats', close: async () => {} }), ping: async () => {} } as unknown as WorkerHost);
+    const first = new WorkerWithHost({ open: async () => exposeEngine({ stats: async () => 'stats', close: async () => {} }), ping: async () => {} } as unknown as WorkerHost);
     const replacement = new WorkerStillLoading({ open: never, ping: async () => {} } as unknown as WorkerHost);
     const workers = [first, replacement];
     const errors: [string, unknown][] = [];
@@ -611,13 +612,15 @@ describe('connectWorker', () => {
     await cache.close();
     expect(worker.terminated).toBe(true);
   });
+
   it('a call whose message the worker cannot read (a messageerror: an object nested 2,000 levels deep, which Node posts but cannot rebuild) rejects with worker_failed instead of hanging: that worker is terminated, and a next one answers later calls', async () => {
     process.on('unhandledRejection', record);
     const workers: WorkerWithHost[] = [];
     const create = () => {
       const index = workers.length;
-      const engine = { setMany: async () => ({ stale: [], shared: false }), keys: async () => [`a key of worker ${index}`], close: async () => {} };
-      const worker = new WorkerWithHost({ open: async () => Comlink.proxy(engine), ping: async () => {} } as unknown as WorkerHost);
+      // `committed`: asked of the next worker whether the write happened (it did not).
+      const engine = { setMany: async () => ({ stale: [], shared: false }), committed: async () => false, keys: async () => [`a key of worker ${index}`], close: async () => {} };
+      const worker = new WorkerWithHost({ open: async () => exposeEngine(engine), ping: async () => {} } as unknown as WorkerHost);
       workers.push(worker);
       return worker as unknown as Worker;
     };
@@ -625,9 +628,9 @@ describe('connectWorker', () => {
     expect(await cache.keys('generic')).toEqual(['a key of worker 0']);
     let deep: unknown = 'leaf';
     for (let level = 0; level < 2000; level++) deep = { a: deep };
-    const call = settling(cache.set('generic', 'deep', deep));
+    const call = settling(cache.set('generic', 'deep', deep), codeAndMessage);
     for (let wait = 0; wait < 40 && call.now === 'pending'; wait++) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(call.now).toBe('worker_failed');
+    expect(call.now).toEqual(['worker_failed', expect.stringContaining('could not read a call made to it')]);
     expect(workers[0]!.terminated).toBe(true);
     expect(await cache.keys('generic')).toEqual(['a key of worker 1']);
     await cache.close();

@@ -8,6 +8,7 @@ import { LAYOUT } from '../worker/databaseSchema';
 import { policyUpdates } from '../src/policyUpdates';
 import type { ClientCallbacks, WorkerHost } from '../src/protocol';
 import { Engine } from '../worker/Engine';
+import { exposeEngine } from '../worker/exposeEngine';
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -399,7 +400,7 @@ class InProcessWorker extends EventTarget {
           await this.#closes;
           return close();
         };
-        return Comlink.proxy(engine);
+        return exposeEngine(engine);
       },
       ping: async () => {},
     };

@@ -4,7 +4,7 @@ import * as Comlink from 'comlink';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../src/configSchema';
-import { WORKER_LOADED, type ClientCallbacks, type EngineApi, type WorkerHost } from '../src/protocol';
+import { CALL_UNREADABLE, WORKER_LOADED, type ClientCallbacks, type EngineApi, type WorkerHost } from '../src/protocol';
 import { uniqueName } from './support/openCache';
 import { unhandledRejections } from './support/unhandledRejections';
 
@@ -36,7 +36,7 @@ async function expectStarts(locks: unknown): Promise<void> {
   let opened: Comlink.Remote<EngineApi> | undefined;
   const unhandled = await unhandledRejections(async () => {
     const options = { name: uniqueName(), config: parseConfig({}), lock: 'reprise:worker:death', relay: null, tab: { id: 'page', since: null } };
-    const opening = host.open(options, Comlink.proxy(client)) as unknown as Promise<Comlink.Remote<EngineApi>>;
+    const opening = host.open(options, Comlink.proxy(client)).then((port) => Comlink.wrap<EngineApi>(port));
     const hung = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 1000));
     const engine = await Promise.race([opening, hung]);
     if (engine === 'hung') close();
@@ -64,4 +64,19 @@ describe.each([
     await expectStarts(locks);
     expect(locks.request.mock.calls.map(([lock]) => lock)).toContain('reprise:worker:death');
   });
+});
+
+it("tells the page, on its engine's port, of a call it cannot read (a messageerror, which Comlink ignores): its answer would never come", async () => {
+  const { host, close } = await startWorker(undefined);
+  const options = { name: uniqueName(), config: parseConfig({}), lock: null, relay: null, tab: { id: 'page', since: null } };
+  const port = await host.open(options, Comlink.proxy(client));
+  const told = new Promise((resolve) => port.addEventListener('message', (event) => event.data === CALL_UNREADABLE && resolve(true)));
+  const engine = Comlink.wrap<EngineApi>(port);
+  // An object 2,000 levels deep: Node posts it, and cannot rebuild it.
+  let deep: unknown = 'leaf';
+  for (let level = 0; level < 2000; level++) deep = { a: deep };
+  void engine.setMany('generic', [{ key: 'deep', value: deep }]);
+  expect(await Promise.race([told, new Promise((resolve) => setTimeout(() => resolve('not told'), 1000))])).toBe(true);
+  await engine.close();
+  close();
 });

@@ -7,6 +7,7 @@ import { WORKER_LOADED, type ClientCallbacks, type WorkerHost } from '../src/pro
 import { indexedDBHere } from '../src/indexedDBHere';
 import { locksHere } from '../src/locksHere';
 import { Engine } from './Engine';
+import { exposeEngine } from './exposeEngine';
 import { relayedChannel } from './relayedChannel';
 import { remoteLogger } from './remoteLogger';
 import { WebLocks } from './WebLocks';
@@ -58,7 +59,7 @@ const host: WorkerHost = {
       locks,
       tab,
     });
-    return Comlink.proxy(engine);
+    return exposeEngine(engine);
   },
   async ping() {},
 };
