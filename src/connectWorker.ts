@@ -115,8 +115,13 @@ export async function connectWorker(
   const opened = Promise.race([opening, died]).then(
     (port) => {
       // A call the worker could not read (see CALL_UNREADABLE), or an answer the page cannot: it would never be answered.
-      port.addEventListener('message', (event) => event.data === CALL_UNREADABLE && fail(new CacheError('worker_failed', 'The cache worker could not read a call made to it (a value nested deeper than it can copy?)')));
-      port.addEventListener('messageerror', () => fail(new CacheError('worker_failed', 'The cache worker sent an answer that could not be read')));
+      // (Chromium delivers a message it cannot rebuild as one of null data; Comlink sends none such.)
+      const unreadable = () => fail(new CacheError('worker_failed', 'The cache worker sent an answer that could not be read'));
+      port.addEventListener('message', ({ data }) => {
+        if (data === CALL_UNREADABLE) fail(new CacheError('worker_failed', 'The cache worker could not read a call made to it (a value nested deeper than it can copy?)'));
+        else if (data == null) unreadable();
+      });
+      port.addEventListener('messageerror', unreadable);
       port.start();
       const engine = Comlink.wrap<EngineApi>(port);
       proxies.push(engine);

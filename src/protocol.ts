@@ -280,8 +280,9 @@ export interface EngineConnection {
 export const WORKER_LOADED = 'reprise:loaded';
 
 /**
- * What the worker posts on its engine's port when a call sent there could not be read (a `messageerror`:
- * a value nested deeper than the worker can rebuild, which the page could copy). Comlink ignores such a
+ * What the worker posts on its engine's port when a call sent there could not be read (a `messageerror`,
+ * or Chromium's message of null data: a value nested deeper than the worker can rebuild, which the page
+ * could copy). Comlink ignores such a
  * message, so that call would never be answered: the page takes the worker for failed instead.
  */
 export const CALL_UNREADABLE = 'reprise:unreadable';
