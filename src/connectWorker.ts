@@ -10,7 +10,7 @@ import { locksHere } from './locksHere';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { randomId } from './randomId';
 import { abortReason, untilAborted } from './SharedFetch';
-import { CALL_UNREADABLE, ENGINE_METHODS, WORKER_LOADED, type ClientCallbacks, type EngineApi, type EngineConnection, type StorageKind, type WorkerHost, type WorkerOpenOptions } from './protocol';
+import { ENGINE_METHODS, WORKER_LOADED, type ClientCallbacks, type EngineApi, type EngineConnection, type StorageKind, type WorkerHost, type WorkerOpenOptions } from './protocol';
 import type { OpenTabChannel } from './TabChannel';
 import { PACKAGE_WORKER } from './viteDepsWorker';
 import { workerDeath } from './workerDeath';
@@ -80,7 +80,8 @@ export async function connectWorker(
       : `The cache worker could not start (${event.message || 'its script could not be loaded'})${startHint ? `. ${startHint}` : ''}`;
     fail(new CacheError('worker_failed', message));
   });
-  worker.addEventListener('messageerror', () => fail(new CacheError('worker_failed', 'The cache worker sent a message that could not be read')));
+  const unreadable = () => fail(new CacheError('worker_failed', 'A message to or from the cache worker could not be read (a value nested too deep?)'));
+  worker.addEventListener('messageerror', unreadable);
   const terminate = (reason = 'The cache worker was terminated') => {
     worker.terminate();
     fail(new CacheError('worker_failed', reason));
@@ -114,15 +115,9 @@ export async function connectWorker(
   // An open that fails leaves a worker with no engine: it counts as dead, with the open's error.
   const opened = Promise.race([opening, died]).then(
     (port) => {
-      // A call the worker could not read (see CALL_UNREADABLE), or an answer the page cannot: it would never be answered.
-      // (Chromium delivers a message it cannot rebuild as one of null data; Comlink sends none such.)
-      const unreadable = () => fail(new CacheError('worker_failed', 'The cache worker sent an answer that could not be read'));
-      port.addEventListener('message', ({ data }) => {
-        if (data === CALL_UNREADABLE) fail(new CacheError('worker_failed', 'The cache worker could not read a call made to it (a value nested deeper than it can copy?)'));
-        else if (data == null) unreadable();
-      });
+      // A call the worker could not read (it says so with a null, see exposeEngine), or an answer this page cannot: never answered.
+      port.addEventListener('message', ({ data }) => data == null && unreadable());
       port.addEventListener('messageerror', unreadable);
-      port.start();
       const engine = Comlink.wrap<EngineApi>(port);
       proxies.push(engine);
       const methods = engine as unknown as Record<string, unknown>;

@@ -54,7 +54,8 @@ export function estimateBytes(value: unknown): number {
   count(value);
   for (let item = todo.pop(); item; item = todo.pop()) {
     const start = todo.length;
-    while (within.length > 0 && start < within[within.length - 1]!) within.pop();
+    // (None left: undefined, which no number is below.)
+    while (start < within[within.length - 1]!) within.pop();
     if (within.length >= MAX_DEPTH) throw new CacheError('not_cloneable', `it is nested deeper than ${MAX_DEPTH} levels`);
     // Structured cloning stores a view with the whole buffer behind it (a slice of a file stores the file), once.
     if (ArrayBuffer.isView(item)) count(item.buffer);

@@ -279,14 +279,6 @@ export interface EngineConnection {
 /** What the worker posts as its script starts, before any call: it loaded (sooner than the answer to a ping). */
 export const WORKER_LOADED = 'reprise:loaded';
 
-/**
- * What the worker posts on its engine's port when a call sent there could not be read (a `messageerror`,
- * or Chromium's message of null data: a value nested deeper than the worker can rebuild, which the page
- * could copy). Comlink ignores such a
- * message, so that call would never be answered: the page takes the worker for failed instead.
- */
-export const CALL_UNREADABLE = 'reprise:unreadable';
-
 /** What the main thread sends to open an engine in a worker. */
 export interface WorkerOpenOptions {
   name: string;
@@ -325,7 +317,10 @@ export type RelayedMessage = 'listening' | ChannelMessage | null;
 /** On a relayed channel's port, from the worker: a message for the other tabs, or null to close the channel. */
 export type RelayRequest = ChannelMessage | null;
 
-/** What the worker entry exposes: one call that opens the engine and returns the port it is exposed on (see exposeEngine). */
+/**
+ * What the worker entry exposes: one call that opens the engine and returns the port it is exposed on,
+ * where a message of null data says one end could not read a message of the other (see exposeEngine).
+ */
 export interface WorkerHost {
   open(options: WorkerOpenOptions, client: ClientCallbacks): Promise<MessagePort>;
   /** Answers at once: the worker is alive. */

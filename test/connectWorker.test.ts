@@ -630,7 +630,7 @@ describe('connectWorker', () => {
     for (let level = 0; level < 2000; level++) deep = { a: deep };
     const call = settling(cache.set('generic', 'deep', deep), codeAndMessage);
     for (let wait = 0; wait < 40 && call.now === 'pending'; wait++) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(call.now).toEqual(['worker_failed', expect.stringContaining('could not read a call made to it')]);
+    expect(call.now).toEqual(['worker_failed', expect.stringContaining('A message to or from the cache worker could not be read')]);
     expect(workers[0]!.terminated).toBe(true);
     expect(await cache.keys('generic')).toEqual(['a key of worker 1']);
     await cache.close();

@@ -4,7 +4,7 @@ import * as Comlink from 'comlink';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../src/configSchema';
-import { CALL_UNREADABLE, WORKER_LOADED, type ClientCallbacks, type EngineApi, type WorkerHost } from '../src/protocol';
+import { WORKER_LOADED, type ClientCallbacks, type EngineApi, type WorkerHost } from '../src/protocol';
 import { uniqueName } from './support/openCache';
 import { unhandledRejections } from './support/unhandledRejections';
 
@@ -70,7 +70,7 @@ it("tells the page, on its engine's port, of a call it cannot read (a messageerr
   const { host, close } = await startWorker(undefined);
   const options = { name: uniqueName(), config: parseConfig({}), lock: null, relay: null, tab: { id: 'page', since: null } };
   const port = await host.open(options, Comlink.proxy(client));
-  const told = new Promise((resolve) => port.addEventListener('message', (event) => event.data === CALL_UNREADABLE && resolve(true)));
+  const told = new Promise((resolve) => port.addEventListener('message', (event) => event.data === null && resolve(true)));
   const engine = Comlink.wrap<EngineApi>(port);
   // An object 2,000 levels deep: Node posts it, and cannot rebuild it.
   let deep: unknown = 'leaf';

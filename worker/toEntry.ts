@@ -46,7 +46,7 @@ function sizeOf({ key, value }: EntryInput): number {
   try {
     return estimateBytes(value);
   } catch (error) {
-    if (isCacheError(error)) throw new CacheError('not_cloneable', `The value of "${key}" cannot be stored: ${error.message}`);
-    throw new CacheError('not_cloneable', `The value of "${key}" cannot be stored: reading it threw (${reasonOf(error)})`, { cause: error });
+    const reason = isCacheError(error) ? error.message : `reading it threw (${reasonOf(error)})`;
+    throw new CacheError('not_cloneable', `The value of "${key}" cannot be stored: ${reason}`, { cause: error });
   }
 }

@@ -55,6 +55,6 @@ describe('deeply nested values in Chromium', () => {
     expect(seen.at(-3)).toMatch(/^generic object 2000: worker_failed: /);
     expect(seen.slice(-2)).toEqual(['then: resolved, resolved 500 levels', 'close: resolved']);
     // The page's logger (console.error by default) tells of the worker that could not read the call, and of the next one.
-    expect(errors).toEqual([expect.stringContaining('the cache worker died; starting a new one CacheError: The cache worker could not read a call made to it')]);
+    expect(errors).toEqual([expect.stringContaining('the cache worker died; starting a new one CacheError: A message to or from the cache worker could not be read')]);
   });
 });
