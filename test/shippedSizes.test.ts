@@ -131,9 +131,15 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * (worker/ChangesInFlight.ts, +99 B in the worker): 54,103 bytes, 1.7398; then a worker that reopens
  * another database telling the page which (its loss told by the next worker): +44 B, 1.7411, the line 1.75;
  * then the `gone:<epoch>:<type>` id made and read by one pair of functions in src/protocol.ts, not written
- * out in the worker and parsed in PageTab apart (+97 B): 54,244 bytes, 1.7443.)
+ * out in the worker and parsed in PageTab apart (+97 B): 54,244 bytes, 1.7443. The forty-first stop's —
+ * hits carried over taken back, malformed messages heard with no worker counted (+68 B), the size walk
+ * without recursion and sizes of boxed strings, ImageData and ImageBitmap (+57 B), a policy patch applying
+ * to the calls made after it (+28 B, then held calls and chunked setManys +29 B), a worker refused from
+ * another origin naming the fix: 54,420 bytes, 1.7500; then a 500-level nesting limit and a call the
+ * worker cannot read failing that worker instead of hanging (its engine on a port of its own: +189 B,
+ * 144 of them in the worker): 54,685 bytes, 1.7585, the line 1.76.)
  */
-const REACHED_RATIO = 1.75;
+const REACHED_RATIO = 1.76;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
