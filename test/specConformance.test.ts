@@ -3,7 +3,7 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
-import { INFINITE_TTL, MINUTE, SmartCacheConfig, type Schemas } from '../src/index';
+import { INFINITE_TTL, MINUTE, SmartCacheConfig, createCache, type Schemas } from '../src/index';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 
@@ -168,6 +168,14 @@ describe.each(modes)('SPEC §3 methods, %s', (_mode, open) => {
     await cache.close();
   });
 
+  it('[Symbol.asyncDispose]() closes the cache, as close() does: later calls reject with closed', async () => {
+    const { cache } = await open();
+    await cache.set('album_year', 'a', 1);
+    await cache[Symbol.asyncDispose]();
+    for (const call of [cache.get('album_year', 'a'), cache.set('generic', 'a', 1), cache.stats()]) expect((await rejection(call)).code).toBe('closed');
+    await cache.close();
+  });
+
   it("resolve: 'fetch', then 'cache', 'stale' within the window (refreshed with the stale value given), 'shared' for a concurrent caller", async () => {
     const { cache, clock } = await open({ config: { caching: { policies: { generic: { staleWhileRevalidateSeconds: 60 } } } } });
     expect(await cache.resolve('generic', 'a', () => 1)).toEqual({ value: 1, source: 'fetch' });
@@ -227,6 +235,19 @@ describe.each(modes)('SPEC §3 methods, %s', (_mode, open) => {
       expect.objectContaining({ type: 'album_year', kind: 'invalidate', source: 'local' }),
     ]);
     expect(ofType.map(({ kind }) => kind)).toEqual(['set', 'set', 'delete', 'clear', 'set', 'invalidate']);
+  });
+});
+
+describe('SPEC §3 createCache defaults (worker: false)', () => {
+  it("name defaults to 'reprise': the database is called so, and two caches opened without a name share it", async () => {
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    const a = await createCache({ worker: false, indexedDB, now: clock.now });
+    const b = await createCache({ worker: false, indexedDB, now: clock.now });
+    await a.set('album_year', 'k', 1);
+    expect(await b.get('album_year', 'k')).toBe(1);
+    expect((await indexedDB.databases()).map((db) => db.name)).toEqual(['reprise']);
+    await Promise.all([a.close(), b.close()]);
   });
 });
 
