@@ -90,6 +90,37 @@ describe('createCache', () => {
     expect(messages.filter((message) => message.includes('updatePolicy'))).toEqual([]);
   });
 
+  it('a set made before an updatePolicy, its value checked by an async schema as the worker dies, is written under the policy as it was on the next worker (which starts with the patch)', async () => {
+    const indexedDB = new IDBFactory();
+    const workers: InProcessWorker[] = [];
+    const config = new SmartCacheConfig();
+    let checked!: () => void;
+    const checking = new Promise<void>((resolve) => (checked = resolve));
+    // A Standard Schema whose check takes a while (a lookup, say): the set reaches the engine after it.
+    const slow = { '~standard': { version: 1, vendor: 'test', validate: async (value: unknown) => (await checking, { value }) } } as const;
+    const cache = await createCache({
+      name: uniqueName(),
+      config,
+      schemas: { generic: slow },
+      logger: { error: () => {} },
+      worker: () => {
+        const worker = new InProcessWorker(indexedDB);
+        workers.push(worker);
+        return worker as unknown as Worker;
+      },
+    });
+    const setting = cache.set('generic', 'k', 'x'.repeat(3000));
+    config.updatePolicy('generic', { maxSizeMb: 0.001 });
+    workers[0]!.crash();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    await cache.stats();
+    checked();
+    expect(await setting.then(() => 'written', (error: { code?: string }) => error.code)).toBe('written');
+    expect(await cache.get('generic', 'k')).toBe('x'.repeat(3000));
+    workers[1]!.letClose();
+    await cache.close();
+  });
+
   it('a page hidden, frozen or shown again while its worker closes (the app closed the cache as the page went away) is no error: nothing is logged', async () => {
     const document = new EventTarget();
     const window = new EventTarget();
