@@ -325,6 +325,28 @@ describe('album_year: a call with another fingerprint than the fetch under way f
     expect(await second).toEqual({ value: 'for G', source: 'fetch' });
     expect(await cache.get(type, 'k', { fingerprint: G })).toBe('for G');
   });
+
+  it('leaves the fetch under way for the first fingerprint to it: a third call, with that one again, joins it', async () => {
+    const type = 'album_year';
+    const [F, G] = ['f'.repeat(64), 'a'.repeat(64)];
+    const { cache } = await openCache();
+    const forF = gate<string>();
+    const forG = gate<string>();
+    const fetchF = vi.fn(() => forF.promise);
+    const first = cache.resolve(type, 'k', fetchF, { fingerprint: F });
+    await vi.waitFor(() => expect(fetchF).toHaveBeenCalledTimes(1));
+    const fetchG = vi.fn(() => forG.promise);
+    const second = cache.resolve(type, 'k', fetchG, { fingerprint: G });
+    // Its read missed, and its fetch waits for the key (F's holds it).
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const third = cache.resolve(type, 'k', fetchF, { fingerprint: F });
+    forF.open('for F');
+    forG.open('for G');
+    expect(await first).toEqual({ value: 'for F', source: 'fetch' });
+    expect(await second).toEqual({ value: 'for G', source: 'fetch' });
+    expect(await third).toEqual({ value: 'for F', source: 'shared' });
+    expect(fetchF).toHaveBeenCalledTimes(1);
+  });
 });
 
 describe('a caller that aborts during its read', () => {
