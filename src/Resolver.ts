@@ -27,8 +27,6 @@ interface Fetched {
 interface Running {
   type: TypeName;
   key: string;
-  /** What it stores its value with: a call with another fingerprint (for which that value is a miss) does not join it. */
-  fingerprint: string | undefined;
   /** An event, a clear or a write came (made here or in another tab): it may bring what that made stale, so it is not joined. */
   overtaken?: boolean;
   /** A write of the key came (a set, a delete; a later fetch of it): newer than what it brings, which is not stored. */
@@ -96,16 +94,17 @@ export class Resolver {
     parse(fetcherSchema, fetcher, 'invalid_argument', 'fetcher');
     const { signal, forceFresh, staleWhileRevalidateSeconds, ...write } = parse(resolveOptionsSchema, options ?? {}, 'invalid_argument', `${method} options`);
     if (signal?.aborted) throw abortedError(signal);
-    // Concurrent calls for one key share one fetch (the first caller's fetcher and options), in this tab
-    // and, through FetchLocks, across tabs.
-    const id = JSON.stringify([type, key]);
     const fingerprint = write.fingerprint ?? undefined;
+    // Concurrent calls for one key share one fetch (the first caller's fetcher and options), in this tab
+    // and, through FetchLocks, across tabs; for one fingerprint in this tab (what a fetch brings is stored
+    // with its own, a miss for another): a call with another fetches for it, and leaves the first one's to it.
+    const id = JSON.stringify([type, key, fingerprint]);
     const shared = () => {
       const fetch = this.#inflight.get(id) as SharedFetch<Fetched> | undefined;
       // A fetch an event or a write overtook may bring what that made stale: a caller that came after it (a
       // refetch an event caused) fetches anew; that fetch's callers are still answered by it.
       const running = fetch && this.#running.get(fetch);
-      return fetch?.joinable && !running?.overtaken && !running?.writing && running?.fingerprint === fingerprint ? fetch : undefined;
+      return fetch?.joinable && !running?.overtaken && !running?.writing ? fetch : undefined;
     };
     // A background refresh is joined only by a caller that the stale entry does not serve (below): the others
     // are served it at once while the refresh runs, as the first caller was.
@@ -128,7 +127,7 @@ export class Resolver {
         // Served at once; refreshed in the background, by one fetch (a failure is logged, and nothing cached).
         if (!shared() && this.#closed === undefined) {
           // Not one of the caller's calls: close() does not wait for it, and cuts it short without a word.
-          this.#startFetch(id, { type, key, fingerprint }, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, running, cached.value, false), true).result.catch((error: unknown) => {
+          this.#startFetch(id, type, key, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, running, cached.value, false), true).result.catch((error: unknown) => {
             host.report(`Reprise: refreshing the stale ${type} "${key}" failed`, error);
           });
         }
@@ -142,7 +141,7 @@ export class Resolver {
     }
     // Closed while it read: a fetch started now would be cut short at once.
     if (this.#closed !== undefined) throw this.#closed;
-    const fetch = this.#startFetch(id, { type, key, fingerprint }, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, running, undefined, forceFresh ?? false));
+    const fetch = this.#startFetch(id, type, key, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, running, undefined, forceFresh ?? false));
     const { value, shared: fromAnotherTab } = await fetch.join(signal);
     return { value, source: fromAnotherTab ? 'shared' : 'fetch' };
   }
@@ -234,7 +233,8 @@ export class Resolver {
   }
 
   /** Registers a fetch that later callers for its key join, until it settles (or every caller left it). */
-  #startFetch<V>(id: string, running: Running, run: (signal: AbortSignal, running: Running) => Promise<V>, background = false): SharedFetch<V> {
+  #startFetch<V>(id: string, type: TypeName, key: string, run: (signal: AbortSignal, running: Running) => Promise<V>, background = false): SharedFetch<V> {
+    const running: Running = { type, key };
     const fetch = new SharedFetch((signal) => run(signal, running), background);
     this.#inflight.set(id, fetch);
     this.#running.set(fetch, running);
