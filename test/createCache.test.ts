@@ -121,6 +121,40 @@ describe('createCache', () => {
     await cache.close();
   });
 
+  it('an emit made before an updatePolicy, held behind a set an async schema checks as the worker dies, applies the rules as they were on the next worker', async () => {
+    const indexedDB = new IDBFactory();
+    const workers: InProcessWorker[] = [];
+    const config = new SmartCacheConfig();
+    let checked!: () => void;
+    const checking = new Promise<void>((resolve) => (checked = resolve));
+    const slow = { '~standard': { version: 1, vendor: 'test', validate: async (value: unknown) => (await checking, { value }) } } as const;
+    const cache = await createCache({
+      name: uniqueName(),
+      config,
+      schemas: { generic: slow },
+      logger: { error: () => {} },
+      worker: () => {
+        const worker = new InProcessWorker(indexedDB);
+        workers.push(worker);
+        return worker as unknown as Worker;
+      },
+    });
+    await cache.set('track_metadata', 'k', 1, { trackId: 't' });
+    // The emit waits for this set, its value being checked: the page's calls reach the engine in the order made.
+    const setting = cache.set('generic', 'x', 1);
+    const emitted = cache.emit({ eventType: 'track_removed', trackId: 't' });
+    config.updatePolicy('track_metadata', { invalidationStrategy: 'fingerprint_based' });
+    workers[0]!.crash();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    await cache.stats();
+    checked();
+    await setting;
+    expect(await emitted).toEqual({ eventType: 'track_removed', invalidated: { track_metadata: 1, successful_api_metadata: 0 } });
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+    workers[1]!.letClose();
+    await cache.close();
+  });
+
   it('a page hidden, frozen or shown again while its worker closes (the app closed the cache as the page went away) is no error: nothing is logged', async () => {
     const document = new EventTarget();
     const window = new EventTarget();
