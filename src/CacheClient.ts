@@ -84,8 +84,8 @@ export interface CacheClientOptions {
   clock?: () => number;
   /**
    * The app's config when it may patch its policies (a SmartCacheConfig; an object read through its toJSON only has no
-   * getPolicy): a write takes its type's policy as it is made, since it may reach the engine after a patch: a setMany sent in
-   * chunks does not hold the patch back (see createCache), and a worker replacing a dead one while a write is held starts with it.
+   * getPolicy): a setMany sent in chunks takes its type's policy as it is made, since its commit may reach the engine after
+   * a patch (which, unlike the calls held, it does not hold back: see createCache).
    */
   config?: { getPolicy?(type: TypeName): CachePolicy } | undefined;
 }
@@ -232,14 +232,13 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
     parse(keySchema, key, 'invalid_argument', 'key');
     const parsed = parse(setOptionsSchema, options ?? {}, 'invalid_argument', 'set options');
     const pending = this.#toInput(type, { ...parsed, key, value }, 'value');
-    const policy = this.#config?.getPolicy?.(type);
     // As it is called: a getOrSet's write of the key issued after this comes after it (see Resolver.sawWrite), if it is sent.
     const write = this.#resolver.writing(type);
     write.saw([key]);
     try {
       await this.#held.send([type], pending, (input) => {
         write.end(true);
-        return this.#happened(type, { since, policy }, (options) => this.#engine.setMany(type, [input], options), new Set([key]));
+        return this.#happened(type, { since }, (options) => this.#engine.setMany(type, [input], options), new Set([key]));
       });
     } finally {
       write.end(false);
@@ -274,16 +273,13 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
       return isPromiseLike(validated) ? validated.then(() => chunk) : chunk;
     };
     const batch = `batch-${++this.#batches}`;
-    // Its type's policy as it is made: the patch waits for a call held, but a worker that replaces a dead one meanwhile starts
-    // with it; a setMany sent in chunks holds nothing back, and its commit reaches the engine after an updatePolicy made meanwhile.
-    const policy = this.#config?.getPolicy?.(type);
     if (onProgress) this.#progress.set(batch, { report: onProgress, done: 0, entries: entries.length });
     try {
       if (entries.length <= this.#chunk) {
         // Held while its validation yields: the changes of its type made meanwhile reach the engine after it.
         await this.#held.send([type], inputs(0), (ready) => {
           write.end(true);
-          return this.#happened(type, { batch: onProgress && batch, policy }, (options) => this.#engine.setMany(type, ready, options), keys);
+          return this.#happened(type, { batch: onProgress && batch }, (options) => this.#engine.setMany(type, ready, options), keys);
         });
       } else {
         // Validate and hand over in chunks, yielding between them; the engine writes it all or nothing (above
@@ -291,6 +287,8 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
         // call made after it (the interactivity bar: an emit or a read of its type during a long import), but
         // commits after the calls of its type held before it.
         const held = this.#held.before([type]);
+        // Its type's policy as it is made: its commit reaches the engine after an updatePolicy made meanwhile, which holds back no chunk.
+        const policy = this.#config?.getPolicy?.(type);
         const earlier = this.#chunkedTurns.get(type);
         let handedOver!: () => void;
         const turn = new Promise<void>((resolve) => (handedOver = resolve));

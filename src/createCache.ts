@@ -110,6 +110,9 @@ export async function createCache<S extends SchemasOf<S> = Schemas, N extends st
   const missed: [TypeName, ValidPolicyPatch][] = [];
   let follow = (type: TypeName, patch: ValidPolicyPatch) => void missed.push([type, patch]);
   const stop = table && followPolicyUpdates(table, (type, patch) => follow(type, patch));
+  // The config as its engine was sent it: a worker replacing a dead one starts from it, so that a call held then (a value an
+  // async schema checks) made before an updatePolicy held behind it reaches it under the rules it was made under.
+  let sent = config;
   let engine: EngineApi;
   /** The worker's, when there is one: it is watched from close() on (see RemoteEngine.closing). */
   let remote: RemoteEngine | undefined;
@@ -137,15 +140,13 @@ export async function createCache<S extends SchemasOf<S> = Schemas, N extends st
         worker === 'auto' ? () => new Worker(new URL('../worker/entry.ts', import.meta.url), { type: 'module', name: 'reprise-worker' }) : worker;
       const startHint = worker === 'auto' ? WORKER_START_HINT : undefined;
       const elsewhere = worker === 'auto' ? viteDepsWorker(import.meta.url) : undefined;
-      // Each worker (a restarted one too) gets the config as it is then: `updatePolicy` may have changed it.
-      const current = () => (table ? (table.toJSON() as ValidConfig) : config);
       // Reads of persistent types straight from IndexedDB, as the worker keeps them there (see DirectReads).
       const page = indexedDBHere();
       const direct = page && new DirectReads({ name, indexedDB: page, types });
       // What the page heard for a worker that died before its engine asked for it, or while it had none: the next one's.
       const kept = new KeptMessages(openChannel);
       engine = remote = await RemoteEngine.start({
-        connect: (signal) => connectWorker(createWorker, { name, config: current(), tab: tab.open }, callbacks, { openChannel, startHint, kept, elsewhere, signal }),
+        connect: (signal) => connectWorker(createWorker, { name, config: sent, tab: tab.open }, callbacks, { openChannel, startHint, kept, elsewhere, signal }),
         logger,
         direct,
         kept,
@@ -189,12 +190,14 @@ export async function createCache<S extends SchemasOf<S> = Schemas, N extends st
     // A later updatePolicy reaches the engine (in-process, its table changes as it arrives; in a worker, as a message) after
     // the page's calls held then (an emit behind a value an async schema checks: it keeps the rules it was made under).
     const { inTurn } = cacheInternals.get(client)!;
-    follow = (type, patch) =>
-      void inTurn(type, () => engine.updatePolicy(type, patch)).catch((error: unknown) => {
-        // Nothing missed: the next worker starts from the config as it is then, patch included; a closed cache needs none.
+    follow = (type, patch) => {
+      const patched = table!.toJSON() as ValidConfig;
+      void inTurn(type, () => ((sent = patched), engine.updatePolicy(type, patch))).catch((error: unknown) => {
+        // Nothing missed: the next worker starts from `sent`, patch included; a closed cache needs none.
         if (isCacheError(error, 'worker_failed') || isCacheError(error, 'closed')) return;
         logger.error(`Reprise: the worker could not follow updatePolicy(${type})`, error);
       });
+    };
     for (const [type, patch] of missed) follow(type, patch);
     onClose.push(stop);
   }
