@@ -35,13 +35,13 @@ describe('the packed tarball', () => {
     const paths = stdout.trim().split('\n').map((path) => path.replace(/^package\//, ''));
     console.log('the tarball holds', paths);
     expect(paths).toEqual(
-      expect.arrayContaining(['package.json', 'README.md', 'dist/lib/reprise.js', 'dist/lib/reprise.d.ts', 'dist/lib/tanstack-query.js', 'dist/lib/tanstack-query.d.ts']),
+      expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/lib/reprise.js', 'dist/lib/reprise.d.ts', 'dist/lib/tanstack-query.js', 'dist/lib/tanstack-query.d.ts']),
     );
     expect(paths.filter((path) => path.startsWith('dist/lib/assets/'))).toEqual(['dist/lib/assets/reprise-worker.js']);
     expect(paths.filter((path) => path.endsWith('.d.ts')).sort()).toEqual(['dist/lib/reprise.d.ts', 'dist/lib/tanstack-query.d.ts', 'dist/lib/worker.d.ts']);
     // Beside dist/lib, the adapter's folder for resolvers that read no `exports` (below); no worker/:
     // only Node build scripts resolve reprise/worker, and Node reads `exports`.
-    expect(paths.filter((path) => !path.startsWith('dist/lib/') && !['package.json', 'README.md'].includes(path))).toEqual(['tanstack-query/package.json']);
+    expect(paths.filter((path) => !path.startsWith('dist/lib/') && !['package.json', 'README.md', 'LICENSE'].includes(path))).toEqual(['tanstack-query/package.json']);
     const manifest = JSON.parse(await readFile(join(folder, 'node_modules/reprise/package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest).toMatchObject({
       type: 'module',
