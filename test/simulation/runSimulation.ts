@@ -174,6 +174,8 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
   const settles: number[] = [];
   const pending = new Set<Call>();
   const restores: (() => void)[] = [];
+  /** The clock's moves forward (the tick of each), without Web Locks: see the clock's step. */
+  const forward: { at: number; ms: number }[] = [];
   const batches: { name: string; writes: WriteRecord[] }[] = [];
   let step = 0;
   let fresh = 0;
@@ -661,9 +663,18 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
     [
       5,
       () => {
-        clock += random.pick([500, 1500, 5000, 31_000, 601_000, 3_600_000]);
-        model.tick();
+        const ms = random.pick([500, 1500, 5000, 31_000, 601_000, 3_600_000]);
+        clock += ms;
+        const at = model.tick();
         history.push(`clock +, now ${clock}`);
+        if (world.locks) return;
+        // Without Web Locks, ten seconds of clock moved forward while an import writes no step (none is written
+        // during a move) can have another tab roll it back: its setMany rejects with storage_unavailable (README, imports).
+        forward.push({ at, ms });
+        const oldest = Math.min(...[...pending].map((other) => other.since));
+        if (forward.reduce((moved, move) => moved + (move.at >= oldest ? move.ms : 0), 0) < 10_000) return;
+        const fault = openFault(['storage_unavailable'], 'clock forward');
+        fault.end = fault.start;
       },
     ],
     [
