@@ -61,19 +61,11 @@ describe('createCache', () => {
   });
 
   it('an updatePolicy its worker cannot take (it just died, or the cache is closing) is no error: the next worker starts from the config, the patch in it', async () => {
-    const indexedDB = new IDBFactory();
-    const workers: InProcessWorker[] = [];
     const config = new SmartCacheConfig();
     const logger = { error: vi.fn() };
-    const cache = await createCache({
-      name: uniqueName(),
+    const { cache, workers } = await withInProcessWorkers({
       config,
       logger,
-      worker: () => {
-        const worker = new InProcessWorker(indexedDB);
-        workers.push(worker);
-        return worker as unknown as Worker;
-      },
     });
     workers[0]!.crash();
     // Made as the page learns of the death: sent to the dead worker.
@@ -91,23 +83,12 @@ describe('createCache', () => {
   });
 
   it('a set made before an updatePolicy, its value checked by an async schema as the worker dies, is written under the policy as it was on the next worker (which starts with the patch)', async () => {
-    const indexedDB = new IDBFactory();
-    const workers: InProcessWorker[] = [];
     const config = new SmartCacheConfig();
-    let checked!: () => void;
-    const checking = new Promise<void>((resolve) => (checked = resolve));
-    // A Standard Schema whose check takes a while (a lookup, say): the set reaches the engine after it.
-    const slow = { '~standard': { version: 1, vendor: 'test', validate: async (value: unknown) => (await checking, { value }) } } as const;
-    const cache = await createCache({
-      name: uniqueName(),
+    const { schema: slow, checked } = slowSchema();
+    const { cache, workers } = await withInProcessWorkers({
       config,
       schemas: { generic: slow },
       logger: { error: () => {} },
-      worker: () => {
-        const worker = new InProcessWorker(indexedDB);
-        workers.push(worker);
-        return worker as unknown as Worker;
-      },
     });
     const setting = cache.set('generic', 'k', 'x'.repeat(3000));
     config.updatePolicy('generic', { maxSizeMb: 0.001 });
@@ -122,22 +103,12 @@ describe('createCache', () => {
   });
 
   it('an emit made before an updatePolicy, held behind a set an async schema checks as the worker dies, applies the rules as they were on the next worker', async () => {
-    const indexedDB = new IDBFactory();
-    const workers: InProcessWorker[] = [];
     const config = new SmartCacheConfig();
-    let checked!: () => void;
-    const checking = new Promise<void>((resolve) => (checked = resolve));
-    const slow = { '~standard': { version: 1, vendor: 'test', validate: async (value: unknown) => (await checking, { value }) } } as const;
-    const cache = await createCache({
-      name: uniqueName(),
+    const { schema: slow, checked } = slowSchema();
+    const { cache, workers } = await withInProcessWorkers({
       config,
       schemas: { generic: slow },
       logger: { error: () => {} },
-      worker: () => {
-        const worker = new InProcessWorker(indexedDB);
-        workers.push(worker);
-        return worker as unknown as Worker;
-      },
     });
     await cache.set('track_metadata', 'k', 1, { trackId: 't' });
     // The emit waits for this set, its value being checked: the page's calls reach the engine in the order made.
@@ -160,17 +131,9 @@ describe('createCache', () => {
     const window = new EventTarget();
     vi.stubGlobal('document', document);
     vi.stubGlobal('window', window);
-    const indexedDB = new IDBFactory();
-    const workers: InProcessWorker[] = [];
     const logger = { error: vi.fn() };
-    const cache = await createCache({
-      name: uniqueName(),
+    const { cache, workers } = await withInProcessWorkers({
       logger,
-      worker: () => {
-        const worker = new InProcessWorker(indexedDB);
-        workers.push(worker);
-        return worker as unknown as Worker;
-      },
     });
     await cache.set('track_metadata', 'k', 1);
     // Closed by the app's own beforeunload or visibilitychange listener: the page goes on to be hidden while its worker closes.
@@ -187,18 +150,10 @@ describe('createCache', () => {
   });
 
   it('an updatePolicy made while the page waits to replace a worker that died again soon after (the back-off) starts no worker: the next one, started by a call, has the patch', async () => {
-    const indexedDB = new IDBFactory();
-    const workers: InProcessWorker[] = [];
     const config = new SmartCacheConfig();
-    const cache = await createCache({
-      name: uniqueName(),
+    const { cache, workers } = await withInProcessWorkers({
       config,
       logger: { error: () => {} },
-      worker: () => {
-        const worker = new InProcessWorker(indexedDB);
-        workers.push(worker);
-        return worker as unknown as Worker;
-      },
     });
     workers[0]!.crash();
     // Replaced at once; its replacement dies within 5 s of starting: the next one is due 5 s later, or with the next call.
@@ -444,6 +399,30 @@ describe("the worker's own reports", () => {
 });
 
 /** A Worker whose engine runs in this thread behind a MessageChannel (as worker/entry.ts exposes it), that can crash. */
+/** A cache whose workers are InProcessWorkers on one IndexedDB, each kept in `workers` as it is made. */
+async function withInProcessWorkers(options: Omit<CreateCacheOptions, 'worker' | 'name'> = {}) {
+  const indexedDB = new IDBFactory();
+  const workers: InProcessWorker[] = [];
+  const cache = await createCache({
+    ...options,
+    name: uniqueName(),
+    worker: () => {
+      const worker = new InProcessWorker(indexedDB);
+      workers.push(worker);
+      return worker as unknown as Worker;
+    },
+  });
+  return { cache, workers };
+}
+
+/** A Standard Schema whose check takes a while (a lookup, say), until `checked` is called: a set reaches the engine after it. */
+function slowSchema() {
+  let checked!: () => void;
+  const checking = new Promise<void>((resolve) => (checked = resolve));
+  const schema = { '~standard': { version: 1, vendor: 'test', validate: async (value: unknown) => (await checking, { value }) } } as const;
+  return { schema, checked };
+}
+
 class InProcessWorker extends EventTarget {
   readonly #port: MessagePort;
   /** Its engine was asked to close: it does once `letClose` is called. */
