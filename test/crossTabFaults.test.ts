@@ -10,6 +10,7 @@ import { deleteUnderTabs } from './support/faultyIndexedDB';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { fakeClock, openCache, uniqueName } from './support/openCache';
 import { requestDone } from '../worker/idbRequests';
+import { later } from '../worker/schedule';
 
 // `generic` (a memory type) is made event-driven, so that events reach each tab's memory tier.
 const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
@@ -119,6 +120,47 @@ describe('an upgrade blocked by a connection that never lets go', () => {
     // And they go on in memory, as with any IndexedDB that is blocked (SPEC §4).
     expect(outcomes.filter((outcome) => typeof outcome === 'string' && outcome.startsWith('rejected'))).toEqual([]);
   }, 40_000);
+});
+
+describe('an upgrade blocked by a connection that lets go just before the blocked timeout', () => {
+  it('the open goes through: the tab keeps its persistent types in IndexedDB (not degraded to memory while the database was upgraded for it)', async () => {
+    const name = uniqueName();
+    const inner = new IDBFactory();
+    const { cache: a } = await engineTab({ name, indexedDB: inner, config });
+    await a.set('track_metadata', 'k', 'before');
+    // Some other code of the origin holds the database open and lets go of it late (a long transaction of its own).
+    const blocker = await requestDone(inner.open(name));
+    // The blocked open's timeout, held until the test lets it fire (3 s in a browser); other deferred work runs as usual.
+    let blockedTimeout: (() => void) | undefined;
+    const schedule = (run: () => void, ms: number) => {
+      if (ms !== 3000) return later(run, ms);
+      let cancelled = false;
+      blockedTimeout = () => cancelled || run();
+      return () => void (cancelled = true);
+    };
+    // The timeout fires while the upgrade runs: the blocker closed in its last milliseconds, and the upgrade takes longer than those.
+    const indexedDB = {
+      open(openName: string, version?: number) {
+        const request = inner.open(openName, version);
+        request.addEventListener('upgradeneeded', () => queueMicrotask(() => blockedTimeout?.()));
+        return request;
+      },
+      deleteDatabase: (deleted: string) => inner.deleteDatabase(deleted),
+      databases: () => inner.databases(),
+      cmp: (x: unknown, y: unknown) => inner.cmp(x, y),
+    } as IDBFactory;
+    const custom = { caching: { ...config.caching, customTypes: { lyrics: { persistent: true, ttlSeconds: 3600, invalidationStrategy: 'time_based' as const, maxSizeMb: 1 } } } };
+    const opening = engineTab({ name, indexedDB, config: custom, engine: { schedule } });
+    await vi.waitFor(() => expect(blockedTimeout).toBeDefined());
+    blocker.close();
+    const { cache: c } = await opening;
+    expect((await c.stats()).degraded).toBeNull();
+    await c.set('album_year', 'album', 1999);
+    expect(await c.get('track_metadata', 'k')).toBe('before');
+    // Stored where the other tabs read.
+    const { cache: d } = await engineTab({ name, indexedDB: inner, config: custom });
+    expect(await d.get('album_year', 'album')).toBe(1999);
+  });
 });
 
 describe('IndexedDB lost with several calls in flight', () => {
