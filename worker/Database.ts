@@ -303,7 +303,8 @@ function openAt(
     request.onblocked = () => {
       if (blocked) return;
       blocked = true;
-      cancel = schedule(() => giveUp('blocked by another tab holding an older version open'), blockedTimeoutMs);
+      // The tab holding it may let go just before the timeout, whose task then runs during the upgrade.
+      cancel = schedule(() => upgrading || giveUp('blocked by another tab holding an older version open'), blockedTimeoutMs);
     };
     (wrap(request) as Promise<IDBPDatabase<RepriseSchema>>).then(
       (db) => {
