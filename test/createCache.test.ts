@@ -198,6 +198,19 @@ describe('createCache', () => {
     expect(error.message).toContain("serve Reprise from the page's own origin, or pass worker: false");
   });
 
+  it('a worker factory that throws a value with no string form (an object without a prototype) rejects worker_failed, not a raw TypeError', async () => {
+    const thrown = Object.assign(Object.create(null) as object, { reason: 'no worker here' });
+    const error = await rejection(
+      createCache({
+        worker: () => {
+          throw thrown;
+        },
+      }),
+    );
+    expect(error).toMatchObject({ code: 'worker_failed', cause: thrown });
+    expect(error.message).toContain('no worker here');
+  });
+
   it('namespaces the database by name', async () => {
     const indexedDB = new IDBFactory();
     const a = await createCache({ worker: false, indexedDB, name: 'a' });
