@@ -8,6 +8,7 @@ import { persistentTypeCheck } from './persistentTypeCheck';
 import { againOnDeath } from './againOnDeath';
 import { failedRead } from './failedRead';
 import { reportedSave } from './reportedSave';
+import { tellFailure } from './tellFailure';
 import { throttledSave, type ThrottledSave } from './throttledSave';
 
 /** What `persistQueryClient` saves: the same shape as `PersistedClient` of @tanstack/query-persist-client-core. */
@@ -91,7 +92,7 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
   // The first write is made at once (not after an await): one made just before close() reaches the cache before it.
   const saved = async (client: PersistedClient): Promise<void> => {
     const save = ++entry.changes;
-    for (let errorCount = 0, died = false, attempt: PersistedClient | undefined = client; ; ) {
+    for (let errorCount = 0, died = false, trimmed = false, attempt: PersistedClient | undefined = client; ; ) {
       try {
         return void (await ready(() => cache.set(type, key, storable(attempt!))));
       } catch (error) {
@@ -99,6 +100,18 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
         if (isWorkerDeath(error) && !died && !overtaken(save)) {
           died = true;
           continue;
+        }
+        // One query whose data cannot be cloned (an SDK's object with a method) would keep every save from being
+        // made while it lives, and a reload restore the client saved before it: it is left out (fetched again after
+        // a reload), the rest saved, as TanStack's JSON persisters save the rest (they drop the function).
+        if (isCacheError(error, 'not_cloneable') && !trimmed && !overtaken(save)) {
+          trimmed = true;
+          const kept = cloneableClient(storable(attempt!));
+          if (kept.leftOut.length) {
+            tellFailure(cache, `Reprise: createPersister left out of ${key} what cannot be stored: ${kept.leftOut.join(', ')}`, error);
+            attempt = kept.client;
+            continue;
+          }
         }
         // retry is asked after a failure of the save itself (a full disk, a value that cannot be cloned): a second death is no reason either.
         if (!retry || isCacheError(error, 'closed') || isWorkerDeath(error)) throw error;
@@ -145,8 +158,8 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
  * the query restores as pending, without data. Nor can every failure a query or a mutation keeps (a
  * query retrying a refetch keeps its data, and so is dehydrated, with the failure): one that cannot be
  * cloned (a thrown Response, an Error whose `cause` is one) is kept as an Error with its message. The
- * data itself (and a mutation's variables, which it is resumed with) is stored as it is: what cannot be
- * cloned there is an error.
+ * data itself (and a mutation's variables, which it is resumed with) is stored as it is: a query or
+ * mutation whose data cannot be cloned there is left out of the save once it fails (see cloneableClient).
  */
 function storable(client: PersistedClient): PersistedClient {
   if (typeof client !== 'object' || client === null || typeof client.clientState !== 'object' || client.clientState === null) return client;
@@ -169,6 +182,30 @@ function storable(client: PersistedClient): PersistedClient {
       mutations: Array.isArray(mutations) ? mutations.map((mutation) => withFailures(withoutFunctions(withoutRollback(mutation)), ['error', 'failureReason'])) : mutations,
     },
   };
+}
+
+/** The client without the queries and mutations that cannot be cloned (their data, their variables), and what those are. */
+function cloneableClient(client: PersistedClient): { client: PersistedClient; leftOut: string[] } {
+  const leftOut: string[] = [];
+  const { queries, mutations } = client.clientState;
+  const cloneable = <T>(item: T, name: () => string): boolean => {
+    try {
+      structuredClone(item);
+      return true;
+    } catch {
+      leftOut.push(name());
+      return false;
+    }
+  };
+  const kept = {
+    ...client,
+    clientState: {
+      ...client.clientState,
+      queries: Array.isArray(queries) ? queries.filter((query) => cloneable(query, () => `the query ${query.queryHash}`)) : queries,
+      mutations: Array.isArray(mutations) ? mutations.filter((mutation) => cloneable(mutation, () => (mutation.mutationKey ? `the mutation ${JSON.stringify(mutation.mutationKey)}` : 'a mutation'))) : mutations,
+    },
+  };
+  return { client: kept, leftOut };
 }
 
 /** A failure as it is when it can be cloned, else an Error with its message (and an Error's name). */
