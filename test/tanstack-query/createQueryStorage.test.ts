@@ -85,6 +85,32 @@ describe('createQueryStorage', () => {
     }
   });
 
+  it("a worker that dies while entries reads (restoreQueries as the page opens): the read is asked of the next one, and the queries are restored", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: before } = await openCache({ name, indexedDB });
+    await createQueryStorage(before, 'successful_api_metadata').setItem(ALBUM_KEY, JSON.stringify({ buster: '', queryHash: '["album","a1"]', queryKey: ['album', 'a1'], state: { data: { title: 'Blue' }, dataUpdatedAt: Date.now() } }));
+    await before.close();
+    const { cache } = await openRemoteCache({
+      name,
+      indexedDB,
+      direct: false,
+      beforeCall: killAtFirst('entries'),
+    });
+    try {
+      const persister = experimental_createQueryPersister({ storage: createQueryStorage(cache, 'successful_api_metadata') });
+      const client = queryClient(persister.persisterFn);
+      const restored = await persister.restoreQueries(client).then(
+        () => 'restored',
+        (error: { code?: string }) => error.code,
+      );
+      // Before: worker_failed, and nothing restored (getItem and restoreClient read again on the next worker).
+      expect([restored, client.getQueryData(['album', 'a1'])]).toEqual(['restored', { title: 'Blue' }]);
+    } finally {
+      await cache.close();
+    }
+  });
+
   // retrieveQuery removes the entry on any error of getItem, then fetches: a read that failed for good lost
   // the stored query, which a fetch that fails (offline) cannot replace. A failed read is a miss instead.
   it.each([
