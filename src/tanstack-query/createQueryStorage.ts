@@ -155,6 +155,7 @@ export function createQueryStorage<V = any, N extends string = string>(
       const [, since] = await Promise.all([ready(() => cache.delete(type, cacheKey(key))), marked()]);
       guard(key, since);
     },
-    entries: async () => (await ready(() => cache.entries(type))) as [string, V][],
+    // A read, made again on the next worker when its worker died with it (restoreQueries and persisterGc as the page opens).
+    entries: async () => (await againOnDeath(() => ready(() => cache.entries(type)))) as [string, V][],
   };
 }
