@@ -27,9 +27,10 @@ export interface Persister {
 
 /**
  * What a failed save is made again with: a smaller client, or undefined to give up. TanStack's own
- * `PersistRetryer` (`removeOldestQuery` of @tanstack/query-persist-client-core) is one.
+ * `PersistRetryer` (`removeOldestQuery` of @tanstack/query-persist-client-core) is one, and so is an
+ * `AsyncPersistRetryer` of @tanstack/query-async-storage-persister (which may answer a PromiseLike).
  */
-export type PersistRetryer = (props: { persistedClient: PersistedClient; error: Error; errorCount: number }) => PersistedClient | undefined | Promise<PersistedClient | undefined>;
+export type PersistRetryer = (props: { persistedClient: PersistedClient; error: Error; errorCount: number }) => PersistedClient | undefined | PromiseLike<PersistedClient | undefined>;
 
 export interface PersisterOptions<N extends string = never> {
   /** A persistent content type, built-in or the cache's own (else every call rejects with `invalid_argument`). */
