@@ -14,6 +14,19 @@ function gate<T>() {
   return { promise, open, fail };
 }
 
+/**
+ * An AbortController whose signal is not an instance of this realm's AbortSignal, as one made in an iframe (Node's
+ * vm contexts have no AbortController) or by a polyfill: an EventTarget with `aborted` and `reason`.
+ */
+function foreignAbortController() {
+  const signal = Object.assign(new EventTarget(), { aborted: false, reason: undefined as unknown, onabort: null });
+  const abort = (reason: unknown) => {
+    Object.assign(signal, { aborted: true, reason });
+    signal.dispatchEvent(new Event('abort'));
+  };
+  return { signal: signal as unknown as AbortSignal, abort };
+}
+
 /** Once a fetcher has answered, the write of what it brought (if any) is made within the task: a call made after this comes after it. */
 function afterItsWrite() {
   return new Promise((resolve) => setTimeout(resolve, 0));
@@ -172,6 +185,20 @@ describe.each(['track_metadata', 'generic'] as const)('%s', (type) => {
     held.open();
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(fetcher).not.toHaveBeenCalled();
+  });
+
+  it("a signal of another frame (an iframe's AbortController, which fails instanceof here) or a polyfill's is taken as one: its abort rejects the call with aborted", async () => {
+    const { cache } = await openCache();
+    const foreign = foreignAbortController();
+    expect(await cache.resolve(type, 'k', () => 'v', { signal: foreign.signal })).toEqual({ value: 'v', source: 'fetch' });
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const call = cache.resolve(type, 'other', fetcher, { signal: foreign.signal });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    foreign.abort('left');
+    const error = await rejection(call);
+    expect(isCacheError(error, 'aborted')).toBe(true);
+    expect(error.cause).toBe('left');
   });
 
   it('a signal aborted before the call rejects at once, without fetching', async () => {
