@@ -45,11 +45,14 @@ const setOptionsShape = {
 
 export const setOptionsSchema = z.strictObject(setOptionsShape);
 
+/** By its shape: an iframe's AbortSignal is no instance of this frame's, nor is a polyfill's. */
+const isSignal = (value: unknown) => typeof (value as AbortSignal | null)?.aborted === 'boolean' && typeof (value as AbortSignal).addEventListener === 'function';
+
 export const resolveOptionsSchema = z.strictObject({
   ...setOptionsShape,
   staleWhileRevalidateSeconds: z.optional(z.number().check(z.nonnegative())),
   forceFresh: z.optional(z.boolean()),
-  signal: z.optional(z.custom<AbortSignal>((value) => value instanceof AbortSignal, { error: 'signal must be an AbortSignal' })),
+  signal: z.optional(z.custom<AbortSignal>(isSignal, { error: 'signal must be an AbortSignal' })),
 });
 
 export const entrySchema = z.strictObject({ key: keySchema, value: z.unknown(), ...setOptionsShape });
