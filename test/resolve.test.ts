@@ -4,7 +4,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { IDBFactory } from 'fake-indexeddb';
 import { z } from 'zod';
 import { isCacheError, type Cache, type CacheChange, type FetcherContext } from '../src/index';
+import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
+import { lossyChannel } from './support/lossyChannel';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 
 function gate<T>() {
@@ -419,6 +421,54 @@ describe('a write of the key another tab made during a fetch wins, as far as thi
     expect(await first).toEqual({ value: 'fetched before the write', source: 'fetch' });
     expect(await second).toEqual(written === undefined ? { value: 'fetched after the write', source: 'fetch' } : { value: written, source: 'cache' });
     expect(await other.get(type, 'k')).toBe(written ?? 'fetched after the write');
+  });
+});
+
+// Messages are hints; IndexedDB is the truth (SPEC §4): a tab that lost the message of another tab's write still leaves it.
+describe('a write of the key another tab made during a fetch, whose message this tab lost', () => {
+  it.each([
+    ['a miss', undefined],
+    ['forceFresh', { forceFresh: true }],
+  ] as const)('%s: the fetch answers its callers, and the write stays', async (_, options) => {
+    const type = 'track_metadata';
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: writer } = await engineTab({ name, indexedDB });
+    const lossy = lossyChannel(name);
+    const { cache: fetching } = await engineTab({ name, indexedDB, openChannel: lossy.open });
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = fetching.resolve(type, 'k', fetcher, options);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    lossy.lose = true;
+    await writer.set(type, 'k', 'written');
+    reply.open('fetched before the write');
+    expect(await first).toEqual({ value: 'fetched before the write', source: 'fetch' });
+    expect(await writer.get(type, 'k')).toBe('written');
+    expect(await fetching.get(type, 'k')).toBe('written');
+  });
+
+  it('a background refresh of a stale entry: the write stays', async () => {
+    const type = 'track_metadata';
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    const { cache: writer } = await engineTab({ name, indexedDB, engine: { now: clock.now } });
+    const lossy = lossyChannel(name);
+    const { cache: fetching, logger } = await engineTab({ name, indexedDB, openChannel: lossy.open, engine: { now: clock.now } });
+    await writer.set(type, 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(15_000);
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    expect(await fetching.resolve(type, 'k', fetcher, { staleWhileRevalidateSeconds: 60 })).toEqual({ value: 'old', source: 'stale' });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    lossy.lose = true;
+    await writer.set(type, 'k', 'written');
+    reply.open('refreshed before the write');
+    // The refresh's write, had it been made.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await writer.get(type, 'k')).toBe('written');
+    expect(logger.error).not.toHaveBeenCalled();
   });
 });
 
