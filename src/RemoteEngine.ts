@@ -149,8 +149,8 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => sending(entries, engine.setMany(type, entries, options)), { type, keys: new Set(entries.map(({ key }) => key)) });
   }
 
-  mark(type: TypeName): Promise<Mark> {
-    return this.#call((engine) => engine.mark(type));
+  mark(type: TypeName, key?: string): Promise<Mark> {
+    return this.#call((engine) => engine.mark(type, key));
   }
 
   stage(batch: string, entries: EntryInput[]): Promise<void> {

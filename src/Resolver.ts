@@ -212,7 +212,7 @@ export class Resolver {
   ): Promise<Fetched> {
     const host = this.#host;
     // Guards what another tab sends: a value an event made stale since this call began is not stored.
-    const since = await this.#engine.mark(type);
+    const since = await this.#engine.mark(type, key);
     return host.fetchLocks.run(type, key, {
       signal,
       fresh,
@@ -254,7 +254,7 @@ export class Resolver {
     // for another tab's fetch (that fetch's own write, say) neither keeps it out of the store nor makes it stale.
     running.overtaken = running.overwritten = false;
     // Taken before the fetch: a value an event made stale while it was fetched is returned, not stored.
-    const since = await this.#engine.mark(type);
+    const since = await this.#engine.mark(type, key);
     // Every caller left meanwhile (the reason says how): nobody waits for what the fetcher would bring.
     if (signal.aborted) throw signal.reason;
     let store = true;

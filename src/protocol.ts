@@ -61,7 +61,14 @@ export interface Listed extends Found {
  * cannot tell what changed: it stores nothing under such a mark). A write guarded by it skips what
  * later changes remove.
  */
-export type Mark = { log: { epoch: string | null; seq: number } } | { journal: number; store: string };
+export type Mark = { log: { epoch: string | null; seq: number }; holds?: Holds } | { journal: number; store: string };
+
+/** What one key held in IndexedDB at a read-through's mark: a write of it since (another tab's set, whose message may never come) is newer than what the fetch brings. */
+export interface Holds {
+  key: string;
+  /** Its entry's revision, or null where there was none. */
+  revision: number | null;
+}
 
 export interface SetManyOptions {
   /** With it, progress is reported to the client under this id. */
@@ -114,7 +121,8 @@ export interface EngineApi {
   getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]>;
   setMany(type: TypeName, entries: EntryInput[], options?: SetManyOptions): Promise<Written>;
   /** Where the type's store stands now: taken when a fetch starts, given to the write of what it fetched. */
-  mark(type: TypeName): Promise<Mark>;
+  /** With `key` (a read-through's), what that key holds too (see Holds). */
+  mark(type: TypeName, key?: string): Promise<Mark>;
   /** Big batches arrive in chunks and are written in one transaction by `commit`. */
   stage(batch: string, entries: EntryInput[]): Promise<void>;
   /**

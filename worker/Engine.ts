@@ -385,12 +385,12 @@ export class Engine implements EngineApi {
     return { stale: removed.stale ?? [], shared };
   }
 
-  async mark(type: TypeName): Promise<Mark> {
+  async mark(type: TypeName, key?: string): Promise<Mark> {
     await this.#ready();
     // What other tabs logged before the fetch starts is older than it: applied before the mark, so that
     // the guard does not take it for news (a forceFresh fetch reads nothing before it).
     await this.#crossTab.current(type);
-    return this.#stores.withStore(type, (store) => store.mark());
+    return this.#stores.withStore(type, (store) => store.mark(type, key));
   }
 
   async stage(batch: string, entries: EntryInput[]): Promise<void> {

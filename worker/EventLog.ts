@@ -69,10 +69,13 @@ export class EventLog {
 
   /** The newest change's position (seq 0 for an empty log). */
   head(): Promise<LogPlace> {
-    return this.#db.transact('reading the event log', ['events', 'meta'], 'readonly', async (tx) => {
-      const [cursor, epoch] = await Promise.all([requestDone(tx.objectStore('events').openKeyCursor(null, 'prev')), EventLog.epoch(tx)]);
-      return { epoch, seq: typeof cursor?.key === 'number' ? cursor.key : 0 };
-    });
+    return this.#db.transact('reading the event log', ['events', 'meta'], 'readonly', EventLog.headIn);
+  }
+
+  /** Inside `tx` (events and meta in scope): the newest change's position. */
+  static async headIn(tx: IDBTransaction): Promise<LogPlace> {
+    const [cursor, epoch] = await Promise.all([requestDone(tx.objectStore('events').openKeyCursor(null, 'prev')), EventLog.epoch(tx)]);
+    return { epoch, seq: typeof cursor?.key === 'number' ? cursor.key : 0 };
   }
 
   /**

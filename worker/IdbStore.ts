@@ -109,9 +109,9 @@ export class IdbStore implements Store {
     let over = false;
     const removed = await this.#db.transact(`writing ${type}`, stores, 'readwrite', async (tx) => {
       // Read in the write's own transaction: a change logged after this cannot have removed what it writes.
-      const kept = guard ? await unremoved(tx, all, guard) : all;
-      entries = kept;
       const store = tx.objectStore(entryStore(type));
+      const kept = guard ? await unremoved(tx, store, all, guard) : all;
+      entries = kept;
       const usage = await readUsage(tx, type);
       // In an empty type nothing is replaced, so the old entries need not be read.
       const replacing = usage.entries > 0;
@@ -276,8 +276,13 @@ export class IdbStore implements Store {
     });
   }
 
-  mark(): Promise<Mark> {
-    return this.log.head().then((log) => ({ log }));
+  mark(type?: TypeName, key?: string): Promise<Mark> {
+    if (type === undefined || key === undefined) return this.log.head().then((log) => ({ log }));
+    // In one transaction: a write of the key is either before the mark, or seen by the guard (see unremoved).
+    return this.#db.transact('marking a read-through', ['events', 'meta', entryStore(type)], 'readonly', async (tx) => {
+      const [log, record] = await Promise.all([EventLog.headIn(tx), requestDone(tx.objectStore(entryStore(type)).get(key) as IDBRequest<EntryRecord | undefined>)]);
+      return { log, holds: { key, revision: record ? (record.revision ?? 0) : null } };
+    });
   }
 
   async invalidate(targets: readonly InvalidationTarget[]): Promise<Invalidated> {
@@ -578,11 +583,20 @@ export class IdbStore implements Store {
   }
 }
 
-/** The entries no change logged since the guard's mark removes; none if the log no longer tells (recreated, or trimmed since). */
-async function unremoved(tx: IDBTransaction, entries: readonly StoredEntry[], { mark, removes }: WriteGuard): Promise<readonly StoredEntry[]> {
+/**
+ * The entries no change logged since the guard's mark removes; none if the log no longer tells (recreated, or trimmed since).
+ * Nor the key the mark holds (see Holds) once written since, by any tab: an entry of another revision there now. One
+ * removed since (expired, evicted, deleted) is no newer value.
+ */
+async function unremoved(tx: IDBTransaction, store: IDBObjectStore, entries: readonly StoredEntry[], { mark, removes }: WriteGuard): Promise<readonly StoredEntry[]> {
   if (!('log' in mark)) return [];
-  const { epoch, changes, trimmedThrough } = await EventLog.tail(tx, mark.log.seq);
+  const { holds } = mark;
+  const [{ epoch, changes, trimmedThrough }, there] = await Promise.all([
+    EventLog.tail(tx, mark.log.seq),
+    holds && requestDone(store.get(holds.key) as IDBRequest<EntryRecord | undefined>),
+  ]);
   if (epoch !== mark.log.epoch || trimmedThrough > mark.log.seq) return [];
+  if (holds && there && (there.revision ?? 0) !== holds.revision) entries = entries.filter((entry) => entry.key !== holds.key);
   const since = changes.map(changeOf);
   return since.length ? entries.filter((entry) => !since.some((change) => removes(change, entry))) : entries;
 }

@@ -128,7 +128,7 @@ export interface Store {
    */
   write(type: TypeName, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options?: WriteOptions): Promise<Removed>;
   /** Where this store's changes stand now: a write guarded by it skips what later changes remove. */
-  mark(): Promise<Mark>;
+  mark(type?: TypeName, key?: string): Promise<Mark>;
   /** The type's entries whose key starts with `prefix` (every entry without one), in key order; expiry is the caller's business. */
   list(type: TypeName, prefix?: string): Promise<StoredEntry[]>;
   /** The keys of the type's entries not expired at `now` that start with `prefix`, in key order, read without their values. */
