@@ -102,6 +102,25 @@ describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type
     expect(logger.error).not.toHaveBeenCalled();
   });
 
+  it('a refresh whose fetcher never answers (and ignores its signal) holds the key only until the stale window ends: then a call of this tab or another fetches', async () => {
+    const { cache, clock, indexedDB, name, logger } = await openCache({ config: config(type) });
+    const { cache: other } = await openCache({ config: config(type), indexedDB, name, clock });
+    await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(10_000);
+    const never = vi.fn(() => new Promise<string>(() => {}));
+    // A per-call window of 100 ms: the entry is served stale for 100 ms more.
+    expect(await cache.resolve(type, 'k', never, { staleWhileRevalidateSeconds: 0.1 })).toEqual({ value: 'old', source: 'stale' });
+    await vi.waitFor(() => expect(never).toHaveBeenCalledTimes(1));
+    clock.advance(100);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const within = <T>(call: Promise<T>) => Promise.race([call, new Promise((resolve) => setTimeout(() => resolve('still waiting after 2 s'), 2000))]);
+    expect(await within(other.resolve(type, 'k', () => 'fetched by the other tab', { staleWhileRevalidateSeconds: 0 }))).toEqual({ value: 'fetched by the other tab', source: 'fetch' });
+    // Stored in IndexedDB by the other tab (album_year); fetched here (generic: each tab's memory).
+    expect(await within(cache.getOrSet(type, 'k', () => 'fetched here', { staleWhileRevalidateSeconds: 0 }))).toBe(type === 'album_year' ? 'fetched by the other tab' : 'fetched here');
+    expect(never).toHaveBeenCalledTimes(1);
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+
   it('a set of the key made while the background refresh runs stays: what the refresh brings is not stored', async () => {
     const { cache, reply } = await refreshing();
     await cache.set(type, 'k', 'written');
