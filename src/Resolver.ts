@@ -127,8 +127,10 @@ export class Resolver {
         // Served at once; refreshed in the background, by one fetch (a failure is logged, and nothing cached).
         if (!shared() && this.#closed === undefined) {
           // Not one of the caller's calls: close() does not wait for it, and cuts it short without a word.
-          this.#startFetch(id, type, key, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, running, cached.value, false), true).result.catch((error: unknown) => {
-            host.report(`Reprise: refreshing the stale ${type} "${key}" failed`, error);
+          const refresh = this.#startFetch(id, type, key, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, running, cached.value, false), found[0]!.stale);
+          refresh.result.catch((error: unknown) => {
+            // Not when its window ended with nobody waiting on it: the next caller fetches (see SharedFetch).
+            if (!refresh.dropped) host.report(`Reprise: refreshing the stale ${type} "${key}" failed`, error);
           });
         }
         return { value: cached.value, source: 'stale' };
@@ -233,9 +235,9 @@ export class Resolver {
   }
 
   /** Registers a fetch that later callers for its key join, until it settles (or every caller left it). */
-  #startFetch<V>(id: string, type: TypeName, key: string, run: (signal: AbortSignal, running: Running) => Promise<V>, background = false): SharedFetch<V> {
+  #startFetch<V>(id: string, type: TypeName, key: string, run: (signal: AbortSignal, running: Running) => Promise<V>, staleMs?: number): SharedFetch<V> {
     const running: Running = { type, key };
-    const fetch = new SharedFetch((signal) => run(signal, running), background);
+    const fetch = new SharedFetch((signal) => run(signal, running), staleMs);
     this.#inflight.set(id, fetch);
     this.#running.set(fetch, running);
     // A fetch every caller left may settle after a new one for its key started: that one stays.

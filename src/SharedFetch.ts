@@ -1,4 +1,8 @@
 import { CacheError } from './CacheError';
+import { unref } from './unref';
+
+/** The longest delay setTimeout takes as such (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The rejection of a caller that stopped waiting: its signal's reason as cause. */
 export function abortedError(signal: AbortSignal): CacheError {
@@ -46,25 +50,46 @@ export function untilAborted<T>(promise: T | PromiseLike<T>, signal: AbortSignal
  * One fetch that several callers wait on. A caller whose signal aborts stops waiting at once (its call
  * rejects with `aborted`); the fetcher's own signal aborts once every caller has stopped waiting, so a
  * fetch nobody wants any more can stop, and no caller joins it after that. A background fetch (a
- * refresh of a stale entry) was started for no caller: callers leaving never abort it. The cache's close
+ * refresh of a stale entry) was started for no caller: callers leaving never abort it while its window lasts. The cache's close
  * aborts every one (see `abandon`).
  */
 export class SharedFetch<T> {
   readonly #controller = new AbortController();
-  readonly #background: boolean;
+  #background: boolean;
   #waiting = 0;
+  #dropped = false;
   readonly result: Promise<T>;
 
-  constructor(run: (signal: AbortSignal) => Promise<T>, background = false) {
-    this.#background = background;
+  /**
+   * `staleMs`: a background fetch's, how long the stale entry it refreshes is still served. Once that window ends, callers
+   * wait on it: it is a fetch like any other from then on, stopped once no caller waits on it (at once where none does),
+   * so that a fetcher that never answers holds the key (its fetch lock, in every tab) no longer.
+   */
+  constructor(run: (signal: AbortSignal) => Promise<T>, staleMs?: number) {
+    this.#background = staleMs !== undefined;
     this.result = run(this.#controller.signal);
     // Seen by the callers through join; a fetch every caller left must not report an unhandled rejection.
     this.result.catch(() => {});
+    // A window longer than a timer can wait (about 24.8 days) would fire it at once.
+    if (staleMs === undefined || staleMs > MAX_TIMER_MS) return;
+    const timer = setTimeout(() => {
+      this.#background = false;
+      this.#dropped = this.#waiting === 0;
+      if (this.#dropped) this.#controller.abort(new CacheError('aborted', "The stale entry's window ended before its refresh answered"));
+    }, staleMs);
+    unref(timer);
+    const done = () => clearTimeout(timer);
+    this.result.then(done, done);
   }
 
   /** A refresh of a stale entry, started for no caller. */
   get background(): boolean {
     return this.#background;
+  }
+
+  /** A background fetch stopped as its window ended, nobody waiting on it (see the constructor). */
+  get dropped(): boolean {
+    return this.#dropped;
   }
 
   /** False once every caller left and the fetcher was told to stop: a new caller starts a new fetch. */

@@ -21,8 +21,8 @@ export interface EntryInput {
 export interface Found {
   value: unknown;
   revision: number | undefined;
-  /** Past its TTL, served within a read-through's stale-while-revalidate window. */
-  stale?: true;
+  /** Past its TTL, served within a read-through's stale-while-revalidate window: the milliseconds that window still runs (more than 0). */
+  stale?: number;
 }
 
 /** A value read that its type's schema refuses (see `discardCorrupt`); `read`: what the read answered, on the page only (not sent: see RemoteEngine.discardCorrupt). */

@@ -237,7 +237,8 @@ export class Engine implements EngineApi {
       // Past its TTL an entry is a miss, but it is kept through the type's stale-while-revalidate
       // window; a read-through (one that gives staleSeconds: a get's read may say what it wrote, and is none) may serve it stale within its own window.
       const removable = cutoffOf(this.#expiredBy(now), type);
-      const servable = readThrough && 'staleSeconds' in readThrough && !readThrough.again ? now - (readThrough.staleSeconds ?? this.#config.getStaleWhileRevalidate(type)) * 1000 : now;
+      const staleMs = readThrough && 'staleSeconds' in readThrough && !readThrough.again ? (readThrough.staleSeconds ?? this.#config.getStaleWhileRevalidate(type)) * 1000 : 0;
+      const servable = now - staleMs;
       const counters = this.#counters.of(type);
       // A read again counts no hit or miss (see ReadThrough.again).
       const reads = readThrough?.again ? { hits: 0, misses: 0 } : counters;
@@ -256,7 +257,7 @@ export class Engine implements EngineApi {
           reads.hits++;
           if (!readThrough?.peek) store.touch(type, entry.key, usedAt[index]!);
           const found: Found = { value: entry.value, revision: entry.revision };
-          if (isExpired(entry, now)) found.stale = true;
+          if (isExpired(entry, now)) found.stale = entry.expiresAt + staleMs - now;
           return found;
         }
         if (isExpired(entry, removable)) expired.push(entry.key);
