@@ -4,12 +4,12 @@ import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { ChannelLocks } from '../src/ChannelLocks';
 import { FetchLocks } from '../src/FetchLocks';
-import { createCache, isCacheError, type ContentType, type FetcherContext } from '../src/index';
+import { createCache, isCacheError, type CacheConfig, type ContentType, type FetcherContext } from '../src/index';
 import { SimLocks } from './simulation/SimLocks';
 import { openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 
-async function openTabs(count: number, options: { locks?: SimLocks | null; wrapLocks?: (locks: LockManager, index: number) => LockManager } = {}) {
+async function openTabs(count: number, options: { locks?: SimLocks | null; wrapLocks?: (locks: LockManager, index: number) => LockManager; config?: CacheConfig } = {}) {
   const name = uniqueName();
   const indexedDB = new IDBFactory();
   const locks = options.locks === undefined ? new SimLocks() : options.locks;
@@ -23,7 +23,7 @@ async function openTabs(count: number, options: { locks?: SimLocks | null; wrapL
         locks: locks ? (options.wrapLocks ?? ((manager) => manager))(locks.manager(`tab${index}`), index) : new ChannelLocks(() => new BroadcastChannel(`reprise-locks:${name}`)),
         openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`),
       });
-      const { cache } = await engineTab({ name, indexedDB, fetchLocks });
+      const { cache } = await engineTab({ name, indexedDB, fetchLocks, config: options.config });
       return { cache, tab: `tab${index}`, locks, logger };
     }),
   );
@@ -218,6 +218,25 @@ describe('album_year (fingerprints checked) across three tabs', () => {
     expect(await third).toEqual({ value: 'for G', source: 'shared' });
     expect(fetchG).toHaveBeenCalledTimes(1);
     expect(await c!.cache.get(type, 'k', { fingerprint: G })).toBe('for G');
+  });
+});
+
+describe('generic (a memory type) made hybrid (fingerprints checked) across two tabs', () => {
+  it('a tab waiting on a fetch for another fingerprint does not take its value (announced on the channel): it fetches for its own', async () => {
+    const type = 'generic';
+    const [F, G] = ['f'.repeat(64), 'a'.repeat(64)];
+    const [a, b] = await openTabs(2, { config: { caching: { policies: { generic: { invalidationStrategy: 'hybrid' } } } } });
+    const forF = gate<string>();
+    const fetchF = vi.fn(() => forF.promise);
+    const fetchG = vi.fn(async () => 'for G');
+    const first = a!.cache.resolve(type, 'k', fetchF, { fingerprint: F });
+    await vi.waitFor(() => expect(fetchF).toHaveBeenCalledTimes(1));
+    const second = b!.cache.resolve(type, 'k', fetchG, { fingerprint: G });
+    await vi.waitFor(async () => expect((await a!.locks!.manager('tab1').query()).pending).toHaveLength(1));
+    forF.open('for F');
+    expect(await first).toEqual({ value: 'for F', source: 'fetch' });
+    expect(await second).toEqual({ value: 'for G', source: 'fetch' });
+    expect(await b!.cache.get(type, 'k', { fingerprint: G })).toBe('for G');
   });
 });
 
