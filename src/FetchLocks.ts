@@ -43,6 +43,8 @@ export interface FetchRun<T> {
   signal?: AbortSignal | undefined;
   /** The callers skip the cache (forceFresh): the store answers only for what the fetching tab says it stored. */
   fresh?: boolean | undefined;
+  /** What the callers fetch for: a value another tab fetched for another one is no answer (a miss for theirs). */
+  fingerprint?: string | undefined;
 }
 
 /**
@@ -99,7 +101,7 @@ export class FetchLocks {
         return { value: led.value, shared: false };
       }
       try {
-        channel.postMessage({ kind: 'fetched', lock, ok: true, stored, cached, ...(stored ? {} : { value: led.fetched }) } satisfies FetchOutcome);
+        channel.postMessage({ kind: 'fetched', lock, ok: true, stored, cached, ...(stored ? {} : { value: led.fetched, fingerprint: run.fingerprint }) } satisfies FetchOutcome);
       } catch (error) {
         // A value that cannot be cloned (skipStore: it need not be) stays in this tab; the others fetch for themselves.
         channel.postMessage({ kind: 'fetched', lock, ok: false, aborted: true, error: describeError(error) } satisfies FetchOutcome);
@@ -131,7 +133,7 @@ export class FetchLocks {
         if (stored) return stored;
         const outcome = outcomes.at(-1) ?? (await this.#next(() => outcomes.at(-1), (wake) => (heard = wake)));
         if (outcome?.ok === false && !outcome.aborted) throw rebuildError(outcome.error);
-        if (outcome?.ok === true && !outcome.stored) return { value: await run.receive(outcome.value, outcome.cached), shared: true };
+        if (outcome?.ok === true && !outcome.stored && outcome.fingerprint === run.fingerprint) return { value: await run.receive(outcome.value, outcome.cached), shared: true };
         // What was there before may be what a forceFresh caller skips: only what the fetching tab stored answers it.
         const fetched = run.fresh && outcome?.ok === true ? await run.read() : undefined;
         if (fetched) return { value: fetched.value, shared: true };

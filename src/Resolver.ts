@@ -218,6 +218,7 @@ export class Resolver {
     return host.fetchLocks.run(type, key, {
       signal,
       fresh,
+      fingerprint: options.fingerprint ?? undefined,
       lead: () => this.#fetchAndStore(type, key, fetcher, options, signal, running, stale),
       read: async () => {
         // Under the lock, of what another call may have stored since the caller's read (which was counted).

@@ -7,9 +7,9 @@ import { reasonOf } from './describeValue';
 export const fetchOutcomeSchema = z.union([
   /**
    * Fetched. `stored`: the others read it from the shared store; otherwise `value` (as the fetcher gave it) travels here, and
-   * `cached` says whether the fetching tab kept it (in its memory) or not at all (skipStore).
+   * `cached` says whether the fetching tab kept it (in its memory) or not at all (skipStore); `fingerprint`: what it was fetched for.
    */
-  z.strictObject({ kind: z.literal('fetched'), lock: z.string(), ok: z.literal(true), stored: z.boolean(), cached: z.boolean(), value: z.optional(z.unknown()) }),
+  z.strictObject({ kind: z.literal('fetched'), lock: z.string(), ok: z.literal(true), stored: z.boolean(), cached: z.boolean(), value: z.optional(z.unknown()), fingerprint: z.optional(z.string()) }),
   /** Failed; `aborted`: every caller in its tab left (or its value cannot travel), so a waiting tab fetches for itself. */
   z.strictObject({
     kind: z.literal('fetched'),
