@@ -138,9 +138,13 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * another origin naming the fix: 54,420 bytes, 1.7500; then a 500-level nesting limit and a call the
  * worker cannot read failing that worker instead of hanging (its engine on a port of its own: +189 B,
  * 144 of them in the worker): 54,685 bytes, 1.7585, the line 1.76; then a replacement worker started from
- * the config as the engine was sent it, and a tab's fetches kept by fingerprint: 54,692 bytes, 1.7587.)
+ * the config as the engine was sent it, and a tab's fetches kept by fingerprint: 54,692 bytes, 1.7587;
+ * then R89's read-through fixes: a caller's signal checked by its shape (+9 B), a read-through's mark
+ * holding its key's revision, so that another tab's write unheard of stays (+131 B), a background
+ * refresh stopped once its stale window ends with nobody waiting (+119 B), a value announced on the fetch
+ * channel taken only for its fingerprint (+27 B): 54,978 bytes, 1.7679, the line 1.77.)
  */
-const REACHED_RATIO = 1.76;
+const REACHED_RATIO = 1.77;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
