@@ -129,8 +129,8 @@ export class Resolver {
           // Not one of the caller's calls: close() does not wait for it, and cuts it short without a word.
           const refresh = this.#startFetch(id, type, key, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, running, cached.value, false), found[0]!.stale);
           refresh.result.catch((error: unknown) => {
-            // Not when its window ended with nobody waiting on it: the next caller fetches (see SharedFetch).
-            if (!refresh.dropped) host.report(`Reprise: refreshing the stale ${type} "${key}" failed`, error);
+            // Not when its window ended with nobody waiting on it: the next caller fetches (see SharedFetch). A write that failed then is.
+            if (!refresh.dropped || !isCacheError(error, 'aborted')) host.report(`Reprise: refreshing the stale ${type} "${key}" failed`, error);
           });
         }
         return { value: cached.value, source: 'stale' };
