@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { moduleScripts, readmeBlocks, type ReadmeBlock } from './support/readmeBlocks';
-import { typeErrors } from './support/readmeTypes';
+import { STRICTEST, typeErrors } from './support/readmeTypes';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const blocks = readmeBlocks();
@@ -41,6 +41,11 @@ describe('README examples, type-checked', () => {
     const examples = ours.filter((block) => block.lang === 'ts');
     expect(examples.length).toBeGreaterThanOrEqual(5);
     expect(typeErrors(examples, 'ts', APP_CONTEXT)).toEqual([]);
+  }, 60_000);
+
+  it("and under an app's strictest tsconfig (exactOptionalPropertyTypes, noUncheckedIndexedAccess, verbatimModuleSyntax…)", () => {
+    const examples = ours.filter((block) => block.lang === 'ts');
+    expect(typeErrors(examples, 'ts', APP_CONTEXT, STRICTEST)).toEqual([]);
   }, 60_000);
 
   it("every JavaScript block outside the TanStack Query section, and the HTML's module scripts, type-check as checkJs checks them", () => {

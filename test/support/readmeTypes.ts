@@ -23,12 +23,22 @@ function withTypeClaims(code: string): string {
 /** `Same<A, B>`: true when the two types are the same. */
 const SAME = 'type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;';
 
+/** The flags of an app with the strictest tsconfig, beyond `strict`. */
+export const STRICTEST: ts.CompilerOptions = {
+  exactOptionalPropertyTypes: true,
+  noUncheckedIndexedAccess: true,
+  noPropertyAccessFromIndexSignature: true,
+  verbatimModuleSyntax: true,
+  isolatedModules: true,
+};
+
 /**
  * Type-checks the blocks as files of an app beside the repository's node_modules; returns the errors,
  * each with its README line. JavaScript is checked as `checkJs` checks it, strict but for implicit
- * `any`, a TypeScript notion that a JavaScript user never meets.
+ * `any`, a TypeScript notion that a JavaScript user never meets. `flags`: an app's stricter tsconfig
+ * (exactOptionalPropertyTypes…), on top of those.
  */
-export function typeErrors(examples: readonly ReadmeBlock[], lang: 'ts' | 'js', appContext = ''): string[] {
+export function typeErrors(examples: readonly ReadmeBlock[], lang: 'ts' | 'js', appContext = '', flags: ts.CompilerOptions = {}): string[] {
   const dir = join(root, 'test', 'readme-examples');
   const files = new Map(examples.map((example, index) => [join(dir, `${index}-line-${example.line}.${lang}`), example]));
   const contextFile = join(dir, 'app-context.d.ts');
@@ -48,6 +58,7 @@ export function typeErrors(examples: readonly ReadmeBlock[], lang: 'ts' | 'js', 
     checkJs: true,
     skipLibCheck: true,
     noEmit: true,
+    ...flags,
     paths: { reprise: [join(root, 'src/index.ts')], 'reprise/tanstack-query': [join(root, 'src/tanstack-query/index.ts')] },
   };
   const host = ts.createCompilerHost(options);
