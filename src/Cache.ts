@@ -12,7 +12,7 @@ export type Schemas = { readonly [type: string]: StandardSchemaV1 | undefined };
  * What schemas `S` may be: `Schemas`, or any object type whose fields are schemas — an interface's too,
  * which TypeScript never takes for an index signature such as `Schemas`'.
  */
-export type SchemasOf<S> = { readonly [K in keyof S]?: StandardSchemaV1 };
+export type SchemasOf<S> = { readonly [K in keyof S]?: StandardSchemaV1 | undefined };
 
 /**
  * The content types of a cache: the built-in ones and the custom names `N` of its config. From a config
@@ -36,33 +36,33 @@ export type ValueIn<S extends SchemasOf<S>, T extends string> = T extends keyof 
 
 export interface GetOptions {
   /** For fingerprint-validated types: a stored entry with another fingerprint is a miss, and is deleted. */
-  fingerprint?: string | null;
+  fingerprint?: string | null | undefined;
 }
 
 export interface GetManyOptions extends GetOptions {
   /** One fingerprint per key (or `undefined` or null to skip the check for that key), instead of `fingerprint` for all. */
-  fingerprints?: readonly (string | null | undefined)[] | null;
+  fingerprints?: readonly (string | null | undefined)[] | null | undefined;
 }
 
 /** trackId, album and fingerprint given as null (the seed's None, JSON's null) are not given. */
 export interface SetOptions {
   /** The track (or tracks) the entry belongs to: track events remove it. */
-  trackId?: string | readonly string[] | null;
+  trackId?: string | readonly string[] | null | undefined;
   /** The album the entry belongs to: track events that name the album remove it (successful_api_metadata). */
-  album?: { artist: string; album: string } | null;
+  album?: { artist: string; album: string } | null | undefined;
   /** The fingerprint the value was computed from: fingerprint_changed with it removes the entry. */
-  fingerprint?: string | null;
+  fingerprint?: string | null | undefined;
   /** Overrides the type's TTL for this entry. */
-  ttlSeconds?: number;
+  ttlSeconds?: number | undefined;
 }
 
 export interface ResolveOptions extends SetOptions {
   /** Serve an entry this many seconds past its TTL at once (`source: 'stale'`) while it is refreshed; the policy's by default. */
-  staleWhileRevalidateSeconds?: number;
+  staleWhileRevalidateSeconds?: number | undefined;
   /** Skip the cache: fetch, store, return. */
-  forceFresh?: boolean;
+  forceFresh?: boolean | undefined;
   /** This caller stops waiting when it aborts: the call rejects with `aborted`. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** What a fetcher is given. */
@@ -108,7 +108,7 @@ export interface SetManyEntry<V = unknown> extends SetOptions {
 
 export interface SetManyOptions {
   /** Called as entries are written: `done` of `total` (the entries passed, a key given twice counted twice), ending with `total, total`. */
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: ((done: number, total: number) => void) | undefined;
 }
 
 export interface EmitReport {
@@ -205,5 +205,5 @@ declare global {
 
 export interface ListOptions {
   /** Only keys that start with it. */
-  prefix?: string;
+  prefix?: string | undefined;
 }

@@ -23,7 +23,7 @@ export interface CacheErrorIssue {
 
 export interface CacheErrorOptions {
   cause?: unknown;
-  issues?: readonly CacheErrorIssue[];
+  issues?: readonly CacheErrorIssue[] | undefined;
 }
 
 export class CacheError extends Error {

@@ -21,7 +21,7 @@ export class EventDrivenCacheManager {
   readonly config: SmartCacheConfig;
   readonly #handlers: Handlers<EventType, [CacheEventInput]>;
 
-  constructor(config: SmartCacheConfig, options: { logger?: Logger } = {}) {
+  constructor(config: SmartCacheConfig, options: { logger?: Logger | undefined } = {}) {
     // Its rules read the config's table: a config's plain data has none.
     if (!policyTables.has(config as object)) {
       throw new CacheError('invalid_argument', `Invalid config: expected a SmartCacheConfig (new SmartCacheConfig(config)), got ${describeValue(config)}`);

@@ -31,21 +31,21 @@ import { viteDepsWorker } from './viteDepsWorker';
 
 export interface CreateCacheOptions<S extends SchemasOf<S> = Schemas, N extends string = never> {
   /** Namespaces the IndexedDB database and the BroadcastChannel; 'reprise' by default. */
-  name?: string;
+  name?: string | undefined;
   /** The policies, and the app's own content types (`caching.customTypes`), whose names `Cache` then knows. */
-  config?: CacheConfigOf<N> | SmartCacheConfig<N>;
+  config?: CacheConfigOf<N> | SmartCacheConfig<N> | undefined;
   /** Schemas per content type, any Standard Schema v1 validator (zod, valibot, arktype…): values are validated on write and read, and typed by them. */
-  schemas?: S;
+  schemas?: S | undefined;
   /** 'auto' (default): a module Worker where the platform has one; false: in-process; or a factory for your own Worker. */
-  worker?: 'auto' | false | (() => Worker);
+  worker?: 'auto' | false | (() => Worker) | undefined;
   /** Ask the browser to keep this origin's storage under pressure (navigator.storage.persist). */
-  persist?: boolean;
+  persist?: boolean | undefined;
   /** In-process only (`worker: false`, or where there is no Worker): the IndexedDB factory to use (the global one by default). */
-  indexedDB?: IDBFactory;
+  indexedDB?: IDBFactory | undefined;
   /** In-process only: the clock, in epoch milliseconds like Date.now. */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** Where failures that cannot be thrown (a listener that threw, the worker's own reports) go; console by default. */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 const isFunction = (value: unknown) => typeof value === 'function';

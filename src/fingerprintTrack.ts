@@ -13,12 +13,12 @@ export interface TrackIdentity {
   persistentId: string | number;
   location: string | number;
   /** Bytes; a numeric string counts as its number; absent, `null` or `""` as 0. */
-  fileSize?: number | string | null;
+  fileSize?: number | string | null | undefined;
   /** Seconds; as fileSize. */
-  duration?: number | string | null;
+  duration?: number | string | null | undefined;
   /** Trimmed; a number is taken as Python's str() of it (`42`, `1.5`, `1e-05`), a Date as its ISO string; absent or `null` as `""`. */
-  dateModified?: string | number | Date | null;
-  dateAdded?: string | number | Date | null;
+  dateModified?: string | number | Date | null | undefined;
+  dateAdded?: string | number | Date | null | undefined;
 }
 
 type Field = keyof TrackIdentity;

@@ -36,19 +36,19 @@ export interface PersisterOptions<N extends string = never> {
   /** A persistent content type, built-in or the cache's own (else every call rejects with `invalid_argument`). */
   type: CacheType<N>;
   /** The entry's key; 'tanstack-query' by default. */
-  key?: string;
+  key?: string | undefined;
   /**
    * Milliseconds after a save during which later saves wait, the last one winning (1000 by default, as
    * for TanStack's own persisters; 0 saves every time). A waiting save is made at `close()`, not lost.
    */
-  throttleTime?: number;
+  throttleTime?: number | undefined;
   /**
    * Asked, as TanStack's persisters ask it, after a save failed (a full disk that eviction could not make
    * room on, a client larger than the type's budget): the client it returns is saved instead, until one is
    * stored, a later save or a removeClient is made (by any persister of the entry: it stands for it), or
    * it returns undefined (then the last failure is told to the logger). None by default.
    */
-  retry?: PersistRetryer;
+  retry?: PersistRetryer | undefined;
 }
 
 /** What the persisters of one entry share. */

@@ -29,7 +29,7 @@ export interface QueryStorageOptions {
    * stored tagged with them, so that the track's events remove it, in every tab, even when no tab has the
    * query, and the next use fetches it anew instead of restoring what the event made stale.
    */
-  trackId?: (queryKey: QueryKey) => string | readonly string[] | undefined;
+  trackId?: ((queryKey: QueryKey) => string | readonly string[] | undefined) | undefined;
 }
 
 /** `NoInfer<T>` of TypeScript 5.4, for the apps' older compilers too. */
