@@ -1,7 +1,7 @@
 // Type tests, checked by `npm run typecheck` (tsc): what users see of the API's types.
 import { expectTypeOf } from 'vitest';
 import { z } from 'zod';
-import { EventDrivenCacheManager, SmartCacheConfig, createCache, createCacheEvent, isCacheError, isFingerprint, type Cache, type CacheError, type CacheEvent, type CacheEventInput, type CacheConfig, type CacheStats, type CacheType, type EmitReport, type EventContext, type Resolved, type TypeStats } from '../src/index';
+import { EventDrivenCacheManager, SmartCacheConfig, createCache, createCacheEvent, isCacheError, isFingerprint, type Cache, type CacheError, type CacheEvent, type CacheEventInput, type CacheConfig, type CacheStats, type CacheType, type EmitReport, type EventContext, type Resolved, type Schemas, type TypeStats } from '../src/index';
 
 declare const schemas: { album_year: z.ZodObject<{ year: z.ZodNumber }>; generic: z.ZodString };
 const typed = await createCache({ schemas });
@@ -175,4 +175,19 @@ untyped.on('*', (event, context) => {
   else expectTypeOf(text).toEqualTypeOf<string>();
   const given: unknown = 'abc';
   if (isFingerprint(given)) expectTypeOf(given).toExtend<string>();
+}
+
+// A schema under a name that is no content type of the cache (a typo) is refused at run time (invalid_argument): the types refuse it too.
+{
+  // @ts-expect-error trak_metadata is no content type
+  void createCache({ schemas: { trak_metadata: z.string() } });
+  const lyrics = { persistent: false, ttlSeconds: 60, invalidationStrategy: 'time_based', maxSizeMb: null } as const;
+  // @ts-expect-error lyric is not the custom type's name
+  void createCache({ config: { caching: { customTypes: { lyrics } } }, schemas: { lyric: z.string() } });
+  expectTypeOf(createCache({ config: { caching: { customTypes: { lyrics } } }, schemas: { lyrics: z.string(), generic: z.number() } })).resolves.toHaveProperty('get').toBeFunction();
+  // A config typed only as CacheConfig may name any custom type, and schemas typed as Schemas any type: both stay open.
+  const loose: CacheConfig = {};
+  void createCache({ config: loose, schemas: { lyrics: z.string() } });
+  const anySchemas: Schemas = { generic: z.string() };
+  void createCache({ schemas: anySchemas });
 }
