@@ -191,3 +191,22 @@ untyped.on('*', (event, context) => {
   const anySchemas: Schemas = { generic: z.string() };
   void createCache({ schemas: anySchemas });
 }
+
+// undefined is no value to store (get's miss): set, setMany and a fetcher's undefined reject with invalid_value. A schema
+// whose input takes undefined does not make it storable; without a schema the value is unknown, which takes undefined too
+// (refusing it would refuse every unknown value, and a generic one: as TanStack's NonUndefinedGuard, only a type that names undefined loses it).
+{
+  const optional = await createCache({ schemas: { generic: z.string().optional(), album_year: z.number().or(z.undefined()) } });
+  // @ts-expect-error undefined is refused at run time ("store null for nothing")
+  void optional.set('generic', 'k', undefined);
+  // @ts-expect-error an entry whose value is undefined
+  void optional.setMany('album_year', [{ key: 'k', value: undefined }]);
+  // @ts-expect-error a fetcher that may give undefined
+  void optional.getOrSet('generic', 'k', async () => (Math.random() > 0.5 ? 'a' : undefined));
+  expectTypeOf(optional.set<'generic'>).parameter(2).toEqualTypeOf<string>();
+  expectTypeOf(optional.get('generic', 'k')).resolves.toEqualTypeOf<string | undefined>();
+  const maybe = Math.random() > 0.5 ? 'a' : undefined;
+  // @ts-expect-error a value that may be undefined
+  void typed.set('generic', 'k', maybe);
+  expectTypeOf(untyped.set).toBeCallableWith('generic', 'k', null);
+}
