@@ -27,10 +27,13 @@ export type ValueOf<S extends SchemasOf<S>, T extends string> = T extends keyof 
     ? StandardSchemaV1.InferOutput<S[T]>
     : unknown
   : unknown;
-/** What `set` takes for a type: the schema's input type, or `unknown` without a schema. */
+/**
+ * What `set` takes for a type: the schema's input type less undefined (`get`'s miss, which `set` rejects with
+ * `invalid_value`: store null for "nothing"), or `unknown` without a schema.
+ */
 export type ValueIn<S extends SchemasOf<S>, T extends string> = T extends keyof S
   ? S[T] extends StandardSchemaV1
-    ? StandardSchemaV1.InferInput<S[T]>
+    ? Exclude<StandardSchemaV1.InferInput<S[T]>, undefined>
     : unknown
   : unknown;
 
