@@ -210,3 +210,17 @@ untyped.on('*', (event, context) => {
   void typed.set('generic', 'k', maybe);
   expectTypeOf(untyped.set).toBeCallableWith('generic', 'k', null);
 }
+
+// A listener of one event type hears only events of that type (local and remote): its event is that variant, whose required fields are there.
+{
+  untyped.on('track_removed', (event, context) => {
+    expectTypeOf(event.eventType).toEqualTypeOf<'track_removed'>();
+    expectTypeOf(event.trackId).toEqualTypeOf<string>();
+    expectTypeOf(context).toEqualTypeOf<EventContext>();
+  });
+  untyped.on('fingerprint_changed', (event) => expectTypeOf(event.fingerprint).toEqualTypeOf<string>());
+  untyped.on('*', (event) => expectTypeOf(event).toEqualTypeOf<CacheEvent>());
+  const anyEvent = (event: CacheEvent) => void event;
+  expectTypeOf(untyped.on).toBeCallableWith('track_added', anyEvent);
+  new EventDrivenCacheManager(new SmartCacheConfig()).registerEventHandler('track_modified', (event) => expectTypeOf(event.trackId).toEqualTypeOf<string>());
+}
