@@ -1,5 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import type { CacheEvent, CacheEventInput, EventType } from './cacheEvent';
+import type { CacheEvent, CacheEventInput, EventOfType, EventType } from './cacheEvent';
 import type { ContentType, TypeName } from './contentType';
 
 /**
@@ -125,7 +125,7 @@ export interface EventContext {
   invalidated: Partial<Record<TypeName, number>>;
 }
 
-export type CacheEventListener = (event: CacheEvent, context: EventContext) => unknown;
+export type CacheEventListener<E extends CacheEvent = CacheEvent> = (event: E, context: EventContext) => unknown;
 
 export interface TypeStats {
   entries: number;
@@ -189,8 +189,8 @@ export interface Cache<S extends SchemasOf<S> = Schemas, N extends string = neve
    * another; returns the unsubscribe function. A change of a tab's memory tier reaches only its watchers.
    */
   watch(type: CacheType<N>, key: string | null, listener: WatchListener): () => void;
-  /** Runs after invalidation, for local and remote events; returns the unsubscribe function. */
-  on(eventType: EventType | '*', listener: CacheEventListener): () => void;
+  /** Runs after invalidation, for local and remote events of that type (its variant: a track event's trackId is there); returns the unsubscribe function. */
+  on<E extends EventType | '*'>(eventType: E, listener: CacheEventListener<EventOfType<E>>): () => void;
   stats(): Promise<CacheStats<N>>;
   cleanup(): Promise<CleanupReport>;
   /** Later calls reject with `closed`; a getOrSet or resolve whose fetcher has not answered too: close() does not wait for it. */

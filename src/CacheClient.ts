@@ -34,7 +34,7 @@ import {
   setManyOptionsSchema,
   setOptionsSchema,
 } from './cacheArgs';
-import { createCacheEvent, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
+import { createCacheEvent, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventOfType, type EventType } from './cacheEvent';
 import { CacheError, isCacheError } from './CacheError';
 import { cacheInternals } from './cacheInternals';
 import { reasonOf } from './describeValue';
@@ -447,11 +447,12 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
     return report;
   }
 
-  on(eventType: EventType | '*', listener: CacheEventListener): () => void {
+  on<E extends EventType | '*'>(eventType: E, listener: CacheEventListener<EventOfType<E>>): () => void {
     this.#checkOpen();
     if (eventType !== '*') parse(eventTypeSchema, eventType, 'invalid_event', 'event type');
     parse(listenerSchema, listener, 'invalid_argument', 'listener');
-    return this.#listeners.add(eventType, listener);
+    // Run only for events of its type (see emit and the channel's): the variant it is typed for.
+    return this.#listeners.add(eventType, listener as CacheEventListener);
   }
 
   watch(type: CacheType<N>, key: string | null, listener: WatchListener): () => void {

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { listenerSchema, loggerSchema } from './cacheArgs';
 import { CacheError } from './CacheError';
-import { createCacheEvent, eventTypeOf, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventType } from './cacheEvent';
+import { createCacheEvent, eventTypeOf, eventTypeSchema, type CacheEvent, type CacheEventInput, type EventOfType, type EventType } from './cacheEvent';
 import type { TypeName } from './contentType';
 import { Handlers } from './Handlers';
 import { describeValue } from './describeValue';
@@ -12,7 +12,7 @@ import { shouldInvalidateForEvent } from './shouldInvalidateForEvent';
 import type { SmartCacheConfig } from './SmartCacheConfig';
 
 /** Gets the very event given to `emitEvent`: an optional field given as null (the seed's None) is null there. */
-export type CacheEventHandler = (event: CacheEventInput) => unknown;
+export type CacheEventHandler<E extends CacheEventInput = CacheEventInput> = (event: E) => unknown;
 
 const optionsSchema = z.strictObject({ logger: z.optional(loggerSchema) });
 
@@ -32,10 +32,10 @@ export class EventDrivenCacheManager {
   }
 
   /** Returns a function that unregisters the handler. */
-  registerEventHandler(eventType: EventType, handler: CacheEventHandler): () => void {
+  registerEventHandler<E extends EventType>(eventType: E, handler: CacheEventHandler<EventOfType<E, CacheEventInput>>): () => void {
     const type = parse(eventTypeSchema, eventType, 'invalid_event', 'event type');
     parse(listenerSchema, handler, 'invalid_argument', 'handler');
-    return this.#handlers.add(type, handler);
+    return this.#handlers.add(type, handler as CacheEventHandler);
   }
 
   /** Validates the event and calls each handler of its type in order with it; a failing handler is reported, not thrown. */

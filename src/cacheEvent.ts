@@ -71,6 +71,9 @@ export type CacheEvent = z.output<typeof cacheEventSchema>;
 type NullMeansAbsent<E> = E extends unknown ? { [K in keyof E]: undefined extends E[K] ? E[K] | null : E[K] } : never;
 export type CacheEventInput = NullMeansAbsent<z.input<typeof cacheEventSchema>>;
 
+/** What a listener of event type `E` hears: that variant ('*': any event). */
+export type EventOfType<E extends EventType | '*', Event extends { eventType: EventType } = CacheEvent> = E extends EventType ? Extract<Event, { eventType: E }> : Event;
+
 /** An object with a known event type: which variant the event must match. */
 const eventOfAType = z.looseObject(
   { eventType: eventTypeSchema },
