@@ -190,6 +190,12 @@ untyped.on('*', (event, context) => {
   void createCache({ config: loose, schemas: { lyrics: z.string() } });
   const anySchemas: Schemas = { generic: z.string() };
   void createCache({ schemas: anySchemas });
+  // A variable typed as a bare SmartCacheConfig names no custom type (as with no config): its custom types' schemas are typed Schemas, or it SmartCacheConfig<'lyrics'>.
+  const annotated: SmartCacheConfig = new SmartCacheConfig({ caching: { customTypes: { lyrics } } });
+  // @ts-expect-error lyrics is not among the names of a bare SmartCacheConfig
+  void createCache({ config: annotated, schemas: { lyrics: z.string() } });
+  void createCache({ config: annotated, schemas: { lyrics: z.string() } as Schemas });
+  void createCache({ config: annotated as SmartCacheConfig<'lyrics'>, schemas: { lyrics: z.string() } });
 }
 
 // undefined is no value to store (get's miss): set, setMany and a fetcher's undefined reject with invalid_value. A schema
