@@ -168,6 +168,17 @@ describe('reads the page answers itself', () => {
     expect(calls).toEqual([]);
   });
 
+  it('a getMany of more than 1,000 keys is the worker’s: issuing its requests and taking in its values would hold the page’s thread in one long task', async () => {
+    const { cache, calls } = await pageReading();
+    const keys = Array.from({ length: 1001 }, (_, index) => `k${index}`);
+    await cache.setMany('track_metadata', keys.map((key) => ({ key, value: key })));
+    calls.length = 0;
+    expect(await cache.getMany('track_metadata', keys.slice(0, 1000))).toEqual(keys.slice(0, 1000));
+    expect(calls).toEqual([]);
+    expect(await cache.getMany('track_metadata', keys)).toEqual(keys);
+    expect(calls).toEqual(['touched', 'getMany']);
+  });
+
   it('types kept in memory are read by the worker', async () => {
     const { cache, calls } = await pageReading();
     await cache.set('generic', 'k', 'v');
