@@ -23,6 +23,12 @@ export interface DirectReadsOptions {
 
 const NONE: ReadonlyMap<BatchId, unknown> = new Map();
 
+/**
+ * The most keys one read here takes: its requests are made, and its values copied in, in one task of the
+ * page (Chromium: tens of microseconds each), so a bigger read is the worker's, whose answer comes in parts.
+ */
+export const DIRECT_READ_MAX = 1000;
+
 /** After an open that found no usable database, how long before the next read tries again. */
 const RETRY_OPEN_MS = 1000;
 
@@ -77,7 +83,8 @@ export class DirectReads {
    * The keys' entries (undefined: no record) when every one is a plain hit or miss, read in one
    * transaction; null when the engine must answer (a key that is neither, one a change on its way
    * `alters`, no usable database, a transaction that failed) — all of them, so that an answer is one
-   * snapshot (a second read for the rest could see a write landing between the two).
+   * snapshot (a second read for the rest could see a write landing between the two). Null too for more
+   * than DIRECT_READ_MAX keys.
    */
   async read(
     type: TypeName,
@@ -86,6 +93,7 @@ export class DirectReads {
     alters?: (key: string, record: Tags | undefined) => boolean,
   ): Promise<(Found | undefined)[] | null> {
     if (!keys.length) return [];
+    if (keys.length > DIRECT_READ_MAX) return null;
     const db = this.#open ?? (await this.#connectionWithin());
     const name = entryStore(type);
     if (!db || !db.objectStoreNames.contains(name)) return null;
