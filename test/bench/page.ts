@@ -104,6 +104,8 @@ interface Subject {
   getMany(keys: string[]): Promise<unknown[]>;
   get(key: string): Promise<unknown>;
   close(): Promise<void>;
+  /** Reprise's own cache (row 12 lists a type). */
+  cache?: Cache;
 }
 
 async function openSubject(library: Library, config?: CacheConfig): Promise<Subject> {
@@ -120,6 +122,7 @@ async function openSubject(library: Library, config?: CacheConfig): Promise<Subj
           await cache.close();
           await deleteDatabase(name);
         },
+        cache,
       };
     }
     case 'raw': {
@@ -231,6 +234,28 @@ const bench = {
         }
       }
       return times;
+    } finally {
+      await subject.close();
+    }
+  },
+
+  /**
+   * 12: the main thread while big answers reach it: `entries` of a type of `stored` records, then a
+   * getMany of `count` random keys of it (Reprise, a persistent type, through its worker).
+   */
+  async bigAnswers(stored: number, count: number): Promise<{ entries: Timing; getMany: Timing }> {
+    const subject = await openSubject('reprise');
+    const cache = subject.cache!;
+    try {
+      await fill(subject, stored);
+      const entries = await watched(async () => {
+        if ((await cache.entries('track_metadata')).length !== stored) throw new Error('entries missed records');
+      });
+      const keys = randomKeys(stored, count, 12);
+      const getMany = await watched(async () => {
+        if ((await cache.getMany('track_metadata', keys)).some((value) => value === undefined)) throw new Error('getMany missed keys');
+      });
+      return { entries, getMany };
     } finally {
       await subject.close();
     }
