@@ -613,6 +613,31 @@ describe('connectWorker', () => {
     expect(worker.terminated).toBe(true);
   });
 
+  it("a big answer (entries of 5,000, getMany of 5,000) reaches the page in messages of at most 2,000 entries each, every one its own task of taking in, whole and in key order", async () => {
+    const listed = Array.from({ length: 5000 }, (_, index) => ({ key: `k${String(index).padStart(4, '0')}`, value: { index }, revision: index }));
+    const engine = { entries: async () => listed, getMany: async (_type: string, keys: string[]) => keys.map((key, index) => (index % 7 ? { value: key, revision: index } : undefined)), close: async () => {} };
+    const worker = new WorkerWithHost({ open: async () => exposeEngine(engine), ping: async () => {} } as unknown as WorkerHost);
+    const cache = await createCache({ name: 'big-answers', worker: () => worker as unknown as Worker });
+    // The longest array any message of an answer carries (not a call's: its keys): each message is taken in (its copy rebuilt) in one task of the page.
+    let longest = 0;
+    const longestIn = (value: unknown, depth: number): number =>
+      depth > 4 || typeof value !== 'object' || value === null ? 0 : Math.max(Array.isArray(value) ? value.length : 0, ...Object.values(value).map((inner) => longestIn(inner, depth + 1)));
+    const post = MessagePort.prototype.postMessage;
+    const spy = vi.spyOn(MessagePort.prototype, 'postMessage').mockImplementation(function (this: MessagePort, message: unknown, ...rest: unknown[]) {
+      if (!(typeof message === 'object' && message !== null && 'argumentList' in message)) longest = Math.max(longest, longestIn(message, 0));
+      return (post as (...args: unknown[]) => void).call(this, message, ...rest);
+    });
+    try {
+      expect(await cache.entries('generic')).toEqual(listed.map(({ key, value }) => [key, value]));
+      const keys = listed.map(({ key }) => key);
+      expect(await cache.getMany('generic', keys)).toEqual(keys.map((key, index) => (index % 7 ? key : undefined)));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(longest).toBeLessThanOrEqual(2000);
+    await cache.close();
+  });
+
   it('a call whose message the worker cannot read (a messageerror: an object nested 2,000 levels deep, which Node posts but cannot rebuild) rejects with worker_failed instead of hanging: that worker is terminated, and a next one answers later calls', async () => {
     process.on('unhandledRejection', record);
     const workers: WorkerWithHost[] = [];
