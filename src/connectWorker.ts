@@ -1,4 +1,5 @@
 import * as Comlink from 'comlink';
+import { wholeAnswer } from './answerParts';
 import { CacheError, isCacheError } from './CacheError';
 import { registerCacheErrorTransfer } from './cacheErrorTransfer';
 import { channelRelay } from './channelRelay';
@@ -157,7 +158,8 @@ export async function connectWorker(
         if (!remote && method === 'close') return Promise.resolve();
         let sent = args;
         return inTurn(
-          (open) => (open[method] as (...args: unknown[]) => Promise<unknown>)(...sent),
+          // A big answer comes in parts (see answerParts), each taken in in a task of its own.
+          (open) => (open[method] as (...args: unknown[]) => Promise<unknown>)(...sent).then((answer) => wholeAnswer(answer, unreadable)),
           () => void (sent = structuredClone(args)),
         );
       },

@@ -207,6 +207,13 @@ export const ENGINE_METHODS = [
   'close',
 ] as const satisfies readonly (keyof EngineApi)[];
 
+/**
+ * Entries per message of a big answer (`entries` of a type of 100,000, say), which a worker sends in
+ * parts, on a port of its own (see answerParts): the page rebuilds each message's copy in one task, a
+ * second or more for the whole answer, a few milliseconds for a part.
+ */
+export const ANSWER_PART = 2000;
+
 type Missing = Exclude<keyof EngineApi, (typeof ENGINE_METHODS)[number]>;
 const allListed: Missing extends never ? true : Missing = true;
 void allListed;

@@ -638,6 +638,21 @@ describe('connectWorker', () => {
     await cache.close();
   });
 
+  it('a big answer with a part the page cannot read (an entry nested 2,000 levels deep, which Node posts but cannot rebuild) rejects with worker_failed instead of hanging or coming short', async () => {
+    process.on('unhandledRejection', record);
+    let deep: unknown = 'leaf';
+    for (let level = 0; level < 2000; level++) deep = { a: deep };
+    const listed = Array.from({ length: 5000 }, (_, index) => ({ key: `k${index}`, value: index === 4000 ? deep : index, revision: index }));
+    const worker = new WorkerWithHost({ open: async () => exposeEngine({ entries: async () => listed, close: async () => {} }), ping: async () => {} } as unknown as WorkerHost);
+    const cache = await createCache({ name: 'unreadable-part', worker: () => worker as unknown as Worker, logger: { error() {} } });
+    const call = settling(cache.entries('generic'), codeAndMessage);
+    for (let wait = 0; wait < 40 && call.now === 'pending'; wait++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(call.now).toEqual(['worker_failed', expect.stringContaining('A message to or from the cache worker could not be read')]);
+    expect(worker.terminated).toBe(true);
+    await cache.close();
+    expect(unhandled).toEqual([]);
+  });
+
   it('a call whose message the worker cannot read (a messageerror: an object nested 2,000 levels deep, which Node posts but cannot rebuild) rejects with worker_failed instead of hanging: that worker is terminated, and a next one answers later calls', async () => {
     process.on('unhandledRejection', record);
     const workers: WorkerWithHost[] = [];
