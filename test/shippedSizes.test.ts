@@ -142,9 +142,13 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * then R89's read-through fixes: a caller's signal checked by its shape (+9 B), a read-through's mark
  * holding its key's revision, so that another tab's write unheard of stays (+131 B), a background
  * refresh stopped once its stale window ends with nobody waiting (+119 B), a value announced on the fetch
- * channel taken only for its fingerprint (+27 B): 54,978 bytes, 1.7679, the line 1.77.)
+ * channel taken only for its fingerprint (+27 B): 54,978 bytes, 1.7679, the line 1.77; R94's and R90's
+ * fixes (a TanStack save leaving out a query that cannot be cloned; types only) and R91's: 54,995; then
+ * R93's big answers in parts, each taken in by the page in a task of its own, and the page's own reads
+ * only up to 1,000 keys (entries of 100k: a main-thread task of 2.6 s → 0.2 s): +168 B, 55,163, 1.7738,
+ * the line 1.78.)
  */
-const REACHED_RATIO = 1.77;
+const REACHED_RATIO = 1.78;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
