@@ -236,6 +236,39 @@ describe('watchers in other tabs', () => {
     await b.close();
   });
 
+  it('hear an event, then another tab’s write of the key it removed, in that order, when the event’s message comes after the write’s (its page was busy)', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: a } = await engineTab({ name, indexedDB });
+    const { cache: b } = await engineTab({ name, indexedDB });
+    // The third tab's messages trail its commits: its page, which relays them for its worker, was busy.
+    const { cache: c } = await engineTab({
+      name,
+      indexedDB,
+      openChannel: checkedChannel((): ChannelLike => {
+        const channel = new BroadcastChannel(name);
+        return {
+          postMessage: (message) => void setTimeout(() => channel.postMessage(message), 200),
+          addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
+          close: () => channel.close(),
+        };
+      }),
+    });
+    await a.set('track_metadata', 'song', 1, { trackId: 't1' });
+    const key = watcher();
+    b.watch('track_metadata', 'song', key.listener);
+    await vi.waitFor(() => expect(key.seen).toHaveLength(1));
+    await c.emit({ eventType: 'track_removed', trackId: 't1' });
+    // a learns of the event from the log (its stats replay it), then writes the key again.
+    await a.stats();
+    await a.set('track_metadata', 'song', 2, { trackId: 't1' });
+    await vi.waitFor(() => expect(key.seen).toHaveLength(3));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The last change heard is the last one made: the entry is there.
+    expect(key.seen.map(({ kind }) => kind)).toEqual(['set', 'invalidate', 'set']);
+    expect(await b.get('track_metadata', 'song')).toBe(2);
+  });
+
   it('are told of a change logged before this tab read where it starts whose message came after; its memory tier keeps what it wrote since', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
