@@ -37,12 +37,15 @@ export const channelMessageSchema = z.union([
   /**
    * Entries of shared data it changed (for `watch`): keys null means any key of the type. Not logged: a
    * lost one is lost. `epoch`: the database it changed them in (none where the tab could not read it).
+   * `seq`: how far in that database's log the tab had applied the changes logged (events, clears) when
+   * it made them: a tab that has not heard of those yet (their message lost, or late) replays them first.
    */
   z.object({
     v: z.literal(CHANNEL_VERSION),
     kind: z.literal('changed'),
     origin: nonEmptyString(),
     epoch: z.optional(nonEmptyString()),
+    seq: z.optional(z.number().check(z.refine(Number.isSafeInteger), z.positive())),
     changes: z
       .array(
         z.object({

@@ -95,7 +95,7 @@ export class TabSync {
    * Other tabs' changes of shared data heard and not told yet (see #receive), each with the first logged
    * change heard after it: a catch-up tells it before that change, which was made after it.
    */
-  #hints: { changes: SharedCacheChange[]; before: SharedChange | null; epoch: string | undefined }[] = [];
+  #hints: { changes: SharedCacheChange[]; before: SharedChange | null; epoch: string | undefined; seq: number | undefined }[] = [];
 
   constructor(options: TabSyncOptions) {
     this.#options = options;
@@ -278,8 +278,10 @@ export class TabSync {
   announce(changes: SharedCacheChange[]): void {
     // The database written to, which the connection knows: this tab's position may be in one deleted since.
     const epoch = this.#options.log()?.epoch;
+    // What of that database's log this tab had applied: the changes are newer (see #receive).
+    const seq = epoch && this.#position?.epoch === epoch && this.#position.seq > 0 ? this.#position.seq : undefined;
     // While suspended, kept with the changes for when it listens again (see #outbox): no other tab learns of it otherwise.
-    this.#post({ v: CHANNEL_VERSION, kind: 'changed', origin: this.#options.tabId, ...(epoch && { epoch }), changes });
+    this.#post({ v: CHANNEL_VERSION, kind: 'changed', origin: this.#options.tabId, ...(epoch && { epoch }), ...(seq && { seq }), changes });
   }
 
   /** Opens the channel (unless it is open); settles once it listens. */
@@ -314,12 +316,14 @@ export class TabSync {
       // Told in the order heard among the events, which wait in the queue (for a catch-up, or while this tab
       // starts): a watcher hears last what was done last.
       if (message.origin !== this.#options.tabId) {
-        const hint = { changes: message.changes, before: null, epoch: message.epoch };
+        const hint = { changes: message.changes, before: null, epoch: message.epoch, seq: message.seq };
         this.#hints.push(hint);
         this.#enqueue(async () => {
           try {
             // Another epoch: another database of this name, or this one recreated, which the catch-up learns.
-            if (this.#elsewhere(hint.epoch)) await this.#catchUp();
+            // Made after changes logged that this tab has not applied (their message lost, or late: another
+            // tab's page was busy): those first, so that a watcher hears last what was done last.
+            if (this.#elsewhere(hint.epoch) || this.#behind(hint)) await this.#catchUp();
           } catch (error) {
             // It learned nothing (the log could not be read): told as a hint that names no database, not left
             // untold until the next one. The failure is logged as any step's.
@@ -369,6 +373,12 @@ export class TabSync {
   #elsewhere(epoch: string | undefined): boolean {
     const here = this.#options.log() && this.#position?.epoch;
     return !!epoch && !!here && epoch !== here;
+  }
+
+  /** Whether a hint was made after changes logged in this tab's database that this tab has not applied. */
+  #behind({ epoch, seq }: { epoch: string | undefined; seq: number | undefined }): boolean {
+    const position = this.#options.log() && this.#position;
+    return !!position && seq !== undefined && epoch === position.epoch && seq > position.seq;
   }
 
   #hello(): void {
