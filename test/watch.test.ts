@@ -7,6 +7,7 @@ import { openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 import { openRemoteCache, type InProcessWorker } from './support/inProcessWorkers';
 import { deleteUnderTabs, failRequest, tabFactory } from './support/faultyIndexedDB';
+import { lossyChannel } from './support/lossyChannel';
 import { checkedChannel } from '../src/checkedChannel';
 import { CHANNEL_VERSION, type ChannelLike } from '../src/TabChannel';
 import { LAYOUT } from '../worker/databaseSchema';
@@ -267,6 +268,50 @@ describe('watchers in other tabs', () => {
     // The last change heard is the last one made: the entry is there.
     expect(key.seen.map(({ kind }) => kind)).toEqual(['set', 'invalidate', 'set']);
     expect(await b.get('track_metadata', 'song')).toBe(2);
+  });
+
+  it('hear, before another tab’s write, the events that tab had heard of, and after it those logged after it, when this tab lost their messages and the write’s came late', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    // The writing tab's change hints held back (its page busy), then sent.
+    const held: unknown[] = [];
+    let hold = false;
+    const { cache: a } = await engineTab({
+      name,
+      indexedDB,
+      openChannel: checkedChannel((): ChannelLike => {
+        const channel = new BroadcastChannel(name);
+        return {
+          postMessage: (message) => (hold && (message as { kind: string }).kind === 'changed' ? held.push(message) : channel.postMessage(message)),
+          addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
+          close: () => channel.close(),
+        };
+      }),
+    });
+    const lossy = lossyChannel(name);
+    const { cache: b } = await engineTab({ name, indexedDB, openChannel: lossy.open });
+    const { cache: c } = await engineTab({ name, indexedDB });
+    await a.set('track_metadata', 'song', 1, { trackId: 't1' });
+    const key = watcher();
+    b.watch('track_metadata', 'song', key.listener);
+    await vi.waitFor(() => expect(key.seen).toHaveLength(1));
+    lossy.lose = true;
+    hold = true;
+    await a.emit({ eventType: 'track_removed', trackId: 't1' });
+    await a.set('track_metadata', 'song', 2, { trackId: 't1' });
+    // Logged after a's write, which it removes.
+    await c.emit({ eventType: 'track_removed', trackId: 't1' });
+    await settle();
+    lossy.lose = false;
+    const late = new BroadcastChannel(name);
+    for (const message of held) late.postMessage(message);
+    late.close();
+    await vi.waitFor(() => expect(key.seen.at(-1)?.kind).toBe('set'));
+    await b.stats();
+    await settle();
+    // The last change heard is the last one made: the entry is gone.
+    expect(key.seen.map(({ kind }) => kind)).toEqual(['set', 'invalidate', 'set', 'invalidate']);
+    expect(await b.get('track_metadata', 'song')).toBeUndefined();
   });
 
   it('are told of a change logged before this tab read where it starts whose message came after; its memory tier keeps what it wrote since', async () => {
