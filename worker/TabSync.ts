@@ -321,9 +321,11 @@ export class TabSync {
         this.#enqueue(async () => {
           try {
             // Another epoch: another database of this name, or this one recreated, which the catch-up learns.
+            if (this.#elsewhere(hint.epoch)) await this.#catchUp();
             // Made after changes logged that this tab has not applied (their message lost, or late: another
-            // tab's page was busy): those first, so that a watcher hears last what was done last.
-            if (this.#elsewhere(hint.epoch) || this.#behind(hint)) await this.#catchUp();
+            // tab's page was busy): those first, so that a watcher hears last what was done last. Only those:
+            // one logged since may have removed what the hint tells of, and comes after it.
+            else if (this.#behind(hint)) await this.#catchUp(hint.seq);
           } catch (error) {
             // It learned nothing (the log could not be read): told as a hint that names no database, not left
             // untold until the next one. The failure is logged as any step's.
