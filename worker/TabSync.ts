@@ -93,7 +93,8 @@ export class TabSync {
   #since: LogPlace | null = null;
   /**
    * Other tabs' changes of shared data heard and not told yet (see #receive), each with the first logged
-   * change heard after it: a catch-up tells it before that change, which was made after it.
+   * change heard after it: a catch-up tells it before that change, which was made after it; and how far in
+   * the log its tab had applied (`seq`, see announce): what was logged up to there is older, and told first.
    */
   #hints: { changes: SharedCacheChange[]; before: SharedChange | null; epoch: string | undefined; seq: number | undefined }[] = [];
 
