@@ -507,3 +507,27 @@ describe('a fetcher that returns a thenable (a query builder’s, not a Promise)
     expect(await cache.get('album_year', 'k')).toEqual({ year: 1999 });
   });
 });
+
+describe.each(['track_metadata', 'generic'] as const)('%s: a value another deploy’s tab fetched, which this tab’s schema refuses', (type) => {
+  it('is neither stored nor returned here, nor an error: this tab fetches for itself, whether that tab stored it where this one reads or sent it', async () => {
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    // The old deploy's tab and the new one's: the app changed the type's format between them.
+    const { cache: older, clock } = await openCache({ indexedDB, name, schemas: { [type]: z.object({ released: z.number() }) } });
+    const { cache: newer } = await openCache({ indexedDB, name, clock, schemas: { [type]: z.object({ year: z.number() }) } });
+    const reply = gate<{ released: number }>();
+    const fetchOld = vi.fn(() => reply.promise);
+    const first = older.resolve(type, 'k', fetchOld);
+    await vi.waitFor(() => expect(fetchOld).toHaveBeenCalledTimes(1));
+    const fetchNew = vi.fn(() => ({ year: 2001 }));
+    const second = newer.resolve(type, 'k', fetchNew);
+    // Its read missed, and its fetch waits for the key (the older tab's holds it).
+    await vi.waitFor(async () => expect((await newer.stats()).types[type].misses).toBe(1));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    reply.open({ released: 1999 });
+    expect(await first).toEqual({ value: { released: 1999 }, source: 'fetch' });
+    expect(await second).toEqual({ value: { year: 2001 }, source: 'fetch' });
+    expect(fetchNew).toHaveBeenCalledTimes(1);
+    expect(await newer.get(type, 'k')).toEqual({ year: 2001 });
+  });
+});
