@@ -37,8 +37,11 @@ export interface FetchRun<T> {
   lead: () => Promise<Led<T>>;
   /** What the fetching tab stored, as this tab reads it (undefined when it is not there). */
   read: () => Promise<{ value: T } | undefined>;
-  /** The value another tab fetched without storing it where this one can read it: cached there in its memory, or not at all (skipStore). */
-  receive: (value: unknown, cached: boolean) => Promise<T>;
+  /**
+   * The value another tab fetched without storing it where this one can read it: cached there in its memory, or not at all
+   * (skipStore). Undefined when this tab refuses it (another deploy's tab, whose schema differs): then it fetches for itself.
+   */
+  receive: (value: unknown, cached: boolean) => Promise<{ value: T } | undefined>;
   /** This tab's callers have all left. */
   signal?: AbortSignal | undefined;
   /** The callers skip the cache (forceFresh): the store answers only for what the fetching tab says it stored. */
@@ -133,7 +136,11 @@ export class FetchLocks {
         if (stored) return stored;
         const outcome = outcomes.at(-1) ?? (await this.#next(() => outcomes.at(-1), (wake) => (heard = wake)));
         if (outcome?.ok === false && !outcome.aborted) throw rebuildError(outcome.error);
-        if (outcome?.ok === true && !outcome.stored && outcome.fingerprint === run.fingerprint) return { value: await run.receive(outcome.value, outcome.cached), shared: true };
+        if (outcome?.ok === true && !outcome.stored && outcome.fingerprint === run.fingerprint) {
+          // Refused here as a stored value this tab's read refuses is: fetched here.
+          const received = await run.receive(outcome.value, outcome.cached);
+          return received ? { value: received.value, shared: true } : lead();
+        }
         // What was there before may be what a forceFresh caller skips: only what the fetching tab stored answers it.
         const fetched = run.fresh && outcome?.ok === true ? await run.read() : undefined;
         if (fetched) return { value: fetched.value, shared: true };

@@ -226,11 +226,18 @@ export class Resolver {
         return (await host.checked(type, [key], found, false))[0];
       },
       receive: async (value, cached) => {
-        const checked = host.toInput(type, { ...options, key, value }, 'value fetched by another tab');
-        const input = isPromiseLike(checked) ? await checked : checked;
+        let input: EntryInput;
+        try {
+          const checked = host.toInput(type, { ...options, key, value }, 'value fetched by another tab');
+          input = isPromiseLike(checked) ? await checked : checked;
+        } catch (error) {
+          // One this tab's schema refuses (another deploy's tab fetched it, in its format): not this tab's value, as a stored one it refuses is a miss.
+          if (isCacheError(error, 'invalid_value')) return undefined;
+          throw error;
+        }
         // Kept in that tab's memory tier: in this one's too (a worker dying then loses no answer: see #store); not kept at all (skipStore): nowhere.
         if (cached) await this.#store(type, input, since, running);
-        return await host.output(type, input.value);
+        return { value: await host.output(type, input.value) };
       },
     });
   }
