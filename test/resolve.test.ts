@@ -531,3 +531,27 @@ describe.each(['track_metadata', 'generic'] as const)('%s: a value another deplo
     expect(await newer.get(type, 'k')).toEqual({ year: 2001 });
   });
 });
+
+describe.each(['in its tab', 'in another tab'] as const)('generic made fingerprint-based (a memory type): a call with another fingerprint than the fetch under way for its key, %s', (where) => {
+  it('does not take that fetch’s value (a miss for its fingerprint): it fetches for its own, stored with it', async () => {
+    const config = { caching: { policies: { generic: { invalidationStrategy: 'fingerprint_based' as const } } } };
+    const [F, G] = ['f'.repeat(64), 'a'.repeat(64)];
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    const { cache, clock } = await openCache({ indexedDB, name, config });
+    const other = where === 'in its tab' ? cache : (await openCache({ indexedDB, name, clock, config })).cache;
+    const forF = gate<string>();
+    const fetchF = vi.fn(() => forF.promise);
+    const first = cache.resolve('generic', 'k', fetchF, { fingerprint: F });
+    await vi.waitFor(() => expect(fetchF).toHaveBeenCalledTimes(1));
+    const fetchG = vi.fn(() => 'for G');
+    const second = other.resolve('generic', 'k', fetchG, { fingerprint: G });
+    // Its read missed, and its fetch waits for the key (F's holds it).
+    await vi.waitFor(async () => expect((await other.stats()).types.generic.misses).toBe(where === 'in its tab' ? 2 : 1));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    forF.open('for F');
+    expect(await first).toEqual({ value: 'for F', source: 'fetch' });
+    expect(await second).toEqual({ value: 'for G', source: 'fetch' });
+    expect(await other.get('generic', 'k', { fingerprint: G })).toBe('for G');
+  });
+});
