@@ -46,7 +46,10 @@ export interface FetchRun<T> {
   signal?: AbortSignal | undefined;
   /** The callers skip the cache (forceFresh): the store answers only for what the fetching tab says it stored. */
   fresh?: boolean | undefined;
-  /** What the callers fetch for: a value another tab fetched for another one is no answer (a miss for theirs). */
+  /**
+   * The fingerprint the callers fetch for: a fetch of the key for another one (or none) is not theirs, as in their
+   * tab (its value is a miss for theirs, and its failure is not theirs), so they fetch for themselves after it.
+   */
   fingerprint?: string | undefined;
 }
 
@@ -86,6 +89,8 @@ export class FetchLocks {
       outcomes.push(outcome.data);
       heard?.();
     });
+    // Named by the fingerprint fetched for (none: no field, which a tab of an earlier deploy would refuse).
+    const post = (outcome: Told) => channel.postMessage({ kind: 'fetched', lock, ...(run.fingerprint !== undefined && { fingerprint: run.fingerprint }), ...outcome } satisfies FetchOutcome);
     const lead = async (): Promise<{ value: T; shared: boolean }> => {
       let led: Led<T>;
       try {
@@ -93,21 +98,21 @@ export class FetchLocks {
       } catch (error) {
         // Its callers all left, or this tab could not keep what it fetched: the others fetch for themselves.
         const aborted = (run.signal?.aborted ?? false) || (isCacheError(error) && THIS_TAB_ONLY.has(error.code));
-        channel.postMessage({ kind: 'fetched', lock, ok: false, aborted, error: describeError(error) } satisfies FetchOutcome);
+        post({ ok: false, aborted, error: describeError(error) });
         throw error;
       }
       const { stored, cached } = led;
       if (led.stale) {
         // A waiting tab may have asked after the event: it must not get what the event made stale.
         const error = describeError(new CacheError('aborted', 'The fetched value was made stale by an event while it was fetched'));
-        channel.postMessage({ kind: 'fetched', lock, ok: false, aborted: true, error } satisfies FetchOutcome);
+        post({ ok: false, aborted: true, error });
         return { value: led.value, shared: false };
       }
       try {
-        channel.postMessage({ kind: 'fetched', lock, ok: true, stored, cached, ...(stored ? {} : { value: led.fetched, fingerprint: run.fingerprint }) } satisfies FetchOutcome);
+        post({ ok: true, stored, cached, ...(stored ? {} : { value: led.fetched }) });
       } catch (error) {
         // A value that cannot be cloned (skipStore: it need not be) stays in this tab; the others fetch for themselves.
-        channel.postMessage({ kind: 'fetched', lock, ok: false, aborted: true, error: describeError(error) } satisfies FetchOutcome);
+        post({ ok: false, aborted: true, error: describeError(error) });
       }
       return { value: led.value, shared: false };
     };
@@ -135,11 +140,13 @@ export class FetchLocks {
         const stored = await storedElsewhere();
         if (stored) return stored;
         const outcome = outcomes.at(-1) ?? (await this.#next(() => outcomes.at(-1), (wake) => (heard = wake)));
+        // A fetch for another fingerprint: not this call's.
+        if (outcome && outcome.fingerprint !== run.fingerprint) return lead();
         if (outcome?.ok === false && !outcome.aborted) throw rebuildError(outcome.error);
-        if (outcome?.ok === true && !outcome.stored && outcome.fingerprint === run.fingerprint) {
-          // Refused here as a stored value this tab's read refuses is: fetched here.
+        if (outcome?.ok === true && !outcome.stored) {
           const received = await run.receive(outcome.value, outcome.cached);
-          return received ? { value: received.value, shared: true } : lead();
+          // Refused here (as a stored value this tab's read refuses): fetched here.
+          return received ? { ...received, shared: true } : lead();
         }
         // What was there before may be what a forceFresh caller skips: only what the fetching tab stored answers it.
         const fetched = run.fresh && outcome?.ok === true ? await run.read() : undefined;
@@ -171,6 +178,9 @@ export class FetchLocks {
     });
   }
 }
+
+/** An outcome as the fetching tab tells it, but for what names the fetch. */
+type Told<O = FetchOutcome> = O extends unknown ? Omit<O, 'kind' | 'lock' | 'fingerprint'> : never;
 
 /** Failures of the fetching tab, not of the fetch: a waiting tab does not take them for its own. */
 const THIS_TAB_ONLY: ReadonlySet<CacheErrorCode> = new Set(['closed', 'worker_failed', 'storage_unavailable', 'quota_exceeded']);

@@ -2,18 +2,22 @@ import * as z from 'zod/mini';
 import { CACHE_ERROR_CODES, CacheError, isCacheError } from './CacheError';
 import { reasonOf } from './describeValue';
 
+/** The fingerprint the key was fetched for, if any: a call for another one does not take what it brought (see FetchRun.fingerprint). */
+const fingerprint = z.optional(z.string());
+
 /** What the tab that fetched a key tells the tabs waiting on it, over the fetch channel. */
 // A plain union (two members): zod's discriminatedUnion would add most of a kilobyte to every app.
 export const fetchOutcomeSchema = z.union([
   /**
    * Fetched. `stored`: the others read it from the shared store; otherwise `value` (as the fetcher gave it) travels here, and
-   * `cached` says whether the fetching tab kept it (in its memory) or not at all (skipStore); `fingerprint`: what it was fetched for.
+   * `cached` says whether the fetching tab kept it (in its memory) or not at all (skipStore).
    */
-  z.strictObject({ kind: z.literal('fetched'), lock: z.string(), ok: z.literal(true), stored: z.boolean(), cached: z.boolean(), value: z.optional(z.unknown()), fingerprint: z.optional(z.string()) }),
+  z.strictObject({ kind: z.literal('fetched'), lock: z.string(), fingerprint, ok: z.literal(true), stored: z.boolean(), cached: z.boolean(), value: z.optional(z.unknown()) }),
   /** Failed; `aborted`: every caller in its tab left (or its value cannot travel), so a waiting tab fetches for itself. */
   z.strictObject({
     kind: z.literal('fetched'),
     lock: z.string(),
+    fingerprint,
     ok: z.literal(false),
     aborted: z.boolean(),
     error: z.strictObject({ name: z.string(), message: z.string(), code: z.optional(z.literal([...CACHE_ERROR_CODES])) }),
