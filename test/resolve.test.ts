@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { isCacheError, type Cache, type CacheChange, type FetcherContext } from '../src/index';
 import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
+import { fakeLocks } from './support/fakeLocks';
+import { tabFactory } from './support/faultyIndexedDB';
 import { lossyChannel } from './support/lossyChannel';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 
@@ -469,6 +471,62 @@ describe('a write of the key another tab made during a fetch, whose message this
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await writer.get(type, 'k')).toBe('written');
     expect(logger.error).not.toHaveBeenCalled();
+  });
+});
+
+// The revision a read-through's mark holds is the one reads see: under a pending import, its record's prior.
+describe('a read-through of a key a pending import wrote (its tab died mid-way)', () => {
+  const type = 'track_metadata';
+
+  /** Tabs of one cache with Web Locks; `importing` dies in the middle of an import that wrote k3, which stays pending (k3 reads 'old'). */
+  async function pendingImport() {
+    const name = uniqueName();
+    const inner = new IDBFactory();
+    const registry = fakeLocks();
+    const open = async (openChannel?: ReturnType<typeof lossyChannel>['open']) => {
+      const tab = tabFactory(inner);
+      const agent = registry.agent();
+      const opened = await engineTab({ name, indexedDB: tab.factory, openChannel, engine: { importChunk: 10, locks: agent.locks } });
+      return { ...opened, kill: () => (tab.kill(), agent.kill(), void opened.engine.close()) };
+    };
+    const writer = await open();
+    const importing = await open();
+    const lossy = lossyChannel(name);
+    const fetching = await open(lossy.open);
+    await writer.cache.set(type, 'k3', 'old');
+    let steps = 0;
+    const entries = Array.from({ length: 100 }, (_, index) => ({ key: `k${index}`, value: `imported${index}` }));
+    await importing.cache.setMany(type, entries, { onProgress: () => void (++steps === 5 && importing.kill()) }).catch(() => {});
+    expect(await writer.cache.get(type, 'k3')).toBe('old');
+    return { writer, fetching, lossy };
+  }
+
+  it('forceFresh, the import rolled back meanwhile: what it fetched is stored', async () => {
+    const { writer, fetching } = await pendingImport();
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = fetching.cache.resolve(type, 'k3', fetcher, { forceFresh: true });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    // The dead import is rolled back (its Web Lock is free): k3 holds 'old' again, as reads saw it all along.
+    await writer.cache.stats();
+    reply.open('fresh');
+    expect(await first).toEqual({ value: 'fresh', source: 'fetch' });
+    expect(await writer.cache.get(type, 'k3')).toBe('fresh');
+    expect(await fetching.cache.get(type, 'k3')).toBe('fresh');
+  });
+
+  it('forceFresh, another tab set the key meanwhile (its message lost): the write stays', async () => {
+    const { writer, fetching, lossy } = await pendingImport();
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = fetching.cache.resolve(type, 'k3', fetcher, { forceFresh: true });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    lossy.lose = true;
+    await writer.cache.set(type, 'k3', 'written');
+    reply.open('fetched before the write');
+    expect(await first).toEqual({ value: 'fetched before the write', source: 'fetch' });
+    expect(await writer.cache.get(type, 'k3')).toBe('written');
+    expect(await fetching.cache.get(type, 'k3')).toBe('written');
   });
 });
 
