@@ -110,7 +110,7 @@ export class IdbStore implements Store {
     const removed = await this.#db.transact(`writing ${type}`, stores, 'readwrite', async (tx) => {
       // Read in the write's own transaction: a change logged after this cannot have removed what it writes.
       const store = tx.objectStore(entryStore(type));
-      const kept = guard ? await unremoved(tx, store, all, guard) : all;
+      const kept = guard ? await unremoved(tx, all, guard, (key) => this.#revisionOf(store, key)) : all;
       entries = kept;
       const usage = await readUsage(tx, type);
       // In an empty type nothing is replaced, so the old entries need not be read.
@@ -280,9 +280,20 @@ export class IdbStore implements Store {
     if (type === undefined || key === undefined) return this.log.head().then((log) => ({ log }));
     // In one transaction: a write of the key is either before the mark, or seen by the guard (see unremoved).
     return this.#db.transact('marking a read-through', ['events', 'meta', entryStore(type)], 'readonly', async (tx) => {
-      const [log, record] = await Promise.all([EventLog.headIn(tx), requestDone(tx.objectStore(entryStore(type)).get(key) as IDBRequest<EntryRecord | undefined>)]);
-      return { log, holds: { key, revision: record ? (record.revision ?? 0) : null } };
+      const store = tx.objectStore(entryStore(type));
+      const [log, revision] = await Promise.all([EventLog.headIn(tx), this.#revisionOf(store, key)]);
+      return { log, holds: { key, revision } };
     });
+  }
+
+  /**
+   * The revision of the entry reads see at `key` (null: none): under a pending import, its record's prior, which a
+   * write under it replaces and a rollback puts back (the record's own revision is the import's, and stays).
+   */
+  async #revisionOf(store: IDBObjectStore, key: string): Promise<number | null> {
+    const record = (await requestDone(store.get(key))) as EntryRecord | undefined;
+    const visible = record && visibleOf(record, await this.#batches.pendingAmong(store, [record]));
+    return visible ? (visible.revision ?? 0) : null;
   }
 
   async invalidate(targets: readonly InvalidationTarget[]): Promise<Invalidated> {
@@ -588,15 +599,17 @@ export class IdbStore implements Store {
  * Nor the key the mark holds (see Holds) once written since, by any tab: an entry of another revision there now. One
  * removed since (expired, evicted, deleted) is no newer value.
  */
-async function unremoved(tx: IDBTransaction, store: IDBObjectStore, entries: readonly StoredEntry[], { mark, removes }: WriteGuard): Promise<readonly StoredEntry[]> {
+async function unremoved(
+  tx: IDBTransaction,
+  entries: readonly StoredEntry[],
+  { mark, removes }: WriteGuard,
+  revisionOf: (key: string) => Promise<number | null>,
+): Promise<readonly StoredEntry[]> {
   if (!('log' in mark)) return [];
   const { holds } = mark;
-  const [{ epoch, changes, trimmedThrough }, there] = await Promise.all([
-    EventLog.tail(tx, mark.log.seq),
-    holds && requestDone(store.get(holds.key) as IDBRequest<EntryRecord | undefined>),
-  ]);
+  const [{ epoch, changes, trimmedThrough }, there] = await Promise.all([EventLog.tail(tx, mark.log.seq), holds && revisionOf(holds.key)]);
   if (epoch !== mark.log.epoch || trimmedThrough > mark.log.seq) return [];
-  if (holds && there && (there.revision ?? 0) !== holds.revision) entries = entries.filter((entry) => entry.key !== holds.key);
+  if (holds && there != null && there !== holds.revision) entries = entries.filter((entry) => entry.key !== holds.key);
   const since = changes.map(changeOf);
   return since.length ? entries.filter((entry) => !since.some((change) => removes(change, entry))) : entries;
 }
