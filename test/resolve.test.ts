@@ -296,6 +296,22 @@ describe.each(['sync', 'async'] as const)('a write of the key refused by a %s sc
 
 // Where fetches of one key take turns (fetch locks, as createCache's caches have), the later one waits for the
 // earlier and takes what it stored; without them (this cache has none) they overlap.
+// A write called before a read-through is older than what its fetch brings, even while its value is still being checked.
+describe('a set called (not awaited) just before a forceFresh read-through of its key, its value checked by an async schema', () => {
+  const schemas = { track_metadata: z.string().refine(async () => (await new Promise((resolve) => setTimeout(resolve, 20)), true)) };
+  it.each([
+    ['in-process', () => openCache({ schemas })],
+    ['in a worker', () => openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), now: fakeClock().now, schemas })],
+  ] as const)('%s: the fetched value is stored over it', async (_, open) => {
+    const { cache } = await open();
+    await cache.set('track_metadata', 'k', 'old');
+    const setting = cache.set('track_metadata', 'k', 'set before');
+    expect(await cache.resolve('track_metadata', 'k', async () => 'fetched after', { forceFresh: true })).toEqual({ value: 'fetched after', source: 'fetch' });
+    await setting;
+    expect(await cache.get('track_metadata', 'k')).toBe('fetched after');
+  });
+});
+
 describe.each(['track_metadata', 'generic'] as const)('%s: two fetches of one key at once', (type) => {
   it('what the later one fetched stays, whichever answers last', async () => {
     const { cache } = await openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), now: fakeClock().now });
