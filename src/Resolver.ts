@@ -214,7 +214,7 @@ export class Resolver {
   ): Promise<Fetched> {
     const host = this.#host;
     // Guards what another tab sends: a value an event made stale since this call began is not stored.
-    const since = await this.#engine.mark(type, key);
+    const since = await this.#mark(type, key);
     return host.fetchLocks.run(type, key, {
       signal,
       fresh,
@@ -242,6 +242,14 @@ export class Resolver {
     });
   }
 
+  /**
+   * Where the type's store stands before a fetch of `key`, after the page's calls of the type still held (a set whose
+   * value an async schema checks): a write called before the fetch is older than what it brings, not news for its guard.
+   */
+  #mark(type: TypeName, key: string): Promise<Mark> {
+    return this.#host.inTurn(type, () => this.#engine.mark(type, key));
+  }
+
   /** Registers a fetch that later callers for its key join, until it settles (or every caller left it). */
   #startFetch<V>(id: string, type: TypeName, key: string, run: (signal: AbortSignal, running: Running) => Promise<V>, staleMs?: number): SharedFetch<V> {
     const running: Running = { type, key };
@@ -264,7 +272,7 @@ export class Resolver {
     // for another tab's fetch (that fetch's own write, say) neither keeps it out of the store nor makes it stale.
     running.overtaken = running.overwritten = false;
     // Taken before the fetch: a value an event made stale while it was fetched is returned, not stored.
-    const since = await this.#engine.mark(type, key);
+    const since = await this.#mark(type, key);
     // Every caller left meanwhile (the reason says how): nobody waits for what the fetcher would bring.
     if (signal.aborted) throw signal.reason;
     let store = true;

@@ -387,7 +387,8 @@ export class Engine implements EngineApi {
   }
 
   async mark(type: TypeName, key?: string): Promise<Mark> {
-    await this.#ready();
+    // A read-through's, after this tab's changes of the type made before it, as a read: what it holds of the key is then what they wrote.
+    await (key === undefined ? this.#ready() : this.#afterChanges(type));
     // What other tabs logged before the fetch starts is older than it: applied before the mark, so that
     // the guard does not take it for news (a forceFresh fetch reads nothing before it).
     await this.#crossTab.current(type);
