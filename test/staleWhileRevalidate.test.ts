@@ -121,6 +121,26 @@ describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type
     expect(logger.error).not.toHaveBeenCalled();
   });
 
+  it('a refresh a caller joined, which that caller leaves once the window has ended, stops without a report: nobody waits on it, as when it ends unjoined', async () => {
+    const { cache, clock, logger } = await openCache({ config: config(type) });
+    await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(10_000);
+    const never = vi.fn(({ signal }: FetcherContext) => new Promise<string>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))));
+    // A per-call window of 100 ms.
+    expect(await cache.resolve(type, 'k', never, { staleWhileRevalidateSeconds: 0.1 })).toEqual({ value: 'old', source: 'stale' });
+    await vi.waitFor(() => expect(never).toHaveBeenCalledTimes(1));
+    // Another component asks without a window (it waits on the refresh), past the window leaves (unmounts).
+    const leaving = new AbortController();
+    const joined = cache.resolve(type, 'k', never, { signal: leaving.signal, staleWhileRevalidateSeconds: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    leaving.abort();
+    expect(await joined.catch((error: { code?: string }) => error.code)).toBe('aborted');
+    expect(await cache.resolve(type, 'k', () => 'fetched', { staleWhileRevalidateSeconds: 0 })).toEqual({ value: 'fetched', source: 'fetch' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(never).toHaveBeenCalledTimes(1);
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+
   it('a set of the key made while the background refresh runs stays: what the refresh brings is not stored', async () => {
     const { cache, reply } = await refreshing();
     await cache.set(type, 'k', 'written');
