@@ -87,7 +87,7 @@ export class SharedFetch<T> {
     return this.#background;
   }
 
-  /** A background fetch stopped as its window ended, nobody waiting on it (see the constructor). */
+  /** A background fetch stopped once nobody waited on it: as its window ended (see the constructor), or as the last caller that joined it left after that. */
   get dropped(): boolean {
     return this.#dropped;
   }
@@ -108,7 +108,10 @@ export class SharedFetch<T> {
     if (!signal) return this.result;
     // The caller that leaves rejects with `aborted`; the last one to leave stops the fetch.
     return untilAborted(this.result, signal, (left) => {
-      if (--this.#waiting === 0 && !this.#background) this.#controller.abort(abortedError(left));
+      if (--this.#waiting === 0 && !this.#background) {
+        this.#dropped = true;
+        this.#controller.abort(abortedError(left));
+      }
       return abortedError(left);
     });
   }
