@@ -574,6 +574,32 @@ describe('an import, then a change of its type made before it began (without awa
   });
 });
 
+describe('an import waiting for an earlier one of its type in its tab as the database is deleted under the tabs (cleared site data), then an event of its track', () => {
+  it('it rejects and writes nothing, since its place in the deleted database\'s log says nothing of the changes made in the new one (an event of its track, made before it began)', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    // The log of the database deleted is ahead of the new one's: its place there says nothing of the new one.
+    for (let index = 0; index < 5; index++) await a.cache.emit({ eventType: 'track_added', trackId: `x${index}` });
+    let steps = 0;
+    let emitted: Promise<unknown> | undefined;
+    const first = a.cache.setMany('track_metadata', entries(100, 'first', 1000), {
+      onProgress: () => {
+        if (++steps !== 3) return;
+        const deletion = browser.inner.deleteDatabase(browser.name);
+        emitted = new Promise((resolve) => (deletion.onsuccess = resolve)).then(() => a.cache.emit({ eventType: 'track_removed', trackId: 't1' }));
+      },
+    });
+    const second = a.cache.setMany('track_metadata', entries(20, 'a').map((entry) => ({ ...entry, trackId: 't1' })));
+    // The first one's steps go on in the database deleted: it is rolled back (storage_unavailable).
+    await Promise.allSettled([first, second]);
+    await emitted;
+    // As an import already under way when the database goes, and as a guarded write's entries are left out.
+    await expect(second).rejects.toMatchObject({ code: 'storage_unavailable' });
+    expect(await a.cache.getMany('track_metadata', ['k0', 'k19'])).toEqual([undefined, undefined]);
+    await expectExactCounts(browser);
+  });
+});
+
 describe('an import where Web Locks refuse every request', () => {
   it('in-process, in a detached iframe: a setMany of more than a thousand entries lands whole, as where there are no Web Locks', async () => {
     const locks = refusingLocks();
