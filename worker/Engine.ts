@@ -309,7 +309,7 @@ export class Engine implements EngineApi {
         () => {
           // Where the log stands as it starts (after the changes before it, before those after it, which do not wait
           // for it): what is logged from here on, before it begins, applies to it (see WriteOptions.from).
-          const place = this.#stores.idb?.log.head().then(({ seq }) => seq, () => null) ?? Promise.resolve(null);
+          const place = this.#stores.idb?.log.head().catch(() => null) ?? Promise.resolve(null);
           const write = () => this.#setMany(type, inputs, usedAt, policy, options, undefined, { place, targets: (change) => changeTargets(this.#config, change) });
           // It would wait for the earlier one's commit anyway (see Imports.afterImports): now it cannot begin first.
           return earlier ? earlier.then(write, write) : write();

@@ -333,12 +333,14 @@ export class Imports {
       `starting an import of ${type}`,
       async (tx, store) => {
         // The changes logged since it reached the engine, read in the transaction that begins it: each one either
-        // is among them or finds its batch record.
-        const since = typeof place === 'number' ? await requestDone(EventLog.readChanges(tx, place)) : [];
-        const targets = since.flatMap((change) => from!.targets(changeOf(change))).filter((target) => target.type === type);
+        // is among them or finds its batch record. A log that no longer tells them (of a database deleted and
+        // recreated since) leaves it unwritten, as it leaves a guarded write's entries.
+        const tail = place && (await EventLog.tail(tx, place.seq));
+        if (tail && place.epoch !== null && tail.epoch !== place.epoch) throw rolledBack(type, 'the changes logged before it began are gone');
+        const targets = (tail?.changes ?? []).flatMap((change) => from!.targets(changeOf(change))).filter((target) => target.type === type);
         store.put({ key: batchKey(id), state: 'open', beat: 0, at: this.#now(), created: 0, held: 0, targets, unlocked: !locked } satisfies BatchRecord);
       },
-      typeof place === 'number' ? ['events'] : [],
+      place ? ['events', 'meta'] : [],
     );
   }
 
@@ -549,9 +551,6 @@ function restorePrior(store: IDBObjectStore, usage: Usage, record: EntryRecord, 
   }
 }
 
-function rolledBack(type: TypeName): CacheError {
-  return new CacheError(
-    'storage_unavailable',
-    `This setMany of ${type} was rolled back before it committed (another tab took it for abandoned, or cleared it); nothing of it was written`,
-  );
+function rolledBack(type: TypeName, why = 'another tab took it for abandoned, or cleared it'): CacheError {
+  return new CacheError('storage_unavailable', `This setMany of ${type} was rolled back before it committed (${why}); nothing of it was written`);
 }

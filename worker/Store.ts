@@ -1,7 +1,7 @@
 import type { TypeName } from '../src/contentType';
 import type { InvalidationTarget } from '../src/invalidationTarget';
 import type { Change } from './Change';
-import type { Mark, Once } from '../src/protocol';
+import type { LogPlace, Mark, Once } from '../src/protocol';
 
 /** One cached value with what the engine needs to expire, validate, find and evict it. */
 export interface StoredEntry {
@@ -108,9 +108,10 @@ export interface WriteOptions {
   /**
    * IndexedDB, an import: the event log's head as it reached the engine (null: unknown), and what a change
    * removes. What was logged since, before the import begins (an event of its tab made after it goes ahead:
-   * imports hold up nothing), applies to it as if made during it (see importBatch.ts).
+   * imports hold up nothing), applies to it as if made during it (see importBatch.ts). A log that no
+   * longer tells what was logged since (of a database deleted and recreated since) leaves it unwritten: it rejects.
    */
-  from?: { place: Promise<number | null>; targets: (change: Change) => InvalidationTarget[] } | undefined;
+  from?: { place: Promise<LogPlace | null>; targets: (change: Change) => InvalidationTarget[] } | undefined;
 }
 
 /**
