@@ -600,6 +600,38 @@ describe('an import waiting for an earlier one of its type in its tab as the dat
   });
 });
 
+describe('an import waiting for another tab\'s import of its type while the event log is trimmed past where it reached the engine', () => {
+  it('an event of its track made meanwhile, then trimmed from the log (a thousand events after it, a day old): it rejects and writes nothing', async () => {
+    const browser = browserOf({ locks: false });
+    const c = await browser.open();
+    // C's tab dies in the middle of its import: to the others, an import that writes nothing (dead, or alive but slow).
+    let steps = 0;
+    await c.cache.setMany('track_metadata', entries(100, 'c', 1000), { onProgress: () => void (++steps === 3 && c.kill()) }).catch(() => {});
+    // A looks again at C's import when this test lets it.
+    const looks: (() => void)[] = [];
+    const a = await browser.open({}, undefined, (run, ms) => void (ms === 250 ? looks.push(run) : setTimeout(run, ms / 100)));
+    // B's upkeep (which trims the log) runs when this test lets it, by a clock it moves on.
+    let ahead = 0;
+    const runs: (() => void)[] = [];
+    const b = await browser.open({ caching: { cleanupIntervalSeconds: 2 } }, undefined, (run, ms) => void (ms === 2000 ? runs.push(run) : setTimeout(run, ms / 100)), () => Date.now() + ahead);
+    const importing = a.cache.setMany('track_metadata', entries(20, 'a').map((entry) => ({ ...entry, trackId: 't1' })));
+    await vi.waitFor(() => expect(looks.length).toBeGreaterThan(0));
+    await b.cache.emit({ eventType: 'track_removed', trackId: 't1' });
+    for (let index = 0; index < 1000; index++) await b.cache.emit({ eventType: 'track_added', trackId: `x${index}` });
+    // Two days later (a machine asleep), B's upkeep trims the log to its newest thousand, and rolls C's import back.
+    ahead = 2 * 24 * 60 * 60 * 1000;
+    await vi.waitFor(() => expect(runs).toHaveLength(1));
+    runs.shift()!();
+    await vi.waitFor(() => expect(runs).toHaveLength(1));
+    expect((await raw(browser.inner, browser.name)).importRecords).toBe(0);
+    looks.splice(0).forEach((look) => look());
+    // What was logged since it was made is not known: it writes nothing (a resolved setMany happened).
+    await expect(importing).rejects.toMatchObject({ code: 'storage_unavailable' });
+    expect(await a.cache.getMany('track_metadata', ['k0', 'k19'])).toEqual([undefined, undefined]);
+    await expectExactCounts(browser);
+  }, 30_000);
+});
+
 describe('an import where Web Locks refuse every request', () => {
   it('in-process, in a detached iframe: a setMany of more than a thousand entries lands whole, as where there are no Web Locks', async () => {
     const locks = refusingLocks();
