@@ -334,9 +334,9 @@ export class Imports {
       async (tx, store) => {
         // The changes logged since it reached the engine, read in the transaction that begins it: each one either
         // is among them or finds its batch record. A log that no longer tells them (of a database deleted and
-        // recreated since) leaves it unwritten, as it leaves a guarded write's entries.
+        // recreated since, or trimmed past its place) leaves it unwritten, as it leaves a guarded write's entries.
         const tail = place && (await EventLog.tail(tx, place.seq));
-        if (tail && place.epoch !== null && tail.epoch !== place.epoch) throw rolledBack(type, 'the changes logged before it began are gone');
+        if (tail && (tail.trimmedThrough > place.seq || (place.epoch !== null && tail.epoch !== place.epoch))) throw rolledBack(type, 'the changes logged before it began are gone');
         const targets = (tail?.changes ?? []).flatMap((change) => from!.targets(changeOf(change))).filter((target) => target.type === type);
         store.put({ key: batchKey(id), state: 'open', beat: 0, at: this.#now(), created: 0, held: 0, targets, unlocked: !locked } satisfies BatchRecord);
       },

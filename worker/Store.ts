@@ -109,7 +109,8 @@ export interface WriteOptions {
    * IndexedDB, an import: the event log's head as it reached the engine (null: unknown), and what a change
    * removes. What was logged since, before the import begins (an event of its tab made after it goes ahead:
    * imports hold up nothing), applies to it as if made during it (see importBatch.ts). A log that no
-   * longer tells what was logged since (of a database deleted and recreated since) leaves it unwritten: it rejects.
+   * longer tells what was logged since (of a database deleted and recreated since, or trimmed past the place)
+   * leaves it unwritten: it rejects.
    */
   from?: { place: Promise<LogPlace | null>; targets: (change: Change) => InvalidationTarget[] } | undefined;
 }
