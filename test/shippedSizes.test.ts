@@ -150,9 +150,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * the events before telling a later write (+72 B): 55,235, 1.7762; R96's fetch outcomes named by their
  * fingerprint, failures too, and a value another deploy's tab sent that this tab's schema refuses fetched
  * here (+52 B): 55,287, 1.7778; R98's review of those (a read-through's mark after the page's held calls
- * of its type, revisions as reads see them under a pending import): +60 B, 55,347, 1.7798.)
+ * of its type, revisions as reads see them under a pending import): +60 B, 55,347, 1.7798; R97's imports
+ * that begin after their log place is gone (the database recreated, the log trimmed) rejecting: +51 B,
+ * 55,398, 1.7814, the line 1.79.)
  */
-const REACHED_RATIO = 1.78;
+const REACHED_RATIO = 1.79;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
