@@ -355,7 +355,8 @@ export class TabSync {
       return;
     }
     const shared = fromMessage(message);
-    if (shared.seq !== null) for (const hint of this.#hints) hint.before ??= shared;
+    // Heard after a hint, yet not made after it where the hint's tab had applied it (a late message): see #hints.
+    if (shared.seq !== null) for (const hint of this.#hints) if (!(hint.epoch === shared.epoch && shared.seq <= (hint.seq ?? 0))) hint.before ??= shared;
     if (this.#first === null && shared.seq !== null) this.#first = shared;
     this.#enqueue(() => this.#take(shared));
     if (message.seq !== null) this.#heardLogger();
