@@ -280,6 +280,48 @@ describe('events across tabs', () => {
     expect(await b.get('negative_result', 'kept')).toBeUndefined();
   });
 
+  it('a tab whose missed changes were trimmed from the log, told by a late change message of a write made amid them, forgets its memory tier once: what it writes after keeps', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    // The writing tab's change messages held back (its page busy), then sent.
+    const held: unknown[] = [];
+    const { cache: a } = await openTab(
+      name,
+      indexedDB,
+      checkedChannel((): ChannelLike => {
+        const channel = new BroadcastChannel(name);
+        return {
+          postMessage: (message) => ((message as { kind: string }).kind === 'changed' ? held.push(message) : channel.postMessage(message)),
+          addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
+          close: () => channel.close(),
+        };
+      }),
+    );
+    const lossy = lossyChannel(name);
+    const { cache: b } = await openTab(name, indexedDB, lossy.open);
+    await b.set('generic', 'old', 1);
+    lossy.lose = true;
+    await a.emit({ eventType: 'manual_invalidation', trackId: 't9' });
+    await a.emit({ eventType: 'manual_invalidation', trackId: 't8' });
+    // Written where a stood in the log: after both events.
+    await a.set('track_metadata', 'song', 1);
+    const store = await IdbStore.open({ name, indexedDB });
+    expect(await store.log.trim(Date.now() + 1, 0)).toBe(2);
+    store.close();
+    await a.emit({ eventType: 'manual_invalidation', trackId: 't7' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    lossy.lose = false;
+    const late = new BroadcastChannel(name);
+    for (const message of held) late.postMessage(message);
+    late.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A type events do not invalidate: its write replays nothing first.
+    await b.set('negative_result', 'fresh', 2);
+    // The trimmed changes could have removed anything: forgotten; no change since removes what it wrote after.
+    expect(await b.get('generic', 'old')).toBeUndefined();
+    expect(await b.get('negative_result', 'fresh')).toBe(2);
+  });
+
   it('a tab opened later starts from the end of the log', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
