@@ -477,7 +477,11 @@ export class TabSync {
       Object.assign(position, { epoch: tail.epoch, seq: 0 });
       tail = await log.after(0);
     }
-    if (tail.trimmedThrough > position.seq) await this.#options.forgetUnseen();
+    if (tail.trimmedThrough > position.seq) {
+      await this.#options.forgetUnseen();
+      // Forgotten: past them, also when it replays only up to an earlier place (else the next replay forgets again, writes made since too).
+      position.seq = tail.trimmedThrough;
+    }
     for (const record of tail.changes) {
       if (record.seq > through) return;
       // Changes heard before this one's message was are older: told first.
@@ -488,7 +492,6 @@ export class TabSync {
       if (record.id !== undefined) this.#remember(record.id, place);
       await this.#options.apply(changeOf(record), removedBy(record), place, true);
     }
-    position.seq = Math.max(position.seq, tail.trimmedThrough);
   }
 
   /** A replay succeeded: once listening again (or where there is no channel to listen on), this tab is no longer suspended (see suspended). */
