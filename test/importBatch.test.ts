@@ -1163,6 +1163,31 @@ describe('an import and the type\'s budget', () => {
     expect(evictions).toBe(gone);
   });
 
+  it('that makes room once committed, during which another tab\'s event removes some of its entries: its tab\'s watchers hear the import\'s set, then the event', async () => {
+    const browser = browserOf();
+    // Steps of two entries: making room takes a dozen short transactions, during which the event is heard.
+    const open = async () => {
+      const opened = await engineTab({ name: browser.name, indexedDB: tabFactory(browser.inner).factory, config, engine: { importChunk: 2 } });
+      closers.push(() => opened.cache.close());
+      return opened;
+    };
+    const a = await open();
+    const b = await open();
+    // About 10.8 kB, below the mark; the import's 30 (about 8 kB) take the type above it: the 40 go, a couple at a time.
+    await a.cache.setMany('track_metadata', sized(40, 100));
+    const heard: string[] = [];
+    a.cache.watch('track_metadata', 'k1', ({ kind }) => void heard.push(kind));
+    let emitted: Promise<unknown> | undefined;
+    // Once the import has committed (before its tab makes room), another tab removes track t1's entries, k1 among them.
+    faults.push(atImportCommit((tx) => tx.addEventListener('complete', () => (emitted = b.cache.emit({ eventType: 'track_removed', trackId: 't1' })))));
+    await a.cache.setMany('track_metadata', sized(30).map((entry, index) => ({ ...entry, trackId: `t${index % 5}` })));
+    await emitted;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await a.cache.get('track_metadata', 'k1')).toBeUndefined();
+    // The import committed before the event was made: the last change heard of k1 is the event's (room made is told of any key).
+    expect(heard.filter((kind) => kind !== 'evict')).toEqual(['set', 'invalidate']);
+  });
+
   it('whose worker dies between its commit and making room: the setMany resolves (it happened), and the type is within its budget', async () => {
     const indexedDB = new IDBFactory();
     const name = `imports-${Date.now()}-${++names}`;
