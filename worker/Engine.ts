@@ -360,7 +360,7 @@ export class Engine implements EngineApi {
     const { removed, shared } = await this.#stores.withStore(type, async (store) => {
       // Told as it lands: a change made after it, which goes ahead then (see setMany), is told after it.
       let told = false;
-      const tell = ({ stale }: Removed) => {
+      const tell = ({ stale, invalidated }: Removed) => {
         if (told) return;
         told = true;
         // What the guard left out was not set: watchers are told of what was.
@@ -368,16 +368,16 @@ export class Engine implements EngineApi {
         const set = entries.map((entry) => entry.key).filter((key) => !left.has(key));
         // Under its commit id: a next worker that finds it committed (see committed) tells it again, heard once.
         if (set.length) this.#changed(store, type, 'set', set, commitId);
+        if (invalidated) {
+          // Events during an import removed some of its entries as it committed: after it, as they apply.
+          this.#counters.invalidated({ [type]: invalidated });
+          // Under its commit id too: a next worker that finds it committed tells it again (see committed), heard once.
+          this.#changed(store, type, 'invalidate', null, commitId);
+        }
         landed?.();
       };
       const removed = await this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard, commit: commitId === undefined ? undefined : { id: commitId, at: now, answered }, landed: tell, from });
       tell(removed);
-      if (removed.invalidated) {
-        // Events during an import removed some of its entries as it committed: after it, as they apply.
-        this.#counters.invalidated({ [type]: removed.invalidated });
-        // Under its commit id too: a next worker that finds it committed tells it again (see committed), heard once.
-        this.#changed(store, type, 'invalidate', null, commitId);
-      }
       return { removed, shared: store === this.#stores.idb };
     });
     // Told in a batch after its set's, so under an id of its own (a page drops a batch that repeats an id heard): see committed.

@@ -96,7 +96,7 @@ export class Imports {
    * an event or clear since its start made (partly) stale leaves those entries out, as a guarded write does.
    */
   async import(type: TypeName, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
-    const { onProgress, commit, from } = options;
+    const { onProgress, commit, from, landed } = options;
     entries = lastOfEachKey(entries);
     const id = newBatchId();
     const release = await this.#holdBatchLock(id);
@@ -146,6 +146,8 @@ export class Imports {
           // Cleared since it reached the engine: none of it is there, nor told as set (as a guarded write's left out).
           removed.stale = [...written];
         } else {
+          // Told as it lands: a change made after its commit (another tab's, heard while room is made) is told after it.
+          landed?.(removed);
           void this.#normalize(type, id).catch(() => {
             // Left for the next sweep: priors only cost room meanwhile.
           });

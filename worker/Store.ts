@@ -103,7 +103,7 @@ export interface WriteOptions {
    * delete the marks of the page's earlier changes it names as `answered` (see SetManyOptions.answered).
    */
   commit?: { id: string; at: number; answered?: readonly string[] | undefined } | undefined;
-  /** IndexedDB: called once the write's transaction has committed, with what it removed, before the room it makes after pending imports. */
+  /** IndexedDB: called once the write's transaction (an import's commit) has committed, with what it removed, before the room it makes after pending imports (after the import). */
   landed?: ((removed: Removed) => void) | undefined;
   /**
    * IndexedDB, an import: the event log's head as it reached the engine (null: unknown), and what a change
