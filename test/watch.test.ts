@@ -356,6 +356,52 @@ describe('watchers in other tabs', () => {
     expect(await b.get('track_metadata', 'song')).toBe(2);
   });
 
+  it('hear an event, then another tab’s write of the key it removed, in that order, when that write’s message comes just before a write made before the event, then the event (all late: their pages were busy)', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    // A tab's messages held back (its page busy), then sent: `kinds` those held.
+    const holding = (kinds: string[]) => {
+      const held: unknown[] = [];
+      const open = checkedChannel((): ChannelLike => {
+        const channel = new BroadcastChannel(name);
+        return {
+          postMessage: (message) => (kinds.includes((message as { kind: string }).kind) ? held.push(message) : channel.postMessage(message)),
+          addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
+          close: () => channel.close(),
+        };
+      });
+      return { held, open };
+    };
+    const writer = holding(['changed']);
+    const earlier = holding(['changed']);
+    const emitter = holding(['event']);
+    const { cache: a } = await engineTab({ name, indexedDB, openChannel: writer.open });
+    const { cache: b } = await engineTab({ name, indexedDB });
+    const { cache: c } = await engineTab({ name, indexedDB, openChannel: emitter.open });
+    const { cache: d } = await engineTab({ name, indexedDB, openChannel: earlier.open });
+    const key = watcher();
+    b.watch('track_metadata', 'song', key.listener);
+    await c.set('track_metadata', 'song', 1, { trackId: 't1' });
+    await vi.waitFor(() => expect(key.seen).toHaveLength(1));
+    // d writes another key before the event.
+    await d.set('track_metadata', 'other', 1, { trackId: 't2' });
+    await c.emit({ eventType: 'track_removed', trackId: 't1' });
+    // a learns of the event from the log (its stats replay it), then writes the key again.
+    await a.stats();
+    await a.set('track_metadata', 'song', 2, { trackId: 't1' });
+    await settle();
+    expect(key.seen.map(({ kind }) => kind)).toEqual(['set']);
+    // a's write's message, then d's (made before the event), then the event's, in one task.
+    const late = new BroadcastChannel(name);
+    for (const message of [...writer.held, ...earlier.held, ...emitter.held]) late.postMessage(message);
+    late.close();
+    await vi.waitFor(() => expect(key.seen).toHaveLength(3));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The last change heard is the last one made: the entry is there.
+    expect(key.seen.map(({ kind }) => kind)).toEqual(['set', 'invalidate', 'set']);
+    expect(await b.get('track_metadata', 'song')).toBe(2);
+  });
+
   it('are told of a change logged before this tab read where it starts whose message came after; its memory tier keeps what it wrote since', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
