@@ -362,9 +362,15 @@ export class TabSync {
     if (message.seq !== null) this.#heardLogger();
   }
 
-  /** Tells the first `count` hints not told yet, but those of another database. */
-  #tellHints(count: number): void {
-    for (const { changes, epoch } of this.#hints.splice(0, count)) if (!this.#elsewhere(epoch)) this.#options.changed(changes);
+  /**
+   * Tells the first `count` hints not told yet, but those of another database; before the change logged
+   * at `record`, not those whose tab had applied it (see #hints): they wait for their turn, after it.
+   */
+  #tellHints(count: number, record?: LogPlace): void {
+    const hints = this.#hints.splice(0, count);
+    const after = record ? hints.filter(({ epoch, seq }) => epoch === record.epoch && (seq ?? 0) >= record.seq) : [];
+    this.#hints.unshift(...after);
+    for (const hint of hints) if (!after.includes(hint) && !this.#elsewhere(hint.epoch)) this.#options.changed(hint.changes);
   }
 
   /**
@@ -484,10 +490,10 @@ export class TabSync {
     }
     for (const record of tail.changes) {
       if (record.seq > through) return;
-      // Changes heard before this one's message was are older: told first.
-      this.#tellHints(this.#hints.findLastIndex(({ before }) => before?.epoch === position.epoch && before.seq! <= record.seq) + 1);
-      position.seq = record.seq;
       const place = { epoch: position.epoch, seq: record.seq };
+      // Changes heard before this one's message was are older: told first.
+      this.#tellHints(this.#hints.findLastIndex(({ before }) => before?.epoch === position.epoch && before.seq! <= record.seq) + 1, place);
+      position.seq = record.seq;
       if (record.origin === this.#options.tabId || (record.id !== undefined && this.#applied.has(record.id)) || this.#appliedUnlogged(record.id, place)) continue;
       if (record.id !== undefined) this.#remember(record.id, place);
       await this.#options.apply(changeOf(record), removedBy(record), place, true);
