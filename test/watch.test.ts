@@ -120,6 +120,21 @@ describe.each<ContentType>(['album_year', 'generic'])('%s in this tab', (type) =
   });
 });
 
+
+/** A tab's channel whose messages of `kinds` are held back (its page busy) in `held`, to be sent late. */
+function heldBack(name: string, kinds: string[]): { held: unknown[]; open: ReturnType<typeof checkedChannel> } {
+  const held: unknown[] = [];
+  const open = checkedChannel((): ChannelLike => {
+    const channel = new BroadcastChannel(name);
+    return {
+      postMessage: (message) => (kinds.includes((message as { kind: string }).kind) ? held.push(message) : channel.postMessage(message)),
+      addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
+      close: () => channel.close(),
+    };
+  });
+  return { held, open };
+}
+
 describe('watchers in other tabs', () => {
   it("see another tab's set, delete, invalidation and clear of shared data as remote", async () => {
     const [a, b] = await openTabs(2);
@@ -317,19 +332,7 @@ describe('watchers in other tabs', () => {
   it('hear an event, then another tab’s write of the key it removed, in that order, when the write’s message comes just before the event’s (both late: their pages were busy)', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
-    // A tab's messages held back (its page busy), then sent: `kinds` those held.
-    const holding = (kinds: string[]) => {
-      const held: unknown[] = [];
-      const open = checkedChannel((): ChannelLike => {
-        const channel = new BroadcastChannel(name);
-        return {
-          postMessage: (message) => (kinds.includes((message as { kind: string }).kind) ? held.push(message) : channel.postMessage(message)),
-          addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
-          close: () => channel.close(),
-        };
-      });
-      return { held, open };
-    };
+    const holding = (kinds: string[]) => heldBack(name, kinds);
     const writer = holding(['changed']);
     const emitter = holding(['event']);
     const { cache: a } = await engineTab({ name, indexedDB, openChannel: writer.open });
@@ -359,19 +362,7 @@ describe('watchers in other tabs', () => {
   it('hear an event, then another tab’s write of the key it removed, in that order, when that write’s message comes just before a write made before the event, then the event (all late: their pages were busy)', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
-    // A tab's messages held back (its page busy), then sent: `kinds` those held.
-    const holding = (kinds: string[]) => {
-      const held: unknown[] = [];
-      const open = checkedChannel((): ChannelLike => {
-        const channel = new BroadcastChannel(name);
-        return {
-          postMessage: (message) => (kinds.includes((message as { kind: string }).kind) ? held.push(message) : channel.postMessage(message)),
-          addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
-          close: () => channel.close(),
-        };
-      });
-      return { held, open };
-    };
+    const holding = (kinds: string[]) => heldBack(name, kinds);
     const writer = holding(['changed']);
     const earlier = holding(['changed']);
     const emitter = holding(['event']);
