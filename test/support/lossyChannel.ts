@@ -8,12 +8,13 @@ import type { ChannelLike } from '../../src/TabChannel';
  * with no lifecycle event to tell it.
  */
 export function lossyChannel(name: string) {
-  const state = { lose: false };
+  // `lost`: what it lost, so that a test can wait until a message it means to lose has come.
+  const state = { lose: false, lost: [] as unknown[] };
   const open = checkedChannel((): ChannelLike => {
     const channel = new BroadcastChannel(name);
     return {
       postMessage: (message) => channel.postMessage(message),
-      addEventListener: (type, listener) => channel.addEventListener(type, (event) => state.lose || listener(event as MessageEvent)),
+      addEventListener: (type, listener) => channel.addEventListener(type, (event) => (state.lose ? state.lost.push((event as MessageEvent).data) : listener(event as MessageEvent))),
       close: () => channel.close(),
     };
   });
