@@ -2,8 +2,14 @@
 import { IDBDatabase } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { IDBFactory } from 'fake-indexeddb';
+import { CacheClient } from '../src/CacheClient';
 import { HOUR, isCacheError, type ContentType } from '../src/index';
-import { openCache, rejection } from './support/openCache';
+import type { EngineApi } from '../src/protocol';
+import { SmartCacheConfig } from '../src/SmartCacheConfig';
+import { Engine } from '../worker/Engine';
+import { openCache, rejection, uniqueName } from './support/openCache';
+import { tableOf } from './support/tableOf';
 
 const TYPES: ContentType[] = ['track_metadata', 'generic'];
 
@@ -156,6 +162,53 @@ describe('entries and schemas', () => {
     expect(await cache.entries('generic')).toEqual([]);
     expect((await cache.stats()).types.generic).toMatchObject({ corrupt: 2, entries: 0 });
   });
+});
+
+describe('a big answer', () => {
+  /**
+   * A page over a real engine whose clock says a millisecond has gone each time it is read (a slow
+   * machine: a slice holds few entries), and how many turns of the event loop went by between the
+   * engine's answer to entries and the page's.
+   */
+  async function slowPage(schemas?: Record<string, z.ZodType>) {
+    const engine = await Engine.create({ name: uniqueName(), config: tableOf(new SmartCacheConfig()), indexedDB: new IDBFactory(), cloneValues: true, logger: { error: vi.fn() } });
+    let time = 0;
+    const turns = { now: 0, answered: -1 };
+    let ticking = true;
+    const tick = () => {
+      turns.now++;
+      if (ticking) setImmediate(tick);
+    };
+    const methods = Object.getOwnPropertyNames(Engine.prototype).filter((name) => name !== 'constructor') as (keyof EngineApi)[];
+    const api = Object.fromEntries(methods.map((name) => [name, (engine[name] as (...args: unknown[]) => unknown).bind(engine)])) as unknown as EngineApi;
+    const entries = api.entries;
+    api.entries = async (...args) => {
+      const answer = await entries(...args);
+      turns.answered = turns.now;
+      return answer;
+    };
+    const cache = new CacheClient(api, { clock: () => time++, ...(schemas ? { schemas } : {}) });
+    setImmediate(tick);
+    return { cache, turns, stop: () => void (ticking = false) };
+  }
+
+  it.each([['without', undefined], ['with', { album_year: z.object({ year: z.number() }) }]] as const)(
+    'entries of 2,000 (%s a schema) are made into pairs in slices: the page runs other tasks between the answer and the result, which is the same',
+    async (_, schemas) => {
+      const { cache, turns, stop } = await slowPage(schemas);
+      const stored = Array.from({ length: 2000 }, (_, index) => ({ key: `k${String(index).padStart(4, '0')}`, value: { year: index } }));
+      await cache.setMany('album_year', [...stored].reverse());
+      try {
+        const entries = await cache.entries('album_year');
+        const after = turns.now - turns.answered;
+        expect(entries).toEqual(stored.map(({ key, value }) => [key, value]));
+        // Slices of 10 ms, the clock read every 16 entries and moving 1 ms a read: some 11 slices.
+        expect(after).toBeGreaterThan(1);
+      } finally {
+        stop();
+      }
+    },
+  );
 });
 
 describe('one transaction', () => {
