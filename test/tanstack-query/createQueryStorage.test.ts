@@ -23,6 +23,17 @@ function queryClient(persister: ReturnType<typeof experimental_createQueryPersis
 }
 
 const ALBUM_KEY = 'tanstack-query-["album","a1"]';
+
+/** A database of a new name holding one persisted query (album a1, data { title: 'Blue' }), its cache closed: the page about to open. */
+async function storedAlbum(): Promise<{ name: string; indexedDB: IDBFactory; stored: string }> {
+  const name = uniqueName();
+  const indexedDB = new IDBFactory();
+  const { cache: before } = await openCache({ name, indexedDB });
+  const stored = JSON.stringify({ buster: '', queryHash: '["album","a1"]', queryKey: ['album', 'a1'], state: { data: { title: 'Blue' }, dataUpdatedAt: Date.now() } });
+  await createQueryStorage(before, 'successful_api_metadata').setItem(ALBUM_KEY, stored);
+  await before.close();
+  return { name, indexedDB, stored };
+}
 const LYRICS_KEY = 'tanstack-query-["lyrics","t1"]';
 
 /**
@@ -62,11 +73,7 @@ describe('createQueryStorage', () => {
   // TanStack's retrieveQuery removes the entry on any error of getItem, and fetches: a worker that died
   // with the read lost the persisted query (offline, the query then fails). The next worker starts at once.
   it('a worker that dies while getItem reads: the read is asked of the next one, and the query is restored, not removed and fetched', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { cache: before } = await openCache({ name, indexedDB });
-    await createQueryStorage(before, 'successful_api_metadata').setItem(ALBUM_KEY, JSON.stringify({ buster: '', queryHash: '["album","a1"]', queryKey: ['album', 'a1'], state: { data: { title: 'Blue' }, dataUpdatedAt: Date.now() } }));
-    await before.close();
+    const { name, indexedDB } = await storedAlbum();
     // The page cannot read it itself: the read goes to the worker, which the browser kills as it arrives.
     const { cache } = await openRemoteCache({
       name,
@@ -86,11 +93,7 @@ describe('createQueryStorage', () => {
   });
 
   it("a worker that dies while entries reads (restoreQueries as the page opens): the read is asked of the next one, and the queries are restored", async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { cache: before } = await openCache({ name, indexedDB });
-    await createQueryStorage(before, 'successful_api_metadata').setItem(ALBUM_KEY, JSON.stringify({ buster: '', queryHash: '["album","a1"]', queryKey: ['album', 'a1'], state: { data: { title: 'Blue' }, dataUpdatedAt: Date.now() } }));
-    await before.close();
+    const { name, indexedDB } = await storedAlbum();
     const { cache } = await openRemoteCache({
       name,
       indexedDB,
@@ -117,12 +120,7 @@ describe('createQueryStorage', () => {
     ['IndexedDB fails it (UnknownError, as Chromium\'s "Failed to read large IndexedDB value")', 'storage_unavailable', false],
     ['its worker dies with it, and the next one with the read made again', 'worker_failed', true],
   ])("a getItem whose read fails, %s, answers nothing: TanStack fetches without removing the stored query, and the cache's logger is told, with %s", async (_, code, remote) => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { cache: before } = await openCache({ name, indexedDB });
-    const stored = JSON.stringify({ buster: '', queryHash: '["album","a1"]', queryKey: ['album', 'a1'], state: { data: { title: 'Blue' }, dataUpdatedAt: Date.now() } });
-    await createQueryStorage(before, 'successful_api_metadata').setItem(ALBUM_KEY, stored);
-    await before.close();
+    const { name, indexedDB, stored } = await storedAlbum();
     let deaths = 0;
     const opened = remote
       ? await openRemoteCache({ name, indexedDB, direct: false, beforeCall: (method, __, worker) => void (method === 'getMany' && deaths++ < 2 && worker.kill()) })
