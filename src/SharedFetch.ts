@@ -1,8 +1,6 @@
 import { CacheError } from './CacheError';
+import { MAX_TIMER_MS } from './time';
 import { unref } from './unref';
-
-/** The longest delay setTimeout takes as such (a longer one fires at once). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The rejection of a caller that stopped waiting: its signal's reason as cause. */
 export function abortedError(signal: AbortSignal): CacheError {

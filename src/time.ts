@@ -5,6 +5,9 @@
  */
 export const epochNow = (): number => Date.now();
 
+/** The longest delay setTimeout takes as such, in milliseconds: a longer one (Infinity too) fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Durations in seconds, as the policy table uses them. */
 export const MINUTE = 60;
 export const HOUR = 60 * MINUTE;

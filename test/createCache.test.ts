@@ -14,6 +14,17 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
+/** How createCache rejects when its worker factory throws `thrown`. */
+function factoryThrowing(thrown: unknown) {
+  return rejection(
+    createCache({
+      worker: () => {
+        throw thrown;
+      },
+    }),
+  );
+}
+
 describe('createCache', () => {
   it('rejects an invalid config with invalid_config naming each bad path', async () => {
     const error = await rejection(
@@ -187,26 +198,14 @@ describe('createCache', () => {
   it("a worker the browser refuses to start from another origin (Reprise loaded from a CDN) rejects worker_failed naming the fix", async () => {
     // What Chromium throws from new Worker() for a script of another origin.
     const refusal = new DOMException("Failed to construct 'Worker': Script at 'https://cdn.example/reprise/worker.js' cannot be accessed from origin 'http://127.0.0.1:5173'.", 'SecurityError');
-    const error = await rejection(
-      createCache({
-        worker: () => {
-          throw refusal;
-        },
-      }),
-    );
+    const error = await factoryThrowing(refusal);
     expect(error).toMatchObject({ code: 'worker_failed', cause: refusal });
     expect(error.message).toContain("serve Reprise from the page's own origin, or pass worker: false");
   });
 
   it('a worker factory that throws a value with no string form (an object without a prototype) rejects worker_failed, not a raw TypeError', async () => {
     const thrown = Object.assign(Object.create(null) as object, { reason: 'no worker here' });
-    const error = await rejection(
-      createCache({
-        worker: () => {
-          throw thrown;
-        },
-      }),
-    );
+    const error = await factoryThrowing(thrown);
     expect(error).toMatchObject({ code: 'worker_failed', cause: thrown });
     expect(error.message).toContain('no worker here');
   });

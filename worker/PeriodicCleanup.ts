@@ -1,4 +1,5 @@
 import type { Logger } from '../src/Logger';
+import { MAX_TIMER_MS } from '../src/time';
 import type { Schedule } from './schedule';
 import { WebLocks } from './WebLocks';
 
@@ -34,7 +35,7 @@ export class PeriodicCleanup {
 
   start(): void {
     // Timers take at most 2^31 - 1 ms: above, browsers and Node fire them at once.
-    if (!this.#stopped) this.#cancel = this.#options.schedule(() => this.#run(), Math.min(this.#options.intervalSeconds() * 1000, 2 ** 31 - 1));
+    if (!this.#stopped) this.#cancel = this.#options.schedule(() => this.#run(), Math.min(this.#options.intervalSeconds() * 1000, MAX_TIMER_MS));
   }
 
   /** A stopped cleanup keeps no timer, which would hold its engine (and its stores) in memory until it fired. */

@@ -9,6 +9,7 @@ import { againOnDeath } from './againOnDeath';
 import { failedRead } from './failedRead';
 import { reportedSave } from './reportedSave';
 import { tellFailure } from './tellFailure';
+import { MAX_TIMER_MS } from '../time';
 import { throttledSave, type ThrottledSave } from './throttledSave';
 
 /** What `persistQueryClient` saves: the same shape as `PersistedClient` of @tanstack/query-persist-client-core. */
@@ -84,7 +85,7 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
   if (typeof type !== 'string') throw new CacheError('invalid_argument', 'createPersister: options.type must be a persistent content type');
   if (typeof key !== 'string' || key === '') throw new CacheError('invalid_argument', 'createPersister: options.key must be a non-empty string');
   // setTimeout takes Infinity (and anything past 2³¹ − 1 ms) for 1 ms: no throttle at all.
-  if (typeof throttleTime !== 'number' || !(throttleTime >= 0 && throttleTime <= 2 ** 31 - 1)) throw new CacheError('invalid_argument', 'createPersister: options.throttleTime must be a number of milliseconds, from 0 to 2³¹ − 1');
+  if (typeof throttleTime !== 'number' || !(throttleTime >= 0 && throttleTime <= MAX_TIMER_MS)) throw new CacheError('invalid_argument', 'createPersister: options.throttleTime must be a number of milliseconds, from 0 to 2³¹ − 1');
   if (retry !== undefined && typeof retry !== 'function') throw new CacheError('invalid_argument', 'createPersister: options.retry must be a function from a failed save to a smaller client (or undefined)');
   const ready = persistentTypeCheck(cache, type);
   const entry = persistedEntryOf(cache, type, key);
