@@ -14,6 +14,18 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
+/** A cache in in-process workers whose generic values a slow schema checks (`checked` lets them through), with its config to patch. */
+async function slowGenericInWorkers() {
+  const config = new SmartCacheConfig();
+  const { schema: slow, checked } = slowSchema();
+  const { cache, workers } = await withInProcessWorkers({
+    config,
+    schemas: { generic: slow },
+    logger: { error: () => {} },
+  });
+  return { config, checked, cache, workers };
+}
+
 /** How createCache rejects when its worker factory throws `thrown`. */
 function factoryThrowing(thrown: unknown) {
   return rejection(
@@ -94,13 +106,7 @@ describe('createCache', () => {
   });
 
   it('a set made before an updatePolicy, its value checked by an async schema as the worker dies, is written under the policy as it was on the next worker (which starts with the patch)', async () => {
-    const config = new SmartCacheConfig();
-    const { schema: slow, checked } = slowSchema();
-    const { cache, workers } = await withInProcessWorkers({
-      config,
-      schemas: { generic: slow },
-      logger: { error: () => {} },
-    });
+    const { config, checked, cache, workers } = await slowGenericInWorkers();
     const setting = cache.set('generic', 'k', 'x'.repeat(3000));
     config.updatePolicy('generic', { maxSizeMb: 0.001 });
     workers[0]!.crash();
@@ -114,13 +120,7 @@ describe('createCache', () => {
   });
 
   it('an emit made before an updatePolicy, held behind a set an async schema checks as the worker dies, applies the rules as they were on the next worker', async () => {
-    const config = new SmartCacheConfig();
-    const { schema: slow, checked } = slowSchema();
-    const { cache, workers } = await withInProcessWorkers({
-      config,
-      schemas: { generic: slow },
-      logger: { error: () => {} },
-    });
+    const { config, checked, cache, workers } = await slowGenericInWorkers();
     await cache.set('track_metadata', 'k', 1, { trackId: 't' });
     // The emit waits for this set, its value being checked: the page's calls reach the engine in the order made.
     const setting = cache.set('generic', 'x', 1);
