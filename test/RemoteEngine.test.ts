@@ -1,3 +1,4 @@
+import * as Comlink from 'comlink';
 import { IDBFactory } from 'fake-indexeddb';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -16,6 +17,11 @@ import { failCommit, failRequest, tabFactory } from './support/faultyIndexedDB';
 import type { ChannelLike } from '../src/TabChannel';
 import { FetchLocks } from '../src/FetchLocks';
 import { SimLocks } from './simulation/SimLocks';
+import { createCache } from '../src/createCache';
+import { parseConfig } from '../src/configSchema';
+import type { WorkerHost } from '../src/protocol';
+import { Engine } from '../worker/Engine';
+import { exposeEngine } from '../worker/exposeEngine';
 
 type RemoteCache = Awaited<ReturnType<typeof openRemoteCache>>['cache'];
 const entries = (count: number) => Array.from({ length: count }, (_, index) => ({ key: `k${index}`, value: index }));
@@ -1107,6 +1113,58 @@ describe('a long-lived worker', () => {
     await new Promise((resolve) => setTimeout(resolve, 10));
     gc();
     expect(read.deref()).toBeUndefined();
+    await cache.close();
+  });
+});
+
+describe('a value nested deeper than the worker can read', () => {
+  /** A cache whose real engine runs behind a MessageChannel, as in a worker: what Node posts, it may not rebuild (an object 2,000 levels deep). */
+  async function behindPorts() {
+    let started = 0;
+    const createWorker = () => {
+      started++;
+      const { port1, port2 } = new MessageChannel();
+      const host: WorkerHost = {
+        open: async ({ name, config }, client) => exposeEngine(await Engine.create({ name, config: parseConfig(config), indexedDB: new IDBFactory(), cloneValues: false, client })),
+        ping: async () => {},
+      };
+      Comlink.expose(host, port2);
+      const worker = Object.assign(new EventTarget(), {
+        postMessage: (message: unknown, transfer: Transferable[] = []) => port1.postMessage(message, transfer as never),
+        terminate: () => port1.close(),
+      });
+      port1.onmessage = (event) => worker.dispatchEvent(new MessageEvent('message', { data: event.data }));
+      return worker as unknown as Worker;
+    };
+    const cache = await createCache({ name: uniqueName(), worker: createWorker, logger: { error() {} } });
+    return { cache, workers: () => started };
+  }
+
+  it('is refused with not_cloneable naming the limit, in every call that stores, and nothing is written; the worker and its memory tier live on', async () => {
+    const { cache, workers } = await behindPorts();
+    await cache.set('generic', 'kept', 'in memory');
+    for (const [kind, make] of [
+      ['object', (value: unknown) => ({ a: value })],
+      ['array', (value: unknown) => [value]],
+    ] as const) {
+      let deep: unknown = 'leaf';
+      for (let level = 0; level < 2000; level++) deep = make(deep);
+      const calls = [
+        () => cache.set('generic', 'deep', deep),
+        () => cache.setMany('generic', [{ key: 'flat', value: 1 }, { key: 'deep', value: deep }]),
+        // Staged in chunks: the whole batch refused.
+        () => cache.setMany('generic', [...entries(2500), { key: 'deep', value: deep }]),
+        () => cache.getOrSet('generic', 'deep', () => deep),
+        () => cache.resolve('generic', 'deep', async () => deep),
+      ];
+      for (const call of calls) {
+        const error = await rejection(call());
+        expect([kind, error.code, error.message]).toEqual([kind, 'not_cloneable', expect.stringContaining('500 levels')]);
+        expect(await cache.keys('generic')).toEqual(['kept']);
+      }
+    }
+    expect(await cache.get('generic', 'kept')).toBe('in memory');
+    expect(workers()).toBe(1);
     await cache.close();
   });
 });
