@@ -11,6 +11,7 @@ import { PendingChanges, type PendingChange } from './PendingChanges';
 import { HUNG_AFTER_PINGS, IDLE_PROBE_MS, PROBE_AFTER_MS, PROBE_TIMEOUT_MS, probeWorker } from './probeWorker';
 import { unref } from './unref';
 import { reasonOf } from './describeValue';
+import { valueBytes } from './estimateBytes';
 import { epochNow } from './time';
 import { abortReason, untilAborted } from './SharedFetch';
 import { READS_AT_ONCE } from '../worker/recordReads';
@@ -146,7 +147,7 @@ export class RemoteEngine implements EngineApi {
   }
 
   setMany(type: TypeName, entries: EntryInput[], options?: SetManyOptions): Promise<Written> {
-    return this.#call((engine) => sending(entries, engine.setMany(type, entries, options)), { type, keys: new Set(entries.map(({ key }) => key)) });
+    return this.#call((engine) => sending(entries, () => engine.setMany(type, entries, options)), { type, keys: new Set(entries.map(({ key }) => key)) });
   }
 
   mark(type: TypeName, key?: string): Promise<Mark> {
@@ -154,7 +155,7 @@ export class RemoteEngine implements EngineApi {
   }
 
   stage(batch: string, entries: EntryInput[]): Promise<void> {
-    return this.#call((engine) => sending(entries, engine.stage(batch, entries)));
+    return this.#call((engine) => sending(entries, () => engine.stage(batch, entries)));
   }
 
   commit(type: TypeName, count: number, options: SetManyOptions & { batch: string }): Promise<void> {
@@ -596,13 +597,14 @@ function deathOf(died: Promise<never>): AbortSignal {
 }
 
 /**
- * A call carrying values, whose failure may be the copy of one for the worker: a getter that throws makes
- * postMessage throw that error as it is (not a DataCloneError), so a failure that is no CacheError is
- * checked by copying the values once more — only then.
+ * A call carrying values, each checked first as the worker will (see valueBytes). Its failure may be the
+ * copy of one for the worker: a getter that throws makes postMessage throw that error as it is (not a
+ * DataCloneError), so a failure that is no CacheError is checked by copying the values once more — only then.
  */
-async function sending<T>(entries: readonly EntryInput[], call: Promise<T>): Promise<T> {
+async function sending<T>(entries: readonly EntryInput[], call: () => Promise<T>): Promise<T> {
+  for (const entry of entries) valueBytes(entry);
   try {
-    return await call;
+    return await call();
   } catch (error) {
     if (isCacheError(error)) throw error;
     try {

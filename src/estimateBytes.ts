@@ -1,4 +1,6 @@
-import { CacheError } from './CacheError';
+import { CacheError, isCacheError } from './CacheError';
+import { reasonOf } from './describeValue';
+import type { EntryInput } from './protocol';
 
 /**
  * Levels of nesting a stored value may have. Chromium's worker reads and sends back arrays nested about
@@ -107,4 +109,18 @@ export function estimateBytes(value: unknown): number {
     if (todo.length > start) within.push(start);
   }
   return total;
+}
+
+/**
+ * An entry's value's estimate; a value nested too deep, or that throws as it is read (a getter), could not
+ * be copied into storage either. The page checks what it sends a worker so: deeper than a worker's stack
+ * lets it rebuild, a value would never be read there (its call answered only by the worker's death).
+ */
+export function valueBytes({ key, value }: EntryInput): number {
+  try {
+    return estimateBytes(value);
+  } catch (error) {
+    const reason = isCacheError(error) ? error.message : `reading it threw (${reasonOf(error)})`;
+    throw new CacheError('not_cloneable', `The value of "${key}" cannot be stored: ${reason}`, { cause: error });
+  }
 }

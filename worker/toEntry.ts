@@ -1,9 +1,7 @@
 import { albumKeyOf } from '../src/albumKeyOf';
-import { CacheError, isCacheError } from '../src/CacheError';
-import { reasonOf } from '../src/describeValue';
 import type { CachePolicy } from '../src/cachePolicy';
 import type { TypeName } from '../src/contentType';
-import { estimateBytes } from '../src/estimateBytes';
+import { valueBytes } from '../src/estimateBytes';
 import { INFINITE_TTL } from '../src/time';
 import type { EntryInput } from '../src/protocol';
 import type { StoredEntry } from './Store';
@@ -37,16 +35,6 @@ export function toEntry(type: TypeName, input: EntryInput, policy: CachePolicy, 
     entry.fingerprint = input.fingerprint;
     tags += 2 * input.fingerprint.length;
   }
-  entry.bytes = ENTRY_OVERHEAD + 2 * input.key.length + tags + sizeOf(input);
+  entry.bytes = ENTRY_OVERHEAD + 2 * input.key.length + tags + valueBytes(input);
   return entry;
-}
-
-/** The value's size; a value nested too deep, or that throws as it is read (a getter), could not be copied into storage either. */
-function sizeOf({ key, value }: EntryInput): number {
-  try {
-    return estimateBytes(value);
-  } catch (error) {
-    const reason = isCacheError(error) ? error.message : `reading it threw (${reasonOf(error)})`;
-    throw new CacheError('not_cloneable', `The value of "${key}" cannot be stored: ${reason}`, { cause: error });
-  }
 }
