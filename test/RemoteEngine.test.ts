@@ -1146,6 +1146,8 @@ describe('a value nested deeper than the worker can read', () => {
     for (const [kind, make] of [
       ['object', (value: unknown) => ({ a: value })],
       ['array', (value: unknown) => [value]],
+      // Structured cloning keeps an array's own named properties, and goes down them.
+      ["array's named property", (value: unknown) => Object.assign([], { a: value })],
     ] as const) {
       let deep: unknown = 'leaf';
       for (let level = 0; level < 2000; level++) deep = make(deep);

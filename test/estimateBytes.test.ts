@@ -55,6 +55,20 @@ describe('estimateBytes', () => {
     expect(bytes).toBeGreaterThanOrEqual(2 * (error.message.length + error.stack!.length + 500));
   });
 
+  it("counts an array's own named properties, which structured cloning keeps (a match result's whole input)", async () => {
+    const annotated = Object.assign([1, 2], { note: 'x'.repeat(2 ** 20) });
+    const text = `${'la '.repeat(2 ** 19)}needle`;
+    const match = text.match(/needle/)!;
+    expect([structuredClone(annotated).note, structuredClone(match).input]).toEqual([annotated.note, text]);
+    const { cache } = await openCache({ config: { caching: { policies: { track_metadata: { maxSizeMb: 1 }, generic: { maxSizeMb: 1 } } } } });
+    for (const type of ['track_metadata', 'generic'] as const) {
+      for (const value of [annotated, match]) expect(await rejection(cache.set(type, 'big', value))).toMatchObject({ code: 'invalid_value' });
+      await cache.set(type, 'small', Object.assign(['a'], { note: 'xy' }));
+      // The entry's overhead and key, then the array, its element, the name and its value.
+      expect((await cache.stats()).types[type]).toMatchObject({ entries: 1, bytes: 64 + 2 * 5 + 16 + 2 + 2 * 4 + 4 });
+    }
+  });
+
   it('walks Maps, Sets and Dates', () => {
     expect(estimateBytes(new Map([['k', 1]]))).toBe(16 + 2 + 8);
     expect(estimateBytes(new Set(['ab']))).toBe(16 + 4);
