@@ -12,7 +12,7 @@ export const MAX_DEPTH = 500;
 /** Fixed cost of an object or array container, on top of its contents. */
 const CONTAINER = 16;
 
-/** Holes after which an array where they outnumber the elements has its own indexes walked instead. */
+/** Arrays up to this long are walked by their own keys; longer ones by index until this many holes outnumber their elements. */
 const SPARSE = 1024;
 
 /**
@@ -84,25 +84,27 @@ export function estimateBytes(value: unknown): number {
         }
       } else if (item instanceof Set) {
         for (const entry of item) count(entry);
-      } else if (Array.isArray(item)) {
-        let holes = 0;
-        for (let index = 0; index < item.length; index++) {
-          if (index in item) count(item[index]);
-          else if (++holes > SPARSE && holes > index - holes) {
-            // Mostly holes (ids as indexes: `byId[trackNumber] = …`): structured cloning stores the elements it
-            // has, so the rest is walked by its own indexes, not every index below its length (billions, for large ids).
-            for (const key in item) {
-              const position = Number(key);
-              if (position > index && position < item.length && Number.isInteger(position) && Object.hasOwn(item, key)) count(item[position]);
-            }
-            break;
+      } else {
+        // A long array's elements by index (for…in would make a string of each first), until holes outnumber
+        // them (ids as indexes: `byId[trackNumber] = …`, billions below its length); the rest, and what else
+        // it has, by its own keys: structured cloning keeps an array's named properties (a match result's
+        // `input`). Those of a long array without holes are left out: listing them lists every index.
+        const length = Array.isArray(item) ? item.length : -1;
+        let from = 0;
+        if (length > SPARSE) {
+          for (let holes = 0; from < length; from++) {
+            if (from in item) count((item as unknown[])[from]);
+            else if (++holes > SPARSE && holes > from - holes) break;
           }
         }
-      } else {
-        for (const key in item) {
-          if (!Object.hasOwn(item, key)) continue;
-          total += 2 * key.length;
-          count((item as Record<string, unknown>)[key]);
+        if (from < length || length <= SPARSE) {
+          for (const key in item) {
+            if (!Object.hasOwn(item, key)) continue;
+            const position = length < 0 ? -1 : Number(key);
+            if (!(position >= 0 && Number.isInteger(position))) total += 2 * key.length;
+            else if (position < from) continue;
+            count((item as Record<string, unknown>)[key]);
+          }
         }
       }
     }
