@@ -38,6 +38,7 @@ import { createCacheEvent, eventTypeSchema, type CacheEvent, type CacheEventInpu
 import { CacheError, isCacheError } from './CacheError';
 import { cacheInternals } from './cacheInternals';
 import { reasonOf } from './describeValue';
+import { estimateBytes } from './estimateBytes';
 import { acrossDeaths } from './acrossDeaths';
 import { randomId } from './randomId';
 import type { TypeName } from './contentType';
@@ -444,7 +445,11 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
     // emitted, whenever it reads it (held behind a call still checked, in process after an await, on a retry).
     let sent = event;
     try {
-      if (event.metadata !== undefined) sent = { ...event, metadata: structuredClone(event.metadata) };
+      if (event.metadata !== undefined) {
+        // Depth first: the page's stack copies deeper than a worker's rebuilds (values have the same limit).
+        estimateBytes(event.metadata);
+        sent = { ...event, metadata: structuredClone(event.metadata) };
+      }
     } catch (error) {
       throw new CacheError('not_cloneable', `The event's metadata cannot be sent to the other tabs: copying it threw (${reasonOf(error)})`, { cause: error });
     }
