@@ -490,6 +490,60 @@ describe('a write of the key another tab made during a fetch, whose message this
   });
 });
 
+// Another tab's removal of the key during a fetch stays removed, its message lost or not: the fetch brought
+// what the key held before it (TanStack Query drops the fetch of a query removed meanwhile).
+describe('a removal of the key another tab made during a fetch, whose message this tab lost', () => {
+  const type = 'track_metadata';
+  const removals = [
+    ['delete', (cache: Cache) => cache.delete(type, 'k')],
+    ['deleteMany', (cache: Cache) => cache.deleteMany(type, ['k', 'other'])],
+    ['clear of the type', (cache: Cache) => cache.clear(type)],
+    ['event of its track', (cache: Cache) => cache.emit({ eventType: 'manual_invalidation', trackId: 't1' })],
+  ] as const;
+
+  it.each(removals)('forceFresh, %s: the fetch answers its callers, and the key stays empty', async (_, remove) => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: remover } = await engineTab({ name, indexedDB });
+    const lossy = lossyChannel(name);
+    const { cache: fetching } = await engineTab({ name, indexedDB, openChannel: lossy.open });
+    await remover.set(type, 'k', 'old', { trackId: 't1' });
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = fetching.resolve(type, 'k', fetcher, { forceFresh: true, trackId: 't1' });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    lossy.lose = true;
+    await remove(remover);
+    reply.open('fetched before the removal');
+    expect(await first).toEqual({ value: 'fetched before the removal', source: 'fetch' });
+    await afterItsWrite();
+    expect(await remover.get(type, 'k')).toBeUndefined();
+    expect(await fetching.get(type, 'k')).toBeUndefined();
+  });
+
+  it.each(removals)('a background refresh of a stale entry, %s: the key stays empty', async (_, remove) => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    const { cache: remover } = await engineTab({ name, indexedDB, engine: { now: clock.now } });
+    const lossy = lossyChannel(name);
+    const { cache: fetching, logger } = await engineTab({ name, indexedDB, openChannel: lossy.open, engine: { now: clock.now } });
+    await remover.set(type, 'k', 'old', { ttlSeconds: 10, trackId: 't1' });
+    clock.advance(15_000);
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    expect(await fetching.resolve(type, 'k', fetcher, { staleWhileRevalidateSeconds: 60, trackId: 't1' })).toEqual({ value: 'old', source: 'stale' });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    lossy.lose = true;
+    await remove(remover);
+    reply.open('refreshed before the removal');
+    // The refresh's write, had it been made.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await remover.get(type, 'k')).toBeUndefined();
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+});
+
 // The revision a read-through's mark holds is the one reads see: under a pending import, its record's prior.
 describe('a read-through of a key a pending import wrote (its tab died mid-way)', () => {
   const type = 'track_metadata';
