@@ -68,6 +68,11 @@ export interface Holds {
   key: string;
   /** Its entry's revision, or null where there was none. */
   revision: number | null;
+  /**
+   * The type's count of deleteManys (see Usage.deletes): a key that held an entry then and none at the write,
+   * once it moved, may have been deleted by another tab (whose message may never come), not expired or evicted.
+   */
+  deletes: number;
 }
 
 export interface SetManyOptions {

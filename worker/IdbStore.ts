@@ -110,9 +110,10 @@ export class IdbStore implements Store {
     const removed = await this.#db.transact(`writing ${type}`, stores, 'readwrite', async (tx) => {
       // Read in the write's own transaction: a change logged after this cannot have removed what it writes.
       const store = tx.objectStore(entryStore(type));
-      const kept = guard ? await unremoved(tx, all, guard, (key) => this.#revisionOf(store, key)) : all;
+      const usageRead = readUsage(tx, type);
+      const kept = guard ? await unremoved(tx, all, guard, (key) => this.#revisionOf(store, key), usageRead) : all;
       entries = kept;
-      const usage = await readUsage(tx, type);
+      const usage = await usageRead;
       // In an empty type nothing is replaced, so the old entries need not be read.
       const replacing = usage.entries > 0;
       // One chunk is issued while the one before completes: the backend never runs dry, and no task
@@ -253,9 +254,11 @@ export class IdbStore implements Store {
       const pending = await this.#batches.pendingAmong(store, requests.map((request) => request.result));
       const removed: string[] = [];
       const batches = new Set<BatchRecord>();
+      let met = false;
       for (const request of requests) {
         const record = request.result;
         const visible = record && visibleOf(record, pending);
+        met ||= visible !== undefined;
         if (!record || !visible || (when && !when(fromRecord(type, visible)))) continue;
         // An import's entry not yet committed stays: what is removed is the entry reads see, its prior.
         const batch = record.batch === undefined ? undefined : pending.get(record.batch);
@@ -268,7 +271,10 @@ export class IdbStore implements Store {
         }
         removed.push(record.key);
       }
-      if (removed.length) putUsage(tx, type, usage);
+      // A deleteMany (`once`) that met an entry is counted, also one it leaves to be expired (see Engine.deleteMany): a
+      // read-through's write then leaves out a key found gone (see Holds.deletes).
+      if (once && met) usage.deletes = (usage.deletes ?? 0) + 1;
+      if (removed.length || (once && met)) putUsage(tx, type, usage);
       for (const batch of batches) store.put(batch);
       if (once) store.put({ key: commitKey(once.id), at: once.at, removed: removed.length, keys: removed });
       forgetMarks(store, once?.answered);
@@ -281,8 +287,8 @@ export class IdbStore implements Store {
     // In one transaction: a write of the key is either before the mark, or seen by the guard (see unremoved).
     return this.#db.transact('marking a read-through', ['events', 'meta', entryStore(type)], 'readonly', async (tx) => {
       const store = tx.objectStore(entryStore(type));
-      const [log, revision] = await Promise.all([EventLog.headIn(tx), this.#revisionOf(store, key)]);
-      return { log, holds: { key, revision } };
+      const [log, revision, usage] = await Promise.all([EventLog.headIn(tx), this.#revisionOf(store, key), requestDone(store.get(USAGE_KEY)) as Promise<UsageRecord | undefined>]);
+      return { log, holds: { key, revision, deletes: usage?.deletes ?? 0 } };
     });
   }
 
@@ -596,20 +602,22 @@ export class IdbStore implements Store {
 
 /**
  * The entries no change logged since the guard's mark removes; none if the log no longer tells (recreated, or trimmed since).
- * Nor the key the mark holds (see Holds) once written since, by any tab: an entry of another revision there now. One
- * removed since (expired, evicted, deleted) is no newer value.
+ * Nor the key the mark holds (see Holds) once written since, by any tab: an entry of another revision there now; nor
+ * once deleted since, by any tab: gone from a revision held then, with the type's deleteManys counted since. One
+ * expired or evicted since is no newer value.
  */
 async function unremoved(
   tx: IDBTransaction,
   entries: readonly StoredEntry[],
   { mark, removes }: WriteGuard,
   revisionOf: (key: string) => Promise<number | null>,
+  usage: Promise<Usage>,
 ): Promise<readonly StoredEntry[]> {
   if (!('log' in mark)) return [];
   const { holds } = mark;
-  const [{ epoch, changes, trimmedThrough }, there] = await Promise.all([EventLog.tail(tx, mark.log.seq), holds && revisionOf(holds.key)]);
+  const [{ epoch, changes, trimmedThrough }, there, { deletes = 0 }] = await Promise.all([EventLog.tail(tx, mark.log.seq), holds && revisionOf(holds.key), usage]);
   if (epoch !== mark.log.epoch || trimmedThrough > mark.log.seq) return [];
-  if (holds && there != null && there !== holds.revision) entries = entries.filter((entry) => entry.key !== holds.key);
+  if (holds && there !== holds.revision && (there !== null || deletes !== holds.deletes)) entries = entries.filter((entry) => entry.key !== holds.key);
   const since = changes.map(changeOf);
   return since.length ? entries.filter((entry) => !since.some((change) => removes(change, entry))) : entries;
 }

@@ -32,6 +32,8 @@ export interface Budget {
 export interface Usage {
   entries: number;
   bytes: number;
+  /** IndexedDB: how many deleteManys removed entries of the type (see Holds.deletes); kept in its usage record. */
+  deletes?: number;
 }
 
 /** Entries a store removed to make room: expired ones first, then the least recently used. */
