@@ -542,6 +542,25 @@ describe('a removal of the key another tab made during a fetch, whose message th
     expect(await remover.get(type, 'k')).toBeUndefined();
     expect(logger.error).not.toHaveBeenCalled();
   });
+
+  it('a background refresh of a stale entry another tab’s read removed as expired meanwhile: what it brings is stored', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    const { cache: reader } = await engineTab({ name, indexedDB, engine: { now: clock.now } });
+    const lossy = lossyChannel(name);
+    const { cache: fetching } = await engineTab({ name, indexedDB, openChannel: lossy.open, engine: { now: clock.now } });
+    await reader.set(type, 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(15_000);
+    const reply = gate<string>();
+    expect(await fetching.resolve(type, 'k', () => reply.promise, { staleWhileRevalidateSeconds: 60 })).toEqual({ value: 'old', source: 'stale' });
+    lossy.lose = true;
+    // Past the stale-while-revalidate window: the read removes it.
+    clock.advance(60_000);
+    expect(await reader.get(type, 'k')).toBeUndefined();
+    reply.open('refreshed');
+    await vi.waitFor(async () => expect(await reader.get(type, 'k')).toBe('refreshed'));
+  });
 });
 
 // The revision a read-through's mark holds is the one reads see: under a pending import, its record's prior.
