@@ -279,6 +279,19 @@ describe('connectWorker', () => {
     expect(unhandled).toEqual([]);
   });
 
+  it.each<[string, () => Error, string]>([
+    ['a TypeError (a bug in a worker of its own)', () => new TypeError('engine.open is not a function'), 'TypeError: engine.open is not a function'],
+    ['a DOMException (a copy that failed)', () => new DOMException('function could not be cloned', 'DataCloneError'), 'DataCloneError: function could not be cloned'],
+  ])('an open that fails with %s: worker_failed names the error’s kind, not only its message', async (_what, thrown, says) => {
+    const open = () => new Promise((_, reject) => setTimeout(() => reject(thrown()), 10));
+    const worker = new WorkerWithHost({ open, ping: async () => {} } as unknown as WorkerHost);
+    const cache = await createCache({ name: 'open-kind', worker: () => worker as unknown as Worker, logger: { error() {} } });
+    const error = await rejection(cache.stats());
+    expect(error).toMatchObject({ code: 'worker_failed' });
+    expect(error.message).toContain(says);
+    await cache.close();
+  });
+
   it('an engine whose open fails after createCache resolved: its calls reject with that error, and nothing is left unhandled', async () => {
     process.on('unhandledRejection', record);
     const errors: string[] = [];

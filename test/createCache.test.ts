@@ -210,6 +210,13 @@ describe('createCache', () => {
     expect(error.message).toContain('no worker here');
   });
 
+  it("a worker factory that throws a DOMException (an invalid script URL: Chromium's SyntaxError) rejects worker_failed naming its kind", async () => {
+    const refusal = new DOMException("Failed to construct 'Worker': The URL 'http://[' is invalid.", 'SyntaxError');
+    const error = await factoryThrowing(refusal);
+    expect(error).toMatchObject({ code: 'worker_failed', cause: refusal });
+    expect(error.message).toContain("SyntaxError: Failed to construct 'Worker'");
+  });
+
   it('namespaces the database by name', async () => {
     const indexedDB = new IDBFactory();
     const a = await createCache({ worker: false, indexedDB, name: 'a' });
