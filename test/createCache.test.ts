@@ -291,6 +291,30 @@ describe('options that cannot apply are errors, not silence', () => {
     expect(error.message).toContain('not a Worker');
   });
 
+  it.each<[string, (worker: { terminate(): void }) => PromiseLike<unknown>]>([
+    ['a Promise', (worker) => Promise.resolve(worker)],
+    ['a thenable', (worker) => ({ then: (resolve: (value: unknown) => unknown) => setTimeout(() => resolve(worker), 5) }) as unknown as PromiseLike<unknown>],
+  ])('an async worker factory (it returns %s of a Worker): invalid_argument, and the Worker it comes to is terminated, not left running', async (_what, promised) => {
+    const worker = { terminate: vi.fn(), postMessage() {}, addEventListener() {}, removeEventListener() {} };
+    const error = await rejection(createCache({ worker: () => promised(worker) as unknown as Worker }));
+    expect(isCacheError(error, 'invalid_argument')).toBe(true);
+    await vi.waitFor(() => expect(worker.terminate).toHaveBeenCalledTimes(1));
+  });
+
+  it('an async worker factory whose promise rejects: createCache rejects with invalid_argument, and that rejection is not left unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const error = await rejection(createCache({ worker: (async () => Promise.reject(new Error('no worker module here'))) as unknown as () => Worker }));
+      expect(isCacheError(error, 'invalid_argument')).toBe(true);
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+
   it("indexedDB with worker 'auto' where there is a Worker: invalid_argument", async () => {
     vi.stubGlobal('Worker', class {});
     const error = await rejection(createCache({ indexedDB: new IDBFactory() }));
