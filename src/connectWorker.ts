@@ -3,7 +3,7 @@ import { wholeAnswer } from './answerParts';
 import { CacheError, isCacheError } from './CacheError';
 import { registerCacheErrorTransfer } from './cacheErrorTransfer';
 import { channelRelay } from './channelRelay';
-import { describeValue, reasonOf } from './describeValue';
+import { describeValue, namedReasonOf } from './describeValue';
 import { inOrder } from './inOrder';
 import { isPromiseLike } from './isPromiseLike';
 import type { KeptMessages } from './KeptMessages';
@@ -62,7 +62,7 @@ export async function connectWorker(
   } catch (error) {
     // A script of another origin (Reprise from a CDN): the browser refuses the worker at once.
     const fix = (error as { name?: unknown } | null)?.name === 'SecurityError' ? ": a browser starts a worker only from the page's origin: serve Reprise from the page's own origin, or pass worker: false" : '';
-    throw workerDeath(new CacheError('worker_failed', `The cache worker could not be created (${reasonOf(error)})${fix}`, { cause: error }));
+    throw workerDeath(new CacheError('worker_failed', `The cache worker could not be created (${namedReasonOf(error)})${fix}`, { cause: error }));
   }
   if (!isWorker(worker)) {
     const what = isPromiseLike(worker) ? 'a Promise (it must create the Worker, not a promise of one)' : describeValue(worker);
@@ -125,7 +125,7 @@ export async function connectWorker(
       return (remote = Object.fromEntries(ENGINE_METHODS.map((method) => [method, methods[method]])) as unknown as EngineApi);
     },
     (error: unknown) => {
-      const death = isCacheError(error) ? error : new CacheError('worker_failed', `The cache worker could not open the cache (${reasonOf(error)})`, { cause: error });
+      const death = isCacheError(error) ? error : new CacheError('worker_failed', `The cache worker could not open the cache (${namedReasonOf(error)})`, { cause: error });
       fail(death);
       throw death;
     },

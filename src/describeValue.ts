@@ -32,3 +32,9 @@ export function describeValue(value: unknown): string {
 export function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : describeValue(error);
 }
+
+/** reasonOf with the error's kind first, where it says more than "Error": "SyntaxError: The URL … is invalid." */
+export function namedReasonOf(error: unknown): string {
+  const name = error instanceof Error && error.name !== 'Error' ? `${error.name}: ` : '';
+  return name + reasonOf(error);
+}
