@@ -65,6 +65,8 @@ export async function connectWorker(
     throw workerDeath(new CacheError('worker_failed', `The cache worker could not be created (${namedReasonOf(error)})${fix}`, { cause: error }));
   }
   if (!isWorker(worker)) {
+    // An async factory's Worker starts all the same: it must not run on unseen, nor its failure go unhandled.
+    if (isPromiseLike(worker)) Promise.resolve(worker as unknown).then((late) => isWorker(late) && late.terminate()).catch(() => {});
     const what = isPromiseLike(worker) ? 'a Promise (it must create the Worker, not a promise of one)' : describeValue(worker);
     throw new CacheError('invalid_argument', `createCache's worker option returned ${what}, not a Worker`);
   }
