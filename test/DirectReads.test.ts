@@ -397,6 +397,23 @@ async function holdableOpens(options: {
   return { remote, workers, hold: () => void (gate = new Promise((resolve) => (release = resolve))), release: () => release() };
 }
 
+/**
+ * The page's view of `inner` while its main thread is busy (a long task of the app's start): its
+ * connections hear another's versionchange `busyMs` late, as a browser queues the event behind that task.
+ */
+function busyPage(inner: IDBFactory, busyMs: number): IDBFactory {
+  const open = (name: string, version?: number) => {
+    const request = inner.open(name, version);
+    request.addEventListener('success', () => {
+      const db = request.result;
+      const dispatch = db.dispatchEvent.bind(db);
+      db.dispatchEvent = (event) => (event.type === 'versionchange' ? (setTimeout(() => dispatch(event), busyMs), true) : dispatch(event));
+    });
+    return request;
+  };
+  return { open, deleteDatabase: inner.deleteDatabase.bind(inner), cmp: inner.cmp.bind(inner), databases: inner.databases.bind(inner) } as IDBFactory;
+}
+
 /** Kills the worker and holds the next one's open: a read of 'k' made then waits for that open; returns its answer. */
 async function readWhileTheNextWorkerOpens({ remote, workers, hold, release }: Awaited<ReturnType<typeof holdableOpens>>) {
   hold();
@@ -633,6 +650,25 @@ describe('the page’s connection', () => {
     await cache.set('track_metadata', 'k', 2);
     clock.advance(2000);
     expect(await cache.get('track_metadata', 'k')).toBe(2);
+  });
+
+  it('holds up no upgrade of its own worker (a new custom type) while the page is busy: the worker keeps its types in IndexedDB, not in memory for the session', async () => {
+    const indexedDB = new IDBFactory();
+    const { cache: writer, name } = await openCache({ indexedDB });
+    await writer.set('track_metadata', 'k', 'stored');
+    await writer.close();
+    const config = new SmartCacheConfig({
+      caching: { customTypes: { lyrics: { ttlSeconds: 60, invalidationStrategy: 'time_based', maxSizeMb: 1, persistent: true } } },
+    } as never).toJSON();
+    // The worker gives up on a blocked upgrade after 300 ms here (3 s in a browser); the page is busy longer.
+    const schedule = (run: () => void, ms: number) => {
+      const timer = setTimeout(run, Math.min(ms, 300));
+      return () => clearTimeout(timer);
+    };
+    const { remote } = await holdableOpens({ name, indexedDB, direct: busyPage(indexedDB, 1000), config, engine: { schedule } });
+    expect((await remote.stats()).degraded).toBeNull();
+    expect(await remote.getMany('track_metadata', ['k'])).toEqual([expect.objectContaining({ value: 'stored' })]);
+    await remote.close();
   });
 
   it('closes with the cache', async () => {
