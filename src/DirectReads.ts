@@ -1,4 +1,4 @@
-import type { TypeName } from './contentType';
+import { isBuiltInType, type TypeName } from './contentType';
 import type { Found } from './protocol';
 import type { Tags } from './invalidationTarget';
 import { BatchStates, type BatchId } from '../worker/batchStates';
@@ -51,7 +51,7 @@ const OPEN_WAIT_MS = 1000;
  *
  * The page never creates, upgrades or holds up the database: it opens the one the worker made, at its
  * current version, closes it for another tab's upgrade or a deletion, and reads nothing while it is not
- * there or has a layout this code does not know. Its one write: the read times of entries it has just
+ * there, has a layout this code does not know, or lacks a store its worker is about to add. Its one write: the read times of entries it has just
  * read (`record`), into those entries, so that other tabs' evictions spare them at once.
  */
 export class DirectReads {
@@ -196,7 +196,12 @@ export class DirectReads {
       };
       request.onsuccess = () => {
         const db = request.result;
-        if (this.#closed || layoutOf(db.objectStoreNames) !== LAYOUT) {
+        // One that lacks a store the worker needs (a new persistent custom type) is about to be upgraded by it: held,
+        // this connection would hold that up while the page is busy, past the worker's patience (see Database's
+        // blockedTimeoutMs), which would keep its types in memory for the session.
+        const stores = db.objectStoreNames;
+        const upgrading = [...this.#options.types].some(([type, persistent]) => (persistent || isBuiltInType(type)) && !stores.contains(entryStore(type)));
+        if (this.#closed || layoutOf(stores) !== LAYOUT || upgrading) {
           db.close();
           failed();
           return;
