@@ -292,6 +292,22 @@ describe('connectWorker', () => {
     await cache.close();
   });
 
+  it('a worker factory that returns one Worker every time: once it has died, calls reject at once with invalid_argument saying so, not after a minute waiting on a terminated worker', async () => {
+    process.on('unhandledRejection', record);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const worker = new WorkerWithHost({ open: async () => exposeEngine({ stats: async () => 'stats' }), ping: async () => {} } as unknown as WorkerHost);
+    const cache = await createCache({ name: 'one-worker', worker: () => worker as unknown as Worker, logger: { error() {} } });
+    expect(await cache.stats()).toBe('stats');
+    // It crashes (out of memory): the cache terminates it and asks the factory for the next.
+    worker.dispatchEvent(Object.assign(new Event('error', { cancelable: true }), { message: 'Uncaught RangeError: Array buffer allocation failed' }));
+    await advance(100);
+    const outcome = settling(cache.stats(), codeAndMessage);
+    await advance(2000);
+    expect(outcome.now).toEqual(['invalid_argument', expect.stringContaining('returned a Worker it had returned before')]);
+    expect(unhandled).toEqual([]);
+    await cache.close();
+  });
+
   it('an engine whose open fails after createCache resolved: its calls reject with that error, and nothing is left unhandled', async () => {
     process.on('unhandledRejection', record);
     const errors: string[] = [];
