@@ -70,6 +70,11 @@ export async function connectWorker(
     const what = isPromiseLike(worker) ? 'a Promise (it must create the Worker, not a promise of one)' : describeValue(worker);
     throw new CacheError('invalid_argument', `createCache's worker option returned ${what}, not a Worker`);
   }
+  // The cache terminates a worker that dies and asks for the next: one given again would never answer.
+  if (given.has(worker)) {
+    throw new CacheError('invalid_argument', "createCache's worker option returned a Worker it had returned before: it must create a new one on each call (the cache starts another when one dies)");
+  }
+  given.add(worker);
   let fail!: (error: CacheError) => void;
   const died = new Promise<never>((_, reject) => (fail = (error) => reject(workerDeath(error))));
   let started = false;
@@ -188,6 +193,9 @@ export async function connectWorker(
   } else probe();
   return connection;
 }
+
+/** The Workers connectWorker has been given. */
+const given = new WeakSet<Worker>();
 
 /** What connectWorker uses of a Worker: an app's own (or a test's) need be no instance of the global class. */
 function isWorker(value: unknown): value is Worker {
