@@ -217,6 +217,20 @@ describe('createCache', () => {
     expect(error.message).toContain("SyntaxError: Failed to construct 'Worker'");
   });
 
+  it("worker: false where the engine's chunk cannot be loaded (a deploy replaced it while the page was open): worker_failed saying so, not a raw TypeError", async () => {
+    const failed = new TypeError('Failed to fetch dynamically imported module: https://app.example/assets/Engine-1a2b3c.js');
+    vi.doMock('../worker/Engine', () => {
+      throw failed;
+    });
+    try {
+      const error = await rejection(createCache({ worker: false, indexedDB: new IDBFactory(), name: uniqueName() }));
+      expect(isCacheError(error, 'worker_failed')).toBe(true);
+      expect(error.message).toMatch(/^The cache engine could not be loaded \(/);
+    } finally {
+      vi.doUnmock('../worker/Engine');
+    }
+  });
+
   it('namespaces the database by name', async () => {
     const indexedDB = new IDBFactory();
     const a = await createCache({ worker: false, indexedDB, name: 'a' });
