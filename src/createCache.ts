@@ -25,6 +25,7 @@ import { connectWorker, WORKER_START_HINT } from './connectWorker';
 import { DirectReads } from './DirectReads';
 import { indexedDBHere } from './indexedDBHere';
 import { KeptMessages } from './KeptMessages';
+import { namedReasonOf } from './describeValue';
 import { RemoteEngine } from './RemoteEngine';
 import { randomId } from './randomId';
 import { viteDepsWorker } from './viteDepsWorker';
@@ -130,7 +131,10 @@ export async function createCache<S extends SchemasOf<S> = Schemas, N extends st
   try {
     if (inProcess) {
       // Loaded on demand: an app that runs the engine in its worker does not ship it on the main thread.
-      const { Engine } = await import('../worker/Engine');
+      // Its chunk may be gone (a deploy replaced it while the page was open): a CacheError, as a worker's script that cannot load.
+      const { Engine } = await import('../worker/Engine').catch((error: unknown) => {
+        throw new CacheError('worker_failed', `The cache engine could not be loaded (${namedReasonOf(error)})`, { cause: error });
+      });
       engine = await Engine.create({
         name,
         config,
