@@ -794,6 +794,18 @@ describe('calls made during an import', () => {
     expect((await b.cache.stats()).types.track_metadata.invalidations).toBe(10);
   });
 
+  it.each([
+    ['an invalidation of every entry', (b: Tab) => b.cache.emit({ eventType: 'manual_invalidation' })],
+    ['a change of a track', (b: Tab) => b.cache.emit({ eventType: 'track_removed', trackId: 't1' })],
+  ])('%s during it: stats count as invalidated, in the importing tab, the import\'s entries it removed at commit; the emitting tab what reads saw', async (_, emit) => {
+    const { a, b, after } = await importWith(async (b) => void (await emit(b)));
+    const gone = 100 - after.counted[0]!;
+    const [importing, emitting] = [await a.cache.stats(), await b.cache.stats()].map((stats) => stats.types.track_metadata.invalidations);
+    // The emitting tab removed at once what reads saw of the 50 old entries (all of them, or the 10 of track t1).
+    expect(emitting).toBe(gone === 100 ? 50 : 10);
+    expect(importing).toBe(gone);
+  });
+
   it('a clear removes everything reads see, and the import then commits nothing (it resolves: it was cleared)', async () => {
     let during: unknown[] = [];
     const { b, after } = await importWith(async (b) => {
