@@ -392,7 +392,8 @@ export class IdbStore implements Store {
       }
       for (const [type, batches] of pending) {
         const mine = targets.filter((target) => target.type === type);
-        for (const batch of batches.values()) tx.objectStore(entryStore(type)).put(withTargets(batch, mine));
+        const cleared = log?.change.cleared?.includes(type);
+        for (const batch of batches.values()) tx.objectStore(entryStore(type)).put(withTargets(batch, mine, cleared));
       }
       // Logged in the same transaction: a change is in the log exactly when it happened.
       const { counts, keys } = removed.invalidated();
@@ -413,7 +414,7 @@ export class IdbStore implements Store {
         store.delete(entryKeys());
         putUsage(tx, type, noUsage());
         this.#readTimes.drop(type);
-        for (const batch of pending[index]!.values()) store.put(withTargets(batch, [{ type, by: 'all' }]));
+        for (const batch of pending[index]!.values()) store.put(withTargets(batch, [{ type, by: 'all' }], true));
       }
     });
   }
@@ -639,13 +640,13 @@ function elsewhere(names: DOMStringList, kept: ReadonlySet<string>, { event, cle
 }
 
 /**
- * A pending batch with the targets of a change made during it. One that removes every entry (a clear,
- * library_sync) removed the records the batch created too: none of those left is its, for the next
- * such change's count (see #invalidate).
+ * A pending batch with the targets of a change made during it (`cleared`: a clear of its type). One that
+ * removes every entry (a clear, library_sync) removed the records the batch created too: none of those
+ * left is its, for the next such change's count (see #invalidate).
  */
-function withTargets(batch: BatchRecord, targets: readonly InvalidationTarget[]): BatchRecord {
+function withTargets(batch: BatchRecord, targets: readonly InvalidationTarget[], cleared = false): BatchRecord {
   const all = targets.some((target) => target.by === 'all');
-  return { ...batch, targets: [...batch.targets, ...targets], created: all ? 0 : batch.created };
+  return { ...batch, targets: [...batch.targets, ...targets], created: all ? 0 : batch.created, ...(cleared && { cleared }) };
 }
 
 /**

@@ -137,14 +137,16 @@ export class Imports {
           // None may still be running when the import is rolled back.
           await Promise.allSettled(steps);
         }
-        const { outcome, removed: invalidated, held, bytes } = await this.#db.transact(`committing an import of ${type}`, [entryStore(type)], 'readwrite', (tx) =>
+        const { outcome, cleared, removed: invalidated, held, bytes } = await this.#db.transact(`committing an import of ${type}`, [entryStore(type)], 'readwrite', (tx) =>
           this.#commitImport(tx, type, id, commit),
         );
         if (invalidated) removed.invalidated = invalidated;
         if (outcome === 'rolled back') {
           await this.#rollBack(type, id);
           // Cleared since it reached the engine: none of it is there, nor told as set (as a guarded write's left out).
-          removed.stale = [...written];
+          if (cleared) removed.stale = [...written];
+          // An event since removed every entry: its entries too, as if it came just after it (see #commitImport).
+          else removed.invalidated = written.size;
         } else {
           // Told as it lands: a change made after its commit (another tab's, heard while room is made) is told after it.
           landed?.(removed);
@@ -239,7 +241,7 @@ export class Imports {
     type: TypeName,
     id: BatchId,
     commit: WriteOptions['commit'],
-  ): Promise<{ outcome: 'committed' | 'rolled back'; removed: number; held: number; bytes: number }> {
+  ): Promise<{ outcome: 'committed' | 'rolled back'; cleared?: boolean; removed: number; held: number; bytes: number }> {
     const store = tx.objectStore(entryStore(type));
     const batch = (await requestDone(store.get(batchKey(id)))) as BatchRecord | undefined;
     if (!batch) {
@@ -274,7 +276,7 @@ export class Imports {
     if (commit) store.put({ key: commitKey(commit.id), at: commit.at, ...outcomeMark } satisfies CommitMark);
     forgetMarks(store, commit?.answered);
     putUsage(tx, type, usage);
-    return { outcome, removed, held, bytes: usage.bytes };
+    return { outcome, cleared: batch.cleared, removed, held, bytes: usage.bytes };
   }
 
   /**
@@ -340,7 +342,8 @@ export class Imports {
         const tail = place && (await EventLog.tail(tx, place.seq));
         if (tail && (tail.trimmedThrough > place.seq || (place.epoch !== null && tail.epoch !== place.epoch))) throw rolledBack(type, 'the changes logged before it began are gone');
         const targets = (tail?.changes ?? []).flatMap((change) => from!.targets(changeOf(change))).filter((target) => target.type === type);
-        store.put({ key: batchKey(id), state: 'open', beat: 0, at: this.#now(), created: 0, held: 0, targets, unlocked: !locked } satisfies BatchRecord);
+        const cleared = tail?.changes.some((change) => change.cleared?.includes(type));
+        store.put({ key: batchKey(id), state: 'open', beat: 0, at: this.#now(), created: 0, held: 0, targets, unlocked: !locked, ...(cleared && { cleared }) } satisfies BatchRecord);
       },
       place ? ['events', 'meta'] : [],
     );

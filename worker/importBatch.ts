@@ -27,8 +27,9 @@ export { BatchStates, batchRecords, byId, pendingBatches, type BatchId } from '.
  * Events and clears during an import are appended to its batch record (`targets`): reads hide a prior
  * they remove, and the commit removes the import's entries they find, with what those replaced, in
  * the transaction that deletes the batch record, so that no read sees part of it (as if the event
- * came just after the import: its data may be stale, so it is not kept) — or, after a clear, rolls
- * the whole batch back (the import resolves: it happened, then was cleared).
+ * came just after the import: its data may be stale, so it is not kept) — or, after an event that removes
+ * every entry or a clear, rolls the whole batch back (the import resolves: it happened, then was
+ * invalidated, counted as an event's removals are — or cleared, counted nowhere, as a clear is).
  */
 export interface BatchRecord {
   key: [typeof BATCH, BatchId];
@@ -45,6 +46,8 @@ export interface BatchRecord {
   held: number;
   /** What events and clears of the type removed while the batch was pending, in order. */
   targets: InvalidationTarget[];
+  /** A clear of the type among them: the import then sets nothing (an event that removes every entry removes its entries, as it removes a track's). */
+  cleared?: true;
   /** Begun without a Web Lock (none in its tab, or refused there): tabs with locks tell whether it is alive as tabs without do, by its beat. */
   unlocked?: boolean;
   /** How many of the targets a commit had applied (versions before 0.2's last spread a commit over several transactions). */
