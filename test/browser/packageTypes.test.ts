@@ -47,8 +47,9 @@ describe('the packed tarball', () => {
       type: 'module',
       types: './dist/lib/reprise.d.ts',
       exports: {
-        '.': { types: './dist/lib/reprise.d.ts', import: './dist/lib/reprise.js' },
-        './tanstack-query': { types: './dist/lib/tanstack-query.d.ts', import: './dist/lib/tanstack-query.js' },
+        // default: for require (Node ≥ 20.19 requires an ES module without top-level await) and CommonJS bundles.
+        '.': { types: './dist/lib/reprise.d.ts', import: './dist/lib/reprise.js', default: './dist/lib/reprise.js' },
+        './tanstack-query': { types: './dist/lib/tanstack-query.d.ts', import: './dist/lib/tanstack-query.js', default: './dist/lib/tanstack-query.js' },
         // The worker's file, for apps whose bundler emits no worker (esbuild, Rollup): they copy it.
         './worker': { types: './dist/lib/worker.d.ts', default: './dist/lib/assets/reprise-worker.js' },
       },
@@ -115,6 +116,24 @@ describe('the packed tarball', () => {
     });
   });
 
+  it('a CommonJS app requires reprise and reprise/tanstack-query (Node’s require of an ES module) and uses a cache in memory', async () => {
+    const script = join(folder, 'requires.cjs');
+    await writeFile(
+      script,
+      `const { createCache } = require('reprise');
+const adapter = require('reprise/tanstack-query');
+(async () => {
+  const cache = await createCache({ worker: false, logger: { error() {}, warn() {}, info() {} } });
+  await cache.set('generic', 'k', { a: 1 });
+  console.log(JSON.stringify({ read: await cache.get('generic', 'k'), adapter: Object.keys(adapter).sort() }));
+  await cache.close();
+})();
+`,
+    );
+    const { stdout } = await run(process.execPath, [script]);
+    expect(JSON.parse(stdout)).toEqual({ read: { a: 1 }, adapter: ['createPersister', 'createQueryStorage', 'invalidateQueriesOn'] });
+  });
+
   it("the adapter folder's types lead TypeScript to the adapter's declarations, typesVersions or not (node10)", async () => {
     const installed = join(folder, 'node_modules/reprise');
     const resolved = (withoutTypesVersions: boolean) => {
@@ -135,7 +154,7 @@ describe('the packed tarball', () => {
     expect(resolved(true)).toBe(join(installed, 'dist/lib/tanstack-query.d.ts'));
   });
 
-  it('@arethetypeswrong/cli finds no problem for node10, node16 (ESM) and bundler resolution (ESM only: require is not offered)', async () => {
+  it('@arethetypeswrong/cli finds no problem for node10, node16 (ESM) and bundler resolution (not node16’s CommonJS: require reads the same ES module declarations)', async () => {
     // attw exits non-zero on any problem outside the profile; the JSON says what it resolved.
     const { stdout } = await run(join(root, 'node_modules/.bin/attw'), [tarball, '--profile', 'esm-only', '--format', 'json']);
     const { analysis, problems } = JSON.parse(stdout) as {
