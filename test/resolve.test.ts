@@ -7,7 +7,7 @@ import { isCacheError, type Cache, type CacheChange, type FetcherContext } from 
 import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { fakeLocks } from './support/fakeLocks';
-import { tabFactory } from './support/faultyIndexedDB';
+import { failCommits, tabFactory } from './support/faultyIndexedDB';
 import { lossyChannel } from './support/lossyChannel';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 
@@ -541,6 +541,39 @@ describe('a removal of the key another tab made during a fetch, whose message th
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await remover.get(type, 'k')).toBeUndefined();
     expect(logger.error).not.toHaveBeenCalled();
+  });
+
+  it('forceFresh, a delete after a full disk reset the type’s usage record (its count of deletes with it): the key stays empty', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: remover } = await engineTab({ name, indexedDB });
+    const lossy = lossyChannel(name);
+    const { cache: fetching } = await engineTab({ name, indexedDB, openChannel: lossy.open });
+    // Used least lately: the room the full disk asks for below is made with it.
+    await remover.set(type, 'filler', 'x'.repeat(1000));
+    await remover.set(type, 'k', 'old');
+    // The type's one delete so far.
+    await remover.set(type, 'gone', 'x');
+    await remover.delete(type, 'gone');
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = fetching.resolve(type, 'k', fetcher, { forceFresh: true });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    lossy.lose = true;
+    // A write refused as the disk is full: room is made deleting only (the type's usage record goes too), then it is written.
+    const restore = failCommits(1, 'QuotaExceededError', name);
+    try {
+      await remover.set(type, 'other', 'y');
+    } finally {
+      restore();
+    }
+    expect(await remover.get(type, 'filler')).toBeUndefined();
+    await remover.delete(type, 'k');
+    reply.open('fetched before the removal');
+    expect(await first).toEqual({ value: 'fetched before the removal', source: 'fetch' });
+    await afterItsWrite();
+    expect(await remover.get(type, 'k')).toBeUndefined();
+    expect(await fetching.get(type, 'k')).toBeUndefined();
   });
 
   it('a background refresh of a stale entry another tab’s read removed as expired meanwhile: what it brings is stored', async () => {
