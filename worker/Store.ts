@@ -32,7 +32,7 @@ export interface Budget {
 export interface Usage {
   entries: number;
   bytes: number;
-  /** IndexedDB: how many deleteManys removed entries of the type (see Holds.deletes); kept in its usage record. */
+  /** IndexedDB: counts the deleteManys that met entries of the type (see Holds.deletes), from anywhere once its record was recounted (see recount); kept in its usage record. */
   deletes?: number;
 }
 

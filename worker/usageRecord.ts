@@ -16,11 +16,13 @@ export function putUsage(tx: IDBTransaction, type: TypeName, usage: Usage): IDBR
 
 /**
  * A type's usage, counted from its entries: for a type whose usage record is missing (freed over the
- * quota, see IdbStore.free). An empty type costs one count.
+ * quota, see IdbStore.free). An empty type costs one count. Its count of deletes cannot be counted again:
+ * it starts where no earlier record of the type likely was (from 0, one delete later, it could equal a
+ * read-through's mark taken before the record went, and that delete would go unseen: see Holds.deletes).
  */
 export async function recount(tx: IDBTransaction, type: TypeName): Promise<Usage> {
   const store = tx.objectStore(entryStore(type));
-  const usage = noUsage();
+  const usage: Usage = { ...noUsage(), deletes: Math.floor(Math.random() * 2 ** 31) };
   if ((await requestDone(store.count(entryKeys()))) === 0) return usage;
   await walkCursor(store.openCursor(entryKeys()), (cursor) => {
     usage.entries++;
