@@ -99,6 +99,19 @@ describe('estimateBytes', () => {
     expect(estimateBytes(byId)).toBe(16 + 4 + 8);
   });
 
+  it('walks an array of a thousand numbers by index, listing none of its keys (a waveform, a row of a grid)', () => {
+    // A listing makes a string of each index: 12–15× the walk's time, which on the page adds to every
+    // value sent to the worker (a chunk of 2,000 entries of 1,000 numbers each: 74 ms against 5 in Node).
+    const peaks = Array.from({ length: 1000 }, (_, index) => index % 256);
+    let listed = 0;
+    const counted = new Proxy(peaks, {
+      ownKeys: (target) => (listed++, Reflect.ownKeys(target)),
+      getOwnPropertyDescriptor: (target, key) => (listed++, Reflect.getOwnPropertyDescriptor(target, key)),
+    });
+    expect(estimateBytes(counted)).toBe(16 + 1000 * 8);
+    expect(listed).toBe(0);
+  });
+
   it('sizes an array alike however sparse it is: holes count nothing, elements count what they hold', () => {
     const dense = [1, 'xy', { a: 1 }, undefined, null];
     expect(estimateBytes(dense)).toBe(16 + 8 + 4 + (16 + 2 + 8) + 0 + 0);
