@@ -15,7 +15,7 @@ import { measureShippedSizes, sizeTable } from './shippedSizes';
 const LIBRARIES: Library[] = ['reprise', 'raw', 'dexie', 'idb-keyval'];
 const RUNS = { 10_000: 5, 100_000: 3 } as const;
 /** `BENCH=2,3 npm run bench` runs only those measures (while profiling); the report needs them all. */
-const MEASURES = 12;
+const MEASURES = 13;
 const ONLY = new Set((process.env['BENCH'] ?? Array.from({ length: MEASURES }, (_, index) => index + 1).join(',')).split(',').map(Number));
 
 const median = (values: number[]) => {
@@ -251,6 +251,21 @@ it('measures Reprise against the peers', async () => {
         Math.max(entries.longestTask, getMany.longestTask),
         50,
         'ms',
+      );
+    }
+
+    // 13. An app caching each answer as it arrives: 1,000 concurrent sets, against Dexie's concurrent puts.
+    if (ONLY.has(13)) {
+      const writes = await page.evaluate(() => window.bench.concurrentSets(1000, 7));
+      raw['concurrentSets'] = writes;
+      const [sets, setMany, dexie, keyval] = [median(writes.sets), median(writes.setMany), median(writes.dexie), median(writes['idb-keyval'])];
+      log(`concurrent sets (ms): ${JSON.stringify(writes)}`);
+      row(
+        "13. 1,000 concurrent set ÷ Dexie's 1,000 concurrent put",
+        `${fixed(sets)} ms (÷ its setMany of 1,000, ${fixed(setMany)} ms: ${fixed(sets / setMany, 2)})`,
+        `Dexie ${fixed(dexie)} ms · idb-keyval ${fixed(keyval)} ms`,
+        sets / dexie,
+        1,
       );
     }
 

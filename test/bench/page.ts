@@ -5,7 +5,7 @@ import * as keyval from 'idb-keyval';
 import { createCache, type Cache, type CacheConfig, type SetManyEntry } from '../../src/index';
 import { deleteTrack, openRawDatabase, transactionDone } from './rawDatabase';
 import type { RawRequest } from './rawWorker';
-import { trackRecords, type TrackRecord } from './records';
+import { trackRecord, trackRecords, type TrackRecord } from './records';
 
 export type Library = 'reprise' | 'raw' | 'dexie' | 'idb-keyval';
 /** The libraries of row 10 (idb-keyval has no index to delete a track's records by). */
@@ -237,6 +237,33 @@ const bench = {
     } finally {
       await subject.close();
     }
+  },
+
+  /**
+   * 13: an app caching each answer as it arrives: `count` concurrent single writes of small records, each
+   * library on a fresh database warmed by one write — Reprise's `set`s of a persistent type, the same records
+   * as one `setMany`, Dexie's `table.put`s, idb-keyval's `set`s. The four take turns, in another order each
+   * round, so that a noisy moment hits them alike. Milliseconds per round.
+   */
+  async concurrentSets(count: number, rounds: number): Promise<Record<ConcurrentWay, number[]>> {
+    const times: Record<ConcurrentWay, number[]> = { sets: [], setMany: [], dexie: [], 'idb-keyval': [] };
+    const ways = Object.keys(times) as ConcurrentWay[];
+    for (let round = 0; round < rounds; round++) {
+      for (const way of ways.map((_, index) => ways[(index + round) % ways.length]!)) {
+        const records = trackRecords(count, 1);
+        const subject = await openConcurrent(way);
+        try {
+          await subject.one(trackRecord(0));
+          const start = now();
+          await subject.write(records);
+          times[way].push(now() - start);
+          if ((await subject.count()) !== count + 1) throw new Error(`${way}: not every write landed`);
+        } finally {
+          await subject.close();
+        }
+      }
+    }
+    return times;
   },
 
   /**
@@ -521,6 +548,52 @@ async function openProbed(library: Probed, name: string) {
     emit: (round: number) => tracks.where('trackId').equals(`nobody-${round}`).delete(),
     write: (round: number) => years.put({ key: `album-${round}`, year: 1990 + (round % 30) }),
     close: async () => db.close(),
+  };
+}
+
+/** Row 13's ways of writing: Reprise's concurrent `set`s and its one `setMany`, Dexie's and idb-keyval's concurrent single writes. */
+export type ConcurrentWay = 'sets' | 'setMany' | 'dexie' | 'idb-keyval';
+
+/** One way of row 13 on a fresh database: one write (the warm-up), the records written its way, how many are stored. */
+async function openConcurrent(way: ConcurrentWay) {
+  const name = uniqueName(`concurrent-${way}`);
+  if (way === 'sets' || way === 'setMany') {
+    const cache = await createCache({ name });
+    const set = (record: TrackRecord) => cache.set('track_metadata', record.key, record, { trackId: record.trackId });
+    return {
+      one: set,
+      write: (records: TrackRecord[]) =>
+        way === 'sets'
+          ? Promise.all(records.map(set))
+          : cache.setMany('track_metadata', records.map((record) => ({ key: record.key, value: record, trackId: record.trackId }))),
+      count: async () => (await cache.keys('track_metadata')).length,
+      close: async () => {
+        await cache.close();
+        await deleteDatabase(name);
+      },
+    };
+  }
+  if (way === 'dexie') {
+    const db = new Dexie(name);
+    db.version(1).stores({ tracks: 'key, trackId' });
+    await db.open();
+    const table = db.table<TrackRecord, string>('tracks');
+    return {
+      one: (record: TrackRecord) => table.put(record),
+      write: (records: TrackRecord[]) => Promise.all(records.map((record) => table.put(record))),
+      count: () => table.count(),
+      close: async () => {
+        db.close();
+        await deleteDatabase(name);
+      },
+    };
+  }
+  const store = keyval.createStore(name, 'keyval');
+  return {
+    one: (record: TrackRecord) => keyval.set(record.key, record, store),
+    write: (records: TrackRecord[]) => Promise.all(records.map((record) => keyval.set(record.key, record, store))),
+    count: async () => (await keyval.keys(store)).length,
+    close: () => deleteDatabase(name),
   };
 }
 
