@@ -1,4 +1,4 @@
-import { IDBFactory, IDBIndex, IDBObjectStore, forceCloseDatabase } from 'fake-indexeddb';
+import { IDBDatabase, IDBFactory, IDBIndex, IDBObjectStore, forceCloseDatabase } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Engine } from '../worker/Engine';
 import {
@@ -1585,5 +1585,100 @@ describe('commit marks (how a next worker tells whether a dead one’s change ha
     await cache.set('track_metadata', 'last', 1);
     expect(await marksOnDisk(indexedDB, name, 'track_metadata')).toBeLessThanOrEqual(1);
     await cache.close();
+  });
+});
+
+describe('concurrent sets of a type (an app caching each answer as it arrives)', () => {
+  const sets = (count: number, from = 0) => Array.from({ length: count }, (_, index) => ({ key: `k${from + index}`, value: { index: from + index } }));
+
+  /** The readwrite transactions of `name` on the track_metadata store made while `run` runs. */
+  async function writesOf(name: string, run: () => Promise<unknown>): Promise<number> {
+    const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    try {
+      await run();
+      return transaction.mock.calls.filter(([stores, mode], index) => (transaction.mock.contexts[index] as IDBDatabase).name === name && mode === 'readwrite' && [stores].flat().includes('track_metadata')).length;
+    } finally {
+      transaction.mockRestore();
+    }
+  }
+
+  it('200 sets made at once are written in a few transactions, not one each; every one is stored, counted once, and heard', async () => {
+    const { cache, name, indexedDB, clock } = await openCache();
+    await cache.set('track_metadata', 'first', 0);
+    const heard: string[] = [];
+    cache.watch('track_metadata', null, (change) => heard.push(...(change.keys ?? [])));
+    const writes = await writesOf(name, () => Promise.all(sets(200).map(({ key, value }) => cache.set('track_metadata', key, value))));
+    expect(writes).toBeLessThanOrEqual(3);
+    expect(await cache.getMany('track_metadata', sets(200).map(({ key }) => key))).toEqual(sets(200).map(({ value }) => value));
+    expect((await cache.stats()).types.track_metadata.entries).toBe(201);
+    expect(new Set(heard)).toEqual(new Set(sets(200).map(({ key }) => key)));
+    // Another tab finds them all in IndexedDB.
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    expect((await other.keys('track_metadata')).length).toBe(201);
+  });
+
+  it('each set resolves once its write has committed: another tab reading the key then finds it', async () => {
+    const { cache, name, indexedDB, clock } = await openCache();
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    await cache.set('track_metadata', 'first', 0);
+    const seen = await Promise.all(sets(50).map(({ key, value }) => cache.set('track_metadata', key, value).then(() => other.get('track_metadata', key))));
+    expect(seen).toEqual(sets(50).map(({ value }) => value));
+  });
+
+  it('a value over the type’s whole budget rejects invalid_value alone: the sets made with it are written', async () => {
+    const { cache } = await openCache({ config: { caching: { policies: { track_metadata: { maxSizeMb: 0.01 } } } } });
+    await cache.set('track_metadata', 'first', 0);
+    const settled = await Promise.allSettled([
+      ...sets(5).map(({ key, value }) => cache.set('track_metadata', key, value)),
+      cache.set('track_metadata', 'huge', 'x'.repeat(20_000)),
+      ...sets(5, 5).map(({ key, value }) => cache.set('track_metadata', key, value)),
+    ]);
+    expect(settled.map((result) => result.status)).toEqual([...Array(5).fill('fulfilled'), 'rejected', ...Array(5).fill('fulfilled')]);
+    expect(((settled[5] as PromiseRejectedResult).reason as { code: string }).code).toBe('invalid_value');
+    expect(await cache.getMany('track_metadata', [...sets(10).map(({ key }) => key), 'huge'])).toEqual([...sets(10).map(({ value }) => value), undefined]);
+  });
+
+  it.each([
+    // The tenth request is past the first set's transaction: in the others' (theirs together, or one's alone).
+    ['a put request fails (QuotaExceededError) and aborts its transaction, and again at the retry’s commit', (database: string) => [failRequest({ nth: 10, database }), failCommits(1, undefined, database)]],
+    ['the second write transaction aborts at commit (UnknownError)', (database: string) => {
+      let writes = 0;
+      return [failCommit({ name: 'UnknownError', database, when: (tx) => tx.mode === 'readwrite' && [...tx.objectStoreNames].includes('track_metadata') && ++writes === 2 })];
+    }],
+  ])('%s: no set rejects for another’s transaction, and all are written', async (_how, faults) => {
+    const { cache, name } = await openCache({ config: { caching: { policies: { track_metadata: { maxSizeMb: null } } } } });
+    await cache.set('track_metadata', 'first', 0);
+    // The sets after the first wait for it, together.
+    const first = cache.set('track_metadata', 'k0', { index: 0 });
+    restores.push(...faults(name));
+    const settled = await Promise.allSettled([first, ...sets(20, 1).map(({ key, value }) => cache.set('track_metadata', key, value))]);
+    const rejected = settled.filter((result) => result.status === 'rejected');
+    // As before: the set whose own transaction failed twice rejects; none other does.
+    expect(rejected.length).toBeLessThanOrEqual(1);
+    const stored = await cache.getMany('track_metadata', sets(21).map(({ key }) => key));
+    expect(stored.filter((value, index) => value === undefined && settled[index]!.status === 'fulfilled')).toEqual([]);
+    // A full disk evicts the least recently used ('first'): the count is of what is there.
+    expect((await cache.stats()).types.track_metadata.entries).toBe((await cache.keys('track_metadata')).length);
+  });
+
+  it('two sets of one key made at once leave the later; a delete between them keeps its place', async () => {
+    const { cache } = await openCache();
+    await cache.set('track_metadata', 'first', 0);
+    const heard: string[] = [];
+    cache.watch('track_metadata', 'k', (change) => heard.push(change.kind));
+    await Promise.all([
+      cache.set('track_metadata', 'k', 1),
+      cache.set('track_metadata', 'j', 1),
+      cache.set('track_metadata', 'k', 2),
+      cache.delete('track_metadata', 'j'),
+      cache.set('track_metadata', 'k', 3),
+      cache.set('track_metadata', 'i', 1),
+      cache.delete('track_metadata', 'i'),
+      cache.set('track_metadata', 'j', 2),
+    ]);
+    expect(await cache.getMany('track_metadata', ['k', 'j', 'i'])).toEqual([3, 2, undefined]);
+    const stats = (await cache.stats()).types.track_metadata;
+    expect(stats.entries).toBe(3);
+    expect(heard).toEqual(['set', 'set', 'set']);
   });
 });
