@@ -15,6 +15,20 @@ type Turn = { last?: Promise<void>; reads: Set<Promise<unknown>> };
  */
 export class ChangesInFlight {
   readonly #byType = new Map<TypeName, Turn>();
+  /** Per type, how many changes and reads have been tracked or waited (see seen): kept, a number per type. */
+  readonly #seen = new Map<TypeName, number>();
+
+  /**
+   * How many changes and reads of `type` have arrived so far: a write may join the one before it (see
+   * Engine.setMany) while this has not moved, nothing of its type having come in between.
+   */
+  seen(type: TypeName): number {
+    return this.#seen.get(type) ?? 0;
+  }
+
+  #arrived(types: Iterable<TypeName>): void {
+    for (const type of types) this.#seen.set(type, this.seen(type) + 1);
+  }
 
   /**
    * Tracks `change`, started now, as a change of `types`; returns it. `readsWait` false: one only the changes
@@ -22,6 +36,7 @@ export class ChangesInFlight {
    * sees the entry or not, as it would a moment before).
    */
   track<T>(types: Iterable<TypeName>, change: Promise<T>, readsWait = true): Promise<T> {
+    this.#arrived(new Set(types));
     for (const type of new Set(types)) {
       const turn = this.#turnOf(type);
       if (readsWait) {
@@ -48,6 +63,7 @@ export class ChangesInFlight {
    */
   inTurn<T>(types: Iterable<TypeName>, start: () => Promise<T>, tracked: boolean | Promise<unknown> = true): Promise<T> {
     const mine = new Set(types);
+    this.#arrived(mine);
     const earlier = new Set(
       [...mine].flatMap((type) => {
         const turn = this.#byType.get(type);
@@ -67,6 +83,7 @@ export class ChangesInFlight {
 
   /** Settles once the changes of `type` on their way now that reads wait for have (undefined when there are none): a read's wait. */
   before(type: TypeName): Promise<void> | undefined {
+    this.#arrived([type]);
     return this.#byType.get(type)?.last;
   }
 

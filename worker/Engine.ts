@@ -98,6 +98,8 @@ export class Engine implements EngineApi {
    * without Web Locks, their locks' grants).
    */
   readonly #lastImport = new Map<TypeName, Promise<unknown>>();
+  /** Per type, the sets waiting for their turn together, which the next may join (see setMany). */
+  readonly #waiting = new Map<TypeName, WriteGroup>();
 
   private constructor(options: EngineOptions, idb: IdbStore | null, degraded: string | null) {
     this.#options = options;
@@ -321,6 +323,9 @@ export class Engine implements EngineApi {
       void settled.then(() => this.#lastImport.get(type) === settled && this.#lastImport.delete(type));
       return change;
     }
+    // A small write to IndexedDB with nothing to check against (no guard) nor report: with those of its type
+    // that arrive while it waits for its turn, in one transaction (see #inGroup).
+    if (this.#stores.of(type) === this.#stores.idb && options.since === undefined && options.batch === undefined) return this.#inGroup(type, { inputs, usedAt, policy, options });
     // Tracked until it has landed: the room it makes after another tab's pending import (see IdbStore.write),
     // which it waits for, holds up no read.
     let landed!: () => void;
@@ -331,26 +336,8 @@ export class Engine implements EngineApi {
   async #setMany(type: TypeName, inputs: EntryInput[], usedAt: number[], policy: CachePolicy, { batch, since, commitId, answered }: SetManyOptions, landed?: () => void, from?: WriteOptions['from']): Promise<Written> {
     await this.#ready();
     const now = this.#now();
-    // The last of several entries with one key wins, as if they had been written one by one: each its own
-    // time of use, in the order named (one time for all would leave their eviction order to their keys).
-    const entries = [...new Map(inputs.map((input, index) => [input.key, toEntry(type, input, policy, now, usedAt[index]!)])).values()];
     const budget = budgetOf(policy.maxSizeMb, policy.cleanupThreshold);
-    let total = 0;
-    for (const entry of entries) {
-      if (budget && entry.bytes > budget.maxBytes) {
-        throw new CacheError(
-          'invalid_value',
-          `Value for ${type} "${entry.key}" takes about ${entry.bytes} bytes, more than the type's whole budget of ${budget.maxBytes}`,
-        );
-      }
-      total += entry.bytes;
-    }
-    if (budget && total > budget.maxBytes) {
-      throw new CacheError(
-        'invalid_value',
-        `These ${entries.length} ${type} entries take about ${total} bytes together, more than the type's whole budget of ${budget.maxBytes}`,
-      );
-    }
+    const { entries, total } = entriesOf(type, inputs, usedAt, policy, now, budget);
     const { client } = this.#options;
     const onProgress = batch === undefined || !client ? undefined : (written: number) => this.#notify(() => client.progress(batch, written, entries.length));
     const guard: WriteGuard | undefined = since && { mark: since, removes: (change, entry) => changeRemoves(this.#config, change, entry) };
@@ -384,6 +371,117 @@ export class Engine implements EngineApi {
     this.#countRemoved(type, removed, commitId && roomOf(commitId));
     onProgress?.(entries.length);
     return { stale: removed.stale ?? [], shared };
+  }
+
+  /**
+   * A set of `type` (see setMany) made while the one before it waits for its turn: written with it, in one
+   * transaction, when nothing else of the type (a change, a read) came in between and they stay under an
+   * import's size; otherwise the first of a new group, which waits for its turn as a setMany does. An app
+   * caching each answer as it arrives makes hundreds at once: one transaction each made them wait for one
+   * another, each its turn (see ChangesInFlight).
+   */
+  #inGroup(type: TypeName, write: Omit<GroupedWrite, 'settle'>): Promise<Written> {
+    const { importChunk } = this.#options;
+    const open = this.#waiting.get(type);
+    const written = new Promise<Written>((resolve, reject) => {
+      const member: GroupedWrite = { ...write, settle: { resolve, reject } };
+      if (open && open.seen === this.#inFlight.seen(type) && sameBudget(open.members[0]!.policy, write.policy) && !Imports.imports(open.count + write.inputs.length, false, importChunk)) {
+        open.members.push(member);
+        open.count += write.inputs.length;
+        return;
+      }
+      const group: WriteGroup = { members: [member], count: write.inputs.length, seen: 0 };
+      this.#waiting.set(type, group);
+      let landed!: () => void;
+      const done = new Promise<void>((resolve) => (landed = resolve));
+      void this.#inFlight.inTurn(
+        [type],
+        () => {
+          // Its turn: the sets that arrive from now on wait for it.
+          if (this.#waiting.get(type) === group) this.#waiting.delete(type);
+          return this.#writeGroup(type, group.members, landed);
+        },
+        done,
+      );
+      group.seen = this.#inFlight.seen(type);
+    });
+    return written;
+  }
+
+  /** Writes the sets of a group (see #inGroup) together; if their transaction fails, each alone, in order: one fails for itself only. Never rejects. */
+  async #writeGroup(type: TypeName, members: GroupedWrite[], landed: () => void): Promise<void> {
+    const alone = async ({ inputs, usedAt, policy, options, settle }: GroupedWrite, landing?: () => void) =>
+      this.#setMany(type, inputs, usedAt, policy, options, landing).then(settle.resolve, settle.reject);
+    if (members.length === 1) return alone(members[0]!, landed);
+    try {
+      for (const member of await this.#setGroup(type, members, landed).catch((error: unknown) => (error instanceof WriteFailed ? error.left : Promise.reject(error)))) await alone(member);
+    } catch (error) {
+      // Not to be: each set still waiting learns of it (a settled one's promise keeps its answer).
+      for (const { settle } of members) settle.reject(error);
+    } finally {
+      landed();
+    }
+  }
+
+  /**
+   * Writes the sets in one transaction, as #setMany writes one (a set that cannot be written, its value over the
+   * budget, rejects first, alone); told, and answered, each under its own commit id. Rejects with WriteFailed, and
+   * the sets not written, when that transaction fails (a full disk still full after making room, a lost connection).
+   */
+  async #setGroup(type: TypeName, members: GroupedWrite[], landed: () => void): Promise<GroupedWrite[]> {
+    const parts: { member: GroupedWrite; keys: string[] }[] = [];
+    let now: number;
+    let budget: Budget | null;
+    try {
+      await this.#ready();
+      now = this.#now();
+      budget = budgetOf(members[0]!.policy.maxSizeMb, members[0]!.policy.cleanupThreshold);
+    } catch (error) {
+      for (const { settle } of members) settle.reject(error);
+      return [];
+    }
+    // Every set in the order made, the last of one key winning, each entry its own time of use (see #setMany).
+    const entries = new Map<string, StoredEntry>();
+    for (const member of members) {
+      try {
+        const mine = entriesOf(type, member.inputs, member.usedAt, member.policy, now, budget).entries;
+        for (const entry of mine) entries.set(entry.key, entry);
+        parts.push({ member, keys: mine.map((entry) => entry.key) });
+      } catch (error) {
+        member.settle.reject(error);
+      }
+    }
+    const all = [...entries.values()];
+    const total = all.reduce((sum, entry) => sum + entry.bytes, 0);
+    // Together over the budget, which each alone may fit in: each alone, then.
+    if (!parts.length || (budget && total > budget.maxBytes)) return parts.map(({ member }) => member);
+    let told = false;
+    try {
+      await this.#crossTab.current(type);
+      const { removed, shared } = await this.#stores.withStore(type, async (store) => {
+        const tell = () => {
+          if (told) return;
+          told = true;
+          for (const { member, keys } of parts) if (keys.length) this.#changed(store, type, 'set', keys, member.options.commitId);
+          landed();
+        };
+        const commits = parts.flatMap(({ member: { options }, keys }) => (options.commitId === undefined ? [] : [{ id: options.commitId, at: now, answered: options.answered, keys }]));
+        const removed = await this.#write(store, type, all, budget, this.#expiredBy(now), total, { commits, landed: tell });
+        tell();
+        return { removed, shared: store === this.#stores.idb };
+      });
+      const last = parts.at(-1)!.member.options.commitId;
+      this.#countRemoved(type, removed, last && roomOf(last));
+      for (const { member } of parts) member.settle.resolve({ stale: [], shared });
+      return [];
+    } catch (error) {
+      // Written, and then something failed: each fails as its own write would have.
+      if (told) {
+        for (const { member } of parts) member.settle.reject(error);
+        return [];
+      }
+      throw new WriteFailed(parts.map(({ member }) => member));
+    }
   }
 
   async mark(type: TypeName, key?: string): Promise<Mark> {
@@ -861,6 +959,60 @@ export class Engine implements EngineApi {
   #checkOpen(): void {
     if (this.#closed) throw new CacheError('closed', 'This cache is closed');
   }
+}
+
+/** One call's set waiting with others of its type for their transaction (see Engine.setMany). */
+interface GroupedWrite {
+  inputs: EntryInput[];
+  usedAt: number[];
+  policy: CachePolicy;
+  options: SetManyOptions;
+  settle: { resolve: (written: Written) => void; reject: (error: unknown) => void };
+}
+
+/** The sets of a type waiting for their turn together; `seen`: where the type's turns stood once it was made (see ChangesInFlight.seen). */
+interface WriteGroup {
+  members: GroupedWrite[];
+  count: number;
+  seen: number;
+}
+
+/** The transaction of a group of sets failed: these were not written. */
+class WriteFailed extends Error {
+  constructor(readonly left: GroupedWrite[]) {
+    super('the transaction of a group of sets failed');
+  }
+}
+
+/**
+ * The entries a setMany writes: the last of several with one key wins, as if they had been written one by one,
+ * each its own time of use, in the order named (one time for all would leave their eviction order to their keys).
+ * `invalid_value` when one, or all together, would not fit in the type's whole budget.
+ */
+function entriesOf(type: TypeName, inputs: EntryInput[], usedAt: number[], policy: CachePolicy, now: number, budget: Budget | null): { entries: StoredEntry[]; total: number } {
+  const entries = [...new Map(inputs.map((input, index) => [input.key, toEntry(type, input, policy, now, usedAt[index]!)])).values()];
+  let total = 0;
+  for (const entry of entries) {
+    if (budget && entry.bytes > budget.maxBytes) {
+      throw new CacheError(
+        'invalid_value',
+        `Value for ${type} "${entry.key}" takes about ${entry.bytes} bytes, more than the type's whole budget of ${budget.maxBytes}`,
+      );
+    }
+    total += entry.bytes;
+  }
+  if (budget && total > budget.maxBytes) {
+    throw new CacheError(
+      'invalid_value',
+      `These ${entries.length} ${type} entries take about ${total} bytes together, more than the type's whole budget of ${budget.maxBytes}`,
+    );
+  }
+  return { entries, total };
+}
+
+/** Whether writes under these two policies make room alike (see budgetOf). */
+function sameBudget(one: CachePolicy, other: CachePolicy): boolean {
+  return one.maxSizeMb === other.maxSizeMb && one.cleanupThreshold === other.cleanupThreshold;
 }
 
 /** The id the room a write made is told under (see #setMany): its own, the set's being heard in an earlier batch. */

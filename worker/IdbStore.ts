@@ -97,7 +97,7 @@ export class IdbStore implements Store {
   }
 
   async write(type: TypeName, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
-    const { onProgress, guard, commit, landed } = options;
+    const { onProgress, guard, commit, commits, landed } = options;
     if (Imports.imports(entries.length, guard !== undefined, this.#importChunk)) return this.imports.import(type, entries, budget, expiredBy, options);
     const now = cutoffOf(expiredBy, type);
     // The last of several entries with one key wins; the usage must count that key once.
@@ -157,6 +157,13 @@ export class IdbStore implements Store {
       const room = { ...(removed.expired && { expired: removed.expired }), ...(removed.evicted && { evicted: removed.evicted }) };
       if (commit) store.put({ key: commitKey(commit.id), at: commit.at, written: entries.map((entry) => [entry.key, entry.revision]), ...room } satisfies CommitMark);
       forgetMarks(store, commit?.answered);
+      if (commits?.length) {
+        const revisions = new Map(entries.map((entry) => [entry.key, entry.revision]));
+        commits.forEach(({ id, at, answered, keys }, index) => {
+          store.put({ key: commitKey(id), at, written: keys.map((key) => [key, revisions.get(key)]), ...(index === commits.length - 1 && room) } satisfies CommitMark);
+          forgetMarks(store, answered);
+        });
+      }
       // Above the whole budget after that: pending imports hold the rest, which nothing may evict.
       over = usage.bytes > (budget?.maxBytes ?? Infinity);
       return stale ? { ...removed, stale } : removed;

@@ -105,6 +105,11 @@ export interface WriteOptions {
    * delete the marks of the page's earlier changes it names as `answered` (see SetManyOptions.answered).
    */
   commit?: { id: string; at: number; answered?: readonly string[] | undefined } | undefined;
+  /**
+   * IndexedDB, a write of several calls' entries together (see Engine.setMany): the mark of each (as `commit`),
+   * saying which keys it set; what the write removed to stay within the budget is in the last one's.
+   */
+  commits?: readonly { id: string; at: number; answered?: readonly string[] | undefined; keys: readonly string[] }[] | undefined;
   /** IndexedDB: called once the write's transaction (an import's commit) has committed, with what it removed, before the room it makes after pending imports (after the import). */
   landed?: ((removed: Removed) => void) | undefined;
   /**
