@@ -410,53 +410,44 @@ export class Engine implements EngineApi {
 
   /** Writes the sets of a group (see #inGroup) together; if their transaction fails, each alone, in order: one fails for itself only. Never rejects. */
   async #writeGroup(type: TypeName, members: GroupedWrite[], landed: () => void): Promise<void> {
-    const alone = async ({ inputs, usedAt, policy, options, settle }: GroupedWrite, landing?: () => void) =>
+    const alone = ({ inputs, usedAt, policy, options, settle }: GroupedWrite, landing?: () => void) =>
       this.#setMany(type, inputs, usedAt, policy, options, landing).then(settle.resolve, settle.reject);
     if (members.length === 1) return alone(members[0]!, landed);
-    try {
-      for (const member of await this.#setGroup(type, members, landed).catch((error: unknown) => (error instanceof WriteFailed ? error.left : Promise.reject(error)))) await alone(member);
-    } catch (error) {
-      // Not to be: each set still waiting learns of it (a settled one's promise keeps its answer).
-      for (const { settle } of members) settle.reject(error);
-    } finally {
-      landed();
-    }
+    for (const member of await this.#setGroup(type, members, landed)) await alone(member);
+    landed();
   }
 
   /**
    * Writes the sets in one transaction, as #setMany writes one (a set that cannot be written, its value over the
-   * budget, rejects first, alone); told, and answered, each under its own commit id. Rejects with WriteFailed, and
-   * the sets not written, when that transaction fails (a full disk still full after making room, a lost connection).
+   * budget, rejects first, alone); told, and answered, each under its own commit id. Returns those not written
+   * when that transaction fails (a full disk still full after making room, a lost connection), or when together
+   * they would not fit in the budget. Never rejects.
    */
   async #setGroup(type: TypeName, members: GroupedWrite[], landed: () => void): Promise<GroupedWrite[]> {
     const parts: { member: GroupedWrite; keys: string[] }[] = [];
-    let now: number;
-    let budget: Budget | null;
-    try {
-      await this.#ready();
-      now = this.#now();
-      budget = budgetOf(members[0]!.policy.maxSizeMb, members[0]!.policy.cleanupThreshold);
-    } catch (error) {
-      for (const { settle } of members) settle.reject(error);
-      return [];
-    }
-    // Every set in the order made, the last of one key winning, each entry its own time of use (see #setMany).
-    const entries = new Map<string, StoredEntry>();
-    for (const member of members) {
-      try {
-        const mine = entriesOf(type, member.inputs, member.usedAt, member.policy, now, budget).entries;
-        for (const entry of mine) entries.set(entry.key, entry);
-        parts.push({ member, keys: mine.map((entry) => entry.key) });
-      } catch (error) {
-        member.settle.reject(error);
-      }
-    }
-    const all = [...entries.values()];
-    const total = all.reduce((sum, entry) => sum + entry.bytes, 0);
-    // Together over the budget, which each alone may fit in: each alone, then.
-    if (!parts.length || (budget && total > budget.maxBytes)) return parts.map(({ member }) => member);
+    let left = members;
     let told = false;
     try {
+      await this.#ready();
+      const now = this.#now();
+      const { policy } = members[0]!;
+      const budget = budgetOf(policy.maxSizeMb, policy.cleanupThreshold);
+      // Every set in the order made, the last of one key winning, each entry its own time of use (see #setMany).
+      const entries = new Map<string, StoredEntry>();
+      for (const member of members) {
+        try {
+          const mine = entriesOf(type, member.inputs, member.usedAt, member.policy, now, budget).entries;
+          for (const entry of mine) entries.set(entry.key, entry);
+          parts.push({ member, keys: mine.map((entry) => entry.key) });
+        } catch (error) {
+          member.settle.reject(error);
+        }
+      }
+      left = parts.map(({ member }) => member);
+      const all = [...entries.values()];
+      const total = all.reduce((sum, entry) => sum + entry.bytes, 0);
+      // Together over the budget, which each alone may fit in: each alone, then.
+      if (!left.length || (budget && total > budget.maxBytes)) return left;
       await this.#crossTab.current(type);
       const { removed, shared } = await this.#stores.withStore(type, async (store) => {
         const tell = () => {
@@ -472,15 +463,13 @@ export class Engine implements EngineApi {
       });
       const last = parts.at(-1)!.member.options.commitId;
       this.#countRemoved(type, removed, last && roomOf(last));
-      for (const { member } of parts) member.settle.resolve({ stale: [], shared });
+      for (const member of left) member.settle.resolve({ stale: [], shared });
       return [];
     } catch (error) {
+      if (!told) return left;
       // Written, and then something failed: each fails as its own write would have.
-      if (told) {
-        for (const { member } of parts) member.settle.reject(error);
-        return [];
-      }
-      throw new WriteFailed(parts.map(({ member }) => member));
+      for (const member of left) member.settle.reject(error);
+      return [];
     }
   }
 
@@ -975,13 +964,6 @@ interface WriteGroup {
   members: GroupedWrite[];
   count: number;
   seen: number;
-}
-
-/** The transaction of a group of sets failed: these were not written. */
-class WriteFailed extends Error {
-  constructor(readonly left: GroupedWrite[]) {
-    super('the transaction of a group of sets failed');
-  }
 }
 
 /**
