@@ -94,6 +94,23 @@ describe('ChangesInFlight', () => {
     expect(inFlight.before('b')).toBeUndefined();
   });
 
+  it('seen moves for each change, read with a fingerprint and read’s wait of a type, and for no other type’s: a set may join the one before only while it stands', async () => {
+    const inFlight = new ChangesInFlight();
+    const steps: number[] = [inFlight.seen('track_metadata')];
+    void inFlight.inTurn(['track_metadata'], () => change().promise);
+    steps.push(inFlight.seen('track_metadata'));
+    void inFlight.inTurn(['album_year'], () => change().promise);
+    inFlight.before('album_year');
+    steps.push(inFlight.seen('track_metadata'));
+    inFlight.track(['track_metadata'], change().promise, false);
+    steps.push(inFlight.seen('track_metadata'));
+    inFlight.before('track_metadata');
+    steps.push(inFlight.seen('track_metadata'));
+    void inFlight.inTurn(['track_metadata', 'album_year'], () => change().promise);
+    steps.push(inFlight.seen('track_metadata'));
+    expect(steps).toEqual([0, 1, 1, 2, 3, 4]);
+  });
+
   it('returns the change it tracks, as it settles', async () => {
     const inFlight = new ChangesInFlight();
     const one = change();
