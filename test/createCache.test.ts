@@ -160,6 +160,39 @@ describe('createCache', () => {
     expect(logger.error.mock.calls.map(([message, error]) => `${message as string}: ${String(error)}`)).toEqual([]);
   });
 
+  it('patches of two types, one held behind a set an async schema checks and the other sent at once: a worker started after both were sent has both', async () => {
+    const { config, checked, cache, workers } = await slowGenericInWorkers();
+    const setting = cache.set('generic', 'k', 1);
+    // Held behind the set of its type; the other type's patch goes at once.
+    config.updatePolicy('generic', { maxSizeMb: 2 });
+    config.updatePolicy('track_metadata', { maxSizeMb: 3 });
+    checked();
+    await setting;
+    expect((await cache.stats()).types).toMatchObject({ generic: { maxBytes: 2 * 2 ** 20 }, track_metadata: { maxBytes: 3 * 2 ** 20 } });
+    workers[0]!.crash();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    expect((await cache.stats()).types).toMatchObject({ generic: { maxBytes: 2 * 2 ** 20 }, track_metadata: { maxBytes: 3 * 2 ** 20 } });
+    workers[1]!.letClose();
+    await cache.close();
+  });
+
+  it('a patch held behind a set an async schema checks, while another type’s patch is sent: a worker started before the held one is sent starts without it (the held set is written under the policy it was made under)', async () => {
+    const { config, checked, cache, workers } = await slowGenericInWorkers();
+    const setting = cache.set('generic', 'k', 'x'.repeat(3000));
+    config.updatePolicy('generic', { maxSizeMb: 0.001 });
+    config.updatePolicy('track_metadata', { maxSizeMb: 3 });
+    await cache.stats();
+    workers[0]!.crash();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    await cache.stats();
+    checked();
+    expect(await setting.then(() => 'written', (error: { code?: string }) => error.code)).toBe('written');
+    expect(await cache.get('generic', 'k')).toBe('x'.repeat(3000));
+    expect((await cache.stats()).types).toMatchObject({ generic: { maxBytes: 0.001 * 2 ** 20 }, track_metadata: { maxBytes: 3 * 2 ** 20 } });
+    workers[1]!.letClose();
+    await cache.close();
+  });
+
   it('an updatePolicy made while the page waits to replace a worker that died again soon after (the back-off) starts no worker: the next one, started by a call, has the patch', async () => {
     const config = new SmartCacheConfig();
     const { cache, workers } = await withInProcessWorkers({
