@@ -8,11 +8,11 @@ import { checkedChannel } from './checkedChannel';
 import { ChannelLocks } from './ChannelLocks';
 import { FetchLocks } from './FetchLocks';
 import { locksHere } from './locksHere';
-import type { CacheConfigOf, ValidConfig, ValidPolicyPatch } from './configSchema';
+import type { CacheConfigOf, ValidPolicyPatch } from './configSchema';
 import { guardLogger, type Logger } from './Logger';
 import { parse } from './parse';
 import { plainRecord } from './plainRecord';
-import { followPolicyUpdates } from './policyUpdates';
+import { followPolicyUpdates, patchedConfig } from './policyUpdates';
 import { typesOf } from './typesOf';
 import { PageTab } from './PageTab';
 import type { EngineApi } from './protocol';
@@ -204,8 +204,8 @@ export async function createCache<S extends SchemasOf<S> = Schemas, N extends st
     // the page's calls held then (an emit behind a value an async schema checks: it keeps the rules it was made under).
     const { inTurn } = cacheInternals.get(client)!;
     follow = (type, patch) => {
-      const patched = table!.toJSON() as ValidConfig;
-      void inTurn(type, () => ((sent = patched), engine.updatePolicy(type, patch))).catch((error: unknown) => {
+      // The config as sent so far, and this patch: not the app's config as it is now, which holds patches of other types still held back.
+      void inTurn(type, () => ((sent = patchedConfig(sent, type, patch)), engine.updatePolicy(type, patch))).catch((error: unknown) => {
         // Nothing missed: the next worker starts from `sent`, patch included; a closed cache needs none.
         if (isCacheError(error, 'worker_failed') || isCacheError(error, 'closed')) return;
         logger.error(`Reprise: the worker could not follow updatePolicy(${type})`, error);

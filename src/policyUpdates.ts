@@ -1,4 +1,4 @@
-import type { ValidPolicyPatch } from './configSchema';
+import type { ValidConfig, ValidPolicyPatch } from './configSchema';
 import type { TypeName } from './contentType';
 
 export type PolicyUpdateListener = (type: TypeName, patch: ValidPolicyPatch) => void;
@@ -15,4 +15,17 @@ export function followPolicyUpdates(config: object, listener: PolicyUpdateListen
   if (!listeners) policyUpdates.set(config, (listeners = new Set()));
   listeners.add(listener);
   return () => listeners.delete(listener);
+}
+
+/**
+ * `config` with `patch` applied to `type`'s policy (a custom type's, or a built-in one's), as a worker's
+ * table applies it: the config a worker started later is sent holds the patches its predecessor was sent,
+ * and no patch still held back (see createCache).
+ */
+export function patchedConfig(config: ValidConfig, type: TypeName, patch: ValidPolicyPatch): ValidConfig {
+  const caching = config.caching ?? {};
+  const fields = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
+  const custom = caching.customTypes?.[type];
+  if (custom) return { caching: { ...caching, customTypes: { ...caching.customTypes, [type]: { ...custom, ...fields } } } };
+  return { caching: { ...caching, policies: { ...caching.policies, [type]: { ...caching.policies?.[type as keyof typeof caching.policies], ...fields } } } };
 }
