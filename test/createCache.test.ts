@@ -83,6 +83,31 @@ describe('createCache', () => {
     expect((await cache.stats()).types.generic.maxBytes).toBe(2 * 2 ** 20);
   });
 
+  it.each(['generic', 'track_metadata'] as const)('%s: stats() and cleanup() made after an updatePolicy held behind a set an async schema checks apply it (maxBytes, and the budget cleanup evicts to)', async (type) => {
+    const config = new SmartCacheConfig();
+    let checked!: () => void;
+    const checking = new Promise<void>((resolve) => (checked = resolve));
+    // Only the value 'slow' takes a while to check (a lookup, say).
+    const schema = { '~standard': { version: 1, vendor: 'test', validate: async (value: unknown) => (value === 'slow' && (await checking), { value }) } } as const;
+    const cache = await createCache({ worker: false, indexedDB: new IDBFactory(), config, schemas: { [type]: schema } });
+    for (let index = 0; index < 20; index++) await cache.set(type, `k${index}`, 'x'.repeat(50_000));
+    const setting = cache.set(type, 'slow', 'slow');
+    config.updatePolicy(type, { maxSizeMb: 0.5 });
+    const stats = cache.stats();
+    const cleaned = cache.cleanup();
+    // The check answers a while later: whatever stats() and cleanup() answer before it is under the patch too.
+    const early = await Promise.race([stats.then(({ types }) => types[type].maxBytes), new Promise((resolve) => setTimeout(resolve, 100, 'not yet'))]);
+    expect([0.5 * 2 ** 20, 'not yet']).toContain(early);
+    checked();
+    await setting;
+    expect((await stats).types[type].maxBytes).toBe(0.5 * 2 ** 20);
+    const { evicted } = await cleaned;
+    const after = (await cache.stats()).types[type];
+    expect(after.bytes).toBeLessThanOrEqual(0.8 * 0.5 * 2 ** 20);
+    expect(evicted).toBe(21 - after.entries);
+    await cache.close();
+  });
+
   it('an updatePolicy its worker cannot take (it just died, or the cache is closing) is no error: the next worker starts from the config, the patch in it', async () => {
     const config = new SmartCacheConfig();
     const logger = { error: vi.fn() };
