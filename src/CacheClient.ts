@@ -137,6 +137,8 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
    * that the next one's commit follows it, and a later one of the type, staged faster, cannot land first.
    */
   readonly #chunkedTurns = new Map<TypeName, Promise<void>>();
+  /** The app's policy patches held behind calls of their type (see createCache): each settles once sent. */
+  readonly #patches = new Set<Promise<void>>();
 
   constructor(engine: EngineApi, options: CacheClientOptions = {}) {
     const counted = this.#calls.engine(engine);
@@ -175,7 +177,13 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
       // After the calls of its type still held (an event behind a value an async schema checks), which it would otherwise take for news.
       mark: (type) => this.#calls.track((async () => (this.#checkOpen(), this.#held.send([type], null, () => this.#engine.mark(type))))()),
       setSince: (type, key, value, options, since) => this.#calls.track(this.#set(type as CacheType<N>, key, value as ValueIn<S, CacheType<N>>, options, since)),
-      inTurn,
+      patch: (type, send) => {
+        let sent!: () => void;
+        const sending = new Promise<void>((resolve) => (sent = resolve));
+        this.#patches.add(sending);
+        void sending.then(() => this.#patches.delete(sending));
+        return inTurn(type, () => (sent(), send()));
+      },
     });
     this.#resolver = new Resolver(this.#engine, {
       calls: this.#calls,
@@ -523,12 +531,21 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
 
   async stats(): Promise<CacheStats<N>> {
     this.#checkOpen();
+    await this.#patched();
     return (await this.#engine.stats()) as unknown as CacheStats<N>;
   }
 
   async cleanup(): Promise<CleanupReport> {
     this.#checkOpen();
+    await this.#patched();
     return this.#engine.cleanup();
+  }
+
+  /** Once the policy patches made so far are sent: those held behind a call of their type (a value an async schema checks) reach the engine before a stats() or cleanup() made after them. */
+  async #patched(): Promise<void> {
+    if (!this.#patches.size) return;
+    await Promise.all(this.#patches);
+    this.#checkOpen();
   }
 
   /** `await using cache = await createCache()` closes it at the end of the block. */

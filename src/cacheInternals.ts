@@ -25,8 +25,11 @@ export interface CacheInternals {
    * it — an event or a clear, from any tab: the write of what a fetch brought (no stale write-back, as getOrSet's).
    */
   readonly setSince: (type: TypeName, key: string, value: unknown, options: SetOptions | undefined, since: Mark) => Promise<void>;
-  /** Sends a call of the type's after the page's calls of it held now (see HeldCalls), holding those made meanwhile: createCache's `updatePolicy`. */
-  readonly inTurn: <T>(type: TypeName, send: () => T) => Promise<Awaited<T>>;
+  /**
+   * Sends createCache's `updatePolicy` of the type after the page's calls of it held now (see HeldCalls), holding those
+   * made meanwhile; a `stats()` or `cleanup()` made after it waits until it is sent.
+   */
+  readonly patch: <T>(type: TypeName, send: () => T) => Promise<Awaited<T>>;
 }
 
 /** Keyed by the cache. A cache made otherwise (a wrapper of the app's) is not in it. */

@@ -202,10 +202,10 @@ export async function createCache<S extends SchemasOf<S> = Schemas, N extends st
   if (stop) {
     // A later updatePolicy reaches the engine (in-process, its table changes as it arrives; in a worker, as a message) after
     // the page's calls held then (an emit behind a value an async schema checks: it keeps the rules it was made under).
-    const { inTurn } = cacheInternals.get(client)!;
+    const { patch: sendPatch } = cacheInternals.get(client)!;
     follow = (type, patch) => {
       // The config as sent so far, and this patch: not the app's config as it is now, which holds patches of other types still held back.
-      void inTurn(type, () => ((sent = patchedConfig(sent, type, patch)), engine.updatePolicy(type, patch))).catch((error: unknown) => {
+      void sendPatch(type, () => ((sent = patchedConfig(sent, type, patch)), engine.updatePolicy(type, patch))).catch((error: unknown) => {
         // Nothing missed: the next worker starts from `sent`, patch included; a closed cache needs none.
         if (isCacheError(error, 'worker_failed') || isCacheError(error, 'closed')) return;
         logger.error(`Reprise: the worker could not follow updatePolicy(${type})`, error);
