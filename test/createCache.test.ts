@@ -15,8 +15,7 @@ afterEach(() => {
 });
 
 /** A cache in in-process workers whose generic values a slow schema checks (`checked` lets them through), with its config to patch. */
-async function slowGenericInWorkers() {
-  const config = new SmartCacheConfig();
+async function slowGenericInWorkers<N extends string = never>(config: SmartCacheConfig<N> = new SmartCacheConfig()) {
   const { schema: slow, checked } = slowSchema();
   const { cache, workers } = await withInProcessWorkers({
     config,
@@ -188,18 +187,22 @@ describe('createCache', () => {
     expect(logger.error.mock.calls.map(([message, error]) => `${message as string}: ${String(error)}`)).toEqual([]);
   });
 
-  it('patches of two types, one held behind a set an async schema checks and the other sent at once: a worker started after both were sent has both', async () => {
-    const { config, checked, cache, workers } = await slowGenericInWorkers();
+  it('patches of three types (a custom one among them), one held behind a set an async schema checks and the others sent at once: a worker started after all were sent has them all', async () => {
+    const { config, checked, cache, workers } = await slowGenericInWorkers(
+      new SmartCacheConfig({ caching: { customTypes: { artwork: { persistent: true, ttlSeconds: 60, invalidationStrategy: 'hybrid', maxSizeMb: 50 } } } }),
+    );
     const setting = cache.set('generic', 'k', 1);
-    // Held behind the set of its type; the other type's patch goes at once.
+    // Held behind the set of its type; the other types' patches go at once.
     config.updatePolicy('generic', { maxSizeMb: 2 });
     config.updatePolicy('track_metadata', { maxSizeMb: 3 });
+    config.updatePolicy('artwork', { maxSizeMb: 4 });
     checked();
     await setting;
-    expect((await cache.stats()).types).toMatchObject({ generic: { maxBytes: 2 * 2 ** 20 }, track_metadata: { maxBytes: 3 * 2 ** 20 } });
+    const patched = { generic: { maxBytes: 2 * 2 ** 20 }, track_metadata: { maxBytes: 3 * 2 ** 20 }, artwork: { maxBytes: 4 * 2 ** 20 } };
+    expect((await cache.stats()).types).toMatchObject(patched);
     workers[0]!.crash();
     await vi.waitFor(() => expect(workers).toHaveLength(2));
-    expect((await cache.stats()).types).toMatchObject({ generic: { maxBytes: 2 * 2 ** 20 }, track_metadata: { maxBytes: 3 * 2 ** 20 } });
+    expect((await cache.stats()).types).toMatchObject(patched);
     workers[1]!.letClose();
     await cache.close();
   });
