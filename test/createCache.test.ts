@@ -107,6 +107,24 @@ describe('createCache', () => {
     await cache.close();
   });
 
+  it('stats() and cleanup() made after an updatePolicy held behind a set an async schema checks, and before close(): they settle as they would have, under the patch', async () => {
+    const config = new SmartCacheConfig();
+    let checked!: () => void;
+    const checking = new Promise<void>((resolve) => (checked = resolve));
+    const schema = { '~standard': { version: 1, vendor: 'test', validate: async (value: unknown) => (await checking, { value }) } } as const;
+    const cache = await createCache({ worker: false, indexedDB: new IDBFactory(), config, schemas: { generic: schema } });
+    const setting = cache.set('generic', 'k', 1);
+    config.updatePolicy('generic', { maxSizeMb: 2 });
+    const stats = cache.stats();
+    const cleaned = cache.cleanup();
+    const closing = cache.close();
+    checked();
+    await setting;
+    expect((await stats).types.generic).toMatchObject({ maxBytes: 2 * 2 ** 20, entries: 1 });
+    expect(await cleaned).toEqual({ expired: 0, evicted: 0 });
+    await closing;
+  });
+
   it('an updatePolicy its worker cannot take (it just died, or the cache is closing) is no error: the next worker starts from the config, the patch in it', async () => {
     const config = new SmartCacheConfig();
     const logger = { error: vi.fn() };
