@@ -530,22 +530,21 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
   }
 
   async stats(): Promise<CacheStats<N>> {
-    this.#checkOpen();
-    await this.#patched();
-    return (await this.#engine.stats()) as unknown as CacheStats<N>;
+    return (await this.#afterPatches(() => this.#engine.stats())) as unknown as CacheStats<N>;
   }
 
   async cleanup(): Promise<CleanupReport> {
-    this.#checkOpen();
-    await this.#patched();
-    return this.#engine.cleanup();
+    return this.#afterPatches(() => this.#engine.cleanup());
   }
 
-  /** Once the policy patches made so far are sent: those held behind a call of their type (a value an async schema checks) reach the engine before a stats() or cleanup() made after them. */
-  async #patched(): Promise<void> {
-    if (!this.#patches.size) return;
-    await Promise.all(this.#patches);
+  /**
+   * Made once the policy patches made so far are sent: those held behind a call of their type (a value an async schema
+   * checks) reach the engine before a stats() or cleanup() made after them, which close() waits for meanwhile.
+   */
+  async #afterPatches<T>(call: () => Promise<T>): Promise<T> {
     this.#checkOpen();
+    if (!this.#patches.size) return call();
+    return this.#calls.track(Promise.all(this.#patches).then(call));
   }
 
   /** `await using cache = await createCache()` closes it at the end of the block. */
