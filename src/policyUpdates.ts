@@ -22,10 +22,9 @@ export function followPolicyUpdates(config: object, listener: PolicyUpdateListen
  * table applies it: the config a worker started later is sent holds the patches its predecessor was sent,
  * and no patch still held back (see createCache).
  */
-export function patchedConfig(config: ValidConfig, type: TypeName, patch: ValidPolicyPatch): ValidConfig {
-  const caching = config.caching ?? {};
+export function patchedConfig({ caching = {} }: ValidConfig, type: TypeName, patch: ValidPolicyPatch): ValidConfig {
+  const where = caching.customTypes?.[type] ? 'customTypes' : 'policies';
+  const policies = caching[where] as Record<TypeName, object> | undefined;
   const fields = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
-  const custom = caching.customTypes?.[type];
-  if (custom) return { caching: { ...caching, customTypes: { ...caching.customTypes, [type]: { ...custom, ...fields } } } };
-  return { caching: { ...caching, policies: { ...caching.policies, [type]: { ...caching.policies?.[type as keyof typeof caching.policies], ...fields } } } };
+  return { caching: { ...caching, [where]: { ...policies, [type]: { ...policies?.[type], ...fields } } } };
 }
