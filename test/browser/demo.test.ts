@@ -328,6 +328,20 @@ describe('URL parameters and screen sizes', () => {
     expect(caption.right).toBeGreaterThanOrEqual(0);
     expect(errors).toEqual([]);
   });
+
+  it('fits 375 and 360 px wide phone screens: the library’s head (“Look up visible tracks”) stays inside its panel, the page does not scroll sideways', async () => {
+    const { page, errors } = await openDemo();
+    for (const width of [375, 360]) {
+      await page.setViewportSize({ width, height: 812 });
+      const fit = await page.evaluate(() => {
+        const panel = document.querySelector('.library')!.getBoundingClientRect();
+        const button = document.getElementById('lookup-visible')!.getBoundingClientRect();
+        return { width: innerWidth, buttonPastPanel: Math.round(button.right - panel.right), pageScrollsBy: document.documentElement.scrollWidth - document.documentElement.clientWidth };
+      });
+      expect(fit).toEqual({ width, buttonPastPanel: expect.toSatisfy((past: number) => past <= 0), pageScrollsBy: 0 });
+    }
+    expect(errors).toEqual([]);
+  });
 });
 
 describe('the demo’s own content type, artwork', () => {
