@@ -342,6 +342,21 @@ describe('URL parameters and screen sizes', () => {
     }
     expect(errors).toEqual([]);
   });
+
+  it('fits a short laptop window (1024 × 700): the chosen track’s panel stays inside the library’s, the page does not scroll', async () => {
+    const { page, errors } = await openDemo();
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await choose(page, FOUND);
+    const fit = await page.evaluate(() => {
+      const panel = document.querySelector('.library')!.getBoundingClientRect();
+      const details = document.querySelector('.details')!.getBoundingClientRect();
+      return { detailsPastPanel: Math.round(details.bottom - panel.bottom), pageScrollsBy: document.documentElement.scrollHeight - document.documentElement.clientHeight };
+    });
+    expect(fit).toEqual({ detailsPastPanel: expect.toSatisfy((past: number) => past <= 0), pageScrollsBy: 0 });
+    // The list keeps room for a few rows.
+    await expect(page.locator('.vlist').evaluate((list) => list.clientHeight)).resolves.toBeGreaterThanOrEqual(150);
+    expect(errors).toEqual([]);
+  });
 });
 
 describe('the demo’s own content type, artwork', () => {
