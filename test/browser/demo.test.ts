@@ -533,6 +533,20 @@ describe('two tabs', () => {
     expect([...a.errors, ...b.errors]).toEqual([]);
   });
 
+  it('another tab’s Clear cache is in the log, marked remote; it empties this tab’s memory types too, as the clearing tab’s line says', async () => {
+    const name = uniqueName('demo');
+    const a = await openDemo(name);
+    const b = await openDemo(name);
+    // A “not found” is kept in negative_result, a memory type: this tab's own.
+    await choose(b.page, NOT_FOUND);
+    await expectStats(b.page, { negative_result: { entries: 1 } });
+    await press(a.page, 'Clear cache');
+    expect((await logLine(a.page, 'local', 'clear()')).text).toContain('IndexedDB (shared by all tabs) and every tab’s memory');
+    expect((await logLine(b.page, 'remote', 'clear()')).text).toContain('another tab emptied every content type: IndexedDB and this tab’s memory');
+    await expectStats(b.page, { negative_result: { entries: 0 }, total: { entries: 0 } });
+    expect([...a.errors, ...b.errors]).toEqual([]);
+  });
+
   it('a lookup of a track another tab is already fetching shares that fetch, and says so', async () => {
     const name = uniqueName('demo');
     const a = await openDemo(name, '', '1500');
