@@ -44,9 +44,9 @@ export class EventLog {
     );
   }
 
-  /** A maintenance action of this tab (cleanup, clear), or its failure. */
-  addAction(action: string, detail: string): void {
-    this.#add('local', action, detail, []);
+  /** A maintenance action (cleanup, clear) of this tab, or its failure; or another tab's clear, which is no event. */
+  addAction(action: string, detail: string, source: EventContext['source'] = 'local'): void {
+    this.#add(source, action, detail, []);
   }
 
   #add(source: EventContext['source'], name: string, subject: string, counts: Node[]): void {

@@ -108,7 +108,7 @@ const actions: EventActions = {
   },
   async clear() {
     await cache.clear();
-    log.addAction('clear()', 'every content type emptied: IndexedDB (shared by all tabs) and this tab’s memory');
+    log.addAction('clear()', 'every content type emptied: IndexedDB (shared by all tabs) and every tab’s memory');
     details.markStale('This tab cleared the cache');
     await refresh();
   },
@@ -141,9 +141,12 @@ cache.on('*', (event, context) => {
 });
 
 // Another tab's clear() is no event, but it empties the store this panel read (IndexedDB is shared by the
-// tabs): its watchers hear it. This tab's own clear() marks the panel in `actions.clear`.
+// tabs), and this tab's memory types: a watcher of one type hears it, once per clear(), and logs it.
+// This tab's own clear() is logged, and marks the panel, in `actions.clear`.
 cache.watch('track_metadata', null, ({ kind, source }) => {
-  if (kind === 'clear' && source === 'remote') details.markStale('Another tab cleared the cache');
+  if (kind !== 'clear' || source !== 'remote') return;
+  log.addAction('clear()', 'another tab emptied every content type: IndexedDB and this tab’s memory', 'remote');
+  details.markStale('Another tab cleared the cache');
 });
 
 async function lookUp(track: LibraryTrack): Promise<void> {
