@@ -521,6 +521,21 @@ describe('two tabs', () => {
     expect(b.errors).toEqual([]);
   });
 
+  it('an event’s removals from IndexedDB count in the emitting tab’s Inval. column; the other tab, whose log lists them, says why its own stays 0', async () => {
+    const name = uniqueName('demo');
+    const a = await openDemo(name);
+    const b = await openDemo(name);
+    await choose(a.page, FOUND);
+    await press(a.page, 'Modify track');
+    expect((await logLine(b.page, 'remote', 'track_modified')).invalidated).toMatchObject({ track_metadata: 1, successful_api_metadata: 1 });
+    await expectStats(a.page, { track_metadata: { entries: 0, invalidations: 1 }, successful_api_metadata: { invalidations: 1 } });
+    await expectStats(b.page, { track_metadata: { entries: 0, invalidations: 0 }, successful_api_metadata: { invalidations: 0 } });
+    await expect(b.page.locator('.inspector caption').textContent()).resolves.toContain(
+      'the counters are this tab’s own: an event’s removals from IndexedDB count in the tab that emitted it, though every tab’s log lists them',
+    );
+    expect([...a.errors, ...b.errors]).toEqual([]);
+  });
+
   it('another tab’s Clear cache marks the panel stale: what it shows is gone from the shared store', async () => {
     const name = uniqueName('demo');
     const a = await openDemo(name);
