@@ -80,7 +80,8 @@ export class CacheInspector {
       element(
         'caption',
         {},
-        'Per content type: policy from the SmartCacheConfig, live numbers from stats() in this tab. ',
+        'Per content type: policy from the SmartCacheConfig, live numbers from stats() in this tab. IndexedDB’s entries and bytes are shared by your tabs; ',
+        'the counters are this tab’s own: an event’s removals from IndexedDB count in the tab that emitted it, though every tab’s log lists them. ',
         element(
           'span',
           { class: 'budget-note' },
