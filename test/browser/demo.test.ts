@@ -662,6 +662,23 @@ describe('the selected track’s panel follows the events that reach its entries
     await page.waitForFunction(() => document.querySelector<HTMLElement>('.details')?.dataset['state'] === 'loading');
   }
 
+  it('says it is stale where it can be seen: in view at the top of the panel, not below the end it scrolls to', async () => {
+    const name = uniqueName('demo');
+    const a = await openDemo(name);
+    const b = await openDemo(name);
+    await choose(a.page, FOUND);
+    await choose(b.page, FOUND);
+    await press(a.page, 'Modify track');
+    await b.page.waitForSelector('.details .stale', { state: 'attached' });
+    const seen = await b.page.evaluate(() => {
+      const details = document.querySelector('.details')!.getBoundingClientRect();
+      const stale = document.querySelector('.details .stale')!.getBoundingClientRect();
+      return { belowTop: stale.top >= details.top, aboveBottom: stale.bottom <= details.bottom, text: document.querySelector('.details .stale')!.textContent };
+    });
+    expect(seen).toEqual({ belowTop: true, aboveBottom: true, text: expect.stringContaining('Another tab emitted track_modified') });
+    expect([...a.errors, ...b.errors]).toEqual([]);
+  });
+
   it('a track removed while its lookup runs is still shown removed once the lookup ends', async () => {
     const { page, errors } = await openDemo(uniqueName('demo'), '', '1500');
     await startLookup(page, NOT_FOUND);
