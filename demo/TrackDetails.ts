@@ -93,7 +93,11 @@ export class TrackDetails {
     if (this.element.dataset['state'] === 'loading') this.#staleDuringLookup = what;
     if (this.element.dataset['state'] !== 'done') return;
     this.element.querySelector('.stale')?.remove();
-    this.element.append(element('p', { class: 'stale' }, `${what} — look it up again to see what the cache still has.`));
+    // Under the track's title, above the parts it doubts: the panel scrolls, and its end is often out of view.
+    const note = element('p', { class: 'stale' }, `${what} — look it up again to see what the cache still has.`);
+    const meta = this.element.querySelector('.meta');
+    if (meta) meta.after(note);
+    else this.element.append(note);
   }
 
   #cover(image: Blob, track: LibraryTrack): HTMLElement {
