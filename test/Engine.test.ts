@@ -1665,6 +1665,32 @@ describe('concurrent sets of a type (an app caching each answer as it arrives)',
     expect((await cache.stats()).types.track_metadata.entries).toBe((await cache.keys('track_metadata')).length);
   });
 
+  it('a worker that dies as a group of 1,000 sets commits (room made for them) leaves each to be told again by the next: a watcher hears each key once', async () => {
+    const name = uniqueName();
+    const clock = fakeClock();
+    let answers = 0;
+    let armed = false;
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB: new IDBFactory(),
+      now: clock.now,
+      config: { caching: { policies: { track_metadata: { maxSizeMb: 0.25 } } } },
+      // The second set's answer is lost: the first waits alone, the others together after it.
+      afterCall: (method, _args, worker) => void (method === 'setMany' && armed && ++answers === 2 && worker.kill()),
+    });
+    for (let index = 0; index < 20; index++) await cache.set('track_metadata', `old${index}`, 'x'.repeat(5000));
+    const heard = new Map<string, number>();
+    cache.watch('track_metadata', null, (change) => change.kind === 'set' && change.keys?.forEach((key) => heard.set(key, (heard.get(key) ?? 0) + 1)));
+    armed = true;
+    const keys = Array.from({ length: 1001 }, (_, index) => `k${index}`);
+    const settled = await Promise.allSettled(keys.map((key) => cache.set('track_metadata', key, { key })));
+    expect(workers.length).toBe(2);
+    const written = keys.filter((_, index) => settled[index]!.status === 'fulfilled');
+    expect(written.length).toBeGreaterThan(1);
+    expect([...heard].filter(([, times]) => times > 1)).toEqual([]);
+    expect([...heard.keys()].sort()).toEqual(written.sort());
+  });
+
   it('two sets of one key made at once leave the later; a delete between them keeps its place', async () => {
     const { cache } = await openCache();
     await cache.set('track_metadata', 'first', 0);
