@@ -71,6 +71,14 @@ const LOG_KEEP = 1000;
 const MIB = 2 ** 20;
 
 /**
+ * The most calls a group of sets holds (see Engine.#inGroup). A worker that dies as a group commits leaves
+ * every one of its calls to the next, which tells each again under its id: the page must still know those ids
+ * to hear them once, and it keeps the last thousand it heard (CacheClient's HEARD_IDS), which a group of a
+ * thousand and the room it made would overflow, each id told again then pushing out the next.
+ */
+const GROUP_CALLS = 250;
+
+/**
  * The cache itself: routes each content type to its store (see Stores), applies TTL, fingerprints, events
  * and byte budgets, and counts what happens; what it shares with the other tabs goes through
  * CrossTabChanges. A plain object, the same in a worker, in-process and in tests.
@@ -376,7 +384,7 @@ export class Engine implements EngineApi {
   /**
    * A set of `type` (see setMany) made while the one before it waits for its turn: written with it, in one
    * transaction, when nothing else of the type (a change, a read) came in between and they stay under an
-   * import's size; otherwise the first of a new group, which waits for its turn as a setMany does. An app
+   * import's size and GROUP_CALLS calls; otherwise the first of a new group, which waits for its turn as a setMany does. An app
    * caching each answer as it arrives makes hundreds at once: one transaction each made them wait for one
    * another, each its turn (see ChangesInFlight).
    */
@@ -385,7 +393,13 @@ export class Engine implements EngineApi {
     const open = this.#waiting.get(type);
     const written = new Promise<Written>((resolve, reject) => {
       const member: GroupedWrite = { ...write, settle: { resolve, reject } };
-      if (open && open.seen === this.#inFlight.seen(type) && sameBudget(open.members[0]!.policy, write.policy) && !Imports.imports(open.count + write.inputs.length, false, importChunk)) {
+      if (
+        open &&
+        open.seen === this.#inFlight.seen(type) &&
+        sameBudget(open.members[0]!.policy, write.policy) &&
+        open.members.length < GROUP_CALLS &&
+        !Imports.imports(open.count + write.inputs.length, false, importChunk)
+      ) {
         open.members.push(member);
         open.count += write.inputs.length;
         return;
