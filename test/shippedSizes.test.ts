@@ -155,9 +155,19 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * 55,398, 1.7814, the line 1.79; R100's review (an import told as set before the room it makes, a
  * catch-up keeping back the hints of writes made after a change): +40 B, 55,438, 1.7827; R101's entries
  * made into pairs in slices, in one pass without a schema: +44 B, 55,482, 1.7841; the setTimeout bound
- * one shared MAX_TIMER_MS (src/time.ts) instead of three literals: +29 B, 55,511, 1.7850.)
+ * one shared MAX_TIMER_MS (src/time.ts) instead of three literals: +29 B, 55,511, 1.7850. The forty-third
+ * stop's, the line 1.85: the page checking each value's depth before it sends it to the worker (a value
+ * too deep for the worker to rebuild cost the tab its worker), with the worker's own walk, which the page
+ * did not carry before: +598 B; arrays' named properties counted: +56 B; an event's metadata checked so:
+ * −13 B; another tab's delete during a fetch counted in the type's usage record: +63 B; start-up (an
+ * async worker factory and a Worker returned twice refused, worker_failed naming the error's kind, the
+ * page's connection letting go of a database its worker upgrades): +150 B; an event removing every entry
+ * during an import counted: +50 B; R107's review: +15 B; concurrent sets of a type grouped into one
+ * transaction (bench row 13: 2.1× Dexie's puts → 0.4–0.5×): +751 B; updatePolicy patches kept as sent
+ * for a restarted worker, stats() and cleanup() after held patches: +150 B; groups of at most 250 calls:
+ * +16 B — 57,411, 1.8461.)
  */
-const REACHED_RATIO = 1.79;
+const REACHED_RATIO = 1.85;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
