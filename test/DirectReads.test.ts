@@ -460,14 +460,7 @@ describe('while the worker’s engine opens', () => {
       request.onerror = () => reject(request.error);
     });
     // This page's config has a new persistent custom type: its worker must add a store (an upgrade).
-    const config = new SmartCacheConfig({
-      caching: { customTypes: { lyrics: { ttlSeconds: 60, invalidationStrategy: 'time_based', maxSizeMb: 1, persistent: true } } },
-    } as never).toJSON();
-    // The worker gives up on a blocked upgrade quickly here (3 s in a browser).
-    const schedule = (run: () => void, ms: number) => {
-      const timer = setTimeout(run, Math.min(ms, 300));
-      return () => clearTimeout(timer);
-    };
+    const { config, schedule } = upgradingWorker();
     const { remote } = await holdableOpens({ name, indexedDB, config, engine: { schedule } });
     // The worker's upgrade waits on the blocker (the page's own connection closed for it).
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -657,14 +650,7 @@ describe('the page’s connection', () => {
     const { cache: writer, name } = await openCache({ indexedDB });
     await writer.set('track_metadata', 'k', 'stored');
     await writer.close();
-    const config = new SmartCacheConfig({
-      caching: { customTypes: { lyrics: { ttlSeconds: 60, invalidationStrategy: 'time_based', maxSizeMb: 1, persistent: true } } },
-    } as never).toJSON();
-    // The worker gives up on a blocked upgrade after 300 ms here (3 s in a browser); the page is busy longer.
-    const schedule = (run: () => void, ms: number) => {
-      const timer = setTimeout(run, Math.min(ms, 300));
-      return () => clearTimeout(timer);
-    };
+    const { config, schedule } = upgradingWorker();
     const { remote } = await holdableOpens({ name, indexedDB, direct: busyPage(indexedDB, 1000), config, engine: { schedule } });
     expect((await remote.stats()).degraded).toBeNull();
     expect(await remote.getMany('track_metadata', ['k'])).toEqual([expect.objectContaining({ value: 'stored' })]);
@@ -680,3 +666,18 @@ describe('the page’s connection', () => {
     await deleteUnderTabs(indexedDB, name, { turns: 50 });
   });
 });
+
+/**
+ * A config with a new persistent custom type, whose worker must add a store (an upgrade), and a schedule under
+ * which that worker gives up on a blocked upgrade after 300 ms (3 s in a browser).
+ */
+function upgradingWorker() {
+  const config = new SmartCacheConfig({
+    caching: { customTypes: { lyrics: { ttlSeconds: 60, invalidationStrategy: 'time_based', maxSizeMb: 1, persistent: true } } },
+  } as never).toJSON();
+  const schedule = (run: () => void, ms: number) => {
+    const timer = setTimeout(run, Math.min(ms, 300));
+    return () => clearTimeout(timer);
+  };
+  return { config, schedule };
+}

@@ -278,12 +278,22 @@ describe('createCache', () => {
     expect(policyUpdates.get(config)?.size ?? 0).toBe(0);
   });
 
-  it("a worker the browser refuses to start from another origin (Reprise loaded from a CDN) rejects worker_failed naming the fix", async () => {
-    // What Chromium throws from new Worker() for a script of another origin.
-    const refusal = new DOMException("Failed to construct 'Worker': Script at 'https://cdn.example/reprise/worker.js' cannot be accessed from origin 'http://127.0.0.1:5173'.", 'SecurityError');
+  // What Chromium throws from new Worker() for a script of another origin, and for an invalid script URL.
+  it.each([
+    [
+      "a worker the browser refuses to start from another origin (Reprise loaded from a CDN) rejects worker_failed naming the fix",
+      new DOMException("Failed to construct 'Worker': Script at 'https://cdn.example/reprise/worker.js' cannot be accessed from origin 'http://127.0.0.1:5173'.", 'SecurityError'),
+      "serve Reprise from the page's own origin, or pass worker: false",
+    ],
+    [
+      "a worker factory that throws a DOMException (an invalid script URL: Chromium's SyntaxError) rejects worker_failed naming its kind",
+      new DOMException("Failed to construct 'Worker': The URL 'http://[' is invalid.", 'SyntaxError'),
+      "SyntaxError: Failed to construct 'Worker'",
+    ],
+  ])('%s', async (_, refusal, said) => {
     const error = await factoryThrowing(refusal);
     expect(error).toMatchObject({ code: 'worker_failed', cause: refusal });
-    expect(error.message).toContain("serve Reprise from the page's own origin, or pass worker: false");
+    expect(error.message).toContain(said);
   });
 
   it('a worker factory that throws a value with no string form (an object without a prototype) rejects worker_failed, not a raw TypeError', async () => {
@@ -293,12 +303,6 @@ describe('createCache', () => {
     expect(error.message).toContain('no worker here');
   });
 
-  it("a worker factory that throws a DOMException (an invalid script URL: Chromium's SyntaxError) rejects worker_failed naming its kind", async () => {
-    const refusal = new DOMException("Failed to construct 'Worker': The URL 'http://[' is invalid.", 'SyntaxError');
-    const error = await factoryThrowing(refusal);
-    expect(error).toMatchObject({ code: 'worker_failed', cause: refusal });
-    expect(error.message).toContain("SyntaxError: Failed to construct 'Worker'");
-  });
 
   it("worker: false where the engine's chunk cannot be loaded (a deploy replaced it while the page was open): worker_failed saying so, not a raw TypeError", async () => {
     const failed = new TypeError('Failed to fetch dynamically imported module: https://app.example/assets/Engine-1a2b3c.js');
