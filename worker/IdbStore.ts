@@ -155,15 +155,13 @@ export class IdbStore implements Store {
       putUsage(tx, type, usage);
       const stale = kept.length < all.length ? leftOut(all, kept) : undefined;
       const room = { ...(removed.expired && { expired: removed.expired }), ...(removed.evicted && { evicted: removed.evicted }) };
-      if (commit) store.put({ key: commitKey(commit.id), at: commit.at, written: entries.map((entry) => [entry.key, entry.revision]), ...room } satisfies CommitMark);
-      forgetMarks(store, commit?.answered);
-      if (commits?.length) {
-        const revisions = new Map(entries.map((entry) => [entry.key, entry.revision]));
-        commits.forEach(({ id, at, answered, keys }, index) => {
-          store.put({ key: commitKey(id), at, written: keys.map((key) => [key, revisions.get(key)]), ...(index === commits.length - 1 && room) } satisfies CommitMark);
-          forgetMarks(store, answered);
-        });
-      }
+      // One call's mark names every key written; a group's each its own, the room made in the last one's.
+      const marks = commit ? [{ ...commit, keys: entries.map((entry) => entry.key) }] : (commits ?? []);
+      const revisions = new Map(entries.map((entry) => [entry.key, entry.revision]));
+      marks.forEach(({ id, at, answered, keys }, index) => {
+        store.put({ key: commitKey(id), at, written: keys.map((key) => [key, revisions.get(key)!]), ...(index === marks.length - 1 && room) } satisfies CommitMark);
+        forgetMarks(store, answered);
+      });
       // Above the whole budget after that: pending imports hold the rest, which nothing may evict.
       over = usage.bytes > (budget?.maxBytes ?? Infinity);
       return stale ? { ...removed, stale } : removed;
