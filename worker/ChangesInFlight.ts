@@ -36,8 +36,9 @@ export class ChangesInFlight {
    * sees the entry or not, as it would a moment before).
    */
   track<T>(types: Iterable<TypeName>, change: Promise<T>, readsWait = true): Promise<T> {
-    this.#arrived(new Set(types));
-    for (const type of new Set(types)) {
+    const mine = new Set(types);
+    this.#arrived(mine);
+    for (const type of mine) {
       const turn = this.#turnOf(type);
       if (readsWait) {
         // Not started in turn: it may settle before those on their way.
