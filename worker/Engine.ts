@@ -17,6 +17,7 @@ import { guarded } from '../src/guarded';
 import { IdbStore } from './IdbStore';
 import { Imports } from './Imports';
 import { isExpired } from './isExpired';
+import { lastOfEachKey } from './lastOfEachKey';
 import { MemoryStore } from './MemoryStore';
 import { overlaid } from './RemovedKeyList';
 import { accessClock } from './accessClock';
@@ -312,6 +313,7 @@ export class Engine implements EngineApi {
     const usedAt = inputs.map(() => this.#usedAt());
     // Under the policy as the page's call was made, or else as it arrives: an updatePolicy made after the call applies to the writes made after it.
     const policy = options.policy ?? this.#config.getPolicy(type);
+    const call = { inputs, usedAt, policy, options };
     if (imports) {
       const earlier = this.#lastImport.get(type);
       const change = this.#inFlight.inTurn(
@@ -320,7 +322,7 @@ export class Engine implements EngineApi {
           // Where the log stands as it starts (after the changes before it, before those after it, which do not wait
           // for it): what is logged from here on, before it begins, applies to it (see WriteOptions.from).
           const place = this.#stores.idb?.log.head().catch(() => null) ?? Promise.resolve(null);
-          const write = () => this.#setMany(type, inputs, usedAt, policy, options, undefined, { place, targets: (change) => changeTargets(this.#config, change) });
+          const write = () => this.#setAlone(type, call, undefined, { place, targets: (change) => changeTargets(this.#config, change) });
           // It would wait for the earlier one's commit anyway (see Imports.afterImports): now it cannot begin first.
           return earlier ? earlier.then(write, write) : write();
         },
@@ -333,52 +335,95 @@ export class Engine implements EngineApi {
     }
     // A small write to IndexedDB with nothing to check against (no guard) nor report: with those of its type
     // that arrive while it waits for its turn, in one transaction (see #inGroup).
-    if (this.#stores.of(type) === this.#stores.idb && options.since === undefined && options.batch === undefined) return this.#inGroup(type, { inputs, usedAt, policy, options });
+    if (this.#stores.of(type) === this.#stores.idb && options.since === undefined && options.batch === undefined) return this.#inGroup(type, call);
     // Tracked until it has landed: the room it makes after another tab's pending import (see IdbStore.write),
     // which it waits for, holds up no read.
     let landed!: () => void;
     const written = new Promise<void>((resolve) => (landed = resolve));
-    return this.#inFlight.inTurn([type], () => this.#setMany(type, inputs, usedAt, policy, options, landed), written);
+    return this.#inFlight.inTurn([type], () => this.#setAlone(type, call, landed), written);
   }
 
-  async #setMany(type: TypeName, inputs: EntryInput[], usedAt: number[], policy: CachePolicy, { batch, since, commitId, answered }: SetManyOptions, landed?: () => void, from?: WriteOptions['from']): Promise<Written> {
-    await this.#ready();
-    const now = this.#now();
-    const budget = budgetOf(policy.maxSizeMb, policy.cleanupThreshold);
-    const { entries, total } = entriesOf(type, inputs, usedAt, policy, now, budget);
-    const { client } = this.#options;
-    const onProgress = batch === undefined || !client ? undefined : (written: number) => this.#notify(() => client.progress(batch, written, entries.length));
-    const guard: WriteGuard | undefined = since && { mark: since, removes: (change, entry) => changeRemoves(this.#config, change, entry) };
-    // What other tabs logged must reach the memory tier before it is written: applied later, an older
-    // change would remove this newer entry (and a guard checks the memory store's journal).
-    await this.#crossTab.current(type);
-    const { removed, shared } = await this.#stores.withStore(type, async (store) => {
-      // Told as it lands: a change made after it, which goes ahead then (see setMany), is told after it.
-      let told = false;
-      const tell = ({ stale, invalidated }: Removed) => {
-        if (told) return;
-        told = true;
-        // What the guard left out was not set: watchers are told of what was.
-        const left = new Set(stale);
-        const set = entries.map((entry) => entry.key).filter((key) => !left.has(key));
-        // Under its commit id: a next worker that finds it committed (see committed) tells it again, heard once.
-        if (set.length) this.#changed(store, type, 'set', set, commitId);
-        if (invalidated) {
-          // Events during an import removed some of its entries as it committed: after it, as they apply.
-          this.#counters.invalidated({ [type]: invalidated });
-          // Under its commit id too: a next worker that finds it committed tells it again (see committed), heard once.
-          this.#changed(store, type, 'invalidate', null, commitId);
+  /** One call's set, written alone (see #setMany). */
+  #setAlone(type: TypeName, call: Omit<SetCall, 'settle'>, landed?: () => void, from?: WriteOptions['from']): Promise<Written> {
+    return new Promise((resolve, reject) => void this.#setMany(type, [{ ...call, settle: { resolve, reject } }], landed, from));
+  }
+
+  /**
+   * Writes the sets of these calls (one call's, or a group's: see #inGroup) in one transaction, and settles each:
+   * told, and answered, each under its own commit id, the room the write made under the last one's. A call that
+   * cannot be written (a value over the budget) rejects first, alone. When the transaction fails (a full disk
+   * still full after making room, a lost connection), or the calls together would not fit in the budget, a group
+   * hands back those not written, for each to be written alone; a call alone rejects. Never rejects.
+   */
+  async #setMany(type: TypeName, calls: SetCall[], landed?: () => void, from?: WriteOptions['from']): Promise<SetCall[]> {
+    const parts: { call: SetCall; entries: StoredEntry[] }[] = [];
+    let writing = calls;
+    let wrote = false;
+    try {
+      await this.#ready();
+      const now = this.#now();
+      // A group's calls make room alike (see #inGroup), and have neither batch nor since (see setMany).
+      const { policy, options: { batch, since } } = calls[0]!;
+      const budget = budgetOf(policy.maxSizeMb, policy.cleanupThreshold);
+      for (const call of calls) {
+        try {
+          parts.push({ call, entries: entriesOf(type, call.inputs, call.usedAt, call.policy, now, budget) });
+        } catch (error) {
+          call.settle.reject(error);
         }
-        landed?.();
-      };
-      const removed = await this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard, commit: commitId === undefined ? undefined : { id: commitId, at: now, answered }, landed: tell, from });
-      tell(removed);
-      return { removed, shared: store === this.#stores.idb };
-    });
-    // Told in a batch after its set's, so under an id of its own (a page drops a batch that repeats an id heard): see committed.
-    this.#countRemoved(type, removed, commitId && roomOf(commitId));
-    onProgress?.(entries.length);
-    return { stale: removed.stale ?? [], shared };
+      }
+      writing = parts.map(({ call }) => call);
+      // Every set in the order made, the last of one key winning (see entriesOf).
+      const entries = lastOfEachKey(parts.flatMap((part) => part.entries));
+      const total = entries.reduce((sum, entry) => sum + entry.bytes, 0);
+      // Together over the budget, which each alone may fit in (one alone does: entriesOf said so): each alone, then.
+      if (!writing.length || (budget && total > budget.maxBytes)) return writing;
+      const { client } = this.#options;
+      const onProgress = batch === undefined || !client ? undefined : (written: number) => this.#notify(() => client.progress(batch, written, entries.length));
+      const guard: WriteGuard | undefined = since && { mark: since, removes: (change, entry) => changeRemoves(this.#config, change, entry) };
+      const last = parts.at(-1)!.call.options.commitId;
+      // What other tabs logged must reach the memory tier before it is written: applied later, an older
+      // change would remove this newer entry (and a guard checks the memory store's journal).
+      await this.#crossTab.current(type);
+      const { removed, shared } = await this.#stores.withStore(type, async (store) => {
+        // Told as it lands: a change made after it, which goes ahead then (see setMany), is told after it.
+        let told = false;
+        const tell = ({ stale, invalidated }: Removed) => {
+          if (told) return;
+          told = wrote = true;
+          // What the guard left out was not set: watchers are told of what was.
+          const left = new Set(stale);
+          for (const { call, entries } of parts) {
+            const set = entries.map((entry) => entry.key).filter((key) => !left.has(key));
+            // Under its commit id: a next worker that finds it committed (see committed) tells it again, heard once.
+            if (set.length) this.#changed(store, type, 'set', set, call.options.commitId);
+          }
+          if (invalidated) {
+            // Events during an import (a call alone) removed some of its entries as it committed: after it, as they apply.
+            this.#counters.invalidated({ [type]: invalidated });
+            // Under its commit id too: a next worker that finds it committed tells it again (see committed), heard once.
+            this.#changed(store, type, 'invalidate', null, last);
+          }
+          landed?.();
+        };
+        // A mark per call: a call alone's names what is written (its guard may leave some out; an import marks its own way), a group's each its keys.
+        const marks = parts.flatMap(({ call: { options }, entries }) => (options.commitId === undefined ? [] : [{ id: options.commitId, at: now, answered: options.answered, keys: entries.map((entry) => entry.key) }]));
+        const commit = parts.length === 1 ? { commit: marks[0] } : { commits: marks };
+        const removed = await this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard, ...commit, landed: tell, from });
+        tell(removed);
+        return { removed, shared: store === this.#stores.idb };
+      });
+      // Told in a batch after its sets', so under an id of its own (a page drops a batch that repeats an id heard): see committed.
+      this.#countRemoved(type, removed, last && roomOf(last));
+      onProgress?.(entries.length);
+      for (const call of writing) call.settle.resolve({ stale: removed.stale ?? [], shared });
+      return [];
+    } catch (error) {
+      if (calls.length > 1 && !wrote) return writing;
+      // Alone, or written and then something failed: each fails as its own write would have.
+      for (const call of writing) call.settle.reject(error);
+      return [];
+    }
   }
 
   /**
@@ -388,11 +433,11 @@ export class Engine implements EngineApi {
    * caching each answer as it arrives makes hundreds at once: one transaction each made them wait for one
    * another, each its turn (see ChangesInFlight).
    */
-  #inGroup(type: TypeName, write: Omit<GroupedWrite, 'settle'>): Promise<Written> {
+  #inGroup(type: TypeName, write: Omit<SetCall, 'settle'>): Promise<Written> {
     const { importChunk } = this.#options;
     const open = this.#waiting.get(type);
     const written = new Promise<Written>((resolve, reject) => {
-      const member: GroupedWrite = { ...write, settle: { resolve, reject } };
+      const member: SetCall = { ...write, settle: { resolve, reject } };
       if (
         open &&
         open.seen === this.#inFlight.seen(type) &&
@@ -422,69 +467,10 @@ export class Engine implements EngineApi {
     return written;
   }
 
-  /** Writes the sets of a group (see #inGroup) together; if their transaction fails, each alone, in order: one fails for itself only. Never rejects. */
-  async #writeGroup(type: TypeName, members: GroupedWrite[], landed: () => void): Promise<void> {
-    const alone = ({ inputs, usedAt, policy, options, settle }: GroupedWrite, landing?: () => void) =>
-      this.#setMany(type, inputs, usedAt, policy, options, landing).then(settle.resolve, settle.reject);
-    if (members.length === 1) return alone(members[0]!, landed);
-    for (const member of await this.#setGroup(type, members, landed)) await alone(member);
+  /** Writes the sets of a group (see #inGroup) together; those not written so, each alone, in order: one fails for itself only. Never rejects. */
+  async #writeGroup(type: TypeName, members: SetCall[], landed: () => void): Promise<void> {
+    for (const member of await this.#setMany(type, members, landed)) await this.#setMany(type, [member]);
     landed();
-  }
-
-  /**
-   * Writes the sets in one transaction, as #setMany writes one (a set that cannot be written, its value over the
-   * budget, rejects first, alone); told, and answered, each under its own commit id. Returns those not written
-   * when that transaction fails (a full disk still full after making room, a lost connection), or when together
-   * they would not fit in the budget. Never rejects.
-   */
-  async #setGroup(type: TypeName, members: GroupedWrite[], landed: () => void): Promise<GroupedWrite[]> {
-    const parts: { member: GroupedWrite; keys: string[] }[] = [];
-    let left = members;
-    let told = false;
-    try {
-      await this.#ready();
-      const now = this.#now();
-      const { policy } = members[0]!;
-      const budget = budgetOf(policy.maxSizeMb, policy.cleanupThreshold);
-      // Every set in the order made, the last of one key winning, each entry its own time of use (see #setMany).
-      const entries = new Map<string, StoredEntry>();
-      for (const member of members) {
-        try {
-          const mine = entriesOf(type, member.inputs, member.usedAt, member.policy, now, budget).entries;
-          for (const entry of mine) entries.set(entry.key, entry);
-          parts.push({ member, keys: mine.map((entry) => entry.key) });
-        } catch (error) {
-          member.settle.reject(error);
-        }
-      }
-      left = parts.map(({ member }) => member);
-      const all = [...entries.values()];
-      const total = all.reduce((sum, entry) => sum + entry.bytes, 0);
-      // Together over the budget, which each alone may fit in: each alone, then.
-      if (!left.length || (budget && total > budget.maxBytes)) return left;
-      await this.#crossTab.current(type);
-      const { removed, shared } = await this.#stores.withStore(type, async (store) => {
-        const tell = () => {
-          if (told) return;
-          told = true;
-          for (const { member, keys } of parts) if (keys.length) this.#changed(store, type, 'set', keys, member.options.commitId);
-          landed();
-        };
-        const commits = parts.flatMap(({ member: { options }, keys }) => (options.commitId === undefined ? [] : [{ id: options.commitId, at: now, answered: options.answered, keys }]));
-        const removed = await this.#write(store, type, all, budget, this.#expiredBy(now), total, { commits, landed: tell });
-        tell();
-        return { removed, shared: store === this.#stores.idb };
-      });
-      const last = parts.at(-1)!.member.options.commitId;
-      this.#countRemoved(type, removed, last && roomOf(last));
-      for (const member of left) member.settle.resolve({ stale: [], shared });
-      return [];
-    } catch (error) {
-      if (!told) return left;
-      // Written, and then something failed: each fails as its own write would have.
-      for (const member of left) member.settle.reject(error);
-      return [];
-    }
   }
 
   async mark(type: TypeName, key?: string): Promise<Mark> {
@@ -809,7 +795,7 @@ export class Engine implements EngineApi {
   #write(
     store: Store,
     type: TypeName,
-    entries: StoredEntry[],
+    entries: readonly StoredEntry[],
     budget: Budget | null,
     expiredBy: ExpiredBy,
     bytes: number,
@@ -964,8 +950,8 @@ export class Engine implements EngineApi {
   }
 }
 
-/** One call's set waiting with others of its type for their transaction (see Engine.setMany). */
-interface GroupedWrite {
+/** One call's set (see Engine.setMany), and how it is answered. */
+interface SetCall {
   inputs: EntryInput[];
   usedAt: number[];
   policy: CachePolicy;
@@ -975,7 +961,7 @@ interface GroupedWrite {
 
 /** The sets of a type waiting for their turn together; `seen`: where the type's turns stood once it was made (see ChangesInFlight.seen). */
 interface WriteGroup {
-  members: GroupedWrite[];
+  members: SetCall[];
   count: number;
   seen: number;
 }
@@ -985,7 +971,7 @@ interface WriteGroup {
  * each its own time of use, in the order named (one time for all would leave their eviction order to their keys).
  * `invalid_value` when one, or all together, would not fit in the type's whole budget.
  */
-function entriesOf(type: TypeName, inputs: EntryInput[], usedAt: number[], policy: CachePolicy, now: number, budget: Budget | null): { entries: StoredEntry[]; total: number } {
+function entriesOf(type: TypeName, inputs: EntryInput[], usedAt: number[], policy: CachePolicy, now: number, budget: Budget | null): StoredEntry[] {
   const entries = [...new Map(inputs.map((input, index) => [input.key, toEntry(type, input, policy, now, usedAt[index]!)])).values()];
   let total = 0;
   for (const entry of entries) {
@@ -1003,7 +989,7 @@ function entriesOf(type: TypeName, inputs: EntryInput[], usedAt: number[], polic
       `These ${entries.length} ${type} entries take about ${total} bytes together, more than the type's whole budget of ${budget.maxBytes}`,
     );
   }
-  return { entries, total };
+  return entries;
 }
 
 /** Whether writes under these two policies make room alike (see budgetOf). */
