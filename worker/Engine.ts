@@ -31,6 +31,7 @@ import { toEntry } from './toEntry';
 import { ChangeFeed } from './ChangeFeed';
 import { ChangesInFlight } from './ChangesInFlight';
 import { StagedBatches } from './StagedBatches';
+import { SetGroups, type SetCall } from './SetGroups';
 import { roomOnFullDisk, type Room } from './roomOnFullDisk';
 import { Stores } from './Stores';
 import { TypeCounters } from './TypeCounters';
@@ -72,14 +73,6 @@ const LOG_KEEP = 1000;
 const MIB = 2 ** 20;
 
 /**
- * The most calls a group of sets holds (see Engine.#inGroup). A worker that dies as a group commits leaves
- * every one of its calls to the next, which tells each again under its id: the page must still know those ids
- * to hear them once, and it keeps the last thousand it heard (CacheClient's HEARD_IDS), which a group of a
- * thousand and the room it made would overflow, each id told again then pushing out the next.
- */
-const GROUP_CALLS = 250;
-
-/**
  * The cache itself: routes each content type to its store (see Stores), applies TTL, fingerprints, events
  * and byte budgets, and counts what happens; what it shares with the other tabs goes through
  * CrossTabChanges. A plain object, the same in a worker, in-process and in tests.
@@ -107,8 +100,8 @@ export class Engine implements EngineApi {
    * without Web Locks, their locks' grants).
    */
   readonly #lastImport = new Map<TypeName, Promise<unknown>>();
-  /** Per type, the sets waiting for their turn together, which the next may join (see setMany). */
-  readonly #waiting = new Map<TypeName, WriteGroup>();
+  /** Small sets of a type to IndexedDB, written together (see setMany). */
+  readonly #groups: SetGroups;
 
   private constructor(options: EngineOptions, idb: IdbStore | null, degraded: string | null) {
     this.#options = options;
@@ -156,6 +149,7 @@ export class Engine implements EngineApi {
       report: (event, counts) => this.#report(event, counts),
     });
     this.#sync = this.#crossTab.sync;
+    this.#groups = new SetGroups({ inFlight: this.#inFlight, importChunk: options.importChunk, write: (type, calls, landed) => this.#setMany(type, calls, landed) });
     this.#periodicCleanup = new PeriodicCleanup({
       name: options.name,
       locks: options.locks,
@@ -334,8 +328,8 @@ export class Engine implements EngineApi {
       return change;
     }
     // A small write to IndexedDB with nothing to check against (no guard) nor report: with those of its type
-    // that arrive while it waits for its turn, in one transaction (see #inGroup).
-    if (this.#stores.of(type) === this.#stores.idb && options.since === undefined && options.batch === undefined) return this.#inGroup(type, call);
+    // that arrive while it waits for its turn, in one transaction (see SetGroups).
+    if (this.#stores.of(type) === this.#stores.idb && options.since === undefined && options.batch === undefined) return this.#groups.join(type, call);
     // Tracked until it has landed: the room it makes after another tab's pending import (see IdbStore.write),
     // which it waits for, holds up no read.
     let landed!: () => void;
@@ -349,7 +343,7 @@ export class Engine implements EngineApi {
   }
 
   /**
-   * Writes the sets of these calls (one call's, or a group's: see #inGroup) in one transaction, and settles each:
+   * Writes the sets of these calls (one call's, or a group's: see SetGroups) in one transaction, and settles each:
    * told, and answered, each under its own commit id, the room the write made under the last one's. A call that
    * cannot be written (a value over the budget) rejects first, alone. When the transaction fails (a full disk
    * still full after making room, a lost connection), or the calls together would not fit in the budget, a group
@@ -362,7 +356,7 @@ export class Engine implements EngineApi {
     try {
       await this.#ready();
       const now = this.#now();
-      // A group's calls make room alike (see #inGroup), and have neither batch nor since (see setMany).
+      // A group's calls make room alike (see SetGroups), and have neither batch nor since (see setMany).
       const { policy, options: { batch, since } } = calls[0]!;
       const budget = budgetOf(policy.maxSizeMb, policy.cleanupThreshold);
       for (const call of calls) {
@@ -424,53 +418,6 @@ export class Engine implements EngineApi {
       for (const call of writing) call.settle.reject(error);
       return [];
     }
-  }
-
-  /**
-   * A set of `type` (see setMany) made while the one before it waits for its turn: written with it, in one
-   * transaction, when nothing else of the type (a change, a read) came in between and they stay under an
-   * import's size and GROUP_CALLS calls; otherwise the first of a new group, which waits for its turn as a setMany does. An app
-   * caching each answer as it arrives makes hundreds at once: one transaction each made them wait for one
-   * another, each its turn (see ChangesInFlight).
-   */
-  #inGroup(type: TypeName, write: Omit<SetCall, 'settle'>): Promise<Written> {
-    const { importChunk } = this.#options;
-    const open = this.#waiting.get(type);
-    const written = new Promise<Written>((resolve, reject) => {
-      const member: SetCall = { ...write, settle: { resolve, reject } };
-      if (
-        open &&
-        open.seen === this.#inFlight.seen(type) &&
-        sameBudget(open.members[0]!.policy, write.policy) &&
-        open.members.length < GROUP_CALLS &&
-        !Imports.imports(open.count + write.inputs.length, false, importChunk)
-      ) {
-        open.members.push(member);
-        open.count += write.inputs.length;
-        return;
-      }
-      const group: WriteGroup = { members: [member], count: write.inputs.length, seen: 0 };
-      this.#waiting.set(type, group);
-      let landed!: () => void;
-      const done = new Promise<void>((resolve) => (landed = resolve));
-      void this.#inFlight.inTurn(
-        [type],
-        () => {
-          // Its turn: the sets that arrive from now on wait for it.
-          if (this.#waiting.get(type) === group) this.#waiting.delete(type);
-          return this.#writeGroup(type, group.members, landed);
-        },
-        done,
-      );
-      group.seen = this.#inFlight.seen(type);
-    });
-    return written;
-  }
-
-  /** Writes the sets of a group (see #inGroup) together; those not written so, each alone, in order: one fails for itself only. Never rejects. */
-  async #writeGroup(type: TypeName, members: SetCall[], landed: () => void): Promise<void> {
-    for (const member of await this.#setMany(type, members, landed)) await this.#setMany(type, [member]);
-    landed();
   }
 
   async mark(type: TypeName, key?: string): Promise<Mark> {
@@ -950,22 +897,6 @@ export class Engine implements EngineApi {
   }
 }
 
-/** One call's set (see Engine.setMany), and how it is answered. */
-interface SetCall {
-  inputs: EntryInput[];
-  usedAt: number[];
-  policy: CachePolicy;
-  options: SetManyOptions;
-  settle: { resolve: (written: Written) => void; reject: (error: unknown) => void };
-}
-
-/** The sets of a type waiting for their turn together; `seen`: where the type's turns stood once it was made (see ChangesInFlight.seen). */
-interface WriteGroup {
-  members: SetCall[];
-  count: number;
-  seen: number;
-}
-
 /**
  * The entries a setMany writes: the last of several with one key wins, as if they had been written one by one,
  * each its own time of use, in the order named (one time for all would leave their eviction order to their keys).
@@ -990,11 +921,6 @@ function entriesOf(type: TypeName, inputs: EntryInput[], usedAt: number[], polic
     );
   }
   return entries;
-}
-
-/** Whether writes under these two policies make room alike (see budgetOf). */
-function sameBudget(one: CachePolicy, other: CachePolicy): boolean {
-  return one.maxSizeMb === other.maxSizeMb && one.cleanupThreshold === other.cleanupThreshold;
 }
 
 /** The id the room a write made is told under (see #setMany): its own, the set's being heard in an earlier batch. */
