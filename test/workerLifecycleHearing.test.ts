@@ -214,6 +214,30 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     await other.close();
   });
 
+  it('a page opened after the system clock was set back does not hear, as news, the events another tab logged before it opened', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    await other.emit({ eventType: 'track_removed', trackId: 't1' });
+    clock.advance(60_000);
+    await other.emit({ eventType: 'library_sync' });
+    // An NTP correction, or the user fixing the time: the clock goes back an hour, then a page opens.
+    clock.advance(-3_600_000);
+    const opening = hold();
+    const { cache: here } = await openRemoteCache({ name, indexedDB, now: clock.now, pageChannel: pageChannel(name), opening: () => opening.held });
+    const heard = listen(here);
+    opening.release();
+    await here.stats();
+    clock.advance(1);
+    await other.emit({ eventType: 'track_modified', trackId: 't2' });
+    await here.stats();
+    await pause(20);
+    expect(heard).toEqual(['remote track_modified']);
+    await here.close();
+    await other.close();
+  });
+
   it("the watchers hear another tab's set and delete made while the page waits to replace a worker that died again soon after its replacement started", async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
