@@ -785,9 +785,9 @@ describe('the event log', () => {
     const { log } = store;
     const { epoch, changes } = await log.after(0);
     const [, second] = changes;
-    expect(await log.before(second!.at + 1)).toEqual({ epoch, seq: 2 });
-    expect(await log.before(second!.at)).toEqual({ epoch, seq: changes[0]!.at === second!.at ? 0 : 1 });
-    expect(await log.before(0)).toEqual({ epoch, seq: 0 });
+    expect(await log.before(second!.at + 1, Date.now())).toEqual({ epoch, seq: 2 });
+    expect(await log.before(second!.at, Date.now())).toEqual({ epoch, seq: changes[0]!.at === second!.at ? 0 : 1 });
+    expect(await log.before(0, Date.now())).toEqual({ epoch, seq: 0 });
     store.close();
   });
 
@@ -801,8 +801,13 @@ describe('the event log', () => {
     await early.emit({ eventType: 'library_sync' });
     const store = await IdbStore.open({ name, indexedDB });
     const { epoch } = await store.log.after(0);
-    expect(await store.log.before(Date.UTC(2026, 0, 1, 0, 0, 1, 500))).toEqual({ epoch, seq: 0 });
-    expect(await store.log.before(Date.UTC(2026, 0, 1, 0, 0, 3))).toEqual({ epoch, seq: 2 });
+    const now = Date.UTC(2026, 0, 1, 0, 0, 3);
+    expect(await store.log.before(Date.UTC(2026, 0, 1, 0, 0, 1, 500), now)).toEqual({ epoch, seq: 0 });
+    expect(await store.log.before(Date.UTC(2026, 0, 1, 0, 0, 3), now)).toEqual({ epoch, seq: 2 });
+    // The clock set back since both were logged: neither tells whether it came after a time, and neither is replayed.
+    expect(await store.log.before(Date.UTC(2025, 11, 31, 23, 59, 50), Date.UTC(2025, 11, 31, 23, 59, 50))).toEqual({ epoch, seq: 2 });
+    // Set back after the time (which is ahead of the clock): the times are told apart by it alone.
+    expect(await store.log.before(Date.UTC(2026, 0, 1, 0, 0, 1, 500), Date.UTC(2026, 0, 1))).toEqual({ epoch, seq: 0 });
     store.close();
     await late.close();
     await early.close();

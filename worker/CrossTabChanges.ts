@@ -76,6 +76,7 @@ export class CrossTabChanges {
       apply: (change, invalidated, logged, memory) => this.#applyRemote(change, invalidated, logged, memory),
       relay: (shared) => this.#relay(shared),
       schedule: options.schedule,
+      now: options.now,
       forgetUnseen: () => this.#forgetUnseen(),
       changed: (changes) => {
         // Of the types this tab keeps in IndexedDB only: another deploy's custom type there is not what this tab's reads see.

@@ -82,16 +82,20 @@ export class EventLog {
    * Where a tab stands that has applied every change logged before `time` (epoch ms) and none since: the
    * place before the oldest change logged at or after it (the head when there is none). Times are taken
    * as each change's transaction starts, so records can be out of time order by a little (a tab
-   * reconnecting between its time and its commit): the walk goes OUT_OF_ORDER_MS past `time`.
+   * reconnecting between its time and its commit): the walk goes OUT_OF_ORDER_MS past `time`. A change
+   * stamped later than `now` (the clock now, `time` or after) was logged before the clock was set back,
+   * and so, as far as can be told, before `time` too: not one to replay.
    */
-  before(time: number): Promise<LogPlace> {
+  before(time: number, now: number): Promise<LogPlace> {
+    // Set back after `time` (which is then ahead of the clock): changes are told apart by it alone.
+    const latest = time > now ? Infinity : now + OUT_OF_ORDER_MS;
     return this.#db.transact('reading the event log', ['events', 'meta'], 'readonly', async (tx) => {
       let head = 0;
       let oldest: number | null = null;
       const walked = walkCursor(tx.objectStore('events').openCursor(null, 'prev'), (cursor) => {
         const { at } = cursor.value as LoggedChange;
         head ||= cursor.key as number;
-        if (at >= time) oldest = cursor.key as number;
+        if (at >= time && at <= latest) oldest = cursor.key as number;
         return at >= time - OUT_OF_ORDER_MS;
       });
       const [epoch] = await Promise.all([EventLog.epoch(tx), walked]);

@@ -43,6 +43,8 @@ export interface TabSyncOptions {
   /** Another tab changed entries of shared data (for `watch`). */
   changed: (changes: SharedCacheChange[]) => void;
   schedule: Schedule;
+  /** The clock changes are logged by (epoch ms). */
+  now: () => number;
   logger: Logger;
 }
 
@@ -132,7 +134,7 @@ export class TabSync {
       const first = this.#first;
       this.#first = undefined;
       const position = this.#position;
-      const logged = !since && log && position && listenedAt !== undefined ? await log.before(listenedAt).catch(() => null) : null;
+      const logged = !since && log && position && listenedAt !== undefined ? await log.before(listenedAt, this.#options.now()).catch(() => null) : null;
       const places = since ? [since] : [first && { epoch: first.epoch!, seq: first.seq! - 1 }, logged];
       const back = places.filter((place) => place && place.epoch === position?.epoch).sort((a, b) => a!.seq - b!.seq)[0];
       if (back && position && back.seq < position.seq) {
