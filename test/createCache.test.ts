@@ -64,6 +64,26 @@ describe('createCache', () => {
     expect(isCacheError(error, 'invalid_argument')).toBe(true);
   });
 
+  it('a call made while the clock returns NaN (once the cache is open) rejects with invalid_argument; once it reads right again, TTLs and the budget hold', async () => {
+    let time: number = Date.UTC(2026, 0, 1);
+    const config = { caching: { policies: { album_year: { maxSizeMb: 0.001 } } } };
+    const cache = await createCache({ worker: false, indexedDB: new IDBFactory(), name: uniqueName(), config, now: () => time });
+    time = NaN;
+    const error = await rejection(cache.set('album_year', 'during', 'v', { ttlSeconds: 10 }));
+    expect(isCacheError(error, 'invalid_argument')).toBe(true);
+    time = Date.UTC(2026, 0, 1, 0, 1);
+    for (let index = 0; index < 20; index++) {
+      time += 1000;
+      await cache.set('album_year', `k${index}`, 'x'.repeat(60));
+    }
+    time += 60_000;
+    expect(await cache.get('album_year', 'during')).toBeUndefined();
+    const stats = (await cache.stats()).types.album_year;
+    expect(stats.bytes).toBeLessThanOrEqual(stats.maxBytes!);
+    expect(stats.evictions).toBeGreaterThan(0);
+    await cache.close();
+  });
+
   it('uses a SmartCacheConfig instance as given', async () => {
     const config = new SmartCacheConfig();
     config.updatePolicy('generic', { maxSizeMb: 1 });
