@@ -25,7 +25,7 @@ import { connectWorker, WORKER_START_HINT } from './connectWorker';
 import { DirectReads } from './DirectReads';
 import { indexedDBHere } from './indexedDBHere';
 import { KeptMessages } from './KeptMessages';
-import { namedReasonOf } from './describeValue';
+import { describeValue, namedReasonOf } from './describeValue';
 import { RemoteEngine } from './RemoteEngine';
 import { randomId } from './randomId';
 import { viteDepsWorker } from './viteDepsWorker';
@@ -81,6 +81,19 @@ const optionsSchema = z.strictObject({
   ),
   logger: z.optional(loggerSchema),
 });
+
+/**
+ * The injected clock, checked at each reading as it was once at the start: a reading that is no number
+ * (NaN) would store an entry that never expires, and hold the times of use (see worker/accessClock) on it
+ * for good, so that the budget was never kept again; the call reading it rejects instead.
+ */
+function checkedClock(now: () => number): () => number {
+  return () => {
+    const time = now();
+    if (!Number.isFinite(time)) throw new CacheError('invalid_argument', `now must return epoch milliseconds, got ${describeValue(time)}`);
+    return time;
+  };
+}
 
 /** The custom type names a config literal gives; none when its type says only "some string". */
 export type LiteralNames<N extends string> = string extends N ? never : N;
@@ -139,7 +152,7 @@ export async function createCache<S extends SchemasOf<S> = Schemas, N extends st
         name,
         config,
         indexedDB: options.indexedDB ?? indexedDBHere(),
-        now: options.now,
+        now: options.now && checkedClock(options.now),
         cloneValues: true,
         logger,
         client: callbacks,
