@@ -83,8 +83,9 @@ export class EventLog {
    * place before the oldest change logged at or after it (the head when there is none). Times are taken
    * as each change's transaction starts, so records can be out of time order by a little (a tab
    * reconnecting between its time and its commit): the walk goes OUT_OF_ORDER_MS past `time`. A change
-   * stamped later than `now` (the clock now, `time` or after) was logged before the clock was set back,
-   * and so, as far as can be told, before `time` too: not one to replay.
+   * stamped later than `now` (the clock as the walk begins) was logged before the clock was set back: with
+   * `time` behind `now`, before `time` too as far as can be told, so not counted (one logged between `time`
+   * and a set back shorter than the time since is then not either: its message alone tells it).
    */
   before(time: number, now: number): Promise<LogPlace> {
     // Set back after `time` (which is then ahead of the clock): changes are told apart by it alone.
