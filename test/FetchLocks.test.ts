@@ -4,7 +4,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { ChannelLocks } from '../src/ChannelLocks';
 import { FetchLocks } from '../src/FetchLocks';
-import { createCache, isCacheError, type CacheConfig, type ContentType, type FetcherContext } from '../src/index';
+import { CacheError, createCache, isCacheError, type CacheConfig, type ContentType, type FetcherContext } from '../src/index';
 import { SimLocks } from './simulation/SimLocks';
 import { openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
@@ -72,6 +72,21 @@ describe.each<ContentType>(['album_year', 'generic'])('%s across three tabs', (t
     reply.open(undefined);
     for (const call of calls) expect(isCacheError(await rejection(call), 'invalid_value')).toBe(true);
   });
+
+  it.each(['quota_exceeded', 'closed', 'worker_failed', 'storage_unavailable'] as const)(
+    'a fetcher that rejects with a CacheError %s of its own (from another Reprise cache it reads through): every caller in every tab gets it, and the fetcher runs once',
+    async (code) => {
+      const tabs = await openTabs(3);
+      const reply = gate<string>();
+      const fetcher = vi.fn(() => reply.promise);
+      const calls = tabs.map(({ cache }) => cache.getOrSet(type, 'k', fetcher));
+      await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+      reply.fail(new CacheError(code, 'the session cache says so'));
+      for (const call of calls) expect(await rejection(call)).toMatchObject({ code, message: 'the session cache says so' });
+      expect(fetcher).toHaveBeenCalledTimes(1);
+      for (const { cache } of tabs) expect(await cache.has(type, 'k')).toBe(false);
+    },
+  );
 
   it('when every caller of the fetching tab leaves, its fetch aborts and a waiting tab fetches for itself', async () => {
     const tabs = await openTabs(2);
