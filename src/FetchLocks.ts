@@ -51,6 +51,11 @@ export interface FetchRun<T> {
    * tab (its value is a miss for theirs, and its failure is not theirs), so they fetch for themselves after it.
    */
   fingerprint?: string | undefined;
+  /**
+   * Whether a failure of `lead` is what the fetcher threw: the fetch's own, which the waiting tabs get whatever its code
+   * (a CacheError of another cache it reads through), not one of this tab's storing it (see THIS_TAB_ONLY).
+   */
+  fetcherThrew?: ((error: unknown) => boolean) | undefined;
 }
 
 /**
@@ -97,7 +102,7 @@ export class FetchLocks {
         led = await run.lead();
       } catch (error) {
         // Its callers all left, or this tab could not keep what it fetched: the others fetch for themselves.
-        const aborted = (run.signal?.aborted ?? false) || (isCacheError(error) && THIS_TAB_ONLY.has(error.code));
+        const aborted = (run.signal?.aborted ?? false) || (isCacheError(error) && THIS_TAB_ONLY.has(error.code) && !run.fetcherThrew?.(error));
         post({ ok: false, aborted, error: describeError(error) });
         throw error;
       }
@@ -182,5 +187,5 @@ export class FetchLocks {
 /** An outcome as the fetching tab tells it, but for what names the fetch. */
 type Told<O = FetchOutcome> = O extends unknown ? Omit<O, 'kind' | 'lock' | 'fingerprint'> : never;
 
-/** Failures of the fetching tab, not of the fetch: a waiting tab does not take them for its own. */
+/** Failures of the fetching tab as it stores what it fetched, not of the fetch: a waiting tab does not take them for its own (what the fetcher threw it does). */
 const THIS_TAB_ONLY: ReadonlySet<CacheErrorCode> = new Set(['closed', 'worker_failed', 'storage_unavailable', 'quota_exceeded']);

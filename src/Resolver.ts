@@ -33,6 +33,8 @@ interface Running {
   overwritten?: boolean;
   /** Writes of the key called in this tab whose values are being checked (see Resolver.writing): it is not joined meanwhile. */
   writing?: number;
+  /** What its fetcher threw (or rejected with), once it did: the fetch's own failure (see FetchRun.fetcherThrew). */
+  threw?: { error: unknown };
 }
 
 /** A write of this tab's whose values are being checked (see Resolver.writing). */
@@ -219,6 +221,7 @@ export class Resolver {
       signal,
       fresh,
       fingerprint: options.fingerprint ?? undefined,
+      fetcherThrew: (error) => running.threw !== undefined && running.threw.error === error,
       lead: () => this.#fetchAndStore(type, key, fetcher, options, signal, running, stale),
       read: async () => {
         // Under the lock, of what another call may have stored since the caller's read (which was counted).
@@ -278,7 +281,15 @@ export class Resolver {
     let store = true;
     // A fetcher may ignore its signal and never answer: once its callers all left, or the cache closes, it is waited
     // for no longer, and the key's lock goes to the next call, in this tab or another (what it brings later is dropped).
-    const value = await untilAborted(fetcher({ signal, stale, skipStore: () => void (store = false) }), signal, abortReason);
+    const value = await untilAborted(
+      new Promise((answer) => answer(fetcher({ signal, stale, skipStore: () => void (store = false) }))),
+      signal,
+      abortReason,
+    ).catch((error: unknown) => {
+      // Its own failure, whatever it is (not its callers leaving): every caller in every tab gets it.
+      if (!signal.aborted) running.threw = { error };
+      throw error;
+    });
     const checked = host.toInput(type, { ...options, key, value }, 'fetched value');
     const input = isPromiseLike(checked) ? await checked : checked;
     const written = store ? await this.#store(type, input, since, running) : undefined;
