@@ -1,7 +1,7 @@
 // Stale while revalidate (SPEC §3b): past its TTL but within the window, getOrSet/resolve serve an
 // entry at once and refresh it in the background; nothing else returns it; the sweep keeps it.
 import { describe, expect, it, vi } from 'vitest';
-import { SmartCacheConfig, type CacheConfig, type FetcherContext } from '../src/index';
+import { INFINITE_TTL, SmartCacheConfig, type CacheConfig, type FetcherContext } from '../src/index';
 import { openCache, rejection } from './support/openCache';
 
 const WINDOW = 60;
@@ -213,6 +213,22 @@ describe('the policy field', () => {
       expect(() => new SmartCacheConfig({ caching: { policies: { generic: { staleWhileRevalidateSeconds: bad as number } } } })).toThrowError(
         expect.objectContaining({ code: 'invalid_config' }),
       );
+    }
+  });
+
+  it('takes Infinity, as ttlSeconds does (`staleTime: Infinity` in TanStack terms): kept as INFINITE_TTL, a number JSON keeps, in config, updatePolicy and the per-call option', async () => {
+    const smart = new SmartCacheConfig({ caching: { policies: { generic: { staleWhileRevalidateSeconds: Infinity } } } });
+    expect(smart.getPolicy('generic').staleWhileRevalidateSeconds).toBe(INFINITE_TTL);
+    expect(smart.updatePolicy('album_year', { staleWhileRevalidateSeconds: Infinity }).staleWhileRevalidateSeconds).toBe(INFINITE_TTL);
+    expect(new SmartCacheConfig(JSON.parse(JSON.stringify(smart.toJSON()))).getPolicy('album_year').staleWhileRevalidateSeconds).toBe(INFINITE_TTL);
+    for (const options of [{ config: { caching: { policies: { generic: { staleWhileRevalidateSeconds: Infinity } } } } }, {}]) {
+      const { cache, clock } = await openCache(options);
+      await cache.set('generic', 'k', 'old', { ttlSeconds: 10 });
+      // A year past its TTL, and a sweep: still kept, and served stale while it is refreshed.
+      clock.advance(365 * 24 * 3600 * 1000);
+      if ('config' in options) expect(await cache.cleanup()).toEqual({ expired: 0, evicted: 0 });
+      expect(await cache.resolve('generic', 'k', () => 'new', { staleWhileRevalidateSeconds: Infinity })).toEqual({ value: 'old', source: 'stale' });
+      await vi.waitFor(async () => expect(await cache.get('generic', 'k')).toBe('new'));
     }
   });
 
