@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { ttlSecondsSchema } from './configSchema';
+import { staleSecondsSchema, ttlSecondsSchema } from './configSchema';
 import { lengthAtMost, nonEmpty } from './lengthChecks';
 import type { Logger } from './Logger';
 
@@ -50,7 +50,7 @@ const isSignal = (value: unknown) => typeof (value as AbortSignal | null)?.abort
 
 export const resolveOptionsSchema = z.strictObject({
   ...setOptionsShape,
-  staleWhileRevalidateSeconds: z.optional(z.number().check(z.nonnegative())),
+  staleWhileRevalidateSeconds: z.optional(staleSecondsSchema),
   forceFresh: z.optional(z.boolean()),
   signal: z.optional(z.custom<AbortSignal>(isSignal, { error: 'signal must be an AbortSignal' })),
 });

@@ -17,6 +17,14 @@ export const ttlSecondsSchema = z
   .union([z.literal(Infinity), z.number()], { error: 'expected a number of seconds above 0, or Infinity' })
   .check(z.positive(), z.overwrite((ttl) => (ttl === Infinity ? INFINITE_TTL : ttl)));
 
+/**
+ * A stale-while-revalidate window in seconds, 0 or more. Infinity (serve an expired entry, refreshing it, for as long as it
+ * is kept) is taken as INFINITE_TTL, as a TTL is: it stays a number in JSON and in the sweep's cutoff.
+ */
+export const staleSecondsSchema = z
+  .union([z.literal(Infinity), z.number()], { error: 'expected a number of seconds from 0, or Infinity' })
+  .check(z.nonnegative(), z.overwrite((seconds) => (seconds === Infinity ? INFINITE_TTL : seconds)));
+
 /** The fields of one policy a config or `updatePolicy` may change. */
 export const policyPatchSchema = z.strictObject({
   ttlSeconds: z.optional(ttlSecondsSchema),
@@ -24,7 +32,7 @@ export const policyPatchSchema = z.strictObject({
   maxSizeMb: z.optional(z.nullable(z.number().check(z.positive()))),
   // A refinement, not z.lte: its check would ship for this one bound (refinements are on the page anyway).
   cleanupThreshold: z.optional(z.number().check(z.gt(0, { error: 'must be above 0' }), z.refine((fraction) => fraction <= 1, { error: 'must be at most 1' }))),
-  staleWhileRevalidateSeconds: z.optional(z.number().check(z.nonnegative())),
+  staleWhileRevalidateSeconds: z.optional(staleSecondsSchema),
   description: z.optional(z.string()),
 });
 
