@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { SET_MANY_CHUNK } from '../src/CacheClient';
 import { isCacheError, type Cache, type CacheChange, type ContentType } from '../src/index';
+import { checkedChannel } from '../src/checkedChannel';
 import { brokenFactory, failCommits } from './support/faultyIndexedDB';
 import { killAtFirst, openRemoteCache } from './support/inProcessWorkers';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
@@ -1276,4 +1277,41 @@ describe('transactions', () => {
     }
     // Six thousand entries written and read: seconds on a loaded machine.
   }, 20_000);
+});
+
+describe.each(['deleteMany', 'set'] as const)('a %s whose worker died after telling it, retried once another tab made more than a thousand changes', (method) => {
+  it("is heard once by its watcher: the page keeps the ids of its own unsettled changes, however many others' it hears", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    let armed = false;
+    let killed = false;
+    let other!: Cache;
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
+      // Applied and told, then gone before its answer reached the page.
+      afterCall: (called, _args, worker) => {
+        if (!armed || called !== (method === 'set' ? 'setMany' : 'deleteMany') || killed) return;
+        killed = true;
+        worker.kill();
+      },
+      // Meanwhile another tab makes 1,001 changes, which the next worker tells the page before the retry reaches it.
+      beforeCall: async (called, _args, worker) => {
+        if (!killed || worker.dead || (called !== 'deleteMany' && called !== 'committed')) return;
+        await Promise.all(Array.from({ length: 1001 }, (_, index) => other.set('track_metadata', `other${index}`, index)));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      },
+    });
+    other = (await openCache({ name, indexedDB })).cache;
+    await cache.set('track_metadata', 'k', 1);
+    const seen: CacheChange[] = [];
+    cache.watch('track_metadata', 'k', (change) => void seen.push(change));
+    armed = true;
+    if (method === 'set') await cache.set('track_metadata', 'k', 2);
+    else expect(await cache.deleteMany('track_metadata', ['k'])).toBe(1);
+    expect(workers).toHaveLength(2);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seen.map((change) => [change.kind, change.source])).toEqual([[method === 'set' ? 'set' : 'delete', 'local']]);
+  });
 });
