@@ -45,6 +45,7 @@ import type { TypeName } from './contentType';
 import { parseContentType } from './contentTypeSchema';
 import { guarded } from './guarded';
 import { Handlers } from './Handlers';
+import { HeardChanges } from './HeardChanges';
 import { HeldCalls } from './HeldCalls';
 import type { Logger } from './Logger';
 import { parse } from './parse';
@@ -103,8 +104,8 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
   readonly #watchers: Handlers<TypeName, [CacheChange]>;
   /** getOrSet and resolve. */
   readonly #resolver: Resolver;
-  /** The ids of the last changes heard that a retry may tell again (see ToldChange). */
-  readonly #heard = new Set<string>();
+  /** The ids of the changes heard, which a retry may tell again (see ToldChange). */
+  readonly #heard = new HeardChanges();
   readonly #onClose: (() => void) | undefined;
   readonly #onClosing: (() => void) | undefined;
   readonly #clock: () => number;
@@ -195,6 +196,7 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
       toInput: this.#toInput.bind(this),
       output: this.#output.bind(this),
       answered: this.#answered,
+      heard: this.#heard,
       inTurn,
     });
     this.#reads = new ReadBatcher((type, keys, fingerprints) => getMany(type, keys, fingerprints));
@@ -485,11 +487,8 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
 
   /** Runs the watchers of changed entries (the engine calls this, once per task). */
   changed(changes: ToldChange[]): void {
-    const heard = this.#heard;
-    // A change told again (see ToldChange) was heard in an earlier batch: one batch may tell several of one call.
-    const fresh = changes.filter(({ id }) => !id || !heard.has(id));
-    for (const { id, ...change } of fresh) {
-      if (id) heard.add(id);
+    // A change told again (see ToldChange) was heard before.
+    for (const { id: _, ...change } of this.#heard.fresh(changes)) {
       // As soon as watchers hear of it (of this tab's own, before the call resolves; of another tab's clear, only
       // so), a fetch started before a clear or an invalidation is not joined: a watcher may resolve the key again.
       if (change.kind === 'clear' || change.kind === 'invalidate') this.#resolver.sawChange([change.type]);
@@ -498,10 +497,6 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
       // Once closed, still those of this tab's calls made before close(), which settle as they would have (as
       // their events reach the listeners); no more of the other tabs'.
       if (!this.#closed || change.source === 'local') this.#watchers.run([change.type], change);
-    }
-    for (const id of heard) {
-      if (heard.size <= HEARD_IDS) break;
-      heard.delete(id);
     }
   }
 
@@ -641,7 +636,7 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
    * happened (a resolved call happened, a rejected one did nothing — but worker_failed: unknown).
    */
   #once<T>(change: (once: Once) => Promise<T>, id = randomId()): Promise<T> {
-    return this.#calls.track(acrossDeaths((retry) => change({ id, retry })));
+    return this.#calls.track(this.#heard.mine(id, acrossDeaths((retry) => change({ id, retry }))));
   }
 
   /**
@@ -653,16 +648,15 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
   #happened<T, O extends EngineSetManyOptions>(type: TypeName, options: O, write: (options: O) => Promise<T>, keys?: ReadonlySet<string>): Promise<T | undefined> {
     const commitId = randomId();
     // One call for close(): it must not close the engine between the write's failure and the question.
-    return this.#calls.track(
-      this.#answered.carry(type, commitId, (answered) =>
-        write({ ...options, commitId, answered }).catch(async (error: unknown) => {
-          // A next worker that cannot tell (it cannot read IndexedDB, or it and those after it died too) rejects: that error, not one saying it did not happen.
-          if (!isCacheError(error, 'worker_failed') || !(await acrossDeaths(() => this.#engine.committed(type, commitId, keys), true))) throw error;
-          // It happened, but its answer is lost.
-          return undefined;
-        }),
-      ),
+    const written = this.#answered.carry(type, commitId, (answered) =>
+      write({ ...options, commitId, answered }).catch(async (error: unknown) => {
+        // A next worker that cannot tell (it cannot read IndexedDB, or it and those after it died too) rejects: that error, not one saying it did not happen.
+        if (!isCacheError(error, 'worker_failed') || !(await acrossDeaths(() => this.#engine.committed(type, commitId, keys), true))) throw error;
+        // It happened, but its answer is lost.
+        return undefined;
+      }),
     );
+    return this.#calls.track(this.#heard.mine(commitId, written));
   }
 
   /**
@@ -690,9 +684,3 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
     if (this.#closed) throw new CacheError('closed', 'This cache is closed');
   }
 }
-
-/**
- * How many ids of changes heard `changed` keeps: a retry tells its change again soon after the dead worker
- * did (seconds: the next worker's start), and every write of this tab and the others carries one.
- */
-const HEARD_IDS = 1000;

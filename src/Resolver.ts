@@ -10,6 +10,7 @@ import type { Logger } from './Logger';
 import { parse } from './parse';
 import type { PendingCalls } from './PendingCalls';
 import type { AnsweredMarks } from './AnsweredMarks';
+import type { HeardChanges } from './HeardChanges';
 import type { EngineApi, EntryInput, Found, Mark, Written } from './protocol';
 import { randomId } from './randomId';
 import { abortReason, abortedError, SharedFetch, untilAborted } from './SharedFetch';
@@ -61,6 +62,8 @@ export interface ResolverHost {
   output(type: TypeName, value: unknown): unknown;
   /** The page's answered commit marks, which its writes carry (see AnsweredMarks). */
   answered: AnsweredMarks;
+  /** The ids of the changes the page heard (see HeardChanges). */
+  heard: HeardChanges;
   /** Sends a call of `type` after the page's calls of it held now (see HeldCalls): at once when none is. */
   inTurn<T>(type: TypeName, send: () => T): Promise<Awaited<T>>;
 }
@@ -317,18 +320,17 @@ export class Resolver {
     this.sawWrite(type, [input.key], running);
     const engine = this.#engine;
     const commitId = randomId();
+    const written = this.#host.answered.carry(type, commitId, (answered) =>
+      acrossDeaths(async (retry) => {
+        if (retry && (await engine.committed(type, commitId, new Set([input.key])))) return undefined;
+        // After the page's calls of the type made before it and still held (a value an async schema checks): a read
+        // with a fingerprint then does not remove it, and a write of the key, once sent, leaves it out. Not made on the
+        // next worker over a write of the key called while the dead one was replaced.
+        return this.#host.inTurn(type, () => (running.overwritten ? { stale: [input.key], shared: false } : engine.setMany(type, [input], { since, commitId, answered })));
+      }),
+    );
     return this.#host.calls
-      .track(
-        this.#host.answered.carry(type, commitId, (answered) =>
-          acrossDeaths(async (retry) => {
-            if (retry && (await engine.committed(type, commitId, new Set([input.key])))) return undefined;
-            // After the page's calls of the type made before it and still held (a value an async schema checks): a read
-            // with a fingerprint then does not remove it, and a write of the key, once sent, leaves it out. Not made on the
-            // next worker over a write of the key called while the dead one was replaced.
-            return this.#host.inTurn(type, () => (running.overwritten ? { stale: [input.key], shared: false } : engine.setMany(type, [input], { since, commitId, answered })));
-          }),
-        ),
-      )
+      .track(this.#host.heard.mine(commitId, written))
       .catch((error: unknown) => {
         if (!isCacheError(error, 'worker_failed')) throw error;
         return undefined;

@@ -6,9 +6,9 @@ import { Imports } from './Imports';
 
 /**
  * The most calls a group holds. A worker that dies as a group commits leaves every one of its calls to the
- * next, which tells each again under its id: the page must still know those ids to hear them once, and it
- * keeps the last thousand it heard (CacheClient's HEARD_IDS), which a group of a thousand and the room it made
- * would overflow, each id told again then pushing out the next.
+ * next, which tells each again under its id: every tab must still know those ids to hear them once. A page
+ * keeps its own until they settle, the others' for two minutes or the last thousand (see src/HeardChanges.ts),
+ * which a group of a thousand and the room it made would overflow in a tab that heard them late.
  */
 const GROUP_CALLS = 250;
 
