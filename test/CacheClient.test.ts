@@ -1280,11 +1280,11 @@ describe('transactions', () => {
 });
 
 describe.each(['deleteMany', 'set'] as const)('a %s whose worker died after telling it, retried once another tab made more than a thousand changes', (method) => {
-  it("is heard once by its watcher: the page keeps the ids of its own unsettled changes, however many others' it hears", async () => {
+  /** A tab whose worker dies after applying and telling its first `method` once armed, and whose retry waits for 1,001 sets of `other` to reach the next worker. */
+  async function dyingTab() {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
-    let armed = false;
-    let killed = false;
+    const state = { armed: false, killed: false };
     let other!: Cache;
     const { cache, workers } = await openRemoteCache({
       name,
@@ -1292,26 +1292,44 @@ describe.each(['deleteMany', 'set'] as const)('a %s whose worker died after tell
       engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
       // Applied and told, then gone before its answer reached the page.
       afterCall: (called, _args, worker) => {
-        if (!armed || called !== (method === 'set' ? 'setMany' : 'deleteMany') || killed) return;
-        killed = true;
+        if (!state.armed || called !== (method === 'set' ? 'setMany' : 'deleteMany') || state.killed) return;
+        state.killed = true;
         worker.kill();
       },
       // Meanwhile another tab makes 1,001 changes, which the next worker tells the page before the retry reaches it.
       beforeCall: async (called, _args, worker) => {
-        if (!killed || worker.dead || (called !== 'deleteMany' && called !== 'committed')) return;
+        if (!state.killed || worker.dead || (called !== 'deleteMany' && called !== 'committed')) return;
         await Promise.all(Array.from({ length: 1001 }, (_, index) => other.set('track_metadata', `other${index}`, index)));
         await new Promise((resolve) => setTimeout(resolve, 20));
       },
     });
     other = (await openCache({ name, indexedDB })).cache;
     await cache.set('track_metadata', 'k', 1);
+    const change = async () => {
+      state.armed = true;
+      if (method === 'set') await cache.set('track_metadata', 'k', 2);
+      else expect(await cache.deleteMany('track_metadata', ['k'])).toBe(1);
+      expect(workers).toHaveLength(2);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    return { cache, name, indexedDB, change };
+  }
+
+  it("is heard once by its watcher: the page keeps the ids of its own unsettled changes, however many others' it hears", async () => {
+    const { cache, change } = await dyingTab();
     const seen: CacheChange[] = [];
     cache.watch('track_metadata', 'k', (change) => void seen.push(change));
-    armed = true;
-    if (method === 'set') await cache.set('track_metadata', 'k', 2);
-    else expect(await cache.deleteMany('track_metadata', ['k'])).toBe(1);
-    expect(workers).toHaveLength(2);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await change();
     expect(seen.map((change) => [change.kind, change.source])).toEqual([[method === 'set' ? 'set' : 'delete', 'local']]);
+  });
+
+  it('is heard once by a watcher in a third tab, which heard those 1,001 changes between the dead worker’s news and the retry’s', async () => {
+    const { name, indexedDB, change } = await dyingTab();
+    const { cache: third } = await openCache({ name, indexedDB });
+    const seen: CacheChange[] = [];
+    third.watch('track_metadata', 'k', (change) => void seen.push(change));
+    await change();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seen.map((change) => [change.kind, change.source])).toEqual([[method === 'set' ? 'set' : 'delete', 'remote']]);
   });
 });
