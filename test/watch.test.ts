@@ -568,6 +568,34 @@ describe.each(['deleteMany', 'clear', 'emit'] as const)('a %s whose worker died 
   });
 });
 
+describe.each(['event', 'clear'] as const)('another tab’s %s, whose news this tab’s worker told the watchers and then died before telling the page where it is logged', (what) => {
+  it('is heard once by each watcher: the next worker, which replays the log from where the page last was, tells it under its id', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    // The report to the event listeners (and the log place with it) travels on a port of its own, after the watchers' share.
+    const { cache, workers } = await openRemoteCache({ name, indexedDB, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) }, remoteEventDelayMs: 30 });
+    const { cache: other } = await openCache({ name, indexedDB });
+    await other.set('track_metadata', 'k', 1, { trackId: 't1' });
+    await settle();
+    const seen = watcher();
+    const heard = vi.fn();
+    cache.on('*', heard);
+    cache.watch('track_metadata', 'k', (change) => {
+      seen.listener(change);
+      if (seen.seen.length === 1) workers[0]!.kill();
+    });
+    if (what === 'event') await other.emit({ eventType: 'track_removed', trackId: 't1' });
+    else await other.clear('track_metadata');
+    await vi.waitFor(() => expect(seen.seen).not.toHaveLength(0));
+    // The next worker starts at once, and replays the log from where the page was.
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+    expect(workers).toHaveLength(2);
+    await settle();
+    expect(seen.seen.map((change) => [change.kind, change.source])).toEqual([[what === 'event' ? 'invalidate' : 'clear', 'remote']]);
+    expect(heard).toHaveBeenCalledTimes(what === 'event' ? 1 : 0);
+  });
+});
+
 /** A cache whose worker dies after applying its first `method` call, whose retry on the next worker comes after a set of `type`'s key 'k'. */
 async function setBeforeRetry(method: 'deleteMany' | 'clear', type: ContentType) {
   let killed = false;
