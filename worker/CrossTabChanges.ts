@@ -38,8 +38,8 @@ export interface CrossTabChangesOptions {
   expiredBy: (now: number) => ExpiredBy;
   /** What freeing room on a full disk removed of a type: counted, and told (the engine's #countRemoved). */
   removed: (type: TypeName, removed: Removed) => void;
-  /** Tells watchers that entries of these types were invalidated (the engine's #invalidated). */
-  invalidated: (counts: Counts, keys: RemovedKeys, source: CacheChange['source']) => void;
+  /** Tells watchers that entries of these types were invalidated (the engine's #invalidated), under `id` (see ToldChange). */
+  invalidated: (counts: Counts, keys: RemovedKeys, source: CacheChange['source'], id?: string) => void;
   /** The counts for every type the event applies to (the engine's #report). */
   report: (event: CacheEvent, counts: Counts) => Counts;
 }
@@ -73,7 +73,7 @@ export class CrossTabChanges {
       tabId: options.tabId,
       openChannel: options.openChannel,
       log: () => this.#stores.idb?.log ?? null,
-      apply: (change, invalidated, logged, memory) => this.#applyRemote(change, invalidated, logged, memory),
+      apply: (change, invalidated, logged, memory, id) => this.#applyRemote(change, invalidated, logged, memory, id),
       relay: (shared) => this.#relay(shared),
       schedule: options.schedule,
       now: options.now,
@@ -192,16 +192,18 @@ export class CrossTabChanges {
 
   /**
    * Another tab's change: IndexedDB is already done (shared), so apply it to this tab's memory tier
-   * (unless `memory` is false, see TabSync's apply) and tell the client.
+   * (unless `memory` is false, see TabSync's apply) and tell the client. Its watchers' share goes under the
+   * change's id: a worker that dies before the page hears where it is logged leaves the next one to replay
+   * it, which the page hears once so (what that one's memory tier, empty then, removes is nothing more).
    */
-  async #applyRemote(change: Change, persistent: Invalidated, logged: LogPlace | null, memory: boolean): Promise<void> {
+  async #applyRemote(change: Change, persistent: Invalidated, logged: LogPlace | null, memory: boolean, id: string | undefined): Promise<void> {
     if (this.#options.closed()) return;
     if (!logged) this.#toldUnlogged();
     if (change.kind === 'clear') {
       // Another tab's custom types that this one does not have are not its business.
       const types = change.types.filter((type) => this.#config.has(type));
       if (memory) await this.#stores.memory.clear(types.filter((type) => this.#stores.of(type) === this.#stores.memory));
-      for (const type of types) this.#feed.add(type, 'clear', null, 'remote', false);
+      for (const type of types) this.#feed.add(type, 'clear', null, 'remote', false, id);
       // Its watchers' share goes now, and then where it is logged: a worker replacing this one, should it
       // die, replays it only if the page was not told of it (see PageTab).
       this.#feed.flush();
@@ -213,7 +215,7 @@ export class CrossTabChanges {
     const local = memory ? await this.#stores.invalidateMemory(event) : nothingRemoved();
     this.#options.counters.invalidated(local.counts);
     const { counts, keys } = overlaid(this.kept(persistent), local);
-    this.#options.invalidated(counts, keys, 'remote');
+    this.#options.invalidated(counts, keys, 'remote', id);
     const invalidated = this.#options.report(event, counts);
     const { client } = this.#options;
     // Its watchers' share first, in the same turn: `logged` tells the page it has all of it (see the clear's above).

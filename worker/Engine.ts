@@ -145,7 +145,7 @@ export class Engine implements EngineApi {
       notify: (call) => this.#notify(call),
       expiredBy: (now) => this.#expiredBy(now),
       removed: (type, removed) => this.#countRemoved(type, removed),
-      invalidated: (counts, keys, source) => this.#invalidated(counts, keys, source),
+      invalidated: (counts, keys, source, id) => this.#invalidated(counts, keys, source, id === undefined ? undefined : { id, retry: false }),
       report: (event, counts) => this.#report(event, counts),
     });
     this.#sync = this.#crossTab.sync;

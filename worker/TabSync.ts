@@ -30,9 +30,11 @@ export interface TabSyncOptions {
   log: () => Pick<EventLog, 'after' | 'head' | 'before' | 'epoch'> | null;
   /**
    * Applies another tab's change to this tab (its memory tier, its listeners); `logged`: where it is in
-   * the log, if it is. `memory` false: only its listeners are told (the memory tier was empty then).
+   * the log, if it is. `memory` false: only its listeners are told (the memory tier was empty then). `id`:
+   * the change's, which the page's next worker tells it under too, should this one die before the page
+   * learns where it is logged (records of versions before 0.2 have none).
    */
-  apply: (change: Change, invalidated: Invalidated, logged: LogPlace | null, memory: boolean) => Promise<void>;
+  apply: (change: Change, invalidated: Invalidated, logged: LogPlace | null, memory: boolean, id: string | undefined) => Promise<void>;
   /**
    * Applies to IndexedDB, and logs, a change made by a tab that has no IndexedDB — unless a tab already
    * logged it; returns it as logged.
@@ -414,7 +416,7 @@ export class TabSync {
     }
     if (!this.#options.log()) {
       this.#remember(shared.id);
-      return this.#options.apply(shared.change, removedBy(shared), null, true);
+      return this.#options.apply(shared.change, removedBy(shared), null, true, shared.id);
     }
     const { epoch, seq } = shared;
     if (seq === null) {
@@ -428,7 +430,7 @@ export class TabSync {
         if (this.#unloggedHere.has(shared.id)) return;
         this.#unloggedHere.add(shared.id);
         if (this.#unloggedHere.size > MAX_UNLOGGED) this.#unloggedHere.delete(this.#unloggedHere.values().next().value!);
-        return this.#options.apply(shared.change, removedBy(shared), null, true);
+        return this.#options.apply(shared.change, removedBy(shared), null, true, shared.id);
       }
       const { record, epoch: logged } = relayed;
       const place = { epoch: logged, seq: record.seq };
@@ -456,7 +458,7 @@ export class TabSync {
     const since = this.#since;
     if (late && since && epoch === since.epoch && seq <= since.seq) return;
     this.#remember(shared.id, place);
-    return this.#options.apply(shared.change, removedBy(shared), place, !late);
+    return this.#options.apply(shared.change, removedBy(shared), place, !late, shared.id);
   }
 
   /** Whether this tab applied the change already without logging it (its relay failed); if so, it counts as applied from now on. */
@@ -498,7 +500,7 @@ export class TabSync {
       position.seq = record.seq;
       if (record.origin === this.#options.tabId || (record.id !== undefined && this.#applied.has(record.id)) || this.#appliedUnlogged(record.id, place)) continue;
       if (record.id !== undefined) this.#remember(record.id, place);
-      await this.#options.apply(changeOf(record), removedBy(record), place, true);
+      await this.#options.apply(changeOf(record), removedBy(record), place, true, record.id);
     }
   }
 
