@@ -559,6 +559,40 @@ describe.each(['after', 'before'] as const)('a worker that dies %s applying a de
   });
 });
 
+describe('an emit whose worker answered a stats() counting it, then died before the emit answered', () => {
+  it('is counted once in stats().invalidations: the stats() waits for the emit it counts to have answered', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    // The emit's answer waits for the page's answer to the report of an older event of another tab, which travels back on a port of its own.
+    const { cache, workers } = await openRemoteCache({ name, indexedDB, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) }, remoteEventAnswerDelayMs: 100 });
+    const { cache: other } = await openCache({ name, indexedDB });
+    await cache.setMany('track_metadata', [
+      { key: 'k', value: 'v', trackId: 't1' },
+      { key: 'kept', value: 'w', trackId: 't2' },
+    ]);
+    let emitted: Promise<unknown> | undefined;
+    let counted: Promise<unknown> | undefined;
+    cache.on('track_added', () => {
+      counted = cache.stats().then((stats) => {
+        // The worker dies as the stats() answers, before the emit does.
+        workers[0]!.kill();
+        return stats.types.track_metadata.invalidations;
+      }, String);
+      // Made as the stats() there has read where the log is, and not yet what the type holds.
+      emitted = (async () => {
+        for (let turn = 0; turn < 10; turn++) await null;
+        return cache.emit({ eventType: 'track_removed', trackId: 't1' });
+      })();
+    });
+    await other.emit({ eventType: 'track_added', trackId: 'x' });
+    await vi.waitFor(() => expect(emitted).toBeDefined());
+    expect(await emitted).toMatchObject({ invalidated: { track_metadata: 1 } });
+    expect(await counted).toBe(1);
+    expect((await cache.stats()).types.track_metadata.invalidations).toBe(1);
+    expect(workers).toHaveLength(2);
+  });
+});
+
 describe.each(['before', 'after'] as const)('two workers that die in a row: the first after the change happened, the next %s its retry (or its question) reached it', (when) => {
   /** A tab whose first worker dies once `method` has happened there, and whose second dies as that call's retry (or the question whether it happened) reaches it. */
   async function open(method: string, retry = method) {
