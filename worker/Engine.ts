@@ -629,6 +629,9 @@ export class Engine implements EngineApi {
     await this.#stores.byStore(this.#config.types, async (store, mine) => {
       await this.#dropDeadImports(store, mine, this.#now());
       const usage = await store.usage(mine);
+      // The counts once the changes of this tab logged so far have answered (see TabSync.before): one that has
+      // counted and not answered may die with this worker, and its retry counts again what this answer carried over.
+      await this.#sync.settled;
       mine.forEach((type, index) => {
         const policy = this.#config.getPolicy(type);
         types[type] = {
