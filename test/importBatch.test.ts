@@ -978,6 +978,41 @@ describe('calls made during an import', () => {
     await expect.poll(() => heard[0]).toEqual(['k0']);
   });
 
+  it('an event of the track of entries the import re-tags (a key of track t1 imported as t2’s) removes what reads see there, counted and told by key, in every tab', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    const b = await browser.open();
+    await a.cache.setMany('track_metadata', entries(50, 'old'));
+    const heard: (string[] | null)[] = [];
+    for (const cache of [a.cache, b.cache]) cache.watch('track_metadata', 'k1', (change) => void (change.kind === 'invalidate' && heard.push(change.keys)));
+    let steps = 0;
+    let called: Promise<void> | undefined;
+    let report: EmitReport | undefined;
+    let during: unknown[] = [];
+    // Each key imported as the next track's: k1 (t1's) as t2's, k0 (t0's) as t1's.
+    const retagged = keys(100).map((key, index) => ({ key, value: `new${index}`, trackId: `t${(index + 1) % 5}` }));
+    await a.cache.setMany('track_metadata', retagged, {
+      onProgress: () => {
+        if (++steps !== 5) return;
+        called = (async () => {
+          report = await b.cache.emit({ eventType: 'track_removed', trackId: 't1' });
+          during = await b.cache.getMany('track_metadata', keys(50));
+        })();
+      },
+    });
+    await called;
+    // What reads saw of track t1 during the import: the ten old entries (k1, k6 … k46), all replaced by then.
+    expect(during).toEqual(keys(50).map((_, index) => (index % 5 === 1 ? undefined : `old${index}`)));
+    expect(report?.invalidated.track_metadata).toBe(10);
+    expect((await b.cache.stats()).types.track_metadata.invalidations).toBe(10);
+    // Told by key in both tabs (the importing one hears too, at its commit, that the import's entries of t1 went: any key).
+    const told = ['k1', 'k11', 'k16', 'k21', 'k26', 'k31', 'k36', 'k41', 'k46', 'k6'];
+    await expect.poll(() => heard.filter((keys) => keys !== null)).toEqual([told, told]);
+    // After the commit: the import's entries of track t1 (k0, k5 … k95) are left out, as if the event came after it; k1 is t2's.
+    expect(await b.cache.getMany('track_metadata', ['k0', 'k1', 'k5'])).toEqual([undefined, 'new1', undefined]);
+    await expectExactCounts(browser);
+  });
+
   it('a write of an imported key is read until the import commits, then the import’s entry', async () => {
     let during: unknown;
     const { b, after } = await importWith(async (b) => {
