@@ -14,7 +14,7 @@ import { later, type Schedule } from './schedule';
 import { addRemoved, cutoffOf, leftOut, type Budget, type ExpiredBy, type Invalidated, type Spared, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
 import { RemovedKeyList } from './RemovedKeyList';
 import { averageBytes, forget, noUsage } from './usage';
-import { BatchStates, byId, batchRecords, isPending, pendingBatches, visibleOf, type BatchRecord } from './importBatch';
+import { BatchStates, byId, batchRecords, isPending, keyChunksOf, pendingBatches, visibleOf, type BatchId, type BatchRecord, type KeyChunk } from './importBatch';
 import { Imports, type ImportOptions } from './Imports';
 import { findRecords } from './findRecords';
 import { lastOfEachKey } from './lastOfEachKey';
@@ -357,6 +357,8 @@ export class IdbStore implements Store {
       const usages = new Map<TypeName, Usage>();
       for (const [index, type] of types.entries()) usages.set(type, usageOf(usageReads[index]?.result) ?? (await recount(tx, type)));
       const pending = new Map(types.map((type, index) => [type, byId(batchReads[index]?.result ?? [])]));
+      // The records of pending imports that the indexes do not find by what reads see there (see KeyChunk.retagged).
+      const retagged = await retaggedOf(tx, targets, pending);
       const removed = new RemovedKeyList();
       const deleted = new Set<string>();
       for (const [index, target] of targets.entries()) {
@@ -372,19 +374,19 @@ export class IdbStore implements Store {
           usage.entries = usage.bytes = 0;
         } else {
           const batches = pending.get(type)!;
-          for (const record of entryReads[index]?.result ?? []) {
+          for (const record of [...(entryReads[index]?.result ?? []), ...(retagged.get(type) ?? [])]) {
             const id = JSON.stringify([type, record.key]);
-            if (deleted.has(id) || !targetMatches(target, record)) continue;
+            if (deleted.has(id)) continue;
             if (isPending(record, batches)) {
-              // An import's entry (found by its tags) goes when the import commits; its prior, which
-              // reads see until then, goes now if the target finds it too.
+              // An import's entry (found by its tags, or re-tagged) goes when the import commits; its prior,
+              // which reads see until then, goes now if the target finds it.
               const visible = visibleOf(record, batches);
               if (!visible || !targetMatches(target, visible)) continue;
               dropPrior(store, record, batches.get(record.batch!)!);
-            } else {
+            } else if (targetMatches(target, record)) {
               store.delete(record.key);
               forget(usage, record);
-            }
+            } else continue;
             // Only once it went: another target may find what this one left (an import's record whose prior it did not match).
             deleted.add(id);
             removed.add(type, record.key);
@@ -652,6 +654,25 @@ function elsewhere(names: DOMStringList, kept: ReadonlySet<string>, { event, cle
 function withTargets(batch: BatchRecord, targets: readonly InvalidationTarget[], cleared = false): BatchRecord {
   const all = targets.some((target) => target.by === 'all');
   return { ...batch, targets: [...batch.targets, ...targets], created: all ? 0 : batch.created, ...(cleared && { cleared }) };
+}
+
+/**
+ * The records, by type, of pending imports whose prior the tag indexes do not find (the import re-tags the key:
+ * see KeyChunk.retagged), read only for types a target other than 'all' applies to and that have such imports.
+ */
+async function retaggedOf(tx: IDBTransaction, targets: readonly InvalidationTarget[], pending: ReadonlyMap<TypeName, ReadonlyMap<BatchId, BatchRecord>>): Promise<Map<TypeName, EntryRecord[]>> {
+  const found = new Map<TypeName, EntryRecord[]>();
+  const types = new Set(targets.filter((target) => target.by !== 'all').map((target) => target.type));
+  for (const type of types) {
+    const store = tx.objectStore(entryStore(type));
+    const chunks = [...pending.get(type)!.values()].filter((batch) => batch.retagged).map((batch) => store.getAll(keyChunksOf(batch.key[1])) as IDBRequest<KeyChunk[]>);
+    if (!chunks.length) continue;
+    await requestsDone(chunks);
+    const reads = chunks.flatMap((read) => read.result.flatMap((chunk) => chunk.retagged ?? [])).map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
+    await requestsDone(reads);
+    found.set(type, reads.flatMap((read) => (read.result ? [read.result] : [])));
+  }
+  return found;
 }
 
 /**

@@ -8,7 +8,7 @@ import { noneRemoved, shrinkType } from './evictionPlan';
 import { findRecords } from './findRecords';
 import { requestDone, requestsDone } from './idbRequests';
 import { walkCursor } from './walkCursor';
-import { allKeyChunks, batchKey, batchLockName, IMPORT_STEPS, keyChunkKey, keyChunksOf, newBatchId, nextStepSize, pendingBatches, plainOf, visibleOf, type BatchId, type BatchRecord, type BatchStates, type KeyChunk } from './importBatch';
+import { allKeyChunks, batchKey, batchLockName, findableThrough, IMPORT_STEPS, keyChunkKey, keyChunksOf, newBatchId, nextStepSize, pendingBatches, plainOf, visibleOf, type BatchId, type BatchRecord, type BatchStates, type KeyChunk } from './importBatch';
 import { lastOfEachKey } from './lastOfEachKey';
 import type { ReadTimes } from './ReadTimes';
 import { later, type Schedule } from './schedule';
@@ -205,6 +205,7 @@ export class Imports {
     let priors = 0;
     let created = 0;
     let held = 0;
+    const retagged: string[] = [];
     for (const [index, entry] of chunk.entries()) {
       const old = olds[index]?.result;
       const record: EntryRecord = toRecord(entry);
@@ -214,6 +215,7 @@ export class Imports {
         record.prior = plainOf(old);
         record.priorAfter = batch.targets.length;
         priors++;
+        if (!findableThrough(old, record)) retagged.push(entry.key);
       } else {
         usage.entries++;
         created++;
@@ -222,8 +224,9 @@ export class Imports {
       usage.bytes += record.bytes - (old ? old.bytes : 0);
       store.put(record);
     }
-    store.put({ key: keyChunkKey(id, step), keys: chunk.map((entry) => entry.key), priors } satisfies KeyChunk);
+    store.put({ key: keyChunkKey(id, step), keys: chunk.map((entry) => entry.key), priors, ...(retagged.length && { retagged }) } satisfies KeyChunk);
     const next: BatchRecord = { ...batch, beat: batch.beat + 1, at: this.#now(), created: batch.created + created, held: batch.held + held };
+    if (retagged.length) next.retagged = (batch.retagged ?? 0) + retagged.length;
     store.put(next);
     // No room is made here: an import that fails must not have evicted anything (see import).
     // Done once every request is (the next step starts then: see import).

@@ -1,4 +1,4 @@
-import { targetMatches, type InvalidationTarget } from '../src/invalidationTarget';
+import { targetMatches, type InvalidationTarget, type Tags } from '../src/invalidationTarget';
 import { BATCH, type BatchId } from './batchStates';
 import type { EntryRecord, PlainRecord } from './databaseSchema';
 
@@ -52,6 +52,8 @@ export interface BatchRecord {
   unlocked?: boolean;
   /** How many of the targets a commit had applied (versions before 0.2's last spread a commit over several transactions). */
   applied?: number;
+  /** How many keys its steps listed as re-tagged (see KeyChunk.retagged): an event reads its key chunks only then. */
+  retagged?: number;
 }
 
 /** The keys one step of an import wrote (to roll back or normalize it), and how many replaced an entry. */
@@ -59,6 +61,11 @@ export interface KeyChunk {
   key: [typeof KEYS, BatchId, number];
   keys: string[];
   priors: number;
+  /**
+   * Those whose prior the tag indexes do not find through the import's entry, tagged otherwise (a key of one
+   * track imported as another's): an event during the import finds them here, to remove (and count) what reads see.
+   */
+  retagged?: string[];
 }
 
 const KEYS = 'batchkeys';
@@ -106,6 +113,15 @@ export function visibleOf(record: EntryRecord, pending: ReadonlyMap<BatchId, Bat
   if (!prior) return undefined;
   const since = batch.targets.slice(record.priorAfter ?? 0);
   return since.some((target) => targetMatches(target, prior)) ? undefined : prior;
+}
+
+/** Whether every index that finds `prior` (its tracks, album, fingerprint) finds `record` too (see KeyChunk.retagged). */
+export function findableThrough(prior: Tags, record: Tags): boolean {
+  return (
+    (prior.trackIds ?? []).every((trackId) => record.trackIds?.includes(trackId)) &&
+    (prior.albumKey === undefined || prior.albumKey === record.albumKey) &&
+    (prior.fingerprint === undefined || prior.fingerprint === record.fingerprint)
+  );
 }
 
 /** The entry without what an import added to its record. */
