@@ -20,7 +20,7 @@ export class PageTab {
   #heardUnlogged = false;
   /**
    * The epochs of the databases whose loss a worker told the page (see goneId): the page forgets the ids
-   * it heard past a thousand, and the next worker, which knows the database by `since`, would tell it again.
+   * it heard once they are old (see HeardChanges), and the next worker, which knows the database by `since`, would tell it again.
    */
   readonly #gone = new Set<string>();
 
