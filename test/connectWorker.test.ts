@@ -148,6 +148,26 @@ describe('connectWorker', () => {
     expect(unhandled).toEqual([]);
   });
 
+  it("a default worker whose URL cannot be built (esbuild's default iife format leaves import.meta empty: Chromium's TypeError from new URL) names the start hint, whose copy works there", async () => {
+    process.on('unhandledRejection', record);
+    const invalid = new TypeError("Failed to construct 'URL': Invalid URL");
+    const error = await rejection(
+      connectWorker(
+        () => {
+          throw invalid;
+        },
+        { name: 'hint', config: {}, tab: { id: 'page', since: null } },
+        { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} },
+        { startHint: WORKER_START_HINT },
+      ),
+    );
+    expect(error).toMatchObject({ code: 'worker_failed', cause: invalid });
+    expect(error.message).toContain("could not be created (TypeError: Failed to construct 'URL': Invalid URL)");
+    expect(error.message).toContain('copy the file `reprise/worker`');
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(unhandled).toEqual([]);
+  });
+
   describe("a worker whose script cannot be loaded, with another place to try (Vite 5–7's dev server, see viteDepsWorker)", () => {
     const open = { name: 'elsewhere', config: {}, tab: { id: 'page', since: null } };
     const client = { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} };
