@@ -60,8 +60,15 @@ export async function connectWorker(
   try {
     worker = createWorker();
   } catch (error) {
-    // A script of another origin (Reprise from a CDN): the browser refuses the worker at once.
-    const fix = (error as { name?: unknown } | null)?.name === 'SecurityError' ? ": a browser starts a worker only from the page's origin: serve Reprise from the page's own origin, or pass worker: false" : '';
+    // A script of another origin (Reprise from a CDN): the browser refuses the worker at once. Any other
+    // failure of the default worker is its URL, which a bundle that is no ES module cannot build (esbuild's
+    // default iife leaves import.meta empty): the copy the start hint names needs no import.meta.
+    const fix =
+      (error as { name?: unknown } | null)?.name === 'SecurityError'
+        ? ": a browser starts a worker only from the page's origin: serve Reprise from the page's own origin, or pass worker: false"
+        : startHint
+          ? `. ${startHint}`
+          : '';
     throw workerDeath(new CacheError('worker_failed', `The cache worker could not be created (${namedReasonOf(error)})${fix}`, { cause: error }));
   }
   if (!isWorker(worker)) {
