@@ -1586,6 +1586,22 @@ describe('commit marks (how a next worker tells whether a dead one’s change ha
     expect(await marksOnDisk(indexedDB, name, 'track_metadata')).toBeLessThanOrEqual(1);
     await cache.close();
   });
+
+  it('a set refused because the injected clock read NaN leaves the marks of the sets answered before it to the next write, which deletes them', async () => {
+    let time = Date.UTC(2026, 0, 1);
+    const { cache, indexedDB, name } = await openCache({ now: () => time });
+    for (let index = 0; index < 3; index++) {
+      time += 1000;
+      await cache.set('track_metadata', 'saved', { index });
+    }
+    time = NaN;
+    expect(isCacheError(await rejection(cache.set('track_metadata', 'during', 1)), 'invalid_argument')).toBe(true);
+    time = Date.UTC(2026, 0, 1, 0, 1);
+    await cache.set('track_metadata', 'after', 1);
+    await cache.set('track_metadata', 'last', 1);
+    expect(await marksOnDisk(indexedDB, name, 'track_metadata')).toBeLessThanOrEqual(1);
+    await cache.close();
+  });
 });
 
 describe('concurrent sets of a type (an app caching each answer as it arrives)', () => {
