@@ -303,8 +303,14 @@ export class Engine implements EngineApi {
       this.#stores.of(type) === this.#stores.idb &&
       Imports.imports(inputs.length, options.since !== undefined, importChunk) &&
       Imports.imports(new Set(inputs.map((input) => input.key)).size, false, importChunk);
-    // Used as it arrives (see getMany): each entry its own time, in the order named.
-    const usedAt = inputs.map(() => this.#usedAt());
+    // Used as it arrives (see getMany): each entry its own time, in the order named. An injected clock that reads
+    // no number throws (see createCache): the call rejects, as a call does, and is not thrown back as it is made.
+    let usedAt: number[];
+    try {
+      usedAt = inputs.map(() => this.#usedAt());
+    } catch (error) {
+      return Promise.reject(error);
+    }
     // Under the policy as the page's call was made, or else as it arrives: an updatePolicy made after the call applies to the writes made after it.
     const policy = options.policy ?? this.#config.getPolicy(type);
     const call = { inputs, usedAt, policy, options };
