@@ -6,7 +6,7 @@ import { isCacheError, type Cache, type CacheChange, type CacheConfig, type Cont
 import { openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 import { openRemoteCache, type InProcessWorker } from './support/inProcessWorkers';
-import { deleteUnderTabs, failRequest, tabFactory } from './support/faultyIndexedDB';
+import { brokenFactory, deleteUnderTabs, failCommit, failRequest, tabFactory } from './support/faultyIndexedDB';
 import { lossyChannel } from './support/lossyChannel';
 import { checkedChannel } from '../src/checkedChannel';
 import { CHANNEL_VERSION, type ChannelLike } from '../src/TabChannel';
@@ -593,6 +593,51 @@ describe.each(['event', 'clear'] as const)('another tab’s %s, whose news this 
     await settle();
     expect(seen.seen.map((change) => [change.kind, change.source])).toEqual([[what === 'event' ? 'invalidate' : 'clear', 'remote']]);
     expect(heard).toHaveBeenCalledTimes(what === 'event' ? 1 : 0);
+  });
+});
+
+describe('an event of a tab without IndexedDB that this tab’s worker applied unlogged (its relay failed), then died', () => {
+  it('is heard again when the next worker logs it: what that removes (entries of IndexedDB, and of its memory tier written since) reaches the watchers', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    // A temporary type that events remove entries of.
+    const config: CacheConfig = { caching: { customTypes: { lyrics: { persistent: false, ttlSeconds: 3600, invalidationStrategy: 'event_driven', maxSizeMb: null } } } };
+    const opened = await openRemoteCache({ name, indexedDB, config, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
+    const [cache, workers] = [opened.cache as unknown as Cache<{}, 'lyrics'>, opened.workers];
+    const degraded = await engineTab({ name, indexedDB: brokenFactory(), config });
+    await cache.set('lyrics', 'a', 1, { trackId: 't1' });
+    await cache.set('track_metadata', 'k', 1, { trackId: 't1' });
+    const [a, b, k] = [watcher(), watcher(), watcher()];
+    cache.watch('lyrics', 'a', a.listener);
+    cache.watch('lyrics', 'b', b.listener);
+    cache.watch('track_metadata', 'k', k.listener);
+    // The tabs greet each other.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // This tab's relay aborts at commit (a full disk): the event is applied here unlogged, to the memory tier only.
+    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name });
+    try {
+      await degraded.cache.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+      await vi.waitFor(() => expect(a.seen).toHaveLength(1));
+    } finally {
+      fault();
+    }
+    expect(fault.fired()).toBe(true);
+    expect(await cache.get('track_metadata', 'k')).toBe(1);
+    // The tab without IndexedDB is frozen, and misses the next worker's greeting; this page writes meanwhile.
+    await degraded.engine.suspend();
+    workers[0]!.kill();
+    // A read goes to the next worker (a write the dead one may have made is not made again).
+    expect(await cache.get('lyrics', 'b')).toBeUndefined();
+    await cache.set('lyrics', 'b', 2, { trackId: 't1' });
+    expect(workers).toHaveLength(2);
+    // Resumed, it greets the tabs, hears that one logs, and sends its event again: the next worker logs and applies it.
+    await degraded.engine.resume();
+    await vi.waitFor(async () => expect(await cache.get('track_metadata', 'k')).toBeUndefined());
+    expect(await cache.get('lyrics', 'b')).toBeUndefined();
+    await settle();
+    expect(a.seen.map((change) => [change.kind, change.source])).toEqual([['invalidate', 'remote']]);
+    expect(b.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'local'], ['invalidate', 'remote']]);
+    expect(k.seen.map((change) => [change.kind, change.source])).toEqual([['invalidate', 'remote']]);
   });
 });
 
