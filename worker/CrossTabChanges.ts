@@ -192,18 +192,22 @@ export class CrossTabChanges {
 
   /**
    * Another tab's change: IndexedDB is already done (shared), so apply it to this tab's memory tier
-   * (unless `memory` is false, see TabSync's apply) and tell the client. Its watchers' share goes under the
-   * change's id: a worker that dies before the page hears where it is logged leaves the next one to replay
-   * it, which the page hears once so (what that one's memory tier, empty then, removes is nothing more).
+   * (unless `memory` is false, see TabSync's apply) and tell the client. What its watchers hear of IndexedDB
+   * goes under the change's id where it is logged: a worker that dies before the page hears where leaves
+   * the next one to replay it, which the page hears once so (a clear is heard as one, whatever it emptied).
+   * Not what an event removes from the memory tier, which is this worker's own (a next one's, empty as it
+   * replays, has nothing to tell; one written since is news), nor a change applied unlogged (its relay
+   * failed): logged later, what it removes then is news.
    */
   async #applyRemote(change: Change, persistent: Invalidated, logged: LogPlace | null, memory: boolean, id: string | undefined): Promise<void> {
     if (this.#options.closed()) return;
     if (!logged) this.#toldUnlogged();
+    const told = logged ? id : undefined;
     if (change.kind === 'clear') {
       // Another tab's custom types that this one does not have are not its business.
       const types = change.types.filter((type) => this.#config.has(type));
       if (memory) await this.#stores.memory.clear(types.filter((type) => this.#stores.of(type) === this.#stores.memory));
-      for (const type of types) this.#feed.add(type, 'clear', null, 'remote', false, id);
+      for (const type of types) this.#feed.add(type, 'clear', null, 'remote', false, told);
       // Its watchers' share goes now, and then where it is logged: a worker replacing this one, should it
       // die, replays it only if the page was not told of it (see PageTab).
       this.#feed.flush();
@@ -214,8 +218,13 @@ export class CrossTabChanges {
     const { event } = change;
     const local = memory ? await this.#stores.invalidateMemory(event) : nothingRemoved();
     this.#options.counters.invalidated(local.counts);
-    const { counts, keys } = overlaid(this.kept(persistent), local);
-    this.#options.invalidated(counts, keys, 'remote', id);
+    const shared = this.kept(persistent);
+    const { counts, keys } = overlaid(shared, local);
+    if (told === undefined) this.#options.invalidated(counts, keys, 'remote');
+    else {
+      this.#options.invalidated(shared.counts, shared.keys, 'remote', told);
+      this.#options.invalidated(local.counts, local.keys, 'remote');
+    }
     const invalidated = this.#options.report(event, counts);
     const { client } = this.#options;
     // Its watchers' share first, in the same turn: `logged` tells the page it has all of it (see the clear's above).
