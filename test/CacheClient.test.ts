@@ -1333,3 +1333,51 @@ describe.each(['deleteMany', 'set'] as const)('a %s whose worker died after tell
     expect(seen.map((change) => [change.kind, change.source])).toEqual([[method === 'set' ? 'set' : 'delete', 'remote']]);
   });
 });
+
+describe('a set that evicted others to fit its budget, whose worker died after telling it, retried more than two minutes later and after a thousand other changes', () => {
+  it('is heard once, its eviction too: the page keeps the ids of all it told of its own unsettled change', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const config = { caching: { policies: { track_metadata: { maxSizeMb: 0.01 } } } };
+    const state = { armed: false, killed: false };
+    let other!: Cache;
+    // The page's monotonic clock, which a slow restart (a worker script that takes minutes to load) moves on.
+    let later = 0;
+    const now = performance.now.bind(performance);
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => now() + later);
+    try {
+      const { cache, workers } = await openRemoteCache({
+        name,
+        indexedDB,
+        config,
+        engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
+        // Applied and told, then gone before its answer reached the page.
+        afterCall: (called, _args, worker) => {
+          if (!state.armed || called !== 'setMany' || state.killed) return;
+          state.killed = true;
+          worker.kill();
+        },
+        // The retry reaches the next worker more than two minutes later, after another tab made 1,001 changes that it told the page.
+        beforeCall: async (called, _args, worker) => {
+          if (!state.killed || worker.dead || called !== 'committed') return;
+          later = 121_000;
+          await Promise.all(Array.from({ length: 1001 }, (_, index) => other.set('album_year', `other${index}`, index)));
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        },
+      });
+      other = (await openCache({ name, indexedDB, config })).cache;
+      for (let index = 0; index < 6; index++) await cache.set('track_metadata', `old${index}`, 'x'.repeat(1000));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const seen: CacheChange[] = [];
+      cache.watch('track_metadata', null, (change) => void seen.push(change));
+      state.armed = true;
+      await cache.set('track_metadata', 'new', 'x'.repeat(1000));
+      expect(workers).toHaveLength(2);
+      expect(await cache.has('track_metadata', 'old0')).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(seen.map((change) => [change.kind, change.source])).toEqual([['set', 'local'], ['evict', 'local']]);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+});
