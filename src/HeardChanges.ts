@@ -1,4 +1,4 @@
-import type { ToldChange } from './protocol';
+import { roomOf, type ToldChange } from './protocol';
 
 /** How many ids of changes heard are kept at least, however old. */
 const HEARD_IDS = 1000;
@@ -35,14 +35,19 @@ export class HeardChanges {
   }
 
   /**
-   * `change` is this page's, told under `id` until it settles — and heard anew then: its news travels
-   * apart from its answer, and a retry's may come after it.
+   * `change` is this page's, told under `id` (and the room a write made under roomOf(id)) until it settles —
+   * and heard anew then: its news travels apart from its answer, and a retry's may come after it.
    */
   mine<T>(id: string, change: Promise<T>): Promise<T> {
-    this.#unsettled.add(id);
+    // What its write's worker told of the room it made too.
+    const ids = [id, roomOf(id)];
+    for (const one of ids) this.#unsettled.add(one);
     const settled = () => {
-      this.#unsettled.delete(id);
-      if (this.#ids.delete(id)) this.#ids.set(id, performance.now());
+      const now = performance.now();
+      for (const one of ids) {
+        this.#unsettled.delete(one);
+        if (this.#ids.delete(one)) this.#ids.set(one, now);
+      }
     };
     change.then(settled, settled);
     return change;

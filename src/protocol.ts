@@ -331,6 +331,13 @@ export const goneId = (epoch: string, type: TypeName): string => `gone:${epoch}:
 /** A type's name has no colon; an epoch might. */
 export const goneEpochOf = (id: string | undefined): string | undefined => (id?.startsWith('gone:') ? id.slice(5, id.lastIndexOf(':')) : undefined);
 
+/**
+ * The id under which a write's worker tells the room it made (what it expired or evicted to fit the budget):
+ * its own, the set's being heard in an earlier batch (a page drops a batch that repeats an id heard), and
+ * one the page keeps with the write's while the write is unsettled (see HeardChanges.mine). One format, both sides.
+ */
+export const roomOf = (commitId: string): string => `${commitId}:room`;
+
 /** On a relayed channel's port, from the page: `'listening'` once its BroadcastChannel is open, then each message of another tab (null: a malformed one, dropped). */
 export type RelayedMessage = 'listening' | ChannelMessage | null;
 

@@ -7,7 +7,7 @@ import { isBuiltInType, type TypeName } from '../src/contentType';
 import type { Logger } from '../src/Logger';
 import type { InvalidationTarget } from '../src/invalidationTarget';
 import { affectedTypes, invalidationTargets } from '../src/invalidationTargets';
-import { goneId, type ClientCallbacks, type Corrupt, type Deleted, type EngineApi, type EntryInput, type Found, type Listed, type Mark, type Once, type ReadThrough, type SetManyOptions, type WorkerOpenOptions, type Written } from '../src/protocol';
+import { goneId, roomOf, type ClientCallbacks, type Corrupt, type Deleted, type EngineApi, type EntryInput, type Found, type Listed, type Mark, type Once, type ReadThrough, type SetManyOptions, type WorkerOpenOptions, type Written } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { OpenTabChannel } from '../src/TabChannel';
 import { PolicyTable } from '../src/PolicyTable';
@@ -930,11 +930,6 @@ function entriesOf(type: TypeName, inputs: EntryInput[], usedAt: number[], polic
     );
   }
   return entries;
-}
-
-/** The id the room a write made is told under (see #setMany): its own, the set's being heard in an earlier batch. */
-function roomOf(commitId: string): string {
-  return `${commitId}:room`;
 }
 
 function budgetOf(maxSizeMb: number | null, threshold: number): Budget | null {
