@@ -596,7 +596,7 @@ describe.each(['event', 'clear'] as const)('another tab’s %s, whose news this 
   });
 });
 
-describe('an event of a tab without IndexedDB that this tab’s worker applied unlogged (its relay failed), then died', () => {
+describe.each(['event', 'clear'] as const)('an %s of a tab without IndexedDB that this tab’s worker applied unlogged (its relay failed), then died', (what) => {
   it('is heard again when the next worker logs it: what that removes (entries of IndexedDB, and of its memory tier written since) reaches the watchers', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
@@ -613,10 +613,11 @@ describe('an event of a tab without IndexedDB that this tab’s worker applied u
     cache.watch('track_metadata', 'k', k.listener);
     // The tabs greet each other.
     await new Promise((resolve) => setTimeout(resolve, 50));
-    // This tab's relay aborts at commit (a full disk): the event is applied here unlogged, to the memory tier only.
+    // This tab's relay aborts at commit (a full disk): the change is applied here unlogged, to the memory tier only.
     const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name });
     try {
-      await degraded.cache.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+      if (what === 'event') await degraded.cache.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+      else await degraded.cache.clear();
       await vi.waitFor(() => expect(a.seen).toHaveLength(1));
     } finally {
       fault();
@@ -630,14 +631,22 @@ describe('an event of a tab without IndexedDB that this tab’s worker applied u
     expect(await cache.get('lyrics', 'b')).toBeUndefined();
     await cache.set('lyrics', 'b', 2, { trackId: 't1' });
     expect(workers).toHaveLength(2);
-    // Resumed, it greets the tabs, hears that one logs, and sends its event again: the next worker logs and applies it.
+    // Resumed, it greets the tabs, hears that one logs, and sends its change again: the next worker logs and applies it.
     await degraded.engine.resume();
     await vi.waitFor(async () => expect(await cache.get('track_metadata', 'k')).toBeUndefined());
     expect(await cache.get('lyrics', 'b')).toBeUndefined();
     await settle();
-    expect(a.seen.map((change) => [change.kind, change.source])).toEqual([['invalidate', 'remote']]);
-    expect(b.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'local'], ['invalidate', 'remote']]);
-    expect(k.seen.map((change) => [change.kind, change.source])).toEqual([['invalidate', 'remote']]);
+    const kinds = (seen: CacheChange[]) => seen.map((change) => [change.kind, change.source]);
+    if (what === 'event') {
+      expect(kinds(a.seen)).toEqual([['invalidate', 'remote']]);
+      expect(kinds(b.seen)).toEqual([['set', 'local'], ['invalidate', 'remote']]);
+      expect(kinds(k.seen)).toEqual([['invalidate', 'remote']]);
+    } else {
+      // A clear is told of every type it applies to (the unlogged one too, which left IndexedDB as it was).
+      expect(kinds(a.seen)).toEqual([['clear', 'remote'], ['clear', 'remote']]);
+      expect(kinds(b.seen)).toEqual([['clear', 'remote'], ['set', 'local'], ['clear', 'remote']]);
+      expect(kinds(k.seen)).toEqual([['clear', 'remote'], ['clear', 'remote']]);
+    }
   });
 });
 
