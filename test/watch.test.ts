@@ -484,6 +484,26 @@ describe('watch itself', () => {
     expect(heard).toEqual(['first watcher', 'first listener']);
   });
 
+  it('each watcher gets a change of its own: one that consumes or rewrites what it got hides the change from no other', async () => {
+    const { cache } = await openCache();
+    const first: string[] = [];
+    // A watcher that works through the keys it is told of by taking them off the list, then marks the change done.
+    cache.watch('generic', null, (change) => {
+      while (change.keys?.length) first.push(change.keys.shift()!);
+      Object.assign(change, { kind: 'done', keys: [] });
+    });
+    const [b, all] = [watcher(), watcher()];
+    cache.watch('generic', 'b', b.listener);
+    cache.watch('generic', null, all.listener);
+    await cache.setMany('generic', [
+      { key: 'a', value: 1 },
+      { key: 'b', value: 2 },
+    ]);
+    expect(first).toEqual(['a', 'b']);
+    expect(b.seen).toEqual([{ type: 'generic', kind: 'set', keys: ['a', 'b'], source: 'local' }]);
+    expect(all.seen).toEqual([{ type: 'generic', kind: 'set', keys: ['a', 'b'], source: 'local' }]);
+  });
+
   it('bad arguments throw a CacheError at once', async () => {
     const { cache } = await openCache();
     for (const [call, code] of [
