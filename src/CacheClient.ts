@@ -482,7 +482,8 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
     this.#known(type);
     if (key !== null) parse(keySchema, key, 'invalid_argument', 'key');
     parse(listenerSchema, listener, 'invalid_argument', 'listener');
-    return this.#watchers.add(type, (change) => (key === null || change.keys === null || change.keys.includes(key) ? listener(change) : undefined));
+    // Each its own copy: one that consumes or rewrites what it is told (keys.shift()) hides the change from no other.
+    return this.#watchers.add(type, (change) => (key === null || change.keys === null || change.keys.includes(key) ? listener({ ...change, keys: change.keys && [...change.keys] }) : undefined));
   }
 
   /** Runs the watchers of changed entries (the engine calls this, once per task). */
