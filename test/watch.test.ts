@@ -504,6 +504,27 @@ describe('watch itself', () => {
     expect(all.seen).toEqual([{ type: 'generic', kind: 'set', keys: ['a', 'b'], source: 'local' }]);
   });
 
+  it('a page may watch 100,000 keys (a row each, as a long list mounts) and unwatch them: each change reaches its own key’s watchers', async () => {
+    const { cache } = await openCache();
+    const heard: string[] = [];
+    const rows = 100_000;
+    const unwatch: (() => void)[] = [];
+    // A thousand rows a frame.
+    for (let index = 0; index < rows; index++) {
+      unwatch.push(cache.watch('generic', `row-${index}`, ({ kind }) => void heard.push(`row-${index} ${kind}`)));
+      if (index % 1000 === 999) await settle();
+    }
+    await cache.set('generic', 'row-7', 1);
+    // The list unmounts, all but its last row.
+    for (const [index, off] of unwatch.slice(0, -1).entries()) {
+      off();
+      if (index % 1000 === 999) await settle();
+    }
+    await cache.set('generic', 'row-7', 2);
+    await cache.set('generic', `row-${rows - 1}`, 3);
+    expect(heard).toEqual(['row-7 set', `row-${rows - 1} set`]);
+  });
+
   it('bad arguments throw a CacheError at once', async () => {
     const { cache } = await openCache();
     for (const [call, code] of [
