@@ -2,14 +2,20 @@ import { guarded } from './guarded';
 import type { Logger } from './Logger';
 
 type Handler<A extends unknown[]> = (...args: A) => unknown;
-type Entry<K, A extends unknown[]> = { key: K; handler: Handler<A>; removed?: true };
+/** `order`: when it was added, among all of them. */
+type Entry<A extends unknown[]> = { handler: Handler<A>; order: number; removed?: true };
 
 /**
  * Handlers keyed by what they listen to, run in registration order. One that throws (or rejects) is
  * reported to the logger and the others still run: a bad listener must not break invalidation.
  */
 export class Handlers<K extends string, A extends unknown[]> {
-  #entries: Entry<K, A>[] = [];
+  /**
+   * Per key, its handlers in the order added (a Set keeps it): adding or removing one costs the same however
+   * many there are (a page may watch a key per row of a long list), and a run reads only its keys' handlers.
+   */
+  readonly #byKey = new Map<K, Set<Entry<A>>>();
+  #added = 0;
   readonly #logger: Logger;
 
   /** Whether a handler that an earlier one unsubscribes while they run is skipped (see run). */
@@ -27,21 +33,28 @@ export class Handlers<K extends string, A extends unknown[]> {
 
   /** Returns the unsubscribe function; calling it twice is harmless. */
   add(key: K, handler: Handler<A>): () => void {
-    const entry: Entry<K, A> = { key, handler };
-    this.#entries = [...this.#entries, entry];
+    const entry: Entry<A> = { handler, order: this.#added++ };
+    const entries = this.#byKey.get(key) ?? new Set<Entry<A>>();
+    this.#byKey.set(key, entries.add(entry));
     return () => {
       entry.removed = true;
-      this.#entries = this.#entries.filter((other) => other !== entry);
+      entries.delete(entry);
+      if (!entries.size && this.#byKey.get(key) === entries) this.#byKey.delete(key);
     };
   }
 
-  /** Runs the handlers registered under any of `keys` (the first names the failure). */
+  /** Runs the handlers registered under any of `keys` (the first names the failure), in the order added. */
   run(keys: readonly [K, ...K[]], ...args: A): void {
     const report = (error: unknown) => this.#logger.error(`Reprise: a handler for ${keys[0]} failed`, error);
-    // The list is replaced, never mutated, so handlers that unsubscribe while running are safe.
-    for (const { key, handler, removed } of this.#entries) {
-      if ((removed && this.#skipRemoved) || !keys.includes(key)) continue;
-      guarded(() => handler(...args), report);
+    // Those there as it starts, copied: one added while they run hears the next run, and one removed is skipped or not (see skipRemoved).
+    const groups = [...new Set(keys)].flatMap((key) => {
+      const entries = this.#byKey.get(key);
+      return entries ? [[...entries]] : [];
+    });
+    const entries = groups.length === 1 ? groups[0]! : groups.flat().sort((a, b) => a.order - b.order);
+    for (const entry of entries) {
+      if (entry.removed && this.#skipRemoved) continue;
+      guarded(() => entry.handler(...args), report);
     }
   }
 }
