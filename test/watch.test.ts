@@ -525,6 +525,23 @@ describe('watch itself', () => {
     expect(heard).toEqual(['row-7 set', `row-${rows - 1} set`]);
   });
 
+  it('with 100,000 keys watched, 500 writes of 100 keys each reach those keys’ watchers, once each', async () => {
+    const { cache } = await openCache();
+    const rows = 100_000;
+    const heard = new Map<string, number>();
+    for (let index = 0; index < rows; index++) {
+      const key = `row-${index}`;
+      cache.watch('generic', key, () => void heard.set(key, (heard.get(key) ?? 0) + 1));
+      if (index % 1000 === 999) await settle();
+    }
+    for (let write = 0; write < 500; write++) {
+      await cache.setMany('generic', Array.from({ length: 100 }, (_, index) => ({ key: `row-${write * 100 + index}`, value: write })));
+    }
+    expect(heard.size).toBe(50_000);
+    expect([...heard.values()].every((times) => times === 1)).toBe(true);
+    expect(heard.has('row-49999')).toBe(true);
+  });
+
   it('bad arguments throw a CacheError at once', async () => {
     const { cache } = await openCache();
     for (const [call, code] of [
