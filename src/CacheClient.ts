@@ -100,8 +100,8 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
   readonly #engine: EngineApi;
   readonly #schemas: Schemas;
   readonly #listeners: Handlers<EventType | '*', [CacheEvent, EventContext]>;
-  /** Watchers by type, each with its key (null: every key). */
-  readonly #watchers: Handlers<TypeName, [CacheChange]>;
+  /** Watchers of a type under its name, and of one key under watchedKey: a change runs only those of its keys. */
+  readonly #watchers: Handlers<string, [CacheChange]>;
   /** getOrSet and resolve. */
   readonly #resolver: Resolver;
   /** The ids of the changes heard, which a retry may tell again (see ToldChange). */
@@ -483,7 +483,7 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
     if (key !== null) parse(keySchema, key, 'invalid_argument', 'key');
     parse(listenerSchema, listener, 'invalid_argument', 'listener');
     // Each its own copy: one that consumes or rewrites what it is told (keys.shift()) hides the change from no other.
-    return this.#watchers.add(type, (change) => (key === null || change.keys === null || change.keys.includes(key) ? listener({ ...change, keys: change.keys && [...change.keys] }) : undefined));
+    return this.#watchers.add(key === null ? type : watchedKey(type, key), (change) => listener({ ...change, keys: change.keys && [...change.keys] }));
   }
 
   /** Runs the watchers of changed entries (the engine calls this, once per task). */
@@ -497,8 +497,15 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
       else if (change.source === 'remote' && (change.kind === 'set' || change.kind === 'delete')) this.#resolver.sawWrite(change.type, change.keys);
       // Once closed, still those of this tab's calls made before close(), which settle as they would have (as
       // their events reach the listeners); no more of the other tabs'.
-      if (!this.#closed || change.source === 'local') this.#watchers.run([change.type], change);
+      if (!this.#closed || change.source === 'local') this.#tell(change);
     }
+  }
+
+  /** Runs the watchers of the type and those of the keys changed: of every key for a change of any key (keys null). */
+  #tell(change: CacheChange): void {
+    const { type, keys } = change;
+    if (keys === null) this.#watchers.runMatching(type, (watched) => watched === type || watched.startsWith(watchedKey(type, '')), change);
+    else this.#watchers.run([type, ...keys.map((key) => watchedKey(type, key))], change);
   }
 
   /** Runs the listeners for an event another tab emitted (the engine calls this). */
@@ -684,4 +691,9 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
   #checkOpen(): void {
     if (this.#closed) throw new CacheError('closed', 'This cache is closed');
   }
+}
+
+/** What a watcher of one key is kept under: no type name has a colon (see CUSTOM_TYPE_NAME), so none is another type's. */
+function watchedKey(type: TypeName, key: string): string {
+  return `${type}:${key}`;
 }

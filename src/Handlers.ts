@@ -45,13 +45,18 @@ export class Handlers<K extends string, A extends unknown[]> {
 
   /** Runs the handlers registered under any of `keys` (the first names the failure), in the order added. */
   run(keys: readonly [K, ...K[]], ...args: A): void {
-    const report = (error: unknown) => this.#logger.error(`Reprise: a handler for ${keys[0]} failed`, error);
+    this.#runAll([...new Set(keys)].flatMap((key) => this.#byKey.get(key) ?? []), keys[0], args);
+  }
+
+  /** Runs the handlers registered under every key that `matches` (`name` names the failure), in the order added. */
+  runMatching(name: K, matches: (key: K) => boolean, ...args: A): void {
+    this.#runAll([...this.#byKey].flatMap(([key, entries]) => (matches(key) ? [entries] : [])), name, args);
+  }
+
+  #runAll(groups: readonly Set<Entry<A>>[], name: K, args: A): void {
+    const report = (error: unknown) => this.#logger.error(`Reprise: a handler for ${name} failed`, error);
     // Those there as it starts, copied: one added while they run hears the next run, and one removed is skipped or not (see skipRemoved).
-    const groups = [...new Set(keys)].flatMap((key) => {
-      const entries = this.#byKey.get(key);
-      return entries ? [[...entries]] : [];
-    });
-    const entries = groups.length === 1 ? groups[0]! : groups.flat().sort((a, b) => a.order - b.order);
+    const entries = groups.length === 1 ? [...groups[0]!] : groups.flatMap((entries) => [...entries]).sort((a, b) => a.order - b.order);
     for (const entry of entries) {
       if (entry.removed && this.#skipRemoved) continue;
       guarded(() => entry.handler(...args), report);
