@@ -504,17 +504,25 @@ describe('watch itself', () => {
     expect(all.seen).toEqual([{ type: 'generic', kind: 'set', keys: ['a', 'b'], source: 'local' }]);
   });
 
-  it('a page may watch 100,000 keys (a row each, as a long list mounts) and unwatch them: each change reaches its own key’s watchers', async () => {
+  // Behaviour only: what a key per row of a long list costs (watch, unwatch, a change) is measured, not timed
+  // here (a test times nothing): 100,000 rows, 0.3 s to mount and 216 ms per 100-key change before keys had
+  // their own handlers, ~1 ms per change after (the figures are in the commits that changed src/Handlers.ts).
+  it('a page may watch 10,000 keys (a row each, as a long list mounts) and unwatch them: each change reaches its own key’s watchers, and every watcher of the type hears them, in the order added', async () => {
     const { cache } = await openCache();
     const heard: string[] = [];
-    const rows = 100_000;
+    const rows = 10_000;
     const unwatch: (() => void)[] = [];
+    unwatch.push(cache.watch('generic', null, ({ kind, keys }) => void heard.push(`type ${kind} ${keys?.join(',')}`)));
     // A thousand rows a frame.
     for (let index = 0; index < rows; index++) {
       unwatch.push(cache.watch('generic', `row-${index}`, ({ kind }) => void heard.push(`row-${index} ${kind}`)));
       if (index % 1000 === 999) await settle();
     }
-    await cache.set('generic', 'row-7', 1);
+    await cache.setMany('generic', [
+      { key: 'row-9', value: 1 },
+      { key: 'row-7', value: 1 },
+    ]);
+    expect(heard.splice(0)).toEqual(['type set row-7,row-9', 'row-7 set', 'row-9 set']);
     // The list unmounts, all but its last row.
     for (const [index, off] of unwatch.slice(0, -1).entries()) {
       off();
@@ -522,24 +530,29 @@ describe('watch itself', () => {
     }
     await cache.set('generic', 'row-7', 2);
     await cache.set('generic', `row-${rows - 1}`, 3);
-    expect(heard).toEqual(['row-7 set', `row-${rows - 1} set`]);
+    await cache.clear('generic');
+    expect(heard).toEqual([`row-${rows - 1} set`, `row-${rows - 1} clear`]);
   });
 
-  it('with 100,000 keys watched, 500 writes of 100 keys each reach those keys’ watchers, once each', async () => {
+  it('with 10,000 keys watched, 100 writes of 100 keys each reach those keys’ watchers, once each', async () => {
     const { cache } = await openCache();
-    const rows = 100_000;
+    const rows = 10_000;
     const heard = new Map<string, number>();
     for (let index = 0; index < rows; index++) {
       const key = `row-${index}`;
       cache.watch('generic', key, () => void heard.set(key, (heard.get(key) ?? 0) + 1));
       if (index % 1000 === 999) await settle();
     }
-    for (let write = 0; write < 500; write++) {
-      await cache.setMany('generic', Array.from({ length: 100 }, (_, index) => ({ key: `row-${write * 100 + index}`, value: write })));
+    for (let write = 0; write < 100; write++) {
+      await cache.setMany('generic', Array.from({ length: 100 }, (_, index) => ({ key: `row-${write * 50 + index}`, value: write })));
     }
-    expect(heard.size).toBe(50_000);
-    expect([...heard.values()].every((times) => times === 1)).toBe(true);
-    expect(heard.has('row-49999')).toBe(true);
+    // Writes overlap by half: row-0…49 once, row-50…4,999 twice, row-5,000…5,049 once.
+    expect(heard.size).toBe(5_050);
+    expect(heard.get('row-0')).toBe(1);
+    expect(heard.get('row-50')).toBe(2);
+    expect(heard.get('row-4999')).toBe(2);
+    expect(heard.get('row-5049')).toBe(1);
+    expect(heard.has('row-5050')).toBe(false);
   });
 
   it('bad arguments throw a CacheError at once', async () => {
