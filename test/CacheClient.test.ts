@@ -718,6 +718,22 @@ describe('events and listeners', () => {
     expect(logger.error).toHaveBeenCalledWith(expect.stringContaining('library_sync'), expect.any(Error));
   });
 
+  it('a listener that rewrites what it is told (the event, its invalidated counts) changes it for no other listener, nor for the emit’s caller', async () => {
+    const { cache } = await openCache();
+    await cache.set('track_metadata', 'k', 1, { trackId: 't1' });
+    cache.on('*', (event, context) => {
+      (event as { trackId?: string }).trackId = 'rewritten';
+      context.invalidated['track_metadata'] = 99;
+    });
+    const later: unknown[] = [];
+    cache.on('track_removed', (event, context) => void later.push(event.trackId, context.invalidated['track_metadata']));
+    const event = { eventType: 'track_removed', trackId: 't1' } as const;
+    const report = await cache.emit(event);
+    expect(later).toEqual(['t1', 1]);
+    expect(report.invalidated['track_metadata']).toBe(1);
+    expect(event.trackId).toBe('t1');
+  });
+
   it('unsubscribe stops a listener', async () => {
     const { cache } = await openCache();
     const listener = vi.fn();
