@@ -630,6 +630,19 @@ describe('createPersister', () => {
     expect(() => createPersister(cache, undefined as never)).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
   });
 
+  // The cache refuses an option it does not know (its options are strict objects): so does the persister.
+  it("an option it does not know (a misspelt throttleTime, persistQueryClient's maxAge or buster) throws invalid_argument at once, naming it", async () => {
+    const { cache } = await openCache();
+    for (const option of ['throttle', 'maxAge', 'buster']) {
+      // Before: taken without a word, and ignored (the saves throttled, nothing expired by it).
+      expect(() => createPersister(cache, { type: 'successful_api_metadata', [option]: 0 } as never)).toThrow(
+        expect.objectContaining({ name: 'CacheError', code: 'invalid_argument', message: expect.stringContaining(`options.${option}`) }),
+      );
+    }
+    // The type given where createQueryStorage takes it: said so.
+    expect(() => createPersister(cache, 'successful_api_metadata' as never)).toThrow(expect.objectContaining({ code: 'invalid_argument', message: expect.stringMatching(/options must be an object/) }));
+  });
+
   it('each export given no cache, or the promise createCache returns (an `await` left out), throws invalid_argument at once, saying so', async () => {
     const { cache } = await openCache();
     const client = queryClient();

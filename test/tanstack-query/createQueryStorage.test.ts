@@ -424,6 +424,18 @@ describe('createQueryStorage', () => {
     expect(logger.error).not.toHaveBeenCalled();
   });
 
+  // The cache refuses an option it does not know (its options are strict objects): so does the storage.
+  it("an option it does not know (a misspelt trackId, experimental_createQueryPersister's prefix) throws invalid_argument at once, naming it", async () => {
+    const { cache } = await openCache();
+    for (const option of ['trackID', 'prefix']) {
+      // Before: taken without a word (a misspelt trackId stored every query untagged: its track's events left it).
+      expect(() => createQueryStorage(cache, 'track_metadata', { [option]: () => 't1' } as never)).toThrow(
+        expect.objectContaining({ name: 'CacheError', code: 'invalid_argument', message: expect.stringContaining(`options.${option}`) }),
+      );
+    }
+    expect(() => createQueryStorage(cache, 'track_metadata', 't1' as never)).toThrow(expect.objectContaining({ code: 'invalid_argument', message: expect.stringMatching(/options must be an object/) }));
+  });
+
   it('removeItem deletes the entry; a missing one reads as undefined', async () => {
     const { cache } = await openCache();
     const storage = createQueryStorage(cache, 'track_metadata');
