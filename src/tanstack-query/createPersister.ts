@@ -4,6 +4,7 @@ import { CacheError, isCacheError } from '../CacheError';
 import { reasonOf } from '../describeValue';
 import { isWorkerDeath } from '../workerDeath';
 import { checkCache } from './checkCache';
+import { checkOptions } from './checkOptions';
 import { persistentTypeCheck } from './persistentTypeCheck';
 import { againOnDeath } from './againOnDeath';
 import { failedRead } from './failedRead';
@@ -81,6 +82,7 @@ function persistedEntryOf(cache: object, type: string, key: string): PersistedEn
  */
 export function createPersister<N extends string = never>(cache: Cache<Schemas, N>, options: PersisterOptions<N>): Persister {
   checkCache(cache, 'get', 'createPersister');
+  checkOptions(options, ['type', 'key', 'throttleTime', 'retry'], 'createPersister');
   const { type, key = 'tanstack-query', throttleTime = 1000, retry } = options ?? ({} as Partial<PersisterOptions<N>>);
   if (typeof type !== 'string') throw new CacheError('invalid_argument', 'createPersister: options.type must be a persistent content type');
   if (typeof key !== 'string' || key === '') throw new CacheError('invalid_argument', 'createPersister: options.key must be a non-empty string');

@@ -5,6 +5,7 @@ import { CacheError } from '../CacheError';
 import { cacheInternals } from '../cacheInternals';
 import { describeValue } from '../describeValue';
 import { checkCache } from './checkCache';
+import { checkOptions } from './checkOptions';
 import { persistentTypeCheck } from './persistentTypeCheck';
 import { againOnDeath } from './againOnDeath';
 import { failedRead } from './failedRead';
@@ -99,6 +100,7 @@ export function createQueryStorage<V = any, N extends string = string>(
 ): QueryStorage<NotInferred<V>> {
   checkCache(cache, 'get', 'createQueryStorage');
   if (typeof type !== 'string') throw new CacheError('invalid_argument', 'createQueryStorage: type must be a persistent content type');
+  checkOptions(options, ['trackId'], 'createQueryStorage');
   const { trackId } = options ?? {};
   if (trackId !== undefined && typeof trackId !== 'function') throw new CacheError('invalid_argument', 'createQueryStorage: options.trackId must be a function from a query key to track ids');
   const ready = persistentTypeCheck(cache, type);
