@@ -630,6 +630,16 @@ describe('createPersister', () => {
     expect(() => createPersister(cache, undefined as never)).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
   });
 
+  it('a key longer than the cache takes (4096 characters) throws invalid_argument at once, saying so', async () => {
+    const { cache } = await openCache();
+    // Before: created; its restore rejected (with removeClient's "Invalid keys: 0: …"), so persistQueryClient never subscribed, and each save was told to the logger.
+    expect(() => createPersister(cache, { type: 'successful_api_metadata', key: 'k'.repeat(4097) })).toThrow(
+      expect.objectContaining({ name: 'CacheError', code: 'invalid_argument', message: expect.stringMatching(/options\.key must be at most 4096 characters/) }),
+    );
+    // As the cache counts them: code points, when the UTF-16 units are too many.
+    expect(() => createPersister(cache, { type: 'successful_api_metadata', key: '🎵'.repeat(4096) })).not.toThrow();
+  });
+
   // The cache refuses an option it does not know (its options are strict objects): so does the persister.
   it("an option it does not know (a misspelt throttleTime, persistQueryClient's maxAge or buster) throws invalid_argument at once, naming it", async () => {
     const { cache } = await openCache();
