@@ -5,6 +5,7 @@ import { reasonOf } from '../describeValue';
 import { isWorkerDeath } from '../workerDeath';
 import { checkCache } from './checkCache';
 import { checkOptions } from './checkOptions';
+import { MAX_KEY_LENGTH, tooLongKey } from './maxKeyLength';
 import { persistentTypeCheck } from './persistentTypeCheck';
 import { againOnDeath } from './againOnDeath';
 import { failedRead } from './failedRead';
@@ -86,6 +87,7 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
   const { type, key = 'tanstack-query', throttleTime = 1000, retry } = options ?? ({} as Partial<PersisterOptions<N>>);
   if (typeof type !== 'string') throw new CacheError('invalid_argument', 'createPersister: options.type must be a persistent content type');
   if (typeof key !== 'string' || key === '') throw new CacheError('invalid_argument', 'createPersister: options.key must be a non-empty string');
+  if (tooLongKey(key)) throw new CacheError('invalid_argument', `createPersister: options.key must be at most ${MAX_KEY_LENGTH} characters, got ${key.length}`);
   // setTimeout takes Infinity (and anything past 2³¹ − 1 ms) for 1 ms: no throttle at all.
   if (typeof throttleTime !== 'number' || !(throttleTime >= 0 && throttleTime <= MAX_TIMER_MS)) throw new CacheError('invalid_argument', 'createPersister: options.throttleTime must be a number of milliseconds, from 0 to 2³¹ − 1');
   if (retry !== undefined && typeof retry !== 'function') throw new CacheError('invalid_argument', 'createPersister: options.retry must be a function from a failed save to a smaller client (or undefined)');

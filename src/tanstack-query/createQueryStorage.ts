@@ -6,6 +6,7 @@ import { cacheInternals } from '../cacheInternals';
 import { describeValue } from '../describeValue';
 import { checkCache } from './checkCache';
 import { checkOptions } from './checkOptions';
+import { MAX_KEY_LENGTH } from './maxKeyLength';
 import { persistentTypeCheck } from './persistentTypeCheck';
 import { againOnDeath } from './againOnDeath';
 import { failedRead } from './failedRead';
@@ -39,8 +40,6 @@ type NotInferred<T> = [T][T extends unknown ? 0 : never];
 /** How many keys' marks a storage keeps for their next save (see `guards`): the oldest goes first. */
 const GUARDS = 1000;
 
-/** The cache's longest key (MAX_KEY_LENGTH of src/cacheArgs.ts, not imported: it would bring the argument schemas). */
-const MAX_KEY_LENGTH = 4096;
 
 /** 53 bits of a string (cyrb53): enough, four times seeded, to tell TanStack's query hashes apart. */
 function hash53(text: string, seed: number): string {
