@@ -27,6 +27,25 @@ function watcher() {
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
 
+let marks = 0;
+
+/**
+ * Resolves once `to` has heard a set `from` makes now of a key of its own: `to` has then heard every change
+ * `from` told before it, however late their messages came (a busy machine, a busy page). A tab's messages
+ * come in the order sent, and each tab tells what it hears in that order; a set is told before it resolves.
+ */
+async function heardIn(to: Cache, from: Cache): Promise<void> {
+  const key = `mark${++marks}`;
+  const heard = new Promise<void>((resolve) => {
+    const stop = to.watch('album_year', key, () => {
+      stop();
+      resolve();
+    });
+  });
+  await from.set('album_year', key, 1);
+  await heard;
+}
+
 describe.each<ContentType>(['album_year', 'generic'])('%s in this tab', (type) => {
   it('set, delete, deleteMany and clear reach the watchers of the key and of the type, as local', async () => {
     const { cache } = await openCache();
@@ -1214,8 +1233,8 @@ describe.each([
     else await cache.setMany('track_metadata', batch);
     expect(workers).toHaveLength(2);
     expect(await other.get('track_metadata', 'k0')).toBe(0);
-    await settle();
-    await settle();
+    // Whatever this tab's workers told the other tab of the set, it has heard.
+    await heardIn(other, cache);
     expect(here.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'local']]);
     expect(there.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'remote']]);
   });
@@ -1256,8 +1275,7 @@ describe('a getOrSet whose worker died as its write committed, before it answere
     expect(await cache.resolve('track_metadata', 'k', () => 'fetched')).toEqual({ value: 'fetched', source: 'fetch' });
     expect(workers).toHaveLength(2);
     expect(await other.get('track_metadata', 'k')).toBe('fetched');
-    await settle();
-    await settle();
+    await heardIn(other, cache);
     expect(here.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'local']]);
     expect(there.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'remote']]);
   });
@@ -1271,8 +1289,8 @@ describe('a getOrSet whose worker died as its write committed, before it answere
     expect(await cache.resolve('track_metadata', 'k', fetcher, { trackId: 't1' })).toEqual({ value: 'fetched', source: 'fetch' });
     expect(workers).toHaveLength(2);
     expect(await other.get('track_metadata', 'k')).toBeUndefined();
-    await settle();
-    await settle();
+    await heardIn(other, cache);
+    await heardIn(cache, other);
     expect(here.seen).toEqual([]);
     expect(there.seen).toEqual([]);
   });
@@ -1302,8 +1320,7 @@ describe('a persistent set whose worker died as it committed, whose key another 
     other.watch('track_metadata', 'k', there.listener);
     await cache.set('track_metadata', 'k', 1);
     expect(workers).toHaveLength(2);
-    await settle();
-    await settle();
+    await heardIn(other, cache);
     expect(await cache.get('track_metadata', 'k')).toBeUndefined();
     expect(here.seen.map((change) => [change.kind, change.source])).toEqual([['delete', 'remote']]);
     expect(there.seen.map((change) => [change.kind, change.source])).toEqual([['delete', 'local']]);
@@ -1335,14 +1352,14 @@ describe.each([
     });
     ({ cache: other } = await openCache({ name, indexedDB }));
     await cache.set('track_metadata', 'k', 1, { trackId: 't1' });
-    await vi.waitFor(async () => expect(await other.has('track_metadata', 'k')).toBe(true));
-    await settle();
+    // The other tab has heard of that set: the watchers hear only what follows.
+    await heardIn(other, cache);
     cache.watch('track_metadata', 'k', here.listener);
     other.watch('track_metadata', 'k', there.listener);
     await change(cache);
     expect(workers).toHaveLength(2);
-    await settle();
-    await settle();
+    await heardIn(other, cache);
+    await heardIn(cache, other);
     expect(await cache.get('track_metadata', 'k')).toBe(2);
     expect(here.seen.map((heard) => [heard.kind, heard.source]).at(-1)).toEqual(['set', 'remote']);
     expect(there.seen.map((heard) => [heard.kind, heard.source]).at(-1)).toEqual(['set', 'local']);
@@ -1390,8 +1407,8 @@ describe.each(['clear', 'event'] as const)('an import whose worker died as it co
     expect(workers).toHaveLength(2);
     expect(await other.get('track_metadata', 'k0')).toBeUndefined();
     expect(await cache.get('track_metadata', 'k0')).toBeUndefined();
-    await settle();
-    await settle();
+    await heardIn(other, cache);
+    await heardIn(cache, other);
     const last = (seen: CacheChange[]) => seen.at(-1)?.kind;
     expect([last(here.seen), last(there.seen)], JSON.stringify({ here: here.seen, there: there.seen })).toEqual(made === 'clear' ? ['clear', 'clear'] : ['invalidate', 'invalidate']);
   });
@@ -1413,8 +1430,10 @@ describe('a persistent set that evicted others to fit its budget, whose worker d
       },
     });
     const { cache: other } = await openCache({ name, indexedDB, config });
+    // The last of these evicted too: its set and eviction reach the other tab's watchers a message later,
+    // late on a busy machine. It has heard of them before they watch.
     for (let index = 0; index < 6; index++) await cache.set('track_metadata', `old${index}`, 'x'.repeat(1000));
-    await settle();
+    await heardIn(other, cache);
     const [here, there] = [watcher(), watcher()];
     cache.watch('track_metadata', null, here.listener);
     other.watch('track_metadata', null, there.listener);
@@ -1422,8 +1441,7 @@ describe('a persistent set that evicted others to fit its budget, whose worker d
     await cache.set('track_metadata', 'new', 'x'.repeat(1000));
     expect(workers).toHaveLength(2);
     expect(await cache.has('track_metadata', 'old0')).toBe(false);
-    await settle();
-    await settle();
+    await heardIn(other, cache);
     expect(here.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'local'], ['evict', 'local']]);
     expect(there.seen.map((change) => [change.kind, change.source])).toEqual([['set', 'remote'], ['evict', 'remote']]);
   });
