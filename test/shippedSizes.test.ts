@@ -165,9 +165,16 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * during an import counted: +50 B; R107's review: +15 B; concurrent sets of a type grouped into one
  * transaction (bench row 13: 2.1× Dexie's puts → 0.4–0.5×): +751 B; updatePolicy patches kept as sent
  * for a restarted worker, stats() and cleanup() after held patches: +150 B; groups of at most 250 calls:
- * +16 B — 57,411, 1.8461.)
+ * +16 B — 57,411, 1.8461; the final read's one commit-mark loop: 57,391, 1.8455. The forty-fourth stop's,
+ * the line 1.87: one write path for a set alone and a group (worker/SetGroups.ts): −96 B; an injected
+ * clock checked at each reading and a page opened after the clock was set back: +71 B; a fetcher's own
+ * CacheError reaching every tab and Infinity as a stale window: ~+60 B; the ids heard kept two minutes and
+ * a page's own until settled (src/HeardChanges.ts), another tab's change replayed under its id, stats()
+ * after this tab's changes answered, an import's re-tagged entries found by events: +337 B, and their
+ * review: +38 B; the default worker's creation failure naming the copy: ~+20 B; watchers kept by key and
+ * each watcher and listener its own copy: ~+190 B — 58,013, 1.8655.)
  */
-const REACHED_RATIO = 1.85;
+const REACHED_RATIO = 1.87;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
