@@ -734,6 +734,19 @@ describe('events and listeners', () => {
     expect(event.trackId).toBe('t1');
   });
 
+  it('a listener that rewrites the event’s metadata changes it for no other listener, nor for the emit’s caller', async () => {
+    const { cache } = await openCache();
+    cache.on('*', (event) => {
+      (event.metadata as { artist: string }).artist = 'rewritten';
+    });
+    const later: unknown[] = [];
+    cache.on('track_modified', (event) => void later.push(event.metadata?.['artist']));
+    const metadata = { artist: 'Artist', album: 'Album' };
+    await cache.emit({ eventType: 'track_modified', trackId: 't1', metadata });
+    expect(later).toEqual(['Artist']);
+    expect(metadata.artist).toBe('Artist');
+  });
+
   it('unsubscribe stops a listener', async () => {
     const { cache } = await openCache();
     const listener = vi.fn();
