@@ -475,8 +475,11 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
     if (eventType !== '*') parse(eventTypeSchema, eventType, 'invalid_event', 'event type');
     parse(listenerSchema, listener, 'invalid_argument', 'listener');
     // Run only for events of its type (see emit and the channel's): the variant it is typed for. Each its own copy
-    // of the event and counts: one that rewrites them changes them for no other, nor for the emit's caller.
-    return this.#listeners.add(eventType, (event, { source, invalidated }) => (listener as CacheEventListener)({ ...event }, { source, invalidated: { ...invalidated } }));
+    // of the event, its metadata (the emit's caller's object, cloned once already) and counts: one that rewrites
+    // them changes them for no other, nor for the emit's caller.
+    return this.#listeners.add(eventType, (event, { source, invalidated }) =>
+      (listener as CacheEventListener)(event.metadata ? { ...event, metadata: structuredClone(event.metadata) } : { ...event }, { source, invalidated: { ...invalidated } }),
+    );
   }
 
   watch(type: CacheType<N>, key: string | null, listener: WatchListener): () => void {
