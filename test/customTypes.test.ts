@@ -461,6 +461,39 @@ describe('in the database', () => {
   });
 });
 
+// Two deploys that both keep a type in IndexedDB, under different rules (README › Tabs with different configs).
+describe.each<[string, 'artwork' | 'track_metadata', CacheConfig, CacheConfig]>([
+  ['a custom type listed by invalidatedBy in one deploy only', 'artwork', withArtwork(true, { invalidatedBy: ['track_modified'] }), withArtwork(true, { invalidatedBy: [] })],
+  ['a built-in type time_based in one deploy only', 'track_metadata', {}, { caching: { policies: { track_metadata: { invalidationStrategy: 'time_based' } } } }],
+])('%s', (_what, type, removing, sparing) => {
+  const open = async () => {
+    const a = await openCache({ config: removing });
+    const b = await openCache({ config: sparing, indexedDB: a.indexedDB, name: a.name });
+    return [a.cache, b.cache] as unknown as [Cache<Schemas, 'artwork'>, Cache<Schemas, 'artwork'>];
+  };
+
+  it('a value the sparing deploy’s tab fetched before an event of the other removed the track’s entries is answered, not stored (no stale write-back, whoever’s rules)', async () => {
+    const [a, b] = await open();
+    let reply!: (value: string) => void;
+    const fetcher = vi.fn(() => new Promise<string>((resolve) => (reply = resolve)));
+    const fetched = b.getOrSet(type, 'k', fetcher, { trackId: 't1' });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    await a.emit({ eventType: 'track_modified', trackId: 't1' });
+    reply('cover before the change');
+    expect(await fetched).toBe('cover before the change');
+    expect([await a.get(type, 'k'), await b.get(type, 'k')]).toEqual([undefined, undefined]);
+  });
+
+  it('each deploy’s event removes what its own rules say: what the sparing one’s event leaves is still answered by the other (the known gap)', async () => {
+    const [a, b] = await open();
+    await a.set(type, 'k', 'cover', { trackId: 't1' });
+    expect((await b.emit({ eventType: 'track_modified', trackId: 't1' })).invalidated).not.toHaveProperty(type);
+    expect([await a.get(type, 'k'), await b.get(type, 'k')]).toEqual(['cover', 'cover']);
+    expect((await a.emit({ eventType: 'track_modified', trackId: 't1' })).invalidated).toMatchObject({ [type]: 1 });
+    expect([await a.get(type, 'k'), await b.get(type, 'k')]).toEqual([undefined, undefined]);
+  });
+});
+
 describe.each(['in process', 'with a worker'] as const)('a custom type persistent, then kept in memory (or not configured) for a deploy, then persistent again (%s)', (mode) => {
   // Typed with the type whichever config it is opened with: the deploy between uses it through events and clears only.
   const session = async (config: CacheConfig | undefined, same: { indexedDB: IDBFactory; name: string }) =>
