@@ -626,8 +626,16 @@ async function unremoved(
   const [{ epoch, changes, trimmedThrough }, there, { deletes = 0 }] = await Promise.all([EventLog.tail(tx, mark.log.seq), holds && revisionOf(holds.key), usage]);
   if (epoch !== mark.log.epoch || trimmedThrough > mark.log.seq) return [];
   if (holds && there !== holds.revision && (there !== null || deletes !== holds.deletes)) entries = entries.filter((entry) => entry.key !== holds.key);
-  const since = changes.map(changeOf);
-  return since.length ? entries.filter((entry) => !since.some((change) => removes(change, entry))) : entries;
+  return changes.length ? entries.filter((entry) => !changes.some((record) => removes(changeOf(record), entry) || removedThere(record, entry))) : entries;
+}
+
+/**
+ * Whether the tab that logged the event removed entries like `entry` from the database: its record counts every type it
+ * applied the event to, by its rules, which (another deploy's) may remove what this tab's spare. Stored anyway, a value
+ * fetched before the event would be answered by that deploy's reads.
+ */
+function removedThere({ event, invalidated }: LoggedChange, entry: StoredEntry): boolean {
+  return event !== undefined && Object.hasOwn(invalidated, entry.type) && targetsIn(entry.type, event).some((target) => targetMatches(target, entry));
 }
 
 /**
