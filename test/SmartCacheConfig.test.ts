@@ -440,6 +440,27 @@ describe('as the seed’s tests call it', () => {
     expect(config.getTtl('generic')).toBe(300);
   });
 
+  it.each<[string, string, object, string]>([
+    ['a custom type', 'artwork', { persistent: false }, 'persistent'],
+    ['a custom type', 'artwork', { invalidatedBy: ['track_added'] }, 'invalidatedBy'],
+    ['a custom type', 'artwork', { contentType: 'lyrics' }, 'contentType'],
+    ['a built-in type', 'track_metadata', { persistent: false }, 'persistent'],
+    ['a built-in type', 'album_year', { invalidatedBy: ['track_modified'] }, 'invalidatedBy'],
+  ])('updatePolicy of %s (%s) says a field fixed when the config is made cannot be changed with it, not that it is unknown: %j', (_what, type, patch, field) => {
+    const config = new SmartCacheConfig({
+      caching: { customTypes: { artwork: { persistent: true, ttlSeconds: 60, invalidationStrategy: 'event_driven', maxSizeMb: 1, invalidatedBy: ['track_modified'] } } },
+    });
+    const before = config.getPolicy(type);
+    const error = configError(() => config.updatePolicy(type, { ttlSeconds: 30, ttl: 5, ...patch } as never));
+    expect(error.code).toBe('invalid_config');
+    expect(error.issues).toEqual([
+      { path: 'ttl', message: 'unknown field' },
+      { path: field, message: expect.stringContaining('cannot be changed with updatePolicy') },
+    ]);
+    expect(error.message).toContain(`${field}: cannot be changed with updatePolicy`);
+    expect(config.getPolicy(type)).toEqual(before);
+  });
+
   it.each<[string, unknown]>([
     ['ttlSeconds 0', { ttlSeconds: 0 }],
     ['a negative ttlSeconds', { ttlSeconds: -1 }],
