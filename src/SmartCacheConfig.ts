@@ -1,6 +1,6 @@
 import { DEFAULT_DESCRIPTIONS, type CachePolicy } from './cachePolicy';
 import { CONTENT_TYPES } from './contentType';
-import { CacheError } from './CacheError';
+import { CacheError, invalidError } from './CacheError';
 import type { CacheType } from './Cache';
 import { parseConfig, policyPatchSchema, type CacheConfig, type CacheConfigOf, type PolicyPatch } from './configSchema';
 import { isBuiltInType, isPersistentType, type TypeName } from './contentType';
@@ -96,7 +96,13 @@ export class SmartCacheConfig<N extends string = never> {
   /** Changes some fields of a type's policy; the patch is validated like the config. Returns the new policy. */
   updatePolicy(type: TypeName, patch: PolicyPatch): CachePolicy {
     const known = parseContentType(type, this.#table.types);
-    const valid = parse(policyPatchSchema, patch, 'invalid_config', `policy patch for ${type}`);
+    const subject = `policy patch for ${type}`;
+    let valid;
+    try {
+      valid = parse(policyPatchSchema, patch, 'invalid_config', subject);
+    } catch (error) {
+      throw withFixedFields(error as CacheError, subject, isBuiltInType(known));
+    }
     this.#table.applyPatch(known, valid);
     // Caches whose engine runs in a worker apply it there too.
     for (const listener of policyUpdates.get(this) ?? []) listener(known, valid);
@@ -117,4 +123,17 @@ export class SmartCacheConfig<N extends string = never> {
     }
     return `${Math.floor(seconds)}s`;
   }
+}
+
+/** Policy fields a config sets once, which a patch names in vain. */
+const FIXED_FIELDS: readonly string[] = ['contentType', 'persistent', 'invalidatedBy'];
+
+/** `error` with the patch's fixed fields (which the schema calls unknown) said to be fixed, and where they are set. */
+function withFixedFields(error: CacheError, subject: string, builtIn: boolean): CacheError {
+  const why = (field: string) =>
+    field === 'contentType' ? "the policy's type" : builtIn ? "a built-in type's storage and events are fixed" : 'a custom type sets it once, in config.caching.customTypes';
+  const issues = error.issues.map((issue) =>
+    issue.message === 'unknown field' && FIXED_FIELDS.includes(issue.path) ? { path: issue.path, message: `cannot be changed with updatePolicy (${why(issue.path)})` } : issue,
+  );
+  return issues.some((issue, index) => issue !== error.issues[index]) ? invalidError('invalid_config', subject, issues, error.cause) : error;
 }
