@@ -574,6 +574,31 @@ describe('an import, then a change of its type made before it began (without awa
   });
 });
 
+describe('an import of a tab whose rules spare its entries, then an event of another deploy whose rules remove them, made before it began', () => {
+  const ofTrack = (count: number) => entries(count, 'a').map((entry) => ({ ...entry, trackId: 't1' }));
+
+  it('waiting for another tab\'s import of the type: the event removes its entries, as it would have made during it', async () => {
+    const browser = browserOf();
+    // Tab A's deploy keeps track_metadata for its TTL alone; tab C's (and B's) removes a changed track's.
+    const a = await browser.open({ caching: { policies: { track_metadata: { invalidationStrategy: 'time_based' } } } });
+    const b = await browser.open();
+    const c = await browser.open();
+    let steps = 0;
+    let imported: Promise<unknown> | undefined;
+    let emitted: Promise<unknown> | undefined;
+    await b.cache.setMany('track_metadata', entries(100, 'b', 1000), {
+      onProgress: () => {
+        // Tab A's import reaches its engine and waits for B's to end; C's event, made after it, goes through at once.
+        if (++steps === 3) imported = a.cache.setMany('track_metadata', ofTrack(20));
+        if (steps === 6) emitted = c.cache.emit({ eventType: 'track_modified', trackId: 't1' });
+      },
+    });
+    await Promise.all([imported, emitted]);
+    expect(await c.cache.getMany('track_metadata', ['k0', 'k19'])).toEqual([undefined, undefined]);
+    await expectExactCounts(browser);
+  });
+});
+
 describe('an import waiting for an earlier one of its type in its tab as the database is deleted under the tabs (cleared site data), then an event of its track', () => {
   it('it rejects and writes nothing, since its place in the deleted database\'s log says nothing of the changes made in the new one (an event of its track, made before it began)', async () => {
     const browser = browserOf();
