@@ -1,8 +1,9 @@
 import type { CacheEvent } from '../src/cacheEvent';
 import type { TypeName } from '../src/contentType';
-import { targetMatches, type InvalidationTarget } from '../src/invalidationTarget';
+import { targetMatches, targetsIn, type InvalidationTarget } from '../src/invalidationTarget';
 import { invalidationTargets } from '../src/invalidationTargets';
 import type { PolicyTable } from '../src/PolicyTable';
+import type { LoggedChange } from './databaseSchema';
 import type { StoredEntry } from './Store';
 
 /** What every tab must apply, wherever it was made: a library event, or a `clear` of some types. */
@@ -17,4 +18,16 @@ export function changeTargets(config: PolicyTable, change: Change): Invalidation
 export function changeRemoves(config: PolicyTable, change: Change, entry: StoredEntry): boolean {
   if (change.kind === 'clear') return change.types.includes(entry.type);
   return invalidationTargets(config, change.event).some((target) => target.type === entry.type && targetMatches(target, entry));
+}
+
+/**
+ * What a logged change removed from the database by the rules of the tab that logged it, besides what `targets`
+ * (this tab's rules) finds: its record counts every type it applied an event to, and another deploy's rules may
+ * apply it to a type this tab's spare. A write that comes after it in the log's order (a value fetched before it,
+ * an import begun after it) leaves out what it removed, else that deploy's reads would answer it.
+ */
+export function loggedTargets(record: LoggedChange, targets: readonly InvalidationTarget[]): InvalidationTarget[] {
+  const { event, invalidated } = record;
+  const judged = new Set(targets.map((target) => target.type));
+  return [...targets, ...(event ? Object.keys(invalidated).filter((type) => !judged.has(type)).flatMap((type) => targetsIn(type, event)) : [])];
 }

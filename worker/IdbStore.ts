@@ -4,6 +4,7 @@ import { targetMatches, targetsIn, type InvalidationTarget } from '../src/invali
 import { Database, isOpenFailure, type DatabaseOptions } from './Database';
 import { changeOf, commitKey, commitMarks, entryKeys, forgetMarks, type CommitMark, entryStore, fromRecord, toRecord, USAGE_KEY, usageOf, type UsageRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
 import { EventLog } from './EventLog';
+import { loggedTargets } from './Change';
 import { planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
 import { requestDone, requestsDone } from './idbRequests';
 import { walkCursor } from './walkCursor';
@@ -629,13 +630,9 @@ async function unremoved(
   return changes.length ? entries.filter((entry) => !changes.some((record) => removes(changeOf(record), entry) || removedThere(record, entry))) : entries;
 }
 
-/**
- * Whether the tab that logged the event removed entries like `entry` from the database: its record counts every type it
- * applied the event to, by its rules, which (another deploy's) may remove what this tab's spare. Stored anyway, a value
- * fetched before the event would be answered by that deploy's reads.
- */
-function removedThere({ event, invalidated }: LoggedChange, entry: StoredEntry): boolean {
-  return event !== undefined && Object.hasOwn(invalidated, entry.type) && targetsIn(entry.type, event).some((target) => targetMatches(target, entry));
+/** Whether the tab that logged the event removed entries like `entry` by its rules, which this tab's may not share (see loggedTargets). */
+function removedThere(record: LoggedChange, entry: StoredEntry): boolean {
+  return loggedTargets(record, []).some((target) => target.type === entry.type && targetMatches(target, entry));
 }
 
 /**

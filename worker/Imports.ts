@@ -4,6 +4,7 @@ import { targetMatches } from '../src/invalidationTarget';
 import type { Database } from './Database';
 import { changeOf, commitKey, entryStore, forgetMarks, toRecord, type CommitMark, type EntryRecord, type StoreName } from './databaseSchema';
 import { EventLog } from './EventLog';
+import { loggedTargets } from './Change';
 import { noneRemoved, shrinkType } from './evictionPlan';
 import { findRecords } from './findRecords';
 import { requestDone, requestsDone } from './idbRequests';
@@ -344,7 +345,7 @@ export class Imports {
         // recreated since, or trimmed past its place) leaves it unwritten, as it leaves a guarded write's entries.
         const tail = place && (await EventLog.tail(tx, place.seq));
         if (tail && (tail.trimmedThrough > place.seq || (place.epoch !== null && tail.epoch !== place.epoch))) throw rolledBack(type, 'the changes logged before it began are gone');
-        const targets = (tail?.changes ?? []).flatMap((change) => from!.targets(changeOf(change))).filter((target) => target.type === type);
+        const targets = (tail?.changes ?? []).flatMap((change) => loggedTargets(change, from!.targets(changeOf(change)))).filter((target) => target.type === type);
         const cleared = tail?.changes.some((change) => change.cleared?.includes(type));
         store.put({ key: batchKey(id), state: 'open', beat: 0, at: this.#now(), created: 0, held: 0, targets, unlocked: !locked, ...(cleared && { cleared }) } satisfies BatchRecord);
       },
