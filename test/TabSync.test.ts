@@ -2,7 +2,7 @@
 // own BroadcastChannel, exactly as in a browser (where test/browser/tabs.test.ts does it for real).
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
-import { type CacheEvent, type EventContext } from '../src/index';
+import { type CacheChange, type CacheEvent, type EventContext } from '../src/index';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { EventLog } from '../worker/EventLog';
 import { IdbStore } from '../worker/IdbStore';
@@ -12,6 +12,7 @@ import { brokenFactory, deleteUnderTabs, failCommit, failRequest, tabFactory } f
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 import { lossyChannel } from './support/lossyChannel';
+import { LOG_KEEP, trimmingTab } from './support/trimmingTab';
 
 // `generic` (a memory type) is made event-driven, so that events reach each tab's memory tier.
 const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
@@ -321,6 +322,85 @@ describe('events across tabs', () => {
     expect(await b.get('generic', 'old')).toBeUndefined();
     expect(await b.get('negative_result', 'fresh')).toBe(2);
   });
+
+  it('a tab whose missed changes the periodic cleanup trimmed from the log (a day later, past the newest thousand): every watcher of every type hears once that any key may have changed, before what it replays; its listeners hear only real events', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const trimming = await trimmingTab(name, indexedDB, config);
+    const { cache: b, engine: engineB } = await openTab(name, indexedDB);
+    await b.set('track_metadata', 'p', 1, { trackId: 'tp' });
+    await b.set('generic', 'x', 2);
+    await b.set('negative_result', 'n', 3);
+    const heard: string[] = [];
+    const tell = (who: string) => (change: CacheChange) => void heard.push(`${who}: ${change.kind} ${change.keys?.join() ?? 'any'} ${change.source}`);
+    b.watch('track_metadata', null, tell('track_metadata'));
+    b.watch('track_metadata', 'p', tell('track_metadata p'));
+    b.watch('generic', 'x', tell('generic x'));
+    b.watch('negative_result', null, tell('negative_result'));
+    b.watch('album_year', null, tell('album_year'));
+    const events: string[] = [];
+    b.on('*', (event) => void events.push(`${event.eventType} ${event.trackId ?? ''}`));
+    await engineB.suspend();
+    await trimming.emitMany(LOG_KEEP + 1);
+    await trimming.trim();
+    // Logged after the trim: replayed, and heard after the forgetting.
+    await trimming.cache.emit({ eventType: 'manual_invalidation', trackId: 'tp' });
+    await engineB.resume();
+    expect(await b.getMany('generic', ['x'])).toEqual([undefined]);
+    expect(await b.get('negative_result', 'n')).toBeUndefined();
+    await vi.waitFor(() => expect(events.at(-1)).toBe('manual_invalidation tp'));
+    // Once per type (in the config's order), then what was logged after the trim.
+    expect(heard.slice(0, 5).sort()).toEqual([
+      'album_year: invalidate any remote',
+      'generic x: invalidate any remote',
+      'negative_result: invalidate any remote',
+      'track_metadata p: invalidate any remote',
+      'track_metadata: invalidate any remote',
+    ]);
+    expect(heard.slice(5)).toEqual(['track_metadata: invalidate p remote', 'track_metadata p: invalidate p remote']);
+    // The thousand changes kept, and the one after: no made-up event for those trimmed.
+    expect(events).toHaveLength(LOG_KEEP + 1);
+    expect(events.every((event) => event.startsWith('manual_invalidation'))).toBe(true);
+  }, 60_000);
+
+  it('a tab whose missed changes went with the database (deleted and recreated while it was frozen): watchers of memory types hear once that any key may have changed; those of persistent types hear the clear only', async () => {
+    const { a, b, engineB, name, indexedDB } = await twoTabs();
+    await b.set('track_metadata', 'p', 1);
+    await b.set('generic', 'x', 2);
+    const heard: string[] = [];
+    const tell = (who: string) => (change: CacheChange) => void heard.push(`${who}: ${change.kind} ${change.keys?.join() ?? 'any'} ${change.source}`);
+    b.watch('track_metadata', null, tell('track_metadata'));
+    b.watch('generic', 'x', tell('generic x'));
+    b.watch('negative_result', null, tell('negative_result'));
+    await engineB.suspend();
+    await a.emit({ eventType: 'library_sync' });
+    await deleteUnderTabs(indexedDB, name);
+    await a.set('album_year', 'new', 1);
+    await engineB.resume();
+    expect(await b.get('generic', 'x')).toBeUndefined();
+    await b.stats();
+    expect(heard[0]).toBe('track_metadata: clear any remote');
+    expect(heard.slice(1).sort()).toEqual(['generic x: invalidate any remote', 'negative_result: invalidate any remote']);
+  });
+
+  it('a tab opened on a log that was trimmed, and read at once, tells its watchers and listeners nothing (no forgetting at an ordinary start)', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const trimming = await trimmingTab(name, indexedDB, config);
+    await trimming.emitMany(LOG_KEEP + 1);
+    await trimming.trim();
+    const { cache: b } = await openTab(name, indexedDB);
+    const heard = vi.fn();
+    const events = vi.fn();
+    for (const type of ['track_metadata', 'generic', 'negative_result'] as const) b.watch(type, null, heard);
+    b.on('*', events);
+    expect(await b.get('generic', 'x')).toBeUndefined();
+    await b.stats();
+    await b.cleanup();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(heard).not.toHaveBeenCalled();
+    expect(events).not.toHaveBeenCalled();
+  }, 60_000);
 
   it('a tab opened later starts from the end of the log', async () => {
     const name = uniqueName();

@@ -8,6 +8,7 @@ import { engineTab } from './support/engineTab';
 import { openRemoteCache, type InProcessWorker } from './support/inProcessWorkers';
 import { brokenFactory, deleteUnderTabs, failCommit, failRequest, tabFactory } from './support/faultyIndexedDB';
 import { lossyChannel } from './support/lossyChannel';
+import { LOG_KEEP, trimmingTab } from './support/trimmingTab';
 import { checkedChannel } from '../src/checkedChannel';
 import { CHANNEL_VERSION, type ChannelLike } from '../src/TabChannel';
 import { LAYOUT } from '../worker/databaseSchema';
@@ -689,6 +690,43 @@ describe.each(['event', 'clear'] as const)('another tab’s %s, whose news this 
     expect(seen.seen.map((change) => [change.kind, change.source])).toEqual([[what === 'event' ? 'invalidate' : 'clear', 'remote']]);
     expect(heard.mock.calls.map(([event]) => (event as { trackId: string }).trackId)).toEqual(what === 'event' ? ['t1', 't2'] : ['t2']);
   });
+});
+
+describe('a tab that missed more changes than the event log keeps (trimmed by the periodic cleanup)', () => {
+  const forgotten = (type: ContentType) => ({ type, kind: 'invalidate', keys: null, source: 'remote' });
+
+  it('with a worker that dies as its watchers hear so, before the page learns where it goes on from: each watcher hears it once, though the next worker replays from where the page was', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const trimming = await trimmingTab(name, indexedDB);
+    // Its worker misses the other tab's messages while `lose` is set (no lifecycle event says so).
+    const lossy = lossyChannel(name);
+    const { cache, workers } = await openRemoteCache({ name, indexedDB, engine: { openChannel: lossy.open } });
+    await cache.set('generic', 'x', 1);
+    await cache.set('track_metadata', 'p', 2);
+    const memory = watcher();
+    const key = watcher();
+    const persistent = watcher();
+    cache.watch('generic', null, (change) => {
+      memory.listener(change);
+      workers[0]!.kill();
+    });
+    cache.watch('generic', 'x', key.listener);
+    cache.watch('track_metadata', null, persistent.listener);
+    lossy.lose = true;
+    await trimming.emitMany(LOG_KEEP + 1);
+    await trimming.trim();
+    lossy.lose = false;
+    // A call that reports on the memory tier replays the log first: the worker forgets, tells, and dies.
+    await cache.stats().catch(() => {});
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    expect(await cache.get('generic', 'x')).toBeUndefined();
+    await cache.stats();
+    await heardIn(cache, trimming.cache);
+    expect(memory.seen).toEqual([forgotten('generic')]);
+    expect(key.seen).toEqual([forgotten('generic')]);
+    expect(persistent.seen).toEqual([forgotten('track_metadata')]);
+  }, 60_000);
 });
 
 describe.each(['event', 'clear'] as const)('an %s of a tab without IndexedDB that this tab’s worker applied unlogged (its relay failed), then died', (what) => {
