@@ -332,6 +332,15 @@ export const goneId = (epoch: string, type: TypeName): string => `gone:${epoch}:
 export const goneEpochOf = (id: string | undefined): string | undefined => (id?.startsWith('gone:') ? id.slice(5, id.lastIndexOf(':')) : undefined);
 
 /**
+ * The id under which a worker tells its page's watchers of a type that its tab forgot changes it could not
+ * replay (see CrossTabChanges' forgetUnseen): `forgetting` names that forgetting (where in the log the tab
+ * goes on from, which the page's next worker finds the same), and the page hears it once; and the forgetting
+ * such an id names, for the page to act on it once (see cacheInternals' forgot). One format, both sides.
+ */
+export const forgotId = (forgetting: string, type: TypeName): string => `forgot:${forgetting}:${type}`;
+export const forgettingOf = (id: string | undefined): string | undefined => (id?.startsWith('forgot:') ? id.slice(7, id.lastIndexOf(':')) : undefined);
+
+/**
  * The id under which a write's worker tells the room it made (what it expired or evicted to fit the budget):
  * its own, the set's being heard in an earlier batch (a page drops a batch that repeats an id heard), and
  * one the page keeps with the write's while the write is unsettled (see HeardChanges.mine). One format, both sides.

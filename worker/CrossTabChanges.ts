@@ -5,7 +5,7 @@ import type { TypeName } from '../src/contentType';
 import type { InvalidationTarget } from '../src/invalidationTarget';
 import type { Logger } from '../src/Logger';
 import type { PolicyTable } from '../src/PolicyTable';
-import type { ClientCallbacks, LogPlace, Once } from '../src/protocol';
+import { forgotId, type ClientCallbacks, type LogPlace, type Once } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { OpenTabChannel } from '../src/TabChannel';
 import { changeTargets, type Change } from './Change';
@@ -77,7 +77,7 @@ export class CrossTabChanges {
       relay: (shared) => this.#relay(shared),
       schedule: options.schedule,
       now: options.now,
-      forgetUnseen: () => this.#forgetUnseen(),
+      forgetUnseen: (through, shared) => this.#forgetUnseen(through, shared),
       changed: (changes) => {
         // Of the types this tab keeps in IndexedDB only: another deploy's custom type there is not what this tab's reads see.
         for (const { type, kind, keys, id } of changes) if (this.#keeps(type)) this.#feed.add(type, kind, keys, 'remote', false, id);
@@ -235,13 +235,20 @@ export class CrossTabChanges {
   /**
    * Changes this tab missed cannot be replayed (the log was trimmed or recreated, or there is no log):
    * any of them may have removed anything the memory tier holds (a clear reaches every type), so it is
-   * all forgotten. Counted as invalidations.
+   * all forgotten, counted as invalidations. Any key of every type may have changed, of the shared data
+   * too (unless `shared` is false: see TabSync's forgetUnseen): its watchers hear so, once per type (not the
+   * keys forgotten), under an id that names the forgetting (see forgotId), and the page where this tab goes
+   * on from, `through`: its next worker, should this one die, does not tell it again.
    */
-  async #forgetUnseen(): Promise<void> {
-    const types = this.#config.types.filter((type) => this.#stores.of(type) === this.#stores.memory);
-    const { counts, keys } = await this.#stores.memory.invalidate(types.map((type) => ({ type, by: 'all' })));
+  async #forgetUnseen(through: LogPlace | null, shared: boolean): Promise<void> {
+    const memory = this.#config.types.filter((type) => this.#stores.of(type) === this.#stores.memory);
+    const { counts } = await this.#stores.memory.invalidate(memory.map((type) => ({ type, by: 'all' })));
     this.#options.counters.invalidated(counts);
-    this.#options.invalidated(counts, keys, 'remote');
+    const forgetting = through ? `${through.epoch}:${through.seq}` : randomId();
+    for (const type of shared ? this.#config.types : memory) this.#feed.add(type, 'invalidate', null, 'remote', false, forgotId(forgetting, type));
+    this.#feed.flush();
+    const { client } = this.#options;
+    if (client && through) this.#notify(() => client.listening(through));
   }
 
   /**

@@ -40,8 +40,12 @@ export interface TabSyncOptions {
    * logged it; returns it as logged.
    */
   relay: (change: SharedChange) => Promise<{ record: LoggedChange; epoch: string | null }>;
-  /** Changes this tab missed cannot be replayed: forget whatever they might have removed. */
-  forgetUnseen: () => Promise<void>;
+  /**
+   * Changes this tab missed cannot be replayed: forget whatever they might have removed, and tell so. `through`:
+   * where in the log this tab goes on from (null: it has no log); `shared`: whether they may have changed the
+   * data tabs share too (false: only the memory tier's, the database they were logged in being gone, which is told as such).
+   */
+  forgetUnseen: (through: LogPlace | null, shared: boolean) => Promise<void>;
   /** Another tab changed entries of shared data (for `watch`). */
   changed: (changes: SharedCacheChange[]) => void;
   schedule: Schedule;
@@ -202,7 +206,7 @@ export class TabSync {
       // once: what the page writes meanwhile (in the same task, before it freezes or resumes) is not lost.
       if (!this.#suspended || this.#forgotten) return;
       this.#forgotten = true;
-      this.#enqueue(() => this.#options.forgetUnseen());
+      this.#enqueue(() => this.#options.forgetUnseen(null, true));
       return this.settled;
     }
     await this.settled;
@@ -254,7 +258,7 @@ export class TabSync {
     // Replayed once the channel listens: what was missed until then is in the log, what comes after arrives.
     this.#enqueue(async () => {
       await listening;
-      await (this.#options.log() ? this.#catchUp() : this.#options.forgetUnseen());
+      await (this.#options.log() ? this.#catchUp() : this.#options.forgetUnseen(null, true));
       this.#caughtUp();
     });
     // A tab without IndexedDB that changed something meanwhile waits for a tab that logs: say so.
@@ -475,20 +479,23 @@ export class TabSync {
     if (!this.#position) {
       // Where this tab started in the log is unknown: start from its end, forgetting what changes before may have invalidated.
       const head = await log.head();
-      await this.#options.forgetUnseen();
+      await this.#options.forgetUnseen(head, true);
       this.#position = head;
       return;
     }
     const position = this.#position;
     let tail = await log.after(position.seq);
     if (tail.epoch !== position.epoch) {
-      // The database was deleted and recreated: what this tab had not applied of the old one is lost.
-      await this.#options.forgetUnseen();
-      Object.assign(position, { epoch: tail.epoch, seq: 0 });
-      tail = await log.after(0);
+      // The database was deleted and recreated: what this tab had not applied of the old one is lost (its
+      // entries are gone, which the database's loss tells); so is what was trimmed of the new one's log (read
+      // with the tail), which reaches the shared data: forgotten once for both.
+      const through = { epoch: tail.epoch, seq: tail.trimmedThrough };
+      await this.#options.forgetUnseen(through, through.seq > 0);
+      Object.assign(position, through);
+      tail = await log.after(through.seq);
     }
     if (tail.trimmedThrough > position.seq) {
-      await this.#options.forgetUnseen();
+      await this.#options.forgetUnseen({ epoch: position.epoch, seq: tail.trimmedThrough }, true);
       // Forgotten: past them, also when it replays only up to an earlier place (else the next replay forgets again, writes made since too).
       position.seq = tail.trimmedThrough;
     }
