@@ -1,11 +1,14 @@
 // invalidateQueriesOn with real QueryClients: a library event, emitted in this tab or another (two
 // in-process caches of one name on one database, talking over Node's BroadcastChannel), refetches
 // the queries it maps to; their queryFn reads through the cache, so they fetch anew.
+import { IDBFactory } from 'fake-indexeddb';
 import { QueryClient, QueryObserver, type QueryKey } from '@tanstack/query-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Cache } from '../../src/index';
 import { invalidateQueriesOn, type QueryKeysOf } from '../../src/tanstack-query';
-import { openCache } from '../support/openCache';
+import { openCache, uniqueName } from '../support/openCache';
+import { deleteUnderTabs } from '../support/faultyIndexedDB';
+import { LOG_KEEP, trimmingTab } from '../support/trimmingTab';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -108,5 +111,87 @@ describe('invalidateQueriesOn', () => {
     await cache.emit({ eventType: 'library_sync' });
     await vi.waitFor(() => expect(after).toHaveBeenCalledTimes(1));
     expect(logger.error).toHaveBeenCalledWith(expect.stringContaining('a handler for'), expect.objectContaining({ code: 'invalid_argument' }));
+  });
+
+  /** A tab of a cache made by createCache, on a page whose lifecycle the test drives (freeze, then resume). */
+  async function pageTab(name: string, indexedDB: IDBFactory) {
+    const document = new EventTarget();
+    vi.stubGlobal('document', document);
+    vi.stubGlobal('window', new EventTarget());
+    cleanups.push(() => vi.unstubAllGlobals());
+    const opened = await openCache({ name, indexedDB });
+    return {
+      ...opened,
+      freeze: () => document.dispatchEvent(new Event('freeze')),
+      // Resumed once a call made after the resume answers: it waits for the replay.
+      resume: async () => {
+        document.dispatchEvent(new Event('resume'));
+        await opened.cache.stats();
+      },
+    };
+  }
+
+  it('a tab that comes back after missing more changes than the event log keeps (trimmed by the periodic cleanup) invalidates every query once: it cannot know which events it missed', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const trimming = await trimmingTab(name, indexedDB);
+    const page = await pageTab(name, indexedDB);
+    let year = 1971;
+    const fetchYear = vi.fn(async () => year);
+    const tab = tabWithAlbumYear(page.cache, fetchYear);
+    await vi.waitFor(() => expect(tab.seen).toEqual([1971]));
+    tab.client.setQueryData(['tracks', 't1'], 'old');
+    const invalidate = vi.spyOn(tab.client, 'invalidateQueries');
+    // It maps no event to any query.
+    cleanups.push(invalidateQueriesOn(page.cache, tab.client, () => []));
+    page.freeze();
+    year = 1972;
+    await trimming.emitMany(LOG_KEEP + 1);
+    await trimming.trim();
+    await page.resume();
+    await vi.waitFor(() => expect(tab.seen).toEqual([1971, 1972]));
+    expect(tab.client.getQueryState(['tracks', 't1'])?.isInvalidated).toBe(true);
+    expect(invalidate.mock.calls).toEqual([[]]);
+  }, 60_000);
+
+  it('a tab that comes back after its database was deleted and recreated invalidates every query once; an ordinary start and a resume that missed nothing invalidate none; unsubscribed, none', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const other = await openCache({ name, indexedDB });
+    await other.cache.emit({ eventType: 'library_sync' });
+    const page = await pageTab(name, indexedDB);
+    const client = new QueryClient();
+    cleanups.push(() => client.clear());
+    client.setQueryData(['tracks', 't1'], 'old');
+    const invalidate = vi.spyOn(client, 'invalidateQueries');
+    const unsubscribe = invalidateQueriesOn(page.cache, client, () => []);
+    await page.cache.get('generic', 'k');
+    page.freeze();
+    await page.resume();
+    expect(invalidate).not.toHaveBeenCalled();
+    page.freeze();
+    await deleteUnderTabs(indexedDB, name);
+    await other.cache.set('album_year', 'a1', 1);
+    await page.resume();
+    await vi.waitFor(() => expect(invalidate.mock.calls).toEqual([[]]));
+    expect(client.getQueryState(['tracks', 't1'])?.isInvalidated).toBe(true);
+    // Once more, unsubscribed: nothing.
+    unsubscribe();
+    page.freeze();
+    await deleteUnderTabs(indexedDB, name);
+    await page.resume();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(invalidate).toHaveBeenCalledTimes(1);
+  });
+
+  it('over a cache not made by createCache (a wrapper of the app\'s), it still invalidates on events', async () => {
+    const { cache } = await openCache();
+    const wrapper = { ...cache, on: cache.on.bind(cache) } as unknown as Cache;
+    const client = new QueryClient();
+    cleanups.push(() => client.clear());
+    client.setQueryData(['tracks', 't1'], 'old');
+    cleanups.push(invalidateQueriesOn(wrapper, client, (event) => [['tracks', event.trackId]]));
+    await cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    await vi.waitFor(() => expect(client.getQueryState(['tracks', 't1'])?.isInvalidated).toBe(true));
   });
 });
