@@ -49,7 +49,7 @@ import { HeardChanges } from './HeardChanges';
 import { HeldCalls } from './HeldCalls';
 import type { Logger } from './Logger';
 import { parse } from './parse';
-import type { ClientCallbacks, Corrupt, EngineApi, EntryInput, Found, Mark, Once, SetManyOptions as EngineSetManyOptions, ToldChange } from './protocol';
+import { forgettingOf, type ClientCallbacks, type Corrupt, type EngineApi, type EntryInput, type Found, type Mark, type Once, type SetManyOptions as EngineSetManyOptions, type ToldChange } from './protocol';
 import type { CachePolicy } from './cachePolicy';
 import { FetchLocks } from './FetchLocks';
 import { isPromiseLike } from './isPromiseLike';
@@ -132,6 +132,8 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
   #closing: Promise<void> | undefined;
   /** An adapter's calls held back (a throttled save): made by close() before it takes no more (see cacheInternals). */
   readonly #beforeClose = new Set<() => void>();
+  /** What an adapter does when its tab forgot changes it could not replay (see cacheInternals). */
+  readonly #forgot = new Set<() => unknown>();
   #batches = 0;
   /**
    * Per type, the last setMany sent in chunks: settles once its commit is sent (or it failed first), so
@@ -174,6 +176,7 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
     cacheInternals.set(this, {
       types: this.#types,
       closing: this.#beforeClose,
+      forgot: this.#forgot,
       logger: this.#logger,
       // After the calls of its type still held (an event behind a value an async schema checks), which it would otherwise take for news.
       mark: (type) => this.#calls.track((async () => (this.#checkOpen(), this.#held.send([type], null, () => this.#engine.mark(type))))()),
@@ -492,8 +495,12 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
 
   /** Runs the watchers of changed entries (the engine calls this, once per task). */
   changed(changes: ToldChange[]): void {
+    // Each forgetting its tab told (a change of each type): acted on once, after its watchers have heard it.
+    const forgettings = new Set<string>();
     // A change told again (see ToldChange) was heard before.
-    for (const { id: _, ...change } of this.#heard.fresh(changes)) {
+    for (const { id, ...change } of this.#heard.fresh(changes)) {
+      const forgetting = forgettingOf(id);
+      if (forgetting !== undefined) forgettings.add(forgetting);
       // As soon as watchers hear of it (of this tab's own, before the call resolves; of another tab's clear, only
       // so), a fetch started before a clear or an invalidation is not joined: a watcher may resolve the key again.
       if (change.kind === 'clear' || change.kind === 'invalidate') this.#resolver.sawChange([change.type]);
@@ -503,6 +510,8 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
       // their events reach the listeners); no more of the other tabs'.
       if (!this.#closed || change.source === 'local') this.#tell(change);
     }
+    if (this.#closed) return;
+    for (const _ of forgettings) for (const forgot of [...this.#forgot]) void guarded(forgot, (error) => this.#logger.error('Reprise: acting on changes this tab forgot failed', error));
   }
 
   /** Runs the watchers of the type and those of the keys changed: of every key for a change of any key (keys null). */

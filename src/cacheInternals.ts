@@ -13,6 +13,12 @@ export interface CacheInternals {
   readonly types: ReadonlyMap<TypeName, boolean>;
   /** Run by the first `close()` before it refuses calls: a call held back (a throttled save) is made there, and settled by it. */
   readonly closing: Set<() => void>;
+  /**
+   * Each run once whenever the page hears that its tab forgot other tabs' changes it could not replay (the
+   * event log trimmed past them, or the database recreated, while the tab was frozen): no event reaches the
+   * `on` listeners, and every type's watchers hear an `invalidate` of any key (see forgotId).
+   */
+  readonly forgot: Set<() => unknown>;
   /** Where the adapter reports what it must not reject with (a save TanStack made without a catch). */
   readonly logger: Logger;
   /**

@@ -1,5 +1,6 @@
 import type { QueryClient, QueryKey } from '@tanstack/query-core';
 import type { Cache, CacheEvent, EventContext, Schemas } from 'reprise';
+import { cacheInternals } from '../cacheInternals';
 import { CacheError } from '../CacheError';
 import { describeValue } from '../describeValue';
 import { checkCache } from './checkCache';
@@ -10,13 +11,16 @@ export type QueryKeysOf = (event: CacheEvent, context: EventContext) => readonly
 /**
  * Every library event, emitted here or in another tab (or caught up after a tab missed it), invalidates
  * the queries `toQueryKeys(event)` names, after the cache has removed its own stale entries: a refetch
- * whose queryFn reads through the cache then fetches anew. Returns the unsubscribe function.
+ * whose queryFn reads through the cache then fetches anew. A tab that missed events it cannot replay (the
+ * event log trimmed past them, or the database recreated, while it was frozen) cannot know which queries
+ * they made stale: it invalidates them all (with a cache made by `createCache`, which says so). Returns the
+ * unsubscribe function.
  */
 export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schemas, N>, queryClient: Pick<QueryClient, 'invalidateQueries'>, toQueryKeys: QueryKeysOf): () => void {
   checkCache(cache, 'on', 'invalidateQueriesOn');
   if (typeof queryClient?.invalidateQueries !== 'function') throw new CacheError('invalid_argument', 'invalidateQueriesOn: queryClient must be a QueryClient');
   if (typeof toQueryKeys !== 'function') throw new CacheError('invalid_argument', 'invalidateQueriesOn: toQueryKeys must be a function from an event to query keys');
-  return cache.on('*', (event, context) => {
+  const stop = cache.on('*', (event, context) => {
     const queryKeys = toQueryKeys(event, context);
     if (!Array.isArray(queryKeys)) throw new CacheError('invalid_argument', `invalidateQueriesOn: toQueryKeys returned ${typeof queryKeys} for ${event.eventType}, expected an array of query keys`);
     // Only arrays are query keys: TanStack reads `queryKey: undefined` as "every query". The others are
@@ -28,4 +32,12 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
       throw new CacheError('invalid_argument', `invalidateQueriesOn: toQueryKeys gave ${describeValue(queryKeys[invalid])} at ${invalid} for ${event.eventType}, expected a query key (an array); it was skipped`);
     });
   });
+  // No event to map: every query. A cache made otherwise (a wrapper of the app's) does not say, and hears events only.
+  const forgot = cacheInternals.get(cache)?.forgot;
+  const all = () => queryClient.invalidateQueries();
+  forgot?.add(all);
+  return () => {
+    forgot?.delete(all);
+    stop();
+  };
 }
