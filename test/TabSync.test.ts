@@ -402,6 +402,35 @@ describe('events across tabs', () => {
     expect(events).not.toHaveBeenCalled();
   }, 60_000);
 
+  it('a tab whose reads of where it starts all failed replays, once it can read the log, what was logged since it started: its listeners hear it, its watchers nothing it did not remove, and it keeps what it wrote', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: a } = await openTab(name, indexedDB);
+    await a.emit({ eventType: 'library_sync' });
+    // The second tab's three reads of the log's head at start fail (a read that fails aborts its
+    // transaction); the two reads of the epoch as it opens the database come first.
+    const faults = [3, 4, 5].map((nth) => failRequest({ nth, name: 'UnknownError', stores: (store) => store === 'meta', methods: ['get'], database: name }));
+    let b: Awaited<ReturnType<typeof openTab>>;
+    try {
+      b = await openTab(name, indexedDB);
+      expect(faults.map((fault) => fault.fired())).toEqual([true, true, true]);
+    } finally {
+      faults.forEach((fault) => fault());
+    }
+    // A memory type that events do not invalidate: its write replays nothing first.
+    await b.cache.set('negative_result', 'mine', 1);
+    const heard = vi.fn();
+    b.cache.watch('negative_result', null, heard);
+    const { seen, listener } = recorder();
+    b.cache.on('*', listener);
+    await a.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    await vi.waitFor(() => expect(seen).toHaveLength(1));
+    expect(seen[0]?.[0]).toEqual({ eventType: 'manual_invalidation', trackId: 't1' });
+    expect(await b.cache.get('negative_result', 'mine')).toBe(1);
+    await b.cache.stats();
+    expect(heard).not.toHaveBeenCalled();
+  });
+
   it('a tab opened later starts from the end of the log', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
