@@ -99,6 +99,8 @@ export class TabSync {
   #first: SharedChange | null | undefined;
   /** Where the dead engine this one replaces had applied the log to (see start). */
   #since: LogPlace | null = null;
+  /** When this tab began listening to the others (epoch ms, see start). */
+  #startedAt = 0;
   /**
    * Other tabs' changes of shared data heard and not told yet (see #receive), each with the first logged
    * change heard after it: a catch-up tells it before that change, which was made after it; and how far in
@@ -127,6 +129,7 @@ export class TabSync {
     const log = this.#options.log();
     this.#first = null;
     this.#since = since;
+    this.#startedAt = listenedAt ?? this.#options.now();
     // Listening first: a change logged after the head is read below is then heard of.
     const listening = this.#listen();
     this.#hello();
@@ -476,15 +479,14 @@ export class TabSync {
   async #catchUp(through = Infinity): Promise<void> {
     const log = this.#options.log();
     if (!log) return;
-    if (!this.#position) {
-      // Where this tab started in the log is unknown: start from its end, forgetting what changes before may have invalidated.
-      const head = await log.head();
-      await this.#options.forgetUnseen(head, true);
-      this.#position = head;
-      return;
-    }
-    const position = this.#position;
+    // Where this tab starts was not known (its reads of the log at start failed): where it would have started
+    // (see start), from which it replays what it missed; its memory tier holds nothing older. Found by the
+    // time it started, right where the log is trimmed: what was trimmed may have been logged after that.
+    const placed = !this.#position && !this.#since;
+    const position = this.#position ?? (this.#since ? { ...this.#since } : await log.before(this.#startedAt, this.#options.now()));
     let tail = await log.after(position.seq);
+    this.#position = position;
+    if (placed && position.seq > 0 && tail.trimmedThrough === position.seq) position.seq--;
     if (tail.epoch !== position.epoch) {
       // The database was deleted and recreated: what this tab had not applied of the old one is lost (its
       // entries are gone, which the database's loss tells); so is what was trimmed of the new one's log (read
