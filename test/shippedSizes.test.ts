@@ -172,9 +172,13 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * a page's own until settled (src/HeardChanges.ts), another tab's change replayed under its id, stats()
  * after this tab's changes answered, an import's re-tagged entries found by events: +337 B, and their
  * review: +38 B; the default worker's creation failure naming the copy: ~+20 B; watchers kept by key and
- * each watcher and listener its own copy: ~+190 B — 58,013, 1.8655; R125's listeners' own metadata: +12 B, 58,025, 1.8659.)
+ * each watcher and listener its own copy: ~+190 B — 58,013, 1.8655; R125's listeners' own metadata: +12 B, 58,025, 1.8659.
+ * The forty-fifth stop's, the line 1.88: another deploy's logged event judged by its rules for fetched values
+ * and imports, fixed policy fields named in updatePolicy's refusal: +65 B; a tab that forgot changes it could
+ * not replay telling every watcher and the TanStack adapter, and one whose start-up log reads failed
+ * replaying from where it started: +237 B — 58,332, 1.8757.)
  */
-const REACHED_RATIO = 1.87;
+const REACHED_RATIO = 1.88;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
