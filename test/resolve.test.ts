@@ -97,6 +97,22 @@ describe.each(['track_metadata', 'generic'] as const)('%s', (type) => {
     expect(await cache.get(type, 'k')).toBe('new');
   });
 
+  // A refresh button after an edit: the fetch under way may have asked before the edit, and bring what it replaced.
+  it('forceFresh does not join a fetch started before it: it fetches, the earlier callers get their fetch, and its value stays', async () => {
+    const { cache } = await openCache();
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = cache.resolve(type, 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const fresh = vi.fn(async () => 'after the edit');
+    const second = cache.resolve(type, 'k', fresh, { forceFresh: true });
+    reply.open('before the edit');
+    expect(await first).toEqual({ value: 'before the edit', source: 'fetch' });
+    expect(await second).toEqual({ value: 'after the edit', source: 'fetch' });
+    expect(fresh).toHaveBeenCalledTimes(1);
+    expect(await cache.get(type, 'k')).toBe('after the edit');
+  });
+
   it("a caller's signal: it alone rejects with aborted; the fetch goes on for the others and is stored", async () => {
     const { cache } = await openCache();
     const reply = gate<string>();
