@@ -255,6 +255,32 @@ describe('generic (a memory type) made hybrid (fingerprints checked) across two 
   });
 });
 
+// A refresh button after an edit: a fetch another tab started before may have asked before the edit, and bring what it replaced.
+describe.each([
+  ['Web Locks', undefined],
+  ['locks over the channel', null],
+] as const)('forceFresh while another tab fetches the key, %s', (_, locks) => {
+  it.each<ContentType>(['album_year', 'generic'])('%s: it does not take that fetch: it fetches once, the earlier callers get their fetch, and its value stays in every tab', async (type) => {
+    const [fetching, refreshing] = await openTabs(2, { locks });
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = fetching!.cache.resolve(type, 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const fresh = vi.fn(async () => 'after the edit');
+    const second = refreshing!.cache.resolve(type, 'k', fresh, { forceFresh: true });
+    // Until it waits for the fetching tab's lock (over the channel: once its 25 ms claim heard the holder).
+    if (locks === undefined) await vi.waitFor(async () => expect((await fetching!.locks!.manager('tab1').query()).pending).toHaveLength(1));
+    else await new Promise((resolve) => setTimeout(resolve, 150));
+    reply.open('before the edit');
+    expect(await first).toEqual({ value: 'before the edit', source: 'fetch' });
+    expect(await second).toEqual({ value: 'after the edit', source: 'fetch' });
+    expect(fresh).toHaveBeenCalledTimes(1);
+    expect(await refreshing!.cache.get(type, 'k')).toBe('after the edit');
+    // A memory type's value stays in the tabs that fetched it (here the refreshing one); a persistent type's in every tab.
+    if (type === 'album_year') expect(await fetching!.cache.get(type, 'k')).toBe('after the edit');
+  });
+});
+
 describe('without Web Locks (plain-http pages, Node): the tabs elect the fetching one over the channel', () => {
   it.each<ContentType>(['album_year', 'generic'])("%s: three tabs asking at once call the fetcher once: 'fetch' once, 'shared' twice", async (type) => {
     const tabs = await openTabs(3, { locks: null });
