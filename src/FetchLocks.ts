@@ -44,7 +44,10 @@ export interface FetchRun<T> {
   receive: (value: unknown, cached: boolean) => Promise<{ value: T } | undefined>;
   /** This tab's callers have all left. */
   signal?: AbortSignal | undefined;
-  /** The callers skip the cache (forceFresh): the store answers only for what the fetching tab says it stored. */
+  /**
+   * The callers skip the cache (forceFresh): neither the store nor another tab's fetch answers them, as that fetch held the key
+   * when they asked (its request may have gone before what they know changed): they fetch, once the key is theirs.
+   */
   fresh?: boolean | undefined;
   /**
    * The fingerprint the callers fetch for: a fetch of the key for another one (or none) is not theirs, as in their
@@ -121,7 +124,7 @@ export class FetchLocks {
       }
       return { value: led.value, shared: false };
     };
-    // What another tab stored, read under the lock (a forceFresh caller takes only what the fetching tab says it stored: below).
+    // What another tab stored, read under the lock (never for a forceFresh caller, which fetches).
     const storedElsewhere = async () => {
       const stored = run.fresh ? undefined : await run.read();
       return stored && { value: stored.value, shared: true };
@@ -142,6 +145,7 @@ export class FetchLocks {
       // to fetch after all does so before the next waiter looks).
       return await locks.request(lock, run.signal ? { signal: run.signal } : {}, async () => {
         granted = true;
+        if (run.fresh) return lead();
         const stored = await storedElsewhere();
         if (stored) return stored;
         const outcome = outcomes.at(-1) ?? (await this.#next(() => outcomes.at(-1), (wake) => (heard = wake)));
@@ -153,9 +157,6 @@ export class FetchLocks {
           // Refused here (as a stored value this tab's read refuses): fetched here.
           return received ? { ...received, shared: true } : lead();
         }
-        // What was there before may be what a forceFresh caller skips: only what the fetching tab stored answers it.
-        const fetched = run.fresh && outcome?.ok === true ? await run.read() : undefined;
-        if (fetched) return { value: fetched.value, shared: true };
         return lead();
       });
     } catch (error) {

@@ -28,6 +28,10 @@ interface Fetched {
 interface Running {
   type: TypeName;
   key: string;
+  /** Made for forceFresh: it answers with its own fetcher's value only (see FetchLocks' FetchRun.fresh). */
+  fresh?: boolean;
+  /** Its fetcher was called: a forceFresh call made since does not join it (its request may have gone before what the caller knows changed). */
+  called?: boolean;
   /** An event, a clear or a write came (made here or in another tab): it may bring what that made stale, so it is not joined. */
   overtaken?: boolean;
   /** A write of the key came (a set, a delete; a later fetch of it): newer than what it brings, which is not stored. */
@@ -114,7 +118,10 @@ export class Resolver {
     // A background refresh is joined only by a caller that the stale entry does not serve (below): the others
     // are served it at once while the refresh runs, as the first caller was.
     const joined = shared();
-    if (joined && (forceFresh || !joined.background)) {
+    // A forceFresh call joins only a forceFresh fetch whose fetcher is still to be called: any other may bring what the
+    // caller knows is out of date (asked before an edit, or taken from a fetch that was). It fetches anew; calls after it join it.
+    const fresh = joined && this.#running.get(joined);
+    if (joined && (forceFresh ? fresh?.fresh && !fresh.called : !joined.background)) {
       // One read counted, as for a call made with the first (its read misses, then it joins): a miss, its value fetched.
       if (!forceFresh) this.#engine.touched(type, [], 1, 0).catch(() => {});
       return { value: (await joined.join(signal)).value, source: 'shared' };
@@ -148,7 +155,7 @@ export class Resolver {
     }
     // Closed while it read: a fetch started now would be cut short at once.
     if (this.#closed !== undefined) throw this.#closed;
-    const fetch = this.#startFetch(id, type, key, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, running, undefined, forceFresh ?? false));
+    const fetch = this.#startFetch(id, type, key, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, running, undefined, forceFresh ?? false), undefined, forceFresh);
     const { value, shared: fromAnotherTab } = await fetch.join(signal);
     return { value, source: fromAnotherTab ? 'shared' : 'fetch' };
   }
@@ -257,8 +264,8 @@ export class Resolver {
   }
 
   /** Registers a fetch that later callers for its key join, until it settles (or every caller left it). */
-  #startFetch<V>(id: string, type: TypeName, key: string, run: (signal: AbortSignal, running: Running) => Promise<V>, staleMs?: number): SharedFetch<V> {
-    const running: Running = { type, key };
+  #startFetch<V>(id: string, type: TypeName, key: string, run: (signal: AbortSignal, running: Running) => Promise<V>, staleMs?: number, fresh?: boolean): SharedFetch<V> {
+    const running: Running = { type, key, ...(fresh && { fresh }) };
     const fetch = new SharedFetch((signal) => run(signal, running), staleMs);
     this.#inflight.set(id, fetch);
     this.#running.set(fetch, running);
@@ -282,6 +289,7 @@ export class Resolver {
     // Every caller left meanwhile (the reason says how): nobody waits for what the fetcher would bring.
     if (signal.aborted) throw signal.reason;
     let store = true;
+    running.called = true;
     // A fetcher may ignore its signal and never answer: once its callers all left, or the cache closes, it is waited
     // for no longer, and the key's lock goes to the next call, in this tab or another (what it brings later is dropped).
     const value = await untilAborted(

@@ -279,6 +279,42 @@ describe.each([
     // A memory type's value stays in the tabs that fetched it (here the refreshing one); a persistent type's in every tab.
     if (type === 'album_year') expect(await fetching!.cache.get(type, 'k')).toBe('after the edit');
   });
+
+  it('two tabs refreshing at once each fetch once, one after the other: no more, and the later value stays', async () => {
+    const [a, b] = await openTabs(2, { locks });
+    await a!.cache.set('album_year', 'k', 'old');
+    const fetchers = ['from a', 'from b'].map((value) => vi.fn(async () => value));
+    const calls = [a!.cache.resolve('album_year', 'k', fetchers[0]!, { forceFresh: true }), b!.cache.resolve('album_year', 'k', fetchers[1]!, { forceFresh: true })];
+    const results = await Promise.all(calls);
+    expect(results.map(({ source }) => source)).toEqual(['fetch', 'fetch']);
+    expect(fetchers.map((fetcher) => fetcher.mock.calls.length)).toEqual([1, 1]);
+    const stored = await a!.cache.get('album_year', 'k');
+    expect(['from a', 'from b']).toContain(stored);
+    expect(await b!.cache.get('album_year', 'k')).toBe(stored);
+  });
+});
+
+describe('an ordinary call made in a third tab after a forceFresh that waits on another tab’s fetch', () => {
+  it('waits for the forceFresh fetch and takes what it stored: the fetcher of neither runs again', async () => {
+    const [fetching, refreshing, third] = await openTabs(3);
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = fetching!.cache.resolve('album_year', 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const fresh = vi.fn(async () => 'after the edit');
+    const second = refreshing!.cache.resolve('album_year', 'k', fresh, { forceFresh: true });
+    const pending = async () => (await fetching!.locks!.manager('observer').query()).pending ?? [];
+    await vi.waitFor(async () => expect(await pending()).toHaveLength(1));
+    const later = third!.cache.resolve('album_year', 'k', fetcher);
+    await vi.waitFor(async () => expect(await pending()).toHaveLength(2));
+    reply.open('before the edit');
+    expect(await Promise.all([first, second, later])).toEqual([
+      { value: 'before the edit', source: 'fetch' },
+      { value: 'after the edit', source: 'fetch' },
+      { value: 'after the edit', source: 'shared' },
+    ]);
+    expect([fetcher.mock.calls.length, fresh.mock.calls.length]).toEqual([1, 1]);
+  });
 });
 
 describe('without Web Locks (plain-http pages, Node): the tabs elect the fetching one over the channel', () => {

@@ -55,17 +55,18 @@ describe.each(['track_metadata', 'generic'] as const)('%s', (type) => {
     expect(fetcher).toHaveBeenCalledTimes(1);
   });
 
-  it('each call counts one read in stats(), whenever it comes: one that joins the fetch under way (its read would have missed) counts a miss, as one made with the first does; forceFresh counts none', async () => {
+  it('each call counts one read in stats(), whenever it comes: one that joins the fetch under way (its read would have missed) counts a miss, as one made with the first does; forceFresh (which fetches anew) counts none', async () => {
     const { cache } = await openCache();
     const reply = gate<string>();
     const fetcher = vi.fn(() => reply.promise);
     // Made together, each reads (and misses) before the fetch starts.
     const together = [cache.resolve(type, 'k', fetcher), cache.getOrSet(type, 'k', fetcher)];
     await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
-    // Made once the fetch has started: they join it.
+    // Made once the fetch has started: they join it, but for forceFresh.
     const later = [cache.resolve(type, 'k', fetcher), cache.getOrSet(type, 'k', fetcher), cache.resolve(type, 'k', fetcher, { forceFresh: true })];
     reply.open('v');
-    expect(await Promise.all(later)).toEqual([{ value: 'v', source: 'shared' }, 'v', { value: 'v', source: 'shared' }]);
+    expect(await Promise.all(later)).toEqual([{ value: 'v', source: 'shared' }, 'v', { value: 'v', source: 'fetch' }]);
+    expect(fetcher).toHaveBeenCalledTimes(2);
     await Promise.all(together);
     expect(await cache.getOrSet(type, 'k', fetcher)).toBe('v');
     const { hits, misses } = (await cache.stats()).types[type];
@@ -111,6 +112,25 @@ describe.each(['track_metadata', 'generic'] as const)('%s', (type) => {
     expect(await second).toEqual({ value: 'after the edit', source: 'fetch' });
     expect(fresh).toHaveBeenCalledTimes(1);
     expect(await cache.get(type, 'k')).toBe('after the edit');
+  });
+
+  it('forceFresh calls made together fetch once; an ordinary call made after them joins that fetch', async () => {
+    const { cache } = await openCache();
+    await cache.set(type, 'k', 'old');
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    // Two components refreshing on one click: the second comes before the first's fetcher is called.
+    const calls = [cache.resolve(type, 'k', fetcher, { forceFresh: true }), cache.resolve(type, 'k', fetcher, { forceFresh: true })];
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    calls.push(cache.resolve(type, 'k', fetcher));
+    reply.open('new');
+    expect(await Promise.all(calls)).toEqual([
+      { value: 'new', source: 'fetch' },
+      { value: 'new', source: 'shared' },
+      { value: 'new', source: 'shared' },
+    ]);
+    expect(fetcher).toHaveBeenCalledTimes(1);
+    expect(await cache.get(type, 'k')).toBe('new');
   });
 
   it("a caller's signal: it alone rejects with aborted; the fetch goes on for the others and is stored", async () => {
