@@ -73,17 +73,29 @@ describe.each<ContentType>(['album_year', 'generic'])('%s across three tabs', (t
     for (const call of calls) expect(isCacheError(await rejection(call), 'invalid_value')).toBe(true);
   });
 
+  // These codes tell of the cache that throws them (closed, its worker died, its storage full or gone): a caller of another
+  // tab, or one that joined, whose cache is open would read them as its own cache's state (and stop using it).
   it.each(['quota_exceeded', 'closed', 'worker_failed', 'storage_unavailable'] as const)(
-    'a fetcher that rejects with a CacheError %s of its own (from another Reprise cache it reads through): every caller in every tab gets it, and the fetcher runs once',
+    'a fetcher that rejects with a CacheError %s of its own (from another Reprise cache it reads through): its caller gets it; every other caller in every tab gets the fetch’s failure with it as cause, not that code; the fetcher runs once',
     async (code) => {
       const tabs = await openTabs(3);
       const reply = gate<string>();
-      const fetcher = vi.fn(() => reply.promise);
-      const calls = tabs.map(({ cache }) => cache.getOrSet(type, 'k', fetcher));
-      await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
-      reply.fail(new CacheError(code, 'the session cache says so'));
-      for (const call of calls) expect(await rejection(call)).toMatchObject({ code, message: 'the session cache says so' });
-      expect(fetcher).toHaveBeenCalledTimes(1);
+      const fetchers = tabs.map(() => vi.fn(() => reply.promise));
+      const calls = tabs.map(({ cache }, index) => cache.getOrSet(type, 'k', fetchers[index]!));
+      await vi.waitFor(() => expect(fetchers.flatMap((fetcher) => fetcher.mock.calls)).toHaveLength(1));
+      // One that joins the fetch in each tab.
+      calls.push(...tabs.map(({ cache }, index) => cache.getOrSet(type, 'k', fetchers[index]!)));
+      const thrown = new CacheError(code, 'the session cache says so');
+      reply.fail(thrown);
+      const owner = fetchers.findIndex((fetcher) => fetcher.mock.calls.length === 1);
+      const errors = await Promise.all(calls.map(rejection));
+      expect(errors[owner]).toBe(thrown);
+      for (const error of errors.filter((_, index) => index !== owner)) {
+        expect(isCacheError(error, code)).toBe(false);
+        expect(error.cause).toMatchObject({ name: 'CacheError', code, message: 'the session cache says so' });
+        expect(error.message).toContain('the session cache says so');
+      }
+      expect(fetchers.flatMap((fetcher) => fetcher.mock.calls)).toHaveLength(1);
       for (const { cache } of tabs) expect(await cache.has(type, 'k')).toBe(false);
     },
   );
