@@ -151,7 +151,7 @@ export class FetchLocks {
         const outcome = outcomes.at(-1) ?? (await this.#next(() => outcomes.at(-1), (wake) => (heard = wake)));
         // A fetch for another fingerprint: not this call's.
         if (outcome && outcome.fingerprint !== run.fingerprint) return lead();
-        if (outcome?.ok === false && !outcome.aborted) throw rebuildError(outcome.error);
+        if (outcome?.ok === false && !outcome.aborted) throw fetchFailure(rebuildError(outcome.error), type, key);
         if (outcome?.ok === true && !outcome.stored) {
           const received = await run.receive(outcome.value, outcome.cached);
           // Refused here (as a stored value this tab's read refuses): fetched here.
@@ -190,3 +190,13 @@ type Told<O = FetchOutcome> = O extends unknown ? Omit<O, 'kind' | 'lock' | 'fin
 
 /** Failures of the fetching tab as it stores what it fetched, not of the fetch: a waiting tab does not take them for its own (what the fetcher threw it does). */
 const THIS_TAB_ONLY: ReadonlySet<CacheErrorCode> = new Set(['closed', 'worker_failed', 'storage_unavailable', 'quota_exceeded']);
+
+/**
+ * What a fetcher threw, as a caller whose fetcher did not run gets it (one that joined the fetch, or waited in another tab):
+ * as it is, but for a CacheError whose code tells of the cache that threw it (THIS_TAB_ONLY: another cache the fetcher
+ * reads through), which that caller would take for its own cache's state: the fetch's failure then, with it as cause.
+ */
+export function fetchFailure(error: unknown, type: string, key: string): unknown {
+  if (!isCacheError(error) || !THIS_TAB_ONLY.has(error.code)) return error;
+  return new Error(`The fetch of ${type} "${key}" failed: ${error.message}`, { cause: error });
+}

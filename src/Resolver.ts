@@ -4,7 +4,7 @@ import { acrossDeaths } from './acrossDeaths';
 import { entrySchema, fetcherSchema, keySchema, resolveOptionsSchema } from './cacheArgs';
 import { isCacheError } from './CacheError';
 import type { TypeName } from './contentType';
-import type { FetchLocks, Led } from './FetchLocks';
+import { fetchFailure, type FetchLocks, type Led } from './FetchLocks';
 import { isPromiseLike } from './isPromiseLike';
 import type { Logger } from './Logger';
 import { parse } from './parse';
@@ -124,7 +124,7 @@ export class Resolver {
     if (joined && (forceFresh ? fresh?.fresh && !fresh.called : !joined.background)) {
       // One read counted, as for a call made with the first (its read misses, then it joins): a miss, its value fetched.
       if (!forceFresh) this.#engine.touched(type, [], 1, 0).catch(() => {});
-      return { value: (await joined.join(signal)).value, source: 'shared' };
+      return this.#join(joined, signal);
     }
     if (!forceFresh) {
       const fingerprints = fingerprint === undefined ? undefined : [fingerprint];
@@ -149,7 +149,7 @@ export class Resolver {
       }
       // Another call may have started fetching while this one read.
       const started = shared();
-      if (started) return { value: (await started.join(signal)).value, source: 'shared' };
+      if (started) return this.#join(started, signal);
       // Aborted while it read: a fetch started now would have no caller, and its signal would never abort.
       if (signal?.aborted) throw abortedError(signal);
     }
@@ -158,6 +158,17 @@ export class Resolver {
     const fetch = this.#startFetch(id, type, key, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, running, undefined, forceFresh ?? false), undefined, forceFresh);
     const { value, shared: fromAnotherTab } = await fetch.join(signal);
     return { value, source: fromAnotherTab ? 'shared' : 'fetch' };
+  }
+
+  /** A call that joins a fetch under way: its value, or its failure as a caller whose fetcher did not run gets it (see fetchFailure). */
+  async #join(fetch: SharedFetch<Fetched>, signal: AbortSignal | undefined): Promise<Resolved<unknown>> {
+    // Taken now: a settled fetch is no longer running.
+    const running = this.#running.get(fetch)!;
+    try {
+      return { value: (await fetch.join(signal)).value, source: 'shared' };
+    } catch (error) {
+      throw running.threw?.error === error ? fetchFailure(error, running.type, running.key) : error;
+    }
   }
 
   /** Counts an event, or a clear, for each type it applies to (see Running): its guard keeps what a fetch under way brings out of the store. */
