@@ -62,7 +62,7 @@ export interface SetOptions {
 export interface ResolveOptions extends SetOptions {
   /** Serve an entry this many seconds past its TTL at once (`source: 'stale'`) while it is refreshed; the policy's by default. */
   staleWhileRevalidateSeconds?: number | undefined;
-  /** Skip the cache: fetch, store, return. A fetch of the key under way when it is called (in any tab) does not answer it. */
+  /** Skip the cache: fetch, store, return. A fetch of the key whose request may have gone when it is called (in any tab) does not answer it: it fetches. */
   forceFresh?: boolean | undefined;
   /** This caller stops waiting when it aborts: the call rejects with `aborted`. */
   signal?: AbortSignal | undefined;
