@@ -73,9 +73,10 @@ describe.each<ContentType>(['album_year', 'generic'])('%s across three tabs', (t
     for (const call of calls) expect(isCacheError(await rejection(call), 'invalid_value')).toBe(true);
   });
 
-  // These codes tell of the cache that throws them (closed, its worker died, its storage full or gone): a caller of another
-  // tab, or one that joined, whose cache is open would read them as its own cache's state (and stop using it).
-  it.each(['quota_exceeded', 'closed', 'worker_failed', 'storage_unavailable'] as const)(
+  // These codes tell of the cache that throws them (closed, its worker died, its storage full or gone) or of the call (its
+  // signal aborted: another cache's call the fetcher gave a timeout): a caller of another tab, or one that joined, would read
+  // them as its own cache's state (and stop using it) or as its own signal's abort (and ignore the failure).
+  it.each(['quota_exceeded', 'closed', 'worker_failed', 'storage_unavailable', 'aborted'] as const)(
     'a fetcher that rejects with a CacheError %s of its own (from another Reprise cache it reads through): its caller gets it; every other caller in every tab gets the fetch’s failure with it as cause, not that code; the fetcher runs once',
     async (code) => {
       const tabs = await openTabs(3);
