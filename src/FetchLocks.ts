@@ -191,12 +191,15 @@ type Told<O = FetchOutcome> = O extends unknown ? Omit<O, 'kind' | 'lock' | 'fin
 /** Failures of the fetching tab as it stores what it fetched, not of the fetch: a waiting tab does not take them for its own (what the fetcher threw it does). */
 const THIS_TAB_ONLY: ReadonlySet<CacheErrorCode> = new Set(['closed', 'worker_failed', 'storage_unavailable', 'quota_exceeded']);
 
+/** Codes that tell of the cache that throws them (THIS_TAB_ONLY) or of the call (its signal aborted): see fetchFailure. */
+const OF_THE_CALLER: ReadonlySet<CacheErrorCode> = new Set([...THIS_TAB_ONLY, 'aborted']);
+
 /**
  * What a fetcher threw, as a caller whose fetcher did not run gets it (one that joined the fetch, or waited in another tab):
- * as it is, but for a CacheError whose code tells of the cache that threw it (THIS_TAB_ONLY: another cache the fetcher
- * reads through), which that caller would take for its own cache's state: the fetch's failure then, with it as cause.
+ * as it is, but for a CacheError whose code tells of the cache or the call that threw it (another cache the fetcher reads
+ * through), which that caller would take for its own cache's state or its own signal's abort: the fetch's failure then, with it as cause.
  */
 export function fetchFailure(error: unknown, type: string, key: string): unknown {
-  if (!isCacheError(error) || !THIS_TAB_ONLY.has(error.code)) return error;
+  if (!isCacheError(error) || !OF_THE_CALLER.has(error.code)) return error;
   return new Error(`The fetch of ${type} "${key}" failed: ${error.message}`, { cause: error });
 }
