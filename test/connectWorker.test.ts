@@ -148,6 +148,17 @@ describe('connectWorker', () => {
     expect(unhandled).toEqual([]);
   });
 
+  it("a worker whose script cannot be loaded names the fix for a library that bundled Reprise (Vite's library mode points the worker at the library's own /assets/, which the app that installs it does not serve)", async () => {
+    process.on('unhandledRejection', record);
+    const error = await rejection(
+      connectWorker(() => new WorkerThatFailsToLoad(undefined) as unknown as Worker, { name: 'hint', config: {}, tab: { id: 'page', since: null } }, { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} }, { startHint: WORKER_START_HINT }),
+    );
+    expect(error).toMatchObject({ code: 'worker_failed' });
+    expect(error.message).toContain("If a library bundled Reprise (Vite's library mode bundles dependencies), make `reprise` external in that library's build.");
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(unhandled).toEqual([]);
+  });
+
   it("a default worker whose URL cannot be built (esbuild's default iife format leaves import.meta empty: Chromium's TypeError from new URL) names the start hint, whose copy works there", async () => {
     process.on('unhandledRejection', record);
     const invalid = new TypeError("Failed to construct 'URL': Invalid URL");
