@@ -22,14 +22,18 @@ import { workerDeath } from './workerDeath';
  * away from its worker file: Vite 5, 6 and 7 pre-bundle dependencies with esbuild, which leaves
  * `new URL('../assets/…', import.meta.url)` pointing into their deps folder, where no worker is. Or a
  * bundler that does not emit the worker that URL names (esbuild, Rollup without a worker plugin): it
- * then points beside the app's bundle, where no worker is.
+ * then points beside the app's bundle, where no worker is. A third, rarer: a library that bundled
+ * Reprise into its own files. Vite's library mode (base `/`) rewrites the URL to the library's
+ * `/assets/reprise-worker-<hash>.js`, a root path the app's bundler leaves as it is and the app does not
+ * serve; with `reprise` external, the app's own bundler finds the worker.
  *
  * The fix's code names the worker by a plain string, not `new URL(…, import.meta.url)`: plugins that
  * find workers with a regular expression (not a parser) must not take this text for one.
  */
 export const WORKER_START_HINT =
   "If this app runs on the dev server of Vite 5, 6 or 7, add `optimizeDeps: { exclude: ['reprise'] }` to its vite.config. " +
-  'If its bundler emits no worker (esbuild, Rollup without a worker plugin), copy the file `reprise/worker` ' +
+  "If a library bundled Reprise (Vite's library mode bundles dependencies), make `reprise` external in that library's build. " +
+  "If the app's bundler emits no worker (esbuild, Rollup without a worker plugin), copy the file `reprise/worker` " +
   `(node_modules/${PACKAGE_WORKER}) into the files the app serves, and pass createCache ` +
   "`worker: () => new Worker('/reprise-worker.js', { type: 'module' })` with the URL of that copy";
 
