@@ -431,6 +431,65 @@ describe('events across tabs', () => {
     expect(heard).not.toHaveBeenCalled();
   });
 
+  /**
+   * Two tabs on one clock, the second's three reads of the log's head at start failing and its channel
+   * losing what arrives while `lossy.lose` is set: it does not know where it starts in the log.
+   */
+  async function unplacedTab() {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock(Date.UTC(2026, 0, 1, 12));
+    const { cache: a } = await engineTab({ name, indexedDB, config, engine: { now: clock.now } });
+    await a.emit({ eventType: 'library_sync' });
+    // Logged before the second tab starts: not its business.
+    clock.advance(10_000);
+    const faults = [3, 4, 5].map((nth) => failRequest({ nth, name: 'UnknownError', stores: (store) => store === 'meta', methods: ['get'], database: name }));
+    const lossy = lossyChannel(name);
+    let b: Awaited<ReturnType<typeof engineTab>>;
+    try {
+      b = await engineTab({ name, indexedDB, config, openChannel: lossy.open, engine: { now: clock.now } });
+      expect(faults.map((fault) => fault.fired())).toEqual([true, true, true]);
+    } finally {
+      faults.forEach((fault) => fault());
+    }
+    /** `a` emits, its message lost to `b`. */
+    const emitUnheard = async (event: CacheEvent) => {
+      lossy.lose = true;
+      await a.emit(event);
+      await vi.waitFor(() => expect(lossy.lost.some((message) => (message as { kind?: string }).kind === 'event')).toBe(true));
+      lossy.lost.length = 0;
+      lossy.lose = false;
+    };
+    return { a, b: b.cache, clock, emitUnheard };
+  }
+
+  it('a tab whose reads of where it starts all failed replays what was logged since it started, though the clock was set back since a change was logged (stamped later than the clock then reads)', async () => {
+    const { b, clock, emitUnheard } = await unplacedTab();
+    const { seen, listener } = recorder();
+    b.on('*', listener);
+    clock.advance(60_000);
+    await emitUnheard({ eventType: 'manual_invalidation', trackId: 't1' });
+    // Set back half a minute: still after the tab started, yet before the change's time.
+    clock.advance(-30_000);
+    await b.stats();
+    expect(seen.map(([event]) => event)).toEqual([{ eventType: 'manual_invalidation', trackId: 't1' }]);
+  });
+
+  it('a tab whose reads of where it starts all failed, its clock since set back behind when it started, cannot tell by time what was logged since: it forgets, and its watchers hear so', async () => {
+    const { b, clock, emitUnheard } = await unplacedTab();
+    await b.set('negative_result', 'mine', 1);
+    const heard: CacheChange[] = [];
+    b.watch('negative_result', null, (change) => void heard.push(change));
+    clock.advance(60_000);
+    await emitUnheard({ eventType: 'manual_invalidation', trackId: 't1' });
+    // Set back an hour: what is logged now is stamped before the tab started.
+    clock.advance(-3_600_000);
+    await emitUnheard({ eventType: 'manual_invalidation', trackId: 't2' });
+    await b.stats();
+    expect(heard).toEqual([{ type: 'negative_result', keys: null, kind: 'invalidate', source: 'remote' }]);
+    expect(await b.get('negative_result', 'mine')).toBeUndefined();
+  });
+
   it('a tab opened later starts from the end of the log', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
