@@ -481,9 +481,13 @@ export class TabSync {
     if (!log) return;
     // Where this tab starts was not known (its reads of the log at start failed): where it would have started
     // (see start), from which it replays what it missed; its memory tier holds nothing older. Found by the
-    // time it started, right where the log is trimmed: what was trimmed may have been logged after that.
+    // time it started: a change stamped later than the clock reads (logged before it was set back) counts,
+    // replayed rather than missed; with the clock set back behind that time, what was logged since cannot
+    // be told by it (see EventLog.before): forgotten, from the head. Found right where the log is trimmed:
+    // what was trimmed may have been logged after that time.
     const placed = !this.#position && !this.#since;
-    const position = this.#position ?? (this.#since ? { ...this.#since } : await log.before(this.#startedAt, this.#options.now()));
+    let lost = placed && this.#options.now() < this.#startedAt;
+    const position = this.#position ?? (this.#since ? { ...this.#since } : await (lost ? log.head() : log.before(this.#startedAt, Infinity)));
     let tail = await log.after(position.seq);
     this.#position = position;
     if (placed && position.seq > 0 && tail.trimmedThrough === position.seq) position.seq--;
@@ -495,11 +499,13 @@ export class TabSync {
       await this.#options.forgetUnseen(through, through.seq > 0);
       Object.assign(position, through);
       tail = await log.after(through.seq);
+      lost = false;
     }
-    if (tail.trimmedThrough > position.seq) {
-      await this.#options.forgetUnseen({ epoch: position.epoch, seq: tail.trimmedThrough }, true);
+    if (tail.trimmedThrough > position.seq || lost) {
+      const past = Math.max(tail.trimmedThrough, position.seq);
+      await this.#options.forgetUnseen({ epoch: position.epoch, seq: past }, true);
       // Forgotten: past them, also when it replays only up to an earlier place (else the next replay forgets again, writes made since too).
-      position.seq = tail.trimmedThrough;
+      position.seq = past;
     }
     for (const record of tail.changes) {
       if (record.seq > through) return;
