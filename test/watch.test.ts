@@ -727,6 +727,26 @@ describe('a tab that missed more changes than the event log keeps (trimmed by th
     expect(key.seen).toEqual([forgotten('generic')]);
     expect(persistent.seen).toEqual([forgotten('track_metadata')]);
   }, 60_000);
+
+  it('of its own only: its next worker, should this one die, tells its watchers nothing (it missed nothing)', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const trimming = await trimmingTab(name, indexedDB);
+    const { cache, workers } = await openRemoteCache({ name, indexedDB, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
+    const memory = watcher();
+    const persistent = watcher();
+    cache.watch('generic', null, memory.listener);
+    cache.watch('track_metadata', null, persistent.listener);
+    for (let index = 0; index <= LOG_KEEP; index++) await cache.emit({ eventType: 'manual_invalidation', trackId: `unknown${index}` });
+    await trimming.trim();
+    workers[0]!.kill();
+    // A read goes to the next worker, which goes on from where the page was in the log.
+    expect(await cache.get('generic', 'x')).toBeUndefined();
+    expect(workers).toHaveLength(2);
+    await heardIn(cache, trimming.cache);
+    expect(memory.seen).toEqual([]);
+    expect(persistent.seen).toEqual([]);
+  }, 60_000);
 });
 
 describe.each(['event', 'clear'] as const)('an %s of a tab without IndexedDB that this tab’s worker applied unlogged (its relay failed), then died', (what) => {
