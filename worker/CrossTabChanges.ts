@@ -82,6 +82,10 @@ export class CrossTabChanges {
         // Of the types this tab keeps in IndexedDB only: another deploy's custom type there is not what this tab's reads see.
         for (const { type, kind, keys, id } of changes) if (this.#keeps(type)) this.#feed.add(type, kind, keys, 'remote', false, id);
       },
+      placed: (place) => {
+        const { client } = this.#options;
+        if (client) this.#notify(() => client.listening(place));
+      },
       logger: options.logger,
     });
   }

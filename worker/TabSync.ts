@@ -48,6 +48,12 @@ export interface TabSyncOptions {
   forgetUnseen: (through: LogPlace | null, shared: boolean) => Promise<void>;
   /** Another tab changed entries of shared data (for `watch`). */
   changed: (changes: SharedCacheChange[]) => void;
+  /**
+   * This tab applied, and told, every change logged up to `place`, its own last: its page's next worker
+   * goes on from there (see PageTab), not from the last change of another tab told, which the periodic
+   * cleanup may have trimmed since (a page that missed nothing would hear it forgot).
+   */
+  placed: (place: LogPlace) => void;
   schedule: Schedule;
   /** The clock changes are logged by (epoch ms). */
   now: () => number;
@@ -180,6 +186,8 @@ export class TabSync {
       this.#enqueue(async () => {
         if (this.#position && epoch === this.#position.epoch && seq === this.#position.seq + 1) this.#position.seq = seq;
         else await this.#catchUp();
+        const position = this.#position;
+        if (position && position.epoch === epoch && position.seq >= seq) this.#options.placed({ ...position });
       });
       return;
     }
