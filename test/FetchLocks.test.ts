@@ -8,8 +8,13 @@ import { CacheError, createCache, isCacheError, type CacheConfig, type ContentTy
 import { SimLocks } from './simulation/SimLocks';
 import { openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
+import { checkedChannel } from '../src/checkedChannel';
+import type { OpenTabChannel } from '../src/TabChannel';
 
-async function openTabs(count: number, options: { locks?: SimLocks | null; wrapLocks?: (locks: LockManager, index: number) => LockManager; config?: CacheConfig } = {}) {
+async function openTabs(
+  count: number,
+  options: { locks?: SimLocks | null; wrapLocks?: (locks: LockManager, index: number) => LockManager; config?: CacheConfig; openChannel?: (name: string, index: number) => OpenTabChannel | undefined } = {},
+) {
   const name = uniqueName();
   const indexedDB = new IDBFactory();
   const locks = options.locks === undefined ? new SimLocks() : options.locks;
@@ -23,7 +28,7 @@ async function openTabs(count: number, options: { locks?: SimLocks | null; wrapL
         locks: locks ? (options.wrapLocks ?? ((manager) => manager))(locks.manager(`tab${index}`), index) : new ChannelLocks(() => new BroadcastChannel(`reprise-locks:${name}`)),
         openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`),
       });
-      const { cache } = await engineTab({ name, indexedDB, fetchLocks, config: options.config });
+      const { cache } = await engineTab({ name, indexedDB, fetchLocks, config: options.config, openChannel: options.openChannel?.(name, index) });
       return { cache, tab: `tab${index}`, locks, logger };
     }),
   );
@@ -291,6 +296,47 @@ describe.each([
     expect(await refreshing!.cache.get(type, 'k')).toBe('after the edit');
     // A memory type's value stays in the tabs that fetched it (here the refreshing one); a persistent type's in every tab.
     if (type === 'album_year') expect(await fetching!.cache.get(type, 'k')).toBe('after the edit');
+  });
+
+  // The fetching tab's write reaches the other tabs on the cache's channel, its lock's release through the browser's Web
+  // Locks (or the lock channel): nothing orders the two, and the write's message may come once the forceFresh fetcher was called.
+  it("its value stays when the earlier fetch's write is heard only after its fetcher was called", async () => {
+    const held = { on: false, messages: [] as [(event: MessageEvent) => void, MessageEvent][] };
+    const [fetching, refreshing] = await openTabs(2, {
+      locks,
+      openChannel: (name, index) =>
+        index === 1
+          ? checkedChannel(() => {
+              const channel = new BroadcastChannel(name);
+              return {
+                postMessage: (message) => channel.postMessage(message),
+                addEventListener: (type, listener) =>
+                  channel.addEventListener(type, (event) => (held.on ? held.messages.push([listener, event as MessageEvent]) : listener(event as MessageEvent))),
+                close: () => channel.close(),
+              };
+            })
+          : undefined,
+    });
+    const reply = gate<string>();
+    const earlier = vi.fn(() => reply.promise);
+    const first = fetching!.cache.resolve('album_year', 'k', earlier);
+    await vi.waitFor(() => expect(earlier).toHaveBeenCalledTimes(1));
+    const fresh = gate<string>();
+    const fetcher = vi.fn(() => fresh.promise);
+    held.on = true;
+    const second = refreshing!.cache.resolve('album_year', 'k', fetcher, { forceFresh: true });
+    if (locks === undefined) await vi.waitFor(async () => expect((await fetching!.locks!.manager('tab1').query()).pending).toHaveLength(1));
+    else await new Promise((resolve) => setTimeout(resolve, 150));
+    reply.open('before the edit');
+    expect(await first).toEqual({ value: 'before the edit', source: 'fetch' });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    await vi.waitFor(() => expect(held.messages.length).toBeGreaterThan(0));
+    held.on = false;
+    for (const [listener, event] of held.messages.splice(0)) listener(event);
+    fresh.open('after the edit');
+    expect(await second).toEqual({ value: 'after the edit', source: 'fetch' });
+    expect(await refreshing!.cache.get('album_year', 'k')).toBe('after the edit');
+    expect(await fetching!.cache.get('album_year', 'k')).toBe('after the edit');
   });
 
   it('two tabs refreshing at once each fetch once, one after the other: no more, and the later value stays', async () => {
