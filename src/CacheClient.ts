@@ -505,7 +505,7 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
       // so), a fetch started before a clear or an invalidation is not joined: a watcher may resolve the key again.
       if (change.kind === 'clear' || change.kind === 'invalidate') this.#resolver.sawChange([change.type]);
       // Another tab's write, as far as its hint tells (this tab's own counted as they were called).
-      else if (change.source === 'remote' && (change.kind === 'set' || change.kind === 'delete')) this.#resolver.sawWrite(change.type, change.keys);
+      else if (change.source === 'remote' && (change.kind === 'set' || change.kind === 'delete')) this.#resolver.heardWrite(change.type, change.keys);
       // Once closed, still those of this tab's calls made before close(), which settle as they would have (as
       // their events reach the listeners); no more of the other tabs'.
       if (!this.#closed || change.source === 'local') this.#tell(change);

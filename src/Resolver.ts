@@ -36,6 +36,11 @@ interface Running {
   overtaken?: boolean;
   /** A write of the key came (a set, a delete; a later fetch of it): newer than what it brings, which is not stored. */
   overwritten?: boolean;
+  /**
+   * Another tab's write of the key was heard: newer than what it brings, but where the store's guard tells (see #store), as
+   * its message may come late, once the fetcher was called, of a write made before (the one of the fetch it waited for, say).
+   */
+  heard?: boolean;
   /** Writes of the key called in this tab whose values are being checked (see Resolver.writing): it is not joined meanwhile. */
   writing?: number;
   /** What its fetcher threw (or rejected with), once it did: the fetch's own failure (see FetchRun.fetcherThrew). */
@@ -171,15 +176,19 @@ export class Resolver {
     }
   }
 
+  /** Counts another tab's write of the keys (null: every key of the type) as this tab hears of it (see sawWrite, Running.heard). */
+  heardWrite(type: string, keys: readonly string[] | null): void {
+    for (const running of this.#running.values()) if (running.type === type && (!keys || keys.includes(running.key))) running.overtaken = running.heard = true;
+  }
+
   /** Counts an event, or a clear, for each type it applies to (see Running): its guard keeps what a fetch under way brings out of the store. */
   sawChange(types: readonly string[]): void {
     for (const running of this.#running.values()) if (types.includes(running.type)) running.overtaken = true;
   }
 
   /**
-   * Counts a write of the keys (null: every key of the type) made in this tab as it is called, or another
-   * tab's as this one hears of it: it is newer than what a fetch of one under way brings, which that fetch's
-   * callers get and the cache does not keep (no stale write-back). `by`: a fetch's own write, newer than
+   * Counts a write of the keys (null: every key of the type) made in this tab as it is called: it is newer than what a
+   * fetch of one under way brings, which that fetch's callers get and the cache does not keep (no stale write-back). `by`: a fetch's own write, newer than
    * what the fetches started before it bring only.
    */
   sawWrite(type: string, keys: readonly string[] | null, by?: Running): void {
@@ -294,7 +303,7 @@ export class Resolver {
     const host = this.#host;
     // What came before its fetcher is called is older than what that brings: a write or an event heard while it waited
     // for another tab's fetch (that fetch's own write, say) neither keeps it out of the store nor makes it stale.
-    running.overtaken = running.overwritten = false;
+    running.overtaken = running.overwritten = running.heard = false;
     // Taken before the fetch: a value an event made stale while it was fetched is returned, not stored.
     const since = await this.#mark(type, key);
     // Every caller left meanwhile (the reason says how): nobody waits for what the fetcher would bring.
@@ -335,7 +344,10 @@ export class Resolver {
   async #store(type: TypeName, input: EntryInput, since: Mark, running: Running): Promise<Written | undefined> {
     // What a fetch brings once the cache is closing is not kept: its callers were told it closed.
     if (this.#closed !== undefined) throw this.#closed;
-    if (running.overwritten) return { stale: [input.key], shared: false };
+    // Another tab's write heard is newer unless the store's guard says: one made since the mark it sees (the mark holds the
+    // key), and one made before is older, though its message came after the fetcher was called.
+    const overwritten = () => running.overwritten || (running.heard && !('holds' in since && since.holds?.key === input.key));
+    if (overwritten()) return { stale: [input.key], shared: false };
     this.sawWrite(type, [input.key], running);
     const engine = this.#engine;
     const commitId = randomId();
@@ -345,7 +357,7 @@ export class Resolver {
         // After the page's calls of the type made before it and still held (a value an async schema checks): a read
         // with a fingerprint then does not remove it, and a write of the key, once sent, leaves it out. Not made on the
         // next worker over a write of the key called while the dead one was replaced.
-        return this.#host.inTurn(type, () => (running.overwritten ? { stale: [input.key], shared: false } : engine.setMany(type, [input], { since, commitId, answered })));
+        return this.#host.inTurn(type, () => (overwritten() ? { stale: [input.key], shared: false } : engine.setMany(type, [input], { since, commitId, answered })));
       }),
     );
     return this.#host.calls
