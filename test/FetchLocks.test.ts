@@ -353,6 +353,36 @@ describe.each([
   });
 });
 
+describe('an ordinary call made in the tab of a forceFresh that waits on another tab’s fetch', () => {
+  it("once that fetch's write was heard, before the forceFresh fetcher is called: it joins the forceFresh fetch, not the value it replaces", async () => {
+    // A loaded browser: the refreshing tab's lock request runs only once the other tab's fetch was stored and its write heard.
+    const late = gate<void>();
+    const asked = gate<void>();
+    const [fetching, refreshing] = await openTabs(2, {
+      wrapLocks: (manager, index) =>
+        index === 0 ? manager : ({ request: async (...args: Parameters<LockManager['request']>) => (asked.open(), await late.promise, manager.request(...args)), query: () => manager.query() } as unknown as LockManager),
+    });
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = fetching!.cache.resolve('album_year', 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const fresh = vi.fn(async () => 'after the edit');
+    const second = refreshing!.cache.resolve('album_year', 'k', fresh, { forceFresh: true });
+    await asked.promise;
+    const heard = new Promise<void>((resolve) => refreshing!.cache.watch('album_year', 'k', (change) => change.source === 'remote' && resolve()));
+    reply.open('before the edit');
+    expect(await first).toEqual({ value: 'before the edit', source: 'fetch' });
+    await heard;
+    const later = refreshing!.cache.resolve('album_year', 'k', fetcher);
+    late.open();
+    expect(await Promise.all([second, later])).toEqual([
+      { value: 'after the edit', source: 'fetch' },
+      { value: 'after the edit', source: 'shared' },
+    ]);
+    expect([fetcher.mock.calls.length, fresh.mock.calls.length]).toEqual([1, 1]);
+  });
+});
+
 describe('an ordinary call made in a third tab after a forceFresh that waits on another tab’s fetch', () => {
   it('waits for the forceFresh fetch and takes what it stored: the fetcher of neither runs again', async () => {
     const [fetching, refreshing, third] = await openTabs(3);
