@@ -47,6 +47,14 @@ interface Running {
   threw?: { error: unknown };
 }
 
+/**
+ * A forceFresh fetch whose fetcher is not yet called (it waits for another tab's fetch): what it brings is newer than a
+ * change heard now (that fetch's write, say), and a call made after its forceFresh still joins it (README "Reading through").
+ */
+function asksLater(running: Running): boolean {
+  return (running.fresh ?? false) && !running.called;
+}
+
 /** A write of this tab's whose values are being checked (see Resolver.writing). */
 export interface Writing {
   /** Counts keys as their values are checked. */
@@ -178,12 +186,14 @@ export class Resolver {
 
   /** Counts another tab's write of the keys (null: every key of the type) as this tab hears of it (see sawWrite, Running.heard). */
   heardWrite(type: string, keys: readonly string[] | null): void {
-    for (const running of this.#running.values()) if (running.type === type && (!keys || keys.includes(running.key))) running.overtaken = running.heard = true;
+    for (const running of this.#running.values()) {
+      if (running.type === type && (!keys || keys.includes(running.key)) && !asksLater(running)) running.overtaken = running.heard = true;
+    }
   }
 
   /** Counts an event, or a clear, for each type it applies to (see Running): its guard keeps what a fetch under way brings out of the store. */
   sawChange(types: readonly string[]): void {
-    for (const running of this.#running.values()) if (types.includes(running.type)) running.overtaken = true;
+    for (const running of this.#running.values()) if (types.includes(running.type) && !asksLater(running)) running.overtaken = true;
   }
 
   /**
