@@ -114,6 +114,24 @@ describe.each(['track_metadata', 'generic'] as const)('%s', (type) => {
     expect(await cache.get(type, 'k')).toBe('after the edit');
   });
 
+  // No lock to hold the key (no Web Locks and no BroadcastChannel, or the browser refused the request): the two fetch at once.
+  it('forceFresh without locks, whose fetcher answers after the fetch started before it has stored its value: its value stays', async () => {
+    const { cache } = await engineTab({ name: uniqueName(), indexedDB: new IDBFactory() });
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = cache.resolve(type, 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const edited = gate<string>();
+    const fresh = vi.fn(() => edited.promise);
+    const second = cache.resolve(type, 'k', fresh, { forceFresh: true });
+    await vi.waitFor(() => expect(fresh).toHaveBeenCalledTimes(1));
+    reply.open('before the edit');
+    expect(await first).toEqual({ value: 'before the edit', source: 'fetch' });
+    edited.open('after the edit');
+    expect(await second).toEqual({ value: 'after the edit', source: 'fetch' });
+    expect(await cache.get(type, 'k')).toBe('after the edit');
+  });
+
   it('forceFresh calls made together fetch once; an ordinary call made after them joins that fetch', async () => {
     const { cache } = await openCache();
     await cache.set(type, 'k', 'old');
