@@ -319,6 +319,9 @@ export class Resolver {
     // Every caller left meanwhile (the reason says how): nobody waits for what the fetcher would bring.
     if (signal.aborted) throw signal.reason;
     let store = true;
+    // Asked after the fetches of the key started before it (no lock held them apart): a write of it to come for them, as its
+    // own write would be (see #store), which their write must not keep out of the store as it would its guard's news.
+    this.sawWrite(type, [key], running);
     running.called = true;
     // A fetcher may ignore its signal and never answer: once its callers all left, or the cache closes, it is waited
     // for no longer, and the key's lock goes to the next call, in this tab or another (what it brings later is dropped).
