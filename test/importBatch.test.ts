@@ -1235,6 +1235,55 @@ describe('an import and the type\'s budget', () => {
     expect(evictions).toBe(gone);
   });
 
+  it('cleared during it, then written under by another tab before its commit (which rolls it back): once it resolves, the type is within its budget', async () => {
+    const browser = browserOf();
+    const b = await browser.open(config);
+    let cleared: Promise<void> | undefined;
+    // The importing tab's page answers the report of the import's last step once the other tab has written
+    // (a page busy meanwhile): the import commits after that. Steps of two entries, so that the clear lands among them.
+    let release!: () => void;
+    const answered = new Promise<void>((resolve) => (release = resolve));
+    let lastStep!: () => void;
+    const written = new Promise<void>((resolve) => (lastStep = resolve));
+    const a = await engineTab({
+      name: browser.name,
+      indexedDB: tabFactory(browser.inner).factory,
+      config,
+      engine: {
+        importChunk: 2,
+        client: {
+          remoteEvent: () => {},
+          listening: () => {},
+          log: () => {},
+          changed: () => {},
+          progress: (_batch, done, total) => {
+            if (done === 2) cleared = b.cache.clear('track_metadata');
+            return done === total ? (lastStep(), answered) : undefined;
+          },
+        },
+      },
+    });
+    closers.push(() => a.cache.close());
+    const imported = a.cache.setMany('track_metadata', sized(50), { onProgress: () => {} });
+    await written;
+    await cleared;
+    // The keys the import wrote since the clear (pending): three writes of about 15 kB each go under them, counted as the import's entries.
+    const db = await requestDone(browser.inner.open(browser.name));
+    const records = (await requestDone(db.transaction('track_metadata').objectStore('track_metadata').getAll(IDBKeyRange.bound('', [], false, true)))) as EntryRecord[];
+    db.close();
+    const pending = records.filter((record) => record.batch !== undefined).map((record) => record.key);
+    expect(pending.length).toBeGreaterThanOrEqual(3);
+    for (const key of pending.slice(0, 3)) await b.cache.set('track_metadata', key, 'w'.padEnd(7500, '.'));
+    release();
+    await imported;
+    await within(a);
+    await within(b);
+    await expectExactCounts(browser);
+    // The clear rolled the import back: the three writes show again, as many as fit (the last), the others evicted, counted in the importing tab.
+    expect((await b.cache.getMany('track_metadata', pending.slice(0, 3))).map((value) => (value === undefined ? value : String(value).slice(0, 1)))).toEqual([undefined, undefined, 'w']);
+    expect((await a.cache.stats()).types.track_metadata.evictions).toBe(2);
+  });
+
   it('that makes room once committed, during which another tab\'s event removes some of its entries: its tab\'s watchers hear the import\'s set, then the event', async () => {
     const browser = browserOf();
     // Steps of two entries: making room takes a dozen short transactions, during which the event is heard.
