@@ -627,12 +627,10 @@ async function unremoved(
   const [{ epoch, changes, trimmedThrough }, there, { deletes = 0 }] = await Promise.all([EventLog.tail(tx, mark.log.seq), holds && revisionOf(holds.key), usage]);
   if (epoch !== mark.log.epoch || trimmedThrough > mark.log.seq) return [];
   if (holds && there !== holds.revision && (there !== null || deletes !== holds.deletes)) entries = entries.filter((entry) => entry.key !== holds.key);
-  return changes.length ? entries.filter((entry) => !changes.some((record) => removes(changeOf(record), entry) || removedThere(record, entry))) : entries;
-}
-
-/** Whether the tab that logged the event removed entries like `entry` by its rules, which this tab's may not share (see loggedTargets). */
-function removedThere(record: LoggedChange, entry: StoredEntry): boolean {
-  return loggedTargets(record, []).some((target) => target.type === entry.type && targetMatches(target, entry));
+  if (!changes.length) return entries;
+  // Each change, and what the tab that logged it removed by its rules, which this tab's may not share (see loggedTargets).
+  const since = changes.map((record) => ({ change: changeOf(record), there: loggedTargets(record, []) }));
+  return entries.filter((entry) => !since.some(({ change, there }) => removes(change, entry) || there.some((target) => target.type === entry.type && targetMatches(target, entry))));
 }
 
 /**
