@@ -297,6 +297,24 @@ describe('the periodic cleanup', () => {
     }
   });
 
+  it('an interval longer than timers allow sweeps once per interval, not every 24.8 days (the longest timer)', async () => {
+    await withFakeTimers(async () => {
+      const day = 86_400_000;
+      const { cache, clock } = await openCache({ config: { caching: { cleanupIntervalSeconds: 365 * 86_400 } } });
+      try {
+        await cache.set('generic', 'a', 1, { ttlSeconds: 1 });
+        clock.advance(364 * day);
+        await vi.advanceTimersByTimeAsync(364 * day);
+        expect((await cache.stats()).types.generic.expirations).toBe(0);
+        clock.advance(day);
+        await vi.advanceTimersByTimeAsync(day);
+        await vi.waitFor(async () => expect((await cache.stats()).types.generic.expirations).toBe(1));
+      } finally {
+        await cache.close();
+      }
+    });
+  });
+
   it('stops with close(): a closed cache leaves no timer (which would hold it in memory until it fired)', async () => {
     await withFakeTimers(async () => {
       const { cache } = await openCache({ config: { caching: { cleanupIntervalSeconds: 300 } } });
