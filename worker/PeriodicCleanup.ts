@@ -34,8 +34,14 @@ export class PeriodicCleanup {
   }
 
   start(): void {
-    // Timers take at most 2^31 - 1 ms: above, browsers and Node fire them at once.
-    if (!this.#stopped) this.#cancel = this.#options.schedule(() => this.#run(), Math.min(this.#options.intervalSeconds() * 1000, MAX_TIMER_MS));
+    this.#wait(this.#options.intervalSeconds() * 1000);
+  }
+
+  /** Runs after `ms`. Timers take at most 2^31 - 1 ms (above, browsers and Node fire them at once): a longer wait is made of several. */
+  #wait(ms: number): void {
+    if (this.#stopped) return;
+    const step = Math.min(ms, MAX_TIMER_MS);
+    this.#cancel = this.#options.schedule(() => (ms > step ? this.#wait(ms - step) : this.#run()), step);
   }
 
   /** A stopped cleanup keeps no timer, which would hold its engine (and its stores) in memory until it fired. */
