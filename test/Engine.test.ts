@@ -315,6 +315,21 @@ describe('the periodic cleanup', () => {
     });
   });
 
+  it('cleanupIntervalSeconds: Infinity runs no periodic sweep, as a TTL of Infinity never expires; cleanup() still sweeps', async () => {
+    await withFakeTimers(async () => {
+      const { cache, clock } = await openCache({ config: { caching: { cleanupIntervalSeconds: Infinity } } });
+      try {
+        await cache.set('generic', 'a', 1, { ttlSeconds: 1 });
+        clock.advance(2 * INFINITE_TTL * 1000);
+        await vi.advanceTimersByTimeAsync(2 * INFINITE_TTL * 1000);
+        expect((await cache.stats()).types.generic.expirations).toBe(0);
+        expect(await cache.cleanup()).toEqual({ expired: 1, evicted: 0 });
+      } finally {
+        await cache.close();
+      }
+    });
+  });
+
   it('stops with close(): a closed cache leaves no timer (which would hold it in memory until it fired)', async () => {
     await withFakeTimers(async () => {
       const { cache } = await openCache({ config: { caching: { cleanupIntervalSeconds: 300 } } });

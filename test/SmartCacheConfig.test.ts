@@ -534,6 +534,20 @@ describe('as the seed’s tests call it', () => {
     expect(config.getTtl('negative_result')).toBe(7);
   });
 
+  it('cleanupIntervalSeconds takes Infinity (no periodic sweep), as a TTL does: kept as INFINITE_TTL, a number JSON keeps', () => {
+    const config = new SmartCacheConfig({ caching: { cleanupIntervalSeconds: Infinity } });
+    expect(config.toJSON().caching?.cleanupIntervalSeconds).toBe(INFINITE_TTL);
+    expect(new SmartCacheConfig(JSON.parse(JSON.stringify(config.toJSON()))).toJSON().caching?.cleanupIntervalSeconds).toBe(INFINITE_TTL);
+  });
+
+  it('cleanupIntervalSeconds is at least 1 second: a shorter one would sweep IndexedDB back to back', () => {
+    for (const bad of [0.001, 0.5, 0, -1, Number.NaN]) {
+      const error = configError(() => new SmartCacheConfig({ caching: { cleanupIntervalSeconds: bad } }));
+      expect(error.issues).toEqual([{ path: 'caching.cleanupIntervalSeconds', message: expect.stringContaining('at least 1') }]);
+    }
+    expect(new SmartCacheConfig({ caching: { cleanupIntervalSeconds: 1 } }).toJSON().caching?.cleanupIntervalSeconds).toBe(1);
+  });
+
   it('defaults negativeResultTtl to DEFAULT_NEGATIVE_RESULT_TTL and cleanupIntervalSeconds to 300', () => {
     const config = new SmartCacheConfig();
     expect(config.toJSON().caching?.negativeResultTtl).toBe(DEFAULT_NEGATIVE_RESULT_TTL);
