@@ -6,9 +6,6 @@ import { INFINITE_TTL } from './time';
 import { parse } from './parse';
 import type { CacheError, CacheErrorIssue } from './CacheError';
 
-// zod 4's numbers are finite.
-const seconds = z.number().check(z.positive());
-
 /**
  * A TTL in seconds, above 0. Infinity is taken as INFINITE_TTL: neither ever expires (SPEC §3), and
  * INFINITE_TTL stays a number in JSON (a config's toJSON) and in IndexedDB's expiry index.
@@ -24,6 +21,18 @@ export const ttlSecondsSchema = z
 export const staleSecondsSchema = z
   .union([z.literal(Infinity), z.number()], { error: 'expected a number of seconds from 0, or Infinity' })
   .check(z.nonnegative(), z.overwrite((seconds) => (seconds === Infinity ? INFINITE_TTL : seconds)));
+
+/**
+ * Seconds between periodic sweeps, at least 1: each goes through IndexedDB, and a shorter interval sweeps
+ * it back to back. Infinity (no periodic sweep: `cleanup()` by hand) is taken as INFINITE_TTL, as a TTL is;
+ * an interval at or above it never comes.
+ */
+const cleanupIntervalSchema = z
+  .union([z.literal(Infinity), z.number()], { error: 'expected a number of seconds, at least 1, or Infinity' })
+  .check(
+    z.refine((interval) => interval >= 1, { error: 'must be at least 1 second (Infinity: no periodic sweep)' }),
+    z.overwrite((interval) => (interval === Infinity ? INFINITE_TTL : interval)),
+  );
 
 /** The fields of one policy a config or `updatePolicy` may change. */
 export const policyPatchSchema = z.strictObject({
@@ -78,7 +87,7 @@ export const cacheConfigSchema = z.strictObject({
   caching: z.optional(
     z.strictObject({
       negativeResultTtl: z.optional(ttlSecondsSchema),
-      cleanupIntervalSeconds: z.optional(seconds),
+      cleanupIntervalSeconds: z.optional(cleanupIntervalSchema),
       policies: z.optional(policiesSchema),
       customTypes: z.optional(z.record(z.string(), customTypeSchema)),
     }),

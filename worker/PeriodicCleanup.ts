@@ -1,5 +1,5 @@
 import type { Logger } from '../src/Logger';
-import { MAX_TIMER_MS } from '../src/time';
+import { INFINITE_TTL, MAX_TIMER_MS } from '../src/time';
 import type { Schedule } from './schedule';
 import { WebLocks } from './WebLocks';
 
@@ -34,7 +34,9 @@ export class PeriodicCleanup {
   }
 
   start(): void {
-    this.#wait(this.#options.intervalSeconds() * 1000);
+    const seconds = this.#options.intervalSeconds();
+    // At or above INFINITE_TTL (Infinity in the config), as a TTL: never.
+    if (seconds < INFINITE_TTL) this.#wait(seconds * 1000);
   }
 
   /** Runs after `ms`. Timers take at most 2^31 - 1 ms (above, browsers and Node fire them at once): a longer wait is made of several. */
