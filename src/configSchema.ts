@@ -7,32 +7,23 @@ import { parse } from './parse';
 import type { CacheError, CacheErrorIssue } from './CacheError';
 
 /**
- * A TTL in seconds, above 0. Infinity is taken as INFINITE_TTL: neither ever expires (SPEC §3), and
- * INFINITE_TTL stays a number in JSON (a config's toJSON) and in IndexedDB's expiry index.
+ * Seconds, from a bound, or Infinity, which is taken as INFINITE_TTL: it stays a number in JSON (a
+ * config's toJSON), in IndexedDB's expiry index and in the sweep's cutoff.
  */
-export const ttlSecondsSchema = z
-  .union([z.literal(Infinity), z.number()], { error: 'expected a number of seconds above 0, or Infinity' })
-  .check(z.positive(), z.overwrite((ttl) => (ttl === Infinity ? INFINITE_TTL : ttl)));
+const secondsOrInfinity = (error: string, bound: z.core.$ZodCheck<number>) =>
+  z.union([z.literal(Infinity), z.number()], { error }).check(bound, z.overwrite((seconds) => (seconds === Infinity ? INFINITE_TTL : seconds)));
 
-/**
- * A stale-while-revalidate window in seconds, 0 or more. Infinity (serve an expired entry, refreshing it, for as long as it
- * is kept) is taken as INFINITE_TTL, as a TTL is: it stays a number in JSON and in the sweep's cutoff.
- */
-export const staleSecondsSchema = z
-  .union([z.literal(Infinity), z.number()], { error: 'expected a number of seconds from 0, or Infinity' })
-  .check(z.nonnegative(), z.overwrite((seconds) => (seconds === Infinity ? INFINITE_TTL : seconds)));
+/** A TTL in seconds, above 0; at or above INFINITE_TTL (Infinity too) an entry never expires (SPEC §3). */
+export const ttlSecondsSchema = secondsOrInfinity('expected a number of seconds above 0, or Infinity', z.positive());
+
+/** A stale-while-revalidate window in seconds, 0 or more; Infinity serves an expired entry, refreshing it, for as long as it is kept. */
+export const staleSecondsSchema = secondsOrInfinity('expected a number of seconds from 0, or Infinity', z.nonnegative());
 
 /**
  * Seconds between periodic sweeps, at least 1: each goes through IndexedDB, and a shorter interval sweeps
- * it back to back. Infinity (no periodic sweep: `cleanup()` by hand) is taken as INFINITE_TTL, as a TTL is;
- * an interval at or above it never comes.
+ * it back to back. At or above INFINITE_TTL (Infinity too), as a TTL: never (`cleanup()` by hand).
  */
-const cleanupIntervalSchema = z
-  .union([z.literal(Infinity), z.number()], { error: 'expected a number of seconds, at least 1, or Infinity' })
-  .check(
-    z.refine((interval) => interval >= 1, { error: 'must be at least 1 second (Infinity: no periodic sweep)' }),
-    z.overwrite((interval) => (interval === Infinity ? INFINITE_TTL : interval)),
-  );
+const cleanupIntervalSchema = secondsOrInfinity('expected a number of seconds, at least 1, or Infinity', z.gte(1, { error: 'must be at least 1 second' }));
 
 /** The fields of one policy a config or `updatePolicy` may change. */
 export const policyPatchSchema = z.strictObject({
