@@ -1235,7 +1235,12 @@ describe('an import and the type\'s budget', () => {
     expect(evictions).toBe(gone);
   });
 
-  it('cleared during it, then written under by another tab before its commit (which rolls it back): once it resolves, the type is within its budget', async () => {
+  /**
+   * An import of 50 in tab a, cleared by tab b during it, then written under by b (three writes of about 15 kB in
+   * all, counted as the import's entries) before its commit, which rolls it back. `beforeCommit` runs once b has
+   * written. Resolves with the tabs, the keys b wrote, and the kinds a's watchers were told of the type.
+   */
+  async function clearedThenWrittenUnder(beforeCommit: () => void = () => {}, writes = 3) {
     const browser = browserOf();
     const b = await browser.open(config);
     let cleared: Promise<void> | undefined;
@@ -1245,6 +1250,7 @@ describe('an import and the type\'s budget', () => {
     const answered = new Promise<void>((resolve) => (release = resolve));
     let lastStep!: () => void;
     const written = new Promise<void>((resolve) => (lastStep = resolve));
+    const told: string[] = [];
     const a = await engineTab({
       name: browser.name,
       indexedDB: tabFactory(browser.inner).factory,
@@ -1255,7 +1261,7 @@ describe('an import and the type\'s budget', () => {
           remoteEvent: () => {},
           listening: () => {},
           log: () => {},
-          changed: () => {},
+          changed: (changes) => void told.push(...changes.map((change) => change.kind)),
           progress: (_batch, done, total) => {
             if (done === 2) cleared = b.cache.clear('track_metadata');
             return done === total ? (lastStep(), answered) : undefined;
@@ -1267,21 +1273,82 @@ describe('an import and the type\'s budget', () => {
     const imported = a.cache.setMany('track_metadata', sized(50), { onProgress: () => {} });
     await written;
     await cleared;
-    // The keys the import wrote since the clear (pending): three writes of about 15 kB each go under them, counted as the import's entries.
+    // The keys the import wrote since the clear (pending): writes of about 15 kB each go under them, counted as the import's entries.
     const db = await requestDone(browser.inner.open(browser.name));
     const records = (await requestDone(db.transaction('track_metadata').objectStore('track_metadata').getAll(IDBKeyRange.bound('', [], false, true)))) as EntryRecord[];
     db.close();
-    const pending = records.filter((record) => record.batch !== undefined).map((record) => record.key);
-    expect(pending.length).toBeGreaterThanOrEqual(3);
-    for (const key of pending.slice(0, 3)) await b.cache.set('track_metadata', key, 'w'.padEnd(7500, '.'));
+    const under = records.filter((record) => record.batch !== undefined).map((record) => record.key).slice(0, writes);
+    expect(under.length).toBe(writes);
+    for (const key of under) await b.cache.set('track_metadata', key, 'w'.padEnd(7500, '.'));
+    beforeCommit();
     release();
     await imported;
+    return { browser, a, b, under, told };
+  }
+
+  it('cleared during it, then written under by another tab before its commit (which rolls it back): once it resolves, the type is within its budget', async () => {
+    const { browser, a, b, under, told } = await clearedThenWrittenUnder();
     await within(a);
     await within(b);
     await expectExactCounts(browser);
     // The clear rolled the import back: the three writes show again, as many as fit (the last), the others evicted, counted in the importing tab.
-    expect((await b.cache.getMany('track_metadata', pending.slice(0, 3))).map((value) => (value === undefined ? value : String(value).slice(0, 1)))).toEqual([undefined, undefined, 'w']);
+    expect((await b.cache.getMany('track_metadata', under)).map((value) => (value === undefined ? value : String(value).slice(0, 1)))).toEqual([undefined, undefined, 'w']);
     expect((await a.cache.stats()).types.track_metadata.evictions).toBe(2);
+    expect(told.filter((kind) => kind === 'evict')).toEqual(['evict']);
+  });
+
+  /** Makes the `nth` transaction that makes room once an import is rolled back (it deletes entries, after the one that deleted the batch record) abort at commit with a full disk. */
+  function failRoomAfterRollback(nth: number): Fault {
+    const proto = IDBObjectStore.prototype as unknown as { delete(this: IDBObjectStore, key: unknown): IDBRequest };
+    const original = proto.delete;
+    let rolledBack = false;
+    const room = new Set<IDBTransaction>();
+    const making = new WeakSet<IDBTransaction>();
+    proto.delete = function (this: IDBObjectStore, key: unknown) {
+      if (Array.isArray(key) && key[0] === 'batch') rolledBack = true;
+      else if (rolledBack && typeof key === 'string' && !room.has(this.transaction)) {
+        room.add(this.transaction);
+        if (room.size === nth) making.add(this.transaction);
+      }
+      return original.call(this, key);
+    };
+    const fault = failCommit({ name: 'QuotaExceededError', when: (tx) => making.has(tx) });
+    const restore = Object.assign(
+      () => {
+        proto.delete = original;
+        fault();
+      },
+      { fired: fault.fired },
+    );
+    faults.push(restore);
+    return restore;
+  }
+
+  it('cleared during it, then written under by another tab, rolled back at its commit, whose room making meets a full disk: once it resolves, the type is within its budget, each entry gone counted and told once', async () => {
+    let fault: Fault | undefined;
+    const { browser, a, b, under, told } = await clearedThenWrittenUnder(() => void (fault = failRoomAfterRollback(1)));
+    expect(fault?.fired()).toBe(true);
+    await within(a);
+    await within(b);
+    await expectExactCounts(browser);
+    const gone = (await b.cache.getMany('track_metadata', under)).filter((value) => value === undefined).length;
+    expect(gone).toBe(2);
+    expect((await a.cache.stats()).types.track_metadata.evictions).toBe(gone);
+    expect(told.filter((kind) => kind === 'evict')).toEqual(['evict']);
+  });
+
+  it('cleared during it, then written under by another tab, rolled back at its commit, whose room making meets a full disk after a first step: what that step evicted is counted too', async () => {
+    let fault: Fault | undefined;
+    // Five writes of about 15 kB: room is made two entries at a time (an import step's worth), in two steps.
+    const { browser, a, b, under, told } = await clearedThenWrittenUnder(() => void (fault = failRoomAfterRollback(2)), 5);
+    expect(fault?.fired()).toBe(true);
+    await within(a);
+    await within(b);
+    await expectExactCounts(browser);
+    const gone = (await b.cache.getMany('track_metadata', under)).filter((value) => value === undefined).length;
+    expect(gone).toBe(4);
+    expect((await a.cache.stats()).types.track_metadata.evictions).toBe(gone);
+    expect(told.filter((kind) => kind === 'evict')).toEqual(['evict']);
   });
 
   it('that makes room once committed, during which another tab\'s event removes some of its entries: its tab\'s watchers hear the import\'s set, then the event', async () => {
