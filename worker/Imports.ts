@@ -288,9 +288,9 @@ export class Imports {
   /**
    * Brings `type` down to `target` bytes if it holds more than `above`, in steps of at most an import
    * step's worth of removals (short transactions, which other calls interleave with); `spare` stays.
+   * `removed` counts what each step removed as it commits: a step that fails leaves the earlier ones counted there.
    */
-  async shrinkInSteps(type: TypeName, above: number, target: number, now: number, spare?: ReadonlySet<string>): Promise<Removed> {
-    const removed = noneRemoved();
+  async shrinkInSteps(type: TypeName, above: number, target: number, now: number, spare?: ReadonlySet<string>, removed = noneRemoved()): Promise<Removed> {
     for (let limit = above; ; limit = target) {
       const step = await this.#db.transact(`making room in ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
         const usage = await readUsage(tx, type);
@@ -332,8 +332,19 @@ export class Imports {
    * After a rollback: the writes made under the import show again, in place of its entries (which were counted for
    * them), and may put the type above its whole budget; its least recently used entries go, as few as that takes.
    */
-  #backWithin(type: TypeName, budget: Budget | null, expiredBy: ExpiredBy): Promise<Removed> {
-    return budget ? this.shrinkInSteps(type, budget.maxBytes, budget.maxBytes, cutoffOf(expiredBy, type)).catch(noneRemoved) : Promise.resolve(noneRemoved());
+  async #backWithin(type: TypeName, budget: Budget | null, expiredBy: ExpiredBy): Promise<Removed> {
+    const removed = noneRemoved();
+    if (!budget) return removed;
+    await this.shrinkInSteps(type, budget.maxBytes, budget.maxBytes, cutoffOf(expiredBy, type), undefined, removed)
+      .catch(async () => {
+        // A full disk refuses the puts of usage and read times (as after an import, see roomAfterImport): deletes only, of what is still above.
+        const { bytes } = await this.#db.transact(`reading the usage of ${type}`, [entryStore(type)], 'readonly', (tx) => readUsage(tx, type));
+        if (bytes > budget.maxBytes) addRemoved(removed, (await this.#free([type], bytes - budget.maxBytes, expiredBy))[type]);
+      })
+      .catch(() => {
+        // Left above its budget until the next write or cleanup of the type: what went is counted all the same.
+      });
+    return removed;
   }
 
   /**
