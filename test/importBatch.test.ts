@@ -1240,7 +1240,7 @@ describe('an import and the type\'s budget', () => {
    * all, counted as the import's entries) before its commit, which rolls it back. `beforeCommit` runs once b has
    * written. Resolves with the tabs, the keys b wrote, and the kinds a's watchers were told of the type.
    */
-  async function clearedThenWrittenUnder(beforeCommit: () => void = () => {}, writes = 3) {
+  async function clearedThenWrittenUnder(beforeCommit: (aTab: ReturnType<typeof tabFactory>, a: Awaited<ReturnType<typeof engineTab>>) => void = () => {}, writes = 3) {
     const browser = browserOf();
     const b = await browser.open(config);
     let cleared: Promise<void> | undefined;
@@ -1251,9 +1251,10 @@ describe('an import and the type\'s budget', () => {
     let lastStep!: () => void;
     const written = new Promise<void>((resolve) => (lastStep = resolve));
     const told: string[] = [];
+    const aTab = tabFactory(browser.inner);
     const a = await engineTab({
       name: browser.name,
-      indexedDB: tabFactory(browser.inner).factory,
+      indexedDB: aTab.factory,
       config,
       engine: {
         importChunk: 2,
@@ -1280,14 +1281,18 @@ describe('an import and the type\'s budget', () => {
     const under = records.filter((record) => record.batch !== undefined).map((record) => record.key).slice(0, writes);
     expect(under.length).toBe(writes);
     for (const key of under) await b.cache.set('track_metadata', key, 'w'.padEnd(7500, '.'));
-    beforeCommit();
+    beforeCommit(aTab, a);
     release();
-    await imported;
-    return { browser, a, b, under, told };
+    const outcome = await imported.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    return { browser, a, b, under, told, outcome };
   }
 
   it('cleared during it, then written under by another tab before its commit (which rolls it back): once it resolves, the type is within its budget', async () => {
-    const { browser, a, b, under, told } = await clearedThenWrittenUnder();
+    const { browser, a, b, under, told, outcome } = await clearedThenWrittenUnder();
+    expect(outcome).toBe('resolved');
     await within(a);
     await within(b);
     await expectExactCounts(browser);
@@ -1326,8 +1331,8 @@ describe('an import and the type\'s budget', () => {
 
   it('cleared during it, then written under by another tab, rolled back at its commit, whose room making meets a full disk: once it resolves, the type is within its budget, each entry gone counted and told once', async () => {
     let fault: Fault | undefined;
-    const { a, b, under, told } = await clearedThenWrittenUnder(() => void (fault = failRoomAfterRollback(1)));
-    expect(fault?.fired()).toBe(true);
+    const { a, b, under, told, outcome } = await clearedThenWrittenUnder(() => void (fault = failRoomAfterRollback(1)));
+    expect([outcome, fault?.fired()]).toEqual(['resolved', true]);
     // Counted by a recount: deletes only on a full disk, the usage record among them (see IdbStore.free).
     await within(a);
     await within(b);
@@ -1340,8 +1345,8 @@ describe('an import and the type\'s budget', () => {
   it('cleared during it, then written under by another tab, rolled back at its commit, whose room making meets a full disk after a first step: what that step evicted is counted too', async () => {
     let fault: Fault | undefined;
     // Five writes of about 15 kB: room is made two entries at a time (an import step's worth), in two steps.
-    const { a, b, under, told } = await clearedThenWrittenUnder(() => void (fault = failRoomAfterRollback(2)), 5);
-    expect(fault?.fired()).toBe(true);
+    const { a, b, under, told, outcome } = await clearedThenWrittenUnder(() => void (fault = failRoomAfterRollback(2)), 5);
+    expect([outcome, fault?.fired()]).toEqual(['resolved', true]);
     // Counted by a recount: deletes only on a full disk, the usage record among them (see IdbStore.free).
     await within(a);
     await within(b);
@@ -1349,6 +1354,44 @@ describe('an import and the type\'s budget', () => {
     expect(gone).toBe(4);
     expect((await a.cache.stats()).types.track_metadata.evictions).toBe(gone);
     expect(told.filter((kind) => kind === 'evict')).toEqual(['evict']);
+  });
+
+  it('cleared during it, then written under by another tab, rolled back at its commit, whose worker dies once it is rolled back, before room is made: the next worker, asked whether it happened, brings the type within its budget', async () => {
+    // The commit id its page gave it, from the mark its commit wrote; the worker dies once the rollback's last step (which deletes the batch record) has committed.
+    let commitId: string | undefined;
+    const proto = IDBObjectStore.prototype as unknown as { put(this: IDBObjectStore, value: unknown, key?: unknown): IDBRequest; delete(this: IDBObjectStore, key: unknown): IDBRequest };
+    const { put, delete: remove } = proto;
+    let killed = false;
+    faults.push(() => Object.assign(proto, { put, delete: remove }));
+    const { browser, b, under } = await clearedThenWrittenUnder((aTab, a) => {
+      proto.put = function (this: IDBObjectStore, value: unknown, key?: unknown) {
+        const markKey = (value as { key?: unknown } | null)?.key;
+        if (Array.isArray(markKey) && markKey[0] === 'commit') commitId = markKey[1] as string;
+        return put.call(this, value, key);
+      };
+      proto.delete = function (this: IDBObjectStore, key: unknown) {
+        if (Array.isArray(key) && key[0] === 'batch' && !killed) {
+          killed = true;
+          this.transaction.addEventListener('complete', () => {
+            aTab.kill();
+            void a.engine.close();
+          });
+        }
+        return remove.call(this, key);
+      };
+    });
+    // Its answer, whatever it is, dies with it: the page asks its next worker (see CacheClient).
+    expect([killed, typeof commitId]).toEqual([true, 'string']);
+    // The page's next worker, asked as a page asks when its worker died before answering (see CacheClient).
+    const next = await engineTab({ name: browser.name, indexedDB: tabFactory(browser.inner).factory, config });
+    closers.push(() => next.cache.close());
+    expect(await next.engine.committed('track_metadata', commitId!, new Set(sized(50).map((entry) => entry.key)))).toBe(true);
+    await within(next);
+    await within(b);
+    await expectExactCounts(browser);
+    const gone = (await b.cache.getMany('track_metadata', under)).filter((value) => value === undefined).length;
+    expect(gone).toBe(2);
+    expect((await next.cache.stats()).types.track_metadata.evictions).toBe(gone);
   });
 
   it('that makes room once committed, during which another tab\'s event removes some of its entries: its tab\'s watchers hear the import\'s set, then the event', async () => {
