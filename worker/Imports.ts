@@ -145,7 +145,7 @@ export class Imports {
         if (outcome === 'rolled back') {
           await this.#rollBack(type, id);
           // Writes made under it since the clear show again (counted as its entries until now): as after any rollback.
-          addRemoved(removed, await this.#backWithin(type, budget, expiredBy));
+          addRemoved(removed, await this.backWithin(type, budget, expiredBy));
           // Cleared since it reached the engine: none of it is there, nor told as set (as a guarded write's left out).
           if (cleared) removed.stale = [...written];
           // An event since removed every entry: its entries too, as if it came just after it (see #commitImport).
@@ -325,14 +325,15 @@ export class Imports {
     this.#abandoned.delete(id);
     if (!pending) return;
     await this.#rollBack(type, id);
-    this.#options.removed?.(type, await this.#backWithin(type, budget, expiredBy));
+    this.#options.removed?.(type, await this.backWithin(type, budget, expiredBy));
   }
 
   /**
    * After a rollback: the writes made under the import show again, in place of its entries (which were counted for
    * them), and may put the type above its whole budget; its least recently used entries go, as few as that takes.
+   * Also by the next worker of a page whose worker died before it (see Engine.committed). Never rejects.
    */
-  async #backWithin(type: TypeName, budget: Budget | null, expiredBy: ExpiredBy): Promise<Removed> {
+  async backWithin(type: TypeName, budget: Budget | null, expiredBy: ExpiredBy): Promise<Removed> {
     const removed = noneRemoved();
     if (!budget) return removed;
     await this.shrinkInSteps(type, budget.maxBytes, budget.maxBytes, cutoffOf(expiredBy, type), undefined, removed)
