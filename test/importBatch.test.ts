@@ -1362,7 +1362,7 @@ describe('an import and the type\'s budget', () => {
     const proto = IDBObjectStore.prototype as unknown as { put(this: IDBObjectStore, value: unknown, key?: unknown): IDBRequest; delete(this: IDBObjectStore, key: unknown): IDBRequest };
     const { put, delete: remove } = proto;
     let killed = false;
-    faults.push(() => Object.assign(proto, { put, delete: remove }));
+    faults.push(Object.assign(() => void Object.assign(proto, { put, delete: remove }), { fired: () => killed }));
     const { browser, b, under } = await clearedThenWrittenUnder((aTab, a) => {
       proto.put = function (this: IDBObjectStore, value: unknown, key?: unknown) {
         const markKey = (value as { key?: unknown } | null)?.key;
