@@ -335,16 +335,16 @@ export class Imports {
    */
   async backWithin(type: TypeName, budget: Budget | null, expiredBy: ExpiredBy): Promise<Removed> {
     const removed = noneRemoved();
-    if (!budget) return removed;
-    await this.shrinkInSteps(type, budget.maxBytes, budget.maxBytes, cutoffOf(expiredBy, type), undefined, removed)
-      .catch(async () => {
-        // A full disk refuses the puts of usage and read times (as after an import, see roomAfterImport): deletes only, of what is still above.
-        const { bytes } = await this.#db.transact(`reading the usage of ${type}`, [entryStore(type)], 'readonly', (tx) => readUsage(tx, type));
-        if (bytes > budget.maxBytes) addRemoved(removed, (await this.#free([type], bytes - budget.maxBytes, expiredBy))[type]);
-      })
-      .catch(() => {
-        // Left above its budget until the next write or cleanup of the type: what went is counted all the same.
-      });
+    try {
+      if (budget)
+        await this.shrinkInSteps(type, budget.maxBytes, budget.maxBytes, cutoffOf(expiredBy, type), undefined, removed).catch(async () => {
+          // A full disk refuses the puts of usage and read times (as after an import, see roomAfterImport): deletes only, of what is still above.
+          const { bytes } = await this.#db.transact(`making room in ${type}`, [entryStore(type)], 'readonly', (tx) => readUsage(tx, type));
+          addRemoved(removed, (await this.#free([type], bytes - budget.maxBytes, expiredBy))[type]);
+        });
+    } catch {
+      // Left above its budget until the next write or cleanup of the type: what went is counted all the same.
+    }
     return removed;
   }
 
