@@ -173,7 +173,7 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * after this tab's changes answered, an import's re-tagged entries found by events: +337 B, and their
  * review: +38 B; the default worker's creation failure naming the copy: ~+20 B; watchers kept by key and
  * each watcher and listener its own copy: ~+190 B — 58,013, 1.8655; R125's listeners' own metadata: +12 B, 58,025, 1.8659.
- * The forty-fifth stop's, the line 1.89: another deploy's logged event judged by its rules for fetched values
+ * The forty-fifth stop's, the line 1.90: another deploy's logged event judged by its rules for fetched values
  * and imports, fixed policy fields named in updatePolicy's refusal: +65 B; a tab that forgot changes it could
  * not replay telling every watcher and the TanStack adapter, and one whose start-up log reads failed
  * replaying from where it started: +237 B — 58,332, 1.8757; forceFresh not answered by a fetch under way,
@@ -181,9 +181,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * worker_failed hint naming a library that bundled Reprise: ~+84 B; R131's review (a page's own changes
  * keep its place, the clock set back at a failed start): +62 B; R132's (forceFresh's value stays when the
  * earlier fetch's write is heard late, or stores first without a lock): +104 B; an import rolled back at
- * its commit making room: +22 B — 58,713, 1.8880.)
+ * its commit making room: +22 B — 58,713, 1.8880; cleanupIntervalSeconds of Infinity and longer than a timer
+ * (one schema of seconds shared): +54 B; R136's (that rollback's room on a full disk and after a worker's
+ * death): +74 B — 58,841, 1.8921.)
  */
-const REACHED_RATIO = 1.89;
+const REACHED_RATIO = 1.9;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
