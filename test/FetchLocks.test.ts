@@ -273,6 +273,20 @@ describe('generic (a memory type) made hybrid (fingerprints checked) across two 
   });
 });
 
+
+type OpenTab = Awaited<ReturnType<typeof openTabs>>[number];
+
+/** Tab `fetching` fetches `key` (its fetcher waits on `reply`); then tab `refreshing` asks for it with forceFresh. */
+async function fetchThenForceFresh(fetching: OpenTab, refreshing: OpenTab, type: ContentType = 'album_year') {
+  const reply = gate<string>();
+  const fetcher = vi.fn(() => reply.promise);
+  const first = fetching.cache.resolve(type, 'k', fetcher);
+  await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+  const fresh = vi.fn(async () => 'after the edit');
+  const second = refreshing.cache.resolve(type, 'k', fresh, { forceFresh: true });
+  return { reply, fetcher, first, fresh, second };
+}
+
 // A refresh button after an edit: a fetch another tab started before may have asked before the edit, and bring what it replaced.
 describe.each([
   ['Web Locks', undefined],
@@ -280,12 +294,7 @@ describe.each([
 ] as const)('forceFresh while another tab fetches the key, %s', (_, locks) => {
   it.each<ContentType>(['album_year', 'generic'])('%s: it does not take that fetch: it fetches once, the earlier callers get their fetch, and its value stays in every tab', async (type) => {
     const [fetching, refreshing] = await openTabs(2, { locks });
-    const reply = gate<string>();
-    const fetcher = vi.fn(() => reply.promise);
-    const first = fetching!.cache.resolve(type, 'k', fetcher);
-    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
-    const fresh = vi.fn(async () => 'after the edit');
-    const second = refreshing!.cache.resolve(type, 'k', fresh, { forceFresh: true });
+    const { reply, first, fresh, second } = await fetchThenForceFresh(fetching!, refreshing!, type);
     // Until it waits for the fetching tab's lock (over the channel: once its 25 ms claim heard the holder).
     if (locks === undefined) await vi.waitFor(async () => expect((await fetching!.locks!.manager('tab1').query()).pending).toHaveLength(1));
     else await new Promise((resolve) => setTimeout(resolve, 150));
@@ -362,12 +371,7 @@ describe('an ordinary call made in the tab of a forceFresh that waits on another
       wrapLocks: (manager, index) =>
         index === 0 ? manager : ({ request: async (...args: Parameters<LockManager['request']>) => (asked.open(), await late.promise, manager.request(...args)), query: () => manager.query() } as unknown as LockManager),
     });
-    const reply = gate<string>();
-    const fetcher = vi.fn(() => reply.promise);
-    const first = fetching!.cache.resolve('album_year', 'k', fetcher);
-    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
-    const fresh = vi.fn(async () => 'after the edit');
-    const second = refreshing!.cache.resolve('album_year', 'k', fresh, { forceFresh: true });
+    const { reply, fetcher, first, fresh, second } = await fetchThenForceFresh(fetching!, refreshing!);
     await asked.promise;
     const heard = new Promise<void>((resolve) => refreshing!.cache.watch('album_year', 'k', (change) => change.source === 'remote' && resolve()));
     reply.open('before the edit');
@@ -386,12 +390,7 @@ describe('an ordinary call made in the tab of a forceFresh that waits on another
 describe('an ordinary call made in a third tab after a forceFresh that waits on another tab’s fetch', () => {
   it('waits for the forceFresh fetch and takes what it stored: the fetcher of neither runs again', async () => {
     const [fetching, refreshing, third] = await openTabs(3);
-    const reply = gate<string>();
-    const fetcher = vi.fn(() => reply.promise);
-    const first = fetching!.cache.resolve('album_year', 'k', fetcher);
-    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
-    const fresh = vi.fn(async () => 'after the edit');
-    const second = refreshing!.cache.resolve('album_year', 'k', fresh, { forceFresh: true });
+    const { reply, fetcher, first, fresh, second } = await fetchThenForceFresh(fetching!, refreshing!);
     const pending = async () => (await fetching!.locks!.manager('observer').query()).pending ?? [];
     await vi.waitFor(async () => expect(await pending()).toHaveLength(1));
     const later = third!.cache.resolve('album_year', 'k', fetcher);
