@@ -98,11 +98,11 @@ async function raw(indexedDB: IDBFactory, name: string, type = 'track_metadata')
 }
 
 /**
- * The first transaction of `database` after an import's commit that puts (read times, usage records) aborts
+ * The `nth` (first) transaction of `database` after an import's commit that puts usage records aborts
  * at commit, as a full disk does (not one of a cache an earlier test left writing its read times). The store's delete and put are watched only (never thrown from): to tell which
  * transaction commits the import, and which write usage records.
  */
-function fullDiskAfterImportCommit(database: string): Fault {
+function fullDiskAfterImportCommit(database: string, nth = 1): Fault {
   const proto = IDBObjectStore.prototype as unknown as { delete(this: IDBObjectStore, key: unknown): IDBRequest; put(this: IDBObjectStore, value: unknown, key?: unknown): IDBRequest };
   const { delete: del, put } = proto;
   let committed: IDBTransaction | undefined;
@@ -115,7 +115,8 @@ function fullDiskAfterImportCommit(database: string): Fault {
     if ((value as { key?: unknown } | undefined)?.key === 0) putsUsage.add(this.transaction);
     return key === undefined ? put.call(this, value) : put.call(this, value, key);
   };
-  const fault = failCommit({ name: 'QuotaExceededError', when: (tx) => committed !== undefined && tx !== committed && putsUsage.has(tx), database });
+  let seen = 0;
+  const fault = failCommit({ name: 'QuotaExceededError', when: (tx) => committed !== undefined && tx !== committed && putsUsage.has(tx) && ++seen === nth, database });
   const restore = Object.assign(() => {
     proto.delete = del;
     proto.put = put;
@@ -1500,6 +1501,28 @@ describe('an import and the type\'s budget', () => {
     expect(await c.cache.get('track_metadata', 'k0')).toMatch(/^w/);
     await within(c);
     await expectExactCounts(browser);
+  });
+
+  it('whose worker dies between its commit and making room, after another tab\'s write it put above the budget: that write makes the room, and what its first step evicted is counted and told though its second meets a full disk', async () => {
+    const browser = browserOf();
+    const a = await browser.open(config);
+    const b = await browser.open(config);
+    const told: string[] = [];
+    b.cache.watch('track_metadata', null, ({ kind, source }) => void (source === 'local' && told.push(kind)));
+    killAfterImportCommit(a);
+    // Room is made in steps of ten entries' worth (CHUNK): from about 18.2 kB, two steps to the mark; the second's commit meets a full disk.
+    const fault = fullDiskAfterImportCommit(browser.name, 2);
+    let written: Promise<void> | undefined;
+    // 45 of about 270 bytes (12.2 kB); the other tab's 6 kB, written under the import's last steps, take the type above its budget.
+    await a.cache
+      .setMany('track_metadata', sized(45), { onProgress: (done) => void (done === 40 && (written ??= b.cache.set('track_metadata', 'other', 'x'.padEnd(3000, '.')))) })
+      .catch(() => {});
+    await written;
+    expect(fault.fired()).toBe(true);
+    await within(b);
+    const gone = (await b.cache.getMany('track_metadata', keys(45))).filter((value) => value === undefined).length;
+    expect(gone).toBeGreaterThan(0);
+    expect([(await b.cache.stats()).types.track_metadata.evictions, told.filter((kind) => kind === 'evict')]).toEqual([gone, ['evict']]);
   });
 
   it('whose room-making after the commit meets a full disk still resolves within its budget (deletes only)', async () => {
