@@ -173,7 +173,8 @@ export class IdbStore implements Store {
       // have made it. It happened, so this never rejects.
       try {
         await this.imports.afterImports(type, budget, expiredBy, `writing ${type}`);
-        addRemoved(removed, await this.imports.shrinkInSteps(type, budget!.maxBytes, budget!.lowWater, now, spare));
+        // Counted into `removed` step by step: a step that fails (a full disk) leaves the earlier ones counted.
+        await this.imports.shrinkInSteps(type, budget!.maxBytes, budget!.lowWater, now, spare, removed);
       } catch {
         // Left to the import's own room-making, or to the next write or cleanup.
       }
