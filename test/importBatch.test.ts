@@ -1536,6 +1536,22 @@ describe('an import and the type\'s budget', () => {
     expect((await a.cache.getMany('track_metadata', keys(30))).every((value) => value !== undefined)).toBe(true);
     expect((await a.cache.stats()).types.track_metadata.evictions).toBeGreaterThan(0);
   });
+
+  it('whose room-making after the commit meets a full disk after a first step: what that step evicted is counted, and deletes only free what is still above the mark, no more', async () => {
+    const browser = browserOf();
+    const a = await browser.open(config);
+    await a.cache.setMany('track_metadata', sized(40, 100));
+    const each = (await a.cache.stats()).types.track_metadata.bytes / 40;
+    // About 18.9 kB once it lands: room is made in steps of ten entries' worth (CHUNK), three to the mark; the second's commit meets a full disk.
+    const fault = fullDiskAfterImportCommit(browser.name, 2);
+    await a.cache.setMany('track_metadata', sized(30));
+    expect(fault.fired()).toBe(true);
+    expect((await a.cache.getMany('track_metadata', keys(30))).every((value) => value !== undefined)).toBe(true);
+    const gone = (await a.cache.getMany('track_metadata', sized(40, 100).map((entry) => entry.key))).filter((value) => value === undefined).length;
+    const { evictions, bytes } = (await a.cache.stats()).types.track_metadata;
+    // Within the mark (13,107 bytes), which one entry fewer gone would not be.
+    expect({ evictions, bytes: bytes <= 13_107, oneFewer: bytes + each > 13_107 }).toEqual({ evictions: gone, bytes: true, oneFewer: true });
+  });
 });
 
 describe('the size of an import’s steps', () => {
