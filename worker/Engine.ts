@@ -462,7 +462,7 @@ export class Engine implements EngineApi {
     if (mark.evicted) this.#changed(idb!, type, 'evict', null, roomOf(commitId));
     // An import makes room after its commit: one whose worker died in between resolves now, so room is made first (of the others).
     const budget = this.#budgets([type]).get(type);
-    if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.imports.roomAfterImport(type, budget, mark.held, this.#expiredBy(this.#now()), undefined, keys));
+    if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.imports.roomAfterImport(type, budget, mark.held, this.#expiredBy(this.#now()), keys));
     // One rolled back at its commit (a clear during it: it set nothing) whose worker died before making room: the writes made under it show again, room is made as after any rollback.
     else if (budget && mark.written?.length === 0) this.#countRemoved(type, await idb!.imports.backWithin(type, budget, this.#expiredBy(this.#now())));
     return true;

@@ -158,7 +158,7 @@ export class Imports {
           });
           // Room is made once it has landed (a failed import must not have evicted anything): the other
           // entries go first, never below what the import holds (it fits the budget on its own).
-          if (budget && bytes > budget.lowWater) addRemoved(removed, await this.roomAfterImport(type, budget, held, expiredBy, bytes, written));
+          if (budget && bytes > budget.lowWater) addRemoved(removed, await this.roomAfterImport(type, budget, held, expiredBy, written));
         }
         return removed;
       } catch (error) {
@@ -177,15 +177,29 @@ export class Imports {
    * Brings the type back within its budget once an import of `held` bytes has committed: the others go
    * first, never below what the import holds (it fits the budget on its own). It happened, so this never
    * rejects: if making room fails (a full disk refuses the puts that record read times and usage), it is
-   * made with deletes only, as when freeing space. `bytes`: the type's (at most its budget and the import,
-   * when not known); `spare`: the import's keys, which stay (another tab's entries written during it are used
-   * after its own, and go first).
+   * made with deletes only, as when freeing space (see #shrink). `spare`: the import's keys, which stay (another
+   * tab's entries written during it are used after its own, and go first).
    */
-  roomAfterImport(type: TypeName, budget: Budget, held: number, expiredBy: ExpiredBy, bytes = budget.maxBytes + held, spare?: ReadonlySet<string>): Promise<Removed> {
-    const target = Math.max(budget.lowWater, held);
-    return this.shrinkInSteps(type, budget.lowWater, target, cutoffOf(expiredBy, type), spare)
-      .catch(async () => (await this.#free([type], bytes - target, expiredBy, spare && [type, [...spare]]))[type] ?? noneRemoved())
-      .catch(noneRemoved);
+  roomAfterImport(type: TypeName, budget: Budget, held: number, expiredBy: ExpiredBy, spare?: ReadonlySet<string>): Promise<Removed> {
+    return this.#shrink(type, budget.lowWater, Math.max(budget.lowWater, held), expiredBy, spare);
+  }
+
+  /**
+   * shrinkInSteps, which never rejects: a full disk refuses the puts of usage and read times, and then what is
+   * still above `target` once the steps that committed have (counted all the same) goes with deletes only.
+   * Left above it when that fails too, until the next write or cleanup of the type.
+   */
+  async #shrink(type: TypeName, above: number, target: number, expiredBy: ExpiredBy, spare?: ReadonlySet<string>): Promise<Removed> {
+    const removed = noneRemoved();
+    try {
+      await this.shrinkInSteps(type, above, target, cutoffOf(expiredBy, type), spare, removed).catch(async () => {
+        const { bytes } = await this.#db.transact(`making room in ${type}`, [entryStore(type)], 'readonly', (tx) => readUsage(tx, type));
+        addRemoved(removed, (await this.#free([type], bytes - target, expiredBy, spare && [type, [...spare]]))[type]);
+      });
+    } catch {
+      // What went is counted all the same.
+    }
+    return removed;
   }
 
   /** One step of an import: its entries, each with the entry it replaces as its prior, and the keys it wrote. */
@@ -334,18 +348,7 @@ export class Imports {
    * Also by the next worker of a page whose worker died before it (see Engine.committed). Never rejects.
    */
   async backWithin(type: TypeName, budget: Budget | null, expiredBy: ExpiredBy): Promise<Removed> {
-    const removed = noneRemoved();
-    try {
-      if (budget)
-        await this.shrinkInSteps(type, budget.maxBytes, budget.maxBytes, cutoffOf(expiredBy, type), undefined, removed).catch(async () => {
-          // A full disk refuses the puts of usage and read times (as after an import, see roomAfterImport): deletes only, of what is still above.
-          const { bytes } = await this.#db.transact(`making room in ${type}`, [entryStore(type)], 'readonly', (tx) => readUsage(tx, type));
-          addRemoved(removed, (await this.#free([type], bytes - budget.maxBytes, expiredBy))[type]);
-        });
-    } catch {
-      // Left above its budget until the next write or cleanup of the type: what went is counted all the same.
-    }
-    return removed;
+    return budget ? this.#shrink(type, budget.maxBytes, budget.maxBytes, expiredBy) : noneRemoved();
   }
 
   /**
