@@ -133,8 +133,8 @@ export class Resolver {
     const joined = shared();
     // A forceFresh call joins only a forceFresh fetch whose fetcher is still to be called: any other may bring what the
     // caller knows is out of date (asked before an edit, or taken from a fetch that was). It fetches anew; calls after it join it.
-    const fresh = joined && this.#running.get(joined);
-    if (joined && (forceFresh ? fresh?.fresh && !fresh.called : !joined.background)) {
+    const running = joined && this.#running.get(joined);
+    if (joined && (forceFresh ? running !== undefined && asksLater(running) : !joined.background)) {
       // One read counted, as for a call made with the first (its read misses, then it joins): a miss, its value fetched.
       if (!forceFresh) this.#engine.touched(type, [], 1, 0).catch(() => {});
       return this.#join(joined, signal);

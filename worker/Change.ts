@@ -17,7 +17,12 @@ export function changeTargets(config: PolicyTable, change: Change): Invalidation
 /** Whether `change` removes `entry` under `config`. */
 export function changeRemoves(config: PolicyTable, change: Change, entry: StoredEntry): boolean {
   if (change.kind === 'clear') return change.types.includes(entry.type);
-  return invalidationTargets(config, change.event).some((target) => target.type === entry.type && targetMatches(target, entry));
+  return removedBy(invalidationTargets(config, change.event), entry);
+}
+
+/** Whether any of `targets` removes `entry` (a target of its type that matches it). */
+export function removedBy(targets: readonly InvalidationTarget[], entry: StoredEntry): boolean {
+  return targets.some((target) => target.type === entry.type && targetMatches(target, entry));
 }
 
 /**

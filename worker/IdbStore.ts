@@ -4,7 +4,7 @@ import { targetMatches, targetsIn, type InvalidationTarget } from '../src/invali
 import { Database, isOpenFailure, type DatabaseOptions } from './Database';
 import { changeOf, commitKey, commitMarks, entryKeys, forgetMarks, type CommitMark, entryStore, fromRecord, toRecord, USAGE_KEY, usageOf, type UsageRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
 import { EventLog } from './EventLog';
-import { loggedTargets } from './Change';
+import { loggedTargets, removedBy } from './Change';
 import { planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
 import { requestDone, requestsDone } from './idbRequests';
 import { walkCursor } from './walkCursor';
@@ -631,7 +631,7 @@ async function unremoved(
   if (!changes.length) return entries;
   // Each change, and what the tab that logged it removed by its rules, which this tab's may not share (see loggedTargets).
   const since = changes.map((record) => ({ change: changeOf(record), there: loggedTargets(record, []) }));
-  return entries.filter((entry) => !since.some(({ change, there }) => removes(change, entry) || there.some((target) => target.type === entry.type && targetMatches(target, entry))));
+  return entries.filter((entry) => !since.some(({ change, there }) => removes(change, entry) || removedBy(there, entry)));
 }
 
 /**

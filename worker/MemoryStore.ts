@@ -1,6 +1,7 @@
 import type { TypeName } from '../src/contentType';
 import { targetMatches, type InvalidationTarget } from '../src/invalidationTarget';
 import { randomId } from '../src/randomId';
+import { removedBy } from './Change';
 import { RemovedKeyList } from './RemovedKeyList';
 import { cutoffOf, leftOut, type Budget, type ExpiredBy, type Invalidated, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteOptions } from './Store';
 import { isExpired } from './isExpired';
@@ -262,7 +263,7 @@ export class MemoryStore implements Store {
   /** Whether a change since `mark` removes the entry: when the journal no longer reaches back that far, assume one does. */
   #removedSince(mark: Mark, entry: StoredEntry): boolean {
     if (!('journal' in mark) || mark.store !== this.#id || mark.journal < this.#changes - this.#journal.length) return true;
-    return this.#journal.some(({ n, targets }) => n > mark.journal && targets.some((target) => target.type === entry.type && targetMatches(target, entry)));
+    return this.#journal.some(({ n, targets }) => n > mark.journal && removedBy(targets, entry));
   }
 
   #table(type: TypeName): Table {
