@@ -82,10 +82,7 @@ export class CrossTabChanges {
         // Of the types this tab keeps in IndexedDB only: another deploy's custom type there is not what this tab's reads see.
         for (const { type, kind, keys, id } of changes) if (this.#keeps(type)) this.#feed.add(type, kind, keys, 'remote', false, id);
       },
-      placed: (place) => {
-        const { client } = this.#options;
-        if (client) this.#notify(() => client.listening(place));
-      },
+      placed: (place) => this.#placed(place),
       logger: options.logger,
     });
   }
@@ -215,8 +212,7 @@ export class CrossTabChanges {
       // Its watchers' share goes now, and then where it is logged: a worker replacing this one, should it
       // die, replays it only if the page was not told of it (see PageTab).
       this.#feed.flush();
-      const { client } = this.#options;
-      if (client && logged) this.#notify(() => client.listening(logged));
+      if (logged) this.#placed(logged);
       return;
     }
     const { event } = change;
@@ -251,8 +247,13 @@ export class CrossTabChanges {
     const forgetting = through ? `${through.epoch}:${through.seq}` : randomId();
     for (const type of shared ? this.#config.types : memory) this.#feed.add(type, 'invalidate', null, 'remote', false, forgotId(forgetting, type));
     this.#feed.flush();
+    if (through) this.#placed(through);
+  }
+
+  /** Tells the page where in the log this tab stands, all before it told: its next worker goes on from there (see PageTab). */
+  #placed(place: LogPlace): void {
     const { client } = this.#options;
-    if (client && through) this.#notify(() => client.listening(through));
+    if (client) this.#notify(() => client.listening(place));
   }
 
   /**
