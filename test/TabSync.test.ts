@@ -534,6 +534,33 @@ describe('events across tabs', () => {
     await engineB.resume();
   });
 
+  it('a tab without IndexedDB restored from the back/forward cache tells the watchers of the types it held entries of that it forgot, once, also when the page calls before it resumes; those of types it held nothing of hear nothing', async () => {
+    const name = uniqueName();
+    await openTab(name, brokenFactory());
+    const { cache: b, engine: engineB } = await openTab(name, brokenFactory());
+    await b.set('negative_result', 'n', 1);
+    const heard: CacheChange[] = [];
+    for (const type of ['negative_result', 'track_metadata', 'generic'] as const) b.watch(type, null, (change) => void heard.push(change));
+    // Restored: a page that held something hears it once.
+    await engineB.suspend();
+    await engineB.resume();
+    expect(heard).toEqual([{ type: 'negative_result', keys: null, kind: 'invalidate', source: 'remote' }]);
+    // Restored again, the app's listener reading before Reprise's resumes: once more, once.
+    await b.set('negative_result', 'n', 2);
+    heard.length = 0;
+    await engineB.suspend();
+    expect(await b.get('negative_result', 'n')).toBeUndefined();
+    await engineB.resume();
+    await b.stats();
+    expect(heard).toEqual([{ type: 'negative_result', keys: null, kind: 'invalidate', source: 'remote' }]);
+    // Restored holding nothing: nothing it held can have changed, nothing is told.
+    heard.length = 0;
+    await engineB.suspend();
+    await engineB.resume();
+    await b.stats();
+    expect(heard).toEqual([]);
+  });
+
   it('a change finished while the page was frozen is sent when it resumes', async () => {
     const name = uniqueName();
     const { cache: a, engine: engineA } = await openTab(name, brokenFactory());
