@@ -184,6 +184,36 @@ describe('invalidateQueriesOn', () => {
     expect(invalidate).toHaveBeenCalledTimes(1);
   });
 
+  it('two mappings on one QueryClient (invalidateQueriesOn called twice) invalidate every query once when the tab forgot: a second invalidation would cancel and start again each refetch', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const other = await openCache({ name, indexedDB });
+    const page = await pageTab(name, indexedDB);
+    const client = new QueryClient();
+    cleanups.push(() => client.clear());
+    client.setQueryData(['tracks', 't1'], 'old');
+    const invalidate = vi.spyOn(client, 'invalidateQueries');
+    const first = invalidateQueriesOn(page.cache, client, () => []);
+    cleanups.push(first, invalidateQueriesOn(page.cache, client, () => []));
+    await page.cache.get('generic', 'k');
+    page.freeze();
+    await deleteUnderTabs(indexedDB, name);
+    await other.cache.set('album_year', 'a1', 1);
+    await page.resume();
+    await vi.waitFor(() => expect(invalidate).toHaveBeenCalled());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(invalidate.mock.calls).toEqual([[]]);
+    // One of the two unsubscribed: the other still invalidates, once.
+    first();
+    page.freeze();
+    await deleteUnderTabs(indexedDB, name);
+    await other.cache.set('album_year', 'a1', 1);
+    await page.resume();
+    await vi.waitFor(() => expect(invalidate).toHaveBeenCalledTimes(2));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(invalidate.mock.calls).toEqual([[], []]);
+  });
+
   it('over a cache not made by createCache (a wrapper of the app\'s), it still invalidates on events', async () => {
     const { cache } = await openCache();
     const wrapper = { ...cache, on: cache.on.bind(cache) } as unknown as Cache;
