@@ -238,14 +238,18 @@ export class CrossTabChanges {
    * all forgotten, counted as invalidations. Any key of every type may have changed, of the shared data
    * too (unless `shared` is false: see TabSync's forgetUnseen): its watchers hear so, once per type (not the
    * keys forgotten), under an id that names the forgetting (see forgotId), and the page where this tab goes
-   * on from, `through`: its next worker, should this one die, does not tell it again.
+   * on from, `through`: its next worker, should this one die, does not tell it again. A tab without the log
+   * (`through` null), which forgets at every resume not knowing whether it missed anything, tells only the
+   * types it held entries of: nothing else of it can have changed (it has no shared data), and a resume
+   * that finds nothing to forget (a call made before it forgot already) tells nothing.
    */
   async #forgetUnseen(through: LogPlace | null, shared: boolean): Promise<void> {
     const memory = this.#config.types.filter((type) => this.#stores.of(type) === this.#stores.memory);
     const { counts } = await this.#stores.memory.invalidate(memory.map((type) => ({ type, by: 'all' })));
     this.#options.counters.invalidated(counts);
     const forgetting = through ? `${through.epoch}:${through.seq}` : randomId();
-    for (const type of shared ? this.#config.types : memory) this.#feed.add(type, 'invalidate', null, 'remote', false, forgotId(forgetting, type));
+    const told = !through ? memory.filter((type) => counts[type]) : shared ? this.#config.types : memory;
+    for (const type of told) this.#feed.add(type, 'invalidate', null, 'remote', false, forgotId(forgetting, type));
     this.#feed.flush();
     if (through) this.#placed(through);
   }
