@@ -34,10 +34,22 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
   });
   // No event to map: every query. A cache made otherwise (a wrapper of the app's) does not say, and hears events only.
   const forgot = cacheInternals.get(cache)?.forgot;
-  const all = () => queryClient.invalidateQueries();
-  forgot?.add(all);
+  if (!forgot) return stop;
+  // Once per client, however many mappings it has: a second invalidateQueries would cancel each refetch the first started, and start it again.
+  const clients = everyQuery.get(forgot) ?? new WeakMap();
+  everyQuery.set(forgot, clients);
+  const shared = clients.get(queryClient) ?? { all: () => queryClient.invalidateQueries(), users: 0 };
+  clients.set(queryClient, shared);
+  shared.users++;
+  forgot.add(shared.all);
+  let stopped = false;
   return () => {
-    forgot?.delete(all);
     stop();
+    if (stopped) return;
+    stopped = true;
+    if (--shared.users === 0) forgot.delete(shared.all);
   };
 }
+
+/** Per cache (its `forgot`), per query client: the one function that invalidates every query, and how many mappings share it. */
+const everyQuery = new WeakMap<Set<() => unknown>, WeakMap<object, { all: () => unknown; users: number }>>();
