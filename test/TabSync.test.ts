@@ -954,7 +954,34 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await a.emit({ eventType: 'track_added', trackId: 't1' });
     await vi.waitFor(async () => expect(await b.get('negative_result', 'n')).toBeUndefined());
   });
+  it('a worker that replaces a dead one on a database recreated since tells the watchers that its tab forgot what the dead one never told of the database deleted', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: other } = await openTab(name, indexedDB);
+    const { cache, workers } = await openRemoteCache({ name, indexedDB, config, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
+    const heard: CacheChange[] = [];
+    cache.watch('generic', null, (change) => void heard.push(change));
+    // The page knows where its worker stands in the log.
+    const first = new Promise<void>((resolve) => cache.on('track_added', () => resolve()));
+    await other.emit({ eventType: 'track_added', trackId: 't0' });
+    await first;
+    await cache.set('generic', 'x', 1, { trackId: 't1' });
+    await cache.stats();
+    heard.length = 0;
+    // The worker dies between two calls; another tab's event, then the database deleted (the dead
+    // worker's connection closes on versionchange) and recreated by that tab.
+    workers[0]!.kill();
+    await other.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    await deleteUnderTabs(indexedDB, name);
+    await other.set('track_metadata', 'k', 1);
+    // The next call starts the next worker: what the event did is lost with the database, and said so.
+    expect(await cache.get('generic', 'x')).toBeUndefined();
+    expect(workers).toHaveLength(2);
+    await cache.stats();
+    expect(heard).toEqual([{ type: 'generic', keys: null, kind: 'invalidate', source: 'remote' }]);
+  });
 });
+
 
 describe('the event log', () => {
   it('keeps the newest events and those younger than the retention, and records how far it was trimmed', async () => {
