@@ -156,9 +156,10 @@ export class TabSync {
         this.#position = { ...back };
         await this.#catchUp();
       } else if (since?.epoch && position?.epoch && since.epoch !== position.epoch) {
-        // The database was recreated since the dead engine stopped (site data cleared): the page has
-        // heard nothing of this one, whose changes are all news to its listeners (its memory tier is empty).
-        this.#position = { epoch: position.epoch, seq: 0 };
+        // The database was recreated since the dead engine stopped (site data cleared): what was logged in
+        // the one deleted after `since` went with it, untold, and is forgotten as a living engine forgets it
+        // (see #catchUp); the page has heard nothing of this one, whose changes are all news to its listeners.
+        this.#position = { ...since };
         await this.#catchUp();
       }
       from = this.#position && { ...this.#position };
