@@ -490,6 +490,48 @@ describe('events across tabs', () => {
     expect(await b.get('negative_result', 'mine')).toBeUndefined();
   });
 
+  /**
+   * A page of the cache that began listening to the other tabs (at the clock's time) before its engine
+   * opened, which waits for `open`; another tab `a` on the same clock, which logged an event before.
+   */
+  async function pageOpeningLate() {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock(Date.UTC(2026, 0, 1, 12));
+    const { cache: a } = await engineTab({ name, indexedDB, config, engine: { now: clock.now } });
+    await a.emit({ eventType: 'library_sync' });
+    clock.advance(10_000);
+    let open!: () => void;
+    const opening = new Promise<void>((resolve) => (open = resolve));
+    const { cache: b } = await openRemoteCache({ name, indexedDB, config, now: clock.now, opening: () => opening, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
+    return { a, b, clock, open };
+  }
+
+  it('a page whose engine opens after it listened, the clock set back behind that since, tells its listeners what was logged after it listened, before the set back and after it', async () => {
+    const { a, b, clock, open } = await pageOpeningLate();
+    const { seen, listener } = recorder();
+    b.on('*', listener);
+    clock.advance(60_000);
+    await a.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    // Set back an hour: what is logged now is stamped before the page listened.
+    clock.advance(-3_600_000);
+    await a.emit({ eventType: 'manual_invalidation', trackId: 't2' });
+    open();
+    await b.stats();
+    expect(seen.map(([event]) => event.trackId)).toEqual(['t1', 't2']);
+  });
+
+  it('a page whose engine opens after it listened, the clock set back behind that since, cannot tell by time whether what was logged since the set back is older: it forgets, and its watchers hear so', async () => {
+    const { a, b, clock, open } = await pageOpeningLate();
+    const heard: CacheChange[] = [];
+    b.watch('generic', null, (change) => void heard.push(change));
+    clock.advance(-3_600_000);
+    await a.emit({ eventType: 'manual_invalidation', trackId: 't2' });
+    open();
+    await b.stats();
+    expect(heard).toEqual([{ type: 'generic', keys: null, kind: 'invalidate', source: 'remote' }]);
+  });
+
   it('a tab opened later starts from the end of the log', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
