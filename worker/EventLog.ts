@@ -85,21 +85,29 @@ export class EventLog {
    * reconnecting between its time and its commit): the walk goes OUT_OF_ORDER_MS past `time`. A change
    * stamped later than `now` (the clock as the walk begins) was logged before the clock was set back: with
    * `time` behind `now`, before `time` too as far as can be told, so not counted (one logged between `time`
-   * and a set back shorter than the time since is then not either: its message alone tells it).
+   * and a set back shorter than the time since is then not either: its message alone tells it). With the
+   * clock set back behind `time` (ahead of `now`), what was logged since the set back is stamped before
+   * `time`, as what was logged before it is: the walk goes on back to a change stamped at or after `time`
+   * (logged before the set back), and what follows it counts. Where there is none, and the newest change
+   * may have been logged since the set back (it is stamped no later than the clock allows), which changes
+   * came after `time` cannot be told: null.
    */
-  before(time: number, now: number): Promise<LogPlace> {
+  before(time: number, now: number): Promise<LogPlace | null> {
     // Set back after `time` (which is then ahead of the clock): changes are told apart by it alone.
-    const latest = time > now ? Infinity : now + OUT_OF_ORDER_MS;
+    const setBack = time > now;
+    const latest = setBack ? Infinity : now + OUT_OF_ORDER_MS;
     return this.#db.transact('reading the event log', ['events', 'meta'], 'readonly', async (tx) => {
       let head = 0;
+      let newest = 0;
       let oldest: number | null = null;
       const walked = walkCursor(tx.objectStore('events').openCursor(null, 'prev'), (cursor) => {
         const { at } = cursor.value as LoggedChange;
-        head ||= cursor.key as number;
+        if (!head) [head, newest] = [cursor.key as number, at];
         if (at >= time && at <= latest) oldest = cursor.key as number;
-        return at >= time - OUT_OF_ORDER_MS;
+        return at >= time - OUT_OF_ORDER_MS || (setBack && oldest === null);
       });
       const [epoch] = await Promise.all([EventLog.epoch(tx), walked]);
+      if (setBack && oldest === null && head && newest <= now + OUT_OF_ORDER_MS) return null;
       return { epoch, seq: oldest === null ? head : oldest - 1 };
     });
   }

@@ -149,10 +149,14 @@ export class TabSync {
       const first = this.#first;
       this.#first = undefined;
       const position = this.#position;
-      const logged = !since && log && position && listenedAt !== undefined ? await log.before(listenedAt, this.#options.now()).catch(() => null) : null;
+      const logged = !since && log && position && listenedAt !== undefined ? await log.before(listenedAt, this.#options.now()).catch(() => undefined) : undefined;
       const places = since ? [since] : [first && { epoch: first.epoch!, seq: first.seq! - 1 }, logged];
       const back = places.filter((place) => place && place.epoch === position?.epoch).sort((a, b) => a!.seq - b!.seq)[0];
-      if (back && position && back.seq < position.seq) {
+      if (logged === null && position) {
+        // The clock was set back behind when the page listened: what was logged since cannot be told by
+        // time (see EventLog.before). Its memory tier is empty, but its listeners may have missed anything.
+        await this.#options.forgetUnseen({ ...position }, true);
+      } else if (back && position && back.seq < position.seq) {
         this.#position = { ...back };
         await this.#catchUp();
       } else if (since?.epoch && position?.epoch && since.epoch !== position.epoch) {
@@ -496,7 +500,8 @@ export class TabSync {
     // what was trimmed may have been logged after that time.
     const placed = !this.#position && !this.#since;
     let lost = placed && this.#options.now() < this.#startedAt;
-    const position = this.#position ?? (this.#since ? { ...this.#since } : await (lost ? log.head() : log.before(this.#startedAt, Infinity)));
+    // (Never null by a clock that is not behind `#startedAt`.)
+    const position = this.#position ?? (this.#since ? { ...this.#since } : (await (lost ? log.head() : log.before(this.#startedAt, Infinity)))!);
     let tail = await log.after(position.seq);
     this.#position = position;
     if (placed && position.seq > 0 && tail.trimmedThrough === position.seq) position.seq--;
