@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Cache } from '../../src/index';
 import { invalidateQueriesOn, type QueryKeysOf } from '../../src/tanstack-query';
 import { openCache, uniqueName } from '../support/openCache';
-import { deleteUnderTabs } from '../support/faultyIndexedDB';
+import { brokenFactory, deleteUnderTabs } from '../support/faultyIndexedDB';
 import { LOG_KEEP, trimmingTab } from '../support/trimmingTab';
 
 const cleanups: (() => void)[] = [];
@@ -182,6 +182,28 @@ describe('invalidateQueriesOn', () => {
     await page.resume();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(invalidate).toHaveBeenCalledTimes(1);
+  });
+
+  it('a tab without IndexedDB (no log to know what it missed) restored from the back/forward cache invalidates every query once if it held entries, and none if it held nothing', async () => {
+    const name = uniqueName();
+    const page = await pageTab(name, brokenFactory());
+    const client = new QueryClient();
+    cleanups.push(() => client.clear());
+    client.setQueryData(['tracks', 't1'], 'old');
+    const invalidate = vi.spyOn(client, 'invalidateQueries');
+    cleanups.push(invalidateQueriesOn(page.cache, client, () => []));
+    page.freeze();
+    await page.resume();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(invalidate).not.toHaveBeenCalled();
+    await page.cache.set('album_year', 'a1', 1971);
+    page.freeze();
+    // The app's own pageshow listener reads before the cache resumes.
+    expect(await page.cache.get('album_year', 'a1')).toBeUndefined();
+    await page.resume();
+    await vi.waitFor(() => expect(invalidate).toHaveBeenCalled());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(invalidate.mock.calls).toEqual([[]]);
   });
 
   it('two mappings on one QueryClient (invalidateQueriesOn called twice) invalidate every query once when the tab forgot: a second invalidation would cancel and start again each refetch', async () => {
