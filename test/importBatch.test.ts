@@ -1039,6 +1039,39 @@ describe('calls made during an import', () => {
     await expectExactCounts(browser);
   });
 
+  it('an event of the track of a write another tab made during the import, of an imported key under other tags, removes it: counted and told by key, in every tab', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    const b = await browser.open();
+    await a.cache.setMany('track_metadata', entries(50, 'old'));
+    const heard: (string[] | null)[] = [];
+    for (const cache of [a.cache, b.cache]) cache.watch('track_metadata', 'k3', (change) => void (change.kind === 'invalidate' && heard.push(change.keys)));
+    let steps = 0;
+    let called: Promise<void> | undefined;
+    let report: EmitReport | undefined;
+    let during: unknown;
+    await a.cache.setMany('track_metadata', entries(100, 'new'), {
+      onProgress: () => {
+        if (++steps !== 5) return;
+        called = (async () => {
+          // k3 is the import's already (of t3): written under it as track tx's, which the import's record is not.
+          await b.cache.set('track_metadata', 'k3', 'written during', { trackId: 'tx' });
+          report = await b.cache.emit({ eventType: 'track_removed', trackId: 'tx' });
+          during = await b.cache.get('track_metadata', 'k3');
+        })();
+      },
+    });
+    await called;
+    expect(during).toBeUndefined();
+    expect(report?.invalidated.track_metadata).toBe(1);
+    expect((await b.cache.stats()).types.track_metadata.invalidations).toBe(1);
+    await expect.poll(() => heard.filter((keys) => keys !== null)).toEqual([['k3'], ['k3']]);
+    // The import's entry of k3 (t3's) lands at its commit; the counts equal a recount.
+    expect(await b.cache.get('track_metadata', 'k3')).toBe('new3');
+    await expect.poll(async () => (await raw(browser.inner, browser.name)).importRecords).toBe(0);
+    await expectExactCounts(browser);
+  });
+
   it('a write of an imported key is read until the import commits, then the import’s entry', async () => {
     let during: unknown;
     const { b, after } = await importWith(async (b) => {
