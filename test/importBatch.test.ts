@@ -1072,6 +1072,27 @@ describe('calls made during an import', () => {
     await expectExactCounts(browser);
   });
 
+  it('an import whose worker dies after another tab wrote an imported key under other tags: the rollback shows that write, and leaves no record of the import', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    const b = await browser.open();
+    let steps = 0;
+    let written: Promise<void> | undefined;
+    await a.cache
+      .setMany('track_metadata', entries(100, 'new'), {
+        onProgress: () => {
+          if (++steps === 1) written = b.cache.set('track_metadata', 'k3', 'written during', { trackId: 'tx' });
+          if (steps === 2) void written!.then(() => a.kill());
+        },
+      })
+      .catch(() => {});
+    await written;
+    const c = await browser.open();
+    expect(await c.cache.get('track_metadata', 'k3')).toBe('written during');
+    expect((await raw(browser.inner, browser.name)).importRecords).toBe(0);
+    await expectExactCounts(browser);
+  });
+
   it('a write of an imported key is read until the import commits, then the import’s entry', async () => {
     let during: unknown;
     const { b, after } = await importWith(async (b) => {

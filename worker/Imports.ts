@@ -568,6 +568,9 @@ export class Imports {
       usage.bytes += old.bytes - entry.bytes;
       // A record the import created showed nothing; it shows this write now (see BatchRecord.created).
       if (!old.prior) batch.created--;
+      // Tagged otherwise than the import's entry, which is all the tag indexes find: listed for events, in a chunk
+      // of its own before the steps' (numbered down by the batch's count of those listed, so each is new).
+      if (!findableThrough(prior, old)) store.put({ key: keyChunkKey(old.batch!, -(batch.retagged = (batch.retagged ?? 0) + 1)), keys: [], priors: 0, retagged: [old.key] } satisfies KeyChunk);
     }
     for (const batch of pending.values()) store.put(batch);
   }

@@ -52,7 +52,7 @@ export interface BatchRecord {
   unlocked?: boolean;
   /** How many of the targets a commit had applied (versions before 0.2's last spread a commit over several transactions). */
   applied?: number;
-  /** How many keys its steps listed as re-tagged (see KeyChunk.retagged): an event reads its key chunks only then. */
+  /** How many keys its steps and writes under it listed as re-tagged (see KeyChunk.retagged): an event reads its key chunks only then. */
   retagged?: number;
 }
 
@@ -63,7 +63,8 @@ export interface KeyChunk {
   priors: number;
   /**
    * Those whose prior the tag indexes do not find through the import's entry, tagged otherwise (a key of one
-   * track imported as another's): an event during the import finds them here, to remove (and count) what reads see.
+   * track imported as another's), or written under the import as another track's: an event during the import finds
+   * them here, to remove (and count) what reads see.
    */
   retagged?: string[];
 }
