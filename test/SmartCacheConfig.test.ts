@@ -178,6 +178,15 @@ describe('configuration', () => {
     for (const path of paths) expect(error.message).toContain(path);
   });
 
+  it('a type of the app’s own put under policies is refused with where custom types go', () => {
+    const error = configError(() => new SmartCacheConfig({ caching: { policies: { artwork: { ttlSeconds: DAY } } } } as unknown as CacheConfig));
+    expect(error.code).toBe('invalid_config');
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0]?.path).toBe('caching.policies.artwork');
+    expect(error.issues[0]?.message).toContain('caching.customTypes');
+    expect(error.message).toContain('caching.customTypes');
+  });
+
   it('accepts a cleanupThreshold of exactly 1 and rejects 0', () => {
     expect(new SmartCacheConfig({ caching: { policies: { generic: { cleanupThreshold: 1 } } } }).getCleanupThreshold('generic')).toBe(1);
     expect(configError(() => new SmartCacheConfig({ caching: { policies: { generic: { cleanupThreshold: 0 } } } })).code).toBe(
