@@ -10,6 +10,8 @@ import { describeValue, reasonOf } from './describeValue';
  * schema of the app.
  */
 const messages: z.core.$ZodErrorMap = (issue) => {
+  // Ours whatever the app's locale: an unknown key is named as its own bad path (see toIssues), and updatePolicy looks for it.
+  if (issue.code === 'unrecognized_keys') return 'unknown field';
   const { customError, localeError } = z.config();
   if (customError || localeError) return undefined;
   const got = `, got ${describeValue(issue.input)}`;
@@ -52,9 +54,9 @@ export function parse<S extends z.core.$ZodType>(schema: S, input: unknown, code
 function toIssues(zodIssues: readonly z.core.$ZodIssue[]): CacheErrorIssue[] {
   return zodIssues.flatMap((issue) => {
     const path = issue.path.map(String).join('.');
-    // zod reports unknown keys once for their parent; name each of them as its own bad path.
+    // zod reports unknown keys once for their parent; name each of them as its own bad path (with the parent's message for them).
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ path: path ? `${path}.${key}` : key, message: 'unknown field' }));
+      return issue.keys.map((key) => ({ path: path ? `${path}.${key}` : key, message: issue.message }));
     }
     return [{ path, message: issue.message }];
   });
