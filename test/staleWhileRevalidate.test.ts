@@ -56,6 +56,23 @@ describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type
     expect((await cache.stats()).types[type].entries).toBe(0);
   });
 
+  it('delete and deleteMany of an entry within the window count it as deleted (a resolve would have served it) and tell it as a delete; past the window, it was not there', async () => {
+    const { cache, clock } = await openCache({ config: config(type) });
+    await cache.set(type, 'past', 'past', { ttlSeconds: 1 });
+    clock.advance((WINDOW + 2) * 1000);
+    await cache.setMany(type, ['s1', 's2'].map((key) => ({ key, value: key, ttlSeconds: 10 })));
+    await cache.set(type, 'fresh', 'fresh', { ttlSeconds: 3600 });
+    // s1 and s2 are 5 s past their TTL, within the window; 'past' is past it.
+    clock.advance(15_000);
+    const told: string[] = [];
+    cache.watch(type, null, (change) => void told.push(`${change.kind} ${change.keys?.join(',')}`));
+    expect(await cache.delete(type, 's1')).toBe(true);
+    expect(await cache.deleteMany(type, ['s2', 'fresh', 'past'])).toBe(2);
+    await vi.waitFor(() => expect(told.sort()).toEqual(['delete s1', 'delete s2,fresh', 'expire past']));
+    expect((await cache.stats()).types[type].expirations).toBe(1);
+    expect(await cache.resolve(type, 's2', () => 'new')).toEqual({ value: 'new', source: 'fetch' });
+  });
+
   it('past the window, resolve fetches while the caller waits', async () => {
     const { cache, clock } = await openCache({ config: config(type) });
     await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
