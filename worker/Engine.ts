@@ -514,11 +514,13 @@ export class Engine implements EngineApi {
     // What a change another tab logged removed from the memory tier is gone already: not deleted (nor told) again.
     await this.#crossTab.current(type);
     const now = this.#now();
+    // An entry within its type's stale-while-revalidate window is there (a resolve would serve it): deleted and counted.
+    const removable = cutoffOf(this.#expiredBy(now), type);
     const marked = once && { ...once, at: now };
     return this.#stores.withStore(type, async (store) => {
       // Asked again in memory when IndexedDB is lost during the retry (withStore): the dead worker's count is in IndexedDB.
       if (once?.retry) this.#stores.cannotTell([type], 'delete');
-      // An expired entry is not there for has, get or keys: deleting it removes it as a read would, as an
+      // An entry past that window is there for no read: deleting it removes it as a read would, as an
       // expiration — apart from the deletion, whose mark (`once`) holds only what was deleted, so that a
       // retry answers as the first attempt did.
       const expired = new Set<string>();
@@ -531,7 +533,7 @@ export class Engine implements EngineApi {
             type,
             keys,
             (entry) => {
-              if (!isExpired(entry, now)) return !once?.values || (values.set(entry.key, entry.value), true);
+              if (!isExpired(entry, removable)) return !once?.values || (values.set(entry.key, entry.value), true);
               expired.add(entry.key);
               return false;
             },
@@ -541,7 +543,7 @@ export class Engine implements EngineApi {
         (count) => `Storage quota exceeded deleting ${type} entries, even after evicting ${count} entries; nothing was deleted`,
       );
       // Housekeeping once the deletion has happened (a failure here must not send the deletion again to the memory tier).
-      await this.#expire(store, type, [...expired], now);
+      await this.#expire(store, type, [...expired], removable);
       // A retry may answer what the dead worker deleted seconds ago (see IdbStore.remove): watchers hear of the
       // keys still gone, a key another tab set again since was told after it, and stays the last heard.
       const gone = once?.retry && store === this.#stores.idb ? await this.#stillGone(store, type, deleted) : deleted;
