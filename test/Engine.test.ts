@@ -1377,6 +1377,18 @@ describe('storage faults', () => {
     expect(stats.types.track_metadata.storage).toBe('memory');
   });
 
+  it.each(['UnknownError', 'InvalidStateError'])('an open that keeps failing with %s (an error event, as a browser fails it): the first thing logged says IndexedDB cannot be opened and that persistent types are kept in memory', async (error) => {
+    const tab = tabFactory(new IDBFactory());
+    tab.refuse(error);
+    const { cache, logger } = await openCache({ indexedDB: tab.factory });
+    await cache.set('track_metadata', 'k', 'v');
+    expect(await cache.get('track_metadata', 'k')).toBe('v');
+    expect((await cache.stats()).degraded).toContain(error);
+    const [first] = logger.error.mock.calls.map(([message]) => String(message));
+    expect(first).toMatch(/^Reprise: IndexedDB .*keeping persistent types in memory/);
+    expect(first).toContain(`cannot be opened (${error}`);
+  });
+
   it('a connection lost while the cache opens (its first transaction aborted) does not keep the cache in memory', async () => {
     const { factory, inner } = losingConnection('success', 1);
     const { cache, name, clock } = await openCache({ indexedDB: factory });
