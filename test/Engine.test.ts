@@ -1387,6 +1387,8 @@ describe('storage faults', () => {
     const [first] = logger.error.mock.calls.map(([message]) => String(message));
     expect(first).toMatch(/^Reprise: IndexedDB .*keeping persistent types in memory/);
     expect(first).toContain(`cannot be opened (${error}`);
+    // With the failure itself (its cause the browser's error), not undefined: a console prints it.
+    expect(logger.error.mock.calls[0]?.[1]).toMatchObject({ code: 'storage_unavailable', cause: expect.objectContaining({ name: error }) });
   });
 
   it('a connection lost while the cache opens (its first transaction aborted) does not keep the cache in memory', async () => {
@@ -1452,7 +1454,7 @@ describe('storage faults', () => {
     const stats = await cache.stats();
     expect(stats.degraded).toMatch(/VersionError/);
     expect(stats.types.track_metadata.storage).toBe('memory');
-    expect(logger.error).toHaveBeenCalledWith(expect.stringContaining('in memory'), undefined);
+    expect(logger.error).toHaveBeenCalledWith(expect.stringContaining('in memory'), expect.objectContaining({ code: 'storage_unavailable' }));
     newer.close();
   });
 

@@ -326,6 +326,8 @@ function openAt(
 const TRANSIENT_FAILURES_TO_GIVE_UP = 3;
 
 const openFailures = new WeakSet<Error>();
+/** Every failure to open, given up on or not yet (see TRANSIENT_FAILURES_TO_GIVE_UP). */
+const openErrors = new WeakSet<Error>();
 
 /**
  * Whether the error means the database cannot be opened at all (refused, VersionError, blocked by an
@@ -335,10 +337,16 @@ export function isOpenFailure(error: unknown): boolean {
   return error instanceof Error && openFailures.has(error);
 }
 
+/** Whether the error is a failed open, even one that may pass (it is told once given up on, see Stores). */
+export function isOpenError(error: unknown): boolean {
+  return error instanceof Error && openErrors.has(error);
+}
+
 function unavailable(name: string, error: unknown): CacheError {
   const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   const failure = new CacheError('storage_unavailable', `IndexedDB "${name}" cannot be opened (${reason})`, { cause: error });
   const cause = nameOf(error);
+  openErrors.add(failure);
   if (cause !== 'AbortError' && cause !== 'UnknownError') openFailures.add(failure);
   return failure;
 }

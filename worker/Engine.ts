@@ -11,7 +11,7 @@ import { goneId, roomOf, type ClientCallbacks, type Corrupt, type Deleted, type 
 import { randomId } from '../src/randomId';
 import type { OpenTabChannel } from '../src/TabChannel';
 import { PolicyTable } from '../src/PolicyTable';
-import { isOpenFailure } from './Database';
+import { isOpenError, isOpenFailure } from './Database';
 import { reasonOf } from '../src/describeValue';
 import { guarded } from '../src/guarded';
 import { IdbStore } from './IdbStore';
@@ -203,7 +203,8 @@ export class Engine implements EngineApi {
         // An import a crash (or a dead worker) left behind is invisible already; rolling it back frees its room.
         await idb.imports.sweepImports(engine.#budgets(engine.#stores.persistentTypes()), engine.#expiredBy(engine.#now()), engine.#sweepEveryMs()).catch((error: unknown) => {
           if (isOpenFailure(error)) throw error;
-          engine.#logger.error('Reprise: rolling back an unfinished import failed (it stays invisible)', error);
+          // An open that failed in a way that may pass is no failed rollback: the next call opens again (and says so if it gives up).
+          if (!isOpenError(error)) engine.#logger.error('Reprise: rolling back an unfinished import failed (it stays invisible)', error);
         });
       } catch (error) {
         if (!isOpenFailure(error)) throw error;

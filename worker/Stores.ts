@@ -143,7 +143,7 @@ export class Stores {
 
   #degrade(error: unknown): void {
     const reason = reasonOf(error);
-    this.#options.logger.error(`Reprise: IndexedDB is unusable, keeping persistent types in memory (${reason})`, undefined);
+    this.#options.logger.error(`Reprise: IndexedDB is unusable, keeping persistent types in memory (${reason})`, error);
     const had = this.#idb !== null;
     // Calls between two of their transactions meet the same failure when they go on, and go on in memory.
     this.#idb?.close(error);
