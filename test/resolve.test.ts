@@ -132,6 +132,29 @@ describe.each(['track_metadata', 'generic'] as const)('%s', (type) => {
     expect(await cache.get(type, 'k')).toBe('after the edit');
   });
 
+  it.each([
+    ['its fetcher throws', (): string => { throw new Error('down'); }],
+    ['it calls skipStore', ({ skipStore }: FetcherContext) => (skipStore(), 'not kept')],
+    ['its value is refused (undefined)', () => undefined as unknown as string],
+  ] as const)('without locks, a forceFresh called after a fetch whose value it would replace, and %s: the earlier value stays', async (_, answer) => {
+    const { cache } = await engineTab({ name: uniqueName(), indexedDB: new IDBFactory() });
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = cache.resolve(type, 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const edited = gate<void>();
+    const fresh = vi.fn(async (context: FetcherContext) => (await edited.promise, answer(context)));
+    const second = cache.resolve(type, 'k', fresh, { forceFresh: true });
+    await vi.waitFor(() => expect(fresh).toHaveBeenCalledTimes(1));
+    reply.open('fetched');
+    expect(await first).toEqual({ value: 'fetched', source: 'fetch' });
+    edited.open();
+    await second.catch(() => {});
+    await afterItsWrite();
+    expect(await cache.get(type, 'k')).toBe('fetched');
+    expect(fetcher).toHaveBeenCalledTimes(1);
+  });
+
   it('forceFresh calls made together fetch once; an ordinary call made after them joins that fetch', async () => {
     const { cache } = await openCache();
     await cache.set(type, 'k', 'old');
