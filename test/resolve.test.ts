@@ -4,6 +4,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { IDBFactory } from 'fake-indexeddb';
 import { z } from 'zod';
 import { isCacheError, type Cache, type CacheChange, type FetcherContext } from '../src/index';
+import type { TypeName } from '../src/contentType';
+import type { Mark } from '../src/protocol';
 import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { fakeLocks } from './support/fakeLocks';
@@ -413,6 +415,44 @@ describe.each(['track_metadata', 'generic'] as const)('%s: two fetches of one ke
       expect(await second).toEqual({ value: kept, source: 'fetch' });
       expect(await cache.get(type, 'k')).toBe(kept);
     }
+  });
+});
+
+/** A worker slow to answer the `nth` mark a read-through asks it for (counted from 1): that answer waits for `held`. */
+function slowMark(engine: { mark: (type: TypeName, key?: string) => Promise<Mark> }, nth: number, held: Promise<void>) {
+  const mark = engine.mark.bind(engine);
+  let asked = 0;
+  return vi.spyOn(engine, 'mark').mockImplementation(async (type, key) => {
+    const n = ++asked;
+    const answer = await mark(type, key);
+    if (n === nth) await held;
+    return answer;
+  });
+}
+
+// No lock holds the key: fetches of it overlap, and the one whose fetcher was called last brings the newest value.
+describe.each(['track_metadata', 'generic'] as const)('%s without locks: two fetches of one key whose fetchers are called in another order than they started', (type) => {
+  it.each([true, false])('what the one called last fetched stays (it answers first: %s)', async (calledLastAnswersFirst) => {
+    const { cache, engine } = await engineTab({ name: uniqueName(), indexedDB: new IDBFactory() });
+    const marked = gate<void>();
+    // The first fetch's mark is answered late (a busy worker): the second one's fetcher is called before its own.
+    slowMark(engine, 1, marked.promise);
+    const [startedFirst, startedLast] = [gate<string>(), gate<string>()];
+    const fetchers = [vi.fn(() => startedFirst.promise), vi.fn(() => startedLast.promise)] as const;
+    const first = cache.resolve(type, 'k', fetchers[0]);
+    await vi.waitFor(() => expect(engine.mark).toHaveBeenCalledTimes(1));
+    const second = cache.resolve(type, 'k', fetchers[1], { forceFresh: true });
+    await vi.waitFor(() => expect(fetchers[1]).toHaveBeenCalledTimes(1));
+    marked.open();
+    await vi.waitFor(() => expect(fetchers[0]).toHaveBeenCalledTimes(1));
+    const answers = calledLastAnswersFirst ? [startedFirst, startedLast] : [startedLast, startedFirst];
+    for (const answer of answers) {
+      answer.open(answer === startedFirst ? 'called last' : 'called first');
+      await afterItsWrite();
+    }
+    expect(await first).toEqual({ value: 'called last', source: 'fetch' });
+    expect(await second).toEqual({ value: 'called first', source: 'fetch' });
+    expect(await cache.get(type, 'k')).toBe('called last');
   });
 });
 
