@@ -214,20 +214,21 @@ export class Resolver {
    * schema refused a value, part way through a setMany too) wrote nothing: it leaves those fetches as they were.
    */
   writing(type: string): Writing {
-    const held = new Set<Running>();
+    // Each fetch, and whether its fetcher was called when the write was: one called later brings what is newer than it.
+    const held = new Map<Running, boolean>();
     return {
       saw: (keys) => {
         for (const running of this.#running.values()) {
           if (running.type === type && keys.includes(running.key) && !held.has(running)) {
-            held.add(running);
+            held.set(running, running.called ?? false);
             running.writing = (running.writing ?? 0) + 1;
           }
         }
       },
       end: (sent) => {
-        for (const running of held) {
+        for (const [running, called] of held) {
           running.writing!--;
-          if (sent) running.overtaken = running.overwritten = true;
+          if (sent && called) running.overtaken = running.overwritten = true;
         }
         held.clear();
       },
@@ -311,14 +312,14 @@ export class Resolver {
   /** Runs a fetcher and stores what it returns, unless it said skipStore or an event or a write of the key came meanwhile (no stale write-back). */
   async #fetchAndStore(type: TypeName, key: string, fetcher: Fetcher<unknown, unknown>, options: WriteArgs, signal: AbortSignal, running: Running, stale: unknown): Promise<Led<unknown>> {
     const host = this.#host;
-    // What came before its fetcher is called is older than what that brings: a write or an event heard while it waited
-    // for another tab's fetch (that fetch's own write, say) neither keeps it out of the store nor makes it stale.
-    running.overtaken = running.overwritten = running.heard = false;
     // Taken before the fetch: a value an event made stale while it was fetched is returned, not stored.
     const since = await this.#mark(type, key);
     // Every caller left meanwhile (the reason says how): nobody waits for what the fetcher would bring.
     if (signal.aborted) throw signal.reason;
     let store = true;
+    // What came before its fetcher is called is older than what that brings: a write or an event heard while it waited
+    // for another tab's fetch (that fetch's own write, say) or for its mark neither keeps it out of the store nor makes it stale.
+    running.overtaken = running.overwritten = running.heard = false;
     // Asked after the fetches of the key started before it (no lock held them apart): a write of it to come for them, as its
     // own write would be (see #store), which their write must not keep out of the store as it would its guard's news.
     this.sawWrite(type, [key], running);
