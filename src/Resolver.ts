@@ -30,11 +30,14 @@ interface Running {
   key: string;
   /** Made for forceFresh: it answers with its own fetcher's value only (see FetchLocks' FetchRun.fresh). */
   fresh?: boolean;
-  /** Its fetcher was called: a forceFresh call made since does not join it (its request may have gone before what the caller knows changed). */
-  called?: boolean;
+  /**
+   * When its fetcher was called, counted in this tab: a forceFresh call made since does not join it (its request may have gone
+   * before what the caller knows changed), and of two fetches of its key (no lock held them apart), the one called later brings the newer value.
+   */
+  calledAt?: number;
   /** An event, a clear or a write came (made here or in another tab): it may bring what that made stale, so it is not joined. */
   overtaken?: boolean;
-  /** A write of the key came (a set, a delete; a later fetch of it): newer than what it brings, which is not stored. */
+  /** A write of the key came (a set, a delete; the write of a fetch of it called later): newer than what it brings, which is not stored. */
   overwritten?: boolean;
   /**
    * Another tab's write of the key was heard: newer than what it brings, but where the store's guard tells (see #store), as
@@ -52,7 +55,7 @@ interface Running {
  * change heard now (that fetch's write, say), and a call made after its forceFresh still joins it (README "Reading through").
  */
 function asksLater(running: Running): boolean {
-  return (running.fresh ?? false) && !running.called;
+  return (running.fresh ?? false) && running.calledAt === undefined;
 }
 
 /** A write of this tab's whose values are being checked (see Resolver.writing). */
@@ -96,6 +99,10 @@ export class Resolver {
   readonly #inflight = new Map<string, SharedFetch<unknown>>();
   /** Every fetch under way in the order started, those a later one for their key replaced in #inflight too: close() abandons them all. */
   readonly #running = new Map<SharedFetch<unknown>, Running>();
+  /** Fetches settled whose value waits for those of its key called after them (see #storeLater), and that wait. */
+  readonly #parked = new Map<Running, Promise<unknown>>();
+  /** Fetcher calls made so far (see Running.calledAt). */
+  #calls = 0;
   /** close()'s error, once it was called: no fetch starts, nor stores, after it. */
   #closed: unknown;
 
@@ -186,26 +193,32 @@ export class Resolver {
 
   /** Counts another tab's write of the keys (null: every key of the type) as this tab hears of it (see sawWrite, Running.heard). */
   heardWrite(type: string, keys: readonly string[] | null): void {
-    for (const running of this.#running.values()) {
+    for (const running of this.#records()) {
       if (running.type === type && (!keys || keys.includes(running.key)) && !asksLater(running)) running.overtaken = running.heard = true;
     }
   }
 
   /** Counts an event, or a clear, for each type it applies to (see Running): its guard keeps what a fetch under way brings out of the store. */
   sawChange(types: readonly string[]): void {
-    for (const running of this.#running.values()) if (types.includes(running.type) && !asksLater(running)) running.overtaken = true;
+    for (const running of this.#records()) if (types.includes(running.type) && !asksLater(running)) running.overtaken = true;
   }
 
   /**
    * Counts a write of the keys (null: every key of the type) made in this tab as it is called: it is newer than what a
    * fetch of one under way brings, which that fetch's callers get and the cache does not keep (no stale write-back). `by`: a fetch's own write, newer than
-   * what the fetches started before it bring only.
+   * what the fetches whose fetcher was called before its own bring only (another tab's value: before now).
    */
   sawWrite(type: string, keys: readonly string[] | null, by?: Running): void {
-    for (const running of this.#running.values()) {
-      if (running === by) return;
-      if (running.type === type && (!keys || keys.includes(running.key))) running.overtaken = running.overwritten = true;
+    const at = by && (by.calledAt ?? this.#calls + 1);
+    for (const running of this.#records()) {
+      if (running === by || running.type !== type || (keys && !keys.includes(running.key))) continue;
+      if (at === undefined || (running.calledAt ?? Infinity) < at) running.overtaken = running.overwritten = true;
     }
+  }
+
+  /** The fetches under way, and those whose value waits to be stored (see #storeLater). */
+  #records(): Running[] {
+    return [...this.#running.values(), ...this.#parked.keys()];
   }
 
   /**
@@ -218,9 +231,9 @@ export class Resolver {
     const held = new Map<Running, boolean>();
     return {
       saw: (keys) => {
-        for (const running of this.#running.values()) {
+        for (const running of this.#records()) {
           if (running.type === type && keys.includes(running.key) && !held.has(running)) {
-            held.set(running, running.called ?? false);
+            held.set(running, running.calledAt !== undefined);
             running.writing = (running.writing ?? 0) + 1;
           }
         }
@@ -320,10 +333,12 @@ export class Resolver {
     // What came before its fetcher is called is older than what that brings: a write or an event heard while it waited
     // for another tab's fetch (that fetch's own write, say) or for its mark neither keeps it out of the store nor makes it stale.
     running.overtaken = running.overwritten = running.heard = false;
-    // Asked after the fetches of the key started before it (no lock held them apart): a write of it to come for them, as its
-    // own write would be (see #store), which their write must not keep out of the store as it would its guard's news.
-    this.sawWrite(type, [key], running);
-    running.called = true;
+    running.calledAt = ++this.#calls;
+    // Called after the fetches of the key called before it (no lock held them apart): it brings what is newer than
+    // what they bring, which a caller that comes now does not join (see #store for their values).
+    for (const other of this.#records()) {
+      if (other !== running && other.type === type && other.key === key && other.calledAt !== undefined) other.overtaken = true;
+    }
     // A fetcher may ignore its signal and never answer: once its callers all left, or the cache closes, it is waited
     // for no longer, and the key's lock goes to the next call, in this tab or another (what it brings later is dropped).
     const value = await untilAborted(
@@ -353,7 +368,8 @@ export class Resolver {
    * happened, or makes it, guarded by the mark taken at the fetch's start (no stale write-back): the value
    * was fetched, and its callers get it. Undefined when that cannot be told (nor then told to the other tabs as kept).
    * Not made once a write of the key came after the fetch's start (see sawWrite), also on a retry: left out as stale. Made, it is
-   * such a write for the fetches of the key started before this one (of two at once, the later one's value stays).
+   * such a write for the fetches of the key whose fetcher was called before this one's (of two at once, the later-called one's
+   * value stays); while one called after it is under way, made only once that one stored nothing (see #storeLater).
    */
   async #store(type: TypeName, input: EntryInput, since: Mark, running: Running): Promise<Written | undefined> {
     // What a fetch brings once the cache is closing is not kept: its callers were told it closed.
@@ -362,23 +378,61 @@ export class Resolver {
     // key), and one made before is older, though its message came after the fetcher was called.
     const overwritten = () => running.overwritten || (running.heard && !('holds' in since && since.holds?.key === input.key));
     if (overwritten()) return { stale: [input.key], shared: false };
+    if (this.#calledLater(running)) return this.#storeLater(type, input, since, running);
     this.sawWrite(type, [input.key], running);
     const engine = this.#engine;
     const commitId = randomId();
+    let later = false;
     const written = this.#host.answered.carry(type, commitId, (answered) =>
       acrossDeaths(async (retry) => {
         if (retry && (await engine.committed(type, commitId, new Set([input.key])))) return undefined;
         // After the page's calls of the type made before it and still held (a value an async schema checks): a read
         // with a fingerprint then does not remove it, and a write of the key, once sent, leaves it out. Not made on the
         // next worker over a write of the key called while the dead one was replaced.
-        return this.#host.inTurn(type, () => (overwritten() ? { stale: [input.key], shared: false } : engine.setMany(type, [input], { since, commitId, answered })));
+        return this.#host.inTurn(type, () =>
+          overwritten() || (later = this.#calledLater(running) !== undefined) ? { stale: [input.key], shared: false } : engine.setMany(type, [input], { since, commitId, answered }),
+        );
       }),
     );
-    return this.#host.calls
+    const stored = await this.#host.calls
       .track(this.#host.heard.mine(commitId, written))
       .catch((error: unknown) => {
         if (!isCacheError(error, 'worker_failed')) throw error;
         return undefined;
       });
+    return later && !overwritten() ? this.#storeLater(type, input, since, running) : stored;
+  }
+
+  /** Once the fetches of the key called after this one's under way now have settled (and stored, or not): undefined when there are none. */
+  #calledLater(running: Running): Promise<unknown> | undefined {
+    const { type, key, calledAt } = running;
+    if (calledAt === undefined) return undefined;
+    const later = (other: Running) => other.type === type && other.key === key && (other.calledAt ?? 0) > calledAt;
+    const settling = [...[...this.#running].filter(([, other]) => later(other)).map(([fetch]) => fetch.result), ...[...this.#parked].filter(([other]) => later(other)).map(([, storing]) => storing)];
+    return settling.length ? Promise.allSettled(settling) : undefined;
+  }
+
+  /**
+   * Without a lock, fetches of a key overlap, and a write of what one brings is news for the guard of one called after it,
+   * which brings the newer value: the earlier one's callers get theirs at once, and it is stored (as #store would) only
+   * once those called after it stored nothing (a fetcher that threw, skipStore, a value refused), not lost with theirs.
+   */
+  #storeLater(type: TypeName, input: EntryInput, since: Mark, running: Running): undefined {
+    const storing = (async () => {
+      for (let later; (later = this.#calledLater(running)); ) await later;
+      return this.#store(type, input, since, running);
+    })();
+    // Still told of writes and events meanwhile (see #records).
+    this.#parked.set(running, storing);
+    this.#host.calls
+      .track(storing)
+      .catch((error: unknown) => {
+        // Closed meanwhile: not kept, as no fetch's value is then.
+        if (!isCacheError(error, 'closed')) this.#host.report(`Reprise: storing the fetched ${type} "${input.key}" failed`, error);
+      })
+      .finally(() => {
+        if (this.#parked.get(running) === storing) this.#parked.delete(running);
+      });
+    return undefined;
   }
 }
