@@ -157,6 +157,42 @@ describe.each(['track_metadata', 'generic'] as const)('%s', (type) => {
     expect(fetcher).toHaveBeenCalledTimes(1);
   });
 
+  /** Without locks, a fetch whose fetcher was called, then a forceFresh whose fetcher was called after it and answers when `fail` is called. */
+  async function twoFetches() {
+    const tab = await engineTab({ name: uniqueName(), indexedDB: new IDBFactory() });
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = tab.cache.resolve(type, 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const failing = gate<string>();
+    const fresh = vi.fn(() => failing.promise);
+    const second = tab.cache.resolve(type, 'k', fresh, { forceFresh: true });
+    await vi.waitFor(() => expect(fresh).toHaveBeenCalledTimes(1));
+    reply.open('fetched');
+    expect(await first).toEqual({ value: 'fetched', source: 'fetch' });
+    return { ...tab, second, fail: () => failing.fail(new Error('down')) };
+  }
+
+  it.each([
+    ['a set of the key', (cache: Cache) => cache.set(type, 'k', 'set meanwhile'), 'set meanwhile'],
+    ['a delete of the key', (cache: Cache) => cache.delete(type, 'k'), undefined],
+    ['a clear', (cache: Cache) => cache.clear(type), undefined],
+  ] as const)('without locks, %s made while the earlier value waits for the forceFresh called after it, which then fails: what it left stays', async (_, write, left) => {
+    const { cache, second, fail } = await twoFetches();
+    await write(cache as unknown as Cache);
+    fail();
+    await second.catch(() => {});
+    await afterItsWrite();
+    expect(await cache.get(type, 'k')).toBe(left);
+  });
+
+  it('without locks, close() while the earlier value waits for the forceFresh called after it: close resolves, and nothing is stored or reported', async () => {
+    const { cache, second, logger } = await twoFetches();
+    await cache.close();
+    expect(isCacheError(await rejection(second), 'closed')).toBe(true);
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+
   it('forceFresh calls made together fetch once; an ordinary call made after them joins that fetch', async () => {
     const { cache } = await openCache();
     await cache.set(type, 'k', 'old');
