@@ -35,6 +35,8 @@ interface Running {
    * before what the caller knows changed), and of two fetches of its key (no lock held them apart), the one called later brings the newer value.
    */
   calledAt?: number;
+  /** Settles once it has, and what it brought was stored or dropped (see Resolver.#storeLater). */
+  settled?: Promise<unknown>;
   /** An event, a clear or a write came (made here or in another tab): it may bring what that made stale, so it is not joined. */
   overtaken?: boolean;
   /** A write of the key came (a set, a delete; the write of a fetch of it called later): newer than what it brings, which is not stored. */
@@ -99,8 +101,8 @@ export class Resolver {
   readonly #inflight = new Map<string, SharedFetch<unknown>>();
   /** Every fetch under way in the order started, those a later one for their key replaced in #inflight too: close() abandons them all. */
   readonly #running = new Map<SharedFetch<unknown>, Running>();
-  /** Fetches settled whose value waits for those of its key called after them (see #storeLater), and that wait. */
-  readonly #parked = new Map<Running, Promise<unknown>>();
+  /** Fetches settled whose value waits for those of its key called after them (see #storeLater). */
+  readonly #parked = new Set<Running>();
   /** Fetcher calls made so far (see Running.calledAt). */
   #calls = 0;
   /** close()'s error, once it was called: no fetch starts, nor stores, after it. */
@@ -218,7 +220,7 @@ export class Resolver {
 
   /** The fetches under way, and those whose value waits to be stored (see #storeLater). */
   #records(): Running[] {
-    return [...this.#running.values(), ...this.#parked.keys()];
+    return [...this.#running.values(), ...this.#parked];
   }
 
   /**
@@ -311,6 +313,7 @@ export class Resolver {
   #startFetch<V>(id: string, type: TypeName, key: string, run: (signal: AbortSignal, running: Running) => Promise<V>, staleMs?: number, fresh?: boolean): SharedFetch<V> {
     const running: Running = { type, key, ...(fresh && { fresh }) };
     const fetch = new SharedFetch((signal) => run(signal, running), staleMs);
+    running.settled = fetch.result;
     this.#inflight.set(id, fetch);
     this.#running.set(fetch, running);
     // A fetch every caller left may settle after a new one for its key started: that one stays.
@@ -407,8 +410,9 @@ export class Resolver {
   #calledLater(running: Running): Promise<unknown> | undefined {
     const { type, key, calledAt } = running;
     if (calledAt === undefined) return undefined;
-    const later = (other: Running) => other.type === type && other.key === key && (other.calledAt ?? 0) > calledAt;
-    const settling = [...[...this.#running].filter(([, other]) => later(other)).map(([fetch]) => fetch.result), ...[...this.#parked].filter(([other]) => later(other)).map(([, storing]) => storing)];
+    const settling = this.#records()
+      .filter((other) => other.type === type && other.key === key && (other.calledAt ?? 0) > calledAt)
+      .map((other) => other.settled);
     return settling.length ? Promise.allSettled(settling) : undefined;
   }
 
@@ -423,7 +427,8 @@ export class Resolver {
       return this.#store(type, input, since, running);
     })();
     // Still told of writes and events meanwhile (see #records).
-    this.#parked.set(running, storing);
+    this.#parked.add(running);
+    running.settled = storing;
     this.#host.calls
       .track(storing)
       .catch((error: unknown) => {
@@ -431,7 +436,7 @@ export class Resolver {
         if (!isCacheError(error, 'closed')) this.#host.report(`Reprise: storing the fetched ${type} "${input.key}" failed`, error);
       })
       .finally(() => {
-        if (this.#parked.get(running) === storing) this.#parked.delete(running);
+        if (running.settled === storing) this.#parked.delete(running);
       });
     return undefined;
   }
