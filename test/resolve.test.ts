@@ -492,30 +492,29 @@ describe.each(['track_metadata', 'generic'] as const)('%s without locks: two fet
   });
 });
 
-// A write called before a fetcher is called is older than what it brings. (Of a persistent type, one that reaches the
-// store after the fetch's mark is newer for its guard, which cannot tell when it was called: a memory type's here.)
-describe('generic: a set called while a read-through waits for its mark, just before its fetcher is called', () => {
+// A write called before a fetcher is called is older than what it brings, also where it reaches the store after the fetch's mark.
+describe.each(['generic', 'track_metadata'] as const)('%s: a set called while a read-through waits for its mark, just before its fetcher is called', (type) => {
   it.each([
     ['it completes before the call', false],
-    ['its value, checked by an async schema, is sent after the call', true],
+    ['its value, checked by an async schema, is sent as the mark is answered', true],
   ] as const)('%s: the fetched value is stored over it', async (_, checkedAfter) => {
     const checking = gate<void>();
-    const schemas = { generic: z.string().refine(async (value) => (value === 'set before the call' && checkedAfter && (await checking.promise), true)) };
+    const schemas = { [type]: z.string().refine(async (value) => (value === 'set before the call' && checkedAfter && (await checking.promise), true)) };
     const { cache, engine } = await engineTab({ name: uniqueName(), indexedDB: new IDBFactory(), schemas });
     const marked = gate<void>();
     // The mark taken just before the fetcher is called (the second the read-through asks for) is answered late.
     slowMark(engine, 2, marked.promise);
     const fetcher = vi.fn(async () => 'fetched');
-    const resolving = cache.resolve('generic', 'k', fetcher, { forceFresh: true });
+    const resolving = cache.resolve(type, 'k', fetcher, { forceFresh: true });
     await vi.waitFor(() => expect(engine.mark).toHaveBeenCalledTimes(2));
-    const setting = cache.set('generic', 'k', 'set before the call');
+    const setting = cache.set(type, 'k', 'set before the call');
     if (!checkedAfter) await setting;
     marked.open();
-    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
     checking.open();
     await setting;
     expect(await resolving).toEqual({ value: 'fetched', source: 'fetch' });
-    expect(await cache.get('generic', 'k')).toBe('fetched');
+    expect(fetcher).toHaveBeenCalledTimes(1);
+    expect(await cache.get(type, 'k')).toBe('fetched');
   });
 });
 
