@@ -46,6 +46,8 @@ interface Running {
    * its message may come late, once the fetcher was called, of a write made before (the one of the fetch it waited for, say).
    */
   heard?: boolean;
+  /** A write of the key was called in this tab before its fetcher was: its mark may not hold it (see Resolver.#fetchAndStore). */
+  wrote?: boolean;
   /** Writes of the key called in this tab whose values are being checked (see Resolver.writing): it is not joined meanwhile. */
   writing?: number;
   /** What its fetcher threw (or rejected with), once it did: the fetch's own failure (see FetchRun.fetcherThrew). */
@@ -214,6 +216,7 @@ export class Resolver {
     const at = by && (by.calledAt ?? this.#calls + 1);
     for (const running of this.#records()) {
       if (running === by || running.type !== type || (keys && !keys.includes(running.key))) continue;
+      if (running.calledAt === undefined) running.wrote = true;
       if (at === undefined || (running.calledAt ?? Infinity) < at) running.overtaken = running.overwritten = true;
     }
   }
@@ -236,6 +239,7 @@ export class Resolver {
         for (const running of this.#records()) {
           if (running.type === type && keys.includes(running.key) && !held.has(running)) {
             held.set(running, running.calledAt !== undefined);
+            running.wrote = true;
             running.writing = (running.writing ?? 0) + 1;
           }
         }
@@ -328,8 +332,14 @@ export class Resolver {
   /** Runs a fetcher and stores what it returns, unless it said skipStore or an event or a write of the key came meanwhile (no stale write-back). */
   async #fetchAndStore(type: TypeName, key: string, fetcher: Fetcher<unknown, unknown>, options: WriteArgs, signal: AbortSignal, running: Running, stale: unknown): Promise<Led<unknown>> {
     const host = this.#host;
-    // Taken before the fetch: a value an event made stale while it was fetched is returned, not stored.
-    const since = await this.#mark(type, key);
+    // Taken before the fetch: a value an event made stale while it was fetched is returned, not stored. Taken again after a
+    // write of the key called in this tab meanwhile, which may reach the store after it (the mark comes after this tab's
+    // writes sent before it): older than what the fetcher brings, it is no news for the guard.
+    let since: Mark;
+    do {
+      running.wrote = false;
+      since = await this.#mark(type, key);
+    } while (running.wrote && !signal.aborted);
     // Every caller left meanwhile (the reason says how): nobody waits for what the fetcher would bring.
     if (signal.aborted) throw signal.reason;
     let store = true;
@@ -403,7 +413,7 @@ export class Resolver {
         if (!isCacheError(error, 'worker_failed')) throw error;
         return undefined;
       });
-    return later && !overwritten() ? this.#storeLater(type, input, since, running) : stored;
+    return later ? this.#storeLater(type, input, since, running) : stored;
   }
 
   /** Once the fetches of the key called after this one's under way now have settled (and stored, or not): undefined when there are none. */
@@ -433,7 +443,7 @@ export class Resolver {
       .track(storing)
       .catch((error: unknown) => {
         // Closed meanwhile: not kept, as no fetch's value is then.
-        if (!isCacheError(error, 'closed')) this.#host.report(`Reprise: storing the fetched ${type} "${input.key}" failed`, error);
+        if (!isCacheError(error, 'closed')) this.#host.report(`Reprise: storing ${type} "${input.key}" failed`, error);
       })
       .finally(() => {
         if (running.settled === storing) this.#parked.delete(running);
