@@ -184,9 +184,16 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * its commit making room: +22 B — 58,713, 1.8880; cleanupIntervalSeconds of Infinity and longer than a timer
  * (one schema of seconds shared): +54 B; R136's (that rollback's room on a full disk and after a worker's
  * death): +74 B — 58,841, 1.8921; room made in steps counted as each step commits, one fallback shared: −25 B,
- * 58,816, 1.8913; the final read's shared predicate and place message: −14 B, 58,802, 1.8909.)
+ * 58,816, 1.8913; the final read's shared predicate and place message: −14 B, 58,802, 1.8909.
+ * The forty-sixth stop's, the line 1.91: a tab without IndexedDB telling only the types it held, a
+ * replacement worker on a recreated database forgetting, the clock set back at a page's start, one
+ * invalidation per QueryClient: +60 B; a write under an import hidden by an event counted (+35 B), a custom
+ * type under policies pointed at customTypes (+35 B), a stale entry's delete counted (+15 B), the first
+ * word of a failing IndexedDB (+11 B) — 58,898, 1.8939; read-through fetches ordered by their fetcher's
+ * call (an earlier value stored when the later stores nothing; a set made before the call no news): +349 B
+ * — 59,247, 1.9052.)
  */
-const REACHED_RATIO = 1.9;
+const REACHED_RATIO = 1.91;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
