@@ -184,6 +184,23 @@ describe('invalidateQueriesOn', () => {
     expect(invalidate).toHaveBeenCalledTimes(1);
   });
 
+  it('a tab without IndexedDB restored from the back/forward cache, holding nothing (a clear heard before it froze emptied it), invalidates the query of an event another tab emitted meanwhile: it missed the event', async () => {
+    const name = uniqueName();
+    const other = await openCache({ name, indexedDB: brokenFactory() });
+    const page = await pageTab(name, brokenFactory());
+    const client = new QueryClient();
+    cleanups.push(() => client.clear());
+    client.setQueryData(['tracks', 't1'], 'old');
+    cleanups.push(invalidateQueriesOn(page.cache, client, (event) => (event.trackId ? [['tracks', event.trackId]] : [])));
+    await page.cache.set('track_metadata', 't1', 'old', { trackId: 't1' });
+    await other.cache.clear('track_metadata');
+    await vi.waitFor(async () => expect(await page.cache.get('track_metadata', 't1')).toBeUndefined());
+    page.freeze();
+    await other.cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    await page.resume();
+    await vi.waitFor(() => expect(client.getQueryState(['tracks', 't1'])?.isInvalidated).toBe(true));
+  });
+
   it('a tab without IndexedDB (no log to know what it missed) restored from the back/forward cache invalidates every query once if it held entries, and none if it held nothing', async () => {
     const name = uniqueName();
     const page = await pageTab(name, brokenFactory());
