@@ -96,7 +96,7 @@ export interface CacheClientOptions {
  * The public `Cache`: validates every argument, applies value schemas, shares concurrent `getOrSet`
  * fetches and runs `on` listeners, over an engine that is either in-process or behind a worker.
  */
-export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = never> implements Cache<S, N>, Pick<ClientCallbacks, 'remoteEvent' | 'progress' | 'changed'> {
+export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = never> implements Cache<S, N>, Pick<ClientCallbacks, 'remoteEvent' | 'progress' | 'changed'>, Required<Pick<ClientCallbacks, 'forgot'>> {
   readonly #engine: EngineApi;
   readonly #schemas: Schemas;
   readonly #listeners: Handlers<EventType | '*', [CacheEvent, EventContext]>;
@@ -510,8 +510,13 @@ export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = ne
       // their events reach the listeners); no more of the other tabs'.
       if (!this.#closed || change.source === 'local') this.#tell(change);
     }
+    for (const _ of forgettings) this.forgot();
+  }
+
+  /** Runs what the adapters do when the tab forgot changes it could not replay (see cacheInternals' forgot). */
+  forgot(): void {
     if (this.#closed) return;
-    for (const _ of forgettings) for (const forgot of [...this.#forgot]) void guarded(forgot, (error) => this.#logger.error('Reprise: acting on changes this tab forgot failed', error));
+    for (const forgot of [...this.#forgot]) void guarded(forgot, (error) => this.#logger.error('Reprise: acting on changes this tab forgot failed', error));
   }
 
   /** Runs the watchers of the type and those of the keys changed: of every key for a change of any key (keys null). */

@@ -47,7 +47,7 @@ export class PageTab {
    * What this page's workers call: the page's client, built after its engine (so none until then),
    * is told the changes, and this tab where they are in the log.
    */
-  callbacks(client: () => Pick<CacheClient, 'remoteEvent' | 'progress' | 'changed'> | undefined, log: ClientCallbacks['log']): ClientCallbacks {
+  callbacks(client: () => Pick<CacheClient, 'remoteEvent' | 'progress' | 'changed' | 'forgot'> | undefined, log: ClientCallbacks['log']): ClientCallbacks {
     return {
       remoteEvent: (event, invalidated, logged) => {
         if (logged) this.heard(logged);
@@ -63,6 +63,7 @@ export class PageTab {
         }
         client()?.changed(changes);
       },
+      forgot: () => client()?.forgot(),
     };
   }
 

@@ -263,6 +263,11 @@ export interface ClientCallbacks {
   /** Entries changed, here or in another tab (coalesced per task), for `watch`. */
   changed(changes: ToldChange[]): void;
   /**
+   * The tab, which has no log, may have missed other tabs' events (it was frozen), and forgot what it held
+   * of no type: no watcher hears of it, but the page's adapters of `on` act on it (see cacheInternals' forgot).
+   */
+  forgot?(): void;
+  /**
    * Where the engine keeps its persistent types: told once it has opened, and again if IndexedDB fails
    * for good. The engine waits for the page's answer before it answers anything from memory, so a page
    * reading IndexedDB itself (src/DirectReads.ts) stops before any write it could miss has resolved.

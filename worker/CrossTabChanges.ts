@@ -241,7 +241,9 @@ export class CrossTabChanges {
    * on from, `through`: its next worker, should this one die, does not tell it again. A tab without the log
    * (`through` null), which forgets at every resume not knowing whether it missed anything, tells only the
    * types it held entries of: nothing else of it can have changed (it has no shared data), and a resume
-   * that finds nothing to forget (a call made before it forgot already) tells nothing.
+   * that finds nothing to forget (a call made before it forgot already) tells nothing. Its page's adapters
+   * of `on` hear it all the same, once (`shared`: the first forgetting since it froze): an event it missed
+   * may have made stale what they hold (a query whose entry a clear had emptied), and no listener heard it.
    */
   async #forgetUnseen(through: LogPlace | null, shared: boolean): Promise<void> {
     const memory = this.#config.types.filter((type) => this.#stores.of(type) === this.#stores.memory);
@@ -252,6 +254,13 @@ export class CrossTabChanges {
     for (const type of told) this.#feed.add(type, 'invalidate', null, 'remote', false, forgotId(forgetting, type));
     this.#feed.flush();
     if (through) this.#placed(through);
+    // Told with a type's watchers otherwise (see forgotId).
+    else if (shared && !told.length) this.#forgot();
+  }
+
+  #forgot(): void {
+    const { client } = this.#options;
+    if (client?.forgot) this.#notify(() => client.forgot!());
   }
 
   /** Tells the page where in the log this tab stands, all before it told: its next worker goes on from there (see PageTab). */

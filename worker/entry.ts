@@ -44,6 +44,7 @@ const host: WorkerHost = {
       progress: remoteClient.progress,
       log: remoteClient.log,
       changed: remoteClient.changed,
+      forgot: remoteClient.forgot,
       storage: remoteClient.storage,
     };
     const engine = await Engine.create({
