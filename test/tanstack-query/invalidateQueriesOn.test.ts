@@ -201,6 +201,24 @@ describe('invalidateQueriesOn', () => {
     await vi.waitFor(() => expect(client.getQueryState(['tracks', 't1'])?.isInvalidated).toBe(true));
   });
 
+  it('a tab without IndexedDB whose page read as it froze (the app\'s own freeze listener, after the cache\'s) invalidates, once restored, the query of an event another tab emitted while it was frozen', async () => {
+    const name = uniqueName();
+    const other = await openCache({ name, indexedDB: brokenFactory() });
+    const page = await pageTab(name, brokenFactory());
+    const client = new QueryClient();
+    cleanups.push(() => client.clear());
+    client.setQueryData(['tracks', 't1'], 'old');
+    cleanups.push(invalidateQueriesOn(page.cache, client, (event) => (event.trackId ? [['tracks', event.trackId]] : [])));
+    await page.cache.set('track_metadata', 't1', 'old', { trackId: 't1' });
+    page.freeze();
+    expect(await page.cache.get('track_metadata', 't1')).toBeUndefined();
+    // Then frozen, it misses the event.
+    client.setQueryData(['tracks', 't1'], 'refetched');
+    await other.cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    await page.resume();
+    await vi.waitFor(() => expect(client.getQueryState(['tracks', 't1'])?.isInvalidated).toBe(true));
+  });
+
   it('a tab without IndexedDB (no log to know what it missed) restored from the back/forward cache invalidates every query once, whether it held entries or nothing, a call made before the resume included', async () => {
     const name = uniqueName();
     const page = await pageTab(name, brokenFactory());
