@@ -242,8 +242,9 @@ export class CrossTabChanges {
    * (`through` null), which forgets at every resume not knowing whether it missed anything, tells only the
    * types it held entries of: nothing else of it can have changed (it has no shared data), and a resume
    * that finds nothing to forget (a call made before it forgot already) tells nothing. Its page's adapters
-   * of `on` hear it all the same, once (`shared`: the first forgetting since it froze): an event it missed
-   * may have made stale what they hold (a query whose entry a clear had emptied), and no listener heard it.
+   * of `on` hear it all the same, once, at the resume (`shared`), not at a call made while suspended (which
+   * may precede the freeze): an event it missed may have made stale what they hold (a query whose entry a
+   * clear had emptied), and no listener heard it.
    */
   async #forgetUnseen(through: LogPlace | null, shared: boolean): Promise<void> {
     const memory = this.#config.types.filter((type) => this.#stores.of(type) === this.#stores.memory);
@@ -251,7 +252,9 @@ export class CrossTabChanges {
     this.#options.counters.invalidated(counts);
     const forgetting = through ? `${through.epoch}:${through.seq}` : randomId();
     const told = !through ? memory.filter((type) => counts[type]) : shared ? this.#config.types : memory;
-    for (const type of told) this.#feed.add(type, 'invalidate', null, 'remote', false, forgotId(forgetting, type));
+    // Not a forgetting the page's adapters act on (see forgotId): a call's while suspended, without the log.
+    const id = (type: TypeName) => (through || shared ? forgotId(forgetting, type) : undefined);
+    for (const type of told) this.#feed.add(type, 'invalidate', null, 'remote', false, id(type));
     this.#feed.flush();
     if (through) this.#placed(through);
     // Told with a type's watchers otherwise (see forgotId).

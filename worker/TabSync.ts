@@ -44,7 +44,7 @@ export interface TabSyncOptions {
    * Changes this tab missed cannot be replayed: forget whatever they might have removed, and tell so. `through`:
    * where in the log this tab goes on from (null: it has no log); `shared`: whether they may have changed the
    * data tabs share too (false: only the memory tier's, the database they were logged in being gone, which is told as such);
-   * without the log, whether the page has not yet been told since the tab froze (false: a call before the resume told it).
+   * without the log, whether this is the resume, where the page's adapters of `on` act on it (false: a call made while frozen).
    */
   forgetUnseen: (through: LogPlace | null, shared: boolean) => Promise<void>;
   /** Another tab changed entries of shared data (for `watch`). */
@@ -223,7 +223,8 @@ export class TabSync {
       // once: what the page writes meanwhile (in the same task, before it freezes or resumes) is not lost.
       if (!this.#suspended || this.#forgotten) return;
       this.#forgotten = true;
-      this.#enqueue(() => this.#options.forgetUnseen(null, true));
+      // The page acts on it at the resume (`shared` false): a call made as it froze precedes what it misses frozen.
+      this.#enqueue(() => this.#options.forgetUnseen(null, false));
       return this.settled;
     }
     await this.settled;
@@ -275,13 +276,7 @@ export class TabSync {
     // Replayed once the channel listens: what was missed until then is in the log, what comes after arrives.
     this.#enqueue(async () => {
       await listening;
-      if (this.#options.log()) await this.#catchUp();
-      else {
-        // A call made before the resume forgot already (see current): the page acted on it.
-        const first = !this.#forgotten;
-        this.#forgotten = true;
-        await this.#options.forgetUnseen(null, first);
-      }
+      await (this.#options.log() ? this.#catchUp() : this.#options.forgetUnseen(null, true));
       this.#caughtUp();
     });
     // A tab without IndexedDB that changed something meanwhile waits for a tab that logs: say so.
