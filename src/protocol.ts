@@ -263,8 +263,8 @@ export interface ClientCallbacks {
   /** Entries changed, here or in another tab (coalesced per task), for `watch`. */
   changed(changes: ToldChange[]): void;
   /**
-   * The tab, which has no log, may have missed other tabs' events (it was frozen), and forgot what it held
-   * of no type: no watcher hears of it, but the page's adapters of `on` act on it (see cacheInternals' forgot).
+   * The tab, which has no log, resumed: it may have missed other tabs' events, and held no entry to forget, so
+   * no watcher hears of it; the page's adapters of `on` act on it (see cacheInternals' forgot).
    */
   forgot?(): void;
   /**

@@ -241,7 +241,7 @@ export class CrossTabChanges {
    * on from, `through`: its next worker, should this one die, does not tell it again. A tab without the log
    * (`through` null), which forgets at every resume not knowing whether it missed anything, tells only the
    * types it held entries of: nothing else of it can have changed (it has no shared data), and a resume
-   * that finds nothing to forget (a call made before it forgot already) tells nothing. Its page's adapters
+   * that finds nothing to forget (a call made before it forgot already) tells no watcher. Its page's adapters
    * of `on` hear it all the same, once, at the resume (`shared`), not at a call made while suspended (which
    * may precede the freeze): an event it missed may have made stale what they hold (a query whose entry a
    * clear had emptied), and no listener heard it.
