@@ -104,6 +104,20 @@ describe('reads the page answers itself', () => {
     expect(worker.workerReads).toBe(4);
   });
 
+  it('an entry written while the clock ran a year ahead is the worker’s once the clock is set right (its age is unknown): a miss, counted as an expiration', async () => {
+    const { cache, clock, calls } = await pageReading();
+    const year = 365 * 86_400_000;
+    clock.advance(year);
+    await cache.set('album_year', 'ahead', 1999, { ttlSeconds: 3600 });
+    clock.advance(-year);
+    await cache.set('album_year', 'x', 2001, { ttlSeconds: 3600 });
+    calls.length = 0;
+    expect(await cache.get('album_year', 'ahead')).toBeUndefined();
+    expect(await cache.get('album_year', 'x')).toBe(2001);
+    expect(calls).toEqual(['getMany']);
+    expect((await cache.stats()).types.album_year).toMatchObject({ entries: 1, expirations: 1 });
+  });
+
   it('a miss (no record) is the page’s too: no call to the worker, counted before its next call', async () => {
     const { cache, calls } = await pageReading();
     await cache.set('album_year', 'x', 1999);

@@ -238,6 +238,66 @@ describe('TTL', () => {
 
 });
 
+describe('a system clock set wrong for a while (set ahead, then corrected; a dead clock battery)', () => {
+  const YEAR = 365 * 24 * HOUR * 1000;
+
+  it.each(['album_year', 'generic'] as const)('%s: an entry written while the clock ran a year ahead is not served once it is set right (its age is unknown): get, getMany, has, keys, entries all miss, and it goes as an expiration', async (type) => {
+    const { cache, clock } = await openCache();
+    clock.advance(YEAR);
+    await cache.set(type, 'ahead', 'v', { ttlSeconds: HOUR });
+    await cache.set(type, 'eternal', 'v', { ttlSeconds: INFINITE_TTL });
+    clock.advance(-YEAR);
+    await cache.set(type, 'now', 'v', { ttlSeconds: HOUR });
+    clock.advance(MINUTE * 1000);
+    expect(await cache.has(type, 'ahead')).toBe(false);
+    expect(await cache.keys(type)).toEqual(['eternal', 'now']);
+    expect((await cache.entries(type)).map(([key]) => key)).toEqual(['eternal', 'now']);
+    expect(await cache.getMany(type, ['ahead', 'eternal', 'now'])).toEqual([undefined, 'v', 'v']);
+    expect(await cache.get(type, 'ahead')).toBeUndefined();
+    expect((await cache.stats()).types[type]).toMatchObject({ entries: 2, expirations: 1 });
+  });
+
+  it.each(['album_year', 'generic'] as const)('%s: a clock corrected by a few seconds (an NTP step) keeps what was written meanwhile', async (type) => {
+    const { cache, clock } = await openCache();
+    clock.advance(5000);
+    await cache.set(type, 'k', 'v', { ttlSeconds: HOUR });
+    clock.advance(-5000);
+    expect(await cache.get(type, 'k')).toBe('v');
+    expect(await cache.has(type, 'k')).toBe(true);
+    expect(await cache.cleanup()).toEqual({ expired: 0, evicted: 0 });
+  });
+
+  it('the sweep removes entries written while the clock ran ahead, of every store, and counts them as expired; an eternal one stays', async () => {
+    const { cache, clock } = await openCache();
+    clock.advance(YEAR);
+    await cache.set('album_year', 'y', 1999, { ttlSeconds: HOUR });
+    await cache.set('generic', 'g', 1);
+    await cache.set('track_metadata', 't', 'eternal');
+    clock.advance(-YEAR);
+    expect(await cache.cleanup()).toEqual({ expired: 2, evicted: 0 });
+    const { types } = await cache.stats();
+    expect(types.album_year).toMatchObject({ entries: 0, bytes: 0, expirations: 1 });
+    expect(types.generic).toMatchObject({ entries: 0, bytes: 0, expirations: 1 });
+    expect(await cache.get('track_metadata', 't')).toBe('eternal');
+  });
+
+  it.each(['album_year', 'generic'] as const)('%s: making room takes entries written while the clock ran ahead first, as expired ones, before any live one', async (type) => {
+    const value = (index: number) => ({ index, text: 'x'.repeat(450) });
+    const { cache, clock } = await openCache({ config: { caching: { policies: { [type]: { maxSizeMb: 0.01 } } } } });
+    clock.advance(YEAR);
+    for (let index = 0; index < 4; index++) await cache.set(type, `ahead${index}`, value(index), { ttlSeconds: HOUR });
+    clock.advance(-YEAR);
+    for (let index = 0; index < 6; index++) {
+      clock.advance(1000);
+      await cache.set(type, `live${index}`, value(index), { ttlSeconds: HOUR });
+    }
+    const stats = (await cache.stats()).types[type];
+    expect(stats).toMatchObject({ evictions: 0 });
+    expect(stats.expirations).toBeGreaterThan(0);
+    expect(await cache.getMany(type, ['live0', 'live1', 'live5'])).toEqual([value(0), value(1), value(5)]);
+  });
+});
+
 describe('an open whose sweep of unfinished imports finds IndexedDB gone for good', () => {
   it('goes on in memory, and the engine made on IndexedDB before the sweep stops: no cleanup of it stays scheduled', async () => {
     const tab = tabFactory(new IDBFactory());
