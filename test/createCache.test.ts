@@ -59,6 +59,8 @@ describe('createCache', () => {
     // Else a string's entries are all lost without a word, and NaN fails every write as "IndexedDB failed".
     ['a clock that returns a string', { now: () => String(Date.now()), indexedDB: new IDBFactory() }],
     ['a clock that returns NaN', { now: () => NaN, indexedDB: new IDBFactory() }],
+    // Past Date's range (±8.64e15 ms) no clock reads; there a TTL adds nothing (1e300 + 3600000 is 1e300), so every entry expired as it was written.
+    ['a clock past the range of Date', { now: () => 1e300, indexedDB: new IDBFactory() }],
   ])('rejects %s with invalid_argument', async (_what, options) => {
     const error = await rejection(createCache({ worker: false, ...(options as CreateCacheOptions) }));
     expect(isCacheError(error, 'invalid_argument')).toBe(true);
