@@ -82,6 +82,9 @@ const optionsSchema = z.strictObject({
   logger: z.optional(loggerSchema),
 });
 
+/** The latest time a Date can hold (ECMAScript's time value range). */
+const MAX_EPOCH_MS = 8.64e15;
+
 /**
  * The injected clock, checked at each reading as it was once at the start: a reading that is no number
  * (NaN) would store an entry that never expires, and hold the times of use (see worker/accessClock) on it
@@ -90,7 +93,8 @@ const optionsSchema = z.strictObject({
 function checkedClock(now: () => number): () => number {
   return () => {
     const time = now();
-    if (!Number.isFinite(time)) throw new CacheError('invalid_argument', `now must return epoch milliseconds, got ${describeValue(time)}`);
+    // Past Date's range no clock reads, and a TTL there adds nothing (1e300 + 3.6e6 is 1e300): every entry would expire as written.
+    if (!Number.isFinite(time) || Math.abs(time) > MAX_EPOCH_MS) throw new CacheError('invalid_argument', `now must return epoch milliseconds (within ±8.64e15, Date's range), got ${describeValue(time)}`);
     return time;
   };
 }
