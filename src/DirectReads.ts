@@ -123,7 +123,7 @@ export class DirectReads {
       }
       if (record.batch !== undefined && pending.has(record.batch)) return null;
       // As fromRecord reads it: only an entry that can expire has an expiry.
-      if (isExpired({ expires: record.expiry !== undefined, expiresAt: record.expiresAt }, now) || (fingerprint !== undefined && record.fingerprint !== fingerprint)) return null;
+      if (isExpired({ ...record, expires: record.expiry !== undefined }, now, now) || (fingerprint !== undefined && record.fingerprint !== fingerprint)) return null;
       found.push({ value: record.value, revision: record.revision });
     }
     return found;

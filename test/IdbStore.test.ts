@@ -39,10 +39,11 @@ describe('IdbStore', () => {
     store.close();
   });
 
+  // Entries stamped at the time the store is given (0): one written after it by more than a minute is expired (see isExpired).
   it('frees room over the quota with deletes only (a browser over its quota refuses any put), and usage is recounted exactly', async () => {
     const store = await IdbStore.open({ name: uniqueName(), indexedDB: new IDBFactory() });
-    await store.write('album_year', Array.from({ length: 20 }, (_, index) => entry('album_year', `a${index}`, { bytes: 100 + index })), null, 0);
-    await store.write('track_metadata', [entry('track_metadata', 't', { bytes: 500 })], null, 0);
+    await store.write('album_year', Array.from({ length: 20 }, (_, index) => entry('album_year', `a${index}`, { bytes: 100 + index, at: 0 })), null, 0);
+    await store.write('track_metadata', [entry('track_metadata', 't', { bytes: 500, at: 0 })], null, 0);
     const puts = vi.spyOn(IDBObjectStore.prototype, 'put');
     try {
       const freed = await store.free(['album_year', 'track_metadata'], 300, 0);
@@ -64,8 +65,8 @@ describe('IdbStore', () => {
 
   it('a write marked with a commit id can be asked about, in its own type; old marks are trimmed', async () => {
     const store = await IdbStore.open({ name: uniqueName(), indexedDB: new IDBFactory() });
-    await store.write('track_metadata', [entry('track_metadata', 'k')], null, 0, { commit: { id: 'old', at: 1000 } });
-    await store.write('track_metadata', [entry('track_metadata', 'k2')], null, 0, { commit: { id: 'new', at: 3000 } });
+    await store.write('track_metadata', [entry('track_metadata', 'k', { at: 0 })], null, 0, { commit: { id: 'old', at: 1000 } });
+    await store.write('track_metadata', [entry('track_metadata', 'k2', { at: 0 })], null, 0, { commit: { id: 'new', at: 3000 } });
     const committed = (...ids: string[]) => Promise.all(ids.map(async (id) => (await store.committed('track_metadata', id)) !== undefined));
     expect(await committed('old', 'new', 'never')).toEqual([true, true, false]);
     expect(await store.committed('album_year', 'old')).toBeUndefined();

@@ -22,7 +22,7 @@ import { MemoryStore } from './MemoryStore';
 import { overlaid } from './RemovedKeyList';
 import { accessClock } from './accessClock';
 import { changeRemoves, changeTargets, type Change } from './Change';
-import { addRemoved, cutoffOf, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
+import { addRemoved, cutoffOf, type Budget, type Cutoff, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
 import { PeriodicCleanup } from './PeriodicCleanup';
 import { later, type Schedule } from './schedule';
 import type { SharedChange, TabSync } from './TabSync';
@@ -259,14 +259,14 @@ export class Engine implements EngineApi {
           return undefined;
         }
         const mismatch = validates && fingerprint !== undefined && entry.fingerprint !== fingerprint;
-        if (!mismatch && !isExpired(entry, servable)) {
+        if (!mismatch && !isExpired(entry, servable, now)) {
           reads.hits++;
           if (!readThrough?.peek) store.touch(type, entry.key, usedAt[index]!);
           const found: Found = { value: entry.value, revision: entry.revision };
-          if (isExpired(entry, now)) found.stale = entry.expiresAt + staleMs - now;
+          if (isExpired(entry, now, now)) found.stale = entry.expiresAt + staleMs - now;
           return found;
         }
-        if (isExpired(entry, removable)) expired.push(entry.key);
+        if (isExpired(entry, removable.by, now)) expired.push(entry.key);
         // Not one this page wrote after it made the read (see ReadsBeforeWrites), nor one a read again under a fetch
         // lock meets: its call's first read removed what was stale then, and its fetch writes the key.
         else if (mismatch && !readThrough?.again && !readThrough?.written?.has(entry.key)) mismatched.set(entry.key, entry.revision);
@@ -289,9 +289,9 @@ export class Engine implements EngineApi {
    * read); counted, and told. Housekeeping: reads see them as gone already, so a failure (a full disk
    * refuses the usage record it puts) leaves them to the sweep rather than fail the call.
    */
-  async #expire(store: Store, type: TypeName, keys: string[], removable: number): Promise<void> {
+  async #expire(store: Store, type: TypeName, keys: string[], removable: Cutoff): Promise<void> {
     if (!keys.length) return;
-    const removed = await store.remove(type, keys, (entry) => isExpired(entry, removable)).catch((): string[] => []);
+    const removed = await store.remove(type, keys, (entry) => isExpired(entry, removable.by, removable.now)).catch((): string[] => []);
     this.#counters.of(type).expirations += removed.length;
     if (removed.length) this.#changed(store, type, 'expire', removed);
   }
@@ -481,8 +481,8 @@ export class Engine implements EngineApi {
     return this.#stores.withStore(type, async (store) => {
       const [entry] = await store.read(type, [key]);
       // An expired entry is removed on read (past the type's stale-while-revalidate window), as get does.
-      if (entry && isExpired(entry, removable)) await this.#expire(store, type, [key], removable);
-      return entry !== undefined && !isExpired(entry, now);
+      if (entry && isExpired(entry, removable.by, now)) await this.#expire(store, type, [key], removable);
+      return entry !== undefined && !isExpired(entry, now, now);
     });
   }
 
@@ -500,10 +500,10 @@ export class Engine implements EngineApi {
     const entries = await this.#stores.withStore(type, async (store) => {
       const listed = await store.list(type, prefix);
       // Expired entries met on the way are removed, as get removes them.
-      await this.#expire(store, type, listed.filter((entry) => isExpired(entry, removable)).map(({ key }) => key), removable);
+      await this.#expire(store, type, listed.filter((entry) => isExpired(entry, removable.by, now)).map(({ key }) => key), removable);
       return listed;
     });
-    return entries.filter((entry) => !isExpired(entry, now)).map(({ key, value, revision }) => ({ key, value, revision }));
+    return entries.filter((entry) => !isExpired(entry, now, now)).map(({ key, value, revision }) => ({ key, value, revision }));
   }
 
   deleteMany(type: TypeName, keys: string[], once?: Once): Promise<Deleted> {
@@ -534,7 +534,7 @@ export class Engine implements EngineApi {
             type,
             keys,
             (entry) => {
-              if (!isExpired(entry, removable)) return !once?.values || (values.set(entry.key, entry.value), true);
+              if (!isExpired(entry, removable.by, removable.now)) return !once?.values || (values.set(entry.key, entry.value), true);
               expired.add(entry.key);
               return false;
             },
@@ -854,7 +854,7 @@ export class Engine implements EngineApi {
 
   /** Before when each type's entries are gone for good: their TTL, and then the type's stale-while-revalidate window. */
   #expiredBy(now: number): ExpiredBy {
-    return (type) => now - this.#config.getStaleWhileRevalidate(type) * 1000;
+    return Object.assign((type: TypeName) => now - this.#config.getStaleWhileRevalidate(type) * 1000, { now });
   }
 
   /** Calls back into the client; settles once it has answered. A callback that fails (a listener, a dead port) is reported, never thrown. */

@@ -5,7 +5,7 @@ import { Database, isOpenFailure, type DatabaseOptions } from './Database';
 import { changeOf, commitKey, commitMarks, entryKeys, forgetMarks, type CommitMark, entryStore, fromRecord, toRecord, USAGE_KEY, usageOf, type UsageRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
 import { EventLog } from './EventLog';
 import { loggedTargets, removedBy } from './Change';
-import { planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
+import { aheadRange, isExpiredRecord, planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
 import { requestDone, requestsDone } from './idbRequests';
 import { walkCursor } from './walkCursor';
 import { prefixRange } from './prefixRange';
@@ -232,17 +232,19 @@ export class IdbStore implements Store {
       const store = tx.objectStore(entryStore(type));
       // Keys only: the expired ones come from the expiry index, not from reading every value; while an
       // import is pending, its records' keys and expiry are not what reads see, so values are read.
-      const [keys, expired, batches] = [store.getAllKeys(prefixRange(prefix)), store.index('expiry').getAllKeys(IDBKeyRange.upperBound(now)), store.getAll(batchRecords())];
-      await requestsDone([keys, expired, batches]);
+      // Those written ahead of the clock are expired too (see isExpired): among the few used ahead of it.
+      const cutoff = { by: now, now };
+      const [keys, expired, ahead, batches] = [store.getAllKeys(prefixRange(prefix)), store.index('expiry').getAllKeys(IDBKeyRange.upperBound(now)), store.index('access').getAll(aheadRange(cutoff)), store.getAll(batchRecords())];
+      await requestsDone([keys, expired, ahead, batches]);
       const pending = byId(batches.result as BatchRecord[]);
       if (pending.size) {
         const records = (await requestDone(store.getAll(prefixRange(prefix)))) as EntryRecord[];
         return records.flatMap((record) => {
           const visible = visibleOf(record, pending);
-          return visible && !(visible.expiry !== undefined && visible.expiry <= now) ? [visible.key] : [];
+          return visible && !isExpiredRecord(visible, cutoff) ? [visible.key] : [];
         });
       }
-      const gone = new Set(expired.result as string[]);
+      const gone = new Set([...(expired.result as string[]), ...(ahead.result as EntryRecord[]).filter((record) => isExpiredRecord(record, cutoff)).map(({ key }) => key)]);
       return (keys.result as string[]).filter((key) => !gone.has(key));
     });
   }

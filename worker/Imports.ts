@@ -13,7 +13,7 @@ import { allKeyChunks, batchKey, batchLockName, findableThrough, IMPORT_STEPS, k
 import { lastOfEachKey } from './lastOfEachKey';
 import type { ReadTimes } from './ReadTimes';
 import { later, type Schedule } from './schedule';
-import { addRemoved, cutoffOf, type Budget, type ExpiredBy, type Removed, type Spared, type StoredEntry, type Usage, type WriteOptions } from './Store';
+import { addRemoved, cutoffOf, type Budget, type Cutoff, type ExpiredBy, type Removed, type Spared, type StoredEntry, type Usage, type WriteOptions } from './Store';
 import { forget, averageBytes } from './usage';
 import { putUsage, readUsage } from './usageRecord';
 import { WebLocks } from './WebLocks';
@@ -304,7 +304,7 @@ export class Imports {
    * step's worth of removals (short transactions, which other calls interleave with); `spare` stays.
    * `removed` counts what each step removed as it commits: a step that fails leaves the earlier ones counted there.
    */
-  async shrinkInSteps(type: TypeName, above: number, target: number, now: number, spare?: ReadonlySet<string>, removed = noneRemoved()): Promise<Removed> {
+  async shrinkInSteps(type: TypeName, above: number, target: number, now: Cutoff, spare?: ReadonlySet<string>, removed = noneRemoved()): Promise<Removed> {
     for (let limit = above; ; limit = target) {
       const step = await this.#db.transact(`making room in ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
         const usage = await readUsage(tx, type);

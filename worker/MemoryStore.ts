@@ -3,7 +3,7 @@ import { targetMatches, type InvalidationTarget } from '../src/invalidationTarge
 import { randomId } from '../src/randomId';
 import { removedBy } from './Change';
 import { RemovedKeyList } from './RemovedKeyList';
-import { cutoffOf, leftOut, type Budget, type ExpiredBy, type Invalidated, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteOptions } from './Store';
+import { cutoffOf, leftOut, type Budget, type Cutoff, type ExpiredBy, type Invalidated, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteOptions } from './Store';
 import { isExpired } from './isExpired';
 import { toCacheError } from './storageError';
 
@@ -87,12 +87,12 @@ class Table {
    * Deletes entries until the type is at or below `target` bytes: expired first, in the order they
    * expired, then least recently used (or only one of the two passes), never those in `spare`.
    */
-  shrink(target: number, now: number, options: { spare?: ReadonlySet<string>; only?: 'expired' | 'evicted' } = {}): Removed {
+  shrink(target: number, cutoff: Cutoff, options: { spare?: ReadonlySet<string>; only?: 'expired' | 'evicted' } = {}): Removed {
     const removed = { expired: 0, evicted: 0 };
     for (const pass of options.only ? [options.only] : (['expired', 'evicted'] as const)) {
       if (pass === 'evicted') this.#sort();
       // As IndexedDB's expiry index has them: which expired entries are left shows in the bytes, and in what reads later remove.
-      const order = pass === 'expired' ? [...this.entries.values()].filter((entry) => isExpired(entry, now)).sort(byExpiry) : this.entries.values();
+      const order = pass === 'expired' ? [...this.entries.values()].filter((entry) => isExpired(entry, cutoff.by, cutoff.now)).sort(byExpiry) : this.entries.values();
       // Deleting from a Map while iterating it is well defined: deleted entries are simply not visited.
       for (const entry of order) {
         if (this.bytes <= target) return removed;
@@ -179,7 +179,7 @@ export class MemoryStore implements Store {
 
   async liveKeys(type: TypeName, now: number, prefix = ''): Promise<string[]> {
     const entries = [...(this.#tables.get(type)?.entries.values() ?? [])];
-    return entries.filter((entry) => entry.key.startsWith(prefix) && !isExpired(entry, now)).sort(byKey).map((entry) => entry.key);
+    return entries.filter((entry) => entry.key.startsWith(prefix) && !isExpired(entry, now, now)).sort(byKey).map((entry) => entry.key);
   }
 
   async remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<string[]> {

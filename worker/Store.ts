@@ -18,6 +18,11 @@ export interface StoredEntry {
   revision?: number;
   /** Epoch milliseconds of the last write or read, for least-recently-used eviction. */
   lastAccess: number;
+  /**
+   * Epoch milliseconds of the write, never after its first use (`lastAccess` is never before it, so the
+   * access index finds entries written ahead of the clock: see isExpired). Absent in records of before it.
+   */
+  writtenAt?: number;
   trackIds?: string[];
   albumKey?: string;
   fingerprint?: string;
@@ -74,13 +79,20 @@ export interface Invalidated {
 /**
  * The instant before which a type's entries count as expired for removal (by the sweep, eviction and
  * reads): now, less the type's stale-while-revalidate window, in which an expired entry is kept to be
- * served stale while it is refreshed.
+ * served stale while it is refreshed; a function of the type carries the clock's reading it is taken at
+ * (a number is both), which tells entries written ahead of the clock (see isExpired).
  */
-export type ExpiredBy = number | ((type: TypeName) => number);
+export type ExpiredBy = number | (((type: TypeName) => number) & { readonly now: number });
+
+/** A type's cutoff (`by`) and the clock's reading it was taken at (see isExpired). */
+export interface Cutoff {
+  by: number;
+  now: number;
+}
 
 /** The cutoff for one type (a number is the same for every type). */
-export function cutoffOf(expiredBy: ExpiredBy, type: TypeName): number {
-  return typeof expiredBy === 'number' ? expiredBy : expiredBy(type);
+export function cutoffOf(expiredBy: ExpiredBy, type: TypeName): Cutoff {
+  return typeof expiredBy === 'number' ? { by: expiredBy, now: expiredBy } : { by: expiredBy(type), now: expiredBy.now };
 }
 
 /** The keys of a guarded write's entries that its guard left out (see Removed.stale). */

@@ -1,9 +1,10 @@
 import type { TypeName } from '../src/contentType';
-import type { EntryRecord } from './databaseSchema';
+import type { EntryRecord, PlainRecord } from './databaseSchema';
 import { requestDone, requestsDone } from './idbRequests';
 import { walkCursor } from './walkCursor';
 import type { ReadTimes } from './ReadTimes';
-import { addRemoved, type Removed, type Usage } from './Store';
+import { addRemoved, type Cutoff, type Removed, type Usage } from './Store';
+import { AHEAD_MS, isExpired } from './isExpired';
 import { averageBytes, forget } from './usage';
 import { entryStore } from './databaseSchema';
 import { BatchStates, isPending } from './importBatch';
@@ -26,16 +27,17 @@ export interface PlanOptions {
 export const noneRemoved = (): Removed => ({ expired: 0, evicted: 0 });
 
 /**
- * Plans which entries of `type` to remove to free `need` bytes: expired ones through the expiry index,
- * then the least recently used through the access index (key cursors: no value is read). Sizes are
- * estimated from the type's average; the removal reads each record and keeps the bytes exact.
+ * Plans which entries of `type` to remove to free `need` bytes: expired ones through the expiry index
+ * (and those used ahead of the clock through the access index: see aheadRange), then the least recently
+ * used through the access index (key cursors: no value is read). Sizes are estimated from the type's
+ * average; the removal reads each record and keeps the bytes exact.
  */
 export async function planEvictions(
   tx: IDBTransaction,
   type: TypeName,
   need: number,
   usage: Usage,
-  now: number,
+  cutoff: Cutoff,
   { passes = ['expired', 'evicted'], spare, readTimes }: PlanOptions = {},
 ): Promise<Candidate[]> {
   const plan: Candidate[] = [];
@@ -43,12 +45,18 @@ export async function planEvictions(
   // A quarter more than the average suggests, since sizes vary; a short plan is completed later.
   const wanted = Number.isFinite(need) ? Math.ceil((1.25 * need) / averageBytes(usage)) + 1 : Infinity;
   const planned = new Set<string>();
-  for (const pass of passes) {
+  const store = tx.objectStore(entryStore(type));
+  const walks = passes.flatMap((pass): { pass: keyof Removed; index: IDBIndex; range: IDBKeyRange | null }[] =>
+    pass === 'expired'
+      ? [{ pass, index: store.index('expiry'), range: IDBKeyRange.upperBound(cutoff.by) }, { pass, index: store.index('access'), range: aheadRange(cutoff) }]
+      : [{ pass, index: store.index('access'), range: null }],
+  );
+  for (const { pass, index, range } of walks) {
     if (plan.length >= wanted) break;
-    const index = tx.objectStore(entryStore(type)).index(pass === 'expired' ? 'expiry' : 'access');
-    await walkCursor(index.openKeyCursor(pass === 'expired' ? IDBKeyRange.upperBound(now) : null), (cursor) => {
+    await walkCursor(index.openKeyCursor(range), (cursor) => {
       const key = cursor.primaryKey as string;
       if (!spare?.has(key) && !planned.has(key) && !(pass === 'evicted' && readTimes?.has(type, key))) {
+        // One used ahead of the clock is planned as expired: its record tells whether it was written ahead (removePlanned).
         plan.push({ key, pass, access: cursor.key as number });
         planned.add(key);
       }
@@ -69,7 +77,7 @@ export async function removePlanned(
   usage: Usage,
   plan: readonly Candidate[],
   target: number,
-  now: number,
+  cutoff: Cutoff,
   spare?: ReadonlySet<string>,
 ): Promise<Removed> {
   const removed = noneRemoved();
@@ -83,19 +91,26 @@ export async function removePlanned(
     if (usage.bytes <= target) break;
     const record = reads[index]?.result;
     if (!record || spare?.has(record.key) || isPending(record, pending)) continue;
-    if (pass === 'expired' ? !isExpiredRecord(record, now) : access !== undefined && record.lastAccess !== access) continue;
-    remove(store, usage, record, now, removed);
+    if (pass === 'expired' ? !isExpiredRecord(record, cutoff) : access !== undefined && record.lastAccess !== access) continue;
+    remove(store, usage, record, cutoff, removed);
   }
   return removed;
 }
 
-const isExpiredRecord = (record: EntryRecord, now: number) => record.expiry !== undefined && record.expiry <= now;
+/** As isExpired, of a stored record: one that can expire has an `expiry`. */
+export const isExpiredRecord = (record: PlainRecord, { by, now }: Cutoff) => isExpired({ ...record, expires: record.expiry !== undefined }, by, now);
+
+/**
+ * The access index's range that holds every entry written ahead of the clock (see isExpired): used more
+ * than AHEAD_MS after it, since an entry's last use is never before its write.
+ */
+export const aheadRange = ({ now }: Cutoff) => IDBKeyRange.lowerBound(now + AHEAD_MS, true);
 
 /** Deletes the record and takes it off the usage, counted as expired or evicted. */
-function remove(store: IDBObjectStore, usage: Usage, record: EntryRecord, now: number, removed: Removed): void {
+function remove(store: IDBObjectStore, usage: Usage, record: EntryRecord, cutoff: Cutoff, removed: Removed): void {
   store.delete(record.key);
   forget(usage, record);
-  removed[isExpiredRecord(record, now) ? 'expired' : 'evicted']++;
+  removed[isExpiredRecord(record, cutoff) ? 'expired' : 'evicted']++;
 }
 
 /**
@@ -110,27 +125,29 @@ export async function removeOldest(
   type: TypeName,
   usage: Usage,
   target: number,
-  now: number,
+  cutoff: Cutoff,
   tried: Set<string>,
 ): Promise<Removed> {
   const removed = noneRemoved();
   const store = tx.objectStore(entryStore(type));
-  for (const pass of ['expired', 'evicted'] as const) {
+  for (const pass of ['ahead', 'expired', 'evicted'] as const) {
     if (usage.bytes <= target) break;
     const wanted = Math.ceil((1.25 * (usage.bytes - target)) / averageBytes(usage)) + 1;
     const index = store.index(pass === 'expired' ? 'expiry' : 'access');
-    const records = (await requestDone(index.getAll(pass === 'expired' ? IDBKeyRange.upperBound(now) : null, wanted))) as EntryRecord[];
+    const range = pass === 'expired' ? IDBKeyRange.upperBound(cutoff.by) : pass === 'ahead' ? aheadRange(cutoff) : null;
+    // Used ahead of the clock, only those written ahead are expired (see isExpired): the others wait for the last pass.
+    const records = ((await requestDone(index.getAll(range, wanted))) as EntryRecord[]).filter((record) => pass !== 'ahead' || isExpiredRecord(record, cutoff));
     // An import's entries are never evicted before it commits (it would no longer be all or nothing).
     const pending = await new BatchStates().pendingAmong(store, records);
     for (const record of records) {
       if (usage.bytes <= target) break;
       if (tried.has(record.key)) continue;
       tried.add(record.key);
-      if (!isPending(record, pending)) remove(store, usage, record, now, removed);
+      if (!isPending(record, pending)) remove(store, usage, record, cutoff, removed);
     }
     // Expired entries may be left past this read (smaller than the average): the caller's plan takes
     // them before any live one.
-    if (pass === 'expired' && records.length === wanted && usage.bytes > target) return removed;
+    if (pass !== 'evicted' && records.length === wanted && usage.bytes > target) return removed;
   }
   return removed;
 }
@@ -147,7 +164,7 @@ export async function shrinkType(
   type: TypeName,
   usage: Usage,
   target: number,
-  now: number,
+  cutoff: Cutoff,
   plan: readonly Candidate[],
   readTimes: ReadTimes,
   spare?: ReadonlySet<string>,
@@ -155,11 +172,11 @@ export async function shrinkType(
 ): Promise<Removed> {
   if (!deletesOnly) await readTimes.writeInto(tx, type);
   const tried = new Set([...(spare ?? []), ...plan.map((candidate) => candidate.key)]);
-  const removed = plan.length ? await removePlanned(tx, type, usage, plan, target, now, spare) : deletesOnly ? noneRemoved() : await removeOldest(tx, type, usage, target, now, tried);
+  const removed = plan.length ? await removePlanned(tx, type, usage, plan, target, cutoff, spare) : deletesOnly ? noneRemoved() : await removeOldest(tx, type, usage, target, cutoff, tried);
   while (usage.bytes > target) {
-    const again = await planEvictions(tx, type, usage.bytes - target, usage, now, { spare: tried, readTimes: deletesOnly ? readTimes : undefined });
+    const again = await planEvictions(tx, type, usage.bytes - target, usage, cutoff, { spare: tried, readTimes: deletesOnly ? readTimes : undefined });
     if (!again.length) break;
-    addRemoved(removed, await removePlanned(tx, type, usage, again, target, now, spare));
+    addRemoved(removed, await removePlanned(tx, type, usage, again, target, cutoff, spare));
     for (const { key } of again) tried.add(key);
   }
   return removed;
