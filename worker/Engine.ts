@@ -22,7 +22,7 @@ import { MemoryStore } from './MemoryStore';
 import { overlaid } from './RemovedKeyList';
 import { accessClock } from './accessClock';
 import { changeRemoves, changeTargets, type Change } from './Change';
-import { addRemoved, cutoffOf, type Budget, type Cutoff, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
+import { addRemoved, cutoffOf, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
 import { PeriodicCleanup } from './PeriodicCleanup';
 import { later, type Schedule } from './schedule';
 import type { SharedChange, TabSync } from './TabSync';
@@ -242,7 +242,7 @@ export class Engine implements EngineApi {
       const now = this.#now();
       // Past its TTL an entry is a miss, but it is kept through the type's stale-while-revalidate
       // window; a read-through (one that gives staleSeconds: a get's read may say what it wrote, and is none) may serve it stale within its own window.
-      const removable = cutoffOf(this.#expiredBy(now), type);
+      const removable = cutoffOf(this.#expiredBy(now), type).by;
       const staleMs = readThrough && 'staleSeconds' in readThrough && !readThrough.again ? (readThrough.staleSeconds ?? this.#config.getStaleWhileRevalidate(type)) * 1000 : 0;
       const servable = now - staleMs;
       const counters = this.#counters.of(type);
@@ -266,7 +266,7 @@ export class Engine implements EngineApi {
           if (isExpired(entry, now, now)) found.stale = entry.expiresAt + staleMs - now;
           return found;
         }
-        if (isExpired(entry, removable.by, now)) expired.push(entry.key);
+        if (isExpired(entry, removable, now)) expired.push(entry.key);
         // Not one this page wrote after it made the read (see ReadsBeforeWrites), nor one a read again under a fetch
         // lock meets: its call's first read removed what was stale then, and its fetch writes the key.
         else if (mismatch && !readThrough?.again && !readThrough?.written?.has(entry.key)) mismatched.set(entry.key, entry.revision);
@@ -289,9 +289,10 @@ export class Engine implements EngineApi {
    * read); counted, and told. Housekeeping: reads see them as gone already, so a failure (a full disk
    * refuses the usage record it puts) leaves them to the sweep rather than fail the call.
    */
-  async #expire(store: Store, type: TypeName, keys: string[], removable: Cutoff): Promise<void> {
+  async #expire(store: Store, type: TypeName, keys: string[], removable: number): Promise<void> {
     if (!keys.length) return;
-    const removed = await store.remove(type, keys, (entry) => isExpired(entry, removable.by, removable.now)).catch((): string[] => []);
+    // Still expired as it is removed: by the clock then (see #expiredBy).
+    const removed = await store.remove(type, keys, (entry) => isExpired(entry, removable, this.#now())).catch((): string[] => []);
     this.#counters.of(type).expirations += removed.length;
     if (removed.length) this.#changed(store, type, 'expire', removed);
   }
@@ -476,12 +477,13 @@ export class Engine implements EngineApi {
   async has(type: TypeName, key: string): Promise<boolean> {
     await this.#afterChanges(type);
     await this.#crossTab.current(type);
-    const now = this.#now();
-    const removable = cutoffOf(this.#expiredBy(now), type);
     return this.#stores.withStore(type, async (store) => {
       const [entry] = await store.read(type, [key]);
+      // Read after the entry: one written since the call began is not ahead of it (see isExpired).
+      const now = this.#now();
+      const removable = cutoffOf(this.#expiredBy(now), type).by;
       // An expired entry is removed on read (past the type's stale-while-revalidate window), as get does.
-      if (entry && isExpired(entry, removable.by, now)) await this.#expire(store, type, [key], removable);
+      if (entry && isExpired(entry, removable, now)) await this.#expire(store, type, [key], removable);
       return entry !== undefined && !isExpired(entry, now, now);
     });
   }
@@ -495,12 +497,13 @@ export class Engine implements EngineApi {
   async entries(type: TypeName, prefix?: string): Promise<Listed[]> {
     await this.#afterChanges(type);
     await this.#crossTab.current(type);
-    const now = this.#now();
-    const removable = cutoffOf(this.#expiredBy(now), type);
+    let now = 0;
     const entries = await this.#stores.withStore(type, async (store) => {
       const listed = await store.list(type, prefix);
+      now = this.#now();
+      const removable = cutoffOf(this.#expiredBy(now), type).by;
       // Expired entries met on the way are removed, as get removes them.
-      await this.#expire(store, type, listed.filter((entry) => isExpired(entry, removable.by, now)).map(({ key }) => key), removable);
+      await this.#expire(store, type, listed.filter((entry) => isExpired(entry, removable, now)).map(({ key }) => key), removable);
       return listed;
     });
     return entries.filter((entry) => !isExpired(entry, now, now)).map(({ key, value, revision }) => ({ key, value, revision }));
@@ -515,15 +518,14 @@ export class Engine implements EngineApi {
     // What a change another tab logged removed from the memory tier is gone already: not deleted (nor told) again.
     await this.#crossTab.current(type);
     const now = this.#now();
-    // An entry within its type's stale-while-revalidate window is there (a resolve would serve it): deleted and counted.
-    const removable = cutoffOf(this.#expiredBy(now), type);
     const marked = once && { ...once, at: now };
     return this.#stores.withStore(type, async (store) => {
       // Asked again in memory when IndexedDB is lost during the retry (withStore): the dead worker's count is in IndexedDB.
       if (once?.retry) this.#stores.cannotTell([type], 'delete');
-      // An entry past that window is there for no read: deleting it removes it as a read would, as an
-      // expiration — apart from the deletion, whose mark (`once`) holds only what was deleted, so that a
-      // retry answers as the first attempt did.
+      // An entry within its type's stale-while-revalidate window is there (a resolve would serve it): deleted and
+      // counted (by the clock as each is read, see #expiredBy). An entry past that window is there for no read:
+      // deleting it removes it as a read would, as an expiration — apart from the deletion, whose mark (`once`)
+      // holds only what was deleted, so that a retry answers as the first attempt did.
       const expired = new Set<string>();
       // Asked for (see Deleted): what each key held as it was removed (the last attempt's, after a full disk).
       const values = new Map<string, unknown>();
@@ -534,7 +536,8 @@ export class Engine implements EngineApi {
             type,
             keys,
             (entry) => {
-              if (!isExpired(entry, removable.by, removable.now)) return !once?.values || (values.set(entry.key, entry.value), true);
+              const at = this.#now();
+              if (!isExpired(entry, cutoffOf(this.#expiredBy(at), type).by, at)) return !once?.values || (values.set(entry.key, entry.value), true);
               expired.add(entry.key);
               return false;
             },
@@ -544,7 +547,7 @@ export class Engine implements EngineApi {
         (count) => `Storage quota exceeded deleting ${type} entries, even after evicting ${count} entries; nothing was deleted`,
       );
       // Housekeeping once the deletion has happened (a failure here must not send the deletion again to the memory tier).
-      await this.#expire(store, type, [...expired], removable);
+      await this.#expire(store, type, [...expired], cutoffOf(this.#expiredBy(this.#now()), type).by);
       // A retry may answer what the dead worker deleted seconds ago (see IdbStore.remove): watchers hear of the
       // keys still gone, a key another tab set again since was told after it, and stays the last heard.
       const gone = once?.retry && store === this.#stores.idb ? await this.#stillGone(store, type, deleted) : deleted;
@@ -854,7 +857,9 @@ export class Engine implements EngineApi {
 
   /** Before when each type's entries are gone for good: their TTL, and then the type's stale-while-revalidate window. */
   #expiredBy(now: number): ExpiredBy {
-    return Object.assign((type: TypeName) => now - this.#config.getStaleWhileRevalidate(type) * 1000, { now });
+    // The clock as each store step reads it, not as the call began: a call that waited (behind an import, another
+    // tab's transactions) must not take what was written meanwhile for written ahead of the clock (see isExpired).
+    return Object.defineProperty((type: TypeName) => now - this.#config.getStaleWhileRevalidate(type) * 1000, 'now', { get: this.#now }) as ExpiredBy;
   }
 
   /** Calls back into the client; settles once it has answered. A callback that fails (a listener, a dead port) is reported, never thrown. */

@@ -100,7 +100,6 @@ export class IdbStore implements Store {
   async write(type: TypeName, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, options: WriteOptions = {}): Promise<Removed> {
     const { onProgress, guard, commit, commits, landed } = options;
     if (Imports.imports(entries.length, guard !== undefined, this.#importChunk)) return this.imports.import(type, entries, budget, expiredBy, options);
-    const now = cutoffOf(expiredBy, type);
     // The last of several entries with one key wins; the usage must count that key once.
     entries = lastOfEachKey(entries);
     const spare = new Set(entries.map((entry) => entry.key));
@@ -151,7 +150,7 @@ export class IdbStore implements Store {
       await this.imports.writeUnderImports(store, inBatches, entries, usage);
       const removed =
         budget && usage.bytes > budget.lowWater
-          ? await shrinkType(tx, type, usage, budget.lowWater, now, [], this.#readTimes, spare)
+          ? await shrinkType(tx, type, usage, budget.lowWater, cutoffOf(expiredBy, type), [], this.#readTimes, spare)
           : noneRemoved();
       putUsage(tx, type, usage);
       const stale = kept.length < all.length ? leftOut(all, kept) : undefined;
@@ -174,7 +173,7 @@ export class IdbStore implements Store {
       try {
         await this.imports.afterImports(type, budget, expiredBy, `writing ${type}`);
         // Counted into `removed` step by step: a step that fails (a full disk) leaves the earlier ones counted.
-        await this.imports.shrinkInSteps(type, budget!.maxBytes, budget!.lowWater, now, spare, removed);
+        await this.imports.shrinkInSteps(type, budget!.maxBytes, budget!.lowWater, expiredBy, spare, removed);
       } catch {
         // Left to the import's own room-making, or to the next write or cleanup.
       }

@@ -13,7 +13,7 @@ import { allKeyChunks, batchKey, batchLockName, findableThrough, IMPORT_STEPS, k
 import { lastOfEachKey } from './lastOfEachKey';
 import type { ReadTimes } from './ReadTimes';
 import { later, type Schedule } from './schedule';
-import { addRemoved, cutoffOf, type Budget, type Cutoff, type ExpiredBy, type Removed, type Spared, type StoredEntry, type Usage, type WriteOptions } from './Store';
+import { addRemoved, cutoffOf, type Budget, type ExpiredBy, type Removed, type Spared, type StoredEntry, type Usage, type WriteOptions } from './Store';
 import { forget, averageBytes } from './usage';
 import { putUsage, readUsage } from './usageRecord';
 import { WebLocks } from './WebLocks';
@@ -192,7 +192,7 @@ export class Imports {
   async #shrink(type: TypeName, above: number, target: number, expiredBy: ExpiredBy, spare?: ReadonlySet<string>): Promise<Removed> {
     const removed = noneRemoved();
     try {
-      await this.shrinkInSteps(type, above, target, cutoffOf(expiredBy, type), spare, removed).catch(async () => {
+      await this.shrinkInSteps(type, above, target, expiredBy, spare, removed).catch(async () => {
         const { bytes } = await this.#db.transact(`making room in ${type}`, [entryStore(type)], 'readonly', (tx) => readUsage(tx, type));
         addRemoved(removed, (await this.#free([type], bytes - target, expiredBy, spare && [type, [...spare]]))[type]);
       });
@@ -304,13 +304,14 @@ export class Imports {
    * step's worth of removals (short transactions, which other calls interleave with); `spare` stays.
    * `removed` counts what each step removed as it commits: a step that fails leaves the earlier ones counted there.
    */
-  async shrinkInSteps(type: TypeName, above: number, target: number, now: Cutoff, spare?: ReadonlySet<string>, removed = noneRemoved()): Promise<Removed> {
+  async shrinkInSteps(type: TypeName, above: number, target: number, expiredBy: ExpiredBy, spare?: ReadonlySet<string>, removed = noneRemoved()): Promise<Removed> {
     for (let limit = above; ; limit = target) {
       const step = await this.#db.transact(`making room in ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
         const usage = await readUsage(tx, type);
         if (usage.bytes <= limit) return null;
         const stepTarget = Math.max(target, usage.bytes - this.#importChunk * averageBytes(usage));
-        const more = await shrinkType(tx, type, usage, stepTarget, now, [], this.#readTimes, spare);
+        // The clock as each step begins (see ExpiredBy): steps apart, others write.
+        const more = await shrinkType(tx, type, usage, stepTarget, cutoffOf(expiredBy, type), [], this.#readTimes, spare);
         putUsage(tx, type, usage);
         return more;
       });

@@ -79,8 +79,8 @@ export interface Invalidated {
 /**
  * The instant before which a type's entries count as expired for removal (by the sweep, eviction and
  * reads): now, less the type's stale-while-revalidate window, in which an expired entry is kept to be
- * served stale while it is refreshed; a function of the type carries the clock's reading it is taken at
- * (a number is both), which tells entries written ahead of the clock (see isExpired).
+ * served stale while it is refreshed; a function of the type carries the clock (`now`, read as each store step
+ * reads it: a number is both), which tells entries written ahead of it (see isExpired).
  */
 export type ExpiredBy = number | (((type: TypeName) => number) & { readonly now: number });
 
