@@ -2,6 +2,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { IDBObjectStore } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { IdbStore } from '../worker/IdbStore';
+import type { ExpiredBy } from '../worker/Store';
 import { entry } from './contract/storeContract';
 import { uniqueName } from './support/openCache';
 
@@ -60,6 +61,21 @@ describe('IdbStore', () => {
     ]);
     await store.write('album_year', [entry('album_year', 'after', { bytes: 50 })], null, 0);
     expect(await store.usage(['album_year'])).toEqual([{ entries: left.length + 1, bytes: bytes + 50 }]);
+    store.close();
+  });
+
+  it('a cleanup whose removals find the clock set back since its plan (every entry then written ahead of it) keeps the usage exact and counts what went', async () => {
+    const store = await IdbStore.open({ name: uniqueName(), indexedDB: new IDBFactory() });
+    const keys = Array.from({ length: 10 }, (_, index) => `k${index}`);
+    await store.write('track_metadata', keys.map((key) => entry('track_metadata', key, { at: 1_000_000 })), null, 0);
+    // The plan reads the clock as 1,000,000; the removals, in the next transaction, a day earlier.
+    let reads = 0;
+    const expiredBy = Object.defineProperty(() => 0, 'now', { get: () => (reads++ === 0 ? 1_000_000 : 1_000_000 - 86_400_000) }) as ExpiredBy;
+    const removed = await store.cleanup(new Map([['track_metadata', { maxBytes: 1000, lowWater: 500 }]]), expiredBy);
+    const left = (await store.read('track_metadata', keys)).filter((found) => found !== undefined);
+    expect(left.length).toBeLessThanOrEqual(5);
+    expect(await store.usage(['track_metadata'])).toEqual([{ entries: left.length, bytes: 100 * left.length }]);
+    expect(removed.track_metadata).toEqual({ expired: 10 - left.length, evicted: 0 });
     store.close();
   });
 
