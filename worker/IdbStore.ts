@@ -466,11 +466,13 @@ export class IdbStore implements Store {
           const usage = await readUsage(tx, type);
           const budget = budgets.get(type);
           const now = cutoffOf(expiredBy, type);
-          const { expired } = await removePlanned(tx, type, usage, plans[index]?.expired ?? [], -Infinity, now);
-          const { evicted } =
+          const planned = await removePlanned(tx, type, usage, plans[index]?.expired ?? [], -Infinity, now);
+          // Making room may meet expired entries too (expired since the plan, or written ahead of a clock set back since).
+          const shrunk =
             budget && usage.bytes > budget.lowWater
               ? await shrinkType(tx, type, usage, budget.lowWater, now, plans[index]?.evict ?? [], this.#readTimes, undefined, deletesOnly)
               : noneRemoved();
+          const [expired, evicted] = [planned.expired + shrunk.expired, shrunk.evicted];
           // Deleting only, the usage record goes too, and is recounted when next needed.
           if ((expired || evicted) && deletesOnly) tx.objectStore(entryStore(type)).delete(USAGE_KEY);
           else if (expired || evicted) putUsage(tx, type, usage);
