@@ -630,6 +630,19 @@ describe('the page’s connection', () => {
     }
   });
 
+  it('after an open that failed, a clock set back (a year: the system clock corrected) does not keep the page from opening again for that year', async () => {
+    let now = Date.UTC(2027, 0, 1);
+    let opens = 0;
+    const refused = brokenFactory('SecurityError', 'access to the Indexed Database API is denied in this context');
+    const indexedDB = { open: (...args: Parameters<IDBFactory['open']>) => (opens++, refused.open(...args)) } as IDBFactory;
+    const reads = new DirectReads({ name: uniqueName(), indexedDB, types: typesOf({}), now: () => now });
+    expect(await reads.read('track_metadata', ['k'])).toBeNull();
+    expect(opens).toBe(1);
+    now -= 365 * 86_400_000;
+    expect(await reads.read('track_metadata', ['k'])).toBeNull();
+    expect(opens).toBe(2);
+  });
+
   it('makes no database where there is none', async () => {
     const indexedDB = new IDBFactory();
     const reads = new DirectReads({ name: 'absent', indexedDB, types: typesOf({}) });
