@@ -169,7 +169,9 @@ export class DirectReads {
 
   #connection(): Promise<IDBDatabase | null> {
     if (this.#db) return this.#db;
-    if (this.#closed || this.#now() - this.#failedAt < RETRY_OPEN_MS) return Promise.resolve(null);
+    // A clock set back since the failure (behind it) tries again too: it must not wait as long as the clock went back.
+    const since = this.#now() - this.#failedAt;
+    if (this.#closed || (since >= 0 && since < RETRY_OPEN_MS)) return Promise.resolve(null);
     this.#openingSince = performance.now();
     // Unset while open() runs: a browser may refuse it at once (a sandboxed page, a disabled IndexedDB).
     let opening: Promise<IDBDatabase | null> | undefined;
