@@ -191,9 +191,12 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * type under policies pointed at customTypes (+35 B), a stale entry's delete counted (+15 B), the first
  * word of a failing IndexedDB (+11 B) — 58,898, 1.8939; read-through fetches ordered by their fetcher's
  * call (an earlier value stored when the later stores nothing; a set made before the call no news): +349 B
- * — 59,247, 1.9052.)
+ * — 59,247, 1.9052; a tab without IndexedDB telling invalidateQueriesOn at each restore (R142): +73 B; the line
+ * 1.93: an entry written more than a minute ahead of the clock expired (writtenAt, the access index walked
+ * for it), a clock past Date's range refused, the cleanup's usage kept when it met expired entries only,
+ * the page's reads retried with the clock set back: +433 B — 59,753, 1.9214.)
  */
-const REACHED_RATIO = 1.91;
+const REACHED_RATIO = 1.93;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
