@@ -1105,6 +1105,30 @@ describe('calls made during an import', () => {
     expect(after.priors).toBe(0);
   });
 
+  it('a write of a key the import created (its step replaced nothing), under the import’s tags or others: once it commits, no record keeps that write as a prior', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    const b = await browser.open();
+    await a.cache.setMany('track_metadata', entries(50, 'old'));
+    let steps = 0;
+    let called: Promise<void> | undefined;
+    await a.cache.setMany('track_metadata', entries(100, 'new'), {
+      onProgress: () => {
+        // Its seventh step created k60–k69: none of them replaced an entry.
+        if (++steps !== 7) return;
+        called = (async () => {
+          await b.cache.set('track_metadata', 'k60', 'written during', { trackId: 'tx' });
+          await b.cache.set('track_metadata', 'k61', 'written during', { trackId: 't1' });
+        })();
+      },
+    });
+    await called;
+    expect(await b.cache.getMany('track_metadata', ['k60', 'k61'])).toEqual(['new60', 'new61']);
+    await expect.poll(async () => (await raw(browser.inner, browser.name)).importRecords).toBe(0);
+    // Tidied as the import's other records are: what a write under it held goes (it is counted nowhere, yet takes room).
+    expect((await expectExactCounts(browser)).priors).toBe(0);
+  });
+
   it('a delete of an imported key removes what reads see; the import’s entry comes with its commit', async () => {
     let during: unknown;
     const { b } = await importWith(async (b) => {
