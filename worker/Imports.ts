@@ -569,9 +569,12 @@ export class Imports {
       usage.bytes += old.bytes - entry.bytes;
       // A record the import created showed nothing; it shows this write now (see BatchRecord.created).
       if (!old.prior) batch.created--;
-      // Tagged otherwise than the import's entry, which is all the tag indexes find: listed for events, in a chunk
-      // of its own before the steps' (numbered down by the batch's count of those listed, so each is new).
-      if (!findableThrough(prior, old)) store.put({ key: keyChunkKey(old.batch!, -(batch.retagged = (batch.retagged ?? 0) + 1)), keys: [], priors: 0, retagged: [old.key] } satisfies KeyChunk);
+      // Tagged otherwise than the import's entry, which is all the tag indexes find: listed for events (see KeyChunk.retagged).
+      const retagged = !findableThrough(prior, old);
+      if (retagged) batch.retagged = (batch.retagged ?? 0) + 1;
+      // Such a key, or one the import created (whose step's chunk may have replaced nothing, which tidying skips), in a
+      // chunk of its own before the steps' (numbered down, each new), for a rollback or a commit's tidying to find its prior.
+      if (retagged || !old.prior) store.put({ key: keyChunkKey(old.batch!, -(batch.under = (batch.under ?? 0) + 1)), keys: [old.key], priors: 1, ...(retagged && { retagged: [old.key] }) } satisfies KeyChunk);
     }
     for (const batch of pending.values()) store.put(batch);
   }

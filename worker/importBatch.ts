@@ -54,6 +54,8 @@ export interface BatchRecord {
   applied?: number;
   /** How many keys its steps and writes under it listed as re-tagged (see KeyChunk.retagged): an event reads its key chunks only then. */
   retagged?: number;
+  /** Key chunks that writes under it put (see Imports.writeUnderImports), numbered down from -1. */
+  under?: number;
 }
 
 /** The keys one step of an import wrote (to roll back or normalize it), and how many replaced an entry. */
