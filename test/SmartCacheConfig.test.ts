@@ -187,6 +187,14 @@ describe('configuration', () => {
     expect(error.message).toContain('caching.customTypes');
   });
 
+  it('a built-in type’s name misspelt under policies is refused naming the built-in types, the right spelling among them', () => {
+    for (const typo of ['track_metdata', 'Track_Metadata', 'albumYear']) {
+      const error = configError(() => new SmartCacheConfig({ caching: { policies: { [typo]: { ttlSeconds: DAY } } } } as unknown as CacheConfig));
+      expect(error.issues).toEqual([{ path: `caching.policies.${typo}`, message: expect.stringContaining('not a built-in type') }]);
+      for (const type of ['track_metadata', 'successful_api_metadata', 'failed_api_lookup', 'album_year', 'negative_result', 'generic']) expect(error.issues[0]?.message).toContain(type);
+    }
+  });
+
   it('accepts a cleanupThreshold of exactly 1 and rejects 0', () => {
     expect(new SmartCacheConfig({ caching: { policies: { generic: { cleanupThreshold: 1 } } } }).getCleanupThreshold('generic')).toBe(1);
     expect(configError(() => new SmartCacheConfig({ caching: { policies: { generic: { cleanupThreshold: 0 } } } })).code).toBe(
