@@ -45,8 +45,8 @@ const policiesSchema = z.strictObject(
     ContentType,
     z.ZodMiniOptional<typeof policyPatchSchema>
   >,
-  // A name that is no built-in type is most likely one of the app's own, put here by mistake.
-  { error: (issue) => (issue.code === 'unrecognized_keys' ? 'not a built-in type (types of your own go in caching.customTypes)' : undefined) },
+  // A name that is no built-in type is a misspelt one (the names show the right spelling), or one of the app's own put here by mistake.
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? `not a built-in type (${CONTENT_TYPES.join(', ')}); types of your own go in caching.customTypes` : undefined) },
 );
 
 /** A type of the app's own: a whole policy, whether it is persistent, and which library events remove its entries. */
