@@ -516,6 +516,24 @@ describe.each(['generic', 'track_metadata'] as const)('%s: a set called while a 
     expect(fetcher).toHaveBeenCalledTimes(1);
     expect(await cache.get(type, 'k')).toBe('fetched');
   });
+
+  it('writes of the key that keep coming (progress saved every 100 ms) while it waits for its mark: its fetcher is still called, and it answers', async () => {
+    const { cache, engine } = await engineTab({ name: uniqueName(), indexedDB: new IDBFactory() });
+    const fetcher = vi.fn(async () => 'fetched');
+    let writes = 0;
+    const stream = gate<string>();
+    // Each mark is answered just after the next write of the key is called, until the fetcher is (or a hundred writes went by).
+    const mark = engine.mark.bind(engine);
+    vi.spyOn(engine, 'mark').mockImplementation(async (markType, key) => {
+      const answer = await mark(markType, key);
+      if (!fetcher.mock.calls.length && ++writes <= 100) void cache.set(type, 'k', `progress ${writes}`);
+      if (writes === 100) stream.open('still waiting after 100 writes of the key');
+      return answer;
+    });
+    const resolving = cache.resolve(type, 'k', fetcher, { forceFresh: true });
+    expect(await Promise.race([resolving, stream.promise])).toEqual({ value: 'fetched', source: 'fetch' });
+    expect(fetcher).toHaveBeenCalledTimes(1);
+  });
 });
 
 describe.each(['track_metadata', 'generic'] as const)('%s: a fetch started once every caller left another (whose fetcher ignores its signal)', (type) => {
