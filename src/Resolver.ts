@@ -54,6 +54,9 @@ interface Running {
   threw?: { error: unknown };
 }
 
+/** How many marks a read-through takes at most before its fetcher is called (see Resolver.#fetchAndStore). */
+const MARKS_PER_FETCH = 3;
+
 /**
  * A forceFresh fetch whose fetcher is not yet called (it waits for another tab's fetch): what it brings is newer than a
  * change heard now (that fetch's write, say), and a call made after its forceFresh still joins it (README "Reading through").
@@ -334,12 +337,15 @@ export class Resolver {
     const host = this.#host;
     // Taken before the fetch: a value an event made stale while it was fetched is returned, not stored. Taken again after a
     // write of the key called in this tab meanwhile, which may reach the store after it (the mark comes after this tab's
-    // writes sent before it): older than what the fetcher brings, it is no news for the guard.
+    // writes sent before it): older than what the fetcher brings, it is no news for the guard. Not for ever: under writes of
+    // the key that keep coming (progress saved again and again) the fetcher is called all the same, and the guard keeps what
+    // it brings out of the store where the last of them reached it after the mark (that write stays, as a later one would).
     let since: Mark;
+    let marks = 0;
     do {
       running.wrote = false;
       since = await this.#mark(type, key);
-    } while (running.wrote && !signal.aborted);
+    } while (running.wrote && !signal.aborted && ++marks < MARKS_PER_FETCH);
     // Every caller left meanwhile (the reason says how): nobody waits for what the fetcher would bring.
     if (signal.aborted) throw signal.reason;
     let store = true;
