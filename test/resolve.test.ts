@@ -193,6 +193,32 @@ describe.each(['track_metadata', 'generic'] as const)('%s', (type) => {
     expect(logger.error).not.toHaveBeenCalled();
   });
 
+  it.each([
+    ['first, second, third', ['first', 'second', 'third']],
+    ['second, first, third', ['second', 'first', 'third']],
+    ['first, third, second', ['first', 'third', 'second']],
+    ['third, first, second', ['third', 'first', 'second']],
+    ['third, second, first', ['third', 'second', 'first']],
+  ] as const)('without locks, three fetches called in turn, the last one failing (answered %s): the second one\'s value stays', async (_, order) => {
+    const { cache } = await engineTab({ name: uniqueName(), indexedDB: new IDBFactory() });
+    const replies = { first: gate<string>(), second: gate<string>(), third: gate<string>() };
+    // Each made once the one before has called its fetcher: it does not join it.
+    const calls: Promise<unknown>[] = [];
+    for (const name of ['first', 'second', 'third'] as const) {
+      const fetcher = vi.fn(() => replies[name].promise);
+      calls.push(cache.resolve(type, 'k', fetcher, calls.length ? { forceFresh: true } : undefined).catch(() => 'failed'));
+      await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    }
+    for (const name of order) {
+      if (name === 'third') replies.third.fail(new Error('down'));
+      else replies[name].open(name);
+      await afterItsWrite();
+    }
+    await Promise.all(calls);
+    await afterItsWrite();
+    expect(await cache.get(type, 'k')).toBe('second');
+  });
+
   it('forceFresh calls made together fetch once; an ordinary call made after them joins that fetch', async () => {
     const { cache } = await openCache();
     await cache.set(type, 'k', 'old');
