@@ -186,6 +186,24 @@ describe.each(['track_metadata', 'generic'] as const)('%s', (type) => {
     expect(await cache.get(type, 'k')).toBe(left);
   });
 
+  it('without locks, once every caller of the forceFresh called after a fetch left it (its fetcher ignores its signal), the earlier value is stored', async () => {
+    const tab = await engineTab({ name: uniqueName(), indexedDB: new IDBFactory() });
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = tab.cache.resolve(type, 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const leaving = new AbortController();
+    const fresh = vi.fn(() => new Promise<string>(() => {}));
+    const second = tab.cache.resolve(type, 'k', fresh, { forceFresh: true, signal: leaving.signal });
+    await vi.waitFor(() => expect(fresh).toHaveBeenCalledTimes(1));
+    reply.open('fetched');
+    expect(await first).toEqual({ value: 'fetched', source: 'fetch' });
+    leaving.abort();
+    expect(isCacheError(await rejection(second), 'aborted')).toBe(true);
+    await afterItsWrite();
+    expect(await tab.cache.get(type, 'k')).toBe('fetched');
+  });
+
   it('without locks, close() while the earlier value waits for the forceFresh called after it: close resolves, and nothing is stored or reported', async () => {
     const { cache, second, logger } = await twoFetches();
     await cache.close();
