@@ -8,6 +8,7 @@ import { RemoteEngine } from '../src/RemoteEngine';
 import { typesOf } from '../src/typesOf';
 import { brokenFactory, deleteUnderTabs, failCommit, tabFactory } from './support/faultyIndexedDB';
 import { inProcessWorkers, openRemoteCache, type RemoteCacheOptions } from './support/inProcessWorkers';
+import { lossyChannel } from './support/lossyChannel';
 import { SmartCacheConfig } from '../src/SmartCacheConfig';
 import { Engine, type EngineOptions } from '../worker/Engine';
 import type { ValidConfig } from '../src/configSchema';
@@ -361,6 +362,36 @@ describe('reads the page answers itself', () => {
     expect(await cache.get('track_metadata', 'k')).toBeUndefined();
   });
 
+  it('another tab’s clear whose message this tab lost: once it has resolved, the page reads none of what it removed', async () => {
+    // The page's worker listens on a channel that loses every message: it hears nothing of the clear.
+    const lossy = lossyChannel(uniqueName());
+    lossy.lose = true;
+    const { cache, name, indexedDB, clock, calls } = await pageReading({ engine: { openChannel: lossy.open } });
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    await cache.setMany('album_year', [
+      { key: 'y', value: 1999 },
+      { key: 'z', value: 1980 },
+    ]);
+    expect(await cache.getMany('album_year', ['y', 'z'])).toEqual([1999, 1980]);
+    await other.clear();
+    calls.length = 0;
+    expect(await cache.getMany('album_year', ['y', 'z'])).toEqual([undefined, undefined]);
+    expect(calls).toEqual([]);
+  });
+
+  it('a database another tab deleted and made again, with entries of its own: the page reads the new one, none of the old one’s entries', async () => {
+    const { cache, name, indexedDB, clock } = await pageReading();
+    await cache.setMany('track_metadata', [
+      { key: 'k', value: 'old' },
+      { key: 'gone', value: 'old' },
+    ]);
+    expect(await cache.getMany('track_metadata', ['k', 'gone'])).toEqual(['old', 'old']);
+    await deleteUnderTabs(indexedDB, name, { turns: 50 });
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    await other.set('track_metadata', 'k', 'new');
+    expect(await cache.getMany('track_metadata', ['k', 'gone'])).toEqual(['new', undefined]);
+  });
+
   it('never sees part of another tab’s import: each read has all of what it replaces, or all of it', async () => {
     const { cache, name, indexedDB, clock } = await pageReading();
     const keys = Array.from({ length: 60 }, (_, index) => `k${index}`);
@@ -682,6 +713,27 @@ describe('the page’s connection', () => {
     expect((await remote.stats()).degraded).toBeNull();
     expect(await remote.getMany('track_metadata', ['k'])).toEqual([expect.objectContaining({ value: 'stored' })]);
     await remote.close();
+  });
+
+  it('closed by the browser under a read (a backend failure): that read is the worker’s, answered as it stands; the next read opens again and is the page’s', async () => {
+    const inner = new IDBFactory();
+    const page = tabFactory(inner);
+    const { cache, calls, clock } = await pageReading({ indexedDB: inner, direct: page.factory });
+    await cache.set('track_metadata', 'k', 1);
+    expect(await cache.get('track_metadata', 'k')).toBe(1);
+    await cache.set('track_metadata', 'k', 2);
+    calls.length = 0;
+    const read = cache.get('track_metadata', 'k');
+    // The page's transaction is made once the gets of this task are gathered: lost right after.
+    await Promise.resolve();
+    page.loseConnection();
+    expect(await read).toBe(2);
+    expect(calls).toEqual(['getMany']);
+    clock.advance(2000);
+    calls.length = 0;
+    expect(await cache.get('track_metadata', 'k')).toBe(2);
+    expect(calls).toEqual([]);
+    expect(page.connections()).toHaveLength(1);
   });
 
   it('closes with the cache', async () => {
