@@ -617,6 +617,22 @@ describe('as the seed’s tests call it', () => {
     expect(error.cause).toBe(thrown);
   });
 
+  it('has the time constants on the class and on a config, as the seed’s tests read them (self.config.INFINITE_TTL)', () => {
+    const config = new SmartCacheConfig() as SmartCacheConfig & Record<string, unknown>;
+    const constants = { MINUTE, HOUR, DAY, WEEK, MONTH, INFINITE_TTL };
+    for (const [name, seconds] of Object.entries(constants)) {
+      expect((SmartCacheConfig as unknown as Record<string, unknown>)[name]).toBe(seconds);
+      expect(config[name]).toBe(seconds);
+    }
+    // test_track_metadata_policy, as written: policy.ttl_seconds == self.config.INFINITE_TTL
+    expect(config.getPolicy('track_metadata').ttlSeconds).toBe(config.INFINITE_TTL);
+    expect(config.formatTtl(config.INFINITE_TTL as number)).toContain('∞');
+    // Read-only, and nothing a config's own keys or toJSON show.
+    expect(() => ((config as Record<string, unknown>).INFINITE_TTL = 1)).toThrow(TypeError);
+    expect(Object.keys(config)).toEqual([]);
+    expect(JSON.stringify(config.toJSON())).not.toContain('INFINITE_TTL');
+  });
+
   it('isPersistentCache is static and answers each built-in type', () => {
     expect(CONTENT_TYPES.filter((type) => SmartCacheConfig.isPersistentCache(type))).toEqual(['track_metadata', 'successful_api_metadata', 'album_year']);
     // It is the type’s nature, not its policy: a config changes nothing.
