@@ -9,7 +9,7 @@ import { parse } from './parse';
 import { PolicyTable } from './PolicyTable';
 import { policyTables } from './policyTables';
 import { policyUpdates } from './policyUpdates';
-import { DAY, HOUR, INFINITE_TTL, MINUTE } from './time';
+import { DAY, HOUR, INFINITE_TTL, MINUTE, MONTH, WEEK } from './time';
 
 /**
  * The policy of every content type (built-in, and custom ones named `N`), validated once at construction.
@@ -17,6 +17,33 @@ import { DAY, HOUR, INFINITE_TTL, MINUTE } from './time';
  */
 export class SmartCacheConfig<N extends string = never> {
   readonly #table: PolicyTable;
+
+  // The seed's time constants were class attributes, which its tests read on a config (`self.config.INFINITE_TTL`):
+  // on the class and, read-only, on every config too (the exported constants are the same numbers).
+  static readonly MINUTE = MINUTE;
+  static readonly HOUR = HOUR;
+  static readonly DAY = DAY;
+  static readonly WEEK = WEEK;
+  static readonly MONTH = MONTH;
+  static readonly INFINITE_TTL = INFINITE_TTL;
+  get MINUTE(): number {
+    return MINUTE;
+  }
+  get HOUR(): number {
+    return HOUR;
+  }
+  get DAY(): number {
+    return DAY;
+  }
+  get WEEK(): number {
+    return WEEK;
+  }
+  get MONTH(): number {
+    return MONTH;
+  }
+  get INFINITE_TTL(): number {
+    return INFINITE_TTL;
+  }
 
   constructor(config?: CacheConfigOf<N>) {
     // A SmartCacheConfig is read through its toJSON, as createCache reads one: the object schema would read the instance as {}.

@@ -247,6 +247,12 @@ describe('updatePolicy', () => {
 
   it('shows apps the methods of SPEC §2 and toJSON, nothing of the table the engine reads', () => {
     expect(Object.getOwnPropertyNames(SmartCacheConfig.prototype).sort()).toEqual([
+      'DAY',
+      'HOUR',
+      'INFINITE_TTL',
+      'MINUTE',
+      'MONTH',
+      'WEEK',
       'constructor',
       'formatTtl',
       'getAllPolicies',
