@@ -527,6 +527,24 @@ describe('as the seed’s tests call it', () => {
     expect(error.issues.map((issue) => issue.path)).toEqual(['caching.policies.track_metadata.cleanupThreshold']);
   });
 
+  it('takes maxSizeMb Infinity, a number, as no budget (kept as null, as JSON keeps it), in policies, customTypes and updatePolicy', () => {
+    const config = new SmartCacheConfig({
+      caching: {
+        policies: { track_metadata: { maxSizeMb: Infinity } },
+        customTypes: { art: { persistent: true, ttlSeconds: DAY, invalidationStrategy: 'hybrid', maxSizeMb: Number.POSITIVE_INFINITY } },
+      },
+    });
+    expect(config.getPolicy('track_metadata').maxSizeMb).toBeNull();
+    expect(config.getPolicy('art').maxSizeMb).toBeNull();
+    expect(config.updatePolicy('generic', { maxSizeMb: Infinity }).maxSizeMb).toBeNull();
+    expect(new SmartCacheConfig(JSON.parse(JSON.stringify(config.toJSON())) as CacheConfig).getAllPolicies()).toEqual(config.getAllPolicies());
+    // Still above 0, and a number or null: what is refused says so.
+    for (const maxSizeMb of [Number.NEGATIVE_INFINITY, 0, Number.NaN, '5']) {
+      const error = configError(() => new SmartCacheConfig({ caching: { policies: { generic: { maxSizeMb: maxSizeMb as number } } } }));
+      expect(error.issues).toEqual([{ path: 'caching.policies.generic.maxSizeMb', message: expect.stringMatching(/above 0.*null/) }]);
+    }
+  });
+
   it('takes maxSizeMb null (no budget) for any type, in the config and in updatePolicy', () => {
     const config = new SmartCacheConfig({ caching: { policies: { track_metadata: { maxSizeMb: null } } } });
     expect(config.getPolicy('track_metadata').maxSizeMb).toBeNull();
