@@ -25,11 +25,19 @@ export const staleSecondsSchema = secondsOrInfinity('expected a number of second
  */
 const cleanupIntervalSchema = secondsOrInfinity('expected a number of seconds above 0, or Infinity', z.positive());
 
+/**
+ * A budget in MiB, above 0, or null for none. Infinity, a number too, is no budget: kept as null, which
+ * JSON keeps (a config's toJSON, what the page sends its worker).
+ */
+const maxSizeMbSchema = z
+  .nullable(z.union([z.literal(Infinity), z.number()], { error: 'expected a number of MB above 0, or null (no budget)' }).check(z.positive()))
+  .check(z.overwrite((mb) => (mb === Infinity ? null : mb)));
+
 /** The fields of one policy a config or `updatePolicy` may change. */
 export const policyPatchSchema = z.strictObject({
   ttlSeconds: z.optional(ttlSecondsSchema),
   invalidationStrategy: z.optional(z.literal([...INVALIDATION_STRATEGIES])),
-  maxSizeMb: z.optional(z.nullable(z.number().check(z.positive()))),
+  maxSizeMb: z.optional(maxSizeMbSchema),
   // A refinement, not z.lte: its check would ship for this one bound (refinements are on the page anyway).
   cleanupThreshold: z.optional(z.number().check(z.gt(0, { error: 'must be above 0' }), z.refine((fraction) => fraction <= 1, { error: 'must be at most 1' }))),
   staleWhileRevalidateSeconds: z.optional(staleSecondsSchema),
@@ -54,7 +62,7 @@ export const customTypeSchema = z.strictObject({
   persistent: z.boolean(),
   ttlSeconds: ttlSecondsSchema,
   invalidationStrategy: z.literal([...INVALIDATION_STRATEGIES]),
-  maxSizeMb: z.nullable(z.number().check(z.positive())),
+  maxSizeMb: maxSizeMbSchema,
   cleanupThreshold: policyPatchSchema.shape.cleanupThreshold,
   staleWhileRevalidateSeconds: policyPatchSchema.shape.staleWhileRevalidateSeconds,
   description: z.optional(z.string()),
