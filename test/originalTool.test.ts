@@ -75,6 +75,36 @@ async function open(config?: ConstructorParameters<typeof SmartCacheConfig>[0] |
 describe('original TestSmartCacheConfig', () => {
   const config = new SmartCacheConfig();
 
+  it('test_default_policies_creation', () => {
+    const policies = new SmartCacheConfig().getAllPolicies();
+    const expectedTypes = ['track_metadata', 'successful_api_metadata', 'failed_api_lookup', 'album_year', 'negative_result', 'generic'] as const;
+    expect(Object.keys(policies)).toHaveLength(expectedTypes.length);
+    for (const type of expectedTypes) expect(policies[type]).toMatchObject({ contentType: type });
+  });
+
+  it('test_*_policy and test_get_ttl as written: against self.config.INFINITE_TTL', () => {
+    expect(config.getPolicy('track_metadata').ttlSeconds).toBe(config.INFINITE_TTL);
+    expect(config.getPolicy('successful_api_metadata').ttlSeconds).toBe(config.INFINITE_TTL);
+    expect(config.getTtl('track_metadata')).toBe(config.INFINITE_TTL);
+    expect(config.getTtl('successful_api_metadata')).toBe(config.INFINITE_TTL);
+    expect(config.formatTtl(config.INFINITE_TTL)).toContain('∞');
+  });
+
+  it('test_update_policy', () => {
+    const own = new SmartCacheConfig();
+    const originalTtl = own.getTtl('generic');
+    own.updatePolicy('generic', { ttlSeconds: 600 });
+    expect(own.getTtl('generic')).toBe(600);
+    expect(own.getTtl('generic')).not.toBe(originalTtl);
+  });
+
+  it('test_cleanup_threshold', () => {
+    const threshold = config.getCleanupThreshold('track_metadata');
+    expect(threshold).toBeGreaterThanOrEqual(0);
+    expect(threshold).toBeLessThanOrEqual(1);
+    expect(threshold).toBe(0.8);
+  });
+
   it('test_track_metadata_policy', () => {
     const policy = config.getPolicy('track_metadata');
     expect(policy.ttlSeconds).toBe(INFINITE_TTL);
