@@ -4,7 +4,7 @@ import type { Tags } from './invalidationTarget';
 import { BatchStates, type BatchId } from '../worker/batchStates';
 import type { EntryRecord } from '../worker/databaseSchema';
 import { requestsDone } from '../worker/idbRequests';
-import { isExpired } from '../worker/isExpired';
+import { isExpiredRecord } from '../worker/isExpired';
 import { accessClock } from '../worker/accessClock';
 import { recordReadsNow } from '../worker/recordReads';
 import { entryStore, LAYOUT, layoutOf } from '../worker/layout';
@@ -122,8 +122,7 @@ export class DirectReads {
         continue;
       }
       if (record.batch !== undefined && pending.has(record.batch)) return null;
-      // As fromRecord reads it: only an entry that can expire has an expiry.
-      if (isExpired({ ...record, expires: record.expiry !== undefined }, now, now) || (fingerprint !== undefined && record.fingerprint !== fingerprint)) return null;
+      if (isExpiredRecord(record, now) || (fingerprint !== undefined && record.fingerprint !== fingerprint)) return null;
       found.push({ value: record.value, revision: record.revision });
     }
     return found;

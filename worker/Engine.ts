@@ -263,7 +263,7 @@ export class Engine implements EngineApi {
           reads.hits++;
           if (!readThrough?.peek) store.touch(type, entry.key, usedAt[index]!);
           const found: Found = { value: entry.value, revision: entry.revision };
-          if (isExpired(entry, now, now)) found.stale = entry.expiresAt + staleMs - now;
+          if (isExpired(entry, now)) found.stale = entry.expiresAt + staleMs - now;
           return found;
         }
         if (isExpired(entry, removable, now)) expired.push(entry.key);
@@ -484,7 +484,7 @@ export class Engine implements EngineApi {
       const removable = cutoffOf(this.#expiredBy(now), type).by;
       // An expired entry is removed on read (past the type's stale-while-revalidate window), as get does.
       if (entry && isExpired(entry, removable, now)) await this.#expire(store, type, [key], removable);
-      return entry !== undefined && !isExpired(entry, now, now);
+      return entry !== undefined && !isExpired(entry, now);
     });
   }
 
@@ -506,7 +506,7 @@ export class Engine implements EngineApi {
       await this.#expire(store, type, listed.filter((entry) => isExpired(entry, removable, now)).map(({ key }) => key), removable);
       return listed;
     });
-    return entries.filter((entry) => !isExpired(entry, now, now)).map(({ key, value, revision }) => ({ key, value, revision }));
+    return entries.filter((entry) => !isExpired(entry, now)).map(({ key, value, revision }) => ({ key, value, revision }));
   }
 
   deleteMany(type: TypeName, keys: string[], once?: Once): Promise<Deleted> {

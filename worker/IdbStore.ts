@@ -5,8 +5,9 @@ import { Database, isOpenFailure, type DatabaseOptions } from './Database';
 import { changeOf, commitKey, commitMarks, entryKeys, forgetMarks, type CommitMark, entryStore, fromRecord, toRecord, USAGE_KEY, usageOf, type UsageRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
 import { EventLog } from './EventLog';
 import { loggedTargets, removedBy } from './Change';
-import { aheadRange, isExpiredRecord, planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
+import { aheadRange, planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
 import { requestDone, requestsDone } from './idbRequests';
+import { isExpiredRecord } from './isExpired';
 import { walkCursor } from './walkCursor';
 import { prefixRange } from './prefixRange';
 import { ReadTimes } from './ReadTimes';
@@ -231,19 +232,18 @@ export class IdbStore implements Store {
       const store = tx.objectStore(entryStore(type));
       // Keys only: the expired ones come from the expiry index, not from reading every value; while an
       // import is pending, its records' keys and expiry are not what reads see, so values are read.
-      // Those written ahead of the clock are expired too (see isExpired): among the few used ahead of it.
-      const cutoff = { by: now, now };
-      const [keys, expired, ahead, batches] = [store.getAllKeys(prefixRange(prefix)), store.index('expiry').getAllKeys(IDBKeyRange.upperBound(now)), store.index('access').getAll(aheadRange(cutoff)), store.getAll(batchRecords())];
+      // Those used ahead of the clock are expired too (see isExpired): the few the access index has ahead of it.
+      const [keys, expired, ahead, batches] = [store.getAllKeys(prefixRange(prefix)), store.index('expiry').getAllKeys(IDBKeyRange.upperBound(now)), store.index('access').getAll(aheadRange(now)), store.getAll(batchRecords())];
       await requestsDone([keys, expired, ahead, batches]);
       const pending = byId(batches.result as BatchRecord[]);
       if (pending.size) {
         const records = (await requestDone(store.getAll(prefixRange(prefix)))) as EntryRecord[];
         return records.flatMap((record) => {
           const visible = visibleOf(record, pending);
-          return visible && !isExpiredRecord(visible, cutoff) ? [visible.key] : [];
+          return visible && !isExpiredRecord(visible, now) ? [visible.key] : [];
         });
       }
-      const gone = new Set([...(expired.result as string[]), ...(ahead.result as EntryRecord[]).filter((record) => isExpiredRecord(record, cutoff)).map(({ key }) => key)]);
+      const gone = new Set([...(expired.result as string[]), ...(ahead.result as EntryRecord[]).filter((record) => isExpiredRecord(record, now)).map(({ key }) => key)]);
       return (keys.result as string[]).filter((key) => !gone.has(key));
     });
   }

@@ -179,7 +179,7 @@ export class MemoryStore implements Store {
 
   async liveKeys(type: TypeName, now: number, prefix = ''): Promise<string[]> {
     const entries = [...(this.#tables.get(type)?.entries.values() ?? [])];
-    return entries.filter((entry) => entry.key.startsWith(prefix) && !isExpired(entry, now, now)).sort(byKey).map((entry) => entry.key);
+    return entries.filter((entry) => entry.key.startsWith(prefix) && !isExpired(entry, now)).sort(byKey).map((entry) => entry.key);
   }
 
   async remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<string[]> {

@@ -16,13 +16,8 @@ export interface StoredEntry {
   expires: boolean;
   /** Tells this write of the entry from any other (random): a later step acts on the entry only if it is still this one. */
   revision?: number;
-  /** Epoch milliseconds of the last write or read, for least-recently-used eviction. */
+  /** Epoch milliseconds of the last write or read, for least-recently-used eviction (and to tell a clock set back since: see isExpired). */
   lastAccess: number;
-  /**
-   * Epoch milliseconds of the write, never after its first use (`lastAccess` is never before it, so the
-   * access index finds entries written ahead of the clock: see isExpired). Absent in records of before it.
-   */
-  writtenAt?: number;
   trackIds?: string[];
   albumKey?: string;
   fingerprint?: string;

@@ -1,10 +1,10 @@
 import type { TypeName } from '../src/contentType';
-import type { EntryRecord, PlainRecord } from './databaseSchema';
+import type { EntryRecord } from './databaseSchema';
 import { requestDone, requestsDone } from './idbRequests';
 import { walkCursor } from './walkCursor';
 import type { ReadTimes } from './ReadTimes';
 import { addRemoved, type Cutoff, type Removed, type Usage } from './Store';
-import { AHEAD_MS, isExpired } from './isExpired';
+import { AHEAD_MS, isExpiredRecord } from './isExpired';
 import { averageBytes, forget } from './usage';
 import { entryStore } from './databaseSchema';
 import { BatchStates, isPending } from './importBatch';
@@ -48,7 +48,7 @@ export async function planEvictions(
   const store = tx.objectStore(entryStore(type));
   const walks = passes.flatMap((pass): { pass: keyof Removed; index: IDBIndex; range: IDBKeyRange | null }[] =>
     pass === 'expired'
-      ? [{ pass, index: store.index('expiry'), range: IDBKeyRange.upperBound(cutoff.by) }, { pass, index: store.index('access'), range: aheadRange(cutoff) }]
+      ? [{ pass, index: store.index('expiry'), range: IDBKeyRange.upperBound(cutoff.by) }, { pass, index: store.index('access'), range: aheadRange(cutoff.now) }]
       : [{ pass, index: store.index('access'), range: null }],
   );
   for (const { pass, index, range } of walks) {
@@ -56,7 +56,7 @@ export async function planEvictions(
     await walkCursor(index.openKeyCursor(range), (cursor) => {
       const key = cursor.primaryKey as string;
       if (!spare?.has(key) && !planned.has(key) && !(pass === 'evicted' && readTimes?.has(type, key))) {
-        // One used ahead of the clock is planned as expired: its record tells whether it was written ahead (removePlanned).
+        // One used ahead of the clock is planned as expired: its record tells whether it can expire (removePlanned).
         plan.push({ key, pass, access: cursor.key as number });
         planned.add(key);
       }
@@ -91,26 +91,20 @@ export async function removePlanned(
     if (usage.bytes <= target) break;
     const record = reads[index]?.result;
     if (!record || spare?.has(record.key) || isPending(record, pending)) continue;
-    if (pass === 'expired' ? !isExpiredRecord(record, cutoff) : access !== undefined && record.lastAccess !== access) continue;
+    if (pass === 'expired' ? !isExpiredRecord(record, cutoff.by, cutoff.now) : access !== undefined && record.lastAccess !== access) continue;
     remove(store, usage, record, cutoff, removed);
   }
   return removed;
 }
 
-/** As isExpired, of a stored record: one that can expire has an `expiry`. */
-export const isExpiredRecord = (record: PlainRecord, { by, now }: Cutoff) => isExpired({ ...record, expires: record.expiry !== undefined }, by, now);
-
-/**
- * The access index's range that holds every entry written ahead of the clock (see isExpired): used more
- * than AHEAD_MS after it, since an entry's last use is never before its write.
- */
-export const aheadRange = ({ now }: Cutoff) => IDBKeyRange.lowerBound(now + AHEAD_MS, true);
+/** The access index's range that holds every entry used ahead of the clock (see isExpired). */
+export const aheadRange = (now: number) => IDBKeyRange.lowerBound(now + AHEAD_MS, true);
 
 /** Deletes the record and takes it off the usage, counted as expired or evicted. */
 function remove(store: IDBObjectStore, usage: Usage, record: EntryRecord, cutoff: Cutoff, removed: Removed): void {
   store.delete(record.key);
   forget(usage, record);
-  removed[isExpiredRecord(record, cutoff) ? 'expired' : 'evicted']++;
+  removed[isExpiredRecord(record, cutoff.by, cutoff.now) ? 'expired' : 'evicted']++;
 }
 
 /**
@@ -134,9 +128,9 @@ export async function removeOldest(
     if (usage.bytes <= target) break;
     const wanted = Math.ceil((1.25 * (usage.bytes - target)) / averageBytes(usage)) + 1;
     const index = store.index(pass === 'expired' ? 'expiry' : 'access');
-    const range = pass === 'expired' ? IDBKeyRange.upperBound(cutoff.by) : pass === 'ahead' ? aheadRange(cutoff) : null;
-    // Used ahead of the clock, only those written ahead are expired (see isExpired): the others wait for the last pass.
-    const records = ((await requestDone(index.getAll(range, wanted))) as EntryRecord[]).filter((record) => pass !== 'ahead' || isExpiredRecord(record, cutoff));
+    const range = pass === 'expired' ? IDBKeyRange.upperBound(cutoff.by) : pass === 'ahead' ? aheadRange(cutoff.now) : null;
+    // Used ahead of the clock, only those that can expire are expired (see isExpired): the others wait for the last pass.
+    const records = ((await requestDone(index.getAll(range, wanted))) as EntryRecord[]).filter((record) => pass !== 'ahead' || isExpiredRecord(record, cutoff.by, cutoff.now));
     // An import's entries are never evicted before it commits (it would no longer be all or nothing).
     const pending = await new BatchStates().pendingAmong(store, records);
     for (const record of records) {

@@ -21,8 +21,6 @@ export function toEntry(type: TypeName, input: EntryInput, policy: CachePolicy, 
     expires: ttlSeconds < INFINITE_TTL,
     revision: Math.floor(Math.random() * 2 ** 53),
     lastAccess: usedAt,
-    // Its first use may be taken before `now` (as the call arrived): the access index finds it by the earlier of the two.
-    writtenAt: Math.min(now, usedAt),
   };
   let tags = 0;
   if (input.trackIds?.length) {
