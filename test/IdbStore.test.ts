@@ -70,7 +70,7 @@ describe('IdbStore', () => {
     await store.write('track_metadata', keys.map((key) => entry('track_metadata', key, { at: 1_000_000 })), null, 0);
     // The plan reads the clock as 1,000,000; the removals, in the next transaction, a day earlier.
     let reads = 0;
-    const expiredBy = Object.defineProperty(() => 0, 'now', { get: () => (reads++ === 0 ? 1_000_000 : 1_000_000 - 86_400_000) }) as unknown as ExpiredBy;
+    const expiredBy: ExpiredBy = () => ({ by: 0, now: reads++ === 0 ? 1_000_000 : 1_000_000 - 86_400_000 });
     const removed = await store.cleanup(new Map([['track_metadata', { maxBytes: 1000, lowWater: 500 }]]), expiredBy);
     const left = (await store.read('track_metadata', keys)).filter((found) => found !== undefined);
     expect(left.length).toBeLessThanOrEqual(5);

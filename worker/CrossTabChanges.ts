@@ -35,7 +35,7 @@ export interface CrossTabChangesOptions {
   /** Calls back into the client, reporting a failure (the engine's #notify). */
   notify: (call: () => unknown) => Promise<void>;
   /** Before when each type's entries are gone for good (the engine's #expiredBy). */
-  expiredBy: (now: number) => ExpiredBy;
+  expiredBy: () => ExpiredBy;
   /** What freeing room on a full disk removed of a type: counted, and told (the engine's #countRemoved). */
   removed: (type: TypeName, removed: Removed) => void;
   /** Tells watchers that entries of these types were invalidated (the engine's #invalidated), under `id` (see ToldChange). */
@@ -126,7 +126,7 @@ export class CrossTabChanges {
       // On a full disk (its log record is a write), as a write.
       const { record, epoch } = await roomOnFullDisk(
         () => idb.invalidateAndLog(persistent, entry, once?.retry ?? false),
-        { store: idb, types: this.#stores.persistentTypes(), bytes: 0, expiredBy: this.#options.expiredBy(this.#now()) },
+        { store: idb, types: this.#stores.persistentTypes(), bytes: 0, expiredBy: this.#options.expiredBy() },
         (count) => `Storage quota exceeded logging a ${change.kind}, even after evicting ${count} entries; nothing was invalidated`,
         this.#options.removed,
       );

@@ -22,7 +22,7 @@ import { MemoryStore } from './MemoryStore';
 import { overlaid } from './RemovedKeyList';
 import { accessClock } from './accessClock';
 import { changeRemoves, changeTargets, type Change } from './Change';
-import { addRemoved, cutoffOf, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
+import { addRemoved, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
 import { PeriodicCleanup } from './PeriodicCleanup';
 import { later, type Schedule } from './schedule';
 import type { SharedChange, TabSync } from './TabSync';
@@ -143,7 +143,7 @@ export class Engine implements EngineApi {
       client: options.client,
       closed: () => this.#closed,
       notify: (call) => this.#notify(call),
-      expiredBy: (now) => this.#expiredBy(now),
+      expiredBy: () => this.#expiredBy(),
       removed: (type, removed) => this.#countRemoved(type, removed),
       invalidated: (counts, keys, source, id) => this.#invalidated(counts, keys, source, id === undefined ? undefined : { id, retry: false }),
       report: (event, counts) => this.#report(event, counts),
@@ -201,7 +201,7 @@ export class Engine implements EngineApi {
         engine = new Engine({ ...options, config }, idb, null);
         if (goneAtOpen !== undefined) engine.#lostEntries(goneAtOpen);
         // An import a crash (or a dead worker) left behind is invisible already; rolling it back frees its room.
-        await idb.imports.sweepImports(engine.#budgets(engine.#stores.persistentTypes()), engine.#expiredBy(engine.#now()), engine.#sweepEveryMs()).catch((error: unknown) => {
+        await idb.imports.sweepImports(engine.#budgets(engine.#stores.persistentTypes()), engine.#expiredBy(), engine.#sweepEveryMs()).catch((error: unknown) => {
           if (isOpenFailure(error)) throw error;
           // An open that failed in a way that may pass is no failed rollback: the next call opens again (and says so if it gives up).
           if (!isOpenError(error)) engine.#logger.error('Reprise: rolling back an unfinished import failed (it stays invisible)', error);
@@ -242,7 +242,7 @@ export class Engine implements EngineApi {
       const now = this.#now();
       // Past its TTL an entry is a miss, but it is kept through the type's stale-while-revalidate
       // window; a read-through (one that gives staleSeconds: a get's read may say what it wrote, and is none) may serve it stale within its own window.
-      const removable = cutoffOf(this.#expiredBy(now), type).by;
+      const removable = this.#removable(type, now);
       const staleMs = readThrough && 'staleSeconds' in readThrough && !readThrough.again ? (readThrough.staleSeconds ?? this.#config.getStaleWhileRevalidate(type)) * 1000 : 0;
       const servable = now - staleMs;
       const counters = this.#counters.of(type);
@@ -464,9 +464,9 @@ export class Engine implements EngineApi {
     if (mark.evicted) this.#changed(idb!, type, 'evict', null, roomOf(commitId));
     // An import makes room after its commit: one whose worker died in between resolves now, so room is made first (of the others).
     const budget = this.#budgets([type]).get(type);
-    if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.imports.roomAfterImport(type, budget, mark.held, this.#expiredBy(this.#now()), keys));
+    if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.imports.roomAfterImport(type, budget, mark.held, this.#expiredBy(), keys));
     // One rolled back at its commit (a clear during it: it set nothing) whose worker died before making room: the writes made under it show again, room is made as after any rollback.
-    else if (budget && mark.written?.length === 0) this.#countRemoved(type, await idb!.imports.backWithin(type, budget, this.#expiredBy(this.#now())));
+    else if (budget && mark.written?.length === 0) this.#countRemoved(type, await idb!.imports.backWithin(type, budget, this.#expiredBy()));
     return true;
   }
 
@@ -481,7 +481,7 @@ export class Engine implements EngineApi {
       const [entry] = await store.read(type, [key]);
       // Read after the entry: one written since the call began is not ahead of it (see isExpired).
       const now = this.#now();
-      const removable = cutoffOf(this.#expiredBy(now), type).by;
+      const removable = this.#removable(type, now);
       // An expired entry is removed on read (past the type's stale-while-revalidate window), as get does.
       if (entry && isExpired(entry, removable, now)) await this.#expire(store, type, [key], removable);
       return entry !== undefined && !isExpired(entry, now);
@@ -501,7 +501,7 @@ export class Engine implements EngineApi {
     const entries = await this.#stores.withStore(type, async (store) => {
       const listed = await store.list(type, prefix);
       now = this.#now();
-      const removable = cutoffOf(this.#expiredBy(now), type).by;
+      const removable = this.#removable(type, now);
       // Expired entries met on the way are removed, as get removes them.
       await this.#expire(store, type, listed.filter((entry) => isExpired(entry, removable, now)).map(({ key }) => key), removable);
       return listed;
@@ -537,7 +537,7 @@ export class Engine implements EngineApi {
             keys,
             (entry) => {
               const at = this.#now();
-              if (!isExpired(entry, cutoffOf(this.#expiredBy(at), type).by, at)) return !once?.values || (values.set(entry.key, entry.value), true);
+              if (!isExpired(entry, this.#removable(type, at), at)) return !once?.values || (values.set(entry.key, entry.value), true);
               expired.add(entry.key);
               return false;
             },
@@ -547,7 +547,7 @@ export class Engine implements EngineApi {
         (count) => `Storage quota exceeded deleting ${type} entries, even after evicting ${count} entries; nothing was deleted`,
       );
       // Housekeeping once the deletion has happened (a failure here must not send the deletion again to the memory tier).
-      await this.#expire(store, type, [...expired], cutoffOf(this.#expiredBy(this.#now()), type).by);
+      await this.#expire(store, type, [...expired], this.#removable(type));
       // A retry may answer what the dead worker deleted seconds ago (see IdbStore.remove): watchers hear of the
       // keys still gone, a key another tab set again since was told after it, and stays the last heard.
       const gone = once?.retry && store === this.#stores.idb ? await this.#stillGone(store, type, deleted) : deleted;
@@ -821,7 +821,7 @@ export class Engine implements EngineApi {
         () => this.#cleanup(this.#stores.persistentTypes()),
         () => this.#stores.idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP),
         () => this.#stores.idb?.trimCommitMarks(this.#stores.persistentTypes(), this.#now() - LOG_RETENTION_MS),
-        () => this.#stores.idb?.imports.sweepImports(this.#budgets(this.#stores.persistentTypes()), this.#expiredBy(this.#now()), this.#sweepEveryMs()),
+        () => this.#stores.idb?.imports.sweepImports(this.#budgets(this.#stores.persistentTypes()), this.#expiredBy(), this.#sweepEveryMs()),
       );
     }
     const failures: unknown[] = [];
@@ -855,11 +855,17 @@ export class Engine implements EngineApi {
     }));
   }
 
-  /** Before when each type's entries are gone for good: their TTL, and then the type's stale-while-revalidate window. */
-  #expiredBy(now: number): ExpiredBy {
-    // The clock as each store step reads it, not as the call began: a call that waited (behind an import, another
-    // tab's transactions) must not take what was written meanwhile for written ahead of the clock (see isExpired).
-    return Object.defineProperty((type: TypeName) => now - this.#config.getStaleWhileRevalidate(type) * 1000, 'now', { get: this.#now }) as ExpiredBy;
+  /** Before when a type's entries are gone for good at `now`: their TTL, and then the type's stale-while-revalidate window. */
+  #removable(type: TypeName, now = this.#now()): number {
+    return now - this.#config.getStaleWhileRevalidate(type) * 1000;
+  }
+
+  /**
+   * #removable as the call began, with the clock as each store step reads it: a call that waited (behind an import,
+   * another tab's transactions) must not take what was written meanwhile for written ahead of the clock (see isExpired).
+   */
+  #expiredBy(now = this.#now()): ExpiredBy {
+    return (type) => ({ by: this.#removable(type, now), now: this.#now() });
   }
 
   /** Calls back into the client; settles once it has answered. A callback that fails (a listener, a dead port) is reported, never thrown. */

@@ -72,22 +72,22 @@ export interface Invalidated {
 }
 
 /**
- * The instant before which a type's entries count as expired for removal (by the sweep, eviction and
- * reads): now, less the type's stale-while-revalidate window, in which an expired entry is kept to be
- * served stale while it is refreshed; a function of the type carries the clock (`now`, read as each store step
- * reads it: a number is both), which tells entries written ahead of it (see isExpired).
+ * A type's cutoff (`by`): the instant before which its entries count as expired for removal (by the sweep,
+ * eviction and reads), now less the type's stale-while-revalidate window, in which an expired entry is kept
+ * to be served stale while it is refreshed; and the clock's reading (`now`), which tells entries used ahead
+ * of it (see isExpired).
  */
-export type ExpiredBy = number | (((type: TypeName) => number) & { readonly now: number });
-
-/** A type's cutoff (`by`) and the clock's reading it was taken at (see isExpired). */
 export interface Cutoff {
   by: number;
   now: number;
 }
 
-/** The cutoff for one type (a number is the same for every type). */
+/** Each type's Cutoff, taken as each store step begins (a number is both, for every type). */
+export type ExpiredBy = number | ((type: TypeName) => Cutoff);
+
+/** The cutoff for one type. */
 export function cutoffOf(expiredBy: ExpiredBy, type: TypeName): Cutoff {
-  return typeof expiredBy === 'number' ? { by: expiredBy, now: expiredBy } : { by: expiredBy(type), now: expiredBy.now };
+  return typeof expiredBy === 'number' ? { by: expiredBy, now: expiredBy } : expiredBy(type);
 }
 
 /** The keys of a guarded write's entries that its guard left out (see Removed.stale). */
