@@ -296,6 +296,21 @@ describe('a system clock set wrong for a while (set ahead, then corrected; a dea
     expect(stats.expirations).toBeGreaterThan(0);
     expect(await cache.getMany(type, ['live0', 'live1', 'live5'])).toEqual([value(0), value(1), value(5)]);
   });
+
+  it.each(['track_metadata', 'generic'] as const)('%s: making room takes entries that never expire but were used while the clock ran ahead (when, unknown) before those used since, not after them for that year', async (type) => {
+    const value = (index: number) => ({ index, text: 'x'.repeat(450) });
+    const { cache, clock } = await openCache({ config: { caching: { policies: { [type]: { maxSizeMb: 0.01 } } } } });
+    clock.advance(YEAR);
+    for (let index = 0; index < 4; index++) await cache.set(type, `ahead${index}`, value(index), { ttlSeconds: INFINITE_TTL });
+    clock.advance(-YEAR);
+    for (let index = 0; index < 6; index++) {
+      clock.advance(1000);
+      await cache.set(type, `live${index}`, value(index), { ttlSeconds: INFINITE_TTL });
+    }
+    expect(await cache.getMany(type, ['live0', 'live1', 'live5'])).toEqual([value(0), value(1), value(5)]);
+    expect((await cache.stats()).types[type]).toMatchObject({ expirations: 0 });
+    expect(await cache.has(type, 'ahead0')).toBe(false);
+  });
 });
 
 describe('an open whose sweep of unfinished imports finds IndexedDB gone for good', () => {
