@@ -979,10 +979,11 @@ describe('byte budgets', () => {
         clock.advance(1000);
         expect(await second.get('track_metadata', `k${index}`)).toEqual(value(index));
       }
-      // The ninth entry passes the mark: one entry goes, the least recently used.
-      await writeKeys(second, clock, 6, 8);
-      expect((await second.stats()).types.track_metadata.evictions).toBe(1);
-      expect(await second.getMany('track_metadata', ['old', 'k0', 'k1', 'k4'])).toEqual([undefined, value(0), value(1), value(4)]);
+      // The ninth and tenth entries pass the mark: two entries go, k5 (read an hour ahead of the clock: when, unknown) and
+      // then the least recently used.
+      await writeKeys(second, clock, 6, 9);
+      expect((await second.stats()).types.track_metadata.evictions).toBe(2);
+      expect(await second.getMany('track_metadata', ['k5', 'old', 'k0', 'k1', 'k4'])).toEqual([undefined, undefined, value(0), value(1), value(4)]);
       await first.close();
       await second.close();
     });

@@ -4,7 +4,7 @@ import { randomId } from '../src/randomId';
 import { removedBy } from './Change';
 import { RemovedKeyList } from './RemovedKeyList';
 import { cutoffOf, leftOut, type Budget, type Cutoff, type ExpiredBy, type Invalidated, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteOptions } from './Store';
-import { isExpired } from './isExpired';
+import { isExpired, usedAhead } from './isExpired';
 import { toCacheError } from './storageError';
 
 /** One content type's entries, in least-recently-used-first order, with the indexes events use. */
@@ -85,20 +85,20 @@ class Table {
 
   /**
    * Deletes entries until the type is at or below `target` bytes: expired first, in the order they
-   * expired, then least recently used (or only one of the two passes), never those in `spare`.
+   * expired, then least recently used — those used ahead of the clock first, when unknown (see usedAhead) —
+   * (or only one of the two passes), never those in `spare`.
    */
   shrink(target: number, cutoff: Cutoff, options: { spare?: ReadonlySet<string>; only?: 'expired' | 'evicted' } = {}): Removed {
     const removed = { expired: 0, evicted: 0 };
     for (const pass of options.only ? [options.only] : (['expired', 'evicted'] as const)) {
       if (pass === 'evicted') this.#sort();
       // As IndexedDB's expiry index has them: which expired entries are left shows in the bytes, and in what reads later remove.
-      const order = pass === 'expired' ? [...this.entries.values()].filter((entry) => isExpired(entry, cutoff.by, cutoff.now)).sort(byExpiry) : this.entries.values();
-      // Deleting from a Map while iterating it is well defined: deleted entries are simply not visited.
+      const entries = [...this.entries.values()];
+      const order = pass === 'expired' ? entries.filter((entry) => isExpired(entry, cutoff.by, cutoff.now)).sort(byExpiry) : [...entries.filter((entry) => usedAhead(entry, cutoff.now)), ...entries];
       for (const entry of order) {
         if (this.bytes <= target) return removed;
-        if (options.spare?.has(entry.key)) continue;
-        this.delete(entry.key);
-        removed[pass]++;
+        // One used ahead is in the order twice: deleted once.
+        if (!options.spare?.has(entry.key) && this.delete(entry.key)) removed[pass]++;
       }
     }
     return removed;

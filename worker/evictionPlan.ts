@@ -27,9 +27,10 @@ export interface PlanOptions {
 export const noneRemoved = (): Removed => ({ expired: 0, evicted: 0 });
 
 /**
- * Plans which entries of `type` to remove to free `need` bytes: expired ones through the expiry index
- * (and those used ahead of the clock through the access index: see aheadRange), then the least recently
- * used through the access index (key cursors: no value is read). Sizes are estimated from the type's
+ * Plans which entries of `type` to remove to free `need` bytes: expired ones through the expiry index,
+ * then the least recently used through the access index (key cursors: no value is read). Entries used
+ * ahead of the clock (see aheadRange) come first in each: those that can expire as expired, the others
+ * as the least recently used (when they were used is unknown). Sizes are estimated from the type's
  * average; the removal reads each record and keeps the bytes exact.
  */
 export async function planEvictions(
@@ -46,17 +47,14 @@ export async function planEvictions(
   const wanted = Number.isFinite(need) ? Math.ceil((1.25 * need) / averageBytes(usage)) + 1 : Infinity;
   const planned = new Set<string>();
   const store = tx.objectStore(entryStore(type));
-  const walks = passes.flatMap((pass): { pass: keyof Removed; index: IDBIndex; range: IDBKeyRange | null }[] =>
-    pass === 'expired'
-      ? [{ pass, index: store.index('expiry'), range: IDBKeyRange.upperBound(cutoff.by) }, { pass, index: store.index('access'), range: aheadRange(cutoff.now) }]
-      : [{ pass, index: store.index('access'), range: null }],
-  );
-  for (const { pass, index, range } of walks) {
+  const [access, ahead] = [store.index('access'), aheadRange(cutoff.now)];
+  const walks = passes.flatMap((pass) => [[pass, access, ahead] as const, [pass, pass === 'expired' ? store.index('expiry') : access, pass === 'expired' ? IDBKeyRange.upperBound(cutoff.by) : null] as const]);
+  for (const [pass, index, range] of walks) {
     if (plan.length >= wanted) break;
-    await walkCursor(index.openKeyCursor(range), (cursor) => {
+    // Ahead of the clock, values are read (few, if any): only those that can expire are expired.
+    await walkCursor((range === ahead ? index.openCursor(range) : index.openKeyCursor(range)) as IDBRequest<IDBCursor | null>, (cursor) => {
       const key = cursor.primaryKey as string;
-      if (!spare?.has(key) && !planned.has(key) && !(pass === 'evicted' && readTimes?.has(type, key))) {
-        // One used ahead of the clock is planned as expired: its record tells whether it can expire (removePlanned).
+      if (!spare?.has(key) && !planned.has(key) && (pass === 'evicted' ? !readTimes?.has(type, key) : range !== ahead || (cursor as IDBCursorWithValue).value.expiry !== undefined)) {
         plan.push({ key, pass, access: cursor.key as number });
         planned.add(key);
       }
@@ -109,7 +107,7 @@ function remove(store: IDBObjectStore, usage: Usage, record: EntryRecord, cutoff
 
 /**
  * Removes entries while the type holds more than `target` bytes: expired ones, then the least recently
- * used, each pass one read of the records themselves in index order (the bytes come with them, exact) —
+ * used (as planEvictions orders them), each pass one read of the records themselves in index order (the bytes come with them, exact) —
  * as many as the type's average size says are needed, a quarter more. Never those in `tried` (the
  * write's own entries, and what was tried before), to which it adds what it looked at; a read that falls
  * short (sizes above average, tried or pending entries among the oldest) is for the caller to complete.
@@ -124,13 +122,12 @@ export async function removeOldest(
 ): Promise<Removed> {
   const removed = noneRemoved();
   const store = tx.objectStore(entryStore(type));
-  for (const pass of ['ahead', 'expired', 'evicted'] as const) {
+  const ahead = aheadRange(cutoff.now);
+  // In planEvictions' order: ahead of the clock first, in each pass.
+  for (const [pass, name, range] of [['expired', 'access', ahead], ['expired', 'expiry', IDBKeyRange.upperBound(cutoff.by)], ['evicted', 'access', ahead], ['evicted', 'access', null]] as const) {
     if (usage.bytes <= target) break;
     const wanted = Math.ceil((1.25 * (usage.bytes - target)) / averageBytes(usage)) + 1;
-    const index = store.index(pass === 'expired' ? 'expiry' : 'access');
-    const range = pass === 'expired' ? IDBKeyRange.upperBound(cutoff.by) : pass === 'ahead' ? aheadRange(cutoff.now) : null;
-    // Used ahead of the clock, only those that can expire are expired (see isExpired): the others wait for the last pass.
-    const records = ((await requestDone(index.getAll(range, wanted))) as EntryRecord[]).filter((record) => pass !== 'ahead' || isExpiredRecord(record, cutoff.by, cutoff.now));
+    const records = ((await requestDone(store.index(name).getAll(range, wanted))) as EntryRecord[]).filter((record) => pass === 'evicted' || isExpiredRecord(record, cutoff.by, cutoff.now));
     // An import's entries are never evicted before it commits (it would no longer be all or nothing).
     const pending = await new BatchStates().pendingAmong(store, records);
     for (const record of records) {
@@ -139,9 +136,9 @@ export async function removeOldest(
       tried.add(record.key);
       if (!isPending(record, pending)) remove(store, usage, record, cutoff, removed);
     }
-    // Expired entries may be left past this read (smaller than the average): the caller's plan takes
-    // them before any live one.
-    if (pass !== 'evicted' && records.length === wanted && usage.bytes > target) return removed;
+    // Entries to take before the next read's may be left past this one (smaller than the average): the caller's
+    // plan takes them first.
+    if (range && records.length === wanted && usage.bytes > target) return removed;
   }
   return removed;
 }

@@ -17,8 +17,11 @@ export const AHEAD_MS = 60_000;
  * Its last use tells, as no write is after it: one only read ahead of the clock is fetched again, once.
  */
 export function isExpired(entry: Pick<StoredEntry, 'expires' | 'expiresAt' | 'lastAccess'>, cutoff: number, now = cutoff): boolean {
-  return entry.expires && (entry.expiresAt <= cutoff || entry.lastAccess > now + AHEAD_MS);
+  return entry.expires && (entry.expiresAt <= cutoff || usedAhead(entry, now));
 }
+
+/** Used more than AHEAD_MS after `now`: when, the clock cannot tell (see isExpired); eviction takes such an entry first. */
+export const usedAhead = (entry: Pick<StoredEntry, 'lastAccess'>, now: number): boolean => entry.lastAccess > now + AHEAD_MS;
 
 /** As isExpired, of a stored record: one that can expire has an `expiry`. */
 export const isExpiredRecord = (record: PlainRecord, cutoff: number, now?: number): boolean => isExpired({ ...record, expires: record.expiry !== undefined }, cutoff, now);
