@@ -48,7 +48,7 @@ export async function planEvictions(
   const planned = new Set<string>();
   const store = tx.objectStore(entryStore(type));
   const [access, ahead] = [store.index('access'), aheadRange(cutoff.now)];
-  const walks = passes.flatMap((pass) => [[pass, access, ahead] as const, [pass, pass === 'expired' ? store.index('expiry') : access, pass === 'expired' ? IDBKeyRange.upperBound(cutoff.by) : null] as const]);
+  const walks = passes.flatMap((pass): [keyof Removed, IDBIndex, IDBKeyRange | null][] => [[pass, access, ahead], pass === 'expired' ? [pass, store.index('expiry'), IDBKeyRange.upperBound(cutoff.by)] : [pass, access, null]]);
   for (const [pass, index, range] of walks) {
     if (plan.length >= wanted) break;
     // Ahead of the clock, values are read (few, if any): only those that can expire are expired.
