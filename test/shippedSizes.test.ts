@@ -194,9 +194,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * — 59,247, 1.9052; a tab without IndexedDB telling invalidateQueriesOn at each restore (R142): +73 B; the line
  * 1.93: an entry written more than a minute ahead of the clock expired (writtenAt, the access index walked
  * for it), a clock past Date's range refused, the cleanup's usage kept when it met expired entries only,
- * the page's reads retried with the clock set back: +433 B — 59,753, 1.9214.)
+ * the page's reads retried with the clock set back: +433 B — 59,753, 1.9214; R145, the line 1.92: entries judged
+ * by their last use (no writtenAt), ExpiredBy a Cutoff, one isExpiredRecord: −132 B; entries used ahead of the
+ * clock evicted first: +80 B; −3 B — 59,698, 1.9197.)
  */
-const REACHED_RATIO = 1.93;
+const REACHED_RATIO = 1.92;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
