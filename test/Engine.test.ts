@@ -297,6 +297,17 @@ describe('a system clock set wrong for a while (set ahead, then corrected; a dea
     expect(await cache.getMany(type, ['live0', 'live1', 'live5'])).toEqual([value(0), value(1), value(5)]);
   });
 
+  it.each(['album_year', 'generic'] as const)('%s: a resolve that meets an entry written while the clock ran ahead fetches anew, even within a stale-while-revalidate window of years: never served stale', async (type) => {
+    const { cache, clock } = await openCache({ config: { caching: { policies: { [type]: { staleWhileRevalidateSeconds: (10 * YEAR) / 1000 } } } } });
+    clock.advance(YEAR);
+    await cache.set(type, 'k', 'ahead', { ttlSeconds: HOUR });
+    clock.advance(-YEAR);
+    const fetched: string[] = [];
+    expect(await cache.resolve(type, 'k', async () => (fetched.push('k'), 'fetched'))).toMatchObject({ value: 'fetched' });
+    expect(fetched).toEqual(['k']);
+    expect(await cache.get(type, 'k')).toBe('fetched');
+  });
+
   it.each(['track_metadata', 'generic'] as const)('%s: making room takes entries that never expire but were used while the clock ran ahead (when, unknown) before those used since, not after them for that year', async (type) => {
     const value = (index: number) => ({ index, text: 'x'.repeat(450) });
     const { cache, clock } = await openCache({ config: { caching: { policies: { [type]: { maxSizeMb: 0.01 } } } } });
