@@ -196,9 +196,12 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * for it), a clock past Date's range refused, the cleanup's usage kept when it met expired entries only,
  * the page's reads retried with the clock set back: +433 B — 59,753, 1.9214; R145, the line 1.92: entries judged
  * by their last use (no writtenAt), ExpiredBy a Cutoff, one isExpiredRecord: −132 B; entries used ahead of the
- * clock evicted first: +80 B; −3 B — 59,698, 1.9197.)
+ * clock evicted first: +80 B; −3 B — 59,698, 1.9197. Merged with the reviews beside it, the line 1.93: a
+ * resolve under writes of its key calling its fetcher after three marks (+20 B), a write under an import
+ * leaving no prior behind and the policies refusal naming the built-in types (+90 B), the time constants on
+ * SmartCacheConfig and maxSizeMb Infinity as no budget (+62 B) — less R145's saving, 59,786, 1.9225.)
  */
-const REACHED_RATIO = 1.92;
+const REACHED_RATIO = 1.93;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
