@@ -17,6 +17,7 @@ import { fakeLocks, refusingLocks } from './support/fakeLocks';
 import { failCommit, failCommits, failRequest, tabFactory, type Fault } from './support/faultyIndexedDB';
 import { requestDone } from '../worker/idbRequests';
 import type { Schedule } from '../worker/schedule';
+import type { EngineOptions } from '../worker/Engine';
 
 /** Entries per import transaction here: an import of 100 takes ten. */
 const CHUNK = 10;
@@ -35,10 +36,10 @@ function browserOf({ locks = true, prefix = '' }: { locks?: boolean; prefix?: st
   const inner = new IDBFactory();
   const name = `${prefix}imports-${Date.now()}-${++names}`;
   const registry = fakeLocks();
-  const open = async (config: CacheConfig = {}, tabLocks?: 'refused', schedule: Schedule = (run, ms) => void setTimeout(run, ms / 100), now?: () => number) => {
+  const open = async (config: CacheConfig = {}, tabLocks?: 'refused', schedule: Schedule = (run, ms) => void setTimeout(run, ms / 100), now?: () => number, more: Partial<EngineOptions> = {}) => {
     const tab = tabFactory(inner);
     const agent = registry.agent();
-    const opened = await engineTab({ name, indexedDB: tab.factory, config, engine: { importChunk: CHUNK, locks: tabLocks ? (refusingLocks() as unknown as LockManager) : locks ? agent.locks : undefined, schedule, now } });
+    const opened = await engineTab({ name, indexedDB: tab.factory, config, engine: { importChunk: CHUNK, locks: tabLocks ? (refusingLocks() as unknown as LockManager) : locks ? agent.locks : undefined, schedule, now, ...more } });
     closers.push(() => opened.cache.close());
     return {
       ...opened,
@@ -1381,6 +1382,14 @@ describe('an import and the type\'s budget', () => {
     expect(told.filter((kind) => kind === 'evict')).toEqual(['evict']);
   });
 
+  it('cleared during it, then written under by another tab, rolled back at its commit: once it resolves, no record of the import (batch, key chunks, priors) is left, and the counts equal a recount', async () => {
+    const { browser, b, under, outcome } = await clearedThenWrittenUnder();
+    expect(outcome).toBe('resolved');
+    await expect.poll(async () => (await raw(browser.inner, browser.name)).importRecords).toBe(0);
+    expect((await expectExactCounts(browser)).priors).toBe(0);
+    expect((await b.cache.getMany('track_metadata', under)).filter((value) => value !== undefined)).toHaveLength(1);
+  });
+
   /** Makes the `nth` transaction that makes room once an import is rolled back (it deletes entries, after the one that deleted the batch record) abort at commit with a full disk. */
   function failRoomAfterRollback(nth: number): Fault {
     const proto = IDBObjectStore.prototype as unknown as { delete(this: IDBObjectStore, key: unknown): IDBRequest };
@@ -1630,6 +1639,228 @@ describe('an import and the type\'s budget', () => {
     // Within the mark (13,107 bytes), which one entry fewer gone would not be.
     expect({ evictions, bytes: bytes <= 13_107, oneFewer: bytes + each > 13_107 }).toEqual({ evictions: gone, bytes: true, oneFewer: true });
   });
+});
+
+describe('writes another tab makes under an import, held before its commit (R148)', () => {
+  type Tab = Awaited<ReturnType<ReturnType<typeof browserOf>['open']>>;
+
+  /** The key chunks of the type's imports, read without Reprise (see KeyChunk). */
+  async function keyChunks(browser: { inner: IDBFactory; name: string }) {
+    const db = await requestDone(browser.inner.open(browser.name));
+    try {
+      return (await requestDone(db.transaction('track_metadata').objectStore('track_metadata').getAll(IDBKeyRange.bound(['batchkeys'], ['batchkeys', []])))) as { key: [string, number, number]; keys: string[]; priors: number; retagged?: string[] }[];
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Whether a put or delete is of a key chunk a write under an import puts (numbered below zero). */
+  const isUnderChunk = (value: unknown) => {
+    const key = (value as { key?: unknown } | null)?.key;
+    return Array.isArray(key) && key[0] === 'batchkeys' && (key[2] as number) < 0;
+  };
+
+  /**
+   * Tab a imports entries(100, 'new') (of tracks t0–t4) over entries(50, 'old') in steps of ten, and waits before its commit
+   * (its page answers the report of its last step late) while `during` runs: every record of the import is written, pending.
+   * Resolves once the import has settled (committed or rolled back) and its tab left no import record behind.
+   */
+  async function heldImport(during: (b: Tab, a: Tab, browser: ReturnType<typeof browserOf>) => Promise<void>, options: { config?: CacheConfig; outcome?: 'resolved' | 'rejected' } = {}) {
+    const browser = browserOf();
+    let lastStep!: () => void;
+    const stepped = new Promise<void>((resolve) => (lastStep = resolve));
+    let release!: () => void;
+    const answered = new Promise<void>((resolve) => (release = resolve));
+    const a: Tab = await browser.open(options.config, undefined, undefined, undefined, {
+      client: {
+        remoteEvent: () => {},
+        listening: () => {},
+        log: () => {},
+        changed: () => {},
+        progress: (_batch, done, total) => (done === total ? (lastStep(), answered) : undefined),
+      },
+    });
+    const b = await browser.open(options.config);
+    await a.cache.setMany('track_metadata', entries(50, 'old'));
+    const imported = a.cache.setMany('track_metadata', entries(100, 'new'), { onProgress: () => {} }).then(
+      () => 'resolved' as const,
+      () => 'rejected' as const,
+    );
+    await stepped;
+    await during(b, a, browser);
+    release();
+    expect(await imported).toBe(options.outcome ?? 'resolved');
+    return { a, b, browser };
+  }
+
+  /** Once the import has settled: no import record, key chunk or prior is left, and the usage record equals a recount. */
+  async function expectSettled(browser: { inner: IDBFactory; name: string }) {
+    await expect.poll(async () => (await raw(browser.inner, browser.name)).importRecords).toBe(0);
+    expect((await expectExactCounts(browser)).priors).toBe(0);
+  }
+
+  it('a key the import created, written twenty times under its tags, is listed once, and tidied once it commits', async () => {
+    let chunks: Awaited<ReturnType<typeof keyChunks>> = [];
+    let during: unknown;
+    const { b, browser } = await heldImport(async (b, _a, browser) => {
+      for (let time = 0; time < 20; time++) await b.cache.set('track_metadata', 'k60', `written ${time}`, { trackId: 't0' });
+      chunks = (await keyChunks(browser)).filter((chunk) => chunk.key[2] < 0);
+      during = await b.cache.get('track_metadata', 'k60');
+    });
+    expect(during).toBe('written 19');
+    expect(chunks.map((chunk) => chunk.keys)).toEqual([['k60']]);
+    expect(await b.cache.get('track_metadata', 'k60')).toBe('new60');
+    await expectSettled(browser);
+  });
+
+  it('a write then a delete of keys it replaced and created: nothing read until it commits, then its entries; rolled back instead (its worker dead), nothing of it nor of the write', async () => {
+    let during: unknown;
+    const { b, browser } = await heldImport(async (b) => {
+      await b.cache.setMany('track_metadata', [
+        { key: 'k3', value: 'written', trackId: 'tx' },
+        { key: 'k60', value: 'written', trackId: 'tx' },
+        { key: 'k61', value: 'written' },
+      ]);
+      expect(await b.cache.deleteMany('track_metadata', ['k3', 'k60', 'k61'])).toBe(3);
+      during = await b.cache.getMany('track_metadata', ['k3', 'k60', 'k61']);
+    });
+    expect(during).toEqual([undefined, undefined, undefined]);
+    expect(await b.cache.getMany('track_metadata', ['k3', 'k60', 'k61'])).toEqual(['new3', 'new60', 'new61']);
+    await expectSettled(browser);
+
+    let c: Tab | undefined;
+    const rolledBack = await heldImport(
+      async (b, a, browser) => {
+        await b.cache.setMany('track_metadata', [
+          { key: 'k3', value: 'written', trackId: 'tx' },
+          { key: 'k60', value: 'written', trackId: 'tx' },
+          { key: 'k61', value: 'written' },
+        ]);
+        expect(await b.cache.deleteMany('track_metadata', ['k3', 'k60', 'k61'])).toBe(3);
+        a.kill();
+        c = await browser.open();
+      },
+      { outcome: 'rejected' },
+    );
+    expect(await c!.cache.getMany('track_metadata', ['k3', 'k4', 'k60', 'k61'])).toEqual([undefined, 'old4', undefined, undefined]);
+    expect((await c!.cache.stats()).types.track_metadata.entries).toBe(49);
+    await expectSettled(rolledBack.browser);
+  });
+
+  it('a write made as the importing worker dies (before the write commits): the next tab rolls the import back and shows the write', async () => {
+    let c: Tab | undefined;
+    const { browser } = await heldImport(
+      async (b, a, browser) => {
+        // The importing tab dies once the write has put its key chunk, before the write commits.
+        const proto = IDBObjectStore.prototype as unknown as { put(this: IDBObjectStore, value: unknown, key?: unknown): IDBRequest };
+        const { put } = proto;
+        let killed = false;
+        faults.push(Object.assign(() => void (proto.put = put), { fired: () => killed }));
+        proto.put = function (this: IDBObjectStore, value: unknown, key?: unknown) {
+          if (!killed && isUnderChunk(value)) {
+            killed = true;
+            a.kill();
+          }
+          return key === undefined ? put.call(this, value) : put.call(this, value, key);
+        };
+        await b.cache.setMany('track_metadata', [
+          { key: 'k3', value: 'written', trackId: 'tx' },
+          { key: 'k60', value: 'written' },
+        ]);
+        expect(killed).toBe(true);
+        c = await browser.open();
+      },
+      { outcome: 'rejected' },
+    );
+    expect(await c!.cache.getMany('track_metadata', ['k3', 'k4', 'k60', 'k61'])).toEqual(['written', 'old4', 'written', undefined]);
+    expect((await c!.cache.stats()).types.track_metadata.entries).toBe(51);
+    await expectSettled(browser);
+  });
+
+  it('a write whose own worker dies before it commits leaves nothing of it: the import then lands whole', async () => {
+    const { browser, b: left } = await heldImport(async (_b, _a, browser) => {
+      const writer = await browser.open();
+      const proto = IDBObjectStore.prototype as unknown as { put(this: IDBObjectStore, value: unknown, key?: unknown): IDBRequest };
+      const { put } = proto;
+      let killed = false;
+      faults.push(Object.assign(() => void (proto.put = put), { fired: () => killed }));
+      proto.put = function (this: IDBObjectStore, value: unknown, key?: unknown) {
+        const request = key === undefined ? put.call(this, value) : put.call(this, value, key);
+        if (!killed && isUnderChunk(value)) {
+          killed = true;
+          writer.kill();
+        }
+        return request;
+      };
+      await writer.cache.setMany('track_metadata', [{ key: 'k3', value: 'written', trackId: 'tx' }, { key: 'k60', value: 'written' }]).catch(() => {});
+      expect(killed).toBe(true);
+      expect(await keyChunks(browser)).toHaveLength(10);
+    });
+    expect(await left.cache.getMany('track_metadata', ['k3', 'k60'])).toEqual(['new3', 'new60']);
+    await expectSettled(browser);
+  });
+
+  it('a write whose connection the browser closes after it read the pending imports, before it commits, is made once on a new one', async () => {
+    let aborted = false;
+    let during: unknown;
+    const { b, browser } = await heldImport(async (b, _a, browser) => {
+      const proto = IDBObjectStore.prototype as unknown as { getAll(this: IDBObjectStore, query?: unknown): IDBRequest };
+      const { getAll } = proto;
+      let closed = false;
+      faults.push(Object.assign(() => void (proto.getAll = getAll), { fired: () => closed }));
+      proto.getAll = function (this: IDBObjectStore, query?: unknown) {
+        const request = getAll.call(this, query);
+        // The batch records, read by the write (read-write) of tab b: the connection closes a task later, its requests made.
+        if (!closed && this.transaction.mode === 'readwrite' && query instanceof IDBKeyRange && JSON.stringify(query.lower) === '["batch"]') {
+          closed = true;
+          this.transaction.addEventListener('abort', () => void (aborted = true));
+          request.addEventListener('success', () => setImmediate(() => b.loseConnection()));
+        }
+        return request;
+      };
+      await b.cache.setMany('track_metadata', [{ key: 'k3', value: 'written', trackId: 'tx' }, { key: 'k60', value: 'written' }]);
+      expect(closed).toBe(true);
+      during = await b.cache.getMany('track_metadata', ['k3', 'k60']);
+      expect((await keyChunks(browser)).filter((chunk) => chunk.key[2] < 0).flatMap((chunk) => chunk.keys).sort()).toEqual(['k3', 'k60']);
+    });
+    expect(aborted).toBe(true);
+    expect(during).toEqual(['written', 'written']);
+    expect(await b.cache.getMany('track_metadata', ['k3', 'k60'])).toEqual(['new3', 'new60']);
+    await expectSettled(browser);
+  });
+
+  it('a write whose key chunk a full disk refuses (the put fails, its transaction aborts), also once room is made, rejects and leaves nothing of it', async () => {
+    let error: unknown;
+    let during: unknown;
+    const { b, browser } = await heldImport(async (b, _a, browser) => {
+      const before = await raw(browser.inner, browser.name);
+      // The first key chunk the write puts, in its first attempt and in the one made once room is made.
+      const first = (value: unknown) => isUnderChunk(value) && (value as { key: number[] }).key[2] === -1;
+      faults.push(failRequest({ nth: 1, methods: ['put'], matching: first, database: browser.name }));
+      faults.push(failRequest({ nth: 2, methods: ['put'], matching: first, database: browser.name }));
+      error = await b.cache.setMany('track_metadata', [{ key: 'k3', value: 'written', trackId: 'tx' }, { key: 'k60', value: 'written' }]).catch((error: unknown) => error);
+      during = await b.cache.getMany('track_metadata', ['k3', 'k60']);
+      // The room made first frees with deletes only, the usage record among them (recounted when next needed): the records are as before.
+      expect(await raw(browser.inner, browser.name)).toMatchObject({ counted: before.counted, importRecords: before.importRecords, priors: before.priors });
+    });
+    expect(isCacheError(error, 'quota_exceeded')).toBe(true);
+    expect(during).toEqual(['old3', undefined]);
+    expect(await b.cache.getMany('track_metadata', ['k3', 'k60'])).toEqual(['new3', 'new60']);
+    await expectSettled(browser);
+  });
+
+  it('a write of a key both of two imports of one type write (the second waiting in a third tab): the second lands whole, and nothing of the first is left', async () => {
+    let second: Promise<void> | undefined;
+    const { b, browser } = await heldImport(async (b, _a, browser) => {
+      const c = await browser.open();
+      second = c.cache.setMany('track_metadata', entries(100, 'second'));
+      await b.cache.setMany('track_metadata', [{ key: 'k3', value: 'written', trackId: 'tx' }, { key: 'k60', value: 'written', trackId: 'tx' }]);
+    });
+    await second;
+    expect(await b.cache.getMany('track_metadata', ['k3', 'k60', 'k99'])).toEqual(['second3', 'second60', 'second99']);
+    await expectSettled(browser);
+  });
+
 });
 
 describe('the size of an import’s steps', () => {

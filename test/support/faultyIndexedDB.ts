@@ -42,7 +42,7 @@ export type Fault = Restore & { fired(): boolean };
 type WriteMethod = 'put' | 'add' | 'delete' | 'getAll' | 'get';
 
 /** Runs after every put/add/delete request (and get and getAll, reads failRequest may fail) is queued. */
-const requestHooks = new Set<(method: WriteMethod, store: IDBObjectStore, request: IDBRequest) => void>();
+const requestHooks = new Set<(method: WriteMethod, store: IDBObjectStore, request: IDBRequest, args: readonly unknown[]) => void>();
 /** Runs when a read-write transaction has no request left, i.e. is about to commit; a name aborts it. */
 const commitHooks = new Set<(tx: FakeTransaction) => string | undefined>();
 
@@ -67,7 +67,7 @@ const madeAfter = (tx: IDBTransaction, armed: number) => (made.get(tx) ?? 0) > a
     const original = store[method];
     store[method] = function (this: IDBObjectStore, ...args: unknown[]) {
       const request = original.apply(this, args);
-      for (const hook of requestHooks) hook(method, this, request);
+      for (const hook of requestHooks) hook(method, this, request, args);
       return request;
     };
   }
@@ -215,15 +215,16 @@ export async function countRecordsRead(run: () => Promise<unknown>): Promise<num
  * and unless a listener calls preventDefault the transaction aborts with that same error and rolls back.
  * Fires once; `fired()` says whether the request has run (a transaction aborted earlier never runs it).
  * A request already chosen still fails after restore: it was issued while armed. `database`: counting only
- * that database's requests (not those of a cache an earlier test left finishing its work).
+ * that database's requests (not those of a cache an earlier test left finishing its work). `matching`: counting only
+ * the requests whose first argument (a put's record, a delete's key) it accepts.
  */
-export function failRequest(options: { nth: number; name?: string; stores?: (storeName: string) => boolean; methods?: readonly WriteMethod[]; database?: string }): Fault {
-  const { nth, name = 'QuotaExceededError', stores = isEntryStore, methods = ['put', 'add', 'delete'], database } = options;
+export function failRequest(options: { nth: number; name?: string; stores?: (storeName: string) => boolean; methods?: readonly WriteMethod[]; database?: string; matching?: (value: unknown) => boolean }): Fault {
+  const { nth, name = 'QuotaExceededError', stores = isEntryStore, methods = ['put', 'add', 'delete'], database, matching } = options;
   let seen = 0;
   let fired = false;
   const armed = transactionsMade;
-  const hook = (method: WriteMethod, store: IDBObjectStore, request: IDBRequest) => {
-    if (!methods.includes(method) || !stores(store.name) || (database !== undefined && store.transaction.db.name !== database) || !madeAfter(store.transaction, armed) || ++seen !== nth) return;
+  const hook = (method: WriteMethod, store: IDBObjectStore, request: IDBRequest, args: readonly unknown[]) => {
+    if (!methods.includes(method) || !stores(store.name) || (database !== undefined && store.transaction.db.name !== database) || !madeAfter(store.transaction, armed) || (matching && !matching(args[0])) || ++seen !== nth) return;
     requestHooks.delete(hook);
     const tx = store.transaction as FakeTransaction;
     const queued = tx._requests.find((entry) => entry.request === request);
