@@ -14,7 +14,7 @@ import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { openCache } from './support/openCache';
 import { fakeLocks, refusingLocks } from './support/fakeLocks';
-import { failCommit, failCommits, failRequest, tabFactory, type Fault } from './support/faultyIndexedDB';
+import { countRecordsRead, failCommit, failCommits, failRequest, tabFactory, type Fault } from './support/faultyIndexedDB';
 import { requestDone } from '../worker/idbRequests';
 import type { Schedule } from '../worker/schedule';
 import type { EngineOptions } from '../worker/Engine';
@@ -1698,6 +1698,23 @@ describe('writes another tab makes under an import, held before its commit (R148
     await expect.poll(async () => (await raw(browser.inner, browser.name)).importRecords).toBe(0);
     expect((await expectExactCounts(browser)).priors).toBe(0);
   }
+
+  it('a key written twenty times as another track\'s is listed once: an event of that track reads its record once, removes it, counted once', async () => {
+    let chunks: Awaited<ReturnType<typeof keyChunks>> = [];
+    let read = 0;
+    let report: EmitReport | undefined;
+    const { b, browser } = await heldImport(async (b, _a, browser) => {
+      for (let time = 0; time < 20; time++) await b.cache.set('track_metadata', 'k3', `written ${time}`, { trackId: 'tx' });
+      chunks = (await keyChunks(browser)).filter((chunk) => chunk.key[2] < 0);
+      read = await countRecordsRead(async () => (report = await b.cache.emit({ eventType: 'track_removed', trackId: 'tx' })));
+      expect(await b.cache.get('track_metadata', 'k3')).toBeUndefined();
+    });
+    expect(read).toBe(1);
+    expect(report?.invalidated.track_metadata).toBe(1);
+    expect(chunks.map((chunk) => chunk.keys)).toEqual([['k3']]);
+    expect(await b.cache.get('track_metadata', 'k3')).toBe('new3');
+    await expectSettled(browser);
+  });
 
   it('a key the import created, written twenty times under its tags, is listed once, and tidied once it commits', async () => {
     let chunks: Awaited<ReturnType<typeof keyChunks>> = [];
