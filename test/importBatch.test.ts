@@ -1878,6 +1878,32 @@ describe('writes another tab makes under an import, held before its commit (R148
     await expectSettled(browser);
   });
 
+  it('of a database written by the previous code (a pending import with a key listed in a chunk numbered below zero, and no count of writes under it): a write under it lists its key without unlisting the other, and an event of their track removes both', async () => {
+    let report: EmitReport | undefined;
+    let during: unknown;
+    const { b, browser } = await heldImport(async (b, _a, browser) => {
+      // As 5af694d's writeUnderImports left k3 written as track tx's: its record's prior, a chunk [-1] listing it, the batch's count of keys listed.
+      const db = await requestDone(browser.inner.open(browser.name));
+      const tx = db.transaction('track_metadata', 'readwrite');
+      const store = tx.objectStore('track_metadata');
+      const [batch] = (await requestDone(store.getAll(IDBKeyRange.bound(['batch'], ['batch', []])))) as { key: [string, number]; targets: unknown[]; retagged?: number }[];
+      const record = (await requestDone(store.get('k3'))) as EntryRecord;
+      const prior = { ...record.prior!, value: 'written', trackIds: ['tx'], revision: (record.prior!.revision ?? 0) + 1 };
+      store.put({ ...record, prior, priorAfter: batch!.targets.length });
+      store.put({ key: ['batchkeys', batch!.key[1], -1], keys: [], priors: 0, retagged: ['k3'] });
+      store.put({ ...batch!, retagged: (batch!.retagged ?? 0) + 1 });
+      await new Promise((resolve) => (tx.oncomplete = resolve));
+      db.close();
+      expect(await b.cache.get('track_metadata', 'k3')).toBe('written');
+      await b.cache.set('track_metadata', 'k4', 'written', { trackId: 'tx' });
+      report = await b.cache.emit({ eventType: 'track_removed', trackId: 'tx' });
+      during = await b.cache.getMany('track_metadata', ['k3', 'k4']);
+    });
+    expect(during).toEqual([undefined, undefined]);
+    expect(report?.invalidated.track_metadata).toBe(2);
+    expect(await b.cache.getMany('track_metadata', ['k3', 'k4'])).toEqual(['new3', 'new4']);
+    await expectSettled(browser);
+  });
 });
 
 describe('the size of an import’s steps', () => {
