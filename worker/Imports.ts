@@ -573,8 +573,9 @@ export class Imports {
       const retagged = !findableThrough(prior, old);
       if (retagged) batch.retagged = (batch.retagged ?? 0) + 1;
       // Such a key, or one the import created (whose step's chunk may have replaced nothing, which tidying skips), in a
-      // chunk of its own before the steps' (numbered down, each new), for a rollback or a commit's tidying to find its prior.
-      if (retagged || !old.prior) store.put({ key: keyChunkKey(old.batch!, -(batch.under = (batch.under ?? 0) + 1)), keys: [old.key], priors: 1, ...(retagged && { retagged: [old.key] }) } satisfies KeyChunk);
+      // chunk of its own, for a rollback or a commit's tidying to find its prior: named by the key, so that one written
+      // again is listed once (and no chunk an earlier version numbered is written over).
+      if (retagged || !old.prior) store.put({ key: keyChunkKey(old.batch!, old.key), keys: [old.key], priors: 1, ...(retagged && { retagged: [old.key] }) } satisfies KeyChunk);
     }
     for (const batch of pending.values()) store.put(batch);
   }

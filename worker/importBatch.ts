@@ -52,15 +52,16 @@ export interface BatchRecord {
   unlocked?: boolean;
   /** How many of the targets a commit had applied (versions before 0.2's last spread a commit over several transactions). */
   applied?: number;
-  /** How many keys its steps and writes under it listed as re-tagged (see KeyChunk.retagged): an event reads its key chunks only then. */
+  /** How many times its steps and writes under it listed keys as re-tagged (see KeyChunk.retagged): an event reads its key chunks only then. */
   retagged?: number;
-  /** Key chunks that writes under it put (see Imports.writeUnderImports), numbered down from -1. */
-  under?: number;
 }
 
-/** The keys one step of an import wrote (to roll back or normalize it), and how many replaced an entry. */
+/**
+ * The keys one step of an import wrote (to roll back or normalize it), and how many replaced an entry; or, named
+ * by its key (strings sort after the steps' numbers), a key written under the import (see Imports.writeUnderImports).
+ */
 export interface KeyChunk {
-  key: [typeof KEYS, BatchId, number];
+  key: [typeof KEYS, BatchId, number | string];
   keys: string[];
   priors: number;
   /**
@@ -76,7 +77,7 @@ const KEYS = 'batchkeys';
 export const newBatchId = (): BatchId => Math.floor(Math.random() * 2 ** 53);
 
 export const batchKey = (id: BatchId): BatchRecord['key'] => [BATCH, id];
-export const keyChunkKey = (id: BatchId, step: number): KeyChunk['key'] => [KEYS, id, step];
+export const keyChunkKey = (id: BatchId, step: number | string): KeyChunk['key'] => [KEYS, id, step];
 
 /** The key chunks of one batch. */
 export const keyChunksOf = (id: BatchId): IDBKeyRange => IDBKeyRange.bound([KEYS, id], [KEYS, id, []]);
