@@ -37,8 +37,8 @@ async function stored(indexedDB: IDBFactory, name: string, type: Type) {
   const db = await requestDone(indexedDB.open(name));
   try {
     const store = db.transaction(entryStore(type), 'readonly').objectStore(entryStore(type));
-    const [records, usage, batches] = [store.getAll(entryKeys()), store.get(USAGE_KEY), store.getAllKeys(batchRecords())];
-    await requestsDone([records, usage, batches]);
+    const [records, usage, batches, chunks] = [store.getAll(entryKeys()), store.get(USAGE_KEY), store.getAllKeys(batchRecords()), store.getAllKeys(IDBKeyRange.bound(['batchkeys'], ['batchkeys', []]))];
+    await requestsDone([records, usage, batches, chunks]);
     const entries = records.result as EntryRecord[];
     const record = usage.result as UsageRecord | undefined;
     return {
@@ -46,6 +46,8 @@ async function stored(indexedDB: IDBFactory, name: string, type: Type) {
       // None: freed over the quota (deletes only), recounted when next needed.
       usage: record && { entries: record.entries, bytes: record.bytes },
       pending: batches.result.length,
+      // What imports leave until they are rolled back or tidied: their key chunks, and the priors in their records.
+      left: { chunks: chunks.result.length, priors: entries.filter((entry) => entry.prior !== undefined).length },
     };
   } finally {
     db.close();
@@ -199,6 +201,14 @@ async function run(seed: number, steps: number): Promise<void> {
       if (memory.bytes < 0 || (memory.entries === 0) !== (memory.bytes === 0)) fail(`tab${index}'s stats() of generic are impossible: ${memory.entries} entries, ${memory.bytes} bytes`);
       if (!above.generic[index] && memory.bytes > budget) fail(`tab${index}'s generic holds ${memory.bytes} bytes, above its budget of ${budget}`);
     }
+  }
+  // Every call settled: a tab that opens now rolls back the imports of dead workers and tidies those committed (its
+  // sweep). Then nothing of any import is left, no prior among them (room that no usage counts), and the counts are exact.
+  const last = await engineTab({ name, indexedDB: tabFactory(inner).factory, config, engine: { locks: locks.agent().locks, now: clock.now, schedule: turns } });
+  closers.push(() => last.cache.close());
+  const { pending, left, usage, counted } = await stored(inner, name, 'track_metadata');
+  if (pending || left.chunks || left.priors || (usage && (usage.entries !== counted.entries || usage.bytes !== counted.bytes))) {
+    throw new Error(`seed ${seed}, once settled: ${pending} imports pending, ${left.chunks} key chunks and ${left.priors} priors left; the usage record says ${usage?.entries} / ${usage?.bytes}, stored ${counted.entries} / ${counted.bytes}\n${history.slice(-30).join('\n')}`);
   }
 }
 
