@@ -1905,6 +1905,29 @@ describe('writes another tab makes under an import, held before its commit (R148
     expect(await b.cache.getMany('track_metadata', ['k3', 'k4'])).toEqual(['new3', 'new4']);
     await expectSettled(browser);
   });
+
+  it('of a database the last version wrote (a key it created, written under it, listed in chunk [-1], counted by under): written again, and another with it, then committed: nothing of it is left', async () => {
+    let during: unknown;
+    const { b, browser } = await heldImport(async (b, _a, browser) => {
+      // As 92ba51a's writeUnderImports left k60 written under the import: its record's prior, a chunk [-1] listing it, the batch's count of those.
+      const db = await requestDone(browser.inner.open(browser.name));
+      const tx = db.transaction('track_metadata', 'readwrite');
+      const store = tx.objectStore('track_metadata');
+      const [batch] = (await requestDone(store.getAll(IDBKeyRange.bound(['batch'], ['batch', []])))) as { key: [string, number]; targets: unknown[]; created: number }[];
+      const record = (await requestDone(store.get('k60'))) as EntryRecord;
+      const { batch: _batch, prior: _prior, priorAfter: _after, ...plain } = record;
+      store.put({ ...record, prior: { ...plain, value: 'written' }, priorAfter: batch!.targets.length });
+      store.put({ key: ['batchkeys', batch!.key[1], -1], keys: ['k60'], priors: 1 });
+      store.put({ ...batch!, created: batch!.created - 1, under: 1 });
+      await new Promise((resolve) => (tx.oncomplete = resolve));
+      db.close();
+      await b.cache.setMany('track_metadata', [{ key: 'k60', value: 'again', trackId: 'tx' }, { key: 'k61', value: 'written' }]);
+      during = await b.cache.getMany('track_metadata', ['k60', 'k61']);
+    });
+    expect(during).toEqual(['again', 'written']);
+    expect(await b.cache.getMany('track_metadata', ['k60', 'k61'])).toEqual(['new60', 'new61']);
+    await expectSettled(browser);
+  });
 });
 
 describe('the size of an import’s steps', () => {
