@@ -106,6 +106,9 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     release();
     await vi.waitFor(() => expect(workers).toHaveLength(2));
     await here.stats();
+    // The replacement's catch-up is told a few tasks after its first answer: waited for (a loaded machine took
+    // longer than 20 ms once), then no second telling.
+    await vi.waitFor(() => expect(heard).toEqual(['remote library_sync']));
     await pause(20);
     expect(heard).toEqual(['remote library_sync']);
     await here.close();
