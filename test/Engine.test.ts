@@ -322,6 +322,43 @@ describe('a system clock set wrong for a while (set ahead, then corrected; a dea
     expect((await cache.stats()).types[type]).toMatchObject({ expirations: 0 });
     expect(await cache.has(type, 'ahead0')).toBe(false);
   });
+
+  it('after one sweep, entries that never expire but were used while the clock ran a year ahead are no longer read by every keys() (they leave the range above the clock): same entries and bytes, nothing counted as removed', async () => {
+    const { cache, clock } = await openCache();
+    clock.advance(YEAR);
+    await cache.setMany('track_metadata', Array.from({ length: 50 }, (_, index) => ({ key: `ahead${index}`, value: index })));
+    clock.advance(-YEAR);
+    await cache.set('track_metadata', 'now', 'v');
+    const before = (await cache.stats()).types.track_metadata;
+    expect(await cache.cleanup()).toEqual({ expired: 0, evicted: 0 });
+    let keys: string[] = [];
+    const read = await countRecordsRead(async () => {
+      keys = await cache.keys('track_metadata');
+    });
+    expect(keys).toHaveLength(51);
+    expect(read).toBe(0);
+    expect((await cache.stats()).types.track_metadata).toMatchObject({ entries: 51, bytes: before.bytes, expirations: 0, evictions: 0 });
+    expect(await cache.get('track_metadata', 'ahead7')).toBe(7);
+  });
+
+  it.each(['track_metadata', 'generic'] as const)('%s: once the sweep has met entries that never expire but were used while the clock ran ahead, they still go first when making room, but one read since counts as used then', async (type) => {
+    const value = (index: number) => ({ index, text: 'x'.repeat(450) });
+    const { cache, clock } = await openCache({ config: { caching: { policies: { [type]: { maxSizeMb: 0.01 } } } } });
+    clock.advance(YEAR);
+    for (let index = 0; index < 4; index++) await cache.set(type, `ahead${index}`, value(index), { ttlSeconds: INFINITE_TTL });
+    clock.advance(-YEAR);
+    expect(await cache.cleanup()).toEqual({ expired: 0, evicted: 0 });
+    for (let index = 0; index < 6; index++) {
+      clock.advance(1000);
+      await cache.set(type, `live${index}`, value(index), { ttlSeconds: INFINITE_TTL });
+      // Read after live0..live2 were written: more recently used than they are.
+      if (index === 2) expect(await cache.get(type, 'ahead0')).toEqual(value(0));
+    }
+    expect(await cache.getMany(type, ['ahead0', 'live1', 'live5'])).toEqual([value(0), value(1), value(5)]);
+    // The two that went are among those of unknown use, not read since.
+    expect(await cache.getMany(type, ['ahead1', 'ahead2'])).toEqual([undefined, undefined]);
+    expect((await cache.stats()).types[type]).toMatchObject({ expirations: 0, evictions: 2 });
+  });
 });
 
 describe('an open whose sweep of unfinished imports finds IndexedDB gone for good', () => {
