@@ -25,6 +25,23 @@ describe('IdbStore', () => {
     store.close();
   });
 
+  it('a sweep settles entries that never expire used ahead of the clock in steps, each its own transaction: writes of those keys made meanwhile stay as written', async () => {
+    const store = await IdbStore.open({ name: uniqueName(), indexedDB: new IDBFactory(), chunk: 7 });
+    const [now, year] = [1_000_000, 365 * 86_400_000];
+    const keys = Array.from({ length: 30 }, (_, index) => `k${String(index).padStart(2, '0')}`);
+    await store.write('track_metadata', keys.map((key, index) => entry('track_metadata', key, { at: now + year + index, expires: false })), null, now + year);
+    const cleanup = store.cleanup(new Map([['track_metadata', null]]), now);
+    // Written while the sweep goes through them: each lands between two of its steps, or before it.
+    const writes = ['k03', 'k12', 'k29'].map((key) => store.write('track_metadata', [entry('track_metadata', key, { at: now + 5, value: 'rewritten', expires: false })], null, now));
+    expect(await cleanup).toEqual({ track_metadata: { expired: 0, evicted: 0 } });
+    await Promise.all(writes);
+    const found = await store.read('track_metadata', keys);
+    expect(found.filter((item) => item?.value === 'rewritten').map((item) => [item!.key, item!.lastAccess])).toEqual([['k03', now + 5], ['k12', now + 5], ['k29', now + 5]]);
+    expect(found.filter((item) => item?.value !== 'rewritten').every((item) => item?.lastAccess === 0)).toBe(true);
+    expect(await store.usage(['track_metadata'])).toEqual([{ entries: 30, bytes: 3000 }]);
+    store.close();
+  });
+
   it('a relayed change already logged under its id, however long ago, is not applied again', async () => {
     const store = await IdbStore.open({ name: uniqueName(), indexedDB: new IDBFactory() });
     const relayed = { id: 'from-a-tab-without-indexeddb', origin: 'degraded', at: 0, event: { eventType: 'library_sync' as const } };

@@ -182,6 +182,19 @@ export const storeContract: Record<string, ContractCase> = {
     same(keysOf(await store.read(T, ['forever', 'mortal'])), ['forever', undefined], 'left');
   },
 
+  async 'the sweep gives entries that never expire used ahead of the clock an unknown last use: first to go, read since as used then; bytes kept, nothing counted'({ store }) {
+    const [now, year] = [1_000_000, 365 * 86_400_000];
+    const forever = { expiresAt: now, expires: false };
+    await store.write(T, [entry(T, 'ahead0', { at: now + year, ...forever }), entry(T, 'ahead1', { at: now + year + 1, ...forever }), entry(T, 'mortal', { at: now + year + 2 })], null, now + year);
+    await store.write(T, [entry(T, 'k0', { at: now - 3, ...forever }), entry(T, 'k1', { at: now - 2, ...forever })], null, now);
+    same(await store.cleanup(new Map([[T, null]]), now), { [T]: { expired: 1, evicted: 0 } }, 'report');
+    same((await store.read(T, ['ahead0', 'ahead1'])).map((found) => found?.lastAccess), [0, 0], 'their last use');
+    same(await usageOf(store, T), { entries: 4, bytes: 400 }, 'usage');
+    store.touch(T, 'ahead1', now);
+    same(await store.write(T, [entry(T, 'new', { at: now + 1, ...forever })], { maxBytes: 500, lowWater: 300 }, now + 1), { expired: 0, evicted: 2 }, 'room made');
+    same(keysOf(await store.read(T, ['ahead0', 'k0', 'k1', 'ahead1'])), [undefined, undefined, 'k1', 'ahead1'], 'the one not read, then the least recently used');
+  },
+
   async 'never evicts the entries of the write itself'({ store }) {
     const budget: Budget = { maxBytes: 1000, lowWater: 500 };
     await store.write(T, [entry(T, 'old')], budget, clock);
