@@ -5,7 +5,7 @@ import { Database, isOpenFailure, type DatabaseOptions } from './Database';
 import { changeOf, commitKey, commitMarks, entryKeys, forgetMarks, type CommitMark, entryStore, fromRecord, toRecord, USAGE_KEY, usageOf, type UsageRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
 import { EventLog } from './EventLog';
 import { loggedTargets, removedBy } from './Change';
-import { aheadRange, planEvictions, removePlanned, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
+import { aheadRange, planEvictions, removePlanned, settleAhead, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
 import { requestDone, requestsDone } from './idbRequests';
 import { isExpiredRecord } from './isExpired';
 import { walkCursor } from './walkCursor';
@@ -429,16 +429,25 @@ export class IdbStore implements Store {
     });
   }
 
-  cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy): Promise<Partial<Record<TypeName, Removed>>> {
-    return this.#cleanup(budgets, expiredBy, false).catch((error: unknown) => {
+  async cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy): Promise<Partial<Record<TypeName, Removed>>> {
+    const more = new Set<TypeName>();
+    const removed = await this.#cleanup(budgets, expiredBy, false, more).catch((error: unknown) => {
       // Over the quota a browser refuses any transaction that puts (usage records, read times), even one
       // that frees more than it writes: once more, deleting only (see free).
       if (!isCacheError(error, 'quota_exceeded')) throw error;
-      return this.#cleanup(budgets, expiredBy, true);
+      return this.#cleanup(budgets, expiredBy, true, more);
     });
+    // Entries used ahead beyond the sweep's own step (a clock a year ahead: the whole type, maybe), in steps of
+    // their own, so that no transaction holds the type's writes for long. Best effort: the next sweep goes on.
+    for (const type of more) {
+      const step = (tx: IDBTransaction) => settleAhead(tx, type, cutoffOf(expiredBy, type).now, this.#chunk);
+      while ((await this.#db.transact(`settling ${type}`, [entryStore(type)], 'readwrite', step).catch(() => 0)) === this.#chunk);
+    }
+    return removed;
   }
 
-  #cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy, deletesOnly: boolean): Promise<Partial<Record<TypeName, Removed>>> {
+  /** `more`: where it found more entries used ahead than one step settles (see settleAhead). */
+  #cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy, deletesOnly: boolean, more: Set<TypeName>): Promise<Partial<Record<TypeName, Removed>>> {
     const types = [...budgets.keys()];
     return this.#db.afterReading(
       'planning a cleanup',
@@ -472,6 +481,8 @@ export class IdbStore implements Store {
             budget && usage.bytes > budget.lowWater
               ? await shrinkType(tx, type, usage, budget.lowWater, now, plans[index]?.evict ?? [], this.#readTimes, undefined, deletesOnly)
               : noneRemoved();
+          // After the removals, which check the last use they planned by. Deleting only, nothing may be put.
+          if (!deletesOnly && (await settleAhead(tx, type, now.now, this.#chunk)) === this.#chunk) more.add(type);
           const [expired, evicted] = [planned.expired + shrunk.expired, shrunk.evicted];
           // Deleting only, the usage record goes too, and is recounted when next needed.
           if ((expired || evicted) && deletesOnly) tx.objectStore(entryStore(type)).delete(USAGE_KEY);

@@ -4,7 +4,7 @@ import { randomId } from '../src/randomId';
 import { removedBy } from './Change';
 import { RemovedKeyList } from './RemovedKeyList';
 import { cutoffOf, leftOut, type Budget, type Cutoff, type ExpiredBy, type Invalidated, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteOptions } from './Store';
-import { isExpired, usedAhead } from './isExpired';
+import { isExpired, UNKNOWN_USE, usedAhead } from './isExpired';
 import { toCacheError } from './storageError';
 
 /** One content type's entries, in least-recently-used-first order, with the indexes events use. */
@@ -52,6 +52,16 @@ class Table {
   #used(at: number): void {
     if (at <= this.#newest) this.#unsorted = true;
     else this.#newest = at;
+  }
+
+  /** As IdbStore's sweep (see settleAhead): entries that never expire used ahead of `now` get an unknown last use. */
+  settleAhead(now: number): void {
+    for (const entry of this.entries.values()) {
+      if (!entry.expires && usedAhead(entry, now)) {
+        entry.lastAccess = UNKNOWN_USE;
+        this.#unsorted = true;
+      }
+    }
   }
 
   /** Puts the entries back in order of last access (then of key), as IndexedDB's access index has them. */
@@ -219,6 +229,7 @@ export class MemoryStore implements Store {
       const now = cutoffOf(expiredBy, type);
       const { expired } = table.shrink(0, now, { only: 'expired' });
       const evicted = budget && table.bytes > budget.lowWater ? table.shrink(budget.lowWater, now).evicted : 0;
+      table.settleAhead(now.now);
       result[type] = { expired, evicted };
     }
     return result;

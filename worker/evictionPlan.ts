@@ -4,10 +4,10 @@ import { requestDone, requestsDone } from './idbRequests';
 import { walkCursor } from './walkCursor';
 import type { ReadTimes } from './ReadTimes';
 import { addRemoved, type Cutoff, type Removed, type Usage } from './Store';
-import { AHEAD_MS, isExpiredRecord } from './isExpired';
+import { AHEAD_MS, isExpiredRecord, UNKNOWN_USE } from './isExpired';
 import { averageBytes, forget } from './usage';
 import { entryStore } from './databaseSchema';
-import { BatchStates, isPending } from './importBatch';
+import { BatchStates, isPending, pendingBatches } from './importBatch';
 
 /** An entry eviction may remove, as planned from an index (before its record is read). */
 export interface Candidate {
@@ -97,6 +97,26 @@ export async function removePlanned(
 
 /** The access index's range that holds every entry used ahead of the clock (see isExpired). */
 export const aheadRange = (now: number) => IDBKeyRange.lowerBound(now + AHEAD_MS, true);
+
+/**
+ * Gives up to `limit` entries of `type` that never expire but were used ahead of the clock an unknown last use
+ * (UNKNOWN_USE), each read and put in this transaction (a write of the key in another tab is before or after it, never
+ * lost); returns how many. The bytes stay; those that can expire are the sweep's to remove, a pending import's its own.
+ */
+export async function settleAhead(tx: IDBTransaction, type: TypeName, now: number, limit: number): Promise<number> {
+  const store = tx.objectStore(entryStore(type));
+  const pending = await pendingBatches(store);
+  let settled = 0;
+  await walkCursor(store.index('access').openCursor(aheadRange(now)), (cursor) => {
+    const record = cursor.value as EntryRecord;
+    if (record.expiry === undefined && !isPending(record, pending)) {
+      cursor.update({ ...record, lastAccess: UNKNOWN_USE });
+      settled++;
+    }
+    return settled < limit;
+  });
+  return settled;
+}
 
 /** Deletes the record and takes it off the usage, counted as expired or evicted. */
 function remove(store: IDBObjectStore, usage: Usage, record: EntryRecord, cutoff: Cutoff, removed: Removed): void {

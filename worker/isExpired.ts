@@ -23,5 +23,12 @@ export function isExpired(entry: Pick<StoredEntry, 'expires' | 'expiresAt' | 'la
 /** Used more than AHEAD_MS after `now`: when, the clock cannot tell (see isExpired); eviction takes such an entry first. */
 export const usedAhead = (entry: Pick<StoredEntry, 'lastAccess'>, now: number): boolean => entry.lastAccess > now + AHEAD_MS;
 
+/**
+ * The last use the sweep gives an entry that never expires once it finds it used ahead (see usedAhead): unknown,
+ * so before every known one (eviction takes it first, as before); a read since counts as its use. Out of the range
+ * above the clock, it is no longer read by every keys() and sweep until the clock catches up (a year, say).
+ */
+export const UNKNOWN_USE = 0;
+
 /** As isExpired, of a stored record: one that can expire has an `expiry`. */
 export const isExpiredRecord = (record: PlainRecord, cutoff: number, now?: number): boolean => isExpired({ ...record, expires: record.expiry !== undefined }, cutoff, now);
