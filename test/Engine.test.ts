@@ -323,6 +323,22 @@ describe('a system clock set wrong for a while (set ahead, then corrected; a dea
     expect(await cache.has(type, 'ahead0')).toBe(false);
   });
 
+  it.each(['track_metadata', 'generic'] as const)('%s: an entry that never expires used while the clock ran ahead, read once it is set right and before any sweep, counts as used then', async (type) => {
+    const value = (index: number) => ({ index, text: 'x'.repeat(450) });
+    const { cache, clock } = await openCache({ config: { caching: { policies: { [type]: { maxSizeMb: 0.01 } } } } });
+    clock.advance(YEAR);
+    for (let index = 0; index < 4; index++) await cache.set(type, `ahead${index}`, value(index), { ttlSeconds: INFINITE_TTL });
+    clock.advance(-YEAR);
+    for (let index = 0; index < 6; index++) {
+      clock.advance(1000);
+      await cache.set(type, `live${index}`, value(index), { ttlSeconds: INFINITE_TTL });
+      // Read after live0..live2 were written: more recently used than they are.
+      if (index === 2) expect(await cache.get(type, 'ahead0')).toEqual(value(0));
+    }
+    expect(await cache.getMany(type, ['ahead0', 'live1', 'live5'])).toEqual([value(0), value(1), value(5)]);
+    expect(await cache.getMany(type, ['ahead1', 'ahead2'])).toEqual([undefined, undefined]);
+  });
+
   it('after one sweep, entries that never expire but were used while the clock ran a year ahead are no longer read by every keys() (they leave the range above the clock): same entries and bytes, nothing counted as removed', async () => {
     const { cache, clock } = await openCache();
     clock.advance(YEAR);
