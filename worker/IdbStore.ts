@@ -435,6 +435,7 @@ export class IdbStore implements Store {
       // Over the quota a browser refuses any transaction that puts (usage records, read times), even one
       // that frees more than it writes: once more, deleting only (see free).
       if (!isCacheError(error, 'quota_exceeded')) throw error;
+      more.clear();
       return this.#cleanup(budgets, expiredBy, true, more);
     });
     // Entries used ahead beyond the sweep's own step (a clock a year ahead: the whole type, maybe), in steps of
