@@ -42,7 +42,8 @@ class Table {
   touch(key: string, at: number): void {
     const entry = this.entries.get(key);
     if (!entry) return;
-    entry.lastAccess = Math.max(entry.lastAccess, at);
+    // Never back, but from a use ahead of the clock (see recordReads).
+    entry.lastAccess = !entry.expires && usedAhead(entry, at) ? at : Math.max(entry.lastAccess, at);
     // Re-inserting moves it to the most recently used end.
     this.entries.delete(key);
     this.entries.set(key, entry);

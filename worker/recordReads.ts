@@ -4,8 +4,13 @@ import type { TypeName } from '../src/contentType';
 import type { EntryRecord } from './databaseSchema';
 import { requestsDone } from './idbRequests';
 import { entryStore } from './layout';
+import { usedAhead } from './isExpired';
 
-/** Writes read times (key → epoch ms) into the type's entries still there, inside `tx` (read-write on the type's store); never moves one back. */
+/**
+ * Writes read times (key → epoch ms) into the type's entries still there, inside `tx` (read-write on the type's store);
+ * never moves one back, but for an entry that never expires used ahead of the read (see usedAhead): that use's time is
+ * unknown, the read's is not (one that can expire used ahead is expired, and stays so).
+ */
 export async function recordReads(tx: IDBTransaction, type: TypeName, times: ReadonlyMap<string, number>): Promise<void> {
   const store = tx.objectStore(entryStore(type));
   const reads = [...times.keys()].map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
@@ -13,7 +18,7 @@ export async function recordReads(tx: IDBTransaction, type: TypeName, times: Rea
   for (const read of reads) {
     const entry = read.result;
     const at = entry && times.get(entry.key);
-    if (entry && at !== undefined && at > entry.lastAccess) store.put({ ...entry, lastAccess: at });
+    if (entry && at !== undefined && (at > entry.lastAccess || (entry.expiry === undefined && usedAhead(entry, at)))) store.put({ ...entry, lastAccess: at });
   }
 }
 
