@@ -90,7 +90,8 @@ export class EventLog {
    * `time`, as what was logged before it is: the walk goes on back to a change stamped at or after `time`
    * (logged before the set back), and what follows it counts. Where there is none, and the newest change
    * may have been logged since the set back (it is stamped no later than the clock allows), which changes
-   * came after `time` cannot be told: null.
+   * came after `time` cannot be told: null — for a set back of more than OUT_OF_ORDER_MS only, the tolerance
+   * every walk has (a clock a tick behind `time` is no reason to forget).
    */
   before(time: number, now: number): Promise<LogPlace | null> {
     // Set back after `time` (which is then ahead of the clock): changes are told apart by it alone.
@@ -107,7 +108,7 @@ export class EventLog {
         return at >= time - OUT_OF_ORDER_MS || (setBack && oldest === null);
       });
       const [epoch] = await Promise.all([EventLog.epoch(tx), walked]);
-      if (setBack && oldest === null && head && newest <= now + OUT_OF_ORDER_MS) return null;
+      if (time > now + OUT_OF_ORDER_MS && oldest === null && head && newest <= now + OUT_OF_ORDER_MS) return null;
       return { epoch, seq: oldest === null ? head : oldest - 1 };
     });
   }
