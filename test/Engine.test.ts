@@ -240,6 +240,26 @@ describe('TTL', () => {
 
 describe('a system clock set wrong for a while (set ahead, then corrected; a dead clock battery)', () => {
   const YEAR = 365 * 24 * HOUR * 1000;
+  const value = (index: number) => ({ index, text: 'x'.repeat(450) });
+
+  /**
+   * A type whose budget holds about ten of `value`'s entries: four written while the clock ran a year ahead, then, once
+   * it is set right (and `corrected` ran), six a second apart, `written(index)` after each.
+   */
+  async function aheadThenLive(type: 'album_year' | 'track_metadata' | 'generic', ttlSeconds: number, hooks: { corrected?: (cache: Cache) => Promise<void>; written?: (cache: Cache, index: number) => Promise<void> } = {}) {
+    const opened = await openCache({ config: { caching: { policies: { [type]: { maxSizeMb: 0.01 } } } } });
+    const { cache, clock } = opened;
+    clock.advance(YEAR);
+    for (let index = 0; index < 4; index++) await cache.set(type, `ahead${index}`, value(index), { ttlSeconds });
+    clock.advance(-YEAR);
+    await hooks.corrected?.(cache);
+    for (let index = 0; index < 6; index++) {
+      clock.advance(1000);
+      await cache.set(type, `live${index}`, value(index), { ttlSeconds });
+      await hooks.written?.(cache, index);
+    }
+    return opened;
+  }
 
   it.each(['album_year', 'generic'] as const)('%s: an entry written while the clock ran a year ahead is not served once it is set right (its age is unknown): get, getMany, has, keys, entries all miss, and it goes as an expiration', async (type) => {
     const { cache, clock } = await openCache();
@@ -282,15 +302,7 @@ describe('a system clock set wrong for a while (set ahead, then corrected; a dea
   });
 
   it.each(['album_year', 'generic'] as const)('%s: making room takes entries written while the clock ran ahead first, as expired ones, before any live one', async (type) => {
-    const value = (index: number) => ({ index, text: 'x'.repeat(450) });
-    const { cache, clock } = await openCache({ config: { caching: { policies: { [type]: { maxSizeMb: 0.01 } } } } });
-    clock.advance(YEAR);
-    for (let index = 0; index < 4; index++) await cache.set(type, `ahead${index}`, value(index), { ttlSeconds: HOUR });
-    clock.advance(-YEAR);
-    for (let index = 0; index < 6; index++) {
-      clock.advance(1000);
-      await cache.set(type, `live${index}`, value(index), { ttlSeconds: HOUR });
-    }
+    const { cache } = await aheadThenLive(type, HOUR);
     const stats = (await cache.stats()).types[type];
     expect(stats).toMatchObject({ evictions: 0 });
     expect(stats.expirations).toBeGreaterThan(0);
@@ -309,32 +321,15 @@ describe('a system clock set wrong for a while (set ahead, then corrected; a dea
   });
 
   it.each(['track_metadata', 'generic'] as const)('%s: making room takes entries that never expire but were used while the clock ran ahead (when, unknown) before those used since, not after them for that year', async (type) => {
-    const value = (index: number) => ({ index, text: 'x'.repeat(450) });
-    const { cache, clock } = await openCache({ config: { caching: { policies: { [type]: { maxSizeMb: 0.01 } } } } });
-    clock.advance(YEAR);
-    for (let index = 0; index < 4; index++) await cache.set(type, `ahead${index}`, value(index), { ttlSeconds: INFINITE_TTL });
-    clock.advance(-YEAR);
-    for (let index = 0; index < 6; index++) {
-      clock.advance(1000);
-      await cache.set(type, `live${index}`, value(index), { ttlSeconds: INFINITE_TTL });
-    }
+    const { cache } = await aheadThenLive(type, INFINITE_TTL);
     expect(await cache.getMany(type, ['live0', 'live1', 'live5'])).toEqual([value(0), value(1), value(5)]);
     expect((await cache.stats()).types[type]).toMatchObject({ expirations: 0 });
     expect(await cache.has(type, 'ahead0')).toBe(false);
   });
 
   it.each(['track_metadata', 'generic'] as const)('%s: an entry that never expires used while the clock ran ahead, read once it is set right and before any sweep, counts as used then', async (type) => {
-    const value = (index: number) => ({ index, text: 'x'.repeat(450) });
-    const { cache, clock } = await openCache({ config: { caching: { policies: { [type]: { maxSizeMb: 0.01 } } } } });
-    clock.advance(YEAR);
-    for (let index = 0; index < 4; index++) await cache.set(type, `ahead${index}`, value(index), { ttlSeconds: INFINITE_TTL });
-    clock.advance(-YEAR);
-    for (let index = 0; index < 6; index++) {
-      clock.advance(1000);
-      await cache.set(type, `live${index}`, value(index), { ttlSeconds: INFINITE_TTL });
-      // Read after live0..live2 were written: more recently used than they are.
-      if (index === 2) expect(await cache.get(type, 'ahead0')).toEqual(value(0));
-    }
+    // Read after live0..live2 were written: more recently used than they are.
+    const { cache } = await aheadThenLive(type, INFINITE_TTL, { written: async (cache, index) => void (index === 2 && expect(await cache.get(type, 'ahead0')).toEqual(value(0))) });
     expect(await cache.getMany(type, ['ahead0', 'live1', 'live5'])).toEqual([value(0), value(1), value(5)]);
     expect(await cache.getMany(type, ['ahead1', 'ahead2'])).toEqual([undefined, undefined]);
   });
@@ -358,18 +353,11 @@ describe('a system clock set wrong for a while (set ahead, then corrected; a dea
   });
 
   it.each(['track_metadata', 'generic'] as const)('%s: once the sweep has met entries that never expire but were used while the clock ran ahead, they still go first when making room, but one read since counts as used then', async (type) => {
-    const value = (index: number) => ({ index, text: 'x'.repeat(450) });
-    const { cache, clock } = await openCache({ config: { caching: { policies: { [type]: { maxSizeMb: 0.01 } } } } });
-    clock.advance(YEAR);
-    for (let index = 0; index < 4; index++) await cache.set(type, `ahead${index}`, value(index), { ttlSeconds: INFINITE_TTL });
-    clock.advance(-YEAR);
-    expect(await cache.cleanup()).toEqual({ expired: 0, evicted: 0 });
-    for (let index = 0; index < 6; index++) {
-      clock.advance(1000);
-      await cache.set(type, `live${index}`, value(index), { ttlSeconds: INFINITE_TTL });
+    const { cache } = await aheadThenLive(type, INFINITE_TTL, {
+      corrected: async (cache) => void expect(await cache.cleanup()).toEqual({ expired: 0, evicted: 0 }),
       // Read after live0..live2 were written: more recently used than they are.
-      if (index === 2) expect(await cache.get(type, 'ahead0')).toEqual(value(0));
-    }
+      written: async (cache, index) => void (index === 2 && expect(await cache.get(type, 'ahead0')).toEqual(value(0))),
+    });
     expect(await cache.getMany(type, ['ahead0', 'live1', 'live5'])).toEqual([value(0), value(1), value(5)]);
     // The two that went are among those of unknown use, not read since.
     expect(await cache.getMany(type, ['ahead1', 'ahead2'])).toEqual([undefined, undefined]);

@@ -184,7 +184,8 @@ describe('invalidateQueriesOn', () => {
     expect(invalidate).toHaveBeenCalledTimes(1);
   });
 
-  it('a tab without IndexedDB restored from the back/forward cache, holding nothing (a clear heard before it froze emptied it), invalidates the query of an event another tab emitted meanwhile: it missed the event', async () => {
+  /** Two tabs without IndexedDB; the page's query ['tracks', 't1'] holds 'old', as does its entry t1, invalidated by track events. */
+  async function queryOfTabWithoutIndexedDB() {
     const name = uniqueName();
     const other = await openCache({ name, indexedDB: brokenFactory() });
     const page = await pageTab(name, brokenFactory());
@@ -193,6 +194,11 @@ describe('invalidateQueriesOn', () => {
     client.setQueryData(['tracks', 't1'], 'old');
     cleanups.push(invalidateQueriesOn(page.cache, client, (event) => (event.trackId ? [['tracks', event.trackId]] : [])));
     await page.cache.set('track_metadata', 't1', 'old', { trackId: 't1' });
+    return { other, page, client };
+  }
+
+  it('a tab without IndexedDB restored from the back/forward cache, holding nothing (a clear heard before it froze emptied it), invalidates the query of an event another tab emitted meanwhile: it missed the event', async () => {
+    const { other, page, client } = await queryOfTabWithoutIndexedDB();
     await other.cache.clear('track_metadata');
     await vi.waitFor(async () => expect(await page.cache.get('track_metadata', 't1')).toBeUndefined());
     page.freeze();
@@ -202,14 +208,7 @@ describe('invalidateQueriesOn', () => {
   });
 
   it('a tab without IndexedDB whose page read as it froze (the app\'s own freeze listener, after the cache\'s) invalidates, once restored, the query of an event another tab emitted while it was frozen', async () => {
-    const name = uniqueName();
-    const other = await openCache({ name, indexedDB: brokenFactory() });
-    const page = await pageTab(name, brokenFactory());
-    const client = new QueryClient();
-    cleanups.push(() => client.clear());
-    client.setQueryData(['tracks', 't1'], 'old');
-    cleanups.push(invalidateQueriesOn(page.cache, client, (event) => (event.trackId ? [['tracks', event.trackId]] : [])));
-    await page.cache.set('track_metadata', 't1', 'old', { trackId: 't1' });
+    const { other, page, client } = await queryOfTabWithoutIndexedDB();
     page.freeze();
     expect(await page.cache.get('track_metadata', 't1')).toBeUndefined();
     // Then frozen, it misses the event.
