@@ -334,6 +334,24 @@ describe('a system clock set wrong for a while (set ahead, then corrected; a dea
     expect(await cache.getMany(type, ['ahead1', 'ahead2'])).toEqual([undefined, undefined]);
   });
 
+  it.each(['track_metadata', 'generic'] as const)('%s: making room takes entries written while the clock ran ahead that can expire (expired) before those that never expire used then, however many of those there are', async (type) => {
+    const value = (index: number) => ({ index, text: 'x'.repeat(450) });
+    const { cache, clock } = await openCache({ config: { caching: { policies: { [type]: { maxSizeMb: 0.01 } } } } });
+    clock.advance(YEAR);
+    for (let index = 0; index < 4; index++) await cache.set(type, `eternal${index}`, value(index), { ttlSeconds: INFINITE_TTL });
+    for (let index = 0; index < 2; index++) await cache.set(type, `expiring${index}`, value(index), { ttlSeconds: HOUR });
+    clock.advance(-YEAR);
+    let removed = 0;
+    for (let index = 0; removed === 0 && index < 12; index++) {
+      clock.advance(1000);
+      await cache.set(type, `live${index}`, value(index), { ttlSeconds: INFINITE_TTL });
+      const { expirations, evictions } = (await cache.stats()).types[type];
+      removed = expirations + evictions;
+    }
+    const { expirations, evictions } = (await cache.stats()).types[type];
+    expect({ expirations, evictions, eternal: await cache.getMany(type, ['eternal0', 'eternal1']) }).toEqual({ expirations: 1, evictions: 0, eternal: [value(0), value(1)] });
+  });
+
   it('after one sweep, entries that never expire but were used while the clock ran a year ahead are no longer read by every keys() (they leave the range above the clock): same entries and bytes, nothing counted as removed', async () => {
     const { cache, clock } = await openCache();
     clock.advance(YEAR);
