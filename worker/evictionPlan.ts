@@ -147,7 +147,8 @@ export async function removeOldest(
   for (const [pass, name, range] of [['expired', 'access', ahead], ['expired', 'expiry', IDBKeyRange.upperBound(cutoff.by)], ['evicted', 'access', ahead], ['evicted', 'access', null]] as const) {
     if (usage.bytes <= target) break;
     const wanted = Math.ceil((1.25 * (usage.bytes - target)) / averageBytes(usage)) + 1;
-    const records = ((await requestDone(store.index(name).getAll(range, wanted))) as EntryRecord[]).filter((record) => pass === 'evicted' || isExpiredRecord(record, cutoff.by, cutoff.now));
+    const read = (await requestDone(store.index(name).getAll(range, wanted))) as EntryRecord[];
+    const records = read.filter((record) => pass === 'evicted' || isExpiredRecord(record, cutoff.by, cutoff.now));
     // An import's entries are never evicted before it commits (it would no longer be all or nothing).
     const pending = await new BatchStates().pendingAmong(store, records);
     for (const record of records) {
@@ -156,9 +157,9 @@ export async function removeOldest(
       tried.add(record.key);
       if (!isPending(record, pending)) remove(store, usage, record, cutoff, removed);
     }
-    // Entries to take before the next read's may be left past this one (smaller than the average): the caller's
-    // plan takes them first.
-    if (range && records.length === wanted && usage.bytes > target) return removed;
+    // Entries to take before the next read's may be left past this one (smaller than the average, or ahead of the clock
+    // past any number that never expire): the caller's plan takes them first.
+    if (range && read.length === wanted && usage.bytes > target) return removed;
   }
   return removed;
 }
