@@ -148,7 +148,8 @@ export async function removeOldest(
     if (usage.bytes <= target) break;
     const wanted = Math.ceil((1.25 * (usage.bytes - target)) / averageBytes(usage)) + 1;
     const read = (await requestDone(store.index(name).getAll(range, wanted))) as EntryRecord[];
-    const records = read.filter((record) => pass === 'evicted' || isExpiredRecord(record, cutoff.by, cutoff.now));
+    // Read from the expiry index, or ahead of the clock: expired if it can expire.
+    const records = read.filter((record) => pass === 'evicted' || record.expiry !== undefined);
     // An import's entries are never evicted before it commits (it would no longer be all or nothing).
     const pending = await new BatchStates().pendingAmong(store, records);
     for (const record of records) {
@@ -158,8 +159,8 @@ export async function removeOldest(
       if (!isPending(record, pending)) remove(store, usage, record, cutoff, removed);
     }
     // Entries to take before the next read's may be left past this one (smaller than the average, or ahead of the clock
-    // past any number that never expire): the caller's plan takes them first.
-    if (range && read.length === wanted && usage.bytes > target) return removed;
+    // past any number that never expire, if any entry can expire): the caller's plan takes them first.
+    if (range && read.length === wanted && usage.bytes > target && (records.length === wanted || (await requestDone(store.index('expiry').getKey(IDBKeyRange.lowerBound(cutoff.by)))) !== undefined)) return removed;
   }
   return removed;
 }
