@@ -431,18 +431,24 @@ describe('events across tabs', () => {
     expect(heard).not.toHaveBeenCalled();
   });
 
-  /**
-   * Two tabs on one clock, the second's three reads of the log's head at start failing and its channel
-   * losing what arrives while `lossy.lose` is set: it does not know where it starts in the log.
-   */
-  async function unplacedTab() {
+  /** A tab `a` on a fake clock that logged a library_sync, the clock then ten seconds on: what another tab opening now did not miss. */
+  async function tabThatLogged() {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
     const clock = fakeClock(Date.UTC(2026, 0, 1, 12));
     const { cache: a } = await engineTab({ name, indexedDB, config, engine: { now: clock.now } });
     await a.emit({ eventType: 'library_sync' });
-    // Logged before the second tab starts: not its business.
     clock.advance(10_000);
+    return { name, indexedDB, clock, a };
+  }
+
+  /**
+   * Two tabs on one clock, the second's three reads of the log's head at start failing and its channel
+   * losing what arrives while `lossy.lose` is set: it does not know where it starts in the log.
+   */
+  async function unplacedTab() {
+    // Logged before the second tab starts: not its business.
+    const { name, indexedDB, clock, a } = await tabThatLogged();
     const faults = [3, 4, 5].map((nth) => failRequest({ nth, name: 'UnknownError', stores: (store) => store === 'meta', methods: ['get'], database: name }));
     const lossy = lossyChannel(name);
     let b: Awaited<ReturnType<typeof engineTab>>;
@@ -495,12 +501,7 @@ describe('events across tabs', () => {
    * opened, which waits for `open`; another tab `a` on the same clock, which logged an event before.
    */
   async function pageOpeningLate() {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const clock = fakeClock(Date.UTC(2026, 0, 1, 12));
-    const { cache: a } = await engineTab({ name, indexedDB, config, engine: { now: clock.now } });
-    await a.emit({ eventType: 'library_sync' });
-    clock.advance(10_000);
+    const { name, indexedDB, clock, a } = await tabThatLogged();
     let open!: () => void;
     const opening = new Promise<void>((resolve) => (open = resolve));
     const { cache: b } = await openRemoteCache({ name, indexedDB, config, now: clock.now, opening: () => opening, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
