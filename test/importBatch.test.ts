@@ -1906,6 +1906,69 @@ describe('writes another tab makes under an import, held before its commit (R148
     await expectSettled(browser);
   });
 
+  it('of a database 0.2 left as its commit went over several transactions (its worker dead after the first, which removed the entries of an event made during it: applied 0): the next tab rolls it back, every entry as the event left it, the counts equal to a recount, nothing left', async () => {
+    let c: Tab | undefined;
+    const { browser } = await heldImport(
+      async (b, a, browser) => {
+        expect((await b.cache.emit({ eventType: 'track_removed', trackId: 't1' })).invalidated.track_metadata).toBe(10);
+        // As 2408c8b's #commitImport left it: the records of track t1 it found gone (their priors were what the event
+        // removed), counted out of the usage, and the batch record still open, saying which target it was on.
+        const db = await requestDone(browser.inner.open(browser.name));
+        const tx = db.transaction('track_metadata', 'readwrite');
+        const store = tx.objectStore('track_metadata');
+        const [batch] = (await requestDone(store.getAll(IDBKeyRange.bound(['batch'], ['batch', []])))) as { key: [string, number] }[];
+        const usage = (await requestDone(store.get(0))) as { entries: number; bytes: number };
+        const found = (await requestDone(store.index('track').getAll('t1'))) as EntryRecord[];
+        for (const record of found.filter((record) => record.batch === batch!.key[1]).slice(0, 15)) {
+          store.delete(record.key);
+          usage.entries--;
+          usage.bytes -= record.bytes;
+        }
+        store.put(usage);
+        store.put({ ...batch!, applied: 0 });
+        await new Promise((resolve) => (tx.oncomplete = resolve));
+        db.close();
+        a.kill();
+        c = await browser.open();
+      },
+      { outcome: 'rejected' },
+    );
+    expect(await c!.cache.getMany('track_metadata', keys(100))).toEqual(old.map((value, index) => (index % 5 === 1 ? undefined : value)));
+    expect((await c!.cache.stats()).types.track_metadata.entries).toBe(40);
+    await expectSettled(browser);
+  });
+
+  it('of a database the previous release (0.2 before key chunks of writes under an import) left with writes under a pending import, a key it created and one it re-tags, in no chunk: its worker dead, the next tab rolls it back and shows both writes, the counts equal to a recount, nothing left', async () => {
+    let c: Tab | undefined;
+    const { browser } = await heldImport(
+      async (_b, a, browser) => {
+        // As 14f898e's writeUnderImports left k60 (created by the import) and k3 (replaced) written as track tx's: each record's prior, no chunk.
+        const db = await requestDone(browser.inner.open(browser.name));
+        const tx = db.transaction('track_metadata', 'readwrite');
+        const store = tx.objectStore('track_metadata');
+        const [batch] = (await requestDone(store.getAll(IDBKeyRange.bound(['batch'], ['batch', []])))) as { key: [string, number]; targets: unknown[]; created: number }[];
+        for (const key of ['k60', 'k3']) {
+          const record = (await requestDone(store.get(key))) as EntryRecord;
+          const { batch: _batch, prior: _prior, priorAfter: _after, ...plain } = record;
+          const prior = { ...plain, value: 'written', bytes: record.bytes + 1, trackIds: ['tx'] };
+          store.put({ ...record, prior, priorAfter: batch!.targets.length });
+        }
+        // The write counted its entry in place of the import's, then gave the import's back: the usage as the import left it.
+        store.put({ ...batch!, created: batch!.created - 1 });
+        await new Promise((resolve) => (tx.oncomplete = resolve));
+        db.close();
+        a.kill();
+        c = await browser.open();
+      },
+      { outcome: 'rejected' },
+    );
+    expect(await c!.cache.getMany('track_metadata', ['k3', 'k4', 'k60', 'k61'])).toEqual(['written', 'old4', 'written', undefined]);
+    expect((await c!.cache.stats()).types.track_metadata.entries).toBe(51);
+    await expectSettled(browser);
+    expect((await c!.cache.emit({ eventType: 'track_removed', trackId: 'tx' })).invalidated.track_metadata).toBe(2);
+    await expectSettled(browser);
+  });
+
   it('of a database the last version wrote (a key it created, written under it, listed in chunk [-1], counted by under): written again, and another with it, then committed: nothing of it is left', async () => {
     let during: unknown;
     const { b, browser } = await heldImport(async (b, _a, browser) => {
