@@ -370,6 +370,45 @@ describe('a system clock set wrong for a while (set ahead, then corrected; a dea
     expect(await cache.get('track_metadata', 'ahead7')).toBe(7);
   });
 
+  it('an entry read while the clock ran ahead, then set again once it is set right, is served after a reload: the read, written last (at close), does not make the new value one of unknown age', async () => {
+    const { cache, clock, indexedDB, name } = await openCache();
+    await cache.set('album_year', 'k', 'old', { ttlSeconds: HOUR });
+    clock.advance(10 * MINUTE * 1000);
+    expect(await cache.get('album_year', 'k')).toBe('old');
+    clock.advance(-10 * MINUTE * 1000);
+    await cache.set('album_year', 'k', 'new', { ttlSeconds: HOUR });
+    await cache.close();
+    const { cache: reloaded } = await openCache({ indexedDB, clock, name });
+    expect(await reloaded.get('album_year', 'k')).toBe('new');
+  });
+
+  it('an entry that never expires read while the clock ran ahead, and read in another tab once it is set right, is not taken first when making room', async () => {
+    const value = (index: number) => ({ index, text: 'x'.repeat(450) });
+    const config = { caching: { policies: { track_metadata: { maxSizeMb: 0.01 } } } };
+    const first = await openCache({ config });
+    const { clock, indexedDB, name } = first;
+    await first.cache.set('track_metadata', 'read', value(0));
+    clock.advance(10 * MINUTE * 1000);
+    expect(await first.cache.get('track_metadata', 'read')).toEqual(value(0));
+    clock.advance(-10 * MINUTE * 1000);
+    const { cache: other } = await openCache({ clock, indexedDB, name, config });
+    for (let index = 0; index < 4; index++) {
+      clock.advance(1000);
+      await other.set('track_metadata', `old${index}`, value(index));
+    }
+    clock.advance(1000);
+    expect(await other.get('track_metadata', 'read')).toEqual(value(0));
+    await other.close();
+    // The first tab writes the read times it still holds as it closes; a tab opened since makes room.
+    await first.cache.close();
+    const { cache } = await openCache({ clock, indexedDB, name, config });
+    for (let index = 0; index < 6; index++) {
+      clock.advance(1000);
+      await cache.set('track_metadata', `live${index}`, value(index));
+    }
+    expect(await cache.getMany('track_metadata', ['read', 'old0'])).toEqual([value(0), undefined]);
+  });
+
   it.each(['track_metadata', 'generic'] as const)('%s: once the sweep has met entries that never expire but were used while the clock ran ahead, they still go first when making room, but one read since counts as used then', async (type) => {
     const { cache } = await aheadThenLive(type, INFINITE_TTL, {
       corrected: async (cache) => void expect(await cache.cleanup()).toEqual({ expired: 0, evicted: 0 }),
