@@ -13,6 +13,7 @@ import { prefixRange } from './prefixRange';
 import { ReadTimes } from './ReadTimes';
 import { READS_AT_ONCE, recordReadsNow } from './recordReads';
 import { later, type Schedule } from './schedule';
+import { epochNow } from '../src/time';
 import { addRemoved, cutoffOf, leftOut, type Budget, type ExpiredBy, type Invalidated, type Spared, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
 import { RemovedKeyList } from './RemovedKeyList';
 import { averageBytes, forget, noUsage } from './usage';
@@ -43,7 +44,7 @@ export class IdbStore implements Store {
   readonly kind = 'indexeddb';
   readonly #db: Database;
   readonly log: EventLog;
-  readonly #readTimes = new ReadTimes();
+  readonly #readTimes: ReadTimes;
   readonly #schedule: Schedule;
   readonly #chunk: number;
   readonly #importChunk: number | undefined;
@@ -62,6 +63,7 @@ export class IdbStore implements Store {
 
   private constructor(db: Database, options: IdbStoreOptions) {
     this.#db = db;
+    this.#readTimes = new ReadTimes(options.now ?? epochNow);
     this.#schedule = options.schedule ?? later;
     this.#chunk = options.chunk ?? REQUEST_CHUNK;
     this.#importChunk = options.importChunk;

@@ -1,5 +1,6 @@
 import type { TypeName } from '../src/contentType';
 import { recordReads } from './recordReads';
+import { usedAhead } from './isExpired';
 
 /**
  * Reads remembered, not written: a read stays a read-only transaction, and its time is written to the
@@ -8,6 +9,11 @@ import { recordReads } from './recordReads';
 export class ReadTimes {
   readonly #times = new Map<TypeName, Map<string, number>>();
   #pending = 0;
+  readonly #now: () => number;
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
 
   /** How many entries have a read time not yet written. */
   get pending(): number {
@@ -58,6 +64,9 @@ export class ReadTimes {
         if (since === undefined || at > since) this.touch(type, key, at);
       }
     });
-    await recordReads(tx, type, times);
+    // A read made while the clock ran ahead, written once it was set right, was made a moment ago (times wait about a
+    // second): not at a time of unknown use, which would undo a write or another tab's read made since.
+    const now = this.#now();
+    await recordReads(tx, type, new Map([...times].map(([key, at]) => [key, usedAhead({ lastAccess: at }, now) ? now : at])));
   }
 }
