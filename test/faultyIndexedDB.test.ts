@@ -131,6 +131,26 @@ describe('failRequest', () => {
     expect(await write(db, 'album_year', [[1, 1999], [2, 2000]])).toBe('complete');
   });
 
+  it.each(['update', 'delete'] as const)("counts a cursor's %s as a write of its record: the request fails, then the transaction aborts with its error and rolls back", async (method) => {
+    const db = await open(new IDBFactory(), dbName());
+    expect(await write(db, 'track_metadata', [[1, 'a'], [2, 'b']])).toBe('complete');
+    const fault = arm(failRequest({ nth: 1, matching: (value) => value === 'B' || value === 2 }));
+    const tx = db.transaction('track_metadata', 'readwrite');
+    const ended = finished(tx);
+    const requests: Promise<string>[] = [];
+    tx.objectStore('track_metadata').openCursor().onsuccess = (event) => {
+      const cursor = (event.target as IDBRequest<IDBCursorWithValue | null>).result;
+      if (!cursor) return;
+      requests.push(settled(method === 'update' ? cursor.update((cursor.value as string).toUpperCase()) : cursor.delete()));
+      cursor.continue();
+    };
+    expect(await ended).toBe('abort');
+    expect(await Promise.all(requests)).toEqual(['success', 'QuotaExceededError']);
+    expect(tx.error?.name).toBe('QuotaExceededError');
+    expect(fault.fired()).toBe(true);
+    expect(await readAll(db, 'track_metadata')).toEqual(['a', 'b']);
+  });
+
   it('selects stores with `stores`, and does nothing once restored', async () => {
     const db = await open(new IDBFactory(), dbName());
     const usage = arm(failRequest({ nth: 1, stores: (name) => name === 'usage' }));
@@ -162,6 +182,18 @@ describe('failCommit', () => {
     expect(fault.fired()).toBe(true);
     expect(await readAll(db, 'track_metadata')).toEqual([]);
     expect(await write(db, 'track_metadata', [[1, 1]])).toBe('complete');
+  });
+
+  it("aborts, at commit, a transaction that only updated entries through a cursor", async () => {
+    const db = await open(new IDBFactory(), dbName());
+    expect(await write(db, 'track_metadata', [[1, 'a']])).toBe('complete');
+    const fault = arm(failCommit());
+    const tx = db.transaction('track_metadata', 'readwrite');
+    tx.objectStore('track_metadata').openCursor().onsuccess = (event) => (event.target as IDBRequest<IDBCursorWithValue | null>).result?.update('A');
+    expect(await finished(tx)).toBe('abort');
+    expect(tx.error?.name).toBe('QuotaExceededError');
+    expect(fault.fired()).toBe(true);
+    expect(await readAll(db, 'track_metadata')).toEqual(['a']);
   });
 
   it('fails the transaction `when` selects, with `name`', async () => {
