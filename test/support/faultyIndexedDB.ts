@@ -41,7 +41,7 @@ export type Fault = Restore & { fired(): boolean };
 
 type WriteMethod = 'put' | 'add' | 'delete' | 'getAll' | 'get';
 
-/** Runs after every put/add/delete request (and get and getAll, reads failRequest may fail) is queued. */
+/** Runs after every put/add/delete request (a cursor's update a put, its delete a delete; and get and getAll, reads failRequest may fail) is queued. */
 const requestHooks = new Set<(method: WriteMethod, store: IDBObjectStore, request: IDBRequest, args: readonly unknown[]) => void>();
 /** Runs when a read-write transaction has no request left, i.e. is about to commit; a name aborts it. */
 const commitHooks = new Set<(tx: FakeTransaction) => string | undefined>();
@@ -68,6 +68,17 @@ const madeAfter = (tx: IDBTransaction, armed: number) => (made.get(tx) ?? 0) > a
     store[method] = function (this: IDBObjectStore, ...args: unknown[]) {
       const request = original.apply(this, args);
       for (const hook of requestHooks) hook(method, this, request, args);
+      return request;
+    };
+  }
+  // A cursor's update and delete are a put and a delete of its record, in its object store (an index's too).
+  const cursor = IDBCursor.prototype as unknown as Record<'update' | 'delete', (this: IDBCursor, ...args: unknown[]) => IDBRequest>;
+  for (const [method, as] of [['update', 'put'], ['delete', 'delete']] as const) {
+    const original = cursor[method];
+    cursor[method] = function (this: IDBCursor, ...args: unknown[]) {
+      const request = original.apply(this, args);
+      const store = this.source instanceof IDBIndex ? this.source.objectStore : (this.source as IDBObjectStore);
+      for (const hook of requestHooks) hook(as, store, request, method === 'update' ? args : [this.primaryKey]);
       return request;
     };
   }
@@ -209,7 +220,7 @@ export async function countRecordsRead(run: () => Promise<unknown>): Promise<num
 }
 
 /**
- * Makes the `nth` put, add or delete (counting from 1, from now; or of `methods`, get and getAll reads) on a
+ * Makes the `nth` put, add or delete (a cursor's update counts as a put, its delete as a delete; counting from 1, from now; or of `methods`, get and getAll reads) on a
  * store `stores` accepts (the entry stores by default) fail as Chromium fails a write: the call returns a request as usual; when the
  * transaction reaches it, the request gets a `name` DOMException and a cancelable, bubbling error event,
  * and unless a listener calls preventDefault the transaction aborts with that same error and rolls back.
