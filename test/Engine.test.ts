@@ -409,6 +409,30 @@ describe('a system clock set wrong for a while (set ahead, then corrected; a dea
     expect(await cache.getMany('track_metadata', ['read', 'old0'])).toEqual([value(0), undefined]);
   });
 
+  it.each([
+    ['in the sweep’s own transaction (a full disk: it sweeps again, deleting only)', 1],
+    ['in a step of its own, past the sweep’s', 5],
+  ])('a sweep whose giving an unknown last use to entries used ahead fails %s still resolves with what it removed, bytes right, and the next sweep gives it', async (_, nth) => {
+    const clock = fakeClock();
+    const name = uniqueName();
+    const { cache } = await engineTab({ name, indexedDB: new IDBFactory(), engine: { now: clock.now, requestChunk: 4 } });
+    clock.advance(YEAR);
+    for (let index = 0; index < 10; index++) await cache.set('track_metadata', `ahead${index}`, index);
+    await cache.set('album_year', 'y', 1999, { ttlSeconds: HOUR });
+    clock.advance(-YEAR);
+    const { bytes } = (await cache.stats()).types.track_metadata;
+    const keysRead = () => countRecordsRead(() => cache.keys('track_metadata'));
+    const fault = failRequest({ nth, database: name, methods: ['put'], matching: (record) => (record as { lastAccess?: number }).lastAccess === 0 });
+    restores.push(fault);
+    expect(await cache.cleanup()).toEqual({ expired: 1, evicted: 0 });
+    expect(fault.fired()).toBe(true);
+    expect(await keysRead()).toBeGreaterThan(0);
+    expect(await cache.cleanup()).toEqual({ expired: 0, evicted: 0 });
+    expect(await keysRead()).toBe(0);
+    expect((await cache.stats()).types.track_metadata).toMatchObject({ entries: 10, bytes, expirations: 0, evictions: 0 });
+    expect(await cache.getMany('track_metadata', ['ahead0', 'ahead9'])).toEqual([0, 9]);
+  });
+
   it.each(['track_metadata', 'generic'] as const)('%s: once the sweep has met entries that never expire but were used while the clock ran ahead, they still go first when making room, but one read since counts as used then', async (type) => {
     const { cache } = await aheadThenLive(type, INFINITE_TTL, {
       corrected: async (cache) => void expect(await cache.cleanup()).toEqual({ expired: 0, evicted: 0 }),
