@@ -5,7 +5,8 @@ import { IDBFactory } from 'fake-indexeddb';
 import { QueryClient, QueryObserver, type QueryKey } from '@tanstack/query-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Cache } from '../../src/index';
-import { invalidateQueriesOn, type QueryKeysOf } from '../../src/tanstack-query';
+import { persistQueryClientRestore, persistQueryClientSave } from '@tanstack/query-persist-client-core';
+import { createPersister, invalidateQueriesOn, type QueryKeysOf } from '../../src/tanstack-query';
 import { openCache, uniqueName } from '../support/openCache';
 import { brokenFactory, deleteUnderTabs } from '../support/faultyIndexedDB';
 import { LOG_KEEP, trimmingTab } from '../support/trimmingTab';
@@ -287,4 +288,35 @@ describe('invalidateQueriesOn', () => {
     await cache.emit({ eventType: 'track_modified', trackId: 't1' });
     await vi.waitFor(() => expect(client.getQueryState(['tracks', 't1'])?.isInvalidated).toBe(true));
   });
+
+  it.each(['its component built the query before the restore (useQuery under PersistQueryClientProvider)', 'the query is first used after the restore'])(
+    "an event heard while the page starts, before its persisted client is restored (saved by another tab before the event), still refetches the query it maps to: %s",
+    async (when) => {
+      const page = await openCache();
+      const other = await openCache({ name: page.name, indexedDB: page.indexedDB, clock: page.clock });
+      // The other tab saved the client with the track as it was.
+      const saved = new QueryClient();
+      cleanups.push(() => saved.clear());
+      saved.setQueryData(['track', 't1'], 'old');
+      await persistQueryClientSave({ queryClient: saved, persister: createPersister(other.cache, { type: 'successful_api_metadata', throttleTime: 0 }) });
+      // This page starts: its client and mapping, and (first case) the query its component renders, not yet subscribed.
+      const client = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false } } });
+      cleanups.push(() => client.clear());
+      const queryFn = vi.fn(async () => 'new');
+      const built = when.startsWith('its component') ? new QueryObserver(client, { queryKey: ['track', 't1'], queryFn }) : undefined;
+      const mapped = vi.fn<QueryKeysOf>((event) => (event.trackId ? [['track', event.trackId]] : []));
+      cleanups.push(invalidateQueriesOn(page.cache, client, mapped));
+      // The track is modified in the other tab, and this page hears it before its restore is done.
+      await other.cache.emit({ eventType: 'track_modified', trackId: 't1' });
+      await vi.waitFor(() => expect(mapped).toHaveBeenCalled());
+      await persistQueryClientRestore({ queryClient: client, persister: createPersister(page.cache, { type: 'successful_api_metadata' }) });
+
+      const observer = built ?? new QueryObserver(client, { queryKey: ['track', 't1'], queryFn });
+      cleanups.push(observer.subscribe(() => {}));
+      // Before: 'old' for good (staleTime Infinity), the queryFn never called: the restore put back the
+      // data the event made stale after the event had invalidated the query (or nothing).
+      await vi.waitFor(() => expect(observer.getCurrentResult().data).toBe('new'));
+      expect(queryFn).toHaveBeenCalledTimes(1);
+    },
+  );
 });
