@@ -5,8 +5,8 @@ import { IDBFactory } from 'fake-indexeddb';
 import { QueryClient, QueryObserver, type QueryKey } from '@tanstack/query-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Cache } from '../../src/index';
-import { persistQueryClientRestore, persistQueryClientSave } from '@tanstack/query-persist-client-core';
-import { createPersister, invalidateQueriesOn, type QueryKeysOf } from '../../src/tanstack-query';
+import { experimental_createQueryPersister, persistQueryClientRestore, persistQueryClientSave } from '@tanstack/query-persist-client-core';
+import { createPersister, createQueryStorage, invalidateQueriesOn, type QueryKeysOf } from '../../src/tanstack-query';
 import { openCache, uniqueName } from '../support/openCache';
 import { brokenFactory, deleteUnderTabs } from '../support/faultyIndexedDB';
 import { LOG_KEEP, trimmingTab } from '../support/trimmingTab';
@@ -297,7 +297,7 @@ describe('invalidateQueriesOn', () => {
       // The other tab saved the client with the track as it was.
       const saved = new QueryClient();
       cleanups.push(() => saved.clear());
-      saved.setQueryData(['track', 't1'], 'old');
+      saved.setQueryData(['track', 't1'], 'old', { updatedAt: Date.now() - 1000 });
       await persistQueryClientSave({ queryClient: saved, persister: createPersister(other.cache, { type: 'successful_api_metadata', throttleTime: 0 }) });
       // This page starts: its client and mapping, and (first case) the query its component renders, not yet subscribed.
       const client = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false } } });
@@ -319,4 +319,22 @@ describe('invalidateQueriesOn', () => {
       expect(queryFn).toHaveBeenCalledTimes(1);
     },
   );
+
+  it("an event heard before a query is first used, its copy persisted one by one (createQueryStorage without trackId, which the event leaves), refetches it once its persisterFn restored it", async () => {
+    const page = await openCache();
+    const storage = createQueryStorage(page.cache, 'successful_api_metadata');
+    // Saved a second before the event (the last session, or another tab).
+    await storage.setItem('tanstack-query-["track","t1"]', JSON.stringify({ buster: '', queryHash: '["track","t1"]', queryKey: ['track', 't1'], state: { data: 'old', dataUpdatedAt: Date.now() - 1000 } }));
+    const client = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false, persister: experimental_createQueryPersister({ storage }).persisterFn } } });
+    cleanups.push(() => client.clear());
+    cleanups.push(invalidateQueriesOn(page.cache, client, (event) => (event.trackId ? [['track', event.trackId]] : [])));
+    await page.cache.emit({ eventType: 'track_modified', trackId: 't1' });
+
+    const queryFn = vi.fn(async () => 'new');
+    const observer = new QueryObserver(client, { queryKey: ['track', 't1'], queryFn });
+    cleanups.push(observer.subscribe(() => {}));
+    // Before: 'old' for good, the queryFn never called (the restored query fresh, staleTime Infinity).
+    await vi.waitFor(() => expect(observer.getCurrentResult().data).toBe('new'));
+    expect(queryFn).toHaveBeenCalledTimes(1);
+  });
 });
