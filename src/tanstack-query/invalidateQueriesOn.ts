@@ -13,20 +13,36 @@ export type QueryKeysOf = (event: CacheEvent, context: EventContext) => readonly
  * the queries `toQueryKeys(event)` names, after the cache has removed its own stale entries: a refetch
  * whose queryFn reads through the cache then fetches anew. A tab that missed events it cannot replay (the
  * event log trimmed past them, or the database recreated, while it was frozen) cannot know which queries
- * they made stale: it invalidates them all (with a cache made by `createCache`, which says so). Returns the
- * unsubscribe function.
+ * they made stale: it invalidates them all (with a cache made by `createCache`, which says so). A query
+ * that gets data older than an event that named it, later (a persisted client hydrated after the event,
+ * saved by a tab before it; a query restored by its `persisterFn`), is invalidated then: the event could
+ * not reach it. Returns the unsubscribe function.
  */
 export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schemas, N>, queryClient: Pick<QueryClient, 'invalidateQueries'>, toQueryKeys: QueryKeysOf): () => void {
   checkCache(cache, 'on', 'invalidateQueriesOn');
   if (typeof queryClient?.invalidateQueries !== 'function') throw new CacheError('invalid_argument', 'invalidateQueriesOn: queryClient must be a QueryClient');
   if (typeof toQueryKeys !== 'function') throw new CacheError('invalid_argument', 'invalidateQueriesOn: toQueryKeys must be a function from an event to query keys');
+  // What the events invalidated, as heard (the last HEARD): a query built or set with data older than one
+  // (TanStack's dataUpdatedAt, this page's clock) got what it made stale. A hydrate sets isInvalidated too,
+  // as it was saved: the invalidation of a query built before the restore is undone. A fetch's data is not
+  // looked at (a clock set back would refetch it over and over), nor setQueryData's (the app's).
+  const heard: { queryKey: QueryKey; at: number }[] = [];
+  const hear = (queryKey: QueryKey) => heard.push({ queryKey, at: Date.now() }) > HEARD && heard.shift();
+  const unsubscribe = (queryClient as Partial<QueryClient>).getQueryCache?.().subscribe((change) => {
+    const { query } = change;
+    const { data, dataUpdatedAt } = query.state;
+    if (change.type !== 'added' && !(change.type === 'updated' && change.action.type === 'setState')) return;
+    for (let index = heard.length; data !== undefined && !query.state.isInvalidated && index-- && dataUpdatedAt < heard[index]!.at; ) {
+      void queryClient.invalidateQueries({ queryKey: heard[index]!.queryKey, predicate: (found) => found === query });
+    }
+  });
   const stop = cache.on('*', (event, context) => {
     const queryKeys = toQueryKeys(event, context);
     if (!Array.isArray(queryKeys)) throw new CacheError('invalid_argument', `invalidateQueriesOn: toQueryKeys returned ${typeof queryKeys} for ${event.eventType}, expected an array of query keys`);
     // Only arrays are query keys: TanStack reads `queryKey: undefined` as "every query". The others are
     // skipped, and reported (by the cache's listener isolation, like a failing `on` listener).
     const invalid = queryKeys.findIndex((queryKey) => !Array.isArray(queryKey));
-    const invalidated = Promise.all(queryKeys.filter((queryKey) => Array.isArray(queryKey)).map((queryKey) => queryClient.invalidateQueries({ queryKey })));
+    const invalidated = Promise.all(queryKeys.filter((queryKey) => Array.isArray(queryKey)).map((queryKey) => (hear(queryKey), queryClient.invalidateQueries({ queryKey }))));
     if (invalid === -1) return invalidated;
     return invalidated.then(() => {
       throw new CacheError('invalid_argument', `invalidateQueriesOn: toQueryKeys gave ${describeValue(queryKeys[invalid])} at ${invalid} for ${event.eventType}, expected a query key (an array); it was skipped`);
@@ -34,7 +50,11 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
   });
   // No event to map: every query. A cache made otherwise (a wrapper of the app's) does not say, and hears events only.
   const forgot = cacheInternals.get(cache)?.forgot;
-  if (!forgot) return stop;
+  const stopAll = () => {
+    stop();
+    unsubscribe?.();
+  };
+  if (!forgot) return stopAll;
   // Once per client, however many mappings it has: a second invalidateQueries would cancel each refetch the first started, and start it again.
   const clients = everyQuery.get(forgot) ?? new WeakMap();
   everyQuery.set(forgot, clients);
@@ -42,14 +62,21 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
   clients.set(queryClient, shared);
   shared.users++;
   forgot.add(shared.all);
+  // Every query's data is suspect from then on.
+  const hearAll = () => hear([]);
+  forgot.add(hearAll);
   let stopped = false;
   return () => {
-    stop();
+    stopAll();
+    forgot.delete(hearAll);
     if (stopped) return;
     stopped = true;
     if (--shared.users === 0) forgot.delete(shared.all);
   };
 }
+
+/** How many invalidations a mapping keeps for the queries that get older data later: the oldest goes first. */
+const HEARD = 1000;
 
 /** Per cache (its `forgot`), per query client: the one function that invalidates every query, and how many mappings share it. */
 const everyQuery = new WeakMap<Set<() => unknown>, WeakMap<object, { all: () => unknown; users: number }>>();
