@@ -33,7 +33,7 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
     const { data, dataUpdatedAt } = query.state;
     if (change.type !== 'added' && !(change.type === 'updated' && change.action.type === 'setState')) return;
     for (let index = heard.length; data !== undefined && !query.state.isInvalidated && index-- && dataUpdatedAt < heard[index]!.at; ) {
-      void queryClient.invalidateQueries({ queryKey: heard[index]!.queryKey, predicate: (found) => found === query });
+      if (startsWith(query.queryKey, heard[index]!.queryKey)) void queryClient.invalidateQueries({ predicate: (found) => found === query });
     }
   });
   const stop = cache.on('*', (event, context) => {
@@ -73,6 +73,14 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
     stopped = true;
     if (--shared.users === 0) forgot.delete(shared.all);
   };
+}
+
+/** Whether `queryKey` starts with `prefix`, as `invalidateQueries` matches them (TanStack's partialMatchKey: the adapter imports only types of @tanstack/query-core). */
+function startsWith(queryKey: unknown, prefix: unknown): boolean {
+  return (
+    queryKey === prefix ||
+    (typeof queryKey === 'object' && typeof prefix === 'object' && !!queryKey && !!prefix && Object.keys(prefix).every((name) => startsWith((queryKey as Record<string, unknown>)[name], (prefix as Record<string, unknown>)[name])))
+  );
 }
 
 /** How many invalidations a mapping keeps for the queries that get older data later: the oldest goes first. */

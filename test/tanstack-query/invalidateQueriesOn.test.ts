@@ -336,5 +336,12 @@ describe('invalidateQueriesOn', () => {
     // Before: 'old' for good, the queryFn never called (the restored query fresh, staleTime Infinity).
     await vi.waitFor(() => expect(observer.getCurrentResult().data).toBe('new'));
     expect(queryFn).toHaveBeenCalledTimes(1);
+    // Another track's query, saved as long before, is restored and left as it is.
+    await storage.setItem('tanstack-query-["track","t2"]', JSON.stringify({ buster: '', queryHash: '["track","t2"]', queryKey: ['track', 't2'], state: { data: 'kept', dataUpdatedAt: Date.now() - 1000 } }));
+    const other = new QueryObserver(client, { queryKey: ['track', 't2'], queryFn });
+    cleanups.push(other.subscribe(() => {}));
+    await vi.waitFor(() => expect(other.getCurrentResult().data).toBe('kept'));
+    await vi.waitFor(() => expect(client.isFetching()).toBe(0));
+    expect(queryFn).toHaveBeenCalledTimes(1);
   });
 });
