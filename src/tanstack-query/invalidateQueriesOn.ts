@@ -36,7 +36,7 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
       if (startsWith(query.queryKey, heard[index]!.queryKey)) void queryClient.invalidateQueries({ predicate: (found) => found === query });
     }
   });
-  const stop = cache.on('*', (event, context) => {
+  const off = cache.on('*', (event, context) => {
     const queryKeys = toQueryKeys(event, context);
     if (!Array.isArray(queryKeys)) throw new CacheError('invalid_argument', `invalidateQueriesOn: toQueryKeys returned ${typeof queryKeys} for ${event.eventType}, expected an array of query keys`);
     // Only arrays are query keys: TanStack reads `queryKey: undefined` as "every query". The others are
@@ -48,13 +48,13 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
       throw new CacheError('invalid_argument', `invalidateQueriesOn: toQueryKeys gave ${describeValue(queryKeys[invalid])} at ${invalid} for ${event.eventType}, expected a query key (an array); it was skipped`);
     });
   });
-  // No event to map: every query. A cache made otherwise (a wrapper of the app's) does not say, and hears events only.
-  const forgot = cacheInternals.get(cache)?.forgot;
-  const stopAll = () => {
-    stop();
+  const stop = () => {
+    off();
     unsubscribe?.();
   };
-  if (!forgot) return stopAll;
+  // No event to map: every query. A cache made otherwise (a wrapper of the app's) does not say, and hears events only.
+  const forgot = cacheInternals.get(cache)?.forgot;
+  if (!forgot) return stop;
   // Once per client, however many mappings it has: a second invalidateQueries would cancel each refetch the first started, and start it again.
   const clients = everyQuery.get(forgot) ?? new WeakMap();
   everyQuery.set(forgot, clients);
@@ -62,13 +62,9 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
   clients.set(queryClient, shared);
   shared.users++;
   forgot.add(shared.all);
-  // Every query's data is suspect from then on.
-  const hearAll = () => hear([]);
-  forgot.add(hearAll);
   let stopped = false;
   return () => {
-    stopAll();
-    forgot.delete(hearAll);
+    stop();
     if (stopped) return;
     stopped = true;
     if (--shared.users === 0) forgot.delete(shared.all);
