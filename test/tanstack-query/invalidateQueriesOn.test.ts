@@ -344,4 +344,28 @@ describe('invalidateQueriesOn', () => {
     await vi.waitFor(() => expect(client.isFetching()).toBe(0));
     expect(queryFn).toHaveBeenCalledTimes(1);
   });
+
+  it("an event heard while a query's persisterFn restores it (its async deserialize under way) refetches it once restored", async () => {
+    const page = await openCache();
+    const storage = createQueryStorage(page.cache, 'successful_api_metadata');
+    await storage.setItem('tanstack-query-["track","t1"]', JSON.stringify({ buster: '', queryHash: '["track","t1"]', queryKey: ['track', 't1'], state: { data: 'old', dataUpdatedAt: Date.now() - 1000 } }));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const deserialize = vi.fn(async (stored: string) => (await released, JSON.parse(stored)));
+    const client = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false, persister: experimental_createQueryPersister({ storage, deserialize }).persisterFn } } });
+    cleanups.push(() => client.clear());
+    const mapped = vi.fn<QueryKeysOf>((event) => (event.trackId ? [['track', event.trackId]] : []));
+    cleanups.push(invalidateQueriesOn(page.cache, client, mapped));
+    const queryFn = vi.fn(async () => 'new');
+    const observer = new QueryObserver(client, { queryKey: ['track', 't1'], queryFn });
+    cleanups.push(observer.subscribe(() => {}));
+    await vi.waitFor(() => expect(deserialize).toHaveBeenCalled());
+    await page.cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    await vi.waitFor(() => expect(mapped).toHaveBeenCalled());
+    release();
+
+    // Before: 'old' for good: the invalidation joined the restore under way, whose success cleared it.
+    await vi.waitFor(() => expect(observer.getCurrentResult().data).toBe('new'));
+    expect(queryFn).toHaveBeenCalledTimes(1);
+  });
 });
