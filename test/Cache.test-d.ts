@@ -1,7 +1,7 @@
 // Type tests, checked by `npm run typecheck` (tsc): what users see of the API's types.
 import { expectTypeOf } from 'vitest';
 import { z } from 'zod';
-import { EventDrivenCacheManager, SmartCacheConfig, createCache, createCacheEvent, isCacheError, isFingerprint, type Cache, type CacheError, type CacheEvent, type CacheEventInput, type CacheConfig, type CacheStats, type CacheType, type EmitReport, type EventContext, type Resolved, type Schemas, type TypeStats } from '../src/index';
+import { EventDrivenCacheManager, SmartCacheConfig, createCache, createCacheEvent, isCacheError, isFingerprint, type Cache, type CacheError, type CacheEvent, type CacheEventInput, type CacheConfig, type CacheStats, type CacheType, type EmitReport, type EventContext, type Resolved, type Schemas, type SchemasOf, type TypeStats } from '../src/index';
 
 declare const schemas: { album_year: z.ZodObject<{ year: z.ZodNumber }>; generic: z.ZodString };
 const typed = await createCache({ schemas });
@@ -149,6 +149,17 @@ untyped.on('*', (event, context) => {
   const appSchemas: AppSchemas = { album_year: z.object({ year: z.number() }) };
   const cache = await createCache({ schemas: appSchemas });
   expectTypeOf(cache.get('album_year', 'k')).resolves.toEqualTypeOf<{ year: number } | undefined>();
+}
+
+// SchemasOf<S> is what createCache takes: an app's own function, generic over its schemas, passes them on as it got them.
+{
+  const openWith = <S extends SchemasOf<S>>(schemas: S) => createCache({ schemas });
+  expectTypeOf(openWith({ album_year: z.object({ year: z.number() }) })).resolves.toEqualTypeOf<Cache<{ album_year: z.ZodObject<{ year: z.ZodNumber }> }>>();
+  const lyrics = { persistent: false, ttlSeconds: 60, invalidationStrategy: 'time_based', maxSizeMb: null } as const;
+  const openWithLyrics = <S extends SchemasOf<S, 'lyrics'>>(schemas: S) => createCache({ config: { caching: { customTypes: { lyrics } } }, schemas });
+  expectTypeOf(openWithLyrics({ lyrics: z.string() })).resolves.toEqualTypeOf<Cache<{ lyrics: z.ZodString }, 'lyrics'>>();
+  // @ts-expect-error trak_metadata is no content type
+  void openWith({ trak_metadata: z.string() });
 }
 
 // A fetcher may return any thenable (a query builder's, not a Promise): the runtime awaits it, as it awaits a Promise.
