@@ -9,10 +9,18 @@ import type { ContentType, TypeName } from './contentType';
 export type Schemas = { readonly [type: string]: StandardSchemaV1 | undefined };
 
 /**
- * What schemas `S` may be: `Schemas`, or any object type whose fields are schemas — an interface's too,
- * which TypeScript never takes for an index signature such as `Schemas`'.
+ * What `createCache` takes as schemas `S` for a cache whose custom types are named `N`: `Schemas`, or any
+ * object type whose fields are schemas (an interface's too, which TypeScript never takes for an index
+ * signature such as `Schemas`'), each named after a content type of the cache (a typo is refused, as at run
+ * time). An app's function generic over its schemas constrains them so: `<S extends SchemasOf<S>>`.
  */
-export type SchemasOf<S> = { readonly [K in keyof S]?: StandardSchemaV1 | undefined };
+export type SchemasOf<S, N extends string = never> = { readonly [K in keyof S]?: (StandardSchemaV1 | undefined) & Named<K, N> };
+
+/** Nothing for a name that is a content type of the cache (or any name: an index signature), `never` for another. */
+type Named<K, N extends string> = string extends K ? unknown : number extends K ? unknown : K extends CacheType<N> ? unknown : never;
+
+/** What a `Cache`'s schemas `S` may be: an object type whose fields are schemas, under any names. */
+export type AnySchemas<S> = { readonly [K in keyof S]?: StandardSchemaV1 | undefined };
 
 /**
  * The content types of a cache: the built-in ones and the custom names `N` of its config. From a config
@@ -22,7 +30,7 @@ export type SchemasOf<S> = { readonly [K in keyof S]?: StandardSchemaV1 | undefi
 export type CacheType<N extends string = never> = ContentType | N;
 
 /** What `get` returns for a type: the schema's output type, or `unknown` without a schema. */
-export type ValueOf<S extends SchemasOf<S>, T extends string> = T extends keyof S
+export type ValueOf<S extends AnySchemas<S>, T extends string> = T extends keyof S
   ? S[T] extends StandardSchemaV1
     ? StandardSchemaV1.InferOutput<S[T]>
     : unknown
@@ -31,7 +39,7 @@ export type ValueOf<S extends SchemasOf<S>, T extends string> = T extends keyof 
  * What `set` takes for a type: the schema's input type less undefined (`get`'s miss, which `set` rejects with
  * `invalid_value`: store null for "nothing"), or `unknown` without a schema.
  */
-export type ValueIn<S extends SchemasOf<S>, T extends string> = T extends keyof S
+export type ValueIn<S extends AnySchemas<S>, T extends string> = T extends keyof S
   ? S[T] extends StandardSchemaV1
     ? Exclude<StandardSchemaV1.InferInput<S[T]>, undefined>
     : unknown
@@ -156,7 +164,7 @@ export interface CleanupReport {
 }
 
 /** A cache with schemas `S` and custom content types named `N` (from a config literal). */
-export interface Cache<S extends SchemasOf<S> = Schemas, N extends string = never> {
+export interface Cache<S extends AnySchemas<S> = Schemas, N extends string = never> {
   get<T extends CacheType<N>>(type: T, key: string, options?: GetOptions): Promise<ValueOf<S, T> | undefined>;
   getMany<T extends CacheType<N>>(type: T, keys: readonly string[], options?: GetManyOptions): Promise<(ValueOf<S, T> | undefined)[]>;
   set<T extends CacheType<N>>(type: T, key: string, value: ValueIn<S, T>, options?: SetOptions): Promise<void>;

@@ -15,7 +15,7 @@ import type {
   ResolveOptions,
   Resolved,
   Schemas,
-  SchemasOf,
+  AnySchemas,
   SetManyEntry,
   SetManyOptions,
   SetOptions,
@@ -96,7 +96,7 @@ export interface CacheClientOptions {
  * The public `Cache`: validates every argument, applies value schemas, shares concurrent `getOrSet`
  * fetches and runs `on` listeners, over an engine that is either in-process or behind a worker.
  */
-export class CacheClient<S extends SchemasOf<S> = Schemas, N extends string = never> implements Cache<S, N>, Pick<ClientCallbacks, 'remoteEvent' | 'progress' | 'changed'>, Required<Pick<ClientCallbacks, 'forgot'>> {
+export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = never> implements Cache<S, N>, Pick<ClientCallbacks, 'remoteEvent' | 'progress' | 'changed'>, Required<Pick<ClientCallbacks, 'forgot'>> {
   readonly #engine: EngineApi;
   readonly #schemas: Schemas;
   readonly #listeners: Handlers<EventType | '*', [CacheEvent, EventContext]>;

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { Cache, CacheType, Schemas, SchemasOf } from './Cache';
+import type { Cache, Schemas, SchemasOf } from './Cache';
 import { loggerSchema } from './cacheArgs';
 import { CacheClient } from './CacheClient';
 import { cacheInternals } from './cacheInternals';
@@ -30,13 +30,13 @@ import { RemoteEngine } from './RemoteEngine';
 import { randomId } from './randomId';
 import { viteDepsWorker } from './viteDepsWorker';
 
-export interface CreateCacheOptions<S extends SchemasOf<S> = Schemas, N extends string = never> {
+export interface CreateCacheOptions<S extends SchemasOf<S, N> = Schemas, N extends string = never> {
   /** Namespaces the IndexedDB database and the BroadcastChannel; 'reprise' by default. */
   name?: string | undefined;
   /** The policies, and the app's own content types (`caching.customTypes`), whose names `Cache` then knows. */
   config?: CacheConfigOf<N> | SmartCacheConfig<N> | undefined;
   /** Schemas per content type, any Standard Schema v1 validator (zod, valibot, arktype…): values are validated on write and read, and typed by them. */
-  schemas?: (S & OnlyTypesOf<S, N>) | undefined;
+  schemas?: S | undefined;
   /** 'auto' (default): a module Worker where the platform has one; false: in-process; or a factory for your own Worker. */
   worker?: 'auto' | false | (() => Worker) | undefined;
   /** Ask the browser to keep this origin's storage under pressure (navigator.storage.persist). */
@@ -48,15 +48,6 @@ export interface CreateCacheOptions<S extends SchemasOf<S> = Schemas, N extends 
   /** Where failures that cannot be thrown (a listener that threw, the worker's own reports) go; console by default. */
   logger?: Logger | undefined;
 }
-
-/**
- * A schema's name that is no content type of the cache (a typo: `trak_metadata`) is refused, as createCache
- * refuses it (`invalid_argument`). Open where the types cannot tell: names from a config typed only as
- * `CacheConfig`, schemas typed as `Schemas`.
- */
-type OnlyTypesOf<S, N extends string> = {
-  readonly [K in keyof S as K extends CacheType<N> ? never : string extends K ? never : number extends K ? never : K]: never;
-};
 
 const isFunction = (value: unknown) => typeof value === 'function';
 
@@ -103,7 +94,7 @@ function checkedClock(now: () => number): () => number {
 export type LiteralNames<N extends string> = string extends N ? never : N;
 
 /** Opens a cache: in a module Worker by default in browsers, in-process with `worker: false` or where there is no Worker. */
-export async function createCache<S extends SchemasOf<S> = Schemas, N extends string = never>(
+export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends string = never>(
   options: CreateCacheOptions<S, N> = {},
 ): Promise<Cache<S, LiteralNames<N>>> {
   const parsed = parse(optionsSchema, options, 'invalid_argument', 'createCache options');

@@ -160,6 +160,11 @@ untyped.on('*', (event, context) => {
   expectTypeOf(openWithLyrics({ lyrics: z.string() })).resolves.toEqualTypeOf<Cache<{ lyrics: z.ZodString }, 'lyrics'>>();
   // @ts-expect-error trak_metadata is no content type
   void openWith({ trak_metadata: z.string() });
+  // A function taking a cache, generic over its schemas, constrains them alike.
+  const yearOf = <S extends SchemasOf<S>>(cache: Cache<S>) => cache.get('album_year', 'k');
+  expectTypeOf(yearOf(typed)).resolves.toEqualTypeOf<{ year: number } | undefined>();
+  const lyricsOf = <S extends SchemasOf<S, 'lyrics'>>(cache: Cache<S, 'lyrics'>) => cache.get('lyrics', 'k');
+  void lyricsOf;
 }
 
 // A fetcher may return any thenable (a query builder's, not a Promise): the runtime awaits it, as it awaits a Promise.

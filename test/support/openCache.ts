@@ -1,7 +1,7 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { vi } from 'vitest';
 import { createCache, type CreateCacheOptions } from '../../src/createCache';
-import type { Schemas } from '../../src/Cache';
+import type { Schemas, SchemasOf } from '../../src/Cache';
 
 /** A clock tests move by hand; starts at a fixed date. */
 export function fakeClock(start = Date.UTC(2026, 0, 1)) {
@@ -25,7 +25,7 @@ export function uniqueName(): string {
  * An in-process cache on its own fake IndexedDB, with a hand-moved clock and a logger that records.
  * Pass `name` and `indexedDB` of another to open a second tab of the same cache.
  */
-export async function openCache<S extends Schemas = Schemas, N extends string = never>(
+export async function openCache<S extends SchemasOf<S, N> = Schemas, N extends string = never>(
   options: CreateCacheOptions<S, N> & { clock?: ReturnType<typeof fakeClock> } = {},
 ) {
   const { clock = fakeClock(), ...rest } = options;
