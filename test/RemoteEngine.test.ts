@@ -484,6 +484,33 @@ describe('a worker that dies after a write committed, before it answered', () =>
     expect(outcome).toMatchObject({ code: 'worker_failed', message: expect.stringMatching(/unknown if/) });
   });
 
+  // Offline: each worker after the dead one fails to load, so none can say whether the change happened; it did.
+  it.each([
+    ['set', 'setMany', (cache: RemoteCache) => cache.set('track_metadata', 'k', 'new'), 'new'],
+    ['delete', 'deleteMany', (cache: RemoteCache) => cache.delete('track_metadata', 'k'), undefined],
+  ] as const)('when the next workers cannot start (their script does not load), a %s that happened rejects with worker_failed saying it is unknown whether it happened, not only that a worker could not start', async (_name, method, call, after) => {
+    let [armed, loads] = [false, true];
+    const { cache } = await openRemoteCache({
+      name: uniqueName(),
+      indexedDB: new IDBFactory(),
+      now: fakeClock().now,
+      loads: () => loads,
+      afterCall: (called, _args, worker) => {
+        if (called !== method || !armed) return;
+        [armed, loads] = [false, false];
+        worker.kill();
+      },
+    });
+    await cache.setMany('track_metadata', [{ key: 'k', value: 'old' }]);
+    armed = true;
+    const error = await rejection(call(cache));
+    expect(error).toMatchObject({ code: 'worker_failed' });
+    expect(error.message).toMatch(/whether it happened could not be learnt/);
+    loads = true;
+    expect(await cache.get('track_metadata', 'k')).toBe(after);
+    await cache.close();
+  });
+
   it('a memory-type setMany rejects with worker_failed: its entries died with the worker', async () => {
     const { cache } = await openRemoteCache({
       name: uniqueName(),
