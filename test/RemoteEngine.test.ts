@@ -290,6 +290,27 @@ describe('a worker that dies', () => {
     expect(await rejection(cache.setMany('album_year', batch))).toMatchObject({ code: 'worker_failed' });
     expect((await cache.stats()).types.album_year.entries).toBe(0);
   });
+
+  it('a write made while its replacement loads stores the values as they were when it was made, not as the caller changed them right after (as with a live worker)', async () => {
+    let loads: boolean | Promise<boolean> = true;
+    const { cache, workers } = await openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), now: fakeClock().now, loads: () => loads });
+    let loaded!: (loads: boolean) => void;
+    // A slow network: the replacement's script takes a while.
+    loads = new Promise((resolve) => (loaded = resolve));
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers[0]!.dead).toBe(true));
+    // Not awaited: the caller goes on with its values (a form's state, a list it builds) at once.
+    const value = { title: 'as given' };
+    const setting = cache.set('track_metadata', 'k', value);
+    value.title = 'changed after';
+    const batch = [{ key: 'm', value: { n: 1 } }];
+    const many = cache.setMany('track_metadata', batch);
+    batch[0]!.value.n = 2;
+    loaded(true);
+    await Promise.all([setting, many]);
+    expect(await cache.getMany('track_metadata', ['k', 'm'])).toEqual([{ title: 'as given' }, { n: 1 }]);
+    await cache.close();
+  });
 });
 
 describe('a page hidden while no worker runs', () => {
