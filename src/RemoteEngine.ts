@@ -147,7 +147,7 @@ export class RemoteEngine implements EngineApi {
   }
 
   setMany(type: TypeName, entries: EntryInput[], options?: SetManyOptions): Promise<Written> {
-    return this.#call((engine) => sending(entries, () => engine.setMany(type, entries, options)), { type, keys: new Set(entries.map(({ key }) => key)) });
+    return this.#sendValues(entries, (engine, sent) => engine.setMany(type, sent, options), { type, keys: new Set(entries.map(({ key }) => key)) });
   }
 
   mark(type: TypeName, key?: string): Promise<Mark> {
@@ -155,7 +155,7 @@ export class RemoteEngine implements EngineApi {
   }
 
   stage(batch: string, entries: EntryInput[]): Promise<void> {
-    return this.#call((engine) => sending(entries, () => engine.stage(batch, entries)));
+    return this.#sendValues(entries, (engine, sent) => engine.stage(batch, sent));
   }
 
   commit(type: TypeName, count: number, options: SetManyOptions & { batch: string }): Promise<void> {
@@ -318,13 +318,28 @@ export class RemoteEngine implements EngineApi {
     }
   }
 
-  /** Runs a call on the live engine; `changes`: what it may alter (see #pending). */
-  #call<T>(run: (engine: EngineApi) => Promise<T>, changes?: PendingChange): Promise<T> {
+  /** Runs a call on the live engine; `changes`: what it may alter (see #pending); `onWait`: runs as it is made if it waits for a worker. */
+  #call<T>(run: (engine: EngineApi) => Promise<T>, changes?: PendingChange, onWait?: () => void): Promise<T> {
     if (this.#closed) return Promise.reject(new CacheError('closed', 'This cache is closed'));
-    return changes ? this.#pending.during(changes, this.#run(run)) : this.#run(run);
+    return changes ? this.#pending.during(changes, this.#run(run, onWait)) : this.#run(run, onWait);
   }
 
-  #run<T>(run: (engine: EngineApi) => Promise<T>): Promise<T> {
+  /**
+   * A call carrying the caller's values: a live worker's postMessage copies them as it is made, and so does this
+   * when it waits for a worker (one replacing a dead one loads its script): the caller may change them right after.
+   */
+  #sendValues<T>(entries: EntryInput[], call: (engine: EngineApi, sent: EntryInput[]) => Promise<T>, changes?: PendingChange): Promise<T> {
+    let sent = entries;
+    return this.#call((engine) => sending(sent, () => call(engine, sent)), changes, () => {
+      try {
+        sent = structuredClone(entries);
+      } catch {
+        // Sent as they are: the call fails as it does with a live worker (see sending).
+      }
+    });
+  }
+
+  #run<T>(run: (engine: EngineApi) => Promise<T>, onWait?: () => void): Promise<T> {
     return this.#inOrder(async (connection) => {
       // The reads the page answered itself go first: the worker's counts then follow the page's order.
       this.#sendTouched(connection);
@@ -346,7 +361,7 @@ export class RemoteEngine implements EngineApi {
           this.#watched.delete(connection);
         }
       }
-    });
+    }, onWait);
   }
 
   /**
