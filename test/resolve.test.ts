@@ -536,6 +536,26 @@ describe.each(['track_metadata', 'generic'] as const)('%s without locks: two fet
   });
 });
 
+// Its callers get what it brought at once, and may change it once their call resolved: the cache keeps it as fetched.
+describe.each(['track_metadata', 'generic'] as const)('%s without locks: a fetch that answers while one of its key called after it still runs', (type) => {
+  it('stores, once that one failed, the value as fetched, not as its caller changed it after the call resolved', async () => {
+    const { cache } = await engineTab({ name: uniqueName(), indexedDB: new IDBFactory() });
+    const [answered, failed] = [gate<{ n: number }>(), gate<{ n: number }>()];
+    const fetchers = [vi.fn(() => answered.promise), vi.fn(() => failed.promise)] as const;
+    const first = cache.resolve(type, 'k', fetchers[0]);
+    await vi.waitFor(() => expect(fetchers[0]).toHaveBeenCalledTimes(1));
+    const second = cache.resolve(type, 'k', fetchers[1], { forceFresh: true });
+    await vi.waitFor(() => expect(fetchers[1]).toHaveBeenCalledTimes(1));
+    answered.open({ n: 1 });
+    const { value } = (await first) as { value: { n: number } };
+    value.n = 2;
+    failed.fail(new Error('offline'));
+    await rejection(second);
+    await afterItsWrite();
+    expect(await cache.get(type, 'k')).toEqual({ n: 1 });
+  });
+});
+
 // A write called before a fetcher is called is older than what it brings, also where it reaches the store after the fetch's mark.
 describe.each(['generic', 'track_metadata'] as const)('%s: a set called while a read-through waits for its mark, just before its fetcher is called', (type) => {
   it.each([
