@@ -438,9 +438,16 @@ export class Resolver {
    * once those called after it stored nothing (a fetcher that threw, skipStore, a value refused), not lost with theirs.
    */
   #storeLater(type: TypeName, input: EntryInput, since: Mark, running: Running): undefined {
+    // As fetched: its callers, who get it now, may change it before it is written.
+    let kept = input;
+    try {
+      kept = { ...input, value: structuredClone(input.value) };
+    } catch {
+      // Stored as it is: its write fails as any of such a value does.
+    }
     const storing = (async () => {
       for (let later; (later = this.#calledLater(running)); ) await later;
-      return this.#store(type, input, since, running);
+      return this.#store(type, kept, since, running);
     })();
     // Still told of writes and events meanwhile (see #records).
     this.#parked.add(running);
