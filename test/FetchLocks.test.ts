@@ -3,7 +3,7 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { ChannelLocks } from '../src/ChannelLocks';
-import { FetchLocks } from '../src/FetchLocks';
+import { FetchLocks, type FetchChannel } from '../src/FetchLocks';
 import { CacheError, createCache, isCacheError, type CacheConfig, type ContentType, type FetcherContext } from '../src/index';
 import { SimLocks } from './simulation/SimLocks';
 import { openCache, rejection, uniqueName } from './support/openCache';
@@ -13,7 +13,14 @@ import type { OpenTabChannel } from '../src/TabChannel';
 
 async function openTabs(
   count: number,
-  options: { locks?: SimLocks | null; wrapLocks?: (locks: LockManager, index: number) => LockManager; config?: CacheConfig; openChannel?: (name: string, index: number) => OpenTabChannel | undefined } = {},
+  options: {
+    locks?: SimLocks | null;
+    wrapLocks?: (locks: LockManager, index: number) => LockManager;
+    config?: CacheConfig;
+    openChannel?: (name: string, index: number) => OpenTabChannel | undefined;
+    /** Without Web Locks: the channel a tab's locks talk over (Node's BroadcastChannel by default). */
+    lockChannel?: (name: string, index: number) => FetchChannel;
+  } = {},
 ) {
   const name = uniqueName();
   const indexedDB = new IDBFactory();
@@ -25,7 +32,9 @@ async function openTabs(
         logger,
         name,
         // Without Web Locks: locks over a channel, as createCache makes them there.
-        locks: locks ? (options.wrapLocks ?? ((manager) => manager))(locks.manager(`tab${index}`), index) : new ChannelLocks(() => new BroadcastChannel(`reprise-locks:${name}`)),
+        locks: locks
+          ? (options.wrapLocks ?? ((manager) => manager))(locks.manager(`tab${index}`), index)
+          : new ChannelLocks(() => options.lockChannel?.(name, index) ?? new BroadcastChannel(`reprise-locks:${name}`)),
         openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`),
       });
       const { cache } = await engineTab({ name, indexedDB, fetchLocks, config: options.config, openChannel: options.openChannel?.(name, index) });
@@ -359,6 +368,45 @@ describe.each([
     const stored = await a!.cache.get('album_year', 'k');
     expect(['from a', 'from b']).toContain(stored);
     expect(await b!.cache.get('album_year', 'k')).toBe(stored);
+  });
+});
+
+// A claim heard late lets two tabs fetch at once (README "Reading through"): the lock holds no data, so the forceFresh value must stay all the same.
+describe('forceFresh while another tab fetches the key, two fetching at once', () => {
+  it.each([
+    ['without Web Locks, the fetching tab busy (a long task) as the claim comes: it answers 60 ms late', null],
+    ['its Web Lock request refused (a detached iframe)', undefined],
+  ] as const)("%s: the forceFresh value stays, though the earlier fetch's is stored first", async (_, locks) => {
+    const busy = { on: false };
+    const refusal = new DOMException("Failed to execute 'request' on 'LockManager': The document is not active.", 'InvalidStateError');
+    const [fetching, refreshing] = await openTabs(2, {
+      locks,
+      wrapLocks: (manager, index) => (index === 0 ? manager : ({ request: () => Promise.reject(refusal), query: () => Promise.reject(refusal) } as unknown as LockManager)),
+      lockChannel: (name, index) => {
+        const channel = new BroadcastChannel(`reprise-locks:${name}`);
+        return {
+          postMessage: (message) => channel.postMessage(message),
+          addEventListener: (type, listener) =>
+            channel.addEventListener(type, (event) => (index === 0 && busy.on ? setTimeout(() => listener(event as MessageEvent), 60) : listener(event as MessageEvent))),
+          close: () => channel.close(),
+        };
+      },
+    });
+    const reply = gate<string>();
+    const earlier = vi.fn(() => reply.promise);
+    const first = fetching!.cache.resolve('album_year', 'k', earlier);
+    await vi.waitFor(() => expect(earlier).toHaveBeenCalledTimes(1));
+    busy.on = true;
+    const edited = gate<string>();
+    const fresh = vi.fn(() => edited.promise);
+    const second = refreshing!.cache.resolve('album_year', 'k', fresh, { forceFresh: true });
+    await vi.waitFor(() => expect(fresh).toHaveBeenCalledTimes(1));
+    busy.on = false;
+    reply.open('before the edit');
+    expect(await first).toEqual({ value: 'before the edit', source: 'fetch' });
+    edited.open('after the edit');
+    expect(await second).toEqual({ value: 'after the edit', source: 'fetch' });
+    for (const { cache } of [fetching!, refreshing!]) expect(await cache.get('album_year', 'k')).toBe('after the edit');
   });
 });
 
