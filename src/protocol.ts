@@ -73,6 +73,8 @@ export interface Holds {
    * once it moved, may have been deleted by another tab (whose message may never come), not expired or evicted.
    */
   deletes: number;
+  /** When it was taken (epoch ms): the write of the fetch, whose fetcher is called just after, tells it (see worker/fetchRevision). */
+  at: number;
 }
 
 export interface SetManyOptions {

@@ -22,6 +22,7 @@ import { MemoryStore } from './MemoryStore';
 import { overlaid } from './RemovedKeyList';
 import { accessClock } from './accessClock';
 import { changeRemoves, changeTargets, type Change } from './Change';
+import { fetchRevision } from './fetchRevision';
 import { addRemoved, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
 import { PeriodicCleanup } from './PeriodicCleanup';
 import { later, type Schedule } from './schedule';
@@ -377,6 +378,9 @@ export class Engine implements EngineApi {
       writing = parts.map(({ call }) => call);
       // Every set in the order made, the last of one key winning (see entriesOf).
       const entries = lastOfEachKey(parts.flatMap((part) => part.entries));
+      // A read-through's write tells when its fetch took its mark (see fetchRevision).
+      const holds = since && 'holds' in since && since.holds;
+      if (holds) for (const entry of entries) if (entry.key === holds.key) entry.revision = fetchRevision(holds.at);
       const total = entries.reduce((sum, entry) => sum + entry.bytes, 0);
       // Together over the budget, which each alone may fit in (one alone does: entriesOf said so): each alone, then.
       if (!writing.length || (budget && total > budget.maxBytes)) return writing;

@@ -21,6 +21,7 @@ import { BatchStates, byId, batchRecords, isPending, keyChunksOf, pendingBatches
 import { Imports, type ImportOptions } from './Imports';
 import { findRecords } from './findRecords';
 import { lastOfEachKey } from './lastOfEachKey';
+import { fetchedBefore } from './fetchRevision';
 import { putUsage, readUsage, recount } from './usageRecord';
 import type { Once } from '../src/protocol';
 
@@ -61,9 +62,12 @@ export class IdbStore implements Store {
   /** Reads written at once per type since the deferred write last ran. */
   readonly #readsAtOnce = new Map<TypeName, number>();
 
+  readonly #now: () => number;
+
   private constructor(db: Database, options: IdbStoreOptions) {
     this.#db = db;
-    this.#readTimes = new ReadTimes(options.now ?? epochNow);
+    this.#now = options.now ?? epochNow;
+    this.#readTimes = new ReadTimes(this.#now);
     this.#schedule = options.schedule ?? later;
     this.#chunk = options.chunk ?? REQUEST_CHUNK;
     this.#importChunk = options.importChunk;
@@ -298,7 +302,7 @@ export class IdbStore implements Store {
     return this.#db.transact('marking a read-through', ['events', 'meta', entryStore(type)], 'readonly', async (tx) => {
       const store = tx.objectStore(entryStore(type));
       const [log, revision, usage] = await Promise.all([EventLog.headIn(tx), this.#revisionOf(store, key), requestDone(store.get(USAGE_KEY)) as Promise<UsageRecord | undefined>]);
-      return { log, holds: { key, revision, deletes: usage?.deletes ?? 0 } };
+      return { log, holds: { key, revision, deletes: usage?.deletes ?? 0, at: this.#now() } };
     });
   }
 
@@ -631,7 +635,7 @@ export class IdbStore implements Store {
  * The entries no change logged since the guard's mark removes; none if the log no longer tells (recreated, or trimmed since).
  * Nor the key the mark holds (see Holds) once written since, by any tab: an entry of another revision there now; nor
  * once deleted since, by any tab: gone from a revision held then, with the type's deleteManys counted since. One
- * expired or evicted since is no newer value.
+ * expired or evicted since is no newer value, nor another read-through's write whose mark was taken before this one's.
  */
 async function unremoved(
   tx: IDBTransaction,
@@ -644,7 +648,8 @@ async function unremoved(
   const { holds } = mark;
   const [{ epoch, changes, trimmedThrough }, there, { deletes = 0 }] = await Promise.all([EventLog.tail(tx, mark.log.seq), holds && revisionOf(holds.key), usage]);
   if (epoch !== mark.log.epoch || trimmedThrough > mark.log.seq) return [];
-  if (holds && there !== holds.revision && (there !== null || deletes !== holds.deletes)) entries = entries.filter((entry) => entry.key !== holds.key);
+  // Unless another tab's read-through stored it, whose fetcher was called before this one's (no lock held them apart): older.
+  if (holds && there !== holds.revision && (there !== null || deletes !== holds.deletes) && !fetchedBefore(there, holds.at)) entries = entries.filter((entry) => entry.key !== holds.key);
   if (!changes.length) return entries;
   // Each change, and what the tab that logged it removed by its rules, which this tab's may not share (see loggedTargets).
   const since = changes.map((record) => ({ change: changeOf(record), there: loggedTargets(record, []) }));
