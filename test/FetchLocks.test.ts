@@ -372,11 +372,15 @@ describe.each([
 });
 
 // A claim heard late lets two tabs fetch at once (README "Reading through"): the lock holds no data, so the forceFresh value must stay all the same.
-describe('forceFresh while another tab fetches the key, two fetching at once', () => {
+describe.each([
+  ['without Web Locks, the fetching tab busy (a long task) as the claim comes: it answers 60 ms late', null],
+  ['its Web Lock request refused (a detached iframe)', undefined],
+] as const)('forceFresh while another tab fetches the key, two fetching at once: %s', (_, locks) => {
   it.each([
-    ['without Web Locks, the fetching tab busy (a long task) as the claim comes: it answers 60 ms late', null],
-    ['its Web Lock request refused (a detached iframe)', undefined],
-  ] as const)("%s: the forceFresh value stays, though the earlier fetch's is stored first", async (_, locks) => {
+    ["the earlier fetch's value stored first: the forceFresh value stays", 'earlier first', 'after the edit'],
+    ["the forceFresh value stored first: it stays, the earlier fetch's is left out", 'fresh first', 'after the edit'],
+    ["a set of the key made once the earlier fetch stored, before the forceFresh answers: the set stays", 'set between', 'set meanwhile'],
+  ] as const)('%s', async (_, order, stays) => {
     const busy = { on: false };
     const refusal = new DOMException("Failed to execute 'request' on 'LockManager': The document is not active.", 'InvalidStateError');
     const [fetching, refreshing] = await openTabs(2, {
@@ -402,11 +406,16 @@ describe('forceFresh while another tab fetches the key, two fetching at once', (
     const second = refreshing!.cache.resolve('album_year', 'k', fresh, { forceFresh: true });
     await vi.waitFor(() => expect(fresh).toHaveBeenCalledTimes(1));
     busy.on = false;
+    if (order === 'fresh first') {
+      edited.open('after the edit');
+      expect(await second).toEqual({ value: 'after the edit', source: 'fetch' });
+    }
     reply.open('before the edit');
     expect(await first).toEqual({ value: 'before the edit', source: 'fetch' });
+    if (order === 'set between') await fetching!.cache.set('album_year', 'k', 'set meanwhile');
     edited.open('after the edit');
     expect(await second).toEqual({ value: 'after the edit', source: 'fetch' });
-    for (const { cache } of [fetching!, refreshing!]) expect(await cache.get('album_year', 'k')).toBe('after the edit');
+    for (const { cache } of [fetching!, refreshing!]) expect(await cache.get('album_year', 'k')).toBe(stays);
   });
 });
 
