@@ -221,6 +221,16 @@ export const storeContract: Record<string, ContractCase> = {
     same(keysOf(await store.read(T, ['early', 'late'])), [undefined, 'late'], 'the one that expired first');
   },
 
+  async 'takes the entries that can expire used ahead of the clock (of unknown age) before those past their expiry, whatever their expiry'({ store }) {
+    const budget: Budget = { maxBytes: 1000, lowWater: 800 };
+    const [now, year] = [1_000_000, 365 * 86_400_000];
+    await store.write(T, [entry(T, 'ahead', { at: now + year, expiresAt: now + year + 3_600_000 })], null, now + year);
+    await store.write(T, [entry(T, 'expired', { at: 1, expiresAt: now - 1 })], null, now);
+    await store.write(T, Array.from({ length: 6 }, (_, index) => entry(T, `k${index}`, { at: 10 + index })), budget, now);
+    same(await store.write(T, [entry(T, 'new', { at: now })], budget, now), { expired: 1, evicted: 0 }, 'one expired entry goes');
+    same(keysOf(await store.read(T, ['ahead', 'expired'])), [undefined, 'expired'], 'the one used ahead of the clock');
+  },
+
   async 'spares an entry that was read recently'({ store }) {
     const budget: Budget = { maxBytes: 1000, lowWater: 800 };
     await store.write(T, Array.from({ length: 8 }, (_, index) => entry(T, `k${index}`, { at: 10 + index })), budget, 100);
