@@ -96,16 +96,18 @@ class Table {
 
   /**
    * Deletes entries until the type is at or below `target` bytes: expired first, in the order they
-   * expired, then least recently used — those used ahead of the clock first, when unknown (see usedAhead) —
+   * expired, then least recently used — in each, those used ahead of the clock first (see usedAhead) —
    * (or only one of the two passes), never those in `spare`.
    */
   shrink(target: number, cutoff: Cutoff, options: { spare?: ReadonlySet<string>; only?: 'expired' | 'evicted' } = {}): Removed {
     const removed = { expired: 0, evicted: 0 };
     for (const pass of options.only ? [options.only] : (['expired', 'evicted'] as const)) {
-      if (pass === 'evicted') this.#sort();
-      // As IndexedDB's expiry index has them: which expired entries are left shows in the bytes, and in what reads later remove.
+      this.#sort();
+      // As IndexedDB's indexes have them, those used ahead first (of those that can expire, in the expired pass): which
+      // expired entries are left shows in the bytes, and in what reads later remove.
       const entries = [...this.entries.values()];
-      const order = pass === 'expired' ? entries.filter((entry) => isExpired(entry, cutoff.by, cutoff.now)).sort(byExpiry) : [...entries.filter((entry) => usedAhead(entry, cutoff.now)), ...entries];
+      const ahead = entries.filter((entry) => usedAhead(entry, cutoff.now) && (pass === 'evicted' || entry.expires));
+      const order = [...ahead, ...(pass === 'expired' ? entries.filter((entry) => isExpired(entry, cutoff.by, cutoff.now)).sort(byExpiry) : entries)];
       for (const entry of order) {
         if (this.bytes <= target) return removed;
         // One used ahead is in the order twice: deleted once.
