@@ -924,6 +924,15 @@ describe('byte budgets', () => {
     expect(await cache.keys(type)).toEqual(['k0', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'new']);
   });
 
+  it.each(['track_metadata', 'generic'] as const)('%s: sets made together (not awaited in between) that pass the mark together leave the type below it once they resolve, as one after another would: the earlier ones go', async (type) => {
+    const { cache } = await openCache({ config });
+    // About 3 kB each: two are below the mark (80 % of 10 kB), three above it, yet within the budget.
+    const big = (index: number) => ({ index, text: 'x'.repeat(1450) });
+    await Promise.all([0, 1, 2, 3].map((index) => cache.set(type, `g${index}`, big(index))));
+    const stats = (await cache.stats()).types[type];
+    expect({ keys: await cache.keys(type), evictions: stats.evictions, belowMark: stats.bytes <= 0.8 * stats.maxBytes! }).toEqual({ keys: ['g2', 'g3'], evictions: 2, belowMark: true });
+  });
+
   it.each(['track_metadata', 'generic'] as const)('%s: of the entries one getMany read, the first it named goes first', async (type) => {
     const { cache, clock } = await openCache({ config });
     for (let index = 0; index < 8; index++) {
