@@ -382,8 +382,9 @@ export class Engine implements EngineApi {
       const holds = since && 'holds' in since && since.holds;
       if (holds) for (const entry of entries) if (entry.key === holds.key) entry.revision = fetchRevision(holds.at);
       const total = entries.reduce((sum, entry) => sum + entry.bytes, 0);
-      // Together over the budget, which each alone may fit in (one alone does: entriesOf said so): each alone, then.
-      if (!writing.length || (budget && total > budget.maxBytes)) return writing;
+      // Together above the mark (over the budget, which each alone may fit in: entriesOf said so): each alone, then, as
+      // one after another would make room (a write spares its own entries: together, the earlier calls' too).
+      if (!writing.length || (budget && total > (writing.length > 1 ? budget.lowWater : budget.maxBytes))) return writing;
       const { client } = this.#options;
       const onProgress = batch === undefined || !client ? undefined : (written: number) => this.#notify(() => client.progress(batch, written, entries.length));
       const guard: WriteGuard | undefined = since && { mark: since, removes: (change, entry) => changeRemoves(this.#config, change, entry) };
