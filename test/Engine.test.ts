@@ -933,6 +933,29 @@ describe('byte budgets', () => {
     expect({ keys: await cache.keys(type), evictions: stats.evictions, belowMark: stats.bytes <= 0.8 * stats.maxBytes! }).toEqual({ keys: ['g2', 'g3'], evictions: 2, belowMark: true });
   });
 
+  it.each(['track_metadata', 'generic'] as const)('%s: an entry read, then set again once the clock is set back by seconds (an NTP step), counts as used at the set: an entry written after it goes after it', async (type) => {
+    const { cache, clock } = await openCache({ config });
+    for (let index = 1; index < 7; index++) {
+      clock.advance(1000);
+      await cache.set(type, `k${index}`, value(index));
+    }
+    clock.advance(1000);
+    await cache.set(type, 'k0', value(0));
+    // Read twice: the second read's time waits to be written (IndexedDB), as most reads' do.
+    for (let read = 0; read < 2; read++) {
+      clock.advance(1000);
+      expect(await cache.get(type, 'k0')).toEqual(value(0));
+    }
+    clock.advance(-30_000);
+    await cache.set(type, 'k0', value(0));
+    clock.advance(1000);
+    await cache.set(type, 'k7', value(7));
+    clock.advance(1000);
+    // The ninth entry passes the mark: of k0 and k7, both written since the clock was set back, k0 was used first.
+    await cache.set(type, 'k8', value(8));
+    expect(await cache.getMany(type, ['k0', 'k7', 'k8'])).toEqual([undefined, value(7), value(8)]);
+  });
+
   it.each(['track_metadata', 'generic'] as const)('%s: of the entries one getMany read, the first it named goes first', async (type) => {
     const { cache, clock } = await openCache({ config });
     for (let index = 0; index < 8; index++) {
