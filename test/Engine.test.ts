@@ -956,6 +956,29 @@ describe('byte budgets', () => {
     expect(await cache.getMany(type, ['k0', 'k7', 'k8'])).toEqual([undefined, value(7), value(8)]);
   });
 
+  it('an entry read, then set again by an import once the clock is set back by seconds, counts as used at the import: an entry written after it goes after it', async () => {
+    const clock = fakeClock();
+    const { cache } = await engineTab({ name: uniqueName(), indexedDB: new IDBFactory(), config, engine: { now: clock.now, importChunk: 2 } });
+    for (let index = 1; index < 7; index++) {
+      clock.advance(1000);
+      await cache.set('track_metadata', `k${index}`, value(index));
+    }
+    clock.advance(1000);
+    await cache.set('track_metadata', 'k0', value(0));
+    for (let read = 0; read < 2; read++) {
+      clock.advance(1000);
+      expect(await cache.get('track_metadata', 'k0')).toEqual(value(0));
+    }
+    clock.advance(-30_000);
+    // Three entries, above the import chunk: an import.
+    await cache.setMany('track_metadata', ['k0', 'x', 'y'].map((key) => ({ key, value: key === 'k0' ? value(0) : key })));
+    clock.advance(1000);
+    await cache.set('track_metadata', 'k7', value(7));
+    clock.advance(1000);
+    await cache.set('track_metadata', 'k8', value(8));
+    expect(await cache.getMany('track_metadata', ['k0', 'k7', 'k8'])).toEqual([undefined, value(7), value(8)]);
+  });
+
   it.each(['track_metadata', 'generic'] as const)('%s: of the entries one getMany read, the first it named goes first', async (type) => {
     const { cache, clock } = await openCache({ config });
     for (let index = 0; index < 8; index++) {
