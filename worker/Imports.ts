@@ -373,6 +373,8 @@ export class Imports {
         if (tail && (tail.trimmedThrough > place.seq || (place.epoch !== null && tail.epoch !== place.epoch))) throw rolledBack(type, 'the changes logged before it began are gone');
         const targets = (tail?.changes ?? []).flatMap((change) => loggedTargets(change, from!.targets(changeOf(change)))).filter((target) => target.type === type);
         const cleared = tail?.changes.some((change) => change.cleared?.includes(type));
+        // Reads made before it, their times not yet written, first: it is the later use of what it writes (see IdbStore.write).
+        await this.#readTimes.writeInto(tx, type);
         store.put({ key: batchKey(id), state: 'open', beat: 0, at: this.#now(), created: 0, held: 0, targets, unlocked: !locked, ...(cleared && { cleared }) } satisfies BatchRecord);
       },
       place ? ['events', 'meta'] : [],
