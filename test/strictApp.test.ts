@@ -48,6 +48,18 @@ describe('an app with the strictest tsconfig', () => {
     expect(typeErrors([{ lang: 'ts', line: 1, code: APP, section: '' }], 'ts', '', STRICTEST)).toEqual([]);
   }, 60_000);
 
+  it("writes README's `await using cache = await createCache()` with the lib of Vite's app template (ES2023, DOM: no ESNext.Disposable) and no @types/node", () => {
+    const block = `
+import { createCache } from 'reprise';
+
+export async function play(): Promise<void> {
+  await using cache = await createCache({ name: 'my-player' });
+  await cache.set('generic', 'k', 1);
+}
+`;
+    expect(typeErrors([{ lang: 'ts', line: 1, code: block, section: '' }], 'ts', '', { lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'], types: [] })).toEqual([]);
+  }, 60_000);
+
   it('the runtime takes each of those undefined options as absent', async () => {
     const { cache } = await openCache();
     const maybe = undefined;
