@@ -207,10 +207,18 @@ export interface Cache<S extends AnySchemas<S> = Schemas, N extends string = nev
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+// `await using` (ES2026) as lib.esnext.disposable declares it (and @types/node), for apps whose TypeScript
+// lib does not have it yet (Vite's app template: ES2023, DOM): without both interfaces, TS2318.
 declare global {
   interface SymbolConstructor {
-    /** `await using`'s symbol (ES2026), declared for apps whose TypeScript lib does not have it yet. */
+    readonly dispose: unique symbol;
     readonly asyncDispose: unique symbol;
+  }
+  interface Disposable {
+    [Symbol.dispose](): void;
+  }
+  interface AsyncDisposable {
+    [Symbol.asyncDispose](): PromiseLike<void>;
   }
 }
 
