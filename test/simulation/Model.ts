@@ -6,6 +6,7 @@
 // writes of each key, and globally the things that remove entries (deletes, events, clears, wipes,
 // eviction windows). A read may return a value some write may still hold at that time, and may miss
 // only if something may have removed it; where a removal is certain the model says when it becomes so.
+// The clock (ms) moves forward and back at logical times: the model keeps what it read from each on.
 import { albumKey } from '../../src/albumKey';
 import type { CacheEvent } from '../../src/cacheEvent';
 import { isBuiltInType, type TypeName } from '../../src/contentType';
@@ -66,15 +67,17 @@ function isAfter(later: { start: number; event?: boolean }, write: WriteRecord):
   return later.event === true && write.fetchStart !== undefined && later.start > write.fetchStart;
 }
 
+/** README, "A clock that was wrong": an entry that can expire used more than a minute after the clock now reads counts as expired. */
+const AHEAD_MS = 60_000;
+/** README, eviction: "a clock set back by more than a second is followed": by less, uses go on from the time before it. */
+const SET_BACK_MS = 1000;
+
 export interface ReadContext {
   loc: string;
   type: TypeName;
   key: string;
   start: number;
   end: number;
-  /** The clock (ms) when the read started and ended. */
-  clockStart: number;
-  clockEnd: number;
   fingerprint?: string | undefined;
   /** Types whose lost writes are not checked: their budget is small enough that eviction is everywhere. */
   evictionProne: boolean;
@@ -86,9 +89,29 @@ export class Model {
   #writes = 0;
   readonly #history = new Map<string, WriteRecord[]>();
   readonly removers: Remover[] = [];
+  /** The clock's reading from each logical time `at` on. */
+  readonly #clocks: { at: number; ms: number }[];
 
-  constructor(config: SmartCacheConfig) {
+  constructor(config: SmartCacheConfig, clock = 0) {
     this.#config = config;
+    this.#clocks = [{ at: 0, ms: clock }];
+  }
+
+  /** The clock now reads `ms` (moved forward or back): returns the logical time of the move. */
+  clockMoved(ms: number): number {
+    const at = this.tick();
+    this.#clocks.push({ at, ms });
+    return at;
+  }
+
+  /** The lowest and highest the clock read at any time from `from` to `to`, and the most it fell behind what it read before (then). */
+  clockSpan(from: number, to: number): { low: number; high: number; drop: number } {
+    let [low, high, drop] = [Infinity, -Infinity, 0];
+    this.#clocks.forEach(({ at, ms }, index) => {
+      if (at > to || (this.#clocks[index + 1]?.at ?? Infinity) <= from) return;
+      [low, high, drop] = [Math.min(low, ms), Math.max(high, ms), Math.max(drop, high - ms)];
+    });
+    return { low, high, drop };
   }
 
   tick(): number {
@@ -153,9 +176,10 @@ export class Model {
   /** The writes whose value a read may return (never: one certainly replaced, removed or expired before it started). */
   visible(read: ReadContext): WriteRecord[] {
     const writes = this.writesOf(read.loc, read.type, read.key);
+    const { low } = this.clockSpan(read.start, read.end);
     return writes.filter((write) => {
       if (write.outcome === 'fail' || write.start >= read.end) return false;
-      if (write.expiresMax <= read.clockStart) return false;
+      if (write.expiresMax <= low) return false;
       if (read.fingerprint !== undefined && this.#config.shouldUseFingerprintValidation(read.type) && write.tags.fingerprint !== read.fingerprint) {
         return false;
       }
@@ -181,7 +205,14 @@ export class Model {
     const writes = this.writesOf(read.loc, read.type, read.key);
     for (const write of writes) {
       if (write.outcome !== 'ok' || write.fetchStart !== undefined || write.end === null || write.end >= read.start) continue;
-      if (write.expiresMin <= read.clockEnd) continue;
+      // Expired at some time since it was written (a sweep may have removed it then, the clock set back since).
+      const { high, drop } = this.clockSpan(write.start, read.end);
+      if (write.expiresMin <= high) continue;
+      // README, "A clock that was wrong": one that can expire, used (written, read) more than a minute after the clock
+      // reads, counts as expired (at any time since the write: a sweep, a read may remove it then); a use made up to a
+      // second after a set back goes on from the time before it (README, eviction). Only an entry that can expire, and
+      // only a miss: an eternal entry stays, and what removed or replaced a value still wins (visible).
+      if (write.expiresMin !== Infinity && drop >= AHEAD_MS - SET_BACK_MS) continue;
       if (read.fingerprint !== undefined && this.#config.shouldUseFingerprintValidation(read.type) && write.tags.fingerprint !== read.fingerprint) {
         continue;
       }

@@ -150,8 +150,10 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
   // Asked as a PolicyTable: the model's records name their type as any TypeName.
   const table: PolicyTable = tableOf(smart);
   const isPersistentType = (type: TypeName) => table.isPersistent(type);
-  const model = new Model(smart);
   let clock = Date.UTC(2026, 0, 1);
+  /** How far the clock was set back and not caught up since (see the clock's steps). */
+  let behind = 0;
+  const model = new Model(smart, clock);
   const world: SimWorld = {
     seed,
     name: `sim-${seed}`,
@@ -291,14 +293,12 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
   };
 
   /** A read's facts; `loc` is where it was sent when it started (a worker may die, a page reload, meanwhile). */
-  const readContext = (loc: string, type: SimType, key: string, start: number, end: number, clockStart: number, fingerprint?: string): ReadContext => ({
+  const readContext = (loc: string, type: SimType, key: string, start: number, end: number, fingerprint?: string): ReadContext => ({
     loc,
     type,
     key,
     start,
     end,
-    clockStart,
-    clockEnd: clock,
     fingerprint,
     evictionProne: tight.has(type),
   });
@@ -341,7 +341,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
             .join('; ') || 'none'
         }`,
     );
-    return `\nThe model's ${read.loc} ${read.type} "${read.key}" (read ${read.start}–${read.end}, clock ${read.clockStart}–${read.clockEnd}):\n  ${lines.join('\n  ')}`;
+    return `\nThe model's ${read.loc} ${read.type} "${read.key}" (read ${read.start}–${read.end}, clock ${Object.values(model.clockSpan(read.start, read.end)).join('–')}):\n  ${lines.join('\n  ')}`;
   };
 
   const randomTags = (): Tags => {
@@ -397,7 +397,11 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
       const seconds = ttlOf(type, ttls.get(write.key));
       write.end = end;
       write.outcome = outcome;
-      if (seconds < INFINITE_TTL) write.expiresMax = clock + seconds * 1000;
+      if (seconds < INFINITE_TTL) {
+        // The engine read the clock somewhere in the call, which may have been set back meanwhile.
+        const { low, high } = model.clockSpan(write.start, end);
+        [write.expiresMin, write.expiresMax] = [low + seconds * 1000, high + seconds * 1000];
+      }
       if (outcome === 'ok' && write.loc !== now) {
         const { id: _id, ...moved } = write;
         model.write({ ...moved, loc: now, outcome: 'maybe' });
@@ -436,13 +440,12 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         const type = pickType();
         const key = random.pick(KEYS);
         const fingerprint = smart.shouldUseFingerprintValidation(type) && random.chance(0.3) ? random.pick(FINGERPRINTS) : undefined;
-        const clockStart = clock;
         const loc = locOf(tab, type);
         const remover = fingerprintRead(loc, type, key, fingerprint);
         const run = () => tab.cache.get(type, key, fingerprint === undefined ? undefined : { fingerprint });
         call(tab, `get ${type} ${key}${fingerprint ? ` fp=${fingerprint}` : ''}`, run, (outcome, value, start, end) => {
           if (remover) Object.assign(remover, { end, outcome: outcome === 'ok' ? 'maybe' : outcome });
-          if (outcome === 'ok') checkRead(`get ${type} ${key}`, readContext(loc, type, key, start, end, clockStart, fingerprint), value);
+          if (outcome === 'ok') checkRead(`get ${type} ${key}`, readContext(loc, type, key, start, end, fingerprint), value);
         });
       },
     ],
@@ -453,12 +456,11 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         if (!tab) return;
         const type = pickType();
         const keys = Array.from({ length: 1 + random.int(4) }, () => random.pick(KEYS));
-        const clockStart = clock;
         const loc = locOf(tab, type);
         call(tab, `getMany ${type} ${keys.join(',')}`, () => tab.cache.getMany(type, keys), (outcome, value, start, end) => {
           if (outcome !== 'ok') return;
           const values = value as unknown[];
-          keys.forEach((key, index) => checkRead(`getMany ${type} ${key}`, readContext(loc, type, key, start, end, clockStart), values[index]));
+          keys.forEach((key, index) => checkRead(`getMany ${type} ${key}`, readContext(loc, type, key, start, end), values[index]));
         });
       },
     ],
@@ -521,7 +523,6 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         const drafted = draft();
         if (!drafted) return;
         const { tab, type, key, tags, ttl, token } = drafted;
-        const clockStart = clock;
         const loc = locOf(tab, type);
         // getOrSet reads with the fingerprint it will store: another one is a miss, and deletes the entry.
         const remover = smart.shouldUseFingerprintValidation(type) ? fingerprintRead(loc, type, key, tags.fingerprint) : undefined;
@@ -557,7 +558,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
             if (remover) Object.assign(remover, { end, outcome: 'maybe' });
             if (fetched && fetched.outcome === 'pending') finishWrites(tab, [fetched], type, new Map([[key, ttl]]), outcome, end);
             const overlapping = runs.filter((other) => other.start <= end && (other.end === null || other.end >= start));
-            if (outcome === 'ok') checkRead(`getOrSet ${type} ${key}`, readContext(loc, type, key, start, end, clockStart, tags.fingerprint), value, overlapping.map((other) => other.token));
+            if (outcome === 'ok') checkRead(`getOrSet ${type} ${key}`, readContext(loc, type, key, start, end, tags.fingerprint), value, overlapping.map((other) => other.token));
           },
           inFlight.length ? Math.min(...inFlight.map((other) => other.start)) : undefined,
         );
@@ -595,19 +596,18 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         const tab = pickAwake();
         if (!tab) return;
         const type = pickType();
-        const clockStart = clock;
         const loc = locOf(tab, type);
         if (random.chance(0.5)) {
           const key = random.pick(KEYS);
           call(tab, `has ${type} ${key}`, () => tab.cache.has(type, key), (outcome, value, start, end) => {
-            if (outcome === 'ok') checkPresence(`has ${type} ${key}`, readContext(loc, type, key, start, end, clockStart), value === true);
+            if (outcome === 'ok') checkPresence(`has ${type} ${key}`, readContext(loc, type, key, start, end), value === true);
           });
           return;
         }
         call(tab, `keys ${type}`, () => tab.cache.keys(type), (outcome, value, start, end) => {
           if (outcome !== 'ok') return;
           const listed = new Set(value as string[]);
-          for (const key of new Set([...KEYS, ...listed])) checkPresence(`keys ${type}`, readContext(loc, type, key, start, end, clockStart), listed.has(key));
+          for (const key of new Set([...KEYS, ...listed])) checkPresence(`keys ${type}`, readContext(loc, type, key, start, end), listed.has(key));
         });
       },
     ],
@@ -663,10 +663,12 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
     [
       5,
       () => {
-        const ms = random.pick([500, 1500, 5000, 31_000, 601_000, 3_600_000]);
+        // Sometimes set right after a set back (NTP's correction): it catches up on what it was behind too.
+        const ms = random.pick([500, 1500, 5000, 31_000, 601_000, 3_600_000]) + (behind && random.chance(0.5) ? behind : 0);
+        behind = Math.max(0, behind - ms);
         clock += ms;
-        const at = model.tick();
-        history.push(`clock +, now ${clock}`);
+        const at = model.clockMoved(clock);
+        history.push(`[${at}] clock +${ms}, now ${clock}`);
         if (world.locks) return;
         // Without Web Locks, ten seconds of clock moved forward while an import writes no step (none is written
         // during a move) can have another tab roll it back: its setMany rejects with storage_unavailable (README, imports).
@@ -675,6 +677,18 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         if (forward.reduce((moved, move) => moved + (move.at >= oldest ? move.ms : 0), 0) < 10_000) return;
         const fault = openFault(['storage_unavailable'], 'clock forward');
         fault.end = fault.start;
+      },
+    ],
+    [
+      2,
+      () => {
+        // The system clock set back (NTP's step, a user fixing the date, one that ran ahead set right): by less than
+        // the second within which uses go on from the time before it, by seconds, by more than a minute, by an hour.
+        const ms = random.pick([400, 900, 2000, 15_000, 75_000, 3_600_000]);
+        count('clock back');
+        behind += ms;
+        clock -= ms;
+        history.push(`[${model.clockMoved(clock)}] clock -${ms}, now ${clock}`);
       },
     ],
     [
