@@ -62,16 +62,19 @@ async function tab(mode: 'in-process' | 'worker' | 'direct') {
 }
 type Tab = Awaited<ReturnType<typeof tab>>;
 
-/** Another tab imports 20 entries of `type` (k among them, as 'new') in steps of ten and holds before its commit (until this tab closes). */
-async function pendingImport(t: Tab, type: Type) {
+/** Another tab imports 20 entries of `type` for an hour (k among them, as 'new') in steps of ten and holds before its commit (until this tab closes). */
+async function pendingImport(t: Tab, type: Type): Promise<() => Promise<void>> {
   let stepped!: () => void;
   const held = new Promise<void>((resolve) => (stepped = resolve));
-  const answered = new Promise<void>((resolve) => t.releases.push(resolve));
+  let release!: () => void;
+  const answered = new Promise<void>((resolve) => t.releases.push((release = resolve)));
   const progress = (_: string, done: number, total: number) => (done === total ? (stepped(), answered) : undefined);
   const importer = await t.other({ importChunk: 10, client: { remoteEvent() {}, listening() {}, log() {}, changed() {}, progress } });
-  const entries = Array.from({ length: 20 }, (_, index) => ({ key: index ? `i${index}` : 'k', value: 'new', fingerprint: FP }));
-  void importer.setMany(type, entries, { onProgress() {} }).catch(() => {});
+  const entries = Array.from({ length: 20 }, (_, index) => ({ key: index ? `i${index}` : 'k', value: 'new', fingerprint: FP, ttlSeconds: 3600 }));
+  const imported = importer.setMany(type, entries, { onProgress() {} });
+  imported.catch(() => {});
   await held;
+  return () => (release(), imported);
 }
 
 const set = (t: Tab, type: Type, ttlSeconds?: number) => t.cache.set(type, 'k', 'v', { fingerprint: FP, trackId: 't', ttlSeconds });
@@ -88,7 +91,7 @@ interface State {
   deleted: boolean;
   /** What a get counts in stats() (hits and misses, and what it removed), and what the type's watchers hear by the time it resolves. */
   counted: Partial<Record<'hits' | 'misses' | 'expirations' | 'corrupt' | 'invalidations', number>>;
-  heard: CacheChange['kind'][] | Record<Store, CacheChange['kind'][]>;
+  heard: readonly CacheChange['kind'][] | Record<Store, readonly CacheChange['kind'][]>;
 }
 
 const hit = { hits: 1, misses: 0, expirations: 0, corrupt: 0, invalidations: 0 };
@@ -119,7 +122,7 @@ const states: Record<string, State> = {
     heard: { memory: ['invalidate'], indexeddb: [] },
   },
   // README › Imports: until the commit, every read, listing and has sees what was there before.
-  "part of another tab's import not yet committed": { store: 'indexeddb', setup: (t, type) => pendingImport(t, type), ...gone, counted: { hits: 0, misses: 1 }, heard: [] },
+  "part of another tab's import not yet committed": { store: 'indexeddb', setup: async (t, type) => void (await pendingImport(t, type)), ...gone, counted: { hits: 0, misses: 1 }, heard: [] },
   "replaced by another tab's import not yet committed": { store: 'indexeddb', setup: async (t, type) => (await set(t, type), await pendingImport(t, type)), ...live },
 };
 
@@ -151,7 +154,7 @@ describe.each(['in-process', 'worker', 'direct'] as const)('%s', (mode) => {
           },
           async (t) => expect((await t.cache.stats()).types[type]).toMatchObject(state.counted),
         ),
-      ).toEqual({ answer: value, heard: Array.isArray(state.heard) ? state.heard : state.heard[store] });
+      ).toEqual({ answer: value, heard: 'memory' in state.heard ? state.heard[store] : state.heard });
       expect(await on((t) => t.cache.getMany(type, ['k'], { fingerprint }))).toEqual([value]);
       expect(
         await on(
@@ -168,5 +171,28 @@ describe.each(['in-process', 'worker', 'direct'] as const)('%s', (mode) => {
       expect(await on((t) => t.cache.delete(type, 'k'))).toBe(state.deleted);
       expect(await on((t) => t.cache.deleteMany(type, ['k', 'k']))).toBe(state.deleted ? 1 : 0);
     });
+  });
+});
+
+// README › Imports: reads see the entry an import replaces until it commits; what they remove of it is that entry alone.
+describe.each(['in-process', 'worker', 'direct'] as const)("%s: an entry replaced by another tab's pending import", (mode) => {
+  const found: Record<string, { read(t: Tab): Promise<unknown>; counted: Partial<Record<'expirations' | 'corrupt' | 'invalidations', number>> }> = {
+    'found corrupt by a get': { read: (t) => (t.refuse(), t.cache.get('album_year', 'k')), counted: { corrupt: 1 } },
+    'found corrupt by a delete': { read: (t) => (t.refuse(), t.cache.delete('album_year', 'k')), counted: { corrupt: 1 } },
+    'found expired by a has': { read: (t) => (t.clock.advance(61_000 + 600_000), t.cache.has('album_year', 'k')), counted: { expirations: 1 } },
+    'read with another fingerprint': { read: (t) => t.cache.get('album_year', 'k', { fingerprint: OTHER }), counted: { invalidations: 1 } },
+  };
+  it.each(Object.entries(found))('%s: a miss, counted, and the import still commits its entry', async (_, { read, counted }) => {
+    const t = await tab(mode);
+    try {
+      await set(t, 'album_year');
+      const commit = await pendingImport(t, 'album_year');
+      expect(await read(t)).toBeFalsy();
+      await commit();
+      expect(await t.cache.get('album_year', 'k', { fingerprint: FP })).toBe('new');
+      expect((await t.cache.stats()).types.album_year).toMatchObject({ entries: 20, ...counted });
+    } finally {
+      await t.close();
+    }
   });
 });
