@@ -19,7 +19,8 @@ import { brokenFactory, countRecordsRead, failCommit, failCommits, failRequest, 
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { CacheClient, SET_MANY_CHUNK } from '../src/CacheClient';
-import { LAYOUT, commitMarks } from '../worker/databaseSchema';
+import { LAYOUT, USAGE_KEY, commitMarks } from '../worker/databaseSchema';
+import { unhandledRejections } from './support/unhandledRejections';
 import { requestDone } from '../worker/idbRequests';
 import { recordReadsNow } from '../worker/recordReads';
 import { engineTab } from './support/engineTab';
@@ -954,6 +955,25 @@ describe('byte budgets', () => {
     // The ninth entry passes the mark: of k0 and k7, both written since the clock was set back, k0 was used first.
     await cache.set(type, 'k8', value(8));
     expect(await cache.getMany(type, ['k0', 'k7', 'k8'])).toEqual([undefined, value(7), value(8)]);
+  });
+
+  it('a write whose transaction fails as it reads the type\'s usage record (read times still waiting to be written, in the same transaction) rejects, and leaves no rejection unhandled', async () => {
+    const name = uniqueName();
+    const { cache } = await openCache({ name, config });
+    await cache.set('track_metadata', 'k0', value(0));
+    // Read twice: the second read's time waits to be written, by the next write of the type.
+    for (let read = 0; read < 2; read++) expect(await cache.get('track_metadata', 'k0')).toEqual(value(0));
+    const unhandled = await unhandledRejections(async () => {
+      // A read failing as Chromium fails one it cannot complete (UnknownError), aborting the transaction.
+      const fault = failRequest({ nth: 1, name: 'UnknownError', database: name, methods: ['get'], matching: (key) => key === USAGE_KEY });
+      try {
+        expect(await rejection(cache.set('track_metadata', 'k1', value(1)))).toMatchObject({ code: 'storage_unavailable' });
+        expect(fault.fired()).toBe(true);
+      } finally {
+        fault();
+      }
+    });
+    expect(unhandled).toEqual([]);
   });
 
   it('an entry read, then set again by an import once the clock is set back by seconds, counts as used at the import: an entry written after it goes after it', async () => {
