@@ -1275,6 +1275,14 @@ describe('byte budgets', () => {
     expect(await cache.get('generic', 'keep')).toBe(1);
   });
 
+  it('names the budget in bytes (a whole number) when a value or a batch exceeds it', async () => {
+    const { cache } = await openCache({ config: { caching: { policies: { generic: { maxSizeMb: 0.001 } } } } });
+    const big = await rejection(cache.set('generic', 'big', 'x'.repeat(2000)));
+    expect(big.message).toMatch(/^Value for generic "big" takes about \d+ bytes, more than the type's whole budget of 1048 bytes$/);
+    const batch = await rejection(cache.setMany('generic', [{ key: 'a', value: 'x'.repeat(300) }, { key: 'b', value: 'x'.repeat(300) }]));
+    expect(batch.message).toMatch(/^These 2 generic entries take about \d+ bytes together, more than the type's whole budget of 1048 bytes$/);
+  });
+
   it('a type without a budget (maxSizeMb null) is never evicted', async () => {
     const { cache } = await openCache({ config: { caching: { policies: { generic: { maxSizeMb: null } } } } });
     await cache.setMany('generic', Array.from({ length: 100 }, (_, index) => ({ key: `k${index}`, value: 'x'.repeat(10_000) })));
