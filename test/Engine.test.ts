@@ -1669,6 +1669,12 @@ describe('storage faults', () => {
     expect(stats.types.track_metadata.storage).toBe('memory');
   });
 
+  it('an open refused at once logs the same line as IndexedDB failing later on: "IndexedDB is unusable, keeping persistent types in memory"', async () => {
+    const { cache, logger } = await openCache({ indexedDB: brokenFactory('SecurityError', 'The operation is insecure.') });
+    expect((await cache.stats()).types.track_metadata.storage).toBe('memory');
+    expect(String(logger.error.mock.calls[0]?.[0])).toMatch(/^Reprise: IndexedDB is unusable, keeping persistent types in memory \(.*The operation is insecure/);
+  });
+
   it.each(['UnknownError', 'InvalidStateError'])('an open that keeps failing with %s (an error event, as a browser fails it): the first thing logged says IndexedDB cannot be opened and that persistent types are kept in memory', async (error) => {
     const tab = tabFactory(new IDBFactory());
     tab.refuse(error);
