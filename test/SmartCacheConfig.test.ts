@@ -349,6 +349,15 @@ describe('formatTtl', () => {
   it.each([NaN, '60', undefined])('%s is not a number of seconds: invalid_argument (not "NaNs")', (seconds) => {
     expect(() => config.formatTtl(seconds as number)).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
   });
+
+  it.each([
+    [{ ttl: 60 }, '{"ttl":60}'],
+    [Object.create(null), '{}'],
+  ])('%s is named safely in the invalid_argument (not "[object Object]", and no TypeError from String())', (seconds, shown) => {
+    expect(() => config.formatTtl(seconds as number)).toThrow(
+      expect.objectContaining({ code: 'invalid_argument', message: `formatTtl: expected a number of seconds, got ${shown}` }),
+    );
+  });
 });
 
 // What a port of the original tool's own tests would check on top of the above.
