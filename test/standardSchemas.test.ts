@@ -134,6 +134,17 @@ describe('asynchronous and failing validators', () => {
   });
 
   it.each([
+    ['issues: []', { issues: [] }, '{"issues":[]}'],
+    ['nothing', undefined, 'undefined'],
+    ['issues that are not an array', { issues: 'bad' }, '{"issues":"bad"}'],
+  ])('a validator that answers %s fails the value saying what it answered (not an empty reason, not "the schema threw")', async (_, answer, shown) => {
+    const handmade = { '~standard': { version: 1, vendor: 'handmade', validate: () => answer } } as unknown as StandardSchemaV1;
+    const { cache } = await openCache({ schemas: { generic: handmade } });
+    const error = await rejection(cache.set('generic', 'k', 1));
+    expect([error.code, error.message]).toEqual(['invalid_value', `Invalid value for generic "k": the schema's answer names no issue: ${shown}`]);
+  });
+
+  it.each([
     ['nothing', undefined],
     ['issues that are not an array', { issues: 'bad' }],
   ])('a validator that answers %s (no Standard Schema result): invalid_value on write and a miss on read, async as sync', async (_, answer) => {
