@@ -939,7 +939,7 @@ function entriesOf(type: TypeName, inputs: EntryInput[], usedAt: number[], polic
     if (budget && entry.bytes > budget.maxBytes) {
       throw new CacheError(
         'invalid_value',
-        `Value for ${type} "${entry.key}" takes about ${entry.bytes} bytes, more than the type's whole budget of ${budget.maxBytes}`,
+        `Value for ${type} "${entry.key}" takes about ${entry.bytes} bytes, more than the type's whole budget of ${Math.floor(budget.maxBytes)} bytes`,
       );
     }
     total += entry.bytes;
@@ -947,7 +947,7 @@ function entriesOf(type: TypeName, inputs: EntryInput[], usedAt: number[], polic
   if (budget && total > budget.maxBytes) {
     throw new CacheError(
       'invalid_value',
-      `These ${entries.length} ${type} entries take about ${total} bytes together, more than the type's whole budget of ${budget.maxBytes}`,
+      `These ${entries.length} ${type} entries take about ${total} bytes together, more than the type's whole budget of ${Math.floor(budget.maxBytes)} bytes`,
     );
   }
   return entries;
