@@ -557,7 +557,7 @@ describe("the worker's own reports", () => {
     const { cache, logger } = await openRemoteCache({ name, indexedDB });
     await vi.waitFor(() => expect(logger.error).toHaveBeenCalled());
     const [message, error] = logger.error.mock.calls[0] as [string, unknown];
-    expect(message).toMatch(/^Reprise: IndexedDB cannot be opened, keeping persistent types in memory/);
+    expect(message).toMatch(/^Reprise: IndexedDB is unusable, keeping persistent types in memory/);
     expect(isCacheError(error, 'storage_unavailable')).toBe(true);
     expect((error as Error).message).toMatch(/VersionError.*newer Reprise/);
     expect((await cache.stats()).degraded).not.toBeNull();

@@ -212,7 +212,7 @@ export class Engine implements EngineApi {
         // One made before its sweep failed stops (its cleanup's timer): this one, in memory, takes its place.
         await engine!?.close();
         engine = new Engine(options, null, reasonOf(error));
-        engine.#logger.error(`Reprise: IndexedDB cannot be opened, keeping persistent types in memory (${reasonOf(error)})`, error);
+        engine.#logger.error(`Reprise: IndexedDB is unusable, keeping persistent types in memory (${reasonOf(error)})`, error);
         // The page read a database before (its dead worker's): its entries are out of view now, as when a live engine gives IndexedDB up.
         const config = engine.#config;
         if (known) engine.#lostEntries(known, config.types.filter((type) => config.isPersistent(type)));

@@ -52,7 +52,7 @@ describe('createCache options in Chromium', () => {
     console.log("worker's report on the page:", JSON.stringify(seen));
     expect(seen.logged).toHaveLength(1);
     expect(seen.logged[0]).toMatchObject({ name: 'CacheError', code: 'storage_unavailable' });
-    expect(seen.logged[0]?.message).toMatch(/^Reprise: IndexedDB cannot be opened, keeping persistent types in memory/);
+    expect(seen.logged[0]?.message).toMatch(/^Reprise: IndexedDB is unusable, keeping persistent types in memory/);
     expect(seen.degraded).toMatch(/version/i);
     expect(seen.value).toBe(1);
   });
