@@ -1,6 +1,7 @@
 import { DEFAULT_DESCRIPTIONS, type CachePolicy } from './cachePolicy';
 import { CONTENT_TYPES } from './contentType';
 import { CacheError, invalidError } from './CacheError';
+import { describeValue } from './describeValue';
 import type { CacheType } from './Cache';
 import { parseConfig, policyPatchSchema, type CacheConfig, type CacheConfigOf, type PolicyPatch } from './configSchema';
 import { isBuiltInType, isPersistentType, type TypeName } from './contentType';
@@ -138,7 +139,7 @@ export class SmartCacheConfig<N extends string = never> {
 
   /** A TTL for people: "expired", "∞ (infinite)", or a whole number of its largest unit ("3d", "2h", "5m", "9s"). */
   formatTtl(seconds: number): string {
-    if (typeof seconds !== 'number' || Number.isNaN(seconds)) throw new CacheError('invalid_argument', `formatTtl: expected a number of seconds, got ${String(seconds)}`);
+    if (typeof seconds !== 'number' || Number.isNaN(seconds)) throw new CacheError('invalid_argument', `formatTtl: expected a number of seconds, got ${describeValue(seconds)}`);
     if (seconds < 0) return 'expired';
     if (seconds >= INFINITE_TTL) return '∞ (infinite)';
     for (const [unit, size] of [
