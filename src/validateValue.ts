@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { invalidError, type CacheErrorIssue } from './CacheError';
-import { reasonOf } from './describeValue';
+import { describeValue, reasonOf } from './describeValue';
 import { isPromiseLike } from './isPromiseLike';
 
 export type ValueCheck = { ok: true; value: unknown } | { ok: false; issues: CacheErrorIssue[]; cause?: unknown };
@@ -47,8 +47,11 @@ function unwrap(check: ValueCheck, what: string): unknown {
   throw invalidError('invalid_value', what, check.issues, check.cause);
 }
 
-function toCheck(result: StandardSchemaV1.Result<unknown>): ValueCheck {
-  return result.issues ? { ok: false, issues: result.issues.map(toIssue) } : { ok: true, value: result.value };
+function toCheck(result: StandardSchemaV1.Result<unknown> | undefined): ValueCheck {
+  if (result && !result.issues) return { ok: true, value: result.value };
+  const issues = result?.issues;
+  // A broken validator's answer (nothing, issues: [], issues not an array) fails the value, saying what it was.
+  return { ok: false, issues: Array.isArray(issues) && issues.length ? issues.map(toIssue) : [{ path: '', message: `the schema's answer names no issue: ${describeValue(result)}` }] };
 }
 
 function threw(error: unknown): ValueCheck {
