@@ -924,6 +924,15 @@ describe('bad input: a CacheError with a code, and nothing written', () => {
     }
   });
 
+  it('from a worker: a value holding a function is not_cloneable naming its key, worded as a value whose getter throws', async () => {
+    const { cache } = await openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory() });
+    const value = { title: 'T', load: () => 1 };
+    for (const call of [() => cache.set('generic', 'b', value), () => cache.setMany('generic', [{ key: 'a', value: 1 }, { key: 'b', value }])]) {
+      const error = await rejection(call());
+      expect([error.code, error.message]).toEqual(['not_cloneable', expect.stringMatching(/^The value of "b" cannot be stored: copying it threw \(.+\)$/)]);
+    }
+  });
+
   it.each([
     ['in process', () => openCache()],
     ['from a worker', () => openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory() })],
