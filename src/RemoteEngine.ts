@@ -10,7 +10,6 @@ import { inOrder } from './inOrder';
 import { PendingChanges, type PendingChange } from './PendingChanges';
 import { HUNG_AFTER_PINGS, IDLE_PROBE_MS, PROBE_AFTER_MS, PROBE_TIMEOUT_MS, probeWorker } from './probeWorker';
 import { unref } from './unref';
-import { reasonOf } from './describeValue';
 import { valueBytes } from './estimateBytes';
 import { epochNow } from './time';
 import { abortReason, untilAborted } from './SharedFetch';
@@ -622,11 +621,7 @@ async function sending<T>(entries: readonly EntryInput[], call: () => Promise<T>
     return await call();
   } catch (error) {
     if (isCacheError(error)) throw error;
-    try {
-      structuredClone(entries.map(({ value }) => value));
-    } catch (cloneError) {
-      throw new CacheError('not_cloneable', `Value cannot be sent to the cache worker: copying it threw (${reasonOf(cloneError)})`, { cause: cloneError });
-    }
+    for (const entry of entries) valueBytes(entry, structuredClone);
     throw error;
   }
 }

@@ -121,12 +121,13 @@ export function estimateBytes(value: unknown): number {
  * An entry's value's estimate; a value nested too deep, or that throws as it is read (a getter), could not
  * be copied into storage either. The page checks what it sends a worker so: deeper than a worker's stack
  * lets it rebuild, a value would never be read there (its call answered only by the worker's death).
+ * `measure`: structuredClone, to find which entry a worker's postMessage could not copy.
  */
-export function valueBytes({ key, value }: EntryInput): number {
+export function valueBytes({ key, value }: EntryInput, measure: (value: unknown) => unknown = estimateBytes): number {
   try {
-    return estimateBytes(value);
+    return measure(value) as number;
   } catch (error) {
-    const reason = isCacheError(error) ? error.message : `reading it threw (${reasonOf(error)})`;
+    const reason = isCacheError(error) ? error.message : `copying it threw (${reasonOf(error)})`;
     throw new CacheError('not_cloneable', `The value of "${key}" cannot be stored: ${reason}`, { cause: error });
   }
 }
