@@ -350,3 +350,29 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     await other.close();
   });
 });
+
+describe('the periodic cleanup as a worker opens', () => {
+  it('a periodic cleanup whose timer fires while the engine opens does not replay to the listeners what other tabs logged before the page listened', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: other } = await openCache({ name, indexedDB });
+    await other.emit({ eventType: 'track_removed', trackId: 't1' });
+    await other.emit({ eventType: 'library_sync' });
+    const heard: string[] = [];
+    const client: ClientCallbacks = { remoteEvent: (event) => void heard.push(event.eventType), listening: () => {}, progress: () => {}, log: () => {}, changed: () => {} };
+    // The cleanup's timer fires at the next turn (a short interval, a loaded machine), while the engine still
+    // opens (its rollback of unfinished imports is a transaction of its own); later ones never.
+    let timers = 0;
+    const schedule = (run: () => void) => {
+      if (timers++ === 0) setImmediate(run);
+      return () => {};
+    };
+    const engine = await Engine.create({ name, config: tableOf(new SmartCacheConfig({})), indexedDB, cloneValues: false, logger: { error: vi.fn() }, client, schedule, tab: new PageTab().open });
+    await engine.stats();
+    await other.emit({ eventType: 'track_modified', trackId: 't2' });
+    await engine.stats();
+    expect(heard).toEqual(['track_modified']);
+    await engine.close();
+    await other.close();
+  });
+});
