@@ -159,7 +159,6 @@ export class Engine implements EngineApi {
       run: (shared) => this.#upkeep(shared),
       logger: this.#logger,
     });
-    this.#periodicCleanup.start();
   }
 
   /** Opens IndexedDB through the given factory (when that fails, works in memory and says why) and joins the other tabs. */
@@ -219,6 +218,9 @@ export class Engine implements EngineApi {
       }
     }
     const from = await engine.#sync.start(options.tab?.since ?? null, options.tab?.listenedAt);
+    // Only now: a cleanup replays the log first, which before the start knows where this tab stands would
+    // tell the listeners what was logged before the page listened (workerLifecycleHearing.test › *a periodic cleanup…*).
+    engine.#periodicCleanup.start();
     await engine.#stores.tell(engine.#stores.idb ? 'indexeddb' : 'memory');
     const { client } = options;
     if (client && from) engine.#notify(() => client.listening(from));
