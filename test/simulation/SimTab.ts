@@ -68,8 +68,18 @@ export class SimTab {
   frozeSinceStart = false;
   /** The channel names of the workers of this tab's page (since its last reload), in start order: its stats() counts are theirs. */
   pageChannels: string[] = [];
-  /** What this tab's `on('*')` listener was told. */
-  readonly heard: { event: CacheEvent; source: 'local' | 'remote' }[] = [];
+  /** Which page this is: one more at each reload (a reloaded tab is another page). */
+  page = 0;
+  /** What this tab's `on('*')` listener was told, and by which of its pages. */
+  readonly heard: { event: CacheEvent; source: 'local' | 'remote'; page: number }[] = [];
+  /**
+   * The pages told they forgot (README, Limits: "every watcher of every type in that tab hears once
+   * `{ type, keys: null, kind: 'invalidate', source: 'remote' }`"), as a watcher of negative_result hears
+   * it: a type no event reaches, so nothing else tells it that.
+   */
+  readonly forgot = new Set<number>();
+  /** Told of each hearing as it happens (for the failure report's history). */
+  onHeard?: (heard: SimTab['heard'][number]) => void;
 
   private constructor(world: SimWorld, id: string, degraded: boolean) {
     this.#world = world;
@@ -191,7 +201,14 @@ export class SimTab {
     client = new CacheClient<Schemas, 'lyrics' | 'scratch'>(this.#remote, { logger, setManyChunk: SIM_SET_MANY_CHUNK, types: typesOf(config.toJSON()), clock });
     this.cache = client;
     // Listeners run for every event, local or remote; the simulation checks what they are told.
-    client.on('*', (event, context) => this.heard.push({ event, source: context.source }));
+    const page = ++this.page;
+    client.on('*', (event, context) => {
+      this.heard.push({ event, source: context.source, page });
+      this.onHeard?.(this.heard.at(-1)!);
+    });
+    client.watch('negative_result', null, ({ keys, kind, source }) => {
+      if (keys === null && kind === 'invalidate' && source === 'remote') this.forgot.add(page);
+    });
   }
 }
 
