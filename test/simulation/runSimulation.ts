@@ -174,7 +174,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
   /** Each emit, told apart by the `sim` its metadata carries: what the tabs' listeners hear is checked against them (see checkHearing). */
   const emits = new Map<string, EmitRecord>();
   /** When each page of each tab (SimTab.page) began listening, as far as the model knows: after createCache resolved. */
-  const opened = new Map<SimTab, Map<number, number>>(tabs.map((tab) => [tab, new Map([[tab.page, 0]])]));
+  const opened = new Map<SimTab, Map<number, { at: number; clock: number }>>(tabs.map((tab) => [tab, new Map([[tab.page, { at: 0, clock }]])]));
   /** Faults after which a tab may have been told it forgot without its watcher hearing it yet (the database deleted). */
   const recreated: number[] = [];
   for (const tab of tabs) tab.onHeard = ({ event, source, page }) => history.push(`[${model.time}] ${tab.id} (page ${page}) hears ${simOf(event)} (${source})`);
@@ -625,7 +625,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         const tab = pickAwake();
         if (!tab) return;
         const event = tagged(randomEvent(random, EVENT_WORLD), `e${emits.size}`);
-        const record: EmitRecord = { tab, page: tab.page, degraded: tab.degraded, start: model.time + 1, end: null, outcome: 'pending' };
+        const record: EmitRecord = { tab, page: tab.page, degraded: tab.degraded, start: model.time + 1, end: null, outcome: 'pending', clock };
         emits.set(simOf(event), record);
         const remover: Remover = model.remove({ what: `emit ${JSON.stringify(event)}`, start: model.time + 1, end: null, outcome: 'pending', event: true, reach: () => 'no' });
         // Where the change applies at once: the origin's stores as they are now (its memory dies with its worker).
@@ -634,7 +634,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         remover.reach = changeReach(tab, origin, () => remover, (write) => model.eventRemoves(event, write.type, write.tags));
         call(tab, `emit ${JSON.stringify(event)}`, () => tab.cache.emit(event), (outcome, _value, start, end) => {
           Object.assign(remover, { end, outcome });
-          Object.assign(record, { start, end, outcome });
+          Object.assign(record, { start, end, outcome, clock: Math.min(record.clock, clock) });
         });
       },
     ],
@@ -776,9 +776,11 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         const fault = openFault(['closed', 'worker_failed'], 'reload');
         history.push(`fault: ${tab.id} reloads`);
         died(tab);
+        // The clock the new page listens from (no clock step runs meanwhile).
+        const listenedAt = clock;
         await tab.reload();
         fault.end = model.tick();
-        opened.get(tab)!.set(tab.page, fault.end);
+        opened.get(tab)!.set(tab.page, { at: fault.end, clock: listenedAt });
       },
     ],
     [
@@ -900,7 +902,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
       const healthy = tabs.find((tab) => !tab.degraded);
       if (healthy) {
         const event = tagged({ eventType: 'track_added', trackId: 'settle' }, `s${emits.size}`);
-        const record: EmitRecord = { tab: healthy, page: healthy.page, degraded: false, start: model.tick(), end: null, outcome: 'pending' };
+        const record: EmitRecord = { tab: healthy, page: healthy.page, degraded: false, start: model.tick(), end: null, outcome: 'pending', clock };
         emits.set(simOf(event), record);
         // Rejected: its worker may have logged it (the calls' codes are not checked here).
         record.outcome = await healthy.cache.emit(event).then(() => 'ok' as const, () => 'maybe' as const);
@@ -954,13 +956,18 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
       }
       // Tabs without IndexedDB have no log to replay what they missed (README, Limits): not required.
       if (tab.degraded || tab.forgot.has(tab.page)) continue;
-      const since = opened.get(tab)!.get(tab.page)!;
+      const { at: since, clock: listenedAt } = opened.get(tab)!.get(tab.page)!;
       const heard = seen.get(tab.page);
       for (const [sim, emit] of emits) {
         if (emit.outcome !== 'ok' || emit.degraded || emit.end === null || emit.end >= began || emit.start <= since) continue;
         if (emit.tab === tab && emit.page === tab.page) continue;
         // A database deleted meanwhile: what the old one logged may be lost to a tab ("forgets": told at its next catch-up).
         if (recreated.some((at) => at >= emit.start - 1)) continue;
+        // Stamped before the page listened (the clock set back since, by less than a second: more is forgotten,
+        // its watchers told): logged before it opened as far as the log's times tell ("the engine starts before
+        // every change logged since the page began listening (the log's records carry their time…)"), so heard
+        // only through its message, which a freeze may have lost (README, Watching).
+        if (emit.clock < listenedAt) continue;
         if (!heard?.has(sim)) fail(`${tab.id} (page ${tab.page}, open since ${since}) never heard ${sim} of ${emit.tab.id} (page ${emit.page}, [${emit.start}, ${emit.end}])`);
       }
     }
@@ -1115,6 +1122,8 @@ interface EmitRecord {
   start: number;
   end: number | null;
   outcome: Outcome;
+  /** The lowest the clock read over the call (what its log record may be stamped with, at most). */
+  clock: number;
 }
 
 /** An event told apart from every other of its run by its metadata's `sim` (which no invalidation reads). */
