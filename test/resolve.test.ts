@@ -996,3 +996,24 @@ describe.each(['in its tab', 'in another tab'] as const)('generic made fingerpri
     expect(await other.get('generic', 'k', { fingerprint: G })).toBe('for G');
   });
 });
+
+describe.each(['in process', 'with a worker'] as const)('a resolve whose staleWhileRevalidateSeconds is longer than the policy’s, %s', (mode) => {
+  it.each(['generic', 'track_metadata'] as const)('%s: serves the entry past the policy’s window; its refresh reads the key again under its lock, which finds it expired: removed as such, then written', async (type) => {
+    const clock = fakeClock();
+    const config = { caching: { policies: { [type]: { ttlSeconds: 10 } } } };
+    const { cache } =
+      mode === 'in process' ? await openCache({ clock, config }) : await openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), now: clock.now, config });
+    await cache.set(type, 'k', 'old');
+    const kinds: string[] = [];
+    cache.watch(type, 'k', (change) => void kinds.push(change.kind));
+    clock.advance(20_000);
+    const refreshed = gate<void>();
+    const fetcher = vi.fn(async () => (refreshed.open(), 'new'));
+    expect(await cache.resolve(type, 'k', fetcher, { staleWhileRevalidateSeconds: 60 })).toEqual({ value: 'old', source: 'stale' });
+    await refreshed.promise;
+    await vi.waitFor(async () => expect(await cache.get(type, 'k')).toBe('new'));
+    await vi.waitFor(() => expect(kinds).toEqual(['expire', 'set']));
+    expect((await cache.stats()).types[type]).toMatchObject({ expirations: 1, entries: 1 });
+    await cache.close();
+  });
+});
