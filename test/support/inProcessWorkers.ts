@@ -10,7 +10,9 @@ import type { ClientCallbacks, EngineApi, EngineConnection, StorageKind } from '
 import { channelRelay } from '../../src/channelRelay';
 import { KeptMessages } from '../../src/KeptMessages';
 import { DirectReads } from '../../src/DirectReads';
-import type { FetchLocks } from '../../src/FetchLocks';
+import { FetchLocks } from '../../src/FetchLocks';
+import { ChannelLocks } from '../../src/ChannelLocks';
+import { randomId } from '../../src/randomId';
 import type { OpenTabChannel } from '../../src/TabChannel';
 import { typesOf } from '../../src/typesOf';
 import { RemoteEngine } from '../../src/RemoteEngine';
@@ -108,6 +110,8 @@ export function inProcessWorkers(
       progress: (...args) => (dead ? undefined : client.progress(...args)),
       log: (...args) => (dead ? undefined : client.log(...args)),
       changed: (...args) => (dead ? undefined : client.changed(...copy(args))),
+      // As connectWorker hands the worker every callback of the page's (see PageTab.callbacks).
+      forgot: () => (dead ? undefined : client.forgot?.()),
     };
     let engine: Engine | undefined;
     const worker: InProcessWorker = {
@@ -190,7 +194,10 @@ export interface RemoteCacheOptions<S extends Schemas> extends InProcessWorkersO
   direct?: boolean | IDBFactory;
   /** Each worker's open waits for this first (a test holds it to act while the engine opens). */
   opening?: () => Promise<void>;
-  /** One fetch per key with the other tabs that have theirs (see FetchLocks). */
+  /**
+   * One fetch per key with the other tabs (see FetchLocks). By default as createCache makes them: per cache name and
+   * IndexedDB factory (tabs of one factory share them), over Node's BroadcastChannel (see ChannelLocks).
+   */
   fetchLocks?: FetchLocks;
   /** How soon a worker that died is replaced after the one before (see RemoteEngineOptions.restartAfterMs). */
   restartAfterMs?: number;
@@ -226,6 +233,32 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
   const page = options.direct === false ? undefined : options.direct === true || options.direct === undefined ? options.indexedDB : options.direct;
   const direct = page && new DirectReads({ name: options.name, indexedDB: page, types: typesOf(config.toJSON()), now: options.now });
   const engine = await RemoteEngine.start({ connect: connect(callbacks), logger, direct, kept, restartAfterMs: options.restartAfterMs, now: options.now });
-  client = new CacheClient<S>(engine, { schemas: options.schemas, logger, fetchLocks: options.fetchLocks, types: typesOf(config.toJSON()) });
+  client = new CacheClient<S>(engine, {
+    schemas: options.schemas,
+    logger,
+    fetchLocks: options.fetchLocks ?? fetchLocksOf(options.name, options.indexedDB, logger),
+    types: typesOf(config.toJSON()),
+    // As createCache's: the worker is watched from close() on (see RemoteEngine.closing).
+    onClosing: () => engine.closing(),
+  });
   return { cache: client, workers, logger };
+}
+
+const storageIds = new WeakMap<IDBFactory, string>();
+
+/**
+ * The fetch locks createCache gives a cache (Node has no Web Locks: over a channel, see ChannelLocks): shared by the
+ * tabs of one name on one IndexedDB factory, each cache its own without one. Under them a caller whose read missed
+ * reads the key again once it holds the key's lock, as every cache a user opens does.
+ */
+function fetchLocksOf(name: string, indexedDB: IDBFactory | undefined, logger: { error: (...args: unknown[]) => void }): FetchLocks {
+  const id = indexedDB && (storageIds.get(indexedDB) ?? randomId());
+  if (indexedDB) storageIds.set(indexedDB, id!);
+  const shared = `${name}:${id ?? randomId()}`;
+  return new FetchLocks({
+    name: shared,
+    locks: new ChannelLocks(() => new BroadcastChannel(`reprise-locks:${shared}`)),
+    openChannel: () => new BroadcastChannel(`reprise-fetch:${shared}`),
+    logger,
+  });
 }
