@@ -934,6 +934,29 @@ describe('byte budgets', () => {
     expect({ keys: await cache.keys(type), evictions: stats.evictions, belowMark: stats.bytes <= 0.8 * stats.maxBytes! }).toEqual({ keys: ['g2', 'g3'], evictions: 2, belowMark: true });
   });
 
+  it.each(['track_metadata', 'generic'] as const)('%s: sets made together, the later rewriting the entry the earlier’s room would evict: that entry was replaced, not evicted (counted and told once)', async (type) => {
+    const { cache, clock } = await openCache({ config });
+    // Seven values, k0 the least recently used: an eighth fills the type up to its mark, a ninth evicts one.
+    for (let index = 0; index < 7; index++) {
+      clock.advance(1000);
+      await cache.set(type, `k${index}`, value(index));
+    }
+    clock.advance(1000);
+    const kinds: string[] = [];
+    cache.watch(type, null, (change) => kinds.push(`${change.kind} ${change.keys?.join(',') ?? '*'}`));
+    // The first fills the type up to its mark; the two made while it waits for its turn are written together (see SetGroups):
+    // k0's old entry is replaced by the later one, and the room is made of k1. One after another, 'new' would evict k0 first.
+    await Promise.all([cache.set(type, 'k7', value(7)), cache.set(type, 'new', value(8)), cache.set(type, 'k0', value(9))]);
+    const stats = (await cache.stats()).types[type];
+    await vi.waitFor(() => expect(kinds.length).toBeGreaterThanOrEqual(4));
+    expect({ keys: await cache.keys(type), evictions: stats.evictions, expirations: stats.expirations, kinds: kinds.toSorted() }).toEqual({
+      keys: ['k0', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'new'],
+      evictions: 1,
+      expirations: 0,
+      kinds: ['evict *', 'set k0', 'set k7', 'set new'],
+    });
+  });
+
   it.each(['track_metadata', 'generic'] as const)('%s: an entry read, then set again once the clock is set back by seconds (an NTP step), counts as used at the set: an entry written after it goes after it', async (type) => {
     const { cache, clock } = await openCache({ config });
     for (let index = 1; index < 7; index++) {
