@@ -338,9 +338,10 @@ export class Engine implements EngineApi {
       void settled.then(() => this.#lastImport.get(type) === settled && this.#lastImport.delete(type));
       return change;
     }
-    // A small write to IndexedDB with nothing to check against (no guard) nor report: with those of its type
-    // that arrive while it waits for its turn, in one transaction (see SetGroups).
-    if (this.#stores.of(type) === this.#stores.idb && options.since === undefined && options.batch === undefined) return this.#groups.join(type, call);
+    // A small write with nothing to check against (no guard) nor report: with those of its type that arrive while
+    // it waits for its turn, in one transaction (see SetGroups). In memory too: the same calls make the same room,
+    // counted and told alike (a key a later one rewrites is replaced, not evicted by an earlier one's room).
+    if (options.since === undefined && options.batch === undefined) return this.#groups.join(type, call);
     // Tracked until it has landed: the room it makes after another tab's pending import (see IdbStore.write),
     // which it waits for, holds up no read.
     let landed!: () => void;

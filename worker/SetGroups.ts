@@ -41,11 +41,12 @@ export interface SetGroupsOptions {
 }
 
 /**
- * Small sets of a type to IndexedDB made while the one before them waits for its turn: written with it, in
+ * Small sets of a type made while the one before them waits for its turn: written with it, in
  * one transaction, when nothing else of the type (a change, a read) came in between and they stay under an
  * import's size and GROUP_CALLS calls; otherwise the first of a new group, which waits for its turn as a
  * setMany does. An app caching each answer as it arrives makes hundreds at once: one transaction each made
- * them wait for one another, each its turn (see ChangesInFlight).
+ * them wait for one another, each its turn (see ChangesInFlight). A memory type's sets are grouped alike, so
+ * that the same calls make the same room in either tier (a key a later set rewrites is not evicted for an earlier one).
  */
 export class SetGroups {
   readonly #options: SetGroupsOptions;
