@@ -243,6 +243,27 @@ describe('a system clock set wrong for a while (set ahead, then corrected; a dea
   const YEAR = 365 * 24 * HOUR * 1000;
   const value = (index: number) => ({ index, text: 'x'.repeat(450) });
 
+  it('a cleanup that waited (behind another tab’s transaction) as the clock was set back does not take an entry written since, fresh by the clock then', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache, clock } = await openCache({ name, indexedDB });
+    // Another tab's read-write transaction of track_metadata, kept busy: the cleanup's IndexedDB step waits for it.
+    const other = await requestDone(indexedDB.open(name));
+    restores.push(() => other.close());
+    const busy = other.transaction('track_metadata', 'readwrite').objectStore('track_metadata');
+    let holding = true;
+    const keepBusy = () => void (holding && (busy.get('x').onsuccess = keepBusy));
+    keepBusy();
+    const cleanup = cache.cleanup();
+    for (let turn = 0; turn < 50; turn++) await new Promise((resolve) => setImmediate(resolve));
+    // An hour set back (NTP correcting a clock that ran ahead), then a write of a type kept in memory, with a TTL of 2 s.
+    clock.advance(-HOUR * 1000);
+    await cache.set('failed_api_lookup', 'k', 'v', { ttlSeconds: 2 });
+    holding = false;
+    expect(await cleanup).toEqual({ expired: 0, evicted: 0 });
+    expect(await cache.get('failed_api_lookup', 'k')).toBe('v');
+  });
+
   /**
    * A type whose budget holds about ten of `value`'s entries: four written while the clock ran a year ahead, then, once
    * it is set right (and `corrected` ran), six a second apart, `written(index)` after each.
