@@ -873,7 +873,11 @@ export class Engine implements EngineApi {
    * another tab's transactions) must not take what was written meanwhile for written ahead of the clock (see isExpired).
    */
   #expiredBy(now = this.#now()): ExpiredBy {
-    return (type) => ({ by: this.#removable(type, now), now: this.#now() });
+    // Nor, with the clock set back since the call began, what is fresh by the clock now (written since, say).
+    return (type) => {
+      const at = this.#now();
+      return { by: this.#removable(type, Math.min(now, at)), now: at };
+    };
   }
 
   /** Calls back into the client; settles once it has answered. A callback that fails (a listener, a dead port) is reported, never thrown. */
