@@ -243,6 +243,23 @@ describe('a system clock set wrong for a while (set ahead, then corrected; a dea
   const YEAR = 365 * 24 * HOUR * 1000;
   const value = (index: number) => ({ index, text: 'x'.repeat(450) });
 
+  it.each(['delete', 'deleteMany'] as const)('a %s made while the clock is set back an hour (the entry used ahead of it: of unknown age), the clock set right as it removes, leaves no entry', async (method) => {
+    const { cache, clock } = await openCache();
+    await cache.set('album_year', 'k', 1999);
+    clock.advance(-HOUR * 1000);
+    // The clock is set right between the deletion's transaction and the next (its removal of what it found expired).
+    const transaction = IDBDatabase.prototype.transaction;
+    let writes = 0;
+    IDBDatabase.prototype.transaction = function (this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
+      if (args[1] === 'readwrite' && ++writes === 2) clock.advance(HOUR * 1000);
+      return transaction.apply(this, args);
+    };
+    restores.push(() => (IDBDatabase.prototype.transaction = transaction));
+    expect(method === 'delete' ? await cache.delete('album_year', 'k') : await cache.deleteMany('album_year', ['k'])).toBe(method === 'delete' ? false : 0);
+    expect(writes).toBeGreaterThanOrEqual(2);
+    expect(await cache.get('album_year', 'k')).toBeUndefined();
+  });
+
   it('a cleanup that waited (behind another tab’s transaction) as the clock was set back does not take an entry written since, fresh by the clock then', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
