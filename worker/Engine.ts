@@ -292,10 +292,11 @@ export class Engine implements EngineApi {
    * read); counted, and told. Housekeeping: reads see them as gone already, so a failure (a full disk
    * refuses the usage record it puts) leaves them to the sweep rather than fail the call.
    */
-  async #expire(store: Store, type: TypeName, keys: string[], removable: number): Promise<void> {
+  async #expire(store: Store, type: TypeName, keys: string[], removable: number | Map<string, number | undefined>): Promise<void> {
     if (!keys.length) return;
-    // Still expired as it is removed: by the clock then (see #expiredBy).
-    const removed = await store.remove(type, keys, (entry) => isExpired(entry, removable, this.#now())).catch((): string[] => []);
+    // Still expired as it is removed: by the clock then (see #expiredBy); or, given what each key's entry was, still that one.
+    const still = (entry: StoredEntry) => (typeof removable === 'number' ? isExpired(entry, removable, this.#now()) : removable.get(entry.key) === entry.revision);
+    const removed = await store.remove(type, keys, still).catch((): string[] => []);
     this.#counters.of(type).expirations += removed.length;
     if (removed.length) this.#changed(store, type, 'expire', removed);
   }
@@ -534,7 +535,7 @@ export class Engine implements EngineApi {
       // counted (by the clock as each is read, see #expiredBy). An entry past that window is there for no read:
       // deleting it removes it as a read would, as an expiration — apart from the deletion, whose mark (`once`)
       // holds only what was deleted, so that a retry answers as the first attempt did.
-      const expired = new Set<string>();
+      const expired = new Map<string, number | undefined>();
       // Asked for (see Deleted): what each key held as it was removed (the last attempt's, after a full disk).
       const values = new Map<string, unknown>();
       // On a full disk (it puts the type's usage and its mark), as a write.
@@ -546,7 +547,7 @@ export class Engine implements EngineApi {
             (entry) => {
               const at = this.#now();
               if (!isExpired(entry, this.#removable(type, at), at)) return !once?.values || (values.set(entry.key, entry.value), true);
-              expired.add(entry.key);
+              expired.set(entry.key, entry.revision);
               return false;
             },
             marked,
@@ -554,8 +555,9 @@ export class Engine implements EngineApi {
         { store, types: this.#stores.persistentTypes(), bytes: 0, expiredBy: this.#expiredBy(now), spare: [type, keys] },
         (count) => `Storage quota exceeded deleting ${type} entries, even after evicting ${count} entries; nothing was deleted`,
       );
-      // Housekeeping once the deletion has happened (a failure here must not send the deletion again to the memory tier).
-      await this.#expire(store, type, [...expired], this.#removable(type));
+      // Housekeeping once the deletion has happened (a failure here must not send the deletion again to the memory tier):
+      // the entries found expired, even if the clock, set right since, says they are not (a deleted entry back).
+      await this.#expire(store, type, [...expired.keys()], expired);
       // A retry may answer what the dead worker deleted seconds ago (see IdbStore.remove): watchers hear of the
       // keys still gone, a key another tab set again since was told after it, and stays the last heard.
       const gone = once?.retry && store === this.#stores.idb ? await this.#stillGone(store, type, deleted) : deleted;
