@@ -895,7 +895,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
    * A tab that logs and a tab without IndexedDB, which is frozen just as the first posts where it logged
    * its event: it misses that answer, and sends the event again once resumed.
    */
-  async function frozenAsItsEventIsLogged(name: string, indexedDB: IDBFactory) {
+  async function frozenAsItsEventIsLogged(name: string, indexedDB: IDBFactory, heardFirst = false) {
     let freeze = () => {};
     const logging = await openTab(
       name,
@@ -904,7 +904,8 @@ describe('messages are hints, IndexedDB is the truth', () => {
         const channel = new BroadcastChannel(name);
         return {
           postMessage: (message) => {
-            if ((message as { seq?: unknown }).seq) freeze();
+            // Where it logged a change (a hint names how far this tab had applied the log, too).
+            if ((message as { kind: string }).kind !== 'changed' && (message as { seq?: unknown }).seq) freeze();
             channel.postMessage(message);
           },
           addEventListener: (type, listener) => channel.addEventListener(type, (event) => listener(event as MessageEvent)),
@@ -913,6 +914,13 @@ describe('messages are hints, IndexedDB is the truth', () => {
       }),
     );
     const degraded = await openTab(name, brokenFactory());
+    if (heardFirst) {
+      // It hears an event the other tab logged before it makes its own.
+      const heard = recorder();
+      degraded.cache.on('*', heard.listener);
+      await logging.cache.emit({ eventType: 'track_added', trackId: 'first' });
+      await vi.waitFor(() => expect(heard.seen).toHaveLength(1));
+    }
     let frozen: Promise<void> | undefined;
     freeze = () => {
       freeze = () => {};
@@ -939,6 +947,23 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await later.cache.get('track_metadata', 'k')).toBe(1);
     expect(await logging.cache.get('track_metadata', 'k')).toBe(1);
+  });
+
+  it('a tab without IndexedDB frozen as another logged its event, that tab gone and site data cleared before it resumes: no tab applies the event again, over what was written since', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { logging, degraded } = await frozenAsItsEventIsLogged(name, indexedDB, true);
+    // The tab that logged it reloads (its engine is gone); site data cleared; a tab writes an entry.
+    await logging.cache.close();
+    await deleteUnderTabs(indexedDB, name);
+    const later = await openTab(name, indexedDB);
+    await later.cache.set('track_metadata', 'k', 1);
+    const heard = recorder();
+    later.cache.on('*', heard.listener);
+    await degraded.engine.resume();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(heard.seen).toEqual([]);
+    expect(await later.cache.get('track_metadata', 'k')).toBe(1);
   });
 
   it('a tab opened after the event of a tab without IndexedDB was logged does not hear it when that tab, frozen as it was logged, sends it again', async () => {
