@@ -145,7 +145,7 @@ export class CrossTabChanges {
     const idb = this.#stores.idb;
     if (!idb) throw new CacheError('storage_unavailable', 'IndexedDB is no longer usable in this tab');
     const persistent = targets.filter((target) => this.#stores.of(target.type) === idb);
-    return idb.invalidateAndLog(persistent, { ...logged(change), id: shared.id, origin: shared.origin, at: this.#now() }, true);
+    return idb.invalidateAndLog(persistent, { ...logged(change), id: shared.id, origin: shared.origin, at: this.#now() }, true, shared.epoch);
   }
 
   /**

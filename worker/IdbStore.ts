@@ -328,21 +328,23 @@ export class IdbStore implements Store {
   /**
    * Removes what the targets find and appends the change to the log, in one transaction. A relayed
    * change (made by a tab without IndexedDB) that some tab has logged already under its id is returned
-   * as logged, and nothing is done again. It applies to the custom types' stores this tab does not keep
+   * as logged, and nothing is done again; one made in another database of this name (`madeIn`, deleted since)
+   * is not logged (seq 0): the deletion removed all it would. It applies to the custom types' stores this tab does not keep
    * too (see elsewhere), and counts what it removed there in the log record, for the tabs that keep them.
    */
   async invalidateAndLog(
     targets: readonly InvalidationTarget[],
     change: Omit<LoggedChange, 'seq' | 'invalidated'>,
     relayed = false,
+    madeIn?: string | null,
   ): Promise<{ record: LoggedChange; epoch: string | null }> {
-    const { counts, keys, logged, epoch } = await this.#invalidate(targets, { change, relayed });
+    const { counts, keys, logged, epoch } = await this.#invalidate(targets, { change, relayed, madeIn });
     return { record: logged ?? { ...change, seq: 0, invalidated: counts, removed: keys }, epoch };
   }
 
   async #invalidate(
     given: readonly InvalidationTarget[],
-    log?: { change: Omit<LoggedChange, 'seq' | 'invalidated'>; relayed: boolean },
+    log?: { change: Omit<LoggedChange, 'seq' | 'invalidated'>; relayed: boolean; madeIn?: string | null | undefined },
   ): Promise<Invalidated & { logged: LoggedChange | null; epoch: string | null }> {
     let targets = given;
     let types: TypeName[] = [];
@@ -367,6 +369,8 @@ export class IdbStore implements Store {
       const epoch = epochRead?.result ?? null;
       const already = logRead && logRead.result.find((logged) => logged.id === log.change.id);
       if (already) return { counts: already.invalidated, keys: already.removed ?? {}, logged: () => already, epoch };
+      // Made in another database of this name, deleted since: nothing to remove, nothing logged (seq 0, see TabSync.#take).
+      if (log?.madeIn && epoch && log.madeIn !== epoch) return { counts: {}, keys: {}, logged: () => null, epoch };
       const usages = new Map<TypeName, Usage>();
       for (const [index, type] of types.entries()) usages.set(type, usageOf(usageReads[index]?.result) ?? (await recount(tx, type)));
       const pending = new Map(types.map((type, index) => [type, byId(batchReads[index]?.result ?? [])]));

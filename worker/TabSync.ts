@@ -86,8 +86,13 @@ export class TabSync {
   #queue: Promise<void> = Promise.resolve();
   /** Changes applied here, by id, with where each is logged (null: unknown here). */
   readonly #applied = new Map<string, LogPlace | null>();
-  /** This tab's changes that no tab has logged yet (this tab has no IndexedDB). */
+  /**
+   * This tab's changes that no tab has logged yet (this tab has no IndexedDB), each with the database it was
+   * made in as this tab last heard (`epoch`; sent again with it, see #resendUnlogged).
+   */
   readonly #unlogged = new Map<string, SharedChange>();
+  /** The database another tab last said it logged in or wrote to (see #unlogged). */
+  #heardEpoch: string | null = null;
   /** What this tab had to say while suspended (a call that finished as the page froze): sent on resume. */
   #outbox: ChannelMessage[] = [];
   /** Changes of tabs without IndexedDB that this tab applied but could not log. */
@@ -198,7 +203,7 @@ export class TabSync {
       return;
     }
     if (this.#unlogged.size >= MAX_UNLOGGED || !this.#options.openChannel) return;
-    this.#unlogged.set(shared.id, shared);
+    this.#unlogged.set(shared.id, { ...shared, epoch: this.#heardEpoch });
     if (!this.#loggerHeard) return;
     let cancel: void | (() => void);
     const logged = await new Promise<boolean>((resolve) => {
@@ -344,6 +349,7 @@ export class TabSync {
       // starts): a watcher hears last what was done last.
       if (message.origin !== this.#options.tabId) {
         const hint = { changes: message.changes, before: null, epoch: message.epoch, seq: message.seq };
+        this.#heardEpoch = message.epoch ?? this.#heardEpoch;
         this.#hints.push(hint);
         this.#enqueue(async () => {
           try {
@@ -381,6 +387,7 @@ export class TabSync {
       return;
     }
     const shared = fromMessage(message);
+    if (shared.seq !== null) this.#heardEpoch = shared.epoch;
     // Heard after a hint, yet not made after it where the hint's tab had applied it (a late message): see #hints.
     if (shared.seq !== null) for (const hint of this.#hints) if (!(hint.epoch === shared.epoch && shared.seq <= (hint.seq ?? 0))) hint.before ??= shared;
     if (this.#first === null && shared.seq !== null) this.#first = shared;
@@ -455,6 +462,13 @@ export class TabSync {
         return this.#options.apply(shared.change, removedBy(shared), null, true, shared.id);
       }
       const { record, epoch: logged } = relayed;
+      // Made in a database deleted since, whose deletion removed all it would remove (sent again by its tab,
+      // frozen as another logged it, maybe by a tab whose engine is gone since): not logged again, over newer entries.
+      // The catch-up finds the database recreated, and forgets the memory tier.
+      if (!record.seq) {
+        this.#remember(shared.id);
+        return this.#catchUp();
+      }
       const place = { epoch: logged, seq: record.seq };
       // Applied here already when a first try to log it failed: the catch-up below skips it.
       this.#appliedUnlogged(shared.id, place);
@@ -540,6 +554,10 @@ export class TabSync {
     if (this.#channel || !this.#options.openChannel) this.#suspended = false;
   }
 
+  /**
+   * Sent again, it names the database it was made in (sent first, it is logged wherever): a tab whose database is
+   * another one, that one deleted since (site data cleared), does not log it (see IdbStore.invalidateAndLog).
+   */
   #resendUnlogged(): void {
     for (const shared of this.#unlogged.values()) this.#post(toMessage(shared));
   }

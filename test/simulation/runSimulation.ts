@@ -937,13 +937,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         const own = emit.tab === tab && emit.page === page;
         if (source !== (own ? 'local' : 'remote')) fail(`${tab.id} (page ${page}) heard ${sim} of ${emit.tab.id} (page ${emit.page}) as ${source}`);
         const heard = seen.get(page) ?? seen.set(page, new Map()).get(page)!;
-        // Suspected defect (seed 48; not fixed, and a unit test of the same steps, TabSync.test-style, hears it once):
-        // README, Tabs without IndexedDB, says "no tab applies it a second time once
-        // the log has lost it (site data cleared)"; but a change of a frozen tab without IndexedDB, logged by a relay,
-        // is logged and heard again after the database is deleted when every tab that heard it has a new worker since
-        // (no engine remembers its id to tell the frozen tab where it was logged, and a page's listeners keep no ids).
-        const relogged = emit.degraded && recreated.some((at) => at > emit.start);
-        if (heard.has(sim) && !relogged) fail(`${tab.id} (page ${page}) heard ${sim} of ${emit.tab.id} (page ${emit.page}${emit.degraded ? ', no IndexedDB' : ''}, ${emit.outcome} [${emit.start}, ${emit.end}]) twice, as ${tab.heard[heard.get(sim)!]!.source} then ${source}`);
+        if (heard.has(sim)) fail(`${tab.id} (page ${page}) heard ${sim} of ${emit.tab.id} (page ${emit.page}${emit.degraded ? ', no IndexedDB' : ''}, ${emit.outcome} [${emit.start}, ${emit.end}]) twice, as ${tab.heard[heard.get(sim)!]!.source} then ${source}`);
         heard.set(sim, index);
       });
       for (const [page, heard] of seen) {
