@@ -204,8 +204,17 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * the sweep, a read after the correction counted as their use): +221 B — 59,994, 1.9292; R150's (making room
  * takes expiring entries used ahead before eternal ones, however many of those) and a clock a tick behind
  * not read as a set back: +25 B — 60,019, 1.9300, a fraction of a byte under the line, which goes to 1.94.)
+ * The forty-seventh stop's reviews: a read's time taken ahead of a clock set right written at the time of writing
+ * (R151, +39 B); a change whose next workers cannot start saying it may have happened, values copied as a call is
+ * made while a replacement worker loads, a parked read-through value kept as fetched (R154, +70 B); a read-through's
+ * write carrying when its fetch began, so two tabs' lockless fetches keep the later one (R157, +94 B); the memory
+ * tier making room as IndexedDB does, groups over the mark written a call at a time, read times written before a
+ * write (R156, +23 B); error messages with units, one fallback wording, the key a worker could not copy (R162,
+ * +47 B); memory types' sets grouped too (R163, −6 B); a sweep or delete that waited across a clock set back
+ * (+22 B) — 60,309, 1.9393; a tab without IndexedDB's change sent again naming its database (R164, +79 B) —
+ * 60,389, 1.9419: the line 1.95.
  */
-const REACHED_RATIO = 1.94;
+const REACHED_RATIO = 1.95;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
