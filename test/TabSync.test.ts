@@ -864,6 +864,33 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it("an event of a tab without IndexedDB that a page's worker failed to log (a full disk) and told its listeners, that worker dead since, is not heard again there when its next worker logs it, sent again", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, config, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
+    const { cache: degraded } = await openTab(name, brokenFactory());
+    await here.set('track_metadata', 'k', 1, { trackId: 't1' });
+    const { seen, listener } = recorder();
+    here.on('*', listener);
+    // The disk is full: the transaction that would log it aborts at commit, as Chromium reports it.
+    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name });
+    try {
+      await degraded.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+      await vi.waitFor(() => expect(fault.fired()).toBe(true));
+      await vi.waitFor(() => expect(seen).toHaveLength(1));
+    } finally {
+      fault();
+    }
+    expect(await here.get('track_metadata', 'k')).toBe(1);
+    // The worker dies between two calls; the next one greets the tabs, the event is sent again, and it logs it.
+    workers[0]!.kill();
+    await vi.waitFor(async () => expect(await here.get('track_metadata', 'k')).toBeUndefined());
+    expect(workers).toHaveLength(2);
+    await here.stats();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen.map(([event, { source }]) => [event.eventType, source])).toEqual([['manual_invalidation', 'remote']]);
+  });
+
   it('a change one tab failed to log and another then logged runs the listeners of the first once', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
