@@ -23,6 +23,12 @@ export class PageTab {
    * it heard once they are old (see HeardChanges), and the next worker, which knows the database by `since`, would tell it again.
    */
   readonly #gone = new Set<string>();
+  /**
+   * The ids of other tabs' events a worker told with no place in the log (a tab without IndexedDB made them, and
+   * no tab had logged them: the worker's relay failed, or it has no log): a next worker that logs one, sent again,
+   * does not know the page heard it.
+   */
+  readonly #unlogged = new Set<string>();
 
   constructor(id: string = randomId(), now: () => number = epochNow) {
     this.id = id;
@@ -49,8 +55,13 @@ export class PageTab {
    */
   callbacks(client: () => Pick<CacheClient, 'remoteEvent' | 'progress' | 'changed' | 'forgot'> | undefined, log: ClientCallbacks['log']): ClientCallbacks {
     return {
-      remoteEvent: (event, invalidated, logged) => {
+      remoteEvent: (event, invalidated, logged, id) => {
         if (logged) this.heard(logged);
+        if (id && this.#unlogged.has(id)) return;
+        if (id && !logged) {
+          this.#unlogged.add(id);
+          if (this.#unlogged.size > 1000) this.#unlogged.delete(this.#unlogged.values().next().value!);
+        }
         client()?.remoteEvent(event, invalidated);
       },
       listening: (from) => this.heard(from),

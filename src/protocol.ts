@@ -248,9 +248,10 @@ export interface ToldChange extends CacheChange {
 export interface ClientCallbacks {
   /**
    * An event emitted in another tab was applied here; `logged` is where it is in the log (null where
-   * there is none), so that a worker replacing a dead one goes on from there.
+   * there is none), so that a worker replacing a dead one goes on from there. `id`: the change's, by which
+   * the page hears once one told unlogged (a relay that failed) that its next worker logs (see PageTab).
    */
-  remoteEvent(event: CacheEvent, invalidated: EmitReport['invalidated'], logged?: LogPlace | null): void;
+  remoteEvent(event: CacheEvent, invalidated: EmitReport['invalidated'], logged?: LogPlace | null, id?: string): void;
   /**
    * The engine has started, and applies the other tabs' changes logged after `from`; or it has applied and
    * told another tab's clear logged at `from`; or it reopened another database (the one before deleted under

@@ -229,7 +229,7 @@ export class CrossTabChanges {
     const { client } = this.#options;
     // Its watchers' share first, in the same turn: `logged` tells the page it has all of it (see the clear's above).
     this.#feed.flush();
-    if (client) this.#heard = this.#notify(() => client.remoteEvent(event, invalidated, logged));
+    if (client) this.#heard = this.#notify(() => client.remoteEvent(event, invalidated, logged, id));
   }
 
   /**
