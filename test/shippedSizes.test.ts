@@ -212,7 +212,8 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * write (R156, +23 B); error messages with units, one fallback wording, the key a worker could not copy (R162,
  * +47 B); memory types' sets grouped too (R163, −6 B); a sweep or delete that waited across a clock set back
  * (+22 B) — 60,309, 1.9393; a tab without IndexedDB's change sent again naming its database (R164, +79 B) —
- * 60,389, 1.9419: the line 1.95.
+ * 60,389, 1.9419: the line 1.95; a page that heard an unlogged event once, whose next worker logs it (R165, +49 B):
+ * 60,438, 1.9435.
  */
 const REACHED_RATIO = 1.95;
 
