@@ -15,6 +15,7 @@ import { Engine } from '../worker/Engine';
 import { remoteLogger } from '../worker/remoteLogger';
 import { inProcessWorkers, openRemoteCache } from './support/inProcessWorkers';
 import { brokenFactory } from './support/faultyIndexedDB';
+import { engineTab } from './support/engineTab';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { tableOf } from './support/tableOf';
 
@@ -213,6 +214,47 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     await here.stats();
     await pause(20);
     expect(heard).toEqual(['remote library_sync']);
+    await here.close();
+    await other.close();
+  });
+
+  it("another tab's event whose message comes late, after that tab's later event's, both while the engine opens: the listeners hear them in the order that tab made them", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    // The other tab's event messages held back while `holding` (its worker died before telling one: the
+    // next worker tells it, once its page sends the call again, after events it made since).
+    const held: unknown[] = [];
+    let holding = false;
+    const { cache: other } = await engineTab({
+      name,
+      indexedDB,
+      engine: { now: clock.now },
+      openChannel: checkedChannel((): ChannelLike => {
+        const channel = new BroadcastChannel(name);
+        return {
+          postMessage: (message) => (holding ? held.push(message) : channel.postMessage(message)),
+          addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
+          close: () => channel.close(),
+        };
+      }),
+    });
+    holding = true;
+    await other.emit({ eventType: 'track_removed', trackId: 't1' });
+    holding = false;
+    clock.advance(5000);
+    const opening = hold();
+    const { cache: here } = await openRemoteCache({ name, indexedDB, now: clock.now, pageChannel: pageChannel(name), opening: () => opening.held });
+    const heard = listen(here);
+    await other.emit({ eventType: 'library_sync' });
+    const late = new BroadcastChannel(name);
+    for (const message of held) late.postMessage(message);
+    late.close();
+    await pause(20);
+    opening.release();
+    await here.stats();
+    await pause(20);
+    expect(heard).toEqual(['remote track_removed', 'remote library_sync']);
     await here.close();
     await other.close();
   });
