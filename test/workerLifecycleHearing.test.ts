@@ -73,6 +73,41 @@ async function pageWithEngine(
   return { cache: client, engine, workers };
 }
 
+/**
+ * Another tab (in-process, on the clock `now`) whose event messages are held back while `holding` runs (its
+ * worker died before telling one: the next worker tells it, once its page sends the call again, after
+ * events it made since); `late` sends them.
+ */
+async function tabWithLateMessages(name: string, indexedDB: IDBFactory, now: () => number) {
+  const held: unknown[] = [];
+  let holding = false;
+  const { cache } = await engineTab({
+    name,
+    indexedDB,
+    engine: { now },
+    openChannel: checkedChannel((): ChannelLike => {
+      const channel = new BroadcastChannel(name);
+      return {
+        postMessage: (message) => (holding ? held.push(message) : channel.postMessage(message)),
+        addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
+        close: () => channel.close(),
+      };
+    }),
+  });
+  return {
+    cache,
+    async holding(made: () => Promise<unknown>) {
+      holding = true;
+      await made().finally(() => (holding = false));
+    },
+    late() {
+      const channel = new BroadcastChannel(name);
+      for (const message of held.splice(0)) channel.postMessage(message);
+      channel.close();
+    },
+  };
+}
+
 describe('a page hears the other tabs across its worker’s start, death and freeze', () => {
   it("a replacement worker does not tell the watchers again another tab's clear the dead worker told them", async () => {
     const name = uniqueName();
@@ -222,41 +257,73 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     const name = uniqueName();
     const indexedDB = new IDBFactory();
     const clock = fakeClock();
-    // The other tab's event messages held back while `holding` (its worker died before telling one: the
-    // next worker tells it, once its page sends the call again, after events it made since).
-    const held: unknown[] = [];
-    let holding = false;
-    const { cache: other } = await engineTab({
-      name,
-      indexedDB,
-      engine: { now: clock.now },
-      openChannel: checkedChannel((): ChannelLike => {
-        const channel = new BroadcastChannel(name);
-        return {
-          postMessage: (message) => (holding ? held.push(message) : channel.postMessage(message)),
-          addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
-          close: () => channel.close(),
-        };
-      }),
-    });
-    holding = true;
-    await other.emit({ eventType: 'track_removed', trackId: 't1' });
-    holding = false;
+    const other = await tabWithLateMessages(name, indexedDB, clock.now);
+    await other.holding(() => other.cache.emit({ eventType: 'track_removed', trackId: 't1' }));
     clock.advance(5000);
     const opening = hold();
     const { cache: here } = await openRemoteCache({ name, indexedDB, now: clock.now, pageChannel: pageChannel(name), opening: () => opening.held });
     const heard = listen(here);
-    await other.emit({ eventType: 'library_sync' });
-    const late = new BroadcastChannel(name);
-    for (const message of held) late.postMessage(message);
-    late.close();
+    await other.cache.emit({ eventType: 'library_sync' });
+    other.late();
     await pause(20);
     opening.release();
     await here.stats();
     await pause(20);
     expect(heard).toEqual(['remote track_removed', 'remote library_sync']);
     await here.close();
-    await other.close();
+    await other.cache.close();
+  });
+
+  // A page hears nothing logged before it listened but what it heard of: not an event logged between one whose message comes late and when it listened.
+  for (const late of ['after', 'before'] as const) {
+    it(`another tab's event whose message comes late, ${late} that tab's later event's, both while the engine opens: the listeners do not hear an event logged between them, before the page listened, whose message went before`, async () => {
+      const name = uniqueName();
+      const indexedDB = new IDBFactory();
+      const clock = fakeClock();
+      const other = await tabWithLateMessages(name, indexedDB, clock.now);
+      await other.holding(() => other.cache.emit({ eventType: 'track_removed', trackId: 't1' }));
+      // No page listened yet: its message reached nobody.
+      await other.cache.emit({ eventType: 'manual_invalidation' });
+      clock.advance(5000);
+      const opening = hold();
+      const { cache: here } = await openRemoteCache({ name, indexedDB, now: clock.now, pageChannel: pageChannel(name), opening: () => opening.held });
+      const heard = listen(here);
+      if (late === 'before') other.late();
+      await other.cache.emit({ eventType: 'library_sync' });
+      if (late === 'after') other.late();
+      await pause(20);
+      opening.release();
+      await here.stats();
+      await pause(20);
+      expect(heard).toEqual(['remote track_removed', 'remote library_sync']);
+      await here.close();
+      await other.cache.close();
+    });
+  }
+
+  it("another tab's event whose message comes late, after that tab's later event's, both while the engine opens, the worker dying as it tells the first: its next worker does not tell an event logged before the page listened, whose message went before", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    const other = await tabWithLateMessages(name, indexedDB, clock.now);
+    await other.holding(() => other.cache.emit({ eventType: 'track_removed', trackId: 't1' }));
+    await other.cache.emit({ eventType: 'manual_invalidation' });
+    clock.advance(5000);
+    const opening = hold();
+    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, now: clock.now, pageChannel: pageChannel(name), opening: () => opening.held });
+    const heard = listen(here);
+    // The worker is terminated (a crash) once the page has heard of the first event.
+    here.on('*', () => workers[0]!.kill());
+    await other.cache.emit({ eventType: 'library_sync' });
+    other.late();
+    await pause(20);
+    opening.release();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    await here.stats();
+    await pause(20);
+    expect(heard).toEqual(['remote track_removed', 'remote library_sync']);
+    await here.close();
+    await other.cache.close();
   });
 
   it('a page opened after the system clock was set back does not hear, as news, the events another tab logged before it opened', async () => {
