@@ -38,7 +38,7 @@ export function channelRelay(openChannel: OpenTabChannel, kept: KeptMessages = n
   const relayed = new Set<Pick<ChannelRelay, 'pause' | 'close'>>();
   // Listening from the start, for the worker's first channel: the worker asks for it once its engine has
   // opened, and what another tab says meanwhile (after createCache resolved) is this tab's business too.
-  // Kept until then, and told first (TabSync.start starts from the first change it hears of). `kept` is
+  // Kept until then, and told first (TabSync.start tells those logged before where it starts, in log order). `kept` is
   // the page's: what a worker that died before asking was kept, or what the page heard while it had no
   // worker, goes to the next one (which starts there). This relay listens for it from now on.
   kept.stop();

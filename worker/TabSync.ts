@@ -107,8 +107,8 @@ export class TabSync {
   #suspended = false;
   /** Whether this tab, without the log, forgot its memory tier since it was suspended (see current). */
   #forgotten = false;
-  /** While this tab starts (null until it hears one): the first logged change it heard of. */
-  #first: SharedChange | null | undefined;
+  /** While this tab starts: the logged changes of other tabs it heard of, in the order heard (see start). */
+  #early: SharedChange[] | undefined;
   /** Where the dead engine this one replaces had applied the log to (see start). */
   #since: LogPlace | null = null;
   /** When this tab began listening to the others (epoch ms, see start). */
@@ -127,19 +127,19 @@ export class TabSync {
   /**
    * Starts listening. A new tab's memory tier is empty, so the changes logged before it listened are not
    * its business, but those it heard of are, for its listeners: where it listened before its engine
-   * opened (a worker's page keeps what it hears for it, see src/channelRelay.ts), the first logged change
-   * it heard may be older than the log's head, and it starts before that change (one heard only after
-   * the head was read is told to the listeners, see #take). A tab that replaces a
-   * dead engine of the same tab starts after the last change that one applied (`since`). Otherwise a page
-   * that listened from `listenedAt` (epoch ms) starts before what was logged since then, too: it may have
-   * missed a message meanwhile (frozen before the engine opened, or a message trailing its commit lost
-   * to a freeze after the head was read). The changes
-   * logged from where it starts to the head are applied before this settles. Returns where in the log it
-   * then is (null where there is no log, or it could not be read).
+   * opened (a worker's page keeps what it hears for it, see src/channelRelay.ts), the changes it heard
+   * may be older than the log's head (one heard only after the head was read is told to the listeners,
+   * see #take). A tab that replaces a dead engine of the same tab starts after the last change that one
+   * applied (`since`). Otherwise a page that listened from `listenedAt` (epoch ms) starts before what
+   * was logged since then: it may have missed a message meanwhile (frozen before the engine opened, or a
+   * message trailing its commit lost to a freeze after the head was read); without that time, before
+   * the first logged change it heard. The changes it heard of that were logged before where it starts
+   * are told first, in log order (see #tellEarly), then those logged from there to the head, before this
+   * settles. Returns where in the log it then is (null where there is no log, or it could not be read).
    */
   async start(since: LogPlace | null = null, listenedAt?: number): Promise<LogPlace | null> {
     const log = this.#options.log();
-    this.#first = null;
+    this.#early = [];
     this.#since = since;
     this.#startedAt = listenedAt ?? this.#options.now();
     // Listening first: a change logged after the head is read below is then heard of.
@@ -152,17 +152,24 @@ export class TabSync {
       // A read that fails once (a connection closed under it aborts it) is tried again: without a position,
       // the first catch-up must forget the whole memory tier, writes made since the start included (see #catchUp).
       for (let attempt = 0; log && !this.#position && attempt < START_READS; attempt++) this.#position = await log.head().catch(() => null);
-      const first = this.#first;
-      this.#first = undefined;
       const position = this.#position;
       const logged = !since && log && position && listenedAt !== undefined ? await log.before(listenedAt, this.#options.now()).catch(() => undefined) : undefined;
-      const places = since ? [since] : [first && { epoch: first.epoch!, seq: first.seq! - 1 }, logged];
-      const back = places.filter((place) => place && place.epoch === position?.epoch).sort((a, b) => a!.seq - b!.seq)[0];
+      // What is heard from now on is late (see #take).
+      const early = (this.#early ?? []).filter(({ epoch }) => epoch === position?.epoch);
+      this.#early = undefined;
+      const first = early[0];
+      // From when the page listened where that is known, not from before the first change heard: a message can
+      // come late (its tab's worker died before sending it; the next sends it, after those of changes made since,
+      // when its page sends the call again), and of what was logged between it and then, the page heard nothing.
+      const places = since ? [since] : [logged, first && { epoch: first.epoch, seq: first.seq! - 1 }];
+      const back = places.find((place) => place && place.epoch === position?.epoch);
       if (logged === null && position) {
         // The clock was set back behind when the page listened: what was logged since cannot be told by
         // time (see EventLog.before). Its memory tier is empty, but its listeners may have missed anything.
         await this.#options.forgetUnseen({ ...position }, true);
+        await this.#tellEarly(early, position);
       } else if (back && position && back.seq < position.seq) {
+        await this.#tellEarly(early, back);
         this.#position = { ...back };
         await this.#catchUp();
       } else if (since?.epoch && position?.epoch && since.epoch !== position.epoch) {
@@ -171,7 +178,7 @@ export class TabSync {
         // (see #catchUp); the page has heard nothing of this one, whose changes are all news to its listeners.
         this.#position = { ...since };
         await this.#catchUp();
-      }
+      } else if (position) await this.#tellEarly(early, position);
       from = this.#position && { ...this.#position };
     });
     await this.settled;
@@ -390,7 +397,7 @@ export class TabSync {
     if (shared.seq !== null) this.#heardEpoch = shared.epoch;
     // Heard after a hint, yet not made after it where the hint's tab had applied it (a late message): see #hints.
     if (shared.seq !== null) for (const hint of this.#hints) if (!(hint.epoch === shared.epoch && shared.seq <= (hint.seq ?? 0))) hint.before ??= shared;
-    if (this.#first === null && shared.seq !== null) this.#first = shared;
+    if (shared.seq !== null) this.#early?.push(shared);
     this.#enqueue(() => this.#take(shared));
     if (message.seq !== null) this.#heardLogger();
   }
@@ -495,6 +502,26 @@ export class TabSync {
     if (late && since && epoch === since.epoch && seq <= since.seq) return;
     this.#remember(shared.id, place);
     return this.#options.apply(shared.change, removedBy(shared), place, !late, shared.id);
+  }
+
+  /**
+   * Tells the listeners, in log order, the changes this tab heard of as it started (`early`) that were logged
+   * up to `place`, where it goes on from in the log: not in the order heard, where a message can come late
+   * (see start). Only those: what was logged before `place` that it did not hear of is not its business.
+   */
+  async #tellEarly(early: SharedChange[], place: LogPlace): Promise<void> {
+    const told = early.filter(({ seq }) => seq! <= place.seq).sort((a, b) => a.seq! - b.seq!);
+    if (!told.length) return;
+    // Where the page's next worker, should this one die meanwhile, goes on from: not from one of these, with
+    // changes logged after it that the page did not hear of (it loses those not told yet, as it would had this one died before).
+    this.#options.placed({ ...place });
+    for (const shared of told) {
+      const { epoch, seq } = shared as SharedChange & { seq: number };
+      // Changes heard before this one's message was are older: told first (see #catchUp).
+      this.#tellHints(this.#hints.findLastIndex(({ before }) => before?.epoch === epoch && before.seq! <= seq) + 1, { epoch, seq });
+      // As a late message (this tab's position is still the head): not to the memory tier, empty then.
+      await this.#take(shared);
+    }
   }
 
   /** Whether this tab applied the change already without logging it (its relay failed); if so, it counts as applied from now on. */
