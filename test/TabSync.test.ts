@@ -920,9 +920,10 @@ describe('messages are hints, IndexedDB is the truth', () => {
 
   /**
    * A tab that logs and a tab without IndexedDB, which is frozen just as the first posts where it logged
-   * its event: it misses that answer, and sends the event again once resumed.
+   * its event: it misses that answer, and sends the event again once resumed. `heardFirst`: what the tab without
+   * IndexedDB heard of the other before its event — an event it logged, or only its greeting (no change, no hint).
    */
-  async function frozenAsItsEventIsLogged(name: string, indexedDB: IDBFactory, heardFirst = false) {
+  async function frozenAsItsEventIsLogged(name: string, indexedDB: IDBFactory, heardFirst: 'an event' | 'the greeting only' | false = false) {
     let freeze = () => {};
     const logging = await openTab(
       name,
@@ -940,8 +941,26 @@ describe('messages are hints, IndexedDB is the truth', () => {
         };
       }),
     );
-    const degraded = await openTab(name, brokenFactory());
-    if (heardFirst) {
+    // What reaches the tab without IndexedDB, before its engine reads it.
+    let greeted = false;
+    const degraded = await openTab(
+      name,
+      brokenFactory(),
+      checkedChannel((): ChannelLike => {
+        const channel = new BroadcastChannel(name);
+        return {
+          postMessage: (message) => channel.postMessage(message),
+          addEventListener: (type, listener) =>
+            channel.addEventListener(type, (event) => {
+              const { kind, logs } = (event as MessageEvent).data as { kind: string; logs?: boolean };
+              greeted ||= kind === 'hello' && logs === true;
+              listener(event as MessageEvent);
+            }),
+          close: () => channel.close(),
+        };
+      }),
+    );
+    if (heardFirst === 'an event') {
       // It hears an event the other tab logged before it makes its own.
       const heard = recorder();
       degraded.cache.on('*', heard.listener);
@@ -953,6 +972,16 @@ describe('messages are hints, IndexedDB is the truth', () => {
       freeze = () => {};
       frozen = degraded.engine.suspend();
     };
+    if (heardFirst === 'the greeting only') {
+      // The tab that logs answered its greeting: it knows a tab that logs is there, and heard nothing else of it.
+      await vi.waitFor(() => expect(greeted).toBe(true));
+      const heard = recorder();
+      logging.cache.on('*', heard.listener);
+      await degraded.cache.emit({ eventType: 'manual_invalidation' });
+      await vi.waitFor(() => expect(heard.seen).toHaveLength(1));
+      await frozen;
+      return { logging, degraded };
+    }
     await logging.cache.set('track_metadata', 'before', 0);
     await degraded.cache.emit({ eventType: 'manual_invalidation' });
     await vi.waitFor(async () => expect(await logging.cache.get('track_metadata', 'before')).toBeUndefined());
@@ -979,8 +1008,24 @@ describe('messages are hints, IndexedDB is the truth', () => {
   it('a tab without IndexedDB frozen as another logged its event, that tab gone and site data cleared before it resumes: no tab applies the event again, over what was written since', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
-    const { logging, degraded } = await frozenAsItsEventIsLogged(name, indexedDB, true);
+    const { logging, degraded } = await frozenAsItsEventIsLogged(name, indexedDB, 'an event');
     // The tab that logged it reloads (its engine is gone); site data cleared; a tab writes an entry.
+    await logging.cache.close();
+    await deleteUnderTabs(indexedDB, name);
+    const later = await openTab(name, indexedDB);
+    await later.cache.set('track_metadata', 'k', 1);
+    const heard = recorder();
+    later.cache.on('*', heard.listener);
+    await degraded.engine.resume();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(heard.seen).toEqual([]);
+    expect(await later.cache.get('track_metadata', 'k')).toBe(1);
+  });
+
+  it('a tab without IndexedDB that had heard only the greeting of a tab that logs (no change yet), frozen as that tab logged its event, that tab gone and site data cleared before it resumes: no tab applies the event again, over what was written since', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { logging, degraded } = await frozenAsItsEventIsLogged(name, indexedDB, 'the greeting only');
     await logging.cache.close();
     await deleteUnderTabs(indexedDB, name);
     const later = await openTab(name, indexedDB);
