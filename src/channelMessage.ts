@@ -32,8 +32,9 @@ export const channelMessageSchema = z.union([
   /**
    * A tab opened. `logs`: it has IndexedDB, so tabs holding changes nobody has logged yet send them
    * again; a tab that has not answers a tab that has with a hello of its own, so that each knows.
+   * `epoch`: the database it logs in (see TabSync's `#heardEpoch`: a change made after it, sent again, names it).
    */
-  z.object({ v: z.literal(CHANNEL_VERSION), kind: z.literal('hello'), origin: nonEmptyString(), logs: z.boolean() }),
+  z.object({ v: z.literal(CHANNEL_VERSION), kind: z.literal('hello'), origin: nonEmptyString(), logs: z.boolean(), epoch: z.optional(nonEmptyString()) }),
   /**
    * Entries of shared data it changed (for `watch`): keys null means any key of the type. Not logged: a
    * lost one is lost. `epoch`: the database it changed them in (none where the tab could not read it).

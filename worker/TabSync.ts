@@ -91,7 +91,7 @@ export class TabSync {
    * made in as this tab last heard (`epoch`; sent again with it, see #resendUnlogged).
    */
   readonly #unlogged = new Map<string, SharedChange>();
-  /** The database another tab last said it logged in or wrote to (see #unlogged). */
+  /** The database another tab last said it logs in, logged in or wrote to (see #unlogged). */
   #heardEpoch: string | null = null;
   /** What this tab had to say while suspended (a call that finished as the page froze): sent on resume. */
   #outbox: ChannelMessage[] = [];
@@ -380,7 +380,12 @@ export class TabSync {
     }
     if (message.kind === 'hello') {
       if (message.origin === this.#options.tabId) return;
-      if (message.logs) this.#heardLogger();
+      if (message.logs) {
+        // It names the database it logs in: a change made after this, sent again, names that one, not none
+        // (which is logged again wherever, though a tab logged it in a database deleted since).
+        this.#heardEpoch = message.epoch ?? this.#heardEpoch;
+        this.#heardLogger();
+      }
       // A tab that logs and one that does not must know of each other; two of a kind need not.
       else if (this.#options.log()) this.#hello();
       return;
@@ -432,7 +437,8 @@ export class TabSync {
   }
 
   #hello(): void {
-    this.#post({ v: CHANNEL_VERSION, kind: 'hello', origin: this.#options.tabId, logs: this.#options.log() !== null });
+    const log = this.#options.log();
+    this.#post({ v: CHANNEL_VERSION, kind: 'hello', origin: this.#options.tabId, logs: log !== null, ...(log?.epoch && { epoch: log.epoch }) });
   }
 
   /** A tab with IndexedDB is listening: it may log what nobody has yet, and this tab's next changes are worth waiting for. */

@@ -981,12 +981,12 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
   /**
    * Whether a worker that may have made this change (of a tab without IndexedDB) had heard of no database when
    * it did, as far as the deliveries before the call tell: no other tab's message naming one reached it (a change
-   * logged, or a hint of shared data changed). Later deliveries are not counted: one may reach the worker after it
+   * logged, a hint of shared data changed, or the greeting of a tab that logs). Later deliveries are not counted: one may reach the worker after it
    * made the change. A worker started during the call (the one before died, and the call was sent to it) had heard none before it.
    */
   function namedNoDatabase({ tab, workers = [], heardBefore = 0 }: EmitRecord): boolean {
     const names = (data: { kind?: unknown; origin?: unknown; epoch?: unknown; seq?: unknown }) =>
-      typeof data.epoch === 'string' && (data.kind === 'changed' || (data.seq !== null && data.seq !== undefined)) && !String(data.origin).startsWith(`${tab.id}/`);
+      typeof data.epoch === 'string' && (data.kind === 'changed' || data.kind === 'hello' || (data.seq !== null && data.seq !== undefined)) && !String(data.origin).startsWith(`${tab.id}/`);
     return workers.some(
       (channel) => !world.network.deliveries.slice(0, heardBefore).some(({ to, from, data }) => to === channel && from !== STRANGER && names(data as Parameters<typeof names>[0])),
     );
