@@ -345,6 +345,26 @@ describe('invalidateQueriesOn', () => {
     expect(queryFn).toHaveBeenCalledTimes(1);
   });
 
+  it('an event heard before a query is first used refetches it once its persisterFn restored it, after 500 more events that each invalidated the same list key and another track', async () => {
+    const page = await openCache();
+    const storage = createQueryStorage(page.cache, 'successful_api_metadata');
+    await storage.setItem('tanstack-query-["track","t1"]', JSON.stringify({ buster: '', queryHash: '["track","t1"]', queryKey: ['track', 't1'], state: { data: 'old', dataUpdatedAt: Date.now() - 1000 } }));
+    const client = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false, persister: experimental_createQueryPersister({ storage }).persisterFn } } });
+    cleanups.push(() => client.clear());
+    // A common mapping: the list of tracks, and the track.
+    cleanups.push(invalidateQueriesOn(page.cache, client, (event) => (event.trackId ? [['tracks'], ['track', event.trackId]] : [])));
+    await page.cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    // A sync that modified 500 other tracks: 1,000 invalidations, 501 distinct keys.
+    await Promise.all(Array.from({ length: 500 }, (_, index) => page.cache.emit({ eventType: 'track_modified', trackId: `other${index}` })));
+
+    const queryFn = vi.fn(async () => 'new');
+    const observer = new QueryObserver(client, { queryKey: ['track', 't1'], queryFn });
+    cleanups.push(observer.subscribe(() => {}));
+    await vi.waitFor(() => expect(client.isFetching()).toBe(0));
+    await vi.waitFor(() => expect(observer.getCurrentResult().data).toBe('new'));
+    expect(queryFn).toHaveBeenCalledTimes(1);
+  });
+
   it("an event heard while a query's persisterFn restores it (its async deserialize under way) refetches it once restored", async () => {
     const page = await openCache();
     const storage = createQueryStorage(page.cache, 'successful_api_metadata');
