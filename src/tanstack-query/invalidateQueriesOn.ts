@@ -25,9 +25,12 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
   // What the events invalidated, as heard (the last HEARD): a query built or set with data older than one
   // (TanStack's dataUpdatedAt, this page's clock) got what it made stale. A hydrate sets isInvalidated too,
   // as it was saved: the invalidation of a query built before the restore is undone. A fetch's data is not
-  // looked at (a clock set back would refetch it over and over), nor setQueryData's (the app's).
-  const heard: { queryKey: QueryKey; at: number }[] = [];
-  const hear = (queryKey: QueryKey) => heard.push({ queryKey, at: Date.now() }) > HEARD && heard.shift();
+  // looked at (a clock set back would refetch it over and over), nor setQueryData's (the app's). One heard
+  // before of a key this one matches (the same, or a longer one) tells nothing more: not kept twice, so that
+  // a key every event names (a list's) does not push out those heard once.
+  let heard: { queryKey: QueryKey; at: number }[] = [];
+  const hear = (queryKey: QueryKey, at = Date.now()) =>
+    (heard = heard.filter((kept) => kept.at > at || !startsWith(kept.queryKey, queryKey))).push({ queryKey, at }) > HEARD && heard.shift();
   const unsubscribe = (queryClient as Partial<QueryClient>).getQueryCache?.().subscribe((change) => {
     const { query } = change;
     const { data, dataUpdatedAt } = query.state;
