@@ -1038,6 +1038,37 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(await later.cache.get('track_metadata', 'k')).toBe(1);
   });
 
+  it('an event a tab without IndexedDB makes after site data was cleared while it was frozen (it last heard of the database before), which the first try fails to log (a full disk), removes what it names once sent again', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const logging = await openTab(name, indexedDB);
+    const degraded = await openTab(name, brokenFactory());
+    // The tabs greet each other; the one without IndexedDB hears an event logged in the database.
+    const heard = recorder();
+    degraded.cache.on('*', heard.listener);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await logging.cache.emit({ eventType: 'track_added', trackId: 'first' });
+    await vi.waitFor(() => expect(heard.seen).toHaveLength(1));
+    // Frozen while site data is cleared and the other tab writes an entry of track t1 to the new database.
+    await degraded.engine.suspend();
+    await deleteUnderTabs(indexedDB, name);
+    await logging.cache.set('track_metadata', 'k', 1, { trackId: 't1' });
+    await degraded.engine.resume();
+    // Its event for t1: the other tab's first try to log it aborts at commit (a full disk).
+    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name });
+    try {
+      await degraded.cache.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+      await vi.waitFor(() => expect(fault.fired()).toBe(true));
+    } finally {
+      fault();
+    }
+    // The other tab logs an event of its own: the tab without IndexedDB hears it, and sends its event again.
+    await logging.cache.emit({ eventType: 'track_modified', trackId: 'other' });
+    await vi.waitFor(() => expect(heard.seen).toHaveLength(2));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await logging.cache.get('track_metadata', 'k')).toBeUndefined();
+  });
+
   it('a tab opened after the event of a tab without IndexedDB was logged does not hear it when that tab, frozen as it was logged, sends it again', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
