@@ -269,6 +269,9 @@ export class TabSync {
   suspend(): void {
     this.#suspended = true;
     this.#forgotten = false;
+    // Frozen, it hears nothing: the database may be deleted and made anew meanwhile (site data cleared), so a change it
+    // makes once resumed, before it hears of one, names none (see #unlogged): not the old one, whose resend is not logged.
+    this.#heardEpoch = null;
     this.#channel?.close();
     this.#channel = null;
   }
