@@ -117,13 +117,12 @@ export class IdbStore implements Store {
     const removed = await this.#db.transact(`writing ${type}`, stores, 'readwrite', async (tx) => {
       // Read in the write's own transaction: a change logged after this cannot have removed what it writes.
       const store = tx.objectStore(entryStore(type));
-      // Reads made before it, their times not yet written, first: the write is the later use of what it writes (written
-      // after it, a read's time would win over the write's once the clock was set back in between). Before any other
-      // request: one made before it and awaited only after would be left unhandled when the transaction fails meanwhile.
-      await this.#readTimes.writeInto(tx, type);
       const usageRead = readUsage(tx, type);
       const kept = guard ? await unremoved(tx, all, guard, (key) => this.#revisionOf(store, key), usageRead) : all;
       entries = kept;
+      // The read times of what it writes, not yet written, are not written after it (see ReadTimes.forget); nor the others
+      // in it: a transaction's puts count whole against a nearly full disk (the deferred write takes them, or an eviction).
+      this.#readTimes.forget(tx, type, kept.map((entry) => entry.key));
       const usage = await usageRead;
       // In an empty type nothing is replaced, so the old entries need not be read.
       const replacing = usage.entries > 0;

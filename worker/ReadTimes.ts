@@ -53,20 +53,43 @@ export class ReadTimes {
     return times;
   }
 
+  /**
+   * Forgets the read times of the type's `keys` that `tx` writes: the write is their later use (written after it, a read's
+   * time would win over the write's once the clock was set back in between). Kept if `tx` aborts.
+   */
+  forget(tx: IDBTransaction, type: TypeName, keys: readonly string[]): void {
+    const times = this.#times.get(type);
+    const taken = new Map<string, number>();
+    for (const key of keys) {
+      const at = times?.get(key);
+      if (at === undefined) continue;
+      times!.delete(key);
+      this.#pending--;
+      taken.set(key, at);
+    }
+    if (times && !times.size) this.#times.delete(type);
+    this.#keptIfAborted(tx, type, taken);
+  }
+
   /** Writes the type's read times into its entries, inside `tx` (read-write on the type's store); kept if `tx` aborts. */
   async writeInto(tx: IDBTransaction, type: TypeName): Promise<void> {
     const times = this.drop(type);
     if (!times?.size) return;
-    // Remembered again if the transaction does not commit (a full disk at its commit): not lost.
+    this.#keptIfAborted(tx, type, times);
+    // A read made while the clock ran ahead, written once it was set right, was made a moment ago (times wait about a
+    // second): not at a time of unknown use, which would undo a write or another tab's read made since.
+    const now = this.#now();
+    await recordReads(tx, type, new Map([...times].map(([key, at]) => [key, usedAhead({ lastAccess: at }, now) ? now : at])));
+  }
+
+  /** Remembered again if `tx` does not commit (a full disk at its commit): not lost. */
+  #keptIfAborted(tx: IDBTransaction, type: TypeName, times: ReadonlyMap<string, number>): void {
+    if (!times.size) return;
     tx.addEventListener('abort', () => {
       for (const [key, at] of times) {
         const since = this.#times.get(type)?.get(key);
         if (since === undefined || at > since) this.touch(type, key, at);
       }
     });
-    // A read made while the clock ran ahead, written once it was set right, was made a moment ago (times wait about a
-    // second): not at a time of unknown use, which would undo a write or another tab's read made since.
-    const now = this.#now();
-    await recordReads(tx, type, new Map([...times].map(([key, at]) => [key, usedAhead({ lastAccess: at }, now) ? now : at])));
   }
 }
