@@ -1434,6 +1434,30 @@ describe('quota errors', () => {
     expect({ entries, evictions, list: (await cache.getMany('track_metadata', keys)).filter((value) => value === big).length }).toEqual({ entries: 41, evictions: 0, list: 40 });
   });
 
+  it('an import made just after a list of big entries was read fits in the room a nearly full disk has left: nothing is evicted for it', async () => {
+    const name = uniqueName();
+    const { cache } = await engineTab({ name, indexedDB: new IDBFactory(), config, engine: { importChunk: 2 } });
+    const big = 'x'.repeat(5000);
+    const keys = Array.from({ length: 40 }, (_, index) => `k${index}`);
+    await cache.setMany('track_metadata', keys.map((key) => ({ key, value: big })));
+    expect(await cache.getMany('track_metadata', keys)).toEqual(keys.map(() => big));
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+    // About 50 kB left, as above.
+    const bytes = new WeakMap<IDBTransaction, number>();
+    const store = IDBObjectStore.prototype as unknown as Record<'put', (this: IDBObjectStore, ...args: unknown[]) => IDBRequest>;
+    const put = store.put;
+    store.put = function (this: IDBObjectStore, ...args: unknown[]) {
+      bytes.set(this.transaction, (bytes.get(this.transaction) ?? 0) + JSON.stringify(args[0]).length);
+      return put.apply(this, args);
+    };
+    restores.push(() => Object.assign(store, { put }));
+    restores.push(failCommit({ when: (tx) => (bytes.get(tx) ?? 0) > 50_000, database: name }));
+    // Three small entries, above the import chunk: an import.
+    await cache.setMany('track_metadata', ['a', 'b', 'c'].map((key) => ({ key, value: key })));
+    const { entries, evictions } = (await cache.stats()).types.track_metadata!;
+    expect({ entries, evictions, list: (await cache.getMany('track_metadata', keys)).filter((value) => value === big).length }).toEqual({ entries: 43, evictions: 0, list: 40 });
+  });
+
   it('a read made after a write or an event of its type sees it, also when that change is retried after a full disk', async () => {
     const { cache, name } = await openCache({ config });
     await cache.set('track_metadata', 'k', 1, { trackId: 't' });
