@@ -103,7 +103,7 @@ export class Imports {
     const release = await this.#holdBatchLock(id);
     this.#running.add(id);
     try {
-      await this.#begin(type, id, budget, expiredBy, release !== null, from);
+      await this.#begin(type, id, entries, budget, expiredBy, release !== null, from);
       try {
         const removed = noneRemoved();
         const written = new Set<string>();
@@ -357,7 +357,7 @@ export class Imports {
    * of it in another tab is waited for; one whose tab is gone is rolled back first). `locked`: whether
    * it holds its Web Lock (see #holdBatchLock).
    */
-  async #begin(type: TypeName, id: BatchId, budget: Budget | null, expiredBy: ExpiredBy, locked: boolean, from?: WriteOptions['from']): Promise<void> {
+  async #begin(type: TypeName, id: BatchId, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, locked: boolean, from?: WriteOptions['from']): Promise<void> {
     // Read before the transaction (awaiting anything else in it would let it commit).
     const place = from && (await from.place);
     await this.afterImports(
@@ -373,8 +373,8 @@ export class Imports {
         if (tail && (tail.trimmedThrough > place.seq || (place.epoch !== null && tail.epoch !== place.epoch))) throw rolledBack(type, 'the changes logged before it began are gone');
         const targets = (tail?.changes ?? []).flatMap((change) => loggedTargets(change, from!.targets(changeOf(change)))).filter((target) => target.type === type);
         const cleared = tail?.changes.some((change) => change.cleared?.includes(type));
-        // Reads made before it, their times not yet written, first: it is the later use of what it writes (see IdbStore.write).
-        await this.#readTimes.writeInto(tx, type);
+        // It is the later use of what it writes (see IdbStore.write).
+        this.#readTimes.forget(tx, type, entries.map((entry) => entry.key));
         store.put({ key: batchKey(id), state: 'open', beat: 0, at: this.#now(), created: 0, held: 0, targets, unlocked: !locked, ...(cleared && { cleared }) } satisfies BatchRecord);
       },
       place ? ['events', 'meta'] : [],
