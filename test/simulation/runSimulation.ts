@@ -217,6 +217,8 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
   const deaths = new Map<SimTab, number[]>();
   /** What each frozen tab without IndexedDB may have forgotten since its freeze (see freeze). */
   const forgetting = new Map<SimTab, Remover>();
+  /** How many deliveries the network had made as each tab last froze: a freeze forgets the database heard of (see namedNoDatabase). */
+  const frozeAt = new Map<SimTab, number>();
   const died = (tab: SimTab) => deaths.set(tab, [...(deaths.get(tab) ?? []), model.tick()]);
   const locOf = (tab: SimTab, type: SimType) => (tab.degraded || !isPersistentType(type) ? `mem:${tab.id}#${tab.generation}` : 'idb');
   const tabOfLoc = (loc: string) => (loc === 'idb' ? undefined : tabs.find((tab) => loc.startsWith(`mem:${tab.id}#`)));
@@ -629,7 +631,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         // What its worker may have heard when it made the change: see namedNoDatabase.
         const channels = tab.pageChannels;
         const worker = channels.length - 1;
-        Object.assign(record, { workers: channels.slice(worker), heardBefore: world.network.deliveries.length });
+        Object.assign(record, { workers: channels.slice(worker), heardFrom: frozeAt.get(tab) ?? 0, heardBefore: world.network.deliveries.length });
         emits.set(simOf(event), record);
         const remover: Remover = model.remove({ what: `emit ${JSON.stringify(event)}`, start: model.time + 1, end: null, outcome: 'pending', event: true, reach: () => 'no' });
         // Where the change applies at once: the origin's stores as they are now (its memory dies with its worker).
@@ -832,6 +834,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
    * included, or else as it resumes.
    */
   function freeze(tab: SimTab): Promise<void> {
+    frozeAt.set(tab, world.network.deliveries.length);
     if (tab.degraded) {
       const loc = `mem:${tab.id}#${tab.generation}`;
       forgetting.set(tab, model.remove({ what: `${tab.id} forgets after its freeze`, start: model.tick(), end: null, outcome: 'pending', reach: (at) => (at === loc ? 'maybe' : 'no') }));
@@ -983,12 +986,13 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
    * it did, as far as the deliveries before the call tell: no other tab's message naming one reached it (a change
    * logged, a hint of shared data changed, or the greeting of a tab that logs). Later deliveries are not counted: one may reach the worker after it
    * made the change. A worker started during the call (the one before died, and the call was sent to it) had heard none before it.
+   * Nor earlier ones than its tab's last freeze: a frozen tab forgets the database it heard of (README, Tabs without IndexedDB).
    */
-  function namedNoDatabase({ tab, workers = [], heardBefore = 0 }: EmitRecord): boolean {
+  function namedNoDatabase({ tab, workers = [], heardFrom = 0, heardBefore = 0 }: EmitRecord): boolean {
     const names = (data: { kind?: unknown; origin?: unknown; epoch?: unknown; seq?: unknown }) =>
       typeof data.epoch === 'string' && (data.kind === 'changed' || data.kind === 'hello' || (data.seq !== null && data.seq !== undefined)) && !String(data.origin).startsWith(`${tab.id}/`);
     return workers.some(
-      (channel) => !world.network.deliveries.slice(0, heardBefore).some(({ to, from, data }) => to === channel && from !== STRANGER && names(data as Parameters<typeof names>[0])),
+      (channel) => !world.network.deliveries.slice(heardFrom, heardBefore).some(({ to, from, data }) => to === channel && from !== STRANGER && names(data as Parameters<typeof names>[0])),
     );
   }
 
@@ -1147,6 +1151,8 @@ interface EmitRecord {
   workers?: string[];
   /** How many deliveries the network had made when the call started. */
   heardBefore?: number;
+  /** How many deliveries the network had made as its tab last froze before it (none counted before that). */
+  heardFrom?: number;
 }
 
 /** An event told apart from every other of its run by its metadata's `sim` (which no invalidation reads). */
