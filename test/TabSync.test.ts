@@ -941,15 +941,19 @@ describe('messages are hints, IndexedDB is the truth', () => {
         };
       }),
     );
-    // What reaches the tab without IndexedDB, before its engine reads it.
+    // What reaches the tab without IndexedDB, before its engine reads it; and what it sends.
     let greeted = false;
+    const sent: { kind: string; event?: CacheEvent }[] = [];
     const degraded = await openTab(
       name,
       brokenFactory(),
       checkedChannel((): ChannelLike => {
         const channel = new BroadcastChannel(name);
         return {
-          postMessage: (message) => channel.postMessage(message),
+          postMessage: (message) => {
+            sent.push(message as (typeof sent)[number]);
+            channel.postMessage(message);
+          },
           addEventListener: (type, listener) =>
             channel.addEventListener(type, (event) => {
               const { kind, logs } = (event as MessageEvent).data as { kind: string; logs?: boolean };
@@ -980,13 +984,13 @@ describe('messages are hints, IndexedDB is the truth', () => {
       await degraded.cache.emit({ eventType: 'manual_invalidation' });
       await vi.waitFor(() => expect(heard.seen).toHaveLength(1));
       await frozen;
-      return { logging, degraded };
+      return { logging, degraded, sent };
     }
     await logging.cache.set('track_metadata', 'before', 0);
     await degraded.cache.emit({ eventType: 'manual_invalidation' });
     await vi.waitFor(async () => expect(await logging.cache.get('track_metadata', 'before')).toBeUndefined());
     await frozen;
-    return { logging, degraded };
+    return { logging, degraded, sent };
   }
 
   it('a tab without IndexedDB frozen as another logged its event learns it was logged when it sends it again: no tab applies it again later, over what was written since', async () => {
@@ -1020,6 +1024,25 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(heard.seen).toEqual([]);
     expect(await later.cache.get('track_metadata', 'k')).toBe(1);
+  });
+
+  it('a tab without IndexedDB frozen as another logged its event, that tab gone and site data cleared before it resumes: told that no tab logs it any more, it stops sending it again at every change it hears', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { logging, degraded, sent } = await frozenAsItsEventIsLogged(name, indexedDB, 'an event');
+    await logging.cache.close();
+    await deleteUnderTabs(indexedDB, name);
+    const later = await openTab(name, indexedDB);
+    // It resumes and sends its event again (made in the database deleted since): the tab opened since does not log it.
+    await degraded.engine.resume();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const heard = recorder();
+    degraded.cache.on('*', heard.listener);
+    for (const trackId of ['t1', 't2', 't3']) await later.cache.emit({ eventType: 'track_added', trackId });
+    await vi.waitFor(() => expect(heard.seen).toHaveLength(3));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Sent first, then once again at the resume: not again at each event it heard since.
+    expect(sent.filter((message) => message.event?.eventType === 'manual_invalidation')).toHaveLength(2);
   });
 
   it('a tab without IndexedDB that had heard only the greeting of a tab that logs (no change yet), frozen as that tab logged its event, that tab gone and site data cleared before it resumes: no tab applies the event again, over what was written since', async () => {
