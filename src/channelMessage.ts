@@ -16,6 +16,12 @@ const logged = {
   /** The database the change is logged in: a database deleted and recreated starts another epoch. */
   epoch: z.nullable(nonEmptyString()),
   seq: z.nullable(z.number().check(z.refine(Number.isSafeInteger), z.positive())),
+  /**
+   * A tab that logs answers so a change of a tab without IndexedDB sent again (`seq` null) that it will not log: made
+   * in a database deleted since, which `epoch` names. Its tab stops sending it (see TabSync's #take); an earlier build
+   * drops the field and takes the answer as that change sent again, which it heard already.
+   */
+  gone: z.optional(z.literal(true)),
 };
 
 /**

@@ -9,7 +9,7 @@ const accepts = (message: unknown) => channelMessageSchema.safeParse(message).su
 
 describe('channelMessageSchema', () => {
   it('accepts the three kinds of message, as sent', () => {
-    for (const message of [event, clear, hello, { ...hello, epoch: 'e1' }, { ...event, epoch: null, seq: null, invalidated: {} }, { ...event, removed: { track_metadata: ['a', 'b'] } }]) {
+    for (const message of [event, clear, hello, { ...hello, epoch: 'e1' }, { ...clear, epoch: 'e1', gone: true }, { ...event, epoch: null, seq: null, invalidated: {} }, { ...event, removed: { track_metadata: ['a', 'b'] } }]) {
       expect(channelMessageSchema.safeParse(message)).toEqual({ success: true, data: message });
     }
   });

@@ -84,7 +84,7 @@ export class TabSync {
   /** The last logged change applied here; null while unknown (the log could not be read at start). */
   #position: LogPlace | null = null;
   #queue: Promise<void> = Promise.resolve();
-  /** Changes applied here, by id, with where each is logged (null: unknown here). */
+  /** Changes applied here, by id, with where each is logged (null: unknown here; seq 0: nowhere, made in a database deleted since, see #take). */
   readonly #applied = new Map<string, LogPlace | null>();
   /**
    * This tab's changes that no tab has logged yet (this tab has no IndexedDB), each with the database it was
@@ -394,13 +394,15 @@ export class TabSync {
       return;
     }
     if (message.origin === this.#options.tabId) {
-      // Another tab logged a change this tab could not: it is in the shared data now.
-      if (message.seq !== null) {
+      // Another tab logged a change this tab could not: it is in the shared data now. Or it never will be (`gone`).
+      if (message.seq !== null || message.gone) {
         this.#unlogged.delete(message.id);
         this.#relayed.get(message.id)?.();
       }
       return;
     }
+    // Another tab's answer to the tab that made the change, which this tab heard (or ignored) when sent.
+    if (message.gone) return;
     const shared = fromMessage(message);
     if (shared.seq !== null) this.#heardEpoch = shared.epoch;
     // Heard after a hint, yet not made after it where the hint's tab had applied it (a late message): see #hints.
@@ -456,7 +458,7 @@ export class TabSync {
       // when the answer came), and would send it for ever, until a tab that never heard of it logs it again
       // where the log no longer has it (a database recreated since), removing what was written since.
       const place = this.#applied.get(shared.id);
-      if (shared.seq === null && place) this.#post(toMessage({ ...shared, ...place }));
+      if (shared.seq === null && place) this.#post(place.seq ? toMessage({ ...shared, ...place }) : gone(shared));
       return;
     }
     if (!this.#options.log()) {
@@ -480,9 +482,11 @@ export class TabSync {
       const { record, epoch: logged } = relayed;
       // Made in a database deleted since, whose deletion removed all it would remove (sent again by its tab,
       // frozen as another logged it, maybe by a tab whose engine is gone since): not logged again, over newer entries.
-      // The catch-up finds the database recreated, and forgets the memory tier.
+      // The catch-up finds the database recreated, and forgets the memory tier. Its tab is told, or it would send it
+      // again at every change of a tab that logs it hears, for its worker's life; and again if it missed that answer.
       if (!record.seq) {
-        this.#remember(shared.id);
+        this.#remember(shared.id, { epoch: shared.epoch, seq: 0 });
+        this.#post(gone(shared));
         return this.#catchUp();
       }
       const place = { epoch: logged, seq: record.seq };
@@ -611,10 +615,17 @@ export class TabSync {
   }
 }
 
-function toMessage({ change, id, origin, epoch, seq, invalidated, removed }: SharedChange): ChannelMessage {
+function toMessage({ change, id, origin, epoch, seq, invalidated, removed }: SharedChange): ChangeMessage {
   const logged = { v: CHANNEL_VERSION, origin, id, epoch, seq } as const;
   if (change.kind === 'clear') return { ...logged, kind: 'clear', types: change.types };
   return { ...logged, kind: 'event', event: change.event, invalidated: invalidated as Record<string, number>, ...(removed ? { removed: removed as Record<string, string[]> } : {}) };
+}
+
+type ChangeMessage = Extract<ChannelMessage, { kind: 'event' | 'clear' }>;
+
+/** The answer to a change sent again that no tab logs, made in a database deleted since (see channelMessage's `gone`). */
+function gone(shared: SharedChange): ChangeMessage {
+  return { ...toMessage({ ...shared, seq: null }), gone: true };
 }
 
 /** What a change removed from IndexedDB, as the engine applies it (a record or message without keys: any key). */
@@ -622,7 +633,7 @@ function removedBy({ invalidated, removed }: Pick<SharedChange, 'invalidated' | 
   return { counts: invalidated, keys: removed ?? {} };
 }
 
-function fromMessage(message: Extract<ChannelMessage, { kind: 'event' | 'clear' }>): SharedChange {
+function fromMessage(message: ChangeMessage): SharedChange {
   const { origin, id, epoch, seq } = message;
   return message.kind === 'event'
     ? { change: { kind: 'event', event: message.event }, id, origin, epoch, seq, invalidated: message.invalidated, removed: message.removed }
