@@ -921,9 +921,10 @@ describe('messages are hints, IndexedDB is the truth', () => {
   /**
    * A tab that logs and a tab without IndexedDB, which is frozen just as the first posts where it logged
    * its event: it misses that answer, and sends the event again once resumed. `heardFirst`: what the tab without
-   * IndexedDB heard of the other before its event — an event it logged, or only its greeting (no change, no hint).
+   * IndexedDB heard of the other before its event — an event it logged, only its greeting (no change, no hint), or
+   * only where it logged an event of its own (the greetings lost).
    */
-  async function frozenAsItsEventIsLogged(name: string, indexedDB: IDBFactory, heardFirst: 'an event' | 'the greeting only' | false = false) {
+  async function frozenAsItsEventIsLogged(name: string, indexedDB: IDBFactory, heardFirst: 'an event' | 'the greeting only' | 'its own event logged' | false = false) {
     let freeze = () => {};
     const logging = await openTab(
       name,
@@ -943,7 +944,8 @@ describe('messages are hints, IndexedDB is the truth', () => {
     );
     // What reaches the tab without IndexedDB, before its engine reads it (what `lose` says is lost); and what it sends.
     let greeted = false;
-    let losing = (_message: { gone?: boolean }) => false;
+    let answered = false;
+    let losing = (message: { kind?: string; gone?: boolean }) => heardFirst === 'its own event logged' && message.kind === 'hello';
     const sent: { kind: string; event?: CacheEvent }[] = [];
     const degraded = await openTab(
       name,
@@ -958,8 +960,9 @@ describe('messages are hints, IndexedDB is the truth', () => {
           addEventListener: (type, listener) =>
             channel.addEventListener(type, (event) => {
               const { kind, logs } = (event as MessageEvent).data as { kind: string; logs?: boolean };
-              if (losing((event as MessageEvent).data as { gone?: boolean })) return;
+              if (losing((event as MessageEvent).data as { kind?: string; gone?: boolean })) return;
               greeted ||= kind === 'hello' && logs === true;
+              answered ||= !!((event as MessageEvent).data as { seq?: unknown }).seq;
               listener(event as MessageEvent);
             }),
           close: () => channel.close(),
@@ -972,6 +975,12 @@ describe('messages are hints, IndexedDB is the truth', () => {
       degraded.cache.on('*', heard.listener);
       await logging.cache.emit({ eventType: 'track_added', trackId: 'first' });
       await vi.waitFor(() => expect(heard.seen).toHaveLength(1));
+    }
+    if (heardFirst === 'its own event logged') {
+      // It hears where the other tab logged its first event, and nothing else of that tab (its greeting lost).
+      await degraded.cache.emit({ eventType: 'track_added', trackId: 'first' });
+      await vi.waitFor(() => expect(answered).toBe(true));
+      losing = () => false;
     }
     let frozen: Promise<void> | undefined;
     freeze = () => {
@@ -1102,6 +1111,22 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await vi.waitFor(() => expect(heard.seen).toHaveLength(2));
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await logging.cache.get('track_metadata', 'k')).toBeUndefined();
+  });
+
+  it('a tab without IndexedDB that had heard of no database but where its own first event was logged, frozen as another tab logged its next one, that tab gone and site data cleared before it resumes: no tab applies that event again, over what was written since', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { logging, degraded } = await frozenAsItsEventIsLogged(name, indexedDB, 'its own event logged');
+    await logging.cache.close();
+    await deleteUnderTabs(indexedDB, name);
+    const later = await openTab(name, indexedDB);
+    await later.cache.set('track_metadata', 'k', 1);
+    const heard = recorder();
+    later.cache.on('*', heard.listener);
+    await degraded.engine.resume();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(heard.seen).toEqual([]);
+    expect(await later.cache.get('track_metadata', 'k')).toBe(1);
   });
 
   it('a tab opened after the event of a tab without IndexedDB was logged does not hear it when that tab, frozen as it was logged, sends it again', async () => {
