@@ -1129,6 +1129,22 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(await later.cache.get('track_metadata', 'k')).toBe(1);
   });
 
+  it('a tab without IndexedDB frozen as another logged its event, site data cleared before it resumes: told from memory where the event was logged (the database deleted), its next event, sent again, still names the database made since, and is logged', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { logging, degraded } = await frozenAsItsEventIsLogged(name, indexedDB);
+    await deleteUnderTabs(indexedDB, name);
+    await logging.cache.set('track_metadata', 'k', 1);
+    // It resumes: the tab that logs greets it naming the database made since, then answers its event sent again from memory.
+    await degraded.engine.resume();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Its next event reaches no tab that logs (that tab frozen), and is sent again once that tab resumes.
+    logging.engine.suspend();
+    await degraded.cache.emit({ eventType: 'manual_invalidation' });
+    await logging.engine.resume();
+    await vi.waitFor(async () => expect(await logging.cache.get('track_metadata', 'k')).toBeUndefined());
+  });
+
   it('a tab opened after the event of a tab without IndexedDB was logged does not hear it when that tab, frozen as it was logged, sends it again', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();

@@ -88,9 +88,9 @@ export class TabSync {
   readonly #applied = new Map<string, LogPlace | null>();
   /**
    * This tab's changes that no tab has logged yet (this tab has no IndexedDB), each with the database it was
-   * made in as this tab last heard (`epoch`; sent again with it, see #resendUnlogged).
+   * made in as this tab last heard (`epoch`; sent again with it, see #resendUnlogged), and whether it was sent again.
    */
-  readonly #unlogged = new Map<string, SharedChange>();
+  readonly #unlogged = new Map<string, SharedChange & { resent: boolean }>();
   /** The database another tab last said it logs in, logged in or wrote to (see #unlogged). */
   #heardEpoch: string | null = null;
   /** What this tab had to say while suspended (a call that finished as the page froze): sent on resume. */
@@ -210,7 +210,7 @@ export class TabSync {
       return;
     }
     if (this.#unlogged.size >= MAX_UNLOGGED || !this.#options.openChannel) return;
-    this.#unlogged.set(shared.id, { ...shared, epoch: this.#heardEpoch });
+    this.#unlogged.set(shared.id, { ...shared, epoch: this.#heardEpoch, resent: false });
     if (!this.#loggerHeard) return;
     let cancel: void | (() => void);
     const logged = await new Promise<boolean>((resolve) => {
@@ -396,6 +396,9 @@ export class TabSync {
     if (message.origin === this.#options.tabId) {
       // Another tab logged a change this tab could not: it is in the shared data now. Or it never will be (`gone`).
       if (message.seq !== null || message.gone) {
+        // Logged in the database it names, which this tab's next changes, sent again, name (see #unlogged). Not where it
+        // was sent again: a tab that logged it answers from memory (see #take), naming a database maybe deleted since.
+        if (message.seq !== null && this.#unlogged.get(message.id)?.resent === false) this.#heardEpoch = message.epoch ?? this.#heardEpoch;
         this.#unlogged.delete(message.id);
         this.#relayed.get(message.id)?.();
       }
@@ -599,7 +602,10 @@ export class TabSync {
    * another one, that one deleted since (site data cleared), does not log it (see IdbStore.invalidateAndLog).
    */
   #resendUnlogged(): void {
-    for (const shared of this.#unlogged.values()) this.#post(toMessage(shared));
+    for (const shared of this.#unlogged.values()) {
+      shared.resent = true;
+      this.#post(toMessage(shared));
+    }
   }
 
   #remember(id: string, place: LogPlace | null = null): void {
