@@ -213,9 +213,13 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * +47 B); memory types' sets grouped too (R163, −6 B); a sweep or delete that waited across a clock set back
  * (+22 B) — 60,309, 1.9393; a tab without IndexedDB's change sent again naming its database (R164, +79 B) —
  * 60,389, 1.9419: the line 1.95; a page that heard an unlogged event once, whose next worker logs it (R165, +49 B):
- * 60,438, 1.9435.
+ * 60,438, 1.9435. The forty-eighth stop's: another tab's changes heard while the engine opens told in log order,
+ * nothing logged before the page listened replayed (R167, +74 B); a hello naming its database (R168, +10 B); a
+ * write forgetting the read times of what it writes instead of writing them all, a frozen tab forgetting the
+ * database it heard of (R169, +72 B) — 60,604, 1.9488; a resent change no tab will log answered `gone`, the
+ * database named by where another tab logged one's own change (R171, +88 B) — 60,692, 1.9516: the line 1.96.
  */
-const REACHED_RATIO = 1.95;
+const REACHED_RATIO = 1.96;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
