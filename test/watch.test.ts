@@ -803,6 +803,45 @@ describe.each(['event', 'clear'] as const)('an %s of a tab without IndexedDB tha
   });
 });
 
+describe('an emit whose worker died after logging it, retried once the database was deleted under the tabs', () => {
+  it('is heard once by the event listeners of a tab whose own worker died meanwhile, whose next worker replays the new database', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const open = () => ({ openChannel: checkedChannel(() => new BroadcastChannel(name)) });
+    const listener = await openRemoteCache({ name, indexedDB, engine: open() });
+    const heard: string[] = [];
+    listener.cache.on('*', (event, { source }) => void heard.push(`${source} ${event.eventType}`));
+    let killed = false;
+    const emitter = await openRemoteCache({
+      name,
+      indexedDB,
+      engine: open(),
+      // Logged and told, then gone before its answer reached the page.
+      afterCall: (called, _args, worker) => {
+        if (called !== 'emit' || killed) return;
+        killed = true;
+        worker.kill();
+      },
+      // Before the retry reaches the next worker: the listening tab has heard the event, its worker dies,
+      // and site data is cleared under the tabs.
+      beforeCall: async (called, _args, worker) => {
+        if (called !== 'emit' || !killed || worker.dead) return;
+        await vi.waitFor(() => expect(heard).toEqual(['remote library_sync']));
+        listener.workers[0]!.kill();
+        await deleteUnderTabs(indexedDB, name);
+      },
+    });
+    await emitter.cache.emit({ eventType: 'library_sync' });
+    expect(emitter.workers).toHaveLength(2);
+    // The listening tab's next worker opens the database recreated since, and catches up with it.
+    await listener.cache.get('track_metadata', 'k');
+    await listener.cache.stats();
+    expect(listener.workers).toHaveLength(2);
+    await heardIn(listener.cache, emitter.cache);
+    expect(heard).toEqual(['remote library_sync']);
+  });
+});
+
 /** A cache whose worker dies after applying its first `method` call, whose retry on the next worker comes after a set of `type`'s key 'k'. */
 async function setBeforeRetry(method: 'deleteMany' | 'clear', type: ContentType) {
   let killed = false;
