@@ -842,6 +842,46 @@ describe('an emit whose worker died after logging it, retried once the database 
   });
 });
 
+describe.each(['deleteMany', 'clear', 'emit'] as const)('a %s whose worker died after applying it, retried once the database was deleted under the tabs and another tab set its key there', (method) => {
+  it('leaves what that tab set, and each watcher hears last that it is set', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    let killed = false;
+    let other!: Cache;
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) },
+      // Applied and told, then gone before its answer reached the page.
+      afterCall: (called, _args, worker) => {
+        if (called !== method || killed) return;
+        killed = true;
+        worker.kill();
+      },
+      // Before the retry reaches the next worker: site data cleared, and the other tab sets the key in the new database.
+      beforeCall: async (called, _args, worker) => {
+        if (called !== method || !killed || worker.dead) return;
+        await deleteUnderTabs(indexedDB, name);
+        await other.set('track_metadata', 'k', 2, { trackId: 't1' });
+      },
+    });
+    ({ cache: other } = await openCache({ name, indexedDB }));
+    await cache.set('track_metadata', 'k', 1, { trackId: 't1' });
+    await heardIn(other, cache);
+    const [here, there] = [watcher(), watcher()];
+    cache.watch('track_metadata', 'k', here.listener);
+    other.watch('track_metadata', 'k', there.listener);
+    const call = method === 'deleteMany' ? cache.deleteMany('track_metadata', ['k']) : method === 'clear' ? cache.clear('track_metadata') : cache.emit({ eventType: 'track_removed', trackId: 't1' });
+    // What the dead worker did went with the database, which the next worker cannot read: unknown whether it happened.
+    expect(await rejection(call)).toMatchObject({ code: 'worker_failed' });
+    expect(workers).toHaveLength(2);
+    await heardIn(other, cache);
+    await heardIn(cache, other);
+    expect([await cache.get('track_metadata', 'k'), await other.get('track_metadata', 'k')]).toEqual([2, 2]);
+    expect([here.seen.at(-1)?.kind, there.seen.at(-1)?.kind]).toEqual(['set', 'set']);
+  });
+});
+
 /** A cache whose worker dies after applying its first `method` call, whose retry on the next worker comes after a set of `type`'s key 'k'. */
 async function setBeforeRetry(method: 'deleteMany' | 'clear', type: ContentType) {
   let killed = false;
