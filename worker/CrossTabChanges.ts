@@ -16,6 +16,7 @@ import { roomOnFullDisk } from './roomOnFullDisk';
 import type { Schedule } from './schedule';
 import type { Counts, ExpiredBy, Invalidated, Removed, RemovedKeys } from './Store';
 import type { Stores } from './Stores';
+import { unknownIfLanded } from './storageError';
 import { TabSync, type SharedChange } from './TabSync';
 import type { TypeCounters } from './TypeCounters';
 
@@ -42,6 +43,12 @@ export interface CrossTabChangesOptions {
   invalidated: (counts: Counts, keys: RemovedKeys, source: CacheChange['source'], id?: string) => void;
   /** The counts for every type the event applies to (the engine's #report). */
   report: (event: CacheEvent, counts: Counts) => Counts;
+  /**
+   * The database the page's dead worker used, as far as the page knew as this engine started (its loss told or
+   * not: the dead worker may have made the change before it saw the deletion): a change of it sent again
+   * (Once.retry) to another database of its name is not applied there again (see applyShared, IdbStore.remove).
+   */
+  madeIn: string | null | undefined;
 }
 
 /**
@@ -110,7 +117,8 @@ export class CrossTabChanges {
   /**
    * Applies a change made here to IndexedDB (the targets of its persistent types) and logs it, in one
    * transaction; without IndexedDB, it stays unlogged until a tab that has it hears of it. A retry
-   * (`once`) that the log has already is answered from the log, and not applied again.
+   * (`once`) that the log has already is answered from the log, and not applied again; one that the dead
+   * worker made in a database deleted since is not applied, nor logged: `worker_failed`.
    */
   async applyShared(change: Change, targets: InvalidationTarget[], once?: Once): Promise<{ shared: SharedChange; removed: Invalidated }> {
     const { tabId } = this.#options;
@@ -125,11 +133,14 @@ export class CrossTabChanges {
       const entry = { ...logged(change), id: shared.id, origin: tabId, at: this.#now() };
       // On a full disk (its log record is a write), as a write.
       const { record, epoch } = await roomOnFullDisk(
-        () => idb.invalidateAndLog(persistent, entry, once?.retry ?? false),
+        () => idb.invalidateAndLog(persistent, entry, once?.retry ?? false, once?.retry ? this.#options.madeIn : undefined),
         { store: idb, types: this.#stores.persistentTypes(), bytes: 0, expiredBy: this.#options.expiredBy() },
         (count) => `Storage quota exceeded logging a ${change.kind}, even after evicting ${count} entries; nothing was invalidated`,
         this.#options.removed,
       );
+      // Made in a database deleted since, which took what the dead worker did of it (and the other tabs' news of it): unknown,
+      // and not done here again, over newer entries (nor in the other tabs: their catch-up finds the database recreated).
+      if (!record.seq) throw unknownIfLanded(change.kind);
       Object.assign(shared, { epoch, seq: record.seq, invalidated: record.invalidated, removed: record.removed });
       return { shared, removed: { counts: record.invalidated, keys: record.removed ?? {} } };
     } catch (error) {

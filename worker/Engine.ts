@@ -148,6 +148,7 @@ export class Engine implements EngineApi {
       removed: (type, removed) => this.#countRemoved(type, removed),
       invalidated: (counts, keys, source, id) => this.#invalidated(counts, keys, source, id === undefined ? undefined : { id, retry: false }),
       report: (event, counts) => this.#report(event, counts),
+      madeIn: options.tab?.since?.epoch,
     });
     this.#sync = this.#crossTab.sync;
     this.#groups = new SetGroups({ inFlight: this.#inFlight, importChunk: options.importChunk, write: (type, calls, landed) => this.#setMany(type, calls, landed) });
@@ -527,7 +528,7 @@ export class Engine implements EngineApi {
     // What a change another tab logged removed from the memory tier is gone already: not deleted (nor told) again.
     await this.#crossTab.current(type);
     const now = this.#now();
-    const marked = once && { ...once, at: now };
+    const marked = once && { ...once, at: now, madeIn: this.#options.tab?.since?.epoch };
     return this.#stores.withStore(type, async (store) => {
       // Asked again in memory when IndexedDB is lost during the retry (withStore): the dead worker's count is in IndexedDB.
       if (once?.retry) this.#stores.cannotTell([type], 'delete');

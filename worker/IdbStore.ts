@@ -4,6 +4,7 @@ import { targetMatches, targetsIn, type InvalidationTarget } from '../src/invali
 import { Database, isOpenFailure, type DatabaseOptions } from './Database';
 import { changeOf, commitKey, commitMarks, entryKeys, forgetMarks, type CommitMark, entryStore, fromRecord, toRecord, USAGE_KEY, usageOf, type UsageRecord, type EntryRecord, type LoggedChange, type StoreName } from './databaseSchema';
 import { EventLog } from './EventLog';
+import { unknownIfLanded } from './storageError';
 import { loggedTargets, removedBy } from './Change';
 import { aheadRange, planEvictions, removePlanned, settleAhead, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
 import { requestDone, requestsDone } from './idbRequests';
@@ -257,13 +258,17 @@ export class IdbStore implements Store {
     });
   }
 
-  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean, once?: Once & { at: number }): Promise<string[]> {
+  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean, once?: Once & { at: number; madeIn?: string | null | undefined }): Promise<string[]> {
     return this.#db.transact(`removing from ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
       const store = tx.objectStore(entryStore(type));
       // A retry whose first attempt happened: what that one deleted, and nothing deleted again (a mark of
       // Reprise 0.2's first stops has only the count: as many of the keys).
       const mark = once?.retry && ((await requestDone(store.get(commitKey(once.id)))) as { removed?: number; keys?: string[] } | undefined);
       if (mark) return mark.keys ?? keys.slice(0, mark.removed ?? 0);
+      // One made in a database deleted since (see CrossTabChangesOptions.madeIn): not done again here, over newer entries.
+      // (The epoch of the connection this transaction runs on: none opens while it runs, see Database.)
+      const { epoch } = this.#db;
+      if (once?.retry && once.madeIn && epoch && epoch !== once.madeIn) throw unknownIfLanded('delete');
       const usage = await readUsage(tx, type);
       // Each key once: two reads of one record before its delete would subtract its bytes twice.
       const requests = [...new Set(keys)].map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);

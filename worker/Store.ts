@@ -155,7 +155,7 @@ export interface Store {
    * deleteMany marked under its id (with what it deleted), where marks outlive a worker; a retry whose
    * mark is there returns what the first attempt deleted and deletes nothing.
    */
-  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean, once?: Once & { at: number }): Promise<string[]>;
+  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean, once?: Once & { at: number; madeIn?: string | null | undefined }): Promise<string[]>;
   /** Deletes what the targets find, through indexes; returns counts per type, and the keys where few. */
   invalidate(targets: readonly InvalidationTarget[]): Promise<Invalidated>;
   clear(types: readonly TypeName[]): Promise<void>;

@@ -1,4 +1,3 @@
-import { CacheError } from '../src/CacheError';
 import type { TypeName } from '../src/contentType';
 import type { CacheEvent } from '../src/cacheEvent';
 import { invalidationTargets } from '../src/invalidationTargets';
@@ -7,6 +6,7 @@ import type { PolicyTable } from '../src/PolicyTable';
 import type { ClientCallbacks, StorageKind } from '../src/protocol';
 import { reasonOf } from '../src/describeValue';
 import { isOpenFailure } from './Database';
+import { unknownIfLanded } from './storageError';
 import type { IdbStore } from './IdbStore';
 import type { MemoryStore } from './MemoryStore';
 import { nothingRemoved } from './RemovedKeyList';
@@ -127,7 +127,7 @@ export class Stores {
    */
   cannotTell(types: readonly TypeName[], what: string): void {
     if (!this.#idb && this.#options.indexedDB && types.some((type) => this.#config.isPersistent(type))) {
-      throw new CacheError('worker_failed', `The cache worker stopped; unknown if the ${what} landed (${this.#degraded})`);
+      throw unknownIfLanded(what, this.#degraded!);
     }
   }
 

@@ -37,3 +37,11 @@ export function toCacheError(error: unknown, doing: string): CacheError {
       return new CacheError('storage_unavailable', `IndexedDB failed while ${doing} (${detail})`, { cause: error });
   }
 }
+
+/**
+ * A dead worker's change that its next worker cannot tell happened or not, and `why`: also one sent again to a
+ * database of its name other than the one it was made in (deleted since, site data cleared), which took what it did.
+ */
+export function unknownIfLanded(what: string, why = 'its database is gone'): CacheError {
+  return new CacheError('worker_failed', `The cache worker stopped; unknown if the ${what} landed (${why})`);
+}
