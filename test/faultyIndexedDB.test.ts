@@ -184,6 +184,19 @@ describe('failCommit', () => {
     expect(await write(db, 'track_metadata', [[1, 1]])).toBe('complete');
   });
 
+  it('commits a read-write transaction that only read entries (nothing written: no quota to refuse), and aborts the next that writes', async () => {
+    const db = await open(new IDBFactory(), dbName());
+    expect(await write(db, 'track_metadata', [[1, 'a']])).toBe('complete');
+    const fault = arm(failCommit());
+    const tx = db.transaction('track_metadata', 'readwrite');
+    tx.objectStore('track_metadata').get(1);
+    tx.objectStore('track_metadata').getAll();
+    expect(await finished(tx)).toBe('complete');
+    expect(fault.fired()).toBe(false);
+    expect(await write(db, 'track_metadata', [[2, 'b']])).toBe('abort');
+    expect(fault.fired()).toBe(true);
+  });
+
   it("aborts, at commit, a transaction that only updated entries through a cursor", async () => {
     const db = await open(new IDBFactory(), dbName());
     expect(await write(db, 'track_metadata', [[1, 'a']])).toBe('complete');
