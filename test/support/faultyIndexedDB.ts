@@ -270,7 +270,7 @@ export function failCommit(options: { name?: string; when?: (tx: IDBTransaction)
   let fired = false;
   const armed = transactionsMade;
   const onWrite = (method: WriteMethod, store: IDBObjectStore) => {
-    if (method !== 'delete' && isEntryStore(store.name)) wrote.add(store.transaction);
+    if ((method === 'put' || method === 'add') && isEntryStore(store.name)) wrote.add(store.transaction);
   };
   const onCommit = (tx: FakeTransaction) => {
     if (!madeAfter(tx, armed) || (database !== undefined && tx.db.name !== database) || !(when ? when(tx) : wrote.has(tx))) return undefined;
