@@ -261,6 +261,23 @@ describe('a system clock set wrong for a while (set ahead, then corrected; a dea
     expect(await cache.get('album_year', 'k')).toBeUndefined();
   });
 
+  it.each(['delete', 'deleteMany'] as const)('a %s of an entry found expired (the clock ran ahead), the disk full just after it deleted: once the clock is set back, the entry is not served again', async (method) => {
+    const { cache, clock, name } = await openCache();
+    await cache.set('album_year', 'k', 1999, { ttlSeconds: 60 });
+    clock.advance(2 * MINUTE * 1000);
+    const changes: string[] = [];
+    cache.watch('album_year', 'k', (change) => changes.push(change.kind));
+    // The disk fills once the deletion has committed: the next write of album_year aborts at commit.
+    let writes = 0;
+    restores.push(failCommit({ when: (tx) => tx.mode === 'readwrite' && [...tx.objectStoreNames].some((store) => store.includes('album_year')) && ++writes === 2, database: name }));
+    expect(method === 'delete' ? await cache.delete('album_year', 'k') : await cache.deleteMany('album_year', ['k'])).toBe(method === 'delete' ? false : 0);
+    // The clock is set right: written 30 s ago, with a TTL of a minute.
+    clock.advance(-90 * 1000);
+    expect(await cache.get('album_year', 'k')).toBeUndefined();
+    expect(changes).toEqual(['expire']);
+    expect((await cache.stats()).types.album_year).toMatchObject({ entries: 0, bytes: 0, expirations: 1 });
+  });
+
   it('a cleanup that waited (behind another tab’s transaction) as the clock was set back does not take an entry written since, fresh by the clock then', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
