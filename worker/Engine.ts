@@ -280,7 +280,7 @@ export class Engine implements EngineApi {
       await this.#expire(store, type, expired, removable);
       if (mismatched.size) {
         // Housekeeping too (see #expire): the next read with that fingerprint removes it.
-        const removed = await store.remove(type, [...mismatched.keys()], (entry) => entry.revision === mismatched.get(entry.key)).catch((): string[] => []);
+        const removed = await store.remove(type, [...mismatched.keys()], (entry) => entry.revision === mismatched.get(entry.key)).then(({ deleted }) => deleted, (): string[] => []);
         counters.invalidations += removed.length;
         if (removed.length) this.#changed(store, type, 'invalidate', removed);
       }
@@ -293,13 +293,17 @@ export class Engine implements EngineApi {
    * read); counted, and told. Housekeeping: reads see them as gone already, so a failure (a full disk
    * refuses the usage record it puts) leaves them to the sweep rather than fail the call.
    */
-  async #expire(store: Store, type: TypeName, keys: string[], removable: number | Map<string, number | undefined>): Promise<void> {
+  async #expire(store: Store, type: TypeName, keys: string[], removable: number): Promise<void> {
     if (!keys.length) return;
-    // Still expired as it is removed: by the clock then (see #expiredBy); or, given what each key's entry was, still that one.
-    const still = (entry: StoredEntry) => (typeof removable === 'number' ? isExpired(entry, removable, this.#now()) : removable.get(entry.key) === entry.revision);
-    const removed = await store.remove(type, keys, still).catch((): string[] => []);
-    this.#counters.of(type).expirations += removed.length;
-    if (removed.length) this.#changed(store, type, 'expire', removed);
+    // Still expired as it is removed, by the clock then (see #expiredBy).
+    const removed = await store.remove(type, keys, (entry) => isExpired(entry, removable, this.#now()) && 'expired').then(({ expired }) => expired, (): string[] => []);
+    this.#expired(store, type, removed);
+  }
+
+  /** Counts and tells the entries a store removed as expired. */
+  #expired(store: Store, type: TypeName, keys: string[]): void {
+    this.#counters.of(type).expirations += keys.length;
+    if (keys.length) this.#changed(store, type, 'expire', keys);
   }
 
   setMany(type: TypeName, inputs: EntryInput[], options: SetManyOptions = {}): Promise<Written> {
@@ -534,31 +538,30 @@ export class Engine implements EngineApi {
       if (once?.retry) this.#stores.cannotTell([type], 'delete');
       // An entry within its type's stale-while-revalidate window is there (a resolve would serve it): deleted and
       // counted (by the clock as each is read, see #expiredBy). An entry past that window is there for no read:
-      // deleting it removes it as a read would, as an expiration — apart from the deletion, whose mark (`once`)
-      // holds only what was deleted, so that a retry answers as the first attempt did.
-      const expired = new Map<string, number | undefined>();
+      // deleting it removes it as a read would, as an expiration, in the deletion's own step — a step after it
+      // could fail (a full disk) or never run (a dead worker), and leave it to be served once the clock is set
+      // right. Apart from the deletion, though: the mark (`once`) holds only what was deleted, so that a retry
+      // answers as the first attempt did.
       // Asked for (see Deleted): what each key held as it was removed (the last attempt's, after a full disk).
       const values = new Map<string, unknown>();
       // On a full disk (it puts the type's usage and its mark), as a write.
-      const deleted = await this.#roomOnFullDisk(
+      const { deleted, expired } = await this.#roomOnFullDisk(
         () =>
           store.remove(
             type,
             keys,
             (entry) => {
               const at = this.#now();
-              if (!isExpired(entry, this.#removable(type, at), at)) return !once?.values || (values.set(entry.key, entry.value), true);
-              expired.set(entry.key, entry.revision);
-              return false;
+              if (isExpired(entry, this.#removable(type, at), at)) return 'expired';
+              if (once?.values) values.set(entry.key, entry.value);
+              return true;
             },
             marked,
           ),
         { store, types: this.#stores.persistentTypes(), bytes: 0, expiredBy: this.#expiredBy(now), spare: [type, keys] },
         (count) => `Storage quota exceeded deleting ${type} entries, even after evicting ${count} entries; nothing was deleted`,
       );
-      // Housekeeping once the deletion has happened (a failure here must not send the deletion again to the memory tier):
-      // the entries found expired, even if the clock, set right since, says they are not (a deleted entry back).
-      await this.#expire(store, type, [...expired.keys()], expired);
+      this.#expired(store, type, expired);
       // A retry may answer what the dead worker deleted seconds ago (see IdbStore.remove): watchers hear of the
       // keys still gone, a key another tab set again since was told after it, and stays the last heard.
       const gone = once?.retry && store === this.#stores.idb ? await this.#stillGone(store, type, deleted) : deleted;
@@ -707,7 +710,7 @@ export class Engine implements EngineApi {
       // Housekeeping (see #expire): the read answered a miss; the next one that finds it discards it.
       const removed = await store
         .remove(type, [...revisions.keys()], (entry) => (there.add(entry.key), entry.revision === revisions.get(entry.key)))
-        .then((removed) => ((corrupt = there.size), removed))
+        .then(({ deleted }) => ((corrupt = there.size), deleted))
         .catch((): string[] => []);
       if (removed.length) this.#changed(store, type, 'delete', removed);
     });

@@ -15,7 +15,7 @@ import { ReadTimes } from './ReadTimes';
 import { READS_AT_ONCE, recordReadsNow } from './recordReads';
 import { later, type Schedule } from './schedule';
 import { epochNow } from '../src/time';
-import { addRemoved, cutoffOf, leftOut, type Budget, type ExpiredBy, type Invalidated, type Spared, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
+import { addRemoved, cutoffOf, leftOut, type Budget, type Deletion, type ExpiredBy, type Invalidated, type Spared, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteGuard, type WriteOptions } from './Store';
 import { RemovedKeyList } from './RemovedKeyList';
 import { averageBytes, forget, noUsage } from './usage';
 import { BatchStates, byId, batchRecords, isPending, keyChunksOf, pendingBatches, visibleOf, type BatchId, type BatchRecord, type KeyChunk } from './importBatch';
@@ -258,13 +258,13 @@ export class IdbStore implements Store {
     });
   }
 
-  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean, once?: Once & { at: number; madeIn?: string | null | undefined }): Promise<string[]> {
+  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean | 'expired', once?: Once & { at: number; madeIn?: string | null | undefined }): Promise<Deletion> {
     return this.#db.transact(`removing from ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
       const store = tx.objectStore(entryStore(type));
-      // A retry whose first attempt happened: what that one deleted, and nothing deleted again (a mark of
+      // A retry whose first attempt happened: what that one deleted, and nothing removed again (a mark of
       // Reprise 0.2's first stops has only the count: as many of the keys).
       const mark = once?.retry && ((await requestDone(store.get(commitKey(once.id)))) as { removed?: number; keys?: string[] } | undefined);
-      if (mark) return mark.keys ?? keys.slice(0, mark.removed ?? 0);
+      if (mark) return { deleted: mark.keys ?? keys.slice(0, mark.removed ?? 0), expired: [] };
       // One made in a database deleted since (see CrossTabChangesOptions.madeIn): not done again here, over newer entries.
       // (The epoch of the connection this transaction runs on: none opens while it runs, see Database.)
       const { epoch } = this.#db;
@@ -274,14 +274,16 @@ export class IdbStore implements Store {
       const requests = [...new Set(keys)].map((key) => store.get(key) as IDBRequest<EntryRecord | undefined>);
       await requestsDone(requests);
       const pending = await this.#batches.pendingAmong(store, requests.map((request) => request.result));
-      const removed: string[] = [];
+      const removed: Deletion = { deleted: [], expired: [] };
       const batches = new Set<BatchRecord>();
       let met = false;
       for (const request of requests) {
         const record = request.result;
         const visible = record && visibleOf(record, pending);
         met ||= visible !== undefined;
-        if (!record || !visible || (when && !when(fromRecord(type, visible)))) continue;
+        if (!record || !visible) continue;
+        const verdict = !when || when(fromRecord(type, visible));
+        if (!verdict) continue;
         // An import's entry not yet committed stays: what is removed is the entry reads see, its prior.
         const batch = record.batch === undefined ? undefined : pending.get(record.batch);
         if (batch) {
@@ -291,14 +293,14 @@ export class IdbStore implements Store {
           store.delete(record.key);
           forget(usage, record);
         }
-        removed.push(record.key);
+        (verdict === 'expired' ? removed.expired : removed.deleted).push(record.key);
       }
-      // A deleteMany (`once`) that met an entry is counted, also one it leaves to be expired (see Engine.deleteMany): a
+      // A deleteMany (`once`) that met an entry is counted, also one it removes as expired (see Engine.deleteMany): a
       // read-through's write then leaves out a key found gone (see Holds.deletes).
       if (once && met) usage.deletes = (usage.deletes ?? 0) + 1;
-      if (removed.length || (once && met)) putUsage(tx, type, usage);
+      if (removed.deleted.length || removed.expired.length || (once && met)) putUsage(tx, type, usage);
       for (const batch of batches) store.put(batch);
-      if (once) store.put({ key: commitKey(once.id), at: once.at, removed: removed.length, keys: removed });
+      if (once) store.put({ key: commitKey(once.id), at: once.at, removed: removed.deleted.length, keys: removed.deleted });
       forgetMarks(store, once?.answered);
       return removed;
     });

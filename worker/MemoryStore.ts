@@ -3,7 +3,7 @@ import { targetMatches, type InvalidationTarget } from '../src/invalidationTarge
 import { randomId } from '../src/randomId';
 import { removedBy } from './Change';
 import { RemovedKeyList } from './RemovedKeyList';
-import { cutoffOf, leftOut, type Budget, type Cutoff, type ExpiredBy, type Invalidated, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteOptions } from './Store';
+import { cutoffOf, leftOut, type Budget, type Cutoff, type Deletion, type ExpiredBy, type Invalidated, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteOptions } from './Store';
 import { isExpired, UNKNOWN_USE, usedAhead } from './isExpired';
 import { toCacheError } from './storageError';
 
@@ -195,12 +195,15 @@ export class MemoryStore implements Store {
     return entries.filter((entry) => entry.key.startsWith(prefix) && !isExpired(entry, now)).sort(byKey).map((entry) => entry.key);
   }
 
-  async remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean): Promise<string[]> {
+  async remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean | 'expired'): Promise<Deletion> {
     const table = this.#tables.get(type);
-    return keys.filter((key) => {
+    const removed: Deletion = { deleted: [], expired: [] };
+    for (const key of keys) {
       const entry = table?.entries.get(key);
-      return entry && (!when || when(entry)) && table?.delete(key);
-    });
+      const verdict = entry && (!when || when(entry));
+      if (verdict && table?.delete(key)) (verdict === 'expired' ? removed.expired : removed.deleted).push(key);
+    }
+    return removed;
   }
 
   async mark(): Promise<Mark> {

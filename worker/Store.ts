@@ -36,6 +36,12 @@ export interface Usage {
   deletes?: number;
 }
 
+/** The keys a Store.remove took away: those it deleted, and those it removed as expired. */
+export interface Deletion {
+  deleted: string[];
+  expired: string[];
+}
+
 /** Entries a store removed to make room: expired ones first, then the least recently used. */
 export interface Removed {
   expired: number;
@@ -150,12 +156,13 @@ export interface Store {
   /** The keys of the type's entries not expired at `now` that start with `prefix`, in key order, read without their values. */
   liveKeys(type: TypeName, now: number, prefix?: string): Promise<string[]>;
   /**
-   * Deletes the keys whose current entry passes `when` (all of them without it); returns the keys it
-   * deleted (a key with no entry is not among them: nothing changed for its watchers). `once`: a
-   * deleteMany marked under its id (with what it deleted), where marks outlive a worker; a retry whose
-   * mark is there returns what the first attempt deleted and deletes nothing.
+   * Deletes the keys whose current entry passes `when` (all of them without it), and in the same step
+   * removes those it calls `'expired'`: a deletion that finds an entry expired removes it as a read would,
+   * not as deleted (a key with no entry is in neither list: nothing changed for its watchers). `once`: a
+   * deleteMany marked under its id (with what it deleted, not what it expired), where marks outlive a
+   * worker; a retry whose mark is there returns what the first attempt deleted and removes nothing.
    */
-  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean, once?: Once & { at: number; madeIn?: string | null | undefined }): Promise<string[]>;
+  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean | 'expired', once?: Once & { at: number; madeIn?: string | null | undefined }): Promise<Deletion>;
   /** Deletes what the targets find, through indexes; returns counts per type, and the keys where few. */
   invalidate(targets: readonly InvalidationTarget[]): Promise<Invalidated>;
   clear(types: readonly TypeName[]): Promise<void>;

@@ -91,20 +91,28 @@ export const storeContract: Record<string, ContractCase> = {
 
   async 'removes keys, only those passing the condition'({ store }) {
     await store.write(T, [entry(T, 'a', { fingerprint: 'x' }), entry(T, 'b', { fingerprint: 'y' }), entry(T, 'c')], null, clock);
-    same(await store.remove(T, ['a', 'b', 'zzz'], (found) => found.fingerprint === 'x'), ['a'], 'removed with condition');
-    same(await store.remove(T, ['b', 'c']), ['b', 'c'], 'removed without');
+    same(await store.remove(T, ['a', 'b', 'zzz'], (found) => found.fingerprint === 'x'), { deleted: ['a'], expired: [] }, 'removed with condition');
+    same(await store.remove(T, ['b', 'c']), { deleted: ['b', 'c'], expired: [] }, 'removed without');
     same(keysOf(await store.read(T, ['a', 'b', 'c'])), [undefined, undefined, undefined], 'left');
     same(await usageOf(store, T), { entries: 0, bytes: 0 }, 'usage');
+  },
+
+  async 'removes the entries the condition calls expired in the same step, apart from those it deletes'({ store }) {
+    await store.write(T, [entry(T, 'a', { bytes: 100 }), entry(T, 'b', { bytes: 40 }), entry(T, 'c', { bytes: 7 })], null, clock);
+    const removed = await store.remove(T, ['a', 'b', 'c', 'zzz', 'b'], (found) => (found.key === 'c' ? false : found.key === 'b' ? 'expired' : true));
+    same(removed, { deleted: ['a'], expired: ['b'] }, 'deleted apart from expired');
+    same(keysOf(await store.read(T, ['a', 'b', 'c'])), [undefined, undefined, 'c'], 'left');
+    same(await usageOf(store, T), { entries: 1, bytes: 7 }, 'usage');
   },
 
   async 'counts a key given twice in one call once'({ store }) {
     await store.write(T, [entry(T, 'a', { bytes: 100 }), entry(T, 'a', { bytes: 40 })], null, clock);
     same(await usageOf(store, T), { entries: 1, bytes: 40 }, 'usage after writing a key twice');
     same(keysOf(await store.read(T, ['a', 'a'])), ['a', 'a'], 'read twice');
-    same(await store.remove(T, ['a', 'a'], () => true), ['a'], 'removed with a condition');
+    same(await store.remove(T, ['a', 'a'], () => true), { deleted: ['a'], expired: [] }, 'removed with a condition');
     same(await usageOf(store, T), { entries: 0, bytes: 0 }, 'usage after removing it twice');
     await store.write(T, [entry(T, 'b'), entry(T, 'c')], null, clock);
-    same(await store.remove(T, ['b', 'c', 'b']), ['b', 'c'], 'removed without');
+    same(await store.remove(T, ['b', 'c', 'b']), { deleted: ['b', 'c'], expired: [] }, 'removed without');
     same(await usageOf(store, T), { entries: 0, bytes: 0 }, 'usage after removing a key twice');
   },
 
