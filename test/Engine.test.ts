@@ -1078,6 +1078,33 @@ describe('byte budgets', () => {
     expect(await cache.getMany('track_metadata', ['k0', 'k7', 'k8'])).toEqual([undefined, value(7), value(8)]);
   });
 
+  it('an entry read just before an import of it that fails and is rolled back still counts as used at the read: the least recently used goes first', async () => {
+    const clock = fakeClock();
+    const name = uniqueName();
+    const { cache } = await engineTab({ name, indexedDB: new IDBFactory(), config, engine: { now: clock.now, importChunk: 2 } });
+    // Seven values: k0 read (its first read's time written at once), then k1 written, then k0 read again (that time waits).
+    clock.advance(1000);
+    await cache.set('track_metadata', 'k0', value(0));
+    clock.advance(1000);
+    expect(await cache.get('track_metadata', 'k0')).toEqual(value(0));
+    for (let index = 1; index < 7; index++) {
+      clock.advance(1000);
+      await cache.set('track_metadata', `k${index}`, value(index));
+    }
+    clock.advance(1000);
+    expect(await cache.get('track_metadata', 'k0')).toEqual(value(0));
+    clock.advance(1000);
+    // Three entries, above the import chunk: an import, whose second step fails (a put that fails aborts its transaction).
+    restores.push(failRequest({ nth: 1, database: name, methods: ['put'], matching: (record) => (record as { key?: string }).key === 'y', name: 'UnknownError' }));
+    expect((await rejection(cache.setMany('track_metadata', ['k0', 'x', 'y'].map((key) => ({ key, value: value(9) }))))).code).toBeDefined();
+    // k0 is used more recently than k1 (read after it was written): an eighth fills the type up to its mark, a ninth evicts k1.
+    clock.advance(1000);
+    await cache.set('track_metadata', 'k7', value(7));
+    clock.advance(1000);
+    await cache.set('track_metadata', 'k8', value(8));
+    expect(await cache.getMany('track_metadata', ['k0', 'k1'])).toEqual([value(0), undefined]);
+  });
+
   it.each(['track_metadata', 'generic'] as const)('%s: of the entries one getMany read, the first it named goes first', async (type) => {
     const { cache, clock } = await openCache({ config });
     for (let index = 0; index < 8; index++) {
