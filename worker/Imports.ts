@@ -103,7 +103,8 @@ export class Imports {
     const release = await this.#holdBatchLock(id);
     this.#running.add(id);
     try {
-      await this.#begin(type, id, entries, budget, expiredBy, release !== null, from);
+      // The read times its first transaction forgot: remembered again if it is rolled back (its entries' priors show again).
+      const forgotten = await this.#begin(type, id, entries, budget, expiredBy, release !== null, from);
       try {
         const removed = noneRemoved();
         const written = new Set<string>();
@@ -144,6 +145,7 @@ export class Imports {
         if (invalidated) removed.invalidated = invalidated;
         if (outcome === 'rolled back') {
           await this.#rollBack(type, id);
+          this.#readTimes.keep(type, forgotten);
           // Writes made under it since the clear show again (counted as its entries until now): as after any rollback.
           addRemoved(removed, await this.backWithin(type, budget, expiredBy));
           // Cleared since it reached the engine: none of it is there, nor told as set (as a guarded write's left out).
@@ -165,6 +167,7 @@ export class Imports {
         // Nothing of it may show: if rolling it back fails too, it stays pending (invisible) until the next
         // sweep, or this store's next import of the type, which need not wait to see it is dead.
         await this.#abort(type, id, budget, expiredBy).catch(() => this.#abandoned.add(id));
+        this.#readTimes.keep(type, forgotten);
         throw error;
       }
     } finally {
@@ -357,9 +360,10 @@ export class Imports {
    * of it in another tab is waited for; one whose tab is gone is rolled back first). `locked`: whether
    * it holds its Web Lock (see #holdBatchLock).
    */
-  async #begin(type: TypeName, id: BatchId, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, locked: boolean, from?: WriteOptions['from']): Promise<void> {
+  async #begin(type: TypeName, id: BatchId, entries: readonly StoredEntry[], budget: Budget | null, expiredBy: ExpiredBy, locked: boolean, from?: WriteOptions['from']): Promise<Map<string, number>> {
     // Read before the transaction (awaiting anything else in it would let it commit).
     const place = from && (await from.place);
+    let forgotten = new Map<string, number>();
     await this.afterImports(
       type,
       budget,
@@ -374,11 +378,12 @@ export class Imports {
         const targets = (tail?.changes ?? []).flatMap((change) => loggedTargets(change, from!.targets(changeOf(change)))).filter((target) => target.type === type);
         const cleared = tail?.changes.some((change) => change.cleared?.includes(type));
         // It is the later use of what it writes (see IdbStore.write).
-        this.#readTimes.forget(tx, type, entries.map((entry) => entry.key));
+        forgotten = this.#readTimes.forget(tx, type, entries.map((entry) => entry.key));
         store.put({ key: batchKey(id), state: 'open', beat: 0, at: this.#now(), created: 0, held: 0, targets, unlocked: !locked, ...(cleared && { cleared }) } satisfies BatchRecord);
       },
       place ? ['events', 'meta'] : [],
     );
+    return forgotten;
   }
 
   /**

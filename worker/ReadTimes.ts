@@ -55,9 +55,9 @@ export class ReadTimes {
 
   /**
    * Forgets the read times of the type's `keys` that `tx` writes: the write is their later use (written after it, a read's
-   * time would win over the write's once the clock was set back in between). Kept if `tx` aborts.
+   * time would win over the write's once the clock was set back in between). Kept if `tx` aborts; returns them (see keep).
    */
-  forget(tx: IDBTransaction, type: TypeName, keys: readonly string[]): void {
+  forget(tx: IDBTransaction, type: TypeName, keys: readonly string[]): Map<string, number> {
     const times = this.#times.get(type);
     const taken = new Map<string, number>();
     for (const key of keys) {
@@ -69,6 +69,7 @@ export class ReadTimes {
     }
     if (times && !times.size) this.#times.delete(type);
     this.#keptIfAborted(tx, type, taken);
+    return taken;
   }
 
   /** Writes the type's read times into its entries, inside `tx` (read-write on the type's store); kept if `tx` aborts. */
@@ -84,12 +85,14 @@ export class ReadTimes {
 
   /** Remembered again if `tx` does not commit (a full disk at its commit): not lost. */
   #keptIfAborted(tx: IDBTransaction, type: TypeName, times: ReadonlyMap<string, number>): void {
-    if (!times.size) return;
-    tx.addEventListener('abort', () => {
-      for (const [key, at] of times) {
-        const since = this.#times.get(type)?.get(key);
-        if (since === undefined || at > since) this.touch(type, key, at);
-      }
-    });
+    if (times.size) tx.addEventListener('abort', () => this.keep(type, times));
+  }
+
+  /** Remembers again read times forgotten for a write that did not happen after all (an import rolled back), where not read since. */
+  keep(type: TypeName, times: ReadonlyMap<string, number>): void {
+    for (const [key, at] of times) {
+      const since = this.#times.get(type)?.get(key);
+      if (since === undefined || at > since) this.touch(type, key, at);
+    }
   }
 }
