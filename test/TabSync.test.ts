@@ -1113,6 +1113,38 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(await logging.cache.get('track_metadata', 'k')).toBeUndefined();
   });
 
+  it('a tab without IndexedDB whose worker died after its event was logged, site data cleared before the page sent it again to the next worker (told from memory where it was logged, the database deleted): that worker’s next event, whose first relay failed, removes what it names once sent again', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const logging = await openTab(name, indexedDB);
+    const tab = { id: 'page-without-idb', since: null };
+    const first = await engineTab({ name, indexedDB: brokenFactory(), config, engine: { tab } });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Its event, logged by the other tab; then its worker dies before answering.
+    const event: CacheEvent = { eventType: 'track_added', trackId: 'first' };
+    await first.engine.emit(event, { id: 'e1', retry: false });
+    await first.cache.close();
+    // Site data cleared; the other tab writes an entry of track t1 to the new database.
+    await deleteUnderTabs(indexedDB, name);
+    await logging.cache.set('track_metadata', 'k', 1, { trackId: 't1' });
+    // The next worker of that page, greeted by the other tab (naming the new database), is sent the event again.
+    const next = await engineTab({ name, indexedDB: brokenFactory(), config, engine: { tab } });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await next.engine.emit(event, { id: 'e1', retry: true }).catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Its next event for t1: the other tab's first try to log it aborts at commit (a full disk); sent again once that tab logs one of its own.
+    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name });
+    try {
+      await next.cache.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+      await vi.waitFor(() => expect(fault.fired()).toBe(true));
+    } finally {
+      fault();
+    }
+    await logging.cache.emit({ eventType: 'track_modified', trackId: 'other' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await logging.cache.get('track_metadata', 'k')).toBeUndefined();
+  });
+
   it('a tab without IndexedDB that had heard of no database but where its own first event was logged, frozen as another tab logged its next one, that tab gone and site data cleared before it resumes: no tab applies that event again, over what was written since', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
