@@ -593,7 +593,7 @@ export class Engine implements EngineApi {
     return this.#crossTab.answering(async (answered) => {
       const applied = this.#inFlight.inTurn(types, () => this.#clear(types, answered, once));
       // Reads made after it wait for it to be applied here, not for another tab to log it (see TabSync.publish).
-      await this.#sync.publish(await applied);
+      await this.#sync.publish(await applied, once?.retry);
     });
   }
 
@@ -622,7 +622,7 @@ export class Engine implements EngineApi {
       // The other tabs' events it came after (see #emit) reach the page by another port than this answer:
       // the page hears them first, as every tab does.
       await this.#crossTab.heard;
-      await this.#sync.publish(shared);
+      await this.#sync.publish(shared, once?.retry);
       // Published, for a tab with IndexedDB to log (once: by its id); but whether the dead worker did, and what it removed, this one cannot tell.
       if (once?.retry) this.#stores.cannotTell(types, 'event');
       return report;

@@ -194,9 +194,10 @@ export class TabSync {
    * Tells the other tabs about a change this tab made and applied. One this tab could not log (it has no
    * IndexedDB) resolves, when a tab that has IndexedDB has been heard from, once such a tab has logged
    * it — so that it is in the shared data when the call resolves — or after RELAY_WAIT_MS when none
-   * answers; it is sent again whenever one is heard from, until one logs it.
+   * answers; it is sent again whenever one is heard from, until one logs it. `again`: its page sends it again
+   * (its worker died), so a tab that logged it may answer from memory, as to one sent again (see #unlogged).
    */
-  async publish(shared: SharedChange): Promise<void> {
+  async publish(shared: SharedChange, again = false): Promise<void> {
     this.#remember(shared.id);
     this.#post(toMessage(shared));
     const { epoch, seq } = shared;
@@ -210,7 +211,7 @@ export class TabSync {
       return;
     }
     if (this.#unlogged.size >= MAX_UNLOGGED || !this.#options.openChannel) return;
-    this.#unlogged.set(shared.id, { ...shared, epoch: this.#heardEpoch, resent: false });
+    this.#unlogged.set(shared.id, { ...shared, epoch: this.#heardEpoch, resent: again });
     if (!this.#loggerHeard) return;
     let cancel: void | (() => void);
     const logged = await new Promise<boolean>((resolve) => {
