@@ -1004,6 +1004,27 @@ describe('messages are hints, IndexedDB is the truth', () => {
     return { logging, degraded, sent, lose: (what: typeof losing) => void (losing = what) };
   }
 
+  /**
+   * `frozenAsItsEventIsLogged` (heard first: `heardFirst`), then the tab that logged it reloads (its engine is gone),
+   * site data is cleared and a tab opened since writes an entry; the frozen tab resumes and sends its event again:
+   * no tab applies it again, over what was written since.
+   */
+  async function expectNotAppliedAgain(heardFirst: 'an event' | 'the greeting only' | 'its own event logged') {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { logging, degraded } = await frozenAsItsEventIsLogged(name, indexedDB, heardFirst);
+    await logging.cache.close();
+    await deleteUnderTabs(indexedDB, name);
+    const later = await openTab(name, indexedDB);
+    await later.cache.set('track_metadata', 'k', 1);
+    const heard = recorder();
+    later.cache.on('*', heard.listener);
+    await degraded.engine.resume();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(heard.seen).toEqual([]);
+    expect(await later.cache.get('track_metadata', 'k')).toBe(1);
+  }
+
   it('a tab without IndexedDB frozen as another logged its event learns it was logged when it sends it again: no tab applies it again later, over what was written since', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
@@ -1021,20 +1042,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
   });
 
   it('a tab without IndexedDB frozen as another logged its event, that tab gone and site data cleared before it resumes: no tab applies the event again, over what was written since', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { logging, degraded } = await frozenAsItsEventIsLogged(name, indexedDB, 'an event');
-    // The tab that logged it reloads (its engine is gone); site data cleared; a tab writes an entry.
-    await logging.cache.close();
-    await deleteUnderTabs(indexedDB, name);
-    const later = await openTab(name, indexedDB);
-    await later.cache.set('track_metadata', 'k', 1);
-    const heard = recorder();
-    later.cache.on('*', heard.listener);
-    await degraded.engine.resume();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(heard.seen).toEqual([]);
-    expect(await later.cache.get('track_metadata', 'k')).toBe(1);
+    await expectNotAppliedAgain('an event');
   });
 
   it.each([
@@ -1067,19 +1075,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
   });
 
   it('a tab without IndexedDB that had heard only the greeting of a tab that logs (no change yet), frozen as that tab logged its event, that tab gone and site data cleared before it resumes: no tab applies the event again, over what was written since', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { logging, degraded } = await frozenAsItsEventIsLogged(name, indexedDB, 'the greeting only');
-    await logging.cache.close();
-    await deleteUnderTabs(indexedDB, name);
-    const later = await openTab(name, indexedDB);
-    await later.cache.set('track_metadata', 'k', 1);
-    const heard = recorder();
-    later.cache.on('*', heard.listener);
-    await degraded.engine.resume();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(heard.seen).toEqual([]);
-    expect(await later.cache.get('track_metadata', 'k')).toBe(1);
+    await expectNotAppliedAgain('the greeting only');
   });
 
   it('an event a tab without IndexedDB makes after site data was cleared while it was frozen (it last heard of the database before), which the first try fails to log (a full disk), removes what it names once sent again', async () => {
@@ -1146,19 +1142,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
   });
 
   it('a tab without IndexedDB that had heard of no database but where its own first event was logged, frozen as another tab logged its next one, that tab gone and site data cleared before it resumes: no tab applies that event again, over what was written since', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { logging, degraded } = await frozenAsItsEventIsLogged(name, indexedDB, 'its own event logged');
-    await logging.cache.close();
-    await deleteUnderTabs(indexedDB, name);
-    const later = await openTab(name, indexedDB);
-    await later.cache.set('track_metadata', 'k', 1);
-    const heard = recorder();
-    later.cache.on('*', heard.listener);
-    await degraded.engine.resume();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(heard.seen).toEqual([]);
-    expect(await later.cache.get('track_metadata', 'k')).toBe(1);
+    await expectNotAppliedAgain('its own event logged');
   });
 
   it('a tab without IndexedDB frozen as another logged its event, site data cleared before it resumes: told from memory where the event was logged (the database deleted), its next event, sent again, still names the database made since, and is logged', async () => {
