@@ -1453,16 +1453,11 @@ describe('quota errors', () => {
     expect((await cache.stats()).types.track_metadata).toMatchObject({ entries: 3, evictions: 1 });
   });
 
-  it('a small set made just after a list of big entries was read fits in the room a nearly full disk has left: nothing is evicted for it', async () => {
-    const { cache, name } = await openCache({ config });
-    const big = 'x'.repeat(5000);
-    const keys = Array.from({ length: 40 }, (_, index) => `k${index}`);
-    await cache.setMany('track_metadata', keys.map((key) => ({ key, value: big })));
-    // The list read (its read times wait about a second to be written, but for the first few, written at once).
-    expect(await cache.getMany('track_metadata', keys)).toEqual(keys.map(() => big));
-    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
-    // A disk with about 50 kB left: Chromium checks at commit what a transaction puts (whole records) against
-    // the room left, and aborts it with QuotaExceededError when it does not fit.
+  /**
+   * A disk with about 50 kB left, for `name`'s transactions: Chromium checks at commit what a transaction puts (whole
+   * records) against the room left, and aborts it with QuotaExceededError when it does not fit.
+   */
+  function nearlyFullDisk(name: string): void {
     const bytes = new WeakMap<IDBTransaction, number>();
     const store = IDBObjectStore.prototype as unknown as Record<'put', (this: IDBObjectStore, ...args: unknown[]) => IDBRequest>;
     const put = store.put;
@@ -1471,8 +1466,18 @@ describe('quota errors', () => {
       return put.apply(this, args);
     };
     restores.push(() => Object.assign(store, { put }));
-    const full = failCommit({ when: (tx) => (bytes.get(tx) ?? 0) > 50_000, database: name });
-    restores.push(full);
+    restores.push(failCommit({ when: (tx) => (bytes.get(tx) ?? 0) > 50_000, database: name }));
+  }
+
+  it('a small set made just after a list of big entries was read fits in the room a nearly full disk has left: nothing is evicted for it', async () => {
+    const { cache, name } = await openCache({ config });
+    const big = 'x'.repeat(5000);
+    const keys = Array.from({ length: 40 }, (_, index) => `k${index}`);
+    await cache.setMany('track_metadata', keys.map((key) => ({ key, value: big })));
+    // The list read (its read times wait about a second to be written, but for the first few, written at once).
+    expect(await cache.getMany('track_metadata', keys)).toEqual(keys.map(() => big));
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+    nearlyFullDisk(name);
     await cache.set('track_metadata', 'new', 'a small value');
     const { entries, evictions } = (await cache.stats()).types.track_metadata!;
     expect({ entries, evictions, list: (await cache.getMany('track_metadata', keys)).filter((value) => value === big).length }).toEqual({ entries: 41, evictions: 0, list: 40 });
@@ -1486,16 +1491,7 @@ describe('quota errors', () => {
     await cache.setMany('track_metadata', keys.map((key) => ({ key, value: big })));
     expect(await cache.getMany('track_metadata', keys)).toEqual(keys.map(() => big));
     for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
-    // About 50 kB left, as above.
-    const bytes = new WeakMap<IDBTransaction, number>();
-    const store = IDBObjectStore.prototype as unknown as Record<'put', (this: IDBObjectStore, ...args: unknown[]) => IDBRequest>;
-    const put = store.put;
-    store.put = function (this: IDBObjectStore, ...args: unknown[]) {
-      bytes.set(this.transaction, (bytes.get(this.transaction) ?? 0) + JSON.stringify(args[0]).length);
-      return put.apply(this, args);
-    };
-    restores.push(() => Object.assign(store, { put }));
-    restores.push(failCommit({ when: (tx) => (bytes.get(tx) ?? 0) > 50_000, database: name }));
+    nearlyFullDisk(name);
     // Three small entries, above the import chunk: an import.
     await cache.setMany('track_metadata', ['a', 'b', 'c'].map((key) => ({ key, value: key })));
     const { entries, evictions } = (await cache.stats()).types.track_metadata!;
