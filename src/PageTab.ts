@@ -1,6 +1,7 @@
 import type { CacheClient } from './CacheClient';
 import { goneEpochOf, type ClientCallbacks, type LogPlace, type WorkerOpenOptions } from './protocol';
 import { randomId } from './randomId';
+import { trimOldest } from './trimOldest';
 import { epochNow } from './time';
 
 /**
@@ -59,8 +60,7 @@ export class PageTab {
         if (logged) this.heard(logged);
         if (id && this.#unlogged.has(id)) return;
         if (id && !logged) {
-          this.#unlogged.add(id);
-          if (this.#unlogged.size > 1000) this.#unlogged.delete(this.#unlogged.values().next().value!);
+          trimOldest(this.#unlogged.add(id), 1000);
         }
         client()?.remoteEvent(event, invalidated);
       },

@@ -6,6 +6,7 @@ import type { SharedCacheChange } from './ChangeFeed';
 import { changeOf, type LoggedChange } from './databaseSchema';
 import type { EventLog } from './EventLog';
 import type { LogPlace } from '../src/protocol';
+import { trimOldest } from '../src/trimOldest';
 import type { Schedule } from './schedule';
 import type { Counts, Invalidated, RemovedKeys } from './Store';
 
@@ -479,8 +480,7 @@ export class TabSync {
         // Not logged (its tab sends it again when a tab that logs speaks): applied to this tab meanwhile, once.
         this.#options.logger.error('Reprise: logging a change from a tab without IndexedDB failed', error);
         if (this.#unloggedHere.has(shared.id)) return;
-        this.#unloggedHere.add(shared.id);
-        if (this.#unloggedHere.size > MAX_UNLOGGED) this.#unloggedHere.delete(this.#unloggedHere.values().next().value!);
+        trimOldest(this.#unloggedHere.add(shared.id), MAX_UNLOGGED);
         return this.#options.apply(shared.change, removedBy(shared), null, true, shared.id);
       }
       const { record, epoch: logged } = relayed;
@@ -610,8 +610,7 @@ export class TabSync {
   }
 
   #remember(id: string, place: LogPlace | null = null): void {
-    this.#applied.set(id, place);
-    if (this.#applied.size > REMEMBERED_IDS) this.#applied.delete(this.#applied.keys().next().value!);
+    trimOldest(this.#applied.set(id, place), REMEMBERED_IDS);
   }
 
   /** Work from other tabs runs one step at a time, in arrival order. */
