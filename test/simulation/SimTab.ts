@@ -192,7 +192,8 @@ export class SimTab {
     const pageIdb = tabFactory(world.inner);
     if (this.degraded) pageIdb.refuse();
     const direct = new DirectReads({ name: world.name, indexedDB: pageIdb.factory, types: typesOf(config.toJSON()), now: world.now });
-    this.#remote = await RemoteEngine.start({ connect: workers.connect(callbacks), logger, direct });
+    // With what the page hears while it waits to replace a dead worker, for the next one, as createCache's (see KeptMessages).
+    this.#remote = await RemoteEngine.start({ connect: workers.connect(callbacks), logger, direct, kept: workers.kept });
     // setMany's validation yields when its slice's time is up: on a loaded machine, at any check. Here, as
     // the seed says (a tick of 0–15 "ms" per look at the clock), so that a failing seed replays.
     const slices = new Random((drawsOf(world.seed) * 31 + this.#workers) | 0);
