@@ -170,7 +170,11 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
   const tabs: SimTab[] = [];
   const tabCount = 2 + random.int(3);
   const degradedTab = random.chance(0.25) ? random.int(tabCount) : -1;
-  for (let index = 0; index < tabCount; index++) tabs.push(await SimTab.open(world, `tab${index}`, index === degradedTab));
+  // Sometimes a second tab without IndexedDB (of three or more, one keeping it), so that two such tabs hear each other:
+  // drawn from a stream of its own, so that the scenario's other draws stay those of the seed.
+  const also = new Random(~seed);
+  const secondDegraded = degradedTab >= 0 && tabCount > 2 && also.chance(0.4) ? (degradedTab + 1 + also.int(tabCount - 2)) % tabCount : -1;
+  for (let index = 0; index < tabCount; index++) tabs.push(await SimTab.open(world, `tab${index}`, index === degradedTab || index === secondDegraded));
   /** Each emit, told apart by the `sim` its metadata carries: what the tabs' listeners hear is checked against them (see checkHearing). */
   const emits = new Map<string, EmitRecord>();
   /** When each page of each tab (SimTab.page) began listening, as far as the model knows: after createCache resolved. */
@@ -220,6 +224,8 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
   /** How many deliveries the network had made as each tab last froze: a freeze forgets the database heard of (see namedNoDatabase). */
   const frozeAt = new Map<SimTab, number>();
   const died = (tab: SimTab) => deaths.set(tab, [...(deaths.get(tab) ?? []), model.tick()]);
+  /** When each tab was frozen, from its freeze to its resume (null: still frozen): a tab without IndexedDB hears nothing meanwhile. */
+  const frozenSpans = new Map<SimTab, { from: number; to: number | null }[]>();
   const locOf = (tab: SimTab, type: SimType) => (tab.degraded || !isPersistentType(type) ? `mem:${tab.id}#${tab.generation}` : 'idb');
   const tabOfLoc = (loc: string) => (loc === 'idb' ? undefined : tabs.find((tab) => loc.startsWith(`mem:${tab.id}#`)));
   /** The first settle that started after `time`: from its end on, everything before it has reached every tab. */
@@ -788,6 +794,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         const listenedAt = clock;
         await tab.reload();
         fault.end = model.tick();
+        for (const span of frozenSpans.get(tab) ?? []) span.to ??= fault.end;
         opened.get(tab)!.set(tab.page, { at: fault.end, clock: listenedAt });
       },
     ],
@@ -835,6 +842,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
    */
   function freeze(tab: SimTab): Promise<void> {
     frozeAt.set(tab, world.network.deliveries.length);
+    frozenSpans.set(tab, [...(frozenSpans.get(tab) ?? []), { from: model.time, to: null }]);
     if (tab.degraded) {
       const loc = `mem:${tab.id}#${tab.generation}`;
       forgetting.set(tab, model.remove({ what: `${tab.id} forgets after its freeze`, start: model.tick(), end: null, outcome: 'pending', reach: (at) => (at === loc ? 'maybe' : 'no') }));
@@ -851,6 +859,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
     try {
       await tab.resume();
     } finally {
+      for (const span of frozenSpans.get(tab) ?? []) span.to ??= model.tick();
       if (forgotten) {
         Object.assign(forgotten, { end: model.tick(), outcome: 'ok' });
         forgotten.reach = (at) => (at === loc ? forgotten.end! : 'no');
@@ -931,9 +940,12 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
    * What each page's `on('*')` listener heard, at rest (SimTab.heard), against the emits (README, Watching and
    * Limits; SPEC §events): no event twice in a page (duplicated messages, a worker replaced: "heard once"), none
    * that did not happen (a rejected emit), its own as local and the others' as remote ("what the dead worker did
-   * is this page's own"), in the order each page made them one after another; and every event another tab with
-   * IndexedDB emitted (resolved) after a page opened reaches it by the settle, through the log's catch-up if its
-   * message was lost — unless the page was told it forgot (then "its `on` listeners hear nothing").
+   * is this page's own"), in the order each page made them one after another; and every event emitted (resolved) after
+   * a page opened reaches it by the settle — unless the page was told it forgot (then "its `on` listeners hear
+   * nothing"): its own; another tab's, in a tab with IndexedDB through the log's catch-up if its message was lost
+   * (one of a tab without IndexedDB once a tab relays and logs it: "it is sent again when one does"); in a tab
+   * without IndexedDB through its message only (README, Tabs without IndexedDB: "such a tab hears the other tabs'
+   * changes only through their messages"), with the losses README names (see below).
    */
   function checkHearing(began: number): void {
     for (const tab of tabs) {
@@ -962,21 +974,46 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
           if (earlier) fail(`${tab.id} (page ${page}) heard ${[...heard.keys()][index]} before ${[...heard.keys()][order.indexOf(earlier)]}, emitted earlier by ${later.tab.id}`);
         });
       }
-      // Tabs without IndexedDB have no log to replay what they missed (README, Limits): not required.
-      if (tab.degraded || tab.forgot.has(tab.page)) continue;
+      if (tab.forgot.has(tab.page)) continue;
       const { at: since, clock: listenedAt } = opened.get(tab)!.get(tab.page)!;
       const heard = seen.get(tab.page);
+      /** Whether `of` lost a worker (killed, reloaded) from `from` until the settle began. */
+      const diedSince = (of: SimTab, from: number) => (deaths.get(of) ?? []).some((at) => at >= from && at <= began);
       for (const [sim, emit] of emits) {
-        if (emit.outcome !== 'ok' || emit.degraded || emit.end === null || emit.end >= began || emit.start <= since) continue;
-        if (emit.tab === tab && emit.page === tab.page) continue;
-        // A database deleted meanwhile: what the old one logged may be lost to a tab ("forgets": told at its next catch-up).
-        if (recreated.some((at) => at >= emit.start - 1)) continue;
-        // Stamped before the page listened (the clock set back since, by less than a second: more is forgotten,
-        // its watchers told): logged before it opened as far as the log's times tell ("the engine starts before
-        // every change logged since the page began listening (the log's records carry their time…)"), so heard
-        // only through its message, which a freeze may have lost (README, Watching).
-        if (emit.clock < listenedAt) continue;
-        if (!heard?.has(sim)) fail(`${tab.id} (page ${tab.page}, open since ${since}) never heard ${sim} of ${emit.tab.id} (page ${emit.page}, [${emit.start}, ${emit.end}])`);
+        if (emit.outcome !== 'ok' || emit.end === null || emit.end >= began || emit.start <= since) continue;
+        const own = emit.tab === tab && emit.page === tab.page;
+        if (own) {
+          // Its own, as local ("each tab's own as local"), told by the worker that made it or the next one it was sent to.
+          if (!heard?.has(sim)) fail(`${tab.id} (page ${tab.page}) never heard its own ${sim} ([${emit.start}, ${emit.end}])`);
+          continue;
+        }
+        if (tab.degraded) {
+          // A tab without IndexedDB hears the others' changes only through their messages (README, Tabs without
+          // IndexedDB; Limits): lost when it was frozen meanwhile (it forgets instead), when its worker died (what
+          // reached the dead one), when the change's worker died before it broadcast it, or its tab reloaded
+          // frozen ("a change whose message is lost with its tab … never reaches that tab").
+          if (diedSince(tab, emit.start) || diedSince(emit.tab, emit.start)) continue;
+          if ((frozenSpans.get(tab) ?? []).some(({ from, to }) => from <= began && (to === null || to >= emit.start))) continue;
+        } else {
+          // A database deleted meanwhile: what the old one logged may be lost to a tab ("forgets": told at its next catch-up).
+          if (recreated.some((at) => at >= emit.start - 1)) continue;
+          if (emit.degraded) {
+            // Logged by the tab that relays it, when its message reaches one, by the settle at the latest ("it is sent
+            // again when one does"); lost if its worker died once it resolved, before a tab logged it (README, Limits:
+            // "a change it made is lost if its worker dies before any tab with IndexedDB heard of it").
+            if (diedSince(emit.tab, emit.end)) continue;
+            // Stamped by the relaying tab's clock, at any time until the settle: see below.
+            if (model.clockSpan(emit.start, began).low < listenedAt) continue;
+          }
+          // Stamped before the page listened (the clock set back since, by less than a second: more is forgotten,
+          // its watchers told): logged before it opened as far as the log's times tell ("the engine starts before
+          // every change logged since the page began listening (the log's records carry their time…)"), so heard
+          // only through its message, which a freeze may have lost (README, Watching).
+          else if (emit.clock < listenedAt) continue;
+        }
+        if (!heard?.has(sim)) {
+          fail(`${tab.id} (page ${tab.page}${tab.degraded ? ', no IndexedDB' : ''}, open since ${since}) never heard ${sim} of ${emit.tab.id} (page ${emit.page}${emit.degraded ? ', no IndexedDB' : ''}, [${emit.start}, ${emit.end}])`);
+        }
       }
     }
   }
