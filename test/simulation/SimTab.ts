@@ -9,6 +9,7 @@ import type { CacheEvent } from '../../src/cacheEvent';
 import type { CacheConfig } from '../../src/configSchema';
 import { PageTab } from '../../src/PageTab';
 import { DirectReads } from '../../src/DirectReads';
+import { FetchLocks } from '../../src/FetchLocks';
 import { RemoteEngine } from '../../src/RemoteEngine';
 import { SmartCacheConfig } from '../../src/SmartCacheConfig';
 import { typesOf } from '../../src/typesOf';
@@ -25,6 +26,8 @@ export interface SimWorld {
   name: string;
   inner: IDBFactory;
   network: SimNetwork;
+  /** The read-through's fetch channel, apart from the tabs' (see FetchLocks). */
+  fetchNetwork: SimNetwork;
   locks: SimLocks | null;
   now: () => number;
   random: Random;
@@ -199,7 +202,10 @@ export class SimTab {
     const slices = new Random((drawsOf(world.seed) * 31 + this.#workers) | 0);
     let ms = 0;
     const clock = () => (ms += slices.int(16));
-    client = new CacheClient<Schemas, 'lyrics' | 'scratch'>(this.#remote, { logger, setManyChunk: SIM_SET_MANY_CHUNK, types: typesOf(config.toJSON()), clock });
+    // One fetch per key for all tabs, as createCache's: a Web Lock per key, held by the page (without Web Locks, none).
+    const pageName = `${this.id}/page${this.page + 1}`;
+    const fetchLocks = new FetchLocks({ name: world.name, locks: world.locks?.manager(pageName), openChannel: () => world.fetchNetwork.opener(pageName)(), logger });
+    client = new CacheClient<Schemas, 'lyrics' | 'scratch'>(this.#remote, { logger, setManyChunk: SIM_SET_MANY_CHUNK, types: typesOf(config.toJSON()), clock, fetchLocks });
     this.cache = client;
     // Listeners run for every event, local or remote; the simulation checks what they are told.
     const page = ++this.page;

@@ -54,7 +54,9 @@ const EVENT_WORLD = { tracks: TRACKS, fingerprints: FINGERPRINTS, albums: ALBUMS
 /** A budget small enough that writes evict (about six entries of the largest values here). */
 const TIGHT_MB = 0.004;
 
-class FetchFailed extends Error {}
+class FetchFailed extends Error {
+  override name = 'FetchFailed';
+}
 
 /** The channel name of whoever posts MALFORMED messages. */
 const STRANGER = 'stranger';
@@ -160,6 +162,8 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
     name: `sim-${seed}`,
     inner: new IDBFactory(),
     network: new SimNetwork(random.fork(), { maxDelayTicks: random.int(5), duplicate: random.pick([0, 0, 0.05]), reorder: random.chance(0.7) }),
+    // The read-through's fetch channel (a BroadcastChannel of its own): seeded apart, so that the scenario's draws stay the seed's.
+    fetchNetwork: new SimNetwork(new Random(~seed ^ 0xfe7c), { maxDelayTicks: 3 }),
     // Plain-http pages have no Web Locks.
     locks: random.chance(0.8) ? new SimLocks() : null,
     now: () => clock,
@@ -265,7 +269,8 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
     };
 
   const checkRejection = (call: Call, error: unknown, end: number): CacheErrorCode | 'fetch' => {
-    if (error instanceof FetchFailed) return 'fetch';
+    // Another tab's failed fetch reaches the tabs waiting on it rebuilt from its name and message (see fetchOutcome.ts).
+    if (error instanceof FetchFailed || (error instanceof Error && error.name === 'FetchFailed')) return 'fetch';
     if (!isCacheError(error) || !(CACHE_ERROR_CODES as readonly string[]).includes(error.code)) {
       return fail(`${call.what} rejected with something other than a CacheError: ${String(error)}`);
     }
@@ -427,13 +432,8 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
 
   /** getOrSet calls per client and key: a call may return the fetch of any that overlapped it. */
   const sharedRuns = new Map<string, SharedRun[]>();
-  const clients = new WeakMap<object, number>();
-  let clientCount = 0;
-  const clientId = (client: object) => {
-    let id = clients.get(client);
-    if (id === undefined) clients.set(client, (id = ++clientCount));
-    return id;
-  };
+  /** The fetchers running, per type and key, with the page of the tab that called each: see the getOrSet action. */
+  const fetching = new Map<string, { tab: SimTab; page: number; what: string }[]>();
   const pickTab = () => random.pick(tabs);
   /** A frozen page runs no script: calls come from the others. */
   const pickAwake = () => {
@@ -445,6 +445,70 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
   const draft = () => {
     const tab = pickAwake();
     return tab && { tab, type: pickType(), key: random.pick(KEYS), tags: randomTags(), ttl: randomTtl(), token: model.nextValue() };
+  };
+
+  /** A getOrSet of `tab`, its fetcher's delays and failures drawn from `r`. */
+  const readThrough = (r: Random, tab: SimTab, type: SimType, key: string, tags: Tags, ttl: number | undefined, token: { w: number }) => {
+    const loc = locOf(tab, type);
+    // getOrSet reads with the fingerprint it will store: another one is a miss, and deletes the entry.
+    const remover = smart.shouldUseFingerprintValidation(type) ? fingerprintRead(loc, type, key, tags.fingerprint) : undefined;
+    const page = tab.page;
+    const run: SharedRun = { token, start: model.time + 1, end: null };
+    const fetcher = async () => {
+      // The write is the model's from the moment the fetch starts; it may be skipped (no stale write-back).
+      const fetchStart = model.tick();
+      const what = `${tab.id} (page ${page}) fetch of ${type} ${key}: w${token.w}`;
+      history.push(`[${fetchStart}] ${what} starts`);
+      const fetched = (run.fetched = pendingWrite(loc, type, key, token, tags, ttl, fetchStart, { fetchStart }));
+      // One fetch per key for all tabs (README, Using it: "a Web Lock per (cache, type, key) elects the tab that
+      // fetches; the others wait"): no other tab's fetcher of the key runs now — unless that tab closed (reloaded)
+      // since, which "leaves the key to the next waiting tab, which fetches for itself — at once". Without Web
+      // Locks, a claim heard late can let two tabs fetch: not checked.
+      const running = fetching.get(`${type}|${key}`) ?? [];
+      const other = running.find((fetch) => fetch.tab !== tab && fetch.page === fetch.tab.page);
+      if (world.locks && other) fail(`${what} starts while ${other.what} runs`);
+      const mine = { tab, page, what };
+      fetching.set(`${type}|${key}`, [...running, mine]);
+      try {
+        await new Promise<void>((resolve) => afterTurns(r.int(8), resolve));
+        if (r.chance(0.1)) {
+          fetched.outcome = 'fail';
+          throw new FetchFailed('the API is down');
+        }
+        return valueOf(token);
+      } finally {
+        fetching.set(`${type}|${key}`, fetching.get(`${type}|${key}`)!.filter((fetch) => fetch !== mine));
+      }
+    };
+    // Concurrent calls for one key share one fetch, across tabs too: each reads for itself (with its own
+    // fingerprint), and one that misses may return what another call's fetch got while it ran.
+    const runId = `${type}|${key}`;
+    const runs = sharedRuns.get(runId) ?? [];
+    sharedRuns.set(runId, runs);
+    const inFlight = runs.filter((run) => run.end === null);
+    runs.push(run);
+    if (runs.length > 20) runs.splice(0, runs.length - 20);
+    call(
+      tab,
+      `getOrSet ${type} ${key} (w${token.w})${inFlight.length ? ` while w${inFlight.map((other) => other.token.w).join(', w')} fetch` : ''}`,
+      () => tab.cache.getOrSet(type, key, fetcher, setOptions(tags, ttl)),
+      (outcome, value, start, end) => {
+        run.end = end;
+        // Its read may have deleted the entry even if what came after failed.
+        if (remover) Object.assign(remover, { end, outcome: 'maybe' });
+        if (run.fetched && run.fetched.outcome === 'pending') finishWrites(tab, [run.fetched], type, new Map([[key, ttl]]), outcome, end);
+        const overlapping = runs.filter((other) => other.start <= end && (other.end === null || other.end >= start));
+        if (outcome !== 'ok') return;
+        checkRead(`getOrSet ${type} ${key}`, readContext(loc, type, key, start, end, tags.fingerprint), value, overlapping.map((other) => other.token));
+        // The value another tab fetched and kept in its memory tier is kept in this one's too (see Resolver's receive).
+        const lead = overlapping.find((other) => other !== run && other.token.w === (value as { w?: unknown } | undefined)?.w)?.fetched;
+        if (lead && lead.loc !== loc) {
+          const { id: _id, ...copied } = lead;
+          model.write({ ...copied, loc, start, end, outcome: 'maybe' });
+        }
+      },
+      inFlight.length ? Math.min(...inFlight.map((other) => other.start)) : undefined,
+    );
   };
 
   const actions: [number, () => Promise<void> | void][] = [
@@ -539,45 +603,11 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         const drafted = draft();
         if (!drafted) return;
         const { tab, type, key, tags, ttl, token } = drafted;
-        const loc = locOf(tab, type);
-        // getOrSet reads with the fingerprint it will store: another one is a miss, and deletes the entry.
-        const remover = smart.shouldUseFingerprintValidation(type) ? fingerprintRead(loc, type, key, tags.fingerprint) : undefined;
-        let fetched: WriteRecord | undefined;
-        const fetcher = async () => {
-          // The write is the model's from the moment the fetch starts; it may be skipped (no stale write-back).
-          const fetchStart = model.tick();
-          history.push(`[${fetchStart}] ${tab.id} fetch of ${type} ${key} starts: w${token.w}`);
-          fetched = pendingWrite(loc, type, key, token, tags, ttl, fetchStart, { fetchStart });
-          await new Promise<void>((resolve) => afterTurns(random.int(8), resolve));
-          if (random.chance(0.1)) {
-            fetched.outcome = 'fail';
-            throw new FetchFailed('the API is down');
-          }
-          return valueOf(token);
-        };
-        // Concurrent calls of one client for one key share one fetch: each reads for itself (with its own
-        // fingerprint), and one that misses may return what another call's fetch got while it ran.
-        const runId = `${clientId(tab.cache)}|${type}|${key}`;
-        const runs = sharedRuns.get(runId) ?? [];
-        sharedRuns.set(runId, runs);
-        const inFlight = runs.filter((run) => run.end === null);
-        const run: SharedRun = { token, start: model.time + 1, end: null };
-        runs.push(run);
-        if (runs.length > 20) runs.splice(0, runs.length - 20);
-        call(
-          tab,
-          `getOrSet ${type} ${key} (w${token.w})${inFlight.length ? ` while w${inFlight.map((other) => other.token.w).join(', w')} fetch` : ''}`,
-          () => tab.cache.getOrSet(type, key, fetcher, setOptions(tags, ttl)),
-          (outcome, value, start, end) => {
-            run.end = end;
-            // Its read may have deleted the entry even if what came after failed.
-            if (remover) Object.assign(remover, { end, outcome: 'maybe' });
-            if (fetched && fetched.outcome === 'pending') finishWrites(tab, [fetched], type, new Map([[key, ttl]]), outcome, end);
-            const overlapping = runs.filter((other) => other.start <= end && (other.end === null || other.end >= start));
-            if (outcome === 'ok') checkRead(`getOrSet ${type} ${key}`, readContext(loc, type, key, start, end, tags.fingerprint), value, overlapping.map((other) => other.token));
-          },
-          inFlight.length ? Math.min(...inFlight.map((other) => other.start)) : undefined,
-        );
+        readThrough(random, tab, type, key, tags, ttl, token);
+        // Sometimes other tabs ask for the key at once (the same page code running in each): one fetch for all tabs.
+        // Drawn from a stream of their own, so that the scenario's draws stay the seed's.
+        if (!also.chance(0.3)) return;
+        for (const other of tabs) if (other !== tab && !other.suspended && also.chance(0.7)) readThrough(also, other, type, key, tags, ttl, model.nextValue());
       },
     ],
     [
@@ -1203,6 +1233,8 @@ function simOf(event: CacheEvent): string {
 
 interface SharedRun {
   token: { w: number };
+  /** Its fetcher's write, once it was called. */
+  fetched?: WriteRecord;
   start: number;
   end: number | null;
 }
