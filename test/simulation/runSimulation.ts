@@ -228,8 +228,11 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
   /** How many deliveries the network had made as each tab last froze: a freeze forgets the database heard of (see namedNoDatabase). */
   const frozeAt = new Map<SimTab, number>();
   const died = (tab: SimTab) => deaths.set(tab, [...(deaths.get(tab) ?? []), model.tick()]);
-  /** When each tab was frozen, from its freeze to its resume (null: still frozen): a tab without IndexedDB hears nothing meanwhile. */
-  const frozenSpans = new Map<SimTab, { from: number; to: number | null }[]>();
+  /**
+   * When each tab was frozen, from its freeze to its resume (null: still frozen), and how many deliveries the network had
+   * made as it froze: a tab without IndexedDB hears nothing meanwhile.
+   */
+  const frozenSpans = new Map<SimTab, { from: number; to: number | null; at: number }[]>();
   const locOf = (tab: SimTab, type: SimType) => (tab.degraded || !isPersistentType(type) ? `mem:${tab.id}#${tab.generation}` : 'idb');
   const tabOfLoc = (loc: string) => (loc === 'idb' ? undefined : tabs.find((tab) => loc.startsWith(`mem:${tab.id}#`)));
   /** The first settle that started after `time`: from its end on, everything before it has reached every tab. */
@@ -872,7 +875,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
    */
   function freeze(tab: SimTab): Promise<void> {
     frozeAt.set(tab, world.network.deliveries.length);
-    frozenSpans.set(tab, [...(frozenSpans.get(tab) ?? []), { from: model.time, to: null }]);
+    frozenSpans.set(tab, [...(frozenSpans.get(tab) ?? []), { from: model.time, to: null, at: world.network.deliveries.length }]);
     if (tab.degraded) {
       const loc = `mem:${tab.id}#${tab.generation}`;
       forgetting.set(tab, model.remove({ what: `${tab.id} forgets after its freeze`, start: model.tick(), end: null, outcome: 'pending', reach: (at) => (at === loc ? 'maybe' : 'no') }));
@@ -1023,7 +1026,9 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
           // reached the dead one), when the change's worker died before it broadcast it, or its tab reloaded
           // frozen ("a change whose message is lost with its tab … never reaches that tab").
           if (diedSince(tab, emit.start) || diedSince(emit.tab, emit.start)) continue;
-          if ((frozenSpans.get(tab) ?? []).some(({ from, to }) => from <= began && (to === null || to >= emit.start))) continue;
+          // A freeze loses it only if its message had not reached the page's channels before (a message heard is told).
+          const reached = () => world.network.deliveries.findIndex(({ to, data }) => tab.pageChannels.includes(to) && carries(data, sim));
+          if ((frozenSpans.get(tab) ?? []).some(({ from, to, at }) => from <= began && (to === null || to >= emit.start) && !(reached() >= 0 && reached() < at))) continue;
         } else {
           // A database deleted meanwhile: what the old one logged may be lost to a tab ("forgets": told at its next catch-up).
           if (recreated.some((at) => at >= emit.start - 1)) continue;
@@ -1225,6 +1230,12 @@ interface EmitRecord {
 /** An event told apart from every other of its run by its metadata's `sim` (which no invalidation reads). */
 function tagged<T extends CacheEvent>(event: T, sim: string): T {
   return { ...event, metadata: { ...event.metadata, sim } };
+}
+
+/** Whether a message on the channel tells of the event tagged `sim`. */
+function carries(data: unknown, sim: string): boolean {
+  const message = data as { kind?: unknown; event?: CacheEvent } | null;
+  return typeof message === 'object' && message?.kind === 'event' && !!message.event && simOf(message.event) === sim;
 }
 
 function simOf(event: CacheEvent): string {
