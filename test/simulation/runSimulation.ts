@@ -1025,7 +1025,8 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
           // IndexedDB; Limits): lost when it was frozen meanwhile (it forgets instead), when its worker died (what
           // reached the dead one), when the change's worker died before it broadcast it, or its tab reloaded
           // frozen ("a change whose message is lost with its tab … never reaches that tab").
-          if (diedSince(tab, emit.start) || diedSince(emit.tab, emit.start)) continue;
+          // The change's worker dying excuses it only if no message of it went out (what a worker posted before it died still goes out).
+          if (diedSince(tab, emit.start) || (diedSince(emit.tab, emit.start) && !world.network.posts.some(({ data }) => carries(data, sim)))) continue;
           // A freeze loses it only if its message had not reached the page's channels before (a message heard is told).
           const reached = () => world.network.deliveries.findIndex(({ to, data }) => tab.pageChannels.includes(to) && carries(data, sim));
           if ((frozenSpans.get(tab) ?? []).some(({ from, to, at }) => from <= began && (to === null || to >= emit.start) && !(reached() >= 0 && reached() < at))) continue;
