@@ -1243,6 +1243,62 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await cache.stats();
     expect(heard).toEqual([{ type: 'generic', keys: null, kind: 'invalidate', source: 'remote' }]);
   });
+
+  it('a tab that finds the database recreated, site data cleared again as it reads the new log (another tab logs its event in the database made since), hears that event once, also from its next worker', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const [otherSide, workerSide] = [tabFactory(indexedDB), tabFactory(indexedDB)];
+    const { cache: other } = await openTab(name, otherSide.factory);
+    const { cache, workers } = await openRemoteCache({ name, indexedDB: workerSide.factory, config, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
+    const { seen, listener } = recorder();
+    cache.on('*', listener);
+    await other.emit({ eventType: 'track_added', trackId: 't0' });
+    await vi.waitFor(() => expect(seen).toHaveLength(1));
+    // Site data cleared while this tab is idle; the other tab writes to the database made since.
+    await deleteUnderTabs(indexedDB, name);
+    await other.set('track_metadata', 'k', 1);
+    // This tab's replay reads the log's head, then its tail, which names the new database, then (the old one's
+    // changes forgotten) the new one's log: site data is cleared again right then, as the other tab emits. Its
+    // connection closes first, so that its emit asks to open the database first, and logs in the one made since;
+    // then this tab's, aborting the read, which is made again there.
+    const database = IDBDatabase.prototype as unknown as { transaction(this: IDBDatabase, ...args: unknown[]): IDBTransaction };
+    const open = database.transaction;
+    let reads = 0;
+    let cleared: Promise<unknown> | undefined;
+    database.transaction = function (this: IDBDatabase, ...args: unknown[]) {
+      const tx = open.apply(this, args);
+      const log = tx.mode === 'readonly' && [...tx.objectStoreNames].join() === 'events,meta';
+      if (log && workerSide.connections().includes(this) && ++reads === 3) {
+        database.transaction = open;
+        const deleted = deleteUnderTabs(indexedDB, name);
+        otherSide.loseConnection();
+        const opening = otherSide.factory.open;
+        otherSide.factory.open = (...args) => {
+          otherSide.factory.open = opening;
+          workerSide.loseConnection();
+          return opening(...args);
+        };
+        cleared = Promise.all([deleted, other.emit({ eventType: 'track_removed', trackId: 't1' })]);
+      }
+      return tx;
+    };
+    try {
+      await cache.stats();
+    } finally {
+      database.transaction = open;
+    }
+    await cleared;
+    await vi.waitFor(() => expect(seen).toHaveLength(2));
+    // The worker dies between two calls; the next one goes on from where the page heard it stood.
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    await cache.stats();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen.map(([event, { source }]) => [event.eventType, source])).toEqual([
+      ['track_added', 'remote'],
+      ['track_removed', 'remote'],
+    ]);
+  });
 });
 
 
