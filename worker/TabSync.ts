@@ -565,7 +565,8 @@ export class TabSync {
     let tail = await log.after(position.seq);
     this.#position = position;
     if (placed && position.seq > 0 && tail.trimmedThrough === position.seq) position.seq--;
-    if (tail.epoch !== position.epoch) {
+    // Until two reads find one database: site data cleared again before the next read makes it read yet another.
+    while (tail.epoch !== position.epoch) {
       // The database was deleted and recreated: what this tab had not applied of the old one is lost (its
       // entries are gone, which the database's loss tells); so is what was trimmed of the new one's log (read
       // with the tail), which reaches the shared data: forgotten once for both.
