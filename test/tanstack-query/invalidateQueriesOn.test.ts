@@ -388,4 +388,33 @@ describe('invalidateQueriesOn', () => {
     await vi.waitFor(() => expect(observer.getCurrentResult().data).toBe('new'));
     expect(queryFn).toHaveBeenCalledTimes(1);
   });
+
+  it("an event heard before the app restores its persisted queries at start (restoreQueries, createQueryStorage without trackId) refetches the query it maps to", async () => {
+    const page = await openCache();
+    const storage = createQueryStorage(page.cache, 'successful_api_metadata');
+    // Saved a second before the event (the last session, or another tab).
+    await storage.setItem('tanstack-query-["track","t1"]', JSON.stringify({ buster: '', queryHash: '["track","t1"]', queryKey: ['track', 't1'], state: { data: 'old', dataUpdatedAt: Date.now() - 1000 } }));
+    await storage.setItem('tanstack-query-["track","t2"]', JSON.stringify({ buster: '', queryHash: '["track","t2"]', queryKey: ['track', 't2'], state: { data: 'kept', dataUpdatedAt: Date.now() - 1000 } }));
+    const persister = experimental_createQueryPersister({ storage });
+    const client = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false, persister: persister.persisterFn } } });
+    cleanups.push(() => client.clear());
+    cleanups.push(invalidateQueriesOn(page.cache, client, (event) => (event.trackId ? [['track', event.trackId]] : [])));
+    await page.cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    await persister.restoreQueries(client);
+
+    const queryFn = vi.fn(async () => 'new');
+    const observer = new QueryObserver(client, { queryKey: ['track', 't1'], queryFn });
+    cleanups.push(observer.subscribe(() => {}));
+    // Before: 'old' for good, the queryFn never called (restoreQueries sets the data with its old updatedAt, fresh with staleTime Infinity).
+    await vi.waitFor(() => expect(observer.getCurrentResult().data).toBe('new'));
+    expect(queryFn).toHaveBeenCalledTimes(1);
+    // Another track's query, restored as old, is left as it is; so is data the app sets.
+    client.setQueryData(['track', 't1'], 'set');
+    const other = new QueryObserver(client, { queryKey: ['track', 't2'], queryFn });
+    cleanups.push(other.subscribe(() => {}));
+    await vi.waitFor(() => expect(other.getCurrentResult().data).toBe('kept'));
+    await vi.waitFor(() => expect(client.isFetching()).toBe(0));
+    expect(observer.getCurrentResult().data).toBe('set');
+    expect(queryFn).toHaveBeenCalledTimes(1);
+  });
 });
