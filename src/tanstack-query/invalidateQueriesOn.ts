@@ -25,7 +25,8 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
   // What the events invalidated, as heard (the last HEARD): a query built or set with data older than one
   // (TanStack's dataUpdatedAt, this page's clock) got what it made stale. A hydrate sets isInvalidated too,
   // as it was saved: the invalidation of a query built before the restore is undone. A fetch's data is not
-  // looked at (a clock set back would refetch it over and over), nor setQueryData's (the app's). One heard
+  // looked at (a clock set back would refetch it over and over); setQueryData's is newer than any event heard,
+  // unless given an older updatedAt (restoreQueries gives the stored one). One heard
   // before of a key this one matches (the same, or a longer one) tells nothing more: not kept twice, so that
   // a key every event names (a list's) does not push out those heard once.
   let heard: { queryKey: QueryKey; at: number }[] = [];
@@ -34,7 +35,8 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
   const unsubscribe = (queryClient as Partial<QueryClient>).getQueryCache?.().subscribe((change) => {
     const { query } = change;
     const { data, dataUpdatedAt } = query.state;
-    if (change.type !== 'added' && !(change.type === 'updated' && change.action.type === 'setState')) return;
+    // Built, set as saved (a hydrate, a persisterFn's restore), or given data with its time (restoreQueries' setQueryData).
+    if (change.type !== 'added' && !(change.type === 'updated' && (change.action.type === 'setState' || (change.action.type === 'success' && change.action.manual)))) return;
     for (let index = heard.length; data !== undefined && !query.state.isInvalidated && index-- && dataUpdatedAt < heard[index]!.at; ) {
       if (startsWith(query.queryKey, heard[index]!.queryKey)) void queryClient.invalidateQueries({ predicate: (found) => found === query });
     }
