@@ -417,4 +417,47 @@ describe('invalidateQueriesOn', () => {
     expect(observer.getCurrentResult().data).toBe('set');
     expect(queryFn).toHaveBeenCalledTimes(1);
   });
+  it.each([
+    ['its first fetch (no data yet), which the invalidation joins instead of starting another', 'first', 2],
+    ['a prefetch (no component uses the query yet), which the invalidation leaves running', 'prefetch', 2],
+    ['a refetch of the data it has, which the invalidation cancels and starts again (no fetch more)', 'refetch', 3],
+  ] as const)("an event heard while a query's fetch that started before it is under way leaves the query with what the server has after it: %s", async (_, fetching, calls) => {
+    const { cache } = await openCache();
+    // The server's track, as each fetch reads it when it starts; the fetch under way answers only when let go.
+    let server = 'old';
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const fetchTrack = vi.fn(async () => {
+      const read = server;
+      if (fetchTrack.mock.calls.length === (fetching === 'refetch' ? 2 : 1)) await released;
+      return read;
+    });
+    // Read through the cache, as the README's queryFn.
+    const queryFn = vi.fn(() => cache.getOrSet('track_metadata', 't1', fetchTrack, { trackId: 't1' }));
+    const client = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false } } });
+    cleanups.push(() => client.clear());
+    cleanups.push(invalidateQueriesOn(cache, client, (event) => (event.trackId ? [['track', event.trackId]] : [])));
+    const observer = new QueryObserver(client, { queryKey: ['track', 't1'], queryFn });
+    if (fetching === 'prefetch') void client.prefetchQuery({ queryKey: ['track', 't1'], queryFn });
+    else cleanups.push(observer.subscribe(() => {}));
+    if (fetching === 'refetch') {
+      await vi.waitFor(() => expect(observer.getCurrentResult().data).toBe('old'));
+      // Its entry gone (evicted, say), the refetch fetches.
+      await cache.delete('track_metadata', 't1');
+      void observer.refetch();
+    }
+    await vi.waitFor(() => expect(fetchTrack).toHaveBeenCalledTimes(fetching === 'refetch' ? 2 : 1));
+    // The track changes on the server, and the app says so while that fetch is still under way.
+    server = 'new';
+    await cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    release();
+    if (fetching === 'prefetch') cleanups.push(observer.subscribe(() => {}));
+
+    // Before: 'old' for good (staleTime Infinity), no fetch after the event: the fetch under way, started
+    // before it, answered, and its success cleared the invalidation (a first fetch or a prefetch).
+    await vi.waitFor(() => expect(observer.getCurrentResult().data).toBe('new'));
+    await vi.waitFor(() => expect(client.isFetching()).toBe(0));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect([observer.getCurrentResult().data, queryFn.mock.calls.length]).toEqual(['new', calls]);
+  });
 });
