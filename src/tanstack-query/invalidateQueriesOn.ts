@@ -1,4 +1,4 @@
-import type { QueryClient, QueryKey } from '@tanstack/query-core';
+import type { InvalidateQueryFilters, QueryClient, QueryKey } from '@tanstack/query-core';
 import type { Cache, CacheEvent, EventContext, Schemas } from 'reprise';
 import { cacheInternals } from '../cacheInternals';
 import { CacheError } from '../CacheError';
@@ -32,13 +32,16 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
   let heard: { queryKey: QueryKey; at: number }[] = [];
   const hear = (queryKey: QueryKey, at = Date.now()) =>
     (heard = heard.filter((kept) => kept.at > at || !startsWith(kept.queryKey, queryKey))).push({ queryKey, at }) > HEARD && heard.shift();
-  const unsubscribe = (queryClient as Partial<QueryClient>).getQueryCache?.().subscribe((change) => {
+  const queries = (queryClient as Partial<QueryClient>).getQueryCache?.();
+  // Once per query, TanStack's way: every query its invalidateQueries matches, or those `predicate` keeps.
+  const invalidate = (filters: InvalidateQueryFilters) => queryClient.invalidateQueries(filters);
+  const unsubscribe = queries?.subscribe((change) => {
     const { query } = change;
     const { data, dataUpdatedAt } = query.state;
     // Built, set as saved (a hydrate, a persisterFn's restore), or given data with its time (restoreQueries' setQueryData).
     if (change.type !== 'added' && !(change.type === 'updated' && (change.action.type === 'setState' || (change.action.type === 'success' && change.action.manual)))) return;
     for (let index = heard.length; data !== undefined && !query.state.isInvalidated && index-- && dataUpdatedAt < heard[index]!.at; ) {
-      if (startsWith(query.queryKey, heard[index]!.queryKey)) void queryClient.invalidateQueries({ predicate: (found) => found === query });
+      if (startsWith(query.queryKey, heard[index]!.queryKey)) void invalidate({ predicate: (found) => found === query });
     }
   });
   const off = cache.on('*', (event, context) => {
@@ -47,7 +50,22 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
     // Only arrays are query keys: TanStack reads `queryKey: undefined` as "every query". The others are
     // skipped, and reported (by the cache's listener isolation, like a failing `on` listener).
     const invalid = queryKeys.findIndex((queryKey) => !Array.isArray(queryKey));
-    const invalidated = Promise.all(queryKeys.filter((queryKey) => Array.isArray(queryKey)).map((queryKey) => (hear(queryKey), queryClient.invalidateQueries({ queryKey }))));
+    const invalidated = Promise.all(
+      queryKeys
+        .filter((queryKey) => Array.isArray(queryKey))
+        .map((queryKey) => {
+          hear(queryKey);
+          // A fetch under way started before the event, and brings what it made stale: TanStack's invalidation
+          // joins a query's first fetch (and leaves an inactive one's running), whose success clears it. Once it
+          // has answered, the query still holding what it brought is invalidated again; one the invalidation
+          // cancels (a refetch) rejects. After what TanStack scheduled meanwhile: a persisterFn's restore sets
+          // its data's time then, which the check above invalidates (and its refetch may have answered since).
+          for (const query of queries?.findAll({ queryKey, fetchStatus: 'fetching' }) ?? []) {
+            query.promise?.then((data) => void setTimeout(() => query.state.data !== data || query.state.isInvalidated || invalidate({ predicate: (found) => found === query })), () => {});
+          }
+          return invalidate({ queryKey });
+        }),
+    );
     if (invalid === -1) return invalidated;
     return invalidated.then(() => {
       throw new CacheError('invalid_argument', `invalidateQueriesOn: toQueryKeys gave ${describeValue(queryKeys[invalid])} at ${invalid} for ${event.eventType}, expected a query key (an array); it was skipped`);
