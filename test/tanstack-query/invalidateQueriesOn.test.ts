@@ -185,6 +185,41 @@ describe('invalidateQueriesOn', () => {
     expect(invalidate).toHaveBeenCalledTimes(1);
   });
 
+  it("a tab that comes back after its database was deleted and recreated, a query's first fetch under way since before it froze, leaves the query with what the server has after it", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const other = await openCache({ name, indexedDB });
+    const page = await pageTab(name, indexedDB);
+    // The server's data, as each fetch reads it when it starts; the first answers only when let go.
+    let server = 'old';
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const queryFn = vi.fn(async () => {
+      const read = server;
+      if (queryFn.mock.calls.length === 1) await released;
+      return read;
+    });
+    const client = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false } } });
+    cleanups.push(() => client.clear());
+    cleanups.push(invalidateQueriesOn(page.cache, client, () => []));
+    const observer = new QueryObserver(client, { queryKey: ['tracks', 't1'], queryFn });
+    cleanups.push(observer.subscribe(() => {}));
+    await vi.waitFor(() => expect(queryFn).toHaveBeenCalledTimes(1));
+    await page.cache.get('generic', 'k');
+    page.freeze();
+    await deleteUnderTabs(indexedDB, name);
+    await other.cache.set('album_year', 'a1', 1);
+    server = 'new';
+    await page.resume();
+    await vi.waitFor(() => expect(client.getQueryState(['tracks', 't1'])?.isInvalidated).toBe(true));
+    release();
+
+    // Before: 'old' for good, fetched once: the invalidation of every query joined the fetch under way, whose success cleared it.
+    await vi.waitFor(() => expect(observer.getCurrentResult().data).toBe('new'));
+    await vi.waitFor(() => expect(client.isFetching()).toBe(0));
+    expect(queryFn).toHaveBeenCalledTimes(2);
+  });
+
   /** Two tabs without IndexedDB; the page's query ['tracks', 't1'] holds 'old', as does its entry t1, invalidated by track events. */
   async function queryOfTabWithoutIndexedDB() {
     const name = uniqueName();
