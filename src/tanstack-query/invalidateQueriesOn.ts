@@ -34,7 +34,18 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
     (heard = heard.filter((kept) => kept.at > at || !startsWith(kept.queryKey, queryKey))).push({ queryKey, at }) > HEARD && heard.shift();
   const queries = (queryClient as Partial<QueryClient>).getQueryCache?.();
   // Once per query, TanStack's way: every query its invalidateQueries matches, or those `predicate` keeps.
-  const invalidate = (filters: InvalidateQueryFilters) => queryClient.invalidateQueries(filters);
+  const invalidate = (...filters: [InvalidateQueryFilters?]) => queryClient.invalidateQueries(...filters);
+  // A fetch under way started before the event (or the forgetting), and brings what it made stale: TanStack's
+  // invalidation joins a query's first fetch (and leaves an inactive one's running), whose success clears it.
+  // Once it has answered, the query still holding what it brought is invalidated again; one the invalidation
+  // cancels (a refetch) rejects. After what TanStack scheduled meanwhile: a persisterFn's restore sets its
+  // data's time then, which the check below invalidates (and its refetch may have answered since).
+  const refresh = (...filters: [InvalidateQueryFilters?]) => {
+    for (const query of queries?.findAll({ ...filters[0], fetchStatus: 'fetching' }) ?? []) {
+      query.promise?.then((data) => void setTimeout(() => query.state.data !== data || query.state.isInvalidated || invalidate({ predicate: (found) => found === query })), () => {});
+    }
+    return invalidate(...filters);
+  };
   const unsubscribe = queries?.subscribe((change) => {
     const { query } = change;
     const { data, dataUpdatedAt } = query.state;
@@ -50,22 +61,7 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
     // Only arrays are query keys: TanStack reads `queryKey: undefined` as "every query". The others are
     // skipped, and reported (by the cache's listener isolation, like a failing `on` listener).
     const invalid = queryKeys.findIndex((queryKey) => !Array.isArray(queryKey));
-    const invalidated = Promise.all(
-      queryKeys
-        .filter((queryKey) => Array.isArray(queryKey))
-        .map((queryKey) => {
-          hear(queryKey);
-          // A fetch under way started before the event, and brings what it made stale: TanStack's invalidation
-          // joins a query's first fetch (and leaves an inactive one's running), whose success clears it. Once it
-          // has answered, the query still holding what it brought is invalidated again; one the invalidation
-          // cancels (a refetch) rejects. After what TanStack scheduled meanwhile: a persisterFn's restore sets
-          // its data's time then, which the check above invalidates (and its refetch may have answered since).
-          for (const query of queries?.findAll({ queryKey, fetchStatus: 'fetching' }) ?? []) {
-            query.promise?.then((data) => void setTimeout(() => query.state.data !== data || query.state.isInvalidated || invalidate({ predicate: (found) => found === query })), () => {});
-          }
-          return invalidate({ queryKey });
-        }),
-    );
+    const invalidated = Promise.all(queryKeys.filter((queryKey) => Array.isArray(queryKey)).map((queryKey) => (hear(queryKey), refresh({ queryKey }))));
     if (invalid === -1) return invalidated;
     return invalidated.then(() => {
       throw new CacheError('invalid_argument', `invalidateQueriesOn: toQueryKeys gave ${describeValue(queryKeys[invalid])} at ${invalid} for ${event.eventType}, expected a query key (an array); it was skipped`);
@@ -81,7 +77,7 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
   // Once per client, however many mappings it has: a second invalidateQueries would cancel each refetch the first started, and start it again.
   const clients = everyQuery.get(forgot) ?? new WeakMap();
   everyQuery.set(forgot, clients);
-  const shared = clients.get(queryClient) ?? { all: () => queryClient.invalidateQueries(), users: 0 };
+  const shared = clients.get(queryClient) ?? { all: () => refresh(), users: 0 };
   clients.set(queryClient, shared);
   shared.users++;
   forgot.add(shared.all);
