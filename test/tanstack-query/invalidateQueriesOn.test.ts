@@ -456,15 +456,18 @@ describe('invalidateQueriesOn', () => {
     ['its first fetch (no data yet), which the invalidation joins instead of starting another', 'first', 2],
     ['a prefetch (no component uses the query yet), which the invalidation leaves running', 'prefetch', 2],
     ['a refetch of the data it has, which the invalidation cancels and starts again (no fetch more)', 'refetch', 3],
+    ['a prefetch of the data it has, which the invalidation leaves running', 'prefetch again', 3],
   ] as const)("an event heard while a query's fetch that started before it is under way leaves the query with what the server has after it: %s", async (_, fetching, calls) => {
     const { cache } = await openCache();
+    // The fetch under way is the query's second (it has data) or its first.
+    const again = fetching === 'refetch' || fetching === 'prefetch again';
     // The server's track, as each fetch reads it when it starts; the fetch under way answers only when let go.
     let server = 'old';
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     const fetchTrack = vi.fn(async () => {
-      const read = server;
-      if (fetchTrack.mock.calls.length === (fetching === 'refetch' ? 2 : 1)) await released;
+      const read = { title: server };
+      if (fetchTrack.mock.calls.length === (again ? 2 : 1)) await released;
       return read;
     });
     // Read through the cache, as the README's queryFn.
@@ -472,27 +475,34 @@ describe('invalidateQueriesOn', () => {
     const client = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false } } });
     cleanups.push(() => client.clear());
     cleanups.push(invalidateQueriesOn(cache, client, (event) => (event.trackId ? [['track', event.trackId]] : [])));
-    const observer = new QueryObserver(client, { queryKey: ['track', 't1'], queryFn });
+    // A component's, subscribed once the prefetch has answered.
+    let observer = new QueryObserver(client, { queryKey: ['track', 't1'], queryFn });
     if (fetching === 'prefetch') void client.prefetchQuery({ queryKey: ['track', 't1'], queryFn });
+    else if (fetching === 'prefetch again') await client.prefetchQuery({ queryKey: ['track', 't1'], queryFn });
     else cleanups.push(observer.subscribe(() => {}));
-    if (fetching === 'refetch') {
-      await vi.waitFor(() => expect(observer.getCurrentResult().data).toBe('old'));
+    if (again) {
+      await vi.waitFor(() => expect(client.getQueryData(['track', 't1'])).toEqual({ title: 'old' }));
       // Its entry gone (evicted, say), the refetch fetches.
       await cache.delete('track_metadata', 't1');
-      void observer.refetch();
+      if (fetching === 'refetch') void observer.refetch();
+      else void client.prefetchQuery({ queryKey: ['track', 't1'], queryFn, staleTime: 0 });
     }
-    await vi.waitFor(() => expect(fetchTrack).toHaveBeenCalledTimes(fetching === 'refetch' ? 2 : 1));
+    await vi.waitFor(() => expect(fetchTrack).toHaveBeenCalledTimes(again ? 2 : 1));
     // The track changes on the server, and the app says so while that fetch is still under way.
     server = 'new';
     await cache.emit({ eventType: 'track_modified', trackId: 't1' });
     release();
-    if (fetching === 'prefetch') cleanups.push(observer.subscribe(() => {}));
+    if (fetching.startsWith('prefetch')) {
+      await vi.waitFor(() => expect(client.isFetching()).toBe(0));
+      observer = new QueryObserver(client, { queryKey: ['track', 't1'], queryFn });
+      cleanups.push(observer.subscribe(() => {}));
+    }
 
     // Before: 'old' for good (staleTime Infinity), no fetch after the event: the fetch under way, started
     // before it, answered, and its success cleared the invalidation (a first fetch or a prefetch).
-    await vi.waitFor(() => expect(observer.getCurrentResult().data).toBe('new'));
+    await vi.waitFor(() => expect(observer.getCurrentResult().data).toEqual({ title: 'new' }));
     await vi.waitFor(() => expect(client.isFetching()).toBe(0));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect([observer.getCurrentResult().data, queryFn.mock.calls.length]).toEqual(['new', calls]);
+    expect([observer.getCurrentResult().data, queryFn.mock.calls.length]).toEqual([{ title: 'new' }, calls]);
   });
 });
