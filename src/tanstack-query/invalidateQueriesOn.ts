@@ -37,12 +37,16 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
   const invalidate = (...filters: [InvalidateQueryFilters?]) => queryClient.invalidateQueries(...filters);
   // A fetch under way started before the event (or the forgetting), and brings what it made stale: TanStack's
   // invalidation joins a query's first fetch (and leaves an inactive one's running), whose success clears it.
-  // Once it has answered, the query still holding what it brought is invalidated again; one the invalidation
-  // cancels (a refetch) rejects. After what TanStack scheduled meanwhile: a persisterFn's restore sets its
-  // data's time then, which the check below invalidates (and its refetch may have answered since).
+  // Once it has answered (its data set, by then), the query is invalidated again unless its data changed since
+  // (TanStack's structural sharing may keep the old object: by time); one the invalidation cancels (a refetch)
+  // rejects. After what TanStack scheduled meanwhile: a persisterFn's restore sets its data's time then,
+  // which the check below invalidates (and its refetch may have answered since).
   const refresh = (...filters: [InvalidateQueryFilters?]) => {
     for (const query of queries?.findAll({ ...filters[0], fetchStatus: 'fetching' }) ?? []) {
-      query.promise?.then((data) => void setTimeout(() => query.state.data !== data || query.state.isInvalidated || invalidate({ predicate: (found) => found === query })), () => {});
+      query.promise?.then(() => {
+        const { dataUpdatedAt } = query.state;
+        setTimeout(() => query.state.dataUpdatedAt !== dataUpdatedAt || query.state.isInvalidated || invalidate({ predicate: (found) => found === query }));
+      }, () => {});
     }
     return invalidate(...filters);
   };
