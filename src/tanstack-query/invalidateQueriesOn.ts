@@ -15,8 +15,9 @@ export type QueryKeysOf = (event: CacheEvent, context: EventContext) => readonly
  * event log trimmed past them, or the database recreated, while it was frozen) cannot know which queries
  * they made stale: it invalidates them all (with a cache made by `createCache`, which says so). A query
  * that gets data older than an event that named it, later (a persisted client hydrated after the event,
- * saved by a tab before it; a query restored by its `persisterFn`), is invalidated then: the event could
- * not reach it. Returns the unsubscribe function.
+ * saved by a tab before it; a query restored by its `persisterFn` or `restoreQueries`), is invalidated then:
+ * the event could not reach it. So is a query whose fetch was under way, started before the event, once
+ * that fetch has answered. Returns the unsubscribe function.
  */
 export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schemas, N>, queryClient: Pick<QueryClient, 'invalidateQueries'>, toQueryKeys: QueryKeysOf): () => void {
   checkCache(cache, 'on', 'invalidateQueriesOn');
