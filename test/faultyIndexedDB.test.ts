@@ -151,6 +151,10 @@ describe('failRequest', () => {
     expect(await readAll(db, 'track_metadata')).toEqual(['a', 'b']);
   });
 
+  it('refuses a QuotaExceededError: Chromium fails no request for quota, it aborts the transaction at commit (browser idbQuota.test)', () => {
+    expect(() => arm(failRequest({ nth: 1, name: 'QuotaExceededError' }))).toThrow(/failCommit/);
+  });
+
   it('selects stores with `stores`, and does nothing once restored', async () => {
     const db = await open(new IDBFactory(), dbName());
     const usage = arm(failRequest({ nth: 1, stores: (name) => name === 'usage' }));
@@ -207,6 +211,30 @@ describe('failCommit', () => {
     expect(tx.error?.name).toBe('QuotaExceededError');
     expect(fault.fired()).toBe(true);
     expect(await readAll(db, 'track_metadata')).toEqual(['a']);
+  });
+
+  it('aborts a transaction that put into any store (a log or usage record only): Chromium counts every put (browser idbQuota.test)', async () => {
+    const db = await open(new IDBFactory(), dbName());
+    const fault = arm(failCommit());
+    expect(await write(db, 'usage', [[1, 'record']])).toBe('abort');
+    expect(fault.fired()).toBe(true);
+    expect(await readAll(db, 'usage')).toEqual([]);
+  });
+
+  it('aborts the `nth` transaction that puts, counting neither those that only delete or read nor those `matching` rejects', async () => {
+    const db = await open(new IDBFactory(), dbName());
+    expect(await write(db, 'track_metadata', [[1, 'a']])).toBe('complete');
+    const fault = arm(failCommit({ nth: 2, matching: (record) => record !== 'not counted' }));
+    expect(await write(db, 'album_year', [[1, 1999]])).toBe('complete'); // the 1st
+    const deletes = db.transaction('track_metadata', 'readwrite');
+    deletes.objectStore('track_metadata').delete(1);
+    deletes.objectStore('track_metadata').clear();
+    expect(await finished(deletes)).toBe('complete');
+    expect(await write(db, 'usage', [[1, 'not counted']])).toBe('complete');
+    expect(fault.fired()).toBe(false);
+    expect(await write(db, 'usage', [[2, 'the 2nd']])).toBe('abort');
+    expect(fault.fired()).toBe(true);
+    expect(await write(db, 'usage', [[3, 'after']])).toBe('complete');
   });
 
   it('fails the transaction `when` selects, with `name`', async () => {
