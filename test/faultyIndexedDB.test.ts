@@ -76,7 +76,7 @@ function readAll(db: IDBDatabase, store: string): Promise<unknown[]> {
 describe('failRequest', () => {
   it.each([1, 3, 5])('fails put %i of 5 asynchronously, aborts the transaction with its error and rolls it back', async (nth) => {
     const db = await open(new IDBFactory(), dbName());
-    const fault = arm(failRequest({ nth }));
+    const fault = arm(failRequest({ nth, name: 'UnknownError' }));
     const tx = db.transaction(['track_metadata', 'usage'], 'readwrite');
     const bubbled: string[] = [];
     tx.addEventListener('error', (event) => bubbled.push(`tx:${(event.target as IDBRequest).error?.name}`));
@@ -86,18 +86,18 @@ describe('failRequest', () => {
     expect(requests.map((request) => request.readyState)).toEqual(Array(5).fill('pending'));
     const results = await Promise.all(requests.map(settled));
 
-    expect(results).toEqual([...Array(nth - 1).fill('success'), 'QuotaExceededError', ...Array(5 - nth).fill('AbortError')]);
+    expect(results).toEqual([...Array(nth - 1).fill('success'), 'UnknownError', ...Array(5 - nth).fill('AbortError')]);
     expect(await ended).toBe('abort');
-    expect(tx.error?.name).toBe('QuotaExceededError');
+    expect(tx.error?.name).toBe('UnknownError');
     expect(tx.error).toBe(requests[nth - 1]?.error);
-    expect(bubbled.slice(0, 2)).toEqual(['tx:QuotaExceededError', 'db:QuotaExceededError']);
+    expect(bubbled.slice(0, 2)).toEqual(['tx:UnknownError', 'db:UnknownError']);
     expect(fault.fired()).toBe(true);
     expect(await readAll(db, 'track_metadata')).toEqual([]);
   });
 
   it('lets the transaction commit the other writes when the error event is canceled', async () => {
     const db = await open(new IDBFactory(), dbName());
-    arm(failRequest({ nth: 2 }));
+    arm(failRequest({ nth: 2, name: 'ConstraintError' }));
     const tx = db.transaction('track_metadata', 'readwrite');
     const requests = [1, 2, 3, 4, 5].map((key) => tx.objectStore('track_metadata').put(key, key));
     let cancelable = false;
@@ -134,7 +134,7 @@ describe('failRequest', () => {
   it.each(['update', 'delete'] as const)("counts a cursor's %s as a write of its record: the request fails, then the transaction aborts with its error and rolls back", async (method) => {
     const db = await open(new IDBFactory(), dbName());
     expect(await write(db, 'track_metadata', [[1, 'a'], [2, 'b']])).toBe('complete');
-    const fault = arm(failRequest({ nth: 1, matching: (value) => value === 'B' || value === 2 }));
+    const fault = arm(failRequest({ nth: 1, name: 'UnknownError', matching: (value) => value === 'B' || value === 2 }));
     const tx = db.transaction('track_metadata', 'readwrite');
     const ended = finished(tx);
     const requests: Promise<string>[] = [];
@@ -145,8 +145,8 @@ describe('failRequest', () => {
       cursor.continue();
     };
     expect(await ended).toBe('abort');
-    expect(await Promise.all(requests)).toEqual(['success', 'QuotaExceededError']);
-    expect(tx.error?.name).toBe('QuotaExceededError');
+    expect(await Promise.all(requests)).toEqual(['success', 'UnknownError']);
+    expect(tx.error?.name).toBe('UnknownError');
     expect(fault.fired()).toBe(true);
     expect(await readAll(db, 'track_metadata')).toEqual(['a', 'b']);
   });
@@ -157,12 +157,12 @@ describe('failRequest', () => {
 
   it('selects stores with `stores`, and does nothing once restored', async () => {
     const db = await open(new IDBFactory(), dbName());
-    const usage = arm(failRequest({ nth: 1, stores: (name) => name === 'usage' }));
+    const usage = arm(failRequest({ nth: 1, name: 'UnknownError', stores: (name) => name === 'usage' }));
     expect(await write(db, 'track_metadata', [[1, 'a']])).toBe('complete');
     expect(await write(db, 'usage', [[1, 'b']])).toBe('abort');
     expect(usage.fired()).toBe(true);
 
-    const restored = failRequest({ nth: 1 });
+    const restored = failRequest({ nth: 1, name: 'UnknownError' });
     restored();
     expect(await write(db, 'track_metadata', [[2, 'c']])).toBe('complete');
     expect(restored.fired()).toBe(false);

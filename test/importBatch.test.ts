@@ -1846,7 +1846,7 @@ describe('writes another tab makes under an import, held before its commit (R148
     await expectSettled(browser);
   });
 
-  it('a write whose key chunk a full disk refuses (the put fails, its transaction aborts), also once room is made, rejects and leaves nothing of it', async () => {
+  it('a write whose key chunk a full disk refuses (its transaction aborts at commit), also once room is made, rejects and leaves nothing of it', async () => {
     let error: unknown;
     let during: unknown;
     const { b, browser } = await heldImport(async (b, _a, browser) => {
@@ -1854,8 +1854,9 @@ describe('writes another tab makes under an import, held before its commit (R148
       // The first key chunk the write puts, in its first attempt and in the one made once room is made.
       let named: string | undefined;
       const first = (value: unknown) => isUnderChunk(value) && JSON.stringify((value as { key: unknown }).key) === (named ??= JSON.stringify((value as { key: unknown }).key));
-      faults.push(failRequest({ nth: 1, methods: ['put'], matching: first, database: browser.name }));
-      faults.push(failRequest({ nth: 2, methods: ['put'], matching: first, database: browser.name }));
+      // The second fault is not asked about the transaction the first aborts: it takes the next.
+      faults.push(failCommit({ matching: first, database: browser.name }));
+      faults.push(failCommit({ matching: first, database: browser.name }));
       error = await b.cache.setMany('track_metadata', [{ key: 'k3', value: 'written', trackId: 'tx' }, { key: 'k60', value: 'written' }]).catch((error: unknown) => error);
       during = await b.cache.getMany('track_metadata', ['k3', 'k60']);
       // The room made first frees with deletes only, the usage record among them (recounted when next needed): the records are as before.

@@ -10,7 +10,7 @@ import { requestDone, requestsDone } from '../worker/idbRequests';
 import type { Schedule } from '../worker/schedule';
 import { engineTab } from './support/engineTab';
 import { fakeLocks, type FakeLockAgent } from './support/fakeLocks';
-import { failCommit, failRequest, tabFactory, type Fault, type Tab } from './support/faultyIndexedDB';
+import { failCommit, tabFactory, type Fault, type Tab } from './support/faultyIndexedDB';
 import { fakeClock } from './support/openCache';
 import { Random } from './simulation/random';
 import { afterTurns } from './simulation/SimTab';
@@ -149,8 +149,8 @@ async function run(seed: number, steps: number): Promise<void> {
         for (const type of TYPES) above[type].fill(true);
         call = Promise.all(tabs.flatMap((tab) => TYPES.map((type) => tab.engine.updatePolicy(type, policy))));
       } else if (roll < 96) {
-        what = 'a request fails (a full disk), aborting its transaction';
-        faults.push(failRequest({ nth: random.range(1, 5), database: name }));
+        what = 'one of the next transactions that put aborts at commit (a full disk)';
+        faults.push(failCommit({ nth: random.range(1, 5), database: name }));
       } else if (roll < 98) {
         what = 'a transaction aborts at commit (a full disk)';
         faults.push(failCommit({ database: name }));

@@ -221,16 +221,20 @@ export async function countRecordsRead(run: () => Promise<unknown>): Promise<num
 
 /**
  * Makes the `nth` put, add or delete (a cursor's update counts as a put, its delete as a delete; counting from 1, from now; or of `methods`, get and getAll reads) on a
- * store `stores` accepts (the entry stores by default) fail as Chromium fails a write: the call returns a request as usual; when the
- * transaction reaches it, the request gets a `name` DOMException and a cancelable, bubbling error event,
+ * store `stores` accepts (the entry stores by default) fail with a `name` DOMException (an UnknownError: a backing store
+ * that failed; a ConstraintError): the call returns a request as usual; when the
+ * transaction reaches it, the request gets the error and a cancelable, bubbling error event,
  * and unless a listener calls preventDefault the transaction aborts with that same error and rolls back.
+ * Never a QuotaExceededError: Chromium fails no request for quota, it aborts at commit a transaction
+ * that put something (browser idbQuota.test): that is failCommit.
  * Fires once; `fired()` says whether the request has run (a transaction aborted earlier never runs it).
  * A request already chosen still fails after restore: it was issued while armed. `database`: counting only
  * that database's requests (not those of a cache an earlier test left finishing its work). `matching`: counting only
  * the requests whose first argument (a put's record, a delete's key) it accepts.
  */
-export function failRequest(options: { nth: number; name?: string; stores?: (storeName: string) => boolean; methods?: readonly WriteMethod[]; database?: string; matching?: (value: unknown) => boolean }): Fault {
-  const { nth, name = 'QuotaExceededError', stores = isEntryStore, methods = ['put', 'add', 'delete'], database, matching } = options;
+export function failRequest(options: { nth: number; name: string; stores?: (storeName: string) => boolean; methods?: readonly WriteMethod[]; database?: string; matching?: (value: unknown) => boolean }): Fault {
+  const { nth, name, stores = isEntryStore, methods = ['put', 'add', 'delete'], database, matching } = options;
+  if (name === 'QuotaExceededError') throw new Error('failRequest: Chromium fails no request with QuotaExceededError, it aborts the transaction at commit: use failCommit');
   let seen = 0;
   let fired = false;
   const armed = transactionsMade;
@@ -259,21 +263,25 @@ export function failRequest(options: { nth: number; name?: string; stores?: (sto
 }
 
 /**
- * Makes the next read-write transaction that `when` selects (by default: one that put or added an entry)
- * abort at commit with `name`, after all its requests succeeded: how Chromium reports a full disk when it
- * flushes. Fires once. (`failCommits(times)` does the same for the next `times` entry-writing transactions.)
- * `database`: only a transaction of that database (not of a cache an earlier test left finishing its work).
+ * Makes the `nth` (the next by default) read-write transaction that `when` selects (by default: one that put or
+ * added a record, in any store, that `matching` accepts, any by default) abort at commit with `name`, after all its
+ * requests succeeded: how Chromium reports a full disk. It checks the quota only at commit, for what a transaction
+ * put (a smaller value over a bigger one, or a put beside deletes, counts too); one that only deletes or reads
+ * commits (browser idbQuota.test). Fires once; a fault is not asked about a transaction an earlier-armed one aborts
+ * (two armed together abort the next two). (`failCommits(times)` makes the next `times` transactions that put
+ * entries abort.) `database`: only a transaction of that database (not of a cache an earlier test left finishing its work).
  */
-export function failCommit(options: { name?: string; when?: (tx: IDBTransaction) => boolean; database?: string } = {}): Fault {
-  const { name = 'QuotaExceededError', when, database } = options;
+export function failCommit(options: { name?: string; when?: (tx: IDBTransaction) => boolean; database?: string; nth?: number; matching?: (record: unknown) => boolean } = {}): Fault {
+  const { name = 'QuotaExceededError', when, database, nth = 1, matching } = options;
   const wrote = new WeakSet<IDBTransaction>();
+  let seen = 0;
   let fired = false;
   const armed = transactionsMade;
-  const onWrite = (method: WriteMethod, store: IDBObjectStore) => {
-    if ((method === 'put' || method === 'add') && isEntryStore(store.name)) wrote.add(store.transaction);
+  const onWrite = (method: WriteMethod, store: IDBObjectStore, _request: IDBRequest, args: readonly unknown[]) => {
+    if ((method === 'put' || method === 'add') && (!matching || matching(args[0]))) wrote.add(store.transaction);
   };
   const onCommit = (tx: FakeTransaction) => {
-    if (!madeAfter(tx, armed) || (database !== undefined && tx.db.name !== database) || !(when ? when(tx) : wrote.has(tx))) return undefined;
+    if (!madeAfter(tx, armed) || (database !== undefined && tx.db.name !== database) || !(when ? when(tx) : wrote.has(tx)) || ++seen !== nth) return undefined;
     fired = true;
     restore();
     return name;
