@@ -1,7 +1,7 @@
 // The fault injectors must fail the way browsers do: asynchronously, through events, rolling data back.
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deleteUnderTabs, failCommit, failRequest, tabFactory, type Fault } from './support/faultyIndexedDB';
+import { deleteUnderTabs, failCommit, failRequest, fillDisk, tabFactory, type Fault } from './support/faultyIndexedDB';
 
 const STORES = ['track_metadata', 'album_year', 'usage'];
 
@@ -246,6 +246,49 @@ describe('failCommit', () => {
     expect(await finished(tx)).toBe('abort');
     expect(tx.error?.name).toBe('UnknownError');
     expect(await readAll(db, 'usage')).toEqual([]);
+  });
+});
+
+describe('fillDisk', () => {
+  it('aborts at commit every transaction that puts, in any store, while deletes and reads commit, until one that only deletes has committed', async () => {
+    const db = await open(new IDBFactory(), dbName());
+    expect(await write(db, 'track_metadata', [[1, 'a'], [2, 'b']])).toBe('complete');
+    const full = arm(fillDisk());
+    expect(await write(db, 'track_metadata', [[3, 'c']])).toBe('abort');
+    expect(await write(db, 'usage', [[1, 'record']])).toBe('abort');
+    // A delete beside a put frees nothing first: Chromium counts only what it puts.
+    const both = db.transaction(['track_metadata', 'usage'], 'readwrite');
+    both.objectStore('track_metadata').delete(1);
+    both.objectStore('usage').put('record', 1);
+    expect(await finished(both)).toBe('abort');
+    expect(both.error?.name).toBe('QuotaExceededError');
+    const reads = db.transaction('track_metadata', 'readwrite');
+    reads.objectStore('track_metadata').getAll();
+    expect(await finished(reads)).toBe('complete');
+    expect(await write(db, 'album_year', [[1, 1999]])).toBe('abort');
+    expect(full.fired()).toBe(true);
+
+    const freeing = db.transaction('track_metadata', 'readwrite');
+    freeing.objectStore('track_metadata').delete(1);
+    expect(await finished(freeing)).toBe('complete');
+    expect(await write(db, 'track_metadata', [[3, 'c']])).toBe('complete');
+    expect(await readAll(db, 'track_metadata')).toEqual(['b', 'c']);
+  });
+
+  it('is freed by a clear() too, and only by a transaction of `database`', async () => {
+    const factory = new IDBFactory();
+    const [name, other] = [dbName(), dbName()];
+    const [db, otherDb] = [await open(factory, name), await open(factory, other)];
+    arm(fillDisk({ database: name }));
+    expect(await write(otherDb, 'track_metadata', [[1, 'elsewhere']])).toBe('complete');
+    const elsewhere = otherDb.transaction('track_metadata', 'readwrite');
+    elsewhere.objectStore('track_metadata').clear();
+    expect(await finished(elsewhere)).toBe('complete');
+    expect(await write(db, 'track_metadata', [[1, 'a']])).toBe('abort');
+    const clear = db.transaction('track_metadata', 'readwrite');
+    clear.objectStore('track_metadata').clear();
+    expect(await finished(clear)).toBe('complete');
+    expect(await write(db, 'track_metadata', [[1, 'a']])).toBe('complete');
   });
 });
 
