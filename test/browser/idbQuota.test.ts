@@ -24,6 +24,7 @@ const CASES: CaseName[] = [
   'cursorDelete',
   'clear',
   'upgrade',
+  'upgradeWithPut',
   'openNew',
 ];
 
@@ -71,6 +72,7 @@ const WITH_ROOM: Record<CaseName, string[]> = {
   cursorDelete: ['success', 'success', 'complete'],
   clear: ['success', 'complete'],
   upgrade: ['opened v2'],
+  upgradeWithPut: ['opened v3'],
   openNew: ['opened'],
 };
 
@@ -90,6 +92,8 @@ const FULL: Record<CaseName, string[]> = {
   putSmallerOver: QUOTA_AT_COMMIT(1),
   cursorUpdateSmaller: QUOTA_AT_COMMIT(1),
   deleteAndPutTiny: QUOTA_AT_COMMIT(2),
+  // An upgrade transaction is checked like any other: one that puts is refused, and the open fails with AbortError.
+  upgradeWithPut: ['open error:AbortError'],
 };
 
 const eventsOf = (results: Record<string, Outcome>) => Object.fromEntries(Object.entries(results).map(([name, result]) => [name, result.events]));

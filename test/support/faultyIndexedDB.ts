@@ -39,9 +39,9 @@ function patch<T extends object, K extends keyof T>(target: T, key: K, replaceme
 /** A fault that can be disarmed, and tells whether it has happened. */
 export type Fault = Restore & { fired(): boolean };
 
-type WriteMethod = 'put' | 'add' | 'delete' | 'getAll' | 'get';
+type WriteMethod = 'put' | 'add' | 'delete' | 'clear' | 'getAll' | 'get';
 
-/** Runs after every put/add/delete request (a cursor's update a put, its delete a delete; and get and getAll, reads failRequest may fail) is queued. */
+/** Runs after every put/add/delete/clear request (a cursor's update a put, its delete a delete; and get and getAll, reads failRequest may fail) is queued. */
 const requestHooks = new Set<(method: WriteMethod, store: IDBObjectStore, request: IDBRequest, args: readonly unknown[]) => void>();
 /** Runs when a read-write transaction has no request left, i.e. is about to commit; a name aborts it. */
 const commitHooks = new Set<(tx: FakeTransaction) => string | undefined>();
@@ -63,7 +63,7 @@ const madeAfter = (tx: IDBTransaction, armed: number) => (made.get(tx) ?? 0) > a
     return tx;
   };
   const store = IDBObjectStore.prototype as unknown as Record<WriteMethod, (this: IDBObjectStore, ...args: unknown[]) => IDBRequest>;
-  for (const method of ['put', 'add', 'delete', 'getAll', 'get'] as const) {
+  for (const method of ['put', 'add', 'delete', 'clear', 'getAll', 'get'] as const) {
     const original = store[method];
     store[method] = function (this: IDBObjectStore, ...args: unknown[]) {
       const request = original.apply(this, args);
@@ -291,6 +291,42 @@ export function failCommit(options: { name?: string; when?: (tx: IDBTransaction)
     commitHooks.delete(onCommit);
   };
   if (!when) requestHooks.add(onWrite);
+  commitHooks.add(onCommit);
+  return Object.assign(restore, { fired: () => fired });
+}
+
+/**
+ * A full disk as Chromium has it, until room is made: from now, every read-write transaction that puts or adds
+ * a record (in any store, beside deletes too) aborts at commit with QuotaExceededError, while those that only
+ * delete or read commit (browser idbQuota.test); once one that deleted (delete, clear, a cursor's delete) and put
+ * nothing has committed, the disk has room again and the fault is over. `database`: only that database's
+ * transactions fail or free it. `fired()`: whether it aborted any.
+ */
+export function fillDisk(options: { database?: string } = {}): Fault {
+  const { database } = options;
+  const wrote = new WeakSet<IDBTransaction>();
+  const deleted = new WeakSet<IDBTransaction>();
+  let fired = false;
+  const armed = transactionsMade;
+  const ours = (tx: IDBTransaction) => madeAfter(tx, armed) && (database === undefined || tx.db.name === database);
+  const onRequest = (method: WriteMethod, store: IDBObjectStore) => {
+    if (method === 'put' || method === 'add') wrote.add(store.transaction);
+    else if (method === 'delete' || method === 'clear') deleted.add(store.transaction);
+  };
+  const onCommit = (tx: FakeTransaction) => {
+    if (!ours(tx)) return undefined;
+    if (wrote.has(tx)) {
+      fired = true;
+      return 'QuotaExceededError';
+    }
+    if (deleted.has(tx)) tx.addEventListener('complete', restore);
+    return undefined;
+  };
+  const restore = () => {
+    requestHooks.delete(onRequest);
+    commitHooks.delete(onCommit);
+  };
+  requestHooks.add(onRequest);
   commitHooks.add(onCommit);
   return Object.assign(restore, { fired: () => fired });
 }

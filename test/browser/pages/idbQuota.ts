@@ -154,6 +154,17 @@ const cases = {
       return { events: [...events, `open error:${name}`], error: { name, message } };
     }
   },
+  /** A database upgrade that creates an object store and puts a 10-byte record in it (as a new database's first record). */
+  upgradeWithPut: async (): Promise<Outcome> => {
+    try {
+      const db = await open(UPGRADED, 3, (db) => void db.createObjectStore('named').put('0123456789', 'epoch'));
+      db.close();
+      return { events: [`opened v${db.version}`], error: null };
+    } catch (error) {
+      const { name, message } = error as DOMException;
+      return { events: [`open error:${name}`], error: { name, message } };
+    }
+  },
   /** Opening (creating) a database that does not exist yet. */
   openNew: async (): Promise<Outcome> => {
     try {
