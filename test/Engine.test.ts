@@ -1513,27 +1513,34 @@ describe('quota errors', () => {
     expect([await after, await listed]).toEqual([undefined, []]);
   });
 
-  // 2,500 entries are written in three chunks of requests, in one transaction: Chromium refuses it at commit.
+  // 2,500 entries are an import: written in steps of their own transactions, any of which Chromium may refuse at commit.
   const batch = Array.from({ length: 2500 }, (_, index) => ({ key: `n${index}`, value: index }));
+  /** A record of the batch's entry `nth` (counting from 1). */
+  const entry = (nth: number) => (record: unknown) => (record as { key?: unknown }).key === `n${nth - 1}`;
 
-  it('a QuotaExceededError at the commit of a 2,500-entry setMany evicts and retries: all are written', async () => {
-    const { cache, name } = await openCache({ config });
-    await cache.setMany('successful_api_metadata', Array.from({ length: 50 }, (_, index) => ({ key: `old${index}`, value: 'o'.repeat(2000) })));
-    // Only this cache's transactions count: an earlier test's cache may still be writing its read times.
-    const fault = failCommit({ database: name });
-    restores.push(fault);
-    await cache.setMany('track_metadata', batch);
-    expect(fault.fired()).toBe(true);
-    expect(await cache.getMany('track_metadata', batch.map((entry) => entry.key))).toEqual(batch.map((entry) => entry.value));
-    expect((await cache.stats()).types.successful_api_metadata.evictions).toBeGreaterThan(0);
-  });
+  it.each([1, 999, 1000, 1001, 1250, 2500])(
+    'a QuotaExceededError at the commit of the step that writes entry %i of a 2,500-entry setMany evicts and retries: all are written',
+    async (nth) => {
+      const { cache, name } = await openCache({ config });
+      await cache.setMany('successful_api_metadata', Array.from({ length: 50 }, (_, index) => ({ key: `old${index}`, value: 'o'.repeat(2000) })));
+      // Only this cache's transactions count: an earlier test's cache may still be writing its read times.
+      const fault = failCommit({ database: name, matching: entry(nth) });
+      restores.push(fault);
+      await cache.setMany('track_metadata', batch);
+      expect(fault.fired()).toBe(true);
+      expect(await cache.getMany('track_metadata', batch.map((entry) => entry.key))).toEqual(batch.map((entry) => entry.value));
+      expect((await cache.stats()).types.successful_api_metadata.evictions).toBeGreaterThan(0);
+    },
+  );
 
-  it('a QuotaExceededError at its commit, then at the retry’s: quota_exceeded, and none of the batch is written', async () => {
+  it('a QuotaExceededError at the commit of a middle step, then at its retry’s: quota_exceeded, and none of the batch is written', async () => {
     const { cache, name } = await openCache({ config });
     await cache.set('track_metadata', 'before', 0);
-    // Its transaction, then the next that puts (a fault is not asked about a transaction an earlier one aborts).
-    restores.push(failCommit({ database: name }), failCommit({ database: name }));
+    // The step that writes entry 1,250, then the next transaction that writes it (a fault is not asked about one an earlier fault aborts).
+    const [first, retry] = [failCommit({ database: name, matching: entry(1250) }), failCommit({ database: name, matching: entry(1250) })];
+    restores.push(first, retry);
     const error = await rejection(cache.setMany('track_metadata', batch));
+    expect([first.fired(), retry.fired()]).toEqual([true, true]);
     expect(error).toMatchObject({ code: 'quota_exceeded' });
     expect((await cache.getMany('track_metadata', batch.map((entry) => entry.key))).filter((value) => value !== undefined)).toEqual([]);
     expect((await cache.stats()).types.track_metadata).toMatchObject({ entries: 0, bytes: 0 });
