@@ -55,7 +55,7 @@ describe('the packed tarball', () => {
       },
       // For resolvers that read no `exports` (Parcel 2 by default).
       module: './dist/lib/reprise.js',
-      peerDependencies: { '@tanstack/query-core': '>=5' },
+      peerDependencies: { '@tanstack/query-core': '>=5.40.0' },
       peerDependenciesMeta: { '@tanstack/query-core': { optional: true } },
     });
     expect(manifest).not.toHaveProperty(['dependencies', '@tanstack/query-core']);

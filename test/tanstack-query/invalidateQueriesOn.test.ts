@@ -2,7 +2,8 @@
 // in-process caches of one name on one database, talking over Node's BroadcastChannel), refetches
 // the queries it maps to; their queryFn reads through the cache, so they fetch anew.
 import { IDBFactory } from 'fake-indexeddb';
-import { QueryClient, QueryObserver, type QueryKey } from '@tanstack/query-core';
+import { readFileSync } from 'node:fs';
+import { Query, QueryClient, QueryObserver, type QueryKey } from '@tanstack/query-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Cache } from '../../src/index';
 import { experimental_createQueryPersister, persistQueryClientRestore, persistQueryClientSave } from '@tanstack/query-persist-client-core';
@@ -452,6 +453,14 @@ describe('invalidateQueriesOn', () => {
     expect(observer.getCurrentResult().data).toBe('set');
     expect(queryFn).toHaveBeenCalledTimes(1);
   });
+  it("asks for @tanstack/query-core 5.40 or later, the first whose queries give the fetch under way (query.promise), which the refetch after a fetch under way at an event waits for", () => {
+    // With 5.0 to 5.39 (query.promise undefined) an event heard during a query's first fetch or a prefetch
+    // left it with what that fetch brought, fresh for good: seen with query-core 5.38's source, ['old', 1 fetch].
+    const { peerDependencies } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { peerDependencies: Record<string, string> };
+    expect(peerDependencies['@tanstack/query-core']).toBe('>=5.40.0');
+    expect(Object.getOwnPropertyDescriptor(Query.prototype, 'promise')?.get).toBeTypeOf('function');
+  });
+
   it.each([
     ['its first fetch (no data yet), which the invalidation joins instead of starting another', 'first', 2],
     ['a prefetch (no component uses the query yet), which the invalidation leaves running', 'prefetch', 2],
