@@ -1299,6 +1299,56 @@ describe('messages are hints, IndexedDB is the truth', () => {
       ['track_removed', 'remote'],
     ]);
   });
+
+  it("a tab whose emit, behind in the log, finds as it replays what was logged before it the database recreated (site data cleared as it logged, another tab's event logged in the one made since) tells its own event first, then that newer one", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const [otherSide, mySide] = [tabFactory(indexedDB), tabFactory(indexedDB)];
+    const { cache: other } = await openTab(name, otherSide.factory);
+    const lossy = lossyChannel(name);
+    const { cache } = await openTab(name, mySide.factory, lossy.open);
+    const { seen, listener } = recorder();
+    cache.on('*', listener);
+    // This tab misses the other's event: its own, logged after it, replays the log up to its record first.
+    lossy.lose = true;
+    await other.emit({ eventType: 'track_added', trackId: 't0' });
+    await vi.waitFor(() => expect(lossy.lost).toHaveLength(1));
+    lossy.lose = false;
+    // As it reads the log, site data is cleared and the other tab logs an event in the database made since
+    // (its connection closed first, so that it opens the new database first); then this tab's read is made there.
+    const database = IDBDatabase.prototype as unknown as { transaction(this: IDBDatabase, ...args: unknown[]): IDBTransaction };
+    const open = database.transaction;
+    let cleared: Promise<unknown> | undefined;
+    database.transaction = function (this: IDBDatabase, ...args: unknown[]) {
+      const tx = open.apply(this, args);
+      if (tx.mode === 'readonly' && [...tx.objectStoreNames].join() === 'events,meta' && mySide.connections().includes(this)) {
+        database.transaction = open;
+        const deleted = deleteUnderTabs(indexedDB, name);
+        otherSide.loseConnection();
+        const opening = otherSide.factory.open;
+        otherSide.factory.open = (...args) => {
+          otherSide.factory.open = opening;
+          mySide.loseConnection();
+          return opening(...args);
+        };
+        cleared = Promise.all([deleted, other.emit({ eventType: 'track_removed', trackId: 't1' })]);
+      }
+      return tx;
+    };
+    try {
+      await cache.emit({ eventType: 'library_sync' });
+    } finally {
+      database.transaction = open;
+    }
+    await cleared;
+    await cache.stats();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The other tab's first event went with the database deleted (forgotten); its second came after this tab's.
+    expect(seen.map(([event, { source }]) => [event.eventType, source])).toEqual([
+      ['library_sync', 'local'],
+      ['track_removed', 'remote'],
+    ]);
+  });
 });
 
 
