@@ -570,11 +570,13 @@ export class TabSync {
       // The database was deleted and recreated: what this tab had not applied of the old one is lost (its
       // entries are gone, which the database's loss tells); so is what was trimmed of the new one's log (read
       // with the tail), which reaches the shared data: forgotten once for both.
-      const through = { epoch: tail.epoch, seq: tail.trimmedThrough };
-      await this.#options.forgetUnseen(through, through.seq > 0);
-      Object.assign(position, through);
-      tail = await log.after(through.seq);
+      const found = { epoch: tail.epoch, seq: tail.trimmedThrough };
+      await this.#options.forgetUnseen(found, found.seq > 0);
+      Object.assign(position, found);
+      tail = await log.after(found.seq);
       lost = false;
+      // A place in the database deleted (this tab's own change's, a hint's) comes before all of this one's changes: none before it.
+      if (through < Infinity) through = 0;
     }
     if (tail.trimmedThrough > position.seq || lost) {
       const past = Math.max(tail.trimmedThrough, position.seq);
