@@ -185,6 +185,8 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
   const opened = new Map<SimTab, Map<number, { at: number; clock: number }>>(tabs.map((tab) => [tab, new Map([[tab.page, { at: 0, clock }]])]));
   /** Faults after which a tab may have been told it forgot without its watcher hearing it yet (the database deleted). */
   const recreated: number[] = [];
+  /** Each deletion's start (as in `recreated`) and how many messages had been posted by its end: epochs named in those are of databases deleted since (see namedDeletedDatabase). */
+  const deletions: { at: number; posted: number }[] = [];
   for (const tab of tabs) tab.onHeard = ({ event, source, page }) => history.push(`[${model.time}] ${tab.id} (page ${page}) hears ${simOf(event)} (${source})`);
 
   const report: SimulationReport = { seed, steps, calls: 0, rejected: {}, faults: {}, settles: 0 };
@@ -813,6 +815,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         remover.end = model.tick();
         remover.outcome = 'ok';
         recreated.push(fault.start);
+        deletions.push({ at: fault.start, posted: world.network.posts.length });
         // Each tab forgets when it notices the new database, which may be as late as the next settle.
         evictionWindow('database recreated', (loc) => (loc !== 'idb' ? 'maybe' : 'no'), true);
       },
@@ -1036,6 +1039,9 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
           // A database deleted meanwhile: what the old one logged may be lost to a tab ("forgets": told at its next catch-up).
           if (recreated.some((at) => at >= emit.start - 1)) continue;
           if (emit.degraded) {
+            // README, Tabs without IndexedDB: "one made just as the database was recreated, before its tab heard of the new
+            // one, is not logged when sent again if no tab logged it the first time" (it names the database deleted, seeds 840, 1134).
+            if (namedDeletedDatabase(emit, sim)) continue;
             // Logged by the tab that relays it, when its message reaches one, by the settle at the latest ("it is sent
             // again when one does"); lost if its worker died once it resolved, before a tab logged it (README, Limits:
             // "a change it made is lost if its worker dies before any tab with IndexedDB heard of it").
@@ -1064,11 +1070,30 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
    * Nor earlier ones than its tab's last freeze: a frozen tab forgets the database it heard of (README, Tabs without IndexedDB).
    */
   function namedNoDatabase({ tab, workers = [], heardFrom = 0, heardBefore = 0 }: EmitRecord): boolean {
-    const names = (data: { kind?: unknown; origin?: unknown; epoch?: unknown; seq?: unknown }) =>
-      typeof data.epoch === 'string' && (data.kind === 'changed' || data.kind === 'hello' || (data.seq !== null && data.seq !== undefined)) && !String(data.origin).startsWith(`${tab.id}/`);
     return workers.some(
-      (channel) => !world.network.deliveries.slice(heardFrom, heardBefore).some(({ to, from, data }) => to === channel && from !== STRANGER && names(data as Parameters<typeof names>[0])),
+      (channel) => !world.network.deliveries.slice(heardFrom, heardBefore).some(({ to, from, data }) => to === channel && from !== STRANGER && namesDatabase(data) && !String(data.origin).startsWith(`${tab.id}/`)),
     );
+  }
+
+  /**
+   * Whether a change of a tab without IndexedDB was made after the database was deleted, while the last database
+   * its worker had heard of (since its tab's last freeze) was one that existed before, and no tab logged it when first
+   * sent: sent again, it names that database, and no tab logs it there (README, Tabs without IndexedDB). The database
+   * last heard of is told by the last message delivered to its worker that names one (a greeting, a hint, a change
+   * logged; an answer to one of its own changes too, which may not count: either way is allowed). Epochs named in a
+   * message posted before the deletion ended are those of a database deleted, as one named late by an engine that
+   * opened it before (its greeting).
+   */
+  function namedDeletedDatabase({ tab, workers = [], heardFrom = 0, heardBefore = 0, start }: EmitRecord, sim: string): boolean {
+    const deletion = deletions.findLast(({ at }) => at < start);
+    if (!deletion) return false;
+    if (world.network.posts.some(({ data }) => carries(data, sim) && (data as { seq?: unknown }).seq != null)) return false;
+    const old = new Set(world.network.posts.slice(0, deletion.posted).flatMap(({ data }) => (namesDatabase(data) ? [data.epoch] : [])));
+    return workers.some((channel) => {
+      const heard = world.network.deliveries.slice(heardFrom, heardBefore).flatMap(({ to, from, data }) => (to === channel && from !== STRANGER && namesDatabase(data) ? [data] : []));
+      const others = heard.filter(({ origin }) => !String(origin).startsWith(`${tab.id}/`));
+      return [heard.at(-1), others.at(-1)].some((last) => last !== undefined && old.has(last.epoch));
+    });
   }
 
   async function checkAtRest(): Promise<void> {
@@ -1233,6 +1258,12 @@ interface EmitRecord {
 /** An event told apart from every other of its run by its metadata's `sim` (which no invalidation reads). */
 function tagged<T extends CacheEvent>(event: T, sim: string): T {
   return { ...event, metadata: { ...event.metadata, sim } };
+}
+
+/** Whether a message on the channel names the database its tab logs in: a change logged there, a hint of shared data changed, or the greeting of a tab that logs. */
+function namesDatabase(data: unknown): data is { epoch: string; origin?: unknown } {
+  const message = data as { kind?: unknown; epoch?: unknown; seq?: unknown } | null;
+  return typeof message === 'object' && message !== null && typeof message.epoch === 'string' && (message.kind === 'changed' || message.kind === 'hello' || (message.seq !== null && message.seq !== undefined));
 }
 
 /** Whether a message on the channel tells of the event tagged `sim`. */
