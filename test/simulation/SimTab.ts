@@ -73,6 +73,8 @@ export class SimTab {
   pageChannels: string[] = [];
   /** Which page this is: one more at each reload (a reloaded tab is another page). */
   page = 0;
+  /** From the start of a reload until the next page opens: the page's cache is closing or closed (calls made meanwhile reject with `closed`). */
+  unloading = false;
   /** What this tab's `on('*')` listener was told, and by which of its pages. */
   readonly heard: { event: CacheEvent; source: 'local' | 'remote'; page: number }[] = [];
   /**
@@ -115,10 +117,15 @@ export class SimTab {
   async reload(): Promise<void> {
     const old = this.cache;
     this.generation++;
+    this.unloading = true;
     // Calls made meanwhile go to the closing cache and are rejected with `closed`, as on a page being unloaded.
     await old.close().catch(() => {});
     this.suspended = false;
-    await this.#openCache();
+    try {
+      await this.#openCache();
+    } finally {
+      this.unloading = false;
+    }
   }
 
   suspend(): Promise<void> {

@@ -466,11 +466,12 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
       history.push(`[${fetchStart}] ${what} starts`);
       const fetched = (run.fetched = pendingWrite(loc, type, key, token, tags, ttl, fetchStart, { fetchStart }));
       // One fetch per key for all tabs (README, Using it: "a Web Lock per (cache, type, key) elects the tab that
-      // fetches; the others wait"): no other tab's fetcher of the key runs now — unless that tab closed (reloaded)
-      // since, which "leaves the key to the next waiting tab, which fetches for itself — at once". Without Web
-      // Locks, a claim heard late can let two tabs fetch: not checked.
+      // fetches; the others wait"): no other tab's fetcher of the key runs now — unless that tab closed since
+      // (its reload began: the page's cache closes first, rejecting its callers with `closed`), which "leaves the key
+      // to the next waiting tab, which fetches for itself — at once, even if its fetcher ignores the signal" (as the
+      // simulation's fetchers do). Without Web Locks, a claim heard late can let two tabs fetch: not checked.
       const running = fetching.get(`${type}|${key}`) ?? [];
-      const other = running.find((fetch) => fetch.tab !== tab && fetch.page === fetch.tab.page);
+      const other = running.find((fetch) => fetch.tab !== tab && fetch.page === fetch.tab.page && !fetch.tab.unloading);
       if (world.locks && other) fail(`${what} starts while ${other.what} runs`);
       const mine = { tab, page, what };
       fetching.set(`${type}|${key}`, [...running, mine]);
