@@ -458,6 +458,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
     // getOrSet reads with the fingerprint it will store: another one is a miss, and deletes the entry.
     const remover = smart.shouldUseFingerprintValidation(type) ? fingerprintRead(loc, type, key, tags.fingerprint) : undefined;
     const page = tab.page;
+    const generation = tab.generation;
     const run: SharedRun = { token, start: model.time + 1, end: null };
     const fetcher = async () => {
       // The write is the model's from the moment the fetch starts; it may be skipped (no stale write-back).
@@ -505,12 +506,21 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         if (run.fetched && run.fetched.outcome === 'pending') finishWrites(tab, [run.fetched], type, new Map([[key, ttl]]), outcome, end);
         const overlapping = runs.filter((other) => other.start <= end && (other.end === null || other.end >= start));
         if (outcome !== 'ok') return;
-        checkRead(`getOrSet ${type} ${key}`, readContext(loc, type, key, start, end, tags.fingerprint), value, overlapping.map((other) => other.token));
-        // The value another tab fetched and kept in its memory tier is kept in this one's too (see Resolver's receive).
-        const lead = overlapping.find((other) => other !== run && other.token.w === (value as { w?: unknown } | undefined)?.w)?.fetched;
-        if (lead && lead.loc !== loc) {
+        // Its reads after the first (under the lock, once another tab's fetch is done) go to the tab's worker of the
+        // moment: one that replaced a dead one since (a memory tier "died with the dead worker: anything there was written
+        // since", README) holds what this tab wrote to it meanwhile, which such a read finds as it would any value there.
+        const read = readContext(loc, type, key, start, end, tags.fingerprint);
+        const later = loc === 'idb' ? [] : Array.from({ length: tab.generation - generation }, (_, index) => `mem:${tab.id}#${generation + index + 1}`);
+        const w = (value as { w?: unknown } | undefined)?.w;
+        const foundLater = later.some((at) => model.visible({ ...read, loc: at }).some((write) => write.value.w === w));
+        if (!foundLater) checkRead(`getOrSet ${type} ${key}`, read, value, overlapping.map((other) => other.token));
+        // The value another tab fetched and kept in its memory tier is kept in this one's too (see Resolver's receive),
+        // in the worker it was sent to: the first, or one that replaced it.
+        const lead = overlapping.find((other) => other !== run && other.token.w === w)?.fetched;
+        for (const at of [loc, ...later]) {
+          if (!lead || lead.loc === at) continue;
           const { id: _id, ...copied } = lead;
-          model.write({ ...copied, loc, start, end, outcome: 'maybe' });
+          model.write({ ...copied, loc: at, start, end, outcome: 'maybe' });
         }
       },
       inFlight.length ? Math.min(...inFlight.map((other) => other.start)) : undefined,
