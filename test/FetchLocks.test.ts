@@ -20,6 +20,8 @@ async function openTabs(
     openChannel?: (name: string, index: number) => OpenTabChannel | undefined;
     /** Without Web Locks: the channel a tab's locks talk over (Node's BroadcastChannel by default). */
     lockChannel?: (name: string, index: number) => FetchChannel;
+    /** The tabs' clock (epoch milliseconds): one for all, as tabs of one browser share it. */
+    now?: () => number;
   } = {},
 ) {
   const name = uniqueName();
@@ -37,7 +39,7 @@ async function openTabs(
           : new ChannelLocks(() => options.lockChannel?.(name, index) ?? new BroadcastChannel(`reprise-locks:${name}`)),
         openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`),
       });
-      const { cache } = await engineTab({ name, indexedDB, fetchLocks, config: options.config, openChannel: options.openChannel?.(name, index) });
+      const { cache } = await engineTab({ name, indexedDB, fetchLocks, config: options.config, openChannel: options.openChannel?.(name, index), engine: { now: options.now } });
       return { cache, tab: `tab${index}`, locks, logger };
     }),
   );
@@ -212,6 +214,41 @@ it.each<ContentType>(['album_year', 'track_metadata'])("%s: a tab whose read mis
   late.open();
   expect((await second).value).toBe('once');
   expect(fetcher).toHaveBeenCalledTimes(1);
+});
+
+it.each([30_000, 61_000])("generic (a memory type): a tab that takes another tab's value %i ms after that tab fetched it (its lock came late, its page was frozen) keeps it only until the fetch's time + TTL", async (late) => {
+  let clock = 1_800_000_000_000;
+  const granted = gate<void>();
+  const resumed = gate<void>();
+  const tabs = await openTabs(2, {
+    now: () => clock,
+    // The second tab's wait for the key: the lock is granted, and its callback runs only once the page resumes.
+    wrapLocks: (manager, index) =>
+      index === 0
+        ? manager
+        : ({
+            request: (name: string, options: LockOptions, callback: LockGrantedCallback<unknown>) =>
+              manager.request(name, options, options.ifAvailable ? callback : async (lock) => (granted.open(), await resumed.promise, callback(lock))),
+            query: () => manager.query(),
+          } as unknown as LockManager),
+  });
+  const reply = gate<string>();
+  const fetcher = vi.fn(() => reply.promise);
+  const first = tabs[0]!.cache.resolve('generic', 'k', fetcher, { ttlSeconds: 60 });
+  await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+  const second = tabs[1]!.cache.resolve('generic', 'k', () => 'fetched again', { ttlSeconds: 60 });
+  await vi.waitFor(async () => expect((await tabs[1]!.locks!.manager('tab1').query()).pending).toHaveLength(1));
+  reply.open('v');
+  expect(await first).toEqual({ value: 'v', source: 'fetch' });
+  await granted.promise;
+  clock += late;
+  resumed.open();
+  expect(await second).toEqual({ value: 'v', source: 'shared' });
+  expect(fetcher).toHaveBeenCalledTimes(1);
+  // Within the TTL counted from the fetch, both tabs answer it; past it, neither.
+  expect(await tabs[1]!.cache.get('generic', 'k')).toBe(late < 60_000 ? 'v' : undefined);
+  clock += 60_000 - late;
+  expect([await tabs[0]!.cache.get('generic', 'k'), await tabs[1]!.cache.get('generic', 'k')]).toEqual([undefined, undefined]);
 });
 
 it.each<ContentType>(['album_year', 'generic'])('%s: each getOrSet counts one read in its tab’s stats, a miss when its own read missed, however its value came', async (type) => {
