@@ -30,6 +30,8 @@ export interface Led<T> {
   cached: boolean;
   /** Not kept because an event made it stale while it was fetched: its callers get it, a waiting tab fetches for itself. */
   stale?: boolean;
+  /** When this tab stored it (cached): a tab that takes it keeps it until then + TTL. */
+  at?: number | undefined;
 }
 
 export interface FetchRun<T> {
@@ -41,7 +43,7 @@ export interface FetchRun<T> {
    * The value another tab fetched without storing it where this one can read it: cached there in its memory, or not at all
    * (skipStore). Undefined when this tab refuses it (another deploy's tab, whose schema differs): then it fetches for itself.
    */
-  receive: (value: unknown, cached: boolean) => Promise<{ value: T } | undefined>;
+  receive: (value: unknown, cached: boolean, at: number | undefined) => Promise<{ value: T } | undefined>;
   /** This tab's callers have all left. */
   signal?: AbortSignal | undefined;
   /**
@@ -117,7 +119,7 @@ export class FetchLocks {
         return { value: led.value, shared: false };
       }
       try {
-        post({ ok: true, stored, cached, ...(stored ? {} : { value: led.fetched }) });
+        post({ ok: true, stored, cached, ...(stored ? {} : { value: led.fetched, at: led.at }) });
       } catch (error) {
         // A value that cannot be cloned (skipStore: it need not be) stays in this tab; the others fetch for themselves.
         post({ ok: false, aborted: true, error: describeError(error) });
@@ -153,7 +155,7 @@ export class FetchLocks {
         if (outcome && outcome.fingerprint !== run.fingerprint) return lead();
         if (outcome?.ok === false && !outcome.aborted) throw fetchFailure(rebuildError(outcome.error), type, key);
         if (outcome?.ok === true && !outcome.stored) {
-          const received = await run.receive(outcome.value, outcome.cached);
+          const received = await run.receive(outcome.value, outcome.cached, outcome.at);
           // Refused here (as a stored value this tab's read refuses): fetched here.
           return received ? { ...received, shared: true } : lead();
         }

@@ -291,7 +291,7 @@ export class Resolver {
         const found = await this.#engine.getMany(type, [key], options.fingerprint == null ? undefined : [options.fingerprint], { again: true });
         return (await host.checked(type, [key], found, false))[0];
       },
-      receive: async (value, cached) => {
+      receive: async (value, cached, at) => {
         let input: EntryInput;
         try {
           const checked = host.toInput(type, { ...options, key, value }, 'value fetched by another tab');
@@ -302,7 +302,8 @@ export class Resolver {
           throw error;
         }
         // Kept in that tab's memory tier: in this one's too (a worker dying then loses no answer: see #store); not kept at all (skipStore): nowhere.
-        if (cached) await this.#store(type, input, since, running);
+        // Until the fetch's time + TTL (a page frozen meanwhile, a lock that came late): no longer than the fetching tab keeps it.
+        if (cached) await this.#store(type, { ...input, at }, since, running);
         return { value: await host.output(type, input.value) };
       },
     });
@@ -379,7 +380,7 @@ export class Resolver {
     // Written, but left out as stale: an event or a write of the key overtook the fetch. Not stored (skipStore, or
     // a dead worker's write), the event this tab heard says so: a call made after it must not get this value.
     const overtaken = written !== undefined ? !cached : (running.overtaken ?? false);
-    return { value: await host.output(type, input.value), fetched: input.value, stored: cached && written.shared, cached, stale: overtaken };
+    return { value: await host.output(type, input.value), fetched: input.value, stored: cached && written.shared, cached, stale: overtaken, at: written?.at };
   }
 
   /**

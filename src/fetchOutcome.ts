@@ -10,9 +10,19 @@ const fingerprint = z.optional(z.string());
 export const fetchOutcomeSchema = z.union([
   /**
    * Fetched. `stored`: the others read it from the shared store; otherwise `value` (as the fetcher gave it) travels here, and
-   * `cached` says whether the fetching tab kept it (in its memory) or not at all (skipStore).
+   * `cached` says whether the fetching tab kept it (in its memory, at `at`) or not at all (skipStore).
    */
-  z.strictObject({ kind: z.literal('fetched'), lock: z.string(), fingerprint, ok: z.literal(true), stored: z.boolean(), cached: z.boolean(), value: z.optional(z.unknown()) }),
+  z.strictObject({
+    kind: z.literal('fetched'),
+    lock: z.string(),
+    fingerprint,
+    ok: z.literal(true),
+    stored: z.boolean(),
+    cached: z.boolean(),
+    value: z.optional(z.unknown()),
+    // When the fetching tab stored it (cached): the others keep it until then + TTL, not a full TTL from when they hear it. None from an earlier deploy.
+    at: z.optional(z.number()),
+  }),
   /** Failed; `aborted`: every caller in its tab left (or its value cannot travel), so a waiting tab fetches for itself. */
   z.strictObject({
     kind: z.literal('fetched'),

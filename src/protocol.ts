@@ -15,6 +15,8 @@ export interface EntryInput {
   album?: { artist: string; album: string };
   fingerprint?: string;
   ttlSeconds?: number;
+  /** When another tab's fetch stored it (see Written.at): its TTL counts from then, or from now for a clock that reads earlier. */
+  at?: number;
 }
 
 /** A value read, and which write of its key it is (see `discardCorrupt`). */
@@ -99,6 +101,8 @@ export interface Written {
   stale: string[];
   /** Written where every tab reads it (IndexedDB); false for the memory tier, persistent types too while IndexedDB is unusable. */
   shared: boolean;
+  /** When it was written, by the engine's clock: a value another tab takes from a read-through keeps its TTL from then. */
+  at?: number;
 }
 
 /**
