@@ -40,7 +40,7 @@ async function openTabs(
         openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`),
       });
       const { cache } = await engineTab({ name, indexedDB, fetchLocks, config: options.config, openChannel: options.openChannel?.(name, index), engine: { now: options.now } });
-      return { cache, tab: `tab${index}`, locks, logger };
+      return { cache, tab: `tab${index}`, locks, logger, name };
     }),
   );
 }
@@ -249,6 +249,26 @@ it.each([30_000, 61_000])("generic (a memory type): a tab that takes another tab
   expect(await tabs[1]!.cache.get('generic', 'k')).toBe(late < 60_000 ? 'v' : undefined);
   clock += 60_000 - late;
   expect([await tabs[0]!.cache.get('generic', 'k'), await tabs[1]!.cache.get('generic', 'k')]).toEqual([undefined, undefined]);
+});
+
+it("generic: a value announced by a tab of an earlier deploy (its outcome tells no time) is taken, and kept a TTL from then", async () => {
+  let clock = 1_800_000_000_000;
+  const [{ cache, locks, name }] = (await openTabs(1, { now: () => clock })) as [Awaited<ReturnType<typeof openTabs>>[0]];
+  const lock = `reprise:${name}:fetch:${JSON.stringify(['generic', 'k'])}`;
+  const holding = gate<void>();
+  const done = gate<void>();
+  const earlier = locks!.manager('earlier').request(lock, async () => (holding.open(), await done.promise));
+  await holding.promise;
+  const call = cache.resolve('generic', 'k', () => 'fetched here', { ttlSeconds: 60 });
+  await vi.waitFor(async () => expect((await locks!.manager('tab0').query()).pending).toHaveLength(1));
+  const channel = new BroadcastChannel(`reprise-fetch:${name}`);
+  channel.postMessage({ kind: 'fetched', lock, ok: true, stored: false, cached: true, value: 'then' });
+  done.open();
+  await earlier;
+  expect(await call).toEqual({ value: 'then', source: 'shared' });
+  channel.close();
+  clock += 59_000;
+  expect(await cache.get('generic', 'k')).toBe('then');
 });
 
 it.each<ContentType>(['album_year', 'generic'])('%s: each getOrSet counts one read in its tab’s stats, a miss when its own read missed, however its value came', async (type) => {
