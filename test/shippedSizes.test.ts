@@ -221,9 +221,12 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * dead worker's change sent again to a database recreated since not applied there again (R170, +93 B) — 60,785, 1.9546; a delete removing what it finds expired in its own
  * transaction (R172, +53 B) — 60,838, 1.9563; read times a rolled-back import forgot remembered again, a page's
  * resend counted as sent again (R174, +61 B) — 60,899, 1.9583; one trimOldest for the three bounded id lists (+12 B) — 60,911,
- * 1.9587.
+ * 1.9587. The forty-ninth stop's: a replay reading until two reads find one database (R178, +4 B); a catch-up bounded
+ * by a place in a database deleted applying none of the new one's changes (R179, +15 B) — 60,930, 1.9593; a memory
+ * type's value taken from another tab's fetch kept until the fetch's time + TTL (R183, +30 B) — 60,960, 1.9603: the
+ * line 1.97.
  */
-const REACHED_RATIO = 1.96;
+const REACHED_RATIO = 1.97;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
