@@ -864,6 +864,29 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('an event of a tab without IndexedDB that the tab with it fails to log (an abort at commit), that tab reloaded since, is logged once the tab with it logs again', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: healthy } = await openTab(name, indexedDB);
+    const { cache: degraded } = await openTab(name, brokenFactory());
+    await healthy.set('track_metadata', 'k', 1, { trackId: 't1' });
+    // The transaction that would log it aborts at commit, as Chromium reports an UnknownError there.
+    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name, name: 'UnknownError' });
+    try {
+      await degraded.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+      await vi.waitFor(() => expect(fault.fired()).toBe(true));
+    } finally {
+      fault();
+    }
+    // Its emit resolved; the page reloads before any tab that logs speaks again, so it never sends it again.
+    await degraded.close();
+    // The tab with IndexedDB logs a change of its own: the disk takes writes again.
+    await healthy.emit({ eventType: 'track_modified', trackId: 'other' });
+    await vi.waitFor(async () => expect(await healthy.get('track_metadata', 'k')).toBeUndefined());
+    const { cache: opened } = await openTab(name, indexedDB);
+    expect(await opened.get('track_metadata', 'k')).toBeUndefined();
+  });
+
   it("an event of a tab without IndexedDB that a page's worker failed to log (a full disk) and told its listeners, that worker dead since, is not heard again there when its next worker logs it, sent again", async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
