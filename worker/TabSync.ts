@@ -96,8 +96,8 @@ export class TabSync {
   #heardEpoch: string | null = null;
   /** What this tab had to say while suspended (a call that finished as the page froze): sent on resume. */
   #outbox: ChannelMessage[] = [];
-  /** Changes of tabs without IndexedDB that this tab applied but could not log. */
-  readonly #unloggedHere = new Set<string>();
+  /** Changes of tabs without IndexedDB that this tab applied but could not log: it logs them once it logs again (see #relayAgain). */
+  readonly #unloggedHere = new Map<string, SharedChange>();
   /** Changes of this tab waiting for another tab to log them. */
   readonly #relayed = new Map<string, () => void>();
   /** Whether a tab with IndexedDB has been heard from: only then is a change of this tab worth waiting for. */
@@ -208,6 +208,7 @@ export class TabSync {
         else await this.#catchUp();
         const position = this.#position;
         if (position && position.epoch === epoch && position.seq >= seq) this.#options.placed({ ...position });
+        await this.#relayAgain();
       });
       return;
     }
@@ -413,7 +414,11 @@ export class TabSync {
     // Heard after a hint, yet not made after it where the hint's tab had applied it (a late message): see #hints.
     if (shared.seq !== null) for (const hint of this.#hints) if (!(hint.epoch === shared.epoch && shared.seq <= (hint.seq ?? 0))) hint.before ??= shared;
     if (shared.seq !== null) this.#early?.push(shared);
-    this.#enqueue(() => this.#take(shared));
+    // Another tab's logged change: the disk takes writes again, maybe (see #relayAgain).
+    this.#enqueue(async () => {
+      await this.#take(shared);
+      if (shared.seq !== null) await this.#relayAgain();
+    });
     if (message.seq !== null) this.#heardLogger();
   }
 
@@ -480,7 +485,7 @@ export class TabSync {
         // Not logged (its tab sends it again when a tab that logs speaks): applied to this tab meanwhile, once.
         this.#options.logger.error('Reprise: logging a change from a tab without IndexedDB failed', error);
         if (this.#unloggedHere.has(shared.id)) return;
-        trimOldest(this.#unloggedHere.add(shared.id), MAX_UNLOGGED);
+        trimOldest(this.#unloggedHere.set(shared.id, shared), MAX_UNLOGGED);
         return this.#options.apply(shared.change, removedBy(shared), null, true, shared.id);
       }
       const { record, epoch: logged } = relayed;
@@ -539,6 +544,18 @@ export class TabSync {
       // As a late message (this tab's position is still the head): not to the memory tier, empty then.
       await this.#take(shared);
     }
+  }
+
+  /**
+   * Logs again the changes of tabs without IndexedDB whose relay here failed (an abort at commit, a full disk), now
+   * that this tab has logged one of its own or heard of another tab's: their tab may be gone since (reloaded as its
+   * call resolved unlogged, see publish), and would never send them again. Logged once whoever logs them (the log is
+   * read for their id). Not by a tab that lost IndexedDB since: applied here already, once.
+   */
+  async #relayAgain(): Promise<void> {
+    if (!this.#options.log()) return;
+    // Live: one logged meanwhile (by the catch-up of another's success) is gone from it and skipped; one that fails again stays, not added again.
+    for (const shared of this.#unloggedHere.values()) await this.#take(shared);
   }
 
   /** Whether this tab applied the change already without logging it (its relay failed); if so, it counts as applied from now on. */
