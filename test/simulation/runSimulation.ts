@@ -185,8 +185,8 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
   const opened = new Map<SimTab, Map<number, { at: number; clock: number }>>(tabs.map((tab) => [tab, new Map([[tab.page, { at: 0, clock }]])]));
   /** Faults after which a tab may have been told it forgot without its watcher hearing it yet (the database deleted). */
   const recreated: number[] = [];
-  /** Each deletion's start (as in `recreated`) and how many messages had been posted by its end: epochs named in those are of databases deleted since (see namedDeletedDatabase). */
-  const deletions: { at: number; posted: number }[] = [];
+  /** Each deletion's start (as in `recreated`), how many messages had been posted by its end (epochs named in those are of databases deleted since) and the epoch of the database made after it, once a settle read it (see namedDeletedDatabase). */
+  const deletions: { at: number; posted: number; after: string | null }[] = [];
   for (const tab of tabs) tab.onHeard = ({ event, source, page }) => history.push(`[${model.time}] ${tab.id} (page ${page}) hears ${simOf(event)} (${source})`);
 
   const report: SimulationReport = { seed, steps, calls: 0, rejected: {}, faults: {}, settles: 0 };
@@ -826,7 +826,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         remover.end = model.tick();
         remover.outcome = 'ok';
         recreated.push(fault.start);
-        deletions.push({ at: fault.start, posted: world.network.posts.length });
+        deletions.push({ at: fault.start, posted: world.network.posts.length, after: null });
         // Each tab forgets when it notices the new database, which may be as late as the next settle.
         evictionWindow('database recreated', (loc) => (loc !== 'idb' ? 'maybe' : 'no'), true);
       },
@@ -982,6 +982,9 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
     settles.push(model.tick());
     history.push(`[${model.time}] settled`);
     await checkAtRest();
+    // The database made after the last deletion (see namedDeletedDatabase): the one at rest, none deleted since.
+    const last = deletions.at(-1);
+    if (last && last.after === null) last.after = await readEpoch(world.inner, world.name);
     checkHearing(began);
   }
 
@@ -1093,13 +1096,16 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
    * last heard of is told by the last message delivered to its worker that names one (a greeting, a hint, a change
    * logged; an answer to one of its own changes too, which may not count: either way is allowed). Epochs named in a
    * message posted before the deletion ended are those of a database deleted, as one named late by an engine that
-   * opened it before (its greeting).
+   * opened it before (its greeting); so is any named after it but the database made after it (as a settle reads it).
    */
   function namedDeletedDatabase({ tab, workers = [], heardFrom = 0, heardBefore = 0, start }: EmitRecord, sim: string): boolean {
     const deletion = deletions.findLast(({ at }) => at < start);
     if (!deletion) return false;
     if (world.network.posts.some(({ data }) => carries(data, sim) && (data as { seq?: unknown }).seq != null)) return false;
     const old = new Set(world.network.posts.slice(0, deletion.posted).flatMap(({ data }) => (namesDatabase(data) ? [data.epoch] : [])));
+    // Any other named since its end, the database then (the one made after it) aside: one deleted by it, made just
+    // before it by an open queued ahead of the deletion and named once the deletion ended (seed 4515).
+    if (deletion.after !== null) for (const { data } of world.network.posts.slice(deletion.posted)) if (namesDatabase(data) && data.epoch !== deletion.after) old.add(data.epoch);
     return workers.some((channel) => {
       const heard = world.network.deliveries.slice(heardFrom, heardBefore).flatMap(({ to, from, data }) => (to === channel && from !== STRANGER && namesDatabase(data) ? [data] : []));
       const others = heard.filter(({ origin }) => !String(origin).startsWith(`${tab.id}/`));
@@ -1199,6 +1205,20 @@ interface Stored {
   values: Map<string, unknown>;
   /** The type's usage record, read in the same transaction (null: none). */
   usage: { entries: number; bytes: number } | null;
+}
+
+/** The epoch of the database of this name, if it exists and has one. */
+async function readEpoch(factory: IDBFactory, name: string): Promise<string | null> {
+  // Opening a database that does not exist would create an empty one, which the tabs would then use.
+  if (!(await factory.databases()).some((database) => database.name === name)) return null;
+  const db = await requestDone(factory.open(name));
+  try {
+    if (!db.objectStoreNames.contains('meta')) return null;
+    const epoch: unknown = await requestDone(db.transaction('meta', 'readonly').objectStore('meta').get('epoch'));
+    return typeof epoch === 'string' ? epoch : null;
+  } finally {
+    db.close();
+  }
 }
 
 async function readDatabase(factory: IDBFactory, name: string): Promise<Map<TypeName, Stored>> {
