@@ -45,6 +45,46 @@ function recorder() {
   return { seen, listener: (event: CacheEvent, context: EventContext) => void seen.push([event, context]) };
 }
 
+type TabSide = ReturnType<typeof tabFactory>;
+
+/**
+ * Runs `call` of `mine`'s tab; at the `nth` read of the event log on its connections, site data is cleared and
+ * `other` logs an event in the database made since: `otherSide`'s connection closes first, so that its emit opens
+ * the new database first, then `mine`'s, aborting the read, which is made again there. Resolves once both are done.
+ */
+async function clearedAsItReadsTheLog(
+  { indexedDB, name, mine, otherSide, other, nth = 1 }: { indexedDB: IDBFactory; name: string; mine: TabSide; otherSide: TabSide; other: { emit(event: CacheEvent): Promise<unknown> }; nth?: number },
+  call: () => Promise<unknown>,
+): Promise<void> {
+  const database = IDBDatabase.prototype as unknown as { transaction(this: IDBDatabase, ...args: unknown[]): IDBTransaction };
+  const open = database.transaction;
+  let reads = 0;
+  let cleared: Promise<unknown> | undefined;
+  database.transaction = function (this: IDBDatabase, ...args: unknown[]) {
+    const tx = open.apply(this, args);
+    const log = tx.mode === 'readonly' && [...tx.objectStoreNames].join() === 'events,meta';
+    if (log && mine.connections().includes(this) && ++reads === nth) {
+      database.transaction = open;
+      const deleted = deleteUnderTabs(indexedDB, name);
+      otherSide.loseConnection();
+      const opening = otherSide.factory.open;
+      otherSide.factory.open = (...args) => {
+        otherSide.factory.open = opening;
+        mine.loseConnection();
+        return opening(...args);
+      };
+      cleared = Promise.all([deleted, other.emit({ eventType: 'track_removed', trackId: 't1' })]);
+    }
+    return tx;
+  };
+  try {
+    await call();
+  } finally {
+    database.transaction = open;
+  }
+  await cleared;
+}
+
 describe('events across tabs', () => {
   it('an event in one tab removes the matching entries in the other, and runs its listeners as remote', async () => {
     const { a, b } = await twoTabs();
@@ -1281,36 +1321,8 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await deleteUnderTabs(indexedDB, name);
     await other.set('track_metadata', 'k', 1);
     // This tab's replay reads the log's head, then its tail, which names the new database, then (the old one's
-    // changes forgotten) the new one's log: site data is cleared again right then, as the other tab emits. Its
-    // connection closes first, so that its emit asks to open the database first, and logs in the one made since;
-    // then this tab's, aborting the read, which is made again there.
-    const database = IDBDatabase.prototype as unknown as { transaction(this: IDBDatabase, ...args: unknown[]): IDBTransaction };
-    const open = database.transaction;
-    let reads = 0;
-    let cleared: Promise<unknown> | undefined;
-    database.transaction = function (this: IDBDatabase, ...args: unknown[]) {
-      const tx = open.apply(this, args);
-      const log = tx.mode === 'readonly' && [...tx.objectStoreNames].join() === 'events,meta';
-      if (log && workerSide.connections().includes(this) && ++reads === 3) {
-        database.transaction = open;
-        const deleted = deleteUnderTabs(indexedDB, name);
-        otherSide.loseConnection();
-        const opening = otherSide.factory.open;
-        otherSide.factory.open = (...args) => {
-          otherSide.factory.open = opening;
-          workerSide.loseConnection();
-          return opening(...args);
-        };
-        cleared = Promise.all([deleted, other.emit({ eventType: 'track_removed', trackId: 't1' })]);
-      }
-      return tx;
-    };
-    try {
-      await cache.stats();
-    } finally {
-      database.transaction = open;
-    }
-    await cleared;
+    // changes forgotten) the new one's log: site data is cleared again right then, as the other tab emits.
+    await clearedAsItReadsTheLog({ indexedDB, name, mine: workerSide, otherSide, other, nth: 3 }, () => cache.stats());
     await vi.waitFor(() => expect(seen).toHaveLength(2));
     // The worker dies between two calls; the next one goes on from where the page heard it stood.
     workers[0]!.kill();
@@ -1337,33 +1349,8 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await other.emit({ eventType: 'track_added', trackId: 't0' });
     await vi.waitFor(() => expect(lossy.lost).toHaveLength(1));
     lossy.lose = false;
-    // As it reads the log, site data is cleared and the other tab logs an event in the database made since
-    // (its connection closed first, so that it opens the new database first); then this tab's read is made there.
-    const database = IDBDatabase.prototype as unknown as { transaction(this: IDBDatabase, ...args: unknown[]): IDBTransaction };
-    const open = database.transaction;
-    let cleared: Promise<unknown> | undefined;
-    database.transaction = function (this: IDBDatabase, ...args: unknown[]) {
-      const tx = open.apply(this, args);
-      if (tx.mode === 'readonly' && [...tx.objectStoreNames].join() === 'events,meta' && mySide.connections().includes(this)) {
-        database.transaction = open;
-        const deleted = deleteUnderTabs(indexedDB, name);
-        otherSide.loseConnection();
-        const opening = otherSide.factory.open;
-        otherSide.factory.open = (...args) => {
-          otherSide.factory.open = opening;
-          mySide.loseConnection();
-          return opening(...args);
-        };
-        cleared = Promise.all([deleted, other.emit({ eventType: 'track_removed', trackId: 't1' })]);
-      }
-      return tx;
-    };
-    try {
-      await cache.emit({ eventType: 'library_sync' });
-    } finally {
-      database.transaction = open;
-    }
-    await cleared;
+    // As it reads the log, site data is cleared and the other tab logs an event in the database made since.
+    await clearedAsItReadsTheLog({ indexedDB, name, mine: mySide, otherSide, other }, () => cache.emit({ eventType: 'library_sync' }));
     await cache.stats();
     await new Promise((resolve) => setTimeout(resolve, 50));
     // The other tab's first event went with the database deleted (forgotten); its second came after this tab's.
