@@ -425,6 +425,32 @@ describe('invalidateQueriesOn', () => {
     expect(queryFn).toHaveBeenCalledTimes(1);
   });
 
+  it("an event heard while a query's persisterFn restores it refetches it once, also when the refetch answers within the millisecond of the restore", async () => {
+    const page = await openCache();
+    const storage = createQueryStorage(page.cache, 'successful_api_metadata');
+    await storage.setItem('tanstack-query-["track","t1"]', JSON.stringify({ buster: '', queryHash: '["track","t1"]', queryKey: ['track', 't1'], state: { data: 'old', dataUpdatedAt: Date.now() - 1000 } }));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const deserialize = vi.fn(async (stored: string) => (await released, JSON.parse(stored)));
+    const client = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false, persister: experimental_createQueryPersister({ storage, deserialize }).persisterFn } } });
+    cleanups.push(() => client.clear());
+    cleanups.push(invalidateQueriesOn(page.cache, client, (event) => (event.trackId ? [['track', event.trackId]] : [])));
+    const queryFn = vi.fn(async () => 'new');
+    const observer = new QueryObserver(client, { queryKey: ['track', 't1'], queryFn });
+    cleanups.push(observer.subscribe(() => {}));
+    await vi.waitFor(() => expect(deserialize).toHaveBeenCalled());
+    await page.cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    // From here on one millisecond (a loaded machine): the restore and the refetch it calls for answer at one time.
+    const now = vi.spyOn(Date, 'now').mockReturnValue(Date.now() + 1);
+    cleanups.push(() => now.mockRestore());
+    release();
+
+    await vi.waitFor(() => expect(observer.getCurrentResult().data).toBe('new'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Before: 2 (the check after the restore took the refetch's answer, of the same time, for the restore's).
+    expect(queryFn).toHaveBeenCalledTimes(1);
+  });
+
   it("an event heard before the app restores its persisted queries at start (restoreQueries, createQueryStorage without trackId) refetches the query it maps to", async () => {
     const page = await openCache();
     const storage = createQueryStorage(page.cache, 'successful_api_metadata');
