@@ -39,14 +39,16 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
   // A fetch under way started before the event (or the forgetting), and brings what it made stale: TanStack's
   // invalidation joins a query's first fetch (and leaves an inactive one's running), whose success clears it.
   // Once it has answered (its data set, by then), the query is invalidated again unless its data changed since
-  // (TanStack's structural sharing may keep the old object: by time); one the invalidation cancels (a refetch)
-  // rejects. After what TanStack scheduled meanwhile: a persisterFn's restore sets its data's time then,
-  // which the check below invalidates (and its refetch may have answered since).
+  // (TanStack's structural sharing may keep the old object: by its time and its count of updates, as a refetch may
+  // answer within the same millisecond); one the invalidation cancels (a refetch) rejects. After what TanStack
+  // scheduled meanwhile: a persisterFn's restore sets its data's time then, which the check below invalidates (and
+  // its refetch may have answered since).
   const refresh = (...filters: [InvalidateQueryFilters?]) => {
     for (const query of queries?.findAll({ ...filters[0], fetchStatus: 'fetching' }) ?? []) {
       query.promise?.then(() => {
-        const { dataUpdatedAt } = query.state;
-        setTimeout(() => query.state.dataUpdatedAt !== dataUpdatedAt || query.state.isInvalidated || invalidate({ predicate: (found) => found === query }));
+        const updated = () => `${query.state.dataUpdatedAt} ${query.state.dataUpdateCount}`;
+        const answered = updated();
+        setTimeout(() => updated() !== answered || query.state.isInvalidated || invalidate({ predicate: (found) => found === query }));
       }, () => {});
     }
     return invalidate(...filters);
