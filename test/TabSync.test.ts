@@ -904,13 +904,20 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(seen).toHaveLength(1);
   });
 
-  it('an event of a tab without IndexedDB that the tab with it fails to log (an abort at commit), that tab reloaded since, is logged once the tab with it logs again', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
+  /**
+   * A tab with IndexedDB holding `k` of track t1, and a tab without it (which heard of its database) whose event invalidating t1 the first fails
+   * to log (an abort at commit, as Chromium reports an UnknownError there); that tab reloads before any tab that
+   * logs speaks again (its emit resolved), so it never sends the event again.
+   */
+  async function relayFailedThenReloaded(name: string, indexedDB: IDBFactory) {
     const { cache: healthy } = await openTab(name, indexedDB);
     const { cache: degraded } = await openTab(name, brokenFactory());
     await healthy.set('track_metadata', 'k', 1, { trackId: 't1' });
-    // The transaction that would log it aborts at commit, as Chromium reports an UnknownError there.
+    // It has heard a logged change: its event names that database.
+    const heard = recorder();
+    degraded.on('*', heard.listener);
+    await healthy.emit({ eventType: 'track_added', trackId: 't0' });
+    await vi.waitFor(() => expect(heard.seen).toHaveLength(1));
     const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name, name: 'UnknownError' });
     try {
       await degraded.emit({ eventType: 'manual_invalidation', trackId: 't1' });
@@ -918,13 +925,35 @@ describe('messages are hints, IndexedDB is the truth', () => {
     } finally {
       fault();
     }
-    // Its emit resolved; the page reloads before any tab that logs speaks again, so it never sends it again.
     await degraded.close();
+    return healthy;
+  }
+
+  it('an event of a tab without IndexedDB that the tab with it fails to log (an abort at commit), that tab reloaded since, is logged once the tab with it logs again', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const healthy = await relayFailedThenReloaded(name, indexedDB);
     // The tab with IndexedDB logs a change of its own: the disk takes writes again.
     await healthy.emit({ eventType: 'track_modified', trackId: 'other' });
     await vi.waitFor(async () => expect(await healthy.get('track_metadata', 'k')).toBeUndefined());
     const { cache: opened } = await openTab(name, indexedDB);
     expect(await opened.get('track_metadata', 'k')).toBeUndefined();
+  });
+
+  it('an event of a tab without IndexedDB that the tab with it fails to log, site data cleared before that tab logs again: not logged then over what was written since (it was made in the database deleted), and said once that no tab logs it, not at every change that tab logs after', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const healthy = await relayFailedThenReloaded(name, indexedDB);
+    await deleteUnderTabs(indexedDB, name);
+    await healthy.set('track_metadata', 'k', 2, { trackId: 't1' });
+    const gone: unknown[] = [];
+    const channel = new BroadcastChannel(name);
+    channel.onmessage = ({ data }) => void (data?.gone && gone.push(data));
+    for (const trackId of ['t2', 't3', 't4']) await healthy.emit({ eventType: 'track_modified', trackId });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    channel.close();
+    expect(await healthy.get('track_metadata', 'k')).toBe(2);
+    expect(gone).toHaveLength(1);
   });
 
   it("an event of a tab without IndexedDB that a page's worker failed to log (a full disk) and told its listeners, that worker dead since, is not heard again there when its next worker logs it, sent again", async () => {
