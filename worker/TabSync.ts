@@ -485,7 +485,9 @@ export class TabSync {
         // Not logged (its tab sends it again when a tab that logs speaks): applied to this tab meanwhile, once.
         this.#options.logger.error('Reprise: logging a change from a tab without IndexedDB failed', error);
         if (this.#unloggedHere.has(shared.id)) return;
-        trimOldest(this.#unloggedHere.set(shared.id, shared), MAX_UNLOGGED);
+        // Made in this tab's database at the latest: should it be deleted before this tab logs again, the change is not
+        // logged in the next one, over what is written there since (its own deletion removed all it would remove).
+        trimOldest(this.#unloggedHere.set(shared.id, { ...shared, epoch: epoch ?? this.#options.log()?.epoch ?? null }), MAX_UNLOGGED);
         return this.#options.apply(shared.change, removedBy(shared), null, true, shared.id);
       }
       const { record, epoch: logged } = relayed;
@@ -494,6 +496,7 @@ export class TabSync {
       // The catch-up finds the database recreated, and forgets the memory tier. Its tab is told, or it would send it
       // again at every change of a tab that logs it hears, for its worker's life; and again if it missed that answer.
       if (!record.seq) {
+        this.#unloggedHere.delete(shared.id);
         this.#remember(shared.id, { epoch: shared.epoch, seq: 0 });
         this.#post(gone(shared));
         return this.#catchUp();
