@@ -247,13 +247,21 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
    * When a change made by `origin` (removing `removes(write)`) is certainly applied in `loc`: at once in
    * IndexedDB and the origin's own memory, and in other tabs' memory when their reads check the log
    * (event-invalidated types, tabs with IndexedDB); otherwise once a settle has delivered everything.
+   * `made`: the change as namedDeletedDatabase sees it, where its tab has no IndexedDB.
    */
   const changeReach =
-    (origin: SimTab, originLoc: (type: TypeName) => string, remover: () => Remover, removes: (write: WriteRecord) => boolean): Reach =>
+    (origin: SimTab, originLoc: (type: TypeName) => string, remover: () => Remover, removes: (write: WriteRecord) => boolean, made?: () => [ChangeRecord, (data: unknown) => boolean]): Reach =>
     (loc, write) => {
       if (!removes(write)) return 'no';
       const { start, end, outcome } = remover();
       const reader = tabOfLoc(loc);
+      // README, Tabs without IndexedDB: "one made after the database was deleted, before its tab heard of the new one, is not
+      // logged when sent again if no tab logged it the first time": never in the shared data, nor in a memory tier the log
+      // feeds (a tab with IndexedDB answers it `gone`); it may have been, until a settle delivered its first message (seed 5457).
+      if (origin.degraded && !reader?.degraded && loc !== originLoc(write.type) && outcome === 'ok' && end !== null && made && namedDeletedDatabase(...made())) {
+        const settled = settledAfter(end);
+        return typeof settled === 'number' ? { maybeUntil: settled } : settled;
+      }
       if ((origin.degraded || reader?.degraded) && loc !== originLoc(write.type) && outcome !== 'fail') {
         // Carried by messages: in effect at any time until a settle; certainly by then only if the change
         // was a success and its worker lived to send it. A change of a tab without IndexedDB, logged by
@@ -689,7 +697,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         // Where the change applies at once: the origin's stores as they are now (its memory dies with its worker).
         const originLocs = new Map(TYPES.map((type) => [type, locOf(tab, type)]));
         const origin = (type: TypeName) => originLocs.get(type as SimType)!;
-        remover.reach = changeReach(tab, origin, () => remover, (write) => model.eventRemoves(event, write.type, write.tags));
+        remover.reach = changeReach(tab, origin, () => remover, (write) => model.eventRemoves(event, write.type, write.tags), () => [record, (data) => carries(data, simOf(event))]);
         call(tab, `emit ${JSON.stringify(event)}`, () => tab.cache.emit(event), (outcome, _value, start, end) => {
           // The workers that may have made it: the one at the call's start, or a next one its call was sent to.
           record.workers = channels.slice(worker);
@@ -706,11 +714,25 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         const type = random.chance(0.5) ? pickType() : undefined;
         const types = type ? [type] : [...TYPES];
         const remover: Remover = model.remove({ what: `clear ${type ?? 'all'}`, start: model.time + 1, end: null, outcome: 'pending', reach: () => 'no' });
+        // What its worker may have heard when it made the change, as for an emit; its messages are those of the clears its
+        // workers posted over the call (its first, sent as it is made), which carry no tag of the simulation's.
+        const channels = tab.pageChannels;
+        const worker = channels.length - 1;
+        const record: ChangeRecord = { tab, start: model.time + 1, workers: channels.slice(worker), heardFrom: frozeAt.get(tab) ?? 0, heardBefore: world.network.deliveries.length };
+        const posted = { from: world.network.posts.length, to: Infinity };
+        const ids = () =>
+          new Set(world.network.posts.slice(posted.from, posted.to).flatMap(({ from, data }) => (record.workers!.includes(from) && (data as { kind?: unknown }).kind === 'clear' ? [(data as { id: unknown }).id] : [])));
+        const clearOf = (data: unknown) => (data as { kind?: unknown } | null)?.kind === 'clear' && ids().has((data as { id: unknown }).id);
         // Where the change applies at once: the origin's stores as they are now (its memory dies with its worker).
         const originLocs = new Map(TYPES.map((type) => [type, locOf(tab, type)]));
         const origin = (type: TypeName) => originLocs.get(type as SimType)!;
-        remover.reach = changeReach(tab, origin, () => remover, (write) => (types as readonly TypeName[]).includes(write.type));
-        call(tab, `clear ${type ?? 'all'}`, () => tab.cache.clear(type), (outcome, _value, _start, end) => Object.assign(remover, { end, outcome }));
+        remover.reach = changeReach(tab, origin, () => remover, (write) => (types as readonly TypeName[]).includes(write.type), () => [record, clearOf]);
+        call(tab, `clear ${type ?? 'all'}`, () => tab.cache.clear(type), (outcome, _value, _start, end) => {
+          // The workers that may have made it: the one at the call's start, or a next one its call was sent to.
+          record.workers = channels.slice(worker);
+          posted.to = world.network.posts.length;
+          Object.assign(remover, { end, outcome });
+        });
       },
     ],
     [
@@ -1055,7 +1077,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
           if (emit.degraded) {
             // README, Tabs without IndexedDB: "one made just as the database was recreated, before its tab heard of the new
             // one, is not logged when sent again if no tab logged it the first time" (it names the database deleted, seeds 840, 1134).
-            if (namedDeletedDatabase(emit, sim)) continue;
+            if (namedDeletedDatabase(emit, (data) => carries(data, sim))) continue;
             // Logged by the tab that relays it, when its message reaches one, by the settle at the latest ("it is sent
             // again when one does"); lost if its worker died once it resolved, before a tab logged it (README, Limits:
             // "a change it made is lost if its worker dies before any tab with IndexedDB heard of it").
@@ -1098,10 +1120,10 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
    * message posted before the deletion ended are those of a database deleted, as one named late by an engine that
    * opened it before (its greeting); so is any named after it but the database made after it (as a settle reads it).
    */
-  function namedDeletedDatabase({ tab, workers = [], heardFrom = 0, heardBefore = 0, start }: EmitRecord, sim: string): boolean {
+  function namedDeletedDatabase({ tab, workers = [], heardFrom = 0, heardBefore = 0, start }: ChangeRecord, carriesIt: (data: unknown) => boolean): boolean {
     const deletion = deletions.findLast(({ at }) => at < start);
     if (!deletion) return false;
-    if (world.network.posts.some(({ data }) => carries(data, sim) && (data as { seq?: unknown }).seq != null)) return false;
+    if (world.network.posts.some(({ data }) => carriesIt(data) && (data as { seq?: unknown }).seq != null)) return false;
     const old = new Set(world.network.posts.slice(0, deletion.posted).flatMap(({ data }) => (namesDatabase(data) ? [data.epoch] : [])));
     // Any other named since its end, the database then (the one made after it) aside: one deleted by it, made just
     // before it by an open queued ahead of the deletion and named once the deletion ended (seed 4515).
@@ -1269,21 +1291,25 @@ function summary(value: unknown): string {
   return text && text.length > 160 ? `${text.slice(0, 160)}…` : String(text);
 }
 
-interface EmitRecord {
+/** A change a tab made (an emit, a clear), as namedNoDatabase and namedDeletedDatabase see it. */
+interface ChangeRecord {
   tab: SimTab;
-  page: number;
-  degraded: boolean;
   start: number;
-  end: number | null;
-  outcome: Outcome;
-  /** The lowest the clock read over the call (what its log record may be stamped with, at most). */
-  clock: number;
   /** The channels of the workers that may have made it (a tab without IndexedDB's; see namedNoDatabase). */
   workers?: string[];
   /** How many deliveries the network had made when the call started. */
   heardBefore?: number;
   /** How many deliveries the network had made as its tab last froze before it (none counted before that). */
   heardFrom?: number;
+}
+
+interface EmitRecord extends ChangeRecord {
+  page: number;
+  degraded: boolean;
+  end: number | null;
+  outcome: Outcome;
+  /** The lowest the clock read over the call (what its log record may be stamped with, at most). */
+  clock: number;
 }
 
 /** An event told apart from every other of its run by its metadata's `sim` (which no invalidation reads). */
