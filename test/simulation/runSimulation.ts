@@ -1082,6 +1082,9 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
             // again when one does"); lost if its worker died once it resolved, before a tab logged it (README, Limits:
             // "a change it made is lost if its worker dies before any tab with IndexedDB heard of it").
             if (diedSince(emit.tab, emit.end)) continue;
+            // So too when its page reloaded as it waited (seed 7647): the closing page's cache waits for the call, then its
+            // worker goes, after the call resolved (the reload is stamped as it began) — unless a tab with IndexedDB heard of it.
+            if (emit.page !== emit.tab.page && !world.network.deliveries.some(({ to, data }) => tabs.some(({ id, degraded }) => !degraded && to.startsWith(`${id}/`)) && carries(data, sim))) continue;
             // Stamped by the relaying tab's clock, at any time until the settle: see below.
             if (model.clockSpan(emit.start, began).low < listenedAt) continue;
           }
