@@ -950,9 +950,11 @@ describe('messages are hints, IndexedDB is the truth', () => {
     const channel = new BroadcastChannel(name);
     channel.onmessage = ({ data }) => void (data?.gone && gone.push(data));
     for (const trackId of ['t2', 't3', 't4']) await healthy.emit({ eventType: 'track_modified', trackId });
+    await vi.waitFor(() => expect(gone).toHaveLength(1));
+    // Its calls wait for what its sync has under way (the retries after each change it logged).
+    expect(await healthy.get('track_metadata', 'k')).toBe(2);
     await new Promise((resolve) => setTimeout(resolve, 50));
     channel.close();
-    expect(await healthy.get('track_metadata', 'k')).toBe(2);
     expect(gone).toHaveLength(1);
   });
 
