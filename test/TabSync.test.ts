@@ -1389,7 +1389,8 @@ describe('messages are hints, IndexedDB is the truth', () => {
     const stuck = cache.stats().catch(() => undefined);
     await vi.waitFor(() => expect(workerSide.connections()).toHaveLength(1));
     // Site data cleared: the tabs' connections close (the third tab's as its write goes on), and the other tab
-    // logs an event in the database made since, which the worker, opening that one, tells the page.
+    // logs an event in the database made since, which the worker, opening that one, tells the page. (fake-indexeddb,
+    // whose deletion the soak uses too, ends the deletion once every connection is closing; a browser waits for the write.)
     holder.close();
     await deleteUnderTabs(indexedDB, name);
     await other.emit({ eventType: 'track_removed', trackId: 't1' });
