@@ -522,9 +522,7 @@ export class TabSync {
     }
     const place = { epoch, seq };
     if (this.#appliedUnlogged(shared.id, place)) return;
-    // The engine this one replaced told them already.
-    const since = this.#since;
-    if (late && since && epoch === since.epoch && seq <= since.seq) return;
+    // One the engine this one replaced told already: the page hears each change once (see PageTab).
     this.#remember(shared.id, place);
     return this.#options.apply(shared.change, removedBy(shared), place, !late, shared.id);
   }
