@@ -25,6 +25,38 @@ declare global {
 const DB = 'quota-probe';
 /** Another database, upgraded by the 'upgrade' case, so that the others keep their version. */
 const UPGRADED = 'quota-probe-upgraded';
+/** Another one, upgraded by the cases that only add stores and indexes (each one version up from where it is). */
+const SCHEMA = 'quota-probe-schema';
+
+/** 32 hex digits, as Reprise's randomId: data a store's name may carry. */
+function hexId(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/** Creates an empty store with the indexes of one of Reprise's entry stores. */
+function entryStoreLike(db: IDBDatabase, name: string): void {
+  const store = db.createObjectStore(name, { keyPath: 'key' });
+  store.createIndex('track', 'trackIds', { multiEntry: true });
+  store.createIndex('album', 'albumKey');
+  store.createIndex('fingerprint', 'fingerprint');
+  store.createIndex('expiry', 'expiry');
+  store.createIndex('access', 'lastAccess');
+}
+
+/** Opens `name` one version above its own, running `upgrade`: 'opened one version up' or the open's error. */
+async function upgradeOnce(name: string, upgrade: (db: IDBDatabase) => void): Promise<Outcome> {
+  try {
+    const current = await open(name);
+    const version = current.version + 1;
+    current.close();
+    const db = await open(name, version, upgrade);
+    db.close();
+    return { events: [db.version === version ? 'opened one version up' : `opened v${db.version}`], error: null };
+  } catch (error) {
+    const { name, message } = error as DOMException;
+    return { events: [`open error:${name}`], error: { name, message } };
+  }
+}
 
 /** Random letters: Chromium compresses values, and a quota is about what is stored. */
 function letters(size: number): string {
@@ -165,6 +197,34 @@ const cases = {
       return { events: [`open error:${name}`], error: { name, message } };
     }
   },
+  /** An upgrade that creates a store with five indexes (as a Reprise entry store, empty) and an index on an empty store: no put. */
+  upgradeIndexes: () =>
+    upgradeOnce(SCHEMA, (db) => {
+      entryStoreLike(db, `entries-${hexId()}`);
+      db.createObjectStore(`plain-${hexId()}`).createIndex('i', 'i');
+    }),
+  /** An upgrade that creates an empty store whose name carries 32 hex digits of data (`epoch:<id>`). */
+  upgradeNamed: () => upgradeOnce(SCHEMA, (db) => void db.createObjectStore(`epoch:${hexId()}`)),
+  /** An upgrade that creates an empty store with a 10 000-character name: whether a name's bytes count. */
+  upgradeLongName: () => upgradeOnce(SCHEMA, (db) => void db.createObjectStore(`name:${letters(10_000)}`)),
+  /** Creating a database with Reprise's whole layout, and the epoch as a store's name, putting nothing (as a first open could). */
+  openNewNamed: async (): Promise<Outcome> => {
+    try {
+      const db = await open(`quota-probe-named-${hexId()}`, 2, (db) => {
+        for (const type of ['track_metadata', 'successful_api_metadata', 'failed_api_lookup', 'album_year', 'negative_result', 'generic']) entryStoreLike(db, type);
+        db.createObjectStore('events', { keyPath: 'seq', autoIncrement: true });
+        db.createObjectStore('meta');
+        db.createObjectStore('layout:3');
+        db.createObjectStore(`epoch:${hexId()}`);
+      });
+      const named = Array.from(db.objectStoreNames).some((name) => name.startsWith('epoch:'));
+      db.close();
+      return { events: [named ? 'opened, named' : 'opened, no name'], error: null };
+    } catch (error) {
+      const { name, message } = error as DOMException;
+      return { events: [`open error:${name}`], error: { name, message } };
+    }
+  },
   /** Opening (creating) a database that does not exist yet. */
   openNew: async (): Promise<Outcome> => {
     try {
@@ -196,6 +256,7 @@ window.quotaProbe = {
     });
     db.close();
     (await open(UPGRADED, 1, (db) => void db.createObjectStore('s'))).close();
+    (await open(SCHEMA, 1, (db) => void db.createObjectStore('s'))).close();
     return (await this.estimate()).usage;
   },
   run: (name) => cases[name](),
