@@ -275,6 +275,27 @@ describe('fillDisk', () => {
     expect(await readAll(db, 'track_metadata')).toEqual(['b', 'c']);
   });
 
+  it('refuses an upgrade that puts (the open fails with AbortError, the version stays), while one that only creates stores and indexes commits', async () => {
+    const factory = new IDBFactory();
+    const name = dbName();
+    (await open(factory, name)).close();
+    arm(fillDisk());
+    const upgrade = (version: number, change: (db: IDBDatabase) => void) => {
+      const request = factory.open(name, version);
+      request.onupgradeneeded = () => change(request.result);
+      return outcome(request);
+    };
+    expect(await upgrade(2, (db) => void db.createObjectStore('named').put('0123456789', 'epoch'))).toEqual({
+      events: ['upgradeneeded', 'error'],
+      error: expect.objectContaining({ name: 'AbortError' }),
+    });
+    expect(await upgrade(2, (db) => void db.createObjectStore(`epoch:${'f'.repeat(32)}`).createIndex('i', 'i'))).toEqual({ events: ['upgradeneeded', 'success'], error: null });
+    const db = await open(factory, name);
+    expect([db.version, Array.from(db.objectStoreNames)]).toEqual([2, [`epoch:${'f'.repeat(32)}`, ...STORES].sort()]);
+    // Still full: the upgrade freed nothing.
+    expect(await write(db, 'track_metadata', [[1, 'a']])).toBe('abort');
+  });
+
   it('is freed by a clear() too, and only by a transaction of `database`', async () => {
     const factory = new IDBFactory();
     const [name, other] = [dbName(), dbName()];
