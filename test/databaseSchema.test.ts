@@ -4,7 +4,7 @@ import { CONTENT_TYPES } from '../src/index';
 import { fakeClock, openCache, uniqueName } from './support/openCache';
 import { LAYOUT } from '../worker/databaseSchema';
 import { requestDone } from '../worker/idbRequests';
-import { deleteUnderTabs } from './support/faultyIndexedDB';
+import { deleteUnderTabs, fillDisk } from './support/faultyIndexedDB';
 import type { CacheChange } from '../src/Cache';
 
 /** Writes a database exactly as Reprise 0.1 left it: version 1, no epoch, records without revisions, an event log. */
@@ -224,6 +224,30 @@ describe('the database', () => {
     expect([heard, (await b.cache.stats()).droppedMessages]).toEqual([['track_modified', 'library_sync', 'track_added'], 0]);
     expect(await b.cache.get('track_metadata', 'song')).toBeUndefined();
     expect([a.logger.error.mock.calls, b.logger.error.mock.calls]).toEqual([[], []]);
+  });
+
+  it('made on a full disk (its first open puts nothing: its epoch is a store’s name) is used: a write meets the full disk as any write does (makes room, retries), and lands for every tab', async () => {
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    const full = fillDisk({ database: name });
+    try {
+      const { cache, clock } = await openCache({ indexedDB, name });
+      expect((await cache.stats()).degraded).toBeNull();
+      expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+      // Its first commit aborts; the room its eviction makes (deletes only) ends the fault, as fillDisk has it, and the retry lands.
+      await cache.set('track_metadata', 'k', 1);
+      expect(full.fired()).toBe(true);
+      const { cache: other } = await openCache({ indexedDB, name, clock });
+      expect(await other.get('track_metadata', 'k')).toBe(1);
+      // The epoch a tab of an earlier build reads (a record in meta) names the same database.
+      const db = await requestDone(indexedDB.open(name));
+      const record = await requestDone(db.transaction('meta').objectStore('meta').get('epoch'));
+      const named = Array.from(db.objectStoreNames).filter((store) => store.startsWith('epoch:'));
+      db.close();
+      expect(named).toEqual([`epoch:${record}`]);
+    } finally {
+      full();
+    }
   });
 
   it('made by 0.2 is refused by Reprise 0.1 (which opens version 1 exactly) with a VersionError, not used with stores it does not know', async () => {
