@@ -174,9 +174,10 @@ export class Database {
   #connection(): Promise<IDBPDatabase<RepriseSchema>> {
     if (this.#db) return this.#db;
     // An open aborted under us (the connection closed during its upgrade, say) is tried once more; such
-    // failures send the cache to memory only when they go on (see isOpenFailure).
-    const opening = openDatabase(this.#options)
-      .catch((error: unknown) => (isOpenFailure(error) ? Promise.reject(error) : openDatabase(this.#options)))
+    // failures send the cache to memory only when they go on (see isOpenFailure). A full disk refuses a
+    // new database's upgrade for its epoch record: the second makes none (see upgrade, EventLog.ensureEpoch).
+    const opening = openDatabase(this.#options, true)
+      .catch((error: unknown) => (isOpenFailure(error) ? Promise.reject(error) : openDatabase(this.#options, false)))
       .then(
         (db) => {
           this.#transientFailures = 0;
@@ -237,7 +238,7 @@ const FIRST_VERSION = 2;
  * stores at the same moment takes that version first (VersionError, or the stores still missing): then
  * it starts over from the new current version.
  */
-async function openDatabase(options: DatabaseOptions): Promise<IDBPDatabase<RepriseSchema>> {
+async function openDatabase(options: DatabaseOptions, record: boolean): Promise<IDBPDatabase<RepriseSchema>> {
   const needed = neededStores(options.customTypes ?? []);
   // FIRST_VERSION makes a new database there directly; one already above it answers with a VersionError.
   let version: number | undefined = FIRST_VERSION;
@@ -247,7 +248,7 @@ async function openDatabase(options: DatabaseOptions): Promise<IDBPDatabase<Repr
   for (let attempt = 0; ; attempt++) {
     let db: IDBPDatabase<RepriseSchema>;
     try {
-      db = await openAt(options, version);
+      db = await openAt(options, version, record);
     } catch (error) {
       // A VersionError: the database is past `version` already (another tab took it), so the next open finds it further on.
       if (version === undefined || attempt >= MAX_OPENS || nameOf((error as Error).cause) !== 'VersionError') throw error;
@@ -273,6 +274,7 @@ async function openDatabase(options: DatabaseOptions): Promise<IDBPDatabase<Repr
 function openAt(
   { name, indexedDB, blockedTimeoutMs = 3000, openTimeoutMs = 10_000, customTypes = [], schedule = later }: DatabaseOptions,
   version: number | undefined,
+  record: boolean,
 ): Promise<IDBPDatabase<RepriseSchema>> {
   return new Promise((resolve, reject) => {
     let request: IDBOpenDBRequest;
@@ -298,7 +300,7 @@ function openAt(
     const cancelWait = later(() => upgrading || giveUp(`waited ${openTimeoutMs} ms to open`), openTimeoutMs);
     request.onupgradeneeded = () => {
       upgrading = true;
-      upgrade(request.result, request.transaction!, customTypes);
+      upgrade(request.result, request.transaction!, customTypes, record);
     };
     request.onblocked = () => {
       if (blocked) return;
@@ -357,7 +359,7 @@ function unavailable(name: string, error: unknown): CacheError {
  */
 async function readEpoch(db: IDBDatabase): Promise<string | null> {
   try {
-    return (await requestDone(EventLog.readEpoch(db.transaction('meta', 'readonly')))) ?? null;
+    return EventLog.epochOf(db, await requestDone(EventLog.readEpoch(db.transaction('meta', 'readonly'))));
   } catch {
     return null;
   }

@@ -39,15 +39,24 @@ export class EventLog {
     const trimmed = tx.objectStore('meta').get('trimmedThrough') as IDBRequest<number | undefined>;
     const epoch = EventLog.readEpoch(tx);
     await requestsDone([changes, trimmed, epoch]);
-    return { epoch: epoch.result ?? null, changes: changes.result, trimmedThrough: trimmed.result ?? 0 };
+    return { epoch: EventLog.epochOf(tx.db, epoch.result), changes: changes.result, trimmedThrough: trimmed.result ?? 0 };
   }
 
   /** Inside `tx` (meta in scope): the database's epoch. */
   static async epoch(tx: IDBTransaction): Promise<string | null> {
-    return (await requestDone(EventLog.readEpoch(tx))) ?? null;
+    return EventLog.epochOf(tx.db, await requestDone(EventLog.readEpoch(tx)));
   }
 
-  /** The request for the epoch, to issue with a transaction's other reads. */
+  /**
+   * The database's epoch: the name of its `epoch:` store, which its upgrade made (with no write: a database
+   * made on a full disk has it), else its `meta` record (`record`, see readEpoch), which a database made before
+   * that store has alone, and tabs of builds before it read (see ensureEpoch).
+   */
+  static epochOf(db: IDBDatabase, record: string | undefined): string | null {
+    return Array.from(db.objectStoreNames).find((name) => name.startsWith('epoch:'))?.slice(6) ?? record ?? null;
+  }
+
+  /** The request for the `meta` record of the epoch, to issue with a transaction's other reads (see named). */
   static readEpoch(tx: IDBTransaction): IDBRequest<string | undefined> {
     return tx.objectStore('meta').get('epoch') as IDBRequest<string | undefined>;
   }
@@ -113,12 +122,16 @@ export class EventLog {
     });
   }
 
-  /** Gives a database made by Reprise 0.1 (which had no epoch) one; two tabs doing it at once agree on the first. */
+  /**
+   * Gives the database an epoch record where it has none: a database made by Reprise 0.1 (which had no
+   * epoch) a new one, which two tabs doing it at once agree on; one made on a full disk that of its name,
+   * which tabs of builds before it read (they would make another). Records that fail on a full disk: the next open writes it.
+   */
   async ensureEpoch(): Promise<void> {
     const epoch = await this.#db.transact('naming the database', ['meta'], 'readwrite', async (tx) => {
-      const found = await EventLog.epoch(tx);
-      if (found !== null) return found;
-      const made = randomId();
+      const found = await requestDone(EventLog.readEpoch(tx));
+      if (found !== undefined) return EventLog.epochOf(tx.db, found)!;
+      const made = EventLog.epochOf(tx.db, undefined) ?? randomId();
       tx.objectStore('meta').put(made, 'epoch');
       return made;
     });

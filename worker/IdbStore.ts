@@ -86,8 +86,8 @@ export class IdbStore implements Store {
     const tolerate = (error: unknown) => {
       if (isOpenFailure(error)) throw error;
     };
-    const epoch = await store.#db.transact('reading the epoch', ['meta'], 'readonly', (tx) => EventLog.epoch(tx)).catch(tolerate);
-    if (epoch === null) await store.log.ensureEpoch().catch(tolerate);
+    const record = await store.#db.transact('reading the epoch', ['meta'], 'readonly', (tx) => requestDone(EventLog.readEpoch(tx))).catch(tolerate);
+    if (record === undefined) await store.log.ensureEpoch().catch(tolerate);
     return store;
   }
 
@@ -372,7 +372,7 @@ export class IdbStore implements Store {
       // What each target finds, through its index.
       const entryReads = targets.map((target) => (target.by === 'all' ? null : findRecords(tx.objectStore(entryStore(target.type)), target)));
       await requestsDone([...(epochRead ? [epochRead] : []), ...(logRead ? [logRead] : []), ...usageReads, ...batchReads, ...entryReads.flatMap((read) => (read ? [read] : []))]);
-      const epoch = epochRead?.result ?? null;
+      const epoch = epochRead ? EventLog.epochOf(tx.db, epochRead.result) : null;
       const already = logRead && logRead.result.find((logged) => logged.id === log.change.id);
       if (already) return { counts: already.invalidated, keys: already.removed ?? {}, logged: () => already, epoch };
       // Made in another database of this name, deleted since: nothing to remove, nothing logged (seq 0, see TabSync.#take).

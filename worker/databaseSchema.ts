@@ -54,8 +54,8 @@ export type RepriseSchema = DBSchema &
   Record<ContentType, EntryStore> & {
     events: { key: number; value: LoggedChange };
     /**
-     * `trimmedThrough`: the log's first missing sequence number; `epoch`: names this database, made anew
-     * when it is recreated.
+     * `trimmedThrough`: the log's first missing sequence number; `epoch`: names this database for tabs of
+     * builds before its `epoch:` store (see EventLog.epochOf), and for a database made before it.
      */
     meta: { key: 'trimmedThrough' | 'epoch'; value: number | string };
   };
@@ -126,15 +126,21 @@ export function neededStores(customTypes: readonly TypeName[]): StoreName[] {
 /**
  * Creates the stores of `neededStores(customTypes)` that the database lacks (in a new one, all of
  * them), in its upgrade transaction `tx`; a layout-1 database's usage records move into their types'
- * stores, and its `usage` store goes.
+ * stores, and its `usage` store goes. A new database's epoch is the name of an `epoch:` store, and with
+ * `record` its `meta` record too, which tabs of builds before the store read: an upgrade that puts is
+ * refused on a full disk, one that only creates stores commits (browser idbQuota.test).
  */
-export function upgrade(db: IDBDatabase, tx: IDBTransaction, customTypes: readonly TypeName[]): void {
+export function upgrade(db: IDBDatabase, tx: IDBTransaction, customTypes: readonly TypeName[], record: boolean): void {
   for (const name of neededStores(customTypes)) {
     if (db.objectStoreNames.contains(name)) continue;
     if (name.startsWith('layout:')) db.createObjectStore(name);
     else if (name === 'events') db.createObjectStore('events', { keyPath: 'seq', autoIncrement: true });
-    else if (name === 'meta') db.createObjectStore('meta').put(randomId(), 'epoch');
-    else {
+    else if (name === 'meta') {
+      const epoch = randomId();
+      db.createObjectStore(`epoch:${epoch}`);
+      const meta = db.createObjectStore('meta');
+      if (record) meta.put(epoch, 'epoch');
+    } else {
       const entries = db.createObjectStore(name, { keyPath: 'key' });
       entries.createIndex('track', 'trackIds', { multiEntry: true });
       entries.createIndex('album', 'albumKey');
