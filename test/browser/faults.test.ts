@@ -1,5 +1,5 @@
-// Faults only a real browser shows, in Chromium: a worker terminated in the middle of a big setMany,
-// and bad calls through the worker boundary. Each test prints what it saw, so its figures can be read.
+// Faults only a real browser shows, in Chromium: a worker terminated in the middle of a big setMany, a real
+// quota (a first open on a full disk too), and bad calls through the worker boundary. Each test prints what it saw, so its figures can be read.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { uniqueName, useBrowser } from './chromium';
@@ -189,6 +189,61 @@ describe('a real quota', () => {
     }
     expect(full.degraded).toBeNull();
     expect(after).toEqual({ read: [true, true, true], degraded: null, exact: true });
+  });
+});
+
+describe('a first open on a full disk', () => {
+  it('uses IndexedDB (its epoch a store’s name, the upgrade retried without the record the disk refused): a write fails with quota_exceeded; once room is made, writes land without a reload, read by a tab opened later', async () => {
+    const name = uniqueName('faults');
+    const { page } = await browser.open('/test/browser/pages/reprise.html');
+    const cdp = await browser.context.newCDPSession(page);
+    const origin = new URL(page.url()).origin;
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 4 * 2 ** 20 });
+    await page.waitForFunction(() => 'tab' in window);
+    // Another database of the origin fills it (random letters: IndexedDB compresses values); then the quota is set just below what it uses.
+    const fill = (values: number) =>
+      page.evaluate(async (values) => {
+        const db = await new Promise<IDBDatabase>((resolve, reject) => {
+          const request = indexedDB.open('filler', 1);
+          request.onupgradeneeded = () => request.result.createObjectStore('s');
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        });
+        const tx = db.transaction('s', 'readwrite');
+        for (let index = 0; index < values; index++) {
+          const bytes = crypto.getRandomValues(new Uint8Array(50_000));
+          tx.objectStore('s').put(String.fromCharCode(...bytes.map((byte) => 97 + (byte % 26))), `${values}-${index}`);
+        }
+        const ended = await new Promise<string>((resolve) => ((tx.oncomplete = () => resolve('complete')), (tx.onabort = () => resolve(`abort:${tx.error?.name}`))));
+        db.close();
+        return ended;
+      }, values);
+    expect(await fill(48)).toBe('complete');
+    const { usage } = await cdp.send('Storage.getUsageAndQuota', { origin });
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage - 1024 });
+    // Chromium approves writes out of the room it was last told of for up to 30 s (browser idbQuota.test): a write past that room asks again.
+    expect(await fill(40)).toBe('abort:QuotaExceededError');
+    await page.evaluate((name) => window.tab.open({ name }), name);
+    const full = await page.evaluate(async () => {
+      const cache = window.tab.cache!;
+      const set = await cache.set('album_year', 'k', 1999).then(
+        () => 'resolved',
+        (error: { code?: string }) => error.code ?? String(error),
+      );
+      return { degraded: (await cache.stats()).degraded, set, read: await cache.get('album_year', 'k') };
+    });
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 64 * 2 ** 20 });
+    const after = await page.evaluate(async () => {
+      const cache = window.tab.cache!;
+      await cache.set('album_year', 'k', 2000);
+      return { degraded: (await cache.stats()).degraded, read: await cache.get('album_year', 'k') };
+    });
+    const other = await openTab(browser, name);
+    const elsewhere = await other.page.evaluate(() => window.tab.cache!.get('album_year', 'k'));
+    console.log(`a first open at quota ${usage - 1024} (usage ${usage}):`, JSON.stringify(full), 'then 64 MiB:', JSON.stringify(after), 'another tab reads', elsewhere);
+    expect(full).toEqual({ degraded: null, set: 'quota_exceeded', read: undefined });
+    expect(after).toEqual({ degraded: null, read: 2000 });
+    expect(elsewhere).toBe(2000);
   });
 });
 
