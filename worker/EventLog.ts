@@ -56,7 +56,7 @@ export class EventLog {
     return Array.from(db.objectStoreNames).find((name) => name.startsWith('epoch:'))?.slice(6) ?? record ?? null;
   }
 
-  /** The request for the `meta` record of the epoch, to issue with a transaction's other reads (see named). */
+  /** The request for the `meta` record of the epoch, to issue with a transaction's other reads (see epochOf). */
   static readEpoch(tx: IDBTransaction): IDBRequest<string | undefined> {
     return tx.objectStore('meta').get('epoch') as IDBRequest<string | undefined>;
   }
@@ -124,8 +124,9 @@ export class EventLog {
 
   /**
    * Gives the database an epoch record where it has none: a database made by Reprise 0.1 (which had no
-   * epoch) a new one, which two tabs doing it at once agree on; one made on a full disk that of its name,
-   * which tabs of builds before it read (they would make another). Records that fail on a full disk: the next open writes it.
+   * epoch) a new one, which two tabs doing it at once agree on; one made on a full disk that of its
+   * `epoch:` store, before a tab of an earlier build (which reads the record alone) makes another. On a
+   * full disk it fails: the next open writes it.
    */
   async ensureEpoch(): Promise<void> {
     const epoch = await this.#db.transact('naming the database', ['meta'], 'readwrite', async (tx) => {

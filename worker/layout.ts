@@ -1,7 +1,7 @@
 // The database's object stores by name, and the layout mark: what the page needs to read entries too (src/DirectReads.ts).
 import { isBuiltInType, type ContentType, type TypeName } from '../src/contentType';
 
-export type StoreName = ContentType | 'events' | 'meta' | `custom:${string}` | `layout:${number}` | `epoch:${string}`;
+export type StoreName = ContentType | 'events' | 'meta' | `custom:${string}` | `layout:${number}`;
 
 /**
  * The layout of the stores and records (see databaseSchema.ts), marked by an empty object store named
