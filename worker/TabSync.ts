@@ -522,7 +522,10 @@ export class TabSync {
     }
     const place = { epoch, seq };
     if (this.#appliedUnlogged(shared.id, place)) return;
-    // One the engine this one replaced told already: the page hears each change once (see PageTab).
+    // The engine this one replaced told it already, however many it told after it (the page keeps the last
+    // thousand ids it heard, see PageTab: for a place that says less than the dead one told).
+    const since = this.#since;
+    if (late && since && epoch === since.epoch && seq <= since.seq) return;
     this.#remember(shared.id, place);
     return this.#options.apply(shared.change, removedBy(shared), place, !late, shared.id);
   }
