@@ -275,6 +275,22 @@ describe('fillDisk', () => {
     expect(await readAll(db, 'track_metadata')).toEqual(['b', 'c']);
   });
 
+  it('is not freed by a transaction that only deletes but removes nothing (an absent key, an empty range, an empty store): Chromium’s usage falls only by what deletes remove', async () => {
+    const db = await open(new IDBFactory(), dbName());
+    expect(await write(db, 'track_metadata', [[1, 'a'], [2, 'b']])).toBe('complete');
+    const full = arm(fillDisk());
+    const nothing = db.transaction(['track_metadata', 'album_year'], 'readwrite');
+    nothing.objectStore('track_metadata').delete(3);
+    nothing.objectStore('track_metadata').delete(IDBKeyRange.bound(10, 20));
+    nothing.objectStore('album_year').clear();
+    expect(await finished(nothing)).toBe('complete');
+    const put = db.transaction('track_metadata', 'readwrite');
+    const ended = Promise.all([settled(put.objectStore('track_metadata').put('c', 3)), finished(put)]);
+    expect([...(await ended), put.error?.name]).toEqual(['success', 'abort', 'QuotaExceededError']);
+    expect(full.fired()).toBe(true);
+    expect(await readAll(db, 'track_metadata')).toEqual(['a', 'b']);
+  });
+
   it('refuses an upgrade that puts (the open fails with AbortError, the version stays), while one that only creates stores and indexes commits', async () => {
     const factory = new IDBFactory();
     const name = dbName();
