@@ -316,6 +316,7 @@ describe('fillDisk', () => {
     const factory = new IDBFactory();
     const [name, other] = [dbName(), dbName()];
     const [db, otherDb] = [await open(factory, name), await open(factory, other)];
+    expect(await write(db, 'track_metadata', [[2, 'b']])).toBe('complete');
     arm(fillDisk({ database: name }));
     expect(await write(otherDb, 'track_metadata', [[1, 'elsewhere']])).toBe('complete');
     const elsewhere = otherDb.transaction('track_metadata', 'readwrite');

@@ -5,6 +5,8 @@ import { CONTENT_TYPES } from '../../src/contentType';
 // fake-indexeddb internals this file relies on (version 6).
 interface FakeTransaction extends IDBTransaction {
   _requests: { operation: () => unknown; request: IDBRequest }[];
+  /** What undoes the transaction's changes if it aborts: a delete or clear logs one entry per record it removed. */
+  _rollbackLog: unknown[];
   _state: 'active' | 'inactive' | 'committing' | 'finished';
   error: DOMException | null;
   _abort(name: string | null): void;
@@ -298,9 +300,10 @@ export function failCommit(options: { name?: string; when?: (tx: IDBTransaction)
 /**
  * A full disk as Chromium has it, until room is made: from now, every read-write transaction that puts or adds
  * a record (in any store, beside deletes too) aborts at commit with QuotaExceededError, while those that only
- * delete or read commit (browser idbQuota.test); once one that deleted (delete, clear, a cursor's delete) and put
- * nothing has committed, the disk has room again and the fault is over. `database`: only that database's
- * transactions fail or free it. `fired()`: whether it aborted any.
+ * delete or read commit (browser idbQuota.test); once one that removed a record (by delete, clear, a cursor's delete)
+ * and put nothing has committed, the disk has room again and the fault is over: one that removed nothing (an absent
+ * key, an empty range or store) frees nothing, as Chromium's usage falls only by what deletes remove. `database`:
+ * only that database's transactions fail or free it. `fired()`: whether it aborted any.
  */
 export function fillDisk(options: { database?: string } = {}): Fault {
   const { database } = options;
@@ -309,9 +312,21 @@ export function fillDisk(options: { database?: string } = {}): Fault {
   let fired = false;
   const armed = transactionsMade;
   const ours = (tx: IDBTransaction) => madeAfter(tx, armed) && (database === undefined || tx.db.name === database);
-  const onRequest = (method: WriteMethod, store: IDBObjectStore) => {
-    if (method === 'put' || method === 'add') wrote.add(store.transaction);
-    else if (method === 'delete' || method === 'clear') deleted.add(store.transaction);
+  const onRequest = (method: WriteMethod, store: IDBObjectStore, request: IDBRequest) => {
+    const tx = store.transaction as FakeTransaction;
+    if (method === 'put' || method === 'add') wrote.add(tx);
+    else if (method === 'delete' || method === 'clear') {
+      // Whether it removed anything shows when it runs, in its turn: by the undo entries it logs.
+      const queued = tx._requests.find((entry) => entry.request === request);
+      if (!queued) throw new Error('fillDisk: fake-indexeddb no longer queues requests in transaction._requests');
+      const { operation } = queued;
+      queued.operation = () => {
+        const logged = tx._rollbackLog.length;
+        const result = operation();
+        if (tx._rollbackLog.length > logged) deleted.add(tx);
+        return result;
+      };
+    }
   };
   const onCommit = (tx: FakeTransaction) => {
     if (!ours(tx)) return undefined;
