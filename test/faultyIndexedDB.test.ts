@@ -250,7 +250,7 @@ describe('failCommit', () => {
 });
 
 describe('fillDisk', () => {
-  it('aborts at commit every transaction that puts, in any store, while deletes and reads commit, until one that only deletes has committed', async () => {
+  it('aborts at commit every transaction that puts, in any store, while deletes and reads commit, until one that only deletes (and removed a record) has committed', async () => {
     const db = await open(new IDBFactory(), dbName());
     expect(await write(db, 'track_metadata', [[1, 'a'], [2, 'b']])).toBe('complete');
     const full = arm(fillDisk());

@@ -792,7 +792,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         // A full disk as Chromium reports it: one of the next few transactions that put anything (an entry, a usage
         // record, a log record; any step of a batch) aborts at commit with QuotaExceededError; one that only deletes
         // or reads commits; no request fails (browser idbQuota.test). One time in four, every one of them does until
-        // one that only deletes has committed (fillDisk), a new database's upgrade too (site data cleared meanwhile).
+        // one that only deletes and removed a record has committed (fillDisk: deleting nothing frees nothing, as in Chromium), a new database's upgrade too (site data cleared meanwhile).
         openFault(['quota_exceeded'], 'quota');
         const nth = 1 + random.int(4);
         const fault = nth === 4 ? fillDisk() : failCommit({ nth });
