@@ -1,6 +1,7 @@
 // The fault injectors must fail the way browsers do: asynchronously, through events, rolling data back.
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { deleteDuringWrite } from './support/deleteDuringWrite';
 import { deleteUnderTabs, failCommit, failRequest, fillDisk, tabFactory, type Fault } from './support/faultyIndexedDB';
 
 const STORES = ['track_metadata', 'album_year', 'usage'];
@@ -468,6 +469,30 @@ describe('deleteUnderTabs', () => {
     };
     await deleteUnderTabs(inner, name).then(() => (deleted = true));
     expect(await inner.databases()).toEqual([]);
+  });
+
+  // What Chromium does (browser idbDelete.test): the transaction completes, the delete succeeds after it, and
+  // an open queued behind the delete finds a new database.
+  const asChromium = (log: string[]) => {
+    const closedAt = Number(/^versionchange after (\d+) puts$/.exec(log[0] ?? '')?.[1]);
+    return [`versionchange after ${closedAt} puts`, `complete after ${closedAt + 3} puts`, 'deleted', 'reopened from version 0', 'reopened: stores []'];
+  };
+
+  it('waits for the transactions of a connection that closes on versionchange while writing, as Chromium does', async () => {
+    const inner = new IDBFactory();
+    const log = await deleteDuringWrite(tabFactory(inner).factory, dbName(), (name) => deleteUnderTabs(inner, name));
+    expect(log).toEqual(asChromium(log));
+  });
+
+  it('makes a plain deleteDatabase wait for them too, without a blocked event (Chromium fires none)', async () => {
+    const inner = new IDBFactory();
+    let blocked = false;
+    const log = await deleteDuringWrite(inner, dbName(), (name) => {
+      const request = inner.deleteDatabase(name);
+      request.onblocked = () => (blocked = true);
+      return new Promise((resolve) => (request.onsuccess = () => resolve()));
+    });
+    expect([log, blocked]).toEqual([asChromium(log), false]);
   });
 
   it('rejects after a bounded number of turns when a tab never closes', async () => {
