@@ -475,7 +475,7 @@ describe('deleteUnderTabs', () => {
   // an open queued behind the delete finds a new database.
   const asChromium = (log: string[]) => {
     const closedAt = Number(/^versionchange after (\d+) puts$/.exec(log[0] ?? '')?.[1]);
-    return [`versionchange after ${closedAt} puts`, `complete after ${closedAt + 3} puts`, 'deleted', 'reopened from version 0', 'reopened: stores []'];
+    return [`versionchange after ${closedAt} puts`, 'transaction after close(): InvalidStateError', `complete after ${closedAt + 3} puts`, 'deleted', 'reopened from version 0', 'reopened: stores []'];
   };
 
   it('waits for the transactions of a connection that closes on versionchange while writing, as Chromium does', async () => {

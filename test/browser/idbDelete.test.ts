@@ -15,7 +15,7 @@ describe('IndexedDB deleted under a writing connection in Chromium', () => {
     console.log(`Chromium: ${log.join(' | ')}; blocked: ${blocked}`);
     const closedAt = Number(/^versionchange after (\d+) puts$/.exec(log[0] ?? '')?.[1]);
     expect(closedAt).toBeGreaterThanOrEqual(1);
-    expect(log).toEqual([`versionchange after ${closedAt} puts`, `complete after ${closedAt + 3} puts`, 'deleted', 'reopened from version 0', 'reopened: stores []']);
+    expect(log).toEqual([`versionchange after ${closedAt} puts`, 'transaction after close(): InvalidStateError', `complete after ${closedAt + 3} puts`, 'deleted', 'reopened from version 0', 'reopened: stores []']);
     // A connection that called close() in its versionchange handler does not block the delete, even while it writes.
     expect(blocked).toBe(false);
     expect(errors).toEqual([]);

@@ -6,7 +6,7 @@
 /**
  * Runs the scenario on a fresh database `name` of `factory`; `remove` deletes it (a plain deleteDatabase, or
  * the harness's deleteUnderTabs) and resolves when the delete succeeded. Resolves with what happened, in order:
- * `versionchange after N puts` (the connection closes there), `complete after N puts` or `abort:<name>`,
+ * `versionchange after N puts` (the connection closes there), `transaction after close(): <error name>`, `complete after N puts` or `abort:<name>`,
  * `deleted`, then `reopened from version V` and `reopened: stores [...]` (each store's record count).
  */
 export async function deleteDuringWrite(factory: IDBFactory, name: string, remove: (name: string) => Promise<void>): Promise<string[]> {
@@ -27,6 +27,12 @@ export async function deleteDuringWrite(factory: IDBFactory, name: string, remov
     log.push(`versionchange after ${puts} puts`);
     closedAt = puts;
     db.close();
+    try {
+      db.transaction('s');
+      log.push('a transaction made after close()');
+    } catch (error) {
+      log.push(`transaction after close(): ${(error as DOMException).name}`);
+    }
   };
   db.onclose = () => log.push('close');
   const tx = db.transaction('s', 'readwrite');
