@@ -15,7 +15,12 @@ interface FakeTransaction extends IDBTransaction {
 
 interface FakeDatabase extends IDBDatabase {
   _closePending: boolean;
-  _rawDatabase: { transactions: FakeTransaction[] };
+  _closed: boolean;
+  _rawDatabase: { transactions: FakeTransaction[]; connections: FakeDatabase[] };
+}
+
+interface FakeFactory extends IDBFactory {
+  _databases: Map<string, FakeDatabase['_rawDatabase']>;
 }
 
 interface FakeRequest {
@@ -55,14 +60,62 @@ let transactionsMade = 0;
 /** Whether `tx` was made after the fault that asks was armed (when `transactionsMade` was `armed`): one still running from earlier (an earlier test's) is not the fault's. */
 const madeAfter = (tx: IDBTransaction, armed: number) => (made.get(tx) ?? 0) > armed;
 
+/** The deletes under way (requested, not yet succeeded or failed): which database of which factory. */
+const deleting = new Set<{ factory: FakeFactory; name: string }>();
+/**
+ * Connections closed while a delete of their database waits, whose transactions still run. By the spec a connection
+ * is closed once close() was called AND every transaction made on it has finished, and a delete waits for that;
+ * fake-indexeddb 6 deletes as soon as close() was called, while those transactions still write (into the database
+ * deleted, after the new one exists). So close() marks such a connection here (no transaction can be made on it any
+ * more) and closes it for fake-indexeddb only once they have finished (browser idbDelete.test).
+ */
+const closing = new WeakSet<IDBDatabase>();
+/** Whether close() was called on `db` (or the browser closed it). */
+const closePending = (db: IDBDatabase) => closing.has(db) || (db as FakeDatabase)._closePending;
+
 // Installed once, at import, so that patches layered on top of them (failCommits) restore to them.
 {
-  const database = IDBDatabase.prototype as unknown as { transaction(this: IDBDatabase, ...args: unknown[]): IDBTransaction };
+  const database = IDBDatabase.prototype as unknown as { transaction(this: IDBDatabase, ...args: unknown[]): IDBTransaction; close(this: FakeDatabase): void };
   const open = database.transaction;
   database.transaction = function (this: IDBDatabase, ...args: unknown[]) {
+    if (closing.has(this)) throw new DOMException('The database connection is closing.', 'InvalidStateError');
     const tx = open.apply(this, args);
     made.set(tx, ++transactionsMade);
     return tx;
+  };
+  const close = database.close;
+  database.close = function (this: FakeDatabase) {
+    if (closing.has(this)) return;
+    const raw = this._rawDatabase;
+    const running = raw.transactions.filter((tx) => tx.db === this && tx.mode !== 'versionchange' && tx._state !== 'finished');
+    if (running.length === 0 || ![...deleting].some(({ factory, name }) => factory._databases.get(name) === raw)) return close.call(this);
+    closing.add(this);
+    let left = running.length;
+    const finished = () => {
+      if (--left > 0) return;
+      closing.delete(this);
+      close.call(this);
+    };
+    for (const tx of running) {
+      tx.addEventListener('complete', finished);
+      tx.addEventListener('abort', finished);
+    }
+  };
+  const factory = IDBFactory.prototype as unknown as { deleteDatabase(this: FakeFactory, name: string): IDBOpenDBRequest };
+  const deleteDatabase = factory.deleteDatabase;
+  factory.deleteDatabase = function (this: FakeFactory, name: string) {
+    const request = deleteDatabase.call(this, name);
+    const entry = { factory: this, name };
+    deleting.add(entry);
+    const done = () => deleting.delete(entry);
+    request.addEventListener('success', done);
+    request.addEventListener('error', done);
+    // Chromium fires blocked only at a connection whose versionchange handler did not close it (browser idbDelete.test).
+    request.addEventListener('blocked', (event) => {
+      const open = this._databases.get(name)?.connections.filter((db) => !db._closed && !db._closePending) ?? [];
+      if (open.length > 0 && open.every((db) => closing.has(db))) event.stopImmediatePropagation();
+    });
+    return request;
   };
   const store = IDBObjectStore.prototype as unknown as Record<WriteMethod, (this: IDBObjectStore, ...args: unknown[]) => IDBRequest>;
   for (const method of ['put', 'add', 'delete', 'clear', 'getAll', 'get'] as const) {
@@ -377,7 +430,7 @@ export function tabFactory(inner: IDBFactory): Tab {
       : refused === undefined
         ? undefined
         : new DOMException('IndexedDB is not available.', refused);
-  const connections = () => [...opened].filter((db) => !(db as FakeDatabase)._closePending);
+  const connections = () => [...opened].filter((db) => !closePending(db));
 
   const factory: IDBFactory = {
     open(name: string, version?: number) {
@@ -436,7 +489,8 @@ export function tabFactory(inner: IDBFactory): Tab {
 
 /**
  * Cleared site data: deletes `name` through `inner`. Open connections get `versionchange`; resolves when
- * the delete succeeds, even after being blocked for a while. A connection that never closes keeps the delete
+ * the delete succeeds, even after being blocked for a while. As in a browser, it waits for the transactions
+ * still running on the connections that close (see `closing`): what they write is deleted with the database. A connection that never closes keeps the delete
  * (and every later open of `name`) waiting, as in a browser: rejects after `turns` event-loop turns.
  */
 export function deleteUnderTabs(inner: IDBFactory, name: string, options: { turns?: number } = {}): Promise<void> {
