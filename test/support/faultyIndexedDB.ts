@@ -515,7 +515,7 @@ export function deleteUnderTabs(inner: IDBFactory, name: string, options: { turn
       settle(
         new Error(
           `deleteUnderTabs: deleting "${name}" ${blocked ? 'is blocked' : 'has not finished'} after ${turns} event-loop turns; ` +
-            'some connection ignores versionchange and never closes',
+            'some connection ignores versionchange and never closes, or one that closed has a transaction that never ends',
         ),
       );
     };
