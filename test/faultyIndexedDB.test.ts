@@ -495,6 +495,28 @@ describe('deleteUnderTabs', () => {
     expect([log, blocked]).toEqual([asChromium(log), false]);
   });
 
+  it('a tab that dies while its connection, closed on versionchange, still writes: the write aborts, and the delete ends after it', async () => {
+    const inner = new IDBFactory();
+    const tab = tabFactory(inner);
+    const name = dbName();
+    const db = await open(tab.factory, name);
+    const tx = db.transaction('track_metadata', 'readwrite');
+    const [first] = [1, 2, 3].map((key) => tx.objectStore('track_metadata').put('lost', key));
+    const events: string[] = [];
+    finished(tx).then((end) => events.push(end));
+    db.onversionchange = () => {
+      events.push('versionchange');
+      db.close();
+    };
+    await settled(first!);
+    const deleted = deleteUnderTabs(inner, name).then(() => events.push('deleted'));
+    await turn();
+    await turn();
+    tab.kill();
+    await deleted;
+    expect(events).toEqual(['versionchange', 'abort', 'deleted']);
+  });
+
   it('rejects after a bounded number of turns when a tab never closes', async () => {
     const inner = new IDBFactory();
     const name = dbName();
