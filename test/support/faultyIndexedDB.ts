@@ -467,7 +467,8 @@ export function tabFactory(inner: IDBFactory): Tab {
     connections,
     kill() {
       dead = true;
-      for (const db of connections()) {
+      // Those closed but still running transactions too (see `closing`).
+      for (const db of [...opened].filter((db) => !(db as FakeDatabase)._closed)) {
         abortTransactions(db);
         db.close(); // nobody is left to hear a close event
       }
