@@ -4,9 +4,6 @@ import { randomId } from './randomId';
 import { trimOldest } from './trimOldest';
 import { epochNow } from './time';
 
-/** How many ids of the other tabs' events heard a page keeps (see PageTab's told): as many as the event log keeps at least. */
-const HEARD_EVENTS = 1000;
-
 /**
  * This page as the other tabs know it, whichever of its workers serves it (a change a dead worker made
  * is the page's own for the next one), and how far in the event log its workers have applied the
@@ -28,12 +25,11 @@ export class PageTab {
    */
   readonly #gone = new Set<string>();
   /**
-   * The ids of the last HEARD_EVENTS other tabs' events a worker told the listeners: a next worker that tells one
-   * again is not heard. It goes on from where the page heard the dead one stood, which may say less than it told
-   * (an event told with no place in the log: a tab without IndexedDB made it, and no tab had logged it), or another
-   * database than the one it told of (site data cleared as it opened: see TabSync.test › *learns which one only after*).
+   * The ids of other tabs' events a worker told with no place in the log (a tab without IndexedDB made them, and
+   * no tab had logged them: the worker's relay failed, or it has no log): a next worker that logs one, sent again,
+   * does not know the page heard it.
    */
-  readonly #told = new Set<string>();
+  readonly #unlogged = new Set<string>();
 
   constructor(id: string = randomId(), now: () => number = epochNow) {
     this.id = id;
@@ -62,8 +58,10 @@ export class PageTab {
     return {
       remoteEvent: (event, invalidated, logged, id) => {
         if (logged) this.heard(logged);
-        if (id && this.#told.has(id)) return;
-        if (id) trimOldest(this.#told.add(id), HEARD_EVENTS);
+        if (id && this.#unlogged.has(id)) return;
+        if (id && !logged) {
+          trimOldest(this.#unlogged.add(id), 1000);
+        }
         client()?.remoteEvent(event, invalidated);
       },
       listening: (from) => this.heard(from),

@@ -1366,50 +1366,6 @@ describe('messages are hints, IndexedDB is the truth', () => {
     ]);
   });
 
-  it("a page whose worker, as site data is cleared, opened the database deleted and learns which one only after it has opened and heard from the one made since hears another tab's event once, also from its next worker", async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const [otherSide, workerSide] = [tabFactory(indexedDB), tabFactory(indexedDB)];
-    const { cache: other } = await openTab(name, otherSide.factory);
-    const { cache, workers } = await openRemoteCache({ name, indexedDB: workerSide.factory, config, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
-    const { seen, listener } = recorder();
-    cache.on('*', listener);
-    await other.emit({ eventType: 'track_added', trackId: 't0' });
-    await vi.waitFor(() => expect(seen).toHaveLength(1));
-    // A third tab writes the log's meta for a while: the worker's read of which database it opened waits behind it.
-    const holder = await new Promise<IDBDatabase>((resolve) => (indexedDB.open(name).onsuccess = (event) => resolve((event.target as IDBOpenDBRequest).result)));
-    let release = false;
-    const meta = holder.transaction('meta', 'readwrite').objectStore('meta');
-    const held = new Promise<void>((resolve) => {
-      const keep = () => (release ? resolve() : (meta.get('epoch').onsuccess = keep));
-      keep();
-    });
-    // The worker's connection is closed under it: its next call opens the database again, which reads that behind the write.
-    workerSide.loseConnection();
-    const stuck = cache.stats().catch(() => undefined);
-    await vi.waitFor(() => expect(workerSide.connections()).toHaveLength(1));
-    // Site data cleared: the tabs' connections close (the third tab's as its write goes on), and the other tab
-    // logs an event in the database made since, which the worker, opening that one, tells the page. (fake-indexeddb,
-    // whose deletion the soak uses too, ends the deletion once every connection is closing; a browser waits for the write.)
-    holder.close();
-    await deleteUnderTabs(indexedDB, name);
-    await other.emit({ eventType: 'track_removed', trackId: 't1' });
-    await vi.waitFor(() => expect(seen).toHaveLength(2));
-    // The write ends: the worker's first open learns it was of the database deleted.
-    release = true;
-    await held;
-    await stuck;
-    // The worker dies between two calls; the next one goes on from where the page heard it stood.
-    workers[0]!.kill();
-    await vi.waitFor(() => expect(workers).toHaveLength(2));
-    await cache.stats();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(seen.map(([event, { source }]) => [event.eventType, source])).toEqual([
-      ['track_added', 'remote'],
-      ['track_removed', 'remote'],
-    ]);
-  });
-
   it("a tab whose emit, behind in the log, finds as it replays what was logged before it the database recreated (site data cleared as it logged, another tab's event logged in the one made since) tells its own event first, then that newer one", async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();

@@ -522,8 +522,7 @@ export class TabSync {
     }
     const place = { epoch, seq };
     if (this.#appliedUnlogged(shared.id, place)) return;
-    // The engine this one replaced told it already, however many it told after it (the page keeps the last
-    // thousand ids it heard, see PageTab: for a place that says less than the dead one told).
+    // The engine this one replaced told them already (however many it told after them).
     const since = this.#since;
     if (late && since && epoch === since.epoch && seq <= since.seq) return;
     this.#remember(shared.id, place);
