@@ -467,7 +467,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
     const remover = smart.shouldUseFingerprintValidation(type) ? fingerprintRead(loc, type, key, tags.fingerprint) : undefined;
     const page = tab.page;
     const generation = tab.generation;
-    const run: SharedRun = { token, start: model.time + 1, end: null };
+    const run: SharedRun = { token, start: model.time + 1, end: null, tab, page };
     const fetcher = async () => {
       // The write is the model's from the moment the fetch starts; it may be skipped (no stale write-back).
       const fetchStart = model.tick();
@@ -521,7 +521,15 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         const later = loc === 'idb' ? [] : Array.from({ length: tab.generation - generation }, (_, index) => `mem:${tab.id}#${generation + index + 1}`);
         const w = (value as { w?: unknown } | undefined)?.w;
         const foundLater = later.some((at) => model.visible({ ...read, loc: at }).some((write) => write.value.w === w));
-        if (!foundLater) checkRead(`getOrSet ${type} ${key}`, read, value, overlapping.map((other) => other.token));
+        // README, Reading through: "Calls made after it join its fetch in its tab", and a fetch's callers get its value, also
+        // one this tab took from another tab's fetch past that fetch's time + TTL, which it does not keep (FetchLocks.test ›
+        // *generic (a memory type): a tab that takes another tab's value 61000 ms after that tab fetched it…*): a call of the
+        // page may return what a call of it that overlapped it returned from a fetch called after that call began (its fetch,
+        // joined; not a value that call read from the store).
+        const fetchedSince = (other: SharedRun) => runs.some((lead) => lead.token.w === other.returned && lead.fetched !== undefined && lead.fetched.start >= other.start);
+        const joined = overlapping.filter((other) => other !== run && other.tab === tab && other.page === page && fetchedSince(other)).map((other) => ({ w: other.returned as number }));
+        if (!foundLater) checkRead(`getOrSet ${type} ${key}`, read, value, [...overlapping.map((other) => other.token), ...joined]);
+        run.returned = w;
         // The value another tab fetched and kept in its memory tier is kept in this one's too (see Resolver's receive),
         // in the worker it was sent to: the first, or one that replaced it.
         const lead = overlapping.find((other) => other !== run && other.token.w === w)?.fetched;
@@ -1350,4 +1358,8 @@ interface SharedRun {
   fetched?: WriteRecord;
   start: number;
   end: number | null;
+  /** The tab and page that called it, and what it returned (see the getOrSet action: a call of that page that joined its fetch gets it too). */
+  tab: SimTab;
+  page: number;
+  returned?: unknown;
 }
