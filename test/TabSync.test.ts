@@ -1235,6 +1235,35 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(await logging.cache.get('track_metadata', 'k')).toBeUndefined();
   });
 
+  it("a page whose worker logged an event of a tab without IndexedDB, then died, site data cleared meanwhile, hears it once: another page, whose worker was still opening as the event was first sent, logs it again in the database made since, which the next worker replays", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache, workers } = await openRemoteCache({ name, indexedDB, config, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
+    const { seen, listener } = recorder();
+    cache.on('*', listener);
+    const { cache: degraded } = await openTab(name, brokenFactory());
+    expect((await degraded.stats()).degraded).not.toBeNull();
+    // Another page whose worker is still opening: the page keeps what it hears for it.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { cache: opening } = await openRemoteCache({ name, indexedDB, config, opening: () => held, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
+    // Logged by this page's worker, which tells the page where.
+    await degraded.emit({ eventType: 'track_added', trackId: 't3' });
+    await vi.waitFor(() => expect(seen).toHaveLength(1));
+    // Site data cleared; the other page's worker then opens the database made since and hears the event as first sent.
+    await deleteUnderTabs(indexedDB, name);
+    release();
+    await opening.stats();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // This page's worker dies between two calls; the next one goes on from where the page heard it stood.
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    await cache.stats();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen.map(([event, { source }]) => [event.eventType, source])).toEqual([['track_added', 'remote']]);
+    await Promise.all([cache.close(), opening.close(), degraded.close()]);
+  });
+
   it('a tab without IndexedDB that had heard of no database but where its own first event was logged, frozen as another tab logged its next one, that tab gone and site data cleared before it resumes: no tab applies that event again, over what was written since', async () => {
     await expectNotAppliedAgain('its own event logged');
   });
