@@ -253,7 +253,7 @@ export interface ClientCallbacks {
   /**
    * An event emitted in another tab was applied here; `logged` is where it is in the log (null where
    * there is none), so that a worker replacing a dead one goes on from there. `id`: the change's, by which
-   * the page hears once one told unlogged (a relay that failed) that its next worker logs (see PageTab).
+   * the page hears each once, whichever of its workers tells it (see PageTab).
    */
   remoteEvent(event: CacheEvent, invalidated: EmitReport['invalidated'], logged?: LogPlace | null, id?: string): void;
   /**
