@@ -985,6 +985,39 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(seen.map(([event, { source }]) => [event.eventType, source])).toEqual([['manual_invalidation', 'remote']]);
   });
 
+  it("an event of a tab without IndexedDB sent again naming a database deleted since, heard so by a tab frozen as it was first sent, then logged by another tab that heard it first: that tab's listeners hear it", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: here, engine } = await openTab(name, indexedDB);
+    const { seen, listener } = recorder();
+    here.on('*', listener);
+    const channel = new BroadcastChannel(name);
+    const gone: unknown[] = [];
+    channel.onmessage = ({ data }) => void (data?.gone && gone.push(data));
+    const event = { v: CHANNEL_VERSION, kind: 'event', origin: 'degraded', id: 'sent-again', seq: null, event: { eventType: 'manual_invalidation' as const, trackId: 't1' }, invalidated: {} };
+    // Sent first (naming no database) as this tab is frozen; sent again once it resumes, naming the database
+    // its tab made it in as it last heard, deleted since (site data cleared): no tab has logged it yet.
+    await engine.suspend();
+    channel.postMessage({ ...event, epoch: null });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await engine.resume();
+    channel.postMessage({ ...event, epoch: 'deleted-since' });
+    await vi.waitFor(() => expect(gone).toHaveLength(1));
+    // Another tab, which heard the first message, logs it now, in this tab's database.
+    const raw = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const tx = raw.transaction(['events'], 'readwrite');
+    EventLog.append(tx, { id: 'sent-again', origin: 'degraded', at: Date.now(), event: event.event, invalidated: {} });
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    raw.close();
+    channel.close();
+    await here.stats();
+    expect(seen.map(([received, { source }]) => [received.eventType, source])).toEqual([['manual_invalidation', 'remote']]);
+  });
+
   it('a change one tab failed to log and another then logged runs the listeners of the first once', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
