@@ -496,8 +496,8 @@ export class TabSync {
       // The catch-up finds the database recreated, and forgets the memory tier. Its tab is told, or it would send it
       // again at every change of a tab that logs it hears, for its worker's life; and again if it missed that answer.
       if (!record.seq) {
-        this.#unloggedHere.delete(shared.id);
-        this.#remember(shared.id, { epoch: shared.epoch, seq: 0 });
+        // Remembered only where applied already: a tab that heard its first message (naming none) may log it yet, here too.
+        if (this.#unloggedHere.delete(shared.id)) this.#remember(shared.id, { epoch: shared.epoch, seq: 0 });
         this.#post(gone(shared));
         return this.#catchUp();
       }
