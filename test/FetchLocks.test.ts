@@ -251,6 +251,23 @@ it.each([30_000, 61_000])("generic (a memory type): a tab that takes another tab
   expect([await tabs[0]!.cache.get('generic', 'k'), await tabs[1]!.cache.get('generic', 'k')]).toEqual([undefined, undefined]);
 });
 
+it("generic (a memory type): a tab that takes another tab's value keeps it for that tab's TTL, not for the one its own call gave", async () => {
+  let clock = 1_800_000_000_000;
+  const tabs = await openTabs(2, { now: () => clock });
+  const reply = gate<string>();
+  const fetcher = vi.fn(() => reply.promise);
+  const first = tabs[0]!.cache.resolve('generic', 'k', fetcher, { ttlSeconds: 60 });
+  await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+  const second = tabs[1]!.cache.resolve('generic', 'k', () => 'fetched again', { ttlSeconds: 3600 });
+  await vi.waitFor(async () => expect((await tabs[1]!.locks!.manager('tab1').query()).pending).toHaveLength(1));
+  reply.open('v');
+  expect(await first).toEqual({ value: 'v', source: 'fetch' });
+  expect(await second).toEqual({ value: 'v', source: 'shared' });
+  // Stored as the fetching tab stored it: expired a minute after the fetch in both tabs, as it would be in IndexedDB.
+  clock += 61_000;
+  expect([await tabs[0]!.cache.get('generic', 'k'), await tabs[1]!.cache.get('generic', 'k')]).toEqual([undefined, undefined]);
+});
+
 it("generic: a value announced by a tab of an earlier deploy (its outcome tells no time) is taken, and kept a TTL from then", async () => {
   let clock = 1_800_000_000_000;
   const [{ cache, locks, name }] = (await openTabs(1, { now: () => clock })) as [Awaited<ReturnType<typeof openTabs>>[0]];
