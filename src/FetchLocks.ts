@@ -4,6 +4,9 @@ import type { Logger } from './Logger';
 import { abortedError } from './SharedFetch';
 import { describeError, fetchOutcomeSchema, rebuildError, type FetchOutcome } from './fetchOutcome';
 
+/** The options a value was stored with (TTL, tags), as the fetching tab parsed them. */
+type SetOptions = Extract<FetchOutcome, { ok: true }>['options'];
+
 /** A BroadcastChannel, as much of it as this uses. */
 export interface FetchChannel {
   postMessage(message: unknown): void;
@@ -32,6 +35,8 @@ export interface Led<T> {
   stale?: boolean;
   /** When this tab stored it (cached): a tab that takes it keeps it until then + TTL. */
   at?: number | undefined;
+  /** The options it was stored with here (TTL, tags): a tab that takes it keeps it so, not as its own call would. */
+  options?: SetOptions | undefined;
 }
 
 export interface FetchRun<T> {
@@ -43,7 +48,7 @@ export interface FetchRun<T> {
    * The value another tab fetched without storing it where this one can read it: cached there in its memory, or not at all
    * (skipStore). Undefined when this tab refuses it (another deploy's tab, whose schema differs): then it fetches for itself.
    */
-  receive: (value: unknown, cached: boolean, at: number | undefined) => Promise<{ value: T } | undefined>;
+  receive: (value: unknown, cached: boolean, at: number | undefined, options: SetOptions | undefined) => Promise<{ value: T } | undefined>;
   /** This tab's callers have all left. */
   signal?: AbortSignal | undefined;
   /**
@@ -119,7 +124,7 @@ export class FetchLocks {
         return { value: led.value, shared: false };
       }
       try {
-        post({ ok: true, stored, cached, ...(stored ? {} : { value: led.fetched, at: led.at }) });
+        post({ ok: true, stored, cached, ...(stored ? {} : { value: led.fetched, at: led.at, options: led.options }) });
       } catch (error) {
         // A value that cannot be cloned (skipStore: it need not be) stays in this tab; the others fetch for themselves.
         post({ ok: false, aborted: true, error: describeError(error) });
@@ -155,7 +160,7 @@ export class FetchLocks {
         if (outcome && outcome.fingerprint !== run.fingerprint) return lead();
         if (outcome?.ok === false && !outcome.aborted) throw fetchFailure(rebuildError(outcome.error), type, key);
         if (outcome?.ok === true && !outcome.stored) {
-          const received = await run.receive(outcome.value, outcome.cached, outcome.at);
+          const received = await run.receive(outcome.value, outcome.cached, outcome.at, outcome.options);
           // Refused here (as a stored value this tab's read refuses): fetched here.
           return received ? { ...received, shared: true } : lead();
         }

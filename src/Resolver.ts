@@ -291,10 +291,11 @@ export class Resolver {
         const found = await this.#engine.getMany(type, [key], options.fingerprint == null ? undefined : [options.fingerprint], { again: true });
         return (await host.checked(type, [key], found, false))[0];
       },
-      receive: async (value, cached, at) => {
+      receive: async (value, cached, at, sent) => {
         let input: EntryInput;
         try {
-          const checked = host.toInput(type, { ...options, key, value }, 'value fetched by another tab');
+          // With the options that tab stored it with (its TTL, its tags), as a persistent type's entry read from the store: not this call's.
+          const checked = host.toInput(type, { ...(sent ?? options), key, value }, 'value fetched by another tab');
           input = isPromiseLike(checked) ? await checked : checked;
         } catch (error) {
           // One this tab's schema refuses (another deploy's tab fetched it, in its format): not this tab's value, as a stored one it refuses is a miss.
@@ -380,7 +381,7 @@ export class Resolver {
     // Written, but left out as stale: an event or a write of the key overtook the fetch. Not stored (skipStore, or
     // a dead worker's write), the event this tab heard says so: a call made after it must not get this value.
     const overtaken = written !== undefined ? !cached : (running.overtaken ?? false);
-    return { value: await host.output(type, input.value), fetched: input.value, stored: cached && written.shared, cached, stale: overtaken, at: written?.at };
+    return { value: await host.output(type, input.value), fetched: input.value, stored: cached && written.shared, cached, stale: overtaken, at: written?.at, options };
   }
 
   /**

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { CACHE_ERROR_CODES, CacheError, isCacheError } from './CacheError';
+import { setOptionsSchema } from './cacheArgs';
 import { reasonOf } from './describeValue';
 
 /** The fingerprint the key was fetched for, if any: a call for another one does not take what it brought (see FetchRun.fingerprint). */
@@ -22,6 +23,8 @@ export const fetchOutcomeSchema = z.union([
     value: z.optional(z.unknown()),
     // When the fetching tab stored it (cached): the others keep it until then + TTL, not a full TTL from when they hear it. None from an earlier deploy.
     at: z.optional(z.number()),
+    // The options it was stored with there (TTL, tags): the others keep it so. None from an earlier deploy: their call's own.
+    options: z.optional(setOptionsSchema),
   }),
   /** Failed; `aborted`: every caller in its tab left (or its value cannot travel), so a waiting tab fetches for itself. */
   z.strictObject({
