@@ -113,15 +113,20 @@ describe('the browser killed in the middle of a write', () => {
   });
 });
 
+/** A page of the test app whose origin's quota is 4 MiB, set before any cache opens (IndexedDB takes the quota in force when its connection opens). */
+async function underQuota() {
+  const name = uniqueName('faults');
+  const { page } = await browser.open('/test/browser/pages/reprise.html');
+  const cdp = await browser.context.newCDPSession(page);
+  const origin = new URL(page.url()).origin;
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 4 * 2 ** 20 });
+  await page.waitForFunction(() => 'tab' in window);
+  return { name, page, cdp, origin };
+}
+
 describe('a real quota', () => {
   it('a write that does not fit evicts or fails with quota_exceeded writing none of it; once room is made, writes work again', async () => {
-    const name = uniqueName('faults');
-    const { page } = await browser.open('/test/browser/pages/reprise.html');
-    const cdp = await browser.context.newCDPSession(page);
-    const origin = new URL(page.url()).origin;
-    // Before the cache opens: IndexedDB takes the quota in force when its connection opens.
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 4 * 2 ** 20 });
-    await page.waitForFunction(() => 'tab' in window);
+    const { name, page, cdp, origin } = await underQuota();
     await page.evaluate((name) => window.tab.open({ name }), name);
     const full = await page.evaluate(async () => {
       const cache = window.tab.cache!;
@@ -194,12 +199,7 @@ describe('a real quota', () => {
 
 describe('a first open on a full disk', () => {
   it('uses IndexedDB (its epoch a store’s name, the upgrade retried without the record the disk refused): a write fails with quota_exceeded; once room is made, writes land without a reload, read by a tab opened later', async () => {
-    const name = uniqueName('faults');
-    const { page } = await browser.open('/test/browser/pages/reprise.html');
-    const cdp = await browser.context.newCDPSession(page);
-    const origin = new URL(page.url()).origin;
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 4 * 2 ** 20 });
-    await page.waitForFunction(() => 'tab' in window);
+    const { name, page, cdp, origin } = await underQuota();
     // Another database of the origin fills it (random letters: IndexedDB compresses values); then the quota is set just below what it uses.
     const fill = (values: number) =>
       page.evaluate(async (values) => {
