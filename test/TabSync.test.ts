@@ -1297,6 +1297,32 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await Promise.all([cache.close(), opening.close(), degraded.close()]);
   });
 
+  it('an event of a tab without IndexedDB that one page logged, heard first (naming no database) by another page whose worker was still opening, site data cleared before that worker opens the database made since: not logged there again, over an entry written there after the event resolved', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache } = await openRemoteCache({ name, indexedDB, config, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
+    const { seen, listener } = recorder();
+    cache.on('*', listener);
+    const { cache: degraded } = await openTab(name, brokenFactory());
+    expect((await degraded.stats()).degraded).not.toBeNull();
+    // Another page whose worker is still opening: the page keeps what it hears for it (the event as first sent, and where it was logged).
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { cache: opening } = await openRemoteCache({ name, indexedDB, config, opening: () => held, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
+    // Logged by the first page's worker.
+    await degraded.emit({ eventType: 'track_modified', trackId: 't3' });
+    await vi.waitFor(() => expect(seen).toHaveLength(1));
+    // Site data cleared; then an entry of that track is written in the database made since, after the event resolved.
+    await deleteUnderTabs(indexedDB, name);
+    await cache.set('track_metadata', 'k', 1, { trackId: 't3' });
+    // The other page's worker opens the database made since, and takes what its page kept.
+    release();
+    await opening.stats();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect([await cache.get('track_metadata', 'k'), await opening.get('track_metadata', 'k')]).toEqual([1, 1]);
+    await Promise.all([cache.close(), opening.close(), degraded.close()]);
+  });
+
   it('a tab without IndexedDB that had heard of no database but where its own first event was logged, frozen as another tab logged its next one, that tab gone and site data cleared before it resumes: no tab applies that event again, over what was written since', async () => {
     await expectNotAppliedAgain('its own event logged');
   });
