@@ -98,6 +98,12 @@ export class TabSync {
   #outbox: ChannelMessage[] = [];
   /** Changes of tabs without IndexedDB that this tab applied but could not log: it logs them once it logs again (see #relayAgain). */
   readonly #unloggedHere = new Map<string, SharedChange>();
+  /**
+   * Where other tabs said they logged changes, by id (the last REMEMBERED_IDS): a change of a tab without IndexedDB whose
+   * first message (naming no database) this tab takes after hearing that (its page kept both as its engine opened) is
+   * made in that database; deleted since (site data cleared), it is not logged again in the next one, over newer entries.
+   */
+  readonly #loggedIn = new Map<string, string | null>();
   /** Changes of this tab waiting for another tab to log them. */
   readonly #relayed = new Map<string, () => void>();
   /** Whether a tab with IndexedDB has been heard from: only then is a change of this tab worth waiting for. */
@@ -410,12 +416,17 @@ export class TabSync {
     // Another tab's answer to the tab that made the change, which this tab heard (or ignored) when sent.
     if (message.gone) return;
     const shared = fromMessage(message);
-    if (shared.seq !== null) this.#heardEpoch = shared.epoch;
+    if (shared.seq !== null) {
+      this.#heardEpoch = shared.epoch;
+      trimOldest(this.#loggedIn.set(shared.id, shared.epoch), REMEMBERED_IDS);
+    }
     // Heard after a hint, yet not made after it where the hint's tab had applied it (a late message): see #hints.
     if (shared.seq !== null) for (const hint of this.#hints) if (!(hint.epoch === shared.epoch && shared.seq <= (hint.seq ?? 0))) hint.before ??= shared;
     if (shared.seq !== null) this.#early?.push(shared);
     // Another tab's logged change: the disk takes writes again, maybe (see #relayAgain).
     this.#enqueue(async () => {
+      // Heard where it was logged, before or after it (see #loggedIn).
+      if (shared.seq === null) shared.epoch ??= this.#loggedIn.get(shared.id) ?? null;
       await this.#take(shared);
       if (shared.seq !== null) await this.#relayAgain();
     });
