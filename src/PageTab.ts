@@ -33,7 +33,7 @@ export class PageTab {
    * (an event told with no place in the log: a tab without IndexedDB made it, and no tab had logged it); and such an
    * event, logged by the dead one, may be logged again in the database made since site data was cleared, by a worker
    * that opened that one and heard the event's first message late (it names no database; see TabSync.test ›
-   * *…logs it again in the database made since…*).
+   * *…logs it again in the database made since…*) and where it was logged later still (else it is not: see TabSync's loggedIn).
    */
   readonly #told = new Set<string>();
 
