@@ -83,6 +83,7 @@ export class SimTab {
    * it: a type no event reaches, so nothing else tells it that.
    */
   readonly forgot = new Set<number>();
+  #pageTab: PageTab | undefined;
   /** Told of each hearing as it happens (for the failure report's history). */
   onHeard?: (heard: SimTab['heard'][number]) => void;
 
@@ -96,6 +97,11 @@ export class SimTab {
     const tab = new SimTab(world, id, degraded);
     await tab.#openCache();
     return tab;
+  }
+
+  /** Whether a worker of this page has told it where it stands in the event log (its next worker goes on from there: see PageTab). */
+  get placed(): boolean {
+    return !!this.#pageTab?.open.since;
   }
 
   /** The current worker's name on the simulated channel. */
@@ -147,7 +153,7 @@ export class SimTab {
     const world = this.#world;
     let client: CacheClient<Schemas, 'lyrics' | 'scratch'> | undefined;
     // As createCache keeps it (see PageTab): a reloaded tab is another page.
-    const tab = new PageTab(`${this.id}/page${this.#workers}`, world.now);
+    const tab = (this.#pageTab = new PageTab(`${this.id}/page${this.#workers}`, world.now));
     const callbacks = tab.callbacks(() => client, (message, error) => logger.error(message, error));
     const logger = { error: (message: string, error: unknown) => world.logged.push(`${this.id}: ${message} ${String(error)}`) };
     const config = new SmartCacheConfig(world.config);
