@@ -410,7 +410,7 @@ describe('a system clock set wrong for a while (set ahead, then corrected; a dea
   });
 
   it('after one sweep, entries that never expire but were used while the clock ran a year ahead are no longer read by every keys() (they leave the range above the clock): same entries and bytes, nothing counted as removed', async () => {
-    const { cache, clock } = await openCache();
+    const { cache, clock, name } = await openCache();
     clock.advance(YEAR);
     await cache.setMany('track_metadata', Array.from({ length: 50 }, (_, index) => ({ key: `ahead${index}`, value: index })));
     clock.advance(-YEAR);
@@ -418,7 +418,7 @@ describe('a system clock set wrong for a while (set ahead, then corrected; a dea
     const before = (await cache.stats()).types.track_metadata;
     expect(await cache.cleanup()).toEqual({ expired: 0, evicted: 0 });
     let keys: string[] = [];
-    const read = await countRecordsRead(async () => {
+    const read = await countRecordsRead(name, async () => {
       keys = await cache.keys('track_metadata');
     });
     expect(keys).toHaveLength(51);
@@ -478,7 +478,7 @@ describe('a system clock set wrong for a while (set ahead, then corrected; a dea
     await cache.set('album_year', 'y', 1999, { ttlSeconds: HOUR });
     clock.advance(-YEAR);
     const { bytes } = (await cache.stats()).types.track_metadata;
-    const keysRead = () => countRecordsRead(() => cache.keys('track_metadata'));
+    const keysRead = () => countRecordsRead(name, () => cache.keys('track_metadata'));
     // The `nth` transaction that gives one (a full disk: Chromium aborts it at commit).
     const fault = failCommit({ nth, database: name, matching: (record) => (record as { lastAccess?: number }).lastAccess === 0 });
     restores.push(fault);
@@ -889,7 +889,7 @@ describe('event invalidation, end to end (the seed table)', () => {
   });
 
   it('finds entries through indexes: an event touching 5 entries among 20,000 reads those 5', async () => {
-    const { cache } = await openCache();
+    const { cache, name } = await openCache();
     const entries = Array.from({ length: 20_000 }, (_, index) => ({
       key: `k${index}`,
       value: { title: `Song ${index}` },
@@ -897,7 +897,7 @@ describe('event invalidation, end to end (the seed table)', () => {
     }));
     await cache.setMany('track_metadata', entries);
     let report: unknown;
-    const read = await countRecordsRead(async () => {
+    const read = await countRecordsRead(name, async () => {
       report = await cache.emit({ eventType: 'track_removed', trackId: 'target' });
     });
     expect(report).toEqual({ eventType: 'track_removed', invalidated: { track_metadata: 5, successful_api_metadata: 0 } });

@@ -2,7 +2,7 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deleteDuringWrite } from './support/deleteDuringWrite';
-import { deleteUnderTabs, failCommit, failRequest, fillDisk, tabFactory, type Fault } from './support/faultyIndexedDB';
+import { countRecordsRead, deleteUnderTabs, failCommit, failRequest, fillDisk, tabFactory, type Fault } from './support/faultyIndexedDB';
 
 const STORES = ['track_metadata', 'album_year', 'usage'];
 
@@ -247,6 +247,20 @@ describe('failCommit', () => {
     expect(await finished(tx)).toBe('abort');
     expect(tx.error?.name).toBe('UnknownError');
     expect(await readAll(db, 'usage')).toEqual([]);
+  });
+});
+
+describe('countRecordsRead', () => {
+  it('counts the entries `database` hands back, not those another database hands back meanwhile (a cache an earlier test left open, writing its read times late)', async () => {
+    const [mine, other] = [dbName(), dbName()];
+    const [db, earlier] = await Promise.all([open(new IDBFactory(), mine), open(new IDBFactory(), other)]);
+    const entries: [number, unknown][] = [1, 2, 3].map((index) => [index, { key: `k${index}` }]);
+    for (const each of [db, earlier]) expect(await write(each, 'track_metadata', entries)).toBe('complete');
+    const read = await countRecordsRead(mine, async () => {
+      const [own, theirs] = await Promise.all([readAll(db, 'track_metadata'), readAll(earlier, 'track_metadata')]);
+      expect([own.length, theirs.length]).toEqual([3, 3]);
+    });
+    expect(read).toBe(3);
   });
 });
 

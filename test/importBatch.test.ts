@@ -1706,7 +1706,7 @@ describe('writes another tab makes under an import, held before its commit (R148
     const { b, browser } = await heldImport(async (b, _a, browser) => {
       for (let time = 0; time < 20; time++) await b.cache.set('track_metadata', 'k3', `written ${time}`, { trackId: 'tx' });
       chunks = (await keyChunks(browser)).filter(isUnderChunk);
-      read = await countRecordsRead(async () => (report = await b.cache.emit({ eventType: 'track_removed', trackId: 'tx' })));
+      read = await countRecordsRead(browser.name, async () => (report = await b.cache.emit({ eventType: 'track_removed', trackId: 'tx' })));
       expect(await b.cache.get('track_metadata', 'k3')).toBeUndefined();
     });
     expect(read).toBe(1);

@@ -239,9 +239,11 @@ export function brokenFactory(name = 'InvalidStateError', message = 'IndexedDB i
 
 /**
  * Counts cache entries IndexedDB hands back while `run` runs: every entry of get/getAll results and
- * every cursor step on one, on the entry stores and their indexes. Proves a lookup went through an index.
+ * every cursor step on one, on the entry stores and their indexes of `database`. Proves a lookup went through an index.
+ * Only that database's: a cache an earlier test left open writes the read times of that test's reads about a second
+ * later (READ_TIMES_DELAY_MS), reading those entries again, whenever that falls.
  */
-export async function countRecordsRead(run: () => Promise<unknown>): Promise<number> {
+export async function countRecordsRead(database: string, run: () => Promise<unknown>): Promise<number> {
   let read = 0;
   const restores: (() => void)[] = [];
   for (const prototype of [IDBObjectStore.prototype, IDBIndex.prototype] as unknown as Record<string, unknown>[]) {
@@ -250,7 +252,7 @@ export async function countRecordsRead(run: () => Promise<unknown>): Promise<num
       prototype[method] = function (this: unknown, ...args: unknown[]) {
         const request = original.apply(this, args);
         const store = (this as { objectStore?: IDBObjectStore }).objectStore ?? (this as IDBObjectStore);
-        if (!isEntryStore(store.name)) return request;
+        if (!isEntryStore(store.name) || store.transaction.db.name !== database) return request;
         // Entries only: a type's usage record (key 0) and commit marks (array keys) share its store.
         const isEntry = (record: unknown) => typeof (record as { key?: unknown } | undefined)?.key === 'string';
         request.addEventListener('success', () => {
