@@ -3,12 +3,12 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { type CacheChange, type CacheEvent, type EventContext } from '../src/index';
-import { openRemoteCache } from './support/inProcessWorkers';
+import { openRemoteCache, type InProcessWorker } from './support/inProcessWorkers';
 import { EventLog } from '../worker/EventLog';
 import { IdbStore } from '../worker/IdbStore';
 import { CHANNEL_VERSION, type ChannelLike, type OpenTabChannel } from '../src/TabChannel';
 import { checkedChannel } from '../src/checkedChannel';
-import { brokenFactory, deleteUnderTabs, failCommit, failRequest, tabFactory } from './support/faultyIndexedDB';
+import { brokenFactory, deleteUnderTabs, failCommit, failRequest, tabFactory, type Tab } from './support/faultyIndexedDB';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 import { lossyChannel } from './support/lossyChannel';
@@ -983,6 +983,55 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await here.stats();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(seen.map(([event, { source }]) => [event.eventType, source])).toEqual([['manual_invalidation', 'remote']]);
+  });
+
+  it("an event of a tab without IndexedDB whose relay by a page's worker still waited on IndexedDB as that worker died, its tab reloaded since (its emit resolved unlogged): the page gives it to its next worker, which logs it", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    // Each worker opens IndexedDB as a context of its own: a killed one's transactions abort, as a browser's (see tabFactory).
+    const sides = new Map<InProcessWorker, Tab>();
+    const { cache: here, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      config,
+      pageChannel: () => checkedChannel(() => new BroadcastChannel(name)),
+      workerEngine: (worker) => {
+        const side = tabFactory(indexedDB);
+        sides.set(worker, side);
+        return { indexedDB: side.factory };
+      },
+      onKill: (worker) => sides.get(worker)?.kill(),
+    });
+    const { cache: degraded } = await openTab(name, brokenFactory());
+    await here.set('track_metadata', 'k', 1, { trackId: 't1' });
+    const { seen, listener } = recorder();
+    here.on('*', listener);
+    // Another tab's read-write transaction of track_metadata, kept busy: the relay's transaction waits for it.
+    const other = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const busy = other.transaction('track_metadata', 'readwrite').objectStore('track_metadata');
+    let holding = true;
+    const keepBusy = () => void (holding && (busy.get('x').onsuccess = keepBusy));
+    keepBusy();
+    try {
+      // Nobody logs it within half a second: it resolves unlogged, and its tab reloads.
+      await degraded.emit({ eventType: 'track_removed', trackId: 't1' });
+      await degraded.close();
+      workers[0]!.kill();
+      await vi.waitFor(() => expect(workers).toHaveLength(2));
+    } finally {
+      holding = false;
+      other.close();
+    }
+    await vi.waitFor(async () => expect(await here.get('track_metadata', 'k')).toBeUndefined());
+    const { cache: opened } = await openTab(name, indexedDB);
+    expect(await opened.get('track_metadata', 'k')).toBeUndefined();
+    await here.stats();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen.map(([event, { source }]) => [event.eventType, source])).toEqual([['track_removed', 'remote']]);
   });
 
   it("an event of a tab without IndexedDB sent again naming a database deleted since, heard so by a tab frozen as it was first sent, then logged by another tab that heard it first: that tab's listeners hear it", async () => {

@@ -187,6 +187,8 @@ export interface RemoteCacheOptions<S extends Schemas> extends InProcessWorkersO
   schemas?: S;
   now?: () => number;
   engine?: Partial<EngineOptions>;
+  /** More engine options for each worker as it starts (its own view of IndexedDB, which dies with it: see faultyIndexedDB's tabFactory). */
+  workerEngine?: (worker: InProcessWorker) => Partial<EngineOptions>;
   /**
    * Reads persistent entries from the page, as createCache's caches do: through `indexedDB` by default
    * (when given), through another factory of the same databases when given one, or not at all with false.
@@ -212,7 +214,7 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
   const callbacks = tab.callbacks(() => client, (message, error) => logger.error(message, error));
   const config = new SmartCacheConfig(options.config);
   const { workers, connect, kept } = inProcessWorkers(
-    async (client, _, openChannel) => {
+    async (client, worker, openChannel) => {
       await options.opening?.();
       return Engine.create({
         name: options.name,
@@ -226,6 +228,7 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
         tab: tab.open,
         openChannel,
         ...options.engine,
+        ...options.workerEngine?.(worker),
       });
     },
     options,
