@@ -1,8 +1,12 @@
+import type { ChannelMessage } from './channelMessage';
 import type { RelayedMessage } from './protocol';
 import { CHANNEL_VERSION, type OpenTabChannel, type TabChannel } from './TabChannel';
+import { trimOldest } from './trimOldest';
 
 /** Messages kept for a worker that has not asked for them yet; past it, its log still has the events, and change hints are kept by type and kind only (see keep). */
 export const MAX_KEPT = 10_000;
+/** Changes of tabs without IndexedDB told to a worker and not answered yet, kept for the next one at most (see told). */
+const MAX_UNANSWERED = 300;
 
 /**
  * What the page heard of the other tabs for its next worker, which is told it first as it asks for its
@@ -18,6 +22,10 @@ export class KeptMessages {
   /** Between two workers: listening, unless the page is paused. */
   #waiting = false;
   #paused = false;
+  /** Changes of tabs without IndexedDB told to the live worker that it has not answered as logged (or gone), by id (see told). */
+  readonly #unanswered = new Map<string, RelayedMessage>();
+  /** The database the page's workers last said they log in (their greeting, their hints of shared data changed). */
+  #epoch: string | null = null;
 
   constructor(openChannel?: OpenTabChannel) {
     this.#openChannel = openChannel;
@@ -46,6 +54,31 @@ export class KeptMessages {
     if (!summary) messages.push((summary = { v: CHANNEL_VERSION, kind: 'changed', origin, ...(epoch && { epoch }), changes: [] }));
     const { changes } = summary;
     for (const { type, kind } of message.changes) if (!changes.some((told) => told.type === type && told.kind === kind)) changes.push({ type, kind, keys: null });
+  }
+
+  /**
+   * A message told to the live worker. A change of a tab without IndexedDB is kept until a tab says where it is
+   * logged, or the worker that it never will (see posted): should the worker die first (its relay still waiting
+   * on IndexedDB, or failed), the next one logs it (see unanswered), its tab maybe gone since (reloaded as its call
+   * resolved unlogged). Naming the database the worker logs in, unless it names one: that one's deletion (site data
+   * cleared) removed all it would, and no next worker logs it in the one made since (see IdbStore.invalidateAndLog).
+   */
+  told(message: RelayedMessage): void {
+    if (typeof message !== 'object' || !message || !('id' in message)) return;
+    if (message.seq !== null) this.#unanswered.delete(message.id);
+    else if (!message.gone) trimOldest(this.#unanswered.set(message.id, { ...message, epoch: message.epoch ?? this.#epoch }), MAX_UNANSWERED);
+  }
+
+  /** A message the live worker sends the other tabs: where it logged such a change, that it never will, or the database it logs in. */
+  posted(message: ChannelMessage): void {
+    if (!('id' in message)) this.#epoch = message.epoch ?? this.#epoch;
+    else if (message.seq !== null || message.gone) this.#unanswered.delete(message.id);
+  }
+
+  /** The worker died (or the cache closed): what it did not answer goes to the next one, before what comes after. Logged once, whoever logs it (the log is read for its id). */
+  unanswered(): void {
+    this.#unanswered.forEach((message) => this.keep(message));
+    this.#unanswered.clear();
   }
 
   /** The page is being frozen or hidden: what comes meanwhile is missed (the log has the events), as by a worker. */

@@ -50,7 +50,7 @@ export function channelRelay(openChannel: OpenTabChannel, kept: KeptMessages = n
   let closing: (() => void) | null = null;
   requests.onmessage = ({ data: worker }: MessageEvent<MessagePort>) => {
     if (closing) return worker.close();
-    const tell = (message: RelayedMessage) => worker.postMessage(message);
+    const tell = (message: RelayedMessage) => (kept.told(message), worker.postMessage(message));
     early?.splice(0).forEach(tell);
     early = null;
     tellFirst ??= tell;
@@ -71,6 +71,7 @@ export function channelRelay(openChannel: OpenTabChannel, kept: KeptMessages = n
     relayed.add(relay);
     worker.onmessage = ({ data }: MessageEvent<RelayRequest>) => {
       if (data === null) return relay.close();
+      kept.posted(data);
       // Paused, while the worker's suspend is on its way: what it says still goes out, as it would have.
       const to = channel ?? openChannel(() => {});
       to.post(data);
@@ -98,6 +99,8 @@ export function channelRelay(openChannel: OpenTabChannel, kept: KeptMessages = n
       pause();
       // What was kept stays in `kept`, for the next worker of this page (the malformed ones too: this one never heard them, the next counts them).
       early = null;
+      // And what the worker was told and did not answer: its relay of another tab's change may have waited on IndexedDB.
+      kept.unanswered();
       const timer = setTimeout(() => closing!(), CLOSE_WAIT_MS);
       unref(timer);
       closing = () => {

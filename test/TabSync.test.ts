@@ -985,10 +985,13 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(seen.map(([event, { source }]) => [event.eventType, source])).toEqual([['manual_invalidation', 'remote']]);
   });
 
-  it("an event of a tab without IndexedDB whose relay by a page's worker still waited on IndexedDB as that worker died, its tab reloaded since (its emit resolved unlogged): the page gives it to its next worker, which logs it", async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    // Each worker opens IndexedDB as a context of its own: a killed one's transactions abort, as a browser's (see tabFactory).
+  /**
+   * A page whose worker (a Worker of its own, see tabFactory) holds `k` of track t1, and a tab without IndexedDB whose
+   * event removing t1 that worker's relay waits to log (another connection's transaction holds track_metadata) as it
+   * dies (its transactions abort); the tab reloaded as its emit resolved unlogged. `loaded`: settles when the next
+   * worker's script has loaded. `meanwhile`: runs as the worker dies, another connection still holding the store.
+   */
+  async function relayWaitingAsWorkerDies(name: string, indexedDB: IDBFactory, loaded: Promise<unknown> = Promise.resolve(), meanwhile?: (workers: InProcessWorker[]) => Promise<unknown>) {
     const sides = new Map<InProcessWorker, Tab>();
     const { cache: here, workers } = await openRemoteCache({
       name,
@@ -1001,6 +1004,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
         return { indexedDB: side.factory };
       },
       onKill: (worker) => sides.get(worker)?.kill(),
+      loads: () => sides.size === 0 || loaded.then(() => true),
     });
     const { cache: degraded } = await openTab(name, brokenFactory());
     await here.set('track_metadata', 'k', 1, { trackId: 't1' });
@@ -1021,17 +1025,61 @@ describe('messages are hints, IndexedDB is the truth', () => {
       await degraded.emit({ eventType: 'track_removed', trackId: 't1' });
       await degraded.close();
       workers[0]!.kill();
-      await vi.waitFor(() => expect(workers).toHaveLength(2));
+      await meanwhile?.(workers);
     } finally {
       holding = false;
       other.close();
     }
+    return { here, workers, seen };
+  }
+
+  it("an event of a tab without IndexedDB whose relay by a page's worker still waited on IndexedDB as that worker died, its tab reloaded since (its emit resolved unlogged): the page gives it to its next worker, which logs it", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { here, seen } = await relayWaitingAsWorkerDies(name, indexedDB, undefined, (workers) => vi.waitFor(() => expect(workers).toHaveLength(2)));
     await vi.waitFor(async () => expect(await here.get('track_metadata', 'k')).toBeUndefined());
     const { cache: opened } = await openTab(name, indexedDB);
     expect(await opened.get('track_metadata', 'k')).toBeUndefined();
     await here.stats();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(seen.map(([event, { source }]) => [event.eventType, source])).toEqual([['track_removed', 'remote']]);
+  });
+
+  it("an event of a tab without IndexedDB whose relay by a page's worker still waited on IndexedDB as that worker died, logged by another tab before the page's next worker starts: that worker does not log it again, over what was written since", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    let load!: () => void;
+    const loaded = new Promise<void>((resolve) => (load = resolve));
+    // Another tab with IndexedDB, which hears it too: its relay waits on the same store.
+    const { cache: logging } = await openTab(name, indexedDB);
+    const { here, workers, seen } = await relayWaitingAsWorkerDies(name, indexedDB, loaded);
+    await vi.waitFor(async () => expect(await logging.get('track_metadata', 'k')).toBeUndefined());
+    await logging.set('track_metadata', 'k', 2, { trackId: 't1' });
+    load();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    await vi.waitFor(() => expect(seen).toHaveLength(1));
+    await here.stats();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await here.get('track_metadata', 'k')).toBe(2);
+    expect(await logging.get('track_metadata', 'k')).toBe(2);
+    expect(seen.map(([event, { source }]) => [event.eventType, source])).toEqual([['track_removed', 'remote']]);
+  });
+
+  it("an event of a tab without IndexedDB whose relay by a page's worker still waited on IndexedDB as that worker died, site data cleared before the page's next worker starts: that worker does not log it in the database made since, over what was written there", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    let load!: () => void;
+    const loaded = new Promise<void>((resolve) => (load = resolve));
+    const { here, workers } = await relayWaitingAsWorkerDies(name, indexedDB, loaded);
+    await deleteUnderTabs(indexedDB, name);
+    const { cache: later } = await openTab(name, indexedDB);
+    await later.set('track_metadata', 'k', 2, { trackId: 't1' });
+    load();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    await here.stats();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await here.get('track_metadata', 'k')).toBe(2);
+    expect(await later.get('track_metadata', 'k')).toBe(2);
   });
 
   it("an event of a tab without IndexedDB sent again naming a database deleted since, heard so by a tab frozen as it was first sent, then logged by another tab that heard it first: that tab's listeners hear it", async () => {
