@@ -1099,9 +1099,9 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
             // "a change it made is lost if its worker dies before any tab with IndexedDB heard of it").
             if (diedSince(emit.tab, emit.end)) continue;
             // So too when its page reloaded as it waited (seed 7647): the closing page's cache waits for the call, then its
-            // worker goes, after the call resolved (the reload is stamped as it began) — unless a tab with IndexedDB heard of
-            // it and kept the worker that heard it (README, Limits: one whose worker died before logging it, seed 19098).
-            const heardByLogger = world.network.deliveries.some(({ to, data }) => tabs.some((other) => !other.degraded && to.startsWith(`${other.id}/`) && !diedSince(other, emit.start)) && carries(data, sim));
+            // worker goes, after the call resolved (the reload is stamped as it began) — unless a page of a tab with IndexedDB
+            // heard of it and is still open: one whose worker died before logging it gives it to its next worker (seed 19098).
+            const heardByLogger = world.network.deliveries.some(({ to, data }) => tabs.some((other) => !other.degraded && other.pageChannels.includes(to)) && carries(data, sim));
             if (emit.page !== emit.tab.page && !heardByLogger) continue;
             // Stamped by the relaying tab's clock, at any time until the settle: see below.
             if (model.clockSpan(emit.start, began).low < listenedAt) continue;
