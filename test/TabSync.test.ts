@@ -1045,6 +1045,31 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(seen.map(([event, { source }]) => [event.eventType, source])).toEqual([['track_removed', 'remote']]);
   });
 
+  it("an event of a tab without IndexedDB that a page's worker failed to log (an abort at commit) and told its listeners, its tab reloaded since, that worker dead before it logged again: the page gives it to its next worker, which logs it, heard once", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, config, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
+    const { cache: degraded } = await openTab(name, brokenFactory());
+    await here.set('track_metadata', 'k', 1, { trackId: 't1' });
+    const { seen, listener } = recorder();
+    here.on('*', listener);
+    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name, name: 'UnknownError' });
+    try {
+      await degraded.emit({ eventType: 'track_removed', trackId: 't1' });
+      await vi.waitFor(() => expect(fault.fired()).toBe(true));
+      await vi.waitFor(() => expect(seen).toHaveLength(1));
+    } finally {
+      fault();
+    }
+    await degraded.close();
+    workers[0]!.kill();
+    await vi.waitFor(async () => expect(await here.get('track_metadata', 'k')).toBeUndefined());
+    expect(workers).toHaveLength(2);
+    await here.stats();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen.map(([event, { source }]) => [event.eventType, source])).toEqual([['track_removed', 'remote']]);
+  });
+
   it("an event of a tab without IndexedDB whose relay by a page's worker still waited on IndexedDB as that worker died, logged by another tab before the page's next worker starts: that worker does not log it again, over what was written since", async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
