@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ChannelMessage } from '../src/channelMessage';
 import { channelRelay, type ChannelRelay } from '../src/channelRelay';
 import { checkedChannel } from '../src/checkedChannel';
+import { KeptMessages } from '../src/KeptMessages';
 import { type CacheEvent, type EventContext } from '../src/index';
 import { CHANNEL_VERSION, type OpenTabChannel } from '../src/TabChannel';
 import { relayedChannel } from '../worker/relayedChannel';
@@ -163,6 +164,38 @@ describe('channelRelay and relayedChannel', () => {
     await vi.waitFor(() => expect(page.opened).toEqual([{ closed: true }, { closed: false }]));
     relay.close();
     expect(page.opened).toEqual([{ closed: true }, { closed: true }]);
+  });
+
+  it('closed as its worker dies, gives the next worker first the changes of tabs without IndexedDB that the dead one was told and no tab said it logged: the newest 300, named by the database it last said it logs in', async () => {
+    const name = uniqueName();
+    const page = pageChannels(name);
+    const kept = new KeptMessages();
+    const dying = channelRelay(page.open, kept);
+    const heard: unknown[] = [];
+    const channel = relayedChannel(dying.port)((message) => heard.push(message));
+    await channel.ready;
+    // The worker greets the tabs, naming its database.
+    channel.post({ ...hello('here'), epoch: 'db1' });
+    await turns();
+    const change = (id: string, seq: number | null = null): ChannelMessage => ({ v: CHANNEL_VERSION, kind: 'clear', origin: 'degraded', id, epoch: seq ? 'db1' : null, seq, types: ['generic'] });
+    const other = otherTab(name);
+    for (let index = 0; index < 302; index++) other.channel.postMessage(change(`c${index}`));
+    // Another tab says where it logged c5; the worker, where it logged c6.
+    other.channel.postMessage(change('c5', 3));
+    await vi.waitFor(() => expect(heard).toHaveLength(303));
+    channel.post(change('c6', 4));
+    await vi.waitFor(() => expect(other.heard).toEqual([change('c6', 4)]));
+    await turns();
+    channel.close();
+    dying.close();
+    const told: (ChannelMessage | null)[] = [];
+    // A relay made with the page's kept messages, as connectWorker makes the next worker's.
+    const nextRelay = channelRelay(page.open, kept);
+    cleanups.push(() => nextRelay.close());
+    await relayedChannel(nextRelay.port)((message) => told.push(message)).ready;
+    const expected = Array.from({ length: 300 }, (_, index) => `c${index + 2}`).filter((id) => id !== 'c5' && id !== 'c6');
+    await vi.waitFor(() => expect(told).toHaveLength(expected.length));
+    expect(told).toEqual(expected.map((id) => ({ ...change(id), epoch: 'db1' })));
   });
 });
 
