@@ -13,7 +13,8 @@ const MAX_UNANSWERED = 300;
  * channel (see channelRelay) and starts where the dead one stopped (see TabSync.start): what came before
  * a worker that then died had asked, and what comes while the page waits to replace one that died soon
  * after the last (see RemoteEngine): the log has the events, not the other tabs' change hints, which
- * the page's watchers need. The page's own, across its workers.
+ * the page's watchers need; and the changes of tabs without IndexedDB that a worker which died was told and
+ * had not logged (see told), which no tab may log otherwise. The page's own, across its workers.
  */
 export class KeptMessages {
   readonly messages: RelayedMessage[] = [];
