@@ -1398,17 +1398,47 @@ describe('messages are hints, IndexedDB is the truth', () => {
     cache.on('*', listener);
     const { cache: degraded } = await openTab(name, brokenFactory());
     expect((await degraded.stats()).degraded).not.toBeNull();
-    // Another page whose worker is still opening: the page keeps what it hears for it.
+    // Another page whose worker is still opening: the page keeps what it hears for it, but hears where changes were logged
+    // late (those messages held back on its channel): its worker takes the event as first sent, naming no database.
     let release = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
-    const { cache: opening } = await openRemoteCache({ name, indexedDB, config, opening: () => held, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
-    // Logged by this page's worker, which tells the page where.
+    let late: (() => void)[] | null = [];
+    const lateWhereLogged = checkedChannel((): ChannelLike => {
+      const channel = new BroadcastChannel(name);
+      let open = true;
+      return {
+        postMessage: (message) => channel.postMessage(message),
+        addEventListener: (type, listener) =>
+          channel.addEventListener(type, (event) => {
+            const { data } = event as MessageEvent;
+            // A closed channel hears nothing, late or not.
+            if (late && data?.kind === 'event' && data.seq !== null) late.push(() => open && listener(event as MessageEvent));
+            else listener(event as MessageEvent);
+          }),
+        close: () => {
+          open = false;
+          channel.close();
+        },
+      };
+    });
+    const { cache: opening } = await openRemoteCache({ name, indexedDB, config, opening: () => held, pageChannel: () => lateWhereLogged });
+    // Logged by this page's worker, which tells its page and the tabs where (that answer late to the other page).
     await degraded.emit({ eventType: 'track_added', trackId: 't3' });
     await vi.waitFor(() => expect(seen).toHaveLength(1));
-    // Site data cleared; the other page's worker then opens the database made since and hears the event as first sent.
+    await vi.waitFor(() => expect(late).not.toHaveLength(0));
+    // Site data cleared; the other page's worker then opens the database made since and hears the event as first sent:
+    // it logs it there again.
     await deleteUnderTabs(indexedDB, name);
     release();
     await opening.stats();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const store = await IdbStore.open({ name, indexedDB });
+    expect((await store.log.after(0)).changes).toMatchObject([{ seq: 1, event: { eventType: 'track_added', trackId: 't3' } }]);
+    store.close();
+    // Where it was logged arrives, after.
+    const arriving = late;
+    late = null;
+    for (const arrive of arriving) arrive();
     await new Promise((resolve) => setTimeout(resolve, 50));
     // This page's worker dies between two calls; the next one goes on from where the page heard it stood.
     workers[0]!.kill();
