@@ -156,6 +156,31 @@ describe('invalidateQueriesOn', () => {
     expect(invalidate.mock.calls).toEqual([[]]);
   }, 60_000);
 
+  it("a tab that comes back after missing more changes than the event log keeps refetches a query first used after, once its persisterFn restored the copy saved before (createQueryStorage without trackId, which the missed events left)", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const trimming = await trimmingTab(name, indexedDB);
+    const page = await pageTab(name, indexedDB);
+    const storage = createQueryStorage(page.cache, 'track_metadata');
+    // Saved a second before the tab froze (the last session, or another tab).
+    await storage.setItem('tanstack-query-["track","t1"]', JSON.stringify({ buster: '', queryHash: '["track","t1"]', queryKey: ['track', 't1'], state: { data: 'old', dataUpdatedAt: Date.now() - 1000 } }));
+    const client = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false, persister: experimental_createQueryPersister({ storage }).persisterFn } } });
+    cleanups.push(() => client.clear());
+    cleanups.push(invalidateQueriesOn(page.cache, client, (event) => (event.trackId ? [['track', event.trackId]] : [])));
+    page.freeze();
+    // While it is frozen another tab modifies t1, then logs more than the log keeps, which its cleanup trims.
+    await trimming.cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    await trimming.emitMany(LOG_KEEP + 1);
+    await trimming.trim();
+    await page.resume();
+
+    const queryFn = vi.fn(async () => 'new');
+    const observer = new QueryObserver(client, { queryKey: ['track', 't1'], queryFn });
+    cleanups.push(observer.subscribe(() => {}));
+    await vi.waitFor(() => expect(observer.getCurrentResult().data).toBe('new'));
+    expect(queryFn).toHaveBeenCalledTimes(1);
+  }, 60_000);
+
   it('a tab that comes back after its database was deleted and recreated invalidates every query once; an ordinary start and a resume that missed nothing invalidate none; unsubscribed, none', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
