@@ -33,6 +33,8 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
   let heard: { queryKey: QueryKey; at: number }[] = [];
   const hear = (queryKey: QueryKey, at = Date.now()) =>
     (heard = heard.filter((kept) => kept.at > at || !startsWith(kept.queryKey, queryKey))).push({ queryKey, at }) > HEARD && heard.shift();
+  // When the tab last forgot changes it could not replay: as heard of every key, and kept apart (the events it may then hear would push it out).
+  let forgotAt = -Infinity;
   const queries = (queryClient as Partial<QueryClient>).getQueryCache?.();
   // Once per query, TanStack's way: every query its invalidateQueries matches, or those `predicate` keeps.
   const invalidate = (...filters: [InvalidateQueryFilters?]) => queryClient.invalidateQueries(...filters);
@@ -58,6 +60,7 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
     const { data, dataUpdatedAt } = query.state;
     // Built, set as saved (a hydrate, a persisterFn's restore), or given data with its time (restoreQueries' setQueryData).
     if (change.type !== 'added' && !(change.type === 'updated' && (change.action.type === 'setState' || (change.action.type === 'success' && change.action.manual)))) return;
+    if (data !== undefined && !query.state.isInvalidated && dataUpdatedAt < forgotAt) return void invalidate({ predicate: (found) => found === query });
     for (let index = heard.length; data !== undefined && !query.state.isInvalidated && index-- && dataUpdatedAt < heard[index]!.at; ) {
       if (startsWith(query.queryKey, heard[index]!.queryKey)) void invalidate({ predicate: (found) => found === query });
     }
@@ -88,9 +91,12 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
   clients.set(queryClient, shared);
   shared.users++;
   forgot.add(shared.all);
+  const forget = () => void (forgotAt = Date.now());
+  forgot.add(forget);
   let stopped = false;
   return () => {
     stop();
+    forgot.delete(forget);
     if (stopped) return;
     stopped = true;
     if (--shared.users === 0) forgot.delete(shared.all);
