@@ -84,6 +84,8 @@ export class SimTab {
    */
   readonly forgot = new Set<number>();
   #pageTab: PageTab | undefined;
+  /** Told when a page (SimTab.page) first has a place in the event log (see placed). */
+  onPlaced?: (page: number) => void;
   /** Told of each hearing as it happens (for the failure report's history). */
   onHeard?: (heard: SimTab['heard'][number]) => void;
 
@@ -154,7 +156,17 @@ export class SimTab {
     let client: CacheClient<Schemas, 'lyrics' | 'scratch'> | undefined;
     // As createCache keeps it (see PageTab): a reloaded tab is another page.
     const tab = (this.#pageTab = new PageTab(`${this.id}/page${this.#workers}`, world.now));
-    const callbacks = tab.callbacks(() => client, (message, error) => logger.error(message, error));
+    const told = tab.callbacks(() => client, (message, error) => logger.error(message, error));
+    // The page as it will be numbered once open (see `page` below): told when a worker first gives it a place.
+    const opening = this.page + 1;
+    const placing =
+      <A extends unknown[]>(call: (...args: A) => void) =>
+      (...args: A): void => {
+        const was = !!tab.open.since;
+        call(...args);
+        if (!was && tab.open.since) this.onPlaced?.(opening);
+      };
+    const callbacks = { ...told, listening: placing(told.listening), remoteEvent: placing(told.remoteEvent) };
     const logger = { error: (message: string, error: unknown) => world.logged.push(`${this.id}: ${message} ${String(error)}`) };
     const config = new SmartCacheConfig(world.config);
     const schedule = world.random.fork();
