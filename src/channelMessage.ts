@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { cacheEventSchema } from './cacheEvent';
 import { contentTypeSchema } from './contentTypeSchema';
 import { lengthAtMost, nonEmpty } from './lengthChecks';
+import { greaterThan } from './numberChecks';
 import { countsByType, keysByType } from './plainRecord';
 import { CHANNEL_VERSION, MAX_CHANGE_KEYS } from './TabChannel';
 
@@ -15,7 +16,7 @@ const logged = {
   id: nonEmptyString(),
   /** The database the change is logged in: a database deleted and recreated starts another epoch. */
   epoch: z.nullable(nonEmptyString()),
-  seq: z.nullable(z.number().check(z.refine(Number.isSafeInteger), z.positive())),
+  seq: z.nullable(z.number().check(z.refine(Number.isSafeInteger), greaterThan(0))),
   /**
    * A tab that logs answers so a change of a tab without IndexedDB sent again (`seq` null) that it will not log: made
    * in a database deleted since, which `epoch` names. Its tab stops sending it (see TabSync's #take); an earlier build
@@ -52,7 +53,7 @@ export const channelMessageSchema = z.union([
     kind: z.literal('changed'),
     origin: nonEmptyString(),
     epoch: z.optional(nonEmptyString()),
-    seq: z.optional(z.number().check(z.refine(Number.isSafeInteger), z.positive())),
+    seq: z.optional(z.number().check(z.refine(Number.isSafeInteger), greaterThan(0))),
     changes: z
       .array(
         z.object({

@@ -3,6 +3,7 @@ import { eventTypeSchema, type EventType } from './cacheEvent';
 import { CONTENT_TYPES, CUSTOM_TYPE_NAME, isBuiltInType, type ContentType } from './contentType';
 import { INVALIDATION_STRATEGIES } from './invalidationStrategy';
 import { INFINITE_TTL } from './time';
+import { atLeast, greaterThan, overwrite } from './numberChecks';
 import { parse } from './parse';
 import type { CacheError, CacheErrorIssue } from './CacheError';
 
@@ -11,27 +12,27 @@ import type { CacheError, CacheErrorIssue } from './CacheError';
  * config's toJSON), in IndexedDB's expiry index and in the sweep's cutoff.
  */
 const secondsOrInfinity = (error: string, bound: z.core.$ZodCheck<number>) =>
-  z.union([z.literal(Infinity), z.number()], { error }).check(bound, z.overwrite((seconds) => (seconds === Infinity ? INFINITE_TTL : seconds)));
+  z.union([z.literal(Infinity), z.number()], { error }).check(bound, overwrite((seconds) => (seconds === Infinity ? INFINITE_TTL : seconds)));
 
 /** A TTL in seconds, above 0; at or above INFINITE_TTL (Infinity too) an entry never expires (SPEC §3). */
-export const ttlSecondsSchema = secondsOrInfinity('expected a number of seconds above 0, or Infinity', z.positive());
+export const ttlSecondsSchema = secondsOrInfinity('expected a number of seconds above 0, or Infinity', greaterThan(0));
 
 /** A stale-while-revalidate window in seconds, 0 or more; Infinity serves an expired entry, refreshing it, for as long as it is kept. */
-export const staleSecondsSchema = secondsOrInfinity('expected a number of seconds from 0, or Infinity', z.nonnegative());
+export const staleSecondsSchema = secondsOrInfinity('expected a number of seconds from 0, or Infinity', atLeast(0));
 
 /**
  * Seconds between periodic sweeps, above 0 (a short one is the app's choice: a test watching sweeps). At or
  * above INFINITE_TTL (Infinity too), as a TTL: never (`cleanup()` by hand).
  */
-const cleanupIntervalSchema = secondsOrInfinity('expected a number of seconds above 0, or Infinity', z.positive());
+const cleanupIntervalSchema = secondsOrInfinity('expected a number of seconds above 0, or Infinity', greaterThan(0));
 
 /**
  * A budget in MiB, above 0, or null for none. Infinity, a number too, is no budget: kept as null, which
  * JSON keeps (a config's toJSON, what the page sends its worker).
  */
 const maxSizeMbSchema = z
-  .nullable(z.union([z.literal(Infinity), z.number()], { error: 'expected a number of MB above 0, or null (no budget)' }).check(z.positive()))
-  .check(z.overwrite((mb) => (mb === Infinity ? null : mb)));
+  .nullable(z.union([z.literal(Infinity), z.number()], { error: 'expected a number of MB above 0, or null (no budget)' }).check(greaterThan(0)))
+  .check(overwrite((mb) => (mb === Infinity ? null : mb)));
 
 /** The fields of one policy a config or `updatePolicy` may change. */
 export const policyPatchSchema = z.strictObject({
@@ -39,7 +40,7 @@ export const policyPatchSchema = z.strictObject({
   invalidationStrategy: z.optional(z.literal([...INVALIDATION_STRATEGIES])),
   maxSizeMb: z.optional(maxSizeMbSchema),
   // A refinement, not z.lte: its check would ship for this one bound (refinements are on the page anyway).
-  cleanupThreshold: z.optional(z.number().check(z.gt(0, { error: 'must be above 0' }), z.refine((fraction) => fraction <= 1, { error: 'must be at most 1' }))),
+  cleanupThreshold: z.optional(z.number().check(greaterThan(0, 'must be above 0'), z.refine((fraction) => fraction <= 1, { error: 'must be at most 1' }))),
   staleWhileRevalidateSeconds: z.optional(staleSecondsSchema),
   description: z.optional(z.string()),
 });
