@@ -5,6 +5,7 @@ import { INVALIDATION_STRATEGIES } from './invalidationStrategy';
 import { INFINITE_TTL } from './time';
 import { atLeast, greaterThan, overwrite } from './numberChecks';
 import { parse } from './parse';
+import { recordOf } from './recordOf';
 import type { CacheError, CacheErrorIssue } from './CacheError';
 
 /**
@@ -91,7 +92,7 @@ export const cacheConfigSchema = z.strictObject({
       negativeResultTtl: z.optional(ttlSecondsSchema),
       cleanupIntervalSeconds: z.optional(cleanupIntervalSchema),
       policies: z.optional(policiesSchema),
-      customTypes: z.optional(z.record(z.string(), customTypeSchema)),
+      customTypes: z.optional(recordOf(customTypeSchema)),
     }),
   ),
 });

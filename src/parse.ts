@@ -9,7 +9,7 @@ import { describeValue, reasonOf } from './describeValue';
  * (`z.config`) win, as with full zod. Given per parse, because `z.config` would change every zod
  * schema of the app.
  */
-const messages: z.core.$ZodErrorMap = (issue) => {
+export const issueMessages: z.core.$ZodErrorMap = (issue) => {
   // Ours whatever the app's locale: an unknown key is named as its own bad path (see toIssues), and updatePolicy looks for it.
   if (issue.code === 'unrecognized_keys') return 'unknown field';
   const { customError, localeError } = z.config();
@@ -41,7 +41,7 @@ const messages: z.core.$ZodErrorMap = (issue) => {
 export function parse<S extends z.core.$ZodType>(schema: S, input: unknown, code: CacheErrorCode, subject: string, more: CacheErrorIssue[] = []): z.output<S> {
   let result: ReturnType<typeof z.safeParse<S>>;
   try {
-    result = z.safeParse(schema, input, { error: messages });
+    result = z.safeParse(schema, input, { error: issueMessages });
   } catch (error) {
     // Input that throws as it is read (a getter, a Proxy) is bad input too: the call's code, with the error as cause.
     throw new CacheError(code, `Invalid ${subject}: reading it threw (${reasonOf(error)})`, { cause: error });
