@@ -230,9 +230,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * disk keeps IndexedDB (R188, +83 B) — 61,079, 1.9641; a page keeping the ids of the last thousand other tabs' events
  * heard, so that one logged in two databases is heard once (R196, +9 B) — 61,088, 1.9644; a change answered gone
  * remembered only where applied, so a replay tells it once another tab logs it (R197, +2 B) — 61,090, 1.9644; a
- * memory type's value taken from another tab's fetch kept with that tab's TTL and tags (R198, +16 B) — 61,106, 1.9649; a
- * change of a tab without IndexedDB told to the page's worker and not answered kept by the page for its next worker,
- * should that one die first (R201, +139 B) — 61,245, 1.9694; grown to 61,281, 1.9706, over the line; R207's trim that changes no
+ * memory type's value taken from another tab's fetch kept with that tab's TTL and tags (R198, +16 B) — 61,106, 1.9649. The
+ * fifty-first stop's: a worker taking a first message of a tab without IndexedDB as made in the database another tab
+ * said it logged it in (R202, +37 B) — 61,143, 1.9661; a change of a tab without IndexedDB told to the page's worker and
+ * not answered kept by the page for its next worker, should that one die first (R201, +138 B) — 61,281, 1.9706, over
+ * the line; R207's trim that changes no
  * behaviour (zod's number bounds and overwrite as checks of Reprise's own, src/numberChecks.ts: −140 B; a config's customTypes
  * through src/recordOf.ts, not zod's record: −330 B; both on the page) — 60,811, 1.9555.
  */
