@@ -437,18 +437,20 @@ describe('watchers in other tabs', () => {
     }
     await a!.set('track_metadata', 'song', 1, { trackId: 't1' });
     await a!.set('track_metadata', 'other', 1, { trackId: 't2' });
-    await settle();
+    // b hears a's sets over the channel: wait until it has, not a fixed time, or one heard late counts as heard of the event.
+    await heardIn(b!, a!);
     for (const { seen } of watchers) seen.length = 0;
     await a!.emit({ eventType: 'manual_invalidation', trackId: 't1' });
     await vi.waitFor(() => expect(watchers.filter(({ seen }) => seen.length)).toHaveLength(4));
-    await settle();
+    // Whatever b was to hear of the event, it has heard before this.
+    await heardIn(b!, a!);
     for (const { cache, type, key, seen } of watchers) {
       const source = cache === a ? 'local' : 'remote';
       expect(seen, `${source} ${type} ${key}`).toEqual(key === 'song' ? [{ type, kind: 'invalidate', keys: ['song'], source }] : []);
     }
     // More keys than a change names: any key, which every watcher of the type hears.
     await a!.setMany('track_metadata', Array.from({ length: 101 }, (_, index) => ({ key: `bulk-${index}`, value: index, trackId: 't3' })));
-    await settle();
+    await heardIn(b!, a!);
     for (const { seen } of watchers) seen.length = 0;
     await a!.emit({ eventType: 'manual_invalidation', trackId: 't3' });
     const others = watchers.filter(({ type, key }) => type === 'track_metadata' && key === 'other');
