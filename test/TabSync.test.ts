@@ -1323,6 +1323,36 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(sent.filter((message) => message.event?.eventType === 'manual_invalidation')).toHaveLength(times);
   });
 
+  it('two tabs without IndexedDB making changes one after another, logged by a third: each change is sent at most twice, not again at every change the other logs while it waits for its answer', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const sent = new Map<string, number>();
+    const counting = checkedChannel((): ChannelLike => {
+      const channel = new BroadcastChannel(name);
+      return {
+        postMessage: (message) => {
+          const { kind, seq, id } = message as { kind?: string; seq?: number | null; id: string };
+          if (kind === 'event' && seq === null) sent.set(id, (sent.get(id) ?? 0) + 1);
+          channel.postMessage(message);
+        },
+        addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
+        close: () => channel.close(),
+      };
+    });
+    const logging = await openTab(name, indexedDB);
+    const heard = recorder();
+    logging.cache.on('*', heard.listener);
+    const degraded = [await openTab(name, brokenFactory(), counting), await openTab(name, brokenFactory(), counting)];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let change = 0; change < 50; change++)
+      for (const [tab, { cache }] of degraded.entries()) await cache.emit({ eventType: 'track_added', trackId: `t${tab}-${change}` });
+    await vi.waitFor(() => expect(heard.seen).toHaveLength(100));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sent.size).toBe(100);
+    expect(Math.max(...sent.values())).toBeLessThanOrEqual(2);
+    await Promise.all([logging.cache.close(), ...degraded.map(({ cache }) => cache.close())]);
+  });
+
   it('a tab without IndexedDB that had heard only the greeting of a tab that logs (no change yet), frozen as that tab logged its event, that tab gone and site data cleared before it resumes: no tab applies the event again, over what was written since', async () => {
     await expectNotAppliedAgain('the greeting only');
   });
