@@ -106,6 +106,10 @@ export class TabSync {
   readonly #loggedIn = new Map<string, string | null>();
   /** Changes of this tab waiting for another tab to log them. */
   readonly #relayed = new Map<string, () => void>();
+  /** Changes of this tab sent again, whose answer may yet come (for RELAY_WAIT_MS): see #resendUnlogged. */
+  readonly #resentNow = new Set<string>();
+  /** Cancels the timers that end those waits (see close). */
+  readonly #resentWaits = new Set<() => void>();
   /** Whether a tab with IndexedDB has been heard from: only then is a change of this tab worth waiting for. */
   #loggerHeard = false;
   droppedMessages = 0;
@@ -201,8 +205,9 @@ export class TabSync {
    * Tells the other tabs about a change this tab made and applied. One this tab could not log (it has no
    * IndexedDB) resolves, when a tab that has IndexedDB has been heard from, once such a tab has logged
    * it — so that it is in the shared data when the call resolves — or after RELAY_WAIT_MS when none
-   * answers; it is sent again whenever one is heard from, until one logs it. `again`: its page sends it again
-   * (its worker died), so a tab that logged it may answer from memory, as to one sent again (see #unlogged).
+   * answers; it is sent again whenever one is heard from, until one logs it (not while an answer may yet come, see
+   * #resendUnlogged). `again`: its page sends it again (its worker died), so a tab that logged it may answer from
+   * memory, as to one sent again (see #unlogged).
    */
   async publish(shared: SharedChange, again = false): Promise<void> {
     this.#remember(shared.id);
@@ -322,7 +327,7 @@ export class TabSync {
     this.#closed = true;
     this.suspend();
     // Nothing to wait for any more (and no timer may hold a closed engine).
-    for (const stop of [...this.#relayed.values()]) stop();
+    for (const stop of [...this.#relayed.values(), ...this.#resentWaits]) stop();
   }
 
   /** Tells the other tabs which entries of shared data this tab changed; a hint for their watchers, never logged. */
@@ -396,7 +401,7 @@ export class TabSync {
         // It names the database it logs in: a change made after this, sent again, names that one, not none
         // (which is logged again wherever, though a tab logged it in a database deleted since).
         this.#heardEpoch = message.epoch ?? this.#heardEpoch;
-        this.#heardLogger();
+        this.#heardLogger(true);
       }
       // A tab that logs and one that does not must know of each other; two of a kind need not.
       else if (this.#options.log()) this.#hello();
@@ -430,7 +435,7 @@ export class TabSync {
       await this.#take(shared);
       if (shared.seq !== null) await this.#relayAgain();
     });
-    if (message.seq !== null) this.#heardLogger();
+    if (message.seq !== null) this.#heardLogger(false);
   }
 
   /**
@@ -467,10 +472,13 @@ export class TabSync {
     this.#post({ v: CHANNEL_VERSION, kind: 'hello', origin: this.#options.tabId, logs: log !== null, ...(log?.epoch && { epoch: log.epoch }) });
   }
 
-  /** A tab with IndexedDB is listening: it may log what nobody has yet, and this tab's next changes are worth waiting for. */
-  #heardLogger(): void {
+  /**
+   * A tab with IndexedDB is listening: it may log what nobody has yet, and this tab's next changes are worth waiting for.
+   * `greeting`: it greeted this tab (it may have heard none of them), rather than logged a change.
+   */
+  #heardLogger(greeting: boolean): void {
     this.#loggerHeard = true;
-    this.#resendUnlogged();
+    this.#resendUnlogged(greeting);
   }
 
   async #take(shared: SharedChange): Promise<void> {
@@ -636,11 +644,26 @@ export class TabSync {
    * Sent again, it names the database it was made in (sent first, it is logged wherever): a tab whose database is
    * another one, that one deleted since (site data cleared), does not log it (see IdbStore.invalidateAndLog).
    */
-  #resendUnlogged(): void {
+  #resendUnlogged(greeting: boolean): void {
+    const sent: string[] = [];
     for (const shared of this.#unlogged.values()) {
+      // Sent (again) to a tab that logs, whose answer may yet come: not again at another tab's logged change, among them
+      // the answers to other tabs' changes, each of which would send it once more (a change sent again at each answer to
+      // another tab's, whose answers send that tab's again...). A greeting's tab may never have heard it: sent to it.
+      if (!greeting && (this.#relayed.has(shared.id) || this.#resentNow.has(shared.id))) continue;
       shared.resent = true;
       this.#post(toMessage(shared));
+      this.#resentNow.add(shared.id);
+      sent.push(shared.id);
     }
+    if (!sent.length) return;
+    const ends = () => {
+      this.#resentWaits.delete(stop);
+      for (const id of sent) this.#resentNow.delete(id);
+    };
+    const cancel = this.#options.schedule(ends, RELAY_WAIT_MS);
+    const stop = () => (cancel?.(), ends());
+    this.#resentWaits.add(stop);
   }
 
   #remember(id: string, place: LogPlace | null = null): void {
