@@ -187,9 +187,12 @@ export class Model {
     }
   }
 
-  /** The writes whose value a read may return (never: one certainly replaced, removed or expired before it started). */
-  visible(read: ReadContext): WriteRecord[] {
-    const writes = this.writesOf(read.loc, read.type, read.key);
+  /**
+   * The writes whose value a read may return (never: one certainly replaced, removed or expired before it started);
+   * `pending` are writes of calls still running that the model records only when they settle.
+   */
+  visible(read: ReadContext, pending: readonly WriteRecord[] = []): WriteRecord[] {
+    const writes = [...this.writesOf(read.loc, read.type, read.key), ...pending];
     const { low } = this.clockSpan(read.start, read.end);
     return writes.filter((write) => {
       if (write.outcome === 'fail' || write.start >= read.end) return false;

@@ -350,7 +350,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
     }
     const w = (value as { w?: unknown } | null)?.w;
     if (extra.some((token) => token.w === w)) return;
-    const visible = model.visible(read);
+    const visible = visibleTo(read);
     if (!visible.some((write) => write.value.w === w)) {
       const known = model.writesOf(read.loc, read.type, read.key).find((write) => write.value.w === w);
       fail(
@@ -364,12 +364,46 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
   /** A read that only tells whether the key is there (has, keys): there could be a value, or there could be none. */
   const checkPresence = (what: string, read: ReadContext, present: boolean) => {
     if (!present) return checkRead(what, read, undefined);
-    if (!model.visible(read).length) fail(`${what}: listed ${read.type} "${read.key}" in ${read.loc}, where no write could be visible${explain(read)}`);
+    if (!visibleTo(read).length) fail(`${what}: listed ${read.type} "${read.key}" in ${read.loc}, where no write could be visible${explain(read)}`);
   };
+
+  /**
+   * README, Reading through: a tab waiting on another tab's fetch takes "the value it announces" and keeps "a memory
+   * type's value taken so … with the TTL and tags the fetching tab stored it with" — a write of the waiting getOrSet, which
+   * (as any call's) takes effect somewhere between its start and its end; its settle records it (see the getOrSet
+   * action), and until then a read in that tab may find it: the write of each fetch of another tab's call that overlapped
+   * the waiting one and began before the read ended, of the waiting call's fingerprint (a call with another does not take
+   * it), kept where that settle would keep it.
+   */
+  const takes = (read: ReadContext): WriteRecord[] => {
+    const runs = sharedRuns.get(`${read.type}|${read.key}`) ?? [];
+    return runs.flatMap((run) =>
+      run.end !== null || run.start >= read.end || !keepsIn(run, read.loc)
+        ? []
+        : runs.flatMap(({ tab, fetched, end }) =>
+            tab === run.tab ||
+            (end !== null && end < run.start) ||
+            fetched === undefined ||
+            fetched.outcome === 'fail' ||
+            fetched.loc === read.loc ||
+            fetched.start >= read.end ||
+            (smart.shouldUseFingerprintValidation(read.type) && fetched.tags.fingerprint !== run.fingerprint)
+              ? []
+              : [{ ...fetched, loc: read.loc, end: null, outcome: 'pending' as const }],
+          ),
+    );
+  };
+  /** Where a getOrSet keeps what it takes: in the worker it was sent to, the first or one that replaced it. */
+  const keepsIn = (run: SharedRun, at: string) => {
+    if (at === run.loc) return true;
+    const tab = tabOfLoc(at);
+    return run.loc !== 'idb' && tab === run.tab && Number(at.slice(at.indexOf('#') + 1)) > run.generation;
+  };
+  const visibleTo = (read: ReadContext) => model.visible(read, takes(read));
 
   /** The model's view of a read's key: its writes, and the removals that may reach them. */
   const explain = (read: ReadContext) => {
-    const writes = model.writesOf(read.loc, read.type, read.key);
+    const writes = [...model.writesOf(read.loc, read.type, read.key), ...takes(read)];
     const lines = writes.map(
       (write) =>
         `w${write.id} ${write.start}–${write.end} ${write.outcome}${write.fetchStart === undefined ? '' : ` fetch@${write.fetchStart}`} expires ${write.expiresMin}..${write.expiresMax} ${JSON.stringify(write.tags)}; removals: ${
@@ -472,7 +506,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
     const remover = smart.shouldUseFingerprintValidation(type) ? fingerprintRead(loc, type, key, tags.fingerprint) : undefined;
     const page = tab.page;
     const generation = tab.generation;
-    const run: SharedRun = { token, start: model.time + 1, end: null, tab, page };
+    const run: SharedRun = { token, start: model.time + 1, end: null, tab, page, loc, generation, fingerprint: tags.fingerprint };
     const fetcher = async () => {
       // The write is the model's from the moment the fetch starts; it may be skipped (no stale write-back).
       const fetchStart = model.tick();
@@ -525,7 +559,7 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
         const read = readContext(loc, type, key, start, end, tags.fingerprint);
         const later = loc === 'idb' ? [] : Array.from({ length: tab.generation - generation }, (_, index) => `mem:${tab.id}#${generation + index + 1}`);
         const w = (value as { w?: unknown } | undefined)?.w;
-        const foundLater = later.some((at) => model.visible({ ...read, loc: at }).some((write) => write.value.w === w));
+        const foundLater = later.some((at) => visibleTo({ ...read, loc: at }).some((write) => write.value.w === w));
         // README, Reading through: "Calls made after it join its fetch in its tab", and a fetch's callers get its value, also
         // one this tab took from another tab's fetch past that fetch's time + TTL, which it does not keep (FetchLocks.test ›
         // *generic (a memory type): a tab that takes another tab's value 61000 ms after that tab fetched it…*): a call of the
@@ -1381,4 +1415,8 @@ interface SharedRun {
   tab: SimTab;
   page: number;
   returned?: unknown;
+  /** Where its tab keeps what it takes from another tab's fetch (see takes): this location, or a later worker's memory tier. */
+  loc: string;
+  generation: number;
+  fingerprint: string | undefined;
 }
