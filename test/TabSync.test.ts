@@ -42,7 +42,13 @@ async function withLossyTab() {
 
 function recorder() {
   const seen: [CacheEvent, EventContext][] = [];
-  return { seen, listener: (event: CacheEvent, context: EventContext) => void seen.push([event, context]) };
+  /** What the listeners heard (type and source) once `cache` answered a call and what its worker posted meanwhile arrived. */
+  const settled = async (cache: { stats(): Promise<unknown> }) => {
+    await cache.stats();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return seen.map(([event, { source }]) => [event.eventType, source]);
+  };
+  return { seen, settled, listener: (event: CacheEvent, context: EventContext) => void seen.push([event, context]) };
 }
 
 type TabSide = ReturnType<typeof tabFactory>;
@@ -964,7 +970,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     const { cache: here, workers } = await openRemoteCache({ name, indexedDB, config, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
     const { cache: degraded } = await openTab(name, brokenFactory());
     await here.set('track_metadata', 'k', 1, { trackId: 't1' });
-    const { seen, listener } = recorder();
+    const { seen, settled, listener } = recorder();
     here.on('*', listener);
     // The disk is full: the transaction that would log it aborts at commit, as Chromium reports it.
     const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name });
@@ -980,9 +986,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     workers[0]!.kill();
     await vi.waitFor(async () => expect(await here.get('track_metadata', 'k')).toBeUndefined());
     expect(workers).toHaveLength(2);
-    await here.stats();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(seen.map(([event, { source }]) => [event.eventType, source])).toEqual([['manual_invalidation', 'remote']]);
+    expect(await settled(here)).toEqual([['manual_invalidation', 'remote']]);
   });
 
   /**
@@ -1008,7 +1012,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     });
     const { cache: degraded } = await openTab(name, brokenFactory());
     await here.set('track_metadata', 'k', 1, { trackId: 't1' });
-    const { seen, listener } = recorder();
+    const { seen, settled, listener } = recorder();
     here.on('*', listener);
     // Another tab's read-write transaction of track_metadata, kept busy: the relay's transaction waits for it.
     const other = await new Promise<IDBDatabase>((resolve, reject) => {
@@ -1030,19 +1034,17 @@ describe('messages are hints, IndexedDB is the truth', () => {
       holding = false;
       other.close();
     }
-    return { here, workers, seen };
+    return { here, workers, seen, settled };
   }
 
   it("an event of a tab without IndexedDB whose relay by a page's worker still waited on IndexedDB as that worker died, its tab reloaded since (its emit resolved unlogged): the page gives it to its next worker, which logs it", async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
-    const { here, seen } = await relayWaitingAsWorkerDies(name, indexedDB, undefined, (workers) => vi.waitFor(() => expect(workers).toHaveLength(2)));
+    const { here, settled } = await relayWaitingAsWorkerDies(name, indexedDB, undefined, (workers) => vi.waitFor(() => expect(workers).toHaveLength(2)));
     await vi.waitFor(async () => expect(await here.get('track_metadata', 'k')).toBeUndefined());
     const { cache: opened } = await openTab(name, indexedDB);
     expect(await opened.get('track_metadata', 'k')).toBeUndefined();
-    await here.stats();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(seen.map(([event, { source }]) => [event.eventType, source])).toEqual([['track_removed', 'remote']]);
+    expect(await settled(here)).toEqual([['track_removed', 'remote']]);
   });
 
   it("an event of a tab without IndexedDB that a page's worker failed to log (an abort at commit) and told its listeners, its tab reloaded since, that worker dead before it logged again: the page gives it to its next worker, which logs it, heard once", async () => {
@@ -1051,7 +1053,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     const { cache: here, workers } = await openRemoteCache({ name, indexedDB, config, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
     const { cache: degraded } = await openTab(name, brokenFactory());
     await here.set('track_metadata', 'k', 1, { trackId: 't1' });
-    const { seen, listener } = recorder();
+    const { seen, settled, listener } = recorder();
     here.on('*', listener);
     const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name, name: 'UnknownError' });
     try {
@@ -1065,9 +1067,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     workers[0]!.kill();
     await vi.waitFor(async () => expect(await here.get('track_metadata', 'k')).toBeUndefined());
     expect(workers).toHaveLength(2);
-    await here.stats();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(seen.map(([event, { source }]) => [event.eventType, source])).toEqual([['track_removed', 'remote']]);
+    expect(await settled(here)).toEqual([['track_removed', 'remote']]);
   });
 
   it("an event of a tab without IndexedDB whose relay by a page's worker still waited on IndexedDB as that worker died, logged by another tab before the page's next worker starts: that worker does not log it again, over what was written since", async () => {
@@ -1425,7 +1425,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
     const { cache, workers } = await openRemoteCache({ name, indexedDB, config, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
-    const { seen, listener } = recorder();
+    const { seen, settled, listener } = recorder();
     cache.on('*', listener);
     const { cache: degraded } = await openTab(name, brokenFactory());
     expect((await degraded.stats()).degraded).not.toBeNull();
@@ -1474,9 +1474,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     // This page's worker dies between two calls; the next one goes on from where the page heard it stood.
     workers[0]!.kill();
     await vi.waitFor(() => expect(workers).toHaveLength(2));
-    await cache.stats();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(seen.map(([event, { source }]) => [event.eventType, source])).toEqual([['track_added', 'remote']]);
+    expect(await settled(cache)).toEqual([['track_added', 'remote']]);
     await Promise.all([cache.close(), opening.close(), degraded.close()]);
   });
 
@@ -1615,7 +1613,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     const [otherSide, workerSide] = [tabFactory(indexedDB), tabFactory(indexedDB)];
     const { cache: other } = await openTab(name, otherSide.factory);
     const { cache, workers } = await openRemoteCache({ name, indexedDB: workerSide.factory, config, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
-    const { seen, listener } = recorder();
+    const { seen, settled, listener } = recorder();
     cache.on('*', listener);
     await other.emit({ eventType: 'track_added', trackId: 't0' });
     await vi.waitFor(() => expect(seen).toHaveLength(1));
@@ -1629,9 +1627,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     // The worker dies between two calls; the next one goes on from where the page heard it stood.
     workers[0]!.kill();
     await vi.waitFor(() => expect(workers).toHaveLength(2));
-    await cache.stats();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(seen.map(([event, { source }]) => [event.eventType, source])).toEqual([
+    expect(await settled(cache)).toEqual([
       ['track_added', 'remote'],
       ['track_removed', 'remote'],
     ]);
@@ -1644,7 +1640,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     const { cache: other } = await openTab(name, otherSide.factory);
     const lossy = lossyChannel(name);
     const { cache } = await openTab(name, mySide.factory, lossy.open);
-    const { seen, listener } = recorder();
+    const { settled, listener } = recorder();
     cache.on('*', listener);
     // This tab misses the other's event: its own, logged after it, replays the log up to its record first.
     lossy.lose = true;
@@ -1653,10 +1649,8 @@ describe('messages are hints, IndexedDB is the truth', () => {
     lossy.lose = false;
     // As it reads the log, site data is cleared and the other tab logs an event in the database made since.
     await clearedAsItReadsTheLog({ indexedDB, name, mine: mySide, otherSide, other }, () => cache.emit({ eventType: 'library_sync' }));
-    await cache.stats();
-    await new Promise((resolve) => setTimeout(resolve, 50));
     // The other tab's first event went with the database deleted (forgotten); its second came after this tab's.
-    expect(seen.map(([event, { source }]) => [event.eventType, source])).toEqual([
+    expect(await settled(cache)).toEqual([
       ['library_sync', 'local'],
       ['track_removed', 'remote'],
     ]);
