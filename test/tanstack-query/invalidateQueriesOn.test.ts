@@ -115,6 +115,14 @@ describe('invalidateQueriesOn', () => {
     expect(logger.error).toHaveBeenCalledWith(expect.stringContaining('a handler for'), expect.objectContaining({ code: 'invalid_argument' }));
   });
 
+  it('on a closed cache throws closed and leaves nothing subscribed to the QueryClient', async () => {
+    const { cache } = await openCache();
+    const client = new QueryClient();
+    await cache.close();
+    expect(() => invalidateQueriesOn(cache, client, () => [])).toThrow(expect.objectContaining({ name: 'CacheError', code: 'closed' }));
+    expect(client.getQueryCache().hasListeners()).toBe(false);
+  });
+
   /** A tab of a cache made by createCache, on a page whose lifecycle the test drives (freeze, then resume). */
   async function pageTab(name: string, indexedDB: IDBFactory) {
     const document = new EventTarget();
