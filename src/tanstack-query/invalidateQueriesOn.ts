@@ -55,16 +55,7 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
     }
     return invalidate(...filters);
   };
-  const unsubscribe = queries?.subscribe((change) => {
-    const { query } = change;
-    const { data, dataUpdatedAt } = query.state;
-    // Built, set as saved (a hydrate, a persisterFn's restore), or given data with its time (restoreQueries' setQueryData).
-    if (change.type !== 'added' && !(change.type === 'updated' && (change.action.type === 'setState' || (change.action.type === 'success' && change.action.manual)))) return;
-    if (data !== undefined && !query.state.isInvalidated && dataUpdatedAt < forgotAt) return void invalidate({ predicate: (found) => found === query });
-    for (let index = heard.length; data !== undefined && !query.state.isInvalidated && index-- && dataUpdatedAt < heard[index]!.at; ) {
-      if (startsWith(query.queryKey, heard[index]!.queryKey)) void invalidate({ predicate: (found) => found === query });
-    }
-  });
+  // First: on a closed cache it throws, and nothing is left subscribed.
   const off = cache.on('*', (event, context) => {
     const queryKeys = toQueryKeys(event, context);
     if (!Array.isArray(queryKeys)) throw new CacheError('invalid_argument', `invalidateQueriesOn: toQueryKeys returned ${typeof queryKeys} for ${event.eventType}, expected an array of query keys`);
@@ -76,6 +67,16 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
     return invalidated.then(() => {
       throw new CacheError('invalid_argument', `invalidateQueriesOn: toQueryKeys gave ${describeValue(queryKeys[invalid])} at ${invalid} for ${event.eventType}, expected a query key (an array); it was skipped`);
     });
+  });
+  const unsubscribe = queries?.subscribe((change) => {
+    const { query } = change;
+    const { data, dataUpdatedAt } = query.state;
+    // Built, set as saved (a hydrate, a persisterFn's restore), or given data with its time (restoreQueries' setQueryData).
+    if (change.type !== 'added' && !(change.type === 'updated' && (change.action.type === 'setState' || (change.action.type === 'success' && change.action.manual)))) return;
+    if (data !== undefined && !query.state.isInvalidated && dataUpdatedAt < forgotAt) return void invalidate({ predicate: (found) => found === query });
+    for (let index = heard.length; data !== undefined && !query.state.isInvalidated && index-- && dataUpdatedAt < heard[index]!.at; ) {
+      if (startsWith(query.queryKey, heard[index]!.queryKey)) void invalidate({ predicate: (found) => found === query });
+    }
   });
   const stop = () => {
     off();
