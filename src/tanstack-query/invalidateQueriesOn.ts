@@ -73,10 +73,11 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
     const { data, dataUpdatedAt } = query.state;
     // Built, set as saved (a hydrate, a persisterFn's restore), or given data with its time (restoreQueries' setQueryData).
     if (change.type !== 'added' && !(change.type === 'updated' && (change.action.type === 'setState' || (change.action.type === 'success' && change.action.manual)))) return;
-    if (data !== undefined && !query.state.isInvalidated && dataUpdatedAt < forgotAt) return void invalidate({ predicate: (found) => found === query });
-    for (let index = heard.length; data !== undefined && !query.state.isInvalidated && index-- && dataUpdatedAt < heard[index]!.at; ) {
-      if (startsWith(query.queryKey, heard[index]!.queryKey)) void invalidate({ predicate: (found) => found === query });
-    }
+    if (data === undefined || query.state.isInvalidated) return;
+    // Older than the forgetting, or than an event heard of a key it starts with (the newest first: heard is in time order).
+    let stale = dataUpdatedAt < forgotAt;
+    for (let index = heard.length; !stale && index-- && dataUpdatedAt < heard[index]!.at; ) stale = startsWith(query.queryKey, heard[index]!.queryKey);
+    if (stale) void invalidate({ predicate: (found) => found === query });
   });
   const stop = () => {
     off();
