@@ -114,20 +114,6 @@ export class Model {
     return { low, high, drop };
   }
 
-  /**
-   * The most the clock, moved after `through` and up to `until` to read `floor` or later, fell behind what it read at
-   * some time from `from` to `through` (0: never).
-   */
-  setBack(from: number, through: number, until: number, floor = -Infinity): number {
-    let [high, drop] = [-Infinity, 0];
-    this.#clocks.forEach(({ at, ms }, index) => {
-      if (at > until || (this.#clocks[index + 1]?.at ?? Infinity) <= from) return;
-      if (at > through && ms >= floor) drop = Math.max(drop, high - ms);
-      else if (at <= through) high = Math.max(high, ms);
-    });
-    return drop;
-  }
-
   tick(): number {
     return ++this.#time;
   }

@@ -1159,21 +1159,15 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
           // the page began listening, the clock set back behind that meanwhile…", a set back of less than a second being "within
           // the log's tolerance", and more forgotten, its watchers told). A page that had a place goes on from there.
           else if (emit.unplaced.includes(tab) && model.clockSpan(emit.start, emit.end).low < listenedAt) continue;
-          // Logged (the call resolved), then the clock set back more than a second (the log's tolerance) behind what it read
-          // during the call, but not behind when the page listened, before a worker of the page opened the log with no place
-          // yet (seed 23033: stamped T+611 s, set back 75 s after the call resolved; the page's first three workers died before
-          // they told it a place): a record stamped later than the clock reads counts as logged before the page listened
-          // (README, Watching: "A page opened after the system clock was set back does not hear, as news, what other tabs logged
-          // before it opened (stamped later than the clock reads, those count as older…); a change logged between the page's
-          // listening and a set back shorter than the time since reaches it through its message alone"), which may be lost
-          // (there: its tab frozen, then reloaded). Not a set back during the call, after which it may have been stamped.
-          else if (emit.unplaced.includes(tab) && model.setBack(emit.start, emit.end, placedAt.get(tab)!.get(tab.page) ?? began, listenedAt) > 1000) continue;
-          // So too with the clock set back during the call, after the change was logged (seed 34175: e1 stamped T+5 s, the
-          // clock set back 2 s to T+3.5 s before the call resolved, its tab frozen, then its worker dead before it posted the
-          // message): stamped, as the log holds it, more than a second later than the clock read as the page's worker opened
-          // the log with no place yet, the clock then not behind when the page listened (README, Limits: "With the clock set
+          // Logged, then the clock set back more than a second (the log's tolerance), but not behind when the page listened,
+          // before a worker of the page opened the log with no place yet: stamped, as the log holds it, more than a second
+          // later than the clock read then, it counts as logged before the page listened (README, Limits: "With the clock set
           // back by more than a second, but not behind when the page listened, such a page takes a change stamped later than
-          // its clock reads as logged before it listened…").
+          // its clock reads as logged before it listened…"; Watching: "a change logged between the page's listening and a set
+          // back shorter than the time since reaches it through its message alone"), which may be lost. Seed 23033: stamped
+          // T+611 s, set back 75 s after the call resolved, the page's first three workers dead before they told it a place,
+          // the message gone with its frozen, then reloaded tab; seed 34175: stamped T+5 s, set back 2 s to T+3.5 s before
+          // the call resolved, its tab frozen, then its worker dead before it posted the message.
           else if (emit.unplaced.includes(tab) && stampedAhead(stamps.get(sim), placedAt.get(tab)!.get(tab.page) ?? began, listenedAt)) continue;
         }
         if (!heard?.has(sim)) {
