@@ -536,6 +536,51 @@ describe('an ordinary call made in a third tab after a forceFresh that waits on 
   });
 });
 
+// README, No stale write-back: "A call made after the event or the clear (in any tab …; in this one, once it resolved …) does
+// not join that fetch: it fetches again." A clear reaches a time-based memory type of another tab when its message does:
+// one late there (the fetching tab's page busy) must not let a tab that cleared hand itself what was fetched before.
+describe.each([
+  ['with Web Locks', undefined],
+  ['without Web Locks', null],
+] as const)('generic (a time-based memory type), %s: a call made in a tab after its own clear(), waiting on another tab’s fetch begun before it', (_, locks) => {
+  it('whose message the fetching tab has not heard yet as its fetcher answers: it fetches again, and keeps what it fetched', async () => {
+    const held = { on: false, messages: [] as [(event: MessageEvent) => void, MessageEvent][] };
+    const [fetching, clearing] = await openTabs(2, {
+      locks,
+      openChannel: (name, index) =>
+        index === 0
+          ? checkedChannel(() => {
+              const channel = new BroadcastChannel(name);
+              return {
+                postMessage: (message) => channel.postMessage(message),
+                addEventListener: (type, listener) =>
+                  channel.addEventListener(type, (event) => (held.on ? held.messages.push([listener, event as MessageEvent]) : listener(event as MessageEvent))),
+                close: () => channel.close(),
+              };
+            })
+          : undefined,
+    });
+    const reply = gate<string>();
+    const before = vi.fn(() => reply.promise);
+    const first = fetching!.cache.resolve('generic', 'k', before);
+    await vi.waitFor(() => expect(before).toHaveBeenCalledTimes(1));
+    held.on = true;
+    await clearing!.cache.clear('generic');
+    const after = vi.fn(async () => 'after the clear');
+    const second = clearing!.cache.resolve('generic', 'k', after);
+    if (locks === null) await new Promise((resolve) => setTimeout(resolve, 150));
+    else await vi.waitFor(async () => expect((await fetching!.locks!.manager('observer').query()).pending).toHaveLength(1));
+    reply.open('before the clear');
+    expect(await first).toEqual({ value: 'before the clear', source: 'fetch' });
+    expect(await second).toEqual({ value: 'after the clear', source: 'fetch' });
+    expect(await clearing!.cache.get('generic', 'k')).toBe('after the clear');
+    held.on = false;
+    for (const [listener, event] of held.messages.splice(0)) listener(event);
+    await vi.waitFor(async () => expect(await fetching!.cache.get('generic', 'k')).toBeUndefined());
+    expect(await clearing!.cache.get('generic', 'k')).toBe('after the clear');
+  });
+});
+
 describe('without Web Locks (plain-http pages, Node): the tabs elect the fetching one over the channel', () => {
   it.each<ContentType>(['album_year', 'generic'])("%s: three tabs asking at once call the fetcher once: 'fetch' once, 'shared' twice", async (type) => {
     const tabs = await openTabs(3, { locks: null });
