@@ -163,10 +163,14 @@ export class CrossTabChanges {
    * Before reading or guarding a memory-tier type that events invalidate: apply what other tabs logged
    * (their message may be lost). Not for the others: a read-only transaction before each read cost 8×
    * on a memory get (bench row 3); a clear whose message was lost reaches them with the next replay —
-   * but for every memory type while the tab is suspended, when no message reaches it at all.
+   * but for every memory type while the tab is suspended, when no message reaches it at all, and for a
+   * read-through's mark and write (`guard`): a tab waiting on this one's fetch takes what it stores, and
+   * may have cleared the type since the fetch began (FetchLocks.test › *…after its own clear()…*). A log
+   * that cannot be read then fails no read-through of such a type: its messages tell, as before.
    */
-  async current(type: TypeName): Promise<void> {
+  async current(type: TypeName, guard = false): Promise<void> {
     if (this.#replaysFor(type)) await this.replay();
+    else if (guard && this.#stores.of(type) === this.#stores.memory) await this.replay().catch(() => {});
   }
 
   /** Whether reads of `type` replay the log first (see current). */

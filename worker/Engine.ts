@@ -400,7 +400,7 @@ export class Engine implements EngineApi {
       const last = parts.at(-1)!.call.options.commitId;
       // What other tabs logged must reach the memory tier before it is written: applied later, an older
       // change would remove this newer entry (and a guard checks the memory store's journal).
-      await this.#crossTab.current(type);
+      await this.#crossTab.current(type, guard !== undefined);
       const { removed, shared } = await this.#stores.withStore(type, async (store) => {
         // Told as it lands: a change made after it, which goes ahead then (see setMany), is told after it.
         let told = false;
@@ -447,7 +447,7 @@ export class Engine implements EngineApi {
     await (key === undefined ? this.#ready() : this.#afterChanges(type));
     // What other tabs logged before the fetch starts is older than it: applied before the mark, so that
     // the guard does not take it for news (a forceFresh fetch reads nothing before it).
-    await this.#crossTab.current(type);
+    await this.#crossTab.current(type, true);
     return this.#stores.withStore(type, (store) => store.mark(type, key));
   }
 
