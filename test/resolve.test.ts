@@ -297,6 +297,21 @@ describe.each(['track_metadata', 'generic'] as const)('%s', (type) => {
     expect(await cache.resolve(type, 'k', () => 'again')).toEqual({ value: 'again', source: 'fetch' });
   });
 
+  // "A rejected call wrote nothing" does not hold for a caller that stops waiting once its fetch has what it asked for: it
+  // rejects at once (its signal says so), and the value fetched for every caller is kept, as close() lets a write in flight complete.
+  it('a caller that aborts once its fetcher has answered (the value still checked by an async schema) rejects with aborted at once; what the fetcher brought is stored all the same', async () => {
+    const checking = gate<void>();
+    const checked = vi.fn(async () => (await checking.promise, true));
+    const { cache } = await openCache({ schemas: { [type]: z.string().refine(checked) } });
+    const leaving = new AbortController();
+    const call = cache.getOrSet(type, 'k', async () => 'v', { signal: leaving.signal });
+    await vi.waitFor(() => expect(checked).toHaveBeenCalled());
+    leaving.abort();
+    expect(isCacheError(await rejection(call), 'aborted')).toBe(true);
+    checking.open();
+    await vi.waitFor(async () => expect(await cache.get(type, 'k')).toBe('v'));
+  });
+
   it('a caller arriving after every other caller left a fetch (its fetcher told to stop) starts a new one', async () => {
     const { cache } = await openCache();
     const fetcher = vi.fn(
