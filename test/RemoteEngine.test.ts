@@ -860,6 +860,26 @@ describe('getOrSet across a worker’s death', () => {
   });
 });
 
+// As set's write would reject with worker_failed (it may or may not have happened), a read-through's resolves: the fetcher
+// answered, and its callers get the value; whether it is stored is then unknown, as README says.
+describe.each(['before', 'after'] as const)('a read-through whose worker dies %s its write reached it, the three workers after it dying as they are asked whether it happened', (when) => {
+  it('resolves with the fetched value all the same; the key holds it only if that write had committed', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      [when === 'after' ? 'afterCall' : 'beforeCall']: (called: string, _args: unknown[], worker: { kill(): void }) => {
+        const which = workers.indexOf(worker as (typeof workers)[number]);
+        if ((called === 'setMany' && which === 0) || (called === 'committed' && which > 0 && which < 4)) worker.kill();
+      },
+    });
+    expect(await cache.resolve('track_metadata', 'k', async () => 'fetched')).toEqual({ value: 'fetched', source: 'fetch' });
+    expect(workers).toHaveLength(4);
+    expect(await cache.get('track_metadata', 'k')).toBe(when === 'after' ? 'fetched' : undefined);
+  });
+});
+
 describe.each(['before', 'after'] as const)('a read-through whose worker dies %s its write reached it (the value fetched)', (when) => {
   /** A tab whose first worker dies at its first setMany (the read-through's write), and another tab of the cache. */
   async function open() {
