@@ -16,7 +16,8 @@ async function openTabs(
   options: {
     locks?: SimLocks | null;
     wrapLocks?: (locks: LockManager, index: number) => LockManager;
-    config?: CacheConfig;
+    /** One for every tab, or each tab's (tabs of different deploys, or a tab patched by updatePolicy). */
+    config?: CacheConfig | ((index: number) => CacheConfig);
     openChannel?: (name: string, index: number) => OpenTabChannel | undefined;
     /** Without Web Locks: the channel a tab's locks talk over (Node's BroadcastChannel by default). */
     lockChannel?: (name: string, index: number) => FetchChannel;
@@ -39,7 +40,7 @@ async function openTabs(
           : new ChannelLocks(() => options.lockChannel?.(name, index) ?? new BroadcastChannel(`reprise-locks:${name}`)),
         openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`),
       });
-      const { cache } = await engineTab({ name, indexedDB, fetchLocks, config: options.config, openChannel: options.openChannel?.(name, index), engine: { now: options.now } });
+      const { cache } = await engineTab({ name, indexedDB, fetchLocks, config: typeof options.config === 'function' ? options.config(index) : options.config, openChannel: options.openChannel?.(name, index), engine: { now: options.now } });
       return { cache, tab: `tab${index}`, locks, logger, name };
     }),
   );
@@ -264,6 +265,23 @@ it("generic (a memory type): a tab that takes another tab's value keeps it for t
   expect(await first).toEqual({ value: 'v', source: 'fetch' });
   expect(await second).toEqual({ value: 'v', source: 'shared' });
   // Stored as the fetching tab stored it: expired a minute after the fetch in both tabs, as it would be in IndexedDB.
+  clock += 61_000;
+  expect([await tabs[0]!.cache.get('generic', 'k'), await tabs[1]!.cache.get('generic', 'k')]).toEqual([undefined, undefined]);
+});
+
+it("generic (a memory type): a tab that takes another tab's value, neither call giving a TTL, keeps it for the TTL that tab's policy gave it (another deploy's config, or one patched there), not its own policy's", async () => {
+  let clock = 1_800_000_000_000;
+  const ttlSeconds = [60, 3600];
+  const tabs = await openTabs(2, { now: () => clock, config: (index) => ({ caching: { policies: { generic: { ttlSeconds: ttlSeconds[index]! } } } }) });
+  const reply = gate<string>();
+  const fetcher = vi.fn(() => reply.promise);
+  const first = tabs[0]!.cache.resolve('generic', 'k', fetcher);
+  await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+  const second = tabs[1]!.cache.resolve('generic', 'k', () => 'fetched again');
+  await vi.waitFor(async () => expect((await tabs[1]!.locks!.manager('tab1').query()).pending).toHaveLength(1));
+  reply.open('v');
+  expect(await first).toEqual({ value: 'v', source: 'fetch' });
+  expect(await second).toEqual({ value: 'v', source: 'shared' });
   clock += 61_000;
   expect([await tabs[0]!.cache.get('generic', 'k'), await tabs[1]!.cache.get('generic', 'k')]).toEqual([undefined, undefined]);
 });
