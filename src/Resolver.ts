@@ -381,7 +381,9 @@ export class Resolver {
     // Written, but left out as stale: an event or a write of the key overtook the fetch. Not stored (skipStore, or
     // a dead worker's write), the event this tab heard says so: a call made after it must not get this value.
     const overtaken = written !== undefined ? !cached : (running.overtaken ?? false);
-    return { value: await host.output(type, input.value), fetched: input.value, stored: cached && written.shared, cached, stale: overtaken, at: written?.at, options };
+    // With the TTL it was written with, its policy's where the call gave none: a tab that takes it keeps it so, whatever its own policy says.
+    const kept = options.ttlSeconds === undefined && written?.ttlSeconds !== undefined ? { ...options, ttlSeconds: written.ttlSeconds } : options;
+    return { value: await host.output(type, input.value), fetched: input.value, stored: cached && written.shared, cached, stale: overtaken, at: written?.at, options: kept };
   }
 
   /**

@@ -103,6 +103,8 @@ export interface Written {
   shared: boolean;
   /** When it was written, by the engine's clock: a value another tab takes from a read-through keeps its TTL from then. */
   at?: number;
+  /** The TTL of an entry written without one, by the policy it was written under: a value another tab takes keeps that one, not its own policy's. */
+  ttlSeconds?: number;
 }
 
 /**

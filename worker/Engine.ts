@@ -432,7 +432,7 @@ export class Engine implements EngineApi {
       // Told in a batch after its sets', so under an id of its own (a page drops a batch that repeats an id heard): see committed.
       this.#countRemoved(type, removed, last && roomOf(last));
       onProgress?.(entries.length);
-      for (const call of writing) call.settle.resolve({ stale: removed.stale ?? [], shared, at: now });
+      for (const call of writing) call.settle.resolve({ stale: removed.stale ?? [], shared, at: now, ttlSeconds: call.policy.ttlSeconds });
       return [];
     } catch (error) {
       if (calls.length > 1 && !wrote) return writing;
