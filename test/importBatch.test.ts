@@ -487,6 +487,31 @@ describe('two setManys of one type sent in chunks (above 2,000 entries each), in
   });
 });
 
+describe('a setMany sent in chunks (above 2,000 entries), then an event or a clear made after it without awaiting it, in its tab', () => {
+  // The change reaches the engine while the setMany's chunks are still being sent: before its import has begun.
+  const ofTrack = Array.from({ length: 2001 }, (_, index) => ({ key: `k${index}`, value: 'v', trackId: 't1' }));
+  const openTab = async (mode: 'in process' | 'with a worker') => {
+    const [name, indexedDB] = [`imports-chunked-${Date.now()}-${++names}`, new IDBFactory()];
+    const { cache } = mode === 'in process' ? await openCache({ name, indexedDB }) : await openRemoteCache({ name, indexedDB, now: Date.now });
+    closers.push(() => cache.close());
+    return cache;
+  };
+
+  it.each(['in process', 'with a worker'] as const)('%s: an event of its track removes its entries, as after a set', async (mode) => {
+    const cache = await openTab(mode);
+    await Promise.all([cache.setMany('track_metadata', ofTrack), cache.emit({ eventType: 'track_removed', trackId: 't1' })]);
+    expect(await cache.getMany('track_metadata', ['k0', 'k2000'])).toEqual([undefined, undefined]);
+    expect((await cache.stats()).types.track_metadata.entries).toBe(0);
+  });
+
+  it.each(['in process', 'with a worker'] as const)('%s: a clear leaves nothing of it', async (mode) => {
+    const cache = await openTab(mode);
+    await Promise.all([cache.setMany('track_metadata', ofTrack), cache.clear('track_metadata')]);
+    expect(await cache.getMany('track_metadata', ['k0', 'k2000'])).toEqual([undefined, undefined]);
+    expect((await cache.stats()).types.track_metadata.entries).toBe(0);
+  });
+});
+
 describe('two imports of one type made one after the other in one tab, while another tab imports it', () => {
   it('without Web Locks: they apply in the order made, whichever of their looks at the other tab\'s import comes first once it is done', async () => {
     const browser = browserOf({ locks: false });
