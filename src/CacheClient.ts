@@ -307,10 +307,16 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
         let handedOver!: () => void;
         const turn = new Promise<void>((resolve) => (handedOver = resolve));
         this.#chunkedTurns.set(type, turn);
+        // A first chunk, empty, sent after the calls of its type held before it and before any made after it (its
+        // validation may yield): the engine reads there where the event log stands, so that an event or clear made
+        // after it applies to it, though it reaches the engine before its commit (see Engine.stage).
+        const begun = this.#held.send([type], [], (none: EntryInput[]) => this.#engine.stage(type, batch, none));
         try {
           for (let from = 0; from < entries.length; from += this.#chunk) {
             const chunk = inputs(from);
-            await this.#engine.stage(batch, isPromiseLike(chunk) ? await chunk : chunk);
+            const ready = isPromiseLike(chunk) ? await chunk : chunk;
+            await begun;
+            await this.#engine.stage(type, batch, ready);
             await slices.yield();
           }
           // Committed in the order made: after the commit of an earlier one of the type, which may take longer to send.
@@ -321,7 +327,10 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
           handedOver();
           await committing;
         } catch (error) {
-          await this.#engine.discard(batch).catch(() => {});
+          // After its first chunk, which waits for the calls held before it (not this rejection: one may never be sent).
+          const discard = () => this.#engine.discard(batch).catch(() => {});
+          const discarded = begun.then(discard, discard);
+          if (!held) await discarded;
           throw error;
         } finally {
           handedOver();

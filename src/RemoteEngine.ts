@@ -153,8 +153,8 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.mark(type, key));
   }
 
-  stage(batch: string, entries: EntryInput[]): Promise<void> {
-    return this.#sendValues(entries, (engine, sent) => engine.stage(batch, sent));
+  stage(type: TypeName, batch: string, entries: EntryInput[]): Promise<void> {
+    return this.#sendValues(entries, (engine, sent) => engine.stage(type, batch, sent));
   }
 
   commit(type: TypeName, count: number, options: SetManyOptions & { batch: string }): Promise<void> {

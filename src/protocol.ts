@@ -136,8 +136,11 @@ export interface EngineApi {
   /** Where the type's store stands now: taken when a fetch starts, given to the write of what it fetched. */
   /** With `key` (a read-through's), what that key holds too (see Holds). */
   mark(type: TypeName, key?: string): Promise<Mark>;
-  /** Big batches arrive in chunks and are written in one transaction by `commit`. */
-  stage(batch: string, entries: EntryInput[]): Promise<void>;
+  /**
+   * Big batches of `type` arrive in chunks and are written by `commit` (a first one, maybe empty, before any call made
+   * after the setMany: where the event log stands then, changes logged since apply to its import).
+   */
+  stage(type: TypeName, batch: string, entries: EntryInput[]): Promise<void>;
   /**
    * Writes the `count` entries staged under `options.batch`; rejects with `worker_failed`, writing nothing, when
    * this engine holds another number of them (part was staged in a worker that died since).

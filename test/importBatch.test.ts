@@ -510,6 +510,20 @@ describe('a setMany sent in chunks (above 2,000 entries), then an event or a cle
     expect(await cache.getMany('track_metadata', ['k0', 'k2000'])).toEqual([undefined, undefined]);
     expect((await cache.stats()).types.track_metadata.entries).toBe(0);
   });
+
+  it.each(['in process', 'with a worker'] as const)('%s: an event of its track made just before it (not awaited) leaves its entries', async (mode) => {
+    const cache = await openTab(mode);
+    await Promise.all([cache.emit({ eventType: 'track_removed', trackId: 't1' }), cache.setMany('track_metadata', ofTrack)]);
+    expect(await cache.getMany('track_metadata', ['k0', 'k2000'])).toEqual(['v', 'v']);
+  });
+
+  it('an event of its track made before it, held behind a set of another type an async schema checks, leaves its entries', async () => {
+    const checked = { '~standard': { version: 1, vendor: 'test', validate: (value: unknown) => new Promise((resolve) => setTimeout(() => resolve({ value }), 20)) } } as const;
+    const { cache } = await openCache({ name: `imports-chunked-${Date.now()}-${++names}`, schemas: { generic: checked } });
+    closers.push(() => cache.close());
+    await Promise.all([cache.set('generic', 'g', 1), cache.emit({ eventType: 'track_removed', trackId: 't1' }), cache.setMany('track_metadata', ofTrack)]);
+    expect(await cache.getMany('track_metadata', ['k0', 'k2000'])).toEqual(['v', 'v']);
+  });
 });
 
 describe('two imports of one type made one after the other in one tab, while another tab imports it', () => {

@@ -7,7 +7,7 @@ import { isBuiltInType, type TypeName } from '../src/contentType';
 import type { Logger } from '../src/Logger';
 import type { InvalidationTarget } from '../src/invalidationTarget';
 import { affectedTypes, invalidationTargets } from '../src/invalidationTargets';
-import { goneId, roomOf, type ClientCallbacks, type Corrupt, type Deleted, type EngineApi, type EntryInput, type Found, type Listed, type Mark, type Once, type ReadThrough, type SetManyOptions, type WorkerOpenOptions, type Written } from '../src/protocol';
+import { goneId, roomOf, type ClientCallbacks, type Corrupt, type Deleted, type EngineApi, type EntryInput, type Found, type Listed, type LogPlace, type Mark, type Once, type ReadThrough, type SetManyOptions, type WorkerOpenOptions, type Written } from '../src/protocol';
 import { randomId } from '../src/randomId';
 import type { OpenTabChannel } from '../src/TabChannel';
 import { PolicyTable } from '../src/PolicyTable';
@@ -307,6 +307,11 @@ export class Engine implements EngineApi {
   }
 
   setMany(type: TypeName, inputs: EntryInput[], options: SetManyOptions = {}): Promise<Written> {
+    return this.#setManyFrom(type, inputs, options);
+  }
+
+  /** `staged`: where the log stood as a setMany sent in chunks began to arrive (see commit); else as its turn comes. */
+  #setManyFrom(type: TypeName, inputs: EntryInput[], options: SetManyOptions, staged?: Promise<LogPlace | null>): Promise<Written> {
     // As IdbStore.write will decide, on each key once (#setMany keeps the last of several entries with one key);
     // in memory a setMany is one step, whatever its size, and keeps its turn.
     const { importChunk } = this.#options;
@@ -332,7 +337,7 @@ export class Engine implements EngineApi {
         () => {
           // Where the log stands as it starts (after the changes before it, before those after it, which do not wait
           // for it): what is logged from here on, before it begins, applies to it (see WriteOptions.from).
-          const place = this.#stores.idb?.log.head().catch(() => null) ?? Promise.resolve(null);
+          const place = staged ?? this.#logPlace();
           const write = () => this.#setAlone(type, call, undefined, { place, targets: (change) => changeTargets(this.#config, change) });
           // It would wait for the earlier one's commit anyway (see Imports.afterImports): now it cannot begin first.
           return earlier ? earlier.then(write, write) : write();
@@ -451,13 +456,22 @@ export class Engine implements EngineApi {
     return this.#stores.withStore(type, (store) => store.mark(type, key));
   }
 
-  async stage(batch: string, entries: EntryInput[]): Promise<void> {
+  async stage(type: TypeName, batch: string, entries: EntryInput[]): Promise<void> {
     this.#checkOpen();
-    this.#staged.stage(batch, entries);
+    // Read as its first chunk arrives (before any call the page made after the setMany), after the changes of its type
+    // on their way (made before it), before those that arrive next: an event or clear made after it, which reaches the
+    // engine before its commit, applies to its import as one logged while it waits for its turn (see WriteOptions.from).
+    this.#staged.stage(batch, entries, () => this.#inFlight.inTurn([type], () => this.#logPlace()));
   }
 
   async commit(type: TypeName, count: number, options: SetManyOptions & { batch: string }): Promise<void> {
-    await this.setMany(type, this.#staged.take(options.batch, count), options);
+    const { entries, place } = this.#staged.take(options.batch, count);
+    await this.#setManyFrom(type, entries, options, place);
+  }
+
+  /** Where the event log stands now (null: no IndexedDB, or it could not be read). */
+  #logPlace(): Promise<LogPlace | null> {
+    return this.#stores.idb?.log.head().catch(() => null) ?? Promise.resolve(null);
   }
 
   async committed(type: TypeName, commitId: string, keys?: ReadonlySet<string>): Promise<boolean> {

@@ -1,5 +1,12 @@
 import { CacheError } from '../src/CacheError';
 import type { EntryInput } from '../src/protocol';
+import type { LogPlace } from '../src/protocol';
+
+/** A staged batch: its entries so far, and where the event log stood as its first chunk arrived. */
+interface Staged {
+  entries: EntryInput[];
+  place: Promise<LogPlace | null>;
+}
 
 /**
  * The entries of setMany calls too big for one message, sent in chunks (stage) and written at once
@@ -7,26 +14,30 @@ import type { EntryInput } from '../src/protocol';
  * take() tells by the count, so that a batch is never written in part.
  */
 export class StagedBatches {
-  readonly #byBatch = new Map<string, EntryInput[]>();
+  readonly #byBatch = new Map<string, Staged>();
 
-  stage(batch: string, entries: EntryInput[]): void {
+  /** `place`: read as the batch's first chunk arrives (the page sends one before any call made after the setMany). */
+  stage(batch: string, entries: EntryInput[], place: () => Promise<LogPlace | null>): void {
     const staged = this.#byBatch.get(batch);
-    if (staged) staged.push(...entries);
-    else this.#byBatch.set(batch, entries);
+    if (staged) staged.entries.push(...entries);
+    else this.#byBatch.set(batch, { entries, place: place() });
   }
 
-  /** The batch's entries, forgotten here; throws `worker_failed` unless there are `count` of them. */
-  take(batch: string, count: number): EntryInput[] {
-    const entries = this.#byBatch.get(batch) ?? [];
+  /**
+   * The batch's entries and where the log stood as it began, forgotten here; throws `worker_failed` unless
+   * there are `count` entries.
+   */
+  take(batch: string, count: number): Staged {
+    const staged = this.#byBatch.get(batch) ?? { entries: [], place: Promise.resolve(null) };
     this.#byBatch.delete(batch);
     // The batch may have been staged partly in a worker that died since: then this one lacks entries.
-    if (entries.length !== count) {
+    if (staged.entries.length !== count) {
       throw new CacheError(
         'worker_failed',
-        `The cache worker stopped while this setMany was being sent (${entries.length} of its ${count} entries reached the new one); nothing was written`,
+        `The cache worker stopped while this setMany was being sent (${staged.entries.length} of its ${count} entries reached the new one); nothing was written`,
       );
     }
-    return entries;
+    return staged;
   }
 
   discard(batch: string): void {
