@@ -14,7 +14,7 @@ import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { openCache } from './support/openCache';
 import { fakeLocks, refusingLocks } from './support/fakeLocks';
-import { countRecordsRead, failCommit, failCommits, failRequest, tabFactory, type Fault } from './support/faultyIndexedDB';
+import { countRecordsRead, deleteUnderTabs, failCommit, failCommits, failRequest, tabFactory, type Fault } from './support/faultyIndexedDB';
 import { requestDone } from '../worker/idbRequests';
 import type { Schedule } from '../worker/schedule';
 import type { EngineOptions } from '../worker/Engine';
@@ -515,6 +515,24 @@ describe('a setMany sent in chunks (above 2,000 entries), then an event or a cle
     const cache = await openTab(mode);
     await Promise.all([cache.emit({ eventType: 'track_removed', trackId: 't1' }), cache.setMany('track_metadata', ofTrack)]);
     expect(await cache.getMany('track_metadata', ['k0', 'k2000'])).toEqual(['v', 'v']);
+  });
+
+  it('whose database is deleted (cleared site data) while it is sent rejects with storage_unavailable and writes nothing: the new database\'s log cannot tell what was made after it', async () => {
+    const [name, indexedDB] = [`imports-chunked-${Date.now()}-${++names}`, new IDBFactory()];
+    // Each value checked in a task of its own: the setMany is still being sent as the deletion goes through.
+    const checked = { '~standard': { version: 1, vendor: 'test', validate: (value: unknown) => new Promise((resolve) => setImmediate(() => resolve({ value }))) } } as const;
+    const { cache } = await openCache({ name, indexedDB, schemas: { track_metadata: checked } });
+    closers.push(() => cache.close());
+    await cache.set('track_metadata', 'warm', 'w');
+    let deleted = false;
+    const setting = cache.setMany('track_metadata', ofTrack).then(
+      () => ({ deleted, code: 'resolved' }),
+      (error: { code?: string }) => ({ deleted, code: error.code }),
+    );
+    await deleteUnderTabs(indexedDB, name);
+    deleted = true;
+    expect(await setting).toEqual({ deleted: true, code: 'storage_unavailable' });
+    expect(await cache.getMany('track_metadata', ['warm', 'k0', 'k2000'])).toEqual([undefined, undefined, undefined]);
   });
 
   it('an event of its track made before it, held behind a set of another type an async schema checks, leaves its entries', async () => {
