@@ -520,7 +520,7 @@ describe('a setMany sent in chunks (above 2,000 entries), then an event or a cle
   it('whose database is deleted (cleared site data) while it is sent rejects with storage_unavailable and writes nothing: the new database\'s log cannot tell what was made after it', async () => {
     const [name, indexedDB] = [`imports-chunked-${Date.now()}-${++names}`, new IDBFactory()];
     // Each value checked in a task of its own: the setMany is still being sent as the deletion goes through.
-    const checked = { '~standard': { version: 1, vendor: 'test', validate: (value: unknown) => new Promise((resolve) => setImmediate(() => resolve({ value }))) } } as const;
+    const checked = { '~standard': { version: 1, vendor: 'test', validate: (value: unknown) => new Promise<{ value: unknown }>((resolve) => setImmediate(() => resolve({ value }))) } } as const;
     const { cache } = await openCache({ name, indexedDB, schemas: { track_metadata: checked } });
     closers.push(() => cache.close());
     await cache.set('track_metadata', 'warm', 'w');
@@ -536,7 +536,7 @@ describe('a setMany sent in chunks (above 2,000 entries), then an event or a cle
   });
 
   it('an event of its track made before it, held behind a set of another type an async schema checks, leaves its entries', async () => {
-    const checked = { '~standard': { version: 1, vendor: 'test', validate: (value: unknown) => new Promise((resolve) => setTimeout(() => resolve({ value }), 20)) } } as const;
+    const checked = { '~standard': { version: 1, vendor: 'test', validate: (value: unknown) => new Promise<{ value: unknown }>((resolve) => setTimeout(() => resolve({ value }), 20)) } } as const;
     const { cache } = await openCache({ name: `imports-chunked-${Date.now()}-${++names}`, schemas: { generic: checked } });
     closers.push(() => cache.close());
     await Promise.all([cache.set('generic', 'g', 1), cache.emit({ eventType: 'track_removed', trackId: 't1' }), cache.setMany('track_metadata', ofTrack)]);

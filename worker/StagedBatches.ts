@@ -1,6 +1,5 @@
 import { CacheError } from '../src/CacheError';
-import type { EntryInput } from '../src/protocol';
-import type { LogPlace } from '../src/protocol';
+import type { EntryInput, LogPlace } from '../src/protocol';
 
 /** A staged batch: its entries so far, and where the event log stood as its first chunk arrived. */
 interface Staged {
