@@ -268,9 +268,9 @@ describe('a worker that dies', () => {
         name: uniqueName(),
         indexedDB: new IDBFactory(),
         now: fakeClock().now,
-        // The first chunk reaches the worker, which dies before the second is sent.
-        beforeCall: (method, _args, worker) => {
-          if (method === 'stage' && ++stages === 1) setImmediate(() => worker.kill());
+        // The first chunk of entries reaches the worker (after the empty one that begins the batch), which dies before the second is sent.
+        beforeCall: (method, args, worker) => {
+          if (method === 'stage' && (args[2] as unknown[]).length && ++stages === 1) setImmediate(() => worker.kill());
         },
       });
       const batch = entries(3 * SET_MANY_CHUNK);
@@ -282,14 +282,29 @@ describe('a worker that dies', () => {
     },
   );
 
+  it('as the empty first chunk of a setMany reaches it (the one that begins the batch, none of its entries yet), the call rejects with worker_failed and writes none of it', async () => {
+    const { cache, workers } = await openRemoteCache({
+      name: uniqueName(),
+      indexedDB: new IDBFactory(),
+      now: fakeClock().now,
+      beforeCall: (method, args, worker) => {
+        if (method === 'stage' && !(args[2] as unknown[]).length && workers.length === 1) worker.kill();
+      },
+    });
+    const batch = entries(SET_MANY_CHUNK + 1);
+    expect(await rejection(cache.setMany('album_year', batch))).toMatchObject({ code: 'worker_failed' });
+    expect(workers.length).toBe(2);
+    expect((await cache.stats()).types.album_year.entries).toBe(0);
+  });
+
   it('between a setMany’s last chunk and its commit, the commit does not resolve on a worker that never saw the chunks', async () => {
     let stages = 0;
     const { cache } = await openRemoteCache({
       name: uniqueName(),
       indexedDB: new IDBFactory(),
       now: fakeClock().now,
-      beforeCall: (method, _args, worker) => {
-        if (method === 'stage' && ++stages === 2) setImmediate(() => worker.kill());
+      beforeCall: (method, args, worker) => {
+        if (method === 'stage' && (args[2] as unknown[]).length && ++stages === 2) setImmediate(() => worker.kill());
       },
     });
     const batch = entries(2 * SET_MANY_CHUNK + 1);
