@@ -982,6 +982,22 @@ describe('byte budgets', () => {
     expect(await cache.keys(type)).toEqual(['k0', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'new']);
   });
 
+  it.each(['track_metadata', 'generic'] as const)('%s: the entries a write evicts are the least recently used whatever the order of their keys: a newer key between two of them stays, and the bytes stay exact', async (type) => {
+    const { cache, clock } = await openCache({ config });
+    const write = (keys: string[]) => cache.setMany(type, keys.map((key) => ({ key, value: value(Number(key[1])) })));
+    await write(['a0', 'a1', 'a2', 'a4', 'a6']);
+    clock.advance(1000);
+    await write(['a3', 'a5']);
+    clock.advance(1000);
+    // Twelve values, four above the eight that fill the type up to its mark: a0, a1, a2 and a4 go, not a3 between them.
+    await write(['z0', 'z1', 'z2', 'z3', 'z4']);
+    const { evictions } = (await cache.stats()).types[type];
+    const keys = await cache.keys(type);
+    expect({ keys, evictions }).toEqual({ keys: ['a3', 'a5', 'a6', 'z0', 'z1', 'z2', 'z3', 'z4'], evictions: 4 });
+    await cache.deleteMany(type, keys);
+    expect((await cache.stats()).types[type]).toMatchObject({ entries: 0, bytes: 0 });
+  });
+
   it.each(['track_metadata', 'generic'] as const)('%s: sets made together (not awaited in between) that pass the mark together leave the type below it once they resolve, as one after another would: the earlier ones go', async (type) => {
     const { cache } = await openCache({ config });
     // About 3 kB each: two are below the mark (80 % of 10 kB), three above it, yet within the budget.
