@@ -1443,7 +1443,10 @@ describe('quota errors', () => {
       return put.apply(this, args);
     };
     store.delete = function (this: IDBObjectStore, ...args: unknown[]) {
-      if (typeof args[0] === 'string') this.transaction.addEventListener('complete', () => deleted++);
+      const [key] = args;
+      // An entry's key, or a run of entries' keys (an eviction deletes such a run at once: see deleteKeys), counted as it runs.
+      const entries = typeof key === 'string' ? 1 : key instanceof IDBKeyRange && typeof key.lower === 'string' ? this.count(key) : 0;
+      if (entries) this.transaction.addEventListener('complete', () => (deleted += typeof entries === 'number' ? entries : entries.result));
       return remove.apply(this, args);
     };
     restores.push(() => Object.assign(store, { put, delete: remove }));

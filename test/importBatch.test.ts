@@ -1456,7 +1456,8 @@ describe('an import and the type\'s budget', () => {
     const making = new WeakSet<IDBTransaction>();
     proto.delete = function (this: IDBObjectStore, key: unknown) {
       if (Array.isArray(key) && key[0] === 'batch') rolledBack = true;
-      else if (rolledBack && typeof key === 'string' && !room.has(this.transaction)) {
+      // An entry's key, or a run of entries' keys (an eviction deletes such a run at once: see deleteKeys).
+      else if (rolledBack && (typeof key === 'string' || (key instanceof IDBKeyRange && typeof key.lower === 'string')) && !room.has(this.transaction)) {
         room.add(this.transaction);
         if (room.size === nth) making.add(this.transaction);
       }
