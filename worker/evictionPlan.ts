@@ -8,6 +8,7 @@ import { AHEAD_MS, isExpiredRecord, UNKNOWN_USE } from './isExpired';
 import { averageBytes, forget } from './usage';
 import { entryStore } from './databaseSchema';
 import { BatchStates, isPending, pendingBatches } from './importBatch';
+import { deleteKeys } from './deleteKeys';
 
 /** An entry eviction may remove, as planned from an index (before its record is read). */
 export interface Candidate {
@@ -85,13 +86,15 @@ export async function removePlanned(
   await requestsDone(reads);
   // An import's entries are never evicted before it commits (it would no longer be all or nothing).
   const pending = await new BatchStates().pendingAmong(store, reads.map((read) => read.result));
+  const keys: string[] = [];
   for (const [index, { pass, access }] of plan.entries()) {
     if (usage.bytes <= target) break;
     const record = reads[index]?.result;
     if (!record || spare?.has(record.key) || isPending(record, pending)) continue;
     if (pass === 'expired' ? !isExpiredRecord(record, cutoff.by, cutoff.now) : access !== undefined && record.lastAccess !== access) continue;
-    remove(store, usage, record, cutoff, removed);
+    remove(keys, usage, record, cutoff, removed);
   }
+  await deleteKeys(store, keys);
   return removed;
 }
 
@@ -118,9 +121,9 @@ export async function settleAhead(tx: IDBTransaction, type: TypeName, now: numbe
   return settled;
 }
 
-/** Deletes the record and takes it off the usage, counted as expired or evicted. */
-function remove(store: IDBObjectStore, usage: Usage, record: EntryRecord, cutoff: Cutoff, removed: Removed): void {
-  store.delete(record.key);
+/** Takes the record off the usage, counted as expired or evicted, its key to `keys` (which the caller deletes: deleteKeys). */
+function remove(keys: string[], usage: Usage, record: EntryRecord, cutoff: Cutoff, removed: Removed): void {
+  keys.push(record.key);
   forget(usage, record);
   removed[isExpiredRecord(record, cutoff.by, cutoff.now) ? 'expired' : 'evicted']++;
 }
@@ -152,12 +155,15 @@ export async function removeOldest(
     const records = read.filter((record) => pass === 'evicted' || record.expiry !== undefined);
     // An import's entries are never evicted before it commits (it would no longer be all or nothing).
     const pending = await new BatchStates().pendingAmong(store, records);
+    const keys: string[] = [];
     for (const record of records) {
       if (usage.bytes <= target) break;
       if (tried.has(record.key)) continue;
       tried.add(record.key);
-      if (!isPending(record, pending)) remove(store, usage, record, cutoff, removed);
+      if (!isPending(record, pending)) remove(keys, usage, record, cutoff, removed);
     }
+    // Gone before the next pass reads.
+    await deleteKeys(store, keys);
     // Entries to take before the next read's may be left past this one (smaller than the average, or ahead of the clock
     // past any number that never expire, if any entry can expire): the caller's plan takes them first.
     if (range && read.length === wanted && usage.bytes > target && (records.length === wanted || (await requestDone(store.index('expiry').getKey(IDBKeyRange.lowerBound(cutoff.by)))) !== undefined)) return removed;
