@@ -220,6 +220,17 @@ export const storeContract: Record<string, ContractCase> = {
     same(keysOf(await store.read(T, ['k0', 'k7'])), ['k0', undefined], 'k7 was used least recently');
   },
 
+  async 'evicts by last access, whatever the order of the keys: a newer key between two evicted ones stays'({ store }) {
+    const budget: Budget = { maxBytes: 1200, lowWater: 800 };
+    await store.write(T, ['a0', 'a1', 'a2', 'a4', 'a6'].map((key, index) => entry(T, key, { at: 1 + index })), null, 100);
+    await store.write(T, ['a3', 'a5'].map((key, index) => entry(T, key, { at: 10 + index })), null, 100);
+    const removed = await store.write(T, ['z0', 'z1', 'z2', 'z3', 'z4'].map((key) => entry(T, key, { at: 100 })), budget, 100);
+    same(removed, { expired: 0, evicted: 4 }, 'four go');
+    const keys = ['a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6'];
+    same(keysOf(await store.read(T, keys)), [undefined, undefined, undefined, 'a3', undefined, 'a5', 'a6'], 'the least recently used, not a3 between them');
+    same(await usageOf(store, T), { entries: 8, bytes: 800 }, 'usage');
+  },
+
   async 'evicts the expired entries in the order they expired, whatever their last access'({ store }) {
     const budget: Budget = { maxBytes: 1000, lowWater: 800 };
     const now = 1000;
