@@ -21,6 +21,8 @@ async function openTabs(
     openChannel?: (name: string, index: number) => OpenTabChannel | undefined;
     /** Without Web Locks: the channel a tab's locks talk over (Node's BroadcastChannel by default). */
     lockChannel?: (name: string, index: number) => FetchChannel;
+    /** The channel a tab hears the fetching tab's outcome on (Node's BroadcastChannel by default). */
+    fetchChannel?: (name: string, index: number) => FetchChannel;
     /** The tabs' clock (epoch milliseconds): one for all, as tabs of one browser share it. */
     now?: () => number;
   } = {},
@@ -38,12 +40,18 @@ async function openTabs(
         locks: locks
           ? (options.wrapLocks ?? ((manager) => manager))(locks.manager(`tab${index}`), index)
           : new ChannelLocks(() => options.lockChannel?.(name, index) ?? new BroadcastChannel(`reprise-locks:${name}`)),
-        openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`),
+        openChannel: () => options.fetchChannel?.(name, index) ?? new BroadcastChannel(`reprise-fetch:${name}`),
       });
       const { cache } = await engineTab({ name, indexedDB, fetchLocks, config: typeof options.config === 'function' ? options.config(index) : options.config, openChannel: options.openChannel?.(name, index), engine: { now: options.now } });
       return { cache, tab: `tab${index}`, locks, logger, name };
     }),
   );
+}
+
+/** What a promise has come to within `ms` of real time: its value, its error's code, or still pending. */
+async function within(ms: number, promise: Promise<unknown>) {
+  const timer = new Promise((resolve) => setTimeout(() => resolve('still pending'), ms));
+  return Promise.race([promise.then((value) => ({ value }), (error: { code?: string }) => ({ code: error.code })), timer]);
 }
 
 function gate<T>() {
@@ -723,5 +731,61 @@ describe('Web Locks that the browser refuses (not an opaque origin)', () => {
     } finally {
       vi.unstubAllGlobals();
     }
+  });
+});
+
+// README, close(): "a getOrSet or resolve whose fetcher has not answered is cut short: … its callers reject with closed at once".
+describe.each([
+  ['Web Locks', undefined],
+  ['locks over the channel', null],
+] as const)('close() in a tab waiting on another tab’s fetch, %s', (_, locks) => {
+  it('once the key is its own, the fetching tab’s message not delivered yet (its page busy): close() resolves, its caller rejects with closed at once, and its fetcher is not called', async () => {
+    // Tab 1's fetch channel: what the fetching tab announces is never delivered during the test.
+    const undelivered: MessageEvent[] = [];
+    const granted = gate<void>();
+    const [fetching, waiting] = await openTabs(2, {
+      locks,
+      fetchChannel: (name, index) => {
+        const channel = new BroadcastChannel(`reprise-fetch:${name}`);
+        return {
+          postMessage: (message) => channel.postMessage(message),
+          addEventListener: (type, listener) => channel.addEventListener(type, (event) => (index === 1 ? undelivered.push(event as MessageEvent) : listener(event as MessageEvent))),
+          close: () => channel.close(),
+        };
+      },
+      // When tab 1 holds the key: its Web Lock granted, or, over the channel, its "held" said.
+      wrapLocks: (manager, index) =>
+        index === 0
+          ? manager
+          : ({
+              request: (name: string, options: LockOptions, callback: LockGrantedCallback<unknown>) =>
+                manager.request(name, options, options.ifAvailable ? callback : async (lock) => (granted.open(), callback(lock))),
+              query: () => manager.query(),
+            } as unknown as LockManager),
+      lockChannel: (name, index) => {
+        const channel = new BroadcastChannel(`reprise-locks:${name}`);
+        return {
+          postMessage: (message) => (index === 1 && (message as { kind?: string }).kind === 'held' && granted.open(), channel.postMessage(message)),
+          addEventListener: (type, listener) => channel.addEventListener(type, (event) => listener(event as MessageEvent)),
+          close: () => channel.close(),
+        };
+      },
+    });
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = fetching!.cache.resolve('album_year', 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const mine = vi.fn(async () => 'fetched here');
+    const second = waiting!.cache.resolve('album_year', 'k', mine);
+    // Until it waits for the fetching tab's lock (over the channel: once its 25 ms claim heard the holder).
+    if (locks === undefined) await vi.waitFor(async () => expect((await fetching!.locks!.manager('tab1').query()).pending).toHaveLength(1));
+    else await new Promise((resolve) => setTimeout(resolve, 150));
+    reply.fail(new Error('API down'));
+    expect((await rejection(first)).message).toBe('API down');
+    await granted.promise;
+    const [closing, call] = await Promise.all([within(100, waiting!.cache.close()), within(100, second)]);
+    expect({ closing, call }).toEqual({ closing: { value: undefined }, call: { code: 'closed' } });
+    expect(mine).not.toHaveBeenCalled();
+    expect(undelivered.length).toBeGreaterThan(0);
   });
 });
