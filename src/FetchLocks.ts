@@ -1,7 +1,7 @@
 import { CacheError, isCacheError, type CacheErrorCode } from './CacheError';
 import type { Locks } from './ChannelLocks';
 import type { Logger } from './Logger';
-import { abortedError } from './SharedFetch';
+import { abortReason, abortedError, untilAborted } from './SharedFetch';
 import { describeError, fetchOutcomeSchema, rebuildError, type FetchOutcome } from './fetchOutcome';
 
 /** The options a value was stored with (TTL, tags), as the fetching tab parsed them. */
@@ -131,9 +131,10 @@ export class FetchLocks {
       }
       return { value: led.value, shared: false };
     };
-    // What another tab stored, read under the lock (never for a forceFresh caller, which fetches).
+    // What another tab stored, read under the lock (never for a forceFresh caller, which fetches); waited for no longer
+    // once the fetch's signal aborts (its callers all left, the cache closed), as every wait under the lock but the fetch's own.
     const storedElsewhere = async () => {
-      const stored = run.fresh ? undefined : await run.read();
+      const stored = run.fresh ? undefined : await untilAborted(run.read(), run.signal, abortReason);
       return stored && { value: stored.value, shared: true };
     };
     // Whether the request's callback ran: a request that fails before it did was refused by the browser.
@@ -155,7 +156,7 @@ export class FetchLocks {
         if (run.fresh) return lead();
         const stored = await storedElsewhere();
         if (stored) return stored;
-        const outcome = outcomes.at(-1) ?? (await this.#next(() => outcomes.at(-1), (wake) => (heard = wake)));
+        const outcome = outcomes.at(-1) ?? (await this.#next(() => outcomes.at(-1), (wake) => (heard = wake), run.signal));
         // A fetch for another fingerprint: not this call's.
         if (outcome && outcome.fingerprint !== run.fingerprint) return lead();
         if (outcome?.ok === false && !outcome.aborted) throw fetchFailure(rebuildError(outcome.error), type, key);
@@ -180,15 +181,14 @@ export class FetchLocks {
     }
   }
 
-  /** The outcome once heard, or undefined after the grace period. */
-  #next(current: () => FetchOutcome | undefined, onHeard: (wake: () => void) => void): Promise<FetchOutcome | undefined> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(current()), OUTCOME_GRACE_MS);
-      onHeard(() => {
-        clearTimeout(timer);
-        resolve(current());
-      });
+  /** The outcome once heard, or undefined after the grace period; the signal's reason once it aborts (no timer left then). */
+  #next(current: () => FetchOutcome | undefined, onHeard: (wake: () => void) => void, signal: AbortSignal | undefined): Promise<FetchOutcome | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const next = new Promise<FetchOutcome | undefined>((resolve) => {
+      timer = setTimeout(() => resolve(current()), OUTCOME_GRACE_MS);
+      onHeard(() => resolve(current()));
     });
+    return untilAborted(next, signal, abortReason).finally(() => clearTimeout(timer));
   }
 }
 
