@@ -328,6 +328,29 @@ describe('close() while a fetcher has not answered', () => {
     expect(await reopened.get('album_year', 'k')).toBeUndefined();
   });
 
+  it('one whose fetch waits on its worker before its fetcher is called (busy with a long task as the fetch asks where the store stands): it rejects with closed at once, its fetcher is not called, and close() resolves once the worker has answered', async () => {
+    const busy = gate<void>();
+    const asked = gate<void>();
+    const { cache } = await openRemoteCache({
+      name: uniqueName(),
+      indexedDB: new IDBFactory(),
+      now: Date.now,
+      beforeCall: async (method) => {
+        if (method !== 'mark') return;
+        asked.open();
+        await busy.promise;
+      },
+    });
+    const fetcher = vi.fn(() => new Promise<string>(() => {}));
+    const call = cache.getOrSet('album_year', 'k', fetcher);
+    await asked.promise;
+    const closing = cache.close();
+    expect(await within(100, call)).toEqual({ code: 'closed' });
+    busy.open();
+    expect(await within(1000, closing)).toEqual({ value: undefined });
+    expect(fetcher).not.toHaveBeenCalled();
+  });
+
   it('one whose read is on its way when close() is called: its fetcher is not called, it rejects with closed, and close() does not wait', async () => {
     const { cache } = await openCache();
     const fetcher = vi.fn(() => new Promise<string>(() => {}));
