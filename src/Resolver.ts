@@ -278,8 +278,9 @@ export class Resolver {
     fresh: boolean,
   ): Promise<Fetched> {
     const host = this.#host;
-    // Guards what another tab sends: a value an event made stale since this call began is not stored.
-    const since = await this.#mark(type, key);
+    // Guards what another tab sends: a value an event made stale since this call began is not stored. A worker busy or being
+    // replaced may answer late: once the fetch's signal aborts (the cache closed, its callers all left), it is waited for no longer.
+    const since = await untilAborted(this.#mark(type, key), signal, abortReason);
     return host.fetchLocks.run(type, key, {
       signal,
       fresh,
@@ -346,7 +347,7 @@ export class Resolver {
     let marks = 0;
     do {
       running.wrote = false;
-      since = await this.#mark(type, key);
+      since = await untilAborted(this.#mark(type, key), signal, abortReason);
     } while (running.wrote && !signal.aborted && ++marks < MARKS_PER_FETCH);
     // Every caller left meanwhile (the reason says how): nobody waits for what the fetcher would bring.
     if (signal.aborted) throw signal.reason;
