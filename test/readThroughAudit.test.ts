@@ -271,6 +271,23 @@ describe('close() while a read-through is on its way', () => {
   });
 });
 
+describe('close() once a fetcher has answered', () => {
+  it('its value still being checked by an async schema when close() is called: the call settles as it would have, with the value, and it is stored', async () => {
+    const checking = gate<void>();
+    const checked = gate<void>();
+    const schemas = { album_year: z.object({ year: z.number() }).refine(async () => (checking.open(), await checked.promise, true)) };
+    const { cache, name, indexedDB, clock } = await openCache({ schemas });
+    const call = cache.getOrSet('album_year', 'k', async () => ({ year: 1999 }));
+    await checking.promise;
+    const closing = cache.close();
+    checked.open();
+    expect(await Promise.allSettled([call])).toEqual([{ status: 'fulfilled', value: { year: 1999 } }]);
+    await closing;
+    const { cache: reopened } = await openCache({ name, indexedDB, clock });
+    expect(await reopened.get('album_year', 'k')).toEqual({ year: 1999 });
+  });
+});
+
 describe('an open cache after many read-throughs', () => {
   it('keeps nothing of what a fetcher brought once its caller has it (no memory grows with each fetch until close())', async () => {
     setFlagsFromString('--expose-gc');
