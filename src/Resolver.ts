@@ -52,6 +52,8 @@ interface Running {
   writing?: number;
   /** What its fetcher threw (or rejected with), once it did: the fetch's own failure (see FetchRun.fetcherThrew). */
   threw?: { error: unknown };
+  /** Its fetcher answered before close(), for a caller (not a background refresh): what it brought is stored as it would have been (see #store). */
+  answered?: boolean;
 }
 
 /** How many marks a read-through takes at most before its fetcher is called (see Resolver.#fetchAndStore). */
@@ -263,7 +265,11 @@ export class Resolver {
    */
   abandon(reason: unknown): void {
     this.#closed ??= reason;
-    for (const fetch of this.#running.keys()) fetch.abandon(reason);
+    for (const [fetch, running] of this.#running) {
+      // Started for no caller: close() does not wait for it, and it stores nothing from now on, answered or not.
+      if (fetch.background) running.answered = false;
+      fetch.abandon(reason);
+    }
   }
 
   /** This tab's fetch of a key, or the one another tab is making (see FetchLocks). */
@@ -372,6 +378,7 @@ export class Resolver {
       if (!signal.aborted) running.threw = { error };
       throw error;
     });
+    running.answered = this.#closed === undefined;
     const checked = host.toInput(type, { ...options, key, value }, 'fetched value');
     const input = isPromiseLike(checked) ? await checked : checked;
     const written = store ? await this.#store(type, input, since, running) : undefined;
@@ -396,8 +403,9 @@ export class Resolver {
    * value stays); while one called after it is under way, made only once that one stored nothing (see #storeLater).
    */
   async #store(type: TypeName, input: EntryInput, since: Mark, running: Running): Promise<Written | undefined> {
-    // What a fetch brings once the cache is closing is not kept: its callers were told it closed.
-    if (this.#closed !== undefined) throw this.#closed;
+    // What a fetch brings once the cache is closing is not kept (its callers were told it closed), but what its fetcher brought
+    // before close() (an async schema still checking it then): a call made before close() settles as it would have.
+    if (this.#closed !== undefined && !running.answered) throw this.#closed;
     // Another tab's write heard is newer unless the store's guard says: one made since the mark it sees (the mark holds the
     // key), and one made before is older, though its message came after the fetcher was called.
     const overwritten = () => running.overwritten || (running.heard && !('holds' in since && since.holds?.key === input.key));
@@ -452,6 +460,8 @@ export class Resolver {
     }
     const storing = (async () => {
       for (let later; (later = this.#calledLater(running)); ) await later;
+      // Its callers have their value: closed meanwhile, it is not kept.
+      if (this.#closed !== undefined) throw this.#closed;
       return this.#store(type, kept, since, running);
     })();
     // Still told of writes and events meanwhile (see #records).
