@@ -419,22 +419,8 @@ describe.each([
   // The fetching tab's write reaches the other tabs on the cache's channel, its lock's release through the browser's Web
   // Locks (or the lock channel): nothing orders the two, and the write's message may come once the forceFresh fetcher was called.
   it("its value stays when the earlier fetch's write is heard only after its fetcher was called", async () => {
-    const held = { on: false, messages: [] as [(event: MessageEvent) => void, MessageEvent][] };
-    const [fetching, refreshing] = await openTabs(2, {
-      locks,
-      openChannel: (name, index) =>
-        index === 1
-          ? checkedChannel(() => {
-              const channel = new BroadcastChannel(name);
-              return {
-                postMessage: (message) => channel.postMessage(message),
-                addEventListener: (type, listener) =>
-                  channel.addEventListener(type, (event) => (held.on ? held.messages.push([listener, event as MessageEvent]) : listener(event as MessageEvent))),
-                close: () => channel.close(),
-              };
-            })
-          : undefined,
-    });
+    const { held, openChannel } = holdingChannel(1);
+    const [fetching, refreshing] = await openTabs(2, { locks, openChannel });
     const reply = gate<string>();
     const earlier = vi.fn(() => reply.promise);
     const first = fetching!.cache.resolve('album_year', 'k', earlier);
@@ -570,22 +556,8 @@ describe.each([
   ['without Web Locks', null],
 ] as const)('generic (a time-based memory type), %s: a call made in a tab after its own clear(), waiting on another tab’s fetch begun before it', (_, locks) => {
   it('whose message the fetching tab has not heard yet as its fetcher answers: it fetches again, and keeps what it fetched', async () => {
-    const held = { on: false, messages: [] as [(event: MessageEvent) => void, MessageEvent][] };
-    const [fetching, clearing] = await openTabs(2, {
-      locks,
-      openChannel: (name, index) =>
-        index === 0
-          ? checkedChannel(() => {
-              const channel = new BroadcastChannel(name);
-              return {
-                postMessage: (message) => channel.postMessage(message),
-                addEventListener: (type, listener) =>
-                  channel.addEventListener(type, (event) => (held.on ? held.messages.push([listener, event as MessageEvent]) : listener(event as MessageEvent))),
-                close: () => channel.close(),
-              };
-            })
-          : undefined,
-    });
+    const { held, openChannel } = holdingChannel(0);
+    const [fetching, clearing] = await openTabs(2, { locks, openChannel });
     const reply = gate<string>();
     const before = vi.fn(() => reply.promise);
     const first = fetching!.cache.resolve('generic', 'k', before);
@@ -789,3 +761,24 @@ describe.each([
     expect(undelivered.length).toBeGreaterThan(0);
   });
 });
+
+/**
+ * The cache channel of one tab (by index) whose messages, once `held.on`, wait in `held.messages` (its page busy, say) instead of
+ * reaching its listeners: a message the browser delivers late, not one thrown away.
+ */
+function holdingChannel(tab: number) {
+  const held = { on: false, messages: [] as [(event: MessageEvent) => void, MessageEvent][] };
+  const openChannel = (name: string, index: number) =>
+    index === tab
+      ? checkedChannel(() => {
+          const channel = new BroadcastChannel(name);
+          return {
+            postMessage: (message: unknown) => channel.postMessage(message),
+            addEventListener: (type: string, listener: (event: MessageEvent) => void) =>
+              channel.addEventListener(type, (event) => (held.on ? held.messages.push([listener, event as MessageEvent]) : listener(event as MessageEvent))),
+            close: () => channel.close(),
+          };
+        })
+      : undefined;
+  return { held, openChannel };
+}
