@@ -4,7 +4,8 @@ import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { ChannelLocks } from '../src/ChannelLocks';
 import { FetchLocks, type FetchChannel } from '../src/FetchLocks';
-import { CacheError, createCache, isCacheError, type CacheConfig, type ContentType, type FetcherContext } from '../src/index';
+import { z } from 'zod';
+import { CacheError, createCache, isCacheError, type CacheConfig, type ContentType, type FetcherContext, type Schemas } from '../src/index';
 import { SimLocks } from './simulation/SimLocks';
 import { openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
@@ -25,6 +26,8 @@ async function openTabs(
     fetchChannel?: (name: string, index: number) => FetchChannel;
     /** The tabs' clock (epoch milliseconds): one for all, as tabs of one browser share it. */
     now?: () => number;
+    /** Each tab's value schemas. */
+    schemas?: (index: number) => Schemas;
   } = {},
 ) {
   const name = uniqueName();
@@ -42,7 +45,7 @@ async function openTabs(
           : new ChannelLocks(() => options.lockChannel?.(name, index) ?? new BroadcastChannel(`reprise-locks:${name}`)),
         openChannel: () => options.fetchChannel?.(name, index) ?? new BroadcastChannel(`reprise-fetch:${name}`),
       });
-      const { cache } = await engineTab({ name, indexedDB, fetchLocks, config: typeof options.config === 'function' ? options.config(index) : options.config, openChannel: options.openChannel?.(name, index), engine: { now: options.now } });
+      const { cache } = await engineTab({ name, indexedDB, fetchLocks, config: typeof options.config === 'function' ? options.config(index) : options.config, schemas: options.schemas?.(index), openChannel: options.openChannel?.(name, index), engine: { now: options.now } });
       return { cache, tab: `tab${index}`, locks, logger, name };
     }),
   );
@@ -759,6 +762,40 @@ describe.each([
     expect({ closing, call }).toEqual({ closing: { value: undefined }, call: { code: 'closed' } });
     expect(mine).not.toHaveBeenCalled();
     expect(undelivered.length).toBeGreaterThan(0);
+  });
+});
+
+// README, close(): "one whose fetcher has answered settles as it would have, its value stored, also while an async schema still checks it".
+describe.each([
+  ['generic (a memory type: the value comes in the message, and the waiting tab keeps it)', 'generic', false],
+  ['album_year with skipStore (the value comes in the message, and nobody keeps it)', 'album_year', true],
+] as const)('close() in a tab that took another tab’s fetched value, %s', (_, type, skip) => {
+  it('its async schema still checking that value when close() is called: the call settles as it would have, with the value, and its fetcher is not called', async () => {
+    const checking = gate<void>();
+    const checked = gate<void>();
+    // Only the waiting tab's schema waits: it checks the value the fetching tab announced.
+    const [fetching, waiting] = await openTabs(2, {
+      schemas: (index) => ({ [type]: z.object({ year: z.number() }).refine(async () => (index === 1 && (checking.open(), await checked.promise), true)) }),
+    });
+    const reply = gate<{ year: number }>();
+    const fetcher = vi.fn((context: FetcherContext) => (skip && context.skipStore(), reply.promise));
+    const first = fetching!.cache.resolve(type, 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const changes: string[] = [];
+    waiting!.cache.watch(type, 'k', (change) => changes.push(change.kind));
+    const mine = vi.fn(async () => ({ year: 2000 }));
+    const second = waiting!.cache.resolve(type, 'k', mine);
+    await vi.waitFor(async () => expect((await fetching!.locks!.manager('tab1').query()).pending).toHaveLength(1));
+    reply.open({ year: 1999 });
+    expect(await first).toEqual({ value: { year: 1999 }, source: 'fetch' });
+    await checking.promise;
+    const closing = waiting!.cache.close();
+    checked.open();
+    expect(await Promise.allSettled([second])).toEqual([{ status: 'fulfilled', value: { value: { year: 1999 }, source: 'shared' } }]);
+    await closing;
+    expect(mine).not.toHaveBeenCalled();
+    // Kept in the waiting tab's memory as the fetching tab's was (its watcher told), or, skipStore, nowhere.
+    expect(changes).toEqual(skip ? [] : ['set']);
   });
 });
 
