@@ -52,7 +52,7 @@ interface Running {
   writing?: number;
   /** What its fetcher threw (or rejected with), once it did: the fetch's own failure (see FetchRun.fetcherThrew). */
   threw?: { error: unknown };
-  /** Its fetcher answered before close(), for a caller (not a background refresh): what it brought is stored as it would have been (see #store). */
+  /** Its fetcher (or the one of the other tab's fetch it took) answered before close(), for a caller (not a background refresh): what it brought is stored as it would have been (see #store). */
   answered?: boolean;
 }
 
@@ -299,6 +299,8 @@ export class Resolver {
         return (await host.checked(type, [key], found, false))[0];
       },
       receive: async (value, cached, at, sent) => {
+        // Another tab's fetcher answered for this call: close() from now on lets it settle and keep the value, as for its own (see #store).
+        running.answered = this.#closed === undefined;
         let input: EntryInput;
         try {
           // With the options that tab stored it with (its TTL, its tags), as a persistent type's entry read from the store: not this call's.
