@@ -1,15 +1,11 @@
 import * as z from 'zod/mini';
 import { staleSecondsSchema, ttlSecondsSchema } from './configSchema';
-import { lengthAtMost, nonEmpty } from './lengthChecks';
+import { lengthAtMost, nonBlank as nonBlankString, nonEmpty } from './lengthChecks';
 import type { Logger } from './Logger';
 
 // Schemas for the public API's arguments: parsed on the main thread, before anything crosses to the engine.
 
-const nonBlank = (what: string) => {
-  // A refinement, not z.regex: zod's format checks would ship to the page for this pattern and three others.
-  const error = `${what} must be a non-blank string`;
-  return z.string({ error }).check(z.refine((value) => /\S/.test(value), { error }));
-};
+const nonBlank = (what: string) => nonBlankString(`${what} must be a non-blank string`);
 
 /** Keys are ids and URLs; a longer one is a mistake (and would cost every index it is in). */
 export const MAX_KEY_LENGTH = 4096;

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { describeValue } from './describeValue';
+import { nonBlank } from './lengthChecks';
 import { parse } from './parse';
 import { plainRecord } from './plainRecord';
 
@@ -21,10 +22,7 @@ export const eventTypeSchema = z.literal([...EVENT_TYPES], { error: (issue) => u
 
 export type EventType = z.infer<typeof eventTypeSchema>;
 
-const id = (field: string, required?: EventType) => {
-  const error = required ? `${field} required for ${required}` : `${field} must be a non-blank string`;
-  return z.string({ error }).check(z.refine((value) => /\S/.test(value), { error }));
-};
+const id = (field: string, required?: EventType) => nonBlank(required ? `${field} required for ${required}` : `${field} must be a non-blank string`);
 
 const variant = <T extends EventType, TrackId extends z.ZodMiniType, Fingerprint extends z.ZodMiniType>(
   eventType: T,

@@ -15,3 +15,9 @@ export const nonEmpty = (error?: string) => z.refine<HasLength>((value) => value
 /** `z.maxLength(max)`: a string counted in code points only when its UTF-16 units are too many. */
 export const lengthAtMost = (max: number, error?: string) =>
   z.refine<HasLength>((value) => value.length <= max || (typeof value === 'string' && [...value].length <= max), { error, when: hasLength });
+
+/**
+ * A string with a character other than white space, one error for both failures. A refinement, not
+ * z.regex: zod's format checks would ship to the page for this pattern and three others.
+ */
+export const nonBlank = (error: string) => z.string({ error }).check(z.refine((value) => /\S/.test(value), { error }));
