@@ -22,10 +22,10 @@ export const ttlSecondsSchema = secondsOrInfinity('expected a number of seconds 
 export const staleSecondsSchema = secondsOrInfinity('expected a number of seconds from 0, or Infinity', atLeast(0));
 
 /**
- * Seconds between periodic sweeps, above 0 (a short one is the app's choice: a test watching sweeps). At or
- * above INFINITE_TTL (Infinity too), as a TTL: never (`cleanup()` by hand).
+ * Seconds between periodic sweeps, checked as a TTL: above 0 (a short one is the app's choice: a test
+ * watching sweeps); at or above INFINITE_TTL (Infinity too), never (`cleanup()` by hand).
  */
-const cleanupIntervalSchema = secondsOrInfinity('expected a number of seconds above 0, or Infinity', greaterThan(0));
+const cleanupIntervalSchema = ttlSecondsSchema;
 
 /**
  * A budget in MiB, above 0, or null for none. Infinity, a number too, is no budget: kept as null, which
