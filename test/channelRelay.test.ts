@@ -166,6 +166,26 @@ describe('channelRelay and relayedChannel', () => {
     expect(page.opened).toEqual([{ closed: true }, { closed: true }]);
   });
 
+  it('the next worker, started as another tab’s message is on its way to the page waiting to replace a dead one, is told it: the page’s channel that listened hands it over (seed 48331: a tab without IndexedDB never heard it)', async () => {
+    const name = uniqueName();
+    const page = pageChannels(name);
+    // The page waits to replace a worker that died again soon after: it listens for the next one.
+    const kept = new KeptMessages(page.open);
+    kept.listen();
+    const other = otherTab(name);
+    other.channel.postMessage(hello('waiting'));
+    await turns();
+    // Posted, and not yet delivered as a call starts the next worker in the same turn.
+    other.channel.postMessage(hello('in flight'));
+    const relay = channelRelay(page.open, kept);
+    cleanups.push(() => relay.close());
+    const told: (ChannelMessage | null)[] = [];
+    await relayedChannel(relay.port)((message) => told.push(message)).ready;
+    other.channel.postMessage(hello('after'));
+    await vi.waitFor(() => expect(told).toContainEqual(hello('after')));
+    expect(told).toEqual([hello('waiting'), hello('in flight'), hello('after')]);
+  });
+
   it('closed as its worker dies, gives the next worker first the changes of tabs without IndexedDB that the dead one was told and no tab said it logged: the newest 300, named by the database it last said it logs in', async () => {
     const name = uniqueName();
     const page = pageChannels(name);
