@@ -19,7 +19,8 @@ const MAX_UNANSWERED = 300;
 export class KeptMessages {
   readonly messages: RelayedMessage[] = [];
   readonly #openChannel: OpenTabChannel | undefined;
-  #channel: TabChannel | null = null;
+  /** Ends the page's listening: gives its channel to the next worker's relay (what it hears goes `to` it from now on), or closes it. */
+  #listening: ((to?: (message: RelayedMessage) => void) => TabChannel) | null = null;
   /** Between two workers: listening, unless the page is paused. */
   #waiting = false;
   #paused = false;
@@ -35,9 +36,11 @@ export class KeptMessages {
   /** The page has no worker, and starts the next one later: listen for it meanwhile. */
   listen(): void {
     this.#waiting = true;
-    if (this.#paused || this.#channel || !this.#openChannel) return;
+    if (this.#listening || this.#paused || !this.#openChannel) return;
+    let hear = (message: RelayedMessage) => this.keep(message);
     // The malformed ones too (null): the next worker counts them, as those its own channel hears.
-    this.#channel = this.#openChannel((message) => this.keep(message));
+    const channel = this.#openChannel((message) => hear(message));
+    this.#listening = (to) => (to ? (hear = to) : channel.close(), (this.#listening = null), channel);
   }
 
   /**
@@ -85,7 +88,7 @@ export class KeptMessages {
   /** The page is being frozen or hidden: what comes meanwhile is missed (the log has the events), as by a worker. */
   pause(): void {
     this.#paused = true;
-    this.#close();
+    this.#listening?.();
   }
 
   resume(): void {
@@ -93,14 +96,13 @@ export class KeptMessages {
     if (this.#waiting) this.listen();
   }
 
-  /** The next worker's relay listens from now on (and takes the messages), or the cache closed. */
-  stop(): void {
+  /**
+   * The next worker's relay listens from now on (and takes the messages), or the cache closed. A relay (`to`) takes
+   * the channel still listening, if any: a message posted before the relay's own opened and not delivered yet would
+   * reach neither (seed 48331: a tab without IndexedDB never heard another tab's event).
+   */
+  stop(to?: (message: RelayedMessage) => void): TabChannel | undefined {
     this.#waiting = false;
-    this.#close();
-  }
-
-  #close(): void {
-    this.#channel?.close();
-    this.#channel = null;
+    return this.#listening?.(to);
   }
 }

@@ -41,11 +41,10 @@ export function channelRelay(openChannel: OpenTabChannel, kept: KeptMessages = n
   // Kept until then, and told first (TabSync.start tells those logged before where it starts, in log order). `kept` is
   // the page's: what a worker that died before asking was kept, or what the page heard while it had no
   // worker, goes to the next one (which starts there). This relay listens for it from now on.
-  kept.stop();
   let early: RelayedMessage[] | null = kept.messages;
   let tellFirst: ((message: RelayedMessage) => void) | undefined;
-  const hear = (message: RelayedMessage) => (tellFirst ? tellFirst(message) : early && kept.keep(message));
-  let first: TabChannel | null = openChannel(hear);
+  const hear = (message: RelayedMessage) => (tellFirst ? tellFirst(message) : kept.keep(message));
+  let first: TabChannel | null = kept.stop(hear) ?? openChannel(hear);
   /** Set once closed: closes the ports, when the worker's channels have all closed or the wait is over. */
   let closing: (() => void) | null = null;
   requests.onmessage = ({ data: worker }: MessageEvent<MessagePort>) => {
@@ -96,19 +95,19 @@ export function channelRelay(openChannel: OpenTabChannel, kept: KeptMessages = n
     },
     close() {
       if (closing) return;
+      // Nothing hears from now on (see resume): what was kept stays in `kept`, for the next worker of this page (the malformed
+      // ones too: this one never heard them, the next counts them).
       pause();
-      // What was kept stays in `kept`, for the next worker of this page (the malformed ones too: this one never heard them, the next counts them).
-      early = null;
       // And what the worker was told and did not answer: its relay of another tab's change may have waited on IndexedDB.
       kept.unanswered();
-      const timer = setTimeout(() => closing!(), CLOSE_WAIT_MS);
-      unref(timer);
       closing = () => {
         closing = () => {};
         clearTimeout(timer);
         relayed.forEach((relay) => relay.close());
         requests.close();
       };
+      const timer = setTimeout(closing, CLOSE_WAIT_MS);
+      unref(timer);
       if (!relayed.size) closing();
     },
   };
