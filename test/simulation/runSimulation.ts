@@ -512,7 +512,8 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
       const fetchStart = model.tick();
       const what = `${tab.id} (page ${page}) fetch of ${type} ${key}: w${token.w}`;
       history.push(`[${fetchStart}] ${what} starts`);
-      const fetched = (run.fetched = pendingWrite(loc, type, key, token, tags, ttl, fetchStart, { fetchStart }));
+      // Into the memory tier of the worker the fetch runs on: one that replaced a dead one since the call writes there (soak seed 52870).
+      const fetched = (run.fetched = pendingWrite(locOf(tab, type), type, key, token, tags, ttl, fetchStart, { fetchStart }));
       // One fetch per key for all tabs (README, Using it: "a Web Lock per (cache, type, key) elects the tab that
       // fetches; the others wait"): no other tab's fetcher of the key runs now — unless that tab closed since
       // (its reload began: the page's cache closes first, rejecting its callers with `closed`), which "leaves the key
