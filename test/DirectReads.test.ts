@@ -351,6 +351,27 @@ describe('reads the page answers itself', () => {
     expect(kept).toEqual([true, true, false, true]);
   });
 
+  it('a read the page answered counts as a use when it was made, not when the page tells its worker (up to a second later): another tab’s reads in between are later uses', async () => {
+    for (const direct of [false, true]) {
+      const config = { caching: { policies: { album_year: { maxSizeMb: 0.004 } } } };
+      const { cache, clock, name, indexedDB } = await pageReading({ direct, config });
+      const { cache: other } = await openCache({ name, indexedDB, clock, config });
+      const value = 'v'.repeat(450);
+      for (const key of ['x', 'y', 'z']) await cache.set('album_year', key, value);
+      clock.advance(1000);
+      expect(await cache.get('album_year', 'z')).toBe(value);
+      clock.advance(500);
+      // Another tab reads the other two after it: z is now the least recently used.
+      expect(await other.getMany('album_year', ['x', 'y'])).toEqual([value, value]);
+      clock.advance(500);
+      // The page tells its worker of its read, which writes its read times (on close at the latest).
+      await cache.close();
+      await other.set('album_year', 'w', value);
+      const kept = (await other.getMany('album_year', ['x', 'y', 'z', 'w'])).map((found) => found !== undefined);
+      expect(kept, direct ? 'read by the page' : 'read by the worker').toEqual([true, true, false, true]);
+    }
+  });
+
   it('after another tab’s write or event has resolved, the page reads what it left', async () => {
     const { cache, name, indexedDB, clock } = await pageReading();
     const { cache: other } = await openCache({ name, indexedDB, clock });
