@@ -377,8 +377,12 @@ export class RemoteEngine implements EngineApi {
   #touch(type: TypeName, hits: string[], misses: number, counted: boolean): Touched {
     let touched = this.#touched.get(type);
     // Each read apart: the worker gives each its own read time, in order.
-    if (!touched) this.#touched.set(type, (touched = { reads: [], hits: 0, misses: 0, recorded: new Set() }));
-    if (hits.length) touched.reads.push(hits);
+    if (!touched) this.#touched.set(type, (touched = { reads: [], times: [], hits: 0, misses: 0, recorded: new Set() }));
+    if (hits.length) {
+      touched.reads.push(hits);
+      // When it was made: told up to a second later, it is a use then (another tab's in between is later).
+      touched.times.push((this.#options.now ?? epochNow)());
+    }
     if (counted) touched.hits += hits.length;
     touched.misses += misses;
     // A first read since the worker was last told is written at once (up to READS_AT_ONCE), for other tabs' evictions.
@@ -393,7 +397,7 @@ export class RemoteEngine implements EngineApi {
       // Each a call like any other, watched: on a page without Web Locks, a dead worker is found by a
       // call that hangs, and a page whose reads are all hits makes no other.
       for (const [type, told] of touched) {
-        this.#call((engine) => (this.#told(told, engine), engine.touched(type, told.reads, told.misses, told.hits))).catch(() => {});
+        this.#call((engine) => this.#tell(engine, type, told)).catch(() => {});
       }
     }, TOUCH_AFTER_MS);
     unref(this.#touchTimer);
@@ -406,17 +410,15 @@ export class RemoteEngine implements EngineApi {
    * worker, and read times are hints).
    */
   #sendTouched(connection: EngineConnection): void {
-    for (const [type, touched] of this.#touched) {
-      this.#told(touched, connection.engine);
-      connection.engine.touched(type, touched.reads, touched.misses, touched.hits).catch(() => {});
-    }
+    for (const [type, touched] of this.#touched) this.#tell(connection.engine, type, touched).catch(() => {});
     this.#touched.clear();
   }
 
-  /** Hits counted by `engine`, from now on. */
-  #told(by: CountedBy, engine: EngineApi): void {
-    by.toldTo = engine;
-    by.at = this.#statsSent;
+  /** Tells `engine` of the page's reads of `type`: the hits among them are counted by it from now on. */
+  #tell(engine: EngineApi, type: TypeName, touched: Touched): Promise<void> {
+    touched.toldTo = engine;
+    touched.at = this.#statsSent;
+    return engine.touched(type, touched.reads, touched.misses, touched.hits, touched.times);
   }
 
   /** Whether the counts `engine` adds to hold a hit counted `by`: its own, or a dead worker's that a stats() sent after it carried over. */
@@ -576,6 +578,8 @@ interface CountedBy {
 /** Reads the page answered itself, of one type, until told to a worker (see CountedBy). */
 interface Touched extends CountedBy {
   reads: string[][];
+  /** When each read was made. */
+  times: number[];
   hits: number;
   misses: number;
   recorded: Set<string>;

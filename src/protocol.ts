@@ -178,10 +178,11 @@ export interface EngineApi {
   deletedCorrupt(type: TypeName, count: number): Promise<void>;
   /**
    * The page read these entries itself (see src/DirectReads.ts), each read's keys apart and in the order
-   * made: count `hits` of them as hits (a read again is not counted), and all as read now for eviction,
-   * each read after the one before; and `misses` keys it found no record for.
+   * made: count `hits` of them as hits (a read again is not counted), and each as read for eviction at
+   * its time in `at` (when the page read it; now, if later or absent), each read after the one before;
+   * and `misses` keys it found no record for.
    */
-  touched(type: TypeName, reads: string[][], misses: number, hits: number): Promise<void>;
+  touched(type: TypeName, reads: string[][], misses: number, hits: number, at?: number[]): Promise<void>;
   /** The app changed a policy (`SmartCacheConfig.updatePolicy`, checked on the page): follow it. */
   updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void>;
   /** The page is being frozen, or put in the back/forward cache: stop listening to other tabs (and record reads). */

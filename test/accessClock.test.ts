@@ -51,4 +51,18 @@ describe('accessClock', () => {
       expect(times.at(-1)).toBeLessThan(start + 1);
     }
   });
+
+  it('gives a use told late (a read the page answered, told up to a second after) the time it was made, yet after every use given a time before it, and never ahead of the clock', () => {
+    let now = Date.UTC(2026, 0, 1);
+    const usedAt = accessClock(() => now);
+    const written = usedAt();
+    now += 1000;
+    expect(usedAt(now - 600)).toBe(now - 600);
+    // Made before the last use given a time (which it came after, as it was told after it): just after that one.
+    const told = usedAt(written);
+    expect(told).toBeGreaterThan(now - 600);
+    expect(told).toBeLessThan(now - 599);
+    // Made "later" than the clock reads (set back since): the clock's time.
+    expect(usedAt(now + 5000)).toBe(now);
+  });
 });

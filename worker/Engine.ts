@@ -83,7 +83,7 @@ export class Engine implements EngineApi {
   readonly #config: PolicyTable;
   readonly #now: () => number;
   /** When an entry is written or read, for least-recently-used eviction: never twice the same. */
-  readonly #usedAt: () => number;
+  readonly #usedAt: (at?: number) => number;
   readonly #logger: Logger;
   readonly #stores: Stores;
   readonly #sync: TabSync;
@@ -740,7 +740,7 @@ export class Engine implements EngineApi {
     this.#counters.of(type).corrupt += count;
   }
 
-  async touched(type: TypeName, reads: string[][], misses: number, hits: number): Promise<void> {
+  async touched(type: TypeName, reads: string[][], misses: number, hits: number, at?: number[]): Promise<void> {
     // No wait for other tabs' changes: counted as the call arrives, in the order the page made its calls.
     this.#checkOpen();
     const counters = this.#counters.of(type);
@@ -748,7 +748,8 @@ export class Engine implements EngineApi {
     counters.misses += misses;
     const store = this.#stores.of(type);
     // Each key read its own time, in the order read, as a getMany here touches them: one time for all would leave their order to the keys'.
-    for (const keys of reads) for (const key of keys) store.touch(type, key, this.#usedAt(), true);
+    // Used when the page read them, not as told: another tab's use in between is the later one.
+    for (const [index, keys] of reads.entries()) for (const key of keys) store.touch(type, key, this.#usedAt(at?.[index]), true);
   }
 
   async updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void> {

@@ -10,18 +10,20 @@ const SET_BACK_MS = 1000;
  * system clock corrected) is followed, as other tabs, the page's own reads and later sessions follow it:
  * times kept ahead of it would make this tab's uses newer than theirs until the clock caught up. A set
  * back is told from what the clock said before, not from the times given: many uses at once (each entry
- * of a big setMany) run ahead of the clock by their steps, and are no set back.
+ * of a big setMany) run ahead of the clock by their steps, and are no set back. `at`: when a use told
+ * late was made (a read the page answered, told up to a second after): that time, if before now, but
+ * still after every use given a time before it, which it came after.
  */
-export function accessClock(now: () => number): () => number {
+export function accessClock(now: () => number): (at?: number) => number {
   let last = -Infinity;
   /** The latest time the clock gave since it was last followed back. */
   let latest = -Infinity;
-  return () => {
+  return (at = Infinity) => {
     const time = now();
     if (time < latest - SET_BACK_MS) latest = last = time;
     else {
       latest = Math.max(latest, time);
-      last = Math.max(time, last + STEP);
+      last = Math.max(Math.min(time, at), last + STEP);
     }
     return last;
   };
