@@ -6,7 +6,7 @@ import { DirectReads } from '../src/DirectReads';
 import type { EngineApi } from '../src/protocol';
 import { RemoteEngine } from '../src/RemoteEngine';
 import { typesOf } from '../src/typesOf';
-import { brokenFactory, deleteUnderTabs, failCommit, tabFactory } from './support/faultyIndexedDB';
+import { brokenFactory, deleteUnderTabs, failCommit, failRequest, tabFactory } from './support/faultyIndexedDB';
 import { inProcessWorkers, openRemoteCache, type RemoteCacheOptions } from './support/inProcessWorkers';
 import { lossyChannel } from './support/lossyChannel';
 import { SmartCacheConfig } from '../src/SmartCacheConfig';
@@ -753,6 +753,26 @@ describe('the page’s connection', () => {
     clock.advance(2000);
     calls.length = 0;
     expect(await cache.get('track_metadata', 'k')).toBe(2);
+    expect(calls).toEqual([]);
+    expect(page.connections()).toHaveLength(1);
+  });
+
+  it('a read whose request fails (its transaction aborted: a value Chromium cannot read back) is the worker’s, and the page keeps no connection open for it: after three, one connection', async () => {
+    const inner = new IDBFactory();
+    const page = tabFactory(inner);
+    const { cache, calls, name } = await pageReading({ indexedDB: inner, direct: page.factory });
+    await cache.set('track_metadata', 'k', 1);
+    expect(await cache.get('track_metadata', 'k')).toBe(1);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const fault = failRequest({ nth: 1, name: 'UnknownError', methods: ['get'], database: name });
+      calls.length = 0;
+      expect(await cache.get('track_metadata', 'k')).toBe(1);
+      expect(fault.fired()).toBe(true);
+      // (After the worker hears of the page's earlier hit.)
+      expect(calls.filter((call) => call !== 'touched')).toEqual(['getMany']);
+    }
+    calls.length = 0;
+    expect(await cache.get('track_metadata', 'k')).toBe(1);
     expect(calls).toEqual([]);
     expect(page.connections()).toHaveLength(1);
   });
