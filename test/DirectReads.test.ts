@@ -759,9 +759,12 @@ describe('the page’s connection', () => {
 
   it('a read whose request fails (its transaction aborted: a value Chromium cannot read back) is the worker’s, and the page keeps no connection open for it: after three, one connection', async () => {
     const inner = new IDBFactory();
+    // Made first: fake-indexeddb leaves open the connection of an upgrade the page aborts (no database yet), which a browser closes.
+    const { cache: writer, name } = await openCache({ indexedDB: inner });
+    await writer.set('track_metadata', 'k', 1);
+    await writer.close();
     const page = tabFactory(inner);
-    const { cache, calls, name } = await pageReading({ indexedDB: inner, direct: page.factory });
-    await cache.set('track_metadata', 'k', 1);
+    const { cache, calls } = await pageReading({ name, indexedDB: inner, direct: page.factory });
     expect(await cache.get('track_metadata', 'k')).toBe(1);
     for (let attempt = 0; attempt < 3; attempt++) {
       const fault = failRequest({ nth: 1, name: 'UnknownError', methods: ['get'], database: name });
