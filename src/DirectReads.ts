@@ -147,7 +147,6 @@ export class DirectReads {
 
   close(): void {
     this.#closed = true;
-    this.#open?.close();
     this.#forget(this.#open);
   }
 
@@ -207,12 +206,8 @@ export class DirectReads {
           failed();
           return;
         }
-        // Another tab's upgrade or a deletion waits for every connection: this one goes at once.
-        db.onversionchange = () => {
-          db.close();
-          this.#forget(db);
-        };
-        db.onclose = () => this.#forget(db);
+        // Another tab's upgrade or a deletion waits for every connection: this one goes at once (see #forget).
+        db.onversionchange = db.onclose = () => this.#forget(db);
         this.#open = db;
         resolve(db);
       };
@@ -222,7 +217,12 @@ export class DirectReads {
     return opening;
   }
 
+  /**
+   * Lets go of `db`, closed (closing it again does nothing): the next read opens again. One whose read failed
+   * is still open, and would stay so, unused, for the page's life — one more for each failure.
+   */
   #forget(db: IDBDatabase | null): void {
+    db?.close();
     if (this.#open !== db) return;
     this.#open = null;
     this.#db = null;
