@@ -21,8 +21,6 @@ export interface DirectReadsOptions {
   now?: () => number;
 }
 
-const NONE: ReadonlyMap<BatchId, unknown> = new Map();
-
 /**
  * The most keys one read here takes: its requests are made, and its values copied in, in one task of the
  * page (Chromium: tens of microseconds each), so a bigger read is the worker's, whose answer comes in parts.
@@ -105,7 +103,7 @@ export class DirectReads {
       await requestsDone(requests);
       records = requests.map((request) => request.result);
       // An imported record is the import's entry once its batch has committed (see importBatch.ts).
-      pending = records.some((record) => record?.batch !== undefined) ? await this.#batches.pendingAmong(store, records) : NONE;
+      pending = await this.#batches.pendingAmong(store, records);
     } catch {
       // Closing, closed by the browser, or a read that failed: the next read opens again.
       this.#forget(db);
