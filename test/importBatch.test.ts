@@ -1565,6 +1565,27 @@ describe('an import and the type\'s budget', () => {
     expect(heard.filter((kind) => kind !== 'evict')).toEqual(['set', 'invalidate']);
   });
 
+  it('that resolves while an import another tab began once it had committed is written: the type reads above its budget until that one commits and makes room, then within it, counts exact', async () => {
+    const browser = browserOf();
+    const a = await browser.open(config);
+    const b = await browser.open(config);
+    // About 10.8 kB, below the mark; each import's 40 (about 10.8 kB) fit the budget on their own, not together.
+    await a.cache.setMany('track_metadata', sized(40, 100));
+    let other: Promise<void> | undefined;
+    // Once the first import has committed (before its tab makes room), another tab begins its own: nothing of the type is pending then.
+    faults.push(atImportCommit((tx) => tx.addEventListener('complete', () => (other = b.cache.setMany('track_metadata', sized(40, 200))))));
+    await a.cache.setMany('track_metadata', sized(40));
+    // Its room made of the other entries, the other import's, counted as they are written and not evictable before it commits, hold the rest.
+    const { bytes, maxBytes } = (await a.cache.stats()).types.track_metadata;
+    expect(bytes).toBeGreaterThan(maxBytes!);
+    await other;
+    await within(a);
+    await within(b);
+    // The later import's entries stay, and room is made of the earlier's.
+    expect((await b.cache.getMany('track_metadata', sized(40, 200).map((entry) => entry.key))).every((value) => value !== undefined)).toBe(true);
+    await expectExactCounts(browser);
+  });
+
   it('whose worker dies between its commit and making room: the setMany resolves (it happened), and the type is within its budget', async () => {
     const indexedDB = new IDBFactory();
     const name = `imports-${Date.now()}-${++names}`;
