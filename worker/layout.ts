@@ -16,8 +16,8 @@ export type StoreName = ContentType | 'events' | 'meta' | `custom:${string}` | `
  *
  * Layout 3: an entry record may belong to an import not yet committed (`batch`, `prior`), and a type's
  * store may hold that import's batch record and key chunks (importBatch.ts). Code of layout 2 would
- * read such records as committed, so it must not open this database. Its usage counts what records
- * hold, priors included.
+ * read such records as committed, so it must not open this database. Its usage counts each record's
+ * own entry, never a prior (see importBatch.ts).
  */
 export const LAYOUT = 3;
 
