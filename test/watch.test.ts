@@ -1557,6 +1557,47 @@ describe.each(['clear', 'event'] as const)('an import whose worker died as it co
   });
 });
 
+// README, Guarantees: an event that removes every entry during an import (library_sync) rolls it back at its commit,
+// "told as set, then invalidated"; a worker dying as that commit lands leaves the telling to the next one, which
+// tells what the commit mark says: the same, not nothing (as after a clear).
+describe.each(['lives', 'dies as it committed, before it answered or told anyone'] as const)('an import of album_year during which another tab emitted library_sync, whose worker %s', (fate) => {
+  it('resolves; the watchers of a key it wrote hear its set then its invalidation, in this tab and in another, and neither tab reads the key', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache, workers } = await openRemoteCache({
+      name,
+      indexedDB,
+      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)), importChunk: 10 },
+    });
+    const { cache: other } = await openCache({ name, indexedDB });
+    const [here, there] = [watcher(), watcher()];
+    cache.watch('album_year', 'k0', here.listener);
+    other.watch('album_year', 'k0', there.listener);
+    let steps = 0;
+    let during: Promise<unknown> | undefined;
+    const batch = Array.from({ length: 300 }, (_, index) => ({ key: `k${index}`, value: index }));
+    await cache.setMany('album_year', batch, {
+      onProgress: () => {
+        if (++steps !== 2) return;
+        const change = other.emit({ eventType: 'library_sync' });
+        during = fate === 'lives' ? change : change.then(() => onCommitMark(() => workers[0]!.kill()));
+      },
+    });
+    await during;
+    expect(workers).toHaveLength(fate === 'lives' ? 1 : 2);
+    expect(await other.get('album_year', 'k0')).toBeUndefined();
+    expect(await cache.get('album_year', 'k0')).toBeUndefined();
+    await heardIn(other, cache);
+    await heardIn(cache, other);
+    const told = (seen: CacheChange[]) => seen.map(({ kind, source }) => `${kind} ${source}`);
+    // The event found no entry to remove (the import's were not committed yet): it is told nothing of its own.
+    expect({ here: told(here.seen), there: told(there.seen) }).toEqual({
+      here: ['set local', 'invalidate local'],
+      there: ['set remote', 'invalidate remote'],
+    });
+  });
+});
+
 describe('a persistent set that evicted others to fit its budget, whose worker died as it committed, before it answered or told anyone', () => {
   it('resolves, and the watchers of the type hear the eviction after the set, in this tab and in another', async () => {
     const name = uniqueName();
