@@ -493,8 +493,8 @@ export class Engine implements EngineApi {
     // An import makes room after its commit: one whose worker died in between resolves now, so room is made first (of the others).
     const budget = this.#budgets([type]).get(type);
     if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.imports.roomAfterImport(type, budget, mark.held, this.#expiredBy(), keys));
-    // One rolled back at its commit (a clear during it: it set nothing) whose worker died before making room: the writes made under it show again, room is made as after any rollback.
-    else if (budget && mark.written?.length === 0) this.#countRemoved(type, await idb!.imports.backWithin(type, budget, this.#expiredBy()));
+    // One rolled back at its commit (a clear or an event removing every entry during it) whose worker died before making room: the writes made under it show again, room is made as after any rollback.
+    else if (budget && !mark.written?.length) this.#countRemoved(type, await idb!.imports.backWithin(type, budget, this.#expiredBy()));
     return true;
   }
 

@@ -140,7 +140,7 @@ export class Imports {
           await Promise.allSettled(steps);
         }
         const { outcome, cleared, removed: invalidated, held, bytes } = await this.#db.transact(`committing an import of ${type}`, [entryStore(type)], 'readwrite', (tx) =>
-          this.#commitImport(tx, type, id, commit),
+          this.#commitImport(tx, type, id, commit, written.size),
         );
         if (invalidated) removed.invalidated = invalidated;
         if (outcome === 'rolled back') {
@@ -257,13 +257,15 @@ export class Imports {
    * The commit of an import: its batch record goes, so its entries are what reads see — less those an
    * event since its start removes, which go in the same transaction, with what they replaced (as if the
    * event came just after the import; one transaction, so that no read sees part of it); after a
-   * clear, the whole batch is rolled back instead. Says what its entries hold, and the type.
+   * clear, or an event that removes every entry, the whole batch is rolled back instead. Says what its
+   * entries hold, and the type. `count`: how many entries it wrote.
    */
   async #commitImport(
     tx: IDBTransaction,
     type: TypeName,
     id: BatchId,
     commit: WriteOptions['commit'],
+    count: number,
   ): Promise<{ outcome: 'committed' | 'rolled back'; cleared?: boolean; removed: number; held: number; bytes: number }> {
     const store = tx.objectStore(entryStore(type));
     const batch = (await requestDone(store.get(batchKey(id)))) as BatchRecord | undefined;
@@ -292,10 +294,10 @@ export class Imports {
     }
     if (outcome === 'rolled back') store.put({ ...batch, state: 'aborted' } satisfies BatchRecord);
     else store.delete(batchKey(id));
-    // The call happened either way (its entries were written, then invalidated): a client that lost the answer
-    // may ask, and then room is made as the import would have made it (see roomAfterImport).
-    // Rolled back, it set nothing (and needs no room): a next worker tells nobody of it as set.
-    const outcomeMark = outcome === 'rolled back' ? { written: [] } : { held, ...(removed && { invalidated: removed }) };
+    // The call happened either way: a client that lost the answer may ask, and the next worker tells it as `import` does
+    // and makes the room it would have made (see Engine.committed). Rolled back by a clear, it set nothing; by an event
+    // that removes every entry, its `count` entries were set, then invalidated.
+    const outcomeMark = outcome === 'committed' ? { held, ...(removed && { invalidated: removed }) } : batch.cleared ? { written: [] } : { invalidated: count };
     if (commit) store.put({ key: commitKey(commit.id), at: commit.at, ...outcomeMark } satisfies CommitMark);
     forgetMarks(store, commit?.answered);
     putUsage(tx, type, usage);
