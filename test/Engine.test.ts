@@ -1122,6 +1122,41 @@ describe('byte budgets', () => {
     expect(await cache.getMany('track_metadata', ['k0', 'k1'])).toEqual([value(0), undefined]);
   });
 
+  it('an entry read during an import of it that fails and is rolled back still counts as used at that read, for another tab’s eviction right after: the least recently used goes first', async () => {
+    const clock = fakeClock();
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache } = await engineTab({ name, indexedDB, config, engine: { now: clock.now, importChunk: 2 } });
+    const { cache: other } = await engineTab({ name, indexedDB, config, engine: { now: clock.now } });
+    // Seven values, k0 the oldest.
+    for (let index = 0; index < 7; index++) {
+      clock.advance(1000);
+      await cache.set('track_metadata', `k${index}`, value(index));
+    }
+    clock.advance(1000);
+    // An import of k0 and twenty small entries, two a step: k0 is read (the entry the import replaces, which reads see)
+    // once the first step is written; a step after that read resolved fails (a put that fails aborts its transaction).
+    let read = false;
+    restores.push(failRequest({ nth: 1, database: name, methods: ['put'], matching: (record) => read && String((record as { key?: unknown }).key).startsWith('x'), name: 'UnknownError' }));
+    let reading: Promise<void> | undefined;
+    const entries = [{ key: 'k0', value: value(9) }, ...Array.from({ length: 20 }, (_, index) => ({ key: `x${index}`, value: index }))];
+    const importing = cache.setMany('track_metadata', entries, {
+      onProgress: () =>
+        void (reading ??= cache.get('track_metadata', 'k0').then((found) => {
+          expect(found).toEqual(value(0));
+          read = true;
+        })),
+    });
+    expect((await rejection(importing)).code).toBeDefined();
+    await reading;
+    // k0 is used more recently than k1 (read after it was written): in the other tab, an eighth fills the type up to its mark, a ninth evicts k1.
+    clock.advance(1000);
+    await other.set('track_metadata', 'k7', value(7));
+    clock.advance(1000);
+    await other.set('track_metadata', 'k8', value(8));
+    expect(await other.getMany('track_metadata', ['k0', 'k1'])).toEqual([value(0), undefined]);
+  });
+
   it.each(['track_metadata', 'generic'] as const)('%s: of the entries one getMany read, the first it named goes first', async (type) => {
     const { cache, clock } = await openCache({ config });
     for (let index = 0; index < 8; index++) {
