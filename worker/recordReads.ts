@@ -18,7 +18,11 @@ export async function recordReads(tx: IDBTransaction, type: TypeName, times: Rea
   for (const read of reads) {
     const entry = read.result;
     const at = entry && times.get(entry.key);
-    if (entry && at !== undefined && (at > entry.lastAccess || (entry.expiry === undefined && usedAhead(entry, at)))) store.put({ ...entry, lastAccess: at });
+    if (!entry || at === undefined) continue;
+    // The record of an import not committed shows its prior (see importBatch.ts): what was read, and what a rollback puts back.
+    const used = [entry, entry.prior].filter((record) => record && (at > record.lastAccess || (record.expiry === undefined && usedAhead(record, at))));
+    for (const record of used) record!.lastAccess = at;
+    if (used.length) store.put(entry);
   }
 }
 
