@@ -10,6 +10,7 @@ import { SimLocks } from './simulation/SimLocks';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
+import { lossyChannel } from './support/lossyChannel';
 
 const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
 
@@ -96,6 +97,75 @@ describe('a tab without IndexedDB fetching a persistent type for another tab', (
     expect(await second).toEqual({ value: 1999, source: 'shared' });
     expect(fetcher).toHaveBeenCalledTimes(1);
     expect(await b.get('album_year', 'k')).toBe(1999);
+  });
+});
+
+// A waiting tab's guard starts at its own call: what changed the key between the fetch's start and that call is for the
+// fetching tab's guard to catch (README, No stale write-back), or for the waiting tab's reads.
+describe('a tab without IndexedDB fetching a persistent type, all its messages from other tabs lost, for a tab that asks once a third tab changed the key', () => {
+  async function threeTabs() {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const locks = new SimLocks();
+    const fetchLocks = (tab: string) => new FetchLocks({ name, locks: locks.manager(tab), openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`) });
+    const lossy = lossyChannel(name);
+    const { cache: a } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('a'), openChannel: lossy.open, engine: { indexedDB: undefined } });
+    const { cache: b } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('b') });
+    const { cache: c } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('c') });
+    return { a, b, c, locks, lossy };
+  }
+
+  it('a set: the asking tab reads it (no wait for the fetch), and it stays once the fetch answers', async () => {
+    const { a, b, c, lossy } = await threeTabs();
+    const reply = gate<number>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = a.resolve('album_year', 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    lossy.lose = true;
+    await c.set('album_year', 'k', 2001);
+    expect(await b.resolve('album_year', 'k', () => 2002)).toEqual({ value: 2001, source: 'cache' });
+    reply.open(1999);
+    expect(await first).toEqual({ value: 1999, source: 'fetch' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect([await b.get('album_year', 'k'), await c.get('album_year', 'k')]).toEqual([2001, 2001]);
+  });
+
+  it('a delete of an entry there when the fetch started: the asking tab, which heard of it, does not take what was fetched before it, nor store it over it: it fetches again', async () => {
+    const { a, b, c, locks, lossy } = await threeTabs();
+    await c.set('album_year', 'k', 1990);
+    const reply = gate<number>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = a.resolve('album_year', 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    lossy.lose = true;
+    expect(await c.delete('album_year', 'k')).toBe(true);
+    const again = vi.fn(() => 2002);
+    const second = b.resolve('album_year', 'k', again);
+    await someoneWaits(locks);
+    reply.open(1999);
+    expect(await first).toEqual({ value: 1999, source: 'fetch' });
+    expect(await second).toEqual({ value: 2002, source: 'fetch' });
+    expect(await c.get('album_year', 'k')).toBe(2002);
+  });
+});
+
+describe('generic (a memory type): a tab that deleted its entry of a key once another tab began fetching it, then asks for it', () => {
+  it('does not take what was fetched before its delete: it fetches again, and keeps that', async () => {
+    const locks = new SimLocks();
+    const [a, b] = await openTabs(2, locks);
+    await b!.set('generic', 'k', 'old');
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = a!.resolve('generic', 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    expect(await b!.delete('generic', 'k')).toBe(true);
+    const again = vi.fn(() => 'fetched after the delete');
+    const second = b!.resolve('generic', 'k', again);
+    await someoneWaits(locks);
+    reply.open('fetched before the delete');
+    expect(await first).toEqual({ value: 'fetched before the delete', source: 'fetch' });
+    expect(await second).toEqual({ value: 'fetched after the delete', source: 'fetch' });
+    expect(await b!.get('generic', 'k')).toBe('fetched after the delete');
   });
 });
 
