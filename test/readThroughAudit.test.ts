@@ -30,6 +30,11 @@ async function someoneWaits(locks: SimLocks): Promise<void> {
   await vi.waitFor(async () => expect((await locks.manager('observer').query()).pending).not.toHaveLength(0));
 }
 
+/** Until a tab holds a fetch lock: its fetch is under way. */
+async function someoneFetches(locks: SimLocks): Promise<void> {
+  await vi.waitFor(async () => expect((await locks.manager('observer').query()).held).not.toHaveLength(0));
+}
+
 function gate<T>() {
   let open!: (value: T) => void;
   const promise = new Promise<T>((resolve) => (open = resolve));
@@ -141,6 +146,32 @@ describe('a tab without IndexedDB fetching a persistent type, all its messages f
     expect(await c.delete('album_year', 'k')).toBe(true);
     const again = vi.fn(() => 2002);
     const second = b.resolve('album_year', 'k', again);
+    await someoneWaits(locks);
+    reply.open(1999);
+    expect(await first).toEqual({ value: 1999, source: 'fetch' });
+    expect(await second).toEqual({ value: 2002, source: 'fetch' });
+    expect(await c.get('album_year', 'k')).toBe(2002);
+  });
+});
+
+describe('album_year: a tab without IndexedDB fetching it, all its messages from other tabs lost, for a tab that asks once a third tab emitted library_sync', () => {
+  it('the asking tab, which heard the event, does not take what was fetched before it: it fetches again, and stores that', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const locks = new SimLocks();
+    const fetchLocks = (tab: string) => new FetchLocks({ name, locks: locks.manager(tab), openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`) });
+    const lossy = lossyChannel(name);
+    const { cache: a } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('a'), openChannel: lossy.open, engine: { indexedDB: undefined } });
+    const { cache: b } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('b') });
+    const { cache: c } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('c') });
+    const reply = gate<number>();
+    const first = a.resolve('album_year', 'k', () => reply.promise);
+    await someoneFetches(locks);
+    lossy.lose = true;
+    const heard = new Promise<void>((resolve) => b.on('library_sync', () => resolve()));
+    await c.emit({ eventType: 'library_sync' });
+    await heard;
+    const second = b.resolve('album_year', 'k', () => 2002);
     await someoneWaits(locks);
     reply.open(1999);
     expect(await first).toEqual({ value: 1999, source: 'fetch' });
