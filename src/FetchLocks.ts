@@ -4,8 +4,11 @@ import type { Logger } from './Logger';
 import { abortReason, abortedError, untilAborted } from './SharedFetch';
 import { describeError, fetchOutcomeSchema, rebuildError, type FetchOutcome } from './fetchOutcome';
 
+/** What the fetching tab tells of a value it fetched. */
+type Fetched = Extract<FetchOutcome, { ok: true }>;
+
 /** The options a value was stored with (TTL, tags), as the fetching tab parsed them. */
-type SetOptions = Extract<FetchOutcome, { ok: true }>['options'];
+type SetOptions = Fetched['options'];
 
 /** A BroadcastChannel, as much of it as this uses. */
 export interface FetchChannel {
@@ -37,6 +40,8 @@ export interface Led<T> {
   at?: number | undefined;
   /** The options it was stored with here (TTL, tags): a tab that takes it keeps it so, not as its own call would. */
   options?: SetOptions | undefined;
+  /** When its fetcher was called (epoch ms): what a tab that takes it changed or heard of since is newer. */
+  from?: number | undefined;
 }
 
 export interface FetchRun<T> {
@@ -46,9 +51,10 @@ export interface FetchRun<T> {
   read: () => Promise<{ value: T } | undefined>;
   /**
    * The value another tab fetched without storing it where this one can read it: cached there in its memory, or not at all
-   * (skipStore). Undefined when this tab refuses it (another deploy's tab, whose schema differs): then it fetches for itself.
+   * (skipStore). Undefined when this tab refuses it (another deploy's tab, whose schema differs; fetched before a change of the
+   * key this tab made or heard of): then it fetches for itself.
    */
-  receive: (value: unknown, cached: boolean, at: number | undefined, options: SetOptions | undefined) => Promise<{ value: T } | undefined>;
+  receive: (outcome: Fetched) => Promise<{ value: T } | undefined>;
   /** This tab's callers have all left. */
   signal?: AbortSignal | undefined;
   /**
@@ -124,7 +130,7 @@ export class FetchLocks {
         return { value: led.value, shared: false };
       }
       try {
-        post({ ok: true, stored, cached, ...(stored ? {} : { value: led.fetched, at: led.at, options: led.options }) });
+        post({ ok: true, stored, cached, ...(stored ? {} : { value: led.fetched, at: led.at, options: led.options, from: led.from }) });
       } catch (error) {
         // A value that cannot be cloned (skipStore: it need not be) stays in this tab; the others fetch for themselves.
         post({ ok: false, aborted: true, error: describeError(error) });
@@ -161,7 +167,7 @@ export class FetchLocks {
         if (outcome && outcome.fingerprint !== run.fingerprint) return lead();
         if (outcome?.ok === false && !outcome.aborted) throw fetchFailure(rebuildError(outcome.error), type, key);
         if (outcome?.ok === true && !outcome.stored) {
-          const received = await run.receive(outcome.value, outcome.cached, outcome.at, outcome.options);
+          const received = await run.receive(outcome);
           // Refused here (as a stored value this tab's read refuses): fetched here.
           return received ? { ...received, shared: true } : lead();
         }

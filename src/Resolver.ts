@@ -59,6 +59,9 @@ interface Running {
 /** How many marks a read-through takes at most before its fetcher is called (see Resolver.#fetchAndStore). */
 const MARKS_PER_FETCH = 3;
 
+/** How long a change made or heard here is noted (see Resolver.#noted): a fetch of another tab begun before it and taken after that is taken as before. */
+const NOTED_MS = 120_000;
+
 /**
  * A forceFresh fetch whose fetcher is not yet called (it waits for another tab's fetch): what it brings is newer than a
  * change heard now (that fetch's write, say), and a call made after its forceFresh still joins it (README "Reading through").
@@ -112,6 +115,11 @@ export class Resolver {
   readonly #parked = new Set<Running>();
   /** Fetcher calls made so far (see Running.calledAt). */
   #calls = 0;
+  /**
+   * When (epoch ms, the clock tabs share) each key (`type:key`; every key of a type: `type`) was last written or removed here,
+   * or heard so from another tab, oldest first: a value another tab fetched from before then is not taken (see #fetchEverywhere).
+   */
+  readonly #noted = new Map<string, number>();
   /** close()'s error, once it was called: no fetch starts, nor stores, after it. */
   #closed: unknown;
 
@@ -202,6 +210,7 @@ export class Resolver {
 
   /** Counts another tab's write of the keys (null: every key of the type) as this tab hears of it (see sawWrite, Running.heard). */
   heardWrite(type: string, keys: readonly string[] | null): void {
+    this.#note(type, keys);
     for (const running of this.#records()) {
       if (running.type === type && (!keys || keys.includes(running.key)) && !asksLater(running)) running.overtaken = running.heard = true;
     }
@@ -209,6 +218,7 @@ export class Resolver {
 
   /** Counts an event, or a clear, for each type it applies to (see Running): its guard keeps what a fetch under way brings out of the store. */
   sawChange(types: readonly string[]): void {
+    for (const type of types) this.#note(type, null);
     for (const running of this.#records()) if (types.includes(running.type) && !asksLater(running)) running.overtaken = true;
   }
 
@@ -218,11 +228,23 @@ export class Resolver {
    * what the fetches whose fetcher was called before its own bring only (another tab's value: before now).
    */
   sawWrite(type: string, keys: readonly string[] | null, by?: Running): void {
+    this.#note(type, keys);
     const at = by && (by.calledAt ?? this.#calls + 1);
     for (const running of this.#records()) {
       if (running === by || running.type !== type || (keys && !keys.includes(running.key))) continue;
       if (running.calledAt === undefined) running.wrote = true;
       if (at === undefined || (running.calledAt ?? Infinity) < at) running.overtaken = running.overwritten = true;
+    }
+  }
+
+  /** Notes a change of the keys (null: every key of the type) as of now (see #noted), forgetting those older than NOTED_MS. */
+  #note(type: string, keys: readonly string[] | null): void {
+    const now = Date.now();
+    const noted = this.#noted;
+    for (const id of keys?.map((key) => `${type}:${key}`) ?? [type]) noted.delete(id), noted.set(id, now);
+    for (const [id, at] of noted) {
+      if (at > now - NOTED_MS) break;
+      noted.delete(id);
     }
   }
 
@@ -298,7 +320,11 @@ export class Resolver {
         const found = await this.#engine.getMany(type, [key], options.fingerprint == null ? undefined : [options.fingerprint], { again: true });
         return (await host.checked(type, [key], found, false))[0];
       },
-      receive: async (value, cached, at, sent) => {
+      receive: async ({ value, cached, at, options: sent, from }) => {
+        // Fetched before this tab wrote or removed the key, or heard another tab do so (whose message the fetching tab may have
+        // missed, or never gets: a memory type's change): older than what its callers know. It fetches for itself.
+        // (A tab of an earlier deploy tells no time: compared with undefined, nothing is later.)
+        if ((this.#noted.get(type) ?? 0) > from! || (this.#noted.get(`${type}:${key}`) ?? 0) > from!) return undefined;
         // Another tab's fetcher answered for this call: close() from now on lets it settle and keep the value, as for its own (see #store).
         running.answered = this.#closed === undefined;
         let input: EntryInput;
@@ -364,6 +390,7 @@ export class Resolver {
     // for another tab's fetch (that fetch's own write, say) or for its mark neither keeps it out of the store nor makes it stale.
     running.overtaken = running.overwritten = running.heard = false;
     running.calledAt = ++this.#calls;
+    const from = Date.now();
     // Called after the fetches of the key called before it (no lock held them apart): it brings what is newer than
     // what they bring, which a caller that comes now does not join (see #store for their values).
     for (const other of this.#records()) {
@@ -393,7 +420,7 @@ export class Resolver {
     const overtaken = written !== undefined ? !cached : (running.overtaken ?? false);
     // With the TTL it was written with, its policy's where the call gave none: a tab that takes it keeps it so, whatever its own policy says.
     const kept = options.ttlSeconds === undefined && written?.ttlSeconds !== undefined ? { ...options, ttlSeconds: written.ttlSeconds } : options;
-    return { value: await host.output(type, input.value), fetched: input.value, stored: cached && written.shared, cached, stale: overtaken, at: written?.at, options: kept };
+    return { value: await host.output(type, input.value), fetched: input.value, stored: cached && written.shared, cached, stale: overtaken, at: written?.at, options: kept, from };
   }
 
   /**

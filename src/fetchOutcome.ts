@@ -25,6 +25,8 @@ export const fetchOutcomeSchema = z.union([
     at: z.optional(z.number()),
     // The options it was stored with there (TTL, tags): the others keep it so. None from an earlier deploy: their call's own.
     options: z.optional(setOptionsSchema),
+    // When its fetcher was called (epoch ms): a tab that wrote or removed the key since, or heard so, does not take it. None from an earlier deploy.
+    from: z.optional(z.number()),
   }),
   /** Failed; `aborted`: every caller in its tab left (or its value cannot travel), so a waiting tab fetches for itself. */
   z.strictObject({
