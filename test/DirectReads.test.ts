@@ -581,6 +581,29 @@ describe('when the worker loses IndexedDB', () => {
     expect(await cache.get('track_metadata', 'k')).toBeUndefined();
     expect(calls).toContain('getMany');
   });
+  it('the next worker cannot open it (its open request errors) while the page can: a watcher told of the loss reads none of what IndexedDB kept', async () => {
+    const inner = new IDBFactory();
+    // Each worker its own view of IndexedDB: the second one's open request fails, as in a browser that lost its storage.
+    let started = 0;
+    const workerEngine = () => {
+      const side = tabFactory(inner);
+      if (started++) side.refuse();
+      return { indexedDB: side.factory };
+    };
+    // The worker's word on where it keeps its types takes a while to reach the page, as a round trip may.
+    const { cache, workers } = await openRemoteCache({ name: uniqueName(), indexedDB: inner, workerEngine, storageDelayMs: 20 });
+    await cache.set('track_metadata', 'k', 'in IndexedDB');
+    expect(await cache.get('track_metadata', 'k')).toBe('in IndexedDB');
+    const heard: unknown[] = [];
+    cache.watch('track_metadata', 'k', ({ kind }) => {
+      if (kind === 'clear') void cache.get('track_metadata', 'k').then((value) => heard.push(value));
+    });
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(heard).toHaveLength(1));
+    expect(heard).toEqual([undefined]);
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+    await cache.close();
+  });
 });
 
 describe('a worker whose death cannot be observed (no Web Locks)', () => {
