@@ -214,8 +214,12 @@ export class Engine implements EngineApi {
         engine = new Engine(options, null, reasonOf(error));
         engine.#logger.error(`Reprise: IndexedDB is unusable, keeping persistent types in memory (${reasonOf(error)})`, error);
         // The page read a database before (its dead worker's): its entries are out of view now, as when a live engine gives IndexedDB up.
+        // Told once the page has heard they are kept in memory: a watcher that reads as it hears the loss must not read IndexedDB then.
         const config = engine.#config;
-        if (known) engine.#lostEntries(known, config.types.filter((type) => config.isPersistent(type)));
+        if (known) {
+          await engine.#stores.tell('memory');
+          engine.#lostEntries(known, config.types.filter((type) => config.isPersistent(type)));
+        }
       }
     }
     const from = await engine.#sync.start(options.tab?.since ?? null, options.tab?.listenedAt);
