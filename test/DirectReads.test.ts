@@ -372,6 +372,41 @@ describe('reads the page answers itself', () => {
     }
   });
 
+  it('reads the page answered keep their order for eviction when its report of the first waits for the next worker (the last died) and a read on its way meanwhile is told first', async () => {
+    const config = { caching: { policies: { album_year: { maxSizeMb: 0.004 } } } };
+    // The next worker's script takes a while to load (a slow network).
+    let load = (_: boolean) => {};
+    let started = 0;
+    const loads = () => !started++ || new Promise<boolean>((resolve) => (load = resolve));
+    const { cache, clock, name, indexedDB, workers } = await pageReading({ config, loads });
+    const value = 'v'.repeat(450);
+    for (const key of ['a', 'b']) await cache.set('album_year', key, value);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let b: Promise<unknown>;
+    try {
+      clock.advance(1);
+      expect(await cache.get('album_year', 'a')).toBe(value);
+      clock.advance(1);
+      // Read by the page as the worker dies; its report of a (a second after a) waits for the next worker.
+      b = cache.get('album_year', 'b');
+      workers[0]!.kill();
+      for (let tick = 0; tick < 10; tick++) await Promise.resolve();
+      vi.advanceTimersByTime(1000);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await b).toBe(value);
+    load(true);
+    clock.advance(1);
+    await cache.set('album_year', 'c', value);
+    await cache.close();
+    // a is the least recently used of the three: a fourth entry takes its place.
+    const { cache: other } = await openCache({ name, indexedDB, clock, config });
+    await other.set('album_year', 'w', value);
+    const kept = (await other.getMany('album_year', ['a', 'b', 'c', 'w'])).map((found) => found !== undefined);
+    expect(kept).toEqual([false, true, true, true]);
+  });
+
   it('after another tab’s write or event has resolved, the page reads what it left', async () => {
     const { cache, name, indexedDB, clock } = await pageReading();
     const { cache: other } = await openCache({ name, indexedDB, clock });
