@@ -317,8 +317,8 @@ export class RemoteEngine implements EngineApi {
     }
   }
 
-  /** Runs a call on the live engine; `changes`: what it may alter (see #pending); `onWait`: runs as it is made if it waits for a worker. */
-  #call<T>(run: (engine: EngineApi) => Promise<T>, changes?: PendingChange, onWait?: () => void): Promise<T> {
+  /** Runs a call on the live engine (`told`: the page's reads sent ahead of it, answered); `changes`: what it may alter (see #pending); `onWait`: runs as it is made if it waits for a worker. */
+  #call<T>(run: (engine: EngineApi, told: Promise<unknown>) => Promise<T>, changes?: PendingChange, onWait?: () => void): Promise<T> {
     if (this.#closed) return Promise.reject(new CacheError('closed', 'This cache is closed'));
     return changes ? this.#pending.during(changes, this.#run(run, onWait)) : this.#run(run, onWait);
   }
@@ -338,15 +338,15 @@ export class RemoteEngine implements EngineApi {
     });
   }
 
-  #run<T>(run: (engine: EngineApi) => Promise<T>, onWait?: () => void): Promise<T> {
+  #run<T>(run: (engine: EngineApi, told: Promise<unknown>) => Promise<T>, onWait?: () => void): Promise<T> {
     return this.#inOrder(async (connection) => {
       // The reads the page answered itself go first: the worker's counts then follow the page's order.
-      this.#sendTouched(connection);
+      const told = this.#sendTouched(connection);
       const watchdog = setTimeout(() => this.#watch(connection), PROBE_AFTER_MS);
       this.#calls.set(connection, (this.#calls.get(connection) ?? 0) + 1);
       try {
         // Not a race with died, pending while the worker lives: each call would leave it a reaction holding its answer till then.
-        return await untilAborted(run(connection.engine), deathOf(connection.died), abortReason);
+        return await untilAborted(run(connection.engine, told), deathOf(connection.died), abortReason);
       } catch (error) {
         throw toClientError(error);
       } finally {
@@ -392,13 +392,10 @@ export class RemoteEngine implements EngineApi {
     if (this.#touchTimer !== undefined) return touched;
     this.#touchTimer = setTimeout(() => {
       this.#touchTimer = undefined;
-      const touched = [...this.#touched];
-      this.#touched.clear();
-      // Each a call like any other, watched: on a page without Web Locks, a dead worker is found by a
-      // call that hangs, and a page whose reads are all hits makes no other.
-      for (const [type, told] of touched) {
-        this.#call((engine) => this.#tell(engine, type, told)).catch(() => {});
-      }
+      // A call like any other, watched: on a page without Web Locks, a dead worker is found by a call that
+      // hangs, and a page whose reads are all hits makes no other. It tells the reads as it runs (see #run):
+      // taken now, they would go after those made while it waits for a worker, which its run sends first.
+      if (this.#touched.size) this.#call((_, told) => told).catch(() => {});
     }, TOUCH_AFTER_MS);
     unref(this.#touchTimer);
     return touched;
@@ -409,9 +406,10 @@ export class RemoteEngine implements EngineApi {
    * the next one; those sent to a worker that then dies go with it (counts and read times are per
    * worker, and read times are hints).
    */
-  #sendTouched(connection: EngineConnection): void {
-    for (const [type, touched] of this.#touched) this.#tell(connection.engine, type, touched).catch(() => {});
+  #sendTouched(connection: EngineConnection): Promise<unknown> {
+    const told = Promise.all([...this.#touched].map(([type, touched]) => this.#tell(connection.engine, type, touched)));
     this.#touched.clear();
+    return told.catch(() => {});
   }
 
   /** Tells `engine` of the page's reads of `type`: the hits among them are counted by it from now on. */
