@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CacheConfig } from '../../src/index';
 import { uniqueName, useBrowser, type TestPage } from './chromium';
+import { random } from './pages/fuzzCalls';
 
 const browser = useBrowser();
 
@@ -26,19 +27,6 @@ const SEEDS = ((range) => {
   const [from, to] = range.includes('-') ? range.split('-').map(Number) : [1, Number(range)];
   return Array.from({ length: to! - from! + 1 }, (_, index) => from! + index);
 })(process.env['RANDOM_FAULT_SEEDS']);
-
-/** mulberry32, as fuzzCalls.ts. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!, below: (n: number) => Math.floor(next() * n) };
-}
 
 /** What a call in a page gave: its value, or its rejection as the page saw it; `lost` when its page was reloaded under it. */
 type Outcome = { ok: true; value: unknown; calls?: number } | { ok: false; code: string | undefined; cacheError: boolean; message: string } | { lost: true };

@@ -25,8 +25,8 @@ export interface FuzzReport {
 
 type Call = { what: string; run: (cache: Cache) => unknown; valid?: boolean };
 
-/** mulberry32: small, seeded, good enough to pick arguments. */
-function random(seed: number) {
+/** mulberry32: small, seeded, good enough to pick arguments (also randomFaults.test's calls). */
+export function random(seed: number) {
   let state = seed >>> 0;
   const next = () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -35,7 +35,7 @@ function random(seed: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return { next, pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]! };
+  return { next, pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!, below: (n: number) => Math.floor(next() * n) };
 }
 
 const cyclic = () => {
