@@ -75,6 +75,12 @@ export class SimTab {
   page = 0;
   /** From the start of a reload until the next page opens: the page's cache is closing or closed (calls made meanwhile reject with `closed`). */
   unloading = false;
+  /**
+   * The channels the workers of this tab's pages opened to the other tabs (through the page's relay): how many
+   * deliveries the network had made as each opened, and as it closed with its tab frozen (the worker's `suspend`;
+   * null: not so), and the messages it received. One the page had passed on to it that came after is dropped unread.
+   */
+  readonly workerChannels: { openedAt: number; frozenAt: number | null; received: unknown[] }[] = [];
   /** What this tab's `on('*')` listener was told, and by which of its pages. */
   readonly heard: { event: CacheEvent; source: 'local' | 'remote'; page: number }[] = [];
   /**
@@ -189,7 +195,18 @@ export class SimTab {
           logger,
           client,
           // Through the page, which checks them (a stranger may post malformed messages) and listens from the worker's start.
-          openChannel,
+          openChannel:
+            openChannel &&
+            ((receive) => {
+              const record = { openedAt: world.network.deliveries.length, frozenAt: null as number | null, received: [] as unknown[] };
+              this.workerChannels.push(record);
+              const channel = openChannel((message) => (record.received.push(message), receive(message)));
+              const close = () => {
+                if (this.suspended) record.frozenAt ??= world.network.deliveries.length;
+                channel.close();
+              };
+              return { ...channel, close };
+            }),
           locks: world.locks?.manager(worker.name),
           // Deferred work runs some turns later, as the seed says: deterministic, unlike timers. A turn
           // stands for about 50 ms (a few calls), up to a few hundred turns.

@@ -1130,9 +1130,17 @@ async function simulate({ seed, steps = 150 }: SimulationOptions): Promise<Simul
           // frozen ("a change whose message is lost with its tab … never reaches that tab").
           // The change's worker dying excuses it only if no message of it went out (what a worker posted before it died still goes out).
           if (diedSince(tab, emit.start) || (diedSince(emit.tab, emit.start) && !world.network.posts.some(({ data }) => carries(data, sim)))) continue;
-          // A freeze loses it only if its message had not reached the page's channels before (a message heard is told).
+          // A freeze loses it only if its message had not reached the page's channels before (a message heard is told) —
+          // or the page had passed it on to its worker's channel, which the worker's suspend closed before it came: the
+          // page's relay and the engine's calls are two ports, in no set order, and a closed channel drops what comes
+          // (README, Limits: "a message it loses without any lifecycle event is lost for it (after a freeze it forgets
+          // its memory tier instead)"; seed 60030: e6 reached tab3's page, which froze at the next delivery).
           const reached = () => world.network.deliveries.findIndex(({ to, data }) => tab.pageChannels.includes(to) && carries(data, sim));
-          if ((frozenSpans.get(tab) ?? []).some(({ from, to, at }) => from <= began && (to === null || to >= emit.start) && !(reached() >= 0 && reached() < at))) continue;
+          const spans = frozenSpans.get(tab) ?? [];
+          // At that freeze (not a later one): open before it, closed by it, without having received the message.
+          const overtaken = (at: number, until = Infinity) =>
+            tab.workerChannels.some(({ openedAt, frozenAt, received }) => openedAt < at && frozenAt !== null && frozenAt >= at && frozenAt < until && !received.some((data) => carries(data, sim)));
+          if (spans.some(({ from, to, at }, index) => from <= began && (to === null || to >= emit.start) && (!(reached() >= 0 && reached() < at) || overtaken(at, spans[index + 1]?.at)))) continue;
         } else {
           // A database deleted meanwhile: what the old one logged may be lost to a tab ("forgets": told at its next catch-up).
           if (recreated.some((at) => at >= emit.start - 1)) continue;
