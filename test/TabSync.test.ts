@@ -579,6 +579,49 @@ describe('events across tabs', () => {
     expect(heard).toEqual([{ type: 'generic', keys: null, kind: 'invalidate', source: 'remote' }]);
   });
 
+  it('a page whose engine opens after it listened tells its listeners what was logged since, though a change made before it listened, its transaction held up meanwhile, was logged after them (soak seed 60406)', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock(Date.UTC(2026, 0, 1, 12));
+    const side = tabFactory(indexedDB);
+    const { cache: a } = await engineTab({ name, indexedDB: side.factory, config, engine: { now: clock.now } });
+    await a.emit({ eventType: 'library_sync' });
+    const { cache: c } = await engineTab({ name, indexedDB, config, engine: { now: clock.now } });
+    // a's connection is closed under it, and its next open waits (the machine asleep meanwhile, an hour by the wall clock).
+    let reopen!: () => void;
+    const held = new Promise<void>((resolve) => (reopen = resolve));
+    const opening = side.factory.open;
+    side.factory.open = (...args: Parameters<IDBFactory['open']>) => {
+      side.factory.open = opening;
+      // One the caller listens on now, answered once the real one, made when the wait ends, is (test/setup: fake-indexeddb's class).
+      const request = new (IDBOpenDBRequest as unknown as new () => IDBOpenDBRequest)();
+      void held.then(() => {
+        const real = opening(...args);
+        real.addEventListener('success', (event) => {
+          Object.assign(request, { readyState: 'done', result: real.result });
+          request.dispatchEvent(new (event.constructor as typeof Event)('success'));
+        });
+      });
+      return request;
+    };
+    side.loseConnection();
+    const late = a.emit({ eventType: 'manual_invalidation', trackId: 'y' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    clock.advance(3_600_000);
+    let openB!: () => void;
+    const openingB = new Promise<void>((resolve) => (openB = resolve));
+    const { cache: b } = await openRemoteCache({ name, indexedDB, config, now: clock.now, opening: () => openingB, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
+    const { seen, listener } = recorder();
+    b.on('*', listener);
+    // Logged after the page listened, before the change held up.
+    await c.emit({ eventType: 'manual_invalidation', trackId: 'x' });
+    reopen();
+    await late;
+    openB();
+    await b.stats();
+    expect(seen.map(([event]) => event.trackId)).toEqual(['x', 'y']);
+  });
+
   it('a tab opened later starts from the end of the log', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
