@@ -14,7 +14,6 @@ describe('IdbStore', () => {
     const invalidated = store.invalidateAndLog([{ type: 'track_metadata', by: 'track', trackId: 't1' }], {
       id: 'e1',
       origin: 'test',
-      at: 0,
       event: { eventType: 'track_removed', trackId: 't1' },
     });
     const written = store.write('track_metadata', [entry('track_metadata', 'after', { trackIds: ['t1'], bytes: 300 })], null, 0);
@@ -44,10 +43,10 @@ describe('IdbStore', () => {
 
   it('a relayed change already logged under its id, however long ago, is not applied again', async () => {
     const store = await IdbStore.open({ name: uniqueName(), indexedDB: new IDBFactory() });
-    const relayed = { id: 'from-a-tab-without-indexeddb', origin: 'degraded', at: 0, event: { eventType: 'library_sync' as const } };
+    const relayed = { id: 'from-a-tab-without-indexeddb', origin: 'degraded', event: { eventType: 'library_sync' as const } };
     const first = await store.invalidateAndLog([{ type: 'album_year', by: 'all' }], relayed, true);
     for (let index = 0; index < 3; index++) {
-      await store.invalidateAndLog([], { id: `later-${index}`, origin: 'test', at: 0, event: { eventType: 'track_added', trackId: 't' } });
+      await store.invalidateAndLog([], { id: `later-${index}`, origin: 'test', event: { eventType: 'track_added', trackId: 't' } });
     }
     await store.write('album_year', [entry('album_year', 'written after')], null, 0);
     const again = await store.invalidateAndLog([{ type: 'album_year', by: 'all' }], relayed, true);

@@ -60,7 +60,6 @@ export class CrossTabChanges {
   readonly #options: CrossTabChangesOptions;
   readonly #config: PolicyTable;
   readonly #stores: Stores;
-  readonly #now: () => number;
   readonly #feed: ChangeFeed;
   readonly #notify: (call: () => unknown) => Promise<void>;
   readonly sync: TabSync;
@@ -73,7 +72,6 @@ export class CrossTabChanges {
     this.#options = options;
     this.#config = options.config;
     this.#stores = options.stores;
-    this.#now = options.now;
     this.#feed = options.feed;
     this.#notify = options.notify;
     this.sync = new TabSync({
@@ -130,7 +128,7 @@ export class CrossTabChanges {
     }
     try {
       const persistent = targets.filter((target) => this.#stores.of(target.type) === idb);
-      const entry = { ...logged(change), id: shared.id, origin: tabId, at: this.#now() };
+      const entry = { ...logged(change), id: shared.id, origin: tabId };
       // On a full disk (its log record is a write), as a write.
       const { record, epoch } = await roomOnFullDisk(
         () => idb.invalidateAndLog(persistent, entry, once?.retry ?? false, once?.retry ? this.#options.madeIn : undefined),
@@ -156,7 +154,7 @@ export class CrossTabChanges {
     const idb = this.#stores.idb;
     if (!idb) throw new CacheError('storage_unavailable', 'IndexedDB is no longer usable in this tab');
     const persistent = targets.filter((target) => this.#stores.of(target.type) === idb);
-    return idb.invalidateAndLog(persistent, { ...logged(change), id: shared.id, origin: shared.origin, at: this.#now() }, true, shared.epoch);
+    return idb.invalidateAndLog(persistent, { ...logged(change), id: shared.id, origin: shared.origin }, true, shared.epoch);
   }
 
   /**

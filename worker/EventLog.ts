@@ -90,8 +90,8 @@ export class EventLog {
   /**
    * Where a tab stands that has applied every change logged before `time` (epoch ms) and none since: the
    * place before the oldest change logged at or after it (the head when there is none). Times are taken
-   * as each change's transaction starts, so records can be out of time order by a little (a tab
-   * reconnecting between its time and its commit): the walk goes OUT_OF_ORDER_MS past `time`. A change
+   * in each change's transaction (see IdbStore's invalidateAndLog), so in log order, but by each tab's clock,
+   * which may differ by a little (a clock slewed): the walk goes OUT_OF_ORDER_MS past `time`. A change
    * stamped later than `now` (the clock as the walk begins) was logged before the clock was set back: with
    * `time` behind `now`, before `time` too as far as can be told, so not counted (one logged between `time`
    * and a set back shorter than the time since is then not either: its message alone tells it). With the

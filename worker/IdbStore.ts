@@ -340,17 +340,17 @@ export class IdbStore implements Store {
    */
   async invalidateAndLog(
     targets: readonly InvalidationTarget[],
-    change: Omit<LoggedChange, 'seq' | 'invalidated'>,
+    change: Omit<LoggedChange, 'seq' | 'invalidated' | 'at'>,
     relayed = false,
     madeIn?: string | null,
   ): Promise<{ record: LoggedChange; epoch: string | null }> {
     const { counts, keys, logged, epoch } = await this.#invalidate(targets, { change, relayed, madeIn });
-    return { record: logged ?? { ...change, seq: 0, invalidated: counts, removed: keys }, epoch };
+    return { record: logged ?? { ...change, at: this.#now(), seq: 0, invalidated: counts, removed: keys }, epoch };
   }
 
   async #invalidate(
     given: readonly InvalidationTarget[],
-    log?: { change: Omit<LoggedChange, 'seq' | 'invalidated'>; relayed: boolean; madeIn?: string | null | undefined },
+    log?: { change: Omit<LoggedChange, 'seq' | 'invalidated' | 'at'>; relayed: boolean; madeIn?: string | null | undefined },
   ): Promise<Invalidated & { logged: LoggedChange | null; epoch: string | null }> {
     let targets = given;
     let types: TypeName[] = [];
@@ -428,9 +428,10 @@ export class IdbStore implements Store {
         const cleared = log?.change.cleared?.includes(type);
         for (const batch of batches.values()) tx.objectStore(entryStore(type)).put(withTargets(batch, mine, cleared));
       }
-      // Logged in the same transaction: a change is in the log exactly when it happened.
+      // Logged in the same transaction: a change is in the log exactly when it happened, stamped then (not when
+      // the call began: a transaction held up, by a reopen or an eviction, would log it behind later ones; see EventLog.before).
       const { counts, keys } = removed.invalidated();
-      const record = log && { ...log.change, invalidated: counts, removed: keys };
+      const record = log && { ...log.change, at: this.#now(), invalidated: counts, removed: keys };
       const added = record && EventLog.append(tx, record);
       return { counts, keys, logged: () => (record && added ? { ...record, seq: added.result as number } : null), epoch };
     });
