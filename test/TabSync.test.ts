@@ -1737,7 +1737,7 @@ describe('the event log', () => {
   it('finds the oldest change logged since a time even when records are a little out of time order', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
-    // Two tabs whose changes' times are taken before their commits: the second commits later with an earlier time.
+    // Two tabs whose clocks differ by a second (a clock slewed): the second logs later with an earlier time.
     const { cache: late } = await openCache({ name, indexedDB, clock: fakeClock(Date.UTC(2026, 0, 1, 0, 0, 2)) });
     const { cache: early } = await openCache({ name, indexedDB, clock: fakeClock(Date.UTC(2026, 0, 1, 0, 0, 1)) });
     await late.emit({ eventType: 'library_sync' });
