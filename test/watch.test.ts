@@ -1523,19 +1523,25 @@ function onCommitMark(then: () => void): void {
   };
 }
 
+/** A tab importing in steps of 10 entries through a worker, another tab, and a watcher of the key k0 of `type` in each. */
+async function importingTabs(type: 'track_metadata' | 'album_year') {
+  const name = uniqueName();
+  const indexedDB = new IDBFactory();
+  const { cache, workers } = await openRemoteCache({
+    name,
+    indexedDB,
+    engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)), importChunk: 10 },
+  });
+  const { cache: other } = await openCache({ name, indexedDB });
+  const [here, there] = [watcher(), watcher()];
+  cache.watch(type, 'k0', here.listener);
+  other.watch(type, 'k0', there.listener);
+  return { cache, workers, other, here, there };
+}
+
 describe.each(['clear', 'event'] as const)('an import whose worker died as it committed, before it answered or told anyone, after another tab’s %s during it', (made) => {
   it('resolves, and the watchers of a key the import wrote hear last that it is gone, in this tab and in another', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { cache, workers } = await openRemoteCache({
-      name,
-      indexedDB,
-      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)), importChunk: 10 },
-    });
-    const { cache: other } = await openCache({ name, indexedDB });
-    const [here, there] = [watcher(), watcher()];
-    cache.watch('track_metadata', 'k0', here.listener);
-    other.watch('track_metadata', 'k0', there.listener);
+    const { cache, workers, other, here, there } = await importingTabs('track_metadata');
     let steps = 0;
     let during: Promise<unknown> | undefined;
     const batch = Array.from({ length: 300 }, (_, index) => ({ key: `k${index}`, value: index, trackId: `t${index % 5}` }));
@@ -1562,17 +1568,7 @@ describe.each(['clear', 'event'] as const)('an import whose worker died as it co
 // tells what the commit mark says: the same, not nothing (as after a clear).
 describe.each(['lives', 'dies as it committed, before it answered or told anyone'] as const)('an import of album_year during which another tab emitted library_sync, whose worker %s', (fate) => {
   it('resolves; the watchers of a key it wrote hear its set then its invalidation, in this tab and in another, and neither tab reads the key', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { cache, workers } = await openRemoteCache({
-      name,
-      indexedDB,
-      engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)), importChunk: 10 },
-    });
-    const { cache: other } = await openCache({ name, indexedDB });
-    const [here, there] = [watcher(), watcher()];
-    cache.watch('album_year', 'k0', here.listener);
-    other.watch('album_year', 'k0', there.listener);
+    const { cache, workers, other, here, there } = await importingTabs('album_year');
     let steps = 0;
     let during: Promise<unknown> | undefined;
     const batch = Array.from({ length: 300 }, (_, index) => ({ key: `k${index}`, value: index }));
