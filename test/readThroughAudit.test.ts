@@ -105,21 +105,23 @@ describe('a tab without IndexedDB fetching a persistent type for another tab', (
   });
 });
 
-// A waiting tab's guard starts at its own call: what changed the key between the fetch's start and that call is for the
-// fetching tab's guard to catch (README, No stale write-back), or for the waiting tab's reads.
-describe('a tab without IndexedDB fetching a persistent type, all its messages from other tabs lost, for a tab that asks once a third tab changed the key', () => {
-  async function threeTabs() {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const locks = new SimLocks();
-    const fetchLocks = (tab: string) => new FetchLocks({ name, locks: locks.manager(tab), openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`) });
-    const lossy = lossyChannel(name);
-    const { cache: a } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('a'), openChannel: lossy.open, engine: { indexedDB: undefined } });
-    const { cache: b } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('b') });
-    const { cache: c } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('c') });
-    return { a, b, c, locks, lossy };
-  }
+/** Tab a without IndexedDB (its messages from other tabs lost once `lossy.lose`), tabs b and c with it; one Web Locks manager. */
+async function threeTabs() {
+  const name = uniqueName();
+  const indexedDB = new IDBFactory();
+  const locks = new SimLocks();
+  const fetchLocks = (tab: string) => new FetchLocks({ name, locks: locks.manager(tab), openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`) });
+  const lossy = lossyChannel(name);
+  const { cache: a } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('a'), openChannel: lossy.open, engine: { indexedDB: undefined } });
+  const { cache: b } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('b') });
+  const { cache: c } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('c') });
+  return { a, b, c, locks, lossy };
+}
 
+// A waiting tab's guard starts at its own call: what changed the key between the fetch's start and that call is for the
+// fetching tab's guard to catch (README, No stale write-back), for the waiting tab's reads, or for the changes it noted
+// (a value fetched before one it made or heard of is not taken).
+describe('a tab without IndexedDB fetching a persistent type, all its messages from other tabs lost, for a tab that asks once a third tab changed the key', () => {
   it('a set: the asking tab reads it (no wait for the fetch), and it stays once the fetch answers', async () => {
     const { a, b, c, lossy } = await threeTabs();
     const reply = gate<number>();
@@ -156,14 +158,7 @@ describe('a tab without IndexedDB fetching a persistent type, all its messages f
 
 describe('album_year: a tab without IndexedDB fetching it, all its messages from other tabs lost, for a tab that asks once a third tab emitted library_sync', () => {
   it('the asking tab, which heard the event, does not take what was fetched before it: it fetches again, and stores that', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const locks = new SimLocks();
-    const fetchLocks = (tab: string) => new FetchLocks({ name, locks: locks.manager(tab), openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`) });
-    const lossy = lossyChannel(name);
-    const { cache: a } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('a'), openChannel: lossy.open, engine: { indexedDB: undefined } });
-    const { cache: b } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('b') });
-    const { cache: c } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('c') });
+    const { a, b, c, locks, lossy } = await threeTabs();
     const reply = gate<number>();
     const first = a.resolve('album_year', 'k', () => reply.promise);
     await someoneFetches(locks);
