@@ -639,6 +639,35 @@ describe('when the worker loses IndexedDB', () => {
     expect(await cache.get('track_metadata', 'k')).toBeUndefined();
     await cache.close();
   });
+  it('the live worker’s connection closes under it and opening again errors while the page can read: a watcher told of the loss reads none of what IndexedDB kept, nor do stats() and entries()', async () => {
+    const inner = new IDBFactory();
+    const workerSide = tabFactory(inner);
+    // The worker's word on where it keeps its types takes a while to reach the page, as a round trip may.
+    const { cache } = await pageReading({ indexedDB: workerSide.factory, direct: inner, storageDelayMs: 20 });
+    await cache.set('track_metadata', 'k', 'in IndexedDB');
+    expect(await cache.get('track_metadata', 'k')).toBe('in IndexedDB');
+    const heard: unknown[] = [];
+    cache.watch('track_metadata', 'k', ({ kind }) => {
+      heard.push(kind);
+      if (kind === 'clear') void cache.get('track_metadata', 'k').then((value) => heard.push(value));
+    });
+    const changes: string[] = [];
+    cache.watch('track_metadata', null, ({ kind, keys }) => changes.push(`${kind} ${keys ?? 'any'}`));
+    // The browser closes the connection (site data cleared, a disk failure) and refuses the worker's opens from then on.
+    workerSide.refuse();
+    workerSide.loseConnection();
+    await cache.set('track_metadata', 'other', 'in memory');
+    await vi.waitFor(() => expect(heard).toHaveLength(2));
+    expect(heard).toEqual(['clear', undefined]);
+    // The loss first: what was written after it stays.
+    expect(changes).toEqual(['clear any', 'set other']);
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+    expect(await cache.entries('track_metadata')).toEqual([['other', 'in memory']]);
+    const stats = await cache.stats();
+    expect(stats.degraded).toMatch(/IndexedDB/);
+    expect(stats.types.track_metadata).toMatchObject({ entries: 1, storage: 'memory' });
+    await cache.close();
+  });
 });
 
 describe('a worker whose death cannot be observed (no Web Locks)', () => {
