@@ -192,8 +192,11 @@ export class Engine implements EngineApi {
             if (engine) engine.#countRemoved(type, removed);
           },
           gone: (epoch) => {
-            if (engine) engine.#lostEntries(epoch);
-            else goneAtOpen = epoch;
+            if (!engine) goneAtOpen = epoch;
+            else if (engine.#stores.idb) engine.#lostEntries(epoch);
+            // Given up (see Stores): told once the page has heard they are kept in memory, as from a next worker (below); ahead
+            // of the calls that go on there, which wait for the same (this waits first), so before what they change.
+            else void engine.#stores.toldMemory().then(() => engine.#lostEntries(epoch));
           },
           knownEpoch: known,
           // One opened as the engine starts is where it starts, which it tells the page then.
@@ -215,10 +218,9 @@ export class Engine implements EngineApi {
         engine.#logger.error(`Reprise: IndexedDB is unusable, keeping persistent types in memory (${reasonOf(error)})`, error);
         // The page read a database before (its dead worker's): its entries are out of view now, as when a live engine gives IndexedDB up.
         // Told once the page has heard they are kept in memory: a watcher that reads as it hears the loss must not read IndexedDB then.
-        const config = engine.#config;
         if (known) {
           await engine.#stores.tell('memory');
-          engine.#lostEntries(known, config.types.filter((type) => config.isPersistent(type)));
+          engine.#lostEntries(known);
         }
       }
     }
@@ -939,9 +941,9 @@ export class Engine implements EngineApi {
    * that a page hears it once whichever of its workers tells it (a dead one may have), and that the page
    * learns its workers told it (see PageTab: the next one then knows no such database).
    */
-  #lostEntries(epoch: string, types = this.#stores.persistentTypes()): void {
-    if (this.#closed) return;
-    for (const type of types) this.#feed.add(type, 'clear', null, 'remote', false, goneId(epoch, type));
+  #lostEntries(epoch: string): void {
+    const config = this.#config;
+    if (!this.#closed) for (const type of config.types) if (config.isPersistent(type)) this.#feed.add(type, 'clear', null, 'remote', false, goneId(epoch, type));
   }
 
   /**

@@ -144,12 +144,13 @@ export class Stores {
   #degrade(error: unknown): void {
     const reason = reasonOf(error);
     this.#options.logger.error(`Reprise: IndexedDB is unusable, keeping persistent types in memory (${reason})`, error);
-    const had = this.#idb !== null;
-    // Calls between two of their transactions meet the same failure when they go on, and go on in memory.
-    this.#idb?.close(error);
+    const idb = this.#idb;
     this.#idb = null;
     this.#degraded = reason;
+    // Said before the close tells the loss of its entries, which waits for the page to have heard it (see the engine's gone).
     void this.tell('memory');
-    if (had) this.#options.lost();
+    // Calls between two of their transactions meet the same failure when they go on, and go on in memory.
+    idb?.close(error);
+    if (idb) this.#options.lost();
   }
 }
