@@ -1292,6 +1292,31 @@ describe('IndexedDB given up under an open tab (a newer Reprise upgraded the dat
       newer.close();
     }
   });
+  it('with a worker whose connection closes under it and whose opens then fail: the other tabs hear nothing of it (their database keeps its entries), nor of what it writes in memory; its event reaches them', async () => {
+    const name = uniqueName();
+    const inner = new IDBFactory();
+    const workerSide = tabFactory(inner);
+    const { cache } = await openRemoteCache({ name, indexedDB: workerSide.factory, engine: { openChannel: checkedChannel(() => new BroadcastChannel(name)) } });
+    const { cache: other } = await openCache({ name, indexedDB: inner });
+    const [mine, theirs] = [watcher(), watcher()];
+    other.watch('track_metadata', null, theirs.listener);
+    await cache.set('track_metadata', 'k', 'v', { trackId: 't1' });
+    await vi.waitFor(() => expect(theirs.seen).toHaveLength(1));
+    theirs.seen.length = 0;
+    cache.watch('track_metadata', null, mine.listener);
+    workerSide.loseConnection();
+    workerSide.refuse();
+    await cache.set('track_metadata', 'x', 'in memory');
+    expect((await cache.stats()).degraded).not.toBeNull();
+    expect(await other.get('track_metadata', 'k')).toBe('v');
+    await cache.emit({ eventType: 'track_removed', trackId: 't1' });
+    await vi.waitFor(() => expect(theirs.seen).not.toHaveLength(0));
+    await settle();
+    expect(theirs.seen).toEqual([{ type: 'track_metadata', kind: 'invalidate', keys: ['k'], source: 'remote' }]);
+    expect(await other.get('track_metadata', 'k')).toBeUndefined();
+    expect(mine.seen.map(({ kind }) => kind)).toEqual(['clear', 'set']);
+    await Promise.all([cache.close(), other.close()]);
+  });
 });
 
 describe('IndexedDB given up while a page has no worker (a newer Reprise upgraded the database in another tab meanwhile)', () => {
