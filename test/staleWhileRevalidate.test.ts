@@ -138,6 +138,26 @@ describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type
     expect(logger.error).not.toHaveBeenCalled();
   });
 
+  it('a refresh whose window ends before it calls its fetcher (a thread busy that long, a lock claimed late) stops there, unreported: the next call fetches', async () => {
+    const { cache, clock, logger } = await openCache({ config: config(type) });
+    await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(10_000);
+    const late = vi.fn(() => 'refreshed');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    try {
+      expect(await cache.resolve(type, 'k', late, { staleWhileRevalidateSeconds: 0.1 })).toEqual({ value: 'old', source: 'stale' });
+      // The window's timer fires before the refresh's way to its fetcher is done (ChannelLocks' 25 ms claim at least), as on a
+      // thread busy for the whole window: stopped with nobody waiting on it, the refresh calls no fetcher (README "Stale while revalidate").
+      clock.advance(100);
+      vi.advanceTimersByTime(100);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await cache.resolve(type, 'k', () => 'fetched', { staleWhileRevalidateSeconds: 0 })).toEqual({ value: 'fetched', source: 'fetch' });
+    expect(late).not.toHaveBeenCalled();
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+
   it('a refresh a caller joined, which that caller leaves once the window has ended, stops without a report: nobody waits on it, as when it ends unjoined', async () => {
     const { cache, clock, logger } = await openCache({ config: config(type) });
     await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
