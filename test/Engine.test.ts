@@ -1,4 +1,5 @@
-import { IDBDatabase, IDBFactory, IDBIndex, IDBObjectStore, forceCloseDatabase } from 'fake-indexeddb';
+import { IDBDatabase, IDBFactory, IDBIndex, IDBObjectStore, IDBOpenDBRequest, forceCloseDatabase } from 'fake-indexeddb';
+import { later } from '../worker/schedule';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Engine } from '../worker/Engine';
 import {
@@ -2127,6 +2128,87 @@ describe('commit marks (how a next worker tells whether a dead one’s change ha
       db.close();
     }
   }
+
+  /**
+   * A tab on `indexedDB` whose connection the browser closes under it (`close()`); its reopen then waits (the machine
+   * asleep) until `reopen()`, answered as the real open made at that moment is.
+   */
+  function closedUntilReopened(indexedDB: IDBFactory) {
+    const side = tabFactory(indexedDB);
+    let reopen!: () => void;
+    const held = new Promise<void>((resolve) => (reopen = resolve));
+    const opening = side.factory.open;
+    const close = () => {
+      side.factory.open = (...args: Parameters<IDBFactory['open']>) => {
+        side.factory.open = opening;
+        const request = new (IDBOpenDBRequest as unknown as new () => IDBOpenDBRequest)();
+        void held.then(() => {
+          const real = opening(...args);
+          real.addEventListener('success', (event) => {
+            Object.assign(request, { readyState: 'done', result: real.result });
+            request.dispatchEvent(new (event.constructor as typeof Event)('success'));
+          });
+        });
+        return request;
+      };
+      side.loseConnection();
+    };
+    return { factory: side.factory, close, reopen };
+  }
+
+  /** A tab whose periodic upkeep (its turn in IndexedDB: the day-old commit marks trimmed) runs when `upkeep()` is awaited. */
+  async function upkeepTab(name: string, indexedDB: IDBFactory, now: () => number) {
+    let run: (() => void) | undefined;
+    let ran: unknown;
+    const locks = {
+      request: (lock: string, _options: LockOptions, callback: (lock: Lock | null) => unknown) => (lock.endsWith(':cleanup') ? (ran = Promise.resolve(callback({ name: lock } as Lock))) : callback({ name: lock } as Lock)),
+      query: async () => ({ held: [] }),
+    } as unknown as LockManager;
+    const config = tableOf(new SmartCacheConfig({ caching: { cleanupIntervalSeconds: 3600 } }));
+    const engine = await Engine.create({ name, config, indexedDB, now, cloneValues: true, locks, schedule: (callback, ms) => (ms === 3_600_000 ? void (run = callback) : later(callback, ms)) });
+    return {
+      engine,
+      async upkeep() {
+        run!();
+        await ran;
+      },
+    };
+  }
+
+  it.each(['setMany', 'setMany of 1,500 entries (an import)', 'deleteMany'] as const)(
+    'a %s held up (its connection closed under it, the reopen waiting while the machine sleeps a day) keeps its mark for a day from its commit: a next worker finds it made, and answers as it did',
+    async (call) => {
+      const name = uniqueName();
+      const indexedDB = new IDBFactory();
+      const clock = fakeClock();
+      const { engine: other } = await engineTab({ name, indexedDB, engine: { now: clock.now } });
+      await other.setMany('track_metadata', [{ key: 'k', value: 'before' }]);
+      const tab = closedUntilReopened(indexedDB);
+      const { engine: dying } = await engineTab({ name, indexedDB: tab.factory, engine: { now: clock.now } });
+      await dying.stats();
+      tab.close();
+      // An import (a setMany of more than a thousand entries) is stamped in its last step's transaction, which commits it.
+      const sets = call.endsWith('(an import)') ? Array.from({ length: 1500 }, (_, index) => ({ key: `k${index}`, value: index })) : [{ key: 'k', value: 'set' }];
+      const change = call === 'deleteMany' ? dying.deleteMany('track_metadata', ['k'], { id: 'c1', retry: false }) : dying.setMany('track_metadata', sets, { commitId: 'c1' });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      clock.advance(25 * HOUR * 1000);
+      tab.reopen();
+      await change;
+      // Its answer lost (its worker died as it committed); another tab's hourly upkeep runs meanwhile.
+      const { engine: cleaner, upkeep } = await upkeepTab(name, indexedDB, clock.now);
+      await upkeep();
+      const { engine: next } = await engineTab({ name, indexedDB, engine: { now: clock.now } });
+      if (call !== 'deleteMany') {
+        expect(await next.committed('track_metadata', 'c1')).toBe(true);
+      } else {
+        // Another tab sets the key again before the page's next worker gets the delete again.
+        await other.setMany('track_metadata', [{ key: 'k', value: 'set since' }]);
+        expect(await next.deleteMany('track_metadata', ['k'], { id: 'c1', retry: true })).toBe(1);
+        expect((await next.getMany('track_metadata', ['k']))[0]?.value).toBe('set since');
+      }
+      await Promise.all([other, dying, next, cleaner].map((engine) => engine.close()));
+    },
+  );
 
   it('a tab’s answered writes, read-throughs and deletes leave about one mark per type on disk, not one per call for a day', async () => {
     const { cache, clock, indexedDB, name } = await openCache();
