@@ -96,9 +96,11 @@ describe('IdbStore', () => {
   });
 
   it('a write marked with a commit id can be asked about, in its own type; old marks are trimmed', async () => {
-    const store = await IdbStore.open({ name: uniqueName(), indexedDB: new IDBFactory() });
-    await store.write('track_metadata', [entry('track_metadata', 'k', { at: 0 })], null, 0, { commit: { id: 'old', at: 1000 } });
-    await store.write('track_metadata', [entry('track_metadata', 'k2', { at: 0 })], null, 0, { commit: { id: 'new', at: 3000 } });
+    let time = 1000;
+    const store = await IdbStore.open({ name: uniqueName(), indexedDB: new IDBFactory(), now: () => time });
+    await store.write('track_metadata', [entry('track_metadata', 'k', { at: 0 })], null, 0, { commit: { id: 'old' } });
+    time = 3000;
+    await store.write('track_metadata', [entry('track_metadata', 'k2', { at: 0 })], null, 0, { commit: { id: 'new' } });
     const committed = (...ids: string[]) => Promise.all(ids.map(async (id) => (await store.committed('track_metadata', id)) !== undefined));
     expect(await committed('old', 'new', 'never')).toEqual([true, true, false]);
     expect(await store.committed('album_year', 'old')).toBeUndefined();

@@ -434,7 +434,7 @@ export class Engine implements EngineApi {
           landed?.();
         };
         // A mark per call: a call alone's names what is written (its guard may leave some out; an import marks its own way), a group's each its keys.
-        const marks = parts.flatMap(({ call: { options }, entries }) => (options.commitId === undefined ? [] : [{ id: options.commitId, at: now, answered: options.answered, keys: entries.map((entry) => entry.key) }]));
+        const marks = parts.flatMap(({ call: { options }, entries }) => (options.commitId === undefined ? [] : [{ id: options.commitId, answered: options.answered, keys: entries.map((entry) => entry.key) }]));
         const commit = parts.length === 1 ? { commit: marks[0] } : { commits: marks };
         const removed = await this.#write(store, type, entries, budget, this.#expiredBy(now), total, { onProgress, guard, ...commit, landed: tell, from });
         tell(removed);
@@ -552,7 +552,7 @@ export class Engine implements EngineApi {
     // What a change another tab logged removed from the memory tier is gone already: not deleted (nor told) again.
     await this.#crossTab.current(type);
     const now = this.#now();
-    const marked = once && { ...once, at: now, madeIn: this.#options.tab?.since?.epoch };
+    const marked = once && { ...once, madeIn: this.#options.tab?.since?.epoch };
     return this.#stores.withStore(type, async (store) => {
       // Asked again in memory when IndexedDB is lost during the retry (withStore): the dead worker's count is in IndexedDB.
       if (once?.retry) this.#stores.cannotTell([type], 'delete');

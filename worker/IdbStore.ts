@@ -169,8 +169,8 @@ export class IdbStore implements Store {
       // One call's mark names every key written; a group's each its own, the room made in the last one's.
       const marks = commit ? [{ ...commit, keys: entries.map((entry) => entry.key) }] : (commits ?? []);
       const revisions = new Map(entries.map((entry) => [entry.key, entry.revision]));
-      marks.forEach(({ id, at, answered, keys }, index) => {
-        store.put({ key: commitKey(id), at, written: keys.map((key) => [key, revisions.get(key)!]), ...(index === marks.length - 1 && room) } satisfies CommitMark);
+      marks.forEach(({ id, answered, keys }, index) => {
+        store.put({ key: commitKey(id), at: this.#now(), written: keys.map((key) => [key, revisions.get(key)!]), ...(index === marks.length - 1 && room) } satisfies CommitMark);
         forgetMarks(store, answered);
       });
       // Above the whole budget after that: pending imports hold the rest, which nothing may evict.
@@ -213,7 +213,11 @@ export class IdbStore implements Store {
     });
   }
 
-  /** Deletes the commit marks of these types made before `before` (epoch ms): no client waits that long for an answer. */
+  /**
+   * Deletes the commit marks of these types made before `before` (epoch ms): no client waits that long for an answer
+   * after its change commits. Each is stamped in the transaction that commits it, not as its call began: one held up
+   * (a reopen, an eviction, a machine asleep) would go as it lands, while its page may still ask about it.
+   */
   trimCommitMarks(types: readonly TypeName[], before: number): Promise<void> {
     return this.#db.transact('trimming commit marks', types.map(entryStore), 'readwrite', async (tx) => {
       for (const type of types) {
@@ -258,7 +262,7 @@ export class IdbStore implements Store {
     });
   }
 
-  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean | 'expired', once?: Once & { at: number; madeIn?: string | null | undefined }): Promise<Deletion> {
+  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean | 'expired', once?: Once & { madeIn?: string | null | undefined }): Promise<Deletion> {
     return this.#db.transact(`removing from ${type}`, [entryStore(type)], 'readwrite', async (tx) => {
       const store = tx.objectStore(entryStore(type));
       // A retry whose first attempt happened: what that one deleted, and nothing removed again (a mark of
@@ -300,7 +304,7 @@ export class IdbStore implements Store {
       if (once && met) usage.deletes = (usage.deletes ?? 0) + 1;
       if (removed.deleted.length || removed.expired.length || (once && met)) putUsage(tx, type, usage);
       for (const batch of batches) store.put(batch);
-      if (once) store.put({ key: commitKey(once.id), at: once.at, removed: removed.deleted.length, keys: removed.deleted });
+      if (once) store.put({ key: commitKey(once.id), at: this.#now(), removed: removed.deleted.length, keys: removed.deleted });
       forgetMarks(store, once?.answered);
       return removed;
     });

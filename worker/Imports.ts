@@ -298,7 +298,7 @@ export class Imports {
     // and makes the room it would have made (see Engine.committed). Rolled back by a clear, it set nothing; by an event
     // that removes every entry, its `count` entries were set, then invalidated.
     const outcomeMark = outcome === 'committed' ? { held, ...(removed && { invalidated: removed }) } : batch.cleared ? { written: [] } : { invalidated: count };
-    if (commit) store.put({ key: commitKey(commit.id), at: commit.at, ...outcomeMark } satisfies CommitMark);
+    if (commit) store.put({ key: commitKey(commit.id), at: this.#now(), ...outcomeMark } satisfies CommitMark);
     forgetMarks(store, commit?.answered);
     putUsage(tx, type, usage);
     return { outcome, cleared: batch.cleared, removed, held, bytes: usage.bytes };

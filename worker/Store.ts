@@ -114,15 +114,15 @@ export interface WriteOptions {
   onProgress?: ((written: number) => void) | undefined;
   guard?: WriteGuard | undefined;
   /**
-   * IndexedDB: also record that this write happened, under `id`, at `at` (epoch ms), in its transaction; and
+   * IndexedDB: also record that this write happened, under `id`, in its transaction (stamped then: see trimCommitMarks); and
    * delete the marks of the page's earlier changes it names as `answered` (see SetManyOptions.answered).
    */
-  commit?: { id: string; at: number; answered?: readonly string[] | undefined } | undefined;
+  commit?: { id: string; answered?: readonly string[] | undefined } | undefined;
   /**
    * IndexedDB, a write of several calls' entries together (see Engine.setMany): the mark of each (as `commit`),
    * saying which keys it set; what the write removed to stay within the budget is in the last one's.
    */
-  commits?: readonly { id: string; at: number; answered?: readonly string[] | undefined; keys: readonly string[] }[] | undefined;
+  commits?: readonly { id: string; answered?: readonly string[] | undefined; keys: readonly string[] }[] | undefined;
   /** IndexedDB: called once the write's transaction (an import's commit) has committed, with what it removed, before the room it makes after pending imports (after the import). */
   landed?: ((removed: Removed) => void) | undefined;
   /**
@@ -162,7 +162,7 @@ export interface Store {
    * deleteMany marked under its id (with what it deleted, not what it expired), where marks outlive a
    * worker; a retry whose mark is there returns what the first attempt deleted and removes nothing.
    */
-  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean | 'expired', once?: Once & { at: number; madeIn?: string | null | undefined }): Promise<Deletion>;
+  remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean | 'expired', once?: Once & { madeIn?: string | null | undefined }): Promise<Deletion>;
   /** Deletes what the targets find, through indexes; returns counts per type, and the keys where few. */
   invalidate(targets: readonly InvalidationTarget[]): Promise<Invalidated>;
   clear(types: readonly TypeName[]): Promise<void>;
