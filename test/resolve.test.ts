@@ -1,6 +1,6 @@
 // resolve and getOrSet (SPEC §3b): where a value came from, the fetcher's context, forceFresh, and
 // callers that stop waiting. (Stale-while-revalidate and fetches shared across tabs have their own files.)
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { IDBFactory } from 'fake-indexeddb';
 import { z } from 'zod';
 import { isCacheError, type Cache, type CacheChange, type FetcherContext } from '../src/index';
@@ -548,6 +548,45 @@ describe.each(['track_metadata', 'generic'] as const)('%s without locks: two fet
     expect(await first).toEqual({ value: 'called last', source: 'fetch' });
     expect(await second).toEqual({ value: 'called first', source: 'fetch' });
     expect(await cache.get(type, 'k')).toBe('called last');
+  });
+});
+
+// Across tabs, only the store tells which of two fetches' fetchers was called later, by the time each write carries (see worker/fetchRevision).
+describe('track_metadata without locks, two tabs: a fetch whose mark is answered late (a busy worker, the page frozen a while)', () => {
+  const type = 'track_metadata';
+  it.each([true, false])('and another tab’s fetch of the key, called and stored meanwhile: what the one called last fetched stays (it answers first: %s)', async (calledLastAnswersFirst) => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    // The clock the pages and their workers share.
+    const clock = fakeClock();
+    const dateNow = vi.spyOn(Date, 'now').mockImplementation(clock.now);
+    onTestFinished(() => dateNow.mockRestore());
+    const [a, b] = [await engineTab({ name, indexedDB, engine: { now: clock.now } }), await engineTab({ name, indexedDB, engine: { now: clock.now } })];
+    const marked = gate<void>();
+    // The mark taken just before its fetcher is called (the second the read-through asks for) is answered late.
+    slowMark(a.engine, 2, marked.promise);
+    const [calledLast, calledFirst] = [gate<string>(), gate<string>()];
+    const fetchers = [vi.fn(() => calledLast.promise), vi.fn(() => calledFirst.promise)] as const;
+    const first = a.cache.resolve(type, 'k', fetchers[0], { forceFresh: true });
+    await vi.waitFor(() => expect(a.engine.mark).toHaveBeenCalledTimes(2));
+    clock.advance(1000);
+    const second = b.cache.resolve(type, 'k', fetchers[1], { forceFresh: true });
+    await vi.waitFor(() => expect(fetchers[1]).toHaveBeenCalledTimes(1));
+    clock.advance(1000);
+    if (!calledLastAnswersFirst) {
+      calledFirst.open('called first');
+      expect(await second).toEqual({ value: 'called first', source: 'fetch' });
+    }
+    marked.open();
+    await vi.waitFor(() => expect(fetchers[0]).toHaveBeenCalledTimes(1));
+    calledLast.open('called last');
+    expect(await first).toEqual({ value: 'called last', source: 'fetch' });
+    if (calledLastAnswersFirst) {
+      calledFirst.open('called first');
+      expect(await second).toEqual({ value: 'called first', source: 'fetch' });
+    }
+    await afterItsWrite();
+    expect([await a.cache.get(type, 'k'), await b.cache.get(type, 'k')]).toEqual(['called last', 'called last']);
   });
 });
 
