@@ -391,6 +391,9 @@ export class Resolver {
     running.overtaken = running.overwritten = running.heard = false;
     running.calledAt = ++this.#calls;
     const from = Date.now();
+    // Its write tells the other tabs' when its fetcher was called (see worker/fetchRevision): now, not as its mark was taken,
+    // whose answer may have come late (a busy page), after another tab's fetcher was called and stored.
+    if ('holds' in since && since.holds) since = { ...since, holds: { ...since.holds, at: from } };
     // Called after the fetches of the key called before it (no lock held them apart): it brings what is newer than
     // what they bring, which a caller that comes now does not join (see #store for their values).
     for (const other of this.#records()) {

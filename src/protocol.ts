@@ -75,7 +75,7 @@ export interface Holds {
    * once it moved, may have been deleted by another tab (whose message may never come), not expired or evicted.
    */
   deletes: number;
-  /** When it was taken (epoch ms): the write of the fetch, whose fetcher is called just after, tells it (see worker/fetchRevision). */
+  /** When it was taken (epoch ms); the page sets when the fetch's fetcher was called, which its write tells (see worker/fetchRevision). */
   at: number;
 }
 
