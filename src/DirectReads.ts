@@ -93,8 +93,10 @@ export class DirectReads {
     if (!keys.length) return [];
     if (keys.length > DIRECT_READ_MAX) return null;
     const db = this.#open ?? (await this.#connectionWithin());
+    // No check of the store (a new DOMStringList of every store name per read): an open connection has every
+    // persistent type's (one that lacks one is not kept: see #connection), and a missing one throws below.
+    if (!db) return null;
     const name = entryStore(type);
-    if (!db || !db.objectStoreNames.contains(name)) return null;
     let records: (EntryRecord | undefined)[];
     let pending: ReadonlyMap<BatchId, unknown>;
     try {
