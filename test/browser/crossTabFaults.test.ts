@@ -1,17 +1,12 @@
 // Cross-tab faults in real Chromium: tabs that really miss BroadcastChannel messages (the page's
 // cache channel gated: no lifecycle event tells them), and an upgrade that another connection blocks for good.
-import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { CacheChange, CacheConfig } from '../../src/index';
 import { uniqueName, useBrowser, type TestPage } from './chromium';
+import { gateChannels, setGate, type Gate } from './gate';
 import { TAB_CONFIG, openTab } from './tabs';
 
 const browser = useBrowser({ eachTest: true });
-
-interface Gate {
-  closed: boolean;
-  dropped: number;
-}
 
 /**
  * A tab whose cache channel (the BroadcastChannel named after the cache) silently drops what arrives
@@ -20,35 +15,16 @@ interface Gate {
 async function openGatedTab(name: string, config: CacheConfig = TAB_CONFIG): Promise<TestPage> {
   const tab = await browser.open('/test/browser/pages/reprise.html');
   await tab.page.waitForFunction(() => 'tab' in window);
+  await tab.page.evaluate(gateChannels, name);
   await tab.page.evaluate(
     async ({ name, config }) => {
-      const gate: Gate = { closed: false, dropped: 0 };
-      const Real = window.BroadcastChannel;
-      class Gated extends Real {
-        override addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void {
-          if (type !== 'message' || this.name !== name) return super.addEventListener(type, listener, options);
-          super.addEventListener(
-            type,
-            (event) => {
-              if (gate.closed) return void gate.dropped++;
-              if (typeof listener === 'function') listener.call(this, event);
-              else listener.handleEvent(event);
-            },
-            options,
-          );
-        }
-      }
-      Object.assign(window, { gate, BroadcastChannel: Gated });
-      const watched: CacheChange[] = [];
-      Object.assign(window, { watched });
+      Object.assign(window, { watched: [] });
       await window.tab.open({ name, config });
     },
     { name, config },
   );
   return tab;
 }
-
-const gate = (page: Page, closed: boolean) => page.evaluate((closed) => void ((window as unknown as { gate: Gate }).gate.closed = closed), closed);
 
 describe('a tab whose channel really missed an event: stats() first', () => {
   it('stats() does not count the memory-tier entries a missed event removed (get agrees after)', async () => {
@@ -59,7 +35,7 @@ describe('a tab whose channel really missed an event: stats() first', () => {
       await window.tab.cache!.set('generic', 'x', 'x', { trackId: 't1' });
       await window.tab.cache!.set('generic', 'y', 'y', { trackId: 't2' });
     });
-    await gate(b.page, true);
+    await setGate(b.page, true);
     await a.page.evaluate(() => window.tab.cache!.emit({ eventType: 'manual_invalidation', trackId: 't1' }));
     await b.page.waitForFunction(() => (window as unknown as { gate: Gate }).gate.dropped >= 1);
     const seen = await b.page.evaluate(async () => {
@@ -84,10 +60,10 @@ describe('a tab whose channel really missed an event (default config: no memory 
       const watched = (window as unknown as { watched: CacheChange[] }).watched;
       window.tab.cache!.watch('track_metadata', 'song', (change) => void watched.push(change));
     });
-    await gate(b.page, true);
+    await setGate(b.page, true);
     await a.page.evaluate(() => window.tab.cache!.emit({ eventType: 'track_removed', trackId: 't1' }));
     await b.page.waitForFunction(() => (window as unknown as { gate: Gate }).gate.dropped >= 1);
-    await gate(b.page, false);
+    await setGate(b.page, false);
     // b's calls, all answered after the event was logged: each must find the tab caught up.
     const answers = await b.page.evaluate(async () => {
       const cache = window.tab.cache!;

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CacheConfig } from '../../src/index';
 import { uniqueName, useBrowser, type TestPage } from './chromium';
+import { gateChannels, setGate, type Gate } from './gate';
 import { random } from './pages/fuzzCalls';
 
 const browser = useBrowser();
@@ -112,24 +113,8 @@ class Model {
 }
 
 async function openTab(name: string): Promise<TestPage> {
-  // Installed before the page's scripts, on every load: the page's BroadcastChannels drop what arrives while `gate.closed`.
+  // Installed before the page's scripts, on every load: workers that say whether their script has run.
   const tab = await browser.open('/test/browser/pages/reprise.html', () => {
-    const gate = { closed: false, dropped: 0 };
-    const Real = window.BroadcastChannel;
-    class Gated extends Real {
-      override addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void {
-        if (type !== 'message') return super.addEventListener(type, listener, options);
-        super.addEventListener(
-          type,
-          (event) => {
-            if (gate.closed) return void gate.dropped++;
-            if (typeof listener === 'function') listener.call(this, event);
-            else listener.handleEvent(event);
-          },
-          options,
-        );
-      }
-    }
     class Watched extends window.Worker {
       ran = false;
       constructor(url: string | URL, options?: WorkerOptions) {
@@ -137,15 +122,17 @@ async function openTab(name: string): Promise<TestPage> {
         this.addEventListener('message', () => (this.ran = true), { once: true });
       }
     }
-    Object.assign(window, { gate, BroadcastChannel: Gated, Worker: Watched });
+    Object.assign(window, { Worker: Watched });
     window.addEventListener('unhandledrejection', (event) => console.error(`unhandled rejection: ${String(event.reason)}`));
   });
   await startCache(tab, name);
   return tab;
 }
 
+/** On a page just loaded: its BroadcastChannels gated (they drop what arrives while `gate.closed`), then its cache. */
 async function startCache({ page }: TestPage, name: string) {
   await page.waitForFunction(() => 'tab' in window);
+  await page.evaluate(gateChannels, null);
   await page.evaluate(({ name, config }) => window.tab.open({ name, config }), { name, config: CONFIG });
 }
 
@@ -289,7 +276,7 @@ async function runSeed(seed: number) {
         }, r.below(40));
       else if (fault === 'gate')
         await page.evaluate((open) => {
-          const gate = (window as unknown as { gate: { closed: boolean } }).gate;
+          const gate = (window as unknown as { gate: Gate }).gate;
           gate.closed = true;
           setTimeout(() => (gate.closed = false), open);
         }, 50 + r.below(400));
@@ -341,7 +328,7 @@ async function runSeed(seed: number) {
   await Promise.all(inFlight);
 
   // Everything settled: every tab reads every key, and counts its entries three ways.
-  await Promise.all(tabs.map(({ page }) => page.evaluate(() => void ((window as unknown as { gate: { closed: boolean } }).gate.closed = false))));
+  await Promise.all(tabs.map(({ page }) => setGate(page, false)));
   const keys = [...model.trackOf.keys()].sort();
   const reads = await Promise.all(
     tabs.map(({ page }) =>
