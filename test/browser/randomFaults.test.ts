@@ -1,7 +1,8 @@
 // A seeded random run in real Chromium: three tabs of one origin make a few hundred calls while real faults
 // hit them (a tab's worker terminated with calls in flight, a page reloaded, close() then a new cache, a tab's
 // channel gated so it misses messages). Then every tab must read what the resolved calls left, and nothing of
-// what rejected. RANDOM_FAULT_SEEDS=N (or A-B) runs those seeds, 300 calls each, instead of the two fixed ones.
+// what rejected, and every cache's `on('*')` listener must have heard the events as README's Guarantees say.
+// RANDOM_FAULT_SEEDS=N (or A-B) runs those seeds, 300 calls each, instead of the two fixed ones.
 import { describe, expect, it } from 'vitest';
 import type { CacheConfig } from '../../src/index';
 import { uniqueName, useBrowser, type TestPage } from './chromium';
@@ -37,7 +38,7 @@ type Op =
   | { kind: 'setMany'; entries: { key: string; value: string }[] }
   | { kind: 'delete'; key: string }
   | { kind: 'deleteMany'; keys: string[] }
-  | { kind: 'emit'; eventType: 'track_removed' | 'track_modified' }
+  | { kind: 'emit'; eventType: 'track_removed' | 'track_modified'; id: string }
   | { kind: 'getOrSet'; key: string; value: string; delay: number }
   | { kind: 'get'; key: string };
 
@@ -61,7 +62,7 @@ function runInPage(page: TestPage['page'], op: Op, track: string): Promise<Outco
           case 'deleteMany':
             return cache.deleteMany('track_metadata', op.keys);
           case 'emit':
-            return (await cache.emit({ eventType: op.eventType, trackId: track })).invalidated.track_metadata ?? 0;
+            return (await cache.emit({ eventType: op.eventType, trackId: track, metadata: { id: op.id } })).invalidated.track_metadata ?? 0;
           case 'getOrSet': {
             const got = (await cache.getOrSet(
               'track_metadata',
@@ -112,7 +113,7 @@ class Model {
   }
 }
 
-async function openTab(name: string): Promise<TestPage> {
+async function openTab(name: string, generation: number): Promise<TestPage> {
   // Installed before the page's scripts, on every load: workers that say whether their script has run.
   const tab = await browser.open('/test/browser/pages/reprise.html', () => {
     class Watched extends window.Worker {
@@ -125,21 +126,52 @@ async function openTab(name: string): Promise<TestPage> {
     Object.assign(window, { Worker: Watched });
     window.addEventListener('unhandledrejection', (event) => console.error(`unhandled rejection: ${String(event.reason)}`));
   });
-  await startCache(tab, name);
+  await startCache(tab, name, generation);
   return tab;
 }
 
 /** On a page just loaded: its BroadcastChannels gated (they drop what arrives while `gate.closed`), then its cache. */
-async function startCache({ page }: TestPage, name: string) {
+async function startCache({ page }: TestPage, name: string, generation: number) {
   await page.waitForFunction(() => 'tab' in window);
   await page.evaluate(gateChannels, null);
-  await page.evaluate(({ name, config }) => window.tab.open({ name, config }), { name, config: CONFIG });
+  await page.evaluate(openCache, { name, config: CONFIG, generation, closing: false });
+}
+
+/** What a cache's `on('*')` listener heard: the emit's id (its metadata), and as whose. */
+interface Heard {
+  generation: number;
+  id: unknown;
+  source: 'local' | 'remote';
+  /** Its `invalidated.track_metadata`. */
+  removed: number | undefined;
+}
+
+/**
+ * In the page: closes its cache if asked, opens one, and records in `window.heard` what its listener hears, under
+ * `generation` (one number per cache of the run). Registered as `open` resolves: nothing can be told before it.
+ */
+async function openCache({ name, config, generation, closing }: { name: string; config: CacheConfig; generation: number; closing: boolean }) {
+  const page = window as unknown as { heard?: Heard[] };
+  const heard = (page.heard ??= []);
+  if (closing) await window.tab.cache!.close();
+  await window.tab.open({ name, config });
+  window.tab.cache!.on('*', (event, { source, invalidated }) => void heard.push({ generation, id: event.metadata?.['id'], source, removed: invalidated.track_metadata }));
 }
 
 async function runSeed(seed: number) {
   const name = uniqueName(`randomFaults-${seed}`);
+  /** The order in which the test saw things happen: a cache's opening resolve, a call start and settle. */
+  let clock = 0;
+  /** Each tab's cache now: its generation (one number per cache of the run) and when its opening resolved. */
+  const caches: { generation: number; openedAt: number }[] = [];
+  let generations = 0;
   const tabs: TestPage[] = [];
-  for (let index = 0; index < TABS; index++) tabs.push(await openTab(name));
+  for (let index = 0; index < TABS; index++) {
+    tabs.push(await openTab(name, ++generations));
+    caches.push({ generation: generations, openedAt: ++clock });
+  }
+  /** Every emit made, by its id: its tab's cache as it began, when it began and settled, and how. */
+  const emits = new Map<string, { tab: number; generation: number; start: number; end?: number; outcome?: 'resolved' | 'rejected' | 'unknown'; removed?: number }>();
   const r = random(seed);
   const model = new Model();
   const down = new Set<number>();
@@ -160,6 +192,8 @@ async function runSeed(seed: number) {
   const unknown = (outcome: Outcome) => 'lost' in outcome || (!outcome.ok && /could not be learnt/.test(outcome.message));
 
   function settle(tab: number, track: string, op: Op, outcome: Outcome, step: number) {
+    if (op.kind === 'emit')
+      Object.assign(emits.get(op.id)!, 'ok' in outcome && outcome.ok ? { end: ++clock, outcome: 'resolved', removed: outcome.value } : { end: ++clock, outcome: unknown(outcome) ? 'unknown' : 'rejected' });
     if ('lost' in outcome) count('lost to a reload');
     else if (!outcome.ok) {
       count(`${op.kind} rejected ${outcome.code}`);
@@ -223,6 +257,55 @@ async function runSeed(seed: number) {
     if (removed < surely || removed > maybe) fail(`step ${step} ${what} removed ${removed}, expected ${surely}..${maybe}`);
   }
 
+  /**
+   * What a tab's listeners heard, against the emits (README, Guarantees: the fault simulation's listener check, for
+   * tabs that all have IndexedDB): no event twice in a cache, none that was not emitted or whose emit rejected, a
+   * cache's own as local and every other's as remote (another cache of the same page included), another cache's
+   * events in the order it made them one after another; and the cache open at the end heard every event whose emit
+   * began after it opened and resolved — its own, and another tab's through the log's catch-up (before `stats()`
+   * answers) where its message was lost (a gated channel, a worker terminated). What README excuses cannot happen
+   * here: no database deleted, no clock moved, no page frozen, a few dozen events (the log keeps 1,000), so no tab is
+   * told it forgot. A cache closed, or its page reloaded, after the emit began is another cache: not required to hear it.
+   */
+  function checkHearing(tab: number, list: Heard[]): string[] {
+    const problems: string[] = [];
+    const byCache = new Map<number, string[]>();
+    for (const { generation, id, source, removed } of list) {
+      const emit = emits.get(String(id));
+      const where = `tab ${tab} (cache ${generation})`;
+      if (!emit) {
+        problems.push(`${where} heard ${JSON.stringify(id)}, which nobody emitted`);
+        continue;
+      }
+      const of = `${String(id)} of tab ${emit.tab} (cache ${emit.generation}, ${emit.outcome ?? 'pending'})`;
+      if (emit.outcome === 'rejected') problems.push(`${where} heard ${of}, whose emit rejected`);
+      const own = emit.tab === tab && emit.generation === generation;
+      if (source !== (own ? 'local' : 'remote')) problems.push(`${where} heard ${of} as ${source}`);
+      // What it removed is in the log: every tab is told the count its emit answered.
+      if (emit.outcome === 'resolved' && removed !== emit.removed) problems.push(`${where} heard ${of} as removing ${String(removed)} entries, its emit ${String(emit.removed)}`);
+      const ids = byCache.get(generation) ?? byCache.set(generation, []).get(generation)!;
+      if (ids.includes(String(id))) problems.push(`${where} heard ${of} twice`);
+      ids.push(String(id));
+    }
+    for (const [generation, ids] of byCache)
+      ids.forEach((id, index) => {
+        const later = emits.get(id)!;
+        const earlier = ids.slice(index + 1).find((other) => {
+          const emit = emits.get(other)!;
+          return emit.tab === later.tab && emit.generation === later.generation && emit.end !== undefined && emit.end < later.start;
+        });
+        if (earlier) problems.push(`tab ${tab} (cache ${generation}) heard ${id} before ${earlier}, which tab ${later.tab} emitted earlier`);
+      });
+    const { generation, openedAt } = caches[tab]!;
+    const ids = byCache.get(generation) ?? [];
+    for (const [id, emit] of emits) {
+      if (emit.outcome !== 'resolved' || emit.start < openedAt || ids.includes(id)) continue;
+      const own = emit.tab === tab && emit.generation === generation;
+      problems.push(`tab ${tab} (cache ${generation}, open since ${openedAt}) never heard ${own ? 'its own ' : ''}${id} of tab ${emit.tab} (cache ${emit.generation}, [${emit.start}, ${emit.end}])`);
+    }
+    return problems;
+  }
+
   function choose(step: number): Op {
     const roll = r.next();
     const value = `s${seed}-${step}`;
@@ -231,7 +314,7 @@ async function runSeed(seed: number) {
     if (roll < 0.32) return { kind: 'setMany', entries: [{ key: 'bulk', value }] };
     if (roll < 0.42) return { kind: 'delete', key: '' };
     if (roll < 0.5) return { kind: 'deleteMany', keys: [] };
-    if (roll < 0.6) return { kind: 'emit', eventType: r.pick(['track_removed', 'track_modified'] as const) };
+    if (roll < 0.6) return { kind: 'emit', eventType: r.pick(['track_removed', 'track_modified'] as const), id: `e${step}` };
     if (roll < 0.78) return { kind: 'getOrSet', key: '', value, delay: r.below(30) };
     return { kind: 'get', key: '' };
   }
@@ -285,17 +368,13 @@ async function runSeed(seed: number) {
         reloading.add(tab);
         await page.reload();
         reloading.delete(tab);
-        await startCache(tabs[tab]!, name);
+        await startCache(tabs[tab]!, name, ++generations);
+        caches[tab] = { generation: generations, openedAt: ++clock };
         down.delete(tab);
       } else {
         down.add(tab);
-        await page.evaluate(
-          async ({ name, config }) => {
-            await window.tab.cache!.close();
-            await window.tab.open({ name, config });
-          },
-          { name, config: CONFIG },
-        );
+        await page.evaluate(openCache, { name, config: CONFIG, generation: ++generations, closing: true });
+        caches[tab] = { generation: generations, openedAt: ++clock };
         down.delete(tab);
       }
       if (Date.now() - faultStarted > 10_000) slow.push(`step ${step} ${fault} of tab ${tab}: ${Date.now() - faultStarted} ms`);
@@ -308,6 +387,7 @@ async function runSeed(seed: number) {
     const track = r.pick(TRACKS.filter((track) => !busyTracks.has(track)));
     const op = keyed(chosen, tab, track, step);
     busyTracks.add(track);
+    if (op.kind === 'emit') emits.set(op.id, { tab, generation: caches[tab]!.generation, start: ++clock });
     const callStarted = Date.now();
     const running = runInPage(page, op, track)
       .catch((error: unknown): Outcome => {
@@ -354,10 +434,15 @@ async function runSeed(seed: number) {
       if (!possible.has(reading)) model.problems.push(`seed ${seed}: at the end, tab ${tab} reads ${key} as ${reading}, which could read ${JSON.stringify([...possible])}`);
     });
   });
+  // A second more for anything on its way, then what every cache's listener heard.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const heard = await Promise.all(tabs.map(({ page }) => page.evaluate(() => (window as unknown as { heard: Heard[] }).heard)));
+  heard.forEach((list, tab) => checkHearing(tab, list).forEach(fail));
   const errors = tabs.flatMap(({ errors }, tab) => errors.filter((error) => !/worker died|worker stopped/.test(error)).map((error) => `tab ${tab}: ${error}`));
   console.log(
     `random faults, seed ${seed}: ${Date.now() - started} ms, ${keys.length} keys (${settled} with one possible reading), entries ${reads.map(({ listed }) => listed).join('/')}:`,
     JSON.stringify(tally),
+    `heard ${heard.map((list) => list.length).join('/')} events of ${[...emits.values()].filter(({ outcome }) => outcome === 'resolved').length} resolved`,
     slow.length ? `slow: ${slow.join('; ')}` : '',
   );
   for (const { page } of tabs) await page.close();
@@ -365,7 +450,7 @@ async function runSeed(seed: number) {
 }
 
 describe('three tabs making random calls under real faults', () => {
-  it.each(SEEDS)('seed %i: every tab reads what the resolved calls left, nothing a rejected call wrote; counts agree; every rejection a CacheError with a code', async (seed) => {
+  it.each(SEEDS)('seed %i: every tab reads what the resolved calls left, nothing a rejected call wrote; counts agree; every rejection a CacheError with a code; listeners heard once each event emitted while their cache was open', async (seed) => {
     const { problems, errors, counts } = await runSeed(seed);
     expect(problems).toEqual([]);
     for (const { listed, stats, counted } of counts) {
