@@ -189,7 +189,7 @@ async function runSeed(seed: number) {
   const fail = (problem: string) => void model.problems.push(`seed ${seed}: ${problem}`);
 
   /** Whether the call may have happened though it did not resolve: lost with its page, or rejected saying it cannot tell. */
-  const unknown = (outcome: Outcome) => 'lost' in outcome || (!outcome.ok && /could not be learnt/.test(outcome.message));
+  const unknown = (outcome: Outcome) => 'lost' in outcome || (!outcome.ok && /could not be learnt|unknown if the \w+ landed/.test(outcome.message));
 
   function settle(tab: number, track: string, op: Op, outcome: Outcome, step: number) {
     if (op.kind === 'emit')
@@ -262,8 +262,8 @@ async function runSeed(seed: number) {
    * tabs that all have IndexedDB): no event twice in a cache, none that was not emitted or whose emit rejected, a
    * cache's own as local and every other's as remote (another cache of the same page included), another cache's
    * events in the order it made them one after another; and the cache open at the end heard every event whose emit
-   * began after it opened and resolved — its own, and another tab's through the log's catch-up (before `stats()`
-   * answers) where its message was lost (a gated channel, a worker terminated). What README excuses cannot happen
+   * began after it opened and resolved — its own, and another tab's through the log's catch-up where its message was
+   * lost (a gated channel, a worker terminated: the final `stats()` replays the log). What README excuses cannot happen
    * here: no database deleted, no clock moved, no page frozen, a few dozen events (the log keeps 1,000), so no tab is
    * told it forgot. A cache closed, or its page reloaded, after the emit began is another cache: not required to hear it.
    */
