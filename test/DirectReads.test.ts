@@ -668,6 +668,39 @@ describe('when the worker loses IndexedDB', () => {
     expect(stats.types.track_metadata).toMatchObject({ entries: 1, storage: 'memory' });
     await cache.close();
   });
+  it('the live worker gives it up (connection closed, opens refused) and dies; its next worker opens it again: the watchers hear that any key may have changed (a clear), and one reading as it hears it reads what IndexedDB kept, not the dead worker’s memory', async () => {
+    const inner = new IDBFactory();
+    // Each worker its own view of IndexedDB: the first one's is closed and refused, the next one's opens.
+    const sides: ReturnType<typeof tabFactory>[] = [];
+    const workerEngine = () => {
+      const side = tabFactory(inner);
+      sides.push(side);
+      return { indexedDB: side.factory };
+    };
+    const { cache, workers } = await openRemoteCache({ name: uniqueName(), indexedDB: inner, workerEngine, storageDelayMs: 20 });
+    await cache.set('track_metadata', 'k', 'in IndexedDB');
+    const heard: unknown[] = [];
+    cache.watch('track_metadata', 'k', ({ kind }) => {
+      heard.push(kind);
+      void cache.get('track_metadata', 'k').then((value) => heard.push(value));
+    });
+    const changes: string[] = [];
+    cache.watch('track_metadata', null, ({ kind, keys }) => changes.push(`${kind} ${keys ?? 'any'}`));
+    sides[0]!.refuse();
+    sides[0]!.loseConnection();
+    await cache.set('track_metadata', 'other', 'in memory');
+    await vi.waitFor(() => expect(heard).toHaveLength(2));
+    expect(changes).toEqual(['clear any', 'set other']);
+    // Terminated, or crashed: the next worker starts at once, and IndexedDB opens for it.
+    workers[0]!.kill();
+    expect(await cache.get('track_metadata', 'k')).toBe('in IndexedDB');
+    expect(await cache.get('track_metadata', 'other')).toBeUndefined();
+    expect((await cache.stats()).degraded).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(changes).toEqual(['clear any', 'set other', 'clear any']);
+    expect(heard).toEqual(['clear', undefined, 'clear', 'in IndexedDB']);
+    await cache.close();
+  });
 });
 
 describe('a worker whose death cannot be observed (no Web Locks)', () => {
