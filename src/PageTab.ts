@@ -36,6 +36,11 @@ export class PageTab {
    * *…logs it again in the database made since…*) and where it was logged later still (else it is not: see TabSync's loggedIn).
    */
   readonly #told = new Set<string>();
+  /**
+   * Names the memory tier its workers keep the persistent types in, while the last word heard from one says so (a new
+   * name at each: a worker's dies with it): a next worker that opens IndexedDB tells its loss, as a database's (see goneId).
+   */
+  #memory: string | undefined;
 
   constructor(id: string = randomId(), now: () => number = epochNow) {
     this.id = id;
@@ -79,11 +84,12 @@ export class PageTab {
         client()?.changed(changes);
       },
       forgot: () => client()?.forgot(),
+      storage: (where) => void (this.#memory = where === 'memory' ? randomId() : undefined),
     };
   }
 
   /** What the next worker is told. */
   get open(): WorkerOpenOptions['tab'] {
-    return { id: this.id, since: this.#since, listenedAt: this.#heardUnlogged ? undefined : this.listenedAt, gone: [...this.#gone] };
+    return { id: this.id, since: this.#since, listenedAt: this.#heardUnlogged ? undefined : this.listenedAt, gone: [...this.#gone], memory: this.#memory };
   }
 }

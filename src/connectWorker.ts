@@ -114,9 +114,9 @@ export async function connectWorker(
   const options = Comlink.transfer({ ...open, lock, relay: relay?.port ?? null }, relay ? [relay.port] : []);
   const host = Comlink.wrap<WorkerHost>(worker);
   const [openEngine, ping] = [host.open, host.ping];
-  // What this worker, and no other, said of its storage.
+  // What this worker, and no other, said of its storage; told the page too (see PageTab).
   let storage: StorageKind | null = null;
-  const opening = openEngine(options, Comlink.proxy({ ...client, storage: (where: StorageKind) => void (storage = where) }));
+  const opening = openEngine(options, Comlink.proxy({ ...client, storage: (where: StorageKind) => client.storage?.((storage = where)) }));
   // Its script has run: it said so first thing, or answered a ping (a browser delivers what was posted before then, after).
   let heard = false;
   const loading = loaded(worker).then(() => void (heard = true));

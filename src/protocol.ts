@@ -335,9 +335,10 @@ export interface WorkerOpenOptions {
    * made is this tab's own for the next one), and the last change of another tab its workers applied:
    * a worker replacing a dead one replays what was logged after it. `listenedAt`: when the page began
    * listening for its workers (see PageTab). `gone`: the epochs of the databases whose loss its workers
-   * told (see goneId): the next one does not tell it again.
+   * told (see goneId): the next one does not tell it again. `memory`: what its workers kept the persistent
+   * types in while they last said so (see PageTab), a loss the next one tells as a database's.
    */
-  tab: { id: string; since: LogPlace | null; listenedAt?: number; gone?: string[] };
+  tab: { id: string; since: LogPlace | null; listenedAt?: number; gone?: string[]; memory?: string };
 }
 
 /**

@@ -992,9 +992,9 @@ function budgetOf(maxSizeMb: number | null, threshold: number): Budget | null {
 }
 
 /** The database the page read before this engine (its dead worker's), unless a worker told the page it is gone already. */
-function knownEpoch(tab: WorkerOpenOptions['tab'] | undefined): string | undefined {
-  const epoch = tab?.since?.epoch;
-  return epoch && !tab.gone?.includes(epoch) ? epoch : undefined;
+function knownEpoch(tab: WorkerOpenOptions['tab'] | undefined): string | null | undefined {
+  // The memory tier the page's workers kept them in last, whose loss its watchers have not heard, before the database they left for it.
+  return [tab?.memory, tab?.since?.epoch].find((epoch) => epoch && !tab!.gone?.includes(epoch));
 }
 
 function policyTableOf(config: PolicyTable | ValidConfig): PolicyTable {

@@ -98,7 +98,10 @@ export function inProcessWorkers(
     const callbacks: ClientCallbacks = {
       storage: async (where) => {
         if (options.storageDelayMs) await new Promise((resolve) => setTimeout(resolve, options.storageDelayMs));
-        if (!dead) storage = where;
+        if (dead) return;
+        storage = where;
+        // As connectWorker tells the page (see PageTab).
+        client.storage?.(where);
       },
       remoteEvent: async (...args) => {
         const sent = copy(args);
