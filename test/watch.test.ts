@@ -1349,6 +1349,33 @@ describe('IndexedDB given up while a page has no worker (a newer Reprise upgrade
   });
 });
 
+describe('a worker that keeps the persistent types in memory from its start (its opens refused) dies', () => {
+  it.each([
+    ['opens IndexedDB', false, 'in IndexedDB'],
+    ['cannot open it either (memory, empty)', true, undefined],
+  ] as const)('its next worker %s: the watchers hear once that the entries it held are gone (a clear), and read what the next one has', async (_, refused, after) => {
+    const inner = new IDBFactory();
+    const { cache: other, name } = await openCache({ indexedDB: inner });
+    await other.set('track_metadata', 'k', 'in IndexedDB');
+    let started = 0;
+    const workerEngine = () => {
+      const side = tabFactory(inner);
+      if (!started++ || refused) side.refuse();
+      return { indexedDB: side.factory };
+    };
+    const { cache, workers } = await openRemoteCache({ name, indexedDB: inner, workerEngine, restartAfterMs: 0 });
+    await cache.set('track_metadata', 'k', 'in memory');
+    const seen = watcher();
+    cache.watch('track_metadata', 'k', seen.listener);
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    expect(await cache.get('track_metadata', 'k')).toBe(after);
+    await settle();
+    expect(seen.seen).toEqual([{ type: 'track_metadata', kind: 'clear', keys: null, source: 'remote' }]);
+    await Promise.all([cache.close(), other.close()]);
+  });
+});
+
 /** Runs `then` as the next read-write transaction on `store` commits (its complete event), before anyone waits on it hears of it. */
 function onCommit(store: string, then: () => void): void {
   const database = IDBDatabase.prototype as unknown as { transaction(this: IDBDatabase, ...args: unknown[]): IDBTransaction };
