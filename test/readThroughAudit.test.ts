@@ -193,6 +193,31 @@ describe('generic (a memory type): a tab that deleted its entry of a key once an
     expect(await second).toEqual({ value: 'fetched after the delete', source: 'fetch' });
     expect(await b!.get('generic', 'k')).toBe('fetched after the delete');
   });
+
+  it('the clock set back a few seconds between the fetcher’s call and the delete (a time sync): it still does not take what was fetched before its delete', async () => {
+    const locks = new SimLocks();
+    const [a, b] = await openTabs(2, locks);
+    await b!.set('generic', 'k', 'old');
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = a!.resolve('generic', 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    // The machine's clock corrected 5 s back (both tabs read it): the delete made after the fetcher's call reads as before it.
+    const real = Date.now;
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => real() - 5000);
+    try {
+      expect(await b!.delete('generic', 'k')).toBe(true);
+      const again = vi.fn(() => 'fetched after the delete');
+      const second = b!.resolve('generic', 'k', again);
+      await someoneWaits(locks);
+      reply.open('fetched before the delete');
+      expect(await first).toEqual({ value: 'fetched before the delete', source: 'fetch' });
+      expect(await second).toEqual({ value: 'fetched after the delete', source: 'fetch' });
+      expect(await b!.get('generic', 'k')).toBe('fetched after the delete');
+    } finally {
+      clock.mockRestore();
+    }
+  });
 });
 
 describe('stale while revalidate, while the refresh runs', () => {
