@@ -120,6 +120,8 @@ export class Resolver {
    * or heard so from another tab, oldest first: a value another tab fetched from before then is not taken (see #fetchEverywhere).
    */
   readonly #noted = new Map<string, number>();
+  /** How far Date.now() has been ahead of performance.now() at most, since this tab began (see #note). */
+  #ahead = Date.now() - performance.now();
   /** close()'s error, once it was called: no fetch starts, nor stores, after it. */
   #closed: unknown;
 
@@ -239,7 +241,10 @@ export class Resolver {
 
   /** Notes a change of the keys (null: every key of the type) as of now (see #noted), forgetting those older than NOTED_MS. */
   #note(type: string, keys: readonly string[] | null): void {
-    const now = Date.now();
+    // Epoch ms that never go back: a clock set back since a fetch's fetcher was called (a time sync) would put a change
+    // made after that call before it, and a value fetched before the change would be taken.
+    const ticks = performance.now();
+    const now = ticks + (this.#ahead = Math.max(this.#ahead, Date.now() - ticks));
     const noted = this.#noted;
     for (const id of keys?.map((key) => `${type}:${key}`) ?? [type]) noted.delete(id), noted.set(id, now);
     for (const [id, at] of noted) {
