@@ -2,7 +2,7 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { FetchLocks } from '../src/FetchLocks';
 import { z } from 'zod';
 import type { CacheChange, ContentType, FetcherContext, Schemas } from '../src/index';
@@ -102,6 +102,44 @@ describe('a tab without IndexedDB fetching a persistent type for another tab', (
     expect(await second).toEqual({ value: 1999, source: 'shared' });
     expect(fetcher).toHaveBeenCalledTimes(1);
     expect(await b.get('album_year', 'k')).toBe(1999);
+  });
+});
+
+// Across tabs, the store tells which of two fetches' fetchers was called later by the time each write carries (see worker/fetchRevision).
+describe('a tab without IndexedDB fetching a persistent type for another tab, while a third tab (no lock shared) fetches the key too', () => {
+  it('the value fetched by the fetcher called last stays, not the one the waiting tab stored from the fetch called first', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    // The clock the pages and their workers share.
+    const clock = fakeClock();
+    const dateNow = vi.spyOn(Date, 'now').mockImplementation(clock.now);
+    onTestFinished(() => dateNow.mockRestore());
+    const locks = new SimLocks();
+    const fetchLocks = (tab: string, channel = name) => new FetchLocks({ name, locks: locks.manager(tab), openChannel: () => new BroadcastChannel(`reprise-fetch:${channel}`) });
+    const engine = { now: clock.now };
+    const { cache: a } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('a'), engine: { ...engine, indexedDB: undefined } });
+    const { cache: b } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('b'), engine });
+    // Tab c shares no lock with them (ChannelLocks whose claims crossed, say).
+    const { cache: c } = await engineTab({ name, indexedDB, fetchLocks: new FetchLocks({ name, locks: new SimLocks().manager('c'), openChannel: () => new BroadcastChannel(`reprise-fetch-c:${name}`) }), engine });
+    const [calledFirst, calledLast] = [gate<number>(), gate<number>()];
+    const fetchers = [vi.fn(() => calledFirst.promise), vi.fn(() => calledLast.promise)] as const;
+    const first = a.resolve('album_year', 'k', fetchers[0]);
+    await vi.waitFor(() => expect(fetchers[0]).toHaveBeenCalledTimes(1));
+    clock.advance(1000);
+    const third = c.resolve('album_year', 'k', fetchers[1]);
+    await vi.waitFor(() => expect(fetchers[1]).toHaveBeenCalledTimes(1));
+    clock.advance(1000);
+    // Tab b asks once both fetchers were called: it waits on tab a's fetch, and stores what it brings.
+    const second = b.resolve('album_year', 'k', () => 3000);
+    await someoneWaits(locks);
+    clock.advance(1000);
+    calledFirst.open(1999);
+    expect(await first).toEqual({ value: 1999, source: 'fetch' });
+    expect(await second).toEqual({ value: 1999, source: 'shared' });
+    calledLast.open(2001);
+    expect(await third).toEqual({ value: 2001, source: 'fetch' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect([await b.get('album_year', 'k'), await c.get('album_year', 'k')]).toEqual([2001, 2001]);
   });
 });
 
