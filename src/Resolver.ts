@@ -63,6 +63,14 @@ const MARKS_PER_FETCH = 3;
 const NOTED_MS = 120_000;
 
 /**
+ * The mark a read-through's write goes with, telling when the fetcher of what it stores was called (`from`, epoch ms; none
+ * from an earlier deploy's tab: its mark's time): of two fetches of a key, the store keeps what was fetched later (see worker/fetchRevision).
+ */
+function fetchedFrom(since: Mark, from: number | undefined): Mark {
+  return from !== undefined && 'holds' in since && since.holds ? { ...since, holds: { ...since.holds, at: from } } : since;
+}
+
+/**
  * A forceFresh fetch whose fetcher is not yet called (it waits for another tab's fetch): what it brings is newer than a
  * change heard now (that fetch's write, say), and a call made after its forceFresh still joins it (README "Reading through").
  */
@@ -344,7 +352,8 @@ export class Resolver {
         }
         // Kept in that tab's memory tier: in this one's too (a worker dying then loses no answer: see #store); not kept at all (skipStore): nowhere.
         // Until the fetch's time + TTL (a page frozen meanwhile, a lock that came late): no longer than the fetching tab keeps it.
-        if (cached) await this.#store(type, { ...input, at }, since, running);
+        // Its write tells when that tab's fetcher was called, not when this tab's mark was taken (see fetchedFrom).
+        if (cached) await this.#store(type, { ...input, at }, fetchedFrom(since, from), running);
         return { value: await host.output(type, input.value) };
       },
     });
@@ -398,7 +407,7 @@ export class Resolver {
     const from = Date.now();
     // Its write tells the other tabs' when its fetcher was called (see worker/fetchRevision): now, not as its mark was taken,
     // whose answer may have come late (a busy page), after another tab's fetcher was called and stored.
-    if ('holds' in since && since.holds) since = { ...since, holds: { ...since.holds, at: from } };
+    since = fetchedFrom(since, from);
     // Called after the fetches of the key called before it (no lock held them apart): it brings what is newer than
     // what they bring, which a caller that comes now does not join (see #store for their values).
     for (const other of this.#records()) {
