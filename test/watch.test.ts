@@ -1376,6 +1376,52 @@ describe('a worker that keeps the persistent types in memory from its start (its
   });
 });
 
+describe('a worker that dies with its memory tier (terminated between two calls)', () => {
+  const cleared = (type: ContentType) => ({ type, kind: 'clear', keys: null, source: 'remote' });
+  const open = async (opening?: () => Promise<void>) => {
+    const { cache, workers } = await openRemoteCache({ name: uniqueName(), indexedDB: new IDBFactory(), restartAfterMs: 0, opening });
+    await cache.set('generic', 'k', 1);
+    await cache.set('negative_result', 'n', 1);
+    await cache.set('album_year', 'a', 1);
+    const [key, type, persistent] = [watcher(), watcher(), watcher()];
+    cache.watch('generic', 'k', key.listener);
+    cache.watch('negative_result', null, type.listener);
+    cache.watch('album_year', null, persistent.listener);
+    return { cache, workers, key, type, persistent };
+  };
+
+  it('its next worker tells the watchers of the memory types a clear (remote), once, and reads a miss; those of persistent types hear nothing', async () => {
+    const { cache, workers, key, type, persistent } = await open();
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    expect(await cache.get('generic', 'k')).toBeUndefined();
+    expect(await cache.get('negative_result', 'n')).toBeUndefined();
+    expect(await cache.get('album_year', 'a')).toBe(1);
+    await settle();
+    expect([key.seen, type.seen, persistent.seen]).toEqual([[cleared('generic')], [cleared('negative_result')], []]);
+    await cache.close();
+  });
+
+  it('whose next worker dies before telling it: the one after tells it, once; a later death is told again', async () => {
+    let all: InProcessWorker[] = [];
+    // The second worker dies as it opens, before it told anything.
+    const { cache, workers, key } = await open(async () => void (all.length === 2 && all[1]!.kill()));
+    all = workers;
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers[1]?.dead).toBe(true));
+    expect(await cache.get('generic', 'k')).toBeUndefined();
+    await settle();
+    expect(workers).toHaveLength(3);
+    expect(key.seen).toEqual([cleared('generic')]);
+    await cache.set('generic', 'k', 2);
+    workers[2]!.kill();
+    expect(await cache.get('generic', 'k')).toBeUndefined();
+    await settle();
+    expect(key.seen.map((change) => [change.kind, change.source])).toEqual([['clear', 'remote'], ['set', 'local'], ['clear', 'remote']]);
+    await cache.close();
+  });
+});
+
 /** Runs `then` as the next read-write transaction on `store` commits (its complete event), before anyone waits on it hears of it. */
 function onCommit(store: string, then: () => void): void {
   const database = IDBDatabase.prototype as unknown as { transaction(this: IDBDatabase, ...args: unknown[]): IDBTransaction };
