@@ -41,6 +41,8 @@ export class PageTab {
    * name at each: a worker's dies with it): a next worker that opens IndexedDB tells its loss, as a database's (see goneId).
    */
   #memory: string | undefined;
+  /** Names the memory tier of the worker the page last heard say where it keeps things (a new name at each word): the next one tells its loss. */
+  #tier: string | undefined;
 
   constructor(id: string = randomId(), now: () => number = epochNow) {
     this.id = id;
@@ -84,12 +86,15 @@ export class PageTab {
         client()?.changed(changes);
       },
       forgot: () => client()?.forgot(),
-      storage: (where) => void (this.#memory = where === 'memory' ? randomId() : undefined),
+      storage: (where) => {
+        this.#tier = randomId();
+        this.#memory = where === 'memory' ? randomId() : undefined;
+      },
     };
   }
 
   /** What the next worker is told. */
   get open(): WorkerOpenOptions['tab'] {
-    return { id: this.id, since: this.#since, listenedAt: this.#heardUnlogged ? undefined : this.listenedAt, gone: [...this.#gone], memory: this.#memory };
+    return { id: this.id, since: this.#since, listenedAt: this.#heardUnlogged ? undefined : this.listenedAt, gone: [...this.#gone], memory: this.#memory, tier: this.#tier };
   }
 }

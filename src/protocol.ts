@@ -336,9 +336,10 @@ export interface WorkerOpenOptions {
    * a worker replacing a dead one replays what was logged after it. `listenedAt`: when the page began
    * listening for its workers (see PageTab). `gone`: the epochs of the databases whose loss its workers
    * told (see goneId): the next one does not tell it again. `memory`: what its workers kept the persistent
-   * types in while they last said so (see PageTab), a loss the next one tells as a database's.
+   * types in while they last said so (see PageTab), a loss the next one tells as a database's. `tier`: the
+   * memory tier of the last worker that said where it keeps things, whose memory types the next one tells lost so.
    */
-  tab: { id: string; since: LogPlace | null; listenedAt?: number; gone?: string[]; memory?: string };
+  tab: { id: string; since: LogPlace | null; listenedAt?: number; gone?: string[]; memory?: string; tier?: string };
 }
 
 /**

@@ -725,12 +725,14 @@ describe('a tab that missed more changes than the event log keeps (trimmed by th
     expect(await cache.get('generic', 'x')).toBeUndefined();
     await cache.stats();
     await heardIn(cache, trimming.cache);
-    expect(memory.seen).toEqual([forgotten('generic')]);
-    expect(key.seen).toEqual([forgotten('generic')]);
+    // Then that its memory tier died with it (told by the next worker, once).
+    const died = { type: 'generic', kind: 'clear', keys: null, source: 'remote' };
+    expect(memory.seen).toEqual([forgotten('generic'), died]);
+    expect(key.seen).toEqual([forgotten('generic'), died]);
     expect(persistent.seen).toEqual([forgotten('track_metadata')]);
   }, 60_000);
 
-  it('of its own only: its next worker, should this one die, tells its watchers nothing (it missed nothing)', async () => {
+  it('of its own only: its next worker, should this one die, tells its watchers no forgetting (it missed nothing), only that its memory tier died', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
     const trimming = await trimmingTab(name, indexedDB);
@@ -746,7 +748,7 @@ describe('a tab that missed more changes than the event log keeps (trimmed by th
     expect(await cache.get('generic', 'x')).toBeUndefined();
     expect(workers).toHaveLength(2);
     await heardIn(cache, trimming.cache);
-    expect(memory.seen).toEqual([]);
+    expect(memory.seen).toEqual([{ type: 'generic', kind: 'clear', keys: null, source: 'remote' }]);
     expect(persistent.seen).toEqual([]);
   }, 60_000);
 });
@@ -792,14 +794,15 @@ describe.each(['event', 'clear'] as const)('an %s of a tab without IndexedDB tha
     expect(await cache.get('lyrics', 'b')).toBeUndefined();
     await settle();
     const kinds = (seen: CacheChange[]) => seen.map((change) => [change.kind, change.source]);
+    // The memory tier died with the first worker: a clear of lyrics from the next, before what it changed.
     if (what === 'event') {
-      expect(kinds(a.seen)).toEqual([['invalidate', 'remote']]);
-      expect(kinds(b.seen)).toEqual([['set', 'local'], ['invalidate', 'remote']]);
+      expect(kinds(a.seen)).toEqual([['invalidate', 'remote'], ['clear', 'remote']]);
+      expect(kinds(b.seen)).toEqual([['clear', 'remote'], ['set', 'local'], ['invalidate', 'remote']]);
       expect(kinds(k.seen)).toEqual([['invalidate', 'remote']]);
     } else {
       // A clear is told of every type it applies to (the unlogged one too, which left IndexedDB as it was).
-      expect(kinds(a.seen)).toEqual([['clear', 'remote'], ['clear', 'remote']]);
-      expect(kinds(b.seen)).toEqual([['clear', 'remote'], ['set', 'local'], ['clear', 'remote']]);
+      expect(kinds(a.seen)).toEqual([['clear', 'remote'], ['clear', 'remote'], ['clear', 'remote']]);
+      expect(kinds(b.seen)).toEqual([['clear', 'remote'], ['clear', 'remote'], ['set', 'local'], ['clear', 'remote']]);
       expect(kinds(k.seen)).toEqual([['clear', 'remote'], ['clear', 'remote']]);
     }
   });
@@ -919,7 +922,8 @@ describe('a deleteMany of a memory type whose worker died after applying it, ret
     await settle();
     expect(opened.workers).toHaveLength(2);
     expect(await cache.get('generic', 'k')).toBeUndefined();
-    expect(seen.seen.map((change) => change.kind)).toEqual(['delete', 'set', 'delete']);
+    // The clear: the dead worker's memory tier died with it (see *a worker that dies with its memory tier*).
+    expect(seen.seen.map((change) => change.kind)).toEqual(['delete', 'clear', 'set', 'delete']);
   });
 });
 
@@ -950,7 +954,8 @@ describe.each<ContentType>(['generic', 'negative_result'])('a clear of %s (a mem
     await cache.clear(type);
     expect(workers).toHaveLength(2);
     await heardIn(other, cache);
-    expect(here.seen.map((change) => [change.kind, change.source])).toEqual([['clear', 'local']]);
+    // Then the next worker's word that the dead one's memory tier died with it, this tab's own.
+    expect(here.seen.map((change) => [change.kind, change.source])).toEqual([['clear', 'local'], ['clear', 'remote']]);
     expect(there.seen.map((change) => [change.kind, change.source])).toEqual([['clear', 'remote']]);
     expect(await other.has(type, 'k')).toBe(false);
   });
@@ -966,7 +971,8 @@ describe.each<ContentType>(['generic', 'negative_result'])('a clear of %s (a mem
     await settle();
     expect(opened.workers).toHaveLength(2);
     expect(await cache.get(type, 'k')).toBeUndefined();
-    expect(seen.seen.map((change) => change.kind)).toEqual(['clear', 'set', 'clear']);
+    // The second: the dead worker's memory tier died with it.
+    expect(seen.seen.map((change) => change.kind)).toEqual(['clear', 'clear', 'set', 'clear']);
   });
 });
 

@@ -224,6 +224,9 @@ export class Engine implements EngineApi {
         }
       }
     }
+    // The page's last worker died with its memory tier: what it held of the memory types is gone (a get misses), heard once.
+    const tier = options.tab?.tier;
+    if (tier && !options.tab!.gone?.includes(tier)) engine.#lostEntries(tier, false);
     const from = await engine.#sync.start(options.tab?.since ?? null, options.tab?.listenedAt);
     // Only now: a cleanup replays the log first, which before the start knows where this tab stands would
     // tell the listeners what was logged before the page listened (workerLifecycleHearing.test › *a periodic cleanup…*).
@@ -939,11 +942,12 @@ export class Engine implements EngineApi {
    * gone, which its watchers hear as another tab's clear of each type (counted nowhere, as a clear is).
    * Each tab finds it out for itself, so nothing is broadcast; told under an id of the database gone, so
    * that a page hears it once whichever of its workers tells it (a dead one may have), and that the page
-   * learns its workers told it (see PageTab: the next one then knows no such database).
+   * learns its workers told it (see PageTab: the next one then knows no such database). Not `persistent`:
+   * the memory types, lost with the memory tier `epoch` names (a dead worker's), told the same way.
    */
-  #lostEntries(epoch: string): void {
+  #lostEntries(epoch: string, persistent = true): void {
     const config = this.#config;
-    if (!this.#closed) for (const type of config.types) if (config.isPersistent(type)) this.#feed.add(type, 'clear', null, 'remote', false, goneId(epoch, type));
+    if (!this.#closed) for (const type of config.types) if (config.isPersistent(type) === persistent) this.#feed.add(type, 'clear', null, 'remote', false, goneId(epoch, type));
   }
 
   /**
