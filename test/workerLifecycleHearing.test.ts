@@ -114,15 +114,17 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     const indexedDB = new IDBFactory();
     const { cache: here, workers } = await openRemoteCache({ name, indexedDB, pageChannel: pageChannel(name) });
     const { cache: other } = await openCache({ name, indexedDB });
-    const seen: string[] = [];
+    const [seen, persistent]: string[][] = [[], []];
     here.watch('generic', null, ({ kind, source }: CacheChange) => void seen.push(`${source} ${kind}`));
-    await other.clear('generic');
-    await vi.waitFor(() => expect(seen).toEqual(['remote clear']));
+    here.watch('album_year', null, ({ kind, source }: CacheChange) => void persistent.push(`${source} ${kind}`));
+    await other.clear();
+    await vi.waitFor(() => expect([seen, persistent]).toEqual([['remote clear'], ['remote clear']]));
     workers[0]!.kill();
     await vi.waitFor(() => expect(workers).toHaveLength(2));
     await here.stats();
     await pause(20);
-    expect(seen).toEqual(['remote clear']);
+    // The memory type's second: the dead worker's memory tier died with it (a loss, not the clear again).
+    expect([seen, persistent]).toEqual([['remote clear', 'remote clear'], ['remote clear']]);
     await here.close();
     await other.close();
   });
