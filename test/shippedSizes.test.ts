@@ -256,9 +256,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * The fifty-fourth stop's: a live worker's loss of IndexedDB told after the page heard 'memory' (R232, +4 B); commit
  * marks stamped as they commit, a read-through's write timed by its fetcher's call (R231, +20 B); no store check per
  * page read (R234, −8 B); a next worker telling the loss of the memory tier the page last heard of (R235, +29 B); notes
- * by a clock never set back, a value taken from another tab timed by that tab's fetcher (R236, +45 B) — 61,562, 1.9796.
+ * by a clock never set back, a value taken from another tab timed by that tab's fetcher (R236, +45 B) — 61,562, 1.9796;
+ * a next worker telling the watchers of memory types that its dead predecessor's memory tier is gone (R237, +45 B) —
+ * 61,607, 1.9811: the line 1.99 (a view left with values `get` no longer returns; no trim that changes nothing was found).
  */
-const REACHED_RATIO = 1.98;
+const REACHED_RATIO = 1.99;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
