@@ -114,7 +114,8 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     const indexedDB = new IDBFactory();
     const { cache: here, workers } = await openRemoteCache({ name, indexedDB, pageChannel: pageChannel(name) });
     const { cache: other } = await openCache({ name, indexedDB });
-    const [seen, persistent]: string[][] = [[], []];
+    const seen: string[] = [];
+    const persistent: string[] = [];
     here.watch('generic', null, ({ kind, source }: CacheChange) => void seen.push(`${source} ${kind}`));
     here.watch('album_year', null, ({ kind, source }: CacheChange) => void persistent.push(`${source} ${kind}`));
     await other.clear();
