@@ -1,4 +1,4 @@
-import { IDBDatabase, IDBFactory, IDBIndex, IDBObjectStore, IDBOpenDBRequest, forceCloseDatabase } from 'fake-indexeddb';
+import { IDBDatabase, IDBFactory, IDBIndex, IDBObjectStore, forceCloseDatabase } from 'fake-indexeddb';
 import { later } from '../worker/schedule';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Engine } from '../worker/Engine';
@@ -16,7 +16,7 @@ import {
   type ContentType,
   type Schemas,
 } from '../src/index';
-import { brokenFactory, countRecordsRead, failCommit, failCommits, failRequest, tabFactory, trackedFactory } from './support/faultyIndexedDB';
+import { brokenFactory, countRecordsRead, failCommit, failCommits, failRequest, holdNextOpen, tabFactory, trackedFactory } from './support/faultyIndexedDB';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { CacheClient, SET_MANY_CHUNK } from '../src/CacheClient';
@@ -2136,24 +2136,11 @@ describe('commit marks (how a next worker tells whether a dead one’s change ha
   function closedUntilReopened(indexedDB: IDBFactory) {
     const side = tabFactory(indexedDB);
     let reopen!: () => void;
-    const held = new Promise<void>((resolve) => (reopen = resolve));
-    const opening = side.factory.open;
     const close = () => {
-      side.factory.open = (...args: Parameters<IDBFactory['open']>) => {
-        side.factory.open = opening;
-        const request = new (IDBOpenDBRequest as unknown as new () => IDBOpenDBRequest)();
-        void held.then(() => {
-          const real = opening(...args);
-          real.addEventListener('success', (event) => {
-            Object.assign(request, { readyState: 'done', result: real.result });
-            request.dispatchEvent(new (event.constructor as typeof Event)('success'));
-          });
-        });
-        return request;
-      };
+      reopen = holdNextOpen(side);
       side.loseConnection();
     };
-    return { factory: side.factory, close, reopen };
+    return { factory: side.factory, close, reopen: () => reopen() };
   }
 
   /** A tab whose periodic upkeep (its turn in IndexedDB: the day-old commit marks trimmed) runs when `upkeep()` is awaited. */

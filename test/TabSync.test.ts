@@ -8,7 +8,7 @@ import { EventLog } from '../worker/EventLog';
 import { IdbStore } from '../worker/IdbStore';
 import { CHANNEL_VERSION, type ChannelLike, type OpenTabChannel } from '../src/TabChannel';
 import { checkedChannel } from '../src/checkedChannel';
-import { brokenFactory, deleteUnderTabs, failCommit, failRequest, tabFactory, type Tab } from './support/faultyIndexedDB';
+import { brokenFactory, deleteUnderTabs, failCommit, failRequest, holdNextOpen, tabFactory, type Tab } from './support/faultyIndexedDB';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 import { lossyChannel } from './support/lossyChannel';
@@ -588,22 +588,7 @@ describe('events across tabs', () => {
     await a.emit({ eventType: 'library_sync' });
     const { cache: c } = await engineTab({ name, indexedDB, config, engine: { now: clock.now } });
     // a's connection is closed under it, and its next open waits (the machine asleep meanwhile, an hour by the wall clock).
-    let reopen!: () => void;
-    const held = new Promise<void>((resolve) => (reopen = resolve));
-    const opening = side.factory.open;
-    side.factory.open = (...args: Parameters<IDBFactory['open']>) => {
-      side.factory.open = opening;
-      // One the caller listens on now, answered once the real one, made when the wait ends, is (test/setup: fake-indexeddb's class).
-      const request = new (IDBOpenDBRequest as unknown as new () => IDBOpenDBRequest)();
-      void held.then(() => {
-        const real = opening(...args);
-        real.addEventListener('success', (event) => {
-          Object.assign(request, { readyState: 'done', result: real.result });
-          request.dispatchEvent(new (event.constructor as typeof Event)('success'));
-        });
-      });
-      return request;
-    };
+    const reopen = holdNextOpen(side);
     side.loseConnection();
     const late = a.emit({ eventType: 'manual_invalidation', trackId: 'y' });
     await new Promise((resolve) => setTimeout(resolve, 20));

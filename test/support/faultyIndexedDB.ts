@@ -421,6 +421,29 @@ function abortTransactions(db: IDBDatabase): void {
   }
 }
 
+/**
+ * Holds the next open through `tab` until the returned function is called (a reopen waiting while the machine sleeps):
+ * the caller listens on a request answered once the real one, made when the wait ends, is.
+ */
+export function holdNextOpen(tab: Tab): () => void {
+  let reopen!: () => void;
+  const held = new Promise<void>((resolve) => (reopen = resolve));
+  const opening = tab.factory.open;
+  tab.factory.open = (...args: Parameters<IDBFactory['open']>) => {
+    tab.factory.open = opening;
+    const request = new IDBOpenDBRequest();
+    void held.then(() => {
+      const real = opening(...args);
+      real.addEventListener('success', (event) => {
+        Object.assign(request, { readyState: 'done', result: real.result });
+        request.dispatchEvent(new (event.constructor as typeof Event)('success'));
+      });
+    });
+    return request;
+  };
+  return reopen;
+}
+
 /** A tab of `inner`: opens through it, remembers its connections (a transaction belongs to its `tx.db`). */
 export function tabFactory(inner: IDBFactory): Tab {
   const opened = new Set<IDBDatabase>();
