@@ -214,8 +214,11 @@ describe('album_year: a tab without IndexedDB fetching it, all its messages from
 });
 
 describe('generic (a memory type): a tab that deleted its entry of a key once another tab began fetching it, then asks for it', () => {
-  /** Tab a fetches the key; once its fetcher is called, tab b (the clock `setBack` ms behind then) deletes it and asks. */
-  async function deleteWhileFetched(setBack: number) {
+  /**
+   * Tab a fetches the key; once its fetcher is called, tab b (the clock `setBack` ms behind then) deletes it and asks; `slow`
+   * ms after its delete (a fetcher that slow), having deleted another key meanwhile.
+   */
+  async function deleteWhileFetched(setBack: number, slow = 0) {
     const locks = new SimLocks();
     const [a, b] = await openTabs(2, locks);
     await b!.set('generic', 'k', 'old');
@@ -224,9 +227,12 @@ describe('generic (a memory type): a tab that deleted its entry of a key once an
     const first = a!.resolve('generic', 'k', fetcher);
     await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
     const real = Date.now;
-    const clock = vi.spyOn(Date, 'now').mockImplementation(() => real() - setBack);
+    let shift = -setBack;
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => real() + shift);
     try {
       expect(await b!.delete('generic', 'k')).toBe(true);
+      shift += slow;
+      if (slow) await b!.delete('generic', 'other');
       const again = vi.fn(() => 'fetched after the delete');
       const second = b!.resolve('generic', 'k', again);
       await someoneWaits(locks);
@@ -243,6 +249,9 @@ describe('generic (a memory type): a tab that deleted its entry of a key once an
 
   // The machine's clock corrected 5 s back (both tabs read it): the delete made after the fetcher's call reads as before it.
   it('the clock set back a few seconds between the fetcher’s call and the delete (a time sync): it still does not take what was fetched before its delete', () => deleteWhileFetched(5000));
+
+  // Tab b notes its delete, and forgets the note two minutes on, as it makes another one (memory kept small).
+  it('a fetcher slower than two minutes, tab b having deleted another key since: it still does not take what was fetched before its delete', () => deleteWhileFetched(0, 121_000));
 });
 
 describe('stale while revalidate, while the refresh runs', () => {
