@@ -59,7 +59,7 @@ interface Running {
 /** How many marks a read-through takes at most before its fetcher is called (see Resolver.#fetchAndStore). */
 const MARKS_PER_FETCH = 3;
 
-/** How long a change made or heard here is noted (see Resolver.#noted): a fetch of another tab begun before it and taken after that is taken as before. */
+/** How long a change made or heard here is noted by its key (see Resolver.#noted); past that, only as the latest forgotten (see #forgotten). */
 const NOTED_MS = 120_000;
 
 /**
@@ -128,6 +128,8 @@ export class Resolver {
    * or heard so from another tab, oldest first: a value another tab fetched from before then is not taken (see #fetchEverywhere).
    */
   readonly #noted = new Map<string, number>();
+  /** When the latest note forgotten was made: a value another tab fetched from before then (over NOTED_MS ago) is not taken either. */
+  #forgotten = 0;
   /** How far Date.now() has been ahead of performance.now() at most, since this tab began (see #note). */
   #ahead = Date.now() - performance.now();
   /** close()'s error, once it was called: no fetch starts, nor stores, after it. */
@@ -258,6 +260,7 @@ export class Resolver {
     for (const [id, at] of noted) {
       if (at > now - NOTED_MS) break;
       noted.delete(id);
+      this.#forgotten = at;
     }
   }
 
@@ -337,7 +340,8 @@ export class Resolver {
         // Fetched before this tab wrote or removed the key, or heard another tab do so (whose message the fetching tab may have
         // missed, or never gets: a memory type's change): older than what its callers know. It fetches for itself.
         // (A tab of an earlier deploy tells no time: compared with undefined, nothing is later.)
-        if ((this.#noted.get(type) ?? 0) > from! || (this.#noted.get(`${type}:${key}`) ?? 0) > from!) return undefined;
+        // A fetch slower than NOTED_MS, called before a note since forgotten, may be older than a change of its key: refused too.
+        if (Math.max(this.#forgotten, this.#noted.get(type) ?? 0, this.#noted.get(`${type}:${key}`) ?? 0) > from!) return undefined;
         // Another tab's fetcher answered for this call: close() from now on lets it settle and keep the value, as for its own (see #store).
         running.answered = this.#closed === undefined;
         let input: EntryInput;
