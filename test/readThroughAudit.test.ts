@@ -105,41 +105,85 @@ describe('a tab without IndexedDB fetching a persistent type for another tab', (
   });
 });
 
+/** Tabs a (without IndexedDB) and b share locks; tab c shares none with them (ChannelLocks whose claims crossed, say); one clock. */
+async function lockApart() {
+  const name = uniqueName();
+  const indexedDB = new IDBFactory();
+  // The clock the pages and their workers share.
+  const clock = fakeClock();
+  const dateNow = vi.spyOn(Date, 'now').mockImplementation(clock.now);
+  onTestFinished(() => dateNow.mockRestore());
+  const locks = new SimLocks();
+  const fetchLocks = (tab: string) => new FetchLocks({ name, locks: locks.manager(tab), openChannel: () => new BroadcastChannel(`reprise-fetch:${name}`) });
+  const engine = { now: clock.now };
+  const a = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('a'), engine: { ...engine, indexedDB: undefined } });
+  const { cache: b } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('b'), engine });
+  const { cache: c } = await engineTab({ name, indexedDB, fetchLocks: new FetchLocks({ name, locks: new SimLocks().manager('c'), openChannel: () => new BroadcastChannel(`reprise-fetch-c:${name}`) }), engine });
+  return { a: a.cache, aEngine: a.engine, b, c, clock, locks };
+}
+
 // Across tabs, the store tells which of two fetches' fetchers was called later by the time each write carries (see worker/fetchRevision).
 describe('a tab without IndexedDB fetching a persistent type for another tab, while a third tab (no lock shared) fetches the key too', () => {
-  it('the value fetched by the fetcher called last stays, not the one the waiting tab stored from the fetch called first', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    // The clock the pages and their workers share.
-    const clock = fakeClock();
-    const dateNow = vi.spyOn(Date, 'now').mockImplementation(clock.now);
-    onTestFinished(() => dateNow.mockRestore());
-    const locks = new SimLocks();
-    const fetchLocks = (tab: string, channel = name) => new FetchLocks({ name, locks: locks.manager(tab), openChannel: () => new BroadcastChannel(`reprise-fetch:${channel}`) });
-    const engine = { now: clock.now };
-    const { cache: a } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('a'), engine: { ...engine, indexedDB: undefined } });
-    const { cache: b } = await engineTab({ name, indexedDB, fetchLocks: fetchLocks('b'), engine });
-    // Tab c shares no lock with them (ChannelLocks whose claims crossed, say).
-    const { cache: c } = await engineTab({ name, indexedDB, fetchLocks: new FetchLocks({ name, locks: new SimLocks().manager('c'), openChannel: () => new BroadcastChannel(`reprise-fetch-c:${name}`) }), engine });
-    const [calledFirst, calledLast] = [gate<number>(), gate<number>()];
-    const fetchers = [vi.fn(() => calledFirst.promise), vi.fn(() => calledLast.promise)] as const;
-    const first = a.resolve('album_year', 'k', fetchers[0]);
-    await vi.waitFor(() => expect(fetchers[0]).toHaveBeenCalledTimes(1));
+  /** Tab a's fetcher and tab c's are called (tab a's first: `waitedOnFirst`), then tab b asks (it waits on tab a's fetch); tab a's answers first. */
+  async function bothCalled(waitedOnFirst: boolean) {
+    const { a, b, c, clock, locks } = await lockApart();
+    const [waitedOn, other] = [gate<number>(), gate<number>()];
+    const fetchers = [vi.fn(() => waitedOn.promise), vi.fn(() => other.promise)] as const;
+    const call = (tab: 'a' | 'c') => (tab === 'a' ? a.resolve('album_year', 'k', fetchers[0]) : c.resolve('album_year', 'k', fetchers[1]));
+    const [first, third] = waitedOnFirst ? [call('a'), undefined] : [undefined, call('c')];
+    await vi.waitFor(() => expect(fetchers[waitedOnFirst ? 0 : 1]).toHaveBeenCalledTimes(1));
     clock.advance(1000);
-    const third = c.resolve('album_year', 'k', fetchers[1]);
-    await vi.waitFor(() => expect(fetchers[1]).toHaveBeenCalledTimes(1));
+    const calls = { a: first ?? call('a'), c: third ?? call('c') };
+    await vi.waitFor(() => expect(fetchers[waitedOnFirst ? 1 : 0]).toHaveBeenCalledTimes(1));
     clock.advance(1000);
     // Tab b asks once both fetchers were called: it waits on tab a's fetch, and stores what it brings.
     const second = b.resolve('album_year', 'k', () => 3000);
     await someoneWaits(locks);
     clock.advance(1000);
-    calledFirst.open(1999);
-    expect(await first).toEqual({ value: 1999, source: 'fetch' });
-    expect(await second).toEqual({ value: 1999, source: 'shared' });
-    calledLast.open(2001);
-    expect(await third).toEqual({ value: 2001, source: 'fetch' });
+    const [fromA, fromC] = waitedOnFirst ? [1999, 2001] : [2001, 1999];
+    waitedOn.open(fromA);
+    expect(await calls.a).toEqual({ value: fromA, source: 'fetch' });
+    expect(await second).toEqual({ value: fromA, source: 'shared' });
+    other.open(fromC);
+    expect(await calls.c).toEqual({ value: fromC, source: 'fetch' });
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect([await b.get('album_year', 'k'), await c.get('album_year', 'k')]).toEqual([2001, 2001]);
+  }
+
+  it('the value fetched by the fetcher called last stays, not the one the waiting tab stored from the fetch called first', () => bothCalled(true));
+
+  it('the value fetched by the fetcher called last stays when the waiting tab took it: the third tab’s, called first and stored after, is left out', () => bothCalled(false));
+
+  // The waiting tab reads the store under the lock before it takes a value announced (a tab without IndexedDB writes none there).
+  it('tab a’s fetcher called once the third tab stored its own fetch, after the waiting tab’s mark: the waiting tab answers with the stored value, which stays (tab a’s, called last, only in its own memory)', async () => {
+    const { a, aEngine, b, c, clock, locks } = await lockApart();
+    // Tab a's read under the lock is answered late (its worker busy): it calls its fetcher once tab c stored.
+    const read = gate<void>();
+    const getMany = aEngine.getMany.bind(aEngine);
+    const reads = vi.spyOn(aEngine, 'getMany').mockImplementation(async (...args) => {
+      const found = await getMany(...args);
+      if (reads.mock.calls.length === 2) await read.promise;
+      return found;
+    });
+    const reply = gate<number>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = a.resolve('album_year', 'k', fetcher);
+    await vi.waitFor(() => expect(reads).toHaveBeenCalledTimes(2));
+    const second = b.resolve('album_year', 'k', () => 3000);
+    await someoneWaits(locks);
+    const heard = new Promise((resolve) => a.watch('album_year', 'k', resolve));
+    clock.advance(1000);
+    expect(await c.resolve('album_year', 'k', () => 2000)).toEqual({ value: 2000, source: 'fetch' });
+    // Tab a hears of it before its fetcher is called (late, it would keep its value out of its memory: it cannot tell it older).
+    await heard;
+    clock.advance(1000);
+    read.open();
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    reply.open(2001);
+    expect(await first).toEqual({ value: 2001, source: 'fetch' });
+    expect(await second).toEqual({ value: 2000, source: 'shared' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect([await a.get('album_year', 'k'), await b.get('album_year', 'k'), await c.get('album_year', 'k')]).toEqual([2001, 2000, 2000]);
   });
 });
 
