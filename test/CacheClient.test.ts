@@ -1283,6 +1283,44 @@ describe('close', () => {
       ]);
     },
   );
+  it.each(['in process', 'with a worker'] as const)(
+    '%s: from close() on, its listeners and watchers hear no other tab’s event or change (also while a write of its own still settles: that one they hear)',
+    async (mode) => {
+      const name = uniqueName();
+      const indexedDB = new IDBFactory();
+      let release!: () => void;
+      const checking = new Promise<void>((resolve) => (release = resolve));
+      // An async validator (a lookup, say) still running as close() is called.
+      const schemas = { track_metadata: z.number().refine(async (value) => (await checking, value >= 0)) };
+      const pageChannel = () => checkedChannel(() => new BroadcastChannel(name));
+      const { cache } = mode === 'in process' ? await openCache({ name, indexedDB, schemas }) : await openRemoteCache({ name, indexedDB, now: Date.now, schemas, pageChannel });
+      const { cache: other } = await openCache({ name, indexedDB });
+      const changes: CacheChange[] = [];
+      const heard: string[] = [];
+      cache.watch('track_metadata', null, (change) => void changes.push(change));
+      cache.on('*', (event) => void heard.push(event.eventType));
+      const [remoteEvent, changed] = [vi.spyOn(cache, 'remoteEvent'), vi.spyOn(cache, 'changed')];
+      const mine = cache.set('track_metadata', 'mine', 1);
+      const closing = cache.close();
+      // Another tab's write and event reach this tab while close() waits for that write.
+      await other.set('track_metadata', 'theirs', 2);
+      await other.emit({ eventType: 'library_sync' });
+      await vi.waitFor(() => {
+        expect(remoteEvent).toHaveBeenCalled();
+        expect(changed.mock.calls.flat(2).map(({ keys }) => keys)).toContainEqual(['theirs']);
+      });
+      release();
+      await mine;
+      await closing;
+      // And after it.
+      await other.set('track_metadata', 'later', 3);
+      await other.emit({ eventType: 'track_removed', trackId: 't1' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(heard).toEqual([]);
+      expect(changes.map(({ kind, keys, source }) => ({ kind, keys, source }))).toEqual([{ kind: 'set', keys: ['mine'], source: 'local' }]);
+      await other.close();
+    },
+  );
 });
 
 describe('transactions', () => {
