@@ -1,7 +1,7 @@
 import { IDBDatabase, IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { SET_MANY_CHUNK } from '../src/CacheClient';
+import { SET_MANY_CHUNK, type CacheClient } from '../src/CacheClient';
 import { isCacheError, type Cache, type CacheChange, type ContentType } from '../src/index';
 import { checkedChannel } from '../src/checkedChannel';
 import { brokenFactory, failCommits } from './support/faultyIndexedDB';
@@ -1299,7 +1299,9 @@ describe('close', () => {
       const heard: string[] = [];
       cache.watch('track_metadata', null, (change) => void changes.push(change));
       cache.on('*', (event) => void heard.push(event.eventType));
-      const [remoteEvent, changed] = [vi.spyOn(cache, 'remoteEvent'), vi.spyOn(cache, 'changed')];
+      // What the engine tells the cache (another tab's event, the changes): spied on to know it arrived.
+      const told = cache as unknown as Pick<CacheClient, 'remoteEvent' | 'changed'>;
+      const [remoteEvent, changed] = [vi.spyOn(told, 'remoteEvent'), vi.spyOn(told, 'changed')];
       const mine = cache.set('track_metadata', 'mine', 1);
       const closing = cache.close();
       // Another tab's write and event reach this tab while close() waits for that write.
