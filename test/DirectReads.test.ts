@@ -61,6 +61,37 @@ function slowCall(method: string) {
   return { beforeCall, arm, release: () => release() };
 }
 
+/**
+ * A page whose first worker gave IndexedDB up (its connection closed under it, its opens refused) and died;
+ * its next worker opened it again and wrote `reopened` there. Each worker its own view of IndexedDB (see tabFactory).
+ */
+async function reopenedAfterALoss() {
+  const inner = new IDBFactory();
+  const sides: ReturnType<typeof tabFactory>[] = [];
+  let refusing = false;
+  const workerEngine = () => {
+    const side = tabFactory(inner);
+    if (refusing) side.refuse();
+    sides.push(side);
+    return { indexedDB: side.factory };
+  };
+  const opened = await openRemoteCache({ name: uniqueName(), indexedDB: inner, workerEngine, storageDelayMs: 20 });
+  const { cache, workers } = opened;
+  await cache.set('track_metadata', 'k', 'in IndexedDB');
+  const changes: string[] = [];
+  cache.watch('track_metadata', null, ({ kind, keys }) => changes.push(`${kind} ${keys ?? 'any'}`));
+  sides[0]!.refuse();
+  sides[0]!.loseConnection();
+  await cache.set('track_metadata', 'other', 'in memory');
+  workers[0]!.kill();
+  expect(await cache.get('track_metadata', 'k')).toBe('in IndexedDB');
+  await cache.set('track_metadata', 'reopened', 'in IndexedDB');
+  expect((await cache.stats()).degraded).toBeNull();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(changes).toEqual(['clear any', 'set other', 'clear any', 'set reopened']);
+  return { ...opened, sides, changes, refuseNext: () => void (refusing = true) };
+}
+
 describe('reads the page answers itself', () => {
   it('a hit is read from IndexedDB with no call to the worker, and the worker counts it (hits, and its read time for eviction)', async () => {
     const { cache, calls } = await pageReading();
@@ -699,6 +730,17 @@ describe('when the worker loses IndexedDB', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(changes).toEqual(['clear any', 'set other', 'clear any']);
     expect(heard).toEqual(['clear', undefined, 'clear', 'in IndexedDB']);
+    await cache.close();
+  });
+  it('the live worker gives it up and dies; its next worker opens it again, writes there, then gives it up too within two minutes: the watchers hear that second loss (a clear), and reads miss what the next worker wrote there', async () => {
+    const { cache, sides, workers, changes } = await reopenedAfterALoss();
+    // The next worker's connection closes under it in turn, and its opens are refused too.
+    sides[1]!.refuse();
+    sides[1]!.loseConnection();
+    await cache.set('track_metadata', 'later', 'in memory');
+    expect(workers).toHaveLength(2);
+    expect(await cache.get('track_metadata', 'reopened')).toBeUndefined();
+    expect(changes).toEqual(['clear any', 'set other', 'clear any', 'set reopened', 'clear any', 'set later']);
     await cache.close();
   });
 });
