@@ -743,6 +743,16 @@ describe('when the worker loses IndexedDB', () => {
     expect(changes).toEqual(['clear any', 'set other', 'clear any', 'set reopened', 'clear any', 'set later']);
     await cache.close();
   });
+  it('the live worker gives it up and dies; its next worker opens it again, writes there and dies; the one after cannot open it: the watchers hear that loss (a clear), and reads miss what the next worker wrote there', async () => {
+    const { cache, workers, changes, refuseNext } = await reopenedAfterALoss();
+    refuseNext();
+    workers[1]!.kill();
+    expect(await cache.get('track_metadata', 'reopened')).toBeUndefined();
+    expect(workers).toHaveLength(3);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(changes).toEqual(['clear any', 'set other', 'clear any', 'set reopened', 'clear any']);
+    await cache.close();
+  });
 });
 
 describe('a worker whose death cannot be observed (no Web Locks)', () => {
