@@ -1380,6 +1380,19 @@ describe('a worker that keeps the persistent types in memory from its start (its
     expect(seen.seen).toEqual([{ type: 'track_metadata', kind: 'clear', keys: null, source: 'remote' }]);
     await Promise.all([cache.close(), other.close()]);
   });
+
+  it('where there is no IndexedDB at all (no factory): its next worker, in memory too, tells the watchers once that the entries it held are gone (a clear), and reads a miss', async () => {
+    const { cache, workers } = await openRemoteCache({ name: uniqueName(), restartAfterMs: 0 });
+    await cache.set('track_metadata', 'k', 'in memory');
+    const seen = watcher();
+    cache.watch('track_metadata', 'k', seen.listener);
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+    await settle();
+    expect(seen.seen).toEqual([{ type: 'track_metadata', kind: 'clear', keys: null, source: 'remote' }]);
+    await cache.close();
+  });
 });
 
 describe('a worker that dies with its memory tier (terminated between two calls)', () => {
