@@ -165,6 +165,7 @@ export class Engine implements EngineApi {
   /** Opens IndexedDB through the given factory (when that fails, works in memory and says why) and joins the other tabs. */
   static async create(options: EngineOptions): Promise<Engine> {
     let engine: Engine;
+    const known = knownEpoch(options.tab);
     if (!options.indexedDB) {
       engine = new Engine(options, null, 'IndexedDB is not available in this environment');
       // Said once, at creation: otherwise an app would not learn that its "persistent" types die with the page.
@@ -175,7 +176,6 @@ export class Engine implements EngineApi {
     } else {
       // A database gone as it opens (another than the page read, see DatabaseOptions.knownEpoch): told once the engine is there.
       let goneAtOpen: string | undefined;
-      const known = knownEpoch(options.tab);
       try {
         const config = policyTableOf(options.config);
         const customTypes = config.types.filter((type) => !isBuiltInType(type) && config.isPersistent(type));
@@ -216,13 +216,13 @@ export class Engine implements EngineApi {
         await engine!?.close();
         engine = new Engine(options, null, reasonOf(error));
         engine.#logger.error(`Reprise: IndexedDB is unusable, keeping persistent types in memory (${reasonOf(error)})`, error);
-        // The page read a database before (its dead worker's): its entries are out of view now, as when a live engine gives IndexedDB up.
-        // Told once the page has heard they are kept in memory: a watcher that reads as it hears the loss must not read IndexedDB then.
-        if (known) {
-          await engine.#stores.tell('memory');
-          engine.#lostEntries(known);
-        }
       }
+    }
+    // In memory where the page read a database before (its dead worker's), or its memory tier: its entries are out of view now, as when a
+    // live engine gives IndexedDB up. Told once the page has heard they are kept in memory: a watcher that reads as it hears the loss must not read IndexedDB then.
+    if (known && !engine.#stores.idb) {
+      await engine.#stores.tell('memory');
+      engine.#lostEntries(known);
     }
     // The page's last worker died with its memory tier: what it held of the memory types is gone (a get misses), heard once.
     const tier = options.tab?.tier;
