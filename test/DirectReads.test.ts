@@ -75,7 +75,8 @@ async function reopenedAfterALoss() {
     sides.push(side);
     return { indexedDB: side.factory };
   };
-  const opened = await openRemoteCache({ name: uniqueName(), indexedDB: inner, workerEngine, storageDelayMs: 20 });
+  const name = uniqueName();
+  const opened = await openRemoteCache({ name, indexedDB: inner, workerEngine, storageDelayMs: 20 });
   const { cache, workers } = opened;
   await cache.set('track_metadata', 'k', 'in IndexedDB');
   const changes: string[] = [];
@@ -89,7 +90,7 @@ async function reopenedAfterALoss() {
   expect((await cache.stats()).degraded).toBeNull();
   await new Promise((resolve) => setTimeout(resolve, 50));
   expect(changes).toEqual(['clear any', 'set other', 'clear any', 'set reopened']);
-  return { ...opened, sides, changes, refuseNext: () => void (refusing = true) };
+  return { ...opened, inner, name, sides, changes, refuseNext: () => void (refusing = true) };
 }
 
 describe('reads the page answers itself', () => {
@@ -741,6 +742,17 @@ describe('when the worker loses IndexedDB', () => {
     expect(workers).toHaveLength(2);
     expect(await cache.get('track_metadata', 'reopened')).toBeUndefined();
     expect(changes).toEqual(['clear any', 'set other', 'clear any', 'set reopened', 'clear any', 'set later']);
+    await cache.close();
+  });
+  it('the live worker gives it up and dies; its next worker opens it again and writes there; the database is deleted under it (site data cleared), which it tells, and it dies: the watchers hear that loss once, not again from the worker after', async () => {
+    const { cache, workers, changes, inner, name } = await reopenedAfterALoss();
+    await deleteUnderTabs(inner, name);
+    await vi.waitFor(() => expect(changes).toHaveLength(5));
+    workers[1]!.kill();
+    expect(await cache.get('track_metadata', 'reopened')).toBeUndefined();
+    expect(workers).toHaveLength(3);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(changes).toEqual(['clear any', 'set other', 'clear any', 'set reopened', 'clear any']);
     await cache.close();
   });
   it('the live worker gives it up and dies; its next worker opens it again, writes there and dies; the one after cannot open it: the watchers hear that loss (a clear), and reads miss what the next worker wrote there', async () => {
