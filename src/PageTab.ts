@@ -37,10 +37,11 @@ export class PageTab {
    */
   readonly #told = new Set<string>();
   /**
-   * Names the memory tier its workers keep the persistent types in, while the last word heard from one says so (a new
-   * name at each: a worker's dies with it): a next worker that opens IndexedDB tells its loss, as a database's (see goneId).
+   * Names what its workers keep the persistent types in, as the last word heard from one says: a memory tier (a new name at
+   * each: a worker's dies with it), or the database and its name there (see ClientCallbacks.storage). A next worker that
+   * finds no such database tells its loss (see goneId): a page whose workers gave a database up, then opened it again, may lose it again.
    */
-  #memory: string | undefined;
+  #kept: string | null | undefined;
   /** Names the memory tier of the worker the page last heard say where it keeps things (a new name at each word): the next one tells its loss. */
   #tier: string | undefined;
 
@@ -86,15 +87,15 @@ export class PageTab {
         client()?.changed(changes);
       },
       forgot: () => client()?.forgot(),
-      storage: (where) => {
+      storage: (where, name) => {
         this.#tier = randomId();
-        this.#memory = where === 'memory' ? randomId() : undefined;
+        this.#kept = where === 'memory' ? randomId() : name;
       },
     };
   }
 
   /** What the next worker is told. */
   get open(): WorkerOpenOptions['tab'] {
-    return { id: this.id, since: this.#since, listenedAt: this.#heardUnlogged ? undefined : this.listenedAt, gone: [...this.#gone], memory: this.#memory, tier: this.#tier };
+    return { id: this.id, since: this.#since, listenedAt: this.#heardUnlogged ? undefined : this.listenedAt, gone: [...this.#gone], kept: this.#kept, tier: this.#tier };
   }
 }

@@ -116,7 +116,7 @@ export async function connectWorker(
   const [openEngine, ping] = [host.open, host.ping];
   // What this worker, and no other, said of its storage; told the page too (see PageTab).
   let storage: StorageKind | null = null;
-  const opening = openEngine(options, Comlink.proxy({ ...client, storage: (where: StorageKind) => client.storage?.((storage = where)) }));
+  const opening = openEngine(options, Comlink.proxy({ ...client, storage: (where: StorageKind, name?: string | null) => client.storage?.((storage = where), name) }));
   // Its script has run: it said so first thing, or answered a ping (a browser delivers what was posted before then, after).
   let heard = false;
   const loading = loaded(worker).then(() => void (heard = true));

@@ -284,8 +284,9 @@ export interface ClientCallbacks {
    * Where the engine keeps its persistent types: told once it has opened, and again if IndexedDB fails
    * for good. The engine waits for the page's answer before it answers anything from memory, so a page
    * reading IndexedDB itself (src/DirectReads.ts) stops before any write it could miss has resolved.
+   * `name`: in IndexedDB, what the database's loss is told under (see goneId), which the next worker knows it by.
    */
-  storage?(where: StorageKind): void;
+  storage?(where: StorageKind, name?: string | null): void;
 }
 
 /** Where an engine keeps its persistent types. */
@@ -334,12 +335,13 @@ export interface WorkerOpenOptions {
    * The page, as the other tabs know it (every worker of one page has the same: a change a dead worker
    * made is this tab's own for the next one), and the last change of another tab its workers applied:
    * a worker replacing a dead one replays what was logged after it. `listenedAt`: when the page began
-   * listening for its workers (see PageTab). `gone`: the epochs of the databases whose loss its workers
-   * told (see goneId): the next one does not tell it again. `memory`: what its workers kept the persistent
-   * types in while they last said so (see PageTab), a loss the next one tells as a database's. `tier`: the
-   * memory tier of the last worker that said where it keeps things, whose memory types the next one tells lost so.
+   * listening for its workers (see PageTab). `gone`: the names of the databases (their epochs, or more: see
+   * ClientCallbacks.storage) and memory tiers whose loss its workers told (see goneId): the next one does not
+   * tell it again. `kept`: the name of what its workers kept the persistent types in when they last said so
+   * (see PageTab), a loss the next one tells as a database's. `tier`: the memory tier of the last worker that
+   * said where it keeps things, whose memory types the next one tells lost so.
    */
-  tab: { id: string; since: LogPlace | null; listenedAt?: number; gone?: string[]; memory?: string; tier?: string };
+  tab: { id: string; since: LogPlace | null; listenedAt?: number; gone?: string[]; kept?: string | null; tier?: string };
 }
 
 /**

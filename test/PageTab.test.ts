@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { PageTab } from '../src/PageTab';
+import { goneId } from '../src/protocol';
 
 it('keeps one id for the page, and where its workers got to in the log: only forward, or to a new database', () => {
   const tab = new PageTab('page', () => 1000);
@@ -16,4 +17,18 @@ it('keeps one id for the page, and where its workers got to in the log: only for
   unlogged.heard(null);
   expect(unlogged.open).toEqual({ id: 'page', since: null, listenedAt: undefined, gone: [] });
   expect(new PageTab().id).not.toBe(new PageTab().id);
+});
+
+it('tells the next worker what its workers last said they keep the persistent types in: the database by the name they gave it, or a memory tier named anew at each word; and the names whose loss it heard', () => {
+  const tab = new PageTab('page', () => 1000);
+  const callbacks = tab.callbacks(() => undefined, () => {});
+  callbacks.storage!('indexeddb', 'db');
+  expect(tab.open.kept).toBe('db');
+  callbacks.storage!('memory');
+  const memory = tab.open.kept;
+  callbacks.storage!('memory');
+  expect(memory).toEqual(expect.any(String));
+  expect(tab.open.kept).not.toBe(memory);
+  callbacks.changed([{ type: 'track_metadata', kind: 'clear', keys: null, source: 'remote', id: goneId('db', 'track_metadata') }]);
+  expect(tab.open.gone).toEqual(['db']);
 });

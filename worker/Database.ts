@@ -1,5 +1,6 @@
 import { unwrap, wrap, type IDBPDatabase } from 'idb';
 import { CacheError } from '../src/CacheError';
+import { randomId } from '../src/randomId';
 import type { TypeName } from '../src/contentType';
 import { LAYOUT, layoutOf, neededStores, upgrade, type RepriseSchema, type StoreName } from './databaseSchema';
 import { EventLog } from './EventLog';
@@ -29,8 +30,10 @@ export interface DatabaseOptions {
    * recreated as it reopens, or given up (see close). Once per database: every entry it read there is gone.
    */
   gone?: (epoch: string) => void;
-  /** The epoch of the database the page read before this engine (its dead worker's, see WorkerOpenOptions.tab): finding another is told as `gone`. */
+  /** The name of what the page read before this engine (its dead worker's database, see name, or memory tier: WorkerOpenOptions.tab): finding another database is told as `gone`. */
   knownEpoch?: string | null | undefined;
+  /** The names whose loss the page heard (WorkerOpenOptions.tab's gone): a database of one of them found again is named anew (see name). */
+  told?: readonly string[] | undefined;
   /** This tab uses the database of `epoch` now (opened, or reopened after the one before is gone): whose loss is told next, by the page's next worker too. */
   uses?: (epoch: string) => void;
 }
@@ -50,7 +53,7 @@ export class Database {
   /** Opens in a row that failed in a way that may pass (aborted, unknown error). */
   #transientFailures = 0;
   #epoch: string | null = null;
-  /** The epoch of the database this tab uses (null: none known, or its loss told already), see `gone`. */
+  /** The name of the database this tab uses (null: none known, or its loss told already), see `name`. */
   #known: string | null = null;
   /** Read-write transactions not finished: a deletion is told after them (see versionchange). */
   readonly #writing = new Set<Promise<unknown>>();
@@ -125,6 +128,15 @@ export class Database {
     return this.#epoch;
   }
 
+  /**
+   * What the loss of the database this tab uses is told under (`gone`), null if none: its epoch, or where the page heard
+   * the loss of that database before (its workers gave it up, and this one opened it again) the epoch and an id of this
+   * visit, as its next loss is another (an epoch is a randomId: none begins another).
+   */
+  get name(): string | null {
+    return this.#known;
+  }
+
   /** The database opened had no epoch (Reprise 0.1's) and now has `epoch` (see EventLog.ensureEpoch): it is the one this tab uses, whose loss is told. */
   named(epoch: string): void {
     if (this.#epoch !== null || this.#closed) return;
@@ -155,7 +167,7 @@ export class Database {
   /** This tab uses the database of `epoch` now (null: none, or one not known yet); tells `gone` that the one it used is gone. */
   #use(epoch: string | null): void {
     if (this.#known !== null && !this.#closed) this.#options.gone?.(this.#known);
-    this.#known = epoch;
+    this.#known = epoch && this.#options.told?.includes(epoch) ? epoch + randomId() : epoch;
     if (epoch && !this.#closed) this.#options.uses?.(epoch);
   }
 
@@ -206,7 +218,7 @@ export class Database {
         if (this.#db === opening) this.#open = unwrap(db);
         this.#epoch = await readEpoch(unwrap(db));
         // Another database than the one this tab used (deleted and recreated, by a browser that cleared site data only closing this connection).
-        if (this.#epoch !== null && this.#epoch !== this.#known) this.#use(this.#epoch);
+        if (this.#epoch !== null && !this.#known?.startsWith(this.#epoch)) this.#use(this.#epoch);
         return db;
       });
     this.#db = opening;

@@ -199,6 +199,7 @@ export class Engine implements EngineApi {
             else void engine.#stores.toldMemory().then(() => engine.#lostEntries(epoch));
           },
           knownEpoch: known,
+          told: options.tab?.gone,
           // One opened as the engine starts is where it starts, which it tells the page then.
           uses: (epoch) => engine && engine.#uses(epoch),
         });
@@ -997,8 +998,8 @@ function budgetOf(maxSizeMb: number | null, threshold: number): Budget | null {
 
 /** The database the page read before this engine (its dead worker's), unless a worker told the page it is gone already. */
 function knownEpoch(tab: WorkerOpenOptions['tab'] | undefined): string | null | undefined {
-  // The memory tier the page's workers kept them in last, whose loss its watchers have not heard, before the database they left for it.
-  return [tab?.memory, tab?.since?.epoch].find((epoch) => epoch && !tab!.gone?.includes(epoch));
+  // What the page's workers kept them in last (a memory tier, a database they opened again), whose loss its watchers have not heard, before the database they left for it.
+  return [tab?.kept, tab?.since?.epoch].find((epoch) => epoch && !tab!.gone?.includes(epoch));
 }
 
 function policyTableOf(config: PolicyTable | ValidConfig): PolicyTable {

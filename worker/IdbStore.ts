@@ -77,6 +77,11 @@ export class IdbStore implements Store {
     this.log = new EventLog(db);
   }
 
+  /** What the loss of the database this tab uses is told under (see Database.name). */
+  get name(): string | null {
+    return this.#db.name;
+  }
+
   /** Opens the database; rejects with `storage_unavailable` when it cannot be used. */
   static async open(options: IdbStoreOptions): Promise<IdbStore> {
     const { chunk: _chunk, importChunk: _importChunk, locks: _locks, removed: _removed, now: _now, ...databaseOptions } = options;

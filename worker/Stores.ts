@@ -131,12 +131,12 @@ export class Stores {
     }
   }
 
-  /** Tells the page where persistent types are kept; settles once it has heard (or cannot hear). */
+  /** Tells the page where persistent types are kept (and the database's name, see IdbStore.name); settles once it has heard (or cannot hear). */
   tell(where: StorageKind): Promise<void> {
     const { client } = this.#options;
     if (!client?.storage) return this.#told;
     const telling = Promise.resolve()
-      .then(() => client.storage!(where))
+      .then(() => client.storage!(where, this.#idb?.name))
       .catch((error: unknown) => this.#options.logger.error('Reprise: a client callback failed', error));
     return (this.#told = telling);
   }

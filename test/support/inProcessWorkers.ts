@@ -96,12 +96,12 @@ export function inProcessWorkers(
     let storage: StorageKind | null = null;
     // A dead worker's callbacks never reach the page.
     const callbacks: ClientCallbacks = {
-      storage: async (where) => {
+      storage: async (where, name) => {
         if (options.storageDelayMs) await new Promise((resolve) => setTimeout(resolve, options.storageDelayMs));
         if (dead) return;
         storage = where;
         // As connectWorker tells the page (see PageTab).
-        client.storage?.(where);
+        client.storage?.(where, name);
       },
       remoteEvent: async (...args) => {
         const sent = copy(args);
