@@ -206,6 +206,42 @@ describe.each<ContentType>(['album_year', 'generic'])('%s across three tabs', (t
   });
 });
 
+// The waiting tabs' order: tab c's request came before tab b's; tab c's message reaches tab b after its lock (nothing orders the two).
+it("generic (a memory type): a tab waiting behind two others, the first of which every caller left and the second fetched, takes the second's value though its message comes 100 ms after the lock: the fetcher runs once after the first", async () => {
+  // Tab b's fetch channel, holding what it hears while `late` is set.
+  const late = { on: false, held: [] as (() => void)[] };
+  const lateChannel = (name: string): FetchChannel => {
+    const channel = new BroadcastChannel(`reprise-fetch:${name}`);
+    return {
+      postMessage: (message) => channel.postMessage(message),
+      addEventListener: (type, listener) => channel.addEventListener(type, (event) => (late.on ? late.held.push(() => listener(event as MessageEvent)) : listener(event as MessageEvent))),
+      close: () => channel.close(),
+    };
+  };
+  const tabs = await openTabs(3, { fetchChannel: (name, index) => (index === 2 ? lateChannel(name) : new BroadcastChannel(`reprise-fetch:${name}`)) });
+  const [a, c, b] = tabs.map((tab) => tab.cache);
+  const pending = async (count: number) => vi.waitFor(async () => expect((await tabs[0]!.locks!.manager('observer').query()).pending).toHaveLength(count));
+  const leaving = new AbortController();
+  const hung = vi.fn(() => new Promise<string>(() => {}));
+  const first = a!.resolve('generic', 'k', hung, { signal: leaving.signal });
+  await vi.waitFor(() => expect(hung).toHaveBeenCalledTimes(1));
+  const reply = gate<string>();
+  const fetcher = vi.fn((): Promise<string> | string => (fetcher.mock.calls.length === 1 ? reply.promise : 'fetched again by b'));
+  const second = c!.resolve('generic', 'k', fetcher);
+  await pending(1);
+  const third = b!.resolve('generic', 'k', fetcher);
+  await pending(2);
+  leaving.abort();
+  expect(isCacheError(await rejection(first), 'aborted')).toBe(true);
+  await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+  late.on = true;
+  reply.open('fetched by c');
+  expect(await second).toEqual({ value: 'fetched by c', source: 'fetch' });
+  setTimeout(() => ((late.on = false), late.held.forEach((hear) => hear())), 100);
+  expect(await third).toEqual({ value: 'fetched by c', source: 'shared' });
+  expect(fetcher).toHaveBeenCalledTimes(1);
+});
+
 it.each<ContentType>(['album_year', 'track_metadata'])("%s: a tab whose read missed just before another tab's fetch landed takes that value, and does not fetch again", async (type) => {
   // A loaded browser: the second tab's lock request runs only after the first tab's fetch has been stored
   // and its lock released, though its read came before that.
