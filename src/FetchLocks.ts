@@ -2,7 +2,7 @@ import { CacheError, isCacheError, type CacheErrorCode } from './CacheError';
 import type { Locks } from './ChannelLocks';
 import type { Logger } from './Logger';
 import { abortReason, abortedError, untilAborted } from './SharedFetch';
-import { describeError, fetchOutcomeSchema, rebuildError, type FetchOutcome } from './fetchOutcome';
+import { describeError, fetchingSchema, fetchOutcomeSchema, rebuildError, type Fetching, type FetchOutcome } from './fetchOutcome';
 
 /** What the fetching tab tells of a value it fetched. */
 type Fetched = Extract<FetchOutcome, { ok: true }>;
@@ -105,6 +105,8 @@ export class FetchLocks {
     const outcomes: FetchOutcome[] = [];
     let heard: (() => void) | undefined;
     channel.addEventListener('message', (event) => {
+      // Another tab fetches the key now: what the one before it told (its callers all left) answers no call waiting after it.
+      if (fetchingSchema.safeParse(event.data).data?.lock === lock) outcomes.length = 0;
       const outcome = fetchOutcomeSchema.safeParse(event.data);
       if (!outcome.success || outcome.data.lock !== lock) return;
       outcomes.push(outcome.data);
@@ -113,6 +115,8 @@ export class FetchLocks {
     // Named by the fingerprint fetched for (none: no field, which a tab of an earlier deploy would refuse).
     const post = (outcome: Told) => channel.postMessage({ kind: 'fetched', lock, ...(run.fingerprint !== undefined && { fingerprint: run.fingerprint }), ...outcome } satisfies FetchOutcome);
     const lead = async (): Promise<{ value: T; shared: boolean }> => {
+      // Told first: a tab whose lock comes after this one's waits for this fetch's outcome, though it arrives after that lock.
+      channel.postMessage({ kind: 'fetching', lock } satisfies Fetching);
       let led: Led<T>;
       try {
         led = await run.lead();

@@ -41,6 +41,11 @@ export const fetchOutcomeSchema = z.union([
 
 export type FetchOutcome = z.output<typeof fetchOutcomeSchema>;
 
+/** What a tab tells as it fetches a key under its lock: an outcome told before (by a tab whose callers all left) is not this fetch's. */
+export const fetchingSchema = z.strictObject({ kind: z.literal('fetching'), lock: z.string() });
+
+export type Fetching = z.output<typeof fetchingSchema>;
+
 /** An error as it can cross tabs: a CacheError keeps its code; others their name and message. */
 export function describeError(error: unknown): Extract<FetchOutcome, { ok: false }>['error'] {
   // Not String(): a thrown object without a usable toString makes it throw, and the waiting tabs would hear nothing.
