@@ -298,6 +298,29 @@ describe('generic (a memory type): a tab that deleted its entry of a key once an
   it('a fetcher slower than two minutes, tab b having deleted another key since: it still does not take what was fetched before its delete', () => deleteWhileFetched(0, 121_000));
 });
 
+// README, No stale write-back: a set of the key called in this tab once the fetch started is newer: the write stays.
+describe.each<ContentType>(['generic', 'album_year'])('%s: a tab that sets a key while it waits on another tab’s fetch of it, once that fetch’s fetcher was called', (type) => {
+  it('keeps its set (its call, read under the lock, answers it), in every tab that shares it: the fetcher runs once', async () => {
+    const locks = new SimLocks();
+    const [a, b] = await openTabs(2, locks);
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = a!.resolve(type, 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const again = vi.fn(() => 'fetched by b');
+    const second = b!.resolve(type, 'k', again);
+    await someoneWaits(locks);
+    await b!.set(type, 'k', 'set in b');
+    reply.open('fetched before the set');
+    expect(await first).toEqual({ value: 'fetched before the set', source: 'fetch' });
+    expect((await second).value).toBe('set in b');
+    expect(again).not.toHaveBeenCalled();
+    expect(await b!.get(type, 'k')).toBe('set in b');
+    // A memory type lives in each tab's memory: tab a keeps what it fetched; IndexedDB keeps the set for both.
+    expect(await a!.get(type, 'k')).toBe(type === 'generic' ? 'fetched before the set' : 'set in b');
+  });
+});
+
 describe('stale while revalidate, while the refresh runs', () => {
   it.each(['album_year', 'generic'] as const)('%s: a second caller within the window is served the stale entry at once too, without another fetch', async (type) => {
     const { cache, clock } = await openCache({ config: { caching: { policies: { [type]: { staleWhileRevalidateSeconds: 60 } } } } });
