@@ -439,6 +439,39 @@ describe('reads the page answers itself', () => {
     expect(kept).toEqual([false, true, true, true]);
   });
 
+  for (const [what, change] of [
+    ['a delete', (cache: PageCache) => cache.delete('track_metadata', 'k')],
+    ['a clear', (cache: PageCache) => cache.clear('track_metadata')],
+    ['an event', (cache: PageCache) => cache.emit({ eventType: 'track_removed', trackId: 't1' })],
+  ] as const) {
+    it(`${what} of this page on its way when its worker dies before it lands: a read made while the next worker opens is that worker’s, after the retry, and misses what the change removes`, async () => {
+      // The next worker's engine opens once let go: the page reads for itself meanwhile.
+      let release = () => {};
+      let opens = 0;
+      const opening = () => (opens++ ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve());
+      let armed = false;
+      const method = { 'a delete': 'deleteMany', 'a clear': 'clear', 'an event': 'emit' }[what];
+      const { cache, calls, workers } = await pageReading({
+        opening,
+        // As a browser kills one: the call dies with it, before it lands.
+        beforeCall: (called, _args, worker) => void (armed && called === method && ((armed = false), worker.kill())),
+      });
+      await cache.set('track_metadata', 'k', 1, { trackId: 't1' });
+      expect(await cache.get('track_metadata', 'k')).toBe(1);
+      armed = true;
+      const changing = change(cache);
+      await vi.waitFor(() => expect(workers).toHaveLength(2));
+      calls.length = 0;
+      const read = cache.get('track_metadata', 'k');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      release();
+      await changing;
+      expect(await read).toBeUndefined();
+      expect(calls).toEqual([method, 'getMany']);
+      await cache.close();
+    });
+  }
+
   it('after another tab’s write or event has resolved, the page reads what it left', async () => {
     const { cache, name, indexedDB, clock } = await pageReading();
     const { cache: other } = await openCache({ name, indexedDB, clock });
