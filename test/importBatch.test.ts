@@ -1344,6 +1344,28 @@ describe('an import and the type\'s budget', () => {
     await expectExactCounts(browser);
   });
 
+  it('without Web Locks: a write made while it is pending, which the type cannot hold with it, looking again as the import commits: once both resolve, every entry of the import is there', async () => {
+    const browser = browserOf({ locks: false });
+    const a = await browser.open(config);
+    // The write's looks at the import (every 250 ms) wait until the import's commit is under way, then go: the first finds it committed.
+    const looks: (() => void)[] = [];
+    let commit = false;
+    const schedule: Schedule = (run, ms) => void (ms === 250 && !commit ? looks.push(run) : setTimeout(run, ms / 100));
+    const b = await browser.open(config, undefined, schedule);
+    atImportCommit(() => ((commit = true), looks.splice(0).forEach((run) => run())));
+    // 45 of about 270 bytes (12 kB, below the mark); the write's 10 of about 1.1 kB, made after its third step, do not fit beside them (nor beside the 30 written by then).
+    let written: Promise<void> | undefined;
+    await a.cache.setMany('track_metadata', sized(45), {
+      onProgress: (done) => void (done === 30 && (written ??= b.cache.setMany('track_metadata', Array.from({ length: 10 }, (_, index) => ({ key: `w${index}`, value: 'x'.padEnd(500, '.') }))))),
+    });
+    await written;
+    expect(commit).toBe(true);
+    const values = await a.cache.getMany('track_metadata', keys(45));
+    expect(keys(45).filter((_, index) => values[index] === undefined)).toEqual([]);
+    await within(a);
+    await expectExactCounts(browser);
+  });
+
   it('that fails after a write made under it (counted as the import\'s): rolled back, that write is read and the type is within its budget', async () => {
     const browser = browserOf();
     const a = await browser.open(config);
