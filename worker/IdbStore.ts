@@ -187,9 +187,11 @@ export class IdbStore implements Store {
       // Once they have committed (and made room) or are rolled back, room is made as this write would
       // have made it. It happened, so this never rejects.
       try {
-        await this.imports.afterImports(type, budget, expiredBy, `writing ${type}`);
-        // Counted into `removed` step by step: a step that fails (a full disk) leaves the earlier ones counted.
-        await this.imports.shrinkInSteps(type, budget!.maxBytes, budget!.lowWater, expiredBy, spare, removed);
+        // Not after one that held no Web Lock (gone, it may still be making room): made meanwhile, this room
+        // would take its entries first (used before this write); its own leaves the type within the budget.
+        if (!(await this.imports.afterImports(type, budget, expiredBy, `writing ${type}`)))
+          // Counted into `removed` step by step: a step that fails (a full disk) leaves the earlier ones counted.
+          await this.imports.shrinkInSteps(type, budget!.maxBytes, budget!.lowWater, expiredBy, spare, removed);
       } catch {
         // Left to the import's own room-making, or to the next write or cleanup.
       }

@@ -390,7 +390,8 @@ export class Imports {
 
   /**
    * Waits until no import of `type` is pending (one whose tab is gone is rolled back); `then` runs in
-   * the transaction that found none (with `also` in its scope).
+   * the transaction that found none (with `also` in its scope). Resolves true if it looked again at one
+   * it had no Web Lock of to wait for: gone, it may still be making room (see IdbStore.write).
    */
   async afterImports(
     type: TypeName,
@@ -399,23 +400,23 @@ export class Imports {
     doing: string,
     then?: (tx: IDBTransaction, store: IDBObjectStore) => Promise<void>,
     also: StoreName[] = [],
-  ): Promise<void> {
+  ): Promise<boolean> {
     const silence = new Map<BatchId, Silence>();
-    for (;;) {
+    for (let polled = false; ; ) {
       const others = await this.#db.transact(doing, [entryStore(type), ...also], 'readwrite', async (tx) => {
         const store = tx.objectStore(entryStore(type));
         const pending = await pendingBatches(store);
         if (!pending.size) await then?.(tx, store);
         return pending;
       });
-      if (!others.size) return;
+      if (!others.size) return polled;
       const dead = await this.#deadAmong(others, silence, STALE_POLLS);
       for (const [other, beat] of dead) await this.#abort(type, other, budget, expiredBy, beat);
       const live = [...others.keys()].find((other) => !dead.has(other));
       if (live === undefined) continue;
       // Its lock is free once it is done; one that holds none is looked at again later.
       const waited = !others.get(live)?.unlocked && (await this.#locks.request(batchLockName(this.#options.name, live), {}, async () => {}));
-      if (!waited) await new Promise((resolve) => this.#schedule(() => resolve(undefined), IMPORT_WAIT_MS));
+      if (!waited) await new Promise((resolve) => this.#schedule(() => resolve((polled = true)), IMPORT_WAIT_MS));
     }
   }
 
