@@ -535,6 +535,23 @@ describe('a setMany sent in chunks (above 2,000 entries), then an event or a cle
     expect(await cache.getMany('track_metadata', ['warm', 'k0', 'k2000'])).toEqual([undefined, undefined, undefined]);
   });
 
+  it('with a worker that dies once the event is made, before the setMany\'s first chunk of entries is sent (its values still being checked): the event removes its entries, or it rejects and writes nothing', async () => {
+    const [name, indexedDB] = [`imports-chunked-${Date.now()}-${++names}`, new IDBFactory()];
+    // Each value checked in a task of its own: the first chunk of entries is sent well after the event is answered.
+    const checked = { '~standard': { version: 1, vendor: 'test', validate: (value: unknown) => new Promise<{ value: unknown }>((resolve) => setImmediate(() => resolve({ value }))) } } as const;
+    const { cache, workers } = await openRemoteCache({ name, indexedDB, now: Date.now, schemas: { track_metadata: checked } });
+    closers.push(() => cache.close());
+    const setting = cache.setMany('track_metadata', ofTrack).then(
+      () => 'resolved',
+      (error: { code?: string }) => error.code,
+    );
+    await cache.emit({ eventType: 'track_removed', trackId: 't1' });
+    workers[0]!.kill();
+    const outcome = await setting;
+    expect(workers.length).toBeGreaterThan(1);
+    expect({ outcome, values: await cache.getMany('track_metadata', ['k0', 'k2000']) }).toEqual({ outcome: expect.stringMatching(/^(resolved|worker_failed)$/), values: [undefined, undefined] });
+  });
+
   it('an event of its track made before it, held behind a set of another type an async schema checks, leaves its entries', async () => {
     const checked = { '~standard': { version: 1, vendor: 'test', validate: (value: unknown) => new Promise<{ value: unknown }>((resolve) => setTimeout(() => resolve({ value }), 20)) } } as const;
     const { cache } = await openCache({ name: `imports-chunked-${Date.now()}-${++names}`, schemas: { generic: checked } });
