@@ -15,11 +15,15 @@ interface Staged {
 export class StagedBatches {
   readonly #byBatch = new Map<string, Staged>();
 
-  /** `place`: read as the batch's first chunk arrives (the page sends one before any call made after the setMany). */
+  /**
+   * `place`: read as the batch's first chunk arrives (the page sends one, empty, before any call made after the
+   * setMany). Only that chunk begins a batch: the others of one begun in a worker that died since are left out, so
+   * that take() refuses it (its place, after changes made after the setMany, would spare its entries).
+   */
   stage(batch: string, entries: EntryInput[], place: () => Promise<LogPlace | null>): void {
     const staged = this.#byBatch.get(batch);
     if (staged) staged.entries.push(...entries);
-    else this.#byBatch.set(batch, { entries, place: place() });
+    else if (!entries.length) this.#byBatch.set(batch, { entries, place: place() });
   }
 
   /**
