@@ -264,6 +264,43 @@ describe('createPersister', () => {
     }
   });
 
+  // close() settles a held save by making it before it takes no more calls, but a second attempt comes after an
+  // await (the rest without a query that cannot be cloned, retry's smaller client): close() refuses it with
+  // closed, which is told to no one, so the first failure was not told either (or told as if the rest were saved).
+  it.each([
+    // The client saved before stays; on the full disk the cache evicted it, making room.
+    ['the rest, without a query whose data cannot be cloned', undefined, 'not_cloneable', 'first'],
+    ["retry's smaller client, after the full disk refused it", removeOldestQuery, 'quota_exceeded', undefined],
+  ] as const)("a save the throttle holds when close() is called, which fails and whose next attempt (%s) close() refuses, is told to the cache's logger with its failure", async (_, retry, code, before) => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { cache, logger, name, indexedDB, clock } = await openCache();
+      const persister = createPersister(cache, { type: 'successful_api_metadata', retry });
+      const client = queryClient();
+      client.setQueryData(['k'], 'first', { updatedAt: 1000 });
+      await persistQueryClientSave({ queryClient: client, persister });
+      client.setQueryData(['k'], 'held', { updatedAt: 2000 });
+      if (!retry) client.setQueryData(['page', 1], { items: ['t1'], next: () => 2 });
+      const held = persistQueryClientSave({ queryClient: client, persister });
+      const full = retry && failCommits(2, undefined, name);
+      try {
+        await cache.close();
+        await held;
+      } finally {
+        full?.();
+      }
+      vi.useRealTimers();
+      // Not stored: a reload does not restore it.
+      expect(await restoredAfterReload({ name, indexedDB, clock })).toBe(before);
+      // Before: the not_cloneable query named only (as if the rest were saved), or nothing told at all.
+      expect(logger.error.mock.calls.filter(([message]) => /could not save/.test(String(message)))).toEqual([
+        [expect.stringMatching(/createPersister could not save tanstack-query/), expect.objectContaining({ name: 'CacheError', code })],
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('a save the throttle holds is made as soon as the page is hidden (a tab switched away, a reload, a phone locked), not a throttle time later', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     // The page's document, as the browser has it: being hidden (before unload too) is said by visibilitychange.
