@@ -98,10 +98,13 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
   // The first write is made at once (not after an await): one made just before close() reaches the cache before it.
   const saved = async (client: PersistedClient): Promise<void> => {
     const save = ++entry.changes;
-    for (let errorCount = 0, died = false, trimmed = false, attempt: PersistedClient | undefined = client; ; ) {
+    for (let errorCount = 0, died = false, trimmed = false, failed: unknown, attempt: PersistedClient | undefined = client; ; ) {
       try {
         return void (await ready(() => cache.set(type, key, storable(attempt!))));
       } catch (error) {
+        // An attempt after a failure comes after an await: close() (which settles the save it flushed) refuses it, and the failure is what to tell.
+        if (failed && isCacheError(error, 'closed')) throw failed;
+        failed = error;
         // Its worker died with it, and the next one said it did not happen: made there, once (a death is no reason for a smaller client).
         if (isWorkerDeath(error) && !died && !overtaken(save)) {
           died = true;
