@@ -459,6 +459,21 @@ describe('createQueryStorage', () => {
     expect(await createQueryStorage(reopened, 'track_metadata').entries()).toEqual([['a', '"new"']]);
   });
 
+  // A save whose worker died with it is made again on the next worker, but after an await: close(), which
+  // settles the calls made before it, refuses that one with closed, told to no one.
+  it('a setItem made just before close() whose worker dies with it (the next one says it did not happen) is not stored, and is told to the cache\'s logger as worker_failed', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache, logger } = await openRemoteCache({ name, indexedDB, beforeCall: killAtFirst('setMany') });
+    const saved = createQueryStorage(cache, 'track_metadata').setItem('a', '"new"');
+    await cache.close();
+    await saved;
+    const { cache: reopened } = await openCache({ name, indexedDB });
+    expect(await reopened.keys('track_metadata')).toEqual([]);
+    // Before: [], the save dropped without a word.
+    expect(logger.error.mock.calls).toEqual([[expect.stringMatching(/createQueryStorage could not save a/), expect.objectContaining({ name: 'CacheError', code: 'worker_failed' })]]);
+  });
+
   it("the storage's first calls, made just before close(), are applied too, in a custom persistent type as in a built-in one", async () => {
     const customTypes = { queries: { persistent: true, ttlSeconds: 86_400, invalidationStrategy: 'time_based', maxSizeMb: 5 } } as const;
     const { cache, name, indexedDB, clock } = await openCache({ config: { caching: { customTypes } } });
