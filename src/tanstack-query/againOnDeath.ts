@@ -1,3 +1,4 @@
+import { isCacheError } from '../CacheError';
 import { isWorkerDeath } from '../workerDeath';
 
 /**
@@ -12,6 +13,9 @@ export async function againOnDeath<T>(call: () => Promise<T>, still: () => boole
     return await call();
   } catch (error) {
     if (!isWorkerDeath(error) || !still()) throw error;
-    return call();
+    // Made after an await: close(), which settles the call that died, refuses this one, and the death is what to tell.
+    return call().catch((again: unknown) => {
+      throw isCacheError(again, 'closed') ? error : again;
+    });
   }
 }
