@@ -1417,6 +1417,42 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(await logging.cache.get('track_metadata', 'k')).toBeUndefined();
   });
 
+  it('an event a tab without IndexedDB makes after site data was cleared, having missed word of the database made since (it names the one deleted), which the first try fails to log there (a full disk), is logged there once sent again: the tab that applied it is not left alone with it (soak seed 77364)', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const logging = await openTab(name, indexedDB);
+    const lossy = lossyChannel(name);
+    const degraded = await openTab(name, brokenFactory(), lossy.open);
+    // The tabs greet each other; the one without IndexedDB hears an event logged in the database.
+    const heard = recorder();
+    degraded.cache.on('*', heard.listener);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await logging.cache.emit({ eventType: 'track_added', trackId: 'first' });
+    await vi.waitFor(() => expect(heard.seen).toHaveLength(1));
+    // Site data is cleared; the other tab writes an entry of track t1 to the database made since, whose message the tab without IndexedDB loses.
+    await deleteUnderTabs(indexedDB, name);
+    lossy.lose = true;
+    await logging.cache.set('track_metadata', 'k', 1, { trackId: 't1' });
+    await vi.waitFor(() => expect(lossy.lost.some((message) => (message as { kind?: unknown }).kind === 'changed')).toBe(true));
+    lossy.lose = false;
+    const applied = recorder();
+    logging.cache.on('*', applied.listener);
+    // Its event for t1: the other tab's first try to log it, in the database made since, aborts at commit (a full disk).
+    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name });
+    try {
+      await degraded.cache.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+      await vi.waitFor(() => expect(fault.fired()).toBe(true));
+    } finally {
+      fault();
+    }
+    // Applied there unlogged, its listeners told.
+    await vi.waitFor(() => expect(applied.seen.map(([event, { source }]) => [event.eventType, source])).toEqual([['manual_invalidation', 'remote']]));
+    // A tab that logs opens and greets: the tab without IndexedDB sends its event again.
+    await openTab(name, indexedDB);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await logging.cache.get('track_metadata', 'k')).toBeUndefined();
+  });
+
   it('a tab without IndexedDB whose worker died after its event was logged, site data cleared before the page sent it again to the next worker (told from memory where it was logged, the database deleted): that worker’s next event, whose first relay failed, removes what it names once sent again', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
