@@ -498,6 +498,9 @@ export class TabSync {
     if (seq === null) {
       // Made by a tab without IndexedDB: log it, so that it reaches the shared data (once, whoever logs it).
       let relayed: Awaited<ReturnType<TabSyncOptions['relay']>>;
+      // Applied here already, its relay failed: logged in the database that relay failed in, as it would have been, not
+      // in the one its tab names when it sends it again (the last it heard of: maybe deleted before it made the change).
+      shared = this.#unloggedHere.get(shared.id) ?? shared;
       try {
         relayed = await this.#options.relay(shared);
       } catch (error) {
