@@ -39,6 +39,9 @@ async function databaseOf01(indexedDB: IDBFactory, name: string, at: number): Pr
   db.close();
 }
 
+/** The counts stats() reports of a type. */
+const pick = ({ entries, bytes }: { entries: number; bytes: number }) => ({ entries, bytes });
+
 describe('the database', () => {
   it('written by Reprise 0.1 (version 1) keeps every entry, its usage, and events keep flowing', async () => {
     const indexedDB = new IDBFactory();
@@ -58,6 +61,23 @@ describe('the database', () => {
     await vi.waitFor(() => expect(seen).toHaveBeenCalledTimes(1));
     expect(await b.getMany('track_metadata', ['song', 'other'])).toEqual([undefined, { title: 'Other' }]);
     expect((await b.stats()).types.track_metadata).toMatchObject({ entries: 1, bytes: 120 });
+  });
+
+  it('written by Reprise 0.1 with a byte count that had drifted from its entries (0.1 counted a key given twice in one setMany twice): stats() reports what the entries hold, and nothing once they are deleted', async () => {
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    await databaseOf01(indexedDB, name, Date.UTC(2026, 0, 1));
+    // 0.1's count of 'song' (100 bytes) set twice in one call: 3 entries, 320 bytes, where 2 entries of 220 are stored.
+    const db = await requestDone(indexedDB.open(name, 1));
+    const tx = db.transaction('usage', 'readwrite');
+    tx.objectStore('usage').put({ entries: 3, bytes: 320 }, 'track_metadata');
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    db.close();
+    const { cache } = await openCache({ indexedDB, name });
+    const listed = await cache.entries('track_metadata');
+    expect({ listed: listed.map(([key]) => key), stats: pick((await cache.stats()).types.track_metadata) }).toEqual({ listed: ['other', 'song'], stats: { entries: 2, bytes: 220 } });
+    await cache.deleteMany('track_metadata', ['song', 'other']);
+    expect(pick((await cache.stats()).types.track_metadata)).toEqual({ entries: 0, bytes: 0 });
   });
 
   it('written by Reprise 0.1, then deleted under the tab that gave it its epoch (site data cleared): the watchers hear a clear, as of any database', async () => {
