@@ -152,19 +152,28 @@ export function upgrade(db: IDBDatabase, tx: IDBTransaction, customTypes: readon
   if (db.objectStoreNames.contains('usage')) moveUsage(db, tx);
 }
 
-/** Layout 1 → 2: each type's usage record into its own store (a type whose store is not here is dropped: it is recounted when it comes). */
+/**
+ * Layout 1 → 2: each type's usage record into its own store, counted again from its entries (Reprise 0.1's counts
+ * drift: a key given twice in one setMany counted twice). A type whose store is not here is dropped: counted when it comes.
+ */
 function moveUsage(db: IDBDatabase, tx: IDBTransaction): void {
-  const cursor = tx.objectStore('usage').openCursor();
-  cursor.onsuccess = () => {
-    const current = cursor.result;
-    if (!current) {
-      db.deleteObjectStore('usage');
-      return;
+  const types = tx.objectStore('usage').getAllKeys();
+  types.onsuccess = () => {
+    db.deleteObjectStore('usage');
+    for (const type of types.result) {
+      const name = entryStore(type as TypeName);
+      if (!db.objectStoreNames.contains(name)) continue;
+      const store = tx.objectStore(name);
+      const usage: UsageRecord = { entries: 0, bytes: 0, key: USAGE_KEY };
+      const cursor = store.openCursor(entryKeys());
+      cursor.onsuccess = () => {
+        const current = cursor.result;
+        if (!current) return void store.put(usage);
+        usage.entries++;
+        usage.bytes += (current.value as EntryRecord).bytes;
+        current.continue();
+      };
     }
-    const type = String(current.key);
-    const store = entryStore(type);
-    if (db.objectStoreNames.contains(store)) tx.objectStore(store).put({ ...(current.value as Usage), key: USAGE_KEY });
-    current.continue();
   };
 }
 
