@@ -1801,6 +1801,36 @@ describe('quota errors', () => {
     expect(stats.bytes).toBe(0);
   });
 
+  it.each(['set', 'setMany'] as const)('%s overwriting the least recently used entries on a full disk whose retry fails too: quota_exceeded, and the old values are still there', async (call) => {
+    const { cache, clock, name } = await openCache({ config });
+    await cache.setMany('track_metadata', ['old1', 'old2'].map((key) => ({ key, value: `${key} before` })));
+    clock.advance(1000);
+    const others = Array.from({ length: 8 }, (_, index) => `k${index}`);
+    await cache.setMany('track_metadata', others.map((key) => ({ key, value: 'k'.repeat(2000) })));
+    restores.push(failCommits(2, undefined, name));
+    const keys = call === 'set' ? ['old1'] : ['old1', 'old2', 'new'];
+    const error = await rejection(call === 'set' ? cache.set('track_metadata', 'old1', 'after') : cache.setMany('track_metadata', keys.map((key) => ({ key, value: 'after' }))));
+    expect(error).toMatchObject({ code: 'quota_exceeded' });
+    // Its own keys as they were (old2, not among a set's, may have gone to make room).
+    expect(await cache.getMany('track_metadata', keys)).toEqual(['old1 before', 'old2 before', undefined].slice(0, keys.length));
+    // Counted as held: what freeing room removed of the others is what is missing.
+    const held = (await cache.getMany('track_metadata', ['old1', 'old2', ...others])).filter((value) => value !== undefined).length;
+    expect((await cache.stats()).types.track_metadata.entries).toBe(held);
+  });
+
+  it('an import overwriting the least recently used entries on a full disk whose retry fails too: quota_exceeded, and every entry it would have replaced is still there', async () => {
+    const { cache, clock, name } = await openCache({ config });
+    const olds = Array.from({ length: 20 }, (_, index) => ({ key: `n${index}`, value: `n${index} before` }));
+    await cache.setMany('track_metadata', olds);
+    clock.advance(1000);
+    await cache.setMany('track_metadata', Array.from({ length: 8 }, (_, index) => ({ key: `k${index}`, value: 'k'.repeat(2000) })));
+    // The step that writes entry 1,250, then the next transaction that writes it: the import, then its retry.
+    restores.push(failCommit({ database: name, matching: entry(1250) }), failCommit({ database: name, matching: entry(1250) }));
+    expect(await rejection(cache.setMany('track_metadata', batch))).toMatchObject({ code: 'quota_exceeded' });
+    expect(await cache.getMany('track_metadata', olds.map(({ key }) => key))).toEqual(olds.map(({ value }) => value));
+    expect(await cache.get('track_metadata', 'n1249')).toBeUndefined();
+  });
+
   it('cleanup on a full disk (every transaction that puts is refused) still removes the expired entries and evicts down to the mark, deleting only, sparing what was just read', async () => {
     const policies = new SmartCacheConfig({ caching: { policies: { album_year: { maxSizeMb: 0.01 } } } });
     const { cache, clock, name } = await openCache({ config: policies });
