@@ -794,7 +794,10 @@ export class Engine implements EngineApi {
     this.#stores.memory.close();
   }
 
-  /** Writes; on a full disk frees room (expired, then LRU of this type, then of the other persistent types) and retries once. */
+  /**
+   * Writes; on a full disk frees room (expired, then LRU of this type, then of the other persistent types) and retries once.
+   * Never from its own keys: a retry that fails too must leave what they held.
+   */
   #write(
     store: Store,
     type: TypeName,
@@ -807,7 +810,7 @@ export class Engine implements EngineApi {
     const others = this.#config.types.filter((other) => other !== type && this.#config.isPersistent(other));
     return this.#roomOnFullDisk(
       () => store.write(type, entries, budget, expiredBy, options),
-      { store, types: [type, ...others], bytes, expiredBy },
+      { store, types: [type, ...others], bytes, expiredBy, spare: [type, entries.map((entry) => entry.key)] },
       (count) => `Storage quota exceeded writing ${entries.length} ${type} entries, even after evicting ${count} entries; nothing was written`,
     );
   }
