@@ -16,7 +16,7 @@ import {
   type ContentType,
   type Schemas,
 } from '../src/index';
-import { brokenFactory, countRecordsRead, failCommit, failCommits, failRequest, holdNextOpen, tabFactory, trackedFactory } from './support/faultyIndexedDB';
+import { brokenFactory, countRecordsRead, failCommit, failCommits, failRequest, fillDisk, holdNextOpen, tabFactory, trackedFactory } from './support/faultyIndexedDB';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { CacheClient, SET_MANY_CHUNK } from '../src/CacheClient';
@@ -1816,6 +1816,22 @@ describe('quota errors', () => {
     // Counted as held: what freeing room removed of the others is what is missing.
     const held = (await cache.getMany('track_metadata', ['old1', 'old2', ...others])).filter((value) => value !== undefined).length;
     expect((await cache.stats()).types.track_metadata.entries).toBe(held);
+  });
+
+  it('a set overwriting the least recently used entry on a full disk frees room among the others: the retry fits, and the new value is there', async () => {
+    const { cache, clock, name } = await openCache({ config });
+    await cache.set('track_metadata', 'old', 'before');
+    clock.advance(1000);
+    const others = Array.from({ length: 8 }, (_, index) => `k${index}`);
+    await cache.setMany('track_metadata', others.map((key) => ({ key, value: 'k'.repeat(2000) })));
+    const full = fillDisk({ database: name });
+    restores.push(full);
+    await cache.set('track_metadata', 'old', 'after');
+    expect(full.fired()).toBe(true);
+    expect(await cache.get('track_metadata', 'old')).toBe('after');
+    const { entries, evictions } = (await cache.stats()).types.track_metadata;
+    expect(evictions).toBeGreaterThan(0);
+    expect(entries).toBe(1 + (await cache.getMany('track_metadata', others)).filter((value) => value !== undefined).length);
   });
 
   it('an import overwriting the least recently used entries on a full disk whose retry fails too: quota_exceeded, and every entry it would have replaced is still there', async () => {
