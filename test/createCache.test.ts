@@ -204,6 +204,19 @@ describe('createCache', () => {
     await cache.close();
   });
 
+  it('an emit made before an updatePolicy, both sent to a worker that dies as the emit reaches it, applies the rules as they were on the next worker (which starts with the patch)', async () => {
+    const config = new SmartCacheConfig();
+    const { cache, workers } = await withInProcessWorkers({ config, logger: { error: () => {} } }, 'emit');
+    await cache.set('track_metadata', 'k', 1, { trackId: 't' });
+    const emitted = cache.emit({ eventType: 'track_removed', trackId: 't' });
+    config.updatePolicy('track_metadata', { invalidationStrategy: 'fingerprint_based' });
+    expect(await emitted).toEqual({ eventType: 'track_removed', invalidated: { track_metadata: 1, successful_api_metadata: 0 } });
+    expect(workers).toHaveLength(2);
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+    workers[1]!.letClose();
+    await cache.close();
+  });
+
   it('a page hidden, frozen or shown again while its worker closes (the app closed the cache as the page went away) is no error: nothing is logged', async () => {
     const document = new EventTarget();
     const window = new EventTarget();
@@ -566,14 +579,15 @@ describe("the worker's own reports", () => {
 
 /** A Worker whose engine runs in this thread behind a MessageChannel (as worker/entry.ts exposes it), that can crash. */
 /** A cache whose workers are InProcessWorkers on one IndexedDB, each kept in `workers` as it is made. */
-async function withInProcessWorkers(options: Omit<CreateCacheOptions, 'worker' | 'name'> = {}) {
+/** `dieAt`: the first worker dies as the first call of that engine method reaches it (it answers none, and applies nothing more). */
+async function withInProcessWorkers(options: Omit<CreateCacheOptions, 'worker' | 'name'> = {}, dieAt?: string) {
   const indexedDB = new IDBFactory();
   const workers: InProcessWorker[] = [];
   const cache = await createCache({
     ...options,
     name: uniqueName(),
     worker: () => {
-      const worker = new InProcessWorker(indexedDB);
+      const worker = new InProcessWorker(indexedDB, workers.length ? undefined : dieAt);
       workers.push(worker);
       return worker as unknown as Worker;
     },
@@ -595,7 +609,7 @@ class InProcessWorker extends EventTarget {
   closing = false;
   letClose!: () => void;
   readonly #closes = new Promise<void>((resolve) => (this.letClose = resolve));
-  constructor(indexedDB: IDBFactory) {
+  constructor(indexedDB: IDBFactory, dieAt?: string) {
     super();
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
@@ -610,7 +624,20 @@ class InProcessWorker extends EventTarget {
           await this.#closes;
           return close();
         };
-        return exposeEngine(engine);
+        if (!dieAt) return exposeEngine(engine);
+        // Dead from then on: this call and those after it are never applied, nor answered.
+        let dead = false;
+        const dying = new Proxy(engine, {
+          get: (target, method: string) => {
+            const run = Reflect.get(target, method) as unknown;
+            if (typeof run !== 'function') return run;
+            return (...args: unknown[]) => {
+              if (method === dieAt && !dead) (dead = true), this.crash();
+              return dead ? new Promise(() => {}) : (run as (...args: unknown[]) => unknown).apply(target, args);
+            };
+          },
+        });
+        return exposeEngine(dying);
       },
       ping: async () => {},
     };
