@@ -217,6 +217,19 @@ describe('createCache', () => {
     await cache.close();
   });
 
+  it('an emit made after an updatePolicy, both sent to a worker that dies as the patch reaches it, applies the patched rules on the next worker', async () => {
+    const config = new SmartCacheConfig();
+    const { cache, workers } = await withInProcessWorkers({ config, logger: { error: () => {} } }, 'updatePolicy');
+    await cache.set('track_metadata', 'k', 1, { trackId: 't' });
+    config.updatePolicy('track_metadata', { invalidationStrategy: 'fingerprint_based' });
+    const emitted = cache.emit({ eventType: 'track_removed', trackId: 't' });
+    expect(await emitted).toEqual({ eventType: 'track_removed', invalidated: { successful_api_metadata: 0 } });
+    expect(workers).toHaveLength(2);
+    expect(await cache.get('track_metadata', 'k')).toBe(1);
+    workers[1]!.letClose();
+    await cache.close();
+  });
+
   it('a page hidden, frozen or shown again while its worker closes (the app closed the cache as the page went away) is no error: nothing is logged', async () => {
     const document = new EventTarget();
     const window = new EventTarget();
