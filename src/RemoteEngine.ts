@@ -241,7 +241,9 @@ export class RemoteEngine implements EngineApi {
   updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void> {
     // No worker, live or starting (a dead one waits to be replaced): the next one starts from the config, the patch in it.
     if (!this.#connection && !this.#closed) return Promise.resolve();
-    return this.#call((engine) => engine.updatePolicy(type, patch));
+    // Pending as a change is (of no entry: the page's reads need not wait): as its worker dies, its rejection reaches createCache's
+    // retry in the turn that of a change sent before it reaches the change's (see CacheClient's #once): the next worker gets the two in order.
+    return this.#call((engine) => engine.updatePolicy(type, patch), { type, keys: new Set() });
   }
 
   suspend(): Promise<void> {

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import type { Cache, Schemas, SchemasOf } from './Cache';
 import { loggerSchema } from './cacheArgs';
+import { acrossDeaths } from './acrossDeaths';
 import { CacheClient } from './CacheClient';
 import { cacheInternals } from './cacheInternals';
 import { CacheError, invalidError, isCacheError } from './CacheError';
@@ -212,8 +213,10 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
     // the page's calls held then (an emit behind a value an async schema checks: it keeps the rules it was made under).
     const { patch: sendPatch } = cacheInternals.get(client)!;
     follow = (type, patch) => {
-      // The config as sent so far, and this patch: not the app's config as it is now, which holds patches of other types still held back.
-      void sendPatch(type, () => ((sent = patchedConfig(sent, type, patch)), engine.updatePolicy(type, patch))).catch((error: unknown) => {
+      // Sent again to the next worker if its worker dies before answering, as a change is (see acrossDeaths), in its turn among the
+      // dead worker's calls sent again: one made before it keeps the rules it was made under. So the next worker starts from the
+      // patches answered or given up (`sent`), not from the app's config, which holds patches of other types still held back.
+      void sendPatch(type, () => acrossDeaths(() => engine.updatePolicy(type, patch)).finally(() => (sent = patchedConfig(sent, type, patch)))).catch((error: unknown) => {
         // Nothing missed: the next worker starts from `sent`, patch included; a closed cache needs none.
         if (isCacheError(error, 'worker_failed') || isCacheError(error, 'closed')) return;
         logger.error(`Reprise: the worker could not follow updatePolicy(${type})`, error);
