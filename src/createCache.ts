@@ -129,8 +129,8 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
   const missed: [TypeName, ValidPolicyPatch][] = [];
   let follow = (type: TypeName, patch: ValidPolicyPatch) => void missed.push([type, patch]);
   const stop = table && followPolicyUpdates(table, (type, patch) => follow(type, patch));
-  // The config as its engine was sent it: a worker replacing a dead one starts from it, so that a call held then (a value an
-  // async schema checks) made before an updatePolicy held behind it reaches it under the rules it was made under.
+  // The config as its engines took it (the patches they answered, or given up on): a worker replacing a dead one starts from it, so
+  // that a call made before an updatePolicy (held behind a value an async schema checks, or sent again) keeps the rules it was made under.
   let sent = config;
   let engine: EngineApi;
   /** The worker's, when there is one: it is watched from close() on (see RemoteEngine.closing). */
