@@ -46,4 +46,21 @@ describe('SimTab', () => {
     expect(w.network.deliveries.slice(deliveries).filter(({ to }) => to.startsWith('tab0/')).map(({ to }) => to)).toEqual([]);
     await Promise.all([here.close(), there.close()]);
   });
+
+  test('a channel a closed page listened on for its next worker is no channel of the next page', async () => {
+    const w = world(2);
+    const [here, there] = [await SimTab.open(w, 'tab0', false), await SimTab.open(w, 'tab1', false)];
+    here.kill();
+    await turns(20);
+    await here.cache.emit({ eventType: 'library_sync' });
+    // Dead soon after the one before: the page listens for the next one, which no call starts before the reload.
+    here.kill();
+    await turns(20);
+    await there.cache.emit({ eventType: 'library_sync' });
+    await w.network.drain();
+    const before = new Set(w.network.deliveries.map(({ to }) => to));
+    await here.reload();
+    expect(here.pageChannels.filter((name) => before.has(name))).toEqual([]);
+    await Promise.all([here.close(), there.close()]);
+  });
 });

@@ -217,6 +217,12 @@ export class SimTab {
         });
       },
       {
+        keptChannel: () => {
+          // A number of the page's own: a channel it listened on until it closed is never named as the next page's first worker.
+          this.#workers++;
+          // Taken by the next worker's relay, which sends and hears on it (see KeptMessages.stop): named after that worker.
+          return (receive) => checkedChannel(world.network.opener(`${this.id}/w${this.#workers + 1}`))(receive);
+        },
         pageChannel: () => {
           this.frozeSinceStart = false;
           pageChannels.push((starting = `${this.id}/w${++this.#workers}`));

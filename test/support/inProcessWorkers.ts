@@ -57,6 +57,8 @@ export interface InProcessWorkersOptions {
    * `openChannel`.
    */
   pageChannel?: () => OpenTabChannel;
+  /** Opens the channels the page listens on as it waits for its next worker, whose relay takes the one open (see KeptMessages): by default `pageChannel`'s. */
+  keptChannel?: () => OpenTabChannel;
   /**
    * Whether the next worker's script loads (true by default): one that does not never starts, and the
    * connection is refused as connectWorker refuses it (an error event before the worker ran: offline, a
@@ -78,7 +80,7 @@ export function inProcessWorkers(
 ) {
   const workers: InProcessWorker[] = [];
   // As createCache keeps it for its workers (see KeptMessages): give it to RemoteEngine too.
-  const kept = new KeptMessages(options.pageChannel?.());
+  const kept = new KeptMessages((options.keptChannel ?? options.pageChannel)?.());
   const connect = (client: ClientCallbacks) => async (): Promise<EngineConnection> => {
     // Made as the worker is, before its script loads (as connectWorker makes it): it listens meanwhile.
     const relay = options.pageChannel && channelRelay(options.pageChannel(), kept);
