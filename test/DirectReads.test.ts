@@ -93,6 +93,16 @@ async function reopenedAfterALoss() {
   return { ...opened, inner, name, sides, changes, refuseNext: () => void (refusing = true) };
 }
 
+/** Its next worker (after reopenedAfterALoss) is killed: the one after reads a miss of what it wrote, and its watchers heard the loss once. */
+async function killedAfterTheReopen({ cache, workers, changes }: Pick<Awaited<ReturnType<typeof reopenedAfterALoss>>, 'cache' | 'workers' | 'changes'>): Promise<void> {
+  workers[1]!.kill();
+  expect(await cache.get('track_metadata', 'reopened')).toBeUndefined();
+  expect(workers).toHaveLength(3);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(changes).toEqual(['clear any', 'set other', 'clear any', 'set reopened', 'clear any']);
+  await cache.close();
+}
+
 describe('reads the page answers itself', () => {
   it('a hit is read from IndexedDB with no call to the worker, and the worker counts it (hits, and its read time for eviction)', async () => {
     const { cache, calls } = await pageReading();
@@ -781,22 +791,12 @@ describe('when the worker loses IndexedDB', () => {
     const { cache, workers, changes, inner, name } = await reopenedAfterALoss();
     await deleteUnderTabs(inner, name);
     await vi.waitFor(() => expect(changes).toHaveLength(5));
-    workers[1]!.kill();
-    expect(await cache.get('track_metadata', 'reopened')).toBeUndefined();
-    expect(workers).toHaveLength(3);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(changes).toEqual(['clear any', 'set other', 'clear any', 'set reopened', 'clear any']);
-    await cache.close();
+    await killedAfterTheReopen({ cache, workers, changes });
   });
   it('the live worker gives it up and dies; its next worker opens it again, writes there and dies; the one after cannot open it: the watchers hear that loss (a clear), and reads miss what the next worker wrote there', async () => {
     const { cache, workers, changes, refuseNext } = await reopenedAfterALoss();
     refuseNext();
-    workers[1]!.kill();
-    expect(await cache.get('track_metadata', 'reopened')).toBeUndefined();
-    expect(workers).toHaveLength(3);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(changes).toEqual(['clear any', 'set other', 'clear any', 'set reopened', 'clear any']);
-    await cache.close();
+    await killedAfterTheReopen({ cache, workers, changes });
   });
 });
 

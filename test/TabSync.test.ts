@@ -91,6 +91,17 @@ async function clearedAsItReadsTheLog(
   await cleared;
 }
 
+/** The tab emits a manual_invalidation of track t1 whose first try to be logged (by another tab) aborts at commit, as a full disk does. */
+async function emitFirstLogFailing(tab: Awaited<ReturnType<typeof openTab>>, name: string): Promise<void> {
+  const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name });
+  try {
+    await tab.cache.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    await vi.waitFor(() => expect(fault.fired()).toBe(true));
+  } finally {
+    fault();
+  }
+}
+
 describe('events across tabs', () => {
   it('an event in one tab removes the matching entries in the other, and runs its listeners as remote', async () => {
     const { a, b } = await twoTabs();
@@ -1403,13 +1414,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await logging.cache.set('track_metadata', 'k', 1, { trackId: 't1' });
     await degraded.engine.resume();
     // Its event for t1: the other tab's first try to log it aborts at commit (a full disk).
-    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name });
-    try {
-      await degraded.cache.emit({ eventType: 'manual_invalidation', trackId: 't1' });
-      await vi.waitFor(() => expect(fault.fired()).toBe(true));
-    } finally {
-      fault();
-    }
+    await emitFirstLogFailing(degraded, name);
     // The other tab logs an event of its own: the tab without IndexedDB hears it, and sends its event again.
     await logging.cache.emit({ eventType: 'track_modified', trackId: 'other' });
     await vi.waitFor(() => expect(heard.seen).toHaveLength(2));
@@ -1438,13 +1443,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     const applied = recorder();
     logging.cache.on('*', applied.listener);
     // Its event for t1: the other tab's first try to log it, in the database made since, aborts at commit (a full disk).
-    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name });
-    try {
-      await degraded.cache.emit({ eventType: 'manual_invalidation', trackId: 't1' });
-      await vi.waitFor(() => expect(fault.fired()).toBe(true));
-    } finally {
-      fault();
-    }
+    await emitFirstLogFailing(degraded, name);
     // Applied there unlogged, its listeners told.
     await vi.waitFor(() => expect(applied.seen.map(([event, { source }]) => [event.eventType, source])).toEqual([['manual_invalidation', 'remote']]));
     // A tab that logs opens and greets: the tab without IndexedDB sends its event again.
