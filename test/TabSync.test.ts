@@ -1109,6 +1109,39 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(await settled(here)).toEqual([['track_removed', 'remote']]);
   });
 
+  it("an event a tab without IndexedDB makes after site data was cleared, that a page's worker, moved to the database made since without a word to the other tabs, failed to log there (a full disk) and told its listeners, its tab reloaded since, that worker dead before it logged again: the page's next worker logs it there, not answered gone (the page named the database deleted)", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, config, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
+    const { cache: degraded } = await openTab(name, brokenFactory());
+    await here.set('track_metadata', 'k', 1, { trackId: 't1' });
+    // Site data is cleared; another tab writes k to the database made since, then closes.
+    await deleteUnderTabs(indexedDB, name);
+    const { cache: other } = await openTab(name, indexedDB);
+    await other.set('track_metadata', 'k', 2, { trackId: 't1' });
+    await other.close();
+    // The page's worker replays the log: it opens the database made since, and posts nothing naming it.
+    await here.stats();
+    const { seen, settled, listener } = recorder();
+    here.on('*', listener);
+    // The tab without IndexedDB removes t1: the page's worker, the only tab that logs, fails at commit (a full disk).
+    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name });
+    try {
+      await degraded.emit({ eventType: 'track_removed', trackId: 't1' });
+      await vi.waitFor(() => expect(fault.fired()).toBe(true));
+      await vi.waitFor(() => expect(seen).toHaveLength(1));
+    } finally {
+      fault();
+    }
+    await degraded.close();
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    expect(await settled(here)).toEqual([['track_removed', 'remote']]);
+    const { cache: opened } = await openTab(name, indexedDB);
+    expect(await opened.get('track_metadata', 'k')).toBeUndefined();
+    expect(await here.get('track_metadata', 'k')).toBeUndefined();
+  });
+
   it("an event of a tab without IndexedDB whose relay by a page's worker still waited on IndexedDB as that worker died, logged by another tab before the page's next worker starts: that worker does not log it again, over what was written since", async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
