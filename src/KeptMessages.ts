@@ -1,5 +1,5 @@
 import type { ChannelMessage } from './channelMessage';
-import type { RelayedMessage } from './protocol';
+import type { LogPlace, RelayedMessage } from './protocol';
 import { CHANNEL_VERSION, type OpenTabChannel, type TabChannel } from './TabChannel';
 import { trimOldest } from './trimOldest';
 
@@ -26,7 +26,7 @@ export class KeptMessages {
   #paused = false;
   /** Changes of tabs without IndexedDB told to the live worker that it has not answered as logged (or gone), by id (see told). */
   readonly #unanswered = new Map<string, RelayedMessage>();
-  /** The database the page's workers last said they log in (their greeting, their hints of shared data changed). */
+  /** The database the page's workers last said they log in (their greeting, their hints of shared data changed, where they told the page they stand: see listening). */
   #epoch: string | null = null;
 
   constructor(openChannel?: OpenTabChannel) {
@@ -77,6 +77,14 @@ export class KeptMessages {
   posted(message: ChannelMessage): void {
     if (!('id' in message)) this.#epoch = message.epoch ?? this.#epoch;
     else if (message.seq !== null || message.gone) this.#unanswered.delete(message.id);
+  }
+
+  /**
+   * Where the live worker told the page it stands in the log (see PageTab.heard): the database it logs in, maybe one it
+   * reopened (site data cleared) without a word to the other tabs; a change it is told next is made there at the latest.
+   */
+  listening(from: LogPlace | null): void {
+    this.#epoch = from?.epoch ?? this.#epoch;
   }
 
   /** The worker died (or the cache closed): what it did not answer goes to the next one, before what comes after. Logged once, whoever logs it (the log is read for its id). */

@@ -11,7 +11,7 @@ import { locksHere } from './locksHere';
 import { PROBE_AFTER_MS, probeWorker } from './probeWorker';
 import { randomId } from './randomId';
 import { abortReason, untilAborted } from './SharedFetch';
-import { ENGINE_METHODS, WORKER_LOADED, type ClientCallbacks, type EngineApi, type EngineConnection, type StorageKind, type WorkerHost, type WorkerOpenOptions } from './protocol';
+import { ENGINE_METHODS, WORKER_LOADED, type ClientCallbacks, type EngineApi, type EngineConnection, type LogPlace, type StorageKind, type WorkerHost, type WorkerOpenOptions } from './protocol';
 import type { OpenTabChannel } from './TabChannel';
 import { PACKAGE_WORKER } from './viteDepsWorker';
 import { workerDeath } from './workerDeath';
@@ -114,9 +114,12 @@ export async function connectWorker(
   const options = Comlink.transfer({ ...open, lock, relay: relay?.port ?? null }, relay ? [relay.port] : []);
   const host = Comlink.wrap<WorkerHost>(worker);
   const [openEngine, ping] = [host.open, host.ping];
-  // What this worker, and no other, said of its storage; told the page too (see PageTab).
+  // What this worker, and no other, said of its storage; told the page too (see PageTab). Where it stands: the page's kept messages too (see KeptMessages.listening).
   let storage: StorageKind | null = null;
-  const opening = openEngine(options, Comlink.proxy({ ...client, storage: (where: StorageKind, name?: string | null) => client.storage?.((storage = where), name) }));
+  const opening = openEngine(
+    options,
+    Comlink.proxy({ ...client, listening: (from: LogPlace | null) => (kept?.listening(from), client.listening(from)), storage: (where: StorageKind, name?: string | null) => client.storage?.((storage = where), name) }),
+  );
   // Its script has run: it said so first thing, or answered a ping (a browser delivers what was posted before then, after).
   let heard = false;
   const loading = loaded(worker).then(() => void (heard = true));

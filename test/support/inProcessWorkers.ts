@@ -111,7 +111,8 @@ export function inProcessWorkers(
         if (!dead) client.remoteEvent(...sent);
         if (options.remoteEventAnswerDelayMs) await new Promise((resolve) => setTimeout(resolve, options.remoteEventAnswerDelayMs));
       },
-      listening: (...args) => (dead ? undefined : client.listening(...copy(args))),
+      // As connectWorker tells the page's kept messages too (see KeptMessages.listening).
+      listening: (...args) => (dead ? undefined : (kept.listening(...copy(args)), client.listening(...copy(args)))),
       progress: (...args) => (dead ? undefined : client.progress(...args)),
       log: (...args) => (dead ? undefined : client.log(...args)),
       changed: (...args) => (dead ? undefined : client.changed(...copy(args))),
