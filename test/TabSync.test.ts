@@ -91,12 +91,20 @@ async function clearedAsItReadsTheLog(
   await cleared;
 }
 
-/** The tab emits a manual_invalidation of track t1 whose first try to be logged (by another tab) aborts at commit, as a full disk does. */
-async function emitFirstLogFailing(tab: Awaited<ReturnType<typeof openTab>>, name: string): Promise<void> {
-  const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name });
+/**
+ * `cache` (a tab without IndexedDB, say) emits `event` (a manual_invalidation of track t1 unless told) whose first try to be
+ * logged, by a tab that logs, aborts at commit: a full disk, or the error named (`error`). `until`: waited for before the fault ends.
+ */
+async function emitFirstLogFailing(
+  cache: { emit(event: CacheEvent): Promise<unknown> },
+  database: string,
+  { event = { eventType: 'manual_invalidation', trackId: 't1' }, error, until }: { event?: CacheEvent; error?: string; until?: () => unknown } = {},
+): Promise<void> {
+  const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database, name: error });
   try {
-    await tab.cache.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    await cache.emit(event);
     await vi.waitFor(() => expect(fault.fired()).toBe(true));
+    if (until) await vi.waitFor(until);
   } finally {
     fault();
   }
@@ -932,14 +940,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     const { seen, listener } = recorder();
     healthy.on('*', listener);
     // The disk is full: the transaction that would log it aborts at commit, as Chromium reports it.
-    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name });
-    try {
-      await degraded.emit({ eventType: 'manual_invalidation', trackId: 't1' });
-      await vi.waitFor(() => expect(fault.fired()).toBe(true));
-      await vi.waitFor(async () => expect(await healthy.get('generic', 'x')).toBeUndefined());
-    } finally {
-      fault();
-    }
+    await emitFirstLogFailing(degraded, name, { until: async () => expect(await healthy.get('generic', 'x')).toBeUndefined() });
     expect(logger.error).toHaveBeenCalledWith(expect.stringContaining('logging a change from a tab without IndexedDB failed'), expect.anything());
     expect(await healthy.get('track_metadata', 'k')).toBe(1);
     // The tab that made it sends it again when a tab that logs speaks (here: one that opens).
@@ -963,13 +964,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     degraded.on('*', heard.listener);
     await healthy.emit({ eventType: 'track_added', trackId: 't0' });
     await vi.waitFor(() => expect(heard.seen).toHaveLength(1));
-    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name, name: 'UnknownError' });
-    try {
-      await degraded.emit({ eventType: 'manual_invalidation', trackId: 't1' });
-      await vi.waitFor(() => expect(fault.fired()).toBe(true));
-    } finally {
-      fault();
-    }
+    await emitFirstLogFailing(degraded, name, { error: 'UnknownError' });
     await degraded.close();
     return healthy;
   }
@@ -1012,14 +1007,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     const { seen, settled, listener } = recorder();
     here.on('*', listener);
     // The disk is full: the transaction that would log it aborts at commit, as Chromium reports it.
-    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name });
-    try {
-      await degraded.emit({ eventType: 'manual_invalidation', trackId: 't1' });
-      await vi.waitFor(() => expect(fault.fired()).toBe(true));
-      await vi.waitFor(() => expect(seen).toHaveLength(1));
-    } finally {
-      fault();
-    }
+    await emitFirstLogFailing(degraded, name, { until: () => expect(seen).toHaveLength(1) });
     expect(await here.get('track_metadata', 'k')).toBe(1);
     // The worker dies between two calls; the next one greets the tabs, the event is sent again, and it logs it.
     workers[0]!.kill();
@@ -1094,14 +1082,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await here.set('track_metadata', 'k', 1, { trackId: 't1' });
     const { seen, settled, listener } = recorder();
     here.on('*', listener);
-    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name, name: 'UnknownError' });
-    try {
-      await degraded.emit({ eventType: 'track_removed', trackId: 't1' });
-      await vi.waitFor(() => expect(fault.fired()).toBe(true));
-      await vi.waitFor(() => expect(seen).toHaveLength(1));
-    } finally {
-      fault();
-    }
+    await emitFirstLogFailing(degraded, name, { event: { eventType: 'track_removed', trackId: 't1' }, error: 'UnknownError', until: () => expect(seen).toHaveLength(1) });
     await degraded.close();
     workers[0]!.kill();
     await vi.waitFor(async () => expect(await here.get('track_metadata', 'k')).toBeUndefined());
@@ -1125,14 +1106,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     const { seen, settled, listener } = recorder();
     here.on('*', listener);
     // The tab without IndexedDB removes t1: the page's worker, the only tab that logs, fails at commit (a full disk).
-    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name });
-    try {
-      await degraded.emit({ eventType: 'track_removed', trackId: 't1' });
-      await vi.waitFor(() => expect(fault.fired()).toBe(true));
-      await vi.waitFor(() => expect(seen).toHaveLength(1));
-    } finally {
-      fault();
-    }
+    await emitFirstLogFailing(degraded, name, { event: { eventType: 'track_removed', trackId: 't1' }, until: () => expect(seen).toHaveLength(1) });
     await degraded.close();
     workers[0]!.kill();
     await vi.waitFor(() => expect(workers).toHaveLength(2));
@@ -1224,13 +1198,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     // The tabs greet each other: the one without IndexedDB learns that tabs which log are there.
     await new Promise((resolve) => setTimeout(resolve, 100));
     // One tab's relay aborts at commit (a full disk); the other's logs it.
-    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name });
-    try {
-      await degraded.emit({ eventType: 'manual_invalidation', trackId: 't1' });
-      await vi.waitFor(() => expect(fault.fired()).toBe(true));
-    } finally {
-      fault();
-    }
+    await emitFirstLogFailing(degraded, name);
     // Both replay the log too.
     await first.emit({ eventType: 'track_modified', trackId: 'other' });
     await second.emit({ eventType: 'track_modified', trackId: 'other' });
@@ -1447,7 +1415,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await logging.cache.set('track_metadata', 'k', 1, { trackId: 't1' });
     await degraded.engine.resume();
     // Its event for t1: the other tab's first try to log it aborts at commit (a full disk).
-    await emitFirstLogFailing(degraded, name);
+    await emitFirstLogFailing(degraded.cache, name);
     // The other tab logs an event of its own: the tab without IndexedDB hears it, and sends its event again.
     await logging.cache.emit({ eventType: 'track_modified', trackId: 'other' });
     await vi.waitFor(() => expect(heard.seen).toHaveLength(2));
@@ -1476,7 +1444,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     const applied = recorder();
     logging.cache.on('*', applied.listener);
     // Its event for t1: the other tab's first try to log it, in the database made since, aborts at commit (a full disk).
-    await emitFirstLogFailing(degraded, name);
+    await emitFirstLogFailing(degraded.cache, name);
     // Applied there unlogged, its listeners told.
     await vi.waitFor(() => expect(applied.seen.map(([event, { source }]) => [event.eventType, source])).toEqual([['manual_invalidation', 'remote']]));
     // A tab that logs opens and greets: the tab without IndexedDB sends its event again.
@@ -1505,13 +1473,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await next.engine.emit(event, { id: 'e1', retry: true }).catch(() => {});
     await new Promise((resolve) => setTimeout(resolve, 100));
     // Its next event for t1: the other tab's first try to log it aborts at commit (a full disk); sent again once that tab logs one of its own.
-    const fault = failCommit({ when: (tx) => tx.objectStoreNames.contains('events'), database: name });
-    try {
-      await next.cache.emit({ eventType: 'manual_invalidation', trackId: 't1' });
-      await vi.waitFor(() => expect(fault.fired()).toBe(true));
-    } finally {
-      fault();
-    }
+    await emitFirstLogFailing(next.cache, name);
     await logging.cache.emit({ eventType: 'track_modified', trackId: 'other' });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await logging.cache.get('track_metadata', 'k')).toBeUndefined();
