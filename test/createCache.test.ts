@@ -1,7 +1,8 @@
 import * as Comlink from 'comlink';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SmartCacheConfig, createCache, isCacheError, type CreateCacheOptions } from '../src/index';
+import { SmartCacheConfig, createCache, isCacheError, type Cache, type CreateCacheOptions } from '../src/index';
+import type { ValidPolicyPatch } from '../src/configSchema';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { rejection, uniqueName } from './support/openCache';
 import { LAYOUT } from '../worker/databaseSchema';
@@ -12,6 +13,7 @@ import { exposeEngine } from '../worker/exposeEngine';
 
 afterEach(() => {
   vi.unstubAllGlobals();
+  vi.useRealTimers();
 });
 
 /** A cache in in-process workers whose generic values a slow schema checks (`checked` lets them through), with its config to patch. */
@@ -226,6 +228,21 @@ describe('createCache', () => {
     expect(await emitted).toEqual({ eventType: 'track_removed', invalidated: { successful_api_metadata: 0 } });
     expect(workers).toHaveLength(2);
     expect(await cache.get('track_metadata', 'k')).toBe(1);
+    workers[1]!.letClose();
+    await cache.close();
+  });
+
+  it.each<[string, ValidPolicyPatch, (cache: Cache) => Promise<unknown>]>([
+    ['its TTL shortened', { ttlSeconds: 60 }, async (cache) => (vi.setSystemTime(Date.now() + 10 * 60_000), cache.get('track_metadata', 'k'))],
+    ['its budget made smaller than the value', { maxSizeMb: 0.001 }, (cache) => cache.get('track_metadata', 'k')],
+  ])('a getOrSet whose write was sent before an updatePolicy (%s), both to a worker that dies as the write reaches it, is written under the rules as they were on the next worker', async (_, patch, read) => {
+    const config = new SmartCacheConfig();
+    const made = () => config.updatePolicy('track_metadata', patch);
+    const { cache, workers } = await withInProcessWorkers({ config, logger: { error: () => {} } }, 'setMany', made);
+    const value = 'x'.repeat(3000);
+    expect(await cache.getOrSet('track_metadata', 'k', async () => value).catch((error: { code?: string }) => error.code)).toBe(value);
+    expect(workers).toHaveLength(2);
+    expect(await read(cache)).toBe(value);
     workers[1]!.letClose();
     await cache.close();
   });
@@ -592,15 +609,18 @@ describe("the worker's own reports", () => {
 
 /** A Worker whose engine runs in this thread behind a MessageChannel (as worker/entry.ts exposes it), that can crash. */
 /** A cache whose workers are InProcessWorkers on one IndexedDB, each kept in `workers` as it is made. */
-/** `dieAt`: the first worker dies as the first call of that engine method reaches it (it answers none, and applies nothing more). */
-async function withInProcessWorkers(options: Omit<CreateCacheOptions, 'worker' | 'name'> = {}, dieAt?: string) {
+/**
+ * `dieAt`: the first worker dies as the first call of that engine method reaches it (it answers none, and applies nothing more);
+ * `meanwhile` runs on the page just before, as the page's calls made after that one was sent and before its death is known.
+ */
+async function withInProcessWorkers(options: Omit<CreateCacheOptions, 'worker' | 'name'> = {}, dieAt?: string, meanwhile?: () => void) {
   const indexedDB = new IDBFactory();
   const workers: InProcessWorker[] = [];
   const cache = await createCache({
     ...options,
     name: uniqueName(),
     worker: () => {
-      const worker = new InProcessWorker(indexedDB, workers.length ? undefined : dieAt);
+      const worker = new InProcessWorker(indexedDB, workers.length ? undefined : dieAt, meanwhile);
       workers.push(worker);
       return worker as unknown as Worker;
     },
@@ -622,7 +642,7 @@ class InProcessWorker extends EventTarget {
   closing = false;
   letClose!: () => void;
   readonly #closes = new Promise<void>((resolve) => (this.letClose = resolve));
-  constructor(indexedDB: IDBFactory, dieAt?: string) {
+  constructor(indexedDB: IDBFactory, dieAt?: string, meanwhile?: () => void) {
     super();
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
@@ -645,7 +665,7 @@ class InProcessWorker extends EventTarget {
             const run = Reflect.get(target, method) as unknown;
             if (typeof run !== 'function') return run;
             return (...args: unknown[]) => {
-              if (method === dieAt && !dead) (dead = true), this.crash();
+              if (method === dieAt && !dead) (dead = true), meanwhile?.(), this.crash();
               return dead ? new Promise(() => {}) : (run as (...args: unknown[]) => unknown).apply(target, args);
             };
           },
