@@ -201,6 +201,7 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
       answered: this.#answered,
       heard: this.#heard,
       inTurn,
+      policy: (type) => this.#config?.getPolicy?.(type),
     });
     this.#reads = new ReadBatcher((type, keys, fingerprints) => getMany(type, keys, fingerprints));
   }

@@ -10,6 +10,7 @@ import type { Logger } from './Logger';
 import { parse } from './parse';
 import type { PendingCalls } from './PendingCalls';
 import type { AnsweredMarks } from './AnsweredMarks';
+import type { CachePolicy } from './cachePolicy';
 import type { HeardChanges } from './HeardChanges';
 import type { EngineApi, EntryInput, Found, Mark, Written } from './protocol';
 import { randomId } from './randomId';
@@ -106,6 +107,8 @@ export interface ResolverHost {
   heard: HeardChanges;
   /** Sends a call of `type` after the page's calls of it held now (see HeldCalls): at once when none is. */
   inTurn<T>(type: TypeName, send: () => T): Promise<Awaited<T>>;
+  /** The type's policy as the app's config has it now, when the app may patch it (see CacheClientOptions.config). */
+  policy(type: TypeName): CachePolicy | undefined;
 }
 
 /**
@@ -464,6 +467,9 @@ export class Resolver {
     this.sawWrite(type, [input.key], running);
     const engine = this.#engine;
     const commitId = randomId();
+    // Under the rules as it is made, also made again on a next worker: an updatePolicy sent after it, to the worker that died, is sent
+    // again at once, before this (which asks first whether it happened), yet applies only to the calls made after it.
+    const policy = this.#host.policy(type);
     let later = false;
     const written = this.#host.answered.carry(type, commitId, (answered) =>
       acrossDeaths(async (retry) => {
@@ -472,7 +478,7 @@ export class Resolver {
         // with a fingerprint then does not remove it, and a write of the key, once sent, leaves it out. Not made on the
         // next worker over a write of the key called while the dead one was replaced.
         return this.#host.inTurn(type, () =>
-          overwritten() || (later = this.#calledLater(running) !== undefined) ? { stale: [input.key], shared: false } : engine.setMany(type, [input], { since, commitId, answered }),
+          overwritten() || (later = this.#calledLater(running) !== undefined) ? { stale: [input.key], shared: false } : engine.setMany(type, [input], { since, commitId, answered, policy }),
         );
       }),
     );
