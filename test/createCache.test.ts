@@ -247,6 +247,21 @@ describe('createCache', () => {
     await cache.close();
   });
 
+  it('a getOrSet called before an updatePolicy whose fetcher answers after it is written under the patched rules (its write is made as the fetcher answers)', async () => {
+    const config = new SmartCacheConfig();
+    const { cache, workers } = await withInProcessWorkers({ config });
+    let answer!: (value: string) => void;
+    const got = cache.getOrSet('track_metadata', 'k', () => new Promise<string>((resolve) => (answer = resolve)));
+    await vi.waitFor(() => expect(answer).toBeDefined());
+    config.updatePolicy('track_metadata', { ttlSeconds: 60 });
+    answer('v');
+    expect(await got).toBe('v');
+    vi.setSystemTime(Date.now() + 10 * 60_000);
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+    workers[0]!.letClose();
+    await cache.close();
+  });
+
   it('a page hidden, frozen or shown again while its worker closes (the app closed the cache as the page went away) is no error: nothing is logged', async () => {
     const document = new EventTarget();
     const window = new EventTarget();
