@@ -91,7 +91,10 @@ export interface SetManyOptions {
   commitId?: string | undefined;
   /** Commit marks of the page's earlier changes of the type whose answers it has (see AnsweredMarks): deleted in this write's transaction. */
   answered?: string[] | undefined;
-  /** The type's policy as the page's call was made, when the app may patch it (see CacheClientOptions.policyOf): one made before a patch and sent after it keeps it. */
+  /**
+   * The type's policy as the page's call was made, when the app may patch it (see CacheClientOptions.config): one made before a
+   * patch and sent after it (a chunked setMany's commit; a read-through's write made again on a next worker) keeps it.
+   */
   policy?: CachePolicy | undefined;
 }
 
