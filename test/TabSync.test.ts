@@ -915,6 +915,23 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await vi.waitFor(async () => expect(await healthy.get('track_metadata', 'k')).toBeUndefined());
   });
 
+  it("an event a page without IndexedDB emitted while the only tab with IndexedDB was frozen, that page's worker dead before that tab resumed: its next worker sends it again, and it reaches the shared data", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: healthy, engine } = await openTab(name, indexedDB);
+    const { cache: degraded, workers } = await openRemoteCache({ name, indexedDB: brokenFactory(), config, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
+    await healthy.set('track_metadata', 'k', 1, { trackId: 't1' });
+    await engine.suspend();
+    // Resolved unlogged: no tab that logs answers within half a second.
+    await degraded.emit({ eventType: 'track_removed', trackId: 't1' });
+    // The page's worker dies between two calls; the next one starts before the tab with IndexedDB resumes.
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    await degraded.stats();
+    await engine.resume();
+    await vi.waitFor(async () => expect(await healthy.get('track_metadata', 'k')).toBeUndefined(), { timeout: 2000 });
+  });
+
   it('a tab that loses IndexedDB after opening: its emit resolves once a tab with IndexedDB has logged it', async () => {
     const name = uniqueName();
     const inner = new IDBFactory();
