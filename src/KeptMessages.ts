@@ -77,6 +77,8 @@ export class KeptMessages {
   posted(message: ChannelMessage): void {
     if (!('id' in message)) this.#epoch = message.epoch ?? this.#epoch;
     else if (message.seq !== null || message.gone) this.#unanswered.delete(message.id);
+    // Its own change, which no tab logged yet: should the worker die first, the next one sends it again (see TabSync's #receive).
+    else trimOldest(this.#unanswered.set(message.id, message), MAX_UNANSWERED);
   }
 
   /**

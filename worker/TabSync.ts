@@ -416,6 +416,8 @@ export class TabSync {
         this.#unlogged.delete(message.id);
         this.#relayed.get(message.id)?.();
       }
+      // Its page's, made by its dead worker, which no tab had logged (see KeptMessages.posted): sent again when a tab that logs is heard.
+      else this.#unlogged.set(message.id, { ...fromMessage(message), resent: true });
       return;
     }
     // Another tab's answer to the tab that made the change, which this tab heard (or ignored) when sent.
