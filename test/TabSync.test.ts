@@ -191,6 +191,21 @@ describe('events across tabs', () => {
     done();
   });
 
+  it('with its engine in a worker, whose report of another tab’s event travels on a port of its own: a clear resolves once the page has heard the older event logged before it, as an emit does', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const another = anotherTabLogging(name, indexedDB);
+    const { cache: a } = await openRemoteCache({ name, indexedDB, engine: { now: another.now }, remoteEventDelayMs: 30 });
+    const heard: string[] = [];
+    a.on('*', (event, { source }) => void heard.push(`${source} ${event.eventType}`));
+    const done = await another.arm();
+    await a.clear('generic');
+    heard.push('clear resolved');
+    await vi.waitFor(() => expect(heard).toHaveLength(2));
+    expect(heard).toEqual(['remote track_added', 'clear resolved']);
+    done();
+  });
+
   it('with its engine in a worker, while the page’s answer to an older event’s report travels back: an event another tab logs after this one’s is heard after it, in the log’s order', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
