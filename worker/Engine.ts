@@ -615,9 +615,11 @@ export class Engine implements EngineApi {
   clear(type?: TypeName, once?: Once): Promise<void> {
     const types = type ? [type] : [...this.#config.types];
     return this.#crossTab.answering(async (answered) => {
-      const applied = this.#inFlight.inTurn(types, () => this.#clear(types, answered, once));
+      const applied = await this.#inFlight.inTurn(types, () => this.#clear(types, answered, once));
+      // The other tabs' events it came after reach the page first, as an emit's do (see emit).
+      await this.#crossTab.heard;
       // Reads made after it wait for it to be applied here, not for another tab to log it (see TabSync.publish).
-      await this.#sync.publish(await applied, once?.retry);
+      await this.#sync.publish(applied, once?.retry);
     });
   }
 
