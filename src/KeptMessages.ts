@@ -24,7 +24,7 @@ export class KeptMessages {
   /** Between two workers: listening, unless the page is paused. */
   #waiting = false;
   #paused = false;
-  /** Changes of tabs without IndexedDB told to the live worker that it has not answered as logged (or gone), by id (see told). */
+  /** Changes of tabs without IndexedDB told to the live worker that it has not answered as logged (or gone), by id (see told); and its own, made without IndexedDB, that no tab said it logged (see posted). */
   readonly #unanswered = new Map<string, RelayedMessage>();
   /** The database the page's workers last said they log in (their greeting, their hints of shared data changed, where they told the page they stand: see listening). */
   #epoch: string | null = null;
