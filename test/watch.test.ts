@@ -3,7 +3,8 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { isCacheError, type Cache, type CacheChange, type CacheConfig, type ContentType } from '../src/index';
-import { openCache, rejection, uniqueName } from './support/openCache';
+import * as z from 'zod';
+import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 import { openRemoteCache, type InProcessWorker } from './support/inProcessWorkers';
 import { brokenFactory, deleteUnderTabs, failCommit, failRequest, tabFactory } from './support/faultyIndexedDB';
@@ -12,6 +13,7 @@ import { LOG_KEEP, trimmingTab } from './support/trimmingTab';
 import { checkedChannel } from '../src/checkedChannel';
 import { CHANNEL_VERSION, type ChannelLike } from '../src/TabChannel';
 import { LAYOUT } from '../worker/databaseSchema';
+import { later, type Schedule } from '../worker/schedule';
 
 async function openTabs(count: number, config: CacheConfig = {}) {
   const name = uniqueName();
@@ -596,6 +598,48 @@ describe('watch itself', () => {
     await cache.close();
     expect(isCacheError(await rejection(Promise.resolve().then(() => cache.watch('generic', null, () => {}))), 'closed')).toBe(true);
   });
+
+  it.each(['in process', 'with a worker'] as const)(
+    '%s: a periodic sweep whose timer fires while close() waits for a call made before it removes what expired, but the watchers hear only that call’s change (another tab’s hear the sweep)',
+    async (mode) => {
+      const name = uniqueName();
+      const indexedDB = new IDBFactory();
+      const clock = fakeClock();
+      const config = { caching: { cleanupIntervalSeconds: 60 } };
+      // The periodic cleanup's timer, fired when the test says; the engine's other deferred work as usual.
+      let sweep: (() => void) | undefined;
+      const schedule: Schedule = (run, ms) => (ms === 60_000 ? void (sweep = run) : later(run, ms));
+      let release!: () => void;
+      const checking = new Promise<void>((resolve) => (release = resolve));
+      // An async validator (a lookup, say) still running as close() is called: close() waits for its set.
+      const schemas = { track_metadata: z.number().refine(async (value) => (await checking, value >= 0)) };
+      const engine = { now: clock.now, schedule };
+      const { cache } =
+        mode === 'in process'
+          ? await engineTab({ name, indexedDB, config, schemas, engine })
+          : await openRemoteCache({ name, indexedDB, now: clock.now, config, schemas, engine, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
+      const { cache: other } = await openCache({ name, indexedDB, clock });
+      await cache.set('generic', 'short', 1, { ttlSeconds: 1 });
+      await cache.set('album_year', 'short', 1, { ttlSeconds: 1 });
+      clock.advance(2000);
+      const [here, there] = [watcher(), watcher()];
+      for (const type of ['generic', 'album_year', 'track_metadata'] as const) cache.watch(type, null, here.listener);
+      other.watch('album_year', null, there.listener);
+      const mine = cache.set('track_metadata', 'mine', 1);
+      const closing = cache.close();
+      expect(sweep).toBeDefined();
+      sweep!();
+      // The sweep ran: another tab's watchers hear what it removed from IndexedDB.
+      await vi.waitFor(() => expect(there.seen.filter(({ kind }) => kind === 'expire')).toEqual([{ type: 'album_year', kind: 'expire', keys: null, source: 'remote' }]));
+      await settle();
+      release();
+      await mine;
+      await closing;
+      expect(here.seen.map(({ type, kind, keys, source }) => ({ type, kind, keys, source }))).toEqual([{ type: 'track_metadata', kind: 'set', keys: ['mine'], source: 'local' }]);
+      expect(await other.get('album_year', 'short')).toBeUndefined();
+      await other.close();
+    },
+  );
 });
 
 describe('key watchers of a tab without IndexedDB', () => {
