@@ -517,8 +517,8 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
       // Another tab's write, as far as its hint tells (this tab's own counted as they were called).
       else if (change.source === 'remote' && (change.kind === 'set' || change.kind === 'delete')) this.#resolver.heardWrite(change.type, change.keys);
       // Once closed, still those of this tab's calls made before close(), which settle as they would have (as
-      // their events reach the listeners); no more of the other tabs'.
-      if (!this.#closed || change.source === 'local') this.#tell(change);
+      // their events reach the listeners); no more of the other tabs', nor of its periodic sweep (no call: see Engine's #cleanup).
+      if (!this.#closed || (change.source === 'local' && !id?.startsWith('swept:'))) this.#tell(change);
     }
     for (const _ of forgettings) this.forgot();
   }

@@ -251,7 +251,8 @@ export interface LogPlace {
 /**
  * A change as the engine tells it. `id`: the call's (see Once) for a change applied at most once: a dead
  * worker may have told it before its retry on the next worker tells it again, in every tab. (A memory
- * tier dies with its worker: a retry's change there is a new one, told without.)
+ * tier dies with its worker: a retry's change there is a new one, told without.) A periodic sweep's
+ * step's, `swept:` and a random id: a page closing hears it no more (see CacheClient.changed).
  */
 export interface ToldChange extends CacheChange {
   id?: string;

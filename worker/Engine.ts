@@ -705,7 +705,8 @@ export class Engine implements EngineApi {
     return this.#cleanup(this.#config.types);
   }
 
-  async #cleanup(types: readonly TypeName[]): Promise<CleanupReport> {
+  /** `swept`: a step of the periodic sweep (see #upkeep), not a call of the page's. */
+  async #cleanup(types: readonly TypeName[], swept?: boolean): Promise<CleanupReport> {
     await this.#ready();
     await this.#crossTab.replay();
     const report = { expired: 0, evicted: 0 };
@@ -713,8 +714,11 @@ export class Engine implements EngineApi {
     await this.#stores.byStore(types, async (store, mine) => {
       await this.#dropDeadImports(store, mine, now);
       const removed = await store.cleanup(this.#budgets(mine), this.#expiredBy(now));
+      // The periodic sweep's, under an id of its own (one per step: a page drops a batch that repeats an id heard): no
+      // call of the page's, it may run while close() waits for those, whose watchers then hear it no more (see CacheClient.changed).
+      const id = swept ? 'swept:' + randomId() : undefined;
       for (const type of mine) {
-        this.#countRemoved(type, removed[type]);
+        this.#countRemoved(type, removed[type], id);
         addRemoved(report, removed[type]);
       }
     });
@@ -859,10 +863,10 @@ export class Engine implements EngineApi {
    * is reported.
    */
   async #upkeep(shared: boolean): Promise<void> {
-    const steps: (() => Promise<unknown> | undefined)[] = [() => this.#cleanup(this.#config.types.filter((type) => this.#stores.of(type) === this.#stores.memory))];
+    const steps: (() => Promise<unknown> | undefined)[] = [() => this.#cleanup(this.#config.types.filter((type) => this.#stores.of(type) === this.#stores.memory), true)];
     if (shared) {
       steps.push(
-        () => this.#cleanup(this.#stores.persistentTypes()),
+        () => this.#cleanup(this.#stores.persistentTypes(), true),
         () => this.#stores.idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP),
         () => this.#stores.idb?.trimCommitMarks(this.#stores.persistentTypes(), this.#now() - LOG_RETENTION_MS),
         () => this.#stores.idb?.imports.sweepImports(this.#budgets(this.#stores.persistentTypes()), this.#expiredBy(), this.#sweepEveryMs()),
