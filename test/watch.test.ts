@@ -1,6 +1,6 @@
 // watch (SPEC §3b): every kind of change reaches the watchers of its key (or of its type), in this tab
 // and, for shared data, events and clears, in every other tab; coalesced per task.
-import { IDBFactory } from 'fake-indexeddb';
+import { IDBFactory, IDBIndex } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { isCacheError, type Cache, type CacheChange, type CacheConfig, type ContentType } from '../src/index';
 import * as z from 'zod';
@@ -640,6 +640,61 @@ describe('watch itself', () => {
       await other.close();
     },
   );
+});
+
+describe('what a sweep removed', () => {
+  it('another tab’s write of an expired key, with a new TTL, between the sweep’s plan and its removal: the key keeps that write, the sweep removes (and counts) only the rest, and each tab’s watchers hear the write and the sweep once, the memory tier’s sweep only its own tab’s', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    const { cache: sweeping } = await openCache({ name, indexedDB, clock });
+    const { cache: writing } = await openCache({ name, indexedDB, clock });
+    for (const key of ['k', 'old']) await sweeping.set('album_year', key, 1, { ttlSeconds: 1 });
+    for (const tab of [sweeping, writing]) await tab.set('generic', 'g', 1, { ttlSeconds: 1 });
+    await heardIn(writing, sweeping);
+    clock.advance(2000);
+    const heard = (tab: Cache, type: ContentType, key: string | null) => {
+      const seen: string[] = [];
+      tab.watch(type, key, ({ kind, keys, source }) => void seen.push(`${source} ${kind} ${keys}`));
+      return seen;
+    };
+    const [here, hereAll, there, thereMemory] = [heard(sweeping, 'album_year', 'k'), heard(sweeping, 'generic', null), heard(writing, 'album_year', 'k'), heard(writing, 'generic', null)];
+    // Once the sweep has planned from the expiry index (read-only), the other tab writes k again, before the removal starts.
+    const proto = IDBIndex.prototype as unknown as { openKeyCursor(this: IDBIndex, ...args: unknown[]): IDBRequest };
+    const original = proto.openKeyCursor;
+    let during: Promise<void> | undefined;
+    proto.openKeyCursor = function (this: IDBIndex, ...args: unknown[]) {
+      const tx = this.objectStore.transaction;
+      if (this.name === 'expiry' && tx.mode === 'readonly' && tx.db.name === name) during ??= writing.set('album_year', 'k', 2, { ttlSeconds: 3600 });
+      return original.apply(this, args);
+    };
+    try {
+      expect(await sweeping.cleanup()).toEqual({ expired: 2, evicted: 0 });
+    } finally {
+      proto.openKeyCursor = original;
+    }
+    expect(during).toBeDefined();
+    await during;
+    for (const tab of [sweeping, writing]) expect(await tab.getMany('album_year', ['k', 'old'])).toEqual([2, undefined]);
+    await vi.waitFor(() => {
+      expect([...here].sort()).toEqual(['local expire null', 'remote set k']);
+      expect(there).toEqual(['local set k', 'remote expire null']);
+    });
+    expect(hereAll).toEqual(['local expire null']);
+    // The other tab sweeps its own memory tier; of IndexedDB, nothing is left to remove or tell.
+    expect(await writing.cleanup()).toEqual({ expired: 1, evicted: 0 });
+    await heardIn(sweeping, writing);
+    expect(thereMemory).toEqual(['local expire null']);
+    expect(here).toHaveLength(2);
+    // Left: k and the marks heardIn wrote. The bytes stay exact: once they are deleted, none are left.
+    const left = await sweeping.keys('album_year');
+    expect(left).toContain('k');
+    expect((await sweeping.stats()).types.album_year).toMatchObject({ entries: left.length, expirations: 1 });
+    await writing.deleteMany('album_year', left);
+    expect((await sweeping.stats()).types.album_year).toMatchObject({ entries: 0, bytes: 0 });
+    await sweeping.close();
+    await writing.close();
+  });
 });
 
 describe('key watchers of a tab without IndexedDB', () => {
