@@ -10,16 +10,25 @@ function tabs(count: number) {
   const name = uniqueName();
   /** Set on a tab to make it vanish as a crashed one does: it says nothing more, and hears nothing. */
   const gone = new Set<number>();
+  /** A frozen tab's (by index): it says nothing (its script does not run), and what it is sent waits here until it thaws. */
+  const frozen = new Map<number, (() => void)[]>();
   return Array.from({ length: count }, (_, tab) => ({
     locks: new ChannelLocks((): FetchChannel => {
       const channel = new BroadcastChannel(name);
       return {
-        postMessage: (message) => gone.has(tab) || channel.postMessage(message),
-        addEventListener: (type, listener) => channel.addEventListener(type, (event) => gone.has(tab) || listener(event as MessageEvent)),
+        postMessage: (message) => gone.has(tab) || frozen.has(tab) || channel.postMessage(message),
+        addEventListener: (type, listener) =>
+          channel.addEventListener(type, (event) => gone.has(tab) || (frozen.get(tab)?.push(() => listener(event as MessageEvent)) ?? listener(event as MessageEvent))),
         close: () => channel.close(),
       };
     }),
     crash: () => gone.add(tab),
+    freeze: () => frozen.set(tab, []),
+    thaw: () => {
+      const held = frozen.get(tab) ?? [];
+      frozen.delete(tab);
+      held.forEach((hear) => hear());
+    },
   }));
 }
 
@@ -141,5 +150,43 @@ describe('ChannelLocks', () => {
     releaseB();
     await Promise.all([heldByB, heldByC]);
     expect(log).toEqual(['b holds', 'b lets go', 'c holds']);
+  }, 20_000);
+
+  // A page frozen by the browser (a background tab, the back/forward cache) is not dead: it may come back still holding.
+  it('a holder frozen by the browser is waited for a few seconds, as a crashed one; once it comes back still holding, a tab that asks then holds only after both it and the tab that took over let go', async () => {
+    const [a, b, c] = tabs(3);
+    const log: string[] = [];
+    let inside = 0;
+    const hold = (tab: string) => {
+      let release = () => {};
+      const until = new Promise<void>((resolve) => (release = resolve));
+      return {
+        release: () => release(),
+        callback: async () => {
+          log.push(`${tab} holds${++inside > 1 ? ' with another' : ''}`);
+          await until;
+          inside--;
+          log.push(`${tab} lets go`);
+        },
+      };
+    };
+    const [holdA, holdB] = [hold('a'), hold('b')];
+    const heldByA = a!.locks.request('L', {}, holdA.callback);
+    await sleep(60);
+    const heldByB = b!.locks.request('L', {}, holdB.callback);
+    await sleep(60);
+    a!.freeze();
+    const frozenAt = Date.now();
+    await vi.waitFor(() => expect(log).toContain('b holds with another'), { timeout: 8000, interval: 50 });
+    expect(Date.now() - frozenAt).toBeLessThan(5000);
+    a!.thaw();
+    await sleep(100);
+    const heldByC = c!.locks.request('L', {}, () => void log.push('c holds'));
+    await sleep(1500);
+    holdB.release();
+    await sleep(1500);
+    holdA.release();
+    await Promise.all([heldByA, heldByB, heldByC]);
+    expect(log).toEqual(['a holds', 'b holds with another', 'b lets go', 'a lets go', 'c holds']);
   }, 20_000);
 });
