@@ -690,6 +690,43 @@ describe('without Web Locks (plain-http pages, Node): the tabs elect the fetchin
     await Promise.all([a.close(), b.close()]);
   });
 
+  // README: a lock held by a tab that dies is waited for 3.5 s at most; one frozen by the browser (a background tab, the
+  // back/forward cache) comes back believing it holds the key: no worse than one fetch more, no value lost or kept stale.
+  it('album_year: a tab frozen while it fetches is waited for a few seconds, then a waiting tab fetches; the frozen one, back, answers its callers with its own value, and the later fetch’s value stays in every tab', async () => {
+    // Tab 0's channels while it is frozen: it says nothing (its script does not run), and what it is sent waits until it thaws.
+    const frozen = { on: false, held: [] as (() => void)[] };
+    const freezable = (name: string): FetchChannel => {
+      const channel = new BroadcastChannel(name);
+      return {
+        postMessage: (message) => frozen.on || channel.postMessage(message),
+        addEventListener: (type, listener) => channel.addEventListener(type, (event) => (frozen.on ? frozen.held.push(() => listener(event as MessageEvent)) : listener(event as MessageEvent))),
+        close: () => channel.close(),
+      };
+    };
+    const [a, b] = await openTabs(2, {
+      locks: null,
+      lockChannel: (name, index) => (index === 0 ? freezable(`reprise-locks:${name}`) : new BroadcastChannel(`reprise-locks:${name}`)),
+      fetchChannel: (name, index) => (index === 0 ? freezable(`reprise-fetch:${name}`) : new BroadcastChannel(`reprise-fetch:${name}`)),
+      openChannel: (name, index) => (index === 0 ? checkedChannel(() => freezable(name)) : undefined),
+    });
+    const reply = gate<string>();
+    const fetcher = vi.fn((): Promise<string> | string => (fetcher.mock.calls.length === 1 ? reply.promise : 'from b'));
+    const first = a!.cache.resolve('album_year', 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const second = b!.cache.resolve('album_year', 'k', fetcher);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    frozen.on = true;
+    const frozenAt = Date.now();
+    expect(await second).toEqual({ value: 'from b', source: 'fetch' });
+    expect(Date.now() - frozenAt).toBeLessThan(5000);
+    frozen.on = false;
+    frozen.held.splice(0).forEach((hear) => hear());
+    reply.open('from a');
+    expect(await first).toEqual({ value: 'from a', source: 'fetch' });
+    expect(fetcher).toHaveBeenCalledTimes(2);
+    for (const { cache } of [a!, b!]) expect(await cache.get('album_year', 'k')).toBe('from b');
+  }, 15_000);
+
   it('without a channel either, each tab fetches for itself', async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
