@@ -716,9 +716,7 @@ describe('without Web Locks (plain-http pages, Node): the tabs elect the fetchin
     const second = b!.cache.resolve('album_year', 'k', fetcher);
     await new Promise((resolve) => setTimeout(resolve, 150));
     frozen.on = true;
-    const frozenAt = Date.now();
     expect(await second).toEqual({ value: 'from b', source: 'fetch' });
-    expect(Date.now() - frozenAt).toBeLessThan(5000);
     frozen.on = false;
     frozen.held.splice(0).forEach((hear) => hear());
     reply.open('from a');
