@@ -997,6 +997,26 @@ describe('the page’s connection', () => {
     expect(page.connections()).toHaveLength(1);
   });
 
+  it('closed by the browser with every connection of the origin (site data cleared) and made again by another tab: the next read is the worker’s, whose watchers hear the loss (a clear) before it answers; the read after is the page’s', async () => {
+    const inner = new IDBFactory();
+    const [workerSide, pageSide, otherSide] = [tabFactory(inner), tabFactory(inner), tabFactory(inner)];
+    const { cache, name, clock, calls } = await pageReading({ indexedDB: workerSide.factory, direct: pageSide.factory });
+    const { cache: other } = await openCache({ name, indexedDB: otherSide.factory, clock });
+    await cache.set('track_metadata', 'k', 'old');
+    expect(await cache.get('track_metadata', 'k')).toBe('old');
+    const changes: string[] = [];
+    cache.watch('track_metadata', null, ({ kind, keys }) => changes.push(`${kind} ${keys ?? 'any'}`));
+    // Chromium closes them (a `close` event, no versionchange) and deletes the database; the other tab's next call makes it again.
+    for (const side of [workerSide, pageSide, otherSide]) side.loseConnection();
+    await deleteUnderTabs(inner, name, { turns: 50 });
+    await other.set('track_metadata', 'x', 'new');
+    const value = await cache.get('track_metadata', 'k');
+    expect({ value, changes }).toEqual({ value: undefined, changes: ['clear any'] });
+    calls.length = 0;
+    expect(await cache.get('track_metadata', 'x')).toBe('new');
+    expect(calls).toEqual([]);
+  });
+
   it('closes with the cache', async () => {
     const { cache, name, indexedDB } = await pageReading();
     await cache.set('track_metadata', 'k', 1);
