@@ -65,6 +65,12 @@ export class DirectReads {
   #openingSince = 0;
   readonly #batches = new BatchStates();
   #closed = false;
+  /**
+   * The browser closed the connection while no read of it failed (site data cleared: every connection of the
+   * origin, with no versionchange): the next read is the worker's, whose reopen finds and tells a database
+   * gone before the page reads the new one (a worker that makes no call meanwhile would not know of it).
+   */
+  #closedUnder: boolean | undefined;
 
   constructor(options: DirectReadsOptions) {
     this.#options = options;
@@ -169,7 +175,7 @@ export class DirectReads {
     if (this.#db) return this.#db;
     // A clock set back since the failure (behind it) tries again too: it must not wait as long as the clock went back.
     const since = this.#now() - this.#failedAt;
-    if (this.#closed || (since >= 0 && since < RETRY_OPEN_MS)) return Promise.resolve(null);
+    if (this.#closed || this.#closedUnder || (since >= 0 && since < RETRY_OPEN_MS)) return (this.#closedUnder = false), Promise.resolve(null);
     this.#openingSince = performance.now();
     // Unset while open() runs: a browser may refuse it at once (a sandboxed page, a disabled IndexedDB).
     let opening: Promise<IDBDatabase | null> | undefined;
@@ -207,7 +213,8 @@ export class DirectReads {
           return;
         }
         // Another tab's upgrade or a deletion waits for every connection: this one goes at once (see #forget).
-        db.onversionchange = db.onclose = () => this.#forget(db);
+        db.onversionchange = () => this.#forget(db);
+        db.onclose = () => this.#forget(db, true);
         this.#open = db;
         resolve(db);
       };
@@ -218,13 +225,14 @@ export class DirectReads {
   }
 
   /**
-   * Lets go of `db`, closed (closing it again does nothing): the next read opens again. One whose read failed
-   * is still open, and would stay so, unused, for the page's life — one more for each failure.
+   * Lets go of `db`, closed (closing it again does nothing): the next read opens again (but see #closedUnder). One
+   * whose read failed is still open, and would stay so, unused, for the page's life — one more for each failure.
    */
-  #forget(db: IDBDatabase | null): void {
+  #forget(db: IDBDatabase | null, closedUnder?: boolean): void {
     db?.close();
     if (this.#open !== db) return;
     this.#open = null;
     this.#db = null;
+    this.#closedUnder = closedUnder;
   }
 }
