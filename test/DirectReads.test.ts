@@ -1017,6 +1017,24 @@ describe('the page’s connection', () => {
     expect(calls).toEqual([]);
   });
 
+  it('deleted (site data cleared, at versionchange) while its worker, idle since another tab’s upgrade closed its connection, has none, and made again by another tab: the next read is the worker’s, whose watchers hear the loss (a clear) before it answers', async () => {
+    const { cache, name, indexedDB, clock, calls } = await pageReading();
+    await cache.set('track_metadata', 'k', 'old');
+    expect(await cache.get('track_metadata', 'k')).toBe('old');
+    const changes: string[] = [];
+    cache.watch('track_metadata', null, ({ kind, keys }) => changes.push(`${kind} ${keys ?? 'any'}`));
+    // A new custom type: its upgrade closes the worker's connection and the page's; the page opens again at its next read.
+    const lyrics = { ttlSeconds: 60, invalidationStrategy: 'time_based', maxSizeMb: 1, persistent: true } as const;
+    const { cache: other } = await openCache({ name, indexedDB, clock, config: { caching: { customTypes: { lyrics } } } });
+    calls.length = 0;
+    expect(await cache.get('track_metadata', 'k')).toBe('old');
+    expect(calls).toEqual([]);
+    await deleteUnderTabs(indexedDB, name, { turns: 50 });
+    await other.set('track_metadata', 'x', 'new');
+    const value = await cache.get('track_metadata', 'k');
+    expect({ value, changes }).toEqual({ value: undefined, changes: ['clear any'] });
+  });
+
   it('closes with the cache', async () => {
     const { cache, name, indexedDB } = await pageReading();
     await cache.set('track_metadata', 'k', 1);
