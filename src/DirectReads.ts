@@ -66,9 +66,10 @@ export class DirectReads {
   readonly #batches = new BatchStates();
   #closed = false;
   /**
-   * The browser closed the connection while no read of it failed (site data cleared: every connection of the
-   * origin, with no versionchange): the next read is the worker's, whose reopen finds and tells a database
-   * gone before the page reads the new one (a worker that makes no call meanwhile would not know of it).
+   * The database was deleted (versionchange), or the browser closed the connection while no read of it failed
+   * (site data cleared: Chromium closes every connection of the origin, with no versionchange): the next read
+   * is the worker's, whose open finds and tells a database gone before the page reads the new one (a worker
+   * that makes no call meanwhile, or had no connection to hear the deletion, would not know of it).
    */
   #closedUnder: boolean | undefined;
 
@@ -212,8 +213,8 @@ export class DirectReads {
           failed();
           return;
         }
-        // Another tab's upgrade or a deletion waits for every connection: this one goes at once (see #forget).
-        db.onversionchange = () => this.#forget(db);
+        // Another tab's upgrade or a deletion (newVersion null) waits for every connection: this one goes at once (see #forget).
+        db.onversionchange = (event) => this.#forget(db, !event.newVersion);
         db.onclose = () => this.#forget(db, true);
         this.#open = db;
         resolve(db);
