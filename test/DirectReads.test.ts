@@ -1035,6 +1035,20 @@ describe('the page’s connection', () => {
     expect({ value, changes }).toEqual({ value: undefined, changes: ['clear any'] });
   });
 
+  it('deleted (site data cleared) while neither its worker nor the page holds a connection (both closed at another tab’s upgrade, no read since), and made again by another tab: the next read is the worker’s, whose watchers hear the loss (a clear) before it answers', async () => {
+    const { cache, name, indexedDB, clock } = await pageReading();
+    await cache.set('track_metadata', 'k', 'old');
+    expect(await cache.get('track_metadata', 'k')).toBe('old');
+    const changes: string[] = [];
+    cache.watch('track_metadata', null, ({ kind, keys }) => changes.push(`${kind} ${keys ?? 'any'}`));
+    const lyrics = { ttlSeconds: 60, invalidationStrategy: 'time_based', maxSizeMb: 1, persistent: true } as const;
+    const { cache: other } = await openCache({ name, indexedDB, clock, config: { caching: { customTypes: { lyrics } } } });
+    await deleteUnderTabs(indexedDB, name, { turns: 50 });
+    await other.set('track_metadata', 'x', 'new');
+    const value = await cache.get('track_metadata', 'k');
+    expect({ value, changes }).toEqual({ value: undefined, changes: ['clear any'] });
+  });
+
   it('closes with the cache', async () => {
     const { cache, name, indexedDB } = await pageReading();
     await cache.set('track_metadata', 'k', 1);
