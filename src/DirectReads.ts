@@ -65,13 +65,14 @@ export class DirectReads {
   #openingSince = 0;
   readonly #batches = new BatchStates();
   #closed = false;
+  /** The `epoch:` store (see databaseSchema's upgrade) naming the database the page last opened (undefined: none yet, or one Reprise 0.1 made). */
+  #epoch: string | undefined;
   /**
-   * The database was deleted (versionchange), or the browser closed the connection while no read of it failed
-   * (site data cleared: Chromium closes every connection of the origin, with no versionchange): the next read
-   * is the worker's, whose open finds and tells a database gone before the page reads the new one (a worker
-   * that makes no call meanwhile, or had no connection to hear the deletion, would not know of it).
+   * The page opened another database than it last read (deleted and made again since: site data cleared): its next
+   * read is the worker's, whose open finds and tells the loss (a clear) before it answers — a worker that makes no
+   * call meanwhile, or had no connection to hear the deletion (or was closed by the browser, no versionchange), would not know of it.
    */
-  #closedUnder: boolean | undefined;
+  #moved = false;
 
   constructor(options: DirectReadsOptions) {
     this.#options = options;
@@ -102,7 +103,7 @@ export class DirectReads {
     const db = this.#open ?? (await this.#connectionWithin());
     // No check of the store (a new DOMStringList of every store name per read): an open connection has every
     // persistent type's (one that lacks one is not kept: see #connection), and a missing one throws below.
-    if (!db) return null;
+    if (!db || this.#moved) return (this.#moved = false), null;
     const name = entryStore(type);
     let records: (EntryRecord | undefined)[];
     let pending: ReadonlyMap<BatchId, unknown>;
@@ -176,7 +177,7 @@ export class DirectReads {
     if (this.#db) return this.#db;
     // A clock set back since the failure (behind it) tries again too: it must not wait as long as the clock went back.
     const since = this.#now() - this.#failedAt;
-    if (this.#closed || this.#closedUnder || (since >= 0 && since < RETRY_OPEN_MS)) return (this.#closedUnder = false), Promise.resolve(null);
+    if (this.#closed || (since >= 0 && since < RETRY_OPEN_MS)) return Promise.resolve(null);
     this.#openingSince = performance.now();
     // Unset while open() runs: a browser may refuse it at once (a sandboxed page, a disabled IndexedDB).
     let opening: Promise<IDBDatabase | null> | undefined;
@@ -213,9 +214,11 @@ export class DirectReads {
           failed();
           return;
         }
-        // Another tab's upgrade or a deletion (newVersion null) waits for every connection: this one goes at once (see #forget).
-        db.onversionchange = (event) => this.#forget(db, !event.newVersion);
-        db.onclose = () => this.#forget(db, true);
+        // Another tab's upgrade or a deletion waits for every connection: this one goes at once (see #forget).
+        db.onversionchange = db.onclose = () => this.#forget(db);
+        const epoch = [...stores].find((store) => store.startsWith('epoch:'));
+        this.#moved ||= (this.#epoch ?? epoch) !== epoch;
+        this.#epoch = epoch;
         this.#open = db;
         resolve(db);
       };
@@ -226,14 +229,13 @@ export class DirectReads {
   }
 
   /**
-   * Lets go of `db`, closed (closing it again does nothing): the next read opens again (but see #closedUnder). One
-   * whose read failed is still open, and would stay so, unused, for the page's life — one more for each failure.
+   * Lets go of `db`, closed (closing it again does nothing): the next read opens again. One whose read failed
+   * is still open, and would stay so, unused, for the page's life — one more for each failure.
    */
-  #forget(db: IDBDatabase | null, closedUnder?: boolean): void {
+  #forget(db: IDBDatabase | null): void {
     db?.close();
     if (this.#open !== db) return;
     this.#open = null;
     this.#db = null;
-    this.#closedUnder = closedUnder;
   }
 }
