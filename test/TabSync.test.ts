@@ -1148,6 +1148,32 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(await here.get('track_metadata', 'k')).toBeUndefined();
   });
 
+  it("an event a tab without IndexedDB makes after site data was cleared, that a page's worker, still naming the database deleted as it was told the event, reopened the one made since to log it and failed there (a full disk) and told its listeners, its tab reloaded since, that worker dead before it logged again: the page's next worker logs it there, and the other tabs hear it", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, config, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
+    const { cache: degraded } = await openTab(name, brokenFactory());
+    await here.set('track_metadata', 'k', 1, { trackId: 't1' });
+    // Site data is cleared; another tab opens the database made since, and closes: the page's worker has not opened it.
+    await deleteUnderTabs(indexedDB, name);
+    const { cache: other } = await openTab(name, indexedDB);
+    await other.close();
+    const { seen, settled, listener } = recorder();
+    here.on('*', listener);
+    // The tab without IndexedDB removes t1: the page's worker, the only tab that logs, opens the new database for it and fails at commit there (a full disk).
+    await emitFirstLogFailing(degraded, name, { event: { eventType: 'track_removed', trackId: 't1' }, until: () => expect(seen).toHaveLength(1) });
+    await degraded.close();
+    // A tab that opens now hears what is logged from now on.
+    const { cache: watching } = await openTab(name, indexedDB);
+    const heard = recorder();
+    watching.on('*', heard.listener);
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    expect(await settled(here)).toEqual([['track_removed', 'remote']]);
+    await vi.waitFor(() => expect(heard.seen).toHaveLength(1));
+    expect(await heard.settled(watching)).toEqual([['track_removed', 'remote']]);
+  });
+
   it("an event of a tab without IndexedDB whose relay by a page's worker still waited on IndexedDB as that worker died, logged by another tab before the page's next worker starts: that worker does not log it again, over what was written since", async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
