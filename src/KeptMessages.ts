@@ -25,7 +25,7 @@ export class KeptMessages {
   #waiting = false;
   #paused = false;
   /** Changes of tabs without IndexedDB told to the live worker that it has not answered as logged (or gone), by id (see told); and its own, made without IndexedDB, that no tab said it logged (see posted). */
-  readonly #unanswered = new Map<string, RelayedMessage>();
+  readonly #unanswered = new Map<string, Extract<ChannelMessage, { id: string }>>();
   /** The database the page's workers last said they log in (their greeting, their hints of shared data changed, where they told the page they stand: see listening). */
   #epoch: string | null = null;
 
@@ -65,7 +65,8 @@ export class KeptMessages {
    * logged, or the worker that it never will (see posted): should the worker die first (its relay still waiting
    * on IndexedDB, or failed), the next one logs it (see unanswered), its tab maybe gone since (reloaded as its call
    * resolved unlogged). Naming the database the worker logs in, unless it names one: that one's deletion (site data
-   * cleared) removed all it would, and no next worker logs it in the one made since (see IdbStore.invalidateAndLog).
+   * cleared) removed all it would, and no next worker logs it in the one made since (see IdbStore.invalidateAndLog);
+   * or, its relay failed, the one the worker logs it in (see listening).
    */
   told(message: RelayedMessage): void {
     if (typeof message !== 'object' || !message || !('id' in message)) return;
@@ -84,9 +85,13 @@ export class KeptMessages {
   /**
    * Where the live worker told the page it stands in the log (see PageTab.heard): the database it logs in, maybe one it
    * reopened (site data cleared) without a word to the other tabs; a change it is told next is made there at the latest.
+   * `unlogged`: a change told that it applied unlogged (its relay failed), and the database it logs it in, which its
+   * next worker is told too: the one that relay failed in, maybe reopened for it, not the deleted one named as it was told.
    */
-  listening(from: LogPlace | null): void {
+  listening(from: LogPlace | null, unlogged?: { id: string; epoch: string }): void {
     this.#epoch = from?.epoch ?? this.#epoch;
+    const kept = unlogged && this.#unanswered.get(unlogged.id);
+    if (kept) kept.epoch = unlogged.epoch;
   }
 
   /** The worker died (or the cache closed): what it did not answer goes to the next one, before what comes after. Logged once, whoever logs it (the log is read for its id). */

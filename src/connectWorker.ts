@@ -118,7 +118,7 @@ export async function connectWorker(
   let storage: StorageKind | null = null;
   const opening = openEngine(
     options,
-    Comlink.proxy({ ...client, listening: (from: LogPlace | null) => (kept?.listening(from), client.listening(from)), storage: (where: StorageKind, name?: string | null) => client.storage?.((storage = where), name) }),
+    Comlink.proxy({ ...client, listening: (from: LogPlace | null, unlogged?: { id: string; epoch: string }) => (kept?.listening(from, unlogged), client.listening(from)), storage: (where: StorageKind, name?: string | null) => client.storage?.((storage = where), name) }),
   );
   // Its script has run: it said so first thing, or answered a ping (a browser delivers what was posted before then, after).
   let heard = false;

@@ -271,8 +271,10 @@ export interface ClientCallbacks {
    * told another tab's clear logged at `from`; or it reopened another database (the one before deleted under
    * it), whose changes it applies from its start (seq 0). Null: it is about to tell a change it has no place
    * in the log for (it has no log), so the page's next worker must not replay what was logged since the page listened.
+   * `unlogged`: that change, of a tab without IndexedDB, whose relay here failed, and the database the engine logs it in
+   * (the one that relay failed in): the page's next worker logs it there too (see KeptMessages.listening).
    */
-  listening(from: LogPlace | null): void;
+  listening(from: LogPlace | null, unlogged?: { id: string; epoch: string }): void;
   /** `done` of `total` entries of a batch are written. */
   progress(batch: string, done: number, total: number): void;
   /** A failure the engine could not throw to a caller, for the app's logger. */

@@ -88,6 +88,7 @@ export class CrossTabChanges {
         for (const { type, kind, keys, id } of changes) if (this.#keeps(type)) this.#feed.add(type, kind, keys, 'remote', false, id);
       },
       placed: (place) => this.#placed(place),
+      unlogged: (id, epoch) => this.#notify(() => options.client?.listening(null, { id, epoch })),
       logger: options.logger,
     });
   }

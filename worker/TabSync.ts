@@ -56,6 +56,11 @@ export interface TabSyncOptions {
    * cleanup may have trimmed since (a page that missed nothing would hear it forgot).
    */
   placed: (place: LogPlace) => void;
+  /**
+   * This tab applies another tab's change unlogged (its relay failed), and logs it in the database of `epoch` later: told
+   * to its page, whose next worker logs it there too, should this one die first (see src/KeptMessages.ts).
+   */
+  unlogged: (id: string, epoch: string) => void;
   schedule: Schedule;
   /** The clock changes are logged by (epoch ms). */
   now: () => number;
@@ -511,7 +516,10 @@ export class TabSync {
         if (this.#unloggedHere.has(shared.id)) return;
         // Made in this tab's database at the latest: should it be deleted before this tab logs again, the change is not
         // logged in the next one, over what is written there since (its own deletion removed all it would remove).
-        trimOldest(this.#unloggedHere.set(shared.id, { ...shared, epoch: epoch ?? this.#options.log()?.epoch ?? null }), MAX_UNLOGGED);
+        const madeIn = epoch ?? this.#options.log()?.epoch ?? null;
+        trimOldest(this.#unloggedHere.set(shared.id, { ...shared, epoch: madeIn }), MAX_UNLOGGED);
+        // The one its relay reopened maybe (site data cleared), which the page did not know of as it told it the change.
+        if (madeIn) this.#options.unlogged(shared.id, madeIn);
         return this.#options.apply(shared.change, removedBy(shared), null, true, shared.id);
       }
       const { record, epoch: logged } = relayed;
