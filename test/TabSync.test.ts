@@ -8,7 +8,7 @@ import { EventLog } from '../worker/EventLog';
 import { IdbStore } from '../worker/IdbStore';
 import { CHANNEL_VERSION, type ChannelLike, type OpenTabChannel } from '../src/TabChannel';
 import { checkedChannel } from '../src/checkedChannel';
-import { brokenFactory, deleteUnderTabs, failCommit, failRequest, holdNextOpen, tabFactory, type Tab } from './support/faultyIndexedDB';
+import { brokenFactory, deleteUnderTabs, failCommit, failRequest, fillDisk, holdNextOpen, tabFactory, type Tab } from './support/faultyIndexedDB';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 import { lossyChannel } from './support/lossyChannel';
@@ -1167,6 +1167,45 @@ describe('messages are hints, IndexedDB is the truth', () => {
     const { cache: watching } = await openTab(name, indexedDB);
     const heard = recorder();
     watching.on('*', heard.listener);
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    expect(await settled(here)).toEqual([['track_removed', 'remote']]);
+    await vi.waitFor(() => expect(heard.seen).toHaveLength(1));
+    expect(await heard.settled(watching)).toEqual([['track_removed', 'remote']]);
+  });
+
+  it("an event a tab without IndexedDB makes after site data was cleared, having missed word of the database made since, that a page's worker reopened that one to log it and failed there (a full disk), sent again naming the one deleted as the disk is still full, that worker dead before it logged again: the page's next worker logs it in the one its relay failed in, and the other tabs hear it", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, config, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
+    const { cache: degraded, engine: degradedEngine } = await openTab(name, brokenFactory());
+    await here.set('track_metadata', 'k', 1, { trackId: 't1' });
+    // Site data is cleared while the tab without IndexedDB is frozen; another tab opens the database made since, and closes.
+    await degradedEngine.suspend();
+    await deleteUnderTabs(indexedDB, name);
+    const { cache: other } = await openTab(name, indexedDB);
+    await other.close();
+    // Resumed, it greets: the page's worker, which has not opened the new database, answers naming the one deleted (heard meanwhile).
+    await degradedEngine.resume();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const { seen, settled, listener } = recorder();
+    here.on('*', listener);
+    const fault = fillDisk({ database: name });
+    let watching: Awaited<ReturnType<typeof openTab>>['cache'];
+    const heard = recorder();
+    try {
+      // It removes t1: the page's worker opens the new database for it and fails at commit there (a full disk).
+      await degraded.emit({ eventType: 'track_removed', trackId: 't1' });
+      await vi.waitFor(() => expect(seen).toHaveLength(1));
+      // A tab opens: greeted, the tab without IndexedDB sends the event again, naming the database deleted: the page's
+      // worker fails again (taken meanwhile), and the tab opened answers it gone.
+      ({ cache: watching } = await openTab(name, indexedDB));
+      watching.on('*', heard.listener);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      fault();
+    }
+    await degraded.close();
     workers[0]!.kill();
     await vi.waitFor(() => expect(workers).toHaveLength(2));
     expect(await settled(here)).toEqual([['track_removed', 'remote']]);
