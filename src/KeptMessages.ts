@@ -85,8 +85,8 @@ export class KeptMessages {
   /**
    * Where the live worker told the page it stands in the log (see PageTab.heard): the database it logs in, maybe one it
    * reopened (site data cleared) without a word to the other tabs; a change it is told next is made there at the latest.
-   * `unlogged`: a change told that it applied unlogged (its relay failed), and the database it logs it in, which its
-   * next worker is told too: the one that relay failed in, maybe reopened for it, not the deleted one named as it was told.
+   * `unlogged`: a change told whose relay failed (applied unlogged), and the database the worker logs it in, which its next
+   * worker is told too: the one that relay failed in, maybe reopened for it, not the deleted one named as it was told (or sent again).
    */
   listening(from: LogPlace | null, unlogged?: { id: string; epoch: string }): void {
     this.#epoch = from?.epoch ?? this.#epoch;

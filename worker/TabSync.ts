@@ -57,8 +57,8 @@ export interface TabSyncOptions {
    */
   placed: (place: LogPlace) => void;
   /**
-   * This tab applies another tab's change unlogged (its relay failed), and logs it in the database of `epoch` later: told
-   * to its page, whose next worker logs it there too, should this one die first (see src/KeptMessages.ts).
+   * This tab's relay of another tab's change failed (it applies it unlogged, once), and it logs it in the database of `epoch`
+   * later: told to its page at each failure, whose next worker logs it there too, should this one die first (see src/KeptMessages.ts).
    */
   unlogged: (id: string, epoch: string) => void;
   schedule: Schedule;
@@ -513,13 +513,14 @@ export class TabSync {
       } catch (error) {
         // Not logged (its tab sends it again when a tab that logs speaks): applied to this tab meanwhile, once.
         this.#options.logger.error('Reprise: logging a change from a tab without IndexedDB failed', error);
-        if (this.#unloggedHere.has(shared.id)) return;
+        const applied = this.#unloggedHere.has(shared.id);
         // Made in this tab's database at the latest: should it be deleted before this tab logs again, the change is not
         // logged in the next one, over what is written there since (its own deletion removed all it would remove).
-        const madeIn = epoch ?? this.#options.log()?.epoch ?? null;
-        trimOldest(this.#unloggedHere.set(shared.id, { ...shared, epoch: madeIn }), MAX_UNLOGGED);
-        // The one its relay reopened maybe (site data cleared), which the page did not know of as it told it the change.
-        if (madeIn) this.#options.unlogged(shared.id, madeIn);
+        if (!applied) trimOldest(this.#unloggedHere.set(shared.id, (shared = { ...shared, epoch: epoch ?? this.#options.log()?.epoch ?? null })), MAX_UNLOGGED);
+        // Told at each failure: maybe the one its relay reopened (site data cleared), which the page did not know of as it
+        // told it the change, nor names in a copy told since (sent again, naming the one deleted).
+        if (shared.epoch) this.#options.unlogged(shared.id, shared.epoch);
+        if (applied) return;
         return this.#options.apply(shared.change, removedBy(shared), null, true, shared.id);
       }
       const { record, epoch: logged } = relayed;
