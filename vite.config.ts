@@ -49,23 +49,26 @@ const workerTypes: Plugin = {
 };
 
 /**
- * The worker's script, once Vite has minified it, through Terser's compressor too: it inlines and folds
- * what Vite's minifier leaves (0.24 kB min + gzip of what an app ships, which its own bundler keeps). The
- * script is final (nothing imports it), so no annotation needs to survive; getters are taken as having
- * effects, as the code expects of values it is given.
+ * Terser's compressor after Vite's minifier: it inlines and folds what Vite's leaves, which an app's
+ * bundler keeps (what an app ships, min + gzip: 0.24 kB less in the worker, 0.15 kB on the page). Getters
+ * are taken as having effects, as the code expects of values it is given; names are Vite's. The worker's
+ * script is final (nothing imports it): two passes. The library's modules keep their annotations and
+ * lines for an app's bundler and readers (a second pass gains nothing there); the one that starts the
+ * worker from its URL is left as it is, for bundlers to find it (see workerUrlForApps).
  */
-const compressedWorker: Plugin = {
-  name: 'reprise:compressed-worker',
+const compressed = (name: string, worker: boolean): Plugin => ({
+  name: `reprise:compressed-${name}`,
   apply: 'build',
   async generateBundle(_, bundle) {
     const { minify } = await import('terser');
+    const [passes, format] = worker ? [2, {}] : [1, { beautify: true, preserve_annotations: true }];
     for (const chunk of Object.values(bundle)) {
-      if (chunk.type !== 'chunk') continue;
-      const { code } = await minify(chunk.code, { module: true, ecma: 2020, compress: { passes: 2, pure_getters: false }, mangle: false });
+      if (chunk.type !== 'chunk' || (!worker && chunk.code.includes('new Worker(new URL('))) continue;
+      const { code } = await minify(chunk.code, { module: true, ecma: 2020, compress: { passes, pure_getters: false }, mangle: false, format });
       if (code) chunk.code = code;
     }
   },
-};
+});
 
 /** `vite build --mode lib`: the library as ESM, its dependencies left to the app, the worker as an asset of its own. */
 const library: BuildEnvironmentOptions = {
@@ -127,14 +130,14 @@ const offlineDemo = () =>
 export default defineConfig(({ command, mode }) => ({
   // Relative, so that the library finds its worker next to itself wherever it is installed.
   base: mode === 'lib' ? './' : '/',
-  plugins: mode === 'lib' ? [workerUrlForApps, workerTypes] : command === 'build' ? [offlineDemo()] : [],
+  plugins: mode === 'lib' ? [compressed('modules', false), workerUrlForApps, workerTypes] : command === 'build' ? [offlineDemo()] : [],
   // public/ holds the demo's icon: nothing of it goes into the library.
   publicDir: mode === 'lib' ? false : 'public',
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
   // In the library, the worker's file has a fixed name, which the package exports (`reprise/worker`): an
   // app whose bundler emits no worker (esbuild, Rollup) copies it from there. An app's bundler hashes its own copy.
-  worker: mode === 'lib' ? { format: 'es', plugins: () => [compressedWorker], rolldownOptions: { output: { entryFileNames: 'assets/reprise-worker.js' } } } : { format: 'es' },
+  worker: mode === 'lib' ? { format: 'es', plugins: () => [compressed('worker', true)], rolldownOptions: { output: { entryFileNames: 'assets/reprise-worker.js' } } } : { format: 'es' },
   // Pre-bundled up front: discovering them on a test page's first load would make Vite reload it mid-test.
   // The scan covers our own pages only: the consumer fixture imports the packed 'reprise', installed elsewhere.
   optimizeDeps: {
