@@ -5,6 +5,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { FetchLocks } from '../src/FetchLocks';
 import { z } from 'zod';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { CacheChange, ContentType, FetcherContext, Schemas } from '../src/index';
 import { SimLocks } from './simulation/SimLocks';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
@@ -364,6 +365,27 @@ describe('a value shared with another tab through the fetch channel', () => {
     expect(await second).toEqual({ value: 4, source: 'shared' });
     expect(await b.get('generic', 'k')).toBe(4);
     expect(fetcher).toHaveBeenCalledTimes(1);
+  });
+
+  it('each tab asks its schema once about the fetched value (a check that looks the value up is paid once per tab)', async () => {
+    const locks = new SimLocks();
+    const lookups: string[] = [];
+    const lookedUp: StandardSchemaV1<string> = {
+      '~standard': { version: 1, vendor: 'handmade', validate: async (value) => (lookups.push(value as string), { value: value as string }) },
+    };
+    const [a, b] = await twoTabs(locks, { generic: lookedUp });
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = a.resolve('generic', 'k', fetcher as never);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const second = b.resolve('generic', 'k', fetcher as never);
+    await someoneWaits(locks);
+    reply.open('Song');
+    expect([await first, await second]).toEqual([
+      { value: 'Song', source: 'fetch' },
+      { value: 'Song', source: 'shared' },
+    ]);
+    expect(lookups).toEqual(['Song', 'Song']);
   });
 
   it('skipStore with a value that cannot be cloned: the fetching tab still gets it; the other tab fetches for itself', async () => {

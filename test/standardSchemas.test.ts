@@ -133,6 +133,24 @@ describe('asynchronous and failing validators', () => {
     expect((await cache.stats()).types.generic.entries).toBe(0);
   });
 
+  it.each(['getOrSet', 'resolve'] as const)(
+    '%s asks the schema once about a fetched value: a check that fails when asked again (a lookup whose service went down) neither rejects a value it stored nor is paid twice',
+    async (method) => {
+      let lookups = 0;
+      // A title checked against a service: the first answer passes, any later one fails.
+      const lookedUp: StandardSchemaV1<string> = {
+        '~standard': { version: 1, vendor: 'handmade', validate: async (value) => (++lookups === 1 ? { value: value as string } : { issues: [{ message: 'lookup failed' }] }) },
+      };
+      const { cache } = await openCache({ schemas: { generic: lookedUp } });
+      const answer = await cache[method]('generic', 'k', () => 'Song').then(
+        (answer) => (typeof answer === 'string' ? answer : answer.value),
+        (error: { code?: string }) => error.code,
+      );
+      // Asked once: the entries stats() counts, without a read that would ask it again.
+      expect([answer, lookups, (await cache.stats()).types.generic.entries]).toEqual(['Song', 1, 1]);
+    },
+  );
+
   it.each([
     ['issues: []', { issues: [] }, '{"issues":[]}'],
     ['nothing', undefined, 'undefined'],
