@@ -196,8 +196,12 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
       report: (message, error) => this.#closed || this.#logger.error(message, error),
       check: (type) => this.#known(type),
       checked: this.#checked.bind(this),
-      toInput: this.#toInput.bind(this),
-      output: this.#output.bind(this),
+      // Its value checked once, by output.
+      toInput: (type, entry, what) => this.#toInput(type, entry, what, true) as EntryInput,
+      output: (type, key, value, what) => {
+        const schema = this.#schemas[type];
+        return schema ? validateValue(schema, value, `${what} for ${type} "${key}"`) : value;
+      },
       answered: this.#answered,
       heard: this.#heard,
       inTurn,
@@ -648,15 +652,16 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
 
 
   /**
-   * Normalises one entry and checks its value: defined, and valid for the type's schema. The value is
-   * stored as given, not as the schema's output: every read parses it again, so a schema with a
-   * transform round-trips (its output need not be valid input, nor even cloneable).
+   * Normalises one entry and checks its value: defined, and valid for the type's schema (unless `unchecked`:
+   * a fetched value is checked once, for what the schema makes of it). The value is stored as given, not as
+   * the schema's output: every read parses it again, so a schema with a transform round-trips (its output
+   * need not be valid input, nor even cloneable).
    */
-  #toInput(type: TypeName, entry: z.output<typeof entrySchema>, what: string): EntryInput | Promise<EntryInput> {
+  #toInput(type: TypeName, entry: z.output<typeof entrySchema>, what: string, unchecked?: boolean): EntryInput | Promise<EntryInput> {
     const { key, value, trackId, album, fingerprint, ttlSeconds } = entry;
     if (value === undefined) throw new CacheError('invalid_value', `${what} for ${type} "${key}" is undefined; store null for "nothing"`);
     const input: EntryInput = { key, value };
-    const schema = this.#schemas[type];
+    const schema = !unchecked && this.#schemas[type];
     // Whether it passes, not what the schema makes of it: a promise given as the value (an await forgotten) is not awaited, and fails as the worker copies it.
     const checked = schema && assertValid(schema, value, `${what} for ${type} "${key}"`);
     if (trackId != null) input.trackIds = typeof trackId === 'string' ? [trackId] : [...new Set(trackId)];
@@ -708,12 +713,6 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
   #known(type: unknown): void {
     this.#checkOpen();
     parseContentType(type, this.#typeNames);
-  }
-
-  /** What the type's schema makes of a value (the value itself without a schema): a promise for an async schema; `invalid_value` if it does not pass. */
-  #output(type: TypeName, value: unknown): unknown {
-    const schema = this.#schemas[type];
-    return schema ? validateValue(schema, value, `value for ${type}`) : value;
   }
 
   #checkOpen(): void {

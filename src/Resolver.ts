@@ -97,10 +97,10 @@ export interface ResolverHost {
   check(type: unknown): void;
   /** Each value as the type's schema makes it, or undefined for a miss and a value it refuses (see CacheClient). */
   checked(type: TypeName, keys: readonly string[], found: readonly (Found | undefined)[], counted?: boolean): Promise<({ value: unknown } | undefined)[]>;
-  /** An entry normalised, its value checked (see CacheClient). */
-  toInput(type: TypeName, entry: z.output<typeof entrySchema>, what: string): EntryInput | Promise<EntryInput>;
-  /** What the type's schema makes of a value. */
-  output(type: TypeName, value: unknown): unknown;
+  /** An entry normalised (see CacheClient); its value is checked by `output`. */
+  toInput(type: TypeName, entry: z.output<typeof entrySchema>, what: string): EntryInput;
+  /** What the type's schema makes of a value (a promise for an async schema); `invalid_value` if it does not pass. */
+  output(type: TypeName, key: string, value: unknown, what: string): unknown;
   /** The page's answered commit marks, which its writes carry (see AnsweredMarks). */
   answered: AnsweredMarks;
   /** The ids of the changes the page heard (see HeardChanges). */
@@ -348,10 +348,12 @@ export class Resolver {
         // Another tab's fetcher answered for this call: close() from now on lets it settle and keep the value, as for its own (see #store).
         running.answered = this.#closed === undefined;
         let input: EntryInput;
+        let output: unknown;
         try {
           // With the options that tab stored it with (its TTL, its tags), as a persistent type's entry read from the store: not this call's.
-          const checked = host.toInput(type, { ...(sent ?? options), key, value }, 'value fetched by another tab');
-          input = isPromiseLike(checked) ? await checked : checked;
+          input = host.toInput(type, { ...(sent ?? options), key, value }, 'value fetched by another tab');
+          output = host.output(type, key, value, 'value fetched by another tab');
+          if (isPromiseLike(output)) output = await output;
         } catch (error) {
           // One this tab's schema refuses (another deploy's tab fetched it, in its format): not this tab's value, as a stored one it refuses is a miss.
           if (isCacheError(error, 'invalid_value')) return undefined;
@@ -361,7 +363,7 @@ export class Resolver {
         // Until the fetch's time + TTL (a page frozen meanwhile, a lock that came late): no longer than the fetching tab keeps it.
         // Its write tells when that tab's fetcher was called, not when this tab's mark was taken (see fetchedFrom).
         if (cached) await this.#store(type, { ...input, at }, fetchedFrom(since, from), running);
-        return { value: await host.output(type, input.value) };
+        return { value: output };
       },
     });
   }
@@ -432,8 +434,10 @@ export class Resolver {
       throw error;
     });
     running.answered = this.#closed === undefined;
-    const checked = host.toInput(type, { ...options, key, value }, 'fetched value');
-    const input = isPromiseLike(checked) ? await checked : checked;
+    const input = host.toInput(type, { ...options, key, value }, 'fetched value');
+    // Asked once (a check asked again may answer otherwise, a lookup): what it makes of the value is its callers'.
+    const checked = host.output(type, key, value, 'fetched value');
+    const output = isPromiseLike(checked) ? await checked : checked;
     const written = store ? await this.#store(type, input, since, running) : undefined;
     // Kept unless skipStore, or an event made it stale or the key was written meanwhile (or a dead worker's write cannot say): then the
     // other tabs must not store it either. They read it from the store only where it is shared (IndexedDB, which a
@@ -444,7 +448,7 @@ export class Resolver {
     const overtaken = written !== undefined ? !cached : (running.overtaken ?? false);
     // With the TTL it was written with, its policy's where the call gave none: a tab that takes it keeps it so, whatever its own policy says.
     const kept = options.ttlSeconds === undefined && written?.ttlSeconds !== undefined ? { ...options, ttlSeconds: written.ttlSeconds } : options;
-    return { value: await host.output(type, input.value), fetched: input.value, stored: cached && written.shared, cached, stale: overtaken, at: written?.at, options: kept, from };
+    return { value: output, fetched: input.value, stored: cached && written.shared, cached, stale: overtaken, at: written?.at, options: kept, from };
   }
 
   /**
