@@ -68,6 +68,21 @@ describe('createCache', () => {
     expect(isCacheError(error, 'invalid_argument')).toBe(true);
   });
 
+  it('schemas that cannot be read yet (a module namespace still waiting in an import cycle) reject with invalid_argument saying what reading them threw, not a raw ReferenceError', async () => {
+    // What `import * as schemas from './schemas'` is while that module waits in a cycle (cache.ts ⇄ schemas.ts): an object
+    // without a prototype whose export throws as it is read (Node and browsers on a real namespace, Vite's SSR transform alike).
+    const notYet = new ReferenceError("Cannot access 'generic' before initialization");
+    const schemas = Object.defineProperty(Object.create(null) as object, 'generic', {
+      enumerable: true,
+      get: () => {
+        throw notYet;
+      },
+    });
+    const error = await rejection(createCache({ worker: false, indexedDB: new IDBFactory(), schemas }));
+    expect([error.name, error.code, error.cause]).toEqual(['CacheError', 'invalid_argument', notYet]);
+    expect(error.message).toContain("reading it threw (Cannot access 'generic' before initialization)");
+  });
+
   it('a call made while the clock returns NaN (once the cache is open) rejects with invalid_argument; once it reads right again, TTLs and the budget hold', async () => {
     let time: number = Date.UTC(2026, 0, 1);
     const config = { caching: { policies: { album_year: { maxSizeMb: 0.001 } } } };
