@@ -55,7 +55,9 @@ const isFunction = (value: unknown) => typeof value === 'function';
 const optionsSchema = z.strictObject({
   name: z.optional(z.string().check(z.refine((name) => /\S/.test(name), { error: 'name must be a non-blank string' }))),
   config: z.optional(z.unknown()),
-  schemas: z.optional(plainRecord()),
+  // Each schema read once here: an export of a module namespace still waiting in an import cycle throws as it is read (a
+  // ReferenceError naming it), which parse says.
+  schemas: z.optional(plainRecord().check(z.refine(Object.values))),
   worker: z.optional(
     z.union([z.literal('auto'), z.literal(false), z.custom<() => Worker>(isFunction)], {
       error: "worker must be 'auto', false or a function that returns a Worker",
