@@ -1,3 +1,4 @@
+import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import {
   CONTENT_TYPES,
@@ -13,6 +14,7 @@ import {
   MONTH,
   SmartCacheConfig,
   WEEK,
+  createCache,
   isCacheError,
   type CacheConfig,
   type ContentType,
@@ -320,6 +322,23 @@ describe('copies', () => {
     const error = configError(() => new SmartCacheConfig(new Proxy({}, everyRead) as never));
     expect(error.code).toBe('invalid_config');
     expect(error.cause).toBe(thrown);
+  });
+
+  it('a SmartCacheConfig behind a Proxy (kept in a Vue reactive() or MobX observable store), whose toJSON cannot reach its private table: invalid_config saying why, in new SmartCacheConfig and createCache alike, not a default config nor a raw TypeError', async () => {
+    const config = new SmartCacheConfig({ caching: { policies: { generic: { ttlSeconds: 5 } } } });
+    // What such a store hands back for it: its methods run with the Proxy as `this`, which has no #table.
+    const observed = new Proxy(config, {});
+    let copied: unknown;
+    try {
+      copied = new SmartCacheConfig(observed as never).getTtl('generic');
+    } catch (error) {
+      copied = (error as { code?: string }).code;
+    }
+    const opened = await createCache({ worker: false, indexedDB: new IDBFactory(), config: observed }).then(
+      async (cache) => (await cache.close(), 'opened'),
+      (error: { name: string; code?: string }) => error.code ?? error.name,
+    );
+    expect([copied, opened]).toEqual(['invalid_config', 'invalid_config']);
   });
 });
 
