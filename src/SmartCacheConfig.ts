@@ -47,15 +47,9 @@ export class SmartCacheConfig<N extends string = never> {
   }
 
   constructor(config?: CacheConfigOf<N>) {
-    // A SmartCacheConfig is read through its toJSON, as createCache reads one: the object schema would read the instance as {}.
-    let given: unknown = config;
-    try {
-      given = (config as { toJSON?: () => unknown } | undefined)?.toJSON?.() ?? config;
-    } catch {
-      // A config that throws as it is read: parse reads it again, and says so.
-    }
+    // A SmartCacheConfig given is read through its toJSON (see parseConfig), as createCache reads one.
     // Every lookup checks its type: a type from an app's code may be anything.
-    this.#table = new PolicyTable(parseConfig(given ?? {}), DEFAULT_DESCRIPTIONS, parseContentType);
+    this.#table = new PolicyTable(parseConfig(config), DEFAULT_DESCRIPTIONS, parseContentType);
     policyTables.set(this, this.#table);
   }
 

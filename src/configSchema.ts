@@ -6,7 +6,8 @@ import { INFINITE_TTL } from './time';
 import { atLeast, greaterThan, overwrite } from './numberChecks';
 import { parse } from './parse';
 import { recordOf } from './recordOf';
-import type { CacheError, CacheErrorIssue } from './CacheError';
+import { CacheError, type CacheErrorIssue } from './CacheError';
+import { reasonOf } from './describeValue';
 
 /**
  * Seconds, from a bound, or Infinity, which is taken as INFINITE_TTL: it stays a number in JSON (a
@@ -97,9 +98,20 @@ export const cacheConfigSchema = z.strictObject({
   ),
 });
 
-/** Validates a config: an `invalid_config` naming every bad path. */
+/**
+ * Validates a config, read through its toJSON where it has one (a SmartCacheConfig, as JSON.stringify reads it: the
+ * object schema would read the instance as {}): an `invalid_config` naming every bad path, or saying what reading it threw.
+ */
 export function parseConfig(input: unknown): ValidConfig {
-  return parse(cacheConfigSchema, input, 'invalid_config', 'config', nameIssues(input));
+  let given: unknown;
+  try {
+    given = (input as { toJSON?: () => unknown } | undefined)?.toJSON?.() ?? input;
+  } catch (error) {
+    // Not read as its own fields instead: a SmartCacheConfig behind a Proxy (a Vue or MobX store), whose toJSON cannot
+    // reach its private table, has none of its own, and would pass for the default config.
+    throw new CacheError('invalid_config', `Invalid config: reading it threw (${reasonOf(error)})`, { cause: error });
+  }
+  return parse(cacheConfigSchema, given ?? {}, 'invalid_config', 'config', nameIssues(given));
 }
 
 /**

@@ -101,10 +101,10 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
   options: CreateCacheOptions<S, N> = {},
 ): Promise<Cache<S, LiteralNames<N>>> {
   const parsed = parse(optionsSchema, options, 'invalid_argument', 'createCache options');
-  // A SmartCacheConfig is read through its toJSON, as JSON.stringify would: most apps never use the
-  // class, and createCache does not import it. Either way the config is validated here, on the page.
-  const table = typeof (options.config as SmartCacheConfig | undefined)?.toJSON === 'function' ? (options.config as SmartCacheConfig) : undefined;
-  const config = parseConfig(table?.toJSON() ?? options.config ?? {});
+  // A SmartCacheConfig is read through its toJSON (see parseConfig): most apps never use the class, and
+  // createCache does not import it. Either way the config is validated here, on the page.
+  const config = parseConfig(parsed.config);
+  const table = typeof (parsed.config as SmartCacheConfig | undefined)?.toJSON === 'function' ? (parsed.config as SmartCacheConfig) : undefined;
   const types = typesOf(config);
   checkSchemas(options.schemas ?? {}, types);
   const name = parsed.name ?? 'reprise';
