@@ -856,6 +856,44 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(await b.get('generic', 'x')).toBe('written after the event');
   });
 
+  /** Two tabs on one fake clock (default config: `generic` is a time-based memory type); the second's channel loses what arrives while `lossy.lose` is set. */
+  async function lossyTabsOnOneClock() {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock(Date.UTC(2026, 0, 1, 12));
+    const { cache: a } = await engineTab({ name, indexedDB, engine: { now: clock.now } });
+    const lossy = lossyChannel(name);
+    const { cache: b } = await engineTab({ name, indexedDB, openChannel: lossy.open, engine: { now: clock.now } });
+    return { a, b, lossy, clock };
+  }
+
+  it.each([
+    ['by less than a second', 900],
+    ['by an hour', 3_600_000],
+  ])('a clear logged after this tab wrote, the clock set back %s in between (it is stamped before the write), still removes the entry as this tab replays the log, its message lost', async (_, ms) => {
+    const { a, b, lossy, clock } = await lossyTabsOnOneClock();
+    await b.set('generic', 'x', 'written before the clear');
+    clock.advance(-ms);
+    lossy.lose = true;
+    await a.clear('generic');
+    await vi.waitFor(() => expect(lossy.lost).toHaveLength(1));
+    lossy.lose = false;
+    await b.stats();
+    expect(await b.get('generic', 'x')).toBeUndefined();
+  });
+
+  it('an event whose message this tab lost leaves, as this tab replays the log (stats()), what it wrote after the event (an event-invalidated memory type, whose writes replay the log first)', async () => {
+    const { a, b, lossy } = await withLossyTab();
+    await b.set('generic', 'x', 'written before the event', { trackId: 't1' });
+    lossy.lose = true;
+    await a.emit({ eventType: 'manual_invalidation', trackId: 't1' });
+    await vi.waitFor(() => expect(lossy.lost).toHaveLength(1));
+    lossy.lose = false;
+    await b.set('generic', 'y', 'written after the event', { trackId: 't1' });
+    await b.stats();
+    expect(await b.getMany('generic', ['x', 'y'])).toEqual([undefined, 'written after the event']);
+  });
+
   it('a forceFresh fetch started after an event another tab logged (its message lost) is stored: the event is older than the fetch', async () => {
     const { a, b, lossy } = await withLossyTab();
     lossy.lose = true;
