@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { IdbStore } from '../worker/IdbStore';
 import type { ExpiredBy } from '../worker/Store';
 import { entry } from './contract/storeContract';
+import { entryStore } from '../worker/databaseSchema';
 import { uniqueName } from './support/openCache';
 
 describe('IdbStore', () => {
@@ -38,6 +39,38 @@ describe('IdbStore', () => {
     expect(found.filter((item) => item?.value === 'rewritten').map((item) => [item!.key, item!.lastAccess])).toEqual([['k03', now + 5], ['k12', now + 5], ['k29', now + 5]]);
     expect(found.filter((item) => item?.value !== 'rewritten').every((item) => item?.lastAccess === 0)).toBe(true);
     expect(await store.usage(['track_metadata'])).toEqual([{ entries: 30, bytes: 3000 }]);
+    store.close();
+  });
+
+  it('a sweep of many expired entries removes them in steps, each its own transaction: a write of another type made during it lands between two of them, and the byte counts are exact', async () => {
+    const store = await IdbStore.open({ name: uniqueName(), indexedDB: new IDBFactory(), chunk: 7 });
+    const keys = Array.from({ length: 30 }, (_, index) => `a${String(index).padStart(2, '0')}`);
+    // Written at 0, an hour's TTL: every one expired at 10,000,000.
+    await store.write('album_year', keys.map((key) => entry('album_year', key, { at: 0 })), null, 0);
+    const now = 10_000_000;
+    const order: string[] = [];
+    let written: Promise<unknown> | undefined;
+    // A step of the sweep is seen as its delete of album_year entries; the first starts a write of track_metadata.
+    const original = IDBObjectStore.prototype.delete;
+    const deletes = vi.spyOn(IDBObjectStore.prototype, 'delete').mockImplementation(function (this: IDBObjectStore, key: IDBValidKey | IDBKeyRange) {
+      if (this.name === entryStore('album_year')) {
+        order.push('sweep step');
+        written ??= store.write('track_metadata', [entry('track_metadata', 'other', { at: now })], null, now).then(() => order.push('write landed'));
+      }
+      return original.call(this, key);
+    });
+    try {
+      expect(await store.cleanup(new Map([['album_year', null], ['track_metadata', null]]), now)).toEqual({ album_year: { expired: 30, evicted: 0 }, track_metadata: { expired: 0, evicted: 0 } });
+      await written;
+    } finally {
+      deletes.mockRestore();
+    }
+    // The write did not wait for the whole sweep: the sweep still removed entries after it landed.
+    expect(order.lastIndexOf('sweep step')).toBeGreaterThan(order.indexOf('write landed'));
+    expect(await store.usage(['album_year', 'track_metadata'])).toEqual([
+      { entries: 0, bytes: 0 },
+      { entries: 1, bytes: 100 },
+    ]);
     store.close();
   });
 
