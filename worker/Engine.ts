@@ -713,14 +713,13 @@ export class Engine implements EngineApi {
     const now = this.#now();
     await this.#stores.byStore(types, async (store, mine) => {
       await this.#dropDeadImports(store, mine, now);
-      const removed = await store.cleanup(this.#budgets(mine), this.#expiredBy(now));
-      // The periodic sweep's, under an id of its own (one per step: a page drops a batch that repeats an id heard): no
-      // call of the page's, it may run while close() waits for those, whose watchers then hear it no more (see CacheClient.changed).
-      const id = swept ? 'swept:' + randomId() : undefined;
-      for (const type of mine) {
-        this.#countRemoved(type, removed[type], id);
-        addRemoved(report, removed[type]);
-      }
+      // Counted and told as each step commits: one that fails leaves the earlier ones told. The periodic sweep's, under an
+      // id of its own (one per step: a page drops a batch that repeats an id heard): no call of the page's, it may run
+      // while close() waits for those, whose watchers then hear it no more (see CacheClient.changed).
+      await store.cleanup(this.#budgets(mine), this.#expiredBy(now), (type, removed) => {
+        this.#countRemoved(type, removed, swept ? 'swept:' + randomId() : undefined);
+        addRemoved(report, removed);
+      });
     });
     return report;
   }

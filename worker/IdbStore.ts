@@ -464,14 +464,19 @@ export class IdbStore implements Store {
     });
   }
 
-  async cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy): Promise<Partial<Record<TypeName, Removed>>> {
+  async cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy, step?: (type: TypeName, removed: Removed) => void): Promise<Partial<Record<TypeName, Removed>>> {
     const more = new Set<TypeName>();
-    const removed = await this.#cleanup(budgets, expiredBy, false, more).catch((error: unknown) => {
+    const result: Partial<Record<TypeName, Removed>> = {};
+    const told = (type: TypeName, removed: Removed) => {
+      addRemoved((result[type] ??= noneRemoved()), removed);
+      step?.(type, removed);
+    };
+    await this.#cleanup(budgets, expiredBy, false, more, told).catch((error: unknown) => {
       // Over the quota a browser refuses any transaction that puts (usage records, read times), even one
-      // that frees more than it writes: once more, deleting only (see free).
+      // that frees more than it writes: once more, deleting only (see free); the steps that committed stay counted.
       if (!isCacheError(error, 'quota_exceeded')) throw error;
       more.clear();
-      return this.#cleanup(budgets, expiredBy, true, more);
+      return this.#cleanup(budgets, expiredBy, true, more, told);
     });
     // Entries used ahead beyond the sweep's own step (a clock a year ahead: the whole type, maybe), in steps of
     // their own, so that no transaction holds the type's writes for long. Best effort: the next sweep goes on.
@@ -479,55 +484,54 @@ export class IdbStore implements Store {
       const step = (tx: IDBTransaction) => settleAhead(tx, type, cutoffOf(expiredBy, type).now, this.#chunk);
       while ((await this.#db.transact(`settling ${type}`, [entryStore(type)], 'readwrite', step).catch(() => 0)) === this.#chunk);
     }
-    return removed;
+    return result;
   }
 
-  /** `more`: where it found more entries used ahead than one step settles (see settleAhead). */
-  #cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy, deletesOnly: boolean, more: Set<TypeName>): Promise<Partial<Record<TypeName, Removed>>> {
+  /**
+   * Plans in one read, then removes type by type in steps of a chunk of the expired entries each, its own transaction
+   * (a month away, tens of thousands: one transaction would hold every write of the type that long); the last step also
+   * makes room, all at once, and settles. Each step puts the usage it leaves and is `told` once it has committed.
+   * `more`: where it found more entries used ahead than one step settles (see settleAhead).
+   */
+  async #cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy, deletesOnly: boolean, more: Set<TypeName>, told: (type: TypeName, removed: Removed) => void): Promise<void> {
     const types = [...budgets.keys()];
-    return this.#db.afterReading(
-      'planning a cleanup',
-      types.map(entryStore),
-      (tx) =>
-        Promise.all(
-          types.map(async (type) => {
-            const usage = await readUsage(tx, type);
-            const now = cutoffOf(expiredBy, type);
-            const expired = await planEvictions(tx, type, Infinity, usage, now, { passes: ['expired'] });
-            const budget = budgets.get(type);
-            const left = usage.bytes - expired.length * averageBytes(usage);
-            const spare = new Set(expired.map((candidate) => candidate.key));
-            const evict = budget
-              ? await planEvictions(tx, type, left - budget.lowWater, usage, now, { passes: ['evicted'], spare, readTimes: this.#readTimes })
-              : [];
-            return { expired, evict };
-          }),
-        ),
-      'cleaning up',
-      types.map(entryStore),
-      async (tx, plans) => {
-        const result: Partial<Record<TypeName, Removed>> = {};
-        for (const [index, type] of types.entries()) {
+    const plans = await this.#db.transact('planning a cleanup', types.map(entryStore), 'readonly', (tx) =>
+      Promise.all(
+        types.map(async (type) => {
           const usage = await readUsage(tx, type);
-          const budget = budgets.get(type);
           const now = cutoffOf(expiredBy, type);
-          const planned = await removePlanned(tx, type, usage, plans[index]?.expired ?? [], -Infinity, now);
-          // Making room may meet expired entries too (expired since the plan, or written ahead of a clock set back since).
-          const shrunk =
-            budget && usage.bytes > budget.lowWater
-              ? await shrinkType(tx, type, usage, budget.lowWater, now, plans[index]?.evict ?? [], this.#readTimes, undefined, deletesOnly)
-              : noneRemoved();
-          // After the removals, which check the last use they planned by. Deleting only, nothing may be put.
-          if (!deletesOnly && (await settleAhead(tx, type, now.now, this.#chunk)) === this.#chunk) more.add(type);
-          const [expired, evicted] = [planned.expired + shrunk.expired, shrunk.evicted];
-          // Deleting only, the usage record goes too, and is recounted when next needed.
-          if ((expired || evicted) && deletesOnly) tx.objectStore(entryStore(type)).delete(USAGE_KEY);
-          else if (expired || evicted) putUsage(tx, type, usage);
-          result[type] = { expired, evicted };
-        }
-        return result;
-      },
+          const expired = await planEvictions(tx, type, Infinity, usage, now, { passes: ['expired'] });
+          const budget = budgets.get(type);
+          const left = usage.bytes - expired.length * averageBytes(usage);
+          const spare = new Set(expired.map((candidate) => candidate.key));
+          const evict = budget ? await planEvictions(tx, type, left - budget.lowWater, usage, now, { passes: ['evicted'], spare, readTimes: this.#readTimes }) : [];
+          return { expired, evict };
+        }),
+      ),
     );
+    for (const [index, type] of types.entries()) {
+      const { expired, evict } = plans[index]!;
+      const budget = budgets.get(type);
+      const now = cutoffOf(expiredBy, type);
+      for (let start = 0, last = false; !last; start += this.#chunk) {
+        last = start + this.#chunk >= expired.length;
+        const removed = await this.#db.transact('cleaning up', [entryStore(type)], 'readwrite', async (tx) => {
+          const usage = await readUsage(tx, type);
+          const removed = await removePlanned(tx, type, usage, expired.slice(start, start + this.#chunk), -Infinity, now);
+          if (last) {
+            // Making room may meet expired entries too (expired since the plan, or written ahead of a clock set back since).
+            if (budget && usage.bytes > budget.lowWater) addRemoved(removed, await shrinkType(tx, type, usage, budget.lowWater, now, evict, this.#readTimes, undefined, deletesOnly));
+            // After the removals, which check the last use they planned by. Deleting only, nothing may be put.
+            if (!deletesOnly && (await settleAhead(tx, type, now.now, this.#chunk)) === this.#chunk) more.add(type);
+          }
+          // Deleting only, the usage record goes too, and is recounted when next needed.
+          if ((removed.expired || removed.evicted) && deletesOnly) tx.objectStore(entryStore(type)).delete(USAGE_KEY);
+          else if (removed.expired || removed.evicted) putUsage(tx, type, usage);
+          return removed;
+        });
+        told(type, removed);
+      }
+    }
   }
 
   /**

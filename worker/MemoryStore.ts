@@ -227,7 +227,7 @@ export class MemoryStore implements Store {
     for (const type of types) this.#tables.delete(type);
   }
 
-  async cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy): Promise<Partial<Record<TypeName, Removed>>> {
+  async cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy, step?: (type: TypeName, removed: Removed) => void): Promise<Partial<Record<TypeName, Removed>>> {
     const result: Partial<Record<TypeName, Removed>> = {};
     for (const [type, budget] of budgets) {
       const table = this.#tables.get(type);
@@ -237,6 +237,7 @@ export class MemoryStore implements Store {
       const evicted = budget && table.bytes > budget.lowWater ? table.shrink(budget.lowWater, now).evicted : 0;
       table.settleAhead(now.now);
       result[type] = { expired, evicted };
+      step?.(type, result[type]);
     }
     return result;
   }

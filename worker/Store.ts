@@ -166,8 +166,11 @@ export interface Store {
   /** Deletes what the targets find, through indexes; returns counts per type, and the keys where few. */
   invalidate(targets: readonly InvalidationTarget[]): Promise<Invalidated>;
   clear(types: readonly TypeName[]): Promise<void>;
-  /** Removes every expired entry of the types, then evicts each type above its budget's low-water mark. */
-  cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy): Promise<Partial<Record<TypeName, Removed>>>;
+  /**
+   * Removes every expired entry of the types, then evicts each type above its budget's low-water mark; `step` is
+   * told what each step removed once it has committed (IndexedDB's go in steps: a failure leaves the earlier ones done).
+   */
+  cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy, step?: (type: TypeName, removed: Removed) => void): Promise<Partial<Record<TypeName, Removed>>>;
   /** Frees about `bytes` for a write that hit the storage quota: expired entries, then LRU of `types` in order; never `spare`'s keys of its type (what a delete is to delete). */
   free(types: readonly TypeName[], bytes: number, expiredBy: ExpiredBy, spare?: Spared): Promise<Partial<Record<TypeName, Removed>>>;
   /**
