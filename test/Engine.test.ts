@@ -20,7 +20,7 @@ import { brokenFactory, countRecordsRead, failCommit, failCommits, failRequest, 
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { CacheClient, SET_MANY_CHUNK } from '../src/CacheClient';
-import { LAYOUT, USAGE_KEY, commitMarks } from '../worker/databaseSchema';
+import { LAYOUT, USAGE_KEY, commitMarks, entryStore } from '../worker/databaseSchema';
 import { unhandledRejections } from './support/unhandledRejections';
 import { requestDone } from '../worker/idbRequests';
 import { recordReadsNow } from '../worker/recordReads';
@@ -700,6 +700,66 @@ describe('the periodic cleanup', () => {
       expect(logger.error).not.toHaveBeenCalled();
       await engine.close();
     });
+  });
+});
+
+describe('a sweep of many expired entries, in steps (issue 13: it holds no type\u2019s writes for its whole length)', () => {
+  const keys = Array.from({ length: 20 }, (_, index) => `k${String(index).padStart(2, '0')}`);
+
+  /** 20 album_year entries of a second's TTL, then the clock 10 s on: every one expired; steps of 7 (requestChunk). */
+  async function expiredEntries(open: (now: () => number) => Promise<CacheClient>) {
+    const clock = fakeClock();
+    const cache = await open(clock.now);
+    await cache.setMany('album_year', keys.map((key) => ({ key, value: 'x'.repeat(100), ttlSeconds: 1 })));
+    const each = (await cache.stats()).types.album_year.bytes / keys.length;
+    clock.advance(10_000);
+    const told: string[] = [];
+    cache.watch('album_year', null, ({ kind }) => void told.push(kind));
+    return { cache, each, told };
+  }
+
+  it('cleanup() whose second step aborts at commit (a backing store failure): the first step\u2019s removal is counted and told once, the byte counts exact; the next cleanup() removes the rest', async () => {
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    const { cache, each, told } = await expiredEntries(async (now) => (await engineTab({ name, indexedDB, engine: { requestChunk: 7, now } })).cache);
+    // Each step puts the usage it leaves: the second to put after this aborts at its commit, as Chromium reports a failed backing store.
+    const fault = failCommit({ name: 'UnknownError', database: name, nth: 2 });
+    restores.push(fault);
+    expect((await rejection(cache.cleanup())).code).toBe('storage_unavailable');
+    expect(fault.fired()).toBe(true);
+    expect(told).toEqual(['expire']);
+    expect((await cache.stats()).types.album_year).toMatchObject({ entries: 13, bytes: 13 * each, expirations: 7 });
+    expect(await cache.cleanup()).toEqual({ expired: 13, evicted: 0 });
+    // Told as each step committed: 7, then 6.
+    expect(told).toEqual(['expire', 'expire', 'expire']);
+    expect((await cache.stats()).types.album_year).toMatchObject({ entries: 0, bytes: 0, expirations: 20 });
+  });
+
+  it('cleanup() whose worker dies between two steps: the steps that committed stay removed and the byte counts exact; the next worker\u2019s cleanup() removes the rest', async () => {
+    const indexedDB = new IDBFactory();
+    const name = uniqueName();
+    let workers: { kill(): void }[] = [];
+    const { cache, each } = await expiredEntries(async (now) => {
+      const opened = await openRemoteCache({ name, indexedDB, now, engine: { requestChunk: 7 } });
+      workers = opened.workers;
+      return opened.cache;
+    });
+    // The worker dies as the sweep's first step commits, before the second begins.
+    const original = IDBObjectStore.prototype.delete;
+    let killed = false;
+    const deletes = vi.spyOn(IDBObjectStore.prototype, 'delete').mockImplementation(function (this: IDBObjectStore, key: IDBValidKey | IDBKeyRange) {
+      if (!killed && this.name === entryStore('album_year')) {
+        killed = true;
+        this.transaction.addEventListener('complete', () => workers[0]!.kill());
+      }
+      return original.call(this, key);
+    });
+    restores.push(() => deletes.mockRestore());
+    await cache.cleanup().catch(() => {});
+    expect(killed).toBe(true);
+    expect((await cache.stats()).types.album_year).toMatchObject({ entries: 13, bytes: 13 * each });
+    expect(await cache.cleanup()).toEqual({ expired: 13, evicted: 0 });
+    expect((await cache.stats()).types.album_year).toMatchObject({ entries: 0, bytes: 0 });
   });
 });
 
