@@ -488,48 +488,48 @@ export class IdbStore implements Store {
   }
 
   /**
-   * Plans in one read, then removes type by type in steps of a chunk of the expired entries each, its own transaction
-   * (a month away, tens of thousands: one transaction would hold every write of the type that long); the last step also
-   * makes room, all at once, and settles. Each step puts the usage it leaves and is `told` once it has committed.
-   * `more`: where it found more entries used ahead than one step settles (see settleAhead).
+   * Type by type, in steps of up to a chunk of expired entries each: planned in a read, removed in a transaction of their
+   * own (a month away, tens of thousands: one transaction, or one read of them all, would hold every write of the type
+   * that long); the last step also makes room, all at once, and settles. Each step puts the usage it leaves and is
+   * `told` once it has committed. `more`: where it found more entries used ahead than one step settles (see settleAhead).
    */
   async #cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy, deletesOnly: boolean, more: Set<TypeName>, told: (type: TypeName, removed: Removed) => void): Promise<void> {
-    const types = [...budgets.keys()];
-    const plans = await this.#db.transact('planning a cleanup', types.map(entryStore), 'readonly', (tx) =>
-      Promise.all(
-        types.map(async (type) => {
-          const usage = await readUsage(tx, type);
-          const now = cutoffOf(expiredBy, type);
-          const expired = await planEvictions(tx, type, Infinity, usage, now, { passes: ['expired'] });
-          const budget = budgets.get(type);
-          const left = usage.bytes - expired.length * averageBytes(usage);
-          const spare = new Set(expired.map((candidate) => candidate.key));
-          const evict = budget ? await planEvictions(tx, type, left - budget.lowWater, usage, now, { passes: ['evicted'], spare, readTimes: this.#readTimes }) : [];
-          return { expired, evict };
-        }),
-      ),
-    );
-    for (const [index, type] of types.entries()) {
-      const { expired, evict } = plans[index]!;
-      const budget = budgets.get(type);
-      const now = cutoffOf(expiredBy, type);
-      for (let start = 0, last = false; !last; start += this.#chunk) {
-        last = start + this.#chunk >= expired.length;
-        const removed = await this.#db.transact('cleaning up', [entryStore(type)], 'readwrite', async (tx) => {
-          const usage = await readUsage(tx, type);
-          const removed = await removePlanned(tx, type, usage, expired.slice(start, start + this.#chunk), -Infinity, now);
-          if (last) {
-            // Making room may meet expired entries too (expired since the plan, or written ahead of a clock set back since).
-            if (budget && usage.bytes > budget.lowWater) addRemoved(removed, await shrinkType(tx, type, usage, budget.lowWater, now, evict, this.#readTimes, undefined, deletesOnly));
-            // After the removals, which check the last use they planned by. Deleting only, nothing may be put.
-            if (!deletesOnly && (await settleAhead(tx, type, now.now, this.#chunk)) === this.#chunk) more.add(type);
-          }
-          // Deleting only, the usage record goes too, and is recounted when next needed.
-          if ((removed.expired || removed.evicted) && deletesOnly) tx.objectStore(entryStore(type)).delete(USAGE_KEY);
-          else if (removed.expired || removed.evicted) putUsage(tx, type, usage);
-          return removed;
-        });
+    for (const [type, budget] of budgets) {
+      const stores = [entryStore(type)];
+      // Last: fewer expired than a step takes, or a step that removed none (an import's pending entries, written again since).
+      for (let last = false, stuck = false; !last; ) {
+        const removed = await this.#db.afterReading(
+          'planning a cleanup',
+          stores,
+          async (tx) => {
+            const [usage, now] = [await readUsage(tx, type), cutoffOf(expiredBy, type)];
+            const expired = await planEvictions(tx, type, Infinity, usage, now, { passes: ['expired'], limit: this.#chunk });
+            last = stuck || expired.length < this.#chunk;
+            const left = usage.bytes - expired.length * averageBytes(usage);
+            const spare = new Set(expired.map((candidate) => candidate.key));
+            const evict = last && budget ? await planEvictions(tx, type, left - budget.lowWater, usage, now, { passes: ['evicted'], spare, readTimes: this.#readTimes }) : [];
+            return { expired, evict };
+          },
+          'cleaning up',
+          stores,
+          async (tx, { expired, evict }) => {
+            // The clock as each transaction begins (see ExpiredBy).
+            const [usage, now] = [await readUsage(tx, type), cutoffOf(expiredBy, type)];
+            const removed = await removePlanned(tx, type, usage, expired, -Infinity, now);
+            if (last) {
+              // Making room may meet expired entries too (expired since the plan, or written ahead of a clock set back since).
+              if (budget && usage.bytes > budget.lowWater) addRemoved(removed, await shrinkType(tx, type, usage, budget.lowWater, now, evict, this.#readTimes, undefined, deletesOnly));
+              // After the removals, which check the last use they planned by. Deleting only, nothing may be put.
+              if (!deletesOnly && (await settleAhead(tx, type, now.now, this.#chunk)) === this.#chunk) more.add(type);
+            }
+            // Deleting only, the usage record goes too, and is recounted when next needed.
+            if ((removed.expired || removed.evicted) && deletesOnly) tx.objectStore(entryStore(type)).delete(USAGE_KEY);
+            else if (removed.expired || removed.evicted) putUsage(tx, type, usage);
+            return removed;
+          },
+        );
         told(type, removed);
+        stuck = !removed.expired;
       }
     }
   }

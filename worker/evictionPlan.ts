@@ -23,6 +23,8 @@ export interface PlanOptions {
   spare?: ReadonlySet<string> | undefined;
   /** Entries read since their read time was last written are recently used: never planned for eviction. */
   readTimes?: ReadTimes | undefined;
+  /** At most this many (a sweep's step). */
+  limit?: number;
 }
 
 export const noneRemoved = (): Removed => ({ expired: 0, evicted: 0 });
@@ -40,12 +42,12 @@ export async function planEvictions(
   need: number,
   usage: Usage,
   cutoff: Cutoff,
-  { passes = ['expired', 'evicted'], spare, readTimes }: PlanOptions = {},
+  { passes = ['expired', 'evicted'], spare, readTimes, limit = Infinity }: PlanOptions = {},
 ): Promise<Candidate[]> {
   const plan: Candidate[] = [];
   if (need <= 0) return plan;
   // A quarter more than the average suggests, since sizes vary; a short plan is completed later.
-  const wanted = Number.isFinite(need) ? Math.ceil((1.25 * need) / averageBytes(usage)) + 1 : Infinity;
+  const wanted = Math.min(limit, Number.isFinite(need) ? Math.ceil((1.25 * need) / averageBytes(usage)) + 1 : Infinity);
   const planned = new Set<string>();
   const store = tx.objectStore(entryStore(type));
   const [access, ahead] = [store.index('access'), aheadRange(cutoff.now)];
