@@ -266,6 +266,12 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * (R246, +7 B); a 0.1 database's counts taken again from its entries (R247, +40 B); a policy patch sent again across a
  * death in its turn (R248, +6 B); a full disk's room sparing the write's own keys (R249, +10 B); a kept change naming
  * the database the worker last stood in (R250, +24 B) — 61,796, 1.9871 (each a stale answer, a lost value or a drift fixed).
+ * The fifty-sixth stop's: the library's build compressing the worker's script and its modules with Terser after Vite's
+ * minifier, no source change (R258, −389 B); a read-through's write keeping the policy it was made under (R257, +18 B); a
+ * page's own unlogged change kept for its next worker, a clear waiting for the events heard before it (R252, +21 B); the
+ * periodic sweep's removals not heard after close() (R255, +37 B); the page's direct reads leaving a database made again
+ * to the worker (R254, +46 B); a kept change naming the database its relay failed in (R253, +64 B); a fetched value
+ * checked once, schemas and configs that throw as read refused (R256, +46 B); the sweep in steps (R261, +20 B) — 61,657, 1.9827.
  */
 const REACHED_RATIO = 1.99;
 
@@ -276,4 +282,4 @@ it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzi
   console.log(report);
   expect(sizes.reprise.worker.gzip, report).toBeGreaterThan(0);
   expect(ratio, report).toBeLessThan(REACHED_RATIO);
-}, 60_000);
+}, 180_000);
