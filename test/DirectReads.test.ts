@@ -1017,36 +1017,39 @@ describe('the page’s connection', () => {
     expect(calls).toEqual([]);
   });
 
-  it('deleted (site data cleared, at versionchange) while its worker, idle since another tab’s upgrade closed its connection, has none, and made again by another tab: the next read is the worker’s, whose watchers hear the loss (a clear) before it answers', async () => {
+  /**
+   * A page that read k and watches its type; another tab opens with a new custom type, whose upgrade closes the worker's
+   * connection and the page's (the page opens again at its next read). `deletedAndMadeAgain`: site data cleared, the
+   * database made again by that tab: the page's next read of k is a miss, after its watchers heard the loss.
+   */
+  async function readWatchedThenUpgraded() {
     const { cache, name, indexedDB, clock, calls } = await pageReading();
     await cache.set('track_metadata', 'k', 'old');
     expect(await cache.get('track_metadata', 'k')).toBe('old');
     const changes: string[] = [];
     cache.watch('track_metadata', null, ({ kind, keys }) => changes.push(`${kind} ${keys ?? 'any'}`));
-    // A new custom type: its upgrade closes the worker's connection and the page's; the page opens again at its next read.
     const lyrics = { ttlSeconds: 60, invalidationStrategy: 'time_based', maxSizeMb: 1, persistent: true } as const;
     const { cache: other } = await openCache({ name, indexedDB, clock, config: { caching: { customTypes: { lyrics } } } });
+    const deletedAndMadeAgain = async () => {
+      await deleteUnderTabs(indexedDB, name, { turns: 50 });
+      await other.set('track_metadata', 'x', 'new');
+      const value = await cache.get('track_metadata', 'k');
+      expect({ value, changes }).toEqual({ value: undefined, changes: ['clear any'] });
+    };
+    return { cache, calls, deletedAndMadeAgain };
+  }
+
+  it('deleted (site data cleared, at versionchange) while its worker, idle since another tab’s upgrade closed its connection, has none, and made again by another tab: the next read is the worker’s, whose watchers hear the loss (a clear) before it answers', async () => {
+    const { cache, calls, deletedAndMadeAgain } = await readWatchedThenUpgraded();
     calls.length = 0;
     expect(await cache.get('track_metadata', 'k')).toBe('old');
     expect(calls).toEqual([]);
-    await deleteUnderTabs(indexedDB, name, { turns: 50 });
-    await other.set('track_metadata', 'x', 'new');
-    const value = await cache.get('track_metadata', 'k');
-    expect({ value, changes }).toEqual({ value: undefined, changes: ['clear any'] });
+    await deletedAndMadeAgain();
   });
 
   it('deleted (site data cleared) while neither its worker nor the page holds a connection (both closed at another tab’s upgrade, no read since), and made again by another tab: the next read is the worker’s, whose watchers hear the loss (a clear) before it answers', async () => {
-    const { cache, name, indexedDB, clock } = await pageReading();
-    await cache.set('track_metadata', 'k', 'old');
-    expect(await cache.get('track_metadata', 'k')).toBe('old');
-    const changes: string[] = [];
-    cache.watch('track_metadata', null, ({ kind, keys }) => changes.push(`${kind} ${keys ?? 'any'}`));
-    const lyrics = { ttlSeconds: 60, invalidationStrategy: 'time_based', maxSizeMb: 1, persistent: true } as const;
-    const { cache: other } = await openCache({ name, indexedDB, clock, config: { caching: { customTypes: { lyrics } } } });
-    await deleteUnderTabs(indexedDB, name, { turns: 50 });
-    await other.set('track_metadata', 'x', 'new');
-    const value = await cache.get('track_metadata', 'k');
-    expect({ value, changes }).toEqual({ value: undefined, changes: ['clear any'] });
+    const { deletedAndMadeAgain } = await readWatchedThenUpgraded();
+    await deletedAndMadeAgain();
   });
 
   it('closes with the cache', async () => {

@@ -40,6 +40,27 @@ async function withLossyTab() {
   return { a, b, lossy, name };
 }
 
+/** A page whose worker relays (the only tab with IndexedDB), a tab without IndexedDB, and k written for track t1. */
+async function relayingPageAndTabWithoutIndexedDB() {
+  const name = uniqueName();
+  const indexedDB = new IDBFactory();
+  const { cache: here, workers } = await openRemoteCache({ name, indexedDB, config, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
+  const { cache: degraded, engine: degradedEngine } = await openTab(name, brokenFactory());
+  await here.set('track_metadata', 'k', 1, { trackId: 't1' });
+  return { name, indexedDB, here, workers, degraded, degradedEngine };
+}
+
+type Settling = Parameters<ReturnType<typeof recorder>['settled']>[0];
+
+/** The page's worker dies with the track_removed it kept unlogged: the next one logs it, heard once here and once in `watching`, opened since. */
+async function bothHearItOnceAsTheWorkerDies({ workers, here, settled, watching, heard }: { workers: InProcessWorker[]; here: Settling; settled: ReturnType<typeof recorder>['settled']; watching: Settling; heard: ReturnType<typeof recorder> }) {
+  workers[0]!.kill();
+  await vi.waitFor(() => expect(workers).toHaveLength(2));
+  expect(await settled(here)).toEqual([['track_removed', 'remote']]);
+  await vi.waitFor(() => expect(heard.seen).toHaveLength(1));
+  expect(await heard.settled(watching)).toEqual([['track_removed', 'remote']]);
+}
+
 function recorder() {
   const seen: [CacheEvent, EventContext][] = [];
   /** What the listeners heard (type and source) once `cache` answered a call and what its worker posted meanwhile arrived. */
@@ -1145,11 +1166,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
   });
 
   it("an event of a tab without IndexedDB that a page's worker failed to log (an abort at commit) and told its listeners, its tab reloaded since, that worker dead before it logged again: the page gives it to its next worker, which logs it, heard once", async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, config, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
-    const { cache: degraded } = await openTab(name, brokenFactory());
-    await here.set('track_metadata', 'k', 1, { trackId: 't1' });
+    const { name, here, workers, degraded } = await relayingPageAndTabWithoutIndexedDB();
     const { seen, settled, listener } = recorder();
     here.on('*', listener);
     await emitFirstLogFailing(degraded, name, { event: { eventType: 'track_removed', trackId: 't1' }, error: 'UnknownError', until: () => expect(seen).toHaveLength(1) });
@@ -1161,11 +1178,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
   });
 
   it("an event a tab without IndexedDB makes after site data was cleared, that a page's worker, moved to the database made since without a word to the other tabs, failed to log there (a full disk) and told its listeners, its tab reloaded since, that worker dead before it logged again: the page's next worker logs it there, not answered gone (the page named the database deleted)", async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, config, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
-    const { cache: degraded } = await openTab(name, brokenFactory());
-    await here.set('track_metadata', 'k', 1, { trackId: 't1' });
+    const { name, indexedDB, here, workers, degraded } = await relayingPageAndTabWithoutIndexedDB();
     // Site data is cleared; another tab writes k to the database made since, then closes.
     await deleteUnderTabs(indexedDB, name);
     const { cache: other } = await openTab(name, indexedDB);
@@ -1187,11 +1200,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
   });
 
   it("an event a tab without IndexedDB makes after site data was cleared, that a page's worker, still naming the database deleted as it was told the event, reopened the one made since to log it and failed there (a full disk) and told its listeners, its tab reloaded since, that worker dead before it logged again: the page's next worker logs it there, and the other tabs hear it", async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, config, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
-    const { cache: degraded } = await openTab(name, brokenFactory());
-    await here.set('track_metadata', 'k', 1, { trackId: 't1' });
+    const { name, indexedDB, here, workers, degraded } = await relayingPageAndTabWithoutIndexedDB();
     // Site data is cleared; another tab opens the database made since, and closes: the page's worker has not opened it.
     await deleteUnderTabs(indexedDB, name);
     const { cache: other } = await openTab(name, indexedDB);
@@ -1205,19 +1214,11 @@ describe('messages are hints, IndexedDB is the truth', () => {
     const { cache: watching } = await openTab(name, indexedDB);
     const heard = recorder();
     watching.on('*', heard.listener);
-    workers[0]!.kill();
-    await vi.waitFor(() => expect(workers).toHaveLength(2));
-    expect(await settled(here)).toEqual([['track_removed', 'remote']]);
-    await vi.waitFor(() => expect(heard.seen).toHaveLength(1));
-    expect(await heard.settled(watching)).toEqual([['track_removed', 'remote']]);
+    await bothHearItOnceAsTheWorkerDies({ workers, here, settled, watching, heard });
   });
 
   it("an event a tab without IndexedDB makes after site data was cleared, having missed word of the database made since, that a page's worker reopened that one to log it and failed there (a full disk), sent again naming the one deleted as the disk is still full, that worker dead before it logged again: the page's next worker logs it in the one its relay failed in, and the other tabs hear it", async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, config, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
-    const { cache: degraded, engine: degradedEngine } = await openTab(name, brokenFactory());
-    await here.set('track_metadata', 'k', 1, { trackId: 't1' });
+    const { name, indexedDB, here, workers, degraded, degradedEngine } = await relayingPageAndTabWithoutIndexedDB();
     // Site data is cleared while the tab without IndexedDB is frozen; another tab opens the database made since, and closes.
     await degradedEngine.suspend();
     await deleteUnderTabs(indexedDB, name);
@@ -1244,11 +1245,7 @@ describe('messages are hints, IndexedDB is the truth', () => {
       fault();
     }
     await degraded.close();
-    workers[0]!.kill();
-    await vi.waitFor(() => expect(workers).toHaveLength(2));
-    expect(await settled(here)).toEqual([['track_removed', 'remote']]);
-    await vi.waitFor(() => expect(heard.seen).toHaveLength(1));
-    expect(await heard.settled(watching)).toEqual([['track_removed', 'remote']]);
+    await bothHearItOnceAsTheWorkerDies({ workers, here, settled, watching, heard });
   });
 
   it("an event of a tab without IndexedDB whose relay by a page's worker still waited on IndexedDB as that worker died, logged by another tab before the page's next worker starts: that worker does not log it again, over what was written since", async () => {

@@ -351,20 +351,28 @@ describe('a value shared with another tab through the fetch channel', () => {
     return [a, b] as const;
   }
 
-  it('with a transforming schema: the waiting tab gets what its schema makes of the fetched value, and stores it', async () => {
-    const locks = new SimLocks();
-    const [a, b] = await twoTabs(locks, { generic: z.string().transform((text) => text.length) });
+  /** a's fetcher called, b's call waiting on it; the fetch answers `value` (once for both): what each call resolved with. */
+  async function fetchedByAWaitedByB(locks: SimLocks, a: Awaited<ReturnType<typeof twoTabs>>[0], b: Awaited<ReturnType<typeof twoTabs>>[1], value: string) {
     const reply = gate<string>();
     const fetcher = vi.fn(() => reply.promise);
     const first = a.resolve('generic', 'k', fetcher as never);
     await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
     const second = b.resolve('generic', 'k', fetcher as never);
     await someoneWaits(locks);
-    reply.open('abcd');
-    expect(await first).toEqual({ value: 4, source: 'fetch' });
-    expect(await second).toEqual({ value: 4, source: 'shared' });
-    expect(await b.get('generic', 'k')).toBe(4);
+    reply.open(value);
+    const results = [await first, await second];
     expect(fetcher).toHaveBeenCalledTimes(1);
+    return results;
+  }
+
+  it('with a transforming schema: the waiting tab gets what its schema makes of the fetched value, and stores it', async () => {
+    const locks = new SimLocks();
+    const [a, b] = await twoTabs(locks, { generic: z.string().transform((text) => text.length) });
+    expect(await fetchedByAWaitedByB(locks, a, b, 'abcd')).toEqual([
+      { value: 4, source: 'fetch' },
+      { value: 4, source: 'shared' },
+    ]);
+    expect(await b.get('generic', 'k')).toBe(4);
   });
 
   it('each tab asks its schema once about the fetched value (a check that looks the value up is paid once per tab)', async () => {
@@ -374,14 +382,7 @@ describe('a value shared with another tab through the fetch channel', () => {
       '~standard': { version: 1, vendor: 'handmade', validate: async (value) => (lookups.push(value as string), { value: value as string }) },
     };
     const [a, b] = await twoTabs(locks, { generic: lookedUp });
-    const reply = gate<string>();
-    const fetcher = vi.fn(() => reply.promise);
-    const first = a.resolve('generic', 'k', fetcher as never);
-    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
-    const second = b.resolve('generic', 'k', fetcher as never);
-    await someoneWaits(locks);
-    reply.open('Song');
-    expect([await first, await second]).toEqual([
+    expect(await fetchedByAWaitedByB(locks, a, b, 'Song')).toEqual([
       { value: 'Song', source: 'fetch' },
       { value: 'Song', source: 'shared' },
     ]);
