@@ -50,6 +50,7 @@ async function relayingPageAndTabWithoutIndexedDB() {
   return { name, indexedDB, here, workers, degraded, degradedEngine };
 }
 
+type RemoteCache = Awaited<ReturnType<typeof openRemoteCache>>['cache'];
 type Settling = Parameters<ReturnType<typeof recorder>['settled']>[0];
 
 /** The page's worker dies with the track_removed it kept unlogged: the next one logs it, heard once here and once in `watching`, opened since. */
@@ -197,33 +198,21 @@ describe('events across tabs', () => {
     done();
   });
 
-  it('with its engine in a worker, whose report of another tab’s event travels on a port of its own: the page hears that older event first too', async () => {
+  it.each([
+    ['the page hears that older event first too', async (cache: RemoteCache) => void (await cache.emit({ eventType: 'track_removed', trackId: 't1' })), 'local track_removed'],
+    ['a clear resolves once the page has heard the older event logged before it, as an emit does', async (cache: RemoteCache, heard: string[]) => void (await cache.clear('generic'), heard.push('clear resolved')), 'clear resolved'],
+  ])('with its engine in a worker, whose report of another tab’s event travels on a port of its own: %s', async (_, call, last) => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
     const another = anotherTabLogging(name, indexedDB);
-    // The emit's answer comes back first unless the worker waits for the page to have heard the other event.
+    // The call's answer comes back first unless the worker waits for the page to have heard the other event.
     const { cache: a } = await openRemoteCache({ name, indexedDB, engine: { now: another.now }, remoteEventDelayMs: 30 });
     const heard: string[] = [];
     a.on('*', (event, { source }) => void heard.push(`${source} ${event.eventType}`));
     const done = await another.arm();
-    await a.emit({ eventType: 'track_removed', trackId: 't1' });
+    await call(a, heard);
     await vi.waitFor(() => expect(heard).toHaveLength(2));
-    expect(heard).toEqual(['remote track_added', 'local track_removed']);
-    done();
-  });
-
-  it('with its engine in a worker, whose report of another tab’s event travels on a port of its own: a clear resolves once the page has heard the older event logged before it, as an emit does', async () => {
-    const name = uniqueName();
-    const indexedDB = new IDBFactory();
-    const another = anotherTabLogging(name, indexedDB);
-    const { cache: a } = await openRemoteCache({ name, indexedDB, engine: { now: another.now }, remoteEventDelayMs: 30 });
-    const heard: string[] = [];
-    a.on('*', (event, { source }) => void heard.push(`${source} ${event.eventType}`));
-    const done = await another.arm();
-    await a.clear('generic');
-    heard.push('clear resolved');
-    await vi.waitFor(() => expect(heard).toHaveLength(2));
-    expect(heard).toEqual(['remote track_added', 'clear resolved']);
+    expect(heard).toEqual(['remote track_added', last]);
     done();
   });
 
