@@ -7,6 +7,7 @@ import { isCacheError } from '../src/CacheError';
 import type { EngineApi } from '../src/protocol';
 import { SmartCacheConfig } from '../src/SmartCacheConfig';
 import { Engine } from '../worker/Engine';
+import { failRequest } from './support/faultyIndexedDB';
 import { rejection, uniqueName } from './support/openCache';
 import { tableOf } from './support/tableOf';
 
@@ -14,13 +15,14 @@ import { tableOf } from './support/tableOf';
 async function openCounted(options: { schemas?: Record<string, z.ZodType> } = {}) {
   // Hybrid: track_metadata checks fingerprints on read.
   const config = new SmartCacheConfig({ caching: { policies: { track_metadata: { invalidationStrategy: 'hybrid' } } } });
-  const engine = await Engine.create({ name: uniqueName(), config: tableOf(config), indexedDB: new IDBFactory(), cloneValues: true, logger: { error: vi.fn() } });
+  const name = uniqueName();
+  const engine = await Engine.create({ name, config: tableOf(config), indexedDB: new IDBFactory(), cloneValues: true, logger: { error: vi.fn() } });
   const getMany = vi.fn(engine.getMany.bind(engine));
   const methods = Object.getOwnPropertyNames(Engine.prototype).filter((name) => name !== 'constructor') as (keyof EngineApi)[];
   const counted = Object.fromEntries(
     methods.map((name) => [name, name === 'getMany' ? getMany : (engine[name] as (...args: unknown[]) => unknown).bind(engine)]),
   ) as unknown as EngineApi;
-  return { cache: new CacheClient(counted, { schemas: options.schemas }), getMany };
+  return { cache: new CacheClient(counted, { schemas: options.schemas }), getMany, name };
 }
 
 describe('concurrent gets', () => {
@@ -77,5 +79,26 @@ describe('concurrent gets', () => {
     expect(getMany.mock.calls.at(-1)?.[1]).toEqual(['b']);
     await cache.close();
     expect(isCacheError(await rejection(cache.get('generic', 'a')), 'closed')).toBe(true);
+  });
+
+  it('a value IndexedDB cannot read back (NotReadableError: its file lost) fails the gets of its key only: the other gets of the batch answer, as each alone would; a getMany of it rejects whole', async () => {
+    const { cache, name } = await openCounted();
+    await cache.setMany('track_metadata', [
+      { key: 'lost', value: 'L' },
+      { key: 'kept', value: 'K' },
+    ]);
+    // Every read of its record fails (Chromium: "Data lost due to missing file"), and aborts its transaction.
+    const faults = [1, 2, 3, 4].map((nth) => failRequest({ nth, name: 'NotReadableError', methods: ['get'], database: name, matching: (key) => key === 'lost' }));
+    try {
+      const outcomes = await Promise.allSettled([cache.get('track_metadata', 'lost'), cache.get('track_metadata', 'kept'), cache.get('track_metadata', 'none')]);
+      expect(outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : isCacheError(outcome.reason) && outcome.reason.code))).toEqual([
+        'storage_unavailable',
+        'K',
+        undefined,
+      ]);
+      expect(isCacheError(await rejection(cache.getMany('track_metadata', ['lost', 'kept'])), 'storage_unavailable')).toBe(true);
+    } finally {
+      faults.forEach((restore) => restore());
+    }
   });
 });
