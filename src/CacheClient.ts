@@ -207,7 +207,8 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
       inTurn,
       policy: (type) => this.#config?.getPolicy?.(type),
     });
-    this.#reads = new ReadBatcher((type, keys, fingerprints) => getMany(type, keys, fingerprints));
+    // Read again after its batch failed, later than made: it removes no entry of another fingerprint (a write made since may have made it).
+    this.#reads = new ReadBatcher((type, keys, fingerprints, again) => (again ? counted.getMany(type, keys, fingerprints, { written: new Set(keys) }) : getMany(type, keys, fingerprints)));
   }
 
   get<T extends CacheType<N>>(type: T, key: string, options?: GetOptions): Promise<ValueOf<S, T> | undefined> {

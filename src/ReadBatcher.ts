@@ -1,10 +1,12 @@
+import { isCacheError } from './CacheError';
 import type { TypeName } from './contentType';
 import type { Found } from './protocol';
 
 /** Keys per batch at most: past it, a new batch starts (the engine reads them in one transaction each). */
 const MAX_BATCH = 1000;
 
-type Read = (type: TypeName, keys: string[], fingerprints: (string | undefined)[] | undefined) => Promise<(Found | undefined)[]>;
+/** `again`: a get of a failed batch read again alone. */
+type Read = (type: TypeName, keys: string[], fingerprints: (string | undefined)[] | undefined, again?: true) => Promise<(Found | undefined)[]>;
 
 interface Batch {
   keys: string[];
@@ -15,7 +17,7 @@ interface Batch {
 /**
  * Gets of one type issued in the same task go to the engine as one getMany: one round trip to the
  * worker and one transaction, as a list rendering its rows would ask. Each caller gets its own key's
- * answer; a failure of the read reaches each of them.
+ * answer; a failure of the read reaches each of them — but a storage failure, which may be one key's: each reads again alone.
  */
 export class ReadBatcher {
   readonly #read: Read;
@@ -55,12 +57,19 @@ export class ReadBatcher {
     // A full batch is flushed at once, and then again (with nothing left) at its microtask.
     const settle = batch.settle.splice(0);
     if (!settle.length) return;
-    const { keys, fingerprints } = batch;
+    const { keys } = batch;
+    const fingerprints = batch.fingerprints.some((fingerprint) => fingerprint !== undefined) ? batch.fingerprints : undefined;
     batch.keys = [];
     batch.fingerprints = [];
-    this.#read(type, keys, fingerprints.some((fingerprint) => fingerprint !== undefined) ? fingerprints : undefined).then(
+    this.#read(type, keys, fingerprints).then(
       (found) => settle.forEach(({ resolve }, index) => resolve(found[index])),
-      (error: unknown) => settle.forEach(({ reject }) => reject(error)),
+      (error: unknown) =>
+        settle.forEach(({ resolve, reject }, index) =>
+          // A request that fails aborts its transaction: one record that cannot be read (its file lost) fails only its own gets.
+          settle.length > 1 && isCacheError(error, 'storage_unavailable')
+            ? this.#read(type, [keys[index]!], fingerprints && [fingerprints[index]], true).then(([found]) => resolve(found), reject)
+            : reject(error),
+        ),
     );
   }
 }
