@@ -101,4 +101,23 @@ describe('concurrent gets', () => {
       faults.forEach((restore) => restore());
     }
   });
+
+  it('a get with a fingerprint whose batch failed is read again after a write of its key made since with another fingerprint: what was there or a miss, and the write’s entry stays', async () => {
+    const { cache, name } = await openCounted();
+    const [print, other] = ['a'.repeat(64), 'b'.repeat(64)];
+    await cache.set('track_metadata', 'k', 'old', { fingerprint: print });
+    await cache.set('track_metadata', 'lost', 'L');
+    const faults = [1, 2].map((nth) => failRequest({ nth, name: 'NotReadableError', methods: ['get'], database: name, matching: (key) => key === 'lost' }));
+    try {
+      const [read, unreadable] = [cache.get('track_metadata', 'k', { fingerprint: print }), cache.get('track_metadata', 'lost')];
+      const written = cache.set('track_metadata', 'k', 'new', { fingerprint: other });
+      const [k, lost] = await Promise.allSettled([read, unreadable]);
+      await written;
+      // Made before the write: what was there, or a miss for the write's entry of another fingerprint.
+      expect([k.status === 'fulfilled' && ['old', undefined].includes(k.value as string), lost.status]).toEqual([true, 'rejected']);
+      expect(await cache.get('track_metadata', 'k', { fingerprint: other })).toBe('new');
+    } finally {
+      faults.forEach((restore) => restore());
+    }
+  });
 });
