@@ -2121,3 +2121,22 @@ describe('the size of an import’s steps', () => {
     expect(nextStepSize(4000, 0)).toBe(5000);
   });
 });
+
+describe('a cleanup() in steps (of 7 here) made in another tab during an import of its type (R264)', () => {
+  it('without Web Locks, an import whose tab died a moment ago (pending, alive for all a tab can tell), whose entries expired before the others (a shorter TTL): the steps go past them and remove every other expired entry', async () => {
+    const browser = browserOf({ locks: false });
+    let now = Date.now();
+    const a = await browser.open({}, undefined, undefined, () => now);
+    const b = await browser.open({}, undefined, undefined, () => now, { requestChunk: 7 });
+    await b.cache.setMany('track_metadata', entries(20, 'other', 1000).map((entry) => ({ ...entry, ttlSeconds: 3 })));
+    let steps = 0;
+    await a.cache.setMany('track_metadata', entries(100, 'new').map((entry) => ({ ...entry, ttlSeconds: 1 })), { onProgress: () => void (++steps === 3 && a.kill()) }).catch(() => {});
+    // Five seconds on: the 20 have expired, and so have the 30 entries the import wrote (first in the expiry index).
+    now += 5000;
+    expect(await b.cache.cleanup()).toEqual({ expired: 20, evicted: 0 });
+    // The import is still pending (rolled back once it has written nothing for ten seconds): its 30 entries, counted as written.
+    expect((await b.cache.stats()).types.track_metadata.entries).toBe(30);
+    expect((await raw(browser.inner, browser.name)).importRecords).toBeGreaterThan(0);
+    await expectExactCounts(browser);
+  });
+});
