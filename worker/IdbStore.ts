@@ -496,15 +496,16 @@ export class IdbStore implements Store {
   async #cleanup(budgets: ReadonlyMap<TypeName, Budget | null>, expiredBy: ExpiredBy, deletesOnly: boolean, more: Set<TypeName>, told: (type: TypeName, removed: Removed) => void): Promise<void> {
     for (const [type, budget] of budgets) {
       const stores = [entryStore(type)];
-      // Last: fewer expired than a step takes, or a step that removed none (an import's pending entries, written again since).
-      for (let last = false, stuck = false; !last; ) {
+      // Last: fewer expired than a step takes. The next steps go past what one planned (an import's pending entries, which
+      // stay, and come first when they expired first: planned again, they would stop the sweep short of the others).
+      for (let last = false, tried = new Set<string>(); !last; ) {
         const removed = await this.#db.afterReading(
           'planning a cleanup',
           stores,
           async (tx) => {
             const [usage, now] = [await readUsage(tx, type), cutoffOf(expiredBy, type)];
-            const expired = await planEvictions(tx, type, Infinity, usage, now, { passes: ['expired'], limit: this.#chunk });
-            last = stuck || expired.length < this.#chunk;
+            const expired = await planEvictions(tx, type, Infinity, usage, now, { passes: ['expired'], limit: this.#chunk, spare: tried });
+            last = expired.length < this.#chunk;
             const left = usage.bytes - expired.length * averageBytes(usage);
             const spare = new Set(expired.map((candidate) => candidate.key));
             const evict = last && budget ? await planEvictions(tx, type, left - budget.lowWater, usage, now, { passes: ['evicted'], spare, readTimes: this.#readTimes }) : [];
@@ -515,6 +516,7 @@ export class IdbStore implements Store {
           async (tx, { expired, evict }) => {
             // The clock as each transaction begins (see ExpiredBy).
             const [usage, now] = [await readUsage(tx, type), cutoffOf(expiredBy, type)];
+            for (const { key } of expired) tried.add(key);
             const removed = await removePlanned(tx, type, usage, expired, -Infinity, now);
             if (last) {
               // Making room may meet expired entries too (expired since the plan, or written ahead of a clock set back since).
@@ -529,7 +531,6 @@ export class IdbStore implements Store {
           },
         );
         told(type, removed);
-        stuck = !removed.expired;
       }
     }
   }
