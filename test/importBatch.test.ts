@@ -2139,4 +2139,67 @@ describe('a cleanup() in steps (of 7 here) made in another tab during an import 
     expect((await raw(browser.inner, browser.name)).importRecords).toBeGreaterThan(0);
     await expectExactCounts(browser);
   });
+
+  it.each([
+    ['that commits', false],
+    ['whose commit aborts (a backing store failure)', true],
+  ])('over expired entries the import does not write, while it replaces others, %s: its steps and the cleanup’s go between each other, reads see the import whole or not at all, and the counts equal a recount', async (_, fails) => {
+    const browser = browserOf();
+    let now = Date.now();
+    const a = await browser.open({}, undefined, undefined, () => now);
+    const b = await browser.open({}, undefined, undefined, () => now, { requestChunk: 7 });
+    await b.cache.setMany('track_metadata', [...entries(30, 'old'), ...entries(60, 'other', 1000).map((entry) => ({ ...entry, ttlSeconds: 1 }))]);
+    now += 5000;
+    let commit: IDBTransaction | undefined;
+    if (fails) {
+      atImportCommit((tx) => (commit = tx));
+      faults.push(failCommit({ name: 'UnknownError', when: (tx) => tx === commit }));
+    }
+    // 300 entries, 30 steps; the cleanup is made once the second has committed.
+    let steps = 0;
+    let cleanup: Promise<unknown> | undefined;
+    let during: Promise<unknown[]> | undefined;
+    let stepsDone = 0;
+    const call = a.cache.setMany('track_metadata', entries(300, 'new'), {
+      onProgress: () => {
+        if (++steps !== 2) return;
+        cleanup = b.cache.cleanup().then((report) => {
+          stepsDone = steps;
+          during = b.cache.getMany('track_metadata', ['k0', 'k29', 'k30', 'k299']);
+          return report;
+        });
+      },
+    });
+    expect(await call.then(() => 'resolved', (error: unknown) => (error as CacheError).code)).toBe(fails ? 'storage_unavailable' : 'resolved');
+    // The cleanup's nine steps removed the 60 expired entries while the import was still being written.
+    expect(await cleanup).toEqual({ expired: 60, evicted: 0 });
+    expect(stepsDone).toBeLessThan(30);
+    expect(await during).toEqual(['old0', 'old29', undefined, undefined]);
+    expect(await b.cache.getMany('track_metadata', ['k0', 'k29', 'k30', 'k299', 'k1000'])).toEqual(fails ? ['old0', 'old29', undefined, undefined, undefined] : ['new0', 'new29', 'new30', 'new299', undefined]);
+    expect((await b.cache.stats()).types.track_metadata).toMatchObject({ entries: fails ? 30 : 300, expirations: 60 });
+    await expect.poll(async () => (await raw(browser.inner, browser.name)).importRecords).toBe(0);
+    expect((await expectExactCounts(browser)).priors).toBe(0);
+  });
+
+  it('whose worker dies as its commit is under way, after its last step: a cleanup() made at its ninth step removes the expired entries, not its pending ones; the next cleanup() rolls the import back at once (its Web Lock is free), reads see what was there before, and the counts equal a recount', async () => {
+    const browser = browserOf();
+    let now = Date.now();
+    const a = await browser.open({}, undefined, undefined, () => now);
+    const b = await browser.open({}, undefined, undefined, () => now, { requestChunk: 7 });
+    await b.cache.setMany('track_metadata', [...entries(30, 'old'), ...entries(60, 'other', 1000).map((entry) => ({ ...entry, ttlSeconds: 1 }))]);
+    now += 5000;
+    const fault = atImportCommit(() => a.kill());
+    let steps = 0;
+    let cleanup: Promise<unknown> | undefined;
+    await a.cache.setMany('track_metadata', entries(100, 'new'), { onProgress: () => void (++steps === 9 && (cleanup = b.cache.cleanup())) }).catch(() => {});
+    expect(fault.fired()).toBe(true);
+    expect(await cleanup).toEqual({ expired: 60, evicted: 0 });
+    // Its records are there, pending: no read sees them.
+    expect((await raw(browser.inner, browser.name)).importRecords).toBeGreaterThan(0);
+    expect(await b.cache.getMany('track_metadata', ['k0', 'k29', 'k30', 'k99'])).toEqual(['old0', 'old29', undefined, undefined]);
+    expect(await b.cache.cleanup()).toEqual({ expired: 0, evicted: 0 });
+    expect((await raw(browser.inner, browser.name)).importRecords).toBe(0);
+    expect((await b.cache.stats()).types.track_metadata.entries).toBe(30);
+    expect((await expectExactCounts(browser)).priors).toBe(0);
+  });
 });
