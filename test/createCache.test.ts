@@ -567,6 +567,22 @@ describe('options that cannot apply are errors, not silence', () => {
     expect(stats.types.track_metadata.storage).toBe('memory');
   });
 
+  it("caches with no IndexedDB at all (Node: a server rendering a request each) hear none of each other's events or clears, though they have one name", async () => {
+    expect(globalThis.indexedDB).toBeUndefined();
+    const name = uniqueName();
+    const open = () => createCache({ name, worker: false, logger: { error: () => {} } });
+    const [alice, bob] = await Promise.all([open(), open()]);
+    const heard: string[] = [];
+    bob.on('*', (event) => heard.push(`${event.eventType} ${event.trackId}`));
+    await bob.set('generic', 'k', "bob's");
+    await alice.emit({ eventType: 'track_added', trackId: "alice's track" });
+    await alice.clear();
+    // Messages between caches of one process arrive within a few tasks: long enough for them to have.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect({ heard, kept: await bob.get('generic', 'k') }).toEqual({ heard: [], kept: "bob's" });
+    await Promise.all([alice.close(), bob.close()]);
+  });
+
   it('where reading indexedDB throws (storage blocked), worker: false keeps the types in memory and says so, no raw error', async () => {
     const blocked = new DOMException('The operation is insecure.', 'SecurityError');
     Object.defineProperty(globalThis, 'indexedDB', { configurable: true, get: () => { throw blocked; } });
