@@ -125,8 +125,10 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
       { issues: inProcessOnly.map((path) => ({ path, message: 'applies only with worker: false' })) },
     );
   }
+  const here = indexedDBHere();
   // Every message from another tab is checked here, on the page (or in-process); a worker gets them through connectWorker.
-  const openChannel = typeof BroadcastChannel === 'undefined' ? undefined : checkedChannel(() => new BroadcastChannel(name));
+  // With no IndexedDB at all (Node: a server rendering requests, each its user's), each cache is its own: none hears another's events or clears.
+  const openChannel = typeof BroadcastChannel === 'undefined' || !(options.indexedDB || here) ? undefined : checkedChannel(() => new BroadcastChannel(name));
   // Patches made while the engine opens (it gets the config as it was before them) reach it once it has.
   const missed: [TypeName, ValidPolicyPatch][] = [];
   let follow = (type: TypeName, patch: ValidPolicyPatch) => void missed.push([type, patch]);
@@ -149,7 +151,7 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
       engine = await Engine.create({
         name,
         config,
-        indexedDB: options.indexedDB ?? indexedDBHere(),
+        indexedDB: options.indexedDB ?? here,
         now: options.now && checkedClock(options.now),
         cloneValues: true,
         logger,
@@ -165,8 +167,7 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
       const startHint = worker === 'auto' ? WORKER_START_HINT : undefined;
       const elsewhere = worker === 'auto' ? viteDepsWorker(import.meta.url) : undefined;
       // Reads of persistent types straight from IndexedDB, as the worker keeps them there (see DirectReads).
-      const page = indexedDBHere();
-      const direct = page && new DirectReads({ name, indexedDB: page, types });
+      const direct = here && new DirectReads({ name, indexedDB: here, types });
       // What the page heard for a worker that died before its engine asked for it, or while it had none: the next one's.
       const kept = new KeptMessages(openChannel);
       engine = remote = await RemoteEngine.start({
@@ -186,9 +187,7 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
   onClose.push(watchLifecycle(engine, (error) => isCacheError(error, 'closed') || logger.error('Reprise: following the page lifecycle failed', error)));
   // Caches of one name on different storages (an injected factory each, as tests in one process have)
   // are not tabs of one cache: they share no fetch. The page's own factory is the origin's storage, which
-  // every tab has through an object of its own. With none at all (Node: a server rendering requests,
-  // each its user's), each cache is its own.
-  const here = indexedDBHere();
+  // every tab has through an object of its own. With none at all, each cache is its own (as above).
   const injected = options.indexedDB !== here && options.indexedDB;
   const shared = `${name}${injected ? `:${storageId(injected)}` : options.indexedDB || here ? '' : `:${randomId()}`}`;
   const channel = (purpose: string) => (typeof BroadcastChannel === 'undefined' ? undefined : () => new BroadcastChannel(`reprise-${purpose}:${shared}`));
