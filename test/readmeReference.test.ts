@@ -2,6 +2,8 @@
 // gives, the model's table, the error codes, the createCache options, the stats fields, the scripts it
 // names and the no-bundler page's import map.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IDBFactory } from 'fake-indexeddb';
@@ -279,6 +281,32 @@ describe('the README lists what the code does', () => {
     const others = Object.entries(written).filter(([name]) => name !== 'reprise');
     expect(others.filter(([, path]) => !existsSync(join(root, path)))).toEqual([]);
   });
+
+  it("a library built with First use's vite.config (A library that uses Reprise) leaves every entry of Reprise it imports to the app, reprise/tanstack-query too: it bundles no copy of Reprise", async () => {
+    const config = readmeBlocks().find((block) => block.section === 'First use' && block.code.includes('lib: {'))!;
+    const folder = await mkdtemp(join(tmpdir(), 'reprise-library-'));
+    try {
+      // Reprise as installed, each entry saying where its code went; a library that imports both.
+      const installed = join(folder, 'node_modules/reprise');
+      await mkdir(installed, { recursive: true });
+      await writeFile(join(installed, 'package.json'), JSON.stringify({ name: 'reprise', type: 'module', exports: { '.': './index.js', './tanstack-query': './tanstack-query.js' } }));
+      await writeFile(join(installed, 'index.js'), "export const createCache = () => 'reprise, bundled into the library';\n");
+      await writeFile(join(installed, 'tanstack-query.js'), "export const createPersister = () => 'reprise/tanstack-query, bundled into the library';\n");
+      await mkdir(join(folder, 'src'));
+      await writeFile(join(folder, 'src/index.js'), "import { createCache } from 'reprise';\nimport { createPersister } from 'reprise/tanstack-query';\n\nexport const start = () => [createCache(), createPersister()];\n");
+      await writeFile(join(folder, 'package.json'), JSON.stringify({ name: 'a-library', type: 'module' }));
+      await writeFile(join(folder, 'vite.config.js'), config.code);
+      const { build } = await import('vite');
+      await build({ root: folder, configFile: join(folder, 'vite.config.js'), logLevel: 'silent' });
+      const built = (await Promise.all((await readdir(join(folder, 'dist'))).map((file) => readFile(join(folder, 'dist', file), 'utf8')))).join('\n');
+      expect({
+        bundled: built.match(/[\w/-]+, bundled into the library/g) ?? [],
+        imported: [...built.matchAll(/from\s*["']([^"']+)["']/g)].map((match) => match[1]).sort(),
+      }).toEqual({ bundled: [], imported: ['reprise', 'reprise/tanstack-query'] });
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it("the worker file First use names is the package's reprise/worker", () => {
     expect(readme).toContain(`(\`${pkg.exports['./worker']!.default!.replace(/^\.\//, '')}\`, exported as \`reprise/worker\`)`);
