@@ -583,6 +583,22 @@ describe('options that cannot apply are errors, not silence', () => {
     await Promise.all([alice.close(), bob.close()]);
   });
 
+  it("pages with no IndexedDB at all (storage disabled) still hear each other's events: their memory tiers would otherwise answer what another tab's event removed", async () => {
+    expect(globalThis.indexedDB).toBeUndefined();
+    vi.stubGlobal('document', new EventTarget());
+    try {
+      const name = uniqueName();
+      const open = () => createCache({ name, worker: false, logger: { error: () => {} } });
+      const [a, b] = await Promise.all([open(), open()]);
+      await b.set('track_metadata', 't1', { title: 'old' }, { trackId: 't1' });
+      await a.emit({ eventType: 'track_modified', trackId: 't1' });
+      await vi.waitFor(() => expect(b.get('track_metadata', 't1')).resolves.toBeUndefined());
+      await Promise.all([a.close(), b.close()]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('where reading indexedDB throws (storage blocked), worker: false keeps the types in memory and says so, no raw error', async () => {
     const blocked = new DOMException('The operation is insecure.', 'SecurityError');
     Object.defineProperty(globalThis, 'indexedDB', { configurable: true, get: () => { throw blocked; } });
