@@ -127,8 +127,9 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
   }
   const here = indexedDBHere();
   // Every message from another tab is checked here, on the page (or in-process); a worker gets them through connectWorker.
-  // With no IndexedDB at all (Node: a server rendering requests, each its user's), each cache is its own: none hears another's events or clears.
-  const openChannel = typeof BroadcastChannel === 'undefined' || !(options.indexedDB || here) ? undefined : checkedChannel(() => new BroadcastChannel(name));
+  // Outside a page with no IndexedDB at all (Node: a server rendering requests, each its user's), each cache is its own:
+  // none hears another's events or clears. Pages without it (storage disabled) are tabs of one cache all the same.
+  const openChannel = typeof BroadcastChannel === 'undefined' || !(options.indexedDB || here || typeof document !== 'undefined') ? undefined : checkedChannel(() => new BroadcastChannel(name));
   // Patches made while the engine opens (it gets the config as it was before them) reach it once it has.
   const missed: [TypeName, ValidPolicyPatch][] = [];
   let follow = (type: TypeName, patch: ValidPolicyPatch) => void missed.push([type, patch]);
