@@ -1,20 +1,20 @@
 // Locks over a BroadcastChannel, for pages without Web Locks: tabs simulated in one Node process, each
-// with its own ChannelLocks on Node's BroadcastChannel (as a browser's, asynchronous).
+// with its own ChannelLocks on a channel that delivers asynchronously, as a browser's, and on time (see onTimeChannels).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, expect, it, vi } from 'vitest';
 import { ChannelLocks } from '../src/ChannelLocks';
 import type { FetchChannel } from '../src/FetchLocks';
-import { uniqueName } from './support/openCache';
+import { onTimeChannels } from './support/onTimeChannels';
 
 function tabs(count: number) {
-  const name = uniqueName();
+  const openChannel = onTimeChannels();
   /** Set on a tab to make it vanish as a crashed one does: it says nothing more, and hears nothing. */
   const gone = new Set<number>();
   /** A frozen tab's (by index): it says nothing (its script does not run), and what it is sent waits here until it thaws. */
   const frozen = new Map<number, (() => void)[]>();
   return Array.from({ length: count }, (_, tab) => ({
     locks: new ChannelLocks((): FetchChannel => {
-      const channel = new BroadcastChannel(name);
+      const channel = openChannel();
       return {
         postMessage: (message) => gone.has(tab) || frozen.has(tab) || channel.postMessage(message),
         addEventListener: (type, listener) =>
