@@ -1,11 +1,18 @@
 // Stale while revalidate (SPEC §3b): past its TTL but within the window, getOrSet/resolve serve an
 // entry at once and refresh it in the background; nothing else returns it; the sweep keeps it.
 import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import { INFINITE_TTL, SmartCacheConfig, type CacheConfig, type FetcherContext } from '../src/index';
 import { openCache, rejection } from './support/openCache';
 
 const WINDOW = 60;
 const config = (type: string): CacheConfig => ({ caching: { policies: { [type]: { staleWhileRevalidateSeconds: WINDOW } } } });
+
+function gate<T>() {
+  let open!: (value: T) => void;
+  const promise = new Promise<T>((resolve) => (open = resolve));
+  return { promise, open };
+}
 
 describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type) => {
   /** An entry 5 s past its TTL, served stale by a resolve that started its background refresh; the refresh's fetcher waits for `reply`. */
@@ -249,6 +256,33 @@ describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type
     clock.advance(15_000);
     const fetched = await cache.resolve(type, 'k', () => 'fresh', { staleWhileRevalidateSeconds: 0 });
     expect(fetched).toEqual({ value: 'fresh', source: 'fetch' });
+  });
+});
+
+describe('album_year: close() while a background refresh’s write waits its turn', () => {
+  it('behind a set of another key whose value an async schema checks: the refresh stores nothing from then on (the stale entry stays), the set is stored', async () => {
+    const checked = gate<void>();
+    // The value 'slow' is checked until the test lets it through.
+    const schemas = { album_year: z.string().refine(async (value) => value !== 'slow' || (await checked.promise, true)) };
+    const { cache, clock, name, indexedDB, logger } = await openCache({ config: config('album_year'), schemas });
+    await cache.set('album_year', 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(15_000);
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    expect(await cache.resolve('album_year', 'k', fetcher)).toEqual({ value: 'old', source: 'stale' });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const setting = cache.set('album_year', 'other', 'slow');
+    reply.open('refreshed');
+    // The refresh's write waits for the set called before it.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const closing = cache.close();
+    checked.open();
+    await setting;
+    await closing;
+    const { cache: reopened } = await openCache({ name, indexedDB, clock, config: config('album_year') });
+    expect(await reopened.get('album_year', 'other')).toBe('slow');
+    expect(await reopened.resolve('album_year', 'k', () => 'fetched')).toEqual({ value: 'old', source: 'stale' });
+    expect(logger.error).not.toHaveBeenCalled();
   });
 });
 
