@@ -461,8 +461,12 @@ export class Resolver {
    */
   async #store(type: TypeName, input: EntryInput, since: Mark, running: Running): Promise<Written | undefined> {
     // What a fetch brings once the cache is closing is not kept (its callers were told it closed), but what its fetcher brought
-    // before close() (an async schema still checking it then): a call made before close() settles as it would have.
-    if (this.#closed !== undefined && !running.answered) throw this.#closed;
+    // before close() (an async schema still checking it then): a call made before close() settles as it would have. Asked
+    // again as its write is sent, which may wait its turn past close() (a background refresh's: it stores nothing from then on).
+    const open = () => {
+      if (this.#closed !== undefined && !running.answered) throw this.#closed;
+    };
+    open();
     // Another tab's write heard is newer unless the store's guard says: one made since the mark it sees (the mark holds the
     // key), and one made before is older, though its message came after the fetcher was called.
     const overwritten = () => running.overwritten || (running.heard && !('holds' in since && since.holds?.key === input.key));
@@ -482,7 +486,7 @@ export class Resolver {
         // with a fingerprint then does not remove it, and a write of the key, once sent, leaves it out. Not made on the
         // next worker over a write of the key called while the dead one was replaced.
         return this.#host.inTurn(type, () =>
-          overwritten() || (later = this.#calledLater(running) !== undefined) ? { stale: [input.key], shared: false } : engine.setMany(type, [input], { since, commitId, answered, policy }),
+          (open(), overwritten()) || (later = this.#calledLater(running) !== undefined) ? { stale: [input.key], shared: false } : engine.setMany(type, [input], { since, commitId, answered, policy }),
         );
       }),
     );
