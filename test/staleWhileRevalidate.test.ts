@@ -210,6 +210,40 @@ describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type
     expect(await cache.resolve(type, 'k', () => 'not called')).toEqual({ value: 'written', source: 'cache' });
   });
 
+  it.each(['stays', 'leaves'] as const)(
+    'a call the stale entry serves, made while a call without a window fetches the key, is served at once, not once that fetch answers; the entry is refreshed, by that fetch or (its caller %s) by the refresh',
+    async (first) => {
+      const { cache, clock, logger } = await openCache({ config: config(type) });
+      await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
+      clock.advance(15_000);
+      const replies: ((value: string) => void)[] = [];
+      const fetcher = vi.fn(
+        ({ signal }: FetcherContext) =>
+          new Promise<string>((resolve, reject) => {
+            signal.addEventListener('abort', () => reject(signal.reason));
+            replies.push(resolve);
+          }),
+      );
+      // A view that shows nothing stale fetches the key; a list row, within the policy's window, asks for it meanwhile.
+      const leaving = new AbortController();
+      const fetching = cache.resolve(type, 'k', fetcher, { staleWhileRevalidateSeconds: 0, signal: leaving.signal });
+      await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+      const served = cache.resolve(type, 'k', fetcher);
+      expect(await Promise.race([served, new Promise((resolve) => setTimeout(() => resolve('still waiting after 1 s'), 1000))])).toEqual({ value: 'old', source: 'stale' });
+      if (first === 'leaves') {
+        leaving.abort();
+        expect((await rejection(fetching)).code).toBe('aborted');
+        // That fetch stopped (nobody waits on it): the refresh fetches.
+        await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(2));
+      }
+      replies.at(-1)!('new');
+      if (first === 'stays') expect(await fetching).toEqual({ value: 'new', source: 'fetch' });
+      await vi.waitFor(async () => expect(await cache.get(type, 'k')).toBe('new'));
+      expect(fetcher).toHaveBeenCalledTimes(first === 'stays' ? 1 : 2);
+      expect(logger.error).not.toHaveBeenCalled();
+    },
+  );
+
   it('close() cuts a background refresh short: its fetcher is told through its signal, and close() does not wait for it', async () => {
     const { cache, logger, refresh } = await refreshing();
     expect(refresh()?.aborted).toBe(false);
