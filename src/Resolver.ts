@@ -167,13 +167,13 @@ export class Resolver {
       const running = fetch && this.#running.get(fetch);
       return fetch?.joinable && !running?.overtaken && !running?.writing ? fetch : undefined;
     };
-    // A background refresh is joined only by a caller that the stale entry does not serve (below): the others
-    // are served it at once while the refresh runs, as the first caller was.
+    // A fetch under way is joined only by a caller that the stale entry does not serve (below): the others are served
+    // it at once while it runs (a refresh, or the fetch of a call without a window), as the first caller was.
     const joined = shared();
     // A forceFresh call joins only a forceFresh fetch whose fetcher is still to be called: any other may bring what the
     // caller knows is out of date (asked before an edit, or taken from a fetch that was). It fetches anew; calls after it join it.
     const running = joined && this.#running.get(joined);
-    if (joined && (forceFresh ? running !== undefined && asksLater(running) : !joined.background)) {
+    if (joined && running && (forceFresh ? asksLater(running) : running.fresh)) {
       // One read counted, as for a call made with the first (its read misses, then it joins): a miss, its value fetched.
       if (!forceFresh) this.#engine.touched(type, [], 1, 0).catch(() => {});
       return this.#join(joined, signal);
@@ -186,10 +186,10 @@ export class Resolver {
       const checking = host.calls.track(reading.then(async (found) => ({ found, cached: (await host.checked(type, [key], found))[0] })));
       // A worker busy or being replaced may take long to answer: the caller who leaves meanwhile stops waiting at once.
       const { found, cached } = await untilAborted(checking, signal);
-      if (cached && !found[0]?.stale) return { value: cached.value, source: 'cache' };
-      if (cached) {
-        // Served at once; refreshed in the background, by one fetch (a failure is logged, and nothing cached).
-        if (!shared() && this.#closed === undefined) {
+      if (cached && found[0]?.stale) {
+        // Served at once; refreshed in the background, by one fetch (a failure is logged, and nothing cached). Not by the fetch
+        // of a call without a window, which stops as its callers leave: the refresh waits for the key's lock, and reads what it stored.
+        if (!shared()?.background && this.#closed === undefined) {
           // Not one of the caller's calls: close() does not wait for it, and cuts it short without a word.
           const refresh = this.#startFetch(id, type, key, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, running, cached.value, false), found[0]!.stale);
           refresh.result.catch((error: unknown) => {
@@ -199,6 +199,10 @@ export class Resolver {
         }
         return { value: cached.value, source: 'stale' };
       }
+      // A fetch under way as this call was made (not a refresh) answers it, as if joined then: though a write or an event came
+      // since (after the call), or it settled, and whatever its read found but a stale entry that serves it.
+      if (joined?.joinable && !joined.background) return this.#join(joined, signal, running);
+      if (cached) return { value: cached.value, source: 'cache' };
       // Another call may have started fetching while this one read.
       const started = shared();
       if (started) return this.#join(started, signal);
@@ -213,9 +217,8 @@ export class Resolver {
   }
 
   /** A call that joins a fetch under way: its value, or its failure as a caller whose fetcher did not run gets it (see fetchFailure). */
-  async #join(fetch: SharedFetch<Fetched>, signal: AbortSignal | undefined): Promise<Resolved<unknown>> {
-    // Taken now: a settled fetch is no longer running.
-    const running = this.#running.get(fetch)!;
+  async #join(fetch: SharedFetch<Fetched>, signal: AbortSignal | undefined, running = this.#running.get(fetch)!): Promise<Resolved<unknown>> {
+    // Taken now (or as the call was made): a settled fetch is no longer running.
     try {
       return { value: (await fetch.join(signal)).value, source: 'shared' };
     } catch (error) {
