@@ -3,6 +3,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { INFINITE_TTL, SmartCacheConfig, type CacheConfig, type FetcherContext } from '../src/index';
+import { failCommits } from './support/faultyIndexedDB';
 import { openCache, rejection } from './support/openCache';
 
 const WINDOW = 60;
@@ -317,6 +318,29 @@ describe('album_year: close() while a background refresh’s write waits its tur
     expect(await reopened.get('album_year', 'other')).toBe('slow');
     expect(await reopened.resolve('album_year', 'k', () => 'fetched')).toEqual({ value: 'old', source: 'stale' });
     expect(logger.error).not.toHaveBeenCalled();
+  });
+});
+
+describe('album_year: a background refresh whose write fails on a full disk, its retry after making room too', () => {
+  it('is reported (quota_exceeded) and leaves the stale entry as it was: served stale again, and refreshed by the next call', async () => {
+    const { cache, clock, name, logger } = await openCache({ config: config('album_year') });
+    await cache.set('album_year', 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(15_000);
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    expect(await cache.resolve('album_year', 'k', fetcher)).toEqual({ value: 'old', source: 'stale' });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    // This cache's commits: its write, and the write again once room is made (deleting only, never the entry its key holds).
+    const restore = failCommits(2, undefined, name);
+    try {
+      reply.open('refreshed');
+      await vi.waitFor(() => expect(logger.error).toHaveBeenCalledWith('Reprise: refreshing the stale album_year "k" failed', expect.objectContaining({ code: 'quota_exceeded' })));
+    } finally {
+      restore();
+    }
+    expect(await cache.resolve('album_year', 'k', () => 'refreshed again')).toEqual({ value: 'old', source: 'stale' });
+    await vi.waitFor(async () => expect(await cache.get('album_year', 'k')).toBe('refreshed again'));
+    expect(logger.error).toHaveBeenCalledTimes(1);
   });
 });
 
