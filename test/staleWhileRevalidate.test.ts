@@ -245,6 +245,29 @@ describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type
     },
   );
 
+  it('a call the stale entry serves, while whose value is checked a forceFresh fetches the key, starts no refresh of its own: a call made after the forceFresh joins it', async () => {
+    const checking = gate<void>();
+    let held = true;
+    // The stale value's check waits for the test once: the forceFresh is called meanwhile.
+    const schemas = { [type]: z.string().refine(async (value) => value !== 'old' || !held || ((held = false), await checking.promise, true)) };
+    const { cache, clock } = await openCache({ config: config(type), schemas } as { config: CacheConfig });
+    await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
+    clock.advance(15_000);
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const served = cache.resolve(type, 'k', fetcher);
+    await vi.waitFor(() => expect(held).toBe(false));
+    const fresh = cache.resolve(type, 'k', fetcher, { forceFresh: true });
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    checking.open();
+    expect(await served).toEqual({ value: 'old', source: 'stale' });
+    const after = cache.resolve(type, 'k', () => 'not called');
+    reply.open('fresh');
+    expect(await fresh).toEqual({ value: 'fresh', source: 'fetch' });
+    expect(await after).toEqual({ value: 'fresh', source: 'shared' });
+    expect(fetcher).toHaveBeenCalledTimes(1);
+  });
+
   it('close() cuts a background refresh short: its fetcher is told through its signal, and close() does not wait for it', async () => {
     const { cache, logger, refresh } = await refreshing();
     expect(refresh()?.aborted).toBe(false);
