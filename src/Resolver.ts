@@ -187,9 +187,11 @@ export class Resolver {
       // A worker busy or being replaced may take long to answer: the caller who leaves meanwhile stops waiting at once.
       const { found, cached } = await untilAborted(checking, signal);
       if (cached && found[0]?.stale) {
-        // Served at once; refreshed in the background, by one fetch (a failure is logged, and nothing cached). Not by the fetch
-        // of a call without a window, which stops as its callers leave: the refresh waits for the key's lock, and reads what it stored.
-        if (!shared()?.background && this.#closed === undefined) {
+        // Served at once; refreshed in the background, by one fetch (a failure is logged, and nothing cached): a refresh under way,
+        // a forceFresh's fetch (which calls made after it join), or a refresh of its own: behind the fetch of a call without a
+        // window (which stops as its callers leave), it waits for the key's lock, and reads what that fetch stored.
+        const under = shared();
+        if (!under?.background && !(under && this.#running.get(under)!.fresh) && this.#closed === undefined) {
           // Not one of the caller's calls: close() does not wait for it, and cuts it short without a word.
           const refresh = this.#startFetch(id, type, key, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, running, cached.value, false), found[0]!.stale);
           refresh.result.catch((error: unknown) => {
