@@ -16,11 +16,14 @@ export function describeValue(value: unknown): string {
       return 'undefined';
     case 'object': {
       if (value === null) return 'null';
+      let kind = 'an object';
       try {
+        // Asked in here: it throws for a revoked Proxy ("an object"). A toJSON that answers undefined fails at .length.
+        if (Array.isArray(value)) kind = 'an array';
         const text = JSON.stringify(value);
         return text.length > 80 ? `${text.slice(0, 80)}…` : text;
       } catch {
-        return Array.isArray(value) ? 'an array' : 'an object';
+        return kind;
       }
     }
     default:
