@@ -24,6 +24,7 @@ import type {
   WatchListener,
 } from './Cache';
 import {
+  entriesSchema,
   entrySchema,
   getManyArgsSchema,
   getOptionsSchema,
@@ -269,10 +270,11 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
     return this.#calls.track(this.#setMany(type, entries, options));
   }
 
-  async #setMany<T extends CacheType<N>>(type: T, entries: readonly SetManyEntry<ValueIn<S, T>>[], options?: SetManyOptions): Promise<void> {
+  async #setMany<T extends CacheType<N>>(type: T, given: readonly SetManyEntry<ValueIn<S, T>>[], options?: SetManyOptions): Promise<void> {
     this.#known(type);
     const { onProgress } = parse(setManyOptionsSchema, options ?? {}, 'invalid_argument', 'setMany options');
-    if (!Array.isArray(entries)) throw new CacheError('invalid_argument', 'setMany entries must be an array');
+    // Copied as the call is made, through parse (an item may throw as it is read); later chunks are read after awaits.
+    const entries = parse(entriesSchema, given, 'invalid_argument', 'setMany entries') as typeof given;
     // The distinct keys (what a next worker tells of, see #happened): counted chunk by chunk, like the validation.
     const keys = new Set<string>();
     const write = this.#resolver.writing(type);

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { staleSecondsSchema, ttlSecondsSchema } from './configSchema';
+import { overwrite } from './numberChecks';
 import { lengthAtMost, nonBlank as nonBlankString, nonEmpty } from './lengthChecks';
 import type { Logger } from './Logger';
 
@@ -50,6 +51,9 @@ export const resolveOptionsSchema = z.strictObject({
   forceFresh: z.optional(z.boolean()),
   signal: z.optional(z.custom<AbortSignal>(isSignal, { error: 'signal must be an AbortSignal' })),
 });
+
+/** setMany's entries, copied as parse reads them: an item may throw as it is read (a getter, a Proxy's trap). */
+export const entriesSchema = z.custom<readonly unknown[]>(Array.isArray, { error: 'expected an array' }).check(overwrite((entries) => [...entries]));
 
 export const entrySchema = z.strictObject({ key: keySchema, value: z.unknown(), ...setOptionsShape });
 
