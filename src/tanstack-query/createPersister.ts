@@ -83,8 +83,7 @@ function persistedEntryOf(cache: object, type: string, key: string): PersistedEn
  */
 export function createPersister<N extends string = never>(cache: Cache<Schemas, N>, options: PersisterOptions<N>): Persister {
   checkCache(cache, 'get', 'createPersister');
-  checkOptions(options, ['type', 'key', 'throttleTime', 'retry'], 'createPersister');
-  const { type, key = 'tanstack-query', throttleTime = 1000, retry } = options ?? ({} as Partial<PersisterOptions<N>>);
+  const { type, key = 'tanstack-query', throttleTime = 1000, retry } = checkOptions(options, ['type', 'key', 'throttleTime', 'retry'], 'createPersister');
   if (typeof type !== 'string') throw new CacheError('invalid_argument', 'createPersister: options.type must be a persistent content type');
   if (typeof key !== 'string' || key === '') throw new CacheError('invalid_argument', 'createPersister: options.key must be a non-empty string');
   if (tooLongKey(key)) throw new CacheError('invalid_argument', `createPersister: options.key must be at most ${MAX_KEY_LENGTH} characters, got ${key.length}`);

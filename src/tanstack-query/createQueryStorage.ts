@@ -99,8 +99,7 @@ export function createQueryStorage<V = any, N extends string = string>(
 ): QueryStorage<NotInferred<V>> {
   checkCache(cache, 'get', 'createQueryStorage');
   if (typeof type !== 'string') throw new CacheError('invalid_argument', 'createQueryStorage: type must be a persistent content type');
-  checkOptions(options, ['trackId'], 'createQueryStorage');
-  const { trackId } = options ?? {};
+  const { trackId } = checkOptions(options, ['trackId'], 'createQueryStorage');
   if (trackId !== undefined && typeof trackId !== 'function') throw new CacheError('invalid_argument', 'createQueryStorage: options.trackId must be a function from a query key to track ids');
   const ready = persistentTypeCheck(cache, type);
   const internals = cacheInternals.get(cache);

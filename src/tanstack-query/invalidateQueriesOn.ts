@@ -3,6 +3,7 @@ import type { Cache, CacheEvent, EventContext, Schemas } from 'reprise';
 import { cacheInternals } from '../cacheInternals';
 import { CacheError } from '../CacheError';
 import { describeValue } from '../describeValue';
+import { readArgument } from './readArgument';
 import { checkCache } from './checkCache';
 
 /** The query keys an event makes stale; each invalidates its queries the way `invalidateQueries` matches keys (by prefix). */
@@ -21,7 +22,11 @@ export type QueryKeysOf = (event: CacheEvent, context: EventContext) => readonly
  */
 export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schemas, N>, queryClient: Pick<QueryClient, 'invalidateQueries'>, toQueryKeys: QueryKeysOf): () => void {
   checkCache(cache, 'on', 'invalidateQueriesOn');
-  if (typeof queryClient?.invalidateQueries !== 'function') throw new CacheError('invalid_argument', 'invalidateQueriesOn: queryClient must be a QueryClient');
+  // What is read of it now: a getter or a Proxy's trap may throw (see readArgument).
+  const queries = readArgument('invalidateQueriesOn queryClient', () => {
+    if (typeof queryClient?.invalidateQueries !== 'function') throw new CacheError('invalid_argument', 'invalidateQueriesOn: queryClient must be a QueryClient');
+    return (queryClient as Partial<QueryClient>).getQueryCache?.();
+  });
   if (typeof toQueryKeys !== 'function') throw new CacheError('invalid_argument', 'invalidateQueriesOn: toQueryKeys must be a function from an event to query keys');
   // What the events invalidated, as heard (the last HEARD): a query built or set with data older than one
   // (TanStack's dataUpdatedAt, this page's clock) got what it made stale. A hydrate sets isInvalidated too,
@@ -35,7 +40,6 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
     (heard = heard.filter((kept) => kept.at > at || !startsWith(kept.queryKey, queryKey))).push({ queryKey, at }) > HEARD && heard.shift();
   // When the tab last forgot changes it could not replay: as heard of every key, and kept apart (the events it may then hear would push it out).
   let forgotAt = -Infinity;
-  const queries = (queryClient as Partial<QueryClient>).getQueryCache?.();
   // Once per query, TanStack's way: every query its invalidateQueries matches, or those `predicate` keeps.
   const invalidate = (...filters: [InvalidateQueryFilters?]) => queryClient.invalidateQueries(...filters);
   // A fetch under way started before the event (or the forgetting), and brings what it made stale: TanStack's
