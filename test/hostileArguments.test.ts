@@ -18,6 +18,12 @@ function revoked<T extends object>(target: T): T {
   return proxy;
 }
 
+/** An object whose `field` answers undefined (not given), then throws at every read after. */
+function readOnce(field: string): object {
+  let reads = 0;
+  return Object.defineProperty({}, field, { get: () => (reads++ ? boom() : undefined), enumerable: true });
+}
+
 /** An object whose `field` is a getter that answers the object itself. */
 function getterCycle(field: string): object {
   const value = {};
@@ -163,6 +169,18 @@ describe('hostile arguments', () => {
     expect(await ctx.cache.get(type, 'k')).toBe('before');
     expect(ctx.config.getPolicy(type)).toEqual(new SmartCacheConfig().getPolicy(type));
     expect(await ctx.cache.keys(type)).toEqual(['k']);
+  });
+
+  // Read as checked: a getter that passes its check (undefined: not given), then throws, opens the cache as if it were not given.
+  it.each([
+    ['its logger', () => Object.assign(readOnce('logger'), { worker: false })],
+    ['its schemas', () => Object.assign(readOnce('schemas'), { worker: false })],
+    ['its indexedDB', () => Object.assign(readOnce('indexedDB'), { worker: false })],
+    ['a schema of its schemas', () => ({ worker: false, schemas: readOnce(type) })],
+  ])('createCache reads %s once, as it checks it', async (_option, options) => {
+    const { value, threw, rejected } = await outcome(() => createCache(options() as never));
+    expect({ threw: describeError(threw), rejected: describeError(rejected) }).toEqual({ threw: undefined, rejected: undefined });
+    await (value as Cache).close();
   });
 
   it.each(Object.keys(HOSTILE))('isFingerprint given %s answers false', (kind) => {
