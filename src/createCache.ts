@@ -12,6 +12,7 @@ import { locksHere } from './locksHere';
 import type { CacheConfigOf, ValidPolicyPatch } from './configSchema';
 import { guardLogger, type Logger } from './Logger';
 import { parse } from './parse';
+import { overwrite } from './numberChecks';
 import { plainRecord } from './plainRecord';
 import { followPolicyUpdates, patchedConfig } from './policyUpdates';
 import { typesOf } from './typesOf';
@@ -55,9 +56,9 @@ const isFunction = (value: unknown) => typeof value === 'function';
 const optionsSchema = z.strictObject({
   name: z.optional(z.string().check(z.refine((name) => /\S/.test(name), { error: 'name must be a non-blank string' }))),
   config: z.optional(z.unknown()),
-  // Each schema read once here: an export of a module namespace still waiting in an import cycle throws as it is read (a
-  // ReferenceError naming it), which parse says.
-  schemas: z.optional(plainRecord().check(z.refine(Object.values))),
+  // Each schema read once, here, into a copy (read again, a getter may answer otherwise): an export of a module namespace
+  // still waiting in an import cycle throws as it is read (a ReferenceError naming it), which parse says.
+  schemas: z.optional(plainRecord().check(overwrite((schemas) => ({ ...schemas })))),
   worker: z.optional(
     z.union([z.literal('auto'), z.literal(false), z.custom<() => Worker>(isFunction)], {
       error: "worker must be 'auto', false or a function that returns a Worker",
@@ -106,10 +107,10 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
   const config = parseConfig(parsed.config);
   const table = typeof (parsed.config as SmartCacheConfig | undefined)?.toJSON === 'function' ? (parsed.config as SmartCacheConfig) : undefined;
   const types = typesOf(config);
-  checkSchemas(options.schemas ?? {}, types);
+  checkSchemas(parsed.schemas ?? {}, types);
   const name = parsed.name ?? 'reprise';
   // Every report goes through it: the app's logger may throw, or reject.
-  const logger = guardLogger(options.logger ?? console);
+  const logger = guardLogger(parsed.logger ?? console);
   // The engine reports back to a client that is built after it: forward until then.
   let client: CacheClient<S, LiteralNames<N>> | undefined;
   const tab = new PageTab();
@@ -117,7 +118,7 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
   const worker = parsed.worker ?? 'auto';
   const inProcess = worker === false || (worker === 'auto' && typeof Worker === 'undefined');
   // A worker has its own IndexedDB and clock, and neither a factory nor a function can be sent to it.
-  const inProcessOnly = (['indexedDB', 'now'] as const).filter((option) => options[option] !== undefined);
+  const inProcessOnly = (['indexedDB', 'now'] as const).filter((option) => parsed[option] !== undefined);
   if (!inProcess && inProcessOnly.length) {
     throw new CacheError(
       'invalid_argument',
@@ -129,7 +130,7 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
   // Every message from another tab is checked here, on the page (or in-process); a worker gets them through connectWorker.
   // Outside a page with no IndexedDB at all (Node: a server rendering requests, each its user's), each cache is its own:
   // none hears another's events or clears. Pages without it (storage disabled) are tabs of one cache all the same.
-  const openChannel = typeof BroadcastChannel === 'undefined' || !(options.indexedDB || here || typeof document !== 'undefined') ? undefined : checkedChannel(() => new BroadcastChannel(name));
+  const openChannel = typeof BroadcastChannel === 'undefined' || !(parsed.indexedDB || here || typeof document !== 'undefined') ? undefined : checkedChannel(() => new BroadcastChannel(name));
   // Patches made while the engine opens (it gets the config as it was before them) reach it once it has.
   const missed: [TypeName, ValidPolicyPatch][] = [];
   let follow = (type: TypeName, patch: ValidPolicyPatch) => void missed.push([type, patch]);
@@ -152,8 +153,8 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
       engine = await Engine.create({
         name,
         config,
-        indexedDB: options.indexedDB ?? here,
-        now: options.now && checkedClock(options.now),
+        indexedDB: parsed.indexedDB ?? here,
+        now: parsed.now && checkedClock(parsed.now),
         cloneValues: true,
         logger,
         client: callbacks,
@@ -189,8 +190,8 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
   // Caches of one name on different storages (an injected factory each, as tests in one process have)
   // are not tabs of one cache: they share no fetch. The page's own factory is the origin's storage, which
   // every tab has through an object of its own. With none at all, each cache is its own (as above).
-  const injected = options.indexedDB !== here && options.indexedDB;
-  const shared = `${name}${injected ? `:${storageId(injected)}` : options.indexedDB || here ? '' : `:${randomId()}`}`;
+  const injected = parsed.indexedDB !== here && parsed.indexedDB;
+  const shared = `${name}${injected ? `:${storageId(injected)}` : parsed.indexedDB || here ? '' : `:${randomId()}`}`;
   const channel = (purpose: string) => (typeof BroadcastChannel === 'undefined' ? undefined : () => new BroadcastChannel(`reprise-${purpose}:${shared}`));
   const lockChannel = channel('locks');
   const fetchLocks = new FetchLocks({
@@ -202,7 +203,7 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
   });
   const watched = remote;
   client = new CacheClient<S, LiteralNames<N>>(engine, {
-    schemas: options.schemas,
+    schemas: parsed.schemas as Schemas | undefined,
     types,
     logger,
     onClose: () => onClose.forEach((stop) => stop()),
@@ -231,7 +232,7 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
 }
 
 /** Each schema is a Standard Schema validator, for a content type of this cache (built-in, or custom in its config). */
-function checkSchemas(schemas: Schemas, types: ReadonlyMap<TypeName, boolean>): void {
+function checkSchemas(schemas: Record<string, unknown>, types: ReadonlyMap<TypeName, boolean>): void {
   const issues = Object.entries(schemas).flatMap(([type, schema]) => {
     const problem = !types.has(type)
       ? `unknown content type; expected one of ${[...types.keys()].join(', ')}`
