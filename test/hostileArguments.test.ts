@@ -1,10 +1,11 @@
 // Arguments that throw as they are read, at every public entry: a revoked Proxy, a getter that throws, an
-// object whose toJSON, Symbol.toPrimitive or then getter throws, a Proxy whose ownKeys trap throws, a cycle
-// through a getter, and a BigInt or a Symbol where a key is expected. Each call rejects (or, where README says
-// the API is synchronous, throws) a CacheError with a documented code, never the raw TypeError, and writes nothing.
+// object whose toJSON, Symbol.toPrimitive or then getter throws, a Proxy whose ownKeys or get trap throws, an
+// array whose item getter throws, a cycle through a getter, and a BigInt or a Symbol where a key is expected.
+// Each call rejects (or, where README says the API is synchronous, throws) a CacheError with a code README
+// gives bad input, never the raw error, and writes nothing.
 import { QueryClient } from '@tanstack/query-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SmartCacheConfig, createCache, fingerprintTrack, isFingerprint, type Cache } from '../src/index';
+import { EventDrivenCacheManager, SmartCacheConfig, albumKey, createCache, createCacheEvent, fingerprintTrack, isFingerprint, type Cache } from '../src/index';
 import { createPersister, createQueryStorage, invalidateQueriesOn } from '../src/tanstack-query';
 import { openCache } from './support/openCache';
 
@@ -80,6 +81,22 @@ const POSITIONS: Position[] = [
   { entry: 'a custom type', field: 'persistent', sync: true, call: (h) => new SmartCacheConfig({ caching: { customTypes: { mine: h as never } } }) },
   { entry: 'updatePolicy(type)', field: 'x', kinds: ALL, sync: true, call: (h, { config }) => config.updatePolicy(h as never, {}) },
   { entry: 'updatePolicy(type, patch)', field: 'ttlSeconds', sync: true, call: (h, { config }) => config.updatePolicy(type, h as never) },
+  { entry: 'getPolicy(type)', field: 'x', kinds: ALL, sync: true, call: (h, { config }) => config.getPolicy(h as never) },
+  { entry: 'formatTtl(seconds)', field: 'x', kinds: ALL, sync: true, call: (h, { config }) => config.formatTtl(h as never) },
+  { entry: 'new EventDrivenCacheManager(config)', field: 'caching', sync: true, call: (h) => new EventDrivenCacheManager(h as never) },
+  { entry: 'new EventDrivenCacheManager(config, options)', field: 'logger', sync: true, call: (h, { config }) => new EventDrivenCacheManager(config, h as never) },
+  { entry: 'registerEventHandler(eventType)', field: 'x', kinds: ALL, sync: true, call: (h, { config }) => new EventDrivenCacheManager(config).registerEventHandler(h as never, listener) },
+  { entry: 'emitEvent(event)', field: 'eventType', sync: true, call: (h, { config }) => new EventDrivenCacheManager(config).emitEvent(h as never) },
+  {
+    entry: 'shouldInvalidateForEvent(type)',
+    field: 'x',
+    kinds: ALL,
+    sync: true,
+    call: (h, { config }) => new EventDrivenCacheManager(config).shouldInvalidateForEvent(h as never, { eventType: 'track_added' }),
+  },
+  { entry: 'shouldInvalidateForEvent(type, event)', field: 'eventType', sync: true, call: (h, { config }) => new EventDrivenCacheManager(config).shouldInvalidateForEvent(type, h as never) },
+  { entry: 'createCacheEvent(input)', field: 'eventType', sync: true, call: (h) => createCacheEvent(h as never) },
+  { entry: 'albumKey(artist)', field: 'x', kinds: ALL, sync: true, call: (h) => albumKey(h as never, 'album') },
   { entry: 'get(type)', field: 'x', kinds: ALL, call: (h, { cache }) => cache.get(h as never, 'k') },
   { entry: 'get(type, key)', field: 'x', kinds: ALL, call: (h, { cache }) => cache.get(type, h as never) },
   { entry: 'get(type, key, options)', field: 'fingerprint', call: (h, { cache }) => cache.get(type, 'k', h as never) },
