@@ -353,6 +353,39 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     await other.close();
   });
 
+  it("the watchers hear another tab's set whose message is on its way as the page's worker dies (the next one starts at once)", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, pageChannel: pageChannel(name) });
+    // The other tab's hint of its write goes out; the page's worker dies before the page's channel has it.
+    let dieAsItPosts = false;
+    const { cache: other } = await engineTab({
+      name,
+      indexedDB,
+      openChannel: checkedChannel((): ChannelLike => {
+        const channel = new BroadcastChannel(name);
+        return {
+          postMessage: (message) => {
+            channel.postMessage(message);
+            if (dieAsItPosts && (message as { kind?: string }).kind === 'changed') (dieAsItPosts = false), workers[0]!.kill();
+          },
+          addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
+          close: () => channel.close(),
+        };
+      }),
+    });
+    const seen: string[] = [];
+    here.watch('track_metadata', 'k', ({ kind, source }: CacheChange) => void seen.push(`${source} ${kind}`));
+    dieAsItPosts = true;
+    await other.set('track_metadata', 'k', 1);
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    await here.stats();
+    await pause(50);
+    expect(seen).toEqual(['remote set']);
+    await here.close();
+    await other.close();
+  });
+
   it("the watchers hear another tab's set and delete made while the page waits to replace a worker that died again soon after its replacement started", async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
