@@ -186,6 +186,38 @@ describe('channelRelay and relayedChannel', () => {
     expect(told).toEqual([hello('waiting'), hello('in flight'), hello('after')]);
   });
 
+  it.each(['once it asked for its channel', 'before it asked for its channel'] as const)(
+    'another tab’s message on its way to the page as its worker dies (%s), and as the next one dies too, is told to the worker after them, once',
+    async (when) => {
+      const name = uniqueName();
+      const page = pageChannels(name);
+      // The page's, as createCache keeps it for its workers.
+      const kept = new KeptMessages(page.open);
+      const other = otherTab(name);
+      const toldTo: (ChannelMessage | null)[][] = [];
+      for (const death of ['first', 'second']) {
+        const relay = channelRelay(page.open, kept);
+        cleanups.push(() => relay.close());
+        const told: (ChannelMessage | null)[] = [];
+        toldTo.push(told);
+        if (when === 'once it asked for its channel') await relayedChannel(relay.port)((message) => told.push(message)).ready;
+        // Posted, and not yet delivered as the page learns its worker died.
+        other.channel.postMessage(hello(`as the ${death} dies`));
+        relay.close();
+      }
+      const relay = channelRelay(page.open, kept);
+      cleanups.push(() => relay.close());
+      const told: (ChannelMessage | null)[] = [];
+      await relayedChannel(relay.port)((message) => told.push(message)).ready;
+      other.channel.postMessage(hello('after'));
+      await vi.waitFor(() => expect(told).toContainEqual(hello('after')));
+      await turns();
+      // Each to the first worker that asked for its channel after it came: the second, had it asked, was told the first.
+      if (when === 'once it asked for its channel') expect([...toldTo, told]).toEqual([[], [hello('as the first dies')], [hello('as the second dies'), hello('after')]]);
+      else expect([...toldTo, told]).toEqual([[], [], [hello('as the first dies'), hello('as the second dies'), hello('after')]]);
+    },
+  );
+
   it('closed as its worker dies, gives the next worker first the changes of tabs without IndexedDB that the dead one was told and no tab said it logged: the newest 300, named by the database it last said it logs in', async () => {
     const name = uniqueName();
     const page = pageChannels(name);
