@@ -109,6 +109,21 @@ describe('SimNetwork delivery', () => {
     expect([b1.received, b2.received, a.received]).toEqual([[], [], []]);
   });
 
+  test("rename makes the tab's open channels another's: what they receive, queued before, and post after is recorded as its", async () => {
+    const network = new SimNetwork(new Random(8), { maxDelayTicks: 0 });
+    const a = open(network, 'a');
+    const b = open(network, 'b');
+    a.channel.postMessage('in flight');
+    network.rename('b', 'c');
+    b.channel.postMessage('after');
+    await network.drain();
+    expect(b.received).toEqual(['in flight']);
+    expect(network.deliveries.map(({ from, to, data }) => [from, to, data])).toEqual([
+      ['a', 'c', 'in flight'],
+      ['c', 'a', 'after'],
+    ]);
+  });
+
   test('each delivery is a task of its own: microtasks run in between', async () => {
     const network = new SimNetwork(new Random(7), { maxDelayTicks: 0 });
     const a = open(network, 'a');
@@ -124,7 +139,7 @@ describe('SimNetwork delivery', () => {
   });
 
   test('what a listener throws goes to network.errors; other listeners still run', async () => {
-    const network = new SimNetwork(new Random(8));
+    const network = new SimNetwork(new Random(8), { maxDelayTicks: 0 });
     const a = open(network, 'a');
     const b = network.opener('b')();
     const got: unknown[] = [];

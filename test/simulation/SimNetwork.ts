@@ -35,7 +35,8 @@ export interface DeliveryRecord extends PostRecord {
 }
 
 interface Instance {
-  readonly tab: string;
+  /** Its owner, which may change (see rename). */
+  tab: string;
   open: boolean;
   readonly listeners: Set<(event: MessageEvent) => void>;
   /** With reorder: false, the last due turn per sending tab. */
@@ -143,6 +144,11 @@ export class SimNetwork {
   /** The tab died: its channels close without it calling close(). */
   kill(tab: string): void {
     for (const instance of [...this.#open]) if (instance.tab === tab) this.#close(instance);
+  }
+
+  /** The channels of `tab` still open belong to `to` from now on: what they post and receive is recorded as its. */
+  rename(tab: string, to: string): void {
+    for (const instance of this.#open) if (instance.tab === tab) instance.tab = to;
   }
 
   /** Whether post `postId` reached a channel of `tab` (strictly before clock time `before`, if given). */

@@ -233,7 +233,9 @@ export class SimTab {
           if (!worker) return;
           if (worker === this.#current) this.generation++;
           worker.idb.kill();
-          world.network.kill(worker.name);
+          // Its page's channel still listening listens on for the next worker, whose relay takes it (see channelRelay's close):
+          // named after that worker from now on, as the one the page opens for it would be (see keptChannel). The others close.
+          world.network.rename(worker.name, `${this.id}/w${this.#workers + 1}`);
           world.locks?.kill(worker.name);
         },
       },
