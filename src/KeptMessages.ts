@@ -18,7 +18,8 @@ const MAX_UNANSWERED = 300;
  */
 export class KeptMessages {
   readonly messages: RelayedMessage[] = [];
-  readonly #openChannel: OpenTabChannel | undefined;
+  /** None once the cache closed: nothing listens from then on (see stop). */
+  #openChannel: OpenTabChannel | undefined;
   /** Ends the page's listening: gives its channel to the next worker's relay (what it hears goes `to` it from now on), or closes it. */
   #listening: ((to?: (message: RelayedMessage) => void) => TabChannel) | null = null;
   /** Between two workers: listening, unless the page is paused. */
@@ -33,13 +34,16 @@ export class KeptMessages {
     this.#openChannel = openChannel;
   }
 
-  /** The page has no worker, and starts the next one later: listen for it meanwhile. */
-  listen(): void {
+  /**
+   * The page has no worker, and starts the next one later: listen for it meanwhile. `from`: the channel a dead
+   * worker's relay listened on, which listens on (see channelRelay's close), unless this already does or is paused.
+   */
+  listen(from: ((receive: (message: RelayedMessage) => void) => TabChannel) | undefined = this.#openChannel): void {
     this.#waiting = true;
     if (this.#listening || this.#paused || !this.#openChannel) return;
     let hear = (message: RelayedMessage) => this.keep(message);
     // The malformed ones too (null): the next worker counts them, as those its own channel hears.
-    const channel = this.#openChannel((message) => hear(message));
+    const channel = from!((message) => hear(message));
     this.#listening = (to) => (to ? (hear = to) : channel.close(), (this.#listening = null), channel);
   }
 
@@ -112,12 +116,13 @@ export class KeptMessages {
   }
 
   /**
-   * The next worker's relay listens from now on (and takes the messages), or the cache closed. A relay (`to`) takes
+   * The next worker's relay listens from now on (and takes the messages), or the cache closed (or never opened). A relay (`to`) takes
    * the channel still listening, if any: a message posted before the relay's own opened and not delivered yet would
    * reach neither (seed 48331: a tab without IndexedDB never heard another tab's event).
    */
   stop(to?: (message: RelayedMessage) => void): TabChannel | undefined {
     this.#waiting = false;
+    if (!to) this.#openChannel = undefined;
     return this.#listening?.(to);
   }
 }

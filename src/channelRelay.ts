@@ -18,9 +18,10 @@ export interface ChannelRelay {
   /** The page runs again: while its worker has not asked for its first channel, listen for it again. */
   resume(): void;
   /**
-   * The worker died, or the cache closed: stop listening now. What the worker had posted before still
-   * goes out (a tab without IndexedDB learns of a change only so), until each of its channels has said
-   * it closed, or CLOSE_WAIT_MS have passed (a crashed worker says nothing).
+   * The worker died, or the cache closed: stop listening now (the channel still listening, for the page's
+   * next worker: see KeptMessages.listen). What the worker had posted before still goes out (a tab without
+   * IndexedDB learns of a change only so), until each of its channels has said it closed, or CLOSE_WAIT_MS
+   * have passed (a crashed worker says nothing).
    */
   close(): void;
 }
@@ -35,7 +36,7 @@ export interface ChannelRelay {
  */
 export function channelRelay(openChannel: OpenTabChannel, kept: KeptMessages = new KeptMessages()): ChannelRelay {
   const { port1: requests, port2: port } = new MessageChannel();
-  const relayed = new Set<Pick<ChannelRelay, 'pause' | 'close'>>();
+  const relayed = new Set<{ pause: (hand?: (channel: TabChannel) => unknown) => void; close: () => void }>();
   // Listening from the start, for the worker's first channel: the worker asks for it once its engine has
   // opened, and what another tab says meanwhile (after createCache resolved) is this tab's business too.
   // Kept until then, and told first (TabSync.start tells those logged before where it starts, in log order). `kept` is
@@ -43,7 +44,9 @@ export function channelRelay(openChannel: OpenTabChannel, kept: KeptMessages = n
   // worker, goes to the next one (which starts there). This relay listens for it from now on.
   let early: RelayedMessage[] | null = kept.messages;
   let tellFirst: ((message: RelayedMessage) => void) | undefined;
-  const hear = (message: RelayedMessage) => (tellFirst ? tellFirst(message) : kept.keep(message));
+  /** Where what the channel still listening as the worker died hears goes from then on (see close). */
+  let after: ((message: RelayedMessage) => void) | undefined;
+  const hear = (message: RelayedMessage) => (after ? after(message) : tellFirst ? tellFirst(message) : kept.keep(message));
   let first: TabChannel | null = kept.stop(hear) ?? openChannel(hear);
   /** Set once closed: closes the ports, when the worker's channels have all closed or the wait is over. */
   let closing: (() => void) | null = null;
@@ -53,11 +56,11 @@ export function channelRelay(openChannel: OpenTabChannel, kept: KeptMessages = n
     early?.splice(0).forEach(tell);
     early = null;
     tellFirst ??= tell;
-    let channel: TabChannel | null = first ?? openChannel(tell);
+    let channel: TabChannel | null = first ?? openChannel((message) => (after ?? tell)(message));
     first = null;
     const relay = {
-      pause() {
-        channel?.close();
+      pause(hand?: (channel: TabChannel) => unknown) {
+        if (channel && !hand?.(channel)) channel.close();
         channel = null;
       },
       close() {
@@ -80,11 +83,11 @@ export function channelRelay(openChannel: OpenTabChannel, kept: KeptMessages = n
     unref(worker);
   };
   unref(requests);
-  const pause = () => {
+  const pause = (hand?: (channel: TabChannel) => unknown) => {
     // What was heard stays for the worker; what comes while paused is missed, as by an open engine.
-    first?.close();
+    if (first && !hand?.(first)) first.close();
     first = null;
-    relayed.forEach((relay) => relay.pause());
+    relayed.forEach((relay) => relay.pause(hand));
   };
   return {
     port,
@@ -96,8 +99,10 @@ export function channelRelay(openChannel: OpenTabChannel, kept: KeptMessages = n
     close() {
       if (closing) return;
       // Nothing hears from now on (see resume): what was kept stays in `kept`, for the next worker of this page (the malformed
-      // ones too: this one never heard them, the next counts them).
-      pause();
+      // ones too: this one never heard them, the next counts them). But the channel still listening (none while paused) listens
+      // on, for `kept` and then the next worker's relay (see KeptMessages.stop), unless the cache closed: a message another tab
+      // posted just before, not delivered yet, would reach no channel opened after it (a set the watchers would not hear).
+      pause((channel) => !after && (kept.listen((hear) => ((after = hear), channel)), after));
       // And what the worker was told and did not answer: its relay of another tab's change may have waited on IndexedDB.
       kept.unanswered();
       closing = () => {

@@ -108,7 +108,8 @@ export async function connectWorker(
   died.catch(() => worker.terminate());
   const locks = locksHere();
   const lock = locks ? `reprise:${open.name}:worker:${randomId()}` : null;
-  // Closed with the worker (what it posted before still goes out): a new worker gets a relay of its own.
+  // Closed with the worker (what it posted before still goes out): a new worker gets a relay of its own. First thing as it
+  // dies (before a retry elsewhere, or RemoteEngine's next worker): the channel it listened on goes to `kept`, for the next relay.
   const relay = openChannel && channelRelay(openChannel, kept);
   died.catch(() => relay?.close());
   const options = Comlink.transfer({ ...open, lock, relay: relay?.port ?? null }, relay ? [relay.port] : []);
