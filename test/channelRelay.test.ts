@@ -218,6 +218,28 @@ describe('channelRelay and relayedChannel', () => {
     },
   );
 
+  it.each(['the cache closed', 'the page was paused'] as const)('closed as its worker dies after %s, it leaves no channel listening', async (when) => {
+    const name = uniqueName();
+    const page = pageChannels(name);
+    const kept = new KeptMessages(page.open);
+    const relay = channelRelay(page.open, kept);
+    cleanups.push(() => relay.close());
+    const told: (ChannelMessage | null)[] = [];
+    await relayedChannel(relay.port)((message) => told.push(message)).ready;
+    if (when === 'the cache closed') kept.stop();
+    else (kept.pause(), relay.pause());
+    relay.close();
+    expect(page.opened).toEqual([{ closed: true }]);
+    // The page waits to replace its worker (see RemoteEngine): what comes while paused is missed, and it listens again as it
+    // resumes; a closed cache hears nothing from then on.
+    kept.listen();
+    expect(page.opened).toEqual([{ closed: true }]);
+    kept.resume();
+    expect(page.opened).toEqual(when === 'the cache closed' ? [{ closed: true }] : [{ closed: true }, { closed: false }]);
+    kept.stop();
+    expect(page.opened.every((record) => record.closed)).toBe(true);
+  });
+
   it('closed as its worker dies, gives the next worker first the changes of tabs without IndexedDB that the dead one was told and no tab said it logged: the newest 300, named by the database it last said it logs in', async () => {
     const name = uniqueName();
     const page = pageChannels(name);

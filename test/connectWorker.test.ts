@@ -2,10 +2,14 @@ import * as Comlink from 'comlink';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connectWorker, WORKER_START_HINT } from '../src/connectWorker';
 import { createCache, SmartCacheConfig } from '../src/index';
-import { WORKER_LOADED, type WorkerHost } from '../src/protocol';
+import { checkedChannel } from '../src/checkedChannel';
+import { KeptMessages } from '../src/KeptMessages';
+import { WORKER_LOADED, type WorkerHost, type WorkerOpenOptions } from '../src/protocol';
+import { CHANNEL_VERSION } from '../src/TabChannel';
 import { exposeEngine } from '../worker/exposeEngine';
+import { relayedChannel } from '../worker/relayedChannel';
 import { fakeLocks } from './support/fakeLocks';
-import { rejection } from './support/openCache';
+import { rejection, uniqueName } from './support/openCache';
 
 /** A Worker whose script fails to load, as a worker URL that 404s does: an `error` event, no messages. */
 class WorkerThatFailsToLoad extends EventTarget {
@@ -194,6 +198,39 @@ describe('connectWorker', () => {
       connection.terminate();
       for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
       expect(unhandled).toEqual([]);
+    });
+
+    it("the page's channel, which listened while the first was loading, listens on for the worker from there: another tab's message is told to it once", async () => {
+      const name = uniqueName();
+      const openChannel = checkedChannel(() => new BroadcastChannel(name));
+      const kept = new KeptMessages(openChannel);
+      const told: unknown[] = [];
+      let ask!: () => void;
+      const asked = new Promise<void>((resolve) => (ask = resolve));
+      // Its engine asks for its channel once the test says so.
+      const open = async ({ relay }: WorkerOpenOptions) => {
+        await asked;
+        await relayedChannel(relay!)((message) => told.push(message)).ready;
+        return exposeEngine({});
+      };
+      const second = new WorkerWithHost({ open, ping: async () => {} } as unknown as WorkerHost);
+      const connection = await connectWorker(() => new WorkerThatFailsToLoad(undefined) as unknown as Worker, { name, config: {}, tab: { id: 'page', since: null } }, client, {
+        openChannel,
+        kept,
+        startHint: WORKER_START_HINT,
+        elsewhere: () => second as unknown as Worker,
+      });
+      const other = new BroadcastChannel(name);
+      const hello = { v: CHANNEL_VERSION, kind: 'hello', origin: 'other', logs: true };
+      other.postMessage(hello);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      ask();
+      await connection.opened;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(told).toEqual([hello]);
+      other.close();
+      connection.terminate();
+      kept.stop();
     });
 
     it('where that script cannot be loaded either: worker_failed naming the start hint, both terminated, nothing unhandled', async () => {
