@@ -53,10 +53,17 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-function relayOf(open: OpenTabChannel): ChannelRelay {
-  const relay = channelRelay(open);
+function relayOf(open: OpenTabChannel, kept?: KeptMessages): ChannelRelay {
+  const relay = channelRelay(open, kept);
   cleanups.push(() => relay.close());
   return relay;
+}
+
+/** The worker's channel through `relay`, once ready: what it is told, as it is told it. */
+async function toldThrough(relay: ChannelRelay): Promise<(ChannelMessage | null)[]> {
+  const told: (ChannelMessage | null)[] = [];
+  await relayedChannel(relay.port)((message) => told.push(message)).ready;
+  return told;
 }
 
 /** A worker's channel through a relay of its own, ready, recording what it receives. */
@@ -177,10 +184,7 @@ describe('channelRelay and relayedChannel', () => {
     await turns();
     // Posted, and not yet delivered as a call starts the next worker in the same turn.
     other.channel.postMessage(hello('in flight'));
-    const relay = channelRelay(page.open, kept);
-    cleanups.push(() => relay.close());
-    const told: (ChannelMessage | null)[] = [];
-    await relayedChannel(relay.port)((message) => told.push(message)).ready;
+    const told = await toldThrough(relayOf(page.open, kept));
     other.channel.postMessage(hello('after'));
     await vi.waitFor(() => expect(told).toContainEqual(hello('after')));
     expect(told).toEqual([hello('waiting'), hello('in flight'), hello('after')]);
@@ -196,19 +200,13 @@ describe('channelRelay and relayedChannel', () => {
       const other = otherTab(name);
       const toldTo: (ChannelMessage | null)[][] = [];
       for (const death of ['first', 'second']) {
-        const relay = channelRelay(page.open, kept);
-        cleanups.push(() => relay.close());
-        const told: (ChannelMessage | null)[] = [];
-        toldTo.push(told);
-        if (when === 'once it asked for its channel') await relayedChannel(relay.port)((message) => told.push(message)).ready;
+        const relay = relayOf(page.open, kept);
+        toldTo.push(when === 'once it asked for its channel' ? await toldThrough(relay) : []);
         // Posted, and not yet delivered as the page learns its worker died.
         other.channel.postMessage(hello(`as the ${death} dies`));
         relay.close();
       }
-      const relay = channelRelay(page.open, kept);
-      cleanups.push(() => relay.close());
-      const told: (ChannelMessage | null)[] = [];
-      await relayedChannel(relay.port)((message) => told.push(message)).ready;
+      const told = await toldThrough(relayOf(page.open, kept));
       other.channel.postMessage(hello('after'));
       await vi.waitFor(() => expect(told).toContainEqual(hello('after')));
       await turns();
@@ -222,10 +220,8 @@ describe('channelRelay and relayedChannel', () => {
     const name = uniqueName();
     const page = pageChannels(name);
     const kept = new KeptMessages(page.open);
-    const relay = channelRelay(page.open, kept);
-    cleanups.push(() => relay.close());
-    const told: (ChannelMessage | null)[] = [];
-    await relayedChannel(relay.port)((message) => told.push(message)).ready;
+    const relay = relayOf(page.open, kept);
+    await toldThrough(relay);
     if (when === 'the cache closed') kept.stop();
     else (kept.pause(), relay.pause());
     relay.close();
@@ -262,11 +258,8 @@ describe('channelRelay and relayedChannel', () => {
     await turns();
     channel.close();
     dying.close();
-    const told: (ChannelMessage | null)[] = [];
     // A relay made with the page's kept messages, as connectWorker makes the next worker's.
-    const nextRelay = channelRelay(page.open, kept);
-    cleanups.push(() => nextRelay.close());
-    await relayedChannel(nextRelay.port)((message) => told.push(message)).ready;
+    const told = await toldThrough(relayOf(page.open, kept));
     const expected = Array.from({ length: 300 }, (_, index) => `c${index + 2}`).filter((id) => id !== 'c5' && id !== 'c6');
     await vi.waitFor(() => expect(told).toHaveLength(expected.length));
     expect(told).toEqual(expected.map((id) => ({ ...change(id), epoch: 'db1' })));
