@@ -2123,16 +2123,30 @@ describe('the size of an import’s steps', () => {
 });
 
 describe('a cleanup() in steps (of 7 here) made in another tab during an import of its type (R264)', () => {
+  /** Two tabs on one clock the test moves (`clock.now`): `a` imports, `b` cleans up in steps of 7. */
+  async function twoTabs(options?: { locks?: boolean }) {
+    const browser = browserOf(options);
+    const clock = { now: Date.now() };
+    const a = await browser.open({}, undefined, undefined, () => clock.now);
+    const b = await browser.open({}, undefined, undefined, () => clock.now, { requestChunk: 7 });
+    return { browser, clock, a, b };
+  }
+
+  /** As twoTabs, with 30 entries an import replaces and 60 others that expired five seconds ago. */
+  async function twoTabsOverExpired() {
+    const tabs = await twoTabs();
+    await tabs.b.cache.setMany('track_metadata', [...entries(30, 'old'), ...entries(60, 'other', 1000).map((entry) => ({ ...entry, ttlSeconds: 1 }))]);
+    tabs.clock.now += 5000;
+    return tabs;
+  }
+
   it('without Web Locks, an import whose tab died a moment ago (pending, alive for all a tab can tell), whose entries expired before the others (a shorter TTL): the steps go past them and remove every other expired entry', async () => {
-    const browser = browserOf({ locks: false });
-    let now = Date.now();
-    const a = await browser.open({}, undefined, undefined, () => now);
-    const b = await browser.open({}, undefined, undefined, () => now, { requestChunk: 7 });
+    const { browser, clock, a, b } = await twoTabs({ locks: false });
     await b.cache.setMany('track_metadata', entries(20, 'other', 1000).map((entry) => ({ ...entry, ttlSeconds: 3 })));
     let steps = 0;
     await a.cache.setMany('track_metadata', entries(100, 'new').map((entry) => ({ ...entry, ttlSeconds: 1 })), { onProgress: () => void (++steps === 3 && a.kill()) }).catch(() => {});
     // Five seconds on: the 20 have expired, and so have the 30 entries the import wrote (first in the expiry index).
-    now += 5000;
+    clock.now += 5000;
     expect(await b.cache.cleanup()).toEqual({ expired: 20, evicted: 0 });
     // The import is still pending (rolled back once it has written nothing for ten seconds): its 30 entries, counted as written.
     expect((await b.cache.stats()).types.track_metadata.entries).toBe(30);
@@ -2144,12 +2158,7 @@ describe('a cleanup() in steps (of 7 here) made in another tab during an import 
     ['that commits', false],
     ['whose commit aborts (a backing store failure)', true],
   ])('over expired entries the import does not write, while it replaces others, %s: its steps and the cleanup’s go between each other, reads see the import whole or not at all, and the counts equal a recount', async (_, fails) => {
-    const browser = browserOf();
-    let now = Date.now();
-    const a = await browser.open({}, undefined, undefined, () => now);
-    const b = await browser.open({}, undefined, undefined, () => now, { requestChunk: 7 });
-    await b.cache.setMany('track_metadata', [...entries(30, 'old'), ...entries(60, 'other', 1000).map((entry) => ({ ...entry, ttlSeconds: 1 }))]);
-    now += 5000;
+    const { browser, a, b } = await twoTabsOverExpired();
     let commit: IDBTransaction | undefined;
     if (fails) {
       atImportCommit((tx) => (commit = tx));
@@ -2182,12 +2191,7 @@ describe('a cleanup() in steps (of 7 here) made in another tab during an import 
   });
 
   it('whose worker dies as its commit is under way, after its last step: a cleanup() made at its ninth step removes the expired entries, not its pending ones; the next cleanup() rolls the import back at once (its Web Lock is free), reads see what was there before, and the counts equal a recount', async () => {
-    const browser = browserOf();
-    let now = Date.now();
-    const a = await browser.open({}, undefined, undefined, () => now);
-    const b = await browser.open({}, undefined, undefined, () => now, { requestChunk: 7 });
-    await b.cache.setMany('track_metadata', [...entries(30, 'old'), ...entries(60, 'other', 1000).map((entry) => ({ ...entry, ttlSeconds: 1 }))]);
-    now += 5000;
+    const { browser, a, b } = await twoTabsOverExpired();
     const fault = atImportCommit(() => a.kill());
     let steps = 0;
     let cleanup: Promise<unknown> | undefined;
