@@ -3,6 +3,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { INFINITE_TTL, SmartCacheConfig, type CacheConfig, type FetcherContext } from '../src/index';
+import type { Schemas } from '../src/Cache';
 import { failCommits } from './support/faultyIndexedDB';
 import { openCache, rejection } from './support/openCache';
 
@@ -15,20 +16,20 @@ function gate<T>() {
   return { promise, open };
 }
 
-describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type) => {
-  /** An entry 5 s past its TTL, served stale by a resolve that started its background refresh; the refresh's fetcher waits for `reply`. */
-  async function refreshing() {
-    const opened = await openCache({ config: config(type) });
-    await opened.cache.set(type, 'k', 'old', { ttlSeconds: 10 });
-    opened.clock.advance(15_000);
-    let signal: AbortSignal | undefined;
-    let settle: (value: string) => void = () => {};
-    const fetcher = vi.fn((context: FetcherContext) => ((signal = context.signal), new Promise<string>((resolve) => (settle = resolve))));
-    expect(await opened.cache.resolve(type, 'k', fetcher)).toEqual({ value: 'old', source: 'stale' });
-    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
-    return { ...opened, fetcher, refresh: () => signal, reply: (value: string) => settle(value) };
-  }
+/** An entry 5 s past its TTL, served stale by a resolve that started its background refresh; the refresh's fetcher waits for `reply`. */
+async function refreshing(type: 'album_year' | 'generic', options: { schemas?: Schemas } = {}) {
+  const opened = await openCache({ config: config(type), ...options });
+  await opened.cache.set(type, 'k', 'old', { ttlSeconds: 10 });
+  opened.clock.advance(15_000);
+  let signal: AbortSignal | undefined;
+  let settle: (value: string) => void = () => {};
+  const fetcher = vi.fn((context: FetcherContext) => ((signal = context.signal), new Promise<string>((resolve) => (settle = resolve))));
+  expect(await opened.cache.resolve(type, 'k', fetcher)).toEqual({ value: 'old', source: 'stale' });
+  await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+  return { ...opened, fetcher, refresh: () => signal, reply: (value: string) => settle(value) };
+}
 
+describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type) => {
   it("serves the expired entry at once ('stale'), refreshes it once in the background with the stale value, then serves the new one", async () => {
     const { cache, clock } = await openCache({ config: config(type) });
     await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
@@ -202,7 +203,7 @@ describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type
   });
 
   it('a set of the key made while the background refresh runs stays: what the refresh brings is not stored', async () => {
-    const { cache, reply } = await refreshing();
+    const { cache, reply } = await refreshing(type);
     await cache.set(type, 'k', 'written');
     reply('refreshed');
     // The refresh's write, had it been made, within the task its fetcher answered in.
@@ -269,7 +270,7 @@ describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type
   });
 
   it('close() cuts a background refresh short: its fetcher is told through its signal, and close() does not wait for it', async () => {
-    const { cache, logger, refresh } = await refreshing();
+    const { cache, logger, refresh } = await refreshing(type);
     expect(refresh()?.aborted).toBe(false);
     await cache.close();
     expect(refresh()?.aborted).toBe(true);
@@ -277,7 +278,7 @@ describe.each(['album_year', 'generic'] as const)('%s with a 60 s window', (type
   });
 
   it('close() cuts short a background refresh a caller joined too: the caller rejects with closed at once, the fetcher is told', async () => {
-    const { cache, logger, fetcher, refresh, reply } = await refreshing();
+    const { cache, logger, fetcher, refresh, reply } = await refreshing(type);
     // Past the per-call window it does not serve: it waits on the refresh.
     const joined = cache.resolve(type, 'k', fetcher, { staleWhileRevalidateSeconds: 0 });
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -322,15 +323,9 @@ describe('album_year: close() while a background refresh’s write waits its tur
     const checked = gate<void>();
     // The value 'slow' is checked until the test lets it through.
     const schemas = { album_year: z.string().refine(async (value) => value !== 'slow' || (await checked.promise, true)) };
-    const { cache, clock, name, indexedDB, logger } = await openCache({ config: config('album_year'), schemas });
-    await cache.set('album_year', 'k', 'old', { ttlSeconds: 10 });
-    clock.advance(15_000);
-    const reply = gate<string>();
-    const fetcher = vi.fn(() => reply.promise);
-    expect(await cache.resolve('album_year', 'k', fetcher)).toEqual({ value: 'old', source: 'stale' });
-    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const { cache, clock, name, indexedDB, logger, reply } = await refreshing('album_year', { schemas });
     const setting = cache.set('album_year', 'other', 'slow');
-    reply.open('refreshed');
+    reply('refreshed');
     // The refresh's write waits for the set called before it.
     await new Promise((resolve) => setTimeout(resolve, 20));
     const closing = cache.close();
@@ -346,17 +341,11 @@ describe('album_year: close() while a background refresh’s write waits its tur
 
 describe('album_year: a background refresh whose write fails on a full disk, its retry after making room too', () => {
   it('is reported (quota_exceeded) and leaves the stale entry as it was: served stale again, and refreshed by the next call', async () => {
-    const { cache, clock, name, logger } = await openCache({ config: config('album_year') });
-    await cache.set('album_year', 'k', 'old', { ttlSeconds: 10 });
-    clock.advance(15_000);
-    const reply = gate<string>();
-    const fetcher = vi.fn(() => reply.promise);
-    expect(await cache.resolve('album_year', 'k', fetcher)).toEqual({ value: 'old', source: 'stale' });
-    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const { cache, name, logger, reply } = await refreshing('album_year');
     // This cache's commits: its write, and the write again once room is made (deleting only, never the entry its key holds).
     const restore = failCommits(2, undefined, name);
     try {
-      reply.open('refreshed');
+      reply('refreshed');
       await vi.waitFor(() => expect(logger.error).toHaveBeenCalledWith('Reprise: refreshing the stale album_year "k" failed', expect.objectContaining({ code: 'quota_exceeded' })));
     } finally {
       restore();
