@@ -13,8 +13,8 @@ import { isCacheError } from '../src/CacheError';
 import { inProcessWorkers, openRemoteCache } from './support/inProcessWorkers';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
+import { postingChannel } from './support/postingChannel';
 import { failCommit, failRequest, tabFactory } from './support/faultyIndexedDB';
-import type { ChannelLike } from '../src/TabChannel';
 import { FetchLocks } from '../src/FetchLocks';
 import { SimLocks } from './simulation/SimLocks';
 import { createCache } from '../src/createCache';
@@ -164,14 +164,7 @@ describe('a worker that dies', () => {
     const { cache: other } = await engineTab({
       name,
       indexedDB,
-      openChannel: checkedChannel((): ChannelLike => {
-        const channel = new BroadcastChannel(name);
-        return {
-          postMessage: (message) => (posted.push(message), channel.postMessage(message)),
-          addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
-          close: () => channel.close(),
-        };
-      }),
+      openChannel: postingChannel(name, (message, send) => (posted.push(message), send(message))),
     });
     const heard: string[] = [];
     here.on('*', (event, { source }) => heard.push(`${source} ${event.eventType}`));

@@ -12,6 +12,7 @@ import { brokenFactory, deleteUnderTabs, failCommit, failRequest, fillDisk, hold
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 import { lossyChannel } from './support/lossyChannel';
+import { postingChannel } from './support/postingChannel';
 import { LOG_KEEP, trimmingTab } from './support/trimmingTab';
 
 // `generic` (a memory type) is made event-driven, so that events reach each tab's memory tier.
@@ -379,14 +380,7 @@ describe('events across tabs', () => {
     const { cache: a } = await openTab(
       name,
       indexedDB,
-      checkedChannel((): ChannelLike => {
-        const channel = new BroadcastChannel(name);
-        return {
-          postMessage: (message) => ((message as { kind: string }).kind === 'changed' ? held.push(message) : channel.postMessage(message)),
-          addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
-          close: () => channel.close(),
-        };
-      }),
+      postingChannel(name, (message, send) => ((message as { kind: string }).kind === 'changed' ? held.push(message) : send(message))),
     );
     const lossy = lossyChannel(name);
     const { cache: b } = await openTab(name, indexedDB, lossy.open);
@@ -1342,17 +1336,10 @@ describe('messages are hints, IndexedDB is the truth', () => {
     const logging = await openTab(
       name,
       indexedDB,
-      checkedChannel((): ChannelLike => {
-        const channel = new BroadcastChannel(name);
-        return {
-          postMessage: (message) => {
-            // Where it logged a change (a hint names how far this tab had applied the log, too).
-            if ((message as { kind: string }).kind !== 'changed' && (message as { seq?: unknown }).seq) freeze();
-            channel.postMessage(message);
-          },
-          addEventListener: (type, listener) => channel.addEventListener(type, (event) => listener(event as MessageEvent)),
-          close: () => channel.close(),
-        };
+      postingChannel(name, (message, send) => {
+        // Where it logged a change (a hint names how far this tab had applied the log, too).
+        if ((message as { kind: string }).kind !== 'changed' && (message as { seq?: unknown }).seq) freeze();
+        send(message);
       }),
     );
     // What reaches the tab without IndexedDB, before its engine reads it (what `lose` says is lost); and what it sends.
@@ -1492,17 +1479,10 @@ describe('messages are hints, IndexedDB is the truth', () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
     const sent = new Map<string, number>();
-    const counting = checkedChannel((): ChannelLike => {
-      const channel = new BroadcastChannel(name);
-      return {
-        postMessage: (message) => {
-          const { kind, seq, id } = message as { kind?: string; seq?: number | null; id: string };
-          if (kind === 'event' && seq === null) sent.set(id, (sent.get(id) ?? 0) + 1);
-          channel.postMessage(message);
-        },
-        addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
-        close: () => channel.close(),
-      };
+    const counting = postingChannel(name, (message, send) => {
+      const { kind, seq, id } = message as { kind?: string; seq?: number | null; id: string };
+      if (kind === 'event' && seq === null) sent.set(id, (sent.get(id) ?? 0) + 1);
+      send(message);
     });
     const logging = await openTab(name, indexedDB);
     const heard = recorder();

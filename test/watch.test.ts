@@ -9,6 +9,7 @@ import { engineTab } from './support/engineTab';
 import { openRemoteCache, type InProcessWorker } from './support/inProcessWorkers';
 import { brokenFactory, deleteUnderTabs, failCommit, failRequest, tabFactory } from './support/faultyIndexedDB';
 import { lossyChannel } from './support/lossyChannel';
+import { postingChannel } from './support/postingChannel';
 import { LOG_KEEP, trimmingTab } from './support/trimmingTab';
 import { checkedChannel } from '../src/checkedChannel';
 import { CHANNEL_VERSION, type ChannelLike } from '../src/TabChannel';
@@ -146,14 +147,7 @@ describe.each<ContentType>(['album_year', 'generic'])('%s in this tab', (type) =
 /** A tab's channel whose messages of `kinds` are held back (its page busy) in `held`, to be sent late. */
 function heldBack(name: string, kinds: string[]): { held: unknown[]; open: ReturnType<typeof checkedChannel> } {
   const held: unknown[] = [];
-  const open = checkedChannel((): ChannelLike => {
-    const channel = new BroadcastChannel(name);
-    return {
-      postMessage: (message) => (kinds.includes((message as { kind: string }).kind) ? held.push(message) : channel.postMessage(message)),
-      addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
-      close: () => channel.close(),
-    };
-  });
+  const open = postingChannel(name, (message, send) => (kinds.includes((message as { kind: string }).kind) ? held.push(message) : send(message)));
   return { held, open };
 }
 
@@ -283,14 +277,7 @@ describe('watchers in other tabs', () => {
     const { cache: c } = await engineTab({
       name,
       indexedDB,
-      openChannel: checkedChannel((): ChannelLike => {
-        const channel = new BroadcastChannel(name);
-        return {
-          postMessage: (message) => void setTimeout(() => channel.postMessage(message), 200),
-          addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
-          close: () => channel.close(),
-        };
-      }),
+      openChannel: postingChannel(name, (message, send) => void setTimeout(() => send(message), 200)),
     });
     await a.set('track_metadata', 'song', 1, { trackId: 't1' });
     const key = watcher();
@@ -316,14 +303,7 @@ describe('watchers in other tabs', () => {
     const { cache: a } = await engineTab({
       name,
       indexedDB,
-      openChannel: checkedChannel((): ChannelLike => {
-        const channel = new BroadcastChannel(name);
-        return {
-          postMessage: (message) => (hold && (message as { kind: string }).kind === 'changed' ? held.push(message) : channel.postMessage(message)),
-          addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
-          close: () => channel.close(),
-        };
-      }),
+      openChannel: postingChannel(name, (message, send) => (hold && (message as { kind: string }).kind === 'changed' ? held.push(message) : send(message))),
     });
     const lossy = lossyChannel(name);
     const { cache: b } = await engineTab({ name, indexedDB, openChannel: lossy.open });

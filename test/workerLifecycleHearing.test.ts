@@ -16,6 +16,7 @@ import { remoteLogger } from '../worker/remoteLogger';
 import { inProcessWorkers, openRemoteCache } from './support/inProcessWorkers';
 import { brokenFactory } from './support/faultyIndexedDB';
 import { engineTab } from './support/engineTab';
+import { postingChannel } from './support/postingChannel';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { tableOf } from './support/tableOf';
 
@@ -85,14 +86,7 @@ async function tabWithLateMessages(name: string, indexedDB: IDBFactory, now: () 
     name,
     indexedDB,
     engine: { now },
-    openChannel: checkedChannel((): ChannelLike => {
-      const channel = new BroadcastChannel(name);
-      return {
-        postMessage: (message) => (holding ? held.push(message) : channel.postMessage(message)),
-        addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
-        close: () => channel.close(),
-      };
-    }),
+    openChannel: postingChannel(name, (message, send) => (holding ? held.push(message) : send(message))),
   });
   return {
     cache,
@@ -362,16 +356,9 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     const { cache: other } = await engineTab({
       name,
       indexedDB,
-      openChannel: checkedChannel((): ChannelLike => {
-        const channel = new BroadcastChannel(name);
-        return {
-          postMessage: (message) => {
-            channel.postMessage(message);
-            if (dieAsItPosts && (message as { kind?: string }).kind === 'changed') (dieAsItPosts = false), workers[0]!.kill();
-          },
-          addEventListener: (type, listener) => channel.addEventListener(type, listener as (event: Event) => void),
-          close: () => channel.close(),
-        };
+      openChannel: postingChannel(name, (message, send) => {
+        send(message);
+        if (dieAsItPosts && (message as { kind?: string }).kind === 'changed') (dieAsItPosts = false), workers[0]!.kill();
       }),
     });
     const seen: string[] = [];
