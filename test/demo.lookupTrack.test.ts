@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { SmartCacheConfig } from '../src/index';
+import { describe, expect, it, vi } from 'vitest';
+import { MINUTE, SmartCacheConfig } from '../src/index';
 import { DEMO_CONFIG } from '../demo/demoConfig';
 import { DEMO_SCHEMAS } from '../demo/demoSchemas';
 import { generateLibrary } from '../demo/generateLibrary';
@@ -13,11 +13,16 @@ const draw = async (artist: string, album: string) => new Blob([`${artist}/${alb
 const lookupTrack = (cache: DemoCache, api: MetadataApi, library: Library, track: LibraryTrack) => lookupInPage(cache, api, library, track, draw);
 
 async function setup() {
-  const { cache } = await openCache({ config: new SmartCacheConfig(DEMO_CONFIG), schemas: DEMO_SCHEMAS });
+  const { cache, library, api, trackWith } = await setupWithClock();
+  return { cache, library, api, trackWith };
+}
+
+async function setupWithClock() {
+  const { cache, clock } = await openCache({ config: new SmartCacheConfig(DEMO_CONFIG), schemas: DEMO_SCHEMAS });
   const library = new Library(generateLibrary({ seed: 1, count: 200 }));
   const api = new MetadataApi({ seed: 1, latency: { min: 0, max: 0 } });
   const trackWith = (outcome: ApiOutcome) => library.tracks.find((track) => api.outcome(track.id) === outcome)!;
-  return { cache, library, api, trackWith };
+  return { cache, clock, library, api, trackWith };
 }
 
 describe('lookupTrack', () => {
@@ -58,6 +63,24 @@ describe('lookupTrack', () => {
     expect(api.calls).toBe(2);
     const { types } = await cache.stats();
     expect([types.negative_result.entries, types.failed_api_lookup.entries, types.successful_api_metadata.entries, types.album_year.entries]).toEqual([1, 1, 0, 0]);
+  });
+});
+
+describe('lookupTrack past the demo’s TTLs (a tab left open, or the offline demo visited again later)', () => {
+  it('a found track answers from the cache alone but for its album year: served stale past two minutes while the API is asked again, asked at once past seven', async () => {
+    const { cache, clock, library, api, trackWith } = await setupWithClock();
+    const track = trackWith('found');
+    await lookupTrack(cache, api, library, track);
+    expect(api.calls).toBe(2);
+    clock.advance(3 * MINUTE * 1000);
+    const stale = await lookupTrack(cache, api, library, track);
+    expect(stale).toMatchObject({ tags: { from: 'cache' }, api: { from: 'cache' }, albumYear: { from: 'stale' }, cover: { from: 'cache' } });
+    // The stale year's refresh is an API call, made behind the answer.
+    await vi.waitFor(() => expect(api.calls).toBe(3));
+    clock.advance(8 * MINUTE * 1000);
+    const later = await lookupTrack(cache, api, library, track);
+    expect(later).toMatchObject({ tags: { from: 'cache' }, api: { from: 'cache' }, albumYear: { from: 'fetch' }, cover: { from: 'cache' } });
+    expect(api.calls).toBe(4);
   });
 });
 
