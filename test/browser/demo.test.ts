@@ -585,6 +585,28 @@ describe('two tabs', () => {
     expect([...a.errors, ...b.errors]).toEqual([]);
   });
 
+  it('“Open a second tab” pressed while the cache still starts opens a tab of this cache, with this tab’s URL parameters', async () => {
+    const page = await browser.context.newPage();
+    pages.push(page);
+    // The cache's worker script held back: the page says it is starting its worker.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.route(/\/worker\/entry\.ts/, async (route) => {
+      await released;
+      await route.continue();
+    });
+    const url = `${inject('baseUrl')}/?name=${uniqueName('demo')}&latency=0`;
+    await page.goto(url);
+    await expect(page.locator('#status').textContent()).resolves.toBe('Starting the cache worker…');
+    const opened = browser.context.waitForEvent('page');
+    await page.getByRole('link', { name: /Open a second tab/ }).click();
+    const second = await opened;
+    pages.push(second);
+    await second.waitForLoadState();
+    release();
+    expect(second.url()).toBe(url);
+  });
+
   it('a tab opened after some events (or one reloaded) shows the library as they left it, not as generated', async () => {
     const name = uniqueName('demo');
     const a = await openDemo(name);
