@@ -220,7 +220,6 @@ mount('controls').replaceChildren(controls.element);
 mount('log').replaceChildren(log.element);
 mount('library-count').textContent = `${tracksText(library.tracks.length)}, virtualised`;
 mount('api-latency').textContent = describeLatency(options.latency);
-(mount('second-tab') as HTMLAnchorElement).href = location.href;
 list.setItems(library.tracks);
 
 await refresh(true);
