@@ -562,6 +562,20 @@ describe('two tabs', () => {
     expect([...a.errors, ...b.errors]).toEqual([]);
   });
 
+  it('site data cleared (DevTools’ “Clear site data”) with no other tab open: the log and the panel do not say another tab cleared the cache', async () => {
+    const { page, errors } = await openDemo();
+    await choose(page, FOUND);
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send('Storage.clearDataForOrigin', { origin: new URL(page.url()).origin, storageTypes: 'all' });
+    // Heard by the watch at the tab's next call (the inspector's next stats()), as another tab's clear() is.
+    const line = await logLine(page, 'remote', 'clear()');
+    await expectStats(page, { total: { entries: 0 } });
+    const stale = await page.locator('.details .stale').textContent();
+    expect({ line: line.text, stale }).toEqual({ line: expect.stringContaining('site data cleared'), stale: expect.stringContaining('site data cleared') });
+    expect(`${line.text} ${stale}`).not.toMatch(/another tab (emptied|cleared)/i);
+    expect(errors).toEqual([]);
+  });
+
   it('a lookup of a track another tab is already fetching shares that fetch, and says so', async () => {
     const name = uniqueName('demo');
     const a = await openDemo(name, '', '1500');
