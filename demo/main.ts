@@ -141,12 +141,13 @@ cache.on('*', (event, context) => {
 });
 
 // Another tab's clear() is no event, but it empties the store this panel read (IndexedDB is shared by the
-// tabs), and this tab's memory types: a watcher of one type hears it, once per clear(), and logs it.
-// This tab's own clear() is logged, and marks the panel, in `actions.clear`.
+// tabs), and this tab's memory types: a watcher of one type hears it, once per clear(), and logs it. Site data
+// cleared under the tabs (the database deleted) is told to it alike, and forgets the memory types too: the
+// watcher cannot tell which, so neither does the page. This tab's own clear() is logged, and marks the panel, in `actions.clear`.
 cache.watch('track_metadata', null, ({ kind, source }) => {
   if (kind !== 'clear' || source !== 'remote') return;
-  log.addAction('clear()', 'another tab emptied every content type: IndexedDB and this tab’s memory', 'remote');
-  details.markStale('Another tab cleared the cache');
+  log.addAction('clear()', 'emptied from outside this tab (another tab’s clear(), or site data cleared): IndexedDB and this tab’s memory', 'remote');
+  details.markStale('Another tab’s clear(), or site data cleared, emptied the cache');
 });
 
 async function lookUp(track: LibraryTrack): Promise<void> {

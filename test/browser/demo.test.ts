@@ -544,7 +544,7 @@ describe('two tabs', () => {
     await press(a.page, 'Clear cache');
     await logLine(a.page, 'local', 'clear()');
     await expectStats(b.page, { track_metadata: { entries: 0 } });
-    await expect(b.page.locator('.details .stale').textContent()).resolves.toContain('Another tab cleared the cache');
+    await expect(b.page.locator('.details .stale').textContent()).resolves.toContain('Another tab’s clear(), or site data cleared, emptied the cache');
     expect([...a.errors, ...b.errors]).toEqual([]);
   });
 
@@ -557,7 +557,7 @@ describe('two tabs', () => {
     await expectStats(b.page, { negative_result: { entries: 1 } });
     await press(a.page, 'Clear cache');
     expect((await logLine(a.page, 'local', 'clear()')).text).toContain('IndexedDB (shared by all tabs) and every tab’s memory');
-    expect((await logLine(b.page, 'remote', 'clear()')).text).toContain('another tab emptied every content type: IndexedDB and this tab’s memory');
+    expect((await logLine(b.page, 'remote', 'clear()')).text).toContain('emptied from outside this tab (another tab’s clear(), or site data cleared): IndexedDB and this tab’s memory');
     await expectStats(b.page, { negative_result: { entries: 0 }, total: { entries: 0 } });
     expect([...a.errors, ...b.errors]).toEqual([]);
   });
