@@ -459,6 +459,21 @@ describe('in the database', () => {
     const all = await openCache({ ...same, config: { caching: { customTypes: Object.fromEntries(names.map((type) => [type, artwork(true)])) } } as CacheConfig });
     expect(await Promise.all(names.map((type) => all.cache.get(type as never, 'k')))).toEqual(names.map((_, index) => index));
   });
+
+  it('without Web Locks, a write of a deploy whose budget for the type is smaller, made while a tab of a deploy with a larger one imports, resolves within its own budget', async () => {
+    // Node has no Web Locks: the write waits for the import by looking at it again, as on a plain-http page.
+    const a = await openCache({ config: withArtwork(true, { maxSizeMb: 1 / 4 }) });
+    const b = await openCache({ config: withArtwork(true, { maxSizeMb: 1 / 64 }), indexedDB: a.indexedDB, name: a.name });
+    // About 170 kB, within a's 256 kB; its first step alone (500 entries) is above b's 16 kB.
+    const imported = Array.from({ length: 1500 }, (_, index) => ({ key: `k${index}`, value: 'v'.repeat(20) }));
+    let written: Promise<{ bytes: number; maxBytes: number | null }> | undefined;
+    await a.cache.setMany('artwork', imported, {
+      onProgress: () => void (written ??= b.cache.set('artwork', 'b', 'x'.repeat(200)).then(async () => (await b.cache.stats()).types.artwork)),
+    });
+    const { bytes, maxBytes } = await written!;
+    expect(bytes).toBeLessThanOrEqual(maxBytes!);
+    expect((await a.cache.stats()).types.artwork.bytes).toBe(bytes);
+  });
 });
 
 // Two deploys that both keep a type in IndexedDB, under different rules (README › Tabs with different configs).
