@@ -188,8 +188,9 @@ export class IdbStore implements Store {
       // have made it. It happened, so this never rejects.
       try {
         // Not after one that held no Web Lock (gone, it may still be making room): made meanwhile, this room
-        // would take its entries first (used before this write); its own leaves the type within the budget.
-        if (!(await this.imports.afterImports(type, budget, expiredBy, `writing ${type}`)))
+        // would take its entries first (used before this write); its own leaves the type within the budget,
+        // unless its tab's budget is larger (another deploy's config).
+        if (((await this.imports.afterImports(type, budget, expiredBy, `writing ${type}`)) ?? Infinity) > budget!.maxBytes)
           // Counted into `removed` step by step: a step that fails (a full disk) leaves the earlier ones counted.
           await this.imports.shrinkInSteps(type, budget!.maxBytes, budget!.lowWater, expiredBy, spare, removed);
       } catch {

@@ -381,7 +381,7 @@ export class Imports {
         const cleared = tail?.changes.some((change) => change.cleared?.includes(type));
         // It is the later use of what it writes (see IdbStore.write).
         forgotten = this.#readTimes.forget(tx, type, entries.map((entry) => entry.key));
-        store.put({ key: batchKey(id), state: 'open', beat: 0, at: this.#now(), created: 0, held: 0, targets, unlocked: !locked, ...(cleared && { cleared }) } satisfies BatchRecord);
+        store.put({ key: batchKey(id), state: 'open', beat: 0, at: this.#now(), created: 0, held: 0, targets, unlocked: !locked, maxBytes: budget?.maxBytes ?? Infinity, ...(cleared && { cleared }) } satisfies BatchRecord);
       },
       place ? ['events', 'meta'] : [],
     );
@@ -390,8 +390,9 @@ export class Imports {
 
   /**
    * Waits until no import of `type` is pending (one whose tab is gone is rolled back); `then` runs in
-   * the transaction that found none (with `also` in its scope). Resolves true if it looked again at one
-   * it had no Web Lock of to wait for: gone, it may still be making room (see IdbStore.write).
+   * the transaction that found none (with `also` in its scope). Resolves with the largest budget of those
+   * it looked again at, having no Web Lock of them to wait for (gone, they may still be making room to it:
+   * see IdbStore.write); 0 for one of an earlier build, undefined if none.
    */
   async afterImports(
     type: TypeName,
@@ -400,9 +401,9 @@ export class Imports {
     doing: string,
     then?: (tx: IDBTransaction, store: IDBObjectStore) => Promise<void>,
     also: StoreName[] = [],
-  ): Promise<boolean> {
+  ): Promise<number | undefined> {
     const silence = new Map<BatchId, Silence>();
-    for (let polled = false; ; ) {
+    for (let polled: number | undefined; ; ) {
       const others = await this.#db.transact(doing, [entryStore(type), ...also], 'readwrite', async (tx) => {
         const store = tx.objectStore(entryStore(type));
         const pending = await pendingBatches(store);
@@ -415,8 +416,9 @@ export class Imports {
       const live = [...others.keys()].find((other) => !dead.has(other));
       if (live === undefined) continue;
       // Its lock is free once it is done; one that holds none is looked at again later.
-      const waited = !others.get(live)?.unlocked && (await this.#locks.request(batchLockName(this.#options.name, live), {}, async () => {}));
-      if (!waited) await new Promise((resolve) => this.#schedule(() => resolve((polled = true)), IMPORT_WAIT_MS));
+      const batch = others.get(live)!;
+      const waited = !batch.unlocked && (await this.#locks.request(batchLockName(this.#options.name, live), {}, async () => {}));
+      if (!waited) await new Promise((resolve) => this.#schedule(() => resolve((polled = Math.max(polled ?? 0, batch.maxBytes ?? 0))), IMPORT_WAIT_MS));
     }
   }
 

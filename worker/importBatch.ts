@@ -54,6 +54,12 @@ export interface BatchRecord {
   applied?: number;
   /** How many times its steps and writes under it listed keys as re-tagged (see KeyChunk.retagged): an event reads its key chunks only then. */
   retagged?: number;
+  /**
+   * The importing tab's budget for the type (Infinity: none), which the room it makes after its commit keeps: a write
+   * that leaves that room to it (see Imports.afterImports) makes its own where its budget is smaller (another deploy's
+   * config). None from earlier builds.
+   */
+  maxBytes?: number;
 }
 
 /**
