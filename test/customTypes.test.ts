@@ -474,6 +474,44 @@ describe('in the database', () => {
     expect(bytes).toBeLessThanOrEqual(maxBytes!);
     expect((await a.cache.stats()).types.artwork.bytes).toBe(bytes);
   });
+
+  it('a type both deploys keep in memory: each tab applies its own rules to its memory tier, also to another deploy’s event it hears (its watchers and listeners hear what they removed)', async () => {
+    const lyrics = (invalidatedBy: CustomTypeConfig['invalidatedBy']) => ({ caching: { customTypes: { lyrics: artwork(false, { invalidatedBy }) } } });
+    const a = await openCache({ config: lyrics([]) });
+    const b = await openCache({ config: lyrics(['track_modified']), indexedDB: a.indexedDB, name: a.name });
+    await a.cache.set('lyrics', 'k', 'a’s', { trackId: 't1' });
+    await b.cache.set('lyrics', 'k', 'b’s', { trackId: 't1' });
+    const changes: unknown[] = [];
+    b.cache.watch('lyrics', null, (change) => changes.push(change));
+    const heard = new Promise((resolve) => b.cache.on('track_modified', (_event, context) => resolve(context)));
+    // a's rules spare lyrics: its report leaves the type out, and its own entry stays.
+    expect((await a.cache.emit({ eventType: 'track_modified', trackId: 't1' })).invalidated).not.toHaveProperty('lyrics');
+    expect(await heard).toMatchObject({ source: 'remote', invalidated: { lyrics: 1 } });
+    expect([await a.cache.get('lyrics', 'k'), await b.cache.get('lyrics', 'k')]).toEqual(['a’s', undefined]);
+    expect(changes).toEqual([{ type: 'lyrics', keys: ['k'], kind: 'invalidate', source: 'remote' }]);
+  });
+
+  it('a read-through of a deploy that keeps the type in memory, waiting on the fetch of a deploy that keeps it in IndexedDB, cannot read what that fetch stored: it fetches again once that fetch is done (the reverse shares one fetch)', async () => {
+    const calls: string[] = [];
+    const twoDeploys = async (first: boolean, second: boolean) => {
+      const a = await openCache({ config: withArtwork(first) });
+      const b = await openCache({ config: withArtwork(second), indexedDB: a.indexedDB, name: a.name });
+      calls.length = 0;
+      let answer!: () => void;
+      const answered = new Promise<void>((resolve) => (answer = resolve));
+      const fetcher = (tab: string) => async () => (calls.push(tab), await answered, `${tab}’s cover`);
+      const fetching = a.cache.resolve('artwork', 'k', fetcher('a'));
+      await vi.waitFor(() => expect(calls).toEqual(['a']));
+      const waiting = b.cache.resolve('artwork', 'k', fetcher('b'));
+      // b waits for a's fetch (the key's lock) before it answers.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const before = [...calls];
+      answer();
+      return [await fetching, await waiting, before, [...calls]];
+    };
+    expect(await twoDeploys(true, false)).toEqual([{ value: 'a’s cover', source: 'fetch' }, { value: 'b’s cover', source: 'fetch' }, ['a'], ['a', 'b']]);
+    expect(await twoDeploys(false, true)).toEqual([{ value: 'a’s cover', source: 'fetch' }, { value: 'a’s cover', source: 'shared' }, ['a'], ['a']]);
+  });
 });
 
 // Two deploys that both keep a type in IndexedDB, under different rules (README › Tabs with different configs).
