@@ -436,6 +436,36 @@ describe('connectWorker', () => {
     worker.terminate();
   });
 
+  it('a small setMany whose first value takes longer than a slice to check (a big value, a busy device) sends its values as they were when it was made, not as the caller changed them right after', async () => {
+    const received: unknown[] = [];
+    const engine = {
+      setMany: async (_type: string, entries: { value: unknown }[]) => {
+        received.push(...entries.map(({ value }) => value));
+        return { stale: [], shared: false };
+      },
+    };
+    // Its check of a big value holds the thread 15 ms: longer than a slice of the page's checks (10 ms).
+    const slow = (value: unknown) => {
+      for (const until = performance.now() + 15; performance.now() < until; );
+      return { value };
+    };
+    const schemas = { generic: { '~standard': { version: 1 as const, vendor: 'test', validate: (value: unknown) => ((value as { big?: boolean }).big ? slow(value) : { value }) } } };
+    const worker = new WorkerWithHost({ open: async () => exposeEngine(engine), ping: async () => {} } as unknown as WorkerHost);
+    const cache = await createCache({ name: 'copies-slow-check', worker: () => worker as unknown as Worker, schemas });
+    await cache.set('generic', 'first', { opened: true });
+    // Not awaited: the caller goes on with its values at once.
+    const entries = [
+      { key: 'big', value: { big: true, n: 1 } },
+      { key: 'small', value: { n: 1 } },
+    ];
+    const many = cache.setMany('generic', entries);
+    entries[0]!.value.n = 2;
+    entries[1]!.value.n = 2;
+    await many;
+    expect(received).toEqual([{ opened: true }, { big: true, n: 1 }, { n: 1 }]);
+    worker.terminate();
+  });
+
   it('a Web Lock request the browser refuses (a document no longer fully active) leaves nothing unhandled, and pings watch the worker instead', async () => {
     process.on('unhandledRejection', record);
     // A detached iframe's navigator: locks exist, every request rejects.
