@@ -23,10 +23,12 @@ export class TimeSlices {
   /** step(from) … step(end - 1), one after the other: a promise once a step answers with one or the slice's time is up. */
   run(from: number, end: number, step: (index: number) => void | PromiseLike<void>): void | Promise<void> {
     for (let index = from; index < end; index++) {
+      // Before a step, never the first nor after the last: a run of up to SLICE_CHECK steps (a small setMany's
+      // checks) never waits, on a busy thread too, and its call is made at once, with the values as the caller gave them.
+      if (index > from && index % SLICE_CHECK === 0 && this.#over()) return this.#pause(index, end, step);
       const pending = step(index);
       // An async step settles in a microtask, which lets no task run: the slice's time is checked after each.
       if (isPromiseLike(pending)) return Promise.resolve(pending).then(() => (this.#over() ? this.#pause(index + 1, end, step) : this.run(index + 1, end, step)));
-      if (index % SLICE_CHECK === 0 && this.#over()) return this.#pause(index + 1, end, step);
     }
   }
 
