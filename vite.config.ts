@@ -1,9 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildEnvironmentOptions, Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { defineConfig } from 'vitest/config';
+import { workerMethods } from './build/workerMethods.ts';
 
 /**
  * In the library build Vite writes the worker's URL in a shape meant to be left alone
@@ -55,7 +54,7 @@ const workerTypes: Plugin = {
  * Terser's compressor after Vite's minifier: it inlines and folds what Vite's leaves, which an app's
  * bundler keeps (what an app ships, min + gzip: 0.24 kB less in the worker, 0.15 kB on the page). Getters
  * are taken as having effects, as the code expects of values it is given; names are Vite's. The worker's
- * script is final (nothing imports it): two passes, its names Terser's, its own methods' too (workerMethods). The library's modules keep their annotations and
+ * script is final (nothing imports it): two passes, its names Terser's, its own methods' too (build/workerMethods.ts). The library's modules keep their annotations and
  * lines for an app's bundler and readers (a second pass gains nothing there); the one that starts the
  * worker from its URL is left as it is, for bundlers to find it (see workerUrlForApps).
  */
@@ -65,7 +64,7 @@ const compressed = (name: string, worker: boolean): Plugin => ({
   async generateBundle(_, bundle) {
     const { minify } = await import('terser');
     const [passes, format] = worker ? [2, {}] : [1, { beautify: true, preserve_annotations: true }];
-    const mangle = worker && { properties: { regex: new RegExp(`^(?:${workerMethods().join('|')})$`) } };
+    const mangle = worker && { properties: { regex: new RegExp(`^(?:${(await workerMethods(fileURLToPath(new URL('.', import.meta.url)))).join('|')})$`) } };
     for (const chunk of Object.values(bundle)) {
       if (chunk.type !== 'chunk' || (!worker && chunk.code.includes('new Worker(new URL('))) continue;
       const { code } = await minify(chunk.code, { module: true, ecma: 2020, compress: { passes, pure_getters: false }, mangle, format });
@@ -73,30 +72,6 @@ const compressed = (name: string, worker: boolean): Plugin => ({
     }
   },
 });
-
-/**
- * Methods of the worker's own classes, and functions its classes take as options, that only the worker's
- * script calls: their names shortened in it (the minifiers keep property names: 0.24 kB min + gzip). A
- * function is what no message and no IndexedDB record can hold: its name crosses no boundary unless the page
- * calls it, through Comlink, by name — so none may be named anywhere in src/ (the page's code and the
- * protocol's types), or the build fails. Never a field that holds data.
- */
-function workerMethods(): string[] {
-  const methods = [
-    ...['afterImports', 'backWithin', 'roomAfterImport', 'shrinkInSteps', 'sweepImports', 'writeUnderImports'], // Imports
-    ...['liveKeys', 'trimCommitMarks', 'writeReadTimes', 'shrink'], // IdbStore, MemoryStore
-    ...['byStore', 'cannotTell', 'degradeOrThrow', 'invalidateMemory', 'persistentTypes', 'toldMemory', 'withStore'], // Stores
-    ...['afterReading', 'transact', 'ensureEpoch', 'epochOf', 'headIn', 'readChanges', 'readEpoch', 'tail'], // Database, EventLog
-    ...['announce', 'applyShared', 'lostLog', 'publish', 'writeInto'], // TabSync, CrossTabChanges, ReadTimes
-    ...['deliver', 'intervalSeconds', 'placed', 'schedule'], // options of ChangeFeed, PeriodicCleanup, TabSync, IdbStore…
-  ];
-  const src = fileURLToPath(new URL('src/', import.meta.url));
-  for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.ts'))) {
-    const named = methods.find((method) => new RegExp(`\\b${method}\\b`).test(readFileSync(join(src, file), 'utf8')));
-    if (named) throw new Error(`src/${file} names ${named}, which the worker's script renames (vite.config.ts, workerMethods)`);
-  }
-  return methods;
-}
 
 /** `vite build --mode lib`: the library as ESM, its dependencies left to the app, the worker as an asset of its own. */
 const library: BuildEnvironmentOptions = {
