@@ -277,7 +277,7 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * cache closed, a call the stale entry serves not waiting on another call's fetch (R263, +47 B); every argument read once,
  * through parse (R267, +23 B); the channel a dead worker's relay listened on listening on for the next (R268, +59 B) —
  * 61,867, 1.9894: 18 B under the line; then the worker's script renaming the methods and function-valued options of
- * its own classes that only it calls (R270, vite.config.ts's workerMethods, −238 B) — 61,629, 1.9818.
+ * its own classes that only it calls (R270, build/workerMethods.ts, −238 B) — 61,629, 1.9818.
  */
 const REACHED_RATIO = 1.99;
 
