@@ -1027,6 +1027,38 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('a tab with IndexedDB closed (its close() called) as it logs the events of a tab without IndexedDB: its logger hears nothing, after close() resolved, of what the close cut short, and both events reach the shared data', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: closing, logger } = await openTab(name, indexedDB);
+    const { cache: degraded } = await openTab(name, brokenFactory());
+    for (const key of ['k1', 'k2']) await closing.set('track_metadata', key, 1, { trackId: key });
+    // The app closes the cache as the first event's log is written, the second event waiting its turn.
+    const proto = IDBDatabase.prototype as unknown as { transaction(this: IDBDatabase, ...args: unknown[]): IDBTransaction };
+    const original = proto.transaction;
+    let closed: Promise<void> | undefined;
+    proto.transaction = function (this: IDBDatabase, ...args: unknown[]) {
+      if (this.name === name && ([] as unknown[]).concat(args[0]).includes('events')) closed ??= closing.close();
+      return original.apply(this, args);
+    };
+    try {
+      const emitted = ['k1', 'k2'].map((trackId) => degraded.emit({ eventType: 'track_removed', trackId }));
+      await vi.waitFor(() => expect(closed).toBeDefined());
+      await closed;
+      await Promise.all(emitted);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      proto.transaction = original;
+    }
+    // Before: "Reprise: applying a change from another tab failed: This cache is closed", told after close() resolved.
+    expect(logger.error.mock.calls.map(([message, error]) => `${message}: ${(error as Error | undefined)?.message}`)).toEqual([]);
+    // Logged by it, or by the next tab that logs (greeted, the tab without IndexedDB sends what was not logged again).
+    const { cache: next } = await openTab(name, indexedDB);
+    await vi.waitFor(async () => expect(await next.getMany('track_metadata', ['k1', 'k2'])).toEqual([undefined, undefined]));
+    await degraded.close();
+    await next.close();
+  });
+
   /**
    * A tab with IndexedDB holding `k` of track t1, and a tab without it (which heard of its database) whose event invalidating t1 the first fails
    * to log (an abort at commit, as Chromium reports an UnknownError there); that tab reloads before any tab that
