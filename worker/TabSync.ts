@@ -687,7 +687,8 @@ export class TabSync {
   /** Work from other tabs runs one step at a time, in arrival order. */
   #enqueue(step: () => Promise<void>): void {
     this.#queue = this.#queue.then(step).catch((error: unknown) => {
-      this.#options.logger.error('Reprise: applying a change from another tab failed', error);
+      // Cut short by the cache's close() (its connection closed under the step): no failure of a cache the app still has.
+      if (!this.#closed) this.#options.logger.error('Reprise: applying a change from another tab failed', error);
     });
   }
 }
