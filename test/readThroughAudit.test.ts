@@ -613,6 +613,32 @@ describe('close() while a fetcher has not answered', () => {
     expect(fetcher).not.toHaveBeenCalled();
   });
 
+  it.each(['in process', 'with a worker'] as const)('%s: close() awaited by the fetcher itself, or by a watcher as it hears the write of a call made before: it resolves (no call waits on the other), the caller rejects with closed, the write resolves, stored', async (mode) => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    const open = () => (mode === 'in process' ? openCache({ name, indexedDB, clock }) : openRemoteCache({ name, indexedDB, now: clock.now }));
+    const { cache, logger } = await open();
+    let signal: AbortSignal | undefined;
+    const fetched = cache.getOrSet('album_year', 'k', async (context) => {
+      signal = context.signal;
+      await cache.close();
+      return 1;
+    });
+    expect(await within(1000, fetched)).toEqual({ code: 'closed' });
+    expect(signal?.aborted).toBe(true);
+    const { cache: watching } = await open();
+    let closing: Promise<void> | undefined;
+    watching.watch('album_year', 'w', () => void (closing ??= watching.close()));
+    expect(await within(1000, watching.set('album_year', 'w', 2))).toEqual({ value: undefined });
+    expect(closing).toBeDefined();
+    expect(await within(1000, closing!)).toEqual({ value: undefined });
+    const { cache: reopened } = await openCache({ name, indexedDB, clock });
+    expect(await reopened.getMany('album_year', ['k', 'w'])).toEqual([undefined, 2]);
+    expect(logger.error).not.toHaveBeenCalled();
+    await reopened.close();
+  });
+
   it('one whose read is on its way when close() is called: its fetcher is not called, it rejects with closed, and close() does not wait', async () => {
     const { cache } = await openCache();
     const fetcher = vi.fn(() => new Promise<string>(() => {}));
