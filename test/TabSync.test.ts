@@ -1027,22 +1027,26 @@ describe('messages are hints, IndexedDB is the truth', () => {
     expect(seen).toHaveLength(1);
   });
 
-  it('a tab with IndexedDB closed (its close() called) as it logs the events of a tab without IndexedDB: its logger hears nothing, after close() resolved, of what the close cut short, and both events reach the shared data', async () => {
+  it.each([
+    ['logs the first', 1],
+    ['reads the log after logging the first, the second heard', 2],
+  ] as const)('a tab with IndexedDB whose close() is called as it logs the events of two tabs without IndexedDB (as it %s): its logger hears nothing, after close() resolved, of what the close cut short, and both events reach the shared data', async (_, nth) => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
     const { cache: closing, logger } = await openTab(name, indexedDB);
-    const { cache: degraded } = await openTab(name, brokenFactory());
+    const degraded = await Promise.all([1, 2].map(async () => (await openTab(name, brokenFactory())).cache));
     for (const key of ['k1', 'k2']) await closing.set('track_metadata', key, 1, { trackId: key });
-    // The app closes the cache as the first event's log is written, the second event waiting its turn.
+    // The app closes the cache at the tab's nth transaction on the event log, the other event waiting its turn.
     const proto = IDBDatabase.prototype as unknown as { transaction(this: IDBDatabase, ...args: unknown[]): IDBTransaction };
     const original = proto.transaction;
     let closed: Promise<void> | undefined;
+    let seen = 0;
     proto.transaction = function (this: IDBDatabase, ...args: unknown[]) {
-      if (this.name === name && ([] as unknown[]).concat(args[0]).includes('events')) closed ??= closing.close();
+      if (this.name === name && ([] as unknown[]).concat(args[0]).includes('events') && ++seen === nth) closed = closing.close();
       return original.apply(this, args);
     };
     try {
-      const emitted = ['k1', 'k2'].map((trackId) => degraded.emit({ eventType: 'track_removed', trackId }));
+      const emitted = degraded.map((tab, index) => tab.emit({ eventType: 'track_removed', trackId: `k${index + 1}` }));
       await vi.waitFor(() => expect(closed).toBeDefined());
       await closed;
       await Promise.all(emitted);
@@ -1050,13 +1054,13 @@ describe('messages are hints, IndexedDB is the truth', () => {
     } finally {
       proto.transaction = original;
     }
-    // Before: "Reprise: applying a change from another tab failed: This cache is closed", told after close() resolved.
+    // Before: "Reprise: applying a change from another tab failed: This cache is closed" (1), "…logging a change from a tab
+    // without IndexedDB failed: This cache is closed" (2), told after close() resolved.
     expect(logger.error.mock.calls.map(([message, error]) => `${message}: ${(error as Error | undefined)?.message}`)).toEqual([]);
-    // Logged by it, or by the next tab that logs (greeted, the tab without IndexedDB sends what was not logged again).
+    // Logged by it, or by the next tab that logs (greeted, a tab without IndexedDB sends what was not logged again).
     const { cache: next } = await openTab(name, indexedDB);
     await vi.waitFor(async () => expect(await next.getMany('track_metadata', ['k1', 'k2'])).toEqual([undefined, undefined]));
-    await degraded.close();
-    await next.close();
+    await Promise.all([...degraded, next].map((tab) => tab.close()));
   });
 
   /**
