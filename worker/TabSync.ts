@@ -684,10 +684,12 @@ export class TabSync {
     trimOldest(this.#applied.set(id, place), REMEMBERED_IDS);
   }
 
-  /** Work from other tabs runs one step at a time, in arrival order. */
+  /**
+   * Work from other tabs runs one step at a time, in arrival order; none once the cache is closed (its connection is, and no
+   * watcher hears it: a change it would log, another tab does). One its close() cut short is no failure of a cache the app still has.
+   */
   #enqueue(step: () => Promise<void>): void {
-    this.#queue = this.#queue.then(step).catch((error: unknown) => {
-      // Cut short by the cache's close() (its connection closed under the step): no failure of a cache the app still has.
+    this.#queue = this.#queue.then(() => (this.#closed ? undefined : step())).catch((error: unknown) => {
       if (!this.#closed) this.#options.logger.error('Reprise: applying a change from another tab failed', error);
     });
   }
