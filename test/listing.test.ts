@@ -234,6 +234,43 @@ describe('one transaction', () => {
   });
 });
 
+describe('an entry that expires while the listing waits', () => {
+  /** Another tab's read-write transaction on the type's store (its import step, its sweep), kept running until released. */
+  async function busyStore(indexedDB: IDBFactory, name: string, type: string) {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const open = indexedDB.open(name);
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    const store = db.transaction(type, 'readwrite').objectStore(type);
+    let busy = true;
+    const spin = () => void (busy && (store.get('spin').onsuccess = spin));
+    spin();
+    return () => ((busy = false), db.close());
+  }
+
+  it('keys, has and entries made before it expired, answered after: none lists it (each is judged by the clock as the store is read)', async () => {
+    const { cache, clock, indexedDB, name } = await openCache();
+    await cache.set('track_metadata', 'short', 1, { ttlSeconds: 10 });
+    await cache.set('track_metadata', 'long', 2);
+    clock.advance(9000);
+    const release = await busyStore(indexedDB, name, 'track_metadata');
+    const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    try {
+      const answers = Promise.all([cache.keys('track_metadata'), cache.has('track_metadata', 'short'), cache.entries('track_metadata')]);
+      // Each call's transaction is made, and waits behind the other tab's.
+      await vi.waitFor(() => expect(transaction.mock.calls.filter(([, mode]) => mode === 'readonly')).toHaveLength(3));
+      clock.advance(2000);
+      release();
+      expect(await answers).toEqual([['long'], false, [['long', 2]]]);
+    } finally {
+      transaction.mockRestore();
+      release();
+    }
+    expect(await cache.get('track_metadata', 'short')).toBeUndefined();
+  });
+});
+
 describe('await using', () => {
   it('closes the cache at the end of the block', async () => {
     const { cache: opened } = await openCache();
