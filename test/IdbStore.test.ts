@@ -138,7 +138,7 @@ describe('IdbStore', () => {
     expect(await committed('old', 'new', 'never')).toEqual([true, true, false]);
     expect(await store.committed('album_year', 'old')).toBeUndefined();
     // Marks are neither entries nor counted, and a clear leaves them.
-    expect(await store.liveKeys('track_metadata', 0)).toEqual(['k', 'k2']);
+    expect(await store.liveKeys('track_metadata', () => 0)).toEqual(['k', 'k2']);
     expect(await store.usage(['track_metadata'])).toEqual([{ entries: 2, bytes: 2 * entry('track_metadata', 'k').bytes }]);
     await store.clear(['track_metadata']);
     expect(await committed('old', 'new')).toEqual([true, true]);

@@ -529,7 +529,7 @@ export class Engine implements EngineApi {
   async keys(type: TypeName, prefix?: string): Promise<string[]> {
     await this.#afterChanges(type);
     await this.#crossTab.current(type);
-    return this.#stores.withStore(type, (store) => store.liveKeys(type, this.#now(), prefix));
+    return this.#stores.withStore(type, (store) => store.liveKeys(type, this.#now, prefix));
   }
 
   async entries(type: TypeName, prefix?: string): Promise<Listed[]> {

@@ -249,23 +249,27 @@ export class IdbStore implements Store {
     });
   }
 
-  liveKeys(type: TypeName, now: number, prefix?: string): Promise<string[]> {
+  liveKeys(type: TypeName, now: () => number, prefix?: string): Promise<string[]> {
     return this.#db.transact(`listing ${type}`, [entryStore(type)], 'readonly', async (tx) => {
       const store = tx.objectStore(entryStore(type));
       // Keys only: the expired ones come from the expiry index, not from reading every value; while an
       // import is pending, its records' keys and expiry are not what reads see, so values are read.
       // Those used ahead of the clock are expired too (see isExpired): the few the access index has ahead of it.
-      const [keys, expired, ahead, batches] = [store.getAllKeys(prefixRange(prefix)), store.index('expiry').getAllKeys(IDBKeyRange.upperBound(now)), store.index('access').getAll(aheadRange(now)), store.getAll(batchRecords())];
-      await requestsDone([keys, expired, ahead, batches]);
+      // By the clock once the keys are read, as a get's: the transaction may have waited for another tab's.
+      const [keys, batches] = [store.getAllKeys(prefixRange(prefix)), store.getAll(batchRecords())];
+      await requestsDone([keys, batches]);
+      const at = now();
       const pending = byId(batches.result as BatchRecord[]);
       if (pending.size) {
         const records = (await requestDone(store.getAll(prefixRange(prefix)))) as EntryRecord[];
         return records.flatMap((record) => {
           const visible = visibleOf(record, pending);
-          return visible && !isExpiredRecord(visible, now) ? [visible.key] : [];
+          return visible && !isExpiredRecord(visible, at) ? [visible.key] : [];
         });
       }
-      const gone = new Set([...(expired.result as string[]), ...(ahead.result as EntryRecord[]).filter((record) => isExpiredRecord(record, now)).map(({ key }) => key)]);
+      const [expired, ahead] = [store.index('expiry').getAllKeys(IDBKeyRange.upperBound(at)), store.index('access').getAll(aheadRange(at))];
+      await requestsDone([expired, ahead]);
+      const gone = new Set([...(expired.result as string[]), ...(ahead.result as EntryRecord[]).filter((record) => isExpiredRecord(record, at)).map(({ key }) => key)]);
       return (keys.result as string[]).filter((key) => !gone.has(key));
     });
   }

@@ -190,9 +190,10 @@ export class MemoryStore implements Store {
     return entries.sort(byKey).map((entry) => ({ ...entry, value: this.#clone(entry.value) }));
   }
 
-  async liveKeys(type: TypeName, now: number, prefix = ''): Promise<string[]> {
+  async liveKeys(type: TypeName, now: () => number, prefix = ''): Promise<string[]> {
     const entries = [...(this.#tables.get(type)?.entries.values() ?? [])];
-    return entries.filter((entry) => entry.key.startsWith(prefix) && !isExpired(entry, now)).sort(byKey).map((entry) => entry.key);
+    const at = now();
+    return entries.filter((entry) => entry.key.startsWith(prefix) && !isExpired(entry, at)).sort(byKey).map((entry) => entry.key);
   }
 
   async remove(type: TypeName, keys: readonly string[], when?: (entry: StoredEntry) => boolean | 'expired'): Promise<Deletion> {

@@ -153,8 +153,11 @@ export interface Store {
   mark(type?: TypeName, key?: string): Promise<Mark>;
   /** The type's entries whose key starts with `prefix` (every entry without one), in key order; expiry is the caller's business. */
   list(type: TypeName, prefix?: string): Promise<StoredEntry[]>;
-  /** The keys of the type's entries not expired at `now` that start with `prefix`, in key order, read without their values. */
-  liveKeys(type: TypeName, now: number, prefix?: string): Promise<string[]>;
+  /**
+   * The keys of the type's entries that start with `prefix`, in key order, read without their values: those not
+   * expired by `now()` read once the keys are (the read may have waited its turn behind another tab's writes).
+   */
+  liveKeys(type: TypeName, now: () => number, prefix?: string): Promise<string[]>;
   /**
    * Deletes the keys whose current entry passes `when` (all of them without it), and in the same step
    * removes those it calls `'expired'`: a deletion that finds an entry expired removes it as a read would,
