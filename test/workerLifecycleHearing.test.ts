@@ -44,7 +44,7 @@ function listen(cache: CacheClient): string[] {
 async function pageWithEngine(
   name: string,
   indexedDB: IDBFactory,
-  opening: () => Promise<void>,
+  opening: (openChannel?: OpenTabChannel) => Promise<void>,
   { channel = pageChannel(name), now, storage }: { channel?: () => OpenTabChannel; now?: () => number; storage?: (worker: number) => IDBFactory } = {},
 ) {
   let started = 0;
@@ -63,7 +63,7 @@ async function pageWithEngine(
   };
   const { workers, connect, kept } = inProcessWorkers(
     async (client, _, openChannel) => {
-      await opening();
+      await opening(openChannel);
       const worker = started++;
       return Engine.create({ name, config: tableOf(new SmartCacheConfig({})), indexedDB: storage?.(worker) ?? indexedDB, cloneValues: false, logger: remoteLogger(client.log), client, tab: tab.open, openChannel });
     },
@@ -246,6 +246,31 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     await here.stats();
     await pause(20);
     expect(heard).toEqual(['remote library_sync']);
+    await here.close();
+    await other.close();
+  });
+
+  it("another tab's events logged after the page listened reach the listeners when the worker they were told to dies before its engine opened, the clock set back behind when the page listened since the first, then set right again (soak seed 118684)", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const clock = fakeClock();
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    let opens = 0;
+    // The first worker's engine asks for its channel to the other tabs, then its reads of the log hang (IndexedDB busy) until it is killed.
+    const hangs = (openChannel?: OpenTabChannel) => (openChannel!(() => {}), new Promise<void>(() => {}));
+    const { cache: here, workers } = await pageWithEngine(name, indexedDB, (openChannel) => (opens++ ? Promise.resolve() : hangs(openChannel)), { now: clock.now });
+    const heard = listen(here);
+    await other.emit({ eventType: 'track_removed', trackId: 't1' });
+    // An NTP step: two seconds behind when the page listened, then right again (stamped so, the second event looks older than the page).
+    clock.advance(-2000);
+    await other.emit({ eventType: 'library_sync' });
+    clock.advance(5000);
+    await pause(20);
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    await here.stats();
+    await pause(20);
+    expect(heard).toEqual(['remote track_removed', 'remote library_sync']);
     await here.close();
     await other.close();
   });
