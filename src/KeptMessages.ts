@@ -27,6 +27,12 @@ export class KeptMessages {
   #paused = false;
   /** Changes of tabs without IndexedDB told to the live worker that it has not answered as logged (or gone), by id (see told); and its own, made without IndexedDB, that no tab said it logged (see posted). */
   readonly #unanswered = new Map<string, Extract<ChannelMessage, { id: string }>>();
+  /**
+   * Other tabs' logged changes told to the live worker before it said where it stands (see listening): should it die first (its
+   * engine still opening), they go to the next one, which tells those logged before where it starts. Not left to the log, where
+   * it finds what was logged since the page listened by time: a clock set back behind that, then set right, hides some (soak seed 118684).
+   */
+  #unplaced: Map<string, RelayedMessage> | null = new Map();
   /** The database the page's workers last said they log in (their greeting, their hints of shared data changed, where they told the page they stand: see listening). */
   #epoch: string | null = null;
 
@@ -74,8 +80,10 @@ export class KeptMessages {
    */
   told(message: RelayedMessage): void {
     if (typeof message !== 'object' || !message || !('id' in message)) return;
-    if (message.seq !== null) this.#unanswered.delete(message.id);
-    else if (!message.gone) trimOldest(this.#unanswered.set(message.id, { ...message, epoch: message.epoch ?? this.#epoch }), MAX_UNANSWERED);
+    if (message.seq !== null) {
+      this.#unanswered.delete(message.id);
+      if (this.#unplaced) trimOldest(this.#unplaced.set(message.id, message), MAX_UNANSWERED);
+    } else if (!message.gone) trimOldest(this.#unanswered.set(message.id, { ...message, epoch: message.epoch ?? this.#epoch }), MAX_UNANSWERED);
   }
 
   /** A message the live worker sends the other tabs: where it logged such a change, that it never will, or the database it logs in. */
@@ -93,6 +101,7 @@ export class KeptMessages {
    * worker is told too: the one that relay failed in, maybe reopened for it, not the deleted one named as it was told (or sent again).
    */
   listening(from: LogPlace | null, unlogged?: { id: string; epoch: string }): void {
+    this.#unplaced = null;
     this.#epoch = from?.epoch ?? this.#epoch;
     const kept = unlogged && this.#unanswered.get(unlogged.id);
     if (kept) kept.epoch = unlogged.epoch;
@@ -100,6 +109,8 @@ export class KeptMessages {
 
   /** The worker died (or the cache closed): what it did not answer goes to the next one, before what comes after. Logged once, whoever logs it (the log is read for its id). */
   unanswered(): void {
+    this.#unplaced?.forEach((message) => this.keep(message));
+    this.#unplaced = new Map();
     this.#unanswered.forEach((message) => this.keep(message));
     this.#unanswered.clear();
   }
