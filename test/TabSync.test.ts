@@ -1063,6 +1063,42 @@ describe('messages are hints, IndexedDB is the truth', () => {
     await Promise.all([...degraded, next].map((tab) => tab.close()));
   });
 
+  it('a tab with IndexedDB whose close() is called as it logs again the events of a tab without IndexedDB it failed to log (after logging one of its own), between the first and the second: its logger hears nothing, after close() resolved, of what the close cut short, and both events reach the shared data', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: closing, logger } = await openTab(name, indexedDB);
+    const { cache: degraded } = await openTab(name, brokenFactory());
+    for (const key of ['k1', 'k2', 'k3']) await closing.set('track_metadata', key, 1, { trackId: key });
+    // The disk is full as the tab with IndexedDB hears both events: it applies them unlogged, and logs them once it logs again.
+    const full = fillDisk({ database: name });
+    for (const trackId of ['k1', 'k2']) await degraded.emit({ eventType: 'track_removed', trackId });
+    await vi.waitFor(() => expect(logger.error.mock.calls.filter(([message]) => String(message).includes('logging a change from a tab without IndexedDB failed'))).toHaveLength(2));
+    full();
+    logger.error.mockClear();
+    // The app closes the cache as the tab reads the log after logging the first again, the second waiting its turn in the same step.
+    const proto = IDBDatabase.prototype as unknown as { transaction(this: IDBDatabase, ...args: unknown[]): IDBTransaction };
+    const original = proto.transaction;
+    let closed: Promise<void> | undefined;
+    let seen = 0;
+    proto.transaction = function (this: IDBDatabase, ...args: unknown[]) {
+      if (this.name === name && ([] as unknown[]).concat(args[0]).includes('events') && ++seen === 3) closed = closing.close();
+      return original.apply(this, args);
+    };
+    try {
+      // Its own event (logged: the first transaction), then the first again (the second) and the read after it (the third).
+      await closing.emit({ eventType: 'track_removed', trackId: 'k3' });
+      await vi.waitFor(() => expect(closed).toBeDefined());
+      await closed;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      proto.transaction = original;
+    }
+    expect(logger.error.mock.calls.map(([message, error]) => `${message}: ${(error as Error | undefined)?.message}`)).toEqual([]);
+    const { cache: next } = await openTab(name, indexedDB);
+    await vi.waitFor(async () => expect(await next.getMany('track_metadata', ['k1', 'k2', 'k3'])).toEqual([undefined, undefined, undefined]));
+    await Promise.all([degraded, next].map((tab) => tab.close()));
+  });
+
   /**
    * A tab with IndexedDB holding `k` of track t1, and a tab without it (which heard of its database) whose event invalidating t1 the first fails
    * to log (an abort at commit, as Chromium reports an UnknownError there); that tab reloads before any tab that
