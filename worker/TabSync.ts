@@ -511,6 +511,8 @@ export class TabSync {
       try {
         relayed = await this.#options.relay(shared);
       } catch (error) {
+        // Cut short by close() (a step logging several goes on to the next): no failure to tell, see #enqueue.
+        if (this.#closed) throw error;
         // Not logged (its tab sends it again when a tab that logs speaks): applied to this tab meanwhile, once.
         this.#options.logger.error('Reprise: logging a change from a tab without IndexedDB failed', error);
         const applied = this.#unloggedHere.has(shared.id);
