@@ -647,6 +647,21 @@ describe('options that cannot apply are errors, not silence', () => {
     expect(persist).toHaveBeenCalledTimes(1);
     expect(logger.error).not.toHaveBeenCalled();
   });
+
+  it('persist: true whose navigator.storage.persist(), asked as the cache opened, fails once it is closed: its logger hears nothing of it', async () => {
+    let fail!: (error: unknown) => void;
+    vi.stubGlobal('navigator', { storage: { persist: () => new Promise((_, reject) => (fail = reject)) } });
+    try {
+      const logger = { error: vi.fn() };
+      const cache = await createCache({ worker: false, indexedDB: new IDBFactory(), persist: true, logger, name: uniqueName() });
+      await cache.close();
+      fail(new DOMException('The document is not fully active', 'InvalidStateError'));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(logger.error.mock.calls.map(([message]) => message)).toEqual([]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
 });
 
 describe("the worker's own reports", () => {
