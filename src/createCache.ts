@@ -184,7 +184,6 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
     stop?.();
     throw error;
   }
-  if (parsed.persist) requestPersistence(logger);
   // Closing (the app's own beforeunload or visibilitychange listener closed it), the engine has nothing to follow: `closed` is no failure.
   onClose.push(watchLifecycle(engine, (error) => isCacheError(error, 'closed') || logger.error('Reprise: following the page lifecycle failed', error)));
   // Caches of one name on different storages (an injected factory each, as tests in one process have)
@@ -211,6 +210,7 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
     fetchLocks,
     config: table,
   });
+  if (parsed.persist) requestPersistence(logger, cacheInternals.get(client)!.closing);
   if (stop) {
     // A later updatePolicy reaches the engine (in-process, its table changes as it arrives; in a worker, as a message) after
     // the page's calls held then (an emit behind a value an async schema checks: it keeps the rules it was made under).
@@ -244,14 +244,19 @@ function checkSchemas(schemas: Record<string, unknown>, types: ReadonlyMap<TypeN
   if (issues.length) throw invalidError('invalid_argument', 'createCache options', issues);
 }
 
-/** navigator.storage.persist() exists on the main thread only: a worker cannot ask. */
-function requestPersistence(logger: Logger): void {
+/**
+ * navigator.storage.persist() exists on the main thread only: a worker cannot ask. Its answer may come once the cache
+ * is closed (`closing`: run by close()), whose logger hears nothing of it then, as of a refresh (see CacheClient).
+ */
+function requestPersistence(logger: Logger, closing: Set<() => void>): void {
   const storage = typeof navigator === 'undefined' ? undefined : navigator.storage;
   if (!storage?.persist) {
     logger.error('Reprise: persist was asked, but there is no navigator.storage.persist() here; storage stays best-effort', undefined);
     return;
   }
-  storage.persist().catch((error: unknown) => logger.error('Reprise: navigator.storage.persist() failed', error));
+  let open = true;
+  closing.add(() => (open = false));
+  storage.persist().catch((error: unknown) => open && logger.error('Reprise: navigator.storage.persist() failed', error));
 }
 
 const storageIds = new WeakMap<IDBFactory, string>();
