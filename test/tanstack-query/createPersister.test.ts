@@ -598,6 +598,38 @@ describe('createPersister', () => {
     }
   });
 
+  it.each([
+    ['a save held when close() was called', 'holding'],
+    ['no save made before', 'idle'],
+    ['the persister made after it', 'after'],
+  ] as const)('the saves of persistClient after close() (%s; the app keeps its QueryClient, which goes on saving) are each dropped at once, leaving no timer and no listener of the page', async (_, before) => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const page = Object.assign(new EventTarget(), { visibilityState: 'visible' as DocumentVisibilityState });
+    const listen = vi.spyOn(page, 'addEventListener');
+    vi.stubGlobal('document', page);
+    try {
+      const { cache, logger } = await openCache();
+      const made = () => createPersister(cache, { type: 'successful_api_metadata' });
+      const early = before === 'holding' ? (await holdingASave(cache)).persister : before === 'idle' ? made() : undefined;
+      await cache.close();
+      const persister = early ?? made();
+      listen.mockClear();
+      const client = queryClient();
+      const settled: string[] = [];
+      for (const data of ['after', 'later']) {
+        client.setQueryData(['k'], data);
+        void persistQueryClientSave({ queryClient: client, persister }).then(() => settled.push(data));
+      }
+      // No time passes.
+      await vi.advanceTimersByTimeAsync(0);
+      expect({ settled, timers: vi.getTimerCount(), listened: listen.mock.calls.map(([type]) => type) }).toEqual({ settled: ['after', 'later'], timers: 0, listened: [] });
+      expect(logger.error).not.toHaveBeenCalled();
+    } finally {
+      vi.unstubAllGlobals();
+      vi.useRealTimers();
+    }
+  });
+
   it('a removeClient that fails rejects, and the held save it dropped resolves all the same', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
