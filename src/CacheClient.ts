@@ -177,6 +177,7 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
     cacheInternals.set(this, {
       types: this.#types,
       closing: this.#beforeClose,
+      closed: () => this.#closed,
       forgot: this.#forgot,
       logger: this.#logger,
       // After the calls of its type still held (an event behind a value an async schema checks), which it would otherwise take for news.

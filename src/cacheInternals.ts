@@ -13,6 +13,8 @@ export interface CacheInternals {
   readonly types: ReadonlyMap<TypeName, boolean>;
   /** Run by the first `close()` before it refuses calls: a call held back (a throttled save) is made there, and settled by it. */
   readonly closing: Set<() => void>;
+  /** Whether `close()` was called: TanStack goes on saving after it, and a throttle then holds nothing (no timer for a save refused). */
+  readonly closed: () => boolean;
   /**
    * Each run once whenever the page hears that its tab forgot other tabs' changes it could not replay (the
    * event log trimmed past them, or the database recreated, while the tab was frozen): no event reaches the

@@ -16,11 +16,12 @@ export interface ThrottledSave<A> {
  * resolves once its value, or a later one that replaced it, is saved or failed (`save` reports its
  * failures: it never rejects, as TanStack catches nothing). The cache's `close()` makes a held save
  * before it refuses calls, so it is stored, not lost (and leaves no timer); where the cache cannot say
- * it closes (one not made by `createCache`), or with `ms` 0, every save is made at once. While it holds a
+ * it closes (one not made by `createCache`), once it is closed, or with `ms` 0, every save is made at once. While it holds a
  * save it is in `holders`, where the others saving the same thing find it.
  */
 export function throttledSave<A>(cache: object, ms: number, save: (value: A) => Promise<void>, holders?: Set<ThrottledSave<A>>): ThrottledSave<A> {
-  const closing = cacheInternals.get(cache)?.closing;
+  const internals = cacheInternals.get(cache);
+  const closing = internals?.closing;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let held: { value: A; settle: (saved: Promise<void>) => void; saved: Promise<void> } | undefined;
   const take = () => {
@@ -67,7 +68,7 @@ export function throttledSave<A>(cache: object, ms: number, save: (value: A) => 
     return save(value);
   };
   const throttled = (value: A): Promise<void> => {
-    if (!closing || ms <= 0) return save(value);
+    if (!closing || ms <= 0 || internals.closed()) return save(value);
     if (timer === undefined) return saveNow(value);
     if (held) held.value = value;
     else {
