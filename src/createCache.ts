@@ -210,7 +210,7 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
     fetchLocks,
     config: table,
   });
-  if (parsed.persist) requestPersistence(logger, cacheInternals.get(client)!.closing);
+  if (parsed.persist) requestPersistence(logger, cacheInternals.get(client)!.closed);
   if (stop) {
     // A later updatePolicy reaches the engine (in-process, its table changes as it arrives; in a worker, as a message) after
     // the page's calls held then (an emit behind a value an async schema checks: it keeps the rules it was made under).
@@ -246,17 +246,15 @@ function checkSchemas(schemas: Record<string, unknown>, types: ReadonlyMap<TypeN
 
 /**
  * navigator.storage.persist() exists on the main thread only: a worker cannot ask. Its answer may come once the cache
- * is closed (`closing`: run by close()), whose logger hears nothing of it then, as of a refresh (see CacheClient).
+ * is `closed`, whose logger hears nothing of it then, as of a refresh (see CacheClient).
  */
-function requestPersistence(logger: Logger, closing: Set<() => void>): void {
+function requestPersistence(logger: Logger, closed: () => boolean): void {
   const storage = typeof navigator === 'undefined' ? undefined : navigator.storage;
   if (!storage?.persist) {
     logger.error('Reprise: persist was asked, but there is no navigator.storage.persist() here; storage stays best-effort', undefined);
     return;
   }
-  let open = true;
-  closing.add(() => (open = false));
-  storage.persist().catch((error: unknown) => open && logger.error('Reprise: navigator.storage.persist() failed', error));
+  storage.persist().catch((error: unknown) => closed() || logger.error('Reprise: navigator.storage.persist() failed', error));
 }
 
 const storageIds = new WeakMap<IDBFactory, string>();
