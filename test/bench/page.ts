@@ -268,9 +268,10 @@ const bench = {
 
   /**
    * 12: the main thread while big answers reach it: `entries` of a type of `stored` records, then a
-   * getMany of `count` random keys of it (Reprise, a persistent type, through its worker).
+   * getMany of `count` random keys of it, then of `stored` random keys (big arguments too), then a
+   * deleteMany of every key (Reprise, a persistent type, through its worker).
    */
-  async bigAnswers(stored: number, count: number): Promise<{ entries: Timing; getMany: Timing }> {
+  async bigAnswers(stored: number, count: number): Promise<{ entries: Timing; getMany: Timing; getManyAll: Timing; deleteMany: Timing }> {
     const subject = await openSubject('reprise');
     const cache = subject.cache!;
     try {
@@ -282,7 +283,15 @@ const bench = {
       const getMany = await watched(async () => {
         if ((await cache.getMany('track_metadata', keys)).some((value) => value === undefined)) throw new Error('getMany missed keys');
       });
-      return { entries, getMany };
+      const all = randomKeys(stored, stored, 13);
+      const getManyAll = await watched(async () => {
+        if ((await cache.getMany('track_metadata', all)).some((value) => value === undefined)) throw new Error('getMany missed keys');
+      });
+      const every = trackRecords(stored).map((record) => record.key);
+      const deleteMany = await watched(async () => {
+        if ((await cache.deleteMany('track_metadata', every)) !== stored) throw new Error('deleteMany missed keys');
+      });
+      return { entries, getMany, getManyAll, deleteMany };
     } finally {
       await subject.close();
     }
