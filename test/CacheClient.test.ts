@@ -93,6 +93,42 @@ describe('getMany and setMany', () => {
     expect(await code(cache.getMany('album_year', ['a'], { fingerprint: 'F1', fingerprints: ['F1'] }))).toBe('invalid_argument');
   });
 
+  it('getMany and deleteMany of 100,000 keys take them as they are when called: the caller emptying or changing its array right after changes nothing', async () => {
+    const { cache } = await openCache();
+    const keys = Array.from({ length: 100_000 }, (_, index) => `k${index}`);
+    await cache.setMany('generic', [{ key: 'k0', value: 0 }, { key: 'k99999', value: 99_999 }, { key: 'kept', value: 1 }]);
+    const asked = [...keys];
+    const reading = cache.getMany('generic', asked);
+    asked.length = 0;
+    const found = await reading;
+    expect([found.length, found[0], found[99_999], found.filter((value) => value !== undefined).length]).toEqual([100_000, 0, 99_999, 2]);
+    const given = [...keys];
+    const deleting = cache.deleteMany('generic', given);
+    given.fill('kept');
+    expect(await deleting).toBe(2);
+    expect(await cache.keys('generic')).toEqual(['kept']);
+  });
+
+  it('getMany and deleteMany of 100,000 keys name a bad one by its index, as for a few, and read or delete nothing; a key of 4096 emoji (8192 UTF-16 units) among them is a key', async () => {
+    const { cache } = await openCache();
+    const emoji = '\u{1F3B5}'.repeat(4096);
+    await cache.setMany('generic', [{ key: emoji, value: 1 }, { key: 'k0', value: 0 }]);
+    const keys = Array.from({ length: 100_000 }, (_, index) => (index === 5 ? emoji : `k${index}`));
+    const bad = [...keys.slice(0, 99_999), ''];
+    for (const [call, path] of [
+      [() => cache.getMany('generic', bad), 'keys.99999'],
+      [() => cache.deleteMany('generic', bad), '99999'],
+      [() => cache.deleteMany('generic', [...keys.slice(0, 99_999), 'k'.repeat(4097)]), '99999'],
+    ] as const) {
+      const { code, issues } = await rejection(call());
+      expect({ code, issues }).toEqual({ code: 'invalid_argument', issues: [{ path, message: expect.stringMatching(/^key must be/) }] });
+    }
+    expect(await cache.keys('generic')).toEqual(['k0', emoji]);
+    expect((await cache.getMany('generic', keys)).filter((value) => value !== undefined)).toEqual([0, 1]);
+    expect(await cache.deleteMany('generic', keys)).toBe(2);
+    expect(await cache.keys('generic')).toEqual([]);
+  });
+
   it('getMany takes null options as none, as get, set, setMany, keys and resolve do', async () => {
     const { cache } = await openCache();
     await cache.set('generic', 'a', 1, null as never);

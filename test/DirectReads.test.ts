@@ -482,6 +482,18 @@ describe('reads the page answers itself', () => {
     });
   }
 
+  it('a deleteMany of 100,000 keys on its way: a get of one of its keys made right after misses, and a get of a key it does not name still hits', async () => {
+    const { cache } = await pageReading();
+    const keys = Array.from({ length: 100_000 }, (_, index) => `k${index}`);
+    await cache.setMany('track_metadata', [{ key: 'k77777', value: 1 }, { key: 'other', value: 2 }]);
+    expect(await cache.get('track_metadata', 'k77777')).toBe(1);
+    const deleting = cache.deleteMany('track_metadata', keys);
+    const [gone, other] = [cache.get('track_metadata', 'k77777'), cache.get('track_metadata', 'other')];
+    expect([await gone, await other, await deleting]).toEqual([undefined, 2, 1]);
+    expect(await cache.get('track_metadata', 'k77777')).toBeUndefined();
+    await cache.close();
+  });
+
   it('after another tab’s write or event has resolved, the page reads what it left', async () => {
     const { cache, name, indexedDB, clock } = await pageReading();
     const { cache: other } = await openCache({ name, indexedDB, clock });
