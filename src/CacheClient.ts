@@ -32,6 +32,7 @@ import {
   keysSchema,
   listOptionsSchema,
   listenerSchema,
+  plainKeys,
   setManyOptionsSchema,
   setOptionsSchema,
 } from './cacheArgs';
@@ -232,16 +233,18 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
 
   async #getMany<T extends CacheType<N>>(type: T, keys: readonly string[], options?: GetManyOptions): Promise<(ValueOf<S, T> | undefined)[]> {
     this.#known(type);
-    const args = parse(getManyArgsSchema, { keys, options: options ?? undefined }, 'invalid_argument', 'getMany arguments');
+    const plain = plainKeys(keys);
+    const args = parse(getManyArgsSchema, { keys: plain ? [] : keys, options: options ?? undefined }, 'invalid_argument', 'getMany arguments');
+    const valid = plain ?? args.keys;
     const { fingerprint, fingerprints } = args.options ?? {};
     if (fingerprint != null && fingerprints) throw new CacheError('invalid_argument', 'getMany: fingerprint or fingerprints, not both');
     if (fingerprints && fingerprints.length !== keys.length) {
       throw new CacheError('invalid_argument', `getMany: ${fingerprints.length} fingerprints for ${keys.length} keys`);
     }
     // Nothing to read: no transaction, and no read to tell the worker of.
-    if (!args.keys.length) return [];
+    if (!valid.length) return [];
     // `fingerprint`, as get takes it, checks every key.
-    return this.#read(type, args.keys, fingerprints?.map((each) => each ?? undefined) ?? (fingerprint == null ? undefined : args.keys.map(() => fingerprint)));
+    return this.#read(type, valid, fingerprints?.map((each) => each ?? undefined) ?? (fingerprint == null ? undefined : valid.map(() => fingerprint)));
   }
 
   set<T extends CacheType<N>>(type: T, key: string, value: ValueIn<S, T>, options?: SetOptions): Promise<void> {
@@ -396,7 +399,7 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
 
   async #deleteMany(type: CacheType<N>, keys: readonly string[]): Promise<number> {
     this.#known(type);
-    const valid = parse(keysSchema, keys, 'invalid_argument', 'keys');
+    const valid = plainKeys(keys) ?? parse(keysSchema, keys, 'invalid_argument', 'keys');
     this.#resolver.sawWrite(type, valid);
     if (valid.length === 0) return 0;
     const schema = this.#schemas[type];
