@@ -78,6 +78,18 @@ class WorkerStillLoading extends EventTarget {
   }
 }
 
+/** A worker whose engine records the values each setMany receives, as they reached it. */
+function recordingWorker(): { received: unknown[]; worker: WorkerWithHost } {
+  const received: unknown[] = [];
+  const engine = {
+    setMany: async (_type: string, entries: { value: unknown }[]) => {
+      received.push(...entries.map(({ value }) => value));
+      return { stale: [], shared: false };
+    },
+  };
+  return { received, worker: new WorkerWithHost({ open: async () => exposeEngine(engine), ping: async () => {} } as unknown as WorkerHost) };
+}
+
 /** Moves faked timers on by `ms`, letting the real message ports deliver between steps. */
 async function advance(ms: number): Promise<void> {
   for (let step = 0; step < ms; step += 100) {
@@ -414,14 +426,7 @@ describe('connectWorker', () => {
   });
 
   it('a call made once the engine has opened sends its arguments as they were when it was made, not as the caller changed them right after', async () => {
-    const received: unknown[] = [];
-    const engine = {
-      setMany: async (_type: string, entries: { value: unknown }[]) => {
-        received.push(...entries.map(({ value }) => value));
-        return { stale: [], shared: false };
-      },
-    };
-    const worker = new WorkerWithHost({ open: async () => exposeEngine(engine), ping: async () => {} } as unknown as WorkerHost);
+    const { received, worker } = recordingWorker();
     const cache = await createCache({ name: 'copies-open', worker: () => worker as unknown as Worker });
     await cache.set('generic', 'first', 'the engine is open');
     // Not awaited: the caller goes on with its values (a form's state, a list it builds) at once.
@@ -437,20 +442,13 @@ describe('connectWorker', () => {
   });
 
   it('a small setMany whose first value takes longer than a slice to check (a big value, a busy device) sends its values as they were when it was made, not as the caller changed them right after', async () => {
-    const received: unknown[] = [];
-    const engine = {
-      setMany: async (_type: string, entries: { value: unknown }[]) => {
-        received.push(...entries.map(({ value }) => value));
-        return { stale: [], shared: false };
-      },
-    };
+    const { received, worker } = recordingWorker();
     // Its check of a big value holds the thread 15 ms: longer than a slice of the page's checks (10 ms).
     const slow = (value: unknown) => {
       for (const until = performance.now() + 15; performance.now() < until; );
       return { value };
     };
     const schemas = { generic: { '~standard': { version: 1 as const, vendor: 'test', validate: (value: unknown) => ((value as { big?: boolean }).big ? slow(value) : { value }) } } };
-    const worker = new WorkerWithHost({ open: async () => exposeEngine(engine), ping: async () => {} } as unknown as WorkerHost);
     const cache = await createCache({ name: 'copies-slow-check', worker: () => worker as unknown as Worker, schemas });
     await cache.set('generic', 'first', { opened: true });
     // Not awaited: the caller goes on with its values at once.
