@@ -9,7 +9,7 @@ import type { KeptMessages } from './KeptMessages';
 import { inOrder } from './inOrder';
 import { PendingChanges, type PendingChange } from './PendingChanges';
 import { HUNG_AFTER_PINGS, IDLE_PROBE_MS, PROBE_AFTER_MS, PROBE_TIMEOUT_MS, probeWorker } from './probeWorker';
-import { MAX_CHANGE_KEYS } from './TabChannel';
+import { namesEachKey } from './TabChannel';
 import { unref } from './unref';
 import { valueBytes } from './estimateBytes';
 import { epochNow } from './time';
@@ -184,7 +184,7 @@ export class RemoteEngine implements EngineApi {
 
   deleteMany(type: TypeName, keys: string[], once?: Once): Promise<Deleted> {
     // More keys than a change message names as any key of the type (as Resolver notes them): a Set of 100,000 is a long task of the page; a read of the type meanwhile is the worker's, after the delete.
-    return this.#call((engine) => engine.deleteMany(type, keys, once), keys.length > MAX_CHANGE_KEYS ? { type } : { type, keys: new Set(keys) });
+    return this.#call((engine) => engine.deleteMany(type, keys, once), namesEachKey(keys) ? { type, keys: new Set(keys) } : { type });
   }
 
   clear(type?: TypeName, once?: Once): Promise<void> {

@@ -15,7 +15,7 @@ import type { HeardChanges } from './HeardChanges';
 import type { EngineApi, EntryInput, Found, Mark, Written } from './protocol';
 import { randomId } from './randomId';
 import { abortReason, abortedError, SharedFetch, untilAborted } from './SharedFetch';
-import { MAX_CHANGE_KEYS } from './TabChannel';
+import { namesEachKey } from './TabChannel';
 
 /** A write's options as validated. */
 type WriteArgs = Omit<z.output<typeof entrySchema>, 'key' | 'value'>;
@@ -267,7 +267,7 @@ export class Resolver {
     const noted = this.#noted;
     // More keys than a change message names are noted as every key of the type, as another tab's such change is
     // heard: a deleteMany of 100,000 keys noted one by one held the page for a long task (an extra fetch at worst).
-    for (const id of keys && keys.length <= MAX_CHANGE_KEYS ? keys.map((key) => `${type}:${key}`) : [type]) noted.delete(id), noted.set(id, now);
+    for (const id of keys && namesEachKey(keys) ? keys.map((key) => `${type}:${key}`) : [type]) noted.delete(id), noted.set(id, now);
     for (const [id, at] of noted) {
       if (at > now - NOTED_MS) break;
       noted.delete(id);

@@ -6,6 +6,9 @@ export const CHANNEL_VERSION = 2;
 /** Keys in one change message at most: past it a change says "any key of the type" (see worker/ChangeFeed). */
 export const MAX_CHANGE_KEYS = 100;
 
+/** Whether a change of `keys` names each of them: a change message carries MAX_CHANGE_KEYS at most, and past it names the whole type. */
+export const namesEachKey = (keys: readonly string[]): boolean => keys.length <= MAX_CHANGE_KEYS;
+
 /** The part of BroadcastChannel Reprise uses (Node has one too, so tabs can be simulated in tests). */
 export interface ChannelLike {
   postMessage(message: unknown): void;

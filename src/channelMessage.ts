@@ -1,10 +1,10 @@
 import * as z from 'zod/mini';
 import { cacheEventSchema } from './cacheEvent';
 import { contentTypeSchema } from './contentTypeSchema';
-import { lengthAtMost, nonEmpty } from './lengthChecks';
+import { nonEmpty } from './lengthChecks';
 import { greaterThan } from './numberChecks';
 import { countsByType, keysByType } from './plainRecord';
-import { CHANNEL_VERSION, MAX_CHANGE_KEYS } from './TabChannel';
+import { CHANNEL_VERSION, namesEachKey } from './TabChannel';
 
 const nonEmptyString = () => z.string().check(nonEmpty());
 
@@ -59,7 +59,7 @@ export const channelMessageSchema = z.union([
         z.object({
           type: contentTypeSchema,
           kind: z.literal(['set', 'delete', 'invalidate', 'evict', 'expire', 'clear']),
-          keys: z.nullable(z.array(z.string()).check(lengthAtMost(MAX_CHANGE_KEYS))),
+          keys: z.nullable(z.array(z.string()).check(z.refine(namesEachKey))),
           id: z.optional(nonEmptyString()),
         }),
       )

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { CUSTOM_TYPE_NAME } from './contentType';
 import { describeValue } from './describeValue';
-import { MAX_CHANGE_KEYS } from './TabChannel';
+import { namesEachKey } from './TabChannel';
 
 // Records without zod's record schema, the largest piece of zod/mini an app would ship for Reprise:
 // object schemas (there anyway), for plain objects only, as a record takes (not a Date, a Map or a
@@ -37,4 +37,4 @@ export const countsByType = () => byType<number>((count) => Number.isSafeInteger
 
 /** Keys per content type (which entries a change removed): at most MAX_CHANGE_KEYS strings each. */
 export const keysByType = () =>
-  byType<string[]>((keys) => Array.isArray(keys) && keys.length <= MAX_CHANGE_KEYS && keys.every((key) => typeof key === 'string'));
+  byType<string[]>((keys) => Array.isArray(keys) && namesEachKey(keys) && keys.every((key) => typeof key === 'string'));
