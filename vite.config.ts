@@ -158,7 +158,7 @@ export default defineConfig(({ command, mode }) => ({
           environment: 'node',
           include: ['test/**/*.test.ts'],
           exclude: ['test/browser/**', 'test/bench/**'],
-          setupFiles: ['test/setup/idbClasses.ts'],
+          setupFiles: ['test/setup/idbClasses.ts', 'test/setup/waitFor.ts'],
           // A timeout here only catches a hang (no test asserts time): heavy tests (2,000 random operations,
           // quota faults over 2,500 entries, chunked imports) took over the default 5 s on a loaded 2-core machine.
           testTimeout: 30_000,
