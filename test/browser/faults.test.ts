@@ -25,39 +25,56 @@ describe('a worker terminated in the middle of a multi-chunk setMany', () => {
     const name = uniqueName('faults');
     const { page, errors } = await openTab(browser, name);
     const trials = await page.evaluate(async (name) => {
-      const results: { delay: number; outcome: string; present: number; progress: number }[] = [];
-      // How long such a setMany takes here, uninterrupted; then terminate the worker at points across it.
+      const results: { delay: number; outcome: string; present: number; progress: number; ms: number }[] = [];
+      const entriesOf = (prefix: string) => Array.from({ length: 8000 }, (_, index) => ({ key: `${prefix}${index}`, value: { index, text: 'x'.repeat(60) } }));
+      // How long the trials' setMany takes here, uninterrupted (same type, same entries, its own keys); then terminate the worker at points across it.
       const started = performance.now();
-      await window.tab.cache!.setMany('album_year', Array.from({ length: 8000 }, (_, index) => ({ key: `warm-${index}`, value: { index, text: 'x'.repeat(60) } })));
+      await window.tab.cache!.setMany('track_metadata', entriesOf('calibrate-'));
       const took = performance.now() - started;
-      const delays = [0, 0.05, 0.15, 0.3, 0.5, 0.7, 0.85, 0.95, 1.5].map((fraction) => Math.round(fraction * took));
-      for (const delay of delays) {
-        const prefix = `t${delay}-`;
-        const entries = Array.from({ length: 8000 }, (_, index) => ({ key: `${prefix}${index}`, value: { index, text: 'x'.repeat(60) } }));
+      /** A setMany whose worker is terminated `delay` ms after the call (-1: just before it), or as it settles if that comes first. */
+      const trial = async (delay: number) => {
+        const entries = entriesOf(`t${results.length}-`);
         let progress = 0;
-        const call = window.tab
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        let gone = false;
+        const terminate = () => {
+          if (gone) return;
+          gone = true;
+          clearTimeout(timer);
+          window.tab.workers.at(-1)!.terminate();
+        };
+        if (delay < 0) terminate();
+        else timer = setTimeout(terminate, delay);
+        const begun = performance.now();
+        const outcome = await window.tab
           .cache!.setMany('track_metadata', entries, { onProgress: (done) => (progress = done) })
           .then(
             () => 'resolved',
             (error: { code?: string }) => error.code ?? String(error),
           );
+        const ms = Math.round(performance.now() - begun);
         // Read only once the worker is gone: a termination landing in the reads (or in the final stats) would fail them instead.
-        const terminated = new Promise<void>((resolve) => setTimeout(() => (window.tab.workers.at(-1)!.terminate(), resolve()), delay));
-        const outcome = await call;
-        await terminated;
+        // A long delay so costs no more than the call, and a worker terminated just as its setMany resolved must have kept all of it.
+        terminate();
         // A call made before the death is noticed fails too; the next one starts a new worker.
         const keys = entries.map((entry) => entry.key);
         const values = await window.tab.cache!.getMany('track_metadata', keys).catch((error: { code?: string }) => {
           if (error.code !== 'worker_failed') throw error;
           return window.tab.cache!.getMany('track_metadata', keys);
         });
-        results.push({ delay, outcome, present: values.filter((value) => value !== undefined).length, progress });
-      }
+        results.push({ delay, outcome, present: values.filter((value) => value !== undefined).length, progress, ms });
+      };
+      const seen = (outcome: string) => results.some((result) => result.outcome === outcome);
+      for (const fraction of [0, 0.05, 0.15, 0.3, 0.5, 0.7, 0.85, 0.95, 1.5]) await trial(Math.round(fraction * took));
+      // On a loaded machine a trial can take far longer than the calibration did: double the delay until one resolves (four more at most).
+      for (let more = 0, delay = 3 * took; more < 4 && !seen('resolved'); more++, delay *= 2) await trial(Math.round(delay));
+      // On one so fast that even the 0 ms trial resolved: terminate just before the call (four more at most).
+      for (let more = 0; more < 4 && !seen('worker_failed'); more++) await trial(-1);
       const stats = await window.tab.cache!.stats();
       const counted = await window.recount(name);
-      return { results, stats: stats.types.track_metadata, counted: counted['track_metadata'] };
+      return { took: Math.round(took), results, stats: stats.types.track_metadata, counted: counted['track_metadata'] };
     }, name);
-    console.log('terminated mid-setMany (delay ms → outcome, entries readable, progress seen):', JSON.stringify(trials.results));
+    console.log(`terminated mid-setMany (calibrated ${trials.took} ms; delay ms → outcome, entries readable, progress seen, ms the call took):`, JSON.stringify(trials.results));
     for (const { outcome, present } of trials.results) {
       expect([
         ['resolved', 8000],
@@ -70,7 +87,8 @@ describe('a worker terminated in the middle of a multi-chunk setMany', () => {
     expect([trials.stats.entries, trials.stats.bytes]).toEqual([trials.counted?.entries, trials.counted?.bytes]);
     expect([trials.counted?.usage.entries, trials.counted?.usage.bytes]).toEqual([trials.counted?.entries, trials.counted?.bytes]);
     expect(errors.filter((error) => !/worker died|worker stopped/.test(error))).toEqual([]);
-  });
+    // ~36 s on a quiet machine; on a loaded one each trial is slower, and up to four more may run.
+  }, 180_000);
 });
 
 describe('the browser killed in the middle of a write', () => {
