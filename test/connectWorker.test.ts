@@ -78,6 +78,11 @@ class WorkerStillLoading extends EventTarget {
   }
 }
 
+/** A Worker loaded with `engine` as its engine, answering every ping. */
+function workerWith(engine: object): WorkerWithHost {
+  return new WorkerWithHost({ open: async () => exposeEngine(engine), ping: async () => {} });
+}
+
 /** A worker whose engine records the values each setMany receives, as they reached it. */
 function recordingWorker(): { received: unknown[]; worker: WorkerWithHost } {
   const received: unknown[] = [];
@@ -87,7 +92,7 @@ function recordingWorker(): { received: unknown[]; worker: WorkerWithHost } {
       return { stale: [], shared: false };
     },
   };
-  return { received, worker: new WorkerWithHost({ open: async () => exposeEngine(engine), ping: async () => {} } as unknown as WorkerHost) };
+  return { received, worker: workerWith(engine) };
 }
 
 /** Moves faked timers on by `ms`, letting the real message ports deliver between steps. */
@@ -203,7 +208,7 @@ describe('connectWorker', () => {
       process.on('unhandledRejection', record);
       const first = new WorkerThatFailsToLoad(undefined);
       const engine = { stats: async () => 'from the second worker' };
-      const second = new WorkerWithHost({ open: async () => exposeEngine(engine), ping: async () => {} } as unknown as WorkerHost);
+      const second = workerWith(engine);
       const connection = await connectWorker(() => first as unknown as Worker, open, client, { startHint: WORKER_START_HINT, elsewhere: () => second as unknown as Worker });
       expect(await connection.engine.stats()).toBe('from the second worker');
       expect([first.terminated, second.terminated]).toEqual([true, false]);
@@ -375,7 +380,7 @@ describe('connectWorker', () => {
   it('a worker factory that returns one Worker every time: once it has died, calls reject at once with invalid_argument saying so, not after a minute waiting on a terminated worker', async () => {
     process.on('unhandledRejection', record);
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const worker = new WorkerWithHost({ open: async () => exposeEngine({ stats: async () => 'stats' }), ping: async () => {} } as unknown as WorkerHost);
+    const worker = workerWith({ stats: async () => 'stats' });
     const cache = await createCache({ name: 'one-worker', worker: () => worker as unknown as Worker, logger: { error() {} } });
     expect(await cache.stats()).toBe('stats');
     // It crashes (out of memory): the cache terminates it and asks the factory for the next.
@@ -470,7 +475,7 @@ describe('connectWorker', () => {
     const refuse = () => Promise.reject(new DOMException('The document is not active.', 'InvalidStateError'));
     vi.stubGlobal('navigator', { locks: { request: refuse, query: refuse } });
     try {
-      const worker = new WorkerWithHost({ open: async () => exposeEngine({}), ping: async () => {} } as unknown as WorkerHost);
+      const worker = workerWith({});
       const connection = await connectWorker(() => worker as unknown as Worker, { name: 'refused', config: {}, tab: { id: 'page', since: null } }, { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} });
       await connection.opened;
       for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
@@ -487,7 +492,7 @@ describe('connectWorker', () => {
     vi.stubGlobal('navigator', { locks: fakeLocks().agent().locks });
     try {
       // It opens without taking the lock, as worker/entry.ts does where its Web Locks refuse or are none.
-      const worker = new WorkerWithHost({ open: async () => exposeEngine({}), ping: async () => {} } as unknown as WorkerHost);
+      const worker = workerWith({});
       const connection = await connectWorker(() => worker as unknown as Worker, { name: 'unlocked', config: {}, tab: { id: 'page', since: null } }, { remoteEvent() {}, listening() {}, progress() {}, log() {}, changed() {} });
       let died: unknown;
       connection.died.catch((error: unknown) => void (died = error));
@@ -692,7 +697,7 @@ describe('connectWorker', () => {
   it('close() while the replacement of a worker that died is still loading its script (a slow network) does not wait for it: it resolves at once, and that worker is terminated', async () => {
     process.on('unhandledRejection', record);
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const first = new WorkerWithHost({ open: async () => exposeEngine({ stats: async () => 'stats', close: async () => {} }), ping: async () => {} } as unknown as WorkerHost);
+    const first = workerWith({ stats: async () => 'stats', close: async () => {} });
     const replacement = new WorkerStillLoading({ open: never, ping: async () => {} } as unknown as WorkerHost);
     const workers = [first, replacement];
     const cache = await createCache({ name: 'close-replacing', worker: () => workers.shift() as unknown as Worker, logger: { error() {} } });
@@ -711,7 +716,7 @@ describe('connectWorker', () => {
   it('close() while the replacement of a worker that died is still loading its script: a call that waited for it (an updatePolicy the page follows) rejects with closed, which is told to no one, not a raw AbortError', async () => {
     process.on('unhandledRejection', record);
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const first = new WorkerWithHost({ open: async () => exposeEngine({ stats: async () => 'stats', close: async () => {} }), ping: async () => {} } as unknown as WorkerHost);
+    const first = workerWith({ stats: async () => 'stats', close: async () => {} });
     const replacement = new WorkerStillLoading({ open: never, ping: async () => {} } as unknown as WorkerHost);
     const workers = [first, replacement];
     const errors: [string, unknown][] = [];
@@ -741,7 +746,7 @@ describe('connectWorker', () => {
   it("a big answer (entries of 5,000, getMany of 5,000) reaches the page in messages of at most 2,000 entries each, every one its own task of taking in, whole and in key order", async () => {
     const listed = Array.from({ length: 5000 }, (_, index) => ({ key: `k${String(index).padStart(4, '0')}`, value: { index }, revision: index }));
     const engine = { entries: async () => listed, getMany: async (_type: string, keys: string[]) => keys.map((key, index) => (index % 7 ? { value: key, revision: index } : undefined)), close: async () => {} };
-    const worker = new WorkerWithHost({ open: async () => exposeEngine(engine), ping: async () => {} } as unknown as WorkerHost);
+    const worker = workerWith(engine);
     const cache = await createCache({ name: 'big-answers', worker: () => worker as unknown as Worker });
     // The longest array any message of an answer carries (not a call's: its keys): each message is taken in (its copy rebuilt) in one task of the page.
     let longest = 0;
@@ -768,7 +773,7 @@ describe('connectWorker', () => {
     let deep: unknown = 'leaf';
     for (let level = 0; level < 2000; level++) deep = { a: deep };
     const listed = Array.from({ length: 5000 }, (_, index) => ({ key: `k${index}`, value: index === 4000 ? deep : index, revision: index }));
-    const worker = new WorkerWithHost({ open: async () => exposeEngine({ entries: async () => listed, close: async () => {} }), ping: async () => {} } as unknown as WorkerHost);
+    const worker = workerWith({ entries: async () => listed, close: async () => {} });
     const cache = await createCache({ name: 'unreadable-part', worker: () => worker as unknown as Worker, logger: { error() {} } });
     const call = settling(cache.entries('generic'), codeAndMessage);
     for (let wait = 0; wait < 40 && call.now === 'pending'; wait++) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -785,7 +790,7 @@ describe('connectWorker', () => {
       const index = workers.length;
       // `committed`: asked of the next worker whether the write happened (it did not).
       const engine = { setMany: async () => ({ stale: [], shared: false }), committed: async () => false, keys: async () => [`a key of worker ${index}`], close: async () => {} };
-      const worker = new WorkerWithHost({ open: async () => exposeEngine(engine), ping: async () => {} } as unknown as WorkerHost);
+      const worker = workerWith(engine);
       workers.push(worker);
       return worker as unknown as Worker;
     };
