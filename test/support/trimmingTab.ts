@@ -20,7 +20,7 @@ export async function trimmingTab(name: string, indexedDB: IDBFactory, config: C
     scheduled();
   };
   // Once a run is scheduled: the cleanup schedules the next whatever its outcome, however long it took (on a loaded
-  // machine, over a thousand events, longer than vi.waitFor's one second).
+  // machine, over a thousand events, longer than a wait with a fixed timeout allows).
   const next = () => (runs.length > 0 ? Promise.resolve() : new Promise<void>((resolve) => (scheduled = resolve)));
   const { cache } = await engineTab({ name, indexedDB, config: { ...config, caching: { ...config.caching, cleanupIntervalSeconds: 2 } }, engine: { schedule, now: () => Date.now() + ahead } });
   return {
