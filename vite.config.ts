@@ -104,7 +104,7 @@ const demo: BuildEnvironmentOptions = { outDir: 'dist/demo', target: 'es2022', e
  * The built demo is an installable PWA that works offline: a web manifest, and a Workbox service
  * worker (vite-plugin-pwa) that precaches the page, its scripts (the cache's worker included) and
  * styles, and answers every navigation with the page. Only for `vite build`: the dev server and the
- * test pages have none.
+ * test pages (built in mode `pages`: test/browser/serve.ts) have none.
  */
 const offlineDemo = () =>
   VitePWA({
@@ -134,7 +134,7 @@ const offlineDemo = () =>
 export default defineConfig(({ command, mode }) => ({
   // Relative, so that the library finds its worker next to itself wherever it is installed.
   base: mode === 'lib' ? './' : '/',
-  plugins: mode === 'lib' ? [compressed('modules', false), workerUrlForApps, workerTypes] : command === 'build' ? [offlineDemo()] : [],
+  plugins: mode === 'lib' ? [compressed('modules', false), workerUrlForApps, workerTypes] : command === 'build' && mode !== 'pages' ? [offlineDemo()] : [],
   // public/ holds the demo's icon: nothing of it goes into the library.
   publicDir: mode === 'lib' ? false : 'public',
   server: { host: '127.0.0.1' },

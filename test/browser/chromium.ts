@@ -20,7 +20,7 @@ export const CHROMIUM_FLAGS = [
 export interface Browser {
   context: BrowserContext;
   userDataDir: string;
-  /** Opens a page of the Vite server and records what it logs as an error; `init` runs in the page before its scripts. */
+  /** Opens a test page (see serve.ts) and records what it logs as an error; `init` runs in the page before its scripts. */
   open(path: string, init?: () => void): Promise<TestPage>;
   /** Closes Chromium; the profile stays, so `launch({ userDataDir })` restarts the same browser. */
   close(): Promise<void>;
@@ -40,6 +40,8 @@ export interface LaunchOptions {
   plainHttp?: boolean;
   /** Let the back/forward cache work (Playwright turns it off by default). */
   backForwardCache?: boolean;
+  /** Open pages from Vite's dev server (source modules, as `npm run dev` serves them) instead of the build (see serve.ts). */
+  devServer?: boolean;
 }
 
 /** Debian's Chromium with the flags this machine needs, on a fresh (or the given) profile. */
@@ -51,7 +53,8 @@ export async function launch(options: LaunchOptions = {}): Promise<Browser> {
     args: options.plainHttp ? [...CHROMIUM_FLAGS, `--host-resolver-rules=MAP ${PLAIN_HTTP_HOST} 127.0.0.1`] : CHROMIUM_FLAGS,
     ...(options.backForwardCache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}),
   });
-  const baseUrl = options.plainHttp ? inject('baseUrl').replace('127.0.0.1', PLAIN_HTTP_HOST) : inject('baseUrl');
+  const served = inject(options.devServer ? 'devUrl' : 'baseUrl');
+  const baseUrl = options.plainHttp ? served.replace('127.0.0.1', PLAIN_HTTP_HOST) : served;
   const browser: Browser = {
     context,
     userDataDir,

@@ -290,6 +290,21 @@ describe('the demo page', () => {
   });
 });
 
+// The other tests open the demo as built (test/browser/serve.ts); this is the page the README's first command serves.
+describe('the demo from Vite’s dev server (npm run dev)', () => {
+  const dev = useBrowser({ devServer: true });
+
+  it('loads without console errors, answers a lookup from the API, then from the cache', async () => {
+    const { page, errors } = await dev.open(`/?name=${uniqueName('demo')}&latency=0`);
+    pages.push(page);
+    await page.waitForFunction(() => document.body.dataset['ready'] === 'true');
+    expect(await choose(page, FOUND)).toMatchObject({ state: 'done', tags: 'fetch', api: 'fetch', apiStatus: 'found' });
+    expect(await choose(page, FOUND)).toMatchObject({ tags: 'cache', api: 'cache', year: 'cache', cover: 'cache' });
+    await expectStats(page, { track_metadata: { entries: 1, hits: 1, misses: 1 } });
+    expect(errors).toEqual([]);
+  });
+});
+
 describe('URL parameters and screen sizes', () => {
   it('works where the browser refuses localStorage (site data blocked): the library is kept in the tab only', async () => {
     const refuse = () => Object.defineProperty(window, 'localStorage', { get: () => { throw new DOMException('The operation is insecure.', 'SecurityError'); } });
@@ -605,7 +620,7 @@ describe('two tabs', () => {
     // The cache's worker script held back: the page says it is starting its worker.
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
-    await page.route(/\/worker\/entry\.ts/, async (route) => {
+    await page.route(/\/assets\/entry-[\w-]+\.js$/, async (route) => {
       await released;
       await route.continue();
     });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { useBrowser } from './chromium';
 
-const browser = useBrowser();
+// From the dev server: the probe worker is a source module, which only it serves.
+const browser = useBrowser({ devServer: true });
 
 describe('the model in Chromium', () => {
   it('imports in a page and answers like in Node', async () => {
