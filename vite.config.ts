@@ -176,7 +176,7 @@ export default defineConfig(({ command, mode }) => ({
           include: ['test/browser/**/*.test.ts'],
           globalSetup: ['test/browser/serve.ts', 'test/browser/packedConsumers.ts'],
           // Every file drives its own Chromium, which keeps both cores busy (vmstat: 92 % on two cores
-          // for one file): two files at once took 644 s against 746 s, and timed trials missed their mark.
+          // for one file): two files at once took 644 s against 746 s (pages then from the dev server), and timed trials missed their mark.
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,
