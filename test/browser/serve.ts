@@ -37,6 +37,8 @@ export default async function serve(project: TestProject) {
     return dev.close;
   }
   const [dev, built] = [await devServer([]), await builtPages()];
+  // In watch mode (`vitest --project browser`), a rerun reads the code as it is now.
+  project.onTestsRerun(built.build);
   project.provide('baseUrl', built.url);
   project.provide('devUrl', dev.url);
   return async () => {
@@ -55,18 +57,23 @@ async function devServer(plugins: Plugin[]): Promise<Served> {
   return { url: urlOf(dev.resolvedUrls), close: () => dev.close() };
 }
 
-/** The demo and every test page, built (unminified: a failure's stack stays readable) into a folder of this run. */
-async function builtPages(): Promise<Served> {
+/** The demo and every test page, built (unminified: a failure's stack stays readable) into a folder of this run; `build` builds them again. */
+async function builtPages(): Promise<Served & { build(): Promise<void> }> {
   const outDir = await mkdtemp(join(tmpdir(), 'reprise-pages-'));
   const pages = ['index.html', ...(await readdir(join(root, 'test/browser/pages'))).filter((name) => name.endsWith('.html')).map((name) => `test/browser/pages/${name}`)];
-  await build({
-    configFile,
-    mode: 'pages',
-    logLevel: 'warn',
-    build: { outDir, emptyOutDir: true, minify: false, rolldownOptions: { input: pages.map((page) => join(root, page)) } },
-  });
+  const buildPages = async () => {
+    await build({
+      configFile,
+      mode: 'pages',
+      logLevel: 'warn',
+      build: { outDir, emptyOutDir: true, minify: false, rolldownOptions: { input: pages.map((page) => join(root, page)) } },
+    });
+  };
+  await buildPages();
+  // It reads the folder at each request (sirv in dev mode), so a build made since is what it serves.
   const built = await preview({ configFile, mode: 'pages', logLevel: 'warn', preview: server, build: { outDir } });
   return {
+    build: buildPages,
     url: urlOf(built.resolvedUrls),
     async close() {
       await built.close();
