@@ -53,10 +53,18 @@ const library = new Library(
 );
 const api = new MetadataApi(options);
 const status = mount('status');
+const log = new EventLog((trackId) => library.get(trackId)?.title);
 
 let cache: DemoCache;
 try {
-  cache = await createCache({ name: options.name, config, schemas: DEMO_SCHEMAS });
+  // What Reprise reports rather than throws (a listener that threw, storage it fell back from) shows in the log, and in the console.
+  const logger = {
+    error(message: string, error: unknown) {
+      console.error(message, error);
+      log.addAction('report', error === undefined ? message : `${message}: ${describeError(error)}`);
+    },
+  };
+  cache = await createCache({ name: options.name, config, schemas: DEMO_SCHEMAS, logger });
 } catch (error) {
   status.textContent = `The cache could not start: ${describeError(error)}`;
   throw error;
@@ -86,7 +94,6 @@ const list = new VirtualList<LibraryTrack>({
 });
 const inspector = new CacheInspector(config);
 const chart = new HitRateChart(POLL_MS);
-const log = new EventLog((trackId) => library.get(trackId)?.title);
 
 const emit = async (event: CacheEventInput) => {
   await cache.emit(event);

@@ -800,6 +800,20 @@ describe('errors', () => {
     await expect(page.locator('#status').textContent()).resolves.toBe('stats() failed: closed: This cache is closed');
     expect(errors).toEqual([]);
   });
+
+  it('what Reprise reports to its logger (here a listener that throws) shows in the log as a report, and in the console', async () => {
+    const { page, errors } = await openDemo();
+    // From the DevTools console (window.demo): a listener of the app that fails.
+    await page.evaluate(() => {
+      window.demo.cache.on('library_sync', () => {
+        throw new Error('the app’s listener broke');
+      });
+    });
+    await press(page, 'Library sync');
+    expect((await logLine(page, 'local', 'report')).text).toContain('Reprise: a handler for library_sync failed: the app’s listener broke');
+    expect((await logLine(page, 'local', 'library_sync')).event).toBe('library_sync');
+    expect(errors).toEqual([expect.stringContaining('Reprise: a handler for library_sync failed')]);
+  });
 });
 
 describe('a screenshot for people to look at', () => {
