@@ -240,9 +240,14 @@ export class RemoteEngine implements EngineApi {
     return this.#call((engine) => engine.touched(type, reads, misses, hits));
   }
 
+  /** No worker, live or starting: a dead one waits to be replaced (the next starts later, or with the next call). */
+  get workerless(): boolean {
+    return !this.#connection && !this.#closed;
+  }
+
   updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void> {
-    // No worker, live or starting (a dead one waits to be replaced): the next one starts from the config, the patch in it.
-    if (!this.#connection && !this.#closed) return Promise.resolve();
+    // Workerless: the next one starts from the config, the patch in it (createCache puts it there before this call).
+    if (this.workerless) return Promise.resolve();
     // Pending as a change is (of no entry: the page's reads need not wait): as its worker dies, its rejection reaches createCache's
     // retry in the turn that of a change sent before it reaches the change's (see CacheClient's #once): the next worker gets the two in order.
     return this.#call((engine) => engine.updatePolicy(type, patch), { type, keys: new Set() });
@@ -250,15 +255,14 @@ export class RemoteEngine implements EngineApi {
 
   suspend(): Promise<void> {
     this.#options.kept?.pause();
-    // No worker, live or starting (a dead one waits to be replaced): nothing listens to stop, and a page
-    // being hidden or unloaded starts none. Reads not yet told wait for the next worker.
-    if (!this.#connection && !this.#closed) return Promise.resolve();
+    // Workerless: nothing listens to stop, and a page being hidden or unloaded starts none. Reads not yet told wait for the next worker.
+    if (this.workerless) return Promise.resolve();
     return this.#call((engine) => engine.suspend());
   }
 
   unloading(): Promise<void> {
     // As suspend: a page being unloaded starts no worker.
-    if (!this.#connection && !this.#closed) return Promise.resolve();
+    if (this.workerless) return Promise.resolve();
     return this.#call((engine) => engine.unloading());
   }
 

@@ -219,7 +219,12 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
       // Sent again to the next worker if its worker dies before answering, as a change is (see acrossDeaths), in its turn among the
       // dead worker's calls sent again: one made before it keeps the rules it was made under. So the next worker starts from the
       // patches answered or given up (`sent`), not from the app's config, which holds patches of other types still held back.
-      void sendPatch(type, () => acrossDeaths(() => engine.updatePolicy(type, patch)).finally(() => (sent = patchedConfig(sent, type, patch)))).catch((error: unknown) => {
+      let given = false;
+      const give = (): void => void (given || ((given = true), (sent = patchedConfig(sent, type, patch))));
+      // With no worker to send it to (a dead one waits to be replaced, also as a death's retry), in `sent` at once: a call made
+      // in this task may start the next worker, which must start with it. Not async: its rejection keeps its turn (see above).
+      const attempt = () => (remote?.workerless ? Promise.resolve(give()) : engine.updatePolicy(type, patch));
+      void sendPatch(type, () => acrossDeaths(attempt).finally(give)).catch((error: unknown) => {
         // Nothing missed: the next worker starts from `sent`, patch included; a closed cache needs none.
         if (isCacheError(error, 'worker_failed') || isCacheError(error, 'closed')) return;
         logger.error(`Reprise: the worker could not follow updatePolicy(${type})`, error);

@@ -186,6 +186,24 @@ describe('createCache', () => {
     expect(messages.filter((message) => message.includes('updatePolicy'))).toEqual([]);
   });
 
+  it('an updatePolicy made while a dead worker waits to be replaced reaches the next one, also when a call made in the same task starts it', async () => {
+    const config = new SmartCacheConfig();
+    const logger = { error: vi.fn() };
+    const { cache, workers } = await withInProcessWorkers({ config, logger });
+    workers[0]!.crash();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    // Dead soon after it started: the next one starts later, or with the next call.
+    workers[1]!.crash();
+    await vi.waitFor(() => expect(logger.error.mock.calls.map(([message]) => message)).toContainEqual(expect.stringMatching(/died; a new one starts in 5 s/)));
+    config.updatePolicy('generic', { maxSizeMb: 2 });
+    const reading = cache.has('track_metadata', 'k');
+    expect(workers).toHaveLength(3);
+    await reading;
+    expect((await cache.stats()).types.generic.maxBytes).toBe(2 * 2 ** 20);
+    workers[2]!.letClose();
+    await cache.close();
+  });
+
   it('a set made before an updatePolicy, its value checked by an async schema as the worker dies, is written under the policy as it was on the next worker (which starts with the patch)', async () => {
     const { config, checked, cache, workers } = await slowGenericInWorkers();
     const setting = cache.set('generic', 'k', 'x'.repeat(3000));
