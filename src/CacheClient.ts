@@ -210,8 +210,12 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
       inTurn,
       policy: (type) => this.#config?.getPolicy?.(type),
     });
-    // Read again after its batch failed, later than made: it removes no entry of another fingerprint (a write made since may have made it).
-    this.#reads = new ReadBatcher((type, keys, fingerprints, again) => (again ? counted.getMany(type, keys, fingerprints, { written: new Set(keys) }) : getMany(type, keys, fingerprints)));
+    // A batch's gets read again after it failed know the writes made since the batch was: they remove no entry one of those made.
+    this.#reads = new ReadBatcher((type, keys, fingerprints, reads) =>
+      fingerprints
+        ? this.#readsBefore.during(type, keys, (written) => reads((some, prints) => counted.getMany(type, some, prints, { written })))
+        : reads((some, prints) => counted.getMany(type, some, prints)),
+    );
   }
 
   get<T extends CacheType<N>>(type: T, key: string, options?: GetOptions): Promise<ValueOf<S, T> | undefined> {

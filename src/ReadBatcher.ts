@@ -5,8 +5,13 @@ import type { Found } from './protocol';
 /** Keys per batch at most: past it, a new batch starts (the engine reads them in one transaction each). */
 const MAX_BATCH = 1000;
 
-/** `again`: a get of a failed batch read again alone. */
-type Read = (type: TypeName, keys: string[], fingerprints: (string | undefined)[] | undefined, again?: true) => Promise<(Found | undefined)[]>;
+type Reader = (keys: string[], fingerprints: (string | undefined)[] | undefined) => Promise<(Found | undefined)[]>;
+
+/**
+ * Runs `reads` — a batch's read, and its gets' reads again alone if it failed — with a reader of the type: one span
+ * for all of them, so that the reads again know the writes made since the batch was (see CacheClient).
+ */
+type Read = (type: TypeName, keys: string[], fingerprints: (string | undefined)[] | undefined, reads: (read: Reader) => Promise<unknown>) => unknown;
 
 interface Batch {
   keys: string[];
@@ -61,15 +66,19 @@ export class ReadBatcher {
     const fingerprints = batch.fingerprints.some((fingerprint) => fingerprint !== undefined) ? batch.fingerprints : undefined;
     batch.keys = [];
     batch.fingerprints = [];
-    this.#read(type, keys, fingerprints).then(
-      (found) => settle.forEach(({ resolve }, index) => resolve(found[index])),
-      (error: unknown) =>
-        settle.forEach(({ resolve, reject }, index) =>
-          // A request that fails aborts its transaction: one record that cannot be read (its file lost) fails only its own gets.
-          settle.length > 1 && isCacheError(error, 'storage_unavailable')
-            ? this.#read(type, [keys[index]!], fingerprints && [fingerprints[index]], true).then(([found]) => resolve(found), reject)
-            : reject(error),
-        ),
+    this.#read(type, keys, fingerprints, (read) =>
+      read(keys, fingerprints).then(
+        (found) => settle.forEach(({ resolve }, index) => resolve(found[index])),
+        (error: unknown) =>
+          Promise.all(
+            settle.map(({ resolve, reject }, index) =>
+              // A request that fails aborts its transaction: one record that cannot be read (its file lost) fails only its own gets.
+              settle.length > 1 && isCacheError(error, 'storage_unavailable')
+                ? read([keys[index]!], fingerprints && [fingerprints[index]]).then(([found]) => resolve(found), reject)
+                : reject(error),
+            ),
+          ),
+      ),
     );
   }
 }

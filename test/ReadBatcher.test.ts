@@ -102,6 +102,22 @@ describe('concurrent gets', () => {
     }
   });
 
+  it('a get with a fingerprint whose batch failed, read again alone with no write of its key made since, removes the entry of another fingerprint, as any get does', async () => {
+    const { cache, name } = await openCounted();
+    const [print, other] = ['a'.repeat(64), 'b'.repeat(64)];
+    await cache.set('track_metadata', 'k', 'old', { fingerprint: print });
+    await cache.set('track_metadata', 'lost', 'L');
+    const faults = [1, 2].map((nth) => failRequest({ nth, name: 'NotReadableError', methods: ['get'], database: name, matching: (key) => key === 'lost' }));
+    try {
+      const [k, lost] = await Promise.allSettled([cache.get('track_metadata', 'k', { fingerprint: other }), cache.get('track_metadata', 'lost')]);
+      expect([k, lost.status]).toEqual([{ status: 'fulfilled', value: undefined }, 'rejected']);
+      expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+      expect((await cache.stats()).types.track_metadata.invalidations).toBe(1);
+    } finally {
+      faults.forEach((restore) => restore());
+    }
+  });
+
   it('a get with a fingerprint whose batch failed is read again after a write of its key made since with another fingerprint: what was there or a miss, and the write’s entry stays', async () => {
     const { cache, name } = await openCounted();
     const [print, other] = ['a'.repeat(64), 'b'.repeat(64)];
