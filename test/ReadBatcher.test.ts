@@ -103,28 +103,16 @@ describe('concurrent gets', () => {
   });
 
   it('a get with a fingerprint whose batch failed, read again alone with no write of its key made since, removes the entry of another fingerprint, as any get does', async () => {
-    const { cache, name } = await openCounted();
-    const [print, other] = ['a'.repeat(64), 'b'.repeat(64)];
-    await cache.set('track_metadata', 'k', 'old', { fingerprint: print });
-    await cache.set('track_metadata', 'lost', 'L');
-    const faults = [1, 2].map((nth) => failRequest({ nth, name: 'NotReadableError', methods: ['get'], database: name, matching: (key) => key === 'lost' }));
-    try {
+    await withLostRecord(async (cache, [, other]) => {
       const [k, lost] = await Promise.allSettled([cache.get('track_metadata', 'k', { fingerprint: other }), cache.get('track_metadata', 'lost')]);
       expect([k, lost.status]).toEqual([{ status: 'fulfilled', value: undefined }, 'rejected']);
       expect(await cache.get('track_metadata', 'k')).toBeUndefined();
       expect((await cache.stats()).types.track_metadata.invalidations).toBe(1);
-    } finally {
-      faults.forEach((restore) => restore());
-    }
+    });
   });
 
   it('a get with a fingerprint whose batch failed is read again after a write of its key made since with another fingerprint: what was there or a miss, and the write’s entry stays', async () => {
-    const { cache, name } = await openCounted();
-    const [print, other] = ['a'.repeat(64), 'b'.repeat(64)];
-    await cache.set('track_metadata', 'k', 'old', { fingerprint: print });
-    await cache.set('track_metadata', 'lost', 'L');
-    const faults = [1, 2].map((nth) => failRequest({ nth, name: 'NotReadableError', methods: ['get'], database: name, matching: (key) => key === 'lost' }));
-    try {
+    await withLostRecord(async (cache, [print, other]) => {
       const [read, unreadable] = [cache.get('track_metadata', 'k', { fingerprint: print }), cache.get('track_metadata', 'lost')];
       const written = cache.set('track_metadata', 'k', 'new', { fingerprint: other });
       const [k, lost] = await Promise.allSettled([read, unreadable]);
@@ -132,8 +120,21 @@ describe('concurrent gets', () => {
       // Made before the write: what was there, or a miss for the write's entry of another fingerprint.
       expect([k.status === 'fulfilled' && ['old', undefined].includes(k.value as string), lost.status]).toEqual([true, 'rejected']);
       expect(await cache.get('track_metadata', 'k', { fingerprint: other })).toBe('new');
-    } finally {
-      faults.forEach((restore) => restore());
-    }
+    });
   });
 });
+
+/** A cache holding `k` (stored with the first of two fingerprints) and `lost`, whose next two reads fail as Chromium's do for a value whose file is lost. */
+async function withLostRecord(run: (cache: Awaited<ReturnType<typeof openCounted>>['cache'], prints: [string, string]) => Promise<void>): Promise<void> {
+  const { cache, name } = await openCounted();
+  const prints: [string, string] = ['a'.repeat(64), 'b'.repeat(64)];
+  await cache.set('track_metadata', 'k', 'old', { fingerprint: prints[0] });
+  await cache.set('track_metadata', 'lost', 'L');
+  // Each read of its record fails, and aborts its transaction.
+  const faults = [1, 2].map((nth) => failRequest({ nth, name: 'NotReadableError', methods: ['get'], database: name, matching: (key) => key === 'lost' }));
+  try {
+    await run(cache, prints);
+  } finally {
+    faults.forEach((restore) => restore());
+  }
+}
