@@ -1896,6 +1896,61 @@ describe('messages are hints, IndexedDB is the truth', () => {
 });
 
 
+describe('a tab behind in a database made again since it last read the log (site data cleared)', () => {
+  /** Tabs `other` and `mine` (whose channel loses what arrives while `lossy.lose` is set), both past the first database's first event; then site data is cleared. */
+  async function behindAfterTheClear(otherChannel?: (name: string) => OpenTabChannel) {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: other } = await openTab(name, indexedDB, otherChannel?.(name));
+    const lossy = lossyChannel(name);
+    const { cache: mine } = await openTab(name, indexedDB, lossy.open);
+    const heard = recorder();
+    mine.on('*', heard.listener);
+    await other.emit({ eventType: 'track_added', trackId: 't0' });
+    await vi.waitFor(() => expect(heard.seen).toHaveLength(1));
+    await deleteUnderTabs(indexedDB, name);
+    return { name, indexedDB, other, mine, lossy, heard };
+  }
+
+  it("its emit logged in the new database after another tab's event whose message it lost: its listeners hear that event first, as every tab does", async () => {
+    const { other, mine, lossy, heard } = await behindAfterTheClear();
+    lossy.lose = true;
+    await other.emit({ eventType: 'track_modified', trackId: 't1' });
+    await vi.waitFor(() => expect(lossy.lost).toHaveLength(1));
+    lossy.lose = false;
+    await mine.emit({ eventType: 'library_sync' });
+    expect(await heard.settled(mine)).toEqual([
+      ['track_added', 'remote'],
+      ['track_modified', 'remote'],
+      ['library_sync', 'local'],
+    ]);
+  });
+
+  it("another tab's write heard late, after an event logged since in the new database whose message it lost: its watcher hears the write, then the event that removed it", async () => {
+    const held: (() => void)[] = [];
+    let holding = false;
+    const writer = (name: string) => postingChannel(name, (message, send) => (holding ? held.push(() => send(message)) : send(message)));
+    const { name, indexedDB, other, mine, lossy } = await behindAfterTheClear(writer);
+    const { cache: third } = await openTab(name, indexedDB);
+    const watched: string[] = [];
+    mine.watch('track_metadata', 'k', ({ kind }) => void watched.push(kind));
+    holding = true;
+    await other.set('track_metadata', 'k', 1, { trackId: 't1' });
+    await vi.waitFor(() => expect(held.length).toBeGreaterThan(0));
+    holding = false;
+    lossy.lose = true;
+    await third.emit({ eventType: 'track_removed', trackId: 't1' });
+    await vi.waitFor(() => expect(lossy.lost.length).toBeGreaterThan(0));
+    lossy.lose = false;
+    held.splice(0).forEach((post) => post());
+    await vi.waitFor(() => expect(watched).toContain('set'));
+    // Its next call replays the rest of the log first, as after any hint (see #receive).
+    await mine.stats();
+    await vi.waitFor(() => expect(watched.filter((kind) => kind !== 'clear')).toEqual(['set', 'invalidate']));
+    expect(await mine.get('track_metadata', 'k')).toBeUndefined();
+  });
+});
+
 describe('the event log', () => {
   it('keeps the newest events and those younger than the retention, and records how far it was trimmed', async () => {
     const { a, name, indexedDB } = await twoTabs();

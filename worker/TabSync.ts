@@ -277,7 +277,9 @@ export class TabSync {
    */
   before({ epoch, seq }: LogPlace, answered: Promise<void>): Promise<void> {
     this.#enqueue(async () => {
-      if (this.#position?.epoch === epoch && this.#position.seq < seq - 1) await this.#catchUp(seq - 1);
+      // Logged in a database this tab has not read yet (made again since it last did): its changes before it too.
+      const position = this.#position;
+      if (position && (position.epoch !== epoch || position.seq < seq - 1)) await this.#catchUp(seq - 1, epoch);
     });
     const caughtUp = this.settled;
     this.#enqueue(() => answered);
@@ -382,8 +384,13 @@ export class TabSync {
         this.#hints.push(hint);
         this.#enqueue(async () => {
           try {
-            // Another epoch: another database of this name, or this one recreated, which the catch-up learns.
-            if (this.#elsewhere(hint.epoch)) await this.#catchUp();
+            // Another epoch: another database of this name, or this one recreated, which the catch-up learns — up to the
+            // hint if it is this one's (as below; no seq: its tab had applied none of it); else all of it, as a hint of the
+            // database deleted comes before it all.
+            if (this.#elsewhere(hint.epoch)) {
+              await this.#catchUp(hint.seq ?? 0, hint.epoch);
+              if (this.#elsewhere(hint.epoch)) await this.#catchUp();
+            }
             // Made after changes logged that this tab has not applied (their message lost, or late: another
             // tab's page was busy): those first, so that a watcher hears last what was done last. Only those:
             // one logged since may have removed what the hint tells of, and comes after it.
@@ -604,7 +611,8 @@ export class TabSync {
   }
 
   /** Applies what was logged after this tab's position, up to `through` (everything by default). */
-  async #catchUp(through = Infinity): Promise<void> {
+  /** `through`: a place in the log of the database of `at` (by default the one this tab stands in). */
+  async #catchUp(through = Infinity, at = this.#position?.epoch): Promise<void> {
     const log = this.#options.log();
     if (!log) return;
     // Where this tab starts was not known (its reads of the log at start failed): where it would have started
@@ -630,9 +638,9 @@ export class TabSync {
       Object.assign(position, found);
       tail = await log.after(found.seq);
       lost = false;
-      // A place in the database deleted (this tab's own change's, a hint's) comes before all of this one's changes: none before it.
-      if (through < Infinity) through = 0;
     }
+    // A place in another database (the one deleted: this tab's own change's, a hint's) comes before all of this one's changes: none before it.
+    if (tail.epoch !== at && through < Infinity) through = 0;
     if (tail.trimmedThrough > position.seq || lost) {
       const past = Math.max(tail.trimmedThrough, position.seq);
       await this.#options.forgetUnseen({ epoch: position.epoch, seq: past }, true);
