@@ -51,7 +51,7 @@ import { HeardChanges } from './HeardChanges';
 import { HeldCalls } from './HeldCalls';
 import type { Logger } from './Logger';
 import { parse } from './parse';
-import { forgettingOf, type ClientCallbacks, type Corrupt, type EngineApi, type EntryInput, type Found, type Mark, type Once, type SetManyOptions as EngineSetManyOptions, type ToldChange } from './protocol';
+import { forgettingOf, IMPORT_CHUNK, type ClientCallbacks, type Corrupt, type EngineApi, type EntryInput, type Found, type Mark, type Once, type SetManyOptions as EngineSetManyOptions, type ToldChange } from './protocol';
 import type { CachePolicy } from './cachePolicy';
 import { FetchLocks } from './FetchLocks';
 import { isPromiseLike } from './isPromiseLike';
@@ -138,10 +138,10 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
   readonly #forgot = new Set<() => unknown>();
   #batches = 0;
   /**
-   * Per type, the last setMany sent in chunks: settles once its commit is sent (or it failed first), so
-   * that the next one's commit follows it, and a later one of the type, staged faster, cannot land first.
+   * Per type, the last setMany sent in chunks: settles once its commit is sent (or it failed first) and the one's
+   * before it has, so that the next one's commit follows them, and a later one of the type, staged faster, cannot land first.
    */
-  readonly #chunkedTurns = new Map<TypeName, Promise<void>>();
+  readonly #chunkedTurns = new Map<TypeName, Promise<unknown>>();
   /** The app's policy patches held behind calls of their type (see createCache): each settles once sent. */
   readonly #patches = new Set<Promise<void>>();
 
@@ -305,7 +305,9 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
     const batch = `batch-${++this.#batches}`;
     if (onProgress) this.#progress.set(batch, { report: onProgress, done: 0, entries: entries.length });
     try {
-      if (entries.length <= this.#chunk) {
+      // Sent whole unless big, or an import made while one of its type sent in chunks is sent: then in its turn, after
+      // that one's commit (sent whole, it would begin first, its entries then replaced by the earlier one's).
+      if (entries.length <= this.#chunk && !(entries.length > IMPORT_CHUNK && this.#chunkedTurns.has(type))) {
         // Held while its validation yields: the changes of its type made meanwhile reach the engine after it.
         await this.#held.send([type], inputs(0), (ready) => {
           write.end(true);
@@ -321,7 +323,8 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
         const policy = this.#config?.getPolicy?.(type);
         const earlier = this.#chunkedTurns.get(type);
         let handedOver!: () => void;
-        const turn = new Promise<void>((resolve) => (handedOver = resolve));
+        // Over once its commit is handed over (or it failed) and the earlier one's turn is: a later one follows both.
+        const turn = Promise.all([earlier, new Promise<void>((resolve) => (handedOver = resolve))]);
         this.#chunkedTurns.set(type, turn);
         // A first chunk, empty, sent after the calls of its type held before it and before any made after it (its
         // validation may yield): the engine reads there where the event log stands, so that an event or clear made

@@ -234,6 +234,9 @@ export const ENGINE_METHODS = [
  */
 export const ANSWER_PART = 2000;
 
+/** A setMany of more entries than this (each key once) is an import, written in steps (short transactions: see worker/Imports.ts). */
+export const IMPORT_CHUNK = 1000;
+
 type Missing = Exclude<keyof EngineApi, (typeof ENGINE_METHODS)[number]>;
 const allListed: Missing extends never ? true : Missing = true;
 void allListed;

@@ -476,14 +476,49 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
 });
 
 describe('two setManys of one type sent in chunks (above 2,000 entries each), in one tab', () => {
-  it.each(['in process', 'with a worker'] as const)('%s: made one after the other without awaiting each, they apply in the order made: the second one\'s values win', async (mode) => {
+  const openTab = async (mode: 'in process' | 'with a worker') => {
     const [name, indexedDB] = [`imports-order-${Date.now()}-${++names}`, new IDBFactory()];
     const { cache } = mode === 'in process' ? await openCache({ name, indexedDB }) : await openRemoteCache({ name, indexedDB, now: Date.now });
     closers.push(() => cache.close());
+    return cache;
+  };
+  const values = (count: number, value: string | undefined, trackId?: string) => Array.from({ length: count }, (_, index) => ({ key: `k${index}`, value, trackId }));
+
+  it.each(['in process', 'with a worker'] as const)('%s: made one after the other without awaiting each, they apply in the order made: the second one\'s values win', async (mode) => {
+    const cache = await openTab(mode);
     const first = Array.from({ length: 6001 }, (_, index) => ({ key: `k${index}`, value: 'first' }));
     const second = Array.from({ length: 2001 }, (_, index) => ({ key: `k${index}`, value: 'second' }));
     await Promise.all([cache.setMany('track_metadata', first), cache.setMany('track_metadata', second)]);
     expect(await cache.getMany('track_metadata', ['k0', 'k2000', 'k6000'])).toEqual(['second', 'second', 'first']);
+  });
+
+  // An import small enough to be sent whole (1,001–2,000 entries) would reach the engine, and begin, before the earlier one's commit.
+  it.each(['in process', 'with a worker'] as const)("%s: then an import of 1,500 entries (sent in one message), made after it without awaiting: the later one's values win", async (mode) => {
+    const cache = await openTab(mode);
+    await Promise.all([cache.setMany('track_metadata', values(6001, 'first')), cache.setMany('track_metadata', values(1500, 'second'))]);
+    expect(await cache.getMany('track_metadata', ['k0', 'k1499', 'k6000'])).toEqual(['second', 'second', 'first']);
+  });
+
+  it.each(['in process', 'with a worker'] as const)("%s: then an event of their track, then an import of 1,500 entries: the event removes the first one's entries, not the later one's", async (mode) => {
+    const cache = await openTab(mode);
+    await Promise.all([
+      cache.setMany('track_metadata', values(6001, 'first', 't1')),
+      cache.emit({ eventType: 'track_removed', trackId: 't1' }),
+      cache.setMany('track_metadata', values(1500, 'second', 't1')),
+    ]);
+    expect(await cache.getMany('track_metadata', ['k0', 'k1499', 'k6000'])).toEqual(['second', 'second', undefined]);
+  });
+
+  it.each(['in process', 'with a worker'] as const)("%s: three made one after the other, the middle one refused (a value that is no value): the third one's values win over the first's", async (mode) => {
+    const cache = await openTab(mode);
+    const refused = values(2500, 'refused').map((entry, index) => (index === 2100 ? { ...entry, value: undefined } : entry));
+    const outcomes = await Promise.allSettled([
+      cache.setMany('track_metadata', values(20001, 'first')),
+      cache.setMany('track_metadata', refused as never),
+      cache.setMany('track_metadata', values(2500, 'third')),
+    ]);
+    expect(outcomes.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as { code?: string }).code : 'resolved'))).toEqual(['resolved', 'invalid_value', 'resolved']);
+    expect(await cache.getMany('track_metadata', ['k0', 'k2499', 'k20000'])).toEqual(['third', 'third', 'first']);
   });
 });
 

@@ -18,9 +18,8 @@ import { forget, averageBytes } from './usage';
 import { putUsage, readUsage } from './usageRecord';
 import { WebLocks } from './WebLocks';
 import { epochNow } from '../src/time';
+import { IMPORT_CHUNK } from '../src/protocol';
 
-/** A setMany of more entries than this is an import, written in steps (short transactions). */
-const IMPORT_CHUNK = 1000;
 
 /** How often an import looks whether another one of its type, in another tab, is done (without Web Locks). */
 const IMPORT_WAIT_MS = 250;
