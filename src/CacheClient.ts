@@ -353,7 +353,8 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
           throw error;
         } finally {
           handedOver();
-          if (this.#chunkedTurns.get(type) === turn) this.#chunkedTurns.delete(type);
+          // Kept until the earlier one's turn is over too (this one failed first): a later one follows that.
+          void turn.then(() => this.#chunkedTurns.get(type) === turn && this.#chunkedTurns.delete(type));
         }
       }
       // The last report comes from here, once it has committed (more than every key): the engine's may arrive after its answer, on another port.

@@ -12,7 +12,7 @@ import { IMPORT_STEP_MS, nextStepSize } from '../worker/importBatch';
 import type { EntryRecord } from '../worker/databaseSchema';
 import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
-import { openCache } from './support/openCache';
+import { openCache, rejection } from './support/openCache';
 import { fakeLocks, refusingLocks } from './support/fakeLocks';
 import { countRecordsRead, deleteUnderTabs, failCommit, failCommits, failRequest, tabFactory, type Fault } from './support/faultyIndexedDB';
 import { requestDone } from '../worker/idbRequests';
@@ -519,6 +519,16 @@ describe('two setManys of one type sent in chunks (above 2,000 entries each), in
     ]);
     expect(outcomes.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as { code?: string }).code : 'resolved'))).toEqual(['resolved', 'invalid_value', 'resolved']);
     expect(await cache.getMany('track_metadata', ['k0', 'k2499', 'k20000'])).toEqual(['third', 'third', 'first']);
+  });
+
+  it.each(['in process', 'with a worker'] as const)("%s: one refused while an earlier one is sent, then another made once it was: the last one's values win over the first's", async (mode) => {
+    const cache = await openTab(mode);
+    const refused = values(2500, 'refused').map((entry, index) => (index === 2100 ? { ...entry, value: undefined } : entry));
+    const first = cache.setMany('track_metadata', values(20001, 'first'));
+    expect((await rejection(cache.setMany('track_metadata', refused as never))).code).toBe('invalid_value');
+    await cache.setMany('track_metadata', values(2500, 'last'));
+    await first;
+    expect(await cache.getMany('track_metadata', ['k0', 'k2499', 'k20000'])).toEqual(['last', 'last', 'first']);
   });
 });
 
