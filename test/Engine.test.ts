@@ -1820,6 +1820,21 @@ describe('quota errors', () => {
     expect(changes.at(-1)).toBe('delete');
   });
 
+  it.each(['delete', 'deleteMany', 'clear'] as const)("%s of album_year on a full disk makes its room from album_year first, not from track_metadata's older entries (SPEC: the type it changes, then the others)", async (call) => {
+    const { cache, clock, name } = await openCache({ config: { caching: { policies: { track_metadata: { maxSizeMb: null }, album_year: { maxSizeMb: null } } } } });
+    // track_metadata's entries are the least recently used of all, and come first in the config.
+    await cache.setMany('track_metadata', Array.from({ length: 8 }, (_, index) => ({ key: `t${index}`, value: 'o'.repeat(2000) })));
+    clock.advance(1000);
+    await cache.setMany('album_year', Array.from({ length: 8 }, (_, index) => ({ key: `a${index}`, value: 'o'.repeat(2000) })));
+    clock.advance(1000);
+    restores.push(failCommits(1, undefined, name));
+    if (call === 'clear') await cache.clear('album_year');
+    else expect(await (call === 'delete' ? cache.delete('album_year', 'a7') : cache.deleteMany('album_year', ['a7']))).toBe(call === 'delete' ? true : 1);
+    const { types } = await cache.stats();
+    expect([types.track_metadata.entries, types.track_metadata.evictions]).toEqual([8, 0]);
+    expect(types.album_year.entries).toBe(call === 'clear' ? 0 : 7 - types.album_year.evictions);
+  });
+
   it.each(['get', 'has', 'entries', 'get with another fingerprint'] as const)('%s of an expired (or stale) entry on a full disk (removing it, a write, fails at commit) answers: the entry is a miss, left for later', async (call) => {
     const { cache, clock, name } = await openCache({ config });
     await cache.set('album_year', 'k', 1, { ttlSeconds: 1 });

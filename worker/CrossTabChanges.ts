@@ -130,10 +130,10 @@ export class CrossTabChanges {
     try {
       const persistent = targets.filter((target) => this.#stores.of(target.type) === idb);
       const entry = { ...logged(change), id: shared.id, origin: tabId };
-      // On a full disk (its log record is a write), as a write.
+      // On a full disk (its log record is a write), as a write: a clear's room from the types it clears first (their entries go anyway).
       const { record, epoch } = await roomOnFullDisk(
         () => idb.invalidateAndLog(persistent, entry, once?.retry ?? false, once?.retry ? this.#options.madeIn : undefined),
-        { store: idb, types: this.#stores.persistentTypes(), bytes: 0, expiredBy: this.#options.expiredBy() },
+        { store: idb, types: this.#stores.persistentTypes(change.kind === 'clear' ? change.types : []), bytes: 0, expiredBy: this.#options.expiredBy() },
         (count) => `Storage quota exceeded logging a ${change.kind}, even after evicting ${count} entries; nothing was invalidated`,
         this.#options.removed,
       );

@@ -582,7 +582,7 @@ export class Engine implements EngineApi {
             },
             marked,
           ),
-        { store, types: this.#stores.persistentTypes(), bytes: 0, expiredBy: this.#expiredBy(now), spare: [type, keys] },
+        { store, types: this.#stores.persistentTypes([type]), bytes: 0, expiredBy: this.#expiredBy(now), spare: [type, keys] },
         (count) => `Storage quota exceeded deleting ${type} entries, even after evicting ${count} entries; nothing was deleted`,
       );
       this.#expired(store, type, expired);

@@ -64,8 +64,9 @@ export class Stores {
   }
 
   /** The types this tab keeps in IndexedDB. */
-  persistentTypes(): TypeName[] {
-    return this.#config.types.filter((type) => this.of(type) === this.#idb);
+  /** `first`'s first (a full disk's room is made from the types a call changes before the others'). */
+  persistentTypes(first: readonly TypeName[] = []): TypeName[] {
+    return [...first, ...this.#config.types.filter((type) => !first.includes(type))].filter((type) => this.of(type) === this.#idb);
   }
 
   /** Applies an event to the memory tier (every type there, persistent ones too while degraded); `targets`: those it was emitted under, if it was here. */
