@@ -286,13 +286,16 @@ export class Resolver {
    * schema refused a value, part way through a setMany too) wrote nothing: it leaves those fetches as they were.
    */
   writing(type: string): Writing {
-    // Each fetch, and whether its fetcher was called when the write was: one called later brings what is newer than it.
+    // Each fetch, and whether its fetcher was called when the write was, or it had taken another tab's value: one called
+    // later brings what is newer than it.
     const held = new Map<Running, boolean>();
+    const seen: string[] = [];
     return {
       saw: (keys) => {
+        seen.push(...keys);
         for (const running of this.#records()) {
           if (running.type === type && keys.includes(running.key) && !held.has(running)) {
-            held.set(running, running.calledAt !== undefined);
+            held.set(running, running.calledAt !== undefined || running.answered !== undefined);
             running.wrote = true;
             running.writing = (running.writing ?? 0) + 1;
           }
@@ -304,6 +307,8 @@ export class Resolver {
           if (sent && called) running.overtaken = running.overwritten = true;
         }
         held.clear();
+        // Written here from now: a value another tab fetched from before then is not taken (see receive), as after a delete.
+        if (sent) this.#note(type, seen.splice(0));
       },
     };
   }

@@ -12,6 +12,7 @@ import { fakeClock, openCache, rejection, uniqueName } from './support/openCache
 import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { lossyChannel } from './support/lossyChannel';
+import type { ChannelLike } from '../src/TabChannel';
 
 const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
 
@@ -319,6 +320,63 @@ describe.each<ContentType>(['generic', 'album_year'])('%s: a tab that sets a key
     expect(await b!.get(type, 'k')).toBe('set in b');
     // A memory type lives in each tab's memory: tab a keeps what it fetched; IndexedDB keeps the set for both.
     expect(await a!.get(type, 'k')).toBe(type === 'generic' ? 'fetched before the set' : 'set in b');
+  });
+
+  /** Tabs a and b, b's fetch messages `late` ms late (a busy page) and its values checked by `schema`; a fetches k, b waits on it. */
+  async function waitingTab(late: number, schema?: StandardSchemaV1<string>) {
+    const locks = new SimLocks();
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const channel = (delay: number) => (): ChannelLike => {
+      const inner = new BroadcastChannel(`reprise-fetch:${name}`);
+      return {
+        postMessage: (message) => inner.postMessage(message),
+        addEventListener: (kind, listener) => inner.addEventListener(kind, (event) => void setTimeout(() => listener(event as MessageEvent), delay)),
+        close: () => inner.close(),
+      };
+    };
+    const tab = (index: number, delay: number, schemas?: Schemas) =>
+      engineTab({ name, indexedDB, config, schemas, fetchLocks: new FetchLocks({ name, locks: locks.manager(`tab${index}`), openChannel: channel(delay) as never }) });
+    const { cache: a } = await tab(0, 0);
+    const { cache: b } = await tab(1, late, schema && { [type]: schema });
+    const reply = gate<string>();
+    const first = a.resolve(type, 'k', () => reply.promise);
+    await someoneFetches(locks);
+    const again = vi.fn(() => 'fetched by b');
+    const second = b.resolve(type, 'k', again);
+    await someoneWaits(locks);
+    reply.open('fetched before the set');
+    expect(await first).toEqual({ value: 'fetched before the set', source: 'fetch' });
+    return { b, second, again, locks };
+  }
+
+  it('keeps its set when it is made once that fetch answered, its message still on its way to this tab: the value fetched before it is not kept, nor given to a call made after it', async () => {
+    const { b, second, locks } = await waitingTab(40);
+    // This tab holds the lock now, and reads under it (a miss) before the answer's message arrives.
+    await vi.waitFor(async () => expect((await locks.manager('observer').query()).held?.map(({ clientId }) => clientId)).toEqual(['tab1']));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await b.set(type, 'k', 'set in b');
+    const after = b.getOrSet(type, 'k', () => 'fetched after the set');
+    await second;
+    expect(await after).not.toBe('fetched before the set');
+    expect(await b.get(type, 'k')).not.toBe('fetched before the set');
+  });
+
+  it('keeps its set when it is made while this tab checks that fetch’s value (an async schema): that call gets the value, which is not kept; a call made after the set gets the set', async () => {
+    const checking = gate<void>();
+    let checks = 0;
+    const schema: StandardSchemaV1<string> = {
+      '~standard': { version: 1, vendor: 'test', validate: (value) => (value === 'fetched before the set' ? (checks++, checking.promise.then(() => ({ value: value as string }))) : { value: value as string }) },
+    };
+    const { b, second, again } = await waitingTab(0, schema);
+    await vi.waitFor(() => expect(checks).toBeGreaterThan(0));
+    await b.set(type, 'k', 'set in b');
+    const after = b.getOrSet(type, 'k', () => 'fetched after the set');
+    checking.open();
+    expect((await second).value).toBe('fetched before the set');
+    expect(await after).toBe('set in b');
+    expect(await b.get(type, 'k')).toBe('set in b');
+    expect(again).not.toHaveBeenCalled();
   });
 });
 
