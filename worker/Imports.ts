@@ -20,7 +20,6 @@ import { WebLocks } from './WebLocks';
 import { epochNow } from '../src/time';
 import { IMPORT_CHUNK } from '../src/protocol';
 
-
 /** How often an import looks whether another one of its type, in another tab, is done (without Web Locks). */
 const IMPORT_WAIT_MS = 250;
 /** Without Web Locks, an import that wrote no step while another waited this many times (ten seconds) is taken for dead. */

@@ -63,8 +63,7 @@ export class Stores {
     return this.#idb && this.#config.has(type) && this.#config.isPersistent(type) ? this.#idb : this.memory;
   }
 
-  /** The types this tab keeps in IndexedDB. */
-  /** `first`'s first (a full disk's room is made from the types a call changes before the others'). */
+  /** The types this tab keeps in IndexedDB, `first`'s first (a full disk's room is made from the types a call changes before the others'). */
   persistentTypes(first: readonly TypeName[] = []): TypeName[] {
     return [...first, ...this.#config.types.filter((type) => !first.includes(type))].filter((type) => this.of(type) === this.#idb);
   }

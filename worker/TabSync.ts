@@ -610,8 +610,10 @@ export class TabSync {
     return true;
   }
 
-  /** Applies what was logged after this tab's position, up to `through` (everything by default). */
-  /** `through`: a place in the log of the database of `at` (by default the one this tab stands in). */
+  /**
+   * Applies what was logged after this tab's position, up to `through` (everything by default): a place in the log of the
+   * database of `at` (by default the one this tab stands in).
+   */
   async #catchUp(through = Infinity, at = this.#position?.epoch): Promise<void> {
     const log = this.#options.log();
     if (!log) return;
