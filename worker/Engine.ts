@@ -812,10 +812,9 @@ export class Engine implements EngineApi {
     bytes: number,
     options: WriteOptions,
   ): Promise<Removed> {
-    const others = this.#config.types.filter((other) => other !== type && this.#config.isPersistent(other));
     return this.#roomOnFullDisk(
       () => store.write(type, entries, budget, expiredBy, options),
-      { store, types: [type, ...others], bytes, expiredBy, spare: [type, entries.map((entry) => entry.key)] },
+      { store, types: this.#stores.persistentTypes([type]), bytes, expiredBy, spare: [type, entries.map((entry) => entry.key)] },
       (count) => `Storage quota exceeded writing ${entries.length} ${type} entries, even after evicting ${count} entries; nothing was written`,
     );
   }
