@@ -475,20 +475,22 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
   });
 });
 
+/** One tab of a cache of its own, its engine in process or behind a port as in a worker; closed after the test. */
+async function openTab(mode: 'in process' | 'with a worker') {
+  const [name, indexedDB] = [`imports-${Date.now()}-${++names}`, new IDBFactory()];
+  const { cache } = mode === 'in process' ? await openCache({ name, indexedDB }) : await openRemoteCache({ name, indexedDB, now: Date.now });
+  closers.push(() => cache.close());
+  return cache;
+}
+
 describe('two setManys of one type sent in chunks (above 2,000 entries each), in one tab', () => {
-  const openTab = async (mode: 'in process' | 'with a worker') => {
-    const [name, indexedDB] = [`imports-order-${Date.now()}-${++names}`, new IDBFactory()];
-    const { cache } = mode === 'in process' ? await openCache({ name, indexedDB }) : await openRemoteCache({ name, indexedDB, now: Date.now });
-    closers.push(() => cache.close());
-    return cache;
-  };
   const values = (count: number, value: string | undefined, trackId?: string) => Array.from({ length: count }, (_, index) => ({ key: `k${index}`, value, trackId }));
+  /** 2,500 entries, one of them (in the second chunk) no value: refused as that chunk is checked. */
+  const refused = () => values(2500, 'refused').map((entry, index) => (index === 2100 ? { ...entry, value: undefined } : entry)) as never;
 
   it.each(['in process', 'with a worker'] as const)('%s: made one after the other without awaiting each, they apply in the order made: the second one\'s values win', async (mode) => {
     const cache = await openTab(mode);
-    const first = Array.from({ length: 6001 }, (_, index) => ({ key: `k${index}`, value: 'first' }));
-    const second = Array.from({ length: 2001 }, (_, index) => ({ key: `k${index}`, value: 'second' }));
-    await Promise.all([cache.setMany('track_metadata', first), cache.setMany('track_metadata', second)]);
+    await Promise.all([cache.setMany('track_metadata', values(6001, 'first')), cache.setMany('track_metadata', values(2001, 'second'))]);
     expect(await cache.getMany('track_metadata', ['k0', 'k2000', 'k6000'])).toEqual(['second', 'second', 'first']);
   });
 
@@ -511,10 +513,9 @@ describe('two setManys of one type sent in chunks (above 2,000 entries each), in
 
   it.each(['in process', 'with a worker'] as const)("%s: three made one after the other, the middle one refused (a value that is no value): the third one's values win over the first's", async (mode) => {
     const cache = await openTab(mode);
-    const refused = values(2500, 'refused').map((entry, index) => (index === 2100 ? { ...entry, value: undefined } : entry));
     const outcomes = await Promise.allSettled([
       cache.setMany('track_metadata', values(20001, 'first')),
-      cache.setMany('track_metadata', refused as never),
+      cache.setMany('track_metadata', refused()),
       cache.setMany('track_metadata', values(2500, 'third')),
     ]);
     expect(outcomes.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as { code?: string }).code : 'resolved'))).toEqual(['resolved', 'invalid_value', 'resolved']);
@@ -523,9 +524,8 @@ describe('two setManys of one type sent in chunks (above 2,000 entries each), in
 
   it.each(['in process', 'with a worker'] as const)("%s: one refused while an earlier one is sent, then another made once it was: the last one's values win over the first's", async (mode) => {
     const cache = await openTab(mode);
-    const refused = values(2500, 'refused').map((entry, index) => (index === 2100 ? { ...entry, value: undefined } : entry));
     const first = cache.setMany('track_metadata', values(20001, 'first'));
-    expect((await rejection(cache.setMany('track_metadata', refused as never))).code).toBe('invalid_value');
+    expect((await rejection(cache.setMany('track_metadata', refused()))).code).toBe('invalid_value');
     await cache.setMany('track_metadata', values(2500, 'last'));
     await first;
     expect(await cache.getMany('track_metadata', ['k0', 'k2499', 'k20000'])).toEqual(['last', 'last', 'first']);
@@ -535,12 +535,6 @@ describe('two setManys of one type sent in chunks (above 2,000 entries each), in
 describe('a setMany sent in chunks (above 2,000 entries), then an event or a clear made after it without awaiting it, in its tab', () => {
   // The change reaches the engine while the setMany's chunks are still being sent: before its import has begun.
   const ofTrack = Array.from({ length: 2001 }, (_, index) => ({ key: `k${index}`, value: 'v', trackId: 't1' }));
-  const openTab = async (mode: 'in process' | 'with a worker') => {
-    const [name, indexedDB] = [`imports-chunked-${Date.now()}-${++names}`, new IDBFactory()];
-    const { cache } = mode === 'in process' ? await openCache({ name, indexedDB }) : await openRemoteCache({ name, indexedDB, now: Date.now });
-    closers.push(() => cache.close());
-    return cache;
-  };
 
   it.each(['in process', 'with a worker'] as const)('%s: an event of its track removes its entries, as after a set', async (mode) => {
     const cache = await openTab(mode);

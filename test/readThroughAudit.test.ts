@@ -3,7 +3,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { FetchLocks } from '../src/FetchLocks';
+import { FetchLocks, type FetchChannel } from '../src/FetchLocks';
 import { z } from 'zod';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { CacheChange, ContentType, FetcherContext, Schemas } from '../src/index';
@@ -12,7 +12,6 @@ import { fakeClock, openCache, rejection, uniqueName } from './support/openCache
 import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { lossyChannel } from './support/lossyChannel';
-import type { ChannelLike } from '../src/TabChannel';
 
 const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
 
@@ -327,7 +326,7 @@ describe.each<ContentType>(['generic', 'album_year'])('%s: a tab that sets a key
     const locks = new SimLocks();
     const name = uniqueName();
     const indexedDB = new IDBFactory();
-    const channel = (delay: number) => (): ChannelLike => {
+    const channel = (delay: number) => (): FetchChannel => {
       const inner = new BroadcastChannel(`reprise-fetch:${name}`);
       return {
         postMessage: (message) => inner.postMessage(message),
@@ -336,7 +335,7 @@ describe.each<ContentType>(['generic', 'album_year'])('%s: a tab that sets a key
       };
     };
     const tab = (index: number, delay: number, schemas?: Schemas) =>
-      engineTab({ name, indexedDB, config, schemas, fetchLocks: new FetchLocks({ name, locks: locks.manager(`tab${index}`), openChannel: channel(delay) as never }) });
+      engineTab({ name, indexedDB, config, schemas, fetchLocks: new FetchLocks({ name, locks: locks.manager(`tab${index}`), openChannel: channel(delay) }) });
     const { cache: a } = await tab(0, 0);
     const { cache: b } = await tab(1, late, schema && { [type]: schema });
     const reply = gate<string>();
