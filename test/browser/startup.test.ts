@@ -44,6 +44,9 @@ describe('a cache starting while its engine cannot open yet', () => {
   it('its watchers and listeners are told what another tab changed meanwhile', async () => {
     const name = uniqueName('startup');
     const writer = await openTab(browser, name);
+    // The writer's engine must be open before the log is held: createCache resolves before it is, and one
+    // still opening would wait for the log too, with its set (this test timed out so, once in five runs).
+    await writer.page.evaluate(() => window.tab.cache!.stats());
     const holder = await holdEventLog(name);
     const reader = await openTab(browser, name);
     await reader.page.evaluate(() => {
