@@ -1,12 +1,13 @@
 // Content types of the app's own (SPEC §3b): config, policies, events, budgets, stats, schemas, and
 // the database they share with the built-in types and with tabs that have other custom types.
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { z } from 'zod';
 import { HOUR, SmartCacheConfig, isCacheError, type Cache, type CacheConfig, type CustomTypeConfig, type Schemas } from '../src/index';
 import { IDBFactory } from 'fake-indexeddb';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { brokenFactory } from './support/faultyIndexedDB';
 import { openRemoteCache } from './support/inProcessWorkers';
+import { SimLocks } from './simulation/SimLocks';
 import { engineTab } from './support/engineTab';
 import { checkedChannel } from '../src/checkedChannel';
 import type { OpenTabChannel, TabChannel } from '../src/TabChannel';
@@ -493,6 +494,10 @@ describe('in the database', () => {
 
   it('a read-through of a deploy that keeps the type in memory, waiting on the fetch of a deploy that keeps it in IndexedDB, cannot read what that fetch stored: it fetches again once that fetch is done (the reverse shares one fetch)', async () => {
     const calls: string[] = [];
+    // Web Locks, which keep one fetch per key whenever each tab's messages come: over Node's channel, a thread stalled
+    // past ChannelLocks' claim window (a loaded machine) may let both tabs fetch (see onTimeChannels).
+    vi.stubGlobal('navigator', { locks: new SimLocks().manager('origin') });
+    onTestFinished(() => void vi.unstubAllGlobals());
     const twoDeploys = async (first: boolean, second: boolean) => {
       const a = await openCache({ config: withArtwork(first) });
       const b = await openCache({ config: withArtwork(second), indexedDB: a.indexedDB, name: a.name });

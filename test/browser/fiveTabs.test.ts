@@ -135,19 +135,20 @@ describe('five tabs', () => {
   });
 });
 
-/** Waits until every tab's memory tier holds what the model says (a clear travels by message to time-based types). */
+/**
+ * Waits until every tab's memory tier holds what the model says (a clear travels by message to time-based types).
+ * Polled from here: waitForFunction takes the promise an async predicate returns for a truthy answer.
+ */
 async function settle(tabs: Page[], memory: Map<string, Stored>[]): Promise<void> {
   for (const [tab, page] of tabs.entries()) {
     const expected = Object.fromEntries(
       CONTENT_TYPES.filter((type) => !isPersistentType(type)).map((type) => [type, [...memory[tab]!.keys()].filter((at) => at.startsWith(`${type}/`)).length]),
     );
-    await page.waitForFunction(
-      async (expected) => {
+    const held = () =>
+      page.evaluate(async (expected) => {
         const { types } = await window.tab.cache!.stats();
         return Object.entries(expected).every(([type, count]) => types[type as 'generic'].entries === count);
-      },
-      expected,
-      { timeout: 5000 },
-    );
+      }, expected);
+    await expect.poll(held, { timeout: 5000 }).toBe(true);
   }
 }

@@ -16,6 +16,8 @@ export interface Tab {
   cache: Cache | null;
   events: SeenEvent[];
   workers: Worker[];
+  /** When each of `workers` was made (as SeenEvent's `at`). */
+  workersMadeAt: number[];
   resumedAt: number | null;
   /** Opens a cache whose worker this harness keeps (so tests can terminate it) and records every event. */
   open(options?: CreateCacheOptions): Promise<void>;
@@ -38,12 +40,14 @@ const tab: Tab = {
   cache: null,
   events: [],
   workers: [],
+  workersMadeAt: [],
   resumedAt: null,
   async open(options = {}) {
     tab.cache = await Reprise.createCache({
       worker: () => {
         const worker = new Worker(new URL('../../../worker/entry.ts', import.meta.url), { type: 'module' });
         tab.workers.push(worker);
+        tab.workersMadeAt.push(now());
         return worker;
       },
       ...options,
