@@ -31,8 +31,10 @@ export class KeptMessages {
    * Other tabs' logged changes told to the live worker before it said where it stands (see listening): should it die first (its
    * engine still opening), they go to the next one, which tells those logged before where it starts. Not left to the log, where
    * it finds what was logged since the page listened by time: a clock set back behind that, then set right, hides some (soak seed 118684).
+   * Their change hints too (under a key no id has), which no log has: in the order heard.
    */
   #unplaced: Map<string, RelayedMessage> | null = new Map();
+  #hints = 0;
   /** The database the page's workers last said they log in (their greeting, their hints of shared data changed, where they told the page they stand: see listening). */
   #epoch: string | null = null;
 
@@ -76,13 +78,18 @@ export class KeptMessages {
    * on IndexedDB, or failed), the next one logs it (see unanswered), its tab maybe gone since (reloaded as its call
    * resolved unlogged). Naming the database the worker logs in, unless it names one: that one's deletion (site data
    * cleared) removed all it would, and no next worker logs it in the one made since (see IdbStore.invalidateAndLog);
-   * or, its relay failed, the one the worker logs it in (see listening).
+   * or, its relay failed, the one the worker logs it in (see listening). Another tab's logged change or change hint is
+   * kept until the worker says where it stands (see #unplaced).
    */
   told(message: RelayedMessage): void {
-    if (typeof message !== 'object' || !message || !('id' in message)) return;
+    if (typeof message !== 'object' || !message) return;
+    if (!('id' in message)) {
+      if (message.kind === 'changed' && this.#unplaced) trimOldest(this.#unplaced.set(`hint ${++this.#hints}`, message), MAX_KEPT);
+      return;
+    }
     if (message.seq !== null) {
       this.#unanswered.delete(message.id);
-      if (this.#unplaced) trimOldest(this.#unplaced.set(message.id, message), MAX_UNANSWERED);
+      if (this.#unplaced) trimOldest(this.#unplaced.set(message.id, message), MAX_KEPT);
     } else if (!message.gone) trimOldest(this.#unanswered.set(message.id, { ...message, epoch: message.epoch ?? this.#epoch }), MAX_UNANSWERED);
   }
 

@@ -102,6 +102,35 @@ async function tabWithLateMessages(name: string, indexedDB: IDBFactory, now: () 
   };
 }
 
+/**
+ * A third connection holds a read-write transaction on the event log, one request after another, until
+ * `release`: an engine cannot open meanwhile (it reads the log as it opens), as another tab's long write holds it.
+ */
+function holdEventLog(indexedDB: IDBFactory, name: string) {
+  let release = false;
+  const done = new Promise<void>((resolve, reject) => {
+    const request = indexedDB.open(name);
+    request.onerror = () => reject(request.error);
+    request.onsuccess = () => {
+      const db = request.result;
+      const tx = db.transaction(['events'], 'readwrite');
+      const store = tx.objectStore('events');
+      const spin = () => void (release || (store.count().onsuccess = spin));
+      spin();
+      tx.oncomplete = () => {
+        db.close();
+        resolve();
+      };
+    };
+  });
+  return {
+    release: () => {
+      release = true;
+      return done;
+    },
+  };
+}
+
 describe('a page hears the other tabs across its worker’s start, death and freeze', () => {
   it("a replacement worker does not tell the watchers again another tab's clear the dead worker told them", async () => {
     const name = uniqueName();
@@ -394,6 +423,29 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     await here.stats();
     await pause(50);
     expect(seen).toEqual(['remote set']);
+    await here.close();
+    await other.close();
+  });
+
+  it("the watchers hear another tab's set told to a worker whose engine, still opening (a third connection holds the log), then dies: the next worker tells it", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: other } = await openCache({ name, indexedDB });
+    await other.stats();
+    const log = holdEventLog(indexedDB, name);
+    const { cache: here, workers } = await openRemoteCache({ name, indexedDB, pageChannel: pageChannel(name) });
+    const seen: string[] = [];
+    here.watch('track_metadata', null, ({ kind, keys, source }: CacheChange) => void seen.push(`${source} ${kind} ${keys}`));
+    // The engine asked for its channel, and waits for the log: the page's relay tells it the hint, which waits behind its start.
+    await pause(50);
+    await other.set('track_metadata', 'song', 'Song');
+    await pause(50);
+    expect(seen).toEqual([]);
+    workers[0]!.kill();
+    await log.release();
+    await here.stats();
+    await vi.waitFor(() => expect(seen).toEqual(['remote set song']));
+    expect(workers).toHaveLength(2);
     await here.close();
     await other.close();
   });
