@@ -80,6 +80,11 @@ export class DirectReads {
     this.#usedAt = accessClock(this.#now);
   }
 
+  /** The epoch of the database the page last opened (the name of its `epoch:` store), if it has one. */
+  get epoch(): string | undefined {
+    return this.#epoch?.slice('epoch:'.length);
+  }
+
   /** Whether entries of this type are in IndexedDB at all. */
   reads(type: TypeName): boolean {
     return this.#options.types.get(type) === true && !this.#closed;

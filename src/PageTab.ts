@@ -1,5 +1,7 @@
 import type { CacheClient } from './CacheClient';
-import { goneEpochOf, type ClientCallbacks, type LogPlace, type WorkerOpenOptions } from './protocol';
+import type { TypeName } from './contentType';
+import type { DirectReads } from './DirectReads';
+import { goneEpochOf, goneId, type ClientCallbacks, type LogPlace, type ToldChange, type WorkerOpenOptions } from './protocol';
 import { randomId } from './randomId';
 import { trimOldest } from './trimOldest';
 import { epochNow } from './time';
@@ -44,6 +46,8 @@ export class PageTab {
   #kept: string | null | undefined;
   /** Names the memory tier of the worker the page last heard say where it keeps things (a new name at each word): the next one tells its loss. */
   #tier: string | undefined;
+  /** The database the page reads persistent entries from itself (see DirectReads), and those types: see readsFrom. */
+  #reads: { epoch: () => string | undefined; types: readonly TypeName[] } | undefined;
 
   constructor(id: string = randomId(), now: () => number = epochNow) {
     this.id = id;
@@ -65,10 +69,27 @@ export class PageTab {
   }
 
   /**
+   * The page reads these persistent types from IndexedDB itself, from the database of `epoch` (see DirectReads), also
+   * while its first worker opens, which was sent its open before the page read anything, and so knows no database the
+   * page read (a next one does: see open). Should that worker keep them elsewhere (in memory: its open failed; or in a
+   * database made since that one was deleted), its first word of where says so, and the page tells its watchers their loss.
+   */
+  readsFrom(direct: Pick<DirectReads, 'epoch'>, types: ReadonlyMap<TypeName, boolean>): void {
+    this.#reads = { epoch: () => direct.epoch, types: [...types].flatMap(([type, persistent]) => (persistent ? [type] : [])) };
+  }
+
+  /**
    * What this page's workers call: the page's client, built after its engine (so none until then),
    * is told the changes, and this tab where they are in the log.
    */
   callbacks(client: () => Pick<CacheClient, 'remoteEvent' | 'progress' | 'changed' | 'forgot'> | undefined, log: ClientCallbacks['log']): ClientCallbacks {
+    const changed = (changes: ToldChange[]) => {
+      for (const { id } of changes) {
+        const epoch = goneEpochOf(id);
+        if (epoch !== undefined) this.#gone.add(epoch);
+      }
+      client()?.changed(changes);
+    };
     return {
       remoteEvent: (event, invalidated, logged, id) => {
         if (logged) this.heard(logged);
@@ -79,17 +100,16 @@ export class PageTab {
       listening: (from) => this.heard(from),
       progress: (batch, done, total) => client()?.progress(batch, done, total),
       log,
-      changed: (changes) => {
-        for (const { id } of changes) {
-          const epoch = goneEpochOf(id);
-          if (epoch !== undefined) this.#gone.add(epoch);
-        }
-        client()?.changed(changes);
-      },
+      changed,
       forgot: () => client()?.forgot(),
       storage: (where, name) => {
+        const read = this.#tier === undefined ? this.#reads?.epoch() : undefined;
         this.#tier = randomId();
         this.#kept = where === 'memory' ? randomId() : name;
+        // Told as a worker tells a database's loss (see Engine's lostEntries): once, whichever tells it.
+        if (read && !this.#gone.has(read) && !(where === 'indexeddb' && name?.startsWith(read))) {
+          changed(this.#reads!.types.map((type) => ({ type, kind: 'clear', keys: null, source: 'remote', id: goneId(read, type) })));
+        }
       },
     };
   }

@@ -661,6 +661,63 @@ describe('while the worker’s engine opens', () => {
   });
 });
 
+describe('a first worker that keeps the types elsewhere than the database the page read as it opened', () => {
+  /**
+   * A page whose first worker's open waits for `release`, after the page read `k` from the database another tab
+   * wrote it in; `refused`: that worker cannot open IndexedDB (it keeps its types in memory).
+   */
+  async function readBeforeTheOpen({ refused = false } = {}) {
+    const indexedDB = new IDBFactory();
+    const { cache: other, name, clock } = await openCache({ indexedDB });
+    await other.set('track_metadata', 'k', 'stored');
+    await other.close();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const workerEngine = () => {
+      const side = tabFactory(indexedDB);
+      if (refused) side.refuse();
+      return { indexedDB: side.factory };
+    };
+    const { cache } = await openRemoteCache({ name, indexedDB, now: clock.now, opening: () => held, workerEngine });
+    const changes: string[] = [];
+    cache.watch('track_metadata', 'k', ({ kind, source }) => void changes.push(`${source} ${kind}`));
+    cache.watch('generic', null, ({ kind, source }) => void changes.push(`generic: ${source} ${kind}`));
+    expect(await cache.get('track_metadata', 'k')).toBe('stored');
+    return { cache, changes, indexedDB, name, release };
+  }
+
+  it('in memory (its IndexedDB refused): the watchers hear the loss of what the page read, once, before a read that then misses', async () => {
+    const { cache, changes, release } = await readBeforeTheOpen({ refused: true });
+    release();
+    expect((await cache.stats()).degraded).toMatch(/IndexedDB/);
+    expect(changes).toEqual(['remote clear']);
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(changes).toEqual(['remote clear']);
+    await cache.close();
+  });
+
+  it('in the database made since the one the page read was deleted (site data cleared): the watchers hear the loss', async () => {
+    const { cache, changes, indexedDB, name, release } = await readBeforeTheOpen();
+    await deleteUnderTabs(indexedDB, name);
+    release();
+    await cache.stats();
+    expect(changes).toEqual(['remote clear']);
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+    await cache.close();
+  });
+
+  it('in the database the page read: nothing is told', async () => {
+    const { cache, changes, release } = await readBeforeTheOpen();
+    release();
+    await cache.stats();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(changes).toEqual([]);
+    expect(await cache.get('track_metadata', 'k')).toBe('stored');
+    await cache.close();
+  });
+});
+
 describe('when the worker loses IndexedDB', () => {
   it('the page stops reading it before any write kept in memory resolves: no stale answer', async () => {
     const inner = new IDBFactory();

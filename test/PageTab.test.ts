@@ -32,3 +32,24 @@ it('tells the next worker what its workers last said they keep the persistent ty
   callbacks.changed([{ type: 'track_metadata', kind: 'clear', keys: null, source: 'remote', id: goneId('db', 'track_metadata') }]);
   expect(tab.open.gone).toEqual(['db']);
 });
+
+it("tells the loss of the database the page read itself when its first worker's first word says it keeps the types elsewhere (in memory, or in another database); not when it keeps them there, nor twice", () => {
+  const told = (where: 'indexeddb' | 'memory', name: string | null, read: string | undefined, words = 1) => {
+    const heard: unknown[] = [];
+    const tab = new PageTab('page', () => 1000);
+    tab.readsFrom({ epoch: read }, new Map([['track_metadata', true], ['generic', false], ['lyrics', true]]));
+    const callbacks = tab.callbacks(() => ({ remoteEvent() {}, progress() {}, forgot() {}, changed: (changes) => void heard.push(...changes) }), () => {});
+    for (let word = 0; word < words; word++) callbacks.storage!(where, name);
+    return { heard, gone: tab.open.gone };
+  };
+  const clears = (epoch: string) => ['track_metadata', 'lyrics'].map((type) => ({ type, kind: 'clear', keys: null, source: 'remote', id: goneId(epoch, type) }));
+  expect(told('memory', null, 'e1')).toEqual({ heard: clears('e1'), gone: ['e1'] });
+  expect(told('indexeddb', 'e2', 'e1')).toEqual({ heard: clears('e1'), gone: ['e1'] });
+  expect(told('indexeddb', 'e1', 'e1')).toEqual({ heard: [], gone: [] });
+  // A name of that database made of its epoch and a visit's id (see worker/Database's name) is that database.
+  expect(told('indexeddb', 'e1x', 'e1')).toEqual({ heard: [], gone: [] });
+  // The page read no database (none yet, or one without an epoch).
+  expect(told('memory', null, undefined)).toEqual({ heard: [], gone: [] });
+  // Only a first word: the next ones are told by the workers (see open's kept).
+  expect(told('memory', null, 'e1', 2).heard).toEqual(clears('e1'));
+});

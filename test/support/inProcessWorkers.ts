@@ -241,6 +241,7 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
   );
   const page = options.direct === false ? undefined : options.direct === true || options.direct === undefined ? options.indexedDB : options.direct;
   const direct = page && new DirectReads({ name: options.name, indexedDB: page, types: typesOf(config.toJSON()), now: options.now });
+  if (direct) tab.readsFrom(direct, typesOf(config.toJSON()));
   const engine = await RemoteEngine.start({ connect: connect(callbacks), logger, direct, kept, restartAfterMs: options.restartAfterMs, now: options.now });
   client = new CacheClient<S>(engine, {
     schemas: options.schemas,
