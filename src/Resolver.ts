@@ -194,7 +194,7 @@ export class Resolver {
         const under = shared();
         if (!under?.background && !(under && this.#running.get(under)!.fresh) && this.#closed === undefined) {
           // Not one of the caller's calls: close() does not wait for it, and cuts it short without a word.
-          const refresh = this.#startFetch(id, type, key, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, running, cached.value, false), found[0]!.stale);
+          const refresh = this.#startFetch(id, type, key, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, staleWhileRevalidateSeconds, fetchSignal, running, cached.value, false), found[0]!.stale);
           refresh.result.catch((error: unknown) => {
             // Not when its window ended with nobody waiting on it: the next caller fetches (see SharedFetch). A write that failed then is.
             if (!refresh.dropped || !isCacheError(error, 'aborted')) host.report(`Reprise: refreshing the stale ${type} "${key}" failed`, error);
@@ -214,7 +214,7 @@ export class Resolver {
     }
     // Closed while it read: a fetch started now would be cut short at once.
     if (this.#closed !== undefined) throw this.#closed;
-    const fetch = this.#startFetch(id, type, key, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, fetchSignal, running, undefined, forceFresh ?? false), undefined, forceFresh);
+    const fetch = this.#startFetch(id, type, key, (fetchSignal, running) => this.#fetchEverywhere(type, key, fetcher, write, staleWhileRevalidateSeconds, fetchSignal, running, undefined, forceFresh ?? false), undefined, forceFresh);
     const { value, shared: fromAnotherTab } = await fetch.join(signal);
     return { value, source: fromAnotherTab ? 'shared' : 'fetch' };
   }
@@ -332,6 +332,7 @@ export class Resolver {
     key: string,
     fetcher: Fetcher<unknown, unknown>,
     options: WriteArgs,
+    staleSeconds: number | undefined,
     signal: AbortSignal,
     running: Running,
     stale: unknown,
@@ -349,7 +350,8 @@ export class Resolver {
       lead: () => this.#fetchAndStore(type, key, fetcher, options, signal, running, stale),
       read: async () => {
         // Under the lock, of what another call may have stored since the caller's read (which was counted).
-        const found = await this.#engine.getMany(type, [key], options.fingerprint == null ? undefined : [options.fingerprint], { again: true });
+        // In the call's window: what a refresh refreshes stays, served stale should its fetch fail (see Engine's getMany).
+        const found = await this.#engine.getMany(type, [key], options.fingerprint == null ? undefined : [options.fingerprint], { again: true, staleSeconds });
         return (await host.checked(type, [key], found, false))[0];
       },
       receive: async ({ value, cached, at, options: sent, from }) => {

@@ -395,6 +395,45 @@ describe('the policy field', () => {
     await vi.waitFor(async () => expect(await cache.get('generic', 'k')).toBe('new'));
   });
 
+  it.each(['album_year', 'generic'] as const)(
+    'without a policy window, %s: the background refresh a per-call window started keeps the entry it refreshes, served stale while it runs and after it fails',
+    async (type) => {
+      const { cache, clock, logger } = await openCache();
+      await cache.set(type, 'k', 'old', { ttlSeconds: 10 });
+      clock.advance(15_000);
+      let fail!: (error: Error) => void;
+      const refreshing = vi.fn(() => new Promise<string>((_, reject) => (fail = reject)));
+      const window = { staleWhileRevalidateSeconds: 600 };
+      expect(await cache.resolve(type, 'k', refreshing, window)).toEqual({ value: 'old', source: 'stale' });
+      await vi.waitFor(() => expect(refreshing).toHaveBeenCalledTimes(1));
+      expect(await cache.resolve(type, 'k', () => 'other', window)).toEqual({ value: 'old', source: 'stale' });
+      fail(new Error('network down'));
+      await vi.waitFor(() => expect(logger.error).toHaveBeenCalledWith(`Reprise: refreshing the stale ${type} "k" failed`, expect.objectContaining({ message: 'network down' })));
+      expect((await cache.stats()).types[type].expirations).toBe(0);
+      expect(await cache.resolve(type, 'k', () => 'new', window)).toEqual({ value: 'old', source: 'stale' });
+      await vi.waitFor(async () => expect(await cache.get(type, 'k')).toBe('new'));
+    },
+  );
+
+  it("without a policy window, another tab asking within its per-call window while a tab's background refresh runs is served the stale entry, and never gets that refresh's failure", async () => {
+    const a = await openCache();
+    const b = await openCache({ clock: a.clock, name: a.name, indexedDB: a.indexedDB });
+    await a.cache.set('album_year', 'k', 'old', { ttlSeconds: 10 });
+    a.clock.advance(15_000);
+    let fail!: (error: Error) => void;
+    const refreshing = vi.fn(() => new Promise<string>((_, reject) => (fail = reject)));
+    const window = { staleWhileRevalidateSeconds: 600 };
+    expect(await a.cache.resolve('album_year', 'k', refreshing, window)).toEqual({ value: 'old', source: 'stale' });
+    await vi.waitFor(() => expect(refreshing).toHaveBeenCalledTimes(1));
+    const other = vi.fn(() => new Promise<string>(() => {}));
+    expect(await b.cache.resolve('album_year', 'k', other, window)).toEqual({ value: 'old', source: 'stale' });
+    fail(new Error('network down'));
+    await vi.waitFor(() => expect(a.logger.error).toHaveBeenCalledTimes(1));
+    expect(await b.cache.resolve('album_year', 'k', other, window)).toEqual({ value: 'old', source: 'stale' });
+    await a.cache.close();
+    await b.cache.close();
+  });
+
   it('without a policy window, an expired entry that a get has read away is fetched', async () => {
     const { cache, clock } = await openCache();
     await cache.set('generic', 'k', 'old', { ttlSeconds: 10 });

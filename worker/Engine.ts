@@ -256,8 +256,10 @@ export class Engine implements EngineApi {
       const now = this.#now();
       // Past its TTL an entry is a miss, but it is kept through the type's stale-while-revalidate
       // window; a read-through (one that gives staleSeconds: a get's read may say what it wrote, and is none) may serve it stale within its own window.
-      const removable = this.#removable(type, now);
-      const staleMs = readThrough && 'staleSeconds' in readThrough && !readThrough.again ? (readThrough.staleSeconds ?? this.#config.getStaleWhileRevalidate(type)) * 1000 : 0;
+      const windowMs = readThrough && 'staleSeconds' in readThrough ? (readThrough.staleSeconds ?? this.#config.getStaleWhileRevalidate(type)) * 1000 : 0;
+      // Nor removed within the call's own: a refresh's read again (which serves nothing stale) keeps what it refreshes, served until its fetch lands.
+      const removable = Math.min(this.#removable(type, now), now - windowMs);
+      const staleMs = readThrough?.again ? 0 : windowMs;
       const servable = now - staleMs;
       const counters = this.#counters.of(type);
       // A read again counts no hit or miss (see ReadThrough.again).
