@@ -32,8 +32,19 @@ const logged = {
  * would misread bumps CHANNEL_VERSION instead.
  */
 export const channelMessageSchema = z.union([
-  /** An event it emitted and applied; `invalidated` is what it removed from IndexedDB (each tab adds its own memory tier). */
-  z.object({ v: z.literal(CHANNEL_VERSION), kind: z.literal('event'), ...logged, event: cacheEventSchema, invalidated: countsByType(), removed: z.optional(keysByType()) }),
+  /**
+   * An event it emitted and applied; `invalidated` is what it removed from IndexedDB (each tab adds its own memory tier).
+   * `affected`: one it could not log (no IndexedDB), the types its rules apply it to, for the tab that logs it.
+   */
+  z.object({
+    v: z.literal(CHANNEL_VERSION),
+    kind: z.literal('event'),
+    ...logged,
+    event: cacheEventSchema,
+    invalidated: countsByType(),
+    removed: z.optional(keysByType()),
+    affected: z.optional(z.array(contentTypeSchema)),
+  }),
   /** A `clear` of these types. */
   z.object({ v: z.literal(CHANNEL_VERSION), kind: z.literal('clear'), ...logged, types: z.array(contentTypeSchema).check(nonEmpty()) }),
   /**

@@ -434,6 +434,25 @@ describe('in the database', () => {
     expect((await cache.stats()).types.artwork.entries).toBe(1);
   });
 
+  it.each([
+    ['removes', 'spare', true],
+    ['spares', 'remove', false],
+  ] as const)("an event of a tab without IndexedDB %s what that tab's rules say, relayed by a tab of another deploy whose rules %s it", async (_, __, removes) => {
+    const removing: CacheConfig = {};
+    const sparing: CacheConfig = { caching: { policies: { track_metadata: { invalidationStrategy: 'time_based' } } } };
+    const relaying = await openCache({ config: removes ? sparing : removing });
+    const { indexedDB, name, clock } = relaying;
+    await relaying.cache.set('track_metadata', 'k', 'v1', { trackId: 't1' });
+    const alone = await openCache({ config: removes ? removing : sparing, indexedDB: brokenFactory(), name, clock });
+    const heard = new Promise((resolve) => relaying.cache.on('track_removed', (_event, context) => resolve(context)));
+    await alone.cache.emit({ eventType: 'track_removed', trackId: 't1' });
+    expect(await heard).toMatchObject({ source: 'remote', invalidated: removes ? { track_metadata: 1 } : {} });
+    await Promise.all([relaying.cache.close(), alone.cache.close()]);
+    const { cache } = await openCache({ config: removes ? removing : sparing, indexedDB, name, clock });
+    expect(await cache.get('track_metadata', 'k')).toBe(removes ? undefined : 'v1');
+    await cache.close();
+  });
+
   it('tabs opening at once, each adding a custom type of its own, all get their stores and keep IndexedDB', async () => {
     const first = await openCache();
     const same = { indexedDB: first.indexedDB, name: first.name };

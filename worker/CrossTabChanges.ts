@@ -2,7 +2,8 @@ import type { CacheChange } from '../src/Cache';
 import type { CacheEvent } from '../src/cacheEvent';
 import { CacheError } from '../src/CacheError';
 import type { TypeName } from '../src/contentType';
-import type { InvalidationTarget } from '../src/invalidationTarget';
+import { targetsIn, type InvalidationTarget } from '../src/invalidationTarget';
+import { affectedTypes } from '../src/invalidationTargets';
 import type { Logger } from '../src/Logger';
 import type { PolicyTable } from '../src/PolicyTable';
 import { forgotId, type ClientCallbacks, type LogPlace, type Once } from '../src/protocol';
@@ -125,6 +126,8 @@ export class CrossTabChanges {
     const idb = this.#stores.idb;
     if (!idb) {
       await this.#stores.toldMemory();
+      // The tab that logs it removes what this tab's rules say (see relay).
+      if (change.kind === 'event') shared.affected = affectedTypes(this.#config, change.event);
       return { shared, removed: nothingRemoved() };
     }
     try {
@@ -150,8 +153,9 @@ export class CrossTabChanges {
 
   /** Logs another tab's change that it could not (it has no IndexedDB), applying it to IndexedDB — once, whoever relays it. */
   #relay(shared: SharedChange): Promise<{ record: LoggedChange; epoch: string | null }> {
-    const { change } = shared;
-    const targets = changeTargets(this.#config, change);
+    const { change, affected } = shared;
+    // By the rules of the tab that made it, where it says them (an earlier build does not): this tab's may spare what that tab's remove.
+    const targets = change.kind === 'event' && affected ? affected.flatMap((type) => targetsIn(type, change.event)) : changeTargets(this.#config, change);
     const idb = this.#stores.idb;
     if (!idb) throw new CacheError('storage_unavailable', 'IndexedDB is no longer usable in this tab');
     const persistent = targets.filter((target) => this.#stores.of(target.type) === idb);

@@ -21,6 +21,11 @@ export interface SharedChange {
   invalidated: Counts;
   /** Which keys, where few (see RemovedKeys). */
   removed?: RemovedKeys | undefined;
+  /**
+   * An event its tab could not log (it has no IndexedDB): the types that tab's rules apply it to, which the tab that logs
+   * it removes from (see CrossTabChanges' relay): each tab applies its own config's rules when it emits. None from an earlier build.
+   */
+  affected?: string[] | undefined;
 }
 
 export interface TabSyncOptions {
@@ -707,10 +712,10 @@ export class TabSync {
   }
 }
 
-function toMessage({ change, id, origin, epoch, seq, invalidated, removed }: SharedChange): ChangeMessage {
+function toMessage({ change, id, origin, epoch, seq, invalidated, removed, affected }: SharedChange): ChangeMessage {
   const logged = { v: CHANNEL_VERSION, origin, id, epoch, seq } as const;
   if (change.kind === 'clear') return { ...logged, kind: 'clear', types: change.types };
-  return { ...logged, kind: 'event', event: change.event, invalidated: invalidated as Record<string, number>, ...(removed ? { removed: removed as Record<string, string[]> } : {}) };
+  return { ...logged, kind: 'event', event: change.event, invalidated: invalidated as Record<string, number>, ...(removed && { removed: removed as Record<string, string[]> }), ...(affected && { affected }) };
 }
 
 type ChangeMessage = Extract<ChannelMessage, { kind: 'event' | 'clear' }>;
@@ -728,6 +733,6 @@ function removedBy({ invalidated, removed }: Pick<SharedChange, 'invalidated' | 
 function fromMessage(message: ChangeMessage): SharedChange {
   const { origin, id, epoch, seq } = message;
   return message.kind === 'event'
-    ? { change: { kind: 'event', event: message.event }, id, origin, epoch, seq, invalidated: message.invalidated, removed: message.removed }
+    ? { change: { kind: 'event', event: message.event }, id, origin, epoch, seq, invalidated: message.invalidated, removed: message.removed, affected: message.affected }
     : { change: { kind: 'clear', types: message.types }, id, origin, epoch, seq, invalidated: {} };
 }
