@@ -453,6 +453,21 @@ describe('in the database', () => {
     await cache.close();
   });
 
+  it("an event of a tab without IndexedDB removes from the shared data by the rules it was made under: not an updatePolicy's made right after it", async () => {
+    const relaying = await openCache();
+    const { indexedDB, name, clock } = relaying;
+    await relaying.cache.set('track_metadata', 'k', 'v1', { trackId: 't1' });
+    const config = new SmartCacheConfig({});
+    const alone = await openCache({ config, indexedDB: brokenFactory(), name, clock });
+    const heard = new Promise((resolve) => relaying.cache.on('track_removed', (_event, context) => resolve(context)));
+    const emitted = alone.cache.emit({ eventType: 'track_removed', trackId: 't1' });
+    config.updatePolicy('track_metadata', { invalidationStrategy: 'time_based' });
+    expect((await emitted).invalidated).toMatchObject({ track_metadata: 0 });
+    expect(await heard).toMatchObject({ invalidated: { track_metadata: 1 } });
+    expect(await relaying.cache.get('track_metadata', 'k')).toBeUndefined();
+    await Promise.all([relaying.cache.close(), alone.cache.close()]);
+  });
+
   it('tabs opening at once, each adding a custom type of its own, all get their stores and keep IndexedDB', async () => {
     const first = await openCache();
     const same = { indexedDB: first.indexedDB, name: first.name };

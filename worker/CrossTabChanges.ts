@@ -3,7 +3,6 @@ import type { CacheEvent } from '../src/cacheEvent';
 import { CacheError } from '../src/CacheError';
 import type { TypeName } from '../src/contentType';
 import { targetsIn, type InvalidationTarget } from '../src/invalidationTarget';
-import { affectedTypes } from '../src/invalidationTargets';
 import type { Logger } from '../src/Logger';
 import type { PolicyTable } from '../src/PolicyTable';
 import { forgotId, type ClientCallbacks, type LogPlace, type Once } from '../src/protocol';
@@ -120,15 +119,15 @@ export class CrossTabChanges {
    * (`once`) that the log has already is answered from the log, and not applied again; one that the dead
    * worker made in a database deleted since is not applied, nor logged: `worker_failed`.
    */
-  async applyShared(change: Change, targets: InvalidationTarget[], once?: Once): Promise<{ shared: SharedChange; removed: Invalidated }> {
+  async applyShared(change: Change, targets: InvalidationTarget[], once?: Once, affected?: TypeName[]): Promise<{ shared: SharedChange; removed: Invalidated }> {
     const { tabId } = this.#options;
     const shared: SharedChange = { change, id: once?.id ?? randomId(), origin: tabId, epoch: null, seq: null, invalidated: {} };
+    // Unlogged here: the tab that logs it removes what this tab's rules said as the call arrived (see relay), an event's `affected`.
+    const unlogged = () => ((shared.affected = affected), { shared, removed: nothingRemoved() });
     const idb = this.#stores.idb;
     if (!idb) {
       await this.#stores.toldMemory();
-      // The tab that logs it removes what this tab's rules say (see relay).
-      if (change.kind === 'event') shared.affected = affectedTypes(this.#config, change.event);
-      return { shared, removed: nothingRemoved() };
+      return unlogged();
     }
     try {
       const persistent = targets.filter((target) => this.#stores.of(target.type) === idb);
@@ -147,7 +146,7 @@ export class CrossTabChanges {
       return { shared, removed: { counts: record.invalidated, keys: record.removed ?? {} } };
     } catch (error) {
       await this.#stores.degradeOrThrow(idb, error);
-      return { shared, removed: nothingRemoved() };
+      return unlogged();
     }
   }
 

@@ -660,7 +660,7 @@ export class Engine implements EngineApi {
   /** `answered`: settles as emit answers; other tabs' changes logged after this event wait for it (see TabSync.before). */
   async #emit(event: CacheEvent, types: TypeName[], targets: InvalidationTarget[], answered: Promise<void>, once?: Once): Promise<{ shared: SharedChange; report: EmitReport }> {
     await this.#ready();
-    const { shared, removed } = await this.#crossTab.applyShared({ kind: 'event', event }, targets, once);
+    const { shared, removed } = await this.#crossTab.applyShared({ kind: 'event', event }, targets, once, types);
     // A retry may answer from the log what the dead worker removed seconds ago: watchers here and in the
     // other tabs hear of the keys still gone (see #deleteMany); its counts stand.
     const persistent = once?.retry ? await this.#stillGoneOf(removed) : removed;
