@@ -31,10 +31,11 @@ export class KeptMessages {
    * Other tabs' logged changes told to the live worker before it said where it stands (see listening): should it die first (its
    * engine still opening), they go to the next one, which tells those logged before where it starts. Not left to the log, where
    * it finds what was logged since the page listened by time: a clock set back behind that, then set right, hides some (soak seed 118684).
-   * Their change hints too (under a key no id has), which no log has: in the order heard.
+   * Their change hints too (under a key no id has), which no log has, in the order heard: until its engine has opened (see
+   * opened), after which its queue tells them at once (a tab without IndexedDB never says where it stands).
    */
   #unplaced: Map<string, RelayedMessage> | null = new Map();
-  #hints = 0;
+  #hints: number | null = 0;
   /** The database the page's workers last said they log in (their greeting, their hints of shared data changed, where they told the page they stand: see listening). */
   #epoch: string | null = null;
 
@@ -84,7 +85,7 @@ export class KeptMessages {
   told(message: RelayedMessage): void {
     if (typeof message !== 'object' || !message) return;
     if (!('id' in message)) {
-      if (message.kind === 'changed' && this.#unplaced) trimOldest(this.#unplaced.set(`hint ${++this.#hints}`, message), MAX_KEPT);
+      if (message.kind === 'changed' && this.#unplaced && this.#hints !== null) trimOldest(this.#unplaced.set(`hint ${++this.#hints}`, message), MAX_KEPT);
       return;
     }
     if (message.seq !== null) {
@@ -114,10 +115,17 @@ export class KeptMessages {
     if (kept) kept.epoch = unlogged.epoch;
   }
 
+  /** The live worker's engine has opened: the hints it was told are told (see #unplaced). */
+  opened(): void {
+    this.#hints = null;
+    for (const key of this.#unplaced?.keys() ?? []) if (key.startsWith('hint ')) this.#unplaced!.delete(key);
+  }
+
   /** The worker died (or the cache closed): what it did not answer goes to the next one, before what comes after. Logged once, whoever logs it (the log is read for its id). */
   unanswered(): void {
     this.#unplaced?.forEach((message) => this.keep(message));
     this.#unplaced = new Map();
+    this.#hints = 0;
     this.#unanswered.forEach((message) => this.keep(message));
     this.#unanswered.clear();
   }

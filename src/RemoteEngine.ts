@@ -511,6 +511,7 @@ export class RemoteEngine implements EngineApi {
           // A database the page found missing (a first visit: the worker makes it) is there once the engine has opened.
           void Promise.resolve(connection.opened).then(
             () => {
+              if (this.#live === connection) this.#options.kept?.opened();
               this.#said = connection.storage?.() ?? this.#said;
               if (this.#said === 'indexeddb') this.#options.direct?.warm();
             },

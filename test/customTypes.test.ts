@@ -455,7 +455,7 @@ describe('in the database', () => {
 
   it("an event of a tab without IndexedDB removes from the shared data by the rules it was made under: not an updatePolicy's made right after it", async () => {
     const relaying = await openCache();
-    const { indexedDB, name, clock } = relaying;
+    const { name, clock } = relaying;
     await relaying.cache.set('track_metadata', 'k', 'v1', { trackId: 't1' });
     const config = new SmartCacheConfig({});
     const alone = await openCache({ config, indexedDB: brokenFactory(), name, clock });

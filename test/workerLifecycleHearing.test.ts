@@ -450,6 +450,28 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     await other.close();
   });
 
+  it("a page without IndexedDB whose worker dies: its next worker does not tell the watchers again what the dead one told them of another tab's changes (its engine opened, it said so)", async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const { cache: other, clock } = await openCache({ name, indexedDB });
+    const { cache: here, workers } = await openRemoteCache({ name, indexedDB: brokenFactory(), pageChannel: pageChannel(name), direct: false });
+    const seen: string[] = [];
+    here.watch('track_metadata', null, ({ kind, keys, source }: CacheChange) => void seen.push(`${source} ${kind} ${keys}`));
+    await here.stats();
+    await other.set('track_metadata', 'a', 'A', { ttlSeconds: 1 });
+    clock.advance(2000);
+    expect(await other.get('track_metadata', 'a')).toBeUndefined();
+    await vi.waitFor(() => expect(seen).toEqual(['remote set a', 'remote expire a']));
+    workers[0]!.kill();
+    await vi.waitFor(() => expect(workers).toHaveLength(2));
+    await here.stats();
+    await pause(50);
+    // Its memory tier died with it (the persistent types were kept there): heard as a clear, and nothing again.
+    expect(seen).toEqual(['remote set a', 'remote expire a', 'remote clear null']);
+    await here.close();
+    await other.close();
+  });
+
   it("the watchers hear another tab's set and delete made while the page waits to replace a worker that died again soon after its replacement started", async () => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
