@@ -80,10 +80,8 @@ export class DirectReads {
     this.#usedAt = accessClock(this.#now);
   }
 
-  /** The epoch of the database the page last opened (the name of its `epoch:` store), if it has one. */
-  get epoch(): string | undefined {
-    return this.#epoch?.slice('epoch:'.length);
-  }
+  /** The epochs of the databases the page opened (the names of their `epoch:` stores), each once, in order: a database deleted and made again is another. */
+  readonly epochs = new Set<string>();
 
   /** Whether entries of this type are in IndexedDB at all. */
   reads(type: TypeName): boolean {
@@ -224,6 +222,7 @@ export class DirectReads {
         const epoch = [...stores].find((store) => store.startsWith('epoch:'));
         this.#moved ||= (this.#epoch ?? epoch) !== epoch;
         this.#epoch = epoch;
+        if (epoch) this.epochs.add(epoch.slice('epoch:'.length));
         this.#open = db;
         resolve(db);
       };

@@ -46,8 +46,8 @@ export class PageTab {
   #kept: string | null | undefined;
   /** Names the memory tier of the worker the page last heard say where it keeps things (a new name at each word): the next one tells its loss. */
   #tier: string | undefined;
-  /** The database the page reads persistent entries from itself (see DirectReads), and those types: see readsFrom. */
-  #reads: { epoch: () => string | undefined; types: readonly TypeName[] } | undefined;
+  /** The databases the page read persistent entries from itself (see DirectReads), and those types: see readsFrom. */
+  #reads: { epochs: ReadonlySet<string>; types: readonly TypeName[] } | undefined;
 
   constructor(id: string = randomId(), now: () => number = epochNow) {
     this.id = id;
@@ -74,8 +74,8 @@ export class PageTab {
    * page read (a next one does: see open). Should that worker keep them elsewhere (in memory: its open failed; or in a
    * database made since that one was deleted), its first word of where says so, and the page tells its watchers their loss.
    */
-  readsFrom(direct: Pick<DirectReads, 'epoch'>, types: ReadonlyMap<TypeName, boolean>): void {
-    this.#reads = { epoch: () => direct.epoch, types: [...types].flatMap(([type, persistent]) => (persistent ? [type] : [])) };
+  readsFrom(direct: Pick<DirectReads, 'epochs'>, types: ReadonlyMap<TypeName, boolean>): void {
+    this.#reads = { epochs: direct.epochs, types: [...types].flatMap(([type, persistent]) => (persistent ? [type] : [])) };
   }
 
   /**
@@ -103,12 +103,14 @@ export class PageTab {
       changed,
       forgot: () => client()?.forgot(),
       storage: (where, name) => {
-        const read = this.#tier === undefined ? this.#reads?.epoch() : undefined;
+        // Each the page opened (one deleted since it read it, another made: it may have opened both meanwhile).
+        const read = this.#tier === undefined ? [...(this.#reads?.epochs ?? [])] : [];
         this.#tier = randomId();
         this.#kept = where === 'memory' ? randomId() : name;
-        // Told as a worker tells a database's loss (see Engine's lostEntries): once, whichever tells it.
-        if (read && !this.#gone.has(read) && !(where === 'indexeddb' && name?.startsWith(read))) {
-          changed(this.#reads!.types.map((type) => ({ type, kind: 'clear', keys: null, source: 'remote', id: goneId(read, type) })));
+        for (const epoch of read) {
+          // Told as a worker tells a database's loss (see Engine's lostEntries): once, whichever tells it.
+          if (this.#gone.has(epoch) || (where === 'indexeddb' && name?.startsWith(epoch))) continue;
+          changed(this.#reads!.types.map((type) => ({ type, kind: 'clear', keys: null, source: 'remote', id: goneId(epoch, type) })));
         }
       },
     };

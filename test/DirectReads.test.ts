@@ -707,6 +707,23 @@ describe('a first worker that keeps the types elsewhere than the database the pa
     await cache.close();
   });
 
+  it('in the database made since the one the page read was deleted, which the page opened too before the worker said so: the watchers hear the loss', async () => {
+    const { cache, changes, indexedDB, name, release } = await readBeforeTheOpen();
+    await deleteUnderTabs(indexedDB, name);
+    // Another tab makes the new database; this page's next read opens it (and is left to the worker: the page moved).
+    const { cache: third } = await openCache({ indexedDB, name });
+    await third.stats();
+    const again = cache.get('track_metadata', 'other');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    release();
+    expect(await again).toBeUndefined();
+    await cache.stats();
+    expect(changes).toEqual(['remote clear']);
+    expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+    await cache.close();
+    await third.close();
+  });
+
   it('in the database the page read: nothing is told', async () => {
     const { cache, changes, release } = await readBeforeTheOpen();
     release();

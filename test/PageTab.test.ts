@@ -34,10 +34,10 @@ it('tells the next worker what its workers last said they keep the persistent ty
 });
 
 it("tells the loss of the database the page read itself when its first worker's first word says it keeps the types elsewhere (in memory, or in another database); not when it keeps them there, nor twice", () => {
-  const told = (where: 'indexeddb' | 'memory', name: string | null, read: string | undefined, words = 1) => {
+  const told = (where: 'indexeddb' | 'memory', name: string | null, read: string | string[] | undefined, words = 1) => {
     const heard: unknown[] = [];
     const tab = new PageTab('page', () => 1000);
-    tab.readsFrom({ epoch: read }, new Map([['track_metadata', true], ['generic', false], ['lyrics', true]]));
+    tab.readsFrom({ epochs: new Set(typeof read === 'string' ? [read] : read) }, new Map([['track_metadata', true], ['generic', false], ['lyrics', true]]));
     const callbacks = tab.callbacks(() => ({ remoteEvent() {}, progress() {}, forgot() {}, changed: (changes) => void heard.push(...changes) }), () => {});
     for (let word = 0; word < words; word++) callbacks.storage!(where, name);
     return { heard, gone: tab.open.gone };
@@ -52,4 +52,7 @@ it("tells the loss of the database the page read itself when its first worker's 
   expect(told('memory', null, undefined)).toEqual({ heard: [], gone: [] });
   // Only a first word: the next ones are told by the workers (see open's kept).
   expect(told('memory', null, 'e1', 2).heard).toEqual(clears('e1'));
+  // The page read one database, deleted since, then opened the one made after it, where the worker is: the first's loss.
+  expect(told('indexeddb', 'e2', ['e1', 'e2'])).toEqual({ heard: clears('e1'), gone: ['e1'] });
+  expect(told('memory', null, ['e1', 'e2'])).toEqual({ heard: [...clears('e1'), ...clears('e2')], gone: ['e1', 'e2'] });
 });
