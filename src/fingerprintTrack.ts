@@ -68,8 +68,8 @@ function numeric(value: unknown): number {
   // -0 is falsy in Python: the tool hashed 0.0 for it (but -0.0 for the string "-0", which is truthy).
   if (typeof value === 'number' && Number.isFinite(value)) return value || 0;
   if (typeof value === 'string') {
-    // "" is no number given (the tool hashed 0.0: it is falsy); a blank string is one its float() could not read.
-    if (value === '') return 0;
+    // "" and a blank string are no number given (the tool hashed 0.0 for both).
+    if (strip(value, PYTHON_SPACE) === '') return 0;
     const trimmed = asciiDigits(strip(value, FLOAT_SPACE)).replace(/(?<=\d)_(?=\d)/g, '');
     const parsed = Number(trimmed);
     if (DECIMAL.test(trimmed) && Number.isFinite(parsed)) return parsed;
