@@ -68,7 +68,8 @@ function numeric(value: unknown): number {
   // -0 is falsy in Python: the tool hashed 0.0 for it (but -0.0 for the string "-0", which is truthy).
   if (typeof value === 'number' && Number.isFinite(value)) return value || 0;
   if (typeof value === 'string') {
-    // "" and a blank string are no number given (the tool hashed 0.0 for both).
+    // "" and a blank string are no number given: the tool hashed 0.0 for both (float(" ") raises, and the tool's
+    // except gives 0.0; any unparsable value too, which SPEC makes invalid_argument, but a blank one is none given).
     if (strip(value, PYTHON_SPACE) === '') return 0;
     const trimmed = asciiDigits(strip(value, FLOAT_SPACE)).replace(/(?<=\d)_(?=\d)/g, '');
     const parsed = Number(trimmed);
