@@ -227,7 +227,14 @@ describe('a big deleteMany', () => {
     expect(await deleteMany(100_000)).toBe(0);
     // The keys given are the caller's to drop. Noted one by one for read-throughs (Resolver), they were kept two
     // minutes (some 10 MB), and noting them took the page 60-200 ms in one task (here, under load), where checking them takes 10-40.
-    expect(heap() - before).toBeLessThan(1_000_000);
+    // Measured again after a task, up to three times: twice in some 3,000 runs, 4.0 MB (the keys) was still held right
+    // after the call, not a task later (a suspended frame's registers, by the look of it); what the page keeps stays.
+    let kept = heap() - before;
+    for (let attempt = 0; attempt < 3 && kept >= 1_000_000; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      kept = heap() - before;
+    }
+    expect(kept).toBeLessThan(1_000_000);
   });
 });
 
