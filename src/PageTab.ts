@@ -1,7 +1,6 @@
 import type { CacheClient } from './CacheClient';
-import type { TypeName } from './contentType';
 import type { DirectReads } from './DirectReads';
-import { goneEpochOf, goneId, type ClientCallbacks, type LogPlace, type ToldChange, type WorkerOpenOptions } from './protocol';
+import { goneEpochOf, type ClientCallbacks, type LogPlace, type ToldChange, type WorkerOpenOptions } from './protocol';
 import { randomId } from './randomId';
 import { trimOldest } from './trimOldest';
 import { epochNow } from './time';
@@ -46,8 +45,10 @@ export class PageTab {
   #kept: string | null | undefined;
   /** Names the memory tier of the worker the page last heard say where it keeps things (a new name at each word): the next one tells its loss. */
   #tier: string | undefined;
-  /** The databases the page read persistent entries from itself (see DirectReads), and those types: see readsFrom. */
-  #reads: { epochs: ReadonlySet<string>; types: readonly TypeName[] } | undefined;
+  /** The databases the page read persistent entries from itself (see DirectReads): see readsFrom. */
+  #reads: ReadonlySet<string> | undefined;
+  /** Those it had opened when a worker first said where it keeps the types: in memory, the page reads IndexedDB no more. */
+  #readBefore: string[] | undefined;
 
   constructor(id: string = randomId(), now: () => number = epochNow) {
     this.id = id;
@@ -69,13 +70,12 @@ export class PageTab {
   }
 
   /**
-   * The page reads these persistent types from IndexedDB itself, from the database of `epoch` (see DirectReads), also
-   * while its first worker opens, which was sent its open before the page read anything, and so knows no database the
-   * page read (a next one does: see open). Should that worker keep them elsewhere (in memory: its open failed; or in a
-   * database made since that one was deleted), its first word of where says so, and the page tells its watchers their loss.
+   * The page reads persistent types from IndexedDB itself (see DirectReads), also while its first worker opens, which was
+   * sent its open before the page read anything, and so knows no database the page read (a next one does: see open). That
+   * worker asks (ClientCallbacks.readFrom), and tells the loss of those it does not keep the types in.
    */
-  readsFrom(direct: Pick<DirectReads, 'epochs'>, types: ReadonlyMap<TypeName, boolean>): void {
-    this.#reads = { epochs: direct.epochs, types: [...types].flatMap(([type, persistent]) => (persistent ? [type] : [])) };
+  readsFrom(direct: Pick<DirectReads, 'epochs'>): void {
+    this.#reads = direct.epochs;
   }
 
   /**
@@ -103,16 +103,12 @@ export class PageTab {
       changed,
       forgot: () => client()?.forgot(),
       storage: (where, name) => {
-        // Each the page opened (one deleted since it read it, another made: it may have opened both meanwhile).
-        const read = this.#tier === undefined ? [...(this.#reads?.epochs ?? [])] : [];
+        this.#readBefore ??= [...(this.#reads ?? [])];
         this.#tier = randomId();
         this.#kept = where === 'memory' ? randomId() : name;
-        for (const epoch of read) {
-          // Told as a worker tells a database's loss (see Engine's lostEntries): once, whichever tells it.
-          if (this.#gone.has(epoch) || (where === 'indexeddb' && name?.startsWith(epoch))) continue;
-          changed(this.#reads!.types.map((type) => ({ type, kind: 'clear', keys: null, source: 'remote', id: goneId(epoch, type) })));
-        }
       },
+      // Those opened before a worker first said where it keeps the types (or all so far), but those whose loss it heard.
+      readFrom: () => (this.#readBefore ?? [...(this.#reads ?? [])]).filter((epoch) => !this.#gone.has(epoch)),
     };
   }
 

@@ -170,7 +170,7 @@ export async function createCache<S extends SchemasOf<S, N> = Schemas, N extends
       const elsewhere = worker === 'auto' ? viteDepsWorker(import.meta.url) : undefined;
       // Reads of persistent types straight from IndexedDB, as the worker keeps them there (see DirectReads).
       const direct = here && new DirectReads({ name, indexedDB: here, types });
-      if (direct) tab.readsFrom(direct, types);
+      if (direct) tab.readsFrom(direct);
       // What the page heard for a worker that died before its engine asked for it, or while it had none: the next one's.
       const kept = new KeptMessages(openChannel);
       engine = remote = await RemoteEngine.start({

@@ -296,6 +296,12 @@ export interface ClientCallbacks {
    * `name`: in IndexedDB, what the database's loss is told under (see goneId), which the next worker knows it by.
    */
   storage?(where: StorageKind, name?: string | null): void;
+  /**
+   * The epochs of the databases the page read persistent entries from itself (see DirectReads) before any worker said where it
+   * keeps them, in the order it opened them: a first worker is sent its open before the page reads anything, and tells the
+   * loss of those it does not keep them in (see Engine.create).
+   */
+  readFrom?(): readonly string[] | Promise<readonly string[]>;
 }
 
 /** Where an engine keeps its persistent types. */

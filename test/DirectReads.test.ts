@@ -2,6 +2,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
 import { CacheError } from '../src/CacheError';
 import { createCacheEvent } from '../src/cacheEvent';
+import { checkedChannel } from '../src/checkedChannel';
 import { DirectReads } from '../src/DirectReads';
 import type { EngineApi } from '../src/protocol';
 import { RemoteEngine } from '../src/RemoteEngine';
@@ -720,6 +721,55 @@ describe('a first worker that keeps the types elsewhere than the database the pa
     await cache.stats();
     expect(changes).toEqual(['remote clear']);
     expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+    await cache.close();
+    await third.close();
+  });
+
+  it("in the database made since, where another tab wrote meanwhile: the watchers hear the loss before that tab's write", async () => {
+    const indexedDB = new IDBFactory();
+    const { cache: other, name, clock } = await openCache({ indexedDB });
+    await other.set('track_metadata', 'k', 'stored');
+    await other.close();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { cache } = await openRemoteCache({ name, indexedDB, now: clock.now, opening: () => held, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
+    const changes: string[] = [];
+    cache.watch('track_metadata', null, ({ kind, source, keys }) => void changes.push(`${source} ${kind} ${keys}`));
+    expect(await cache.get('track_metadata', 'k')).toBe('stored');
+    await deleteUnderTabs(indexedDB, name);
+    const { cache: third } = await openCache({ indexedDB, name, clock });
+    await third.set('track_metadata', 'k2', 'v2');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    release();
+    await cache.stats();
+    await vi.waitFor(() => expect(changes).toEqual(['remote clear null', 'remote set k2']));
+    expect(await cache.get('track_metadata', 'k2')).toBe('v2');
+    await cache.close();
+    await third.close();
+  });
+
+  it('in the database it read, deleted after the worker opened it, and the one made since opened by the page before the worker said where: only the first is lost, once, and the second when it goes', async () => {
+    const indexedDB = new IDBFactory();
+    const { cache: other, name, clock } = await openCache({ indexedDB });
+    await other.set('track_metadata', 'k', 'stored');
+    await other.close();
+    // The worker's word of where it keeps the types reaches the page late.
+    const { cache } = await openRemoteCache({ name, indexedDB, now: clock.now, storageDelayMs: 300, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
+    const changes: string[] = [];
+    cache.watch('track_metadata', null, ({ kind, source, keys }) => void changes.push(`${source} ${kind} ${keys}`));
+    expect(await cache.get('track_metadata', 'k')).toBe('stored');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await deleteUnderTabs(indexedDB, name);
+    const { cache: third } = await openCache({ indexedDB, name, clock });
+    await third.set('track_metadata', 'k2', 'v2');
+    await cache.get('track_metadata', 'other');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await cache.stats();
+    await vi.waitFor(() => expect(changes).toEqual(['remote clear null', 'remote set k2']));
+    await third.set('track_metadata', 'k3', 'v3');
+    await deleteUnderTabs(indexedDB, name);
+    await vi.waitFor(async () => expect(await cache.get('track_metadata', 'k3')).toBeUndefined());
+    await vi.waitFor(() => expect(changes).toEqual(['remote clear null', 'remote set k2', 'remote set k3', 'remote clear null']));
     await cache.close();
     await third.close();
   });

@@ -33,26 +33,19 @@ it('tells the next worker what its workers last said they keep the persistent ty
   expect(tab.open.gone).toEqual(['db']);
 });
 
-it("tells the loss of the database the page read itself when its first worker's first word says it keeps the types elsewhere (in memory, or in another database); not when it keeps them there, nor twice", () => {
-  const told = (where: 'indexeddb' | 'memory', name: string | null, read: string | string[] | undefined, words = 1) => {
-    const heard: unknown[] = [];
-    const tab = new PageTab('page', () => 1000);
-    tab.readsFrom({ epochs: new Set(typeof read === 'string' ? [read] : read) }, new Map([['track_metadata', true], ['generic', false], ['lyrics', true]]));
-    const callbacks = tab.callbacks(() => ({ remoteEvent() {}, progress() {}, forgot() {}, changed: (changes) => void heard.push(...changes) }), () => {});
-    for (let word = 0; word < words; word++) callbacks.storage!(where, name);
-    return { heard, gone: tab.open.gone };
-  };
-  const clears = (epoch: string) => ['track_metadata', 'lyrics'].map((type) => ({ type, kind: 'clear', keys: null, source: 'remote', id: goneId(epoch, type) }));
-  expect(told('memory', null, 'e1')).toEqual({ heard: clears('e1'), gone: ['e1'] });
-  expect(told('indexeddb', 'e2', 'e1')).toEqual({ heard: clears('e1'), gone: ['e1'] });
-  expect(told('indexeddb', 'e1', 'e1')).toEqual({ heard: [], gone: [] });
-  // A name of that database made of its epoch and a visit's id (see worker/Database's name) is that database.
-  expect(told('indexeddb', 'e1x', 'e1')).toEqual({ heard: [], gone: [] });
-  // The page read no database (none yet, or one without an epoch).
-  expect(told('memory', null, undefined)).toEqual({ heard: [], gone: [] });
-  // Only a first word: the next ones are told by the workers (see open's kept).
-  expect(told('memory', null, 'e1', 2).heard).toEqual(clears('e1'));
-  // The page read one database, deleted since, then opened the one made after it, where the worker is: the first's loss.
-  expect(told('indexeddb', 'e2', ['e1', 'e2'])).toEqual({ heard: clears('e1'), gone: ['e1'] });
-  expect(told('memory', null, ['e1', 'e2'])).toEqual({ heard: [...clears('e1'), ...clears('e2')], gone: ['e1', 'e2'] });
+it('tells a worker that asks the databases the page read itself, in the order opened: those opened before a worker first said where it keeps the types (in memory, the page reads none after), but those whose loss it heard', () => {
+  const tab = new PageTab('page', () => 1000);
+  const epochs = new Set(['e1']);
+  tab.readsFrom({ epochs });
+  const callbacks = tab.callbacks(() => undefined, () => {});
+  expect(callbacks.readFrom!()).toEqual(['e1']);
+  epochs.add('e2');
+  expect(callbacks.readFrom!()).toEqual(['e1', 'e2']);
+  callbacks.storage!('memory');
+  epochs.add('e3');
+  expect(callbacks.readFrom!()).toEqual(['e1', 'e2']);
+  callbacks.changed([{ type: 'track_metadata', kind: 'clear', keys: null, source: 'remote', id: goneId('e1', 'track_metadata') }]);
+  expect(callbacks.readFrom!()).toEqual(['e2']);
+  // A page that reads nothing itself (no IndexedDB, or the engine in process) names none.
+  expect(new PageTab().callbacks(() => undefined, () => {}).readFrom!()).toEqual([]);
 });

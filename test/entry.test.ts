@@ -4,7 +4,7 @@ import * as Comlink from 'comlink';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../src/configSchema';
-import { WORKER_LOADED, type ClientCallbacks, type EngineApi, type WorkerHost } from '../src/protocol';
+import { WORKER_LOADED, goneId, type ClientCallbacks, type EngineApi, type WorkerHost } from '../src/protocol';
 import { uniqueName } from './support/openCache';
 import { unhandledRejections } from './support/unhandledRejections';
 
@@ -49,6 +49,17 @@ async function expectStarts(locks: unknown): Promise<void> {
   await opened?.close();
   close();
 }
+
+it("hands the engine every callback of the page's: a database the page read itself (readFrom) that is not the worker's is told lost", async () => {
+  const { host, close } = await startWorker(undefined);
+  const changes: unknown[] = [];
+  const asked: ClientCallbacks = { ...client, changed: (told) => void changes.push(...told), readFrom: () => ['read-by-the-page'] };
+  const options = { name: uniqueName(), config: parseConfig({}), lock: 'reprise:worker:death', relay: null, tab: { id: 'page', since: null } };
+  const engine = Comlink.wrap<EngineApi>(await host.open(options, Comlink.proxy(asked)));
+  await vi.waitFor(() => expect(changes).toContainEqual({ type: 'track_metadata', kind: 'clear', keys: null, source: 'remote', id: goneId('read-by-the-page', 'track_metadata') }));
+  await engine.close();
+  close();
+});
 
 it('a worker without Web Locks starts', async () => {
   await expectStarts(undefined);

@@ -219,12 +219,21 @@ export class Engine implements EngineApi {
         engine.#logger.error(`Reprise: IndexedDB is unusable, keeping persistent types in memory (${reasonOf(error)})`, error);
       }
     }
+    // In memory, the page is told so first: it reads IndexedDB no more, and a watcher that reads as it hears a loss (below) does not read
+    // it then. (With IndexedDB, it is told once the engine has started: see the end.)
+    const { idb } = engine.#stores;
+    if (!idb) await engine.#stores.tell('memory');
+    // The databases the page read itself as the first engine opened (none was named to it, see PageTab.readsFrom): those it opened
+    // before the one this engine keeps the types in (all, in memory) are out of view now (one deleted since, then the one made after it).
+    const read = (await Promise.resolve(options.client?.readFrom?.()).catch(() => undefined)) ?? [];
+    const here = idb?.name ? read.findIndex((epoch) => idb.name!.startsWith(epoch)) : -1;
+    // Not the one a dead worker kept them in, which `known` names: told below, or by the database as it opened.
+    const lost = new Set(read.slice(0, here === -1 ? undefined : here).filter((epoch) => !known?.startsWith(epoch)));
     // In memory where the page read a database before (its dead worker's), or its memory tier: its entries are out of view now, as when a
-    // live engine gives IndexedDB up. Told once the page has heard they are kept in memory: a watcher that reads as it hears the loss must not read IndexedDB then.
-    if (known && !engine.#stores.idb) {
-      await engine.#stores.tell('memory');
-      engine.#lostEntries(known);
-    }
+    // live engine gives IndexedDB up.
+    if (known && !idb) lost.add(known);
+    // Before what it tells of the other tabs (below): those came after.
+    for (const epoch of lost) engine.#lostEntries(epoch);
     // The page's last worker died with its memory tier: what it held of the memory types is gone (a get misses), heard once.
     const tier = options.tab?.tier;
     if (tier && !options.tab!.gone?.includes(tier)) engine.#lostEntries(tier, false);

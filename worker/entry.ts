@@ -46,6 +46,7 @@ const host: WorkerHost = {
       changed: remoteClient.changed,
       forgot: remoteClient.forgot,
       storage: remoteClient.storage,
+      readFrom: remoteClient.readFrom,
     };
     const engine = await Engine.create({
       name,

@@ -118,6 +118,8 @@ export function inProcessWorkers(
       changed: (...args) => (dead ? undefined : client.changed(...copy(args))),
       // As connectWorker hands the worker every callback of the page's (see PageTab.callbacks).
       forgot: () => (dead ? undefined : client.forgot?.()),
+      // A call the worker awaits, as through Comlink.
+      readFrom: async () => (dead ? [] : [...((await client.readFrom?.()) ?? [])]),
     };
     let engine: Engine | undefined;
     const worker: InProcessWorker = {
@@ -241,7 +243,7 @@ export async function openRemoteCache<S extends Schemas = Schemas>(options: Remo
   );
   const page = options.direct === false ? undefined : options.direct === true || options.direct === undefined ? options.indexedDB : options.direct;
   const direct = page && new DirectReads({ name: options.name, indexedDB: page, types: typesOf(config.toJSON()), now: options.now });
-  if (direct) tab.readsFrom(direct, typesOf(config.toJSON()));
+  if (direct) tab.readsFrom(direct);
   const engine = await RemoteEngine.start({ connect: connect(callbacks), logger, direct, kept, restartAfterMs: options.restartAfterMs, now: options.now });
   client = new CacheClient<S>(engine, {
     schemas: options.schemas,
