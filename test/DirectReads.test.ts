@@ -725,20 +725,31 @@ describe('a first worker that keeps the types elsewhere than the database the pa
     await third.close();
   });
 
-  it("in the database made since, where another tab wrote meanwhile: the watchers hear the loss before that tab's write", async () => {
+  /** A page that read `k` itself, its first worker opened with `options`, whose watchers of every key are listed. */
+  async function readAndWatched(options: Partial<RemoteCacheOptions<never>>) {
     const indexedDB = new IDBFactory();
     const { cache: other, name, clock } = await openCache({ indexedDB });
     await other.set('track_metadata', 'k', 'stored');
     await other.close();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const { cache } = await openRemoteCache({ name, indexedDB, now: clock.now, opening: () => held, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
+    const { cache } = await openRemoteCache({ name, indexedDB, now: clock.now, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)), ...options });
     const changes: string[] = [];
     cache.watch('track_metadata', null, ({ kind, source, keys }) => void changes.push(`${source} ${kind} ${keys}`));
     expect(await cache.get('track_metadata', 'k')).toBe('stored');
-    await deleteUnderTabs(indexedDB, name);
-    const { cache: third } = await openCache({ indexedDB, name, clock });
-    await third.set('track_metadata', 'k2', 'v2');
+    /** Site data cleared: another tab makes the database again, and writes `k2` there. */
+    const remade = async () => {
+      await deleteUnderTabs(indexedDB, name);
+      const { cache: third } = await openCache({ indexedDB, name, clock });
+      await third.set('track_metadata', 'k2', 'v2');
+      return third;
+    };
+    return { cache, changes, indexedDB, name, remade };
+  }
+
+  it("in the database made since, where another tab wrote meanwhile: the watchers hear the loss before that tab's write", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { cache, changes, remade } = await readAndWatched({ opening: () => held });
+    const third = await remade();
     await new Promise((resolve) => setTimeout(resolve, 20));
     release();
     await cache.stats();
@@ -749,19 +760,10 @@ describe('a first worker that keeps the types elsewhere than the database the pa
   });
 
   it('in the database it read, deleted after the worker opened it, and the one made since opened by the page before the worker said where: only the first is lost, once, and the second when it goes', async () => {
-    const indexedDB = new IDBFactory();
-    const { cache: other, name, clock } = await openCache({ indexedDB });
-    await other.set('track_metadata', 'k', 'stored');
-    await other.close();
     // The worker's word of where it keeps the types reaches the page late.
-    const { cache } = await openRemoteCache({ name, indexedDB, now: clock.now, storageDelayMs: 300, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)) });
-    const changes: string[] = [];
-    cache.watch('track_metadata', null, ({ kind, source, keys }) => void changes.push(`${source} ${kind} ${keys}`));
-    expect(await cache.get('track_metadata', 'k')).toBe('stored');
+    const { cache, changes, indexedDB, name, remade } = await readAndWatched({ storageDelayMs: 300 });
     await new Promise((resolve) => setTimeout(resolve, 50));
-    await deleteUnderTabs(indexedDB, name);
-    const { cache: third } = await openCache({ indexedDB, name, clock });
-    await third.set('track_metadata', 'k2', 'v2');
+    const third = await remade();
     await cache.get('track_metadata', 'other');
     await new Promise((resolve) => setTimeout(resolve, 400));
     await cache.stats();
