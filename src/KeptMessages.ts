@@ -79,8 +79,8 @@ export class KeptMessages {
    * on IndexedDB, or failed), the next one logs it (see unanswered), its tab maybe gone since (reloaded as its call
    * resolved unlogged). Naming the database the worker logs in, unless it names one: that one's deletion (site data
    * cleared) removed all it would, and no next worker logs it in the one made since (see IdbStore.invalidateAndLog);
-   * or, its relay failed, the one the worker logs it in (see listening). Another tab's logged change or change hint is
-   * kept until the worker says where it stands (see #unplaced).
+   * or, its relay failed, the one the worker logs it in (see listening). Another tab's logged change is kept until the
+   * worker says where it stands, a change hint until its engine has opened (see #unplaced).
    */
   told(message: RelayedMessage): void {
     if (typeof message !== 'object' || !message) return;
