@@ -663,15 +663,21 @@ describe('while the worker’s engine opens', () => {
 });
 
 describe('a first worker that keeps the types elsewhere than the database the page read as it opened', () => {
+  /** `k` in a database another tab wrote it in, and closed. */
+  async function storedByAnotherTab() {
+    const indexedDB = new IDBFactory();
+    const { cache: other, name, clock } = await openCache({ indexedDB });
+    await other.set('track_metadata', 'k', 'stored');
+    await other.close();
+    return { indexedDB, name, clock };
+  }
+
   /**
    * A page whose first worker's open waits for `release`, after the page read `k` from the database another tab
    * wrote it in; `refused`: that worker cannot open IndexedDB (it keeps its types in memory).
    */
   async function readBeforeTheOpen({ refused = false } = {}) {
-    const indexedDB = new IDBFactory();
-    const { cache: other, name, clock } = await openCache({ indexedDB });
-    await other.set('track_metadata', 'k', 'stored');
-    await other.close();
+    const { indexedDB, name, clock } = await storedByAnotherTab();
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const workerEngine = () => {
@@ -727,10 +733,7 @@ describe('a first worker that keeps the types elsewhere than the database the pa
 
   /** A page that read `k` itself, its first worker opened with `options`, whose watchers of every key are listed. */
   async function readAndWatched(options: Partial<RemoteCacheOptions<never>>) {
-    const indexedDB = new IDBFactory();
-    const { cache: other, name, clock } = await openCache({ indexedDB });
-    await other.set('track_metadata', 'k', 'stored');
-    await other.close();
+    const { indexedDB, name, clock } = await storedByAnotherTab();
     const { cache } = await openRemoteCache({ name, indexedDB, now: clock.now, pageChannel: () => checkedChannel(() => new BroadcastChannel(name)), ...options });
     const changes: string[] = [];
     cache.watch('track_metadata', null, ({ kind, source, keys }) => void changes.push(`${source} ${kind} ${keys}`));
