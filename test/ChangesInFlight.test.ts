@@ -111,6 +111,23 @@ describe('ChangesInFlight', () => {
     expect(steps).toEqual([0, 1, 1, 2, 3, 4]);
   });
 
+  it('settled waits for the changes of every type on their way as it is asked, failed ones too, and for no later one', async () => {
+    const inFlight = new ChangesInFlight();
+    const [first, other, later] = [change(), change(), change()];
+    inFlight.track(['a'], first.promise);
+    inFlight.track(['b'], other.promise);
+    let waited = false;
+    void inFlight.settled().then(() => (waited = true));
+    inFlight.track(['a'], later.promise);
+    first.settle(false);
+    await flushed();
+    expect(waited).toBe(false);
+    other.settle(true);
+    await flushed();
+    expect(waited).toBe(true);
+    later.settle(true);
+  });
+
   it('returns the change it tracks, as it settles', async () => {
     const inFlight = new ChangesInFlight();
     const one = change();

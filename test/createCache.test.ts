@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SmartCacheConfig, createCache, isCacheError, type Cache, type CreateCacheOptions } from '../src/index';
 import type { ValidPolicyPatch } from '../src/configSchema';
 import { openRemoteCache } from './support/inProcessWorkers';
+import { holdEventLog } from './support/holdEventLog';
+import { tabFactory, type Tab } from './support/faultyIndexedDB';
 import { rejection, uniqueName } from './support/openCache';
 import { LAYOUT } from '../worker/databaseSchema';
 import { policyUpdates } from '../src/policyUpdates';
@@ -251,6 +253,59 @@ describe('createCache', () => {
     workers[1]!.letClose();
     await cache.close();
   });
+
+  it.each(['emit', 'getOrSet'] as const)(
+    "a %s's change made before an updatePolicy, still on its way in the worker (another connection holds the store it writes) as the worker answers the patch and dies, applies the rules as they were on the next worker",
+    async (call) => {
+      const config = new SmartCacheConfig();
+      const indexedDB = new IDBFactory();
+      const name = uniqueName();
+      const sides: Tab[] = [];
+      const workers: InProcessWorker[] = [];
+      const cache = await createCache({
+        config,
+        name,
+        logger: { error: () => {} },
+        worker: () => {
+          // Its own view of IndexedDB, which dies with it: its transactions abort, as a terminated worker's do.
+          const side = tabFactory(indexedDB);
+          sides.push(side);
+          workers.push(new InProcessWorker(side.factory));
+          return workers.at(-1) as unknown as Worker;
+        },
+      });
+      await cache.set('track_metadata', 'k', 1, { trackId: 't' });
+      let answer: (() => void) | undefined;
+      const made = call === 'emit' ? undefined : cache.getOrSet('track_metadata', 'new', () => new Promise<number>((resolve) => (answer = () => resolve(2))));
+      // Its fetcher asked: its write is made as it answers.
+      if (made) await vi.waitFor(() => expect(answer).toBeDefined());
+      const log = holdEventLog(indexedDB, name, call === 'emit' ? 'events' : 'track_metadata');
+      await log.held;
+      answer?.();
+      // Its write made (under the rules as they are) and sent: it waits for the store in the worker.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const emitted = call === 'emit' ? cache.emit({ eventType: 'track_removed', trackId: 't' }) : undefined;
+      const patch: ValidPolicyPatch = call === 'emit' ? { invalidationStrategy: 'fingerprint_based' } : { ttlSeconds: 60 };
+      config.updatePolicy('track_metadata', patch);
+      // The change waits for that store in the worker; the patch, which applies to what arrives after it, reaches it meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      sides[0]!.kill();
+      workers[0]!.crash();
+      await log.release();
+      if (emitted) {
+        expect(await emitted).toEqual({ eventType: 'track_removed', invalidated: { track_metadata: 1, successful_api_metadata: 0 } });
+        expect(await cache.get('track_metadata', 'k')).toBeUndefined();
+      } else {
+        expect(await made).toBe(2);
+        // Written under the policy as it was (no TTL): an hour later it is still there.
+        vi.setSystemTime(Date.now() + 3_600_000);
+        expect(await cache.get('track_metadata', 'new')).toBe(2);
+      }
+      expect(workers).toHaveLength(2);
+      workers[1]!.letClose();
+      await cache.close();
+    },
+  );
 
   it('an emit made after an updatePolicy, both sent to a worker that dies as the patch reaches it, applies the patched rules on the next worker', async () => {
     const config = new SmartCacheConfig();

@@ -19,6 +19,7 @@ import { engineTab } from './support/engineTab';
 import { postingChannel } from './support/postingChannel';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { tableOf } from './support/tableOf';
+import { holdEventLog } from './support/holdEventLog';
 
 const pageChannel = (name: string) => () => checkedChannel(() => new BroadcastChannel(name));
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -98,35 +99,6 @@ async function tabWithLateMessages(name: string, indexedDB: IDBFactory, now: () 
       const channel = new BroadcastChannel(name);
       for (const message of held.splice(0)) channel.postMessage(message);
       channel.close();
-    },
-  };
-}
-
-/**
- * A third connection holds a read-write transaction on the event log, one request after another, until
- * `release`: an engine cannot open meanwhile (it reads the log as it opens), as another tab's long write holds it.
- */
-function holdEventLog(indexedDB: IDBFactory, name: string) {
-  let release = false;
-  const done = new Promise<void>((resolve, reject) => {
-    const request = indexedDB.open(name);
-    request.onerror = () => reject(request.error);
-    request.onsuccess = () => {
-      const db = request.result;
-      const tx = db.transaction(['events'], 'readwrite');
-      const store = tx.objectStore('events');
-      const spin = () => void (release || (store.count().onsuccess = spin));
-      spin();
-      tx.oncomplete = () => {
-        db.close();
-        resolve();
-      };
-    };
-  });
-  return {
-    release: () => {
-      release = true;
-      return done;
     },
   };
 }

@@ -88,6 +88,11 @@ export class ChangesInFlight {
     return this.#byType.get(type)?.last;
   }
 
+  /** Settles once every change on its way now, of any type, has (an import not: see Engine.updatePolicy). */
+  settled(): Promise<unknown> {
+    return Promise.all([...this.#byType.values()].map(({ last }) => last));
+  }
+
   #turnOf(type: TypeName): Turn {
     let turn = this.#byType.get(type);
     if (!turn) this.#byType.set(type, (turn = { reads: new Set() }));

@@ -780,7 +780,11 @@ export class Engine implements EngineApi {
 
   async updatePolicy(type: TypeName, patch: ValidPolicyPatch): Promise<void> {
     this.#checkOpen();
+    // Applies to what arrives from now on, but is answered once the changes that arrived before it have landed:
+    // the page's next worker starts with a patch answered, and takes a change this one dies before landing again.
+    const earlier = Promise.all([this.#inFlight.settled(), ...this.#lastImport.values()]);
     this.#config.applyPatch(type, patch);
+    await earlier;
   }
 
   /** The page is being frozen or hidden: stop listening, and record reads while the page can still run. */
