@@ -111,18 +111,20 @@ describe('ChangesInFlight', () => {
     expect(steps).toEqual([0, 1, 1, 2, 3, 4]);
   });
 
-  it('settled waits for the changes of every type on their way as it is asked, failed ones too, and for no later one', async () => {
+  it('settled waits for the changes of every type (or none) on their way as it is asked, failed ones too, and for no later one', async () => {
     const inFlight = new ChangesInFlight();
-    const [first, other, later] = [change(), change(), change()];
+    const [first, other, none, later] = [change(), change(), change(), change()];
     inFlight.track(['a'], first.promise);
     inFlight.track(['b'], other.promise);
+    void inFlight.inTurn([], () => none.promise);
     let waited = false;
     void inFlight.settled().then(() => (waited = true));
     inFlight.track(['a'], later.promise);
     first.settle(false);
+    other.settle(true);
     await flushed();
     expect(waited).toBe(false);
-    other.settle(true);
+    none.settle(true);
     await flushed();
     expect(waited).toBe(true);
     later.settle(true);

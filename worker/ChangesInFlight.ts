@@ -15,6 +15,8 @@ type Turn = { last?: Promise<void>; reads: Set<Promise<unknown>> };
  */
 export class ChangesInFlight {
   readonly #byType = new Map<TypeName, Turn>();
+  /** Changes of no type on their way (an event that removes nothing under the rules as it arrives): none waits for them but settled. */
+  readonly #ofNoType = new Set<Promise<unknown>>();
   /** Per type, how many changes and reads have been tracked or waited (see seen): kept, a number per type. */
   readonly #seen = new Map<TypeName, number>();
 
@@ -74,6 +76,13 @@ export class ChangesInFlight {
     const change = earlier.size ? Promise.allSettled(earlier).then(start) : start();
     if (!tracked) return change;
     const until = tracked === true ? change : Promise.race([tracked, change]);
+    if (!mine.size) {
+      const settled: Promise<unknown> = until.then(
+        () => this.#ofNoType.delete(settled),
+        () => this.#ofNoType.delete(settled),
+      );
+      this.#ofNoType.add(settled);
+    }
     for (const type of mine) {
       // It waits for the reads tracked so far: those after it wait for it instead.
       this.#turnOf(type).reads.clear();
@@ -88,9 +97,9 @@ export class ChangesInFlight {
     return this.#byType.get(type)?.last;
   }
 
-  /** Settles once every change on its way now, of any type, has (an import not: see Engine.updatePolicy). */
+  /** Settles once every change on its way now, of any type or none, has (an import not: see Engine.updatePolicy). */
   settled(): Promise<unknown> {
-    return Promise.all([...this.#byType.values()].map(({ last }) => last));
+    return Promise.all([...this.#ofNoType, ...[...this.#byType.values()].map(({ last }) => last)]);
   }
 
   #turnOf(type: TypeName): Turn {

@@ -1,9 +1,9 @@
 /**
- * A third connection holds a read-write transaction on the event log (or on `store`), one request after another,
- * until `release` (`held` settles once it does): an engine cannot open meanwhile (it reads the log as it opens),
- * nor log a change (nor write that store), as another tab's long write holds it.
+ * A third connection holds a read-write transaction on the event log, one request after another, until `release`
+ * (`held` settles once it does): an engine cannot open meanwhile (it reads the log as it opens), nor log a change,
+ * as another tab's long write holds it.
  */
-export function holdEventLog(indexedDB: IDBFactory, name: string, store = 'events') {
+export function holdEventLog(indexedDB: IDBFactory, name: string) {
   let release = false;
   let holding!: () => void;
   const held = new Promise<void>((resolve) => (holding = resolve));
@@ -12,10 +12,10 @@ export function holdEventLog(indexedDB: IDBFactory, name: string, store = 'event
     request.onerror = () => reject(request.error);
     request.onsuccess = () => {
       const db = request.result;
-      const tx = db.transaction([store], 'readwrite');
-      const spin = () => void (holding(), release || (tx.objectStore(store).count().onsuccess = spin));
+      const store = db.transaction(['events'], 'readwrite').objectStore('events');
+      const spin = () => void (holding(), release || (store.count().onsuccess = spin));
       spin();
-      tx.oncomplete = () => {
+      store.transaction.oncomplete = () => {
         db.close();
         resolve();
       };
