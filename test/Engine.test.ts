@@ -27,6 +27,7 @@ import { recordReadsNow } from '../worker/recordReads';
 import { engineTab } from './support/engineTab';
 import { refusingLocks } from './support/fakeLocks';
 import { tableOf } from './support/tableOf';
+import { holdStore } from './support/holdStore';
 
 const restores: (() => void)[] = [];
 
@@ -991,6 +992,24 @@ describe('event invalidation, end to end (the seed table)', () => {
     await setting;
     expect(await emitted).toEqual({ eventType: 'track_removed', invalidated: { track_metadata: 1, successful_api_metadata: 0 } });
     expect(await cache.getMany('track_metadata', ['k'])).toEqual([undefined]);
+  });
+
+  it('a get with a fingerprint that reached the engine before an updatePolicy keeps the rules as they were, though it waits there behind a set of its type (another connection holds its store)', async () => {
+    const config = new SmartCacheConfig();
+    const { cache, indexedDB, name } = await openCache({ config });
+    await cache.set('track_metadata', 'k', 1, { fingerprint: 'a'.repeat(64) });
+    const store = holdStore(indexedDB, name, 'track_metadata');
+    await store.held;
+    const setting = cache.set('track_metadata', 'other', 2);
+    // Event-driven as it is called: its fingerprint is not checked, and it removes nothing.
+    const got = cache.get('track_metadata', 'k', { fingerprint: 'b'.repeat(64) });
+    // Gathered with the gets of its task, it reaches the engine a task later.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    config.updatePolicy('track_metadata', { invalidationStrategy: 'fingerprint_based' });
+    await store.release();
+    await setting;
+    expect(await got).toBe(1);
+    expect(await cache.has('track_metadata', 'k')).toBe(true);
   });
 });
 

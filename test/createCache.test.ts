@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SmartCacheConfig, createCache, isCacheError, type Cache, type CacheEventInput, type CreateCacheOptions } from '../src/index';
 import type { ValidPolicyPatch } from '../src/configSchema';
 import { openRemoteCache } from './support/inProcessWorkers';
-import { holdEventLog } from './support/holdEventLog';
+import { holdStore } from './support/holdStore';
 import { tabFactory, type Tab } from './support/faultyIndexedDB';
 import { rejection, uniqueName } from './support/openCache';
 import { LAYOUT } from '../worker/databaseSchema';
@@ -281,7 +281,7 @@ describe('createCache', () => {
       });
       await cache.set('track_metadata', 'k', 1, { trackId: 't' });
       await cache.set('album_year', 'y', 1999);
-      const log = holdEventLog(indexedDB, name);
+      const log = holdStore(indexedDB, name);
       await log.held;
       const emitted = cache.emit(event);
       // The change waits for the log in the worker; the patch, which applies to what arrives after it, reaches it meanwhile.

@@ -19,7 +19,7 @@ import { engineTab } from './support/engineTab';
 import { postingChannel } from './support/postingChannel';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { tableOf } from './support/tableOf';
-import { holdEventLog } from './support/holdEventLog';
+import { holdStore } from './support/holdStore';
 
 const pageChannel = (name: string) => () => checkedChannel(() => new BroadcastChannel(name));
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -404,7 +404,7 @@ describe('a page hears the other tabs across its worker’s start, death and fre
     const indexedDB = new IDBFactory();
     const { cache: other } = await openCache({ name, indexedDB });
     await other.stats();
-    const log = holdEventLog(indexedDB, name);
+    const log = holdStore(indexedDB, name);
     const { cache: here, workers } = await openRemoteCache({ name, indexedDB, pageChannel: pageChannel(name) });
     const seen: string[] = [];
     here.watch('track_metadata', null, ({ kind, keys, source }: CacheChange) => void seen.push(`${source} ${kind} ${keys}`));

@@ -67,6 +67,12 @@ export interface EngineOptions {
 }
 
 /** Logged events are kept at least this long, so that frozen tabs can replay them... */
+/** A read's rules, taken as it arrives (see getMany). */
+interface ReadRules {
+  validates: boolean;
+  staleSeconds: number;
+}
+
 const LOG_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** ...and the newest ones whatever their age. */
 const LOG_KEEP = 1000;
@@ -248,14 +254,16 @@ export class Engine implements EngineApi {
   }
 
   getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
-    const read = this.#getMany(type, keys, fingerprints, readThrough);
+    // Under the rules as it arrives, though it waits for the changes before it: an updatePolicy made after it applies to the reads after it.
+    const rules: ReadRules = { validates: this.#config.shouldUseFingerprintValidation(type), staleSeconds: this.#config.getStaleWhileRevalidate(type) };
+    const read = this.#getMany(type, keys, rules, fingerprints, readThrough);
     // One that may remove an entry whose fingerprint differs is a change: a write that arrives after it starts after
     // it (started at once, it could land first, and the read would take its entry for one of another fingerprint).
     // Reads need not wait for it.
-    return fingerprints && this.#config.shouldUseFingerprintValidation(type) ? this.#inFlight.track([type], read, false) : read;
+    return fingerprints && rules.validates ? this.#inFlight.track([type], read, false) : read;
   }
 
-  async #getMany(type: TypeName, keys: string[], fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
+  async #getMany(type: TypeName, keys: string[], { validates, staleSeconds }: ReadRules, fingerprints?: (string | undefined)[], readThrough?: ReadThrough): Promise<(Found | undefined)[]> {
     // Used as it arrives, each key its own time in the order asked: a change made after it is a later use, whichever lands first.
     const usedAt = keys.map(() => this.#usedAt());
     await this.#afterChanges(type);
@@ -265,15 +273,14 @@ export class Engine implements EngineApi {
       const now = this.#now();
       // Past its TTL an entry is a miss, but it is kept through the type's stale-while-revalidate
       // window; a read-through (one that gives staleSeconds: a get's read may say what it wrote, and is none) may serve it stale within its own window.
-      const windowMs = readThrough && 'staleSeconds' in readThrough ? (readThrough.staleSeconds ?? this.#config.getStaleWhileRevalidate(type)) * 1000 : 0;
+      const windowMs = readThrough && 'staleSeconds' in readThrough ? (readThrough.staleSeconds ?? staleSeconds) * 1000 : 0;
       // Nor removed within the call's own: a refresh's read again (which serves nothing stale) keeps what it refreshes, served until its fetch lands.
-      const removable = Math.min(this.#removable(type, now), now - windowMs);
+      const removable = now - Math.max(staleSeconds * 1000, windowMs);
       const staleMs = readThrough?.again ? 0 : windowMs;
       const servable = now - staleMs;
       const counters = this.#counters.of(type);
       // A read again counts no hit or miss (see ReadThrough.again).
       const reads = readThrough?.again ? { hits: 0, misses: 0 } : counters;
-      const validates = this.#config.shouldUseFingerprintValidation(type);
       const expired: string[] = [];
       // Each by the revision read: one written since (another tab's, with its own fingerprint) stays.
       const mismatched = new Map<string, number | undefined>();

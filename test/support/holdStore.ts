@@ -1,9 +1,9 @@
 /**
- * A third connection holds a read-write transaction on the event log, one request after another, until `release`
- * (`held` settles once it does): an engine cannot open meanwhile (it reads the log as it opens), nor log a change,
- * as another tab's long write holds it.
+ * A third connection holds a read-write transaction on one store, the event log by default, one request after another,
+ * until `release` (`held` settles once it does), as another tab's long write holds it: an engine cannot open meanwhile
+ * (it reads the log as it opens), nor log a change; nor, held on a type's store, write or read that type.
  */
-export function holdEventLog(indexedDB: IDBFactory, name: string) {
+export function holdStore(indexedDB: IDBFactory, name: string, storeName = 'events') {
   let release = false;
   let holding!: () => void;
   const held = new Promise<void>((resolve) => (holding = resolve));
@@ -12,7 +12,7 @@ export function holdEventLog(indexedDB: IDBFactory, name: string) {
     request.onerror = () => reject(request.error);
     request.onsuccess = () => {
       const db = request.result;
-      const store = db.transaction(['events'], 'readwrite').objectStore('events');
+      const store = db.transaction([storeName], 'readwrite').objectStore(storeName);
       const spin = () => void (holding(), release || (store.count().onsuccess = spin));
       spin();
       store.transaction.oncomplete = () => {
@@ -22,7 +22,7 @@ export function holdEventLog(indexedDB: IDBFactory, name: string) {
     };
   });
   return {
-    /** Settles once the transaction holds the log. */
+    /** Settles once the transaction holds the store. */
     held,
     release: () => {
       release = true;
