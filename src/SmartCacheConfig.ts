@@ -10,7 +10,7 @@ import { parse } from './parse';
 import { PolicyTable } from './PolicyTable';
 import { policyTables } from './policyTables';
 import { policyUpdates } from './policyUpdates';
-import { DAY, HOUR, INFINITE_TTL, MINUTE, MONTH, WEEK } from './time';
+import { DAY, DEFAULT_NEGATIVE_RESULT_TTL, HOUR, INFINITE_TTL, MINUTE, MONTH, WEEK } from './time';
 
 /**
  * The policy of every content type (built-in, and custom ones named `N`), validated once at construction.
@@ -27,6 +27,7 @@ export class SmartCacheConfig<N extends string = never> {
   static readonly WEEK = WEEK;
   static readonly MONTH = MONTH;
   static readonly INFINITE_TTL = INFINITE_TTL;
+  static readonly DEFAULT_NEGATIVE_RESULT_TTL = DEFAULT_NEGATIVE_RESULT_TTL;
   get MINUTE(): number {
     return MINUTE;
   }
@@ -44,6 +45,10 @@ export class SmartCacheConfig<N extends string = never> {
   }
   get INFINITE_TTL(): number {
     return INFINITE_TTL;
+  }
+  /** The default, as the seed's class attribute: a config's own is its negative_result policy's ttlSeconds. */
+  get DEFAULT_NEGATIVE_RESULT_TTL(): number {
+    return DEFAULT_NEGATIVE_RESULT_TTL;
   }
 
   constructor(config?: CacheConfigOf<N>) {

@@ -250,6 +250,7 @@ describe('updatePolicy', () => {
   it('shows apps the methods of SPEC §2 and toJSON, nothing of the table the engine reads', () => {
     expect(Object.getOwnPropertyNames(SmartCacheConfig.prototype).sort()).toEqual([
       'DAY',
+      'DEFAULT_NEGATIVE_RESULT_TTL',
       'HOUR',
       'INFINITE_TTL',
       'MINUTE',
@@ -669,9 +670,9 @@ describe('as the seed’s tests call it', () => {
     expect(error.cause).toBe(thrown);
   });
 
-  it('has the time constants on the class and on a config, as the seed’s tests read them (self.config.INFINITE_TTL)', () => {
+  it('has the time constants (and the default negative-result TTL) on the class and on a config, as the seed’s tests and code read them (self.config.INFINITE_TTL, self.DEFAULT_NEGATIVE_RESULT_TTL)', () => {
     const config = new SmartCacheConfig() as SmartCacheConfig & Record<string, unknown>;
-    const constants = { MINUTE, HOUR, DAY, WEEK, MONTH, INFINITE_TTL };
+    const constants = { MINUTE, HOUR, DAY, WEEK, MONTH, INFINITE_TTL, DEFAULT_NEGATIVE_RESULT_TTL };
     for (const [name, seconds] of Object.entries(constants)) {
       expect((SmartCacheConfig as unknown as Record<string, unknown>)[name]).toBe(seconds);
       expect(config[name]).toBe(seconds);
