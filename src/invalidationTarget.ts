@@ -62,8 +62,9 @@ export function targetMatches(target: InvalidationTarget, entry: Tags): boolean 
   }
 }
 
+/** The album an event's metadata names: the tool's rule, an artist and an album each a non-empty string. */
 function albumsOf(metadata: Record<string, unknown> | undefined): string[] {
   const artist = metadata?.['artist'];
   const album = metadata?.['album'];
-  return typeof artist === 'string' && typeof album === 'string' ? albumKeysOf(artist, album) : [];
+  return typeof artist === 'string' && typeof album === 'string' && artist && album ? albumKeysOf(artist, album) : [];
 }

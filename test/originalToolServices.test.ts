@@ -399,6 +399,18 @@ describe.each([
       await cache.close();
     });
 
+    it.each([
+      ['a blank album', { artist: 'Old Artist', album: '' }],
+      ['a blank artist', { artist: '', album: 'Old Album' }],
+    ])('%s in the metadata names no album (the tool acts on an artist and an album only when both are non-empty)', async (_, metadata) => {
+      const { cache } = await openCache();
+      await storeAnswer(cache, metadata.artist, metadata.album, 'musicbrainz', '2020');
+      const report = await cache.emit({ eventType: 'track_modified', trackId: 'track456', metadata });
+      expect(report.invalidated.successful_api_metadata).toBe(0);
+      expect(await answerOf(cache, metadata.artist, metadata.album, 'musicbrainz')).toMatchObject({ year: '2020' });
+      await cache.close();
+    });
+
     it('test_handle_track_modified_event_with_metadata: the old artist/album’s answers go', async () => {
       const { cache } = await openCache();
       await storeAnswer(cache, 'Old Artist', 'Old Album', 'musicbrainz', '2020');
