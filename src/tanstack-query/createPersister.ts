@@ -131,7 +131,16 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
     }
   };
   const { held } = entry;
-  const save = throttledSave(cache, throttleTime, (client: PersistedClient) => reportedSave(cache, `Reprise: createPersister could not save ${key}`, () => saved(client)), held);
+  // The client removed otherwise than by removeClient — a clear of its type (a logout's, then a reload), another tab's
+  // removeClient — is removed as by it: a save held then would write it back after it.
+  const removedElsewhere = () =>
+    cache.watch(type, null, ({ kind, keys }) => {
+      if (kind !== 'clear' && !(kind === 'delete' && keys?.includes(key))) return;
+      entry.changes++;
+      entry.removals++;
+      for (const holding of [...held]) holding.drop(Promise.resolve());
+    });
+  const save = throttledSave(cache, throttleTime, (client: PersistedClient) => reportedSave(cache, `Reprise: createPersister could not save ${key}`, () => saved(client)), held, removedElsewhere);
   return {
     persistClient: save,
     async restoreClient() {

@@ -5,6 +5,7 @@ import { persistQueryClient, persistQueryClientRestore, persistQueryClientSave, 
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createCache } from '../../src/createCache';
+import type { Cache } from '../../src/Cache';
 import { createPersister, createQueryStorage, invalidateQueriesOn, type PersistedClient, type Persister } from '../../src/tanstack-query';
 import { IDBFactory } from 'fake-indexeddb';
 import { failCommits, failRequest } from '../support/faultyIndexedDB';
@@ -25,8 +26,8 @@ async function restoredAfterReload(database: Pick<Awaited<ReturnType<typeof open
 }
 
 /** A persister on `cache` that saved 'first' and holds a save of 'held', made within its throttle time. */
-async function holdingASave(cache: Awaited<ReturnType<typeof openCache>>['cache']): Promise<{ persister: Persister; held: Promise<void> }> {
-  const persister = createPersister(cache, { type: 'successful_api_metadata' });
+async function holdingASave(cache: Awaited<ReturnType<typeof openCache>>['cache'], throttleTime?: number): Promise<{ persister: Persister; held: Promise<void> }> {
+  const persister = createPersister(cache, { type: 'successful_api_metadata', throttleTime });
   const client = queryClient();
   client.setQueryData(['k'], 'first');
   await persistQueryClientSave({ queryClient: client, persister });
@@ -467,6 +468,26 @@ describe('createPersister', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  // A logout that clears the cache (and reloads): the client saved within the last throttleTime must not come back.
+  it.each([
+    ['a clear() of its type', (cache: Cache) => cache.clear('successful_api_metadata')],
+    ['a clear() of every type', (cache: Cache) => cache.clear()],
+    ["another tab's clear() of its type", async (_: Cache, other: Cache) => other.clear('successful_api_metadata')],
+    ["another tab's delete of its entry (that tab's removeClient)", async (_: Cache, other: Cache) => void (await other.delete('successful_api_metadata', 'tanstack-query'))],
+  ])('a save the throttle holds is dropped by %s, not written back after it', async (_, clear) => {
+    const { cache, name, indexedDB, clock } = await openCache();
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    const { held } = await holdingASave(cache, 300);
+    await clear(cache, other);
+    // Heard from the other tab, if it was its change.
+    await vi.waitFor(async () => expect(await cache.keys('successful_api_metadata')).toEqual([]));
+    await held;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await cache.keys('successful_api_metadata')).toEqual([]);
+    await other.close();
+    await cache.close();
   });
 
   // A user logs out (the app clears its QueryClient and removes the persisted client) as the page starts,
