@@ -631,6 +631,8 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
   /** Reads values and checks them against the type's schema: one that no longer parses is a miss, deleted and counted as corrupt. */
   async #read<T extends CacheType<N>>(type: T, keys: string[], fingerprints?: (string | undefined)[]): Promise<(ValueOf<S, T> | undefined)[]> {
     const found = await this.#engine.getMany(type, keys, fingerprints);
+    // Without a schema, each value as read: one pass over a big answer, not two (row 12).
+    if (!this.#schemas[type]) return found.map((item) => item?.value as ValueOf<S, T>);
     return (await this.#checked(type, keys, found)).map((checked) => checked?.value);
   }
 
