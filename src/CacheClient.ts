@@ -134,6 +134,8 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
   #closing: Promise<void> | undefined;
   /** An adapter's calls held back (a throttled save): made by close() before it takes no more (see cacheInternals). */
   readonly #beforeClose = new Set<() => void>();
+  /** See CacheInternals.removing. */
+  readonly #removing = new Set<(type: TypeName, keys: readonly string[] | null) => void>();
   /** What an adapter does when its tab forgot changes it could not replay (see cacheInternals). */
   readonly #forgot = new Set<() => unknown>();
   #batches = 0;
@@ -178,6 +180,7 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
     cacheInternals.set(this, {
       types: this.#types,
       closing: this.#beforeClose,
+      removing: this.#removing,
       closed: () => this.#closed,
       forgot: this.#forgot,
       logger: this.#logger,
@@ -410,6 +413,7 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
     const valid = plainKeys(keys) ?? parse(keysSchema, keys, 'invalid_argument', 'keys');
     this.#resolver.sawWrite(type, valid);
     if (valid.length === 0) return 0;
+    this.#removing.forEach((removing) => removing(type, valid));
     const schema = this.#schemas[type];
     const id = randomId();
     // With a schema, the values removed come back: one it refuses was no entry for get, has or keys.
@@ -475,6 +479,7 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
   async clear(type?: CacheType<N>): Promise<void> {
     this.#checkOpen();
     if (type !== undefined) this.#known(type);
+    for (const each of type === undefined ? this.#typeNames : [type]) this.#removing.forEach((removing) => removing(each, null));
     await this.#calls.track(this.#held.send(type === undefined ? this.#typeNames : [type], null, () => this.#once((once) => this.#engine.clear(type, once))));
     this.#resolver.sawChange(type === undefined ? this.#typeNames : [type]);
   }

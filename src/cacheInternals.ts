@@ -21,6 +21,11 @@ export interface CacheInternals {
    * `on` listeners, and every type's watchers hear an `invalidate` of any key (see forgotId).
    */
   readonly forgot: Set<() => unknown>;
+  /**
+   * Each run as the app calls `delete`, `deleteMany` or `clear` (its arguments checked, before it is sent), with
+   * the keys it removes (null: every key of the type): a throttled save held then is dropped, as it is called.
+   */
+  readonly removing: Set<(type: TypeName, keys: readonly string[] | null) => void>;
   /** Where the adapter reports what it must not reject with (a save TanStack made without a catch). */
   readonly logger: Logger;
   /**

@@ -13,6 +13,7 @@ import { reportedSave } from './reportedSave';
 import { tellFailure } from './tellFailure';
 import { MAX_TIMER_MS } from '../time';
 import { throttledSave, type ThrottledSave } from './throttledSave';
+import { cacheInternals } from '../cacheInternals';
 
 /** What `persistQueryClient` saves: the same shape as `PersistedClient` of @tanstack/query-persist-client-core. */
 export interface PersistedClient {
@@ -62,6 +63,8 @@ interface PersistedEntry {
   changes: number;
   /** The removals made by any of them: a client read before one is not restored after it (a logout while the page restores). */
   removals: number;
+  /** Whether the entry's removals by other calls than removeClient are followed (see createPersister). */
+  watched?: boolean;
 }
 
 /** By entry, of each cache: the provider's persister, and one a logout makes where it needs it. */
@@ -131,16 +134,23 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
     }
   };
   const { held } = entry;
-  // The client removed otherwise than by removeClient — a clear of its type (a logout's, then a reload), another tab's
-  // removeClient — is removed as by it: a save held then would write it back after it.
-  const removedElsewhere = () =>
-    cache.watch(type, null, ({ kind, keys }) => {
-      if (kind !== 'clear' && !(kind === 'delete' && keys?.includes(key))) return;
+  // The client removed otherwise than by removeClient — a delete of its key or a clear of its type (a logout's, then a
+  // reload) — is removed as by it: a save held then would write it back after it, and a restore reading then would give
+  // it back. This tab's as they are called (in order with the saves), another tab's as this tab hears them. Once per entry,
+  // on a cache made by createCache, open, of that type (else a call says what is wrong, see ready).
+  const internals = cacheInternals.get(cache);
+  if (internals && !entry.watched && internals.types.has(type) && !internals.closed()) {
+    entry.watched = true;
+    const removed = (of: string, keys: readonly string[] | null) => {
+      if (of !== type || (keys && !keys.includes(key))) return;
       entry.changes++;
       entry.removals++;
       for (const holding of [...held]) holding.drop(Promise.resolve());
-    });
-  const save = throttledSave(cache, throttleTime, (client: PersistedClient) => reportedSave(cache, `Reprise: createPersister could not save ${key}`, () => saved(client)), held, removedElsewhere);
+    };
+    internals.removing.add(removed);
+    cache.watch(type, null, ({ kind, keys, source }) => void (source === 'remote' && (kind === 'clear' || kind === 'delete') && removed(type, keys)));
+  }
+  const save = throttledSave(cache, throttleTime, (client: PersistedClient) => reportedSave(cache, `Reprise: createPersister could not save ${key}`, () => saved(client)), held);
   return {
     persistClient: save,
     async restoreClient() {

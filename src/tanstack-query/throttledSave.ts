@@ -17,17 +17,16 @@ export interface ThrottledSave<A> {
  * failures: it never rejects, as TanStack catches nothing). The cache's `close()` makes a held save
  * before it refuses calls, so it is stored, not lost (and leaves no timer); where the cache cannot say
  * it closes (one not made by `createCache`), once it is closed, or with `ms` 0, every save is made at once. While it holds a
- * save it is in `holders`, where the others saving the same thing find it, and runs what `whileHeld` starts.
+ * save it is in `holders`, where the others saving the same thing find it.
  */
-export function throttledSave<A>(cache: object, ms: number, save: (value: A) => Promise<void>, holders?: Set<ThrottledSave<A>>, whileHeld?: () => () => void): ThrottledSave<A> {
+export function throttledSave<A>(cache: object, ms: number, save: (value: A) => Promise<void>, holders?: Set<ThrottledSave<A>>): ThrottledSave<A> {
   const internals = cacheInternals.get(cache);
   const closing = internals?.closing;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let held: { value: A; settle: (saved: Promise<void>) => void; saved: Promise<void>; stop?: () => void } | undefined;
+  let held: { value: A; settle: (saved: Promise<void>) => void; saved: Promise<void> } | undefined;
   const take = () => {
     const holding = held;
     held = undefined;
-    holding?.stop?.();
     hidden(false);
     holders?.delete(throttledSaved);
     return holding;
@@ -76,7 +75,6 @@ export function throttledSave<A>(cache: object, ms: number, save: (value: A) => 
       let settle!: (saved: Promise<void>) => void;
       const saved = new Promise<void>((resolve) => (settle = resolve));
       held = { value, settle, saved };
-      held.stop = whileHeld?.();
       hidden(true);
       holders?.add(throttledSaved);
     }

@@ -26,14 +26,14 @@ async function restoredAfterReload(database: Pick<Awaited<ReturnType<typeof open
 }
 
 /** A persister on `cache` that saved 'first' and holds a save of 'held', made within its throttle time. */
-async function holdingASave(cache: Awaited<ReturnType<typeof openCache>>['cache'], throttleTime?: number): Promise<{ persister: Persister; held: Promise<void> }> {
+async function holdingASave(cache: Awaited<ReturnType<typeof openCache>>['cache'], throttleTime?: number): Promise<{ cache: typeof cache; persister: Persister; held: Promise<void> }> {
   const persister = createPersister(cache, { type: 'successful_api_metadata', throttleTime });
   const client = queryClient();
   client.setQueryData(['k'], 'first');
   await persistQueryClientSave({ queryClient: client, persister });
   client.setQueryData(['k'], 'held');
   // In an object: an async function returning the promise itself would wait for it.
-  return { persister, held: persistQueryClientSave({ queryClient: client, persister }) };
+  return { cache, persister, held: persistQueryClientSave({ queryClient: client, persister }) };
 }
 
 describe('createPersister', () => {
@@ -487,6 +487,39 @@ describe('createPersister', () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(await cache.keys('successful_api_metadata')).toEqual([]);
     await other.close();
+    await cache.close();
+  });
+
+  // Acted on in the order the calls are made, not as the clear is heard: a save given after a clear() called is
+  // stored, a save held before it is not written after it, whatever flushes it (close(), a restore, the page hidden).
+  const clients = async (cache: Cache) => ((await cache.get('successful_api_metadata', 'tanstack-query')) as PersistedClient | undefined)?.clientState.queries.map((query) => query.state.data);
+
+  it('a save given after a clear() of its type was called, not yet landed, is stored', async () => {
+    const { cache, persister } = await holdingASave((await openCache()).cache, 300);
+    const clearing = cache.clear('successful_api_metadata');
+    const client = queryClient();
+    client.setQueryData(['k'], 'after');
+    const saving = persistQueryClientSave({ queryClient: client, persister });
+    await clearing;
+    await saving;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await clients(cache)).toEqual(['after']);
+    await cache.close();
+  });
+
+  it.each([
+    ['close()', async (cache: Cache) => cache.close()],
+    ['restoreClient()', async (_: Cache, persister: Persister) => expect(await persister.restoreClient()).toBeUndefined()],
+  ])('a held save is not written back after a clear() of its type called before %s flushes it, though the clear has not landed', async (_, flush) => {
+    const { cache, name, indexedDB, clock } = await openCache();
+    const { persister, held } = await holdingASave(cache, 300);
+    const clearing = cache.clear('successful_api_metadata');
+    await flush(cache, persister);
+    await clearing.catch(() => {});
+    await held;
+    const { cache: again } = await openCache({ name, indexedDB, clock });
+    expect(await clients(again)).toBeUndefined();
+    await again.close();
     await cache.close();
   });
 
