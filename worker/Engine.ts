@@ -66,13 +66,13 @@ export interface EngineOptions {
   tab?: WorkerOpenOptions['tab'] | undefined;
 }
 
-/** Logged events are kept at least this long, so that frozen tabs can replay them... */
 /** A read's rules, taken as it arrives (see getMany). */
 interface ReadRules {
   validates: boolean;
   staleSeconds: number;
 }
 
+/** Logged events are kept at least this long, so that frozen tabs can replay them... */
 const LOG_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** ...and the newest ones whatever their age. */
 const LOG_KEEP = 1000;
