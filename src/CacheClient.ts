@@ -539,7 +539,7 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
       // so), a fetch started before a clear or an invalidation is not joined: a watcher may resolve the key again.
       if (change.kind === 'clear' || change.kind === 'invalidate') this.#resolver.sawChange([change.type]);
       // Another tab's write, as far as its hint tells (this tab's own counted as they were called).
-      else if (change.source === 'remote' && (change.kind === 'set' || change.kind === 'delete')) this.#resolver.heardWrite(change.type, change.keys);
+      else if (change.source === 'remote' && (change.kind === 'set' || change.kind === 'delete')) this.#resolver.heardWrite(change.type, change.keys, change.kind === 'delete');
       // Once closed, still those of this tab's calls made before close(), which settle as they would have (as
       // their events reach the listeners); no more of the other tabs', nor of its periodic sweep (no call: see Engine's #cleanup).
       if (!this.#closed || (change.source === 'local' && !id?.startsWith('swept:'))) this.#tell(change);

@@ -48,6 +48,8 @@ interface Running {
    * its message may come late, once the fetcher was called, of a write made before (the one of the fetch it waited for, say).
    */
   heard?: boolean;
+  /** One of those was a delete: of a key that held nothing at the mark, it was set since (a delete of nothing is not told). */
+  heardDelete?: boolean;
   /** A write of the key was called in this tab before its fetcher was: its mark may not hold it (see Resolver.#fetchAndStore). */
   wrote?: boolean;
   /** Writes of the key called in this tab whose values are being checked (see Resolver.writing): it is not joined meanwhile. */
@@ -229,11 +231,14 @@ export class Resolver {
     }
   }
 
-  /** Counts another tab's write of the keys (null: every key of the type) as this tab hears of it (see sawWrite, Running.heard). */
-  heardWrite(type: string, keys: readonly string[] | null): void {
+  /** Counts another tab's write or delete of the keys (null: every key of the type) as this tab hears of it (see sawWrite, Running.heard). */
+  heardWrite(type: string, keys: readonly string[] | null, deleted = false): void {
     this.#note(type, keys);
     for (const running of this.#records()) {
-      if (running.type === type && (!keys || keys.includes(running.key)) && !asksLater(running)) running.overtaken = running.heard = true;
+      if (running.type === type && (!keys || keys.includes(running.key)) && !asksLater(running)) {
+        running.overtaken = running.heard = true;
+        running.heardDelete ||= deleted;
+      }
     }
   }
 
@@ -426,7 +431,7 @@ export class Resolver {
     let store = true;
     // What came before its fetcher is called is older than what that brings: a write or an event heard while it waited
     // for another tab's fetch (that fetch's own write, say) or for its mark neither keeps it out of the store nor makes it stale.
-    running.overtaken = running.overwritten = running.heard = false;
+    running.overtaken = running.overwritten = running.heard = running.heardDelete = false;
     running.calledAt = ++this.#calls;
     const from = Date.now();
     // Its write tells the other tabs' when its fetcher was called (see worker/fetchRevision): now, not as its mark was taken,
@@ -483,8 +488,10 @@ export class Resolver {
     };
     open();
     // Another tab's write heard is newer unless the store's guard says: one made since the mark it sees (the mark holds the
-    // key), and one made before is older, though its message came after the fetcher was called.
-    const overwritten = () => running.overwritten || (running.heard && !('holds' in since && since.holds?.key === input.key));
+    // key), and one made before is older, though its message came after the fetcher was called. A key that held none then,
+    // set and deleted since, holds none again: the guard cannot tell it, the delete heard can.
+    const overwritten = () =>
+      running.overwritten || (running.heard && !('holds' in since && since.holds?.key === input.key && (since.holds.revision !== null || !running.heardDelete)));
     if (overwritten()) return { stale: [input.key], shared: false };
     if (this.#calledLater(running)) return this.#storeLater(type, input, since, running);
     this.sawWrite(type, [input.key], running);

@@ -300,6 +300,26 @@ describe('generic (a memory type): a tab that deleted its entry of a key once an
 });
 
 // README, No stale write-back: a set of the key called in this tab once the fetch started is newer: the write stays.
+describe.each<ContentType>(['album_year', 'track_metadata'])('%s: a key that held nothing as another tab began fetching it, then set and deleted (messages heard)', (type) => {
+  it('the fetching tab does not store what it fetched before them, nor does the deleting tab take it: it fetches again, and keeps that', async () => {
+    const locks = new SimLocks();
+    const [a, b] = await openTabs(2, locks);
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = a!.resolve(type, 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    await b!.set(type, 'k', 'set meanwhile');
+    expect(await b!.delete(type, 'k')).toBe(true);
+    const again = vi.fn(() => 'fetched after the delete');
+    const second = b!.resolve(type, 'k', again);
+    await someoneWaits(locks);
+    reply.open('fetched before the delete');
+    expect(await first).toEqual({ value: 'fetched before the delete', source: 'fetch' });
+    expect(await second).toEqual({ value: 'fetched after the delete', source: 'fetch' });
+    expect(await a!.get(type, 'k')).toBe('fetched after the delete');
+  });
+});
+
 describe.each<ContentType>(['generic', 'album_year'])('%s: a tab that sets a key while it waits on another tab’s fetch of it, once that fetch’s fetcher was called', (type) => {
   it('keeps its set (its call, read under the lock, answers it), in every tab that shares it: the fetcher runs once', async () => {
     const locks = new SimLocks();
