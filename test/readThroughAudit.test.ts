@@ -299,46 +299,47 @@ describe('generic (a memory type): a tab that deleted its entry of a key once an
   it('a fetcher slower than two minutes, tab b having deleted another key since: it still does not take what was fetched before its delete', () => deleteWhileFetched(0, 121_000));
 });
 
-// README, No stale write-back: a set of the key called in this tab once the fetch started is newer: the write stays.
+/** Tabs a and b sharing locks; a's resolve of k has called its fetcher, which answers with what `reply` is opened with. */
+async function aFetching(type: ContentType) {
+  const locks = new SimLocks();
+  const [a, b] = await openTabs(2, locks);
+  const reply = gate<string>();
+  const fetcher = vi.fn(() => reply.promise);
+  const first = a!.resolve(type, 'k', fetcher);
+  await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+  return { locks, a: a!, b: b!, reply, first };
+}
+
 describe.each<ContentType>(['album_year', 'track_metadata'])('%s: a key that held nothing as another tab began fetching it, then set and deleted (messages heard)', (type) => {
   it('the fetching tab does not store what it fetched before them, nor does the deleting tab take it: it fetches again, and keeps that', async () => {
-    const locks = new SimLocks();
-    const [a, b] = await openTabs(2, locks);
-    const reply = gate<string>();
-    const fetcher = vi.fn(() => reply.promise);
-    const first = a!.resolve(type, 'k', fetcher);
-    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
-    await b!.set(type, 'k', 'set meanwhile');
-    expect(await b!.delete(type, 'k')).toBe(true);
+    const { locks, a, b, reply, first } = await aFetching(type);
+    await b.set(type, 'k', 'set meanwhile');
+    expect(await b.delete(type, 'k')).toBe(true);
     const again = vi.fn(() => 'fetched after the delete');
-    const second = b!.resolve(type, 'k', again);
+    const second = b.resolve(type, 'k', again);
     await someoneWaits(locks);
     reply.open('fetched before the delete');
     expect(await first).toEqual({ value: 'fetched before the delete', source: 'fetch' });
     expect(await second).toEqual({ value: 'fetched after the delete', source: 'fetch' });
-    expect(await a!.get(type, 'k')).toBe('fetched after the delete');
+    expect(await a.get(type, 'k')).toBe('fetched after the delete');
   });
 });
 
+// README, No stale write-back: a set of the key called in this tab once the fetch started is newer: the write stays.
 describe.each<ContentType>(['generic', 'album_year'])('%s: a tab that sets a key while it waits on another tab’s fetch of it, once that fetch’s fetcher was called', (type) => {
   it('keeps its set (its call, read under the lock, answers it), in every tab that shares it: the fetcher runs once', async () => {
-    const locks = new SimLocks();
-    const [a, b] = await openTabs(2, locks);
-    const reply = gate<string>();
-    const fetcher = vi.fn(() => reply.promise);
-    const first = a!.resolve(type, 'k', fetcher);
-    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    const { locks, a, b, reply, first } = await aFetching(type);
     const again = vi.fn(() => 'fetched by b');
-    const second = b!.resolve(type, 'k', again);
+    const second = b.resolve(type, 'k', again);
     await someoneWaits(locks);
-    await b!.set(type, 'k', 'set in b');
+    await b.set(type, 'k', 'set in b');
     reply.open('fetched before the set');
     expect(await first).toEqual({ value: 'fetched before the set', source: 'fetch' });
     expect((await second).value).toBe('set in b');
     expect(again).not.toHaveBeenCalled();
-    expect(await b!.get(type, 'k')).toBe('set in b');
+    expect(await b.get(type, 'k')).toBe('set in b');
     // A memory type lives in each tab's memory: tab a keeps what it fetched; IndexedDB keeps the set for both.
-    expect(await a!.get(type, 'k')).toBe(type === 'generic' ? 'fetched before the set' : 'set in b');
+    expect(await a.get(type, 'k')).toBe(type === 'generic' ? 'fetched before the set' : 'set in b');
   });
 
   /** Tabs a and b, b's fetch messages `late` ms late (a busy page) and its values checked by `schema`; a fetches k, b waits on it. */
