@@ -48,7 +48,7 @@ interface Running {
    * its message may come late, once the fetcher was called, of a write made before (the one of the fetch it waited for, say).
    */
   heard?: boolean;
-  /** One of those was a delete: of a key that held nothing at the mark, it was set since (a delete of nothing is not told). */
+  /** One of those was a delete naming the key (see Holds.deleted). */
   heardDelete?: boolean;
   /** A write of the key was called in this tab before its fetcher was: its mark may not hold it (see Resolver.#fetchAndStore). */
   wrote?: boolean;
@@ -237,7 +237,8 @@ export class Resolver {
     for (const running of this.#records()) {
       if (running.type === type && (!keys || keys.includes(running.key)) && !asksLater(running)) {
         running.overtaken = running.heard = true;
-        running.heardDelete ||= deleted;
+        // Named: a delete of many keys (null) is no sign of this one's (see Holds.deleted).
+        running.heardDelete ||= deleted && keys !== null;
       }
     }
   }
@@ -488,10 +489,8 @@ export class Resolver {
     };
     open();
     // Another tab's write heard is newer unless the store's guard says: one made since the mark it sees (the mark holds the
-    // key), and one made before is older, though its message came after the fetcher was called. A key that held none then,
-    // set and deleted since, holds none again: the guard cannot tell it, the delete heard can.
-    const overwritten = () =>
-      running.overwritten || (running.heard && !('holds' in since && since.holds?.key === input.key && (since.holds.revision !== null || !running.heardDelete)));
+    // key), and one made before is older, though its message came after the fetcher was called.
+    const overwritten = () => running.overwritten || (running.heard && !('holds' in since && since.holds?.key === input.key));
     if (overwritten()) return { stale: [input.key], shared: false };
     if (this.#calledLater(running)) return this.#storeLater(type, input, since, running);
     this.sawWrite(type, [input.key], running);
@@ -508,7 +507,7 @@ export class Resolver {
         // with a fingerprint then does not remove it, and a write of the key, once sent, leaves it out. Not made on the
         // next worker over a write of the key called while the dead one was replaced.
         return this.#host.inTurn(type, () =>
-          (open(), overwritten()) || (later = this.#calledLater(running) !== undefined) ? { stale: [input.key], shared: false } : engine.setMany(type, [input], { since, commitId, answered, policy }),
+          (open(), overwritten()) || (later = this.#calledLater(running) !== undefined) ? { stale: [input.key], shared: false } : engine.setMany(type, [input], { since: deletedSince(since, input.key, running), commitId, answered, policy }),
         );
       }),
     );
@@ -564,4 +563,9 @@ export class Resolver {
       });
     return undefined;
   }
+}
+
+/** The mark a read-through's write is guarded by, saying whether another tab's delete of the key was heard (see Holds.deleted). */
+function deletedSince(since: Mark, key: string, running: Running): Mark {
+  return running.heardDelete && 'holds' in since && since.holds?.key === key ? { ...since, holds: { ...since.holds, deleted: true } } : since;
 }

@@ -77,6 +77,11 @@ export interface Holds {
   deletes: number;
   /** When it was taken (epoch ms); the page sets when the fetch's fetcher was called, which its write tells (see worker/fetchRevision). */
   at: number;
+  /**
+   * Set by the page as it writes: another tab's delete of the key was heard since the fetcher was called. Of a key that held
+   * none then and none at the write, with deleteManys counted since, it was set and deleted meanwhile (see IdbStore's guard).
+   */
+  deleted?: boolean;
 }
 
 export interface SetManyOptions {

@@ -6,12 +6,13 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { FetchLocks, type FetchChannel } from '../src/FetchLocks';
 import { z } from 'zod';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import type { CacheChange, ContentType, FetcherContext, Schemas } from '../src/index';
+import type { Cache, CacheChange, ContentType, FetcherContext, Schemas } from '../src/index';
 import { SimLocks } from './simulation/SimLocks';
 import { fakeClock, openCache, rejection, uniqueName } from './support/openCache';
 import { engineTab } from './support/engineTab';
 import { openRemoteCache } from './support/inProcessWorkers';
 import { lossyChannel } from './support/lossyChannel';
+import { postingChannel } from './support/postingChannel';
 
 const config = { caching: { policies: { generic: { invalidationStrategy: 'event_driven' as const } } } };
 
@@ -299,10 +300,11 @@ describe('generic (a memory type): a tab that deleted its entry of a key once an
   it('a fetcher slower than two minutes, tab b having deleted another key since: it still does not take what was fetched before its delete', () => deleteWhileFetched(0, 121_000));
 });
 
-/** Tabs a and b sharing locks; a's resolve of k has called its fetcher, which answers with what `reply` is opened with. */
-async function aFetching(type: ContentType) {
+/** Tabs a and b sharing locks (b having run `before`); a's resolve of k has called its fetcher, which answers with what `reply` is opened with. */
+async function aFetching(type: ContentType, before?: (b: Cache) => Promise<unknown>) {
   const locks = new SimLocks();
   const [a, b] = await openTabs(2, locks);
+  await before?.(b!);
   const reply = gate<string>();
   const fetcher = vi.fn(() => reply.promise);
   const first = a!.resolve(type, 'k', fetcher);
@@ -322,6 +324,48 @@ describe.each<ContentType>(['album_year', 'track_metadata'])('%s: a key that hel
     expect(await first).toEqual({ value: 'fetched before the delete', source: 'fetch' });
     expect(await second).toEqual({ value: 'fetched after the delete', source: 'fetch' });
     expect(await a.get(type, 'k')).toBe('fetched after the delete');
+  });
+
+  // Told as a change of any key of the type (keys: null): no sign that this key was deleted.
+  it('a deleteMany of more than 100 other keys in another tab meanwhile: what was fetched is stored, and a tab waiting on it takes it', async () => {
+    const others = Array.from({ length: 101 }, (_, index) => `other${index}`);
+    const { locks, a, b, reply, first } = await aFetching(type, (b) => b.setMany(type, others.map((key) => ({ key, value: 'x' }))));
+    const again = vi.fn(() => 'fetched by b');
+    const second = b.resolve(type, 'k', again);
+    await someoneWaits(locks);
+    const heard: (string[] | null)[] = [];
+    a.watch(type, null, ({ kind, keys }) => void (kind === 'delete' && heard.push(keys)));
+    expect(await b.deleteMany(type, others)).toBe(101);
+    await vi.waitFor(() => expect(heard).toEqual([null]));
+    reply.open('fetched');
+    expect(await first).toEqual({ value: 'fetched', source: 'fetch' });
+    expect(await second).toEqual({ value: 'fetched', source: 'shared' });
+    expect(await a.get(type, 'k')).toBe('fetched');
+  });
+
+  it('a delete made before the fetch started, its message reaching the fetching tab late (after its fetcher was called): what was fetched is stored', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const held: (() => void)[] = [];
+    let holding = false;
+    const { cache: remover } = await engineTab({ name, indexedDB, openChannel: postingChannel(name, (message, send) => (holding ? held.push(() => send(message)) : send(message))) });
+    const { cache: fetching } = await engineTab({ name, indexedDB });
+    const heard: string[] = [];
+    fetching.watch(type, null, ({ kind, source }) => void heard.push(`${source} ${kind}`));
+    await remover.set(type, 'k', 'old');
+    await vi.waitFor(() => expect(heard).toEqual(['remote set']));
+    holding = true;
+    expect(await remover.delete(type, 'k')).toBe(true);
+    const reply = gate<string>();
+    const fetcher = vi.fn(() => reply.promise);
+    const first = fetching.resolve(type, 'k', fetcher);
+    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
+    holding = false;
+    for (const send of held.splice(0)) send();
+    await vi.waitFor(() => expect(heard).toEqual(['remote set', 'remote delete']));
+    reply.open('fetched after the delete');
+    expect(await first).toEqual({ value: 'fetched after the delete', source: 'fetch' });
+    expect(await remover.get(type, 'k')).toBe('fetched after the delete');
   });
 });
 

@@ -673,7 +673,8 @@ export class IdbStore implements Store {
 /**
  * The entries no change logged since the guard's mark removes; none if the log no longer tells (recreated, or trimmed since).
  * Nor the key the mark holds (see Holds) once written since, by any tab: an entry of another revision there now; nor
- * once deleted since, by any tab: gone from a revision held then, with the type's deleteManys counted since. One
+ * once deleted since, by any tab: gone from a revision held then (or, none held then, a delete of it heard by the page:
+ * set and deleted meanwhile), with the type's deleteManys counted since. One
  * expired or evicted since is no newer value, nor another read-through's write whose mark was taken before this one's.
  */
 async function unremoved(
@@ -688,7 +689,7 @@ async function unremoved(
   const [{ epoch, changes, trimmedThrough }, there, { deletes = 0 }] = await Promise.all([EventLog.tail(tx, mark.log.seq), holds && revisionOf(holds.key), usage]);
   if (epoch !== mark.log.epoch || trimmedThrough > mark.log.seq) return [];
   // Unless another tab's read-through stored it, whose fetcher was called before this one's (no lock held them apart): older.
-  if (holds && there !== holds.revision && (there !== null || deletes !== holds.deletes) && !fetchedBefore(there, holds.at)) entries = entries.filter((entry) => entry.key !== holds.key);
+  if (holds && (there !== holds.revision || holds.deleted) && (there !== null || deletes !== holds.deletes) && !fetchedBefore(there, holds.at)) entries = entries.filter((entry) => entry.key !== holds.key);
   if (!changes.length) return entries;
   // Each change, and what the tab that logged it removed by its rules, which this tab's may not share (see loggedTargets).
   const since = changes.map((record) => ({ change: changeOf(record), there: loggedTargets(record, []) }));

@@ -148,7 +148,8 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
       for (const holding of [...held]) holding.drop(Promise.resolve());
     };
     internals.removing.add(removed);
-    cache.watch(type, null, ({ kind, keys, source }) => void (source === 'remote' && (kind === 'clear' || kind === 'delete') && removed(type, keys)));
+    // A delete of many keys, told as of any key (null), is no sign of this one's.
+    cache.watch(type, null, ({ kind, keys, source }) => void (source === 'remote' && (kind === 'clear' || (kind === 'delete' && keys)) && removed(type, keys)));
   }
   const save = throttledSave(cache, throttleTime, (client: PersistedClient) => reportedSave(cache, `Reprise: createPersister could not save ${key}`, () => saved(client)), held);
   return {

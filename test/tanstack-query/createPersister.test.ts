@@ -490,9 +490,26 @@ describe('createPersister', () => {
     await cache.close();
   });
 
+  const clients = async (cache: Cache) => ((await cache.get('successful_api_metadata', 'tanstack-query')) as PersistedClient | undefined)?.clientState.queries.map((query) => query.state.data);
+
+  it("a save the throttle holds is made when another tab deletes more than 100 other keys of its type (told as a change of any key)", async () => {
+    const { cache, name, indexedDB, clock } = await openCache();
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    const others = Array.from({ length: 101 }, (_, index) => `other${index}`);
+    await other.setMany('successful_api_metadata', others.map((key) => ({ key, value: 'x' })));
+    const { held } = await holdingASave(cache, 300);
+    const heard: (string[] | null)[] = [];
+    cache.watch('successful_api_metadata', null, ({ kind, keys }) => void (kind === 'delete' && heard.push(keys)));
+    expect(await other.deleteMany('successful_api_metadata', others)).toBe(101);
+    await vi.waitFor(() => expect(heard).toEqual([null]));
+    await held;
+    expect(await clients(cache)).toEqual(['held']);
+    await other.close();
+    await cache.close();
+  });
+
   // Acted on in the order the calls are made, not as the clear is heard: a save given after a clear() called is
   // stored, a save held before it is not written after it, whatever flushes it (close(), a restore, the page hidden).
-  const clients = async (cache: Cache) => ((await cache.get('successful_api_metadata', 'tanstack-query')) as PersistedClient | undefined)?.clientState.queries.map((query) => query.state.data);
 
   it('a save given after a clear() of its type was called, not yet landed, is stored', async () => {
     const { cache, persister } = await holdingASave((await openCache()).cache, 300);
