@@ -64,7 +64,7 @@ export function estimateBytes(value: unknown): number {
     if (within.length >= MAX_DEPTH) throw new CacheError('not_cloneable', `it is nested deeper than ${MAX_DEPTH} levels`);
     // Structured cloning stores a view with the whole buffer behind it (a slice of a file stores the file), once.
     if (ArrayBuffer.isView(item)) count(item.buffer);
-    else if (item instanceof ArrayBuffer) total += item.byteLength;
+    else if (item instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && item instanceof SharedArrayBuffer)) total += item.byteLength;
     else if (typeof Blob !== 'undefined' && item instanceof Blob) total += item.size;
     // Pixels behind accessors, which for…in does not list.
     else if (typeof ImageData !== 'undefined' && item instanceof ImageData) count(item.data);

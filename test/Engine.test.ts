@@ -1869,13 +1869,16 @@ describe('quota errors', () => {
     expect(await answers[call]()).toEqual({ get: undefined, has: false, entries: ['f'], 'get with another fingerprint': undefined }[call]);
   });
 
-  it('a get of a value its schema now refuses, on a full disk (removing it fails at commit), answers a miss and counts it corrupt', async () => {
+  it('a get of a value its schema now refuses, on a full disk (removing it fails at commit), answers a miss; the read that then discards it counts it corrupt, once', async () => {
     const { cache: before, indexedDB, name, clock } = await openCache({ config });
     await before.set('album_year', 'k', { released: 1999 });
     const { cache } = await openCache({ config, indexedDB, name, clock, schemas: { album_year: { '~standard': { version: 1, vendor: 'test', validate: (value: unknown) => (typeof (value as { year?: unknown }).year === 'number' ? { value } : { issues: [{ message: 'year expected' }] }) } } } });
-    restores.push(failCommits(1, undefined, name));
+    restores.push(failCommits(2, undefined, name));
     expect(await cache.get('album_year', 'k')).toBeUndefined();
-    expect((await cache.stats()).types.album_year).toMatchObject({ corrupt: 1 });
+    expect(await cache.get('album_year', 'k')).toBeUndefined();
+    expect((await cache.stats()).types.album_year).toMatchObject({ entries: 1, misses: 2, corrupt: 0 });
+    expect(await cache.get('album_year', 'k')).toBeUndefined();
+    expect((await cache.stats()).types.album_year).toMatchObject({ entries: 0, misses: 3, corrupt: 1 });
   });
 
   it('when the retry fails too, rejects with quota_exceeded and writes nothing', async () => {

@@ -26,6 +26,9 @@ describe('estimateBytes', () => {
     expect(estimateBytes(new Uint8Array(1000))).toBe(1000);
     expect(estimateBytes(new ArrayBuffer(64))).toBe(64);
     expect(estimateBytes(new Blob(['hello']))).toBe(5);
+    // Shared memory (a cross-origin isolated page's, or a worker's), and a view of it.
+    expect(estimateBytes(new SharedArrayBuffer(64))).toBe(64);
+    expect(estimateBytes(new Uint8Array(new SharedArrayBuffer(1000)))).toBe(1000);
   });
 
   it('counts the whole buffer behind a view, as structured cloning stores it, once however many views share it', async () => {

@@ -749,12 +749,12 @@ export class Engine implements EngineApi {
   async #discardCorrupt(type: TypeName, found: Corrupt[], counted: boolean, lost: number): Promise<void> {
     await this.#ready();
     const revisions = new Map(found.map(({ key, revision }) => [key, revision]));
-    // Counted once per entry: a key read twice, or by two reads at once, is found by the first discard;
+    // Counted once per entry, as it is discarded: a key read twice, or by two reads at once, is found by the first discard;
     // the others find it gone (one rewritten since, by another tab, was corrupt when read: counted).
-    let corrupt = revisions.size;
+    let corrupt = 0;
     await this.#stores.withStore(type, async (store) => {
       const there = new Set<string>();
-      // Housekeeping (see #expire): the read answered a miss; the next one that finds it discards it.
+      // Housekeeping (see #expire): the read answered a miss; the next one that finds it discards it, and counts it then.
       const removed = await store
         .remove(type, [...revisions.keys()], (entry) => (there.add(entry.key), entry.revision === revisions.get(entry.key)))
         .then(({ deleted }) => ((corrupt = there.size), deleted))
