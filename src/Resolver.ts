@@ -567,5 +567,5 @@ export class Resolver {
 
 /** The mark a read-through's write is guarded by, saying whether another tab's delete of the key was heard (see Holds.deleted). */
 function deletedSince(since: Mark, key: string, running: Running): Mark {
-  return running.heardDelete && 'holds' in since && since.holds?.key === key ? { ...since, holds: { ...since.holds, deleted: true } } : since;
+  return running.heardDelete && 'holds' in since && since.holds?.key === key && since.holds.revision === null ? { ...since, holds: { ...since.holds, deleted: true } } : since;
 }

@@ -176,9 +176,9 @@ export interface EngineApi {
   stats(): Promise<CacheStats<string>>;
   cleanup(): Promise<CleanupReport>;
   /**
-   * Values that no longer match their schema: count each as corrupt (and, when the read counted it as a
-   * hit, as a miss instead: not for a listing, which counts none), and delete the entry if it is still the
-   * write that was read (another tab may have rewritten it since). `lost`: how many of those hits a worker
+   * Values that no longer match their schema: delete the entry if it is still the write that was read (another tab
+   * may have rewritten it since), counting each found as corrupt (none when the delete fails: the next read that meets
+   * it does), and, when the read counted it as a hit, as a miss instead (not for a listing, which counts none). `lost`: how many of those hits a worker
    * that has died since counted, not this engine: a miss here, and no hit taken back from its counts.
    */
   discardCorrupt(type: TypeName, found: Corrupt[], counted?: boolean, lost?: number): Promise<void>;

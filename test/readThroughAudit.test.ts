@@ -343,7 +343,8 @@ describe.each<ContentType>(['album_year', 'track_metadata'])('%s: a key that hel
     expect(await a.get(type, 'k')).toBe('fetched');
   });
 
-  it('a delete made before the fetch started, its message reaching the fetching tab late (after its fetcher was called): what was fetched is stored', async () => {
+  // Set again: the key holds an entry at the mark (a forceFresh call, or a refresh, fetches it anew).
+  it.each([false, true])('a delete made before the fetch started, its message reaching the fetching tab late (after its fetcher was called; then set again: %s): what was fetched is stored', async (setAgain) => {
     const name = uniqueName();
     const indexedDB = new IDBFactory();
     const held: (() => void)[] = [];
@@ -356,13 +357,14 @@ describe.each<ContentType>(['album_year', 'track_metadata'])('%s: a key that hel
     await vi.waitFor(() => expect(heard).toEqual(['remote set']));
     holding = true;
     expect(await remover.delete(type, 'k')).toBe(true);
+    if (setAgain) await remover.set(type, 'k', 'new');
     const reply = gate<string>();
     const fetcher = vi.fn(() => reply.promise);
-    const first = fetching.resolve(type, 'k', fetcher);
+    const first = fetching.resolve(type, 'k', fetcher, { forceFresh: setAgain });
     await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
     holding = false;
     for (const send of held.splice(0)) send();
-    await vi.waitFor(() => expect(heard).toEqual(['remote set', 'remote delete']));
+    await vi.waitFor(() => expect(heard).toEqual(['remote set', 'remote delete', ...(setAgain ? ['remote set'] : [])]));
     reply.open('fetched after the delete');
     expect(await first).toEqual({ value: 'fetched after the delete', source: 'fetch' });
     expect(await remover.get(type, 'k')).toBe('fetched after the delete');

@@ -148,8 +148,12 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
       for (const holding of [...held]) holding.drop(Promise.resolve());
     };
     internals.removing.add(removed);
-    // A delete of many keys, told as of any key (null), is no sign of this one's.
-    cache.watch(type, null, ({ kind, keys, source }) => void (source === 'remote' && (kind === 'clear' || (kind === 'delete' && keys)) && removed(type, keys)));
+    cache.watch(type, null, ({ kind, keys, source }) => {
+      if (source !== 'remote' || (kind !== 'clear' && kind !== 'delete')) return;
+      if (kind === 'clear' || keys) return removed(type, keys);
+      // A delete of many keys is told as of any key (null): whether this one went, the store says.
+      void cache.has(type, key).then((there) => there || removed(type, [key]), () => {});
+    });
   }
   const save = throttledSave(cache, throttleTime, (client: PersistedClient) => reportedSave(cache, `Reprise: createPersister could not save ${key}`, () => saved(client)), held);
   return {
