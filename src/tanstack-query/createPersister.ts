@@ -1,7 +1,7 @@
 import type { DehydratedState } from '@tanstack/query-core';
 import type { Cache, CacheType, Schemas } from 'reprise';
 import { CacheError, isCacheError } from '../CacheError';
-import { reasonOf } from '../describeValue';
+import { describeValue, reasonOf } from '../describeValue';
 import { isWorkerDeath } from '../workerDeath';
 import { checkCache } from './checkCache';
 import { checkOptions } from './checkOptions';
@@ -157,7 +157,14 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
   }
   const save = throttledSave(cache, throttleTime, (client: PersistedClient) => reportedSave(cache, `Reprise: createPersister could not save ${key}`, () => saved(client)), held);
   return {
-    persistClient: save,
+    persistClient(client: PersistedClient) {
+      // Saved only as restoreClient reads it back: anything else (dehydrate's state, passed by mistake) would replace the
+      // client saved, and restore as nothing. A save that fails never rejects (TanStack catches nothing): told.
+      if (isPersistedClient(client)) return save(client);
+      const error = new CacheError('invalid_argument', `persistClient: expected a persisted client ({ timestamp, buster, clientState }), got ${describeValue(client)}`);
+      tellFailure(cache, `Reprise: createPersister could not save ${key}`, error);
+      return Promise.resolve();
+    },
     async restoreClient() {
       // A save still held (by any persister of the entry) is made first: the client restored is the last one given.
       for (const holding of [...held]) holding.flush();
@@ -278,13 +285,18 @@ function cloneable(value: unknown, seen = new Map<object, unknown>()): unknown {
 
 function isPersistedClient(value: unknown): value is PersistedClient {
   if (typeof value !== 'object' || value === null) return false;
-  const { timestamp, buster, clientState } = value as Partial<Record<keyof PersistedClient, unknown>>;
-  return (
-    typeof timestamp === 'number' &&
-    typeof buster === 'string' &&
-    typeof clientState === 'object' &&
-    clientState !== null &&
-    Array.isArray((clientState as Partial<DehydratedState>).queries) &&
-    Array.isArray((clientState as Partial<DehydratedState>).mutations)
-  );
+  try {
+    const { timestamp, buster, clientState } = value as Partial<Record<keyof PersistedClient, unknown>>;
+    return (
+      typeof timestamp === 'number' &&
+      typeof buster === 'string' &&
+      typeof clientState === 'object' &&
+      clientState !== null &&
+      Array.isArray((clientState as Partial<DehydratedState>).queries) &&
+      Array.isArray((clientState as Partial<DehydratedState>).mutations)
+    );
+  } catch {
+    // A getter that throws, a revoked Proxy: no client.
+    return false;
+  }
 }

@@ -1,6 +1,7 @@
 // createPersister with a real QueryClient and TanStack's own persistQueryClientSave/Restore, on a
 // real in-process cache (fake-indexeddb): what comes back after a "reload" (the cache closed and
 // opened again on the same database), and what a wrong type or key does.
+import { dehydrate } from '@tanstack/query-core';
 import { persistQueryClient, persistQueryClientRestore, persistQueryClientSave, removeOldestQuery } from '@tanstack/query-persist-client-core';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -510,6 +511,21 @@ describe('createPersister', () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(await clients(cache)).toEqual(left);
     await other.close();
+    await cache.close();
+  });
+
+  it.each([
+    ["dehydrate's state", (client: ReturnType<typeof queryClient>) => dehydrate(client)],
+    ['a number', () => 5],
+  ])('persistClient given what is not a persisted client (%s) saves nothing over the client saved, and tells the logger invalid_argument', async (_, given) => {
+    const { cache, logger } = await openCache();
+    const persister = createPersister(cache, { type: 'successful_api_metadata', throttleTime: 0 });
+    const client = queryClient();
+    client.setQueryData(['k'], 'saved');
+    await persistQueryClientSave({ queryClient: client, persister });
+    await persister.persistClient(given(client) as unknown as PersistedClient);
+    expect(await clients(cache)).toEqual(['saved']);
+    expect(logger.error).toHaveBeenCalledWith(expect.stringContaining('could not save'), expect.objectContaining({ code: 'invalid_argument' }));
     await cache.close();
   });
 
