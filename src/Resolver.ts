@@ -14,7 +14,7 @@ import type { CachePolicy } from './cachePolicy';
 import type { HeardChanges } from './HeardChanges';
 import type { EngineApi, EntryInput, Found, Mark, Written } from './protocol';
 import { randomId } from './randomId';
-import { abortReason, abortedError, SharedFetch, untilAborted } from './SharedFetch';
+import { abortReason, abortedError, ownSignal, SharedFetch, untilAborted } from './SharedFetch';
 import { namesEachKey } from './TabChannel';
 
 /** A write's options as validated. */
@@ -156,7 +156,8 @@ export class Resolver {
     host.check(type);
     parse(keySchema, key, 'invalid_argument', 'key');
     parse(fetcherSchema, fetcher, 'invalid_argument', 'fetcher');
-    const { signal, forceFresh, staleWhileRevalidateSeconds, ...write } = parse(resolveOptionsSchema, options ?? {}, 'invalid_argument', `${method} options`);
+    const { signal: given, forceFresh, staleWhileRevalidateSeconds, ...write } = parse(resolveOptionsSchema, options ?? {}, 'invalid_argument', `${method} options`);
+    const signal = ownSignal(given, `${method} options`);
     if (signal?.aborted) throw abortedError(signal);
     const fingerprint = write.fingerprint ?? undefined;
     // Concurrent calls for one key share one fetch (the first caller's fetcher and options), in this tab

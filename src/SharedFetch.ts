@@ -1,10 +1,37 @@
 import { CacheError } from './CacheError';
+import { reasonOf } from './describeValue';
 import { MAX_TIMER_MS } from './time';
 import { unref } from './unref';
 
 /** The rejection of a caller that stopped waiting: its signal's reason as cause. */
 export function abortedError(signal: AbortSignal): CacheError {
   return new CacheError('aborted', 'The call was aborted by its signal', { cause: signal.reason });
+}
+
+/**
+ * A caller's signal as one of this realm's, whose members cannot throw: one taken by its shape (another realm's, a
+ * polyfill's) is followed by one of its own, read once now (invalid_argument, naming `what`, if that throws) and once as
+ * it aborts (what its `reason` throws is the reason then).
+ */
+export function ownSignal(given: AbortSignal | undefined, what: string): AbortSignal | undefined {
+  if (!given || given instanceof AbortSignal) return given;
+  // Typed as the shape it was taken by (see cacheArgs).
+  const signal: Pick<AbortSignal, 'aborted' | 'reason' | 'addEventListener'> = given;
+  const own = new AbortController();
+  const abort = () => {
+    try {
+      own.abort(signal.reason);
+    } catch (error) {
+      own.abort(error);
+    }
+  };
+  try {
+    if (signal.aborted) abort();
+    else signal.addEventListener('abort', abort, { once: true });
+  } catch (error) {
+    throw new CacheError('invalid_argument', `Invalid ${what}: signal: reading it threw (${reasonOf(error)})`, { cause: error });
+  }
+  return own.signal;
 }
 
 /** Why a signal aborted: what a wait it cuts short rejects with (see untilAborted). */

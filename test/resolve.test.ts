@@ -379,6 +379,35 @@ describe.each(['track_metadata', 'generic'] as const)('%s', (type) => {
     expect(error.cause).toBe('left');
   });
 
+  it('a signal taken by its shape whose members throw as they are read: invalid_argument with what it threw as cause, nothing fetched; a reason that throws as it aborts: aborted, with what it threw', async () => {
+    const { cache } = await openCache();
+    const thrown = new Error('polyfill broke');
+    const fetcher = vi.fn(() => 'v');
+    const refusing = {
+      aborted: false,
+      addEventListener: () => {
+        throw thrown;
+      },
+    };
+    const error = await rejection(cache.resolve(type, 'k', fetcher, { signal: refusing as unknown as AbortSignal }));
+    expect(error).toMatchObject({ code: 'invalid_argument', cause: thrown });
+    expect(error.message).toContain('signal');
+    expect(fetcher).not.toHaveBeenCalled();
+    const throwing = Object.assign(new EventTarget(), { aborted: false });
+    Object.defineProperty(throwing, 'reason', {
+      get: () => {
+        throw thrown;
+      },
+    });
+    const reply = gate<string>();
+    const call = cache.resolve(type, 'k', () => reply.promise, { signal: throwing as unknown as AbortSignal });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    throwing.aborted = true;
+    throwing.dispatchEvent(new Event('abort'));
+    expect(await rejection(call)).toMatchObject({ code: 'aborted', cause: thrown });
+    expect(await cache.keys(type)).toEqual([]);
+  });
+
   it('a signal aborted before the call rejects at once, without fetching', async () => {
     const { cache } = await openCache();
     const fetcher = vi.fn(() => 'v');
