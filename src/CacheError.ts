@@ -40,9 +40,14 @@ export class CacheError extends Error {
 
 /** A CacheError naming every bad path of `subject`: "Invalid config: caching.negativeResultTtl: expected number, got "1h"; …". */
 export function invalidError(code: CacheErrorCode, subject: string, issues: readonly CacheErrorIssue[], cause?: unknown): CacheError {
-  const listed = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));
-  return new CacheError(code, `Invalid ${subject}: ${listed.join('; ')}`, { issues, cause });
+  // The first few in the message (100,000 bad keys made one of megabytes); every one in `issues`.
+  const listed = issues.slice(0, LISTED).map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));
+  const more = issues.length > LISTED ? `; and ${issues.length - LISTED} more` : '';
+  return new CacheError(code, `Invalid ${subject}: ${listed.join('; ')}${more}`, { issues, cause });
 }
+
+/** How many bad paths an error's message names. */
+const LISTED = 10;
 
 const codes: ReadonlySet<string> = new Set(CACHE_ERROR_CODES);
 

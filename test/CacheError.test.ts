@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CACHE_ERROR_CODES, CacheError, isCacheError } from '../src/index';
+import { openCache, rejection } from './support/openCache';
 
 describe('CacheError', () => {
   it('carries a code, issues and a cause', () => {
@@ -10,6 +11,15 @@ describe('CacheError', () => {
     expect(error.code).toBe('invalid_value');
     expect(error.cause).toBe(cause);
     expect(error.issues).toEqual([{ path: 'a', message: 'b' }]);
+  });
+
+  it("names the first ten bad paths in its message, and how many more: every one is in issues (100,000 bad keys made a message of megabytes)", async () => {
+    const { cache } = await openCache();
+    const error = await rejection(cache.deleteMany('generic', Array.from({ length: 100_000 }, () => '')));
+    expect(error).toMatchObject({ code: 'invalid_argument' });
+    expect(error.message).toMatch(/; and 99990 more$/);
+    expect(error.message.length).toBeLessThan(1000);
+    expect(error.issues).toHaveLength(100_000);
   });
 
   it('has the eleven codes of the spec (aborted new in 0.2)', () => {
