@@ -304,8 +304,17 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * worker's word, not the last only (+14 B) — 62,256, 2.0019. Then (review R301) that loss told by the first worker as it
  * opens, asking the page which databases it read (ClientCallbacks.readFrom), before what it tells of the other tabs,
  * where the page told it late, after them (+44 B) — 62,300, 2.0033.
+ * The sixty-third stop's (each measured at its commit): a worker answering updatePolicy once the changes before it
+ * landed, an emit of no type tracked too (R301, R303, +70 B); a read's hits marked with who counted them as their own
+ * property, not a WeakMap's (row 12, +2 B); a read's rules taken as it arrives (R303, +32 B); an event's album only of
+ * non-empty names (R305, +3 B); getMany without a schema in one pass (+5 B); the page's clear, delete and deleteMany
+ * told to the TanStack adapter as they are called (cacheInternals.removing, R306, +35 B) — 62,447, 2.0081; a read-through
+ * told a delete of its key heard, for the store's guard (R307, R308, R310, +72 B); a corrupt value counted as it is
+ * discarded and a SharedArrayBuffer's bytes (R309, +25 B) — 62,544, 2.0112: the line moved from 2.01 to 2.02 for these;
+ * a signal taken by its shape followed by one of the cache's own (R311, +82 B); an error's message naming ten bad paths
+ * at most (R311, +52 B) — 62,678, 2.0155.
  */
-const REACHED_RATIO = 2.01;
+const REACHED_RATIO = 2.02;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
