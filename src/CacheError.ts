@@ -38,7 +38,7 @@ export class CacheError extends Error {
   }
 }
 
-/** A CacheError naming every bad path of `subject`: "Invalid config: caching.negativeResultTtl: expected number, got "1h"; …". */
+/** A CacheError naming every bad path of `subject` in its issues, and the first in its message: "Invalid config: caching.negativeResultTtl: expected number, got "1h"; …". */
 export function invalidError(code: CacheErrorCode, subject: string, issues: readonly CacheErrorIssue[], cause?: unknown): CacheError {
   // The first few in the message (100,000 bad keys made one of megabytes); every one in `issues`.
   const listed = issues.slice(0, LISTED).map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message));

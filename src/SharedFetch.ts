@@ -8,13 +8,18 @@ export function abortedError(signal: AbortSignal): CacheError {
   return new CacheError('aborted', 'The call was aborted by its signal', { cause: signal.reason });
 }
 
+/** The signal of this realm that follows each signal taken by its shape (see ownSignal): one per signal, however many calls it is given to. */
+const owned = new WeakMap<object, AbortSignal>();
+
 /**
  * A caller's signal as one of this realm's, whose members cannot throw: one taken by its shape (another realm's, a
- * polyfill's) is followed by one of its own, read once now (invalid_argument, naming `what`, if that throws) and once as
- * it aborts (what its `reason` throws is the reason then).
+ * polyfill's) is followed by one of its own, read as it is first given (invalid_argument, naming `what`, if that
+ * throws) and as it aborts (what its `reason` throws is the reason then).
  */
 export function ownSignal(given: AbortSignal | undefined, what: string): AbortSignal | undefined {
   if (!given || given instanceof AbortSignal) return given;
+  const known = owned.get(given);
+  if (known) return known;
   // Typed as the shape it was taken by (see cacheArgs).
   const signal: Pick<AbortSignal, 'aborted' | 'reason' | 'addEventListener'> = given;
   const own = new AbortController();
@@ -31,6 +36,7 @@ export function ownSignal(given: AbortSignal | undefined, what: string): AbortSi
   } catch (error) {
     throw new CacheError('invalid_argument', `Invalid ${what}: signal: reading it threw (${reasonOf(error)})`, { cause: error });
   }
+  owned.set(given, own.signal);
   return own.signal;
 }
 

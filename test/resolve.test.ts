@@ -408,6 +408,14 @@ describe.each(['track_metadata', 'generic'] as const)('%s', (type) => {
     expect(await cache.keys(type)).toEqual([]);
   });
 
+  it('a signal taken by its shape, given to many calls, is listened to once (not once per call, which kept each call’s listener for the signal’s life)', async () => {
+    const { cache } = await openCache();
+    const foreign = foreignAbortController();
+    const listen = vi.spyOn(foreign.signal, 'addEventListener');
+    for (let index = 0; index < 30; index++) await cache.resolve(type, `k${index}`, () => 'v', { signal: foreign.signal });
+    expect(listen).toHaveBeenCalledTimes(1);
+  });
+
   it('a signal aborted before the call rejects at once, without fetching', async () => {
     const { cache } = await openCache();
     const fetcher = vi.fn(() => 'v');

@@ -151,8 +151,19 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
     cache.watch(type, null, ({ kind, keys, source }) => {
       if (source !== 'remote' || (kind !== 'clear' && kind !== 'delete')) return;
       if (kind === 'clear' || keys) return removed(type, keys);
-      // A delete of many keys is told as of any key (null): whether this one went, the store says.
-      void cache.has(type, key).then((there) => there || removed(type, [key]), () => {});
+      // A delete of many keys is told as of any key (null): whether this one went, the store says. The saves held now
+      // wait aside meanwhile (a close() or the page hidden would make them), then are made or dropped; those given since stay.
+      const aside = [...held].map((holding) => holding.aside());
+      void cache
+        .has(type, key)
+        .catch(() => true)
+        .then((there) => {
+          if (!there) {
+            entry.changes++;
+            entry.removals++;
+          }
+          for (const put of aside) put?.(there);
+        });
     });
   }
   const save = throttledSave(cache, throttleTime, (client: PersistedClient) => reportedSave(cache, `Reprise: createPersister could not save ${key}`, () => saved(client)), held);

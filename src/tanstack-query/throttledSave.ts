@@ -8,6 +8,8 @@ export interface ThrottledSave<A> {
   flush(): void;
   /** Forgets the held save: its callers resolve once `instead` (a removal made after it) settles, whether it fails or not. */
   drop(instead: Promise<void>): void;
+  /** Takes the held save out (undefined: none), nothing making it meanwhile: the function returned makes it (true) or drops it. */
+  aside(): ((keep: boolean) => void) | undefined;
 }
 
 /**
@@ -80,6 +82,10 @@ export function throttledSave<A>(cache: object, ms: number, save: (value: A) => 
     }
     return held.saved;
   };
-  const throttledSaved: ThrottledSave<A> = Object.assign(throttled, { flush, drop: (instead: Promise<void>) => take()?.settle(instead.catch(() => {})) });
+  const aside = () => {
+    const holding = take();
+    return holding && ((keep: boolean) => holding.settle(keep ? save(holding.value) : Promise.resolve()));
+  };
+  const throttledSaved: ThrottledSave<A> = Object.assign(throttled, { flush, drop: (instead: Promise<void>) => take()?.settle(instead.catch(() => {})), aside });
   return throttledSaved;
 }
