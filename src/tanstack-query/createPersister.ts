@@ -153,16 +153,19 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
       if (kind === 'clear' || keys) return removed(type, keys);
       // A delete of many keys is told as of any key (null): whether this one went, the store says. The saves held now
       // wait aside meanwhile (a close() or the page hidden would make them), then are made or dropped; those given since stay.
+      // Made only if nothing was saved or removed since (a later save replaces it; a logout meanwhile stands).
       const aside = [...held].map((holding) => holding.aside());
+      const { changes, removals } = entry;
       void cache
         .has(type, key)
         .catch(() => true)
         .then((there) => {
+          const current = entry.changes === changes && entry.removals === removals;
           if (!there) {
             entry.changes++;
             entry.removals++;
           }
-          for (const put of aside) put?.(there);
+          for (const put of aside) put?.(there && current);
         });
     });
   }

@@ -542,6 +542,40 @@ describe('createPersister', () => {
     await cache.close();
   });
 
+  // The store's answer comes one round trip later (slower here, as from a busy worker): what the app did meanwhile stands.
+  it.each([
+    ['removeClient()', (persister: Persister) => persister.removeClient(), undefined],
+    ['a save given and made', async (persister: Persister) => {
+      const client = queryClient();
+      client.setQueryData(['k'], 'newer');
+      await persister.persistClient({ timestamp: Date.now(), buster: '', clientState: dehydrate(client) });
+    }, ['newer']],
+  ])("another tab's deleteMany of more than 100 other keys, then %s while the store says whether its key went: the save set aside is not made after it", async (_, meanwhile, left) => {
+    const { cache, name, indexedDB, clock } = await openCache();
+    const { cache: other } = await openCache({ name, indexedDB, clock });
+    const others = Array.from({ length: 101 }, (_, index) => `other${index}`);
+    await other.setMany('successful_api_metadata', others.map((key) => ({ key, value: 'x' })));
+    const { persister, held } = await holdingASave(cache, 100);
+    const has = cache.has.bind(cache);
+    let asked!: () => void;
+    const answered = new Promise<void>((resolve) => (asked = resolve));
+    vi.spyOn(cache, 'has').mockImplementation(async (...args) => {
+      const there = await has(...args);
+      await answered;
+      return there;
+    });
+    expect(await other.deleteMany('successful_api_metadata', others)).toBe(101);
+    await vi.waitFor(() => expect(cache.has).toHaveBeenCalled());
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await meanwhile(persister);
+    asked();
+    await held;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await clients(other)).toEqual(left);
+    await other.close();
+    await cache.close();
+  });
+
   it.each([
     ["dehydrate's state", (client: ReturnType<typeof queryClient>) => dehydrate(client)],
     ['a number', () => 5],
