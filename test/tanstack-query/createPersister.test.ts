@@ -37,6 +37,15 @@ async function holdingASave(cache: Awaited<ReturnType<typeof openCache>>['cache'
   return { cache, persister, held: persistQueryClientSave({ queryClient: client, persister }) };
 }
 
+/** A cache holding a save (see holdingASave), and another tab of it that stored 101 other keys of the type: a deleteMany of them is told as of any key. */
+async function holdingBesideManyKeys(throttleTime: number) {
+  const { cache, name, indexedDB, clock } = await openCache();
+  const { cache: other } = await openCache({ name, indexedDB, clock });
+  const others = Array.from({ length: 101 }, (_, index) => `other${index}`);
+  await other.setMany('successful_api_metadata', others.map((key) => ({ key, value: 'x' })));
+  return { other, others, ...(await holdingASave(cache, throttleTime)) };
+}
+
 describe('createPersister', () => {
   it('after a reload both queries come back from the persister, and nothing is fetched again', async () => {
     const opened = await openCache();
@@ -498,11 +507,7 @@ describe('createPersister', () => {
     ['more than 100 other keys of its type', false, ['held']],
     ['more than 100 keys of its type, its own among them', true, undefined],
   ])("another tab's deleteMany of %s: the save the throttle holds is made as it would have been, or dropped", async (_, itsOwn, left) => {
-    const { cache, name, indexedDB, clock } = await openCache();
-    const { cache: other } = await openCache({ name, indexedDB, clock });
-    const others = Array.from({ length: 101 }, (_, index) => `other${index}`);
-    await other.setMany('successful_api_metadata', others.map((key) => ({ key, value: 'x' })));
-    const { held } = await holdingASave(cache, 300);
+    const { cache, other, others, held } = await holdingBesideManyKeys(300);
     const heard: (string[] | null)[] = [];
     cache.watch('successful_api_metadata', null, ({ kind, keys }) => void (kind === 'delete' && heard.push(keys)));
     expect(await other.deleteMany('successful_api_metadata', [...others, ...(itsOwn ? ['tanstack-query'] : [])])).toBe(itsOwn ? 102 : 101);
@@ -520,11 +525,7 @@ describe('createPersister', () => {
     ['a save given meanwhile is made', false, ['after the delete']],
     ['close() meanwhile does not write the held save back', true, undefined],
   ])("another tab's deleteMany of more than 100 keys, its own among them, heard while it holds a save: %s", async (_, closing, left) => {
-    const { cache, name, indexedDB, clock } = await openCache();
-    const { cache: other } = await openCache({ name, indexedDB, clock });
-    const others = Array.from({ length: 101 }, (_, index) => `other${index}`);
-    await other.setMany('successful_api_metadata', others.map((key) => ({ key, value: 'x' })));
-    const { persister, held } = await holdingASave(cache, 5000);
+    const { cache, other, others, persister, held } = await holdingBesideManyKeys(5000);
     let after: Promise<void> | undefined;
     cache.watch('successful_api_metadata', null, ({ kind, source }) => {
       if (kind !== 'delete' || source !== 'remote') return;
@@ -551,11 +552,7 @@ describe('createPersister', () => {
       await persister.persistClient({ timestamp: Date.now(), buster: '', clientState: dehydrate(client) });
     }, ['newer']],
   ])("another tab's deleteMany of more than 100 other keys, then %s while the store says whether its key went: the save set aside is not made after it", async (_, meanwhile, left) => {
-    const { cache, name, indexedDB, clock } = await openCache();
-    const { cache: other } = await openCache({ name, indexedDB, clock });
-    const others = Array.from({ length: 101 }, (_, index) => `other${index}`);
-    await other.setMany('successful_api_metadata', others.map((key) => ({ key, value: 'x' })));
-    const { persister, held } = await holdingASave(cache, 100);
+    const { cache, other, others, persister, held } = await holdingBesideManyKeys(100);
     const has = cache.has.bind(cache);
     let asked!: () => void;
     const answered = new Promise<void>((resolve) => (asked = resolve));
