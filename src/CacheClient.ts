@@ -479,9 +479,10 @@ export class CacheClient<S extends AnySchemas<S> = Schemas, N extends string = n
   async clear(type?: CacheType<N>): Promise<void> {
     this.#checkOpen();
     if (type !== undefined) this.#known(type);
-    for (const each of type === undefined ? this.#typeNames : [type]) this.#removing.forEach((removing) => removing(each, null));
-    await this.#calls.track(this.#held.send(type === undefined ? this.#typeNames : [type], null, () => this.#once((once) => this.#engine.clear(type, once))));
-    this.#resolver.sawChange(type === undefined ? this.#typeNames : [type]);
+    const types = type === undefined ? this.#typeNames : [type];
+    for (const each of types) this.#removing.forEach((removing) => removing(each, null));
+    await this.#calls.track(this.#held.send(types, null, () => this.#once((once) => this.#engine.clear(type, once))));
+    this.#resolver.sawChange(types);
   }
 
   async emit(input: CacheEventInput): Promise<EmitReport> {

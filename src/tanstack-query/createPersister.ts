@@ -67,6 +67,12 @@ interface PersistedEntry {
   watched?: boolean;
 }
 
+/** A removal of the entry's client, by any of its persisters or otherwise: a retry's client is not written after it, nor a client read before it restored. */
+function removal(entry: PersistedEntry): void {
+  entry.changes++;
+  entry.removals++;
+}
+
 /** By entry, of each cache: the provider's persister, and one a logout makes where it needs it. */
 const persistedEntries = new WeakMap<object, Map<string, PersistedEntry>>();
 
@@ -143,8 +149,7 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
     entry.watched = true;
     const removed = (of: string, keys: readonly string[] | null) => {
       if (of !== type || (keys && !keys.includes(key))) return;
-      entry.changes++;
-      entry.removals++;
+      removal(entry);
       for (const holding of [...held]) holding.drop(Promise.resolve());
     };
     internals.removing.add(removed);
@@ -161,10 +166,7 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
         .catch(() => true)
         .then((there) => {
           const current = entry.changes === changes && entry.removals === removals;
-          if (!there) {
-            entry.changes++;
-            entry.removals++;
-          }
+          if (!there) removal(entry);
           for (const put of aside) put?.(there && current);
         });
     });
@@ -191,8 +193,7 @@ export function createPersister<N extends string = never>(cache: Cache<Schemas, 
     removeClient() {
       // A save still held would write the client back after it is removed (a logout's clear()). The
       // removal's failure is the app's, which awaits it; the dropped save's callers (TanStack's) never hear it.
-      entry.changes++;
-      entry.removals++;
+      removal(entry);
       const removed = ready(() => cache.delete(type, key)).then(() => {});
       for (const holding of [...held]) holding.drop(removed);
       return removed;
