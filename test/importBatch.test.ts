@@ -301,6 +301,36 @@ describe('an import (a setMany of more entries than one transaction takes)', () 
     await expectExactCounts(browser);
   });
 
+  it.each([
+    ['alone', false],
+    ['while another tab opens and tidies it before the try again', true],
+  ])('whose commit lands but its answer is lost with its connection (an abort heard instead), %s, resolves: every entry is there', async (_, tidied) => {
+    const browser = browserOf();
+    const a = await browser.open();
+    await a.cache.setMany('track_metadata', entries(50, 'old'));
+    let heard: Promise<void> | undefined;
+    const fault = atImportCommit((tx) => {
+      const { onabort } = tx;
+      // The commit lands; the worker hears an abort instead of its completion, as when the browser closes the connection then.
+      tx.oncomplete = () => {
+        heard = (async () => {
+          if (tidied) {
+            await browser.open();
+            await expect.poll(async () => (await raw(browser.inner, browser.name)).importRecords).toBe(0);
+          }
+          onabort!.call(tx, new FakeEvent('abort'));
+        })();
+      };
+    });
+    await a.cache.setMany('track_metadata', entries(100, 'new'));
+    await heard;
+    expect(fault.fired()).toBe(true);
+    expect(await a.cache.getMany('track_metadata', ['k0', 'k49', 'k99'])).toEqual(['new0', 'new49', 'new99']);
+    expect((await a.cache.stats()).types.track_metadata.entries).toBe(100);
+    await expect.poll(async () => (await raw(browser.inner, browser.name)).importRecords).toBe(0);
+    await expectExactCounts(browser);
+  });
+
   it('whose worker dies in the middle is never seen, and the next tab to open rolls it back', async () => {
     const browser = browserOf();
     const a = await browser.open();
@@ -655,6 +685,32 @@ describe('an import, then a change of its type made before it began (without awa
     await a.cache.set('track_metadata', 'warm', 0);
     await Promise.all([a.cache.setMany('track_metadata', ofTrack(20)), a.cache.clear('track_metadata')]);
     expect(await a.cache.getMany('track_metadata', ['warm', 'k0', 'k19'])).toEqual([undefined, undefined, undefined]);
+    await expectExactCounts(browser);
+  });
+
+  it('a clear, the import\'s commit landing but its answer lost with its connection (an abort heard instead): it resolves all the same, and leaves nothing of it', async () => {
+    const browser = browserOf();
+    const a = await browser.open();
+    await a.cache.set('track_metadata', 'warm', 0);
+    const proto = IDBObjectStore.prototype as unknown as { put(this: IDBObjectStore, value: unknown, key?: IDBValidKey): IDBRequest };
+    const original = proto.put;
+    let fired = false;
+    // The import's commit mark as a clear rolled it back: it set nothing.
+    proto.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+      const { key: at, written } = (value ?? {}) as { key?: unknown; written?: unknown[] };
+      if (!fired && Array.isArray(at) && at[0] === 'commit' && written?.length === 0) {
+        fired = true;
+        const tx = this.transaction;
+        const { onabort } = tx;
+        tx.oncomplete = () => onabort!.call(tx, new FakeEvent('abort'));
+      }
+      return original.call(this, value, key);
+    };
+    faults.push(Object.assign(() => void (proto.put = original), { fired: () => fired }));
+    await Promise.all([a.cache.setMany('track_metadata', ofTrack(20)), a.cache.clear('track_metadata')]);
+    expect(fired).toBe(true);
+    expect(await a.cache.getMany('track_metadata', ['warm', 'k0', 'k19'])).toEqual([undefined, undefined, undefined]);
+    await expect.poll(async () => (await raw(browser.inner, browser.name)).importRecords).toBe(0);
     await expectExactCounts(browser);
   });
 

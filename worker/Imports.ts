@@ -266,11 +266,17 @@ export class Imports {
     count: number,
   ): Promise<{ outcome: 'committed' | 'rolled back'; cleared?: boolean; removed: number; held: number; bytes: number }> {
     const store = tx.objectStore(entryStore(type));
-    const batch = (await requestDone(store.get(batchKey(id)))) as BatchRecord | undefined;
+    const batchRead = store.get(batchKey(id)) as IDBRequest<BatchRecord | undefined>;
+    const markRead = commit && (store.get(commitKey(commit.id)) as IDBRequest<CommitMark | undefined>);
+    await requestsDone(markRead ? [batchRead, markRead] : [batchRead]);
+    const batch = batchRead.result;
+    const landed = markRead?.result;
+    // Landed already, by a first try of this transaction whose answer was lost with its connection: its mark says how (another
+    // tab may have tidied its key chunks since, or found it rolled back by a clear and rolled it back).
+    if (landed) return landed.held === undefined ? { outcome: 'rolled back', cleared: landed.written !== undefined, removed: 0, held: 0, bytes: Infinity } : { outcome: 'committed', removed: landed.invalidated ?? 0, held: landed.held, bytes: Infinity };
     if (!batch) {
-      // Committed already by a first try of this transaction whose answer was lost with its connection
-      // (its key chunks are still there), or rolled back by another tab.
-      if ((await requestDone(store.getKey(keyChunksOf(id)))) !== undefined) return { outcome: 'committed', removed: 0, held: 0, bytes: Infinity };
+      // Committed already by such a first try of a call without a mark (its key chunks are still there), or rolled back by another tab.
+      if (!commit && (await requestDone(store.getKey(keyChunksOf(id)))) !== undefined) return { outcome: 'committed', removed: 0, held: 0, bytes: Infinity };
       throw rolledBack(type);
     }
     if (batch.state !== 'open') throw rolledBack(type);
