@@ -63,7 +63,7 @@ export interface SetOptions {
   album?: { artist: string; album: string } | null | undefined;
   /** The fingerprint the value was computed from: fingerprint_changed with it removes the entry. */
   fingerprint?: string | null | undefined;
-  /** Overrides the type's TTL for this entry. */
+  /** Overrides the type's TTL for this entry; at 0 or below it is written already expired (the original tool's ttl=0, ttl=-1). */
   ttlSeconds?: number | undefined;
 }
 

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { staleSecondsSchema, ttlSecondsSchema } from './configSchema';
+import { callTtlSecondsSchema, staleSecondsSchema } from './configSchema';
 import { overwrite } from './numberChecks';
 import { lengthAtMost, nonBlank as nonBlankString, nonEmpty } from './lengthChecks';
 import type { Logger } from './Logger';
@@ -52,7 +52,7 @@ const setOptionsShape = {
   trackId: z.nullish(z.union([nonBlank('trackId'), z.array(nonBlank('trackId'))], { error: 'trackId must be a non-blank string or an array of them' })),
   album: z.nullish(z.strictObject({ artist: z.string(), album: z.string() })),
   fingerprint: z.nullish(nonBlank('fingerprint')),
-  ttlSeconds: z.optional(ttlSecondsSchema),
+  ttlSeconds: z.optional(callTtlSecondsSchema),
 };
 
 export const setOptionsSchema = z.strictObject(setOptionsShape);

@@ -13,11 +13,18 @@ import { reasonOf } from './describeValue';
  * Seconds, from a bound, or Infinity, which is taken as INFINITE_TTL: it stays a number in JSON (a
  * config's toJSON), in IndexedDB's expiry index and in the sweep's cutoff.
  */
-const secondsOrInfinity = (error: string, bound: z.core.$ZodCheck<number>) =>
-  z.union([z.literal(Infinity), z.number()], { error }).check(bound, overwrite((seconds) => (seconds === Infinity ? INFINITE_TTL : seconds)));
+const secondsOrInfinity = (error: string, bound?: z.core.$ZodCheck<number>) =>
+  z.union([z.literal(Infinity), z.number()], { error }).check(...(bound ? [bound] : []), overwrite((seconds) => (seconds === Infinity ? INFINITE_TTL : seconds)));
 
 /** A TTL in seconds, above 0; at or above INFINITE_TTL (Infinity too) an entry never expires (SPEC §3). */
 export const ttlSecondsSchema = secondsOrInfinity('expected a number of seconds above 0, or Infinity', greaterThan(0));
+
+/**
+ * A call's own TTL (set, setMany's entries, getOrSet, resolve): any number of seconds, or Infinity. At 0 or below the entry
+ * is written already expired, as in the original tool (its `ttl=0` and `ttl=-1`): no read returns it, the sweep counts it.
+ * A policy's stays above 0: a type whose every entry expires as written is a mistake.
+ */
+export const callTtlSecondsSchema = secondsOrInfinity('expected a number of seconds (0 or less: expired at once), or Infinity');
 
 /** A stale-while-revalidate window in seconds, 0 or more; Infinity serves an expired entry, refreshing it, for as long as it is kept. */
 export const staleSecondsSchema = secondsOrInfinity('expected a number of seconds from 0, or Infinity', atLeast(0));

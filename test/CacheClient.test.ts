@@ -855,7 +855,7 @@ describe.each(['in process', 'with a worker'] as const)('%s: null for an entry o
   it('ttlSeconds null stays invalid_argument: it could mean the policy’s TTL (the seed’s ttl=None) or none at all (as maxSizeMb: null)', async () => {
     const { cache } = await open();
     const error = await rejection(cache.set('generic', 'k', 1, { ttlSeconds: null } as never));
-    expect([error.code, error.message]).toEqual(['invalid_argument', 'Invalid set options: ttlSeconds: expected a number of seconds above 0, or Infinity']);
+    expect([error.code, error.message]).toEqual(['invalid_argument', 'Invalid set options: ttlSeconds: expected a number of seconds (0 or less: expired at once), or Infinity']);
     expect(await cache.has('generic', 'k')).toBe(false);
   });
 });
@@ -880,7 +880,8 @@ describe('bad input: a CacheError with a code, and nothing written', () => {
     ['fingerprints not matching the keys', (cache) => cache.getMany('generic', ['a'], { fingerprints: ['x', 'y'] }), 'invalid_argument'],
     ['an unknown set option', (cache) => cache.set('generic', 'k', 1, { ttl: 5 } as never), 'invalid_argument'],
     ['a blank trackId', (cache) => cache.set('generic', 'k', 1, { trackId: ' ' }), 'invalid_argument'],
-    ['a negative ttlSeconds', (cache) => cache.set('generic', 'k', 1, { ttlSeconds: -1 }), 'invalid_argument'],
+    ['a NaN ttlSeconds', (cache) => cache.set('generic', 'k', 1, { ttlSeconds: Number.NaN }), 'invalid_argument'],
+    ['a ttlSeconds of -Infinity', (cache) => cache.set('generic', 'k', 1, { ttlSeconds: -Infinity }), 'invalid_argument'],
     ['an album without artist', (cache) => cache.set('generic', 'k', 1, { album: { album: 'x' } as never }), 'invalid_argument'],
     ['an undefined value', (cache) => cache.set('generic', 'k', undefined), 'invalid_value'],
     ['entries that are not an array', (cache) => cache.setMany('generic', {} as never), 'invalid_argument'],

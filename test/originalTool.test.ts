@@ -950,7 +950,19 @@ describe('cache TTL semantics', () => {
     }
   });
 
-  it.each([0, -1, NaN, '60'])('rejects ttlSeconds %s with invalid_argument and writes nothing', async (ttlSeconds) => {
+  it.each([0, -1, -0.5])('ttlSeconds %s writes the entry already expired, as the tool\'s ttl=0 and ttl=-1: it replaces what the key held, and no read returns it', async (ttlSeconds) => {
+    const { cache } = await open();
+    try {
+      await cache.set('album_year', 'k', 1);
+      await cache.set('album_year', 'k', 2, { ttlSeconds });
+      expect([await cache.get('album_year', 'k'), await cache.has('album_year', 'k'), await cache.keys('album_year'), await cache.entries('album_year')]).toEqual([undefined, false, [], []]);
+      expect((await cache.stats()).types.album_year).toMatchObject({ entries: 0, bytes: 0, expirations: 1 });
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it.each([NaN, '60', -Infinity, null])('rejects ttlSeconds %s with invalid_argument and writes nothing', async (ttlSeconds) => {
     const { cache } = await open();
     try {
       const error = await rejected(cache.set('generic', 'k', 1, { ttlSeconds: ttlSeconds as number }));
@@ -1265,7 +1277,14 @@ describe('cache budgets and TTL paths', () => {
       expect(await cache.keys('generic')).toEqual(['b', 'c']);
       clock.advance(300 * 1000);
       expect(await cache.keys('generic')).toEqual(['b']);
-      const error = await rejected(cache.setMany('generic', [{ key: 'e', value: 5, ttlSeconds: 0 }]));
+      // At 0 or below, written already expired (the tool's ttl=0 and ttl=-1): no read returns it, the sweep counts it.
+      await cache.setMany('generic', [
+        { key: 'e', value: 5, ttlSeconds: 0 },
+        { key: 'f', value: 6, ttlSeconds: -1 },
+      ]);
+      expect(await cache.getOrSet('generic', 'g', () => 7, { ttlSeconds: 0 })).toBe(7);
+      expect(await cache.getMany('generic', ['e', 'f', 'g'])).toEqual([undefined, undefined, undefined]);
+      const error = await rejected(cache.setMany('generic', [{ key: 'e', value: 5, ttlSeconds: Number.NaN }]));
       expect(isCacheError(error, 'invalid_argument')).toBe(true);
     } finally {
       await cache.close();

@@ -10,7 +10,6 @@
 // - hash_album_key / hash_api_key / hash_generic_key / hash_pending_key as 64-hex SHA-256: albumKey is an
 //   encoding of the folded pair, and keys are the app's strings; test_delimiter_in_artist_causes_known_collision
 //   is turned around (no two pairs collide), test_hash_collision_detection has nothing to detect.
-// - ttl=0 or -1 ("already expired", generic): ttlSeconds must be above 0 (invalid_argument).
 // - a cached None read as a miss (get_async recomputes it): null is a value.
 // - the generic cache saved to and loaded from a file: generic lives in memory (SPEC §2).
 // - album stats' "persistent: False" (TTL below INFINITE_TTL): album_year is persistent (IndexedDB).
@@ -533,6 +532,30 @@ describe.each([
       await cache.close();
     });
 
+    it('test_cache_expiration: a zero TTL is already expired; set again with 60 s, the entry is read', async () => {
+      const { cache } = await openCache();
+      await cache.set('generic', 'expiring_key', { data: 'will_expire' }, { ttlSeconds: 0 });
+      expect(await cache.get('generic', 'expiring_key')).toBeUndefined();
+      await cache.set('generic', 'expiring_key', { data: 'will_expire' }, { ttlSeconds: 60 });
+      expect(await cache.get('generic', 'expiring_key')).toEqual({ data: 'will_expire' });
+      await cache.close();
+    });
+
+    it.each(['generic', 'album_year'] as const)('test_cleanup_expired_entries (%s): entries set with ttl=-1 are already expired; the sweep counts the two it removes and keeps the others', async (type) => {
+      const { cache } = await openCache();
+      await cache.set(type, 'expired1', { value: 1 }, { ttlSeconds: -1 });
+      await cache.set(type, 'expired2', { value: 2 }, { ttlSeconds: -1 });
+      await cache.set(type, 'valid1', { value: 3 }, { ttlSeconds: 60 });
+      await cache.set(type, 'valid2', { value: 4 }, { ttlSeconds: 60 });
+      expect(await cache.getMany(type, ['expired1', 'expired2', 'valid1', 'valid2'])).toEqual([undefined, undefined, { value: 3 }, { value: 4 }]);
+      await cache.set(type, 'expired1', { value: 1 }, { ttlSeconds: -1 });
+      await cache.set(type, 'expired2', { value: 2 }, { ttlSeconds: -1 });
+      expect(await cache.cleanup()).toEqual({ expired: 2, evicted: 0 });
+      expect(await cache.keys(type)).toEqual(['valid1', 'valid2']);
+      expect((await cache.stats()).types[type]).toMatchObject({ entries: 2 });
+      await cache.close();
+    });
+
     it('test_cleanup_expired_entries: the sweep counts the expired entries it removes and keeps the others', async () => {
       const { cache, clock } = await openCache();
       await cache.set('generic', 'expired1', { value: 1 }, { ttlSeconds: 1 });
@@ -641,7 +664,7 @@ describe.each([
       await cache.close();
     });
 
-    it('test_edge_cases: null and {} are values; a large TTL keeps the entry; a zero TTL is refused', async () => {
+    it('test_edge_cases: null and {} are values; a large TTL keeps the entry; a zero TTL expires it at once', async () => {
       const { cache, clock } = await openCache();
       await cache.set('generic', 'null_key', null, { ttlSeconds: 60 });
       expect(await cache.get('generic', 'null_key')).toBeNull();
@@ -651,8 +674,8 @@ describe.each([
       await cache.set('generic', 'large_ttl', { value: 'test' }, { ttlSeconds: 999999 });
       clock.advance(999998 * 1000);
       expect(await cache.get('generic', 'large_ttl')).toEqual({ value: 'test' });
-      const error = await rejection(cache.set('generic', 'zero_ttl', { value: 'test' }, { ttlSeconds: 0 }));
-      expect(isCacheError(error, 'invalid_argument')).toBe(true);
+      await cache.set('generic', 'zero_ttl', { value: 'test' }, { ttlSeconds: 0 });
+      expect(await cache.get('generic', 'zero_ttl')).toBeUndefined();
       expect(await cache.has('generic', 'zero_ttl')).toBe(false);
       await cache.close();
     });

@@ -138,7 +138,7 @@ describe.each(modes)('SPEC §3 methods, %s', (_mode, open) => {
     expect(await code(cache.set('generic', 'a', Symbol('s')))).toBe('not_cloneable');
     expect(await code(cache.set('album_year', 'a', () => 1))).toBe('not_cloneable');
     expect(await code(cache.set('generic', 'a', undefined))).toBe('invalid_value');
-    expect(await code(cache.set('generic', 'a', 1, { ttlSeconds: 0 }))).toBe('invalid_argument');
+    expect(await code(cache.set('generic', 'a', 1, { ttlSeconds: Number.NaN }))).toBe('invalid_argument');
     expect(await code(cache.emit({ eventType: 'track_removed' } as never))).toBe('invalid_event');
     expect(await code(cache.emit({ eventType: 'track_deleted', trackId: 't' } as never))).toBe('invalid_event');
     expect(await code(cache.getMany('generic', 'a' as never))).toBe('invalid_argument');

@@ -48,7 +48,7 @@ const cyclic = () => {
 const notStrings = (): unknown[] => [undefined, null, 0, 1.5, NaN, -1, true, {}, [], ['generic'], () => 'generic', Symbol('generic'), 10n, cyclic(), new Date()];
 const badKeys = (): unknown[] => [...notStrings(), '', 'k'.repeat(5000)];
 const badTypes = (): unknown[] => [...notStrings(), '', 'GENERIC', 'podcast', 'track metadata', ' generic'];
-const badTtls = (): unknown[] => [0, -1, NaN, -Infinity, '60', null, 10n, {}];
+const badTtls = (): unknown[] => [NaN, -Infinity, '60', null, 10n, {}];
 const badValues = (): unknown[] => [undefined, () => 1, Symbol('value'), { nested: () => 1 }, [Symbol('x')], new WeakMap()];
 const badEvents = (): unknown[] => [
   undefined,
@@ -97,7 +97,7 @@ function calls(seed: number, count: number): Call[] {
       run: (cache) =>
         cache.setMany('track_metadata', [
           { key: 'ok-1', value: 1 },
-          r.pick([{ key: '', value: 1 }, { key: 'k' }, { key: 'k', value: () => 1 }, { key: 'k', value: 1, ttlSeconds: -1 }, null, 10n, { key: 10n, value: 1 }]) as never,
+          r.pick([{ key: '', value: 1 }, { key: 'k' }, { key: 'k', value: () => 1 }, { key: 'k', value: 1, ttlSeconds: Number.NaN }, null, 10n, { key: 10n, value: 1 }]) as never,
           { key: 'ok-2', value: 2 },
         ]),
     }),
