@@ -107,6 +107,22 @@ describe('TTL', () => {
     expect(stats).toMatchObject({ entries: 0, bytes: 0, expirations: 1, hits: 1, misses: 1 });
   });
 
+  it.each([
+    ['album_year', 'a write'],
+    ['generic', 'a write'],
+    ['album_year', 'an import'],
+  ] as const)('%s, %s of entries already expired as written (ttlSeconds 0) past the budget: they go first, as any expired entry, and no live entry is evicted', async (type, how) => {
+    const config = { caching: { policies: { [type]: { maxSizeMb: 0.002 } } } };
+    const clock = fakeClock();
+    const { cache } = how === 'an import' ? await engineTab({ name: uniqueName(), indexedDB: new IDBFactory(), config, engine: { now: clock.now, importChunk: 2 } }) : await openCache({ config, clock });
+    const live = Array.from({ length: 8 }, (_, index) => `live${index}`);
+    await cache.setMany(type, live.map((key) => ({ key, value: 'x'.repeat(20) })));
+    await cache.setMany(type, live.map((key) => ({ key: `dead-${key}`, value: 'x'.repeat(20), ttlSeconds: 0 })));
+    expect(await cache.keys(type)).toEqual(live);
+    expect((await cache.stats()).types[type]).toMatchObject({ evictions: 0 });
+    expect((await cache.stats()).types[type].expirations).toBeGreaterThan(0);
+  });
+
   it.each(eternal)('%s entries (TTL INFINITE_TTL) never expire, on read or in the sweep', async (type) => {
     expect(eternal).toEqual(['track_metadata', 'successful_api_metadata']);
     const { cache, clock } = await openCache();

@@ -8,7 +8,7 @@ import { unknownIfLanded } from './storageError';
 import { loggedTargets, removedBy } from './Change';
 import { aheadRange, planEvictions, removePlanned, settleAhead, shrinkType, noneRemoved, type Candidate } from './evictionPlan';
 import { requestDone, requestsDone } from './idbRequests';
-import { isExpiredRecord } from './isExpired';
+import { isExpiredRecord, liveKeysOf } from './isExpired';
 import { walkCursor } from './walkCursor';
 import { prefixRange } from './prefixRange';
 import { ReadTimes } from './ReadTimes';
@@ -115,7 +115,7 @@ export class IdbStore implements Store {
     if (Imports.imports(entries.length, guard !== undefined, this.#importChunk)) return this.imports.import(type, entries, budget, expiredBy, options);
     // The last of several entries with one key wins; the usage must count that key once.
     entries = lastOfEachKey(entries);
-    const spare = new Set(entries.map((entry) => entry.key));
+    const spare = liveKeysOf(entries, cutoffOf(expiredBy, type));
     // Its own store only (usage and commit marks are in it): a write of one type never waits for another type's.
     const stores: StoreName[] = guard ? [entryStore(type), 'events', 'meta'] : [entryStore(type)];
     const all = entries;

@@ -15,6 +15,7 @@ import type { ReadTimes } from './ReadTimes';
 import { later, type Schedule } from './schedule';
 import { addRemoved, cutoffOf, type Budget, type ExpiredBy, type Removed, type Spared, type StoredEntry, type Usage, type WriteOptions } from './Store';
 import { forget, averageBytes } from './usage';
+import { liveKeysOf } from './isExpired';
 import { putUsage, readUsage } from './usageRecord';
 import { WebLocks } from './WebLocks';
 import { epochNow } from '../src/time';
@@ -158,7 +159,12 @@ export class Imports {
           });
           // Room is made once it has landed (a failed import must not have evicted anything): the other
           // entries go first, never below what the import holds (it fits the budget on its own).
-          if (budget && bytes > budget.lowWater) addRemoved(removed, await this.roomAfterImport(type, budget, held, expiredBy, written));
+          if (budget && bytes > budget.lowWater) {
+            // Its entries already expired as written (a ttlSeconds of 0 or below) go first, as any expired entry.
+            const live = liveKeysOf(entries, cutoffOf(expiredBy, type));
+            const dead = entries.reduce((bytes, entry) => bytes + (live.has(entry.key) ? 0 : entry.bytes), 0);
+            addRemoved(removed, await this.roomAfterImport(type, budget, Math.max(0, held - dead), expiredBy, live));
+          }
         }
         return removed;
       } catch (error) {

@@ -4,7 +4,7 @@ import { randomId } from '../src/randomId';
 import { removedBy } from './Change';
 import { RemovedKeyList } from './RemovedKeyList';
 import { cutoffOf, leftOut, type Budget, type Cutoff, type Deletion, type ExpiredBy, type Invalidated, type Mark, type Removed, type Store, type StoredEntry, type Usage, type WriteOptions } from './Store';
-import { isExpired, UNKNOWN_USE, usedAhead } from './isExpired';
+import { isExpired, liveKeysOf, UNKNOWN_USE, usedAhead } from './isExpired';
 import { toCacheError } from './storageError';
 
 /** One content type's entries, in least-recently-used-first order, with the indexes events use. */
@@ -182,7 +182,7 @@ export class MemoryStore implements Store {
     for (const entry of copies) table.put(entry);
     options.onProgress?.(entries.length);
     if (!budget || table.bytes <= budget.lowWater) return { expired: 0, evicted: 0, ...left };
-    return { ...table.shrink(budget.lowWater, cutoffOf(expiredBy, type), { spare: new Set(copies.map((entry) => entry.key)) }), ...left };
+    return { ...table.shrink(budget.lowWater, cutoffOf(expiredBy, type), { spare: liveKeysOf(copies, cutoffOf(expiredBy, type)) }), ...left };
   }
 
   async list(type: TypeName, prefix = ''): Promise<StoredEntry[]> {

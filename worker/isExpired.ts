@@ -1,5 +1,5 @@
 import type { PlainRecord } from './databaseSchema';
-import type { StoredEntry } from './Store';
+import type { Cutoff, StoredEntry } from './Store';
 
 /**
  * How far past the clock an entry's last use may be and its age still be told: a clock corrected by less (an
@@ -32,3 +32,11 @@ export const UNKNOWN_USE = 0;
 
 /** As isExpired, of a stored record: one that can expire has an `expiry`. */
 export const isExpiredRecord = (record: PlainRecord, cutoff: number, now?: number): boolean => isExpired({ ...record, expires: record.expiry !== undefined }, cutoff, now);
+
+/**
+ * The keys of a write's entries that the room it makes spares: not those already expired as written (a ttlSeconds of 0
+ * or below; another tab's value fetched longer ago than its TTL), which go first, as any expired entry.
+ */
+export function liveKeysOf(entries: readonly StoredEntry[], cutoff: Cutoff): Set<string> {
+  return new Set(entries.filter((entry) => !isExpired(entry, cutoff.by, cutoff.now)).map((entry) => entry.key));
+}
