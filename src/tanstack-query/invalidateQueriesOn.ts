@@ -49,12 +49,14 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
   // answer within the same millisecond); one the invalidation cancels (a refetch) rejects. After what TanStack
   // scheduled meanwhile: a persisterFn's restore sets its data's time then, which the check below invalidates (and
   // its refetch may have answered since).
+  // Unsubscribed: an event heard before invalidates no query from then on, once its fetch under way answers.
+  let stopped = false;
   const refresh = (...filters: [InvalidateQueryFilters?]) => {
     for (const query of queries?.findAll({ ...filters[0], fetchStatus: 'fetching' }) ?? []) {
       query.promise?.then(() => {
         const updated = () => `${query.state.dataUpdatedAt} ${query.state.dataUpdateCount}`;
         const answered = updated();
-        setTimeout(() => updated() !== answered || query.state.isInvalidated || invalidate({ predicate: (found) => found === query }));
+        setTimeout(() => stopped || updated() !== answered || query.state.isInvalidated || invalidate({ predicate: (found) => found === query }));
       }, () => {});
     }
     return invalidate(...filters);
@@ -89,7 +91,7 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
   };
   // No event to map: every query. A cache made otherwise (a wrapper of the app's) does not say, and hears events only.
   const forgot = cacheInternals.get(cache)?.forgot;
-  if (!forgot) return stop;
+  if (!forgot) return () => void ((stopped = true), stop());
   // Once per client, however many mappings it has: a second invalidateQueries would cancel each refetch the first started, and start it again.
   const clients = everyQuery.get(forgot) ?? new WeakMap();
   everyQuery.set(forgot, clients);
@@ -99,7 +101,6 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
   forgot.add(shared.all);
   const forget = () => void (forgotAt = Date.now());
   forgot.add(forget);
-  let stopped = false;
   return () => {
     stop();
     forgot.delete(forget);

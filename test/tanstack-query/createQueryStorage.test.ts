@@ -247,6 +247,31 @@ describe('createQueryStorage', () => {
     expect(await restored.fetchQuery({ queryKey: ['lyrics', 't1'], queryFn: async () => 'la la' })).toBe('la la');
   });
 
+  it("with trackId, two QueryClients on one persister fetching a query neither has, both fetches started before its track's event: neither is stored", async () => {
+    const { cache } = await openCache();
+    const trackId = (queryKey: QueryKey) => String(queryKey[1]);
+    const storage = createQueryStorage<string>(cache, 'track_metadata', { trackId });
+    const setItem = vi.spyOn(storage, 'setItem');
+    const persister = experimental_createQueryPersister({ storage });
+    const answers: (() => void)[] = [];
+    const queryFn = () => new Promise<string>((resolve) => answers.push(() => resolve('la')));
+    const [a, b] = [queryClient(persister.persisterFn), queryClient(persister.persisterFn)];
+    const first = a.fetchQuery({ queryKey: ['lyrics', 't1'], queryFn });
+    await vi.waitFor(() => expect(answers).toHaveLength(1));
+    const second = b.fetchQuery({ queryKey: ['lyrics', 't1'], queryFn });
+    await vi.waitFor(() => expect(answers).toHaveLength(2));
+    await cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    answers[0]!();
+    expect(await first).toBe('la');
+    answers[1]!();
+    expect(await second).toBe('la');
+    await vi.waitFor(() => expect(setItem).toHaveBeenCalledTimes(2));
+    await Promise.all(setItem.mock.results.map(({ value }) => value));
+    // Before: the second save, its guard taken by the first, stored the lyrics the event made stale.
+    expect(await storage.getItem(LYRICS_KEY)).toBeUndefined();
+    await cache.close();
+  });
+
   // deserialize may be async (TanStack awaits it: a decompression, a decryption), so TanStack's removeItem
   // of an expired query, and the fetch after it, may come turns after the getItem that read it.
   it("with trackId and an async deserialize, a query restored expired, removed and fetched, whose fetch started before its track's event (another tab's) is not stored", async () => {

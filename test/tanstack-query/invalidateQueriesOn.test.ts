@@ -71,6 +71,27 @@ describe('invalidateQueriesOn', () => {
     expect(fetchYear).toHaveBeenCalledTimes(1);
   });
 
+  it.each([
+    ['given a cache made by createCache', false],
+    ['over a wrapper of the app\'s (no internals)', true],
+  ])('unsubscribed (%s) while the first fetch of a query an event named is under way: once that fetch answers, the query is not refetched', async (_, wrapped) => {
+    const { cache } = await openCache();
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const fetchYear = vi.fn(async () => (fetchYear.mock.calls.length === 1 ? (await answered, 1971) : 1972));
+    const tab = tabWithAlbumYear(cache, fetchYear);
+    await vi.waitFor(() => expect(fetchYear).toHaveBeenCalledTimes(1));
+    const listened: Cache = wrapped ? ({ on: cache.on.bind(cache), get: cache.get.bind(cache) } as unknown as Cache) : cache;
+    const unsubscribe = invalidateQueriesOn(listened, tab.client, (event) => (event.trackId ? [tab.queryKey] : []));
+    await cache.emit({ eventType: 'track_modified', trackId: 't1' });
+    unsubscribe();
+    answer();
+    await vi.waitFor(() => expect(tab.seen).toEqual([1971]));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fetchYear).toHaveBeenCalledTimes(1);
+    expect(tab.seen).toEqual([1971]);
+  });
+
   it('a mapped query that is not mounted is marked invalid and refetched on its next use', async () => {
     const { cache } = await openCache();
     const client = new QueryClient();
