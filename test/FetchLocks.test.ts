@@ -65,33 +65,28 @@ function gate<T>() {
   return { promise, open, fail };
 }
 
-it("generic (in memory) with a ttlSeconds of 0 (stored already expired): three tabs asking at once call the fetcher once, the others get its value in the message, 'shared'", async () => {
+/** Three tabs resolving one key of `type` at once, the fetch answering once all wait: each tab's cache, and the fetcher. */
+async function threeAskingAtOnce(type: ContentType, options?: { ttlSeconds: number }) {
   const tabs = await openTabs(3);
   const reply = gate<{ year: number }>();
   const fetcher = vi.fn(() => reply.promise);
-  const calls = tabs.map(({ cache }) => cache.resolve('generic', 'k', fetcher, { ttlSeconds: 0 }));
+  const calls = tabs.map(({ cache }) => cache.resolve(type, 'k', fetcher, options));
   await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
   reply.open({ year: 1999 });
   const results = await Promise.all(calls);
   expect(results.map((result) => result.value)).toEqual([{ year: 1999 }, { year: 1999 }, { year: 1999 }]);
   expect(results.map((result) => result.source).sort()).toEqual(['fetch', 'shared', 'shared']);
   expect(fetcher).toHaveBeenCalledTimes(1);
-  for (const { cache } of tabs) expect(await cache.has('generic', 'k')).toBe(false);
+  return tabs;
+}
+
+it("generic (in memory) with a ttlSeconds of 0 (stored already expired): three tabs asking at once call the fetcher once, the others get its value in the message, 'shared'", async () => {
+  for (const { cache } of await threeAskingAtOnce('generic', { ttlSeconds: 0 })) expect(await cache.has('generic', 'k')).toBe(false);
 });
 
 describe.each<ContentType>(['album_year', 'generic'])('%s across three tabs', (type) => {
   it("three tabs asking at once call the fetcher once in total: 'fetch' once, 'shared' twice, every tab holds the value", async () => {
-    const tabs = await openTabs(3);
-    const reply = gate<{ year: number }>();
-    const fetcher = vi.fn(() => reply.promise);
-    const calls = tabs.map(({ cache }) => cache.resolve(type, 'k', fetcher));
-    await vi.waitFor(() => expect(fetcher).toHaveBeenCalledTimes(1));
-    reply.open({ year: 1999 });
-    const results = await Promise.all(calls);
-    expect(results.map((result) => result.value)).toEqual([{ year: 1999 }, { year: 1999 }, { year: 1999 }]);
-    expect(results.map((result) => result.source).sort()).toEqual(['fetch', 'shared', 'shared']);
-    expect(fetcher).toHaveBeenCalledTimes(1);
-    for (const { cache } of tabs) expect(await cache.get(type, 'k')).toEqual({ year: 1999 });
+    for (const { cache } of await threeAskingAtOnce(type)) expect(await cache.get(type, 'k')).toEqual({ year: 1999 });
   });
 
   it('a failing shared fetch reaches every caller in every tab, and caches nothing', async () => {
