@@ -112,16 +112,13 @@ export function createQueryStorage<V = any, N extends string = string>(
    * kept, which is not guarded (a storage does not see when its fetch started). Kept by call order, not
    * time (deserialize may be async); the last GUARDS keys only (a fetch that failed is never saved). A
    * removal of persisterGc or removeQueries guards the key's next save too: at worst, after an event of
-   * its track, that one save is left out. (A cache not made by createCache has no marks.) Two such fetches of
-   * a key at once (two QueryClients on one persister) guard the next two saves with the first one's mark: which
-   * save is whose, a storage cannot tell, and the older mark leaves out more, never less.
+   * its track, that one save is left out. (A cache not made by createCache has no marks.)
    */
-  const guards = new Map<string, { since: Mark; saves: number }>();
+  const guards = new Map<string, Mark>();
   const guard = (key: string, since: Mark | undefined) => {
-    const held = guards.get(key);
     guards.delete(key);
     if (since === undefined) return;
-    guards.set(key, held ? { since: held.since, saves: held.saves + 1 } : { since, saves: 1 });
+    guards.set(key, since);
     if (guards.size > GUARDS) guards.delete(guards.keys().next().value!);
   };
   /** The last setItem of each key still on its way: one its worker died with is made again only while it is (see setItem). */
@@ -138,9 +135,8 @@ export function createQueryStorage<V = any, N extends string = string>(
     },
     // Never rejects: TanStack saves a fetched query from a callback it schedules, which catches nothing.
     setItem: (key, value) => {
-      const held = guards.get(key);
-      const since = held?.since;
-      if (held && --held.saves === 0) guards.delete(key);
+      const since = guards.get(key);
+      guards.delete(key);
       const mine = {};
       saving.set(key, mine);
       const save = () =>

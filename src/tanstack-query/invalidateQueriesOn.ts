@@ -49,14 +49,15 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
   // answer within the same millisecond); one the invalidation cancels (a refetch) rejects. After what TanStack
   // scheduled meanwhile: a persisterFn's restore sets its data's time then, which the check below invalidates (and
   // its refetch may have answered since).
-  // Unsubscribed: an event heard before invalidates no query from then on, once its fetch under way answers.
+  // Unsubscribed: an event heard before invalidates no query from then on, once its fetch under way answers. `live`: whether
+  // the one that asked still listens (this mapping, or for a forgetting, any of the client's mappings: see everyQuery).
   let stopped = false;
-  const refresh = (...filters: [InvalidateQueryFilters?]) => {
+  const refresh = (live: () => boolean, ...filters: [InvalidateQueryFilters?]) => {
     for (const query of queries?.findAll({ ...filters[0], fetchStatus: 'fetching' }) ?? []) {
       query.promise?.then(() => {
         const updated = () => `${query.state.dataUpdatedAt} ${query.state.dataUpdateCount}`;
         const answered = updated();
-        setTimeout(() => stopped || updated() !== answered || query.state.isInvalidated || invalidate({ predicate: (found) => found === query }));
+        setTimeout(() => !live() || updated() !== answered || query.state.isInvalidated || invalidate({ predicate: (found) => found === query }));
       }, () => {});
     }
     return invalidate(...filters);
@@ -68,7 +69,7 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
     // Only arrays are query keys: TanStack reads `queryKey: undefined` as "every query". The others are
     // skipped, and reported (by the cache's listener isolation, like a failing `on` listener).
     const invalid = queryKeys.findIndex((queryKey) => !Array.isArray(queryKey));
-    const invalidated = Promise.all(queryKeys.filter((queryKey) => Array.isArray(queryKey)).map((queryKey) => (hear(queryKey), refresh({ queryKey }))));
+    const invalidated = Promise.all(queryKeys.filter((queryKey) => Array.isArray(queryKey)).map((queryKey) => (hear(queryKey), refresh(() => !stopped, { queryKey }))));
     if (invalid === -1) return invalidated;
     return invalidated.then(() => {
       throw new CacheError('invalid_argument', `invalidateQueriesOn: toQueryKeys gave ${describeValue(queryKeys[invalid])} at ${invalid} for ${event.eventType}, expected a query key (an array); it was skipped`);
@@ -95,7 +96,7 @@ export function invalidateQueriesOn<N extends string = never>(cache: Cache<Schem
   // Once per client, however many mappings it has: a second invalidateQueries would cancel each refetch the first started, and start it again.
   const clients = everyQuery.get(forgot) ?? new WeakMap();
   everyQuery.set(forgot, clients);
-  const shared = clients.get(queryClient) ?? { all: () => refresh(), users: 0 };
+  const shared: { all: () => unknown; users: number } = clients.get(queryClient) ?? { all: () => refresh(() => shared.users > 0), users: 0 };
   clients.set(queryClient, shared);
   shared.users++;
   forgot.add(shared.all);

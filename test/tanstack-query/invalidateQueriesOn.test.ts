@@ -368,6 +368,30 @@ describe('invalidateQueriesOn', () => {
     expect(invalidate.mock.calls).toEqual([[], []]);
   });
 
+  it('two mappings on one QueryClient, the first unsubscribed: when the tab forgot, a first fetch under way then is refetched once it answers, by the other', async () => {
+    const name = uniqueName();
+    const indexedDB = new IDBFactory();
+    const other = await openCache({ name, indexedDB });
+    const page = await pageTab(name, indexedDB);
+    const client = new QueryClient({ defaultOptions: { queries: { staleTime: Infinity, retry: false } } });
+    cleanups.push(() => client.clear());
+    invalidateQueriesOn(page.cache, client, () => [])();
+    cleanups.push(invalidateQueriesOn(page.cache, client, () => []));
+    await page.cache.get('generic', 'k');
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const queryFn = vi.fn(async () => (queryFn.mock.calls.length === 1 ? (await answered, 'old') : 'new'));
+    cleanups.push(new QueryObserver(client, { queryKey: ['tracks', 't1'], queryFn }).subscribe(() => {}));
+    await vi.waitFor(() => expect(queryFn).toHaveBeenCalledTimes(1));
+    page.freeze();
+    await deleteUnderTabs(indexedDB, name);
+    await other.cache.set('album_year', 'a1', 1);
+    await page.resume();
+    answer();
+    await vi.waitFor(() => expect(client.getQueryData(['tracks', 't1'])).toBe('new'));
+    expect(queryFn).toHaveBeenCalledTimes(2);
+  });
+
   it('over a cache not made by createCache (a wrapper of the app\'s), it still invalidates on events', async () => {
     const { cache } = await openCache();
     const wrapper = { ...cache, on: cache.on.bind(cache) } as unknown as Cache;
