@@ -1,5 +1,6 @@
 import { IDBDatabase, IDBFactory, IDBIndex, IDBObjectStore, forceCloseDatabase } from 'fake-indexeddb';
 import { later } from '../worker/schedule';
+import { OVERDUE_AFTER_MS } from '../worker/PeriodicCleanup';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Engine } from '../worker/Engine';
 import {
@@ -565,6 +566,32 @@ describe('the periodic cleanup', () => {
       await vi.advanceTimersByTimeAsync(60_000);
       await vi.waitFor(async () => expect((await cache.stats()).types.generic.expirations).toBe(1));
       await cache.close();
+    });
+  });
+
+  it('pages that each live less than an interval: once an interval has passed since the last upkeep that went through the database, the next page runs it soon after it opens', async () => {
+    await withFakeTimers(async () => {
+      const clock = fakeClock();
+      const indexedDB = new IDBFactory();
+      const name = uniqueName();
+      const page = () => openCache({ name, indexedDB, clock, config: { caching: { cleanupIntervalSeconds: 300 } } });
+      // Each page lives four minutes: its own first upkeep, five minutes after it opened, never comes.
+      for (let load = 0; load < 3; load++) {
+        const { cache } = await page();
+        await cache.set('album_year', `a${load}`, 1, { ttlSeconds: 60 });
+        clock.advance(240_000);
+        await vi.advanceTimersByTimeAsync(240_000);
+        await cache.close();
+      }
+      const { cache } = await page();
+      try {
+        expect((await cache.stats()).types.album_year).toMatchObject({ entries: 3, expirations: 0 });
+        clock.advance(2_000);
+        await vi.advanceTimersByTimeAsync(2_000);
+        await vi.waitFor(async () => expect((await cache.stats()).types.album_year).toMatchObject({ entries: 0, expirations: 3 }));
+      } finally {
+        await cache.close();
+      }
     });
   });
 
@@ -2311,7 +2338,7 @@ describe('commit marks (how a next worker tells whether a dead one’s change ha
       query: async () => ({ held: [] }),
     } as unknown as LockManager;
     const config = tableOf(new SmartCacheConfig({ caching: { cleanupIntervalSeconds: 3600 } }));
-    const engine = await Engine.create({ name, config, indexedDB, now, cloneValues: true, locks, schedule: (callback, ms) => (ms === 3_600_000 ? void (run = callback) : later(callback, ms)) });
+    const engine = await Engine.create({ name, config, indexedDB, now, cloneValues: true, locks, schedule: (callback, ms) => (ms === 3_600_000 || ms === OVERDUE_AFTER_MS ? void (run = callback) : later(callback, ms)) });
     return {
       engine,
       async upkeep() {

@@ -536,7 +536,7 @@ describe('events across tabs', () => {
   async function unplacedTab() {
     // Logged before the second tab starts: not its business.
     const { name, indexedDB, clock, a } = await tabThatLogged();
-    const faults = [3, 4, 5].map((nth) => failRequest({ nth, name: 'UnknownError', stores: (store) => store === 'meta', methods: ['get'], database: name }));
+    const faults = [4, 5, 6].map((nth) => failRequest({ nth, name: 'UnknownError', stores: (store) => store === 'meta', methods: ['get'], database: name }));
     const lossy = lossyChannel(name);
     let b: Awaited<ReturnType<typeof engineTab>>;
     try {

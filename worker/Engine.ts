@@ -24,7 +24,7 @@ import { accessClock } from './accessClock';
 import { changeRemoves, changeTargets, type Change } from './Change';
 import { fetchRevision } from './fetchRevision';
 import { addRemoved, type Budget, type Counts, type ExpiredBy, type Invalidated, type Removed, type RemovedKeys, type Store, type StoredEntry, type WriteGuard, type WriteOptions } from './Store';
-import { PeriodicCleanup } from './PeriodicCleanup';
+import { OVERDUE_AFTER_MS, PeriodicCleanup } from './PeriodicCleanup';
 import { later, type Schedule } from './schedule';
 import type { SharedChange, TabSync } from './TabSync';
 import { CrossTabChanges } from './CrossTabChanges';
@@ -246,7 +246,10 @@ export class Engine implements EngineApi {
     const from = await engine.#sync.start(options.tab?.since ?? null, options.tab?.listenedAt);
     // Only now: a cleanup replays the log first, which before the start knows where this tab stands would
     // tell the listeners what was logged before the page listened (workerLifecycleHearing.test › *a periodic cleanup…*).
-    engine.#periodicCleanup.start();
+    // The first run comes an interval after the last that went through the database, in any tab: pages that each live less
+    // than an interval would otherwise never reach theirs (the log, commit marks and expired entries left to grow).
+    const upkeptAt = engine.#stores.idb?.upkeptAt;
+    engine.#periodicCleanup.start(upkeptAt === undefined ? undefined : Math.max(OVERDUE_AFTER_MS, upkeptAt + engine.#config.cleanupIntervalSeconds * 1000 - engine.#now()));
     await engine.#stores.tell(engine.#stores.idb ? 'indexeddb' : 'memory');
     const { client } = options;
     if (client && from) engine.#notify(() => client.listening(from));
@@ -890,6 +893,7 @@ export class Engine implements EngineApi {
         () => this.#stores.idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP),
         () => this.#stores.idb?.trimCommitMarks(this.#stores.persistentTypes(), this.#now() - LOG_RETENTION_MS),
         () => this.#stores.idb?.imports.sweepImports(this.#budgets(this.#stores.persistentTypes()), this.#expiredBy(), this.#sweepEveryMs()),
+        () => this.#stores.idb?.noteUpkeep(),
       );
     }
     const failures: unknown[] = [];

@@ -46,6 +46,11 @@ export class IdbStore implements Store {
   readonly kind = 'indexeddb';
   readonly #db: Database;
   readonly log: EventLog;
+  /**
+   * When a tab's periodic upkeep last went through the database (epoch ms), as this store opened: a database
+   * that has no such time is given this one's opening time.
+   */
+  upkeptAt = 0;
   readonly #readTimes: ReadTimes;
   readonly #schedule: Schedule;
   readonly #chunk: number;
@@ -91,8 +96,18 @@ export class IdbStore implements Store {
     const tolerate = (error: unknown) => {
       if (isOpenFailure(error)) throw error;
     };
-    const record = await store.#db.transact('reading the epoch', ['meta'], 'readonly', (tx) => requestDone(EventLog.readEpoch(tx))).catch(tolerate);
+    const [record, upkept] =
+      (await store.#db
+        .transact('reading the epoch', ['meta'], 'readonly', async (tx) => {
+          const reads = [EventLog.readEpoch(tx), tx.objectStore('meta').get(UPKEPT_AT) as IDBRequest<number | undefined>] as const;
+          await requestsDone(reads);
+          return [reads[0].result, reads[1].result] as const;
+        })
+        .catch(tolerate)) ?? [];
     if (record === undefined) await store.log.ensureEpoch().catch(tolerate);
+    store.upkeptAt = upkept ?? store.#now();
+    // From now, for the next opens to tell an upkeep overdue: a written time once, or none ever where every page's life is shorter than an interval.
+    if (upkept === undefined) void store.noteUpkeep().catch(() => {});
     return store;
   }
 
@@ -226,6 +241,12 @@ export class IdbStore implements Store {
    * after its change commits. Each is stamped in the transaction that commits it, not as its call began: one held up
    * (a reopen, an eviction, a machine asleep) would go as it lands, while its page may still ask about it.
    */
+  /** Notes that a periodic upkeep went through the database now (see upkeptAt). */
+  noteUpkeep(): Promise<void> {
+    const at = this.#now();
+    return this.#db.transact('noting the upkeep', ['meta'], 'readwrite', async (tx) => void tx.objectStore('meta').put(at, UPKEPT_AT));
+  }
+
   trimCommitMarks(types: readonly TypeName[], before: number): Promise<void> {
     return this.#db.transact('trimming commit marks', types.map(entryStore), 'readwrite', async (tx) => {
       for (const type of types) {
@@ -752,3 +773,6 @@ function dropPrior(store: IDBObjectStore, record: EntryRecord, batch: BatchRecor
   store.put(rest);
   batch.created++;
 }
+
+/** The `meta` record of when a periodic upkeep last went through the database (see IdbStore.upkeptAt). */
+const UPKEPT_AT = 'upkeptAt';

@@ -16,6 +16,9 @@ export interface PeriodicCleanupOptions {
   logger: Logger;
 }
 
+/** How long after an engine opens an upkeep overdue in the database runs (see start): out of the way of the page's first calls. */
+export const OVERDUE_AFTER_MS = 2_000;
+
 /**
  * Runs an engine's upkeep every so often; its IndexedDB part is skipped in this tab while another one runs
  * it (Web Locks): IndexedDB is shared, one tab going through it is enough. A memory tier is this tab's
@@ -33,10 +36,11 @@ export class PeriodicCleanup {
     this.#locks = new WebLocks(options.locks);
   }
 
-  start(): void {
+  /** Schedules the next run: an interval from now, or after `firstMs` when that is sooner (a run overdue). */
+  start(firstMs = Infinity): void {
     const seconds = this.#options.intervalSeconds();
     // At or above INFINITE_TTL (Infinity in the config), as a TTL: never.
-    if (seconds < INFINITE_TTL) this.#wait(seconds * 1000);
+    if (seconds < INFINITE_TTL) this.#wait(Math.min(firstMs, seconds * 1000));
   }
 
   /** Runs after `ms`. Timers take at most 2^31 - 1 ms (above, browsers and Node fire them at once): a longer wait is made of several. */
