@@ -569,12 +569,24 @@ describe('the periodic cleanup', () => {
     });
   });
 
-  it('pages that each live less than an interval: once an interval has passed since the last upkeep that went through the database, the next page runs it soon after it opens', async () => {
+  it.each([
+    ['', false],
+    [', the last one noted while the clock ran a year ahead (set right since)', true],
+  ])('pages that each live less than an interval%s: once an interval has passed since the last upkeep that went through the database, the next page runs it soon after it opens', async (_, ahead) => {
     await withFakeTimers(async () => {
       const clock = fakeClock();
       const indexedDB = new IDBFactory();
       const name = uniqueName();
       const page = () => openCache({ name, indexedDB, clock, config: { caching: { cleanupIntervalSeconds: 300 } } });
+      if (ahead) {
+        const year = 365 * 86_400_000;
+        clock.advance(year);
+        const { cache } = await page();
+        clock.advance(300_000);
+        await vi.advanceTimersByTimeAsync(300_000);
+        await cache.close();
+        clock.advance(-year);
+      }
       // Each page lives four minutes: its own first upkeep, five minutes after it opened, never comes.
       for (let load = 0; load < 3; load++) {
         const { cache } = await page();

@@ -16,7 +16,7 @@ import { reasonOf } from '../src/describeValue';
 import { guarded } from '../src/guarded';
 import { IdbStore } from './IdbStore';
 import { Imports } from './Imports';
-import { isExpired } from './isExpired';
+import { isExpired, AHEAD_MS } from './isExpired';
 import { lastOfEachKey } from './lastOfEachKey';
 import { MemoryStore } from './MemoryStore';
 import { overlaid } from './RemovedKeyList';
@@ -163,7 +163,7 @@ export class Engine implements EngineApi {
       locks: options.locks,
       schedule,
       intervalSeconds: () => this.#config.cleanupIntervalSeconds,
-      run: (shared) => this.#upkeep(shared),
+      run: (shared, overdue) => this.#upkeep(shared, overdue),
       logger: this.#logger,
     });
   }
@@ -249,7 +249,9 @@ export class Engine implements EngineApi {
     // The first run comes an interval after the last that went through the database, in any tab: pages that each live less
     // than an interval would otherwise never reach theirs (the log, commit marks and expired entries left to grow).
     const upkeptAt = engine.#stores.idb?.upkeptAt;
-    engine.#periodicCleanup.start(upkeptAt === undefined ? undefined : Math.max(OVERDUE_AFTER_MS, upkeptAt + engine.#config.cleanupIntervalSeconds * 1000 - engine.#now()));
+    // One noted ahead of the clock (a clock set right since it ran ahead) says nothing of when: overdue too.
+    const now = engine.#now();
+    engine.#periodicCleanup.start(upkeptAt === undefined ? undefined : upkeptAt > now + AHEAD_MS ? OVERDUE_AFTER_MS : Math.max(OVERDUE_AFTER_MS, upkeptAt + engine.#config.cleanupIntervalSeconds * 1000 - now));
     await engine.#stores.tell(engine.#stores.idb ? 'indexeddb' : 'memory');
     const { client } = options;
     if (client && from) engine.#notify(() => client.listening(from));
@@ -883,16 +885,17 @@ export class Engine implements EngineApi {
    * The periodic cleanup's run: cleanup of the memory tier, and with `shared` (this tab's turn) of
    * IndexedDB, log trimming, and the imports and commit marks left behind. Each step runs whatever the
    * others did (a full disk refuses the log's trim, which puts, not the marks' deletes); the first failure
-   * is reported.
+   * is reported. `overdue`: the run soon after the open (see create), whose sweep of imports just looked at
+   * them: without Web Locks the sweeps count the looks at a silent import, which they take for an interval apart.
    */
-  async #upkeep(shared: boolean): Promise<void> {
+  async #upkeep(shared: boolean, overdue: boolean): Promise<void> {
     const steps: (() => Promise<unknown> | undefined)[] = [() => this.#cleanup(this.#config.types.filter((type) => this.#stores.of(type) === this.#stores.memory), true)];
     if (shared) {
       steps.push(
         () => this.#cleanup(this.#stores.persistentTypes(), true),
         () => this.#stores.idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP),
         () => this.#stores.idb?.trimCommitMarks(this.#stores.persistentTypes(), this.#now() - LOG_RETENTION_MS),
-        () => this.#stores.idb?.imports.sweepImports(this.#budgets(this.#stores.persistentTypes()), this.#expiredBy(), this.#sweepEveryMs()),
+        () => (overdue ? undefined : this.#stores.idb?.imports.sweepImports(this.#budgets(this.#stores.persistentTypes()), this.#expiredBy(), this.#sweepEveryMs())),
         () => this.#stores.idb?.noteUpkeep(),
       );
     }

@@ -11,8 +11,11 @@ export interface PeriodicCleanupOptions {
   schedule: Schedule;
   /** Seconds until the next run, read as each is scheduled (the config's cleanupIntervalSeconds). */
   intervalSeconds: () => number;
-  /** What a run does: `shared`, whether it is this tab's turn in the storage all tabs share (the lock), or only in its own memory tier. */
-  run: (shared: boolean) => Promise<void>;
+  /**
+   * What a run does: `shared`, whether it is this tab's turn in the storage all tabs share (the lock), or only in its own memory
+   * tier; `overdue`, whether it is the one start made sooner than an interval (see start).
+   */
+  run: (shared: boolean, overdue: boolean) => Promise<void>;
   logger: Logger;
 }
 
@@ -40,14 +43,14 @@ export class PeriodicCleanup {
   start(firstMs = Infinity): void {
     const seconds = this.#options.intervalSeconds();
     // At or above INFINITE_TTL (Infinity in the config), as a TTL: never.
-    if (seconds < INFINITE_TTL) this.#wait(Math.min(firstMs, seconds * 1000));
+    if (seconds < INFINITE_TTL) this.#wait(Math.min(firstMs, seconds * 1000), firstMs < seconds * 1000);
   }
 
   /** Runs after `ms`. Timers take at most 2^31 - 1 ms (above, browsers and Node fire them at once): a longer wait is made of several. */
-  #wait(ms: number): void {
+  #wait(ms: number, overdue: boolean): void {
     if (this.#stopped) return;
     const step = Math.min(ms, MAX_TIMER_MS);
-    this.#cancel = this.#options.schedule(() => (ms > step ? this.#wait(ms - step) : this.#run()), step);
+    this.#cancel = this.#options.schedule(() => (ms > step ? this.#wait(ms - step, overdue) : this.#run(overdue)), step);
   }
 
   /** A stopped cleanup keeps no timer, which would hold its engine (and its stores) in memory until it fired. */
@@ -56,11 +59,11 @@ export class PeriodicCleanup {
     this.#cancel?.();
   }
 
-  #run(): void {
+  #run(overdue: boolean): void {
     if (this.#stopped) return;
     const { name, run, logger } = this.#options;
     // Held elsewhere: this tab's own part only; no locks here (or refused): all of it.
-    const done = this.#locks.request(`reprise:${name}:cleanup`, { ifAvailable: true }, (lock) => run(lock !== null)).then((held) => (held ? held.value : run(true)));
+    const done = this.#locks.request(`reprise:${name}:cleanup`, { ifAvailable: true }, (lock) => run(lock !== null, overdue)).then((held) => (held ? held.value : run(true, overdue)));
     done
       .catch((error: unknown) => {
         if (!this.#stopped) logger.error('Reprise: periodic cleanup failed', error);
