@@ -313,8 +313,14 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * discarded and a SharedArrayBuffer's bytes (R309, +25 B) — 62,544, 2.0112: the line moved from 2.01 to 2.02 for these;
  * a signal taken by its shape followed by one of the cache's own (R311, +82 B); an error's message naming ten bad paths
  * at most (R311, +52 B) — 62,678, 2.0155; that own signal made once per signal, not per call (R312, +15 B) — 62,693, 2.0160; clear() reading its types once (−2 B) — 62,691, 2.0159.
+ * The sixty-fourth stop's (each measured at its commit): an import's commit told by its own commit mark on a try again (R315,
+ * +72 B) — 62,763, 2.0182; a call's ttlSeconds of 0 or below written already expired (R318, +32 B) — 62,795, 2.0193; entries
+ * already expired as written not spared by the room their write makes (R319, +54 B) — 62,849, 2.0210: the line moved from 2.02
+ * to 2.03 for these; the time of the last upkeep kept in the database, an overdue one run 2 s after an open (R324, +158 B) —
+ * 63,007, 2.0261; that early run leaving imports to the next, and a time noted ahead of the clock taken as overdue (R325,
+ * +32 B) — 63,039, 2.0271.
  */
-const REACHED_RATIO = 2.02;
+const REACHED_RATIO = 2.03;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
