@@ -15,7 +15,7 @@ import { isOpenError, isOpenFailure } from './Database';
 import { reasonOf } from '../src/describeValue';
 import { guarded } from '../src/guarded';
 import { IdbStore } from './IdbStore';
-import { Imports } from './Imports';
+import { IMPORT_SILENCE_MS, Imports } from './Imports';
 import { isExpired, AHEAD_MS } from './isExpired';
 import { lastOfEachKey } from './lastOfEachKey';
 import { MemoryStore } from './MemoryStore';
@@ -163,7 +163,7 @@ export class Engine implements EngineApi {
       locks: options.locks,
       schedule,
       intervalSeconds: () => this.#config.cleanupIntervalSeconds,
-      run: (shared, overdue) => this.#upkeep(shared, overdue),
+      run: (shared, soon) => this.#upkeep(shared, soon),
       logger: this.#logger,
     });
   }
@@ -251,7 +251,9 @@ export class Engine implements EngineApi {
     const upkeptAt = engine.#stores.idb?.upkeptAt;
     // One noted ahead of the clock (a clock set right since it ran ahead) says nothing of when: overdue too.
     const now = engine.#now();
-    engine.#periodicCleanup.start(upkeptAt === undefined ? undefined : upkeptAt > now + AHEAD_MS ? OVERDUE_AFTER_MS : Math.max(OVERDUE_AFTER_MS, upkeptAt + engine.#config.cleanupIntervalSeconds * 1000 - now));
+    const first = upkeptAt === undefined ? undefined : upkeptAt > now + AHEAD_MS ? OVERDUE_AFTER_MS : Math.max(OVERDUE_AFTER_MS, upkeptAt + engine.#config.cleanupIntervalSeconds * 1000 - now);
+    // Sooner after the open's sweep of imports than an import's silence takes to count, it is no second look at them (see #upkeep).
+    engine.#periodicCleanup.start(first, first !== undefined && first < IMPORT_SILENCE_MS);
     await engine.#stores.tell(engine.#stores.idb ? 'indexeddb' : 'memory');
     const { client } = options;
     if (client && from) engine.#notify(() => client.listening(from));
@@ -885,17 +887,17 @@ export class Engine implements EngineApi {
    * The periodic cleanup's run: cleanup of the memory tier, and with `shared` (this tab's turn) of
    * IndexedDB, log trimming, and the imports and commit marks left behind. Each step runs whatever the
    * others did (a full disk refuses the log's trim, which puts, not the marks' deletes); the first failure
-   * is reported. `overdue`: the run soon after the open (see create), whose sweep of imports just looked at
+   * is reported. `soon`: a first run soon after the open (see create), whose sweep of imports just looked at
    * them: without Web Locks the sweeps count the looks at a silent import, which they take for an interval apart.
    */
-  async #upkeep(shared: boolean, overdue: boolean): Promise<void> {
+  async #upkeep(shared: boolean, soon: boolean): Promise<void> {
     const steps: (() => Promise<unknown> | undefined)[] = [() => this.#cleanup(this.#config.types.filter((type) => this.#stores.of(type) === this.#stores.memory), true)];
     if (shared) {
       steps.push(
         () => this.#cleanup(this.#stores.persistentTypes(), true),
         () => this.#stores.idb?.log.trim(this.#now() - LOG_RETENTION_MS, LOG_KEEP),
         () => this.#stores.idb?.trimCommitMarks(this.#stores.persistentTypes(), this.#now() - LOG_RETENTION_MS),
-        () => (overdue ? undefined : this.#stores.idb?.imports.sweepImports(this.#budgets(this.#stores.persistentTypes()), this.#expiredBy(), this.#sweepEveryMs())),
+        () => (soon ? undefined : this.#stores.idb?.imports.sweepImports(this.#budgets(this.#stores.persistentTypes()), this.#expiredBy(), this.#sweepEveryMs())),
         () => this.#stores.idb?.noteUpkeep(),
       );
     }

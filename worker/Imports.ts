@@ -26,7 +26,7 @@ const IMPORT_WAIT_MS = 250;
 /** Without Web Locks, an import that wrote no step while another waited this many times (ten seconds) is taken for dead. */
 const STALE_POLLS = 40;
 /** The silence after which a sweep (without Web Locks) takes an import for dead, however often it runs. */
-const STALE_MS = STALE_POLLS * IMPORT_WAIT_MS;
+export const IMPORT_SILENCE_MS = STALE_POLLS * IMPORT_WAIT_MS;
 
 /** What a tab saw of an import's progress: its step count, and how many looks in a row saw no new step. */
 interface Silence {
@@ -453,7 +453,7 @@ export class Imports {
         const polls = seen?.beat === batch.beat ? seen.polls + 1 : 0;
         silence.set(id, { beat: batch.beat, polls });
         // Or by its time, at one look (a tab that never watched it: another's stats, a new worker's first sweep).
-        if (polls >= patience || (batch.at !== undefined && this.#now() - batch.at >= STALE_MS)) dead.set(id, batch.beat);
+        if (polls >= patience || (batch.at !== undefined && this.#now() - batch.at >= IMPORT_SILENCE_MS)) dead.set(id, batch.beat);
       }
     }
     for (const id of silence.keys()) if (!batches.has(id)) silence.delete(id);
@@ -566,7 +566,7 @@ export class Imports {
     for (const { type, batches, chunked } of found) {
       // Without Web Locks, a batch is dead once it wrote nothing for ten seconds of sweeps (`everyMs` apart: by default minutes), or by its time.
       const silence = tidy ? (this.#silence.get(type) ?? this.#silence.set(type, new Map()).get(type)!) : new Map<BatchId, Silence>();
-      const patience = tidy ? Math.max(1, Math.ceil(STALE_MS / everyMs)) : Infinity;
+      const patience = tidy ? Math.max(1, Math.ceil(IMPORT_SILENCE_MS / everyMs)) : Infinity;
       for (const [id, beat] of await this.#deadAmong(batches, silence, patience)) await this.#abort(type, id, budgets.get(type) ?? null, expiredBy, beat);
       for (const id of chunked) if (!batches.has(id)) await this.#normalize(type, id);
     }

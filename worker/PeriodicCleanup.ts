@@ -13,9 +13,9 @@ export interface PeriodicCleanupOptions {
   intervalSeconds: () => number;
   /**
    * What a run does: `shared`, whether it is this tab's turn in the storage all tabs share (the lock), or only in its own memory
-   * tier; `overdue`, whether it is the one start made sooner than an interval (see start).
+   * tier; `soon`, whether it is the first run, which start was told comes soon after the engine opened.
    */
-  run: (shared: boolean, overdue: boolean) => Promise<void>;
+  run: (shared: boolean, soon: boolean) => Promise<void>;
   logger: Logger;
 }
 
@@ -39,18 +39,18 @@ export class PeriodicCleanup {
     this.#locks = new WebLocks(options.locks);
   }
 
-  /** Schedules the next run: an interval from now, or after `firstMs` when that is sooner (a run overdue). */
-  start(firstMs = Infinity): void {
+  /** Schedules the next run: an interval from now, or after `firstMs` when that is sooner (a run overdue); `soon`: see run. */
+  start(firstMs = Infinity, soon = false): void {
     const seconds = this.#options.intervalSeconds();
     // At or above INFINITE_TTL (Infinity in the config), as a TTL: never.
-    if (seconds < INFINITE_TTL) this.#wait(Math.min(firstMs, seconds * 1000), firstMs < seconds * 1000);
+    if (seconds < INFINITE_TTL) this.#wait(Math.min(firstMs, seconds * 1000), soon && firstMs < seconds * 1000);
   }
 
   /** Runs after `ms`. Timers take at most 2^31 - 1 ms (above, browsers and Node fire them at once): a longer wait is made of several. */
-  #wait(ms: number, overdue: boolean): void {
+  #wait(ms: number, soon: boolean): void {
     if (this.#stopped) return;
     const step = Math.min(ms, MAX_TIMER_MS);
-    this.#cancel = this.#options.schedule(() => (ms > step ? this.#wait(ms - step, overdue) : this.#run(overdue)), step);
+    this.#cancel = this.#options.schedule(() => (ms > step ? this.#wait(ms - step, soon) : this.#run(soon)), step);
   }
 
   /** A stopped cleanup keeps no timer, which would hold its engine (and its stores) in memory until it fired. */
@@ -59,11 +59,11 @@ export class PeriodicCleanup {
     this.#cancel?.();
   }
 
-  #run(overdue: boolean): void {
+  #run(soon: boolean): void {
     if (this.#stopped) return;
     const { name, run, logger } = this.#options;
     // Held elsewhere: this tab's own part only; no locks here (or refused): all of it.
-    const done = this.#locks.request(`reprise:${name}:cleanup`, { ifAvailable: true }, (lock) => run(lock !== null, overdue)).then((held) => (held ? held.value : run(true, overdue)));
+    const done = this.#locks.request(`reprise:${name}:cleanup`, { ifAvailable: true }, (lock) => run(lock !== null, soon)).then((held) => (held ? held.value : run(true, soon)));
     done
       .catch((error: unknown) => {
         if (!this.#stopped) logger.error('Reprise: periodic cleanup failed', error);
