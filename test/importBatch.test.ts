@@ -1706,6 +1706,41 @@ describe('an import and the type\'s budget', () => {
     expect((await next.cache.stats()).types.track_metadata.evictions).toBe(gone);
   });
 
+  it('of entries written already expired (ttlSeconds 0), past the budget, whose worker dies once it has committed, before room is made: the next worker, asked whether it happened, removes them first, no live entry in their place', async () => {
+    const browser = browserOf();
+    const config = { caching: { policies: { album_year: { maxSizeMb: 0.002 } } } };
+    const a = await browser.open(config);
+    const live = Array.from({ length: 8 }, (_, index) => `live${index}`);
+    await a.cache.setMany('album_year', live.map((key) => ({ key, value: 'x'.repeat(20) })));
+    let commitId: string | undefined;
+    const proto = IDBObjectStore.prototype as unknown as { put(this: IDBObjectStore, value: unknown, key?: unknown): IDBRequest; delete(this: IDBObjectStore, key: unknown): IDBRequest };
+    const { put, delete: remove } = proto;
+    let killed = false;
+    faults.push(Object.assign(() => void Object.assign(proto, { put, delete: remove }), { fired: () => killed }));
+    proto.put = function (this: IDBObjectStore, value: unknown, key?: unknown) {
+      const markKey = (value as { key?: unknown } | null)?.key;
+      if (Array.isArray(markKey) && markKey[0] === 'commit') commitId = markKey[1] as string;
+      return put.call(this, value, key);
+    };
+    // The import's commit deletes its batch record: its worker dies once that has committed.
+    proto.delete = function (this: IDBObjectStore, key: unknown) {
+      if (Array.isArray(key) && key[0] === 'batch' && !killed) {
+        killed = true;
+        this.transaction.addEventListener('complete', () => a.kill());
+      }
+      return remove.call(this, key);
+    };
+    const dead = Array.from({ length: CHUNK + 2 }, (_, index) => `dead${index}`);
+    await a.cache.setMany('album_year', dead.map((key) => ({ key, value: 'x'.repeat(20), ttlSeconds: 0 }))).catch(() => {});
+    faults.pop()!();
+    expect([killed, typeof commitId]).toEqual([true, 'string']);
+    const next = await engineTab({ name: browser.name, indexedDB: tabFactory(browser.inner).factory, config });
+    closers.push(() => next.cache.close());
+    expect(await next.engine.committed('album_year', commitId!, new Set(dead))).toBe(true);
+    expect(await next.cache.keys('album_year')).toEqual(live);
+    expect((await next.cache.stats()).types.album_year.evictions).toBe(0);
+  });
+
   it('that makes room once committed, during which another tab\'s event removes some of its entries: its tab\'s watchers hear the import\'s set, then the event', async () => {
     const browser = browserOf();
     // Steps of two entries: making room takes a dozen short transactions, during which the event is heard.

@@ -192,6 +192,21 @@ export class Imports {
   }
 
   /**
+   * roomAfterImport for an import a dead worker committed, of `keys` holding `held` bytes: those of its entries expired
+   * (written so: a ttlSeconds of 0 or below) are not spared, nor held, as in its own worker's (see import).
+   */
+  async roomAfterDeadImport(type: TypeName, budget: Budget, held: number, expiredBy: ExpiredBy, keys: ReadonlySet<string>): Promise<Removed> {
+    const cutoff = cutoffOf(expiredBy, type);
+    const expired = await this.#db.transact('reading expired entries', [entryStore(type)], 'readonly', async (tx) => {
+      const records = (await requestDone(tx.objectStore(entryStore(type)).index('expiry').getAll(IDBKeyRange.upperBound(cutoff.by)))) as EntryRecord[];
+      return records.filter((record) => keys.has(record.key));
+    });
+    const dead = new Set(expired.map((record) => record.key));
+    const bytes = expired.reduce((sum, record) => sum + record.bytes, 0);
+    return this.roomAfterImport(type, budget, Math.max(0, held - bytes), expiredBy, new Set([...keys].filter((key) => !dead.has(key))));
+  }
+
+  /**
    * shrinkInSteps, which never rejects: a full disk refuses the puts of usage and read times, and then what is
    * still above `target` once the steps that committed have (counted all the same) goes with deletes only.
    * Left above it when that fails too, until the next write or cleanup of the type.
