@@ -161,6 +161,36 @@ function atImportCommit(then: (tx: IDBTransaction) => void): Fault {
   return restore;
 }
 
+/**
+ * Once armed, a worker that dies (`kill`) as soon as the first transaction deleting an import's batch record (its commit, or
+ * the last step of its rollback) has committed; `commitId()`: the id of the last commit mark written, which its page asks about.
+ */
+function dyingOnceBatchGoes() {
+  const proto = IDBObjectStore.prototype as unknown as { put(this: IDBObjectStore, value: unknown, key?: unknown): IDBRequest; delete(this: IDBObjectStore, key: unknown): IDBRequest };
+  const { put, delete: remove } = proto;
+  let killed = false;
+  let commitId: string | undefined;
+  faults.push(Object.assign(() => void Object.assign(proto, { put, delete: remove }), { fired: () => killed }));
+  return {
+    arm(kill: () => void) {
+      proto.put = function (this: IDBObjectStore, value: unknown, key?: unknown) {
+        const markKey = (value as { key?: unknown } | null)?.key;
+        if (Array.isArray(markKey) && markKey[0] === 'commit') commitId = markKey[1] as string;
+        return put.call(this, value, key);
+      };
+      proto.delete = function (this: IDBObjectStore, key: unknown) {
+        if (Array.isArray(key) && key[0] === 'batch' && !killed) {
+          killed = true;
+          this.transaction.addEventListener('complete', kill);
+        }
+        return remove.call(this, key);
+      };
+    },
+    killed: () => killed,
+    commitId: () => commitId,
+  };
+}
+
 describe('an import (a setMany of more entries than one transaction takes)', () => {
   it('is written in short transactions, and reads in another tab see all of it or none of it, never part', async () => {
     const browser = browserOf();
@@ -1670,30 +1700,16 @@ describe('an import and the type\'s budget', () => {
 
   it('cleared during it, then written under by another tab, rolled back at its commit, whose worker dies once it is rolled back, before room is made: the next worker, asked whether it happened, brings the type within its budget', async () => {
     // The commit id its page gave it, from the mark its commit wrote; the worker dies once the rollback's last step (which deletes the batch record) has committed.
-    let commitId: string | undefined;
-    const proto = IDBObjectStore.prototype as unknown as { put(this: IDBObjectStore, value: unknown, key?: unknown): IDBRequest; delete(this: IDBObjectStore, key: unknown): IDBRequest };
-    const { put, delete: remove } = proto;
-    let killed = false;
-    faults.push(Object.assign(() => void Object.assign(proto, { put, delete: remove }), { fired: () => killed }));
-    const { browser, b, under } = await clearedThenWrittenUnder((aTab, a) => {
-      proto.put = function (this: IDBObjectStore, value: unknown, key?: unknown) {
-        const markKey = (value as { key?: unknown } | null)?.key;
-        if (Array.isArray(markKey) && markKey[0] === 'commit') commitId = markKey[1] as string;
-        return put.call(this, value, key);
-      };
-      proto.delete = function (this: IDBObjectStore, key: unknown) {
-        if (Array.isArray(key) && key[0] === 'batch' && !killed) {
-          killed = true;
-          this.transaction.addEventListener('complete', () => {
-            aTab.kill();
-            void a.engine.close();
-          });
-        }
-        return remove.call(this, key);
-      };
-    });
+    const dying = dyingOnceBatchGoes();
+    const { browser, b, under } = await clearedThenWrittenUnder((aTab, a) =>
+      dying.arm(() => {
+        aTab.kill();
+        void a.engine.close();
+      }),
+    );
     // Its answer, whatever it is, dies with it: the page asks its next worker (see CacheClient).
-    expect([killed, typeof commitId]).toEqual([true, 'string']);
+    const commitId = dying.commitId();
+    expect([dying.killed(), typeof commitId]).toEqual([true, 'string']);
     // The page's next worker, asked as a page asks when its worker died before answering (see CacheClient).
     const next = await engineTab({ name: browser.name, indexedDB: tabFactory(browser.inner).factory, config });
     closers.push(() => next.cache.close());
@@ -1712,28 +1728,13 @@ describe('an import and the type\'s budget', () => {
     const a = await browser.open(config);
     const live = Array.from({ length: 8 }, (_, index) => `live${index}`);
     await a.cache.setMany('album_year', live.map((key) => ({ key, value: 'x'.repeat(20) })));
-    let commitId: string | undefined;
-    const proto = IDBObjectStore.prototype as unknown as { put(this: IDBObjectStore, value: unknown, key?: unknown): IDBRequest; delete(this: IDBObjectStore, key: unknown): IDBRequest };
-    const { put, delete: remove } = proto;
-    let killed = false;
-    faults.push(Object.assign(() => void Object.assign(proto, { put, delete: remove }), { fired: () => killed }));
-    proto.put = function (this: IDBObjectStore, value: unknown, key?: unknown) {
-      const markKey = (value as { key?: unknown } | null)?.key;
-      if (Array.isArray(markKey) && markKey[0] === 'commit') commitId = markKey[1] as string;
-      return put.call(this, value, key);
-    };
     // The import's commit deletes its batch record: its worker dies once that has committed.
-    proto.delete = function (this: IDBObjectStore, key: unknown) {
-      if (Array.isArray(key) && key[0] === 'batch' && !killed) {
-        killed = true;
-        this.transaction.addEventListener('complete', () => a.kill());
-      }
-      return remove.call(this, key);
-    };
+    const dying = dyingOnceBatchGoes();
+    dying.arm(() => a.kill());
     const dead = Array.from({ length: CHUNK + 2 }, (_, index) => `dead${index}`);
     await a.cache.setMany('album_year', dead.map((key) => ({ key, value: 'x'.repeat(20), ttlSeconds: 0 }))).catch(() => {});
-    faults.pop()!();
-    expect([killed, typeof commitId]).toEqual([true, 'string']);
+    const commitId = dying.commitId();
+    expect([dying.killed(), typeof commitId]).toEqual([true, 'string']);
     const next = await engineTab({ name: browser.name, indexedDB: tabFactory(browser.inner).factory, config });
     closers.push(() => next.cache.close());
     expect(await next.engine.committed('album_year', commitId!, new Set(dead))).toBe(true);
