@@ -1722,7 +1722,10 @@ describe('an import and the type\'s budget', () => {
     expect((await next.cache.stats()).types.track_metadata.evictions).toBe(gone);
   });
 
-  it('of entries written already expired (ttlSeconds 0), past the budget, whose worker dies once it has committed, before room is made: the next worker, asked whether it happened, removes them first, no live entry in their place', async () => {
+  it.each([
+    ['removes them first, no live entry in their place', false],
+    ['says it happened though reading its entries back fails (a request fails), and leaves the room to the next write or cleanup', true],
+  ])('of entries written already expired (ttlSeconds 0), past the budget, whose worker dies once it has committed, before room is made: the next worker, asked whether it happened, %s', async (_, readFails) => {
     const browser = browserOf();
     const config = { caching: { policies: { album_year: { maxSizeMb: 0.002 } } } };
     const a = await browser.open(config);
@@ -1737,7 +1740,11 @@ describe('an import and the type\'s budget', () => {
     expect([dying.killed(), typeof commitId]).toEqual([true, 'string']);
     const next = await engineTab({ name: browser.name, indexedDB: tabFactory(browser.inner).factory, config });
     closers.push(() => next.cache.close());
+    // The mark's read is the first get; the entries' the next.
+    const failing = readFails && failRequest({ nth: 2, name: 'UnknownError', methods: ['get'], stores: (store) => store === 'album_year', database: browser.name });
+    if (failing) faults.push(failing);
     expect(await next.engine.committed('album_year', commitId!, new Set(dead))).toBe(true);
+    if (failing) expect(failing.fired()).toBe(true);
     expect(await next.cache.keys('album_year')).toEqual(live);
     expect((await next.cache.stats()).types.album_year.evictions).toBe(0);
   });
