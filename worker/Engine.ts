@@ -527,12 +527,7 @@ export class Engine implements EngineApi {
     if (mark.evicted) this.#changed(idb!, type, 'evict', null, roomOf(commitId));
     // An import makes room after its commit: one whose worker died in between resolves now, so room is made first (of the others).
     const budget = this.#budgets([type]).get(type);
-    if (budget && mark.held !== undefined) {
-      // Read back, to leave out those written already expired. It happened, so a failed read does not fail the answer:
-      // the room is left to the next write or cleanup, as when making it fails (see roomAfterImport).
-      const entries = keys ? await idb!.read(type, [...keys]).catch(() => undefined) : [];
-      if (entries) this.#countRemoved(type, await idb!.imports.roomAfterImport(type, budget, mark.held, this.#expiredBy(), entries.filter((entry) => entry !== undefined)));
-    }
+    if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.imports.roomAfterDeadImport(type, budget, mark.held, this.#expiredBy(), keys ?? new Set()));
     // One rolled back at its commit (a clear or an event removing every entry during it) whose worker died before making room: the writes made under it show again, room is made as after any rollback.
     else if (budget && !mark.written?.length) this.#countRemoved(type, await idb!.imports.backWithin(type, budget, this.#expiredBy()));
     return true;

@@ -159,7 +159,12 @@ export class Imports {
           });
           // Room is made once it has landed (a failed import must not have evicted anything): the other
           // entries go first, never below what the import holds (it fits the budget on its own).
-          if (budget && bytes > budget.lowWater) addRemoved(removed, await this.roomAfterImport(type, budget, held, expiredBy, entries));
+          if (budget && bytes > budget.lowWater) {
+            // Its entries already expired as written (a ttlSeconds of 0 or below) go first, as any expired entry.
+            const live = liveKeysOf(entries, cutoffOf(expiredBy, type));
+            const dead = entries.reduce((bytes, entry) => bytes + (live.has(entry.key) ? 0 : entry.bytes), 0);
+            addRemoved(removed, await this.roomAfterImport(type, budget, Math.max(0, held - dead), expiredBy, live));
+          }
         }
         return removed;
       } catch (error) {
@@ -176,17 +181,33 @@ export class Imports {
   }
 
   /**
-   * Brings the type back within its budget once an import of `entries`, holding `held` bytes, has committed (in its own
-   * worker, or in the next one when it died first): the others go first, never below what the import holds (it fits the
-   * budget on its own). It happened, so this never rejects: if making room fails (a full disk refuses the puts that
-   * record read times and usage), it is made with deletes only, as when freeing space (see #shrink). The import's entries
-   * stay (another tab's entries written during it are used after its own, and go first), but those already expired as
-   * written (a ttlSeconds of 0 or below): they go first, as any expired entry, and are not held.
+   * Brings the type back within its budget once an import of `held` bytes has committed: the others go
+   * first, never below what the import holds (it fits the budget on its own). It happened, so this never
+   * rejects: if making room fails (a full disk refuses the puts that record read times and usage), it is
+   * made with deletes only, as when freeing space (see #shrink). `spare`: the import's keys, which stay (another
+   * tab's entries written during it are used after its own, and go first).
    */
-  roomAfterImport(type: TypeName, budget: Budget, held: number, expiredBy: ExpiredBy, entries: readonly StoredEntry[]): Promise<Removed> {
-    const live = liveKeysOf(entries, cutoffOf(expiredBy, type));
-    const dead = entries.reduce((bytes, entry) => bytes + (live.has(entry.key) ? 0 : entry.bytes), 0);
-    return this.#shrink(type, budget.lowWater, Math.max(budget.lowWater, held - dead), expiredBy, live);
+  roomAfterImport(type: TypeName, budget: Budget, held: number, expiredBy: ExpiredBy, spare?: ReadonlySet<string>): Promise<Removed> {
+    return this.#shrink(type, budget.lowWater, Math.max(budget.lowWater, held), expiredBy, spare);
+  }
+
+  /**
+   * roomAfterImport for an import a dead worker committed, of `keys` holding `held` bytes: those of its entries expired
+   * (written so: a ttlSeconds of 0 or below) are not spared, nor held, as in its own worker's (see import). They are read
+   * through the expiry index (the type's expired entries only). It happened, so this never rejects: a read that fails
+   * spares every key, as before.
+   */
+  async roomAfterDeadImport(type: TypeName, budget: Budget, held: number, expiredBy: ExpiredBy, keys: ReadonlySet<string>): Promise<Removed> {
+    const cutoff = cutoffOf(expiredBy, type);
+    const expired = await this.#db
+      .transact('reading expired entries', [entryStore(type)], 'readonly', async (tx) => {
+        const records = (await requestDone(tx.objectStore(entryStore(type)).index('expiry').getAll(IDBKeyRange.upperBound(cutoff.by)))) as EntryRecord[];
+        return records.filter((record) => keys.has(record.key));
+      })
+      .catch((): EntryRecord[] => []);
+    const dead = new Set(expired.map((record) => record.key));
+    const bytes = expired.reduce((sum, record) => sum + record.bytes, 0);
+    return this.roomAfterImport(type, budget, Math.max(0, held - bytes), expiredBy, new Set([...keys].filter((key) => !dead.has(key))));
   }
 
   /**
