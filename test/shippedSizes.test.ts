@@ -319,10 +319,11 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * to 2.03 for these; the time of the last upkeep kept in the database, an overdue one run 2 s after an open (R324, +158 B) —
  * 63,007, 2.0261; that early run leaving imports to the next, and a time noted ahead of the clock taken as overdue (R325,
  * +32 B) — 63,039, 2.0271; only a first run within ten seconds of the open leaving them (R328, +13 B) — 63,052, 2.0275; the
- * next worker of an import that died before making room leaving out its entries expired as written (R329: +125 B as a method
- * of its own, 63,177, over the line; then one roomAfterImport for both, −113 B) — 63,064, 2.0279.
+ * next worker of an import that died before making room leaving out its entries expired as written, read through the expiry
+ * index, a failed read sparing every key (R329, R330: +126 B) — 63,178, 2.0316: the line moved from 2.03 to 2.04 for it.
+ * (Reading every entry of the import back instead cost 12 B, but held other tabs' writes for a read of up to 100,000 values.)
  */
-const REACHED_RATIO = 2.03;
+const REACHED_RATIO = 2.04;
 
 it('an app ships no more JavaScript for Reprise (main thread + worker, min + gzip) than the ratio to Dexie reached so far', async () => {
   const sizes = await measureShippedSizes();
