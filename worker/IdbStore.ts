@@ -236,17 +236,17 @@ export class IdbStore implements Store {
     });
   }
 
-  /**
-   * Deletes the commit marks of these types made before `before` (epoch ms): no client waits that long for an answer
-   * after its change commits. Each is stamped in the transaction that commits it, not as its call began: one held up
-   * (a reopen, an eviction, a machine asleep) would go as it lands, while its page may still ask about it.
-   */
   /** Notes that a periodic upkeep went through the database now (see upkeptAt). */
   noteUpkeep(): Promise<void> {
     const at = this.#now();
     return this.#db.transact('noting the upkeep', ['meta'], 'readwrite', async (tx) => void tx.objectStore('meta').put(at, UPKEPT_AT));
   }
 
+  /**
+   * Deletes the commit marks of these types made before `before` (epoch ms): no client waits that long for an answer
+   * after its change commits. Each is stamped in the transaction that commits it, not as its call began: one held up
+   * (a reopen, an eviction, a machine asleep) would go as it lands, while its page may still ask about it.
+   */
   trimCommitMarks(types: readonly TypeName[], before: number): Promise<void> {
     return this.#db.transact('trimming commit marks', types.map(entryStore), 'readwrite', async (tx) => {
       for (const type of types) {

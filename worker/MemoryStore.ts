@@ -182,7 +182,8 @@ export class MemoryStore implements Store {
     for (const entry of copies) table.put(entry);
     options.onProgress?.(entries.length);
     if (!budget || table.bytes <= budget.lowWater) return { expired: 0, evicted: 0, ...left };
-    return { ...table.shrink(budget.lowWater, cutoffOf(expiredBy, type), { spare: liveKeysOf(copies, cutoffOf(expiredBy, type)) }), ...left };
+    const cutoff = cutoffOf(expiredBy, type);
+    return { ...table.shrink(budget.lowWater, cutoff, { spare: liveKeysOf(copies, cutoff) }), ...left };
   }
 
   async list(type: TypeName, prefix = ''): Promise<StoredEntry[]> {
