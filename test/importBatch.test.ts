@@ -1740,7 +1740,7 @@ describe('an import and the type\'s budget', () => {
     expect([dying.killed(), typeof commitId]).toEqual([true, 'string']);
     const next = await engineTab({ name: browser.name, indexedDB: tabFactory(browser.inner).factory, config });
     closers.push(() => next.cache.close());
-    const failing = readFails && failRequest({ nth: 1, name: 'UnknownError', methods: ['index.getAll'], stores: (store) => store === 'album_year', database: browser.name });
+    const failing = readFails && failRequest({ nth: 1, name: 'UnknownError', methods: ['index.getAllKeys'], stores: (store) => store === 'album_year', database: browser.name });
     if (failing) faults.push(failing);
     expect(await next.engine.committed('album_year', commitId!, new Set(dead))).toBe(true);
     if (failing) expect(failing.fired()).toBe(true);

@@ -527,7 +527,7 @@ export class Engine implements EngineApi {
     if (mark.evicted) this.#changed(idb!, type, 'evict', null, roomOf(commitId));
     // An import makes room after its commit: one whose worker died in between resolves now, so room is made first (of the others).
     const budget = this.#budgets([type]).get(type);
-    if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.imports.roomAfterDeadImport(type, budget, mark.held, this.#expiredBy(), keys ?? new Set()));
+    if (budget && mark.held !== undefined) this.#countRemoved(type, await idb!.imports.roomAfterDeadImport(type, budget, this.#expiredBy(), keys ?? new Set()));
     // One rolled back at its commit (a clear or an event removing every entry during it) whose worker died before making room: the writes made under it show again, room is made as after any rollback.
     else if (budget && !mark.written?.length) this.#countRemoved(type, await idb!.imports.backWithin(type, budget, this.#expiredBy()));
     return true;

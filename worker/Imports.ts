@@ -192,22 +192,18 @@ export class Imports {
   }
 
   /**
-   * roomAfterImport for an import a dead worker committed, of `keys` holding `held` bytes: those of its entries expired
-   * (written so: a ttlSeconds of 0 or below) are not spared, nor held, as in its own worker's (see import). They are read
-   * through the expiry index (the type's expired entries only). It happened, so this never rejects: a read that fails
-   * spares every key, as before.
+   * roomAfterImport for an import of `keys` a dead worker committed: those of its entries expired (written so: a ttlSeconds
+   * of 0 or below) are not spared, as in its own worker's (see import). The type's expired keys are read through the expiry
+   * index (keys only: the values stay on disk). The import's live entries, spared, hold what they hold whatever the target:
+   * it is the budget's mark. It happened, so this never rejects: a read that fails spares every key, as before.
    */
-  async roomAfterDeadImport(type: TypeName, budget: Budget, held: number, expiredBy: ExpiredBy, keys: ReadonlySet<string>): Promise<Removed> {
-    const cutoff = cutoffOf(expiredBy, type);
+  async roomAfterDeadImport(type: TypeName, budget: Budget, expiredBy: ExpiredBy, keys: ReadonlySet<string>): Promise<Removed> {
+    const { by } = cutoffOf(expiredBy, type);
     const expired = await this.#db
-      .transact('reading expired entries', [entryStore(type)], 'readonly', async (tx) => {
-        const records = (await requestDone(tx.objectStore(entryStore(type)).index('expiry').getAll(IDBKeyRange.upperBound(cutoff.by)))) as EntryRecord[];
-        return records.filter((record) => keys.has(record.key));
-      })
-      .catch((): EntryRecord[] => []);
-    const dead = new Set(expired.map((record) => record.key));
-    const bytes = expired.reduce((sum, record) => sum + record.bytes, 0);
-    return this.roomAfterImport(type, budget, Math.max(0, held - bytes), expiredBy, new Set([...keys].filter((key) => !dead.has(key))));
+      .transact('reading expired keys', [entryStore(type)], 'readonly', (tx) => requestDone(tx.objectStore(entryStore(type)).index('expiry').getAllKeys(IDBKeyRange.upperBound(by))))
+      .catch(() => []);
+    const dead = new Set(expired);
+    return this.roomAfterImport(type, budget, 0, expiredBy, new Set([...keys].filter((key) => !dead.has(key))));
   }
 
   /**

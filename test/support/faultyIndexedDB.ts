@@ -46,7 +46,7 @@ function patch<T extends object, K extends keyof T>(target: T, key: K, replaceme
 /** A fault that can be disarmed, and tells whether it has happened. */
 export type Fault = Restore & { fired(): boolean };
 
-type WriteMethod = 'put' | 'add' | 'delete' | 'clear' | 'getAll' | 'get' | 'index.getAll';
+type WriteMethod = 'put' | 'add' | 'delete' | 'clear' | 'getAll' | 'get' | 'index.getAll' | 'index.getAllKeys';
 
 /** Runs after every put/add/delete/clear request (a cursor's update a put, its delete a delete; and get and getAll, reads failRequest may fail) is queued. */
 const requestHooks = new Set<(method: WriteMethod, store: IDBObjectStore, request: IDBRequest, args: readonly unknown[]) => void>();
@@ -126,14 +126,16 @@ const closePending = (db: IDBDatabase) => closing.has(db) || (db as FakeDatabase
       return request;
     };
   }
-  // An index's getAll, told apart from its store's (no fault counting a store's requests counts it).
-  const index = IDBIndex.prototype as unknown as { getAll(this: IDBIndex, ...args: unknown[]): IDBRequest };
-  const indexGetAll = index.getAll;
-  index.getAll = function (this: IDBIndex, ...args: unknown[]) {
-    const request = indexGetAll.apply(this, args);
-    for (const hook of requestHooks) hook('index.getAll', this.objectStore, request, args);
-    return request;
-  };
+  // An index's getAll and getAllKeys, told apart from its store's (no fault counting a store's requests counts them).
+  const index = IDBIndex.prototype as unknown as Record<'getAll' | 'getAllKeys', (this: IDBIndex, ...args: unknown[]) => IDBRequest>;
+  for (const method of ['getAll', 'getAllKeys'] as const) {
+    const original = index[method];
+    index[method] = function (this: IDBIndex, ...args: unknown[]) {
+      const request = original.apply(this, args);
+      for (const hook of requestHooks) hook(`index.${method}`, this.objectStore, request, args);
+      return request;
+    };
+  }
   // A cursor's update and delete are a put and a delete of its record, in its object store (an index's too).
   const cursor = IDBCursor.prototype as unknown as Record<'update' | 'delete', (this: IDBCursor, ...args: unknown[]) => IDBRequest>;
   for (const [method, as] of [['update', 'put'], ['delete', 'delete']] as const) {
