@@ -322,6 +322,7 @@ import { measureShippedSizes, sizeTable } from './bench/shippedSizes';
  * next worker of an import that died before making room leaving out its entries expired as written, read through the expiry
  * index, a failed read sparing every key (R329, R330: +126 B) — 63,178, 2.0316: the line moved from 2.03 to 2.04 for it.
  * (Reading every entry of the import back instead cost 12 B, but held other tabs' writes for a read of up to 100,000 values.)
+ * Then only the keys of the type's expired entries read, not their values (R331, −17 B) — 63,161, 2.0310.
  */
 const REACHED_RATIO = 2.04;
 
