@@ -37,13 +37,28 @@ async function holdingASave(cache: Awaited<ReturnType<typeof openCache>>['cache'
   return { cache, persister, held: persistQueryClientSave({ queryClient: client, persister }) };
 }
 
-/** A cache holding a save (see holdingASave), and another tab of it that stored 101 other keys of the type: a deleteMany of them is told as of any key. */
+/** What the persisted client a tab reads holds: each query's data (undefined when there is none). */
+const clients = async (cache: Cache) => ((await cache.get('successful_api_metadata', 'tanstack-query')) as PersistedClient | undefined)?.clientState.queries.map((query) => query.state.data);
+
+/**
+ * A cache holding a save (see holdingASave), and another tab of it that stored 101 other keys of the type: a deleteMany of them is
+ * told as of any key. `settled(tab, ms)`: once the held save has settled and `ms` more have passed, the clients `tab` reads; both closed then.
+ */
 async function holdingBesideManyKeys(throttleTime: number) {
   const { cache, name, indexedDB, clock } = await openCache();
   const { cache: other } = await openCache({ name, indexedDB, clock });
   const others = Array.from({ length: 101 }, (_, index) => `other${index}`);
   await other.setMany('successful_api_metadata', others.map((key) => ({ key, value: 'x' })));
-  return { other, others, ...(await holdingASave(cache, throttleTime)) };
+  const holding = await holdingASave(cache, throttleTime);
+  const settled = async (tab: typeof cache, ms: number) => {
+    await holding.held;
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    const found = await clients(tab);
+    await other.close();
+    await cache.close();
+    return found;
+  };
+  return { other, others, settled, ...holding };
 }
 
 describe('createPersister', () => {
@@ -500,23 +515,17 @@ describe('createPersister', () => {
     await cache.close();
   });
 
-  const clients = async (cache: Cache) => ((await cache.get('successful_api_metadata', 'tanstack-query')) as PersistedClient | undefined)?.clientState.queries.map((query) => query.state.data);
-
   // Told as a change of any key (keys: null): the store says whether the client went with them.
   it.each([
     ['more than 100 other keys of its type', false, ['held']],
     ['more than 100 keys of its type, its own among them', true, undefined],
   ])("another tab's deleteMany of %s: the save the throttle holds is made as it would have been, or dropped", async (_, itsOwn, left) => {
-    const { cache, other, others, held } = await holdingBesideManyKeys(300);
+    const { cache, other, others, settled } = await holdingBesideManyKeys(300);
     const heard: (string[] | null)[] = [];
     cache.watch('successful_api_metadata', null, ({ kind, keys }) => void (kind === 'delete' && heard.push(keys)));
     expect(await other.deleteMany('successful_api_metadata', [...others, ...(itsOwn ? ['tanstack-query'] : [])])).toBe(itsOwn ? 102 : 101);
     await vi.waitFor(() => expect(heard).toEqual([null]));
-    await held;
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(await clients(cache)).toEqual(left);
-    await other.close();
-    await cache.close();
+    expect(await settled(cache, 400)).toEqual(left);
   });
 
   // As it hears such a delete, this tab asks the store whether its key went: meanwhile the save held then is not made by
@@ -525,7 +534,7 @@ describe('createPersister', () => {
     ['a save given meanwhile is made', false, ['after the delete']],
     ['close() meanwhile does not write the held save back', true, undefined],
   ])("another tab's deleteMany of more than 100 keys, its own among them, heard while it holds a save: %s", async (_, closing, left) => {
-    const { cache, other, others, persister, held } = await holdingBesideManyKeys(5000);
+    const { cache, other, others, persister, settled } = await holdingBesideManyKeys(5000);
     let after: Promise<void> | undefined;
     cache.watch('successful_api_metadata', null, ({ kind, source }) => {
       if (kind !== 'delete' || source !== 'remote') return;
@@ -536,11 +545,7 @@ describe('createPersister', () => {
     expect(await other.deleteMany('successful_api_metadata', [...others, 'tanstack-query'])).toBe(102);
     await vi.waitFor(() => expect(after).toBeDefined());
     await after;
-    await held;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await clients(other)).toEqual(left);
-    await other.close();
-    await cache.close();
+    expect(await settled(other, 50)).toEqual(left);
   });
 
   // The store's answer comes one round trip later (slower here, as from a busy worker): what the app did meanwhile stands.
@@ -552,7 +557,7 @@ describe('createPersister', () => {
       await persister.persistClient({ timestamp: Date.now(), buster: '', clientState: dehydrate(client) });
     }, ['newer']],
   ])("another tab's deleteMany of more than 100 other keys, then %s while the store says whether its key went: the save set aside is not made after it", async (_, meanwhile, left) => {
-    const { cache, other, others, persister, held } = await holdingBesideManyKeys(100);
+    const { cache, other, others, persister, settled } = await holdingBesideManyKeys(100);
     const has = cache.has.bind(cache);
     let asked!: () => void;
     const answered = new Promise<void>((resolve) => (asked = resolve));
@@ -566,11 +571,7 @@ describe('createPersister', () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     await meanwhile(persister);
     asked();
-    await held;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await clients(other)).toEqual(left);
-    await other.close();
-    await cache.close();
+    expect(await settled(other, 50)).toEqual(left);
   });
 
   it.each([
